@@ -1,0 +1,19 @@
+/*
+ * Functions that invite overflows or hidden state, poisoned so they cannot be
+ * used by accident. Layer: core. The build force-includes this file before
+ * every source file; the C library headers that declare these functions are
+ * read first so their declarations are not themselves poisoned. Use str_copy,
+ * struct str, snprintf or span_to_u64 instead.
+ */
+#ifndef CORE_BANNED_H
+#define CORE_BANNED_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <wchar.h>
+
+#pragma GCC poison strcpy strcat sprintf vsprintf gets strtok strncpy atoi
+
+#endif

@@ -1,0 +1,464 @@
+/*
+ * The settings table and the config file parser. Layer: core. The parser is
+ * fuzzed (tests/fuzz/fuzz_config.c): it bounds line length and file size and
+ * applies a file all or nothing.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define CONFIG_MAX_FILE (1024 * 1024)
+#define CONFIG_MAX_LINE 4096
+#define CONFIG_MAX_NAME 64
+
+enum config_type {
+	CONFIG_TYPE_STRING,
+	CONFIG_TYPE_INT,
+	CONFIG_TYPE_BOOL,
+	CONFIG_TYPE_LISTEN,	/* "ADDRESS:PORT", "[V6]:PORT" or "off" */
+	CONFIG_TYPE_LIST,	/* comma-separated items */
+	CONFIG_TYPE_CHOICE,	/* one of `choices` */
+};
+
+struct config_setting {
+	const char *name;	/* "section.key" */
+	enum config_type type;
+	const char *default_value;
+	int64_t min, max;	/* for CONFIG_TYPE_INT */
+	const char *choices;	/* for CONFIG_TYPE_CHOICE: "a,b,c" */
+	const char *help;
+};
+
+/* Sections appear in the written file in the order of their first setting. */
+static const struct config_setting config_settings[] = {
+	{ "mail.domains", CONFIG_TYPE_LIST, "", 0, 0, NULL,
+	  "Mail domains this instance hosts, comma-separated. New addresses are made in the first." },
+	{ "store.backend", CONFIG_TYPE_CHOICE, "sqlite", 0, 0, "sqlite",
+	  "Storage backend. sqlite keeps everything in one file in the instance directory." },
+	{ "store.path", CONFIG_TYPE_STRING, "caremail.db", 0, 0, NULL,
+	  "SQLite database file, relative to the instance directory." },
+	{ "store.busy_timeout_ms", CONFIG_TYPE_INT, "5000", 0, 600000, NULL,
+	  "How long a writer waits for another writer before giving up, in milliseconds." },
+	{ "tls.cert", CONFIG_TYPE_STRING, "tls/cert.pem", 0, 0, NULL,
+	  "TLS certificate chain (PEM), relative to the instance directory." },
+	{ "tls.key", CONFIG_TYPE_STRING, "tls/key.pem", 0, 0, NULL,
+	  "TLS private key (PEM), relative to the instance directory." },
+	{ "http.listen", CONFIG_TYPE_LISTEN, "127.0.0.1:8080", 0, 0, NULL,
+	  "Address and port of the portal, API and health check, or off." },
+	{ "http.tls", CONFIG_TYPE_BOOL, "on", 0, 0, NULL,
+	  "Serve HTTPS with the instance certificate. off serves plain HTTP: for loopback tests only." },
+	{ "http.max_connections", CONFIG_TYPE_INT, "256", 1, 100000, NULL,
+	  "Concurrent HTTP connections; more are refused." },
+	{ "http.timeout_s", CONFIG_TYPE_INT, "30", 1, 3600, NULL,
+	  "Seconds an idle HTTP connection is kept open." },
+	{ "log.level", CONFIG_TYPE_CHOICE, "info", 0, 0, "error,warn,info,debug",
+	  "Least severe log level written to stderr." },
+	{ "dir.site_types", CONFIG_TYPE_LIST,
+	  "pharmacy, gp_practice, nhs_trust_site, care_home, other", 0, 0, NULL,
+	  "Site types a site may have, comma-separated." },
+	{ "dir.default_quota_mb", CONFIG_TYPE_INT, "4096", 1, 10485760, NULL,
+	  "Mailbox quota in MiB for organisations that set none of their own." },
+	{ "dir.list_max_owners", CONFIG_TYPE_INT, "25", 1, 1000, NULL,
+	  "Most owners a distribution list or shared mailbox may have." },
+	{ "dir.people_search_limit", CONFIG_TYPE_INT, "100", 1, 10000, NULL,
+	  "Most results a directory search returns before asking to refine it." },
+};
+
+#define CONFIG_COUNT (sizeof(config_settings) / sizeof(*config_settings))
+
+struct config_value {
+	char *text;	/* owned; as given, validated */
+	int64_t number;	/* parsed INT or BOOL */
+};
+
+struct config {
+	struct config_value values[CONFIG_COUNT];
+};
+
+static int
+config_index(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_COUNT; i++) {
+		if (strcmp(config_settings[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static bool
+parse_bool(const char *v, int64_t *out)
+{
+	static const char *const yes[] = { "on", "true", "yes", "1" };
+	static const char *const no[] = { "off", "false", "no", "0" };
+	for (size_t i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return true;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+parse_int(const char *v, int64_t *out)
+{
+	struct span s = span_from_cstr(v);
+	bool negative = s.len > 0 && s.p[0] == '-';
+	if (negative) {
+		s.p++;
+		s.len--;
+	}
+	uint64_t u;
+	if (!span_to_u64(s, &u) || u > INT64_MAX)
+		return false;
+	*out = negative ? -(int64_t)u : (int64_t)u;
+	return true;
+}
+
+static bool
+is_valid_listen(const char *v)
+{
+	if (strcmp(v, "off") == 0)
+		return true;
+	const char *colon = strrchr(v, ':');
+	if (colon == NULL || colon == v)
+		return false;
+	uint64_t port;
+	if (!span_to_u64(span_from_cstr(colon + 1), &port) || port == 0 ||
+	    port > 65535)
+		return false;
+	if (v[0] == '[')
+		return colon[-1] == ']' && colon - v > 2;
+	for (const char *p = v; p < colon; p++) {
+		if (!str_is_ascii_digit(*p) && !str_is_ascii_alpha(*p) &&
+		    *p != '.' && *p != '-')
+			return false;
+	}
+	return true;
+}
+
+static bool
+is_choice(const char *choices, const char *v)
+{
+	struct span rest = span_from_cstr(choices);
+	struct span item;
+	while (span_split(&rest, ',', &item)) {
+		if (span_eq(item, v))
+			return true;
+	}
+	return false;
+}
+
+static int
+config_validate(const struct config_setting *s, const char *v,
+	int64_t *number_r, struct error *err)
+{
+	*number_r = 0;
+	switch (s->type) {
+	case CONFIG_TYPE_STRING:
+	case CONFIG_TYPE_LIST:
+		return 0;
+	case CONFIG_TYPE_INT:
+		if (!parse_int(v, number_r) || *number_r < s->min ||
+		    *number_r > s->max)
+			return error_set_field(err, ERROR_INVALID, s->name,
+				"%s must be a whole number from %lld to %lld, not '%s'",
+				s->name, (long long)s->min, (long long)s->max, v);
+		return 0;
+	case CONFIG_TYPE_BOOL:
+		if (!parse_bool(v, number_r))
+			return error_set_field(err, ERROR_INVALID, s->name,
+				"%s must be on or off, not '%s'", s->name, v);
+		return 0;
+	case CONFIG_TYPE_LISTEN:
+		if (!is_valid_listen(v))
+			return error_set_field(err, ERROR_INVALID, s->name,
+				"%s must be ADDRESS:PORT or off, not '%s'",
+				s->name, v);
+		return 0;
+	case CONFIG_TYPE_CHOICE:
+		if (!is_choice(s->choices, v))
+			return error_set_field(err, ERROR_INVALID, s->name,
+				"%s must be one of %s, not '%s'", s->name,
+				s->choices, v);
+		return 0;
+	}
+	return error_set(err, ERROR_INTERNAL, "unknown setting type");
+}
+
+static void
+config_value_assign(struct config_value *slot, const char *text,
+	int64_t number)
+{
+	free(slot->text);
+	slot->text = xstrdup(text);
+	slot->number = number;
+}
+
+struct config *
+config_new(void)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+	for (size_t i = 0; i < CONFIG_COUNT; i++) {
+		int64_t number;
+		if (config_validate(&config_settings[i],
+			config_settings[i].default_value, &number, NULL) < 0)
+			abort();	/* a default that fails its own rule */
+		config_value_assign(&c->values[i],
+			config_settings[i].default_value, number);
+	}
+	return c;
+}
+
+void
+config_free(struct config **cp)
+{
+	if (cp == NULL || *cp == NULL)
+		return;
+	for (size_t i = 0; i < CONFIG_COUNT; i++)
+		free((*cp)->values[i].text);
+	free(*cp);
+	*cp = NULL;
+}
+
+int
+config_set_value(struct config *c, const char *name, const char *value,
+	struct error *err)
+{
+	int i = config_index(name);
+	if (i < 0)
+		return error_set_field(err, ERROR_INVALID, name,
+			"there is no setting named '%s'", name);
+	if (strlen(value) >= CONFIG_MAX_LINE)
+		return error_set_field(err, ERROR_INVALID, name,
+			"the value of %s is too long", name);
+	int64_t number;
+	if (config_validate(&config_settings[i], value, &number, err) < 0)
+		return -1;
+	config_value_assign(&c->values[i], value, number);
+	return 0;
+}
+
+int
+config_set(struct config *c, const char *assignment, struct error *err)
+{
+	const char *eq = strchr(assignment, '=');
+	if (eq == NULL || eq == assignment || eq - assignment >= CONFIG_MAX_NAME)
+		return error_set(err, ERROR_INVALID,
+			"--set takes section.key=value, not '%s'", assignment);
+	char name[CONFIG_MAX_NAME];
+	memcpy(name, assignment, (size_t)(eq - assignment));
+	name[eq - assignment] = '\0';
+	return config_set_value(c, name, eq + 1, err);
+}
+
+/* Strips one pair of surrounding double quotes, which the file allows. */
+static struct span
+unquote(struct span v)
+{
+	if (v.len >= 2 && v.p[0] == '"' && v.p[v.len - 1] == '"')
+		return span_make(v.p + 1, v.len - 2);
+	return v;
+}
+
+static int
+config_parse_line(struct config *c, struct span line, char *section,
+	size_t section_size, const char *origin, unsigned lineno,
+	struct error *err)
+{
+	line = span_trim(line);
+	if (line.len == 0 || line.p[0] == '#')
+		return 0;
+	if (line.p[0] == '[') {
+		if (line.p[line.len - 1] != ']' || line.len < 3 ||
+		    line.len - 2 >= section_size)
+			return error_set(err, ERROR_INVALID,
+				"%s line %u: a section header is [name]", origin,
+				lineno);
+		memcpy(section, line.p + 1, line.len - 2);
+		section[line.len - 2] = '\0';
+		return 0;
+	}
+	if (memchr(line.p, '=', line.len) == NULL)
+		return error_set(err, ERROR_INVALID,
+			"%s line %u: expected key = value", origin, lineno);
+	struct span key;
+	struct span rest = line;
+	span_split(&rest, '=', &key);
+	key = span_trim(key);
+	if (section[0] == '\0')
+		return error_set(err, ERROR_INVALID,
+			"%s line %u: a setting must follow a [section] header",
+			origin, lineno);
+	char name[CONFIG_MAX_NAME];
+	char value[CONFIG_MAX_LINE];
+	struct span v = unquote(span_trim(rest));
+	if (key.len == 0 ||
+	    snprintf(name, sizeof(name), "%s.%.*s", section, (int)key.len,
+		key.p) >= (int)sizeof(name))
+		return error_set(err, ERROR_INVALID,
+			"%s line %u: the setting name is missing or too long",
+			origin, lineno);
+	memcpy(value, v.p, v.len);
+	value[v.len] = '\0';
+	struct error inner;
+	if (config_set_value(c, name, value, &inner) < 0)
+		return error_set_field(err, inner.code, inner.field,
+			"%s line %u: %s", origin, lineno, inner.msg);
+	return 0;
+}
+
+int
+config_parse(struct config *c, const char *text, size_t len,
+	const char *origin, struct error *err)
+{
+	if (len > CONFIG_MAX_FILE)
+		return error_set(err, ERROR_LIMIT, "%s is larger than %d bytes",
+			origin, CONFIG_MAX_FILE);
+	if (memchr(text, '\0', len) != NULL)
+		return error_set(err, ERROR_INVALID,
+			"%s contains a NUL byte; it is not a text file", origin);
+	/* Parse into a scratch copy so a bad line leaves `c` untouched. */
+	struct config *scratch = config_new();
+	for (size_t i = 0; i < CONFIG_COUNT; i++)
+		config_value_assign(&scratch->values[i], c->values[i].text,
+			c->values[i].number);
+	char section[CONFIG_MAX_NAME] = "";
+	struct span rest = span_make(text, len);
+	struct span line;
+	unsigned lineno = 0;
+	int rc = 0;
+	while (rc == 0 && span_split(&rest, '\n', &line)) {
+		lineno++;
+		if (line.len >= CONFIG_MAX_LINE) {
+			rc = error_set(err, ERROR_INVALID,
+				"%s line %u is longer than %d bytes", origin,
+				lineno, CONFIG_MAX_LINE);
+			break;
+		}
+		rc = config_parse_line(scratch, line, section, sizeof(section),
+			origin, lineno, err);
+	}
+	if (rc == 0) {
+		for (size_t i = 0; i < CONFIG_COUNT; i++) {
+			struct config_value tmp = c->values[i];
+			c->values[i] = scratch->values[i];
+			scratch->values[i] = tmp;
+		}
+	}
+	config_free(&scratch);
+	return rc;
+}
+
+int
+config_load_file(struct config *c, const char *path, struct error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return error_set(err,
+			errno == ENOENT ? ERROR_NOT_FOUND : ERROR_INVALID,
+			"cannot open the config file %s: %s", path,
+			strerror(errno));
+	char *buf = xmalloc(CONFIG_MAX_FILE + 1);
+	size_t n = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	int rc = failed ? error_set(err, ERROR_INVALID,
+				  "cannot read the config file %s", path)
+			: config_parse(c, buf, n, path, err);
+	free(buf);
+	return rc;
+}
+
+static const struct config_value *
+config_lookup(const struct config *c, const char *name,
+	enum config_type type)
+{
+	int i = config_index(name);
+	if (i < 0 || config_settings[i].type != type) {
+		fprintf(stderr, "caremail: bug: setting %s read as wrong type\n",
+			name);
+		abort();
+	}
+	return &c->values[i];
+}
+
+const char *
+config_get_str(const struct config *c, const char *name)
+{
+	int i = config_index(name);
+	if (i < 0 || config_settings[i].type == CONFIG_TYPE_INT ||
+	    config_settings[i].type == CONFIG_TYPE_BOOL) {
+		fprintf(stderr, "caremail: bug: setting %s read as text\n", name);
+		abort();
+	}
+	return c->values[i].text;
+}
+
+int64_t
+config_get_int(const struct config *c, const char *name)
+{
+	return config_lookup(c, name, CONFIG_TYPE_INT)->number;
+}
+
+bool
+config_get_bool(const struct config *c, const char *name)
+{
+	return config_lookup(c, name, CONFIG_TYPE_BOOL)->number != 0;
+}
+
+bool
+config_list_item(const struct config *c, const char *name, size_t index,
+	char *buf, size_t size)
+{
+	struct span rest = span_from_cstr(config_get_str(c, name));
+	struct span item;
+	size_t i = 0;
+	while (span_split(&rest, ',', &item)) {
+		item = span_trim(item);
+		if (item.len == 0)
+			continue;
+		if (i++ == index) {
+			if (item.len >= size)
+				return false;
+			memcpy(buf, item.p, item.len);
+			buf[item.len] = '\0';
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+config_write(const struct config *c, FILE *out)
+{
+	fprintf(out, "# caremail configuration. Every setting is listed with "
+		     "its default;\n# any can be overridden on the command "
+		     "line with --set section.key=value.\n");
+	char section[CONFIG_MAX_NAME] = "";
+	for (size_t i = 0; i < CONFIG_COUNT; i++) {
+		const struct config_setting *s = &config_settings[i];
+		const char *dot = strchr(s->name, '.');
+		size_t slen = (size_t)(dot - s->name);
+		if (strlen(section) != slen ||
+		    strncmp(section, s->name, slen) != 0) {
+			memcpy(section, s->name, slen);
+			section[slen] = '\0';
+			fprintf(out, "\n[%s]\n", section);
+		}
+		fprintf(out, "\n# %s\n", s->help);
+		if (strcmp(c->values[i].text, s->default_value) != 0)
+			fprintf(out, "# default: %s\n", s->default_value);
+		fprintf(out, "%s = %s\n", dot + 1, c->values[i].text);
+	}
+}

@@ -1,0 +1,137 @@
+/* Atomic file writes and whole-file reads. Layer: core. */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "str.h"
+#include "xmalloc.h"
+
+static int
+fsync_parent_dir(const char *path)
+{
+	char copy[4096];
+	if (str_copy(copy, sizeof(copy), path) < 0)
+		return -1;
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+static int
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len,
+	mode_t mode, struct error *err)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
+	    (int)sizeof(tmp))
+		return error_set(err, ERROR_INVALID, "the path %s is too long",
+			path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return error_set(err, ERROR_INTERNAL, "cannot create %s: %s",
+			tmp, strerror(errno));
+	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
+	    fsync(fd) < 0) {
+		int saved = errno;
+		close(fd);
+		unlink(tmp);
+		return error_set(err, ERROR_INTERNAL, "cannot write %s: %s",
+			path, strerror(saved));
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		int saved = errno;
+		unlink(tmp);
+		return error_set(err, ERROR_INTERNAL, "cannot replace %s: %s",
+			path, strerror(saved));
+	}
+	if (fsync_parent_dir(path) < 0)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot flush the directory of %s: %s", path,
+			strerror(errno));
+	return 0;
+}
+
+char *
+file_read_all(const char *path, size_t max, size_t *len_r, struct error *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		error_set(err, errno == ENOENT ? ERROR_NOT_FOUND : ERROR_INVALID,
+			"cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = xmalloc(max + 1);
+	size_t n = fread(buf, 1, max + 1, f);
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	if (failed || n > max) {
+		free(buf);
+		error_set(err, failed ? ERROR_INVALID : ERROR_LIMIT,
+			failed ? "cannot read %s" : "%s is too large", path);
+		return NULL;
+	}
+	buf[n] = '\0';
+	if (len_r != NULL)
+		*len_r = n;
+	return buf;
+}
+
+int
+file_make_dirs(const char *path, mode_t mode, struct error *err)
+{
+	char copy[4096];
+	if (str_copy(copy, sizeof(copy), path) < 0)
+		return error_set(err, ERROR_INVALID, "the path %s is too long",
+			path);
+	for (char *p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return error_set(err, ERROR_INVALID,
+				"cannot create the directory %s: %s", copy,
+				strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(copy, mode) < 0 && errno != EEXIST)
+		return error_set(err, ERROR_INVALID,
+			"cannot create the directory %s: %s", copy,
+			strerror(errno));
+	return 0;
+}
+
+bool
+file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}

@@ -1,0 +1,1 @@
+int tls_placeholder(void); int tls_placeholder(void) { return 0; }

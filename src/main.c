@@ -1,0 +1,6 @@
+/* caremail: placeholder until the CLI lands. */
+int
+main(void)
+{
+	return 0;
+}
