@@ -1,6 +1,8 @@
-/* caremail: placeholder until the CLI lands. */
+/* caremail: the one program; everything it does starts in cli_main. */
+#include "cli/cli.h"
+
 int
-main(void)
+main(int argc, char **argv)
 {
-	return 0;
+	return cli_main(argc, argv);
 }

@@ -64,19 +64,28 @@ arena_reset(struct arena *a)
 {
 	if (a == NULL)
 		return;
+	/*
+	 * The oldest standard block is reused. It is not always the last in
+	 * the list: a large block made while it was the head sits behind it.
+	 */
 	struct arena_block *keep = NULL;
 	struct arena_block *b = a->head;
 	while (b != NULL) {
 		struct arena_block *next = b->next;
-		if (next == NULL && b->size == ARENA_BLOCK_SIZE) {
-			keep = b;	/* the oldest standard block is reused */
-			if (a->wiping)
-				sodium_memzero(b->data, b->used);
-			b->used = 0;
+		if (b->size == ARENA_BLOCK_SIZE) {
+			if (keep != NULL)
+				arena_block_release(a, keep);
+			keep = b;
 		} else {
 			arena_block_release(a, b);
 		}
 		b = next;
+	}
+	if (keep != NULL) {
+		if (a->wiping)
+			sodium_memzero(keep->data, keep->used);
+		keep->used = 0;
+		keep->next = NULL;
 	}
 	a->head = keep;
 	a->used = 0;
@@ -112,7 +121,9 @@ void *
 arena_alloc(struct arena *a, size_t n)
 {
 	size_t rounded = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
-	if (rounded < n || rounded > a->cap - a->used || a->used > a->cap)
+	/* The second test keeps a block's header from overflowing its size. */
+	if (rounded < n || rounded > SIZE_MAX - sizeof(struct arena_block) ||
+	    rounded > a->cap - a->used || a->used > a->cap)
 		return NULL;
 	struct arena_block *b = a->head;
 	if (b == NULL || b->size - b->used < rounded) {
@@ -182,6 +193,30 @@ arena_printf(struct arena *a, const char *fmt, ...)
 	char *p = arena_vprintf(a, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+void *
+arena_array_push(struct arena *a, void **items, size_t *count,
+	size_t *capacity, size_t item_size)
+{
+	if (item_size == 0)
+		abort();	/* an array of nothing is a caller's bug */
+	if (*count == *capacity) {
+		size_t cap = *capacity != 0 ? *capacity * 2 : 16;
+		if (cap > SIZE_MAX / item_size)
+			return NULL;
+		void *grown = arena_alloc(a, cap * item_size);
+		if (grown == NULL)
+			return NULL;
+		if (*count > 0)
+			memcpy(grown, *items, *count * item_size);
+		*items = grown;
+		*capacity = cap;
+	}
+	void *slot = (char *)*items + *count * item_size;
+	memset(slot, 0, item_size);
+	(*count)++;
+	return slot;
 }
 
 size_t

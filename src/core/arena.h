@@ -38,6 +38,14 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
+/*
+ * Grows an arena array by one element, doubling its capacity as needed, and
+ * returns the new zeroed slot, or NULL past the cap. *items, *count and
+ * *capacity start as NULL, 0, 0.
+ */
+void *arena_array_push(struct arena *a, void **items, size_t *count,
+	size_t *capacity, size_t item_size);
+
 /* Bytes handed out since creation or the last reset. */
 size_t arena_used(const struct arena *a);
 

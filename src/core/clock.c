@@ -13,7 +13,8 @@ clock_now(void)
 	/* A fixed "now" lets integration tests make exact time-based claims. */
 	const char *fixed = getenv("CAREMAIL_NOW");
 	uint64_t t;
-	if (fixed != NULL && span_to_u64(span_from_cstr(fixed), &t))
+	if (fixed != NULL && span_to_u64(span_from_cstr(fixed), &t) &&
+	    t <= INT64_MAX)
 		return (int64_t)t;
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -49,6 +50,15 @@ parse_fixed_digits(const char *p, int n, int *value_r)
 	}
 	*value_r = v;
 	return true;
+}
+
+static int
+days_in_month(int y, int m)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+				    30, 31 };
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : days[m - 1];
 }
 
 /* Days from 1970-01-01 to a civil date (proleptic Gregorian). */
@@ -88,7 +98,9 @@ clock_parse(struct span text, int64_t *t_r)
 		    !parse_fixed_digits(p + 17, 2, &s))
 			return false;
 	}
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
+	/* A day the month lacks would silently become one in the next. */
+	if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || s > 60)
 		return false;
 	*t_r = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s;
 	return true;

@@ -16,6 +16,8 @@
 #define CONFIG_MAX_FILE (1024 * 1024)
 #define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_NAME 64
+/* Leaves room for `key = "value"` so every line config_write makes re-reads. */
+#define CONFIG_MAX_VALUE (CONFIG_MAX_LINE - CONFIG_MAX_NAME - 8)
 
 enum config_type {
 	CONFIG_TYPE_STRING,
@@ -239,9 +241,14 @@ config_set_value(struct config *c, const char *name, const char *value,
 	if (i < 0)
 		return error_set_field(err, ERROR_INVALID, name,
 			"there is no setting named '%s'", name);
-	if (strlen(value) >= CONFIG_MAX_LINE)
+	if (strlen(value) > CONFIG_MAX_VALUE)
 		return error_set_field(err, ERROR_INVALID, name,
-			"the value of %s is too long", name);
+			"the value of %s is longer than %d bytes", name,
+			CONFIG_MAX_VALUE);
+	/* A file value is one line; a newline from --set would forge more. */
+	if (strchr(value, '\n') != NULL)
+		return error_set_field(err, ERROR_INVALID, name,
+			"the value of %s must be a single line", name);
 	int64_t number;
 	if (config_validate(&config_settings[i], value, &number, err) < 0)
 		return -1;
@@ -325,7 +332,7 @@ config_parse(struct config *c, const char *text, size_t len,
 	if (len > CONFIG_MAX_FILE)
 		return error_set(err, ERROR_LIMIT, "%s is larger than %d bytes",
 			origin, CONFIG_MAX_FILE);
-	if (memchr(text, '\0', len) != NULL)
+	if (len > 0 && memchr(text, '\0', len) != NULL)
 		return error_set(err, ERROR_INVALID,
 			"%s contains a NUL byte; it is not a text file", origin);
 	/* Parse into a scratch copy so a bad line leaves `c` untouched. */
@@ -439,6 +446,21 @@ config_list_item(const struct config *c, const char *name, size_t index,
 	return false;
 }
 
+/*
+ * Whether a value must be written in quotes to read back as itself: the
+ * parser trims spaces around a value and strips one pair of quotes.
+ */
+static bool
+config_needs_quotes(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0)
+		return false;
+	if (span_trim(span_make(v, n)).len != n)
+		return true;
+	return n >= 2 && v[0] == '"' && v[n - 1] == '"';
+}
+
 void
 config_write(const struct config *c, FILE *out)
 {
@@ -459,6 +481,8 @@ config_write(const struct config *c, FILE *out)
 		fprintf(out, "\n# %s\n", s->help);
 		if (strcmp(c->values[i].text, s->default_value) != 0)
 			fprintf(out, "# default: %s\n", s->default_value);
-		fprintf(out, "%s = %s\n", dot + 1, c->values[i].text);
+		const char *v = c->values[i].text;
+		const char *q = config_needs_quotes(v) ? "\"" : "";
+		fprintf(out, "%s = %s%s%s\n", dot + 1, q, v, q);
 	}
 }

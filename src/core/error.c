@@ -51,6 +51,14 @@ error_clear(struct error *err)
 	err->msg[0] = '\0';
 }
 
+int
+error_forward(struct error *err, const struct error *from)
+{
+	if (err != NULL && err != from)
+		*err = *from;
+	return -1;
+}
+
 const char *
 error_code_name(enum error_code code)
 {

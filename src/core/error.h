@@ -39,6 +39,9 @@ int error_set_field(struct error *err, enum error_code code,
 
 void error_clear(struct error *err);
 
+/* Copies `from` into err (which may be NULL) and returns -1. */
+int error_forward(struct error *err, const struct error *from);
+
 /* The code's stable lower-case name ("not_found", "exists", ...). */
 const char *error_code_name(enum error_code code);
 

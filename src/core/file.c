@@ -54,7 +54,10 @@ file_write_atomic(const char *path, const void *data, size_t len,
 	    (int)sizeof(tmp))
 		return error_set(err, ERROR_INVALID, "the path %s is too long",
 			path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	/* O_EXCL and O_NOFOLLOW: never write through a planted file or link. */
+	unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		mode);
 	if (fd < 0)
 		return error_set(err, ERROR_INTERNAL, "cannot create %s: %s",
 			tmp, strerror(errno));
@@ -126,6 +129,11 @@ file_make_dirs(const char *path, mode_t mode, struct error *err)
 		return error_set(err, ERROR_INVALID,
 			"cannot create the directory %s: %s", copy,
 			strerror(errno));
+	/* EEXIST also means a file of that name, which is no directory. */
+	struct stat st;
+	if (stat(copy, &st) < 0 || !S_ISDIR(st.st_mode))
+		return error_set(err, ERROR_INVALID,
+			"%s exists and is not a directory", copy);
 	return 0;
 }
 

@@ -22,7 +22,8 @@ bool
 span_eq(struct span a, const char *b)
 {
 	size_t n = strlen(b);
-	return a.len == n && memcmp(a.p, b, n) == 0;
+	/* memcmp may not be given the NULL of span_from_cstr(NULL). */
+	return a.len == n && (n == 0 || memcmp(a.p, b, n) == 0);
 }
 
 char
@@ -67,7 +68,7 @@ bool
 span_starts_with(struct span a, const char *prefix)
 {
 	size_t n = strlen(prefix);
-	return a.len >= n && memcmp(a.p, prefix, n) == 0;
+	return a.len >= n && (n == 0 || memcmp(a.p, prefix, n) == 0);
 }
 
 static bool

@@ -1,0 +1,67 @@
+# caremail: a thin wrapper so `make`, `make test` and `make run` work from a
+# fresh checkout. scripts/deps.sh installs what is missing; the build itself
+# is described in meson.build. Needs GNU make.
+
+PYTHON := /usr/bin/python3
+FUZZ_SECONDS ?= 10
+SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+# The steps share ports and build directories: run them one at a time.
+.NOTPARALLEL:
+.PHONY: all deps test test-gcc test-asan fuzz check-layers run clean
+
+all: deps build/build.ninja
+	ninja -C build
+
+deps:
+	@scripts/deps.sh
+
+build/build.ninja:
+	CC=gcc meson setup build
+
+build-asan/build.ninja:
+	CC=clang meson setup build-asan -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dfuzz=true -Dbuildtype=debug
+
+# pytest exits 5 when it collects nothing: a failure only once test files
+# exist. $(1) is the build directory, $(2) extra environment.
+define integration
+	@if [ ! -d tests/integration ]; then \
+		echo "integration: no tests/integration yet"; \
+	else \
+		rc=0; \
+		CAREMAIL_BIN=$(CURDIR)/$(1)/caremail $(2) \
+			$(PYTHON) -m pytest -q tests/integration || rc=$$?; \
+		tests=$$(find tests/integration -name 'test_*.py' -print \
+			-o -name '*_test.py' -print); \
+		if [ $$rc -eq 5 ] && [ -z "$$tests" ]; then \
+			echo "integration: no tests yet"; rc=0; \
+		fi; \
+		exit $$rc; \
+	fi
+endef
+
+test: deps test-gcc test-asan fuzz check-layers
+
+test-gcc: all
+	meson test -C build --print-errorlogs
+	$(call integration,build,)
+
+test-asan: deps build-asan/build.ninja
+	ninja -C build-asan
+	$(SANITIZER_ENV) meson test -C build-asan --print-errorlogs
+	$(call integration,build-asan,$(SANITIZER_ENV))
+
+fuzz: deps build-asan/build.ninja
+	ninja -C build-asan
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan
+
+check-layers:
+	scripts/check-layers.sh
+
+run: deps all
+	scripts/run-demo.sh
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs the Debian packages caremail builds, tests and runs with
+# (ARCHITECTURE.md "Dependencies"). Idempotent and quick: apt is touched only
+# when dpkg says a package is missing.
+set -euo pipefail
+
+packages=(
+	meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+	llvm	# llvm-symbolizer, for readable sanitizer traces
+	libsqlite3-dev sqlite3 libjansson-dev libsodium-dev
+	libgnutls28-dev gnutls-bin libmicrohttpd-dev libgmime-3.0-dev
+	libcmocka-dev libpq-dev libc-ares-dev
+	python3 python3-pytest curl swaks openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) ||
+		status=""
+	[ "$status" = "installed" ] || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	echo "deps: all present"
+	exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >/dev/null
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+	>/dev/null
+echo "deps: installed ${missing[*]}"

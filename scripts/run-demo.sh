@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make run`: creates a demo instance in var/demo on first use (a random admin
+# password, kept in var/demo/demo-admin-password with mode 0600), prints how
+# to reach it and then serves it in the foreground.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bin=${CAREMAIL_BIN:-build/caremail}
+dir=var/demo
+domain=demo.caremail.test
+admin=admin@$domain
+password_file=$dir/demo-admin-password
+
+# The value of KEY in [SECTION] of a caremail config file.
+config_value() {
+	awk -v section="[$2]" -v key="$3" '
+		/^[[:space:]]*\[/ { in_section = ($1 == section); next }
+		in_section && $1 == key && $2 == "=" {
+			sub(/^[^=]*=[[:space:]]*/, ""); sub(/[[:space:]]+$/, "")
+			print; exit
+		}' "$1"
+}
+
+if [ ! -f "$dir/caremail.conf" ]; then
+	password=$(openssl rand -base64 18)
+	mkdir -p "$(dirname "$dir")"
+	printf '%s\n' "$password" |
+		"$bin" init --dir "$dir" --domain "$domain" --admin "$admin" \
+			--admin-password-stdin
+	(umask 077 && printf '%s\n' "$password" >"$password_file")
+	chmod 600 "$password_file"
+	if ! "$bin" demo --dir "$dir"; then
+		echo "run-demo: loading the demo data failed;" \
+			"remove $dir and run again" >&2
+		exit 1
+	fi
+fi
+
+listen=$(config_value "$dir/caremail.conf" http listen)
+tls=$(config_value "$dir/caremail.conf" http tls)
+listen=${listen:-127.0.0.1:8080}
+case "${tls:-on}" in
+off | false | no | 0) scheme=http ;;
+*) scheme=https ;;
+esac
+
+echo
+if [ "$listen" = off ]; then
+	echo "  HTTP is off in $dir/caremail.conf"
+else
+	echo "  health check:  $scheme://$listen/healthcheck"
+	[ "$scheme" = http ] ||
+		echo "                 (self-signed certificate: curl -k)"
+fi
+echo "  admin:         $admin"
+if [ -r "$password_file" ]; then
+	echo "  password:      $(cat "$password_file")"
+else
+	echo "  password:      not recorded ($password_file is missing)"
+fi
+echo
+
+exec "$bin" serve --dir "$dir"

@@ -1,0 +1,230 @@
+/*
+ * Shared within cli/: the parsed command line, the command table, one
+ * command's session (instance, store, arena, dir_ctx) and output that is
+ * plain text or JSON from the same json_t. Layer: front end, private.
+ */
+#ifndef CLI_INTERNAL_H
+#define CLI_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dir/dir.h"
+
+struct config;
+struct error;
+struct instance;
+
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAILURE 1
+#define CLI_EXIT_USAGE 2
+
+/* The arena a command's results live in. */
+#define CLI_ARENA_CAP ((size_t)256 * 1024 * 1024)
+
+/* One option as given: value is "" for a flag. */
+struct cli_option {
+	char *name;	/* without the leading "--"; owned */
+	const char *value;
+};
+
+struct cli_args;
+
+struct cli_command {
+	const char *name;	/* the words that select it: "org add" */
+	const char *usage;	/* what follows the name, for help */
+	const char *summary;	/* one sentence */
+	/*
+	 * Options the command takes, space-separated: "name" is a flag,
+	 * "name=" takes a value and "name=!" is required.
+	 */
+	const char *options;
+	int min_args, max_args;	/* positional arguments; max -1: any */
+	int (*run)(struct cli_args *args, struct error *err);
+};
+
+struct cli_args {
+	const struct cli_command *command;
+	const char *dir;	/* --dir, else $CAREMAIL_DIR, else NULL */
+	bool json;
+	bool help;
+	const char **sets;	/* --set assignments, in order */
+	size_t set_count;
+	const char **pos;	/* positional arguments after the name */
+	size_t pos_count;
+	struct cli_option *opts;
+	size_t opt_count;
+	bool usage_error;	/* the failure is the command line's fault */
+};
+
+extern const struct cli_command cli_commands[];
+extern const size_t cli_command_count;
+
+/* ---- the command line (cli_args.c) ---- */
+
+/*
+ * Parses argv into args (heap arrays freed by cli_args_free). A malformed
+ * command line fails with args->usage_error set.
+ */
+int cli_args_parse(int argc, char **argv, struct cli_args *args,
+	struct error *err);
+void cli_args_free(struct cli_args *args);
+
+/* The value of --name, "" for a flag given, NULL when absent. */
+const char *cli_opt(const struct cli_args *args, const char *name);
+bool cli_flag(const struct cli_args *args, const char *name);
+
+/* --name as a whole number from min to max; *value_r unchanged if absent. */
+int cli_opt_int(struct cli_args *args, const char *name, int64_t min,
+	int64_t max, int64_t *value_r, struct error *err);
+
+/* Fails with a usage error: the message should say what to type instead. */
+int cli_usage(struct cli_args *args, struct error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* ---- help (cli_help.c) ---- */
+
+/* Every command whose name starts with topic (NULL or "": all). */
+void cli_help_print(FILE *out, const char *topic);
+int cli_help(struct cli_args *args, struct error *err);
+int cli_version(struct cli_args *args, struct error *err);
+
+/* ---- one command's session (cli_session.c) ---- */
+
+struct cli_session {
+	struct instance *inst;
+	struct store *store;
+	struct arena *arena;
+	struct dir_ctx ctx;
+	struct store_org *orgs;	/* loaded on first use, to name org ids */
+	size_t org_count;
+	bool have_orgs;
+	struct store_site *sites;
+	size_t site_count;
+	bool have_sites;
+};
+
+/* Opens the instance named by --dir with the --set overrides. */
+int cli_session_open(struct cli_args *args, struct cli_session *s,
+	struct error *err);
+void cli_session_close(struct cli_session *s);
+
+/* Sets the log level from the log.level setting. */
+void cli_log_level(const struct config *config);
+
+/* The ODS code of an org id, or "" for 0 or an unknown id. */
+const char *cli_org_ods(struct cli_session *s, int64_t org_id);
+/* The name of a site id, or "" for 0 or an unknown id. */
+const char *cli_site_name(struct cli_session *s, int64_t site_id);
+
+/* Runs several directory changes as one: all happen or none. */
+int cli_begin(struct cli_session *s, struct error *err);
+int cli_finish(struct cli_session *s, int rc, struct error *err);
+
+/* ---- records as JSON (cli_json.c); each returns a new reference ---- */
+
+json_t *cli_json_text(const char *s);
+json_t *cli_json_time(int64_t t);
+json_t *cli_json_org(struct cli_session *s, const struct store_org *o);
+json_t *cli_json_site(struct cli_session *s, const struct store_site *site);
+json_t *cli_json_person(struct cli_session *s, const struct store_person *p);
+json_t *cli_json_mailbox(struct cli_session *s, const struct store_mailbox *m);
+json_t *cli_json_contact(struct cli_session *s, const struct store_contact *c);
+json_t *cli_json_list(struct cli_session *s, const struct store_list *l);
+json_t *cli_json_member(const struct dir_member *m);
+json_t *cli_json_grant(const struct dir_grant *g);
+json_t *cli_json_audit(struct cli_session *s, const struct store_audit *a);
+/* The owners of an address as an array of {address, display_name}. */
+int cli_json_owners(struct cli_session *s, const char *address,
+	json_t **owners_r, struct error *err);
+/* The grants on or held by an address, as an array. */
+int cli_json_grants(struct cli_session *s, const char *address,
+	json_t **grants_r, struct error *err);
+/* The admin roles a person holds, as an array of {org, role}. */
+int cli_json_roles(struct cli_session *s, const struct store_person *p,
+	json_t **roles_r, struct error *err);
+
+/* ---- output (cli_output.c) ---- */
+
+/*
+ * Prints value and drops the reference: JSON with --json, else text. An
+ * object prints as `key: value` lines; an array as one line per item
+ * holding the named columns ("address,display_name"), or the whole item
+ * when it is a string.
+ */
+void cli_print(const struct cli_args *args, json_t *value,
+	const char *columns);
+
+/* With --json prints value; otherwise prints sentence. Drops value. */
+void cli_print_done(const struct cli_args *args, json_t *value,
+	const char *sentence);
+
+/* Writes "caremail: <message>" to stderr, with a help hint for usage. */
+void cli_print_error(const struct cli_args *args, const struct error *err);
+
+/* ---- passwords (cli_password.c) ---- */
+
+/*
+ * Reads the first line of stdin into buf[size] without its line ending.
+ * ERROR_INVALID for an empty line, ERROR_LIMIT for one that does not fit.
+ */
+int cli_read_password(char *buf, size_t size, struct error *err);
+
+/* ---- the commands ---- */
+
+int cli_init(struct cli_args *args, struct error *err);
+int cli_config_defaults(struct cli_args *args, struct error *err);
+
+int cli_org_add(struct cli_args *args, struct error *err);
+int cli_org_edit(struct cli_args *args, struct error *err);
+int cli_org_show(struct cli_args *args, struct error *err);
+int cli_org_list(struct cli_args *args, struct error *err);
+int cli_site_add(struct cli_args *args, struct error *err);
+int cli_site_list(struct cli_args *args, struct error *err);
+
+int cli_user_add(struct cli_args *args, struct error *err);
+int cli_user_edit(struct cli_args *args, struct error *err);
+int cli_user_show(struct cli_args *args, struct error *err);
+int cli_user_list(struct cli_args *args, struct error *err);
+int cli_user_delete(struct cli_args *args, struct error *err);
+int cli_user_passwd(struct cli_args *args, struct error *err);
+
+int cli_mailbox_add(struct cli_args *args, struct error *err);
+int cli_mailbox_list(struct cli_args *args, struct error *err);
+int cli_mailbox_show(struct cli_args *args, struct error *err);
+int cli_mailbox_delete(struct cli_args *args, struct error *err);
+int cli_contact_add(struct cli_args *args, struct error *err);
+int cli_contact_list(struct cli_args *args, struct error *err);
+int cli_contact_delete(struct cli_args *args, struct error *err);
+
+int cli_list_add(struct cli_args *args, struct error *err);
+int cli_list_show(struct cli_args *args, struct error *err);
+int cli_list_list(struct cli_args *args, struct error *err);
+int cli_list_members(struct cli_args *args, struct error *err);
+int cli_list_members_add(struct cli_args *args, struct error *err);
+int cli_list_members_remove(struct cli_args *args, struct error *err);
+int cli_list_expand(struct cli_args *args, struct error *err);
+int cli_list_delete(struct cli_args *args, struct error *err);
+
+int cli_owners_add(struct cli_args *args, struct error *err);
+int cli_owners_remove(struct cli_args *args, struct error *err);
+int cli_grant_add(struct cli_args *args, struct error *err);
+int cli_grant_remove(struct cli_args *args, struct error *err);
+int cli_grant_list(struct cli_args *args, struct error *err);
+int cli_role_add(struct cli_args *args, struct error *err);
+int cli_role_remove(struct cli_args *args, struct error *err);
+
+/* ---- demo data (cli_demo_names.c) ---- */
+
+extern const char *const cli_demo_first_names[];
+extern const size_t cli_demo_first_name_count;
+extern const char *const cli_demo_last_names[];
+extern const size_t cli_demo_last_name_count;
+
+int cli_audit_list(struct cli_args *args, struct error *err);
+int cli_serve(struct cli_args *args, struct error *err);
+int cli_demo(struct cli_args *args, struct error *err);
+
+#endif

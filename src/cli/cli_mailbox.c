@@ -1,0 +1,187 @@
+/*
+ * `caremail shared`, `caremail resource` and `caremail contact`: shared and
+ * resource mailboxes (SPEC P4, P5) share one set of commands, told apart by
+ * the command's first word; contacts are external addresses (P7).
+ * Layer: front end.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "core/error.h"
+
+/* "shared" or "resource": the first word of the command's name. */
+static const char *
+mailbox_kind(const struct cli_args *args)
+{
+	return strncmp(args->command->name, "resource", 8) == 0 ? "resource" :
+	    "shared";
+}
+
+int
+cli_mailbox_add(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_mailbox m;
+	int rc = dir_mailbox_add(&s.ctx, cli_opt(args, "org"),
+		mailbox_kind(args), cli_opt(args, "name"),
+		cli_opt(args, "email"), &m, err);
+	if (rc == 0 && args->json)
+		cli_print(args, cli_json_mailbox(&s, &m), NULL);
+	else if (rc == 0)
+		printf("%s\n", m.address);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_mailbox_list(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_mailbox *boxes;
+	size_t count;
+	int rc = dir_mailbox_list(&s.ctx, cli_opt(args, "org"),
+		mailbox_kind(args), &boxes, &count, err);
+	if (rc == 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(arr,
+				cli_json_mailbox(&s, &boxes[i]));
+		cli_print(args, arr, "address,display_name,org");
+	}
+	cli_session_close(&s);
+	return rc;
+}
+
+/* Refuses a mailbox of the other kind, so `shared show` shows shared ones. */
+static int
+get_mailbox(struct cli_args *args, struct cli_session *s,
+	struct store_mailbox *m, struct error *err)
+{
+	if (dir_mailbox_get(&s->ctx, args->pos[0], m, err) < 0)
+		return -1;
+	if (strcmp(m->kind, mailbox_kind(args)) != 0)
+		return error_set(err, ERROR_INVALID,
+			"%s is a %s mailbox, not a %s one", m->address,
+			m->kind, mailbox_kind(args));
+	return 0;
+}
+
+static int
+show_mailbox(struct cli_args *args, struct cli_session *s,
+	struct error *err)
+{
+	struct store_mailbox m;
+	json_t *owners, *grants;
+	if (get_mailbox(args, s, &m, err) < 0 ||
+	    cli_json_owners(s, m.address, &owners, err) < 0)
+		return -1;
+	if (cli_json_grants(s, m.address, &grants, err) < 0) {
+		json_decref(owners);
+		return -1;
+	}
+	json_t *j = cli_json_mailbox(s, &m);
+	json_object_set_new(j, "owners", owners);
+	json_object_set_new(j, "grants", grants);
+	cli_print(args, j, NULL);
+	return 0;
+}
+
+int
+cli_mailbox_show(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = show_mailbox(args, &s, err);
+	cli_session_close(&s);
+	return rc;
+}
+
+static int
+delete_mailbox(struct cli_args *args, struct cli_session *s,
+	struct error *err)
+{
+	struct store_mailbox m;
+	if (get_mailbox(args, s, &m, err) < 0 ||
+	    dir_mailbox_delete(&s->ctx, m.address, err) < 0 ||
+	    dir_mailbox_get(&s->ctx, m.address, &m, err) < 0)
+		return -1;
+	char sentence[512];
+	snprintf(sentence, sizeof(sentence),
+		"Deleted %s; the address will never be given to anything "
+		"else.", m.address);
+	cli_print_done(args, cli_json_mailbox(s, &m), sentence);
+	return 0;
+}
+
+int
+cli_mailbox_delete(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = delete_mailbox(args, &s, err);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_contact_add(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_contact c;
+	int rc = dir_contact_add(&s.ctx, cli_opt(args, "org"),
+		cli_opt(args, "name"), cli_opt(args, "email"), &c, err);
+	if (rc == 0 && args->json)
+		cli_print(args, cli_json_contact(&s, &c), NULL);
+	else if (rc == 0)
+		printf("%s\n", c.address);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_contact_list(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_contact *contacts;
+	size_t count;
+	int rc = dir_contact_list(&s.ctx, cli_opt(args, "org"), &contacts,
+		&count, err);
+	if (rc == 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(arr,
+				cli_json_contact(&s, &contacts[i]));
+		cli_print(args, arr, "address,display_name,org");
+	}
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_contact_delete(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = dir_contact_delete(&s.ctx, args->pos[0], err);
+	if (rc == 0) {
+		char sentence[512];
+		snprintf(sentence, sizeof(sentence), "Deleted the contact %s.",
+			args->pos[0]);
+		cli_print_done(args, json_pack("{s:s, s:b}", "address",
+			args->pos[0], "deleted", 1), sentence);
+	}
+	cli_session_close(&s);
+	return rc;
+}

@@ -1,0 +1,185 @@
+/*
+ * The command table and dispatch: every subcommand, its options and its
+ * one-line help, in the order `caremail help` lists them. Layer: front end.
+ * SECURITY: no command takes a secret in argv (it would show in ps).
+ */
+#include <stdio.h>
+
+#include "cli/cli.h"
+#include "cli/cli_internal.h"
+#include "core/error.h"
+
+#define ORG_FIELDS \
+	"parent= address= type= description= website= helpdesk-phone= " \
+	"helpdesk-email= quota-mb="
+#define PERSON_FIELDS \
+	"display-name= site= job-title= department= phone= mobile= " \
+	"hide-mobile notes= sync-id="
+
+const struct cli_command cli_commands[] = {
+	{ "init", "--dir DIR --domain DOMAIN [--admin EMAIL] "
+	  "[--admin-password-stdin]",
+	  "Makes a new instance with a first Global Admin.",
+	  "domain=! admin= admin-password-stdin", 0, 0, cli_init },
+	{ "serve", "--dir DIR",
+	  "Runs the listeners in the foreground until SIGTERM or SIGINT.",
+	  "", 0, 0, cli_serve },
+	{ "demo", "--dir DIR",
+	  "Fills a fresh instance with a believable demo directory.",
+	  "", 0, 0, cli_demo },
+	{ "config defaults", "",
+	  "Prints a config file holding every setting at its default.",
+	  "", 0, 0, cli_config_defaults },
+
+	{ "org add", "--ods CODE --name NAME [--parent CODE] [--address TEXT] "
+	  "[--type T] [--description T] [--website URL] [--helpdesk-phone P] "
+	  "[--helpdesk-email E] [--quota-mb N]",
+	  "Adds an organisation.", "ods=! name=! " ORG_FIELDS, 0, 0,
+	  cli_org_add },
+	{ "org edit", "CODE [--name NAME] [--parent CODE|\"\"] [--address TEXT] "
+	  "[--type T] [--description T] [--website URL] [--helpdesk-phone P] "
+	  "[--helpdesk-email E] [--quota-mb N]",
+	  "Changes an organisation; --parent \"\" makes it a root.",
+	  "name= " ORG_FIELDS, 1, 1, cli_org_edit },
+	{ "org show", "CODE", "Shows an organisation.", "", 1, 1, cli_org_show },
+	{ "org list", "", "Lists every organisation.", "", 0, 0, cli_org_list },
+	{ "site add", "--org ODS --name NAME --type TYPE [--address TEXT]",
+	  "Adds a site to an organisation.", "org=! name=! type=! address=",
+	  0, 0, cli_site_add },
+	{ "site list", "[--org ODS]", "Lists sites.", "org=", 0, 0,
+	  cli_site_list },
+
+	{ "user add", "--org ODS --first NAME --last NAME [--email ADDR] "
+	  "[--display-name N] [--site NAME] [--job-title T] [--department D] "
+	  "[--phone P] [--mobile M] [--hide-mobile] [--notes T] [--sync-id ID]",
+	  "Adds a person and prints their address.",
+	  "org=! first=! last=! email= " PERSON_FIELDS, 0, 0, cli_user_add },
+	{ "user edit", "EMAIL [--first NAME] [--last NAME] [--display-name N] "
+	  "[--site NAME|\"\"] [--job-title T] [--department D] [--phone P] "
+	  "[--mobile M] [--show-mobile|--hide-mobile] [--notes T] "
+	  "[--sync-id ID|\"\"]",
+	  "Changes a person's details.",
+	  "first= last= show-mobile " PERSON_FIELDS, 1, 1, cli_user_edit },
+	{ "user show", "EMAIL", "Shows a person with their roles and grants.",
+	  "", 1, 1, cli_user_show },
+	{ "user list", "[--org ODS] [--include-deleted] [--limit N] [--after ID]",
+	  "Lists people.", "org= include-deleted limit= after=", 0, 0,
+	  cli_user_list },
+	{ "user delete", "EMAIL",
+	  "Deletes a person; their address is never reused.", "", 1, 1,
+	  cli_user_delete },
+	{ "user passwd", "EMAIL --stdin",
+	  "Sets a person's password from the first line of stdin.", "stdin",
+	  1, 1, cli_user_passwd },
+
+	{ "shared add", "--org ODS --name NAME [--email ADDR]",
+	  "Adds a shared mailbox.", "org=! name=! email=", 0, 0,
+	  cli_mailbox_add },
+	{ "shared list", "[--org ODS]", "Lists shared mailboxes.", "org=", 0, 0,
+	  cli_mailbox_list },
+	{ "shared show", "EMAIL", "Shows a shared mailbox, its owners and grants.",
+	  "", 1, 1, cli_mailbox_show },
+	{ "shared delete", "EMAIL", "Deletes a shared mailbox.", "", 1, 1,
+	  cli_mailbox_delete },
+	{ "shared owners add", "EMAIL PERSON...", "Makes people owners.", "",
+	  2, -1, cli_owners_add },
+	{ "shared owners remove", "EMAIL PERSON...",
+	  "Removes owners; they keep any grants.", "", 2, -1,
+	  cli_owners_remove },
+	{ "resource add", "--org ODS --name NAME [--email ADDR]",
+	  "Adds a resource mailbox (a room or equipment).",
+	  "org=! name=! email=", 0, 0, cli_mailbox_add },
+	{ "resource list", "[--org ODS]", "Lists resource mailboxes.", "org=",
+	  0, 0, cli_mailbox_list },
+	{ "resource show", "EMAIL", "Shows a resource mailbox.", "", 1, 1,
+	  cli_mailbox_show },
+	{ "resource delete", "EMAIL", "Deletes a resource mailbox.", "", 1, 1,
+	  cli_mailbox_delete },
+	{ "resource owners add", "EMAIL PERSON...", "Makes people owners.", "",
+	  2, -1, cli_owners_add },
+	{ "resource owners remove", "EMAIL PERSON...", "Removes owners.", "",
+	  2, -1, cli_owners_remove },
+	{ "contact add", "--org ODS --name NAME --email ADDR",
+	  "Adds an external contact.", "org=! name=! email=!", 0, 0,
+	  cli_contact_add },
+	{ "contact list", "[--org ODS]", "Lists contacts.", "org=", 0, 0,
+	  cli_contact_list },
+	{ "contact delete", "EMAIL", "Deletes a contact.", "", 1, 1,
+	  cli_contact_delete },
+
+	{ "list add", "--org ODS --name NAME [--email ADDR] "
+	  "[--dynamic --rule JSON]",
+	  "Adds a distribution list, static unless --dynamic.",
+	  "org=! name=! email= dynamic rule=", 0, 0, cli_list_add },
+	{ "list list", "[--org ODS]", "Lists distribution lists.", "org=", 0, 0,
+	  cli_list_list },
+	{ "list show", "LIST", "Shows a list and its owners.", "", 1, 1,
+	  cli_list_show },
+	{ "list members", "LIST", "Lists a static list's direct members.", "",
+	  1, 1, cli_list_members },
+	{ "list members add", "LIST ADDRESS...",
+	  "Adds members; if one cannot be added, none is.", "", 2, -1,
+	  cli_list_members_add },
+	{ "list members remove", "LIST ADDRESS...",
+	  "Removes members; if one cannot be removed, none is.", "", 2, -1,
+	  cli_list_members_remove },
+	{ "list expand", "LIST",
+	  "Prints every address mail to the list reaches, once each.", "", 1,
+	  1, cli_list_expand },
+	{ "list delete", "LIST", "Deletes a list.", "", 1, 1, cli_list_delete },
+	{ "list owners add", "LIST PERSON...", "Makes people owners of a list.",
+	  "", 2, -1, cli_owners_add },
+	{ "list owners remove", "LIST PERSON...",
+	  "Removes owners; membership is kept.", "", 2, -1, cli_owners_remove },
+
+	{ "grant add", "MAILBOX PERSON --right RIGHT",
+	  "Grants full_access, send_as or send_on_behalf.", "right=!", 2, 2,
+	  cli_grant_add },
+	{ "grant remove", "MAILBOX PERSON --right RIGHT", "Removes a grant.",
+	  "right=!", 2, 2, cli_grant_remove },
+	{ "grant list", "ADDRESS",
+	  "Lists grants on a mailbox, or held by a person.", "", 1, 1,
+	  cli_grant_list },
+	{ "role add", "PERSON --org ODS --role ROLE",
+	  "Gives a person an admin role for an organisation.", "org=! role=!",
+	  1, 1, cli_role_add },
+	{ "role remove", "PERSON --org ODS --role ROLE", "Removes an admin role.",
+	  "org=! role=!", 1, 1, cli_role_remove },
+
+	{ "audit list", "[--type T] [--action A] [--actor A] [--org ODS] "
+	  "[--since DATE] [--until DATE] [--limit N]",
+	  "Lists audit rows, newest first.",
+	  "type= action= actor= org= since= until= limit=", 0, 0,
+	  cli_audit_list },
+
+	{ "help", "[COMMAND]", "Lists commands, or shows one.", "", 0, -1,
+	  cli_help },
+	{ "version", "", "Prints the version.", "", 0, 0, cli_version },
+};
+
+const size_t cli_command_count = sizeof(cli_commands) / sizeof(*cli_commands);
+
+int
+cli_main(int argc, char **argv)
+{
+	struct cli_args args;
+	struct error err;
+	error_clear(&err);
+	int rc = cli_args_parse(argc, argv, &args, &err);
+	if (rc == 0 && (args.help || args.command == NULL))
+		cli_help_print(stdout, args.command != NULL ?
+			args.command->name : NULL);
+	else if (rc == 0)
+		rc = args.command->run(&args, &err);
+	int status = CLI_EXIT_OK;
+	if (rc < 0) {
+		cli_print_error(&args, &err);
+		status = args.usage_error ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
+	}
+	if (fflush(stdout) != 0 && status == CLI_EXIT_OK) {
+		fprintf(stderr, "caremail: cannot write the output\n");
+		status = CLI_EXIT_FAILURE;
+	}
+	cli_args_free(&args);
+	return status;
+}

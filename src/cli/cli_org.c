@@ -1,0 +1,137 @@
+/*
+ * `caremail org` and `caremail site`: organisations by ODS code, their
+ * parent tree and their sites (SPEC D1). Layer: front end.
+ * SECURITY: the shell user is trusted as the service provider; every change
+ * still goes through dir/ and is audited as "system".
+ */
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "core/error.h"
+
+/* The largest quota the config table allows (dir.default_quota_mb). */
+#define QUOTA_MB_MAX 10485760
+
+static int
+org_fields(struct cli_args *args, struct dir_org_fields *f,
+	struct error *err)
+{
+	memset(f, 0, sizeof(*f));
+	f->ods = cli_opt(args, "ods");
+	f->name = cli_opt(args, "name");
+	f->type = cli_opt(args, "type");
+	f->parent_ods = cli_opt(args, "parent");
+	f->postal_address = cli_opt(args, "address");
+	f->description = cli_opt(args, "description");
+	f->website = cli_opt(args, "website");
+	f->helpdesk_phone = cli_opt(args, "helpdesk-phone");
+	f->helpdesk_email = cli_opt(args, "helpdesk-email");
+	return cli_opt_int(args, "quota-mb", 1, QUOTA_MB_MAX,
+		&f->default_quota_mb, err);
+}
+
+int
+cli_org_add(struct cli_args *args, struct error *err)
+{
+	struct dir_org_fields f;
+	if (org_fields(args, &f, err) < 0)
+		return -1;
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_org org;
+	int rc = dir_org_add(&s.ctx, &f, &org, err);
+	if (rc == 0)
+		cli_print(args, cli_json_org(&s, &org), NULL);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_org_edit(struct cli_args *args, struct error *err)
+{
+	struct dir_org_fields f;
+	if (org_fields(args, &f, err) < 0)
+		return -1;
+	if (args->opt_count == 0)
+		return cli_usage(args, err,
+			"org edit needs at least one change, such as --name");
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_org org;
+	int rc = dir_org_edit(&s.ctx, args->pos[0], &f, &org, err);
+	if (rc == 0)
+		cli_print(args, cli_json_org(&s, &org), NULL);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_org_show(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_org org;
+	int rc = dir_org_get(&s.ctx, args->pos[0], &org, err);
+	if (rc == 0)
+		cli_print(args, cli_json_org(&s, &org), NULL);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_org_list(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_org *orgs;
+	size_t count;
+	int rc = dir_org_list(&s.ctx, &orgs, &count, err);
+	if (rc == 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(arr, cli_json_org(&s, &orgs[i]));
+		cli_print(args, arr, "ods,name,type,parent");
+	}
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_site_add(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_site site;
+	int rc = dir_site_add(&s.ctx, cli_opt(args, "org"),
+		cli_opt(args, "name"), cli_opt(args, "type"),
+		cli_opt(args, "address"), &site, err);
+	if (rc == 0)
+		cli_print(args, cli_json_site(&s, &site), NULL);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_site_list(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_site *sites;
+	size_t count;
+	int rc = dir_site_list(&s.ctx, cli_opt(args, "org"), &sites, &count,
+		err);
+	if (rc == 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(arr, cli_json_site(&s, &sites[i]));
+		cli_print(args, arr, "org,name,site_type");
+	}
+	cli_session_close(&s);
+	return rc;
+}

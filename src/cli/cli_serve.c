@@ -1,0 +1,134 @@
+/*
+ * `caremail serve`: runs the listeners in the foreground, logging to stderr,
+ * until SIGTERM or SIGINT, then stops them cleanly. Layer: front end.
+ * SECURITY: the signals are blocked before any thread starts, so only this
+ * thread takes them (sigwait) and no handler runs inside a library call.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "caremail_version.h"
+#include "cli/cli_internal.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "http/http.h"
+#include "instance/instance.h"
+
+/*
+ * The health check's view of the store: a fresh connection each time, so a
+ * database that has gone away is reported, not hidden behind an open one.
+ * The reason is logged here; the unauthenticated reply gets no file paths.
+ */
+static int
+serve_store_ping(void *ctx, struct error *err)
+{
+	const struct instance *inst = ctx;
+	struct error inner;
+	struct store *st = instance_store(inst, &inner);
+	int rc = st != NULL ? store_ping(st, &inner) : -1;
+	store_close(&st);
+	if (rc == 0)
+		return 0;
+	log_warn("serve.store_unreachable", "reason=\"%s\"", inner.msg);
+	return error_set(err, ERROR_TEMPORARY,
+		"the store cannot be reached; see the server log");
+}
+
+/* Logs the address actually bound: port 0 in the config picks one. */
+static void
+log_ready(const char *listen, const struct http_server *http)
+{
+	if (http == NULL) {
+		log_info("serve.ready", "listen=off");
+		return;
+	}
+	const char *colon = strrchr(listen, ':');
+	int host_len = colon != NULL ? (int)(colon - listen) : 0;
+	log_info("serve.ready", "listen=%.*s:%u version=%s", host_len, listen,
+		(unsigned)http_server_port(http), CAREMAIL_VERSION);
+}
+
+static int
+start_http(const struct instance *inst, struct http_server **http_r,
+	struct error *err)
+{
+	const struct config *c = inst->config;
+	const char *listen = config_get_str(c, "http.listen");
+	*http_r = NULL;
+	if (strcmp(listen, "off") == 0)
+		return 0;
+	struct http_server_options opts = {
+		.listen = listen,
+		.tls = config_get_bool(c, "http.tls"),
+		.cert_path = inst->cert_path,
+		.key_path = inst->key_path,
+		.max_connections =
+			(unsigned)config_get_int(c, "http.max_connections"),
+		.timeout_s = (unsigned)config_get_int(c, "http.timeout_s"),
+		.version = CAREMAIL_VERSION,
+		.store_ping = serve_store_ping,
+		.ctx = (void *)(uintptr_t)inst,
+	};
+	*http_r = http_server_start(&opts, err);
+	return *http_r != NULL ? 0 : -1;
+}
+
+/* Opens the store once before listening, so a broken one fails at start. */
+static int
+check_store(const struct instance *inst, struct error *err)
+{
+	struct store *st = instance_store(inst, err);
+	if (st == NULL)
+		return -1;
+	int rc = store_ping(st, err);
+	store_close(&st);
+	return rc;
+}
+
+static int
+run(const struct instance *inst, const sigset_t *signals, struct error *err)
+{
+	struct http_server *http;
+	if (check_store(inst, err) < 0 || start_http(inst, &http, err) < 0)
+		return -1;
+	log_ready(config_get_str(inst->config, "http.listen"), http);
+	int sig = 0;
+	if (sigwait(signals, &sig) != 0)
+		sig = SIGTERM;
+	log_info("serve.stopping", "signal=%s",
+		sig == SIGINT ? "SIGINT" : "SIGTERM");
+	if (http != NULL)
+		http_server_stop(&http);
+	log_info("serve.stopped", "status=clean");
+	return 0;
+}
+
+int
+cli_serve(struct cli_args *args, struct error *err)
+{
+	if (args->dir == NULL)
+		return cli_usage(args, err, "no instance directory given: pass "
+			"--dir DIR or set CAREMAIL_DIR");
+	struct instance *inst = instance_open(args->dir, args->sets,
+		args->set_count, err);
+	if (inst == NULL)
+		return -1;
+	cli_log_level(inst->config);
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	/* Threads inherit the mask, so none of them takes these signals. */
+	int rc = pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	if (rc != 0)
+		rc = error_set(err, ERROR_INTERNAL,
+			"cannot block SIGTERM and SIGINT: %s", strerror(rc));
+	else
+		rc = run(inst, &signals, err);
+	if (rc < 0)
+		log_error("serve.failed", "reason=\"%s\"", err->msg);
+	instance_close(&inst);
+	return rc;
+}

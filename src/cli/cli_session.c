@@ -1,0 +1,111 @@
+/*
+ * One command's session: the instance named by --dir with its --set
+ * overrides, a store connection, an arena and the dir_ctx the directory
+ * calls take. The CLI is the outermost layer, so it reads the clock here.
+ * Layer: front end.
+ */
+#include <string.h>
+
+#include "cli/cli_internal.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "instance/instance.h"
+
+/* Changes made from the shell are audited as the system's. */
+#define CLI_ACTOR "system"
+
+void
+cli_log_level(const struct config *config)
+{
+	enum log_level level;
+	if (log_level_parse(config_get_str(config, "log.level"), &level))
+		log_set_level(level);
+}
+
+int
+cli_session_open(struct cli_args *args, struct cli_session *s,
+	struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (args->dir == NULL)
+		return cli_usage(args, err,
+			"no instance directory given: pass --dir DIR or set "
+			"CAREMAIL_DIR");
+	s->inst = instance_open(args->dir, args->sets, args->set_count, err);
+	if (s->inst == NULL)
+		return -1;
+	cli_log_level(s->inst->config);
+	s->store = instance_store(s->inst, err);
+	if (s->store == NULL) {
+		instance_close(&s->inst);
+		return -1;
+	}
+	s->arena = arena_new(CLI_ARENA_CAP);
+	instance_dir_ctx(s->inst, s->store, s->arena, CLI_ACTOR, clock_now(),
+		&s->ctx);
+	return 0;
+}
+
+void
+cli_session_close(struct cli_session *s)
+{
+	store_close(&s->store);
+	arena_free(&s->arena);
+	instance_close(&s->inst);
+}
+
+const char *
+cli_org_ods(struct cli_session *s, int64_t org_id)
+{
+	if (org_id == 0)
+		return "";
+	if (!s->have_orgs) {
+		struct error err;
+		if (dir_org_list(&s->ctx, &s->orgs, &s->org_count, &err) < 0)
+			s->org_count = 0;
+		s->have_orgs = true;
+	}
+	for (size_t i = 0; i < s->org_count; i++) {
+		if (s->orgs[i].id == org_id)
+			return s->orgs[i].ods;
+	}
+	return "";
+}
+
+const char *
+cli_site_name(struct cli_session *s, int64_t site_id)
+{
+	if (site_id == 0)
+		return "";
+	if (!s->have_sites) {
+		struct error err;
+		if (dir_site_list(&s->ctx, NULL, &s->sites, &s->site_count,
+			    &err) < 0)
+			s->site_count = 0;
+		s->have_sites = true;
+	}
+	for (size_t i = 0; i < s->site_count; i++) {
+		if (s->sites[i].id == site_id)
+			return s->sites[i].name;
+	}
+	return "";
+}
+
+int
+cli_begin(struct cli_session *s, struct error *err)
+{
+	return store_begin(s->store, err);
+}
+
+int
+cli_finish(struct cli_session *s, int rc, struct error *err)
+{
+	if (rc < 0) {
+		store_rollback(s->store);
+		return -1;
+	}
+	return store_commit(s->store, err);
+}

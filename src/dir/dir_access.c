@@ -1,0 +1,310 @@
+/*
+ * Owners of mailboxes and lists (at most dir.list_max_owners, seed 002
+ * #12407), mailbox grants (Full Access, Send As, Send on Behalf) and admin
+ * roles (SPEC P2). Layer: domain.
+ */
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "dir/dir_internal.h"
+
+const char *const dir_roles[] = {
+	"global_admin",
+	"primary_local_admin",
+	"local_admin",
+	"helpdesk_admin",
+	"audit_authorisation",
+	"ediscovery",
+	NULL,
+};
+
+static const char *const dir_rights[] = {
+	"full_access",
+	"send_as",
+	"send_on_behalf",
+	NULL,
+};
+
+static bool
+in_set(const char *const *set, const char *value)
+{
+	for (size_t i = 0; value != NULL && set[i] != NULL; i++) {
+		if (strcmp(set[i], value) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+dir_role_is_valid(const char *role)
+{
+	return in_set(dir_roles, role);
+}
+
+static const char *
+audit_type_of(const struct dir_object *o)
+{
+	if (strcmp(o->kind, "list") == 0)
+		return DIR_AUDIT_LIST;
+	if (strcmp(o->kind, "resource") == 0)
+		return DIR_AUDIT_RESOURCE;
+	if (strcmp(o->kind, "person") == 0)
+		return DIR_AUDIT_USER;
+	return DIR_AUDIT_SHARED;
+}
+
+/* The owned object's reference in the owners table. */
+static struct store_ref
+owned_ref(const struct dir_object *o)
+{
+	if (o->ref.kind == STORE_KIND_LIST)
+		return o->ref;
+	return (struct store_ref){ STORE_KIND_MAILBOX, o->mailbox_id };
+}
+
+static int
+owner_change_tx(const struct dir_ctx *ctx, const char *object_address,
+	const char *person_address, bool adding, struct error *err)
+{
+	struct dir_object object, person;
+	if (dir_resolve_live(ctx, object_address, "shared,resource,list",
+		    &object, err) < 0 ||
+	    dir_resolve_live(ctx, person_address, "person", &person, err) < 0)
+		return -1;
+	struct store_ref ref = owned_ref(&object);
+	if (adding) {
+		int64_t *owners;
+		size_t count;
+		int64_t max = config_get_int(ctx->config, "dir.list_max_owners");
+		if (store_owners(ctx->store, ref, ctx->arena, &owners, &count,
+			    err) < 0)
+			return -1;
+		for (size_t i = 0; i < count; i++) {
+			if (owners[i] == person.ref.id)
+				return error_set(err, ERROR_EXISTS,
+					"%s is already an owner of %s",
+					person.address, object.address);
+		}
+		if ((int64_t)count >= max)
+			return error_set(err, ERROR_LIMIT,
+				"%s already has %lld owners, the most allowed; "
+				"remove one before adding another",
+				object.address, (long long)max);
+		if (store_owner_add(ctx->store, ref, person.ref.id, err) < 0)
+			return -1;
+	} else {
+		struct error inner;
+		if (store_owner_remove(ctx->store, ref, person.ref.id,
+			    &inner) < 0)
+			return inner.code == ERROR_NOT_FOUND ?
+				error_set(err, ERROR_NOT_FOUND,
+					"%s is not an owner of %s",
+					person.address, object.address) :
+				error_forward(err, &inner);
+	}
+	return dir_audit_json(ctx, "update", audit_type_of(&object),
+		object.ref.id, object.org_id,
+		json_pack("{s:s}", adding ? "owner_added" : "owner_removed",
+			person.address), err);
+}
+
+int
+dir_owner_add(const struct dir_ctx *ctx, const char *object_address,
+	const char *person_address, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, owner_change_tx(ctx, object_address,
+				       person_address, true, err), err);
+}
+
+int
+dir_owner_remove(const struct dir_ctx *ctx, const char *object_address,
+	const char *person_address, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, owner_change_tx(ctx, object_address,
+				       person_address, false, err), err);
+}
+
+int
+dir_owner_list(const struct dir_ctx *ctx, const char *object_address,
+	struct store_person **owners_r, size_t *count_r, struct error *err)
+{
+	struct dir_object object;
+	if (dir_resolve_live(ctx, object_address, "shared,resource,list",
+		    &object, err) < 0)
+		return -1;
+	int64_t *ids;
+	size_t count;
+	if (store_owners(ctx->store, owned_ref(&object), ctx->arena, &ids,
+		    &count, err) < 0)
+		return -1;
+	struct store_person *owners = arena_alloc(ctx->arena,
+		(count + 1) * sizeof(*owners));
+	if (owners == NULL)
+		return error_set(err, ERROR_LIMIT, "too many owners to show");
+	for (size_t i = 0; i < count; i++) {
+		if (store_person_get(ctx->store, ids[i], ctx->arena, &owners[i],
+			    err) < 0)
+			return -1;
+	}
+	*owners_r = owners;
+	*count_r = count;
+	return 0;
+}
+
+static int
+grant_change_tx(const struct dir_ctx *ctx, const char *mailbox_address,
+	const char *person_address, const char *right, bool adding,
+	struct error *err)
+{
+	if (!in_set(dir_rights, right))
+		return error_set_field(err, ERROR_INVALID, "right",
+			"the permission must be full_access, send_as or "
+			"send_on_behalf");
+	struct dir_object mailbox, person;
+	if (dir_resolve_live(ctx, mailbox_address, "person,shared,resource",
+		    &mailbox, err) < 0 ||
+	    dir_resolve_live(ctx, person_address, "person", &person, err) < 0)
+		return -1;
+	if (mailbox.ref.kind == STORE_KIND_PERSON &&
+	    mailbox.ref.id == person.ref.id)
+		return error_set(err, ERROR_INVALID,
+			"a person already has every permission on their own "
+			"mailbox");
+	struct store_grant g = { mailbox.mailbox_id, person.ref.id, right,
+		ctx->now };
+	struct error inner;
+	int rc = adding ? store_grant_add(ctx->store, &g, &inner) :
+			  store_grant_remove(ctx->store, &g, &inner);
+	if (rc < 0 && inner.code == ERROR_EXISTS)
+		return error_set(err, ERROR_EXISTS, "%s already has %s on %s",
+			person.address, right, mailbox.address);
+	if (rc < 0 && inner.code == ERROR_NOT_FOUND)
+		return error_set(err, ERROR_NOT_FOUND,
+			"%s does not have %s on %s", person.address, right,
+			mailbox.address);
+	if (rc < 0)
+		return error_forward(err, &inner);
+	return dir_audit_json(ctx, "update", audit_type_of(&mailbox),
+		mailbox.ref.id, mailbox.org_id,
+		json_pack("{s:{s:s, s:s}}",
+			adding ? "grant_added" : "grant_removed", "person",
+			person.address, "right", right), err);
+}
+
+int
+dir_grant_add(const struct dir_ctx *ctx, const char *mailbox_address,
+	const char *person_address, const char *right, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, grant_change_tx(ctx, mailbox_address,
+				       person_address, right, true, err), err);
+}
+
+int
+dir_grant_remove(const struct dir_ctx *ctx, const char *mailbox_address,
+	const char *person_address, const char *right, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, grant_change_tx(ctx, mailbox_address,
+				       person_address, right, false, err), err);
+}
+
+int
+dir_grant_list(const struct dir_ctx *ctx, const char *address,
+	struct dir_grant **grants_r, size_t *count_r, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve(ctx, address, &obj, err) < 0)
+		return -1;
+	if (obj.mailbox_id == 0)
+		return error_set(err, ERROR_INVALID,
+			"%s is a %s; grants are held on mailboxes", obj.address,
+			obj.kind);
+	/* A person's address asks what they hold; a mailbox's, who holds it. */
+	bool by_person = obj.ref.kind == STORE_KIND_PERSON;
+	struct store_grant *grants;
+	size_t count;
+	if (store_grant_list(ctx->store, by_person ? 0 : obj.mailbox_id,
+		    by_person ? obj.ref.id : 0, ctx->arena, &grants, &count,
+		    err) < 0)
+		return -1;
+	struct dir_grant *out = arena_alloc(ctx->arena,
+		(count + 1) * sizeof(*out));
+	if (out == NULL)
+		return error_set(err, ERROR_LIMIT, "too many grants to show");
+	for (size_t i = 0; i < count; i++) {
+		struct store_mailbox m;
+		struct store_person p;
+		if (store_mailbox_get(ctx->store, grants[i].mailbox_id,
+			    ctx->arena, &m, err) < 0 ||
+		    store_person_get(ctx->store, grants[i].person_id, ctx->arena,
+			    &p, err) < 0)
+			return -1;
+		out[i] = (struct dir_grant){ m.address, p.address,
+			grants[i].right, grants[i].granted_at };
+	}
+	*grants_r = out;
+	*count_r = count;
+	return 0;
+}
+
+static int
+role_change_tx(const struct dir_ctx *ctx, const char *person_address,
+	const char *org_ods, const char *role, bool adding, struct error *err)
+{
+	if (!dir_role_is_valid(role))
+		return error_set_field(err, ERROR_INVALID, "role",
+			"'%s' is not a role; the roles are global_admin, "
+			"primary_local_admin, local_admin, helpdesk_admin, "
+			"audit_authorisation and ediscovery",
+			role != NULL ? role : "");
+	struct dir_object person;
+	struct store_org org;
+	if (dir_resolve_live(ctx, person_address, "person", &person, err) < 0 ||
+	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+		return -1;
+	struct store_role r = { person.ref.id, org.id, role, ctx->now };
+	struct error inner;
+	int rc = adding ? store_role_add(ctx->store, &r, &inner) :
+			  store_role_remove(ctx->store, &r, &inner);
+	if (rc < 0 && inner.code == ERROR_EXISTS)
+		return error_set(err, ERROR_EXISTS, "%s is already %s for %s",
+			person.address, role, org.ods);
+	if (rc < 0 && inner.code == ERROR_NOT_FOUND)
+		return error_set(err, ERROR_NOT_FOUND, "%s is not %s for %s",
+			person.address, role, org.ods);
+	if (rc < 0)
+		return error_forward(err, &inner);
+	return dir_audit_json(ctx, "other", DIR_AUDIT_USER, person.ref.id,
+		org.id, json_pack("{s:{s:s, s:s}}",
+				adding ? "role_added" : "role_removed", "role",
+				role, "org", org.ods), err);
+}
+
+int
+dir_role_add(const struct dir_ctx *ctx, const char *person_address,
+	const char *org_ods, const char *role, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, role_change_tx(ctx, person_address, org_ods,
+				       role, true, err), err);
+}
+
+int
+dir_role_remove(const struct dir_ctx *ctx, const char *person_address,
+	const char *org_ods, const char *role, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, role_change_tx(ctx, person_address, org_ods,
+				       role, false, err), err);
+}

@@ -1,0 +1,90 @@
+/*
+ * Shared within dir/: transactions, audit rows, and resolving an address to
+ * the object that holds it. Layer: domain, private.
+ */
+#ifndef DIR_INTERNAL_H
+#define DIR_INTERNAL_H
+
+#include <jansson.h>
+
+#include "dir/dir.h"
+#include "dir/dir_address.h"
+
+/* Object types as the audit trail names them (SPEC P10). */
+#define DIR_AUDIT_ORG "organisation"
+#define DIR_AUDIT_SITE "site"
+#define DIR_AUDIT_USER "user_mailbox"
+#define DIR_AUDIT_SHARED "shared_mailbox"
+#define DIR_AUDIT_RESOURCE "resource_mailbox"
+#define DIR_AUDIT_CONTACT "contact"
+#define DIR_AUDIT_LIST "distribution_list"
+
+/* Starts the transaction a directory change runs in. */
+int dir_begin(const struct dir_ctx *ctx, struct error *err);
+
+/* Commits when rc is 0, else rolls back; returns 0 or -1. */
+int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
+
+/* Appends an audit row; summary (may be NULL) is stolen. */
+int dir_audit_json(const struct dir_ctx *ctx, const char *action,
+	const char *object_type, int64_t object_id, int64_t org_id,
+	json_t *summary, struct error *err);
+
+/* A JSON string, "" for NULL, for audit summaries. */
+json_t *dir_json_str(const char *s);
+
+/* Whatever holds an address, as far as a person needs to know. */
+struct dir_object {
+	struct store_ref ref;	/* PERSON, MAILBOX, CONTACT or LIST */
+	const char *kind;	/* person, shared, resource, contact, list */
+	const char *address;
+	const char *display_name;
+	int64_t org_id;
+	int64_t mailbox_id;	/* people: their user mailbox */
+	bool deleted;
+};
+
+/*
+ * Parses address and finds its holder, deleted or not. ERROR_INVALID for a
+ * malformed address, ERROR_NOT_FOUND when nothing ever held it.
+ */
+int dir_resolve(const struct dir_ctx *ctx, const char *address,
+	struct dir_object *obj_r, struct error *err);
+
+/* Resolves and insists on a live object of one of `kinds` ("person,list"). */
+int dir_resolve_live(const struct dir_ctx *ctx, const char *address,
+	const char *kinds, struct dir_object *obj_r, struct error *err);
+
+/*
+ * Reserves an address for holder forever; ERROR_EXISTS naming whoever
+ * holds or held it when taken.
+ */
+int dir_claim_address(const struct dir_ctx *ctx, const char *address,
+	struct store_ref holder, struct error *err);
+
+/* Whether the domain is one this instance hosts (mail.domains). */
+bool dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain);
+
+/* The primary mail domain into buf, or ERROR_INVALID when none is set. */
+int dir_primary_domain(const struct dir_ctx *ctx, char *buf, size_t size,
+	struct error *err);
+
+/*
+ * The address for a new object: `address` validated and required to be in
+ * a hosted domain, or, when NULL, made from `local` in the primary domain
+ * with the lowest free number appended if it was ever held.
+ */
+int dir_new_address(const struct dir_ctx *ctx, const char *address,
+	const char *local, struct dir_address *addr_r, struct error *err);
+
+int dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
+	struct store_org *org_r, struct error *err);
+
+/* Length and content checks shared by every text field. */
+int dir_check_text(const char *field, const char *label, const char *value,
+	size_t max, bool required, struct error *err);
+
+/* A phone number: digits, spaces and + ( ) -, at least 3 digits. */
+int dir_check_phone(const char *field, const char *phone, struct error *err);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * Distribution lists: static lists with members (people, shared and
+ * resource mailboxes, contacts, other lists — seed 002 #9224) and dynamic
+ * lists with a rule (dir_rule.h). Layer: domain.
+ */
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir_internal.h"
+#include "dir/dir_rule.h"
+
+/* Checks that a rule's orgs and lists exist; returns canonical JSON. */
+static int
+check_rule(const struct dir_ctx *ctx, const char *rule_json,
+	const char **canonical_r, struct error *err)
+{
+	struct dir_rule rule;
+	if (dir_rule_parse(span_from_cstr(rule_json), ctx->arena, &rule,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < rule.orgs.count; i++) {
+		struct store_org org;
+		if (dir_org_by_ods(ctx, rule.orgs.items[i], &org, err) < 0)
+			return -1;
+		rule.orgs.items[i] = org.ods;
+	}
+	const struct dir_strings *lists[] = { &rule.include_lists,
+		&rule.exclude_lists };
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->count; i++) {
+			struct dir_object obj;
+			if (dir_resolve_live(ctx, lists[l]->items[i], "list", &obj,
+				    err) < 0)
+				return -1;
+			lists[l]->items[i] = obj.address;
+		}
+	}
+	for (size_t i = 0; i < rule.roles.count; i++) {
+		if (!dir_role_is_valid(rule.roles.items[i]))
+			return error_set_field(err, ERROR_INVALID, "roles",
+				"'%s' is not a role", rule.roles.items[i]);
+	}
+	*canonical_r = dir_rule_format(&rule, ctx->arena);
+	if (*canonical_r == NULL)
+		return error_set(err, ERROR_LIMIT, "the rule is too large");
+	return 0;
+}
+
+static int
+list_add_tx(const struct dir_ctx *ctx, const char *org_ods, const char *name,
+	const char *kind, const char *address, const char *rule_json,
+	struct store_list *l, struct error *err)
+{
+	bool dynamic = kind != NULL && strcmp(kind, "dynamic") == 0;
+	if (kind != NULL && !dynamic && strcmp(kind, "static") != 0)
+		return error_set_field(err, ERROR_INVALID, "kind",
+			"a list is static or dynamic, not '%s'", kind);
+	if (dynamic != (rule_json != NULL))
+		return error_set_field(err, ERROR_INVALID, "rule",
+			dynamic ? "a dynamic list needs a rule" :
+				  "only a dynamic list has a rule");
+	struct store_org org;
+	if (dir_check_text("name", "the list's name", name, 200, true, err) < 0 ||
+	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+		return -1;
+	const char *rule = "";
+	if (dynamic && check_rule(ctx, rule_json, &rule, err) < 0)
+		return -1;
+	char local[DIR_ADDRESS_LOCAL_MAX + 1];
+	if (address == NULL &&
+	    dir_address_local_from_name(name, local, sizeof(local), err) < 0)
+		return -1;
+	struct dir_address addr;
+	if (dir_new_address(ctx, address, local, &addr, err) < 0)
+		return -1;
+	*l = (struct store_list){
+		.org_id = org.id,
+		.kind = dynamic ? "dynamic" : "static",
+		.name = name,
+		.address = arena_strdup(ctx->arena, addr.text),
+		.description = "",
+		.status = "approved",
+		.rule = rule,
+		.created_at = ctx->now,
+		.updated_at = ctx->now,
+	};
+	if (store_list_insert(ctx->store, l, err) < 0)
+		return -1;
+	struct store_ref holder = { STORE_KIND_LIST, l->id };
+	if (dir_claim_address(ctx, addr.text, holder, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "create", DIR_AUDIT_LIST, l->id, org.id,
+		json_pack("{s:s, s:s, s:s, s:s}", "address", l->address, "name",
+			name, "kind", l->kind, "rule", rule), err);
+}
+
+int
+dir_list_add(const struct dir_ctx *ctx, const char *org_ods,
+	const char *name, const char *kind, const char *address,
+	const char *rule_json, struct store_list *l_r, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, list_add_tx(ctx, org_ods, name, kind, address,
+				       rule_json, l_r, err), err);
+}
+
+int
+dir_list_get(const struct dir_ctx *ctx, const char *address,
+	struct store_list *l_r, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve(ctx, address, &obj, err) < 0)
+		return -1;
+	if (obj.ref.kind != STORE_KIND_LIST)
+		return error_set(err, ERROR_NOT_FOUND,
+			"%s is a %s, not a distribution list", obj.address,
+			obj.kind);
+	return store_list_get(ctx->store, obj.ref.id, ctx->arena, l_r, err);
+}
+
+int
+dir_list_list(const struct dir_ctx *ctx, const char *org_ods,
+	struct store_list **l_r, size_t *count_r, struct error *err)
+{
+	int64_t org_id = 0;
+	if (org_ods != NULL) {
+		struct store_org org;
+		if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+			return -1;
+		org_id = org.id;
+	}
+	return store_list_list(ctx->store, org_id, ctx->arena, l_r, count_r,
+		err);
+}
+
+static int
+list_delete_tx(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	struct dir_object obj;
+	struct store_list l;
+	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
+	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
+		return -1;
+	l.deleted_at = ctx->now;
+	l.updated_at = ctx->now;
+	if (store_list_update(ctx->store, &l, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "delete", DIR_AUDIT_LIST, l.id, l.org_id,
+		json_pack("{s:s}", "address", l.address), err);
+}
+
+int
+dir_list_delete(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, list_delete_tx(ctx, address, err), err);
+}
+
+/* The list as a static one that can take members. */
+static int
+static_list(const struct dir_ctx *ctx, const char *address,
+	struct dir_object *list, struct error *err)
+{
+	if (dir_resolve_live(ctx, address, "list", list, err) < 0)
+		return -1;
+	struct store_list l;
+	if (store_list_get(ctx->store, list->ref.id, ctx->arena, &l, err) < 0)
+		return -1;
+	if (strcmp(l.kind, "static") != 0)
+		return error_set(err, ERROR_INVALID,
+			"%s is a dynamic list; its members come from its rule",
+			list->address);
+	return 0;
+}
+
+/* The reference a list stores for a member: people by their mailbox. */
+static struct store_ref
+member_ref(const struct dir_object *member)
+{
+	if (member->ref.kind == STORE_KIND_PERSON)
+		return (struct store_ref){ STORE_KIND_MAILBOX, member->mailbox_id };
+	return member->ref;
+}
+
+static int
+member_change_tx(const struct dir_ctx *ctx, const char *list_address,
+	const char *member_address, bool adding, struct error *err)
+{
+	struct dir_object list, member;
+	if (static_list(ctx, list_address, &list, err) < 0)
+		return -1;
+	int rc = adding ?
+		dir_resolve_live(ctx, member_address,
+			"person,shared,resource,contact,list", &member, err) :
+		dir_resolve(ctx, member_address, &member, err);
+	if (rc < 0)
+		return -1;
+	if (adding && member.ref.kind == STORE_KIND_LIST &&
+	    member.ref.id == list.ref.id)
+		return error_set(err, ERROR_INVALID,
+			"a list cannot be a member of itself");
+	struct error inner;
+	rc = adding ? store_list_member_add(ctx->store, list.ref.id,
+			      member_ref(&member), &inner) :
+		      store_list_member_remove(ctx->store, list.ref.id,
+			      member_ref(&member), &inner);
+	if (rc < 0 && inner.code == ERROR_EXISTS)
+		return error_set(err, ERROR_EXISTS,
+			"%s is already a member of %s", member.address,
+			list.address);
+	if (rc < 0 && inner.code == ERROR_NOT_FOUND)
+		return error_set(err, ERROR_NOT_FOUND,
+			"%s is not a member of %s", member.address, list.address);
+	if (rc < 0)
+		return error_forward(err, &inner);
+	return dir_audit_json(ctx, "update", DIR_AUDIT_LIST, list.ref.id,
+		list.org_id, json_pack("{s:s}",
+				     adding ? "member_added" : "member_removed",
+				     member.address), err);
+}
+
+int
+dir_list_member_add(const struct dir_ctx *ctx, const char *list_address,
+	const char *member_address, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, member_change_tx(ctx, list_address,
+				       member_address, true, err), err);
+}
+
+int
+dir_list_member_remove(const struct dir_ctx *ctx, const char *list_address,
+	const char *member_address, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, member_change_tx(ctx, list_address,
+				       member_address, false, err), err);
+}
+
+static int
+describe_member(const struct dir_ctx *ctx, struct store_ref ref,
+	struct dir_member *m, struct error *err)
+{
+	switch (ref.kind) {
+	case STORE_KIND_MAILBOX: {
+		struct store_mailbox mb;
+		if (store_mailbox_get(ctx->store, ref.id, ctx->arena, &mb, err) < 0)
+			return -1;
+		*m = (struct dir_member){
+			strcmp(mb.kind, "user") == 0 ? "person" : mb.kind,
+			mb.address, mb.display_name, mb.deleted_at != 0 };
+		return 0;
+	}
+	case STORE_KIND_CONTACT: {
+		struct store_contact c;
+		if (store_contact_get(ctx->store, ref.id, ctx->arena, &c, err) < 0)
+			return -1;
+		*m = (struct dir_member){ "contact", c.address, c.display_name,
+			c.deleted_at != 0 };
+		return 0;
+	}
+	case STORE_KIND_LIST: {
+		struct store_list l;
+		if (store_list_get(ctx->store, ref.id, ctx->arena, &l, err) < 0)
+			return -1;
+		*m = (struct dir_member){ "list", l.address, l.name,
+			l.deleted_at != 0 };
+		return 0;
+	}
+	case STORE_KIND_PERSON:
+	case STORE_KIND_ORG:
+		break;
+	}
+	return error_set(err, ERROR_INTERNAL, "a list member of unknown kind");
+}
+
+int
+dir_list_members(const struct dir_ctx *ctx, const char *list_address,
+	struct dir_member **members_r, size_t *count_r, struct error *err)
+{
+	struct dir_object list;
+	if (static_list(ctx, list_address, &list, err) < 0)
+		return -1;
+	struct store_ref *refs;
+	size_t count;
+	if (store_list_members(ctx->store, list.ref.id, ctx->arena, &refs,
+		    &count, err) < 0)
+		return -1;
+	struct dir_member *members = arena_alloc(ctx->arena,
+		(count + 1) * sizeof(*members));
+	if (members == NULL)
+		return error_set(err, ERROR_LIMIT, "the list is too large to show");
+	for (size_t i = 0; i < count; i++) {
+		if (describe_member(ctx, refs[i], &members[i], err) < 0)
+			return -1;
+	}
+	*members_r = members;
+	*count_r = count;
+	return 0;
+}

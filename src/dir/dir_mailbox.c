@@ -1,0 +1,221 @@
+/*
+ * Shared and resource mailboxes, and external contacts (SPEC P4, P5, P7).
+ * A duplicate address is refused naming its holder (seed 000 shared
+ * mailboxes, seed 002 #9218 contacts). Layer: domain.
+ */
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir_internal.h"
+
+static const char *
+mailbox_audit_type(const char *kind)
+{
+	return strcmp(kind, "resource") == 0 ? DIR_AUDIT_RESOURCE :
+		DIR_AUDIT_SHARED;
+}
+
+static int
+mailbox_add_tx(const struct dir_ctx *ctx, const char *org_ods,
+	const char *kind, const char *display_name, const char *address,
+	struct store_mailbox *m, struct error *err)
+{
+	if (kind == NULL ||
+	    (strcmp(kind, "shared") != 0 && strcmp(kind, "resource") != 0))
+		return error_set_field(err, ERROR_INVALID, "kind",
+			"a mailbox made here is shared or resource");
+	struct store_org org;
+	if (dir_check_text("name", "the mailbox's name", display_name, 200,
+		    true, err) < 0 ||
+	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+		return -1;
+	char local[DIR_ADDRESS_LOCAL_MAX + 1];
+	if (address == NULL &&
+	    dir_address_local_from_name(display_name, local, sizeof(local),
+		    err) < 0)
+		return -1;
+	struct dir_address addr;
+	if (dir_new_address(ctx, address, local, &addr, err) < 0)
+		return -1;
+	/* A named address must be free; a generated one already is. */
+	*m = (struct store_mailbox){
+		.kind = kind,
+		.org_id = org.id,
+		.address = arena_strdup(ctx->arena, addr.text),
+		.display_name = display_name,
+		.quota_mb = org.default_quota_mb,
+		.status = "active",
+		.created_at = ctx->now,
+		.updated_at = ctx->now,
+	};
+	if (store_mailbox_insert(ctx->store, m, err) < 0)
+		return -1;
+	struct store_ref holder = { STORE_KIND_MAILBOX, m->id };
+	if (dir_claim_address(ctx, addr.text, holder, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "create", mailbox_audit_type(kind), m->id,
+		org.id, json_pack("{s:s, s:s, s:I}", "address", m->address,
+				"display_name", display_name, "quota_mb",
+				(json_int_t)m->quota_mb), err);
+}
+
+int
+dir_mailbox_add(const struct dir_ctx *ctx, const char *org_ods,
+	const char *kind, const char *display_name, const char *address,
+	struct store_mailbox *m_r, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, mailbox_add_tx(ctx, org_ods, kind, display_name,
+				       address, m_r, err), err);
+}
+
+int
+dir_mailbox_get(const struct dir_ctx *ctx, const char *address,
+	struct store_mailbox *m_r, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve(ctx, address, &obj, err) < 0)
+		return -1;
+	if (obj.mailbox_id == 0)
+		return error_set(err, ERROR_NOT_FOUND,
+			"%s is a %s, not a mailbox", obj.address, obj.kind);
+	return store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, m_r,
+		err);
+}
+
+int
+dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
+	const char *kind, struct store_mailbox **m_r, size_t *count_r,
+	struct error *err)
+{
+	int64_t org_id = 0;
+	if (org_ods != NULL) {
+		struct store_org org;
+		if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+			return -1;
+		org_id = org.id;
+	}
+	return store_mailbox_list(ctx->store, org_id, kind != NULL ? kind : "",
+		ctx->arena, m_r, count_r, err);
+}
+
+static int
+mailbox_delete_tx(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve_live(ctx, address, "shared,resource", &obj, err) < 0)
+		return -1;
+	struct store_mailbox m;
+	if (store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, &m,
+		    err) < 0)
+		return -1;
+	m.status = "deleted";
+	m.deleted_at = ctx->now;
+	m.updated_at = ctx->now;
+	if (store_mailbox_update(ctx->store, &m, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "delete", mailbox_audit_type(m.kind), m.id,
+		m.org_id, json_pack("{s:s}", "address", m.address), err);
+}
+
+int
+dir_mailbox_delete(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, mailbox_delete_tx(ctx, address, err), err);
+}
+
+static int
+contact_add_tx(const struct dir_ctx *ctx, const char *org_ods,
+	const char *display_name, const char *address, struct store_contact *c,
+	struct error *err)
+{
+	struct store_org org;
+	struct dir_address addr;
+	struct error inner;
+	if (dir_check_text("name", "the contact's name", display_name, 200,
+		    true, err) < 0 ||
+	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+		return -1;
+	if (dir_address_parse(span_from_cstr(address != NULL ? address : ""),
+		    &addr, &inner) < 0)
+		return error_set_field(err, ERROR_INVALID, "address",
+			"the contact's address is not valid: %s", inner.msg);
+	if (dir_domain_is_hosted(ctx, dir_address_domain(&addr)))
+		return error_set_field(err, ERROR_INVALID, "address",
+			"%s is in a domain this instance hosts; a contact is "
+			"for an address outside it", addr.text);
+	*c = (struct store_contact){
+		.org_id = org.id,
+		.display_name = display_name,
+		.address = arena_strdup(ctx->arena, addr.text),
+		.created_at = ctx->now,
+		.updated_at = ctx->now,
+	};
+	if (store_contact_insert(ctx->store, c, err) < 0)
+		return -1;
+	struct store_ref holder = { STORE_KIND_CONTACT, c->id };
+	if (dir_claim_address(ctx, addr.text, holder, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "create", DIR_AUDIT_CONTACT, c->id, org.id,
+		json_pack("{s:s, s:s}", "address", c->address, "display_name",
+			display_name), err);
+}
+
+int
+dir_contact_add(const struct dir_ctx *ctx, const char *org_ods,
+	const char *display_name, const char *address,
+	struct store_contact *c_r, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, contact_add_tx(ctx, org_ods, display_name,
+				       address, c_r, err), err);
+}
+
+int
+dir_contact_list(const struct dir_ctx *ctx, const char *org_ods,
+	struct store_contact **c_r, size_t *count_r, struct error *err)
+{
+	int64_t org_id = 0;
+	if (org_ods != NULL) {
+		struct store_org org;
+		if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+			return -1;
+		org_id = org.id;
+	}
+	return store_contact_list(ctx->store, org_id, ctx->arena, c_r, count_r,
+		err);
+}
+
+static int
+contact_delete_tx(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	struct dir_object obj;
+	struct store_contact c;
+	if (dir_resolve_live(ctx, address, "contact", &obj, err) < 0 ||
+	    store_contact_get(ctx->store, obj.ref.id, ctx->arena, &c, err) < 0)
+		return -1;
+	c.deleted_at = ctx->now;
+	c.updated_at = ctx->now;
+	if (store_contact_update(ctx->store, &c, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "delete", DIR_AUDIT_CONTACT, c.id, c.org_id,
+		json_pack("{s:s}", "address", c.address), err);
+}
+
+int
+dir_contact_delete(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, contact_delete_tx(ctx, address, err), err);
+}

@@ -1,0 +1,133 @@
+/*
+ * JSON replies and the one table from caremail error codes to HTTP statuses.
+ * Layer: front end. RFC 9110 §15 (status codes), RFC 8259 (JSON).
+ * SECURITY: error text loses control characters and invalid UTF-8 before it
+ * is sent; internal faults are logged here but never described to clients.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "http_internal.h"
+
+static const struct {
+	enum error_code code;
+	unsigned status;
+} http_error_statuses[] = {
+	{ ERROR_NOT_FOUND, 404 },
+	{ ERROR_EXISTS, 409 },
+	{ ERROR_DENIED, 403 },
+	{ ERROR_LIMIT, 413 },
+	{ ERROR_INVALID, 400 },
+	{ ERROR_TEMPORARY, 503 },
+	{ ERROR_INTERNAL, 500 },
+};
+
+unsigned
+http_status_for_error(enum error_code code)
+{
+	size_t n = sizeof(http_error_statuses) / sizeof(*http_error_statuses);
+	for (size_t i = 0; i < n; i++) {
+		if (http_error_statuses[i].code == code)
+			return http_error_statuses[i].status;
+	}
+	return 500;
+}
+
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
+ */
+static size_t
+http_utf8_length(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++) {
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	}
+	return n;
+}
+
+void
+http_clean_text(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t out = 0;
+	if (size == 0)
+		return;
+	while (*s != '\0' && out + 1 < size) {
+		size_t n = *s < 0x80 ? 1 : http_utf8_length(s);
+		if (n > 1 && out + n < size) {
+			memcpy(dst + out, s, n);
+			out += n;
+			s += n;
+			continue;
+		}
+		if (n > 1)
+			break;	/* a whole character does not fit */
+		char c = (char)*s;
+		if (n == 0)
+			c = '?';
+		else if (*s < 0x20 || *s == 0x7f)
+			c = ' ';	/* CR/LF could split a header or line */
+		dst[out++] = c;
+		s++;
+	}
+	dst[out] = '\0';
+}
+
+void
+http_reply_json(struct http_reply *reply, unsigned status, json_t *body)
+{
+	if (body == NULL)
+		abort();	/* jansson only fails out of memory */
+	json_decref(reply->body);
+	reply->status = status;
+	reply->body = body;
+}
+
+void
+http_reply_error(struct http_reply *reply, unsigned status, const char *code,
+	const char *message)
+{
+	char clean[sizeof(((struct error *)0)->msg)];
+	http_clean_text(clean, sizeof(clean), message);
+	http_reply_json(reply, status, json_pack("{s:{s:s,s:s}}", "error",
+		"code", code, "message", clean));
+}
+
+void
+http_reply_from_error(struct http_reply *reply, const struct error *err)
+{
+	unsigned status = http_status_for_error(err->code);
+	if (err->code == ERROR_INTERNAL) {
+		log_error("http.internal", "msg=\"%s\"", err->msg);
+		http_reply_error(reply, status, "internal",
+			"Something went wrong on our side and was logged.");
+		return;
+	}
+	http_reply_error(reply, status, error_code_name(err->code), err->msg);
+	if (err->field[0] != '\0')
+		json_object_set_new(json_object_get(reply->body, "error"),
+			"field", json_string(err->field));
+}

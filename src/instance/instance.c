@@ -1,0 +1,328 @@
+/*
+ * Instances: making one (`caremail init`) and opening one. Layer: domain.
+ * init is all or nothing: the config file, written last, marks a complete
+ * instance, and any failure before it removes what was made.
+ */
+#include "instance/instance.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth/auth.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/tls.h"
+#include "core/xmalloc.h"
+#include "dir/dir.h"
+#include "dir/dir_address.h"
+
+#define INSTANCE_PASSWORD_LENGTH 20
+
+static char *
+path_join(const char *dir, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	size_t n = strlen(dir) + strlen(path) + 2;
+	char *joined = xmalloc(n);
+	snprintf(joined, n, "%s/%s", dir, path);
+	return joined;
+}
+
+static void
+instance_resolve_paths(struct instance *inst)
+{
+	inst->config_path = path_join(inst->dir, INSTANCE_CONFIG_FILE);
+	inst->store_path = path_join(inst->dir,
+		config_get_str(inst->config, "store.path"));
+	inst->cert_path = path_join(inst->dir,
+		config_get_str(inst->config, "tls.cert"));
+	inst->key_path = path_join(inst->dir,
+		config_get_str(inst->config, "tls.key"));
+}
+
+static int
+apply_overrides(struct config *c, const char *const *overrides, size_t count,
+	struct error *err)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (config_set(c, overrides[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct instance *
+instance_open(const char *dir, const char *const *overrides,
+	size_t override_count, struct error *err)
+{
+	struct instance *inst = xcalloc(1, sizeof(*inst));
+	inst->dir = xstrdup(dir);
+	inst->config = config_new();
+	char *config_path = path_join(dir, INSTANCE_CONFIG_FILE);
+	struct error inner;
+	int rc = config_load_file(inst->config, config_path, &inner);
+	free(config_path);
+	if (rc < 0 && inner.code == ERROR_NOT_FOUND)
+		error_set(err, ERROR_NOT_FOUND,
+			"there is no caremail instance in %s; make one with "
+			"caremail init --dir %s --domain DOMAIN", dir, dir);
+	else if (rc < 0)
+		error_forward(err, &inner);
+	if (rc < 0 || apply_overrides(inst->config, overrides, override_count,
+			      err) < 0) {
+		instance_close(&inst);
+		return NULL;
+	}
+	instance_resolve_paths(inst);
+	enum log_level level;
+	if (log_level_parse(config_get_str(inst->config, "log.level"), &level))
+		log_set_level(level);
+	return inst;
+}
+
+void
+instance_close(struct instance **instp)
+{
+	if (instp == NULL || *instp == NULL)
+		return;
+	struct instance *inst = *instp;
+	free(inst->dir);
+	free(inst->config_path);
+	free(inst->store_path);
+	free(inst->cert_path);
+	free(inst->key_path);
+	config_free(&inst->config);
+	free(inst);
+	*instp = NULL;
+}
+
+struct store *
+instance_store(const struct instance *inst, struct error *err)
+{
+	return store_open(config_get_str(inst->config, "store.backend"),
+		inst->store_path, false,
+		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
+}
+
+void
+instance_dir_ctx(const struct instance *inst, struct store *st,
+	struct arena *a, const char *actor, int64_t now, struct dir_ctx *ctx_r)
+{
+	*ctx_r = (struct dir_ctx){
+		.store = st,
+		.config = inst->config,
+		.actor = actor,
+		.now = now,
+		.arena = a,
+	};
+}
+
+/* The service organisation and its first Global Admin, in one transaction. */
+static int
+seed_directory(const struct dir_ctx *ctx, const char *admin_address,
+	const char *password, struct error *err)
+{
+	struct dir_org_fields org = {
+		.ods = INSTANCE_SERVICE_ODS,
+		.name = "Service administration",
+		.type = "service provider",
+		.description = "The organisation that runs this caremail "
+			       "instance. Global Admins belong here.",
+	};
+	struct dir_person_fields admin = {
+		.org_ods = INSTANCE_SERVICE_ODS,
+		.first_name = "Global",
+		.last_name = "Admin",
+		.address = admin_address,
+		.job_title = "Global Administrator",
+		.mobile_hidden = -1,
+	};
+	struct store_org org_r;
+	struct store_person admin_r;
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (dir_org_add(ctx, &org, &org_r, err) < 0 ||
+	    dir_person_add(ctx, &admin, &admin_r, err) < 0 ||
+	    dir_role_add(ctx, admin_r.address, INSTANCE_SERVICE_ODS,
+		    "global_admin", err) < 0 ||
+	    auth_password_set(ctx, admin_r.address, password, err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	return store_commit(ctx->store, err);
+}
+
+static int
+write_config(const struct instance *inst, struct error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+	if (mem == NULL)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot build the config file");
+	config_write(inst->config, mem);
+	fclose(mem);
+	int rc = file_write_atomic(inst->config_path, text, len, 0640, err);
+	free(text);
+	return rc;
+}
+
+/* Removes what a failed init made, leaving the directory as it was. */
+static void
+undo_create(const struct instance *inst, bool made_dir)
+{
+	const char *suffixes[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < 3; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s%s", inst->store_path,
+			suffixes[i]);
+		unlink(path);
+	}
+	unlink(inst->cert_path);
+	unlink(inst->key_path);
+	char tls_dir[4096];
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", inst->dir);
+	rmdir(tls_dir);
+	if (made_dir)
+		rmdir(inst->dir);
+}
+
+static int
+check_init_request(const struct instance_init *init, struct dir_address *admin,
+	struct error *err)
+{
+	char domain[DIR_ADDRESS_DOMAIN_MAX + 1];
+	struct error inner;
+	if (init->domain == NULL ||
+	    dir_address_check_domain(span_from_cstr(init->domain), domain,
+		    sizeof(domain), &inner) < 0)
+		return error_set_field(err, ERROR_INVALID, "domain",
+			"--domain needs a mail domain such as trust.nhs.example: "
+			"%s", init->domain == NULL ? "none was given" : inner.msg);
+	char fallback[DIR_ADDRESS_DOMAIN_MAX + 8];
+	snprintf(fallback, sizeof(fallback), "admin@%s", domain);
+	const char *address = init->admin_address != NULL ?
+		init->admin_address : fallback;
+	if (dir_address_parse(span_from_cstr(address), admin, &inner) < 0)
+		return error_set_field(err, ERROR_INVALID, "admin",
+			"the admin address is not valid: %s", inner.msg);
+	if (strcmp(dir_address_domain(admin), domain) != 0)
+		return error_set_field(err, ERROR_INVALID, "admin",
+			"the admin address must be in %s", domain);
+	if (init->admin_password != NULL &&
+	    auth_password_check_policy(init->admin_password, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+create_store_and_tls(struct instance *inst, const struct instance_init *init,
+	const char *admin_address, const char *password, struct error *err)
+{
+	char tls_dir[4096];
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", inst->dir);
+	if (file_make_dirs(tls_dir, 0700, err) < 0)
+		return -1;
+	struct store *st = store_open(config_get_str(inst->config,
+					      "store.backend"),
+		inst->store_path, true,
+		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
+	if (st == NULL)
+		return -1;
+	struct arena *a = arena_new(16 * 1024 * 1024);
+	struct dir_ctx ctx;
+	instance_dir_ctx(inst, st, a, "system", init->now, &ctx);
+	int rc = seed_directory(&ctx, admin_address, password, err);
+	arena_free(&a);
+	store_close(&st);
+	if (rc < 0)
+		return -1;
+	return tls_make_self_signed(inst->cert_path, inst->key_path,
+		init->domain, init->now, err);
+}
+
+static char *
+choose_password(const struct instance_init *init)
+{
+	if (init->admin_password != NULL)
+		return xstrdup(init->admin_password);
+	char *generated = xmalloc(INSTANCE_PASSWORD_LENGTH + 1);
+	auth_password_generate(generated, INSTANCE_PASSWORD_LENGTH);
+	return generated;
+}
+
+static void
+free_secret(char **secret)
+{
+	if (*secret == NULL)
+		return;
+	sodium_memzero(*secret, strlen(*secret));
+	free(*secret);
+	*secret = NULL;
+}
+
+static struct instance *
+prepare_instance(const struct instance_init *init, struct error *err)
+{
+	struct instance *inst = xcalloc(1, sizeof(*inst));
+	inst->dir = xstrdup(init->dir);
+	inst->config = config_new();
+	if (config_set_value(inst->config, "mail.domains", init->domain,
+		    err) < 0 ||
+	    apply_overrides(inst->config, init->overrides,
+		    init->override_count, err) < 0) {
+		instance_close(&inst);
+		return NULL;
+	}
+	instance_resolve_paths(inst);
+	return inst;
+}
+
+int
+instance_create(const struct instance_init *init, char **password_r,
+	struct error *err)
+{
+	struct dir_address admin;
+	if (init->dir == NULL || init->dir[0] == '\0')
+		return error_set_field(err, ERROR_INVALID, "dir",
+			"--dir needs the directory to make the instance in");
+	if (check_init_request(init, &admin, err) < 0)
+		return -1;
+	struct instance *inst = prepare_instance(init, err);
+	if (inst == NULL)
+		return -1;
+	if (file_exists(inst->config_path) || file_exists(inst->store_path)) {
+		instance_close(&inst);
+		return error_set(err, ERROR_EXISTS,
+			"%s already holds a caremail instance; choose an empty "
+			"directory", init->dir);
+	}
+	/* From here on, a failure removes only what this call made. */
+	bool made_dir = !file_exists(init->dir);
+	char *password = choose_password(init);
+	int rc = file_make_dirs(init->dir, 0750, err);
+	if (rc == 0)
+		rc = create_store_and_tls(inst, init, admin.text, password, err);
+	if (rc == 0)
+		rc = write_config(inst, err);
+	if (rc < 0)
+		undo_create(inst, made_dir);
+	if (rc == 0)
+		*password_r = password;
+	else
+		free_secret(&password);
+	instance_close(&inst);
+	return rc;
+}

@@ -1,0 +1,363 @@
+/*
+ * Opening a store, migrations, transactions and the binding helpers the
+ * typed operations share. Layer: store. Backend-neutral: everything here
+ * goes through struct store_ops.
+ */
+#include <stdarg.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/xmalloc.h"
+#include "store/store_internal.h"
+
+static const struct store_ops *
+store_backend_find(const char *name)
+{
+	if (strcmp(name, store_sqlite_ops.name) == 0)
+		return &store_sqlite_ops;
+	return NULL;
+}
+
+static int
+store_migration_count(const struct store_ops *ops)
+{
+	int n = 0;
+	while (ops->migrations[n] != NULL)
+		n++;
+	return n;
+}
+
+int
+store_schema_latest(void)
+{
+	return store_migration_count(&store_sqlite_ops);
+}
+
+int
+store_schema_version(struct store *st, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT COALESCE(MAX(version), 0) FROM schema_migrations", "");
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	int version = rc == 1 ? (int)store_col_int(st, s, 0) : -1;
+	store_finish(st, s);
+	return version;
+}
+
+/*
+ * Applies each missing migration in its own transaction, recording it in
+ * schema_migrations in the same transaction: an interrupted upgrade leaves
+ * the schema at the last whole step (SPEC S6).
+ */
+static int
+store_migrate(struct store *st, struct error *err)
+{
+	if (st->ops->exec(st->conn,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " version INTEGER PRIMARY KEY,"
+		    " applied_at INTEGER NOT NULL)", err) < 0)
+		return -1;
+	int current = store_schema_version(st, err);
+	if (current < 0)
+		return -1;
+	int latest = store_migration_count(st->ops);
+	if (current > latest)
+		return error_set(err, ERROR_INVALID,
+			"the store is at schema version %d, newer than this "
+			"program knows (%d); run a newer caremail", current,
+			latest);
+	for (int v = current + 1; v <= latest; v++) {
+		if (store_begin(st, err) < 0)
+			return -1;
+		if (st->ops->exec(st->conn, st->ops->migrations[v - 1], err) < 0 ||
+		    store_exec(st, err,
+			"INSERT INTO schema_migrations (version, applied_at) "
+			"VALUES (?, ?)", "ii", (int64_t)v, clock_now()) < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		if (store_commit(st, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct store *
+store_open(const char *backend, const char *path, bool create,
+	int busy_timeout_ms, struct error *err)
+{
+	const struct store_ops *ops = store_backend_find(backend);
+	if (ops == NULL) {
+		error_set(err, ERROR_INVALID, "there is no store backend '%s'",
+			backend);
+		return NULL;
+	}
+	void *conn = ops->open(path, create, busy_timeout_ms, err);
+	if (conn == NULL)
+		return NULL;
+	struct store *st = xcalloc(1, sizeof(*st));
+	st->ops = ops;
+	st->conn = conn;
+	if (store_migrate(st, err) < 0) {
+		store_close(&st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store **stp)
+{
+	if (stp == NULL || *stp == NULL)
+		return;
+	struct store *st = *stp;
+	while (st->depth > 0)
+		store_rollback(st);
+	st->ops->close(st->conn);
+	free(st);
+	*stp = NULL;
+}
+
+int
+store_ping(struct store *st, struct error *err)
+{
+	struct error inner;
+	if (store_schema_version(st, &inner) < 0)
+		return error_set(err, ERROR_TEMPORARY, "%s", inner.msg);
+	return 0;
+}
+
+int
+store_begin(struct store *st, struct error *err)
+{
+	const char *sql = st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested";
+	if (st->ops->exec(st->conn, sql, err) < 0)
+		return -1;
+	st->depth++;
+	return 0;
+}
+
+int
+store_commit(struct store *st, struct error *err)
+{
+	const char *sql = st->depth == 1 ? "COMMIT" : "RELEASE SAVEPOINT nested";
+	if (st->ops->exec(st->conn, sql, err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	st->depth--;
+	return 0;
+}
+
+void
+store_rollback(struct store *st)
+{
+	if (st->depth == 0)
+		return;
+	if (st->depth == 1) {
+		st->ops->exec(st->conn, "ROLLBACK", NULL);
+	} else {
+		/* Undo the savepoint's work, then drop it, keeping the outer one. */
+		st->ops->exec(st->conn, "ROLLBACK TO SAVEPOINT nested", NULL);
+		st->ops->exec(st->conn, "RELEASE SAVEPOINT nested", NULL);
+	}
+	st->depth--;
+}
+
+static void
+store_bind_args(struct store *st, struct store_stmt *s, const char *types,
+	va_list ap)
+{
+	for (int i = 0; types[i] != '\0'; i++) {
+		int index = i + 1;
+		switch (types[i]) {
+		case 'i':
+			st->ops->bind_int(s, index, va_arg(ap, int64_t));
+			break;
+		case 'z': {
+			int64_t v = va_arg(ap, int64_t);
+			if (v == 0)
+				st->ops->bind_null(s, index);
+			else
+				st->ops->bind_int(s, index, v);
+			break;
+		}
+		case 't':
+			st->ops->bind_text(s, index, va_arg(ap, const char *));
+			break;
+		default:
+			abort();	/* a typo in a type string is a bug */
+		}
+	}
+}
+
+static struct store_stmt *
+store_vquery(struct store *st, struct error *err, const char *sql,
+	const char *types, va_list ap)
+{
+	struct store_stmt *s = st->ops->prepare(st->conn, sql, err);
+	if (s != NULL)
+		store_bind_args(st, s, types, ap);
+	return s;
+}
+
+struct store_stmt *
+store_query(struct store *st, struct error *err, const char *sql,
+	const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct store_stmt *s = store_vquery(st, err, sql, types, ap);
+	va_end(ap);
+	return s;
+}
+
+int64_t
+store_exec(struct store *st, struct error *err, const char *sql,
+	const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct store_stmt *s = store_vquery(st, err, sql, types, ap);
+	va_end(ap);
+	if (s == NULL)
+		return -1;
+	int rc;
+	while ((rc = st->ops->step(s, err)) == 1)
+		;
+	int64_t changes = rc == 0 ? st->ops->changes(st->conn) : -1;
+	st->ops->finish(s);
+	return changes;
+}
+
+int64_t
+store_insert_id(struct store *st, struct error *err, const char *sql,
+	const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	struct store_stmt *s = store_vquery(st, err, sql, types, ap);
+	va_end(ap);
+	if (s == NULL)
+		return -1;
+	int rc = st->ops->step(s, err);
+	int64_t id = rc == 1 ? st->ops->column_int(s, 0) : -1;
+	if (rc == 1 && st->ops->step(s, err) < 0)
+		id = -1;
+	if (rc == 0)
+		error_set(err, ERROR_INTERNAL, "an insert returned no id");
+	st->ops->finish(s);
+	return id;
+}
+
+int
+store_step(struct store *st, struct store_stmt *s, struct error *err)
+{
+	return st->ops->step(s, err);
+}
+
+void
+store_finish(struct store *st, struct store_stmt *s)
+{
+	st->ops->finish(s);
+}
+
+int64_t
+store_col_int(struct store *st, struct store_stmt *s, int index)
+{
+	return st->ops->column_int(s, index);
+}
+
+static const char *
+store_col_copy(struct store *st, const char *text, struct arena *a)
+{
+	char *copy = arena_strdup(a, text);
+	if (copy == NULL) {
+		st->arena_full = true;
+		return "";
+	}
+	return copy;
+}
+
+const char *
+store_col_text_or_null(struct store *st, struct store_stmt *s, int index,
+	struct arena *a)
+{
+	const char *text = st->ops->column_text(s, index);
+	return text != NULL ? store_col_copy(st, text, a) : NULL;
+}
+
+const char *
+store_col_text(struct store *st, struct store_stmt *s, int index,
+	struct arena *a)
+{
+	const char *text = st->ops->column_text(s, index);
+	return store_col_copy(st, text != NULL ? text : "", a);
+}
+
+int
+store_rows_done(struct store *st, struct store_stmt *s, int rc,
+	struct error *err)
+{
+	st->ops->finish(s);
+	if (st->arena_full) {
+		st->arena_full = false;
+		return error_set(err, ERROR_LIMIT,
+			"the result is larger than this request may use");
+	}
+	return rc;
+}
+
+int
+store_read_all(struct store *st, struct store_stmt *s, struct arena *a,
+	size_t item_size, void (*read_row)(struct store *, struct store_stmt *,
+		struct arena *, void *),
+	void **items_r, size_t *count_r, struct error *err)
+{
+	void *items = NULL;
+	size_t count = 0, capacity = 0;
+	int rc;
+	while ((rc = st->ops->step(s, err)) == 1) {
+		void *slot = arena_array_push(a, &items, &count, &capacity,
+			item_size);
+		if (slot == NULL) {
+			st->arena_full = true;
+			break;
+		}
+		read_row(st, s, a, slot);
+	}
+	*items_r = items;
+	*count_r = count;
+	return store_rows_done(st, s, rc < 0 ? -1 : 0, err);
+}
+
+int
+store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
+	void (*read_row)(struct store *, struct store_stmt *, struct arena *,
+		void *),
+	void *item_r, const char *what, struct error *err)
+{
+	int rc = st->ops->step(s, err);
+	if (rc == 1)
+		read_row(st, s, a, item_r);
+	else if (rc == 0)
+		error_set(err, ERROR_NOT_FOUND, "there is no %s", what);
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+const char *
+store_kind_name(enum store_kind kind)
+{
+	switch (kind) {
+	case STORE_KIND_PERSON: return "person";
+	case STORE_KIND_MAILBOX: return "mailbox";
+	case STORE_KIND_CONTACT: return "contact";
+	case STORE_KIND_LIST: return "list";
+	case STORE_KIND_ORG: return "org";
+	}
+	return "unknown";
+}

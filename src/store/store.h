@@ -1,0 +1,350 @@
+/*
+ * The storage interface: typed operations on the directory and audit, and
+ * transactions. Layer: store, the only layer that knows SQL. A `struct
+ * store` is one connection, used by one thread; open one per thread. The
+ * backend (SQLite now, PostgreSQL later) sits behind store_backend.h and is
+ * invisible here.
+ *
+ * Records hold strings allocated from the arena passed to the call that
+ * filled them; they live as long as that arena. Text fields are never NULL
+ * ("" when unset) except where a comment says so.
+ */
+#ifndef STORE_STORE_H
+#define STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+struct error;
+struct store;
+
+/*
+ * Opens the store at `path` with the named backend ("sqlite"), creating it
+ * if `create` is true, and applies any migrations it lacks. busy_timeout_ms
+ * bounds how long a writer waits for another.
+ */
+struct store *store_open(const char *backend, const char *path, bool create,
+	int busy_timeout_ms, struct error *err);
+void store_close(struct store **st);
+
+/* Whether the store answers a trivial query; ERROR_TEMPORARY if not. */
+int store_ping(struct store *st, struct error *err);
+
+/* The schema version the store is at, and the newest this build knows. */
+int store_schema_version(struct store *st, struct error *err);
+int store_schema_latest(void);
+
+/*
+ * Transactions nest: the outermost begin/commit is a real transaction and
+ * inner ones are savepoints, so a domain operation can be all-or-nothing on
+ * its own and still join a caller's larger transaction. Every begin is
+ * matched by exactly one commit or rollback.
+ */
+int store_begin(struct store *st, struct error *err);
+int store_commit(struct store *st, struct error *err);
+void store_rollback(struct store *st);
+
+/* ---- organisations and sites ---- */
+
+struct store_org {
+	int64_t id;
+	const char *ods;	/* unique, upper case */
+	const char *name;
+	const char *type;
+	int64_t parent_id;	/* 0 for a root */
+	const char *postal_address;
+	const char *description;
+	const char *website;
+	const char *helpdesk_phone;
+	const char *helpdesk_email;
+	int64_t default_quota_mb;
+	int64_t created_at, updated_at;
+};
+
+int store_org_insert(struct store *st, struct store_org *org, struct error *err);
+int store_org_update(struct store *st, const struct store_org *org,
+	struct error *err);
+int store_org_get(struct store *st, int64_t id, struct arena *a,
+	struct store_org *org_r, struct error *err);
+int store_org_get_by_ods(struct store *st, const char *ods, struct arena *a,
+	struct store_org *org_r, struct error *err);
+/* Every org, ordered by ODS code. */
+int store_org_list(struct store *st, struct arena *a, struct store_org **orgs_r,
+	size_t *count_r, struct error *err);
+/* The org and all orgs below it in the tree, as ids. */
+int store_org_subtree(struct store *st, int64_t root_id, struct arena *a,
+	int64_t **ids_r, size_t *count_r, struct error *err);
+
+struct store_site {
+	int64_t id;
+	int64_t org_id;
+	const char *name;
+	const char *site_type;
+	const char *postal_address;
+	int64_t created_at;
+};
+
+int store_site_insert(struct store *st, struct store_site *site,
+	struct error *err);
+int store_site_get(struct store *st, int64_t id, struct arena *a,
+	struct store_site *site_r, struct error *err);
+int store_site_find(struct store *st, int64_t org_id, const char *name,
+	struct arena *a, struct store_site *site_r, struct error *err);
+/* Sites of one org, or of every org when org_id is 0, by name. */
+int store_site_list(struct store *st, int64_t org_id, struct arena *a,
+	struct store_site **sites_r, size_t *count_r, struct error *err);
+
+/* ---- people ---- */
+
+struct store_person {
+	int64_t id;
+	int64_t org_id;
+	int64_t site_id;	/* 0 when none */
+	int64_t mailbox_id;	/* the person's user mailbox */
+	const char *address;	/* of the user mailbox */
+	const char *first_name, *last_name, *display_name;
+	const char *job_title, *department;
+	const char *phone, *mobile;
+	bool mobile_hidden;	/* kept out of directory results */
+	const char *notes;	/* admin-only */
+	const char *status;	/* active, disabled, leaver, deleted */
+	const char *sync_id;	/* NULL when none; unique within the org */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;	/* 0 unless deleted */
+	int64_t last_signin_at;	/* 0 never */
+	int64_t password_changed_at;	/* 0 never */
+};
+
+/* Inserts the person; mailbox_id must already name their user mailbox. */
+int store_person_insert(struct store *st, struct store_person *p,
+	struct error *err);
+int store_person_update(struct store *st, const struct store_person *p,
+	struct error *err);
+int store_person_get(struct store *st, int64_t id, struct arena *a,
+	struct store_person *p_r, struct error *err);
+int store_person_get_by_address(struct store *st, const char *address,
+	struct arena *a, struct store_person *p_r, struct error *err);
+int store_person_get_by_sync_id(struct store *st, int64_t org_id,
+	const char *sync_id, struct arena *a, struct store_person *p_r,
+	struct error *err);
+
+struct store_person_filter {
+	const int64_t *org_ids;	/* NULL: every org */
+	size_t org_count;
+	bool include_deleted;
+	int64_t after_id;	/* paging: ids greater than this */
+	size_t limit;		/* 0: no limit */
+};
+
+/* People matching the filter, by id. */
+int store_person_list(struct store *st, const struct store_person_filter *f,
+	struct arena *a, struct store_person **people_r, size_t *count_r,
+	struct error *err);
+
+/* The Argon2id hash, or "" when none is set. */
+int store_person_password_get(struct store *st, int64_t person_id,
+	struct arena *a, const char **hash_r, struct error *err);
+int store_person_password_set(struct store *st, int64_t person_id,
+	const char *hash, int64_t now, struct error *err);
+
+/* ---- mailboxes and contacts ---- */
+
+struct store_mailbox {
+	int64_t id;
+	const char *kind;	/* user, shared, resource */
+	int64_t org_id;
+	int64_t person_id;	/* the owner of a user mailbox, else 0 */
+	const char *address;
+	const char *display_name;
+	int64_t quota_mb;
+	const char *status;	/* active, deleted */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;	/* 0 unless deleted */
+};
+
+int store_mailbox_insert(struct store *st, struct store_mailbox *m,
+	struct error *err);
+int store_mailbox_update(struct store *st, const struct store_mailbox *m,
+	struct error *err);
+int store_mailbox_get(struct store *st, int64_t id, struct arena *a,
+	struct store_mailbox *m_r, struct error *err);
+int store_mailbox_get_by_address(struct store *st, const char *address,
+	struct arena *a, struct store_mailbox *m_r, struct error *err);
+/* Mailboxes of a kind ("" for any) in an org (0 for any), not deleted. */
+int store_mailbox_list(struct store *st, int64_t org_id, const char *kind,
+	struct arena *a, struct store_mailbox **m_r, size_t *count_r,
+	struct error *err);
+
+struct store_contact {
+	int64_t id;
+	int64_t org_id;
+	const char *display_name;
+	const char *address;	/* external address */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;
+};
+
+int store_contact_insert(struct store *st, struct store_contact *c,
+	struct error *err);
+int store_contact_update(struct store *st, const struct store_contact *c,
+	struct error *err);
+int store_contact_get(struct store *st, int64_t id, struct arena *a,
+	struct store_contact *c_r, struct error *err);
+int store_contact_get_by_address(struct store *st, const char *address,
+	struct arena *a, struct store_contact *c_r, struct error *err);
+int store_contact_list(struct store *st, int64_t org_id, struct arena *a,
+	struct store_contact **c_r, size_t *count_r, struct error *err);
+
+/* ---- distribution lists ---- */
+
+struct store_list {
+	int64_t id;
+	int64_t org_id;
+	const char *kind;	/* static, dynamic */
+	const char *name;
+	const char *address;
+	const char *description;
+	const char *status;	/* approved, pending, rejected */
+	const char *rule;	/* dynamic lists: the rule as JSON; else "" */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;
+};
+
+int store_list_insert(struct store *st, struct store_list *l,
+	struct error *err);
+int store_list_update(struct store *st, const struct store_list *l,
+	struct error *err);
+int store_list_get(struct store *st, int64_t id, struct arena *a,
+	struct store_list *l_r, struct error *err);
+int store_list_get_by_address(struct store *st, const char *address,
+	struct arena *a, struct store_list *l_r, struct error *err);
+int store_list_list(struct store *st, int64_t org_id, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err);
+
+/* What a static list member, an owner or a grant refers to. */
+enum store_kind {
+	STORE_KIND_PERSON,
+	STORE_KIND_MAILBOX,
+	STORE_KIND_CONTACT,
+	STORE_KIND_LIST,
+	STORE_KIND_ORG,
+};
+
+const char *store_kind_name(enum store_kind kind);
+
+struct store_ref {
+	enum store_kind kind;
+	int64_t id;
+};
+
+/* Adding an existing member is ERROR_EXISTS; removing an absent one NOT_FOUND. */
+int store_list_member_add(struct store *st, int64_t list_id,
+	struct store_ref member, struct error *err);
+int store_list_member_remove(struct store *st, int64_t list_id,
+	struct store_ref member, struct error *err);
+int store_list_members(struct store *st, int64_t list_id, struct arena *a,
+	struct store_ref **members_r, size_t *count_r, struct error *err);
+
+/* ---- owners, members of shared mailboxes, grants, roles ---- */
+
+/* Owners of a mailbox or list (object.kind is MAILBOX or LIST). */
+int store_owner_add(struct store *st, struct store_ref object,
+	int64_t person_id, struct error *err);
+int store_owner_remove(struct store *st, struct store_ref object,
+	int64_t person_id, struct error *err);
+int store_owners(struct store *st, struct store_ref object, struct arena *a,
+	int64_t **person_ids_r, size_t *count_r, struct error *err);
+
+int store_mailbox_member_add(struct store *st, int64_t mailbox_id,
+	int64_t person_id, struct error *err);
+int store_mailbox_member_remove(struct store *st, int64_t mailbox_id,
+	int64_t person_id, struct error *err);
+int store_mailbox_members(struct store *st, int64_t mailbox_id,
+	struct arena *a, int64_t **person_ids_r, size_t *count_r,
+	struct error *err);
+
+struct store_grant {
+	int64_t mailbox_id;
+	int64_t person_id;
+	const char *right;	/* full_access, send_as, send_on_behalf */
+	int64_t granted_at;
+};
+
+int store_grant_add(struct store *st, const struct store_grant *g,
+	struct error *err);
+int store_grant_remove(struct store *st, const struct store_grant *g,
+	struct error *err);
+/* Grants on a mailbox (person_id 0) or held by a person (mailbox_id 0). */
+int store_grant_list(struct store *st, int64_t mailbox_id, int64_t person_id,
+	struct arena *a, struct store_grant **grants_r, size_t *count_r,
+	struct error *err);
+
+struct store_role {
+	int64_t person_id;
+	int64_t org_id;
+	const char *role;
+	int64_t granted_at;
+};
+
+int store_role_add(struct store *st, const struct store_role *r,
+	struct error *err);
+int store_role_remove(struct store *st, const struct store_role *r,
+	struct error *err);
+/* Every role a person holds; removes them all with remove_all. */
+int store_role_list(struct store *st, int64_t person_id, struct arena *a,
+	struct store_role **roles_r, size_t *count_r, struct error *err);
+/* Roles held for an org (every person), or every role when org_id is 0. */
+int store_role_list_for_org(struct store *st, int64_t org_id, struct arena *a,
+	struct store_role **roles_r, size_t *count_r, struct error *err);
+int store_role_remove_all(struct store *st, int64_t person_id,
+	struct error *err);
+
+/* ---- the address registry: an address once held is held forever ---- */
+
+struct store_address {
+	const char *address;
+	struct store_ref holder;	/* who was given it */
+	int64_t assigned_at;
+};
+
+/* Records address as held by holder; ERROR_EXISTS if ever held before. */
+int store_address_reserve(struct store *st, const char *address,
+	struct store_ref holder, int64_t now, struct error *err);
+/* Who holds or held address; ERROR_NOT_FOUND if never assigned. */
+int store_address_get(struct store *st, const char *address, struct arena *a,
+	struct store_address *addr_r, struct error *err);
+
+/* ---- audit: append-only ---- */
+
+struct store_audit {
+	int64_t id;
+	int64_t at;
+	const char *actor;	/* an address, or "system" */
+	const char *action;	/* create, update, delete, other */
+	const char *object_type;
+	int64_t object_id;
+	int64_t org_id;		/* 0 when none */
+	const char *summary;	/* JSON */
+};
+
+int store_audit_append(struct store *st, struct store_audit *row,
+	struct error *err);
+
+struct store_audit_filter {
+	const char *object_type;	/* NULL: any */
+	const char *action;		/* NULL: any */
+	const char *actor;		/* NULL: any */
+	int64_t org_id;			/* 0: any */
+	int64_t since, until;		/* inclusive; 0: unbounded */
+	int64_t before_id;		/* paging, newest first; 0: from the top */
+	size_t limit;
+};
+
+/* Rows matching the filter, newest first. */
+int store_audit_list(struct store *st, const struct store_audit_filter *f,
+	struct arena *a, struct store_audit **rows_r, size_t *count_r,
+	struct error *err);
+
+#endif

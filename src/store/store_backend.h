@@ -1,0 +1,49 @@
+/*
+ * What a storage backend implements: a connection, prepared statements with
+ * positional parameters, and rows. The typed operations in store_*.c are
+ * written once against these primitives, so a new backend (PostgreSQL via
+ * libpq) adds one file and touches no caller. Layer: store, private.
+ */
+#ifndef STORE_BACKEND_H
+#define STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct error;
+struct store;
+struct store_stmt;
+
+struct store_ops {
+	const char *name;
+	/* Opens conn_r from a backend-specific location. */
+	void *(*open)(const char *path, bool create, int busy_timeout_ms,
+		struct error *err);
+	void (*close)(void *conn);
+	/* Runs SQL without parameters or rows (DDL, BEGIN, SAVEPOINT). */
+	int (*exec)(void *conn, const char *sql, struct error *err);
+	/*
+	 * A statement for sql, which the typed operations pass as a string
+	 * literal, so a backend may cache by the pointer.
+	 */
+	struct store_stmt *(*prepare)(void *conn, const char *sql,
+		struct error *err);
+	void (*bind_int)(struct store_stmt *s, int index, int64_t value);
+	void (*bind_text)(struct store_stmt *s, int index, const char *text);
+	void (*bind_null)(struct store_stmt *s, int index);
+	/* 1 with a row, 0 when done, -1 with err (EXISTS for a unique key). */
+	int (*step)(struct store_stmt *s, struct error *err);
+	int64_t (*column_int)(struct store_stmt *s, int index);
+	/* NULL for SQL NULL; valid until the next step or finish. */
+	const char *(*column_text)(struct store_stmt *s, int index);
+	/* Rows changed by the last completed statement. */
+	int64_t (*changes)(void *conn);
+	/* Ends use of the statement (a cached one is reset, not freed). */
+	void (*finish)(struct store_stmt *s);
+	/* Migrations in this backend's dialect: [0] is number 1; NULL ends. */
+	const char *const *migrations;
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+#endif

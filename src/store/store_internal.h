@@ -1,0 +1,75 @@
+/*
+ * Helpers shared by the typed operations: binding parameters from a type
+ * string and reading columns into an arena. Layer: store, private.
+ */
+#ifndef STORE_INTERNAL_H
+#define STORE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+#include "store/store_backend.h"
+
+struct store {
+	const struct store_ops *ops;
+	void *conn;
+	int depth;	/* open transactions: 1 real, the rest savepoints */
+	bool arena_full;	/* a column did not fit the caller's arena */
+};
+
+/*
+ * Prepares sql and binds the variadic arguments by the letters of `types`:
+ * 'i' int64_t, 't' const char * (NULL binds NULL), 'z' int64_t that binds
+ * NULL when 0 (optional references). Returns NULL with err.
+ */
+struct store_stmt *store_query(struct store *st, struct error *err,
+	const char *sql, const char *types, ...);
+
+/* Prepares, binds and runs to completion; returns rows changed or -1. */
+int64_t store_exec(struct store *st, struct error *err, const char *sql,
+	const char *types, ...);
+
+/* Runs a statement that RETURNING one id; -1 with err. */
+int64_t store_insert_id(struct store *st, struct error *err, const char *sql,
+	const char *types, ...);
+
+int store_step(struct store *st, struct store_stmt *s, struct error *err);
+void store_finish(struct store *st, struct store_stmt *s);
+
+int64_t store_col_int(struct store *st, struct store_stmt *s, int index);
+/*
+ * The column copied into the arena, "" for NULL. Past the arena's cap it
+ * returns "" and marks the store, so store_rows_done reports ERROR_LIMIT
+ * once for the whole read instead of every field being checked.
+ */
+const char *store_col_text(struct store *st, struct store_stmt *s, int index,
+	struct arena *a);
+/* As store_col_text, but NULL stays NULL. */
+const char *store_col_text_or_null(struct store *st, struct store_stmt *s,
+	int index, struct arena *a);
+
+/*
+ * Ends a read: finishes s and returns `rc` (0 or -1), or -1 with
+ * ERROR_LIMIT when a column or array did not fit in the caller's arena.
+ */
+int store_rows_done(struct store *st, struct store_stmt *s, int rc,
+	struct error *err);
+
+/*
+ * Reads every row of s with read_row into an arena array of item_size
+ * elements; finishes s. For the typed list operations.
+ */
+int store_read_all(struct store *st, struct store_stmt *s, struct arena *a,
+	size_t item_size, void (*read_row)(struct store *, struct store_stmt *,
+		struct arena *, void *),
+	void **items_r, size_t *count_r, struct error *err);
+
+/* Reads exactly one row with read_row; ERROR_NOT_FOUND naming `what`. */
+int store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
+	void (*read_row)(struct store *, struct store_stmt *, struct arena *,
+		void *),
+	void *item_r, const char *what, struct error *err);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * People. A person's address is their user mailbox's, read by join so it is
+ * stored once. Password hashes are read and written only through their own
+ * calls, never as part of a person record. Layer: store.
+ */
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "store/store_internal.h"
+
+#define PERSON_COLUMNS                                                    \
+	"p.id, p.org_id, COALESCE(p.site_id, 0), p.mailbox_id, m.address, \
+	p.first_name, p.last_name, p.display_name, p.job_title,           \
+	p.department, p.phone, p.mobile, p.mobile_hidden, p.notes,        \
+	p.status, p.sync_id, p.created_at, p.updated_at,                  \
+	COALESCE(p.deleted_at, 0), COALESCE(p.last_signin_at, 0),         \
+	COALESCE(p.password_changed_at, 0)"
+#define PERSON_FROM " FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"
+
+static void
+person_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_person *p = out;
+	p->id = store_col_int(st, s, 0);
+	p->org_id = store_col_int(st, s, 1);
+	p->site_id = store_col_int(st, s, 2);
+	p->mailbox_id = store_col_int(st, s, 3);
+	p->address = store_col_text(st, s, 4, a);
+	p->first_name = store_col_text(st, s, 5, a);
+	p->last_name = store_col_text(st, s, 6, a);
+	p->display_name = store_col_text(st, s, 7, a);
+	p->job_title = store_col_text(st, s, 8, a);
+	p->department = store_col_text(st, s, 9, a);
+	p->phone = store_col_text(st, s, 10, a);
+	p->mobile = store_col_text(st, s, 11, a);
+	p->mobile_hidden = store_col_int(st, s, 12) != 0;
+	p->notes = store_col_text(st, s, 13, a);
+	p->status = store_col_text(st, s, 14, a);
+	p->sync_id = store_col_text_or_null(st, s, 15, a);
+	p->created_at = store_col_int(st, s, 16);
+	p->updated_at = store_col_int(st, s, 17);
+	p->deleted_at = store_col_int(st, s, 18);
+	p->last_signin_at = store_col_int(st, s, 19);
+	p->password_changed_at = store_col_int(st, s, 20);
+}
+
+int
+store_person_insert(struct store *st, struct store_person *p,
+	struct error *err)
+{
+	int64_t id = store_insert_id(st, err,
+		"INSERT INTO people (org_id, site_id, mailbox_id, first_name,"
+		" last_name, display_name, job_title, department, phone, mobile,"
+		" mobile_hidden, notes, status, sync_id, created_at, updated_at)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" RETURNING id",
+		"izitttttttitttii", p->org_id, p->site_id, p->mailbox_id,
+		p->first_name, p->last_name, p->display_name, p->job_title,
+		p->department, p->phone, p->mobile, (int64_t)p->mobile_hidden,
+		p->notes, p->status, p->sync_id, p->created_at, p->updated_at);
+	if (id < 0)
+		return -1;
+	p->id = id;
+	return 0;
+}
+
+int
+store_person_update(struct store *st, const struct store_person *p,
+	struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE people SET org_id = ?, site_id = ?, first_name = ?,"
+		" last_name = ?, display_name = ?, job_title = ?,"
+		" department = ?, phone = ?, mobile = ?, mobile_hidden = ?,"
+		" notes = ?, status = ?, sync_id = ?, updated_at = ?,"
+		" deleted_at = ?, last_signin_at = ? WHERE id = ?",
+		"iztttttttitttizzi", p->org_id, p->site_id, p->first_name,
+		p->last_name, p->display_name, p->job_title, p->department,
+		p->phone, p->mobile, (int64_t)p->mobile_hidden, p->notes,
+		p->status, p->sync_id, p->updated_at, p->deleted_at,
+		p->last_signin_at, p->id);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
+				    "there is no such person");
+}
+
+int
+store_person_get(struct store *st, int64_t id, struct arena *a,
+	struct store_person *p_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " PERSON_COLUMNS PERSON_FROM " WHERE p.id = ?", "i", id);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, person_read, p_r, "such person", err);
+}
+
+int
+store_person_get_by_address(struct store *st, const char *address,
+	struct arena *a, struct store_person *p_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " PERSON_COLUMNS PERSON_FROM " WHERE m.address = ?"
+		" ORDER BY p.deleted_at IS NOT NULL, p.id DESC LIMIT 1",
+		"t", address);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, person_read, p_r,
+		"person with that address", err);
+}
+
+int
+store_person_get_by_sync_id(struct store *st, int64_t org_id,
+	const char *sync_id, struct arena *a, struct store_person *p_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " PERSON_COLUMNS PERSON_FROM
+		" WHERE p.org_id = ? AND p.sync_id = ?", "it", org_id, sync_id);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, person_read, p_r,
+		"person with that sync ID in the organisation", err);
+}
+
+int
+store_person_list(struct store *st, const struct store_person_filter *f,
+	struct arena *a, struct store_person **people_r, size_t *count_r,
+	struct error *err)
+{
+	/*
+	 * The org set is passed as a comma-joined text and matched with
+	 * instr() so the statement stays one cached literal whatever the
+	 * number of orgs; ids are digits, so ",12," cannot match ",112,".
+	 */
+	struct str orgs;
+	str_init(&orgs, a, 64 * 1024 * 1024);
+	if (f->org_ids != NULL) {
+		str_append_char(&orgs, ',');
+		for (size_t i = 0; i < f->org_count; i++)
+			str_appendf(&orgs, "%lld,", (long long)f->org_ids[i]);
+	}
+	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " PERSON_COLUMNS PERSON_FROM
+		" WHERE (? = '' OR instr(?, ',' || p.org_id || ',') > 0)"
+		" AND (? OR p.deleted_at IS NULL) AND p.id > ?"
+		" ORDER BY p.id LIMIT ?",
+		"ttiii", str_cstr(&orgs), str_cstr(&orgs),
+		(int64_t)f->include_deleted, f->after_id, limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**people_r), person_read,
+		(void **)people_r, count_r, err);
+}
+
+int
+store_person_password_get(struct store *st, int64_t person_id,
+	struct arena *a, const char **hash_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT password_hash FROM people WHERE id = ?", "i", person_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1)
+		*hash_r = store_col_text(st, s, 0, a);
+	else if (rc == 0)
+		error_set(err, ERROR_NOT_FOUND, "there is no such person");
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_person_password_set(struct store *st, int64_t person_id,
+	const char *hash, int64_t now, struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE people SET password_hash = ?, password_changed_at = ?,"
+		" updated_at = ? WHERE id = ?",
+		"tiii", hash, now, now, person_id);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
+				    "there is no such person");
+}

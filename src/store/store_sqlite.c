@@ -1,0 +1,227 @@
+/*
+ * The SQLite backend: WAL journal, foreign keys on, full fsync on commit,
+ * and a per-connection cache of prepared statements keyed by the address of
+ * the SQL literal. Layer: store. The only file that includes sqlite3.h.
+ */
+#include <sqlite3.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/xmalloc.h"
+#include "store/store_backend.h"
+
+#define SQLITE_CACHE_SLOTS 128
+
+struct store_stmt {
+	sqlite3_stmt *stmt;
+	const char *sql;	/* the literal this was prepared from */
+	bool in_use;
+	bool cached;
+	struct sqlite_conn *conn;
+};
+
+struct sqlite_conn {
+	sqlite3 *db;
+	struct store_stmt cache[SQLITE_CACHE_SLOTS];
+	size_t cache_used;
+};
+
+extern const char *const store_sqlite_migrations[];
+
+static int
+sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
+{
+	int primary = rc & 0xff;
+	if (primary == SQLITE_CONSTRAINT) {
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+			return error_set(err, ERROR_EXISTS,
+				"that already exists (%s)", sqlite3_errmsg(db));
+		return error_set(err, ERROR_INVALID,
+			"the change breaks a rule of the store (%s)",
+			sqlite3_errmsg(db));
+	}
+	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+		return error_set(err, ERROR_TEMPORARY,
+			"the store is busy; try again (%s)", what);
+	if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
+	    primary == SQLITE_FULL || primary == SQLITE_READONLY)
+		return error_set(err, ERROR_TEMPORARY,
+			"the store cannot be used: %s (%s)", sqlite3_errmsg(db),
+			what);
+	return error_set(err, ERROR_INTERNAL, "store error: %s (%s)",
+		sqlite3_errmsg(db), what);
+}
+
+static void *
+sqlite_open(const char *path, bool create, int busy_timeout_ms,
+	struct error *err)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	int rc = sqlite3_open_v2(path, &db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		error_set(err, ERROR_TEMPORARY, "cannot open the store %s: %s",
+			path, db != NULL ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return NULL;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, busy_timeout_ms);
+	/*
+	 * synchronous=FULL: a commit is on stable storage when it returns,
+	 * which the audit trail and, later, SMTP's 250 rely on.
+	 */
+	static const char setup[] = "PRAGMA journal_mode=WAL;"
+				    "PRAGMA synchronous=FULL;"
+				    "PRAGMA foreign_keys=ON;";
+	char *msg = NULL;
+	if (sqlite3_exec(db, setup, NULL, NULL, &msg) != SQLITE_OK) {
+		error_set(err, ERROR_TEMPORARY, "cannot set up the store %s: %s",
+			path, msg != NULL ? msg : "unknown error");
+		sqlite3_free(msg);
+		sqlite3_close(db);
+		return NULL;
+	}
+	struct sqlite_conn *conn = xcalloc(1, sizeof(*conn));
+	conn->db = db;
+	return conn;
+}
+
+static void
+sqlite_close(void *c)
+{
+	struct sqlite_conn *conn = c;
+	for (size_t i = 0; i < conn->cache_used; i++)
+		sqlite3_finalize(conn->cache[i].stmt);
+	sqlite3_close(conn->db);
+	free(conn);
+}
+
+static int
+sqlite_exec(void *c, const char *sql, struct error *err)
+{
+	struct sqlite_conn *conn = c;
+	int rc = sqlite3_exec(conn->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_error(err, conn->db, sqlite3_extended_errcode(conn->db),
+			"exec");
+	return 0;
+}
+
+static struct store_stmt *
+sqlite_prepare(void *c, const char *sql, struct error *err)
+{
+	struct sqlite_conn *conn = c;
+	for (size_t i = 0; i < conn->cache_used; i++) {
+		struct store_stmt *s = &conn->cache[i];
+		if (s->sql == sql && !s->in_use) {
+			s->in_use = true;
+			return s;
+		}
+	}
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		&stmt, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite_error(err, conn->db, rc, "prepare");
+		return NULL;
+	}
+	struct store_stmt *s;
+	if (conn->cache_used < SQLITE_CACHE_SLOTS) {
+		s = &conn->cache[conn->cache_used++];
+		s->cached = true;
+	} else {
+		s = xcalloc(1, sizeof(*s));
+		s->cached = false;
+	}
+	s->stmt = stmt;
+	s->sql = sql;
+	s->in_use = true;
+	s->conn = conn;
+	return s;
+}
+
+static void
+sqlite_bind_int(struct store_stmt *s, int index, int64_t value)
+{
+	sqlite3_bind_int64(s->stmt, index, value);
+}
+
+static void
+sqlite_bind_text(struct store_stmt *s, int index, const char *text)
+{
+	if (text == NULL)
+		sqlite3_bind_null(s->stmt, index);
+	else
+		sqlite3_bind_text(s->stmt, index, text, -1, SQLITE_TRANSIENT);
+}
+
+static void
+sqlite_bind_null(struct store_stmt *s, int index)
+{
+	sqlite3_bind_null(s->stmt, index);
+}
+
+static int
+sqlite_step(struct store_stmt *s, struct error *err)
+{
+	int rc = sqlite3_step(s->stmt);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return sqlite_error(err, s->conn->db, sqlite3_extended_errcode(s->conn->db),
+		"step");
+}
+
+static int64_t
+sqlite_column_int(struct store_stmt *s, int index)
+{
+	return sqlite3_column_int64(s->stmt, index);
+}
+
+static const char *
+sqlite_column_text(struct store_stmt *s, int index)
+{
+	return (const char *)sqlite3_column_text(s->stmt, index);
+}
+
+static int64_t
+sqlite_changes(void *c)
+{
+	struct sqlite_conn *conn = c;
+	return sqlite3_changes64(conn->db);
+}
+
+static void
+sqlite_finish(struct store_stmt *s)
+{
+	if (!s->cached) {
+		sqlite3_finalize(s->stmt);
+		free(s);
+		return;
+	}
+	sqlite3_reset(s->stmt);
+	sqlite3_clear_bindings(s->stmt);
+	s->in_use = false;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sqlite_open,
+	.close = sqlite_close,
+	.exec = sqlite_exec,
+	.prepare = sqlite_prepare,
+	.bind_int = sqlite_bind_int,
+	.bind_text = sqlite_bind_text,
+	.bind_null = sqlite_bind_null,
+	.step = sqlite_step,
+	.column_int = sqlite_column_int,
+	.column_text = sqlite_column_text,
+	.changes = sqlite_changes,
+	.finish = sqlite_finish,
+	.migrations = store_sqlite_migrations,
+};

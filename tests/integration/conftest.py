@@ -1,0 +1,195 @@
+"""Fixtures for driving the real caremail binary.
+
+The binary is $CAREMAIL_BIN (default build/caremail). Every call has a
+timeout; every test gets its own instance in its own tmp_path.
+"""
+
+import json
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("CAREMAIL_BIN", str(ROOT / "build" / "caremail"))
+TIMEOUT = 30
+DOMAIN = "example.nhs.uk"
+PASSWORD = "correct horse battery staple"
+
+
+def run(*args, input=None, check=True, timeout=TIMEOUT, env=None):
+    """Runs caremail with args; raises on a non-zero exit when check."""
+    proc = subprocess.run(
+        [BIN, *map(str, args)],
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"caremail {' '.join(map(str, args))} exited "
+            f"{proc.returncode}: {proc.stderr.strip()}"
+        )
+    return proc
+
+
+def assert_sentence(proc, code=1):
+    """The command failed with one line on stderr: 'caremail: ...'."""
+    assert proc.returncode == code, (proc.returncode, proc.stderr)
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("caremail: "), proc.stderr
+    assert lines[0].endswith("."), proc.stderr
+    return lines[0]
+
+
+class Instance:
+    """An initialised instance directory and helpers bound to it."""
+
+    def __init__(self, path, domain):
+        self.dir = path
+        self.domain = domain
+
+    def run(self, *args, **kwargs):
+        return run(*args, "--dir", self.dir, **kwargs)
+
+    def json(self, *args, **kwargs):
+        return json.loads(self.run(*args, "--json", **kwargs).stdout)
+
+    def fails(self, *args, code=1, **kwargs):
+        """Runs a command that must fail; returns its stderr sentence."""
+        proc = self.run(*args, check=False, **kwargs)
+        return assert_sentence(proc, code)
+
+    def addr(self, local):
+        return f"{local}@{self.domain}"
+
+
+@pytest.fixture
+def caremail():
+    return BIN
+
+
+@pytest.fixture(name="run")
+def run_fixture():
+    return run
+
+
+def make_instance(path, domain=DOMAIN):
+    run("init", "--dir", path, "--domain", domain,
+        "--admin-password-stdin", input=PASSWORD + "\n")
+    return Instance(path, domain)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    return make_instance(tmp_path / "instance")
+
+
+@pytest.fixture
+def org(instance):
+    """An org, ODS X26001, with one site, for tests that need somewhere."""
+    instance.run("org", "add", "--ods", "X26001", "--name", "Test Practice",
+                 "--type", "GP Practice")
+    instance.run("site", "add", "--org", "X26001", "--name", "Main Surgery",
+                 "--type", "gp_practice")
+    return "X26001"
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A `caremail serve` process on a loopback port."""
+
+    def __init__(self, inst, tls, log_path):
+        self.instance = inst
+        self.port = free_port()
+        self.tls = tls
+        self.scheme = "https" if tls else "http"
+        self.url = f"{self.scheme}://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        args = [BIN, "serve", "--dir", str(inst.dir),
+                "--set", f"http.listen=127.0.0.1:{self.port}"]
+        if not tls:
+            args += ["--set", "http.tls=off"]
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+
+    def ssl_context(self):
+        import ssl
+        ctx = ssl.create_default_context(
+            cafile=str(self.instance.dir / "tls" / "cert.pem"))
+        return ctx
+
+    def get(self, path, timeout=5):
+        """(status, parsed JSON body) of a GET."""
+        ctx = self.ssl_context() if self.tls else None
+        try:
+            with urllib.request.urlopen(self.url + path, timeout=timeout,
+                                        context=ctx) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def wait_ready(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(
+                    f"serve exited {self.proc.returncode}: {self.logs()}")
+            try:
+                status, _ = self.get("/healthcheck", timeout=1)
+                if status == 200:
+                    return
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"serve never became healthy: {self.logs()}")
+
+    def logs(self):
+        self.log.flush()
+        return pathlib.Path(self.log_path).read_text()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.log.close()
+
+
+@pytest.fixture
+def start_server(instance, tmp_path):
+    """start_server(tls=False) runs serve and waits for /healthcheck."""
+    servers = []
+
+    def start(tls=False):
+        s = Server(instance, tls, tmp_path / f"serve{len(servers)}.log")
+        servers.append(s)
+        s.wait_ready()
+        return s
+
+    yield start
+    for s in servers:
+        s.stop()
+
+
+@pytest.fixture
+def server(start_server):
+    """A plain-HTTP server (--set http.tls=off) on a free loopback port."""
+    return start_server(tls=False)

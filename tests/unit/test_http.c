@@ -1,0 +1,653 @@
+/*
+ * Unit tests for the HTTP front end: the real listener on 127.0.0.1, spoken
+ * to over a raw socket and a GnuTLS client. Layer: front end. RFC 9110.
+ * SECURITY: checks the security headers, 404/405 and TLS 1.2+ only.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <jansson.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/error.h"
+#include "core/tls.h"
+#include "http/http.h"
+
+#define REPLY_MAX 65536
+
+static atomic_bool ping_ok = true;
+
+struct reply {
+	unsigned status;
+	char text[REPLY_MAX];	/* status line and headers, NUL-terminated */
+	const char *body;	/* into text, after the blank line */
+	size_t body_len;
+};
+
+struct fixture {
+	struct http_server *server;
+	uint16_t port;
+	char dir[64];
+	char cert[PATH_MAX];
+	char key[PATH_MAX];
+};
+
+static int
+ping(void *ctx, struct error *err)
+{
+	assert_ptr_equal(ctx, &ping_ok);
+	if (atomic_load(&ping_ok))
+		return 0;
+	return error_set(err, ERROR_TEMPORARY,
+		"the database is locked\r\nInjected: yes");
+}
+
+static struct http_server_options
+options(const char *listen)
+{
+	struct http_server_options o = {
+		.listen = listen,
+		.max_connections = 8,
+		.timeout_s = 5,
+		.version = "1.2.3-test",
+		.store_ping = ping,
+		.ctx = &ping_ok,
+	};
+	return o;
+}
+
+static int
+connect_to(uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_port = htons(port) };
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	return fd;
+}
+
+static void
+parse_reply(struct reply *r, size_t len)
+{
+	r->text[len] = '\0';
+	assert_int_equal(sscanf(r->text, "HTTP/1.1 %u ", &r->status), 1);
+	char *end = strstr(r->text, "\r\n\r\n");
+	assert_non_null(end);
+	end[2] = '\0';	/* keep the last header's CRLF for lookups */
+	r->body = end + 4;
+	r->body_len = len - (size_t)(r->body - r->text);
+}
+
+/* Sends request on a new connection and reads until the server closes. */
+static void
+exchange(uint16_t port, const char *request, struct reply *r)
+{
+	int fd = connect_to(port);
+	size_t n = strlen(request);
+	assert_int_equal(send(fd, request, n, MSG_NOSIGNAL), (ssize_t)n);
+	size_t len = 0;
+	for (;;) {
+		ssize_t got = recv(fd, r->text + len, sizeof(r->text) - 1 - len,
+			0);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	parse_reply(r, len);
+}
+
+static void
+get(uint16_t port, const char *method, const char *path, struct reply *r)
+{
+	char request[512];
+	snprintf(request, sizeof(request), "%s %s HTTP/1.1\r\n"
+		"Host: 127.0.0.1\r\nConnection: close\r\n\r\n", method, path);
+	exchange(port, request, r);
+}
+
+/* The value of header name, or NULL; names compare case-insensitively. */
+static const char *
+header(const struct reply *r, const char *name, char *buf, size_t size)
+{
+	size_t name_len = strlen(name);
+	for (const char *line = strstr(r->text, "\r\n"); line != NULL;
+	     line = strstr(line + 2, "\r\n")) {
+		const char *p = line + 2;
+		if (strncasecmp(p, name, name_len) != 0 || p[name_len] != ':')
+			continue;
+		p += name_len + 1;
+		while (*p == ' ')
+			p++;
+		const char *eol = strstr(p, "\r\n");
+		snprintf(buf, size, "%.*s", (int)(eol - p), p);
+		return buf;
+	}
+	return NULL;
+}
+
+static void
+assert_header(const struct reply *r, const char *name, const char *value)
+{
+	char buf[256];
+	const char *got = header(r, name, buf, sizeof(buf));
+	if (got == NULL)
+		fail_msg("no %s header in:\n%s", name, r->text);
+	assert_string_equal(got, value);
+}
+
+static void
+assert_security_headers(const struct reply *r, bool tls)
+{
+	char buf[256];
+	assert_header(r, "Content-Type", "application/json; charset=utf-8");
+	assert_header(r, "Cache-Control", "no-store");
+	assert_header(r, "X-Content-Type-Options", "nosniff");
+	assert_header(r, "Referrer-Policy", "no-referrer");
+	assert_header(r, "Content-Security-Policy",
+		"default-src 'none'; frame-ancestors 'none'");
+	assert_null(header(r, "Server", buf, sizeof(buf)));
+	if (tls)
+		assert_header(r, "Strict-Transport-Security",
+			"max-age=31536000");
+	else
+		assert_null(header(r, "Strict-Transport-Security", buf,
+			sizeof(buf)));
+}
+
+static json_t *
+body_json(const struct reply *r)
+{
+	json_error_t jerr;
+	json_t *j = json_loadb(r->body, r->body_len, 0, &jerr);
+	if (j == NULL)
+		fail_msg("not JSON (%s): %.*s", jerr.text, (int)r->body_len,
+			r->body);
+	return j;
+}
+
+static void
+assert_json_string(json_t *j, const char *key, const char *value)
+{
+	const char *got = json_string_value(json_object_get(j, key));
+	if (got == NULL)
+		fail_msg("no string %s", key);
+	assert_string_equal(got, value);
+}
+
+static void
+assert_error_body(const struct reply *r, const char *code)
+{
+	json_t *j = body_json(r);
+	json_t *e = json_object_get(j, "error");
+	assert_non_null(e);
+	assert_json_string(e, "code", code);
+	assert_non_null(json_string_value(json_object_get(e, "message")));
+	json_decref(j);
+}
+
+static int
+setup_plain(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct http_server_options o = options("127.0.0.1:0");
+	struct error err;
+	f->server = http_server_start(&o, &err);
+	if (f->server == NULL)
+		fail_msg("start: %s", err.msg);
+	f->port = http_server_port(f->server);
+	assert_int_not_equal(f->port, 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown_server(void **state)
+{
+	struct fixture *f = *state;
+	http_server_stop(&f->server);
+	assert_null(f->server);
+	if (f->dir[0] != '\0') {
+		unlink(f->cert);
+		unlink(f->key);
+		rmdir(f->dir);
+	}
+	free(f);
+	return 0;
+}
+
+static void
+test_health_ok(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	atomic_store(&ping_ok, true);
+	get(f->port, "GET", "/healthcheck", &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r, false);
+	json_t *j = body_json(&r);
+	assert_json_string(j, "status", "ok");
+	assert_json_string(j, "version", "1.2.3-test");
+	assert_json_string(j, "store", "ok");
+	assert_null(json_object_get(j, "reason"));
+	json_decref(j);
+}
+
+static void
+test_health_unavailable(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	atomic_store(&ping_ok, false);
+	get(f->port, "GET", "/healthcheck", &r);
+	atomic_store(&ping_ok, true);
+	assert_int_equal(r.status, 503);
+	assert_security_headers(&r, false);
+	json_t *j = body_json(&r);
+	assert_json_string(j, "status", "unavailable");
+	assert_json_string(j, "version", "1.2.3-test");
+	assert_json_string(j, "store", "unreachable");
+	/* CR/LF in error text never reaches a client (STYLE.md §4). */
+	assert_json_string(j, "reason",
+		"the database is locked  Injected: yes");
+	json_decref(j);
+
+	get(f->port, "GET", "/healthcheck", &r);
+	assert_int_equal(r.status, 200);
+}
+
+static void
+test_head(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	get(f->port, "HEAD", "/healthcheck", &r);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r, false);
+	assert_int_equal(r.body_len, 0);
+}
+
+static void
+test_not_found(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const paths[] = {
+		"/nope", "/", "/healthcheck/", "/HEALTHCHECK",
+		"/healthcheck%00", "/healthcheck%00x", "/healthcheck/../x",
+	};
+	for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
+		struct reply r;
+		get(f->port, "GET", paths[i], &r);
+		assert_int_equal(r.status, 404);
+		assert_security_headers(&r, false);
+		assert_error_body(&r, "not_found");
+		json_t *j = body_json(&r);
+		assert_json_string(json_object_get(j, "error"), "message",
+			"There is no such page.");
+		json_decref(j);
+	}
+}
+
+static void
+test_escaped_path_routes(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	get(f->port, "GET", "/health%63heck?x=1", &r);
+	assert_int_equal(r.status, 200);
+}
+
+static void
+test_method_not_allowed(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	exchange(f->port, "POST /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Content-Type: application/json\r\nContent-Length: 2\r\n"
+		"Connection: close\r\n\r\n{}", &r);
+	assert_int_equal(r.status, 405);
+	assert_security_headers(&r, false);
+	assert_header(&r, "Allow", "GET, HEAD");
+	assert_error_body(&r, "method_not_allowed");
+
+	get(f->port, "DELETE", "/healthcheck", &r);
+	assert_int_equal(r.status, 405);
+	assert_header(&r, "Allow", "GET, HEAD");
+}
+
+static void
+test_body_too_large(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	exchange(f->port, "GET /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Content-Length: 2000000\r\nConnection: close\r\n\r\n", &r);
+	assert_int_equal(r.status, 413);
+	assert_security_headers(&r, false);
+	assert_error_body(&r, "limit");
+
+	exchange(f->port, "GET /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Content-Length: 99999999999999999999999\r\n"
+		"Connection: close\r\n\r\n", &r);
+	assert_true(r.status == 413 || r.status == 400);
+}
+
+static void
+test_body_read(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	/* A small body is read and the route still answers. */
+	exchange(f->port, "GET /healthcheck HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		"Content-Length: 5\r\nConnection: close\r\n\r\nhello", &r);
+	assert_int_equal(r.status, 200);
+
+	/* A chunked body past the cap: the server hangs up mid-body. */
+	int fd = connect_to(f->port);
+	const char *head = "GET /healthcheck HTTP/1.1\r\nHost: a\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n";
+	assert_true(send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
+	char chunk[8192];
+	memset(chunk, 'x', sizeof(chunk));
+	char size_line[32];
+	int n = snprintf(size_line, sizeof(size_line), "%zx\r\n",
+		sizeof(chunk));
+	bool hung_up = false;
+	for (int i = 0; i < 1024 && !hung_up; i++) {	/* 8 MiB at most */
+		hung_up = send(fd, size_line, (size_t)n, MSG_NOSIGNAL) < 0 ||
+			send(fd, chunk, sizeof(chunk), MSG_NOSIGNAL) < 0 ||
+			send(fd, "\r\n", 2, MSG_NOSIGNAL) < 0;
+	}
+	char buf[256];
+	ssize_t got = recv(fd, buf, sizeof(buf), 0);
+	close(fd);
+	assert_true(got <= 0);	/* no reply, only a closed connection */
+}
+
+static void
+test_keep_alive(void **state)
+{
+	struct fixture *f = *state;
+	struct reply r;
+	/* Two requests on one connection: the second is answered too. */
+	exchange(f->port, "GET /healthcheck HTTP/1.1\r\nHost: a\r\n\r\n"
+		"GET /nope HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+		&r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "HTTP/1.1 404 "));
+}
+
+static void
+test_bad_listen(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"", "nonsense", "127.0.0.1", "127.0.0.1:", "127.0.0.1:65536",
+		"127.0.0.1:http", "localhost:8080", "::1:8080", "[::1:8080",
+		"[]:8080", "[127.0.0.1]:8080", "1.2.3.4.5:80", ":8080",
+		"127.0.0.1:-1", "127.0.0.1:80x",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		struct http_server_options o = options(bad[i]);
+		struct error err;
+		error_clear(&err);
+		struct http_server *s = http_server_start(&o, &err);
+		if (s != NULL)
+			fail_msg("%s was accepted", bad[i]);
+		assert_int_equal(err.code, ERROR_INVALID);
+		assert_string_equal(err.field, "listen");
+	}
+}
+
+static void
+test_port_in_use(void **state)
+{
+	struct fixture *f = *state;
+	char listen[32];
+	snprintf(listen, sizeof(listen), "127.0.0.1:%u", (unsigned)f->port);
+	struct http_server_options o = options(listen);
+	struct error err;
+	assert_null(http_server_start(&o, &err));
+	assert_int_equal(err.code, ERROR_INTERNAL);
+	assert_non_null(strstr(err.msg, listen));
+	assert_non_null(strstr(err.msg, "in use"));
+}
+
+static void
+test_ipv6(void **state)
+{
+	(void)state;
+	int probe = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	bool have_v6 = probe >= 0 &&
+		bind(probe, (struct sockaddr *)&sin6, sizeof(sin6)) == 0;
+	if (probe >= 0)
+		close(probe);
+	if (!have_v6)
+		skip();
+	struct http_server_options o = options("[::1]:0");
+	struct error err;
+	struct http_server *s = http_server_start(&o, &err);
+	if (s == NULL)
+		fail_msg("start: %s", err.msg);
+	assert_int_not_equal(http_server_port(s), 0);
+	http_server_stop(&s);
+	assert_null(s);
+}
+
+static void
+test_missing_cert(void **state)
+{
+	(void)state;
+	struct http_server_options o = options("127.0.0.1:0");
+	o.tls = true;
+	o.cert_path = "/nonexistent/cert.pem";
+	o.key_path = "/nonexistent/key.pem";
+	struct error err;
+	assert_null(http_server_start(&o, &err));
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+}
+
+/* TLS: a GnuTLS client that trusts only the instance certificate. */
+
+static int
+setup_tls(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/caremail-http-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->cert, sizeof(f->cert), "%s/cert.pem", f->dir);
+	snprintf(f->key, sizeof(f->key), "%s/key.pem", f->dir);
+	struct error err;
+	if (tls_make_self_signed(f->cert, f->key, "localhost",
+		(int64_t)time(NULL), &err) < 0)
+		fail_msg("cert: %s", err.msg);
+	struct http_server_options o = options("127.0.0.1:0");
+	o.tls = true;
+	o.cert_path = f->cert;
+	o.key_path = f->key;
+	f->server = http_server_start(&o, &err);
+	if (f->server == NULL)
+		fail_msg("start: %s", err.msg);
+	f->port = http_server_port(f->server);
+	*state = f;
+	return 0;
+}
+
+struct tls_client {
+	int fd;
+	gnutls_session_t session;
+	gnutls_certificate_credentials_t cred;
+};
+
+/* Returns the handshake's result: 0 or a GnuTLS error code. */
+static int
+tls_connect(const struct fixture *f, const char *priority,
+	struct tls_client *c)
+{
+	c->fd = connect_to(f->port);
+	assert_int_equal(gnutls_certificate_allocate_credentials(&c->cred), 0);
+	assert_int_equal(gnutls_certificate_set_x509_trust_file(c->cred,
+		f->cert, GNUTLS_X509_FMT_PEM), 1);
+	assert_int_equal(gnutls_init(&c->session, GNUTLS_CLIENT), 0);
+	assert_int_equal(gnutls_priority_set_direct(c->session, priority,
+		NULL), 0);
+	assert_int_equal(gnutls_credentials_set(c->session,
+		GNUTLS_CRD_CERTIFICATE, c->cred), 0);
+	gnutls_session_set_verify_cert(c->session, "localhost", 0);
+	gnutls_transport_set_int(c->session, c->fd);
+	gnutls_handshake_set_timeout(c->session, 5000);
+	int rc;
+	do
+		rc = gnutls_handshake(c->session);
+	while (rc < 0 && gnutls_error_is_fatal(rc) == 0);
+	return rc;
+}
+
+static void
+tls_close(struct tls_client *c)
+{
+	gnutls_deinit(c->session);
+	gnutls_certificate_free_credentials(c->cred);
+	close(c->fd);
+}
+
+static void
+tls_get(struct tls_client *c, const char *path, struct reply *r)
+{
+	char request[256];
+	int n = snprintf(request, sizeof(request), "GET %s HTTP/1.1\r\n"
+		"Host: localhost\r\nConnection: close\r\n\r\n", path);
+	assert_int_equal(gnutls_record_send(c->session, request, (size_t)n),
+		n);
+	size_t len = 0;
+	for (;;) {
+		ssize_t got = gnutls_record_recv(c->session, r->text + len,
+			sizeof(r->text) - 1 - len);
+		if (got == GNUTLS_E_AGAIN || got == GNUTLS_E_INTERRUPTED)
+			continue;
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	parse_reply(r, len);
+}
+
+static void
+test_tls_get(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_client c;
+	struct reply r;
+	int rc = tls_connect(f, "NORMAL", &c);
+	if (rc != 0)
+		fail_msg("handshake: %s", gnutls_strerror(rc));
+	assert_int_equal(gnutls_protocol_get_version(c.session),
+		GNUTLS_TLS1_3);
+	tls_get(&c, "/healthcheck", &r);
+	tls_close(&c);
+	assert_int_equal(r.status, 200);
+	assert_security_headers(&r, true);
+	json_t *j = body_json(&r);
+	assert_json_string(j, "status", "ok");
+	json_decref(j);
+}
+
+static void
+test_tls12_aead_accepted(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_client c;
+	struct reply r;
+	int rc = tls_connect(f, "NORMAL:-VERS-ALL:+VERS-TLS1.2", &c);
+	if (rc != 0)
+		fail_msg("handshake: %s", gnutls_strerror(rc));
+	assert_int_equal(gnutls_protocol_get_version(c.session),
+		GNUTLS_TLS1_2);
+	assert_int_equal(gnutls_mac_get(c.session), GNUTLS_MAC_AEAD);
+	tls_get(&c, "/nope", &r);
+	tls_close(&c);
+	assert_int_equal(r.status, 404);
+	assert_security_headers(&r, true);
+}
+
+/* SECURITY.md items 1 and 2: old versions and CBC suites are refused. */
+static void
+test_tls_refused(void **state)
+{
+	static const char *const refused[] = {
+		"NORMAL:-VERS-ALL:+VERS-TLS1.1",
+		"NORMAL:-VERS-ALL:+VERS-TLS1.0",
+		("NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC"
+		 ":+AES-256-CBC:-MAC-ALL:+SHA1:+SHA256"),
+		"NORMAL:-VERS-ALL:+VERS-TLS1.3:-GROUP-ALL:+GROUP-FFDHE2048",
+	};
+	struct fixture *f = *state;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		struct tls_client c;
+		int rc = tls_connect(f, refused[i], &c);
+		tls_close(&c);
+		if (rc == 0)
+			fail_msg("%s was accepted", refused[i]);
+		/* The server hung up or said no: not a client-side refusal. */
+		if (rc != GNUTLS_E_PREMATURE_TERMINATION &&
+		    rc != GNUTLS_E_FATAL_ALERT_RECEIVED &&
+		    rc != GNUTLS_E_UNSUPPORTED_VERSION_PACKET)
+			fail_msg("%s: %s", refused[i], gnutls_strerror(rc));
+	}
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	const struct CMUnitTest plain[] = {
+		cmocka_unit_test(test_health_ok),
+		cmocka_unit_test(test_health_unavailable),
+		cmocka_unit_test(test_head),
+		cmocka_unit_test(test_not_found),
+		cmocka_unit_test(test_escaped_path_routes),
+		cmocka_unit_test(test_method_not_allowed),
+		cmocka_unit_test(test_body_too_large),
+		cmocka_unit_test(test_body_read),
+		cmocka_unit_test(test_keep_alive),
+		cmocka_unit_test(test_bad_listen),
+		cmocka_unit_test(test_port_in_use),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_missing_cert),
+	};
+	const struct CMUnitTest tls[] = {
+		cmocka_unit_test(test_tls_get),
+		cmocka_unit_test(test_tls12_aead_accepted),
+		cmocka_unit_test(test_tls_refused),
+	};
+	int failed = cmocka_run_group_tests_name("http", plain, setup_plain,
+		teardown_server);
+	failed += cmocka_run_group_tests_name("https", tls, setup_tls,
+		teardown_server);
+	return failed;
+}

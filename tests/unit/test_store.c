@@ -1,0 +1,254 @@
+/*
+ * The store on a real SQLite file: migrations, nested transactions, unique
+ * keys, append-only audit and reserved addresses enforced by the database
+ * itself, and arena limits on reads.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "store/store.h"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *st;
+	struct arena *arena;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/caremail-store-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
+	struct error err;
+	f->st = store_open("sqlite", f->path, true, 1000, &err);
+	if (f->st == NULL)
+		return -1;
+	f->arena = arena_new(1 << 20);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	store_close(&f->st);
+	arena_free(&f->arena);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct store_org
+org(const char *ods, int64_t parent)
+{
+	return (struct store_org){ .ods = ods, .name = ods, .type = "",
+		.parent_id = parent, .postal_address = "", .description = "",
+		.website = "", .helpdesk_phone = "", .helpdesk_email = "",
+		.default_quota_mb = 100, .created_at = 1, .updated_at = 1 };
+}
+
+static void
+test_migrations(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	assert_int_equal(store_schema_version(f->st, &err),
+		store_schema_latest());
+	assert_true(store_schema_latest() >= 1);
+	/* Reopening applies nothing twice. */
+	store_close(&f->st);
+	f->st = store_open("sqlite", f->path, false, 1000, &err);
+	assert_non_null(f->st);
+	assert_int_equal(store_schema_version(f->st, &err),
+		store_schema_latest());
+	assert_int_equal(store_ping(f->st, &err), 0);
+}
+
+static void
+test_open_missing_and_unknown_backend(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	char missing[160];
+	snprintf(missing, sizeof(missing), "%s/nope.db", f->dir);
+	assert_null(store_open("sqlite", missing, false, 100, &err));
+	assert_int_equal(err.code, ERROR_TEMPORARY);
+	assert_int_equal(access(missing, F_OK), -1);
+	assert_null(store_open("oracle", missing, true, 100, &err));
+	assert_int_equal(err.code, ERROR_INVALID);
+}
+
+static void
+test_unique_ods(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_org a = org("AAA", 0), b = org("AAA", 0);
+	assert_int_equal(store_org_insert(f->st, &a, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &b, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+}
+
+static void
+test_nested_transactions(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_org outer = org("OUT", 0), inner = org("INN", 0);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &outer, &err), 0);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &inner, &err), 0);
+	store_rollback(f->st);	/* the savepoint only */
+	assert_int_equal(store_commit(f->st, &err), 0);
+	struct store_org got;
+	assert_int_equal(store_org_get_by_ods(f->st, "OUT", f->arena, &got,
+				 &err), 0);
+	assert_int_equal(store_org_get_by_ods(f->st, "INN", f->arena, &got,
+				 &err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+	/* A rolled-back outer transaction leaves nothing. */
+	struct store_org gone = org("GONE", 0);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &gone, &err), 0);
+	store_rollback(f->st);
+	assert_int_equal(store_org_get_by_ods(f->st, "GONE", f->arena, &got,
+				 &err), -1);
+}
+
+static void
+test_subtree(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_org root = org("ROOT", 0);
+	assert_int_equal(store_org_insert(f->st, &root, &err), 0);
+	struct store_org c1 = org("C1", root.id);
+	assert_int_equal(store_org_insert(f->st, &c1, &err), 0);
+	struct store_org g1 = org("G1", c1.id);
+	assert_int_equal(store_org_insert(f->st, &g1, &err), 0);
+	struct store_org other = org("OTHER", 0);
+	assert_int_equal(store_org_insert(f->st, &other, &err), 0);
+	int64_t *ids;
+	size_t n;
+	assert_int_equal(store_org_subtree(f->st, root.id, f->arena, &ids, &n,
+				 &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_org_subtree(f->st, c1.id, f->arena, &ids, &n,
+				 &err), 0);
+	assert_int_equal(n, 2);
+}
+
+static int
+raw_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -2;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void
+test_audit_append_only(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_audit row = { .at = 10, .actor = "system",
+		.action = "create", .object_type = "organisation",
+		.object_id = 1, .org_id = 0, .summary = "{}" };
+	assert_int_equal(store_audit_append(f->st, &row, &err), 0);
+	/* Even a direct connection cannot rewrite or remove history. */
+	assert_int_equal(raw_exec(f->path, "UPDATE audit SET actor = 'x'"), -1);
+	assert_int_equal(raw_exec(f->path, "DELETE FROM audit"), -1);
+	struct store_audit *rows;
+	size_t n;
+	struct store_audit_filter filter = { .limit = 10 };
+	assert_int_equal(store_audit_list(f->st, &filter, f->arena, &rows, &n,
+				 &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].actor, "system");
+	/* An invalid action is refused by the schema. */
+	row.action = "erase";
+	assert_int_equal(store_audit_append(f->st, &row, &err), -1);
+}
+
+static void
+test_addresses_reserved_forever(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_ref holder = { STORE_KIND_CONTACT, 7 };
+	assert_int_equal(store_address_reserve(f->st, "a@x.org", holder, 5,
+				 &err), 0);
+	assert_int_equal(store_address_reserve(f->st, "a@x.org", holder, 6,
+				 &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_int_equal(raw_exec(f->path, "DELETE FROM addresses"), -1);
+	struct store_address got;
+	assert_int_equal(store_address_get(f->st, "a@x.org", f->arena, &got,
+				 &err), 0);
+	assert_int_equal(got.holder.kind, STORE_KIND_CONTACT);
+	assert_int_equal(got.holder.id, 7);
+}
+
+static void
+test_read_respects_arena_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	char big[3000];
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	struct store_org o = org("BIG", 0);
+	o.postal_address = big;
+	assert_int_equal(store_org_insert(f->st, &o, &err), 0);
+	struct arena *tiny = arena_new(1024);
+	struct store_org got;
+	assert_int_equal(store_org_get(f->st, o.id, tiny, &got, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	arena_free(&tiny);
+	/* The flag does not leak into the next read. */
+	assert_int_equal(store_org_get(f->st, o.id, f->arena, &got, &err), 0);
+	assert_string_equal(got.postal_address, big);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_missing_and_unknown_backend,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unique_ods, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nested_transactions, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_subtree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_append_only, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_addresses_reserved_forever,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_respects_arena_cap, setup,
+			teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+}
