@@ -73,7 +73,8 @@ change_grant(struct cli_args *args, bool add, struct error *err)
 {
 	const char *mailbox = args->pos[0], *person = args->pos[1];
 	const char *right = cli_opt(args, "right");
-	if (strcmp(right, "full_access") != 0 && strcmp(right, "send_as") != 0 &&
+	if (strcmp(right, "full_access") != 0 &&
+	    strcmp(right, "send_as") != 0 &&
 	    strcmp(right, "send_on_behalf") != 0)
 		return cli_usage(args, err, "--right must be full_access, "
 			"send_as or send_on_behalf, not '%s'", right);
@@ -145,8 +146,8 @@ change_role(struct cli_args *args, bool add, struct error *err)
 	if (!dir_role_is_valid(role)) {
 		char names[256];
 		role_names(names, sizeof(names));
-		return cli_usage(args, err, "'%s' is not a role; the roles are: "
-			"%s", role, names);
+		return cli_usage(args, err,
+			"'%s' is not a role; the roles are: %s", role, names);
 	}
 	struct cli_session s;
 	if (cli_session_open(args, &s, err) < 0)
@@ -160,7 +161,8 @@ change_role(struct cli_args *args, bool add, struct error *err)
 				"%s is now %s for %s.", person, role, org);
 		else
 			snprintf(sentence, sizeof(sentence),
-				"%s is no longer %s for %s.", person, role, org);
+				"%s is no longer %s for %s.", person, role,
+				org);
 		cli_print_done(args, json_pack("{s:s, s:s, s:s, s:b}",
 			"person", person, "org", org, "role", role, "held",
 			add), sentence);

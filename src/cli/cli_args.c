@@ -53,8 +53,8 @@ cli_opt_int(struct cli_args *args, const char *name, int64_t min,
 	if (!span_to_u64(span_from_cstr(text), &value) ||
 	    value < (uint64_t)min || value > (uint64_t)max)
 		return cli_usage(args, err,
-			"--%s must be a whole number from %lld to %lld, not '%s'",
-			name, (long long)min, (long long)max, text);
+			"--%s must be a whole number from %lld to %lld, "
+			"not '%s'", name, (long long)min, (long long)max, text);
 	*value_r = (int64_t)value;
 	return 0;
 }
@@ -81,7 +81,8 @@ find_command(int argc, char **argv, int i, size_t *words_r)
 	const struct cli_command *best = NULL;
 	*words_r = 0;
 	for (size_t c = 0; c < cli_command_count; c++) {
-		size_t words = name_matches(cli_commands[c].name, argc, argv, i);
+		size_t words = name_matches(cli_commands[c].name, argc, argv,
+			i);
 		if (words > *words_r) {
 			best = &cli_commands[c];
 			*words_r = words;
@@ -281,6 +282,76 @@ take_rest(struct cli_args *args, int argc, char **argv, int i,
 	return 0;
 }
 
+/* Whether some command's name starts with the words of prefix. */
+static bool
+is_group(const char *prefix)
+{
+	size_t len = strlen(prefix);
+	for (size_t c = 0; c < cli_command_count; c++) {
+		if (strncmp(cli_commands[c].name, prefix, len) == 0 &&
+		    cli_commands[c].name[len] == ' ')
+			return true;
+	}
+	return false;
+}
+
+/* Whether the comma-separated list holds word. */
+static bool
+has_word(const char *list, const char *word)
+{
+	struct span rest = span_from_cstr(list);
+	struct span item;
+	while (span_split(&rest, ',', &item)) {
+		if (span_eq(span_trim(item), word))
+			return true;
+	}
+	return false;
+}
+
+/* Lists the word after prefix in each command's name, once each. */
+static void
+next_words(const char *prefix, char *buf, size_t size)
+{
+	size_t len = strlen(prefix);
+	buf[0] = '\0';
+	for (size_t c = 0; c < cli_command_count; c++) {
+		const char *name = cli_commands[c].name;
+		if (strncmp(name, prefix, len) != 0 || name[len] != ' ')
+			continue;
+		char word[40];
+		snprintf(word, sizeof(word), "%.*s",
+			(int)strcspn(name + len + 1, " "), name + len + 1);
+		if (has_word(buf, word))
+			continue;
+		size_t used = strlen(buf);
+		snprintf(buf + used, size - used, "%s%s",
+			used > 0 ? ", " : "", word);
+	}
+}
+
+/* "caremail org" alone: names what may follow, rather than "unknown". */
+static int
+unknown_command(struct cli_args *args, int argc, char **argv, int i,
+	struct error *err)
+{
+	char prefix[128] = "";
+	for (int k = i; k < argc && argv[k][0] != '-'; k++) {
+		char longer[128];
+		snprintf(longer, sizeof(longer), "%s%s%s", prefix,
+			prefix[0] != '\0' ? " " : "", argv[k]);
+		if (!is_group(longer))
+			break;
+		str_copy(prefix, sizeof(prefix), longer);
+	}
+	if (prefix[0] == '\0')
+		return cli_usage(args, err, "'%s' is not a caremail command",
+			argv[i]);
+	char words[200];
+	next_words(prefix, words, sizeof(words));
+	return cli_usage(args, err, "after '%s' comes one of: %s", prefix,
+		words);
+}
+
 int
 cli_args_parse(int argc, char **argv, struct cli_args *args,
 	struct error *err)
@@ -307,8 +378,7 @@ cli_args_parse(int argc, char **argv, struct cli_args *args,
 	size_t words;
 	args->command = find_command(argc, argv, i, &words);
 	if (args->command == NULL)
-		return cli_usage(args, err, "'%s' is not a caremail command",
-			argv[i]);
+		return unknown_command(args, argc, argv, i, err);
 	if (take_rest(args, argc, argv, i + (int)words, err) < 0)
 		return -1;
 	if (args->help)

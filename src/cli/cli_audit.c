@@ -23,8 +23,9 @@ parse_date(struct cli_args *args, const char *name, bool end_of_day,
 	if (text == NULL)
 		return 0;
 	if (!clock_parse(span_from_cstr(text), t_r))
-		return cli_usage(args, err, "--%s must be a date like 2026-11-22 "
-			"or 2026-11-22T12:00:00Z, not '%s'", name, text);
+		return cli_usage(args, err, "--%s must be a date like "
+			"2026-11-22 or 2026-11-22T12:00:00Z, not '%s'", name,
+			text);
 	if (end_of_day && strlen(text) == 10)
 		*t_r += DAY_SECONDS - 1;
 	return 0;

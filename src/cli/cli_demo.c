@@ -22,7 +22,7 @@
 
 struct demo_job {
 	const char *title;
-	const char *departments;	/* "A|B|C": the i-th person gets i mod 3 */
+	const char *departments;	/* "A|B|C": taken in turn */
 	int count;
 };
 
@@ -495,7 +495,8 @@ demo_other_mailboxes(struct demo *d, size_t org, struct error *err)
 		  "Medical Secretary" },
 		{ "RXV", "Medicines Information", "shared", "Pharmacist",
 		  "Pharmacist" },
-		{ "RXV", "Seminar Room", "resource", "Medical Secretary", NULL },
+		{ "RXV", "Seminar Room", "resource", "Medical Secretary",
+		  NULL },
 		{ "RXV", "Portable Ultrasound", "resource", "Radiographer",
 		  NULL },
 	};

@@ -78,12 +78,13 @@ cli_help_print(FILE *out, const char *topic)
 	if (topic != NULL && topic[0] == '\0')
 		topic = NULL;
 	if (topic == NULL || strcmp(topic, "help") == 0) {
-		fprintf(out, "Usage: caremail COMMAND [ARGUMENTS] [--dir DIR] "
+		fputs("Usage: caremail COMMAND [ARGUMENTS] [--dir DIR] "
 			"[--json] [--set SECTION.KEY=VALUE]...\n\n"
-			"Every command takes --dir DIR (or $CAREMAIL_DIR), prints "
-			"JSON with --json,\nand accepts --set to override a "
-			"setting of the instance's config file.\n\n"
-			"Commands:\n");
+			"Every command takes --dir DIR (or $CAREMAIL_DIR), "
+			"prints JSON with --json,\n"
+			"and accepts --set to override a setting of the "
+			"instance's config file.\n\n"
+			"Commands:\n", out);
 		topic = NULL;
 	}
 	print_matching(out, topic);

@@ -36,7 +36,8 @@ print_created(const struct cli_args *args, const char *domain,
 		json_t *j = json_pack("{s:s, s:s, s:s}", "dir", args->dir,
 			"domain", domain, "admin", admin);
 		if (generated)
-			json_object_set_new(j, "password", json_string(password));
+			json_object_set_new(j, "password",
+				json_string(password));
 		cli_print(args, j, NULL);
 		return;
 	}
@@ -44,7 +45,8 @@ print_created(const struct cli_args *args, const char *domain,
 	printf("Global Admin: %s\n", admin);
 	if (generated)
 		printf("Password: %s\n"
-			"Keep this password; it is not shown again.\n", password);
+			"Keep this password; it is not shown again.\n",
+			password);
 }
 
 static int

@@ -227,18 +227,13 @@ cli_json_grants(struct cli_session *s, const char *address,
 	return 0;
 }
 
-/*
- * dir.h has no call that lists a person's roles, so this reads them through
- * the store record API dir.h exposes; it changes nothing.
- */
 int
 cli_json_roles(struct cli_session *s, const struct store_person *p,
 	json_t **roles_r, struct error *err)
 {
 	struct store_role *roles;
 	size_t count;
-	if (store_role_list(s->store, p->id, s->arena, &roles, &count,
-		    err) < 0)
+	if (dir_role_list(&s->ctx, p->address, &roles, &count, err) < 0)
 		return -1;
 	*roles_r = json_array();
 	for (size_t i = 0; i < count; i++)

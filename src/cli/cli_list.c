@@ -16,9 +16,11 @@ cli_list_add(struct cli_args *args, struct error *err)
 	bool dynamic = cli_flag(args, "dynamic");
 	const char *rule = cli_opt(args, "rule");
 	if (dynamic && rule == NULL)
-		return cli_usage(args, err, "a --dynamic list needs --rule JSON");
+		return cli_usage(args, err,
+			"a --dynamic list needs --rule JSON");
 	if (!dynamic && rule != NULL)
-		return cli_usage(args, err, "--rule is only for a --dynamic list");
+		return cli_usage(args, err,
+			"--rule is only for a --dynamic list");
 	struct cli_session s;
 	if (cli_session_open(args, &s, err) < 0)
 		return -1;
@@ -47,7 +49,8 @@ cli_list_list(struct cli_args *args, struct error *err)
 	if (rc == 0) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < count; i++)
-			json_array_append_new(arr, cli_json_list(&s, &lists[i]));
+			json_array_append_new(arr,
+				cli_json_list(&s, &lists[i]));
 		cli_print(args, arr, "address,name,kind,org");
 	}
 	cli_session_close(&s);
@@ -91,7 +94,8 @@ cli_list_members(struct cli_args *args, struct error *err)
 	if (rc == 0) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < count; i++)
-			json_array_append_new(arr, cli_json_member(&members[i]));
+			json_array_append_new(arr,
+				cli_json_member(&members[i]));
 		cli_print(args, arr, "kind,address,display_name");
 	}
 	cli_session_close(&s);

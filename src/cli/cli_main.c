@@ -36,12 +36,13 @@ const struct cli_command cli_commands[] = {
 	  "[--helpdesk-email E] [--quota-mb N]",
 	  "Adds an organisation.", "ods=! name=! " ORG_FIELDS, 0, 0,
 	  cli_org_add },
-	{ "org edit", "CODE [--name NAME] [--parent CODE|\"\"] [--address TEXT] "
-	  "[--type T] [--description T] [--website URL] [--helpdesk-phone P] "
-	  "[--helpdesk-email E] [--quota-mb N]",
+	{ "org edit", "CODE [--name NAME] [--parent CODE|\"\"] "
+	  "[--address TEXT] [--type T] [--description T] [--website URL] "
+	  "[--helpdesk-phone P] [--helpdesk-email E] [--quota-mb N]",
 	  "Changes an organisation; --parent \"\" makes it a root.",
 	  "name= " ORG_FIELDS, 1, 1, cli_org_edit },
-	{ "org show", "CODE", "Shows an organisation.", "", 1, 1, cli_org_show },
+	{ "org show", "CODE", "Shows an organisation.", "", 1, 1,
+	  cli_org_show },
 	{ "org list", "", "Lists every organisation.", "", 0, 0, cli_org_list },
 	{ "site add", "--org ODS --name NAME --type TYPE [--address TEXT]",
 	  "Adds a site to an organisation.", "org=! name=! type=! address=",
@@ -62,7 +63,8 @@ const struct cli_command cli_commands[] = {
 	  "first= last= show-mobile " PERSON_FIELDS, 1, 1, cli_user_edit },
 	{ "user show", "EMAIL", "Shows a person with their roles and grants.",
 	  "", 1, 1, cli_user_show },
-	{ "user list", "[--org ODS] [--include-deleted] [--limit N] [--after ID]",
+	{ "user list",
+	  "[--org ODS] [--include-deleted] [--limit N] [--after ID]",
 	  "Lists people.", "org= include-deleted limit= after=", 0, 0,
 	  cli_user_list },
 	{ "user delete", "EMAIL",
@@ -77,8 +79,9 @@ const struct cli_command cli_commands[] = {
 	  cli_mailbox_add },
 	{ "shared list", "[--org ODS]", "Lists shared mailboxes.", "org=", 0, 0,
 	  cli_mailbox_list },
-	{ "shared show", "EMAIL", "Shows a shared mailbox, its owners and grants.",
-	  "", 1, 1, cli_mailbox_show },
+	{ "shared show", "EMAIL",
+	  "Shows a shared mailbox, its owners and grants.", "", 1, 1,
+	  cli_mailbox_show },
 	{ "shared delete", "EMAIL", "Deletes a shared mailbox.", "", 1, 1,
 	  cli_mailbox_delete },
 	{ "shared owners add", "EMAIL PERSON...", "Makes people owners.", "",
@@ -143,8 +146,8 @@ const struct cli_command cli_commands[] = {
 	{ "role add", "PERSON --org ODS --role ROLE",
 	  "Gives a person an admin role for an organisation.", "org=! role=!",
 	  1, 1, cli_role_add },
-	{ "role remove", "PERSON --org ODS --role ROLE", "Removes an admin role.",
-	  "org=! role=!", 1, 1, cli_role_remove },
+	{ "role remove", "PERSON --org ODS --role ROLE",
+	  "Removes an admin role.", "org=! role=!", 1, 1, cli_role_remove },
 
 	{ "audit list", "[--type T] [--action A] [--actor A] [--org ODS] "
 	  "[--since DATE] [--until DATE] [--limit N]",

@@ -129,7 +129,8 @@ cli_site_list(struct cli_args *args, struct error *err)
 	if (rc == 0) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < count; i++)
-			json_array_append_new(arr, cli_json_site(&s, &sites[i]));
+			json_array_append_new(arr,
+				cli_json_site(&s, &sites[i]));
 		cli_print(args, arr, "org,name,site_type");
 	}
 	cli_session_close(&s);

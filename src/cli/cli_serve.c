@@ -105,28 +105,35 @@ run(const struct instance *inst, const sigset_t *signals, struct error *err)
 	return 0;
 }
 
+/* Threads inherit the mask, so none of them takes these signals. */
+static int
+block_signals(sigset_t *signals, struct error *err)
+{
+	sigemptyset(signals);
+	sigaddset(signals, SIGTERM);
+	sigaddset(signals, SIGINT);
+	int rc = pthread_sigmask(SIG_BLOCK, signals, NULL);
+	if (rc != 0)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot block SIGTERM and SIGINT: %s", strerror(rc));
+	return 0;
+}
+
 int
 cli_serve(struct cli_args *args, struct error *err)
 {
 	if (args->dir == NULL)
 		return cli_usage(args, err, "no instance directory given: pass "
 			"--dir DIR or set CAREMAIL_DIR");
+	sigset_t signals;
+	if (block_signals(&signals, err) < 0)
+		return -1;
 	struct instance *inst = instance_open(args->dir, args->sets,
 		args->set_count, err);
 	if (inst == NULL)
 		return -1;
 	cli_log_level(inst->config);
-	sigset_t signals;
-	sigemptyset(&signals);
-	sigaddset(&signals, SIGTERM);
-	sigaddset(&signals, SIGINT);
-	/* Threads inherit the mask, so none of them takes these signals. */
-	int rc = pthread_sigmask(SIG_BLOCK, &signals, NULL);
-	if (rc != 0)
-		rc = error_set(err, ERROR_INTERNAL,
-			"cannot block SIGTERM and SIGINT: %s", strerror(rc));
-	else
-		rc = run(inst, &signals, err);
+	int rc = run(inst, &signals, err);
 	if (rc < 0)
 		log_error("serve.failed", "reason=\"%s\"", err->msg);
 	instance_close(&inst);

@@ -4,7 +4,9 @@
  * calls take. The CLI is the outermost layer, so it reads the clock here.
  * Layer: front end.
  */
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli_internal.h"
 #include "core/arena.h"
@@ -14,8 +16,18 @@
 #include "core/log.h"
 #include "instance/instance.h"
 
-/* Changes made from the shell are audited as the system's. */
-#define CLI_ACTOR "system"
+/*
+ * Changes made from the shell are audited as "cli:" and the operating
+ * system account that ran the command, so the trail says who.
+ */
+static const char *
+cli_actor(struct arena *a)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw != NULL && pw->pw_name != NULL)
+		return arena_printf(a, "cli:%s", pw->pw_name);
+	return arena_printf(a, "cli:uid-%ld", (long)geteuid());
+}
 
 void
 cli_log_level(const struct config *config)
@@ -44,7 +56,8 @@ cli_session_open(struct cli_args *args, struct cli_session *s,
 		return -1;
 	}
 	s->arena = arena_new(CLI_ARENA_CAP);
-	instance_dir_ctx(s->inst, s->store, s->arena, CLI_ACTOR, clock_now(),
+	instance_dir_ctx(s->inst, s->store, s->arena, cli_actor(s->arena),
+		clock_now(),
 		&s->ctx);
 	return 0;
 }

@@ -14,6 +14,16 @@
 #include <strings.h>
 #include <wchar.h>
 
+/* With _FORTIFY_SOURCE, clang's C library headers make some of these macros. */
+#undef strcpy
+#undef strcat
+#undef sprintf
+#undef vsprintf
+#undef gets
+#undef strtok
+#undef strncpy
+#undef atoi
+
 #pragma GCC poison strcpy strcat sprintf vsprintf gets strtok strncpy atoi
 
 #endif

@@ -214,6 +214,9 @@ int dir_role_add(const struct dir_ctx *ctx, const char *person_address,
 	const char *org_ods, const char *role, struct error *err);
 int dir_role_remove(const struct dir_ctx *ctx, const char *person_address,
 	const char *org_ods, const char *role, struct error *err);
+/* The roles a person holds, by org then role. */
+int dir_role_list(const struct dir_ctx *ctx, const char *person_address,
+	struct store_role **roles_r, size_t *count_r, struct error *err);
 
 /* ---- audit ---- */
 

@@ -308,3 +308,18 @@ dir_role_remove(const struct dir_ctx *ctx, const char *person_address,
 	return dir_finish(ctx, role_change_tx(ctx, person_address, org_ods,
 				       role, false, err), err);
 }
+
+int
+dir_role_list(const struct dir_ctx *ctx, const char *person_address,
+	struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	struct dir_object person;
+	if (dir_resolve(ctx, person_address, &person, err) < 0)
+		return -1;
+	if (person.ref.kind != STORE_KIND_PERSON)
+		return error_set(err, ERROR_INVALID,
+			"%s is not a person; only people hold roles",
+			person.address);
+	return store_role_list(ctx->store, person.ref.id, ctx->arena, roles_r,
+		count_r, err);
+}

@@ -71,11 +71,15 @@ int dir_primary_domain(const struct dir_ctx *ctx, char *buf, size_t size,
 
 /*
  * The address for a new object: `address` validated and required to be in
- * a hosted domain, or, when NULL, made from `local` in the primary domain
- * with the lowest free number appended if it was ever held.
+ * a hosted domain, or, when NULL, made from `local` in the primary domain.
+ * When that was ever held, a person (a different person with the same
+ * name) gets the lowest free number appended; anything else is refused
+ * with ERROR_EXISTS naming the holder, since a second shared mailbox or
+ * list of the same name is a duplicate, not a namesake (SPEC D3).
  */
 int dir_new_address(const struct dir_ctx *ctx, const char *address,
-	const char *local, struct dir_address *addr_r, struct error *err);
+	const char *local, bool number_if_taken, struct dir_address *addr_r,
+	struct error *err);
 
 int dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
 	struct store_org *org_r, struct error *err);

@@ -73,7 +73,7 @@ list_add_tx(const struct dir_ctx *ctx, const char *org_ods, const char *name,
 	    dir_address_local_from_name(name, local, sizeof(local), err) < 0)
 		return -1;
 	struct dir_address addr;
-	if (dir_new_address(ctx, address, local, &addr, err) < 0)
+	if (dir_new_address(ctx, address, local, false, &addr, err) < 0)
 		return -1;
 	*l = (struct store_list){
 		.org_id = org.id,

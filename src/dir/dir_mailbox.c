@@ -37,7 +37,7 @@ mailbox_add_tx(const struct dir_ctx *ctx, const char *org_ods,
 		    err) < 0)
 		return -1;
 	struct dir_address addr;
-	if (dir_new_address(ctx, address, local, &addr, err) < 0)
+	if (dir_new_address(ctx, address, local, false, &addr, err) < 0)
 		return -1;
 	/* A named address must be free; a generated one already is. */
 	*m = (struct store_mailbox){

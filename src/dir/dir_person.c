@@ -140,7 +140,8 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 		    sizeof(local), err) < 0)
 		return -1;
 	struct dir_address addr;
-	if (dir_new_address(ctx, in->address, local, &addr, err) < 0)
+	if (dir_new_address(ctx, in->address, local, true, &addr,
+		    err) < 0)
 		return -1;
 	const char *display = in->display_name != NULL &&
 			in->display_name[0] != '\0' ?

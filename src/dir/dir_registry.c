@@ -149,18 +149,30 @@ dir_resolve_live(const struct dir_ctx *ctx, const char *address,
 	return 0;
 }
 
+/* ERROR_EXISTS naming whoever holds or held address; -1 always. */
+static int
+address_taken(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	struct dir_object current;
+	struct error inner;
+	if (dir_resolve(ctx, address, &current, &inner) < 0)
+		return error_forward(err, &inner);
+	return error_set_field(err, ERROR_EXISTS, "address",
+		"the address %s is already taken by the %s %s%s; an address is "
+		"never reused", current.address, kind_noun(current.kind),
+		current.display_name, current.deleted ? " (deleted)" : "");
+}
+
 int
 dir_claim_address(const struct dir_ctx *ctx, const char *address,
 	struct store_ref holder, struct error *err)
 {
-	struct dir_object current;
+	struct store_address held;
 	struct error inner;
-	if (dir_resolve(ctx, address, &current, &inner) == 0)
-		return error_set_field(err, ERROR_EXISTS, "address",
-			"the address %s is already taken by the %s %s%s; an "
-			"address is never reused", current.address,
-			kind_noun(current.kind), current.display_name,
-			current.deleted ? " (deleted)" : "");
+	if (store_address_get(ctx->store, address, ctx->arena, &held,
+		    &inner) == 0)
+		return address_taken(ctx, address, err);
 	if (inner.code != ERROR_NOT_FOUND)
 		return error_forward(err, &inner);
 	return store_address_reserve(ctx->store, address, holder, ctx->now,
@@ -184,7 +196,8 @@ address_is_free(const struct dir_ctx *ctx, const char *address, int *rc_r,
 
 int
 dir_new_address(const struct dir_ctx *ctx, const char *address,
-	const char *local, struct dir_address *addr_r, struct error *err)
+	const char *local, bool number_if_taken, struct dir_address *addr_r,
+	struct error *err)
 {
 	if (address != NULL) {
 		struct error inner;
@@ -217,6 +230,8 @@ dir_new_address(const struct dir_ctx *ctx, const char *address,
 		int rc;
 		if (address_is_free(ctx, addr_r->text, &rc, err))
 			return rc;
+		if (!number_if_taken)
+			return address_taken(ctx, addr_r->text, err);
 	}
 	return error_set(err, ERROR_LIMIT,
 		"every address from %s to %s%d is taken; choose one", local,

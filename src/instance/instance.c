@@ -279,8 +279,11 @@ prepare_instance(const struct instance_init *init, struct error *err)
 	struct instance *inst = xcalloc(1, sizeof(*inst));
 	inst->dir = xstrdup(init->dir);
 	inst->config = config_new();
-	if (config_set_value(inst->config, "mail.domains", init->domain,
-		    err) < 0 ||
+	char domain[DIR_ADDRESS_DOMAIN_MAX + 1];
+	if (str_copy(domain, sizeof(domain), init->domain) < 0)
+		abort();	/* check_init_request bounded it */
+	str_lower_inplace(domain);
+	if (config_set_value(inst->config, "mail.domains", domain, err) < 0 ||
 	    apply_overrides(inst->config, init->overrides,
 		    init->override_count, err) < 0) {
 		instance_close(&inst);

@@ -160,6 +160,14 @@ def test_usage_errors_exit_2_with_a_hint(instance):
         assert "caremail help" in line, args
     proc = run(check=False)
     assert proc.returncode == 2
+    line = instance.fails("list", "owners", code=2)
+    assert "add, remove" in line
+
+
+def test_help_for_one_group():
+    out = run("help", "org").stdout
+    assert "caremail org add" in out and "caremail user add" not in out
+    assert_sentence(run("help", "nonsense", check=False), code=2)
 
 
 def test_missing_instance_is_a_clear_error(tmp_path):

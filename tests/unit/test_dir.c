@@ -194,10 +194,19 @@ test_address_shared_across_kinds(void **state)
 				 "reception@trust.example", NULL, &l, &err), -1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "shared mailbox Reception"));
-	/* Generated from the same name, the list gets the next free address. */
+	/*
+	 * A second object of the same name is a duplicate, not a namesake:
+	 * refused, never numbered (seed 000), for mailboxes and lists alike.
+	 */
 	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Reception", "static",
-				 NULL, NULL, &l, &err), 0);
-	assert_string_equal(l.address, "reception1@trust.example");
+				 NULL, NULL, &l, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_non_null(strstr(err.msg, "reception@trust.example"));
+	assert_int_equal(dir_mailbox_add(&f->ctx, "QWE", "shared", "reception",
+				 NULL, &m, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Reception", "static",
+				 "reception.list@trust.example", NULL, &l, &err), 0);
 	struct store_contact c;
 	assert_int_equal(dir_contact_add(&f->ctx, "QWE", "Lab",
 				 "lab@hospital.example", &c, &err), 0);
