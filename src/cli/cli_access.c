@@ -1,5 +1,6 @@
 /*
- * Who may do what: owners of lists and mailboxes, grants on mailboxes
+ * Who may do what: owners of lists and mailboxes, members of mailboxes,
+ * grants on mailboxes
  * (full_access, send_as, send_on_behalf) and admin roles (SPEC P2, P4, P6).
  * Layer: front end.
  * SECURITY: only dir/ decides what is allowed; this only names the change.
@@ -10,10 +11,26 @@
 #include "cli/cli_internal.h"
 #include "core/error.h"
 
+/* Owners and members: the same command shape over two relations. */
+struct link_ops {
+	const char *noun;
+	int (*add)(const struct dir_ctx *ctx, const char *object,
+		const char *person, struct error *err);
+	int (*remove)(const struct dir_ctx *ctx, const char *object,
+		const char *person, struct error *err);
+	int (*show)(struct cli_session *s, const char *address,
+		json_t **people_r, struct error *err);
+};
+
+static const struct link_ops owner_ops = { "owner", dir_owner_add,
+	dir_owner_remove, cli_json_owners };
+static const struct link_ops member_ops = { "member",
+	dir_mailbox_member_add, dir_mailbox_member_remove, cli_json_members };
+
 /* Adds or removes each person after the object; all of them or none. */
 static int
-change_owners(struct cli_args *args, struct cli_session *s, bool add,
-	struct error *err)
+change_links(struct cli_args *args, struct cli_session *s,
+	const struct link_ops *ops, bool add, struct error *err)
 {
 	const char *object = args->pos[0];
 	if (cli_begin(s, err) < 0)
@@ -21,51 +38,65 @@ change_owners(struct cli_args *args, struct cli_session *s, bool add,
 	int rc = 0;
 	for (size_t i = 1; i < args->pos_count && rc == 0; i++) {
 		struct error inner;
-		rc = add ? dir_owner_add(&s->ctx, object, args->pos[i],
-				   &inner) :
-			   dir_owner_remove(&s->ctx, object, args->pos[i],
-				   &inner);
+		rc = (add ? ops->add : ops->remove)(&s->ctx, object,
+			args->pos[i], &inner);
 		if (rc < 0 && args->pos_count > 2)
-			error_set(err, inner.code, "%s; no owner was %s",
-				inner.msg, add ? "added" : "removed");
+			error_set(err, inner.code, "%s; no %s was %s", inner.msg,
+				ops->noun, add ? "added" : "removed");
 		else if (rc < 0)
 			error_forward(err, &inner);
 	}
 	if (cli_finish(s, rc, err) < 0)
 		return -1;
-	json_t *owners;
-	if (cli_json_owners(s, object, &owners, err) < 0)
+	json_t *people;
+	if (ops->show(s, object, &people, err) < 0)
 		return -1;
 	size_t n = args->pos_count - 1;
-	char sentence[512];
-	snprintf(sentence, sizeof(sentence), "%s %zu owner%s %s %s; it has "
-		"%zu now.", add ? "Added" : "Removed", n, n == 1 ? "" : "s",
-		add ? "to" : "from", object, json_array_size(owners));
-	cli_print_done(args, json_pack("{s:s, s:o}", "address", object,
-		"owners", owners), sentence);
+	char sentence[512], key[16];
+	snprintf(sentence, sizeof(sentence), "%s %zu %s%s %s %s; it has %zu "
+		"now.", add ? "Added" : "Removed", n, ops->noun,
+		n == 1 ? "" : "s", add ? "to" : "from", object,
+		json_array_size(people));
+	snprintf(key, sizeof(key), "%ss", ops->noun);
+	cli_print_done(args, json_pack("{s:s, s:o}", "address", object, key,
+		people), sentence);
 	return 0;
+}
+
+static int
+run_links(struct cli_args *args, const struct link_ops *ops, bool add,
+	struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = change_links(args, &s, ops, add, err);
+	cli_session_close(&s);
+	return rc;
 }
 
 int
 cli_owners_add(struct cli_args *args, struct error *err)
 {
-	struct cli_session s;
-	if (cli_session_open(args, &s, err) < 0)
-		return -1;
-	int rc = change_owners(args, &s, true, err);
-	cli_session_close(&s);
-	return rc;
+	return run_links(args, &owner_ops, true, err);
 }
 
 int
 cli_owners_remove(struct cli_args *args, struct error *err)
 {
-	struct cli_session s;
-	if (cli_session_open(args, &s, err) < 0)
-		return -1;
-	int rc = change_owners(args, &s, false, err);
-	cli_session_close(&s);
-	return rc;
+	return run_links(args, &owner_ops, false, err);
+}
+
+int
+cli_members_add(struct cli_args *args, struct error *err)
+{
+	return run_links(args, &member_ops, true, err);
+}
+
+int
+cli_members_remove(struct cli_args *args, struct error *err)
+{
+	return run_links(args, &member_ops, false, err);
 }
 
 static int

@@ -139,6 +139,9 @@ json_t *cli_json_audit(struct cli_session *s, const struct store_audit *a);
 /* The owners of an address as an array of {address, display_name}. */
 int cli_json_owners(struct cli_session *s, const char *address,
 	json_t **owners_r, struct error *err);
+/* The members of a shared or resource mailbox, in the same shape. */
+int cli_json_members(struct cli_session *s, const char *address,
+	json_t **members_r, struct error *err);
 /* The grants on or held by an address, as an array. */
 int cli_json_grants(struct cli_session *s, const char *address,
 	json_t **grants_r, struct error *err);
@@ -209,6 +212,8 @@ int cli_list_expand(struct cli_args *args, struct error *err);
 int cli_list_delete(struct cli_args *args, struct error *err);
 
 int cli_owners_add(struct cli_args *args, struct error *err);
+int cli_members_add(struct cli_args *args, struct error *err);
+int cli_members_remove(struct cli_args *args, struct error *err);
 int cli_owners_remove(struct cli_args *args, struct error *err);
 int cli_grant_add(struct cli_args *args, struct error *err);
 int cli_grant_remove(struct cli_args *args, struct error *err);

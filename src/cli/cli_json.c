@@ -197,6 +197,17 @@ cli_json_audit(struct cli_session *s, const struct store_audit *a)
 		"summary", summary);
 }
 
+static json_t *
+people_json(const struct store_person *people, size_t count)
+{
+	json_t *array = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(array, json_pack("{s:o, s:o}",
+			"address", cli_json_text(people[i].address),
+			"display_name", cli_json_text(people[i].display_name)));
+	return array;
+}
+
 int
 cli_json_owners(struct cli_session *s, const char *address,
 	json_t **owners_r, struct error *err)
@@ -205,11 +216,20 @@ cli_json_owners(struct cli_session *s, const char *address,
 	size_t count;
 	if (dir_owner_list(&s->ctx, address, &owners, &count, err) < 0)
 		return -1;
-	*owners_r = json_array();
-	for (size_t i = 0; i < count; i++)
-		json_array_append_new(*owners_r, json_pack("{s:o, s:o}",
-			"address", cli_json_text(owners[i].address),
-			"display_name", cli_json_text(owners[i].display_name)));
+	*owners_r = people_json(owners, count);
+	return 0;
+}
+
+int
+cli_json_members(struct cli_session *s, const char *address,
+	json_t **members_r, struct error *err)
+{
+	struct store_person *members;
+	size_t count;
+	if (dir_mailbox_member_list(&s->ctx, address, &members, &count,
+		    err) < 0)
+		return -1;
+	*members_r = people_json(members, count);
 	return 0;
 }
 

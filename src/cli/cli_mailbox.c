@@ -76,16 +76,18 @@ show_mailbox(struct cli_args *args, struct cli_session *s,
 	struct error *err)
 {
 	struct store_mailbox m;
-	json_t *owners, *grants;
+	json_t *owners = NULL, *members = NULL, *grants = NULL;
 	if (get_mailbox(args, s, &m, err) < 0 ||
-	    cli_json_owners(s, m.address, &owners, err) < 0)
-		return -1;
-	if (cli_json_grants(s, m.address, &grants, err) < 0) {
+	    cli_json_owners(s, m.address, &owners, err) < 0 ||
+	    cli_json_members(s, m.address, &members, err) < 0 ||
+	    cli_json_grants(s, m.address, &grants, err) < 0) {
 		json_decref(owners);
+		json_decref(members);
 		return -1;
 	}
 	json_t *j = cli_json_mailbox(s, &m);
 	json_object_set_new(j, "owners", owners);
+	json_object_set_new(j, "members", members);
 	json_object_set_new(j, "grants", grants);
 	cli_print(args, j, NULL);
 	return 0;

@@ -189,6 +189,20 @@ int dir_owner_remove(const struct dir_ctx *ctx, const char *object_address,
 int dir_owner_list(const struct dir_ctx *ctx, const char *object_address,
 	struct store_person **owners_r, size_t *count_r, struct error *err);
 
+/*
+ * Members of a shared or resource mailbox: the people who work from it.
+ * Separate from owners, who decide who the members are.
+ */
+int dir_mailbox_member_add(const struct dir_ctx *ctx,
+	const char *mailbox_address, const char *person_address,
+	struct error *err);
+int dir_mailbox_member_remove(const struct dir_ctx *ctx,
+	const char *mailbox_address, const char *person_address,
+	struct error *err);
+int dir_mailbox_member_list(const struct dir_ctx *ctx,
+	const char *mailbox_address, struct store_person **members_r,
+	size_t *count_r, struct error *err);
+
 /* right is full_access, send_as or send_on_behalf. */
 int dir_grant_add(const struct dir_ctx *ctx, const char *mailbox_address,
 	const char *person_address, const char *right, struct error *err);

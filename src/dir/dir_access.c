@@ -3,6 +3,7 @@
  * #12407), mailbox grants (Full Access, Send As, Send on Behalf) and admin
  * roles (SPEC P2). Layer: domain.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -64,97 +65,200 @@ owned_ref(const struct dir_object *o)
 	return (struct store_ref){ STORE_KIND_MAILBOX, o->mailbox_id };
 }
 
+/*
+ * Owners (of mailboxes and lists) and members (of shared and resource
+ * mailboxes) are separate relations: changing one never touches the other
+ * (SPEC P4: removing an owner keeps their membership).
+ */
+enum person_link {
+	PERSON_LINK_OWNER,
+	PERSON_LINK_MEMBER,
+};
+
+static const char *
+link_noun(enum person_link link)
+{
+	return link == PERSON_LINK_OWNER ? "owner" : "member";
+}
+
+static const char *
+link_kinds(enum person_link link)
+{
+	return link == PERSON_LINK_OWNER ? "shared,resource,list" :
+		"shared,resource";
+}
+
 static int
-owner_change_tx(const struct dir_ctx *ctx, const char *object_address,
-	const char *person_address, bool adding, struct error *err)
+linked_people(const struct dir_ctx *ctx, enum person_link link,
+	const struct dir_object *object, int64_t **ids_r, size_t *count_r,
+	struct error *err)
+{
+	if (link == PERSON_LINK_OWNER)
+		return store_owners(ctx->store, owned_ref(object), ctx->arena,
+			ids_r, count_r, err);
+	return store_mailbox_members(ctx->store, object->mailbox_id, ctx->arena,
+		ids_r, count_r, err);
+}
+
+static int
+check_can_link(const struct dir_ctx *ctx, enum person_link link,
+	const struct dir_object *object, const struct dir_object *person,
+	struct error *err)
+{
+	int64_t *ids;
+	size_t count;
+	if (linked_people(ctx, link, object, &ids, &count, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		if (ids[i] == person->ref.id)
+			return error_set(err, ERROR_EXISTS,
+				"%s is already %s %s of %s", person->address,
+				link == PERSON_LINK_OWNER ? "an" : "a",
+				link_noun(link), object->address);
+	}
+	int64_t max = config_get_int(ctx->config, "dir.list_max_owners");
+	if (link == PERSON_LINK_OWNER && (int64_t)count >= max)
+		return error_set(err, ERROR_LIMIT,
+			"%s already has %lld owners, the most allowed; remove "
+			"one before adding another", object->address,
+			(long long)max);
+	return 0;
+}
+
+static int
+link_store(const struct dir_ctx *ctx, enum person_link link, bool adding,
+	const struct dir_object *object, const struct dir_object *person,
+	struct error *err)
+{
+	struct error inner;
+	int rc;
+	if (link == PERSON_LINK_OWNER)
+		rc = adding ? store_owner_add(ctx->store, owned_ref(object),
+				      person->ref.id, &inner) :
+			      store_owner_remove(ctx->store, owned_ref(object),
+				      person->ref.id, &inner);
+	else
+		rc = adding ? store_mailbox_member_add(ctx->store,
+				      object->mailbox_id, person->ref.id, &inner) :
+			      store_mailbox_member_remove(ctx->store,
+				      object->mailbox_id, person->ref.id, &inner);
+	if (rc == 0)
+		return 0;
+	if (inner.code == ERROR_NOT_FOUND)
+		return error_set(err, ERROR_NOT_FOUND, "%s is not %s %s of %s",
+			person->address, link == PERSON_LINK_OWNER ? "an" : "a",
+			link_noun(link), object->address);
+	return error_forward(err, &inner);
+}
+
+static int
+link_change_tx(const struct dir_ctx *ctx, enum person_link link,
+	const char *object_address, const char *person_address, bool adding,
+	struct error *err)
 {
 	struct dir_object object, person;
-	if (dir_resolve_live(ctx, object_address, "shared,resource,list",
-		    &object, err) < 0 ||
+	if (dir_resolve_live(ctx, object_address, link_kinds(link), &object,
+		    err) < 0 ||
 	    dir_resolve_live(ctx, person_address, "person", &person, err) < 0)
 		return -1;
-	struct store_ref ref = owned_ref(&object);
-	if (adding) {
-		int64_t *owners;
-		size_t count;
-		int64_t max = config_get_int(ctx->config, "dir.list_max_owners");
-		if (store_owners(ctx->store, ref, ctx->arena, &owners, &count,
-			    err) < 0)
-			return -1;
-		for (size_t i = 0; i < count; i++) {
-			if (owners[i] == person.ref.id)
-				return error_set(err, ERROR_EXISTS,
-					"%s is already an owner of %s",
-					person.address, object.address);
-		}
-		if ((int64_t)count >= max)
-			return error_set(err, ERROR_LIMIT,
-				"%s already has %lld owners, the most allowed; "
-				"remove one before adding another",
-				object.address, (long long)max);
-		if (store_owner_add(ctx->store, ref, person.ref.id, err) < 0)
-			return -1;
-	} else {
-		struct error inner;
-		if (store_owner_remove(ctx->store, ref, person.ref.id,
-			    &inner) < 0)
-			return inner.code == ERROR_NOT_FOUND ?
-				error_set(err, ERROR_NOT_FOUND,
-					"%s is not an owner of %s",
-					person.address, object.address) :
-				error_forward(err, &inner);
-	}
+	if (adding && check_can_link(ctx, link, &object, &person, err) < 0)
+		return -1;
+	if (link_store(ctx, link, adding, &object, &person, err) < 0)
+		return -1;
+	char key[32];
+	snprintf(key, sizeof(key), "%s_%s", link_noun(link),
+		adding ? "added" : "removed");
 	return dir_audit_json(ctx, "update", audit_type_of(&object),
 		object.ref.id, object.org_id,
-		json_pack("{s:s}", adding ? "owner_added" : "owner_removed",
-			person.address), err);
+		json_pack("{s:s}", key, person.address), err);
+}
+
+static int
+link_change(const struct dir_ctx *ctx, enum person_link link,
+	const char *object_address, const char *person_address, bool adding,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, link_change_tx(ctx, link, object_address,
+				       person_address, adding, err), err);
+}
+
+static int
+link_list(const struct dir_ctx *ctx, enum person_link link,
+	const char *object_address, struct store_person **people_r,
+	size_t *count_r, struct error *err)
+{
+	struct dir_object object;
+	if (dir_resolve_live(ctx, object_address, link_kinds(link), &object,
+		    err) < 0)
+		return -1;
+	int64_t *ids;
+	size_t count;
+	if (linked_people(ctx, link, &object, &ids, &count, err) < 0)
+		return -1;
+	struct store_person *people = arena_alloc(ctx->arena,
+		(count + 1) * sizeof(*people));
+	if (people == NULL)
+		return error_set(err, ERROR_LIMIT, "too many people to show");
+	for (size_t i = 0; i < count; i++) {
+		if (store_person_get(ctx->store, ids[i], ctx->arena, &people[i],
+			    err) < 0)
+			return -1;
+	}
+	*people_r = people;
+	*count_r = count;
+	return 0;
 }
 
 int
 dir_owner_add(const struct dir_ctx *ctx, const char *object_address,
 	const char *person_address, struct error *err)
 {
-	if (dir_begin(ctx, err) < 0)
-		return -1;
-	return dir_finish(ctx, owner_change_tx(ctx, object_address,
-				       person_address, true, err), err);
+	return link_change(ctx, PERSON_LINK_OWNER, object_address,
+		person_address, true, err);
 }
 
 int
 dir_owner_remove(const struct dir_ctx *ctx, const char *object_address,
 	const char *person_address, struct error *err)
 {
-	if (dir_begin(ctx, err) < 0)
-		return -1;
-	return dir_finish(ctx, owner_change_tx(ctx, object_address,
-				       person_address, false, err), err);
+	return link_change(ctx, PERSON_LINK_OWNER, object_address,
+		person_address, false, err);
 }
 
 int
 dir_owner_list(const struct dir_ctx *ctx, const char *object_address,
 	struct store_person **owners_r, size_t *count_r, struct error *err)
 {
-	struct dir_object object;
-	if (dir_resolve_live(ctx, object_address, "shared,resource,list",
-		    &object, err) < 0)
-		return -1;
-	int64_t *ids;
-	size_t count;
-	if (store_owners(ctx->store, owned_ref(&object), ctx->arena, &ids,
-		    &count, err) < 0)
-		return -1;
-	struct store_person *owners = arena_alloc(ctx->arena,
-		(count + 1) * sizeof(*owners));
-	if (owners == NULL)
-		return error_set(err, ERROR_LIMIT, "too many owners to show");
-	for (size_t i = 0; i < count; i++) {
-		if (store_person_get(ctx->store, ids[i], ctx->arena, &owners[i],
-			    err) < 0)
-			return -1;
-	}
-	*owners_r = owners;
-	*count_r = count;
-	return 0;
+	return link_list(ctx, PERSON_LINK_OWNER, object_address, owners_r,
+		count_r, err);
+}
+
+int
+dir_mailbox_member_add(const struct dir_ctx *ctx, const char *mailbox_address,
+	const char *person_address, struct error *err)
+{
+	return link_change(ctx, PERSON_LINK_MEMBER, mailbox_address,
+		person_address, true, err);
+}
+
+int
+dir_mailbox_member_remove(const struct dir_ctx *ctx,
+	const char *mailbox_address, const char *person_address,
+	struct error *err)
+{
+	return link_change(ctx, PERSON_LINK_MEMBER, mailbox_address,
+		person_address, false, err);
+}
+
+int
+dir_mailbox_member_list(const struct dir_ctx *ctx,
+	const char *mailbox_address, struct store_person **members_r,
+	size_t *count_r, struct error *err)
+{
+	return link_list(ctx, PERSON_LINK_MEMBER, mailbox_address, members_r,
+		count_r, err);
 }
 
 static int

@@ -167,6 +167,29 @@ def test_shared_and_resource_mailboxes(instance, org):
                    "--email", box)
 
 
+def test_shared_mailbox_owner_removal_keeps_membership(instance, org):
+    box = instance.run("shared", "add", "--org", org, "--name",
+                       "Front Desk").stdout.strip()
+    lead = add_person(instance, org, "Lou", "Lead")
+    clerk = add_person(instance, org, "Cal", "Clerk")
+    instance.run("shared", "owners", "add", box, lead)
+    instance.run("shared", "members", "add", box, lead, clerk)
+    instance.run("shared", "owners", "remove", box, lead)
+    shown = instance.json("shared", "show", box)
+    assert shown["owners"] == []
+    assert sorted(m["address"] for m in shown["members"]) == \
+        sorted([lead, clerk])
+    # A bad address among several adds none of them.
+    newcomer = add_person(instance, org, "New", "Comer")
+    instance.fails("shared", "members", "add", box, newcomer,
+                   instance.addr("nobody.here"))
+    assert len(instance.json("shared", "show", box)["members"]) == 2
+    # A second mailbox of the same name is a duplicate, not a namesake.
+    sentence = instance.fails("shared", "add", "--org", org, "--name",
+                              "Front Desk")
+    assert "already taken by the shared mailbox Front Desk" in sentence
+
+
 def test_grants(instance, org):
     box = instance.run("shared", "add", "--org", org, "--name",
                        "Team").stdout.strip()

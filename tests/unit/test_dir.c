@@ -368,6 +368,48 @@ test_owner_limit_and_membership(void **state)
 }
 
 static void
+test_shared_mailbox_owners_apart_from_members(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	add_org(f, "QWE", NULL);
+	const char *lead = add_person(f, "QWE", "Lou", "Lead");
+	const char *clerk = add_person(f, "QWE", "Cal", "Clerk");
+	struct store_mailbox m;
+	assert_int_equal(dir_mailbox_add(&f->ctx, "QWE", "shared", "Front Desk",
+				 NULL, &m, &err), 0);
+	assert_int_equal(dir_owner_add(&f->ctx, m.address, lead, &err), 0);
+	assert_int_equal(dir_mailbox_member_add(&f->ctx, m.address, lead, &err),
+		0);
+	assert_int_equal(dir_mailbox_member_add(&f->ctx, m.address, clerk, &err),
+		0);
+	assert_int_equal(dir_mailbox_member_add(&f->ctx, m.address, clerk, &err),
+		-1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_int_equal(dir_owner_remove(&f->ctx, m.address, lead, &err), 0);
+	assert_int_equal(dir_owner_remove(&f->ctx, m.address, lead, &err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "is not an owner"));
+	struct store_person *people;
+	size_t n;
+	assert_int_equal(dir_owner_list(&f->ctx, m.address, &people, &n, &err),
+		0);
+	assert_int_equal(n, 0);
+	assert_int_equal(dir_mailbox_member_list(&f->ctx, m.address, &people, &n,
+				 &err), 0);
+	assert_int_equal(n, 2);
+	/* People are members of mailboxes; a list's members are its own. */
+	struct store_list l;
+	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Desk List", NULL, NULL,
+				 NULL, &l, &err), 0);
+	assert_int_equal(dir_mailbox_member_add(&f->ctx, l.address, clerk, &err),
+		-1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	/* Four changes were made; the refusals wrote nothing. */
+	assert_int_equal(audit_count(f, "shared_mailbox", "update"), 4);
+}
+
+static void
 test_delete_removes_roles(void **state)
 {
 	struct fixture *f = *state;
@@ -446,6 +488,7 @@ main(void)
 		T(test_expand_nested_loop),
 		T(test_dynamic_list),
 		T(test_owner_limit_and_membership),
+		T(test_shared_mailbox_owners_apart_from_members),
 		T(test_delete_removes_roles),
 		T(test_site_types_from_config),
 	};
