@@ -173,3 +173,17 @@ dir_check_phone(const char *field, const char *phone, struct error *err)
 			"'%.40s' is not a phone number", phone);
 	return 0;
 }
+
+int
+dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
+	int64_t *org_id_r, struct error *err)
+{
+	*org_id_r = 0;
+	if (org_ods == NULL)
+		return 0;
+	struct store_org org;
+	if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+		return -1;
+	*org_id_r = org.id;
+	return 0;
+}

@@ -84,6 +84,10 @@ int dir_new_address(const struct dir_ctx *ctx, const char *address,
 int dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
 	struct store_org *org_r, struct error *err);
 
+/* For list calls: the id of the org named, or 0 (every org) for NULL. */
+int dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
+	int64_t *org_id_r, struct error *err);
+
 /* Length and content checks shared by every text field. */
 int dir_check_text(const char *field, const char *label, const char *value,
 	size_t max, bool required, struct error *err);

@@ -91,13 +91,9 @@ dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 	const char *kind, struct store_mailbox **m_r, size_t *count_r,
 	struct error *err)
 {
-	int64_t org_id = 0;
-	if (org_ods != NULL) {
-		struct store_org org;
-		if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
-			return -1;
-		org_id = org.id;
-	}
+	int64_t org_id;
+	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
+		return -1;
 	return store_mailbox_list(ctx->store, org_id, kind != NULL ? kind : "",
 		ctx->arena, m_r, count_r, err);
 }
@@ -183,13 +179,9 @@ int
 dir_contact_list(const struct dir_ctx *ctx, const char *org_ods,
 	struct store_contact **c_r, size_t *count_r, struct error *err)
 {
-	int64_t org_id = 0;
-	if (org_ods != NULL) {
-		struct store_org org;
-		if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
-			return -1;
-		org_id = org.id;
-	}
+	int64_t org_id;
+	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
+		return -1;
 	return store_contact_list(ctx->store, org_id, ctx->arena, c_r, count_r,
 		err);
 }

@@ -3,7 +3,10 @@
  * and a per-connection cache of prepared statements keyed by the address of
  * the SQL literal. Layer: store. The only file that includes sqlite3.h.
  */
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -59,8 +62,18 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 {
 	sqlite3 *db = NULL;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	if (create)
+	if (create) {
+		/*
+		 * The store holds password hashes: make the file owner-only
+		 * before SQLite creates it (its -wal and -shm files copy the
+		 * database file's mode).
+		 */
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			0600);
+		if (fd >= 0)
+			close(fd);
 		flags |= SQLITE_OPEN_CREATE;
+	}
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		error_set(err, ERROR_TEMPORARY, "cannot open the store %s: %s",

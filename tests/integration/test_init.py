@@ -46,6 +46,16 @@ def test_key_file_is_private(instance):
     assert mode == 0o600
 
 
+def test_store_holding_password_hashes_is_private(instance):
+    # A write makes SQLite's -wal file too; both must be owner-only.
+    instance.run("org", "add", "--ods", "ABC", "--name", "Any")
+    for name in ["caremail.db", "caremail.db-wal"]:
+        path = instance.dir / name
+        if name.endswith("-wal") and not path.exists():
+            continue
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
 def snapshot(d):
     return {p.relative_to(d): (p.read_bytes(), p.stat().st_mtime_ns)
             for p in d.rglob("*") if p.is_file()}
