@@ -189,6 +189,13 @@ store_bind_args(struct store *st, struct store_stmt *s, const char *types,
 		case 't':
 			st->ops->bind_text(s, index, va_arg(ap, const char *));
 			break;
+		case 'b': {
+			/* A blob takes two arguments: the bytes and their count. */
+			const void *data = va_arg(ap, const void *);
+			size_t size = va_arg(ap, size_t);
+			st->ops->bind_blob(s, index, data, size);
+			break;
+		}
 		default:
 			abort();	/* a typo in a type string is a bug */
 		}
@@ -270,6 +277,13 @@ int64_t
 store_col_int(struct store *st, struct store_stmt *s, int index)
 {
 	return st->ops->column_int(s, index);
+}
+
+const void *
+store_col_blob(struct store *st, struct store_stmt *s, int index,
+	size_t *size_r)
+{
+	return st->ops->column_blob(s, index, size_r);
 }
 
 static const char *

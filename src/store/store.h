@@ -347,4 +347,139 @@ int store_audit_list(struct store *st, const struct store_audit_filter *f,
 	struct arena *a, struct store_audit **rows_r, size_t *count_r,
 	struct error *err);
 
+/* ---- mail: folders, messages, blobs, the outbound queue ---- */
+
+/* System flags of RFC 3501 §2.3.2, as bits. */
+enum store_flag {
+	STORE_FLAG_SEEN = 1 << 0,
+	STORE_FLAG_ANSWERED = 1 << 1,
+	STORE_FLAG_FLAGGED = 1 << 2,
+	STORE_FLAG_DELETED = 1 << 3,
+	STORE_FLAG_DRAFT = 1 << 4,
+};
+
+struct store_folder {
+	int64_t id;
+	int64_t mailbox_id;
+	const char *name;	/* "INBOX", "Sent Items", "Projects/2026" */
+	const char *special_use;	/* "", or inbox, sent, drafts, trash, junk */
+	int64_t uidvalidity;
+	int64_t uidnext;
+	bool subscribed;
+	int64_t created_at;
+};
+
+/* Creates a folder; ERROR_EXISTS when the mailbox has one of that name. */
+int store_folder_create(struct store *st, struct store_folder *f,
+	struct error *err);
+int store_folder_get(struct store *st, int64_t mailbox_id, const char *name,
+	struct arena *a, struct store_folder *f_r, struct error *err);
+/* The folder with a special use in a mailbox; ERROR_NOT_FOUND if none. */
+int store_folder_special(struct store *st, int64_t mailbox_id,
+	const char *special_use, struct arena *a, struct store_folder *f_r,
+	struct error *err);
+/* A mailbox's folders, by name. */
+int store_folder_list(struct store *st, int64_t mailbox_id, struct arena *a,
+	struct store_folder **folders_r, size_t *count_r, struct error *err);
+
+/* What delivery computes once per message so IMAP need not re-parse it. */
+struct store_message_meta {
+	const char *envelope, *bodystructure, *body;
+	const char *subject, *from, *to, *cc, *bcc, *message_id;
+	int64_t sent_date;
+	int64_t header_size;
+};
+
+struct store_delivery {
+	const char *hash;	/* lower-case hex SHA-256 of data */
+	const void *data;
+	size_t size;
+	int64_t internal_date;
+	const struct store_message_meta *meta;
+	const int64_t *folder_ids;	/* one index row in each */
+	size_t folder_count;
+	const char *sender;	/* envelope sender, for queued copies */
+	const char *const *remote;	/* recipients to queue for delivery */
+	size_t remote_count;
+};
+
+/*
+ * Stores the body once (a body already held is not stored again), adds one
+ * message row to each folder with the next UID of that folder, charges the
+ * size to each folder's mailbox, and queues remote copies. Runs in the
+ * caller's transaction; uids_r[i] receives the UID given in folder_ids[i].
+ */
+int store_deliver(struct store *st, const struct store_delivery *d,
+	int64_t *uids_r, struct error *err);
+
+struct store_message {
+	int64_t id;
+	int64_t folder_id;
+	int64_t uid;
+	const char *blob_hash;
+	int64_t size;
+	int64_t internal_date;
+	unsigned flags;		/* enum store_flag bits */
+	const char *keywords;	/* space-separated */
+	struct store_message_meta meta;
+};
+
+/* The messages of a folder by UID, from UID `from_uid` on. */
+int store_message_list(struct store *st, int64_t folder_id, int64_t from_uid,
+	struct arena *a, struct store_message **messages_r, size_t *count_r,
+	struct error *err);
+
+/* A body by its hash, copied into the arena. */
+int store_blob_get(struct store *st, const char *hash, struct arena *a,
+	const char **data_r, size_t *size_r, struct error *err);
+
+/* Bytes of mail held by a mailbox, for its quota. */
+int store_mailbox_used(struct store *st, int64_t mailbox_id,
+	int64_t *used_r, struct error *err);
+
+struct store_queued {
+	int64_t id;
+	const char *blob_hash;
+	const char *sender;
+	const char *recipient;
+	int64_t created_at;
+	int64_t next_attempt_at;
+	int64_t attempts;
+	const char *last_error;
+};
+
+/* The outbound queue, oldest first. */
+int store_queue_list(struct store *st, struct arena *a,
+	struct store_queued **items_r, size_t *count_r, struct error *err);
+
+/* ---- group commit ---- */
+
+/*
+ * The writer: one connection and one thread that runs write jobs from many
+ * sessions in shared transactions, so concurrent deliveries share a single
+ * flush to stable storage (ARCHITECTURE "Concurrency"). A caller's job runs
+ * on the writer's thread while the caller waits; anything it allocates must
+ * come from memory the caller owns and does not touch until the call
+ * returns.
+ */
+struct store_writer;
+
+struct store_writer *store_writer_start(const char *backend, const char *path,
+	int busy_timeout_ms, struct error *err);
+/* Finishes queued jobs, stops the thread, closes; sets *w to NULL. */
+void store_writer_stop(struct store_writer **w);
+
+/*
+ * Runs job(st, arg, err) in a transaction shared with other jobs, each in
+ * its own savepoint so one failing job leaves the others whole. Returns 0
+ * only once the job's changes are durable; -1 with the job's error, or
+ * ERROR_TEMPORARY if the shared commit failed (nothing of the job stays).
+ */
+int store_writer_run(struct store_writer *w,
+	int (*job)(struct store *st, void *arg, struct error *err), void *arg,
+	struct error *err);
+
+/* How many shared commits the writer has made: jobs per flush = jobs/commits. */
+uint64_t store_writer_commits(struct store_writer *w);
+
 #endif

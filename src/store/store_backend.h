@@ -8,6 +8,7 @@
 #define STORE_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct error;
@@ -31,11 +32,16 @@ struct store_ops {
 	void (*bind_int)(struct store_stmt *s, int index, int64_t value);
 	void (*bind_text)(struct store_stmt *s, int index, const char *text);
 	void (*bind_null)(struct store_stmt *s, int index);
+	void (*bind_blob)(struct store_stmt *s, int index, const void *data,
+		size_t size);
 	/* 1 with a row, 0 when done, -1 with err (EXISTS for a unique key). */
 	int (*step)(struct store_stmt *s, struct error *err);
 	int64_t (*column_int)(struct store_stmt *s, int index);
 	/* NULL for SQL NULL; valid until the next step or finish. */
 	const char *(*column_text)(struct store_stmt *s, int index);
+	/* Bytes of a BLOB column; valid until the next step or finish. */
+	const void *(*column_blob)(struct store_stmt *s, int index,
+		size_t *size_r);
 	/* Rows changed by the last completed statement. */
 	int64_t (*changes)(void *conn);
 	/* Ends use of the statement (a cached one is reset, not freed). */

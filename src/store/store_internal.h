@@ -22,7 +22,9 @@ struct store {
 /*
  * Prepares sql and binds the variadic arguments by the letters of `types`:
  * 'i' int64_t, 't' const char * (NULL binds NULL), 'z' int64_t that binds
- * NULL when 0 (optional references). Returns NULL with err.
+ * NULL when 0 (optional references), 'b' a blob given as two arguments,
+ * const void * and size_t; the bytes must outlive the statement's use.
+ * Returns NULL with err.
  */
 struct store_stmt *store_query(struct store *st, struct error *err,
 	const char *sql, const char *types, ...);
@@ -49,6 +51,10 @@ const char *store_col_text(struct store *st, struct store_stmt *s, int index,
 /* As store_col_text, but NULL stays NULL. */
 const char *store_col_text_or_null(struct store *st, struct store_stmt *s,
 	int index, struct arena *a);
+
+/* A BLOB column's bytes, valid until the next step or finish. */
+const void *store_col_blob(struct store *st, struct store_stmt *s, int index,
+	size_t *size_r);
 
 /*
  * Ends a read: finishes s and returns `rc` (0 or -1), or -1 with

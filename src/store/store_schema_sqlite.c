@@ -162,7 +162,68 @@ static const char migration_1[] =
 	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 	" BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;";
 
+/*
+ * Mail: bodies stored once as content-addressed blobs; one index row per
+ * message per folder with what IMAP needs computed at delivery (RFC 3501);
+ * UIDVALIDITY/UIDNEXT per folder; bytes used per mailbox for quotas; the
+ * outbound queue. Blobs live in the database so one commit makes a body
+ * and all its index rows durable together.
+ */
+static const char migration_2[] =
+	"CREATE TABLE blobs ("
+	" hash TEXT PRIMARY KEY,"
+	" size INTEGER NOT NULL,"
+	" data BLOB NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE folders ("
+	" id INTEGER PRIMARY KEY,"
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),"
+	" name TEXT NOT NULL,"
+	" special_use TEXT NOT NULL DEFAULT '',"
+	" uidvalidity INTEGER NOT NULL,"
+	" uidnext INTEGER NOT NULL DEFAULT 1,"
+	" subscribed INTEGER NOT NULL DEFAULT 1,"
+	" created_at INTEGER NOT NULL,"
+	" UNIQUE (mailbox_id, name));"
+
+	"CREATE TABLE messages ("
+	" id INTEGER PRIMARY KEY,"
+	" folder_id INTEGER NOT NULL REFERENCES folders(id),"
+	" uid INTEGER NOT NULL,"
+	" blob_hash TEXT NOT NULL REFERENCES blobs(hash),"
+	" size INTEGER NOT NULL,"
+	" internal_date INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" keywords TEXT NOT NULL DEFAULT '',"
+	" envelope TEXT NOT NULL DEFAULT '',"
+	" bodystructure TEXT NOT NULL DEFAULT '',"
+	" body TEXT NOT NULL DEFAULT '',"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" from_addr TEXT NOT NULL DEFAULT '',"
+	" to_addr TEXT NOT NULL DEFAULT '',"
+	" cc_addr TEXT NOT NULL DEFAULT '',"
+	" bcc_addr TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT NOT NULL DEFAULT '',"
+	" sent_date INTEGER NOT NULL DEFAULT 0,"
+	" header_size INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE (folder_id, uid));"
+
+	"ALTER TABLE mailboxes ADD COLUMN used_bytes INTEGER NOT NULL DEFAULT 0;"
+
+	"CREATE TABLE queue ("
+	" id INTEGER PRIMARY KEY,"
+	" blob_hash TEXT NOT NULL REFERENCES blobs(hash),"
+	" sender TEXT NOT NULL,"
+	" recipient TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX queue_due ON queue(next_attempt_at);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
+	migration_2,
 	NULL,
 };

@@ -178,6 +178,21 @@ sqlite_bind_null(struct store_stmt *s, int index)
 	sqlite3_bind_null(s->stmt, index);
 }
 
+static void
+sqlite_bind_blob(struct store_stmt *s, int index, const void *data,
+	size_t size)
+{
+	sqlite3_bind_blob64(s->stmt, index, data, size, SQLITE_STATIC);
+}
+
+static const void *
+sqlite_column_blob(struct store_stmt *s, int index, size_t *size_r)
+{
+	const void *data = sqlite3_column_blob(s->stmt, index);
+	*size_r = (size_t)sqlite3_column_bytes(s->stmt, index);
+	return data;
+}
+
 static int
 sqlite_step(struct store_stmt *s, struct error *err)
 {
@@ -231,9 +246,11 @@ const struct store_ops store_sqlite_ops = {
 	.bind_int = sqlite_bind_int,
 	.bind_text = sqlite_bind_text,
 	.bind_null = sqlite_bind_null,
+	.bind_blob = sqlite_bind_blob,
 	.step = sqlite_step,
 	.column_int = sqlite_column_int,
 	.column_text = sqlite_column_text,
+	.column_blob = sqlite_column_blob,
 	.changes = sqlite_changes,
 	.finish = sqlite_finish,
 	.migrations = store_sqlite_migrations,

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,6 +233,201 @@ test_read_respects_arena_cap(void **state)
 	assert_string_equal(got.postal_address, big);
 }
 
+
+static int64_t
+make_mailbox(struct fixture *f)
+{
+	struct error err;
+	struct store_org o = org("MAIL", 0);
+	assert_int_equal(store_org_insert(f->st, &o, &err), 0);
+	struct store_mailbox m = { .kind = "shared", .org_id = o.id,
+		.address = "box@x.example", .display_name = "Box",
+		.quota_mb = 10, .status = "active", .created_at = 1,
+		.updated_at = 1 };
+	assert_int_equal(store_mailbox_insert(f->st, &m, &err), 0);
+	return m.id;
+}
+
+static int64_t
+make_folder(struct fixture *f, int64_t mailbox_id, const char *name,
+	const char *use)
+{
+	struct error err;
+	struct store_folder folder = { .mailbox_id = mailbox_id, .name = name,
+		.special_use = use, .uidvalidity = 1795000000, .uidnext = 1,
+		.subscribed = true, .created_at = 1 };
+	assert_int_equal(store_folder_create(f->st, &folder, &err), 0);
+	return folder.id;
+}
+
+static const struct store_message_meta test_meta = { "(NIL)", "(\"TEXT\")",
+	"(\"TEXT\")", "Hello", "a@x", "b@x", "", "", "<1@x>", 0, 20 };
+
+static struct store_delivery
+delivery(const char *hash, const char *body, size_t size,
+	const int64_t *folders, size_t count)
+{
+	return (struct store_delivery){ .hash = hash, .data = body,
+		.size = size, .internal_date = 100, .meta = &test_meta,
+		.folder_ids = folders, .folder_count = count,
+		.sender = "a@x.example" };
+}
+
+static int64_t
+raw_count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int64_t n = -1;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+test_deliver_stores_body_once(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	int64_t box = make_mailbox(f);
+	int64_t folders[] = { make_folder(f, box, "INBOX", "inbox"),
+		make_folder(f, box, "Junk E-mail", "junk"),
+		make_folder(f, box, "Archive", "") };
+	/* Binary-safe: the body holds a NUL and 8-bit bytes. */
+	static const char body[] = "Subject: x\r\n\r\nhi\0\xff there\r\n";
+	const char *remote[] = { "far@away.example" };
+	struct store_delivery d = delivery("aa11", body, sizeof(body) - 1,
+		folders, 3);
+	d.remote = remote;
+	d.remote_count = 1;
+	int64_t uids[3];
+	assert_int_equal(store_deliver(f->st, &d, uids, &err), 0);
+	assert_int_equal(uids[0], 1);
+	assert_int_equal(uids[1], 1);
+	d.folder_count = 1;
+	d.remote_count = 0;
+	assert_int_equal(store_deliver(f->st, &d, uids, &err), 0);
+	assert_int_equal(uids[0], 2);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM blobs"), 1);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM messages"), 4);
+	int64_t used;
+	assert_int_equal(store_mailbox_used(f->st, box, &used, &err), 0);
+	assert_int_equal(used, 4 * (int64_t)(sizeof(body) - 1));
+	const char *data;
+	size_t size;
+	assert_int_equal(store_blob_get(f->st, "aa11", f->arena, &data, &size,
+				 &err), 0);
+	assert_int_equal(size, sizeof(body) - 1);
+	assert_memory_equal(data, body, size);
+	struct store_message *msgs;
+	size_t n;
+	assert_int_equal(store_message_list(f->st, folders[0], 1, f->arena,
+				 &msgs, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(msgs[1].meta.subject, "Hello");
+	assert_int_equal(msgs[1].uid, 2);
+	struct store_folder got;
+	assert_int_equal(store_folder_special(f->st, box, "junk", f->arena, &got,
+				 &err), 0);
+	assert_int_equal(got.uidnext, 2);
+	struct store_queued *queued;
+	assert_int_equal(store_queue_list(f->st, f->arena, &queued, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(queued[0].recipient, "far@away.example");
+}
+
+static void
+test_failed_delivery_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	int64_t box = make_mailbox(f);
+	int64_t folders[] = { make_folder(f, box, "INBOX", "inbox"), 9999 };
+	struct store_delivery d = delivery("bb22", "x", 1, folders, 2);
+	assert_int_equal(store_deliver(f->st, &d, NULL, &err), -1);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM blobs"), 0);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM messages"), 0);
+	assert_int_equal(raw_count(f->path,
+				 "SELECT uidnext FROM folders WHERE name='INBOX'"), 1);
+}
+
+struct writer_arg {
+	struct store_writer *w;
+	int64_t folder;
+	int thread;
+	int failures;
+};
+
+static int
+deliver_job(struct store *st, void *arg, struct error *err)
+{
+	const struct store_delivery *d = arg;
+	return store_deliver(st, d, NULL, err);
+}
+
+static void *
+writer_client(void *p)
+{
+	struct writer_arg *wa = p;
+	for (int i = 0; i < 50; i++) {
+		char hash[32];
+		snprintf(hash, sizeof(hash), "h%d-%d", wa->thread, i);
+		int64_t folders[] = { wa->folder };
+		/* Every fifth job of thread 0 names a folder that does not exist. */
+		if (wa->thread == 0 && i % 5 == 0)
+			folders[0] = 999999;
+		struct store_delivery d = delivery(hash, hash, strlen(hash),
+			folders, 1);
+		struct error err;
+		if (store_writer_run(wa->w, deliver_job, &d, &err) < 0)
+			wa->failures++;
+	}
+	return NULL;
+}
+
+static void
+test_writer_group_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	int64_t box = make_mailbox(f);
+	int64_t inbox = make_folder(f, box, "INBOX", "inbox");
+	struct store_writer *w = store_writer_start("sqlite", f->path, 5000,
+		&err);
+	assert_non_null(w);
+	enum { THREADS = 8 };
+	pthread_t threads[THREADS];
+	struct writer_arg args[THREADS];
+	for (int t = 0; t < THREADS; t++) {
+		args[t] = (struct writer_arg){ w, inbox, t, 0 };
+		pthread_create(&threads[t], NULL, writer_client, &args[t]);
+	}
+	for (int t = 0; t < THREADS; t++)
+		pthread_join(threads[t], NULL);
+	uint64_t commits = store_writer_commits(w);
+	store_writer_stop(&w);
+	assert_null(w);
+	assert_int_equal(args[0].failures, 10);
+	for (int t = 1; t < THREADS; t++)
+		assert_int_equal(args[t].failures, 0);
+	/* The failed jobs left nothing; every other job is durable. */
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM messages"),
+		THREADS * 50 - 10);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM blobs"),
+		THREADS * 50 - 10);
+	assert_int_equal(raw_count(f->path,
+				 "SELECT COUNT(DISTINCT uid) FROM messages"),
+		THREADS * 50 - 10);
+	print_message("group commit: %d jobs in %llu commits\n", THREADS * 50,
+		(unsigned long long)commits);
+	assert_true(commits >= 1 && commits <= THREADS * 50);
+}
+
 int
 main(void)
 {
@@ -248,6 +444,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_addresses_reserved_forever,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_respects_arena_cap, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_deliver_stores_body_once, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_failed_delivery_leaves_nothing,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writer_group_commit, setup,
 			teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);

@@ -1,0 +1,289 @@
+/*
+ * Mail storage: folders with RFC 3501 UIDVALIDITY and UIDNEXT, bodies held
+ * once by hash, one index row per message per folder, per-mailbox usage for
+ * quotas, and the outbound queue. Layer: store.
+ */
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "store/store_internal.h"
+
+#define FOLDER_COLUMNS                                                   \
+	"id, mailbox_id, name, special_use, uidvalidity, uidnext,        \
+	subscribed, created_at"
+
+static void
+folder_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_folder *f = out;
+	f->id = store_col_int(st, s, 0);
+	f->mailbox_id = store_col_int(st, s, 1);
+	f->name = store_col_text(st, s, 2, a);
+	f->special_use = store_col_text(st, s, 3, a);
+	f->uidvalidity = store_col_int(st, s, 4);
+	f->uidnext = store_col_int(st, s, 5);
+	f->subscribed = store_col_int(st, s, 6) != 0;
+	f->created_at = store_col_int(st, s, 7);
+}
+
+int
+store_folder_create(struct store *st, struct store_folder *f,
+	struct error *err)
+{
+	int64_t id = store_insert_id(st, err,
+		"INSERT INTO folders (mailbox_id, name, special_use, uidvalidity,"
+		" uidnext, subscribed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+		" RETURNING id",
+		"ittiiii", f->mailbox_id, f->name, f->special_use,
+		f->uidvalidity, f->uidnext, (int64_t)f->subscribed,
+		f->created_at);
+	if (id < 0)
+		return -1;
+	f->id = id;
+	return 0;
+}
+
+int
+store_folder_get(struct store *st, int64_t mailbox_id, const char *name,
+	struct arena *a, struct store_folder *f_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " FOLDER_COLUMNS " FROM folders"
+		" WHERE mailbox_id = ? AND name = ?", "it", mailbox_id, name);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, folder_read, f_r,
+		"folder of that name", err);
+}
+
+int
+store_folder_special(struct store *st, int64_t mailbox_id,
+	const char *special_use, struct arena *a, struct store_folder *f_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " FOLDER_COLUMNS " FROM folders"
+		" WHERE mailbox_id = ? AND special_use = ? ORDER BY id LIMIT 1",
+		"it", mailbox_id, special_use);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, folder_read, f_r,
+		"folder for that use", err);
+}
+
+int
+store_folder_list(struct store *st, int64_t mailbox_id, struct arena *a,
+	struct store_folder **folders_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " FOLDER_COLUMNS " FROM folders WHERE mailbox_id = ?"
+		" ORDER BY name", "i", mailbox_id);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**folders_r), folder_read,
+		(void **)folders_r, count_r, err);
+}
+
+/* Takes the folder's next UID and advances it, in the caller's transaction. */
+static int64_t
+next_uid(struct store *st, int64_t folder_id, struct error *err)
+{
+	return store_insert_id(st, err,
+		"UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?"
+		" RETURNING uidnext - 1", "i", folder_id);
+}
+
+static int
+store_blob_put(struct store *st, const struct store_delivery *d,
+	struct error *err)
+{
+	return store_exec(st, err,
+		"INSERT INTO blobs (hash, size, data, created_at)"
+		" VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+		"tibi", d->hash, (int64_t)d->size, d->data, d->size,
+		d->internal_date) < 0 ? -1 : 0;
+}
+
+static int
+add_message_row(struct store *st, const struct store_delivery *d,
+	int64_t folder_id, int64_t uid, struct error *err)
+{
+	const struct store_message_meta *m = d->meta;
+	if (store_exec(st, err,
+		    "INSERT INTO messages (folder_id, uid, blob_hash, size,"
+		    " internal_date, envelope, bodystructure, body, subject,"
+		    " from_addr, to_addr, cc_addr, bcc_addr, message_id,"
+		    " sent_date, header_size)"
+		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		    "iitiitttttttttii", folder_id, uid, d->hash, (int64_t)d->size,
+		    d->internal_date, m->envelope, m->bodystructure, m->body,
+		    m->subject, m->from, m->to, m->cc, m->bcc, m->message_id,
+		    m->sent_date, m->header_size) < 0)
+		return -1;
+	return store_exec(st, err,
+		"UPDATE mailboxes SET used_bytes = used_bytes + ?"
+		" WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		"ii", (int64_t)d->size, folder_id) < 0 ? -1 : 0;
+}
+
+static int
+queue_remote(struct store *st, const struct store_delivery *d,
+	struct error *err)
+{
+	for (size_t i = 0; i < d->remote_count; i++) {
+		if (store_exec(st, err,
+			    "INSERT INTO queue (blob_hash, sender, recipient,"
+			    " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
+			    "tttii", d->hash, d->sender, d->remote[i],
+			    d->internal_date, d->internal_date) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_deliver(struct store *st, const struct store_delivery *d,
+	int64_t *uids_r, struct error *err)
+{
+	if (store_begin(st, err) < 0)
+		return -1;
+	int rc = store_blob_put(st, d, err);
+	for (size_t i = 0; rc == 0 && i < d->folder_count; i++) {
+		int64_t uid = next_uid(st, d->folder_ids[i], err);
+		if (uid < 0)
+			rc = -1;
+		else
+			rc = add_message_row(st, d, d->folder_ids[i], uid, err);
+		if (rc == 0 && uids_r != NULL)
+			uids_r[i] = uid;
+	}
+	if (rc == 0)
+		rc = queue_remote(st, d, err);
+	if (rc < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, err);
+}
+
+#define MESSAGE_COLUMNS                                                  \
+	"id, folder_id, uid, blob_hash, size, internal_date, flags,      \
+	keywords, envelope, bodystructure, body, subject, from_addr,     \
+	to_addr, cc_addr, bcc_addr, message_id, sent_date, header_size"
+
+static void
+message_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_message *m = out;
+	m->id = store_col_int(st, s, 0);
+	m->folder_id = store_col_int(st, s, 1);
+	m->uid = store_col_int(st, s, 2);
+	m->blob_hash = store_col_text(st, s, 3, a);
+	m->size = store_col_int(st, s, 4);
+	m->internal_date = store_col_int(st, s, 5);
+	m->flags = (unsigned)store_col_int(st, s, 6);
+	m->keywords = store_col_text(st, s, 7, a);
+	m->meta.envelope = store_col_text(st, s, 8, a);
+	m->meta.bodystructure = store_col_text(st, s, 9, a);
+	m->meta.body = store_col_text(st, s, 10, a);
+	m->meta.subject = store_col_text(st, s, 11, a);
+	m->meta.from = store_col_text(st, s, 12, a);
+	m->meta.to = store_col_text(st, s, 13, a);
+	m->meta.cc = store_col_text(st, s, 14, a);
+	m->meta.bcc = store_col_text(st, s, 15, a);
+	m->meta.message_id = store_col_text(st, s, 16, a);
+	m->meta.sent_date = store_col_int(st, s, 17);
+	m->meta.header_size = store_col_int(st, s, 18);
+}
+
+int
+store_message_list(struct store *st, int64_t folder_id, int64_t from_uid,
+	struct arena *a, struct store_message **messages_r, size_t *count_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " MESSAGE_COLUMNS " FROM messages"
+		" WHERE folder_id = ? AND uid >= ? ORDER BY uid",
+		"ii", folder_id, from_uid);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**messages_r), message_read,
+		(void **)messages_r, count_r, err);
+}
+
+int
+store_blob_get(struct store *st, const char *hash, struct arena *a,
+	const char **data_r, size_t *size_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT data FROM blobs WHERE hash = ?", "t", hash);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 0)
+		error_set(err, ERROR_NOT_FOUND, "there is no message body %s",
+			hash);
+	if (rc == 1) {
+		size_t size;
+		const void *data = store_col_blob(st, s, 0, &size);
+		char *copy = arena_alloc(a, size + 1);
+		if (copy == NULL) {
+			store_finish(st, s);
+			return error_set(err, ERROR_LIMIT,
+				"the message is larger than this request may use");
+		}
+		if (size > 0)
+			memcpy(copy, data, size);
+		*data_r = copy;
+		*size_r = size;
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_mailbox_used(struct store *st, int64_t mailbox_id, int64_t *used_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT used_bytes FROM mailboxes WHERE id = ?", "i", mailbox_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1)
+		*used_r = store_col_int(st, s, 0);
+	else if (rc == 0)
+		error_set(err, ERROR_NOT_FOUND, "there is no such mailbox");
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+static void
+queued_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_queued *q = out;
+	q->id = store_col_int(st, s, 0);
+	q->blob_hash = store_col_text(st, s, 1, a);
+	q->sender = store_col_text(st, s, 2, a);
+	q->recipient = store_col_text(st, s, 3, a);
+	q->created_at = store_col_int(st, s, 4);
+	q->next_attempt_at = store_col_int(st, s, 5);
+	q->attempts = store_col_int(st, s, 6);
+	q->last_error = store_col_text(st, s, 7, a);
+}
+
+int
+store_queue_list(struct store *st, struct arena *a,
+	struct store_queued **items_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT id, blob_hash, sender, recipient, created_at,"
+		" next_attempt_at, attempts, last_error FROM queue ORDER BY id",
+		"");
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**items_r), queued_read,
+		(void **)items_r, count_r, err);
+}

@@ -1,0 +1,196 @@
+/*
+ * Group commit. Sessions hand write jobs to one writer thread, which runs
+ * every job waiting at that moment in one transaction and commits once, so
+ * N concurrent deliveries cost one flush to stable storage instead of N
+ * (RFC 5321 §6.1: 250 only once the message is safe). Layer: store.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "store/store_internal.h"
+
+/* A bound on one transaction, so one commit never waits on a huge batch. */
+#define WRITER_BATCH_MAX 512
+
+struct writer_job {
+	int (*fn)(struct store *st, void *arg, struct error *err);
+	void *arg;
+	struct error err;
+	int rc;
+	bool done;
+	struct writer_job *next;
+};
+
+struct store_writer {
+	struct store *st;	/* used only by the writer thread */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t work;	/* jobs queued, or stopping */
+	pthread_cond_t finished;	/* some batch was committed */
+	struct writer_job *head, *tail;
+	bool stopping;
+	uint64_t commits;	/* shared commits made, for tests and benchmarks */
+};
+
+/* Runs one job in its own savepoint so its failure undoes only itself. */
+static void
+run_job(struct store *st, struct writer_job *job)
+{
+	if (store_begin(st, &job->err) < 0) {
+		job->rc = -1;
+		return;
+	}
+	job->rc = job->fn(st, job->arg, &job->err);
+	if (job->rc < 0)
+		store_rollback(st);
+	else if (store_commit(st, &job->err) < 0)
+		job->rc = -1;
+}
+
+static void
+run_batch(struct store_writer *w, struct writer_job *batch)
+{
+	struct error err;
+	if (store_begin(w->st, &err) < 0) {
+		for (struct writer_job *j = batch; j != NULL; j = j->next) {
+			j->rc = -1;
+			j->err = err;
+		}
+		return;
+	}
+	for (struct writer_job *j = batch; j != NULL; j = j->next)
+		run_job(w->st, j);
+	if (store_commit(w->st, &err) == 0)
+		return;
+	/* The shared commit failed: nothing of any job was kept. */
+	log_error("store.commit", "reason=\"%s\"", err.msg);
+	for (struct writer_job *j = batch; j != NULL; j = j->next) {
+		if (j->rc == 0) {
+			j->rc = -1;
+			error_set(&j->err, ERROR_TEMPORARY,
+				"the message could not be stored safely; try "
+				"again (%s)", err.msg);
+		}
+	}
+}
+
+/* Takes up to WRITER_BATCH_MAX jobs off the queue; called with the lock. */
+static struct writer_job *
+take_batch(struct store_writer *w)
+{
+	struct writer_job *batch = w->head;
+	struct writer_job *last = batch;
+	for (int n = 1; n < WRITER_BATCH_MAX && last->next != NULL; n++)
+		last = last->next;
+	w->head = last->next;
+	if (w->head == NULL)
+		w->tail = NULL;
+	last->next = NULL;
+	return batch;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct store_writer *w = arg;
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->work, &w->lock);
+		if (w->head == NULL)
+			break;
+		struct writer_job *batch = take_batch(w);
+		/* Jobs arriving during this commit form the next batch. */
+		pthread_mutex_unlock(&w->lock);
+		run_batch(w, batch);
+		pthread_mutex_lock(&w->lock);
+		w->commits++;
+		for (struct writer_job *j = batch, *next; j != NULL; j = next) {
+			next = j->next;
+			j->done = true;
+		}
+		pthread_cond_broadcast(&w->finished);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+struct store_writer *
+store_writer_start(const char *backend, const char *path,
+	int busy_timeout_ms, struct error *err)
+{
+	struct store *st = store_open(backend, path, false, busy_timeout_ms,
+		err);
+	if (st == NULL)
+		return NULL;
+	struct store_writer *w = xcalloc(1, sizeof(*w));
+	w->st = st;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->finished, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+		store_close(&w->st);
+		free(w);
+		error_set(err, ERROR_INTERNAL, "cannot start the store writer");
+		return NULL;
+	}
+	return w;
+}
+
+void
+store_writer_stop(struct store_writer **wp)
+{
+	if (wp == NULL || *wp == NULL)
+		return;
+	struct store_writer *w = *wp;
+	pthread_mutex_lock(&w->lock);
+	w->stopping = true;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	store_close(&w->st);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->finished);
+	free(w);
+	*wp = NULL;
+}
+
+int
+store_writer_run(struct store_writer *w,
+	int (*fn)(struct store *st, void *arg, struct error *err), void *arg,
+	struct error *err)
+{
+	struct writer_job job = { .fn = fn, .arg = arg };
+	error_clear(&job.err);
+	pthread_mutex_lock(&w->lock);
+	if (w->stopping) {
+		pthread_mutex_unlock(&w->lock);
+		return error_set(err, ERROR_TEMPORARY,
+			"the server is shutting down; try again");
+	}
+	if (w->tail != NULL)
+		w->tail->next = &job;
+	else
+		w->head = &job;
+	w->tail = &job;
+	pthread_cond_signal(&w->work);
+	while (!job.done)
+		pthread_cond_wait(&w->finished, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	if (job.rc < 0)
+		return error_forward(err, &job.err);
+	return 0;
+}
+
+uint64_t
+store_writer_commits(struct store_writer *w)
+{
+	pthread_mutex_lock(&w->lock);
+	uint64_t n = w->commits;
+	pthread_mutex_unlock(&w->lock);
+	return n;
+}
