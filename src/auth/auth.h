@@ -29,8 +29,9 @@ int auth_password_set(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err);
 
 /*
- * 0 when password is the person's; ERROR_DENIED otherwise, also for an
- * unknown or deleted person or one with no password, in the same words.
+ * 0 when password is the person's and their account is active;
+ * ERROR_DENIED otherwise, also for an unknown, disabled, leaver or deleted
+ * person or one with no password, in the same words and the same time.
  */
 int auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err);

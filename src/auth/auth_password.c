@@ -114,8 +114,9 @@ auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	struct store_person p;
 	const char *hash = "";
 	struct error inner;
+	/* Disabled, deleted and leaver accounts cannot sign in (SPEC A4). */
 	bool known = dir_person_get(ctx, address, &p, &inner) == 0 &&
-		p.deleted_at == 0 &&
+		strcmp(p.status, "active") == 0 &&
 		store_person_password_get(ctx->store, p.id, ctx->arena, &hash,
 			&inner) == 0 &&
 		hash[0] != '\0';

@@ -213,6 +213,7 @@ int cli_list_delete(struct cli_args *args, struct error *err);
 
 int cli_owners_add(struct cli_args *args, struct error *err);
 int cli_members_add(struct cli_args *args, struct error *err);
+int cli_queue_list(struct cli_args *args, struct error *err);
 int cli_members_remove(struct cli_args *args, struct error *err);
 int cli_owners_remove(struct cli_args *args, struct error *err);
 int cli_grant_add(struct cli_args *args, struct error *err);

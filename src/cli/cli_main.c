@@ -165,6 +165,9 @@ const struct cli_command cli_commands[] = {
 	  "type= action= actor= org= since= until= limit=", 0, 0,
 	  cli_audit_list },
 
+	{ "queue list", "", "Lists mail waiting to go to other domains.", "",
+	  0, 0, cli_queue_list },
+
 	{ "help", "[COMMAND]", "Lists commands, or shows one.", "", 0, -1,
 	  cli_help },
 	{ "version", "", "Prints the version.", "", 0, 0, cli_version },

@@ -13,8 +13,10 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/net.h"
 #include "http/http.h"
 #include "instance/instance.h"
+#include "smtp/smtp.h"
 
 /*
  * The health check's view of the store: a fresh connection each time, so a
@@ -87,20 +89,60 @@ check_store(const struct instance *inst, struct error *err)
 	return rc;
 }
 
+/* Everything serve runs, started in order and stopped in reverse. */
+struct services {
+	struct store_writer *writer;
+	struct net_tls *tls;
+	struct smtp_server *smtp;
+	struct http_server *http;
+};
+
+static void
+stop_services(struct services *sv)
+{
+	smtp_server_stop(&sv->smtp);
+	if (sv->http != NULL)
+		http_server_stop(&sv->http);
+	store_writer_stop(&sv->writer);
+	net_tls_free(&sv->tls);
+}
+
+static int
+start_services(const struct instance *inst, struct services *sv,
+	struct error *err)
+{
+	const struct config *c = inst->config;
+	if (check_store(inst, err) < 0)
+		return -1;
+	sv->writer = store_writer_start(config_get_str(c, "store.backend"),
+		inst->store_path, (int)config_get_int(c, "store.busy_timeout_ms"),
+		err);
+	if (sv->writer == NULL)
+		return -1;
+	sv->tls = net_tls_new(inst->cert_path, inst->key_path, err);
+	if (sv->tls == NULL)
+		return -1;
+	sv->smtp = smtp_server_start(inst, sv->writer, sv->tls, err);
+	if (sv->smtp == NULL)
+		return -1;
+	return start_http(inst, &sv->http, err);
+}
+
 static int
 run(const struct instance *inst, const sigset_t *signals, struct error *err)
 {
-	struct http_server *http;
-	if (check_store(inst, err) < 0 || start_http(inst, &http, err) < 0)
+	struct services sv = { 0 };
+	if (start_services(inst, &sv, err) < 0) {
+		stop_services(&sv);
 		return -1;
-	log_ready(config_get_str(inst->config, "http.listen"), http);
+	}
+	log_ready(config_get_str(inst->config, "http.listen"), sv.http);
 	int sig = 0;
 	if (sigwait(signals, &sig) != 0)
 		sig = SIGTERM;
 	log_info("serve.stopping", "signal=%s",
 		sig == SIGINT ? "SIGINT" : "SIGTERM");
-	if (http != NULL)
-		http_server_stop(&http);
+	stop_services(&sv);
 	log_info("serve.stopped", "status=clean");
 	return 0;
 }

@@ -77,6 +77,13 @@ is_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+bool
+span_starts_with_nocase(struct span a, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return a.len >= n && span_eq_nocase(span_make(a.p, n), prefix);
+}
+
 struct span
 span_trim(struct span s)
 {

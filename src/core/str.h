@@ -31,6 +31,7 @@ struct span span_make(const char *p, size_t len);
 bool span_eq(struct span a, const char *b);
 bool span_eq_nocase(struct span a, const char *b);
 bool span_starts_with(struct span a, const char *prefix);
+bool span_starts_with_nocase(struct span a, const char *prefix);
 struct span span_trim(struct span s);
 
 /*

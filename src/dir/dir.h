@@ -30,6 +30,9 @@ struct dir_ctx {
 	struct arena *arena;	/* results are allocated here */
 };
 
+/* Whether the domain is one this instance hosts (mail.domains). */
+bool dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain);
+
 /* ---- organisations and sites ---- */
 
 /* For add, NULL means "not given"; for edit, NULL means "unchanged". */

@@ -62,8 +62,6 @@ int dir_resolve_live(const struct dir_ctx *ctx, const char *address,
 int dir_claim_address(const struct dir_ctx *ctx, const char *address,
 	struct store_ref holder, struct error *err);
 
-/* Whether the domain is one this instance hosts (mail.domains). */
-bool dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain);
 
 /* The primary mail domain into buf, or ERROR_INVALID when none is set. */
 int dir_primary_domain(const struct dir_ctx *ctx, char *buf, size_t size,

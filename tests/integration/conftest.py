@@ -120,8 +120,13 @@ class Server:
         self.scheme = "https" if tls else "http"
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"
         self.log_path = log_path
+        # Every listener on a free port, so tests never collide.
+        self.ports = {name: free_port() for name in
+                      ("smtp", "submission", "submissions")}
         args = [BIN, "serve", "--dir", str(inst.dir),
                 "--set", f"http.listen=127.0.0.1:{self.port}"]
+        for name, port in self.ports.items():
+            args += ["--set", f"{name}.listen=127.0.0.1:{port}"]
         if not tls:
             args += ["--set", "http.tls=off"]
         self.log = open(log_path, "w")

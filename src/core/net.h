@@ -1,0 +1,206 @@
+/*
+ * The connection layer under every mail protocol (SMTP, submission, IMAP,
+ * POP3, LMTP): listeners, one thread per session, CRLF lines and TLS on
+ * GnuTLS, every wait bounded by a timeout. Layer: core. RFC 5321 §2.3.8 and
+ * §4.5.3.2, RFC 3207 (STARTTLS), RFC 8314 (implicit TLS).
+ * SECURITY: STARTTLS drops pipelined plaintext; TLS 1.2/1.3 only.
+ */
+#ifndef CORE_NET_H
+#define CORE_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct error;
+
+/* Every connection reads through one fixed buffer of this many bytes. */
+#define NET_READ_BUFFER (64 * 1024)
+
+/* Used when the listener options leave these 0. */
+#define NET_DEFAULT_MAX_SESSIONS 256
+#define NET_DEFAULT_TIMEOUT_MS (5 * 60 * 1000)	/* SECURITY.md item 17 */
+
+/*
+ * Server TLS credentials: a certificate chain and its key, with the one
+ * priority string of tls_priorities(). Shared read-only by every session of
+ * every listener given it; free it only after those listeners have stopped.
+ */
+struct net_tls;
+
+/*
+ * Loads the PEM certificate chain and private key. The key is checked
+ * against the certificate, and our copy of the key file is wiped once GnuTLS
+ * has it. ERROR_NOT_FOUND for a missing file, ERROR_INVALID for a bad one.
+ */
+struct net_tls *net_tls_new(const char *cert_path, const char *key_path,
+	struct error *err);
+
+/* Frees *t (NULL is fine) and sets it to NULL. */
+void net_tls_free(struct net_tls **t);
+
+/*
+ * One client connection, owned by its session thread and valid only during
+ * the session callback. Not thread-safe: only that thread may use it.
+ */
+struct net_conn;
+
+struct net_listener_options {
+	const char *name;	/* "smtp", "imaps"... for logs; copied */
+	/*
+	 * "127.0.0.1:2525" or "[::1]:143", copied. Port 0 lets the kernel
+	 * choose (see net_listener_port). Host names are refused: a listener
+	 * binds the address it is given, never what DNS says. "[::]" accepts
+	 * IPv4 as well.
+	 */
+	const char *listen;
+	/* For STARTTLS or implicit TLS; NULL: no TLS. Not copied. */
+	struct net_tls *tls;
+	/* Handshake before the session starts (465, 993, 995). */
+	bool implicit_tls;
+	/*
+	 * Sessions running at once; 0 means NET_DEFAULT_MAX_SESSIONS. Past
+	 * it a new connection gets busy_reply and is closed without a
+	 * thread. On an implicit TLS listener it is closed without a word,
+	 * as plaintext would be garbage to a TLS client.
+	 */
+	unsigned max_sessions;
+	const char *busy_reply;	/* "421 4.3.2 Busy\r\n", copied; or NULL */
+	/*
+	 * Each session's timeout until it calls net_set_timeout; it also
+	 * bounds an implicit TLS handshake. 0 means NET_DEFAULT_TIMEOUT_MS;
+	 * there is no "never".
+	 */
+	int timeout_ms;
+	/*
+	 * Runs in the session's own thread. It must return, and should once a
+	 * net_* call fails with anything but ERROR_LIMIT or a read's
+	 * ERROR_TEMPORARY. Afterwards buffered output is flushed, TLS closed
+	 * and the socket closed.
+	 */
+	void (*session)(struct net_conn *c, void *ctx);
+	void *ctx;		/* given to every session, in many threads */
+};
+
+struct net_listener;
+
+/*
+ * Binds (SO_REUSEADDR), listens and starts the accepting thread. Each
+ * session thread has a 256 KiB stack: keep big buffers off it. ERROR_INVALID
+ * for bad options, ERROR_EXISTS when the address is in use, ERROR_DENIED for
+ * a privileged port without the right, ERROR_INTERNAL otherwise.
+ */
+struct net_listener *net_listener_start(const struct net_listener_options *o,
+	struct error *err);
+
+/* The bound port, the kernel's choice when the options said port 0. */
+uint16_t net_listener_port(const struct net_listener *l);
+
+/* Sessions running now. */
+unsigned net_listener_sessions(const struct net_listener *l);
+
+/*
+ * Stops accepting, shuts down (SHUT_RDWR) the sockets of live sessions so
+ * their blocked reads and writes fail at once, waits for every session
+ * callback to return, joins every thread and frees *l (NULL is fine), setting
+ * it to NULL. Not from a session of l: it would wait for itself.
+ */
+void net_listener_stop(struct net_listener **l);
+
+/* Bits of net_read_line's *flags_r: what the line held besides text. */
+enum net_line_flag {
+	NET_LINE_BARE_LF = 1u << 0,	/* an LF without a CR before it */
+	NET_LINE_BARE_CR = 1u << 1,	/* a CR without an LF after it */
+	NET_LINE_NUL = 1u << 2,		/* a NUL: the C string ends early */
+};
+
+/*
+ * Reads one line into buf, without its CRLF and with a NUL after it. Only
+ * CRLF ends a line (RFC 5321 §2.3.8): a bare LF or CR stays in the line and
+ * sets NET_LINE_BARE_LF or NET_LINE_BARE_CR in *flags_r, so SMTP DATA can
+ * refuse smuggling. Returns 0 with *len_r and *flags_r set, or -1 with:
+ * - ERROR_LIMIT: the line had size bytes or more (or did not fit in the 64
+ *   KiB buffer); it was read up to its CRLF and thrown away, so the session
+ *   can answer "500 line too long" and read on;
+ * - ERROR_NOT_FOUND: the client closed the connection;
+ * - ERROR_TEMPORARY: no whole line came within the timeout. The timeout
+ *   bounds the whole line, not each byte, so a client dribbling one byte at a
+ *   time cannot hold a session past it. Bytes read so far are kept, so the
+ *   session may read again;
+ * - ERROR_INVALID or ERROR_INTERNAL: a TLS or socket error.
+ * Before waiting for the client it flushes buffered output, so a reply is
+ * never left behind a read and replies to pipelined commands leave together.
+ */
+int net_read_line(struct net_conn *c, char *buf, size_t size, size_t *len_r,
+	unsigned *flags_r, struct error *err);
+
+/*
+ * Reads exactly n bytes (an IMAP literal), flushing output first as
+ * net_read_line does. The timeout bounds each wait for more bytes. Errors
+ * as net_read_line's, except ERROR_LIMIT; after one, part of the n bytes
+ * may have been consumed, so the session should not read on.
+ */
+int net_read_exact(struct net_conn *c, void *buf, size_t n,
+	struct error *err);
+
+/*
+ * Whether the client has sent bytes that no read has returned yet: in our
+ * buffer, inside TLS, or waiting in the socket. Does not wait. Shows
+ * pipelining where it is not allowed (early talkers, SECURITY.md item 18).
+ */
+bool net_has_buffered(const struct net_conn *c);
+
+/*
+ * Queues len bytes for the client; full buffers are sent as they fill. The
+ * timeout bounds each wait for the client to take more. Returns -1 with
+ * ERROR_NOT_FOUND when the client has gone, ERROR_TEMPORARY when it stopped
+ * reading; after a failed write every later call fails the same way.
+ */
+int net_write(struct net_conn *c, const void *data, size_t len,
+	struct error *err);
+
+/* As net_write, with printf formatting. */
+int net_printf(struct net_conn *c, struct error *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Sends what net_write and net_printf queued. Errors as net_write's. */
+int net_flush(struct net_conn *c, struct error *err);
+
+/*
+ * Whether net_starttls can work: the listener has TLS credentials and this
+ * connection is not yet TLS. Decides whether to offer STARTTLS or STLS.
+ */
+bool net_can_starttls(const struct net_conn *c);
+
+/*
+ * Turns the connection into TLS in place (STARTTLS, STLS): flushes the
+ * go-ahead reply the session queued, then does the handshake within the
+ * timeout. SECURITY: bytes the client sent before the handshake are thrown
+ * away (CVE-2011-0411, CVE-2021-33515); the caller need not check. The
+ * session must forget what the client said before (RFC 3207 §4.2).
+ * ERROR_INVALID when TLS is not available or the handshake failed; after a
+ * failure the connection is unusable and the session should return.
+ */
+int net_starttls(struct net_conn *c, struct error *err);
+
+bool net_is_tls(const struct net_conn *c);
+
+/* "TLS1.3", "TLS1.2", or "" without TLS. Static strings. */
+const char *net_tls_version(const struct net_conn *c);
+
+/* The cipher, "AES-256-GCM", or "" without TLS. For Received: headers. */
+const char *net_tls_cipher(const struct net_conn *c);
+
+/* "192.0.2.1:51234" or "[2001:db8::1]:51234"; IPv4 shown as IPv4 on "[::]". */
+const char *net_peer(const struct net_conn *c);
+
+/* The peer's address alone, "192.0.2.1" or "2001:db8::1". */
+const char *net_peer_ip(const struct net_conn *c);
+
+/*
+ * Sets the timeout of later reads, writes and handshakes (IMAP IDLE wants 30
+ * minutes, SMTP DATA 10); timeout_ms must be > 0.
+ */
+void net_set_timeout(struct net_conn *c, int timeout_ms);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * The summary of a message stored with each index row: IMAP strings from the
+ * part tree, and header fields decoded with GMime for SEARCH. Layer: mail.
+ * RFC 3501 §6.4.4 (SEARCH), §7.4.2 (FETCH); RFC 2047 (encoded words), RFC
+ * 5322 §3.3 (dates), §3.4 (addresses).
+ */
+#include "mail/mail_mime.h"
+
+#include <gmime/gmime.h>
+#include <pthread.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void
+gmime_init(void)
+{
+	g_mime_init();
+}
+
+static int
+arena_full(struct error *err)
+{
+	return error_set(err, ERROR_LIMIT,
+		"the message summary outgrew its memory arena");
+}
+
+/*
+ * Copies GMime's string into the arena and frees it. Control characters
+ * that decoding may bring out of an encoded word ("=0D") become spaces, so
+ * a decoded field is one line of text.
+ */
+static const char *
+gmime_take(char *text, struct arena *a)
+{
+	if (text == NULL)
+		return arena_strdup(a, "");
+	char *copy = arena_strdup(a, text);
+	g_free(text);
+	for (char *p = copy; p != NULL && *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	return copy;
+}
+
+/* The unfolded raw value of a field, or NULL in *text_r when absent. */
+static int
+field_raw(struct span header, const char *name, struct arena *a,
+	const char **text_r, struct error *err)
+{
+	struct span raw;
+	*text_r = NULL;
+	if (!mail_mime_header_find(header, name, &raw))
+		return 0;
+	*text_r = mail_mime_header_unfold(raw, a);
+	return *text_r != NULL ? 0 : arena_full(err);
+}
+
+/* RFC 2047 words decoded; 8-bit text converted to UTF-8 from its charset. */
+static int
+field_text(struct span header, const char *name, struct arena *a,
+	const char **text_r, struct error *err)
+{
+	const char *raw;
+	if (field_raw(header, name, a, &raw, err) < 0)
+		return -1;
+	if (raw == NULL)
+		return 0;
+	*text_r = gmime_take(g_mime_utils_header_decode_text(NULL, raw), a);
+	return *text_r != NULL ? 0 : arena_full(err);
+}
+
+/*
+ * An address field as "Name <mailbox@host>, ..." with names decoded, for
+ * SEARCH FROM and friends. What GMime cannot read as addresses is decoded
+ * as plain text so that a search can still find it.
+ */
+static int
+field_addresses(struct span header, const char *name, struct arena *a,
+	const char **text_r, struct error *err)
+{
+	const char *raw;
+	if (field_raw(header, name, a, &raw, err) < 0)
+		return -1;
+	if (raw == NULL)
+		return 0;
+	InternetAddressList *list = internet_address_list_parse(NULL, raw);
+	char *text;
+	if (list != NULL && internet_address_list_length(list) > 0)
+		text = internet_address_list_to_string(list, NULL, FALSE);
+	else
+		text = g_mime_utils_header_decode_text(NULL, raw);
+	if (list != NULL)
+		g_object_unref(list);
+	*text_r = gmime_take(text, a);
+	return *text_r != NULL ? 0 : arena_full(err);
+}
+
+/* The Date field in UTC seconds; 0 when absent or unreadable. */
+static int
+field_date(struct span header, struct arena *a, int64_t *date_r,
+	struct error *err)
+{
+	const char *raw;
+	*date_r = 0;
+	if (field_raw(header, "Date", a, &raw, err) < 0)
+		return -1;
+	GDateTime *date = raw != NULL ? g_mime_utils_header_decode_date(raw)
+				      : NULL;
+	if (date != NULL) {
+		*date_r = g_date_time_to_unix(date);
+		g_date_time_unref(date);
+	}
+	return 0;
+}
+
+static int
+search_fields(struct span header, struct arena *a, struct mail_summary *s,
+	struct error *err)
+{
+	if (field_text(header, "Subject", a, &s->subject, err) < 0 ||
+	    field_addresses(header, "From", a, &s->from, err) < 0 ||
+	    field_addresses(header, "To", a, &s->to, err) < 0 ||
+	    field_addresses(header, "Cc", a, &s->cc, err) < 0 ||
+	    field_addresses(header, "Bcc", a, &s->bcc, err) < 0 ||
+	    field_raw(header, "Message-ID", a, &s->message_id, err) < 0)
+		return -1;
+	return field_date(header, a, &s->date, err);
+}
+
+static unsigned
+parts_count(const struct mail_mime_part *part)
+{
+	unsigned count = 1;
+	for (const struct mail_mime_part *c = part->children; c != NULL;
+	     c = c->next)
+		count += parts_count(c);
+	return count;
+}
+
+/* The three IMAP strings; each str is capped only by the arena. */
+static int
+imap_fields(const char *msg, const struct mail_mime_part *root,
+	struct arena *a, struct mail_summary *s, struct error *err)
+{
+	struct str envelope, bodystructure, body;
+	str_init(&envelope, a, SIZE_MAX);
+	str_init(&bodystructure, a, SIZE_MAX);
+	str_init(&body, a, SIZE_MAX);
+	if (mail_mime_envelope(msg, root, &envelope, err) < 0 ||
+	    mail_mime_bodystructure(msg, root, true, &bodystructure, err) < 0 ||
+	    mail_mime_bodystructure(msg, root, false, &body, err) < 0)
+		return -1;
+	s->envelope = str_cstr(&envelope);
+	s->bodystructure = str_cstr(&bodystructure);
+	s->body = str_cstr(&body);
+	return 0;
+}
+
+int
+mail_mime_summarize(const char *msg, size_t len, struct arena *a,
+	struct mail_summary *s_r, struct error *err)
+{
+	struct mail_mime_part *root;
+	if (msg == NULL)
+		msg = "";
+	if (mail_mime_parse(msg, len, a, &root, err) < 0)
+		return -1;
+	pthread_once(&gmime_once, gmime_init);
+	struct mail_summary s = { 0 };
+	struct span header = span_make(msg, root->header_size);
+	if (imap_fields(msg, root, a, &s, err) < 0 ||
+	    search_fields(header, a, &s, err) < 0)
+		return -1;
+	s.header_size = root->header_size;
+	s.part_count = parts_count(root);
+	*s_r = s;
+	return 0;
+}

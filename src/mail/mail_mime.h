@@ -1,0 +1,202 @@
+/*
+ * MIME structure of a message, worked out once at delivery and stored with
+ * each index row: IMAP ENVELOPE, BODY and BODYSTRUCTURE (RFC 3501 §7.4.2),
+ * decoded fields for SEARCH, and byte ranges for FETCH BODY[section] (RFC
+ * 3501 §6.4.5). Layer: mail. RFC 5322, 2045-2047, 2183, 2231. SECURITY: input
+ * is whatever a sender wrote; depth and part counts are capped while scanning.
+ */
+#ifndef MAIL_MAIL_MIME_H
+#define MAIL_MAIL_MIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+
+struct arena;
+struct error;
+
+/*
+ * Messages nested deeper or split into more parts than this are refused with
+ * ERROR_LIMIT, as Dovecot did after CVE-2020-12100: no real mail comes close,
+ * and every level and part costs parsing work on each FETCH.
+ */
+#define MAIL_MIME_MAX_DEPTH 32
+#define MAIL_MIME_MAX_PARTS 1000
+
+/*
+ * What IMAP and SEARCH need of a message, computed once. The three IMAP
+ * strings are ready to send after "ENVELOPE ", "BODYSTRUCTURE " or "BODY ".
+ * Their strings are quoted ("..." with \" and \\ escaped) when 7-bit without
+ * CR or LF, and literals ({n}CRLF then n bytes) otherwise: 8-bit header text
+ * stays as the sender wrote it. A NUL byte becomes U+FFFD, since IMAP allows
+ * NUL nowhere. Absent fields are NIL.
+ */
+struct mail_summary {
+	/*
+	 * ("date" "subject" (from) (sender) (reply-to) (to) (cc) (bcc)
+	 * "in-reply-to" "message-id"): header values unfolded but not decoded,
+	 * as RFC 3501 asks; an address is (name adl mailbox host) with the
+	 * display name as written (RFC 2047 words kept); groups as RFC 3501
+	 * describes; sender and reply-to fall back to from when absent or
+	 * empty.
+	 */
+	const char *envelope;
+	/*
+	 * With extension data: multipart subtype, parameters, disposition,
+	 * language, location; other parts MD5, disposition, language,
+	 * location. Type, subtype, encoding, disposition type and parameter
+	 * names are upper case; text parts always carry a CHARSET.
+	 */
+	const char *bodystructure;
+	const char *body;	/* BODYSTRUCTURE without extension data */
+	/*
+	 * For SEARCH, NULL when the field is absent: the subject RFC 2047
+	 * decoded to UTF-8 and unfolded; addresses decoded the same way as
+	 * "Name <mailbox@host>, ...". Control characters become spaces.
+	 */
+	const char *subject;
+	const char *from;
+	const char *to;
+	const char *cc;
+	const char *bcc;
+	const char *message_id;	/* as written, unfolded; NULL if absent */
+	int64_t date;		/* Date: in UTC seconds; 0 if absent or bad */
+	size_t header_size;	/* header and blank line: BODY[HEADER] */
+	unsigned part_count;	/* the message, multiparts, leaves: all */
+};
+
+/*
+ * Summarizes a whole RFC 5322 message of len bytes (CRLF line ends; a bare LF
+ * is also taken as one). Every string is in arena a. Malformed MIME never
+ * fails, as IMAP must still serve the message: a missing or invalid
+ * Content-Type means text/plain (RFC 2045 §5.2), a header without a blank
+ * line after it runs to the end. Fails with ERROR_LIMIT when nesting passes
+ * MAIL_MIME_MAX_DEPTH, parts pass MAIL_MIME_MAX_PARTS or the arena is full.
+ */
+int mail_mime_summarize(const char *msg, size_t len, struct arena *a,
+	struct mail_summary *s_r, struct error *err);
+
+/*
+ * The byte range of FETCH BODY[section] in msg (RFC 3501 §6.4.5): section is
+ * "" (the whole message), "HEADER", "TEXT", or part numbers such as "1.2"
+ * optionally followed by ".HEADER", ".TEXT" or ".MIME" (any case). For
+ * "HEADER.FIELDS (...)" the caller asks for the HEADER range and filters it.
+ * Parses msg again into arena a. Fails with ERROR_NOT_FOUND for a part the
+ * message does not have (IMAP then sends an empty string), ERROR_INVALID for
+ * a malformed section, and as mail_mime_parse.
+ */
+int mail_mime_section(const char *msg, size_t len, const char *section,
+	struct arena *a, size_t *offset_r, size_t *length_r, struct error *err);
+
+/*
+ * The parts of a message as a tree, for callers that need more than the
+ * summary (a webmail listing attachments, several sections of one message).
+ */
+enum mail_mime_kind {
+	MAIL_MIME_LEAF,		/* one body: text, image, application, ... */
+	MAIL_MIME_MULTIPART,	/* children are its body parts, in order */
+	MAIL_MIME_MESSAGE,	/* message/rfc822: one child, the message */
+};
+
+struct mail_mime_param {
+	const char *name;	/* as written; RFC 2231 continuations joined */
+	const char *value;	/* unquoted; a "name*" value stays %-encoded */
+};
+
+struct mail_mime_part {
+	enum mail_mime_kind kind;
+	const char *type;	/* lower case, defaults applied: "text" */
+	const char *subtype;	/* lower case: "plain" */
+	const struct mail_mime_param *params;	/* of Content-Type */
+	size_t param_count;
+	const char *encoding;	/* transfer encoding, lower case; NULL: 7bit */
+	const char *id;		/* Content-ID as written, or NULL */
+	const char *description;	/* Content-Description, or NULL */
+	const char *md5;	/* Content-MD5, or NULL */
+	const char *disposition;	/* "attachment", lower case, or NULL */
+	const struct mail_mime_param *disposition_params;
+	size_t disposition_param_count;
+	const char *language;	/* Content-Language as written, or NULL */
+	const char *location;	/* Content-Location, or NULL */
+	size_t header_offset;	/* where the header starts in the message */
+	size_t header_size;	/* with its blank line; the body follows */
+	size_t body_size;	/* to the line break before a boundary */
+	size_t body_lines;	/* LFs in the body, as BODYSTRUCTURE counts */
+	struct mail_mime_part *children;	/* first child, or NULL */
+	struct mail_mime_part *next;	/* next sibling in a multipart */
+};
+
+/*
+ * Parses msg into a tree of parts in arena a, without copying bodies; the
+ * root's header is the message header. Strings in the tree are unfolded
+ * header text. Fails as mail_mime_summarize does, and only then.
+ */
+int mail_mime_parse(const char *msg, size_t len, struct arena *a,
+	struct mail_mime_part **root_r, struct error *err);
+
+/* As mail_mime_section, on a tree mail_mime_parse made. */
+int mail_mime_part_section(const struct mail_mime_part *root,
+	const char *section, size_t *offset_r, size_t *length_r,
+	struct error *err);
+
+/*
+ * The first field called name (any case) in a header block: its raw value,
+ * from after the colon to the line break ending the field, folds included.
+ */
+bool mail_mime_header_find(struct span header, const char *name,
+	struct span *value_r);
+
+/*
+ * value unfolded (RFC 5322 §2.2.3) with every CR and LF dropped, a NUL
+ * turned into U+FFFD, and blanks trimmed at both ends: a C string in arena
+ * a, or NULL past its cap.
+ */
+char *mail_mime_header_unfold(struct span value, struct arena *a);
+
+/*
+ * One address of an RFC 5322 address list in RFC 3501 ENVELOPE terms. A
+ * group is a start entry (mailbox the group name, host NULL), its members,
+ * and an end entry (mailbox and host NULL).
+ */
+struct mail_mime_address {
+	const char *name;	/* display name as written, unquoted, or NULL */
+	const char *route;	/* obsolete source route "@a,@b", or NULL */
+	const char *mailbox;	/* local part as written; "" when missing */
+	const char *host;	/* "" when missing; NULL in a group mark */
+};
+
+/*
+ * Parses an unfolded address list leniently (RFC 5322 §3.4 with its obsolete
+ * forms): what cannot be an address is skipped. A comment stands in for a
+ * missing display name, as in "jo@example.org (Jo Bloggs)". The array is in
+ * arena a; fails with ERROR_LIMIT past its cap.
+ */
+int mail_mime_address_parse(struct span value, struct arena *a,
+	struct mail_mime_address **list_r, size_t *count_r, struct error *err);
+
+/*
+ * Appends len bytes as one IMAP string, quoted or literal as described at
+ * struct mail_summary. Returns -1 past the cap of out.
+ */
+int mail_mime_imap_string(struct str *out, const char *s, size_t len);
+
+/* As mail_mime_imap_string for a C string; NULL appends NIL. */
+int mail_mime_imap_nstring(struct str *out, const char *s);
+
+/*
+ * Appends the ENVELOPE of a message whose header is that of part (the root,
+ * or the child of a MAIL_MIME_MESSAGE part). ERROR_LIMIT past out's cap.
+ */
+int mail_mime_envelope(const char *msg, const struct mail_mime_part *part,
+	struct str *out, struct error *err);
+
+/*
+ * Appends the BODYSTRUCTURE of part, or its BODY when extended is false.
+ * ERROR_LIMIT past the cap of out.
+ */
+int mail_mime_bodystructure(const char *msg, const struct mail_mime_part *part,
+	bool extended, struct str *out, struct error *err);
+
+#endif

@@ -1,0 +1,119 @@
+/*
+ * Routing recipients: a local mailbox, a list's members, a remote address,
+ * or a refusal with the reason. Layer: domain. SECURITY: whether another
+ * domain may be reached is decided here from the caller's right to relay,
+ * never from the HELO name or the envelope sender (SECURITY.md items 8-9).
+ */
+#include "mail/mail.h"
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir.h"
+#include "dir/dir_address.h"
+
+static int
+push_recipient(const struct dir_ctx *ctx, struct mail_recipient **items,
+	size_t *count, size_t *capacity, struct mail_recipient r,
+	struct error *err)
+{
+	struct mail_recipient *slot = arena_array_push(ctx->arena,
+		(void **)items, count, capacity, sizeof(**items));
+	if (slot == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"the list has more members than can be handled here");
+	*slot = r;
+	return 0;
+}
+
+/*
+ * The live mailbox at a hosted address. Unknown and closed addresses are
+ * both ERROR_NOT_FOUND, with different sentences: the sender can fix a
+ * typo, but should look a closed one up in the directory.
+ */
+static int
+local_mailbox(const struct dir_ctx *ctx, const char *address,
+	struct mail_recipient *r, struct error *err)
+{
+	struct store_mailbox m;
+	struct error inner;
+	if (dir_mailbox_get(ctx, address, &m, &inner) < 0) {
+		if (inner.code == ERROR_NOT_FOUND)
+			return error_set(err, ERROR_NOT_FOUND,
+				"there is no mailbox %s here; check the address",
+				address);
+		return error_forward(err, &inner);
+	}
+	if (m.deleted_at != 0)
+		return error_set(err, ERROR_NOT_FOUND,
+			"%s has been closed; the person may have left. Look "
+			"them up in the directory", m.address);
+	*r = (struct mail_recipient){ MAIL_ROUTE_LOCAL, m.address, m.id,
+		m.quota_mb };
+	return 0;
+}
+
+/* A list's members: hosted addresses by mailbox, others (contacts) remote. */
+static int
+route_list(const struct dir_ctx *ctx, const char *address,
+	struct mail_recipient **items, size_t *count, struct error *err)
+{
+	const char **members;
+	size_t n, capacity = 0;
+	if (dir_list_expand(ctx, address, &members, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct dir_address parsed;
+		struct mail_recipient r = { MAIL_ROUTE_REMOTE, members[i], 0, 0 };
+		if (dir_address_parse(span_from_cstr(members[i]), &parsed,
+			    err) < 0)
+			return -1;
+		if (dir_domain_is_hosted(ctx, dir_address_domain(&parsed)) &&
+		    local_mailbox(ctx, parsed.text, &r, err) < 0)
+			return -1;
+		if (push_recipient(ctx, items, count, &capacity, r, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
+	struct mail_recipient **recipients_r, size_t *count_r,
+	struct error *err)
+{
+	struct dir_address addr;
+	struct error inner;
+	size_t capacity = 0;
+	*recipients_r = NULL;
+	*count_r = 0;
+	if (dir_address_parse(span_from_cstr(address), &addr, &inner) < 0)
+		return error_set(err, ERROR_INVALID,
+			"%s is not a valid address: %s", address, inner.msg);
+	const char *normal = arena_strdup(ctx->arena, addr.text);
+	if (normal == NULL)
+		return error_set(err, ERROR_LIMIT, "out of session memory");
+	if (!dir_domain_is_hosted(ctx, dir_address_domain(&addr))) {
+		if (!allow_remote)
+			return error_set(err, ERROR_DENIED,
+				"this server does not relay mail to %s; sign in "
+				"to send to other domains",
+				dir_address_domain(&addr));
+		return push_recipient(ctx, recipients_r, count_r, &capacity,
+			(struct mail_recipient){ MAIL_ROUTE_REMOTE, normal, 0, 0 },
+			err);
+	}
+	struct store_list list;
+	if (dir_list_get(ctx, normal, &list, &inner) == 0) {
+		if (list.deleted_at != 0)
+			return error_set(err, ERROR_NOT_FOUND,
+				"the list %s has been deleted", normal);
+		return route_list(ctx, normal, recipients_r, count_r, err);
+	}
+	if (inner.code != ERROR_NOT_FOUND)
+		return error_forward(err, &inner);
+	struct mail_recipient r;
+	if (local_mailbox(ctx, normal, &r, err) < 0)
+		return -1;
+	return push_recipient(ctx, recipients_r, count_r, &capacity, r, err);
+}

@@ -1,0 +1,54 @@
+/*
+ * Who may send as whom on submission (SPEC M2; SECURITY.md item 11): the
+ * person themselves, a mailbox they hold Send As on, or one they hold Send
+ * on Behalf on. Layer: domain.
+ */
+#include <string.h>
+
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir.h"
+#include "dir/dir_address.h"
+#include "mail/mail.h"
+
+int
+mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
+	const char *from, enum mail_send_right *right_r, struct error *err)
+{
+	struct dir_address sender;
+	struct error inner;
+	if (from == NULL || from[0] == '\0')
+		return error_set(err, ERROR_DENIED,
+			"people send from their own address, not the empty one");
+	if (dir_address_parse(span_from_cstr(from), &sender, &inner) < 0)
+		return error_set(err, ERROR_INVALID, "%s is not a valid "
+			"address: %s", from, inner.msg);
+	if (strcmp(sender.text, person_address) == 0) {
+		*right_r = MAIL_SEND_SELF;
+		return 0;
+	}
+	struct dir_grant *grants;
+	size_t count;
+	if (dir_grant_list(ctx, person_address, &grants, &count, err) < 0)
+		return -1;
+	bool on_behalf = false;
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(grants[i].mailbox, sender.text) != 0)
+			continue;
+		if (strcmp(grants[i].right, "send_as") == 0) {
+			*right_r = MAIL_SEND_AS;
+			return 0;
+		}
+		on_behalf = on_behalf ||
+			strcmp(grants[i].right, "send_on_behalf") == 0;
+	}
+	if (on_behalf) {
+		*right_r = MAIL_SEND_ON_BEHALF;
+		return 0;
+	}
+	/* The wording NHSmail users know (seed 002). */
+	return error_set(err, ERROR_DENIED,
+		"you do not have the permission to send the message on behalf "
+		"of %s; its owner can give you Send As or Send on Behalf",
+		sender.text);
+}

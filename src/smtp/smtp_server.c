@@ -1,0 +1,98 @@
+/*
+ * Starting and stopping the SMTP listeners from the config. Layer: front
+ * end.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "core/xmalloc.h"
+#include "instance/instance.h"
+#include "smtp/smtp_internal.h"
+
+#define MIB (1024 * 1024)
+
+struct listener_spec {
+	const char *setting;
+	const char *name;
+	bool submission;
+	bool implicit_tls;
+};
+
+static const struct listener_spec listener_specs[] = {
+	{ "smtp.listen", "smtp", false, false },
+	{ "submission.listen", "submission", true, false },
+	{ "submissions.listen", "submissions", true, true },
+};
+
+static void
+load_settings(struct smtp_server *srv, const struct config *c)
+{
+	const char *hostname = config_get_str(c, "smtp.hostname");
+	if (hostname[0] != '\0' ||
+	    !config_list_item(c, "mail.domains", 0, srv->hostname,
+		    sizeof(srv->hostname)))
+		snprintf(srv->hostname, sizeof(srv->hostname), "%s",
+			hostname[0] != '\0' ? hostname : "localhost");
+	srv->max_size = (size_t)config_get_int(c, "smtp.max_message_size_mb") *
+		MIB;
+	srv->max_recipients = (size_t)config_get_int(c, "smtp.max_recipients");
+	srv->max_line = (size_t)config_get_int(c, "smtp.max_line_length") - 2;
+	srv->max_errors = (int)config_get_int(c, "smtp.max_errors");
+	srv->timeout_ms = (int)config_get_int(c, "smtp.timeout_s") * 1000;
+}
+
+struct smtp_server *
+smtp_server_start(const struct instance *inst, struct store_writer *writer,
+	struct net_tls *tls, struct error *err)
+{
+	struct smtp_server *srv = xcalloc(1, sizeof(*srv));
+	srv->inst = inst;
+	srv->writer = writer;
+	srv->tls = tls;
+	load_settings(srv, inst->config);
+	srv->mx_ctx = (struct smtp_listener_ctx){ srv, false };
+	srv->submission_ctx = (struct smtp_listener_ctx){ srv, true };
+	for (size_t i = 0; i < 3; i++) {
+		const struct listener_spec *spec = &listener_specs[i];
+		const char *listen = config_get_str(inst->config, spec->setting);
+		if (strcmp(listen, "off") == 0)
+			continue;
+		struct net_listener_options o = {
+			.name = spec->name,
+			.listen = listen,
+			.tls = tls,
+			.implicit_tls = spec->implicit_tls,
+			.max_sessions = (unsigned)config_get_int(inst->config,
+				"smtp.max_sessions"),
+			.busy_reply = "421 4.3.2 too many connections; try again "
+				      "later\r\n",
+			.timeout_ms = srv->timeout_ms,
+			.session = smtp_session_run,
+			.ctx = spec->submission ? &srv->submission_ctx :
+						  &srv->mx_ctx,
+		};
+		srv->listeners[i] = net_listener_start(&o, err);
+		if (srv->listeners[i] == NULL) {
+			smtp_server_stop(&srv);
+			return NULL;
+		}
+		log_info("smtp.listen", "name=%s listen=%s", spec->name, listen);
+	}
+	return srv;
+}
+
+void
+smtp_server_stop(struct smtp_server **srvp)
+{
+	if (srvp == NULL || *srvp == NULL)
+		return;
+	struct smtp_server *srv = *srvp;
+	for (size_t i = 0; i < 3; i++)
+		net_listener_stop(&srv->listeners[i]);
+	free(srv);
+	*srvp = NULL;
+}

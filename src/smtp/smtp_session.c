@@ -1,0 +1,329 @@
+/*
+ * One SMTP session: greeting, EHLO, STARTTLS, MAIL, RCPT, RSET, NOOP, VRFY,
+ * QUIT and the dispatch of AUTH and DATA (RFC 5321 §4.1, RFC 3207, RFC
+ * 2920 pipelining, RFC 2034 enhanced status codes). Layer: front end.
+ * SECURITY: the relay decision is mail_route's, from whether the client
+ * signed in; a submission session must sign in, and only over TLS.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "instance/instance.h"
+#include "smtp/smtp_internal.h"
+
+/* RFC 5321 §4.5.3.1.4: a command line is at most 512 octets with CRLF. */
+#define SMTP_COMMAND_MAX 512
+#define SESSION_ARENA_CAP (16 * 1024 * 1024)
+
+int
+smtp_reply(struct smtp_session *s, int code, const char *status,
+	const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* Never let a value echoed in a reply start a line of its own. */
+	for (char *p = text; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	}
+	struct error err;
+	if (status != NULL)
+		return net_printf(s->conn, &err, "%d %s %s\r\n", code, status,
+			text);
+	return net_printf(s->conn, &err, "%d %s\r\n", code, text);
+}
+
+struct smtp_error_reply {
+	enum error_code code;
+	int reply;
+	const char *status;
+};
+
+/* RFC 3463 codes per context; anything unlisted is a temporary failure. */
+static const struct smtp_error_reply mail_replies[] = {
+	{ ERROR_DENIED, 553, "5.7.1" },
+	{ ERROR_INVALID, 501, "5.1.7" },
+	{ ERROR_NOT_FOUND, 553, "5.1.7" },
+	{ ERROR_LIMIT, 552, "5.3.4" },
+};
+static const struct smtp_error_reply rcpt_replies[] = {
+	{ ERROR_NOT_FOUND, 550, "5.1.1" },
+	{ ERROR_DENIED, 554, "5.7.1" },
+	{ ERROR_INVALID, 501, "5.1.3" },
+	{ ERROR_LIMIT, 452, "4.2.2" },
+};
+static const struct smtp_error_reply data_replies[] = {
+	{ ERROR_LIMIT, 552, "5.3.4" },
+	{ ERROR_INVALID, 554, "5.6.0" },
+};
+
+int
+smtp_reply_error(struct smtp_session *s, enum smtp_context context,
+	const struct error *err)
+{
+	const struct smtp_error_reply *table = context == SMTP_CONTEXT_MAIL ?
+		mail_replies : context == SMTP_CONTEXT_RCPT ? rcpt_replies :
+							    data_replies;
+	size_t n = context == SMTP_CONTEXT_MAIL ?
+		sizeof(mail_replies) / sizeof(*mail_replies) :
+		context == SMTP_CONTEXT_RCPT ?
+		sizeof(rcpt_replies) / sizeof(*rcpt_replies) :
+		sizeof(data_replies) / sizeof(*data_replies);
+	s->errors++;
+	for (size_t i = 0; i < n; i++) {
+		if (table[i].code == err->code)
+			return smtp_reply(s, table[i].reply, table[i].status,
+				"%s", err->msg);
+	}
+	log_warn("smtp.error", "peer=%s code=%s reason=\"%s\"",
+		net_peer(s->conn), error_code_name(err->code), err->msg);
+	return smtp_reply(s, 451, "4.3.0",
+		"the message could not be handled just now; try again later");
+}
+
+void
+smtp_reset_transaction(struct smtp_session *s)
+{
+	s->has_mail = false;
+	s->from[0] = '\0';
+	s->recipients = NULL;
+	s->recipient_count = 0;
+	s->recipient_capacity = 0;
+	s->rcpt_commands = 0;
+	s->size_hint = 0;
+	arena_reset(s->tx);
+	s->ctx.arena = s->tx;
+}
+
+static void
+refresh_clock(struct smtp_session *s)
+{
+	s->ctx.now = clock_now();
+}
+
+static int
+cmd_ehlo(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	snprintf(s->helo, sizeof(s->helo), "%.*s", (int)cmd->arg.len,
+		cmd->arg.p);
+	s->greeted = true;
+	smtp_reset_transaction(s);
+	const struct smtp_server *srv = s->server;
+	if (cmd->verb == SMTP_VERB_HELO)
+		return smtp_reply(s, 250, NULL, "%s", srv->hostname);
+	struct error err;
+	net_printf(s->conn, &err, "250-%s\r\n250-PIPELINING\r\n"
+		"250-SIZE %zu\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
+		"250-SMTPUTF8\r\n", srv->hostname, srv->max_size);
+	if (!net_is_tls(s->conn) && net_can_starttls(s->conn))
+		net_printf(s->conn, &err, "250-STARTTLS\r\n");
+	/* RFC 8314 §3 and SECURITY.md item 3: AUTH only once encrypted. */
+	if (s->submission && net_is_tls(s->conn) && s->user[0] == '\0')
+		net_printf(s->conn, &err, "250-AUTH PLAIN LOGIN\r\n");
+	return smtp_reply(s, 250, NULL, "HELP");
+}
+
+static int
+cmd_starttls(struct smtp_session *s)
+{
+	if (net_is_tls(s->conn))
+		return smtp_reply(s, 503, "5.5.1", "TLS is already in use");
+	if (!net_can_starttls(s->conn))
+		return smtp_reply(s, 454, "4.7.0", "TLS is not available");
+	smtp_reply(s, 220, "2.0.0", "Ready to start TLS");
+	struct error err;
+	/* net_starttls drops anything pipelined before the handshake. */
+	if (net_starttls(s->conn, &err) < 0) {
+		log_info("smtp.starttls", "peer=%s reason=\"%s\"",
+			net_peer(s->conn), err.msg);
+		return -1;
+	}
+	/* RFC 3207 §4.2: forget everything learnt before TLS. */
+	s->greeted = false;
+	s->helo[0] = '\0';
+	smtp_reset_transaction(s);
+	return 0;
+}
+
+static int
+cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	if (!s->greeted)
+		return smtp_reply(s, 503, "5.5.1", "say EHLO first");
+	if (s->has_mail)
+		return smtp_reply(s, 503, "5.5.1", "a sender is already given");
+	if (s->submission && s->user[0] == '\0')
+		return smtp_reply(s, 530, "5.7.0", "sign in first (AUTH)");
+	if (cmd->has_size && cmd->size > s->server->max_size)
+		return smtp_reply(s, 552, "5.3.4",
+			"the message is larger than the %zu MB allowed",
+			s->server->max_size / (1024 * 1024));
+	if (s->submission) {
+		struct error err;
+		refresh_clock(s);
+		if (mail_check_sender(&s->ctx, s->user, cmd->path, &s->right,
+			    &err) < 0)
+			return smtp_reply_error(s, SMTP_CONTEXT_MAIL, &err);
+	}
+	s->has_mail = true;
+	s->size_hint = cmd->has_size ? cmd->size : 0;
+	snprintf(s->from, sizeof(s->from), "%s", cmd->path);
+	return smtp_reply(s, 250, "2.1.0", "sender ok");
+}
+
+static int
+add_recipients(struct smtp_session *s, struct mail_recipient *found,
+	size_t count, struct error *err)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (mail_check_quota(s->store, &found[i], s->size_hint, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct mail_recipient *slot = arena_array_push(s->tx,
+			(void **)&s->recipients, &s->recipient_count,
+			&s->recipient_capacity, sizeof(*slot));
+		if (slot == NULL)
+			return error_set(err, ERROR_LIMIT,
+				"too many recipients for one message");
+		*slot = found[i];
+	}
+	return 0;
+}
+
+static int
+cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	if (!s->has_mail)
+		return smtp_reply(s, 503, "5.5.1", "give the sender (MAIL) first");
+	if (s->rcpt_commands >= s->server->max_recipients)
+		return smtp_reply(s, 452, "4.5.3",
+			"too many recipients; send the rest in another message");
+	struct mail_recipient *found;
+	size_t count;
+	struct error err;
+	refresh_clock(s);
+	if (mail_route(&s->ctx, cmd->path, s->user[0] != '\0', &found, &count,
+		    &err) < 0 ||
+	    add_recipients(s, found, count, &err) < 0)
+		return smtp_reply_error(s, SMTP_CONTEXT_RCPT, &err);
+	s->rcpt_commands++;
+	return smtp_reply(s, 250, "2.1.5", "recipient ok");
+}
+
+static int
+dispatch(struct smtp_session *s, const struct smtp_command *cmd)
+{
+	switch (cmd->verb) {
+	case SMTP_VERB_HELO:
+	case SMTP_VERB_EHLO:
+		return cmd_ehlo(s, cmd);
+	case SMTP_VERB_STARTTLS:
+		return cmd_starttls(s);
+	case SMTP_VERB_AUTH:
+		return smtp_cmd_auth(s, cmd);
+	case SMTP_VERB_MAIL:
+		return cmd_mail(s, cmd);
+	case SMTP_VERB_RCPT:
+		return cmd_rcpt(s, cmd);
+	case SMTP_VERB_DATA:
+		return smtp_cmd_data(s);
+	case SMTP_VERB_RSET:
+		smtp_reset_transaction(s);
+		return smtp_reply(s, 250, "2.0.0", "reset");
+	case SMTP_VERB_NOOP:
+		return smtp_reply(s, 250, "2.0.0", "ok");
+	case SMTP_VERB_VRFY:
+		/* RFC 5321 §3.5.3: no directory harvesting over SMTP. */
+		return smtp_reply(s, 252, "2.5.0",
+			"send some mail and it will be delivered if it can be");
+	case SMTP_VERB_HELP:
+		return smtp_reply(s, 214, "2.0.0",
+			"see RFC 5321; this server speaks ESMTP");
+	case SMTP_VERB_QUIT:
+	case SMTP_VERB_UNKNOWN:
+		break;
+	}
+	s->errors++;
+	return smtp_reply(s, 500, "5.5.1", "that command is not recognised");
+}
+
+/* Returns false when the session should end. */
+static bool
+handle_line(struct smtp_session *s, char *line, size_t len)
+{
+	struct smtp_command cmd;
+	struct error err;
+	if (smtp_parse_command(span_make(line, len), &cmd, &err) < 0) {
+		s->errors++;
+		smtp_reply(s, 501, err.field, "%s", err.msg);
+		return true;
+	}
+	if (cmd.verb == SMTP_VERB_QUIT) {
+		smtp_reply(s, 221, "2.0.0", "goodbye");
+		return false;
+	}
+	return dispatch(s, &cmd) == 0 || net_is_tls(s->conn) ||
+		cmd.verb != SMTP_VERB_STARTTLS;
+}
+
+static void
+session_loop(struct smtp_session *s)
+{
+	char line[SMTP_COMMAND_MAX];
+	smtp_reply(s, 220, NULL, "%s ESMTP ready", s->server->hostname);
+	for (;;) {
+		size_t len;
+		unsigned flags;
+		struct error err;
+		if (net_read_line(s->conn, line, sizeof(line), &len, &flags,
+			    &err) < 0) {
+			if (err.code != ERROR_LIMIT)
+				break;
+			s->errors++;
+			smtp_reply(s, 500, "5.5.2", "the line is too long");
+		} else if (flags != 0) {
+			s->errors++;
+			smtp_reply(s, 500, "5.5.2",
+				"commands end with CRLF and hold no NUL");
+		} else if (!handle_line(s, line, len)) {
+			break;
+		}
+		if (s->errors >= s->server->max_errors) {
+			smtp_reply(s, 421, "4.7.0", "too many errors; goodbye");
+			break;
+		}
+	}
+}
+
+void
+smtp_session_run(struct net_conn *c, void *listener_ctx)
+{
+	const struct smtp_listener_ctx *lctx = listener_ctx;
+	struct smtp_session s = { .server = lctx->server,
+		.submission = lctx->submission, .conn = c };
+	struct error err;
+	s.store = instance_store(s.server->inst, &err);
+	if (s.store == NULL) {
+		log_error("smtp.store", "reason=\"%s\"", err.msg);
+		smtp_reply(&s, 421, "4.3.0", "mail cannot be taken just now");
+		return;
+	}
+	s.arena = arena_new(SESSION_ARENA_CAP);
+	s.tx = arena_new(SESSION_ARENA_CAP);
+	instance_dir_ctx(s.server->inst, s.store, s.tx, "smtp", clock_now(),
+		&s.ctx);
+	session_loop(&s);
+	arena_free(&s.tx);
+	arena_free(&s.arena);
+	store_close(&s.store);
+}

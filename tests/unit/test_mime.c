@@ -1,0 +1,682 @@
+/*
+ * The MIME summary (mail/mail_mime.h) as tables of messages and the exact
+ * ENVELOPE, BODY and BODYSTRUCTURE strings RFC 3501 §7.4.2 asks for, sized
+ * and counted as Dovecot counts them; decoded SEARCH fields; BODY[section]
+ * ranges (RFC 3501 §6.4.5); and the nesting and part-count limits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "mail/mail_mime.h"
+
+#define ARENA_CAP (16 * 1024 * 1024)
+#define TEXT_PLAIN "\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\""
+#define EXT_NONE " NIL NIL NIL NIL"
+
+struct summary_case {
+	const char *name;
+	const char *msg;
+	const char *envelope;
+	const char *bodystructure;
+	const char *body;	/* NULL: not checked */
+};
+
+static const char msg_simple[] =
+	"From: Jo Bloggs <jo@example.org>\r\n"
+	"To: sam@example.net\r\n"
+	"Subject: Hello\r\n"
+	"Date: Mon, 02 Jan 2023 10:00:00 +0000\r\n"
+	"Message-ID: <1@example.org>\r\n"
+	"\r\n"
+	"Hi Sam.\r\n"
+	"See you.\r\n";
+
+static const char msg_alternative[] =
+	"From: a@example.org\r\n"
+	"Subject: alt\r\n"
+	"MIME-Version: 1.0\r\n"
+	"Content-Type: multipart/alternative; boundary=\"b1\"\r\n"
+	"\r\n"
+	"--b1\r\n"
+	"Content-Type: text/plain; charset=utf-8\r\n"
+	"\r\n"
+	"plain\r\n"
+	"--b1\r\n"
+	"Content-Type: text/html; charset=utf-8\r\n"
+	"Content-Transfer-Encoding: quoted-printable\r\n"
+	"\r\n"
+	"<p>html</p>\r\n"
+	"--b1--\r\n";
+
+static const char msg_attachment[] =
+	"From: a@example.org\r\n"
+	"To: b@example.org\r\n"
+	"Subject: report\r\n"
+	"Content-Type: multipart/mixed; boundary=XYZ\r\n"
+	"\r\n"
+	"This is a MIME message.\r\n"
+	"--XYZ\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"See attached.\r\n"
+	"\r\n"
+	"--XYZ\r\n"
+	"Content-Type: application/pdf; name=\"report.pdf\"\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+	"\r\n"
+	"JVBERi0xLjQK\r\n"
+	"--XYZ--\r\n";
+
+static const char msg_forward[] =
+	"From: fwd@example.org\r\n"
+	"Subject: Fwd: hi\r\n"
+	"Content-Type: multipart/mixed; boundary=out\r\n"
+	"\r\n"
+	"--out\r\n"
+	"Content-Type: text/plain\r\n"
+	"\r\n"
+	"Forwarded below.\r\n"
+	"--out\r\n"
+	"Content-Type: message/rfc822\r\n"
+	"\r\n"
+	"From: orig@example.com\r\n"
+	"Subject: hi\r\n"
+	"Date: Tue, 03 Jan 2023 09:30:00 +0100\r\n"
+	"\r\n"
+	"Original body.\r\n"
+	"--out--\r\n";
+
+static const char msg_rfc2231[] =
+	"Content-Type: multipart/mixed; boundary=k\r\n"
+	"\r\n"
+	"--k\r\n"
+	"Content-Type: application/octet-stream\r\n"
+	"Content-Disposition: attachment;\r\n"
+	" filename*0=\"a long \";\r\n"
+	" filename*1=\"name.txt\"\r\n"
+	"\r\n"
+	"x\r\n"
+	"--k\r\n"
+	"Content-Type: text/plain; format=flowed\r\n"
+	"Content-Disposition: inline; filename*=utf-8''%C3%A9t%C3%A9.txt\r\n"
+	"Content-Language: en-GB (British), cy\r\n"
+	"\r\n"
+	"y\r\n"
+	"--k\r\n"
+	"Content-Type: image/png; name*0*=utf-8''%C3%A9; name*1=\" x.png\"\r\n"
+	"Content-Transfer-Encoding: base64\r\n"
+	"\r\n"
+	"iVBO\r\n"
+	"--k--\r\n";
+
+static const char msg_digest[] =
+	"Content-Type: multipart/digest; boundary=d\r\n"
+	"\r\n"
+	"--d\r\n"
+	"\r\n"
+	"From: one@example.org\r\n"
+	"Subject: one\r\n"
+	"\r\n"
+	"First.\r\n"
+	"--d--\r\n";
+
+static const struct summary_case summary_cases[] = {
+	{ "simple text/plain", msg_simple,
+	  "(\"Mon, 02 Jan 2023 10:00:00 +0000\" \"Hello\" "
+	  "((\"Jo Bloggs\" NIL \"jo\" \"example.org\")) "
+	  "((\"Jo Bloggs\" NIL \"jo\" \"example.org\")) "
+	  "((\"Jo Bloggs\" NIL \"jo\" \"example.org\")) "
+	  "((NIL NIL \"sam\" \"example.net\")) NIL NIL NIL "
+	  "\"<1@example.org>\")",
+	  "(" TEXT_PLAIN " 19 2" EXT_NONE ")",
+	  "(" TEXT_PLAIN " 19 2)" },
+	{ "multipart/alternative", msg_alternative,
+	  "(NIL \"alt\" ((NIL NIL \"a\" \"example.org\")) "
+	  "((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"a\" \"example.org\")) "
+	  "NIL NIL NIL NIL NIL)",
+	  "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 5 0"
+	  EXT_NONE ")"
+	  "(\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL "
+	  "\"QUOTED-PRINTABLE\" 11 0" EXT_NONE ") "
+	  "\"ALTERNATIVE\" (\"BOUNDARY\" \"b1\") NIL NIL NIL)",
+	  "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 5 0)"
+	  "(\"TEXT\" \"HTML\" (\"CHARSET\" \"utf-8\") NIL NIL "
+	  "\"QUOTED-PRINTABLE\" 11 0) \"ALTERNATIVE\")" },
+	{ "multipart/mixed with a base64 attachment", msg_attachment,
+	  "(NIL \"report\" ((NIL NIL \"a\" \"example.org\")) "
+	  "((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"a\" \"example.org\")) "
+	  "((NIL NIL \"b\" \"example.org\")) NIL NIL NIL NIL)",
+	  "((" TEXT_PLAIN " 15 1" EXT_NONE ")"
+	  "(\"APPLICATION\" \"PDF\" (\"NAME\" \"report.pdf\") NIL NIL "
+	  "\"BASE64\" 12 NIL (\"ATTACHMENT\" (\"FILENAME\" \"report.pdf\")) "
+	  "NIL NIL) \"MIXED\" (\"BOUNDARY\" \"XYZ\") NIL NIL NIL)",
+	  "((" TEXT_PLAIN " 15 1)"
+	  "(\"APPLICATION\" \"PDF\" (\"NAME\" \"report.pdf\") NIL NIL "
+	  "\"BASE64\" 12) \"MIXED\")" },
+	{ "nested message/rfc822", msg_forward,
+	  "(NIL \"Fwd: hi\" ((NIL NIL \"fwd\" \"example.org\")) "
+	  "((NIL NIL \"fwd\" \"example.org\")) "
+	  "((NIL NIL \"fwd\" \"example.org\")) NIL NIL NIL NIL NIL)",
+	  "((" TEXT_PLAIN " 16 0" EXT_NONE ")"
+	  "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 92 "
+	  "(\"Tue, 03 Jan 2023 09:30:00 +0100\" \"hi\" "
+	  "((NIL NIL \"orig\" \"example.com\")) "
+	  "((NIL NIL \"orig\" \"example.com\")) "
+	  "((NIL NIL \"orig\" \"example.com\")) NIL NIL NIL NIL NIL) "
+	  "(" TEXT_PLAIN " 14 0" EXT_NONE ") 4" EXT_NONE ") "
+	  "\"MIXED\" (\"BOUNDARY\" \"out\") NIL NIL NIL)",
+	  "((" TEXT_PLAIN " 16 0)"
+	  "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 92 "
+	  "(\"Tue, 03 Jan 2023 09:30:00 +0100\" \"hi\" "
+	  "((NIL NIL \"orig\" \"example.com\")) "
+	  "((NIL NIL \"orig\" \"example.com\")) "
+	  "((NIL NIL \"orig\" \"example.com\")) NIL NIL NIL NIL NIL) "
+	  "(" TEXT_PLAIN " 14 0) 4) \"MIXED\")" },
+	{ "RFC 2231 parameters, language list", msg_rfc2231,
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "((\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"7BIT\" 1 NIL "
+	  "(\"ATTACHMENT\" (\"FILENAME\" \"a long name.txt\")) NIL NIL)"
+	  "(\"TEXT\" \"PLAIN\" (\"FORMAT\" \"flowed\" \"CHARSET\" \"us-ascii\") "
+	  "NIL NIL \"7BIT\" 1 0 NIL "
+	  "(\"INLINE\" (\"FILENAME*\" \"utf-8''%C3%A9t%C3%A9.txt\")) "
+	  "(\"en-GB\" \"cy\") NIL)"
+	  "(\"IMAGE\" \"PNG\" (\"NAME*\" \"utf-8''%C3%A9%20x.png\") NIL NIL "
+	  "\"BASE64\" 4" EXT_NONE ") "
+	  "\"MIXED\" (\"BOUNDARY\" \"k\") NIL NIL NIL)",
+	  NULL },
+	{ "multipart/digest defaults to message/rfc822", msg_digest,
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 45 "
+	  "(NIL \"one\" ((NIL NIL \"one\" \"example.org\")) "
+	  "((NIL NIL \"one\" \"example.org\")) "
+	  "((NIL NIL \"one\" \"example.org\")) NIL NIL NIL NIL NIL) "
+	  "(" TEXT_PLAIN " 6 0" EXT_NONE ") 3" EXT_NONE ") "
+	  "\"DIGEST\" (\"BOUNDARY\" \"d\") NIL NIL NIL)",
+	  NULL },
+	{ "missing Date and From", "To: x@example.org\r\n"
+	  "Subject: no sender\r\n\r\nbody\r\n",
+	  "(NIL \"no sender\" NIL NIL NIL ((NIL NIL \"x\" \"example.org\")) "
+	  "NIL NIL NIL NIL)",
+	  "(" TEXT_PLAIN " 6 1" EXT_NONE ")", NULL },
+	{ "folded headers",
+	  "Subject: This is a long\r\n subject line\r\n"
+	  "To: a@example.org,\r\n\tb@example.org\r\n"
+	  "Content-Type: text/plain;\r\n charset=\"iso-8859-1\"\r\n\r\nx",
+	  "(NIL \"This is a long subject line\" NIL NIL NIL "
+	  "((NIL NIL \"a\" \"example.org\")(NIL NIL \"b\" \"example.org\")) "
+	  "NIL NIL NIL NIL)",
+	  "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"iso-8859-1\") NIL NIL \"7BIT\" "
+	  "1 0" EXT_NONE ")", NULL },
+	{ "group addresses",
+	  "From: a@example.org\r\nTo: undisclosed-recipients:;\r\n"
+	  "Cc: Team: b@x.org, \"C, D\" <c@x.org>;, e@y.org\r\n\r\n",
+	  "(NIL NIL ((NIL NIL \"a\" \"example.org\")) "
+	  "((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"a\" \"example.org\")) "
+	  "((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL)) "
+	  "((NIL NIL \"Team\" NIL)(NIL NIL \"b\" \"x.org\")"
+	  "(\"C, D\" NIL \"c\" \"x.org\")(NIL NIL NIL NIL)"
+	  "(NIL NIL \"e\" \"y.org\")) NIL NIL NIL)",
+	  "(" TEXT_PLAIN " 0 0" EXT_NONE ")", NULL },
+	{ "no blank line after the header",
+	  "From: a@example.org\r\nSubject: x\r\n",
+	  "(NIL \"x\" ((NIL NIL \"a\" \"example.org\")) "
+	  "((NIL NIL \"a\" \"example.org\")) ((NIL NIL \"a\" \"example.org\")) "
+	  "NIL NIL NIL NIL NIL)",
+	  "(" TEXT_PLAIN " 0 0" EXT_NONE ")", "(" TEXT_PLAIN " 0 0)" },
+	{ "8-bit header text goes in literals",
+	  "Subject: Gr\xc3\xbc\xc3\x9f\xc3\xa9\r\n"
+	  "From: J\xc3\xb6rg <j@example.de>\r\n\r\nx",
+	  "(NIL {8}\r\nGr\xc3\xbc\xc3\x9f\xc3\xa9 "
+	  "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"example.de\")) "
+	  "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"example.de\")) "
+	  "(({5}\r\nJ\xc3\xb6rg NIL \"j\" \"example.de\")) "
+	  "NIL NIL NIL NIL NIL)",
+	  "(" TEXT_PLAIN " 1 0" EXT_NONE ")", NULL },
+	{ "multipart without a boundary is text/plain",
+	  "Content-Type: multipart/mixed\r\n\r\nbody\r\n",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(" TEXT_PLAIN " 6 1" EXT_NONE ")", NULL },
+	{ "invalid Content-Type and encoding take the defaults",
+	  "Content-Type: text\r\nContent-Transfer-Encoding: ?x\r\n\r\nab",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(" TEXT_PLAIN " 2 0" EXT_NONE ")", NULL },
+	{ "a multipart with no parts holds an empty text part",
+	  "Content-Type: multipart/mixed; boundary=e\r\n\r\n"
+	  "preamble\r\n--e--\r\n",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "((" TEXT_PLAIN " 0 0" EXT_NONE ") \"MIXED\" (\"BOUNDARY\" \"e\") "
+	  "NIL NIL NIL)",
+	  "((" TEXT_PLAIN " 0 0) \"MIXED\")" },
+	{ "a missing close delimiter ends at the parent's boundary",
+	  "Content-Type: multipart/mixed; boundary=o\r\n\r\n"
+	  "--o\r\nContent-Type: multipart/alternative; boundary=i\r\n\r\n"
+	  "--i\r\n\r\none\r\n--o\r\n\r\ntwo\r\n--o--\r\n",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(((" TEXT_PLAIN " 3 0" EXT_NONE ") \"ALTERNATIVE\" "
+	  "(\"BOUNDARY\" \"i\") NIL NIL NIL)(" TEXT_PLAIN " 3 0" EXT_NONE
+	  ") \"MIXED\" (\"BOUNDARY\" \"o\") NIL NIL NIL)",
+	  NULL },
+	{ "an encoded message/rfc822 is opaque data",
+	  "Content-Type: message/rfc822\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\nRnJvbTo=\r\n",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"BASE64\" 10"
+	  EXT_NONE ")", NULL },
+	{ "quotes and backslashes are escaped",
+	  "Subject: say \"hi\" \\o/\r\n"
+	  "Content-Type: text/plain; name=\"a\\\"b\"\r\n"
+	  "Content-ID: <x@y>\r\nContent-Description: the \"x\"\r\n\r\n",
+	  "(NIL \"say \\\"hi\\\" \\\\o/\" NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "(\"TEXT\" \"PLAIN\" (\"NAME\" \"a\\\"b\" \"CHARSET\" \"us-ascii\") "
+	  "\"<x@y>\" \"the \\\"x\\\"\" \"7BIT\" 0 0" EXT_NONE ")", NULL },
+};
+
+static struct mail_summary
+summarize(struct arena *a, const char *msg, size_t len)
+{
+	struct mail_summary s;
+	struct error err;
+	error_clear(&err);
+	if (mail_mime_summarize(msg, len, a, &s, &err) < 0)
+		fail_msg("summarize failed: %s", err.msg);
+	return s;
+}
+
+static void
+test_summary_table(void **state)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < sizeof(summary_cases) / sizeof(*summary_cases);
+	     i++) {
+		const struct summary_case *c = &summary_cases[i];
+		struct mail_summary s = summarize(a, c->msg, strlen(c->msg));
+		if (strcmp(s.envelope, c->envelope) != 0)
+			fail_msg("%s: ENVELOPE\n got %s\nwant %s", c->name,
+				s.envelope, c->envelope);
+		if (strcmp(s.bodystructure, c->bodystructure) != 0)
+			fail_msg("%s: BODYSTRUCTURE\n got %s\nwant %s", c->name,
+				s.bodystructure, c->bodystructure);
+		if (c->body != NULL && strcmp(s.body, c->body) != 0)
+			fail_msg("%s: BODY\n got %s\nwant %s", c->name, s.body,
+				c->body);
+		arena_reset(a);
+	}
+	arena_free(&a);
+}
+
+static void
+test_header_size_and_parts(void **state)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	struct mail_summary s = summarize(a, msg_simple, strlen(msg_simple));
+	assert_int_equal(s.header_size,
+		strstr(msg_simple, "\r\n\r\n") + 4 - msg_simple);
+	assert_int_equal(s.part_count, 1);
+	assert_int_equal(s.date, 1672653600);	/* 2023-01-02T10:00:00Z */
+	s = summarize(a, msg_forward, strlen(msg_forward));
+	assert_int_equal(s.part_count, 4);	/* mixed, text, message, text */
+	const char *no_blank = "From: a@example.org\r\nSubject: x\r\n";
+	s = summarize(a, no_blank, strlen(no_blank));
+	assert_int_equal(s.header_size, strlen(no_blank));
+	s = summarize(a, "", 0);
+	assert_int_equal(s.header_size, 0);
+	assert_string_equal(s.envelope,
+		"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
+	assert_string_equal(s.bodystructure, "(" TEXT_PLAIN " 0 0" EXT_NONE ")");
+	arena_free(&a);
+}
+
+static void
+test_search_fields(void **state)
+{
+	static const char msg[] =
+		"From: =?utf-8?q?J=C3=B6rg?= <j@example.de>\r\n"
+		"To: \"Smith, Jo\" <jo@example.org>, sam@example.net\r\n"
+		"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= aus\r\n"
+		" =?iso-8859-1?q?K=F6ln?=\r\n"
+		"Message-ID: <abc@example.de>\r\n"
+		"Date: Tue, 03 Jan 2023 09:30:00 +0100\r\n"
+		"\r\nx";
+	struct arena *a = arena_new(ARENA_CAP);
+	struct mail_summary s = summarize(a, msg, strlen(msg));
+	assert_string_equal(s.subject, "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
+	assert_string_equal(s.from, "J\xc3\xb6rg <j@example.de>");
+	assert_string_equal(s.to,
+		"\"Smith, Jo\" <jo@example.org>, sam@example.net");
+	assert_null(s.cc);
+	assert_null(s.bcc);
+	assert_string_equal(s.message_id, "<abc@example.de>");
+	assert_int_equal(s.date, 1672734600);	/* 2023-01-03T08:30:00Z */
+	/* ENVELOPE keeps the words as written (RFC 3501 §7.4.2). */
+	assert_non_null(strstr(s.envelope,
+		"\"=?utf-8?q?Gr=C3=BC=C3=9Fe?= aus =?iso-8859-1?q?K=F6ln?=\""));
+	assert_non_null(strstr(s.envelope,
+		"((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"example.de\"))"));
+	arena_free(&a);
+}
+
+static void
+test_search_fields_absent_or_odd(void **state)
+{
+	static const char msg[] =
+		"Subject: Gr\xc3\xbc\xc3\x9f\r\n"
+		"Date: not a date\r\n"
+		"Cc: undisclosed-recipients:;\r\n"
+		"\r\n";
+	struct arena *a = arena_new(ARENA_CAP);
+	struct mail_summary s = summarize(a, msg, strlen(msg));
+	assert_string_equal(s.subject, "Gr\xc3\xbc\xc3\x9f");
+	assert_null(s.from);
+	assert_null(s.to);
+	assert_null(s.message_id);
+	assert_non_null(strstr(s.cc, "undisclosed-recipients"));
+	assert_int_equal(s.date, 0);
+	arena_free(&a);
+}
+
+static void
+test_nul_in_header(void **state)
+{
+	static const char msg[] = "Subject: a\0b\r\n\r\nx";
+	struct arena *a = arena_new(ARENA_CAP);
+	struct mail_summary s = summarize(a, msg, sizeof(msg) - 1);
+	assert_string_equal(s.envelope,
+		"(NIL {5}\r\na\xef\xbf\xbd" "b NIL NIL NIL NIL NIL NIL NIL NIL)");
+	assert_string_equal(s.subject, "a\xef\xbf\xbd" "b");
+	arena_free(&a);
+}
+
+struct address_case {
+	const char *input;
+	const char *list;	/* as the To member of an ENVELOPE */
+};
+
+static const struct address_case address_cases[] = {
+	{ "jo@example.org", "((NIL NIL \"jo\" \"example.org\"))" },
+	{ "Jo Bloggs <jo@example.org>",
+	  "((\"Jo Bloggs\" NIL \"jo\" \"example.org\"))" },
+	{ "\"Bloggs, Jo\" <jo@example.org>",
+	  "((\"Bloggs, Jo\" NIL \"jo\" \"example.org\"))" },
+	{ "jo@example.org (Jo Bloggs)",
+	  "((\"Jo Bloggs\" NIL \"jo\" \"example.org\"))" },
+	{ "Jo \"Q\" Public <jo@example.org>",
+	  "((\"Jo Q Public\" NIL \"jo\" \"example.org\"))" },
+	{ "<@relay.example,@b.example:jo@example.org>",
+	  "((NIL \"@relay.example,@b.example\" \"jo\" \"example.org\"))" },
+	{ "=?utf-8?q?J=C3=B6rg?= <j@example.de>",
+	  "((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"example.de\"))" },
+	{ "a@example.org, b@example.org",
+	  "((NIL NIL \"a\" \"example.org\")(NIL NIL \"b\" \"example.org\"))" },
+	{ "\"jo smith\"@example.org",
+	  "((NIL NIL \"\\\"jo smith\\\"\" \"example.org\"))" },
+	{ "a@[192.0.2.1]", "((NIL NIL \"a\" \"[192.0.2.1]\"))" },
+	{ "jo", "((NIL NIL \"jo\" \"MISSING_DOMAIN\"))" },
+	{ "<>", "((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))" },
+	{ "Jo <jo@example.org", "((\"Jo\" NIL \"jo\" \"example.org\"))" },
+	{ "undisclosed-recipients:;",
+	  "((NIL NIL \"undisclosed-recipients\" NIL)(NIL NIL NIL NIL))" },
+	{ "Team: a@x.org, b@x.org;",
+	  "((NIL NIL \"Team\" NIL)(NIL NIL \"a\" \"x.org\")"
+	  "(NIL NIL \"b\" \"x.org\")(NIL NIL NIL NIL))" },
+	{ "Team: a@x.org", "((NIL NIL \"Team\" NIL)(NIL NIL \"a\" \"x.org\")"
+	  "(NIL NIL NIL NIL))" },
+	{ "", "NIL" },
+	{ " , ,", "NIL" },
+	{ "a@b.example c@d.example",
+	  "((NIL NIL \"a\" \"b.example\")(NIL NIL \"c\" \"d.example\"))" },
+	{ ";>:<", "((NIL NIL \"MISSING_MAILBOX\" \"MISSING_DOMAIN\"))" },
+};
+
+static void
+test_address_table(void **state)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < sizeof(address_cases) / sizeof(*address_cases);
+	     i++) {
+		const struct address_case *c = &address_cases[i];
+		char *msg = arena_printf(a, "To: %s\r\n\r\n", c->input);
+		char *want = arena_printf(a, "(NIL NIL NIL NIL NIL %s NIL NIL "
+			"NIL NIL)", c->list);
+		struct mail_summary s = summarize(a, msg, strlen(msg));
+		if (strcmp(s.envelope, want) != 0)
+			fail_msg("'%s':\n got %s\nwant %s", c->input, s.envelope,
+				want);
+		arena_reset(a);
+	}
+	arena_free(&a);
+}
+
+static void
+test_imap_strings(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *out;
+	} cases[] = {
+		{ "abc", 3, "\"abc\"" },
+		{ "", 0, "\"\"" },
+		{ "a\"b\\c", 5, "\"a\\\"b\\\\c\"" },
+		{ "a\r\nb", 4, "{4}\r\na\r\nb" },
+		{ "\xc3\xa9", 2, "{2}\r\n\xc3\xa9" },
+		{ "a\0b", 3, "{5}\r\na\xef\xbf\xbd" "b" },
+	};
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct str out;
+		str_init(&out, a, 1024);
+		assert_int_equal(mail_mime_imap_string(&out, cases[i].in,
+					 cases[i].len), 0);
+		assert_string_equal(str_cstr(&out), cases[i].out);
+	}
+	struct str out;
+	str_init(&out, a, 1024);
+	assert_int_equal(mail_mime_imap_nstring(&out, NULL), 0);
+	assert_string_equal(str_cstr(&out), "NIL");
+	arena_free(&a);
+}
+
+struct section_case {
+	const char *section;
+	const char *text;	/* the expected bytes; NULL: refused */
+	enum error_code code;	/* when refused */
+};
+
+static const struct section_case forward_sections[] = {
+	{ "", msg_forward, ERROR_NONE },
+	{ "HEADER",
+	  "From: fwd@example.org\r\nSubject: Fwd: hi\r\n"
+	  "Content-Type: multipart/mixed; boundary=out\r\n\r\n", ERROR_NONE },
+	{ "header",
+	  "From: fwd@example.org\r\nSubject: Fwd: hi\r\n"
+	  "Content-Type: multipart/mixed; boundary=out\r\n\r\n", ERROR_NONE },
+	{ "TEXT", msg_forward + 88, ERROR_NONE },
+	{ "1", "Forwarded below.", ERROR_NONE },
+	{ "1.MIME", "Content-Type: text/plain\r\n\r\n", ERROR_NONE },
+	{ "2",
+	  "From: orig@example.com\r\nSubject: hi\r\n"
+	  "Date: Tue, 03 Jan 2023 09:30:00 +0100\r\n\r\nOriginal body.",
+	  ERROR_NONE },
+	{ "2.MIME", "Content-Type: message/rfc822\r\n\r\n", ERROR_NONE },
+	{ "2.HEADER",
+	  "From: orig@example.com\r\nSubject: hi\r\n"
+	  "Date: Tue, 03 Jan 2023 09:30:00 +0100\r\n\r\n", ERROR_NONE },
+	{ "2.TEXT", "Original body.", ERROR_NONE },
+	{ "2.1", "Original body.", ERROR_NONE },
+	{ "3", NULL, ERROR_NOT_FOUND },
+	{ "2.2", NULL, ERROR_NOT_FOUND },
+	{ "1.1", NULL, ERROR_NOT_FOUND },
+	{ "1.HEADER", NULL, ERROR_NOT_FOUND },
+	{ "99999999999999999999", NULL, ERROR_NOT_FOUND },
+	{ "0", NULL, ERROR_INVALID },
+	{ "01", NULL, ERROR_INVALID },
+	{ "1.", NULL, ERROR_INVALID },
+	{ "1..2", NULL, ERROR_INVALID },
+	{ "1x", NULL, ERROR_INVALID },
+	{ "MIME", NULL, ERROR_INVALID },
+	{ "HEADER.FIELDS (From)", NULL, ERROR_INVALID },
+};
+
+static const struct section_case simple_sections[] = {
+	{ "1", "Hi Sam.\r\nSee you.\r\n", ERROR_NONE },
+	{ "TEXT", "Hi Sam.\r\nSee you.\r\n", ERROR_NONE },
+	{ "2", NULL, ERROR_NOT_FOUND },
+	{ "1.1", NULL, ERROR_NOT_FOUND },
+};
+
+static void
+sections_check(const char *msg, const struct section_case *cases,
+	size_t count)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < count; i++) {
+		const struct section_case *c = &cases[i];
+		size_t off = 0, len = 0;
+		struct error err;
+		error_clear(&err);
+		int rc = mail_mime_section(msg, strlen(msg), c->section, a,
+			&off, &len, &err);
+		if (c->text == NULL) {
+			if (rc == 0 || err.code != c->code)
+				fail_msg("[%s]: want error %d, got rc %d code %d",
+					c->section, c->code, rc, err.code);
+			continue;
+		}
+		if (rc < 0)
+			fail_msg("[%s]: %s", c->section, err.msg);
+		if (len != strlen(c->text) || memcmp(msg + off, c->text, len) != 0)
+			fail_msg("[%s]: got '%.*s'", c->section, (int)len,
+				msg + off);
+	}
+	arena_free(&a);
+}
+
+static void
+test_sections(void **state)
+{
+	sections_check(msg_forward, forward_sections,
+		sizeof(forward_sections) / sizeof(*forward_sections));
+	sections_check(msg_simple, simple_sections,
+		sizeof(simple_sections) / sizeof(*simple_sections));
+}
+
+static void
+test_sections_nested_multipart(void **state)
+{
+	static const struct section_case cases[] = {
+		{ "1", "intro", ERROR_NONE },
+		{ "2", "--in\r\n\r\nA\r\n--in\r\n\r\nB\r\n--in--", ERROR_NONE },
+		{ "2.1", "A", ERROR_NONE },
+		{ "2.2", "B", ERROR_NONE },
+		{ "2.2.MIME", "\r\n", ERROR_NONE },
+		{ "2.3", NULL, ERROR_NOT_FOUND },
+		{ "2.TEXT", NULL, ERROR_NOT_FOUND },
+	};
+	static const char msg[] =
+		"Content-Type: multipart/mixed; boundary=out\r\n\r\n"
+		"--out\r\n\r\nintro\r\n"
+		"--out\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n"
+		"--in\r\n\r\nA\r\n--in\r\n\r\nB\r\n--in--\r\n"
+		"--out--\r\n";
+	sections_check(msg, cases, sizeof(cases) / sizeof(*cases));
+}
+
+/* levels multiparts, each the only part of the one above, then a leaf. */
+static const char *
+nested_message(struct arena *a, unsigned levels)
+{
+	struct str s;
+	str_init(&s, a, SIZE_MAX);
+	for (unsigned i = 0; i < levels; i++)
+		assert_int_equal(str_appendf(&s, "Content-Type: multipart/mixed; "
+			"boundary=b%u\r\n\r\n--b%u\r\n", i, i), 0);
+	assert_int_equal(str_append_cstr(&s, "\r\nleaf\r\n"), 0);
+	for (unsigned i = levels; i-- > 0;)
+		assert_int_equal(str_appendf(&s, "--b%u--\r\n", i), 0);
+	return str_cstr(&s);
+}
+
+static const char *
+wide_message(struct arena *a, unsigned parts)
+{
+	struct str s;
+	str_init(&s, a, SIZE_MAX);
+	assert_int_equal(str_append_cstr(&s,
+		"Content-Type: multipart/mixed; boundary=w\r\n\r\n"), 0);
+	for (unsigned i = 0; i < parts; i++)
+		assert_int_equal(str_append_cstr(&s, "--w\r\n\r\nx\r\n"), 0);
+	assert_int_equal(str_append_cstr(&s, "--w--\r\n"), 0);
+	return str_cstr(&s);
+}
+
+static int
+summarize_code(struct arena *a, const char *msg)
+{
+	struct mail_summary s;
+	struct error err;
+	error_clear(&err);
+	if (mail_mime_summarize(msg, strlen(msg), a, &s, &err) == 0)
+		return ERROR_NONE;
+	return (int)err.code;
+}
+
+static void
+test_limits(void **state)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	assert_int_equal(summarize_code(a, nested_message(a, 32)), ERROR_NONE);
+	assert_int_equal(summarize_code(a, nested_message(a, 33)), ERROR_LIMIT);
+	assert_int_equal(summarize_code(a, nested_message(a, 40)), ERROR_LIMIT);
+	assert_int_equal(summarize_code(a, wide_message(a, 999)), ERROR_NONE);
+	assert_int_equal(summarize_code(a, wide_message(a, 1000)), ERROR_LIMIT);
+	assert_int_equal(summarize_code(a, wide_message(a, 2000)), ERROR_LIMIT);
+	/* Nested messages count as levels too. */
+	struct str s;
+	str_init(&s, a, SIZE_MAX);
+	for (unsigned i = 0; i < 40; i++)
+		assert_int_equal(str_append_cstr(&s,
+			"Content-Type: message/rfc822\r\n\r\n"), 0);
+	assert_int_equal(summarize_code(a, str_cstr(&s)), ERROR_LIMIT);
+	/* A section of a bomb fails the same way. */
+	size_t off, len;
+	struct error err;
+	assert_int_equal(mail_mime_section(str_cstr(&s), s.len, "1", a, &off,
+				 &len, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	arena_free(&a);
+}
+
+static void
+test_arena_exhausted(void **state)
+{
+	struct arena *a = arena_new(512);
+	assert_int_equal(summarize_code(a, msg_forward), ERROR_LIMIT);
+	arena_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_summary_table),
+		cmocka_unit_test(test_header_size_and_parts),
+		cmocka_unit_test(test_search_fields),
+		cmocka_unit_test(test_search_fields_absent_or_odd),
+		cmocka_unit_test(test_nul_in_header),
+		cmocka_unit_test(test_address_table),
+		cmocka_unit_test(test_imap_strings),
+		cmocka_unit_test(test_sections),
+		cmocka_unit_test(test_sections_nested_multipart),
+		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_arena_exhausted),
+	};
+	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
+}
