@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 struct dir_ctx;
+struct store_person;
 struct error;
 
 #define AUTH_PASSWORD_MIN 12
@@ -35,6 +36,24 @@ int auth_password_set(const struct dir_ctx *ctx, const char *address,
  */
 int auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err);
+
+/* Who is signing in, over what, from where (recorded as a device, A7). */
+struct auth_client {
+	const char *protocol;	/* imap, pop3, smtp */
+	const char *client;	/* IMAP ID name/version or similar; may be "" */
+	const char *address;	/* the client's IP address */
+};
+
+/*
+ * Signs a person in to a mail protocol: the password must be right, the
+ * account active, and the protocol not switched off for the person or
+ * their organisation (SPEC A4) — refused with ERROR_DENIED, err->field
+ * "protocol" and a sentence saying which (a wrong password has no field). On success records the sign-in time and the device, and
+ * fills *p_r.
+ */
+int auth_signin(const struct dir_ctx *ctx, const char *address,
+	const char *password, const struct auth_client *client,
+	struct store_person *p_r, struct error *err);
 
 /* A random password of `length` readable characters into buf[length + 1]. */
 void auth_password_generate(char *buf, size_t length);

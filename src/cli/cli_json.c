@@ -65,6 +65,7 @@ cli_json_org(struct cli_session *s, const struct store_org *o)
 		cli_json_text(o->helpdesk_email));
 	json_object_set_new(j, "default_quota_mb",
 		json_integer(o->default_quota_mb));
+	json_object_set_new(j, "protocols_off", cli_json_text(o->protocols_off));
 	json_object_set_new(j, "created_at", cli_json_time(o->created_at));
 	json_object_set_new(j, "updated_at", cli_json_time(o->updated_at));
 	return j;
@@ -102,6 +103,7 @@ cli_json_person(struct cli_session *s, const struct store_person *p)
 	json_object_set_new(j, "status", cli_json_text(p->status));
 	json_object_set_new(j, "sync_id", p->sync_id != NULL ?
 		json_string(p->sync_id) : json_null());
+	json_object_set_new(j, "protocols_off", cli_json_text(p->protocols_off));
 	json_object_set_new(j, "created_at", cli_json_time(p->created_at));
 	json_object_set_new(j, "updated_at", cli_json_time(p->updated_at));
 	json_object_set_new(j, "deleted_at", cli_json_time(p->deleted_at));
@@ -261,5 +263,25 @@ cli_json_roles(struct cli_session *s, const struct store_person *p,
 			"org", org_ref(s, roles[i].org_id),
 			"role", cli_json_text(roles[i].role),
 			"granted_at", cli_json_time(roles[i].granted_at)));
+	return 0;
+}
+
+int
+cli_json_devices(struct cli_session *s, const char *address,
+	json_t **devices_r, struct error *err)
+{
+	struct store_device *devices;
+	size_t count;
+	if (dir_person_devices(&s->ctx, address, &devices, &count, err) < 0)
+		return -1;
+	*devices_r = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(*devices_r, json_pack(
+			"{s:o, s:o, s:o, s:o, s:o}",
+			"protocol", cli_json_text(devices[i].protocol),
+			"client", cli_json_text(devices[i].client),
+			"address", cli_json_text(devices[i].address),
+			"first_seen", cli_json_time(devices[i].first_seen),
+			"last_seen", cli_json_time(devices[i].last_seen)));
 	return 0;
 }

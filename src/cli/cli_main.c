@@ -11,10 +11,10 @@
 
 #define ORG_FIELDS \
 	"parent= address= type= description= website= helpdesk-phone= " \
-	"helpdesk-email= quota-mb="
+	"helpdesk-email= quota-mb= protocols-off="
 #define PERSON_FIELDS \
 	"display-name= site= job-title= department= phone= mobile= " \
-	"hide-mobile notes= sync-id="
+	"hide-mobile notes= sync-id= protocols-off="
 
 const struct cli_command cli_commands[] = {
 	{ "init", "--dir DIR --domain DOMAIN [--admin EMAIL] "
@@ -33,13 +33,15 @@ const struct cli_command cli_commands[] = {
 
 	{ "org add", "--ods CODE --name NAME [--parent CODE] [--address TEXT] "
 	  "[--type T] [--description T] [--website URL] [--helpdesk-phone P] "
-	  "[--helpdesk-email E] [--quota-mb N]",
+	  "[--helpdesk-email E] [--quota-mb N] [--protocols-off LIST]",
 	  "Adds an organisation.", "ods=! name=! " ORG_FIELDS, 0, 0,
 	  cli_org_add },
 	{ "org edit", "CODE [--name NAME] [--parent CODE|\"\"] "
 	  "[--address TEXT] [--type T] [--description T] [--website URL] "
-	  "[--helpdesk-phone P] [--helpdesk-email E] [--quota-mb N]",
-	  "Changes an organisation; --parent \"\" makes it a root.",
+	  "[--helpdesk-phone P] [--helpdesk-email E] [--quota-mb N] "
+	  "[--protocols-off LIST|\"\"]",
+	  "Changes an organisation; --parent \"\" makes it a root. "
+	  "--protocols-off imap,pop3,smtp turns those off for all its people.",
 	  "name= " ORG_FIELDS, 1, 1, cli_org_edit },
 	{ "org show", "CODE", "Shows an organisation.", "", 1, 1,
 	  cli_org_show },
@@ -52,15 +54,19 @@ const struct cli_command cli_commands[] = {
 
 	{ "user add", "--org ODS --first NAME --last NAME [--email ADDR] "
 	  "[--display-name N] [--site NAME] [--job-title T] [--department D] "
-	  "[--phone P] [--mobile M] [--hide-mobile] [--notes T] [--sync-id ID]",
+	  "[--phone P] [--mobile M] [--hide-mobile] [--notes T] [--sync-id ID] "
+	  "[--protocols-off LIST]",
 	  "Adds a person and prints their address.",
 	  "org=! first=! last=! email= " PERSON_FIELDS, 0, 0, cli_user_add },
 	{ "user edit", "EMAIL [--first NAME] [--last NAME] [--display-name N] "
 	  "[--site NAME|\"\"] [--job-title T] [--department D] [--phone P] "
 	  "[--mobile M] [--show-mobile|--hide-mobile] [--notes T] "
-	  "[--sync-id ID|\"\"]",
+	  "[--sync-id ID|\"\"] [--protocols-off imap,pop3,smtp|\"\"]",
 	  "Changes a person's details.",
 	  "first= last= show-mobile " PERSON_FIELDS, 1, 1, cli_user_edit },
+	{ "user devices", "EMAIL",
+	  "Lists the mail clients a person has signed in with.", "", 1, 1,
+	  cli_user_devices },
 	{ "user show", "EMAIL", "Shows a person with their roles and grants.",
 	  "", 1, 1, cli_user_show },
 	{ "user list",

@@ -26,6 +26,7 @@ org_fields(struct cli_args *args, struct dir_org_fields *f,
 	f->website = cli_opt(args, "website");
 	f->helpdesk_phone = cli_opt(args, "helpdesk-phone");
 	f->helpdesk_email = cli_opt(args, "helpdesk-email");
+	f->protocols_off = cli_opt(args, "protocols-off");
 	return cli_opt_int(args, "quota-mb", 1, QUOTA_MB_MAX,
 		&f->default_quota_mb, err);
 }

@@ -31,6 +31,7 @@ person_fields(struct cli_args *args, struct dir_person_fields *f,
 	f->mobile = cli_opt(args, "mobile");
 	f->notes = cli_opt(args, "notes");
 	f->sync_id = cli_opt(args, "sync-id");
+	f->protocols_off = cli_opt(args, "protocols-off");
 	bool hide = cli_flag(args, "hide-mobile");
 	bool show = cli_flag(args, "show-mobile");
 	if (hide && show)
@@ -85,17 +86,19 @@ show_person(struct cli_args *args, struct cli_session *s,
 	struct error *err)
 {
 	struct store_person p;
-	json_t *roles, *grants;
+	json_t *roles = NULL, *grants = NULL, *devices = NULL;
 	if (dir_person_get(&s->ctx, args->pos[0], &p, err) < 0 ||
-	    cli_json_roles(s, &p, &roles, err) < 0)
-		return -1;
-	if (cli_json_grants(s, p.address, &grants, err) < 0) {
+	    cli_json_roles(s, &p, &roles, err) < 0 ||
+	    cli_json_grants(s, p.address, &grants, err) < 0 ||
+	    cli_json_devices(s, p.address, &devices, err) < 0) {
 		json_decref(roles);
+		json_decref(grants);
 		return -1;
 	}
 	json_t *j = cli_json_person(s, &p);
 	json_object_set_new(j, "roles", roles);
 	json_object_set_new(j, "grants", grants);
+	json_object_set_new(j, "devices", devices);
 	cli_print(args, j, NULL);
 	return 0;
 }
@@ -190,6 +193,27 @@ cli_user_passwd(struct cli_args *args, struct error *err)
 	if (cli_session_open(args, &s, err) < 0)
 		return -1;
 	int rc = set_password(args, &s, err);
+	cli_session_close(&s);
+	return rc;
+}
+
+static int
+list_devices(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	json_t *devices;
+	if (cli_json_devices(s, args->pos[0], &devices, err) < 0)
+		return -1;
+	cli_print(args, devices, "last_seen,protocol,client,address");
+	return 0;
+}
+
+int
+cli_user_devices(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = list_devices(args, &s, err);
 	cli_session_close(&s);
 	return rc;
 }

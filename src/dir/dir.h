@@ -47,6 +47,7 @@ struct dir_org_fields {
 	const char *helpdesk_phone;
 	const char *helpdesk_email;
 	int64_t default_quota_mb;	/* 0: the configured default / unchanged */
+	const char *protocols_off;	/* "imap,pop3,smtp" subset; "" none */
 };
 
 int dir_org_add(const struct dir_ctx *ctx, const struct dir_org_fields *in,
@@ -79,6 +80,7 @@ struct dir_person_fields {
 	int mobile_hidden;	/* -1 not given, 0 shown, 1 hidden */
 	const char *notes;
 	const char *sync_id;	/* unique within the org; "" clears on edit */
+	const char *protocols_off;	/* "imap,pop3,smtp" subset; "" none */
 };
 
 /*
@@ -107,6 +109,21 @@ int dir_person_list(const struct dir_ctx *ctx, const char *org_ods,
  */
 int dir_person_delete(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
+
+/* The clients a person has signed in with, most recent first (SPEC A7). */
+int dir_person_devices(const struct dir_ctx *ctx, const char *address,
+	struct store_device **devices_r, size_t *count_r, struct error *err);
+
+/*
+ * The protocols a switch can turn off (SPEC A4): "imap", "pop3" and "smtp"
+ * (submission). Normalises a comma-separated list into *canonical_r
+ * (sorted, each once, in the arena); ERROR_INVALID naming an unknown one.
+ */
+int dir_protocols_parse(const struct dir_ctx *ctx, const char *list,
+	const char **canonical_r, struct error *err);
+
+/* Whether a protocol is turned off for the person or their organisation. */
+bool dir_protocol_is_off(const char *protocols_off, const char *protocol);
 
 /* ---- shared and resource mailboxes, contacts ---- */
 

@@ -79,13 +79,15 @@ check_org_fields(const struct dir_org_fields *f, bool adding,
 static json_t *
 org_summary(const struct store_org *o)
 {
-	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I}",
+	return json_pack("{s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:I,"
+			 " s:s}",
 		"ods", o->ods, "name", o->name, "type", o->type,
 		"parent_id", (json_int_t)o->parent_id, "postal_address",
 		o->postal_address, "description", o->description, "website",
 		o->website, "helpdesk_phone", o->helpdesk_phone,
 		"helpdesk_email", o->helpdesk_email, "default_quota_mb",
-		(json_int_t)o->default_quota_mb);
+		(json_int_t)o->default_quota_mb, "protocols_off",
+		o->protocols_off != NULL ? o->protocols_off : "");
 }
 
 static const char *
@@ -127,7 +129,12 @@ org_add_tx(const struct dir_ctx *ctx, const struct dir_org_fields *in,
 		in->default_quota_mb :
 		config_get_int(ctx->config, "dir.default_quota_mb");
 	org->created_at = org->updated_at = ctx->now;
-	if (store_org_insert(ctx->store, org, err) < 0)
+	if (dir_protocols_parse(ctx, in->protocols_off, &org->protocols_off,
+		    err) < 0 ||
+	    store_org_insert(ctx->store, org, err) < 0)
+		return -1;
+	if (org->protocols_off[0] != '\0' &&
+	    store_org_update(ctx->store, org, err) < 0)
 		return -1;
 	return dir_audit_json(ctx, "create", DIR_AUDIT_ORG, org->id, org->id,
 		org_summary(org), err);
@@ -209,6 +216,12 @@ org_edit_tx(const struct dir_ctx *ctx, const char *ods,
 		org->parent_id = parent_id;
 	}
 	apply_org_changes(org, c);
+	if (c->protocols_off != NULL &&
+	    dir_protocols_parse(ctx, c->protocols_off, &org->protocols_off,
+		    err) < 0) {
+		json_decref(before);
+		return -1;
+	}
 	org->updated_at = ctx->now;
 	if (store_org_update(ctx->store, org, err) < 0) {
 		json_decref(before);

@@ -45,14 +45,15 @@ static json_t *
 person_summary(const struct store_person *p)
 {
 	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s,"
-			 " s:b, s:s, s:s}",
+			 " s:b, s:s, s:s, s:s}",
 		"address", p->address, "first_name", p->first_name,
 		"last_name", p->last_name, "display_name", p->display_name,
 		"org_id", (json_int_t)p->org_id, "site_id",
 		(json_int_t)p->site_id, "job_title", p->job_title, "department",
 		p->department, "phone", p->phone, "mobile", p->mobile,
 		"mobile_hidden", p->mobile_hidden, "status", p->status,
-		"sync_id", p->sync_id != NULL ? p->sync_id : "");
+		"sync_id", p->sync_id != NULL ? p->sync_id : "",
+		"protocols_off", p->protocols_off != NULL ? p->protocols_off : "");
 }
 
 static const char *
@@ -140,7 +141,10 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 		    sizeof(local), err) < 0)
 		return -1;
 	struct dir_address addr;
+	const char *protocols_off;
 	if (dir_new_address(ctx, in->address, local, true, &addr,
+		    err) < 0 ||
+	    dir_protocols_parse(ctx, in->protocols_off, &protocols_off,
 		    err) < 0)
 		return -1;
 	const char *display = in->display_name != NULL &&
@@ -169,11 +173,15 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 			in->sync_id : NULL,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
+		.protocols_off = protocols_off,
 	};
 	if (store_person_insert(ctx->store, p, err) < 0)
 		return -1;
 	struct store_ref holder = { STORE_KIND_PERSON, p->id };
 	if (dir_claim_address(ctx, addr.text, holder, err) < 0)
+		return -1;
+	if (protocols_off[0] != '\0' &&
+	    store_person_update(ctx->store, p, err) < 0)
 		return -1;
 	/* The mailbox was made first because the person row references it. */
 	mailbox.person_id = p->id;
@@ -263,8 +271,15 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 	if (c->site != NULL &&
 	    site_id_for(ctx, p->org_id, c->site, &p->site_id, err) < 0)
 		return -1;
+	const char *protocols_off = NULL;
+	if (c->protocols_off != NULL &&
+	    dir_protocols_parse(ctx, c->protocols_off, &protocols_off,
+		    err) < 0)
+		return -1;
 	json_t *before = person_summary(p);
 	apply_person_changes(ctx, p, c);
+	if (protocols_off != NULL)
+		p->protocols_off = protocols_off;
 	p->updated_at = ctx->now;
 	if (store_person_update(ctx->store, p, err) < 0) {
 		json_decref(before);

@@ -163,7 +163,8 @@ phrase_read(struct alex *l, struct str *name, struct str *local)
 		int rc = l->cur.kind == TOK_QUOTED
 			? unquote_append(name, l->cur.text)
 			: str_append(name, l->cur.text.p, l->cur.text.len);
-		if (rc < 0 || str_append(local, l->cur.text.p, l->cur.text.len) < 0)
+		if (rc < 0 ||
+		    str_append(local, l->cur.text.p, l->cur.text.len) < 0)
 			return -1;
 	}
 	return 0;
@@ -178,7 +179,8 @@ domain_read(struct alex *l, struct str *domain)
 {
 	while (l->cur.kind == TOK_ATOM || l->cur.kind == TOK_LITERAL) {
 		bool linked = domain->len == 0 || !l->cur.space_before ||
-			domain->p[domain->len - 1] == '.' || l->cur.text.p[0] == '.';
+			domain->p[domain->len - 1] == '.' ||
+			l->cur.text.p[0] == '.';
 		if (!linked)
 			break;
 		if (str_append(domain, l->cur.text.p, l->cur.text.len) < 0)

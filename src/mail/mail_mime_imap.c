@@ -388,7 +388,8 @@ single_write(const char *msg, const struct mail_mime_part *part,
 	bool extended, struct str *out, struct error *err)
 {
 	bool text = strcmp(part->type, "text") == 0;
-	if (str_append_char(out, '(') < 0 || upper_append(out, part->type) < 0 ||
+	if (str_append_char(out, '(') < 0 ||
+	    upper_append(out, part->type) < 0 ||
 	    str_append_char(out, ' ') < 0 ||
 	    upper_append(out, part->subtype) < 0 ||
 	    str_append_char(out, ' ') < 0 ||

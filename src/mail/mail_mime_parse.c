@@ -54,7 +54,7 @@ is_blank(char c)
 
 /* --- Header fields (RFC 5322 §2.2) ------------------------------------- */
 
-/* Does the line at p start field name n, followed by optional blanks and a colon? */
+/* Where the value starts if the line at p is field name (n bytes), or NULL. */
 static const char *
 field_value_start(const char *p, const char *end, const char *name, size_t n)
 {
@@ -110,7 +110,7 @@ mail_mime_header_unfold(struct span value, struct arena *a)
 	size_t o = 0;
 	for (size_t i = 0; i < value.len; i++) {
 		char c = value.p[i];
-		/* Unfolding removes the CRLF before a blank; a stray one goes too. */
+		/* Unfolding drops a CRLF before a blank; strays go too. */
 		if (c == '\r' || c == '\n' || (o == 0 && is_blank(c)))
 			continue;
 		if (c == '\0') {
@@ -258,7 +258,8 @@ continuation_of(struct span name, struct span *base_r, unsigned *index_r,
 	const char *star = memchr(name.p, '*', name.len);
 	if (star == NULL || star == name.p)
 		return false;
-	struct span rest = span_make(star + 1, name.len - (size_t)(star - name.p) - 1);
+	struct span rest = span_make(star + 1,
+		name.len - (size_t)(star - name.p) - 1);
 	*encoded_r = rest.len > 0 && rest.p[rest.len - 1] == '*';
 	if (*encoded_r)
 		rest.len--;
@@ -319,13 +320,15 @@ continuation_join(struct scan *s, struct raw_param *raw, size_t n,
 	bool first_encoded = false;
 	for (unsigned index = 0;; index++) {
 		bool encoded;
-		struct raw_param *seg = segment_find(raw, n, base, index, &encoded);
+		struct raw_param *seg = segment_find(raw, n, base, index,
+			&encoded);
 		if (seg == NULL)
 			break;
 		seg->used = true;
 		if (index == 0)
 			first_encoded = encoded;
-		if (segment_append(&value, seg->value, first_encoded && !encoded) < 0)
+		bool encode = first_encoded && !encoded;
+		if (segment_append(&value, seg->value, encode) < 0)
 			return arena_full(s->err);
 	}
 	char *name = arena_printf(s->a, "%.*s%s", (int)base.len, base.p,
@@ -394,8 +397,9 @@ params_parse(struct scan *s, struct lex *l,
 			continue;
 		l->p++;
 		lex_skip_cfws(l);
-		const char *value = lex_peek(l, '"') ? lex_quoted(l, s->a)
-						     : span_dup(lex_loose_value(l), s->a);
+		const char *value = lex_peek(l, '"')
+			? lex_quoted(l, s->a)
+			: span_dup(lex_loose_value(l), s->a);
 		if (value == NULL)
 			return arena_full(s->err);
 		raw[n++] = (struct raw_param){ name, value, false };
@@ -480,7 +484,8 @@ static bool
 is_identity_encoding(const char *encoding)
 {
 	return encoding == NULL || strcmp(encoding, "7bit") == 0 ||
-		strcmp(encoding, "8bit") == 0 || strcmp(encoding, "binary") == 0;
+		strcmp(encoding, "8bit") == 0 ||
+		strcmp(encoding, "binary") == 0;
 }
 
 /*
@@ -539,7 +544,8 @@ part_fields(struct scan *s, struct mail_mime_part *part, bool in_digest)
 	if ((encoding != NULL &&
 		    encoding_parse(s, encoding, &part->encoding) < 0) ||
 	    (type != NULL && media_type_parse(s, type, part, &valid) < 0) ||
-	    (disposition != NULL && disposition_parse(s, disposition, part) < 0))
+	    (disposition != NULL &&
+		    disposition_parse(s, disposition, part) < 0))
 		return -1;
 	if (!valid)
 		part->type = NULL;
@@ -594,7 +600,10 @@ content_scan(const struct scan *s, size_t p)
 	return (struct stop){ s->len, -1, false };
 }
 
-/* The end of content that started at start: the line break before a boundary belongs to it. */
+/*
+ * The end of content from start to stop. The line break before a boundary
+ * belongs to the boundary (RFC 2046 §5.1.1), not to the content.
+ */
 static size_t
 content_end(const struct scan *s, size_t start, const struct stop *stop)
 {
@@ -634,7 +643,8 @@ header_end(const struct scan *s, size_t p)
 			return p;
 		if (s->msg[p] == '\n')
 			return p + 1;
-		if (s->msg[p] == '\r' && p + 1 < s->len && s->msg[p + 1] == '\n')
+		if (s->msg[p] == '\r' && p + 1 < s->len &&
+		    s->msg[p + 1] == '\n')
 			return p + 2;
 		p = line_next(s, p);
 	}
@@ -672,7 +682,7 @@ multipart_parse(struct scan *s, struct mail_mime_part *part, size_t body,
 		tail = &child->next;
 	}
 	s->bound_count = mine;
-	/* After the close delimiter, the epilogue runs to a parent's boundary. */
+	/* The epilogue after the close delimiter ends at a parent's. */
 	if (stop.level == (int)mine)
 		stop = content_scan(s, line_next(s, stop.at));
 	*stop_r = stop;
@@ -685,7 +695,8 @@ part_parse(struct scan *s, size_t start, unsigned depth, bool in_digest,
 {
 	if (depth > MAIL_MIME_MAX_DEPTH)
 		return error_set(s->err, ERROR_LIMIT,
-			"MIME parts nest more than %d deep", MAIL_MIME_MAX_DEPTH);
+			"MIME parts nest more than %d deep",
+			MAIL_MIME_MAX_DEPTH);
 	if (++s->part_count > MAIL_MIME_MAX_PARTS)
 		return error_set(s->err, ERROR_LIMIT,
 			"the message has more than %d MIME parts",
@@ -835,7 +846,7 @@ mail_mime_part_section(const struct mail_mime_part *root,
 	} else if (strcasecmp(p, "MIME") == 0 && numbered) {
 		range_header(part, offset_r, length_r);
 	} else if (strcasecmp(p, "HEADER") == 0 || strcasecmp(p, "TEXT") == 0) {
-		/* Only a message/rfc822 part has a header and text of its own. */
+		/* Only a message/rfc822 part has its own header and text. */
 		if (numbered && part->kind != MAIL_MIME_MESSAGE)
 			return error_set(err, ERROR_NOT_FOUND,
 				"part %.64s is not a message", section);

@@ -54,17 +54,20 @@ static int
 verify(struct smtp_session *s, const char *user, const char *password)
 {
 	struct error err;
+	struct store_person p;
+	struct auth_client client = { "smtp", s->helo, net_peer_ip(s->conn) };
 	s->ctx.now = clock_now();
-	if (auth_password_verify(&s->ctx, user, password, &err) < 0) {
+	if (auth_signin(&s->ctx, user, password, &client, &p, &err) < 0) {
 		log_info("smtp.auth", "peer=%s user=\"%.100s\" result=refused",
 			net_peer(s->conn), user);
 		s->errors++;
-		return smtp_reply(s, 535, "5.7.8",
-			"the address or password is not right");
-	}
-	struct store_person p;
-	if (dir_person_get(&s->ctx, user, &p, &err) < 0)
+		if (err.code == ERROR_DENIED && strcmp(err.field, "protocol") == 0)
+			return smtp_reply(s, 535, "5.7.8", "%s", err.msg);
+		if (err.code == ERROR_DENIED)
+			return smtp_reply(s, 535, "5.7.8",
+				"the address or password is not right");
 		return smtp_reply(s, 454, "4.7.0", "try again later");
+	}
 	snprintf(s->user, sizeof(s->user), "%s", p.address);
 	log_info("smtp.auth", "peer=%s user=%s result=ok", net_peer(s->conn),
 		s->user);

@@ -60,6 +60,7 @@ struct store_org {
 	const char *helpdesk_phone;
 	const char *helpdesk_email;
 	int64_t default_quota_mb;
+	const char *protocols_off;	/* "imap,pop3,smtp" subset, "" none */
 	int64_t created_at, updated_at;
 };
 
@@ -115,6 +116,7 @@ struct store_person {
 	int64_t deleted_at;	/* 0 unless deleted */
 	int64_t last_signin_at;	/* 0 never */
 	int64_t password_changed_at;	/* 0 never */
+	const char *protocols_off;	/* "imap,pop3,smtp" subset, "" none */
 };
 
 /* Inserts the person; mailbox_id must already name their user mailbox. */
@@ -148,6 +150,22 @@ int store_person_password_get(struct store *st, int64_t person_id,
 	struct arena *a, const char **hash_r, struct error *err);
 int store_person_password_set(struct store *st, int64_t person_id,
 	const char *hash, int64_t now, struct error *err);
+
+/* Records that a person signed in with a client, for the devices list. */
+struct store_device {
+	int64_t person_id;
+	const char *protocol;	/* imap, pop3, smtp, web */
+	const char *client;	/* IMAP ID name/version or user agent; "" unknown */
+	const char *address;	/* the client's IP address */
+	int64_t first_seen, last_seen;
+};
+
+/* Inserts or refreshes the device's last_seen, and the person's sign-in. */
+int store_device_seen(struct store *st, const struct store_device *d,
+	struct error *err);
+/* A person's devices, most recently seen first. */
+int store_device_list(struct store *st, int64_t person_id, struct arena *a,
+	struct store_device **devices_r, size_t *count_r, struct error *err);
 
 /* ---- mailboxes and contacts ---- */
 

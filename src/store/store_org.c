@@ -6,7 +6,7 @@
 #define ORG_COLUMNS                                                      \
 	"id, ods, name, type, COALESCE(parent_id, 0), postal_address,    \
 	description, website, helpdesk_phone, helpdesk_email,            \
-	default_quota_mb, created_at, updated_at"
+	default_quota_mb, created_at, updated_at, protocols_off"
 
 static void
 org_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
@@ -25,6 +25,7 @@ org_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	o->default_quota_mb = store_col_int(st, s, 10);
 	o->created_at = store_col_int(st, s, 11);
 	o->updated_at = store_col_int(st, s, 12);
+	o->protocols_off = store_col_text(st, s, 13, a);
 }
 
 int
@@ -53,10 +54,11 @@ store_org_update(struct store *st, const struct store_org *o,
 		"UPDATE orgs SET name = ?, type = ?, parent_id = ?,"
 		" postal_address = ?, description = ?, website = ?,"
 		" helpdesk_phone = ?, helpdesk_email = ?, default_quota_mb = ?,"
-		" updated_at = ? WHERE id = ?",
-		"ttztttttiii", o->name, o->type, o->parent_id, o->postal_address,
+		" updated_at = ?, protocols_off = ? WHERE id = ?",
+		"ttztttttiiti", o->name, o->type, o->parent_id, o->postal_address,
 		o->description, o->website, o->helpdesk_phone, o->helpdesk_email,
-		o->default_quota_mb, o->updated_at, o->id);
+		o->default_quota_mb, o->updated_at,
+		o->protocols_off != NULL ? o->protocols_off : "", o->id);
 	if (n < 0)
 		return -1;
 	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,

@@ -14,7 +14,7 @@
 	p.department, p.phone, p.mobile, p.mobile_hidden, p.notes,        \
 	p.status, p.sync_id, p.created_at, p.updated_at,                  \
 	COALESCE(p.deleted_at, 0), COALESCE(p.last_signin_at, 0),         \
-	COALESCE(p.password_changed_at, 0)"
+	COALESCE(p.password_changed_at, 0), p.protocols_off"
 #define PERSON_FROM " FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"
 
 static void
@@ -43,6 +43,7 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->deleted_at = store_col_int(st, s, 18);
 	p->last_signin_at = store_col_int(st, s, 19);
 	p->password_changed_at = store_col_int(st, s, 20);
+	p->protocols_off = store_col_text(st, s, 21, a);
 }
 
 int
@@ -74,12 +75,14 @@ store_person_update(struct store *st, const struct store_person *p,
 		" last_name = ?, display_name = ?, job_title = ?,"
 		" department = ?, phone = ?, mobile = ?, mobile_hidden = ?,"
 		" notes = ?, status = ?, sync_id = ?, updated_at = ?,"
-		" deleted_at = ?, last_signin_at = ? WHERE id = ?",
-		"iztttttttitttizzi", p->org_id, p->site_id, p->first_name,
+		" deleted_at = ?, last_signin_at = ?, protocols_off = ?"
+		" WHERE id = ?",
+		"iztttttttitttizzti", p->org_id, p->site_id, p->first_name,
 		p->last_name, p->display_name, p->job_title, p->department,
 		p->phone, p->mobile, (int64_t)p->mobile_hidden, p->notes,
 		p->status, p->sync_id, p->updated_at, p->deleted_at,
-		p->last_signin_at, p->id);
+		p->last_signin_at, p->protocols_off != NULL ? p->protocols_off : "",
+		p->id);
 	if (n < 0)
 		return -1;
 	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
@@ -184,4 +187,53 @@ store_person_password_set(struct store *st, int64_t person_id,
 		return -1;
 	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
 				    "there is no such person");
+}
+
+static void
+device_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_device *d = out;
+	d->person_id = store_col_int(st, s, 0);
+	d->protocol = store_col_text(st, s, 1, a);
+	d->client = store_col_text(st, s, 2, a);
+	d->address = store_col_text(st, s, 3, a);
+	d->first_seen = store_col_int(st, s, 4);
+	d->last_seen = store_col_int(st, s, 5);
+}
+
+int
+store_device_seen(struct store *st, const struct store_device *d,
+	struct error *err)
+{
+	if (store_begin(st, err) < 0)
+		return -1;
+	if (store_exec(st, err,
+		    "INSERT INTO devices (person_id, protocol, client, address,"
+		    " first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)"
+		    " ON CONFLICT (person_id, protocol, client, address)"
+		    " DO UPDATE SET last_seen = excluded.last_seen",
+		    "itttii", d->person_id, d->protocol, d->client, d->address,
+		    d->last_seen, d->last_seen) < 0 ||
+	    store_exec(st, err,
+		    "UPDATE people SET last_signin_at = ? WHERE id = ?", "ii",
+		    d->last_seen, d->person_id) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	return store_commit(st, err);
+}
+
+int
+store_device_list(struct store *st, int64_t person_id, struct arena *a,
+	struct store_device **devices_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT person_id, protocol, client, address, first_seen,"
+		" last_seen FROM devices WHERE person_id = ?"
+		" ORDER BY last_seen DESC, id", "i", person_id);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**devices_r), device_read,
+		(void **)devices_r, count_r, err);
 }

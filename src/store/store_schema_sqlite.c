@@ -222,8 +222,26 @@ static const char migration_2[] =
 	" last_error TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX queue_due ON queue(next_attempt_at);";
 
+/*
+ * Protocol switches per person and per org (SPEC A4) as comma-separated
+ * protocol names, and the clients each person signs in with (SPEC A7).
+ */
+static const char migration_3[] =
+	"ALTER TABLE people ADD COLUMN protocols_off TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE orgs ADD COLUMN protocols_off TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE devices ("
+	" id INTEGER PRIMARY KEY,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" protocol TEXT NOT NULL,"
+	" client TEXT NOT NULL,"
+	" address TEXT NOT NULL,"
+	" first_seen INTEGER NOT NULL,"
+	" last_seen INTEGER NOT NULL,"
+	" UNIQUE (person_id, protocol, client, address));";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
+	migration_3,
 	NULL,
 };

@@ -252,3 +252,56 @@ def test_list_delivery_reaches_each_member_once(server, instance, org, mx):
                    message("x@sender.example", team, "to the team"))
     assert [r[1] for r in inbox(instance, ann)] == ["to the team"]
     assert [r[1] for r in inbox(instance, bob)] == ["to the team"]
+
+
+def signed_in_session(server, instance):
+    s = submission(server, instance)
+    s.starttls(context=tls_context(instance))
+    s.ehlo("laptop.example")
+    return s
+
+
+def test_protocol_switches_per_person_and_org(server, instance, org):
+    ann = person(instance, org, "Ann", "One", PASSWORD)
+    instance.run("user", "edit", ann, "--protocols-off", "smtp")
+    assert instance.json("user", "show", ann)["protocols_off"] == "smtp"
+    s = signed_in_session(server, instance)
+    with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+        s.login(ann, PASSWORD)
+    assert b"turned off for your account" in refused.value.smtp_error
+    s.close()
+    instance.run("user", "edit", ann, "--protocols-off", "")
+    instance.run("org", "edit", org, "--protocols-off", "pop3,smtp")
+    s = signed_in_session(server, instance)
+    with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+        s.login(ann, PASSWORD)
+    assert b"turned off for Test Practice" in refused.value.smtp_error
+    s.close()
+    instance.run("org", "edit", org, "--protocols-off", "imap")
+    s = signed_in_session(server, instance)
+    s.login(ann, PASSWORD)
+    s.quit()
+    instance.fails("user", "edit", ann, "--protocols-off", "gopher")
+
+
+def test_signin_recorded_as_device(server, instance, org):
+    ann = person(instance, org, "Ann", "One", PASSWORD)
+    assert instance.json("user", "show", ann)["last_signin_at"] is None
+    s = signed_in_session(server, instance)
+    s.login(ann, PASSWORD)
+    s.quit()
+    shown = instance.json("user", "show", ann)
+    assert shown["last_signin_at"] is not None
+    devices = instance.json("user", "devices", ann)
+    assert [(d["protocol"], d["client"], d["address"]) for d in devices] == \
+        [("smtp", "laptop.example", "127.0.0.1")]
+
+
+def test_deleted_account_cannot_sign_in(server, instance, org):
+    ann = person(instance, org, "Ann", "One", PASSWORD)
+    instance.run("user", "delete", ann)
+    s = signed_in_session(server, instance)
+    with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
+        s.login(ann, PASSWORD)
+    assert b"address or password is not right" in refused.value.smtp_error
+    s.close()

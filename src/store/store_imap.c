@@ -1,0 +1,309 @@
+/*
+ * Mail storage for IMAP: folder rename, delete and subscription, paged
+ * message reads by UID, flag updates, copies and expunges (RFC 3501, RFC
+ * 4315). Layer: store. Every statement is bound, never concatenated.
+ */
+#include "store/store_imap.h"
+
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "store/store_internal.h"
+
+static void
+folder_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_folder *f = out;
+	f->id = store_col_int(st, s, 0);
+	f->mailbox_id = store_col_int(st, s, 1);
+	f->name = store_col_text(st, s, 2, a);
+	f->special_use = store_col_text(st, s, 3, a);
+	f->uidvalidity = store_col_int(st, s, 4);
+	f->uidnext = store_col_int(st, s, 5);
+	f->subscribed = store_col_int(st, s, 6) != 0;
+	f->created_at = store_col_int(st, s, 7);
+}
+
+int
+store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
+	struct store_folder *f_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT id, mailbox_id, name, special_use, uidvalidity, uidnext,"
+		" subscribed, created_at FROM folders WHERE id = ?",
+		"i", folder_id);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, folder_read, f_r, "folder", err);
+}
+
+int
+store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
+	int64_t *uidvalidity_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT COALESCE(MAX(uidvalidity), 0) FROM folders"
+		" WHERE mailbox_id = ?", "i", mailbox_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		int64_t max = store_col_int(st, s, 0);
+		*uidvalidity_r = now > max ? now : max + 1;
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_imap_folder_rename(struct store *st, int64_t mailbox_id,
+	const char *from, const char *to, char delimiter, struct error *err)
+{
+	/* Names are ASCII (modified UTF-7), so substr counts bytes. */
+	size_t from_len = strlen(from);
+	char prefix[1024];
+	if (snprintf(prefix, sizeof(prefix), "%s%c", from, delimiter) >=
+	    (int)sizeof(prefix))
+		return error_set(err, ERROR_INVALID, "the name is too long");
+	int64_t changed = store_exec(st, err,
+		"UPDATE folders SET name = ? || substr(name, ?)"
+		" WHERE mailbox_id = ? AND (name = ? OR substr(name, 1, ?) = ?)",
+		"tiitit", to, (int64_t)from_len + 1, mailbox_id, from,
+		(int64_t)from_len + 1, prefix);
+	if (changed < 0)
+		return -1;
+	if (changed == 0)
+		return error_set(err, ERROR_NOT_FOUND,
+			"there is no folder called %s", from);
+	return 0;
+}
+
+int
+store_imap_folder_delete(struct store *st, int64_t folder_id,
+	struct error *err)
+{
+	if (store_exec(st, err,
+		    "UPDATE mailboxes SET used_bytes = MAX(0, used_bytes -"
+		    " (SELECT COALESCE(SUM(size), 0) FROM messages"
+		    "  WHERE folder_id = ?))"
+		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    "ii", folder_id, folder_id) < 0 ||
+	    store_exec(st, err, "DELETE FROM messages WHERE folder_id = ?", "i",
+		    folder_id) < 0)
+		return -1;
+	int64_t deleted = store_exec(st, err,
+		"DELETE FROM folders WHERE id = ?", "i", folder_id);
+	if (deleted < 0)
+		return -1;
+	if (deleted == 0)
+		return error_set(err, ERROR_NOT_FOUND, "the folder has gone");
+	return 0;
+}
+
+int
+store_imap_folder_subscribe(struct store *st, int64_t folder_id,
+	bool subscribed, struct error *err)
+{
+	int64_t changed = store_exec(st, err,
+		"UPDATE folders SET subscribed = ? WHERE id = ?", "ii",
+		(int64_t)subscribed, folder_id);
+	if (changed < 0)
+		return -1;
+	if (changed == 0)
+		return error_set(err, ERROR_NOT_FOUND, "the folder has gone");
+	return 0;
+}
+
+int
+store_imap_folder_counts(struct store *st, int64_t folder_id,
+	struct store_imap_counts *c_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT COUNT(*), COALESCE(SUM((flags & ?) = 0), 0),"
+		" COALESCE(MIN(CASE WHEN (flags & ?) = 0 THEN uid END), 0)"
+		" FROM messages WHERE folder_id = ?",
+		"iii", (int64_t)STORE_FLAG_SEEN, (int64_t)STORE_FLAG_SEEN,
+		folder_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		c_r->messages = store_col_int(st, s, 0);
+		c_r->unseen = store_col_int(st, s, 1);
+		c_r->first_unseen_uid = store_col_int(st, s, 2);
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+static void
+uid_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+{
+	(void)a;
+	*(int64_t *)out = store_col_int(st, s, 0);
+}
+
+int
+store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
+	int64_t **uids_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT uid FROM messages WHERE folder_id = ? ORDER BY uid",
+		"i", folder_id);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**uids_r), uid_read,
+		(void **)uids_r, count_r, err);
+}
+
+/* The columns common to every set, in this order. */
+#define BRIEF_COLUMNS                                                    \
+	"id, folder_id, uid, blob_hash, size, internal_date, flags,      \
+	keywords, sent_date, header_size"
+
+static void
+brief_read(struct store *st, struct store_stmt *s, struct arena *a,
+	struct store_message *m)
+{
+	m->id = store_col_int(st, s, 0);
+	m->folder_id = store_col_int(st, s, 1);
+	m->uid = store_col_int(st, s, 2);
+	m->blob_hash = store_col_text(st, s, 3, a);
+	m->size = store_col_int(st, s, 4);
+	m->internal_date = store_col_int(st, s, 5);
+	m->flags = (unsigned)store_col_int(st, s, 6);
+	m->keywords = store_col_text(st, s, 7, a);
+	m->meta.sent_date = store_col_int(st, s, 8);
+	m->meta.header_size = store_col_int(st, s, 9);
+	m->meta.envelope = m->meta.bodystructure = m->meta.body = "";
+	m->meta.subject = m->meta.from = m->meta.to = "";
+	m->meta.cc = m->meta.bcc = m->meta.message_id = "";
+}
+
+static void
+flags_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	brief_read(st, s, a, out);
+}
+
+static void
+search_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_message *m = out;
+	brief_read(st, s, a, m);
+	m->meta.subject = store_col_text(st, s, 10, a);
+	m->meta.from = store_col_text(st, s, 11, a);
+	m->meta.to = store_col_text(st, s, 12, a);
+	m->meta.cc = store_col_text(st, s, 13, a);
+	m->meta.bcc = store_col_text(st, s, 14, a);
+	m->meta.message_id = store_col_text(st, s, 15, a);
+}
+
+static void
+all_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+{
+	struct store_message *m = out;
+	search_read(st, s, a, m);
+	m->meta.envelope = store_col_text(st, s, 16, a);
+	m->meta.bodystructure = store_col_text(st, s, 17, a);
+	m->meta.body = store_col_text(st, s, 18, a);
+}
+
+int
+store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
+	int64_t last_uid, size_t limit, enum store_imap_columns columns,
+	struct arena *a, struct store_message **messages_r, size_t *count_r,
+	struct error *err)
+{
+	static const char flags_sql[] = "SELECT " BRIEF_COLUMNS
+		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
+		" ORDER BY uid LIMIT ?";
+	static const char search_sql[] = "SELECT " BRIEF_COLUMNS
+		", subject, from_addr, to_addr, cc_addr, bcc_addr, message_id"
+		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
+		" ORDER BY uid LIMIT ?";
+	static const char all_sql[] = "SELECT " BRIEF_COLUMNS
+		", subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
+		" envelope, bodystructure, body"
+		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
+		" ORDER BY uid LIMIT ?";
+	const char *sql = columns == STORE_IMAP_COLUMNS_ALL ? all_sql :
+		columns == STORE_IMAP_COLUMNS_SEARCH ? search_sql : flags_sql;
+	void (*read_row)(struct store *, struct store_stmt *, struct arena *,
+		void *) = columns == STORE_IMAP_COLUMNS_ALL ? all_read :
+		columns == STORE_IMAP_COLUMNS_SEARCH ? search_read : flags_read;
+	struct store_stmt *s = store_query(st, err, sql, "iiii", folder_id,
+		first_uid, last_uid, (int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**messages_r), read_row,
+		(void **)messages_r, count_r, err);
+}
+
+int
+store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,
+	unsigned flags, const char *keywords, struct error *err)
+{
+	int64_t changed = store_exec(st, err,
+		"UPDATE messages SET flags = ?, keywords = ?"
+		" WHERE folder_id = ? AND uid = ?",
+		"itii", (int64_t)flags, keywords, folder_id, uid);
+	if (changed < 0)
+		return -1;
+	if (changed == 0)
+		return error_set(err, ERROR_NOT_FOUND,
+			"the message has been expunged");
+	return 0;
+}
+
+int
+store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
+	int64_t to_folder_id, int64_t *new_uid_r, struct error *err)
+{
+	int64_t new_uid = store_insert_id(st, err,
+		"UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?"
+		" RETURNING uidnext - 1", "i", to_folder_id);
+	if (new_uid < 0)
+		return -1;
+	int64_t copied = store_exec(st, err,
+		"INSERT INTO messages (folder_id, uid, blob_hash, size,"
+		" internal_date, flags, keywords, envelope, bodystructure, body,"
+		" subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
+		" sent_date, header_size)"
+		" SELECT ?, ?, blob_hash, size, internal_date, flags, keywords,"
+		" envelope, bodystructure, body, subject, from_addr, to_addr,"
+		" cc_addr, bcc_addr, message_id, sent_date, header_size"
+		" FROM messages WHERE folder_id = ? AND uid = ?",
+		"iiii", to_folder_id, new_uid, folder_id, uid);
+	if (copied < 0)
+		return -1;
+	if (copied == 0)
+		return error_set(err, ERROR_NOT_FOUND,
+			"the message has been expunged");
+	if (store_exec(st, err,
+		    "UPDATE mailboxes SET used_bytes = used_bytes +"
+		    " (SELECT size FROM messages WHERE folder_id = ? AND uid = ?)"
+		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    "iii", to_folder_id, new_uid, to_folder_id) < 0)
+		return -1;
+	*new_uid_r = new_uid;
+	return 0;
+}
+
+int
+store_imap_expunge(struct store *st, int64_t folder_id, int64_t uid,
+	struct error *err)
+{
+	if (store_exec(st, err,
+		    "UPDATE mailboxes SET used_bytes = MAX(0, used_bytes -"
+		    " COALESCE((SELECT size FROM messages"
+		    "  WHERE folder_id = ? AND uid = ?), 0))"
+		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    "iii", folder_id, uid, folder_id) < 0)
+		return -1;
+	return store_exec(st, err,
+		"DELETE FROM messages WHERE folder_id = ? AND uid = ?", "ii",
+		folder_id, uid) < 0 ? -1 : 0;
+}

@@ -1,0 +1,102 @@
+/*
+ * Storage operations a mail access protocol needs beyond delivery: folders
+ * renamed, deleted and subscribed; messages listed by UID range a page at a
+ * time, re-flagged, copied and expunged. Layer: store. RFC 3501, RFC 4315.
+ * Only mail/ includes this; front ends reach it through mail_folder.h.
+ * Writes run in the caller's transaction (the group-commit writer's).
+ */
+#ifndef STORE_STORE_IMAP_H
+#define STORE_STORE_IMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct arena;
+struct error;
+struct store;
+
+/* One folder by id; ERROR_NOT_FOUND when it has gone. */
+int store_imap_folder_get(struct store *st, int64_t folder_id,
+	struct arena *a, struct store_folder *f_r, struct error *err);
+
+/*
+ * A UIDVALIDITY for a new folder of the mailbox: `now`, or one more than
+ * the largest the mailbox has if that is not smaller, so a folder deleted
+ * and made again within a second never repeats one (RFC 3501 §2.3.1.1).
+ */
+int store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id,
+	int64_t now, int64_t *uidvalidity_r, struct error *err);
+
+/*
+ * Renames folder `from` of a mailbox and every folder below it ("from/...")
+ * to `to` and "to/...". ERROR_NOT_FOUND without `from`, ERROR_EXISTS when a
+ * new name is taken.
+ */
+int store_imap_folder_rename(struct store *st, int64_t mailbox_id,
+	const char *from, const char *to, char delimiter, struct error *err);
+
+/* Deletes a folder and its messages, giving their bytes back to the quota. */
+int store_imap_folder_delete(struct store *st, int64_t folder_id,
+	struct error *err);
+
+int store_imap_folder_subscribe(struct store *st, int64_t folder_id,
+	bool subscribed, struct error *err);
+
+struct store_imap_counts {
+	int64_t messages;
+	int64_t unseen;
+	int64_t first_unseen_uid;	/* 0 when every message is seen */
+};
+
+/* What STATUS and SELECT report of a folder. */
+int store_imap_folder_counts(struct store *st, int64_t folder_id,
+	struct store_imap_counts *c_r, struct error *err);
+
+/* Every UID of a folder in ascending order, as an array in arena a. */
+int store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
+	int64_t **uids_r, size_t *count_r, struct error *err);
+
+/* How much of a message row store_imap_messages reads. */
+enum store_imap_columns {
+	/* id, uid, blob hash, size, dates, flags, keywords, header size */
+	STORE_IMAP_COLUMNS_FLAGS,
+	/* and the decoded fields SEARCH matches: subject, addresses, ... */
+	STORE_IMAP_COLUMNS_SEARCH,
+	/* and ENVELOPE, BODY and BODYSTRUCTURE */
+	STORE_IMAP_COLUMNS_ALL,
+};
+
+/*
+ * Messages of a folder with first_uid <= UID <= last_uid, by UID, at most
+ * `limit` of them, so callers can page through a large folder with bounded
+ * memory. Fields a column set leaves out are "" or 0.
+ */
+int store_imap_messages(struct store *st, int64_t folder_id,
+	int64_t first_uid, int64_t last_uid, size_t limit,
+	enum store_imap_columns columns, struct arena *a,
+	struct store_message **messages_r, size_t *count_r, struct error *err);
+
+/* Sets a message's flags and keywords; ERROR_NOT_FOUND when it is gone. */
+int store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,
+	unsigned flags, const char *keywords, struct error *err);
+
+/*
+ * Copies a message row into another folder under that folder's next UID,
+ * with the same body, flags and keywords, charging its size to the target
+ * mailbox. ERROR_NOT_FOUND when the source row is gone.
+ */
+int store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
+	int64_t to_folder_id, int64_t *new_uid_r, struct error *err);
+
+/*
+ * Removes a message row, giving its bytes back to the quota. The body
+ * stays: other rows may share it (a later purge drops unused blobs).
+ * A row already gone is not an error.
+ */
+int store_imap_expunge(struct store *st, int64_t folder_id, int64_t uid,
+	struct error *err);
+
+#endif
