@@ -10,6 +10,7 @@ dir=var/demo
 domain=demo.caremail.test
 admin=admin@$domain
 password_file=$dir/demo-admin-password
+people_file=$dir/demo-people
 
 # The value of KEY in [SECTION] of a caremail config file.
 config_value() {
@@ -34,6 +35,18 @@ if [ ! -f "$dir/caremail.conf" ]; then
 			"remove $dir and run again" >&2
 		exit 1
 	fi
+	# Two colleagues in one practice get a password, so a newcomer can
+	# send mail between them and read it with any mail client.
+	people_password=$(openssl rand -base64 12)
+	people=$("$bin" user list --dir "$dir" --org J81001 --limit 2 --json |
+		/usr/bin/python3 -c 'import json,sys
+print(" ".join(p["address"] for p in json.load(sys.stdin)))')
+	for person in $people; do
+		printf '%s\n' "$people_password" |
+			"$bin" user passwd --dir "$dir" "$person" --stdin
+	done
+	(umask 077 && printf '%s %s\n' "$people_password" "$people" \
+		>"$people_file")
 fi
 
 listen=$(config_value "$dir/caremail.conf" http listen)
@@ -52,11 +65,19 @@ else
 	[ "$scheme" = http ] ||
 		echo "                 (self-signed certificate: curl -k)"
 fi
+for name in smtp submission submissions; do
+	echo "  $(printf '%-14s' "$name:") $(config_value "$dir/caremail.conf" "$name" listen)"
+done
 echo "  admin:         $admin"
 if [ -r "$password_file" ]; then
 	echo "  password:      $(cat "$password_file")"
 else
 	echo "  password:      not recorded ($password_file is missing)"
+fi
+if [ -r "$people_file" ]; then
+	read -r people_password people <"$people_file"
+	echo "  demo people:   $people"
+	echo "  their password: $people_password"
 fi
 echo
 
