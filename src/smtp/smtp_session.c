@@ -287,6 +287,10 @@ session_loop(struct smtp_session *s)
 		struct error err;
 		if (net_read_line(s->conn, line, sizeof(line), &len, &flags,
 			    &err) < 0) {
+			/* RFC 5321 §4.5.3.2: say why before closing. */
+			if (err.code == ERROR_TEMPORARY)
+				smtp_reply(s, 421, "4.4.2",
+					"idle for too long; goodbye");
 			if (err.code != ERROR_LIMIT)
 				break;
 			s->errors++;

@@ -113,7 +113,7 @@ def free_port():
 class Server:
     """A `caremail serve` process on a loopback port."""
 
-    def __init__(self, inst, tls, log_path):
+    def __init__(self, inst, tls, log_path, extra=()):
         self.instance = inst
         self.port = free_port()
         self.tls = tls
@@ -129,6 +129,8 @@ class Server:
             args += ["--set", f"{name}.listen=127.0.0.1:{port}"]
         if not tls:
             args += ["--set", "http.tls=off"]
+        for setting in extra:
+            args += ["--set", setting]
         self.log = open(log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
 
@@ -183,8 +185,9 @@ def start_server(instance, tmp_path):
     """start_server(tls=False) runs serve and waits for /healthcheck."""
     servers = []
 
-    def start(tls=False):
-        s = Server(instance, tls, tmp_path / f"serve{len(servers)}.log")
+    def start(tls=False, extra=()):
+        s = Server(instance, tls, tmp_path / f"serve{len(servers)}.log",
+                   extra)
         servers.append(s)
         s.wait_ready()
         return s

@@ -305,3 +305,30 @@ def test_deleted_account_cannot_sign_in(server, instance, org):
         s.login(ann, PASSWORD)
     assert b"address or password is not right" in refused.value.smtp_error
     s.close()
+
+
+def test_idle_timeout_says_421(start_server):
+    server = start_server(extra=["smtp.timeout_s=1"])
+    with socket.create_connection(("127.0.0.1", server.ports["smtp"]),
+                                  timeout=5) as sock:
+        assert sock.recv(1024).startswith(b"220 ")
+        started = time.monotonic()
+        reply = sock.recv(1024)
+        assert reply.startswith(b"421 4.4.2"), reply
+        assert time.monotonic() - started < 4
+
+
+def test_recipient_limit(start_server, instance, org):
+    server = start_server(extra=["smtp.max_recipients=100"])
+    ann = person(instance, org, "Ann", "One")
+    with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
+        s.ehlo("x.example")
+        s.mail("a@x.example")
+        for _ in range(100):
+            assert s.rcpt(ann)[0] == 250
+        code, text = s.rcpt(ann)
+        assert code == 452 and b"4.5.3" in text
+        # The hundred that were accepted still get one delivery.
+        code, _ = s.data(message("a@x.example", ann, "hundred"))
+        assert code == 250
+    assert [r[1] for r in inbox(instance, ann)] == ["hundred"]
