@@ -16,6 +16,7 @@
 #include "core/net.h"
 #include "http/http.h"
 #include "instance/instance.h"
+#include "pop3/pop3.h"
 #include "smtp/smtp.h"
 
 /*
@@ -94,6 +95,7 @@ struct services {
 	struct store_writer *writer;
 	struct net_tls *tls;
 	struct smtp_server *smtp;
+	struct pop3_server *pop3;
 	struct http_server *http;
 };
 
@@ -101,6 +103,7 @@ static void
 stop_services(struct services *sv)
 {
 	smtp_server_stop(&sv->smtp);
+	pop3_server_stop(&sv->pop3);
 	if (sv->http != NULL)
 		http_server_stop(&sv->http);
 	store_writer_stop(&sv->writer);
@@ -124,6 +127,9 @@ start_services(const struct instance *inst, struct services *sv,
 		return -1;
 	sv->smtp = smtp_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->smtp == NULL)
+		return -1;
+	sv->pop3 = pop3_server_start(inst, sv->writer, sv->tls, err);
+	if (sv->pop3 == NULL)
 		return -1;
 	return start_http(inst, &sv->http, err);
 }

@@ -31,7 +31,8 @@ struct net_tls;
 /*
  * Loads the PEM certificate chain and private key. The key is checked
  * against the certificate, and our copy of the key file is wiped once GnuTLS
- * has it. ERROR_NOT_FOUND for a missing file, ERROR_INVALID for a bad one.
+ * has it. ERROR_NOT_FOUND for a missing file, ERROR_LIMIT for one over 256
+ * KiB, ERROR_INVALID for a bad one or a key that does not match.
  */
 struct net_tls *net_tls_new(const char *cert_path, const char *key_path,
 	struct error *err);
@@ -178,8 +179,9 @@ bool net_can_starttls(const struct net_conn *c);
  * timeout. SECURITY: bytes the client sent before the handshake are thrown
  * away (CVE-2011-0411, CVE-2021-33515); the caller need not check. The
  * session must forget what the client said before (RFC 3207 §4.2).
- * ERROR_INVALID when TLS is not available or the handshake failed; after a
- * failure the connection is unusable and the session should return.
+ * ERROR_INVALID when TLS is not available or the handshake failed,
+ * ERROR_TEMPORARY when it timed out; after a failed handshake the connection
+ * is unusable and the session should return.
  */
 int net_starttls(struct net_conn *c, struct error *err);
 

@@ -31,6 +31,14 @@ struct alex {
 	const char *end;
 	struct tok cur;		/* the token being looked at */
 	struct span comment;	/* the last comment's text, without parens */
+	/*
+	 * Scratch text for the address being read, reused so that a list of
+	 * many addresses costs only the exact copies emit() keeps.
+	 */
+	struct str name;
+	struct str local;
+	struct str domain;
+	struct str route;
 	struct arena *a;
 	struct mail_mime_address *list;
 	size_t count;
@@ -150,21 +158,23 @@ unquote_append(struct str *out, struct span q)
 }
 
 /*
- * Words up to a special: *name gets them as a display name (quotes off,
- * one space where blanks were), *local as written for a local part.
+ * Words up to a special: *name (unless NULL) gets them as a display name
+ * (quotes off, one space where blanks were), *local as written.
  */
 static int
 phrase_read(struct alex *l, struct str *name, struct str *local)
 {
 	for (; is_word(l); lex_next(l)) {
+		struct span w = l->cur.text;
+		if (str_append(local, w.p, w.len) < 0)
+			return -1;
+		if (name == NULL)
+			continue;
 		if (name->len > 0 && l->cur.space_before &&
 		    str_append_char(name, ' ') < 0)
 			return -1;
-		int rc = l->cur.kind == TOK_QUOTED
-			? unquote_append(name, l->cur.text)
-			: str_append(name, l->cur.text.p, l->cur.text.len);
-		if (rc < 0 ||
-		    str_append(local, l->cur.text.p, l->cur.text.len) < 0)
+		if ((l->cur.kind == TOK_QUOTED ? unquote_append(name, w)
+					       : str_append(name, w.p, w.len)) < 0)
 			return -1;
 	}
 	return 0;
@@ -190,6 +200,14 @@ domain_read(struct alex *l, struct str *domain)
 	return 0;
 }
 
+static void
+scratch_reset(struct str *s)
+{
+	s->len = 0;
+	if (s->p != NULL)
+		s->p[0] = '\0';
+}
+
 static const char *
 text_or_null(const struct str *s)
 {
@@ -198,30 +216,39 @@ text_or_null(const struct str *s)
 
 /* The display name, or the last comment standing in for a missing one. */
 static const char *
-name_pick(struct alex *l, const char *name)
+name_pick(struct alex *l)
 {
-	if (name != NULL)
-		return name;
+	if (l->name.len > 0)
+		return str_cstr(&l->name);
 	struct span c = span_trim(l->comment);
 	return c.len > 0 ? span_dup(c, l->a) : NULL;
 }
 
+/* Keeps exact copies, as the strings given may be scratch text. */
 static int
 emit(struct alex *l, const char *name, const char *route,
 	const char *mailbox, const char *host)
 {
+	const char *text[4] = { name, route, mailbox, host };
+	for (size_t i = 0; i < 4; i++) {
+		if (text[i] != NULL &&
+		    (text[i] = arena_strdup(l->a, text[i])) == NULL)
+			return arena_full(l->err);
+	}
 	struct mail_mime_address *addr = arena_array_push(l->a,
 		(void **)&l->list, &l->count, &l->capacity, sizeof(*addr));
 	if (addr == NULL)
 		return arena_full(l->err);
-	*addr = (struct mail_mime_address){ name, route, mailbox, host };
+	*addr = (struct mail_mime_address){ text[0], text[1], text[2],
+		text[3] };
 	return 0;
 }
 
 /* "@a,@b:" before an addr-spec (RFC 5322 §4.4 obs-route). */
 static int
-route_read(struct alex *l, struct str *route)
+route_read(struct alex *l)
 {
+	struct str *route = &l->route;
 	while (is_special(l, '@') || is_special(l, ',')) {
 		bool at = is_special(l, '@');
 		lex_next(l);
@@ -236,20 +263,19 @@ route_read(struct alex *l, struct str *route)
 	return 0;
 }
 
-/* "<[route] local@domain>", the '<' already read. */
+/*
+ * "<[route] local@domain>", the '<' already read and the display name in
+ * l->name. The local part is read afresh: l->local held the name's words.
+ */
 static int
-angle_read(struct alex *l, const struct str *name)
+angle_read(struct alex *l)
 {
-	struct str route, local, domain, ignored;
-	str_init(&route, l->a, SIZE_MAX);
-	str_init(&local, l->a, SIZE_MAX);
-	str_init(&domain, l->a, SIZE_MAX);
-	str_init(&ignored, l->a, SIZE_MAX);
-	if (route_read(l, &route) < 0 || phrase_read(l, &ignored, &local) < 0)
+	scratch_reset(&l->local);
+	if (route_read(l) < 0 || phrase_read(l, NULL, &l->local) < 0)
 		return arena_full(l->err);
 	if (is_special(l, '@')) {
 		lex_next(l);
-		if (domain_read(l, &domain) < 0)
+		if (domain_read(l, &l->domain) < 0)
 			return arena_full(l->err);
 	}
 	while (l->cur.kind != TOK_END && !is_special(l, '>') &&
@@ -257,17 +283,17 @@ angle_read(struct alex *l, const struct str *name)
 		lex_next(l);	/* junk inside the brackets */
 	if (is_special(l, '>'))
 		lex_next(l);
-	return emit(l, name_pick(l, text_or_null(name)), text_or_null(&route),
-		str_cstr(&local), str_cstr(&domain));
+	return emit(l, name_pick(l), text_or_null(&l->route),
+		str_cstr(&l->local), str_cstr(&l->domain));
 }
 
 static int address_read(struct alex *l, bool in_group);
 
 /* "name: member, member;" the ':' already read (RFC 5322 §3.4). */
 static int
-group_read(struct alex *l, const struct str *name)
+group_read(struct alex *l)
 {
-	if (emit(l, NULL, NULL, str_cstr(name), NULL) < 0)
+	if (emit(l, NULL, NULL, str_cstr(&l->name), NULL) < 0)
 		return -1;
 	while (l->cur.kind != TOK_END && !is_special(l, ';')) {
 		if (is_special(l, ','))
@@ -284,32 +310,34 @@ group_read(struct alex *l, const struct str *name)
 static int
 address_read(struct alex *l, bool in_group)
 {
-	struct str name, local, domain;
-	str_init(&name, l->a, SIZE_MAX);
-	str_init(&local, l->a, SIZE_MAX);
-	str_init(&domain, l->a, SIZE_MAX);
+	scratch_reset(&l->name);
+	scratch_reset(&l->local);
+	scratch_reset(&l->domain);
+	scratch_reset(&l->route);
 	l->comment = span_make(NULL, 0);
-	if (phrase_read(l, &name, &local) < 0)
+	if (phrase_read(l, &l->name, &l->local) < 0)
 		return arena_full(l->err);
 	/* A group needs a name; a lone ':' is junk. */
-	if (is_special(l, ':') && !in_group && name.len > 0) {
+	if (is_special(l, ':') && !in_group && l->name.len > 0) {
 		lex_next(l);
-		return group_read(l, &name);
+		return group_read(l);
 	}
 	if (is_special(l, '<')) {
 		lex_next(l);
-		return angle_read(l, &name);
+		return angle_read(l);
 	}
 	if (is_special(l, '@')) {
 		lex_next(l);
-		if (domain_read(l, &domain) < 0)
+		if (domain_read(l, &l->domain) < 0)
 			return arena_full(l->err);
-		return emit(l, name_pick(l, NULL), NULL, str_cstr(&local),
-			str_cstr(&domain));
+		scratch_reset(&l->name);	/* words before '@' are the local part */
+		return emit(l, name_pick(l), NULL, str_cstr(&l->local),
+			str_cstr(&l->domain));
 	}
-	if (local.len > 0) {
+	if (l->local.len > 0) {
 		/* A bare word such as "To: jo": a mailbox without a domain. */
-		return emit(l, name_pick(l, NULL), NULL, str_cstr(&local), "");
+		scratch_reset(&l->name);
+		return emit(l, name_pick(l), NULL, str_cstr(&l->local), "");
 	}
 	if (!is_special(l, ',') && l->cur.kind != TOK_END)
 		lex_next(l);	/* a stray special */
@@ -322,6 +350,10 @@ mail_mime_address_parse(struct span value, struct arena *a,
 {
 	struct alex l = { .p = value.p, .end = value.p + value.len, .a = a,
 		.err = err };
+	str_init(&l.name, a, SIZE_MAX);
+	str_init(&l.local, a, SIZE_MAX);
+	str_init(&l.domain, a, SIZE_MAX);
+	str_init(&l.route, a, SIZE_MAX);
 	lex_next(&l);
 	while (l.cur.kind != TOK_END) {
 		if (is_special(&l, ','))

@@ -104,7 +104,9 @@ upper_append(struct str *out, const char *s)
 	if (str_append_char(out, '"') < 0)
 		return -1;
 	for (const char *p = s; *p != '\0'; p++) {
-		char c = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+		char c = *p;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 'a' + 'A');
 		if (str_append_char(out, c) < 0)
 			return -1;
 	}

@@ -198,22 +198,31 @@ lex_skip_to(struct lex *l, char c)
 		l->p++;
 }
 
-/* A quoted string without its quotes and quoted pairs; lenient at the end. */
+/*
+ * A quoted string without its quotes and quoted pairs; lenient at the end.
+ * It is measured first, so many small values in a long header each cost
+ * their own size, not the rest of the header.
+ */
 static char *
 lex_quoted(struct lex *l, struct arena *a)
 {
-	char *out = arena_alloc(a, (size_t)(l->end - l->p) + 1);
+	const char *p = l->p + 1;
+	size_t len = 0;
+	for (; p < l->end && *p != '"'; p++, len++) {
+		if (*p == '\\' && p + 1 < l->end)
+			p++;
+	}
+	char *out = arena_alloc(a, len + 1);
 	if (out == NULL)
 		return NULL;
 	size_t o = 0;
-	l->p++;
-	while (l->p < l->end && *l->p != '"') {
-		if (*l->p == '\\' && l->p + 1 < l->end)
+	for (l->p++; l->p < p; l->p++) {
+		if (*l->p == '\\' && l->p + 1 < p)
 			l->p++;
-		out[o++] = *l->p++;
+		out[o++] = *l->p;
 	}
 	if (l->p < l->end)
-		l->p++;
+		l->p++;	/* the closing quote */
 	out[o] = '\0';
 	return out;
 }
@@ -331,11 +340,13 @@ continuation_join(struct scan *s, struct raw_param *raw, size_t n,
 		if (segment_append(&value, seg->value, encode) < 0)
 			return arena_full(s->err);
 	}
-	char *name = arena_printf(s->a, "%.*s%s", (int)base.len, base.p,
-		first_encoded ? "*" : "");
-	if (name == NULL || str_append(&value, "", 0) < 0)
+	struct str name;
+	str_init(&name, s->a, SIZE_MAX);
+	if (str_append(&name, base.p, base.len) < 0 ||
+	    (first_encoded && str_append_char(&name, '*') < 0) ||
+	    str_append(&value, "", 0) < 0)
 		return arena_full(s->err);
-	param_r->name = name;
+	param_r->name = str_cstr(&name);
 	param_r->value = str_cstr(&value);
 	return 0;
 }
@@ -674,7 +685,7 @@ multipart_parse(struct scan *s, struct mail_mime_part *part, size_t body,
 	struct mail_mime_part **tail = &part->children;
 	struct stop stop = content_scan(s, body);
 	while (stop.level == (int)mine && !stop.close) {
-		struct mail_mime_part *child;
+		struct mail_mime_part *child = NULL;
 		if (part_parse(s, line_next(s, stop.at), depth + 1, digest,
 			    &child, &stop) < 0)
 			return -1;
@@ -709,7 +720,7 @@ part_parse(struct scan *s, size_t start, unsigned depth, bool in_digest,
 	part->header_size = body - start;
 	if (part_fields(s, part, in_digest) < 0)
 		return -1;
-	struct stop stop;
+	struct stop stop = { s->len, -1, false };
 	if (part->kind == MAIL_MIME_MULTIPART) {
 		if (multipart_parse(s, part, body, depth, &stop) < 0)
 			return -1;
@@ -866,7 +877,7 @@ int
 mail_mime_section(const char *msg, size_t len, const char *section,
 	struct arena *a, size_t *offset_r, size_t *length_r, struct error *err)
 {
-	struct mail_mime_part *root;
+	struct mail_mime_part *root = NULL;
 	if (mail_mime_parse(msg, len, a, &root, err) < 0)
 		return -1;
 	return mail_mime_part_section(root, section, offset_r, length_r, err);

@@ -5,6 +5,7 @@
  */
 #include "store/store_imap.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"

@@ -122,7 +122,8 @@ class Server:
         self.log_path = log_path
         # Every listener on a free port, so tests never collide.
         self.ports = {name: free_port() for name in
-                      ("smtp", "submission", "submissions")}
+                      ("smtp", "submission", "submissions", "pop3",
+                       "pop3s")}
         args = [BIN, "serve", "--dir", str(inst.dir),
                 "--set", f"http.listen=127.0.0.1:{self.port}"]
         for name, port in self.ports.items():

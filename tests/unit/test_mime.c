@@ -17,7 +17,8 @@
 #include "mail/mail_mime.h"
 
 #define ARENA_CAP (16 * 1024 * 1024)
-#define TEXT_PLAIN "\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\""
+#define TEXT_PLAIN \
+	"\"TEXT\" \"PLAIN\" (\"CHARSET\" \"us-ascii\") NIL NIL \"7BIT\""
 #define EXT_NONE " NIL NIL NIL NIL"
 
 struct summary_case {
@@ -184,7 +185,8 @@ static const struct summary_case summary_cases[] = {
 	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
 	  "((\"APPLICATION\" \"OCTET-STREAM\" NIL NIL NIL \"7BIT\" 1 NIL "
 	  "(\"ATTACHMENT\" (\"FILENAME\" \"a long name.txt\")) NIL NIL)"
-	  "(\"TEXT\" \"PLAIN\" (\"FORMAT\" \"flowed\" \"CHARSET\" \"us-ascii\") "
+	  "(\"TEXT\" \"PLAIN\" "
+	  "(\"FORMAT\" \"flowed\" \"CHARSET\" \"us-ascii\") "
 	  "NIL NIL \"7BIT\" 1 0 NIL "
 	  "(\"INLINE\" (\"FILENAME*\" \"utf-8''%C3%A9t%C3%A9.txt\")) "
 	  "(\"en-GB\" \"cy\") NIL)"
@@ -330,7 +332,8 @@ test_header_size_and_parts(void **state)
 	assert_int_equal(s.header_size, 0);
 	assert_string_equal(s.envelope,
 		"(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)");
-	assert_string_equal(s.bodystructure, "(" TEXT_PLAIN " 0 0" EXT_NONE ")");
+	assert_string_equal(s.bodystructure,
+		"(" TEXT_PLAIN " 0 0" EXT_NONE ")");
 	arena_free(&a);
 }
 
@@ -347,7 +350,8 @@ test_search_fields(void **state)
 		"\r\nx";
 	struct arena *a = arena_new(ARENA_CAP);
 	struct mail_summary s = summarize(a, msg, strlen(msg));
-	assert_string_equal(s.subject, "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
+	assert_string_equal(s.subject,
+		"Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln");
 	assert_string_equal(s.from, "J\xc3\xb6rg <j@example.de>");
 	assert_string_equal(s.to,
 		"\"Smith, Jo\" <jo@example.org>, sam@example.net");
@@ -389,7 +393,8 @@ test_nul_in_header(void **state)
 	struct arena *a = arena_new(ARENA_CAP);
 	struct mail_summary s = summarize(a, msg, sizeof(msg) - 1);
 	assert_string_equal(s.envelope,
-		"(NIL {5}\r\na\xef\xbf\xbd" "b NIL NIL NIL NIL NIL NIL NIL NIL)");
+		"(NIL {5}\r\na\xef\xbf\xbd"
+		"b NIL NIL NIL NIL NIL NIL NIL NIL)");
 	assert_string_equal(s.subject, "a\xef\xbf\xbd" "b");
 	arena_free(&a);
 }
@@ -447,8 +452,8 @@ test_address_table(void **state)
 			"NIL NIL)", c->list);
 		struct mail_summary s = summarize(a, msg, strlen(msg));
 		if (strcmp(s.envelope, want) != 0)
-			fail_msg("'%s':\n got %s\nwant %s", c->input, s.envelope,
-				want);
+			fail_msg("'%s':\n got %s\nwant %s", c->input,
+				s.envelope, want);
 		arena_reset(a);
 	}
 	arena_free(&a);
@@ -546,13 +551,14 @@ sections_check(const char *msg, const struct section_case *cases,
 			&off, &len, &err);
 		if (c->text == NULL) {
 			if (rc == 0 || err.code != c->code)
-				fail_msg("[%s]: want error %d, got rc %d code %d",
+				fail_msg("[%s]: want error %d, got %d code %d",
 					c->section, c->code, rc, err.code);
 			continue;
 		}
 		if (rc < 0)
 			fail_msg("[%s]: %s", c->section, err.msg);
-		if (len != strlen(c->text) || memcmp(msg + off, c->text, len) != 0)
+		if (len != strlen(c->text) ||
+		    memcmp(msg + off, c->text, len) != 0)
 			fail_msg("[%s]: got '%.*s'", c->section, (int)len,
 				msg + off);
 	}
@@ -583,7 +589,8 @@ test_sections_nested_multipart(void **state)
 	static const char msg[] =
 		"Content-Type: multipart/mixed; boundary=out\r\n\r\n"
 		"--out\r\n\r\nintro\r\n"
-		"--out\r\nContent-Type: multipart/alternative; boundary=in\r\n\r\n"
+		"--out\r\n"
+		"Content-Type: multipart/alternative; boundary=in\r\n\r\n"
 		"--in\r\n\r\nA\r\n--in\r\n\r\nB\r\n--in--\r\n"
 		"--out--\r\n";
 	sections_check(msg, cases, sizeof(cases) / sizeof(*cases));
@@ -596,7 +603,8 @@ nested_message(struct arena *a, unsigned levels)
 	struct str s;
 	str_init(&s, a, SIZE_MAX);
 	for (unsigned i = 0; i < levels; i++)
-		assert_int_equal(str_appendf(&s, "Content-Type: multipart/mixed; "
+		assert_int_equal(str_appendf(&s,
+			"Content-Type: multipart/mixed; "
 			"boundary=b%u\r\n\r\n--b%u\r\n", i, i), 0);
 	assert_int_equal(str_append_cstr(&s, "\r\nleaf\r\n"), 0);
 	for (unsigned i = levels; i-- > 0;)
@@ -654,6 +662,41 @@ test_limits(void **state)
 	arena_free(&a);
 }
 
+/*
+ * Memory follows what is kept, not how long the header is: regressions of
+ * a quoted value sized to the rest of its header, and of scratch buffers
+ * kept for every address of a long list.
+ */
+static void
+test_memory_is_proportional(void **state)
+{
+	struct arena *scratch = arena_new(ARENA_CAP);
+	struct str m;
+	str_init(&m, scratch, SIZE_MAX);
+	assert_int_equal(str_append_cstr(&m, "Content-Type: text/plain"), 0);
+	for (unsigned i = 0; i < 60; i++)
+		assert_int_equal(str_appendf(&m, "; p%u=\"v\"", i), 0);
+	assert_int_equal(str_append_cstr(&m, "; junk="), 0);
+	for (unsigned i = 0; i < 100000; i++)
+		assert_int_equal(str_append_char(&m, 'j'), 0);
+	assert_int_equal(str_append_cstr(&m, "\r\n\r\nx"), 0);
+	struct arena *a = arena_new(2 * 1024 * 1024);
+	assert_int_equal(summarize_code(a, str_cstr(&m)), ERROR_NONE);
+	arena_free(&a);
+
+	str_init(&m, scratch, SIZE_MAX);
+	assert_int_equal(str_append_cstr(&m, "To: "), 0);
+	for (unsigned i = 0; i < 20000; i++)
+		assert_int_equal(str_appendf(&m,
+			"%s\"Name %u\" <user%u@example.org>",
+			i > 0 ? ", " : "", i, i), 0);
+	assert_int_equal(str_append_cstr(&m, "\r\n\r\nx"), 0);
+	a = arena_new(10 * 1024 * 1024);
+	assert_int_equal(summarize_code(a, str_cstr(&m)), ERROR_NONE);
+	arena_free(&a);
+	arena_free(&scratch);
+}
+
 static void
 test_arena_exhausted(void **state)
 {
@@ -676,6 +719,7 @@ main(void)
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_sections_nested_multipart),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_memory_is_proportional),
 		cmocka_unit_test(test_arena_exhausted),
 	};
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);

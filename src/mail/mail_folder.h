@@ -1,0 +1,237 @@
+/*
+ * Folders and messages as a signed-in person sees them, for IMAP and later
+ * webmail: their own mailbox's folders, and each shared mailbox they hold
+ * Full Access on, under "Shared/<address>/" (SPEC A3), checked against the
+ * grants at every call so a removed grant hides the mailbox at once. Also
+ * the change notifications IDLE waits on. Layer: domain. RFC 3501 (names,
+ * UIDs), RFC 2342 (namespaces), RFC 4315 (UIDPLUS), RFC 6154 (special use),
+ * RFC 6851 (MOVE). SECURITY: folder names are validated here (SECURITY.md
+ * item 34); a front end never touches another person's mailbox except
+ * through a grant this file has just checked (item 33).
+ */
+#ifndef MAIL_MAIL_FOLDER_H
+#define MAIL_MAIL_FOLDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store_imap.h"
+
+struct arena;
+struct dir_ctx;
+struct error;
+struct mail_recipient;
+struct store_writer;
+
+/* The hierarchy delimiter of every namespace (RFC 3501 §5.1.1). */
+#define MAIL_FOLDER_DELIMITER '/'
+/* The shared namespace's root (RFC 2342): "Shared/<address>/<folder>". */
+#define MAIL_FOLDER_SHARED_ROOT "Shared"
+/* Longest folder name as a client writes it, and longest component. */
+#define MAIL_FOLDER_NAME_MAX 512
+#define MAIL_FOLDER_COMPONENT_MAX 255
+
+/*
+ * A signed-in person. Reads go through ctx->store (the session's own
+ * connection) at ctx->now; every change goes through the writer, so it is
+ * durable when the call returns and shares a flush with other sessions'.
+ */
+struct mail_user {
+	const struct dir_ctx *ctx;	/* ctx->arena receives folder results */
+	struct store_writer *writer;
+	int64_t person_id;
+	int64_t mailbox_id;	/* their own user mailbox */
+	const char *address;	/* theirs, normalised */
+};
+
+/*
+ * Finds the active person with this address and fills u, making their
+ * mailbox's special-use folders if they have none yet. Strings are in
+ * ctx->arena. ERROR_NOT_FOUND for no such person.
+ */
+int mail_user_open(const struct dir_ctx *ctx, struct store_writer *w,
+	const char *address, struct mail_user *u_r, struct error *err);
+
+/*
+ * Whether name may be a folder's (SECURITY.md item 34): printable ASCII,
+ * valid modified UTF-7 (RFC 3501 §5.1.3) with no control characters
+ * encoded, no "..", "~", "*" or "%", no empty, "." or ".." component, no
+ * leading or trailing delimiter. ERROR_INVALID with the reason.
+ */
+int mail_folder_name_check(const char *name, struct error *err);
+
+/* A folder opened by the name a client uses. */
+struct mail_folder {
+	int64_t id;
+	int64_t mailbox_id;
+	bool shared;		/* reached through a Full Access grant */
+	const char *name;	/* as the client names it: "Shared/x@y/INBOX" */
+	const char *store_name;	/* within its mailbox: "INBOX" */
+	const char *special_use;	/* "", inbox, sent, drafts, trash, junk */
+	int64_t uidvalidity;
+	int64_t uidnext;
+	bool subscribed;
+};
+
+/*
+ * Opens a folder by name ("INBOX" in any case). Strings are in ctx->arena.
+ * ERROR_NOT_FOUND when there is no such folder or the person may not see
+ * it (a mailbox they hold no grant on is not told apart from none);
+ * ERROR_INVALID for a malformed name or a namespace node ("Shared").
+ */
+int mail_folder_open(const struct mail_user *u, const char *name,
+	struct mail_folder *f_r, struct error *err);
+
+/*
+ * Checks again that the person may use f's mailbox (the grant may have been
+ * removed since it was opened) and refreshes its UIDNEXT. ERROR_DENIED when
+ * the grant has gone, ERROR_NOT_FOUND when the folder has.
+ */
+int mail_folder_recheck(const struct mail_user *u, struct mail_folder *f,
+	struct error *err);
+
+enum mail_folder_attr {
+	MAIL_FOLDER_NOSELECT = 1 << 0,	/* holds others; cannot be opened */
+	MAIL_FOLDER_HAS_CHILDREN = 1 << 1,
+	MAIL_FOLDER_SUBSCRIBED = 1 << 2,
+};
+
+struct mail_folder_entry {
+	const char *name;	/* as the client names it */
+	const char *special_use;	/* "" or as in struct mail_folder */
+	unsigned attrs;		/* enum mail_folder_attr bits */
+};
+
+/*
+ * Every folder the person can see now, by name: their own, then the shared
+ * namespace with "Shared" and "Shared/<address>" as \Noselect parents.
+ * Shared mailboxes are always subscribed (auto-mapping, SPEC A3). In
+ * ctx->arena.
+ */
+int mail_folder_list(const struct mail_user *u,
+	struct mail_folder_entry **entries_r, size_t *count_r,
+	struct error *err);
+
+/*
+ * Creates a folder and any missing parents (RFC 3501 §6.3.3); a trailing
+ * delimiter is ignored. ERROR_EXISTS when it exists, ERROR_INVALID for a
+ * bad or reserved name ("Shared" at the top of one's own mailbox).
+ */
+int mail_folder_create(const struct mail_user *u, const char *name,
+	struct error *err);
+
+/*
+ * Deletes a folder and its messages. INBOX, the special-use folders and
+ * folders with children are refused (ERROR_DENIED, ERROR_EXISTS).
+ */
+int mail_folder_delete(const struct mail_user *u, const char *name,
+	struct error *err);
+
+/*
+ * Renames a folder with its children, within one mailbox. Renaming INBOX
+ * moves its messages to a new folder and leaves INBOX empty (RFC 3501
+ * §6.3.5).
+ */
+int mail_folder_rename(const struct mail_user *u, const char *from,
+	const char *to, struct error *err);
+
+/* SUBSCRIBE and UNSUBSCRIBE; shared folders stay subscribed. */
+int mail_folder_subscribe(const struct mail_user *u, const char *name,
+	bool subscribed, struct error *err);
+
+struct mail_folder_status {
+	int64_t messages;
+	int64_t unseen;
+	int64_t first_unseen_uid;	/* 0: none */
+	int64_t uidnext;
+	int64_t uidvalidity;
+};
+
+/* What STATUS and SELECT report; rechecks access as mail_folder_recheck. */
+int mail_folder_status(const struct mail_user *u, struct mail_folder *f,
+	struct mail_folder_status *s_r, struct error *err);
+
+/* Every UID in f, ascending, as an array in arena a. */
+int mail_folder_uids(const struct mail_user *u, const struct mail_folder *f,
+	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err);
+
+/*
+ * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
+ * columns asked for (see store_imap.h), in arena a.
+ */
+int mail_folder_messages(const struct mail_user *u,
+	const struct mail_folder *f, int64_t first_uid, int64_t last_uid,
+	size_t limit, enum store_imap_columns columns, struct arena *a,
+	struct store_message **messages_r, size_t *count_r, struct error *err);
+
+/* The whole message m (a row of f), copied into arena a. */
+int mail_message_read(const struct mail_user *u, const struct mail_folder *f,
+	const struct store_message *m, struct arena *a, const char **data_r,
+	size_t *size_r, struct error *err);
+
+struct mail_flag_change {
+	int64_t uid;
+	unsigned flags;		/* enum store_flag bits */
+	const char *keywords;	/* space-separated */
+};
+
+/* Sets flags on messages of f; rows already expunged are skipped. */
+int mail_message_flags_set(const struct mail_user *u,
+	const struct mail_folder *f, const struct mail_flag_change *changes,
+	size_t count, struct error *err);
+
+/*
+ * Copies (or, when move, moves) the messages of `from` with these UIDs to
+ * `to`, charging the target mailbox's quota (ERROR_LIMIT when they do not
+ * fit). new_uids_r[i] gets the new UID of uids[i], or 0 for a message that
+ * had already been expunged. All or nothing.
+ */
+int mail_message_copy(const struct mail_user *u, const struct mail_folder *from,
+	const int64_t *uids, size_t count, const struct mail_folder *to,
+	bool move, int64_t *new_uids_r, struct error *err);
+
+/* Removes these messages of f for good. */
+int mail_message_expunge(const struct mail_user *u,
+	const struct mail_folder *f, const int64_t *uids, size_t count,
+	struct error *err);
+
+struct mail_append {
+	const char *data;	/* the whole message, CRLF line ends */
+	size_t size;
+	unsigned flags;		/* enum store_flag bits */
+	const char *keywords;	/* space-separated */
+	int64_t internal_date;
+};
+
+/*
+ * Stores a message in f (APPEND) like a delivery: summarized once, the body
+ * stored once, durable on return. ERROR_LIMIT when over quota or MIME
+ * limits. *uid_r gets its UID.
+ */
+int mail_message_append(const struct mail_user *u, const struct mail_folder *f,
+	const struct mail_append *m, int64_t *uid_r, struct error *err);
+
+/* ---- change notification: what IMAP IDLE waits on ---- */
+
+/*
+ * A counter that changes whenever a change to the mailbox is committed in
+ * this process (several mailboxes may share one counter, so a change can
+ * also be another's: callers look and see).
+ */
+uint64_t mail_change_seq(int64_t mailbox_id);
+
+/* Called after a change to the mailbox is durable; wakes its waiters. */
+void mail_notify_changed(int64_t mailbox_id);
+
+/* mail_notify_changed for each local recipient of a delivery. */
+void mail_notify_delivered(const struct mail_recipient *recipients,
+	size_t count);
+
+/*
+ * Waits until mail_change_seq(mailbox_id) differs from seq or timeout_ms
+ * passes; returns the counter's value then.
+ */
+uint64_t mail_wait_change(int64_t mailbox_id, uint64_t seq, int timeout_ms);
+
+#endif
