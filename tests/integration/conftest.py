@@ -170,15 +170,24 @@ class Server:
         self.log.flush()
         return pathlib.Path(self.log_path).read_text()
 
-    def stop(self):
-        if self.proc.poll() is None:
+    def stop(self, check=True):
+        """SIGTERM; the server must exit 0 with no sanitizer report."""
+        was_running = self.proc.poll() is None
+        if was_running:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+                raise AssertionError(f"serve ignored SIGTERM: {self.logs()}")
+        logs = self.logs()
         self.log.close()
+        if check and was_running:
+            assert self.proc.returncode == 0, logs[-4000:]
+            for marker in ("AddressSanitizer", "LeakSanitizer",
+                           "runtime error:"):
+                assert marker not in logs, logs[-4000:]
 
 
 @pytest.fixture
