@@ -40,7 +40,8 @@ struct mail_summary {
 	 * as RFC 3501 asks; an address is (name adl mailbox host) with the
 	 * display name as written (RFC 2047 words kept); groups as RFC 3501
 	 * describes; sender and reply-to fall back to from when absent or
-	 * empty.
+	 * empty. A missing mailbox or domain shows as Dovecot shows it,
+	 * "MISSING_MAILBOX" or "MISSING_DOMAIN": NIL there marks a group.
 	 */
 	const char *envelope;
 	/*
@@ -74,6 +75,9 @@ struct mail_summary {
  * Content-Type means text/plain (RFC 2045 §5.2), a header without a blank
  * line after it runs to the end. Fails with ERROR_LIMIT when nesting passes
  * MAIL_MIME_MAX_DEPTH, parts pass MAIL_MIME_MAX_PARTS or the arena is full.
+ * Memory: about 12 KiB for a plain message, 1.5 KiB more per part, and up
+ * to ten times the size of a very long From, as the ENVELOPE may show it
+ * three times (sender and reply-to fall back to it).
  */
 int mail_mime_summarize(const char *msg, size_t len, struct arena *a,
 	struct mail_summary *s_r, struct error *err);
@@ -187,14 +191,15 @@ int mail_mime_imap_nstring(struct str *out, const char *s);
 
 /*
  * Appends the ENVELOPE of a message whose header is that of part (the root,
- * or the child of a MAIL_MIME_MESSAGE part). ERROR_LIMIT past out's cap.
+ * or the child of a MAIL_MIME_MESSAGE part), taking scratch memory from
+ * out's arena. ERROR_LIMIT past the cap of out or its arena.
  */
 int mail_mime_envelope(const char *msg, const struct mail_mime_part *part,
 	struct str *out, struct error *err);
 
 /*
  * Appends the BODYSTRUCTURE of part, or its BODY when extended is false.
- * ERROR_LIMIT past the cap of out.
+ * ERROR_LIMIT past the cap of out or its arena.
  */
 int mail_mime_bodystructure(const char *msg, const struct mail_mime_part *part,
 	bool extended, struct str *out, struct error *err);

@@ -664,8 +664,8 @@ header_end(const struct scan *s, size_t p)
 
 /* --- The tree ------------------------------------------------------------ */
 
-static int part_parse(struct scan *s, size_t start, unsigned depth,
-	bool in_digest, struct mail_mime_part **part_r, struct stop *stop_r);
+static struct mail_mime_part *part_parse(struct scan *s, size_t start,
+	unsigned depth, bool in_digest, struct stop *stop_r);
 
 /*
  * The body parts between the delimiters of this multipart's boundary. A part
@@ -685,9 +685,9 @@ multipart_parse(struct scan *s, struct mail_mime_part *part, size_t body,
 	struct mail_mime_part **tail = &part->children;
 	struct stop stop = content_scan(s, body);
 	while (stop.level == (int)mine && !stop.close) {
-		struct mail_mime_part *child = NULL;
-		if (part_parse(s, line_next(s, stop.at), depth + 1, digest,
-			    &child, &stop) < 0)
+		struct mail_mime_part *child = part_parse(s,
+			line_next(s, stop.at), depth + 1, digest, &stop);
+		if (child == NULL)
 			return -1;
 		*tail = child;
 		tail = &child->next;
@@ -700,42 +700,48 @@ multipart_parse(struct scan *s, struct mail_mime_part *part, size_t body,
 	return 0;
 }
 
-static int
+/* One part from start, with all it holds; NULL and s->err set on failure. */
+static struct mail_mime_part *
 part_parse(struct scan *s, size_t start, unsigned depth, bool in_digest,
-	struct mail_mime_part **part_r, struct stop *stop_r)
+	struct stop *stop_r)
 {
-	if (depth > MAIL_MIME_MAX_DEPTH)
-		return error_set(s->err, ERROR_LIMIT,
+	if (depth > MAIL_MIME_MAX_DEPTH) {
+		error_set(s->err, ERROR_LIMIT,
 			"MIME parts nest more than %d deep",
 			MAIL_MIME_MAX_DEPTH);
-	if (++s->part_count > MAIL_MIME_MAX_PARTS)
-		return error_set(s->err, ERROR_LIMIT,
+		return NULL;
+	}
+	if (++s->part_count > MAIL_MIME_MAX_PARTS) {
+		error_set(s->err, ERROR_LIMIT,
 			"the message has more than %d MIME parts",
 			MAIL_MIME_MAX_PARTS);
+		return NULL;
+	}
 	struct mail_mime_part *part = arena_alloc(s->a, sizeof(*part));
-	if (part == NULL)
-		return arena_full(s->err);
+	if (part == NULL) {
+		arena_full(s->err);
+		return NULL;
+	}
 	part->header_offset = start;
 	size_t body = header_end(s, start);
 	part->header_size = body - start;
 	if (part_fields(s, part, in_digest) < 0)
-		return -1;
+		return NULL;
 	struct stop stop = { s->len, -1, false };
 	if (part->kind == MAIL_MIME_MULTIPART) {
 		if (multipart_parse(s, part, body, depth, &stop) < 0)
-			return -1;
+			return NULL;
 	} else if (part->kind == MAIL_MIME_MESSAGE) {
-		if (part_parse(s, body, depth + 1, false, &part->children,
-			    &stop) < 0)
-			return -1;
+		part->children = part_parse(s, body, depth + 1, false, &stop);
+		if (part->children == NULL)
+			return NULL;
 	} else {
 		stop = content_scan(s, body);
 	}
 	part->body_size = content_end(s, body, &stop) - body;
 	part->body_lines = lines_count(s->msg + body, part->body_size);
-	*part_r = part;
 	*stop_r = stop;
-	return 0;
+	return part;
 }
 
 int
@@ -746,7 +752,8 @@ mail_mime_parse(const char *msg, size_t len, struct arena *a,
 	struct scan s = { .msg = msg != NULL ? msg : "", .len = len, .a = a,
 		.err = err };
 	struct stop stop;
-	return part_parse(&s, 0, 0, false, root_r, &stop);
+	*root_r = part_parse(&s, 0, 0, false, &stop);
+	return *root_r != NULL ? 0 : -1;
 }
 
 /* --- Sections (RFC 3501 §6.4.5) ----------------------------------------- */
