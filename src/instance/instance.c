@@ -27,6 +27,8 @@
 #include "dir/dir_address.h"
 
 #define INSTANCE_PASSWORD_LENGTH 20
+/* Idle connections kept for sessions; more are opened and closed on demand. */
+#define INSTANCE_POOL_IDLE 64
 
 static char *
 path_join(const char *dir, const char *path)
@@ -85,6 +87,10 @@ instance_open(const char *dir, const char *const *overrides,
 		return NULL;
 	}
 	instance_resolve_paths(inst);
+	inst->pool = store_pool_new(config_get_str(inst->config, "store.backend"),
+		inst->store_path,
+		(int)config_get_int(inst->config, "store.busy_timeout_ms"),
+		INSTANCE_POOL_IDLE);
 	enum log_level level;
 	if (log_level_parse(config_get_str(inst->config, "log.level"), &level))
 		log_set_level(level);
@@ -103,6 +109,7 @@ instance_close(struct instance **instp)
 	free(inst->cert_path);
 	free(inst->key_path);
 	config_free(&inst->config);
+	store_pool_free(&inst->pool);
 	free(inst);
 	*instp = NULL;
 }
@@ -113,6 +120,18 @@ instance_store(const struct instance *inst, struct error *err)
 	return store_open(config_get_str(inst->config, "store.backend"),
 		inst->store_path, false,
 		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
+}
+
+struct store *
+instance_store_borrow(const struct instance *inst, struct error *err)
+{
+	return store_pool_get(inst->pool, err);
+}
+
+void
+instance_store_return(const struct instance *inst, struct store **st)
+{
+	store_pool_put(inst->pool, st);
 }
 
 void

@@ -15,6 +15,7 @@ struct config;
 struct dir_ctx;
 struct error;
 struct store;
+struct store_pool;
 
 #define INSTANCE_CONFIG_FILE "caremail.conf"
 
@@ -25,6 +26,7 @@ struct instance {
 	char *cert_path;
 	char *key_path;
 	struct config *config;	/* the file plus --set overrides */
+	struct store_pool *pool;	/* connections for sessions; thread-safe */
 };
 
 struct instance_init {
@@ -57,6 +59,14 @@ void instance_close(struct instance **inst);
 
 /* A new store connection for the calling thread. */
 struct store *instance_store(const struct instance *inst, struct error *err);
+
+/*
+ * A pooled connection for one session, given back with
+ * instance_store_return. For servers, where sessions come and go quickly.
+ */
+struct store *instance_store_borrow(const struct instance *inst,
+	struct error *err);
+void instance_store_return(const struct instance *inst, struct store **st);
 
 /* Fills a dir_ctx for one request or command. */
 void instance_dir_ctx(const struct instance *inst, struct store *st,

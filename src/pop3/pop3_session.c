@@ -233,7 +233,7 @@ pop3_session_run(struct net_conn *c, void *server)
 {
 	struct pop3_session s = { .server = server, .conn = c };
 	struct error err;
-	s.store = instance_store(s.server->inst, &err);
+	s.store = instance_store_borrow(s.server->inst, &err);
 	if (s.store == NULL) {
 		log_error("pop3.store", "reason=\"%s\"", err.msg);
 		pop3_err(&s, "[SYS/TEMP] mail cannot be read just now");
@@ -246,5 +246,5 @@ pop3_session_run(struct net_conn *c, void *server)
 	session_loop(&s);
 	arena_free(&s.scratch);
 	arena_free(&s.arena);
-	store_close(&s.store);
+	instance_store_return(s.server->inst, &s.store);
 }

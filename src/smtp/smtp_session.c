@@ -316,7 +316,7 @@ smtp_session_run(struct net_conn *c, void *listener_ctx)
 	struct smtp_session s = { .server = lctx->server,
 		.submission = lctx->submission, .conn = c };
 	struct error err;
-	s.store = instance_store(s.server->inst, &err);
+	s.store = instance_store_borrow(s.server->inst, &err);
 	if (s.store == NULL) {
 		log_error("smtp.store", "reason=\"%s\"", err.msg);
 		smtp_reply(&s, 421, "4.3.0", "mail cannot be taken just now");
@@ -329,5 +329,5 @@ smtp_session_run(struct net_conn *c, void *listener_ctx)
 	session_loop(&s);
 	arena_free(&s.tx);
 	arena_free(&s.arena);
-	store_close(&s.store);
+	instance_store_return(s.server->inst, &s.store);
 }

@@ -29,6 +29,22 @@ struct store *store_open(const char *backend, const char *path, bool create,
 	int busy_timeout_ms, struct error *err);
 void store_close(struct store **st);
 
+/*
+ * A pool of connections for sessions: opening a connection (and checking
+ * migrations, and preparing statements again) per SMTP or IMAP session
+ * would cost more than the session's own work. Thread-safe; a connection
+ * is used by one thread at a time.
+ */
+struct store_pool;
+
+struct store_pool *store_pool_new(const char *backend, const char *path,
+	int busy_timeout_ms, size_t max_idle);
+/* An idle connection, or a new one; NULL with err when none can be had. */
+struct store *store_pool_get(struct store_pool *pool, struct error *err);
+/* Gives a connection back (closing it if the pool is full); *st = NULL. */
+void store_pool_put(struct store_pool *pool, struct store **st);
+void store_pool_free(struct store_pool **pool);
+
 /* Whether the store answers a trivial query; ERROR_TEMPORARY if not. */
 int store_ping(struct store *st, struct error *err);
 
