@@ -122,6 +122,12 @@ store_close(struct store **stp)
 	*stp = NULL;
 }
 
+void
+store_defer_maintenance(struct store *st)
+{
+	st->ops->defer_maintenance(st->conn);
+}
+
 int
 store_ping(struct store *st, struct error *err)
 {

@@ -45,6 +45,13 @@ struct store *store_pool_get(struct store_pool *pool, struct error *err);
 void store_pool_put(struct store_pool *pool, struct store **st);
 void store_pool_free(struct store_pool **pool);
 
+/*
+ * For server connections: leave log maintenance (SQLite's WAL checkpoint)
+ * to the writer's checkpointer instead of running it inside a commit,
+ * where it would stall every delivery waiting on that commit.
+ */
+void store_defer_maintenance(struct store *st);
+
 /* Whether the store answers a trivial query; ERROR_TEMPORARY if not. */
 int store_ping(struct store *st, struct error *err);
 

@@ -46,6 +46,13 @@ struct store_ops {
 	int64_t (*changes)(void *conn);
 	/* Ends use of the statement (a cached one is reset, not freed). */
 	void (*finish)(struct store_stmt *s);
+	/*
+	 * Moves log maintenance off this connection's commits (SQLite: no WAL
+	 * auto-checkpoint), for a server whose checkpointer does it instead.
+	 */
+	void (*defer_maintenance)(void *conn);
+	/* Log maintenance that does not block writers (a PASSIVE checkpoint). */
+	int (*maintain)(void *conn, struct error *err);
 	/* Migrations in this backend's dialect: [0] is number 1; NULL ends. */
 	const char *const *migrations;
 };

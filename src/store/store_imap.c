@@ -13,8 +13,7 @@
 #include "store/store_internal.h"
 
 static void
-folder_read(struct store *st, struct store_stmt *s, struct arena *a,
-	void *out)
+folder_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	struct store_folder *f = out;
 	f->id = store_col_int(st, s, 0);
@@ -32,7 +31,8 @@ store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
 	struct store_folder *f_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT id, mailbox_id, name, special_use, uidvalidity, uidnext,"
+		"SELECT id, mailbox_id, name, special_use, uidvalidity,"
+		" uidnext,"
 		" subscribed, created_at FROM folders WHERE id = ?",
 		"i", folder_id);
 	if (s == NULL)
@@ -46,7 +46,8 @@ store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 {
 	struct store_stmt *s = store_query(st, err,
 		"SELECT COALESCE(MAX(uidvalidity), 0) FROM folders"
-		" WHERE mailbox_id = ?", "i", mailbox_id);
+		" WHERE mailbox_id = ?",
+		"i", mailbox_id);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
@@ -58,18 +59,19 @@ store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 }
 
 int
-store_imap_folder_rename(struct store *st, int64_t mailbox_id,
-	const char *from, const char *to, char delimiter, struct error *err)
+store_imap_folder_rename(struct store *st, int64_t mailbox_id, const char *from,
+	const char *to, char delimiter, struct error *err)
 {
 	/* Names are ASCII (modified UTF-7), so substr counts bytes. */
 	size_t from_len = strlen(from);
 	char prefix[1024];
 	if (snprintf(prefix, sizeof(prefix), "%s%c", from, delimiter) >=
-	    (int)sizeof(prefix))
+		(int)sizeof(prefix))
 		return error_set(err, ERROR_INVALID, "the name is too long");
 	int64_t changed = store_exec(st, err,
 		"UPDATE folders SET name = ? || substr(name, ?)"
-		" WHERE mailbox_id = ? AND (name = ? OR substr(name, 1, ?) = ?)",
+		" WHERE mailbox_id = ?"
+		" AND (name = ? OR substr(name, 1, ?) = ?)",
 		"tiitit", to, (int64_t)from_len + 1, mailbox_id, from,
 		(int64_t)from_len + 1, prefix);
 	if (changed < 0)
@@ -81,8 +83,7 @@ store_imap_folder_rename(struct store *st, int64_t mailbox_id,
 }
 
 int
-store_imap_folder_delete(struct store *st, int64_t folder_id,
-	struct error *err)
+store_imap_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 {
 	if (store_exec(st, err,
 		    "UPDATE mailboxes SET used_bytes = MAX(0, used_bytes -"
@@ -90,8 +91,8 @@ store_imap_folder_delete(struct store *st, int64_t folder_id,
 		    "  WHERE folder_id = ?))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "ii", folder_id, folder_id) < 0 ||
-	    store_exec(st, err, "DELETE FROM messages WHERE folder_id = ?", "i",
-		    folder_id) < 0)
+		store_exec(st, err, "DELETE FROM messages WHERE folder_id = ?",
+			"i", folder_id) < 0)
 		return -1;
 	int64_t deleted = store_exec(st, err,
 		"DELETE FROM folders WHERE id = ?", "i", folder_id);
@@ -158,7 +159,7 @@ store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
 }
 
 /* The columns common to every set, in this order. */
-#define BRIEF_COLUMNS                                                    \
+#define BRIEF_COLUMNS                                                          \
 	"id, folder_id, uid, blob_hash, size, internal_date, flags,      \
 	keywords, sent_date, header_size"
 
@@ -182,15 +183,13 @@ brief_read(struct store *st, struct store_stmt *s, struct arena *a,
 }
 
 static void
-flags_read(struct store *st, struct store_stmt *s, struct arena *a,
-	void *out)
+flags_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	brief_read(st, s, a, out);
 }
 
 static void
-search_read(struct store *st, struct store_stmt *s, struct arena *a,
-	void *out)
+search_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	struct store_message *m = out;
 	brief_read(st, s, a, m);
@@ -218,23 +217,28 @@ store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 	struct arena *a, struct store_message **messages_r, size_t *count_r,
 	struct error *err)
 {
-	static const char flags_sql[] = "SELECT " BRIEF_COLUMNS
+	static const char flags_sql[] =
+		"SELECT " BRIEF_COLUMNS
 		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
 		" ORDER BY uid LIMIT ?";
-	static const char search_sql[] = "SELECT " BRIEF_COLUMNS
+	static const char search_sql[] =
+		"SELECT " BRIEF_COLUMNS
 		", subject, from_addr, to_addr, cc_addr, bcc_addr, message_id"
 		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
 		" ORDER BY uid LIMIT ?";
-	static const char all_sql[] = "SELECT " BRIEF_COLUMNS
+	static const char all_sql[] =
+		"SELECT " BRIEF_COLUMNS
 		", subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
 		" envelope, bodystructure, body"
 		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
 		" ORDER BY uid LIMIT ?";
 	const char *sql = columns == STORE_IMAP_COLUMNS_ALL ? all_sql :
-		columns == STORE_IMAP_COLUMNS_SEARCH ? search_sql : flags_sql;
+		columns == STORE_IMAP_COLUMNS_SEARCH	    ? search_sql :
+							      flags_sql;
 	void (*read_row)(struct store *, struct store_stmt *, struct arena *,
 		void *) = columns == STORE_IMAP_COLUMNS_ALL ? all_read :
-		columns == STORE_IMAP_COLUMNS_SEARCH ? search_read : flags_read;
+		columns == STORE_IMAP_COLUMNS_SEARCH	    ? search_read :
+							      flags_read;
 	struct store_stmt *s = store_query(st, err, sql, "iiii", folder_id,
 		first_uid, last_uid, (int64_t)limit);
 	if (s == NULL)
@@ -265,12 +269,14 @@ store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
 {
 	int64_t new_uid = store_insert_id(st, err,
 		"UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?"
-		" RETURNING uidnext - 1", "i", to_folder_id);
+		" RETURNING uidnext - 1",
+		"i", to_folder_id);
 	if (new_uid < 0)
 		return -1;
 	int64_t copied = store_exec(st, err,
 		"INSERT INTO messages (folder_id, uid, blob_hash, size,"
-		" internal_date, flags, keywords, envelope, bodystructure, body,"
+		" internal_date, flags, keywords, envelope, bodystructure,"
+		" body,"
 		" subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
 		" sent_date, header_size)"
 		" SELECT ?, ?, blob_hash, size, internal_date, flags, keywords,"
@@ -285,7 +291,8 @@ store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
 			"the message has been expunged");
 	if (store_exec(st, err,
 		    "UPDATE mailboxes SET used_bytes = used_bytes +"
-		    " (SELECT size FROM messages WHERE folder_id = ? AND uid = ?)"
+		    " (SELECT size FROM messages"
+		    "  WHERE folder_id = ? AND uid = ?)"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "iii", to_folder_id, new_uid, to_folder_id) < 0)
 		return -1;
@@ -305,6 +312,8 @@ store_imap_expunge(struct store *st, int64_t folder_id, int64_t uid,
 		    "iii", folder_id, uid, folder_id) < 0)
 		return -1;
 	return store_exec(st, err,
-		"DELETE FROM messages WHERE folder_id = ? AND uid = ?", "ii",
-		folder_id, uid) < 0 ? -1 : 0;
+		       "DELETE FROM messages WHERE folder_id = ? AND uid = ?",
+		       "ii", folder_id, uid) < 0 ?
+		-1 :
+		0;
 }

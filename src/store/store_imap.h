@@ -19,8 +19,8 @@ struct error;
 struct store;
 
 /* One folder by id; ERROR_NOT_FOUND when it has gone. */
-int store_imap_folder_get(struct store *st, int64_t folder_id,
-	struct arena *a, struct store_folder *f_r, struct error *err);
+int store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
+	struct store_folder *f_r, struct error *err);
 
 /*
  * A UIDVALIDITY for a new folder of the mailbox: `now`, or one more than
@@ -48,7 +48,7 @@ int store_imap_folder_subscribe(struct store *st, int64_t folder_id,
 struct store_imap_counts {
 	int64_t messages;
 	int64_t unseen;
-	int64_t first_unseen_uid;	/* 0 when every message is seen */
+	int64_t first_unseen_uid; /* 0 when every message is seen */
 };
 
 /* What STATUS and SELECT report of a folder. */
@@ -74,10 +74,10 @@ enum store_imap_columns {
  * `limit` of them, so callers can page through a large folder with bounded
  * memory. Fields a column set leaves out are "" or 0.
  */
-int store_imap_messages(struct store *st, int64_t folder_id,
-	int64_t first_uid, int64_t last_uid, size_t limit,
-	enum store_imap_columns columns, struct arena *a,
-	struct store_message **messages_r, size_t *count_r, struct error *err);
+int store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
+	int64_t last_uid, size_t limit, enum store_imap_columns columns,
+	struct arena *a, struct store_message **messages_r, size_t *count_r,
+	struct error *err);
 
 /* Sets a message's flags and keywords; ERROR_NOT_FOUND when it is gone. */
 int store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,

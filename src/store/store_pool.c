@@ -43,8 +43,11 @@ store_pool_get(struct store_pool *pool, struct error *err)
 	pthread_mutex_unlock(&pool->lock);
 	if (st != NULL)
 		return st;
-	return store_open(pool->backend, pool->path, false,
-		pool->busy_timeout_ms, err);
+	st = store_open(pool->backend, pool->path, false, pool->busy_timeout_ms,
+		err);
+	if (st != NULL)
+		store_defer_maintenance(st);
+	return st;
 }
 
 void

@@ -217,6 +217,24 @@ sqlite_column_text(struct store_stmt *s, int index)
 	return (const char *)sqlite3_column_text(s->stmt, index);
 }
 
+static void
+sqlite_defer_maintenance(void *c)
+{
+	struct sqlite_conn *conn = c;
+	sqlite3_wal_autocheckpoint(conn->db, 0);
+}
+
+static int
+sqlite_maintain(void *c, struct error *err)
+{
+	struct sqlite_conn *conn = c;
+	int rc = sqlite3_wal_checkpoint_v2(conn->db, NULL,
+		SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY && rc != SQLITE_LOCKED)
+		return sqlite_error(err, conn->db, rc, "checkpoint");
+	return 0;
+}
+
 static int64_t
 sqlite_changes(void *c)
 {
@@ -253,5 +271,7 @@ const struct store_ops store_sqlite_ops = {
 	.column_blob = sqlite_column_blob,
 	.changes = sqlite_changes,
 	.finish = sqlite_finish,
+	.defer_maintenance = sqlite_defer_maintenance,
+	.maintain = sqlite_maintain,
 	.migrations = store_sqlite_migrations,
 };

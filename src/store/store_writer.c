@@ -5,6 +5,8 @@
  * (RFC 5321 §6.1: 250 only once the message is safe). Layer: store.
  */
 #include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -14,6 +16,8 @@
 
 /* A bound on one transaction, so one commit never waits on a huge batch. */
 #define WRITER_BATCH_MAX 512
+/* How often the checkpointer looks for committed work to fold back. */
+#define CHECKPOINT_INTERVAL_MS 500
 
 struct writer_job {
 	int (*fn)(struct store *st, void *arg, struct error *err);
@@ -33,6 +37,11 @@ struct store_writer {
 	struct writer_job *head, *tail;
 	bool stopping;
 	uint64_t commits;	/* shared commits made, for tests and benchmarks */
+	/* The checkpointer: its own connection and thread. */
+	struct store *maintenance;
+	pthread_t checkpointer;
+	pthread_cond_t wake;	/* stopping, for the checkpointer */
+	uint64_t checkpointed;	/* commits count at the last checkpoint */
 };
 
 /* Runs one job in its own savepoint so its failure undoes only itself. */
@@ -118,6 +127,36 @@ writer_main(void *arg)
 	return NULL;
 }
 
+/*
+ * Folds the log back into the database between commits, never inside one
+ * (SQLite would otherwise checkpoint during whichever commit crossed the
+ * threshold, and every delivery in that batch would wait for it).
+ */
+static void *
+checkpointer_main(void *arg)
+{
+	struct store_writer *w = arg;
+	pthread_mutex_lock(&w->lock);
+	while (!w->stopping) {
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_nsec += CHECKPOINT_INTERVAL_MS * 1000000L;
+		deadline.tv_sec += deadline.tv_nsec / 1000000000L;
+		deadline.tv_nsec %= 1000000000L;
+		pthread_cond_timedwait(&w->wake, &w->lock, &deadline);
+		if (w->stopping || w->commits == w->checkpointed)
+			continue;
+		w->checkpointed = w->commits;
+		pthread_mutex_unlock(&w->lock);
+		struct error err;
+		if (w->maintenance->ops->maintain(w->maintenance->conn, &err) < 0)
+			log_warn("store.checkpoint", "reason=\"%s\"", err.msg);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
 struct store_writer *
 store_writer_start(const char *backend, const char *path,
 	int busy_timeout_ms, struct error *err)
@@ -126,17 +165,24 @@ store_writer_start(const char *backend, const char *path,
 		err);
 	if (st == NULL)
 		return NULL;
+	struct store *maintenance = store_open(backend, path, false,
+		busy_timeout_ms, err);
+	if (maintenance == NULL) {
+		store_close(&st);
+		return NULL;
+	}
+	store_defer_maintenance(st);
 	struct store_writer *w = xcalloc(1, sizeof(*w));
 	w->st = st;
+	w->maintenance = maintenance;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->finished, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
-		store_close(&w->st);
-		free(w);
-		error_set(err, ERROR_INTERNAL, "cannot start the store writer");
-		return NULL;
-	}
+	pthread_cond_init(&w->wake, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, w) != 0)
+		abort();	/* no thread for the writer: nothing can be stored */
+	if (pthread_create(&w->checkpointer, NULL, checkpointer_main, w) != 0)
+		abort();
 	return w;
 }
 
@@ -149,8 +195,15 @@ store_writer_stop(struct store_writer **wp)
 	pthread_mutex_lock(&w->lock);
 	w->stopping = true;
 	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	pthread_join(w->checkpointer, NULL);
+	/* A last checkpoint leaves the log short for the next start. */
+	struct error err;
+	w->maintenance->ops->maintain(w->maintenance->conn, &err);
+	store_close(&w->maintenance);
+	pthread_cond_destroy(&w->wake);
 	store_close(&w->st);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->work);
