@@ -9,7 +9,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-asan fuzz check-layers run clean
+.PHONY: all deps test test-gcc test-asan fuzz check-layers run bench clean
 
 all: deps build/build.ninja
 	ninja -C build
@@ -62,6 +62,9 @@ check-layers:
 
 run: deps all
 	scripts/run-demo.sh
+
+bench: deps all
+	bench/run.sh
 
 clean:
 	rm -rf build build-asan

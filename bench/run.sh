@@ -1,0 +1,190 @@
+#!/bin/bash
+# caremail benchmarks against the peer (Postfix + Dovecot), side by side in the
+# same run. See bench/README.md.
+#
+#   bench/run.sh [B1|B3|all]        (default: all available)
+#
+# Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per run and system, 300)
+#      BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
+#      BENCH_REUSE=1 (keep one SMTP connection per session; default: one per message)
+#      PEERS_DIR (the peer scripts; default <repo>/../shared/peers)
+#      BENCH_PEERS_STATE (the peer's state dir, exported as PEERS; default /tmp/caremail-bench-peers)
+#      BENCH_BUILD (build dir, <repo>/build-bench)  BENCH_NO_BUILD=1 (use the binary as it is)
+#      BENCH_TMP (where instances live and the flush rate is measured; /tmp)
+#      BENCH_KEEP=1 (keep the work dir)  BENCH_RESULTS (bench/RESULTS.md)
+#      BENCH_RECORD=0 (print only; do not append to RESULTS.md)
+# Everything it starts (caremail servers, the peer) is stopped on exit.
+# The whole script is one function, read before it starts: editing this file
+# while a run is going cannot change what that run does.
+main() {
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(git -C "$HERE" rev-parse --show-toplevel 2>/dev/null || (cd "$HERE/.." && pwd))
+PEERS_DIR=${PEERS_DIR:-$ROOT/../shared/peers}
+RUNS=${BENCH_RUNS:-3}
+TIMEOUT=${BENCH_TIMEOUT:-300}
+N=${BENCH_N:-20000}; RCPTS=${BENCH_RCPTS:-1000}; CONC=${BENCH_CONC:-20}; SIZE=${BENCH_SIZE:-4096}
+BUILD=${BENCH_BUILD:-$ROOT/build-bench}
+RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
+COMMAND="bench/run.sh $*"
+[ $# -eq 0 ] && COMMAND="bench/run.sh"
+
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+WHAT=${1:-all}
+case "$WHAT" in
+  B1|b1) DO_B1=1; DO_B3=0 ;;
+  B3|b3) DO_B1=0; DO_B3=1 ;;
+  all)   DO_B1=1; DO_B3=1 ;;
+  -h|--help|help) usage; exit 0 ;;
+  *) echo "bench/run.sh: unknown benchmark '$WHAT' (B1, B3 or all)" >&2; usage >&2; exit 2 ;;
+esac
+[ $# -le 1 ] || { echo "bench/run.sh: one argument at most" >&2; exit 2; }
+
+b3() {
+  # B3 (IMAP on a 50,000-message mailbox) needs caremail's IMAP server, which
+  # does not exist yet. When it does: fill one caremail mailbox with the same
+  # messages as ../shared/peers/imap_fill.py, run `imap_bench.py bench` against
+  # both servers, and record medians as for B1. Not a result: nothing is recorded.
+  echo "B3: needs the IMAP server (not yet built)"
+  return 0
+}
+
+if [ "$DO_B1" = 0 ]; then
+  [ "$DO_B3" = 1 ] && b3
+  exit 0
+fi
+
+# ---------------------------------------------------------------- cleanup
+WORK=
+PEER_STARTED=
+CHILD=
+cleanup() {
+  local rc=$? pid
+  trap - EXIT INT TERM
+  if [ -n "$CHILD" ] && kill -0 "$CHILD" 2>/dev/null; then  # a b1.py run: it stops its server
+    kill -TERM "$CHILD" 2>/dev/null || true
+    for _ in $(seq 1 150); do kill -0 "$CHILD" 2>/dev/null || break; sleep 0.1; done
+  fi
+  if [ -n "$WORK" ] && [ -f "$WORK/caremail.pid" ]; then  # a server b1.py had no chance to stop
+    pid=$(tr -dc '0-9' < "$WORK/caremail.pid")
+    if [ -n "$pid" ] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = caremail ]; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  if [ -n "$PEER_STARTED" ]; then
+    echo "== stopping the peer"
+    "$PEERS_DIR/stop.sh" || true
+  fi
+  if [ -n "$WORK" ]; then
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "work dir kept: $WORK"; else rm -rf "$WORK"; fi
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+T_BEGIN=$(date +%s)
+
+# ---------------------------------------------------------------- build
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+  echo "== building caremail (release) in $BUILD"
+  [ -f "$BUILD/build.ninja" ] || (cd "$ROOT" && meson setup "$BUILD" -Dbuildtype=release >/dev/null)
+  ninja -C "$BUILD" >/dev/null || { echo "build failed (ninja -C $BUILD)" >&2; exit 1; }
+fi
+BIN=$BUILD/caremail
+[ -x "$BIN" ] || { echo "no caremail binary at $BIN" >&2; exit 1; }
+VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
+
+WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/caremail-bench.XXXXXX")
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- the peer
+export PEERS=${BENCH_PEERS_STATE:-/tmp/caremail-bench-peers}
+export DOMAIN=bench.test
+# Free ports, so the peer never collides with a caremail (or another peer)
+# already listening on the defaults (2525, 1143, ...).
+export SMTP_PORT=$(free_port) IMAP_PORT=$(free_port) POP3_PORT=$(free_port) LMTP_PORT=$(free_port)
+echo "== setting up the peer (PEERS=$PEERS, SMTP 127.0.0.1:$SMTP_PORT)"
+PEER_STARTED=1
+"$PEERS_DIR/setup.sh"
+PEER_VERSIONS=$(dpkg-query -W -f '${Package} ${Version}, ' postfix dovecot-core 2>/dev/null | sed 's/, $//')
+
+# ---------------------------------------------------------------- caremail template
+# One instance with $RCPTS mailboxes user0001..@bench.test; every run starts
+# from a fresh copy of it (creation time is not part of the benchmark).
+TEMPLATE=$WORK/template
+echo "== creating a caremail instance with $RCPTS mailboxes"
+printf '%s\n' 'bench-admin-password-0123' |
+  "$BIN" init --dir "$TEMPLATE" --domain bench.test --admin-password-stdin >/dev/null
+"$BIN" org add --dir "$TEMPLATE" --ods BENCH1 --name "Bench Org" >/dev/null
+seq 1 "$RCPTS" | xargs -P 4 -I{} sh -c 'n=$(printf %04d "$1"); "$2" user add --dir "$3" --org BENCH1 \
+  --first Bench --last "User$n" --email "user$n@bench.test" >/dev/null' _ {} "$BIN" "$TEMPLATE"
+made=$(sqlite3 "$TEMPLATE/caremail.db" "SELECT COUNT(*) FROM mailboxes WHERE address LIKE 'user%@bench.test'")
+echo "   $made mailboxes"
+[ "$made" = "$RCPTS" ] || { echo "expected $RCPTS mailboxes, made $made" >&2; exit 1; }
+
+# ---------------------------------------------------------------- raw flush rate
+# Measured before and after the benchmarks: on a shared disk it moves.
+fsync_rate() {
+  local r
+  echo "== raw 4 KiB pwrite + fdatasync rate on $(df --output=target "$WORK" | tail -1) ($WORK), $1" >&2
+  r=$(python3 "$HERE/fsync_rate.py" "$WORK" --count 2000 --reps 3)
+  echo "   $r" >&2
+  echo "$r"
+}
+FSYNC=$(fsync_rate before)
+
+# ---------------------------------------------------------------- B1
+B1=$WORK/b1.jsonl
+REUSE=; [ "${BENCH_REUSE:-0}" = 1 ] && REUSE=--reuse
+common=(-n "$N" --size "$SIZE" --rcpts "$RCPTS" --conc "$CONC" --timeout "$TIMEOUT" $REUSE)
+b1_one() {  # system run
+  local out
+  # In the background and waited for, so a signal reaches our trap at once.
+  if [ "$1" = caremail ]; then
+    python3 "$HERE/b1.py" caremail --run "$2" "${common[@]}" --bin "$BIN" \
+      --template "$TEMPLATE" --instance "$WORK/instance" --pidfile "$WORK/caremail.pid" \
+      > "$WORK/one.json" &
+  else
+    python3 "$HERE/b1.py" peer --run "$2" "${common[@]}" > "$WORK/one.json" &
+  fi
+  CHILD=$!
+  wait "$CHILD"
+  CHILD=
+  rm -rf "$WORK/instance"
+  out=$(cat "$WORK/one.json")
+  echo "$out" >> "$B1"
+  python3 - "$out" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1])
+print("   run %d %-8s delivered=%d/%d in %.1fs (sender done %.1fs): %.0f msg/s; DATA->250 p50 %.1f ms p99 %.1f ms; "
+      "errors %d; server cpu %.1fs (%.2f ms/msg), driver cpu %.1fs, other %.1fs; peak %s %d KiB"
+      % (r["run"], r["system"], r["delivered"], r["n"], r["wall_s"], r["sender_done_s"], r["rate"],
+         r["data250_p50_ms"], r["data250_p99_ms"], r["errors"], r["server_cpu_s"],
+         r["server_cpu_ms_per_msg"], r["driver_cpu_s"], r["other_cpu_s"],
+         "VmHWM" if r["system"] == "caremail" else "PSS sum",
+         r["peak_rss_kb"] if r["system"] == "caremail" else r["peak_pss_sampled_kb"]))
+EOF
+}
+echo "== B1: $N x $SIZE B to $RCPTS mailboxes, $CONC sessions, $RUNS runs each (alternating order)"
+for run in $(seq 1 "$RUNS"); do
+  if [ $((run % 2)) = 1 ]; then b1_one caremail "$run"; b1_one peer "$run"
+  else b1_one peer "$run"; b1_one caremail "$run"; fi
+done
+
+FSYNC_AFTER=$(fsync_rate after)
+[ "$DO_B3" = 1 ] && b3
+
+# ---------------------------------------------------------------- report
+T_TOTAL=$(( $(date +%s) - T_BEGIN ))
+RECORD=--record; [ "${BENCH_RECORD:-1}" = 0 ] && RECORD=
+python3 "$HERE/report.py" --b1 "$B1" --fsync "$FSYNC" --fsync-after "$FSYNC_AFTER" --command "$COMMAND" --runs "$RUNS" \
+  --version "$VERSION" --build "$BUILD" --workdir "$WORK" --loadavg "$LOADAVG" \
+  --peer-versions "$PEER_VERSIONS" --elapsed "$T_TOTAL" --results "$RESULTS" $RECORD
+}
+
+main "$@"
