@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "http/http.h"
+#include "imap/imap.h"
 #include "instance/instance.h"
 #include "pop3/pop3.h"
 #include "smtp/smtp.h"
@@ -96,6 +97,7 @@ struct services {
 	struct net_tls *tls;
 	struct smtp_server *smtp;
 	struct pop3_server *pop3;
+	struct imap_server *imap;
 	struct http_server *http;
 };
 
@@ -104,6 +106,7 @@ stop_services(struct services *sv)
 {
 	smtp_server_stop(&sv->smtp);
 	pop3_server_stop(&sv->pop3);
+	imap_server_stop(&sv->imap);
 	if (sv->http != NULL)
 		http_server_stop(&sv->http);
 	store_writer_stop(&sv->writer);
@@ -130,6 +133,9 @@ start_services(const struct instance *inst, struct services *sv,
 		return -1;
 	sv->pop3 = pop3_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->pop3 == NULL)
+		return -1;
+	sv->imap = imap_server_start(inst, sv->writer, sv->tls, err);
+	if (sv->imap == NULL)
 		return -1;
 	return start_http(inst, &sv->http, err);
 }

@@ -11,6 +11,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "mail/mail_folder.h"
 #include "mail/mail_mime.h"
 #include "store/store.h"
 
@@ -187,6 +188,8 @@ mail_deliver(struct store_writer *w, const struct mail_message *m,
 		meta_from_summary(&summary, &job.meta);
 		hash_hex(m, job.hash, sizeof(job.hash));
 		rc = store_writer_run(w, run_deliver_job, &job, err);
+		if (rc == 0)
+			mail_notify_delivered(recipients, count);
 	}
 	arena_free(&job.arena);
 	return rc;

@@ -29,8 +29,8 @@
 /* A message's MIME summary is worked out in its own arena, as delivery does. */
 #define SUMMARY_ARENA_CAP (64 * 1024 * 1024)
 
-static const char *const special_uses[] = { "inbox", "sent", "drafts",
-	"trash", "junk" };
+static const char *const special_uses[] = { "inbox", "sent", "drafts", "trash",
+	"junk" };
 
 /* ---- the signed-in person ---- */
 
@@ -48,8 +48,7 @@ run_ensure_job(struct store *st, void *arg, struct error *err)
 
 /* Makes the special-use folders of a mailbox that has not got them all. */
 static int
-ensure_folders(const struct mail_user *u, int64_t mailbox_id,
-	struct error *err)
+ensure_folders(const struct mail_user *u, int64_t mailbox_id, struct error *err)
 {
 	struct store_folder *folders;
 	size_t count, found = 0;
@@ -59,7 +58,8 @@ ensure_folders(const struct mail_user *u, int64_t mailbox_id,
 	for (size_t i = 0; i < sizeof(special_uses) / sizeof(*special_uses);
 		i++) {
 		for (size_t j = 0; j < count; j++) {
-			if (strcmp(folders[j].special_use, special_uses[i]) == 0) {
+			if (strcmp(folders[j].special_use, special_uses[i]) ==
+				0) {
 				found++;
 				break;
 			}
@@ -82,9 +82,12 @@ mail_user_open(const struct dir_ctx *ctx, struct store_writer *w,
 	if (dir_person_get(ctx, address, &p, err) < 0)
 		return -1;
 	if (strcmp(p.status, "active") != 0)
-		return error_set(err, ERROR_DENIED, "the account is not active");
-	*u_r = (struct mail_user){ .ctx = ctx, .writer = w,
-		.person_id = p.id, .mailbox_id = p.mailbox_id,
+		return error_set(err, ERROR_DENIED,
+			"the account is not active");
+	*u_r = (struct mail_user){ .ctx = ctx,
+		.writer = w,
+		.person_id = p.id,
+		.mailbox_id = p.mailbox_id,
 		.address = p.address };
 	return ensure_folders(u_r, p.mailbox_id, err);
 }
@@ -138,13 +141,13 @@ check_mutf7_run(const char *s, size_t *i, struct error *err)
 			high = 0;
 		} else if (unit >= 0xd800 && unit <= 0xdbff) {
 			high = unit;
-		} else if ((unit >= 0xdc00 && unit <= 0xdfff) ||
-			   unit < 0x20 || (unit >= 0x7f && unit <= 0x9f)) {
+		} else if ((unit >= 0xdc00 && unit <= 0xdfff) || unit < 0x20 ||
+			(unit >= 0x7f && unit <= 0x9f)) {
 			return error_set(err, ERROR_INVALID,
 				"the name encodes a control character");
 		} else if (unit < 0x7f) {
 			return error_set(err, ERROR_INVALID,
-				"the name encodes text that must be written as is");
+				"the name encodes plain ASCII");
 		}
 	}
 	if (s[*i] != '-' || units == 0 || high != 0 || nbits >= 6 || bits != 0)
@@ -181,7 +184,7 @@ mail_folder_name_check(const char *name, struct error *err)
 		return error_set(err, ERROR_INVALID,
 			"a folder name may not hold \"..\"");
 	if (name[0] == MAIL_FOLDER_DELIMITER ||
-	    name[len - 1] == MAIL_FOLDER_DELIMITER)
+		name[len - 1] == MAIL_FOLDER_DELIMITER)
 		return error_set(err, ERROR_INVALID,
 			"a folder name may not start or end with %c",
 			MAIL_FOLDER_DELIMITER);
@@ -196,14 +199,15 @@ mail_folder_name_check(const char *name, struct error *err)
 		if (n > MAIL_FOLDER_COMPONENT_MAX)
 			return error_set(err, ERROR_INVALID,
 				"each part of a folder name has at most %d "
-				"characters", MAIL_FOLDER_COMPONENT_MAX);
+				"characters",
+				MAIL_FOLDER_COMPONENT_MAX);
 		start = i + 1;
 	}
 	for (size_t i = 0; name[i] != '\0';) {
 		if (name[i++] != '&')
 			continue;
 		if (name[i] == '-') {
-			i++;	/* "&-" is a plain "&" */
+			i++; /* "&-" is a plain "&" */
 			continue;
 		}
 		if (check_mutf7_run(name, &i, err) < 0)
@@ -217,7 +221,7 @@ struct resolved {
 	int64_t mailbox_id;
 	bool shared;
 	const char *prefix;	/* "" or "Shared/<address>/" */
-	const char *store_name;	/* in the mailbox; "" for a namespace node */
+	const char *store_name; /* in the mailbox; "" for a namespace node */
 };
 
 static bool
@@ -233,8 +237,8 @@ static const char *
 normalise_inbox(const char *name, struct arena *a)
 {
 	if (strncasecmp(name, "INBOX", 5) != 0 ||
-	    (name[5] != '\0' && name[5] != MAIL_FOLDER_DELIMITER) ||
-	    strncmp(name, "INBOX", 5) == 0)
+		(name[5] != '\0' && name[5] != MAIL_FOLDER_DELIMITER) ||
+		strncmp(name, "INBOX", 5) == 0)
 		return name;
 	return arena_printf(a, "INBOX%s", name + 5);
 }
@@ -278,7 +282,8 @@ resolve(const struct mail_user *u, const char *name, struct resolved *r,
 		r->mailbox_id = u->mailbox_id;
 		r->prefix = "";
 		r->store_name = normalise_inbox(name, a);
-		return r->store_name != NULL ? 0 :
+		return r->store_name != NULL ?
+			0 :
 			error_set(err, ERROR_LIMIT, "out of memory for names");
 	}
 	r->shared = true;
@@ -290,16 +295,16 @@ resolve(const struct mail_user *u, const char *name, struct resolved *r,
 	}
 	address++;
 	const char *slash = strchr(address, MAIL_FOLDER_DELIMITER);
-	char *addr = arena_strndup(a, address, slash != NULL ?
-		(size_t)(slash - address) : strlen(address));
+	char *addr = arena_strndup(a, address,
+		slash != NULL ? (size_t)(slash - address) : strlen(address));
 	if (addr == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory for names");
 	str_lower_inplace(addr);
 	struct store_mailbox m;
 	struct error inner;
 	bool ok = false;
-	if (store_mailbox_get_by_address(u->ctx->store, addr, a, &m,
-		    &inner) < 0) {
+	if (store_mailbox_get_by_address(u->ctx->store, addr, a, &m, &inner) <
+		0) {
 		if (inner.code != ERROR_NOT_FOUND)
 			return error_forward(err, &inner);
 	} else if (may_use_mailbox(u, m.id, &ok, err) < 0) {
@@ -443,15 +448,17 @@ complete_hierarchy(struct arena *a, struct entry_list *l, struct error *err)
 		const char *name = l->items[i].name;
 		for (const char *p = strchr(name, MAIL_FOLDER_DELIMITER);
 			p != NULL; p = strchr(p + 1, MAIL_FOLDER_DELIMITER)) {
-			char *parent = arena_strndup(a, name, (size_t)(p - name));
+			char *parent = arena_strndup(a, name,
+				(size_t)(p - name));
 			if (parent == NULL)
 				return error_set(err, ERROR_LIMIT,
 					"too many folders to list");
 			bool found = entry_exists(l, parent);
 			for (size_t k = original; k < l->count && !found; k++)
 				found = strcmp(l->items[k].name, parent) == 0;
-			if (!found && entry_add(a, l, parent, "",
-					      MAIL_FOLDER_NOSELECT, err) < 0)
+			if (!found &&
+				entry_add(a, l, parent, "",
+					MAIL_FOLDER_NOSELECT, err) < 0)
 				return -1;
 		}
 	}
@@ -463,17 +470,16 @@ complete_hierarchy(struct arena *a, struct entry_list *l, struct error *err)
 			return error_set(err, ERROR_LIMIT,
 				"too many folders to list");
 		size_t j = entry_lower_bound(l, key);
-		if (j < l->count && strncmp(l->items[j].name, key,
-					    strlen(key)) == 0)
+		if (j < l->count &&
+			strncmp(l->items[j].name, key, strlen(key)) == 0)
 			l->items[i].attrs |= MAIL_FOLDER_HAS_CHILDREN;
 	}
 	return 0;
 }
 
 static int
-list_mailbox(const struct mail_user *u, int64_t mailbox_id,
-	const char *prefix, bool shared, struct entry_list *l,
-	struct error *err)
+list_mailbox(const struct mail_user *u, int64_t mailbox_id, const char *prefix,
+	bool shared, struct entry_list *l, struct error *err)
 {
 	struct arena *a = u->ctx->arena;
 	struct store_folder *folders;
@@ -484,15 +490,16 @@ list_mailbox(const struct mail_user *u, int64_t mailbox_id,
 	if (count == 0 && shared) {
 		/* A shared mailbox nobody has written to yet. */
 		if (ensure_folders(u, mailbox_id, err) < 0 ||
-		    store_folder_list(u->ctx->store, mailbox_id, a, &folders,
-			    &count, err) < 0)
+			store_folder_list(u->ctx->store, mailbox_id, a,
+				&folders, &count, err) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < count; i++) {
 		unsigned attrs = folders[i].subscribed || shared ?
-			MAIL_FOLDER_SUBSCRIBED : 0;
-		if (entry_add(a, l, arena_printf(a, "%s%s", prefix,
-					   folders[i].name),
+			MAIL_FOLDER_SUBSCRIBED :
+			0;
+		if (entry_add(a, l,
+			    arena_printf(a, "%s%s", prefix, folders[i].name),
 			    folders[i].special_use, attrs, err) < 0)
 			return -1;
 	}
@@ -510,12 +517,12 @@ mail_folder_list(const struct mail_user *u,
 		return -1;
 	struct store_grant *grants;
 	size_t count;
-	if (store_grant_list(u->ctx->store, 0, u->person_id, a, &grants,
-		    &count, err) < 0)
+	if (store_grant_list(u->ctx->store, 0, u->person_id, a, &grants, &count,
+		    err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		if (strcmp(grants[i].right, "full_access") != 0 ||
-		    grants[i].mailbox_id == u->mailbox_id)
+			grants[i].mailbox_id == u->mailbox_id)
 			continue;
 		struct store_mailbox m;
 		if (store_mailbox_get(u->ctx->store, grants[i].mailbox_id, a,
@@ -546,8 +553,8 @@ static bool
 is_reserved(const struct resolved *r)
 {
 	size_t n = strlen(MAIL_FOLDER_SHARED_ROOT);
-	return !r->shared && strncasecmp(r->store_name, MAIL_FOLDER_SHARED_ROOT,
-				      n) == 0 &&
+	return !r->shared &&
+		strncasecmp(r->store_name, MAIL_FOLDER_SHARED_ROOT, n) == 0 &&
 		(r->store_name[n] == '\0' ||
 			r->store_name[n] == MAIL_FOLDER_DELIMITER);
 }
@@ -564,7 +571,7 @@ new_name(const struct mail_user *u, const char *name, struct resolved *r,
 	if (len > 1 && trimmed[len - 1] == MAIL_FOLDER_DELIMITER)
 		trimmed[len - 1] = '\0';
 	if (mail_folder_name_check(trimmed, err) < 0 ||
-	    resolve(u, trimmed, r, err) < 0)
+		resolve(u, trimmed, r, err) < 0)
 		return -1;
 	if (r->store_name[0] == '\0' || is_reserved(r))
 		return error_set(err, ERROR_INVALID,
@@ -597,12 +604,15 @@ create_with_parents(struct store *st, int64_t mailbox_id, const char *name,
 		}
 		if (inner.code != ERROR_NOT_FOUND)
 			return error_forward(err, &inner);
-		struct store_folder f = { .mailbox_id = mailbox_id, .name = part,
-			.special_use = "", .uidnext = 1, .subscribed = true,
+		struct store_folder f = { .mailbox_id = mailbox_id,
+			.name = part,
+			.special_use = "",
+			.uidnext = 1,
+			.subscribed = true,
 			.created_at = now };
 		if (store_imap_uidvalidity_next(st, mailbox_id, now,
 			    &f.uidvalidity, err) < 0 ||
-		    store_folder_create(st, &f, err) < 0)
+			store_folder_create(st, &f, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -611,8 +621,8 @@ create_with_parents(struct store *st, int64_t mailbox_id, const char *name,
 struct folder_job {
 	const struct mail_user *u;
 	int64_t mailbox_id;
-	const char *name;	/* in the mailbox */
-	const char *to;		/* RENAME's new name */
+	const char *name; /* in the mailbox */
+	const char *to;	  /* RENAME's new name */
 	bool subscribed;
 };
 
@@ -668,8 +678,7 @@ run_delete_job(struct store *st, void *arg, struct error *err)
 	if (strcmp(f.name, "INBOX") == 0 || f.special_use[0] != '\0')
 		return error_set(err, ERROR_INVALID,
 			"%s is a special folder and cannot be deleted", f.name);
-	if (has_children(st, job->mailbox_id, job->name, a, &children,
-		    err) < 0)
+	if (has_children(st, job->mailbox_id, job->name, a, &children, err) < 0)
 		return -1;
 	if (children)
 		return error_set(err, ERROR_INVALID,
@@ -696,8 +705,7 @@ mail_folder_delete(const struct mail_user *u, const char *name,
 
 /* RENAME INBOX: its messages move to a new folder; INBOX stays, empty. */
 static int
-rename_inbox(struct store *st, const struct folder_job *job,
-	struct error *err)
+rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 {
 	struct arena *a = job->u->ctx->arena;
 	struct store_folder inbox, target;
@@ -705,15 +713,17 @@ rename_inbox(struct store *st, const struct folder_job *job,
 	size_t count;
 	if (create_with_parents(st, job->mailbox_id, job->to, job->u->ctx->now,
 		    a, true, err) < 0 ||
-	    store_folder_get(st, job->mailbox_id, "INBOX", a, &inbox, err) < 0 ||
-	    store_folder_get(st, job->mailbox_id, job->to, a, &target, err) < 0 ||
-	    store_imap_uids(st, inbox.id, a, &uids, &count, err) < 0)
+		store_folder_get(st, job->mailbox_id, "INBOX", a, &inbox, err) <
+			0 ||
+		store_folder_get(st, job->mailbox_id, job->to, a, &target,
+			err) < 0 ||
+		store_imap_uids(st, inbox.id, a, &uids, &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		int64_t new_uid;
 		if (store_imap_copy(st, inbox.id, uids[i], target.id, &new_uid,
 			    err) < 0 ||
-		    store_imap_expunge(st, inbox.id, uids[i], err) < 0)
+			store_imap_expunge(st, inbox.id, uids[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -747,13 +757,13 @@ run_rename_job(struct store *st, void *arg, struct error *err)
 			    job->u->ctx->now, a, false, err) < 0)
 			return -1;
 	}
-	return store_imap_folder_rename(st, job->mailbox_id, job->name,
-		job->to, MAIL_FOLDER_DELIMITER, err);
+	return store_imap_folder_rename(st, job->mailbox_id, job->name, job->to,
+		MAIL_FOLDER_DELIMITER, err);
 }
 
 int
-mail_folder_rename(const struct mail_user *u, const char *from,
-	const char *to, struct error *err)
+mail_folder_rename(const struct mail_user *u, const char *from, const char *to,
+	struct error *err)
 {
 	struct resolved rf, rt;
 	if (resolve(u, from, &rf, err) < 0 || new_name(u, to, &rt, err) < 0)
@@ -768,8 +778,8 @@ mail_folder_rename(const struct mail_user *u, const char *from,
 		return error_set(err, ERROR_EXISTS, "INBOX always exists");
 	size_t n = strlen(rf.store_name);
 	if (strncmp(rt.store_name, rf.store_name, n) == 0 &&
-	    (rt.store_name[n] == '\0' ||
-		    rt.store_name[n] == MAIL_FOLDER_DELIMITER))
+		(rt.store_name[n] == '\0' ||
+			rt.store_name[n] == MAIL_FOLDER_DELIMITER))
 		return error_set(err, ERROR_INVALID,
 			"a folder cannot be moved into itself");
 	struct folder_job job = { u, rf.mailbox_id, rf.store_name,
@@ -785,8 +795,8 @@ run_subscribe_job(struct store *st, void *arg, struct error *err)
 {
 	const struct folder_job *job = arg;
 	struct store_folder f;
-	if (store_folder_get(st, job->mailbox_id, job->name,
-		    job->u->ctx->arena, &f, err) < 0)
+	if (store_folder_get(st, job->mailbox_id, job->name, job->u->ctx->arena,
+		    &f, err) < 0)
 		return -1;
 	return store_imap_folder_subscribe(st, f.id, job->subscribed, err);
 }
@@ -802,7 +812,7 @@ mail_folder_subscribe(const struct mail_user *u, const char *name,
 		if (subscribed)
 			return 0;
 		return error_set(err, ERROR_INVALID,
-			"shared mailboxes are shown while you hold Full Access");
+			"shared mailboxes show while you hold Full Access");
 	}
 	struct folder_job job = { u, r.mailbox_id, r.store_name, NULL,
 		subscribed };
@@ -815,7 +825,7 @@ mail_folder_status(const struct mail_user *u, struct mail_folder *f,
 {
 	struct store_imap_counts c;
 	if (mail_folder_recheck(u, f, err) < 0 ||
-	    store_imap_folder_counts(u->ctx->store, f->id, &c, err) < 0)
+		store_imap_folder_counts(u->ctx->store, f->id, &c, err) < 0)
 		return -1;
 	*s_r = (struct mail_folder_status){
 		.messages = c.messages,
@@ -873,7 +883,7 @@ run_flags_job(struct store *st, void *arg, struct error *err)
 		const struct mail_flag_change *c = &job->changes[i];
 		if (store_imap_flags_set(st, job->folder_id, c->uid, c->flags,
 			    c->keywords, &inner) < 0 &&
-		    inner.code != ERROR_NOT_FOUND)
+			inner.code != ERROR_NOT_FOUND)
 			return error_forward(err, &inner);
 	}
 	return 0;
@@ -881,8 +891,7 @@ run_flags_job(struct store *st, void *arg, struct error *err)
 
 int
 mail_message_flags_set(const struct mail_user *u, const struct mail_folder *f,
-	const struct mail_flag_change *changes, size_t count,
-	struct error *err)
+	const struct mail_flag_change *changes, size_t count, struct error *err)
 {
 	if (count == 0)
 		return 0;
@@ -901,13 +910,14 @@ check_quota(struct store *st, int64_t mailbox_id, int64_t adding,
 	struct store_mailbox m;
 	int64_t used;
 	if (store_mailbox_get(st, mailbox_id, a, &m, err) < 0 ||
-	    store_mailbox_used(st, mailbox_id, &used, err) < 0)
+		store_mailbox_used(st, mailbox_id, &used, err) < 0)
 		return -1;
 	if (used + adding > m.quota_mb * MIB)
 		return error_set(err, ERROR_LIMIT,
 			"the mailbox %s is full (%lld of %lld MB used); delete "
-			"mail before adding more", m.address,
-			(long long)(used / MIB), (long long)m.quota_mb);
+			"mail before adding more",
+			m.address, (long long)(used / MIB),
+			(long long)m.quota_mb);
 	return 0;
 }
 
@@ -927,22 +937,22 @@ run_copy_job(struct store *st, void *arg, struct error *err)
 	for (size_t i = 0; i < job->count; i++) {
 		struct error inner;
 		job->new_uids[i] = 0;
-		if (store_imap_copy(st, job->from->id, job->uids[i], job->to->id,
-			    &job->new_uids[i], &inner) < 0) {
+		if (store_imap_copy(st, job->from->id, job->uids[i],
+			    job->to->id, &job->new_uids[i], &inner) < 0) {
 			if (inner.code != ERROR_NOT_FOUND)
 				return error_forward(err, &inner);
 			job->new_uids[i] = 0;
 			continue;
 		}
-		if (job->move && store_imap_expunge(st, job->from->id,
-					 job->uids[i], err) < 0)
+		if (job->move &&
+			store_imap_expunge(st, job->from->id, job->uids[i],
+				err) < 0)
 			return -1;
 	}
 	/* Checked after the copy: a failing job is rolled back whole. */
 	if (job->move && job->from->mailbox_id == job->to->mailbox_id)
 		return 0;
-	return check_quota(st, job->to->mailbox_id, 0, job->u->ctx->arena,
-		err);
+	return check_quota(st, job->to->mailbox_id, 0, job->u->ctx->arena, err);
 }
 
 int
@@ -972,7 +982,8 @@ run_expunge_job(struct store *st, void *arg, struct error *err)
 {
 	const struct expunge_job *job = arg;
 	for (size_t i = 0; i < job->count; i++) {
-		if (store_imap_expunge(st, job->folder_id, job->uids[i], err) < 0)
+		if (store_imap_expunge(st, job->folder_id, job->uids[i], err) <
+			0)
 			return -1;
 	}
 	return 0;
@@ -1006,8 +1017,8 @@ run_append_job(struct store *st, void *arg, struct error *err)
 		return -1;
 	if (job->m->flags == 0 && job->m->keywords[0] == '\0')
 		return 0;
-	return store_imap_flags_set(st, job->folder_id, job->uid,
-		job->m->flags, job->m->keywords, err);
+	return store_imap_flags_set(st, job->folder_id, job->uid, job->m->flags,
+		job->m->keywords, err);
 }
 
 int
@@ -1026,16 +1037,17 @@ mail_message_append(const struct mail_user *u, const struct mail_folder *f,
 		crypto_hash_sha256(digest, (const unsigned char *)m->data,
 			m->size);
 		sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
+		/* The summary says NULL for an absent field; rows say "". */
 		struct store_message_meta meta = {
 			.envelope = s.envelope,
 			.bodystructure = s.bodystructure,
 			.body = s.body,
-			.subject = s.subject,
-			.from = s.from,
-			.to = s.to,
-			.cc = s.cc,
-			.bcc = s.bcc,
-			.message_id = s.message_id,
+			.subject = s.subject != NULL ? s.subject : "",
+			.from = s.from != NULL ? s.from : "",
+			.to = s.to != NULL ? s.to : "",
+			.cc = s.cc != NULL ? s.cc : "",
+			.bcc = s.bcc != NULL ? s.bcc : "",
+			.message_id = s.message_id != NULL ? s.message_id : "",
 			.sent_date = s.date,
 			.header_size = (int64_t)s.header_size,
 		};
@@ -1139,7 +1151,8 @@ mail_wait_change(int64_t mailbox_id, uint64_t seq, int timeout_ms)
 	}
 	pthread_mutex_lock(&b->lock);
 	while (b->seq == seq) {
-		if (pthread_cond_timedwait(&b->changed, &b->lock, &deadline) != 0)
+		if (pthread_cond_timedwait(&b->changed, &b->lock, &deadline) !=
+			0)
 			break;
 	}
 	uint64_t now = b->seq;

@@ -38,11 +38,11 @@ struct store_writer;
  * durable when the call returns and shares a flush with other sessions'.
  */
 struct mail_user {
-	const struct dir_ctx *ctx;	/* ctx->arena receives folder results */
+	const struct dir_ctx *ctx; /* ctx->arena receives folder results */
 	struct store_writer *writer;
 	int64_t person_id;
-	int64_t mailbox_id;	/* their own user mailbox */
-	const char *address;	/* theirs, normalised */
+	int64_t mailbox_id;  /* their own user mailbox */
+	const char *address; /* theirs, normalised */
 };
 
 /*
@@ -67,8 +67,8 @@ struct mail_folder {
 	int64_t mailbox_id;
 	bool shared;		/* reached through a Full Access grant */
 	const char *name;	/* as the client names it: "Shared/x@y/INBOX" */
-	const char *store_name;	/* within its mailbox: "INBOX" */
-	const char *special_use;	/* "", inbox, sent, drafts, trash, junk */
+	const char *store_name; /* within its mailbox: "INBOX" */
+	const char *special_use; /* "", inbox, sent, drafts, trash, junk */
 	int64_t uidvalidity;
 	int64_t uidnext;
 	bool subscribed;
@@ -92,15 +92,15 @@ int mail_folder_recheck(const struct mail_user *u, struct mail_folder *f,
 	struct error *err);
 
 enum mail_folder_attr {
-	MAIL_FOLDER_NOSELECT = 1 << 0,	/* holds others; cannot be opened */
+	MAIL_FOLDER_NOSELECT = 1 << 0, /* holds others; cannot be opened */
 	MAIL_FOLDER_HAS_CHILDREN = 1 << 1,
 	MAIL_FOLDER_SUBSCRIBED = 1 << 2,
 };
 
 struct mail_folder_entry {
-	const char *name;	/* as the client names it */
-	const char *special_use;	/* "" or as in struct mail_folder */
-	unsigned attrs;		/* enum mail_folder_attr bits */
+	const char *name;	 /* as the client names it */
+	const char *special_use; /* "" or as in struct mail_folder */
+	unsigned attrs;		 /* enum mail_folder_attr bits */
 };
 
 /*
@@ -123,7 +123,8 @@ int mail_folder_create(const struct mail_user *u, const char *name,
 
 /*
  * Deletes a folder and its messages. INBOX, the special-use folders and
- * folders with children are refused (ERROR_DENIED, ERROR_EXISTS).
+ * folders with children are refused with ERROR_INVALID; ERROR_NOT_FOUND
+ * when there is no such folder.
  */
 int mail_folder_delete(const struct mail_user *u, const char *name,
 	struct error *err);
@@ -143,7 +144,7 @@ int mail_folder_subscribe(const struct mail_user *u, const char *name,
 struct mail_folder_status {
 	int64_t messages;
 	int64_t unseen;
-	int64_t first_unseen_uid;	/* 0: none */
+	int64_t first_unseen_uid; /* 0: none */
 	int64_t uidnext;
 	int64_t uidvalidity;
 };
@@ -160,9 +161,9 @@ int mail_folder_uids(const struct mail_user *u, const struct mail_folder *f,
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
  * columns asked for (see store_imap.h), in arena a.
  */
-int mail_folder_messages(const struct mail_user *u,
-	const struct mail_folder *f, int64_t first_uid, int64_t last_uid,
-	size_t limit, enum store_imap_columns columns, struct arena *a,
+int mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
+	int64_t first_uid, int64_t last_uid, size_t limit,
+	enum store_imap_columns columns, struct arena *a,
 	struct store_message **messages_r, size_t *count_r, struct error *err);
 
 /* The whole message m (a row of f), copied into arena a. */
@@ -172,8 +173,8 @@ int mail_message_read(const struct mail_user *u, const struct mail_folder *f,
 
 struct mail_flag_change {
 	int64_t uid;
-	unsigned flags;		/* enum store_flag bits */
-	const char *keywords;	/* space-separated */
+	unsigned flags;	      /* enum store_flag bits */
+	const char *keywords; /* space-separated */
 };
 
 /* Sets flags on messages of f; rows already expunged are skipped. */
@@ -192,15 +193,14 @@ int mail_message_copy(const struct mail_user *u, const struct mail_folder *from,
 	bool move, int64_t *new_uids_r, struct error *err);
 
 /* Removes these messages of f for good. */
-int mail_message_expunge(const struct mail_user *u,
-	const struct mail_folder *f, const int64_t *uids, size_t count,
-	struct error *err);
+int mail_message_expunge(const struct mail_user *u, const struct mail_folder *f,
+	const int64_t *uids, size_t count, struct error *err);
 
 struct mail_append {
-	const char *data;	/* the whole message, CRLF line ends */
+	const char *data; /* the whole message, CRLF line ends */
 	size_t size;
-	unsigned flags;		/* enum store_flag bits */
-	const char *keywords;	/* space-separated */
+	unsigned flags;	      /* enum store_flag bits */
+	const char *keywords; /* space-separated */
 	int64_t internal_date;
 };
 

@@ -105,9 +105,22 @@ def org(instance):
 
 
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n):
+    """n distinct free ports: every socket stays bound until all are
+    chosen, so the kernel cannot hand the same port out twice."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 class Server:
@@ -115,15 +128,15 @@ class Server:
 
     def __init__(self, inst, tls, log_path, extra=()):
         self.instance = inst
-        self.port = free_port()
+        # Every listener on its own free port, so tests never collide.
+        names = ("smtp", "submission", "submissions", "pop3", "pop3s",
+                 "imap", "imaps")
+        self.port, *rest = free_ports(len(names) + 1)
+        self.ports = dict(zip(names, rest))
         self.tls = tls
         self.scheme = "https" if tls else "http"
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"
         self.log_path = log_path
-        # Every listener on a free port, so tests never collide.
-        self.ports = {name: free_port() for name in
-                      ("smtp", "submission", "submissions", "pop3",
-                       "pop3s")}
         args = [BIN, "serve", "--dir", str(inst.dir),
                 "--set", f"http.listen=127.0.0.1:{self.port}"]
         for name, port in self.ports.items():

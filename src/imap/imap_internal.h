@@ -1,0 +1,232 @@
+/*
+ * Shared within imap/: the server's settings, one session's state, the view
+ * of the selected mailbox, reply helpers and the command handlers, one file
+ * per group. Layer: front end, private.
+ */
+#ifndef IMAP_INTERNAL_H
+#define IMAP_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+#include "dir/dir.h"
+#include "imap/imap.h"
+#include "imap/imap_parse.h"
+#include "mail/mail_folder.h"
+
+struct net_conn;
+struct net_listener;
+
+/* The longest command line, without CRLF (RFC 7162 §4 suggests 8192+). */
+#define IMAP_LINE_MAX (64 * 1024)
+/* A literal outside APPEND, and a whole command outside APPEND. */
+#define IMAP_LITERAL_MAX (64 * 1024)
+#define IMAP_COMMAND_MAX (1024 * 1024)
+/* Rows read from the store at a time when walking a large folder. */
+#define IMAP_PAGE_ROWS 256
+
+struct imap_server {
+	const struct instance *inst;
+	struct store_writer *writer;
+	struct net_tls *tls;
+	size_t max_message; /* APPEND's literal cap, bytes */
+	int timeout_ms;	    /* once signed in; shorter before */
+	int max_errors;	    /* BAD replies before the session is closed */
+	struct net_listener *listeners[2];
+};
+
+enum imap_state {
+	IMAP_STATE_NOT_AUTHENTICATED,
+	IMAP_STATE_AUTHENTICATED,
+	IMAP_STATE_SELECTED,
+};
+
+/*
+ * The selected mailbox as this session has announced it: the UID of each
+ * message by sequence number (RFC 3501 §2.3.1.2). Messages others add
+ * appear at the next sync (EXISTS); ones others expunge stay until an
+ * EXPUNGE response may be sent, and are skipped meanwhile.
+ */
+struct imap_view {
+	struct mail_folder folder; /* strings in the view's arena */
+	bool read_only;		   /* EXAMINE */
+	uint32_t *uids;		   /* heap; by sequence number - 1 */
+	size_t count, capacity;
+	uint64_t change_seq; /* mail_change_seq when last synced */
+	bool stale;	     /* expunges wait to be reported */
+	struct arena *arena; /* reset when the mailbox is closed */
+};
+
+struct imap_session {
+	const struct imap_server *server;
+	struct net_conn *conn;
+	enum imap_state state;
+	struct store *store;
+	struct arena *arena; /* the session's: who signed in */
+	struct arena *cmd;   /* one command's (wiping: passwords); reset */
+	struct arena *page;  /* a page of rows, a sync; reset often */
+	struct arena *msg;   /* one message's body and parts; reset often */
+	struct dir_ctx ctx;  /* ctx.arena is cmd */
+	struct mail_user user;
+	struct imap_view view;
+	int errors;
+	char *line;	    /* IMAP_LINE_MAX bytes, heap */
+	struct span tag;    /* of the command being run */
+	char tag_kept[128]; /* a short tag, while IDLE frees the arena */
+	bool uid_command;   /* the command is a UID one */
+	bool may_expunge;   /* EXPUNGE responses allowed (RFC 3501 §7.4.1) */
+	char client[128];   /* "name version" from ID, for the devices list */
+};
+
+/* ---- the session's resources (imap_session.c) ---- */
+
+/*
+ * Borrows a pooled store connection if the session has none. Sessions take
+ * one at sign-in, not at connect, and IDLE gives it back while it waits.
+ */
+int imap_store_open(struct imap_session *s, struct error *err);
+
+/*
+ * Gives back what a waiting session does not need: the store connection
+ * and the scratch arenas (PERFORMANCE.md B4: memory per idle connection).
+ * The command's tag is kept; its arguments are not.
+ */
+void imap_session_release(struct imap_session *s);
+
+/* ---- replies (imap_session.c) ---- */
+
+/*
+ * Completes the command: "tag OK|NO|BAD [code] text". Before an OK the
+ * selected mailbox is synced, so untagged EXISTS/EXPUNGE come first. The
+ * text has control characters replaced; code may be NULL. Returns 0, or -1
+ * when the connection has failed.
+ */
+int imap_tagged(struct imap_session *s, const char *status, const char *code,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* "* " fmt CRLF; fmt and arguments must already be protocol-safe. */
+int imap_untagged(struct imap_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Sends bytes as they are (built responses, literal bodies). */
+int imap_write(struct imap_session *s, const void *data, size_t len);
+
+/* BAD for a command the client got wrong; counts toward max_errors. */
+int imap_bad(struct imap_session *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * NO (or BAD for ERROR_INVALID from the parser side) for a domain error,
+ * with the RFC 5530 response code the one table gives it (STYLE.md §4);
+ * internal faults are logged and not shown.
+ */
+int imap_reply_error(struct imap_session *s, const struct error *err);
+
+/* The CAPABILITY list for this session's state and TLS. */
+const char *imap_capabilities(const struct imap_session *s);
+
+/* A mailbox name as an IMAP string (quoted, or a literal) into out. */
+int imap_append_mailbox(struct str *out, const char *name);
+
+/* "(\Seen \Flagged $Work)" for flags and space-separated keywords. */
+int imap_append_flags(struct str *out, unsigned flags, const char *keywords);
+
+/* ---- the selected mailbox (imap_view.c) ---- */
+
+/* Loads a freshly opened folder's UIDs into the view. */
+int imap_view_open(struct imap_session *s, const struct mail_folder *f,
+	bool read_only, struct error *err);
+
+/* Forgets the selected mailbox; back to the authenticated state. */
+void imap_view_close(struct imap_session *s);
+
+/*
+ * Brings the view up to date when its mailbox changed (or always, when
+ * force): "* n EXPUNGE" for messages gone, when s->may_expunge, then
+ * "* n EXISTS" for new ones. A mailbox whose grant was removed or which
+ * was deleted ends the session with BYE: returns -1 then.
+ */
+int imap_view_sync(struct imap_session *s, bool force);
+
+/*
+ * For a shared mailbox: whether the grant still holds, before each command
+ * (SPEC A3), as imap_view_sync's check. 0, or -1 after BYE.
+ */
+int imap_view_check_access(struct imap_session *s);
+
+/* The sequence number of a UID in the view, or 0. */
+size_t imap_view_seq(const struct imap_view *v, int64_t uid);
+
+/* Removes UIDs from the view, sending "* n EXPUNGE" for each. */
+int imap_view_expunged(struct imap_session *s, const int64_t *uids,
+	size_t count);
+
+struct imap_uid_range {
+	int64_t lo, hi; /* lo <= hi */
+};
+
+/*
+ * The UIDs a sequence set names (UID set when uid), as sorted, merged
+ * ranges in arena a. Numbers outside the view are ignored; rows within a
+ * range may be ones the view no longer holds, so callers check each with
+ * imap_view_seq.
+ */
+int imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
+	bool uid, struct arena *a, struct imap_uid_range **ranges_r,
+	size_t *count_r, struct error *err);
+
+/* ---- header fields (imap_fetch.c), for FETCH and SEARCH ---- */
+
+/*
+ * The next field of a header block: *name_r its name, *field_r the whole
+ * field with its folds and CRLF, *value_r what follows the colon. False at
+ * the blank line or the end.
+ */
+bool imap_header_next(struct span *header, struct span *name_r,
+	struct span *field_r, struct span *value_r);
+
+/* ---- command handlers: 0, or -1 to end the session ---- */
+
+/* imap_cmd_any.c */
+int imap_cmd_capability(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_noop(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_logout(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_id(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_enable(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_auth.c */
+int imap_cmd_starttls(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_login(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_authenticate(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_select.c */
+int imap_cmd_select(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_close(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_unselect(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_check(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_mailbox.c */
+int imap_cmd_create(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_delete(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_rename(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_subscribe(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_status(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_list.c */
+int imap_cmd_list(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_namespace(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_append.c */
+int imap_cmd_append(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_message.c */
+int imap_cmd_store(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_copy(struct imap_session *s, const struct imap_command *c);
+int imap_cmd_expunge(struct imap_session *s, const struct imap_command *c);
+/* imap_cmd_idle.c */
+int imap_cmd_idle(struct imap_session *s, const struct imap_command *c);
+/* imap_fetch.c */
+int imap_cmd_fetch(struct imap_session *s, const struct imap_command *c);
+/* imap_search.c */
+int imap_cmd_search(struct imap_session *s, const struct imap_command *c);
+
+/* imap_session.c: the session thread's entry point. */
+void imap_session_run(struct net_conn *c, void *server);
+
+#endif

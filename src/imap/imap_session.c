@@ -1,0 +1,582 @@
+/*
+ * One IMAP session: the greeting, reading each command with its literals,
+ * the state checks, dispatch to the command groups, and the replies (RFC
+ * 3501 §2.2, §3, §7; RFC 7888 LITERAL+; RFC 5530 response codes). Layer:
+ * front end. SECURITY: a literal's size is checked before the "+" and
+ * before any memory is set aside for it (SECURITY.md item 31); a command in
+ * the wrong state is refused (item 33); each session's memory is in capped
+ * arenas; passwords pass through a wiping arena; repeated errors and
+ * silence end the session (items 17, 35).
+ */
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/net.h"
+#include "core/xmalloc.h"
+#include "imap/imap_internal.h"
+#include "instance/instance.h"
+#include "mail/mail_mime.h"
+
+#define SESSION_ARENA_CAP (1024 * 1024)
+#define PAGE_ARENA_CAP (64 * 1024 * 1024)
+/* Before sign-in a client gets this long per command (SECURITY.md 17). */
+#define PREAUTH_TIMEOUT_MS (60 * 1000)
+
+_Static_assert((unsigned)IMAP_FLAG_SEEN == (unsigned)STORE_FLAG_SEEN &&
+		(unsigned)IMAP_FLAG_ANSWERED == (unsigned)STORE_FLAG_ANSWERED &&
+		(unsigned)IMAP_FLAG_FLAGGED == (unsigned)STORE_FLAG_FLAGGED &&
+		(unsigned)IMAP_FLAG_DELETED == (unsigned)STORE_FLAG_DELETED &&
+		(unsigned)IMAP_FLAG_DRAFT == (unsigned)STORE_FLAG_DRAFT,
+	"IMAP and store flag bits agree");
+
+/* ---- replies ---- */
+
+/* Replaces what could end or forge a line in text sent to the client. */
+static void
+sanitize(char *text)
+{
+	for (char *p = text; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+			*p = ' ';
+	}
+}
+
+int
+imap_tagged(struct imap_session *s, const char *status, const char *code,
+	const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	sanitize(text);
+	if (strcmp(status, "OK") == 0 && s->state == IMAP_STATE_SELECTED &&
+		imap_view_sync(s, false) < 0)
+		return -1;
+	struct error err;
+	return net_printf(s->conn, &err, "%.*s %s %s%s%s%s\r\n",
+		(int)s->tag.len, s->tag.p, status, code != NULL ? "[" : "",
+		code != NULL ? code : "", code != NULL ? "] " : "", text);
+}
+
+int
+imap_untagged(struct imap_session *s, const char *fmt, ...)
+{
+	struct error err;
+	char small[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(small, sizeof(small), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	if ((size_t)n < sizeof(small))
+		return net_printf(s->conn, &err, "* %s\r\n", small);
+	char *big = xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	int rc = net_printf(s->conn, &err, "* %s\r\n", big);
+	free(big);
+	return rc;
+}
+
+int
+imap_write(struct imap_session *s, const void *data, size_t len)
+{
+	struct error err;
+	return net_write(s->conn, data, len, &err);
+}
+
+int
+imap_bad(struct imap_session *s, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	s->errors++;
+	return imap_tagged(s, "BAD", NULL, "%s", text);
+}
+
+struct imap_error_reply {
+	enum error_code code;
+	const char *status;
+	const char *resp_code; /* RFC 5530 */
+};
+
+/* The one table from domain errors to IMAP replies (STYLE.md §4). */
+static const struct imap_error_reply imap_error_replies[] = {
+	{ ERROR_NOT_FOUND, "NO", "NONEXISTENT" },
+	{ ERROR_EXISTS, "NO", "ALREADYEXISTS" },
+	{ ERROR_DENIED, "NO", "NOPERM" },
+	{ ERROR_LIMIT, "NO", "LIMIT" },
+	{ ERROR_INVALID, "NO", "CANNOT" },
+	{ ERROR_TEMPORARY, "NO", "UNAVAILABLE" },
+};
+
+int
+imap_reply_error(struct imap_session *s, const struct error *err)
+{
+	for (size_t i = 0;
+		i < sizeof(imap_error_replies) / sizeof(*imap_error_replies);
+		i++) {
+		if (imap_error_replies[i].code == err->code)
+			return imap_tagged(s, imap_error_replies[i].status,
+				imap_error_replies[i].resp_code, "%s",
+				err->msg);
+	}
+	log_error("imap.error", "peer=%s user=%s code=%s reason=\"%s\"",
+		net_peer(s->conn),
+		s->user.address != NULL ? s->user.address : "-",
+		error_code_name(err->code), err->msg);
+	return imap_tagged(s, "NO", "SERVERBUG",
+		"that could not be done just now; try again later");
+}
+
+const char *
+imap_capabilities(const struct imap_session *s)
+{
+	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
+		return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE "
+		       "UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN";
+	if (net_is_tls(s->conn))
+		return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE AUTH=PLAIN";
+	/* RFC 3501 §6.2.3, SECURITY.md item 3: no password in the clear. */
+	if (net_can_starttls(s->conn))
+		return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE STARTTLS "
+		       "LOGINDISABLED";
+	return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE LOGINDISABLED";
+}
+
+int
+imap_append_mailbox(struct str *out, const char *name)
+{
+	return mail_mime_imap_string(out, name, strlen(name));
+}
+
+int
+imap_append_flags(struct str *out, unsigned flags, const char *keywords)
+{
+	static const struct {
+		unsigned bit;
+		const char *name;
+	} names[] = {
+		{ IMAP_FLAG_SEEN, "\\Seen" },
+		{ IMAP_FLAG_ANSWERED, "\\Answered" },
+		{ IMAP_FLAG_FLAGGED, "\\Flagged" },
+		{ IMAP_FLAG_DELETED, "\\Deleted" },
+		{ IMAP_FLAG_DRAFT, "\\Draft" },
+	};
+	bool first = true;
+	if (str_append_char(out, '(') < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		if ((flags & names[i].bit) == 0)
+			continue;
+		if ((!first && str_append_char(out, ' ') < 0) ||
+			str_append_cstr(out, names[i].name) < 0)
+			return -1;
+		first = false;
+	}
+	if (keywords != NULL && keywords[0] != '\0') {
+		if ((!first && str_append_char(out, ' ') < 0) ||
+			str_append_cstr(out, keywords) < 0)
+			return -1;
+	}
+	return str_append_char(out, ')');
+}
+
+/* ---- reading a command ---- */
+
+/* The command being read: lines joined by CRLF with literals inline. */
+struct command_buffer {
+	char *p;
+	size_t len, cap;
+};
+
+/* Room for n more bytes, in the command arena; false past its cap. */
+static bool
+buffer_reserve(struct imap_session *s, struct command_buffer *b, size_t n)
+{
+	if (b->cap - b->len >= n)
+		return true;
+	size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n;
+	if (cap < 4096)
+		cap = 4096;
+	char *p = arena_alloc(s->cmd, cap);
+	if (p == NULL)
+		return false;
+	if (b->len > 0)
+		memcpy(p, b->p, b->len);
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+enum read_result {
+	READ_OK,      /* a whole command is in the buffer */
+	READ_REFUSED, /* answered already; read the next one */
+	READ_END,     /* the session is over */
+};
+
+/* After a refused non-synchronising literal its bytes are on their way. */
+static enum read_result
+refuse_literal(struct imap_session *s, enum imap_literal_kind kind,
+	const char *code, const char *why)
+{
+	s->errors++;
+	imap_tagged(s, code != NULL ? "NO" : "BAD", code, "%s", why);
+	if (kind != IMAP_LITERAL_NONSYNC)
+		return READ_REFUSED;
+	/* Its bytes look like commands: RFC 7888 §4 lets us close. */
+	imap_untagged(s, "BYE a literal that large cannot be taken");
+	return READ_END;
+}
+
+/*
+ * After refusing a command's first line: if it announced a literal the
+ * client will not wait to send (or one we cannot even size), its bytes
+ * are coming and cannot be told from commands, so the session ends.
+ */
+static enum read_result
+after_refused_line(struct imap_session *s, size_t len)
+{
+	enum imap_literal_kind kind;
+	uint64_t size;
+	struct error err;
+	if (imap_parse_literal_suffix(span_make(s->line, len), &kind, &size,
+		    &err) < 0 ||
+		kind == IMAP_LITERAL_NONSYNC) {
+		imap_untagged(s, "BYE cannot find where that command ends");
+		return READ_END;
+	}
+	return READ_REFUSED;
+}
+
+/* Reads a line; READ_OK with *len_r, else what the session should do. */
+static enum read_result
+read_line(struct imap_session *s, size_t *len_r, bool first)
+{
+	unsigned flags;
+	struct error err;
+	if (net_read_line(s->conn, s->line, IMAP_LINE_MAX, len_r, &flags,
+		    &err) < 0) {
+		if (err.code == ERROR_LIMIT) {
+			s->errors++;
+			if (first)
+				imap_untagged(s,
+					"BAD the line is longer than "
+					"%d bytes",
+					IMAP_LINE_MAX - 1);
+			else
+				imap_tagged(s, "BAD", NULL,
+					"the line is longer "
+					"than %d bytes",
+					IMAP_LINE_MAX - 1);
+			return READ_REFUSED;
+		}
+		if (err.code == ERROR_TEMPORARY)
+			imap_untagged(s, "BYE nothing was said for too long");
+		return READ_END;
+	}
+	if (flags != 0) {
+		/* A NUL or bare CR/LF (CVE-2019-11500): BAD, tagged if we can.
+		 */
+		struct span name;
+		bool uid;
+		s->errors++;
+		if (first &&
+			imap_parse_head(span_make(s->line, *len_r), &s->tag,
+				&name, &uid, &err) < 0 &&
+			s->tag.len == 0) {
+			imap_untagged(s,
+				"BAD commands end with CRLF and hold "
+				"no NUL");
+			return after_refused_line(s, *len_r);
+		}
+		imap_tagged(s, "BAD", NULL,
+			"commands end with CRLF and hold no "
+			"NUL");
+		return first ? after_refused_line(s, *len_r) : READ_REFUSED;
+	}
+	return READ_OK;
+}
+
+static enum read_result
+read_command(struct imap_session *s, struct command_buffer *b)
+{
+	size_t len;
+	enum read_result r = read_line(s, &len, true);
+	if (r != READ_OK)
+		return r;
+	if (len == 0)
+		return READ_REFUSED; /* an empty line: say nothing */
+	struct span name;
+	bool uid;
+	struct error err;
+	if (imap_parse_head(span_make(s->line, len), &s->tag, &name, &uid,
+		    &err) < 0) {
+		s->errors++;
+		if (s->tag.len == 0)
+			imap_untagged(s, "BAD %s", err.msg);
+		else
+			imap_tagged(s, "BAD", NULL, "%s", err.msg);
+		return after_refused_line(s, len);
+	}
+	/* The tag must outlive the line buffer, which literals reuse. */
+	char *tag = arena_strndup(s->cmd, s->tag.p, s->tag.len);
+	if (tag == NULL)
+		return READ_END;
+	s->tag = span_make(tag, s->tag.len);
+	bool append = span_eq_nocase(name, "APPEND");
+	size_t literal_max = append ? s->server->max_message : IMAP_LITERAL_MAX;
+	size_t command_max = append ?
+		s->server->max_message + IMAP_COMMAND_MAX :
+		IMAP_COMMAND_MAX;
+	for (;;) {
+		if (b->len + len + 2 > command_max ||
+			!buffer_reserve(s, b, len + 2))
+			return refuse_literal(s, IMAP_LITERAL_NONE, NULL,
+				"the command is too long");
+		memcpy(b->p + b->len, s->line, len);
+		b->len += len;
+		enum imap_literal_kind kind;
+		uint64_t size;
+		if (imap_parse_literal_suffix(span_make(s->line, len), &kind,
+			    &size, &err) < 0)
+			return refuse_literal(s,
+				len >= 2 && s->line[len - 2] == '+' ?
+					IMAP_LITERAL_NONSYNC :
+					IMAP_LITERAL_SYNC,
+				append ? "TOOBIG" : NULL, err.msg);
+		if (kind == IMAP_LITERAL_NONE)
+			return READ_OK;
+		/* SECURITY.md item 31: sized up before "+" or any memory. */
+		if (size > literal_max || b->len + 2 + size > command_max)
+			return refuse_literal(s, kind, append ? "TOOBIG" : NULL,
+				append ? "the message is larger than allowed" :
+					 "the literal is larger than allowed");
+		if (!buffer_reserve(s, b, 2 + (size_t)size + IMAP_LINE_MAX))
+			return refuse_literal(s, kind, "LIMIT",
+				"the command is too big for this session");
+		if (kind == IMAP_LITERAL_SYNC &&
+			net_printf(s->conn, &err, "+ go ahead\r\n") < 0)
+			return READ_END;
+		memcpy(b->p + b->len, "\r\n", 2);
+		b->len += 2;
+		if (net_read_exact(s->conn, b->p + b->len, (size_t)size, &err) <
+			0)
+			return READ_END;
+		b->len += (size_t)size;
+		r = read_line(s, &len, false);
+		if (r != READ_OK)
+			return r;
+	}
+}
+
+/* ---- dispatch ---- */
+
+#define STATE_BIT(st) (1u << (st))
+#define ANY_STATE                                                              \
+	(STATE_BIT(IMAP_STATE_NOT_AUTHENTICATED) |                             \
+		STATE_BIT(IMAP_STATE_AUTHENTICATED) |                          \
+		STATE_BIT(IMAP_STATE_SELECTED))
+#define NOT_AUTHENTICATED STATE_BIT(IMAP_STATE_NOT_AUTHENTICATED)
+#define AUTHENTICATED                                                          \
+	(STATE_BIT(IMAP_STATE_AUTHENTICATED) | STATE_BIT(IMAP_STATE_SELECTED))
+#define SELECTED STATE_BIT(IMAP_STATE_SELECTED)
+
+struct imap_command_spec {
+	const char *name;
+	unsigned states; /* STATE_BIT()s it may run in */
+	bool uid;	 /* "UID name" exists */
+	/*
+	 * EXPUNGE responses may not be sent during FETCH, STORE or SEARCH
+	 * by sequence number (RFC 3501 §7.4.1): the numbers would shift
+	 * under the client.
+	 */
+	bool numbered;
+	int (*run)(struct imap_session *s, const struct imap_command *c);
+};
+
+static const struct imap_command_spec imap_commands[] = {
+	{ "CAPABILITY", ANY_STATE, false, false, imap_cmd_capability },
+	{ "NOOP", ANY_STATE, false, false, imap_cmd_noop },
+	{ "LOGOUT", ANY_STATE, false, false, imap_cmd_logout },
+	{ "ID", ANY_STATE, false, false, imap_cmd_id },
+	{ "STARTTLS", NOT_AUTHENTICATED, false, false, imap_cmd_starttls },
+	{ "LOGIN", NOT_AUTHENTICATED, false, false, imap_cmd_login },
+	{ "AUTHENTICATE", NOT_AUTHENTICATED, false, false,
+		imap_cmd_authenticate },
+	{ "ENABLE", AUTHENTICATED, false, false, imap_cmd_enable },
+	{ "SELECT", AUTHENTICATED, false, false, imap_cmd_select },
+	{ "EXAMINE", AUTHENTICATED, false, false, imap_cmd_select },
+	{ "CREATE", AUTHENTICATED, false, false, imap_cmd_create },
+	{ "DELETE", AUTHENTICATED, false, false, imap_cmd_delete },
+	{ "RENAME", AUTHENTICATED, false, false, imap_cmd_rename },
+	{ "SUBSCRIBE", AUTHENTICATED, false, false, imap_cmd_subscribe },
+	{ "UNSUBSCRIBE", AUTHENTICATED, false, false, imap_cmd_subscribe },
+	{ "LIST", AUTHENTICATED, false, false, imap_cmd_list },
+	{ "LSUB", AUTHENTICATED, false, false, imap_cmd_list },
+	{ "NAMESPACE", AUTHENTICATED, false, false, imap_cmd_namespace },
+	{ "STATUS", AUTHENTICATED, false, false, imap_cmd_status },
+	{ "APPEND", AUTHENTICATED, false, false, imap_cmd_append },
+	{ "IDLE", AUTHENTICATED, false, false, imap_cmd_idle },
+	{ "CHECK", SELECTED, false, false, imap_cmd_check },
+	{ "CLOSE", SELECTED, false, false, imap_cmd_close },
+	{ "UNSELECT", SELECTED, false, false, imap_cmd_unselect },
+	{ "EXPUNGE", SELECTED, true, false, imap_cmd_expunge },
+	{ "SEARCH", SELECTED, true, true, imap_cmd_search },
+	{ "FETCH", SELECTED, true, true, imap_cmd_fetch },
+	{ "STORE", SELECTED, true, true, imap_cmd_store },
+	{ "COPY", SELECTED, true, false, imap_cmd_copy },
+	{ "MOVE", SELECTED, true, false, imap_cmd_copy },
+};
+
+static int
+dispatch(struct imap_session *s, struct span buf)
+{
+	struct imap_command cmd;
+	struct error err;
+	if (imap_parse_command(buf, s->cmd, &cmd, &err) < 0)
+		return imap_bad(s, "%s", err.msg);
+	const struct imap_command_spec *spec = NULL;
+	for (size_t i = 0; i < sizeof(imap_commands) / sizeof(*imap_commands);
+		i++) {
+		if (span_eq_nocase(cmd.name, imap_commands[i].name))
+			spec = &imap_commands[i];
+	}
+	if (spec == NULL || (cmd.uid && !spec->uid))
+		return imap_bad(s, "that command is not recognised");
+	if ((spec->states & STATE_BIT(s->state)) == 0) {
+		/* SECURITY.md item 33: nothing runs in the wrong state. */
+		if (s->state == IMAP_STATE_NOT_AUTHENTICATED)
+			return imap_bad(s, "%s needs you to sign in first",
+				spec->name);
+		if (spec->states == SELECTED)
+			return imap_bad(s, "%s needs a mailbox selected",
+				spec->name);
+		return imap_bad(s, "%s is not allowed now", spec->name);
+	}
+	if (imap_view_check_access(s) < 0)
+		return -1;
+	s->uid_command = cmd.uid;
+	s->may_expunge = cmd.uid || !spec->numbered;
+	return spec->run(s, &cmd);
+}
+
+#define CMD_ARENA_CAP(srv)                                                     \
+	((srv)->max_message + 2 * IMAP_COMMAND_MAX + IMAP_LINE_MAX)
+#define MSG_ARENA_CAP(srv) (2 * (srv)->max_message + PAGE_ARENA_CAP)
+
+int
+imap_store_open(struct imap_session *s, struct error *err)
+{
+	if (s->store != NULL)
+		return 0;
+	s->store = instance_store_borrow(s->server->inst, err);
+	if (s->store == NULL) {
+		log_error("imap.store", "peer=%s reason=\"%s\"",
+			net_peer(s->conn), err->msg);
+		return error_set(err, ERROR_TEMPORARY,
+			"mail cannot be read just now; try again later");
+	}
+	s->ctx.store = s->store;
+	return 0;
+}
+
+void
+imap_session_release(struct imap_session *s)
+{
+	instance_store_return(s->server->inst, &s->store);
+	s->ctx.store = NULL;
+	arena_free(&s->page);
+	arena_free(&s->msg);
+	s->page = arena_new(PAGE_ARENA_CAP);
+	s->msg = arena_new(MSG_ARENA_CAP(s->server));
+	if (s->tag.len >= sizeof(s->tag_kept))
+		return; /* a tag this long keeps its arena */
+	memcpy(s->tag_kept, s->tag.p, s->tag.len);
+	s->tag = span_make(s->tag_kept, s->tag.len);
+	arena_free(&s->cmd);
+	s->cmd = arena_new_wiping(CMD_ARENA_CAP(s->server));
+	s->ctx.arena = s->cmd;
+}
+
+/* A new command: the last one's memory goes, its secrets wiped. */
+static void
+command_done(struct imap_session *s)
+{
+	arena_reset(s->cmd);
+	arena_reset(s->page);
+	arena_reset(s->msg);
+	s->ctx.arena = s->cmd;
+	s->tag = span_make("*", 1);
+}
+
+static void
+session_loop(struct imap_session *s)
+{
+	struct error err;
+	net_printf(s->conn, &err,
+		"* OK [CAPABILITY %s] caremail IMAP ready\r\n",
+		imap_capabilities(s));
+	for (;;) {
+		struct command_buffer b = { 0 };
+		enum read_result r = read_command(s, &b);
+		if (r == READ_END)
+			break;
+		if (r == READ_OK) {
+			s->ctx.now = clock_now();
+			if (dispatch(s, span_make(b.p, b.len)) < 0)
+				break;
+		}
+		command_done(s);
+		if (s->errors >= s->server->max_errors) {
+			imap_untagged(s, "BYE too many errors; goodbye");
+			break;
+		}
+	}
+}
+
+void
+imap_session_run(struct net_conn *c, void *server)
+{
+	struct imap_session s = { .server = server, .conn = c };
+	s.arena = arena_new(SESSION_ARENA_CAP);
+	s.cmd = arena_new_wiping(CMD_ARENA_CAP(s.server));
+	s.page = arena_new(PAGE_ARENA_CAP);
+	s.msg = arena_new(MSG_ARENA_CAP(s.server));
+	s.view.arena = arena_new(SESSION_ARENA_CAP);
+	s.line = xmalloc(IMAP_LINE_MAX);
+	s.tag = span_make("*", 1);
+	instance_dir_ctx(s.server->inst, s.store, s.cmd, "imap", clock_now(),
+		&s.ctx);
+	net_set_timeout(c,
+		s.server->timeout_ms < PREAUTH_TIMEOUT_MS ?
+			s.server->timeout_ms :
+			PREAUTH_TIMEOUT_MS);
+	session_loop(&s);
+	if (s.user.address != NULL)
+		log_info("imap.logout", "peer=%s user=%s", net_peer(c),
+			s.user.address);
+	imap_view_close(&s);
+	sodium_memzero(s.line, IMAP_LINE_MAX);
+	free(s.line);
+	arena_free(&s.view.arena);
+	arena_free(&s.msg);
+	arena_free(&s.page);
+	arena_free(&s.cmd);
+	arena_free(&s.arena);
+	instance_store_return(s.server->inst, &s.store);
+}
