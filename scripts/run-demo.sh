@@ -65,7 +65,7 @@ else
 	[ "$scheme" = http ] ||
 		echo "                 (self-signed certificate: curl -k)"
 fi
-for name in smtp submission submissions; do
+for name in smtp submission submissions imap imaps pop3 pop3s; do
 	echo "  $(printf '%-14s' "$name:") $(config_value "$dir/caremail.conf" "$name" listen)"
 done
 echo "  admin:         $admin"
