@@ -47,16 +47,6 @@ struct net_listener {
 	struct net_conn *done;	/* sessions over, thread not yet joined */
 };
 
-/* A parsed listen address. */
-struct net_addr {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} u;
-	socklen_t len;
-};
-
 static int
 net_parse_port(const char *text, const char *listen, uint16_t *port_r,
 	struct error *err)
@@ -71,7 +61,7 @@ net_parse_port(const char *text, const char *listen, uint16_t *port_r,
 
 /* Fills in a from host, the text before the port's colon. */
 static bool
-net_parse_host(char *host, size_t host_len, uint16_t port, struct net_addr *a)
+net_parse_host(char *host, size_t host_len, uint16_t port, struct net_address *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (host[0] != '[') {
@@ -89,9 +79,8 @@ net_parse_host(char *host, size_t host_len, uint16_t port, struct net_addr *a)
 	return inet_pton(AF_INET6, host + 1, &a->u.v6.sin6_addr) == 1;
 }
 
-/* Parses "192.0.2.1:25" or "[2001:db8::1]:25"; host names are refused. */
-static int
-net_parse_listen(const char *listen, struct net_addr *a, struct error *err)
+int
+net_address_parse(const char *listen, struct net_address *a, struct error *err)
 {
 	char host[INET6_ADDRSTRLEN + 2];
 	const char *colon = listen != NULL ? strrchr(listen, ':') : NULL;
@@ -109,6 +98,13 @@ net_parse_listen(const char *listen, struct net_addr *a, struct error *err)
 			"%s does not start with an IPv4 address or a bracketed "
 			"IPv6 address", listen);
 	return 0;
+}
+
+uint16_t
+net_address_port(const struct net_address *a)
+{
+	return ntohs(a->u.sa.sa_family == AF_INET6 ? a->u.v6.sin6_port :
+						     a->u.v4.sin_port);
 }
 
 static int
@@ -131,7 +127,7 @@ net_bind_error(const char *listen, int errnum, struct error *err)
  * as the HTTP listener does.
  */
 static int
-net_bind(struct net_listener *l, const struct net_addr *a, struct error *err)
+net_bind(struct net_listener *l, const struct net_address *a, struct error *err)
 {
 	int one = 1, off = 0;
 	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC |
@@ -451,9 +447,9 @@ net_tls_mode(const struct net_listener_options *o)
 struct net_listener *
 net_listener_start(const struct net_listener_options *o, struct error *err)
 {
-	struct net_addr a;
+	struct net_address a;
 	if (net_check_options(o, err) < 0 ||
-	    net_parse_listen(o->listen, &a, err) < 0)
+	    net_address_parse(o->listen, &a, err) < 0)
 		return NULL;
 	struct net_listener *l = net_listener_new(o);
 	if (net_bind(l, &a, err) < 0) {

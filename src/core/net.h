@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 struct error;
 
@@ -26,6 +28,27 @@ struct error;
  * priority string of tls_priorities(). Shared read-only by every session of
  * every listener given it; free it only after those listeners have stopped.
  */
+/* A numeric listen address, parsed once. */
+struct net_address {
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} u;
+	socklen_t len;
+};
+
+/*
+ * Parses "192.0.2.1:25" or "[2001:db8::1]:25" (port 0: any free port).
+ * Host names are refused: a listener binds the exact address it is
+ * given, never what DNS says. ERROR_INVALID saying what is wrong.
+ */
+int net_address_parse(const char *listen, struct net_address *a_r,
+	struct error *err);
+
+/* The port of a parsed address, in host order. */
+uint16_t net_address_port(const struct net_address *a);
+
 struct net_tls;
 
 /*

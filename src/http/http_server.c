@@ -19,6 +19,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "core/net.h"
 #include "core/tls.h"
 #include "core/xmalloc.h"
 #include "http_internal.h"
@@ -28,17 +29,6 @@
 /* Used when the options leave these 0; the same as the config defaults. */
 #define HTTP_DEFAULT_CONNECTIONS 256
 #define HTTP_DEFAULT_TIMEOUT_S 30
-
-/* A parsed listen address. */
-struct http_listen {
-	union {
-		struct sockaddr sa;
-		struct sockaddr_in v4;
-		struct sockaddr_in6 v6;
-	} addr;
-	bool ipv6;
-	uint16_t port;		/* host order; 0 lets the kernel choose */
-};
 
 /* A request in flight, from its headers to its reply. */
 struct http_exchange {
@@ -57,62 +47,6 @@ static const struct {
 	{ "Content-Security-Policy",
 	  "default-src 'none'; frame-ancestors 'none'" },
 };
-
-static int
-http_parse_port(const char *text, const char *listen, uint16_t *port_r,
-	struct error *err)
-{
-	uint64_t port;
-	if (!span_to_u64(span_from_cstr(text), &port) || port > 65535)
-		return error_set_field(err, ERROR_INVALID, "listen",
-			"%s does not end in a port from 0 to 65535", listen);
-	*port_r = (uint16_t)port;
-	return 0;
-}
-
-/* Fills in the address; host is the text before the port's colon. */
-static bool
-http_parse_host(char *host, size_t host_len, struct http_listen *l)
-{
-	memset(&l->addr, 0, sizeof(l->addr));
-	l->ipv6 = host[0] == '[';
-	if (!l->ipv6) {
-		l->addr.v4.sin_family = AF_INET;
-		l->addr.v4.sin_port = htons(l->port);
-		return inet_pton(AF_INET, host, &l->addr.v4.sin_addr) == 1;
-	}
-	if (host_len < 3 || host[host_len - 1] != ']')
-		return false;
-	host[host_len - 1] = '\0';
-	l->addr.v6.sin6_family = AF_INET6;
-	l->addr.v6.sin6_port = htons(l->port);
-	return inet_pton(AF_INET6, host + 1, &l->addr.v6.sin6_addr) == 1;
-}
-
-/*
- * Parses "192.0.2.1:8080" or "[2001:db8::1]:8080". Host names are refused:
- * a listener binds the exact address it is given, never what DNS says.
- */
-static int
-http_parse_listen(const char *listen, struct http_listen *l,
-	struct error *err)
-{
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *colon = listen != NULL ? strrchr(listen, ':') : NULL;
-	size_t host_len = colon != NULL ? (size_t)(colon - listen) : 0;
-	if (colon == NULL || host_len == 0 || host_len >= sizeof(host))
-		return error_set_field(err, ERROR_INVALID, "listen",
-			"%s is not ADDRESS:PORT", listen != NULL ? listen : "");
-	if (http_parse_port(colon + 1, listen, &l->port, err) < 0)
-		return -1;
-	memcpy(host, listen, host_len);
-	host[host_len] = '\0';
-	if (!http_parse_host(host, host_len, l))
-		return error_set_field(err, ERROR_INVALID, "listen",
-			"%s does not start with an IPv4 address or a bracketed "
-			"IPv6 address", listen);
-	return 0;
-}
 
 static void
 http_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -372,7 +306,7 @@ http_read_tls(const struct http_server_options *opts, char **cert_r,
 }
 
 static struct MHD_Daemon *
-http_start_daemon(struct http_server *s, const struct http_listen *l,
+http_start_daemon(struct http_server *s, const struct net_address *l,
 	const char *cert, const char *key)
 {
 	/*
@@ -384,7 +318,7 @@ http_start_daemon(struct http_server *s, const struct http_listen *l,
 		MHD_USE_ERROR_LOG;
 	if (s->opts.tls)
 		flags |= MHD_USE_TLS;
-	if (l->ipv6)
+	if (l->u.sa.sa_family == AF_INET6)
 		flags |= MHD_USE_DUAL_STACK;
 	const char *priorities = tls_priorities();
 	struct MHD_OptionItem tls_options[] = {
@@ -395,9 +329,10 @@ http_start_daemon(struct http_server *s, const struct http_listen *l,
 		{ MHD_OPTION_END, 0, NULL },
 	};
 	/* The logger goes first, so no earlier option logs to stderr. */
-	return MHD_start_daemon(flags, l->port, NULL, NULL, http_access, s,
+	return MHD_start_daemon(flags, net_address_port(l), NULL, NULL,
+		http_access, s,
 		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
-		MHD_OPTION_SOCK_ADDR, &l->addr.sa,
+		MHD_OPTION_SOCK_ADDR, &l->u.sa,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, s,
 		MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
@@ -422,9 +357,9 @@ http_start_failed(struct http_server *s, int saved, struct error *err)
 struct http_server *
 http_server_start(const struct http_server_options *opts, struct error *err)
 {
-	struct http_listen l;
+	struct net_address l;
 	assert(opts->store_ping != NULL);
-	if (http_parse_listen(opts->listen, &l, err) < 0)
+	if (net_address_parse(opts->listen, &l, err) < 0)
 		return NULL;
 	char *cert = NULL, *key = NULL;
 	size_t key_len = 0;

@@ -429,21 +429,24 @@ imap_parse_seqset(struct span s, struct arena *a, struct imap_seqset *r,
 	return 0;
 }
 
+void
+imap_seqset_range(const struct imap_seqset *set, size_t i, uint64_t star,
+	uint64_t *lo_r, uint64_t *hi_r)
+{
+	uint64_t lo = set->ranges[i].lo == IMAP_SEQ_STAR ? star :
+							    set->ranges[i].lo;
+	uint64_t hi = set->ranges[i].hi == IMAP_SEQ_STAR ? star :
+							    set->ranges[i].hi;
+	*lo_r = lo < hi ? lo : hi;
+	*hi_r = lo < hi ? hi : lo;
+}
+
 bool
 imap_seqset_contains(const struct imap_seqset *set, uint64_t n, uint64_t star)
 {
 	for (size_t i = 0; i < set->count; i++) {
-		uint64_t lo = set->ranges[i].lo == IMAP_SEQ_STAR ?
-			star :
-			set->ranges[i].lo;
-		uint64_t hi = set->ranges[i].hi == IMAP_SEQ_STAR ?
-			star :
-			set->ranges[i].hi;
-		if (lo > hi) {
-			uint64_t t = lo;
-			lo = hi;
-			hi = t;
-		}
+		uint64_t lo, hi;
+		imap_seqset_range(set, i, star, &lo, &hi);
 		if (n >= lo && n <= hi)
 			return true;
 	}

@@ -119,6 +119,13 @@ struct imap_seqset {
 int imap_parse_seqset(struct span s, struct arena *a, struct imap_seqset *r,
 	struct error *err);
 
+/*
+ * Range i of set with "*" standing for `star`, as lo <= hi (RFC 3501 §9:
+ * "4:2" is the same as "2:4").
+ */
+void imap_seqset_range(const struct imap_seqset *set, size_t i, uint64_t star,
+	uint64_t *lo_r, uint64_t *hi_r);
+
 /* Whether n is in the set once "*" means star. */
 bool imap_seqset_contains(const struct imap_seqset *set, uint64_t n,
 	uint64_t star);

@@ -255,17 +255,8 @@ imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 			      v->count;
 	size_t n = 0;
 	for (size_t i = 0; i < set->count; i++) {
-		uint64_t lo = set->ranges[i].lo == IMAP_SEQ_STAR ?
-			star :
-			set->ranges[i].lo;
-		uint64_t hi = set->ranges[i].hi == IMAP_SEQ_STAR ?
-			star :
-			set->ranges[i].hi;
-		if (lo > hi) {
-			uint64_t t = lo;
-			lo = hi;
-			hi = t;
-		}
+		uint64_t lo, hi;
+		imap_seqset_range(set, i, star, &lo, &hi);
 		if (!uid) {
 			if (lo == 0)
 				lo = 1;

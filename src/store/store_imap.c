@@ -12,32 +12,16 @@
 #include "core/error.h"
 #include "store/store_internal.h"
 
-static void
-folder_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
-{
-	struct store_folder *f = out;
-	f->id = store_col_int(st, s, 0);
-	f->mailbox_id = store_col_int(st, s, 1);
-	f->name = store_col_text(st, s, 2, a);
-	f->special_use = store_col_text(st, s, 3, a);
-	f->uidvalidity = store_col_int(st, s, 4);
-	f->uidnext = store_col_int(st, s, 5);
-	f->subscribed = store_col_int(st, s, 6) != 0;
-	f->created_at = store_col_int(st, s, 7);
-}
-
 int
 store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
 	struct store_folder *f_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT id, mailbox_id, name, special_use, uidvalidity,"
-		" uidnext,"
-		" subscribed, created_at FROM folders WHERE id = ?",
+		"SELECT " FOLDER_COLUMNS " FROM folders WHERE id = ?",
 		"i", folder_id);
 	if (s == NULL)
 		return -1;
-	return store_read_one(st, s, a, folder_read, f_r, "folder", err);
+	return store_read_one(st, s, a, store_folder_read, f_r, "folder", err);
 }
 
 int

@@ -78,4 +78,11 @@ int store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 		void *),
 	void *item_r, const char *what, struct error *err);
 
+/* Folder rows are read the same way everywhere: these columns, this reader. */
+#define FOLDER_COLUMNS                                                   \
+	"id, mailbox_id, name, special_use, uidvalidity, uidnext,        \
+	subscribed, created_at"
+void store_folder_read(struct store *st, struct store_stmt *s,
+	struct arena *a, void *out);
+
 #endif

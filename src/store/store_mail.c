@@ -9,12 +9,8 @@
 #include "core/error.h"
 #include "store/store_internal.h"
 
-#define FOLDER_COLUMNS                                                   \
-	"id, mailbox_id, name, special_use, uidvalidity, uidnext,        \
-	subscribed, created_at"
-
-static void
-folder_read(struct store *st, struct store_stmt *s, struct arena *a,
+void
+store_folder_read(struct store *st, struct store_stmt *s, struct arena *a,
 	void *out)
 {
 	struct store_folder *f = out;
@@ -54,7 +50,7 @@ store_folder_get(struct store *st, int64_t mailbox_id, const char *name,
 		" WHERE mailbox_id = ? AND name = ?", "it", mailbox_id, name);
 	if (s == NULL)
 		return -1;
-	return store_read_one(st, s, a, folder_read, f_r,
+	return store_read_one(st, s, a, store_folder_read, f_r,
 		"folder of that name", err);
 }
 
@@ -69,7 +65,7 @@ store_folder_special(struct store *st, int64_t mailbox_id,
 		"it", mailbox_id, special_use);
 	if (s == NULL)
 		return -1;
-	return store_read_one(st, s, a, folder_read, f_r,
+	return store_read_one(st, s, a, store_folder_read, f_r,
 		"folder for that use", err);
 }
 
@@ -82,7 +78,7 @@ store_folder_list(struct store *st, int64_t mailbox_id, struct arena *a,
 		" ORDER BY name", "i", mailbox_id);
 	if (s == NULL)
 		return -1;
-	return store_read_all(st, s, a, sizeof(**folders_r), folder_read,
+	return store_read_all(st, s, a, sizeof(**folders_r), store_folder_read,
 		(void **)folders_r, count_r, err);
 }
 
