@@ -1,0 +1,86 @@
+/*
+ * Who may do what where (SPEC P2): one table of (role, action) → allowed,
+ * and one scope rule — an admin of an org covers it and the orgs below it,
+ * except below an org that has been devolved its own Primary Local Admin
+ * (seed 000). Handlers call auth_check and never decide access themselves.
+ * Layer: domain.
+ */
+#ifndef AUTH_ACCESS_H
+#define AUTH_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct dir_ctx;
+struct error;
+
+enum auth_role {
+	AUTH_ROLE_GLOBAL_ADMIN,
+	AUTH_ROLE_PRIMARY_LOCAL_ADMIN,
+	AUTH_ROLE_LOCAL_ADMIN,
+	AUTH_ROLE_HELPDESK_ADMIN,
+	AUTH_ROLE_AUDIT_AUTHORISATION,
+	AUTH_ROLE_EDISCOVERY,
+	AUTH_ROLE_COUNT,
+};
+
+enum auth_action {
+	AUTH_ORG_READ,
+	AUTH_ORG_CREATE,	/* new organisations anywhere */
+	AUTH_ORG_EDIT,		/* an org's fields, helpdesk contacts, sites */
+	AUTH_ORG_DEVOLVE,	/* appoint a Primary Local Admin */
+	AUTH_ROLE_GRANT,	/* give or take LA, helpdesk, audit roles */
+	AUTH_USER_READ,
+	AUTH_USER_CREATE,
+	AUTH_USER_EDIT,		/* details and admin-only notes */
+	AUTH_USER_RESET_PASSWORD,
+	AUTH_USER_UNLOCK,
+	AUTH_USER_LIFECYCLE,	/* disable, enable, mark leaver, join, transfer */
+	AUTH_USER_DELETE,
+	AUTH_USER_RESTORE,	/* within the deleted window */
+	AUTH_MAILBOX_MANAGE,	/* shared and resource mailboxes, permissions */
+	AUTH_CONTACT_MANAGE,
+	AUTH_LIST_MANAGE,	/* lists, owners, members, approval */
+	AUTH_AUDIT_READ,
+	AUTH_REPORT_READ,	/* reports and the devices report */
+	AUTH_EDISCOVERY_SEARCH,
+	AUTH_ACTION_COUNT,
+};
+
+/* Names as stored ("local_admin") and as logged ("user.create"). */
+const char *auth_role_name(enum auth_role role);
+bool auth_role_parse(const char *name, enum auth_role *role_r);
+const char *auth_action_name(enum auth_action action);
+
+/* The table itself: whether the role may ever take the action. */
+bool auth_role_allows(enum auth_role role, enum auth_action action);
+
+/* Whether the role's reach is every org (the service provider's roles). */
+bool auth_role_is_global(enum auth_role role);
+
+/* One org on the way from a target org up to its root. */
+struct auth_org_step {
+	int64_t org_id;
+	bool devolved;		/* has a Primary Local Admin of its own */
+};
+
+/*
+ * The scope rule, as a pure function: whether an admin role held for
+ * admin_org reaches the org at chain[0], given the chain from that org up
+ * to its root. Reach stops at an org devolved to its own Primary LA,
+ * unless that org is admin_org itself.
+ */
+bool auth_scope_covers(const struct auth_org_step *chain, size_t count,
+	int64_t admin_org);
+
+/*
+ * The decision for a signed-in person: allowed when some role they hold
+ * allows the action and reaches target_org (0 for an action on no
+ * particular org, such as creating one). ERROR_DENIED with a sentence
+ * naming what is missing: the role or the organisation.
+ */
+int auth_check(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, int64_t target_org, struct error *err);
+
+#endif
