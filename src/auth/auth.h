@@ -30,9 +30,10 @@ int auth_password_set(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err);
 
 /*
- * 0 when password is the person's and their account is active;
- * ERROR_DENIED otherwise, also for an unknown, disabled, leaver or deleted
- * person or one with no password, in the same words and the same time.
+ * 0 when password is the person's and their account is active and not
+ * locked; ERROR_DENIED otherwise, also for an unknown, disabled, leaver,
+ * locked or deleted person or one with no password, in the same words and
+ * the same time.
  */
 int auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err);
@@ -57,5 +58,122 @@ int auth_signin(const struct dir_ctx *ctx, const char *address,
 
 /* A random password of `length` readable characters into buf[length + 1]. */
 void auth_password_generate(char *buf, size_t length);
+
+/* ---- portal and API sign-in: sessions (SPEC P1, SECURITY.md 38, 41) ---- */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+#define AUTH_TOKEN_HEX 64	/* 256-bit tokens, as lower-case hex */
+
+/* What a person sends to sign in, and where from. */
+struct auth_web_signin {
+	const char *address;
+	const char *password;
+	const char *code;	/* TOTP code, NULL when not sent */
+	const char *peer;	/* the client's IP address, for the audit */
+	const char *user_agent;	/* recorded as the device; may be NULL */
+};
+
+/* A portal/API session and what the person may do in it. */
+struct auth_web_session {
+	int64_t id;
+	char token[AUTH_TOKEN_HEX + 1];	/* the cookie: only after sign-in */
+	char csrf_token[AUTH_TOKEN_HEX + 1];
+	int64_t created_at, last_seen_at;
+	struct store_person person;	/* strings in ctx->arena */
+	bool is_admin;			/* holds any admin role */
+	bool mfa_enrolled;
+	bool mfa_required;		/* sign-in only: a code must be sent */
+	bool must_change_password;	/* expired or set by someone else */
+};
+
+/*
+ * Signs a person in to the portal or API: checks the password, the lock,
+ * and, once enrolled, the TOTP code; on success makes a session with fresh
+ * 256-bit token and CSRF token (only their hash and the CSRF token are
+ * stored), resets the failure count and fills *s_r. A wrong password, an
+ * unknown or inactive address, and a wrong or reused code all fail with
+ * ERROR_DENIED in the same words; each failure on a known person is
+ * counted and audited (never the password), and auth.lockout_failures in
+ * a row lock the account at once. A locked account is refused with a
+ * sentence saying so, even with the right password. A right password with
+ * no code when one is needed fails with ERROR_DENIED, field "code" and
+ * s_r->mfa_required set.
+ */
+int auth_session_signin(const struct dir_ctx *ctx,
+	const struct auth_web_signin *in, struct auth_web_session *s_r,
+	struct error *err);
+
+/*
+ * The live session with this cookie token, its last-seen time moved to
+ * ctx->now. ERROR_NOT_FOUND for an unknown token and for one past the idle
+ * (session.idle_timeout_s) or absolute (session.absolute_timeout_s)
+ * timeout, which is deleted; ERROR_DENIED once the account is locked or
+ * no longer active. s_r->token stays "".
+ */
+int auth_session_find(const struct dir_ctx *ctx, const char *token,
+	struct auth_web_session *s_r, struct error *err);
+
+/* Ends a session on the server: its cookie is worthless afterwards. */
+int auth_session_end(const struct dir_ctx *ctx, int64_t session_id,
+	struct error *err);
+
+/*
+ * A person changes their own password: current must be right, new must
+ * pass auth_password_check_policy (err->field "new") and differ from
+ * current. Audited without either password.
+ */
+int auth_password_change_own(const struct dir_ctx *ctx,
+	const struct store_person *p, const char *current, const char *new_password,
+	struct error *err);
+
+/* ---- TOTP second factor (RFC 6238, RFC 4226; SECURITY.md 36) ---- */
+
+#define AUTH_TOTP_STEP_S 30
+#define AUTH_TOTP_DIGITS 6
+#define AUTH_TOTP_KEY_BYTES 20	/* 160 bits, as RFC 4226 §4 recommends */
+
+/*
+ * The HOTP value (RFC 4226 §5.3, HMAC-SHA-1) of key at counter, as a
+ * number of `digits` (1-9) digits. Pure; aborts if HMAC is unavailable.
+ */
+uint32_t auth_totp_code(const unsigned char *key, size_t key_len,
+	uint64_t counter, unsigned digits);
+
+/*
+ * Whether code (AUTH_TOTP_DIGITS digits) is key's code at time now, one
+ * step either side (RFC 6238 §5.2); the matching step in *step_r. Pure.
+ */
+bool auth_totp_check(const unsigned char *key, size_t key_len,
+	const char *code, int64_t now, int64_t *step_r);
+
+/*
+ * RFC 4648 §6 base32 without padding. Encode writes a NUL-terminated text
+ * into out[size] (-1 if it does not fit); decode ignores case and returns
+ * the byte count, or -1 for a character outside the alphabet or no room.
+ */
+int auth_base32_encode(const unsigned char *in, size_t len, char *out,
+	size_t size);
+int auth_base32_decode(const char *in, unsigned char *out, size_t size);
+
+/*
+ * Starts TOTP enrolment: a new random secret for the person, replacing any
+ * unconfirmed one, returned as base32 and as an otpauth:// URI (both in
+ * ctx->arena). ERROR_EXISTS once enrolment is complete: it cannot be
+ * switched off or replaced here.
+ */
+int auth_mfa_begin(const struct dir_ctx *ctx, const struct store_person *p,
+	const char **secret_r, const char **uri_r, struct error *err);
+
+/*
+ * Completes enrolment with a first code (which is then spent). ERROR_INVALID
+ * (field "code") for a wrong code, ERROR_NOT_FOUND when no enrolment was
+ * started. Audited.
+ */
+int auth_mfa_confirm(const struct dir_ctx *ctx, const struct store_person *p,
+	const char *code, struct error *err);
 
 #endif

@@ -114,9 +114,12 @@ auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	struct store_person p;
 	const char *hash = "";
 	struct error inner;
-	/* Disabled, deleted and leaver accounts cannot sign in (SPEC A4). */
+	/*
+	 * Disabled, deleted and leaver accounts cannot sign in (SPEC A4), nor
+	 * a locked one, over any protocol.
+	 */
 	bool known = dir_person_get(ctx, address, &p, &inner) == 0 &&
-		strcmp(p.status, "active") == 0 &&
+		strcmp(p.status, "active") == 0 && p.locked_at == 0 &&
 		store_person_password_get(ctx->store, p.id, ctx->arena, &hash,
 			&inner) == 0 &&
 		hash[0] != '\0';

@@ -111,6 +111,8 @@ cli_json_person(struct cli_session *s, const struct store_person *p)
 		cli_json_time(p->last_signin_at));
 	json_object_set_new(j, "password_changed_at",
 		cli_json_time(p->password_changed_at));
+	json_object_set_new(j, "locked", json_boolean(p->locked_at != 0));
+	json_object_set_new(j, "locked_at", cli_json_time(p->locked_at));
 	return j;
 }
 

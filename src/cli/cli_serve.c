@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "caremail_version.h"
 #include "cli/cli_internal.h"
 #include "core/config.h"
@@ -55,8 +56,8 @@ log_ready(const char *listen, const struct http_server *http)
 }
 
 static int
-start_http(const struct instance *inst, struct http_server **http_r,
-	struct error *err)
+start_http(const struct instance *inst, struct api *api,
+	struct http_server **http_r, struct error *err)
 {
 	const struct config *c = inst->config;
 	const char *listen = config_get_str(c, "http.listen");
@@ -74,6 +75,8 @@ start_http(const struct instance *inst, struct http_server **http_r,
 		.version = CAREMAIL_VERSION,
 		.store_ping = serve_store_ping,
 		.ctx = (void *)(uintptr_t)inst,
+		.api = api_handle,
+		.api_ctx = api,
 	};
 	*http_r = http_server_start(&opts, err);
 	return *http_r != NULL ? 0 : -1;
@@ -99,6 +102,7 @@ struct services {
 	struct pop3_server *pop3;
 	struct imap_server *imap;
 	struct http_server *http;
+	struct api *api;	/* outlives http, which calls it */
 };
 
 static void
@@ -109,6 +113,8 @@ stop_services(struct services *sv)
 	imap_server_stop(&sv->imap);
 	if (sv->http != NULL)
 		http_server_stop(&sv->http);
+	if (sv->api != NULL)
+		api_free(&sv->api);
 	store_writer_stop(&sv->writer);
 	net_tls_free(&sv->tls);
 }
@@ -137,7 +143,8 @@ start_services(const struct instance *inst, struct services *sv,
 	sv->imap = imap_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->imap == NULL)
 		return -1;
-	return start_http(inst, &sv->http, err);
+	sv->api = api_new(inst);
+	return start_http(inst, sv->api, &sv->http, err);
 }
 
 static int

@@ -106,6 +106,14 @@ static const struct config_setting config_settings[] = {
 	  "Most owners a distribution list or shared mailbox may have." },
 	{ "dir.people_search_limit", CONFIG_TYPE_INT, "100", 1, 10000, NULL,
 	  "Most results a directory search returns before asking to refine it." },
+	{ "session.idle_timeout_s", CONFIG_TYPE_INT, "1800", 1, 86400, NULL,
+	  "Seconds a portal or API session may sit unused before it ends." },
+	{ "session.absolute_timeout_s", CONFIG_TYPE_INT, "43200", 1, 604800,
+	  NULL, "Seconds after sign-in when a session ends however busy it is." },
+	{ "auth.lockout_failures", CONFIG_TYPE_INT, "12", 1, 1000, NULL,
+	  "Consecutive failed sign-ins that lock an account at once." },
+	{ "auth.password_max_age_days", CONFIG_TYPE_INT, "90", 1, 3650, NULL,
+	  "Days before a password must be changed at the next sign-in." },
 };
 
 #define CONFIG_COUNT (sizeof(config_settings) / sizeof(*config_settings))

@@ -12,7 +12,9 @@
 #include <stdint.h>
 
 struct error;
+struct http_call;
 struct http_server;
+struct json_t;
 
 struct http_server_options {
 	const char *listen;		/* "127.0.0.1:8080" or "[::1]:8080" */
@@ -27,7 +29,42 @@ struct http_server_options {
 	 */
 	int (*store_ping)(void *ctx, struct error *err);
 	void *ctx;
+	/*
+	 * Answers every request under /api/v1/ (any method), or NULL to
+	 * answer them 404. Called from any thread; must reply (below).
+	 */
+	void (*api)(void *api_ctx, struct http_call *call);
+	void *api_ctx;
 };
+
+/*
+ * One request handed to the api handler, and its reply. Valid only during
+ * the call; strings returned are the server's, not to be freed.
+ */
+const char *http_call_method(const struct http_call *call);
+/* The decoded path, without the query. */
+const char *http_call_path(const struct http_call *call);
+/* A request header's value, or NULL when absent. */
+const char *http_call_header(const struct http_call *call, const char *name);
+/* A cookie's value from the Cookie header, or NULL. */
+const char *http_call_cookie(const struct http_call *call, const char *name);
+/* The whole body (at most 1 MiB); *len_r is 0 when there is none. */
+const char *http_call_body(const struct http_call *call, size_t *len_r);
+/* The client's IP address as text into buf[size], or "". */
+void http_call_peer(const struct http_call *call, char *buf, size_t size);
+/* Whether the request came over TLS. */
+bool http_call_is_tls(const struct http_call *call);
+/* Sets the reply: status and a JSON body, which the reply takes. */
+void http_call_reply(struct http_call *call, unsigned status,
+	struct json_t *body);
+/* The reply's body so far (NULL before http_call_reply), to add to. */
+struct json_t *http_call_reply_body(struct http_call *call);
+/*
+ * Adds a header to the reply besides the security headers every reply
+ * has (Set-Cookie, say). Aborts past 4 headers or 512 bytes: a bug.
+ */
+void http_call_add_header(struct http_call *call, const char *name,
+	const char *value);
 
 /*
  * Binds and starts serving in background threads. The options' strings are

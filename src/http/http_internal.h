@@ -39,10 +39,23 @@ struct http_request {
 	struct span body;		/* whole, at most HTTP_MAX_BODY bytes */
 };
 
+#define HTTP_MAX_EXTRA_HEADERS 4
+
 struct http_reply {
 	unsigned status;
 	json_t *body;			/* owned; sent compact */
 	char allow[64];			/* the Allow header of a 405, or "" */
+	struct {
+		char name[32];
+		char value[512];
+	} extra[HTTP_MAX_EXTRA_HEADERS];	/* Set-Cookie and the like */
+	size_t extra_count;
+};
+
+/* What an api handler gets: the request and the reply it fills. */
+struct http_call {
+	const struct http_request *req;
+	struct http_reply *reply;
 };
 
 /*
@@ -50,10 +63,12 @@ struct http_reply {
  * itself a reply. It runs on the connection's thread.
  */
 struct http_route {
-	const char *method;		/* a "GET" route also answers HEAD */
-	const char *path;		/* matched exactly */
+	const char *method;		/* a "GET" route also answers HEAD;
+					 * "*" answers every method */
+	const char *path;		/* matched exactly, or as a prefix */
 	void (*handler)(const struct http_request *req,
 		struct http_reply *reply);
+	bool prefix;			/* path ends in '/': all below it */
 };
 
 /*
@@ -65,6 +80,9 @@ const struct http_route *http_route_find(const char *method, const char *path,
 
 /* Handlers (http_health.c). */
 void http_health_get(const struct http_request *req, struct http_reply *reply);
+/* Hands the request to the api handler of the options (http_call.c). */
+void http_api_dispatch(const struct http_request *req,
+	struct http_reply *reply);
 
 /* Replies (http_reply.c). Each takes ownership of any json_t given. */
 void http_reply_json(struct http_reply *reply, unsigned status,

@@ -1,7 +1,8 @@
 /*
  * The route table: every path the HTTP front end answers, in one place.
  * Layer: front end. RFC 9110 §15.5.6 (405 and Allow), §9.3.2 (HEAD).
- * SECURITY: paths match exactly; nothing is served that is not listed here.
+ * SECURITY: paths match exactly, or below a prefix whose handler routes
+ * them itself; nothing is served that is not listed here.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include "http_internal.h"
 
 static const struct http_route http_routes[] = {
-	{ "GET", "/healthcheck", http_health_get },
+	{ "GET", "/healthcheck", http_health_get, false },
+	/* The JSON API routes its own paths and methods (api/). */
+	{ "*", "/api/v1/", http_api_dispatch, true },
 };
 
 #define HTTP_ROUTE_COUNT (sizeof(http_routes) / sizeof(*http_routes))
@@ -18,7 +21,7 @@ static const struct http_route http_routes[] = {
 static bool
 http_method_matches(const char *route_method, const char *method)
 {
-	if (strcmp(route_method, method) == 0)
+	if (strcmp(route_method, method) == 0 || strcmp(route_method, "*") == 0)
 		return true;
 	/* HEAD is GET without the body; libmicrohttpd drops the body. */
 	return strcmp(route_method, "GET") == 0 && strcmp(method, "HEAD") == 0;
@@ -42,7 +45,8 @@ http_route_find(const char *method, const char *path, bool *path_known_r,
 	allow[0] = '\0';
 	for (size_t i = 0; i < HTTP_ROUTE_COUNT; i++) {
 		const struct http_route *r = &http_routes[i];
-		if (strcmp(r->path, path) != 0)
+		if (r->prefix ? strncmp(r->path, path, strlen(r->path)) != 0 :
+				strcmp(r->path, path) != 0)
 			continue;
 		if (http_method_matches(r->method, method))
 			return r;

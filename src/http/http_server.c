@@ -101,8 +101,10 @@ http_unescape(void *cls, struct MHD_Connection *c, char *s)
 }
 
 static void
-http_add_headers(struct MHD_Response *r, bool tls, const char *allow)
+http_add_headers(struct MHD_Response *r, bool tls,
+	const struct http_reply *reply)
 {
+	const char *allow = reply->allow;
 	bool ok = true;
 	for (size_t i = 0; i < sizeof(http_headers) / sizeof(*http_headers);
 	     i++)
@@ -115,6 +117,9 @@ http_add_headers(struct MHD_Response *r, bool tls, const char *allow)
 	if (allow[0] != '\0')
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
 			allow) == MHD_YES;
+	for (size_t i = 0; i < reply->extra_count; i++)
+		ok &= MHD_add_response_header(r, reply->extra[i].name,
+			reply->extra[i].value) == MHD_YES;
 	if (!ok)
 		abort();	/* constant headers: only out of memory fails */
 }
@@ -133,7 +138,7 @@ http_send(const struct http_server *s, struct MHD_Connection *c,
 	reply->body = NULL;
 	if (r == NULL)
 		return MHD_NO;
-	http_add_headers(r, s->opts.tls, reply->allow);
+	http_add_headers(r, s->opts.tls, reply);
 	enum MHD_Result queued = MHD_queue_response(c, reply->status, r);
 	MHD_destroy_response(r);
 	log_debug("http.request", "method=%.32s path=\"%.256s\" status=%u",

@@ -140,6 +140,7 @@ struct store_person {
 	int64_t last_signin_at;	/* 0 never */
 	int64_t password_changed_at;	/* 0 never */
 	const char *protocols_off;	/* "imap,pop3,smtp" subset, "" none */
+	int64_t locked_at;	/* 0 unless sign-in is locked (SPEC P1) */
 };
 
 /* Inserts the person; mailbox_id must already name their user mailbox. */
@@ -522,5 +523,66 @@ int store_writer_run(struct store_writer *w,
 
 /* How many shared commits the writer has made: jobs per flush = jobs/commits. */
 uint64_t store_writer_commits(struct store_writer *w);
+
+/* ---- sign-in: sessions, lockout, own passwords, TOTP (SPEC P1) ---- */
+
+struct store_session {
+	int64_t id;
+	const char *token_hash;	/* hex SHA-256 of the cookie's token */
+	const char *csrf_token;	/* sent back in X-CSRF-Token */
+	int64_t person_id;
+	int64_t created_at, last_seen_at;
+};
+
+/* Inserts s (its id is filled); ERROR_EXISTS on a token hash held. */
+int store_session_insert(struct store *st, struct store_session *s,
+	struct error *err);
+/* The session whose token hashes to token_hash; ERROR_NOT_FOUND if none. */
+int store_session_get(struct store *st, const char *token_hash,
+	struct arena *a, struct store_session *s_r, struct error *err);
+int store_session_touch(struct store *st, int64_t id, int64_t now,
+	struct error *err);
+/* Deletes one session; deleting one already gone is not an error. */
+int store_session_delete(struct store *st, int64_t id, struct error *err);
+/* Deletes every session a person has, when they are locked or reset. */
+int store_session_delete_person(struct store *st, int64_t person_id,
+	struct error *err);
+
+/* What sign-in needs beyond struct store_person; never logged. */
+struct store_signin {
+	int64_t failed_signins;	/* consecutive, since the last success */
+	int64_t locked_at;	/* 0 unless locked */
+	int64_t password_self_set_at;	/* 0 never */
+	const char *mfa_secret;	/* base32 TOTP key, "" none */
+	int64_t mfa_enrolled_at;	/* 0 until a first code is checked */
+	int64_t mfa_last_step;	/* the last RFC 6238 time step accepted */
+};
+
+int store_signin_get(struct store *st, int64_t person_id, struct arena *a,
+	struct store_signin *s_r, struct error *err);
+/*
+ * Counts one more failure; at lock_after failures sets locked_at to now.
+ * *failures_r and *locked_r tell the outcome.
+ */
+int store_signin_failed(struct store *st, int64_t person_id,
+	int64_t lock_after, int64_t now, int64_t *failures_r, bool *locked_r,
+	struct error *err);
+/* Clears the failure count after a good sign-in. */
+int store_signin_succeeded(struct store *st, int64_t person_id,
+	struct error *err);
+/* Sets the person's own new password: its hash and self-set time. */
+int store_password_self_set(struct store *st, int64_t person_id,
+	const char *hash, int64_t now, struct error *err);
+/* Stores a new TOTP secret; enrolment is not complete until mfa_enrol. */
+int store_mfa_secret_set(struct store *st, int64_t person_id,
+	const char *secret, struct error *err);
+int store_mfa_enrol(struct store *st, int64_t person_id, int64_t now,
+	struct error *err);
+/*
+ * Records time step `step` as used, only if it is later than the last one:
+ * 0 when it was, ERROR_DENIED when step was used already (a replay).
+ */
+int store_mfa_step_use(struct store *st, int64_t person_id, int64_t step,
+	struct error *err);
 
 #endif

@@ -14,7 +14,8 @@
 	p.department, p.phone, p.mobile, p.mobile_hidden, p.notes,        \
 	p.status, p.sync_id, p.created_at, p.updated_at,                  \
 	COALESCE(p.deleted_at, 0), COALESCE(p.last_signin_at, 0),         \
-	COALESCE(p.password_changed_at, 0), p.protocols_off"
+	COALESCE(p.password_changed_at, 0), p.protocols_off,             \
+	COALESCE(p.locked_at, 0)"
 #define PERSON_FROM " FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"
 
 static void
@@ -44,6 +45,7 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->last_signin_at = store_col_int(st, s, 19);
 	p->password_changed_at = store_col_int(st, s, 20);
 	p->protocols_off = store_col_text(st, s, 21, a);
+	p->locked_at = store_col_int(st, s, 22);
 }
 
 int

@@ -247,10 +247,37 @@ static const char migration_3[] =
 static const char migration_4[] =
 	"CREATE INDEX messages_flags ON messages(folder_id, flags, uid);";
 
+/*
+ * Portal and API sign-in (SPEC P1): sessions kept by the SHA-256 of their
+ * token, consecutive sign-in failures and the lock they lead to, whether
+ * the person chose their current password themselves (its change time is
+ * copied when they do, so a password set by anyone else no longer matches),
+ * and TOTP (RFC 6238): the secret, when enrolment completed, and the last
+ * time step used, so each code is accepted once.
+ */
+static const char migration_5[] =
+	"ALTER TABLE people ADD COLUMN failed_signins INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE people ADD COLUMN locked_at INTEGER;"
+	"ALTER TABLE people ADD COLUMN password_self_set_at INTEGER;"
+	"ALTER TABLE people ADD COLUMN mfa_secret TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE people ADD COLUMN mfa_enrolled_at INTEGER;"
+	"ALTER TABLE people ADD COLUMN mfa_last_step INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"CREATE TABLE sessions ("
+	" id INTEGER PRIMARY KEY,"
+	" token_hash TEXT NOT NULL UNIQUE,"
+	" csrf_token TEXT NOT NULL,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" created_at INTEGER NOT NULL,"
+	" last_seen_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_person ON sessions(person_id);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
 	migration_3,
 	migration_4,
+	migration_5,
 	NULL,
 };

@@ -1,0 +1,26 @@
+/*
+ * The JSON API under /api/v1 (SPEC P16): routes, JSON in and out, sessions,
+ * CSRF and the sign-in gates, over the HTTP front end. Layer: front end.
+ * RFC 8259 (JSON), RFC 6265 (cookies), RFC 9110 (semantics).
+ * SECURITY: every route but sign-in and the OpenAPI document needs a live
+ * session; every state change needs the session's X-CSRF-Token; bodies must
+ * be application/json, are capped at 1 MiB and may not carry unknown fields.
+ */
+#ifndef API_API_H
+#define API_API_H
+
+struct api;
+struct http_call;
+struct instance;
+
+/* The API over an instance, which must outlive it. Never fails. */
+struct api *api_new(const struct instance *inst);
+void api_free(struct api **api);
+
+/*
+ * Answers one request below /api/v1/: the handler to give the HTTP server
+ * (struct http_server_options.api, with api as its api_ctx). Any thread.
+ */
+void api_handle(void *api, struct http_call *call);
+
+#endif

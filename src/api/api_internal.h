@@ -1,0 +1,115 @@
+/*
+ * Shared inside the API only: one request as the handlers see it, the route
+ * table's entries, replies and the JSON request decoder. Layer: front end.
+ */
+#ifndef API_API_INTERNAL_H
+#define API_API_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir.h"
+
+struct http_call;
+struct instance;
+
+#define API_PREFIX "/api/v1"
+/* Memory one request may use; its arena is wiped, as it holds passwords. */
+#define API_ARENA_CAP (8 * 1024 * 1024)
+
+struct api {
+	const struct instance *inst;
+};
+
+/* One request, from route match to reply. */
+struct api_request {
+	struct api *api;
+	struct http_call *call;
+	const char *method;
+	const char *path;		/* below API_PREFIX, e.g. "/session" */
+	struct span body;
+	struct arena *arena;		/* wiping; freed after the reply */
+	struct dir_ctx ctx;		/* store, arena, actor, now */
+	bool signed_in;
+	struct auth_web_session session;	/* when signed_in */
+	char peer[64];			/* client IP address */
+};
+
+/* What a route allows beyond the usual session, CSRF and gates. */
+enum api_route_flag {
+	API_PUBLIC = 1 << 0,		/* no session needed */
+	API_NO_CSRF = 1 << 1,		/* a state change without the token */
+	API_ANY_PASSWORD = 1 << 2,	/* allowed while the password must change */
+	API_BEFORE_MFA = 1 << 3,	/* allowed to an admin not yet enrolled */
+};
+
+struct api_route {
+	const char *method;		/* GET routes also answer HEAD */
+	const char *path;		/* below API_PREFIX, matched exactly */
+	void (*handler)(struct api_request *req);
+	unsigned flags;			/* enum api_route_flag bits */
+};
+
+/* ---- replies (api_router.c) ---- */
+
+/* The one table from error codes to statuses (plus 401, 415 by name). */
+unsigned api_status_for_error(enum error_code code);
+/* Sets the reply; takes body. */
+void api_reply(struct api_request *req, unsigned status, json_t *body);
+/* {"error":{"code","message","field"}}; field may be NULL. */
+void api_reply_error(struct api_request *req, unsigned status,
+	const char *code, const char *message, const char *field);
+/* From err by the table; internal faults are logged, not described. */
+void api_reply_from_error(struct api_request *req, const struct error *err);
+/* An ISO 8601 UTC time, or null for 0. */
+json_t *api_json_time(int64_t t);
+/* A person as the API shows them: never the notes or secrets. */
+json_t *api_json_person(struct api_request *req, const struct store_person *p);
+/* The session's cookie name: __Host- prefixed over TLS. */
+const char *api_cookie_name(const struct api_request *req);
+
+/* ---- JSON request bodies (api_json.c) ---- */
+
+enum api_field_type {
+	API_FIELD_STRING,	/* const char *, NULL when absent */
+	API_FIELD_BOOL,		/* int: -1 absent, 0, 1 */
+	API_FIELD_INT,		/* int64_t, 0 when absent */
+};
+
+/* One field of a request body; a spec ends with a { NULL } entry. */
+struct api_field {
+	const char *name;
+	enum api_field_type type;
+	bool required;
+	size_t offset;		/* where in out the value goes */
+	size_t max_len;		/* strings: most bytes allowed; 0 means 1024 */
+};
+
+/*
+ * Decodes body, a JSON object, into out by spec: strings are copied into
+ * a (NUL-free, valid UTF-8, at most max_len bytes). ERROR_INVALID with a
+ * sentence for text that is not JSON or not an object (field ""), for a
+ * duplicate key, and, naming the field, for a field not in the spec, a
+ * missing required one, a wrong type or an overlong string. ERROR_LIMIT
+ * when a is full. An empty body is an empty object.
+ */
+int api_json_decode(struct span body, const struct api_field *spec,
+	void *out, struct arena *a, struct error *err);
+
+/* ---- handlers ---- */
+
+void api_session_post(struct api_request *req);
+void api_session_get(struct api_request *req);
+void api_session_delete(struct api_request *req);
+void api_me_get(struct api_request *req);
+void api_me_password_post(struct api_request *req);
+void api_me_mfa_post(struct api_request *req);
+void api_me_mfa_verify_post(struct api_request *req);
+void api_openapi_get(struct api_request *req);
+
+#endif

@@ -1,0 +1,286 @@
+/*
+ * The API's route table and the steps every request goes through: route,
+ * content type, a pooled store connection, the session, CSRF, the sign-in
+ * gates (password to change, admin MFA to set up), the handler, and the one
+ * table from error codes to statuses. Layer: front end. RFC 9110 §15.
+ * SECURITY: fail closed — a route is public only by its flag; the CSRF
+ * token is compared in constant time; the request arena is wiped.
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/api_internal.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "http/http.h"
+#include "instance/instance.h"
+
+static const struct api_route api_routes[] = {
+	{ "GET", "/openapi.json", api_openapi_get, API_PUBLIC },
+	{ "POST", "/session", api_session_post,
+	  API_PUBLIC | API_NO_CSRF | API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "GET", "/session", api_session_get,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "DELETE", "/session", api_session_delete,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "GET", "/me", api_me_get, 0 },
+	{ "POST", "/me/password", api_me_password_post,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "POST", "/me/mfa", api_me_mfa_post, API_BEFORE_MFA },
+	{ "POST", "/me/mfa/verify", api_me_mfa_verify_post, API_BEFORE_MFA },
+};
+
+#define API_ROUTE_COUNT (sizeof(api_routes) / sizeof(*api_routes))
+
+static const struct {
+	enum error_code code;
+	unsigned status;
+} api_error_statuses[] = {
+	{ ERROR_NOT_FOUND, 404 },
+	{ ERROR_EXISTS, 409 },
+	{ ERROR_DENIED, 403 },
+	{ ERROR_INVALID, 422 },
+	{ ERROR_LIMIT, 422 },	/* rate limits, when they come, say 429 */
+	{ ERROR_TEMPORARY, 503 },
+	{ ERROR_INTERNAL, 500 },
+};
+
+unsigned
+api_status_for_error(enum error_code code)
+{
+	size_t n = sizeof(api_error_statuses) / sizeof(*api_error_statuses);
+	for (size_t i = 0; i < n; i++) {
+		if (api_error_statuses[i].code == code)
+			return api_error_statuses[i].status;
+	}
+	return 500;
+}
+
+void
+api_reply(struct api_request *req, unsigned status, json_t *body)
+{
+	if (body == NULL)
+		abort();	/* jansson only fails out of memory */
+	http_call_reply(req->call, status, body);
+}
+
+void
+api_reply_error(struct api_request *req, unsigned status, const char *code,
+	const char *message, const char *field)
+{
+	json_t *e = json_pack("{s:s,s:s,s:o}", "code", code, "message",
+		message, "field", field != NULL && field[0] != '\0' ?
+		json_string(field) : json_null());
+	/* json_pack refuses text that is not UTF-8: say so, never crash. */
+	if (e == NULL)
+		e = json_pack("{s:s,s:s,s:n}", "code", code, "message",
+			"The request was refused.", "field");
+	api_reply(req, status, json_pack("{s:o}", "error", e));
+}
+
+void
+api_reply_from_error(struct api_request *req, const struct error *err)
+{
+	if (err->code == ERROR_INTERNAL) {
+		log_error("api.internal", "method=%s path=\"%s\" msg=\"%s\"",
+			req->method, req->path, err->msg);
+		api_reply_error(req, 500, "internal",
+			"Something went wrong on our side and was logged.",
+			NULL);
+		return;
+	}
+	api_reply_error(req, api_status_for_error(err->code),
+		error_code_name(err->code), err->msg, err->field);
+}
+
+json_t *
+api_json_time(int64_t t)
+{
+	if (t == 0)
+		return json_null();
+	char buf[32];
+	clock_format_iso(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+const char *
+api_cookie_name(const struct api_request *req)
+{
+	/* RFC 6265bis §4.1.3.2: __Host- needs Secure, so TLS only. */
+	return http_call_is_tls(req->call) ? "__Host-caremail_session" :
+		"caremail_session";
+}
+
+static bool
+method_matches(const char *route, const char *method)
+{
+	return strcmp(route, method) == 0 ||
+		(strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0);
+}
+
+/* The route, or NULL with a 404 or 405 (and Allow) already replied. */
+static const struct api_route *
+find_route(struct api_request *req)
+{
+	char allow[64] = "";
+	for (size_t i = 0; i < API_ROUTE_COUNT; i++) {
+		const struct api_route *r = &api_routes[i];
+		if (strcmp(r->path, req->path) != 0)
+			continue;
+		if (method_matches(r->method, req->method))
+			return r;
+		size_t used = strlen(allow);
+		snprintf(allow + used, sizeof(allow) - used, "%s%s%s",
+			used > 0 ? ", " : "", r->method,
+			strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+	}
+	if (allow[0] == '\0') {
+		api_reply_error(req, 404, "not_found",
+			"There is no such API endpoint; see "
+			"/api/v1/openapi.json.", NULL);
+		return NULL;
+	}
+	http_call_add_header(req->call, "Allow", allow);
+	api_reply_error(req, 405, "method_not_allowed",
+		"This endpoint does not accept that method.", NULL);
+	return NULL;
+}
+
+static bool
+is_state_changing(const char *method)
+{
+	return strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0 ||
+		strcmp(method, "PATCH") == 0 || strcmp(method, "DELETE") == 0;
+}
+
+/* SECURITY.md 42: a body must be JSON, which a plain form cannot send. */
+static bool
+content_type_ok(struct api_request *req)
+{
+	const char *type = http_call_header(req->call, "Content-Type");
+	if (type == NULL)
+		return req->body.len == 0;
+	struct span t = span_trim(span_from_cstr(type)), head;
+	span_split(&t, ';', &head);
+	return span_eq_nocase(span_trim(head), "application/json");
+}
+
+static bool
+csrf_ok(struct api_request *req)
+{
+	const char *sent = http_call_header(req->call, "X-CSRF-Token");
+	const char *want = req->session.csrf_token;
+	size_t n = strlen(want);
+	return sent != NULL && n > 0 && strlen(sent) == n &&
+		sodium_memcmp(sent, want, n) == 0;
+}
+
+/* Session, CSRF and gates; false when a refusal has been replied. */
+static bool
+admit(struct api_request *req, const struct api_route *r)
+{
+	if (r->flags & API_PUBLIC)
+		return true;
+	struct error err;
+	const char *token = http_call_cookie(req->call, api_cookie_name(req));
+	if (auth_session_find(&req->ctx, token, &req->session, &err) < 0) {
+		if (err.code != ERROR_NOT_FOUND) {
+			api_reply_from_error(req, &err);
+			return false;
+		}
+		api_reply_error(req, 401, "unauthenticated", err.msg, NULL);
+		return false;
+	}
+	req->signed_in = true;
+	req->ctx.actor = req->session.person.address;
+	if (is_state_changing(req->method) && !(r->flags & API_NO_CSRF) &&
+	    !csrf_ok(req)) {
+		api_reply_error(req, 403, "csrf", "This request needs the "
+			"X-CSRF-Token header with the csrf_token your sign-in "
+			"returned.", "X-CSRF-Token");
+		return false;
+	}
+	if (req->session.must_change_password &&
+	    !(r->flags & API_ANY_PASSWORD)) {
+		api_reply_error(req, 403, "password_change_required",
+			"Change your password first: POST "
+			"/api/v1/me/password.", NULL);
+		return false;
+	}
+	if (req->session.is_admin && !req->session.mfa_enrolled &&
+	    !(r->flags & API_BEFORE_MFA)) {
+		api_reply_error(req, 403, "mfa_setup_required",
+			"Admins must set up two-factor sign-in first: POST "
+			"/api/v1/me/mfa.", NULL);
+		return false;
+	}
+	return true;
+}
+
+static void
+serve(struct api_request *req)
+{
+	const struct api_route *r = find_route(req);
+	if (r == NULL)
+		return;
+	if (is_state_changing(req->method) && !content_type_ok(req)) {
+		api_reply_error(req, 415, "unsupported_media_type",
+			"Send the request body as application/json.",
+			"Content-Type");
+		return;
+	}
+	struct error err;
+	const struct instance *inst = req->api->inst;
+	struct store *st = instance_store_borrow(inst, &err);
+	if (st == NULL) {
+		log_warn("api.store_unreachable", "reason=\"%s\"", err.msg);
+		api_reply_error(req, 503, "temporary", "The service cannot "
+			"reach its store just now; try again shortly.", NULL);
+		return;
+	}
+	instance_dir_ctx(inst, st, req->arena, "anonymous", clock_now(),
+		&req->ctx);
+	if (admit(req, r))
+		r->handler(req);
+	instance_store_return(inst, &st);
+}
+
+void
+api_handle(void *api, struct http_call *call)
+{
+	struct api_request *req = xcalloc(1, sizeof(*req));
+	size_t len;
+	const char *body = http_call_body(call, &len);
+	const char *path = http_call_path(call);
+	req->api = api;
+	req->call = call;
+	req->method = http_call_method(call);
+	req->path = path + strlen(API_PREFIX);
+	req->body = span_make(body, len);
+	req->arena = arena_new_wiping(API_ARENA_CAP);
+	http_call_peer(call, req->peer, sizeof(req->peer));
+	serve(req);
+	arena_free(&req->arena);
+	sodium_memzero(&req->session, sizeof(req->session));
+	free(req);
+}
+
+struct api *
+api_new(const struct instance *inst)
+{
+	struct api *api = xcalloc(1, sizeof(*api));
+	api->inst = inst;
+	return api;
+}
+
+void
+api_free(struct api **api)
+{
+	free(*api);
+	*api = NULL;
+}

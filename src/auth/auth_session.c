@@ -1,0 +1,321 @@
+/*
+ * Portal and API sessions (SPEC P1): sign-in with password and, once
+ * enrolled, a TOTP code; lockout after consecutive failures; idle and
+ * absolute timeouts; sign-out; changing one's own password. Layer: domain.
+ * SECURITY: tokens are 256 bits from the CSPRNG and only their SHA-256 is
+ * stored (SECURITY.md 41); failures are audited without the password and
+ * unknown, wrong and inactive accounts get one reply (item 38).
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "dir/dir.h"
+
+#define AUTH_DAY_S 86400
+
+static const char wrong_words[] = "the address or password is not right";
+static const char locked_words[] = "the account is locked; ask your local "
+	"administrator or use self-service unlock";
+
+static void
+random_hex(char out[AUTH_TOKEN_HEX + 1])
+{
+	unsigned char raw[AUTH_TOKEN_HEX / 2];
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, AUTH_TOKEN_HEX + 1, raw, sizeof(raw));
+	sodium_memzero(raw, sizeof(raw));
+}
+
+static void
+token_hash(const char *token, char out[AUTH_TOKEN_HEX + 1])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)token,
+		strlen(token));
+	sodium_bin2hex(out, AUTH_TOKEN_HEX + 1, digest, sizeof(digest));
+}
+
+/* What the person may do: admin, enrolled, password to change. */
+static int
+session_state(const struct dir_ctx *ctx, struct auth_web_session *s,
+	const struct store_signin *si, struct error *err)
+{
+	struct store_role *roles;
+	size_t role_count;
+	if (store_role_list(ctx->store, s->person.id, ctx->arena, &roles,
+		    &role_count, err) < 0)
+		return -1;
+	int64_t max_age = config_get_int(ctx->config,
+		"auth.password_max_age_days") * AUTH_DAY_S;
+	int64_t changed = s->person.password_changed_at;
+	s->is_admin = role_count > 0;
+	s->mfa_enrolled = si->mfa_enrolled_at != 0;
+	/* A password someone else set (an admin, init, a reset) no longer
+	 * carries the person's own change time, so it must be changed. */
+	s->must_change_password = changed == 0 ||
+		si->password_self_set_at != changed ||
+		ctx->now - changed > max_age;
+	return 0;
+}
+
+/* One audit row per failed sign-in on a known person; never the secret. */
+static void
+signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
+	const char *reason, const char *peer, bool count)
+{
+	struct error inner;
+	int64_t failures = 0;
+	bool locked = p->locked_at != 0;
+	int64_t limit = config_get_int(ctx->config, "auth.lockout_failures");
+	if (store_begin(ctx->store, &inner) < 0)
+		goto failed;
+	if ((count && store_signin_failed(ctx->store, p->id, limit, ctx->now,
+		      &failures, &locked, &inner) < 0) ||
+	    (locked && store_session_delete_person(ctx->store, p->id,
+		      &inner) < 0) ||
+	    dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
+		    json_pack("{s:b,s:s,s:s,s:I,s:b}", "signin_failed", 1,
+			    "reason", reason, "ip", peer != NULL ? peer : "",
+			    "failures", (json_int_t)failures, "locked",
+			    locked), &inner) < 0) {
+		store_rollback(ctx->store);
+		goto failed;
+	}
+	if (store_commit(ctx->store, &inner) < 0)
+		goto failed;
+	if (locked && p->locked_at == 0)
+		log_warn("auth.locked", "user=%s failures=%lld", p->address,
+			(long long)failures);
+	return;
+failed:
+	log_error("auth.signin_failed_unrecorded", "user=%s reason=\"%s\"",
+		p->address, inner.msg);
+}
+
+static int
+check_code(const struct dir_ctx *ctx, const struct store_person *p,
+	const struct store_signin *si, const char *code, const char **why_r)
+{
+	unsigned char key[64];
+	int n = auth_base32_decode(si->mfa_secret, key, sizeof(key));
+	int64_t step = 0;
+	bool ok = n > 0 && auth_totp_check(key, (size_t)n, code, ctx->now,
+		&step);
+	sodium_memzero(key, sizeof(key));
+	*why_r = "wrong_code";
+	if (!ok)
+		return -1;
+	struct error inner;
+	if (store_mfa_step_use(ctx->store, p->id, step, &inner) < 0) {
+		/* SECURITY.md 36: a replayed code is refused and logged. */
+		*why_r = "code_reused";
+		log_warn("auth.code_reused", "user=%s", p->address);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+make_session(const struct dir_ctx *ctx, struct auth_web_session *s,
+	struct error *err)
+{
+	char hash[AUTH_TOKEN_HEX + 1];
+	random_hex(s->token);
+	random_hex(s->csrf_token);
+	token_hash(s->token, hash);
+	struct store_session row = {
+		.token_hash = hash,
+		.csrf_token = s->csrf_token,
+		.person_id = s->person.id,
+		.created_at = ctx->now,
+		.last_seen_at = ctx->now,
+	};
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (store_session_insert(ctx->store, &row, err) < 0 ||
+	    store_signin_succeeded(ctx->store, s->person.id, err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	if (store_commit(ctx->store, err) < 0)
+		return -1;
+	s->id = row.id;
+	s->created_at = s->last_seen_at = ctx->now;
+	return 0;
+}
+
+static void
+record_device(const struct dir_ctx *ctx, const struct store_person *p,
+	const struct auth_web_signin *in)
+{
+	struct store_device d = {
+		.person_id = p->id,
+		.protocol = "web",
+		.client = in->user_agent != NULL ? in->user_agent : "",
+		.address = in->peer != NULL ? in->peer : "",
+		.first_seen = ctx->now,
+		.last_seen = ctx->now,
+	};
+	struct error inner;
+	if (store_device_seen(ctx->store, &d, &inner) < 0)
+		log_warn("auth.device", "user=%s reason=\"%s\"", p->address,
+			inner.msg);
+}
+
+int
+auth_session_signin(const struct dir_ctx *ctx,
+	const struct auth_web_signin *in, struct auth_web_session *s_r,
+	struct error *err)
+{
+	memset(s_r, 0, sizeof(*s_r));
+	struct error inner;
+	struct store_signin si;
+	bool known = dir_person_get(ctx, in->address, &s_r->person,
+		&inner) == 0 && store_signin_get(ctx->store, s_r->person.id,
+		ctx->arena, &si, &inner) == 0;
+	/* Always one Argon2id verification, so timing tells nothing. */
+	bool right = auth_password_verify(ctx, in->address, in->password,
+		&inner) == 0;
+	if (!known) {
+		log_info("auth.signin_failed", "reason=unknown_or_inactive");
+		return error_set(err, ERROR_DENIED, wrong_words);
+	}
+	const struct store_person *p = &s_r->person;
+	if (p->locked_at != 0) {
+		signin_failed(ctx, p, "locked", in->peer, false);
+		return error_set(err, ERROR_DENIED, locked_words);
+	}
+	if (!right) {
+		signin_failed(ctx, p, "wrong_password", in->peer, true);
+		return error_set(err, ERROR_DENIED, wrong_words);
+	}
+	if (si.mfa_enrolled_at != 0) {
+		const char *why;
+		if (in->code == NULL || in->code[0] == '\0') {
+			s_r->mfa_required = true;
+			return error_set_field(err, ERROR_DENIED, "code",
+				"enter the code from your authenticator app");
+		}
+		if (check_code(ctx, p, &si, in->code, &why) < 0) {
+			signin_failed(ctx, p, why, in->peer, true);
+			return error_set(err, ERROR_DENIED, wrong_words);
+		}
+	}
+	if (make_session(ctx, s_r, err) < 0 ||
+	    session_state(ctx, s_r, &si, err) < 0)
+		return -1;
+	s_r->mfa_required = si.mfa_enrolled_at != 0;
+	record_device(ctx, p, in);
+	s_r->person.last_signin_at = ctx->now;
+	log_info("auth.signin", "user=%s protocol=web", p->address);
+	return 0;
+}
+
+int
+auth_session_find(const struct dir_ctx *ctx, const char *token,
+	struct auth_web_session *s_r, struct error *err)
+{
+	memset(s_r, 0, sizeof(*s_r));
+	if (token == NULL || strlen(token) != AUTH_TOKEN_HEX)
+		return error_set(err, ERROR_NOT_FOUND, "you are not signed in");
+	char hash[AUTH_TOKEN_HEX + 1];
+	token_hash(token, hash);
+	struct store_session row;
+	struct error inner;
+	if (store_session_get(ctx->store, hash, ctx->arena, &row,
+		    &inner) < 0) {
+		if (inner.code != ERROR_NOT_FOUND)
+			return error_forward(err, &inner);
+		return error_set(err, ERROR_NOT_FOUND,
+			"you are not signed in, or your session has ended");
+	}
+	int64_t idle = config_get_int(ctx->config, "session.idle_timeout_s");
+	int64_t absolute = config_get_int(ctx->config,
+		"session.absolute_timeout_s");
+	if (ctx->now - row.last_seen_at > idle ||
+	    ctx->now - row.created_at > absolute) {
+		if (store_session_delete(ctx->store, row.id, err) < 0)
+			return -1;
+		return error_set(err, ERROR_NOT_FOUND,
+			"your session has timed out; sign in again");
+	}
+	struct store_signin si;
+	if (store_person_get(ctx->store, row.person_id, ctx->arena,
+		    &s_r->person, err) < 0 ||
+	    store_signin_get(ctx->store, row.person_id, ctx->arena, &si,
+		    err) < 0)
+		return -1;
+	if (s_r->person.locked_at != 0 ||
+	    strcmp(s_r->person.status, "active") != 0) {
+		if (store_session_delete(ctx->store, row.id, err) < 0)
+			return -1;
+		return error_set(err, ERROR_NOT_FOUND,
+			"your account can no longer sign in");
+	}
+	if (store_session_touch(ctx->store, row.id, ctx->now, err) < 0)
+		return -1;
+	s_r->id = row.id;
+	if (str_copy(s_r->csrf_token, sizeof(s_r->csrf_token),
+		    row.csrf_token) < 0)
+		return error_set(err, ERROR_INTERNAL, "a stored CSRF token "
+			"is longer than any we make");
+	s_r->created_at = row.created_at;
+	s_r->last_seen_at = ctx->now;
+	return session_state(ctx, s_r, &si, err);
+}
+
+int
+auth_session_end(const struct dir_ctx *ctx, int64_t session_id,
+	struct error *err)
+{
+	return store_session_delete(ctx->store, session_id, err);
+}
+
+static int
+change_own_tx(const struct dir_ctx *ctx, const struct store_person *p,
+	const char *hash, struct error *err)
+{
+	if (store_password_self_set(ctx->store, p->id, hash, ctx->now,
+		    err) < 0)
+		return -1;
+	return dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
+		json_pack("{s:b,s:b}", "password_set", 1, "by_self", 1), err);
+}
+
+int
+auth_password_change_own(const struct dir_ctx *ctx,
+	const struct store_person *p, const char *current,
+	const char *new_password, struct error *err)
+{
+	struct error inner;
+	if (auth_password_verify(ctx, p->address, current, &inner) < 0)
+		return error_set_field(err, ERROR_DENIED, "current",
+			"the current password is not right");
+	if (auth_password_check_policy(new_password, &inner) < 0) {
+		error_forward(err, &inner);
+		str_copy(err->field, sizeof(err->field), "new");
+		return -1;
+	}
+	if (strcmp(current, new_password) == 0)
+		return error_set_field(err, ERROR_INVALID, "new",
+			"the new password must differ from the current one");
+	char hash[AUTH_HASH_MAX];
+	if (auth_password_hash(new_password, hash, err) < 0)
+		return -1;
+	int rc = store_begin(ctx->store, err);
+	if (rc == 0 && change_own_tx(ctx, p, hash, err) < 0) {
+		store_rollback(ctx->store);
+		rc = -1;
+	} else if (rc == 0) {
+		rc = store_commit(ctx->store, err);
+	}
+	sodium_memzero(hash, sizeof(hash));
+	return rc;
+}

@@ -1,0 +1,183 @@
+/*
+ * Sign-in state (SPEC P1): sessions, kept by the hash of their token so a
+ * copy of the database holds no usable cookie; consecutive failures and
+ * the lock; the person's own password; TOTP enrolment and used time steps.
+ * Layer: store.
+ */
+#include "core/arena.h"
+#include "core/error.h"
+#include "store/store_internal.h"
+
+static void
+session_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_session *r = out;
+	r->id = store_col_int(st, s, 0);
+	r->token_hash = store_col_text(st, s, 1, a);
+	r->csrf_token = store_col_text(st, s, 2, a);
+	r->person_id = store_col_int(st, s, 3);
+	r->created_at = store_col_int(st, s, 4);
+	r->last_seen_at = store_col_int(st, s, 5);
+}
+
+int
+store_session_insert(struct store *st, struct store_session *s,
+	struct error *err)
+{
+	int64_t id = store_insert_id(st, err,
+		"INSERT INTO sessions (token_hash, csrf_token, person_id,"
+		" created_at, last_seen_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+		"ttiii", s->token_hash, s->csrf_token, s->person_id,
+		s->created_at, s->last_seen_at);
+	if (id < 0)
+		return -1;
+	s->id = id;
+	return 0;
+}
+
+int
+store_session_get(struct store *st, const char *token_hash, struct arena *a,
+	struct store_session *s_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT id, token_hash, csrf_token, person_id, created_at,"
+		" last_seen_at FROM sessions WHERE token_hash = ?", "t",
+		token_hash);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, session_read, s_r, "such session",
+		err);
+}
+
+int
+store_session_touch(struct store *st, int64_t id, int64_t now,
+	struct error *err)
+{
+	return store_exec(st, err,
+		"UPDATE sessions SET last_seen_at = ? WHERE id = ?", "ii", now,
+		id) < 0 ? -1 : 0;
+}
+
+int
+store_session_delete(struct store *st, int64_t id, struct error *err)
+{
+	return store_exec(st, err, "DELETE FROM sessions WHERE id = ?", "i",
+		id) < 0 ? -1 : 0;
+}
+
+int
+store_session_delete_person(struct store *st, int64_t person_id,
+	struct error *err)
+{
+	return store_exec(st, err, "DELETE FROM sessions WHERE person_id = ?",
+		"i", person_id) < 0 ? -1 : 0;
+}
+
+static void
+signin_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_signin *r = out;
+	r->failed_signins = store_col_int(st, s, 0);
+	r->locked_at = store_col_int(st, s, 1);
+	r->password_self_set_at = store_col_int(st, s, 2);
+	r->mfa_secret = store_col_text(st, s, 3, a);
+	r->mfa_enrolled_at = store_col_int(st, s, 4);
+	r->mfa_last_step = store_col_int(st, s, 5);
+}
+
+int
+store_signin_get(struct store *st, int64_t person_id, struct arena *a,
+	struct store_signin *s_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT failed_signins, COALESCE(locked_at, 0),"
+		" COALESCE(password_self_set_at, 0), mfa_secret,"
+		" COALESCE(mfa_enrolled_at, 0), mfa_last_step"
+		" FROM people WHERE id = ?", "i", person_id);
+	if (s == NULL)
+		return -1;
+	return store_read_one(st, s, a, signin_read, s_r, "such person", err);
+}
+
+int
+store_signin_failed(struct store *st, int64_t person_id, int64_t lock_after,
+	int64_t now, int64_t *failures_r, bool *locked_r, struct error *err)
+{
+	/* One statement, so concurrent failures cannot both miss the limit. */
+	struct store_stmt *s = store_query(st, err,
+		"UPDATE people SET failed_signins = failed_signins + 1,"
+		" locked_at = CASE WHEN locked_at IS NULL"
+		" AND failed_signins + 1 >= ? THEN ? ELSE locked_at END"
+		" WHERE id = ? RETURNING failed_signins, COALESCE(locked_at, 0)",
+		"iii", lock_after, now, person_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		*failures_r = store_col_int(st, s, 0);
+		*locked_r = store_col_int(st, s, 1) != 0;
+	} else if (rc == 0) {
+		error_set(err, ERROR_NOT_FOUND, "there is no such person");
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_signin_succeeded(struct store *st, int64_t person_id,
+	struct error *err)
+{
+	return store_exec(st, err,
+		"UPDATE people SET failed_signins = 0 WHERE id = ?", "i",
+		person_id) < 0 ? -1 : 0;
+}
+
+int
+store_password_self_set(struct store *st, int64_t person_id,
+	const char *hash, int64_t now, struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE people SET password_hash = ?, password_changed_at = ?,"
+		" password_self_set_at = ?, updated_at = ? WHERE id = ?",
+		"tiiii", hash, now, now, now, person_id);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
+				    "there is no such person");
+}
+
+int
+store_mfa_secret_set(struct store *st, int64_t person_id, const char *secret,
+	struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE people SET mfa_secret = ? WHERE id = ?"
+		" AND mfa_enrolled_at IS NULL", "ti", secret, person_id);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set(err, ERROR_EXISTS,
+				    "two-factor sign-in is already set up");
+}
+
+int
+store_mfa_enrol(struct store *st, int64_t person_id, int64_t now,
+	struct error *err)
+{
+	return store_exec(st, err,
+		"UPDATE people SET mfa_enrolled_at = ? WHERE id = ?", "ii", now,
+		person_id) < 0 ? -1 : 0;
+}
+
+int
+store_mfa_step_use(struct store *st, int64_t person_id, int64_t step,
+	struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE people SET mfa_last_step = ? WHERE id = ?"
+		" AND mfa_last_step < ?", "iii", step, person_id, step);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set_field(err, ERROR_DENIED, "code",
+				    "that code has been used already");
+}
