@@ -176,4 +176,11 @@ int auth_mfa_begin(const struct dir_ctx *ctx, const struct store_person *p,
 int auth_mfa_confirm(const struct dir_ctx *ctx, const struct store_person *p,
 	const char *code, struct error *err);
 
+/*
+ * Unlocks a person's sign-in after lockout, audited. Never changes their
+ * lifecycle status: a leaver stays a leaver (SPEC L7, seed 002 #11809).
+ */
+int auth_unlock(const struct dir_ctx *ctx, const char *address,
+	struct error *err);
+
 #endif

@@ -319,3 +319,28 @@ auth_password_change_own(const struct dir_ctx *ctx,
 	sodium_memzero(hash, sizeof(hash));
 	return rc;
 }
+
+static int
+unlock_tx(const struct dir_ctx *ctx, const char *address, struct error *err)
+{
+	struct store_person p;
+	if (dir_person_get(ctx, address, &p, err) < 0)
+		return -1;
+	if (store_signin_unlock(ctx->store, p.id, err) < 0)
+		return -1;
+	return dir_audit(ctx, "other", "user_mailbox", p.id, p.org_id,
+		json_pack("{s:b, s:s}", "unlocked", 1, "status", p.status), err);
+}
+
+int
+auth_unlock(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (unlock_tx(ctx, address, err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	return store_commit(ctx->store, err);
+}

@@ -215,6 +215,7 @@ int cli_owners_add(struct cli_args *args, struct error *err);
 int cli_members_add(struct cli_args *args, struct error *err);
 int cli_queue_list(struct cli_args *args, struct error *err);
 int cli_user_devices(struct cli_args *args, struct error *err);
+int cli_user_unlock(struct cli_args *args, struct error *err);
 /* A person's devices as an array of {protocol, client, address, ...}. */
 int cli_json_devices(struct cli_session *s, const char *address,
 	json_t **devices_r, struct error *err);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "cli/cli_internal.h"
 #include "core/error.h"
 
@@ -32,4 +33,30 @@ cli_read_password(char *buf, size_t size, struct error *err)
 		return error_set(err, ERROR_INVALID,
 			"the password on standard input is empty");
 	return 0;
+}
+
+static int
+unlock(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	if (auth_unlock(&s->ctx, args->pos[0], err) < 0)
+		return -1;
+	struct store_person p;
+	if (dir_person_get(&s->ctx, args->pos[0], &p, err) < 0)
+		return -1;
+	char sentence[400];
+	snprintf(sentence, sizeof(sentence), "Unlocked %s; their status is "
+		"still %s.", p.address, p.status);
+	cli_print_done(args, cli_json_person(s, &p), sentence);
+	return 0;
+}
+
+int
+cli_user_unlock(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = unlock(args, &s, err);
+	cli_session_close(&s);
+	return rc;
 }

@@ -570,6 +570,12 @@ int store_signin_failed(struct store *st, int64_t person_id,
 /* Clears the failure count after a good sign-in. */
 int store_signin_succeeded(struct store *st, int64_t person_id,
 	struct error *err);
+/*
+ * Lifts a lock and clears the failure count; ERROR_INVALID when the
+ * account is not locked. Lifecycle status is never touched (SPEC L7).
+ */
+int store_signin_unlock(struct store *st, int64_t person_id,
+	struct error *err);
 /* Sets the person's own new password: its hash and self-set time. */
 int store_password_self_set(struct store *st, int64_t person_id,
 	const char *hash, int64_t now, struct error *err);

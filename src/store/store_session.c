@@ -134,6 +134,18 @@ store_signin_succeeded(struct store *st, int64_t person_id,
 }
 
 int
+store_signin_unlock(struct store *st, int64_t person_id, struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE people SET failed_signins = 0, locked_at = NULL"
+		" WHERE id = ? AND locked_at IS NOT NULL", "i", person_id);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set(err, ERROR_INVALID,
+				    "that account is not locked");
+}
+
+int
 store_password_self_set(struct store *st, int64_t person_id,
 	const char *hash, int64_t now, struct error *err)
 {

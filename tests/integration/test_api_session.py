@@ -382,3 +382,19 @@ def test_signin_with_curl(server, user):
     assert head.startswith("HTTP/1.1 201"), proc.stdout
     assert "set-cookie: caremail_session=" in head.lower()
     assert "csrf_token" in json.loads(body)
+
+
+def test_unlock_keeps_status(server, user, instance):
+    c = Client(server)
+    for _ in range(12):
+        c.signin(user, "wrong wrong wrong")
+    assert instance.json("user", "show", user)["locked"] is True
+    out = instance.run("user", "unlock", user).stdout
+    assert "still active" in out
+    shown = instance.json("user", "show", user)
+    assert shown["locked"] is False and shown["status"] == "active"
+    assert c.signin(user, USER_PASSWORD)[0] == 201
+    instance.fails("user", "unlock", user)      # not locked any more
+    rows = instance.json("audit", "list", "--type", "user_mailbox",
+                         "--action", "other")
+    assert any(r["summary"].get("unlocked") is True for r in rows)
