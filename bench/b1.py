@@ -219,6 +219,10 @@ def run_caremail():
         [a.bin, "serve", "--dir", inst, "--set", "smtp.listen=127.0.0.1:%d" % port,
          "--set", "http.tls=off", "--set", "http.listen=127.0.0.1:%d" % hport,
          "--set", "submission.listen=off", "--set", "submissions.listen=off",
+         # IMAP and POP3 are not part of B1; off, so they cannot collide with
+         # a developer's caremail on the default ports
+         "--set", "imap.listen=off", "--set", "imaps.listen=off",
+         "--set", "pop3.listen=off", "--set", "pop3s.listen=off",
          "--set", "log.level=warn"],
         stdout=log, stderr=log, start_new_session=True)
     if a.pidfile:

@@ -2,11 +2,14 @@
 # caremail benchmarks against the peer (Postfix + Dovecot), side by side in the
 # same run. See bench/README.md.
 #
-#   bench/run.sh [B1|B3|all]        (default: all available)
+#   bench/run.sh [B1|B3|B4|all]...   (default: all = B1, B3, B4)
 #
-# Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per run and system, 300)
-#      BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
-#      BENCH_REUSE=1 (keep one SMTP connection per session; default: one per message)
+# Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per B1 run and system, 300)
+#      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
+#          BENCH_REUSE=1 (keep one SMTP connection per session; default: one per message)
+#      B3: BENCH_B3_MSGS (50000)  BENCH_DROP_CACHES (1 when root: drop the page cache
+#          before each cold pass, for both systems; 0: do not)
+#      B4: BENCH_B4_CONNS (1000)
 #      PEERS_DIR (the peer scripts; default <repo>/../shared/peers)
 #      BENCH_PEERS_STATE (the peer's state dir, exported as PEERS; default /tmp/caremail-bench-peers)
 #      BENCH_BUILD (build dir, <repo>/build-bench)  BENCH_NO_BUILD=1 (use the binary as it is)
@@ -29,30 +32,27 @@ RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 COMMAND="bench/run.sh $*"
 [ $# -eq 0 ] && COMMAND="bench/run.sh"
 
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
-WHAT=${1:-all}
-case "$WHAT" in
-  B1|b1) DO_B1=1; DO_B3=0 ;;
-  B3|b3) DO_B1=0; DO_B3=1 ;;
-  all)   DO_B1=1; DO_B3=1 ;;
-  -h|--help|help) usage; exit 0 ;;
-  *) echo "bench/run.sh: unknown benchmark '$WHAT' (B1, B3 or all)" >&2; usage >&2; exit 2 ;;
-esac
-[ $# -le 1 ] || { echo "bench/run.sh: one argument at most" >&2; exit 2; }
-
-b3() {
-  # B3 (IMAP on a 50,000-message mailbox) needs caremail's IMAP server, which
-  # does not exist yet. When it does: fill one caremail mailbox with the same
-  # messages as ../shared/peers/imap_fill.py, run `imap_bench.py bench` against
-  # both servers, and record medians as for B1. Not a result: nothing is recorded.
-  echo "B3: needs the IMAP server (not yet built)"
-  return 0
-}
-
-if [ "$DO_B1" = 0 ]; then
-  [ "$DO_B3" = 1 ] && b3
-  exit 0
-fi
+usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
+DO_B1=0; DO_B3=0; DO_B4=0
+[ $# -eq 0 ] && set -- all
+for w in "$@"; do
+  case "$w" in
+    B1|b1) DO_B1=1 ;;
+    B3|b3) DO_B3=1 ;;
+    B4|b4) DO_B4=1 ;;
+    all)   DO_B1=1; DO_B3=1; DO_B4=1 ;;
+    -h|--help|help) usage; exit 0 ;;
+    *) echo "bench/run.sh: unknown benchmark '$w' (B1, B3, B4 or all)" >&2; usage >&2; exit 2 ;;
+  esac
+done
+B3_MSGS=${BENCH_B3_MSGS:-50000}; B4_CONNS=${BENCH_B4_CONNS:-1000}
+# caremail's password policy wants 12 characters; the peer's users all have "pass"
+PASSWORD=bench-user-password-0123
+if [ -z "${BENCH_DROP_CACHES:-}" ]; then
+  DROP=0; [ -w /proc/sys/vm/drop_caches ] && DROP=1
+else DROP=$BENCH_DROP_CACHES; fi
+# 1,000 IMAP sessions (and Dovecot's processes) need descriptors
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 # ---------------------------------------------------------------- cleanup
 WORK=
@@ -114,18 +114,31 @@ PEER_STARTED=1
 PEER_VERSIONS=$(dpkg-query -W -f '${Package} ${Version}, ' postfix dovecot-core 2>/dev/null | sed 's/, $//')
 
 # ---------------------------------------------------------------- caremail template
-# One instance with $RCPTS mailboxes user0001..@bench.test; every run starts
-# from a fresh copy of it (creation time is not part of the benchmark).
+# One instance with $RCPTS mailboxes user0001..@bench.test (B4: at least
+# $B4_CONNS), bigbox@ (B3's big mailbox) and warmup@; every run starts from a
+# fresh copy of it (creation time is not part of the benchmark). Every person
+# gets the same password: set once with `caremail user passwd` (one Argon2id
+# hash), then its hash copied to the others in SQL (1,000 hashes through the
+# CLI would take minutes; sign-in verifies whatever hash is stored the same way).
 TEMPLATE=$WORK/template
-echo "== creating a caremail instance with $RCPTS mailboxes"
+NUSR=$RCPTS; [ "$DO_B4" = 1 ] && [ "$B4_CONNS" -gt "$NUSR" ] && NUSR=$B4_CONNS
+echo "== creating a caremail instance with $NUSR mailboxes"
 printf '%s\n' 'bench-admin-password-0123' |
   "$BIN" init --dir "$TEMPLATE" --domain bench.test --admin-password-stdin >/dev/null
 "$BIN" org add --dir "$TEMPLATE" --ods BENCH1 --name "Bench Org" >/dev/null
-seq 1 "$RCPTS" | xargs -P 4 -I{} sh -c 'n=$(printf %04d "$1"); "$2" user add --dir "$3" --org BENCH1 \
+seq 1 "$NUSR" | xargs -P 4 -I{} sh -c 'n=$(printf %04d "$1"); "$2" user add --dir "$3" --org BENCH1 \
   --first Bench --last "User$n" --email "user$n@bench.test" >/dev/null' _ {} "$BIN" "$TEMPLATE"
 made=$(sqlite3 "$TEMPLATE/caremail.db" "SELECT COUNT(*) FROM mailboxes WHERE address LIKE 'user%@bench.test'")
 echo "   $made mailboxes"
-[ "$made" = "$RCPTS" ] || { echo "expected $RCPTS mailboxes, made $made" >&2; exit 1; }
+[ "$made" = "$NUSR" ] || { echo "expected $NUSR mailboxes, made $made" >&2; exit 1; }
+if [ "$DO_B3" = 1 ] || [ "$DO_B4" = 1 ]; then
+  "$BIN" user add --dir "$TEMPLATE" --org BENCH1 --first Big --last Box --email bigbox@bench.test >/dev/null
+  "$BIN" user add --dir "$TEMPLATE" --org BENCH1 --first Warm --last Up --email warmup@bench.test >/dev/null
+  printf '%s\n' "$PASSWORD" | "$BIN" user passwd --dir "$TEMPLATE" bigbox@bench.test --stdin >/dev/null
+  sqlite3 "$TEMPLATE/caremail.db" "UPDATE people SET password_hash = (SELECT p.password_hash FROM people p
+    JOIN mailboxes m ON m.id = p.mailbox_id WHERE m.address = 'bigbox@bench.test'),
+    password_changed_at = strftime('%s', 'now') WHERE password_hash = '';"
+fi
 
 # ---------------------------------------------------------------- raw flush rate
 # Measured before and after the benchmarks: on a shared disk it moves.
@@ -170,21 +183,98 @@ print("   run %d %-8s delivered=%d/%d in %.1fs (sender done %.1fs): %.0f msg/s; 
          r["peak_rss_kb"] if r["system"] == "caremail" else r["peak_pss_sampled_kb"]))
 EOF
 }
-echo "== B1: $N x $SIZE B to $RCPTS mailboxes, $CONC sessions, $RUNS runs each (alternating order)"
-for run in $(seq 1 "$RUNS"); do
-  if [ $((run % 2)) = 1 ]; then b1_one caremail "$run"; b1_one peer "$run"
-  else b1_one peer "$run"; b1_one caremail "$run"; fi
-done
+if [ "$DO_B1" = 1 ]; then
+  echo "== B1: $N x $SIZE B to $RCPTS mailboxes, $CONC sessions, $RUNS runs each (alternating order)"
+  LOAD_B1=$(cut -d' ' -f1-3 /proc/loadavg)
+  for run in $(seq 1 "$RUNS"); do
+    if [ $((run % 2)) = 1 ]; then b1_one caremail "$run"; b1_one peer "$run"
+    else b1_one peer "$run"; b1_one caremail "$run"; fi
+  done
+fi
+
+
+# ---------------------------------------------------------------- B3, B4
+# Run in the background and waited for, so a signal reaches our trap at once;
+# each prints one JSON object, appended to its .jsonl; progress on stderr.
+child() {  # out.jsonl command...
+  local out=$1; shift
+  "$@" > "$WORK/one.json" &
+  CHILD=$!
+  wait "$CHILD"
+  CHILD=
+  cat "$WORK/one.json" >> "$out"
+}
+# The 1-minute load average lags: after B1's peer (100+ runnable Postfix and
+# Dovecot processes) it stays high for a while. Wait (at most 90 s) until it
+# is below 2, so the recorded load says something about others' work.
+settle() {
+  local i
+  for i in $(seq 1 90); do
+    awk '{exit !($1 < 2)}' /proc/loadavg && return 0
+    sleep 1
+  done
+}
+B3=$WORK/b3.jsonl
+B3_INST=$WORK/b3-instance
+if [ "$DO_B3" = 1 ]; then
+  settle
+  LOAD_B3=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "== B3: IMAP on one mailbox of $B3_MSGS messages; $RUNS runs each (alternating order); drop caches: $DROP"
+  echo "   filling the peer's mailbox (imap_fill.py; skipped when already filled) and building Dovecot's index"
+  child "$WORK/b3-prep.jsonl" python3 "$HERE/b3.py" peer --prepare --msgs "$B3_MSGS"
+  BOX=$PEERS/mail/$DOMAIN/user$(printf %04d "${NUSERS:-5000}")/Maildir
+  rm -rf "$B3_INST"; cp -a "$TEMPLATE" "$B3_INST"
+  echo "   filling caremail's mailbox with the same messages (IMAP APPEND over STARTTLS)"
+  child "$WORK/b3-prep.jsonl" python3 "$HERE/b3.py" caremail --prepare --bin "$BIN" \
+    --instance "$B3_INST" --pidfile "$WORK/caremail.pid" --maildir "$BOX" --password "$PASSWORD"
+  DROPARG=; [ "$DROP" = 1 ] && DROPARG=--drop-caches
+  b3_one() {  # system run
+    echo "   run $2 $1"
+    if [ "$1" = caremail ]; then
+      child "$B3" python3 "$HERE/b3.py" caremail --run "$2" $DROPARG --alone --bin "$BIN" \
+        --instance "$B3_INST" --pidfile "$WORK/caremail.pid" --password "$PASSWORD"
+    else
+      child "$B3" python3 "$HERE/b3.py" peer --run "$2" $DROPARG --alone
+    fi
+  }
+  for run in $(seq 1 "$RUNS"); do
+    if [ $((run % 2)) = 1 ]; then b3_one caremail "$run"; b3_one peer "$run"
+    else b3_one peer "$run"; b3_one caremail "$run"; fi
+  done
+fi
+
+B4=$WORK/b4.jsonl
+if [ "$DO_B4" = 1 ]; then
+  settle
+  LOAD_B4=$(cut -d' ' -f1-3 /proc/loadavg)
+  echo "== B4: $B4_CONNS idle IMAP connections (IDLE); $RUNS runs each (alternating order)"
+  # caremail: B3's instance when there is one (its users' mailboxes are empty)
+  [ -d "$B3_INST" ] || cp -a "$TEMPLATE" "$B3_INST"
+  b4_one() {
+    echo "   run $2 $1"
+    if [ "$1" = caremail ]; then
+      child "$B4" python3 "$HERE/b4.py" caremail --run "$2" --conns "$B4_CONNS" --bin "$BIN" \
+        --instance "$B3_INST" --pidfile "$WORK/caremail.pid" --password "$PASSWORD"
+    else
+      child "$B4" python3 "$HERE/b4.py" peer --run "$2" --conns "$B4_CONNS"
+    fi
+  }
+  for run in $(seq 1 "$RUNS"); do
+    if [ $((run % 2)) = 1 ]; then b4_one caremail "$run"; b4_one peer "$run"
+    else b4_one peer "$run"; b4_one caremail "$run"; fi
+  done
+fi
 
 FSYNC_AFTER=$(fsync_rate after)
-[ "$DO_B3" = 1 ] && b3
 
 # ---------------------------------------------------------------- report
 T_TOTAL=$(( $(date +%s) - T_BEGIN ))
 RECORD=--record; [ "${BENCH_RECORD:-1}" = 0 ] && RECORD=
-python3 "$HERE/report.py" --b1 "$B1" --fsync "$FSYNC" --fsync-after "$FSYNC_AFTER" --command "$COMMAND" --runs "$RUNS" \
+python3 "$HERE/report.py" --b1 "$B1" --b3 "$B3" --b3-prep "$WORK/b3-prep.jsonl" --b4 "$B4" \
+  --fsync "$FSYNC" --fsync-after "$FSYNC_AFTER" --command "$COMMAND" --runs "$RUNS" \
   --version "$VERSION" --build "$BUILD" --workdir "$WORK" --loadavg "$LOADAVG" \
-  --peer-versions "$PEER_VERSIONS" --elapsed "$T_TOTAL" --results "$RESULTS" $RECORD
+  --loadavg-b1 "${LOAD_B1:-}" --loadavg-b3 "${LOAD_B3:-}" --loadavg-b4 "${LOAD_B4:-}" \
+  --drop-caches "$DROP" --peer-versions "$PEER_VERSIONS" --elapsed "$T_TOTAL" --results "$RESULTS" $RECORD
 }
 
 main "$@"
