@@ -17,26 +17,30 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "unit_instance.h"
 
 /* What each role may do, as the spec and seeds say, by action name. */
 static const char *const expected[AUTH_ROLE_COUNT] = {
-	[AUTH_ROLE_GLOBAL_ADMIN] = " org.read org.create org.edit org.devolve "
+	[AUTH_ROLE_GLOBAL_ADMIN] =
+		" org.read org.create org.edit org.devolve "
 		"role.grant user.read user.create user.edit user.reset_password "
 		"user.unlock user.lifecycle user.delete user.restore "
 		"mailbox.manage contact.manage list.manage audit.read "
 		"report.read ",
-	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] = " org.read org.edit role.grant "
+	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] =
+		" org.read org.edit role.grant "
 		"user.read user.create user.edit user.reset_password "
 		"user.unlock user.lifecycle user.delete mailbox.manage "
 		"contact.manage list.manage audit.read report.read ",
-	[AUTH_ROLE_LOCAL_ADMIN] = " org.read org.edit user.read user.create "
+	[AUTH_ROLE_LOCAL_ADMIN] =
+		" org.read org.edit user.read user.create "
 		"user.edit user.reset_password user.unlock user.lifecycle "
 		"user.delete mailbox.manage contact.manage list.manage "
 		"audit.read report.read ",
 	[AUTH_ROLE_HELPDESK_ADMIN] = " user.read user.reset_password "
-		"user.unlock ",
+				     "user.unlock ",
 	[AUTH_ROLE_AUDIT_AUTHORISATION] = " org.read user.read audit.read "
-		"report.read ",
+					  "report.read ",
 	[AUTH_ROLE_EDISCOVERY] = " ediscovery.search ",
 };
 
@@ -49,39 +53,39 @@ expected_allows(enum auth_role role, enum auth_action action)
 }
 
 struct fixture {
-	char dir[64];
-	struct store *st;
-	struct config *config;
-	struct arena *arena;
-	struct dir_ctx ctx;
+	struct unit_instance u;
 	int64_t in_scope, devolved, elsewhere;
-	int64_t holder[AUTH_ROLE_COUNT];	/* person holding each role */
-	int64_t nobody;				/* holds no role */
+	int64_t holder[AUTH_ROLE_COUNT]; /* person holding each role */
+	int64_t nobody;			 /* holds no role */
 };
 
 static int64_t
 org(struct fixture *f, const char *ods, const char *parent)
 {
-	struct dir_org_fields in = { .ods = ods, .name = ods,
+	struct dir_org_fields in = { .ods = ods,
+		.name = ods,
 		.parent_ods = parent };
 	struct store_org o;
 	struct error err;
-	if (dir_org_add(&f->ctx, &in, &o, &err) < 0)
+	if (dir_org_add(&f->u.ctx, &in, &o, &err) < 0)
 		fail_msg("%s", err.msg);
 	return o.id;
 }
 
 static int64_t
-person(struct fixture *f, const char *ods, const char *last,
-	const char *role, const char *role_ods)
+person(struct fixture *f, const char *ods, const char *last, const char *role,
+	const char *role_ods)
 {
-	struct dir_person_fields in = { .org_ods = ods, .first_name = "Pat",
-		.last_name = last, .mobile_hidden = -1 };
+	struct dir_person_fields in = { .org_ods = ods,
+		.first_name = "Pat",
+		.last_name = last,
+		.mobile_hidden = -1 };
 	struct store_person p;
 	struct error err;
-	if (dir_person_add(&f->ctx, &in, &p, &err) < 0 ||
-	    (role != NULL &&
-		    dir_role_add(&f->ctx, p.address, role_ods, role, &err) < 0))
+	if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0 ||
+		(role != NULL &&
+			dir_role_add(&f->u.ctx, p.address, role_ods, role,
+				&err) < 0))
 		fail_msg("%s", err.msg);
 	return p.id;
 }
@@ -90,19 +94,8 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/caremail-access-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_instance_open(&f->u, "trust.example", "test") < 0)
 		return -1;
-	char path[128];
-	snprintf(path, sizeof(path), "%s/test.db", f->dir);
-	struct error err;
-	f->st = store_open("sqlite", path, true, 1000, &err);
-	f->config = config_new();
-	if (f->st == NULL ||
-	    config_set(f->config, "mail.domains=trust.example", &err) < 0)
-		return -1;
-	f->arena = arena_new(64 << 20);
-	f->ctx = (struct dir_ctx){ f->st, f->config, "test", 1000, f->arena };
 	org(f, "SERVICE", NULL);
 	org(f, "QWE", NULL);
 	f->in_scope = org(f, "J81001", "QWE");
@@ -126,12 +119,7 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	store_close(&f->st);
-	config_free(&f->config);
-	arena_free(&f->arena);
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (unit_instance_close(&f->u) < 0)
 		return -1;
 	free(f);
 	return 0;
@@ -142,7 +130,7 @@ allowed(struct fixture *f, int64_t person_id, enum auth_action a,
 	int64_t org_id)
 {
 	struct error err;
-	int rc = auth_check(&f->ctx, person_id, a, org_id, &err);
+	int rc = auth_check(&f->u.ctx, person_id, a, org_id, &err);
 	if (rc < 0 && err.code != ERROR_DENIED)
 		fail_msg("auth_check failed: %s", err.msg);
 	return rc == 0;
@@ -161,20 +149,28 @@ test_whole_table(void **state)
 			bool want = expected_allows(role, action);
 			assert_int_equal(auth_role_allows(role, action), want);
 			/* In scope: the role decides. */
-			if (allowed(f, f->holder[r], action, f->in_scope) != want)
+			if (allowed(f, f->holder[r], action, f->in_scope) !=
+				want)
 				fail_msg("%s %s in scope", auth_role_name(role),
 					auth_action_name(action));
-			/* Out of scope, or devolved: only a global role reaches. */
+			/* Out of scope, or devolved: only a global role
+			 * reaches. */
 			bool far = want && global;
-			if (allowed(f, f->holder[r], action, f->elsewhere) != far ||
-			    allowed(f, f->holder[r], action, f->devolved) != far)
-				fail_msg("%s %s out of scope", auth_role_name(role),
+			if (allowed(f, f->holder[r], action, f->elsewhere) !=
+					far ||
+				allowed(f, f->holder[r], action, f->devolved) !=
+					far)
+				fail_msg("%s %s out of scope",
+					auth_role_name(role),
 					auth_action_name(action));
-			/* An action on no particular org needs a global role. */
+			/* An action on no particular org needs a global role.
+			 */
 			if (allowed(f, f->holder[r], action, 0) != far)
-				fail_msg("%s %s on no org", auth_role_name(role),
+				fail_msg("%s %s on no org",
+					auth_role_name(role),
 					auth_action_name(action));
-			assert_false(allowed(f, f->nobody, action, f->in_scope));
+			assert_false(
+				allowed(f, f->nobody, action, f->in_scope));
 			checked += 5;
 		}
 	}
@@ -186,11 +182,14 @@ test_refusals_say_why(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	assert_int_equal(auth_check(&f->ctx, f->holder[AUTH_ROLE_HELPDESK_ADMIN],
-				 AUTH_USER_DELETE, f->in_scope, &err), -1);
+	assert_int_equal(auth_check(&f->u.ctx,
+				 f->holder[AUTH_ROLE_HELPDESK_ADMIN],
+				 AUTH_USER_DELETE, f->in_scope, &err),
+		-1);
 	assert_non_null(strstr(err.msg, "your role does not allow"));
-	assert_int_equal(auth_check(&f->ctx, f->holder[AUTH_ROLE_LOCAL_ADMIN],
-				 AUTH_USER_DELETE, f->elsewhere, &err), -1);
+	assert_int_equal(auth_check(&f->u.ctx, f->holder[AUTH_ROLE_LOCAL_ADMIN],
+				 AUTH_USER_DELETE, f->elsewhere, &err),
+		-1);
 	assert_non_null(strstr(err.msg, "not one you administer"));
 }
 
@@ -220,7 +219,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_whole_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_whole_table, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_say_why, setup,
 			teardown),
 		cmocka_unit_test(test_scope_rule),

@@ -17,34 +17,19 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "unit_instance.h"
 
 struct fixture {
-	char dir[64];
-	struct store *st;
-	struct config *config;
-	struct arena *arena;
-	struct dir_ctx ctx;
+	struct unit_instance u;
 };
 
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/caremail-dir-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
+	if (unit_instance_open(&f->u, "trust.example, alt.example",
+		    "tester@trust.example") < 0)
 		return -1;
-	char path[128];
-	snprintf(path, sizeof(path), "%s/test.db", f->dir);
-	struct error err;
-	f->st = store_open("sqlite", path, true, 1000, &err);
-	f->config = config_new();
-	if (f->st == NULL || config_set(f->config,
-				     "mail.domains=trust.example, alt.example",
-				     &err) < 0)
-		return -1;
-	f->arena = arena_new(64 << 20);
-	f->ctx = (struct dir_ctx){ f->st, f->config, "tester@trust.example",
-		1000, f->arena };
 	*state = f;
 	return 0;
 }
@@ -53,12 +38,7 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	store_close(&f->st);
-	config_free(&f->config);
-	arena_free(&f->arena);
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (unit_instance_close(&f->u) < 0)
 		return -1;
 	free(f);
 	return 0;
@@ -67,11 +47,12 @@ teardown(void **state)
 static void
 add_org(struct fixture *f, const char *ods, const char *parent)
 {
-	struct dir_org_fields in = { .ods = ods, .name = ods,
+	struct dir_org_fields in = { .ods = ods,
+		.name = ods,
 		.parent_ods = parent };
 	struct store_org got;
 	struct error err;
-	if (dir_org_add(&f->ctx, &in, &got, &err) < 0)
+	if (dir_org_add(&f->u.ctx, &in, &got, &err) < 0)
 		fail_msg("org %s: %s", ods, err.msg);
 }
 
@@ -79,11 +60,13 @@ static const char *
 add_person(struct fixture *f, const char *ods, const char *first,
 	const char *last)
 {
-	struct dir_person_fields in = { .org_ods = ods, .first_name = first,
-		.last_name = last, .mobile_hidden = -1 };
+	struct dir_person_fields in = { .org_ods = ods,
+		.first_name = first,
+		.last_name = last,
+		.mobile_hidden = -1 };
 	struct store_person p;
 	struct error err;
-	if (dir_person_add(&f->ctx, &in, &p, &err) < 0)
+	if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0)
 		fail_msg("person %s %s: %s", first, last, err.msg);
 	return p.address;
 }
@@ -96,7 +79,8 @@ audit_count(struct fixture *f, const char *type, const char *action)
 	struct store_audit *rows;
 	size_t n;
 	struct error err;
-	assert_int_equal(dir_audit_list(&f->ctx, &filter, &rows, &n, &err), 0);
+	assert_int_equal(dir_audit_list(&f->u.ctx, &filter, &rows, &n, &err),
+		0);
 	return n;
 }
 
@@ -109,15 +93,15 @@ test_org_tree_and_uniqueness(void **state)
 	add_org(f, "J81001", "QWE");
 	struct dir_org_fields dup = { .ods = "qwe", .name = "Again" };
 	struct store_org got;
-	assert_int_equal(dir_org_add(&f->ctx, &dup, &got, &err), -1);
+	assert_int_equal(dir_org_add(&f->u.ctx, &dup, &got, &err), -1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "QWE"));
 	/* A parent that is the org's own child would make a cycle. */
 	struct dir_org_fields move = { .parent_ods = "J81001" };
-	assert_int_equal(dir_org_edit(&f->ctx, "QWE", &move, &got, &err), -1);
+	assert_int_equal(dir_org_edit(&f->u.ctx, "QWE", &move, &got, &err), -1);
 	assert_int_equal(err.code, ERROR_INVALID);
 	struct dir_org_fields bad = { .ods = "A B", .name = "x" };
-	assert_int_equal(dir_org_add(&f->ctx, &bad, &got, &err), -1);
+	assert_int_equal(dir_org_add(&f->u.ctx, &bad, &got, &err), -1);
 	assert_int_equal(audit_count(f, "organisation", "create"), 2);
 	assert_int_equal(audit_count(f, "organisation", "update"), 0);
 }
@@ -130,12 +114,13 @@ test_long_postal_address_round_trips(void **state)
 	for (size_t i = 0; i < 300; i++)
 		address[i] = (char)('a' + i % 26);
 	address[300] = '\0';
-	struct dir_org_fields in = { .ods = "RXV", .name = "Trust",
+	struct dir_org_fields in = { .ods = "RXV",
+		.name = "Trust",
 		.postal_address = address };
 	struct store_org got;
 	struct error err;
-	assert_int_equal(dir_org_add(&f->ctx, &in, &got, &err), 0);
-	assert_int_equal(dir_org_get(&f->ctx, "RXV", &got, &err), 0);
+	assert_int_equal(dir_org_add(&f->u.ctx, &in, &got, &err), 0);
+	assert_int_equal(dir_org_get(&f->u.ctx, "RXV", &got, &err), 0);
 	assert_string_equal(got.postal_address, address);
 }
 
@@ -147,34 +132,38 @@ test_address_generation_and_reservation(void **state)
 	add_org(f, "QWE", NULL);
 	const char *first = add_person(f, "QWE", "Jo", "Smith");
 	assert_string_equal(first, "jo.smith@trust.example");
-	assert_int_equal(dir_person_delete(&f->ctx, first, &err), 0);
+	assert_int_equal(dir_person_delete(&f->u.ctx, first, &err), 0);
 	/* The deleted person's address is never handed out again. */
 	const char *second = add_person(f, "QWE", "Jo", "Smith");
 	assert_string_equal(second, "jo.smith1@trust.example");
 	const char *third = add_person(f, "QWE", "Jo", "Smith");
 	assert_string_equal(third, "jo.smith2@trust.example");
-	struct dir_person_fields taken = { .org_ods = "QWE", .first_name = "J",
-		.last_name = "S", .address = "Jo.Smith@trust.example",
+	struct dir_person_fields taken = { .org_ods = "QWE",
+		.first_name = "J",
+		.last_name = "S",
+		.address = "Jo.Smith@trust.example",
 		.mobile_hidden = -1 };
 	struct store_person p;
-	assert_int_equal(dir_person_add(&f->ctx, &taken, &p, &err), -1);
+	assert_int_equal(dir_person_add(&f->u.ctx, &taken, &p, &err), -1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "Jo Smith (deleted)"));
 	/* Nothing of the refused person was left behind. */
 	struct store_person *people;
 	size_t n;
-	assert_int_equal(dir_person_list(&f->ctx, "QWE", true, 0, 0, &people,
-				 &n, &err), 0);
+	assert_int_equal(dir_person_list(&f->u.ctx, "QWE", true, 0, 0, &people,
+				 &n, &err),
+		0);
 	assert_int_equal(n, 3);
 	/* An address outside the hosted domains is refused. */
 	taken.address = "j.s@elsewhere.example";
-	assert_int_equal(dir_person_add(&f->ctx, &taken, &p, &err), -1);
+	assert_int_equal(dir_person_add(&f->u.ctx, &taken, &p, &err), -1);
 	assert_int_equal(err.code, ERROR_INVALID);
 	const char *dotted[] = { ".js@trust.example", "js.@trust.example",
 		"j..s@trust.example" };
 	for (size_t i = 0; i < 3; i++) {
 		taken.address = dotted[i];
-		assert_int_equal(dir_person_add(&f->ctx, &taken, &p, &err), -1);
+		assert_int_equal(dir_person_add(&f->u.ctx, &taken, &p, &err),
+			-1);
 		assert_int_equal(err.code, ERROR_INVALID);
 	}
 }
@@ -186,36 +175,45 @@ test_address_shared_across_kinds(void **state)
 	struct error err;
 	add_org(f, "QWE", NULL);
 	struct store_mailbox m;
-	assert_int_equal(dir_mailbox_add(&f->ctx, "QWE", "shared", "Reception",
-				 NULL, &m, &err), 0);
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "QWE", "shared",
+				 "Reception", NULL, &m, &err),
+		0);
 	assert_string_equal(m.address, "reception@trust.example");
 	struct store_list l;
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Reception", "static",
-				 "reception@trust.example", NULL, &l, &err), -1);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Reception", "static",
+				 "reception@trust.example", NULL, &l, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "shared mailbox Reception"));
 	/*
 	 * A second object of the same name is a duplicate, not a namesake:
 	 * refused, never numbered (seed 000), for mailboxes and lists alike.
 	 */
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Reception", "static",
-				 NULL, NULL, &l, &err), -1);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Reception", "static",
+				 NULL, NULL, &l, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "reception@trust.example"));
-	assert_int_equal(dir_mailbox_add(&f->ctx, "QWE", "shared", "reception",
-				 NULL, &m, &err), -1);
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "QWE", "shared",
+				 "reception", NULL, &m, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Reception", "static",
-				 "reception.list@trust.example", NULL, &l, &err), 0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Reception", "static",
+				 "reception.list@trust.example", NULL, &l,
+				 &err),
+		0);
 	struct store_contact c;
-	assert_int_equal(dir_contact_add(&f->ctx, "QWE", "Lab",
-				 "lab@hospital.example", &c, &err), 0);
-	assert_int_equal(dir_contact_add(&f->ctx, "QWE", "Lab again",
-				 "LAB@hospital.example", &c, &err), -1);
+	assert_int_equal(dir_contact_add(&f->u.ctx, "QWE", "Lab",
+				 "lab@hospital.example", &c, &err),
+		0);
+	assert_int_equal(dir_contact_add(&f->u.ctx, "QWE", "Lab again",
+				 "LAB@hospital.example", &c, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "contact Lab"));
-	assert_int_equal(dir_contact_add(&f->ctx, "QWE", "Us",
-				 "x@alt.example", &c, &err), -1);
+	assert_int_equal(dir_contact_add(&f->u.ctx, "QWE", "Us",
+				 "x@alt.example", &c, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_INVALID);
 }
 
@@ -226,16 +224,19 @@ test_sync_id_unique_within_org(void **state)
 	struct error err;
 	add_org(f, "AAA", NULL);
 	add_org(f, "BBB", NULL);
-	struct dir_person_fields in = { .org_ods = "AAA", .first_name = "Al",
-		.last_name = "Ng", .sync_id = "HR-1", .mobile_hidden = -1 };
+	struct dir_person_fields in = { .org_ods = "AAA",
+		.first_name = "Al",
+		.last_name = "Ng",
+		.sync_id = "HR-1",
+		.mobile_hidden = -1 };
 	struct store_person p;
-	assert_int_equal(dir_person_add(&f->ctx, &in, &p, &err), 0);
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
 	/* A retry with the same sync ID makes no second person. */
-	assert_int_equal(dir_person_add(&f->ctx, &in, &p, &err), -1);
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), -1);
 	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, "al.ng@trust.example"));
 	in.org_ods = "BBB";
-	assert_int_equal(dir_person_add(&f->ctx, &in, &p, &err), 0);
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
 	assert_string_equal(p.address, "al.ng1@trust.example");
 }
 
@@ -249,37 +250,48 @@ test_expand_nested_loop(void **state)
 	const char *b1 = add_person(f, "QWE", "Bob", "Two");
 	const char *gone = add_person(f, "QWE", "Cat", "Three");
 	struct store_list la, lb, lc;
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "List A", NULL, NULL,
-				 NULL, &la, &err), 0);
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "List B", NULL, NULL,
-				 NULL, &lb, &err), 0);
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "List C", NULL, NULL,
-				 NULL, &lc, &err), 0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "List A", NULL, NULL,
+				 NULL, &la, &err),
+		0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "List B", NULL, NULL,
+				 NULL, &lb, &err),
+		0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "List C", NULL, NULL,
+				 NULL, &lc, &err),
+		0);
 	struct store_contact c;
-	assert_int_equal(dir_contact_add(&f->ctx, "QWE", "Ext", "ext@x.example",
-				 &c, &err), 0);
-	const char *adds[][2] = { { la.address, a1 }, { la.address, lb.address },
-		{ lb.address, lc.address }, { lc.address, la.address },
-		{ lb.address, a1 }, { lc.address, b1 }, { lc.address, gone },
+	assert_int_equal(dir_contact_add(&f->u.ctx, "QWE", "Ext",
+				 "ext@x.example", &c, &err),
+		0);
+	const char *adds[][2] = { { la.address, a1 },
+		{ la.address, lb.address }, { lb.address, lc.address },
+		{ lc.address, la.address }, { lb.address, a1 },
+		{ lc.address, b1 }, { lc.address, gone },
 		{ lb.address, "ext@x.example" } };
 	for (size_t i = 0; i < sizeof(adds) / sizeof(*adds); i++) {
-		if (dir_list_member_add(&f->ctx, adds[i][0], adds[i][1], &err) < 0)
-			fail_msg("%s += %s: %s", adds[i][0], adds[i][1], err.msg);
+		if (dir_list_member_add(&f->u.ctx, adds[i][0], adds[i][1],
+			    &err) < 0)
+			fail_msg("%s += %s: %s", adds[i][0], adds[i][1],
+				err.msg);
 	}
-	assert_int_equal(dir_list_member_add(&f->ctx, la.address, la.address,
-				 &err), -1);
-	assert_int_equal(dir_list_member_add(&f->ctx, la.address, a1, &err), -1);
+	assert_int_equal(dir_list_member_add(&f->u.ctx, la.address, la.address,
+				 &err),
+		-1);
+	assert_int_equal(dir_list_member_add(&f->u.ctx, la.address, a1, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
-	assert_int_equal(dir_person_delete(&f->ctx, gone, &err), 0);
+	assert_int_equal(dir_person_delete(&f->u.ctx, gone, &err), 0);
 	const char **out;
 	size_t n;
-	assert_int_equal(dir_list_expand(&f->ctx, la.address, &out, &n, &err), 0);
+	assert_int_equal(dir_list_expand(&f->u.ctx, la.address, &out, &n, &err),
+		0);
 	assert_int_equal(n, 3);
 	assert_string_equal(out[0], "ann.one@trust.example");
 	assert_string_equal(out[1], "bob.two@trust.example");
 	assert_string_equal(out[2], "ext@x.example");
 	/* Expanding from inside the loop reaches the same people. */
-	assert_int_equal(dir_list_expand(&f->ctx, lc.address, &out, &n, &err), 0);
+	assert_int_equal(dir_list_expand(&f->u.ctx, lc.address, &out, &n, &err),
+		0);
 	assert_int_equal(n, 3);
 }
 
@@ -291,42 +303,52 @@ test_dynamic_list(void **state)
 	add_org(f, "QWE", NULL);
 	add_org(f, "J81001", "QWE");
 	add_org(f, "OTHER", NULL);
-	struct dir_person_fields in = { .org_ods = "J81001", .first_name = "Pat",
-		.last_name = "Pharm", .job_title = "Pharmacist",
+	struct dir_person_fields in = { .org_ods = "J81001",
+		.first_name = "Pat",
+		.last_name = "Pharm",
+		.job_title = "Pharmacist",
 		.mobile_hidden = -1 };
 	struct store_person p;
-	assert_int_equal(dir_person_add(&f->ctx, &in, &p, &err), 0);
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
 	in.org_ods = "OTHER";
 	in.first_name = "Out";
-	assert_int_equal(dir_person_add(&f->ctx, &in, &p, &err), 0);
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
 	in.org_ods = "QWE";
 	in.first_name = "Gp";
 	in.job_title = "GP";
-	assert_int_equal(dir_person_add(&f->ctx, &in, &p, &err), 0);
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
 	const char *extra = add_person(f, "QWE", "Extra", "Person");
 	struct store_list extras, dyn;
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Extras", NULL, NULL, NULL,
-				 &extras, &err), 0);
-	assert_int_equal(dir_list_member_add(&f->ctx, extras.address, extra,
-				 &err), 0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Extras", NULL, NULL,
+				 NULL, &extras, &err),
+		0);
+	assert_int_equal(dir_list_member_add(&f->u.ctx, extras.address, extra,
+				 &err),
+		0);
 	char rule[256];
-	snprintf(rule, sizeof(rule), "{\"orgs\":[\"qwe\"],\"include_children\""
+	snprintf(rule, sizeof(rule),
+		"{\"orgs\":[\"qwe\"],\"include_children\""
 		":true,\"job_titles\":[\"pharmacist\"],\"include_lists\":[\"%s\"]}",
 		extras.address);
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "All Pharmacists",
-				 "dynamic", NULL, rule, &dyn, &err), 0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "All Pharmacists",
+				 "dynamic", NULL, rule, &dyn, &err),
+		0);
 	const char **out;
 	size_t n;
-	assert_int_equal(dir_list_expand(&f->ctx, dyn.address, &out, &n, &err), 0);
+	assert_int_equal(dir_list_expand(&f->u.ctx, dyn.address, &out, &n,
+				 &err),
+		0);
 	assert_int_equal(n, 2);
 	assert_string_equal(out[0], "extra.person@trust.example");
 	assert_string_equal(out[1], "pat.pharm@trust.example");
 	/* A dynamic list takes no hand-added members; a bad rule is refused. */
-	assert_int_equal(dir_list_member_add(&f->ctx, dyn.address, extra, &err),
+	assert_int_equal(dir_list_member_add(&f->u.ctx, dyn.address, extra,
+				 &err),
 		-1);
 	struct store_list bad;
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Bad", "dynamic", NULL,
-				 "{\"orgs\":[\"NOPE\"]}", &bad, &err), -1);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Bad", "dynamic", NULL,
+				 "{\"orgs\":[\"NOPE\"]}", &bad, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 }
 
@@ -337,8 +359,9 @@ test_owner_limit_and_membership(void **state)
 	struct error err;
 	add_org(f, "QWE", NULL);
 	struct store_list l;
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Team", NULL, NULL, NULL,
-				 &l, &err), 0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Team", NULL, NULL,
+				 NULL, &l, &err),
+		0);
 	const char *people[26];
 	for (int i = 0; i < 26; i++) {
 		char last[16];
@@ -346,23 +369,30 @@ test_owner_limit_and_membership(void **state)
 		people[i] = add_person(f, "QWE", "Lee", last);
 	}
 	for (int i = 0; i < 25; i++) {
-		if (dir_owner_add(&f->ctx, l.address, people[i], &err) < 0)
+		if (dir_owner_add(&f->u.ctx, l.address, people[i], &err) < 0)
 			fail_msg("owner %d: %s", i, err.msg);
 	}
-	assert_int_equal(dir_owner_add(&f->ctx, l.address, people[25], &err), -1);
+	assert_int_equal(dir_owner_add(&f->u.ctx, l.address, people[25], &err),
+		-1);
 	assert_int_equal(err.code, ERROR_LIMIT);
 	assert_non_null(strstr(err.msg, "25 owners"));
 	struct store_person *owners;
 	size_t n;
-	assert_int_equal(dir_owner_list(&f->ctx, l.address, &owners, &n, &err), 0);
+	assert_int_equal(dir_owner_list(&f->u.ctx, l.address, &owners, &n,
+				 &err),
+		0);
 	assert_int_equal(n, 25);
 	/* An owner who is also a member stays a member when unowned. */
-	assert_int_equal(dir_list_member_add(&f->ctx, l.address, people[0], &err),
+	assert_int_equal(dir_list_member_add(&f->u.ctx, l.address, people[0],
+				 &err),
 		0);
-	assert_int_equal(dir_owner_remove(&f->ctx, l.address, people[0], &err), 0);
+	assert_int_equal(dir_owner_remove(&f->u.ctx, l.address, people[0],
+				 &err),
+		0);
 	struct dir_member *members;
-	assert_int_equal(dir_list_members(&f->ctx, l.address, &members, &n,
-				 &err), 0);
+	assert_int_equal(dir_list_members(&f->u.ctx, l.address, &members, &n,
+				 &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(members[0].address, people[0]);
 }
@@ -376,33 +406,42 @@ test_shared_mailbox_owners_apart_from_members(void **state)
 	const char *lead = add_person(f, "QWE", "Lou", "Lead");
 	const char *clerk = add_person(f, "QWE", "Cal", "Clerk");
 	struct store_mailbox m;
-	assert_int_equal(dir_mailbox_add(&f->ctx, "QWE", "shared", "Front Desk",
-				 NULL, &m, &err), 0);
-	assert_int_equal(dir_owner_add(&f->ctx, m.address, lead, &err), 0);
-	assert_int_equal(dir_mailbox_member_add(&f->ctx, m.address, lead, &err),
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "QWE", "shared",
+				 "Front Desk", NULL, &m, &err),
 		0);
-	assert_int_equal(dir_mailbox_member_add(&f->ctx, m.address, clerk, &err),
+	assert_int_equal(dir_owner_add(&f->u.ctx, m.address, lead, &err), 0);
+	assert_int_equal(dir_mailbox_member_add(&f->u.ctx, m.address, lead,
+				 &err),
 		0);
-	assert_int_equal(dir_mailbox_member_add(&f->ctx, m.address, clerk, &err),
+	assert_int_equal(dir_mailbox_member_add(&f->u.ctx, m.address, clerk,
+				 &err),
+		0);
+	assert_int_equal(dir_mailbox_member_add(&f->u.ctx, m.address, clerk,
+				 &err),
 		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
-	assert_int_equal(dir_owner_remove(&f->ctx, m.address, lead, &err), 0);
-	assert_int_equal(dir_owner_remove(&f->ctx, m.address, lead, &err), -1);
+	assert_int_equal(dir_owner_remove(&f->u.ctx, m.address, lead, &err), 0);
+	assert_int_equal(dir_owner_remove(&f->u.ctx, m.address, lead, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "is not an owner"));
 	struct store_person *people;
 	size_t n;
-	assert_int_equal(dir_owner_list(&f->ctx, m.address, &people, &n, &err),
+	assert_int_equal(dir_owner_list(&f->u.ctx, m.address, &people, &n,
+				 &err),
 		0);
 	assert_int_equal(n, 0);
-	assert_int_equal(dir_mailbox_member_list(&f->ctx, m.address, &people, &n,
-				 &err), 0);
+	assert_int_equal(dir_mailbox_member_list(&f->u.ctx, m.address, &people,
+				 &n, &err),
+		0);
 	assert_int_equal(n, 2);
 	/* People are members of mailboxes; a list's members are its own. */
 	struct store_list l;
-	assert_int_equal(dir_list_add(&f->ctx, "QWE", "Desk List", NULL, NULL,
-				 NULL, &l, &err), 0);
-	assert_int_equal(dir_mailbox_member_add(&f->ctx, l.address, clerk, &err),
+	assert_int_equal(dir_list_add(&f->u.ctx, "QWE", "Desk List", NULL, NULL,
+				 NULL, &l, &err),
+		0);
+	assert_int_equal(dir_mailbox_member_add(&f->u.ctx, l.address, clerk,
+				 &err),
 		-1);
 	assert_int_equal(err.code, ERROR_INVALID);
 	/* Four changes were made; the refusals wrote nothing. */
@@ -416,39 +455,48 @@ test_delete_removes_roles(void **state)
 	struct error err;
 	add_org(f, "QWE", NULL);
 	const char *admin = add_person(f, "QWE", "Ada", "Admin");
-	assert_int_equal(dir_role_add(&f->ctx, admin, "QWE", "local_admin", &err),
+	assert_int_equal(dir_role_add(&f->u.ctx, admin, "QWE", "local_admin",
+				 &err),
 		0);
-	assert_int_equal(dir_role_add(&f->ctx, admin, "QWE", "local_admin", &err),
+	assert_int_equal(dir_role_add(&f->u.ctx, admin, "QWE", "local_admin",
+				 &err),
 		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
-	assert_int_equal(dir_role_add(&f->ctx, admin, "QWE", "superuser", &err),
+	assert_int_equal(dir_role_add(&f->u.ctx, admin, "QWE", "superuser",
+				 &err),
 		-1);
 	struct store_mailbox m;
-	assert_int_equal(dir_mailbox_add(&f->ctx, "QWE", "shared", "Team Box",
-				 NULL, &m, &err), 0);
-	assert_int_equal(dir_grant_add(&f->ctx, m.address, admin, "send_as",
-				 &err), 0);
-	assert_int_equal(dir_grant_add(&f->ctx, m.address, admin, "read_all",
-				 &err), -1);
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "QWE", "shared", "Team Box",
+				 NULL, &m, &err),
+		0);
+	assert_int_equal(dir_grant_add(&f->u.ctx, m.address, admin, "send_as",
+				 &err),
+		0);
+	assert_int_equal(dir_grant_add(&f->u.ctx, m.address, admin, "read_all",
+				 &err),
+		-1);
 	struct dir_grant *grants;
 	size_t n;
-	assert_int_equal(dir_grant_list(&f->ctx, admin, &grants, &n, &err), 0);
+	assert_int_equal(dir_grant_list(&f->u.ctx, admin, &grants, &n, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(grants[0].mailbox, "team.box@trust.example");
-	assert_int_equal(dir_person_delete(&f->ctx, admin, &err), 0);
+	assert_int_equal(dir_person_delete(&f->u.ctx, admin, &err), 0);
 	struct store_person p;
-	assert_int_equal(dir_person_get(&f->ctx, admin, &p, &err), 0);
+	assert_int_equal(dir_person_get(&f->u.ctx, admin, &p, &err), 0);
 	assert_string_equal(p.status, "deleted");
 	struct store_role *roles;
-	assert_int_equal(store_role_list(f->st, p.id, f->arena, &roles, &n, &err),
+	assert_int_equal(store_role_list(f->u.st, p.id, f->u.arena, &roles, &n,
+				 &err),
 		0);
 	assert_int_equal(n, 0);
 	/* Deleting twice is refused; the audit row says which roles went. */
-	assert_int_equal(dir_person_delete(&f->ctx, admin, &err), -1);
+	assert_int_equal(dir_person_delete(&f->u.ctx, admin, &err), -1);
 	struct store_audit_filter filter = { .object_type = "user_mailbox",
 		.action = "delete" };
 	struct store_audit *rows;
-	assert_int_equal(dir_audit_list(&f->ctx, &filter, &rows, &n, &err), 0);
+	assert_int_equal(dir_audit_list(&f->u.ctx, &filter, &rows, &n, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(rows[0].summary, "local_admin"));
 	assert_string_equal(rows[0].actor, "tester@trust.example");
@@ -461,18 +509,23 @@ test_site_types_from_config(void **state)
 	struct error err;
 	add_org(f, "QWE", NULL);
 	struct store_site s;
-	assert_int_equal(dir_site_add(&f->ctx, "QWE", "Main", "gp_practice", "",
-				 &s, &err), 0);
-	assert_int_equal(dir_site_add(&f->ctx, "QWE", "Main", "gp_practice", "",
-				 &s, &err), -1);
+	assert_int_equal(dir_site_add(&f->u.ctx, "QWE", "Main", "gp_practice",
+				 "", &s, &err),
+		0);
+	assert_int_equal(dir_site_add(&f->u.ctx, "QWE", "Main", "gp_practice",
+				 "", &s, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_EXISTS);
-	assert_int_equal(dir_site_add(&f->ctx, "QWE", "Lab", "laboratory", "", &s,
-				 &err), -1);
+	assert_int_equal(dir_site_add(&f->u.ctx, "QWE", "Lab", "laboratory", "",
+				 &s, &err),
+		-1);
 	assert_non_null(strstr(err.msg, "pharmacy"));
-	assert_int_equal(config_set(f->config,
-				 "dir.site_types=laboratory, other", &err), 0);
-	assert_int_equal(dir_site_add(&f->ctx, "QWE", "Lab", "laboratory", "",
-				 &s, &err), 0);
+	assert_int_equal(config_set(f->u.config,
+				 "dir.site_types=laboratory, other", &err),
+		0);
+	assert_int_equal(dir_site_add(&f->u.ctx, "QWE", "Lab", "laboratory", "",
+				 &s, &err),
+		0);
 }
 
 int

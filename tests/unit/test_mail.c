@@ -17,14 +17,10 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "unit_instance.h"
 
 struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *st;
-	struct config *config;
-	struct arena *arena;
-	struct dir_ctx ctx;
+	struct unit_instance u;
 	const char *ann, *bob;
 	const char *list;
 };
@@ -32,11 +28,13 @@ struct fixture {
 static const char *
 person(struct fixture *f, const char *first, const char *last)
 {
-	struct dir_person_fields in = { .org_ods = "QWE", .first_name = first,
-		.last_name = last, .mobile_hidden = -1 };
+	struct dir_person_fields in = { .org_ods = "QWE",
+		.first_name = first,
+		.last_name = last,
+		.mobile_hidden = -1 };
 	struct store_person p;
 	struct error err;
-	if (dir_person_add(&f->ctx, &in, &p, &err) < 0)
+	if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0)
 		fail_msg("%s", err.msg);
 	return p.address;
 }
@@ -45,38 +43,34 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	snprintf(f->dir, sizeof(f->dir), "/tmp/caremail-mail-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/test.db", f->dir);
 	struct error err;
-	f->st = store_open("sqlite", f->path, true, 1000, &err);
-	f->config = config_new();
-	if (f->st == NULL ||
-	    config_set(f->config, "mail.domains=trust.example", &err) < 0)
+	if (unit_instance_open(&f->u, "trust.example", "tester") < 0)
 		return -1;
-	f->arena = arena_new(64 << 20);
-	f->ctx = (struct dir_ctx){ f->st, f->config, "tester", 1000, f->arena };
-	struct dir_org_fields org = { .ods = "QWE", .name = "Org",
+	struct dir_org_fields org = { .ods = "QWE",
+		.name = "Org",
 		.default_quota_mb = 1 };
 	struct store_org o;
-	if (dir_org_add(&f->ctx, &org, &o, &err) < 0)
+	if (dir_org_add(&f->u.ctx, &org, &o, &err) < 0)
 		return -1;
 	f->ann = person(f, "Ann", "One");
 	f->bob = person(f, "Bob", "Two");
 	struct store_list inner, outer;
 	struct store_contact c;
-	if (dir_list_add(&f->ctx, "QWE", "Inner", NULL, NULL, NULL, &inner,
+	if (dir_list_add(&f->u.ctx, "QWE", "Inner", NULL, NULL, NULL, &inner,
 		    &err) < 0 ||
-	    dir_list_add(&f->ctx, "QWE", "Team", NULL, NULL, NULL, &outer,
-		    &err) < 0 ||
-	    dir_contact_add(&f->ctx, "QWE", "Lab", "lab@hospital.example", &c,
-		    &err) < 0 ||
-	    dir_list_member_add(&f->ctx, inner.address, f->ann, &err) < 0 ||
-	    dir_list_member_add(&f->ctx, inner.address, c.address, &err) < 0 ||
-	    dir_list_member_add(&f->ctx, outer.address, inner.address, &err) < 0 ||
-	    dir_list_member_add(&f->ctx, outer.address, f->ann, &err) < 0 ||
-	    dir_list_member_add(&f->ctx, outer.address, f->bob, &err) < 0)
+		dir_list_add(&f->u.ctx, "QWE", "Team", NULL, NULL, NULL, &outer,
+			&err) < 0 ||
+		dir_contact_add(&f->u.ctx, "QWE", "Lab", "lab@hospital.example",
+			&c, &err) < 0 ||
+		dir_list_member_add(&f->u.ctx, inner.address, f->ann, &err) <
+			0 ||
+		dir_list_member_add(&f->u.ctx, inner.address, c.address, &err) <
+			0 ||
+		dir_list_member_add(&f->u.ctx, outer.address, inner.address,
+			&err) < 0 ||
+		dir_list_member_add(&f->u.ctx, outer.address, f->ann, &err) <
+			0 ||
+		dir_list_member_add(&f->u.ctx, outer.address, f->bob, &err) < 0)
 		return -1;
 	f->list = outer.address;
 	*state = f;
@@ -87,12 +81,7 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	store_close(&f->st);
-	config_free(&f->config);
-	arena_free(&f->arena);
-	char cmd[200];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->dir);
-	if (system(cmd) != 0)
+	if (unit_instance_close(&f->u) < 0)
 		return -1;
 	free(f);
 	return 0;
@@ -105,27 +94,33 @@ test_route_refusals(void **state)
 	struct mail_recipient *r;
 	size_t n;
 	struct error err;
-	assert_int_equal(mail_route(&f->ctx, "nobody@trust.example", false, &r,
-				 &n, &err), -1);
+	assert_int_equal(mail_route(&f->u.ctx, "nobody@trust.example", false,
+				 &r, &n, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "no mailbox"));
 	/* Not an open relay: another domain needs the right to relay. */
-	assert_int_equal(mail_route(&f->ctx, "x@example.org", false, &r, &n,
-				 &err), -1);
+	assert_int_equal(mail_route(&f->u.ctx, "x@example.org", false, &r, &n,
+				 &err),
+		-1);
 	assert_int_equal(err.code, ERROR_DENIED);
-	assert_int_equal(mail_route(&f->ctx, "x@example.org", true, &r, &n,
-				 &err), 0);
+	assert_int_equal(mail_route(&f->u.ctx, "x@example.org", true, &r, &n,
+				 &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_int_equal(r[0].kind, MAIL_ROUTE_REMOTE);
-	assert_int_equal(mail_route(&f->ctx, "bad..dots@trust.example", false,
-				 &r, &n, &err), -1);
+	assert_int_equal(mail_route(&f->u.ctx, "bad..dots@trust.example", false,
+				 &r, &n, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_INVALID);
-	assert_int_equal(dir_person_delete(&f->ctx, f->bob, &err), 0);
-	assert_int_equal(mail_route(&f->ctx, f->bob, false, &r, &n, &err), -1);
+	assert_int_equal(dir_person_delete(&f->u.ctx, f->bob, &err), 0);
+	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &r, &n, &err),
+		-1);
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "closed"));
-	assert_int_equal(mail_route(&f->ctx, "ANN.ONE@Trust.Example", false, &r,
-				 &n, &err), 0);
+	assert_int_equal(mail_route(&f->u.ctx, "ANN.ONE@Trust.Example", false,
+				 &r, &n, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(r[0].address, f->ann);
 }
@@ -137,7 +132,8 @@ test_route_list_expands(void **state)
 	struct mail_recipient *r;
 	size_t n;
 	struct error err;
-	assert_int_equal(mail_route(&f->ctx, f->list, false, &r, &n, &err), 0);
+	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &r, &n, &err),
+		0);
 	/* Ann once (directly and through Inner), Bob, and the lab contact. */
 	assert_int_equal(n, 3);
 	size_t local = 0, remote = 0;
@@ -147,14 +143,13 @@ test_route_list_expands(void **state)
 	assert_int_equal(remote, 1);
 }
 
-static const char message[] =
-	"From: Ann One <ann.one@trust.example>\r\n"
-	"To: Team <team@trust.example>\r\n"
-	"Subject: Rota for next week\r\n"
-	"Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
-	"Message-ID: <rota-1@trust.example>\r\n"
-	"\r\n"
-	"Please see the rota.\r\n";
+static const char message[] = "From: Ann One <ann.one@trust.example>\r\n"
+			      "To: Team <team@trust.example>\r\n"
+			      "Subject: Rota for next week\r\n"
+			      "Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+			      "Message-ID: <rota-1@trust.example>\r\n"
+			      "\r\n"
+			      "Please see the rota.\r\n";
 
 static void
 test_deliver_list_and_person(void **state)
@@ -163,14 +158,16 @@ test_deliver_list_and_person(void **state)
 	struct error err;
 	struct mail_recipient *list, *direct;
 	size_t nl, nd;
-	assert_int_equal(mail_route(&f->ctx, f->list, false, &list, &nl, &err),
+	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &list, &nl,
+				 &err),
 		0);
-	assert_int_equal(mail_route(&f->ctx, f->ann, false, &direct, &nd, &err),
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &direct, &nd,
+				 &err),
 		0);
 	struct mail_recipient all[8];
 	memcpy(all, list, nl * sizeof(*all));
 	memcpy(all + nl, direct, nd * sizeof(*all));
-	struct store_writer *w = store_writer_start("sqlite", f->path, 5000,
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	struct mail_message m = { message, sizeof(message) - 1, 2000,
@@ -179,26 +176,30 @@ test_deliver_list_and_person(void **state)
 		fail_msg("deliver: %s", err.msg);
 	store_writer_stop(&w);
 	struct store_mailbox mb;
-	assert_int_equal(dir_mailbox_get(&f->ctx, f->ann, &mb, &err), 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &mb, &err), 0);
 	struct store_folder *folders;
 	size_t nf;
-	assert_int_equal(store_folder_list(f->st, mb.id, f->arena, &folders, &nf,
-				 &err), 0);
+	assert_int_equal(store_folder_list(f->u.st, mb.id, f->u.arena, &folders,
+				 &nf, &err),
+		0);
 	assert_int_equal(nf, 5);
 	struct store_folder inbox;
-	assert_int_equal(store_folder_special(f->st, mb.id, "inbox", f->arena,
-				 &inbox, &err), 0);
+	assert_int_equal(store_folder_special(f->u.st, mb.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		0);
 	assert_string_equal(inbox.name, "INBOX");
 	struct store_message *msgs;
 	size_t n;
-	assert_int_equal(store_message_list(f->st, inbox.id, 1, f->arena, &msgs,
-				 &n, &err), 0);
+	assert_int_equal(store_message_list(f->u.st, inbox.id, 1, f->u.arena,
+				 &msgs, &n, &err),
+		0);
 	/* Reached three ways, delivered once. */
 	assert_int_equal(n, 1);
 	assert_string_equal(msgs[0].meta.subject, "Rota for next week");
 	assert_int_equal(msgs[0].internal_date, 2000);
 	struct store_queued *q;
-	assert_int_equal(store_queue_list(f->st, f->arena, &q, &n, &err), 0);
+	assert_int_equal(store_queue_list(f->u.st, f->u.arena, &q, &n, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(q[0].recipient, "lab@hospital.example");
 }
@@ -210,10 +211,11 @@ test_quota(void **state)
 	struct error err;
 	struct mail_recipient *r;
 	size_t n;
-	assert_int_equal(mail_route(&f->ctx, f->ann, false, &r, &n, &err), 0);
-	assert_int_equal(mail_check_quota(f->st, &r[0], 1000, &err), 0);
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &r, &n, &err), 0);
+	assert_int_equal(mail_check_quota(f->u.st, &r[0], 1000, &err), 0);
 	/* The org's quota is 1 MiB. */
-	assert_int_equal(mail_check_quota(f->st, &r[0], 2 * 1024 * 1024, &err),
+	assert_int_equal(mail_check_quota(f->u.st, &r[0], 2 * 1024 * 1024,
+				 &err),
 		-1);
 	assert_int_equal(err.code, ERROR_LIMIT);
 	assert_non_null(strstr(err.msg, "is full"));

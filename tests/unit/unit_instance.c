@@ -1,0 +1,40 @@
+/* The shared unit-test instance (see unit_instance.h). */
+#include "unit_instance.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+
+int
+unit_instance_open(struct unit_instance *u, const char *domains,
+	const char *actor)
+{
+	char setting[256];
+	struct error err;
+	snprintf(u->dir, sizeof(u->dir), "/tmp/caremail-unit-XXXXXX");
+	if (mkdtemp(u->dir) == NULL)
+		return -1;
+	snprintf(u->path, sizeof(u->path), "%s/test.db", u->dir);
+	u->st = store_open("sqlite", u->path, true, 1000, &err);
+	u->config = config_new();
+	snprintf(setting, sizeof(setting), "mail.domains=%s", domains);
+	if (u->st == NULL || config_set(u->config, setting, &err) < 0)
+		return -1;
+	u->arena = arena_new(64 << 20);
+	u->ctx = (struct dir_ctx){ u->st, u->config, actor, 1000, u->arena };
+	return 0;
+}
+
+int
+unit_instance_close(struct unit_instance *u)
+{
+	store_close(&u->st);
+	config_free(&u->config);
+	arena_free(&u->arena);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", u->dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
