@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct arena;
+struct span;
+struct str;
 struct dir_ctx;
 struct error;
 struct store;
@@ -91,5 +93,14 @@ enum mail_send_right {
  */
 int mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 	const char *from, enum mail_send_right *right_r, struct error *err);
+
+/*
+ * The message as submitted by a signed-in person, appended to out: mail
+ * sent on behalf of a mailbox gets a Sender header naming the person, and
+ * any Sender header the client wrote is left out (SPEC M2). Otherwise the
+ * message is copied as it is. -1 when out would pass its maximum.
+ */
+int mail_submission_text(enum mail_send_right right, const char *person,
+	struct span msg, struct str *out);
 
 #endif

@@ -52,3 +52,35 @@ mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 		"of %s; its owner can give you Send As or Send on Behalf",
 		sender.text);
 }
+
+/* Appends msg without its Sender headers (and their continuation lines). */
+static int
+append_without_sender(struct span msg, struct str *out)
+{
+	size_t pos = 0;
+	bool skipping = false;
+	while (pos < msg.len) {
+		const char *nl = memchr(msg.p + pos, '\n', msg.len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - msg.p) + 1 : msg.len;
+		struct span line = span_make(msg.p + pos, end - pos);
+		if (line.len <= 2)	/* the blank line: the body follows */
+			break;
+		if (line.p[0] != ' ' && line.p[0] != '\t')
+			skipping = span_starts_with_nocase(line, "Sender:");
+		if (!skipping && str_append(out, line.p, line.len) < 0)
+			return -1;
+		pos = end;
+	}
+	return str_append(out, msg.p + pos, msg.len - pos);
+}
+
+int
+mail_submission_text(enum mail_send_right right, const char *person,
+	struct span msg, struct str *out)
+{
+	if (right != MAIL_SEND_ON_BEHALF)
+		return str_append(out, msg.p, msg.len);
+	if (str_appendf(out, "Sender: <%s>\r\n", person) < 0)
+		return -1;
+	return append_without_sender(msg, out);
+}

@@ -90,49 +90,16 @@ received_header(struct smtp_session *s, const char *id, struct str *out)
 		s->server->hostname, with, tls, id, date);
 }
 
-/*
- * Mail sent on behalf of a mailbox says who sent it: a Sender header with
- * the signed-in person, replacing any the client wrote (SPEC M2).
- */
-static int
-sender_header(struct smtp_session *s, struct str *out)
-{
-	if (!s->submission || s->right != MAIL_SEND_ON_BEHALF)
-		return 0;
-	return str_appendf(out, "Sender: <%s>\r\n", s->user);
-}
-
-/* Appends the message, leaving out Sender headers when we set our own. */
-static int
-append_message(struct smtp_session *s, struct span msg, struct str *out)
-{
-	if (!s->submission || s->right != MAIL_SEND_ON_BEHALF)
-		return str_append(out, msg.p, msg.len);
-	size_t pos = 0;
-	bool skipping = false;
-	while (pos < msg.len) {
-		const char *nl = memchr(msg.p + pos, '\n', msg.len - pos);
-		size_t end = nl != NULL ? (size_t)(nl - msg.p) + 1 : msg.len;
-		struct span line = span_make(msg.p + pos, end - pos);
-		if (line.len <= 2)	/* the blank line: the body follows */
-			break;
-		if (line.p[0] != ' ' && line.p[0] != '\t')
-			skipping = span_starts_with_nocase(line, "Sender:");
-		if (!skipping && str_append(out, line.p, line.len) < 0)
-			return -1;
-		pos = end;
-	}
-	return str_append(out, msg.p + pos, msg.len - pos);
-}
-
 static int
 deliver(struct smtp_session *s, struct data_read *d, const char *id)
 {
 	struct str msg;
 	str_init(&msg, s->tx, d->body.len + 4096);
-	if (received_header(s, id, &msg) < 0 || sender_header(s, &msg) < 0 ||
-	    append_message(s, span_make(str_cstr(&d->body), d->body.len),
-		    &msg) < 0)
+	/* Mail from the MX port is stored as it came. */
+	enum mail_send_right right = s->submission ? s->right : MAIL_SEND_SELF;
+	if (received_header(s, id, &msg) < 0 ||
+	    mail_submission_text(right, s->user,
+		    span_make(str_cstr(&d->body), d->body.len), &msg) < 0)
 		return smtp_reply(s, 552, "5.3.4", "the message is too large");
 	struct mail_message m = { str_cstr(&msg), msg.len, s->ctx.now,
 		s->from };
