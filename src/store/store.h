@@ -466,11 +466,6 @@ struct store_message {
 	struct store_message_meta meta;
 };
 
-/* The messages of a folder by UID, from UID `from_uid` on. */
-int store_message_list(struct store *st, int64_t folder_id, int64_t from_uid,
-	struct arena *a, struct store_message **messages_r, size_t *count_r,
-	struct error *err);
-
 /* A body by its hash, copied into the arena. */
 int store_blob_get(struct store *st, const char *hash, struct arena *a,
 	const char **data_r, size_t *size_r, struct error *err);

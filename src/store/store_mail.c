@@ -164,52 +164,6 @@ store_deliver(struct store *st, const struct store_delivery *d,
 	return store_commit(st, err);
 }
 
-#define MESSAGE_COLUMNS                                                  \
-	"id, folder_id, uid, blob_hash, size, internal_date, flags,      \
-	keywords, envelope, bodystructure, body, subject, from_addr,     \
-	to_addr, cc_addr, bcc_addr, message_id, sent_date, header_size"
-
-static void
-message_read(struct store *st, struct store_stmt *s, struct arena *a,
-	void *out)
-{
-	struct store_message *m = out;
-	m->id = store_col_int(st, s, 0);
-	m->folder_id = store_col_int(st, s, 1);
-	m->uid = store_col_int(st, s, 2);
-	m->blob_hash = store_col_text(st, s, 3, a);
-	m->size = store_col_int(st, s, 4);
-	m->internal_date = store_col_int(st, s, 5);
-	m->flags = (unsigned)store_col_int(st, s, 6);
-	m->keywords = store_col_text(st, s, 7, a);
-	m->meta.envelope = store_col_text(st, s, 8, a);
-	m->meta.bodystructure = store_col_text(st, s, 9, a);
-	m->meta.body = store_col_text(st, s, 10, a);
-	m->meta.subject = store_col_text(st, s, 11, a);
-	m->meta.from = store_col_text(st, s, 12, a);
-	m->meta.to = store_col_text(st, s, 13, a);
-	m->meta.cc = store_col_text(st, s, 14, a);
-	m->meta.bcc = store_col_text(st, s, 15, a);
-	m->meta.message_id = store_col_text(st, s, 16, a);
-	m->meta.sent_date = store_col_int(st, s, 17);
-	m->meta.header_size = store_col_int(st, s, 18);
-}
-
-int
-store_message_list(struct store *st, int64_t folder_id, int64_t from_uid,
-	struct arena *a, struct store_message **messages_r, size_t *count_r,
-	struct error *err)
-{
-	struct store_stmt *s = store_query(st, err,
-		"SELECT " MESSAGE_COLUMNS " FROM messages"
-		" WHERE folder_id = ? AND uid >= ? ORDER BY uid",
-		"ii", folder_id, from_uid);
-	if (s == NULL)
-		return -1;
-	return store_read_all(st, s, a, sizeof(**messages_r), message_read,
-		(void **)messages_r, count_r, err);
-}
-
 int
 store_blob_get(struct store *st, const char *hash, struct arena *a,
 	const char **data_r, size_t *size_r, struct error *err)

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "store/store_imap.h"
 #include "unit_instance.h"
 
 struct fixture {
@@ -190,8 +191,9 @@ test_deliver_list_and_person(void **state)
 	assert_string_equal(inbox.name, "INBOX");
 	struct store_message *msgs;
 	size_t n;
-	assert_int_equal(store_message_list(f->u.st, inbox.id, 1, f->u.arena,
-				 &msgs, &n, &err),
+	assert_int_equal(store_imap_messages(f->u.st, inbox.id, 1, INT64_MAX,
+				 100, STORE_IMAP_COLUMNS_ALL, f->u.arena, &msgs,
+				 &n, &err),
 		0);
 	/* Reached three ways, delivered once. */
 	assert_int_equal(n, 1);

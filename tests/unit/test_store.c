@@ -18,6 +18,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store.h"
+#include "store/store_imap.h"
 
 struct fixture {
 	char dir[64];
@@ -326,8 +327,9 @@ test_deliver_stores_body_once(void **state)
 	assert_memory_equal(data, body, size);
 	struct store_message *msgs;
 	size_t n;
-	assert_int_equal(store_message_list(f->st, folders[0], 1, f->arena,
-				 &msgs, &n, &err), 0);
+	assert_int_equal(store_imap_messages(f->st, folders[0], 1, INT64_MAX,
+				 100, STORE_IMAP_COLUMNS_ALL, f->arena, &msgs, &n,
+				 &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(msgs[1].meta.subject, "Hello");
 	assert_int_equal(msgs[1].uid, 2);
