@@ -24,6 +24,7 @@ driver has finished (nothing can be complete before the last 250), so the
 poller takes no CPU away from the run.
 """
 import argparse, json, os, shutil, signal, socket, sqlite3, subprocess, sys, threading, time
+from benchlib import free_port, pss_kb, stat_of, tree  # shared with b3/b4
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # SIGTERM (from run.sh's trap) unwinds like an error, so `finally` stops the
@@ -48,42 +49,6 @@ ap.add_argument("--pidfile", help="caremail: write the server's PID here (for th
 a = ap.parse_args()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
-def stat_of(pid):
-    """(ppid, cpu ticks incl. reaped children, rss kB) or None."""
-    try:
-        st = open("/proc/%d/stat" % pid).read()
-    except OSError:
-        return None
-    f = st[st.rindex(")") + 2:].split()
-    # fields after comm: state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14) ... rss(21)
-    return int(f[1]), int(f[11]) + int(f[12]) + int(f[13]) + int(f[14]), int(f[21]) * PAGE_KB
-
-
-def tree(roots):
-    """All live processes under the given root PIDs: {pid: (cpu ticks, rss kB)}."""
-    info, kids = {}, {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            s = stat_of(int(p))
-            if s:
-                info[int(p)] = s
-                kids.setdefault(s[0], []).append(int(p))
-    out, todo = {}, [r for r in roots if r in info]
-    while todo:
-        x = todo.pop()
-        out[x] = info[x][1:]
-        todo += kids.get(x, [])
-    return out
-
-
 def hwm_kb(pid):
     try:
         for ln in open("/proc/%d/status" % pid):
@@ -92,18 +57,6 @@ def hwm_kb(pid):
     except OSError:
         pass
     return 0
-
-
-def pss_kb(pids):
-    n = 0
-    for p in pids:
-        try:
-            for ln in open("/proc/%d/smaps_rollup" % p):
-                if ln.startswith("Pss:"):
-                    n += int(ln.split()[1])
-        except OSError:
-            pass
-    return n
 
 
 def thread_cpu(pid):

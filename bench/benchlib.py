@@ -1,6 +1,6 @@
 """Helpers shared by b3.py and b4.py: process trees and their memory and CPU,
 starting and stopping a caremail server, restarting the peer's Dovecot,
-dropping the page cache. (b1.py keeps its own copies: it predates this.)"""
+dropping the page cache. b1.py uses them too."""
 import os, signal, socket, subprocess, sys, threading, time
 
 HZ = os.sysconf("SC_CLK_TCK")
