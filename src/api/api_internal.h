@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "auth/auth.h"
+#include "auth/auth_access.h"
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir.h"
@@ -26,6 +27,8 @@ struct api {
 	const struct instance *inst;
 };
 
+#define API_MAX_PARAMS 4
+
 /* One request, from route match to reply. */
 struct api_request {
 	struct api *api;
@@ -38,6 +41,11 @@ struct api_request {
 	bool signed_in;
 	struct auth_web_session session;	/* when signed_in */
 	char peer[64];			/* client IP address */
+	size_t param_count;		/* {name} segments of the route */
+	struct {
+		const char *name;	/* without the braces, in req->arena */
+		const char *value;
+	} params[API_MAX_PARAMS];
 };
 
 /* What a route allows beyond the usual session, CSRF and gates. */
@@ -48,12 +56,57 @@ enum api_route_flag {
 	API_BEFORE_MFA = 1 << 3,	/* allowed to an admin not yet enrolled */
 };
 
+/*
+ * A path is matched segment by segment; a segment "{name}" matches any one
+ * non-empty segment, read back with api_param. Each area of the API keeps
+ * its own table, ended by API_ROUTES_END, and api_router.c lists the
+ * tables; docs/openapi.json documents exactly these routes (a test checks).
+ */
 struct api_route {
 	const char *method;		/* GET routes also answer HEAD */
-	const char *path;		/* below API_PREFIX, matched exactly */
+	const char *path;		/* below API_PREFIX */
 	void (*handler)(struct api_request *req);
 	unsigned flags;			/* enum api_route_flag bits */
 };
+
+#define API_ROUTES_END { NULL, NULL, NULL, 0 }
+
+extern const struct api_route api_routes_session[];
+
+/* ---- request parts (api_router.c) ---- */
+
+/* A {name} segment's value (URL-decoded); "" when the route has none. */
+const char *api_param(const struct api_request *req, const char *name);
+/* A query argument's value, or NULL when absent. */
+const char *api_query(const struct api_request *req, const char *name);
+
+/*
+ * Whether the caller may take action on something in org_id (0: on no
+ * particular org), by auth_check (SPEC P2). On refusal replies 403 with
+ * auth's sentence and returns false; handlers return at once.
+ */
+bool api_allowed(struct api_request *req, enum auth_action action,
+	int64_t org_id);
+
+/* ---- pagination ---- */
+
+#define API_PAGE_DEFAULT 50
+#define API_PAGE_MAX 500
+
+/* ?limit= (1..API_PAGE_MAX) and ?cursor= (opaque: the last id seen). */
+struct api_page {
+	size_t limit;
+	int64_t after_id;	/* 0 for the first page */
+};
+
+/* Reads limit and cursor; on bad ones replies 422 and returns false. */
+bool api_page_parse(struct api_request *req, struct api_page *page);
+/*
+ * {"items": items, "next_cursor": "<last_id>" or null}: a full page
+ * (count == limit) gets a cursor, a short one ends the listing. Takes items.
+ */
+json_t *api_page_json(json_t *items, const struct api_page *page,
+	size_t count, int64_t last_id);
 
 /* ---- replies (api_router.c) ---- */
 

@@ -6,7 +6,9 @@
  * SECURITY: fail closed — a route is public only by its flag; the CSRF
  * token is compared in constant time; the request arena is wiped.
  */
+#include <errno.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,22 +22,12 @@
 #include "http/http.h"
 #include "instance/instance.h"
 
-static const struct api_route api_routes[] = {
-	{ "GET", "/openapi.json", api_openapi_get, API_PUBLIC },
-	{ "POST", "/session", api_session_post,
-	  API_PUBLIC | API_NO_CSRF | API_ANY_PASSWORD | API_BEFORE_MFA },
-	{ "GET", "/session", api_session_get,
-	  API_ANY_PASSWORD | API_BEFORE_MFA },
-	{ "DELETE", "/session", api_session_delete,
-	  API_ANY_PASSWORD | API_BEFORE_MFA },
-	{ "GET", "/me", api_me_get, 0 },
-	{ "POST", "/me/password", api_me_password_post,
-	  API_ANY_PASSWORD | API_BEFORE_MFA },
-	{ "POST", "/me/mfa", api_me_mfa_post, API_BEFORE_MFA },
-	{ "POST", "/me/mfa/verify", api_me_mfa_verify_post, API_BEFORE_MFA },
+/* Every area's routes; see struct api_route. */
+static const struct api_route *const api_route_tables[] = {
+	api_routes_session,
 };
 
-#define API_ROUTE_COUNT (sizeof(api_routes) / sizeof(*api_routes))
+#define API_TABLE_COUNT (sizeof(api_route_tables) / sizeof(*api_route_tables))
 
 static const struct {
 	enum error_code code;
@@ -123,24 +115,64 @@ method_matches(const char *route, const char *method)
 		(strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
+/* Whether path fits the pattern; fills req->params when it does. */
+static bool
+path_matches(struct api_request *req, const char *pattern, const char *path)
+{
+	req->param_count = 0;
+	for (;;) {
+		size_t plen = strcspn(pattern, "/"), len = strcspn(path, "/");
+		if (plen > 2 && pattern[0] == '{' && pattern[plen - 1] == '}') {
+			if (len == 0 || req->param_count == API_MAX_PARAMS)
+				return false;
+			size_t i = req->param_count++;
+			req->params[i].name = arena_strndup(req->arena,
+				pattern + 1, plen - 2);
+			req->params[i].value = arena_strndup(req->arena, path,
+				len);
+			if (req->params[i].name == NULL ||
+			    req->params[i].value == NULL)
+				return false;
+		} else if (plen != len || memcmp(pattern, path, len) != 0) {
+			return false;
+		}
+		pattern += plen;
+		path += len;
+		if (*pattern == '\0' || *path == '\0')
+			return *pattern == *path;
+		pattern++;
+		path++;
+	}
+}
+
+static void
+allow_add(char *allow, size_t size, const char *method)
+{
+	size_t used = strlen(allow);
+	if (strstr(allow, method) != NULL)
+		return;
+	snprintf(allow + used, size - used, "%s%s%s", used > 0 ? ", " : "",
+		method, strcmp(method, "GET") == 0 ? ", HEAD" : "");
+}
+
 /* The route, or NULL with a 404 or 405 (and Allow) already replied. */
 static const struct api_route *
 find_route(struct api_request *req)
 {
 	char allow[64] = "";
-	for (size_t i = 0; i < API_ROUTE_COUNT; i++) {
-		const struct api_route *r = &api_routes[i];
-		if (strcmp(r->path, req->path) != 0)
-			continue;
-		if (method_matches(r->method, req->method))
-			return r;
-		size_t used = strlen(allow);
-		snprintf(allow + used, sizeof(allow) - used, "%s%s%s",
-			used > 0 ? ", " : "", r->method,
-			strcmp(r->method, "GET") == 0 ? ", HEAD" : "");
+	for (size_t t = 0; t < API_TABLE_COUNT; t++) {
+		for (const struct api_route *r = api_route_tables[t];
+		     r->path != NULL; r++) {
+			if (!path_matches(req, r->path, req->path))
+				continue;
+			if (method_matches(r->method, req->method))
+				return r;
+			allow_add(allow, sizeof(allow), r->method);
+		}
 	}
+	req->param_count = 0;
 	if (allow[0] == '\0') {
-		api_reply_error(req, 404, "not_found",
+		api_reply_error(req, 404, "unknown_endpoint",
 			"There is no such API endpoint; see "
 			"/api/v1/openapi.json.", NULL);
 		return NULL;
@@ -149,6 +181,84 @@ find_route(struct api_request *req)
 	api_reply_error(req, 405, "method_not_allowed",
 		"This endpoint does not accept that method.", NULL);
 	return NULL;
+}
+
+const char *
+api_param(const struct api_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->param_count; i++) {
+		if (strcmp(req->params[i].name, name) == 0)
+			return req->params[i].value;
+	}
+	return "";
+}
+
+const char *
+api_query(const struct api_request *req, const char *name)
+{
+	return http_call_query(req->call, name);
+}
+
+bool
+api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
+{
+	struct error err;
+	if (auth_check(&req->ctx, req->session.person.id, action, org_id,
+		    &err) == 0)
+		return true;
+	if (err.code == ERROR_DENIED)
+		api_reply_error(req, 403, "forbidden", err.msg, NULL);
+	else
+		api_reply_from_error(req, &err);
+	return false;
+}
+
+static bool
+parse_count(const char *text, int64_t min, int64_t max, int64_t *n_r)
+{
+	char *end;
+	if (text == NULL || text[0] < '0' || text[0] > '9')
+		return false;
+	errno = 0;
+	long long n = strtoll(text, &end, 10);
+	if (errno != 0 || *end != '\0' || n < min || n > max)
+		return false;
+	*n_r = n;
+	return true;
+}
+
+bool
+api_page_parse(struct api_request *req, struct api_page *page)
+{
+	const char *limit = api_query(req, "limit");
+	const char *cursor = api_query(req, "cursor");
+	int64_t n = API_PAGE_DEFAULT, after = 0;
+	if (limit != NULL && !parse_count(limit, 1, API_PAGE_MAX, &n)) {
+		api_reply_error(req, 422, "invalid", "limit must be a whole "
+			"number from 1 to 500.", "limit");
+		return false;
+	}
+	if (cursor != NULL && !parse_count(cursor, 0, INT64_MAX, &after)) {
+		api_reply_error(req, 422, "invalid", "cursor must be the "
+			"next_cursor of an earlier page.", "cursor");
+		return false;
+	}
+	page->limit = (size_t)n;
+	page->after_id = after;
+	return true;
+}
+
+json_t *
+api_page_json(json_t *items, const struct api_page *page, size_t count,
+	int64_t last_id)
+{
+	json_t *next = json_null();
+	if (count >= page->limit && last_id > 0) {
+		char buf[24];
+		snprintf(buf, sizeof(buf), "%lld", (long long)last_id);
+		next = json_string(buf);
+	}
+	return json_pack("{s:o,s:o}", "items", items, "next_cursor", next);
 }
 
 static bool

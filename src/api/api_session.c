@@ -120,3 +120,19 @@ api_session_delete(struct api_request *req)
 	set_cookie(req, "");
 	api_reply(req, 200, json_pack("{s:b}", "signed_out", 1));
 }
+
+const struct api_route api_routes_session[] = {
+	{ "GET", "/openapi.json", api_openapi_get, API_PUBLIC },
+	{ "POST", "/session", api_session_post,
+	  API_PUBLIC | API_NO_CSRF | API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "GET", "/session", api_session_get,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "DELETE", "/session", api_session_delete,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "GET", "/me", api_me_get, 0 },
+	{ "POST", "/me/password", api_me_password_post,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "POST", "/me/mfa", api_me_mfa_post, API_BEFORE_MFA },
+	{ "POST", "/me/mfa/verify", api_me_mfa_verify_post, API_BEFORE_MFA },
+	API_ROUTES_END,
+};

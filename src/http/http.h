@@ -46,6 +46,8 @@ const char *http_call_method(const struct http_call *call);
 const char *http_call_path(const struct http_call *call);
 /* A request header's value, or NULL when absent. */
 const char *http_call_header(const struct http_call *call, const char *name);
+/* A query-string argument's decoded value, or NULL when absent. */
+const char *http_call_query(const struct http_call *call, const char *name);
 /* A cookie's value from the Cookie header, or NULL. */
 const char *http_call_cookie(const struct http_call *call, const char *name);
 /* The whole body (at most 1 MiB); *len_r is 0 when there is none. */

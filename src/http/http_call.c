@@ -49,6 +49,13 @@ http_call_header(const struct http_call *call, const char *name)
 }
 
 const char *
+http_call_query(const struct http_call *call, const char *name)
+{
+	return MHD_lookup_connection_value(call->req->connection,
+		MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
 http_call_cookie(const struct http_call *call, const char *name)
 {
 	return MHD_lookup_connection_value(call->req->connection,
