@@ -206,10 +206,7 @@ api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
 	if (auth_check(&req->ctx, req->session.person.id, action, org_id,
 		    &err) == 0)
 		return true;
-	if (err.code == ERROR_DENIED)
-		api_reply_error(req, 403, "forbidden", err.msg, NULL);
-	else
-		api_reply_from_error(req, &err);
+	api_reply_from_error(req, &err);
 	return false;
 }
 
