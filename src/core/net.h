@@ -174,6 +174,23 @@ int net_read_exact(struct net_conn *c, void *buf, size_t n,
  */
 bool net_has_buffered(const struct net_conn *c);
 
+/* What net_wait_input saw. */
+enum net_wait {
+	NET_WAIT_TIMEOUT = 0,
+	NET_WAIT_INPUT = 1,	/* the client sent something, or closed */
+	NET_WAIT_OTHER = 2,	/* other_fd became readable */
+};
+
+/*
+ * Waits up to timeout_ms for the client to send bytes no read has looked
+ * at yet, or for other_fd (-1: none) to become readable, whichever comes
+ * first; input wins a tie. Bytes of a partial line already read do not
+ * count, so a session can sleep on a slow client instead of spinning.
+ * Lets IDLE sleep on the socket and a change notification together.
+ */
+enum net_wait net_wait_input(struct net_conn *c, int other_fd,
+	int timeout_ms);
+
 /*
  * Queues len bytes for the client; full buffers are sent as they fill. The
  * timeout bounds each wait for the client to take more. Returns -1 with

@@ -351,6 +351,26 @@ net_has_buffered(const struct net_conn *c)
 	return recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
+enum net_wait
+net_wait_input(struct net_conn *c, int other_fd, int timeout_ms)
+{
+	if (c->scan < c->rend || c->eof || c->failed || c->fd < 0 ||
+	    (c->tls_ready && gnutls_record_check_pending(c->tls) > 0))
+		return NET_WAIT_INPUT;
+	struct pollfd p[2] = {
+		{ .fd = c->fd, .events = POLLIN },
+		{ .fd = other_fd, .events = POLLIN },
+	};
+	int n = poll(p, other_fd >= 0 ? 2 : 1, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? NET_WAIT_TIMEOUT : NET_WAIT_INPUT;
+	if (n == 0)
+		return NET_WAIT_TIMEOUT;
+	if (p[0].revents != 0)
+		return NET_WAIT_INPUT;
+	return NET_WAIT_OTHER;
+}
+
 int
 net_write(struct net_conn *c, const void *data, size_t len,
 	struct error *err)

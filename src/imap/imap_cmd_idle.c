@@ -13,15 +13,16 @@
 #include "imap/imap_internal.h"
 
 /*
- * The wait is sliced so "DONE" is seen within a slice of the client
- * sending it; a change wakes the wait at once. A keepalive every two
- * minutes keeps NAT and firewalls from dropping a quiet connection.
+ * The session sleeps in poll on its socket and its mailbox watch together,
+ * so "DONE" and a change are each seen at once and an idle session costs
+ * no CPU. A keepalive every two minutes keeps NAT and firewalls from
+ * dropping a quiet connection.
  */
-#define IDLE_SLICE_MS 200
 #define IDLE_KEEPALIVE_MS (2 * 60 * 1000)
 
 /*
- * Looks for the line that ends IDLE without waiting more than a moment:
+ * Looks for the line that ends IDLE without waiting more than a moment
+ * (the bytes are there, or a part of the line is):
  * 1 when it came (*done_r false if it was not DONE), 0 when nothing has,
  * -1 when the client has gone. A read, not a peek, so a closed connection
  * is seen at once.
@@ -59,42 +60,24 @@ idle_reopen(struct imap_session *s)
 	return -1;
 }
 
-int
-imap_cmd_idle(struct imap_session *s, const struct imap_command *c)
+static int
+idle_sync(struct imap_session *s)
 {
 	struct error err;
-	if (c->count != 0)
-		return imap_bad(s, "IDLE takes no arguments");
-	s->may_expunge = true;
-	if (imap_view_sync(s, false) < 0 ||
-		net_printf(s->conn, &err, "+ idling\r\n") < 0 ||
-		net_flush(s->conn, &err) < 0)
+	if (idle_reopen(s) < 0 || imap_view_sync(s, false) < 0 ||
+	    net_flush(s->conn, &err) < 0)
 		return -1;
-	int64_t mailbox = s->state == IMAP_STATE_SELECTED ?
-		s->view.folder.mailbox_id :
-		s->user.mailbox_id;
-	uint64_t seq = mail_change_seq(mailbox);
+	imap_session_release(s);
+	return 0;
+}
+
+static int
+idle_wait(struct imap_session *s, struct mail_watch *watch, bool *done_r)
+{
+	struct error err;
 	int64_t start = clock_monotonic_ms(), keepalive = start;
 	int timeout = s->server->timeout_ms;
-	bool done = false;
-	/* PERFORMANCE.md B4: nothing but the view is held while waiting. */
-	imap_session_release(s);
 	for (;;) {
-		uint64_t now_seq = mail_wait_change(mailbox, seq,
-			IDLE_SLICE_MS);
-		if (now_seq != seq) {
-			seq = now_seq;
-			if (idle_reopen(s) < 0 ||
-				imap_view_sync(s, false) < 0 ||
-				net_flush(s->conn, &err) < 0)
-				return -1;
-			imap_session_release(s);
-		}
-		int rc = poll_done(s, timeout, &done);
-		if (rc < 0)
-			return -1;
-		if (rc > 0)
-			break;
 		int64_t t = clock_monotonic_ms();
 		if (t - start >= timeout) {
 			imap_untagged(s, "BYE IDLE lasted too long; goodbye");
@@ -103,11 +86,57 @@ imap_cmd_idle(struct imap_session *s, const struct imap_command *c)
 		if (t - keepalive >= IDLE_KEEPALIVE_MS) {
 			keepalive = t;
 			if (imap_untagged(s, "OK still here") < 0 ||
-				net_flush(s->conn, &err) < 0)
+			    net_flush(s->conn, &err) < 0)
 				return -1;
 		}
+		int64_t left = keepalive + IDLE_KEEPALIVE_MS - t;
+		if (start + timeout - t < left)
+			left = start + timeout - t;
+		switch (net_wait_input(s->conn, watch->fd, (int)left)) {
+		case NET_WAIT_TIMEOUT:
+			break;
+		case NET_WAIT_OTHER:
+			mail_watch_clear(watch);
+			if (idle_sync(s) < 0)
+				return -1;
+			break;
+		case NET_WAIT_INPUT: {
+			int rc = poll_done(s, timeout, done_r);
+			if (rc != 0)
+				return rc < 0 ? -1 : 0;
+			break;
+		}
+		}
 	}
-	if (idle_reopen(s) < 0)
+}
+
+int
+imap_cmd_idle(struct imap_session *s, const struct imap_command *c)
+{
+	struct error err;
+	if (c->count != 0)
+		return imap_bad(s, "IDLE takes no arguments");
+	s->may_expunge = true;
+	int64_t mailbox = s->state == IMAP_STATE_SELECTED ?
+		s->view.folder.mailbox_id :
+		s->user.mailbox_id;
+	struct mail_watch watch = { .fd = -1 };
+	/* Watching before the first sync: no change can fall between. */
+	if (mail_watch_start(&watch, mailbox, &err) < 0) {
+		imap_untagged(s, "BYE %s", err.msg);
+		return -1;
+	}
+	bool done = false;
+	int rc = -1;
+	if (imap_view_sync(s, false) == 0 &&
+	    net_printf(s->conn, &err, "+ idling\r\n") == 0 &&
+	    net_flush(s->conn, &err) == 0) {
+		/* PERFORMANCE.md B4: nothing but the view is held while waiting. */
+		imap_session_release(s);
+		rc = idle_wait(s, &watch, &done);
+	}
+	mail_watch_stop(&watch);
+	if (rc < 0 || idle_reopen(s) < 0)
 		return -1;
 	if (!done)
 		return imap_bad(s, "IDLE ends with DONE");

@@ -8,16 +8,20 @@
  */
 #include "mail/mail_folder.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
@@ -1074,16 +1078,16 @@ mail_message_append(const struct mail_user *u, const struct mail_folder *f,
 /* ---- change notification ---- */
 
 /*
- * Mailboxes hash into buckets, each a counter with its own lock and
- * condition variable, so a delivery wakes only the sessions idling on
- * mailboxes in its bucket, not every IDLE in the process.
+ * Mailboxes hash into buckets, each a counter and a list of watches under
+ * its own lock, so a delivery touches only the watches in its bucket, and
+ * of those wakes only the ones on its mailbox.
  */
 #define CHANGE_BUCKETS 256
 
 static struct change_bucket {
 	pthread_mutex_t lock;
-	pthread_cond_t changed;
 	uint64_t seq;
+	struct mail_watch *watches;
 } change_buckets[CHANGE_BUCKETS];
 
 static pthread_once_t change_once = PTHREAD_ONCE_INIT;
@@ -1091,14 +1095,8 @@ static pthread_once_t change_once = PTHREAD_ONCE_INIT;
 static void
 change_init(void)
 {
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	for (size_t i = 0; i < CHANGE_BUCKETS; i++) {
+	for (size_t i = 0; i < CHANGE_BUCKETS; i++)
 		pthread_mutex_init(&change_buckets[i].lock, NULL);
-		pthread_cond_init(&change_buckets[i].changed, &attr);
-	}
-	pthread_condattr_destroy(&attr);
 }
 
 static struct change_bucket *
@@ -1122,9 +1120,15 @@ void
 mail_notify_changed(int64_t mailbox_id)
 {
 	struct change_bucket *b = change_bucket(mailbox_id);
+	const uint64_t one = 1;
 	pthread_mutex_lock(&b->lock);
 	b->seq++;
-	pthread_cond_broadcast(&b->changed);
+	for (struct mail_watch *w = b->watches; w != NULL; w = w->next) {
+		/* A full counter is already readable: nothing is lost. */
+		if (w->mailbox_id == mailbox_id &&
+		    write(w->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			log_warn("mail.watch_write", "errno=%d", errno);
+	}
 	pthread_mutex_unlock(&b->lock);
 }
 
@@ -1137,25 +1141,47 @@ mail_notify_delivered(const struct mail_recipient *recipients, size_t count)
 	}
 }
 
-uint64_t
-mail_wait_change(int64_t mailbox_id, uint64_t seq, int timeout_ms)
+int
+mail_watch_start(struct mail_watch *w, int64_t mailbox_id, struct error *err)
 {
+	w->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->fd < 0)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot watch the mailbox: eventfd: %s",
+			strerror(errno));
+	w->mailbox_id = mailbox_id;
 	struct change_bucket *b = change_bucket(mailbox_id);
-	struct timespec deadline;
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += timeout_ms / 1000;
-	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
 	pthread_mutex_lock(&b->lock);
-	while (b->seq == seq) {
-		if (pthread_cond_timedwait(&b->changed, &b->lock, &deadline) !=
-			0)
-			break;
-	}
-	uint64_t now = b->seq;
+	w->next = b->watches;
+	b->watches = w;
 	pthread_mutex_unlock(&b->lock);
-	return now;
+	return 0;
+}
+
+void
+mail_watch_clear(struct mail_watch *w)
+{
+	uint64_t count;
+	if (w->fd >= 0 && read(w->fd, &count, sizeof(count)) < 0 &&
+	    errno != EAGAIN)
+		log_warn("mail.watch_read", "errno=%d", errno);
+}
+
+void
+mail_watch_stop(struct mail_watch *w)
+{
+	if (w->fd < 0)
+		return;
+	struct change_bucket *b = change_bucket(w->mailbox_id);
+	pthread_mutex_lock(&b->lock);
+	for (struct mail_watch **at = &b->watches; *at != NULL;
+	     at = &(*at)->next) {
+		if (*at == w) {
+			*at = w->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	close(w->fd);
+	w->fd = -1;
 }

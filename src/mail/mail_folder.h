@@ -229,9 +229,22 @@ void mail_notify_delivered(const struct mail_recipient *recipients,
 	size_t count);
 
 /*
- * Waits until mail_change_seq(mailbox_id) differs from seq or timeout_ms
- * passes; returns the counter's value then.
+ * A session's watch on one mailbox: an eventfd that becomes readable when
+ * the mailbox changes, so IDLE can sleep on it and the client's socket
+ * together (poll) instead of waking to look.
  */
-uint64_t mail_wait_change(int64_t mailbox_id, uint64_t seq, int timeout_ms);
+struct mail_watch {
+	int fd;			/* -1 when not watching */
+	int64_t mailbox_id;
+	struct mail_watch *next;	/* in its bucket; the bucket's lock */
+};
+
+/* Starts watching; ERROR_INTERNAL when no eventfd can be had. */
+int mail_watch_start(struct mail_watch *w, int64_t mailbox_id,
+	struct error *err);
+/* Makes the fd unreadable again, after the change has been looked at. */
+void mail_watch_clear(struct mail_watch *w);
+/* Stops watching and closes the fd; safe on a watch never started. */
+void mail_watch_stop(struct mail_watch *w);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_folder.h"
 #include "store/store_imap.h"
 #include "unit_instance.h"
 
@@ -223,6 +225,41 @@ test_quota(void **state)
 	assert_non_null(strstr(err.msg, "is full"));
 }
 
+static bool
+watch_readable(const struct mail_watch *w)
+{
+	struct pollfd p = { .fd = w->fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 1;
+}
+
+/* Mailboxes 7 and 7 + 256 share a bucket; only 7's change wakes 7. */
+static void
+test_watch_wakes_only_its_mailbox(void **state)
+{
+	(void)state;
+	struct mail_watch a = { .fd = -1 }, b = { .fd = -1 };
+	struct error err;
+	assert_int_equal(mail_watch_start(&a, 7, &err), 0);
+	assert_int_equal(mail_watch_start(&b, 7 + 256, &err), 0);
+	uint64_t seq = mail_change_seq(7);
+	assert_false(watch_readable(&a));
+	mail_notify_changed(7 + 256);
+	assert_false(watch_readable(&a));
+	assert_true(watch_readable(&b));
+	assert_int_not_equal(mail_change_seq(7), seq);
+	mail_notify_changed(7);
+	mail_notify_changed(7);
+	assert_true(watch_readable(&a));
+	mail_watch_clear(&a);
+	assert_false(watch_readable(&a));
+	mail_watch_stop(&b);
+	assert_int_equal(b.fd, -1);
+	mail_notify_changed(7 + 256);	/* no write to a closed watch */
+	assert_false(watch_readable(&a));
+	mail_watch_stop(&a);
+	mail_watch_stop(&a);
+}
+
 int
 main(void)
 {
@@ -232,6 +269,7 @@ main(void)
 		T(test_route_list_expands),
 		T(test_deliver_list_and_person),
 		T(test_quota),
+		cmocka_unit_test(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);
 }

@@ -53,6 +53,7 @@ struct probe {
 	size_t count;
 	size_t line_size;	/* echo: the session's line buffer */
 	const char *big;	/* literal: a reply bigger than any buffer */
+	int other_fd;		/* wait: the fd waited on with the client */
 };
 
 static void probe_add(struct probe *p, const char *fmt, ...)
@@ -881,6 +882,78 @@ test_stop_ends_blocked_reads(void **state)
 	probe_destroy(&p);
 }
 
+/*
+ * As IMAP IDLE waits: on the client and other_fd together, saying which
+ * woke it; a partial line is read (and kept) and waited past.
+ */
+static void
+wait_session(struct net_conn *c, void *ctx)
+{
+	struct probe *p = ctx;
+	struct error err;
+	char line[256];
+	size_t len;
+	unsigned flags;
+	net_printf(c, &err, "220 \r\n");
+	net_flush(c, &err);
+	for (;;) {
+		enum net_wait w = net_wait_input(c, p->other_fd, WAIT_MS);
+		if (w == NET_WAIT_TIMEOUT) {
+			probe_add(p, "timeout");
+			return;
+		}
+		if (w == NET_WAIT_OTHER) {
+			char byte;
+			if (read(p->other_fd, &byte, 1) != 1)
+				return;
+			probe_add(p, "other");
+			continue;
+		}
+		net_set_timeout(c, 1);
+		if (net_read_line(c, line, sizeof(line), &len, &flags,
+			    &err) < 0) {
+			if (err.code != ERROR_TEMPORARY)
+				return;
+			probe_add(p, "partial");
+			continue;
+		}
+		probe_add(p, "line %s", line);
+		if (strcmp(line, "DONE") == 0)
+			return;
+	}
+}
+
+static void
+test_wait_input_and_other_fd(void **state)
+{
+	(void)state;
+	struct probe p;
+	probe_init(&p);
+	int pipe_fds[2];
+	assert_int_equal(pipe(pipe_fds), 0);
+	p.other_fd = pipe_fds[0];
+	struct net_listener_options o = { .name = "wait",
+		.session = wait_session };
+	struct net_listener *l = start(&o, &p);
+	int fd = client_for(l);
+	expect_line(fd, "220 ");
+	assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+	probe_expect(&p, 0, "other");
+	client_puts(fd, "DO");
+	probe_expect(&p, 1, "partial");
+	/* The kept half line must not wake the wait again and again. */
+	assert_int_equal(write(pipe_fds[1], "x", 1), 1);
+	probe_expect(&p, 2, "other");
+	client_puts(fd, "NE\r\n");
+	probe_expect(&p, 3, "line DONE");
+	close(fd);
+	wait_idle(l);
+	net_listener_stop(&l);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	probe_destroy(&p);
+}
+
 /* Writes until the write fails: the client never reads. */
 static void
 flood_session(struct net_conn *c, void *ctx)
@@ -1139,6 +1212,7 @@ main(void)
 	log_set_level(LOG_LEVEL_DEBUG);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo),
+		cmocka_unit_test(test_wait_input_and_other_fd),
 		cmocka_unit_test(test_pipelined_lines),
 		cmocka_unit_test(test_crlf_only),
 		cmocka_unit_test(test_long_line),
