@@ -155,22 +155,38 @@ allow_add(char *allow, size_t size, const char *method)
 		method, strcmp(method, "GET") == 0 ? ", HEAD" : "");
 }
 
-/* The route, or NULL with a 404 or 405 (and Allow) already replied. */
+/*
+ * The route, or NULL with a 404 or 405 (and Allow) already replied. Of the
+ * routes that fit, the one with fewest {name} segments wins, so
+ * "/lists/approvals" is never taken for "/lists/{address}" whatever the
+ * tables' order.
+ */
 static const struct api_route *
 find_route(struct api_request *req)
 {
 	char allow[64] = "";
+	const struct api_route *best = NULL;
+	size_t best_params = 0;
 	for (size_t t = 0; t < API_TABLE_COUNT; t++) {
 		for (const struct api_route *r = api_route_tables[t];
 		     r->path != NULL; r++) {
 			if (!path_matches(req, r->path, req->path))
 				continue;
-			if (method_matches(r->method, req->method))
-				return r;
-			allow_add(allow, sizeof(allow), r->method);
+			if (!method_matches(r->method, req->method)) {
+				allow_add(allow, sizeof(allow), r->method);
+				continue;
+			}
+			if (best == NULL || req->param_count < best_params) {
+				best = r;
+				best_params = req->param_count;
+			}
 		}
 	}
 	req->param_count = 0;
+	if (best != NULL) {
+		path_matches(req, best->path, req->path);
+		return best;
+	}
 	if (allow[0] == '\0') {
 		api_reply_error(req, 404, "unknown_endpoint",
 			"There is no such API endpoint; see "

@@ -305,7 +305,7 @@ def test_openapi_matches_routes(server):
     import re
     table = set()
     for source in (ROOT / "src" / "api").glob("api_*.c"):
-        table |= set(re.findall(r'\{ "([A-Z]+)", "(/[^"]*)",\s*api_',
+        table |= set(re.findall(r'\{ "([A-Z]+)", "(/[^"]*)",\s*\w+',
                                 source.read_text()))
     assert ("POST", "/session") in table
     assert {(m, "/api/v1" + p) for m, p in table} == documented
