@@ -86,6 +86,13 @@ int dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
 int dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
 	int64_t *org_id_r, struct error *err);
 
+/*
+ * The id of the site called name in the org: 0 for NULL or "";
+ * ERROR_NOT_FOUND (field "site") when the org has no such site.
+ */
+int dir_site_id_for(const struct dir_ctx *ctx, int64_t org_id,
+	const char *name, int64_t *site_id_r, struct error *err);
+
 /* Length and content checks shared by every text field. */
 int dir_check_text(const char *field, const char *label, const char *value,
 	size_t max, bool required, struct error *err);
