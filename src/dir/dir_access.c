@@ -372,9 +372,9 @@ check_role_holder(const struct dir_ctx *ctx, const char *address, bool adding,
 		return -1;
 	if (person->ref.kind != STORE_KIND_PERSON)
 		return error_set_field(err, ERROR_INVALID, "address",
-			"admin roles belong to one person, and %s is a %s "
-			"mailbox or list, not a person", person->address,
-			person->kind);
+			"admin roles belong to one person, and %s is a %s, "
+			"not a person", person->address,
+			dir_kind_noun(person->kind));
 	if (person->deleted)
 		return error_set(err, ERROR_NOT_FOUND, "%s has been deleted",
 			person->address);

@@ -208,7 +208,8 @@ dir_person_get(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	if (obj.ref.kind != STORE_KIND_PERSON)
 		return error_set(err, ERROR_NOT_FOUND,
-			"%s belongs to a %s, not a person", obj.address, obj.kind);
+			"%s is a %s, not a person", obj.address,
+			dir_kind_noun(obj.kind));
 	return store_person_get(ctx->store, obj.ref.id, ctx->arena, p_r, err);
 }
 
