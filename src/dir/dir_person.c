@@ -277,6 +277,9 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 		    err) < 0)
 		return -1;
 	json_t *before = person_summary(p);
+	/* Notes are admin-only free text: the audit says they changed, not
+	 * what they say. */
+	bool notes_changed = c->notes != NULL && strcmp(c->notes, p->notes) != 0;
 	apply_person_changes(ctx, p, c);
 	if (protocols_off != NULL)
 		p->protocols_off = protocols_off;
@@ -286,8 +289,8 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	}
 	return dir_audit_json(ctx, "update", DIR_AUDIT_USER, p->id, p->org_id,
-		json_pack("{s:o, s:o}", "before", before, "after",
-			person_summary(p)), err);
+		json_pack("{s:o, s:o, s:b}", "before", before, "after",
+			person_summary(p), "notes_changed", notes_changed), err);
 }
 
 int

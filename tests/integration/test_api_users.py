@@ -94,6 +94,12 @@ def test_duplicate_sync_id_is_409(server, instance, la):
     err = la.refused("PATCH", "/users/" + q(other["address"]),
                      {"sync_id": "EMP-42"}, status=409)
     assert err["field"] == "sync_id"
+    # A chosen address already held is a duplicate too.
+    err = la.refused("POST", "/users", {"org": "AAA01", "first_name": "X",
+                                        "last_name": "Y",
+                                        "address": first["address"]},
+                     status=409)
+    assert err["field"] == "address" and "never reused" in err["message"]
     # Another org may use the same sync ID.
     assert new_user(la, org="AAA02", sync_id="EMP-42")["sync_id"] == "EMP-42"
 
@@ -155,6 +161,8 @@ def test_read_and_edit_with_notes_roles_and_grants(server, instance, la):
     row = [r for r in user_rows(instance, address)
            if r["action"] == "update"][0]
     assert row["summary"]["after"]["sync_id"] == "HR-7"
+    assert row["summary"]["notes_changed"] is True
+    assert "Tuesdays" not in str(row)
     assert row["actor"] == la.address
     # Clearing the site with "".
     assert la.ok("PATCH", path, {"site": ""})["site"] is None
