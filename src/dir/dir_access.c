@@ -386,7 +386,8 @@ check_role_holder(const struct dir_ctx *ctx, const char *address, bool adding,
 		if (strcmp(p.status, "active") != 0)
 			return error_set(err, ERROR_EXISTS,
 				"%s is %s; only an active person can be given "
-				"an admin role", p.address, p.status);
+				"an admin role", p.address,
+				dir_status_words(p.status));
 	}
 	return 0;
 }

@@ -58,12 +58,18 @@ save_status(const struct dir_ctx *ctx, struct store_person *p,
 	return 0;
 }
 
+const char *
+dir_status_words(const char *status)
+{
+	return strcmp(status, "leaver") == 0 ? "a leaver" : status;
+}
+
 static int
 wrong_status(const struct store_person *p, const char *wanted_words,
 	struct error *err)
 {
 	return error_set(err, ERROR_EXISTS, "%s is %s; %s", p->address,
-		p->status, wanted_words);
+		dir_status_words(p->status), wanted_words);
 }
 
 static int
