@@ -72,6 +72,8 @@ struct api_route {
 #define API_ROUTES_END { NULL, NULL, NULL, 0 }
 
 extern const struct api_route api_routes_session[];
+extern const struct api_route api_routes_orgs[];
+extern const struct api_route api_routes_users[];
 
 /* ---- request parts (api_router.c) ---- */
 
@@ -164,5 +166,21 @@ void api_me_password_post(struct api_request *req);
 void api_me_mfa_post(struct api_request *req);
 void api_me_mfa_verify_post(struct api_request *req);
 void api_openapi_get(struct api_request *req);
+
+/* ---- users area helpers (api_orgs.c, api_users.c) ---- */
+
+/*
+ * The orgs where the caller may take action, for list endpoints (see
+ * auth_scope_orgs); on refusal replies 403 and returns false.
+ */
+bool api_scope(struct api_request *req, enum auth_action action, bool *all_r,
+	int64_t **ids_r, size_t *count_r);
+/* Whether org_id is in a scope api_scope gave. */
+bool api_scope_has(bool all, const int64_t *ids, size_t count,
+	int64_t org_id);
+/* An org's ODS code, or "" for 0 or an unknown id. */
+const char *api_org_ods(struct api_request *req, int64_t org_id);
+/* {"relation","kind","address","org"}: something a person holds. */
+json_t *api_json_holding(const struct dir_holding *h);
 
 #endif

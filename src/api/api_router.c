@@ -25,6 +25,8 @@
 /* Every area's routes; see struct api_route. */
 static const struct api_route *const api_route_tables[] = {
 	api_routes_session,
+	api_routes_orgs,
+	api_routes_users,
 };
 
 #define API_TABLE_COUNT (sizeof(api_route_tables) / sizeof(*api_route_tables))

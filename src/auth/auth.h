@@ -183,4 +183,27 @@ int auth_mfa_confirm(const struct dir_ctx *ctx, const struct store_person *p,
 int auth_unlock(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
 
+/* ---- users area: passwords an admin gives (SPEC P3) ---- */
+
+#define AUTH_TEMP_PASSWORD_LEN 16	/* ~93 bits from a 57-letter alphabet */
+
+struct dir_person_fields;
+
+/*
+ * Gives a person a new random temporary password, written into
+ * password[size >= AUTH_TEMP_PASSWORD_LEN + 1] for the admin to pass on;
+ * they must change it at their next sign-in. Ends their sessions; audited
+ * without the password. ERROR_NOT_FOUND for a deleted person.
+ */
+int auth_password_reset(const struct dir_ctx *ctx, const char *address,
+	char *password, size_t size, struct error *err);
+
+/*
+ * dir_person_add and a temporary password as above, in one transaction:
+ * a new person is active and able to sign in at once (seed 002).
+ */
+int auth_person_create(const struct dir_ctx *ctx,
+	const struct dir_person_fields *in, struct store_person *p_r,
+	char *password, size_t size, struct error *err);
+
 #endif

@@ -4,6 +4,7 @@
  */
 #include "auth/auth_access.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -70,6 +71,7 @@ static const char *const auth_action_names[AUTH_ACTION_COUNT] = {
 	[AUTH_AUDIT_READ] = "audit.read",
 	[AUTH_REPORT_READ] = "report.read",
 	[AUTH_EDISCOVERY_SEARCH] = "ediscovery.search",
+	[AUTH_ROLE_GRANT_GLOBAL] = "role.grant_global",
 };
 
 const char *
@@ -167,6 +169,13 @@ org_chain(const struct dir_ctx *ctx, int64_t org_id,
 	return 0;
 }
 
+static int
+role_denied(enum auth_action action, struct error *err)
+{
+	return error_set(err, ERROR_DENIED,
+		"your role does not allow this (%s)", auth_action_name(action));
+}
+
 int
 auth_check(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, int64_t target_org, struct error *err)
@@ -196,9 +205,125 @@ auth_check(const struct dir_ctx *ctx, int64_t person_id,
 			return 0;
 	}
 	if (!role_allows)
-		return error_set(err, ERROR_DENIED,
-			"your role does not allow this (%s)",
-			auth_action_name(action));
+		return role_denied(action, err);
 	return error_set(err, ERROR_DENIED,
 		"that organisation is not one you administer");
+}
+
+/* One org of the whole tree, as the scope walk needs it. */
+struct scope_org {
+	int64_t id, parent_id;
+	bool devolved;
+};
+
+static int
+scope_org_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct scope_org *)a)->id;
+	int64_t y = ((const struct scope_org *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static struct scope_org *
+scope_org_find(struct scope_org *orgs, size_t n, int64_t id)
+{
+	struct scope_org key = { .id = id };
+	return bsearch(&key, orgs, n, sizeof(*orgs), scope_org_cmp);
+}
+
+/* The whole org tree by id, each org marked devolved or not. */
+static int
+scope_tree(const struct dir_ctx *ctx, struct scope_org **orgs_r, size_t *n_r,
+	struct error *err)
+{
+	struct store_org *orgs;
+	struct store_role *roles;
+	size_t n, role_count;
+	if (store_org_list(ctx->store, ctx->arena, &orgs, &n, err) < 0 ||
+	    store_role_list_for_org(ctx->store, 0, ctx->arena, &roles,
+		    &role_count, err) < 0)
+		return -1;
+	struct scope_org *tree = arena_alloc(ctx->arena, (n + 1) * sizeof(*tree));
+	if (tree == NULL)
+		return error_set(err, ERROR_LIMIT, "too many organisations");
+	for (size_t i = 0; i < n; i++)
+		tree[i] = (struct scope_org){ orgs[i].id, orgs[i].parent_id,
+			false };
+	qsort(tree, n, sizeof(*tree), scope_org_cmp);
+	for (size_t i = 0; i < role_count; i++) {
+		struct scope_org *o = scope_org_find(tree, n, roles[i].org_id);
+		if (o != NULL &&
+		    strcmp(roles[i].role, "primary_local_admin") == 0)
+			o->devolved = true;
+	}
+	*orgs_r = tree;
+	*n_r = n;
+	return 0;
+}
+
+/* Whether an admin of admin_org reaches org, by the tree in memory. */
+static bool
+scope_reaches(struct scope_org *tree, size_t n, int64_t org,
+	int64_t admin_org)
+{
+	struct auth_org_step chain[64];
+	size_t count = 0;
+	for (const struct scope_org *o = scope_org_find(tree, n, org);
+	     o != NULL && count < 64;
+	     o = o->parent_id != 0 ? scope_org_find(tree, n, o->parent_id) :
+				     NULL)
+		chain[count++] = (struct auth_org_step){ o->id, o->devolved };
+	return auth_scope_covers(chain, count, admin_org);
+}
+
+int
+auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, bool *all_r, int64_t **ids_r, size_t *count_r,
+	struct error *err)
+{
+	struct store_role *roles;
+	size_t n;
+	*all_r = false;
+	*ids_r = NULL;
+	*count_r = 0;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	int64_t *admin_orgs = arena_alloc(ctx->arena, (n + 1) * sizeof(int64_t));
+	size_t admin_count = 0;
+	if (admin_orgs == NULL)
+		return error_set(err, ERROR_LIMIT, "too many roles");
+	for (size_t i = 0; i < n; i++) {
+		enum auth_role role;
+		if (!auth_role_parse(roles[i].role, &role) ||
+		    !auth_role_allows(role, action))
+			continue;
+		if (auth_role_is_global(role)) {
+			*all_r = true;
+			return 0;
+		}
+		admin_orgs[admin_count++] = roles[i].org_id;
+	}
+	if (admin_count == 0)
+		return role_denied(action, err);
+	struct scope_org *tree = NULL;
+	size_t org_count = 0;
+	if (scope_tree(ctx, &tree, &org_count, err) < 0)
+		return -1;
+	int64_t *ids = arena_alloc(ctx->arena, (org_count + 1) * sizeof(*ids));
+	if (ids == NULL)
+		return error_set(err, ERROR_LIMIT, "too many organisations");
+	size_t count = 0;
+	for (size_t i = 0; i < org_count; i++) {
+		for (size_t r = 0; r < admin_count; r++) {
+			if (scope_reaches(tree, org_count, tree[i].id,
+				    admin_orgs[r])) {
+				ids[count++] = tree[i].id;
+				break;
+			}
+		}
+	}
+	*ids_r = ids;
+	*count_r = count;
+	return 0;
 }

@@ -45,6 +45,8 @@ enum auth_action {
 	AUTH_AUDIT_READ,
 	AUTH_REPORT_READ,	/* reports and the devices report */
 	AUTH_EDISCOVERY_SEARCH,
+	/* give or take global_admin and ediscovery: the service's own roles */
+	AUTH_ROLE_GRANT_GLOBAL,
 	AUTH_ACTION_COUNT,
 };
 
@@ -82,5 +84,15 @@ bool auth_scope_covers(const struct auth_org_step *chain, size_t count,
  */
 int auth_check(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, int64_t target_org, struct error *err);
+
+/*
+ * Every org where the person may take action, for list endpoints: *all_r
+ * when a global role allows it (then no ids), else the org ids (sorted)
+ * their roles reach by the scope rule. ERROR_DENIED, as auth_check says
+ * it, when no role they hold allows the action at all.
+ */
+int auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, bool *all_r, int64_t **ids_r, size_t *count_r,
+	struct error *err);
 
 #endif

@@ -106,6 +106,8 @@ static const struct config_setting config_settings[] = {
 	  "Most owners a distribution list or shared mailbox may have." },
 	{ "dir.people_search_limit", CONFIG_TYPE_INT, "100", 1, 10000, NULL,
 	  "Most results a directory search returns before asking to refine it." },
+	{ "dir.deleted_retention_days", CONFIG_TYPE_INT, "30", 1, 3650, NULL,
+	  "Days after deletion when a Global Admin can still restore a person." },
 	{ "session.idle_timeout_s", CONFIG_TYPE_INT, "1800", 1, 86400, NULL,
 	  "Seconds a portal or API session may sit unused before it ends." },
 	{ "session.absolute_timeout_s", CONFIG_TYPE_INT, "43200", 1, 604800,

@@ -266,4 +266,83 @@ int dir_audit_list(const struct dir_ctx *ctx,
 	const struct store_audit_filter *filter, struct store_audit **rows_r,
 	size_t *count_r, struct error *err);
 
+/* ---- users area: lifecycle, holdings, devolving (SPEC P2, P3) ---- */
+
+/*
+ * Status changes an admin makes, each one transaction with its audit row,
+ * straight from one status to the next. ERROR_EXISTS with a sentence when
+ * the person's status does not allow the change (disabling a leaver, say);
+ * ERROR_NOT_FOUND for a deleted person. Statuses other than active end the
+ * person's sessions at once.
+ */
+int dir_person_disable(const struct dir_ctx *ctx, const char *address,
+	struct store_person *p_r, struct error *err);
+int dir_person_enable(const struct dir_ctx *ctx, const char *address,
+	struct store_person *p_r, struct error *err);
+/* Active or disabled → leaver; removes every admin role they hold. */
+int dir_person_mark_leaver(const struct dir_ctx *ctx, const char *address,
+	struct store_person *p_r, struct error *err);
+
+/* Where a person goes: join or transfer. */
+struct dir_move {
+	const char *address;	/* the person */
+	const char *org_ods;	/* the org they go to */
+	const char *site;	/* a site there, or NULL/"" for none */
+	const char *sync_id;	/* join: their new org's sync ID, or NULL */
+};
+
+/* Something a person holds on a mailbox or list, with its org's ODS. */
+struct dir_holding {
+	const char *relation;	/* owner, member, full_access, send_as,
+				   send_on_behalf */
+	const char *kind;	/* user, shared, resource, list */
+	const char *address;
+	const char *org_ods;
+};
+
+/*
+ * A leaver joins another org (or their old one again): active at once, in
+ * the new org at the given site — the old site never follows (seed 002
+ * #9689) — and their old sync ID left behind. *held_r lists what they
+ * still hold on mailboxes and lists outside the new org (seed 004).
+ * ERROR_EXISTS when the person is not a leaver.
+ */
+int dir_person_join(const struct dir_ctx *ctx, const struct dir_move *in,
+	struct store_person *p_r, struct dir_holding **held_r,
+	size_t *held_count_r, struct error *err);
+/*
+ * Moves a person of any status but deleted to another org, keeping their
+ * status, sync ID (ERROR_EXISTS if the new org has it already) and
+ * mailbox; the old site is cleared or replaced by in->site.
+ */
+int dir_person_transfer(const struct dir_ctx *ctx, const struct dir_move *in,
+	struct store_person *p_r, struct error *err);
+/*
+ * Undeletes a person and their mailbox, as active, within
+ * dir.deleted_retention_days of the deletion; ERROR_EXISTS past that or
+ * when not deleted. Admin roles removed by the deletion stay removed.
+ */
+int dir_person_restore(const struct dir_ctx *ctx, const char *address,
+	struct store_person *p_r, struct error *err);
+/* When a deleted person stops being restorable; 0 when not deleted. */
+int64_t dir_person_restorable_until(const struct dir_ctx *ctx,
+	const struct store_person *p);
+
+/* Every ownership, membership and grant the person holds. */
+int dir_person_holdings(const struct dir_ctx *ctx, const char *address,
+	struct dir_holding **items_r, size_t *count_r, struct error *err);
+
+/* As dir_person_list over a set of orgs (org_ids NULL: every org). */
+int dir_person_list_in(const struct dir_ctx *ctx, const int64_t *org_ids,
+	size_t org_count, bool include_deleted, int64_t after_id, size_t limit,
+	struct store_person **people_r, size_t *count_r, struct error *err);
+
+/*
+ * Devolves an org (seed 000): the person, who must be active and work in
+ * the org or one below it, becomes its Primary Local Admin, so the admins
+ * of the orgs above no longer reach it.
+ */
+int dir_org_devolve(const struct dir_ctx *ctx, const char *ods,
+	const char *person_address, struct error *err);
+
 #endif

@@ -360,6 +360,38 @@ dir_grant_list(const struct dir_ctx *ctx, const char *address,
 	return 0;
 }
 
+/*
+ * Admin accounts belong to one person (seed 003): never a shared or
+ * resource mailbox, and only someone who can sign in gains a role.
+ */
+static int
+check_role_holder(const struct dir_ctx *ctx, const char *address, bool adding,
+	struct dir_object *person, struct error *err)
+{
+	if (dir_resolve(ctx, address, person, err) < 0)
+		return -1;
+	if (person->ref.kind != STORE_KIND_PERSON)
+		return error_set_field(err, ERROR_INVALID, "address",
+			"admin roles belong to one person, and %s is a %s, "
+			"not a person", person->address,
+			dir_kind_noun(person->kind));
+	if (person->deleted)
+		return error_set(err, ERROR_NOT_FOUND, "%s has been deleted",
+			person->address);
+	struct store_person p;
+	if (adding) {
+		if (store_person_get(ctx->store, person->ref.id, ctx->arena, &p,
+			    err) < 0)
+			return -1;
+		if (strcmp(p.status, "active") != 0)
+			return error_set(err, ERROR_EXISTS,
+				"%s is %s; only an active person can be given "
+				"an admin role", p.address,
+				dir_status_words(p.status));
+	}
+	return 0;
+}
+
 static int
 role_change_tx(const struct dir_ctx *ctx, const char *person_address,
 	const char *org_ods, const char *role, bool adding, struct error *err)
@@ -372,7 +404,7 @@ role_change_tx(const struct dir_ctx *ctx, const char *person_address,
 			role != NULL ? role : "");
 	struct dir_object person;
 	struct store_org org;
-	if (dir_resolve_live(ctx, person_address, "person", &person, err) < 0 ||
+	if (check_role_holder(ctx, person_address, adding, &person, err) < 0 ||
 	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
 		return -1;
 	struct store_role r = { person.ref.id, org.id, role, ctx->now };
@@ -426,4 +458,38 @@ dir_role_list(const struct dir_ctx *ctx, const char *person_address,
 			person.address);
 	return store_role_list(ctx->store, person.ref.id, ctx->arena, roles_r,
 		count_r, err);
+}
+
+static int
+devolve_tx(const struct dir_ctx *ctx, const char *ods,
+	const char *person_address, struct error *err)
+{
+	struct store_org org;
+	struct dir_object person;
+	int64_t *ids;
+	size_t count;
+	if (dir_org_by_ods(ctx, ods, &org, err) < 0 ||
+	    check_role_holder(ctx, person_address, true, &person, err) < 0 ||
+	    store_org_subtree(ctx->store, org.id, ctx->arena, &ids, &count,
+		    err) < 0)
+		return -1;
+	bool works_there = false;
+	for (size_t i = 0; i < count; i++)
+		works_there = works_there || ids[i] == person.org_id;
+	if (!works_there)
+		return error_set_field(err, ERROR_INVALID, "address",
+			"%s does not work in %s or an organisation below it, so "
+			"cannot be its Primary Local Admin", person.address,
+			org.ods);
+	return role_change_tx(ctx, person.address, org.ods,
+		"primary_local_admin", true, err);
+}
+
+int
+dir_org_devolve(const struct dir_ctx *ctx, const char *ods,
+	const char *person_address, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, devolve_tx(ctx, ods, person_address, err), err);
 }

@@ -86,8 +86,12 @@ dir_check_text(const char *field, const char *label, const char *value,
 				"%s is required", label);
 		return 0;
 	}
-	size_t len = strlen(value);
-	if (len > max)
+	size_t len = strlen(value), chars = 0;
+	/* Characters, not bytes: "Lééds" is five (UTF-8 continuation bytes
+	 * are 10xxxxxx and start no character). */
+	for (size_t i = 0; i < len; i++)
+		chars += ((unsigned char)value[i] & 0xc0) != 0x80;
+	if (chars > max)
 		return error_set_field(err, ERROR_INVALID, field,
 			"%s is longer than %zu characters", label, max);
 	for (size_t i = 0; i < len; i++) {

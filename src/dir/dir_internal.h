@@ -55,6 +55,12 @@ int dir_resolve(const struct dir_ctx *ctx, const char *address,
 int dir_resolve_live(const struct dir_ctx *ctx, const char *address,
 	const char *kinds, struct dir_object *obj_r, struct error *err);
 
+/* A status in a sentence: "a leaver", "disabled", ... */
+const char *dir_status_words(const char *status);
+
+/* "shared mailbox", "distribution list", ...: a kind as people say it. */
+const char *dir_kind_noun(const char *kind);
+
 /*
  * Reserves an address for holder forever; ERROR_EXISTS naming whoever
  * holds or held it when taken.
@@ -85,6 +91,13 @@ int dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
 /* For list calls: the id of the org named, or 0 (every org) for NULL. */
 int dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
 	int64_t *org_id_r, struct error *err);
+
+/*
+ * The id of the site called name in the org: 0 for NULL or "";
+ * ERROR_NOT_FOUND (field "site") when the org has no such site.
+ */
+int dir_site_id_for(const struct dir_ctx *ctx, int64_t org_id,
+	const char *name, int64_t *site_id_r, struct error *err);
 
 /* Length and content checks shared by every text field. */
 int dir_check_text(const char *field, const char *label, const char *value,

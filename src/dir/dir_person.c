@@ -62,9 +62,8 @@ or_empty(const char *s)
 	return s != NULL ? s : "";
 }
 
-/* The site of that name in the org: 0 for none or "". */
-static int
-site_id_for(const struct dir_ctx *ctx, int64_t org_id, const char *name,
+int
+dir_site_id_for(const struct dir_ctx *ctx, int64_t org_id, const char *name,
 	int64_t *site_id_r, struct error *err)
 {
 	*site_id_r = 0;
@@ -133,7 +132,7 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 	    check_sync_id_free(ctx, org.id, in->sync_id, 0, err) < 0)
 		return -1;
 	int64_t site_id;
-	if (site_id_for(ctx, org.id, in->site, &site_id, err) < 0)
+	if (dir_site_id_for(ctx, org.id, in->site, &site_id, err) < 0)
 		return -1;
 	char local[DIR_ADDRESS_LOCAL_MAX + 1];
 	if (in->address == NULL &&
@@ -209,7 +208,8 @@ dir_person_get(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	if (obj.ref.kind != STORE_KIND_PERSON)
 		return error_set(err, ERROR_NOT_FOUND,
-			"%s belongs to a %s, not a person", obj.address, obj.kind);
+			"%s is a %s, not a person", obj.address,
+			dir_kind_noun(obj.kind));
 	return store_person_get(ctx->store, obj.ref.id, ctx->arena, p_r, err);
 }
 
@@ -269,7 +269,7 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 			"a person moves to another organisation by joining it, "
 			"not by an edit");
 	if (c->site != NULL &&
-	    site_id_for(ctx, p->org_id, c->site, &p->site_id, err) < 0)
+	    dir_site_id_for(ctx, p->org_id, c->site, &p->site_id, err) < 0)
 		return -1;
 	const char *protocols_off = NULL;
 	if (c->protocols_off != NULL &&
@@ -277,6 +277,9 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 		    err) < 0)
 		return -1;
 	json_t *before = person_summary(p);
+	/* Notes are admin-only free text: the audit says they changed, not
+	 * what they say. */
+	bool notes_changed = c->notes != NULL && strcmp(c->notes, p->notes) != 0;
 	apply_person_changes(ctx, p, c);
 	if (protocols_off != NULL)
 		p->protocols_off = protocols_off;
@@ -286,8 +289,8 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	}
 	return dir_audit_json(ctx, "update", DIR_AUDIT_USER, p->id, p->org_id,
-		json_pack("{s:o, s:o}", "before", before, "after",
-			person_summary(p)), err);
+		json_pack("{s:o, s:o, s:b}", "before", before, "after",
+			person_summary(p), "notes_changed", notes_changed), err);
 }
 
 int
@@ -345,6 +348,9 @@ person_delete_tx(const struct dir_ctx *ctx, const char *address,
 	if (store_role_list(ctx->store, p.id, ctx->arena, &roles, &role_count,
 		    err) < 0 ||
 	    store_role_remove_all(ctx->store, p.id, err) < 0)
+		return -1;
+	/* Their sessions end with the account, not at the next request. */
+	if (store_session_delete_person(ctx->store, p.id, err) < 0)
 		return -1;
 	p.status = "deleted";
 	p.deleted_at = ctx->now;

@@ -120,8 +120,8 @@ kind_in(const char *kind, const char *kinds)
 	return false;
 }
 
-static const char *
-kind_noun(const char *kind)
+const char *
+dir_kind_noun(const char *kind)
 {
 	if (strcmp(kind, "shared") == 0)
 		return "shared mailbox";
@@ -141,10 +141,10 @@ dir_resolve_live(const struct dir_ctx *ctx, const char *address,
 	if (!kind_in(obj_r->kind, kinds))
 		return error_set(err, ERROR_INVALID,
 			"%s is a %s, which cannot be used here", obj_r->address,
-			kind_noun(obj_r->kind));
+			dir_kind_noun(obj_r->kind));
 	if (obj_r->deleted)
 		return error_set(err, ERROR_NOT_FOUND,
-			"the %s %s has been deleted", kind_noun(obj_r->kind),
+			"the %s %s has been deleted", dir_kind_noun(obj_r->kind),
 			obj_r->address);
 	return 0;
 }
@@ -160,7 +160,7 @@ address_taken(const struct dir_ctx *ctx, const char *address,
 		return error_forward(err, &inner);
 	return error_set_field(err, ERROR_EXISTS, "address",
 		"the address %s is already taken by the %s %s%s; an address is "
-		"never reused", current.address, kind_noun(current.kind),
+		"never reused", current.address, dir_kind_noun(current.kind),
 		current.display_name, current.deleted ? " (deleted)" : "");
 }
 

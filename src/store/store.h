@@ -172,6 +172,10 @@ int store_person_list(struct store *st, const struct store_person_filter *f,
 /* The Argon2id hash, or "" when none is set. */
 int store_person_password_get(struct store *st, int64_t person_id,
 	struct arena *a, const char **hash_r, struct error *err);
+/*
+ * A password set by someone else (an admin, init, a reset): it clears the
+ * self-set mark, so the person must change it at their next sign-in.
+ */
 int store_person_password_set(struct store *st, int64_t person_id,
 	const char *hash, int64_t now, struct error *err);
 
@@ -585,5 +589,26 @@ int store_mfa_enrol(struct store *st, int64_t person_id, int64_t now,
  */
 int store_mfa_step_use(struct store *st, int64_t person_id, int64_t step,
 	struct error *err);
+
+/* ---- users area: what a person holds elsewhere (issue 4) ---- */
+
+/* One thing a person holds on a mailbox or list that is not their own. */
+struct store_holding {
+	const char *relation;	/* owner, member, full_access, send_as,
+				   send_on_behalf */
+	const char *object_kind;	/* user, shared, resource, list */
+	int64_t object_id;
+	int64_t org_id;		/* the object's org */
+	const char *address;
+};
+
+/*
+ * Ownerships, memberships (of shared mailboxes, and of static lists
+ * through mailbox_id) and grants the person holds on live objects, by
+ * address then relation.
+ */
+int store_person_holdings(struct store *st, int64_t person_id,
+	int64_t mailbox_id, struct arena *a, struct store_holding **holdings_r,
+	size_t *count_r, struct error *err);
 
 #endif

@@ -183,7 +183,7 @@ store_person_password_set(struct store *st, int64_t person_id,
 {
 	int64_t n = store_exec(st, err,
 		"UPDATE people SET password_hash = ?, password_changed_at = ?,"
-		" updated_at = ? WHERE id = ?",
+		" password_self_set_at = NULL, updated_at = ? WHERE id = ?",
 		"tiii", hash, now, now, person_id);
 	if (n < 0)
 		return -1;

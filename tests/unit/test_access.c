@@ -26,7 +26,7 @@ static const char *const expected[AUTH_ROLE_COUNT] = {
 		"role.grant user.read user.create user.edit user.reset_password "
 		"user.unlock user.lifecycle user.delete user.restore "
 		"mailbox.manage contact.manage list.manage audit.read "
-		"report.read ",
+		"report.read role.grant_global ",
 	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] =
 		" org.read org.edit role.grant "
 		"user.read user.create user.edit user.reset_password "
@@ -57,6 +57,7 @@ struct fixture {
 	int64_t in_scope, devolved, elsewhere;
 	int64_t holder[AUTH_ROLE_COUNT]; /* person holding each role */
 	int64_t nobody;			 /* holds no role */
+	int64_t devolved_pla;		 /* the devolved org's PLA */
 };
 
 static int64_t
@@ -101,7 +102,8 @@ setup(void **state)
 	f->in_scope = org(f, "J81001", "QWE");
 	f->devolved = org(f, "J81002", "QWE");
 	f->elsewhere = org(f, "OTHER", NULL);
-	person(f, "J81002", "Devolved", "primary_local_admin", "J81002");
+	f->devolved_pla = person(f, "J81002", "Devolved",
+		"primary_local_admin", "J81002");
 	for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
 		bool global = auth_role_is_global((enum auth_role)r);
 		char last[32];
@@ -215,6 +217,55 @@ test_scope_rule(void **state)
 	assert_false(auth_scope_covers(mid, 3, 2));
 }
 
+static bool
+has_org(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == id)
+			return true;
+	}
+	return false;
+}
+
+/* The orgs a list endpoint shows: the scope rule applied to every org. */
+static void
+test_scope_orgs(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	bool all;
+	int64_t *ids;
+	size_t n;
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_LOCAL_ADMIN],
+				 AUTH_USER_READ, &all, &ids, &n, &err),
+		0);
+	/* QWE and J81001, not the devolved J81002, OTHER or SERVICE. */
+	assert_false(all);
+	assert_int_equal(n, 2);
+	assert_true(has_org(ids, n, f->in_scope));
+	assert_false(has_org(ids, n, f->devolved));
+	assert_false(has_org(ids, n, f->elsewhere));
+	assert_int_equal(auth_scope_orgs(&f->u.ctx, f->devolved_pla,
+				 AUTH_USER_READ, &all, &ids, &n, &err),
+		0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ids[0], f->devolved);
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_GLOBAL_ADMIN],
+				 AUTH_ORG_READ, &all, &ids, &n, &err),
+		0);
+	assert_true(all);
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_HELPDESK_ADMIN],
+				 AUTH_ORG_READ, &all, &ids, &n, &err),
+		-1);
+	assert_int_equal(err.code, ERROR_DENIED);
+	assert_int_equal(auth_scope_orgs(&f->u.ctx, f->nobody, AUTH_USER_READ,
+				 &all, &ids, &n, &err),
+		-1);
+}
+
 int
 main(void)
 {
@@ -224,6 +275,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_say_why, setup,
 			teardown),
 		cmocka_unit_test(test_scope_rule),
+		cmocka_unit_test_setup_teardown(test_scope_orgs, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests_name("access", tests, NULL, NULL);
 }

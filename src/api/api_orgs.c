@@ -1,0 +1,400 @@
+/*
+ * /api/v1/orgs: organisations and their sites (SPEC D1, P2): reading those
+ * in the caller's scope, editing one's own org (local IT helpdesk, postal
+ * address, ...), and the Global Admin's creating orgs and devolving them to
+ * a Primary Local Admin. Layer: front end.
+ * SECURITY: every handler asks auth (api_allowed, api_scope) first; fields
+ * that reshape the service (name, type, parent) need the Global Admin.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/arena.h"
+
+/* Long free text is checked in characters by dir/; this only bounds bytes. */
+#define LONG_TEXT_BYTES (4 * 4000)
+
+bool
+api_scope(struct api_request *req, enum auth_action action, bool *all_r,
+	int64_t **ids_r, size_t *count_r)
+{
+	struct error err;
+	if (auth_scope_orgs(&req->ctx, req->session.person.id, action, all_r,
+		    ids_r, count_r, &err) == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
+api_scope_has(bool all, const int64_t *ids, size_t count, int64_t org_id)
+{
+	if (all)
+		return true;
+	for (size_t i = 0; i < count; i++) {
+		if (ids[i] == org_id)
+			return true;
+	}
+	return false;
+}
+
+const char *
+api_org_ods(struct api_request *req, int64_t org_id)
+{
+	struct store_org org;
+	if (org_id != 0 && store_org_get(req->ctx.store, org_id, req->arena,
+				   &org, NULL) == 0)
+		return org.ods;
+	return "";
+}
+
+/* The org named in the path, or NULL with a 404 replied. */
+static bool
+path_org(struct api_request *req, struct store_org *org)
+{
+	struct error err;
+	if (dir_org_get(&req->ctx, api_param(req, "ods"), org, &err) == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+static json_t *
+primary_admins_json(struct api_request *req, int64_t org_id)
+{
+	struct store_role *roles;
+	size_t n;
+	json_t *a = json_array();
+	if (store_role_list_for_org(req->ctx.store, org_id, req->arena, &roles,
+		    &n, NULL) < 0)
+		return a;
+	for (size_t i = 0; i < n; i++) {
+		struct store_person p;
+		if (strcmp(roles[i].role, "primary_local_admin") == 0 &&
+		    store_person_get(req->ctx.store, roles[i].person_id,
+			    req->arena, &p, NULL) == 0)
+			json_array_append_new(a, json_string(p.address));
+	}
+	return a;
+}
+
+static json_t *
+org_json(struct api_request *req, const struct store_org *o)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
+			      " s:s}",
+		"ods", o->ods, "name", o->name, "type", o->type,
+		"postal_address", o->postal_address, "description",
+		o->description, "website", o->website, "helpdesk_phone",
+		o->helpdesk_phone, "helpdesk_email", o->helpdesk_email,
+		"default_quota_mb", (json_int_t)o->default_quota_mb,
+		"protocols_off", o->protocols_off != NULL ? o->protocols_off : "");
+	if (j == NULL)
+		return json_null();
+	const char *parent = api_org_ods(req, o->parent_id);
+	json_object_set_new(j, "parent", parent[0] != '\0' ?
+		json_string(parent) : json_null());
+	json_t *admins = primary_admins_json(req, o->id);
+	json_object_set_new(j, "devolved", json_boolean(json_array_size(admins)));
+	json_object_set_new(j, "primary_local_admins", admins);
+	json_object_set_new(j, "created_at", api_json_time(o->created_at));
+	json_object_set_new(j, "updated_at", api_json_time(o->updated_at));
+	return j;
+}
+
+static int
+org_id_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct store_org *)a)->id;
+	int64_t y = ((const struct store_org *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static void
+api_orgs_list(struct api_request *req)
+{
+	bool all;
+	int64_t *ids;
+	size_t id_count;
+	struct api_page page;
+	struct store_org *orgs;
+	size_t n;
+	struct error err;
+	if (!api_scope(req, AUTH_ORG_READ, &all, &ids, &id_count) ||
+	    !api_page_parse(req, &page))
+		return;
+	if (dir_org_list(&req->ctx, &orgs, &n, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	/* The cursor is an id, so the pages go by id. */
+	qsort(orgs, n, sizeof(*orgs), org_id_cmp);
+	json_t *items = json_array();
+	size_t count = 0;
+	int64_t last = 0;
+	for (size_t i = 0; i < n && count < page.limit; i++) {
+		if (orgs[i].id <= page.after_id ||
+		    !api_scope_has(all, ids, id_count, orgs[i].id))
+			continue;
+		json_array_append_new(items, org_json(req, &orgs[i]));
+		last = orgs[i].id;
+		count++;
+	}
+	api_reply(req, 200, api_page_json(items, &page, count, last));
+}
+
+static void
+api_org_get(struct api_request *req)
+{
+	struct store_org org;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id))
+		return;
+	api_reply(req, 200, org_json(req, &org));
+}
+
+struct org_body {
+	const char *ods, *name, *type, *parent;
+	const char *postal_address, *description, *website;
+	const char *helpdesk_phone, *helpdesk_email, *protocols_off;
+	int64_t default_quota_mb;
+};
+
+#define ORG_FIELD(name, member, required, max)                             \
+	{ name, API_FIELD_STRING, required,                                \
+	  offsetof(struct org_body, member), max }
+
+static const struct api_field org_add_fields[] = {
+	ORG_FIELD("ods", ods, true, 16),
+	ORG_FIELD("name", name, true, 800),
+	ORG_FIELD("type", type, false, 400),
+	ORG_FIELD("parent", parent, false, 16),
+	ORG_FIELD("postal_address", postal_address, false, LONG_TEXT_BYTES),
+	ORG_FIELD("description", description, false, LONG_TEXT_BYTES),
+	ORG_FIELD("website", website, false, 2048),
+	ORG_FIELD("helpdesk_phone", helpdesk_phone, false, 64),
+	ORG_FIELD("helpdesk_email", helpdesk_email, false, 320),
+	ORG_FIELD("protocols_off", protocols_off, false, 64),
+	{ "default_quota_mb", API_FIELD_INT, false,
+	  offsetof(struct org_body, default_quota_mb), 0 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+/* As for adding, less the ODS code, which names the org for good. */
+static const struct api_field org_edit_fields[] = {
+	ORG_FIELD("name", name, false, 800),
+	ORG_FIELD("type", type, false, 400),
+	ORG_FIELD("parent", parent, false, 16),
+	ORG_FIELD("postal_address", postal_address, false, LONG_TEXT_BYTES),
+	ORG_FIELD("description", description, false, LONG_TEXT_BYTES),
+	ORG_FIELD("website", website, false, 2048),
+	ORG_FIELD("helpdesk_phone", helpdesk_phone, false, 64),
+	ORG_FIELD("helpdesk_email", helpdesk_email, false, 320),
+	ORG_FIELD("protocols_off", protocols_off, false, 64),
+	{ "default_quota_mb", API_FIELD_INT, false,
+	  offsetof(struct org_body, default_quota_mb), 0 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static struct dir_org_fields
+org_fields_from(const struct org_body *in)
+{
+	return (struct dir_org_fields){
+		.ods = in->ods,
+		.name = in->name,
+		.type = in->type,
+		.parent_ods = in->parent,
+		.postal_address = in->postal_address,
+		.description = in->description,
+		.website = in->website,
+		.helpdesk_phone = in->helpdesk_phone,
+		.helpdesk_email = in->helpdesk_email,
+		.default_quota_mb = in->default_quota_mb,
+		.protocols_off = in->protocols_off,
+	};
+}
+
+static void
+api_org_post(struct api_request *req)
+{
+	struct org_body in;
+	struct store_org org;
+	struct error err;
+	if (!api_allowed(req, AUTH_ORG_CREATE, 0))
+		return;
+	if (api_json_decode(req->body, org_add_fields, &in, req->arena,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	struct dir_org_fields f = org_fields_from(&in);
+	if (dir_org_add(&req->ctx, &f, &org, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 201, org_json(req, &org));
+}
+
+static bool
+any_field(const struct org_body *in)
+{
+	return in->name != NULL || in->type != NULL || in->parent != NULL ||
+		in->postal_address != NULL || in->description != NULL ||
+		in->website != NULL || in->helpdesk_phone != NULL ||
+		in->helpdesk_email != NULL || in->protocols_off != NULL ||
+		in->default_quota_mb != 0;
+}
+
+static void
+api_org_patch(struct api_request *req)
+{
+	struct org_body in;
+	struct store_org org;
+	struct error err;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_EDIT, org.id))
+		return;
+	if (api_json_decode(req->body, org_edit_fields, &in, req->arena,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	if (!any_field(&in)) {
+		api_reply_error(req, 422, "invalid", "Send at least one field "
+			"to change.", NULL);
+		return;
+	}
+	/*
+	 * An org's name and type come from the national ODS register, and its
+	 * parent decides whose scope it is in: the service's to change, as
+	 * creating an org is.
+	 */
+	if ((in.name != NULL || in.type != NULL || in.parent != NULL) &&
+	    !api_allowed(req, AUTH_ORG_CREATE, 0))
+		return;
+	struct dir_org_fields f = org_fields_from(&in);
+	if (dir_org_edit(&req->ctx, org.ods, &f, &org, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 200, org_json(req, &org));
+}
+
+struct devolve_body {
+	const char *address;
+};
+
+static const struct api_field devolve_fields[] = {
+	{ "address", API_FIELD_STRING, true,
+	  offsetof(struct devolve_body, address), 320 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static void
+api_org_primary_admin_post(struct api_request *req)
+{
+	struct devolve_body in;
+	struct store_org org;
+	struct error err;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_DEVOLVE, org.id))
+		return;
+	if (api_json_decode(req->body, devolve_fields, &in, req->arena,
+		    &err) < 0 ||
+	    dir_org_devolve(&req->ctx, org.ods, in.address, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 201, org_json(req, &org));
+}
+
+static json_t *
+site_json(const struct store_site *s)
+{
+	json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)s->id,
+		"name", s->name, "site_type", s->site_type, "postal_address",
+		s->postal_address);
+	if (j == NULL)
+		return json_null();
+	json_object_set_new(j, "created_at", api_json_time(s->created_at));
+	return j;
+}
+
+static int
+site_id_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct store_site *)a)->id;
+	int64_t y = ((const struct store_site *)b)->id;
+	return (x > y) - (x < y);
+}
+
+static void
+api_org_sites_list(struct api_request *req)
+{
+	struct store_org org;
+	struct api_page page;
+	struct store_site *sites;
+	size_t n;
+	struct error err;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id) ||
+	    !api_page_parse(req, &page))
+		return;
+	if (dir_site_list(&req->ctx, org.ods, &sites, &n, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	qsort(sites, n, sizeof(*sites), site_id_cmp);
+	json_t *items = json_array();
+	size_t count = 0;
+	int64_t last = 0;
+	for (size_t i = 0; i < n && count < page.limit; i++) {
+		if (sites[i].id <= page.after_id)
+			continue;
+		json_array_append_new(items, site_json(&sites[i]));
+		last = sites[i].id;
+		count++;
+	}
+	api_reply(req, 200, api_page_json(items, &page, count, last));
+}
+
+struct site_body {
+	const char *name, *site_type, *postal_address;
+};
+
+static const struct api_field site_fields[] = {
+	{ "name", API_FIELD_STRING, true, offsetof(struct site_body, name),
+	  800 },
+	{ "site_type", API_FIELD_STRING, true,
+	  offsetof(struct site_body, site_type), 64 },
+	{ "postal_address", API_FIELD_STRING, false,
+	  offsetof(struct site_body, postal_address), LONG_TEXT_BYTES },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static void
+api_org_site_post(struct api_request *req)
+{
+	struct site_body in;
+	struct store_org org;
+	struct store_site site;
+	struct error err;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_EDIT, org.id))
+		return;
+	if (api_json_decode(req->body, site_fields, &in, req->arena,
+		    &err) < 0 ||
+	    dir_site_add(&req->ctx, org.ods, in.name, in.site_type,
+		    in.postal_address, &site, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 201, site_json(&site));
+}
+
+const struct api_route api_routes_orgs[] = {
+	{ "GET", "/orgs", api_orgs_list, 0 },
+	{ "POST", "/orgs", api_org_post, 0 },
+	{ "GET", "/orgs/{ods}", api_org_get, 0 },
+	{ "PATCH", "/orgs/{ods}", api_org_patch, 0 },
+	{ "POST", "/orgs/{ods}/primary-admins", api_org_primary_admin_post, 0 },
+	{ "GET", "/orgs/{ods}/sites", api_org_sites_list, 0 },
+	{ "POST", "/orgs/{ods}/sites", api_org_site_post, 0 },
+	API_ROUTES_END,
+};

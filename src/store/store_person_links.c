@@ -1,0 +1,54 @@
+/*
+ * What a person holds on objects other than their own mailbox: ownership
+ * of mailboxes and lists, membership of shared mailboxes and static lists,
+ * and mailbox grants. Read when a person joins another organisation, so
+ * the admin sees what they still hold there (seed 004). Layer: store.
+ */
+#include "core/arena.h"
+#include "core/error.h"
+#include "store/store_internal.h"
+
+static void
+holding_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_holding *h = out;
+	h->relation = store_col_text(st, s, 0, a);
+	h->object_kind = store_col_text(st, s, 1, a);
+	h->object_id = store_col_int(st, s, 2);
+	h->org_id = store_col_int(st, s, 3);
+	h->address = store_col_text(st, s, 4, a);
+}
+
+int
+store_person_holdings(struct store *st, int64_t person_id, int64_t mailbox_id,
+	struct arena *a, struct store_holding **holdings_r, size_t *count_r,
+	struct error *err)
+{
+	/* Deleted objects grant nothing any more, so they are left out. */
+	struct store_stmt *s = store_query(st, err,
+		"SELECT 'owner', m.kind, m.id, m.org_id, m.address"
+		" FROM owners o JOIN mailboxes m ON m.id = o.object_id"
+		" WHERE o.object_kind = 'mailbox' AND o.person_id = ?"
+		" AND m.deleted_at IS NULL"
+		" UNION ALL SELECT 'owner', 'list', l.id, l.org_id, l.address"
+		" FROM owners o JOIN lists l ON l.id = o.object_id"
+		" WHERE o.object_kind = 'list' AND o.person_id = ?"
+		" AND l.deleted_at IS NULL"
+		" UNION ALL SELECT 'member', m.kind, m.id, m.org_id, m.address"
+		" FROM mailbox_members mm JOIN mailboxes m ON m.id = mm.mailbox_id"
+		" WHERE mm.person_id = ? AND m.deleted_at IS NULL"
+		" UNION ALL SELECT 'member', 'list', l.id, l.org_id, l.address"
+		" FROM list_members lm JOIN lists l ON l.id = lm.list_id"
+		" WHERE lm.member_kind = 'mailbox' AND lm.member_id = ?"
+		" AND l.deleted_at IS NULL"
+		" UNION ALL SELECT g.right, m.kind, m.id, m.org_id, m.address"
+		" FROM grants g JOIN mailboxes m ON m.id = g.mailbox_id"
+		" WHERE g.person_id = ? AND m.deleted_at IS NULL"
+		" ORDER BY 5, 1",
+		"iiiii", person_id, person_id, person_id, mailbox_id, person_id);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**holdings_r), holding_read,
+		(void **)holdings_r, count_r, err);
+}
