@@ -335,5 +335,6 @@ auth_token_find(const struct dir_ctx *ctx, const char *token,
 	if (!auth_token_peer_allowed(t_r->allow_from, peer))
 		return error_set(err, ERROR_NOT_FOUND, "that API token cannot "
 			"be used from %s", peer != NULL ? peer : "here");
+	t_r->last_used_at = ctx->now;
 	return store_api_token_touch(ctx->store, t_r->id, ctx->now, err);
 }

@@ -202,7 +202,7 @@ store_api_token_insert(struct store *st, struct store_api_token *t,
 	int64_t id = store_insert_id(st, err,
 		"INSERT INTO api_tokens (token_hash, label, org_id, actions,"
 		" allow_from, created_by, created_at, expires_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", "ttittti",
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id", "ttitttii",
 		t->token_hash, t->label, t->org_id, t->actions, t->allow_from,
 		t->created_by, t->created_at, t->expires_at);
 	if (id < 0)
