@@ -35,7 +35,10 @@ token_hash(const char *token, char out[AUTH_TOKEN_HEX + 1])
 	sodium_bin2hex(out, AUTH_TOKEN_HEX + 1, digest, sizeof(digest));
 }
 
-/* An address as 16 bytes (IPv4 mapped into IPv6), or false. */
+/*
+ * An address as 16 bytes (IPv4 mapped into IPv6), or false; *v4_r tells
+ * whether it was written as IPv4, for the prefix length's range.
+ */
 static bool
 parse_ip(const char *text, unsigned char out[16], bool *v4_r)
 {
@@ -48,14 +51,10 @@ parse_ip(const char *text, unsigned char out[16], bool *v4_r)
 		*v4_r = true;
 		return true;
 	}
+	/* ::ffff:a.b.c.d, a dual-stack socket's IPv4 client, then matches
+	 * IPv4 entries by itself. */
 	*v4_r = false;
-	if (inet_pton(AF_INET6, text, out) != 1)
-		return false;
-	/* ::ffff:a.b.c.d is the IPv4 client of a dual-stack socket. */
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0, 0xFF, 0xFF };
-	*v4_r = memcmp(out, mapped, 12) == 0;
-	return true;
+	return inet_pton(AF_INET6, text, out) == 1;
 }
 
 /* An "IP" or "IP/bits" entry as a 16-byte network and its prefix length. */
