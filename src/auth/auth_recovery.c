@@ -335,17 +335,6 @@ reset_tx(const struct dir_ctx *ctx, const struct store_person *p,
 			"via", "self_service_recovery"), err);
 }
 
-static void
-notify(struct auth_sms *sms, const struct store_person *p, const char *text)
-{
-	struct error inner;
-	/* SECURITY.md 40: tell the person of any credential change. */
-	if (sms != NULL && p->mobile[0] != '\0' &&
-	    auth_sms_send(sms, p->mobile, text, &inner) < 0)
-		log_warn("auth.notify_failed", "user=%s reason=\"%s\"",
-			p->address, inner.msg);
-}
-
 int
 auth_recovery_complete(const struct dir_ctx *ctx, struct auth_sms *sms,
 	const char *address, const struct auth_answer *answers, size_t count,
@@ -384,8 +373,10 @@ auth_recovery_complete(const struct dir_ctx *ctx, struct auth_sms *sms,
 	sodium_memzero(hash, sizeof(hash));
 	if (rc == 0) {
 		log_info("auth.recovery_reset", "user=%s", p->address);
-		notify(sms, p, "Your caremail password was just reset. If "
-			"this was not you, call your local IT helpdesk now.");
+		/* SECURITY.md 40: tell the person of any credential change. */
+		auth_sms_notify(sms, p->mobile, p->address, "Your caremail "
+			"password was just reset. If this was not you, call "
+			"your local IT helpdesk now.");
 	}
 	return rc;
 }

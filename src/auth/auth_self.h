@@ -43,6 +43,14 @@ void auth_sms_free(struct auth_sms **sms);
 int auth_sms_send(struct auth_sms *sms, const char *to, const char *text,
 	struct error *err);
 
+/*
+ * Tells a person something about their account by SMS, when they have a
+ * mobile (SECURITY.md 40: credential changes are notified). Best effort: a
+ * failure is logged, never returned.
+ */
+void auth_sms_notify(struct auth_sms *sms, const char *mobile,
+	const char *address, const char *text);
+
 /* ---- security answers ---- */
 
 #define AUTH_ANSWER_MAX 200	/* bytes of an answer as typed */

@@ -18,6 +18,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/https.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 
 #define SMS_TIMEOUT_MS 10000
@@ -135,4 +136,16 @@ auth_sms_send(struct auth_sms *sms, const char *to, const char *text,
 	struct error *err)
 {
 	return sms->ops->send(sms, to, text, err);
+}
+
+void
+auth_sms_notify(struct auth_sms *sms, const char *mobile, const char *address,
+	const char *text)
+{
+	struct error inner;
+	if (sms == NULL || mobile == NULL || mobile[0] == '\0')
+		return;
+	if (auth_sms_send(sms, mobile, text, &inner) < 0)
+		log_warn("auth.notify_failed", "user=%s reason=\"%s\"",
+			address, inner.msg);
 }

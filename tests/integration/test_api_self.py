@@ -36,8 +36,12 @@ def outbox(instance):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+def code_messages(instance):
+    return [m for m in outbox(instance) if "recovery code" in m["text"]]
+
+
 def last_code(instance):
-    msgs = outbox(instance)
+    msgs = code_messages(instance)
     assert msgs, "no SMS was sent"
     return re.search(r"\b(\d{6})\b", msgs[-1]["text"]).group(1)
 
@@ -76,6 +80,12 @@ def test_patch_me_mobile_and_hidden(server, instance, person):
     assert me["mobile"] == MOBILE and me["mobile_hidden"] is True
     me = c.ok("GET", "/me")
     assert me["mobile"] == MOBILE and me["mobile_hidden"] is True
+    assert outbox(instance) == []       # there was no mobile to tell
+    c.ok("PATCH", "/me", {"mobile": "07700 900999"})
+    told = outbox(instance)
+    assert len(told) == 1 and told[0]["to"] == MOBILE
+    assert "mobile number" in told[0]["text"]
+    c.ok("PATCH", "/me", {"mobile": MOBILE})
     assert instance.json("user", "show", person)["mobile"] == MOBILE
     rows = [r for r in audit(instance) if r["action"] == "update"]
     assert rows and rows[0]["summary"]["after"]["mobile"] == MOBILE
@@ -191,8 +201,8 @@ def test_recovery_start_tells_nothing(server, instance, org, person):
     known = c.call("POST", "/recovery/start", {"email": person})
     assert known[0] == 202
     assert known[1]["questions"] == QUESTIONS
-    assert len(outbox(instance)) == 1
-    assert outbox(instance)[0]["to"] == MOBILE
+    assert len(code_messages(instance)) == 1
+    assert code_messages(instance)[0]["to"] == MOBILE
     for address in (instance.addr("nobody.here"), bare,
                     "not-even@elsewhere.example"):
         status, body = c.call("POST", "/recovery/start", {"email": address})
@@ -204,7 +214,7 @@ def test_recovery_start_tells_nothing(server, instance, org, person):
         # Stable, so asking twice does not give the decoy away.
         again = c.call("POST", "/recovery/start", {"email": address})[1]
         assert again["questions"] == body["questions"]
-    assert len(outbox(instance)) == 1, "an SMS went to a non-account"
+    assert len(code_messages(instance)) == 1, "an SMS went to a non-account"
     assert c.call("POST", "/recovery/start", {})[0] == 422
     assert c.call("POST", "/recovery/start", {"email": person},
                   content_type="text/plain")[0] == 415
@@ -217,7 +227,13 @@ def test_forgot_password_with_answers_and_code(server, instance, person):
     c = Client(server)
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
     code = last_code(instance)
-    assert "expires in 10 minutes" in outbox(instance)[-1]["text"]
+    assert "expires in 10 minutes" in code_messages(instance)[-1]["text"]
+    # Hashed at rest, and the outbox is for the service's eyes only.
+    db = sqlite3.connect(instance.dir / "caremail.db")
+    stored = db.execute("SELECT code_hash FROM recovery_codes").fetchall()
+    db.close()
+    assert len(stored) == 1 and code not in stored[0][0]
+    assert (instance.dir / "sms-outbox.log").stat().st_mode & 0o777 == 0o600
     # Case and spacing of the answers do not matter.
     typed = answers(["  rEX   THE dog ", "LITTLE\tsnoring", "bunny  "])
     got = c.ok("POST", "/recovery/complete",
@@ -280,7 +296,7 @@ def test_forgot_password_refusals(roomy, instance, person):
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
     codes = [re.search(r"\d{6}", m["text"]).group(0)
-             for m in outbox(instance)[-2:]]
+             for m in code_messages(instance)[-2:]]
     if codes[0] != codes[1]:
         c.refused("POST", "/recovery/complete", dict(base, code=codes[0]))
     c.ok("POST", "/recovery/complete", dict(base, code=codes[1]))
@@ -373,7 +389,7 @@ def test_unlock_without_mobile_needs_answers_only(server, instance, person):
     lock(server, person)
     c = Client(server)
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
-    assert outbox(instance) == []      # nowhere to send a code
+    assert code_messages(instance) == []      # nowhere to send a code
     c.refused("POST", "/recovery/unlock",
               {"email": person, "answers": answers(["a", "b", "c"])})
     assert instance.json("user", "show", person)["locked"] is True
@@ -391,7 +407,7 @@ def test_inactive_account_gets_no_code(server, instance, person):
     instance.run("user", "delete", person)
     c = Client(server)
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
-    assert outbox(instance) == []
+    assert code_messages(instance) == []
 
 
 # ---- the HTTPS gateway ----
@@ -436,9 +452,11 @@ def test_https_gateway_posts_json(start_server, instance, person,
         "sms.ca_file=tls/cert.pem"])
     enrolled(server, instance, person)
     c = Client(server)
+    # Setting the questions was notified to the mobile already.
+    assert "security questions" in Sink.received[0][2]["text"]
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
-    assert len(Sink.received) == 1
-    path, headers, body = Sink.received[0]
+    assert len(Sink.received) == 2
+    path, headers, body = Sink.received[1]
     assert path == "/v1/sms"
     assert headers["Authorization"] == "Bearer gateway-secret-42"
     assert headers["Content-Type"] == "application/json"
