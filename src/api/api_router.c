@@ -45,7 +45,7 @@ static const struct {
 	{ ERROR_EXISTS, 409 },
 	{ ERROR_DENIED, 403 },
 	{ ERROR_INVALID, 422 },
-	{ ERROR_LIMIT, 422 },	/* rate limits, when they come, say 429 */
+	{ ERROR_LIMIT, 422 },	/* too large; rate limits are api_rate_ok's 429 */
 	{ ERROR_TEMPORARY, 503 },
 	{ ERROR_INTERNAL, 500 },
 };

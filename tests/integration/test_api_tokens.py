@@ -270,3 +270,17 @@ def test_scope_and_actions_on_org_routes(server, instance, orgs):
     assert status == 200, body
     rows = instance.json("audit", "list", "--type", "organisation")
     assert any(r["actor"] == "token:editor" for r in rows)
+
+
+def test_list_paginates(server, instance, orgs):
+    admin = global_admin(server, instance)
+    made = [new_token(admin, label="app-%d" % i)["id"] for i in range(3)]
+    first = admin.ok("GET", "/tokens?limit=2")
+    assert [t["id"] for t in first["items"]] == made[:2]
+    assert first["next_cursor"] == str(made[1])
+    rest = admin.ok("GET", "/tokens?limit=2&cursor=" + first["next_cursor"])
+    assert [t["id"] for t in rest["items"]] == made[2:]
+    assert rest["next_cursor"] is None
+    assert admin.refused("GET", "/tokens?limit=0", status=422)["field"] \
+        == "limit"
+    assert admin.refused("GET", "/tokens?org=NOPE1", status=404)
