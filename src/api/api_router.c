@@ -332,7 +332,9 @@ bearer_token(const struct api_request *req)
 	struct span v = span_trim(span_from_cstr(h));
 	if (!span_starts_with_nocase(v, "Bearer "))
 		return "";	/* another scheme: never a session either */
-	return h + (strlen(h) - v.len) + strlen("Bearer ");
+	/* v.p lies in h, so the rest is a C string (trailing space and
+	 * all, which no token has: it is then refused). */
+	return v.p + strlen("Bearer ");
 }
 
 /* Routes about a person themselves are never an application's. */
