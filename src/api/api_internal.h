@@ -23,8 +23,13 @@ struct instance;
 /* Memory one request may use; its arena is wiped, as it holds passwords. */
 #define API_ARENA_CAP (8 * 1024 * 1024)
 
+struct auth_sms;
+struct ratelimit;
+
 struct api {
 	const struct instance *inst;
+	struct auth_sms *sms;		/* the SMS gateway (auth_self.h) */
+	struct ratelimit *limits;	/* 429 counters for every route */
 };
 
 #define API_MAX_PARAMS 4
@@ -41,6 +46,9 @@ struct api_request {
 	bool signed_in;
 	struct auth_web_session session;	/* when signed_in */
 	char peer[64];			/* client IP address */
+	bool by_token;			/* an application's bearer token */
+	struct store_api_token token;	/* when by_token */
+	bool access_checked;		/* api_allowed was asked */
 	size_t param_count;		/* {name} segments of the route */
 	struct {
 		const char *name;	/* without the braces, in req->arena */
@@ -74,6 +82,8 @@ struct api_route {
 extern const struct api_route api_routes_session[];
 extern const struct api_route api_routes_orgs[];
 extern const struct api_route api_routes_users[];
+extern const struct api_route api_routes_self[];
+extern const struct api_route api_routes_tokens[];
 
 /* ---- request parts (api_router.c) ---- */
 
@@ -89,6 +99,15 @@ const char *api_query(const struct api_request *req, const char *name);
  */
 bool api_allowed(struct api_request *req, enum auth_action action,
 	int64_t org_id);
+
+/*
+ * Counts one request against a rate limit: `what` names it ("signin"),
+ * key is what it is counted by (an IP address, an account address) and
+ * limit_setting the config key of its limit per ratelimit.window_s. Over
+ * the limit replies 429 with Retry-After and returns false.
+ */
+bool api_rate_ok(struct api_request *req, const char *what, const char *key,
+	const char *limit_setting);
 
 /* ---- pagination ---- */
 
@@ -134,7 +153,19 @@ enum api_field_type {
 	API_FIELD_STRING,	/* const char *, NULL when absent */
 	API_FIELD_BOOL,		/* int: -1 absent, 0, 1 */
 	API_FIELD_INT,		/* int64_t, 0 when absent */
+	API_FIELD_STRINGS,	/* struct api_strings; max_len per item */
+	API_FIELD_JSON,		/* json_t *, NULL when absent; the caller
+				 * json_decrefs it after a 0 return */
 };
+
+/* An array of strings from a request body, in the request arena. */
+struct api_strings {
+	const char **items;
+	size_t count;		/* 0 when absent or [] */
+	bool present;
+};
+
+#define API_STRINGS_MAX 64
 
 /* One field of a request body; a spec ends with a { NULL } entry. */
 struct api_field {
@@ -166,6 +197,8 @@ void api_me_password_post(struct api_request *req);
 void api_me_mfa_post(struct api_request *req);
 void api_me_mfa_verify_post(struct api_request *req);
 void api_openapi_get(struct api_request *req);
+/* Adds what self-service keeps (AUP, chosen questions) to GET /me. */
+void api_self_me_extra(struct api_request *req, json_t *me);
 
 /* ---- users area helpers (api_orgs.c, api_users.c) ---- */
 

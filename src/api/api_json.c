@@ -31,8 +31,43 @@ type_words(enum api_field_type type)
 		return "true or false";
 	case API_FIELD_INT:
 		return "a whole number";
+	case API_FIELD_STRINGS:
+		return "an array of strings";
+	case API_FIELD_JSON:
+		return "JSON";
 	}
 	return "a value";
+}
+
+static int
+store_strings(const struct api_field *f, json_t *array,
+	struct api_strings *out, struct arena *a, struct error *err)
+{
+	size_t max = f->max_len != 0 ? f->max_len : API_DEFAULT_MAX_LEN;
+	size_t n = json_array_size(array);
+	if (n > API_STRINGS_MAX)
+		return error_set_field(err, ERROR_INVALID, f->name,
+			"%s can have at most %d items", f->name,
+			API_STRINGS_MAX);
+	out->items = arena_alloc(a, (n + 1) * sizeof(*out->items));
+	if (out->items == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"the request is too large to handle");
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(array, i);
+		if (!json_is_string(v) || json_string_length(v) > max)
+			return error_set_field(err, ERROR_INVALID, f->name,
+				"%s must be an array of strings of at most "
+				"%zu characters", f->name, max);
+		out->items[i] = arena_strndup(a, json_string_value(v),
+			json_string_length(v));
+		if (out->items[i] == NULL)
+			return error_set(err, ERROR_LIMIT,
+				"the request is too large to handle");
+	}
+	out->count = n;
+	out->present = true;
+	return 0;
 }
 
 static int
@@ -71,6 +106,15 @@ store_field(const struct api_field *f, json_t *value, void *out,
 		memcpy(at, &n, sizeof(n));
 		return 0;
 	}
+	case API_FIELD_STRINGS:
+		if (!json_is_array(value))
+			break;
+		return store_strings(f, value, (struct api_strings *)at, a,
+			err);
+	case API_FIELD_JSON:
+		json_incref(value);
+		memcpy(at, &value, sizeof(value));
+		return 0;
 	}
 	return error_set_field(err, ERROR_INVALID, f->name,
 		"%s must be %s", f->name, type_words(f->type));
@@ -83,6 +127,12 @@ set_absent(const struct api_field *spec, void *out)
 		char *at = (char *)out + f->offset;
 		if (f->type == API_FIELD_STRING) {
 			const char *none = NULL;
+			memcpy(at, &none, sizeof(none));
+		} else if (f->type == API_FIELD_STRINGS) {
+			struct api_strings none = { NULL, 0, false };
+			memcpy(at, &none, sizeof(none));
+		} else if (f->type == API_FIELD_JSON) {
+			json_t *none = NULL;
 			memcpy(at, &none, sizeof(none));
 		} else if (f->type == API_FIELD_BOOL) {
 			int none = -1;
@@ -124,6 +174,21 @@ decode_object(json_t *root, const struct api_field *spec, void *out,
 	return 0;
 }
 
+/* After a refusal the caller owns nothing: JSON fields are let go. */
+static void
+drop_json(const struct api_field *spec, void *out)
+{
+	for (const struct api_field *f = spec; f->name != NULL; f++) {
+		if (f->type != API_FIELD_JSON)
+			continue;
+		json_t *v;
+		memcpy(&v, (char *)out + f->offset, sizeof(v));
+		json_decref(v);
+		v = NULL;
+		memcpy((char *)out + f->offset, &v, sizeof(v));
+	}
+}
+
 int
 api_json_decode(struct span body, const struct api_field *spec, void *out,
 	struct arena *a, struct error *err)
@@ -145,5 +210,7 @@ api_json_decode(struct span body, const struct api_field *spec, void *out,
 	else
 		rc = decode_object(root, spec, out, a, err);
 	json_decref(root);
+	if (rc < 0)
+		drop_json(spec, out);
 	return rc;
 }

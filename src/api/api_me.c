@@ -67,6 +67,7 @@ api_me_get(struct api_request *req)
 	json_object_set_new(j, "mfa_enrolled", json_boolean(s->mfa_enrolled));
 	json_object_set_new(j, "must_change_password",
 		json_boolean(s->must_change_password));
+	api_self_me_extra(req, j);
 	api_reply(req, 200, j);
 }
 

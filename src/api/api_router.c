@@ -16,8 +16,11 @@
 #include "api/api.h"
 #include "api/api_internal.h"
 #include "core/arena.h"
+#include "auth/auth_self.h"
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/log.h"
+#include "core/ratelimit.h"
 #include "core/xmalloc.h"
 #include "http/http.h"
 #include "instance/instance.h"
@@ -27,7 +30,12 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_session,
 	api_routes_orgs,
 	api_routes_users,
+	api_routes_self,
+	api_routes_tokens,
 };
+
+/* Counters for rate limits: bounded memory however many clients come. */
+#define API_RATELIMIT_SLOTS 8192
 
 #define API_TABLE_COUNT (sizeof(api_route_tables) / sizeof(*api_route_tables))
 
@@ -39,7 +47,7 @@ static const struct {
 	{ ERROR_EXISTS, 409 },
 	{ ERROR_DENIED, 403 },
 	{ ERROR_INVALID, 422 },
-	{ ERROR_LIMIT, 422 },	/* rate limits, when they come, say 429 */
+	{ ERROR_LIMIT, 422 },	/* too large; rate limits are api_rate_ok's 429 */
 	{ ERROR_TEMPORARY, 503 },
 	{ ERROR_INTERNAL, 500 },
 };
@@ -221,10 +229,37 @@ bool
 api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
 {
 	struct error err;
-	if (auth_check(&req->ctx, req->session.person.id, action, org_id,
-		    &err) == 0)
+	req->access_checked = true;
+	int rc = req->by_token ?
+		auth_token_check(&req->ctx, &req->token, action, org_id, &err) :
+		auth_check(&req->ctx, req->session.person.id, action, org_id,
+			&err);
+	if (rc == 0)
 		return true;
 	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
+api_rate_ok(struct api_request *req, const char *what, const char *key,
+	const char *limit_setting)
+{
+	const struct config *c = req->ctx.config;
+	int64_t retry;
+	char k[400];
+	snprintf(k, sizeof(k), "%s|%s", what, key);
+	if (ratelimit_allow(req->api->limits, k,
+		    clock_monotonic_ms() / 1000, config_get_int(c, limit_setting),
+		    config_get_int(c, "ratelimit.window_s"), true, &retry))
+		return true;
+	char seconds[24];
+	snprintf(seconds, sizeof(seconds), "%lld", (long long)retry);
+	http_call_add_header(req->call, "Retry-After", seconds);
+	log_warn("api.rate_limited", "what=%s peer=%s", what, req->peer);
+	char msg[160];
+	snprintf(msg, sizeof(msg), "Too many requests of this kind; wait %lld "
+		"seconds and try again.", (long long)retry);
+	api_reply_error(req, 429, "rate_limited", msg, NULL);
 	return false;
 }
 
@@ -305,12 +340,93 @@ csrf_ok(struct api_request *req)
 		sodium_memcmp(sent, want, n) == 0;
 }
 
+/* The token of an "Authorization: Bearer" header, or NULL. */
+static const char *
+bearer_token(const struct api_request *req)
+{
+	const char *h = http_call_header(req->call, "Authorization");
+	if (h == NULL)
+		return NULL;
+	struct span v = span_trim(span_from_cstr(h));
+	if (!span_starts_with_nocase(v, "Bearer "))
+		return "";	/* another scheme: never a session either */
+	/* v.p lies in h, so the rest is a C string (trailing space and
+	 * all, which no token has: it is then refused). */
+	return v.p + strlen("Bearer ");
+}
+
+/* Routes about a person themselves are never an application's. */
+static bool
+person_only(const char *path)
+{
+	static const char *const prefixes[] = { "/me", "/session", "/tokens" };
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
+		size_t n = strlen(prefixes[i]);
+		if (strncmp(path, prefixes[i], n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An application's bearer token (SPEC P16): no cookie, so no CSRF (it is
+ * not sent by a browser on its own); failures are rate limited per IP.
+ */
+static bool
+admit_token(struct api_request *req, const char *token)
+{
+	struct error err;
+	int64_t retry;
+	char key[96];
+	snprintf(key, sizeof(key), "token_fail|%s", req->peer);
+	const struct config *c = req->ctx.config;
+	int64_t limit = config_get_int(c, "ratelimit.token_failures_per_ip");
+	int64_t window = config_get_int(c, "ratelimit.window_s");
+	int64_t now = clock_monotonic_ms() / 1000;
+	if (!ratelimit_allow(req->api->limits, key, now, limit, window, false,
+		    &retry))
+		return api_rate_ok(req, "token_fail", req->peer,
+			"ratelimit.token_failures_per_ip");
+	if (person_only(req->path)) {
+		api_reply_error(req, 403, "denied", "API tokens cannot be "
+			"used for this endpoint; it is for people signed in.",
+			NULL);
+		return false;
+	}
+	if (auth_token_find(&req->ctx, token, req->peer, &req->token,
+		    &err) < 0) {
+		if (err.code != ERROR_NOT_FOUND) {
+			api_reply_from_error(req, &err);
+			return false;
+		}
+		ratelimit_allow(req->api->limits, key, now, limit, window, true,
+			&retry);
+		log_warn("api.token_refused", "peer=%s reason=\"%s\"",
+			req->peer, err.msg);
+		api_reply_error(req, 401, "unauthenticated", err.msg, NULL);
+		return false;
+	}
+	req->by_token = true;
+	req->ctx.actor = arena_printf(req->arena, "token:%s",
+		req->token.label);
+	if (req->ctx.actor == NULL)
+		req->ctx.actor = "token";
+	log_info("api.token_use", "token_id=%lld label=\"%s\" method=%s "
+		"path=\"%s\" peer=%s", (long long)req->token.id,
+		req->token.label, req->method, req->path, req->peer);
+	return true;
+}
+
 /* Session, CSRF and gates; false when a refusal has been replied. */
 static bool
 admit(struct api_request *req, const struct api_route *r)
 {
 	if (r->flags & API_PUBLIC)
 		return true;
+	const char *bearer = bearer_token(req);
+	if (bearer != NULL)
+		return admit_token(req, bearer);
 	struct error err;
 	const char *token = http_call_cookie(req->call, api_cookie_name(req));
 	if (auth_session_find(&req->ctx, token, &req->session, &err) < 0) {
@@ -370,8 +486,13 @@ serve(struct api_request *req)
 	}
 	instance_dir_ctx(inst, st, req->arena, "anonymous", clock_now(),
 		&req->ctx);
-	if (admit(req, r))
+	if (admit(req, r)) {
 		r->handler(req);
+		/* Fail closed: a token reaches only what an access check let. */
+		if (req->by_token && !req->access_checked)
+			api_reply_error(req, 403, "denied", "API tokens cannot "
+				"be used for this endpoint.", NULL);
+	}
 	instance_store_return(inst, &st);
 }
 
@@ -400,12 +521,18 @@ api_new(const struct instance *inst)
 {
 	struct api *api = xcalloc(1, sizeof(*api));
 	api->inst = inst;
+	api->sms = auth_sms_new(inst->config, inst->dir);
+	api->limits = ratelimit_new(API_RATELIMIT_SLOTS);
 	return api;
 }
 
 void
 api_free(struct api **api)
 {
+	if (*api == NULL)
+		return;
+	auth_sms_free(&(*api)->sms);
+	ratelimit_free(&(*api)->limits);
 	free(*api);
 	*api = NULL;
 }

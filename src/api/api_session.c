@@ -70,6 +70,8 @@ api_session_post(struct api_request *req)
 {
 	struct signin_body in;
 	struct error err;
+	if (!api_rate_ok(req, "signin", req->peer, "ratelimit.signin_per_ip"))
+		return;
 	if (api_json_decode(req->body, signin_fields, &in, req->arena,
 		    &err) < 0) {
 		api_reply_from_error(req, &err);

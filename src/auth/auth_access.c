@@ -10,6 +10,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "store/store.h"
 
 #define ALLOW(action) (1u << (action))
 
@@ -34,7 +35,8 @@ static const struct {
 		true },
 	/* Runs their org; also appoints its LAs and helpdesk. */
 	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] = { "primary_local_admin",
-		LOCAL_ADMIN_ACTIONS | ALLOW(AUTH_ROLE_GRANT), false },
+		LOCAL_ADMIN_ACTIONS | ALLOW(AUTH_ROLE_GRANT) |
+			ALLOW(AUTH_TOKEN_MANAGE), false },
 	[AUTH_ROLE_LOCAL_ADMIN] = { "local_admin", LOCAL_ADMIN_ACTIONS, false },
 	/* Password resets and unlocks only (seed 002). */
 	[AUTH_ROLE_HELPDESK_ADMIN] = { "helpdesk_admin",
@@ -72,6 +74,7 @@ static const char *const auth_action_names[AUTH_ACTION_COUNT] = {
 	[AUTH_REPORT_READ] = "report.read",
 	[AUTH_EDISCOVERY_SEARCH] = "ediscovery.search",
 	[AUTH_ROLE_GRANT_GLOBAL] = "role.grant_global",
+	[AUTH_TOKEN_MANAGE] = "token.manage",
 };
 
 const char *
@@ -325,5 +328,56 @@ auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
 	}
 	*ids_r = ids;
 	*count_r = count;
+	return 0;
+}
+
+bool
+auth_action_parse(const char *name, enum auth_action *action_r)
+{
+	for (int a = 0; a < AUTH_ACTION_COUNT; a++) {
+		if (name != NULL && strcmp(name, auth_action_names[a]) == 0) {
+			*action_r = (enum auth_action)a;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+token_grants(const struct store_api_token *token, enum auth_action action)
+{
+	const char *want = auth_action_name(action);
+	size_t n = strlen(want);
+	for (const char *p = token->actions; *p != '\0';) {
+		size_t len = strcspn(p, ",");
+		if (len == n && memcmp(p, want, n) == 0)
+			return true;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+int
+auth_token_check(const struct dir_ctx *ctx,
+	const struct store_api_token *token, enum auth_action action,
+	int64_t target_org, struct error *err)
+{
+	if (!token_grants(token, action))
+		return error_set(err, ERROR_DENIED,
+			"this API token was not granted %s",
+			auth_action_name(action));
+	if (target_org == 0)
+		return error_set(err, ERROR_DENIED, "an API token acts only "
+			"within its organisation, so it cannot do %s",
+			auth_action_name(action));
+	struct auth_org_step *chain;
+	size_t count;
+	if (org_chain(ctx, target_org, &chain, &count, err) < 0)
+		return -1;
+	if (!auth_scope_covers(chain, count, token->org_id))
+		return error_set(err, ERROR_DENIED, "that organisation is "
+			"outside this API token's scope");
 	return 0;
 }

@@ -47,6 +47,7 @@ enum auth_action {
 	AUTH_EDISCOVERY_SEARCH,
 	/* give or take global_admin and ediscovery: the service's own roles */
 	AUTH_ROLE_GRANT_GLOBAL,
+	AUTH_TOKEN_MANAGE,	/* API tokens for application accounts */
 	AUTH_ACTION_COUNT,
 };
 
@@ -94,5 +95,21 @@ int auth_check(const struct dir_ctx *ctx, int64_t person_id,
 int auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, bool *all_r, int64_t **ids_r, size_t *count_r,
 	struct error *err);
+/* ---- API tokens (SPEC P16, seed 004) ---- */
+
+struct store_api_token;
+
+/* The action of that name ("user.read"); false for none. */
+bool auth_action_parse(const char *name, enum auth_action *action_r);
+
+/*
+ * auth_check's counterpart for an application token: allowed when the
+ * token was granted the action and its org reaches target_org by the same
+ * scope rule as an admin's. Actions on no particular org (target_org 0)
+ * are never a token's. ERROR_DENIED with a sentence.
+ */
+int auth_token_check(const struct dir_ctx *ctx,
+	const struct store_api_token *token, enum auth_action action,
+	int64_t target_org, struct error *err);
 
 #endif

@@ -293,6 +293,46 @@ static const char migration_6[] =
 static const char migration_7[] =
 	"CREATE INDEX messages_flags ON messages(folder_id, flags, uid);";
 
+/*
+ * Self-service and application tokens (SPEC P11, P16): three hashed
+ * security answers per person, when and which Acceptable Use Policy they
+ * accepted, one live recovery code per person (hashed, expiring, with its
+ * wrong tries counted), instance secrets made once (the key that picks
+ * stable decoy questions), and API tokens kept by the SHA-256 of the token.
+ */
+static const char migration_selfsvc[] =
+	"ALTER TABLE people ADD COLUMN aup_accepted_at INTEGER;"
+	"ALTER TABLE people ADD COLUMN aup_version TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE security_answers ("
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" position INTEGER NOT NULL,"
+	" question TEXT NOT NULL,"
+	" answer_hash TEXT NOT NULL,"
+	" PRIMARY KEY (person_id, position));"
+	"CREATE TABLE recovery_codes ("
+	" person_id INTEGER PRIMARY KEY REFERENCES people(id),"
+	" code_hash TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" used_at INTEGER);"
+	"CREATE TABLE secrets ("
+	" name TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL);"
+	"CREATE TABLE api_tokens ("
+	" id INTEGER PRIMARY KEY,"
+	" token_hash TEXT NOT NULL UNIQUE,"
+	" label TEXT NOT NULL,"
+	" org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" actions TEXT NOT NULL,"
+	" allow_from TEXT NOT NULL DEFAULT '',"
+	" created_by TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" revoked_at INTEGER,"
+	" last_used_at INTEGER,"
+	" UNIQUE (org_id, label));";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -301,5 +341,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_5,
 	migration_6,
 	migration_7,
+	migration_selfsvc,
 	NULL,
 };

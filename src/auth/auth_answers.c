@@ -1,0 +1,321 @@
+/*
+ * Security questions and answers, and the Acceptable Use Policy (SPEC
+ * P11). Layer: domain. Answers are compared as people remember them, not
+ * as they typed them: case and spacing never matter, so they are
+ * normalised before hashing (Argon2id, like passwords; SECURITY.md A4
+ * 2.5.2 asks that they be hashed).
+ */
+#include <jansson.h>
+#include <sodium.h>
+#include <string.h>
+
+#include "auth/auth.h"
+#include "auth/auth_self.h"
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "dir/dir.h"
+
+#define AUTH_QUESTIONS_MAX 64
+#define AUTH_QUESTION_LEN 256
+
+/* The next code point of UTF-8 text, or -1 for a bad sequence. */
+static long
+utf8_next(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	long c;
+	int extra;
+	if (s[0] < 0x80) {
+		c = s[0];
+		extra = 0;
+	} else if ((s[0] & 0xE0) == 0xC0 && s[0] >= 0xC2) {
+		c = s[0] & 0x1F;
+		extra = 1;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		c = s[0] & 0x0F;
+		extra = 2;
+	} else if ((s[0] & 0xF8) == 0xF0 && s[0] <= 0xF4) {
+		c = s[0] & 0x07;
+		extra = 3;
+	} else {
+		return -1;
+	}
+	for (int i = 1; i <= extra; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return -1;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	static const long least[] = { 0, 0x80, 0x800, 0x10000 };
+	if (c < least[extra] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return -1;
+	*p = s + extra + 1;
+	return c;
+}
+
+static size_t
+utf8_put(long c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xC0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xE0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (c & 0x3F));
+	return 4;
+}
+
+/* Latin Extended-A pairs capitals and small letters as even/odd or odd/even. */
+static long
+fold_latin_ext_a(long c)
+{
+	if (c == 0x130)
+		return 'i';	/* İ: dotted capital I */
+	if (c == 0x178)
+		return 0xFF;	/* Ÿ */
+	bool even_upper = (c >= 0x100 && c <= 0x137) ||
+		(c >= 0x14A && c <= 0x177);
+	bool odd_upper = (c >= 0x139 && c <= 0x148) ||
+		(c >= 0x179 && c <= 0x17E);
+	if ((even_upper && c % 2 == 0) || (odd_upper && c % 2 == 1))
+		return c + 1;
+	return c;
+}
+
+/* A simple case fold: one code point to one, for the common scripts. */
+static long
+fold(long c)
+{
+	if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7))
+		return c + 32;
+	if (c >= 0x100 && c <= 0x17F)
+		return fold_latin_ext_a(c);
+	if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2)
+		return c + 32;	/* Greek */
+	if (c == 0x3C2)
+		return 0x3C3;	/* final sigma compares as sigma */
+	if (c >= 0x410 && c <= 0x42F)
+		return c + 32;	/* Cyrillic */
+	if (c >= 0x400 && c <= 0x40F)
+		return c + 80;
+	return c;
+}
+
+static bool
+is_space(long c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 ||
+		c == 0x2007 || c == 0x202F || c == 0x3000 ||
+		(c >= 0x2000 && c <= 0x200A);
+}
+
+int
+auth_answer_normalise(const char *in, char *out, size_t size)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t used = 0;
+	bool pending_space = false;
+	while (*p != '\0') {
+		long c = utf8_next(&p);
+		if (c < 0)
+			return -1;
+		if (is_space(c)) {
+			pending_space = used > 0;
+			continue;
+		}
+		char buf[5];
+		size_t n = utf8_put(fold(c), buf);
+		if (used + (pending_space ? 1 : 0) + n + 1 > size)
+			return -1;
+		if (pending_space)
+			out[used++] = ' ';
+		pending_space = false;
+		memcpy(out + used, buf, n);
+		used += n;
+	}
+	if (size == 0)
+		return -1;
+	out[used] = '\0';
+	return 0;
+}
+
+int
+auth_questions_choices(const struct dir_ctx *ctx, const char ***list_r,
+	size_t *count_r, struct error *err)
+{
+	const char **list = NULL;
+	size_t count = 0, capacity = 0;
+	char buf[AUTH_QUESTION_LEN];
+	for (size_t i = 0; i < AUTH_QUESTIONS_MAX &&
+	     config_list_item(ctx->config, "auth.security_questions", i, buf,
+		     sizeof(buf)); i++) {
+		const char **slot = arena_array_push(ctx->arena,
+			(void **)&list, &count, &capacity, sizeof(*slot));
+		if (slot == NULL || (*slot = arena_strdup(ctx->arena,
+					     buf)) == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+	}
+	*list_r = list;
+	*count_r = count;
+	return 0;
+}
+
+static bool
+in_list(const char *q, const char **list, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(q, list[i]) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int
+check_answers(const struct dir_ctx *ctx, const struct auth_answer *answers,
+	size_t count, struct error *err)
+{
+	const char **choices;
+	size_t n;
+	if (count != STORE_SECURITY_ANSWERS)
+		return error_set_field(err, ERROR_INVALID, "answers",
+			"answer exactly %d security questions",
+			STORE_SECURITY_ANSWERS);
+	if (auth_questions_choices(ctx, &choices, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		char norm[AUTH_ANSWER_MAX * 2];
+		if (!in_list(answers[i].question, choices, n))
+			return error_set_field(err, ERROR_INVALID, "answers",
+				"\"%s\" is not one of the security questions; "
+				"see GET /api/v1/me/security-questions/choices",
+				answers[i].question);
+		for (size_t j = 0; j < i; j++) {
+			if (strcmp(answers[i].question,
+				    answers[j].question) == 0)
+				return error_set_field(err, ERROR_INVALID,
+					"answers", "choose three different "
+					"security questions");
+		}
+		int rc = auth_answer_normalise(answers[i].answer, norm,
+			sizeof(norm));
+		bool empty = rc < 0 || norm[0] == '\0';
+		sodium_memzero(norm, sizeof(norm));
+		if (empty)
+			return error_set_field(err, ERROR_INVALID, "answers",
+				"every security answer needs some text");
+	}
+	return 0;
+}
+
+static int
+hash_answers(const struct auth_answer *answers,
+	char hashes[][AUTH_HASH_MAX], struct error *err)
+{
+	for (size_t i = 0; i < STORE_SECURITY_ANSWERS; i++) {
+		char norm[AUTH_ANSWER_MAX * 2];
+		int rc = auth_answer_normalise(answers[i].answer, norm,
+			sizeof(norm));
+		if (rc == 0)
+			rc = auth_password_hash(norm, hashes[i], err);
+		sodium_memzero(norm, sizeof(norm));
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+answers_set_tx(const struct dir_ctx *ctx, const struct store_person *p,
+	const struct auth_answer *answers, char hashes[][AUTH_HASH_MAX],
+	struct error *err)
+{
+	struct store_security_answer rows[STORE_SECURITY_ANSWERS];
+	json_t *questions = json_array();
+	for (size_t i = 0; i < STORE_SECURITY_ANSWERS; i++) {
+		rows[i].question = answers[i].question;
+		rows[i].answer_hash = hashes[i];
+		json_array_append_new(questions,
+			json_string(answers[i].question));
+	}
+	if (store_security_answers_set(ctx->store, p->id, rows, err) < 0) {
+		json_decref(questions);
+		return -1;
+	}
+	return dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
+		json_pack("{s:b,s:o}", "security_questions_set", 1,
+			"questions", questions), err);
+}
+
+int
+auth_security_answers_set(const struct dir_ctx *ctx,
+	const struct store_person *p, const char *current,
+	const struct auth_answer *answers, size_t count, struct error *err)
+{
+	struct error inner;
+	if (auth_password_verify(ctx, p->address, current, &inner) < 0)
+		return error_set_field(err, ERROR_DENIED, "current",
+			"the current password is not right");
+	if (check_answers(ctx, answers, count, err) < 0)
+		return -1;
+	char hashes[STORE_SECURITY_ANSWERS][AUTH_HASH_MAX];
+	int rc = hash_answers(answers, hashes, err);
+	if (rc == 0 && (rc = store_begin(ctx->store, err)) == 0) {
+		if (answers_set_tx(ctx, p, answers, hashes, err) < 0) {
+			store_rollback(ctx->store);
+			rc = -1;
+		} else {
+			rc = store_commit(ctx->store, err);
+		}
+	}
+	sodium_memzero(hashes, sizeof(hashes));
+	return rc;
+}
+
+int
+auth_security_questions_get(const struct dir_ctx *ctx, int64_t person_id,
+	const char ***questions_r, size_t *count_r, struct error *err)
+{
+	struct store_security_answer *rows;
+	size_t n;
+	if (store_security_answers_get(ctx->store, person_id, ctx->arena,
+		    &rows, &n, err) < 0)
+		return -1;
+	const char **list = arena_alloc(ctx->arena, (n + 1) * sizeof(*list));
+	if (list == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		list[i] = rows[i].question;
+	*questions_r = list;
+	*count_r = n;
+	return 0;
+}
+
+int
+auth_aup_accept(const struct dir_ctx *ctx, const struct store_person *p,
+	struct error *err)
+{
+	const char *version = config_get_str(ctx->config, "auth.aup_version");
+	if (store_begin(ctx->store, err) < 0)
+		return -1;
+	if (store_aup_accept(ctx->store, p->id, version, ctx->now, err) < 0 ||
+	    dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
+		    json_pack("{s:b,s:s}", "aup_accepted", 1, "aup_version",
+			    version), err) < 0) {
+		store_rollback(ctx->store);
+		return -1;
+	}
+	return store_commit(ctx->store, err);
+}
