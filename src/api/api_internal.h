@@ -72,6 +72,9 @@ struct api_route {
 #define API_ROUTES_END { NULL, NULL, NULL, 0 }
 
 extern const struct api_route api_routes_session[];
+extern const struct api_route api_routes_mailboxes[];
+extern const struct api_route api_routes_contacts[];
+extern const struct api_route api_routes_lists[];
 
 /* ---- request parts (api_router.c) ---- */
 
@@ -132,6 +135,7 @@ enum api_field_type {
 	API_FIELD_STRING,	/* const char *, NULL when absent */
 	API_FIELD_BOOL,		/* int: -1 absent, 0, 1 */
 	API_FIELD_INT,		/* int64_t, 0 when absent */
+	API_FIELD_OBJECT,	/* const char *: the object as JSON text, NULL */
 };
 
 /* One field of a request body; a spec ends with a { NULL } entry. */
@@ -164,5 +168,21 @@ void api_me_password_post(struct api_request *req);
 void api_me_mfa_post(struct api_request *req);
 void api_me_mfa_verify_post(struct api_request *req);
 void api_openapi_get(struct api_request *req);
+
+/* ---- helpers of the mailboxes, contacts and lists handlers ---- */
+
+/* The ODS code of an org, "" if it cannot be read. */
+const char *api_org_ods(struct api_request *req, int64_t org_id);
+/*
+ * For list endpoints: ?org= (its ODS code into *ods_r, NULL when absent)
+ * and whether the caller may take action there (every org: global roles
+ * only). False when a 403 or 404 has been replied.
+ */
+bool api_org_scope(struct api_request *req, enum auth_action action,
+	const char **ods_r);
+/* Whether some role of the caller allows action anywhere; else a 403. */
+bool api_allowed_somewhere(struct api_request *req, enum auth_action action);
+/* The people's addresses as a JSON array. */
+json_t *api_json_people(const struct store_person *people, size_t count);
 
 #endif

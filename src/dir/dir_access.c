@@ -427,3 +427,11 @@ dir_role_list(const struct dir_ctx *ctx, const char *person_address,
 	return store_role_list(ctx->store, person.ref.id, ctx->arena, roles_r,
 		count_r, err);
 }
+
+int
+dir_owner_change_tx(const struct dir_ctx *ctx, const char *object_address,
+	const char *person_address, bool adding, struct error *err)
+{
+	return link_change_tx(ctx, PERSON_LINK_OWNER, object_address,
+		person_address, adding, err);
+}
