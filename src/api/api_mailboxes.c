@@ -118,6 +118,9 @@ load_mailbox(struct api_request *req, struct store_mailbox *m)
 	return api_allowed(req, AUTH_MAILBOX_MANAGE, m->org_id);
 }
 
+static void reply_mailbox(struct api_request *req, unsigned status,
+	const struct store_mailbox *m);
+
 struct create_body {
 	const char *org, *name, *address;
 };
@@ -152,7 +155,7 @@ api_mailbox_create(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
-	api_reply(req, 201, mailbox_json(req, &m));
+	reply_mailbox(req, 201, &m);
 }
 
 static void
