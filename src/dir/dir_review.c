@@ -243,6 +243,12 @@ change_tx(const struct dir_ctx *ctx, const char *address,
 {
 	struct store_list l;
 	*waiting_r = false;
+	if (c->description == NULL && c->rule == NULL && c->member_add == NULL &&
+	    c->member_remove == NULL && c->owner_add == NULL &&
+	    c->owner_remove == NULL)
+		return error_set(err, ERROR_INVALID,
+			"the request changes nothing; give a description or "
+			"a rule");
 	if (live_list(ctx, address, &l, err) < 0 ||
 	    check_change(ctx, &l, c, err) < 0)
 		return -1;

@@ -212,6 +212,8 @@ def test_edit_never_drops_owners(la, orgs, instance):
     # An edit naming owners is refused, not taken as the whole set.
     err = la.refused("PATCH", path, {"owners": [la.address]}, status=422)
     assert err["field"] == "owners"
+    assert "changes nothing" in la.refused("PATCH", path, {},
+                                           status=422)["message"]
     assert sorted(la.ok("PATCH", path, {"description": "d"})["owners"]) \
         == sorted([ann, bob, la.address])
     # Removing one removes exactly that one.
