@@ -346,9 +346,10 @@ def test_list_roles_and_scope(server, la, orgs, instance):
     assert la.ok("GET", path)["description"] == ""
 
 
-def test_ddl_preview_of_a_large_list(la, orgs, instance):
+def test_ddl_preview_of_a_large_list(server, la, orgs, instance):
     """Seed 002: previews and mail to DDLs over ~21,000 people timed out.
-    The count is one SQL query, so 21,000 people are counted at once."""
+    The count is one SQL query, so 21,000 people are counted at once, and
+    expansion for mail is one query too."""
     org = orgs[0]
     db = sqlite3.connect(instance.dir / "caremail.db", timeout=30)
     (org_id,) = db.execute("SELECT id FROM orgs WHERE ods = ?",
@@ -371,6 +372,10 @@ def test_ddl_preview_of_a_large_list(la, orgs, instance):
         db.execute("UPDATE mailboxes SET person_id = (SELECT p.id FROM"
                    " people p WHERE p.mailbox_id = mailboxes.id)"
                    " WHERE address LIKE 'bulk%'")
+        db.execute("INSERT INTO addresses (address, holder_kind, holder_id,"
+                   " assigned_at) SELECT m.address, 'person', m.person_id,"
+                   " ? FROM mailboxes m WHERE m.address LIKE 'bulk%'",
+                   (now,))
         nurses = db.execute(
             "SELECT COUNT(*) FROM people WHERE job_title = 'Nurse'"
         ).fetchone()[0]
@@ -389,6 +394,13 @@ def test_ddl_preview_of_a_large_list(la, orgs, instance):
     path = "/lists/" + q(lst["address"]) + "/preview"
     assert la.ok("GET", path)["count"] == everyone
     assert time.monotonic() - t0 < 10
+    # And mail to it reaches every one of them.
+    assert send(server, lst["address"], "to everyone")[0] == 250
+    db = sqlite3.connect(instance.dir / "caremail.db", timeout=30)
+    delivered = db.execute("SELECT COUNT(*) FROM messages WHERE subject ="
+                           " 'to everyone'").fetchone()[0]
+    db.close()
+    assert delivered == everyone
     err = la.refused("POST", "/lists/preview",
                      {"org": org, "rule": {"sites": "Main"}}, status=422)
     assert err["field"] == "sites"
