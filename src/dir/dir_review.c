@@ -125,6 +125,19 @@ set_add(json_t *change, const char *key, const char *opposite,
 	}
 }
 
+/* A set emptied by a later opposite request is no change at all. */
+static void
+drop_empty_sets(json_t *change)
+{
+	const char *key;
+	json_t *value;
+	void *tmp;
+	json_object_foreach_safe (change, tmp, key, value) {
+		if (json_is_array(value) && json_array_size(value) == 0)
+			json_object_del(change, key);
+	}
+}
+
 /* Checks an owner's request as far as it can be before it is decided. */
 static int
 check_request(const struct dir_ctx *ctx, const struct store_list *l,
@@ -195,7 +208,9 @@ request_change_tx(const struct dir_ctx *ctx, struct store_list *l,
 		set_add(change, "owners_add", "owners_remove", c->owner_add);
 	if (c->owner_remove != NULL)
 		set_add(change, "owners_remove", "owners_add", c->owner_remove);
-	char *text = json_dumps(change, JSON_COMPACT | JSON_SORT_KEYS);
+	drop_empty_sets(change);
+	char *text = json_object_size(change) == 0 ? strdup("") :
+		json_dumps(change, JSON_COMPACT | JSON_SORT_KEYS);
 	r.change = text != NULL ? arena_strdup(ctx->arena, text) : NULL;
 	free(text);
 	if (r.change == NULL) {
