@@ -344,15 +344,13 @@ rename_in_rules(const struct dir_ctx *ctx, const char *from, const char *to,
 {
 	struct store_list *lists;
 	size_t count;
-	if (store_list_list(ctx->store, 0, ctx->arena, &lists, &count,
-		    err) < 0)
+	if (store_list_rules_naming(ctx->store, from, ctx->arena, &lists,
+		    &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		struct store_list *l = &lists[i];
 		struct dir_rule rule;
-		if (strcmp(l->kind, "dynamic") != 0 ||
-		    strstr(l->rule, from) == NULL ||
-		    dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
+		if (dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
 			    err) < 0)
 			continue;
 		struct dir_strings *sets[] = { &rule.include_lists,

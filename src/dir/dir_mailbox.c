@@ -240,6 +240,9 @@ mailbox_edit_tx(const struct dir_ctx *ctx, const char *address,
 	const char *display_name, int64_t quota_mb, struct store_mailbox *m,
 	struct error *err)
 {
+	if (display_name == NULL && quota_mb == 0)
+		return error_set(err, ERROR_INVALID,
+			"the request changes nothing; give a name or quota_mb");
 	if (live_mailbox(ctx, address, m, err) < 0)
 		return -1;
 	json_t *changed = json_object();

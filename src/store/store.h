@@ -604,6 +604,10 @@ int store_contact_page(struct store *st, int64_t org_id, int64_t after_id,
 int store_list_page(struct store *st, int64_t org_id, const char *status,
 	bool awaiting, int64_t after_id, size_t limit, struct arena *a,
 	struct store_list **l_r, size_t *count_r, struct error *err);
+/* Live dynamic lists whose rule mentions text (ASCII case ignored). */
+int store_list_rules_naming(struct store *st, const char *text,
+	struct arena *a, struct store_list **l_r, size_t *count_r,
+	struct error *err);
 
 /* The approval record of a list (SPEC P6); one row per list at most. */
 struct store_list_review {

@@ -179,3 +179,17 @@ store_list_page(struct store *st, int64_t org_id, const char *status,
 	return store_read_all(st, s, a, sizeof(**l_r), list_read,
 		(void **)l_r, count_r, err);
 }
+
+int
+store_list_rules_naming(struct store *st, const char *text, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " LIST_COLUMNS " FROM lists WHERE kind = 'dynamic'"
+		" AND deleted_at IS NULL AND instr(lower(rule), lower(?)) > 0"
+		" ORDER BY id", "t", text);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**l_r), list_read,
+		(void **)l_r, count_r, err);
+}

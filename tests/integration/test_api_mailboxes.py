@@ -119,6 +119,9 @@ def test_bad_input_refused(la, orgs):
     err = la.refused("PATCH", "/shared-mailboxes/" + q(box["address"]),
                      {"quota_mb": -5}, status=422)
     assert err["field"] == "quota_mb"
+    err = la.refused("PATCH", "/shared-mailboxes/" + q(box["address"]), {},
+                     status=422)
+    assert "changes nothing" in err["message"]
     la.refused("GET", "/shared-mailboxes?org=X26001&limit=0", status=422)
 
 
