@@ -3,6 +3,7 @@
  * duplicates refused naming the holder (seed 002 #9218). Layer: front end.
  * SECURITY: contact.manage over the contact's organisation, from auth.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_internal.h"

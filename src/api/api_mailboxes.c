@@ -6,6 +6,7 @@
  * SECURITY: every handler asks auth for mailbox.manage over the mailbox's
  * organisation (a transfer: over both) before it changes anything.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "api/api_internal.h"

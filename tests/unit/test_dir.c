@@ -2,7 +2,9 @@
  * The directory on a real SQLite store: org tree and ODS uniqueness, address
  * generation and reservation (seed 004), sync IDs (seed 002 #9487), list
  * expansion through nesting and loops, owners capped at 25 (#12407), owners
- * apart from members, delete removing roles (#14044), and the audit trail.
+ * apart from members, delete removing roles (#14044), and the audit trail;
+ * dynamic rules counted and expanded in SQL, owners' changes waiting for
+ * approval, the change freeze and renames (SPEC P6).
  */
 #include <setjmp.h>
 #include <stdarg.h>
