@@ -84,6 +84,9 @@ extern const struct api_route api_routes_orgs[];
 extern const struct api_route api_routes_users[];
 extern const struct api_route api_routes_self[];
 extern const struct api_route api_routes_tokens[];
+extern const struct api_route api_routes_mailboxes[];
+extern const struct api_route api_routes_contacts[];
+extern const struct api_route api_routes_lists[];
 
 /* ---- request parts (api_router.c) ---- */
 
@@ -156,6 +159,7 @@ enum api_field_type {
 	API_FIELD_STRINGS,	/* struct api_strings; max_len per item */
 	API_FIELD_JSON,		/* json_t *, NULL when absent; the caller
 				 * json_decrefs it after a 0 return */
+	API_FIELD_OBJECT,	/* const char *: the object as JSON text, NULL */
 };
 
 /* An array of strings from a request body, in the request arena. */
@@ -215,5 +219,19 @@ bool api_scope_has(bool all, const int64_t *ids, size_t count,
 const char *api_org_ods(struct api_request *req, int64_t org_id);
 /* {"relation","kind","address","org"}: something a person holds. */
 json_t *api_json_holding(const struct dir_holding *h);
+
+/* ---- helpers of the mailboxes, contacts and lists handlers ---- */
+
+/*
+ * For list endpoints: ?org= (its ODS code into *ods_r, NULL when absent)
+ * and whether the caller may take action there (every org: global roles
+ * only). False when a 403 or 404 has been replied.
+ */
+bool api_org_scope(struct api_request *req, enum auth_action action,
+	const char **ods_r);
+/* Whether some role of the caller allows action anywhere; else a 403. */
+bool api_allowed_somewhere(struct api_request *req, enum auth_action action);
+/* The people's addresses as a JSON array. */
+json_t *api_json_people(const struct store_person *people, size_t count);
 
 #endif

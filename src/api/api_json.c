@@ -4,6 +4,7 @@
  * SECURITY: duplicate keys, unknown fields, NUL characters, bad UTF-8 and
  * wrong types are refused (SECURITY.md 44); strings are length-capped.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -35,6 +36,8 @@ type_words(enum api_field_type type)
 		return "an array of strings";
 	case API_FIELD_JSON:
 		return "JSON";
+	case API_FIELD_OBJECT:
+		return "a JSON object";
 	}
 	return "a value";
 }
@@ -115,6 +118,18 @@ store_field(const struct api_field *f, json_t *value, void *out,
 		json_incref(value);
 		memcpy(at, &value, sizeof(value));
 		return 0;
+	case API_FIELD_OBJECT: {
+		if (!json_is_object(value))
+			break;
+		char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS);
+		char *copy = text != NULL ? arena_strdup(a, text) : NULL;
+		free(text);
+		if (copy == NULL)
+			return error_set(err, ERROR_LIMIT,
+				"the request is too large to handle");
+		memcpy(at, &copy, sizeof(copy));
+		return 0;
+	}
 	}
 	return error_set_field(err, ERROR_INVALID, f->name,
 		"%s must be %s", f->name, type_words(f->type));
@@ -125,7 +140,8 @@ set_absent(const struct api_field *spec, void *out)
 {
 	for (const struct api_field *f = spec; f->name != NULL; f++) {
 		char *at = (char *)out + f->offset;
-		if (f->type == API_FIELD_STRING) {
+		if (f->type == API_FIELD_STRING ||
+		    f->type == API_FIELD_OBJECT) {
 			const char *none = NULL;
 			memcpy(at, &none, sizeof(none));
 		} else if (f->type == API_FIELD_STRINGS) {

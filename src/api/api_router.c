@@ -32,6 +32,9 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_users,
 	api_routes_self,
 	api_routes_tokens,
+	api_routes_mailboxes,
+	api_routes_contacts,
+	api_routes_lists,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */

@@ -381,3 +381,66 @@ auth_token_check(const struct dir_ctx *ctx,
 			"outside this API token's scope");
 	return 0;
 }
+
+int
+auth_check_anywhere(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, struct error *err)
+{
+	struct store_role *roles;
+	size_t n;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		enum auth_role role;
+		if (auth_role_parse(roles[i].role, &role) &&
+		    auth_role_allows(role, action))
+			return 0;
+	}
+	return error_set(err, ERROR_DENIED, "your role does not allow this (%s)",
+		auth_action_name(action));
+}
+
+static bool
+is_list_owner(const struct dir_ctx *ctx, int64_t person_id,
+	const char *list_address)
+{
+	struct store_person *owners;
+	size_t n;
+	struct error ignored;
+	if (dir_owner_list(ctx, list_address, &owners, &n, &ignored) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (owners[i].id == person_id)
+			return true;
+	}
+	return false;
+}
+
+int
+auth_list_check(const struct dir_ctx *ctx, int64_t person_id,
+	int64_t org_id, const char *list_address,
+	enum auth_list_standing *standing_r, struct error *err)
+{
+	struct error denied;
+	*standing_r = AUTH_LIST_ADMIN;
+	if (auth_check(ctx, person_id, AUTH_LIST_MANAGE, org_id, &denied) == 0)
+		return 0;
+	if (denied.code != ERROR_DENIED)
+		return error_forward(err, &denied);
+	*standing_r = AUTH_LIST_OWNER;
+	if (list_address != NULL) {
+		if (is_list_owner(ctx, person_id, list_address))
+			return 0;
+		return error_set(err, ERROR_DENIED,
+			"only the list's owners and the administrators of its "
+			"organisation may do this");
+	}
+	struct store_person p;
+	if (store_person_get(ctx->store, person_id, ctx->arena, &p, err) < 0)
+		return -1;
+	if (p.org_id == org_id)
+		return 0;
+	return error_set(err, ERROR_DENIED,
+		"you can ask for a list only in your own organisation");
+}

@@ -112,4 +112,26 @@ int auth_token_check(const struct dir_ctx *ctx,
 	const struct store_api_token *token, enum auth_action action,
 	int64_t target_org, struct error *err);
 
+/* Whether some role the person holds allows the action in some org. */
+int auth_check_anywhere(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, struct error *err);
+
+/* How a person may change a distribution list (SPEC P2, P6). */
+enum auth_list_standing {
+	AUTH_LIST_ADMIN,	/* list.manage over its org: changes apply */
+	AUTH_LIST_OWNER,	/* an owner: changes wait for approval */
+};
+
+/*
+ * The owners' rule for distribution lists, in one place: an admin whose
+ * role allows list.manage over org_id acts as an admin; otherwise one of
+ * the list's owners may edit it (the change waits for approval) and
+ * delete it (seed 002 #9706), and a person may ask for a new list in
+ * their own org (list_address NULL), which starts Pending with them as
+ * its owner. Anyone else gets auth_check's ERROR_DENIED.
+ */
+int auth_list_check(const struct dir_ctx *ctx, int64_t person_id,
+	int64_t org_id, const char *list_address,
+	enum auth_list_standing *standing_r, struct error *err);
+
 #endif

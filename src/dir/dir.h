@@ -345,4 +345,129 @@ int dir_person_list_in(const struct dir_ctx *ctx, const int64_t *org_ids,
 int dir_org_devolve(const struct dir_ctx *ctx, const char *ods,
 	const char *person_address, struct error *err);
 
+/* ---- lists area: mailbox and contact edits, list approval, freeze ---- */
+
+/* Live shared or resource mailboxes (kind), by id, for paging. */
+int dir_mailbox_page(const struct dir_ctx *ctx, const char *org_ods,
+	const char *kind, int64_t after_id, size_t limit,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err);
+/* Changes a shared or resource mailbox: NULL / 0 leave a field alone. */
+int dir_mailbox_edit(const struct dir_ctx *ctx, const char *address,
+	const char *display_name, int64_t quota_mb, struct store_mailbox *m_r,
+	struct error *err);
+/*
+ * Moves a shared or resource mailbox to another org (SPEC P4, P5); its
+ * owners, members and grants go with it.
+ */
+int dir_mailbox_transfer(const struct dir_ctx *ctx, const char *address,
+	const char *org_ods, struct store_mailbox *m_r, struct error *err);
+
+int dir_contact_get(const struct dir_ctx *ctx, const char *address,
+	struct store_contact *c_r, struct error *err);
+int dir_contact_page(const struct dir_ctx *ctx, const char *org_ods,
+	int64_t after_id, size_t limit, struct store_contact **c_r,
+	size_t *count_r, struct error *err);
+/* Changes a contact's display name (its address is what it is). */
+int dir_contact_edit(const struct dir_ctx *ctx, const char *address,
+	const char *display_name, struct store_contact *c_r, struct error *err);
+
+/*
+ * A new list as the API makes it. With requested_by (an owner without an
+ * admin role) the list starts Pending, that person becomes its first
+ * owner, and mail to it is refused until an admin approves it (SPEC P6).
+ */
+struct dir_list_new {
+	const char *org_ods;
+	const char *name;
+	const char *kind;	/* static (default) or dynamic */
+	const char *address;	/* NULL: made from the name */
+	const char *description;	/* NULL: none */
+	const char *rule;	/* JSON; dynamic lists only */
+	const char *requested_by;	/* NULL: an admin, approved at once */
+};
+
+int dir_list_create(const struct dir_ctx *ctx, const struct dir_list_new *in,
+	struct store_list *l_r, struct error *err);
+
+/* Lists of an org (NULL all) with a status (NULL any), by id. */
+int dir_list_page(const struct dir_ctx *ctx, const char *org_ods,
+	const char *status, int64_t after_id, size_t limit,
+	struct store_list **l_r, size_t *count_r, struct error *err);
+/* Lists waiting for a decision (Pending, or a change asked for), by id. */
+int dir_list_awaiting(const struct dir_ctx *ctx, int64_t after_id,
+	size_t limit, struct store_list **l_r, size_t *count_r,
+	struct error *err);
+
+/*
+ * One change to a list; NULL fields are left alone. Owners and members
+ * are changed one at a time, by name: nothing here can replace a whole
+ * set, so an edit never drops owners it did not name (the "Add myself as
+ * owner" defect).
+ */
+struct dir_list_change {
+	const char *description;
+	const char *rule;	/* dynamic lists: the new rule, JSON */
+	const char *member_add, *member_remove;
+	const char *owner_add, *owner_remove;
+};
+
+/*
+ * Makes a change. requested_by NULL (an admin) applies it at once. An
+ * owner's change (requested_by their address) to an approved list waits
+ * beside the live list, which mail keeps using as approved until an admin
+ * decides (*waiting_r true); on a list never approved it applies to the
+ * list, which stays or goes back to Pending.
+ */
+int dir_list_change(const struct dir_ctx *ctx, const char *address,
+	const struct dir_list_change *c, const char *requested_by,
+	bool *waiting_r, struct error *err);
+
+/* The approval record: the change waiting, the last decision and reason. */
+int dir_list_review(const struct dir_ctx *ctx, const char *address,
+	struct store_list_review *r_r, struct error *err);
+/* Approves a Pending list or the change waiting on one. */
+int dir_list_approve(const struct dir_ctx *ctx, const char *address,
+	struct error *err);
+/* Rejects it; a reason is required and kept for the owner to read. */
+int dir_list_reject(const struct dir_ctx *ctx, const char *address,
+	const char *reason, struct error *err);
+
+/*
+ * Renames a list: its display name and its address together (seed 002
+ * #8182), and every dynamic rule that names the old address. The old
+ * address stays reserved to the list, so mail sent to it still arrives
+ * and nothing else can take it. new_address NULL: made from the name.
+ */
+int dir_list_rename(const struct dir_ctx *ctx, const char *address,
+	const char *name, const char *new_address, struct store_list *l_r,
+	struct error *err);
+
+/*
+ * How many addresses a dynamic rule reaches (org_ods: the org the list
+ * belongs to, for a rule that names none), counted in the database with
+ * no size limit (seed 002: ~21,000 timed out).
+ */
+int dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
+	const char *rule_json, int64_t *count_r, struct error *err);
+/* How many addresses mail to the list reaches now. */
+int dir_list_preview(const struct dir_ctx *ctx, const char *address,
+	int64_t *count_r, struct error *err);
+
+/*
+ * The change freeze (seed 000): while on, dynamic lists cannot be created,
+ * changed, renamed or deleted (ERROR_EXISTS, field "change_freeze"); mail
+ * to every list still flows.
+ */
+struct dir_freeze {
+	bool on;
+	const char *reason;
+	const char *updated_by;	/* "" never set */
+	int64_t updated_at;
+};
+
+int dir_change_freeze_get(const struct dir_ctx *ctx, struct dir_freeze *f_r,
+	struct error *err);
+int dir_change_freeze_set(const struct dir_ctx *ctx, bool on,
+	const char *reason, struct error *err);
+
 #endif

@@ -493,3 +493,11 @@ dir_org_devolve(const struct dir_ctx *ctx, const char *ods,
 		return -1;
 	return dir_finish(ctx, devolve_tx(ctx, ods, person_address, err), err);
 }
+
+int
+dir_owner_change_tx(const struct dir_ctx *ctx, const char *object_address,
+	const char *person_address, bool adding, struct error *err)
+{
+	return link_change_tx(ctx, PERSON_LINK_OWNER, object_address,
+		person_address, adding, err);
+}

@@ -106,4 +106,21 @@ int dir_check_text(const char *field, const char *label, const char *value,
 /* A phone number: digits, spaces and + ( ) -, at least 3 digits. */
 int dir_check_phone(const char *field, const char *phone, struct error *err);
 
+/* ---- lists area ---- */
+
+#define DIR_AUDIT_SETTING "setting"
+
+/* Adds or removes one owner, inside the caller's transaction. */
+int dir_owner_change_tx(const struct dir_ctx *ctx, const char *object_address,
+	const char *person_address, bool adding, struct error *err);
+/* Adds or removes one static list member, inside the caller's transaction. */
+int dir_list_member_change_tx(const struct dir_ctx *ctx,
+	const char *list_address, const char *member_address, bool adding,
+	struct error *err);
+/* ERROR_EXISTS (field change_freeze) while the change freeze is on. */
+int dir_change_freeze_check(const struct dir_ctx *ctx, struct error *err);
+/* Checks a rule's orgs, lists and roles; its canonical JSON in the arena. */
+int dir_list_rule_check(const struct dir_ctx *ctx, const char *rule_json,
+	const char **canonical_r, struct error *err);
+
 #endif

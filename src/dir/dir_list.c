@@ -3,6 +3,7 @@
  * resource mailboxes, contacts, other lists — seed 002 #9224) and dynamic
  * lists with a rule (dir_rule.h). Layer: domain.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -11,9 +12,8 @@
 #include "dir/dir_internal.h"
 #include "dir/dir_rule.h"
 
-/* Checks that a rule's orgs and lists exist; returns canonical JSON. */
-static int
-check_rule(const struct dir_ctx *ctx, const char *rule_json,
+int
+dir_list_rule_check(const struct dir_ctx *ctx, const char *rule_json,
 	const char **canonical_r, struct error *err)
 {
 	struct dir_rule rule;
@@ -48,40 +48,59 @@ check_rule(const struct dir_ctx *ctx, const char *rule_json,
 	return 0;
 }
 
+/* Makes the person who asked for a list its first owner, Pending. */
 static int
-list_add_tx(const struct dir_ctx *ctx, const char *org_ods, const char *name,
-	const char *kind, const char *address, const char *rule_json,
+request_list(const struct dir_ctx *ctx, const struct store_list *l,
+	const char *requested_by, struct error *err)
+{
+	if (dir_owner_change_tx(ctx, l->address, requested_by, true, err) < 0)
+		return -1;
+	struct store_list_review r = { .list_id = l->id, .change = "",
+		.requested_by = requested_by, .requested_at = ctx->now,
+		.decision = "", .reason = "", .decided_by = "" };
+	return store_list_review_put(ctx->store, &r, err);
+}
+
+static int
+list_add_tx(const struct dir_ctx *ctx, const struct dir_list_new *in,
 	struct store_list *l, struct error *err)
 {
+	const char *kind = in->kind;
 	bool dynamic = kind != NULL && strcmp(kind, "dynamic") == 0;
 	if (kind != NULL && !dynamic && strcmp(kind, "static") != 0)
 		return error_set_field(err, ERROR_INVALID, "kind",
 			"a list is static or dynamic, not '%s'", kind);
-	if (dynamic != (rule_json != NULL))
+	if (dynamic != (in->rule != NULL))
 		return error_set_field(err, ERROR_INVALID, "rule",
 			dynamic ? "a dynamic list needs a rule" :
 				  "only a dynamic list has a rule");
+	if (dynamic && dir_change_freeze_check(ctx, err) < 0)
+		return -1;
 	struct store_org org;
-	if (dir_check_text("name", "the list's name", name, 200, true, err) < 0 ||
-	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+	if (dir_check_text("name", "the list's name", in->name, 200, true,
+		    err) < 0 ||
+	    dir_check_text("description", "the description", in->description,
+		    2000, false, err) < 0 ||
+	    dir_org_by_ods(ctx, in->org_ods, &org, err) < 0)
 		return -1;
 	const char *rule = "";
-	if (dynamic && check_rule(ctx, rule_json, &rule, err) < 0)
+	if (dynamic && dir_list_rule_check(ctx, in->rule, &rule, err) < 0)
 		return -1;
 	char local[DIR_ADDRESS_LOCAL_MAX + 1];
-	if (address == NULL &&
-	    dir_address_local_from_name(name, local, sizeof(local), err) < 0)
+	if (in->address == NULL &&
+	    dir_address_local_from_name(in->name, local, sizeof(local),
+		    err) < 0)
 		return -1;
 	struct dir_address addr;
-	if (dir_new_address(ctx, address, local, false, &addr, err) < 0)
+	if (dir_new_address(ctx, in->address, local, false, &addr, err) < 0)
 		return -1;
 	*l = (struct store_list){
 		.org_id = org.id,
 		.kind = dynamic ? "dynamic" : "static",
-		.name = name,
+		.name = in->name,
 		.address = arena_strdup(ctx->arena, addr.text),
-		.description = "",
-		.status = "approved",
+		.description = in->description != NULL ? in->description : "",
+		.status = in->requested_by != NULL ? "pending" : "approved",
 		.rule = rule,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
@@ -91,9 +110,22 @@ list_add_tx(const struct dir_ctx *ctx, const char *org_ods, const char *name,
 	struct store_ref holder = { STORE_KIND_LIST, l->id };
 	if (dir_claim_address(ctx, addr.text, holder, err) < 0)
 		return -1;
-	return dir_audit_json(ctx, "create", DIR_AUDIT_LIST, l->id, org.id,
-		json_pack("{s:s, s:s, s:s, s:s}", "address", l->address, "name",
-			name, "kind", l->kind, "rule", rule), err);
+	if (dir_audit_json(ctx, "create", DIR_AUDIT_LIST, l->id, org.id,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "address", l->address,
+			    "name", in->name, "kind", l->kind, "rule", rule,
+			    "status", l->status), err) < 0)
+		return -1;
+	return in->requested_by != NULL ?
+		request_list(ctx, l, in->requested_by, err) : 0;
+}
+
+int
+dir_list_create(const struct dir_ctx *ctx, const struct dir_list_new *in,
+	struct store_list *l_r, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, list_add_tx(ctx, in, l_r, err), err);
 }
 
 int
@@ -101,10 +133,9 @@ dir_list_add(const struct dir_ctx *ctx, const char *org_ods,
 	const char *name, const char *kind, const char *address,
 	const char *rule_json, struct store_list *l_r, struct error *err)
 {
-	if (dir_begin(ctx, err) < 0)
-		return -1;
-	return dir_finish(ctx, list_add_tx(ctx, org_ods, name, kind, address,
-				       rule_json, l_r, err), err);
+	struct dir_list_new in = { .org_ods = org_ods, .name = name,
+		.kind = kind, .address = address, .rule = rule_json };
+	return dir_list_create(ctx, &in, l_r, err);
 }
 
 int
@@ -140,6 +171,9 @@ list_delete_tx(const struct dir_ctx *ctx, const char *address,
 	struct store_list l;
 	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
 	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
+		return -1;
+	if (strcmp(l.kind, "dynamic") == 0 &&
+	    dir_change_freeze_check(ctx, err) < 0)
 		return -1;
 	l.deleted_at = ctx->now;
 	l.updated_at = ctx->now;
@@ -184,8 +218,8 @@ member_ref(const struct dir_object *member)
 	return member->ref;
 }
 
-static int
-member_change_tx(const struct dir_ctx *ctx, const char *list_address,
+int
+dir_list_member_change_tx(const struct dir_ctx *ctx, const char *list_address,
 	const char *member_address, bool adding, struct error *err)
 {
 	struct dir_object list, member;
@@ -227,7 +261,7 @@ dir_list_member_add(const struct dir_ctx *ctx, const char *list_address,
 {
 	if (dir_begin(ctx, err) < 0)
 		return -1;
-	return dir_finish(ctx, member_change_tx(ctx, list_address,
+	return dir_finish(ctx, dir_list_member_change_tx(ctx, list_address,
 				       member_address, true, err), err);
 }
 
@@ -237,7 +271,7 @@ dir_list_member_remove(const struct dir_ctx *ctx, const char *list_address,
 {
 	if (dir_begin(ctx, err) < 0)
 		return -1;
-	return dir_finish(ctx, member_change_tx(ctx, list_address,
+	return dir_finish(ctx, dir_list_member_change_tx(ctx, list_address,
 				       member_address, false, err), err);
 }
 
@@ -301,4 +335,113 @@ dir_list_members(const struct dir_ctx *ctx, const char *list_address,
 	*members_r = members;
 	*count_r = count;
 	return 0;
+}
+
+/* Points every dynamic rule that names `from` at `to` instead. */
+static int
+rename_in_rules(const struct dir_ctx *ctx, const char *from, const char *to,
+	struct error *err)
+{
+	struct store_list *lists;
+	size_t count;
+	if (store_list_rules_naming(ctx->store, from, ctx->arena, &lists,
+		    &count, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		struct store_list *l = &lists[i];
+		struct dir_rule rule;
+		if (dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
+			    err) < 0)
+			continue;
+		struct dir_strings *sets[] = { &rule.include_lists,
+			&rule.exclude_lists };
+		for (size_t s = 0; s < 2; s++) {
+			for (size_t j = 0; j < sets[s]->count; j++) {
+				if (strcasecmp(sets[s]->items[j], from) == 0)
+					sets[s]->items[j] = to;
+			}
+		}
+		const char *before = l->rule;
+		l->rule = dir_rule_format(&rule, ctx->arena);
+		if (l->rule == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		if (strcmp(before, l->rule) == 0)
+			continue;
+		l->updated_at = ctx->now;
+		if (store_list_update(ctx->store, l, err) < 0 ||
+		    dir_audit_json(ctx, "update", DIR_AUDIT_LIST, l->id,
+			    l->org_id, json_pack("{s:s, s:s}", "rule", l->rule,
+				    "because_renamed", from), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Whether the name makes the address the list already has. */
+static bool
+is_own_address(const struct dir_ctx *ctx, const char *local,
+	const char *current, struct dir_address *addr_r)
+{
+	char domain[DIR_ADDRESS_DOMAIN_MAX + 1];
+	char text[DIR_ADDRESS_LOCAL_MAX + DIR_ADDRESS_DOMAIN_MAX + 2];
+	struct error ignored;
+	if (dir_primary_domain(ctx, domain, sizeof(domain), &ignored) < 0)
+		return false;
+	snprintf(text, sizeof(text), "%s@%s", local, domain);
+	return dir_address_parse(span_from_cstr(text), addr_r, &ignored) == 0 &&
+		strcmp(addr_r->text, current) == 0;
+}
+
+static int
+rename_tx(const struct dir_ctx *ctx, const char *address, const char *name,
+	const char *new_address, struct store_list *l, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
+	    store_list_get(ctx->store, obj.ref.id, ctx->arena, l, err) < 0)
+		return -1;
+	if (strcmp(l->kind, "dynamic") == 0 &&
+	    dir_change_freeze_check(ctx, err) < 0)
+		return -1;
+	if (dir_check_text("name", "the list's name", name, 200, true,
+		    err) < 0)
+		return -1;
+	char local[DIR_ADDRESS_LOCAL_MAX + 1];
+	if (new_address == NULL &&
+	    dir_address_local_from_name(name, local, sizeof(local), err) < 0)
+		return -1;
+	struct dir_address addr;
+	struct error inner;
+	if (dir_new_address(ctx, new_address, local, false, &addr,
+		    &inner) < 0 &&
+	    (new_address != NULL || inner.code != ERROR_EXISTS ||
+		    !is_own_address(ctx, local, l->address, &addr)))
+		return error_forward(err, &inner);
+	const char *old_name = l->name, *old_address = l->address;
+	bool moved = strcmp(addr.text, old_address) != 0;
+	l->name = name;
+	l->address = arena_strdup(ctx->arena, addr.text);
+	l->updated_at = ctx->now;
+	struct store_ref holder = { STORE_KIND_LIST, l->id };
+	if (l->address == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	if ((moved && dir_claim_address(ctx, l->address, holder, err) < 0) ||
+	    store_list_update(ctx->store, l, err) < 0 ||
+	    (moved && rename_in_rules(ctx, old_address, l->address, err) < 0))
+		return -1;
+	return dir_audit_json(ctx, "update", DIR_AUDIT_LIST, l->id, l->org_id,
+		json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "renamed_from",
+			"name", old_name, "address", old_address, "renamed_to",
+			"name", l->name, "address", l->address), err);
+}
+
+int
+dir_list_rename(const struct dir_ctx *ctx, const char *address,
+	const char *name, const char *new_address, struct store_list *l_r,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, rename_tx(ctx, address, name, new_address, l_r,
+				       err), err);
 }

@@ -211,3 +211,172 @@ dir_contact_delete(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	return dir_finish(ctx, contact_delete_tx(ctx, address, err), err);
 }
+
+int
+dir_mailbox_page(const struct dir_ctx *ctx, const char *org_ods,
+	const char *kind, int64_t after_id, size_t limit,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err)
+{
+	int64_t org_id;
+	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
+		return -1;
+	return store_mailbox_page(ctx->store, org_id, kind, after_id, limit,
+		ctx->arena, m_r, count_r, err);
+}
+
+static int
+live_mailbox(const struct dir_ctx *ctx, const char *address,
+	struct store_mailbox *m, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve_live(ctx, address, "shared,resource", &obj, err) < 0)
+		return -1;
+	return store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, m,
+		err);
+}
+
+static int
+mailbox_edit_tx(const struct dir_ctx *ctx, const char *address,
+	const char *display_name, int64_t quota_mb, struct store_mailbox *m,
+	struct error *err)
+{
+	if (display_name == NULL && quota_mb == 0)
+		return error_set(err, ERROR_INVALID,
+			"the request changes nothing; give a name or quota_mb");
+	if (live_mailbox(ctx, address, m, err) < 0)
+		return -1;
+	json_t *changed = json_object();
+	if (display_name != NULL) {
+		if (dir_check_text("name", "the mailbox's name", display_name,
+			    200, true, err) < 0) {
+			json_decref(changed);
+			return -1;
+		}
+		json_object_set_new(changed, "display_name",
+			json_pack("{s:s, s:s}", "from", m->display_name, "to",
+				display_name));
+		m->display_name = display_name;
+	}
+	if (quota_mb != 0) {
+		if (quota_mb < 1 || quota_mb > 10485760) {
+			json_decref(changed);
+			return error_set_field(err, ERROR_INVALID, "quota_mb",
+				"quota_mb must be from 1 to 10485760");
+		}
+		json_object_set_new(changed, "quota_mb",
+			json_pack("{s:I, s:I}", "from", (json_int_t)m->quota_mb,
+				"to", (json_int_t)quota_mb));
+		m->quota_mb = quota_mb;
+	}
+	m->updated_at = ctx->now;
+	if (store_mailbox_update(ctx->store, m, err) < 0) {
+		json_decref(changed);
+		return -1;
+	}
+	return dir_audit_json(ctx, "update", mailbox_audit_type(m->kind), m->id,
+		m->org_id, changed, err);
+}
+
+int
+dir_mailbox_edit(const struct dir_ctx *ctx, const char *address,
+	const char *display_name, int64_t quota_mb, struct store_mailbox *m_r,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, mailbox_edit_tx(ctx, address, display_name,
+				       quota_mb, m_r, err), err);
+}
+
+static int
+mailbox_transfer_tx(const struct dir_ctx *ctx, const char *address,
+	const char *org_ods, struct store_mailbox *m, struct error *err)
+{
+	struct store_org from, to;
+	if (live_mailbox(ctx, address, m, err) < 0 ||
+	    dir_org_by_ods(ctx, org_ods, &to, err) < 0 ||
+	    store_org_get(ctx->store, m->org_id, ctx->arena, &from, err) < 0)
+		return -1;
+	if (from.id == to.id)
+		return error_set_field(err, ERROR_INVALID, "org",
+			"%s already belongs to %s", m->address, to.ods);
+	m->org_id = to.id;
+	m->updated_at = ctx->now;
+	if (store_mailbox_update(ctx->store, m, err) < 0)
+		return -1;
+	/* One row in each org's trail, so both admins see it. */
+	json_t *moved = json_pack("{s:{s:s, s:s}}", "transferred", "from",
+		from.ods, "to", to.ods);
+	if (dir_audit_json(ctx, "update", mailbox_audit_type(m->kind), m->id,
+		    from.id, json_deep_copy(moved), err) < 0) {
+		json_decref(moved);
+		return -1;
+	}
+	return dir_audit_json(ctx, "update", mailbox_audit_type(m->kind), m->id,
+		to.id, moved, err);
+}
+
+int
+dir_mailbox_transfer(const struct dir_ctx *ctx, const char *address,
+	const char *org_ods, struct store_mailbox *m_r, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, mailbox_transfer_tx(ctx, address, org_ods, m_r,
+				       err), err);
+}
+
+int
+dir_contact_get(const struct dir_ctx *ctx, const char *address,
+	struct store_contact *c_r, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve(ctx, address, &obj, err) < 0)
+		return -1;
+	if (obj.ref.kind != STORE_KIND_CONTACT)
+		return error_set(err, ERROR_NOT_FOUND,
+			"%s is a %s, not a contact", obj.address, obj.kind);
+	return store_contact_get(ctx->store, obj.ref.id, ctx->arena, c_r, err);
+}
+
+int
+dir_contact_page(const struct dir_ctx *ctx, const char *org_ods,
+	int64_t after_id, size_t limit, struct store_contact **c_r,
+	size_t *count_r, struct error *err)
+{
+	int64_t org_id;
+	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
+		return -1;
+	return store_contact_page(ctx->store, org_id, after_id, limit,
+		ctx->arena, c_r, count_r, err);
+}
+
+static int
+contact_edit_tx(const struct dir_ctx *ctx, const char *address,
+	const char *display_name, struct store_contact *c, struct error *err)
+{
+	struct dir_object obj;
+	if (dir_check_text("name", "the contact's name", display_name, 200,
+		    true, err) < 0 ||
+	    dir_resolve_live(ctx, address, "contact", &obj, err) < 0 ||
+	    store_contact_get(ctx->store, obj.ref.id, ctx->arena, c, err) < 0)
+		return -1;
+	const char *before = c->display_name;
+	c->display_name = display_name;
+	c->updated_at = ctx->now;
+	if (store_contact_update(ctx->store, c, err) < 0)
+		return -1;
+	return dir_audit_json(ctx, "update", DIR_AUDIT_CONTACT, c->id,
+		c->org_id, json_pack("{s:{s:s, s:s}}", "display_name", "from",
+				before, "to", display_name), err);
+}
+
+int
+dir_contact_edit(const struct dir_ctx *ctx, const char *address,
+	const char *display_name, struct store_contact *c_r, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	return dir_finish(ctx, contact_edit_tx(ctx, address, display_name, c_r,
+				       err), err);
+}

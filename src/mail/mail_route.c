@@ -6,6 +6,8 @@
  */
 #include "mail/mail.h"
 
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/str.h"
@@ -108,6 +110,17 @@ mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
 		if (list.deleted_at != 0)
 			return error_set(err, ERROR_NOT_FOUND,
 				"the list %s has been deleted", normal);
+		/*
+		 * SPEC P6: a list an admin has not approved reaches nobody;
+		 * a change waiting on an approved one leaves it working.
+		 */
+		if (strcmp(list.status, "approved") != 0)
+			return error_set(err, ERROR_NOT_FOUND,
+				"the list %s is not open for mail: %s", normal,
+				strcmp(list.status, "pending") == 0 ?
+					"it is waiting for an administrator's "
+					"approval" :
+					"an administrator rejected it");
 		return route_list(ctx, normal, recipients_r, count_r, err);
 	}
 	if (inner.code != ERROR_NOT_FOUND)

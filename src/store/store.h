@@ -698,4 +698,76 @@ int store_api_token_revoke(struct store *st, int64_t id, int64_t now,
 int store_api_token_touch(struct store *st, int64_t id, int64_t now,
 	struct error *err);
 
+
+/* ---- lists area: paging, list reviews, rule counts, settings ---- */
+
+/* Live mailboxes of a kind ("" any) in an org (0 any), by id, after after_id. */
+int store_mailbox_page(struct store *st, int64_t org_id, const char *kind,
+	int64_t after_id, size_t limit, struct arena *a,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err);
+/* Live contacts of an org (0 any), by id, after after_id. */
+int store_contact_page(struct store *st, int64_t org_id, int64_t after_id,
+	size_t limit, struct arena *a, struct store_contact **c_r,
+	size_t *count_r, struct error *err);
+/*
+ * Live lists of an org (0 any) with a status ("" any), by id. With
+ * awaiting set, only lists waiting for a decision: pending ones and
+ * approved ones with a change asked for.
+ */
+int store_list_page(struct store *st, int64_t org_id, const char *status,
+	bool awaiting, int64_t after_id, size_t limit, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err);
+/* Live dynamic lists whose rule mentions text (ASCII case ignored). */
+int store_list_rules_naming(struct store *st, const char *text,
+	struct arena *a, struct store_list **l_r, size_t *count_r,
+	struct error *err);
+
+/* The approval record of a list (SPEC P6); one row per list at most. */
+struct store_list_review {
+	int64_t list_id;
+	const char *change;	/* JSON of a change waiting, "" for none */
+	const char *requested_by;	/* address */
+	int64_t requested_at;
+	const char *decision;	/* "", approved, rejected: the last one */
+	const char *reason;	/* given with a rejection */
+	const char *decided_by;
+	int64_t decided_at;
+};
+
+/* The list's review row; an empty one (list_id set) when there is none. */
+int store_list_review_get(struct store *st, int64_t list_id, struct arena *a,
+	struct store_list_review *r_r, struct error *err);
+/* Inserts or replaces the list's review row. */
+int store_list_review_put(struct store *st, const struct store_list_review *r,
+	struct error *err);
+
+/* A set of text values matched without regard to ASCII case. */
+struct store_text_set {
+	const char *const *items;
+	size_t count;	/* 0: matches anything */
+};
+
+/* The people a dynamic list rule reaches, as the database can find them. */
+struct store_rule_query {
+	const int64_t *org_ids;
+	size_t org_count;
+	struct store_text_set sites, site_types, job_titles, departments,
+		roles;
+};
+
+/* How many live people match, counted in the database (no size limit). */
+int store_rule_count(struct store *st, const struct store_rule_query *q,
+	struct arena *a, int64_t *count_r, struct error *err);
+/* The addresses of the live people who match, by address. */
+int store_rule_addresses(struct store *st, const struct store_rule_query *q,
+	struct arena *a, const char ***addresses_r, size_t *count_r,
+	struct error *err);
+
+/* A run-time setting's value; ERROR_NOT_FOUND when never set. */
+int store_setting_get(struct store *st, const char *name, struct arena *a,
+	const char **value_r, const char **updated_by_r, int64_t *updated_at_r,
+	struct error *err);
+int store_setting_set(struct store *st, const char *name, const char *value,
+	const char *updated_by, int64_t now, struct error *err);
+
 #endif

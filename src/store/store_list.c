@@ -160,3 +160,36 @@ store_list_members(struct store *st, int64_t list_id, struct arena *a,
 	return store_read_all(st, s, a, sizeof(**members_r), member_read,
 		(void **)members_r, count_r, err);
 }
+
+int
+store_list_page(struct store *st, int64_t org_id, const char *status,
+	bool awaiting, int64_t after_id, size_t limit, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " LIST_COLUMNS " FROM lists"
+		" WHERE (? = 0 OR org_id = ?) AND (? = '' OR status = ?)"
+		" AND (? = 0 OR status = 'pending' OR EXISTS (SELECT 1 FROM"
+		"  list_reviews r WHERE r.list_id = lists.id AND r.change <> ''))"
+		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+		"iittiii", org_id, org_id, status, status, (int64_t)awaiting,
+		after_id, (int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**l_r), list_read,
+		(void **)l_r, count_r, err);
+}
+
+int
+store_list_rules_naming(struct store *st, const char *text, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " LIST_COLUMNS " FROM lists WHERE kind = 'dynamic'"
+		" AND deleted_at IS NULL AND instr(lower(rule), lower(?)) > 0"
+		" ORDER BY id", "t", text);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**l_r), list_read,
+		(void **)l_r, count_r, err);
+}

@@ -188,3 +188,35 @@ store_contact_list(struct store *st, int64_t org_id, struct arena *a,
 	return store_read_all(st, s, a, sizeof(**c_r), contact_read,
 		(void **)c_r, count_r, err);
 }
+
+int
+store_mailbox_page(struct store *st, int64_t org_id, const char *kind,
+	int64_t after_id, size_t limit, struct arena *a,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " MAILBOX_COLUMNS " FROM mailboxes"
+		" WHERE (? = 0 OR org_id = ?) AND (? = '' OR kind = ?)"
+		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+		"iittii", org_id, org_id, kind, kind, after_id, (int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**m_r), mailbox_read,
+		(void **)m_r, count_r, err);
+}
+
+int
+store_contact_page(struct store *st, int64_t org_id, int64_t after_id,
+	size_t limit, struct arena *a, struct store_contact **c_r,
+	size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " CONTACT_COLUMNS " FROM contacts"
+		" WHERE (? = 0 OR org_id = ?) AND deleted_at IS NULL"
+		" AND id > ? ORDER BY id LIMIT ?",
+		"iiii", org_id, org_id, after_id, (int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**c_r), contact_read,
+		(void **)c_r, count_r, err);
+}

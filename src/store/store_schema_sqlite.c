@@ -333,6 +333,30 @@ static const char migration_selfsvc[] =
 	" last_used_at INTEGER,"
 	" UNIQUE (org_id, label));";
 
+/*
+ * Distribution list approval (SPEC P6): a change an owner without an admin
+ * role asks for waits in list_reviews beside the live list, which keeps
+ * working as approved until an admin decides; the last decision and its
+ * reason stay for the owner to read. settings holds switches an admin
+ * flips at run time, such as the change freeze (seed 000).
+ */
+static const char migration_lists[] =
+	"CREATE TABLE list_reviews ("
+	" list_id INTEGER PRIMARY KEY REFERENCES lists(id),"
+	" change TEXT NOT NULL DEFAULT '',"
+	" requested_by TEXT NOT NULL DEFAULT '',"
+	" requested_at INTEGER NOT NULL DEFAULT 0,"
+	" decision TEXT NOT NULL DEFAULT '',"
+	" reason TEXT NOT NULL DEFAULT '',"
+	" decided_by TEXT NOT NULL DEFAULT '',"
+	" decided_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX lists_status ON lists(status, org_id);"
+	"CREATE TABLE settings ("
+	" name TEXT PRIMARY KEY,"
+	" value TEXT NOT NULL,"
+	" updated_by TEXT NOT NULL,"
+	" updated_at INTEGER NOT NULL);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -342,5 +366,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_6,
 	migration_7,
 	migration_selfsvc,
+	migration_lists,
 	NULL,
 };

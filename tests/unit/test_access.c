@@ -267,6 +267,59 @@ test_scope_orgs(void **state)
 		-1);
 }
 
+static enum auth_list_standing
+list_standing(struct fixture *f, int64_t person_id, int64_t org_id,
+	const char *list, int want_rc)
+{
+	enum auth_list_standing standing = AUTH_LIST_ADMIN;
+	struct error err;
+	int rc = auth_list_check(&f->u.ctx, person_id, org_id, list, &standing,
+		&err);
+	if (rc != want_rc)
+		fail_msg("auth_list_check gave %d: %s", rc, err.msg);
+	if (rc < 0)
+		assert_int_equal(err.code, ERROR_DENIED);
+	return standing;
+}
+
+/* The owners' rule for lists (SPEC P6, seed 002 #9706), in one place. */
+static void
+test_list_owners_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_list l;
+	struct store_person owner;
+	assert_int_equal(dir_list_add(&f->u.ctx, "J81001", "Club", NULL, NULL,
+				 NULL, &l, &err), 0);
+	int64_t owner_id = person(f, "J81001", "Owner", NULL, NULL);
+	assert_int_equal(store_person_get(f->u.ctx.store, owner_id,
+				 f->u.ctx.arena, &owner, &err), 0);
+	assert_int_equal(dir_owner_add(&f->u.ctx, l.address, owner.address,
+				 &err), 0);
+	/* An admin of the org is an admin, owner or not. */
+	assert_int_equal(list_standing(f, f->holder[AUTH_ROLE_LOCAL_ADMIN],
+				 f->in_scope, l.address, 0), AUTH_LIST_ADMIN);
+	/* The owner acts as an owner; others are refused. */
+	assert_int_equal(list_standing(f, owner_id, f->in_scope, l.address, 0),
+		AUTH_LIST_OWNER);
+	list_standing(f, f->nobody, f->in_scope, l.address, -1);
+	list_standing(f, f->holder[AUTH_ROLE_HELPDESK_ADMIN], f->in_scope,
+		l.address, -1);
+	/* Anyone may ask for a list in their own org, and only there. */
+	assert_int_equal(list_standing(f, owner_id, f->in_scope, NULL, 0),
+		AUTH_LIST_OWNER);
+	list_standing(f, owner_id, f->elsewhere, NULL, -1);
+	list_standing(f, f->holder[AUTH_ROLE_LOCAL_ADMIN], f->elsewhere, NULL,
+		-1);
+	assert_int_equal(auth_check_anywhere(&f->u.ctx,
+				 f->holder[AUTH_ROLE_AUDIT_AUTHORISATION],
+				 AUTH_LIST_MANAGE, &err), -1);
+	assert_int_equal(auth_check_anywhere(&f->u.ctx,
+				 f->holder[AUTH_ROLE_LOCAL_ADMIN],
+				 AUTH_LIST_MANAGE, &err), 0);
+}
+
 int
 main(void)
 {
@@ -277,6 +330,8 @@ main(void)
 			teardown),
 		cmocka_unit_test(test_scope_rule),
 		cmocka_unit_test_setup_teardown(test_scope_orgs, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_list_owners_rule, setup,
 			teardown),
 	};
 	return cmocka_run_group_tests_name("access", tests, NULL, NULL);

@@ -2,7 +2,9 @@
  * The directory on a real SQLite store: org tree and ODS uniqueness, address
  * generation and reservation (seed 004), sync IDs (seed 002 #9487), list
  * expansion through nesting and loops, owners capped at 25 (#12407), owners
- * apart from members, delete removing roles (#14044), and the audit trail.
+ * apart from members, delete removing roles (#14044), and the audit trail;
+ * dynamic rules counted and expanded in SQL, owners' changes waiting for
+ * approval, the change freeze and renames (SPEC P6).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -528,6 +530,245 @@ test_site_types_from_config(void **state)
 		0);
 }
 
+/* A person with a site, job, department and (optionally) a role. */
+static void
+add_fact_person(struct fixture *f, const char *ods, const char *first,
+	const char *site, const char *job, const char *dept, const char *role)
+{
+	struct dir_person_fields in = { .org_ods = ods, .first_name = first,
+		.last_name = "Fact", .site = site, .job_title = job,
+		.department = dept, .mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0)
+		fail_msg("person %s: %s", first, err.msg);
+	if (role != NULL &&
+	    dir_role_add(&f->u.ctx, p.address, ods, role, &err) < 0)
+		fail_msg("role %s: %s", role, err.msg);
+}
+
+/*
+ * The preview counts in SQL and mail expands in SQL; both must reach
+ * exactly the people dir_rule_matches describes (case-insensitive text,
+ * child orgs only when asked, sites and site types, roles).
+ */
+static void
+test_rule_count_in_sql(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_site site;
+	add_org(f, "ROOT1", NULL);
+	add_org(f, "KID01", "ROOT1");
+	assert_int_equal(dir_site_add(&f->u.ctx, "ROOT1", "Main", "gp_practice",
+				 NULL, &site, &err), 0);
+	assert_int_equal(dir_site_add(&f->u.ctx, "KID01", "Branch",
+				 "pharmacy", NULL, &site, &err), 0);
+	add_fact_person(f, "ROOT1", "Ann", "Main", "GP", "Clinical", NULL);
+	add_fact_person(f, "ROOT1", "Ben", NULL, "gp", "Admin",
+		"local_admin");
+	add_fact_person(f, "KID01", "Cat", "Branch", "Pharmacist", "Clinical",
+		NULL);
+	add_fact_person(f, "KID01", "Dan", NULL, "Nurse", "", "helpdesk_admin");
+	static const struct {
+		const char *rule;
+		int64_t count;
+	} cases[] = {
+		{ "{}", 2 },
+		{ "{\"include_children\":true}", 4 },
+		{ "{\"orgs\":[\"kid01\"]}", 2 },
+		{ "{\"job_titles\":[\"GP\"]}", 2 },
+		{ "{\"include_children\":true,\"departments\":[\"clinical\"]}",
+		  2 },
+		{ "{\"include_children\":true,\"sites\":[\"main\",\"BRANCH\"]}",
+		  2 },
+		{ "{\"include_children\":true,\"site_types\":[\"pharmacy\"]}",
+		  1 },
+		{ "{\"include_children\":true,\"roles\":[\"local_admin\","
+		  "\"helpdesk_admin\"]}", 2 },
+		{ "{\"include_children\":true,\"roles\":[\"local_admin\"],"
+		  "\"job_titles\":[\"nurse\"]}", 0 },
+		{ "{\"job_titles\":[\"G\"]}", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		int64_t count = -1;
+		if (dir_rule_preview(&f->u.ctx, "ROOT1", cases[i].rule, &count,
+			    &err) < 0)
+			fail_msg("%s: %s", cases[i].rule, err.msg);
+		if (count != cases[i].count)
+			fail_msg("%s: counted %lld, want %lld", cases[i].rule,
+				(long long)count, (long long)cases[i].count);
+		/* Mail reaches exactly as many as the preview counted. */
+		char name[32];
+		snprintf(name, sizeof(name), "Rule %zu", i);
+		struct store_list l;
+		const char **out;
+		size_t n;
+		assert_int_equal(dir_list_add(&f->u.ctx, "ROOT1", name,
+					 "dynamic", NULL, cases[i].rule, &l,
+					 &err), 0);
+		assert_int_equal(dir_list_expand(&f->u.ctx, l.address, &out,
+					 &n, &err), 0);
+		assert_int_equal((int64_t)n, cases[i].count);
+	}
+}
+
+static bool
+is_member(struct fixture *f, const char *list, const char *address)
+{
+	const char **out;
+	size_t n;
+	struct error err;
+	assert_int_equal(dir_list_expand(&f->u.ctx, list, &out, &n, &err), 0);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(out[i], address) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* SPEC P6: owners' lists start Pending; owners' changes wait. */
+static void
+test_owner_changes_wait_for_approval(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	bool waiting;
+	add_org(f, "ORG01", NULL);
+	const char *owner = add_person(f, "ORG01", "Olive", "Owner");
+	const char *jo = add_person(f, "ORG01", "Jo", "One");
+	const char *kim = add_person(f, "ORG01", "Kim", "Two");
+	struct dir_list_new in = { .org_ods = "ORG01", .name = "Club",
+		.requested_by = owner };
+	struct store_list l;
+	assert_int_equal(dir_list_create(&f->u.ctx, &in, &l, &err), 0);
+	assert_string_equal(l.status, "pending");
+	struct dir_list_change add_jo = { .member_add = jo };
+	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_jo, owner,
+				 &waiting, &err), 0);
+	assert_false(waiting);	/* never approved: it applies, still Pending */
+	assert_true(is_member(f, l.address, jo));
+	assert_int_equal(dir_list_approve(&f->u.ctx, l.address, &err), 0);
+	struct dir_list_change add_kim = { .member_add = kim,
+		.description = "Monthly" };
+	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_kim, owner,
+				 &waiting, &err), 0);
+	assert_true(waiting);
+	assert_false(is_member(f, l.address, kim));
+	struct store_list_review r;
+	assert_int_equal(dir_list_review(&f->u.ctx, l.address, &r, &err), 0);
+	assert_string_equal(r.change,
+		"{\"description\":\"Monthly\",\"members_add\":[\""
+		"kim.two@trust.example\"]}");
+	/* A removal asked for cancels the addition asked for. */
+	struct dir_list_change drop_kim = { .member_remove = kim };
+	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &drop_kim,
+				 owner, &waiting, &err), 0);
+	assert_int_equal(dir_list_review(&f->u.ctx, l.address, &r, &err), 0);
+	assert_string_equal(r.change,
+		"{\"description\":\"Monthly\",\"members_remove\":[\""
+		"kim.two@trust.example\"]}");
+	assert_int_equal(dir_list_reject(&f->u.ctx, l.address, "", &err), -1);
+	assert_string_equal(err.field, "reason");
+	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_kim, owner,
+				 &waiting, &err), 0);
+	assert_int_equal(dir_list_approve(&f->u.ctx, l.address, &err), 0);
+	assert_true(is_member(f, l.address, kim));
+	assert_int_equal(dir_list_get(&f->u.ctx, l.address, &l, &err), 0);
+	assert_string_equal(l.description, "Monthly");
+	assert_int_equal(dir_list_approve(&f->u.ctx, l.address, &err), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	/* Owners asked for count toward the limit before they are approved. */
+	assert_int_equal(config_set(f->u.config, "dir.list_max_owners=2",
+				 &err), 0);
+	struct dir_list_change add_owner = { .owner_add = jo };
+	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_owner,
+				 owner, &waiting, &err), 0);
+	add_owner.owner_add = kim;
+	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_owner,
+				 owner, &waiting, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	assert_non_null(strstr(err.msg, "2 owners"));
+}
+
+static void
+test_change_freeze_blocks_dynamic_lists(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_list dyn, stat, l;
+	add_org(f, "ORG01", NULL);
+	assert_int_equal(dir_list_add(&f->u.ctx, "ORG01", "Dyn", "dynamic",
+				 NULL, "{}", &dyn, &err), 0);
+	assert_int_equal(dir_list_add(&f->u.ctx, "ORG01", "Stat", NULL, NULL,
+				 NULL, &stat, &err), 0);
+	assert_int_equal(dir_change_freeze_set(&f->u.ctx, true, "", &err), -1);
+	assert_int_equal(dir_change_freeze_set(&f->u.ctx, true, "Window",
+				 &err), 0);
+	struct dir_freeze fr;
+	assert_int_equal(dir_change_freeze_get(&f->u.ctx, &fr, &err), 0);
+	assert_true(fr.on);
+	assert_string_equal(fr.reason, "Window");
+	bool waiting;
+	struct dir_list_change c = { .description = "x" };
+	assert_int_equal(dir_list_change(&f->u.ctx, dyn.address, &c, NULL,
+				 &waiting, &err), -1);
+	assert_string_equal(err.field, "change_freeze");
+	assert_int_equal(dir_list_rename(&f->u.ctx, dyn.address, "Dyn 2", NULL,
+				 &l, &err), -1);
+	assert_int_equal(dir_list_delete(&f->u.ctx, dyn.address, &err), -1);
+	assert_int_equal(dir_list_add(&f->u.ctx, "ORG01", "Dyn3", "dynamic",
+				 NULL, "{}", &l, &err), -1);
+	assert_string_equal(err.field, "change_freeze");
+	/* Static lists, and expansion, carry on. */
+	assert_int_equal(dir_list_change(&f->u.ctx, stat.address, &c, NULL,
+				 &waiting, &err), 0);
+	const char **out;
+	size_t n;
+	assert_int_equal(dir_list_expand(&f->u.ctx, dyn.address, &out, &n,
+				 &err), 0);
+	assert_int_equal(dir_change_freeze_set(&f->u.ctx, false, NULL, &err),
+		0);
+	assert_int_equal(dir_list_delete(&f->u.ctx, dyn.address, &err), 0);
+	assert_int_equal(audit_count(f, "setting", "update"), 2);
+}
+
+static void
+test_rename_moves_address_and_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_list a, outer, l;
+	add_org(f, "ORG01", NULL);
+	assert_int_equal(dir_list_add(&f->u.ctx, "ORG01", "Team A", NULL, NULL,
+				 NULL, &a, &err), 0);
+	char rule[256];
+	snprintf(rule, sizeof(rule), "{\"exclude_lists\":[\"%s\"]}",
+		a.address);
+	assert_int_equal(dir_list_add(&f->u.ctx, "ORG01", "Outer", "dynamic",
+				 NULL, rule, &outer, &err), 0);
+	assert_int_equal(dir_list_rename(&f->u.ctx, a.address, "Team B", NULL,
+				 &l, &err), 0);
+	assert_string_equal(l.name, "Team B");
+	assert_string_equal(l.address, "team.b@trust.example");
+	assert_int_equal(dir_list_get(&f->u.ctx, outer.address, &outer, &err),
+		0);
+	assert_string_equal(outer.rule,
+		"{\"exclude_lists\":[\"team.b@trust.example\"]}");
+	/* The old address still names the list and is never given out. */
+	assert_int_equal(dir_list_get(&f->u.ctx, "team.a@trust.example", &l,
+				 &err), 0);
+	assert_string_equal(l.address, "team.b@trust.example");
+	struct store_list again;
+	assert_int_equal(dir_list_add(&f->u.ctx, "ORG01", "Team A", NULL, NULL,
+				 NULL, &again, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	/* A name giving the same address keeps it. */
+	assert_int_equal(dir_list_rename(&f->u.ctx, l.address, "Team  B!",
+				 NULL, &l, &err), 0);
+	assert_string_equal(l.address, "team.b@trust.example");
+}
+
 int
 main(void)
 {
@@ -544,6 +785,10 @@ main(void)
 		T(test_shared_mailbox_owners_apart_from_members),
 		T(test_delete_removes_roles),
 		T(test_site_types_from_config),
+		T(test_rule_count_in_sql),
+		T(test_owner_changes_wait_for_approval),
+		T(test_change_freeze_blocks_dynamic_lists),
+		T(test_rename_moves_address_and_rules),
 	};
 	return cmocka_run_group_tests_name("dir", tests, NULL, NULL);
 }

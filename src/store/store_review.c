@@ -1,0 +1,207 @@
+/*
+ * For the lists area: list approval records, counting and listing the
+ * people a dynamic list rule reaches inside the database (seed 002: a
+ * rule over ~21,000 people timed out when every person was fetched and
+ * tested in C), and run-time settings. Layer: store.
+ */
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "store/store_internal.h"
+
+#define REVIEW_COLUMNS                                                   \
+	"list_id, change, requested_by, requested_at, decision, reason,  \
+	decided_by, decided_at"
+
+static void
+review_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_list_review *r = out;
+	r->list_id = store_col_int(st, s, 0);
+	r->change = store_col_text(st, s, 1, a);
+	r->requested_by = store_col_text(st, s, 2, a);
+	r->requested_at = store_col_int(st, s, 3);
+	r->decision = store_col_text(st, s, 4, a);
+	r->reason = store_col_text(st, s, 5, a);
+	r->decided_by = store_col_text(st, s, 6, a);
+	r->decided_at = store_col_int(st, s, 7);
+}
+
+int
+store_list_review_get(struct store *st, int64_t list_id, struct arena *a,
+	struct store_list_review *r_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " REVIEW_COLUMNS " FROM list_reviews WHERE list_id = ?",
+		"i", list_id);
+	if (s == NULL)
+		return -1;
+	struct error inner;
+	if (store_read_one(st, s, a, review_read, r_r, "review",
+		    &inner) == 0)
+		return 0;
+	if (inner.code != ERROR_NOT_FOUND)
+		return error_forward(err, &inner);
+	*r_r = (struct store_list_review){ .list_id = list_id, .change = "",
+		.requested_by = "", .decision = "", .reason = "",
+		.decided_by = "" };
+	return 0;
+}
+
+int
+store_list_review_put(struct store *st, const struct store_list_review *r,
+	struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"INSERT OR REPLACE INTO list_reviews (" REVIEW_COLUMNS ")"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		"ittittti", r->list_id, r->change, r->requested_by,
+		r->requested_at, r->decision, r->reason, r->decided_by,
+		r->decided_at);
+	return n < 0 ? -1 : 0;
+}
+
+/*
+ * Sets travel as one bound text each, so the statement stays one cached
+ * literal whatever their sizes: ",12,40," for org ids (digits, so ",12,"
+ * cannot match ",112,") and US-separated lower-case values for text, as
+ * store_person_list does.
+ */
+#define SET_SEP '\x1f'
+
+static const char *
+text_set(const struct store_text_set *set, struct arena *a)
+{
+	if (set->count == 0)
+		return "";
+	struct str s;
+	str_init(&s, a, 16 * 1024 * 1024);
+	str_append_char(&s, SET_SEP);
+	for (size_t i = 0; i < set->count; i++) {
+		for (const char *p = set->items[i]; *p != '\0'; p++)
+			str_append_char(&s, (*p >= 'A' && *p <= 'Z') ?
+				(char)(*p - 'A' + 'a') : *p);
+		str_append_char(&s, SET_SEP);
+	}
+	return str_cstr(&s);
+}
+
+static const char *
+id_set(const int64_t *ids, size_t count, struct arena *a)
+{
+	struct str s;
+	str_init(&s, a, 64 * 1024 * 1024);
+	str_append_char(&s, ',');
+	for (size_t i = 0; i < count; i++)
+		str_appendf(&s, "%lld,", (long long)ids[i]);
+	return str_cstr(&s);
+}
+
+/*
+ * The WHERE clause the count and the listing share. SQLite's lower() folds
+ * ASCII only, as dir_rule_matches' strcasecmp does, so both agree.
+ */
+#define RULE_FROM                                                        \
+	" FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"         \
+	" LEFT JOIN sites s ON s.id = p.site_id"                          \
+	" WHERE p.deleted_at IS NULL"                                     \
+	" AND instr(?, ',' || p.org_id || ',') > 0"                       \
+	" AND (? = '' OR instr(?, ? || lower(COALESCE(s.name, '')) || ?) > 0)" \
+	" AND (? = '' OR instr(?, ? || lower(COALESCE(s.site_type, ''))"  \
+	"  || ?) > 0)"                                                    \
+	" AND (? = '' OR instr(?, ? || lower(p.job_title) || ?) > 0)"     \
+	" AND (? = '' OR instr(?, ? || lower(p.department) || ?) > 0)"    \
+	" AND (? = '' OR EXISTS (SELECT 1 FROM roles r"                   \
+	"  WHERE r.person_id = p.id"                                      \
+	"  AND instr(?, ? || lower(r.role) || ?) > 0))"
+
+#define RULE_TYPES "t" "tttt" "tttt" "tttt" "tttt" "tttt"
+
+static struct store_stmt *
+rule_query(struct store *st, const struct store_rule_query *q,
+	struct arena *a, const char *sql, struct error *err)
+{
+	const char sep[2] = { SET_SEP, '\0' };
+	const char *orgs = id_set(q->org_ids, q->org_count, a);
+	const char *sites = text_set(&q->sites, a);
+	const char *types = text_set(&q->site_types, a);
+	const char *titles = text_set(&q->job_titles, a);
+	const char *depts = text_set(&q->departments, a);
+	const char *roles = text_set(&q->roles, a);
+	return store_query(st, err, sql, RULE_TYPES, orgs,
+		sites, sites, sep, sep, types, types, sep, sep,
+		titles, titles, sep, sep, depts, depts, sep, sep,
+		roles, roles, sep, sep);
+}
+
+int
+store_rule_count(struct store *st, const struct store_rule_query *q,
+	struct arena *a, int64_t *count_r, struct error *err)
+{
+	struct store_stmt *s = rule_query(st, q, a,
+		"SELECT COUNT(*)" RULE_FROM, err);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1)
+		*count_r = store_col_int(st, s, 0);
+	else if (rc == 0)
+		rc = error_set(err, ERROR_INTERNAL, "COUNT returned no row");
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+static void
+address_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	*(const char **)out = store_col_text(st, s, 0, a);
+}
+
+int
+store_rule_addresses(struct store *st, const struct store_rule_query *q,
+	struct arena *a, const char ***addresses_r, size_t *count_r,
+	struct error *err)
+{
+	struct store_stmt *s = rule_query(st, q, a,
+		"SELECT m.address" RULE_FROM " ORDER BY m.address", err);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**addresses_r), address_read,
+		(void **)addresses_r, count_r, err);
+}
+
+int
+store_setting_get(struct store *st, const char *name, struct arena *a,
+	const char **value_r, const char **updated_by_r, int64_t *updated_at_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT value, updated_by, updated_at FROM settings"
+		" WHERE name = ?", "t", name);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		*value_r = store_col_text(st, s, 0, a);
+		*updated_by_r = store_col_text(st, s, 1, a);
+		*updated_at_r = store_col_int(st, s, 2);
+	} else if (rc == 0) {
+		error_set(err, ERROR_NOT_FOUND, "the setting %s is not set",
+			name);
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_setting_set(struct store *st, const char *name, const char *value,
+	const char *updated_by, int64_t now, struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"INSERT OR REPLACE INTO settings (name, value, updated_by,"
+		" updated_at) VALUES (?, ?, ?, ?)",
+		"ttti", name, value, updated_by, now);
+	return n < 0 ? -1 : 0;
+}

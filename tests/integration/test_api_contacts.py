@@ -1,0 +1,135 @@
+"""External contacts through the JSON API (SPEC P7): create, list, show,
+edit, delete; refusals for roles, scope, bad input and duplicates (seed
+002 #9218); an audit row for every change."""
+
+import pytest
+
+from apiclient import global_admin, make_admin, make_person, q
+
+OTHER = "X26002"
+EXTERNAL = "pat.partner@council.example.org"
+
+
+@pytest.fixture
+def orgs(instance, org):
+    instance.run("org", "add", "--ods", OTHER, "--name", "Other Practice",
+                 "--type", "GP Practice")
+    return org, OTHER
+
+
+@pytest.fixture
+def la(server, instance, orgs):
+    return make_admin(server, instance, orgs[0], first="Lee", last="Local")
+
+
+def make_contact(client, org, name="Pat Partner", address=EXTERNAL):
+    return client.ok("POST", "/contacts",
+                     {"org": org, "name": name, "address": address},
+                     status=201)
+
+
+def test_contact_lifecycle(la, orgs, instance):
+    org = orgs[0]
+    c = make_contact(la, org)
+    assert c == {**c, "address": EXTERNAL, "display_name": "Pat Partner",
+                 "org": org}
+    path = "/contacts/" + q(EXTERNAL)
+    assert la.ok("GET", path)["address"] == EXTERNAL
+    page = la.ok("GET", f"/contacts?org={org}")
+    assert [x["address"] for x in page["items"]] == [EXTERNAL]
+    assert la.ok("PATCH", path, {"name": "Pat P."})["display_name"] == \
+        "Pat P."
+    assert la.ok("GET", path)["display_name"] == "Pat P."
+    assert la.ok("DELETE", path) == {"address": EXTERNAL, "deleted": True}
+    assert "deleted" in la.refused("GET", path, status=404)["message"]
+    assert la.ok("GET", f"/contacts?org={org}")["items"] == []
+    rows = instance.json("audit", "list", "--type", "contact")
+    assert [r["action"] for r in rows] == ["delete", "update", "create"]
+    assert rows[1]["summary"] == {"display_name": {"from": "Pat Partner",
+                                                   "to": "Pat P."}}
+    assert all(r["actor"] == la.address and r["org"] == org for r in rows)
+
+
+def test_contact_duplicate_refused(la, orgs, instance):
+    """Seed 002 #9218: the same external contact could be made twice."""
+    org, other = orgs
+    make_contact(la, org)
+    for body in ({"org": org, "name": "Pat again", "address": EXTERNAL},
+                 {"org": org, "name": "Pat", "address": EXTERNAL.upper()}):
+        err = la.refused("POST", "/contacts", body, status=409)
+        assert err["code"] == "exists" and err["field"] == "address"
+        assert EXTERNAL in err["message"]
+        assert "contact Pat Partner" in err["message"]
+    ga = global_admin(la.server, instance)
+    err = ga.refused("POST", "/contacts", {"org": other, "name": "Pat",
+                                          "address": EXTERNAL}, status=409)
+    assert "already taken" in err["message"]
+    assert len(la.ok("GET", f"/contacts?org={org}")["items"]) == 1
+    assert len(instance.json("audit", "list", "--type", "contact")) == 1
+
+
+def test_contact_bad_input(la, orgs, instance):
+    org = orgs[0]
+    err = la.refused("POST", "/contacts",
+                     {"org": org, "name": "Ann", "address": "not an address"},
+                     status=422)
+    assert err["field"] == "address"
+    err = la.refused("POST", "/contacts",
+                     {"org": org, "name": "Inside",
+                      "address": instance.addr("someone")}, status=422)
+    assert "hosts" in err["message"]
+    err = la.refused("POST", "/contacts", {"org": org, "address": EXTERNAL},
+                     status=422)
+    assert err["field"] == "name"
+    make_contact(la, org)
+    err = la.refused("PATCH", "/contacts/" + q(EXTERNAL), {"name": ""},
+                     status=422)
+    assert err["field"] == "name"
+    # A person's address is not a contact.
+    person = make_person(instance, org, "Jo", "Staff")
+    err = la.refused("GET", "/contacts/" + q(person), status=404)
+    assert "not a contact" in err["message"]
+
+
+@pytest.mark.parametrize("role", ["helpdesk_admin", "audit_authorisation"])
+def test_contact_wrong_role_refused(server, instance, orgs, la, role):
+    org = orgs[0]
+    make_contact(la, org)
+    other = make_admin(server, instance, org, role=role, first="Hal",
+                       last="Helper")
+    path = "/contacts/" + q(EXTERNAL)
+    for method, p, body in [
+            ("POST", "/contacts", {"org": org, "name": "N",
+                                   "address": "n@x.example.org"}),
+            ("GET", f"/contacts?org={org}", None),
+            ("GET", path, None), ("PATCH", path, {"name": "N"}),
+            ("DELETE", path, None)]:
+        assert other.refused(method, p, body)["code"] == "denied"
+    assert la.ok("GET", path)["display_name"] == "Pat Partner"
+
+
+def test_contact_out_of_scope_refused(server, instance, orgs, la):
+    org, other = orgs
+    la2 = make_admin(server, instance, other, first="Olga", last="Other")
+    make_contact(la, org)
+    path = "/contacts/" + q(EXTERNAL)
+    for method, p, body in [
+            ("POST", "/contacts", {"org": org, "name": "N",
+                                   "address": "n@x.example.org"}),
+            ("GET", f"/contacts?org={org}", None), ("GET", "/contacts", None),
+            ("GET", path, None), ("PATCH", path, {"name": "N"}),
+            ("DELETE", path, None)]:
+        err = la2.refused(method, p, body)
+        assert "organisation" in err["message"] or "role" in err["message"]
+    assert la.ok("GET", path)["display_name"] == "Pat Partner"
+
+
+def test_contact_paging(la, orgs):
+    org = orgs[0]
+    made = [make_contact(la, org, f"C {i}", f"c{i}@x.example.org")["address"]
+            for i in range(3)]
+    first = la.ok("GET", f"/contacts?org={org}&limit=2")
+    second = la.ok("GET", f"/contacts?org={org}&limit=2&cursor="
+                   + first["next_cursor"])
+    assert [c["address"] for c in first["items"] + second["items"]] == made
+    assert second["next_cursor"] is None
