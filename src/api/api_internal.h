@@ -72,6 +72,9 @@ struct api_route {
 #define API_ROUTES_END { NULL, NULL, NULL, 0 }
 
 extern const struct api_route api_routes_session[];
+extern const struct api_route api_routes_people[];
+extern const struct api_route api_routes_audit[];
+extern const struct api_route api_routes_devices[];
 
 /* ---- request parts (api_router.c) ---- */
 
@@ -164,5 +167,11 @@ void api_me_password_post(struct api_request *req);
 void api_me_mfa_post(struct api_request *req);
 void api_me_mfa_verify_post(struct api_request *req);
 void api_openapi_get(struct api_request *req);
+void api_people_search(struct api_request *req);
+void api_people_help(struct api_request *req);
+void api_audit_list(struct api_request *req);
+void api_me_devices(struct api_request *req);
+void api_user_devices(struct api_request *req);
+void api_report_devices(struct api_request *req);
 
 #endif

@@ -25,6 +25,9 @@
 /* Every area's routes; see struct api_route. */
 static const struct api_route *const api_route_tables[] = {
 	api_routes_session,
+	api_routes_people,
+	api_routes_audit,
+	api_routes_devices,
 };
 
 #define API_TABLE_COUNT (sizeof(api_route_tables) / sizeof(*api_route_tables))

@@ -202,3 +202,66 @@ auth_check(const struct dir_ctx *ctx, int64_t person_id,
 	return error_set(err, ERROR_DENIED,
 		"that organisation is not one you administer");
 }
+
+/* Adds id to the set unless it is there already. */
+static int
+id_set_add(const struct dir_ctx *ctx, int64_t id, int64_t **ids_r,
+	size_t *count_r, size_t *capacity, struct error *err)
+{
+	for (size_t i = 0; i < *count_r; i++) {
+		if ((*ids_r)[i] == id)
+			return 0;
+	}
+	int64_t *slot = arena_array_push(ctx->arena, (void **)ids_r, count_r,
+		capacity, sizeof(*slot));
+	if (slot == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	*slot = id;
+	return 0;
+}
+
+int
+auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, bool *all_r, int64_t **ids_r,
+	size_t *count_r, struct error *err)
+{
+	struct store_role *roles;
+	size_t n, capacity = 0;
+	*all_r = false;
+	*ids_r = NULL;
+	*count_r = 0;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		enum auth_role role;
+		if (!auth_role_parse(roles[i].role, &role) ||
+		    !auth_role_allows(role, action))
+			continue;
+		if (auth_role_is_global(role)) {
+			*all_r = true;
+			*ids_r = NULL;
+			*count_r = 0;
+			return 0;
+		}
+		int64_t *below;
+		size_t below_count;
+		if (store_org_subtree(ctx->store, roles[i].org_id, ctx->arena,
+			    &below, &below_count, err) < 0)
+			return -1;
+		/* The subtree, less what a devolved org below has taken. */
+		for (size_t j = 0; j < below_count; j++) {
+			struct error denied;
+			if (auth_check(ctx, person_id, action, below[j],
+				    &denied) < 0) {
+				if (denied.code == ERROR_DENIED)
+					continue;
+				return error_forward(err, &denied);
+			}
+			if (id_set_add(ctx, below[j], ids_r, count_r, &capacity,
+				    err) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}

@@ -83,4 +83,15 @@ bool auth_scope_covers(const struct auth_org_step *chain, size_t count,
 int auth_check(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, int64_t target_org, struct error *err);
 
+/*
+ * Every org where the person may take the action, by auth_check: *all_r
+ * true (and no ids) when a global role allows it everywhere; else the
+ * orgs their roles reach, each once, in ctx->arena (none when no role
+ * allows the action). For searches and reports that span the caller's
+ * scope (SPEC P9, P10).
+ */
+int auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, bool *all_r, int64_t **ids_r,
+	size_t *count_r, struct error *err);
+
 #endif

@@ -293,6 +293,36 @@ static const char migration_6[] =
 static const char migration_7[] =
 	"CREATE INDEX messages_flags ON messages(folder_id, flags, uid);";
 
+/*
+ * People Finder (SPEC D4, PERFORMANCE B5): one row per search key of each
+ * live person (store_search.c), kept by the person's own write paths and
+ * filled here for the people already stored, by the SQL function
+ * caremail_search_keys (store_sqlite.c), which returns the same keys
+ * space-separated. Keys by org answer an org's search without reading
+ * other orgs' people; people by site answer a search by site type.
+ */
+static const char migration_finder[] =
+	"CREATE TABLE people_search ("
+	" key TEXT NOT NULL,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" org_id INTEGER NOT NULL,"
+	" PRIMARY KEY (key, person_id)) WITHOUT ROWID;"
+	"CREATE INDEX people_search_org ON people_search(org_id, key);"
+	"CREATE INDEX people_search_person ON people_search(person_id, key);"
+	"CREATE INDEX people_site ON people(site_id);"
+	"INSERT OR IGNORE INTO people_search (key, person_id, org_id)"
+	" WITH RECURSIVE split(person_id, org_id, key, rest) AS ("
+	"  SELECT id, org_id, '', caremail_search_keys(first_name, last_name,"
+	"   display_name, job_title) || ' ' FROM people"
+	"   WHERE deleted_at IS NULL"
+	"  UNION ALL"
+	"  SELECT person_id, org_id, substr(rest, 1, instr(rest, ' ') - 1),"
+	"   substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> '')"
+	" SELECT key, person_id, org_id FROM split WHERE key <> ''"
+	" UNION ALL"
+	" SELECT 'e:' || lower(m.address), p.id, p.org_id FROM people p"
+	"  JOIN mailboxes m ON m.id = p.mailbox_id WHERE p.deleted_at IS NULL;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -301,5 +331,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_5,
 	migration_6,
 	migration_7,
+	migration_finder,
 	NULL,
 };
