@@ -215,6 +215,59 @@ test_scope_rule(void **state)
 	assert_false(auth_scope_covers(mid, 3, 2));
 }
 
+static bool
+has_id(const int64_t *ids, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == id)
+			return true;
+	}
+	return false;
+}
+
+/* The orgs a search or report spans are exactly those auth_check allows. */
+static void
+test_scope_orgs(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	bool all;
+	int64_t *ids;
+	size_t n;
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_LOCAL_ADMIN],
+				 AUTH_AUDIT_READ, &all, &ids, &n, &err), 0);
+	assert_false(all);
+	assert_int_equal(n, 2);	/* QWE and J81001 */
+	assert_true(has_id(ids, n, f->in_scope));
+	assert_false(has_id(ids, n, f->devolved));
+	assert_false(has_id(ids, n, f->elsewhere));
+	for (size_t i = 0; i < n; i++)
+		assert_true(allowed(f, f->holder[AUTH_ROLE_LOCAL_ADMIN],
+			AUTH_AUDIT_READ, ids[i]));
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_GLOBAL_ADMIN],
+				 AUTH_REPORT_READ, &all, &ids, &n, &err), 0);
+	assert_true(all);
+	assert_int_equal(n, 0);
+	/* A role without the action, and no role at all: nowhere. */
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_HELPDESK_ADMIN],
+				 AUTH_AUDIT_READ, &all, &ids, &n, &err), 0);
+	assert_false(all);
+	assert_int_equal(n, 0);
+	assert_int_equal(auth_scope_orgs(&f->u.ctx, f->nobody,
+				 AUTH_REPORT_READ, &all, &ids, &n, &err), 0);
+	assert_false(all);
+	assert_int_equal(n, 0);
+	/* eDiscovery is global, but not for audit. */
+	assert_int_equal(auth_scope_orgs(&f->u.ctx,
+				 f->holder[AUTH_ROLE_EDISCOVERY],
+				 AUTH_AUDIT_READ, &all, &ids, &n, &err), 0);
+	assert_false(all);
+	assert_int_equal(n, 0);
+}
+
 int
 main(void)
 {
@@ -224,6 +277,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_say_why, setup,
 			teardown),
 		cmocka_unit_test(test_scope_rule),
+		cmocka_unit_test_setup_teardown(test_scope_orgs, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests_name("access", tests, NULL, NULL);
 }
