@@ -141,7 +141,7 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 /* Each further word must be a prefix of one of the person's keys. */
 #define MORE_WORD                                                            \
 	" AND (? = '' OR EXISTS (SELECT 1 FROM people_search x"              \
-	" WHERE x.person_id = p.id AND x.key >= ? AND x.key < ?))"
+	" WHERE x.person_id = k.person_id AND x.key >= ? AND x.key < ?))"
 #define MORE_WORDS MORE_WORD MORE_WORD MORE_WORD MORE_WORD MORE_WORD
 #define LIVE_AND_SITE                                                        \
 	" AND p.deleted_at IS NULL AND (? = '' OR s.site_type = ?)"
@@ -213,6 +213,48 @@ query_ranges(const struct store_person_query *q, struct arena *a,
 
 #define RANGE_ARGS(r, i) (r)[i].low, (r)[i].low, (r)[i].high
 
+/* Counting past this tells a common word from a rare one well enough. */
+#define PROBE_CAP 2000
+
+/* Keys in the range, counted up to PROBE_CAP; PROBE_CAP on failure. */
+static int64_t
+range_size(struct store *st, const struct range *r)
+{
+	struct error err;
+	struct store_stmt *s = store_query(st, &err,
+		"SELECT COUNT(*) FROM (SELECT 1 FROM people_search"
+		" WHERE key >= ? AND key < ? LIMIT ?)", "tti", r->low, r->high,
+		(int64_t)PROBE_CAP);
+	if (s == NULL)
+		return PROBE_CAP;
+	int64_t n = store_step(st, s, &err) == 1 ? store_col_int(st, s, 0) :
+		PROBE_CAP;
+	store_finish(st, s);
+	return n;
+}
+
+/*
+ * Puts the rarest word first, to drive the search: every person its range
+ * holds is checked against the other words, so "zoe ang" should walk the
+ * Ångströms, not every Zoë. A cheap capped count per word decides.
+ */
+static void
+rarest_first(struct store *st, struct range *r, size_t n)
+{
+	size_t best = 0;
+	int64_t best_size = PROBE_CAP + 1;
+	for (size_t i = 0; i < n && n > 1; i++) {
+		int64_t size = range_size(st, &r[i]);
+		if (size < best_size) {
+			best = i;
+			best_size = size;
+		}
+	}
+	struct range t = r[0];
+	r[0] = r[best];
+	r[best] = t;
+}
+
 int
 store_person_search(struct store *st, const struct store_person_query *q,
 	struct arena *a, struct store_person_match **rows_r, size_t *count_r,
@@ -228,6 +270,8 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	struct store_stmt *s;
 	if (orgs == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
+	if (words > 1 && orgs[0] == '\0')
+		rarest_first(st, r, words);
 	if (words > 0 && orgs[0] != '\0')
 		s = store_query(st, err, search_by_org_key,
 			"ttt" "ttt" "ttt" "ttt" "ttt" "ttt" "tti", orgs,
