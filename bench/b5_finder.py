@@ -117,7 +117,7 @@ def main():
         fill(os.path.join(tmp, "i", "caremail.db"), people)
         print(f"wrote {people} people in {time.perf_counter() - t:.1f} s")
         t = time.perf_counter()
-        conftest.run("org", "show", "B00001", "--dir", inst.dir)
+        conftest.run("org", "show", "B00001", "--dir", inst.dir, timeout=1800)
         print(f"migration indexed them in {time.perf_counter() - t:.1f} s")
         server = conftest.Server(inst, False, os.path.join(tmp, "serve.log"))
         try:

@@ -131,7 +131,8 @@ static bool
 is_word_char(uint32_t cp)
 {
 	if (cp < 0x80)
-		return str_is_ascii_alpha((char)cp) || str_is_ascii_digit((char)cp);
+		return str_is_ascii_alpha((char)cp) ||
+			str_is_ascii_digit((char)cp);
 	/* Latin-1 punctuation and symbols, ×, ÷, general punctuation. */
 	if (cp <= 0xBF || cp == 0xD7 || cp == 0xF7 || cp == 0xFFFD ||
 	    (cp >= 0x2000 && cp <= 0x206F))

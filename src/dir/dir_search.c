@@ -88,7 +88,8 @@ query_words(const struct dir_ctx *ctx, const struct dir_people_query *q,
 	struct words *w, struct error *err)
 {
 	memset(w, 0, sizeof(*w));
-	if (too_long("q", q->q, err) < 0 || too_long("email", q->email, err) < 0 ||
+	if (too_long("q", q->q, err) < 0 ||
+	    too_long("email", q->email, err) < 0 ||
 	    too_long("org", q->org, err) < 0 ||
 	    too_long("job_title", q->job_title, err) < 0 ||
 	    too_long("site_type", q->site_type, err) < 0)

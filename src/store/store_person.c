@@ -81,7 +81,8 @@ store_person_update(struct store *st, const struct store_person *p,
 	if (n < 0)
 		return -1;
 	if (n != 1)
-		return error_set(err, ERROR_NOT_FOUND, "there is no such person");
+		return error_set(err, ERROR_NOT_FOUND,
+			"there is no such person");
 	return store_search_refresh(st, p, err);
 }
 
@@ -272,7 +273,8 @@ store_device_report(struct store *st, const int64_t *org_ids,
 		" FROM devices d JOIN people p ON p.id = d.person_id"
 		" JOIN mailboxes m ON m.id = p.mailbox_id"
 		" JOIN orgs o ON o.id = p.org_id"
-		" WHERE (? = '' OR p.org_id IN (SELECT value FROM json_each(?)))"
+		" WHERE (? = ''"
+		"  OR p.org_id IN (SELECT value FROM json_each(?)))"
 		" AND p.deleted_at IS NULL AND d.id > ? ORDER BY d.id LIMIT ?",
 		"ttii", orgs, orgs, after_id, (int64_t)limit);
 	if (s == NULL)

@@ -81,8 +81,8 @@ store_search_refresh(struct store *st, const struct store_person *p,
 	int rc = 0;
 	if (store_search_keys(p->first_name, p->last_name, p->display_name,
 		    p->job_title, a, &keys, &count) < 0)
-		rc = error_set(err, ERROR_LIMIT, "a person's names are too long "
-			"to index");
+		rc = error_set(err, ERROR_LIMIT,
+			"a person's names are too long to index");
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		if (store_exec(st, err,
 			    "INSERT INTO people_search (key, person_id, org_id)"
@@ -96,7 +96,8 @@ store_search_refresh(struct store *st, const struct store_person *p,
 	/* The address is read from the mailbox, which holds it. */
 	return store_exec(st, err,
 		"INSERT OR IGNORE INTO people_search (key, person_id, org_id)"
-		" SELECT 'e:' || lower(address), ?, ? FROM mailboxes WHERE id = ?",
+		" SELECT 'e:' || lower(address), ?, ? FROM mailboxes"
+		" WHERE id = ?",
 		"iii", p->id, p->org_id, p->mailbox_id) < 0 ? -1 : 0;
 }
 
