@@ -298,8 +298,9 @@ static const char migration_7[] =
  * live person (store_search.c), kept by the person's own write paths and
  * filled here for the people already stored, by the SQL function
  * caremail_search_keys (store_sqlite.c), which returns the same keys
- * space-separated. Keys by org answer an org's search without reading
- * other orgs' people; people by site answer a search by site type.
+ * space-separated; they go in in key order, so the table is written front
+ * to back, and the indexes are built after, each by one sort. Keys by org answer an org's search without reading other orgs' people;
+ * people by site answer a search by site type.
  */
 static const char migration_finder[] =
 	"CREATE TABLE people_search ("
@@ -307,9 +308,6 @@ static const char migration_finder[] =
 	" person_id INTEGER NOT NULL REFERENCES people(id),"
 	" org_id INTEGER NOT NULL,"
 	" PRIMARY KEY (key, person_id)) WITHOUT ROWID;"
-	"CREATE INDEX people_search_org ON people_search(org_id, key);"
-	"CREATE INDEX people_search_person ON people_search(person_id, key);"
-	"CREATE INDEX people_site ON people(site_id);"
 	"INSERT OR IGNORE INTO people_search (key, person_id, org_id)"
 	" WITH RECURSIVE split(person_id, org_id, key, rest) AS ("
 	"  SELECT id, org_id, '', caremail_search_keys(first_name, last_name,"
@@ -321,7 +319,11 @@ static const char migration_finder[] =
 	" SELECT key, person_id, org_id FROM split WHERE key <> ''"
 	" UNION ALL"
 	" SELECT 'e:' || lower(m.address), p.id, p.org_id FROM people p"
-	"  JOIN mailboxes m ON m.id = p.mailbox_id WHERE p.deleted_at IS NULL;";
+	"  JOIN mailboxes m ON m.id = p.mailbox_id WHERE p.deleted_at IS NULL"
+	" ORDER BY 1, 2;"
+	"CREATE INDEX people_search_org ON people_search(org_id, key);"
+	"CREATE INDEX people_search_person ON people_search(person_id, key);"
+	"CREATE INDEX people_site ON people(site_id);";
 
 const char *const store_sqlite_migrations[] = {
 	migration_1,

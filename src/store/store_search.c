@@ -215,21 +215,21 @@ query_ranges(const struct store_person_query *q, struct arena *a,
 #define RANGE_ARGS(r, i) (r)[i].low, (r)[i].low, (r)[i].high
 
 /* Counting past this tells a common word from a rare one well enough. */
-#define PROBE_CAP 2000
+#define PROBE_CAP 20000
 
-/* Keys in the range, counted up to PROBE_CAP; PROBE_CAP on failure. */
+/* Keys in the range, counted up to cap; cap on failure. */
 static int64_t
-range_size(struct store *st, const struct range *r)
+range_size(struct store *st, const struct range *r, int64_t cap)
 {
 	struct error err;
 	struct store_stmt *s = store_query(st, &err,
 		"SELECT COUNT(*) FROM (SELECT 1 FROM people_search"
 		" WHERE key >= ? AND key < ? LIMIT ?)", "tti", r->low, r->high,
-		(int64_t)PROBE_CAP);
+		cap);
 	if (s == NULL)
-		return PROBE_CAP;
+		return cap;
 	int64_t n = store_step(st, s, &err) == 1 ? store_col_int(st, s, 0) :
-		PROBE_CAP;
+		cap;
 	store_finish(st, s);
 	return n;
 }
@@ -237,15 +237,16 @@ range_size(struct store *st, const struct range *r)
 /*
  * Puts the rarest word first, to drive the search: every person its range
  * holds is checked against the other words, so "zoe ang" should walk the
- * Ångströms, not every Zoë. A cheap capped count per word decides.
+ * Ångströms, not every Zoë. A count per word decides, each stopped at
+ * the smallest so far: it only has to tell which is rarest.
  */
 static void
 rarest_first(struct store *st, struct range *r, size_t n)
 {
 	size_t best = 0;
 	int64_t best_size = PROBE_CAP + 1;
-	for (size_t i = 0; i < n && n > 1; i++) {
-		int64_t size = range_size(st, &r[i]);
+	for (size_t i = 0; i < n && n > 1 && best_size > 1; i++) {
+		int64_t size = range_size(st, &r[i], best_size);
 		if (size < best_size) {
 			best = i;
 			best_size = size;
