@@ -95,9 +95,9 @@ store_search_refresh(struct store *st, const struct store_person *p,
 		return -1;
 	/* The address is read from the mailbox, which holds it. */
 	return store_exec(st, err,
-		"INSERT OR IGNORE INTO people_search (key, person_id, org_id)"
+		"INSERT INTO people_search (key, person_id, org_id)"
 		" SELECT 'e:' || lower(address), ?, ? FROM mailboxes"
-		" WHERE id = ?",
+		" WHERE id = ? ON CONFLICT DO NOTHING",
 		"iii", p->id, p->org_id, p->mailbox_id) < 0 ? -1 : 0;
 }
 
@@ -154,7 +154,7 @@ static const char search_by_key[] =
 	" WHERE k.key >= ? AND k.key < ?" MORE_WORDS LIVE_AND_SITE " LIMIT ?";
 static const char search_by_org_key[] =
 	"SELECT DISTINCT " MATCH_COLUMNS
-	" FROM people_search k INDEXED BY people_search_org"
+	" FROM people_search k"
 	" JOIN people p ON p.id = k.person_id" MATCH_JOINS
 	" WHERE k.org_id IN (SELECT value FROM json_each(?))"
 	" AND k.key >= ? AND k.key < ?" MORE_WORDS LIVE_AND_SITE " LIMIT ?";
