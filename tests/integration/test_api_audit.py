@@ -249,3 +249,17 @@ def test_devices_report_is_scoped_and_audited(server, instance, org, admins,
     everywhere = search(ga, object_type="organisation", actor=ga.address)
     assert everywhere["items"][0]["org"] is None
     assert everywhere["items"][0]["summary"]["org"] == "all"
+
+
+def test_cli_and_api_agree(server, instance, admins, org):
+    ga = global_admin(server, instance)
+    api = search(ga, object_type="shared_mailbox", org=org,
+                 limit=500, **{"from": today(), "to": today()})["items"]
+    cli = instance.json("audit", "list", "--type", "shared_mailbox",
+                        "--org", org, "--from", today(), "--to", today())
+    assert [r["id"] for r in api] == [r["id"] for r in cli]
+    assert [r["summary"] for r in api] == [r["summary"] for r in cli]
+    assert "not an object type" in instance.fails(
+        "audit", "list", "--type", "spaceship", code=2)
+    assert "not an action" in instance.fails(
+        "audit", "list", "--action", "destroy", code=2)
