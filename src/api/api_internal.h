@@ -87,6 +87,9 @@ extern const struct api_route api_routes_tokens[];
 extern const struct api_route api_routes_mailboxes[];
 extern const struct api_route api_routes_contacts[];
 extern const struct api_route api_routes_lists[];
+extern const struct api_route api_routes_people[];
+extern const struct api_route api_routes_audit[];
+extern const struct api_route api_routes_devices[];
 
 /* ---- request parts (api_router.c) ---- */
 
@@ -233,5 +236,12 @@ bool api_org_scope(struct api_request *req, enum auth_action action,
 bool api_allowed_somewhere(struct api_request *req, enum auth_action action);
 /* The people's addresses as a JSON array. */
 json_t *api_json_people(const struct store_person *people, size_t count);
+
+void api_people_search(struct api_request *req);
+void api_people_help(struct api_request *req);
+void api_audit_list(struct api_request *req);
+void api_me_devices(struct api_request *req);
+void api_user_devices(struct api_request *req);
+void api_report_devices(struct api_request *req);
 
 #endif

@@ -35,6 +35,9 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_mailboxes,
 	api_routes_contacts,
 	api_routes_lists,
+	api_routes_people,
+	api_routes_audit,
+	api_routes_devices,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */

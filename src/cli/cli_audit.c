@@ -40,11 +40,17 @@ audit_filter(struct cli_args *args, struct store_audit_filter *f,
 	f->object_type = cli_opt(args, "type");
 	f->action = cli_opt(args, "action");
 	f->actor = cli_opt(args, "actor");
-	if (parse_date(args, "since", false, &f->since, err) < 0 ||
-	    parse_date(args, "until", true, &f->until, err) < 0 ||
+	/* --from and --to are the API's names for --since and --until. */
+	const char *since = cli_opt(args, "from") != NULL ? "from" : "since";
+	const char *until = cli_opt(args, "to") != NULL ? "to" : "until";
+	if (parse_date(args, since, false, &f->since, err) < 0 ||
+	    parse_date(args, until, true, &f->until, err) < 0 ||
 	    cli_opt_int(args, "limit", 1, AUDIT_LIMIT_MAX, &limit, err) < 0)
 		return -1;
 	f->limit = (size_t)limit;
+	struct error inner;
+	if (dir_audit_filter_check(f, &inner) < 0)
+		return cli_usage(args, err, "%s", inner.msg);
 	return 0;
 }
 

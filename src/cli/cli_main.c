@@ -169,9 +169,9 @@ const struct cli_command cli_commands[] = {
 	  "Removes an admin role.", "org=! role=!", 1, 1, cli_role_remove },
 
 	{ "audit list", "[--type T] [--action A] [--actor A] [--org ODS] "
-	  "[--since DATE] [--until DATE] [--limit N]",
+	  "[--since|--from DATE] [--until|--to DATE] [--limit N]",
 	  "Lists audit rows, newest first.",
-	  "type= action= actor= org= since= until= limit=", 0, 0,
+	  "type= action= actor= org= since= until= from= to= limit=", 0, 0,
 	  cli_audit_list },
 
 	{ "queue list", "", "Lists mail waiting to go to other domains.", "",

@@ -470,4 +470,97 @@ int dir_change_freeze_get(const struct dir_ctx *ctx, struct dir_freeze *f_r,
 int dir_change_freeze_set(const struct dir_ctx *ctx, bool on,
 	const char *reason, struct error *err);
 
+/* ---- People Finder, Get help, reports, audit search (finder) ---- */
+
+/* What a People Finder search asks; NULL or "" parts are not asked. */
+struct dir_people_query {
+	const char *q;		/* name words in any order; a word with @ is
+				   the beginning of an address */
+	const char *email;	/* an address, or its beginning */
+	const char *org;	/* an ODS code, or part of an org's name */
+	const char *site_type;	/* one of dir.site_types */
+	const char *job_title;	/* words of a job title, any order */
+};
+
+/* An admin role held now, as a tag in the directory. */
+struct dir_admin_tag {
+	const char *role;
+	const char *org_ods;
+};
+
+struct dir_person_found {
+	struct store_person_match match;
+	struct dir_admin_tag *tags;	/* roles held now; never a past one */
+	size_t tag_count;
+};
+
+struct dir_people_result {
+	struct dir_person_found *people;	/* by last then first name */
+	size_t count;
+	size_t limit;		/* dir.people_search_limit */
+	bool refine;		/* more than limit matched: only limit shown */
+};
+
+/*
+ * People Finder (SPEC D4): live people matching every part of q, names
+ * and job titles compared as word prefixes, case- and accent-insensitive,
+ * in any order ("smi jo" finds Jo Smith). Deleted people never match.
+ * At most dir.people_search_limit are returned; past it r->refine is set
+ * (seed 002 #6962). ERROR_INVALID naming the field for a query that asks
+ * nothing, an unknown site type or too many words; ERROR_NOT_FOUND
+ * (field "org") when no organisation fits q->org.
+ */
+int dir_people_search(const struct dir_ctx *ctx,
+	const struct dir_people_query *q, struct dir_people_result *r,
+	struct error *err);
+
+/* One Local Admin or Primary Local Admin, for Get help. */
+struct dir_helper {
+	struct store_person person;
+	const char *role;
+	const char *org_ods;	/* the org they administer */
+};
+
+struct dir_help {
+	struct store_org org;		/* the person's own */
+	struct dir_helper *admins;	/* may be empty */
+	size_t admin_count;
+	const char *helpdesk_phone, *helpdesk_email;	/* "" when none */
+	const char *helpdesk_org_ods;	/* whose helpdesk that is */
+};
+
+/*
+ * Get help (SPEC D6, seed 002 #6420): the (Primary) Local Admins of the
+ * person's org — or, when it has none, of the nearest org above it — and
+ * the nearest local IT helpdesk, the org's own first.
+ */
+int dir_people_help(const struct dir_ctx *ctx, const char *address,
+	struct dir_help *h, struct error *err);
+
+/* Devices of live people in the orgs (NULL: all), paged by row id. */
+int dir_device_report(const struct dir_ctx *ctx, const int64_t *org_ids,
+	size_t org_count, int64_t after_id, size_t limit,
+	struct store_device_row **rows_r, size_t *count_r, struct error *err);
+
+/*
+ * Records that a report was downloaded (seed 002 #9654), as an "other"
+ * row on the organisation it covers (org_id 0: every org). detail is a
+ * JSON object (jansson json_t *, stolen) or NULL.
+ */
+int dir_report_audit(const struct dir_ctx *ctx, const char *report,
+	int64_t org_id, void *detail, struct error *err);
+
+/*
+ * Whether an audit filter names object types and actions the trail
+ * has; ERROR_INVALID naming "object_type" or "action" if not.
+ */
+int dir_audit_filter_check(const struct store_audit_filter *f,
+	struct error *err);
+
+/* Audit rows matching f within the orgs (NULL: every row), newest first. */
+int dir_audit_search(const struct dir_ctx *ctx,
+	const struct store_audit_filter *f, const int64_t *org_ids,
+	size_t org_count, struct store_audit **rows_r, size_t *count_r,
+	struct error *err);
+
 #endif

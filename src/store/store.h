@@ -770,4 +770,77 @@ int store_setting_get(struct store *st, const char *name, struct arena *a,
 int store_setting_set(struct store *st, const char *name, const char *value,
 	const char *updated_by, int64_t now, struct error *err);
 
+/* ---- People Finder, devices report, audit scope (finder) ---- */
+
+/* Longest key kept, in bytes; longer words are cut to this. */
+#define STORE_SEARCH_KEY_MAX 48
+/* Most words one search may require (name, email and job title together). */
+#define STORE_SEARCH_WORDS_MAX 6
+
+/*
+ * The People Finder keys of a person, as stored: "n:" and each folded
+ * word of their first, last and display names, "j:" and each word of the
+ * job title (core/fold.h), each once. The address key ("e:" and the
+ * lower-case address) is added by the store beside these. Pure; -1 past
+ * the arena's cap.
+ */
+int store_search_keys(const char *first_name, const char *last_name,
+	const char *display_name, const char *job_title, struct arena *a,
+	char ***keys_r, size_t *count_r);
+
+/* What People Finder asks for; every part given must match. */
+struct store_person_query {
+	const char *const *name_words;	/* folded name word prefixes */
+	size_t name_count;
+	const char *const *job_words;	/* folded job title word prefixes */
+	size_t job_count;
+	const char *email;	/* lower-case address prefix; NULL: any */
+	const int64_t *org_ids;	/* NULL: every org */
+	size_t org_count;
+	const char *site_type;	/* exact; NULL: any */
+	size_t limit;		/* most rows returned */
+};
+
+/* A person found, with their org's and site's names as shown. */
+struct store_person_match {
+	struct store_person person;
+	const char *org_ods, *org_name;
+	const char *helpdesk_phone, *helpdesk_email;	/* the org's */
+	const char *site_name, *site_type;	/* "" when no site */
+};
+
+/*
+ * Live (not deleted) people matching q, at most q->limit, in no promised
+ * order: by a prefix range on the search keys when words are given, else
+ * by org or site. ERROR_INVALID when q names no word, org or site type,
+ * or more than STORE_SEARCH_WORDS_MAX words.
+ */
+int store_person_search(struct store *st, const struct store_person_query *q,
+	struct arena *a, struct store_person_match **rows_r, size_t *count_r,
+	struct error *err);
+
+/* Orgs whose ODS code is text or whose name contains it (any case). */
+int store_org_find(struct store *st, const char *text, struct arena *a,
+	int64_t **ids_r, size_t *count_r, struct error *err);
+
+/* One row of the devices report: a device and whose it is. */
+struct store_device_row {
+	int64_t id;		/* the cursor */
+	struct store_device device;
+	const char *person_address, *person_name, *org_ods;
+};
+
+/* Devices of live people in the orgs, by id after after_id, at most limit. */
+int store_device_report(struct store *st, const int64_t *org_ids,
+	size_t org_count, int64_t after_id, size_t limit, struct arena *a,
+	struct store_device_row **rows_r, size_t *count_r, struct error *err);
+
+/*
+ * Audit rows as store_audit_list, restricted to rows of the orgs given
+ * (rows with no org are outside every set); org_ids NULL: no restriction.
+ */
+int store_audit_search(struct store *st, const struct store_audit_filter *f,
+	const int64_t *org_ids, size_t org_count, struct arena *a,
+	struct store_audit **rows_r, size_t *count_r, struct error *err);
+
 #endif

@@ -61,3 +61,33 @@ store_audit_list(struct store *st, const struct store_audit_filter *f,
 	return store_read_all(st, s, a, sizeof(**rows_r), audit_read,
 		(void **)rows_r, count_r, err);
 }
+
+int
+store_audit_search(struct store *st, const struct store_audit_filter *f,
+	const int64_t *org_ids, size_t org_count, struct arena *a,
+	struct store_audit **rows_r, size_t *count_r, struct error *err)
+{
+	const char *orgs = store_id_set(org_ids, org_count, a);
+	if (orgs == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
+	struct store_stmt *s = store_query(st, err,
+		"SELECT id, at, actor, action, object_type, object_id,"
+		" COALESCE(org_id, 0), summary FROM audit"
+		" WHERE (? IS NULL OR object_type = ?)"
+		" AND (? IS NULL OR action = ?)"
+		" AND (? IS NULL OR actor = ?)"
+		" AND (? = 0 OR org_id = ?)"
+		" AND (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" AND (? = 0 OR at >= ?) AND (? = 0 OR at <= ?)"
+		" AND (? = 0 OR id < ?)"
+		" ORDER BY id DESC LIMIT ?",
+		"ttttttiittiiiiiii", f->object_type, f->object_type, f->action,
+		f->action, f->actor, f->actor, f->org_id, f->org_id, orgs, orgs,
+		f->since, f->since, f->until, f->until, f->before_id,
+		f->before_id, limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**rows_r), audit_read,
+		(void **)rows_r, count_r, err);
+}

@@ -85,4 +85,38 @@ int store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 void store_folder_read(struct store *st, struct store_stmt *s,
 	struct arena *a, void *out);
 
+/*
+ * A person's columns, read by store_person_read; "p" is people and "m"
+ * their user mailbox. Other reads put their own columns after these,
+ * from STORE_PERSON_COLUMN_COUNT on.
+ */
+#define STORE_PERSON_COLUMNS                                                    \
+	"p.id, p.org_id, COALESCE(p.site_id, 0), p.mailbox_id, m.address, \
+	p.first_name, p.last_name, p.display_name, p.job_title,           \
+	p.department, p.phone, p.mobile, p.mobile_hidden, p.notes,        \
+	p.status, p.sync_id, p.created_at, p.updated_at,                  \
+	COALESCE(p.deleted_at, 0), COALESCE(p.last_signin_at, 0),         \
+	COALESCE(p.password_changed_at, 0), p.protocols_off,             \
+	COALESCE(p.locked_at, 0)"
+#define STORE_PERSON_COLUMN_COUNT 23
+void store_person_read(struct store *st, struct store_stmt *s,
+	struct arena *a, void *out);
+
+/* ---- People Finder keys and id sets (finder) ---- */
+
+/*
+ * Rewrites a person's search keys after an insert or update (the
+ * person's own write paths call it, so the keys never lag the row): none
+ * for a deleted person.
+ */
+int store_search_refresh(struct store *st, const struct store_person *p,
+	struct error *err);
+
+/*
+ * ids as a JSON array ("[1,2,3]") for SQL's json_each, so a set of any
+ * size binds as one parameter of one cached statement; "" for NULL ids
+ * (no restriction). NULL past the arena's cap.
+ */
+const char *store_id_set(const int64_t *ids, size_t count, struct arena *a);
+
 #endif

@@ -8,14 +8,7 @@
 #include "core/str.h"
 #include "store/store_internal.h"
 
-#define PERSON_COLUMNS                                                    \
-	"p.id, p.org_id, COALESCE(p.site_id, 0), p.mailbox_id, m.address, \
-	p.first_name, p.last_name, p.display_name, p.job_title,           \
-	p.department, p.phone, p.mobile, p.mobile_hidden, p.notes,        \
-	p.status, p.sync_id, p.created_at, p.updated_at,                  \
-	COALESCE(p.deleted_at, 0), COALESCE(p.last_signin_at, 0),         \
-	COALESCE(p.password_changed_at, 0), p.protocols_off,             \
-	COALESCE(p.locked_at, 0)"
+#define PERSON_COLUMNS STORE_PERSON_COLUMNS
 #define PERSON_FROM " FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"
 
 static void
@@ -65,7 +58,7 @@ store_person_insert(struct store *st, struct store_person *p,
 	if (id < 0)
 		return -1;
 	p->id = id;
-	return 0;
+	return store_search_refresh(st, p, err);
 }
 
 int
@@ -87,8 +80,10 @@ store_person_update(struct store *st, const struct store_person *p,
 		p->id);
 	if (n < 0)
 		return -1;
-	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
-				    "there is no such person");
+	if (n != 1)
+		return error_set(err, ERROR_NOT_FOUND,
+			"there is no such person");
+	return store_search_refresh(st, p, err);
 }
 
 int
@@ -238,4 +233,52 @@ store_device_list(struct store *st, int64_t person_id, struct arena *a,
 		return -1;
 	return store_read_all(st, s, a, sizeof(**devices_r), device_read,
 		(void **)devices_r, count_r, err);
+}
+
+void
+store_person_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	person_read(st, s, a, out);
+}
+
+static void
+device_row_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_device_row *r = out;
+	r->id = store_col_int(st, s, 0);
+	r->device.person_id = store_col_int(st, s, 1);
+	r->device.protocol = store_col_text(st, s, 2, a);
+	r->device.client = store_col_text(st, s, 3, a);
+	r->device.address = store_col_text(st, s, 4, a);
+	r->device.first_seen = store_col_int(st, s, 5);
+	r->device.last_seen = store_col_int(st, s, 6);
+	r->person_address = store_col_text(st, s, 7, a);
+	r->person_name = store_col_text(st, s, 8, a);
+	r->org_ods = store_col_text(st, s, 9, a);
+}
+
+int
+store_device_report(struct store *st, const int64_t *org_ids,
+	size_t org_count, int64_t after_id, size_t limit, struct arena *a,
+	struct store_device_row **rows_r, size_t *count_r, struct error *err)
+{
+	const char *orgs = store_id_set(org_ids, org_count, a);
+	if (orgs == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	struct store_stmt *s = store_query(st, err,
+		"SELECT d.id, d.person_id, d.protocol, d.client, d.address,"
+		" d.first_seen, d.last_seen, m.address, p.display_name, o.ods"
+		" FROM devices d JOIN people p ON p.id = d.person_id"
+		" JOIN mailboxes m ON m.id = p.mailbox_id"
+		" JOIN orgs o ON o.id = p.org_id"
+		" WHERE (? = ''"
+		"  OR p.org_id IN (SELECT value FROM json_each(?)))"
+		" AND p.deleted_at IS NULL AND d.id > ? ORDER BY d.id LIMIT ?",
+		"ttii", orgs, orgs, after_id, (int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**rows_r), device_row_read,
+		(void **)rows_r, count_r, err);
 }

@@ -300,7 +300,7 @@ static const char migration_7[] =
  * wrong tries counted), instance secrets made once (the key that picks
  * stable decoy questions), and API tokens kept by the SHA-256 of the token.
  */
-static const char migration_selfsvc[] =
+static const char migration_8[] =
 	"ALTER TABLE people ADD COLUMN aup_accepted_at INTEGER;"
 	"ALTER TABLE people ADD COLUMN aup_version TEXT NOT NULL DEFAULT '';"
 	"CREATE TABLE security_answers ("
@@ -340,7 +340,7 @@ static const char migration_selfsvc[] =
  * reason stay for the owner to read. settings holds switches an admin
  * flips at run time, such as the change freeze (seed 000).
  */
-static const char migration_lists[] =
+static const char migration_9[] =
 	"CREATE TABLE list_reviews ("
 	" list_id INTEGER PRIMARY KEY REFERENCES lists(id),"
 	" change TEXT NOT NULL DEFAULT '',"
@@ -357,6 +357,38 @@ static const char migration_lists[] =
 	" updated_by TEXT NOT NULL,"
 	" updated_at INTEGER NOT NULL);";
 
+/*
+ * People Finder (SPEC D4, PERFORMANCE B5): one row per search key of each
+ * live person (store_search.c), kept by the person's own write paths and
+ * filled here for the people already stored, by the SQL function
+ * caremail_search_keys (store_sqlite.c), which returns the same keys
+ * space-separated; they go in in key order, so the table is written front
+ * to back, and the indexes are built after, each by one sort. Keys by org answer an org's search without reading other orgs' people;
+ * people by site answer a search by site type.
+ */
+static const char migration_10[] =
+	"CREATE TABLE people_search ("
+	" key TEXT NOT NULL,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" org_id INTEGER NOT NULL,"
+	" PRIMARY KEY (key, person_id)) WITHOUT ROWID;"
+	"INSERT OR IGNORE INTO people_search (key, person_id, org_id)"
+	" WITH RECURSIVE split(person_id, org_id, key, rest) AS ("
+	"  SELECT id, org_id, '', caremail_search_keys(first_name, last_name,"
+	"   display_name, job_title) || ' ' FROM people"
+	"   WHERE deleted_at IS NULL"
+	"  UNION ALL"
+	"  SELECT person_id, org_id, substr(rest, 1, instr(rest, ' ') - 1),"
+	"   substr(rest, instr(rest, ' ') + 1) FROM split WHERE rest <> '')"
+	" SELECT key, person_id, org_id FROM split WHERE key <> ''"
+	" UNION ALL"
+	" SELECT 'e:' || lower(m.address), p.id, p.org_id FROM people p"
+	"  JOIN mailboxes m ON m.id = p.mailbox_id WHERE p.deleted_at IS NULL"
+	" ORDER BY 1, 2;"
+	"CREATE INDEX people_search_org ON people_search(org_id, key);"
+	"CREATE INDEX people_search_person ON people_search(person_id, key);"
+	"CREATE INDEX people_site ON people(site_id);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -365,7 +397,8 @@ const char *const store_sqlite_migrations[] = {
 	migration_5,
 	migration_6,
 	migration_7,
-	migration_selfsvc,
-	migration_lists,
+	migration_8,
+	migration_9,
+	migration_10,
 	NULL,
 };

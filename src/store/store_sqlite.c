@@ -9,8 +9,11 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "core/xmalloc.h"
+#include "store/store.h"
 #include "store/store_backend.h"
 
 #define SQLITE_CACHE_SLOTS 128
@@ -56,6 +59,39 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 		sqlite3_errmsg(db), what);
 }
 
+/*
+ * caremail_search_keys(first, last, display, job_title): a person's
+ * People Finder keys (store_search_keys) space-separated, for the
+ * migration that indexes the people already stored.
+ */
+static void
+sqlite_search_keys(sqlite3_context *sc, int argc, sqlite3_value **argv)
+{
+	const char *text[4] = { "", "", "", "" };
+	for (int i = 0; i < argc && i < 4; i++) {
+		const unsigned char *t = sqlite3_value_text(argv[i]);
+		if (t != NULL)
+			text[i] = (const char *)t;
+	}
+	struct arena *a = arena_new(1024 * 1024);
+	char **keys;
+	size_t count;
+	struct str out;
+	str_init(&out, a, 512 * 1024);
+	int rc = store_search_keys(text[0], text[1], text[2], text[3], a,
+		&keys, &count);
+	for (size_t i = 0; rc == 0 && i < count; i++) {
+		if ((i > 0 && str_append_char(&out, ' ') < 0) ||
+		    str_append_cstr(&out, keys[i]) < 0)
+			rc = -1;
+	}
+	if (rc < 0)
+		sqlite3_result_error_toobig(sc);
+	else
+		sqlite3_result_text(sc, str_cstr(&out), -1, SQLITE_TRANSIENT);
+	arena_free(&a);
+}
+
 static void *
 sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	struct error *err)
@@ -95,6 +131,14 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 		error_set(err, ERROR_TEMPORARY, "cannot set up the store %s: %s",
 			path, msg != NULL ? msg : "unknown error");
 		sqlite3_free(msg);
+		sqlite3_close(db);
+		return NULL;
+	}
+	if (sqlite3_create_function_v2(db, "caremail_search_keys", 4,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+		    sqlite_search_keys, NULL, NULL, NULL) != SQLITE_OK) {
+		error_set(err, ERROR_INTERNAL, "cannot set up the store %s: %s",
+			path, sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return NULL;
 	}

@@ -1,0 +1,113 @@
+/*
+ * /api/v1/people: People Finder and Get help (SPEC D4, D6). Layer: front
+ * end. Open to every signed-in person, admin or not: the directory is
+ * the whole service's. SECURITY: a hidden mobile, admin-only notes and
+ * deleted people never leave here; admin tags are the roles held now.
+ */
+#include <string.h>
+
+#include "api/api_internal.h"
+#include "core/arena.h"
+
+/* A hidden mobile is left out whoever asks: the person chose that. */
+static json_t *
+phones_json(json_t *j, const struct store_person *p)
+{
+	json_object_set_new(j, "phone", json_string(p->phone));
+	json_object_set_new(j, "mobile", p->mobile_hidden || p->mobile[0] ==
+		'\0' ? json_null() : json_string(p->mobile));
+	return j;
+}
+
+static json_t *
+found_json(const struct dir_person_found *f)
+{
+	const struct store_person_match *m = &f->match;
+	const struct store_person *p = &m->person;
+	json_t *site = m->site_name[0] == '\0' ? json_null() :
+		json_pack("{s:s,s:s}", "name", m->site_name, "type",
+			m->site_type);
+	json_t *tags = json_array();
+	for (size_t i = 0; i < f->tag_count; i++)
+		json_array_append_new(tags, json_pack("{s:s,s:s}", "role",
+			f->tags[i].role, "org", f->tags[i].org_ods));
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:s,s:s},s:o,"
+			      "s:{s:s,s:s},s:b,s:o}",
+		"address", p->address,
+		"display_name", p->display_name,
+		"first_name", p->first_name,
+		"last_name", p->last_name,
+		"job_title", p->job_title,
+		"department", p->department,
+		"org", "ods", m->org_ods, "name", m->org_name,
+		"site", site != NULL ? site : json_null(),
+		"helpdesk", "phone", m->helpdesk_phone, "email",
+		m->helpdesk_email,
+		"leaver", strcmp(p->status, "leaver") == 0,
+		"admin", tags);
+	return j != NULL ? phones_json(j, p) : json_null();
+}
+
+void
+api_people_search(struct api_request *req)
+{
+	struct dir_people_query q = {
+		.q = api_query(req, "q"),
+		.email = api_query(req, "email"),
+		.org = api_query(req, "org"),
+		.site_type = api_query(req, "site_type"),
+		.job_title = api_query(req, "job_title"),
+	};
+	struct dir_people_result r;
+	struct error err;
+	if (dir_people_search(&req->ctx, &q, &r, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *items = json_array();
+	for (size_t i = 0; i < r.count; i++)
+		json_array_append_new(items, found_json(&r.people[i]));
+	json_t *body = json_pack("{s:o,s:I,s:b}", "items", items, "limit",
+		(json_int_t)r.limit, "refine", r.refine);
+	/* seed 002 #6962: say so, rather than silently cutting the list. */
+	if (r.refine)
+		json_object_set_new(body, "message", json_string(arena_printf(
+			req->arena, "More than %zu people match; add more of "
+			"the name or a filter to narrow the search.",
+			r.limit)));
+	api_reply(req, 200, body);
+}
+
+void
+api_people_help(struct api_request *req)
+{
+	struct dir_help h;
+	struct error err;
+	if (dir_people_help(&req->ctx, req->session.person.address, &h,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *admins = json_array();
+	for (size_t i = 0; i < h.admin_count; i++) {
+		const struct store_person *p = &h.admins[i].person;
+		json_t *a = json_pack("{s:s,s:s,s:s,s:s,s:s}", "address",
+			p->address, "display_name", p->display_name, "role",
+			h.admins[i].role, "org", h.admins[i].org_ods,
+			"job_title", p->job_title);
+		if (a != NULL)
+			json_array_append_new(admins, phones_json(a, p));
+	}
+	json_t *helpdesk = h.helpdesk_org_ods[0] == '\0' ? json_null() :
+		json_pack("{s:s,s:s,s:s}", "phone", h.helpdesk_phone, "email",
+			h.helpdesk_email, "org", h.helpdesk_org_ods);
+	api_reply(req, 200, json_pack("{s:{s:s,s:s},s:o,s:o}", "org", "ods",
+		h.org.ods, "name", h.org.name, "admins", admins, "helpdesk",
+		helpdesk != NULL ? helpdesk : json_null()));
+}
+
+const struct api_route api_routes_people[] = {
+	{ "GET", "/people", api_people_search, 0 },
+	{ "GET", "/people/help", api_people_help, 0 },
+	API_ROUTES_END,
+};

@@ -1,0 +1,328 @@
+/*
+ * People Finder and Get help (SPEC D4, D6; seed 002 #6962, #9686, #6420).
+ * Layer: domain. What a person typed becomes folded word prefixes
+ * (core/fold.h) that the store matches against each person's keys; the
+ * answer carries admin tags read from the roles held now, so a role
+ * removed, or a person deleted, stops showing at once.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/fold.h"
+#include "core/str.h"
+#include "dir/dir_internal.h"
+
+/* Longest text a query part may have; names are at most 100 bytes. */
+#define QUERY_TEXT_MAX 256
+
+struct words {
+	char **name;
+	size_t name_count;
+	char **job;
+	size_t job_count;
+	const char *email;
+};
+
+static int
+too_long(const char *field, const char *text, struct error *err)
+{
+	if (text != NULL && strlen(text) > QUERY_TEXT_MAX)
+		return error_set_field(err, ERROR_INVALID, field,
+			"%s is longer than %d characters", field,
+			QUERY_TEXT_MAX);
+	return 0;
+}
+
+/* An address prefix as stored: ASCII lower case, no spaces around it. */
+static char *
+email_prefix(const struct dir_ctx *ctx, const char *text)
+{
+	char *e = arena_strdup(ctx->arena, text);
+	if (e != NULL)
+		str_lower_inplace(e);
+	return e;
+}
+
+/* q's words: a token with '@' is an address, the rest are names. */
+static int
+split_q(const struct dir_ctx *ctx, const char *q, struct words *w,
+	struct error *err)
+{
+	struct span rest = span_from_cstr(q), token;
+	while (rest.len > 0) {
+		size_t skip = 0;
+		while (skip < rest.len && (rest.p[skip] == ' ' ||
+			   rest.p[skip] == '\t' || rest.p[skip] == ','))
+			skip++;
+		rest = span_make(rest.p + skip, rest.len - skip);
+		size_t len = 0;
+		while (len < rest.len && rest.p[len] != ' ' &&
+		       rest.p[len] != '\t' && rest.p[len] != ',')
+			len++;
+		token = span_make(rest.p, len);
+		rest = span_make(rest.p + len, rest.len - len);
+		if (token.len == 0)
+			continue;
+		char *text = span_dup(token, ctx->arena);
+		if (text == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		if (memchr(token.p, '@', token.len) != NULL) {
+			if (w->email != NULL)
+				return error_set_field(err, ERROR_INVALID, "q",
+					"a search may hold one address");
+			w->email = email_prefix(ctx, text);
+		} else if (fold_words(text, STORE_SEARCH_KEY_MAX, ctx->arena,
+				   &w->name, &w->name_count) < 0) {
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		}
+	}
+	return 0;
+}
+
+static int
+query_words(const struct dir_ctx *ctx, const struct dir_people_query *q,
+	struct words *w, struct error *err)
+{
+	memset(w, 0, sizeof(*w));
+	if (too_long("q", q->q, err) < 0 ||
+	    too_long("email", q->email, err) < 0 ||
+	    too_long("org", q->org, err) < 0 ||
+	    too_long("job_title", q->job_title, err) < 0 ||
+	    too_long("site_type", q->site_type, err) < 0)
+		return -1;
+	if (q->q != NULL && split_q(ctx, q->q, w, err) < 0)
+		return -1;
+	if (q->email != NULL && q->email[0] != '\0') {
+		if (w->email != NULL)
+			return error_set_field(err, ERROR_INVALID, "email",
+				"give the address in email or in q, not both");
+		w->email = email_prefix(ctx, q->email);
+	}
+	if (q->job_title != NULL &&
+	    fold_words(q->job_title, STORE_SEARCH_KEY_MAX, ctx->arena, &w->job,
+		    &w->job_count) < 0)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	if (w->name_count + w->job_count + (w->email != NULL) >
+	    STORE_SEARCH_WORDS_MAX)
+		return error_set_field(err, ERROR_INVALID, "q",
+			"a search may use at most %d words in all; leave some "
+			"out", STORE_SEARCH_WORDS_MAX);
+	return 0;
+}
+
+/* The configured spelling of a site type named in any case. */
+static int
+site_type_of(const struct dir_ctx *ctx, const char *text,
+	const char **type_r, struct error *err)
+{
+	*type_r = NULL;
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	char item[64];
+	for (size_t i = 0; config_list_item(ctx->config, "dir.site_types", i,
+		    item, sizeof(item)); i++) {
+		if (strcasecmp(item, text) == 0) {
+			*type_r = arena_strdup(ctx->arena, item);
+			return *type_r != NULL ? 0 : error_set(err, ERROR_LIMIT,
+				"out of memory");
+		}
+	}
+	return error_set_field(err, ERROR_INVALID, "site_type",
+		"'%.40s' is not a site type; use one of: %s", text,
+		config_get_str(ctx->config, "dir.site_types"));
+}
+
+static int
+orgs_of(const struct dir_ctx *ctx, const char *text, int64_t **ids_r,
+	size_t *count_r, struct error *err)
+{
+	*ids_r = NULL;
+	*count_r = 0;
+	if (text == NULL || text[0] == '\0')
+		return 0;
+	if (store_org_find(ctx->store, text, ctx->arena, ids_r, count_r,
+		    err) < 0)
+		return -1;
+	if (*count_r == 0)
+		return error_set_field(err, ERROR_NOT_FOUND, "org",
+			"no organisation has the ODS code or a name with "
+			"'%.40s' in it", text);
+	return 0;
+}
+
+/* A person's roles held now, as tags naming each org by ODS code. */
+static int
+admin_tags(const struct dir_ctx *ctx, struct dir_person_found *f,
+	struct error *err)
+{
+	struct store_role *roles;
+	size_t n;
+	if (store_role_list(ctx->store, f->match.person.id, ctx->arena, &roles,
+		    &n, err) < 0)
+		return -1;
+	f->tags = n > 0 ? arena_alloc(ctx->arena, n * sizeof(*f->tags)) : NULL;
+	if (n > 0 && f->tags == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct store_org org;
+		if (store_org_get(ctx->store, roles[i].org_id, ctx->arena, &org,
+			    err) < 0)
+			return -1;
+		f->tags[i] = (struct dir_admin_tag){ roles[i].role, org.ods };
+	}
+	f->tag_count = n;
+	return 0;
+}
+
+struct sort_item {
+	const char *key;	/* folded "last first address" */
+	const struct store_person_match *match;
+};
+
+static int
+sort_item_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct sort_item *)a)->key,
+		((const struct sort_item *)b)->key);
+}
+
+/* Sorts by name as people read a directory: last name, then first. */
+static int
+sort_matches(const struct dir_ctx *ctx, struct store_person_match *rows,
+	size_t count, struct dir_person_found *out, struct error *err)
+{
+	struct sort_item *items = arena_alloc(ctx->arena,
+		(count > 0 ? count : 1) * sizeof(*items));
+	if (items == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	for (size_t i = 0; i < count; i++) {
+		const struct store_person *p = &rows[i].person;
+		char *name = arena_printf(ctx->arena, "%s\x01%s\x01%s",
+			p->last_name, p->first_name, p->address);
+		items[i].key = name != NULL ? fold_text(name, ctx->arena) :
+			NULL;
+		if (items[i].key == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		items[i].match = &rows[i];
+	}
+	qsort(items, count, sizeof(*items), sort_item_cmp);
+	for (size_t i = 0; i < count; i++)
+		out[i] = (struct dir_person_found){ .match = *items[i].match };
+	return 0;
+}
+
+int
+dir_people_search(const struct dir_ctx *ctx,
+	const struct dir_people_query *q, struct dir_people_result *r,
+	struct error *err)
+{
+	struct words w;
+	struct store_person_query sq = { 0 };
+	int64_t *org_ids;
+	size_t org_count;
+	memset(r, 0, sizeof(*r));
+	r->limit = (size_t)config_get_int(ctx->config,
+		"dir.people_search_limit");
+	if (query_words(ctx, q, &w, err) < 0 ||
+	    site_type_of(ctx, q->site_type, &sq.site_type, err) < 0 ||
+	    orgs_of(ctx, q->org, &org_ids, &org_count, err) < 0)
+		return -1;
+	sq.name_words = (const char *const *)w.name;
+	sq.name_count = w.name_count;
+	sq.job_words = (const char *const *)w.job;
+	sq.job_count = w.job_count;
+	sq.email = w.email;
+	sq.org_ids = org_ids;
+	sq.org_count = org_count;
+	sq.limit = r->limit + 1;	/* one more tells us to ask to refine */
+	struct store_person_match *rows;
+	size_t count;
+	if (store_person_search(ctx->store, &sq, ctx->arena, &rows, &count,
+		    err) < 0)
+		return -1;
+	r->refine = count > r->limit;
+	r->count = r->refine ? r->limit : count;
+	r->people = arena_alloc(ctx->arena,
+		(r->count > 0 ? r->count : 1) * sizeof(*r->people));
+	if (r->people == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	if (sort_matches(ctx, rows, r->count, r->people, err) < 0)
+		return -1;
+	for (size_t i = 0; i < r->count; i++) {
+		if (admin_tags(ctx, &r->people[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static bool
+is_local_admin_role(const char *role)
+{
+	return strcmp(role, "local_admin") == 0 ||
+		strcmp(role, "primary_local_admin") == 0;
+}
+
+/* The live Local and Primary Local Admins of one org. */
+static int
+org_admins(const struct dir_ctx *ctx, const struct store_org *org,
+	struct dir_help *h, struct error *err)
+{
+	struct store_role *roles;
+	size_t n, capacity = 0;
+	if (store_role_list_for_org(ctx->store, org->id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_person p;
+		if (!is_local_admin_role(roles[i].role))
+			continue;
+		if (store_person_get(ctx->store, roles[i].person_id, ctx->arena,
+			    &p, err) < 0)
+			return -1;
+		if (p.deleted_at != 0)
+			continue;
+		struct dir_helper *slot = arena_array_push(ctx->arena,
+			(void **)&h->admins, &h->admin_count, &capacity,
+			sizeof(*slot));
+		if (slot == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		*slot = (struct dir_helper){ p, roles[i].role, org->ods };
+	}
+	return 0;
+}
+
+int
+dir_people_help(const struct dir_ctx *ctx, const char *address,
+	struct dir_help *h, struct error *err)
+{
+	struct store_person p;
+	memset(h, 0, sizeof(*h));
+	h->helpdesk_phone = h->helpdesk_email = h->helpdesk_org_ods = "";
+	if (dir_person_get(ctx, address, &p, err) < 0 ||
+	    store_org_get(ctx->store, p.org_id, ctx->arena, &h->org, err) < 0)
+		return -1;
+	/* Up the tree: whoever administers the org is who helps. */
+	struct store_org org = h->org;
+	for (int depth = 0; depth < 64; depth++) {
+		if (h->admin_count == 0 && org_admins(ctx, &org, h, err) < 0)
+			return -1;
+		if (h->helpdesk_org_ods[0] == '\0' &&
+		    (org.helpdesk_phone[0] != '\0' ||
+			    org.helpdesk_email[0] != '\0')) {
+			h->helpdesk_phone = org.helpdesk_phone;
+			h->helpdesk_email = org.helpdesk_email;
+			h->helpdesk_org_ods = org.ods;
+		}
+		if ((h->admin_count > 0 && h->helpdesk_org_ods[0] != '\0') ||
+		    org.parent_id == 0)
+			break;
+		if (store_org_get(ctx->store, org.parent_id, ctx->arena, &org,
+			    err) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,312 @@
+"""People Finder and Get help over the JSON API (SPEC D4, D6): prefix,
+case-, accent- and word-order-free name search, email, org name or ODS,
+site type and job title; what a result shows and never shows; the seed
+defects #9686 (admin tags of removed admins) and #6962 (refine past the
+limit); and the search keys kept up to date by every write."""
+
+import json
+import sqlite3
+import urllib.parse
+
+import pytest
+
+from apiclient import (USER_PASSWORD, global_admin, make_admin, make_person,
+                       ready)
+
+
+def person(instance, org, first, last, *extra):
+    """A person made with the CLI (no password); their address."""
+    return instance.run("user", "add", "--org", org, "--first", first,
+                        "--last", last, *extra).stdout.strip().split()[-1]
+
+
+def find(client, **params):
+    return client.ok("GET", "/people?" + urllib.parse.urlencode(params))
+
+
+def addresses(reply):
+    return sorted(p["address"] for p in reply["items"])
+
+
+def db(instance):
+    return sqlite3.connect(instance.dir / "caremail.db", timeout=10)
+
+
+@pytest.fixture
+def people(instance, org):
+    """Two orgs of people; org X26001 (a GP practice with a helpdesk) and
+    Y26002 (Riverside Pharmacy, one pharmacy site)."""
+    instance.run("org", "edit", org, "--helpdesk-phone", "0113 496 0000",
+                 "--helpdesk-email", "it@practice.example")
+    instance.run("org", "add", "--ods", "Y26002", "--name",
+                 "Riverside Pharmacy")
+    instance.run("site", "add", "--org", "Y26002", "--name", "High Street",
+                 "--type", "pharmacy")
+    p = {
+        "jo": person(instance, org, "Jo", "Smith", "--job-title",
+                     "Staff Nurse", "--site", "Main Surgery", "--phone",
+                     "0113 496 0001", "--mobile", "07700 900001"),
+        "joanna": person(instance, org, "Joanna", "Smithson",
+                         "--job-title", "Practice Manager"),
+        "zoe": person(instance, org, "Zoë", "Ångström"),
+        "obrien": person(instance, org, "Siobhán", "O'Brien-Hughes"),
+        "sam": person(instance, "Y26002", "Sam", "Patel", "--job-title",
+                      "Pharmacist", "--site", "High Street", "--mobile",
+                      "07700 900999", "--hide-mobile"),
+        "ann": person(instance, "Y26002", "Ann", "Smith"),
+    }
+    return p
+
+
+@pytest.fixture
+def user(server, instance, org, people):
+    """A plain signed-in user with no admin role."""
+    address = make_person(instance, org, "Una", "User")
+    return ready(server, address, USER_PASSWORD)
+
+
+def test_name_prefix_is_case_and_order_free(user, people):
+    assert people["jo"] in addresses(find(user, q="smi jo"))
+    assert people["jo"] in addresses(find(user, q="JO SMI"))
+    assert addresses(find(user, q="smith")) == sorted(
+        [people["jo"], people["joanna"], people["ann"]])
+    assert addresses(find(user, q="smiths")) == [people["joanna"]]
+    assert addresses(find(user, q="smith jo")) == sorted(
+        [people["jo"], people["joanna"]])
+    assert find(user, q="smyth")["items"] == []
+
+
+def test_results_are_sorted_by_last_then_first_name(user, people):
+    got = [p["address"] for p in find(user, q="smith")["items"]]
+    assert got == [people["ann"], people["jo"], people["joanna"]]
+
+
+def test_accents_and_apostrophes_fold(user, people):
+    for q in ("zoe", "Zoë", "ZOË", "angstrom", "ÅNGSTRÖM", "zoë ång"):
+        assert addresses(find(user, q=q)) == [people["zoe"]], q
+    for q in ("siobhan", "obrien", "o'brien", "O’Brien", "hughes sio"):
+        assert addresses(find(user, q=q)) == [people["obrien"]], q
+
+
+def test_email_exact_and_prefix(user, people):
+    assert addresses(find(user, q=people["jo"])) == [people["jo"]]
+    assert addresses(find(user, q=people["jo"].upper())) == [people["jo"]]
+    prefix = people["joanna"].split("@")[0] + "@"
+    assert addresses(find(user, q=prefix)) == [people["joanna"]]
+    assert addresses(find(user, email="jo.sm")) == [people["jo"]]
+    assert addresses(find(user, email="joanna")) == [people["joanna"]]
+
+
+def test_org_by_ods_or_name(user, people, org):
+    assert addresses(find(user, q="smith", org=org)) == sorted(
+        [people["jo"], people["joanna"]])
+    assert addresses(find(user, q="smith", org="y26002")) == [people["ann"]]
+    assert addresses(find(user, org="riverside")) == sorted(
+        [people["sam"], people["ann"]])
+    assert addresses(find(user, q="sam", org="Riverside Pharm")) == [
+        people["sam"]]
+    err = user.refused("GET", "/people?org=Nowhere%20Trust", status=404)
+    assert err["field"] == "org" and "Nowhere Trust" in err["message"]
+
+
+def test_site_type(user, people):
+    assert addresses(find(user, site_type="pharmacy")) == [people["sam"]]
+    assert addresses(find(user, site_type="GP_PRACTICE")) == [people["jo"]]
+    assert addresses(find(user, q="jo", site_type="pharmacy")) == []
+    err = user.refused("GET", "/people?site_type=castle", status=422)
+    assert err["field"] == "site_type" and "pharmacy" in err["message"]
+
+
+def test_job_title(user, people):
+    assert addresses(find(user, job_title="nurse")) == [people["jo"]]
+    assert addresses(find(user, job_title="NURSE staff")) == [people["jo"]]
+    assert addresses(find(user, job_title="pharm")) == [people["sam"]]
+    assert addresses(find(user, q="jo", job_title="manager")) == [
+        people["joanna"]]
+
+
+def test_a_result_shows_org_site_phones_and_helpdesk(user, people, org):
+    [jo] = find(user, q=people["jo"])["items"]
+    assert jo["display_name"] == "Jo Smith"
+    assert jo["org"] == {"ods": org, "name": "Test Practice"}
+    assert jo["site"] == {"name": "Main Surgery", "type": "gp_practice"}
+    assert jo["job_title"] == "Staff Nurse"
+    assert jo["phone"] == "0113 496 0001"
+    assert jo["mobile"] == "07700 900001"
+    assert jo["helpdesk"] == {"phone": "0113 496 0000",
+                              "email": "it@practice.example"}
+    assert jo["leaver"] is False and jo["admin"] == []
+    assert "notes" not in jo and "status" not in jo
+
+
+def test_hidden_mobile_is_never_shown(user, people, instance):
+    reply = find(user, q="sam")
+    assert reply["items"][0]["mobile"] is None
+    assert "900999" not in json.dumps(reply)
+    assert "900999" not in json.dumps(find(user, org="Y26002"))
+    # Shown again the moment the person un-hides it.
+    instance.run("user", "edit", people["sam"], "--show-mobile")
+    assert find(user, q="sam")["items"][0]["mobile"] == "07700 900999"
+
+
+def test_deleted_people_never_appear(user, people, instance, org):
+    instance.run("user", "delete", people["joanna"])
+    for params in ({"q": "joanna"}, {"q": "smith"}, {"org": org},
+                   {"q": people["joanna"]}, {"job_title": "manager"}):
+        assert people["joanna"] not in addresses(find(user, **params))
+
+
+def test_leaver_is_marked(user, people, instance):
+    with db(instance) as conn:
+        conn.execute("UPDATE people SET status = 'leaver' WHERE id ="
+                     " (SELECT person_id FROM mailboxes WHERE address = ?)",
+                     (people["jo"],))
+    [jo] = find(user, q=people["jo"])["items"]
+    assert jo["leaver"] is True
+    [joanna] = find(user, q="joanna")["items"]
+    assert joanna["leaver"] is False
+
+
+def test_seed_9686_admin_tags_only_for_current_admins(user, people,
+                                                      instance, org):
+    instance.run("role", "add", people["jo"], "--org", org, "--role",
+                 "local_admin")
+    [jo] = find(user, q=people["jo"])["items"]
+    assert jo["admin"] == [{"role": "local_admin", "org": org}]
+    instance.run("role", "remove", people["jo"], "--org", org, "--role",
+                 "local_admin")
+    [jo] = find(user, q=people["jo"])["items"]
+    assert jo["admin"] == []
+    # A deleted admin: the person is gone from the finder and the roles
+    # with them.
+    instance.run("role", "add", people["ann"], "--org", "Y26002", "--role",
+                 "primary_local_admin")
+    assert find(user, q="ann")["items"][0]["admin"] == [
+        {"role": "primary_local_admin", "org": "Y26002"}]
+    instance.run("user", "delete", people["ann"])
+    assert find(user, q="ann")["items"] == []
+    with db(instance) as conn:
+        assert conn.execute(
+            "SELECT COUNT(*) FROM roles r JOIN mailboxes m"
+            " ON m.person_id = r.person_id WHERE m.address = ?",
+            (people["ann"],)).fetchone()[0] == 0
+
+
+def test_seed_6962_refine_past_the_limit(start_server, instance, org):
+    for i in range(5):
+        person(instance, org, f"Pat{chr(97 + i)}", "Jones")
+    server = start_server(extra=["dir.people_search_limit=3"])
+    c = global_admin(server, instance)
+    reply = find(c, q="jones")
+    assert len(reply["items"]) == 3
+    assert reply["refine"] is True and reply["limit"] == 3
+    assert "More than 3 people match" in reply["message"]
+    assert "narrow" in reply["message"]
+    # Exactly at the limit is not "too many".
+    reply = find(c, q="jones pata")
+    assert reply["refine"] is False and "message" not in reply
+    person(instance, org, "Kim", "Jonesy")
+    reply = find(c, q="jones", org=org)
+    assert reply["refine"] is True and len(reply["items"]) == 3
+
+
+def test_every_signed_in_person_may_search_and_no_one_else(server, user,
+                                                           people):
+    from apiclient import Client
+    anon = Client(server)
+    status, body = anon.call("GET", "/people?q=smith")
+    assert status == 401, body
+    assert find(user, q="smith")["items"]
+
+
+def test_a_search_must_ask_something(user, people):
+    err = user.refused("GET", "/people", status=422)
+    assert err["field"] == "q"
+    err = user.refused("GET", "/people?q=%20%2C", status=422)
+    assert err["field"] == "q"
+    err = user.refused("GET", "/people?q=a+b+c+d+e+f+g", status=422)
+    assert err["field"] == "q" and "at most 6 words" in err["message"]
+    err = user.refused("GET", "/people?q=" + "x" * 300, status=422)
+    assert err["field"] == "q"
+
+
+def test_changes_show_in_the_next_search(user, people, instance, org):
+    instance.run("user", "edit", people["jo"], "--last", "Brown",
+                 "--job-title", "Ward Sister")
+    assert people["jo"] not in addresses(find(user, q="jo smith"))
+    assert addresses(find(user, q="jo brown")) == [people["jo"]]
+    assert addresses(find(user, job_title="sister")) == [people["jo"]]
+    assert find(user, job_title="nurse")["items"] == []
+    new = person(instance, org, "Ífe", "Adébáyọ̀")
+    assert addresses(find(user, q="ife adeba")) == [new]
+
+
+def test_migration_indexes_people_already_stored(instance, people,
+                                                 start_server):
+    """An instance made before the People Finder gets its keys when the
+    new schema is applied: undo the migration, then let it run again."""
+    with db(instance) as conn:
+        version = conn.execute(
+            "SELECT version FROM schema_migrations WHERE version ="
+            " (SELECT MAX(version) FROM schema_migrations)").fetchone()[0]
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE"
+                           " name = 'people_search'").fetchone()[0]
+        assert "people_search" in sql
+        conn.execute("DROP TABLE people_search")
+        conn.execute("DROP INDEX people_site")
+        conn.execute("DELETE FROM schema_migrations WHERE version = ?",
+                     (version,))
+    server = start_server()
+    c = global_admin(server, instance)
+    assert addresses(find(c, q="zoe ang")) == [people["zoe"]]
+    assert addresses(find(c, q=people["jo"])) == [people["jo"]]
+    assert addresses(find(c, job_title="pharmacist")) == [people["sam"]]
+
+
+# ---- Get help (SPEC D6, seed 002 #6420) ----
+
+def test_get_help_lists_the_local_admins_and_helpdesk(server, instance, org,
+                                                      people, user):
+    la = make_admin(server, instance, org, "local_admin", "Lou", "Admin")
+    instance.run("user", "edit", la.address, "--phone", "0113 496 0123")
+    pla = make_admin(server, instance, org, "primary_local_admin", "Pat",
+                     "Primary")
+    other = make_admin(server, instance, "Y26002", "local_admin", "Oz",
+                       "Elsewhere")
+    reply = user.ok("GET", "/people/help")
+    assert reply["org"] == {"ods": org, "name": "Test Practice"}
+    got = {a["address"]: a for a in reply["admins"]}
+    assert set(got) == {la.address, pla.address}
+    assert got[la.address]["role"] == "local_admin"
+    assert got[la.address]["phone"] == "0113 496 0123"
+    assert got[la.address]["display_name"] == "Lou Admin"
+    assert got[pla.address]["role"] == "primary_local_admin"
+    assert other.address not in json.dumps(reply)
+    assert reply["helpdesk"] == {"phone": "0113 496 0000",
+                                 "email": "it@practice.example", "org": org}
+    # A removed admin stops being listed at once.
+    instance.run("role", "remove", la.address, "--org", org, "--role",
+                 "local_admin")
+    reply = user.ok("GET", "/people/help")
+    assert [a["address"] for a in reply["admins"]] == [pla.address]
+
+
+def test_get_help_climbs_to_the_org_above(server, instance, org, people):
+    instance.run("org", "add", "--ods", "Z26003", "--name", "Branch Surgery",
+                 "--parent", org)
+    la = make_admin(server, instance, org, "local_admin", "Lou", "Admin")
+    address = make_person(instance, "Z26003", "Bea", "Branch")
+    c = ready(server, address, USER_PASSWORD)
+    reply = c.ok("GET", "/people/help")
+    assert reply["org"]["ods"] == "Z26003"
+    assert [a["address"] for a in reply["admins"]] == [la.address]
+    assert reply["admins"][0]["org"] == org
+    assert reply["helpdesk"]["org"] == org
+
+
+def test_get_help_with_nobody_to_ask(server, instance):
+    instance.run("org", "add", "--ods", "Q26009", "--name", "Lonely Clinic")
+    address = make_person(instance, "Q26009", "Lee", "Alone")
+    c = ready(server, address, USER_PASSWORD)
+    reply = c.ok("GET", "/people/help")
+    assert reply["admins"] == [] and reply["helpdesk"] is None

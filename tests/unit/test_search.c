@@ -1,0 +1,262 @@
+/*
+ * People Finder's pure parts and its store search (SPEC D4): the accent
+ * fold table, word splitting, the search-key maker, and searches over a
+ * real store — prefixes, word order, accents, filters, deleted people and
+ * keys kept up to date by edits.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/fold.h"
+#include "dir/dir.h"
+#include "unit_instance.h"
+
+static void
+test_fold_code_points(void **state)
+{
+	(void)state;
+	static const struct {
+		uint32_t cp;
+		const char *want;	/* NULL: not folded */
+	} cases[] = {
+		{ 0x00C0, "a" }, { 0x00C5, "a" }, { 0x00C6, "ae" },
+		{ 0x00C7, "c" }, { 0x00D0, "d" }, { 0x00D6, "o" },
+		{ 0x00D7, NULL },	/* × is not a letter */
+		{ 0x00D8, "o" }, { 0x00DE, "th" }, { 0x00DF, "ss" },
+		{ 0x00E9, "e" }, { 0x00EB, "e" }, { 0x00F1, "n" },
+		{ 0x00F7, NULL }, { 0x00FF, "y" },
+		{ 0x0100, "a" }, { 0x010D, "c" }, { 0x0111, "d" },
+		{ 0x011B, "e" }, { 0x0131, "i" }, { 0x0133, "ij" },
+		{ 0x0142, "l" }, { 0x0144, "n" }, { 0x0151, "o" },
+		{ 0x0153, "oe" }, { 0x0159, "r" }, { 0x0161, "s" },
+		{ 0x0165, "t" }, { 0x016F, "u" }, { 0x0175, "w" },
+		{ 0x0178, "y" }, { 0x017E, "z" }, { 0x017F, "s" },
+		{ 0x00BF, NULL }, { 0x0180, NULL }, { 'A', NULL },
+		{ 0x0416, NULL },	/* Cyrillic stays itself */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const char *got = fold_code_point(cases[i].cp);
+		if (cases[i].want == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, cases[i].want);
+	}
+	/* Every letter of both blocks folds to lower-case ASCII. */
+	for (uint32_t cp = 0x00C0; cp <= 0x017F; cp++) {
+		const char *got = fold_code_point(cp);
+		if (cp == 0x00D7 || cp == 0x00F7) {
+			assert_null(got);
+			continue;
+		}
+		assert_non_null(got);
+		for (const char *p = got; *p != '\0'; p++)
+			assert_true(*p >= 'a' && *p <= 'z');
+	}
+}
+
+static void
+test_fold_text(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(1 << 16);
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{ "Zoë", "zoe" }, { "ZOË", "zoe" }, { "zoe", "zoe" },
+		{ "Ångström", "angstrom" }, { "Straße", "strasse" },
+		{ "Łukasz Żółć", "lukasz zolc" }, { "Œuvre", "oeuvre" },
+		{ "Þór", "thor" }, { "O'Brien", "o'brien" },
+		{ "Дмитрий", "Дмитрий" }, { "", "" },
+		/* A byte that starts nothing is kept, not read past. */
+		{ "a\xff" "b", "a\xff" "b" }, { "\xc3", "\xc3" },
+		/* An overlong 'A' is not an A. */
+		{ "\xc1\x81", "\xc1\x81" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		assert_string_equal(fold_text(cases[i].in, a), cases[i].want);
+	arena_free(&a);
+}
+
+/* words of text joined by '|'. */
+static const char *
+words_of(const char *text, size_t max, struct arena *a)
+{
+	char **w = NULL;
+	size_t n = 0;
+	assert_int_equal(fold_words(text, max, a, &w, &n), 0);
+	char *out = arena_strdup(a, "");
+	for (size_t i = 0; i < n; i++)
+		out = arena_printf(a, "%s%s%s", out, i > 0 ? "|" : "", w[i]);
+	return out;
+}
+
+static void
+test_fold_words(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(1 << 16);
+	assert_string_equal(words_of("Jo Smith", 48, a), "jo|smith");
+	assert_string_equal(words_of("  Siobhán O'Brien-Hughes ", 48, a),
+		"siobhan|obrien|hughes");
+	assert_string_equal(words_of("O\u2019Neill", 48, a), "oneill");
+	assert_string_equal(words_of("jo.smith@example.nhs.uk", 48, a),
+		"jo|smith|example|nhs|uk");
+	assert_string_equal(words_of("Staff Nurse (Band 5)", 48, a),
+		"staff|nurse|band|5");
+	assert_string_equal(words_of("A\u00a0B\u2013C", 48, a), "a|b|c");
+	assert_string_equal(words_of("Дмитрий Иванов", 48, a),
+		"Дмитрий|Иванов");
+	assert_string_equal(words_of(" - , ", 48, a), "");
+	/* Cut at max bytes, never inside a character. */
+	assert_string_equal(words_of("abcdef", 4, a), "abcd");
+	assert_string_equal(words_of("Дмитрий", 5, a), "Дм");
+	arena_free(&a);
+}
+
+static void
+test_search_keys(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(1 << 16);
+	char **keys;
+	size_t n;
+	assert_int_equal(store_search_keys("Zoë", "Smith-Jones",
+				 "Zoë Smith-Jones", "Staff Nurse", a, &keys,
+				 &n),
+		0);
+	const char *want[] = { "n:zoe", "n:smith", "n:jones", "j:staff",
+		"j:nurse" };
+	assert_int_equal(n, 5);	/* the display name adds nothing new */
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(keys[i], want[i]);
+	assert_int_equal(store_search_keys("", "", "", "", a, &keys, &n), 0);
+	assert_int_equal(n, 0);
+	/* A long word is cut so key and typed prefix stay comparable. */
+	char longname[200];
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(store_search_keys(longname, "Y", "", "", a, &keys,
+				 &n), 0);
+	assert_int_equal(strlen(keys[0]), STORE_SEARCH_KEY_MAX);
+	arena_free(&a);
+}
+
+struct fixture {
+	struct unit_instance u;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (unit_instance_open(&f->u, "trust.example", "test") < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	if (unit_instance_close(&f->u) < 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void
+add_org(struct fixture *f, const char *ods, const char *name)
+{
+	struct dir_org_fields in = { .ods = ods, .name = name };
+	struct store_org o;
+	struct error err;
+	if (dir_org_add(&f->u.ctx, &in, &o, &err) < 0)
+		fail_msg("%s", err.msg);
+}
+
+static const char *
+add_person(struct fixture *f, const char *ods, const char *first,
+	const char *last, const char *job)
+{
+	struct dir_person_fields in = { .org_ods = ods, .first_name = first,
+		.last_name = last, .job_title = job, .mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	return p.address;
+}
+
+/* Addresses found, sorted, joined by ' '; "!" and the error on failure. */
+static const char *
+found(struct fixture *f, const char *q, const char *org, const char *job)
+{
+	struct dir_people_query query = { .q = q, .org = org,
+		.job_title = job };
+	struct dir_people_result r;
+	struct error err;
+	if (dir_people_search(&f->u.ctx, &query, &r, &err) < 0)
+		return arena_printf(f->u.arena, "!%s", err.field);
+	char *out = arena_strdup(f->u.arena, "");
+	for (size_t i = 0; i < r.count; i++)
+		out = arena_printf(f->u.arena, "%s%s%s", out, i > 0 ? " " : "",
+			r.people[i].match.person.address);
+	return out;
+}
+
+static void
+test_store_search(void **state)
+{
+	struct fixture *f = *state;
+	add_org(f, "AAA01", "Alpha Practice");
+	add_org(f, "BBB02", "Beta Trust");
+	const char *jo = add_person(f, "AAA01", "Jo", "Smith", "Staff Nurse");
+	const char *zoe = add_person(f, "AAA01", "Zoë", "Åberg", "");
+	const char *ann = add_person(f, "BBB02", "Ann", "Smith", "Nurse");
+	assert_string_equal(found(f, "smi jo", NULL, NULL), jo);
+	assert_string_equal(found(f, "SMITH", NULL, NULL),
+		arena_printf(f->u.arena, "%s %s", ann, jo));
+	assert_string_equal(found(f, "zoe aber", NULL, NULL), zoe);
+	assert_string_equal(found(f, "ZOË", NULL, NULL), zoe);
+	assert_string_equal(found(f, "smith", "beta", NULL), ann);
+	assert_string_equal(found(f, "smith", "aaa01", NULL), jo);
+	assert_string_equal(found(f, NULL, NULL, "nurse"),
+		arena_printf(f->u.arena, "%s %s", ann, jo));
+	assert_string_equal(found(f, "jo", NULL, "nurse staff"), jo);
+	assert_string_equal(found(f, jo, NULL, NULL), jo);
+	assert_string_equal(found(f, "", NULL, NULL), "!q");
+	assert_string_equal(found(f, "x", "nowhere", NULL), "!org");
+	/* An edit moves the keys; a delete takes them away. */
+	struct dir_person_fields change = { .last_name = "Jones",
+		.mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	assert_int_equal(dir_person_edit(&f->u.ctx, jo, &change, &p, &err), 0);
+	assert_string_equal(found(f, "smi jo", NULL, NULL), "");
+	assert_string_equal(found(f, "jon jo", NULL, NULL), jo);
+	assert_int_equal(dir_person_delete(&f->u.ctx, ann, &err), 0);
+	assert_string_equal(found(f, "smith", NULL, NULL), "");
+	assert_string_equal(found(f, ann, NULL, NULL), "");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fold_code_points),
+		cmocka_unit_test(test_fold_text),
+		cmocka_unit_test(test_fold_words),
+		cmocka_unit_test(test_search_keys),
+		cmocka_unit_test_setup_teardown(test_store_search, setup,
+			teardown),
+	};
+	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
+}
