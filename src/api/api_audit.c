@@ -59,11 +59,8 @@ audit_scope(struct api_request *req, struct store_audit_filter *f,
 		return api_allowed(req, AUTH_AUDIT_READ, org.id);
 	}
 	bool all;
-	if (auth_scope_orgs(&req->ctx, req->session.person.id,
-		    AUTH_AUDIT_READ, &all, ids_r, count_r, &err) < 0) {
-		api_reply_from_error(req, &err);
+	if (!api_scope(req, AUTH_AUDIT_READ, &all, ids_r, count_r))
 		return false;
-	}
 	if (all)
 		return true;
 	if (*count_r == 0)	/* no role allows it: auth says which */

@@ -91,11 +91,8 @@ report_orgs(struct api_request *req, bool *all_r, int64_t **ids_r,
 		*ods_r = org.ods;
 		return true;
 	}
-	if (auth_scope_orgs(&req->ctx, req->session.person.id,
-		    AUTH_REPORT_READ, all_r, ids_r, count_r, &err) < 0) {
-		api_reply_from_error(req, &err);
+	if (!api_scope(req, AUTH_REPORT_READ, all_r, ids_r, count_r))
 		return false;
-	}
 	if (!*all_r && *count_r == 0)	/* no role allows it: auth says which */
 		return api_allowed(req, AUTH_REPORT_READ,
 			req->session.person.org_id);

@@ -16,18 +16,6 @@
 #define LONG_TEXT_BYTES (4 * 4000)
 
 bool
-api_scope(struct api_request *req, enum auth_action action, bool *all_r,
-	int64_t **ids_r, size_t *count_r)
-{
-	struct error err;
-	if (auth_scope_orgs(&req->ctx, req->session.person.id, action, all_r,
-		    ids_r, count_r, &err) == 0)
-		return true;
-	api_reply_from_error(req, &err);
-	return false;
-}
-
-bool
 api_scope_has(bool all, const int64_t *ids, size_t count, int64_t org_id)
 {
 	if (all)

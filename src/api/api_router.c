@@ -247,6 +247,24 @@ api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
 }
 
 bool
+api_scope(struct api_request *req, enum auth_action action, bool *all_r,
+	int64_t **ids_r, size_t *count_r)
+{
+	struct error err;
+	req->access_checked = true;
+	*all_r = false;
+	int rc = req->by_token ?
+		auth_token_scope_orgs(&req->ctx, &req->token, action, ids_r,
+			count_r, &err) :
+		auth_scope_orgs(&req->ctx, req->session.person.id, action,
+			all_r, ids_r, count_r, &err);
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
 api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting)
 {

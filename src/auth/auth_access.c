@@ -279,6 +279,34 @@ scope_reaches(struct scope_org *tree, size_t n, int64_t org,
 	return auth_scope_covers(chain, count, admin_org);
 }
 
+/* Every org one of admin_orgs reaches by the scope rule, sorted. */
+static int
+orgs_reached(const struct dir_ctx *ctx, const int64_t *admin_orgs,
+	size_t admin_count, int64_t **ids_r, size_t *count_r,
+	struct error *err)
+{
+	struct scope_org *tree = NULL;
+	size_t org_count = 0;
+	if (scope_tree(ctx, &tree, &org_count, err) < 0)
+		return -1;
+	int64_t *ids = arena_alloc(ctx->arena, (org_count + 1) * sizeof(*ids));
+	if (ids == NULL)
+		return error_set(err, ERROR_LIMIT, "too many organisations");
+	size_t count = 0;
+	for (size_t i = 0; i < org_count; i++) {
+		for (size_t r = 0; r < admin_count; r++) {
+			if (scope_reaches(tree, org_count, tree[i].id,
+				    admin_orgs[r])) {
+				ids[count++] = tree[i].id;
+				break;
+			}
+		}
+	}
+	*ids_r = ids;
+	*count_r = count;
+	return 0;
+}
+
 int
 auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, bool *all_r, int64_t **ids_r, size_t *count_r,
@@ -309,26 +337,7 @@ auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
 	}
 	if (admin_count == 0)
 		return role_denied(action, err);
-	struct scope_org *tree = NULL;
-	size_t org_count = 0;
-	if (scope_tree(ctx, &tree, &org_count, err) < 0)
-		return -1;
-	int64_t *ids = arena_alloc(ctx->arena, (org_count + 1) * sizeof(*ids));
-	if (ids == NULL)
-		return error_set(err, ERROR_LIMIT, "too many organisations");
-	size_t count = 0;
-	for (size_t i = 0; i < org_count; i++) {
-		for (size_t r = 0; r < admin_count; r++) {
-			if (scope_reaches(tree, org_count, tree[i].id,
-				    admin_orgs[r])) {
-				ids[count++] = tree[i].id;
-				break;
-			}
-		}
-	}
-	*ids_r = ids;
-	*count_r = count;
-	return 0;
+	return orgs_reached(ctx, admin_orgs, admin_count, ids_r, count_r, err);
 }
 
 bool
@@ -380,6 +389,20 @@ auth_token_check(const struct dir_ctx *ctx,
 		return error_set(err, ERROR_DENIED, "that organisation is "
 			"outside this API token's scope");
 	return 0;
+}
+
+int
+auth_token_scope_orgs(const struct dir_ctx *ctx,
+	const struct store_api_token *token, enum auth_action action,
+	int64_t **ids_r, size_t *count_r, struct error *err)
+{
+	*ids_r = NULL;
+	*count_r = 0;
+	if (!token_grants(token, action))
+		return error_set(err, ERROR_DENIED,
+			"this API token was not granted %s",
+			auth_action_name(action));
+	return orgs_reached(ctx, &token->org_id, 1, ids_r, count_r, err);
 }
 
 int

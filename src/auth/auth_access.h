@@ -112,6 +112,11 @@ int auth_token_check(const struct dir_ctx *ctx,
 	const struct store_api_token *token, enum auth_action action,
 	int64_t target_org, struct error *err);
 
+/* auth_scope_orgs for a token: the orgs its org reaches, when granted. */
+int auth_token_scope_orgs(const struct dir_ctx *ctx,
+	const struct store_api_token *token, enum auth_action action,
+	int64_t **ids_r, size_t *count_r, struct error *err);
+
 /* Whether some role the person holds allows the action in some org. */
 int auth_check_anywhere(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, struct error *err);

@@ -104,6 +104,31 @@ def org(instance):
     return "X26001"
 
 
+OTHER = "X26002"
+
+
+@pytest.fixture
+def orgs(instance, org):
+    """Two sibling orgs: org (X26001) and OTHER, for scope refusals."""
+    instance.run("org", "add", "--ods", OTHER, "--name", "Other Practice",
+                 "--type", "GP Practice")
+    return org, OTHER
+
+
+@pytest.fixture
+def la(server, instance, orgs):
+    """A Local Admin of the first of orgs, signed in with TOTP enrolled."""
+    from apiclient import make_admin
+    return make_admin(server, instance, orgs[0], first="Lee", last="Local")
+
+
+@pytest.fixture
+def ga(server, instance):
+    """The Global Admin, signed in with TOTP enrolled."""
+    from apiclient import global_admin
+    return global_admin(server, instance)
+
+
 def free_port():
     return free_ports(1)[0]
 

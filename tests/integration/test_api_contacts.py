@@ -6,20 +6,7 @@ import pytest
 
 from apiclient import global_admin, make_admin, make_person, q
 
-OTHER = "X26002"
 EXTERNAL = "pat.partner@council.example.org"
-
-
-@pytest.fixture
-def orgs(instance, org):
-    instance.run("org", "add", "--ods", OTHER, "--name", "Other Practice",
-                 "--type", "GP Practice")
-    return org, OTHER
-
-
-@pytest.fixture
-def la(server, instance, orgs):
-    return make_admin(server, instance, orgs[0], first="Lee", last="Local")
 
 
 def make_contact(client, org, name="Pat Partner", address=EXTERNAL):

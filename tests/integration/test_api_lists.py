@@ -11,30 +11,10 @@ import smtplib
 import sqlite3
 import time
 
-import pytest
+from apiclient import (NEW_PASSWORD, USER_PASSWORD, Client, make_admin,
+                       make_person, q)
 
-from apiclient import (NEW_PASSWORD, USER_PASSWORD, Client, global_admin,
-                       make_admin, make_person, q)
-
-OTHER = "X26002"
 EXTERNAL = "pat.partner@council.example.org"
-
-
-@pytest.fixture
-def orgs(instance, org):
-    instance.run("org", "add", "--ods", OTHER, "--name", "Other Practice",
-                 "--type", "GP Practice")
-    return org, OTHER
-
-
-@pytest.fixture
-def la(server, instance, orgs):
-    return make_admin(server, instance, orgs[0], first="Lee", last="Local")
-
-
-@pytest.fixture
-def ga(server, instance):
-    return global_admin(server, instance)
 
 
 def user_client(server, instance, org, first, last):

@@ -9,28 +9,8 @@ import ssl
 
 import pytest
 
-from apiclient import (NEW_PASSWORD, USER_PASSWORD, global_admin,
-                       make_admin, make_person, q)
+from apiclient import NEW_PASSWORD, USER_PASSWORD, make_admin, make_person, q
 
-OTHER = "X26002"
-
-
-@pytest.fixture
-def orgs(instance, org):
-    instance.run("org", "add", "--ods", OTHER, "--name", "Other Practice",
-                 "--type", "GP Practice")
-    return org, OTHER
-
-
-@pytest.fixture
-def la(server, instance, orgs):
-    """A Local Admin of the first org."""
-    return make_admin(server, instance, orgs[0], first="Lee", last="Local")
-
-
-@pytest.fixture
-def ga(server, instance):
-    return global_admin(server, instance)
 
 
 def audit(instance, object_type, action=None):

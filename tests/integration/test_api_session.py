@@ -4,7 +4,6 @@ document against the routes the server really has."""
 
 import base64
 import json
-import pathlib
 import shutil
 import subprocess
 import time

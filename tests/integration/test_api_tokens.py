@@ -241,16 +241,7 @@ def test_token_failures_are_rate_limited(start_server, instance, orgs):
     assert admin.ok("GET", "/tokens")["items"]
 
 
-def orgs_routes(server):
-    """Whether the /orgs routes (area users) are in this build."""
-    status, body = Client(server).call("GET", "/orgs/X26001")
-    return not (status == 404 and
-                body["error"]["code"] == "unknown_endpoint")
-
-
 def test_scope_and_actions_on_org_routes(server, instance, orgs):
-    if not orgs_routes(server):
-        pytest.skip("needs the /orgs routes of the users area")
     admin = global_admin(server, instance)
     reader = bearer(server, new_token(admin)["token"])
     # In scope: the org and its child; out of scope: another org.
@@ -270,6 +261,34 @@ def test_scope_and_actions_on_org_routes(server, instance, orgs):
     assert status == 200, body
     rows = instance.json("audit", "list", "--type", "organisation")
     assert any(r["actor"] == "token:editor" for r in rows)
+
+
+def test_scope_wide_listings_by_token(server, instance, orgs):
+    """Listings that span a scope (users, orgs, audit, devices report)
+    take the token's org and the orgs below it, and nothing else."""
+    admin = global_admin(server, instance)
+    instance.run("user", "add", "--org", "X26002", "--first", "Bea",
+                 "--last", "Branch")
+    instance.run("user", "add", "--org", "Y26001", "--first", "Eli",
+                 "--last", "Elsewhere")
+    app = bearer(server, new_token(
+        admin, label="reports",
+        actions=["user.read", "org.read", "audit.read",
+                 "report.read"])["token"])
+    users = app.ok("GET", "/users")["items"]
+    addresses = {u["address"] for u in users}
+    assert instance.addr("bea.branch") in addresses
+    assert instance.addr("eli.elsewhere") not in addresses
+    assert {o["ods"] for o in app.ok("GET", "/orgs")["items"]} == \
+        {"X26001", "X26002"}
+    rows = app.ok("GET", "/audit")["items"]
+    assert rows and all(r["org"] in ("X26001", "X26002") for r in rows)
+    assert app.call("GET", "/reports/devices")[0] == 200
+    # Without the action, a listing is refused like any other call.
+    narrow = bearer(server, new_token(admin, label="narrow",
+                                      actions=["org.read"])["token"])
+    status, body = narrow.call("GET", "/users")
+    assert status == 403 and "user.read" in body["error"]["message"]
 
 
 def test_list_paginates(server, instance, orgs):
