@@ -354,6 +354,34 @@ content_type_ok(struct api_request *req)
 	return span_eq_nocase(span_trim(head), "application/json");
 }
 
+/*
+ * A body that is not one JSON object is a 400 here, for every route, so
+ * handlers' 422s are only ever about what the fields say.
+ */
+static bool
+body_is_json_object(struct api_request *req)
+{
+	if (span_trim(req->body).len == 0)
+		return true;
+	json_error_t jerr;
+	json_t *root = json_loadb(req->body.p, req->body.len,
+		JSON_REJECT_DUPLICATES, &jerr);
+	bool object = json_is_object(root);
+	json_decref(root);
+	if (object)
+		return true;
+	char msg[256];
+	if (root == NULL)
+		snprintf(msg, sizeof(msg), "The request body is not valid JSON: "
+			"%s at line %d column %d.", jerr.text, jerr.line,
+			jerr.column);
+	else
+		snprintf(msg, sizeof(msg), "The request body must be a JSON "
+			"object.");
+	api_reply_error(req, 400, "bad_request", msg, NULL);
+	return false;
+}
+
 static bool
 csrf_ok(struct api_request *req)
 {
@@ -499,6 +527,8 @@ serve(struct api_request *req)
 			"Content-Type");
 		return;
 	}
+	if (!body_is_json_object(req))
+		return;
 	struct error err;
 	const struct instance *inst = req->api->inst;
 	struct store *st = instance_store_borrow(inst, &err);

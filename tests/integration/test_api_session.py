@@ -114,9 +114,12 @@ def test_json_decoding_refusals(server, user):
     status, body = c.call(
         "POST", "/session",
         raw=b'{"email":"a@b","email":"c@d","password":"x"}')
-    assert status == 422 and body["error"]["code"] == "invalid"
+    assert status == 400 and body["error"]["code"] == "bad_request"
+    assert "duplicate" in body["error"]["message"]
     status, body = c.call("POST", "/session", raw=b"[1,2")
-    assert status == 422
+    assert status == 400 and "not valid JSON" in body["error"]["message"]
+    status, body = c.call("POST", "/session", raw=b"[1,2]")
+    assert status == 400 and "JSON object" in body["error"]["message"]
     status, body = c.call("POST", "/session",
                           {"email": 5, "password": "x"})
     assert (status, body["error"]["field"]) == (422, "email")
