@@ -98,14 +98,17 @@ rows_json(struct api_request *req, const struct store_audit *rows,
 	for (size_t i = 0; i < count; i++) {
 		const struct store_audit *a = &rows[i];
 		json_t *summary = json_loads(a->summary, 0, NULL);
-		json_t *j = json_pack("{s:I,s:o,s:s,s:s,s:s,s:I,s:o,s:o}",
+		json_t *j = json_pack("{s:I,s:o,s:s,s:s,s:s,s:I,s:o,s:o,s:s,"
+			"s:s,s:s}",
 			"id", (json_int_t)a->id, "at", api_json_time(a->at),
 			"actor", a->actor, "action", a->action,
 			"object_type", a->object_type,
 			"object_id", (json_int_t)a->object_id,
 			"org", org_ref(req, a->org_id, &last_id, &last_ods),
 			"summary", summary != NULL ? summary :
-			json_string(a->summary));
+			json_string(a->summary),
+			"result", a->result, "client", a->client,
+			"request_id", a->request_id);
 		json_array_append_new(items, j != NULL ? j : json_null());
 	}
 	return items;

@@ -49,6 +49,11 @@ struct api_request {
 	bool by_token;			/* an application's bearer token */
 	struct store_api_token token;	/* when by_token */
 	bool access_checked;		/* api_allowed was asked */
+	/* What a refusal was of, for its audit row (SECURITY.md 48). */
+	bool denied_known;
+	enum auth_action denied_action;
+	int64_t denied_org;
+	char request_id[17];		/* hex; sent back as X-Request-Id */
 	size_t param_count;		/* {name} segments of the route */
 	struct {
 		const char *name;	/* without the braces, in req->arena */
@@ -105,6 +110,14 @@ const char *api_query(const struct api_request *req, const char *name);
  */
 bool api_allowed(struct api_request *req, enum auth_action action,
 	int64_t org_id);
+
+/*
+ * api_allowed for a distribution list (auth_list_check: its org's admins,
+ * or its owners, whose changes wait; list_address NULL to create one in
+ * org_id). A token acts as an admin when it holds list.manage there.
+ */
+bool api_list_allowed(struct api_request *req, int64_t org_id,
+	const char *list_address, enum auth_list_standing *standing_r);
 
 /*
  * Counts one request against a rate limit: `what` names it ("signin"),

@@ -48,12 +48,12 @@ load_list(struct api_request *req, struct store_list *l,
 	enum auth_list_standing *standing_r)
 {
 	struct error err;
-	if (dir_list_get(&req->ctx, api_param(req, "address"), l, &err) < 0 ||
-	    auth_list_check(&req->ctx, req->session.person.id, l->org_id,
-		    l->address, standing_r, &err) < 0) {
+	if (dir_list_get(&req->ctx, api_param(req, "address"), l, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return false;
 	}
+	if (!api_list_allowed(req, l->org_id, l->address, standing_r))
+		return false;
 	if (l->deleted_at != 0) {
 		char msg[200];
 		snprintf(msg, sizeof(msg), "the list %s has been deleted",
@@ -182,12 +182,12 @@ api_list_create(struct api_request *req)
 	struct error err;
 	if (api_json_decode(req->body, create_fields, &in, req->arena,
 		    &err) < 0 ||
-	    dir_org_get(&req->ctx, in.org, &org, &err) < 0 ||
-	    auth_list_check(&req->ctx, req->session.person.id, org.id, NULL,
-		    &standing, &err) < 0) {
+	    dir_org_get(&req->ctx, in.org, &org, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
+	if (!api_list_allowed(req, org.id, NULL, &standing))
+		return;
 	struct dir_list_new n = { .org_ods = org.ods, .name = in.name,
 		.kind = in.kind, .address = in.address,
 		.description = in.description, .rule = in.rule,

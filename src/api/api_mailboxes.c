@@ -35,6 +35,9 @@ bool
 api_allowed_somewhere(struct api_request *req, enum auth_action action)
 {
 	struct error err;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = 0;
 	if (auth_check_anywhere(&req->ctx, req->session.person.id, action,
 		    &err) == 0)
 		return true;

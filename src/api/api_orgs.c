@@ -329,7 +329,8 @@ api_org_sites_list(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
-	qsort(sites, n, sizeof(*sites), site_id_cmp);
+	if (n > 1)
+		qsort(sites, n, sizeof(*sites), site_id_cmp);
 	json_t *items = json_array();
 	size_t count = 0;
 	int64_t last = 0;

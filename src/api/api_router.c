@@ -91,9 +91,61 @@ api_reply_error(struct api_request *req, unsigned status, const char *code,
 	api_reply(req, status, json_pack("{s:o}", "error", e));
 }
 
+/* The audit trail's object type for what an action is done to. */
+static const char *
+denied_object_type(const struct api_request *req)
+{
+	if (!req->denied_known)
+		return "access";
+	switch (req->denied_action) {
+	case AUTH_ORG_READ:
+	case AUTH_ORG_CREATE:
+	case AUTH_ORG_EDIT:
+	case AUTH_ORG_DEVOLVE:
+		return "organisation";
+	case AUTH_MAILBOX_MANAGE:
+		return "shared_mailbox";
+	case AUTH_CONTACT_MANAGE:
+		return "contact";
+	case AUTH_LIST_MANAGE:
+		return "distribution_list";
+	case AUTH_TOKEN_MANAGE:
+		return "api_token";
+	case AUTH_AUDIT_READ:
+	case AUTH_REPORT_READ:
+	case AUTH_EDISCOVERY_SEARCH:
+		return "report";
+	default:
+		return "user_mailbox";	/* the user and role actions */
+	}
+}
+
+/* SECURITY.md 48: a refused action is recorded like a done one. */
+static void
+audit_denial(struct api_request *req, const char *reason)
+{
+	char request[160];
+	snprintf(request, sizeof(request), "%s /api/v1%s", req->method,
+		req->path);
+	json_t *summary = json_pack("{s:o,s:s,s:s}", "denied",
+		req->denied_known ?
+			json_string(auth_action_name(req->denied_action)) :
+			json_null(),
+		"reason", reason, "request", request);
+	struct error err;
+	if (summary == NULL)	/* a path that is not UTF-8 */
+		summary = json_pack("{s:s}", "reason", reason);
+	if (dir_audit_denied(&req->ctx, denied_object_type(req),
+		    req->denied_known ? req->denied_org : 0, summary,
+		    &err) < 0)
+		log_error("api.audit_denial_failed", "reason=\"%s\"", err.msg);
+}
+
 void
 api_reply_from_error(struct api_request *req, const struct error *err)
 {
+	if (err->code == ERROR_DENIED && (req->signed_in || req->by_token))
+		audit_denial(req, err->msg);
 	if (err->code == ERROR_INTERNAL) {
 		log_error("api.internal", "method=%s path=\"%s\" msg=\"%s\"",
 			req->method, req->path, err->msg);
@@ -236,10 +288,34 @@ api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
 {
 	struct error err;
 	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = org_id;
 	int rc = req->by_token ?
 		auth_token_check(&req->ctx, &req->token, action, org_id, &err) :
 		auth_check(&req->ctx, req->session.person.id, action, org_id,
 			&err);
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
+api_list_allowed(struct api_request *req, int64_t org_id,
+	const char *list_address, enum auth_list_standing *standing_r)
+{
+	struct error err;
+	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = AUTH_LIST_MANAGE;
+	req->denied_org = org_id;
+	*standing_r = AUTH_LIST_ADMIN;
+	int rc = req->by_token ?
+		auth_token_check(&req->ctx, &req->token, AUTH_LIST_MANAGE,
+			org_id, &err) :
+		auth_list_check(&req->ctx, req->session.person.id, org_id,
+			list_address, standing_r, &err);
 	if (rc == 0)
 		return true;
 	api_reply_from_error(req, &err);
@@ -252,6 +328,9 @@ api_scope(struct api_request *req, enum auth_action action, bool *all_r,
 {
 	struct error err;
 	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = 0;
 	*all_r = false;
 	int rc = req->by_token ?
 		auth_token_scope_orgs(&req->ctx, &req->token, action, ids_r,
@@ -540,6 +619,8 @@ serve(struct api_request *req)
 	}
 	instance_dir_ctx(inst, st, req->arena, "anonymous", clock_now(),
 		&req->ctx);
+	req->ctx.client = req->peer;
+	req->ctx.request_id = req->request_id;
 	if (admit(req, r)) {
 		r->handler(req);
 		/* Fail closed: a token reaches only what an access check let. */
@@ -564,6 +645,12 @@ api_handle(void *api, struct http_call *call)
 	req->body = span_make(body, len);
 	req->arena = arena_new_wiping(API_ARENA_CAP);
 	http_call_peer(call, req->peer, sizeof(req->peer));
+	unsigned char id[8];
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(req->request_id, sizeof(req->request_id), id,
+		sizeof(id));
+	/* Quoted in a support call, it finds the request's audit rows. */
+	http_call_add_header(call, "X-Request-Id", req->request_id);
 	serve(req);
 	arena_free(&req->arena);
 	sodium_memzero(&req->session, sizeof(req->session));

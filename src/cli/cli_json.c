@@ -190,7 +190,8 @@ cli_json_audit(struct cli_session *s, const struct store_audit *a)
 		summary = json_loads(a->summary, 0, NULL);
 	if (summary == NULL)
 		summary = cli_json_text(a->summary);
-	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o}",
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o,"
+		" s:o}",
 		"id", (json_int_t)a->id,
 		"at", cli_json_time(a->at),
 		"actor", cli_json_text(a->actor),
@@ -198,7 +199,10 @@ cli_json_audit(struct cli_session *s, const struct store_audit *a)
 		"object_type", cli_json_text(a->object_type),
 		"object_id", (json_int_t)a->object_id,
 		"org", org_ref(s, a->org_id),
-		"summary", summary);
+		"summary", summary,
+		"result", cli_json_text(a->result),
+		"client", cli_json_text(a->client),
+		"request_id", cli_json_text(a->request_id));
 }
 
 static json_t *

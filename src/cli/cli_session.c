@@ -57,8 +57,8 @@ cli_session_open(struct cli_args *args, struct cli_session *s,
 	}
 	s->arena = arena_new(CLI_ARENA_CAP);
 	instance_dir_ctx(s->inst, s->store, s->arena, cli_actor(s->arena),
-		clock_now(),
-		&s->ctx);
+		clock_now(), &s->ctx);
+	s->ctx.client = "cli";
 	return 0;
 }
 

@@ -28,6 +28,9 @@ struct dir_ctx {
 	const char *actor;	/* the acting person's address, or "system" */
 	int64_t now;
 	struct arena *arena;	/* results are allocated here */
+	/* Where the request came from, for the audit trail; NULL: "". */
+	const char *client;	/* the client's IP address, or "cli" */
+	const char *request_id;	/* the API's X-Request-Id */
 };
 
 /* Whether the domain is one this instance hosts (mail.domains). */
@@ -261,6 +264,13 @@ int dir_role_list(const struct dir_ctx *ctx, const char *person_address,
 int dir_audit(const struct dir_ctx *ctx, const char *action,
 	const char *object_type, int64_t object_id, int64_t org_id,
 	void *summary, struct error *err);
+
+/*
+ * Records a refused action (SECURITY.md 48): one row with result
+ * "denied", in a transaction of its own. summary is stolen, as above.
+ */
+int dir_audit_denied(const struct dir_ctx *ctx, const char *object_type,
+	int64_t org_id, void *summary, struct error *err);
 
 int dir_audit_list(const struct dir_ctx *ctx,
 	const struct store_audit_filter *filter, struct store_audit **rows_r,

@@ -32,10 +32,10 @@ dir_json_str(const char *s)
 	return json_string(s != NULL ? s : "");
 }
 
-int
-dir_audit_json(const struct dir_ctx *ctx, const char *action,
+static int
+audit_row(const struct dir_ctx *ctx, const char *action,
 	const char *object_type, int64_t object_id, int64_t org_id,
-	json_t *summary, struct error *err)
+	json_t *summary, const char *result, struct error *err)
 {
 	if (summary == NULL)
 		summary = json_object();
@@ -52,10 +52,34 @@ dir_audit_json(const struct dir_ctx *ctx, const char *action,
 		.object_id = object_id,
 		.org_id = org_id,
 		.summary = text,
+		.client = ctx->client,
+		.request_id = ctx->request_id,
+		.result = result,
 	};
 	int rc = store_audit_append(ctx->store, &row, err);
 	free(text);
 	return rc;
+}
+
+int
+dir_audit_json(const struct dir_ctx *ctx, const char *action,
+	const char *object_type, int64_t object_id, int64_t org_id,
+	json_t *summary, struct error *err)
+{
+	return audit_row(ctx, action, object_type, object_id, org_id, summary,
+		"done", err);
+}
+
+int
+dir_audit_denied(const struct dir_ctx *ctx, const char *object_type,
+	int64_t org_id, void *summary, struct error *err)
+{
+	if (dir_begin(ctx, err) < 0) {
+		json_decref(summary);
+		return -1;
+	}
+	return dir_finish(ctx, audit_row(ctx, "other", object_type, 0, org_id,
+		summary, "denied", err), err);
 }
 
 int

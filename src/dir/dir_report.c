@@ -14,6 +14,8 @@ static const char *const audit_object_types[] = {
 	DIR_AUDIT_USER, DIR_AUDIT_SHARED, DIR_AUDIT_RESOURCE, DIR_AUDIT_LIST,
 	DIR_AUDIT_CONTACT, DIR_AUDIT_ORG, DIR_AUDIT_SITE, DIR_AUDIT_SETTING,
 	"api_token",	/* auth's: application tokens (SPEC P16) */
+	"report",	/* a refused audit search or report download */
+	"access",	/* a refusal of no one kind of object */
 	NULL,
 };
 
@@ -39,7 +41,8 @@ dir_audit_filter_check(const struct store_audit_filter *f, struct error *err)
 		return error_set_field(err, ERROR_INVALID, "object_type",
 			"'%.40s' is not an object type; use user_mailbox, "
 			"shared_mailbox, resource_mailbox, distribution_list, "
-			"contact, organisation, site, setting or api_token",
+			"contact, organisation, site, setting, api_token, report "
+			"or access",
 			f->object_type);
 	if (f->action != NULL && !is_one_of(f->action, audit_actions))
 		return error_set_field(err, ERROR_INVALID, "action",

@@ -373,6 +373,9 @@ struct store_audit {
 	int64_t object_id;
 	int64_t org_id;		/* 0 when none */
 	const char *summary;	/* JSON */
+	const char *client;	/* the client's IP address, "cli", or "" */
+	const char *request_id;	/* the API's X-Request-Id, or "" */
+	const char *result;	/* done, denied */
 };
 
 int store_audit_append(struct store *st, struct store_audit *row,

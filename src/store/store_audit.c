@@ -13,9 +13,13 @@ store_audit_append(struct store *st, struct store_audit *row,
 {
 	int64_t id = store_insert_id(st, err,
 		"INSERT INTO audit (at, actor, action, object_type, object_id,"
-		" org_id, summary) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		"ittti" "zt", row->at, row->actor, row->action, row->object_type,
-		row->object_id, row->org_id, row->summary);
+		" org_id, summary, client, request_id, result)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+		"ittti" "zt" "ttt", row->at, row->actor, row->action,
+		row->object_type, row->object_id, row->org_id, row->summary,
+		row->client != NULL ? row->client : "",
+		row->request_id != NULL ? row->request_id : "",
+		row->result != NULL ? row->result : "done");
 	if (id < 0)
 		return -1;
 	row->id = id;
@@ -35,6 +39,9 @@ audit_read(struct store *st, struct store_stmt *s, struct arena *a,
 	r->object_id = store_col_int(st, s, 5);
 	r->org_id = store_col_int(st, s, 6);
 	r->summary = store_col_text(st, s, 7, a);
+	r->client = store_col_text(st, s, 8, a);
+	r->request_id = store_col_text(st, s, 9, a);
+	r->result = store_col_text(st, s, 10, a);
 }
 
 int
@@ -45,7 +52,8 @@ store_audit_list(struct store *st, const struct store_audit_filter *f,
 	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT id, at, actor, action, object_type, object_id,"
-		" COALESCE(org_id, 0), summary FROM audit"
+		" COALESCE(org_id, 0), summary, client, request_id, result"
+		" FROM audit"
 		" WHERE (? IS NULL OR object_type = ?)"
 		" AND (? IS NULL OR action = ?)"
 		" AND (? IS NULL OR actor = ?)"
@@ -73,7 +81,8 @@ store_audit_search(struct store *st, const struct store_audit_filter *f,
 	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT id, at, actor, action, object_type, object_id,"
-		" COALESCE(org_id, 0), summary FROM audit"
+		" COALESCE(org_id, 0), summary, client, request_id, result"
+		" FROM audit"
 		" WHERE (? IS NULL OR object_type = ?)"
 		" AND (? IS NULL OR action = ?)"
 		" AND (? IS NULL OR actor = ?)"

@@ -389,6 +389,17 @@ static const char migration_10[] =
 	"CREATE INDEX people_search_person ON people_search(person_id, key);"
 	"CREATE INDEX people_site ON people(site_id);";
 
+/*
+ * Each audit row says where the request came from, which request it was
+ * (the X-Request-Id the API answered with) and whether the action was
+ * done or refused (SECURITY.md 48: denials are recorded too).
+ */
+static const char migration_11[] =
+	"ALTER TABLE audit ADD COLUMN client TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE audit ADD COLUMN request_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT 'done'"
+	" CHECK (result IN ('done', 'denied'));";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -400,5 +411,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_8,
 	migration_9,
 	migration_10,
+	migration_11,
 	NULL,
 };

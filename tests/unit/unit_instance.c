@@ -24,7 +24,8 @@ unit_instance_open(struct unit_instance *u, const char *domains,
 	if (u->st == NULL || config_set(u->config, setting, &err) < 0)
 		return -1;
 	u->arena = arena_new(64 << 20);
-	u->ctx = (struct dir_ctx){ u->st, u->config, actor, 1000, u->arena };
+	u->ctx = (struct dir_ctx){ .store = u->st, .config = u->config,
+		.actor = actor, .now = 1000, .arena = u->arena };
 	return 0;
 }
 
