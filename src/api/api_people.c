@@ -60,6 +60,10 @@ api_people_search(struct api_request *req)
 	};
 	struct dir_people_result r;
 	struct error err;
+	/* SECURITY.md 47: the directory is not to be harvested. */
+	if (!api_rate_ok(req, "search", req->session.person.address,
+		    "ratelimit.search_per_person"))
+		return;
 	if (dir_people_search(&req->ctx, &q, &r, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;

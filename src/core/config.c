@@ -149,6 +149,8 @@ static const struct config_setting config_settings[] = {
 	  "Recovery requests for one account address per window, from anywhere." },
 	{ "ratelimit.token_failures_per_ip", CONFIG_TYPE_INT, "20", 1, 1000000,
 	  NULL, "Failed API token authentications one client IP address may make per window." },
+	{ "ratelimit.search_per_person", CONFIG_TYPE_INT, "120", 1, 1000000,
+	  NULL, "People Finder searches one signed-in person may make per window; a harvest of the directory gets 429." },
 	{ "tokens.max_days", CONFIG_TYPE_INT, "365", 1, 3650, NULL,
 	  "Longest lifetime in days an API token may be given." },
 };

@@ -210,6 +210,22 @@ def test_seed_6962_refine_past_the_limit(start_server, instance, org):
     assert reply["refine"] is True and len(reply["items"]) == 3
 
 
+def test_searches_are_rate_limited_per_person(start_server, instance, org):
+    """SECURITY.md 47: one person cannot harvest the directory; another
+    person is not held up by it."""
+    server = start_server(extra=["ratelimit.search_per_person=3"])
+    first = ready(server, make_person(instance, org, "Hana", "Harvest"),
+                  USER_PASSWORD)
+    second = ready(server, make_person(instance, org, "Ian", "Other"),
+                   USER_PASSWORD)
+    for _ in range(3):
+        find(first, q="harvest")
+    status, body = first.call("GET", "/people?q=harvest")
+    assert status == 429 and body["error"]["code"] == "rate_limited"
+    assert int(first.last.getheader("Retry-After")) >= 1
+    assert find(second, q="harvest")["items"]
+
+
 def test_every_signed_in_person_may_search_and_no_one_else(server, user,
                                                            people):
     from apiclient import Client
