@@ -154,6 +154,19 @@ def test_idle_timeout(start_server, user):
     assert "timed out" in body["error"]["message"]
 
 
+def test_absolute_timeout_ends_a_busy_session(start_server, user):
+    server = start_server(extra=["session.absolute_timeout_s=2"])
+    c = Client(server)
+    assert c.signin(user, USER_PASSWORD)[0] == 201
+    deadline = time.time() + 10
+    status = 200
+    while status == 200 and time.time() < deadline:
+        status, body = c.call("GET", "/session")   # never idle
+        time.sleep(0.3)
+    assert status == 401 and "timed out" in body["error"]["message"]
+    assert c.call("GET", "/session")[0] == 401
+
+
 def test_lockout_at_twelve_failures(server, user, instance):
     c = Client(server)
     for _ in range(11):
