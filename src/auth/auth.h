@@ -98,8 +98,8 @@ struct auth_web_session {
  * unknown or inactive address, and a wrong or reused code all fail with
  * ERROR_DENIED in the same words; each failure on a known person is
  * counted and audited (never the password), and auth.lockout_failures in
- * a row lock the account at once. A locked account is refused with a
- * sentence saying so, even with the right password. A right password with
+ * a row lock the account at once. A locked account is refused in those
+ * same words, even with the right password. A right password with
  * no code when one is needed fails with ERROR_DENIED, field "code" and
  * s_r->mfa_required set.
  */

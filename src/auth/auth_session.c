@@ -20,9 +20,14 @@
 
 #define AUTH_DAY_S 86400
 
-static const char wrong_words[] = "the address or password is not right";
-static const char locked_words[] = "the account is locked; ask your local "
-	"administrator or use self-service unlock";
+/*
+ * SECURITY.md 38: an unknown address, a wrong password and a locked account
+ * get these same words, so a sign-in form tells an attacker nothing; the
+ * person who knows their password learns of a lock from self-service.
+ */
+static const char wrong_words[] = "the address or password is not right, "
+	"or the account is locked; if you are sure of your password, "
+	"self-service unlock or your local administrator can unlock it";
 
 static void
 random_hex(char out[AUTH_TOKEN_HEX + 1])
@@ -190,7 +195,7 @@ auth_session_signin(const struct dir_ctx *ctx,
 	const struct store_person *p = &s_r->person;
 	if (p->locked_at != 0) {
 		signin_failed(ctx, p, "locked", in->peer, false);
-		return error_set(err, ERROR_DENIED, locked_words);
+		return error_set(err, ERROR_DENIED, wrong_words);
 	}
 	if (!right) {
 		signin_failed(ctx, p, "wrong_password", in->peer, true);

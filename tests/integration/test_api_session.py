@@ -179,6 +179,11 @@ def test_lockout_at_twelve_failures(server, user, instance):
     status, body = c.signin(user, USER_PASSWORD)
     assert status == 401
     assert "locked" in body["error"]["message"]
+    # SECURITY.md 38: the right password on a locked account gets the
+    # same reply as a wrong one and an unknown address.
+    assert c.signin(user, "wrong wrong wrong") == (status, body)
+    assert c.signin(instance.addr("no.one"), USER_PASSWORD) == \
+        (status, body)
     # The session made before the lock ends with it.
     assert c.call("GET", "/session")[0] == 401
     # The lock holds for mail clients too, with the usual wording.
