@@ -103,6 +103,8 @@ const char *api_param(const struct api_request *req, const char *name);
 /* A query argument's value, or NULL when absent. */
 const char *api_query(const struct api_request *req, const char *name);
 
+/* ---- access and rate limits (api_access.c) ---- */
+
 /*
  * Whether the caller may take action on something in org_id (0: on no
  * particular org), by auth_check (SPEC P2). On refusal replies 403 with
@@ -120,6 +122,14 @@ bool api_list_allowed(struct api_request *req, int64_t org_id,
 	const char *list_address, enum auth_list_standing *standing_r);
 
 /*
+ * The orgs where the caller may take action, for listings (*all_r: every
+ * org; else ids): auth_scope_orgs for a person, the token's org and the
+ * orgs below it for a token. On refusal replies 403 and returns false.
+ */
+bool api_scope(struct api_request *req, enum auth_action action, bool *all_r,
+	int64_t **ids_r, size_t *count_r);
+
+/*
  * Counts one request against a rate limit: `what` names it ("signin"),
  * key is what it is counted by (an IP address, an account address) and
  * limit_setting the config key of its limit per ratelimit.window_s. Over
@@ -128,7 +138,7 @@ bool api_list_allowed(struct api_request *req, int64_t org_id,
 bool api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting);
 
-/* ---- pagination ---- */
+/* ---- pagination (api_page.c) ---- */
 
 #define API_PAGE_DEFAULT 50
 #define API_PAGE_MAX 500
@@ -148,7 +158,7 @@ bool api_page_parse(struct api_request *req, struct api_page *page);
 json_t *api_page_json(json_t *items, const struct api_page *page,
 	size_t count, int64_t last_id);
 
-/* ---- replies (api_router.c) ---- */
+/* ---- replies (api_reply.c) ---- */
 
 /* The one table from error codes to statuses (plus 401, 415 by name). */
 unsigned api_status_for_error(enum error_code code);
@@ -222,12 +232,6 @@ void api_self_me_extra(struct api_request *req, json_t *me);
 
 /* ---- users area helpers (api_orgs.c, api_users.c) ---- */
 
-/*
- * The orgs where the caller may take action, for list endpoints (see
- * auth_scope_orgs); on refusal replies 403 and returns false.
- */
-bool api_scope(struct api_request *req, enum auth_action action, bool *all_r,
-	int64_t **ids_r, size_t *count_r);
 /* Whether org_id is in a scope api_scope gave. */
 bool api_scope_has(bool all, const int64_t *ids, size_t count,
 	int64_t org_id);

@@ -1,0 +1,99 @@
+/*
+ * The access questions handlers ask (SPEC P2) — may the caller take this
+ * action here, where may they take it, how may they change this list —
+ * answered by auth/ for a person or an API token alike, and the rate
+ * limits. Layer: front end. SECURITY: each records what a refusal was
+ * of, for its audit row, and marks the request as checked, which a
+ * token's request must be (fail closed).
+ */
+#include <stdio.h>
+
+#include "api/api_internal.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/ratelimit.h"
+#include "http/http.h"
+
+bool
+api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
+{
+	struct error err;
+	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = org_id;
+	int rc = req->by_token ?
+		auth_token_check(&req->ctx, &req->token, action, org_id, &err) :
+		auth_check(&req->ctx, req->session.person.id, action, org_id,
+			&err);
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
+api_list_allowed(struct api_request *req, int64_t org_id,
+	const char *list_address, enum auth_list_standing *standing_r)
+{
+	struct error err;
+	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = AUTH_LIST_MANAGE;
+	req->denied_org = org_id;
+	*standing_r = AUTH_LIST_ADMIN;
+	int rc = req->by_token ?
+		auth_token_check(&req->ctx, &req->token, AUTH_LIST_MANAGE,
+			org_id, &err) :
+		auth_list_check(&req->ctx, req->session.person.id, org_id,
+			list_address, standing_r, &err);
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
+api_scope(struct api_request *req, enum auth_action action, bool *all_r,
+	int64_t **ids_r, size_t *count_r)
+{
+	struct error err;
+	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = 0;
+	*all_r = false;
+	int rc = req->by_token ?
+		auth_token_scope_orgs(&req->ctx, &req->token, action, ids_r,
+			count_r, &err) :
+		auth_scope_orgs(&req->ctx, req->session.person.id, action,
+			all_r, ids_r, count_r, &err);
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
+api_rate_ok(struct api_request *req, const char *what, const char *key,
+	const char *limit_setting)
+{
+	const struct config *c = req->ctx.config;
+	int64_t retry;
+	char k[400];
+	snprintf(k, sizeof(k), "%s|%s", what, key);
+	if (ratelimit_allow(req->api->limits, k,
+		    clock_monotonic_ms() / 1000, config_get_int(c, limit_setting),
+		    config_get_int(c, "ratelimit.window_s"), true, &retry))
+		return true;
+	char seconds[24];
+	snprintf(seconds, sizeof(seconds), "%lld", (long long)retry);
+	http_call_add_header(req->call, "Retry-After", seconds);
+	log_warn("api.rate_limited", "what=%s peer=%s", what, req->peer);
+	char msg[160];
+	snprintf(msg, sizeof(msg), "Too many requests of this kind; wait %lld "
+		"seconds and try again.", (long long)retry);
+	api_reply_error(req, 429, "rate_limited", msg, NULL);
+	return false;
+}

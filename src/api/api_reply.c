@@ -1,0 +1,143 @@
+/*
+ * Replies: the one table from error codes to statuses, the error envelope
+ * every refusal uses, and the audit row a refused action writes
+ * (SECURITY.md 48). Layer: front end. RFC 9110 §15.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "api/api_internal.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "http/http.h"
+
+static const struct {
+	enum error_code code;
+	unsigned status;
+} api_error_statuses[] = {
+	{ ERROR_NOT_FOUND, 404 },
+	{ ERROR_EXISTS, 409 },
+	{ ERROR_DENIED, 403 },
+	{ ERROR_INVALID, 422 },
+	{ ERROR_LIMIT, 422 },	/* too large; rate limits are api_rate_ok's 429 */
+	{ ERROR_TEMPORARY, 503 },
+	{ ERROR_INTERNAL, 500 },
+};
+
+unsigned
+api_status_for_error(enum error_code code)
+{
+	size_t n = sizeof(api_error_statuses) / sizeof(*api_error_statuses);
+	for (size_t i = 0; i < n; i++) {
+		if (api_error_statuses[i].code == code)
+			return api_error_statuses[i].status;
+	}
+	return 500;
+}
+
+void
+api_reply(struct api_request *req, unsigned status, json_t *body)
+{
+	if (body == NULL)
+		abort();	/* jansson only fails out of memory */
+	http_call_reply(req->call, status, body);
+}
+
+void
+api_reply_error(struct api_request *req, unsigned status, const char *code,
+	const char *message, const char *field)
+{
+	json_t *e = json_pack("{s:s,s:s,s:o}", "code", code, "message",
+		message, "field", field != NULL && field[0] != '\0' ?
+		json_string(field) : json_null());
+	/* json_pack refuses text that is not UTF-8: say so, never crash. */
+	if (e == NULL)
+		e = json_pack("{s:s,s:s,s:n}", "code", code, "message",
+			"The request was refused.", "field");
+	api_reply(req, status, json_pack("{s:o}", "error", e));
+}
+
+/* The audit trail's object type for what an action is done to. */
+static const char *
+denied_object_type(const struct api_request *req)
+{
+	if (!req->denied_known)
+		return "access";
+	switch (req->denied_action) {
+	case AUTH_ORG_READ:
+	case AUTH_ORG_CREATE:
+	case AUTH_ORG_EDIT:
+	case AUTH_ORG_DEVOLVE:
+		return "organisation";
+	case AUTH_MAILBOX_MANAGE:
+		return "shared_mailbox";
+	case AUTH_CONTACT_MANAGE:
+		return "contact";
+	case AUTH_LIST_MANAGE:
+		return "distribution_list";
+	case AUTH_TOKEN_MANAGE:
+		return "api_token";
+	case AUTH_AUDIT_READ:
+	case AUTH_REPORT_READ:
+	case AUTH_EDISCOVERY_SEARCH:
+		return "report";
+	default:
+		return "user_mailbox";	/* the user and role actions */
+	}
+}
+
+/* SECURITY.md 48: a refused action is recorded like a done one. */
+static void
+audit_denial(struct api_request *req, const char *reason)
+{
+	char request[160];
+	snprintf(request, sizeof(request), "%s /api/v1%s", req->method,
+		req->path);
+	json_t *summary = json_pack("{s:o,s:s,s:s}", "denied",
+		req->denied_known ?
+			json_string(auth_action_name(req->denied_action)) :
+			json_null(),
+		"reason", reason, "request", request);
+	struct error err;
+	if (summary == NULL)	/* a path that is not UTF-8 */
+		summary = json_pack("{s:s}", "reason", reason);
+	if (dir_audit_denied(&req->ctx, denied_object_type(req),
+		    req->denied_known ? req->denied_org : 0, summary,
+		    &err) < 0)
+		log_error("api.audit_denial_failed", "reason=\"%s\"", err.msg);
+}
+
+void
+api_reply_from_error(struct api_request *req, const struct error *err)
+{
+	if (err->code == ERROR_DENIED && (req->signed_in || req->by_token))
+		audit_denial(req, err->msg);
+	if (err->code == ERROR_INTERNAL) {
+		log_error("api.internal", "method=%s path=\"%s\" msg=\"%s\"",
+			req->method, req->path, err->msg);
+		api_reply_error(req, 500, "internal",
+			"Something went wrong on our side and was logged.",
+			NULL);
+		return;
+	}
+	api_reply_error(req, api_status_for_error(err->code),
+		error_code_name(err->code), err->msg, err->field);
+}
+
+json_t *
+api_json_time(int64_t t)
+{
+	if (t == 0)
+		return json_null();
+	char buf[32];
+	clock_format_iso(t, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+const char *
+api_cookie_name(const struct api_request *req)
+{
+	/* RFC 6265bis §4.1.3.2: __Host- needs Secure, so TLS only. */
+	return http_call_is_tls(req->call) ? "__Host-caremail_session" :
+		"caremail_session";
+}
