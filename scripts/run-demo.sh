@@ -62,8 +62,10 @@ if [ "$listen" = off ]; then
 	echo "  HTTP is off in $dir/caremail.conf"
 else
 	echo "  health check:  $scheme://$listen/healthcheck"
+	echo "  API:           $scheme://$listen/api/v1/openapi.json" \
+		"(a tour: README, \"The portal API\")"
 	[ "$scheme" = http ] ||
-		echo "                 (self-signed certificate: curl -k)"
+		echo "                 (self-signed certificate: $dir/tls/cert.pem)"
 fi
 for name in smtp submission submissions imap imaps pop3 pop3s; do
 	echo "  $(printf '%-14s' "$name:") $(config_value "$dir/caremail.conf" "$name" listen)"
