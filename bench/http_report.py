@@ -57,8 +57,9 @@ w("- Command: `%s` (%d s in all), caremail %s, build `%s` (release); load driver
                                                              os.path.basename(a.build.rstrip("/")) or "?", wrkv))
 w("- Machine: %s. wrk runs on the same 2 cores as the server (2 threads); its CPU is in the "
   "tables (\"wrk cores\")." % machine())
-w("- Load average at start: %s (per run in the tables; above 2 means others were busy on the "
-  "2 cores). \"other\" = machine CPU used by neither the server nor wrk." % a.loadavg)
+w("- Load average at start: %s (per run in the tables). During a run it counts the server's own "
+  "runnable threads (one per connection: 16 or 64), so it says little about others; \"other\" "
+  "CPU (used by neither the server nor wrk) does: near 0 means the machine was ours." % a.loadavg)
 w("- Peer: — (PERFORMANCE.md names none for B5 and B9).")
 if rows:
     r0 = rows[0]
