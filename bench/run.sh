@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [B1|B3|B4|B5|B9|all]...   (default: all = B1, B3, B4)
 #   B5 and B9 (HTTP load with wrk over 1.6 M people) are not in "all": about
-#   8 minutes for both (3 of them making the directory); they need no peer.
+#   6 minutes for both (2-3 of them making the directory); they need no peer.
 #
 # Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per B1 run and system, 300)
 #      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
