@@ -87,13 +87,22 @@ def fill(db_path, people, orgs=1000):
             "INSERT INTO people (id, org_id, site_id, mailbox_id, first_name,"
             " last_name, display_name, job_title, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows_p)
-        # Undo the People Finder migration: the next open redoes it.
-        version = db.execute("SELECT MAX(version) FROM schema_migrations"
-                             ).fetchone()[0]
+        # The address registry, as store_address.c writes it for a person:
+        # GET /users/{address} resolves through it.
+        db.executemany(
+            "INSERT INTO addresses (address, holder_kind, holder_id,"
+            " assigned_at) VALUES (?, 'person', ?, ?)",
+            [(m[3], m[2], now) for m in rows_m])
+        # Undo the People Finder migration (10) and every later one: the
+        # store redoes those above its highest version at the next open.
         db.execute("DROP TABLE people_search")
         db.execute("DROP INDEX people_site")
-        db.execute("DELETE FROM schema_migrations WHERE version = ?",
-                   (version,))
+        for col in ("client", "request_id", "result"):  # migration 11
+            db.execute(f"ALTER TABLE audit DROP COLUMN {col}")
+        version = db.execute("SELECT MAX(version) FROM schema_migrations"
+                             ).fetchone()[0]
+        assert version == 11, f"schema {version}: update the undo above"
+        db.execute("DELETE FROM schema_migrations WHERE version >= 10")
     db.close()
 
 

@@ -2,7 +2,9 @@
 # caremail benchmarks against the peer (Postfix + Dovecot), side by side in the
 # same run. See bench/README.md.
 #
-#   bench/run.sh [B1|B3|B4|all]...   (default: all = B1, B3, B4)
+#   bench/run.sh [B1|B3|B4|B5|B9|all]...   (default: all = B1, B3, B4)
+#   B5 and B9 (HTTP load with wrk over 1.6 M people) are not in "all": about
+#   6 minutes for both (2-3 of them making the directory); they need no peer.
 #
 # Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per B1 run and system, 300)
 #      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
@@ -10,6 +12,8 @@
 #      B3: BENCH_B3_MSGS (50000)  BENCH_DROP_CACHES (1 when root: drop the page cache
 #          before each cold pass, for both systems; 0: do not)
 #      B4: BENCH_B4_CONNS (1000)
+#      B5, B9: BENCH_PEOPLE (1600000)  BENCH_ORGS (10000)  BENCH_DURATION (s per wrk run, 15)
+#          BENCH_HTTP_TLS (off|on|both, both)
 #      PEERS_DIR (the peer scripts; default <repo>/../shared/peers)
 #      BENCH_PEERS_STATE (the peer's state dir, exported as PEERS; default /tmp/caremail-bench-peers)
 #      BENCH_BUILD (build dir, <repo>/build-bench)  BENCH_NO_BUILD=1 (use the binary as it is)
@@ -32,17 +36,19 @@ RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 COMMAND="bench/run.sh $*"
 [ $# -eq 0 ] && COMMAND="bench/run.sh"
 
-usage() { sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; }
-DO_B1=0; DO_B3=0; DO_B4=0
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+DO_B1=0; DO_B3=0; DO_B4=0; DO_B5=0; DO_B9=0
 [ $# -eq 0 ] && set -- all
 for w in "$@"; do
   case "$w" in
     B1|b1) DO_B1=1 ;;
     B3|b3) DO_B3=1 ;;
     B4|b4) DO_B4=1 ;;
+    B5|b5) DO_B5=1 ;;
+    B9|b9) DO_B9=1 ;;
     all)   DO_B1=1; DO_B3=1; DO_B4=1 ;;
     -h|--help|help) usage; exit 0 ;;
-    *) echo "bench/run.sh: unknown benchmark '$w' (B1, B3, B4 or all)" >&2; usage >&2; exit 2 ;;
+    *) echo "bench/run.sh: unknown benchmark '$w' (B1, B3, B4, B5, B9 or all)" >&2; usage >&2; exit 2 ;;
   esac
 done
 B3_MSGS=${BENCH_B3_MSGS:-50000}; B4_CONNS=${BENCH_B4_CONNS:-1000}
@@ -101,6 +107,34 @@ VERSION=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)
 
 WORK=$(mktemp -d "${BENCH_TMP:-/tmp}/caremail-bench.XXXXXX")
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- B5, B9
+# HTTP load with wrk (Debian's package, installed here the first time) over
+# one directory of 1.6 M people made by http_load.py; no peer (PERFORMANCE.md
+# names none). Reported on their own by http_report.py.
+if [ "$DO_B5" = 1 ] || [ "$DO_B9" = 1 ]; then
+  if ! command -v wrk >/dev/null; then
+    echo "== installing wrk (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
+  fi
+  HTTP_ARGS=(); [ "$DO_B5" = 1 ] && HTTP_ARGS+=(--b5); [ "$DO_B9" = 1 ] && HTTP_ARGS+=(--b9)
+  echo "== B5/B9: ${BENCH_PEOPLE:-1600000} people in ${BENCH_ORGS:-10000} orgs; $RUNS wrk runs of ${BENCH_DURATION:-15} s each, TLS ${BENCH_HTTP_TLS:-both}"
+  python3 "$HERE/http_load.py" --bin "$BIN" --work "$WORK/http" "${HTTP_ARGS[@]}" \
+    --people "${BENCH_PEOPLE:-1600000}" --orgs "${BENCH_ORGS:-10000}" --runs "$RUNS" \
+    --duration "${BENCH_DURATION:-15}" --tls "${BENCH_HTTP_TLS:-both}" \
+    --out "$WORK/http.jsonl" > /dev/null &
+  CHILD=$!
+  wait "$CHILD"
+  CHILD=
+  RECORD=--record; [ "${BENCH_RECORD:-1}" = 0 ] && RECORD=
+  python3 "$HERE/http_report.py" --runs-file "$WORK/http.jsonl" --command "$COMMAND" \
+    --version "$VERSION" --build "$BUILD" --workdir "$WORK" --loadavg "$LOADAVG" \
+    --elapsed $(( $(date +%s) - T_BEGIN )) --results "$RESULTS" $RECORD
+  LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+fi
+if [ "$DO_B1" = 0 ] && [ "$DO_B3" = 0 ] && [ "$DO_B4" = 0 ]; then
+  exit 0  # the cleanup trap removes the work dir
+fi
 
 # ---------------------------------------------------------------- the peer
 export PEERS=${BENCH_PEERS_STATE:-/tmp/caremail-bench-peers}
