@@ -154,27 +154,78 @@ orgs_of(const struct dir_ctx *ctx, const char *text, int64_t **ids_r,
 	return 0;
 }
 
-/* A person's roles held now, as tags naming each org by ODS code. */
-static int
-admin_tags(const struct dir_ctx *ctx, struct dir_person_found *f,
-	struct error *err)
+/* An org's ODS code, remembering the last one (roles come by org). */
+static const char *
+org_ods_cached(const struct dir_ctx *ctx, int64_t org_id, int64_t *last_id,
+	const char **last_ods, struct error *err)
 {
+	if (org_id != *last_id) {
+		struct store_org org;
+		if (store_org_get(ctx->store, org_id, ctx->arena, &org,
+			    err) < 0)
+			return NULL;
+		*last_id = org_id;
+		*last_ods = org.ods;
+	}
+	return *last_ods;
+}
+
+/* The first of roles (sorted by person id) that is person_id's, or n. */
+static size_t
+first_role_of(const struct store_role *roles, size_t n, int64_t person_id)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (roles[mid].person_id < person_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The roles held now by each person found, as tags naming each org by ODS
+ * code: one query for the whole page, not one per person (bench B5).
+ */
+static int
+admin_tags(const struct dir_ctx *ctx, struct dir_person_found *found,
+	size_t count, struct error *err)
+{
+	int64_t *ids = arena_alloc(ctx->arena, (count + 1) * sizeof(*ids));
 	struct store_role *roles;
 	size_t n;
-	if (store_role_list(ctx->store, f->match.person.id, ctx->arena, &roles,
-		    &n, err) < 0)
-		return -1;
-	f->tags = n > 0 ? arena_alloc(ctx->arena, n * sizeof(*f->tags)) : NULL;
-	if (n > 0 && f->tags == NULL)
+	if (ids == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
-	for (size_t i = 0; i < n; i++) {
-		struct store_org org;
-		if (store_org_get(ctx->store, roles[i].org_id, ctx->arena, &org,
-			    err) < 0)
-			return -1;
-		f->tags[i] = (struct dir_admin_tag){ roles[i].role, org.ods };
+	for (size_t i = 0; i < count; i++)
+		ids[i] = found[i].match.person.id;
+	if (store_role_list_for_people(ctx->store, ids, count, ctx->arena,
+		    &roles, &n, err) < 0)
+		return -1;
+	int64_t last_org = 0;
+	const char *last_ods = "";
+	for (size_t i = 0; i < count; i++) {
+		struct dir_person_found *f = &found[i];
+		/* roles are by person id; the page is by name. */
+		size_t first = first_role_of(roles, n, f->match.person.id);
+		size_t r = first;
+		while (r < n && roles[r].person_id == f->match.person.id)
+			r++;
+		f->tag_count = r - first;
+		f->tags = f->tag_count > 0 ? arena_alloc(ctx->arena,
+			f->tag_count * sizeof(*f->tags)) : NULL;
+		if (f->tag_count > 0 && f->tags == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		for (size_t k = first; k < r; k++) {
+			const char *ods = org_ods_cached(ctx, roles[k].org_id,
+				&last_org, &last_ods, err);
+			if (ods == NULL)
+				return -1;
+			f->tags[k - first] = (struct dir_admin_tag){
+				roles[k].role, ods };
+		}
 	}
-	f->tag_count = n;
 	return 0;
 }
 
@@ -252,11 +303,7 @@ dir_people_search(const struct dir_ctx *ctx,
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	if (sort_matches(ctx, rows, r->count, r->people, err) < 0)
 		return -1;
-	for (size_t i = 0; i < r->count; i++) {
-		if (admin_tags(ctx, &r->people[i], err) < 0)
-			return -1;
-	}
-	return 0;
+	return admin_tags(ctx, r->people, r->count, err);
 }
 
 static bool

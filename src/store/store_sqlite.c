@@ -4,6 +4,7 @@
  * the SQL literal. Layer: store. The only file that includes sqlite3.h.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,6 +16,20 @@
 #include "core/xmalloc.h"
 #include "store/store.h"
 #include "store/store_backend.h"
+
+/*
+ * SQLite keeps memory statistics by default, behind one process-wide lock
+ * every allocation in every thread takes; nothing here reads them, and
+ * turning them off made API reads ~35 % cheaper (bench B9). Must run
+ * before SQLite initialises, so before the first open.
+ */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+static void
+sqlite_configure(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
 
 #define SQLITE_CACHE_SLOTS 128
 
@@ -110,6 +125,7 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 			close(fd);
 		flags |= SQLITE_OPEN_CREATE;
 	}
+	pthread_once(&sqlite_once, sqlite_configure);
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
 		error_set(err, ERROR_TEMPORARY, "cannot open the store %s: %s",

@@ -192,6 +192,26 @@ def test_seed_9686_admin_tags_only_for_current_admins(user, people,
             (people["ann"],)).fetchone()[0] == 0
 
 
+def test_admin_tags_follow_each_person_on_a_page(user, instance, org):
+    """Tags are read for the whole page at once; each lands on its own
+    person though the page is in name order, not the order made."""
+    zed = person(instance, org, "Zed", "Tagger")
+    amy = person(instance, org, "Amy", "Tagger")
+    instance.run("role", "add", zed, "--org", org, "--role", "local_admin")
+    instance.run("role", "add", amy, "--org", org, "--role",
+                 "helpdesk_admin")
+    instance.run("role", "add", amy, "--org", "Y26002", "--role",
+                 "audit_authorisation")
+    got = {p["address"]: p["admin"] for p in find(user, q="tagger")["items"]}
+    assert got == {
+        zed: [{"role": "local_admin", "org": org}],
+        amy: [{"role": "helpdesk_admin", "org": org},
+              {"role": "audit_authorisation", "org": "Y26002"}],
+    }
+    assert [p["address"] for p in find(user, q="tagger")["items"]] == \
+        [amy, zed]
+
+
 def test_seed_6962_refine_past_the_limit(start_server, instance, org):
     for i in range(5):
         person(instance, org, f"Pat{chr(97 + i)}", "Jones")
