@@ -72,6 +72,7 @@ start_http(const struct instance *inst, struct api *api,
 		.max_connections =
 			(unsigned)config_get_int(c, "http.max_connections"),
 		.timeout_s = (unsigned)config_get_int(c, "http.timeout_s"),
+		.threads = (unsigned)config_get_int(c, "http.threads"),
 		.version = CAREMAIL_VERSION,
 		.store_ping = serve_store_ping,
 		.ctx = (void *)(uintptr_t)inst,

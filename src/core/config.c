@@ -59,6 +59,8 @@ static const struct config_setting config_settings[] = {
 	  "Concurrent HTTP connections; more are refused." },
 	{ "http.timeout_s", CONFIG_TYPE_INT, "30", 1, 3600, NULL,
 	  "Seconds an idle HTTP connection is kept open." },
+	{ "http.threads", CONFIG_TYPE_INT, "8", 0, 1024, NULL,
+	  "Threads answering HTTP requests, each serving many connections; 0: one thread per connection." },
 	{ "smtp.listen", CONFIG_TYPE_LISTEN, "127.0.0.1:2525", 0, 0, NULL,
 	  "Inbound mail (MX) listener, ADDRESS:PORT or off. Offers STARTTLS; never relays." },
 	{ "submission.listen", CONFIG_TYPE_LISTEN, "127.0.0.1:5587", 0, 0, NULL,

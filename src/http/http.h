@@ -21,6 +21,7 @@ struct http_server_options {
 	bool tls;			/* HTTPS with cert_path and key_path */
 	const char *cert_path, *key_path;	/* PEM files */
 	unsigned max_connections;	/* 0: 256 */
+	unsigned threads;		/* a pool; 0: a thread per connection */
 	unsigned timeout_s;		/* idle seconds; 0: 30 */
 	const char *version;		/* reported by /healthcheck */
 	/*
