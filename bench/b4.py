@@ -66,7 +66,8 @@ def peer():
 
 def caremail():
     srv = bl.Caremail(a.bin, a.instance, a.pidfile,
-                      extra=["imap.max_sessions=%d" % (a.conns + 100)])
+                      extra=["imap.max_sessions=%d" % (a.conns + 100),
+                             "imap.max_per_ip=0"])
     try:
         cpu = bl.CpuSplit([srv.pid])
         r = idle(srv.port, "starttls", "user%04d@" + a.domain, a.password, srv.pid, "single",

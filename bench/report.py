@@ -298,7 +298,7 @@ def b4_report(rows):
     w("")
     w("### B4 — %d idle IMAP connections (IDLE)" % k)
     w("")
-    w("- Each run, per system: the server started afresh (caremail with `imap.max_sessions=%d`; "
+    w("- Each run, per system: the server started afresh (caremail with `imap.max_sessions=%d` and `imap.max_per_ip=0`; "
       "peer: Dovecot restarted), one sign-in and out (one-off start-up work), memory measured, then "
       "%d connections opened by `bench/imap_bench.py idle` (4 at a time): LOGIN as user0001… "
       "(each its own person), SELECT INBOX (empty on both), IDLE, and the \"+ idling\" awaited; "

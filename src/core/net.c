@@ -325,6 +325,18 @@ net_spawn(struct net_listener *l, int fd, const char *peer, const char *ip)
 	net_refuse(l, fd, peer);
 }
 
+/* Sessions running for the client at ip: a walk, as there are few. */
+static unsigned
+net_sessions_from(struct net_listener *l, const char *ip)
+{
+	unsigned n = 0;
+	pthread_mutex_lock(&l->lock);
+	for (const struct net_conn *c = l->live; c != NULL; c = c->next)
+		n += strcmp(c->peer_ip, ip) == 0;
+	pthread_mutex_unlock(&l->lock);
+	return n;
+}
+
 /* Returns false when accepting should pause: we are out of descriptors. */
 static bool
 net_accept_one(struct net_listener *l)
@@ -347,8 +359,9 @@ net_accept_one(struct net_listener *l)
 	/* Replies are whole when flushed; Nagle would only delay them. */
 	int one = 1;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/* Only this thread adds sessions, so the count cannot pass the cap. */
-	if (atomic_load(&l->sessions) >= l->o.max_sessions)
+	/* Only this thread adds sessions, so the counts cannot pass a cap. */
+	if (atomic_load(&l->sessions) >= l->o.max_sessions ||
+	    (l->o.max_per_ip > 0 && net_sessions_from(l, ip) >= l->o.max_per_ip))
 		net_refuse(l, fd, peer);
 	else
 		net_spawn(l, fd, peer, ip);

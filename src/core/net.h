@@ -89,6 +89,12 @@ struct net_listener_options {
 	 * as plaintext would be garbage to a TLS client.
 	 */
 	unsigned max_sessions;
+	/*
+	 * Sessions one client IP address may run at once; 0: no limit. Past
+	 * it a new connection from that address is refused as past
+	 * max_sessions is (SECURITY.md 35), so one client cannot take them all.
+	 */
+	unsigned max_per_ip;
 	const char *busy_reply;	/* "421 4.3.2 Busy\r\n", copied; or NULL */
 	/*
 	 * Each session's timeout until it calls net_set_timeout; it also

@@ -57,6 +57,8 @@ imap_server_start(const struct instance *inst, struct store_writer *writer,
 			.implicit_tls = spec->implicit_tls,
 			.max_sessions = (unsigned)config_get_int(c,
 				"imap.max_sessions"),
+			.max_per_ip = (unsigned)config_get_int(c,
+				"imap.max_per_ip"),
 			.busy_reply = "* BYE too many connections; try again "
 				      "later\r\n",
 			.timeout_ms = srv->timeout_ms,

@@ -37,6 +37,8 @@ pop3_server_start(const struct instance *inst, struct store_writer *writer,
 			.implicit_tls = pop3_listeners[i].implicit_tls,
 			.max_sessions = (unsigned)config_get_int(c,
 				"pop3.max_sessions"),
+			.max_per_ip = (unsigned)config_get_int(c,
+				"pop3.max_per_ip"),
 			.busy_reply = "-ERR [SYS/TEMP] too many connections; try "
 				      "again later\r\n",
 			.timeout_ms = (int)config_get_int(c, "pop3.timeout_s") *

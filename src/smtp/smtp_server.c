@@ -68,6 +68,8 @@ smtp_server_start(const struct instance *inst, struct store_writer *writer,
 			.implicit_tls = spec->implicit_tls,
 			.max_sessions = (unsigned)config_get_int(inst->config,
 				"smtp.max_sessions"),
+			.max_per_ip = (unsigned)config_get_int(inst->config,
+				"smtp.max_per_ip"),
 			.busy_reply = "421 4.3.2 too many connections; try again "
 				      "later\r\n",
 			.timeout_ms = srv->timeout_ms,

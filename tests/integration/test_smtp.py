@@ -318,6 +318,33 @@ def test_idle_timeout_says_421(start_server):
         assert time.monotonic() - started < 4
 
 
+def test_connections_per_address_are_capped(start_server):
+    """SECURITY.md 35: one client address cannot hold every session; the
+    next connection is told to try later, and a place frees on QUIT."""
+    server = start_server(extra=["smtp.max_per_ip=2"])
+    port = server.ports["smtp"]
+    held = [socket.create_connection(("127.0.0.1", port), timeout=5)
+            for _ in range(2)]
+    for sock in held:
+        assert sock.recv(1024).startswith(b"220 ")
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as extra:
+        reply = extra.recv(1024)
+        assert reply.startswith(b"421 4.3.2"), reply
+        assert extra.recv(1024) == b""
+    held[0].sendall(b"QUIT\r\n")
+    assert held[0].recv(1024).startswith(b"221")
+    held[0].close()
+    deadline = time.monotonic() + 5
+    while True:
+        with socket.create_connection(("127.0.0.1", port),
+                                      timeout=5) as again:
+            if again.recv(1024).startswith(b"220 "):
+                break
+        assert time.monotonic() < deadline, "the place never freed"
+        time.sleep(0.05)
+    held[1].close()
+
+
 def test_recipient_limit(start_server, instance, org):
     server = start_server(extra=["smtp.max_recipients=100"])
     ann = person(instance, org, "Ann", "One")

@@ -637,6 +637,63 @@ test_max_sessions(void **state)
 	probe_destroy(&p);
 }
 
+/* A client from another loopback address (all of 127/8 is local). */
+static int
+client_from(const char *source_ip, const struct net_listener *l)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+		.sin_port = htons(net_listener_port(l)) };
+	assert_int_equal(inet_pton(AF_INET, source_ip, &src.sin_addr), 1);
+	assert_int_equal(inet_pton(AF_INET, "127.0.0.1", &dst.sin_addr), 1);
+	struct timeval tv = { .tv_sec = WAIT_MS / 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+/* SECURITY.md 35: one address cannot take every session. */
+static void
+test_max_per_ip(void **state)
+{
+	(void)state;
+	struct probe p;
+	probe_init(&p);
+	struct net_listener_options o = { .name = "per-ip",
+		.max_per_ip = 2,
+		.busy_reply = "421 4.7.0 Too many connections\r\n" };
+	struct net_listener *l = start(&o, &p);
+	int a1 = client_for(l), a2 = client_for(l);
+	expect_line(a1, "220 ");
+	expect_line(a2, "220 ");
+	int a3 = client_for(l);
+	expect_line(a3, "421 4.7.0 Too many connections");
+	expect_eof(a3);
+	close(a3);
+	/* Another address still gets in. */
+	int b1 = client_from("127.0.0.2", l);
+	expect_line(b1, "220 ");
+	assert_int_equal(net_listener_sessions(l), 3);
+	close(b1);
+	client_puts(a1, "QUIT\r\n");
+	expect_line(a1, "221 bye");
+	close(a1);
+	int64_t until = clock_monotonic_ms() + WAIT_MS;
+	while (net_listener_sessions(l) > 1 && clock_monotonic_ms() < until)
+		usleep(1000);
+	/* A place of the first address's is free again. */
+	int a4 = client_for(l);
+	expect_line(a4, "220 ");
+	close(a4);
+	close(a2);
+	wait_idle(l);
+	net_listener_stop(&l);
+	probe_destroy(&p);
+}
+
 /* STARTTLS, then one line read over TLS and answered. */
 static void
 starttls_session(struct net_conn *c, void *ctx)
@@ -1213,6 +1270,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_wait_input_and_other_fd),
+		cmocka_unit_test(test_max_per_ip),
 		cmocka_unit_test(test_pipelined_lines),
 		cmocka_unit_test(test_crlf_only),
 		cmocka_unit_test(test_long_line),
