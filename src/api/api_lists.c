@@ -352,42 +352,50 @@ api_list_delete(struct api_request *req)
 		"deleted", 1));
 }
 
-struct person_body {
-	const char *person;
+/* A body naming one address: owners as "person", members as "member". */
+struct address_body {
+	const char *address;
 };
 
 static const struct api_field person_fields[] = {
 	{ "person", API_FIELD_STRING, true,
-	  offsetof(struct person_body, person), 320 },
+	  offsetof(struct address_body, address), 320 },
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
-};
-
-struct member_body {
-	const char *member;
 };
 
 static const struct api_field member_fields[] = {
 	{ "member", API_FIELD_STRING, true,
-	  offsetof(struct member_body, member), 320 },
+	  offsetof(struct address_body, address), 320 },
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
+
+/* The list in the path and the address its body names; false: replied. */
+static bool
+load_list_and_address(struct api_request *req, const struct api_field *spec,
+	struct store_list *l, enum auth_list_standing *standing,
+	const char **address_r)
+{
+	struct address_body in;
+	struct error err;
+	if (!load_list(req, l, standing))
+		return false;
+	if (api_json_decode(req->body, spec, &in, req->arena, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return false;
+	}
+	*address_r = in.address;
+	return true;
+}
 
 static void
 api_list_owner_add(struct api_request *req)
 {
 	struct store_list l;
 	enum auth_list_standing standing;
-	struct person_body in;
-	struct error err;
-	if (!load_list(req, &l, &standing))
-		return;
-	if (api_json_decode(req->body, person_fields, &in, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
-		return;
-	}
-	change(req, &l, standing, &(struct dir_list_change){
-		.owner_add = in.person });
+	const char *person;
+	if (load_list_and_address(req, person_fields, &l, &standing, &person))
+		change(req, &l, standing, &(struct dir_list_change){
+			.owner_add = person });
 }
 
 static void
@@ -405,17 +413,10 @@ api_list_member_add(struct api_request *req)
 {
 	struct store_list l;
 	enum auth_list_standing standing;
-	struct member_body in;
-	struct error err;
-	if (!load_list(req, &l, &standing))
-		return;
-	if (api_json_decode(req->body, member_fields, &in, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
-		return;
-	}
-	change(req, &l, standing, &(struct dir_list_change){
-		.member_add = in.member });
+	const char *member;
+	if (load_list_and_address(req, member_fields, &l, &standing, &member))
+		change(req, &l, standing, &(struct dir_list_change){
+			.member_add = member });
 }
 
 static void
