@@ -55,6 +55,30 @@ api_list_allowed(struct api_request *req, int64_t org_id,
 }
 
 bool
+api_allowed_somewhere(struct api_request *req, enum auth_action action)
+{
+	struct error err;
+	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = 0;
+	int rc;
+	if (req->by_token) {
+		int64_t *ids;
+		size_t n;
+		rc = auth_token_scope_orgs(&req->ctx, &req->token, action, &ids,
+			&n, &err);
+	} else {
+		rc = auth_check_anywhere(&req->ctx, req->session.person.id,
+			action, &err);
+	}
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
 api_scope(struct api_request *req, enum auth_action action, bool *all_r,
 	int64_t **ids_r, size_t *count_r)
 {

@@ -63,9 +63,12 @@ audit_scope(struct api_request *req, struct store_audit_filter *f,
 		return false;
 	if (all)
 		return true;
-	if (*count_r == 0)	/* no role allows it: auth says which */
-		return api_allowed(req, AUTH_AUDIT_READ,
-			req->session.person.org_id);
+	/* An empty set must never read as "no filter": fail closed. */
+	if (*count_r == 0) {
+		api_reply_error(req, 403, "denied", "you administer no "
+			"organisation this reaches", NULL);
+		return false;
+	}
 	return true;
 }
 

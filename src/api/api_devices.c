@@ -93,9 +93,12 @@ report_orgs(struct api_request *req, bool *all_r, int64_t **ids_r,
 	}
 	if (!api_scope(req, AUTH_REPORT_READ, all_r, ids_r, count_r))
 		return false;
-	if (!*all_r && *count_r == 0)	/* no role allows it: auth says which */
-		return api_allowed(req, AUTH_REPORT_READ,
-			req->session.person.org_id);
+	/* An empty set must never read as "no filter": fail closed. */
+	if (!*all_r && *count_r == 0) {
+		api_reply_error(req, 403, "denied", "you administer no "
+			"organisation this reaches", NULL);
+		return false;
+	}
 	return true;
 }
 

@@ -122,6 +122,13 @@ bool api_list_allowed(struct api_request *req, int64_t org_id,
 	const char *list_address, enum auth_list_standing *standing_r);
 
 /*
+ * Whether the caller may take action in some org at all (a token: it holds
+ * the action), before the object is read; else a 403. The handler still
+ * asks api_allowed on the object's own org.
+ */
+bool api_allowed_somewhere(struct api_request *req, enum auth_action action);
+
+/*
  * The orgs where the caller may take action, for listings (*all_r: every
  * org; else ids): auth_scope_orgs for a person, the token's org and the
  * orgs below it for a token. On refusal replies 403 and returns false.
@@ -249,8 +256,6 @@ json_t *api_json_holding(const struct dir_holding *h);
  */
 bool api_org_scope(struct api_request *req, enum auth_action action,
 	const char **ods_r);
-/* Whether some role of the caller allows action anywhere; else a 403. */
-bool api_allowed_somewhere(struct api_request *req, enum auth_action action);
 /* The people's addresses as a JSON array. */
 json_t *api_json_people(const struct store_person *people, size_t count);
 

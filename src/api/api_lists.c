@@ -530,10 +530,13 @@ api_list_rule_preview(struct api_request *req)
 	struct error err;
 	if (api_json_decode(req->body, preview_fields, &in, req->arena,
 		    &err) < 0 ||
-	    dir_org_get(&req->ctx, in.org, &org, &err) < 0 ||
-	    auth_list_check(&req->ctx, req->session.person.id, org.id, NULL,
-		    &standing, &err) < 0 ||
-	    dir_rule_preview(&req->ctx, org.ods, in.rule, &count, &err) < 0) {
+	    dir_org_get(&req->ctx, in.org, &org, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	if (!api_list_allowed(req, org.id, NULL, &standing))
+		return;
+	if (dir_rule_preview(&req->ctx, org.ods, in.rule, &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

@@ -31,20 +31,6 @@ api_org_scope(struct api_request *req, enum auth_action action,
 	return api_allowed(req, action, org.id);
 }
 
-bool
-api_allowed_somewhere(struct api_request *req, enum auth_action action)
-{
-	struct error err;
-	req->denied_known = true;
-	req->denied_action = action;
-	req->denied_org = 0;
-	if (auth_check_anywhere(&req->ctx, req->session.person.id, action,
-		    &err) == 0)
-		return true;
-	api_reply_from_error(req, &err);
-	return false;
-}
-
 json_t *
 api_json_people(const struct store_person *people, size_t count)
 {

@@ -227,7 +227,9 @@ bearer_token(const struct api_request *req)
 static bool
 person_only(const char *path)
 {
-	static const char *const prefixes[] = { "/me", "/session", "/tokens" };
+	/* People Finder and Get help answer a person about their peers. */
+	static const char *const prefixes[] = { "/me", "/session", "/tokens",
+		"/people" };
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
 		size_t n = strlen(prefixes[i]);
 		if (strncmp(path, prefixes[i], n) == 0 &&

@@ -78,26 +78,29 @@ text_set(const struct store_text_set *set, struct arena *a)
 	if (set->count == 0)
 		return "";
 	struct str s;
+	int rc = 0;
 	str_init(&s, a, 16 * 1024 * 1024);
-	str_append_char(&s, SET_SEP);
+	rc |= str_append_char(&s, SET_SEP);
 	for (size_t i = 0; i < set->count; i++) {
 		for (const char *p = set->items[i]; *p != '\0'; p++)
-			str_append_char(&s, (*p >= 'A' && *p <= 'Z') ?
+			rc |= str_append_char(&s, (*p >= 'A' && *p <= 'Z') ?
 				(char)(*p - 'A' + 'a') : *p);
-		str_append_char(&s, SET_SEP);
+		rc |= str_append_char(&s, SET_SEP);
 	}
-	return str_cstr(&s);
+	/* A set cut short would match wrongly: NULL, never a part. */
+	return rc == 0 ? str_cstr(&s) : NULL;
 }
 
 static const char *
 id_set(const int64_t *ids, size_t count, struct arena *a)
 {
 	struct str s;
+	int rc = 0;
 	str_init(&s, a, 64 * 1024 * 1024);
-	str_append_char(&s, ',');
+	rc |= str_append_char(&s, ',');
 	for (size_t i = 0; i < count; i++)
-		str_appendf(&s, "%lld,", (long long)ids[i]);
-	return str_cstr(&s);
+		rc |= str_appendf(&s, "%lld,", (long long)ids[i]);
+	return rc == 0 ? str_cstr(&s) : NULL;
 }
 
 /*
@@ -131,6 +134,12 @@ rule_query(struct store *st, const struct store_rule_query *q,
 	const char *titles = text_set(&q->job_titles, a);
 	const char *depts = text_set(&q->departments, a);
 	const char *roles = text_set(&q->roles, a);
+	if (orgs == NULL || sites == NULL || types == NULL || titles == NULL ||
+	    depts == NULL || roles == NULL) {
+		error_set(err, ERROR_LIMIT, "the list's rule names more than "
+			"can be searched at once");
+		return NULL;
+	}
 	return store_query(st, err, sql, RULE_TYPES, orgs,
 		sites, sites, sep, sep, types, types, sep, sep,
 		titles, titles, sep, sep, depts, depts, sep, sep,

@@ -291,6 +291,42 @@ def test_scope_wide_listings_by_token(server, instance, orgs):
     assert status == 403 and "user.read" in body["error"]["message"]
 
 
+def test_tokens_manage_mailboxes_contacts_and_lists_in_scope(
+        server, instance, orgs):
+    admin = global_admin(server, instance)
+    instance.run("shared", "add", "--org", "X26002", "--name", "Branch Desk")
+    instance.run("shared", "add", "--org", "Y26001", "--name", "Far Desk")
+    instance.run("list", "add", "--org", "X26001", "--name", "Branch Staff")
+    app = bearer(server, new_token(
+        admin, label="desk-sync",
+        actions=["mailbox.manage", "list.manage"])["token"])
+    desk = instance.addr("branch.desk")
+    shown = app.ok("GET", f"/shared-mailboxes/{desk}")
+    assert shown["address"] == desk
+    status, body = app.call("GET",
+                            f"/shared-mailboxes/{instance.addr('far.desk')}")
+    assert status == 403 and "scope" in body["error"]["message"]
+    assert app.ok("POST", "/lists/preview",
+                  {"org": "X26001", "rule": {"orgs": ["X26001"]}}) \
+        ["count"] >= 0
+    staff = instance.addr("branch.staff")
+    assert app.ok("GET", f"/lists/{staff}")["address"] == staff
+    # An action the token was not given is refused before anything is read.
+    status, body = app.call("GET", "/contacts?org=X26001")
+    assert status == 403 and "contact.manage" in body["error"]["message"]
+
+
+def test_people_finder_refuses_tokens_before_searching(server, instance,
+                                                        orgs):
+    admin = global_admin(server, instance)
+    app = bearer(server, new_token(admin)["token"])
+    for path in ("/people?q=admin", "/people/help"):
+        status, body = app.call("GET", path)
+        assert status == 403, (path, body)
+        # Refused at the door, not after a search: the door's words.
+        assert "for people signed in" in body["error"]["message"]
+
+
 def test_list_paginates(server, instance, orgs):
     admin = global_admin(server, instance)
     made = [new_token(admin, label="app-%d" % i)["id"] for i in range(3)]
