@@ -123,14 +123,10 @@ static int
 audit_download(struct api_request *req, bool all, const int64_t *ids,
 	size_t count, const char *ods, size_t rows, struct error *err)
 {
-	for (size_t i = 0; i < (all ? 1 : count); i++) {
-		json_t *detail = json_pack("{s:s,s:I}", "org", ods, "rows",
-			(json_int_t)rows);
-		if (dir_report_audit(&req->ctx, "devices", all ? 0 : ids[i],
-			    detail, err) < 0)
-			return -1;
-	}
-	return 0;
+	json_t *detail = json_pack("{s:s,s:I}", "org", ods, "rows",
+		(json_int_t)rows);
+	return dir_report_audit(&req->ctx, "devices", ids, all ? 0 : count,
+		detail, err);
 }
 
 void

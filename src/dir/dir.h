@@ -553,12 +553,14 @@ int dir_device_report(const struct dir_ctx *ctx, const int64_t *org_ids,
 	struct store_device_row **rows_r, size_t *count_r, struct error *err);
 
 /*
- * Records that a report was downloaded (seed 002 #9654), as an "other"
- * row on the organisation it covers (org_id 0: every org). detail is a
- * JSON object (jansson json_t *, stolen) or NULL.
+ * Records that a report was downloaded (seed 002 #9654): one "other" row
+ * on each organisation it covers, so each org's admins see it, all in one
+ * transaction; org_count 0 writes one row on no org (a report of every
+ * org). detail is a JSON object (jansson json_t *, stolen) or NULL.
  */
 int dir_report_audit(const struct dir_ctx *ctx, const char *report,
-	int64_t org_id, void *detail, struct error *err);
+	const int64_t *org_ids, size_t org_count, void *detail,
+	struct error *err);
 
 /*
  * Whether an audit filter names object types and actions the trail

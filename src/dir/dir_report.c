@@ -75,17 +75,31 @@ dir_device_report(const struct dir_ctx *ctx, const int64_t *org_ids,
 		limit, ctx->arena, rows_r, count_r, err);
 }
 
+static int
+report_audit_tx(const struct dir_ctx *ctx, const int64_t *org_ids,
+	size_t org_count, json_t *summary, struct error *err)
+{
+	for (size_t i = 0; i < (org_count > 0 ? org_count : 1); i++) {
+		int64_t org = org_count > 0 ? org_ids[i] : 0;
+		if (dir_audit_json(ctx, "other", DIR_AUDIT_ORG, org, org,
+			    json_deep_copy(summary), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 dir_report_audit(const struct dir_ctx *ctx, const char *report,
-	int64_t org_id, void *detail, struct error *err)
+	const int64_t *org_ids, size_t org_count, void *detail,
+	struct error *err)
 {
 	json_t *summary = detail != NULL ? detail : json_object();
 	json_object_set_new(summary, "report", json_string(report));
 	json_object_set_new(summary, "downloaded", json_true());
-	if (dir_begin(ctx, err) < 0) {
-		json_decref(summary);
-		return -1;
-	}
-	return dir_finish(ctx, dir_audit_json(ctx, "other", DIR_AUDIT_ORG,
-		org_id, org_id, summary, err), err);
+	int rc = dir_begin(ctx, err);
+	if (rc == 0)
+		rc = dir_finish(ctx, report_audit_tx(ctx, org_ids, org_count,
+			summary, err), err);
+	json_decref(summary);
+	return rc;
 }
