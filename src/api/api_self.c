@@ -74,18 +74,11 @@ api_me_patch(struct api_request *req)
 		.mobile = in.mobile,
 		.mobile_hidden = in.mobile_hidden,
 	};
-	const char *old_mobile = req->session.person.mobile;
-	if (dir_person_edit(&req->ctx, req->session.person.address, &changes,
-		    &p, &err) < 0) {
+	if (auth_person_edit(&req->ctx, req->api->sms,
+		    req->session.person.address, &changes, &p, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	/* The mobile receives recovery codes: the old one hears of a change. */
-	if (old_mobile != NULL && strcmp(old_mobile, p.mobile) != 0)
-		auth_sms_notify(req->api->sms, old_mobile, p.address,
-			"The mobile number on your caremail account was just "
-			"changed. If this was not you, call your local IT "
-			"helpdesk now.");
 	api_reply(req, 200, api_json_person(req, &p));
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "auth/auth_self.h"
 #include "core/arena.h"
 
 #define LONG_TEXT_BYTES (4 * 4000)
@@ -341,7 +342,8 @@ api_user_patch(struct api_request *req)
 	}
 	struct dir_person_fields f = person_fields_from(&in);
 	f.address = NULL;
-	if (dir_person_edit(&req->ctx, p.address, &f, &p, &err) < 0) {
+	if (auth_person_edit(&req->ctx, req->api->sms, p.address, &f, &p,
+		    &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

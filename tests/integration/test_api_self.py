@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from apiclient import NEW_PASSWORD, Client, make_person, ready
+from apiclient import NEW_PASSWORD, Client, make_admin, make_person, ready
 
 QUESTIONS = [
     "What was the name of your first pet?",
@@ -73,6 +73,20 @@ def audit(instance):
 
 
 # ---- profile ----
+
+def test_admin_changing_a_mobile_tells_the_old_number(server, instance,
+                                                      person, org):
+    """SECURITY.md 40: recovery codes go to the mobile, so its owner hears
+    of a change whoever makes it."""
+    instance.run("user", "edit", person, "--mobile", MOBILE)
+    la = make_admin(server, instance, org, first="Lou", last="Admin")
+    la.ok("PATCH", f"/users/{person}", {"mobile": "07700 900999"})
+    told = outbox(instance)
+    assert len(told) == 1 and told[0]["to"] == MOBILE
+    assert "mobile number" in told[0]["text"]
+    la.ok("PATCH", f"/users/{person}", {"job_title": "Nurse"})
+    assert len(outbox(instance)) == 1   # no mobile change, no message
+
 
 def test_patch_me_mobile_and_hidden(server, instance, person):
     c = ready(server, person, "user password number one")
