@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "api/api_internal.h"
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -97,6 +98,47 @@ api_scope(struct api_request *req, enum auth_action action, bool *all_r,
 		return true;
 	api_reply_from_error(req, &err);
 	return false;
+}
+
+bool
+api_listing_orgs(struct api_request *req, enum auth_action action,
+	struct dir_org_set *orgs)
+{
+	const char *ods = api_query(req, "org");
+	*orgs = (struct dir_org_set){ NULL, 0 };
+	if (ods != NULL) {
+		struct store_org org;
+		struct error err;
+		if (dir_org_get(&req->ctx, ods, &org, &err) < 0) {
+			api_reply_from_error(req, &err);
+			return false;
+		}
+		if (!api_allowed(req, action, org.id))
+			return false;
+		int64_t *one = arena_alloc(req->arena, sizeof(*one));
+		if (one == NULL) {
+			api_reply_error(req, 503, "temporary", "The server is "
+				"short of memory just now; try again.", NULL);
+			return false;
+		}
+		*one = org.id;
+		*orgs = (struct dir_org_set){ one, 1 };
+		return true;
+	}
+	bool all;
+	int64_t *ids;
+	size_t count;
+	if (!api_scope(req, action, &all, &ids, &count))
+		return false;
+	if (!all && count == 0) {
+		/* An empty set must never read as "every org": fail closed. */
+		api_reply_error(req, 403, "denied", "you administer no "
+			"organisation this reaches", NULL);
+		return false;
+	}
+	if (!all)
+		*orgs = (struct dir_org_set){ ids, count };
+	return true;
 }
 
 bool

@@ -84,14 +84,14 @@ static void
 api_contact_index(struct api_request *req)
 {
 	struct api_page page;
-	const char *ods;
+	struct dir_org_set orgs;
 	struct store_contact *c;
 	size_t count;
 	struct error err;
 	if (!api_page_parse(req, &page) ||
-	    !api_org_scope(req, AUTH_CONTACT_MANAGE, &ods))
+	    !api_listing_orgs(req, AUTH_CONTACT_MANAGE, &orgs))
 		return;
-	if (dir_contact_page(&req->ctx, ods, page.after_id, page.limit, &c,
+	if (dir_contact_page(&req->ctx, &orgs, page.after_id, page.limit, &c,
 		    &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;

@@ -137,6 +137,14 @@ bool api_scope(struct api_request *req, enum auth_action action, bool *all_r,
 	int64_t **ids_r, size_t *count_r);
 
 /*
+ * The orgs a listing covers: the one ?org= names, when the caller may take
+ * action there, or else every org in the caller's scope (api_scope). On
+ * refusal replies 403 (404 for an unknown org) and returns false.
+ */
+bool api_listing_orgs(struct api_request *req, enum auth_action action,
+	struct dir_org_set *orgs);
+
+/*
  * Counts one request against a rate limit: `what` names it ("signin"),
  * key is what it is counted by (an IP address, an account address) and
  * limit_setting the config key of its limit per ratelimit.window_s. Over
@@ -249,13 +257,6 @@ json_t *api_json_holding(const struct dir_holding *h);
 
 /* ---- helpers of the mailboxes, contacts and lists handlers ---- */
 
-/*
- * For list endpoints: ?org= (its ODS code into *ods_r, NULL when absent)
- * and whether the caller may take action there (every org: global roles
- * only). False when a 403 or 404 has been replied.
- */
-bool api_org_scope(struct api_request *req, enum auth_action action,
-	const char **ods_r);
 /* The people's addresses as a JSON array. */
 json_t *api_json_people(const struct store_person *people, size_t count);
 

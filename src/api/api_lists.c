@@ -204,14 +204,14 @@ static void
 api_list_index(struct api_request *req)
 {
 	struct api_page page;
-	const char *ods;
+	struct dir_org_set orgs;
 	struct store_list *l;
 	size_t count;
 	struct error err;
 	if (!api_page_parse(req, &page) ||
-	    !api_org_scope(req, AUTH_LIST_MANAGE, &ods))
+	    !api_listing_orgs(req, AUTH_LIST_MANAGE, &orgs))
 		return;
-	if (dir_list_page(&req->ctx, ods, api_query(req, "status"),
+	if (dir_list_page(&req->ctx, &orgs, api_query(req, "status"),
 		    page.after_id, page.limit, &l, &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;

@@ -14,22 +14,6 @@
 
 /* ---- helpers shared by the lists area's handlers ---- */
 
-bool
-api_org_scope(struct api_request *req, enum auth_action action,
-	const char **ods_r)
-{
-	const char *ods = api_query(req, "org");
-	struct store_org org;
-	struct error err;
-	*ods_r = ods;
-	if (ods == NULL)
-		return api_allowed(req, action, 0);
-	if (dir_org_get(&req->ctx, ods, &org, &err) < 0) {
-		api_reply_from_error(req, &err);
-		return false;
-	}
-	return api_allowed(req, action, org.id);
-}
 
 json_t *
 api_json_people(const struct store_person *people, size_t count)
@@ -142,14 +126,14 @@ static void
 api_mailbox_index(struct api_request *req)
 {
 	struct api_page page;
-	const char *ods;
+	struct dir_org_set orgs;
 	struct store_mailbox *m;
 	size_t count;
 	struct error err;
 	if (!api_page_parse(req, &page) ||
-	    !api_org_scope(req, AUTH_MAILBOX_MANAGE, &ods))
+	    !api_listing_orgs(req, AUTH_MAILBOX_MANAGE, &orgs))
 		return;
-	if (dir_mailbox_page(&req->ctx, ods, route_kind(req), page.after_id,
+	if (dir_mailbox_page(&req->ctx, &orgs, route_kind(req), page.after_id,
 		    page.limit, &m, &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;

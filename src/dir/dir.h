@@ -357,8 +357,17 @@ int dir_org_devolve(const struct dir_ctx *ctx, const char *ods,
 
 /* ---- lists area: mailbox and contact edits, list approval, freeze ---- */
 
-/* Live shared or resource mailboxes (kind), by id, for paging. */
-int dir_mailbox_page(const struct dir_ctx *ctx, const char *org_ods,
+/*
+ * Which orgs a listing covers: org_ids[org_count], or every org when
+ * org_ids is NULL (a caller's scope, as auth decides it).
+ */
+struct dir_org_set {
+	const int64_t *org_ids;
+	size_t org_count;
+};
+
+/* Live shared or resource mailboxes (kind) of the orgs, by id, for paging. */
+int dir_mailbox_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	const char *kind, int64_t after_id, size_t limit,
 	struct store_mailbox **m_r, size_t *count_r, struct error *err);
 /* Changes a shared or resource mailbox: NULL / 0 leave a field alone. */
@@ -374,7 +383,7 @@ int dir_mailbox_transfer(const struct dir_ctx *ctx, const char *address,
 
 int dir_contact_get(const struct dir_ctx *ctx, const char *address,
 	struct store_contact *c_r, struct error *err);
-int dir_contact_page(const struct dir_ctx *ctx, const char *org_ods,
+int dir_contact_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	int64_t after_id, size_t limit, struct store_contact **c_r,
 	size_t *count_r, struct error *err);
 /* Changes a contact's display name (its address is what it is). */
@@ -399,8 +408,8 @@ struct dir_list_new {
 int dir_list_create(const struct dir_ctx *ctx, const struct dir_list_new *in,
 	struct store_list *l_r, struct error *err);
 
-/* Lists of an org (NULL all) with a status (NULL any), by id. */
-int dir_list_page(const struct dir_ctx *ctx, const char *org_ods,
+/* Lists of the orgs with a status (NULL any), by id. */
+int dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	const char *status, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err);
 /* Lists waiting for a decision (Pending, or a change asked for), by id. */

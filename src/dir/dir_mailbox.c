@@ -213,15 +213,12 @@ dir_contact_delete(const struct dir_ctx *ctx, const char *address,
 }
 
 int
-dir_mailbox_page(const struct dir_ctx *ctx, const char *org_ods,
+dir_mailbox_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	const char *kind, int64_t after_id, size_t limit,
 	struct store_mailbox **m_r, size_t *count_r, struct error *err)
 {
-	int64_t org_id;
-	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
-		return -1;
-	return store_mailbox_page(ctx->store, org_id, kind, after_id, limit,
-		ctx->arena, m_r, count_r, err);
+	return store_mailbox_page(ctx->store, orgs->org_ids, orgs->org_count,
+		kind, after_id, limit, ctx->arena, m_r, count_r, err);
 }
 
 static int
@@ -340,15 +337,12 @@ dir_contact_get(const struct dir_ctx *ctx, const char *address,
 }
 
 int
-dir_contact_page(const struct dir_ctx *ctx, const char *org_ods,
+dir_contact_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	int64_t after_id, size_t limit, struct store_contact **c_r,
 	size_t *count_r, struct error *err)
 {
-	int64_t org_id;
-	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
-		return -1;
-	return store_contact_page(ctx->store, org_id, after_id, limit,
-		ctx->arena, c_r, count_r, err);
+	return store_contact_page(ctx->store, orgs->org_ids, orgs->org_count,
+		after_id, limit, ctx->arena, c_r, count_r, err);
 }
 
 static int

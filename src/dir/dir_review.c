@@ -427,7 +427,7 @@ dir_list_reject(const struct dir_ctx *ctx, const char *address,
 /* ---- listing ---- */
 
 int
-dir_list_page(const struct dir_ctx *ctx, const char *org_ods,
+dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	const char *status, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
@@ -436,17 +436,15 @@ dir_list_page(const struct dir_ctx *ctx, const char *org_ods,
 		return error_set_field(err, ERROR_INVALID, "status",
 			"status is approved, pending or rejected, not '%.40s'",
 			status);
-	int64_t org_id;
-	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
-		return -1;
-	return store_list_page(ctx->store, org_id, status != NULL ? status : "",
-		false, after_id, limit, ctx->arena, l_r, count_r, err);
+	return store_list_page(ctx->store, orgs->org_ids, orgs->org_count,
+		status != NULL ? status : "", false, after_id, limit,
+		ctx->arena, l_r, count_r, err);
 }
 
 int
 dir_list_awaiting(const struct dir_ctx *ctx, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
-	return store_list_page(ctx->store, 0, "", true, after_id, limit,
-		ctx->arena, l_r, count_r, err);
+	return store_list_page(ctx->store, NULL, 0, "", true, after_id,
+		limit, ctx->arena, l_r, count_r, err);
 }

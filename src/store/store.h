@@ -709,21 +709,23 @@ int store_api_token_touch(struct store *st, int64_t id, int64_t now,
 /* ---- lists area: paging, list reviews, rule counts, settings ---- */
 
 /* Live mailboxes of a kind ("" any) in an org (0 any), by id, after after_id. */
-int store_mailbox_page(struct store *st, int64_t org_id, const char *kind,
-	int64_t after_id, size_t limit, struct arena *a,
-	struct store_mailbox **m_r, size_t *count_r, struct error *err);
-/* Live contacts of an org (0 any), by id, after after_id. */
-int store_contact_page(struct store *st, int64_t org_id, int64_t after_id,
-	size_t limit, struct arena *a, struct store_contact **c_r,
-	size_t *count_r, struct error *err);
+int store_mailbox_page(struct store *st, const int64_t *org_ids,
+	size_t org_count, const char *kind, int64_t after_id, size_t limit,
+	struct arena *a, struct store_mailbox **m_r, size_t *count_r,
+	struct error *err);
+/* Live contacts of the orgs (org_ids NULL: any), by id, after after_id. */
+int store_contact_page(struct store *st, const int64_t *org_ids,
+	size_t org_count, int64_t after_id, size_t limit, struct arena *a,
+	struct store_contact **c_r, size_t *count_r, struct error *err);
 /*
  * Live lists of an org (0 any) with a status ("" any), by id. With
  * awaiting set, only lists waiting for a decision: pending ones and
  * approved ones with a change asked for.
  */
-int store_list_page(struct store *st, int64_t org_id, const char *status,
-	bool awaiting, int64_t after_id, size_t limit, struct arena *a,
-	struct store_list **l_r, size_t *count_r, struct error *err);
+int store_list_page(struct store *st, const int64_t *org_ids,
+	size_t org_count, const char *status, bool awaiting, int64_t after_id,
+	size_t limit, struct arena *a, struct store_list **l_r,
+	size_t *count_r, struct error *err);
 /* Live dynamic lists whose rule mentions text (ASCII case ignored). */
 int store_list_rules_naming(struct store *st, const char *text,
 	struct arena *a, struct store_list **l_r, size_t *count_r,

@@ -162,17 +162,22 @@ store_list_members(struct store *st, int64_t list_id, struct arena *a,
 }
 
 int
-store_list_page(struct store *st, int64_t org_id, const char *status,
-	bool awaiting, int64_t after_id, size_t limit, struct arena *a,
-	struct store_list **l_r, size_t *count_r, struct error *err)
+store_list_page(struct store *st, const int64_t *org_ids, size_t org_count,
+	const char *status, bool awaiting, int64_t after_id, size_t limit,
+	struct arena *a, struct store_list **l_r, size_t *count_r,
+	struct error *err)
 {
+	const char *orgs = store_id_set(org_ids, org_count, a);
+	if (orgs == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " LIST_COLUMNS " FROM lists"
-		" WHERE (? = 0 OR org_id = ?) AND (? = '' OR status = ?)"
+		" WHERE (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" AND (? = '' OR status = ?)"
 		" AND (? = 0 OR status = 'pending' OR EXISTS (SELECT 1 FROM"
 		"  list_reviews r WHERE r.list_id = lists.id AND r.change <> ''))"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"iittiii", org_id, org_id, status, status, (int64_t)awaiting,
+		"ttttiii", orgs, orgs, status, status, (int64_t)awaiting,
 		after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;

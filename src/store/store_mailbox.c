@@ -190,15 +190,19 @@ store_contact_list(struct store *st, int64_t org_id, struct arena *a,
 }
 
 int
-store_mailbox_page(struct store *st, int64_t org_id, const char *kind,
-	int64_t after_id, size_t limit, struct arena *a,
+store_mailbox_page(struct store *st, const int64_t *org_ids, size_t org_count,
+	const char *kind, int64_t after_id, size_t limit, struct arena *a,
 	struct store_mailbox **m_r, size_t *count_r, struct error *err)
 {
+	const char *orgs = store_id_set(org_ids, org_count, a);
+	if (orgs == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " MAILBOX_COLUMNS " FROM mailboxes"
-		" WHERE (? = 0 OR org_id = ?) AND (? = '' OR kind = ?)"
+		" WHERE (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" AND (? = '' OR kind = ?)"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"iittii", org_id, org_id, kind, kind, after_id, (int64_t)limit);
+		"ttttii", orgs, orgs, kind, kind, after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**m_r), mailbox_read,
@@ -206,15 +210,18 @@ store_mailbox_page(struct store *st, int64_t org_id, const char *kind,
 }
 
 int
-store_contact_page(struct store *st, int64_t org_id, int64_t after_id,
-	size_t limit, struct arena *a, struct store_contact **c_r,
-	size_t *count_r, struct error *err)
+store_contact_page(struct store *st, const int64_t *org_ids, size_t org_count,
+	int64_t after_id, size_t limit, struct arena *a,
+	struct store_contact **c_r, size_t *count_r, struct error *err)
 {
+	const char *orgs = store_id_set(org_ids, org_count, a);
+	if (orgs == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " CONTACT_COLUMNS " FROM contacts"
-		" WHERE (? = 0 OR org_id = ?) AND deleted_at IS NULL"
-		" AND id > ? ORDER BY id LIMIT ?",
-		"iiii", org_id, org_id, after_id, (int64_t)limit);
+		" WHERE (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
+		"ttii", orgs, orgs, after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**c_r), contact_read,

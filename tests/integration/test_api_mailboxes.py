@@ -233,8 +233,10 @@ def test_out_of_scope_org_refused(server, instance, orgs, la):
     assert "organisation" in err["message"]
     la2.refused("POST", "/shared-mailboxes", {"org": org, "name": "Mine"})
     la2.refused("GET", f"/shared-mailboxes?org={org}")
-    # Without ?org= the listing covers every org: Global Admin only.
-    la2.refused("GET", "/shared-mailboxes")
+    # Without ?org= a listing covers the caller's own scope, nothing more.
+    assert la2.ok("GET", "/shared-mailboxes")["items"] == []
+    assert [m["address"] for m in la.ok("GET", "/shared-mailboxes")["items"]
+            ] == [box["address"]]
     # A plain user gets the same refusal as any other role-less caller.
     user = make_person(instance, org, "Pat", "Plain")
     from apiclient import Client
