@@ -165,26 +165,10 @@ static void
 api_users_list(struct api_request *req)
 {
 	struct api_page page;
-	bool all = false;
-	int64_t *ids = NULL, one;
-	size_t id_count = 0;
-	const char *ods = api_query(req, "org");
+	struct dir_org_set orgs;
 	const char *deleted = api_query(req, "include_deleted");
-	if (ods != NULL) {
-		struct store_org org;
-		struct error err;
-		if (dir_org_get(&req->ctx, ods, &org, &err) < 0) {
-			api_reply_from_error(req, &err);
-			return;
-		}
-		if (!api_allowed(req, AUTH_USER_READ, org.id))
-			return;
-		one = org.id;
-		ids = &one;
-		id_count = 1;
-	} else if (!api_scope(req, AUTH_USER_READ, &all, &ids, &id_count)) {
+	if (!api_listing_orgs(req, AUTH_USER_READ, &orgs))
 		return;
-	}
 	if (deleted != NULL && strcmp(deleted, "true") != 0 &&
 	    strcmp(deleted, "false") != 0) {
 		api_reply_error(req, 422, "invalid", "include_deleted must be "
@@ -196,7 +180,7 @@ api_users_list(struct api_request *req)
 	struct store_person *people;
 	size_t n;
 	struct error err;
-	if (dir_person_list_in(&req->ctx, all ? NULL : ids, id_count,
+	if (dir_person_list_in(&req->ctx, orgs.org_ids, orgs.org_count,
 		    deleted != NULL && strcmp(deleted, "true") == 0,
 		    page.after_id, page.limit, &people, &n, &err) < 0) {
 		api_reply_from_error(req, &err);
