@@ -106,7 +106,7 @@ api_listing_orgs(struct api_request *req, enum auth_action action,
 {
 	const char *ods = api_query(req, "org");
 	*orgs = (struct dir_org_set){ NULL, 0 };
-	if (ods != NULL) {
+	if (ods != NULL && ods[0] != '\0') {
 		struct store_org org;
 		struct error err;
 		if (dir_org_get(&req->ctx, ods, &org, &err) < 0) {

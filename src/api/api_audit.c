@@ -40,38 +40,6 @@ arg_or_null(struct api_request *req, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-/* Where the caller may look: one org they name, or all of their scope. */
-static bool
-audit_scope(struct api_request *req, struct store_audit_filter *f,
-	int64_t **ids_r, size_t *count_r)
-{
-	struct error err;
-	const char *ods = arg_or_null(req, "org");
-	*ids_r = NULL;
-	*count_r = 0;
-	if (ods != NULL) {
-		struct store_org org;
-		if (dir_org_get(&req->ctx, ods, &org, &err) < 0) {
-			api_reply_from_error(req, &err);
-			return false;
-		}
-		f->org_id = org.id;
-		return api_allowed(req, AUTH_AUDIT_READ, org.id);
-	}
-	bool all;
-	if (!api_scope(req, AUTH_AUDIT_READ, &all, ids_r, count_r))
-		return false;
-	if (all)
-		return true;
-	/* An empty set must never read as "no filter": fail closed. */
-	if (*count_r == 0) {
-		api_reply_error(req, 403, "denied", "you administer no "
-			"organisation this reaches", NULL);
-		return false;
-	}
-	return true;
-}
-
 /* An org id as its ODS code, remembering the last one looked up. */
 static json_t *
 org_ref(struct api_request *req, int64_t org_id, int64_t *last_id,
@@ -126,9 +94,8 @@ api_audit_list(struct api_request *req)
 		.actor = arg_or_null(req, "actor"),
 	};
 	struct api_page page;
-	int64_t *org_ids;
-	size_t org_count;
-	if (!audit_scope(req, &f, &org_ids, &org_count) ||
+	struct dir_org_set orgs;
+	if (!api_listing_orgs(req, AUTH_AUDIT_READ, &orgs) ||
 	    !api_page_parse(req, &page) ||
 	    !time_arg(req, "from", false, &f.since) ||
 	    !time_arg(req, "to", true, &f.until))
@@ -138,8 +105,8 @@ api_audit_list(struct api_request *req)
 	struct store_audit *rows;
 	size_t count;
 	struct error err;
-	if (dir_audit_search(&req->ctx, &f, org_ids, org_count, &rows, &count,
-		    &err) < 0) {
+	if (dir_audit_search(&req->ctx, &f, orgs.org_ids, orgs.org_count,
+		    &rows, &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

@@ -63,45 +63,6 @@ api_user_devices(struct api_request *req)
 	reply_devices(req, p.address);
 }
 
-/* The orgs the report covers: the one named, or the caller's scope. */
-static bool
-report_orgs(struct api_request *req, bool *all_r, int64_t **ids_r,
-	size_t *count_r, const char **ods_r)
-{
-	struct error err;
-	const char *ods = api_query(req, "org");
-	*all_r = false;
-	*ods_r = "all";
-	if (ods != NULL && ods[0] != '\0') {
-		struct store_org org;
-		if (dir_org_get(&req->ctx, ods, &org, &err) < 0) {
-			api_reply_from_error(req, &err);
-			return false;
-		}
-		if (!api_allowed(req, AUTH_REPORT_READ, org.id))
-			return false;
-		*ids_r = arena_alloc(req->arena, sizeof(**ids_r));
-		if (*ids_r == NULL) {
-			api_reply_error(req, 422, "limit", "The report is too "
-				"large for one request.", NULL);
-			return false;
-		}
-		(*ids_r)[0] = org.id;
-		*count_r = 1;
-		*ods_r = org.ods;
-		return true;
-	}
-	if (!api_scope(req, AUTH_REPORT_READ, all_r, ids_r, count_r))
-		return false;
-	/* An empty set must never read as "no filter": fail closed. */
-	if (!*all_r && *count_r == 0) {
-		api_reply_error(req, 403, "denied", "you administer no "
-			"organisation this reaches", NULL);
-		return false;
-	}
-	return true;
-}
-
 static json_t *
 report_row_json(const struct store_device_row *r)
 {
@@ -120,32 +81,32 @@ report_row_json(const struct store_device_row *r)
  * shows it; a Global Admin's download of everything is one row.
  */
 static int
-audit_download(struct api_request *req, bool all, const int64_t *ids,
-	size_t count, const char *ods, size_t rows, struct error *err)
+audit_download(struct api_request *req, const struct dir_org_set *orgs,
+	size_t rows, struct error *err)
 {
+	const char *named = api_query(req, "org");
+	const char *ods = named != NULL && named[0] != '\0' ?
+		api_org_ods(req, orgs->org_ids[0]) : "all";
 	json_t *detail = json_pack("{s:s,s:I}", "org", ods, "rows",
 		(json_int_t)rows);
-	return dir_report_audit(&req->ctx, "devices", ids, all ? 0 : count,
-		detail, err);
+	return dir_report_audit(&req->ctx, "devices", orgs->org_ids,
+		orgs->org_count, detail, err);
 }
 
 void
 api_report_devices(struct api_request *req)
 {
-	bool all;
-	int64_t *ids = NULL;
-	size_t id_count = 0;
-	const char *ods;
+	struct dir_org_set orgs;
 	struct api_page page;
-	if (!report_orgs(req, &all, &ids, &id_count, &ods) ||
+	if (!api_listing_orgs(req, AUTH_REPORT_READ, &orgs) ||
 	    !api_page_parse(req, &page))
 		return;
 	struct store_device_row *rows;
 	size_t count;
 	struct error err;
-	if (dir_device_report(&req->ctx, all ? NULL : ids, id_count,
+	if (dir_device_report(&req->ctx, orgs.org_ids, orgs.org_count,
 		    page.after_id, page.limit, &rows, &count, &err) < 0 ||
-	    audit_download(req, all, ids, id_count, ods, count, &err) < 0) {
+	    audit_download(req, &orgs, count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
