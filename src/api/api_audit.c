@@ -40,32 +40,11 @@ arg_or_null(struct api_request *req, const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
-/* An org id as its ODS code, remembering the last one looked up. */
-static json_t *
-org_ref(struct api_request *req, int64_t org_id, int64_t *last_id,
-	const char **last_ods)
-{
-	if (org_id == 0)
-		return json_null();
-	if (org_id != *last_id) {
-		struct store_org org;
-		struct error err;
-		if (store_org_get(req->ctx.store, org_id, req->arena, &org,
-			    &err) < 0)
-			return json_null();
-		*last_id = org_id;
-		*last_ods = org.ods;
-	}
-	return json_string(*last_ods);
-}
-
 static json_t *
 rows_json(struct api_request *req, const struct store_audit *rows,
 	size_t count)
 {
 	json_t *items = json_array();
-	int64_t last_id = 0;
-	const char *last_ods = "";
 	for (size_t i = 0; i < count; i++) {
 		const struct store_audit *a = &rows[i];
 		json_t *summary = json_loads(a->summary, 0, NULL);
@@ -75,7 +54,9 @@ rows_json(struct api_request *req, const struct store_audit *rows,
 			"actor", a->actor, "action", a->action,
 			"object_type", a->object_type,
 			"object_id", (json_int_t)a->object_id,
-			"org", org_ref(req, a->org_id, &last_id, &last_ods),
+			"org", a->org_id != 0 ?
+				json_string(dir_org_ods(&req->ctx, a->org_id)) :
+				json_null(),
 			"summary", summary != NULL ? summary :
 			json_string(a->summary),
 			"result", a->result, "client", a->client,

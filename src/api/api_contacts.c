@@ -13,7 +13,7 @@ contact_json(struct api_request *req, const struct store_contact *c)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s}", "address", c->address,
 		"display_name", c->display_name, "org",
-		api_org_ods(req, c->org_id));
+		dir_org_ods(&req->ctx, c->org_id));
 	if (j == NULL)
 		return json_null();
 	json_object_set_new(j, "created_at", api_json_time(c->created_at));

@@ -86,7 +86,7 @@ audit_download(struct api_request *req, const struct dir_org_set *orgs,
 {
 	const char *named = api_query(req, "org");
 	const char *ods = named != NULL && named[0] != '\0' ?
-		api_org_ods(req, orgs->org_ids[0]) : "all";
+		dir_org_ods(&req->ctx, orgs->org_ids[0]) : "all";
 	json_t *detail = json_pack("{s:s,s:I}", "org", ods, "rows",
 		(json_int_t)rows);
 	return dir_report_audit(&req->ctx, "devices", orgs->org_ids,

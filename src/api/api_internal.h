@@ -188,6 +188,8 @@ void api_reply_from_error(struct api_request *req, const struct error *err);
 json_t *api_json_time(int64_t t);
 /* A person as the API shows them: never the notes or secrets. */
 json_t *api_json_person(struct api_request *req, const struct store_person *p);
+/* [{"role","org"}]: the admin roles the person holds now. */
+json_t *api_json_roles(struct api_request *req, int64_t person_id);
 /* The session's cookie name: __Host- prefixed over TLS. */
 const char *api_cookie_name(const struct api_request *req);
 
@@ -250,8 +252,6 @@ void api_self_me_extra(struct api_request *req, json_t *me);
 /* Whether org_id is in a scope api_scope gave. */
 bool api_scope_has(bool all, const int64_t *ids, size_t count,
 	int64_t org_id);
-/* An org's ODS code, or "" for 0 or an unknown id. */
-const char *api_org_ods(struct api_request *req, int64_t org_id);
 /* {"relation","kind","address","org"}: something a person holds. */
 json_t *api_json_holding(const struct dir_holding *h);
 

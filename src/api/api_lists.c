@@ -28,7 +28,7 @@ list_json(struct api_request *req, const struct store_list *l)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "address",
 		l->address, "name", l->name, "kind", l->kind, "org",
-		api_org_ods(req, l->org_id), "status", l->status,
+		dir_org_ods(&req->ctx, l->org_id), "status", l->status,
 		"description", l->description);
 	if (j == NULL)
 		return json_null();

@@ -45,7 +45,7 @@ mailbox_json(struct api_request *req, const struct store_mailbox *m)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "address",
 		m->address, "display_name", m->display_name, "kind", m->kind,
-		"org", api_org_ods(req, m->org_id), "quota_mb",
+		"org", dir_org_ods(&req->ctx, m->org_id), "quota_mb",
 		(json_int_t)m->quota_mb, "status", m->status);
 	if (j == NULL)
 		return json_null();

@@ -39,31 +39,34 @@ api_json_person(struct api_request *req, const struct store_person *p)
 	return j;
 }
 
+json_t *
+api_json_roles(struct api_request *req, int64_t person_id)
+{
+	struct store_role *roles;
+	size_t n;
+	json_t *a = json_array();
+	if (store_role_list(req->ctx.store, person_id, req->arena, &roles, &n,
+		    NULL) < 0)
+		return a;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s}", "role",
+			roles[i].role, "org",
+			dir_org_ods(&req->ctx, roles[i].org_id)));
+	return a;
+}
+
 void
 api_me_get(struct api_request *req)
 {
 	struct store_person p;
-	struct store_role *roles;
-	size_t count;
 	struct error err;
 	const struct auth_web_session *s = &req->session;
-	if (dir_person_get(&req->ctx, s->person.address, &p, &err) < 0 ||
-	    dir_role_list(&req->ctx, p.address, &roles, &count, &err) < 0) {
+	if (dir_person_get(&req->ctx, s->person.address, &p, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	json_t *list = json_array();
-	for (size_t i = 0; i < count; i++) {
-		struct store_org org;
-		const char *ods = "";
-		if (store_org_get(req->ctx.store, roles[i].org_id, req->arena,
-			    &org, &err) == 0)
-			ods = org.ods;
-		json_array_append_new(list, json_pack("{s:s,s:s}", "role",
-			roles[i].role, "org", ods));
-	}
 	json_t *j = api_json_person(req, &p);
-	json_object_set_new(j, "roles", list);
+	json_object_set_new(j, "roles", api_json_roles(req, p.id));
 	json_object_set_new(j, "mfa_enrolled", json_boolean(s->mfa_enrolled));
 	json_object_set_new(j, "must_change_password",
 		json_boolean(s->must_change_password));

@@ -27,16 +27,6 @@ api_scope_has(bool all, const int64_t *ids, size_t count, int64_t org_id)
 	return false;
 }
 
-const char *
-api_org_ods(struct api_request *req, int64_t org_id)
-{
-	struct store_org org;
-	if (org_id != 0 && store_org_get(req->ctx.store, org_id, req->arena,
-				   &org, NULL) == 0)
-		return org.ods;
-	return "";
-}
-
 /* The org named in the path, or NULL with a 404 replied. */
 static bool
 path_org(struct api_request *req, struct store_org *org)
@@ -80,7 +70,7 @@ org_json(struct api_request *req, const struct store_org *o)
 		"protocols_off", o->protocols_off != NULL ? o->protocols_off : "");
 	if (j == NULL)
 		return json_null();
-	const char *parent = api_org_ods(req, o->parent_id);
+	const char *parent = dir_org_ods(&req->ctx, o->parent_id);
 	json_object_set_new(j, "parent", parent[0] != '\0' ?
 		json_string(parent) : json_null());
 	json_t *admins = primary_admins_json(req, o->id);

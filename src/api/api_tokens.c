@@ -30,12 +30,7 @@ strings_json(const char *list)
 static json_t *
 token_json(struct api_request *req, const struct store_api_token *t)
 {
-	struct store_org org;
-	struct error err;
-	const char *ods = "";
-	if (store_org_get(req->ctx.store, t->org_id, req->arena, &org,
-		    &err) == 0)
-		ods = org.ods;
+	const char *ods = dir_org_ods(&req->ctx, t->org_id);
 	const char *status = t->revoked_at != 0 ? "revoked" :
 		req->ctx.now >= t->expires_at ? "expired" : "active";
 	json_t *j = json_pack("{s:I,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:s}",

@@ -34,21 +34,6 @@ path_person_allowed(struct api_request *req, enum auth_action action,
 	return path_person(req, p) && api_allowed(req, action, p->org_id);
 }
 
-static json_t *
-roles_json(struct api_request *req, const struct store_person *p)
-{
-	struct store_role *roles;
-	size_t n;
-	json_t *a = json_array();
-	if (store_role_list(req->ctx.store, p->id, req->arena, &roles, &n,
-		    NULL) < 0)
-		return a;
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s}", "role",
-			roles[i].role, "org", api_org_ods(req, roles[i].org_id)));
-	return a;
-}
-
 static bool
 is_right(const char *relation)
 {
@@ -123,7 +108,7 @@ person_full_json(struct api_request *req, const struct store_person *p)
 		p->protocols_off != NULL ? p->protocols_off : ""));
 	json_object_set_new(j, "created_at", api_json_time(p->created_at));
 	json_object_set_new(j, "updated_at", api_json_time(p->updated_at));
-	json_object_set_new(j, "roles", roles_json(req, p));
+	json_object_set_new(j, "roles", api_json_roles(req, p->id));
 	add_holdings(req, j, p);
 	return j;
 }
@@ -419,7 +404,7 @@ api_user_delete(struct api_request *req)
 	struct error err;
 	if (!path_person_allowed(req, AUTH_USER_DELETE, &p))
 		return;
-	json_t *removed = roles_json(req, &p);
+	json_t *removed = api_json_roles(req, p.id);
 	if (dir_person_delete(&req->ctx, p.address, &err) < 0) {
 		json_decref(removed);
 		api_reply_from_error(req, &err);
@@ -582,7 +567,7 @@ reply_roles(struct api_request *req, unsigned status,
 	const struct store_person *p)
 {
 	api_reply(req, status, json_pack("{s:s, s:o}", "address", p->address,
-		"roles", roles_json(req, p)));
+		"roles", api_json_roles(req, p->id)));
 }
 
 static void

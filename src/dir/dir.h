@@ -60,6 +60,11 @@ int dir_org_edit(const struct dir_ctx *ctx, const char *ods,
 	struct error *err);
 int dir_org_get(const struct dir_ctx *ctx, const char *ods,
 	struct store_org *org_r, struct error *err);
+/*
+ * The ODS code of the org with this id, for showing a record that holds
+ * only the id; "" for 0 or an org that cannot be read.
+ */
+const char *dir_org_ods(const struct dir_ctx *ctx, int64_t org_id);
 int dir_org_list(const struct dir_ctx *ctx, struct store_org **orgs_r,
 	size_t *count_r, struct error *err);
 

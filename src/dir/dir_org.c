@@ -249,6 +249,16 @@ dir_org_get(const struct dir_ctx *ctx, const char *ods,
 	return dir_org_by_ods(ctx, ods, org_r, err);
 }
 
+const char *
+dir_org_ods(const struct dir_ctx *ctx, int64_t org_id)
+{
+	struct store_org org;
+	if (org_id != 0 && store_org_get(ctx->store, org_id, ctx->arena, &org,
+				   NULL) == 0)
+		return org.ods;
+	return "";
+}
+
 int
 dir_org_list(const struct dir_ctx *ctx, struct store_org **orgs_r,
 	size_t *count_r, struct error *err)

@@ -154,22 +154,6 @@ orgs_of(const struct dir_ctx *ctx, const char *text, int64_t **ids_r,
 	return 0;
 }
 
-/* An org's ODS code, remembering the last one (roles come by org). */
-static const char *
-org_ods_cached(const struct dir_ctx *ctx, int64_t org_id, int64_t *last_id,
-	const char **last_ods, struct error *err)
-{
-	if (org_id != *last_id) {
-		struct store_org org;
-		if (store_org_get(ctx->store, org_id, ctx->arena, &org,
-			    err) < 0)
-			return NULL;
-		*last_id = org_id;
-		*last_ods = org.ods;
-	}
-	return *last_ods;
-}
-
 /* The first of roles (sorted by person id) that is person_id's, or n. */
 static size_t
 first_role_of(const struct store_role *roles, size_t n, int64_t person_id)
@@ -203,8 +187,6 @@ admin_tags(const struct dir_ctx *ctx, struct dir_person_found *found,
 	if (store_role_list_for_people(ctx->store, ids, count, ctx->arena,
 		    &roles, &n, err) < 0)
 		return -1;
-	int64_t last_org = 0;
-	const char *last_ods = "";
 	for (size_t i = 0; i < count; i++) {
 		struct dir_person_found *f = &found[i];
 		/* roles are by person id; the page is by name. */
@@ -217,14 +199,10 @@ admin_tags(const struct dir_ctx *ctx, struct dir_person_found *found,
 			f->tag_count * sizeof(*f->tags)) : NULL;
 		if (f->tag_count > 0 && f->tags == NULL)
 			return error_set(err, ERROR_LIMIT, "out of memory");
-		for (size_t k = first; k < r; k++) {
-			const char *ods = org_ods_cached(ctx, roles[k].org_id,
-				&last_org, &last_ods, err);
-			if (ods == NULL)
-				return -1;
+		for (size_t k = first; k < r; k++)
 			f->tags[k - first] = (struct dir_admin_tag){
-				roles[k].role, ods };
-		}
+				roles[k].role,
+				dir_org_ods(ctx, roles[k].org_id) };
 	}
 	return 0;
 }
