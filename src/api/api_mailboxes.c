@@ -33,13 +33,6 @@ route_kind(const struct api_request *req)
 		"resource" : "shared";
 }
 
-static const char *
-kind_noun(const char *kind)
-{
-	return strcmp(kind, "resource") == 0 ? "resource mailbox" :
-		"shared mailbox";
-}
-
 static json_t *
 mailbox_json(struct api_request *req, const struct store_mailbox *m)
 {
@@ -66,17 +59,9 @@ load_mailbox(struct api_request *req, struct store_mailbox *m)
 	const char *kind = route_kind(req);
 	if (!api_allowed_somewhere(req, AUTH_MAILBOX_MANAGE))
 		return false;
-	if (dir_mailbox_get(&req->ctx, api_param(req, "address"), m,
-		    &err) < 0) {
+	if (dir_mailbox_get_live(&req->ctx, api_param(req, "address"), kind,
+		    m, &err) < 0) {
 		api_reply_from_error(req, &err);
-		return false;
-	}
-	if (strcmp(m->kind, kind) != 0 || m->deleted_at != 0) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "there is no %s %s%s",
-			kind_noun(kind), m->address,
-			m->deleted_at != 0 ? " (it was deleted)" : "");
-		api_reply_error(req, 404, "not_found", msg, NULL);
 		return false;
 	}
 	return api_allowed(req, AUTH_MAILBOX_MANAGE, m->org_id);

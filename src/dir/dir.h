@@ -141,6 +141,12 @@ int dir_mailbox_add(const struct dir_ctx *ctx, const char *org_ods,
 	struct store_mailbox *m_r, struct error *err);
 int dir_mailbox_get(const struct dir_ctx *ctx, const char *address,
 	struct store_mailbox *m_r, struct error *err);
+/*
+ * A live mailbox of this kind ("shared", "resource"): ERROR_NOT_FOUND with
+ * a sentence for one of another kind or one that has been deleted.
+ */
+int dir_mailbox_get_live(const struct dir_ctx *ctx, const char *address,
+	const char *kind, struct store_mailbox *m_r, struct error *err);
 /* Mailboxes of a kind in an org (NULL: all orgs), not deleted. */
 int dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 	const char *kind, struct store_mailbox **m_r, size_t *count_r,

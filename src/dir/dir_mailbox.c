@@ -87,6 +87,19 @@ dir_mailbox_get(const struct dir_ctx *ctx, const char *address,
 }
 
 int
+dir_mailbox_get_live(const struct dir_ctx *ctx, const char *address,
+	const char *kind, struct store_mailbox *m_r, struct error *err)
+{
+	if (dir_mailbox_get(ctx, address, m_r, err) < 0)
+		return -1;
+	if (strcmp(m_r->kind, kind) != 0 || m_r->deleted_at != 0)
+		return error_set(err, ERROR_NOT_FOUND, "there is no %s %s%s",
+			dir_kind_noun(kind), m_r->address,
+			m_r->deleted_at != 0 ? " (it was deleted)" : "");
+	return 0;
+}
+
+int
 dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 	const char *kind, struct store_mailbox **m_r, size_t *count_r,
 	struct error *err)
