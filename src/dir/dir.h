@@ -209,6 +209,15 @@ int dir_list_members(const struct dir_ctx *ctx, const char *list_address,
 int dir_list_expand(const struct dir_ctx *ctx, const char *list_address,
 	const char ***addresses_r, size_t *count_r, struct error *err);
 
+/*
+ * Adds what mail to the list reaches to `scope` of the store's recipient
+ * set (store_set_begin first), as dir_list_expand finds it, without its
+ * members passing through memory: for delivering to lists of any size.
+ * Scopes above `scope` are used as scratch and dropped again.
+ */
+int dir_list_expand_set(const struct dir_ctx *ctx, int64_t list_id,
+	int64_t scope, struct error *err);
+
 /* ---- owners, grants, roles ---- */
 
 /*

@@ -1,8 +1,12 @@
 /*
- * Expanding a list to the addresses mail to it reaches (SPEC M6, P6):
- * nested lists followed once each, so a loop ends where it closes; dynamic
- * rules applied to the people in their orgs; deleted objects left out; each
- * address once. Layer: domain.
+ * Expanding a list to what mail to it reaches (SPEC M6, P6): nested lists
+ * followed once each, so a loop ends where it closes; dynamic rules
+ * applied to the people in their orgs; excluded lists taken out; deleted
+ * objects and lists never approved left out; each recipient once. Layer:
+ * domain. The members gather in the store's recipient set, inside the
+ * database, so a list of any size costs a fixed amount of memory here
+ * (seed 002: lists over ~21,000 recipients timed out); only the lists
+ * passed through are held.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,26 +17,15 @@
 #include "dir/dir_internal.h"
 #include "dir/dir_rule.h"
 
+/* The scope a caller reads the whole expansion from. */
+#define SCOPE_RESULT 0
+
 struct expansion {
 	const struct dir_ctx *ctx;
-	const char **addresses;
-	size_t count, capacity;
 	int64_t *visited;	/* list ids already expanded */
 	size_t visited_count, visited_capacity;
+	int64_t *next_scope;	/* shared by the expansions of exclusions */
 };
-
-static int
-push_address(struct expansion *x, const char *address, struct error *err)
-{
-	const char **slot = arena_array_push(x->ctx->arena,
-		(void **)&x->addresses, &x->count, &x->capacity,
-		sizeof(*x->addresses));
-	if (slot == NULL)
-		return error_set(err, ERROR_LIMIT,
-			"the list is too large to expand here");
-	*slot = address;
-	return 0;
-}
 
 /* Marks a list visited; false when it already was (a loop closes here). */
 static bool
@@ -54,41 +47,21 @@ visit(struct expansion *x, int64_t list_id, int *rc_r, struct error *err)
 	return true;
 }
 
-static int expand_list(struct expansion *x, int64_t list_id,
+static int expand_list(struct expansion *x, int64_t list_id, int64_t scope,
 	struct error *err);
 
 static int
-expand_member(struct expansion *x, struct store_ref ref, struct error *err)
-{
-	const struct dir_ctx *ctx = x->ctx;
-	if (ref.kind == STORE_KIND_LIST)
-		return expand_list(x, ref.id, err);
-	if (ref.kind == STORE_KIND_MAILBOX) {
-		struct store_mailbox m;
-		if (store_mailbox_get(ctx->store, ref.id, ctx->arena, &m, err) < 0)
-			return -1;
-		return m.deleted_at != 0 ? 0 : push_address(x, m.address, err);
-	}
-	if (ref.kind == STORE_KIND_CONTACT) {
-		struct store_contact c;
-		if (store_contact_get(ctx->store, ref.id, ctx->arena, &c, err) < 0)
-			return -1;
-		return c.deleted_at != 0 ? 0 : push_address(x, c.address, err);
-	}
-	return error_set(err, ERROR_INTERNAL, "a list member of unknown kind");
-}
-
-static int
-expand_static(struct expansion *x, const struct store_list *l,
+expand_static(struct expansion *x, const struct store_list *l, int64_t scope,
 	struct error *err)
 {
-	struct store_ref *refs;
+	int64_t *nested;
 	size_t count;
-	if (store_list_members(x->ctx->store, l->id, x->ctx->arena, &refs,
+	if (store_set_add_static(x->ctx->store, scope, l->id, err) < 0 ||
+	    store_set_nested_lists(x->ctx->store, l->id, x->ctx->arena, &nested,
 		    &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
-		if (expand_member(x, refs[i], err) < 0)
+		if (expand_list(x, nested[i], scope, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -167,101 +140,63 @@ rule_query(const struct dir_ctx *ctx, const struct dir_rule *rule,
 
 static int
 expand_rule_people(struct expansion *x, const struct dir_rule *rule,
-	const struct store_list *l, struct error *err)
+	const struct store_list *l, int64_t scope, struct error *err)
 {
 	const struct dir_ctx *ctx = x->ctx;
 	struct store_rule_query q;
-	const char **addresses;
-	size_t count;
-	if (rule_query(ctx, rule, l, &q, err) < 0 ||
-	    store_rule_addresses(ctx->store, &q, ctx->arena, &addresses,
-		    &count, err) < 0)
+	if (rule_query(ctx, rule, l, &q, err) < 0)
 		return -1;
-	for (size_t i = 0; i < count; i++) {
-		if (push_address(x, addresses[i], err) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-compare_strings(const void *a, const void *b)
-{
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* Sorts and removes duplicates in place. */
-static void
-sort_unique(struct expansion *x)
-{
-	if (x->count == 0)
-		return;
-	qsort(x->addresses, x->count, sizeof(*x->addresses), compare_strings);
-	size_t out = 1;
-	for (size_t i = 1; i < x->count; i++) {
-		if (strcmp(x->addresses[i], x->addresses[out - 1]) != 0)
-			x->addresses[out++] = x->addresses[i];
-	}
-	x->count = out;
-}
-
-static bool
-contains(const struct expansion *sorted, const char *address)
-{
-	return sorted->count != 0 &&
-		bsearch(&address, sorted->addresses, sorted->count,
-			sizeof(*sorted->addresses), compare_strings) != NULL;
+	return store_set_add_rule(ctx->store, scope, &q, ctx->arena, err);
 }
 
 /*
- * Each excluded list is expanded on its own, with its own visited set, so a
- * list this expansion already passed through is still excluded whole.
+ * A dynamic list's own members go to a scope of their own when it excludes
+ * lists, so the exclusion takes out of its contribution only, as before:
+ * what other lists of the expansion reach stays. Each excluded list is
+ * expanded on its own, with its own visited set, so a list this expansion
+ * already passed through is still excluded whole.
  */
 static int
-apply_exclusions(struct expansion *x, const struct dir_rule *rule,
-	size_t from, struct error *err)
-{
-	for (size_t i = 0; i < rule->exclude_lists.count; i++) {
-		struct dir_object obj;
-		if (dir_resolve(x->ctx, rule->exclude_lists.items[i], &obj,
-			    err) < 0)
-			return -1;
-		struct expansion excluded = { .ctx = x->ctx };
-		if (expand_list(&excluded, obj.ref.id, err) < 0)
-			return -1;
-		sort_unique(&excluded);
-		size_t out = from;
-		for (size_t j = from; j < x->count; j++) {
-			if (!contains(&excluded, x->addresses[j]))
-				x->addresses[out++] = x->addresses[j];
-		}
-		x->count = out;
-	}
-	return 0;
-}
-
-static int
-expand_dynamic(struct expansion *x, const struct store_list *l,
+expand_dynamic(struct expansion *x, const struct store_list *l, int64_t scope,
 	struct error *err)
 {
 	struct dir_rule rule;
-	size_t from = x->count;
 	if (dir_rule_parse(span_from_cstr(l->rule), x->ctx->arena, &rule,
-		    err) < 0 ||
-	    expand_rule_people(x, &rule, l, err) < 0)
+		    err) < 0)
+		return -1;
+	bool excludes = rule.exclude_lists.count > 0;
+	int64_t own = excludes ? (*x->next_scope)++ : scope;
+	if (expand_rule_people(x, &rule, l, own, err) < 0)
 		return -1;
 	for (size_t i = 0; i < rule.include_lists.count; i++) {
 		struct dir_object obj;
 		if (dir_resolve(x->ctx, rule.include_lists.items[i], &obj,
 			    err) < 0 ||
-		    expand_list(x, obj.ref.id, err) < 0)
+		    expand_list(x, obj.ref.id, own, err) < 0)
 			return -1;
 	}
-	return apply_exclusions(x, &rule, from, err);
+	if (!excludes)
+		return 0;
+	int64_t out = (*x->next_scope)++;
+	for (size_t i = 0; i < rule.exclude_lists.count; i++) {
+		struct dir_object obj;
+		struct expansion excluded = { .ctx = x->ctx,
+			.next_scope = x->next_scope };
+		if (dir_resolve(x->ctx, rule.exclude_lists.items[i], &obj,
+			    err) < 0 ||
+		    expand_list(&excluded, obj.ref.id, out, err) < 0)
+			return -1;
+	}
+	struct store *st = x->ctx->store;
+	if (store_set_merge(st, scope, own, out, err) < 0 ||
+	    store_set_drop(st, own, err) < 0 || store_set_drop(st, out, err) < 0)
+		return -1;
+	return 0;
 }
 
 static int
-expand_list(struct expansion *x, int64_t list_id, struct error *err)
+expand_list(struct expansion *x, int64_t list_id, int64_t scope,
+	struct error *err)
 {
 	int rc;
 	if (!visit(x, list_id, &rc, err))
@@ -279,48 +214,74 @@ expand_list(struct expansion *x, int64_t list_id, struct error *err)
 	if (x->visited_count > 1 && strcmp(l.status, "approved") != 0)
 		return 0;
 	if (strcmp(l.kind, "dynamic") == 0)
-		return expand_dynamic(x, &l, err);
-	return expand_static(x, &l, err);
+		return expand_dynamic(x, &l, scope, err);
+	return expand_static(x, &l, scope, err);
+}
+
+int
+dir_list_expand_set(const struct dir_ctx *ctx, int64_t list_id,
+	int64_t scope, struct error *err)
+{
+	int64_t next_scope = scope + 1;
+	struct expansion x = { .ctx = ctx, .next_scope = &next_scope };
+	return expand_list(&x, list_id, scope, err);
+}
+
+/* The whole expansion of a list, or of an unsaved rule, in SCOPE_RESULT. */
+static int
+expand_fresh(const struct dir_ctx *ctx, const struct store_list *l,
+	struct error *err)
+{
+	if (store_set_begin(ctx->store, err) < 0)
+		return -1;
+	int64_t next_scope = SCOPE_RESULT + 1;
+	struct expansion x = { .ctx = ctx, .next_scope = &next_scope };
+	int rc;
+	if (!visit(&x, l->id, &rc, err))
+		return rc;
+	return strcmp(l->kind, "dynamic") == 0 ?
+		expand_dynamic(&x, l, SCOPE_RESULT, err) :
+		expand_static(&x, l, SCOPE_RESULT, err);
 }
 
 int
 dir_list_expand(const struct dir_ctx *ctx, const char *list_address,
 	const char ***addresses_r, size_t *count_r, struct error *err)
 {
-	struct dir_object list;
-	if (dir_resolve_live(ctx, list_address, "list", &list, err) < 0)
+	struct dir_object obj;
+	struct store_list l;
+	if (dir_resolve_live(ctx, list_address, "list", &obj, err) < 0 ||
+	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0 ||
+	    expand_fresh(ctx, &l, err) < 0 ||
+	    store_set_addresses(ctx->store, SCOPE_RESULT, ctx->arena,
+		    addresses_r, count_r, err) < 0)
 		return -1;
-	struct expansion x = { .ctx = ctx };
-	if (expand_list(&x, list.ref.id, err) < 0)
-		return -1;
-	sort_unique(&x);
-	*addresses_r = x.addresses;
-	*count_r = x.count;
-	return 0;
+	return store_set_drop(ctx->store, -1, err);
 }
 
-/* Counts a rule in the database when no nested lists are involved. */
+/* How many a list reaches: a plain rule counted in one query. */
 static int
-count_rule(const struct dir_ctx *ctx, const struct store_list *l,
+count_list(const struct dir_ctx *ctx, const struct store_list *l,
 	int64_t *count_r, struct error *err)
 {
-	struct dir_rule rule;
-	if (dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
-		    err) < 0)
-		return -1;
-	if (rule.include_lists.count == 0 && rule.exclude_lists.count == 0) {
-		struct store_rule_query q;
-		if (rule_query(ctx, &rule, l, &q, err) < 0)
+	if (strcmp(l->kind, "dynamic") == 0) {
+		struct dir_rule rule;
+		if (dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
+			    err) < 0)
 			return -1;
-		return store_rule_count(ctx->store, &q, ctx->arena, count_r,
-			err);
+		if (rule.include_lists.count == 0 &&
+		    rule.exclude_lists.count == 0) {
+			struct store_rule_query q;
+			if (rule_query(ctx, &rule, l, &q, err) < 0)
+				return -1;
+			return store_rule_count(ctx->store, &q, ctx->arena,
+				count_r, err);
+		}
 	}
-	struct expansion x = { .ctx = ctx };
-	if (expand_list(&x, l->id, err) < 0)
+	if (expand_fresh(ctx, l, err) < 0 ||
+	    store_set_count(ctx->store, SCOPE_RESULT, count_r, err) < 0)
 		return -1;
-	sort_unique(&x);
-	*count_r = (int64_t)x.count;
-	return 0;
+	return store_set_drop(ctx->store, -1, err);
 }
 
 int
@@ -335,19 +296,7 @@ dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
 	/* A list that does not exist yet: id 0 is never a real list. */
 	struct store_list l = { .id = 0, .org_id = org.id, .kind = "dynamic",
 		.status = "approved", .rule = canonical };
-	struct dir_rule rule;
-	if (dir_rule_parse(span_from_cstr(canonical), ctx->arena, &rule,
-		    err) < 0)
-		return -1;
-	if (rule.include_lists.count == 0 && rule.exclude_lists.count == 0)
-		return count_rule(ctx, &l, count_r, err);
-	struct expansion x = { .ctx = ctx };
-	int rc;
-	if (!visit(&x, 0, &rc, err) || expand_dynamic(&x, &l, err) < 0)
-		return -1;
-	sort_unique(&x);
-	*count_r = (int64_t)x.count;
-	return 0;
+	return count_list(ctx, &l, count_r, err);
 }
 
 int
@@ -359,12 +308,5 @@ dir_list_preview(const struct dir_ctx *ctx, const char *address,
 	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
 	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
 		return -1;
-	if (strcmp(l.kind, "dynamic") == 0)
-		return count_rule(ctx, &l, count_r, err);
-	struct expansion x = { .ctx = ctx };
-	if (expand_list(&x, l.id, err) < 0)
-		return -1;
-	sort_unique(&x);
-	*count_r = (int64_t)x.count;
-	return 0;
+	return count_list(ctx, &l, count_r, err);
 }

@@ -315,12 +315,14 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 		f.items |= IMAP_FETCH_UID; /* RFC 3501 §6.4.8 */
 	struct fetch_state fs = { &f, s->uid_command,
 		imap_fetch_sets_seen(&f) && !s->view.read_only };
+	/* Sections use the header's size from the summary. */
 	enum store_imap_columns columns =
 		(f.items &
 			(IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 				IMAP_FETCH_BODYSTRUCTURE)) ?
 		STORE_IMAP_COLUMNS_ALL :
-		STORE_IMAP_COLUMNS_FLAGS;
+		f.section_count > 0 ? STORE_IMAP_COLUMNS_SEARCH :
+				      STORE_IMAP_COLUMNS_FLAGS;
 	struct imap_uid_range *ranges;
 	size_t range_count;
 	if (imap_view_ranges(&s->view, &set, s->uid_command, s->cmd, &ranges,

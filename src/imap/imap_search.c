@@ -198,7 +198,7 @@ matches(struct search_ctx *sc, const struct imap_search_key *k)
 	return false;
 }
 
-/* Whether any key reads the decoded fields of the row. */
+/* Whether any key reads the body's summary (decoded fields, dates). */
 static bool
 needs_fields(const struct imap_search_key *k)
 {
@@ -208,6 +208,13 @@ needs_fields(const struct imap_search_key *k)
 	case IMAP_SEARCH_FROM:
 	case IMAP_SEARCH_SUBJECT:
 	case IMAP_SEARCH_TO:
+	/* The sent date and the header's size are the body's too. */
+	case IMAP_SEARCH_SENTBEFORE:
+	case IMAP_SEARCH_SENTON:
+	case IMAP_SEARCH_SENTSINCE:
+	case IMAP_SEARCH_HEADER:
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
 		return true;
 	default:
 		break;

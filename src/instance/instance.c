@@ -47,6 +47,14 @@ instance_resolve_paths(struct instance *inst)
 	inst->config_path = path_join(inst->dir, INSTANCE_CONFIG_FILE);
 	inst->store_path = path_join(inst->dir,
 		config_get_str(inst->config, "store.path"));
+	inst->spool_dir = xstrdup(inst->store_path);
+	char *slash = strrchr(inst->spool_dir, '/');
+	if (slash == NULL)
+		snprintf(inst->spool_dir, strlen(inst->spool_dir) + 1, ".");
+	else if (slash == inst->spool_dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
 	inst->cert_path = path_join(inst->dir,
 		config_get_str(inst->config, "tls.cert"));
 	inst->key_path = path_join(inst->dir,
@@ -106,6 +114,7 @@ instance_close(struct instance **instp)
 	free(inst->dir);
 	free(inst->config_path);
 	free(inst->store_path);
+	free(inst->spool_dir);
 	free(inst->cert_path);
 	free(inst->key_path);
 	config_free(&inst->config);

@@ -23,6 +23,11 @@ struct instance {
 	char *dir;		/* the instance directory, as given */
 	char *config_path;
 	char *store_path;	/* resolved against dir */
+	/*
+	 * Where messages wait while they arrive: beside the store, on the
+	 * same file system, so its free space is the store's.
+	 */
+	char *spool_dir;
 	char *cert_path;
 	char *key_path;
 	struct config *config;	/* the file plus --set overrides */

@@ -1,7 +1,8 @@
 /*
- * Delivery: one body, an Inbox row for each distinct local mailbox, a queue
- * row for each remote recipient, made durable by one group commit (SPEC M4;
- * RFC 5321 §6.1). Layer: domain.
+ * Delivery: one body, an Inbox row for each distinct local mailbox the
+ * recipients and their lists reach, a queue row for each remote address,
+ * made durable by one group commit (SPEC M4, M6, P6; RFC 5321 §6.1).
+ * Layer: domain.
  */
 #include "mail/mail.h"
 
@@ -12,10 +13,13 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "mail/mail_folder.h"
+#include "mail/mail_internal.h"
 #include "mail/mail_mime.h"
 #include "store/store.h"
 
 #define MIB (1024 * 1024)
+/* The MIME summary's arena; also holds what a delivery reads of lists. */
+#define SUMMARY_ARENA_CAP (64 * 1024 * 1024)
 
 /* RFC 6154 special uses and the folder names Outlook users know. */
 static const struct {
@@ -74,23 +78,88 @@ mail_check_quota(struct store *st, const struct mail_recipient *r,
 	return 0;
 }
 
+/* The scope of the store's recipient set a delivery gathers in. */
+#define DELIVERY_SCOPE 0
+/* Outside addresses of a list looked at a page at a time. */
+#define REMOTE_PAGE 256
+
 struct deliver_job {
+	struct dir_ctx ctx;	/* the caller's, on the writer's store */
 	const struct mail_message *m;
 	const struct mail_recipient *recipients;
 	size_t count;
-	struct arena *arena;	/* the caller's; used on the writer thread */
-	char hash[crypto_hash_sha256_BYTES * 2 + 1];
-	struct store_message_meta meta;
+	struct mail_body body;
+	struct mail_delivery_report report;
 };
 
-static bool
-seen_mailbox(const int64_t *ids, size_t n, int64_t id)
+/*
+ * A list's contacts are outside addresses, unless one is in a domain we
+ * host: that one goes to its mailbox if it has a live one, and is left out
+ * otherwise, as mail to it could only come back.
+ */
+static int
+route_hosted_contacts(const struct dir_ctx *ctx, struct error *err)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (ids[i] == id)
-			return true;
+	const char *after = "";
+	for (;;) {
+		const char **page;
+		size_t n;
+		if (store_set_remote_page(ctx->store, DELIVERY_SCOPE, after,
+			    REMOTE_PAGE, ctx->arena, &page, &n, err) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			const char *at = strrchr(page[i], '@');
+			if (at == NULL || !dir_domain_is_hosted(ctx, at + 1))
+				continue;
+			struct store_mailbox mb;
+			struct error inner;
+			if (store_set_remove_remote(ctx->store, DELIVERY_SCOPE,
+				    page[i], err) < 0)
+				return -1;
+			if (dir_mailbox_get(ctx, page[i], &mb, &inner) == 0 &&
+			    mb.deleted_at == 0 &&
+			    store_set_add_mailbox(ctx->store, DELIVERY_SCOPE,
+				    mb.id, err) < 0)
+				return -1;
+		}
+		if (n < REMOTE_PAGE)
+			return 0;
+		after = page[n - 1];
 	}
-	return false;
+}
+
+/* Lists first, so only their members are held to the quota here. */
+static int
+gather_recipients(struct deliver_job *job, struct error *err)
+{
+	struct store *st = job->ctx.store;
+	bool lists = false;
+	for (size_t i = 0; i < job->count; i++) {
+		const struct mail_recipient *r = &job->recipients[i];
+		if (r->kind != MAIL_ROUTE_LIST)
+			continue;
+		lists = true;
+		if (dir_list_expand_set(&job->ctx, r->list_id, DELIVERY_SCOPE,
+			    err) < 0)
+			return -1;
+	}
+	if (lists && (route_hosted_contacts(&job->ctx, err) < 0 ||
+			     store_set_drop_full(st, DELIVERY_SCOPE,
+				     (int64_t)job->m->size,
+				     &job->report.over_quota, err) < 0))
+		return -1;
+	for (size_t i = 0; i < job->count; i++) {
+		const struct mail_recipient *r = &job->recipients[i];
+		int rc = r->kind == MAIL_ROUTE_LOCAL ?
+			store_set_add_mailbox(st, DELIVERY_SCOPE, r->mailbox_id,
+				err) :
+			r->kind == MAIL_ROUTE_REMOTE ?
+			store_set_add_remote(st, DELIVERY_SCOPE, r->address, err) :
+			0;
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* Runs on the writer thread, inside the shared transaction. */
@@ -98,53 +167,22 @@ static int
 run_deliver_job(struct store *st, void *arg, struct error *err)
 {
 	struct deliver_job *job = arg;
-	int64_t *mailboxes = arena_alloc(job->arena,
-		(job->count + 1) * sizeof(*mailboxes));
-	int64_t *folders = arena_alloc(job->arena,
-		(job->count + 1) * sizeof(*folders));
-	const char **remote = arena_alloc(job->arena,
-		(job->count + 1) * sizeof(*remote));
-	if (mailboxes == NULL || folders == NULL || remote == NULL)
-		return error_set(err, ERROR_LIMIT, "too many recipients");
-	size_t local_count = 0, remote_count = 0;
-	for (size_t i = 0; i < job->count; i++) {
-		const struct mail_recipient *r = &job->recipients[i];
-		if (r->kind == MAIL_ROUTE_REMOTE) {
-			remote[remote_count++] = r->address;
-			continue;
-		}
-		if (seen_mailbox(mailboxes, local_count, r->mailbox_id))
-			continue;
-		struct store_folder inbox;
-		if (mail_folders_ensure(st, r->mailbox_id, job->m->received_at,
-			    err) < 0 ||
-		    store_folder_special(st, r->mailbox_id, "inbox", job->arena,
-			    &inbox, err) < 0)
-			return -1;
-		mailboxes[local_count] = r->mailbox_id;
-		folders[local_count++] = inbox.id;
-	}
+	job->ctx.store = st;
+	int64_t body_id = store_body_put(st, &job->body.body, err);
+	if (body_id < 0 || store_set_begin(st, err) < 0 ||
+	    gather_recipients(job, err) < 0)
+		return -1;
 	struct store_delivery d = {
-		.hash = job->hash,
-		.data = job->m->data,
-		.size = job->m->size,
+		.body_id = body_id,
+		.size = (int64_t)job->m->size,
 		.internal_date = job->m->received_at,
-		.meta = &job->meta,
-		.folder_ids = folders,
-		.folder_count = local_count,
 		.sender = job->m->sender,
-		.remote = remote,
-		.remote_count = remote_count,
 	};
-	return store_deliver(st, &d, NULL, err);
-}
-
-static void
-hash_hex(const struct mail_message *m, char *hex, size_t size)
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const unsigned char *)m->data, m->size);
-	sodium_bin2hex(hex, size, digest, sizeof(digest));
+	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
+		    err) < 0)
+		return -1;
+	/* A big list's members need not sit in the temporary tables. */
+	return store_set_drop(st, -1, err);
 }
 
 /* Absent headers are NULL in the summary and "" in the store. */
@@ -154,44 +192,54 @@ or_empty(const char *s)
 	return s != NULL ? s : "";
 }
 
-static void
-meta_from_summary(const struct mail_summary *s, struct store_message_meta *m)
+int
+mail_body_prepare(const char *data, size_t size, int64_t now,
+	struct arena *a, struct mail_body *b, struct error *err)
 {
-	*m = (struct store_message_meta){
-		.envelope = or_empty(s->envelope),
-		.bodystructure = or_empty(s->bodystructure),
-		.body = or_empty(s->body),
-		.subject = or_empty(s->subject),
-		.from = or_empty(s->from),
-		.to = or_empty(s->to),
-		.cc = or_empty(s->cc),
-		.bcc = or_empty(s->bcc),
-		.message_id = or_empty(s->message_id),
-		.sent_date = s->date,
-		.header_size = (int64_t)s->header_size,
+	struct mail_summary s;
+	if (mail_mime_summarize(data, size, a, &s, err) < 0)
+		return -1;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)data, size);
+	sodium_bin2hex(b->hash, sizeof(b->hash), digest, sizeof(digest));
+	b->meta = (struct store_message_meta){
+		.envelope = or_empty(s.envelope),
+		.bodystructure = or_empty(s.bodystructure),
+		.body = or_empty(s.body),
+		.subject = or_empty(s.subject),
+		.from = or_empty(s.from),
+		.to = or_empty(s.to),
+		.cc = or_empty(s.cc),
+		.bcc = or_empty(s.bcc),
+		.message_id = or_empty(s.message_id),
+		.sent_date = s.date,
+		.header_size = (int64_t)s.header_size,
 	};
+	b->body = (struct store_body){ b->hash, data, size, now, &b->meta };
+	return 0;
 }
 
 int
-mail_deliver(struct store_writer *w, const struct mail_message *m,
-	const struct mail_recipient *recipients, size_t count,
+mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_message *m, const struct mail_recipient *recipients,
+	size_t count, struct mail_delivery_report *report_r,
 	struct error *err)
 {
-	/* The summary is worked out here, outside the shared commit. */
-	struct deliver_job job = { .m = m, .recipients = recipients,
-		.count = count };
-	job.arena = arena_new(64 * 1024 * 1024);
-	struct mail_summary summary;
-	int rc = mail_mime_summarize(m->data, m->size, job.arena, &summary,
-		err);
-	if (rc == 0) {
-		meta_from_summary(&summary, &job.meta);
-		hash_hex(m, job.hash, sizeof(job.hash));
+	/* The summary and hash are worked out here, outside the commit. */
+	struct deliver_job job = { .ctx = *ctx, .m = m,
+		.recipients = recipients, .count = count };
+	struct arena *a = arena_new(SUMMARY_ARENA_CAP);
+	job.ctx.arena = a;
+	int rc = mail_body_prepare(m->data, m->size, m->received_at, a,
+		&job.body, err);
+	if (rc == 0)
 		rc = store_writer_run(w, run_deliver_job, &job, err);
-		if (rc == 0)
-			mail_notify_delivered(recipients, count);
+	if (rc == 0) {
+		mail_notify_delivered(recipients, count);
+		if (report_r != NULL)
+			*report_r = job.report;
 	}
-	arena_free(&job.arena);
+	arena_free(&a);
 	return rc;
 }
 

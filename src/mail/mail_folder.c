@@ -25,6 +25,7 @@
 #include "core/str.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_internal.h"
 #include "mail/mail_mime.h"
 #include "store/store.h"
 #include "store/store_imap.h"
@@ -51,25 +52,32 @@ run_ensure_job(struct store *st, void *arg, struct error *err)
 }
 
 /* Makes the special-use folders of a mailbox that has not got them all. */
+/* Whether every special-use folder is among folders. */
+static bool
+has_special_folders(const struct store_folder *folders, size_t count)
+{
+	for (size_t i = 0; i < sizeof(special_uses) / sizeof(*special_uses);
+		i++) {
+		bool found = false;
+		for (size_t j = 0; j < count && !found; j++)
+			found = strcmp(folders[j].special_use, special_uses[i]) ==
+				0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+/* Makes the special-use folders of a mailbox that has not got them all. */
 static int
 ensure_folders(const struct mail_user *u, int64_t mailbox_id, struct error *err)
 {
 	struct store_folder *folders;
-	size_t count, found = 0;
+	size_t count;
 	if (store_folder_list(u->ctx->store, mailbox_id, u->ctx->arena,
 		    &folders, &count, err) < 0)
 		return -1;
-	for (size_t i = 0; i < sizeof(special_uses) / sizeof(*special_uses);
-		i++) {
-		for (size_t j = 0; j < count; j++) {
-			if (strcmp(folders[j].special_use, special_uses[i]) ==
-				0) {
-				found++;
-				break;
-			}
-		}
-	}
-	if (found == sizeof(special_uses) / sizeof(*special_uses))
+	if (has_special_folders(folders, count))
 		return 0;
 	struct ensure_job job = { mailbox_id, u->ctx->now };
 	if (store_writer_run(u->writer, run_ensure_job, &job, err) < 0)
@@ -491,8 +499,11 @@ list_mailbox(const struct mail_user *u, int64_t mailbox_id, const char *prefix,
 	if (store_folder_list(u->ctx->store, mailbox_id, a, &folders, &count,
 		    err) < 0)
 		return -1;
-	if (count == 0 && shared) {
-		/* A shared mailbox nobody has written to yet. */
+	if (shared && !has_special_folders(folders, count)) {
+		/*
+		 * A shared mailbox nobody has signed in to: delivery makes
+		 * only its Inbox.
+		 */
 		if (ensure_folders(u, mailbox_id, err) < 0 ||
 			store_folder_list(u->ctx->store, mailbox_id, a,
 				&folders, &count, err) < 0)
@@ -868,7 +879,7 @@ mail_message_read(const struct mail_user *u, const struct mail_folder *f,
 	if (m->folder_id != f->id)
 		return error_set(err, ERROR_INTERNAL,
 			"a message was read through the wrong folder");
-	return store_blob_get(u->ctx->store, m->blob_hash, a, data_r, size_r,
+	return store_body_get(u->ctx->store, m->body_id, a, data_r, size_r,
 		err);
 }
 
@@ -1009,7 +1020,7 @@ mail_message_expunge(const struct mail_user *u, const struct mail_folder *f,
 struct append_job {
 	int64_t folder_id;
 	const struct mail_append *m;
-	const struct store_delivery *d;
+	const struct mail_body *b;
 	int64_t uid;
 };
 
@@ -1017,7 +1028,18 @@ static int
 run_append_job(struct store *st, void *arg, struct error *err)
 {
 	struct append_job *job = arg;
-	if (store_deliver(st, job->d, &job->uid, err) < 0)
+	int64_t body_id = store_body_put(st, &job->b->body, err);
+	if (body_id < 0)
+		return -1;
+	struct store_delivery d = {
+		.body_id = body_id,
+		.size = (int64_t)job->m->size,
+		.internal_date = job->m->internal_date,
+		.folder_ids = &job->folder_id,
+		.folder_count = 1,
+		.sender = "",
+	};
+	if (store_deliver(st, &d, &job->uid, err) < 0)
 		return -1;
 	if (job->m->flags == 0 && job->m->keywords[0] == '\0')
 		return 0;
@@ -1033,39 +1055,11 @@ mail_message_append(const struct mail_user *u, const struct mail_folder *f,
 		    u->ctx->arena, err) < 0)
 		return -1;
 	struct arena *a = arena_new(SUMMARY_ARENA_CAP);
-	struct mail_summary s;
-	int rc = mail_mime_summarize(m->data, m->size, a, &s, err);
+	struct mail_body b;
+	int rc = mail_body_prepare(m->data, m->size, m->internal_date, a, &b,
+		err);
 	if (rc == 0) {
-		unsigned char digest[crypto_hash_sha256_BYTES];
-		char hash[crypto_hash_sha256_BYTES * 2 + 1];
-		crypto_hash_sha256(digest, (const unsigned char *)m->data,
-			m->size);
-		sodium_bin2hex(hash, sizeof(hash), digest, sizeof(digest));
-		/* The summary says NULL for an absent field; rows say "". */
-		struct store_message_meta meta = {
-			.envelope = s.envelope,
-			.bodystructure = s.bodystructure,
-			.body = s.body,
-			.subject = s.subject != NULL ? s.subject : "",
-			.from = s.from != NULL ? s.from : "",
-			.to = s.to != NULL ? s.to : "",
-			.cc = s.cc != NULL ? s.cc : "",
-			.bcc = s.bcc != NULL ? s.bcc : "",
-			.message_id = s.message_id != NULL ? s.message_id : "",
-			.sent_date = s.date,
-			.header_size = (int64_t)s.header_size,
-		};
-		struct store_delivery d = {
-			.hash = hash,
-			.data = m->data,
-			.size = m->size,
-			.internal_date = m->internal_date,
-			.meta = &meta,
-			.folder_ids = &f->id,
-			.folder_count = 1,
-			.sender = "",
-		};
-		struct append_job job = { f->id, m, &d, 0 };
+		struct append_job job = { f->id, m, &b, 0 };
 		rc = store_writer_run(u->writer, run_append_job, &job, err);
 		*uid_r = job.uid;
 	}
@@ -1132,9 +1126,38 @@ mail_notify_changed(int64_t mailbox_id)
 	pthread_mutex_unlock(&b->lock);
 }
 
+/* Wakes every watch: a list's members are not known here. */
+static void
+notify_all(void)
+{
+	const uint64_t one = 1;
+	pthread_once(&change_once, change_init);
+	for (size_t i = 0; i < CHANGE_BUCKETS; i++) {
+		struct change_bucket *b = &change_buckets[i];
+		pthread_mutex_lock(&b->lock);
+		b->seq++;
+		for (struct mail_watch *w = b->watches; w != NULL; w = w->next) {
+			if (write(w->fd, &one, sizeof(one)) < 0 &&
+			    errno != EAGAIN)
+				log_warn("mail.watch_write", "errno=%d", errno);
+		}
+		pthread_mutex_unlock(&b->lock);
+	}
+}
+
 void
 mail_notify_delivered(const struct mail_recipient *recipients, size_t count)
 {
+	for (size_t i = 0; i < count; i++) {
+		if (recipients[i].kind == MAIL_ROUTE_LIST) {
+			/*
+			 * An idle session woken for nothing looks and sleeps
+			 * again; one left asleep would miss the mail.
+			 */
+			notify_all();
+			return;
+		}
+	}
 	for (size_t i = 0; i < count; i++) {
 		if (recipients[i].kind == MAIL_ROUTE_LOCAL)
 			mail_notify_changed(recipients[i].mailbox_id);

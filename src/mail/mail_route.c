@@ -1,6 +1,6 @@
 /*
- * Routing recipients: a local mailbox, a list's members, a remote address,
- * or a refusal with the reason. Layer: domain. SECURITY: whether another
+ * Routing recipients: a local mailbox, a list, a remote address, or a
+ * refusal with the reason. Layer: domain. SECURITY: whether another
  * domain may be reached is decided here from the caller's right to relay,
  * never from the HELO name or the envelope sender (SECURITY.md items 8-9).
  */
@@ -22,8 +22,7 @@ push_recipient(const struct dir_ctx *ctx, struct mail_recipient **items,
 	struct mail_recipient *slot = arena_array_push(ctx->arena,
 		(void **)items, count, capacity, sizeof(**items));
 	if (slot == NULL)
-		return error_set(err, ERROR_LIMIT,
-			"the list has more members than can be handled here");
+		return error_set(err, ERROR_LIMIT, "out of session memory");
 	*slot = r;
 	return 0;
 }
@@ -50,32 +49,8 @@ local_mailbox(const struct dir_ctx *ctx, const char *address,
 		return error_set(err, ERROR_NOT_FOUND,
 			"%s has been closed; the person may have left. Look "
 			"them up in the directory", m.address);
-	*r = (struct mail_recipient){ MAIL_ROUTE_LOCAL, m.address, m.id,
-		m.quota_mb };
-	return 0;
-}
-
-/* A list's members: hosted addresses by mailbox, others (contacts) remote. */
-static int
-route_list(const struct dir_ctx *ctx, const char *address,
-	struct mail_recipient **items, size_t *count, struct error *err)
-{
-	const char **members;
-	size_t n, capacity = 0;
-	if (dir_list_expand(ctx, address, &members, &n, err) < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct dir_address parsed;
-		struct mail_recipient r = { MAIL_ROUTE_REMOTE, members[i], 0, 0 };
-		if (dir_address_parse(span_from_cstr(members[i]), &parsed,
-			    err) < 0)
-			return -1;
-		if (dir_domain_is_hosted(ctx, dir_address_domain(&parsed)) &&
-		    local_mailbox(ctx, parsed.text, &r, err) < 0)
-			return -1;
-		if (push_recipient(ctx, items, count, &capacity, r, err) < 0)
-			return -1;
-	}
+	*r = (struct mail_recipient){ .kind = MAIL_ROUTE_LOCAL,
+		.address = m.address, .mailbox_id = m.id, .quota_mb = m.quota_mb };
 	return 0;
 }
 
@@ -102,7 +77,8 @@ mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
 				"to send to other domains",
 				dir_address_domain(&addr));
 		return push_recipient(ctx, recipients_r, count_r, &capacity,
-			(struct mail_recipient){ MAIL_ROUTE_REMOTE, normal, 0, 0 },
+			(struct mail_recipient){ .kind = MAIL_ROUTE_REMOTE,
+				.address = normal },
 			err);
 	}
 	struct store_list list;
@@ -121,11 +97,19 @@ mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
 					"it is waiting for an administrator's "
 					"approval" :
 					"an administrator rejected it");
-		return route_list(ctx, normal, recipients_r, count_r, err);
+		/*
+		 * Members are found when the message is delivered, in the
+		 * database (mail_deliver): RCPT is answered at once for a
+		 * list of any size (SPEC P6).
+		 */
+		return push_recipient(ctx, recipients_r, count_r, &capacity,
+			(struct mail_recipient){ .kind = MAIL_ROUTE_LIST,
+				.address = normal, .list_id = list.id },
+			err);
 	}
 	if (inner.code != ERROR_NOT_FOUND)
 		return error_forward(err, &inner);
-	struct mail_recipient r;
+	struct mail_recipient r = { 0 };
 	if (local_mailbox(ctx, normal, &r, err) < 0)
 		return -1;
 	return push_recipient(ctx, recipients_r, count_r, &capacity, r, err);

@@ -3,9 +3,11 @@
  * person themselves, a mailbox they hold Send As on, or one they hold Send
  * on Behalf on. Layer: domain.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/spool.h"
 #include "core/str.h"
 #include "dir/dir.h"
 #include "dir/dir_address.h"
@@ -53,34 +55,39 @@ mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 		sender.text);
 }
 
-/* Appends msg without its Sender headers (and their continuation lines). */
-static int
-append_without_sender(struct span msg, struct str *out)
+int
+mail_intake_start(struct mail_intake *in, struct spool *sp,
+	enum mail_send_right right, const char *person, struct error *err)
 {
-	size_t pos = 0;
-	bool skipping = false;
-	while (pos < msg.len) {
-		const char *nl = memchr(msg.p + pos, '\n', msg.len - pos);
-		size_t end = nl != NULL ? (size_t)(nl - msg.p) + 1 : msg.len;
-		struct span line = span_make(msg.p + pos, end - pos);
-		if (line.len <= 2)	/* the blank line: the body follows */
-			break;
-		if (line.p[0] != ' ' && line.p[0] != '\t')
-			skipping = span_starts_with_nocase(line, "Sender:");
-		if (!skipping && str_append(out, line.p, line.len) < 0)
-			return -1;
-		pos = end;
-	}
-	return str_append(out, msg.p + pos, msg.len - pos);
+	*in = (struct mail_intake){ .spool = sp, .in_header = true,
+		.drop_sender = right == MAIL_SEND_ON_BEHALF };
+	if (!in->drop_sender)
+		return 0;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "Sender: <%s>\r\n", person);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return error_set(err, ERROR_INVALID,
+			"the sender's address is too long");
+	return spool_append(sp, line, (size_t)n, err);
 }
 
 int
-mail_submission_text(enum mail_send_right right, const char *person,
-	struct span msg, struct str *out)
+mail_intake_line(struct mail_intake *in, const char *line, size_t len,
+	struct error *err)
 {
-	if (right != MAIL_SEND_ON_BEHALF)
-		return str_append(out, msg.p, msg.len);
-	if (str_appendf(out, "Sender: <%s>\r\n", person) < 0)
+	if (in->in_header) {
+		if (len == 0) {
+			in->in_header = false;	/* the body follows */
+			in->skipping = false;
+		} else if (line[0] != ' ' && line[0] != '\t') {
+			in->skipping = in->drop_sender &&
+				span_starts_with_nocase(span_make(line, len),
+					"Sender:");
+		}
+		if (in->skipping)
+			return 0;
+	}
+	if (spool_append(in->spool, line, len, err) < 0)
 		return -1;
-	return append_without_sender(msg, out);
+	return spool_append(in->spool, "\r\n", 2, err);
 }

@@ -1,6 +1,8 @@
 /*
- * DATA: reading the message, refusing SMTP smuggling, stamping Received,
- * and delivering durably before "250" (RFC 5321 §4.1.1.4, §4.4, §6.1).
+ * DATA: reading the message into a spool (memory, then a file, so a message
+ * of any size allowed costs a session little memory), refusing SMTP
+ * smuggling, stamping Received, and delivering durably before "250"
+ * (RFC 5321 §4.1.1.4, §4.4, §6.1; RFC 1870).
  * Layer: front end.
  * SECURITY: only CRLF.CRLF ends the data; a bare CR or LF anywhere fails
  * the whole message, so one DATA can never become two messages
@@ -16,15 +18,53 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/spool.h"
 #include "core/str.h"
+#include "instance/instance.h"
 #include "smtp/smtp_internal.h"
 
+/*
+ * What is kept in memory while a message arrives does not depend on its
+ * size: the lines go to a spool, which moves to an unlinked file past
+ * this many bytes (RFC 1870 SIZE is honoured up to the limit advertised).
+ */
+#define DATA_MEMORY_MAX (256 * 1024)
+/* Room in the spool for the trace and Sender headers we add. */
+#define ADDED_HEADERS_MAX 4096
+
 struct data_read {
-	struct str body;
+	struct spool *spool;
+	struct mail_intake intake;
+	size_t client_bytes;	/* as sent, dot-stuffing undone, with CRLFs */
 	bool too_big;
 	bool bare_line_end;	/* a bare CR or LF, or a NUL */
 	bool line_too_long;
+	bool failed;		/* the spool could not take it: see fault */
+	struct error fault;
 };
+
+/* Keeps a line unless the message is already refused. */
+static void
+keep_line(struct smtp_session *s, struct data_read *d, const char *text,
+	size_t len)
+{
+	if (d->too_big || d->failed)
+		return;
+	d->client_bytes += len + 2;
+	if (d->client_bytes > s->server->max_size) {
+		d->too_big = true;
+		return;
+	}
+	struct error err;
+	if (mail_intake_line(&d->intake, text, len, &err) == 0)
+		return;
+	if (err.code == ERROR_LIMIT) {
+		d->too_big = true;
+	} else {
+		d->failed = true;
+		d->fault = err;
+	}
+}
 
 /* Reads up to the final dot; -1 only when the connection is lost. */
 static int
@@ -55,11 +95,7 @@ read_data(struct smtp_session *s, struct data_read *d)
 			text++;
 			len--;
 		}
-		if (d->too_big)
-			continue;
-		if (str_append(&d->body, text, len) < 0 ||
-		    str_append(&d->body, "\r\n", 2) < 0)
-			d->too_big = true;
+		keep_line(s, d, text, len);
 	}
 }
 
@@ -93,24 +129,63 @@ received_header(struct smtp_session *s, const char *id, struct str *out)
 static int
 deliver(struct smtp_session *s, struct data_read *d, const char *id)
 {
-	struct str msg;
-	str_init(&msg, s->tx, d->body.len + 4096);
-	/* Mail from the MX port is stored as it came. */
-	enum mail_send_right right = s->submission ? s->right : MAIL_SEND_SELF;
-	if (received_header(s, id, &msg) < 0 ||
-	    mail_submission_text(right, s->user,
-		    span_make(str_cstr(&d->body), d->body.len), &msg) < 0)
-		return smtp_reply(s, 552, "5.3.4", "the message is too large");
-	struct mail_message m = { str_cstr(&msg), msg.len, s->ctx.now,
-		s->from };
+	struct span view;
 	struct error err;
-	if (mail_deliver(s->server->writer, &m, s->recipients,
-		    s->recipient_count, &err) < 0)
+	if (spool_view(d->spool, &view, &err) < 0)
+		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
+	struct mail_message m = { view.p, view.len, s->ctx.now, s->from };
+	struct mail_delivery_report report;
+	if (mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
+		    s->recipient_count, &report, &err) < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	log_info("smtp.accepted", "id=%s peer=%s from=<%s> recipients=%zu "
-		"size=%zu user=%s", id, net_peer(s->conn), s->from,
-		s->recipient_count, msg.len, s->user[0] != '\0' ? s->user : "-");
+		"mailboxes=%lld over_quota=%lld size=%zu user=%s", id,
+		net_peer(s->conn), s->from, s->recipient_count,
+		(long long)report.mailboxes, (long long)report.over_quota,
+		view.len, s->user[0] != '\0' ? s->user : "-");
 	return smtp_reply(s, 250, "2.0.0", "accepted as %s", id);
+}
+
+/* The spool, the trace header and the Sender rule, before any line. */
+static int
+start_message(struct smtp_session *s, struct data_read *d, const char *id,
+	struct error *err)
+{
+	d->spool = spool_new(s->server->inst->spool_dir, DATA_MEMORY_MAX,
+		s->server->max_size + ADDED_HEADERS_MAX);
+	struct str trace;
+	str_init(&trace, s->tx, ADDED_HEADERS_MAX / 2);
+	/* Mail from the MX port is stored as it came. */
+	enum mail_send_right right = s->submission ? s->right : MAIL_SEND_SELF;
+	if (received_header(s, id, &trace) < 0)
+		return error_set(err, ERROR_LIMIT, "the trace header is too long");
+	if (spool_append(d->spool, str_cstr(&trace), trace.len, err) < 0)
+		return -1;
+	return mail_intake_start(&d->intake, d->spool, right, s->user, err);
+}
+
+/* The reply to a message read to its end but not to be delivered. */
+static int
+refuse(struct smtp_session *s, const struct data_read *d)
+{
+	if (d->bare_line_end)
+		return smtp_reply(s, 550, "5.6.0",
+			"the message has a bare CR or LF; lines must end with "
+			"CRLF (refused as SMTP smuggling protection)");
+	if (d->too_big)
+		return smtp_reply(s, 552, "5.3.4",
+			"the message is larger than the %zu bytes (%zu MB) "
+			"allowed", s->server->max_size,
+			s->server->max_size / (1024 * 1024));
+	if (d->line_too_long)
+		return smtp_reply(s, 554, "5.6.0",
+			"a line of the message is longer than %zu bytes",
+			s->server->max_line);
+	if (d->failed && spool_is_disk_full(d->spool))
+		/* RFC 3463: 4.3.1, mail system full; Postfix says the same. */
+		return smtp_reply(s, 452, "4.3.1",
+			"the server's disk is full; try again later");
+	return smtp_reply_error(s, SMTP_CONTEXT_DATA, &d->fault);
 }
 
 int
@@ -120,31 +195,23 @@ smtp_cmd_data(struct smtp_session *s)
 		return smtp_reply(s, 503, "5.5.1",
 			s->has_mail ? "give at least one recipient first" :
 				      "give the sender (MAIL) first");
-	smtp_reply(s, 354, NULL, "end the message with <CRLF>.<CRLF>");
-	struct data_read d = { 0 };
-	str_init(&d.body, s->tx, s->server->max_size);
-	if (read_data(s, &d) < 0)
-		return -1;
-	s->ctx.now = clock_now();
 	char id[17];
 	unsigned char raw[8];
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(id, sizeof(id), raw, sizeof(raw));
-	int rc;
-	if (d.bare_line_end)
-		rc = smtp_reply(s, 550, "5.6.0",
-			"the message has a bare CR or LF; lines must end with "
-			"CRLF (refused as SMTP smuggling protection)");
-	else if (d.too_big)
-		rc = smtp_reply(s, 552, "5.3.4",
-			"the message is larger than the %zu MB allowed",
-			s->server->max_size / (1024 * 1024));
-	else if (d.line_too_long)
-		rc = smtp_reply(s, 554, "5.6.0",
-			"a line of the message is longer than %zu bytes",
-			s->server->max_line);
-	else
-		rc = deliver(s, &d, id);
+	s->ctx.now = clock_now();
+	struct data_read d = { 0 };
+	if (start_message(s, &d, id, &d.fault) < 0)
+		d.failed = true;
+	smtp_reply(s, 354, NULL, "end the message with <CRLF>.<CRLF>");
+	int rc = read_data(s, &d);
+	if (rc == 0) {
+		s->ctx.now = clock_now();
+		bool refused = d.bare_line_end || d.too_big ||
+			d.line_too_long || d.failed;
+		rc = refused ? refuse(s, &d) : deliver(s, &d, id);
+	}
+	spool_free(&d.spool);
 	smtp_reset_transaction(s);
 	return rc;
 }

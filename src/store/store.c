@@ -202,6 +202,10 @@ store_bind_args(struct store *st, struct store_stmt *s, const char *types,
 			st->ops->bind_blob(s, index, data, size);
 			break;
 		}
+		case 'Z':
+			/* A zero-filled blob of a size_t length (blob_write). */
+			st->ops->bind_zeroblob(s, index, va_arg(ap, size_t));
+			break;
 		default:
 			abort();	/* a typo in a type string is a bug */
 		}
@@ -290,6 +294,22 @@ store_col_blob(struct store *st, struct store_stmt *s, int index,
 	size_t *size_r)
 {
 	return st->ops->column_blob(s, index, size_r);
+}
+
+int
+store_blob_write(struct store *st, const char *table, const char *column,
+	int64_t rowid, const void *data, size_t size, struct error *err)
+{
+	return st->ops->blob_write(st->conn, table, column, rowid, data, size,
+		err);
+}
+
+int
+store_blob_read(struct store *st, const char *table, const char *column,
+	int64_t rowid, void *buf, size_t size, struct error *err)
+{
+	return st->ops->blob_read(st->conn, table, column, rowid, buf, size,
+		err);
 }
 
 static const char *

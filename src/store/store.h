@@ -400,7 +400,7 @@ int store_audit_list(struct store *st, const struct store_audit_filter *f,
 	struct arena *a, struct store_audit **rows_r, size_t *count_r,
 	struct error *err);
 
-/* ---- mail: folders, messages, blobs, the outbound queue ---- */
+/* ---- mail: folders, messages, bodies, the outbound queue ---- */
 
 /* System flags of RFC 3501 §2.3.2, as bits. */
 enum store_flag {
@@ -443,12 +443,28 @@ struct store_message_meta {
 	int64_t header_size;
 };
 
-struct store_delivery {
+/* A message body as delivery stores it: its bytes and their summary. */
+struct store_body {
 	const char *hash;	/* lower-case hex SHA-256 of data */
-	const void *data;
+	const void *data;	/* may be a mapped file: read, never copied whole */
 	size_t size;
-	int64_t internal_date;
+	int64_t created_at;
 	const struct store_message_meta *meta;
+};
+
+/*
+ * The id of the stored body with b's hash: the one already held, or a new
+ * row whose bytes are written a piece at a time, so a message of any size
+ * is never built whole in memory on its way in. In the caller's
+ * transaction; -1 with err.
+ */
+int64_t store_body_put(struct store *st, const struct store_body *b,
+	struct error *err);
+
+struct store_delivery {
+	int64_t body_id;	/* from store_body_put */
+	int64_t size;		/* the body's */
+	int64_t internal_date;
 	const int64_t *folder_ids;	/* one index row in each */
 	size_t folder_count;
 	const char *sender;	/* envelope sender, for queued copies */
@@ -457,28 +473,42 @@ struct store_delivery {
 };
 
 /*
- * Stores the body once (a body already held is not stored again), adds one
- * message row to each folder with the next UID of that folder, charges the
- * size to each folder's mailbox, and queues remote copies. Runs in the
- * caller's transaction; uids_r[i] receives the UID given in folder_ids[i].
+ * Adds one message row for the body to each folder with the next UID of
+ * that folder, charges the size to each folder's mailbox, and queues
+ * remote copies, all or nothing. Runs in the caller's transaction; uids_r[i]
+ * receives the UID given in folder_ids[i].
  */
 int store_deliver(struct store *st, const struct store_delivery *d,
 	int64_t *uids_r, struct error *err);
+
+/*
+ * Delivers d's body to the Inbox of every mailbox in the scope (made where
+ * missing) and queues it for each outside address, as store_deliver does,
+ * in a fixed number of statements whatever the scope's size; d's
+ * folder_ids and remote are not read. *delivered_r gets the number of
+ * mailboxes. All or nothing, in the caller's transaction.
+ */
+int store_deliver_set(struct store *st, int64_t scope,
+	const struct store_delivery *d, int64_t *delivered_r,
+	struct error *err);
 
 struct store_message {
 	int64_t id;
 	int64_t folder_id;
 	int64_t uid;
-	const char *blob_hash;
+	int64_t body_id;
 	int64_t size;
 	int64_t internal_date;
 	unsigned flags;		/* enum store_flag bits */
 	const char *keywords;	/* space-separated */
-	struct store_message_meta meta;
+	struct store_message_meta meta;	/* the body's, when read with it */
 };
 
-/* A body by its hash, copied into the arena. */
-int store_blob_get(struct store *st, const char *hash, struct arena *a,
+/*
+ * A body's bytes copied into the arena (NUL-terminated after size), read
+ * from the store a piece at a time. ERROR_LIMIT past the arena's cap.
+ */
+int store_body_get(struct store *st, int64_t body_id, struct arena *a,
 	const char **data_r, size_t *size_r, struct error *err);
 
 /* Bytes of mail held by a mailbox, for its quota. */
@@ -487,7 +517,7 @@ int store_mailbox_used(struct store *st, int64_t mailbox_id,
 
 struct store_queued {
 	int64_t id;
-	const char *blob_hash;
+	int64_t body_id;
 	const char *sender;
 	const char *recipient;
 	int64_t created_at;
@@ -767,10 +797,52 @@ struct store_rule_query {
 /* How many live people match, counted in the database (no size limit). */
 int store_rule_count(struct store *st, const struct store_rule_query *q,
 	struct arena *a, int64_t *count_r, struct error *err);
-/* The addresses of the live people who match, by address. */
-int store_rule_addresses(struct store *st, const struct store_rule_query *q,
-	struct arena *a, const char ***addresses_r, size_t *count_r,
+
+/*
+ * ---- recipient sets: lists expanded inside the database ----
+ *
+ * A set is numbered scopes of mailbox ids and outside addresses in
+ * temporary tables of this connection, so lists of any size are expanded,
+ * counted and delivered without their members in memory. Each member is
+ * in a scope once. store_set_begin makes the tables where needed and
+ * empties them; scope -1 to store_set_drop means every scope.
+ */
+int store_set_begin(struct store *st, struct error *err);
+int store_set_drop(struct store *st, int64_t scope, struct error *err);
+int store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,
 	struct error *err);
+int store_set_add_remote(struct store *st, int64_t scope, const char *address,
+	struct error *err);
+int store_set_remove_remote(struct store *st, int64_t scope,
+	const char *address, struct error *err);
+/* A static list's live mailboxes and contacts (not its nested lists). */
+int store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
+	struct error *err);
+/* The ids of the lists that are members of a static list. */
+int store_set_nested_lists(struct store *st, int64_t list_id, struct arena *a,
+	int64_t **ids_r, size_t *count_r, struct error *err);
+/* The mailboxes of the live people a dynamic list's rule reaches. */
+int store_set_add_rule(struct store *st, int64_t scope,
+	const struct store_rule_query *q, struct arena *a, struct error *err);
+/* Adds to `into` what is in `from` and not in `except`. */
+int store_set_merge(struct store *st, int64_t into, int64_t from,
+	int64_t except, struct error *err);
+/* Mailboxes and outside addresses in a scope. */
+int store_set_count(struct store *st, int64_t scope, int64_t *count_r,
+	struct error *err);
+/* Every address in a scope, sorted, into arena a. */
+int store_set_addresses(struct store *st, int64_t scope, struct arena *a,
+	const char ***addresses_r, size_t *count_r, struct error *err);
+/* Up to `limit` outside addresses of a scope after `after`, sorted. */
+int store_set_remote_page(struct store *st, int64_t scope, const char *after,
+	size_t limit, struct arena *a, const char ***addresses_r,
+	size_t *count_r, struct error *err);
+/*
+ * Takes out of a scope the mailboxes `size` more bytes would put over
+ * their quota; *dropped_r says how many.
+ */
+int store_set_drop_full(struct store *st, int64_t scope, int64_t size,
+	int64_t *dropped_r, struct error *err);
 
 /* A run-time setting's value; ERROR_NOT_FOUND when never set. */
 int store_setting_get(struct store *st, const char *name, struct arena *a,

@@ -34,6 +34,12 @@ struct store_ops {
 	void (*bind_null)(struct store_stmt *s, int index);
 	void (*bind_blob)(struct store_stmt *s, int index, const void *data,
 		size_t size);
+	/*
+	 * A BLOB of `size` zero bytes that takes no memory to bind: the row
+	 * is made at its final size and its bytes written after with
+	 * blob_write, so a large message is never built whole in memory.
+	 */
+	void (*bind_zeroblob)(struct store_stmt *s, int index, size_t size);
 	/* 1 with a row, 0 when done, -1 with err (EXISTS for a unique key). */
 	int (*step)(struct store_stmt *s, struct error *err);
 	int64_t (*column_int)(struct store_stmt *s, int index);
@@ -42,6 +48,16 @@ struct store_ops {
 	/* Bytes of a BLOB column; valid until the next step or finish. */
 	const void *(*column_blob)(struct store_stmt *s, int index,
 		size_t *size_r);
+	/*
+	 * Writes data[size] over the start of the BLOB in `column` of row
+	 * `rowid` of `table`, a piece at a time; reads size bytes of it into
+	 * buf. In the connection's current transaction. The names are
+	 * literals of the typed operations, never input.
+	 */
+	int (*blob_write)(void *conn, const char *table, const char *column,
+		int64_t rowid, const void *data, size_t size, struct error *err);
+	int (*blob_read)(void *conn, const char *table, const char *column,
+		int64_t rowid, void *buf, size_t size, struct error *err);
 	/* Rows changed by the last completed statement. */
 	int64_t (*changes)(void *conn);
 	/* Ends use of the statement (a cached one is reset, not freed). */

@@ -142,10 +142,16 @@ store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
 		(void **)uids_r, count_r, err);
 }
 
-/* The columns common to every set, in this order. */
+/*
+ * The columns of a message's own row, in this order; the sets that need
+ * the body's summary join it (one row per body, however many copies).
+ */
 #define BRIEF_COLUMNS                                                          \
-	"id, folder_id, uid, blob_hash, size, internal_date, flags,      \
-	keywords, sent_date, header_size"
+	"m.id, m.folder_id, m.uid, m.body_id, m.size, m.internal_date,"       \
+	" m.flags, m.keywords"
+#define SUMMARY_COLUMNS                                                        \
+	", b.sent_date, b.header_size, b.subject, b.from_addr, b.to_addr,"    \
+	" b.cc_addr, b.bcc_addr, b.message_id"
 
 static void
 brief_read(struct store *st, struct store_stmt *s, struct arena *a,
@@ -154,13 +160,13 @@ brief_read(struct store *st, struct store_stmt *s, struct arena *a,
 	m->id = store_col_int(st, s, 0);
 	m->folder_id = store_col_int(st, s, 1);
 	m->uid = store_col_int(st, s, 2);
-	m->blob_hash = store_col_text(st, s, 3, a);
+	m->body_id = store_col_int(st, s, 3);
 	m->size = store_col_int(st, s, 4);
 	m->internal_date = store_col_int(st, s, 5);
 	m->flags = (unsigned)store_col_int(st, s, 6);
 	m->keywords = store_col_text(st, s, 7, a);
-	m->meta.sent_date = store_col_int(st, s, 8);
-	m->meta.header_size = store_col_int(st, s, 9);
+	m->meta.sent_date = 0;
+	m->meta.header_size = 0;
 	m->meta.envelope = m->meta.bodystructure = m->meta.body = "";
 	m->meta.subject = m->meta.from = m->meta.to = "";
 	m->meta.cc = m->meta.bcc = m->meta.message_id = "";
@@ -177,6 +183,8 @@ search_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	struct store_message *m = out;
 	brief_read(st, s, a, m);
+	m->meta.sent_date = store_col_int(st, s, 8);
+	m->meta.header_size = store_col_int(st, s, 9);
 	m->meta.subject = store_col_text(st, s, 10, a);
 	m->meta.from = store_col_text(st, s, 11, a);
 	m->meta.to = store_col_text(st, s, 12, a);
@@ -203,19 +211,19 @@ store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 {
 	static const char flags_sql[] =
 		"SELECT " BRIEF_COLUMNS
-		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
-		" ORDER BY uid LIMIT ?";
+		" FROM messages m WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
+		" ORDER BY m.uid LIMIT ?";
 	static const char search_sql[] =
-		"SELECT " BRIEF_COLUMNS
-		", subject, from_addr, to_addr, cc_addr, bcc_addr, message_id"
-		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
-		" ORDER BY uid LIMIT ?";
+		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS
+		" FROM messages m JOIN bodies b ON b.id = m.body_id"
+		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
+		" ORDER BY m.uid LIMIT ?";
 	static const char all_sql[] =
-		"SELECT " BRIEF_COLUMNS
-		", subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
-		" envelope, bodystructure, body"
-		" FROM messages WHERE folder_id = ? AND uid BETWEEN ? AND ?"
-		" ORDER BY uid LIMIT ?";
+		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS
+		", b.envelope, b.bodystructure, b.body"
+		" FROM messages m JOIN bodies b ON b.id = m.body_id"
+		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
+		" ORDER BY m.uid LIMIT ?";
 	const char *sql = columns == STORE_IMAP_COLUMNS_ALL ? all_sql :
 		columns == STORE_IMAP_COLUMNS_SEARCH	    ? search_sql :
 							      flags_sql;
@@ -258,14 +266,9 @@ store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
 	if (new_uid < 0)
 		return -1;
 	int64_t copied = store_exec(st, err,
-		"INSERT INTO messages (folder_id, uid, blob_hash, size,"
-		" internal_date, flags, keywords, envelope, bodystructure,"
-		" body,"
-		" subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
-		" sent_date, header_size)"
-		" SELECT ?, ?, blob_hash, size, internal_date, flags, keywords,"
-		" envelope, bodystructure, body, subject, from_addr, to_addr,"
-		" cc_addr, bcc_addr, message_id, sent_date, header_size"
+		"INSERT INTO messages (folder_id, uid, body_id, size,"
+		" internal_date, flags, keywords)"
+		" SELECT ?, ?, body_id, size, internal_date, flags, keywords"
 		" FROM messages WHERE folder_id = ? AND uid = ?",
 		"iiii", to_folder_id, new_uid, folder_id, uid);
 	if (copied < 0)

@@ -61,9 +61,15 @@ int store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
 
 /* How much of a message row store_imap_messages reads. */
 enum store_imap_columns {
-	/* id, uid, blob hash, size, dates, flags, keywords, header size */
+	/*
+	 * The copy's own row: id, uid, body id, size, internal date, flags,
+	 * keywords; no summary (the sent date and header size are 0).
+	 */
 	STORE_IMAP_COLUMNS_FLAGS,
-	/* and the decoded fields SEARCH matches: subject, addresses, ... */
+	/*
+	 * and from the body's summary: the sent date, the header's size and
+	 * the decoded fields SEARCH matches (subject, addresses, ...)
+	 */
 	STORE_IMAP_COLUMNS_SEARCH,
 	/* and ENVELOPE, BODY and BODYSTRUCTURE */
 	STORE_IMAP_COLUMNS_ALL,

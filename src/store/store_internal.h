@@ -23,7 +23,9 @@ struct store {
  * Prepares sql and binds the variadic arguments by the letters of `types`:
  * 'i' int64_t, 't' const char * (NULL binds NULL), 'z' int64_t that binds
  * NULL when 0 (optional references), 'b' a blob given as two arguments,
- * const void * and size_t; the bytes must outlive the statement's use.
+ * const void * and size_t; the bytes must outlive the statement's use;
+ * 'Z' a zero-filled blob of a size_t length, written after with
+ * store_blob_write.
  * Returns NULL with err.
  */
 struct store_stmt *store_query(struct store *st, struct error *err,
@@ -51,6 +53,15 @@ const char *store_col_text(struct store *st, struct store_stmt *s, int index,
 /* As store_col_text, but NULL stays NULL. */
 const char *store_col_text_or_null(struct store *st, struct store_stmt *s,
 	int index, struct arena *a);
+
+/*
+ * Writes a body's bytes into the zero-filled BLOB column of a row, or reads
+ * them back, a piece at a time (the backend's blob_write and blob_read).
+ */
+int store_blob_write(struct store *st, const char *table, const char *column,
+	int64_t rowid, const void *data, size_t size, struct error *err);
+int store_blob_read(struct store *st, const char *table, const char *column,
+	int64_t rowid, void *buf, size_t size, struct error *err);
 
 /* A BLOB column's bytes, valid until the next step or finish. */
 const void *store_col_blob(struct store *st, struct store_stmt *s, int index,

@@ -1,7 +1,7 @@
 /*
  * Mail storage: folders with RFC 3501 UIDVALIDITY and UIDNEXT, bodies held
- * once by hash, one index row per message per folder, per-mailbox usage for
- * quotas, and the outbound queue. Layer: store.
+ * once by hash with their summary, one small row per message per folder,
+ * per-mailbox usage for quotas, and the outbound queue. Layer: store.
  */
 #include <string.h>
 
@@ -91,37 +91,54 @@ next_uid(struct store *st, int64_t folder_id, struct error *err)
 		" RETURNING uidnext - 1", "i", folder_id);
 }
 
-static int
-store_blob_put(struct store *st, const struct store_delivery *d,
+int64_t
+store_body_put(struct store *st, const struct store_body *b,
 	struct error *err)
 {
-	return store_exec(st, err,
-		"INSERT INTO blobs (hash, size, data, created_at)"
-		" VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
-		"tibi", d->hash, (int64_t)d->size, d->data, d->size,
-		d->internal_date) < 0 ? -1 : 0;
+	struct store_stmt *s = store_query(st, err,
+		"SELECT id FROM bodies WHERE hash = ?", "t", b->hash);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	int64_t id = rc == 1 ? store_col_int(st, s, 0) : 0;
+	store_finish(st, s);
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return id;
+	const struct store_message_meta *m = b->meta;
+	id = store_insert_id(st, err,
+		"INSERT INTO bodies (hash, size, sent_date, header_size,"
+		" created_at, subject, from_addr, to_addr, cc_addr, bcc_addr,"
+		" message_id, envelope, bodystructure, body, data)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" RETURNING id",
+		"tiiiitttttttttZ", b->hash, (int64_t)b->size, m->sent_date,
+		m->header_size, b->created_at, m->subject, m->from, m->to,
+		m->cc, m->bcc, m->message_id, m->envelope, m->bodystructure,
+		m->body, b->size);
+	if (id < 0)
+		return -1;
+	if (b->size > 0 && store_blob_write(st, "bodies", "data", id, b->data,
+				   b->size, err) < 0)
+		return -1;
+	return id;
 }
 
 static int
 add_message_row(struct store *st, const struct store_delivery *d,
 	int64_t folder_id, int64_t uid, struct error *err)
 {
-	const struct store_message_meta *m = d->meta;
 	if (store_exec(st, err,
-		    "INSERT INTO messages (folder_id, uid, blob_hash, size,"
-		    " internal_date, envelope, bodystructure, body, subject,"
-		    " from_addr, to_addr, cc_addr, bcc_addr, message_id,"
-		    " sent_date, header_size)"
-		    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		    "iitiitttttttttii", folder_id, uid, d->hash, (int64_t)d->size,
-		    d->internal_date, m->envelope, m->bodystructure, m->body,
-		    m->subject, m->from, m->to, m->cc, m->bcc, m->message_id,
-		    m->sent_date, m->header_size) < 0)
+		    "INSERT INTO messages (folder_id, uid, body_id, size,"
+		    " internal_date) VALUES (?, ?, ?, ?, ?)",
+		    "iiiii", folder_id, uid, d->body_id, d->size,
+		    d->internal_date) < 0)
 		return -1;
 	return store_exec(st, err,
 		"UPDATE mailboxes SET used_bytes = used_bytes + ?"
 		" WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
-		"ii", (int64_t)d->size, folder_id) < 0 ? -1 : 0;
+		"ii", d->size, folder_id) < 0 ? -1 : 0;
 }
 
 static int
@@ -130,9 +147,9 @@ queue_remote(struct store *st, const struct store_delivery *d,
 {
 	for (size_t i = 0; i < d->remote_count; i++) {
 		if (store_exec(st, err,
-			    "INSERT INTO queue (blob_hash, sender, recipient,"
+			    "INSERT INTO queue (body_id, sender, recipient,"
 			    " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-			    "tttii", d->hash, d->sender, d->remote[i],
+			    "ittii", d->body_id, d->sender, d->remote[i],
 			    d->internal_date, d->internal_date) < 0)
 			return -1;
 	}
@@ -145,7 +162,7 @@ store_deliver(struct store *st, const struct store_delivery *d,
 {
 	if (store_begin(st, err) < 0)
 		return -1;
-	int rc = store_blob_put(st, d, err);
+	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < d->folder_count; i++) {
 		int64_t uid = next_uid(st, d->folder_ids[i], err);
 		if (uid < 0)
@@ -165,32 +182,31 @@ store_deliver(struct store *st, const struct store_delivery *d,
 }
 
 int
-store_blob_get(struct store *st, const char *hash, struct arena *a,
+store_body_get(struct store *st, int64_t body_id, struct arena *a,
 	const char **data_r, size_t *size_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT data FROM blobs WHERE hash = ?", "t", hash);
+		"SELECT size FROM bodies WHERE id = ?", "i", body_id);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
+	int64_t size = rc == 1 ? store_col_int(st, s, 0) : 0;
+	store_finish(st, s);
+	if (rc < 0)
+		return -1;
 	if (rc == 0)
-		error_set(err, ERROR_NOT_FOUND, "there is no message body %s",
-			hash);
-	if (rc == 1) {
-		size_t size;
-		const void *data = store_col_blob(st, s, 0, &size);
-		char *copy = arena_alloc(a, size + 1);
-		if (copy == NULL) {
-			store_finish(st, s);
-			return error_set(err, ERROR_LIMIT,
-				"the message is larger than this request may use");
-		}
-		if (size > 0)
-			memcpy(copy, data, size);
-		*data_r = copy;
-		*size_r = size;
-	}
-	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+		return error_set(err, ERROR_NOT_FOUND,
+			"there is no message body %lld", (long long)body_id);
+	char *copy = arena_alloc(a, (size_t)size + 1);
+	if (copy == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"the message is larger than this request may use");
+	if (size > 0 && store_blob_read(st, "bodies", "data", body_id, copy,
+			    (size_t)size, err) < 0)
+		return -1;
+	*data_r = copy;
+	*size_r = (size_t)size;
+	return 0;
 }
 
 int
@@ -215,7 +231,7 @@ queued_read(struct store *st, struct store_stmt *s, struct arena *a,
 {
 	struct store_queued *q = out;
 	q->id = store_col_int(st, s, 0);
-	q->blob_hash = store_col_text(st, s, 1, a);
+	q->body_id = store_col_int(st, s, 1);
 	q->sender = store_col_text(st, s, 2, a);
 	q->recipient = store_col_text(st, s, 3, a);
 	q->created_at = store_col_int(st, s, 4);
@@ -229,7 +245,7 @@ store_queue_list(struct store *st, struct arena *a,
 	struct store_queued **items_r, size_t *count_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT id, blob_hash, sender, recipient, created_at,"
+		"SELECT id, body_id, sender, recipient, created_at,"
 		" next_attempt_at, attempts, last_error FROM queue ORDER BY id",
 		"");
 	if (s == NULL)

@@ -400,6 +400,86 @@ static const char migration_11[] =
 	"ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT 'done'"
 	" CHECK (result IN ('done', 'denied'));";
 
+/*
+ * A message is stored once, whatever the number of its copies (SPEC S7;
+ * PERFORMANCE.md B2): `bodies` holds the bytes and everything worked out
+ * from them at delivery (ENVELOPE, BODYSTRUCTURE, the decoded search
+ * fields), and a message row keeps only what each copy has of its own:
+ * its folder, UID, flags, keywords and internal date. A row was ~965
+ * bytes with the summary and the covering index; it is now under 100, so
+ * a message to a list of 100,000 is one body and 100,000 small rows. The
+ * data column is last, so reading the summary never touches the body's
+ * overflow pages. The queue keeps its rows, pointing at bodies by id.
+ * A copy's size stays on its row: quotas and FETCH RFC822.SIZE read it
+ * without a join on the hot listing paths.
+ */
+static const char migration_12[] =
+	"CREATE TABLE bodies ("
+	" id INTEGER PRIMARY KEY,"
+	" hash TEXT NOT NULL UNIQUE,"
+	" size INTEGER NOT NULL,"
+	" sent_date INTEGER NOT NULL DEFAULT 0,"
+	" header_size INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" from_addr TEXT NOT NULL DEFAULT '',"
+	" to_addr TEXT NOT NULL DEFAULT '',"
+	" cc_addr TEXT NOT NULL DEFAULT '',"
+	" bcc_addr TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT NOT NULL DEFAULT '',"
+	" envelope TEXT NOT NULL DEFAULT '',"
+	" bodystructure TEXT NOT NULL DEFAULT '',"
+	" body TEXT NOT NULL DEFAULT '',"
+	" data BLOB NOT NULL);"
+	"INSERT INTO bodies (hash, size, sent_date, header_size, created_at,"
+	" subject, from_addr, to_addr, cc_addr, bcc_addr, message_id,"
+	" envelope, bodystructure, body, data)"
+	" SELECT b.hash, b.size, COALESCE(m.sent_date, 0),"
+	" COALESCE(m.header_size, 0), b.created_at, COALESCE(m.subject, ''),"
+	" COALESCE(m.from_addr, ''), COALESCE(m.to_addr, ''),"
+	" COALESCE(m.cc_addr, ''), COALESCE(m.bcc_addr, ''),"
+	" COALESCE(m.message_id, ''), COALESCE(m.envelope, ''),"
+	" COALESCE(m.bodystructure, ''), COALESCE(m.body, ''), b.data"
+	" FROM blobs b LEFT JOIN messages m ON m.id ="
+	"  (SELECT MIN(id) FROM messages WHERE blob_hash = b.hash)"
+	" ORDER BY b.created_at, b.hash;"
+	"CREATE TABLE messages_new ("
+	" id INTEGER PRIMARY KEY,"
+	" folder_id INTEGER NOT NULL REFERENCES folders(id),"
+	" uid INTEGER NOT NULL,"
+	" body_id INTEGER NOT NULL REFERENCES bodies(id),"
+	" size INTEGER NOT NULL,"
+	" internal_date INTEGER NOT NULL,"
+	" flags INTEGER NOT NULL DEFAULT 0,"
+	" keywords TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (folder_id, uid));"
+	"INSERT INTO messages_new (id, folder_id, uid, body_id, size,"
+	" internal_date, flags, keywords)"
+	" SELECT m.id, m.folder_id, m.uid, b.id, m.size, m.internal_date,"
+	" m.flags, m.keywords FROM messages m JOIN bodies b"
+	" ON b.hash = m.blob_hash ORDER BY m.id;"
+	"DROP TABLE messages;"
+	"ALTER TABLE messages_new RENAME TO messages;"
+	"CREATE INDEX messages_flags ON messages(folder_id, flags, uid);"
+	"CREATE TABLE queue_new ("
+	" id INTEGER PRIMARY KEY,"
+	" body_id INTEGER NOT NULL REFERENCES bodies(id),"
+	" sender TEXT NOT NULL,"
+	" recipient TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT NOT NULL DEFAULT '');"
+	"INSERT INTO queue_new (id, body_id, sender, recipient, created_at,"
+	" next_attempt_at, attempts, last_error)"
+	" SELECT q.id, b.id, q.sender, q.recipient, q.created_at,"
+	" q.next_attempt_at, q.attempts, q.last_error FROM queue q"
+	" JOIN bodies b ON b.hash = q.blob_hash ORDER BY q.id;"
+	"DROP TABLE queue;"
+	"ALTER TABLE queue_new RENAME TO queue;"
+	"CREATE INDEX queue_due ON queue(next_attempt_at);"
+	"DROP TABLE blobs;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -412,5 +492,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_9,
 	migration_10,
 	migration_11,
+	migration_12,
 	NULL,
 };

@@ -245,6 +245,61 @@ sqlite_bind_blob(struct store_stmt *s, int index, const void *data,
 	sqlite3_bind_blob64(s->stmt, index, data, size, SQLITE_STATIC);
 }
 
+static void
+sqlite_bind_zeroblob(struct store_stmt *s, int index, size_t size)
+{
+	sqlite3_bind_zeroblob64(s->stmt, index, size);
+}
+
+/* Pieces small enough that SQLite's page cache, not a buffer, holds them. */
+#define SQLITE_BLOB_PIECE (1024 * 1024)
+
+/* Writes src, or reads into dst (whichever is not NULL), a piece at a time. */
+static int
+sqlite_blob_io(struct sqlite_conn *conn, const char *table, const char *column,
+	int64_t rowid, const char *src, char *dst, size_t size,
+	struct error *err)
+{
+	sqlite3_blob *blob;
+	int rc = sqlite3_blob_open(conn->db, "main", table, column, rowid,
+		src != NULL ? 1 : 0, &blob);
+	if (rc != SQLITE_OK)
+		return sqlite_error(err, conn->db, rc, "blob open");
+	if ((size_t)sqlite3_blob_bytes(blob) < size) {
+		sqlite3_blob_close(blob);
+		return error_set(err, ERROR_INTERNAL,
+			"the stored body is shorter than its record says");
+	}
+	for (size_t done = 0; rc == SQLITE_OK && done < size;) {
+		size_t n = size - done < SQLITE_BLOB_PIECE ? size - done :
+							       SQLITE_BLOB_PIECE;
+		rc = src != NULL ?
+			sqlite3_blob_write(blob, src + done, (int)n, (int)done) :
+			sqlite3_blob_read(blob, dst + done, (int)n, (int)done);
+		done += n;
+	}
+	int close_rc = sqlite3_blob_close(blob);
+	if (rc == SQLITE_OK)
+		rc = close_rc;
+	return rc == SQLITE_OK ? 0 :
+		sqlite_error(err, conn->db, rc, src != NULL ? "blob write" :
+							      "blob read");
+}
+
+static int
+sqlite_blob_write(void *c, const char *table, const char *column,
+	int64_t rowid, const void *data, size_t size, struct error *err)
+{
+	return sqlite_blob_io(c, table, column, rowid, data, NULL, size, err);
+}
+
+static int
+sqlite_blob_read(void *c, const char *table, const char *column,
+	int64_t rowid, void *buf, size_t size, struct error *err)
+{
+	return sqlite_blob_io(c, table, column, rowid, NULL, buf, size, err);
+}
+
 static const void *
 sqlite_column_blob(struct store_stmt *s, int index, size_t *size_r)
 {
@@ -325,10 +380,13 @@ const struct store_ops store_sqlite_ops = {
 	.bind_text = sqlite_bind_text,
 	.bind_null = sqlite_bind_null,
 	.bind_blob = sqlite_bind_blob,
+	.bind_zeroblob = sqlite_bind_zeroblob,
 	.step = sqlite_step,
 	.column_int = sqlite_column_int,
 	.column_text = sqlite_column_text,
 	.column_blob = sqlite_column_blob,
+	.blob_write = sqlite_blob_write,
+	.blob_read = sqlite_blob_read,
 	.changes = sqlite_changes,
 	.finish = sqlite_finish,
 	.defer_maintenance = sqlite_defer_maintenance,

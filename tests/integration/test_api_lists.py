@@ -46,7 +46,8 @@ def inbox_subjects(instance, address):
     db = sqlite3.connect(instance.dir / "caremail.db")
     try:
         return [r[0] for r in db.execute(
-            "SELECT m.subject FROM messages m"
+            "SELECT b.subject FROM messages m"
+            " JOIN bodies b ON b.id = m.body_id"
             " JOIN folders f ON f.id = m.folder_id"
             " JOIN mailboxes x ON x.id = f.mailbox_id"
             " WHERE x.address = ? AND f.special_use = 'inbox'"
@@ -377,7 +378,8 @@ def test_ddl_preview_of_a_large_list(server, la, orgs, instance):
     # And mail to it reaches every one of them.
     assert send(server, lst["address"], "to everyone")[0] == 250
     db = sqlite3.connect(instance.dir / "caremail.db", timeout=30)
-    delivered = db.execute("SELECT COUNT(*) FROM messages WHERE subject ="
+    delivered = db.execute("SELECT COUNT(*) FROM messages m JOIN bodies b"
+                           " ON b.id = m.body_id WHERE b.subject ="
                            " 'to everyone'").fetchone()[0]
     db.close()
     assert delivered == everyone

@@ -38,10 +38,10 @@ def delivered(instance, rcpt):
     db = sqlite3.connect(instance.dir / "caremail.db")
     try:
         rows = db.execute(
-            "SELECT m.message_id, b.data FROM messages m"
+            "SELECT b.message_id, b.data FROM messages m"
             " JOIN folders f ON f.id = m.folder_id"
             " JOIN mailboxes x ON x.id = f.mailbox_id"
-            " JOIN blobs b ON b.hash = m.blob_hash"
+            " JOIN bodies b ON b.id = m.body_id"
             " WHERE x.address = ?", (rcpt,)).fetchall()
     finally:
         db.close()

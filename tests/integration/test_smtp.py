@@ -41,10 +41,10 @@ def inbox(instance, address):
     db = sqlite3.connect(instance.dir / "caremail.db")
     try:
         return db.execute(
-            "SELECT m.uid, m.subject, b.data FROM messages m"
+            "SELECT m.uid, b.subject, b.data FROM messages m"
             " JOIN folders f ON f.id = m.folder_id"
             " JOIN mailboxes x ON x.id = f.mailbox_id"
-            " JOIN blobs b ON b.hash = m.blob_hash"
+            " JOIN bodies b ON b.id = m.body_id"
             " WHERE x.address = ? AND f.special_use = 'inbox'"
             " ORDER BY m.uid", (address,)).fetchall()
     finally:

@@ -264,12 +264,23 @@ make_folder(struct fixture *f, int64_t mailbox_id, const char *name,
 static const struct store_message_meta test_meta = { "(NIL)", "(\"TEXT\")",
 	"(\"TEXT\")", "Hello", "a@x", "b@x", "", "", "<1@x>", 0, 20 };
 
-static struct store_delivery
-delivery(const char *hash, const char *body, size_t size,
-	const int64_t *folders, size_t count)
+/* Stores a body (or finds the one with that hash) and returns its id. */
+static int64_t
+put_body(struct store *st, const char *hash, const char *body, size_t size)
 {
-	return (struct store_delivery){ .hash = hash, .data = body,
-		.size = size, .internal_date = 100, .meta = &test_meta,
+	struct error err;
+	struct store_body b = { hash, body, size, 100, &test_meta };
+	int64_t id = store_body_put(st, &b, &err);
+	if (id < 0)
+		fail_msg("body: %s", err.msg);
+	return id;
+}
+
+static struct store_delivery
+delivery(int64_t body_id, size_t size, const int64_t *folders, size_t count)
+{
+	return (struct store_delivery){ .body_id = body_id,
+		.size = (int64_t)size, .internal_date = 100,
 		.folder_ids = folders, .folder_count = count,
 		.sender = "a@x.example" };
 }
@@ -302,8 +313,11 @@ test_deliver_stores_body_once(void **state)
 	/* Binary-safe: the body holds a NUL and 8-bit bytes. */
 	static const char body[] = "Subject: x\r\n\r\nhi\0\xff there\r\n";
 	const char *remote[] = { "far@away.example" };
-	struct store_delivery d = delivery("aa11", body, sizeof(body) - 1,
-		folders, 3);
+	int64_t body_id = put_body(f->st, "aa11", body, sizeof(body) - 1);
+	assert_int_equal(put_body(f->st, "aa11", body, sizeof(body) - 1),
+		body_id);
+	struct store_delivery d = delivery(body_id, sizeof(body) - 1, folders,
+		3);
 	d.remote = remote;
 	d.remote_count = 1;
 	int64_t uids[3];
@@ -314,14 +328,14 @@ test_deliver_stores_body_once(void **state)
 	d.remote_count = 0;
 	assert_int_equal(store_deliver(f->st, &d, uids, &err), 0);
 	assert_int_equal(uids[0], 2);
-	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM blobs"), 1);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM bodies"), 1);
 	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM messages"), 4);
 	int64_t used;
 	assert_int_equal(store_mailbox_used(f->st, box, &used, &err), 0);
 	assert_int_equal(used, 4 * (int64_t)(sizeof(body) - 1));
 	const char *data;
 	size_t size;
-	assert_int_equal(store_blob_get(f->st, "aa11", f->arena, &data, &size,
+	assert_int_equal(store_body_get(f->st, body_id, f->arena, &data, &size,
 				 &err), 0);
 	assert_int_equal(size, sizeof(body) - 1);
 	assert_memory_equal(data, body, size);
@@ -350,9 +364,13 @@ test_failed_delivery_leaves_nothing(void **state)
 	struct error err;
 	int64_t box = make_mailbox(f);
 	int64_t folders[] = { make_folder(f, box, "INBOX", "inbox"), 9999 };
-	struct store_delivery d = delivery("bb22", "x", 1, folders, 2);
+	/* The body and the rows in one transaction, as the writer runs them. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	struct store_delivery d = delivery(put_body(f->st, "bb22", "x", 1), 1,
+		folders, 2);
 	assert_int_equal(store_deliver(f->st, &d, NULL, &err), -1);
-	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM blobs"), 0);
+	store_rollback(f->st);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM bodies"), 0);
 	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM messages"), 0);
 	assert_int_equal(raw_count(f->path,
 				 "SELECT uidnext FROM folders WHERE name='INBOX'"), 1);
@@ -365,11 +383,21 @@ struct writer_arg {
 	int failures;
 };
 
+struct body_delivery {
+	const char *hash;
+	struct store_delivery d;
+};
+
 static int
 deliver_job(struct store *st, void *arg, struct error *err)
 {
-	const struct store_delivery *d = arg;
-	return store_deliver(st, d, NULL, err);
+	struct body_delivery *bd = arg;
+	struct store_body b = { bd->hash, bd->hash, strlen(bd->hash), 100,
+		&test_meta };
+	bd->d.body_id = store_body_put(st, &b, err);
+	if (bd->d.body_id < 0)
+		return -1;
+	return store_deliver(st, &bd->d, NULL, err);
 }
 
 static void *
@@ -383,10 +411,10 @@ writer_client(void *p)
 		/* Every fifth job of thread 0 names a folder that does not exist. */
 		if (wa->thread == 0 && i % 5 == 0)
 			folders[0] = 999999;
-		struct store_delivery d = delivery(hash, hash, strlen(hash),
-			folders, 1);
+		struct body_delivery bd = { hash,
+			delivery(0, strlen(hash), folders, 1) };
 		struct error err;
-		if (store_writer_run(wa->w, deliver_job, &d, &err) < 0)
+		if (store_writer_run(wa->w, deliver_job, &bd, &err) < 0)
 			wa->failures++;
 	}
 	return NULL;
@@ -420,7 +448,7 @@ test_writer_group_commit(void **state)
 	/* The failed jobs left nothing; every other job is durable. */
 	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM messages"),
 		THREADS * 50 - 10);
-	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM blobs"),
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM bodies"),
 		THREADS * 50 - 10);
 	assert_int_equal(raw_count(f->path,
 				 "SELECT COUNT(DISTINCT uid) FROM messages"),
