@@ -1,13 +1,15 @@
 /*
  * APPEND (RFC 3501 §6.3.11) with APPENDUID (RFC 4315 §3). Layer: front
  * end. The message arrives as a literal, sized up before the "+" by the
- * session (SECURITY.md item 31); it is stored like a delivery, durably,
+ * session (SECURITY.md item 31) and, past IMAP_LITERAL_MAX, read into a
+ * spool rather than memory; it is stored like a delivery, durably,
  * through the group-commit writer, before the OK.
  */
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/spool.h"
 #include "imap/imap_internal.h"
 
 /* Keywords as the store keeps them: space-separated. */
@@ -33,13 +35,26 @@ imap_cmd_append(struct imap_session *s, const struct imap_command *c)
 	struct error err;
 	if (imap_parse_append(c->args, c->count, s->cmd, &ap, &err) < 0)
 		return imap_bad(s, "%s", err.msg);
-	if (ap.message.len > s->server->max_message)
+	struct span message = ap.message;
+	bool has_nul = ap.message_has_nul;
+	if (s->append_spool != NULL) {
+		/* The session read the message to its spool: "{0}" here. */
+		if (message.len != 0)
+			return imap_bad(s, "only the message may be a large "
+					   "literal");
+		if (s->append_failed)
+			return imap_reply_error(s, &s->append_fault);
+		if (spool_view(s->append_spool, &message, &err) < 0)
+			return imap_reply_error(s, &err);
+		has_nul = memchr(message.p, '\0', message.len) != NULL;
+	}
+	if (message.len > s->server->max_message)
 		return imap_tagged(s, "NO", "TOOBIG",
 			"the message is larger than allowed");
 	/* RFC 3501 §4.3: a literal is CHAR8, never NUL. */
-	if (ap.message_has_nul)
+	if (has_nul)
 		return imap_bad(s, "a message may not hold NUL bytes");
-	if (ap.message.len == 0)
+	if (message.len == 0)
 		return imap_bad(s, "the message is empty");
 	struct mail_folder f;
 	if (mail_folder_open(&s->user, ap.mailbox, &f, &err) < 0) {
@@ -52,8 +67,8 @@ imap_cmd_append(struct imap_session *s, const struct imap_command *c)
 	if (keywords == NULL)
 		return imap_bad(s, "too many keywords");
 	struct mail_append m = {
-		.data = ap.message.p,
-		.size = ap.message.len,
+		.data = message.p,
+		.size = message.len,
 		.flags = ap.flags.system,
 		.keywords = keywords,
 		.internal_date = ap.has_date ? ap.date : s->ctx.now,

@@ -95,6 +95,15 @@ sign_in(struct imap_session *s, const char *user, const char *password)
 		return imap_tagged(s, "NO", "UNAVAILABLE",
 			"your mailbox cannot be opened just now");
 	}
+	if (!imap_session_claim(s)) {
+		log_info("imap.auth", "peer=%s user=%s result=too_many",
+			net_peer(s->conn), s->user.address);
+		memset(&s->user, 0, sizeof(s->user));
+		return imap_tagged(s, "NO", "LIMIT",
+			"you have as many mail connections open as are "
+			"allowed; close some (other devices or programs) and "
+			"try again");
+	}
 	s->ctx.actor = s->user.address;
 	s->state = IMAP_STATE_AUTHENTICATED;
 	net_set_timeout(s->conn, s->server->timeout_ms);

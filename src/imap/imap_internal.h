@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
 #include "core/str.h"
 #include "dir/dir.h"
 #include "imap/imap.h"
@@ -18,12 +19,24 @@
 
 struct net_conn;
 struct net_listener;
+struct spool;
+struct tally;
 
 /* The longest command line, without CRLF (RFC 7162 §4 suggests 8192+). */
 #define IMAP_LINE_MAX (64 * 1024)
-/* A literal outside APPEND, and a whole command outside APPEND. */
+/*
+ * A literal outside APPEND, and a whole command, held in memory; an
+ * APPEND literal larger than IMAP_LITERAL_MAX goes to a spool instead.
+ */
 #define IMAP_LITERAL_MAX (64 * 1024)
 #define IMAP_COMMAND_MAX (1024 * 1024)
+/*
+ * Before sign-in only the sign-in commands can run, and their literals
+ * are names and passwords: nothing larger is taken, so an unauthenticated
+ * client cannot make the server hold memory (SECURITY.md 31).
+ */
+#define IMAP_PREAUTH_LITERAL_MAX 4096
+#define IMAP_PREAUTH_COMMAND_MAX (16 * 1024)
 /* Rows read from the store at a time when walking a large folder. */
 #define IMAP_PAGE_ROWS 256
 
@@ -35,6 +48,11 @@ struct imap_server {
 	int timeout_ms;	    /* once signed in; shorter before */
 	int max_errors;	    /* BAD replies before the session is closed */
 	struct net_listener *listeners[2];
+	/* Per person, over every session and listener (SECURITY.md 35). */
+	struct tally *sessions;	/* signed-in sessions */
+	int64_t max_per_user;	/* 0: no cap */
+	struct tally *literals;	/* literal bytes being read */
+	int64_t literal_budget;	/* bytes */
 };
 
 enum imap_state {
@@ -78,6 +96,12 @@ struct imap_session {
 	bool uid_command;   /* the command is a UID one */
 	bool may_expunge;   /* EXPUNGE responses allowed (RFC 3501 §7.4.1) */
 	char client[128];   /* "name version" from ID, for the devices list */
+	bool claimed;	    /* holds one of the person's session slots */
+	int64_t literal_held; /* this command's bytes of the person's budget */
+	/* An APPEND's message, read to a spool (memory, then a file). */
+	struct spool *append_spool;
+	bool append_failed; /* the spool refused it: append_fault says why */
+	struct error append_fault;
 };
 
 /* ---- the session's resources (imap_session.c) ---- */
@@ -94,6 +118,12 @@ int imap_store_open(struct imap_session *s, struct error *err);
  * The command's tag is kept; its arguments are not.
  */
 void imap_session_release(struct imap_session *s);
+
+/*
+ * Takes one of the signed-in person's session slots (imap.max_per_user);
+ * false when they have them all. Given back when the session ends.
+ */
+bool imap_session_claim(struct imap_session *s);
 
 /* ---- replies (imap_session.c) ---- */
 

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/tally.h"
 #include "core/xmalloc.h"
 #include "imap/imap_internal.h"
 #include "instance/instance.h"
@@ -44,6 +45,11 @@ imap_server_start(const struct instance *inst, struct store_writer *writer,
 		MIB;
 	srv->timeout_ms = (int)config_get_int(c, "imap.timeout_s") * 1000;
 	srv->max_errors = IMAP_MAX_ERRORS;
+	srv->sessions = tally_new();
+	srv->max_per_user = config_get_int(c, "imap.max_per_user");
+	srv->literals = tally_new();
+	srv->literal_budget = config_get_int(c, "imap.user_literal_budget_mb") *
+		MIB;
 	for (size_t i = 0; i < sizeof(listener_specs) / sizeof(*listener_specs);
 		i++) {
 		const struct listener_spec *spec = &listener_specs[i];
@@ -85,6 +91,8 @@ imap_server_stop(struct imap_server **srvp)
 	for (size_t i = 0; i < sizeof(srv->listeners) / sizeof(*srv->listeners);
 		i++)
 		net_listener_stop(&srv->listeners[i]);
+	tally_free(&srv->sessions);
+	tally_free(&srv->literals);
 	free(srv);
 	*srvp = NULL;
 }

@@ -19,12 +19,16 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/spool.h"
+#include "core/tally.h"
 #include "core/xmalloc.h"
 #include "imap/imap_internal.h"
 #include "instance/instance.h"
 #include "mail/mail_mime.h"
 
 #define SESSION_ARENA_CAP (1024 * 1024)
+/* An APPEND's message past this goes from memory to a file. */
+#define APPEND_MEMORY_MAX (256 * 1024)
 #define PAGE_ARENA_CAP (64 * 1024 * 1024)
 /* Before sign-in a client gets this long per command (SECURITY.md 17). */
 #define PREAUTH_TIMEOUT_MS (60 * 1000)
@@ -312,6 +316,63 @@ read_line(struct imap_session *s, size_t *len_r, bool first)
 	return READ_OK;
 }
 
+/*
+ * Counts n bytes of a literal against the signed-in person's budget over
+ * all their sessions (imap.user_literal_budget_mb); false when it would
+ * pass it. Nothing is counted before sign-in: the limits are smaller.
+ */
+static bool
+literal_take(struct imap_session *s, uint64_t n)
+{
+	if (s->state == IMAP_STATE_NOT_AUTHENTICATED)
+		return true;
+	if (!tally_take(s->server->literals, s->user.address, (int64_t)n,
+		    s->server->literal_budget))
+		return false;
+	s->literal_held += (int64_t)n;
+	return true;
+}
+
+/*
+ * Reads an APPEND's message literal into the session's spool, a line
+ * buffer at a time, so it never sits whole in memory. A spool that fails
+ * (a full disk) is read to the end all the same, to stay in step with
+ * the client, and APPEND answers NO.
+ */
+static enum read_result
+read_spooled_literal(struct imap_session *s, uint64_t size)
+{
+	struct error err;
+	if (s->append_spool == NULL)
+		s->append_spool = spool_new(s->server->inst->spool_dir,
+			APPEND_MEMORY_MAX, s->server->max_message);
+	while (size > 0) {
+		size_t n = size < IMAP_LINE_MAX ? (size_t)size : IMAP_LINE_MAX;
+		if (net_read_exact(s->conn, s->line, n, &err) < 0)
+			return READ_END;
+		if (!s->append_failed &&
+		    spool_append(s->append_spool, s->line, n,
+			    &s->append_fault) < 0)
+			s->append_failed = true;
+		size -= n;
+	}
+	return READ_OK;
+}
+
+/* Puts "{0}" where the line's literal was announced: the spool has it. */
+static void
+buffer_mark_spooled(struct command_buffer *b, size_t line_len)
+{
+	for (size_t i = b->len; i > b->len - line_len; i--) {
+		if (b->p[i - 1] == '{') {
+			b->len = i - 1;
+			break;
+		}
+	}
+	memcpy(b->p + b->len, "{0}", 3);
+	b->len += 3;
+}
+
 static enum read_result
 read_command(struct imap_session *s, struct command_buffer *b)
 {
@@ -338,11 +399,13 @@ read_command(struct imap_session *s, struct command_buffer *b)
 	if (tag == NULL)
 		return READ_END;
 	s->tag = span_make(tag, s->tag.len);
-	bool append = span_eq_nocase(name, "APPEND");
-	size_t literal_max = append ? s->server->max_message : IMAP_LITERAL_MAX;
-	size_t command_max = append ?
-		s->server->max_message + IMAP_COMMAND_MAX :
-		IMAP_COMMAND_MAX;
+	bool signed_in = s->state != IMAP_STATE_NOT_AUTHENTICATED;
+	bool append = signed_in && span_eq_nocase(name, "APPEND");
+	size_t literal_max = !signed_in ? IMAP_PREAUTH_LITERAL_MAX :
+		append			? s->server->max_message :
+					  IMAP_LITERAL_MAX;
+	size_t command_max = signed_in ? IMAP_COMMAND_MAX :
+					 IMAP_PREAUTH_COMMAND_MAX;
 	for (;;) {
 		if (b->len + len + 2 > command_max ||
 			!buffer_reserve(s, b, len + 2))
@@ -361,17 +424,38 @@ read_command(struct imap_session *s, struct command_buffer *b)
 				append ? "TOOBIG" : NULL, err.msg);
 		if (kind == IMAP_LITERAL_NONE)
 			return READ_OK;
-		/* SECURITY.md item 31: sized up before "+" or any memory. */
-		if (size > literal_max || b->len + 2 + size > command_max)
+		/*
+		 * SECURITY.md item 31: sized up before "+" or any memory;
+		 * only APPEND's message may be large, and it is spooled.
+		 */
+		bool spooled = append && size > IMAP_LITERAL_MAX;
+		if (size > literal_max ||
+			(!spooled && b->len + 2 + size > command_max))
 			return refuse_literal(s, kind, append ? "TOOBIG" : NULL,
+				!signed_in ? "a literal that large is not taken "
+					     "before signing in" :
 				append ? "the message is larger than allowed" :
 					 "the literal is larger than allowed");
-		if (!buffer_reserve(s, b, 2 + (size_t)size + IMAP_LINE_MAX))
+		if (spooled && s->append_spool != NULL)
+			return refuse_literal(s, kind, NULL,
+				"APPEND takes one message at a time");
+		if (!literal_take(s, size))
+			return refuse_literal(s, kind, "LIMIT",
+				"your sessions are taking in as much as they "
+				"may at once; try again when they finish");
+		if (!spooled &&
+			!buffer_reserve(s, b, 2 + (size_t)size + IMAP_LINE_MAX))
 			return refuse_literal(s, kind, "LIMIT",
 				"the command is too big for this session");
 		if (kind == IMAP_LITERAL_SYNC &&
 			net_printf(s->conn, &err, "+ go ahead\r\n") < 0)
 			return READ_END;
+		if (spooled) {
+			buffer_mark_spooled(b, len);
+			if (read_spooled_literal(s, size) != READ_OK)
+				return READ_END;
+			size = 0;
+		}
 		memcpy(b->p + b->len, "\r\n", 2);
 		b->len += 2;
 		if (net_read_exact(s->conn, b->p + b->len, (size_t)size, &err) <
@@ -475,8 +559,8 @@ dispatch(struct imap_session *s, struct span buf)
 	return spec->run(s, &cmd);
 }
 
-#define CMD_ARENA_CAP(srv)                                                     \
-	((srv)->max_message + 2 * IMAP_COMMAND_MAX + IMAP_LINE_MAX)
+/* APPEND's large messages go to a spool, not the command's arena. */
+#define CMD_ARENA_CAP(srv) (3 * IMAP_COMMAND_MAX + IMAP_LINE_MAX)
 #define MSG_ARENA_CAP(srv) (2 * (srv)->max_message + PAGE_ARENA_CAP)
 
 int
@@ -513,10 +597,33 @@ imap_session_release(struct imap_session *s)
 	s->ctx.arena = s->cmd;
 }
 
+bool
+imap_session_claim(struct imap_session *s)
+{
+	if (s->claimed)
+		return true;
+	s->claimed = tally_take(s->server->sessions, s->user.address, 1,
+		s->server->max_per_user);
+	return s->claimed;
+}
+
+/* Gives back what the last command held of the person's budget. */
+static void
+literals_done(struct imap_session *s)
+{
+	spool_free(&s->append_spool);
+	s->append_failed = false;
+	if (s->literal_held > 0)
+		tally_give(s->server->literals, s->user.address,
+			s->literal_held);
+	s->literal_held = 0;
+}
+
 /* A new command: the last one's memory goes, its secrets wiped. */
 static void
 command_done(struct imap_session *s)
 {
+	literals_done(s);
 	arena_reset(s->cmd);
 	arena_reset(s->page);
 	arena_reset(s->msg);
@@ -571,6 +678,9 @@ imap_session_run(struct net_conn *c, void *server)
 		log_info("imap.logout", "peer=%s user=%s", net_peer(c),
 			s.user.address);
 	imap_view_close(&s);
+	literals_done(&s);
+	if (s.claimed)
+		tally_give(s.server->sessions, s.user.address, 1);
 	sodium_memzero(s.line, IMAP_LINE_MAX);
 	free(s.line);
 	arena_free(&s.view.arena);

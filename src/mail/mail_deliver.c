@@ -78,10 +78,14 @@ mail_check_quota(struct store *st, const struct mail_recipient *r,
 	return 0;
 }
 
-/* The scope of the store's recipient set a delivery gathers in. */
+/*
+ * Scopes of the store's recipient set: what is delivered, and what the
+ * lists reach before the quota rule (the scopes above are scratch).
+ */
 #define DELIVERY_SCOPE 0
-/* Outside addresses of a list looked at a page at a time. */
-#define REMOTE_PAGE 256
+#define LIST_SCOPE 1
+/* No scope has this number: "except nothing". */
+#define NO_SCOPE (-1)
 
 struct deliver_job {
 	struct dir_ctx ctx;	/* the caller's, on the writer's store */
@@ -93,42 +97,10 @@ struct deliver_job {
 };
 
 /*
- * A list's contacts are outside addresses, unless one is in a domain we
- * host: that one goes to its mailbox if it has a live one, and is left out
- * otherwise, as mail to it could only come back.
+ * Direct recipients as they are (each was checked at RCPT); the lists'
+ * members less those whose mailbox this message would put over quota,
+ * unless they are direct recipients too.
  */
-static int
-route_hosted_contacts(const struct dir_ctx *ctx, struct error *err)
-{
-	const char *after = "";
-	for (;;) {
-		const char **page;
-		size_t n;
-		if (store_set_remote_page(ctx->store, DELIVERY_SCOPE, after,
-			    REMOTE_PAGE, ctx->arena, &page, &n, err) < 0)
-			return -1;
-		for (size_t i = 0; i < n; i++) {
-			const char *at = strrchr(page[i], '@');
-			if (at == NULL || !dir_domain_is_hosted(ctx, at + 1))
-				continue;
-			struct store_mailbox mb;
-			struct error inner;
-			if (store_set_remove_remote(ctx->store, DELIVERY_SCOPE,
-				    page[i], err) < 0)
-				return -1;
-			if (dir_mailbox_get(ctx, page[i], &mb, &inner) == 0 &&
-			    mb.deleted_at == 0 &&
-			    store_set_add_mailbox(ctx->store, DELIVERY_SCOPE,
-				    mb.id, err) < 0)
-				return -1;
-		}
-		if (n < REMOTE_PAGE)
-			return 0;
-		after = page[n - 1];
-	}
-}
-
-/* Lists first, so only their members are held to the quota here. */
 static int
 gather_recipients(struct deliver_job *job, struct error *err)
 {
@@ -136,30 +108,32 @@ gather_recipients(struct deliver_job *job, struct error *err)
 	bool lists = false;
 	for (size_t i = 0; i < job->count; i++) {
 		const struct mail_recipient *r = &job->recipients[i];
-		if (r->kind != MAIL_ROUTE_LIST)
-			continue;
-		lists = true;
-		if (dir_list_expand_set(&job->ctx, r->list_id, DELIVERY_SCOPE,
-			    err) < 0)
-			return -1;
-	}
-	if (lists && (route_hosted_contacts(&job->ctx, err) < 0 ||
-			     store_set_drop_full(st, DELIVERY_SCOPE,
-				     (int64_t)job->m->size,
-				     &job->report.over_quota, err) < 0))
-		return -1;
-	for (size_t i = 0; i < job->count; i++) {
-		const struct mail_recipient *r = &job->recipients[i];
-		int rc = r->kind == MAIL_ROUTE_LOCAL ?
-			store_set_add_mailbox(st, DELIVERY_SCOPE, r->mailbox_id,
-				err) :
-			r->kind == MAIL_ROUTE_REMOTE ?
-			store_set_add_remote(st, DELIVERY_SCOPE, r->address, err) :
-			0;
+		int rc = 0;
+		if (r->kind == MAIL_ROUTE_LOCAL)
+			rc = store_set_add_mailbox(st, DELIVERY_SCOPE,
+				r->mailbox_id, err);
+		else if (r->kind == MAIL_ROUTE_REMOTE)
+			rc = store_set_add_remote(st, DELIVERY_SCOPE, r->address,
+				err);
+		else {
+			lists = true;
+			rc = dir_list_expand_set(&job->ctx, r->list_id,
+				LIST_SCOPE, err);
+		}
 		if (rc < 0)
 			return -1;
 	}
-	return 0;
+	if (!lists)
+		return 0;
+	/*
+	 * A list's contacts are outside addresses (dir refuses a contact in
+	 * a hosted domain), so they go to the queue as they are.
+	 */
+	if (store_set_drop_full(st, LIST_SCOPE, DELIVERY_SCOPE,
+		    (int64_t)job->m->size, &job->report.over_quota, err) < 0 ||
+	    store_set_merge(st, DELIVERY_SCOPE, LIST_SCOPE, NO_SCOPE, err) < 0)
+		return -1;
+	return store_set_drop(st, LIST_SCOPE, err);
 }
 
 /* Runs on the writer thread, inside the shared transaction. */

@@ -17,10 +17,15 @@
 struct net_conn;
 struct net_listener;
 
+struct tally;
+
 struct pop3_server {
 	const struct instance *inst;
 	struct store_writer *writer;
 	struct net_listener *listeners[2];
+	/* Signed-in sessions per person, over both listeners. */
+	struct tally *sessions;
+	int64_t max_per_user;	/* 0: no cap */
 };
 
 /* One message of the maildrop as it stood at sign-in (RFC 1939 §8). */
@@ -38,6 +43,7 @@ struct pop3_session {
 	struct dir_ctx ctx;
 	char user[256];		/* after USER, before PASS */
 	bool signed_in;
+	char claimed[256];	/* whose session slot this holds, or "" */
 	struct mail_user mail;
 	struct mail_folder inbox;
 	struct pop3_message *messages;

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/tally.h"
 #include "core/xmalloc.h"
 #include "instance/instance.h"
 #include "pop3/pop3_internal.h"
@@ -26,6 +27,8 @@ pop3_server_start(const struct instance *inst, struct store_writer *writer,
 	srv->inst = inst;
 	srv->writer = writer;
 	const struct config *c = inst->config;
+	srv->sessions = tally_new();
+	srv->max_per_user = config_get_int(c, "pop3.max_per_user");
 	for (size_t i = 0; i < 2; i++) {
 		const char *listen = config_get_str(c, pop3_listeners[i].setting);
 		if (strcmp(listen, "off") == 0)
@@ -62,6 +65,7 @@ pop3_server_stop(struct pop3_server **srvp)
 		return;
 	for (size_t i = 0; i < 2; i++)
 		net_listener_stop(&(*srvp)->listeners[i]);
+	tally_free(&(*srvp)->sessions);
 	free(*srvp);
 	*srvp = NULL;
 }

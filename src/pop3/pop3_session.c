@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/str.h"
+#include "core/tally.h"
 #include "instance/instance.h"
 #include "pop3/pop3_internal.h"
 
@@ -102,6 +103,20 @@ static int
 open_maildrop(struct pop3_session *s, const char *address)
 {
 	struct error err;
+	/* SECURITY.md 35: a cap per person beside the one per address. */
+	if (s->claimed[0] != '\0') {
+		tally_give(s->server->sessions, s->claimed, 1);
+		s->claimed[0] = '\0';
+	}
+	if (!tally_take(s->server->sessions, address, 1,
+		    s->server->max_per_user)) {
+		log_info("pop3.signin", "peer=%s user=%s result=too_many",
+			net_peer(s->conn), address);
+		return pop3_err(s, "[IN-USE] you have as many POP3 connections "
+				   "open as are allowed; close some and try "
+				   "again");
+	}
+	snprintf(s->claimed, sizeof(s->claimed), "%s", address);
 	if (mail_user_open(&s->ctx, s->server->writer, address, &s->mail,
 		    &err) < 0 ||
 	    pop3_maildrop_load(s, &err) < 0) {
@@ -244,6 +259,8 @@ pop3_session_run(struct net_conn *c, void *server)
 	instance_dir_ctx(s.server->inst, s.store, s.arena, "pop3", clock_now(),
 		&s.ctx);
 	session_loop(&s);
+	if (s.claimed[0] != '\0')
+		tally_give(s.server->sessions, s.claimed, 1);
 	arena_free(&s.scratch);
 	arena_free(&s.arena);
 	instance_store_return(s.server->inst, &s.store);

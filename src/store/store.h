@@ -813,8 +813,6 @@ int store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,
 	struct error *err);
 int store_set_add_remote(struct store *st, int64_t scope, const char *address,
 	struct error *err);
-int store_set_remove_remote(struct store *st, int64_t scope,
-	const char *address, struct error *err);
 /* A static list's live mailboxes and contacts (not its nested lists). */
 int store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
 	struct error *err);
@@ -824,7 +822,7 @@ int store_set_nested_lists(struct store *st, int64_t list_id, struct arena *a,
 /* The mailboxes of the live people a dynamic list's rule reaches. */
 int store_set_add_rule(struct store *st, int64_t scope,
 	const struct store_rule_query *q, struct arena *a, struct error *err);
-/* Adds to `into` what is in `from` and not in `except`. */
+/* Adds to `into` what is in `from` and not in `except` (-1: none). */
 int store_set_merge(struct store *st, int64_t into, int64_t from,
 	int64_t except, struct error *err);
 /* Mailboxes and outside addresses in a scope. */
@@ -833,16 +831,13 @@ int store_set_count(struct store *st, int64_t scope, int64_t *count_r,
 /* Every address in a scope, sorted, into arena a. */
 int store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 	const char ***addresses_r, size_t *count_r, struct error *err);
-/* Up to `limit` outside addresses of a scope after `after`, sorted. */
-int store_set_remote_page(struct store *st, int64_t scope, const char *after,
-	size_t limit, struct arena *a, const char ***addresses_r,
-	size_t *count_r, struct error *err);
 /*
  * Takes out of a scope the mailboxes `size` more bytes would put over
- * their quota; *dropped_r says how many.
+ * their quota, except those also in scope `except`; *dropped_r says how
+ * many.
  */
-int store_set_drop_full(struct store *st, int64_t scope, int64_t size,
-	int64_t *dropped_r, struct error *err);
+int store_set_drop_full(struct store *st, int64_t scope, int64_t except,
+	int64_t size, int64_t *dropped_r, struct error *err);
 
 /* A run-time setting's value; ERROR_NOT_FOUND when never set. */
 int store_setting_get(struct store *st, const char *name, struct arena *a,

@@ -65,15 +65,6 @@ store_set_add_remote(struct store *st, int64_t scope, const char *address,
 }
 
 int
-store_set_remove_remote(struct store *st, int64_t scope, const char *address,
-	struct error *err)
-{
-	return store_exec(st, err,
-		"DELETE FROM temp.expansion_remote WHERE scope = ? AND"
-		" address = ?", "it", scope, address) < 0 ? -1 : 0;
-}
-
-int
 store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
 	struct error *err)
 {
@@ -171,30 +162,17 @@ store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 }
 
 int
-store_set_remote_page(struct store *st, int64_t scope, const char *after,
-	size_t limit, struct arena *a, const char ***addresses_r,
-	size_t *count_r, struct error *err)
-{
-	struct store_stmt *s = store_query(st, err,
-		"SELECT address FROM temp.expansion_remote WHERE scope = ?"
-		" AND address > ? ORDER BY address LIMIT ?", "iti", scope,
-		after, (int64_t)limit);
-	if (s == NULL)
-		return -1;
-	return store_read_all(st, s, a, sizeof(**addresses_r), text_read,
-		(void **)addresses_r, count_r, err);
-}
-
-int
-store_set_drop_full(struct store *st, int64_t scope, int64_t size,
-	int64_t *dropped_r, struct error *err)
+store_set_drop_full(struct store *st, int64_t scope, int64_t except,
+	int64_t size, int64_t *dropped_r, struct error *err)
 {
 	int64_t n = store_exec(st, err,
 		"DELETE FROM temp.expansion WHERE scope = ? AND mailbox_id IN"
 		" (SELECT e.mailbox_id FROM temp.expansion e"
 		"  JOIN mailboxes m ON m.id = e.mailbox_id"
-		"  WHERE e.scope = ? AND m.used_bytes + ? > m.quota_mb * ?)",
-		"iiii", scope, scope, size, (int64_t)MIB);
+		"  WHERE e.scope = ? AND m.used_bytes + ? > m.quota_mb * ?"
+		"  AND NOT EXISTS (SELECT 1 FROM temp.expansion x"
+		"   WHERE x.scope = ? AND x.mailbox_id = e.mailbox_id))",
+		"iiiii", scope, scope, size, (int64_t)MIB, except);
 	if (n < 0)
 		return -1;
 	*dropped_r = n;

@@ -235,6 +235,67 @@ test_quota(void **state)
 	assert_non_null(strstr(err.msg, "is full"));
 }
 
+/* A message of about n bytes to the fixture's list. */
+static int
+deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
+	size_t n, struct mail_delivery_report *report)
+{
+	char *data = malloc(n + 200);
+	int len = snprintf(data, 200, "Subject: big\r\n\r\n");
+	memset(data + len, 'x', n);
+	struct mail_message m = { data, (size_t)len + n, 3000, "x@y.example" };
+	struct error err;
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	int rc = mail_deliver(w, &f->u.ctx, &m, to, count, report, &err);
+	if (rc < 0)
+		print_message("deliver: %s\n", err.msg);
+	store_writer_stop(&w);
+	free(data);
+	return rc;
+}
+
+/*
+ * List members whose mailbox a message would fill are left out and
+ * counted; the same person named directly still gets it (they were
+ * checked at RCPT).
+ */
+static void
+test_list_members_over_quota_left_out(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_recipient *list, *direct;
+	size_t nl, nd;
+	/* The org's quota is 1 MiB. */
+	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &list, &nl,
+				 &err),
+		0);
+	struct mail_delivery_report r;
+	assert_int_equal(deliver_to(f, list, nl, 700 * 1024, &r), 0);
+	assert_int_equal(r.mailboxes, 2);
+	assert_int_equal(r.over_quota, 0);
+	assert_int_equal(deliver_to(f, list, nl, 700 * 1024, &r), 0);
+	assert_int_equal(r.mailboxes, 0);
+	assert_int_equal(r.over_quota, 2);
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &direct, &nd,
+				 &err),
+		0);
+	struct mail_recipient both[2] = { list[0], direct[0] };
+	assert_int_equal(deliver_to(f, both, 2, 700 * 1024, &r), 0);
+	assert_int_equal(r.mailboxes, 1);	/* Ann, named directly */
+	assert_int_equal(r.over_quota, 1);	/* Bob */
+	/* The lab contact was queued each time. */
+	struct store_queued *q;
+	size_t n;
+	assert_int_equal(store_queue_list(f->u.st, f->u.arena, &q, &n, &err),
+		0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(q[i].recipient, "lab@hospital.example");
+}
+
 static bool
 watch_readable(const struct mail_watch *w)
 {
@@ -278,6 +339,7 @@ main(void)
 		T(test_route_refusals),
 		T(test_route_list_expands),
 		T(test_deliver_list_and_person),
+		T(test_list_members_over_quota_left_out),
 		T(test_quota),
 		cmocka_unit_test(test_watch_wakes_only_its_mailbox),
 	};

@@ -84,6 +84,150 @@ test_migrations(void **state)
 	assert_int_equal(store_ping(f->st, &err), 0);
 }
 
+static int64_t
+raw_count(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int64_t n = -1;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
+	    sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+extern const char *const store_sqlite_migrations[];
+
+/* Migration 10's key maker, for an empty people table: no keys. */
+static void
+no_search_keys(sqlite3_context *sc, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_text(sc, "", 0, SQLITE_STATIC);
+}
+
+static void
+exec_or_fail(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		fail_msg("%s: %s", sql, msg);
+}
+
+/*
+ * Migration 12 moves each message's summary to one row per body: a store
+ * at schema 11 with copies sharing a body, flags, keywords and a queued
+ * copy comes out with every message, UID, flag and summary as it was,
+ * one body per distinct message, and the queue pointing at its body.
+ */
+static void
+test_migration_12_keeps_every_message(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/caremail-mig-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_create_function(db, "caremail_search_keys", 4, SQLITE_UTF8,
+		NULL, no_search_keys, NULL, NULL);
+	exec_or_fail(db, "PRAGMA foreign_keys=ON;"
+			 "CREATE TABLE schema_migrations (version INTEGER"
+			 " PRIMARY KEY, applied_at INTEGER NOT NULL);");
+	for (int v = 1; v <= 11; v++) {
+		exec_or_fail(db, store_sqlite_migrations[v - 1]);
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations"
+			" VALUES (%d, 1)", v);
+		exec_or_fail(db, sql);
+	}
+	exec_or_fail(db,
+		"INSERT INTO orgs (id, ods, name, default_quota_mb, created_at,"
+		" updated_at) VALUES (1, 'A1', 'A', 100, 1, 1);"
+		"INSERT INTO mailboxes (id, kind, org_id, address, display_name,"
+		" quota_mb, created_at, updated_at) VALUES"
+		" (1, 'shared', 1, 'a@x', 'A', 100, 1, 1),"
+		" (2, 'shared', 1, 'b@x', 'B', 100, 1, 1);"
+		"INSERT INTO folders (id, mailbox_id, name, special_use,"
+		" uidvalidity, uidnext, created_at) VALUES"
+		" (1, 1, 'INBOX', 'inbox', 7, 4, 1),"
+		" (2, 2, 'INBOX', 'inbox', 8, 9, 1);"
+		"INSERT INTO blobs (hash, size, data, created_at) VALUES"
+		" ('h1', 5, x'68656c6c6f', 10), ('h2', 3, x'627965', 20);"
+		"INSERT INTO messages (id, folder_id, uid, blob_hash, size,"
+		" internal_date, flags, keywords, envelope, bodystructure, body,"
+		" subject, from_addr, to_addr, message_id, sent_date,"
+		" header_size) VALUES"
+		" (1, 1, 1, 'h1', 5, 100, 1, 'work', 'E1', 'S1', 'B1', 'Hello',"
+		"  'f@x', 't@x', '<1@x>', 99, 2),"
+		" (2, 1, 3, 'h2', 3, 200, 4, '', 'E2', 'S2', 'B2', 'Bye', '', '',"
+		"  '<2@x>', 0, 1),"
+		" (3, 2, 8, 'h1', 5, 300, 0, '', 'E1', 'S1', 'B1', 'Hello',"
+		"  'f@x', 't@x', '<1@x>', 99, 2);"
+		"INSERT INTO queue (id, blob_hash, sender, recipient, created_at,"
+		" next_attempt_at) VALUES (1, 'h2', 's@x', 'far@y', 5, 6);");
+	sqlite3_close(db);
+
+	struct error err;
+	struct store *st = store_open("sqlite", path, false, 1000, &err);
+	if (st == NULL)
+		fail_msg("open: %s", err.msg);
+	assert_int_equal(store_schema_version(st, &err), store_schema_latest());
+	struct arena *a = arena_new(1 << 20);
+	struct store_message *m;
+	size_t n;
+	assert_int_equal(store_imap_messages(st, 1, 1, INT64_MAX, 10,
+				 STORE_IMAP_COLUMNS_ALL, a, &m, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(m[0].uid, 1);
+	assert_int_equal(m[0].flags, 1);
+	assert_string_equal(m[0].keywords, "work");
+	assert_int_equal(m[0].internal_date, 100);
+	assert_string_equal(m[0].meta.subject, "Hello");
+	assert_string_equal(m[0].meta.envelope, "E1");
+	assert_string_equal(m[0].meta.from, "f@x");
+	assert_int_equal(m[0].meta.sent_date, 99);
+	assert_int_equal(m[0].meta.header_size, 2);
+	assert_int_equal(m[1].uid, 3);
+	assert_int_equal(m[1].flags, 4);
+	assert_string_equal(m[1].meta.bodystructure, "S2");
+	const char *data;
+	size_t size;
+	assert_int_equal(store_body_get(st, m[0].body_id, a, &data, &size,
+				 &err), 0);
+	assert_int_equal(size, 5);
+	assert_memory_equal(data, "hello", 5);
+	int64_t shared_body = m[0].body_id;
+	assert_int_equal(store_imap_messages(st, 2, 1, INT64_MAX, 10,
+				 STORE_IMAP_COLUMNS_FLAGS, a, &m, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(m[0].uid, 8);
+	assert_int_equal(m[0].body_id, shared_body);
+	struct store_queued *q;
+	assert_int_equal(store_queue_list(st, a, &q, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_body_get(st, q[0].body_id, a, &data, &size,
+				 &err), 0);
+	assert_memory_equal(data, "bye", 3);
+	struct store_folder f;
+	assert_int_equal(store_folder_special(st, 2, "inbox", a, &f, &err), 0);
+	assert_int_equal(f.uidnext, 9);
+	store_close(&st);
+	arena_free(&a);
+	assert_int_equal(raw_count(path, "SELECT COUNT(*) FROM bodies"), 2);
+	assert_int_equal(raw_count(path, "SELECT COUNT(*) FROM sqlite_master"
+				 " WHERE name = 'blobs'"), 0);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_open_missing_and_unknown_backend(void **state)
 {
@@ -285,21 +429,6 @@ delivery(int64_t body_id, size_t size, const int64_t *folders, size_t count)
 		.sender = "a@x.example" };
 }
 
-static int64_t
-raw_count(const char *path, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	int64_t n = -1;
-	if (sqlite3_open(path, &db) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) == SQLITE_OK &&
-	    sqlite3_step(stmt) == SQLITE_ROW)
-		n = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	return n;
-}
 
 static void
 test_deliver_stores_body_once(void **state)
@@ -463,6 +592,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test(test_migration_12_keeps_every_message),
 		cmocka_unit_test_setup_teardown(test_open_missing_and_unknown_backend,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unique_ods, setup, teardown),
