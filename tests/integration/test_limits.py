@@ -5,6 +5,7 @@ are accepted on every way in and come back byte for byte, and lists of any
 size are mailed (SECURITY.md 31, 35; SPEC M14, P6; RFC 1870, 3501, 7888)."""
 import base64
 import imaplib
+import os
 import random
 import smtplib
 import socket
@@ -18,6 +19,11 @@ import pytest
 from conftest import PASSWORD
 
 MIB = 1024 * 1024
+
+
+# AddressSanitizer keeps freed memory in quarantine (256 MB) and shadows
+# every byte, so the sanitizer run cannot weigh memory: the gcc run does.
+MEMORY_MEASURABLE = "ASAN_OPTIONS" not in os.environ
 
 
 def rss_kib(server, field="VmRSS"):
@@ -138,8 +144,10 @@ def test_unauthenticated_connections_hold_no_memory(start_server):
     after = rss_kib(server)
     for s in socks:
         s.close()
-    # 60 x 30 MB would be 1.8 GB; a session's own buffers are ~100 KiB.
-    assert after - before < 32 * 1024, (before, after)
+    # 60 x 30 MB would be 1.8 GB; a session's own buffers are ~100 KiB
+    # (under ASan each is shadowed and quarantined: allow for that).
+    assert after - before < (32 if MEMORY_MEASURABLE else 256) * 1024, \
+        (before, after)
 
 
 # ---- signed in: caps per person ----
@@ -300,7 +308,8 @@ def test_thirty_megabytes_delivered_and_read_back(start_server, instance,
     finally:
         done.set()
         watcher.join()
-    assert peak[0] - before < 24 * 1024, (before, peak[0])
+    if MEMORY_MEASURABLE:
+        assert peak[0] - before < 24 * 1024, (before, peak[0])
     m = imap(server, instance, ann)
     m.select("INBOX")
     typ, data = m.fetch("1", "(BODY.PEEK[TEXT] RFC822.SIZE)")
@@ -417,7 +426,8 @@ def test_lists_of_tens_of_thousands_are_delivered(start_server, instance,
             assert s.data(msg)[0] == 250
         rows, mailboxes = inbox_count(instance, subject)
         assert rows == mailboxes == want
-    assert rss_kib(server, "RssAnon") - before < 64 * 1024
+    if MEMORY_MEASURABLE:
+        assert rss_kib(server, "RssAnon") - before < 64 * 1024
     db = sqlite3.connect(instance.dir / "caremail.db")
     assert db.execute("SELECT COUNT(*) FROM bodies").fetchone()[0] == 2
     db.close()
