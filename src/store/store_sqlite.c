@@ -3,6 +3,7 @@
  * and a per-connection cache of prepared statements keyed by the address of
  * the SQL literal. Layer: store. The only file that includes sqlite3.h.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -65,8 +66,20 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return error_set(err, ERROR_TEMPORARY,
 			"the store is busy; try again (%s)", what);
+	/*
+	 * A full disk is its own error, so SMTP can answer 452 4.3.1: SQLite
+	 * says SQLITE_FULL when a write fails with ENOSPC, but an fsync or
+	 * truncate that fails the same way arrives as an SQLITE_IOERR whose
+	 * system errno is ENOSPC (or EDQUOT on a file-system quota).
+	 */
+	int sys = sqlite3_system_errno(db);
+	if (primary == SQLITE_FULL ||
+	    (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)))
+		return error_set(err, ERROR_NO_SPACE,
+			"the server's disk is full: %s (%s)", sqlite3_errmsg(db),
+			what);
 	if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
-	    primary == SQLITE_FULL || primary == SQLITE_READONLY)
+	    primary == SQLITE_READONLY)
 		return error_set(err, ERROR_TEMPORARY,
 			"the store cannot be used: %s (%s)", sqlite3_errmsg(db),
 			what);
