@@ -53,6 +53,49 @@ mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 		sender.text);
 }
 
+/* One header mailbox against the rule the envelope sender passes. */
+static int
+check_header_mailbox(const struct dir_ctx *ctx, const char *person,
+	const char *field, const struct mail_header_mailbox *mb,
+	enum mail_send_right *right_r, struct error *err)
+{
+	if (mb->name_address != NULL)
+		return error_set(err, ERROR_DENIED,
+			"the %s header's name shows the address %.100s, which "
+			"is not its address %.100s; write only a name there",
+			field, mb->name_address, mb->address);
+	struct error inner;
+	if (mail_check_sender(ctx, person, mb->address, right_r, &inner) < 0)
+		return error_set(err, inner.code, "the %s header: %s", field,
+			inner.msg);
+	return 0;
+}
+
+int
+mail_check_header_senders(const struct dir_ctx *ctx,
+	const char *person_address, struct span header,
+	enum mail_send_right *right_r, struct error *err)
+{
+	struct mail_header_mailbox from, sender;
+	bool has_sender;
+	enum mail_send_right sender_right;
+	if (mail_header_from(header, ctx->arena, &from, err) < 0 ||
+	    mail_header_sender(header, ctx->arena, &sender, &has_sender,
+		    err) < 0 ||
+	    check_header_mailbox(ctx, person_address, "From", &from, right_r,
+		    err) < 0)
+		return -1;
+	/*
+	 * Sent on behalf, the message gets our Sender instead of this one
+	 * (mail_submission_text); it is still checked, so that what the
+	 * client wrote passes the same rule wherever it is written.
+	 */
+	if (has_sender && check_header_mailbox(ctx, person_address, "Sender",
+				  &sender, &sender_right, err) < 0)
+		return -1;
+	return 0;
+}
+
 /* Appends msg without its Sender headers (and their continuation lines). */
 static int
 append_without_sender(struct span msg, struct str *out)
