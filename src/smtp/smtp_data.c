@@ -9,7 +9,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/clock.h"
@@ -63,31 +62,23 @@ read_data(struct smtp_session *s, struct data_read *d)
 	}
 }
 
-static void
-rfc5322_date(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-}
-
-/* The Received header of RFC 5321 §4.4, with the TLS in use. */
+/*
+ * The Received header of RFC 5321 §4.4, with the TLS in use; the EHLO
+ * name goes in only when it is a domain (mail_received_header).
+ */
 static int
 received_header(struct smtp_session *s, const char *id, struct str *out)
 {
-	char date[64];
-	rfc5322_date(s->ctx.now, date, sizeof(date));
-	const char *with = s->user[0] != '\0' ? "ESMTPSA" :
-		net_is_tls(s->conn) ? "ESMTPS" : "ESMTP";
 	char tls[128] = "";
 	if (net_is_tls(s->conn))
-		snprintf(tls, sizeof(tls), " (%s %s)", net_tls_version(s->conn),
+		snprintf(tls, sizeof(tls), "%s %s", net_tls_version(s->conn),
 			net_tls_cipher(s->conn));
-	return str_appendf(out,
-		"Received: from %s ([%s])\r\n\tby %s (caremail) with %s%s id %s"
-		"\r\n\t; %s\r\n", s->helo, net_peer_ip(s->conn),
-		s->server->hostname, with, tls, id, date);
+	struct mail_received r = { .helo = s->helo,
+		.peer_ip = net_peer_ip(s->conn), .by = s->server->hostname,
+		.with = s->user[0] != '\0' ? "ESMTPSA" :
+			net_is_tls(s->conn) ? "ESMTPS" : "ESMTP",
+		.tls = tls, .id = id, .date = s->ctx.now };
+	return mail_received_header(&r, out);
 }
 
 static int
@@ -95,8 +86,27 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 {
 	struct str msg;
 	str_init(&msg, s->tx, d->body.len + 4096);
-	/* Mail from the MX port is stored as it came. */
-	enum mail_send_right right = s->submission ? s->right : MAIL_SEND_SELF;
+	/*
+	 * --- Issue 8 item 4 (SECURITY.md 11, 12): who the header says sent
+	 * it. The message's start is enough: the rule reads to the first
+	 * empty line. Submission: From and Sender pass the envelope's rule,
+	 * and the From's right decides the Sender header. MX: exactly one
+	 * From with one address, until the anti-spoofing policy takes over.
+	 */
+	struct span header = span_make(str_cstr(&d->body), d->body.len);
+	enum mail_send_right right = MAIL_SEND_SELF;
+	struct mail_header_mailbox from;
+	struct error refusal;
+	if ((s->submission ?
+		    mail_check_header_senders(&s->ctx, s->user, header, &right,
+			    &refusal) :
+		    mail_header_from(header, s->tx, &from, &refusal)) < 0) {
+		log_info("smtp.refused", "id=%s peer=%s user=%s reason=\"%s\"",
+			id, net_peer(s->conn),
+			s->user[0] != '\0' ? s->user : "-", refusal.msg);
+		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &refusal);
+	}
+	/* --- end of issue 8 item 4 */
 	if (received_header(s, id, &msg) < 0 ||
 	    mail_submission_text(right, s->user,
 		    span_make(str_cstr(&d->body), d->body.len), &msg) < 0)
