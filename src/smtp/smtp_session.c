@@ -302,6 +302,27 @@ handle_line(struct smtp_session *s, char *line, size_t len)
 }
 
 /*
+ * Reads and drops what a refused client has sent, for a moment, so the
+ * socket is closed empty: unread input would make the close a reset,
+ * and the client would never read why it was refused.
+ */
+static void
+drain_input(struct smtp_session *s)
+{
+	char line[SMTP_COMMAND_MAX];
+	net_set_timeout(s->conn, 200);
+	for (int i = 0; i < 1000 && net_has_buffered(s->conn); i++) {
+		size_t len;
+		unsigned flags;
+		struct error err;
+		if (net_read_line(s->conn, line, sizeof(line), &len, &flags,
+			    &err) < 0 &&
+		    err.code != ERROR_LIMIT)
+			break;
+	}
+}
+
+/*
  * SECURITY.md 18: RFC 5321 §4.3.1 has the client wait for the greeting, so
  * one that talks first is a bot firing its whole transaction blind (as
  * Postfix's postscreen pregreet test finds). Returns false when the
@@ -321,6 +342,7 @@ greet(struct smtp_session *s)
 			return false;
 		log_info("smtp.early_talker", "peer=%s listener=%s",
 			net_peer(s->conn), s->submission ? "submission" : "mx");
+		drain_input(s);
 		smtp_reply(s, 554, "5.5.0",
 			"%s does not take mail from clients that talk before "
 			"its greeting (RFC 5321 4.3.1)", s->server->hostname);
