@@ -19,6 +19,7 @@
 #include "core/str.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_mime.h"
 #include "smtp/smtp_parse.h"
 #include "unit_instance.h"
 
@@ -597,6 +598,54 @@ test_free_space_rule(void **state)
 	}
 }
 
+/* ---- What GMime is given ----------------------------------------------- */
+
+/*
+ * GLib aborts when an allocation fails, so GMime must never be handed a
+ * size the sender chose: a 4 MiB Subject, From or Date reaches it cut to
+ * MAIL_MIME_DECODE_MAX, and the From/Sender reader refuses long ones.
+ */
+static void
+test_gmime_input_bounded(void **state)
+{
+	(void)state;
+	size_t big = 4 * 1024 * 1024;
+	struct str msg;
+	struct arena *a = arena_new(256 * 1024 * 1024);
+	str_init(&msg, a, 3 * big + 4096);
+	const char *fields[] = { "Subject: ", "From: ", "To: " };
+	for (size_t f = 0; f < 3; f++) {
+		assert_int_equal(str_append_cstr(&msg, fields[f]), 0);
+		/* Folded lines of encoded words: each costs GMime work. */
+		for (size_t n = 0; n < big / 64; n++)
+			assert_int_equal(str_append_cstr(&msg,
+						 "=?UTF-8?B?w6nDqcOpw6nDqcOp?= "
+						 "a@b.example\r\n "),
+				0);
+		assert_int_equal(str_append_cstr(&msg, "x\r\n"), 0);
+	}
+	assert_int_equal(str_append_cstr(&msg, "\r\nbody\r\n"), 0);
+	struct mail_summary sum;
+	struct error err;
+	if (mail_mime_summarize(str_cstr(&msg), msg.len, a, &sum, &err) < 0)
+		fail_msg("%s", err.msg);
+	/* Decoding shrinks "=?UTF-8?B?...?=" and control chars stay out. */
+	assert_true(strlen(sum.subject) <= MAIL_MIME_DECODE_MAX);
+	assert_true(strlen(sum.subject) > 1000);
+	assert_true(strlen(sum.from) <= 2 * MAIL_MIME_DECODE_MAX);
+	const char *decoded = mail_mime_decode_text(
+		span_make(str_cstr(&msg) + 9, big), a);
+	assert_non_null(decoded);
+	assert_true(strlen(decoded) <= MAIL_MIME_DECODE_MAX);
+	struct mail_header_mailbox from;
+	assert_int_equal(mail_header_from(span_make(str_cstr(&msg), msg.len), a,
+				 &from, &err),
+		-1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_non_null(strstr(err.msg, "longer than"));
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -610,6 +659,7 @@ main(void)
 		T(test_recipient_spellings_listed_once),
 		T(test_recipient_index_matches_search),
 		cmocka_unit_test(test_free_space_rule),
+		cmocka_unit_test(test_gmime_input_bounded),
 	};
 	return cmocka_run_group_tests_name("mail_header", tests, NULL, NULL);
 }
