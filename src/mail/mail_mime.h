@@ -170,6 +170,14 @@ bool mail_mime_header_find(struct span header, const char *name,
 	struct span *value_r);
 
 /*
+ * If the header line at p (up to end) starts the field called name, in any
+ * case and with blanks allowed before the colon ("From :", RFC 5322
+ * §4.5.3), where its value starts; otherwise NULL.
+ */
+const char *mail_mime_field_value(const char *p, const char *end,
+	const char *name);
+
+/*
  * value unfolded (RFC 5322 §2.2.3) with every CR and LF dropped, a NUL
  * turned into U+FFFD, and blanks trimmed at both ends: a C string in arena
  * a, or NULL past its cap.

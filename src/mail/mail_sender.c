@@ -42,12 +42,12 @@ is_empty_line(const char *p, const char *end)
 }
 
 /*
- * If the line at p starts field `name`, where its value starts. Blanks
- * between the name and the colon are allowed (RFC 5322 §4.5.3 obs-optional
- * "From :"), since a client reading the obsolete syntax would show them.
+ * Blanks between the name and the colon are allowed (RFC 5322 §4.5.3
+ * obs-optional "From :"), since a client reading the obsolete syntax
+ * would show the field.
  */
-static const char *
-field_value(const char *p, const char *end, const char *name)
+const char *
+mail_mime_field_value(const char *p, const char *end, const char *name)
 {
 	size_t n = strlen(name);
 	if ((size_t)(end - p) <= n || !span_eq_nocase(span_make(p, n), name))
@@ -70,7 +70,7 @@ field_find(struct span header, const char *name, struct span *value_r)
 	size_t count = 0;
 	for (const char *p = header.p; p < end && !is_empty_line(p, end);
 	     p = line_after(p, end)) {
-		const char *value = field_value(p, end, name);
+		const char *value = mail_mime_field_value(p, end, name);
 		if (value == NULL)
 			continue;
 		const char *stop = line_after(value, end);

@@ -10,6 +10,7 @@
 #include "dir/dir.h"
 #include "dir/dir_address.h"
 #include "mail/mail.h"
+#include "mail/mail_mime.h"
 
 int
 mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
@@ -109,7 +110,8 @@ append_without_sender(struct span msg, struct str *out)
 		if (line.len <= 2)	/* the blank line: the body follows */
 			break;
 		if (line.p[0] != ' ' && line.p[0] != '\t')
-			skipping = span_starts_with_nocase(line, "Sender:");
+			skipping = mail_mime_field_value(line.p,
+					   line.p + line.len, "Sender") != NULL;
 		if (!skipping && str_append(out, line.p, line.len) < 0)
 			return -1;
 		pos = end;

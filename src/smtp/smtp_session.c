@@ -48,8 +48,10 @@ struct smtp_error_reply {
 	const char *status;
 };
 
-/* RFC 3463 codes per context; anything unlisted is a temporary failure. */
-/* A full disk is 4.3.1 "mail system full" in every context. */
+/*
+ * RFC 3463 codes per context; anything unlisted is a temporary failure. A
+ * full disk is 4.3.1 "mail system full" in every context.
+ */
 static const struct smtp_error_reply mail_replies[] = {
 	{ ERROR_DENIED, 553, "5.7.1" },
 	{ ERROR_INVALID, 501, "5.1.7" },
@@ -302,16 +304,17 @@ handle_line(struct smtp_session *s, char *line, size_t len)
 }
 
 /*
- * Reads and drops what a refused client has sent, for a moment, so the
- * socket is closed empty: unread input would make the close a reset,
- * and the client would never read why it was refused.
+ * Reads and drops what a refused client has sent, for at most half a
+ * second, so the socket is closed empty: unread input would make the
+ * close a reset, and the client would never read why it was refused.
  */
 static void
 drain_input(struct smtp_session *s)
 {
 	char line[SMTP_COMMAND_MAX];
-	net_set_timeout(s->conn, 200);
-	for (int i = 0; i < 1000 && net_has_buffered(s->conn); i++) {
+	int64_t until = clock_monotonic_ms() + 500;
+	net_set_timeout(s->conn, 100);
+	while (clock_monotonic_ms() < until && net_has_buffered(s->conn)) {
 		size_t len;
 		unsigned flags;
 		struct error err;

@@ -295,6 +295,49 @@ test_header_lookalikes_allowed(void **state)
 	}
 }
 
+/*
+ * Sent on behalf, the message has exactly one Sender, ours, whatever Sender
+ * fields the client wrote and however it spelled their names.
+ */
+static void
+test_on_behalf_has_one_sender(void **state)
+{
+	(void)state;
+	static const char *clients[] = {
+		"",
+		"Sender: <ann.one@trust.example>\r\n",
+		"Sender : <ann.one@trust.example>\r\n",
+		"SENDER:\r\n <ann.one@trust.example>\r\n",
+		"sender\t: a@b.example\r\nSender: c@d.example\r\n",
+	};
+	struct arena *a = arena_new(1 << 20);
+	for (size_t i = 0; i < sizeof(clients) / sizeof(*clients); i++) {
+		char msg[512];
+		snprintf(msg, sizeof(msg),
+			"From: <box@trust.example>\r\n%sSubject: x\r\n\r\n"
+			"Sender: in the body stays\r\n", clients[i]);
+		struct str out;
+		str_init(&out, a, 4096);
+		assert_int_equal(mail_submission_text(MAIL_SEND_ON_BEHALF,
+					 "ann.one@trust.example",
+					 span_from_cstr(msg), &out),
+			0);
+		const char *text = str_cstr(&out);
+		const char *body = strstr(text, "\r\n\r\n");
+		assert_non_null(body);
+		size_t senders = 0;
+		for (const char *p = text; p < body; p = strchr(p, '\n') + 1) {
+			if (mail_mime_field_value(p, body, "Sender") != NULL)
+				senders++;
+		}
+		assert_int_equal(senders, 1);
+		static const char ours[] = "Sender: <ann.one@trust.example>\r\n";
+		assert_memory_equal(text, ours, sizeof(ours) - 1);
+		assert_non_null(strstr(body, "Sender: in the body stays"));
+	}
+	arena_free(&a);
+}
+
 /* The pure reader, on its own: what mail_header_from finds. */
 static void
 test_header_from_table(void **state)
@@ -655,6 +698,7 @@ main(void)
 		T(test_header_tricks_refused),
 		T(test_header_lookalikes_allowed),
 		cmocka_unit_test(test_header_from_table),
+		cmocka_unit_test(test_on_behalf_has_one_sender),
 		cmocka_unit_test(test_received_structure_whatever_the_helo),
 		T(test_recipient_spellings_listed_once),
 		T(test_recipient_index_matches_search),
