@@ -99,7 +99,7 @@ static bool
 ends_word(char c)
 {
 	return c == '\0' || c == ' ' || c == '\t' || c == '\r' ||
-		c == '\n' || strchr("<>()[]\",;:'", c) != NULL;
+		c == '\n' || strchr("<>()[]\",;:", c) != NULL;
 }
 
 /*
@@ -121,6 +121,15 @@ other_address_in(const char *name, const char *address, struct arena *a)
 			start--;
 		while (stop < end && !ends_word(*stop))
 			stop++;
+		/*
+		 * Quotes and a full stop around it are punctuation, as in
+		 * Outlook's "'jo@x.example'"; one inside is part of the
+		 * address (o'brien@x.example).
+		 */
+		while (start < p && *start == '\'')
+			start++;
+		while (stop > p + at && (stop[-1] == '\'' || stop[-1] == '.'))
+			stop--;
 		if (start == p || stop == p + at)
 			continue;	/* "@" alone or at an end: no address */
 		struct span seen = span_make(start, (size_t)(stop - start));

@@ -254,6 +254,8 @@ test_header_tricks_refused(void **state)
 	H("From: <%s>\r\nSender: \"%s\" <%s>\r\n\r\n", a, bob, a);
 	H("From: <%s>\r\nSender: %s, %s\r\n\r\n", a, a, bob);
 	H("From: =?UTF-8?Q?ann.one?=@trust.example\r\n\r\n");
+	H("From: \"'%s'\" <%s>\r\n\r\n", bob, a);
+	H("From: \"o'%s\" <%s>\r\n\r\n", a, a);
 	H("From: <%s>%4100s\r\n\r\n", a, "");
 #undef H
 	for (size_t i = 0; i < n; i++) {
@@ -284,6 +286,8 @@ test_header_lookalikes_allowed(void **state)
 	H("FROM: Ann One <%s>\r\n\r\n", a);
 	H("From: <%s>\r\nSender: \"%s\" <%s>\r\n\r\n", a, a, a);
 	H("From: <%s>", a);	/* a message that is all header */
+	H("From: \"'%s'\" <%s>\r\n\r\n", a, a);	/* Outlook's form */
+	H("From: \"Write to %s.\" <%s>\r\n\r\n", a, a);
 #undef H
 	for (size_t i = 0; i < n; i++) {
 		enum mail_send_right right;
