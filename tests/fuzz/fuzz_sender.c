@@ -6,6 +6,7 @@
  * name makes a Received header that is not three lines, or whose "from"
  * names anything but a domain, a literal or "unknown".
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,12 @@ check_mailbox(int rc, const struct mail_header_mailbox *mb,
 			abort();
 		return;
 	}
-	const char *at = strrchr(mb->address, '@');
-	if (at == NULL || at == mb->address || at[1] == '\0' ||
-	    strpbrk(mb->address, "\r\n") != NULL)
+	/* Some '@' with text on both sides: a domain literal may hold more. */
+	size_t len = strlen(mb->address);
+	bool split = false;
+	for (size_t i = 1; i + 1 < len && !split; i++)
+		split = mb->address[i] == '@';
+	if (!split || strpbrk(mb->address, "\r\n") != NULL)
 		abort();
 }
 
