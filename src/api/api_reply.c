@@ -21,6 +21,7 @@ static const struct {
 	{ ERROR_INVALID, 422 },
 	{ ERROR_LIMIT, 422 },	/* too large; rate limits are api_rate_ok's 429 */
 	{ ERROR_TEMPORARY, 503 },
+	{ ERROR_NO_SPACE, 503 },	/* the server's disk is full */
 	{ ERROR_INTERNAL, 500 },
 };
 

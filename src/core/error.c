@@ -70,6 +70,7 @@ error_code_name(enum error_code code)
 	case ERROR_LIMIT: return "limit";
 	case ERROR_INVALID: return "invalid";
 	case ERROR_TEMPORARY: return "temporary";
+	case ERROR_NO_SPACE: return "no_space";
 	case ERROR_INTERNAL: return "internal";
 	}
 	return "internal";

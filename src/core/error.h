@@ -17,6 +17,12 @@ enum error_code {
 	ERROR_INVALID,		/* the input is malformed or out of range */
 	ERROR_TEMPORARY,	/* try again later: store busy or unreachable */
 	ERROR_INTERNAL,		/* a fault of ours; logged by the replying layer */
+	/*
+	 * Try again later: the server's disk is full (ENOSPC, SQLITE_FULL).
+	 * Temporary like ERROR_TEMPORARY, kept apart so SMTP can say 452
+	 * 4.3.1 (RFC 3463 "mail system full") rather than 451 4.3.0.
+	 */
+	ERROR_NO_SPACE,
 };
 
 struct error {

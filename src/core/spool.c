@@ -32,7 +32,6 @@ struct spool {
 	void *map;		/* the file mapped by spool_view */
 	size_t map_len;
 	bool refused;		/* an append passed max */
-	bool disk_full;
 };
 
 struct spool *
@@ -47,13 +46,11 @@ spool_new(const char *dir, size_t mem_max, size_t max)
 }
 
 static int
-io_error(struct spool *sp, const char *what, int errnum, struct error *err)
+io_error(const char *what, int errnum, struct error *err)
 {
-	if (errnum == ENOSPC || errnum == EDQUOT) {
-		sp->disk_full = true;
-		return error_set(err, ERROR_TEMPORARY,
+	if (errnum == ENOSPC || errnum == EDQUOT)
+		return error_set(err, ERROR_NO_SPACE,
 			"the server's disk is full; try again later");
-	}
 	return error_set(err, ERROR_TEMPORARY, "the message could not be %s "
 		"(%s); try again later", what, strerror(errnum));
 }
@@ -75,7 +72,7 @@ open_file(struct spool *sp, struct error *err)
 			unlink(path);
 	}
 	if (fd < 0)
-		return io_error(sp, "spooled", errno, err);
+		return io_error("spooled", errno, err);
 	sp->fd = fd;
 	return 0;
 }
@@ -88,7 +85,7 @@ write_all(struct spool *sp, const char *p, size_t n, struct error *err)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0)
-			return io_error(sp, "spooled", errno, err);
+			return io_error("spooled", errno, err);
 		p += w;
 		n -= (size_t)w;
 		sp->file_len += (size_t)w;
@@ -173,12 +170,6 @@ spool_size(const struct spool *sp)
 	return sp->size;
 }
 
-bool
-spool_is_disk_full(const struct spool *sp)
-{
-	return sp->disk_full;
-}
-
 int
 spool_view(struct spool *sp, struct span *view_r, struct error *err)
 {
@@ -200,7 +191,7 @@ spool_view(struct spool *sp, struct span *view_r, struct error *err)
 		void *map = mmap(NULL, sp->file_len, PROT_READ, MAP_SHARED,
 			sp->fd, 0);
 		if (map == MAP_FAILED)
-			return io_error(sp, "read back", errno, err);
+			return io_error("read back", errno, err);
 		/* Read once, front to back, by the MIME parser and the hash. */
 		madvise(map, sp->file_len, MADV_SEQUENTIAL);
 		sp->map = map;

@@ -27,18 +27,15 @@ struct spool *spool_new(const char *dir, size_t mem_max, size_t max);
 /*
  * Appends len bytes. ERROR_LIMIT once the spool would pass its max (the
  * bytes are not kept, but spool_size still counts them, so the caller can
- * read on to the end and then refuse); ERROR_TEMPORARY when the file cannot
- * be made or written, with ENOSPC said as the disk being full (the errno is
- * kept for spool_is_disk_full). Appending after spool_view is a bug.
+ * read on to the end and then refuse); ERROR_NO_SPACE when the file system
+ * is full; ERROR_TEMPORARY when the file cannot be made or written for
+ * another reason. Appending after spool_view is a bug.
  */
 int spool_append(struct spool *sp, const void *data, size_t len,
 	struct error *err);
 
 /* Bytes appended, counting those refused past max. */
 size_t spool_size(const struct spool *sp);
-
-/* Whether an append failed because the file system was full (ENOSPC). */
-bool spool_is_disk_full(const struct spool *sp);
 
 /*
  * The whole content as one span: the memory itself, or the file mapped

@@ -20,6 +20,7 @@ static const struct {
 	{ ERROR_LIMIT, 413 },
 	{ ERROR_INVALID, 400 },
 	{ ERROR_TEMPORARY, 503 },
+	{ ERROR_NO_SPACE, 503 },	/* the server's disk is full */
 	{ ERROR_INTERNAL, 500 },
 };
 

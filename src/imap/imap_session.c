@@ -126,6 +126,11 @@ static const struct imap_error_reply imap_error_replies[] = {
 	{ ERROR_LIMIT, "NO", "LIMIT" },
 	{ ERROR_INVALID, "NO", "CANNOT" },
 	{ ERROR_TEMPORARY, "NO", "UNAVAILABLE" },
+	/*
+	 * A full server disk is not the person's quota (OVERQUOTA would have
+	 * them delete mail) nor a bug: a subsystem is down for now.
+	 */
+	{ ERROR_NO_SPACE, "NO", "UNAVAILABLE" },
 };
 
 int

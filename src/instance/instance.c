@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "auth/auth.h"
@@ -141,6 +142,29 @@ void
 instance_store_return(const struct instance *inst, struct store **st)
 {
 	store_pool_put(inst->pool, st);
+}
+
+int
+instance_free_space(const struct instance *inst, uint64_t *bytes_r,
+	struct error *err)
+{
+	/* The directory, not the file: SQLite makes its -wal file beside it. */
+	char dir[4096];
+	const char *slash = strrchr(inst->store_path, '/');
+	size_t len = slash == NULL ? 0 : (size_t)(slash - inst->store_path);
+	if (len >= sizeof(dir))
+		return error_set(err, ERROR_INTERNAL,
+			"the store's path is too long");
+	memcpy(dir, inst->store_path, len);
+	dir[len] = '\0';
+	struct statvfs v;
+	if (statvfs(len == 0 ? (slash != NULL ? "/" : ".") : dir, &v) < 0)
+		return error_set(err, ERROR_TEMPORARY,
+			"cannot see the free space of the store's disk: %s",
+			strerror(errno));
+	/* f_bavail: what an unprivileged writer such as SQLite may use. */
+	*bytes_r = (uint64_t)v.f_bavail * (uint64_t)v.f_frsize;
+	return 0;
 }
 
 void

@@ -73,6 +73,14 @@ struct store *instance_store_borrow(const struct instance *inst,
 	struct error *err);
 void instance_store_return(const struct instance *inst, struct store **st);
 
+/*
+ * Bytes free for the store on the disk that holds it (statvfs of its
+ * directory), for the free-space rule of mail_check_free_space.
+ * ERROR_TEMPORARY when that cannot be read.
+ */
+int instance_free_space(const struct instance *inst, uint64_t *bytes_r,
+	struct error *err);
+
 /* Fills a dir_ctx for one request or command. */
 void instance_dir_ctx(const struct instance *inst, struct store *st,
 	struct arena *a, const char *actor, int64_t now, struct dir_ctx *ctx_r);

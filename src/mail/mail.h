@@ -49,11 +49,48 @@ int mail_route(const struct dir_ctx *ctx, const char *address,
 	size_t *count_r, struct error *err);
 
 /*
+ * Whether two recipients are one (RFC 5321 §3.3): the same local mailbox,
+ * or the same remote address in mail_route's normal form.
+ */
+bool mail_recipient_same(const struct mail_recipient *a,
+	const struct mail_recipient *b);
+
+/*
+ * A hash index over a transaction's recipient list, so that a recipient
+ * written two ways (plain and source-routed, or in other case) is taken
+ * once. Zero it to start; its memory is the arena's.
+ */
+struct mail_recipient_index {
+	uint32_t *slots;	/* 1 + position in the list; 0 empty */
+	size_t size;		/* slots: a power of two, or 0 */
+	size_t indexed;		/* list entries entered so far */
+};
+
+/*
+ * Whether r is one of list[0..count) by mail_recipient_same: *has_r. The
+ * caller appends r when it is not; entries appended since the last call
+ * are indexed first. ERROR_LIMIT when the arena is full.
+ */
+int mail_recipient_index_has(struct mail_recipient_index *ix,
+	struct arena *a, const struct mail_recipient *list, size_t count,
+	const struct mail_recipient *r, bool *has_r, struct error *err);
+
+/*
  * Whether `size` more bytes fit in the recipient's quota; ERROR_LIMIT with
  * a sentence when they do not (SPEC M14).
  */
 int mail_check_quota(struct store *st, const struct mail_recipient *r,
 	size_t size, struct error *err);
+
+/*
+ * Whether the store's disk has room to take a message (SECURITY.md 25;
+ * Postfix's queue_minfree rule): free_bytes must be at least min_free and
+ * 1.5 times the largest message allowed (size_limit), and leave min_free
+ * after 1.5 times the size the client declared (size_hint, 0 when none).
+ * Pure. ERROR_NO_SPACE with a sentence when it has not.
+ */
+int mail_check_free_space(uint64_t free_bytes, uint64_t min_free,
+	uint64_t size_limit, uint64_t size_hint, struct error *err);
 
 struct mail_message {
 	const char *data;	/* the whole message, CRLF line endings */
@@ -111,28 +148,91 @@ int mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 	const char *from, enum mail_send_right *right_r, struct error *err);
 
 /*
- * The stored form of a message, built a line at a time as DATA arrives, so
- * it never has to be whole in memory: mail sent on behalf of a mailbox gets
- * a Sender header naming the person, and any Sender header the client
- * wrote is left out (SPEC M2); otherwise lines are kept as they come.
+ * A mailbox the From or Sender header of a message names, as a mail client
+ * shows it. Strings are in the arena given.
  */
-struct mail_intake {
-	struct spool *spool;
-	bool in_header;
-	bool drop_sender;	/* on behalf: the client's Sender is left out */
-	bool skipping;		/* inside a header being left out */
+struct mail_header_mailbox {
+	const char *name;	/* display name, RFC 2047 decoded; or NULL */
+	const char *address;	/* "local@domain" as written, route dropped */
+	/*
+	 * Text in the display name that reads as another address, as in
+	 * "bob@x.example <alice@y.example>"; NULL when there is none.
+	 */
+	const char *name_address;
 };
 
-/* Starts a message in sp; -1 with the spool's error. */
-int mail_intake_start(struct mail_intake *in, struct spool *sp,
-	enum mail_send_right right, const char *person, struct error *err);
+/*
+ * The From field of a message header: exactly one field holding exactly
+ * one mailbox (RFC 5322 §3.6.2; SECURITY.md 12). header is the message or
+ * its start: fields are read up to the first empty line, or to the end of
+ * the span when it has none, so a caller that holds only the first part of
+ * a message must have found that empty line in it. Obsolete syntax is
+ * read as a client reads it ("From :", source routes, comments). Pure.
+ * ERROR_INVALID saying what is wrong: no From, two or more, a From with
+ * no address, a group, several addresses, or an address without a local
+ * part or domain; or one longer than 4096 characters. ERROR_LIMIT when
+ * the arena is full.
+ */
+int mail_header_from(struct span header, struct arena *a,
+	struct mail_header_mailbox *from_r, struct error *err);
 
 /*
- * One line of the message as the client sent it, without its CRLF and with
- * any dot-stuffing undone. -1 with the spool's error (ERROR_LIMIT past the
- * size allowed, ERROR_TEMPORARY when the disk refuses).
+ * The Sender field, as mail_header_from reads From; *present_r is false
+ * (and 0 returned) when there is none. Two Sender fields are refused.
  */
-int mail_intake_line(struct mail_intake *in, const char *line, size_t len,
+int mail_header_sender(struct span header, struct arena *a,
+	struct mail_header_mailbox *sender_r, bool *present_r,
 	struct error *err);
+
+/*
+ * Submission (SECURITY.md 11, 12): whether the person signed in as
+ * person_address may send a message with this header. From and Sender
+ * (when present) are read as mail_header_from says and each must pass
+ * mail_check_sender, the rule the envelope sender passes; a display name
+ * that shows another address is refused too. *right_r is the From's
+ * right, which decides whether mail_submission_on_behalf rewrites it.
+ * ERROR_INVALID for a malformed From or Sender, ERROR_DENIED with the
+ * reason for an address the person may not use; store errors as they are.
+ * Scratch memory comes from ctx->arena.
+ */
+int mail_check_header_senders(const struct dir_ctx *ctx,
+	const char *person_address, struct span header,
+	enum mail_send_right *right_r, struct error *err);
+
+/*
+ * A message sent on behalf of a mailbox (the From's right, SPEC M2) as it
+ * is stored, written to out: the first `keep` bytes of msg (our trace
+ * header) as they are, a Sender header naming the person, then the rest
+ * of msg without any Sender field the client wrote. -1 with out's error
+ * (ERROR_LIMIT past its size, ERROR_NO_SPACE when the disk is full).
+ */
+int mail_submission_on_behalf(const char *person, struct span msg,
+	size_t keep, struct spool *out, struct error *err);
+
+/* What a Received header records of one hop (RFC 5321 §4.4). */
+struct mail_received {
+	const char *helo;	/* the client's EHLO or HELO argument, as sent */
+	const char *peer_ip;	/* "192.0.2.1" or "2001:db8::1" */
+	const char *by;		/* our host name */
+	const char *with;	/* "ESMTP", "ESMTPS" or "ESMTPSA" (RFC 3848) */
+	const char *tls;	/* "TLS1.3 AES-256-GCM", or "" without TLS */
+	const char *id;		/* our id for the message */
+	int64_t date;		/* UTC seconds */
+};
+
+/*
+ * Whether an EHLO argument is a domain or an address literal ("[192.0.2.1]",
+ * "[IPv6:2001:db8::1]") and may go into a header as it is.
+ */
+bool mail_helo_is_usable(const char *helo);
+
+/*
+ * Appends "Received: from HELO ([ip])\r\n\tby ... ; date\r\n" to out. A
+ * HELO that is not usable is written "unknown", with what it held beside
+ * the address as "helo=" and letters, digits and ".-_:[]" only (others as
+ * '?'), so nothing the client sent can change the header's structure.
+ * Pure. -1 when out would pass its maximum.
+ */
+int mail_received_header(const struct mail_received *r, struct str *out);
 
 #endif

@@ -48,7 +48,26 @@ gmime_take(char *text, struct arena *a)
 	return copy;
 }
 
-/* The unfolded raw value of a field, or NULL in *text_r when absent. */
+/*
+ * Cuts text to MAIL_MIME_DECODE_MAX bytes, not inside a UTF-8 sequence:
+ * what is handed to GMime is bounded whatever the sender wrote.
+ */
+static void
+decode_bound(char *text)
+{
+	size_t len = strlen(text);
+	if (len <= MAIL_MIME_DECODE_MAX)
+		return;
+	len = MAIL_MIME_DECODE_MAX;
+	while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+		len--;
+	text[len] = '\0';
+}
+
+/*
+ * The unfolded raw value of a field, cut to MAIL_MIME_DECODE_MAX bytes, or
+ * NULL in *text_r when absent.
+ */
 static int
 field_raw(struct span header, const char *name, struct arena *a,
 	const char **text_r, struct error *err)
@@ -57,8 +76,23 @@ field_raw(struct span header, const char *name, struct arena *a,
 	*text_r = NULL;
 	if (!mail_mime_header_find(header, name, &raw))
 		return 0;
-	*text_r = mail_mime_header_unfold(raw, a);
-	return *text_r != NULL ? 0 : arena_full(err);
+	char *text = mail_mime_header_unfold(raw, a);
+	if (text == NULL)
+		return arena_full(err);
+	decode_bound(text);
+	*text_r = text;
+	return 0;
+}
+
+const char *
+mail_mime_decode_text(struct span text, struct arena *a)
+{
+	char *raw = span_dup(text, a);
+	if (raw == NULL)
+		return NULL;
+	decode_bound(raw);
+	pthread_once(&gmime_once, gmime_init);
+	return gmime_take(g_mime_utils_header_decode_text(NULL, raw), a);
 }
 
 /* RFC 2047 words decoded; 8-bit text converted to UTF-8 from its charset. */

@@ -69,6 +69,23 @@ struct mail_summary {
 };
 
 /*
+ * At most this many bytes of one header field are handed to GMime to
+ * decode (longer ones are cut for SEARCH). GMime allocates through GLib,
+ * which aborts the process when an allocation fails, so what it is asked
+ * to decode is bounded here rather than by the message size (docs/design.md,
+ * "Libraries that abort").
+ */
+#define MAIL_MIME_DECODE_MAX (256 * 1024)
+
+/*
+ * text with its RFC 2047 encoded words decoded to UTF-8 and other 8-bit
+ * text converted from its charset (GMime), control characters made spaces;
+ * only its first MAIL_MIME_DECODE_MAX bytes. A C string in arena a, or
+ * NULL past its cap.
+ */
+const char *mail_mime_decode_text(struct span text, struct arena *a);
+
+/*
  * Summarizes a whole RFC 5322 message of len bytes (CRLF line ends; a bare LF
  * is also taken as one). Every string is in arena a. Malformed MIME never
  * fails, as IMAP must still serve the message: a missing or invalid
@@ -151,6 +168,14 @@ int mail_mime_part_section(const struct mail_mime_part *root,
  */
 bool mail_mime_header_find(struct span header, const char *name,
 	struct span *value_r);
+
+/*
+ * If the header line at p (up to end) starts the field called name, in any
+ * case and with blanks allowed before the colon ("From :", RFC 5322
+ * §4.5.3), where its value starts; otherwise NULL.
+ */
+const char *mail_mime_field_value(const char *p, const char *end,
+	const char *name);
 
 /*
  * value unfolded (RFC 5322 §2.2.3) with every CR and LF dropped, a NUL

@@ -12,6 +12,7 @@
 #include "dir/dir.h"
 #include "dir/dir_address.h"
 #include "mail/mail.h"
+#include "mail/mail_mime.h"
 
 int
 mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
@@ -55,39 +56,85 @@ mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 		sender.text);
 }
 
-int
-mail_intake_start(struct mail_intake *in, struct spool *sp,
-	enum mail_send_right right, const char *person, struct error *err)
+/* One header mailbox against the rule the envelope sender passes. */
+static int
+check_header_mailbox(const struct dir_ctx *ctx, const char *person,
+	const char *field, const struct mail_header_mailbox *mb,
+	enum mail_send_right *right_r, struct error *err)
 {
-	*in = (struct mail_intake){ .spool = sp, .in_header = true,
-		.drop_sender = right == MAIL_SEND_ON_BEHALF };
-	if (!in->drop_sender)
-		return 0;
-	char line[512];
-	int n = snprintf(line, sizeof(line), "Sender: <%s>\r\n", person);
-	if (n < 0 || (size_t)n >= sizeof(line))
-		return error_set(err, ERROR_INVALID,
-			"the sender's address is too long");
-	return spool_append(sp, line, (size_t)n, err);
+	if (mb->name_address != NULL)
+		return error_set(err, ERROR_DENIED,
+			"the %s header's name shows the address %.100s, which "
+			"is not its address %.100s; write only a name there",
+			field, mb->name_address, mb->address);
+	struct error inner;
+	if (mail_check_sender(ctx, person, mb->address, right_r, &inner) < 0)
+		return error_set(err, inner.code, "the %s header: %s", field,
+			inner.msg);
+	return 0;
 }
 
 int
-mail_intake_line(struct mail_intake *in, const char *line, size_t len,
-	struct error *err)
+mail_check_header_senders(const struct dir_ctx *ctx,
+	const char *person_address, struct span header,
+	enum mail_send_right *right_r, struct error *err)
 {
-	if (in->in_header) {
-		if (len == 0) {
-			in->in_header = false;	/* the body follows */
-			in->skipping = false;
-		} else if (line[0] != ' ' && line[0] != '\t') {
-			in->skipping = in->drop_sender &&
-				span_starts_with_nocase(span_make(line, len),
-					"Sender:");
-		}
-		if (in->skipping)
-			return 0;
-	}
-	if (spool_append(in->spool, line, len, err) < 0)
+	struct mail_header_mailbox from, sender;
+	bool has_sender;
+	enum mail_send_right sender_right;
+	if (mail_header_from(header, ctx->arena, &from, err) < 0 ||
+	    mail_header_sender(header, ctx->arena, &sender, &has_sender,
+		    err) < 0 ||
+	    check_header_mailbox(ctx, person_address, "From", &from, right_r,
+		    err) < 0)
 		return -1;
-	return spool_append(in->spool, "\r\n", 2, err);
+	/*
+	 * Sent on behalf, the message gets our Sender instead of this one
+	 * (mail_submission_text); it is still checked, so that what the
+	 * client wrote passes the same rule wherever it is written.
+	 */
+	if (has_sender && check_header_mailbox(ctx, person_address, "Sender",
+				  &sender, &sender_right, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Writes msg without its Sender fields (and their continuation lines). */
+static int
+write_without_sender(struct span msg, struct spool *out, struct error *err)
+{
+	size_t pos = 0;
+	bool skipping = false;
+	while (pos < msg.len) {
+		const char *nl = memchr(msg.p + pos, '\n', msg.len - pos);
+		size_t end = nl != NULL ? (size_t)(nl - msg.p) + 1 : msg.len;
+		struct span line = span_make(msg.p + pos, end - pos);
+		if (line.len <= 2)	/* the blank line: the body follows */
+			break;
+		if (line.p[0] != ' ' && line.p[0] != '\t')
+			skipping = mail_mime_field_value(line.p,
+					   line.p + line.len, "Sender") != NULL;
+		if (!skipping && spool_append(out, line.p, line.len, err) < 0)
+			return -1;
+		pos = end;
+	}
+	return spool_append(out, msg.p + pos, msg.len - pos, err);
+}
+
+int
+mail_submission_on_behalf(const char *person, struct span msg, size_t keep,
+	struct spool *out, struct error *err)
+{
+	char sender[512];
+	int n = snprintf(sender, sizeof(sender), "Sender: <%s>\r\n", person);
+	if (n < 0 || (size_t)n >= sizeof(sender))
+		return error_set(err, ERROR_INVALID,
+			"the sender's address is too long");
+	if (keep > msg.len)
+		keep = msg.len;
+	if (spool_append(out, msg.p, keep, err) < 0 ||
+	    spool_append(out, sender, (size_t)n, err) < 0)
+		return -1;
+	return write_without_sender(span_make(msg.p + keep, msg.len - keep),
+		out, err);
 }

@@ -11,7 +11,6 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/clock.h"
@@ -34,7 +33,7 @@
 
 struct data_read {
 	struct spool *spool;
-	struct mail_intake intake;
+	size_t trace_len;	/* our Received header, the spool's start */
 	size_t client_bytes;	/* as sent, dot-stuffing undone, with CRLFs */
 	bool too_big;
 	bool bare_line_end;	/* a bare CR or LF, or a NUL */
@@ -56,7 +55,8 @@ keep_line(struct smtp_session *s, struct data_read *d, const char *text,
 		return;
 	}
 	struct error err;
-	if (mail_intake_line(&d->intake, text, len, &err) == 0)
+	if (spool_append(d->spool, text, len, &err) == 0 &&
+	    spool_append(d->spool, "\r\n", 2, &err) == 0)
 		return;
 	if (err.code == ERROR_LIMIT) {
 		d->too_big = true;
@@ -99,31 +99,44 @@ read_data(struct smtp_session *s, struct data_read *d)
 	}
 }
 
-static void
-rfc5322_date(int64_t t, char *buf, size_t size)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	strftime(buf, size, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-}
-
-/* The Received header of RFC 5321 §4.4, with the TLS in use. */
+/*
+ * The Received header of RFC 5321 §4.4, with the TLS in use; the EHLO
+ * name goes in only when it is a domain (mail_received_header).
+ */
 static int
 received_header(struct smtp_session *s, const char *id, struct str *out)
 {
-	char date[64];
-	rfc5322_date(s->ctx.now, date, sizeof(date));
-	const char *with = s->user[0] != '\0' ? "ESMTPSA" :
-		net_is_tls(s->conn) ? "ESMTPS" : "ESMTP";
 	char tls[128] = "";
 	if (net_is_tls(s->conn))
-		snprintf(tls, sizeof(tls), " (%s %s)", net_tls_version(s->conn),
+		snprintf(tls, sizeof(tls), "%s %s", net_tls_version(s->conn),
 			net_tls_cipher(s->conn));
-	return str_appendf(out,
-		"Received: from %s ([%s])\r\n\tby %s (caremail) with %s%s id %s"
-		"\r\n\t; %s\r\n", s->helo, net_peer_ip(s->conn),
-		s->server->hostname, with, tls, id, date);
+	struct mail_received r = { .helo = s->helo,
+		.peer_ip = net_peer_ip(s->conn), .by = s->server->hostname,
+		.with = s->user[0] != '\0' ? "ESMTPSA" :
+			net_is_tls(s->conn) ? "ESMTPS" : "ESMTP",
+		.tls = tls, .id = id, .date = s->ctx.now };
+	return mail_received_header(&r, out);
+}
+
+/*
+ * Who the header says sent it (SECURITY.md 11, 12). Submission: From and
+ * Sender pass the envelope's rule, and the From's right decides the
+ * Sender header. MX: exactly one From with one address, until the
+ * anti-spoofing policy takes over. The header is read after our own
+ * trace field, which is the spool's start.
+ */
+static int
+check_header(struct smtp_session *s, const struct data_read *d,
+	struct span view, enum mail_send_right *right_r, struct error *err)
+{
+	struct span header = span_make(view.p + d->trace_len,
+		view.len - d->trace_len);
+	struct mail_header_mailbox from;
+	*right_r = MAIL_SEND_SELF;
+	return s->submission ?
+		mail_check_header_senders(&s->ctx, s->user, header, right_r,
+			err) :
+		mail_header_from(header, s->tx, &from, err);
 }
 
 static int
@@ -131,22 +144,43 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 {
 	struct span view;
 	struct error err;
+	enum mail_send_right right;
 	if (spool_view(d->spool, &view, &err) < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
+	if (check_header(s, d, view, &right, &err) < 0) {
+		log_info("smtp.refused", "id=%s peer=%s user=%s reason=\"%s\"",
+			id, net_peer(s->conn),
+			s->user[0] != '\0' ? s->user : "-", err.msg);
+		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
+	}
+	/* Sent on behalf: a copy with our Sender, spooled like the first. */
+	struct spool *on_behalf = NULL;
+	if (right == MAIL_SEND_ON_BEHALF) {
+		on_behalf = spool_new(s->server->inst->spool_dir,
+			DATA_MEMORY_MAX, view.len + ADDED_HEADERS_MAX);
+		if (mail_submission_on_behalf(s->user, view, d->trace_len,
+			    on_behalf, &err) < 0 ||
+		    spool_view(on_behalf, &view, &err) < 0) {
+			spool_free(&on_behalf);
+			return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
+		}
+	}
 	struct mail_message m = { view.p, view.len, s->ctx.now, s->from };
 	struct mail_delivery_report report;
-	if (mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
-		    s->recipient_count, &report, &err) < 0)
+	int rc = mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
+		s->recipient_count, &report, &err);
+	spool_free(&on_behalf);
+	if (rc < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	log_info("smtp.accepted", "id=%s peer=%s from=<%s> recipients=%zu "
 		"mailboxes=%lld over_quota=%lld size=%zu user=%s", id,
 		net_peer(s->conn), s->from, s->recipient_count,
 		(long long)report.mailboxes, (long long)report.over_quota,
-		view.len, s->user[0] != '\0' ? s->user : "-");
+		m.size, s->user[0] != '\0' ? s->user : "-");
 	return smtp_reply(s, 250, "2.0.0", "accepted as %s", id);
 }
 
-/* The spool, the trace header and the Sender rule, before any line. */
+/* The spool and the trace header, before any line. */
 static int
 start_message(struct smtp_session *s, struct data_read *d, const char *id,
 	struct error *err)
@@ -155,13 +189,10 @@ start_message(struct smtp_session *s, struct data_read *d, const char *id,
 		s->server->max_size + ADDED_HEADERS_MAX);
 	struct str trace;
 	str_init(&trace, s->tx, ADDED_HEADERS_MAX / 2);
-	/* Mail from the MX port is stored as it came. */
-	enum mail_send_right right = s->submission ? s->right : MAIL_SEND_SELF;
 	if (received_header(s, id, &trace) < 0)
 		return error_set(err, ERROR_LIMIT, "the trace header is too long");
-	if (spool_append(d->spool, str_cstr(&trace), trace.len, err) < 0)
-		return -1;
-	return mail_intake_start(&d->intake, d->spool, right, s->user, err);
+	d->trace_len = trace.len;
+	return spool_append(d->spool, str_cstr(&trace), trace.len, err);
 }
 
 /* The reply to a message read to its end but not to be delivered. */
@@ -181,10 +212,6 @@ refuse(struct smtp_session *s, const struct data_read *d)
 		return smtp_reply(s, 554, "5.6.0",
 			"a line of the message is longer than %zu bytes",
 			s->server->max_line);
-	if (d->failed && spool_is_disk_full(d->spool))
-		/* RFC 3463: 4.3.1, mail system full; Postfix says the same. */
-		return smtp_reply(s, 452, "4.3.1",
-			"the server's disk is full; try again later");
 	return smtp_reply_error(s, SMTP_CONTEXT_DATA, &d->fault);
 }
 

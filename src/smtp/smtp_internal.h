@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dir/dir.h"
 #include "mail/mail.h"
@@ -33,6 +34,9 @@ struct smtp_server {
 	size_t max_line;	/* bytes of text per DATA line, without CRLF */
 	int max_errors;
 	int timeout_ms;
+	int greet_pause_ms;	/* MX: wait before 220 for early talkers */
+	int submission_greet_pause_ms;	/* the same on submission */
+	uint64_t min_free;	/* bytes to keep free on the store's disk */
 	struct net_listener *listeners[3];
 	struct smtp_listener_ctx mx_ctx, submission_ctx;
 };
@@ -55,6 +59,7 @@ struct smtp_session {
 	enum mail_send_right right;
 	struct mail_recipient *recipients;
 	size_t recipient_count, recipient_capacity;
+	struct mail_recipient_index recipient_index;	/* each one once */
 	size_t rcpt_commands;	/* accepted RCPT commands, for the limit */
 	uint64_t size_hint;	/* MAIL SIZE=, 0 when not given */
 };

@@ -43,6 +43,10 @@ load_settings(struct smtp_server *srv, const struct config *c)
 	srv->max_line = (size_t)config_get_int(c, "smtp.max_line_length") - 2;
 	srv->max_errors = (int)config_get_int(c, "smtp.max_errors");
 	srv->timeout_ms = (int)config_get_int(c, "smtp.timeout_s") * 1000;
+	srv->greet_pause_ms = (int)config_get_int(c, "smtp.greet_pause_ms");
+	srv->submission_greet_pause_ms = (int)config_get_int(c,
+		"submission.greet_pause_ms");
+	srv->min_free = (uint64_t)config_get_int(c, "smtp.min_free_mb") * MIB;
 }
 
 struct smtp_server *

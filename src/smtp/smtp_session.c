@@ -48,22 +48,29 @@ struct smtp_error_reply {
 	const char *status;
 };
 
-/* RFC 3463 codes per context; anything unlisted is a temporary failure. */
+/*
+ * RFC 3463 codes per context; anything unlisted is a temporary failure. A
+ * full disk is 4.3.1 "mail system full" in every context.
+ */
 static const struct smtp_error_reply mail_replies[] = {
 	{ ERROR_DENIED, 553, "5.7.1" },
 	{ ERROR_INVALID, 501, "5.1.7" },
 	{ ERROR_NOT_FOUND, 553, "5.1.7" },
 	{ ERROR_LIMIT, 552, "5.3.4" },
+	{ ERROR_NO_SPACE, 452, "4.3.1" },
 };
 static const struct smtp_error_reply rcpt_replies[] = {
 	{ ERROR_NOT_FOUND, 550, "5.1.1" },
 	{ ERROR_DENIED, 554, "5.7.1" },
 	{ ERROR_INVALID, 501, "5.1.3" },
 	{ ERROR_LIMIT, 452, "4.2.2" },
+	{ ERROR_NO_SPACE, 452, "4.3.1" },
 };
 static const struct smtp_error_reply data_replies[] = {
 	{ ERROR_LIMIT, 552, "5.3.4" },
 	{ ERROR_INVALID, 554, "5.6.0" },
+	{ ERROR_DENIED, 550, "5.7.1" },	/* a From the sender may not use */
+	{ ERROR_NO_SPACE, 452, "4.3.1" },
 };
 
 int
@@ -79,6 +86,10 @@ smtp_reply_error(struct smtp_session *s, enum smtp_context context,
 		sizeof(rcpt_replies) / sizeof(*rcpt_replies) :
 		sizeof(data_replies) / sizeof(*data_replies);
 	s->errors++;
+	/* An operator must hear of a full disk before the mail stops. */
+	if (err->code == ERROR_NO_SPACE)
+		log_error("smtp.no_space", "peer=%s reason=\"%s\"",
+			net_peer(s->conn), err->msg);
 	for (size_t i = 0; i < n; i++) {
 		if (table[i].code == err->code)
 			return smtp_reply(s, table[i].reply, table[i].status,
@@ -98,6 +109,7 @@ smtp_reset_transaction(struct smtp_session *s)
 	s->recipients = NULL;
 	s->recipient_count = 0;
 	s->recipient_capacity = 0;
+	s->recipient_index = (struct mail_recipient_index){ 0 };
 	s->rcpt_commands = 0;
 	s->size_hint = 0;
 	arena_reset(s->tx);
@@ -167,8 +179,15 @@ cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		return smtp_reply(s, 552, "5.3.4",
 			"the message is larger than the %zu MB allowed",
 			s->server->max_size / (1024 * 1024));
+	/* SECURITY.md 25: refuse for now rather than fail mid-message. */
+	uint64_t free_bytes;
+	struct error err;
+	if (instance_free_space(s->server->inst, &free_bytes, &err) < 0 ||
+	    mail_check_free_space(free_bytes, s->server->min_free,
+		    s->server->max_size, cmd->has_size ? cmd->size : 0,
+		    &err) < 0)
+		return smtp_reply_error(s, SMTP_CONTEXT_MAIL, &err);
 	if (s->submission) {
-		struct error err;
 		refresh_clock(s);
 		if (mail_check_sender(&s->ctx, s->user, cmd->path, &s->right,
 			    &err) < 0)
@@ -189,6 +208,14 @@ add_recipients(struct smtp_session *s, struct mail_recipient *found,
 			return -1;
 	}
 	for (size_t i = 0; i < count; i++) {
+		/* One copy per recipient, however it was written. */
+		bool listed;
+		if (mail_recipient_index_has(&s->recipient_index, s->tx,
+			    s->recipients, s->recipient_count, &found[i],
+			    &listed, err) < 0)
+			return -1;
+		if (listed)
+			continue;
 		struct mail_recipient *slot = arena_array_push(s->tx,
 			(void **)&s->recipients, &s->recipient_count,
 			&s->recipient_capacity, sizeof(*slot));
@@ -276,11 +303,64 @@ handle_line(struct smtp_session *s, char *line, size_t len)
 		cmd.verb != SMTP_VERB_STARTTLS;
 }
 
+/*
+ * Reads and drops what a refused client has sent, for at most half a
+ * second, so the socket is closed empty: unread input would make the
+ * close a reset, and the client would never read why it was refused.
+ */
+static void
+drain_input(struct smtp_session *s)
+{
+	char line[SMTP_COMMAND_MAX];
+	int64_t until = clock_monotonic_ms() + 500;
+	net_set_timeout(s->conn, 100);
+	while (clock_monotonic_ms() < until && net_has_buffered(s->conn)) {
+		size_t len;
+		unsigned flags;
+		struct error err;
+		if (net_read_line(s->conn, line, sizeof(line), &len, &flags,
+			    &err) < 0 &&
+		    err.code != ERROR_LIMIT)
+			break;
+	}
+}
+
+/*
+ * SECURITY.md 18: RFC 5321 §4.3.1 has the client wait for the greeting, so
+ * one that talks first is a bot firing its whole transaction blind (as
+ * Postfix's postscreen pregreet test finds). Returns false when the
+ * session should end: the client talked first, or left.
+ */
+static bool
+greet(struct smtp_session *s)
+{
+	int pause = s->submission ? s->server->submission_greet_pause_ms :
+				    s->server->greet_pause_ms;
+	bool early = pause > 0 ?
+		net_wait_input(s->conn, -1, pause) == NET_WAIT_INPUT :
+		net_has_buffered(s->conn);
+	if (early) {
+		/* Input or a close: only input is worth a word. */
+		if (!net_has_buffered(s->conn))
+			return false;
+		log_info("smtp.early_talker", "peer=%s listener=%s",
+			net_peer(s->conn), s->submission ? "submission" : "mx");
+		drain_input(s);
+		smtp_reply(s, 554, "5.5.0",
+			"%s does not take mail from clients that talk before "
+			"its greeting (RFC 5321 4.3.1)", s->server->hostname);
+		return false;
+	}
+	smtp_reply(s, 220, NULL, "%s ESMTP ready", s->server->hostname);
+	return true;
+}
+
 static void
 session_loop(struct smtp_session *s)
 {
 	char line[SMTP_COMMAND_MAX];
-	smtp_reply(s, 220, NULL, "%s ESMTP ready", s->server->hostname);
+	if (!greet(s))
+		return;
 	for (;;) {
 		size_t len;
 		unsigned flags;

@@ -3,6 +3,7 @@
  * and a per-connection cache of prepared statements keyed by the address of
  * the SQL literal. Layer: store. The only file that includes sqlite3.h.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
@@ -38,6 +39,13 @@ struct store_stmt {
 	const char *sql;	/* the literal this was prepared from */
 	bool in_use;
 	bool cached;
+	/*
+	 * The first failed bind, reported by the next step: a bind that
+	 * fails for want of memory leaves its parameter NULL, and a lookup
+	 * would then find nothing ("no such mailbox", a 5xx) or an insert
+	 * break a NOT NULL rule, where the truth is "try again".
+	 */
+	int bind_rc;
 	struct sqlite_conn *conn;
 };
 
@@ -65,8 +73,24 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return error_set(err, ERROR_TEMPORARY,
 			"the store is busy; try again (%s)", what);
+	/* Memory may be back a moment later: a temporary failure. */
+	if (primary == SQLITE_NOMEM)
+		return error_set(err, ERROR_TEMPORARY,
+			"the server is short of memory; try again (%s)", what);
+	/*
+	 * A full disk is its own error, so SMTP can answer 452 4.3.1: SQLite
+	 * says SQLITE_FULL when a write fails with ENOSPC, but an fsync or
+	 * truncate that fails the same way arrives as an SQLITE_IOERR whose
+	 * system errno is ENOSPC (or EDQUOT on a file-system quota).
+	 */
+	int sys = sqlite3_system_errno(db);
+	if (primary == SQLITE_FULL ||
+	    (primary == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT)))
+		return error_set(err, ERROR_NO_SPACE,
+			"the server's disk is full: %s (%s)", sqlite3_errmsg(db),
+			what);
 	if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
-	    primary == SQLITE_FULL || primary == SQLITE_READONLY)
+	    primary == SQLITE_READONLY)
 		return error_set(err, ERROR_TEMPORARY,
 			"the store cannot be used: %s (%s)", sqlite3_errmsg(db),
 			what);
@@ -192,6 +216,7 @@ sqlite_prepare(void *c, const char *sql, struct error *err)
 		struct store_stmt *s = &conn->cache[i];
 		if (s->sql == sql && !s->in_use) {
 			s->in_use = true;
+			s->bind_rc = SQLITE_OK;
 			return s;
 		}
 	}
@@ -213,36 +238,46 @@ sqlite_prepare(void *c, const char *sql, struct error *err)
 	s->stmt = stmt;
 	s->sql = sql;
 	s->in_use = true;
+	s->bind_rc = SQLITE_OK;
 	s->conn = conn;
 	return s;
 }
 
 static void
+bind_result(struct store_stmt *s, int rc)
+{
+	if (rc != SQLITE_OK && s->bind_rc == SQLITE_OK)
+		s->bind_rc = rc;
+}
+
+static void
 sqlite_bind_int(struct store_stmt *s, int index, int64_t value)
 {
-	sqlite3_bind_int64(s->stmt, index, value);
+	bind_result(s, sqlite3_bind_int64(s->stmt, index, value));
 }
 
 static void
 sqlite_bind_text(struct store_stmt *s, int index, const char *text)
 {
 	if (text == NULL)
-		sqlite3_bind_null(s->stmt, index);
+		bind_result(s, sqlite3_bind_null(s->stmt, index));
 	else
-		sqlite3_bind_text(s->stmt, index, text, -1, SQLITE_TRANSIENT);
+		bind_result(s, sqlite3_bind_text(s->stmt, index, text, -1,
+				       SQLITE_TRANSIENT));
 }
 
 static void
 sqlite_bind_null(struct store_stmt *s, int index)
 {
-	sqlite3_bind_null(s->stmt, index);
+	bind_result(s, sqlite3_bind_null(s->stmt, index));
 }
 
 static void
 sqlite_bind_blob(struct store_stmt *s, int index, const void *data,
 	size_t size)
 {
-	sqlite3_bind_blob64(s->stmt, index, data, size, SQLITE_STATIC);
+	bind_result(s, sqlite3_bind_blob64(s->stmt, index, data, size,
+			       SQLITE_STATIC));
 }
 
 static void
@@ -311,6 +346,8 @@ sqlite_column_blob(struct store_stmt *s, int index, size_t *size_r)
 static int
 sqlite_step(struct store_stmt *s, struct error *err)
 {
+	if (s->bind_rc != SQLITE_OK)
+		return sqlite_error(err, s->conn->db, s->bind_rc, "bind");
 	int rc = sqlite3_step(s->stmt);
 	if (rc == SQLITE_ROW)
 		return 1;

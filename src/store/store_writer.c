@@ -79,7 +79,9 @@ run_batch(struct store_writer *w, struct writer_job *batch)
 	for (struct writer_job *j = batch; j != NULL; j = j->next) {
 		if (j->rc == 0) {
 			j->rc = -1;
-			error_set(&j->err, ERROR_TEMPORARY,
+			/* A full disk stays itself, for SMTP's 452 4.3.1. */
+			error_set(&j->err, err.code == ERROR_NO_SPACE ?
+					ERROR_NO_SPACE : ERROR_TEMPORARY,
 				"the message could not be stored safely; try "
 				"again (%s)", err.msg);
 		}

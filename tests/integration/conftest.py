@@ -168,6 +168,10 @@ class Server:
             args += ["--set", f"{name}.listen=127.0.0.1:{port}"]
         if not tls:
             args += ["--set", "http.tls=off"]
+        # A short greet pause still refuses early talkers without costing
+        # each test a second; tests of the pause set their own (extra).
+        args += ["--set", "smtp.greet_pause_ms=50",
+                 "--set", "submission.greet_pause_ms=50"]
         for setting in extra:
             args += ["--set", setting]
         self.log = open(log_path, "w")

@@ -14,7 +14,8 @@ SENDERS = 6
 
 
 def body(tag):
-    text = f"Subject: crash {tag}\r\nMessage-ID: <{tag}@crash.test>\r\n\r\n"
+    text = (f"From: <load@sender.example>\r\nSubject: crash {tag}\r\n"
+            f"Message-ID: <{tag}@crash.test>\r\n\r\n")
     return (text + ("line of text for " + tag + "\r\n") * 40).encode()
 
 

@@ -27,7 +27,8 @@ def deliver(server, to, subject, lines=3):
     body = "".join(f"line {i}\r\n" for i in range(lines))
     with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=10) as s:
         s.sendmail("x@sender.example", [to],
-                   f"Subject: {subject}\r\n\r\n.dotted\r\n{body}".encode())
+                   f"From: <x@sender.example>\r\nSubject: {subject}\r\n"
+                   f"\r\n.dotted\r\n{body}".encode())
 
 
 def signed_in(server, instance, address):

@@ -210,8 +210,9 @@ def test_submission_send_as_rules(server, instance, org):
     # As herself, as a mailbox with Send As, and on behalf of another.
     s.sendmail(ann, [bob], message(ann, bob, "as me", "a1"))
     s.sendmail(box, [bob], message(box, bob, "as reception", "a2"))
+    # The client's own Sender (allowed: her address) is replaced by ours.
     s.sendmail(other, [bob],
-               b"Sender: forged@x.example\r\n" +
+               f"Sender: Ann Herself <{ann.upper()}>\r\n".encode() +
                message(other, bob, "on behalf", "a3"))
     code, text = s.mail(bob)
     assert code == 553 and b"permission to send" in text
@@ -223,7 +224,8 @@ def test_submission_send_as_rules(server, instance, org):
     assert [r[1] for r in rows] == ["as me", "as reception", "on behalf"]
     on_behalf = rows[2][2]
     assert f"Sender: <{ann}>".encode() in on_behalf
-    assert b"forged@x.example" not in on_behalf
+    assert b"Ann Herself" not in on_behalf
+    assert on_behalf.count(b"\r\nSender:") == 1
     queued = instance.json("queue", "list")
     assert [(q["sender"], q["recipient"]) for q in queued] == \
         [(ann, "far@elsewhere.example")]
