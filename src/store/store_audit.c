@@ -401,7 +401,11 @@ store_audit_verify(struct store *st, const unsigned char *key,
 	int64_t remembered = from != NULL ? from->id : 0;
 	if (anchor != NULL && anchor->id > remembered)
 		remembered = anchor->id;
-	if (remembered > r->last.id)
+	if (r->rows == 0 && from != NULL)
+		check_broken(r, from->id, 0, "row %lld, where the last check "
+			"ended, is missing: rows have been removed from the end",
+			(long long)from->id);
+	else if (remembered > r->last.id)
 		check_broken(r, remembered, 0, "the chain ends at row %lld, "
 			"but an earlier check saw row %lld: rows have been "
 			"removed from the end", (long long)r->last.id,
