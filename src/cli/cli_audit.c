@@ -128,9 +128,9 @@ verify_audit(struct cli_args *args, struct cli_session *s, struct error *err)
 	json_t *out = verify_json(&r);
 	if (r.whole) {
 		char sentence[256];
-		snprintf(sentence, sizeof(sentence), "The audit chain is whole: "
-			"%" PRId64 " rows, the newest is row %" PRId64 ".",
-			r.rows, r.last_id);
+		snprintf(sentence, sizeof(sentence), "The audit chain is "
+			"whole: %" PRId64 " rows, the newest is row %" PRId64
+			".", r.rows, r.last_id);
 		cli_print_done(args, out, sentence);
 		return 0;
 	}

@@ -35,7 +35,8 @@ http_health_get(const struct http_request *req, struct http_reply *reply)
 	char reason[sizeof(err.msg)];
 	http_clean_text(reason, sizeof(reason), err.msg);
 	body = json_pack("{s:s,s:s,s:s,s:s}", "status", "unavailable",
-		"version", s->version, "store", "unreachable", "reason", reason);
+		"version", s->version, "store", "unreachable",
+		"reason", reason);
 	add_audit_state(s, body);
 	http_reply_json(reply, 503, body);
 }

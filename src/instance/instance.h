@@ -29,8 +29,8 @@ struct instance {
 	struct config *config;	/* the file plus --set overrides */
 	struct store_pool *pool;	/* connections for sessions; thread-safe */
 	char *audit_key_path;	/* the audit chain's key: never in the store */
-	char *audit_anchor_path;	/* the newest row seen in a whole chain */
-	unsigned char audit_key[32];	/* STORE_AUDIT_KEY_BYTES; wiped at close */
+	char *audit_anchor_path;	/* newest row seen in a whole chain */
+	unsigned char audit_key[32];	/* STORE_AUDIT_KEY_BYTES; wiped */
 };
 
 struct instance_init {

@@ -185,9 +185,9 @@ anchor_write(const char *path, const struct audit_anchor *a,
 	int n = snprintf(text, sizeof(text),
 		"# caremail audit anchor (docs/audit.md): written by caremail, "
 		"do not edit.\n"
-		"# The audit chain began %s; last_id is the newest row a check\n"
-		"# saw in a whole chain (%s). Copies kept elsewhere prove later\n"
-		"# that rows up to it existed.\n"
+		"# The audit chain began %s; last_id is the newest row\n"
+		"# a check saw in a whole chain (%s). Copies kept\n"
+		"# elsewhere prove later that rows up to it existed.\n"
 		"version=1\n"
 		"chained_since=%" PRId64 "\n"
 		"legacy_rows=%" PRId64 "\n"
@@ -211,23 +211,58 @@ instance_audit_create(struct instance *inst, int64_t now, struct error *err)
 	return anchor_write(inst->audit_anchor_path, &a, err);
 }
 
-/* The rows an instance had before the chain are chained as they are now. */
+/*
+ * An exclusive lock on the key file, which every process of the instance
+ * opens: it serialises the sealing of old rows and moves of the anchor.
+ * Returns the descriptor to close, which releases it, or -1.
+ */
+static int
+audit_lock(const struct instance *inst, struct error *err)
+{
+	int fd = open(inst->audit_key_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return error_set(err, ERROR_INTERNAL, "cannot open %s: %s",
+			inst->audit_key_path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			int saved = errno;
+			close(fd);
+			return error_set(err, ERROR_INTERNAL,
+				"cannot lock %s: %s", inst->audit_key_path,
+				strerror(saved));
+		}
+	}
+	return fd;
+}
+
+/*
+ * The rows an instance had before the chain are chained as they are now,
+ * by whichever process gets the lock first; the others find the anchor
+ * it wrote and leave it be.
+ */
 static int
 seal_legacy_rows(struct instance *inst, int64_t now, struct error *err)
 {
-	struct store *st = instance_store(inst, err);
-	if (st == NULL)
+	int lock = audit_lock(inst, err);
+	if (lock < 0)
 		return -1;
-	int64_t sealed;
-	int rc = store_audit_seal(st, inst->audit_key, &sealed, err);
-	store_close(&st);
-	if (rc < 0)
-		return -1;
-	struct audit_anchor a = { .chained_since = now, .legacy_rows = sealed };
-	if (anchor_write(inst->audit_anchor_path, &a, err) < 0)
-		return -1;
-	log_info("audit.chain_started", "legacy_rows=%" PRId64, sealed);
-	return 0;
+	int rc = 0;
+	int64_t sealed = 0;
+	if (!file_exists(inst->audit_anchor_path)) {
+		struct store *st = instance_store(inst, err);
+		rc = st != NULL ?
+			store_audit_seal(st, inst->audit_key, &sealed, err) : -1;
+		store_close(&st);
+		struct audit_anchor a = { .chained_since = now,
+			.legacy_rows = sealed };
+		if (rc == 0)
+			rc = anchor_write(inst->audit_anchor_path, &a, err);
+		if (rc == 0)
+			log_info("audit.chain_started", "legacy_rows=%" PRId64,
+				sealed);
+	}
+	close(lock);
+	return rc;
 }
 
 int
@@ -252,20 +287,14 @@ instance_audit_load(struct instance *inst, int64_t now, struct error *err)
 	return seal_legacy_rows(inst, now, err);
 }
 
-/*
- * Moves the anchor on to `last`, under a lock on the key file so two
- * checks (serve's and the CLI's) cannot move it back.
- */
+/* Moves the anchor on to `last`; never back (serve and the CLI both). */
 static int
 anchor_advance(const struct instance *inst, const struct store_audit_mark *last,
 	int64_t now, struct error *err)
 {
-	int fd = open(inst->audit_key_path, O_RDONLY | O_CLOEXEC);
+	int fd = audit_lock(inst, err);
 	if (fd < 0)
-		return error_set(err, ERROR_INTERNAL, "cannot open %s: %s",
-			inst->audit_key_path, strerror(errno));
-	while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
-		;
+		return -1;
 	struct audit_anchor a;
 	int rc = anchor_read(inst->audit_anchor_path, &a, err);
 	if (rc == 0 && last->id > a.last.id) {
@@ -409,7 +438,7 @@ instance_audit_watch_start(const struct instance *inst, int interval_s)
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if (pthread_create(&w->thread, NULL, watch_main, w) != 0)
-		abort();	/* no thread: the server could not say it checked */
+		abort();	/* no thread: serve could not say it checked */
 	return w;
 }
 

@@ -310,19 +310,20 @@ test_rows_removed_from_the_middle(void **state)
 	for (int64_t r = 1; r < ROWS; r++) {
 		for (int64_t len = 1; r + len <= ROWS && len <= 3; len++) {
 			fresh_copy(f);
-			tamper(f->work, "DELETE FROM audit WHERE id BETWEEN %lld"
-				" AND %lld", (long long)r, (long long)(r + len - 1));
+			long long last = (long long)(r + len - 1);
+			tamper(f->work, "DELETE FROM audit WHERE id BETWEEN"
+				" %lld AND %lld", (long long)r, last);
 			struct store_audit_check c;
 			verify_path(f->work, NULL, NULL, &c);
 			char reason[80];
 			if (r == 1)
-				snprintf(reason, sizeof(reason), "row %lld does "
-					"not follow the start of the chain",
-					(long long)(r + len));
+				snprintf(reason, sizeof(reason), "row %lld "
+					"does not follow the start of the "
+					"chain", last + 1);
 			else
-				snprintf(reason, sizeof(reason), "row %lld does "
-					"not follow row %lld",
-					(long long)(r + len), (long long)(r - 1));
+				snprintf(reason, sizeof(reason), "row %lld "
+					"does not follow row %lld", last + 1,
+					(long long)(r - 1));
 			assert_broken(&c, r + len, reason);
 			assert_int_equal(c.broken_count, 1);
 		}
@@ -367,7 +368,8 @@ test_rows_reordered(void **state)
 	for (int64_t i = 1; i <= ROWS; i++) {
 		for (int64_t j = i + 1; j <= ROWS; j++) {
 			fresh_copy(f);
-			tamper(f->work, "UPDATE audit SET id = -1 WHERE id = %lld;"
+			tamper(f->work, "UPDATE audit SET id = -1"
+				" WHERE id = %lld;"
 				"UPDATE audit SET id = %lld WHERE id = %lld;"
 				"UPDATE audit SET id = %lld WHERE id = -1",
 				(long long)i, (long long)i, (long long)j,
@@ -431,7 +433,7 @@ test_check_from_last_end(void **state)
 				" WHERE id = %lld", (long long)r);
 			struct store_audit_check c;
 			verify_path(f->work, &from, &from, &c);
-			/* Rows before the last check's end were checked then. */
+			/* Rows before the last check's end: checked then. */
 			if (r < m)
 				assert_int_equal(c.broken_id, 0);
 			else
@@ -475,7 +477,8 @@ test_triggers_still_refuse(void **state)
 		-1);
 	assert_int_equal(raw_exec(f->work, "INSERT INTO audit (at, actor,"
 				 " action, object_type, object_id, summary)"
-				 " VALUES (1, 'x', 'other', 'x', 0, '{}')"), -1);
+				 " VALUES (1, 'x', 'other', 'x', 0, '{}')"),
+		-1);
 	struct store_audit_check c;
 	verify_path(f->work, NULL, NULL, &c);
 	assert_int_equal(c.broken_id, 0);
@@ -638,8 +641,9 @@ make_old_store(const char *path, int rows)
 				 NULL), SQLITE_OK);
 	for (int v = 1; v <= 11; v++) {
 		char sql[100];
-		assert_int_equal(sqlite3_exec(db, store_sqlite_migrations[v - 1],
-					 NULL, NULL, NULL), SQLITE_OK);
+		const char *migration = store_sqlite_migrations[v - 1];
+		assert_int_equal(sqlite3_exec(db, migration, NULL, NULL, NULL),
+			SQLITE_OK);
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations"
 			" VALUES (%d, 0)", v);
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
@@ -647,11 +651,11 @@ make_old_store(const char *path, int rows)
 	}
 	for (int i = 1; i <= rows; i++) {
 		char sql[300];
-		snprintf(sql, sizeof(sql), "INSERT INTO audit (at, actor, action,"
-			" object_type, object_id, org_id, summary, client)"
-			" VALUES (%d, 'system', 'create', 'organisation', %d, %s,"
-			" '{\"n\":%d}', 'cli')", 500 + i, i,
-			i % 2 ? "NULL" : "1", i);
+		snprintf(sql, sizeof(sql), "INSERT INTO audit (at, actor,"
+			" action, object_type, object_id, org_id, summary,"
+			" client) VALUES (%d, 'system', 'create',"
+			" 'organisation', %d, %s, '{\"n\":%d}', 'cli')",
+			500 + i, i, i % 2 ? "NULL" : "1", i);
 		assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL),
 			SQLITE_OK);
 	}
@@ -730,7 +734,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_rolled_back_rows_leave_no_trace, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			test_concurrent_writers_form_one_chain, setup, teardown),
+			test_concurrent_writers_form_one_chain, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_rows_from_before_are_sealed_once, setup, teardown),
 	};
