@@ -285,7 +285,16 @@ def test_migration_indexes_people_already_stored(instance, people,
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE"
                            " name = 'people_search'").fetchone()[0]
         assert "people_search" in sql
-        # Back to schema 9: undo 10 (People Finder) and 11 (audit columns).
+        # Back to schema 9: undo 12 (the audit chain, with its key and
+        # anchor), 11 (audit columns) and 10 (People Finder).
+        conn.executescript(
+            "DROP TRIGGER audit_no_update; DROP TRIGGER audit_chained;"
+            "ALTER TABLE audit DROP COLUMN prev_hash;"
+            "ALTER TABLE audit DROP COLUMN hash;"
+            "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN"
+            " SELECT RAISE(ABORT, 'audit rows are append-only'); END;")
+        (instance.dir / "audit.key").unlink()
+        (instance.dir / "audit.anchor").unlink()
         conn.execute("DROP TABLE people_search")
         conn.execute("DROP INDEX people_site")
         for column in ("client", "request_id", "result"):
@@ -295,6 +304,7 @@ def test_migration_indexes_people_already_stored(instance, people,
                             ).fetchone()[0] == 9
     server = start_server()
     c = global_admin(server, instance)
+    assert instance.json("audit", "verify")["status"] == "whole"
     assert addresses(find(c, q="zoe ang")) == [people["zoe"]]
     assert addresses(find(c, q=people["jo"])) == [people["jo"]]
     assert addresses(find(c, job_title="pharmacist")) == [people["sam"]]

@@ -306,3 +306,16 @@ def test_serve_notices_new_rows_changed(busy, start_server):
     wait_for(lambda: server.get("/healthcheck")[1].get("audit") ==
              "broken")
     assert f"row={newest}" in server.logs()
+
+
+def test_damaged_anchor_is_reported_not_trusted(busy):
+    assert_whole(busy)
+    anchor = busy.dir / "audit.anchor"
+    text = anchor.read_text()
+    for damage in ("", text.replace("last_hash=", "last_hash=zz"),
+                   text.replace("version=1", "version=9")):
+        anchor.write_text(damage)
+        sentence = busy.fails("audit", "verify")
+        assert "audit anchor" in sentence and "damaged" in sentence
+    anchor.write_text(text)
+    assert_whole(busy)
