@@ -214,18 +214,12 @@ def test_rechained_with_another_key_is_refused(busy):
 
 def test_instance_from_before_the_chain_is_chained_once(busy):
     rows = rows_of(busy)
-    # Make it as the last release left it: no key, no anchor, schema 11.
+    # As the last release left it, once the new schema is applied: no key,
+    # no anchor, no hashes. (tests/unit/test_audit.c upgrades a store of
+    # the old schema itself.)
     (busy.dir / "audit.key").unlink()
     (busy.dir / "audit.anchor").unlink()
-    con = sqlite3.connect(db_path(busy))
-    con.executescript(
-        "DROP TRIGGER audit_no_update; DROP TRIGGER audit_chained;"
-        "ALTER TABLE audit DROP COLUMN prev_hash;"
-        "ALTER TABLE audit DROP COLUMN hash;"
-        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
-        " BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
-        "DELETE FROM schema_migrations WHERE version >= 12;")
-    con.close()
+    tamper(busy, "UPDATE audit SET prev_hash = NULL, hash = NULL")
     # Any command opens it; the first to do so chains what is there, even
     # when several start at once.
     with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
