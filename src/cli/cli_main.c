@@ -173,6 +173,9 @@ const struct cli_command cli_commands[] = {
 	  "Lists audit rows, newest first.",
 	  "type= action= actor= org= since= until= from= to= limit=", 0, 0,
 	  cli_audit_list },
+	{ "audit verify", "",
+	  "Checks the audit chain; exits 1 naming the first broken row.",
+	  "", 0, 0, cli_audit_verify },
 
 	{ "queue list", "", "Lists mail waiting to go to other domains.", "",
 	  0, 0, cli_queue_list },

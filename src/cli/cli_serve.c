@@ -41,6 +41,12 @@ serve_store_ping(void *ctx, struct error *err)
 		"the store cannot be reached; see the server log");
 }
 
+static const char *
+serve_audit_state(void *ctx)
+{
+	return instance_audit_watch_state(ctx);
+}
+
 /* Logs the address actually bound: port 0 in the config picks one. */
 static void
 log_ready(const char *listen, const struct http_server *http)
@@ -57,7 +63,8 @@ log_ready(const char *listen, const struct http_server *http)
 
 static int
 start_http(const struct instance *inst, struct api *api,
-	struct http_server **http_r, struct error *err)
+	struct instance_audit_watch *audit, struct http_server **http_r,
+	struct error *err)
 {
 	const struct config *c = inst->config;
 	const char *listen = config_get_str(c, "http.listen");
@@ -78,6 +85,8 @@ start_http(const struct instance *inst, struct api *api,
 		.ctx = (void *)(uintptr_t)inst,
 		.api = api_handle,
 		.api_ctx = api,
+		.audit_state = serve_audit_state,
+		.audit_ctx = audit,
 	};
 	*http_r = http_server_start(&opts, err);
 	return *http_r != NULL ? 0 : -1;
@@ -104,6 +113,7 @@ struct services {
 	struct imap_server *imap;
 	struct http_server *http;
 	struct api *api;	/* outlives http, which calls it */
+	struct instance_audit_watch *audit;	/* so does this */
 };
 
 static void
@@ -116,6 +126,7 @@ stop_services(struct services *sv)
 		http_server_stop(&sv->http);
 	if (sv->api != NULL)
 		api_free(&sv->api);
+	instance_audit_watch_stop(&sv->audit);
 	store_writer_stop(&sv->writer);
 	net_tls_free(&sv->tls);
 }
@@ -145,7 +156,14 @@ start_services(const struct instance *inst, struct services *sv,
 	if (sv->imap == NULL)
 		return -1;
 	sv->api = api_new(inst);
-	return start_http(inst, sv->api, &sv->http, err);
+	/*
+	 * The audit chain is checked beside the listeners, not before them:
+	 * mail goes on while it runs, and a broken chain is an alarm for
+	 * admins (logged, and shown by /healthcheck), not an outage.
+	 */
+	sv->audit = instance_audit_watch_start(inst,
+		(int)config_get_int(c, "audit.verify_interval_s"));
+	return start_http(inst, sv->api, sv->audit, &sv->http, err);
 }
 
 static int

@@ -173,6 +173,12 @@ static const struct config_setting config_settings[] = {
 	  NULL, "People Finder searches one signed-in person may make per window; a harvest of the directory gets 429." },
 	{ "tokens.max_days", CONFIG_TYPE_INT, "365", 1, 3650, NULL,
 	  "Longest lifetime in days an API token may be given." },
+	{ "audit.key", CONFIG_TYPE_STRING, "audit.key", 0, 0, NULL,
+	  "Key that chains the audit rows (made by init, mode 0600), relative to the instance directory. Never in the database: keep it out of database backups and keep a copy of it safe." },
+	{ "audit.anchor", CONFIG_TYPE_STRING, "audit.anchor", 0, 0, NULL,
+	  "File holding the newest audit row a check has seen whole, so rows cut from the end are noticed; relative to the instance directory." },
+	{ "audit.verify_interval_s", CONFIG_TYPE_INT, "300", 0, 86400, NULL,
+	  "Seconds between serve's checks of the audit rows written since the last check (every row is checked at start-up); 0: only at start-up." },
 };
 
 #define CONFIG_COUNT (sizeof(config_settings) / sizeof(*config_settings))

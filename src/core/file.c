@@ -45,9 +45,13 @@ write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
-int
-file_write_atomic(const char *path, const void *data, size_t len,
-	mode_t mode, struct error *err)
+/*
+ * Writes data to a fresh temporary file beside path and moves it into
+ * place: rename() replaces what is there, link() never does (ERROR_EXISTS).
+ */
+static int
+write_into_place(const char *path, const void *data, size_t len, mode_t mode,
+	bool replace, struct error *err)
 {
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >=
@@ -70,17 +74,34 @@ file_write_atomic(const char *path, const void *data, size_t len,
 			path, strerror(saved));
 	}
 	close(fd);
-	if (rename(tmp, path) < 0) {
-		int saved = errno;
-		unlink(tmp);
-		return error_set(err, ERROR_INTERNAL, "cannot replace %s: %s",
-			path, strerror(saved));
-	}
+	int rc = replace ? rename(tmp, path) : link(tmp, path);
+	int saved = errno;
+	if (rc < 0 || !replace)
+		unlink(tmp);	/* a renamed tmp is gone already */
+	if (rc < 0 && !replace && saved == EEXIST)
+		return error_set(err, ERROR_EXISTS, "%s already exists", path);
+	if (rc < 0)
+		return error_set(err, ERROR_INTERNAL, "cannot %s %s: %s",
+			replace ? "replace" : "create", path, strerror(saved));
 	if (fsync_parent_dir(path) < 0)
 		return error_set(err, ERROR_INTERNAL,
 			"cannot flush the directory of %s: %s", path,
 			strerror(errno));
 	return 0;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len,
+	mode_t mode, struct error *err)
+{
+	return write_into_place(path, data, len, mode, true, err);
+}
+
+int
+file_write_new(const char *path, const void *data, size_t len, mode_t mode,
+	struct error *err)
+{
+	return write_into_place(path, data, len, mode, false, err);
 }
 
 char *

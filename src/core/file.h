@@ -17,6 +17,13 @@ int file_write_atomic(const char *path, const void *data, size_t len,
 	mode_t mode, struct error *err);
 
 /*
+ * As file_write_atomic, but only if path does not exist yet: ERROR_EXISTS
+ * if it does (another process made it first), and it is left as it was.
+ */
+int file_write_new(const char *path, const void *data, size_t len,
+	mode_t mode, struct error *err);
+
+/*
  * Reads a whole file of at most max bytes into a new NUL-terminated heap
  * buffer the caller frees. ERROR_NOT_FOUND if it does not exist, ERROR_LIMIT
  * if it is larger than max.

@@ -31,6 +31,11 @@ struct dir_ctx {
 	/* Where the request came from, for the audit trail; NULL: "". */
 	const char *client;	/* the client's IP address, or "cli" */
 	const char *request_id;	/* the API's X-Request-Id */
+	/*
+	 * The instance's audit key (STORE_AUDIT_KEY_BYTES), which chains each
+	 * audit row to the one before; NULL refuses anything audited.
+	 */
+	const unsigned char *audit_key;
 };
 
 /* Whether the domain is one this instance hosts (mail.domains). */

@@ -56,7 +56,7 @@ audit_row(const struct dir_ctx *ctx, const char *action,
 		.request_id = ctx->request_id,
 		.result = result,
 	};
-	int rc = store_audit_append(ctx->store, &row, err);
+	int rc = store_audit_append(ctx->store, &row, ctx->audit_key, err);
 	free(text);
 	return rc;
 }

@@ -31,6 +31,12 @@ struct http_server_options {
 	int (*store_ping)(void *ctx, struct error *err);
 	void *ctx;
 	/*
+	 * The audit chain's state for /healthcheck ("ok", "broken", ...), or
+	 * NULL to leave it out. Called per request, from any thread.
+	 */
+	const char *(*audit_state)(void *audit_ctx);
+	void *audit_ctx;
+	/*
 	 * Answers every request under /api/v1/ (any method), or NULL to
 	 * answer them 404. Called from any thread; must reply (below).
 	 */

@@ -17,6 +17,7 @@
 
 #include "auth/auth.h"
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -26,6 +27,7 @@
 #include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "dir/dir_address.h"
+#include "instance/instance_internal.h"
 
 #define INSTANCE_PASSWORD_LENGTH 20
 /* Idle connections kept for sessions; more are opened and closed on demand. */
@@ -60,6 +62,10 @@ instance_resolve_paths(struct instance *inst)
 		config_get_str(inst->config, "tls.cert"));
 	inst->key_path = path_join(inst->dir,
 		config_get_str(inst->config, "tls.key"));
+	inst->audit_key_path = path_join(inst->dir,
+		config_get_str(inst->config, "audit.key"));
+	inst->audit_anchor_path = path_join(inst->dir,
+		config_get_str(inst->config, "audit.anchor"));
 }
 
 static int
@@ -103,6 +109,8 @@ instance_open(const char *dir, const char *const *overrides,
 	enum log_level level;
 	if (log_level_parse(config_get_str(inst->config, "log.level"), &level))
 		log_set_level(level);
+	if (instance_audit_load(inst, clock_now(), err) < 0)
+		instance_close(&inst);
 	return inst;
 }
 
@@ -118,6 +126,9 @@ instance_close(struct instance **instp)
 	free(inst->spool_dir);
 	free(inst->cert_path);
 	free(inst->key_path);
+	free(inst->audit_key_path);
+	free(inst->audit_anchor_path);
+	sodium_memzero(inst->audit_key, sizeof(inst->audit_key));
 	config_free(&inst->config);
 	store_pool_free(&inst->pool);
 	free(inst);
@@ -177,6 +188,7 @@ instance_dir_ctx(const struct instance *inst, struct store *st,
 		.actor = actor,
 		.now = now,
 		.arena = a,
+		.audit_key = inst->audit_key,
 	};
 }
 
@@ -244,6 +256,8 @@ undo_create(const struct instance *inst, bool made_dir)
 	}
 	unlink(inst->cert_path);
 	unlink(inst->key_path);
+	unlink(inst->audit_key_path);
+	unlink(inst->audit_anchor_path);
 	char tls_dir[4096];
 	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", inst->dir);
 	rmdir(tls_dir);
@@ -285,7 +299,8 @@ create_store_and_tls(struct instance *inst, const struct instance_init *init,
 {
 	char tls_dir[4096];
 	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", inst->dir);
-	if (file_make_dirs(tls_dir, 0700, err) < 0)
+	if (file_make_dirs(tls_dir, 0700, err) < 0 ||
+	    instance_audit_create(inst, init->now, err) < 0)
 		return -1;
 	struct store *st = store_open(config_get_str(inst->config,
 					      "store.backend"),
@@ -358,7 +373,8 @@ instance_create(const struct instance_init *init, char **password_r,
 	struct instance *inst = prepare_instance(init, err);
 	if (inst == NULL)
 		return -1;
-	if (file_exists(inst->config_path) || file_exists(inst->store_path)) {
+	if (file_exists(inst->config_path) || file_exists(inst->store_path) ||
+	    file_exists(inst->audit_key_path)) {
 		instance_close(&inst);
 		return error_set(err, ERROR_EXISTS,
 			"%s already holds a caremail instance; choose an empty "

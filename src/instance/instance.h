@@ -7,6 +7,7 @@
 #ifndef INSTANCE_INSTANCE_H
 #define INSTANCE_INSTANCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,9 @@ struct instance {
 	char *key_path;
 	struct config *config;	/* the file plus --set overrides */
 	struct store_pool *pool;	/* connections for sessions; thread-safe */
+	char *audit_key_path;	/* the audit chain's key: never in the store */
+	char *audit_anchor_path;	/* newest row seen in a whole chain */
+	unsigned char audit_key[32];	/* STORE_AUDIT_KEY_BYTES; wiped */
 };
 
 struct instance_init {
@@ -84,6 +88,53 @@ int instance_free_space(const struct instance *inst, uint64_t *bytes_r,
 /* Fills a dir_ctx for one request or command. */
 void instance_dir_ctx(const struct instance *inst, struct store *st,
 	struct arena *a, const char *actor, int64_t now, struct dir_ctx *ctx_r);
+
+/* ---- the audit chain (instance_audit.c, SECURITY.md 49) ---- */
+
+/* What one check of the audit chain found. */
+struct instance_audit_report {
+	bool whole;
+	bool full;		/* every row was checked, not just the newest */
+	int64_t rows;		/* rows checked */
+	int64_t last_id;	/* the newest row checked, 0 for none */
+	char last_hash[65];	/* its hash in hex */
+	int64_t broken_id;	/* the first broken row; 0 when whole */
+	int64_t broken_at;	/* its time, 0 when the row is missing */
+	int64_t broken_count;	/* rows that failed a check */
+	char reason[240];	/* why broken_id is broken, one sentence */
+	int64_t anchor_id;	/* the newest row an earlier check saw */
+	int64_t anchor_seen_at;	/* when that check ran */
+	int64_t chained_since;	/* when this instance's chain began */
+	int64_t legacy_rows;	/* rows from before then, chained as found */
+};
+
+/*
+ * Checks the audit chain with the instance's key, every row when `full`,
+ * else only the rows since the anchor (the newest row an earlier check
+ * saw, kept in a file beside the key), which must still be there
+ * unchanged. When the chain is whole the anchor moves on to its newest
+ * row, never back. Returns 0 with r->whole false for a broken chain; -1
+ * only when the store or the anchor cannot be read.
+ */
+int instance_audit_verify(const struct instance *inst, struct store *st,
+	bool full, int64_t now, struct instance_audit_report *r,
+	struct error *err);
+
+/*
+ * serve's watch over the audit chain: a thread that checks every row at
+ * start-up, then the new rows every interval_s seconds (0: never again),
+ * logging an error for a broken chain. A chain once found broken stays
+ * reported broken until the server restarts and finds it whole.
+ */
+struct instance_audit_watch;
+struct instance_audit_watch *instance_audit_watch_start(
+	const struct instance *inst, int interval_s);
+/*
+ * "checking" until the first check ends, then "ok", "broken" or "unknown"
+ * (the store could not be read). Thread-safe.
+ */
+const char *instance_audit_watch_state(struct instance_audit_watch *w);
+void instance_audit_watch_stop(struct instance_audit_watch **w);
 
 /* The ODS code of the service organisation that init creates. */
 #define INSTANCE_SERVICE_ODS "SERVICE"

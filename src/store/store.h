@@ -382,8 +382,67 @@ struct store_audit {
 	const char *result;	/* done, denied */
 };
 
+/*
+ * The audit chain (SECURITY.md 49). Each row stores prev_hash, the hash of
+ * the row before it (32 zero bytes for the first row), and hash, the
+ * HMAC-SHA-256 under the instance's audit key of a canonical encoding of
+ * every column of the row, its id and prev_hash included (store_audit.c
+ * says how). The key is never stored in the database.
+ */
+#define STORE_AUDIT_KEY_BYTES 32
+#define STORE_AUDIT_HASH_BYTES 32
+
+/*
+ * Appends row, chained to the newest row, in the caller's transaction (or
+ * one of its own), and sets row->id. The newest row is read and the new
+ * one written under the same write lock, so rows appended at once from
+ * many connections still form one chain. key is STORE_AUDIT_KEY_BYTES.
+ */
 int store_audit_append(struct store *st, struct store_audit *row,
+	const unsigned char *key, struct error *err);
+
+/* A row known to be part of a whole chain: where a check starts or ends. */
+struct store_audit_mark {
+	int64_t id;		/* 0: none */
+	unsigned char hash[STORE_AUDIT_HASH_BYTES];
+};
+
+/* What store_audit_verify found. */
+struct store_audit_check {
+	int64_t rows;		/* rows read */
+	struct store_audit_mark last;	/* the newest row read */
+	int64_t broken_id;	/* the first broken row; 0 when whole */
+	int64_t broken_at;	/* its time (0 if the row is missing) */
+	int64_t broken_count;	/* rows that failed a check */
+	char reason[240];	/* a sentence naming broken_id; "" when whole */
+};
+
+/*
+ * Checks the chain in id order and names the first row that is broken:
+ * without a hash, with a hash that does not match its contents, not
+ * following the row before it (a row removed or slipped in), or not
+ * starting the chain. from NULL checks every row; otherwise only from->id
+ * and the rows after it, and from->id must still be there with
+ * from->hash (an earlier check's last row). anchor, if not NULL, names a
+ * row that must still be there with that hash: a chain cut short at the
+ * end is whole by itself, so only a row remembered outside the database
+ * shows rows were removed from the end. One read of the table (one
+ * snapshot); -1 only when the store cannot be read.
+ */
+int store_audit_verify(struct store *st, const unsigned char *key,
+	const struct store_audit_mark *from,
+	const struct store_audit_mark *anchor, struct store_audit_check *r,
 	struct error *err);
+
+/*
+ * Chains the rows written before the audit chain existed (they have no
+ * hash), as they are now, in one transaction; *sealed_r counts them.
+ * Only rows older than the first chained row are touched, so a hash wiped
+ * from a chained row is never replaced. For the instance to call once,
+ * when it first makes its audit key.
+ */
+int store_audit_seal(struct store *st, const unsigned char *key,
+	int64_t *sealed_r, struct error *err);
 
 struct store_audit_filter {
 	const char *object_type;	/* NULL: any */

@@ -480,6 +480,36 @@ static const char migration_12[] =
 	"CREATE INDEX queue_due ON queue(next_attempt_at);"
 	"DROP TABLE blobs;";
 
+/*
+ * The audit chain (SECURITY.md 49): each row carries the keyed hash of the
+ * row before it and its own (store_audit.c), so a row changed, removed or
+ * slipped in by someone without the key (kept outside the database) is
+ * found by `caremail audit verify`. The append-only triggers stay; the
+ * UPDATE one now lets through exactly one change: giving a row written
+ * before this migration its hashes, once, with every other column as it
+ * was (the instance seals those rows when it first makes the key). A new
+ * row must arrive chained.
+ */
+static const char migration_13[] =
+	"ALTER TABLE audit ADD COLUMN prev_hash BLOB;"
+	"ALTER TABLE audit ADD COLUMN hash BLOB;"
+	"DROP TRIGGER audit_no_update;"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+	" WHEN OLD.hash IS NOT NULL OR OLD.prev_hash IS NOT NULL"
+	"  OR NEW.hash IS NULL OR NEW.prev_hash IS NULL"
+	"  OR NEW.id IS NOT OLD.id OR NEW.at IS NOT OLD.at"
+	"  OR NEW.actor IS NOT OLD.actor OR NEW.action IS NOT OLD.action"
+	"  OR NEW.object_type IS NOT OLD.object_type"
+	"  OR NEW.object_id IS NOT OLD.object_id"
+	"  OR NEW.org_id IS NOT OLD.org_id OR NEW.summary IS NOT OLD.summary"
+	"  OR NEW.client IS NOT OLD.client"
+	"  OR NEW.request_id IS NOT OLD.request_id"
+	"  OR NEW.result IS NOT OLD.result"
+	" BEGIN SELECT RAISE(ABORT, 'audit rows are append-only'); END;"
+	"CREATE TRIGGER audit_chained BEFORE INSERT ON audit"
+	" WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL"
+	" BEGIN SELECT RAISE(ABORT, 'audit rows must be chained'); END;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -493,5 +523,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_10,
 	migration_11,
 	migration_12,
+	migration_13,
 	NULL,
 };

@@ -292,6 +292,7 @@ def test_migration_indexes_people_already_stored(instance, people,
         conn.execute("DELETE FROM schema_migrations WHERE version = 10")
     server = start_server()
     c = global_admin(server, instance)
+    assert instance.json("audit", "verify")["status"] == "whole"
     assert addresses(find(c, q="zoe ang")) == [people["zoe"]]
     assert addresses(find(c, q=people["jo"])) == [people["jo"]]
     assert addresses(find(c, job_title="pharmacist")) == [people["sam"]]

@@ -314,6 +314,8 @@ raw_exec(const char *path, const char *sql)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+static const unsigned char test_audit_key[STORE_AUDIT_KEY_BYTES] = { 7 };
+
 static void
 test_audit_append_only(void **state)
 {
@@ -322,7 +324,7 @@ test_audit_append_only(void **state)
 	struct store_audit row = { .at = 10, .actor = "system",
 		.action = "create", .object_type = "organisation",
 		.object_id = 1, .org_id = 0, .summary = "{}" };
-	assert_int_equal(store_audit_append(f->st, &row, &err), 0);
+	assert_int_equal(store_audit_append(f->st, &row, test_audit_key, &err), 0);
 	/* Even a direct connection cannot rewrite or remove history. */
 	assert_int_equal(raw_exec(f->path, "UPDATE audit SET actor = 'x'"), -1);
 	assert_int_equal(raw_exec(f->path, "DELETE FROM audit"), -1);
@@ -335,7 +337,7 @@ test_audit_append_only(void **state)
 	assert_string_equal(rows[0].actor, "system");
 	/* An invalid action is refused by the schema. */
 	row.action = "erase";
-	assert_int_equal(store_audit_append(f->st, &row, &err), -1);
+	assert_int_equal(store_audit_append(f->st, &row, test_audit_key, &err), -1);
 }
 
 static void
