@@ -400,6 +400,23 @@ static const char migration_11[] =
 	"ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT 'done'"
 	" CHECK (result IN ('done', 'denied'));";
 
+/*
+ * App passwords (SECURITY.md 43): per person, labelled, for IMAP, POP3
+ * and SMTP only. Each is a 144-bit random secret, so only its SHA-256 is
+ * kept and a sign-in finds it by that hash; revoking deletes the row (the
+ * audit trail keeps its history).
+ */
+static const char migration_12[] =
+	"CREATE TABLE app_passwords ("
+	" id INTEGER PRIMARY KEY,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" label TEXT NOT NULL,"
+	" secret_hash TEXT NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL,"
+	" last_used_at INTEGER,"
+	" last_used_protocol TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (person_id, label));";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -412,5 +429,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_9,
 	migration_10,
 	migration_11,
+	migration_12,
 	NULL,
 };

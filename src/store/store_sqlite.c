@@ -64,12 +64,27 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 	}
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return error_set(err, ERROR_TEMPORARY,
-			"the store is busy; try again (%s)", what);
-	if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
-	    primary == SQLITE_FULL || primary == SQLITE_READONLY)
-		return error_set(err, ERROR_TEMPORARY,
-			"the store cannot be used: %s (%s)", sqlite3_errmsg(db),
+			"storage error: the database is busy (%s); try again",
 			what);
+	/*
+	 * SECURITY.md 26: a database that cannot be opened, read or written
+	 * — gone, unreadable, damaged, full, out of memory — is a fault of
+	 * ours that an operator fixes, never the client's: every caller must
+	 * be able to tell it from "wrong password" or "no such user", and
+	 * every front end answers it as "try again later" (IMAP UNAVAILABLE,
+	 * POP3 SYS/TEMP, SMTP 4xx, HTTP 503), so mail is deferred rather
+	 * than bounced and no failure is counted against a person.
+	 */
+	if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
+	    primary == SQLITE_FULL || primary == SQLITE_READONLY ||
+	    primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ||
+	    primary == SQLITE_NOMEM || primary == SQLITE_PERM ||
+	    primary == SQLITE_PROTOCOL || primary == SQLITE_NOLFS ||
+	    primary == SQLITE_AUTH)
+		return error_set(err, ERROR_TEMPORARY,
+			"storage error: %s (%s, code %d)", sqlite3_errmsg(db),
+			what, rc);
+	/* What is left (SQL errors, misuse, ranges) is a bug of ours. */
 	return error_set(err, ERROR_INTERNAL, "store error: %s (%s)",
 		sqlite3_errmsg(db), what);
 }
