@@ -157,7 +157,7 @@ PEER_VERSIONS=$(dpkg-query -W -f '${Package} ${Version}, ' postfix dovecot-core 
 TEMPLATE=$WORK/template
 NUSR=$RCPTS; [ "$DO_B4" = 1 ] && [ "$B4_CONNS" -gt "$NUSR" ] && NUSR=$B4_CONNS
 echo "== creating a caremail instance with $NUSR mailboxes"
-printf '%s\n' 'bench-admin-password-0123' |
+printf '%s\n' 'bench-operator-passphrase-0123' |
   "$BIN" init --dir "$TEMPLATE" --domain bench.test --admin-password-stdin >/dev/null
 "$BIN" org add --dir "$TEMPLATE" --ods BENCH1 --name "Bench Org" >/dev/null
 seq 1 "$NUSR" | xargs -P 4 -I{} sh -c 'n=$(printf %04d "$1"); "$2" user add --dir "$3" --org BENCH1 \

@@ -85,6 +85,7 @@ struct api_route {
 #define API_ROUTES_END { NULL, NULL, NULL, 0 }
 
 extern const struct api_route api_routes_session[];
+extern const struct api_route api_routes_app_passwords[];
 extern const struct api_route api_routes_orgs[];
 extern const struct api_route api_routes_users[];
 extern const struct api_route api_routes_self[];

@@ -64,8 +64,8 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 	}
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return error_set(err, ERROR_TEMPORARY,
-			"storage error: the database is busy (%s); try again",
-			what);
+			"storage error: the database is busy (in %s); try again "
+			"later", what);
 	/*
 	 * SECURITY.md 26: a database that cannot be opened, read or written
 	 * — gone, unreadable, damaged, full, out of memory — is a fault of
@@ -82,8 +82,9 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 	    primary == SQLITE_PROTOCOL || primary == SQLITE_NOLFS ||
 	    primary == SQLITE_AUTH)
 		return error_set(err, ERROR_TEMPORARY,
-			"storage error: %s (%s, code %d)", sqlite3_errmsg(db),
-			what, rc);
+			"storage error: the database cannot be used just now "
+			"(%s in %s, code %d); try again later",
+			sqlite3_errmsg(db), what, rc);
 	/* What is left (SQL errors, misuse, ranges) is a bug of ours. */
 	return error_set(err, ERROR_INTERNAL, "store error: %s (%s)",
 		sqlite3_errmsg(db), what);
