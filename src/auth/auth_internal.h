@@ -18,13 +18,14 @@ bool auth_is_fault(const struct error *e);
 
 /*
  * One Argon2id verification of password against the person at address
- * (against a decoy when there is none, so timing tells nothing). *known_r:
- * an active person with a password, in *p_r; *right_r: known and the
- * password is theirs. The lock is not looked at. -1 only when the store
- * fails (ERROR_TEMPORARY): then nothing may be counted against anyone.
+ * (against a decoy when there is none, so timing tells nothing). *found_r:
+ * the person exists, in *p_r, whatever their status (their failures are
+ * still counted); *right_r: they are active, have a password, and this is
+ * it. The lock is not looked at. -1 only when the store fails
+ * (ERROR_TEMPORARY): then nothing may be counted against anyone.
  */
 int auth_password_check(const struct dir_ctx *ctx, const char *address,
-	const char *password, struct store_person *p_r, bool *known_r,
+	const char *password, struct store_person *p_r, bool *found_r,
 	bool *right_r, struct error *err);
 
 /*

@@ -108,13 +108,14 @@ auth_is_fault(const struct error *e)
 
 int
 auth_password_check(const struct dir_ctx *ctx, const char *address,
-	const char *password, struct store_person *p_r, bool *known_r,
+	const char *password, struct store_person *p_r, bool *found_r,
 	bool *right_r, struct error *err)
 {
 	pthread_once(&decoy_once, make_decoy);
 	const char *hash = "";
 	struct error inner;
-	*known_r = *right_r = false;
+	bool known = false;
+	*found_r = *right_r = false;
 	/*
 	 * SECURITY.md 26: a store that cannot be read is not a wrong
 	 * password; it is reported before any verification.
@@ -122,18 +123,21 @@ auth_password_check(const struct dir_ctx *ctx, const char *address,
 	if (dir_person_get(ctx, address, p_r, &inner) < 0) {
 		if (auth_is_fault(&inner))
 			return error_forward(err, &inner);
-	} else if (strcmp(p_r->status, "active") == 0) {
+	} else {
+		*found_r = true;
 		/* Disabled, deleted and leavers cannot sign in (SPEC A4). */
-		if (store_person_password_get(ctx->store, p_r->id, ctx->arena,
-			    &hash, &inner) < 0)
-			return error_forward(err, &inner);
-		*known_r = hash[0] != '\0';
+		if (strcmp(p_r->status, "active") == 0) {
+			if (store_person_password_get(ctx->store, p_r->id,
+				    ctx->arena, &hash, &inner) < 0)
+				return error_forward(err, &inner);
+			known = hash[0] != '\0';
+		}
 	}
-	const char *against = *known_r ? hash : decoy_hash;
+	const char *against = known ? hash : decoy_hash;
 	/* Always one Argon2id verification, so timing tells nothing. */
 	bool match = password != NULL && crypto_pwhash_str_verify(against,
 		password, strlen(password)) == 0;
-	*right_r = *known_r && match;
+	*right_r = known && match;
 	return 0;
 }
 
@@ -142,12 +146,12 @@ auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err)
 {
 	struct store_person p;
-	bool known, right;
-	if (auth_password_check(ctx, address, password, &p, &known, &right,
+	bool found, right;
+	if (auth_password_check(ctx, address, password, &p, &found, &right,
 		    err) < 0)
 		return -1;
 	/* A locked account cannot sign in over any protocol either. */
-	if (known && right && p.locked_at == 0)
+	if (right && p.locked_at == 0)
 		return 0;
 	return error_set(err, ERROR_DENIED,
 		"the address or password is not right");

@@ -179,18 +179,18 @@ auth_session_signin(const struct dir_ctx *ctx,
 {
 	memset(s_r, 0, sizeof(*s_r));
 	struct store_signin si;
-	bool known, right;
+	bool found, right;
 	/*
 	 * SECURITY.md 26: when the store fails the person is told to try
 	 * again later (ERROR_TEMPORARY) and nothing is counted against them.
 	 */
 	if (auth_password_check(ctx, in->address, in->password, &s_r->person,
-		    &known, &right, err) < 0 ||
-	    (known && store_signin_get(ctx->store, s_r->person.id, ctx->arena,
+		    &found, &right, err) < 0 ||
+	    (found && store_signin_get(ctx->store, s_r->person.id, ctx->arena,
 			      &si, err) < 0))
 		return -1;
-	if (!known) {
-		log_info("auth.signin_failed", "reason=unknown_or_inactive");
+	if (!found) {
+		log_info("auth.signin_failed", "reason=unknown");
 		return error_set(err, ERROR_DENIED, wrong_words);
 	}
 	const struct store_person *p = &s_r->person;

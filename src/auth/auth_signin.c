@@ -155,7 +155,7 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 {
 	struct store_signin si;
 	struct error inner;
-	bool known = false, right = false;
+	bool found = false, right = false;
 	int app = 0;
 	if (dir_person_get(ctx, address, p_r, &inner) < 0) {
 		if (auth_is_fault(&inner))
@@ -168,13 +168,13 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 			return -1;
 	}
 	if (app == 0 && auth_password_check(ctx, address, password, p_r,
-				&known, &right, err) < 0)
+				&found, &right, err) < 0)
 		return -1;
-	if ((app == 1 || known) &&
+	if ((app == 1 || found) &&
 	    store_signin_get(ctx->store, p_r->id, ctx->arena, &si, err) < 0)
 		return -1;
 	if (app == 0) {
-		if (!known)
+		if (!found)
 			return error_set(err, ERROR_DENIED, wrong_words);
 		if (p_r->locked_at != 0) {
 			auth_signin_failed(ctx, p_r, "locked", client->address,
