@@ -44,7 +44,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
 import benchlib  # noqa: E402
 from benchlib import log  # noqa: E402
 
-ADMIN_PASSWORD = "bench-admin-password-0123"
+ADMIN_PASSWORD = "bench-operator-passphrase-0123"
 # apiclient.py takes PASSWORD from conftest.py, which needs pytest; give it
 # a stand-in so the bench needs only python3.
 sys.modules.setdefault("conftest", types.SimpleNamespace(PASSWORD=ADMIN_PASSWORD))
@@ -79,7 +79,8 @@ def prepare(bin, inst, people, orgs):
     t["migration_s"] = round(time.perf_counter() - t0, 1)
     run(bin, "user", "add", "--dir", inst, "--org", "B00001", "--first", "Finder",
         "--last", "Bench", "--email", FINDER_USER)
-    run(bin, "user", "passwd", "--dir", inst, FINDER_USER, "--stdin", input=USER_PASSWORD + "\n")
+    run(bin, "user", "passwd", "--dir", inst, FINDER_USER, "--stdin", "--permanent",
+        input=USER_PASSWORD + "\n")
     return t
 
 

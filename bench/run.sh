@@ -157,7 +157,7 @@ PEER_VERSIONS=$(dpkg-query -W -f '${Package} ${Version}, ' postfix dovecot-core 
 TEMPLATE=$WORK/template
 NUSR=$RCPTS; [ "$DO_B4" = 1 ] && [ "$B4_CONNS" -gt "$NUSR" ] && NUSR=$B4_CONNS
 echo "== creating a caremail instance with $NUSR mailboxes"
-printf '%s\n' 'bench-admin-password-0123' |
+printf '%s\n' 'bench-operator-passphrase-0123' |
   "$BIN" init --dir "$TEMPLATE" --domain bench.test --admin-password-stdin >/dev/null
 "$BIN" org add --dir "$TEMPLATE" --ods BENCH1 --name "Bench Org" >/dev/null
 seq 1 "$NUSR" | xargs -P 4 -I{} sh -c 'n=$(printf %04d "$1"); "$2" user add --dir "$3" --org BENCH1 \
@@ -168,10 +168,12 @@ echo "   $made mailboxes"
 if [ "$DO_B3" = 1 ] || [ "$DO_B4" = 1 ]; then
   "$BIN" user add --dir "$TEMPLATE" --org BENCH1 --first Big --last Box --email bigbox@bench.test >/dev/null
   "$BIN" user add --dir "$TEMPLATE" --org BENCH1 --first Warm --last Up --email warmup@bench.test >/dev/null
-  printf '%s\n' "$PASSWORD" | "$BIN" user passwd --dir "$TEMPLATE" bigbox@bench.test --stdin >/dev/null
+  # --permanent: mail programs refuse a temporary password (SECURITY.md 43).
+  printf '%s\n' "$PASSWORD" | "$BIN" user passwd --dir "$TEMPLATE" bigbox@bench.test --stdin --permanent >/dev/null
   sqlite3 "$TEMPLATE/caremail.db" "UPDATE people SET password_hash = (SELECT p.password_hash FROM people p
     JOIN mailboxes m ON m.id = p.mailbox_id WHERE m.address = 'bigbox@bench.test'),
-    password_changed_at = strftime('%s', 'now') WHERE password_hash = '';"
+    password_changed_at = strftime('%s', 'now'),
+    password_self_set_at = strftime('%s', 'now') WHERE password_hash = '';"
 fi
 
 # ---------------------------------------------------------------- raw flush rate

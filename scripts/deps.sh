@@ -10,6 +10,7 @@ packages=(
 	libsqlite3-dev sqlite3 libjansson-dev libsodium-dev
 	libgnutls28-dev gnutls-bin libmicrohttpd-dev libgmime-3.0-dev
 	libcmocka-dev libpq-dev libc-ares-dev
+	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	python3 python3-pytest curl swaks openssl oathtool jq
 )
 

@@ -36,14 +36,15 @@ if [ ! -f "$dir/caremail.conf" ]; then
 		exit 1
 	fi
 	# Two colleagues in one practice get a password, so a newcomer can
-	# send mail between them and read it with any mail client.
+	# send mail between them and read it with any mail client; it is
+	# --permanent because mail programs refuse a temporary password.
 	people_password=$(openssl rand -base64 12)
 	people=$("$bin" user list --dir "$dir" --org J81001 --limit 2 --json |
 		/usr/bin/python3 -c 'import json,sys
 print(" ".join(p["address"] for p in json.load(sys.stdin)))')
 	for person in $people; do
 		printf '%s\n' "$people_password" |
-			"$bin" user passwd --dir "$dir" "$person" --stdin
+			"$bin" user passwd --dir "$dir" "$person" --stdin --permanent
 	done
 	(umask 077 && printf '%s %s\n' "$people_password" "$people" \
 		>"$people_file")

@@ -35,6 +35,26 @@ api_allowed(struct api_request *req, enum auth_action action, int64_t org_id)
 }
 
 bool
+api_allowed_person(struct api_request *req, enum auth_action action,
+	const struct store_person *p)
+{
+	struct error err;
+	req->access_checked = true;
+	req->denied_known = true;
+	req->denied_action = action;
+	req->denied_org = p->org_id;
+	int rc = req->by_token ?
+		auth_token_check_person(&req->ctx, &req->token, action, p->id,
+			p->org_id, &err) :
+		auth_check_person(&req->ctx, req->session.person.id, action,
+			p->id, p->org_id, &err);
+	if (rc == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
 api_list_allowed(struct api_request *req, int64_t org_id,
 	const char *list_address, enum auth_list_standing *standing_r)
 {

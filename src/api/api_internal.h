@@ -85,6 +85,7 @@ struct api_route {
 #define API_ROUTES_END { NULL, NULL, NULL, 0 }
 
 extern const struct api_route api_routes_session[];
+extern const struct api_route api_routes_app_passwords[];
 extern const struct api_route api_routes_orgs[];
 extern const struct api_route api_routes_users[];
 extern const struct api_route api_routes_self[];
@@ -112,6 +113,13 @@ const char *api_query(const struct api_request *req, const char *name);
  */
 bool api_allowed(struct api_request *req, enum auth_action action,
 	int64_t org_id);
+/*
+ * api_allowed for an action on a person's sign-in (password reset,
+ * unlock): also refused when they hold a role equal to or above the
+ * caller's (auth_check_person, SECURITY.md 43).
+ */
+bool api_allowed_person(struct api_request *req, enum auth_action action,
+	const struct store_person *p);
 
 /*
  * api_allowed for a distribution list (auth_list_check: its org's admins,

@@ -121,6 +121,15 @@ api_reply_from_error(struct api_request *req, const struct error *err)
 			NULL);
 		return;
 	}
+	/*
+	 * SECURITY.md 26: our fault (the store failing, mostly), so "try
+	 * again later", logged for the operator, with a hint of when.
+	 */
+	if (err->code == ERROR_TEMPORARY) {
+		log_error("api.unavailable", "method=%s path=\"%s\" msg=\"%s\"",
+			req->method, req->path, err->msg);
+		http_call_add_header(req->call, "Retry-After", "30");
+	}
 	api_reply_error(req, api_status_for_error(err->code),
 		error_code_name(err->code), err->msg, err->field);
 }

@@ -27,6 +27,7 @@
 /* Every area's routes; see struct api_route. */
 static const struct api_route *const api_route_tables[] = {
 	api_routes_session,
+	api_routes_app_passwords,
 	api_routes_orgs,
 	api_routes_users,
 	api_routes_self,

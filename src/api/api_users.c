@@ -327,7 +327,8 @@ api_user_reset_password(struct api_request *req)
 	struct store_person p;
 	struct error err;
 	char password[AUTH_TEMP_PASSWORD_LEN + 1];
-	if (!path_person_allowed(req, AUTH_USER_RESET_PASSWORD, &p) ||
+	if (!path_person(req, &p) ||
+	    !api_allowed_person(req, AUTH_USER_RESET_PASSWORD, &p) ||
 	    !no_body(req))
 		return;
 	if (auth_password_reset(&req->ctx, p.address, password,
@@ -346,7 +347,8 @@ api_user_unlock(struct api_request *req)
 {
 	struct store_person p;
 	struct error err;
-	if (!path_person_allowed(req, AUTH_USER_UNLOCK, &p) || !no_body(req))
+	if (!path_person(req, &p) ||
+	    !api_allowed_person(req, AUTH_USER_UNLOCK, &p) || !no_body(req))
 		return;
 	if (auth_unlock(&req->ctx, p.address, &err) < 0) {
 		api_reply_from_error(req, &err);

@@ -6,7 +6,9 @@
 #ifndef AUTH_AUTH_H
 #define AUTH_AUTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct dir_ctx;
 struct store_person;
@@ -16,18 +18,45 @@ struct error;
 #define AUTH_PASSWORD_MAX 256
 #define AUTH_HASH_MAX 128	/* crypto_pwhash_STRBYTES */
 
-/* ERROR_INVALID, with a sentence saying why, for a password we refuse. */
-int auth_password_check_policy(const char *password, struct error *err);
+/* Whom a password is for: what it must not contain. Any may be NULL. */
+struct auth_password_owner {
+	const char *address;
+	const char *first_name;
+	const char *last_name;
+	const char *display_name;
+};
+
+/* The owner fields of a stored person (pointers into p). */
+#define AUTH_PASSWORD_OWNER(p)                                              \
+	((struct auth_password_owner){ (p)->address, (p)->first_name,       \
+		(p)->last_name, (p)->display_name })
+
+/*
+ * The policy (SECURITY.md 37): 12 to 256 characters, not one character
+ * repeated, not containing the owner's name (any name part of 3 or more
+ * letters, case and accents ignored) or address (whole, or its local
+ * part), and not easy to guess by zxcvbn (common and breached
+ * passwords, dictionary words with small changes, keyboard runs,
+ * sequences, dates). ERROR_INVALID, field "password", with a sentence
+ * saying why — never quoting the password. owner may be NULL.
+ * Thread-safe.
+ */
+int auth_password_check_policy(const char *password,
+	const struct auth_password_owner *owner, struct error *err);
 
 /* Hashes password into hash[AUTH_HASH_MAX] as "$argon2id$v=19$...". */
 int auth_password_hash(const char *password, char *hash, struct error *err);
 
 /*
- * Sets a person's password after checking the policy; audits the change
- * (never the password). The person is named by address.
+ * Sets a person's password after checking the policy against them;
+ * audits the change (never the password) and revokes their app
+ * passwords. The person is named by address. With must_change it is a
+ * temporary password (SECURITY.md 43): the portal asks for a new one and
+ * IMAP, POP3 and SMTP refuse it until then; without, it stands as if the
+ * person had chosen it (for test and demo instances).
  */
 int auth_password_set(const struct dir_ctx *ctx, const char *address,
-	const char *password, struct error *err);
+	const char *password, bool must_change, struct error *err);
 
 /*
  * 0 when password is the person's and their account is active and not
@@ -38,6 +67,21 @@ int auth_password_set(const struct dir_ctx *ctx, const char *address,
 int auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err);
 
+/* Whether a person's password may be used as it is (SPEC P1, L4). */
+enum auth_password_state {
+	AUTH_PASSWORD_OK,
+	AUTH_PASSWORD_TEMPORARY,	/* set by someone else: change it */
+	AUTH_PASSWORD_EXPIRED,		/* older than the maximum age */
+};
+
+/*
+ * The rule, pure: a password whose change time is not the person's own
+ * (changed_at 0, or self_set_at different) is temporary; one older than
+ * max_age_s at now has expired.
+ */
+enum auth_password_state auth_password_state(int64_t changed_at,
+	int64_t self_set_at, int64_t now, int64_t max_age_s);
+
 /* Who is signing in, over what, from where (recorded as a device, A7). */
 struct auth_client {
 	const char *protocol;	/* imap, pop3, smtp */
@@ -46,15 +90,53 @@ struct auth_client {
 };
 
 /*
- * Signs a person in to a mail protocol: the password must be right, the
- * account active, and the protocol not switched off for the person or
- * their organisation (SPEC A4) — refused with ERROR_DENIED, err->field
- * "protocol" and a sentence saying which (a wrong password has no field). On success records the sign-in time and the device, and
- * fills *p_r.
+ * Signs a person in to a mail protocol (SECURITY.md 26, 38, 43). The
+ * secret is one of the person's app passwords, or their own password
+ * when it is not temporary or expired and they hold no admin role. The
+ * account must be active and unlocked, and the protocol not switched off
+ * for the person or their org (SPEC A4).
+ *
+ * ERROR_DENIED, no field, in one sentence for a wrong secret, an
+ * unknown, inactive or locked account; a wrong secret on a known person
+ * counts toward the lock. ERROR_DENIED with a field and a sentence saying
+ * what to do, only once the password is right: "protocol" (switched
+ * off), "password" (temporary or expired: change it in the portal),
+ * "app_password" (an admin's own password). ERROR_TEMPORARY when the
+ * store fails: nothing is counted. On success records the device and,
+ * after earlier failures, clears their count; fills *p_r.
  */
 int auth_signin(const struct dir_ctx *ctx, const char *address,
 	const char *password, const struct auth_client *client,
 	struct store_person *p_r, struct error *err);
+
+/* ---- app passwords: how admins reach mail (SECURITY.md 43) ---- */
+
+#define AUTH_APP_PASSWORD_LEN 24	/* ~140 bits from a 57-letter alphabet */
+#define AUTH_APP_LABEL_MAX 64
+#define AUTH_APP_PASSWORDS_MAX 20	/* per person */
+
+/*
+ * Makes an app password labelled `label` for the signed-in person p, who
+ * must have completed MFA (ERROR_DENIED, field "mfa", otherwise). The
+ * secret goes into secret[size > AUTH_APP_PASSWORD_LEN], to be shown
+ * once; only its SHA-256 is kept. ERROR_INVALID for an empty or too long
+ * label, ERROR_EXISTS for a label they have, ERROR_LIMIT past
+ * AUTH_APP_PASSWORDS_MAX. Audited without the secret.
+ */
+struct store_app_password;
+int auth_app_password_create(const struct dir_ctx *ctx,
+	const struct store_person *p, const char *label,
+	struct store_app_password *a_r, char *secret, size_t size,
+	struct error *err);
+
+/* The person's app passwords (no secrets), oldest first, in ctx->arena. */
+int auth_app_password_list(const struct dir_ctx *ctx, const char *address,
+	struct store_app_password **list_r, size_t *count_r,
+	struct error *err);
+
+/* Revokes one; ERROR_NOT_FOUND when they have no such id. Audited. */
+int auth_app_password_revoke(const struct dir_ctx *ctx, const char *address,
+	int64_t id, struct error *err);
 
 /* A random password of `length` readable characters into buf[length + 1]. */
 void auth_password_generate(char *buf, size_t length);

@@ -179,9 +179,14 @@ role_denied(enum auth_action action, struct error *err)
 		"your role does not allow this (%s)", auth_action_name(action));
 }
 
-int
-auth_check(const struct dir_ctx *ctx, int64_t person_id,
-	enum auth_action action, int64_t target_org, struct error *err)
+/*
+ * auth_check, also giving the highest rank among the roles by which the
+ * person may act (for the takeover rule); every role is looked at.
+ */
+static int
+check_with_rank(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, int64_t target_org, int *rank_r,
+	struct error *err)
 {
 	struct store_role *roles;
 	size_t n;
@@ -191,26 +196,129 @@ auth_check(const struct dir_ctx *ctx, int64_t person_id,
 	struct auth_org_step *chain = NULL;
 	size_t chain_count = 0;
 	bool role_allows = false;
+	int best = -1;
 	for (size_t i = 0; i < n; i++) {
 		enum auth_role role;
 		if (!auth_role_parse(roles[i].role, &role) ||
 		    !auth_role_allows(role, action))
 			continue;
 		role_allows = true;
-		if (auth_role_is_global(role))
-			return 0;
-		if (target_org == 0)
-			continue;	/* org-wide actions need a global role */
-		if (chain == NULL &&
-		    org_chain(ctx, target_org, &chain, &chain_count, err) < 0)
-			return -1;
-		if (auth_scope_covers(chain, chain_count, roles[i].org_id))
-			return 0;
+		bool reaches = auth_role_is_global(role);
+		if (!reaches && target_org != 0) {
+			if (chain == NULL && org_chain(ctx, target_org, &chain,
+						 &chain_count, err) < 0)
+				return -1;
+			reaches = auth_scope_covers(chain, chain_count,
+				roles[i].org_id);
+		}
+		/* Org-wide actions (target_org 0) need a global role. */
+		if (reaches && auth_role_rank(role) > best)
+			best = auth_role_rank(role);
 	}
 	if (!role_allows)
 		return role_denied(action, err);
+	if (best < 0)
+		return error_set(err, ERROR_DENIED,
+			"that organisation is not one you administer");
+	*rank_r = best;
+	return 0;
+}
+
+int
+auth_check(const struct dir_ctx *ctx, int64_t person_id,
+	enum auth_action action, int64_t target_org, struct error *err)
+{
+	int rank;
+	return check_with_rank(ctx, person_id, action, target_org, &rank, err);
+}
+
+int
+auth_role_rank(enum auth_role role)
+{
+	static const int ranks[AUTH_ROLE_COUNT] = {
+		[AUTH_ROLE_GLOBAL_ADMIN] = 5,
+		[AUTH_ROLE_EDISCOVERY] = 4,
+		[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] = 3,
+		[AUTH_ROLE_LOCAL_ADMIN] = 2,
+		[AUTH_ROLE_HELPDESK_ADMIN] = 1,
+		[AUTH_ROLE_AUDIT_AUTHORISATION] = 1,
+	};
+	return role < AUTH_ROLE_COUNT ? ranks[role] : 0;
+}
+
+/* The highest rank among role names; past every rank for an unknown one. */
+static int
+highest_rank(const char *const *names, size_t n, const char **name_r)
+{
+	int best = 0;
+	*name_r = NULL;
+	for (size_t i = 0; i < n; i++) {
+		enum auth_role role;
+		int rank = auth_role_parse(names[i], &role) ?
+			auth_role_rank(role) : AUTH_ROLE_COUNT + 1;
+		if (*name_r == NULL || rank > best) {
+			best = rank;
+			*name_r = names[i];
+		}
+	}
+	return best;
+}
+
+bool
+auth_rank_reaches(int actor_rank, const char *const *target, size_t n)
+{
+	const char *name;
+	return highest_rank(target, n, &name) < actor_rank;
+}
+
+static const char *
+person_action_words(enum auth_action action)
+{
+	return action == AUTH_USER_UNLOCK ? "unlock" :
+					    "reset the password of";
+}
+
+/* The takeover rule against the target's stored roles. */
+static int
+check_rank(const struct dir_ctx *ctx, int actor_rank, enum auth_action action,
+	int64_t target_id, bool by_token, struct error *err)
+{
+	struct store_role *roles;
+	size_t n;
+	if (store_role_list(ctx->store, target_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	const char **names = arena_alloc(ctx->arena,
+		(n + 1) * sizeof(*names));
+	if (names == NULL)
+		return error_set(err, ERROR_LIMIT, "too many roles");
+	for (size_t i = 0; i < n; i++)
+		names[i] = roles[i].role;
+	if (auth_rank_reaches(actor_rank, names, n))
+		return 0;
+	const char *top;
+	highest_rank(names, n, &top);
+	if (by_token)
+		return error_set(err, ERROR_DENIED,
+			"an API token may not %s anyone who holds an admin "
+			"role, and this person holds %s",
+			person_action_words(action), top);
 	return error_set(err, ERROR_DENIED,
-		"that organisation is not one you administer");
+		"you may not %s someone who holds a role equal to or above "
+		"yours, and this person holds %s; ask an administrator above "
+		"them", person_action_words(action), top);
+}
+
+int
+auth_check_person(const struct dir_ctx *ctx, int64_t actor_id,
+	enum auth_action action, int64_t target_id, int64_t target_org,
+	struct error *err)
+{
+	int rank;
+	if (check_with_rank(ctx, actor_id, action, target_org, &rank,
+		    err) < 0)
+		return -1;
+	return check_rank(ctx, rank, action, target_id, false, err);
 }
 
 /* One org of the whole tree, as the scope walk needs it. */
@@ -389,6 +497,17 @@ auth_token_check(const struct dir_ctx *ctx,
 		return error_set(err, ERROR_DENIED, "that organisation is "
 			"outside this API token's scope");
 	return 0;
+}
+
+int
+auth_token_check_person(const struct dir_ctx *ctx,
+	const struct store_api_token *token, enum auth_action action,
+	int64_t target_id, int64_t target_org, struct error *err)
+{
+	if (auth_token_check(ctx, token, action, target_org, err) < 0)
+		return -1;
+	return check_rank(ctx, auth_role_rank(AUTH_ROLE_HELPDESK_ADMIN),
+		action, target_id, true, err);
 }
 
 int

@@ -95,6 +95,38 @@ int auth_check(const struct dir_ctx *ctx, int64_t person_id,
 int auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, bool *all_r, int64_t **ids_r, size_t *count_r,
 	struct error *err);
+/* ---- acting on another person's sign-in (SECURITY.md 43) ---- */
+
+/*
+ * A role's rank for the takeover rule: one role ranks above another when
+ * it can already do everything the other can, over at least the same
+ * reach, so taking over a lower-ranked person gains nothing. Global
+ * Admin 5 (grants any role, eDiscovery included); eDiscovery 4 (reads
+ * every mailbox); Primary Local Admin 3; Local Admin 2; Helpdesk Admin
+ * and Audit & Authorisation 1 each (neither can do all the other can);
+ * a person with no role 0. Pure.
+ */
+int auth_role_rank(enum auth_role role);
+
+/*
+ * The rule as a pure function: whether an actor whose best role for the
+ * action has rank actor_rank may reset the password of, or unlock, a
+ * person holding the n roles `target` (n 0: no role) — only when every
+ * one of them ranks strictly below. An unknown role name ranks above
+ * everything (fail closed).
+ */
+bool auth_rank_reaches(int actor_rank, const char *const *target, size_t n);
+
+/*
+ * auth_check for an action on a person's sign-in (user.reset_password,
+ * user.unlock): the action must be allowed over the person's org, and
+ * they may hold no role equal to or above the best role by which the
+ * actor may act there. ERROR_DENIED with a sentence naming what stops it.
+ */
+int auth_check_person(const struct dir_ctx *ctx, int64_t actor_id,
+	enum auth_action action, int64_t target_id, int64_t target_org,
+	struct error *err);
+
 /* ---- API tokens (SPEC P16, seed 004) ---- */
 
 struct store_api_token;
@@ -111,6 +143,14 @@ bool auth_action_parse(const char *name, enum auth_action *action_r);
 int auth_token_check(const struct dir_ctx *ctx,
 	const struct store_api_token *token, enum auth_action action,
 	int64_t target_org, struct error *err);
+
+/*
+ * auth_check_person for a token: it ranks as a Helpdesk Admin, so it may
+ * reset or unlock only people who hold no admin role at all.
+ */
+int auth_token_check_person(const struct dir_ctx *ctx,
+	const struct store_api_token *token, enum auth_action action,
+	int64_t target_id, int64_t target_org, struct error *err);
 
 /* auth_scope_orgs for a token: the orgs its org reaches, when granted. */
 int auth_token_scope_orgs(const struct dir_ctx *ctx,

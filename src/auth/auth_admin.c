@@ -41,8 +41,13 @@ reset_tx(const struct dir_ctx *ctx, const char *address, char *password,
 	if (p.deleted_at != 0)
 		return error_set(err, ERROR_NOT_FOUND, "%s has been deleted",
 			p.address);
+	/*
+	 * A reset is often made for a compromised account: its sessions and
+	 * app passwords end with it, so whoever took it over is shut out.
+	 */
 	if (set_temporary(ctx, &p, password, size, err) < 0 ||
-	    store_session_delete_person(ctx->store, p.id, err) < 0)
+	    store_session_delete_person(ctx->store, p.id, err) < 0 ||
+	    store_app_password_delete_person(ctx->store, p.id, NULL, err) < 0)
 		return -1;
 	return dir_audit(ctx, "other", "user_mailbox", p.id, p.org_id,
 		json_pack("{s:b, s:b}", "password_reset", 1,

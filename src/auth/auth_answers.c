@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/auth_internal.h"
 #include "auth/auth_self.h"
 #include "core/arena.h"
 #include "core/config.h"
@@ -265,9 +266,12 @@ auth_security_answers_set(const struct dir_ctx *ctx,
 	const struct auth_answer *answers, size_t count, struct error *err)
 {
 	struct error inner;
-	if (auth_password_verify(ctx, p->address, current, &inner) < 0)
+	if (auth_password_verify(ctx, p->address, current, &inner) < 0) {
+		if (auth_is_fault(&inner))
+			return error_forward(err, &inner);
 		return error_set_field(err, ERROR_DENIED, "current",
 			"the current password is not right");
+	}
 	if (check_answers(ctx, answers, count, err) < 0)
 		return -1;
 	char hashes[STORE_SECURITY_ANSWERS][AUTH_HASH_MAX];

@@ -4,6 +4,7 @@
  * Argon2id, m=19 MiB, t=2, p=1; libsodium picks a fresh salt per hash.
  */
 #include "auth/auth.h"
+#include "auth/auth_internal.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -16,27 +17,6 @@
 
 #define AUTH_OPSLIMIT 2
 #define AUTH_MEMLIMIT (19 * 1024 * 1024)
-
-int
-auth_password_check_policy(const char *password, struct error *err)
-{
-	size_t len = password != NULL ? strlen(password) : 0;
-	if (len < AUTH_PASSWORD_MIN)
-		return error_set_field(err, ERROR_INVALID, "password",
-			"a password needs at least %d characters",
-			AUTH_PASSWORD_MIN);
-	if (len > AUTH_PASSWORD_MAX)
-		return error_set_field(err, ERROR_INVALID, "password",
-			"a password can have at most %d characters",
-			AUTH_PASSWORD_MAX);
-	bool all_same = true;
-	for (size_t i = 1; i < len; i++)
-		all_same = all_same && password[i] == password[0];
-	if (all_same)
-		return error_set_field(err, ERROR_INVALID, "password",
-			"a password cannot be one character repeated");
-	return 0;
-}
 
 int
 auth_password_hash(const char *password, char *hash, struct error *err)
@@ -54,7 +34,7 @@ auth_password_hash(const char *password, char *hash, struct error *err)
 
 static int
 password_set_tx(const struct dir_ctx *ctx, const char *address,
-	const char *password, struct error *err)
+	const char *password, bool must_change, struct error *err)
 {
 	struct store_person p;
 	if (dir_person_get(ctx, address, &p, err) < 0)
@@ -62,26 +42,38 @@ password_set_tx(const struct dir_ctx *ctx, const char *address,
 	if (p.deleted_at != 0)
 		return error_set(err, ERROR_NOT_FOUND, "%s has been deleted",
 			p.address);
+	struct auth_password_owner owner = AUTH_PASSWORD_OWNER(&p);
+	if (auth_password_check_policy(password, &owner, err) < 0)
+		return -1;
 	char hash[AUTH_HASH_MAX];
 	int rc = auth_password_hash(password, hash, err);
+	/*
+	 * Someone else chose it, so the app passwords the person made
+	 * under the old one go too: this is how a taken-over account is
+	 * taken back (SECURITY.md 43).
+	 */
 	if (rc == 0)
-		rc = store_person_password_set(ctx->store, p.id, hash, ctx->now,
-			err);
+		rc = must_change ?
+			store_person_password_set(ctx->store, p.id, hash,
+				ctx->now, err) :
+			store_password_self_set(ctx->store, p.id, hash,
+				ctx->now, err);
 	sodium_memzero(hash, sizeof(hash));
-	if (rc < 0)
+	if (rc < 0 || store_app_password_delete_person(ctx->store, p.id,
+			      NULL, err) < 0)
 		return -1;
 	return dir_audit(ctx, "other", "user_mailbox", p.id, p.org_id,
-		json_pack("{s:b}", "password_set", 1), err);
+		json_pack("{s:b,s:b}", "password_set", 1,
+			"must_change_password", must_change), err);
 }
 
 int
 auth_password_set(const struct dir_ctx *ctx, const char *address,
-	const char *password, struct error *err)
+	const char *password, bool must_change, struct error *err)
 {
-	if (auth_password_check_policy(password, err) < 0 ||
-	    store_begin(ctx->store, err) < 0)
+	if (store_begin(ctx->store, err) < 0)
 		return -1;
-	if (password_set_tx(ctx, address, password, err) < 0) {
+	if (password_set_tx(ctx, address, password, must_change, err) < 0) {
 		store_rollback(ctx->store);
 		return -1;
 	}
@@ -106,30 +98,78 @@ make_decoy(void)
 	sodium_memzero(secret, sizeof(secret));
 }
 
+/* A fault of ours (the store failing), as opposed to an answer. */
+bool
+auth_is_fault(const struct error *e)
+{
+	return e->code != ERROR_NOT_FOUND && e->code != ERROR_INVALID &&
+		e->code != ERROR_DENIED;
+}
+
+int
+auth_password_check(const struct dir_ctx *ctx, const char *address,
+	const char *password, struct store_person *p_r, bool *found_r,
+	bool *right_r, struct error *err)
+{
+	pthread_once(&decoy_once, make_decoy);
+	const char *hash = "";
+	struct error inner;
+	bool known = false;
+	*found_r = *right_r = false;
+	/*
+	 * SECURITY.md 26: a store that cannot be read is not a wrong
+	 * password; it is reported before any verification.
+	 */
+	if (dir_person_get(ctx, address, p_r, &inner) < 0) {
+		if (auth_is_fault(&inner))
+			return error_forward(err, &inner);
+	} else {
+		*found_r = true;
+		/* Disabled, deleted and leavers cannot sign in (SPEC A4). */
+		if (strcmp(p_r->status, "active") == 0) {
+			if (store_person_password_get(ctx->store, p_r->id,
+				    ctx->arena, &hash, &inner) < 0)
+				return error_forward(err, &inner);
+			known = hash[0] != '\0';
+		}
+	}
+	const char *against = known ? hash : decoy_hash;
+	/* Always one Argon2id verification, so timing tells nothing. */
+	bool match = password != NULL && crypto_pwhash_str_verify(against,
+		password, strlen(password)) == 0;
+	*right_r = known && match;
+	return 0;
+}
+
 int
 auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err)
 {
-	pthread_once(&decoy_once, make_decoy);
 	struct store_person p;
-	const char *hash = "";
-	struct error inner;
-	/*
-	 * Disabled, deleted and leaver accounts cannot sign in (SPEC A4), nor
-	 * a locked one, over any protocol.
-	 */
-	bool known = dir_person_get(ctx, address, &p, &inner) == 0 &&
-		strcmp(p.status, "active") == 0 && p.locked_at == 0 &&
-		store_person_password_get(ctx->store, p.id, ctx->arena, &hash,
-			&inner) == 0 &&
-		hash[0] != '\0';
-	const char *against = known ? hash : decoy_hash;
-	bool match = password != NULL &&
-		crypto_pwhash_str_verify(against, password, strlen(password)) == 0;
-	if (known && match)
+	bool found, right;
+	if (auth_password_check(ctx, address, password, &p, &found, &right,
+		    err) < 0)
+		return -1;
+	/* A locked account cannot sign in over any protocol either. */
+	if (right && p.locked_at == 0)
 		return 0;
 	return error_set(err, ERROR_DENIED,
 		"the address or password is not right");
+}
+
+enum auth_password_state
+auth_password_state(int64_t changed_at, int64_t self_set_at, int64_t now,
+	int64_t max_age_s)
+{
+	/*
+	 * A password someone else set (an admin, init, a reset) does not
+	 * carry the person's own change time, so it is temporary.
+	 */
+	if (changed_at == 0 || self_set_at != changed_at)
+		return AUTH_PASSWORD_TEMPORARY;
+	if (now - changed_at > max_age_s)
+		return AUTH_PASSWORD_EXPIRED;
+	return AUTH_PASSWORD_OK;
 }
 
 void

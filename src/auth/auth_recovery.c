@@ -328,11 +328,25 @@ reset_tx(const struct dir_ctx *ctx, const struct store_person *p,
 	    store_password_self_set(ctx->store, p->id, hash, ctx->now,
 		    err) < 0 ||
 	    store_signin_succeeded(ctx->store, p->id, err) < 0 ||
-	    store_session_delete_person(ctx->store, p->id, err) < 0)
+	    store_session_delete_person(ctx->store, p->id, err) < 0 ||
+	    store_app_password_delete_person(ctx->store, p->id, NULL,
+		    err) < 0)
 		return -1;
 	return dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
 		json_pack("{s:b,s:b,s:s}", "password_set", 1, "by_self", 1,
 			"via", "self_service_recovery"), err);
+}
+
+static bool
+new_password_refused(const char *password,
+	const struct auth_password_owner *owner, struct error *err)
+{
+	struct error inner;
+	if (auth_password_check_policy(password, owner, &inner) == 0)
+		return false;
+	error_forward(err, &inner);
+	str_copy(err->field, sizeof(err->field), "new_password");
+	return true;
 }
 
 int
@@ -340,12 +354,13 @@ auth_recovery_complete(const struct dir_ctx *ctx, struct auth_sms *sms,
 	const char *address, const struct auth_answer *answers, size_t count,
 	const char *code, const char *new_password, struct error *err)
 {
-	struct error inner;
-	if (auth_password_check_policy(new_password, &inner) < 0) {
-		error_forward(err, &inner);
-		str_copy(err->field, sizeof(err->field), "new_password");
+	/*
+	 * Before the proof only what the caller gave is checked against, so
+	 * the answer tells nothing of the person; their names after it.
+	 */
+	struct auth_password_owner given = { address, NULL, NULL, NULL };
+	if (new_password_refused(new_password, &given, err))
 		return -1;
-	}
 	struct proof pr;
 	prove(ctx, address, answers, count, code, &pr);
 	const struct store_person *p = &pr.p;
@@ -355,6 +370,9 @@ auth_recovery_complete(const struct dir_ctx *ctx, struct auth_sms *sms,
 			record_failure(ctx, p, "reset");
 		return error_set(err, ERROR_DENIED, failed_words);
 	}
+	struct auth_password_owner owner = AUTH_PASSWORD_OWNER(p);
+	if (new_password_refused(new_password, &owner, err))
+		return -1;
 	if (p->locked_at != 0)
 		return error_set(err, ERROR_DENIED, "your account is locked, "
 			"so its password cannot be reset; unlock it first "

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/auth_internal.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -59,21 +60,17 @@ session_state(const struct dir_ctx *ctx, struct auth_web_session *s,
 		return -1;
 	int64_t max_age = config_get_int(ctx->config,
 		"auth.password_max_age_days") * AUTH_DAY_S;
-	int64_t changed = s->person.password_changed_at;
 	s->is_admin = role_count > 0;
 	s->mfa_enrolled = si->mfa_enrolled_at != 0;
-	/* A password someone else set (an admin, init, a reset) no longer
-	 * carries the person's own change time, so it must be changed. */
-	s->must_change_password = changed == 0 ||
-		si->password_self_set_at != changed ||
-		ctx->now - changed > max_age;
+	s->must_change_password = auth_password_state(
+		s->person.password_changed_at, si->password_self_set_at,
+		ctx->now, max_age) != AUTH_PASSWORD_OK;
 	return 0;
 }
 
-/* One audit row per failed sign-in on a known person; never the secret. */
-static void
-signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
-	const char *reason, const char *peer, bool count)
+void
+auth_signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
+	const char *reason, const char *peer, const char *protocol, bool count)
 {
 	struct error inner;
 	int64_t failures = 0;
@@ -86,18 +83,19 @@ signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
 	    (locked && store_session_delete_person(ctx->store, p->id,
 		      &inner) < 0) ||
 	    dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
-		    json_pack("{s:b,s:s,s:s,s:I,s:b}", "signin_failed", 1,
-			    "reason", reason, "ip", peer != NULL ? peer : "",
-			    "failures", (json_int_t)failures, "locked",
-			    locked), &inner) < 0) {
+		    json_pack("{s:b,s:s,s:s,s:s,s:I,s:b}", "signin_failed", 1,
+			    "reason", reason, "protocol", protocol, "ip",
+			    peer != NULL ? peer : "", "failures",
+			    (json_int_t)failures, "locked", locked),
+		    &inner) < 0) {
 		store_rollback(ctx->store);
 		goto failed;
 	}
 	if (store_commit(ctx->store, &inner) < 0)
 		goto failed;
 	if (locked && p->locked_at == 0)
-		log_warn("auth.locked", "user=%s failures=%lld", p->address,
-			(long long)failures);
+		log_warn("auth.locked", "user=%s failures=%lld protocol=%s",
+			p->address, (long long)failures, protocol);
 	return;
 failed:
 	log_error("auth.signin_failed_unrecorded", "user=%s reason=\"%s\"",
@@ -180,25 +178,29 @@ auth_session_signin(const struct dir_ctx *ctx,
 	struct error *err)
 {
 	memset(s_r, 0, sizeof(*s_r));
-	struct error inner;
 	struct store_signin si;
-	bool known = dir_person_get(ctx, in->address, &s_r->person,
-		&inner) == 0 && store_signin_get(ctx->store, s_r->person.id,
-		ctx->arena, &si, &inner) == 0;
-	/* Always one Argon2id verification, so timing tells nothing. */
-	bool right = auth_password_verify(ctx, in->address, in->password,
-		&inner) == 0;
-	if (!known) {
-		log_info("auth.signin_failed", "reason=unknown_or_inactive");
+	bool found, right;
+	/*
+	 * SECURITY.md 26: when the store fails the person is told to try
+	 * again later (ERROR_TEMPORARY) and nothing is counted against them.
+	 */
+	if (auth_password_check(ctx, in->address, in->password, &s_r->person,
+		    &found, &right, err) < 0 ||
+	    (found && store_signin_get(ctx->store, s_r->person.id, ctx->arena,
+			      &si, err) < 0))
+		return -1;
+	if (!found) {
+		log_info("auth.signin_failed", "reason=unknown");
 		return error_set(err, ERROR_DENIED, wrong_words);
 	}
 	const struct store_person *p = &s_r->person;
 	if (p->locked_at != 0) {
-		signin_failed(ctx, p, "locked", in->peer, false);
+		auth_signin_failed(ctx, p, "locked", in->peer, "web", false);
 		return error_set(err, ERROR_DENIED, wrong_words);
 	}
 	if (!right) {
-		signin_failed(ctx, p, "wrong_password", in->peer, true);
+		auth_signin_failed(ctx, p, "wrong_password", in->peer, "web",
+			true);
 		return error_set(err, ERROR_DENIED, wrong_words);
 	}
 	if (si.mfa_enrolled_at != 0) {
@@ -209,7 +211,7 @@ auth_session_signin(const struct dir_ctx *ctx,
 				"enter the code from your authenticator app");
 		}
 		if (check_code(ctx, p, &si, in->code, &why) < 0) {
-			signin_failed(ctx, p, why, in->peer, true);
+			auth_signin_failed(ctx, p, why, in->peer, "web", true);
 			return error_set(err, ERROR_DENIED, wrong_words);
 		}
 	}
@@ -305,10 +307,14 @@ auth_password_change_own(const struct dir_ctx *ctx,
 	const char *new_password, struct error *err)
 {
 	struct error inner;
-	if (auth_password_verify(ctx, p->address, current, &inner) < 0)
+	if (auth_password_verify(ctx, p->address, current, &inner) < 0) {
+		if (auth_is_fault(&inner))
+			return error_forward(err, &inner);
 		return error_set_field(err, ERROR_DENIED, "current",
 			"the current password is not right");
-	if (auth_password_check_policy(new_password, &inner) < 0) {
+	}
+	struct auth_password_owner owner = AUTH_PASSWORD_OWNER(p);
+	if (auth_password_check_policy(new_password, &owner, &inner) < 0) {
 		error_forward(err, &inner);
 		str_copy(err->field, sizeof(err->field), "new");
 		return -1;

@@ -193,6 +193,8 @@ int cli_user_show(struct cli_args *args, struct error *err);
 int cli_user_list(struct cli_args *args, struct error *err);
 int cli_user_delete(struct cli_args *args, struct error *err);
 int cli_user_passwd(struct cli_args *args, struct error *err);
+int cli_user_app_passwords(struct cli_args *args, struct error *err);
+int cli_user_app_password_revoke(struct cli_args *args, struct error *err);
 
 int cli_mailbox_add(struct cli_args *args, struct error *err);
 int cli_mailbox_list(struct cli_args *args, struct error *err);

@@ -79,9 +79,16 @@ const struct cli_command cli_commands[] = {
 	{ "user delete", "EMAIL",
 	  "Deletes a person; their address is never reused.", "", 1, 1,
 	  cli_user_delete },
-	{ "user passwd", "EMAIL --stdin",
-	  "Sets a person's password from the first line of stdin.", "stdin",
+	{ "user passwd", "EMAIL --stdin [--permanent]",
+	  "Sets a temporary password from the first line of stdin; "
+	  "--permanent: one the person need not change.", "stdin permanent",
 	  1, 1, cli_user_passwd },
+	{ "user app-passwords", "EMAIL",
+	  "Lists a person's app passwords for mail programs (no secrets).",
+	  "", 1, 1, cli_user_app_passwords },
+	{ "user app-password-revoke", "EMAIL ID",
+	  "Revokes one of a person's app passwords.", "", 2, 2,
+	  cli_user_app_password_revoke },
 
 	{ "shared add", "--org ODS --name NAME [--email ADDR]",
 	  "Adds a shared mailbox.", "org=! name=! email=", 0, 0,

@@ -170,14 +170,18 @@ set_password(struct cli_args *args, struct cli_session *s,
 	char password[AUTH_PASSWORD_MAX + 3];
 	int rc = cli_read_password(password, sizeof(password), err);
 	if (rc == 0)
-		rc = auth_password_set(&s->ctx, args->pos[0], password, err);
+		rc = auth_password_set(&s->ctx, args->pos[0], password,
+			!cli_flag(args, "permanent"), err);
 	sodium_memzero(password, sizeof(password));
 	if (rc == 0) {
 		char sentence[512];
-		snprintf(sentence, sizeof(sentence), "Set the password of %s.",
-			args->pos[0]);
-		cli_print_done(args, json_pack("{s:s, s:b}", "address",
-			args->pos[0], "password_set", 1), sentence);
+		bool must_change = !cli_flag(args, "permanent");
+		snprintf(sentence, sizeof(sentence), "Set the password of %s%s.",
+			args->pos[0], must_change ? "; they must change it "
+			"in the portal before mail programs accept it" : "");
+		cli_print_done(args, json_pack("{s:s, s:b, s:b}", "address",
+			args->pos[0], "password_set", 1, "must_change_password",
+			must_change), sentence);
 	}
 	return rc;
 }

@@ -5,7 +5,8 @@
  * 3); STARTTLS drops pipelined plaintext (item 4, CVE-2021-33515); every
  * failure gets the same reply; secrets are wiped and never logged;
  * disabled, leaver and deleted accounts, and people or orgs with IMAP
- * switched off, are refused by auth_signin (SPEC A4).
+ * switched off, are refused by auth_signin (SPEC A4), and so are
+ * temporary passwords and admins' own (SECURITY.md 43).
  */
 #include <sodium.h>
 #include <string.h>
@@ -67,14 +68,30 @@ sign_in(struct imap_session *s, const char *user, const char *password)
 			return imap_tagged(s, "NO", "AUTHORIZATIONFAILED", "%s",
 				err.msg);
 		}
+		/*
+		 * RFC 5530 EXPIRED: the password was right, but access is no
+		 * longer permitted with it and the user should get a new
+		 * passphrase — a changed password, or (for an admin) an app
+		 * password. Only a right password gets here, so this tells
+		 * nothing a guesser could use (SECURITY.md 38, 43).
+		 */
+		if (err.code == ERROR_DENIED &&
+		    (strcmp(err.field, "password") == 0 ||
+			strcmp(err.field, "app_password") == 0)) {
+			log_info("imap.auth", "peer=%s user=\"%.100s\" "
+				"result=refused_%s", net_peer(s->conn), user,
+				err.field);
+			return imap_tagged(s, "NO", "EXPIRED", "%s", err.msg);
+		}
+		/* SECURITY.md 26: our fault, never a wrong password. */
 		if (err.code != ERROR_DENIED) {
-			log_warn("imap.auth",
+			log_error("imap.auth",
 				"peer=%s result=unavailable "
 				"reason=\"%s\"",
 				net_peer(s->conn), err.msg);
 			return imap_tagged(s, "NO", "UNAVAILABLE",
-				"signing in is not possible just now; try "
-				"again later");
+				"signing in is not possible just now because "
+				"of a fault on our side; try again later");
 		}
 		log_info("imap.auth", "peer=%s user=\"%.100s\" result=refused",
 			net_peer(s->conn), user);

@@ -220,7 +220,7 @@ seed_directory(const struct dir_ctx *ctx, const char *admin_address,
 	    dir_person_add(ctx, &admin, &admin_r, err) < 0 ||
 	    dir_role_add(ctx, admin_r.address, INSTANCE_SERVICE_ODS,
 		    "global_admin", err) < 0 ||
-	    auth_password_set(ctx, admin_r.address, password, err) < 0) {
+	    auth_password_set(ctx, admin_r.address, password, true, err) < 0) {
 		store_rollback(ctx->store);
 		return -1;
 	}
@@ -287,8 +287,11 @@ check_init_request(const struct instance_init *init, struct dir_address *admin,
 	if (strcmp(dir_address_domain(admin), domain) != 0)
 		return error_set_field(err, ERROR_INVALID, "admin",
 			"the admin address must be in %s", domain);
+	/* The admin person made below is "Global Admin" at this address. */
+	struct auth_password_owner owner = { address, "Global", "Admin",
+		NULL };
 	if (init->admin_password != NULL &&
-	    auth_password_check_policy(init->admin_password, err) < 0)
+	    auth_password_check_policy(init->admin_password, &owner, err) < 0)
 		return -1;
 	return 0;
 }

@@ -148,11 +148,20 @@ cmd_pass(struct pop3_session *s, struct span arg)
 	s->user[0] = '\0';
 	if (rc == 0)
 		return open_maildrop(s, p.address);
-	if (err.code == ERROR_DENIED && strcmp(err.field, "protocol") == 0)
+	/*
+	 * RFC 3206: [AUTH] — the credentials will not do, the user must act
+	 * (turned on, changed, an app password) — said plainly only once
+	 * the password was right; [SYS/TEMP] — our fault, try later, never
+	 * counted against the person (SECURITY.md 26).
+	 */
+	if (err.code == ERROR_DENIED && err.field[0] != '\0')
 		return pop3_err(s, "[AUTH] %s", err.msg);
 	if (err.code == ERROR_DENIED)
 		return pop3_err(s, "[AUTH] the address or password is not right");
-	return pop3_err(s, "[SYS/TEMP] try again later");
+	log_error("pop3.signin", "peer=%s result=unavailable reason=\"%s\"",
+		net_peer(s->conn), err.msg);
+	return pop3_err(s, "[SYS/TEMP] signing in is not possible just now "
+		"because of a fault on our side; try again later");
 }
 
 static int

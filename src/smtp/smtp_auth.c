@@ -58,15 +58,32 @@ verify(struct smtp_session *s, const char *user, const char *password)
 	struct auth_client client = { "smtp", s->helo, net_peer_ip(s->conn) };
 	s->ctx.now = clock_now();
 	if (auth_signin(&s->ctx, user, password, &client, &p, &err) < 0) {
-		log_info("smtp.auth", "peer=%s user=\"%.100s\" result=refused",
-			net_peer(s->conn), user);
 		s->errors++;
-		if (err.code == ERROR_DENIED && strcmp(err.field, "protocol") == 0)
+		/* SECURITY.md 26: our fault, so a temporary failure. */
+		if (err.code != ERROR_DENIED) {
+			log_error("smtp.auth", "peer=%s result=unavailable "
+				"reason=\"%s\"", net_peer(s->conn), err.msg);
+			return smtp_reply(s, 454, "4.7.0", "signing in is not "
+				"possible just now because of a fault on our "
+				"side; try again later");
+		}
+		log_info("smtp.auth", "peer=%s user=\"%.100s\" result=refused%s%s",
+			net_peer(s->conn), user, err.field[0] ? "_" : "",
+			err.field);
+		/*
+		 * RFC 4954 §6: 534 5.7.9 "mechanism too weak for that user":
+		 * an admin's own password is weaker than policy allows them
+		 * (an app password is needed). A temporary password has no
+		 * code of its own; 535 5.7.8 (credentials not accepted) makes
+		 * clients show our sentence and ask again, where a 4xx would
+		 * retry the same password forever.
+		 */
+		if (strcmp(err.field, "app_password") == 0)
+			return smtp_reply(s, 534, "5.7.9", "%s", err.msg);
+		if (err.field[0] != '\0')
 			return smtp_reply(s, 535, "5.7.8", "%s", err.msg);
-		if (err.code == ERROR_DENIED)
-			return smtp_reply(s, 535, "5.7.8",
-				"the address or password is not right");
-		return smtp_reply(s, 454, "4.7.0", "try again later");
+		return smtp_reply(s, 535, "5.7.8",
+			"the address or password is not right");
 	}
 	snprintf(s->user, sizeof(s->user), "%s", p.address);
 	log_info("smtp.auth", "peer=%s user=%s result=ok", net_peer(s->conn),

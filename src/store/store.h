@@ -794,6 +794,39 @@ int store_api_token_revoke(struct store *st, int64_t id, int64_t now,
 int store_api_token_touch(struct store *st, int64_t id, int64_t now,
 	struct error *err);
 
+/* ---- app passwords: mail-protocol credentials (SECURITY.md 43) ---- */
+
+/* One app password; the secret itself is never stored. */
+struct store_app_password {
+	int64_t id;
+	int64_t person_id;
+	const char *label;
+	const char *secret_hash;	/* hex SHA-256 of the secret */
+	int64_t created_at;
+	int64_t last_used_at;		/* 0: never */
+	const char *last_used_protocol;	/* imap, pop3, smtp; "" never */
+};
+
+/* Inserts a and fills its id; ERROR_EXISTS for a label the person has. */
+int store_app_password_insert(struct store *st, struct store_app_password *a,
+	struct error *err);
+/* The person's app password with this hash; ERROR_NOT_FOUND for none. */
+int store_app_password_find(struct store *st, int64_t person_id,
+	const char *secret_hash, struct arena *a, struct store_app_password *r,
+	struct error *err);
+/* The person's app passwords, oldest first. */
+int store_app_password_list(struct store *st, int64_t person_id,
+	struct arena *a, struct store_app_password **list_r, size_t *count_r,
+	struct error *err);
+/* Deletes one; ERROR_NOT_FOUND when the person has no such id. */
+int store_app_password_delete(struct store *st, int64_t person_id, int64_t id,
+	struct error *err);
+/* Deletes all of a person's; *count_r says how many (may be NULL). */
+int store_app_password_delete_person(struct store *st, int64_t person_id,
+	int64_t *count_r, struct error *err);
+/* Records a use, at most once a minute so sign-ins rarely write. */
+int store_app_password_touch(struct store *st, int64_t id, int64_t now,
+	const char *protocol, struct error *err);
 
 /* ---- lists area: paging, list reviews, rule counts, settings ---- */
 

@@ -510,6 +510,23 @@ static const char migration_13[] =
 	" WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL"
 	" BEGIN SELECT RAISE(ABORT, 'audit rows must be chained'); END;";
 
+/*
+ * App passwords (SECURITY.md 43): per person, labelled, for IMAP, POP3
+ * and SMTP only. Each is a 144-bit random secret, so only its SHA-256 is
+ * kept and a sign-in finds it by that hash; revoking deletes the row (the
+ * audit trail keeps its history).
+ */
+static const char migration_14[] =
+	"CREATE TABLE app_passwords ("
+	" id INTEGER PRIMARY KEY,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" label TEXT NOT NULL,"
+	" secret_hash TEXT NOT NULL UNIQUE,"
+	" created_at INTEGER NOT NULL,"
+	" last_used_at INTEGER,"
+	" last_used_protocol TEXT NOT NULL DEFAULT '',"
+	" UNIQUE (person_id, label));";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -524,5 +541,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_11,
 	migration_12,
 	migration_13,
+	migration_14,
 	NULL,
 };

@@ -72,11 +72,8 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 	}
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
 		return error_set(err, ERROR_TEMPORARY,
-			"the store is busy; try again (%s)", what);
-	/* Memory may be back a moment later: a temporary failure. */
-	if (primary == SQLITE_NOMEM)
-		return error_set(err, ERROR_TEMPORARY,
-			"the server is short of memory; try again (%s)", what);
+			"storage error: the database is busy (in %s); try again "
+			"later", what);
 	/*
 	 * A full disk is its own error, so SMTP can answer 452 4.3.1: SQLite
 	 * says SQLITE_FULL when a write fails with ENOSPC, but an fsync or
@@ -89,11 +86,26 @@ sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
 		return error_set(err, ERROR_NO_SPACE,
 			"the server's disk is full: %s (%s)", sqlite3_errmsg(db),
 			what);
+	/*
+	 * SECURITY.md 26: a database that cannot be opened, read or written
+	 * — gone, unreadable, damaged, out of memory — is a fault of ours
+	 * that an operator fixes, never the client's: every caller must be
+	 * able to tell it from "wrong password" or "no such user", and every
+	 * front end answers it as "try again later" (IMAP UNAVAILABLE, POP3
+	 * SYS/TEMP, SMTP 4xx, HTTP 503), so mail is deferred rather than
+	 * bounced and no failure is counted against a person.
+	 */
 	if (primary == SQLITE_CANTOPEN || primary == SQLITE_IOERR ||
-	    primary == SQLITE_READONLY)
+	    primary == SQLITE_READONLY ||
+	    primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB ||
+	    primary == SQLITE_NOMEM || primary == SQLITE_PERM ||
+	    primary == SQLITE_PROTOCOL || primary == SQLITE_NOLFS ||
+	    primary == SQLITE_AUTH)
 		return error_set(err, ERROR_TEMPORARY,
-			"the store cannot be used: %s (%s)", sqlite3_errmsg(db),
-			what);
+			"storage error: the database cannot be used just now "
+			"(%s in %s, code %d); try again later",
+			sqlite3_errmsg(db), what, rc);
+	/* What is left (SQL errors, misuse, ranges) is a bug of ours. */
 	return error_set(err, ERROR_INTERNAL, "store error: %s (%s)",
 		sqlite3_errmsg(db), what);
 }

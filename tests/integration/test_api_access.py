@@ -6,6 +6,9 @@ written) exactly as the SPEC says. The expectations are
 written here from the SPEC, not read from the server's table, so a wrong
 row in src/auth/auth_access.c fails this test.
 
+test_no_takeover_of_an_equal_or_higher_role walks every actor role x
+target role for password reset and unlock (SECURITY.md 43).
+
 Not walked: ediscovery.search has no endpoint yet (SPEC E, a later issue);
 role.grant_global and the devolved-child rule have their own tests in
 test_api_users.py and tests/unit/test_access.c."""
@@ -203,4 +206,81 @@ def test_role_action_scope_table(server, instance):
                         rows[0][4] != request_id:
                     wrong.append((role, action, org, "audit", rows))
     assert decisions == len(clients) * len(ACTIONS) * 2
+    assert not wrong, "\n".join(map(str, wrong))
+
+
+# SECURITY.md 43: reset and unlock only on someone who holds no role
+# equal to or above the actor's. [actor][target]: allowed?
+TARGETS = ["global_admin", "primary_local_admin", "local_admin",
+           "helpdesk_admin", "audit_authorisation", "ediscovery", "none"]
+TAKEOVER = {
+    #                    GA PLA LA HD AA ED none
+    "global_admin":        (0, 1, 1, 1, 1, 1, 1),
+    "primary_local_admin": (0, 0, 1, 1, 1, 0, 1),
+    "local_admin":         (0, 0, 0, 1, 1, 0, 1),
+    "helpdesk_admin":      (0, 0, 0, 0, 0, 0, 1),
+    "audit_authorisation": (0, 0, 0, 0, 0, 0, 0),
+    "ediscovery":          (0, 0, 0, 0, 0, 0, 0),
+    "none":                (0, 0, 0, 0, 0, 0, 0),
+}
+
+
+def sign_in_state(instance, address):
+    """(password hash, locked_at) of a person, read from the store."""
+    db = sqlite3.connect(instance.dir / "caremail.db", timeout=10)
+    try:
+        return db.execute(
+            "SELECT p.password_hash, p.locked_at FROM people p JOIN"
+            " mailboxes m ON m.id = p.mailbox_id WHERE m.address = ?",
+            (address,)).fetchone()
+    finally:
+        db.close()
+
+
+def lock(instance, address):
+    db = sqlite3.connect(instance.dir / "caremail.db", timeout=10)
+    db.execute("UPDATE people SET locked_at = 1, failed_signins = 12"
+               " WHERE mailbox_id = (SELECT id FROM mailboxes"
+               " WHERE address = ?)", (address,))
+    db.commit()
+    db.close()
+
+
+def test_no_takeover_of_an_equal_or_higher_role(server, instance):
+    for ods, name in ((ORG_A, "Walk Practice A"), (ORG_B, "Walk Practice B")):
+        instance.run("org", "add", "--ods", ods, "--name", name)
+    clients = clients_by_role(server, instance)
+    # Every target lives in ORG_A, where every actor acts; they hold
+    # their roles elsewhere, so none of them devolves ORG_A.
+    targets = {}
+    for i, role in enumerate(TARGETS):
+        address = make_person(instance, ORG_A, "Target", f"Rank{i}")
+        if role != "none":
+            instance.run("role", "add", address, "--org",
+                         "SERVICE" if role in GLOBAL_ROLES else ORG_B,
+                         "--role", role)
+        targets[role] = address
+    wrong = []
+    for actor, client in clients.items():
+        for t, target in enumerate(TARGETS):
+            allowed = TAKEOVER[actor][t] == 1
+            address = targets[target]
+            for action, path in (("user.reset_password", "reset-password"),
+                                 ("user.unlock", "unlock")):
+                if action == "user.unlock":
+                    lock(instance, address)
+                before = sign_in_state(instance, address)
+                status, reply = client.call(
+                    "POST", f"/users/{q(address)}/{path}")
+                after = sign_in_state(instance, address)
+                if allowed and status != 200:
+                    wrong.append((actor, target, action, status, reply))
+                elif not allowed and (status != 403 or before != after):
+                    wrong.append((actor, target, action, status, reply,
+                                  "changed" if before != after else ""))
+                # Refused by rank, not by role: the sentence says so.
+                elif not allowed and action in EXPECTED[actor] and \
+                        "equal to or above" not in \
+                        reply["error"]["message"]:
+                    wrong.append((actor, target, action, reply))
     assert not wrong, "\n".join(map(str, wrong))

@@ -178,7 +178,7 @@ def test_signin_failures_unlocks_and_resets_are_found(server, instance,
     assert "not the password" not in json.dumps(rows)
     instance.run("user", "unlock", victim)
     instance.run("user", "passwd", victim, "--stdin",
-                 input="a fresh password for pat\n")
+                 input="a fresh password for someone\n")
     rows = search(la, object_type="user_mailbox", action="other")["items"]
     assert rows[0]["summary"] == {"password_set": 1} or \
         rows[0]["summary"].get("password_set")
@@ -239,7 +239,7 @@ def test_devices_report_is_scoped_and_audited(server, instance, org, admins,
                  + page["next_cursor"])
     assert rest["items"][0]["id"] > page["items"][0]["id"]
     # Plain users and helpdesk admins get no report.
-    user = ready(server, make_person(instance, org, "Ulla", "User"),
+    user = ready(server, make_person(instance, org, "Ulla", "Plain"),
                  USER_PASSWORD)
     err = user.refused("GET", "/reports/devices")
     assert "report.read" in err["message"]

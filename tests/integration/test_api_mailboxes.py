@@ -158,7 +158,8 @@ def test_grants_apply_at_once(la, orgs, instance, server):
     box = make_shared(la, org)
     path = "/shared-mailboxes/" + q(box["address"])
     ann = make_person(instance, org, "Ann", "Sender")
-    instance.run("user", "passwd", ann, "--stdin", input=NEW_PASSWORD + "\n")
+    instance.run("user", "passwd", ann, "--stdin", "--permanent",
+                 input=NEW_PASSWORD + "\n")
     bob = make_person(instance, org, "Bob", "Reader")
     assert submit_as(server, instance, ann, box["address"], bob) == 553
     got = la.ok("POST", path + "/grants",

@@ -61,7 +61,8 @@ def people(instance, org):
 @pytest.fixture
 def user(server, instance, org, people):
     """A plain signed-in user with no admin role."""
-    address = make_person(instance, org, "Una", "User")
+    # Not "User": USER_PASSWORD would then contain her name, and be refused.
+    address = make_person(instance, org, "Una", "Plain")
     return ready(server, address, USER_PASSWORD)
 
 

@@ -274,6 +274,29 @@ def test_forgot_password_with_answers_and_code(server, instance, person):
     assert code not in logs and "Rex" not in logs and FRESH not in logs
 
 
+def test_forgot_password_refuses_a_guessable_one(server, instance, person):
+    """SECURITY.md 37 at recovery: a common password is refused before
+    anything is proved; one holding the person's name once they have
+    proved who they are (so the reply tells a stranger nothing of them).
+    Neither spends the code."""
+    enrolled(server, instance, person)
+    c = Client(server)
+    c.ok("POST", "/recovery/start", {"email": person}, status=202)
+    base = {"email": person, "answers": answers(), "code": last_code(instance)}
+    for password, why in (("password1234", "common password"),
+                          ("Samuel Patel for ever", "contains your name")):
+        err = c.refused("POST", "/recovery/complete",
+                        dict(base, new_password=password), 422)
+        assert err["field"] == "new_password" and why in err["message"]
+    # A stranger naming a made-up address hears nothing about names.
+    stranger = dict(base, email=instance.addr("nobody.here"),
+                    new_password="Samuel Patel for ever")
+    assert "not right" in c.refused("POST", "/recovery/complete",
+                                    stranger)["message"]
+    c.ok("POST", "/recovery/complete", dict(base, new_password=FRESH))
+    assert Client(server).signin(person, FRESH)[0] == 201
+
+
 def test_forgot_password_refusals(roomy, instance, person):
     server = roomy
     enrolled(server, instance, person)

@@ -19,7 +19,8 @@ def tls_context(instance):
 def person(instance, org, first, last):
     address = instance.run("user", "add", "--org", org, "--first", first,
                            "--last", last).stdout.strip()
-    instance.run("user", "passwd", address, "--stdin", input=PASSWORD + "\n")
+    instance.run("user", "passwd", address, "--stdin", "--permanent",
+                 input=PASSWORD + "\n")
     return address
 
 

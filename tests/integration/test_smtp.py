@@ -31,7 +31,7 @@ def person(instance, org, first, last, password=None):
     address = instance.run("user", "add", "--org", org, "--first", first,
                            "--last", last).stdout.strip()
     if password:
-        instance.run("user", "passwd", address, "--stdin",
+        instance.run("user", "passwd", address, "--stdin", "--permanent",
                      input=password + "\n")
     return address
 

@@ -218,6 +218,102 @@ test_scope_rule(void **state)
 	assert_false(auth_scope_covers(mid, 3, 2));
 }
 
+/*
+ * SECURITY.md 43: password reset and unlock only on a person holding no
+ * role equal to or above the actor's. Every actor role x every target
+ * role (and none, and two at once) x both actions, the targets in an org
+ * every actor's role reaches, against a matrix written out here.
+ */
+enum { TARGET_NONE = AUTH_ROLE_COUNT, TARGET_TWO, TARGET_COUNT };
+
+/* [actor][target]: 1 when reset and unlock are both allowed. */
+static const int may_act[AUTH_ROLE_COUNT][TARGET_COUNT] = {
+	/* target:	    GA PLA LA HD AA ED none HD+LA */
+	[AUTH_ROLE_GLOBAL_ADMIN] =	  { 0, 1, 1, 1, 1, 1, 1, 1 },
+	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] = { 0, 0, 1, 1, 1, 0, 1, 1 },
+	[AUTH_ROLE_LOCAL_ADMIN] =	  { 0, 0, 0, 1, 1, 0, 1, 0 },
+	[AUTH_ROLE_HELPDESK_ADMIN] =	  { 0, 0, 0, 0, 0, 0, 1, 0 },
+	/* Neither role may reset or unlock anyone at all. */
+	[AUTH_ROLE_AUDIT_AUTHORISATION] = { 0, 0, 0, 0, 0, 0, 0, 0 },
+	[AUTH_ROLE_EDISCOVERY] =	  { 0, 0, 0, 0, 0, 0, 0, 0 },
+};
+
+static void
+test_takeover_rule(void **state)
+{
+	struct fixture *f = *state;
+	int64_t target[TARGET_COUNT], actor[AUTH_ROLE_COUNT];
+	for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
+		enum auth_role role = (enum auth_role)r;
+		bool global = auth_role_is_global(role);
+		char last[32];
+		snprintf(last, sizeof(last), "Target%c", 'a' + r);
+		/*
+		 * Everyone lives in J81001, in every actor's reach; targets
+		 * hold their roles elsewhere, so a target's Primary LA role
+		 * does not devolve J81001 out of the actors' scope.
+		 */
+		target[r] = person(f, "J81001", last, auth_role_name(role),
+			global ? "SERVICE" : "OTHER");
+		snprintf(last, sizeof(last), "Actor%c", 'a' + r);
+		actor[r] = person(f, "J81001", last, auth_role_name(role),
+			global ? "SERVICE" : "QWE");
+	}
+	target[TARGET_NONE] = person(f, "J81001", "Plain", NULL, NULL);
+	target[TARGET_TWO] = person(f, "J81001", "Twice", "helpdesk_admin",
+		"OTHER");
+	struct store_person two;
+	struct error err;
+	assert_int_equal(store_person_get(f->u.ctx.store, target[TARGET_TWO],
+				 f->u.ctx.arena, &two, &err), 0);
+	assert_int_equal(dir_role_add(&f->u.ctx, two.address, "OTHER",
+				 "local_admin", &err), 0);
+	const enum auth_action actions[] = { AUTH_USER_RESET_PASSWORD,
+		AUTH_USER_UNLOCK };
+	size_t checked = 0;
+	for (int a = 0; a < AUTH_ROLE_COUNT; a++) {
+		for (int t = 0; t < TARGET_COUNT; t++) {
+			for (size_t i = 0; i < 2; i++) {
+				int rc = auth_check_person(&f->u.ctx, actor[a],
+					actions[i], target[t], f->in_scope,
+					&err);
+				if ((rc == 0) != may_act[a][t])
+					fail_msg("%s %s target %d: %s",
+						auth_role_name((enum auth_role)a),
+						auth_action_name(actions[i]), t,
+						rc == 0 ? "allowed" : err.msg);
+				if (rc < 0)
+					assert_int_equal(err.code,
+						ERROR_DENIED);
+				/* A refusal by rank says so. */
+				if (rc < 0 && auth_role_allows(
+						      (enum auth_role)a,
+						      actions[i]))
+					assert_non_null(strstr(err.msg,
+						"equal to or above"));
+				checked++;
+			}
+		}
+	}
+	/* A token ranks as a Helpdesk Admin: no admins, whoever made it. */
+	struct store_api_token token = { .org_id = f->in_scope,
+		.actions = "user.reset_password,user.unlock" };
+	for (int t = 0; t < TARGET_COUNT; t++) {
+		int rc = auth_token_check_person(&f->u.ctx, &token,
+			AUTH_USER_RESET_PASSWORD, target[t], f->in_scope, &err);
+		if ((rc == 0) != (t == TARGET_NONE))
+			fail_msg("token on target %d: %s", t,
+				rc == 0 ? "allowed" : err.msg);
+		checked++;
+	}
+	/* The pure rule: an unknown role outranks everyone (fail closed). */
+	const char *unknown[] = { "local_admin", "root" };
+	assert_false(auth_rank_reaches(5, unknown, 2));
+	assert_true(auth_rank_reaches(1, NULL, 0));
+	assert_false(auth_rank_reaches(0, NULL, 0));
+	print_message("checked %zu decisions\n", checked);
+}
+
 static bool
 has_org(const int64_t *ids, size_t n, int64_t id)
 {
@@ -332,6 +428,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_scope_orgs, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_list_owners_rule, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_takeover_rule, setup,
 			teardown),
 	};
 	return cmocka_run_group_tests_name("access", tests, NULL, NULL);
