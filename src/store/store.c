@@ -162,6 +162,16 @@ int
 store_begin(struct store *st, struct error *err)
 {
 	const char *sql = st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested";
+	/*
+	 * The engine undid the outer transaction (a full disk, no memory):
+	 * a savepoint now would start a transaction of its own and commit
+	 * on its own, outside the caller's (the writer would store a job
+	 * it then reports failed, and the client would send it again).
+	 */
+	if (st->depth > 0 && !st->ops->in_transaction(st->conn))
+		return error_set(err, ERROR_TEMPORARY,
+			"storage error: the transaction was undone by the "
+			"database; try again later");
 	if (st->ops->exec(st->conn, sql, err) < 0)
 		return -1;
 	st->depth++;

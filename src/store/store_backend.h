@@ -58,6 +58,12 @@ struct store_ops {
 		int64_t rowid, const void *data, size_t size, struct error *err);
 	int (*blob_read)(void *conn, const char *table, const char *column,
 		int64_t rowid, void *buf, size_t size, struct error *err);
+	/*
+	 * Whether the connection is inside a transaction: false after the
+	 * engine has rolled one back on its own (SQLite does on a full disk
+	 * or out of memory), which a nested begin must not paper over.
+	 */
+	bool (*in_transaction)(void *conn);
 	/* Rows changed by the last completed statement. */
 	int64_t (*changes)(void *conn);
 	/* Ends use of the statement (a cached one is reset, not freed). */

@@ -399,6 +399,13 @@ sqlite_maintain(void *c, struct error *err)
 	return 0;
 }
 
+static bool
+sqlite_in_transaction(void *c)
+{
+	struct sqlite_conn *conn = c;
+	return sqlite3_get_autocommit(conn->db) == 0;
+}
+
 static int64_t
 sqlite_changes(void *c)
 {
@@ -436,6 +443,7 @@ const struct store_ops store_sqlite_ops = {
 	.column_blob = sqlite_column_blob,
 	.blob_write = sqlite_blob_write,
 	.blob_read = sqlite_blob_read,
+	.in_transaction = sqlite_in_transaction,
 	.changes = sqlite_changes,
 	.finish = sqlite_finish,
 	.defer_maintenance = sqlite_defer_maintenance,

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "store/store.h"
 #include "store/store_imap.h"
+#include "store/store_internal.h"
 
 struct fixture {
 	char dir[64];
@@ -226,6 +227,35 @@ test_migration_12_keeps_every_message(void **state)
 	char cmd[200];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * When the engine undoes a transaction on its own (SQLite does on a full
+ * disk or out of memory), a nested begin must fail rather than start a
+ * transaction of its own that would commit outside the caller's: the
+ * writer would store a job it then reports as failed.
+ */
+static void
+test_nested_begin_after_engine_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_exec(f->st, &err,
+				 "INSERT INTO settings (name, value, updated_by,"
+				 " updated_at) VALUES ('a', '1', 't', 1)", ""),
+		1);
+	/* As the engine would: the whole transaction is gone. */
+	assert_true(store_exec(f->st, &err, "ROLLBACK", "") >= 0);
+	assert_int_equal(store_begin(f->st, &err), -1);
+	assert_int_equal(err.code, ERROR_TEMPORARY);
+	/* The outer commit fails: nothing is reported stored. */
+	assert_int_equal(store_commit(f->st, &err), -1);
+	assert_int_equal(raw_count(f->path, "SELECT COUNT(*) FROM settings"),
+		0);
+	/* And the store is usable again. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
 }
 
 static void
@@ -595,6 +625,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test(test_migration_12_keeps_every_message),
+		cmocka_unit_test_setup_teardown(
+			test_nested_begin_after_engine_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_missing_and_unknown_backend,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unique_ods, setup, teardown),
