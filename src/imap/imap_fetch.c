@@ -172,7 +172,7 @@ struct fetch_state {
 /* The fixed items: everything but body sections. */
 static int
 append_items(struct imap_session *s, struct str *out,
-	const struct fetch_state *fs, const struct store_message *m,
+	const struct fetch_state *fs, const struct store_message *m, size_t seq,
 	bool seen_changed, struct span *msg, bool *loaded, bool *wrote_r)
 {
 	static const struct {
@@ -193,8 +193,11 @@ append_items(struct imap_session *s, struct str *out,
 	}
 	if ((items & IMAP_FETCH_FLAGS) != 0 || seen_changed) {
 		if (str_appendf(out, "%sFLAGS ", sep) < 0 ||
-			imap_append_flags(out, m->flags, m->keywords) < 0)
+			imap_append_flags(out,
+				imap_view_flags(&s->view, seq, m->flags),
+				m->keywords) < 0)
 			return -1;
+		imap_view_flags_told(&s->view, seq, m->flags, m->keywords);
 		sep = " ";
 	}
 	if ((items & IMAP_FETCH_INTERNALDATE) != 0) {
@@ -249,7 +252,7 @@ send_one(struct imap_session *s, const struct fetch_state *fs,
 	arena_reset(s->msg);
 	str_init(&out, s->msg, RESPONSE_MAX);
 	if (str_appendf(&out, "* %zu FETCH (", seq) < 0 ||
-		append_items(s, &out, fs, m, seen_changed, &msg, &loaded,
+		append_items(s, &out, fs, m, seq, seen_changed, &msg, &loaded,
 			&wrote) < 0)
 		return -1;
 	for (size_t i = 0; i < fs->f->section_count; i++) {

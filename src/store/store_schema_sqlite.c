@@ -400,6 +400,23 @@ static const char migration_11[] =
 	"ALTER TABLE audit ADD COLUMN result TEXT NOT NULL DEFAULT 'done'"
 	" CHECK (result IN ('done', 'denied'));";
 
+/*
+ * IMAP state kept per mailbox and per folder (RFC 3501 §2.3.1.1, §2.3.2).
+ * uidvalidity_last is the largest UIDVALIDITY the mailbox ever handed out,
+ * kept after its folder is deleted, so a folder made again under the same
+ * name within the same second still gets a new one. recent_uid is the
+ * first UID no session has yet seen as \Recent; folders already there
+ * start with none recent.
+ */
+static const char migration_12[] =
+	"ALTER TABLE mailboxes ADD COLUMN uidvalidity_last INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE mailboxes SET uidvalidity_last = COALESCE("
+	" (SELECT MAX(uidvalidity) FROM folders"
+	"  WHERE folders.mailbox_id = mailboxes.id), 0);"
+	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE folders SET recent_uid = uidnext;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -412,5 +429,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_9,
 	migration_10,
 	migration_11,
+	migration_12,
 	NULL,
 };
