@@ -365,8 +365,11 @@ value_decode(struct span value, struct arena *a, const char **text_r,
 	char *decoded = g_mime_utils_header_decode_text(NULL, raw);
 	if (decoded == NULL)
 		return 0;
-	*text_r = arena_strdup(a, decoded);
+	/* An encoded word in a charset iconv cannot read may stay raw. */
+	char *valid = g_utf8_make_valid(decoded, -1);
 	g_free(decoded);
+	*text_r = arena_strdup(a, valid);
+	g_free(valid);
 	return *text_r != NULL ? 0 : arena_full(err);
 }
 
@@ -442,10 +445,13 @@ header_text(struct text_out *o, const char *msg,
 		if (value_decode(value, a, &text, err) < 0)
 			return -1;
 		text_break(o);
-		if (name.len > 0) {
-			text_put(o, name.p, name.len);
-			text_cstr(o, ": ");
+		/* A name is printable ASCII (RFC 5322 §2.2); other bytes go. */
+		for (size_t i = 0; i < name.len; i++) {
+			if ((unsigned char)name.p[i] < 0x80)
+				text_put(o, name.p + i, 1);
 		}
+		if (name.len > 0)
+			text_cstr(o, ": ");
 		text_cstr(o, text);
 	}
 	if (params_text(o, part->params, part->param_count, a, err) < 0 ||
