@@ -165,10 +165,18 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	if (mail_message_flags_set(&s->user, &s->view.folder, changes,
 		    change_count, &err) < 0)
 		return imap_reply_error(s, &err);
-	/* Told now (or, with .SILENT, known): no sync tells it again. */
-	for (size_t i = 0; i < all_count; i++)
+	bool issued = imap_view_expunge_issued(s, ranges, range_count,
+		all_count);
+	/*
+	 * Told now (or, with .SILENT, known): no sync tells it again. A new
+	 * keyword goes into the FLAGS list first (RFC 3501 §7.2.6).
+	 */
+	for (size_t i = 0; i < all_count; i++) {
+		if (imap_view_learn_keywords(s, all[i].change.keywords) < 0)
+			return -1;
 		imap_view_flags_told(&s->view, all[i].seq, all[i].change.flags,
 			all[i].change.keywords);
+	}
 	for (size_t i = 0; i < all_count && !st.silent; i++) {
 		struct str out;
 		str_init(&out, s->page, 64 * 1024);
@@ -186,6 +194,9 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 		if (i % IMAP_PAGE_ROWS == 0)
 			arena_reset(s->page);
 	}
+	if (issued)
+		return imap_tagged(s, "NO", "EXPUNGEISSUED",
+			"some of those messages have been expunged");
 	return imap_tagged(s, "OK", NULL, "STORE completed");
 }
 

@@ -192,7 +192,9 @@ append_items(struct imap_session *s, struct str *out,
 		sep = " ";
 	}
 	if ((items & IMAP_FETCH_FLAGS) != 0 || seen_changed) {
-		if (str_appendf(out, "%sFLAGS ", sep) < 0 ||
+		/* A keyword not in the FLAGS list yet is announced first. */
+		if (imap_view_learn_keywords(s, m->keywords) < 0 ||
+			str_appendf(out, "%sFLAGS ", sep) < 0 ||
 			imap_append_flags(out,
 				imap_view_flags(&s->view, seq, m->flags),
 				m->keywords) < 0)
@@ -325,7 +327,7 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 		STORE_IMAP_COLUMNS_ALL :
 		STORE_IMAP_COLUMNS_FLAGS;
 	struct imap_uid_range *ranges;
-	size_t range_count;
+	size_t range_count, sent = 0;
 	if (imap_view_ranges(&s->view, &set, s->uid_command, s->cmd, &ranges,
 		    &range_count, &err) < 0)
 		return imap_reply_error(s, &err);
@@ -348,13 +350,18 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 			for (size_t i = 0; i < count; i++) {
 				size_t seq = imap_view_seq(&s->view,
 					rows[i].uid);
-				if (seq != 0 &&
-					send_one(s, &fs, &rows[i], seq,
-						changed[i]) < 0)
+				if (seq == 0)
+					continue;
+				if (send_one(s, &fs, &rows[i], seq,
+					    changed[i]) < 0)
 					return -1;
+				sent++;
 			}
 			next = rows[count - 1].uid + 1;
 		}
 	}
+	if (imap_view_expunge_issued(s, ranges, range_count, sent))
+		return imap_tagged(s, "NO", "EXPUNGEISSUED",
+			"some of those messages have been expunged");
 	return imap_tagged(s, "OK", NULL, "FETCH completed");
 }

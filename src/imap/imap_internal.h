@@ -156,6 +156,13 @@ int imap_view_open(struct imap_session *s, const struct mail_folder *f,
  */
 int imap_view_announce_flags(struct imap_session *s);
 
+/*
+ * Before a response shows keywords: adds those the FLAGS list lacks and
+ * sends the list again (imap_view_announce_flags). 0, or -1 when the
+ * connection failed.
+ */
+int imap_view_learn_keywords(struct imap_session *s, const char *keywords);
+
 /* A message's flags as a session shows them: with \Recent when so. */
 unsigned imap_view_flags(const struct imap_view *v, size_t seq,
 	unsigned stored_flags);
@@ -212,6 +219,19 @@ struct imap_uid_range {
 int imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 	bool uid, struct arena *a, struct imap_uid_range **ranges_r,
 	size_t *count_r, struct error *err);
+
+/* How many messages of the view have UIDs within the ranges. */
+size_t imap_view_count_in(const struct imap_view *v,
+	const struct imap_uid_range *ranges, size_t count);
+
+/*
+ * Whether a FETCH or STORE by sequence number answered fewer messages than
+ * the client named because others expunged some that cannot be told yet
+ * (RFC 3501 §7.4.1): it then ends NO [EXPUNGEISSUED] (RFC 2180 §4.1.2,
+ * RFC 5530) so the client knows. UID commands get the EXPUNGEs instead.
+ */
+bool imap_view_expunge_issued(const struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count, size_t answered);
 
 /* ---- header fields (imap_fetch.c), for FETCH and SEARCH ---- */
 

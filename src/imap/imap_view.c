@@ -122,6 +122,14 @@ imap_view_announce_flags(struct imap_session *s)
 		str_cstr(&names));
 }
 
+int
+imap_view_learn_keywords(struct imap_session *s, const char *keywords)
+{
+	bool added = false;
+	learn_keywords(&s->view, keywords, &added);
+	return added ? imap_view_announce_flags(s) : 0;
+}
+
 unsigned
 imap_view_flags(const struct imap_view *v, size_t seq, unsigned stored_flags)
 {
@@ -338,9 +346,7 @@ tell_flags(struct imap_session *s, size_t index,
 	const struct store_imap_flag_row *row)
 {
 	struct imap_view *v = &s->view;
-	bool added = false;
-	learn_keywords(v, row->keywords, &added);
-	if (added && imap_view_announce_flags(s) < 0)
+	if (imap_view_learn_keywords(s, row->keywords) < 0)
 		return -1;
 	imap_view_flags_told(v, index + 1, row->flags, row->keywords);
 	struct str out;
@@ -494,6 +500,40 @@ imap_view_sync(struct imap_session *s, bool force)
 	if (rc == 0)
 		v->change_seq = seq;
 	return rc;
+}
+
+/* The index of the view's first UID >= uid. */
+static size_t
+lower_bound(const struct imap_view *v, int64_t uid)
+{
+	size_t lo = 0, hi = v->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t
+imap_view_count_in(const struct imap_view *v,
+	const struct imap_uid_range *ranges, size_t count)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		n += lower_bound(v, ranges[i].hi + 1) -
+			lower_bound(v, ranges[i].lo);
+	return n;
+}
+
+bool
+imap_view_expunge_issued(const struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count, size_t answered)
+{
+	return !s->uid_command &&
+		answered < imap_view_count_in(&s->view, ranges, count);
 }
 
 static int
