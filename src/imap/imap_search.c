@@ -243,7 +243,11 @@ matches(struct search_ctx *sc, const struct imap_search_key *k)
 	return false;
 }
 
-/* The row columns a key reads: the date ones need the ENVELOPE. */
+/*
+ * The row columns a key reads: the decoded fields and the header's size
+ * (HEADER, BODY and TEXT split the message there) are the summary's; the
+ * SENT* keys need the ENVELOPE for the Date as written.
+ */
 static enum store_imap_columns
 columns_needed(const struct imap_search_key *k)
 {
@@ -254,6 +258,9 @@ columns_needed(const struct imap_search_key *k)
 	case IMAP_SEARCH_FROM:
 	case IMAP_SEARCH_SUBJECT:
 	case IMAP_SEARCH_TO:
+	case IMAP_SEARCH_HEADER:
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
 		need = STORE_IMAP_COLUMNS_SEARCH;
 		break;
 	case IMAP_SEARCH_SENTBEFORE:

@@ -266,11 +266,13 @@ int mail_mime_search_text(const char *msg, size_t len, struct arena *a,
 	struct mail_search_text *t_r, struct error *err);
 
 /*
- * text folded for matching, into arena a: invalid UTF-8 replaced, Unicode
- * case folded, Latin accents taken off as core/fold.h does ("Grüße" and
- * "GRUSSE" both become "grusse"), runs of blanks one space. SEARCH folds
- * the words it is given and the text it looks in alike, so a match is a
- * plain substring test. NULL past the arena's cap.
+ * text folded for matching, into arena a (at most 3 * len + 1 bytes):
+ * each byte of invalid UTF-8 made U+FFFD, every letter lower-cased
+ * (Unicode, final sigma as sigma), Latin accents taken off as core/fold.h
+ * does ("Grüße" and "GRUSSE" both become "grusse"), runs of blanks and
+ * control characters one space. SEARCH folds the words it is given and the
+ * text it looks in alike, so a match is a plain substring test. NULL past
+ * the arena's cap.
  */
 char *mail_search_fold(const char *text, size_t len, struct arena *a);
 

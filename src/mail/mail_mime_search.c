@@ -57,20 +57,47 @@ text_init(struct text_out *o, size_t cap, struct arena *a, struct error *err)
 	return 0;
 }
 
+static bool
+is_blank_byte(unsigned char c)
+{
+	return c <= 0x20 || c == 0x7f;
+}
+
 static void
 text_put(struct text_out *o, const char *p, size_t n)
 {
-	for (size_t i = 0; i < n && !o->truncated; i++) {
-		unsigned char c = (unsigned char)p[i];
-		bool blank = c < 0x20 || c == 0x7f || c == ' ';
-		if (blank && o->space)
-			continue;
-		if (o->len == o->cap) {
-			o->truncated = true;
-			break;
+	size_t i = 0;
+	while (i < n && !o->truncated) {
+		/* A run of bytes that stay as they are, copied at once. */
+		size_t j = i;
+		while (j < n && !is_blank_byte((unsigned char)p[j]))
+			j++;
+		if (j > i) {
+			size_t k = j - i, room = o->cap - o->len;
+			if (k > room) {
+				k = room;
+				o->truncated = true;
+			}
+			memcpy(o->p + o->len, p + i, k);
+			o->len += k;
+			o->space = false;
+			if (o->truncated)
+				break;
+			i = j;
 		}
-		o->p[o->len++] = blank ? ' ' : (char)c;
-		o->space = blank;
+		/* Then a run of blanks and control characters: one space. */
+		if (i < n) {
+			while (i < n && is_blank_byte((unsigned char)p[i]))
+				i++;
+			if (o->space)
+				continue;
+			if (o->len == o->cap) {
+				o->truncated = true;
+				break;
+			}
+			o->p[o->len++] = ' ';
+			o->space = true;
+		}
 	}
 }
 
@@ -582,20 +609,52 @@ mail_mime_search_text(const char *msg, size_t len, struct arena *a,
 char *
 mail_search_fold(const char *text, size_t len, struct arena *a)
 {
-	char *valid = g_utf8_make_valid(text, (gssize)len);
-	char *cased = g_utf8_casefold(valid, -1);
-	g_free(valid);
-	/* Blanks as text_put leaves them: a run is one space. */
-	struct text_out o = { .cap = strlen(cased), .space = true };
-	o.p = arena_alloc(a, o.cap + 1);
-	if (o.p == NULL) {
-		g_free(cased);
+	/* No character folds to more than three bytes per byte it takes. */
+	char *out = len < SIZE_MAX / 3 ? arena_alloc(a, 3 * len + 1) : NULL;
+	if (out == NULL)
 		return NULL;
+	const unsigned char *p = (const unsigned char *)text;
+	size_t o = 0;
+	bool space = true; /* blanks at the start go */
+	for (size_t i = 0; i < len;) {
+		unsigned char c = p[i];
+		if (c < 0x80) {
+			/* ASCII, nearly every byte of most mail: one step. */
+			i++;
+			if (c <= 0x20 || c == 0x7f) {
+				if (!space)
+					out[o++] = ' ';
+				space = true;
+				continue;
+			}
+			out[o++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			space = false;
+			continue;
+		}
+		gunichar cp = g_utf8_get_char_validated((const char *)p + i,
+			(gssize)(len - i));
+		size_t n = 1;
+		if (cp == (gunichar)-1 || cp == (gunichar)-2)
+			cp = 0xFFFD; /* one byte that starts nothing */
+		else
+			n = (size_t)g_utf8_skip[c];
+		i += n;
+		/* Lower case; a final sigma is a sigma (as case folding). */
+		cp = cp == 0x3C2 ? 0x3C3 : g_unichar_tolower(cp);
+		const char *ascii = fold_code_point(cp);
+		if (ascii != NULL) {
+			size_t k = strlen(ascii);
+			memcpy(out + o, ascii, k);
+			o += k;
+		} else {
+			o += (size_t)g_unichar_to_utf8(cp, out + o);
+		}
+		space = false;
 	}
-	text_put(&o, cased, o.cap);
-	g_free(cased);
-	text_finish(&o);
-	return fold_text(o.p, a);
+	while (o > 0 && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+	return out;
 }
 
 bool
