@@ -419,7 +419,8 @@ param_extended(struct text_out *o, const char *value, struct arena *a,
 	const char *q1 = strchr(value, '\'');
 	const char *q2 = q1 != NULL ? strchr(q1 + 1, '\'') : NULL;
 	if (q2 == NULL) {
-		text_cstr(o, value);
+		/* Not the extended form after all: text as any 8-bit text. */
+		text_convert(o, NULL, value, strlen(value));
 		return 0;
 	}
 	char *charset = arena_strndup(a, value, (size_t)(q1 - value));
@@ -509,9 +510,9 @@ leaf_text(struct text_out *o, const char *msg,
 	const char *body = msg + part->header_offset + part->header_size;
 	size_t n = part->body_size;
 	/*
-	 * Decoding never makes text longer than 4 bytes of UTF-8 a byte,
-	 * nor base64 or UTF-32 shorter than an eighth: past this much input
-	 * the text would be cut anyway, so it is not decoded at all.
+	 * Every six bytes read give at least one byte of text (UTF-32 in
+	 * base64 gives the least), so past eight times the room left the
+	 * text would be cut anyway: the rest is not decoded at all.
 	 */
 	size_t room = o->cap - o->len, most = room * 8 + 4096;
 	bool cut = n > most;
@@ -579,10 +580,14 @@ mail_mime_search_text(const char *msg, size_t len, struct arena *a,
 	if (mail_mime_parse(msg, len, a, &root, err) < 0)
 		return -1;
 	struct text_out header, body;
-	size_t body_cap = 3 * len + 64;
+	/* A small message takes memory for what it can hold, not the caps. */
+	size_t body_cap = len < MAIL_SEARCH_BODY_MAX / 3 ? 3 * len + 64 :
+							   MAIL_SEARCH_BODY_MAX;
+	size_t header_cap = root->header_size < MAIL_SEARCH_HEADER_MAX / 3 ?
+		3 * root->header_size + 64 :
+		MAIL_SEARCH_HEADER_MAX;
 	if (body_cap > MAIL_SEARCH_BODY_MAX)
 		body_cap = MAIL_SEARCH_BODY_MAX;
-	size_t header_cap = 3 * root->header_size + 64;
 	if (header_cap > MAIL_SEARCH_HEADER_MAX)
 		header_cap = MAIL_SEARCH_HEADER_MAX;
 	if (text_init(&header, header_cap, a, err) < 0 ||
