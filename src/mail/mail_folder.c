@@ -886,13 +886,6 @@ mail_folder_recent_claim(const struct mail_user *u,
 /* ---- messages ---- */
 
 int
-mail_folder_uids(const struct mail_user *u, const struct mail_folder *f,
-	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err)
-{
-	return store_imap_uids(u->ctx->store, f->id, a, uids_r, count_r, err);
-}
-
-int
 mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
 	int64_t after_uid, size_t limit, struct arena *a,
 	struct store_imap_flag_row **rows_r, size_t *count_r, struct error *err)

@@ -174,10 +174,6 @@ int mail_folder_recent_claim(const struct mail_user *u,
 	const struct mail_folder *f, int64_t upto, int64_t *first_r,
 	struct error *err);
 
-/* Every UID in f, ascending, as an array in arena a. */
-int mail_folder_uids(const struct mail_user *u, const struct mail_folder *f,
-	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err);
-
 /*
  * The next `limit` messages of f after after_uid, by UID, with their flags
  * only, in arena a: how a session pages through a folder to see what
