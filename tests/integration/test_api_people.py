@@ -290,6 +290,9 @@ def test_migration_indexes_people_already_stored(instance, people,
         conn.execute("DROP INDEX people_site")
         for column in ("client", "request_id", "result"):
             conn.execute(f"ALTER TABLE audit DROP COLUMN {column}")
+        # And 12 (IMAP state), which runs again after them.
+        conn.execute("ALTER TABLE mailboxes DROP COLUMN uidvalidity_last")
+        conn.execute("ALTER TABLE folders DROP COLUMN recent_uid")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 10")
         assert conn.execute("SELECT MAX(version) FROM schema_migrations"
                             ).fetchone()[0] == 9
