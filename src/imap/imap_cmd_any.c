@@ -36,6 +36,12 @@ imap_cmd_logout(struct imap_session *s, const struct imap_command *c)
 {
 	if (c->count != 0)
 		return imap_bad(s, "LOGOUT takes no arguments");
+	/*
+	 * RFC 3501 §6.1.3: BYE, then the tagged OK, and nothing between
+	 * them: the mailbox is let go first, so the OK brings no EXPUNGE or
+	 * EXISTS after the BYE.
+	 */
+	imap_view_close(s);
 	imap_untagged(s, "BYE signing off");
 	imap_tagged(s, "OK", NULL, "LOGOUT completed");
 	return -1;

@@ -127,7 +127,7 @@ imap_cmd_status(struct imap_session *s, const struct imap_command *c)
 			&(struct error){ .code = ERROR_LIMIT,
 				.msg = "out of memory" });
 	for (size_t i = 0; i < n; i++) {
-		const int64_t values[] = { st.messages, 0, st.uidnext,
+		const int64_t values[] = { st.messages, st.recent, st.uidnext,
 			st.uidvalidity, st.unseen };
 		size_t k = 0;
 		while (!imap_arg_is_atom(&items[i], status_items[k]))

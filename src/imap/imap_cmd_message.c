@@ -2,7 +2,9 @@
  * Changing messages of the selected mailbox: STORE (RFC 3501 §6.4.6), COPY
  * with COPYUID (RFC 4315), MOVE (RFC 6851), EXPUNGE and UID EXPUNGE (RFC
  * 3501 §6.4.3, RFC 4315 §2.1). Layer: front end. Each command is one
- * durable change through the writer.
+ * durable change through the writer. A MOVE into the selected mailbox
+ * itself is a COPY and EXPUNGE there (RFC 6851 §3.3): the messages come
+ * back under new UIDs, announced by EXISTS when the command completes.
  */
 #include <string.h>
 #include <strings.h>
@@ -163,11 +165,25 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 	if (mail_message_flags_set(&s->user, &s->view.folder, changes,
 		    change_count, &err) < 0)
 		return imap_reply_error(s, &err);
+	bool issued = imap_view_expunge_issued(s, ranges, range_count,
+		all_count);
+	/*
+	 * Told now (or, with .SILENT, known): no sync tells it again. A new
+	 * keyword goes into the FLAGS list first (RFC 3501 §7.2.6).
+	 */
+	for (size_t i = 0; i < all_count; i++) {
+		if (imap_view_learn_keywords(s, all[i].change.keywords) < 0)
+			return -1;
+		imap_view_flags_told(&s->view, all[i].seq, all[i].change.flags,
+			all[i].change.keywords);
+	}
 	for (size_t i = 0; i < all_count && !st.silent; i++) {
 		struct str out;
 		str_init(&out, s->page, 64 * 1024);
 		if (str_appendf(&out, "* %zu FETCH (FLAGS ", all[i].seq) < 0 ||
-			imap_append_flags(&out, all[i].change.flags,
+			imap_append_flags(&out,
+				imap_view_flags(&s->view, all[i].seq,
+					all[i].change.flags),
 				all[i].change.keywords) < 0 ||
 			(s->uid_command &&
 				str_appendf(&out, " UID %lld",
@@ -178,6 +194,9 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 		if (i % IMAP_PAGE_ROWS == 0)
 			arena_reset(s->page);
 	}
+	if (issued)
+		return imap_tagged(s, "NO", "EXPUNGEISSUED",
+			"some of those messages have been expunged");
 	return imap_tagged(s, "OK", NULL, "STORE completed");
 }
 
@@ -260,9 +279,6 @@ imap_cmd_copy(struct imap_session *s, const struct imap_command *c)
 			return imap_tagged(s, "NO", "TRYCREATE", "%s", err.msg);
 		return imap_reply_error(s, &err);
 	}
-	if (move && to.id == s->view.folder.id)
-		return imap_tagged(s, "NO", "CANNOT",
-			"a message cannot move to where it is");
 	struct imap_uid_range *ranges;
 	size_t range_count, count;
 	int64_t *uids;

@@ -1,7 +1,8 @@
 /*
  * Opening and closing a mailbox: SELECT, EXAMINE, CLOSE, UNSELECT and
  * CHECK (RFC 3501 §6.3.1-2, §6.4.1-2; RFC 3691). Layer: front end.
- * \Recent is not kept, so RECENT is always 0, which RFC 3501 allows.
+ * SELECT claims the mailbox's new messages as \Recent for this session;
+ * EXAMINE shows them without claiming them (imap_view.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,6 @@
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "imap/imap_internal.h"
-
-#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
 
 int
 imap_cmd_select(struct imap_session *s, const struct imap_command *c)
@@ -38,13 +37,9 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 	size_t unseen = st.first_unseen_uid != 0 ?
 		imap_view_seq(v, st.first_unseen_uid) :
 		0;
-	if (imap_untagged(s, "FLAGS (" SYSTEM_FLAGS ")") < 0 ||
-		imap_untagged(s, "OK [PERMANENTFLAGS (%s)] %s",
-			examine ? "" : SYSTEM_FLAGS " \\*",
-			examine ? "read-only" : "flags and keywords are kept") <
-			0 ||
+	if (imap_view_announce_flags(s) < 0 ||
 		imap_untagged(s, "%zu EXISTS", v->count) < 0 ||
-		imap_untagged(s, "0 RECENT") < 0 ||
+		imap_untagged(s, "%zu RECENT", imap_view_recent_count(v)) < 0 ||
 		(unseen != 0 &&
 			imap_untagged(s, "OK [UNSEEN %zu] first unseen",
 				unseen) < 0) ||

@@ -172,7 +172,7 @@ struct fetch_state {
 /* The fixed items: everything but body sections. */
 static int
 append_items(struct imap_session *s, struct str *out,
-	const struct fetch_state *fs, const struct store_message *m,
+	const struct fetch_state *fs, const struct store_message *m, size_t seq,
 	bool seen_changed, struct span *msg, bool *loaded, bool *wrote_r)
 {
 	static const struct {
@@ -192,9 +192,14 @@ append_items(struct imap_session *s, struct str *out,
 		sep = " ";
 	}
 	if ((items & IMAP_FETCH_FLAGS) != 0 || seen_changed) {
-		if (str_appendf(out, "%sFLAGS ", sep) < 0 ||
-			imap_append_flags(out, m->flags, m->keywords) < 0)
+		/* A keyword not in the FLAGS list yet is announced first. */
+		if (imap_view_learn_keywords(s, m->keywords) < 0 ||
+			str_appendf(out, "%sFLAGS ", sep) < 0 ||
+			imap_append_flags(out,
+				imap_view_flags(&s->view, seq, m->flags),
+				m->keywords) < 0)
 			return -1;
+		imap_view_flags_told(&s->view, seq, m->flags, m->keywords);
 		sep = " ";
 	}
 	if ((items & IMAP_FETCH_INTERNALDATE) != 0) {
@@ -249,7 +254,7 @@ send_one(struct imap_session *s, const struct fetch_state *fs,
 	arena_reset(s->msg);
 	str_init(&out, s->msg, RESPONSE_MAX);
 	if (str_appendf(&out, "* %zu FETCH (", seq) < 0 ||
-		append_items(s, &out, fs, m, seen_changed, &msg, &loaded,
+		append_items(s, &out, fs, m, seq, seen_changed, &msg, &loaded,
 			&wrote) < 0)
 		return -1;
 	for (size_t i = 0; i < fs->f->section_count; i++) {
@@ -324,7 +329,7 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 		f.section_count > 0 ? STORE_IMAP_COLUMNS_SEARCH :
 				      STORE_IMAP_COLUMNS_FLAGS;
 	struct imap_uid_range *ranges;
-	size_t range_count;
+	size_t range_count, sent = 0;
 	if (imap_view_ranges(&s->view, &set, s->uid_command, s->cmd, &ranges,
 		    &range_count, &err) < 0)
 		return imap_reply_error(s, &err);
@@ -347,13 +352,18 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 			for (size_t i = 0; i < count; i++) {
 				size_t seq = imap_view_seq(&s->view,
 					rows[i].uid);
-				if (seq != 0 &&
-					send_one(s, &fs, &rows[i], seq,
-						changed[i]) < 0)
+				if (seq == 0)
+					continue;
+				if (send_one(s, &fs, &rows[i], seq,
+					    changed[i]) < 0)
 					return -1;
+				sent++;
 			}
 			next = rows[count - 1].uid + 1;
 		}
 	}
+	if (imap_view_expunge_issued(s, ranges, range_count, sent))
+		return imap_tagged(s, "NO", "EXPUNGEISSUED",
+			"some of those messages have been expunged");
 	return imap_tagged(s, "OK", NULL, "FETCH completed");
 }

@@ -63,15 +63,21 @@ enum imap_state {
 
 /*
  * The selected mailbox as this session has announced it: the UID of each
- * message by sequence number (RFC 3501 §2.3.1.2). Messages others add
- * appear at the next sync (EXISTS); ones others expunge stay until an
- * EXPUNGE response may be sent, and are skipped meanwhile.
+ * message by sequence number (RFC 3501 §2.3.1.2), and its flags as the
+ * client was last told them, so a change another session makes is told
+ * at the next sync. Messages others add appear at the next sync (EXISTS);
+ * ones others expunge stay until an EXPUNGE response may be sent, and are
+ * skipped meanwhile.
  */
 struct imap_view {
 	struct mail_folder folder; /* strings in the view's arena */
 	bool read_only;		   /* EXAMINE */
 	uint32_t *uids;		   /* heap; by sequence number - 1 */
+	uint8_t *flags;		   /* heap; enum imap_flag bits, as told */
+	uint64_t *keywords;	   /* heap; imap_keywords_hash, as told */
 	size_t count, capacity;
+	const char **keyword_names; /* in the FLAGS list; view's arena */
+	size_t keyword_count, keyword_capacity;
 	uint64_t change_seq; /* mail_change_seq when last synced */
 	bool stale;	     /* expunges wait to be reported */
 	struct arena *arena; /* reset when the mailbox is closed */
@@ -165,17 +171,54 @@ int imap_append_flags(struct str *out, unsigned flags, const char *keywords);
 
 /* ---- the selected mailbox (imap_view.c) ---- */
 
-/* Loads a freshly opened folder's UIDs into the view. */
+/*
+ * Loads a freshly opened folder's UIDs and flags into the view, and claims
+ * its new messages as \Recent for this session unless read_only (RFC
+ * 3501 §6.3.2: EXAMINE shows them recent without claiming them).
+ */
 int imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	bool read_only, struct error *err);
+
+/*
+ * "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view: the
+ * system flags and every keyword a message of the mailbox carries (RFC
+ * 3501 §7.2.6), at SELECT and again whenever a new keyword appears.
+ */
+int imap_view_announce_flags(struct imap_session *s);
+
+/*
+ * Before a response shows keywords: adds those the FLAGS list lacks and
+ * sends the list again (imap_view_announce_flags). 0, or -1 when the
+ * connection failed.
+ */
+int imap_view_learn_keywords(struct imap_session *s, const char *keywords);
+
+/* A message's flags as a session shows them: with \Recent when so. */
+unsigned imap_view_flags(const struct imap_view *v, size_t seq,
+	unsigned stored_flags);
+
+/*
+ * Records that the client has just been told these flags of message seq
+ * (a FETCH or STORE response), so a sync does not tell it again.
+ */
+void imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
+	const char *keywords);
+
+/* How many messages of the view are \Recent to this session. */
+size_t imap_view_recent_count(const struct imap_view *v);
+
+/* A stand-in for a keyword list in the view: 0 for none. */
+uint64_t imap_keywords_hash(const char *keywords);
 
 /* Forgets the selected mailbox; back to the authenticated state. */
 void imap_view_close(struct imap_session *s);
 
 /*
  * Brings the view up to date when its mailbox changed (or always, when
- * force): "* n EXPUNGE" for messages gone, when s->may_expunge, then
- * "* n EXISTS" for new ones. A mailbox whose grant was removed or which
+ * force): "* n FETCH (UID u FLAGS (...))" for each message whose flags
+ * another session changed (with "* FLAGS" first for a new keyword), "* n
+ * EXPUNGE" for messages gone, when s->may_expunge, then "* n EXISTS" and
+ * "* n RECENT" for new ones. A mailbox whose grant was removed or which
  * was deleted ends the session with BYE: returns -1 then.
  */
 int imap_view_sync(struct imap_session *s, bool force);
@@ -206,6 +249,19 @@ struct imap_uid_range {
 int imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 	bool uid, struct arena *a, struct imap_uid_range **ranges_r,
 	size_t *count_r, struct error *err);
+
+/* How many messages of the view have UIDs within the ranges. */
+size_t imap_view_count_in(const struct imap_view *v,
+	const struct imap_uid_range *ranges, size_t count);
+
+/*
+ * Whether a FETCH or STORE by sequence number answered fewer messages than
+ * the client named because others expunged some that cannot be told yet
+ * (RFC 3501 §7.4.1): it then ends NO [EXPUNGEISSUED] (RFC 2180 §4.1.2,
+ * RFC 5530) so the client knows. UID commands get the EXPUNGEs instead.
+ */
+bool imap_view_expunge_issued(const struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count, size_t answered);
 
 /* ---- header fields (imap_fetch.c), for FETCH and SEARCH ---- */
 

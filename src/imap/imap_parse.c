@@ -50,9 +50,27 @@ parse_fail(struct parser *ps, const char *what)
 }
 
 /*
- * An atom. "[" opens a section that runs to "]" and may hold spaces and
- * parentheses, so BODY[HEADER.FIELDS (FROM TO)]<0.100> is one atom, as in
- * Dovecot's parser; the FETCH reading parses what is inside.
+ * Whether the atom so far names a FETCH item that takes a section (RFC
+ * 3501 §9 fetch-att, RFC 3516 BINARY): only there does "[" open one.
+ */
+static bool
+opens_section(struct span atom)
+{
+	static const char *const names[] = { "BODY", "BODY.PEEK", "BINARY",
+		"BINARY.PEEK", "BINARY.SIZE" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		if (span_eq_nocase(atom, names[i]))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An atom. After BODY, BODY.PEEK and the BINARY items, "[" opens a section
+ * that runs to "]" and may hold spaces and parentheses, so
+ * BODY[HEADER.FIELDS (FROM TO)]<0.100> is one atom, as in Dovecot's
+ * parser; the FETCH reading parses what is inside. Anywhere else "[" is an
+ * ordinary ATOM-CHAR (RFC 3501 §9): "a[b" is a mailbox name.
  */
 static int
 parse_atom(struct parser *ps, struct imap_arg *arg)
@@ -60,7 +78,9 @@ parse_atom(struct parser *ps, struct imap_arg *arg)
 	size_t start = ps->pos;
 	while (ps->pos < ps->len) {
 		unsigned char c = (unsigned char)ps->p[ps->pos];
-		if (c == '[') {
+		if (c == '[' &&
+			opens_section(span_make(ps->p + start,
+				ps->pos - start))) {
 			ps->pos++;
 			while (ps->pos < ps->len && ps->p[ps->pos] != ']') {
 				unsigned char in = (unsigned char)

@@ -139,6 +139,11 @@ enum imap_flag {
 	IMAP_FLAG_FLAGGED = 1 << 2,
 	IMAP_FLAG_DELETED = 1 << 3,
 	IMAP_FLAG_DRAFT = 1 << 4,
+	/*
+	 * \Recent (RFC 3501 §2.3.2) is the session's, never stored and
+	 * never set by a client: only responses carry it.
+	 */
+	IMAP_FLAG_RECENT = 1 << 5,
 };
 
 /* Keywords a message may carry, and the longest keyword. */
@@ -242,7 +247,7 @@ enum imap_search_type {
 	IMAP_SEARCH_NOFLAG, /* flag clear: UNANSWERED, UNSEEN, ... */
 	IMAP_SEARCH_KEYWORD,
 	IMAP_SEARCH_UNKEYWORD,
-	IMAP_SEARCH_NEW, /* RECENT UNSEEN: \Recent is never set */
+	IMAP_SEARCH_NEW, /* RECENT UNSEEN */
 	IMAP_SEARCH_OLD,
 	IMAP_SEARCH_RECENT,
 	IMAP_SEARCH_LARGER,

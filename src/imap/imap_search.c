@@ -1,10 +1,14 @@
 /*
  * SEARCH and UID SEARCH (RFC 3501 §6.4.4, §7.2.5). Layer: front end.
  * Flags, sizes, dates and the address and subject keys are matched on the
- * index row (decoded at delivery); HEADER, BODY and TEXT read the stored
- * body, substring and case-insensitively (ASCII), without decoding
- * transfer encodings yet. A full-text index (SQLite FTS5) is the planned
- * speed-up for BODY and TEXT (PERFORMANCE.md B3).
+ * index row (decoded at delivery); HEADER decodes the fields it reads; BODY
+ * and TEXT look in the message's decoded text (mail_mime_search_text:
+ * transfer encodings and charsets undone, MIME headers of body parts
+ * included). Every string is compared folded (mail_search_fold: Unicode
+ * case, Latin accents, blank runs), the words asked for and the text alike.
+ * SENT* keys take the calendar day the Date field names, disregarding time
+ * and zone. A full-text index is the planned speed-up for BODY and TEXT
+ * (PERFORMANCE.md B3): it would hold the same decoded text.
  */
 #include <string.h>
 
@@ -13,6 +17,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "imap/imap_internal.h"
+#include "mail/mail_mime.h"
 
 #define SECONDS_PER_DAY 86400
 
@@ -20,49 +25,33 @@ struct search_ctx {
 	struct imap_session *s;
 	const struct store_message *m;
 	size_t seq;
-	struct span body; /* loaded on first need */
+	struct span raw; /* the stored message, loaded on first need */
 	bool loaded;
 	bool failed;
+	/* The folded search text (header, body), made on first need. */
+	const char *header;
+	const char *body;
 };
 
-static char
-lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
-/* Whether needle occurs in hay, ASCII letters compared without case. */
+/* Whether folded word occurs in text once folded; false past memory. */
 static bool
-contains(struct span hay, const char *needle)
+contains(struct search_ctx *sc, const char *text, const char *word)
 {
-	size_t n = strlen(needle);
-	if (n == 0)
+	if (word[0] == '\0')
 		return true;
-	if (n > hay.len)
-		return false;
-	char first = lower(needle[0]);
-	for (size_t i = 0; i + n <= hay.len; i++) {
-		if (lower(hay.p[i]) != first)
-			continue;
-		size_t k = 1;
-		while (k < n && lower(hay.p[i + k]) == lower(needle[k]))
-			k++;
-		if (k == n)
-			return true;
-	}
-	return false;
+	const char *folded = mail_search_fold(text, strlen(text), sc->s->msg);
+	return folded != NULL && mail_search_contains(folded, word);
 }
 
 static bool
-load_body(struct search_ctx *sc)
+load_raw(struct search_ctx *sc)
 {
 	if (sc->loaded)
 		return !sc->failed;
 	struct error err;
 	sc->loaded = true;
-	arena_reset(sc->s->msg);
 	if (mail_message_read(&sc->s->user, &sc->s->view.folder, sc->m,
-		    sc->s->msg, &sc->body.p, &sc->body.len, &err) < 0) {
+		    sc->s->msg, &sc->raw.p, &sc->raw.len, &err) < 0) {
 		log_warn("imap.search", "peer=%s uid=%lld reason=\"%s\"",
 			net_peer(sc->s->conn), (long long)sc->m->uid, err.msg);
 		sc->failed = true;
@@ -75,19 +64,55 @@ static struct span
 header_of(const struct search_ctx *sc)
 {
 	size_t h = (size_t)sc->m->meta.header_size;
-	return span_make(sc->body.p,
-		h > 0 && h <= sc->body.len ? h : sc->body.len);
+	return span_make(sc->raw.p, h > 0 && h <= sc->raw.len ? h : sc->raw.len);
 }
 
-/* HEADER field string: any field of that name whose value holds it. */
+/*
+ * The decoded text of the message, folded. A message the MIME parser
+ * refuses (past its limits) is searched as the bytes it is.
+ */
+static bool
+load_text(struct search_ctx *sc)
+{
+	if (sc->body != NULL)
+		return true;
+	if (!load_raw(sc))
+		return false;
+	struct arena *a = sc->s->msg;
+	struct mail_search_text t;
+	struct error err;
+	if (mail_mime_search_text(sc->raw.p, sc->raw.len, a, &t, &err) < 0) {
+		log_debug("imap.search", "uid=%lld reason=\"%s\"",
+			(long long)sc->m->uid, err.msg);
+		struct span h = header_of(sc);
+		t = (struct mail_search_text){ h.p, h.len, sc->raw.p + h.len,
+			sc->raw.len - h.len, false };
+	}
+	sc->header = mail_search_fold(t.header, t.header_len, a);
+	sc->body = mail_search_fold(t.body, t.body_len, a);
+	if (sc->header == NULL || sc->body == NULL) {
+		log_warn("imap.search", "peer=%s uid=%lld reason=\"%s\"",
+			net_peer(sc->s->conn), (long long)sc->m->uid,
+			"the message's text is too big to search");
+		sc->header = sc->body = NULL;
+		sc->failed = true;
+		return false;
+	}
+	return true;
+}
+
+/* HEADER field string: any field of that name whose decoded value holds it. */
 static bool
 header_matches(struct search_ctx *sc, const char *field, const char *value)
 {
-	if (!load_body(sc))
+	if (!load_raw(sc))
 		return false;
 	struct span header = header_of(sc), name, whole, v;
 	while (imap_header_next(&header, &name, &whole, &v)) {
-		if (span_eq_nocase(name, field) && contains(v, value))
+		if (!span_eq_nocase(name, field))
+			continue;
+		const char *text = mail_mime_header_decode(v, sc->s->msg);
+		if (text != NULL && contains(sc, text, value))
 			return true;
 	}
 	return false;
@@ -113,21 +138,45 @@ day_of(int64_t t)
 	return d * SECONDS_PER_DAY;
 }
 
+/*
+ * The day SENT* keys compare: the Date field's calendar day as written
+ * (RFC 3501 §6.4.4 disregards time and timezone); failing that the day of
+ * the Date in UTC, and without a Date the internal date's (as Dovecot).
+ */
+static int64_t
+sent_day(struct search_ctx *sc)
+{
+	const struct store_message *m = sc->m;
+	struct span date;
+	int64_t day;
+	if (mail_mime_envelope_date(m->meta.envelope, sc->s->msg, &date) &&
+		mail_mime_date_day(date, &day))
+		return day;
+	return day_of(
+		m->meta.sent_date != 0 ? m->meta.sent_date : m->internal_date);
+}
+
+static bool
+is_recent(const struct search_ctx *sc)
+{
+	return (imap_view_flags(&sc->s->view, sc->seq, 0) &
+		       IMAP_FLAG_RECENT) != 0;
+}
+
 static bool
 matches(struct search_ctx *sc, const struct imap_search_key *k)
 {
 	const struct store_message *m = sc->m;
-	/* RFC 3501: no Date: header means the internal date stands in. */
-	int64_t sent = day_of(
-		m->meta.sent_date != 0 ? m->meta.sent_date : m->internal_date);
 	int64_t internal = day_of(m->internal_date);
 	switch (k->type) {
 	case IMAP_SEARCH_ALL:
-	case IMAP_SEARCH_OLD:
 		return true;
+	case IMAP_SEARCH_OLD:
+		return !is_recent(sc);
 	case IMAP_SEARCH_NEW:
+		return is_recent(sc) && (m->flags & IMAP_FLAG_SEEN) == 0;
 	case IMAP_SEARCH_RECENT:
-		return false; /* \Recent is never set */
+		return is_recent(sc);
 	case IMAP_SEARCH_AND:
 		for (size_t i = 0; i < k->count; i++) {
 			if (!matches(sc, &k->children[i]))
@@ -166,64 +215,96 @@ matches(struct search_ctx *sc, const struct imap_search_key *k)
 	case IMAP_SEARCH_SINCE:
 		return internal >= k->number;
 	case IMAP_SEARCH_SENTBEFORE:
-		return sent < k->number;
+		return sent_day(sc) < k->number;
 	case IMAP_SEARCH_SENTON:
-		return sent == k->number;
+		return sent_day(sc) == k->number;
 	case IMAP_SEARCH_SENTSINCE:
-		return sent >= k->number;
+		return sent_day(sc) >= k->number;
 	case IMAP_SEARCH_HEADER:
 		return header_matches(sc, k->field, k->value);
 	case IMAP_SEARCH_BCC:
-		return contains(span_from_cstr(m->meta.bcc), k->value);
+		return contains(sc, m->meta.bcc, k->value);
 	case IMAP_SEARCH_CC:
-		return contains(span_from_cstr(m->meta.cc), k->value);
+		return contains(sc, m->meta.cc, k->value);
 	case IMAP_SEARCH_FROM:
-		return contains(span_from_cstr(m->meta.from), k->value);
+		return contains(sc, m->meta.from, k->value);
 	case IMAP_SEARCH_SUBJECT:
-		return contains(span_from_cstr(m->meta.subject), k->value);
+		return contains(sc, m->meta.subject, k->value);
 	case IMAP_SEARCH_TO:
-		return contains(span_from_cstr(m->meta.to), k->value);
+		return contains(sc, m->meta.to, k->value);
 	case IMAP_SEARCH_BODY:
-		if (!load_body(sc))
-			return false;
-		{
-			struct span h = header_of(sc);
-			return contains(span_make(sc->body.p + h.len,
-						sc->body.len - h.len),
-				k->value);
-		}
+		return load_text(sc) &&
+			mail_search_contains(sc->body, k->value);
 	case IMAP_SEARCH_TEXT:
-		return load_body(sc) && contains(sc->body, k->value);
+		return load_text(sc) &&
+			(mail_search_contains(sc->header, k->value) ||
+				mail_search_contains(sc->body, k->value));
 	}
 	return false;
 }
 
-/* Whether any key reads the body's summary (decoded fields, dates). */
-static bool
-needs_fields(const struct imap_search_key *k)
+/*
+ * The row columns a key reads: the decoded fields and the header's size
+ * (HEADER, BODY and TEXT split the message there) are the summary's; the
+ * SENT* keys need the ENVELOPE for the Date as written.
+ */
+static enum store_imap_columns
+columns_needed(const struct imap_search_key *k)
 {
+	enum store_imap_columns need = STORE_IMAP_COLUMNS_FLAGS;
 	switch (k->type) {
 	case IMAP_SEARCH_BCC:
 	case IMAP_SEARCH_CC:
 	case IMAP_SEARCH_FROM:
 	case IMAP_SEARCH_SUBJECT:
 	case IMAP_SEARCH_TO:
-	/* The sent date and the header's size are the body's too. */
-	case IMAP_SEARCH_SENTBEFORE:
-	case IMAP_SEARCH_SENTON:
-	case IMAP_SEARCH_SENTSINCE:
 	case IMAP_SEARCH_HEADER:
 	case IMAP_SEARCH_BODY:
 	case IMAP_SEARCH_TEXT:
-		return true;
+		need = STORE_IMAP_COLUMNS_SEARCH;
+		break;
+	case IMAP_SEARCH_SENTBEFORE:
+	case IMAP_SEARCH_SENTON:
+	case IMAP_SEARCH_SENTSINCE:
+		return STORE_IMAP_COLUMNS_ALL;
 	default:
 		break;
 	}
 	for (size_t i = 0; i < k->count; i++) {
-		if (needs_fields(&k->children[i]))
-			return true;
+		enum store_imap_columns c = columns_needed(&k->children[i]);
+		if (c == STORE_IMAP_COLUMNS_ALL)
+			return c;
+		if (c == STORE_IMAP_COLUMNS_SEARCH)
+			need = c;
 	}
-	return false;
+	return need;
+}
+
+/* Folds the strings the keys look for, once, as texts will be folded. */
+static int
+fold_keys(struct imap_search_key *k, struct arena *a)
+{
+	switch (k->type) {
+	case IMAP_SEARCH_HEADER:
+	case IMAP_SEARCH_BCC:
+	case IMAP_SEARCH_CC:
+	case IMAP_SEARCH_FROM:
+	case IMAP_SEARCH_SUBJECT:
+	case IMAP_SEARCH_TO:
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
+		k->value = mail_search_fold(k->value, strlen(k->value), a);
+		if (k->value == NULL)
+			return -1;
+		break;
+	default:
+		break;
+	}
+	for (size_t i = 0; i < k->count; i++) {
+		if (fold_keys(&k->children[i], a) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int
@@ -237,10 +318,11 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 				"BADCHARSET (US-ASCII UTF-8)", "%s", err.msg);
 		return imap_bad(s, "%s", err.msg);
 	}
+	if (fold_keys(&key, s->cmd) < 0)
+		return imap_tagged(s, "NO", "LIMIT",
+			"the search is too big; narrow it");
 	const struct imap_view *v = &s->view;
-	enum store_imap_columns columns = needs_fields(&key) ?
-		STORE_IMAP_COLUMNS_SEARCH :
-		STORE_IMAP_COLUMNS_FLAGS;
+	enum store_imap_columns columns = columns_needed(&key);
 	struct str out;
 	str_init(&out, s->cmd, 64 * 1024 * 1024);
 	if (str_append_cstr(&out, "* SEARCH") < 0)
@@ -261,6 +343,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 			struct search_ctx sc = { .s = s,
 				.m = &rows[i],
 				.seq = imap_view_seq(v, rows[i].uid) };
+			arena_reset(s->msg);
 			if (sc.seq == 0 || !matches(&sc, &key))
 				continue;
 			if (str_appendf(&out, " %lld",

@@ -185,6 +185,7 @@ imap_append_flags(struct str *out, unsigned flags, const char *keywords)
 		{ IMAP_FLAG_FLAGGED, "\\Flagged" },
 		{ IMAP_FLAG_DELETED, "\\Deleted" },
 		{ IMAP_FLAG_DRAFT, "\\Draft" },
+		{ IMAP_FLAG_RECENT, "\\Recent" },
 	};
 	bool first = true;
 	if (str_append_char(out, '(') < 0)

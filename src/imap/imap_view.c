@@ -17,21 +17,52 @@
 
 /* UIDs are 32-bit (RFC 3501 §2.3.1.1); the view keeps them so. */
 #define VIEW_MAX_MESSAGES (64u * 1024 * 1024)
+/*
+ * Keywords the FLAGS list names at most: more is no real mailbox's, and
+ * PERMANENTFLAGS keeps \* so clients may still use others.
+ */
+#define VIEW_KEYWORDS_MAX 256
+/* Rows read at a time when loading or syncing a view. */
+#define VIEW_PAGE_ROWS 1024
+
+#define SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+/* The stored flag bits; IMAP_FLAG_RECENT is the view's own. */
+#define STORED_FLAGS                                                           \
+	(IMAP_FLAG_SEEN | IMAP_FLAG_ANSWERED | IMAP_FLAG_FLAGGED |             \
+		IMAP_FLAG_DELETED | IMAP_FLAG_DRAFT)
+
+uint64_t
+imap_keywords_hash(const char *keywords)
+{
+	/* FNV-1a, 64-bit: a changed list shows as a changed hash. */
+	uint64_t h = 0xcbf29ce484222325u;
+	if (keywords == NULL || keywords[0] == '\0')
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)keywords;
+		*p != '\0'; p++) {
+		h ^= *p;
+		h *= 0x100000001b3u;
+	}
+	return h != 0 ? h : 1;
+}
 
 static int
-view_append(struct imap_view *v, const int64_t *uids, size_t count)
+view_append(struct imap_view *v, uint32_t uid, unsigned flags, uint64_t kw)
 {
-	if (v->count + count > VIEW_MAX_MESSAGES)
+	if (v->count + 1 > VIEW_MAX_MESSAGES)
 		return -1;
-	if (v->count + count > v->capacity) {
-		size_t cap = v->capacity * 2 > v->count + count ?
-			v->capacity * 2 :
-			v->count + count + 64;
+	if (v->count + 1 > v->capacity) {
+		size_t cap = v->capacity > 0 ? v->capacity * 2 : 256;
 		v->uids = xrealloc(v->uids, cap * sizeof(*v->uids));
+		v->flags = xrealloc(v->flags, cap * sizeof(*v->flags));
+		v->keywords = xrealloc(v->keywords, cap * sizeof(*v->keywords));
 		v->capacity = cap;
 	}
-	for (size_t i = 0; i < count; i++)
-		v->uids[v->count++] = (uint32_t)uids[i];
+	v->uids[v->count] = uid;
+	v->flags[v->count] = (uint8_t)flags;
+	v->keywords[v->count] = kw;
+	v->count++;
 	return 0;
 }
 
@@ -40,6 +71,119 @@ view_strdup(struct imap_view *v, const char *s)
 {
 	const char *copy = arena_strdup(v->arena, s);
 	return copy != NULL ? copy : "";
+}
+
+/*
+ * Adds the keywords of a list the FLAGS list lacks; *added_r says whether
+ * there were any.
+ */
+static void
+learn_keywords(struct imap_view *v, const char *keywords, bool *added_r)
+{
+	struct span rest = span_from_cstr(keywords), item;
+	while (span_split(&rest, ' ', &item)) {
+		if (item.len == 0 || v->keyword_count >= VIEW_KEYWORDS_MAX)
+			continue;
+		bool known = false;
+		for (size_t i = 0; i < v->keyword_count && !known; i++)
+			known = span_eq_nocase(item, v->keyword_names[i]);
+		if (known)
+			continue;
+		char *copy = span_dup(item, v->arena);
+		const char **slot = copy == NULL ? NULL :
+			arena_array_push(v->arena, (void **)&v->keyword_names,
+				&v->keyword_count, &v->keyword_capacity,
+				sizeof(*slot));
+		if (slot == NULL)
+			return;
+		*slot = copy;
+		*added_r = true;
+	}
+}
+
+int
+imap_view_announce_flags(struct imap_session *s)
+{
+	const struct imap_view *v = &s->view;
+	struct str names;
+	str_init(&names, s->page, 64 * 1024);
+	if (str_append_cstr(&names, SYSTEM_FLAGS) < 0)
+		return -1;
+	for (size_t i = 0; i < v->keyword_count; i++) {
+		if (str_appendf(&names, " %s", v->keyword_names[i]) < 0)
+			return -1;
+	}
+	if (imap_untagged(s, "FLAGS (%s)", str_cstr(&names)) < 0)
+		return -1;
+	if (v->read_only)
+		return imap_untagged(s, "OK [PERMANENTFLAGS ()] read-only");
+	return imap_untagged(s,
+		"OK [PERMANENTFLAGS (%s \\*)] flags and keywords are kept",
+		str_cstr(&names));
+}
+
+int
+imap_view_learn_keywords(struct imap_session *s, const char *keywords)
+{
+	bool added = false;
+	learn_keywords(&s->view, keywords, &added);
+	return added ? imap_view_announce_flags(s) : 0;
+}
+
+unsigned
+imap_view_flags(const struct imap_view *v, size_t seq, unsigned stored_flags)
+{
+	unsigned recent = seq > 0 && seq <= v->count ?
+		v->flags[seq - 1] & IMAP_FLAG_RECENT :
+		0;
+	return (stored_flags & STORED_FLAGS) | recent;
+}
+
+void
+imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
+	const char *keywords)
+{
+	if (seq == 0 || seq > v->count)
+		return;
+	v->flags[seq - 1] = (uint8_t)((flags & STORED_FLAGS) |
+		(v->flags[seq - 1] & IMAP_FLAG_RECENT));
+	v->keywords[seq - 1] = imap_keywords_hash(keywords);
+}
+
+size_t
+imap_view_recent_count(const struct imap_view *v)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < v->count; i++)
+		n += (v->flags[i] & IMAP_FLAG_RECENT) != 0;
+	return n;
+}
+
+/*
+ * Marks the view's messages from index `from` on \Recent when this session
+ * is the one to see them first (RFC 3501 §2.3.2): a read-write session
+ * claims them, so no other session will; a read-only one shows those no
+ * session has claimed.
+ */
+static int
+mark_recent(struct imap_session *s, size_t from, struct error *err)
+{
+	struct imap_view *v = &s->view;
+	if (from >= v->count)
+		return 0;
+	int64_t first;
+	int64_t upto = (int64_t)v->uids[v->count - 1] + 1;
+	int rc = v->read_only ?
+		mail_folder_recent_first(&s->user, &v->folder, &first, err) :
+		mail_folder_recent_claim(&s->user, &v->folder, upto, &first,
+			err);
+	if (rc < 0)
+		return -1;
+	for (size_t i = from; i < v->count; i++) {
+		if ((int64_t)v->uids[i] >= first)
+			v->flags[i] |= IMAP_FLAG_RECENT;
+	}
+	return 0;
 }
 
 int
@@ -53,16 +197,33 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	v->folder.store_name = view_strdup(v, f->store_name);
 	v->folder.special_use = view_strdup(v, f->special_use);
 	v->read_only = read_only;
-	/* Read before the UIDs, so a change during the read is seen later. */
+	/* Read before the rows, so a change during the read is seen later. */
 	v->change_seq = mail_change_seq(f->mailbox_id);
-	int64_t *uids;
-	size_t count;
+	int64_t after = 0;
+	for (;;) {
+		struct store_imap_flag_row *rows;
+		size_t count;
+		arena_reset(s->page);
+		if (mail_folder_flag_rows(&s->user, f, after, VIEW_PAGE_ROWS,
+			    s->page, &rows, &count, err) < 0)
+			return -1;
+		for (size_t i = 0; i < count; i++) {
+			bool added = false;
+			learn_keywords(v, rows[i].keywords, &added);
+			if (view_append(v, (uint32_t)rows[i].uid,
+				    rows[i].flags & STORED_FLAGS,
+				    imap_keywords_hash(rows[i].keywords)) < 0)
+				return error_set(err, ERROR_LIMIT,
+					"the mailbox holds too many messages "
+					"to open");
+		}
+		if (count < VIEW_PAGE_ROWS)
+			break;
+		after = rows[count - 1].uid;
+	}
 	arena_reset(s->page);
-	if (mail_folder_uids(&s->user, f, s->page, &uids, &count, err) < 0)
+	if (mark_recent(s, 0, err) < 0)
 		return -1;
-	if (view_append(v, uids, count) < 0)
-		return error_set(err, ERROR_LIMIT,
-			"the mailbox holds too many messages to open");
 	s->state = IMAP_STATE_SELECTED;
 	return 0;
 }
@@ -72,6 +233,8 @@ imap_view_close(struct imap_session *s)
 {
 	struct imap_view *v = &s->view;
 	free(v->uids);
+	free(v->flags);
+	free(v->keywords);
 	struct arena *a = v->arena;
 	arena_reset(a);
 	memset(v, 0, sizeof(*v));
@@ -117,8 +280,12 @@ remove_seqs(struct imap_session *s, size_t *seqs, size_t count)
 	}
 	size_t kept = 0;
 	for (size_t i = 0; i < v->count; i++) {
-		if (v->uids[i] != 0)
-			v->uids[kept++] = v->uids[i];
+		if (v->uids[i] == 0)
+			continue;
+		v->uids[kept] = v->uids[i];
+		v->flags[kept] = v->flags[i];
+		v->keywords[kept] = v->keywords[i];
+		kept++;
 	}
 	v->count = kept;
 	return 0;
@@ -173,6 +340,114 @@ imap_view_check_access(struct imap_session *s)
 	return recheck(s);
 }
 
+/* "* n FETCH (UID u FLAGS (...))" for a message whose flags changed. */
+static int
+tell_flags(struct imap_session *s, size_t index,
+	const struct store_imap_flag_row *row)
+{
+	struct imap_view *v = &s->view;
+	if (imap_view_learn_keywords(s, row->keywords) < 0)
+		return -1;
+	imap_view_flags_told(v, index + 1, row->flags, row->keywords);
+	struct str out;
+	str_init(&out, s->page, 64 * 1024);
+	if (str_appendf(&out, "* %zu FETCH (UID %lld FLAGS ", index + 1,
+		    (long long)row->uid) < 0 ||
+		imap_append_flags(&out, v->flags[index], row->keywords) < 0 ||
+		str_append_cstr(&out, ")\r\n") < 0)
+		return -1;
+	return imap_write(s, out.p, out.len);
+}
+
+/* A message the view has not shown yet. */
+struct fresh_row {
+	uint32_t uid;
+	uint8_t flags;
+	uint64_t keywords; /* imap_keywords_hash */
+};
+
+/* What one pass over the folder found besides changed flags. */
+struct sync_found {
+	size_t *gone; /* heap; sequence numbers */
+	size_t gone_count, gone_cap;
+	struct fresh_row *fresh; /* heap */
+	size_t fresh_count, fresh_cap;
+	bool new_keywords;
+};
+
+static void
+found_gone(struct sync_found *f, size_t seq)
+{
+	if (f->gone_count == f->gone_cap) {
+		f->gone_cap = f->gone_cap > 0 ? f->gone_cap * 2 : 64;
+		f->gone = xrealloc(f->gone, f->gone_cap * sizeof(*f->gone));
+	}
+	f->gone[f->gone_count++] = seq;
+}
+
+static void
+found_fresh(struct sync_found *f, const struct store_imap_flag_row *row)
+{
+	if (f->fresh_count == f->fresh_cap) {
+		f->fresh_cap = f->fresh_cap > 0 ? f->fresh_cap * 2 : 64;
+		f->fresh = xrealloc(f->fresh, f->fresh_cap * sizeof(*f->fresh));
+	}
+	f->fresh[f->fresh_count++] = (struct fresh_row){ (uint32_t)row->uid,
+		(uint8_t)(row->flags & STORED_FLAGS),
+		imap_keywords_hash(row->keywords) };
+}
+
+/*
+ * Walks the folder's rows beside the view: flags that differ from what the
+ * client was told are told now (sequence numbers are still the view's), and
+ * what has gone or come is gathered. -1 when the connection failed; 1 when
+ * the store could not be read (the sync is left for later).
+ */
+static int
+sync_walk(struct imap_session *s, struct sync_found *f)
+{
+	struct imap_view *v = &s->view;
+	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
+	size_t i = 0;
+	int64_t after = 0;
+	for (;;) {
+		struct store_imap_flag_row *rows;
+		size_t count;
+		struct error err;
+		arena_reset(s->page);
+		if (mail_folder_flag_rows(&s->user, &v->folder, after,
+			    VIEW_PAGE_ROWS, s->page, &rows, &count, &err) < 0) {
+			log_warn("imap.sync", "peer=%s reason=\"%s\"",
+				net_peer(s->conn), err.msg);
+			return 1;
+		}
+		for (size_t r = 0; r < count; r++) {
+			const struct store_imap_flag_row *row = &rows[r];
+			while (i < v->count && (int64_t)v->uids[i] < row->uid)
+				found_gone(f, ++i);
+			if (i < v->count && (int64_t)v->uids[i] == row->uid) {
+				bool changed = (v->flags[i] & STORED_FLAGS) !=
+						(row->flags & STORED_FLAGS) ||
+					v->keywords[i] !=
+						imap_keywords_hash(row->keywords);
+				if (changed && tell_flags(s, i, row) < 0)
+					return -1;
+				i++;
+			} else if (row->uid > (int64_t)last) {
+				learn_keywords(v, row->keywords,
+					&f->new_keywords);
+				found_fresh(f, row);
+			}
+		}
+		if (count < VIEW_PAGE_ROWS)
+			break;
+		after = rows[count - 1].uid;
+	}
+	while (i < v->count)
+		found_gone(f, ++i);
+	return 0;
+}
+
 int
 imap_view_sync(struct imap_session *s, bool force)
 {
@@ -184,55 +459,81 @@ imap_view_sync(struct imap_session *s, bool force)
 		return 0;
 	if (recheck(s) < 0)
 		return -1;
-	struct error err;
-	int64_t *fresh;
-	size_t count;
-	arena_reset(s->page);
-	if (mail_folder_uids(&s->user, &v->folder, s->page, &fresh, &count,
-		    &err) < 0) {
-		log_warn("imap.sync", "peer=%s reason=\"%s\"",
-			net_peer(s->conn), err.msg);
-		return 0;
+	struct sync_found f = { 0 };
+	int rc = sync_walk(s, &f);
+	if (rc != 0) {
+		free(f.gone);
+		free(f.fresh);
+		return rc < 0 ? -1 : 0;
 	}
-	/* Walk both ascending lists: gone ones, then ones past our last. */
-	size_t *gone = NULL, gone_count = 0, i = 0, j = 0;
-	while (i < v->count) {
-		if (j < count && fresh[j] < (int64_t)v->uids[i]) {
-			j++;
-		} else if (j < count && fresh[j] == (int64_t)v->uids[i]) {
-			i++;
-			j++;
-		} else {
-			if (gone == NULL)
-				gone = xmalloc(v->count * sizeof(*gone));
-			gone[gone_count++] = i + 1;
-			i++;
-		}
-	}
-	int rc = 0;
 	v->stale = false;
-	if (gone_count > 0) {
+	if (f.gone_count > 0) {
 		if (s->may_expunge)
-			rc = remove_seqs(s, gone, gone_count);
+			rc = remove_seqs(s, f.gone, f.gone_count);
 		else
 			v->stale = true;
 	}
-	free(gone);
-	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
-	size_t first_new = 0;
-	while (first_new < count && fresh[first_new] <= (int64_t)last)
-		first_new++;
-	if (rc == 0 && first_new < count) {
-		if (view_append(v, fresh + first_new, count - first_new) < 0) {
+	if (rc == 0 && f.new_keywords)
+		rc = imap_view_announce_flags(s);
+	size_t first_new = v->count;
+	for (size_t i = 0; rc == 0 && i < f.fresh_count; i++) {
+		if (view_append(v, f.fresh[i].uid, f.fresh[i].flags,
+			    f.fresh[i].keywords) < 0) {
 			imap_untagged(s,
 				"BYE the mailbox holds too many "
 				"messages");
-			return -1;
+			rc = -1;
 		}
-		rc = imap_untagged(s, "%zu EXISTS", v->count);
 	}
-	v->change_seq = seq;
+	free(f.gone);
+	free(f.fresh);
+	if (rc == 0 && f.fresh_count > 0) {
+		struct error err;
+		if (mark_recent(s, first_new, &err) < 0)
+			log_warn("imap.sync", "peer=%s reason=\"%s\"",
+				net_peer(s->conn), err.msg);
+		if (imap_untagged(s, "%zu EXISTS", v->count) < 0 ||
+			imap_untagged(s, "%zu RECENT",
+				imap_view_recent_count(v)) < 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		v->change_seq = seq;
 	return rc;
+}
+
+/* The index of the view's first UID >= uid. */
+static size_t
+lower_bound(const struct imap_view *v, int64_t uid)
+{
+	size_t lo = 0, hi = v->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t
+imap_view_count_in(const struct imap_view *v,
+	const struct imap_uid_range *ranges, size_t count)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		n += lower_bound(v, ranges[i].hi + 1) -
+			lower_bound(v, ranges[i].lo);
+	return n;
+}
+
+bool
+imap_view_expunge_issued(const struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count, size_t answered)
+{
+	return !s->uid_command &&
+		answered < imap_view_count_in(&s->view, ranges, count);
 }
 
 static int

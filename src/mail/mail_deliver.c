@@ -16,6 +16,7 @@
 #include "mail/mail_internal.h"
 #include "mail/mail_mime.h"
 #include "store/store.h"
+#include "store/store_imap.h"
 
 #define MIB (1024 * 1024)
 /* The MIME summary's arena; also holds what a delivery reads of lists. */
@@ -52,9 +53,12 @@ mail_folders_ensure(struct store *st, int64_t mailbox_id, int64_t now,
 		struct store_folder f = { .mailbox_id = mailbox_id,
 			.name = mail_special_folders[i].name,
 			.special_use = mail_special_folders[i].use,
-			.uidvalidity = now, .uidnext = 1, .subscribed = true,
-			.created_at = now };
-		rc = store_folder_create(st, &f, err);
+			.uidnext = 1, .subscribed = true, .created_at = now };
+		/* RFC 3501 §2.3.1.1: never a value the mailbox gave before. */
+		rc = store_imap_uidvalidity_next(st, mailbox_id, now,
+			&f.uidvalidity, err);
+		if (rc == 0)
+			rc = store_folder_create(st, &f, err);
 	}
 	arena_free(&a);
 	return rc;

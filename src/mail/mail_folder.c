@@ -848,17 +848,61 @@ mail_folder_status(const struct mail_user *u, struct mail_folder *f,
 		.first_unseen_uid = c.first_unseen_uid,
 		.uidnext = f->uidnext,
 		.uidvalidity = f->uidvalidity,
+		.recent = c.recent,
 	};
+	return 0;
+}
+
+int
+mail_folder_recent_first(const struct mail_user *u,
+	const struct mail_folder *f, int64_t *first_r, struct error *err)
+{
+	return store_imap_recent_first(u->ctx->store, f->id, first_r, err);
+}
+
+struct recent_job {
+	int64_t folder_id;
+	int64_t upto;
+	int64_t first;
+};
+
+static int
+run_recent_job(struct store *st, void *arg, struct error *err)
+{
+	struct recent_job *job = arg;
+	return store_imap_recent_claim(st, job->folder_id, job->upto,
+		&job->first, err);
+}
+
+int
+mail_folder_recent_claim(const struct mail_user *u,
+	const struct mail_folder *f, int64_t upto, int64_t *first_r,
+	struct error *err)
+{
+	int64_t first;
+	/* Most syncs find nothing to claim: no write for those. */
+	if (mail_folder_recent_first(u, f, &first, err) < 0)
+		return -1;
+	if (first >= upto) {
+		*first_r = upto;
+		return 0;
+	}
+	struct recent_job job = { f->id, upto, upto };
+	if (store_writer_run(u->writer, run_recent_job, &job, err) < 0)
+		return -1;
+	*first_r = job.first;
 	return 0;
 }
 
 /* ---- messages ---- */
 
 int
-mail_folder_uids(const struct mail_user *u, const struct mail_folder *f,
-	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err)
+mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
+	int64_t after_uid, size_t limit, struct arena *a,
+	struct store_imap_flag_row **rows_r, size_t *count_r, struct error *err)
 {
-	return store_imap_uids(u->ctx->store, f->id, a, uids_r, count_r, err);
+	return store_imap_flag_rows(u->ctx->store, f->id, after_uid, limit, a,
+		rows_r, count_r, err);
 }
 
 int

@@ -147,15 +147,41 @@ struct mail_folder_status {
 	int64_t first_unseen_uid; /* 0: none */
 	int64_t uidnext;
 	int64_t uidvalidity;
+	int64_t recent; /* messages no session has been told of yet */
 };
 
 /* What STATUS and SELECT report; rechecks access as mail_folder_recheck. */
 int mail_folder_status(const struct mail_user *u, struct mail_folder *f,
 	struct mail_folder_status *s_r, struct error *err);
 
-/* Every UID in f, ascending, as an array in arena a. */
-int mail_folder_uids(const struct mail_user *u, const struct mail_folder *f,
-	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err);
+/*
+ * \Recent (RFC 3501 §2.3.2): a message is recent to the first session
+ * told of it, and to no other. mail_folder_recent_first gives the first
+ * UID of f no session has claimed (a read-only session shows those as
+ * recent without claiming them, RFC 3501 §6.3.2).
+ */
+int mail_folder_recent_first(const struct mail_user *u,
+	const struct mail_folder *f, int64_t *first_r, struct error *err);
+
+/*
+ * Claims for the calling session every unclaimed UID of f below upto,
+ * durably, so no other session ever sees them as \Recent: *first_r gets
+ * the first UID claimed, or upto when another session had them all. A
+ * session passes one past the last UID it has read, so it claims nothing
+ * it has not seen.
+ */
+int mail_folder_recent_claim(const struct mail_user *u,
+	const struct mail_folder *f, int64_t upto, int64_t *first_r,
+	struct error *err);
+
+/*
+ * The next `limit` messages of f after after_uid, by UID, with their flags
+ * only, in arena a: how a session pages through a folder to see what
+ * others changed.
+ */
+int mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
+	int64_t after_uid, size_t limit, struct arena *a,
+	struct store_imap_flag_row **rows_r, size_t *count_r, struct error *err);
 
 /*
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the

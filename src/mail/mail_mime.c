@@ -13,6 +13,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "mail/mail_mime_internal.h"
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
@@ -20,6 +21,12 @@ static void
 gmime_init(void)
 {
 	g_mime_init();
+}
+
+void
+mail_mime_gmime_init(void)
+{
+	pthread_once(&gmime_once, gmime_init);
 }
 
 static int
@@ -205,7 +212,7 @@ mail_mime_summarize(const char *msg, size_t len, struct arena *a,
 		msg = "";
 	if (mail_mime_parse(msg, len, a, &root, err) < 0)
 		return -1;
-	pthread_once(&gmime_once, gmime_init);
+	mail_mime_gmime_init();
 	struct mail_summary s = { 0 };
 	struct span header = span_make(msg, root->header_size);
 	if (imap_fields(msg, root, a, &s, err) < 0 ||

@@ -223,10 +223,94 @@ int mail_mime_envelope(const char *msg, const struct mail_mime_part *part,
 	struct str *out, struct error *err);
 
 /*
+ * The date an ENVELOPE (as mail_mime_envelope wrote it) starts with: the
+ * Date field's value as written, into *date_r (an unescaped copy in arena
+ * a, or a span into envelope). False when it is NIL or the text is not an
+ * envelope.
+ */
+bool mail_mime_envelope_date(const char *envelope, struct arena *a,
+	struct span *date_r);
+
+/*
+ * A header field's value as a person reads it, in arena a: unfolded, RFC
+ * 2047 encoded words decoded, raw 8-bit text converted to UTF-8 (UTF-8 if
+ * it is, else ISO-8859-1). NULL past the arena's cap.
+ */
+const char *mail_mime_header_decode(struct span value, struct arena *a);
+
+/*
  * Appends the BODYSTRUCTURE of part, or its BODY when extended is false.
  * ERROR_LIMIT past the cap of out or its arena.
  */
 int mail_mime_bodystructure(const char *msg, const struct mail_mime_part *part,
 	bool extended, struct str *out, struct error *err);
+
+/* ---- search (mail_mime_search.c) ---- */
+
+/*
+ * The most text mail_mime_search_text gives for a message's body and for
+ * its header: words past these are not found (about a thousand pages of
+ * text, and a header far longer than any client writes).
+ */
+#define MAIL_SEARCH_BODY_MAX (4 * 1024 * 1024)
+#define MAIL_SEARCH_HEADER_MAX (256 * 1024)
+
+/*
+ * What SEARCH BODY and TEXT look in (RFC 3501 §6.4.4), as UTF-8 with each
+ * run of blanks, line breaks and control characters made one space.
+ */
+struct mail_search_text {
+	/*
+	 * The message's own header as "Name: value" fields, RFC 2047 words
+	 * and raw 8-bit text decoded: TEXT looks here and in body.
+	 */
+	const char *header;
+	size_t header_len;
+	/*
+	 * Every text part (text/plain, text/html, attachments too), decoded from base64 or
+	 * quoted-printable (soft line breaks joined) and from its charset
+	 * (windows-1252 for ISO-8859-1 and for 8-bit text that is not
+	 * UTF-8), with the MIME header of every body part and of every
+	 * attached message decoded as the header is, its RFC 2231 parameters
+	 * (file names) too. Other parts' bodies are left out. BODY looks here.
+	 */
+	const char *body;
+	size_t body_len;
+	bool truncated; /* a text reached its cap and was cut */
+};
+
+/*
+ * The search text of a whole message of len bytes, in arena a. Pure: the
+ * same bytes always give the same text, so it may be computed at delivery
+ * for an index as well as at search time. Memory: the message's part tree,
+ * at most len bytes of decoded transfer encodings, and the two texts (at
+ * most 3 * len + 128 bytes, and never past the caps). Fails as
+ * mail_mime_parse does (ERROR_LIMIT) or when the arena is full.
+ */
+int mail_mime_search_text(const char *msg, size_t len, struct arena *a,
+	struct mail_search_text *t_r, struct error *err);
+
+/*
+ * text folded for matching, into arena a (at most 3 * len + 1 bytes):
+ * each byte of invalid UTF-8 made U+FFFD, every letter lower-cased
+ * (Unicode, final sigma as sigma), Latin accents taken off as core/fold.h
+ * does ("Grüße" and "GRUSSE" both become "grusse"), runs of blanks and
+ * control characters one space. SEARCH folds the words it is given and the
+ * text it looks in alike, so a match is a plain substring test. NULL past
+ * the arena's cap.
+ */
+char *mail_search_fold(const char *text, size_t len, struct arena *a);
+
+/* Whether folded_word occurs in folded_text (both from mail_search_fold). */
+bool mail_search_contains(const char *folded_text, const char *folded_word);
+
+/*
+ * The calendar day a Date field's value names, as written: the time and
+ * zone are disregarded, as SENTBEFORE, SENTON and SENTSINCE ask (RFC 3501
+ * §6.4.4), so "Tue, 1 Dec 2026 23:30 -0800" is 1 December whatever the
+ * hour is in UTC. *day_r gets the UTC start of that day. False for a value
+ * that names no day (RFC 5322 §3.3 and its obsolete two-digit years).
+ */
+bool mail_mime_date_day(struct span value, int64_t *day_r);
 
 #endif

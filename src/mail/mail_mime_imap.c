@@ -126,6 +126,50 @@ envelope_text(struct str *out, struct span header, const char *name)
 	return text != NULL ? mail_mime_imap_nstring(out, text) : -1;
 }
 
+bool
+mail_mime_envelope_date(const char *envelope, struct arena *a,
+	struct span *date_r)
+{
+	if (envelope == NULL || envelope[0] != '(')
+		return false;
+	const char *p = envelope + 1;
+	if (*p == '{') {
+		/* A literal: {n} CRLF and n bytes. */
+		const char *digits = p + 1, *end = digits;
+		while (str_is_ascii_digit(*end))
+			end++;
+		uint64_t n;
+		if (!span_to_u64(span_make(digits, (size_t)(end - digits)),
+			    &n) ||
+			end[0] != '}' || end[1] != '\r' || end[2] != '\n' ||
+			strnlen(end + 3, (size_t)n) < n)
+			return false;
+		*date_r = span_make(end + 3, (size_t)n);
+		return true;
+	}
+	if (*p != '"')
+		return false;
+	/* A quoted string: only \" and \\ are escaped. */
+	size_t len = 0;
+	const char *q = p + 1;
+	for (; *q != '\0' && *q != '"'; q++, len++) {
+		if (*q == '\\' && q[1] != '\0')
+			q++;
+	}
+	char *out = *q == '"' ? arena_alloc(a, len + 1) : NULL;
+	if (out == NULL)
+		return false;
+	size_t o = 0;
+	for (q = p + 1; *q != '"'; q++) {
+		if (*q == '\\')
+			q++;
+		out[o++] = *q;
+	}
+	out[o] = '\0';
+	*date_r = span_make(out, o);
+	return true;
+}
+
 static int
 addresses_get(struct span header, const char *name, struct arena *a,
 	struct mail_mime_address **list_r, size_t *count_r, struct error *err)

@@ -196,8 +196,13 @@ store_deliver_set(struct store *st, int64_t scope,
 	int64_t delivered = store_exec(st, err,
 		"INSERT INTO folders (mailbox_id, name, special_use,"
 		" uidvalidity, uidnext, subscribed, created_at)"
-		" SELECT e.mailbox_id, 'INBOX', 'inbox', ?, 1, 1, ?"
-		" FROM temp.expansion e WHERE e.scope = ? AND NOT EXISTS"
+		" SELECT e.mailbox_id, 'INBOX', 'inbox',"
+		/* RFC 3501 §2.3.1.1, as store_imap_uidvalidity_next. */
+		" MAX(?, MAX(mb.uidvalidity_last, COALESCE((SELECT"
+		"  MAX(o.uidvalidity) FROM folders o"
+		"  WHERE o.mailbox_id = e.mailbox_id), 0)) + 1), 1, 1, ?"
+		" FROM temp.expansion e JOIN mailboxes mb ON mb.id = e.mailbox_id"
+		" WHERE e.scope = ? AND NOT EXISTS"
 		" (SELECT 1 FROM folders f WHERE f.mailbox_id = e.mailbox_id"
 		"  AND f.special_use = 'inbox')",
 		"iii", d->internal_date, d->internal_date, scope);

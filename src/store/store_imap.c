@@ -28,18 +28,32 @@ int
 store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 	int64_t *uidvalidity_r, struct error *err)
 {
+	/*
+	 * The mailbox's counter never goes back, so a deleted folder's value
+	 * is never handed out again; live folders count too, for those made
+	 * before the counter was kept.
+	 */
 	struct store_stmt *s = store_query(st, err,
-		"SELECT COALESCE(MAX(uidvalidity), 0) FROM folders"
-		" WHERE mailbox_id = ?",
-		"i", mailbox_id);
+		"SELECT MAX(uidvalidity_last, COALESCE((SELECT MAX(uidvalidity)"
+		" FROM folders WHERE mailbox_id = ?), 0))"
+		" FROM mailboxes WHERE id = ?",
+		"ii", mailbox_id, mailbox_id);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
-	if (rc == 1) {
-		int64_t max = store_col_int(st, s, 0);
-		*uidvalidity_r = now > max ? now : max + 1;
+	int64_t last = rc == 1 ? store_col_int(st, s, 0) : 0;
+	if (store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0) {
+		if (rc == 0)
+			error_set(err, ERROR_NOT_FOUND, "the mailbox has gone");
+		return -1;
 	}
-	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+	int64_t next = now > last ? now : last + 1;
+	if (store_exec(st, err,
+		    "UPDATE mailboxes SET uidvalidity_last = ? WHERE id = ?",
+		    "ii", next, mailbox_id) < 0)
+		return -1;
+	*uidvalidity_r = next;
+	return 0;
 }
 
 int
@@ -69,7 +83,13 @@ store_imap_folder_rename(struct store *st, int64_t mailbox_id, const char *from,
 int
 store_imap_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 {
+	/* RFC 3501 §2.3.1.1: its UIDVALIDITY is never used again. */
 	if (store_exec(st, err,
+		    "UPDATE mailboxes SET uidvalidity_last = MAX(uidvalidity_last,"
+		    " COALESCE((SELECT uidvalidity FROM folders WHERE id = ?), 0))"
+		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    "ii", folder_id, folder_id) < 0 ||
+		store_exec(st, err,
 		    "UPDATE mailboxes SET used_bytes = MAX(0, used_bytes -"
 		    " (SELECT COALESCE(SUM(size), 0) FROM messages"
 		    "  WHERE folder_id = ?))"
@@ -107,10 +127,12 @@ store_imap_folder_counts(struct store *st, int64_t folder_id,
 {
 	struct store_stmt *s = store_query(st, err,
 		"SELECT COUNT(*), COALESCE(SUM((flags & ?) = 0), 0),"
-		" COALESCE(MIN(CASE WHEN (flags & ?) = 0 THEN uid END), 0)"
+		" COALESCE(MIN(CASE WHEN (flags & ?) = 0 THEN uid END), 0),"
+		" COALESCE(SUM(uid >= (SELECT recent_uid FROM folders"
+		"  WHERE id = ?)), 0)"
 		" FROM messages WHERE folder_id = ?",
-		"iii", (int64_t)STORE_FLAG_SEEN, (int64_t)STORE_FLAG_SEEN,
-		folder_id);
+		"iiii", (int64_t)STORE_FLAG_SEEN, (int64_t)STORE_FLAG_SEEN,
+		folder_id, folder_id);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
@@ -118,6 +140,7 @@ store_imap_folder_counts(struct store *st, int64_t folder_id,
 		c_r->messages = store_col_int(st, s, 0);
 		c_r->unseen = store_col_int(st, s, 1);
 		c_r->first_unseen_uid = store_col_int(st, s, 2);
+		c_r->recent = store_col_int(st, s, 3);
 	}
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
 }
@@ -140,6 +163,68 @@ store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
 		return -1;
 	return store_read_all(st, s, a, sizeof(**uids_r), uid_read,
 		(void **)uids_r, count_r, err);
+}
+
+int
+store_imap_recent_first(struct store *st, int64_t folder_id,
+	int64_t *first_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT recent_uid FROM folders WHERE id = ?", "i", folder_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1)
+		*first_r = store_col_int(st, s, 0);
+	if (store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0) {
+		if (rc == 0)
+			error_set(err, ERROR_NOT_FOUND, "the folder has gone");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_imap_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
+	int64_t *first_r, struct error *err)
+{
+	int64_t first;
+	if (store_imap_recent_first(st, folder_id, &first, err) < 0)
+		return -1;
+	if (first >= upto) {
+		*first_r = upto;
+		return 0;
+	}
+	if (store_exec(st, err, "UPDATE folders SET recent_uid = ? WHERE id = ?",
+		    "ii", upto, folder_id) < 0)
+		return -1;
+	*first_r = first;
+	return 0;
+}
+
+static void
+flag_row_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_imap_flag_row *r = out;
+	r->uid = store_col_int(st, s, 0);
+	r->flags = (unsigned)store_col_int(st, s, 1);
+	r->keywords = store_col_text(st, s, 2, a);
+}
+
+int
+store_imap_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
+	size_t limit, struct arena *a, struct store_imap_flag_row **rows_r,
+	size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT uid, flags, keywords FROM messages"
+		" WHERE folder_id = ? AND uid > ? ORDER BY uid LIMIT ?",
+		"iii", folder_id, after_uid, (int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**rows_r), flag_row_read,
+		(void **)rows_r, count_r, err);
 }
 
 /*

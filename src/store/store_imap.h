@@ -23,9 +23,11 @@ int store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
 	struct store_folder *f_r, struct error *err);
 
 /*
- * A UIDVALIDITY for a new folder of the mailbox: `now`, or one more than
- * the largest the mailbox has if that is not smaller, so a folder deleted
+ * A UIDVALIDITY for a new folder of the mailbox, recorded as the mailbox's
+ * last: `now`, or one more than the largest the mailbox ever handed out
+ * (deleted folders' included) if that is not smaller, so a folder deleted
  * and made again within a second never repeats one (RFC 3501 §2.3.1.1).
+ * Runs in the writer's transaction.
  */
 int store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id,
 	int64_t now, int64_t *uidvalidity_r, struct error *err);
@@ -49,11 +51,44 @@ struct store_imap_counts {
 	int64_t messages;
 	int64_t unseen;
 	int64_t first_unseen_uid; /* 0 when every message is seen */
+	int64_t recent;		  /* messages no session has seen yet */
 };
 
 /* What STATUS and SELECT report of a folder. */
 int store_imap_folder_counts(struct store *st, int64_t folder_id,
 	struct store_imap_counts *c_r, struct error *err);
+
+/*
+ * \Recent (RFC 3501 §2.3.2): each folder keeps the first UID no session
+ * has been told of yet. *first_r gets it; ERROR_NOT_FOUND without the
+ * folder.
+ */
+int store_imap_recent_first(struct store *st, int64_t folder_id,
+	int64_t *first_r, struct error *err);
+
+/*
+ * Claims for one session every UID below upto that no session has claimed:
+ * they are \Recent to it alone. *first_r gets the first UID claimed (upto
+ * when there are none). Run in the writer's transaction, so two sessions
+ * never claim the same UID.
+ */
+int store_imap_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
+	int64_t *first_r, struct error *err);
+
+/* A message's UID and what a session shows of its flags. */
+struct store_imap_flag_row {
+	int64_t uid;
+	unsigned flags;	      /* enum store_flag bits */
+	const char *keywords; /* space-separated */
+};
+
+/*
+ * The next `limit` messages of a folder with UID > after_uid, by UID, with
+ * only their flags: what a session compares with what it told its client.
+ */
+int store_imap_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
+	size_t limit, struct arena *a, struct store_imap_flag_row **rows_r,
+	size_t *count_r, struct error *err);
 
 /* Every UID of a folder in ascending order, as an array in arena a. */
 int store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,

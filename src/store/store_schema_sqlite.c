@@ -527,6 +527,23 @@ static const char migration_14[] =
 	" last_used_protocol TEXT NOT NULL DEFAULT '',"
 	" UNIQUE (person_id, label));";
 
+/*
+ * IMAP state kept per mailbox and per folder (RFC 3501 §2.3.1.1, §2.3.2).
+ * uidvalidity_last is the largest UIDVALIDITY the mailbox ever handed out,
+ * kept after its folder is deleted, so a folder made again under the same
+ * name within the same second still gets a new one. recent_uid is the
+ * first UID no session has yet seen as \Recent; folders already there
+ * start with none recent.
+ */
+static const char migration_15[] =
+	"ALTER TABLE mailboxes ADD COLUMN uidvalidity_last INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE mailboxes SET uidvalidity_last = COALESCE("
+	" (SELECT MAX(uidvalidity) FROM folders"
+	"  WHERE folders.mailbox_id = mailboxes.id), 0);"
+	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE folders SET recent_uid = uidnext;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -542,5 +559,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_12,
 	migration_13,
 	migration_14,
+	migration_15,
 	NULL,
 };

@@ -77,6 +77,21 @@ static const struct command_case command_cases[] = {
 	{ "a LIST \"\" %", 0, 0, "a", "LIST", false, "\"\" %" },
 	{ "a STORE 1 +FLAGS (\\Seen $Work)", 0, 0, "a", "STORE", false,
 		"1 +FLAGS (\\Seen $Work)" },
+	/*
+	 * "[" is an ATOM-CHAR (RFC 3501 §9): only after a FETCH item that
+	 * takes a section does it open one, spaces and all.
+	 */
+	{ "a SELECT foo[bar", 0, 0, "a", "SELECT", false, "foo[bar" },
+	{ "a CREATE [x] y", 0, 0, "a", "CREATE", false, "[x] y" },
+	{ "a LIST \"\" a[b (c)", 0, 0, "a", "LIST", false, "\"\" a[b (c)" },
+	{ "a X [", 0, 0, "a", "X", false, "[" },
+	{ "a X BODY[a (b)]", 0, 0, "a", "X", false, "BODY[a (b)]" },
+	{ "a X x[a (b)]", 0, -1, "a", "X", false, NULL },
+	{ "a FETCH 1 body[text] binary.peek[1]<0.5>", 0, 0, "a", "FETCH",
+		false, "1 body[text] binary.peek[1]<0.5>" },
+	{ "a FETCH 1 (BODY.PEEK[HEADER.FIELDS (A B)] BODY[1.MIME])", 0, 0,
+		"a", "FETCH", false,
+		"1 (BODY.PEEK[HEADER.FIELDS (A B)] BODY[1.MIME])" },
 	/* Bad syntax: BAD, never a crash. */
 	{ "", 0, -1, "", "", false, NULL },
 	{ "a", 0, -1, "", "", false, NULL },

@@ -331,6 +331,89 @@ test_watch_wakes_only_its_mailbox(void **state)
 	mail_watch_stop(&a);
 }
 
+/* The UIDVALIDITY of every folder of the person's mailbox now. */
+static size_t
+live_uidvalidities(const struct mail_user *u, int64_t *out, size_t max)
+{
+	struct mail_folder_entry *entries;
+	size_t count, n = 0;
+	struct error err;
+	if (mail_folder_list(u, &entries, &count, &err) < 0)
+		fail_msg("list: %s", err.msg);
+	for (size_t i = 0; i < count; i++) {
+		struct mail_folder mf;
+		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) != 0 ||
+			mail_folder_open(u, entries[i].name, &mf, &err) < 0)
+			continue;
+		assert_true(n < max);
+		out[n++] = mf.uidvalidity;
+	}
+	return n;
+}
+
+static bool
+holds(const int64_t *set, size_t n, int64_t v)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (set[i] == v)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * RFC 3501 §2.3.1.1: a folder made again under a name, by any path (CREATE,
+ * RENAME onto the name, parents made for a child), never gets a UIDVALIDITY
+ * a folder of the mailbox had before. Every step here happens in the same
+ * second (the fixture's clock stands still), which is where a clock-based
+ * value repeats. A folder renamed keeps its own.
+ */
+static void
+test_uidvalidity_never_repeats(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	struct mail_user u;
+	if (mail_user_open(&f->u.ctx, w, f->ann, &u, &err) < 0)
+		fail_msg("open: %s", err.msg);
+	static const char *const names[] = { "A", "B", "A/C", "Old" };
+	enum { NAMES = sizeof(names) / sizeof(*names), MAX = 1024 };
+	int64_t seen[MAX], live[64], before[64];
+	size_t seen_count = live_uidvalidities(&u, seen, 64), made = 0;
+	size_t before_count = seen_count;
+	memcpy(before, seen, seen_count * sizeof(*seen));
+	srand(20261202);
+	for (int step = 0; step < 300; step++) {
+		size_t i = (size_t)rand() % NAMES, j = (size_t)rand() % NAMES;
+		int op = rand() % 3;
+		struct error e;
+		if (op == 0)
+			(void)mail_folder_create(&u, names[i], &e);
+		else if (op == 1)
+			(void)mail_folder_delete(&u, names[i], &e);
+		else
+			(void)mail_folder_rename(&u, names[i], names[j], &e);
+		size_t n = live_uidvalidities(&u, live, 64);
+		for (size_t k = 0; k < n; k++) {
+			if (holds(before, before_count, live[k]))
+				continue;
+			/* A folder that did not exist a step ago. */
+			assert_false(holds(seen, seen_count, live[k]));
+			assert_true(seen_count < MAX);
+			seen[seen_count++] = live[k];
+			made++;
+		}
+		memcpy(before, live, n * sizeof(*live));
+		before_count = n;
+	}
+	/* The walk did make folders again under names used before. */
+	assert_true(made > 20);
+	store_writer_stop(&w);
+}
+
 int
 main(void)
 {
@@ -341,6 +424,7 @@ main(void)
 		T(test_deliver_list_and_person),
 		T(test_list_members_over_quota_left_out),
 		T(test_quota),
+		T(test_uidvalidity_never_repeats),
 		cmocka_unit_test(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);

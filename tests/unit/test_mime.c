@@ -2,16 +2,22 @@
  * The MIME summary (mail/mail_mime.h) as tables of messages and the exact
  * ENVELOPE, BODY and BODYSTRUCTURE strings RFC 3501 §7.4.2 asks for, sized
  * and counted as Dovecot counts them; decoded SEARCH fields; BODY[section]
- * ranges (RFC 3501 §6.4.5); and the nesting and part-count limits.
+ * ranges (RFC 3501 §6.4.5); the nesting and part-count limits; and the
+ * decoded text SEARCH BODY and TEXT look in, its folding, and the day a
+ * Date field names (RFC 3501 §6.4.4).
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <glib.h>
+#include <iconv.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/str.h"
 #include "mail/mail_mime.h"
@@ -705,6 +711,474 @@ test_arena_exhausted(void **state)
 	arena_free(&a);
 }
 
+/* ---- search text (mail_mime_search.c) ---- */
+
+/* text converted from UTF-8 to charset into out; false if it cannot be. */
+static bool
+to_charset(const char *text, const char *charset, char *out, size_t *len_r)
+{
+	iconv_t cd = iconv_open(charset, "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	char *in = (char *)(uintptr_t)text, *o = out;
+	size_t left = strlen(text), room = 256;
+	size_t rc = iconv(cd, &in, &left, &o, &room);
+	iconv_close(cd);
+	*len_r = (size_t)(o - out);
+	return rc != (size_t)-1 && left == 0;
+}
+
+/*
+ * Quoted-printable with a soft line break every few characters, so every
+ * word of more than a few letters is split by one (RFC 2045 §6.7 rule 5).
+ */
+static void
+qp_encode(struct str *out, const char *p, size_t n)
+{
+	size_t col = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		if (col >= 3) {
+			assert_int_equal(str_append_cstr(out, "=\r\n"), 0);
+			col = 0;
+		}
+		if (c >= 0x80 || c == '=' || c < 0x20)
+			assert_int_equal(str_appendf(out, "=%02X", c), 0);
+		else
+			assert_int_equal(str_append_char(out, (char)c), 0);
+		col++;
+	}
+	assert_int_equal(str_append_cstr(out, "\r\n"), 0);
+}
+
+/* Base64 in lines of 8 characters: words are split across lines. */
+static void
+base64_encode(struct str *out, const char *p, size_t n)
+{
+	static const char abc[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)(unsigned char)p[i] << 16;
+		if (i + 1 < n)
+			v |= (uint32_t)(unsigned char)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= (unsigned char)p[i + 2];
+		char q[5] = { abc[v >> 18], abc[(v >> 12) & 63],
+			i + 1 < n ? abc[(v >> 6) & 63] : '=',
+			i + 2 < n ? abc[v & 63] : '=', 0 };
+		assert_int_equal(str_append_cstr(out, q), 0);
+		if ((col += 4) >= 8) {
+			assert_int_equal(str_append_cstr(out, "\r\n"), 0);
+			col = 0;
+		}
+	}
+	assert_int_equal(str_append_cstr(out, "\r\n"), 0);
+}
+
+/* An RFC 2047 encoded word: Q for quoted-printable, B for base64. */
+static void
+encoded_word(struct str *out, const char *charset, bool b64, const char *p,
+	size_t n)
+{
+	assert_int_equal(str_appendf(out, "=?%s?%c?", charset, b64 ? 'B' : 'Q'),
+		0);
+	if (b64) {
+		struct str tmp;
+		str_init(&tmp, out->arena, 4096);
+		base64_encode(&tmp, p, n);
+		for (const char *c = str_cstr(&tmp); *c != '\0'; c++) {
+			if (*c != '\r' && *c != '\n')
+				assert_int_equal(str_append_char(out, *c), 0);
+		}
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			unsigned char c = (unsigned char)p[i];
+			if (c >= 0x80 || c == '=' || c == '?' || c == '_' ||
+				c == ' ')
+				assert_int_equal(str_appendf(out, "=%02X", c),
+					0);
+			else
+				assert_int_equal(str_append_char(out, (char)c),
+					0);
+		}
+	}
+	assert_int_equal(str_append_cstr(out, "?="), 0);
+}
+
+/* A body in a transfer encoding, with the header line that names it. */
+static void
+encoded_body(struct str *out, const char *cte, const char *p, size_t n)
+{
+	assert_int_equal(str_appendf(out,
+				 "Content-Transfer-Encoding: %s\r\n\r\n", cte),
+		0);
+	if (strcmp(cte, "quoted-printable") == 0)
+		qp_encode(out, p, n);
+	else if (strcmp(cte, "base64") == 0)
+		base64_encode(out, p, n);
+	else {
+		assert_int_equal(str_append(out, p, n), 0);
+		assert_int_equal(str_append_cstr(out, "\r\n"), 0);
+	}
+}
+
+enum place {
+	PLACE_SINGLE,	   /* the body of a one-part message */
+	PLACE_PART,	   /* a text/plain part of a multipart */
+	PLACE_HTML,	   /* a text/html part */
+	PLACE_DESCRIPTION, /* a part's Content-Description, RFC 2047 */
+	PLACE_FILENAME,	   /* a part's file name, RFC 2231 */
+	PLACE_ATTACHED,	   /* the body of an attached message/rfc822 */
+	PLACE_SUBJECT,	   /* the message's Subject, RFC 2047 */
+	PLACE_BINARY,	   /* the bytes of an application/octet-stream */
+	PLACE_COUNT,
+};
+
+/* A message carrying `word` (charset bytes p[n]) at one place. */
+static const char *
+search_message(struct arena *a, enum place place, const char *charset,
+	const char *cte, const char *p, size_t n)
+{
+	struct str m;
+	str_init(&m, a, 64 * 1024);
+	assert_int_equal(str_append_cstr(&m,
+				 "From: a@example.org\r\nMIME-Version: 1.0\r\n"),
+		0);
+	bool b64 = strcmp(cte, "base64") == 0;
+	if (place == PLACE_SUBJECT) {
+		assert_int_equal(str_append_cstr(&m, "Subject: about "), 0);
+		encoded_word(&m, charset, b64, p, n);
+		assert_int_equal(str_append_cstr(&m,
+					 "\r\n\r\nnothing here\r\n"),
+			0);
+		return str_cstr(&m);
+	}
+	assert_int_equal(str_append_cstr(&m, "Subject: plain\r\n"), 0);
+	if (place == PLACE_SINGLE) {
+		assert_int_equal(str_appendf(&m,
+					 "Content-Type: text/plain; "
+					 "charset=%s\r\n",
+					 charset),
+			0);
+		encoded_body(&m, cte, p, n);
+		return str_cstr(&m);
+	}
+	assert_int_equal(str_append_cstr(&m,
+				 "Content-Type: multipart/mixed; "
+				 "boundary=\"=_b\"\r\n\r\npreamble\r\n"
+				 "--=_b\r\nContent-Type: text/plain\r\n\r\n"
+				 "first part\r\n--=_b\r\n"),
+		0);
+	switch (place) {
+	case PLACE_PART:
+	case PLACE_HTML:
+		assert_int_equal(str_appendf(&m,
+					 "Content-Type: text/%s; "
+					 "charset=\"%s\"\r\n",
+					 place == PLACE_HTML ? "html" : "plain",
+					 charset),
+			0);
+		if (place == PLACE_HTML) {
+			char html[512];
+			int len = snprintf(html, sizeof(html),
+				"<p>x <b>%.*s</b></p>", (int)n, p);
+			encoded_body(&m, cte, html, (size_t)len);
+		} else {
+			encoded_body(&m, cte, p, n);
+		}
+		break;
+	case PLACE_DESCRIPTION:
+		assert_int_equal(str_append_cstr(&m,
+					 "Content-Type: image/png\r\n"
+					 "Content-Description: see "),
+			0);
+		encoded_word(&m, charset, b64, p, n);
+		assert_int_equal(str_append_cstr(&m, "\r\n"), 0);
+		encoded_body(&m, "base64", "\x89PNG", 4);
+		break;
+	case PLACE_FILENAME:
+		assert_int_equal(str_appendf(&m,
+					 "Content-Type: application/pdf\r\n"
+					 "Content-Disposition: attachment; "
+					 "filename*=%s''",
+					 charset),
+			0);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(str_appendf(&m, "%%%02X",
+						 (unsigned char)p[i]),
+				0);
+		assert_int_equal(str_append_cstr(&m, ".pdf\r\n"), 0);
+		encoded_body(&m, "base64", "%PDF", 4);
+		break;
+	case PLACE_ATTACHED:
+		assert_int_equal(str_appendf(&m,
+					 "Content-Type: message/rfc822\r\n\r\n"
+					 "From: b@example.org\r\n"
+					 "Subject: inner\r\n"
+					 "Content-Type: text/plain; "
+					 "charset=%s\r\n",
+					 charset),
+			0);
+		encoded_body(&m, cte, p, n);
+		break;
+	case PLACE_BINARY:
+		assert_int_equal(str_append_cstr(&m,
+					 "Content-Type: "
+					 "application/octet-stream\r\n"),
+			0);
+		encoded_body(&m, cte, p, n);
+		break;
+	default:
+		fail();
+	}
+	assert_int_equal(str_append_cstr(&m, "--=_b--\r\nepilogue\r\n"), 0);
+	return str_cstr(&m);
+}
+
+static bool
+folded_holds(struct arena *a, const char *text, size_t len, const char *word)
+{
+	const char *t = mail_search_fold(text, len, a);
+	const char *w = mail_search_fold(word, strlen(word), a);
+	assert_non_null(t);
+	assert_non_null(w);
+	return mail_search_contains(t, w);
+}
+
+/*
+ * The property SEARCH BODY and TEXT rest on, over a table of charset x
+ * transfer encoding x place: a word is found in the body text exactly
+ * when it is in a text part, a body part's MIME header or an attached
+ * message, in the header text exactly when it is in the message header,
+ * in neither when it is only in a binary part; written in upper case it
+ * is found all the same; and the other words of the table are never found.
+ */
+static void
+test_search_text_table(void **state)
+{
+	static const char *const words[] = { "Grüße", "Œuvre€", "naïveté",
+		"plainword", "Ærøskøbing" };
+	static const char *const upper[] = { "GRÜSSE", "ŒUVRE€", "NAÏVETÉ",
+		"PLAINWORD", "ÆRØSKØBING" };
+	static const char *const charsets[] = { "utf-8", "iso-8859-1",
+		"windows-1252" };
+	static const char *const ctes[] = { "8bit", "quoted-printable",
+		"base64" };
+	enum { WORDS = sizeof(words) / sizeof(*words) };
+	struct arena *a = arena_new(ARENA_CAP);
+	size_t checked = 0;
+	for (size_t w = 0; w < WORDS; w++)
+	for (size_t c = 0; c < sizeof(charsets) / sizeof(*charsets); c++)
+	for (size_t e = 0; e < sizeof(ctes) / sizeof(*ctes); e++)
+	for (int place = 0; place < PLACE_COUNT; place++) {
+		char bytes[256];
+		size_t n;
+		if (!to_charset(words[w], charsets[c], bytes, &n))
+			continue; /* "€" is not in ISO-8859-1 */
+		arena_reset(a);
+		const char *msg = search_message(a, (enum place)place,
+			charsets[c], ctes[e], bytes, n);
+		struct mail_search_text t;
+		struct error err;
+		if (mail_mime_search_text(msg, strlen(msg), a, &t, &err) < 0)
+			fail_msg("%s", err.msg);
+		bool in_header = place == PLACE_SUBJECT;
+		bool in_body = !in_header && place != PLACE_BINARY;
+		for (size_t o = 0; o < WORDS; o++) {
+			bool mine = o == w;
+			if (folded_holds(a, t.body, t.body_len, words[o]) !=
+					(mine && in_body) ||
+				folded_holds(a, t.body, t.body_len, upper[o]) !=
+					(mine && in_body) ||
+				folded_holds(a, t.header, t.header_len,
+					words[o]) != (mine && in_header))
+				fail_msg("word %s in %s %s place %d: body "
+					 "\"%s\" header \"%s\"",
+					words[o], charsets[c], ctes[e], place,
+					t.body, t.header);
+		}
+		assert_false(t.truncated);
+		checked++;
+	}
+	assert_true(checked > 250);
+	arena_free(&a);
+}
+
+/* Text as senders get it wrong, and the MIME headers of body parts. */
+static void
+test_search_text_cases(void **state)
+{
+	static const struct {
+		const char *msg;
+		const char *body;   /* the whole body text */
+		const char *header; /* NULL: not checked */
+	} cases[] = {
+		/* 8-bit text labelled ASCII: windows-1252 reads it. */
+		{ "Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+		  "caf\xe9 \x93quoted\x94\r\n",
+			"caf\xc3\xa9 \xe2\x80\x9cquoted\xe2\x80\x9d", NULL },
+		/* No charset and UTF-8 bytes: UTF-8. */
+		{ "Subject: x\r\n\r\nna\xc3\xafve\r\n", "na\xc3\xafve", NULL },
+		/* A charset iconv does not know: read as the default. */
+		{ "Content-Type: text/plain; charset=x-bogus\r\n\r\n"
+		  "abc\r\n",
+			"abc", NULL },
+		/* UTF-16 as iconv reads it. */
+		{ "Content-Type: text/plain; charset=utf-16le\r\n"
+		  "Content-Transfer-Encoding: base64\r\n\r\n"
+		  "aABpAA==\r\n",
+			"hi", NULL },
+		/* Soft line breaks, padding and a stray "=". */
+		{ "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+		  "soft=\r\nbreak =3D a=\nb  \r\nnext =zz\r\n",
+			"softbreak = ab next =zz", NULL },
+		/* Blanks and line breaks are one space; header decoded. */
+		{ "Subject: =?utf-8?q?caf=C3=A9?=\r\n  folded\r\n\r\n"
+		  "a\r\n\r\n\tb\r\n",
+			"a b", "Subject: caf\xc3\xa9 folded" },
+		/* Multipart: part headers in the body text, preamble out. */
+		{ "Content-Type: multipart/mixed; boundary=x\r\n\r\n"
+		  "pre\r\n--x\r\nContent-Type: text/plain\r\n\r\none\r\n"
+		  "--x--\r\npost\r\n",
+			"Content-Type: text/plain one",
+			"Content-Type: multipart/mixed; boundary=x" },
+	};
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct mail_search_text t;
+		struct error err;
+		arena_reset(a);
+		assert_int_equal(mail_mime_search_text(cases[i].msg,
+					 strlen(cases[i].msg), a, &t, &err),
+			0);
+		assert_string_equal(t.body, cases[i].body);
+		assert_int_equal(strlen(t.body), t.body_len);
+		if (cases[i].header != NULL)
+			assert_string_equal(t.header, cases[i].header);
+	}
+	arena_free(&a);
+}
+
+/* Any size of text part: the text stops at its cap, whole characters. */
+static void
+test_search_text_capped(void **state)
+{
+	struct arena *a = arena_new(64 * 1024 * 1024);
+	struct str m;
+	str_init(&m, a, SIZE_MAX);
+	assert_int_equal(str_append_cstr(&m,
+				 "Content-Type: text/plain; charset=utf-8\r\n"
+				 "\r\n"),
+		0);
+	/* "é" is two bytes, so the cap falls inside one for some length. */
+	for (size_t i = 0; m.len < MAIL_SEARCH_BODY_MAX + MAIL_SEARCH_BODY_MAX / 8;
+		i++)
+		assert_int_equal(str_append_cstr(&m, i % 40 == 39 ?
+						 "\r\n" :
+						 "\xc3\xa9"),
+			0);
+	struct mail_search_text t;
+	struct error err;
+	assert_int_equal(mail_mime_search_text(m.p, m.len, a, &t, &err), 0);
+	assert_true(t.truncated);
+	assert_true(t.body_len <= MAIL_SEARCH_BODY_MAX);
+	assert_true(t.body_len > MAIL_SEARCH_BODY_MAX - 8);
+	/* It ends on a whole character. */
+	assert_true(g_utf8_validate(t.body, (gssize)t.body_len, NULL));
+	arena_free(&a);
+}
+
+/* Folding: case beyond ASCII, Latin accents, blank runs. */
+static void
+test_search_fold(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "Hello  World", "hello world" },
+		{ "GRÜSSE", "grusse" },
+		{ "grüße", "grusse" },
+		{ "ÉCOLE", "ecole" },
+		{ "ΣΟΦΊΑ", "σοφία" }, /* Greek: case folded, accents kept */
+		{ "\t a\r\nb ", "a b" },
+		{ "bad\xff utf8", "bad\xef\xbf\xbd utf8" },
+		{ "", "" },
+	};
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		assert_string_equal(mail_search_fold(cases[i].in,
+					    strlen(cases[i].in), a),
+			cases[i].out);
+	arena_free(&a);
+}
+
+/*
+ * SENT* keys compare the calendar day a Date field names as written,
+ * whatever the zone: a table across zones far east and west of UTC,
+ * obsolete forms and comments.
+ */
+static void
+test_date_day(void **state)
+{
+	static const struct {
+		const char *value;
+		const char *day; /* "YYYY-MM-DD", or NULL: no day */
+	} cases[] = {
+		{ "Tue, 1 Dec 2026 23:30:00 -1200", "2026-12-01" },
+		{ "Tue, 1 Dec 2026 00:10:00 +1400", "2026-12-01" },
+		{ "Wed, 31 Dec 2025 23:59:59 -0800", "2025-12-31" },
+		{ "Thu, 01 Jan 2026 00:00:00 +0530", "2026-01-01" },
+		{ "1 Dec 2026 10:00 GMT", "2026-12-01" },
+		{ "Mon, 29 Feb 2028 12:00:00 EST", "2028-02-29" },
+		{ " (comment) Fri (x) , 5 (y) Jun 2026 09:00 +0000",
+			"2026-06-05" },
+		{ "Sat,5 December 2026 09:00 +0000", "2026-12-05" },
+		{ "5 Dec 26 09:00 +0000", "2026-12-05" },
+		{ "5 Dec 99 09:00 +0000", "1999-12-05" },
+		{ "5 Dec 105 09:00 +0000", "2005-12-05" },
+		{ "5-Dec-2026", "2026-12-05" },
+		{ "30 Feb 2026 10:00 +0000", NULL },
+		{ "Dec 5 2026", NULL },
+		{ "", NULL },
+		{ "Tue, 1 Foo 2026", NULL },
+		{ "123 Dec 2026", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		int64_t day = -1, want = -1;
+		bool ok = mail_mime_date_day(span_from_cstr(cases[i].value),
+			&day);
+		if (cases[i].day == NULL) {
+			if (ok)
+				fail_msg("%s: a day was found", cases[i].value);
+			continue;
+		}
+		assert_true(clock_parse(span_from_cstr(cases[i].day), &want));
+		if (!ok || day != want)
+			fail_msg("%s: %lld, not %lld", cases[i].value,
+				(long long)day, (long long)want);
+	}
+}
+
+/* The date an ENVELOPE starts with, quoted or literal. */
+static void
+test_envelope_date(void **state)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	struct span d;
+	assert_true(mail_mime_envelope_date("(\"1 Dec 2026 \\\"x\\\"\" NIL)", a,
+		&d));
+	assert_int_equal(d.len, 14);
+	assert_memory_equal(d.p, "1 Dec 2026 \"x\"", 14);
+	assert_true(mail_mime_envelope_date("({5}\r\n1 Dec NIL)", a, &d));
+	assert_int_equal(d.len, 5);
+	assert_memory_equal(d.p, "1 Dec", 5);
+	assert_false(mail_mime_envelope_date("(NIL NIL)", a, &d));
+	assert_false(mail_mime_envelope_date("({99}\r\nshort)", a, &d));
+	assert_false(mail_mime_envelope_date("(\"open", a, &d));
+	assert_false(mail_mime_envelope_date("", a, &d));
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -721,6 +1195,12 @@ main(void)
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_memory_is_proportional),
 		cmocka_unit_test(test_arena_exhausted),
+		cmocka_unit_test(test_search_text_table),
+		cmocka_unit_test(test_search_text_cases),
+		cmocka_unit_test(test_search_text_capped),
+		cmocka_unit_test(test_search_fold),
+		cmocka_unit_test(test_date_day),
+		cmocka_unit_test(test_envelope_date),
 	};
 	return cmocka_run_group_tests_name("mime", tests, NULL, NULL);
 }
