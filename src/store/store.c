@@ -123,7 +123,7 @@ store_open(const char *backend, const char *path, bool create,
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->ops = ops;
 	st->conn = conn;
-	if (store_migrate(st, err) < 0) {
+	if (store_migrate(st, err) < 0 || store_set_tables(st, err) < 0) {
 		store_close(&st);
 		return NULL;
 	}

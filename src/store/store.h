@@ -896,9 +896,11 @@ int store_rule_count(struct store *st, const struct store_rule_query *q,
  * A set is numbered scopes of mailbox ids and outside addresses in
  * temporary tables of this connection, so lists of any size are expanded,
  * counted and delivered without their members in memory. Each member is
- * in a scope once. store_set_begin makes the tables where needed and
- * empties them; scope -1 to store_set_drop means every scope.
+ * in a scope once. The tables are made when the connection opens
+ * (store_set_tables, called by store_open); store_set_begin empties them;
+ * scope -1 to store_set_drop means every scope.
  */
+int store_set_tables(struct store *st, struct error *err);
 int store_set_begin(struct store *st, struct error *err);
 int store_set_drop(struct store *st, int64_t scope, struct error *err);
 int store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,

@@ -16,8 +16,14 @@
 
 #define MIB 1048576
 
+/*
+ * The connection's working sets, made when it opens, never inside a
+ * transaction: a CREATE TEMP TABLE that runs out of memory halfway leaves
+ * the connection's temporary schema unusable, so every later delivery
+ * failed with it (found by the allocation-failure test).
+ */
 int
-store_set_begin(struct store *st, struct error *err)
+store_set_tables(struct store *st, struct error *err)
 {
 	static const char tables[] =
 		"CREATE TEMP TABLE IF NOT EXISTS expansion ("
@@ -28,8 +34,12 @@ store_set_begin(struct store *st, struct error *err)
 		" scope INTEGER NOT NULL,"
 		" address TEXT NOT NULL,"
 		" PRIMARY KEY (scope, address)) WITHOUT ROWID;";
-	if (st->ops->exec(st->conn, tables, err) < 0)
-		return -1;
+	return st->ops->exec(st->conn, tables, err) < 0 ? -1 : 0;
+}
+
+int
+store_set_begin(struct store *st, struct error *err)
+{
 	return store_set_drop(st, -1, err);
 }
 

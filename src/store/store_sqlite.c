@@ -177,7 +177,8 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	 */
 	static const char setup[] = "PRAGMA journal_mode=WAL;"
 				    "PRAGMA synchronous=FULL;"
-				    "PRAGMA foreign_keys=ON;";
+				    "PRAGMA foreign_keys=ON;"
+				    "PRAGMA temp_store=MEMORY;";
 	char *msg = NULL;
 	if (sqlite3_exec(db, setup, NULL, NULL, &msg) != SQLITE_OK) {
 		error_set(err, ERROR_TEMPORARY, "cannot set up the store %s: %s",
