@@ -71,12 +71,20 @@ start_http(const struct instance *inst, struct api *api,
 		.key_path = inst->key_path,
 		.max_connections =
 			(unsigned)config_get_int(c, "http.max_connections"),
+		.max_per_ip = (unsigned)config_get_int(c, "http.max_per_ip"),
 		.timeout_s = (unsigned)config_get_int(c, "http.timeout_s"),
+		.header_timeout_s =
+			(unsigned)config_get_int(c, "http.header_timeout_s"),
+		.body_timeout_s =
+			(unsigned)config_get_int(c, "http.body_timeout_s"),
+		.max_body = (size_t)config_get_int(c, "http.max_body_kb") * 1024,
+		.max_body_unauthenticated = (size_t)config_get_int(c,
+			"http.max_body_unauthenticated_kb") * 1024,
 		.threads = (unsigned)config_get_int(c, "http.threads"),
-		.version = CAREMAIL_VERSION,
 		.store_ping = serve_store_ping,
 		.ctx = (void *)(uintptr_t)inst,
 		.api = api_handle,
+		.signed_in = api_signed_in,
 		.api_ctx = api,
 	};
 	*http_r = http_server_start(&opts, err);
