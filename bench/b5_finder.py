@@ -99,9 +99,12 @@ def fill(db_path, people, orgs=1000):
         db.execute("DROP INDEX people_site")
         for col in ("client", "request_id", "result"):  # migration 11
             db.execute(f"ALTER TABLE audit DROP COLUMN {col}")
+        db.execute("DROP INDEX people_name")  # migration 12
+        db.execute("DROP INDEX people_org_name")
+        db.execute("ALTER TABLE people DROP COLUMN sort_name")
         version = db.execute("SELECT MAX(version) FROM schema_migrations"
                              ).fetchone()[0]
-        assert version == 11, f"schema {version}: update the undo above"
+        assert version == 12, f"schema {version}: update the undo above"
         db.execute("DELETE FROM schema_migrations WHERE version >= 10")
     db.close()
 
