@@ -164,8 +164,11 @@ def test_one_address_cannot_starve_the_others(start_server):
     late = [r for r in results if r[0] != 200 or r[1] > 2]
     assert len(results) >= 20
     assert not late, f"{len(late)} of {len(results)} probes: {late[:5]}"
-    # The attack was real, and held no more than its address may.
-    assert 32 <= held <= 64 + 8, held
+    # The attack was real, and its address was held to its share (64, and
+    # a few the client has not yet seen closed), far below the 256 it
+    # would otherwise take.
+    assert 32 <= held <= 100, held
+    assert "event=http.busy" in server.logs()
 
 
 def test_memory_stays_flat_under_unauthenticated_bodies(start_server,
