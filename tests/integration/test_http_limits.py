@@ -50,10 +50,10 @@ def read_to_close(s, timeout=5):
         out += data
 
 
-def post(server, path, body, headers=None):
-    """POSTs body to /api/v1 + path on a raw socket, as far as the server
-    lets it; (status, reply body) of the answer."""
-    s = connect(server)
+def post(server, path, body, headers=None, source="127.0.0.1"):
+    """POSTs body to /api/v1 + path on a raw socket from source, as far as
+    the server lets it; (status, reply body) of the answer."""
+    s = connect(server, source)
     head = f"POST /api/v1{path} HTTP/1.1\r\nHost: a\r\n" \
         f"Connection: close\r\nContent-Type: application/json\r\n" \
         f"Content-Length: {len(body)}\r\n"
@@ -69,12 +69,12 @@ def post(server, path, body, headers=None):
     return int(reply.split(b" ", 2)[1]), reply.split(b"\r\n\r\n", 1)[1]
 
 
-def probe(server, timeout):
-    """One health probe from 127.0.0.1: its status and seconds, or
+def probe(server, timeout, source="127.0.0.1"):
+    """One health probe from source: its status and seconds, or
     (None, seconds) when it was not answered."""
     start = time.monotonic()
     try:
-        s = connect(server, timeout=timeout)
+        s = connect(server, source, timeout=timeout)
         s.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: a\r\n"
                   b"Connection: close\r\n\r\n")
         reply = read_to_close(s, timeout)
@@ -335,25 +335,31 @@ def test_configured_deadline_and_caps(start_server, instance, org):
     third.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: a\r\n\r\n")
     assert read_to_close(third) == b""
     third.close()
-    assert probe(server, timeout=2)[0] == 200
+    assert probe(server, timeout=2, source="127.0.0.5")[0] == 200
     for h in held:
         h.close()
 
+    # Each from an address of its own: with 2 per address, one whose last
+    # connection the server has not yet seen closed could be refused.
     padded = json.dumps({"current": USER_PASSWORD, "new": "x" * 20,
                          "pad": "p" * 20000}).encode()
     forged_cookie = "caremail_session=" + "0" * 64
-    assert post(server, "/session", padded)[0] == 413
+    assert post(server, "/session", padded, source="127.0.0.6")[0] == 413
     assert post(server, "/me/password", padded,
-                {"Cookie": forged_cookie, "X-CSRF-Token": "x"})[0] == 413
+                {"Cookie": forged_cookie, "X-CSRF-Token": "x"},
+                source="127.0.0.7")[0] == 413
     assert post(server, "/tokens", padded,
-                {"Authorization": "Bearer " + "0" * 64})[0] == 413
+                {"Authorization": "Bearer " + "0" * 64},
+                source="127.0.0.8")[0] == 413
     # Signed in, the same body is read and judged on what it says.
     signed_in = {"Cookie": user.cookie, "X-CSRF-Token": user.csrf}
-    status, reply = post(server, "/me/password", padded, signed_in)
+    status, reply = post(server, "/me/password", padded, signed_in,
+                         source="127.0.0.9")
     assert status == 422 and b'"pad"' in reply, reply
-    assert post(server, "/me/password", b" " * (MIB + 1), signed_in)[0] \
-        == 413
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    assert post(server, "/me/password", b" " * (MIB + 1), signed_in,
+                source="127.0.0.10")[0] == 413
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5,
+                                      source_address=("127.0.0.11", 0))
     conn.request("GET", "/healthcheck")
     assert json.loads(conn.getresponse().read()) == {"status": "ok",
                                                      "store": "ok"}
