@@ -405,7 +405,8 @@ static const char migration_11[] =
  * (store_search_sort) in people, indexed with the site and org for walks
  * in name order (everyone's, or one org's), and as the second column of
  * people_search's key, so one key's people come in name order; key rows
- * carry the site too, so a search by site type reads no person. The key
+ * carry the site too, so a search by site type reads no person, and
+ * sites are indexed by type, as such a search starts there. The key
  * table is rebuilt in key order and its indexes after, as migration 10
  * built it.
  */
@@ -417,6 +418,7 @@ static const char migration_12[] =
 	" ON people(deleted_at, sort_name, id, site_id, org_id);"
 	"CREATE INDEX people_org_name"
 	" ON people(org_id, deleted_at, sort_name, id, site_id);"
+	"CREATE INDEX sites_type ON sites(site_type);"
 	"CREATE TABLE people_search_sorted ("
 	" key TEXT NOT NULL,"
 	" sort TEXT NOT NULL,"

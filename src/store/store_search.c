@@ -595,19 +595,19 @@ count_of(struct store *st, struct store_stmt *s, struct error *err)
 
 /*
  * Puts the word with fewest key rows first, counting each only up to
- * SORT_CAP + 1: 1 when that word has at most SORT_CAP (all its matches
- * are read and sorted, the other words checked on each), 0 when every
- * word has more, -1 with err.
+ * cap + 1: 1 when that word has at most cap (all its matches are read and
+ * sorted, the other words checked on each), 0 when every word has more,
+ * -1 with err.
  */
 static int
-rarest_first(struct store *st, struct search *x, struct error *err)
+rarest_first(struct store *st, struct search *x, int64_t cap,
+	struct error *err)
 {
 	size_t best = 0;
-	int64_t best_n = SORT_CAP + 2;
+	int64_t best_n = cap + 2;
 	for (size_t i = 0; i < x->words; i++) {
 		int64_t n = count_of(st, store_query(st, err, range_count,
-			"tti", x->r[i].low, x->r[i].high,
-			(int64_t)SORT_CAP + 1), err);
+			"tti", x->r[i].low, x->r[i].high, cap + 1), err);
 		if (n < 0)
 			return -1;
 		if (n < best_n) {
@@ -618,7 +618,7 @@ rarest_first(struct store *st, struct search *x, struct error *err)
 	struct range t = x->r[0];
 	x->r[0] = x->r[best];
 	x->r[best] = t;
-	return best_n <= SORT_CAP;
+	return best_n <= cap;
 }
 
 /*
@@ -734,7 +734,14 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	 */
 	int rc = 0;
 	if (x.words > 0 && x.orgs[0] == '\0') {
-		rc = rarest_first(st, &x, err);
+		/*
+		 * One word's own keys give its page cheaply unless they are
+		 * many with a person or two each (an address prefix), which
+		 * a count that stops at a few pages tells; between words, the
+		 * rarest one drives.
+		 */
+		rc = rarest_first(st, &x, x.words == 1 ? 4 * x.limit : SORT_CAP,
+			err);
 		if (rc == 0)
 			rc = leapfrog(st, &x, &c, err);
 		else if (rc == 1)
