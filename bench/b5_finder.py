@@ -101,6 +101,7 @@ def fill(db_path, people, orgs=1000):
             db.execute(f"ALTER TABLE audit DROP COLUMN {col}")
         db.execute("DROP INDEX people_name")  # migration 12
         db.execute("DROP INDEX people_org_name")
+        db.execute("DROP INDEX sites_type")
         db.execute("ALTER TABLE people DROP COLUMN sort_name")
         version = db.execute("SELECT MAX(version) FROM schema_migrations"
                              ).fetchone()[0]

@@ -293,6 +293,7 @@ def test_migration_indexes_people_already_stored(instance, people,
             conn.execute(f"ALTER TABLE audit DROP COLUMN {column}")
         conn.execute("DROP INDEX people_name")
         conn.execute("DROP INDEX people_org_name")
+        conn.execute("DROP INDEX sites_type")
         conn.execute("ALTER TABLE people DROP COLUMN sort_name")
         conn.execute("DELETE FROM schema_migrations WHERE version >= 10")
         assert conn.execute("SELECT MAX(version) FROM schema_migrations"
