@@ -4,12 +4,14 @@
  * RFC 8259 (JSON), RFC 6265 (cookies), RFC 9110 (semantics).
  * SECURITY: every route but sign-in and the OpenAPI document needs a live
  * session; every state change needs the session's X-CSRF-Token; bodies must
- * be application/json, are capped at 1 MiB and may not carry unknown fields.
+ * be application/json, are capped (http.max_body_kb, and far lower until the
+ * request is known to be signed in) and may not carry unknown fields.
  */
 #ifndef API_API_H
 #define API_API_H
 
 struct api;
+struct error;
 struct http_call;
 struct instance;
 
@@ -22,5 +24,12 @@ void api_free(struct api **api);
  * (struct http_server_options.api, with api as its api_ctx). Any thread.
  */
 void api_handle(void *api, struct http_call *call);
+
+/*
+ * Whether the request comes from a live session or a valid API token: 1 or
+ * 0, or -1 with ERROR_TEMPORARY when the store cannot be reached. For
+ * struct http_server_options.signed_in; the call is not replied to.
+ */
+int api_signed_in(void *api, struct http_call *call, struct error *err);
 
 #endif

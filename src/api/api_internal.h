@@ -96,6 +96,7 @@ extern const struct api_route api_routes_lists[];
 extern const struct api_route api_routes_people[];
 extern const struct api_route api_routes_audit[];
 extern const struct api_route api_routes_devices[];
+extern const struct api_route api_routes_status[];
 
 /* ---- request parts (api_router.c) ---- */
 

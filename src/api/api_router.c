@@ -38,6 +38,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_people,
 	api_routes_audit,
 	api_routes_devices,
+	api_routes_status,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */
@@ -395,6 +396,80 @@ api_handle(void *api, struct http_call *call)
 	arena_free(&req->arena);
 	sodium_memzero(&req->session, sizeof(req->session));
 	free(req);
+}
+
+/*
+ * Whether the credentials of the request are good, with no reply and no
+ * audit: the HTTP front end asks before reading a body larger than
+ * http.max_body_unauthenticated_kb (SECURITY.md 31: nothing
+ * unauthenticated makes the server hold memory). admit decides again when
+ * the request is served; a failed token counts toward the same rate limit.
+ */
+static int
+credentials_ok(struct api_request *req, struct error *err)
+{
+	const char *bearer = bearer_token(req);
+	struct error inner;
+	int rc;
+	if (bearer != NULL) {
+		char key[96];
+		int64_t retry, now = clock_monotonic_ms() / 1000;
+		const struct config *c = req->ctx.config;
+		int64_t limit = config_get_int(c,
+			"ratelimit.token_failures_per_ip");
+		int64_t window = config_get_int(c, "ratelimit.window_s");
+		snprintf(key, sizeof(key), "token_fail|%s", req->peer);
+		if (!ratelimit_allow(req->api->limits, key, now, limit, window,
+			    false, &retry))
+			return 0;
+		rc = auth_token_find(&req->ctx, bearer, req->peer, &req->token,
+			&inner);
+		if (rc < 0 && inner.code == ERROR_NOT_FOUND)
+			ratelimit_allow(req->api->limits, key, now, limit,
+				window, true, &retry);
+	} else {
+		rc = auth_session_find(&req->ctx, http_call_cookie(req->call,
+			api_cookie_name(req)), &req->session, &inner);
+	}
+	if (rc == 0)
+		return 1;
+	if (inner.code == ERROR_NOT_FOUND)
+		return 0;
+	error_forward(err, &inner);
+	return -1;
+}
+
+int
+api_signed_in(void *api, struct http_call *call, struct error *err)
+{
+	struct api_request *req = xcalloc(1, sizeof(*req));
+	req->api = api;
+	req->call = call;
+	http_call_peer(call, req->peer, sizeof(req->peer));
+	int rc = 0;
+	if (bearer_token(req) != NULL ||
+	    http_call_cookie(call, api_cookie_name(req)) != NULL) {
+		const struct instance *inst = req->api->inst;
+		struct store *st = instance_store_borrow(inst, err);
+		if (st == NULL) {
+			log_warn("api.store_unreachable", "reason=\"%s\"",
+				err->msg);
+			free(req);
+			return error_set(err, ERROR_TEMPORARY, "The service "
+				"cannot reach its store just now; try again "
+				"shortly.");
+		}
+		req->arena = arena_new_wiping(API_ARENA_CAP);
+		instance_dir_ctx(inst, st, req->arena, "anonymous",
+			clock_now(), &req->ctx);
+		req->ctx.client = req->peer;
+		rc = credentials_ok(req, err);
+		instance_store_return(inst, &st);
+		arena_free(&req->arena);
+	}
+	sodium_memzero(req, sizeof(*req));
+	free(req);
+	return rc;
 }
 
 struct api *

@@ -208,18 +208,26 @@ admin_tags(const struct dir_ctx *ctx, struct dir_person_found *found,
 }
 
 struct sort_item {
-	const char *key;	/* folded "last first address" */
+	const char *key;	/* store_search_sort of the names */
 	const struct store_person_match *match;
 };
 
 static int
 sort_item_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct sort_item *)a)->key,
-		((const struct sort_item *)b)->key);
+	const struct sort_item *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c != 0)
+		return c;
+	return (x->match->person.id > y->match->person.id) -
+		(x->match->person.id < y->match->person.id);
 }
 
-/* Sorts by name as people read a directory: last name, then first. */
+/*
+ * Sorts by name as people read a directory: last name, then first, then
+ * who was added first; the store's rule (store_search_sort), so the page
+ * it chose is the page shown.
+ */
 static int
 sort_matches(const struct dir_ctx *ctx, struct store_person_match *rows,
 	size_t count, struct dir_person_found *out, struct error *err)
@@ -230,10 +238,8 @@ sort_matches(const struct dir_ctx *ctx, struct store_person_match *rows,
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	for (size_t i = 0; i < count; i++) {
 		const struct store_person *p = &rows[i].person;
-		char *name = arena_printf(ctx->arena, "%s\x01%s\x01%s",
-			p->last_name, p->first_name, p->address);
-		items[i].key = name != NULL ? fold_text(name, ctx->arena) :
-			NULL;
+		items[i].key = store_search_sort(p->last_name, p->first_name,
+			ctx->arena);
 		if (items[i].key == NULL)
 			return error_set(err, ERROR_LIMIT, "out of memory");
 		items[i].match = &rows[i];
@@ -273,13 +279,15 @@ dir_people_search(const struct dir_ctx *ctx,
 	if (store_person_search(ctx->store, &sq, ctx->arena, &rows, &count,
 		    err) < 0)
 		return -1;
+	/* The store chose the first limit + 1 by name; sorted, the page is
+	 * the first limit of them. */
 	r->refine = count > r->limit;
 	r->count = r->refine ? r->limit : count;
 	r->people = arena_alloc(ctx->arena,
-		(r->count > 0 ? r->count : 1) * sizeof(*r->people));
+		(count > 0 ? count : 1) * sizeof(*r->people));
 	if (r->people == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
-	if (sort_matches(ctx, rows, r->count, r->people, err) < 0)
+	if (sort_matches(ctx, rows, count, r->people, err) < 0)
 		return -1;
 	return admin_tags(ctx, r->people, r->count, err);
 }

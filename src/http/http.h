@@ -1,9 +1,10 @@
 /*
- * The HTTP front end: the health check now, the JSON API and portal later,
- * served by libmicrohttpd with one thread per connection. Layer: front end.
- * RFC 9110 (semantics), RFC 9112 (HTTP/1.1), RFC 6797 (HSTS).
+ * The HTTP front end: the health check and the JSON API now, the portal
+ * later, served by libmicrohttpd with a pool of epoll threads. Layer: front
+ * end. RFC 9110 (semantics), RFC 9112 (HTTP/1.1), RFC 6797 (HSTS).
  * SECURITY: every response carries no-store, nosniff, CSP, Referrer-Policy
- * and, over TLS, HSTS; no version banner; TLS 1.2/1.3 only (tls.h).
+ * and, over TLS, HSTS; no version banner; TLS 1.2/1.3 only (tls.h); caps
+ * per address, header and body deadlines, small bodies until signed in.
  */
 #ifndef HTTP_HTTP_H
 #define HTTP_HTTP_H
@@ -21,9 +22,21 @@ struct http_server_options {
 	bool tls;			/* HTTPS with cert_path and key_path */
 	const char *cert_path, *key_path;	/* PEM files */
 	unsigned max_connections;	/* 0: 256 */
+	unsigned max_per_ip;		/* connections from one address; 0: any */
 	unsigned threads;		/* a pool; 0: a thread per connection */
 	unsigned timeout_s;		/* idle seconds; 0: 30 */
-	const char *version;		/* reported by /healthcheck */
+	/*
+	 * Deadlines, not idle timeouts: a request's headers must be whole
+	 * within header_timeout_s of the connection opening or of the
+	 * previous reply, and its body within body_timeout_s of its headers,
+	 * however steadily the bytes trickle in. 0: 20 and 60.
+	 */
+	unsigned header_timeout_s, body_timeout_s;
+	/*
+	 * Largest body read from a request not known to be signed in, and
+	 * from one that is (signed_in said so). 0: 8 KiB and 1 MiB.
+	 */
+	size_t max_body_unauthenticated, max_body;
 	/*
 	 * Checks the store is reachable; 0 or -1 with err. Called per
 	 * request, from any thread.
@@ -41,6 +54,15 @@ struct http_server_options {
 	 * answer them 404. Called from any thread; must reply (below).
 	 */
 	void (*api)(void *api_ctx, struct http_call *call);
+	/*
+	 * Whether an /api/v1/ request comes from a live session or a valid
+	 * API token: 1 yes, 0 no, -1 with err when that cannot be told (the
+	 * store is down). Asked only when a body would pass
+	 * max_body_unauthenticated, before it is read; the call has headers
+	 * but no body, and must not be replied to. NULL: never signed in.
+	 */
+	int (*signed_in)(void *api_ctx, struct http_call *call,
+		struct error *err);
 	void *api_ctx;
 };
 
@@ -57,7 +79,7 @@ const char *http_call_header(const struct http_call *call, const char *name);
 const char *http_call_query(const struct http_call *call, const char *name);
 /* A cookie's value from the Cookie header, or NULL. */
 const char *http_call_cookie(const struct http_call *call, const char *name);
-/* The whole body (at most 1 MiB); *len_r is 0 when there is none. */
+/* The whole body (at most max_body); *len_r is 0 when there is none. */
 const char *http_call_body(const struct http_call *call, size_t *len_r);
 /* The client's IP address as text into buf[size], or "". */
 void http_call_peer(const struct http_call *call, char *buf, size_t size);

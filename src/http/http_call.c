@@ -70,10 +70,10 @@ http_call_body(const struct http_call *call, size_t *len_r)
 }
 
 void
-http_call_peer(const struct http_call *call, char *buf, size_t size)
+http_peer_text(struct MHD_Connection *c, char *buf, size_t size)
 {
-	const union MHD_ConnectionInfo *info = MHD_get_connection_info(
-		call->req->connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *info = MHD_get_connection_info(c,
+		MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	buf[0] = '\0';
 	if (info == NULL || info->client_addr == NULL)
 		return;
@@ -84,6 +84,12 @@ http_call_peer(const struct http_call *call, char *buf, size_t size)
 	else if (sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)
 			(const void *)sa)->sin6_addr, buf, (socklen_t)size);
+}
+
+void
+http_call_peer(const struct http_call *call, char *buf, size_t size)
+{
+	http_peer_text(call->req->connection, buf, size);
 }
 
 bool

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -15,20 +16,45 @@
 #include "core/str.h"
 #include "http.h"
 
-/* Largest request body read; a longer declared one gets 413 at once. */
-#define HTTP_MAX_BODY (1024 * 1024)
-
 struct MHD_Daemon;
 struct MHD_Connection;
+
+/* Longest peer address as text: an IPv6 address (INET6_ADDRSTRLEN). */
+#define HTTP_PEER_MAX 46
+
+/* Where a connection is, for its deadline (http_conn.c). */
+enum http_phase {
+	HTTP_PHASE_HEADERS,	/* waiting for a request's headers */
+	HTTP_PHASE_BODY,	/* headers in, reading the body */
+	HTTP_PHASE_REPLY,	/* handling and replying: the idle timeout */
+};
+
+/*
+ * One open connection, from accept to close. The fd is libmicrohttpd's; the
+ * reaper only shuts it down, under conns_lock, which the close notice also
+ * takes before libmicrohttpd closes it, so it is never a reused number.
+ */
+struct http_conn {
+	struct http_conn *prev, *next;	/* the server's list, conns_lock */
+	int fd;
+	_Atomic int64_t deadline_ms;	/* monotonic; 0: none */
+	_Atomic int phase;		/* enum http_phase, for the log */
+	char peer[HTTP_PEER_MAX];	/* the client's address as text */
+};
 
 struct http_server {
 	struct http_server_options opts;	/* its strings are ours */
 	char *listen;
-	char *version;
 	uint16_t port;			/* as bound, so port 0 can be read */
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t log_lock;	/* guards last_log */
 	char last_log[256];		/* libmicrohttpd's latest complaint */
+	pthread_mutex_t conns_lock;	/* guards conns and reaper_stop */
+	pthread_cond_t reaper_wake;	/* signalled to stop the reaper */
+	struct http_conn *conns;	/* every open connection */
+	bool reaper_stop;
+	bool reaper_running;
+	pthread_t reaper;
 };
 
 struct http_request {
@@ -36,7 +62,7 @@ struct http_request {
 	struct MHD_Connection *connection;	/* for headers and arguments */
 	const char *method;		/* as sent: case-sensitive */
 	const char *path;		/* decoded, without the query */
-	struct span body;		/* whole, at most HTTP_MAX_BODY bytes */
+	struct span body;		/* whole, at most opts.max_body bytes */
 };
 
 #define HTTP_MAX_EXTRA_HEADERS 4
@@ -77,6 +103,47 @@ struct http_route {
  */
 const struct http_route *http_route_find(const char *method, const char *path,
 	bool *path_known_r, char *allow, size_t allow_size);
+
+/*
+ * Connections and their deadlines (http_conn.c). The reaper is a thread
+ * that shuts down connections past their deadline; libmicrohttpd then
+ * sees the client hang up and closes them in its own thread.
+ */
+struct http_conn *http_conn_opened(struct http_server *s,
+	struct MHD_Connection *c);
+void http_conn_closed(struct http_server *s, struct http_conn *conn);
+/* Enters phase now: its deadline, if it has one, starts. NULL: nothing. */
+void http_conn_enter(const struct http_server *s, struct http_conn *conn,
+	enum http_phase phase);
+/* The connection's record, or NULL when it has none. */
+struct http_conn *http_conn_of(struct MHD_Connection *c);
+/* 0, or -1 with err when the thread cannot start. */
+int http_reaper_start(struct http_server *s, struct error *err);
+void http_reaper_stop(struct http_server *s);
+
+/*
+ * A request's framing (RFC 9112 §6), gathered field by field and then
+ * judged (http_framing.c): a pure rule, so a table tests it.
+ */
+struct http_framing {
+	unsigned content_lengths;	/* Content-Length fields */
+	unsigned transfer_encodings;	/* Transfer-Encoding fields */
+	bool bad_name;			/* a field name that is not a token */
+	bool bad_length;		/* a Content-Length that is not digits */
+	bool bad_coding;		/* a transfer coding but "chunked" */
+};
+
+void http_framing_add(struct http_framing *f, const char *name,
+	const char *value);
+/*
+ * 0 when the body's length is unambiguous; else -1 with ERROR_INVALID and
+ * the sentence for the 400. http10: the request line said HTTP/1.0.
+ */
+int http_framing_check(const struct http_framing *f, bool http10,
+	struct error *err);
+
+/* The client's address of c as text into buf[size], or "". */
+void http_peer_text(struct MHD_Connection *c, char *buf, size_t size);
 
 /* Handlers (http_health.c). */
 void http_health_get(const struct http_request *req, struct http_reply *reply);

@@ -2,8 +2,11 @@
  * The HTTP listener on libmicrohttpd: binding, TLS, reading a request,
  * dispatching it through the route table and sending the reply with the
  * security headers. Layer: front end. RFC 9110, RFC 9112, RFC 6797 (HSTS).
- * SECURITY: bodies are capped, unknown paths are refused before any body is
- * read, "%00" is never decoded into a path, the key is wiped once loaded.
+ * SECURITY: ambiguous framing is refused (http_framing.c); a body is read
+ * only up to a small cap until the request is known to be signed in;
+ * connections are capped per address and held to deadlines (http_conn.c);
+ * unknown paths are refused before any body is read, "%00" is never decoded
+ * into a path, the key is wiped once loaded.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -29,12 +32,25 @@
 /* Used when the options leave these 0; the same as the config defaults. */
 #define HTTP_DEFAULT_CONNECTIONS 256
 #define HTTP_DEFAULT_TIMEOUT_S 30
+#define HTTP_DEFAULT_HEADER_TIMEOUT_S 20
+#define HTTP_DEFAULT_BODY_TIMEOUT_S 60
+#define HTTP_DEFAULT_BODY_UNAUTHENTICATED (8 * 1024)
+#define HTTP_DEFAULT_BODY (1024 * 1024)
+/*
+ * What libmicrohttpd may hold per connection for the request line, headers
+ * and read buffer (its own default, stated so the sum is ours to make):
+ * larger headers are refused. With the body caps, a connection that is not
+ * signed in holds at most this plus max_body_unauthenticated.
+ */
+#define HTTP_CONNECTION_MEMORY (32 * 1024)
 
 /* A request in flight, from its headers to its reply. */
 struct http_exchange {
 	const struct http_route *route;
 	char *body;		/* NULL until the first byte arrives */
 	size_t len, cap;
+	size_t limit;		/* the body cap: raised once signed in */
+	bool asked;		/* signed_in has been asked */
 };
 
 static const struct {
@@ -60,7 +76,15 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	pthread_mutex_lock(&s->log_lock);
 	memcpy(s->last_log, line, n + 1);
 	pthread_mutex_unlock(&s->log_lock);
-	log_warn("http.mhd", "msg=\"%s\"", line);
+	/*
+	 * A refusal at http.max_connections or http.max_per_ip is the cap
+	 * working, logged at info as the mail listeners' net.busy is; it
+	 * does not say which cap, nor the address.
+	 */
+	if (strstr(line, "connection limit") != NULL)
+		log_info("http.busy", "msg=\"%s\"", line);
+	else
+		log_warn("http.mhd", "msg=\"%s\"", line);
 }
 
 static int
@@ -146,56 +170,182 @@ http_send(const struct http_server *s, struct MHD_Connection *c,
 	return queued;
 }
 
-static bool
-http_body_too_large(struct MHD_Connection *c)
+static enum MHD_Result
+http_framing_field(void *cls, enum MHD_ValueKind kind, const char *name,
+	const char *value)
 {
-	const char *text = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-		MHD_HTTP_HEADER_CONTENT_LENGTH);
-	uint64_t declared;
-	/* A length too long to parse is too long to read. */
-	return text != NULL && (!span_to_u64(span_from_cstr(text), &declared) ||
-		declared > HTTP_MAX_BODY);
+	(void)kind;
+	http_framing_add(cls, name, value);
+	return MHD_YES;
+}
+
+/* The framing rule over every header as received, duplicates included. */
+static int
+http_check_framing(struct MHD_Connection *c, const char *version,
+	struct error *err)
+{
+	struct http_framing f = { 0 };
+	MHD_get_connection_values(c, MHD_HEADER_KIND, http_framing_field, &f);
+	return http_framing_check(&f, strcmp(version, "HTTP/1.0") == 0, err);
 }
 
 /*
- * The headers are in. A request no route takes is answered now, before its
- * body is read; the rest wait for their body.
+ * The declared body length: false when there is none (no body, or a chunked
+ * one); a length too long to parse is as long as can be.
+ */
+static bool
+http_declared_length(struct MHD_Connection *c, uint64_t *len_r)
+{
+	const char *text = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+		MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (text == NULL)
+		return false;
+	if (!span_to_u64(span_from_cstr(text), len_r))
+		*len_r = UINT64_MAX;
+	return true;
+}
+
+/*
+ * Whether the api says the request is signed in: 1, 0, or -1 with err when
+ * it cannot tell. Asked once per request, and only of the api's routes;
+ * a yes raises the body cap to max_body.
+ */
+static int
+http_ask_signed_in(const struct http_server *s, struct MHD_Connection *c,
+	const char *method, const char *path, struct http_exchange *x,
+	struct error *err)
+{
+	x->asked = true;
+	if (s->opts.signed_in == NULL ||
+	    x->route->handler != http_api_dispatch)
+		return 0;
+	struct http_request req = { .server = s, .connection = c,
+		.method = method, .path = path, .body = span_make("", 0) };
+	struct http_reply unused = { 0 };
+	struct http_call call = { .req = &req, .reply = &unused };
+	int rc = s->opts.signed_in(s->opts.api_ctx, &call, err);
+	json_decref(unused.body);
+	if (rc == 1)
+		x->limit = s->opts.max_body;
+	return rc;
+}
+
+/*
+ * Sizes the body before a byte of it is read: past max_body, or past the
+ * unauthenticated cap for a request that is not signed in, it is refused
+ * now. True when reply has been filled.
+ */
+static bool
+http_refuse_body(const struct http_server *s, struct MHD_Connection *c,
+	const char *method, const char *path, struct http_exchange *x,
+	struct http_reply *reply)
+{
+	uint64_t declared;
+	struct error err;
+	if (!http_declared_length(c, &declared) || declared <= x->limit)
+		return false;
+	if (declared > s->opts.max_body) {
+		http_reply_error(reply, MHD_HTTP_CONTENT_TOO_LARGE, "limit",
+			"The request body is too large.");
+		return true;
+	}
+	int rc = http_ask_signed_in(s, c, method, path, x, &err);
+	if (rc == 1)
+		return false;
+	if (rc < 0)
+		http_reply_from_error(reply, &err);
+	else
+		http_reply_error(reply, MHD_HTTP_CONTENT_TOO_LARGE, "limit",
+			"The request body is too large for a request that is "
+			"not signed in.");
+	return true;
+}
+
+/*
+ * Connection: close on the reply: what follows the headers cannot be read
+ * as a body we agree on, so it must not be read as the next request.
+ */
+static void
+http_reply_close(struct http_reply *reply)
+{
+	assert(reply->extra_count < HTTP_MAX_EXTRA_HEADERS);
+	snprintf(reply->extra[reply->extra_count].name,
+		sizeof(reply->extra[0].name), "%s", MHD_HTTP_HEADER_CONNECTION);
+	snprintf(reply->extra[reply->extra_count].value,
+		sizeof(reply->extra[0].value), "close");
+	reply->extra_count++;
+}
+
+/*
+ * The headers are in. A request whose framing could be read two ways, or
+ * that no route takes, or whose declared body is too large, is answered
+ * now, before its body is read; the rest wait for their body.
  */
 static enum MHD_Result
 http_begin(const struct http_server *s, struct MHD_Connection *c,
-	const char *method, const char *path, void **con_cls)
+	const char *method, const char *path, const char *version,
+	void **con_cls)
 {
 	struct http_reply reply = { 0 };
+	struct error err;
 	bool path_known;
+	struct http_conn *conn = http_conn_of(c);
+	if (http_check_framing(c, version, &err) < 0) {
+		log_info("http.framing", "peer=%s msg=\"%s\"",
+			conn != NULL ? conn->peer : "", err.msg);
+		http_reply_error(&reply, MHD_HTTP_BAD_REQUEST, "bad_request",
+			err.msg);
+		http_reply_close(&reply);
+		http_conn_enter(s, conn, HTTP_PHASE_REPLY);
+		return http_send(s, c, method, path, &reply);
+	}
 	const struct http_route *route = http_route_find(method, path,
 		&path_known, reply.allow, sizeof(reply.allow));
-	if (route == NULL && path_known)
+	struct http_exchange *x = NULL;
+	if (route == NULL && path_known) {
 		http_reply_error(&reply, MHD_HTTP_METHOD_NOT_ALLOWED,
 			"method_not_allowed",
 			"This page does not accept that method.");
-	else if (route == NULL)
+	} else if (route == NULL) {
 		http_reply_error(&reply, MHD_HTTP_NOT_FOUND, "not_found",
 			"There is no such page.");
-	else if (http_body_too_large(c))
-		http_reply_error(&reply, MHD_HTTP_CONTENT_TOO_LARGE, "limit",
-			"The request body is too large.");
-	if (reply.body != NULL)
+	} else {
+		x = xcalloc(1, sizeof(*x));
+		x->route = route;
+		x->limit = s->opts.max_body_unauthenticated;
+		http_refuse_body(s, c, method, path, x, &reply);
+	}
+	if (reply.body != NULL) {
+		free(x);
+		http_conn_enter(s, conn, HTTP_PHASE_REPLY);
 		return http_send(s, c, method, path, &reply);
-	struct http_exchange *x = xcalloc(1, sizeof(*x));
-	x->route = route;
+	}
 	*con_cls = x;
+	http_conn_enter(s, conn, HTTP_PHASE_BODY);
 	return MHD_YES;
 }
 
 static enum MHD_Result
-http_take_body(struct http_exchange *x, const char *data, size_t *size)
+http_take_body(const struct http_server *s, struct MHD_Connection *c,
+	const char *method, const char *path, struct http_exchange *x,
+	const char *data, size_t *size)
 {
-	/* A chunked body gives no length up front; past the cap, hang up. */
-	if (*size > HTTP_MAX_BODY - x->len)
-		return MHD_NO;
+	/*
+	 * A chunked body gives no length up front. Past the cap, a request
+	 * not yet asked about may be signed in and allowed more; else hang
+	 * up, as libmicrohttpd cannot reply in the middle of a body.
+	 */
+	if (*size > x->limit - x->len) {
+		struct error err;
+		if (x->asked || http_ask_signed_in(s, c, method, path, x,
+				    &err) != 1 || *size > x->limit - x->len)
+			return MHD_NO;
+	}
 	if (x->len + *size > x->cap) {
 		x->cap = x->cap * 2 > x->len + *size ? x->cap * 2 :
 			x->len + *size;
+		if (x->cap > x->limit)
+			x->cap = x->limit;
 		x->body = xrealloc(x->body, x->cap);
 	}
 	memcpy(x->body + x->len, data, *size);
@@ -216,6 +366,8 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 		.body = span_make(x->body != NULL ? x->body : "", x->len),
 	};
 	struct http_reply reply = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR };
+	/* The body is in: from here the idle timeout is the only clock. */
+	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_REPLY);
 	x->route->handler(&req, &reply);
 	if (reply.body == NULL)
 		abort();	/* a handler that forgot to reply */
@@ -227,13 +379,13 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	const char *method, const char *version, const char *upload_data,
 	size_t *upload_data_size, void **con_cls)
 {
-	(void)version;
 	const struct http_server *s = cls;
 	struct http_exchange *x = *con_cls;
 	if (x == NULL)
-		return http_begin(s, c, method, url, con_cls);
+		return http_begin(s, c, method, url, version, con_cls);
 	if (*upload_data_size > 0)
-		return http_take_body(x, upload_data, upload_data_size);
+		return http_take_body(s, c, method, url, x, upload_data,
+			upload_data_size);
 	return http_finish(s, c, method, url, x);
 }
 
@@ -241,10 +393,11 @@ static void
 http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	enum MHD_RequestTerminationCode toe)
 {
-	(void)cls;
-	(void)c;
 	(void)toe;
+	const struct http_server *s = cls;
 	struct http_exchange *x = *con_cls;
+	/* The next request on this connection has its headers' time. */
+	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_HEADERS);
 	if (x == NULL)
 		return;
 	free(x->body);
@@ -252,33 +405,61 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+static void
+http_notify_connection(void *cls, struct MHD_Connection *c,
+	void **socket_context, enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		*socket_context = http_conn_opened(s, c);
+	} else {
+		http_conn_closed(s, *socket_context);
+		*socket_context = NULL;
+	}
+}
+
 static struct http_server *
 http_server_new(const struct http_server_options *opts)
 {
 	struct http_server *s = xcalloc(1, sizeof(*s));
-	const char *version = opts->version != NULL ? opts->version : "unknown";
 	s->opts = *opts;
 	s->listen = xstrdup(opts->listen);
-	s->version = xmalloc(strlen(version) + 1);
-	http_clean_text(s->version, strlen(version) + 1, version);
 	s->opts.listen = s->listen;
-	s->opts.version = s->version;
 	s->opts.cert_path = s->opts.key_path = NULL;	/* read at start only */
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = HTTP_DEFAULT_CONNECTIONS;
 	/* libmicrohttpd reads 0 as "never time out": a slowloris invitation. */
 	if (s->opts.timeout_s == 0)
 		s->opts.timeout_s = HTTP_DEFAULT_TIMEOUT_S;
+	if (s->opts.header_timeout_s == 0)
+		s->opts.header_timeout_s = HTTP_DEFAULT_HEADER_TIMEOUT_S;
+	if (s->opts.body_timeout_s == 0)
+		s->opts.body_timeout_s = HTTP_DEFAULT_BODY_TIMEOUT_S;
+	if (s->opts.max_body == 0)
+		s->opts.max_body = HTTP_DEFAULT_BODY;
+	if (s->opts.max_body_unauthenticated == 0)
+		s->opts.max_body_unauthenticated =
+			HTTP_DEFAULT_BODY_UNAUTHENTICATED;
+	/* Signing in never lowers the cap. */
+	if (s->opts.max_body < s->opts.max_body_unauthenticated)
+		s->opts.max_body = s->opts.max_body_unauthenticated;
 	pthread_mutex_init(&s->log_lock, NULL);
+	pthread_mutex_init(&s->conns_lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->reaper_wake, &attr);
+	pthread_condattr_destroy(&attr);
 	return s;
 }
 
 static void
 http_server_free(struct http_server *s)
 {
+	pthread_cond_destroy(&s->reaper_wake);
+	pthread_mutex_destroy(&s->conns_lock);
 	pthread_mutex_destroy(&s->log_lock);
 	free(s->listen);
-	free(s->version);
 	free(s);
 }
 
@@ -343,8 +524,12 @@ http_start_daemon(struct http_server *s, const struct net_address *l,
 		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
 		MHD_OPTION_SOCK_ADDR, &l->u.sa,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
+		MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, s,
 		MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts.max_per_ip,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)HTTP_CONNECTION_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s,
 		MHD_OPTION_STRICT_FOR_CLIENT, 1,
 		MHD_OPTION_THREAD_POOL_SIZE,
@@ -377,19 +562,28 @@ http_server_start(const struct http_server_options *opts, struct error *err)
 	if (opts->tls && http_read_tls(opts, &cert, &key, &key_len, err) < 0)
 		return NULL;
 	struct http_server *s = http_server_new(opts);
+	if (http_reaper_start(s, err) < 0) {
+		http_free_key(key, key_len);
+		free(cert);
+		http_server_free(s);
+		return NULL;
+	}
 	errno = 0;
 	s->daemon = http_start_daemon(s, &l, cert, key);
 	int start_errno = errno;
 	/* libmicrohttpd has handed the key to GnuTLS; our copy goes now. */
 	http_free_key(key, key_len);
 	free(cert);
-	if (s->daemon == NULL)
+	if (s->daemon == NULL) {
+		http_reaper_stop(s);
 		return http_start_failed(s, start_errno, err);
+	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
 		MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info != NULL ? info->port : 0;
-	log_info("http.start", "listen=%s port=%u tls=%s", s->listen,
-		(unsigned)s->port, s->opts.tls ? "on" : "off");
+	log_info("http.start", "listen=%s port=%u tls=%s max_per_ip=%u",
+		s->listen, (unsigned)s->port, s->opts.tls ? "on" : "off",
+		s->opts.max_per_ip);
 	return s;
 }
 
@@ -405,6 +599,7 @@ http_server_stop(struct http_server **s)
 	if (*s == NULL)
 		return;
 	MHD_stop_daemon((*s)->daemon);
+	http_reaper_stop(*s);
 	log_info("http.stop", "listen=%s", (*s)->listen);
 	http_server_free(*s);
 	*s = NULL;

@@ -958,6 +958,15 @@ int store_search_keys(const char *first_name, const char *last_name,
 	const char *display_name, const char *job_title, struct arena *a,
 	char ***keys_r, size_t *count_r);
 
+/*
+ * Name order, as People Finder pages are sorted: by this text, the folded
+ * (core/fold.h) "last\x01first", compared byte by byte, then by person id.
+ * Kept in people.sort_name and in each search key. NULL past the arena's
+ * cap.
+ */
+char *store_search_sort(const char *last_name, const char *first_name,
+	struct arena *a);
+
 /* What People Finder asks for; every part given must match. */
 struct store_person_query {
 	const char *const *name_words;	/* folded name word prefixes */
@@ -968,7 +977,7 @@ struct store_person_query {
 	const int64_t *org_ids;	/* NULL: every org */
 	size_t org_count;
 	const char *site_type;	/* exact; NULL: any */
-	size_t limit;		/* most rows returned */
+	size_t limit;		/* the page: the first this many by name */
 };
 
 /* A person found, with their org's and site's names as shown. */
@@ -980,10 +989,10 @@ struct store_person_match {
 };
 
 /*
- * Live (not deleted) people matching q, at most q->limit, in no promised
- * order: by a prefix range on the search keys when words are given, else
- * by org or site. ERROR_INVALID when q names no word, org or site type,
- * or more than STORE_SEARCH_WORDS_MAX words.
+ * Live (not deleted) people matching q: the first q->limit of them in name
+ * order (store_search_sort), all when fewer match, returned in no order
+ * (the caller sorts them by the same rule). ERROR_INVALID when q names no
+ * word, org or site type, or more than STORE_SEARCH_WORDS_MAX words.
  */
 int store_person_search(struct store *st, const struct store_person_query *q,
 	struct arena *a, struct store_person_match **rows_r, size_t *count_r,

@@ -544,6 +544,42 @@ static const char migration_15[] =
 	"ALTER TABLE folders ADD COLUMN recent_uid INTEGER NOT NULL DEFAULT 1;"
 	"UPDATE folders SET recent_uid = uidnext;";
 
+/*
+ * People Finder pages in name order (issue 8): each person's sort name
+ * (store_search_sort) in people, indexed with the site and org for walks
+ * in name order (everyone's, or one org's), and as the second column of
+ * people_search's key, so one key's people come in name order; key rows
+ * carry the site too, so a search by site type reads no person, and
+ * sites are indexed by type, as such a search starts there. The key
+ * table is rebuilt in key order and its indexes after, as migration 10
+ * built it.
+ */
+static const char migration_16[] =
+	"ALTER TABLE people ADD COLUMN sort_name TEXT NOT NULL DEFAULT '';"
+	"UPDATE people SET sort_name ="
+	" caremail_search_sort(last_name, first_name);"
+	"CREATE INDEX people_name"
+	" ON people(deleted_at, sort_name, id, site_id, org_id);"
+	"CREATE INDEX people_org_name"
+	" ON people(org_id, deleted_at, sort_name, id, site_id);"
+	"CREATE INDEX sites_type ON sites(site_type);"
+	"CREATE TABLE people_search_sorted ("
+	" key TEXT NOT NULL,"
+	" sort TEXT NOT NULL,"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" org_id INTEGER NOT NULL,"
+	" site_id INTEGER,"
+	" PRIMARY KEY (key, sort, person_id)) WITHOUT ROWID;"
+	"INSERT INTO people_search_sorted (key, sort, person_id, org_id,"
+	" site_id)"
+	" SELECT k.key, p.sort_name, k.person_id, k.org_id, p.site_id"
+	" FROM people_search k JOIN people p ON p.id = k.person_id"
+	" ORDER BY 1, 2, 3;"
+	"DROP TABLE people_search;"
+	"ALTER TABLE people_search_sorted RENAME TO people_search;"
+	"CREATE INDEX people_search_org ON people_search(org_id, key);"
+	"CREATE INDEX people_search_person ON people_search(person_id, key);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -560,5 +596,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_13,
 	migration_14,
 	migration_15,
+	migration_16,
 	NULL,
 };

@@ -4,10 +4,14 @@
  *
  * Each live person has one row in people_search per folded name word
  * ("n:smith"), job title word ("j:nurse") and their address
- * ("e:jo.smith@example.nhs.uk"), with their org. A word typed is a prefix,
- * so a search is a range scan of the key index (key >= 'n:smi' AND key <
- * 'n:smi' || x'ff'; no UTF-8 text holds the byte 0xFF): it reads only the
- * rows that match, however many people there are (PERFORMANCE B5).
+ * ("e:jo.smith@example.nhs.uk"), with their org and their name as sorted
+ * (store_search_sort). A word typed is a prefix, so a search is a range
+ * scan of the key index (key >= 'n:smi' AND key < 'n:smi' || x'ff'; no
+ * UTF-8 text holds the byte 0xFF): it reads only the rows that match,
+ * however many people there are (PERFORMANCE B5). Within one key the rows
+ * are in name order (the sort name is the key's second column), so a page
+ * of the first people by name is a merge of a few keys' first rows, not a
+ * sort of every match.
  */
 #include <string.h>
 
@@ -73,32 +77,38 @@ store_search_refresh(struct store *st, const struct store_person *p,
 	if (store_exec(st, err, "DELETE FROM people_search WHERE person_id = ?",
 		    "i", p->id) < 0)
 		return -1;
-	if (p->deleted_at != 0)
-		return 0;
 	struct arena *a = arena_new(REFRESH_ARENA);
 	char **keys;
 	size_t count;
+	const char *sort = store_search_sort(p->last_name, p->first_name, a);
 	int rc = 0;
-	if (store_search_keys(p->first_name, p->last_name, p->display_name,
-		    p->job_title, a, &keys, &count) < 0)
+	if (sort == NULL || store_search_keys(p->first_name, p->last_name,
+			    p->display_name, p->job_title, a, &keys,
+			    &count) < 0)
 		rc = error_set(err, ERROR_LIMIT,
 			"a person's names are too long to index");
+	else if (store_exec(st, err, "UPDATE people SET sort_name = ?"
+			 " WHERE id = ?", "ti", sort, p->id) < 0)
+		rc = -1;
+	if (p->deleted_at != 0)
+		count = 0;
 	for (size_t i = 0; rc == 0 && i < count; i++) {
 		if (store_exec(st, err,
-			    "INSERT INTO people_search (key, person_id, org_id)"
-			    " VALUES (?, ?, ?)", "tii", keys[i], p->id,
-			    p->org_id) < 0)
+			    "INSERT INTO people_search (key, sort, person_id,"
+			    " org_id, site_id) VALUES (?, ?, ?, ?, ?)", "ttiiz",
+			    keys[i], sort, p->id, p->org_id, p->site_id) < 0)
 			rc = -1;
 	}
-	arena_free(&a);
-	if (rc < 0)
-		return -1;
 	/* The address is read from the mailbox, which holds it. */
-	return store_exec(st, err,
-		"INSERT INTO people_search (key, person_id, org_id)"
-		" SELECT 'e:' || lower(address), ?, ? FROM mailboxes"
-		" WHERE id = ? ON CONFLICT DO NOTHING",
-		"iii", p->id, p->org_id, p->mailbox_id) < 0 ? -1 : 0;
+	if (rc == 0 && p->deleted_at == 0 && store_exec(st, err,
+		    "INSERT INTO people_search (key, sort, person_id, org_id,"
+		    " site_id) SELECT 'e:' || lower(address), ?, ?, ?, ?"
+		    " FROM mailboxes WHERE id = ? ON CONFLICT DO NOTHING",
+		    "tiizi", sort, p->id, p->org_id, p->site_id,
+		    p->mailbox_id) < 0)
+		rc = -1;
+	arena_free(&a);
+	return rc;
 }
 
 const char *
@@ -116,6 +126,16 @@ store_id_set(const int64_t *ids, size_t count, struct arena *a)
 			return NULL;
 	}
 	return str_append_char(&s, ']') < 0 ? NULL : str_cstr(&s);
+}
+
+char *
+store_search_sort(const char *last_name, const char *first_name,
+	struct arena *a)
+{
+	char *name = arena_printf(a, "%s\x01%s",
+		last_name != NULL ? last_name : "",
+		first_name != NULL ? first_name : "");
+	return name != NULL ? fold_text(name, a) : NULL;
 }
 
 static void
@@ -139,34 +159,88 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                           \
 	" JOIN orgs o ON o.id = p.org_id"                                    \
 	" LEFT JOIN sites s ON s.id = p.site_id"
-/* Each further word must be a prefix of one of the person's keys. */
-#define MORE_WORD                                                            \
-	" AND (? = '' OR EXISTS (SELECT 1 FROM people_search x"              \
-	" WHERE x.person_id = k.person_id AND x.key >= ? AND x.key < ?))"
-#define MORE_WORDS MORE_WORD MORE_WORD MORE_WORD MORE_WORD MORE_WORD
-#define LIVE_AND_SITE                                                        \
-	" AND p.deleted_at IS NULL AND (? = '' OR s.site_type = ?)"
+/* The rows of the people chosen, in no order: the caller sorts. */
+static const char match_rows[] =
+	"SELECT " MATCH_COLUMNS " FROM people p" MATCH_JOINS
+	" WHERE p.id IN (SELECT value FROM json_each(?))";
 
-/* By the driving word alone, or within the orgs named. */
-static const char search_by_key[] =
-	"SELECT DISTINCT " MATCH_COLUMNS " FROM people_search k"
-	" JOIN people p ON p.id = k.person_id" MATCH_JOINS
-	" WHERE k.key >= ? AND k.key < ?" MORE_WORDS LIVE_AND_SITE " LIMIT ?";
-static const char search_by_org_key[] =
-	"SELECT DISTINCT " MATCH_COLUMNS
-	" FROM people_search k"
-	" JOIN people p ON p.id = k.person_id" MATCH_JOINS
+/*
+ * Each further word must be a prefix of one of the person's keys; a site
+ * type, their site's. Key rows exist for live people only and carry the
+ * person's site, so a search driven by keys never reads people.
+ */
+#define WORD_OF(who)                                                         \
+	" AND (? = '' OR EXISTS (SELECT 1 FROM people_search x"              \
+	" WHERE x.person_id = " who " AND x.key >= ? AND x.key < ?))"
+#define MORE_WORDS                                                           \
+	WORD_OF("k.person_id") WORD_OF("k.person_id") WORD_OF("k.person_id")  \
+	WORD_OF("k.person_id") WORD_OF("k.person_id")
+#define KEY_SITE                                                             \
+	" AND (? = '' OR EXISTS (SELECT 1 FROM sites ss"                     \
+	" WHERE ss.id = k.site_id AND ss.site_type = ?))"
+
+/* One key's first people at or after a place in name order: a seek. */
+static const char key_seek[] =
+	"SELECT k.sort, k.person_id FROM people_search k WHERE k.key = ?"
+	" AND (k.sort, k.person_id) >= (?, ?)" KEY_SITE
+	" ORDER BY k.sort, k.person_id LIMIT ?";
+/* Whether a person has a key in a range: a word checked, not walked. */
+static const char has_key[] =
+	"SELECT 1 FROM people_search"
+	" WHERE person_id = ? AND key >= ? AND key < ? LIMIT 1";
+/* The distinct keys in a range, one index seek each. */
+static const char first_key[] =
+	"SELECT key FROM people_search WHERE key >= ? AND key < ?"
+	" ORDER BY key LIMIT 1";
+static const char next_key[] =
+	"SELECT key FROM people_search WHERE key > ? AND key < ?"
+	" ORDER BY key LIMIT 1";
+/* Every match of a range, or within orgs, up to a cap: sorted here. */
+static const char range_all[] =
+	"SELECT k.sort, k.person_id FROM people_search k"
+	" WHERE k.key >= ? AND k.key < ?" MORE_WORDS KEY_SITE " LIMIT ?";
+static const char org_range_all[] =
+	"SELECT k.sort, k.person_id FROM people_search k"
 	" WHERE k.org_id IN (SELECT value FROM json_each(?))"
-	" AND k.key >= ? AND k.key < ?" MORE_WORDS LIVE_AND_SITE " LIMIT ?";
-/* No word: everyone in the orgs, or at sites of the type. */
-static const char search_by_org[] =
-	"SELECT " MATCH_COLUMNS " FROM people p" MATCH_JOINS
+	" AND k.key >= ? AND k.key < ?" MORE_WORDS KEY_SITE " LIMIT ?";
+static const char orgs_all[] =
+	"SELECT p.sort_name, p.id FROM people p"
 	" WHERE p.org_id IN (SELECT value FROM json_each(?))"
-	LIVE_AND_SITE " LIMIT ?";
-static const char search_by_site_type[] =
-	"SELECT " MATCH_COLUMNS " FROM people p" MATCH_JOINS
+	" AND p.deleted_at IS NULL AND (? = '' OR p.site_id IN"
+	" (SELECT id FROM sites WHERE site_type = ?))";
+static const char site_all[] =
+	"SELECT p.sort_name, p.id FROM people p"
 	" WHERE p.site_id IN (SELECT id FROM sites WHERE site_type = ?)"
-	LIVE_AND_SITE " LIMIT ?";
+	" AND p.deleted_at IS NULL";
+/* How many people are in the orgs, or at sites of the type, up to a cap:
+ * from the index alone, before any of their rows is read. */
+static const char orgs_count[] =
+	"SELECT COUNT(*) FROM (SELECT 1 FROM people"
+	" WHERE org_id IN (SELECT value FROM json_each(?)) LIMIT ?)";
+static const char site_count[] =
+	"SELECT COUNT(*) FROM (SELECT 1 FROM people"
+	" WHERE site_id IN (SELECT id FROM sites WHERE site_type = ?)"
+	" LIMIT ?)";
+/*
+ * People in name order, each checked against every part of the search:
+ * everyone by people_name, or one org's by people_org_name, whose entries
+ * hold all a walk reads but words (deleted_at IS NULL is the index's
+ * equality); "+" keeps the org and site terms from choosing another
+ * index, which would mean sorting every match.
+ */
+#define WALK_FILTERS                                                         \
+	WORD_OF("p.id") WORD_OF("p.id") WORD_OF("p.id") WORD_OF("p.id")       \
+	WORD_OF("p.id") WORD_OF("p.id")                                      \
+	" AND (? = '' OR +p.site_id IN"                                      \
+	" (SELECT id FROM sites WHERE site_type = ?))"                       \
+	" ORDER BY p.sort_name, p.id LIMIT ?"
+static const char walk_all[] =
+	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
+	" AND (? = '' OR +p.org_id IN (SELECT value FROM json_each(?)))"
+	WALK_FILTERS;
+static const char walk_org[] =
+	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
+	" AND p.org_id = ?" WALK_FILTERS;
 
 struct range {
 	const char *low, *high;	/* "" and "" for an unused slot */
@@ -215,49 +289,423 @@ query_ranges(const struct store_person_query *q, struct arena *a,
 #define RANGE_ARGS(r, i) (r)[i].low, (r)[i].low, (r)[i].high
 
 /*
- * Counting past this tells a common word from a rare one well enough; a
- * higher cap cost two-word searches ~2.7 ms counting (bench B5).
+ * A word is followed key by key when it names at most this many distinct
+ * keys ("s" is a dozen names in the B5 directory, "mc" some hundreds of
+ * surnames in a national one); a broader one is checked on each person
+ * the others find. Following costs a seek per key and one per person.
  */
-#define PROBE_CAP 1000
+#define WORD_KEYS_MAX 256
+/* Matches read whole and sorted here, at most; past it, walk in order. */
+#define SORT_CAP 2000
 
-/* Keys in the range, counted up to cap; cap on failure. */
+/* A person found, before their row is read; sort NULL: none. */
+struct cand {
+	const char *sort;	/* store_search_sort of their names */
+	int64_t id;
+};
+
+struct cands {
+	struct cand *items;
+	size_t count, capacity;
+	struct arena *a;
+};
+
+/* Reads (sort, id) rows of s onto c; finishes s. How many, or -1. */
 static int64_t
-range_size(struct store *st, const struct range *r, int64_t cap)
+cands_read(struct store *st, struct store_stmt *s, struct cands *c,
+	struct error *err)
 {
-	struct error err;
-	struct store_stmt *s = store_query(st, &err,
-		"SELECT COUNT(*) FROM (SELECT 1 FROM people_search"
-		" WHERE key >= ? AND key < ? LIMIT ?)", "tti", r->low, r->high,
-		cap);
+	int rc;
+	int64_t n = 0;
+	while ((rc = store_step(st, s, err)) == 1) {
+		struct cand *slot = arena_array_push(c->a, (void **)&c->items,
+			&c->count, &c->capacity, sizeof(*slot));
+		if (slot == NULL) {
+			store_finish(st, s);
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		}
+		slot->sort = store_col_text(st, s, 0, c->a);
+		slot->id = store_col_int(st, s, 1);
+		n++;
+	}
+	return store_rows_done(st, s, rc < 0 ? -1 : 0, err) < 0 ? -1 : n;
+}
+
+/* Name order: the sort name, then the person's id (store.h). */
+static int
+cand_cmp(const struct cand *a, const struct cand *b)
+{
+	int c = strcmp(a->sort, b->sort);
+	if (c != 0)
+		return c;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+static int
+cand_by_id(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+static int
+cand_by_name(const void *x, const void *y)
+{
+	return cand_cmp(x, y);
+}
+
+/* Sorts into name order with each person once. */
+static void
+cands_sort(struct cands *c)
+{
+	if (c->count == 0)
+		return;
+	qsort(c->items, c->count, sizeof(*c->items), cand_by_id);
+	size_t out = 1;
+	for (size_t i = 1; i < c->count; i++) {
+		if (c->items[i].id != c->items[out - 1].id)
+			c->items[out++] = c->items[i];
+	}
+	c->count = out;
+	qsort(c->items, c->count, sizeof(*c->items), cand_by_name);
+}
+
+/* The search's parts, bound alike by every statement. */
+struct search {
+	struct range r[STORE_SEARCH_WORDS_MAX];
+	size_t words;
+	const char *orgs;	/* an id set, "" for none */
+	const char *site;	/* "" for any */
+	int64_t limit;
+};
+
+#define MORE_ARGS(x)                                                         \
+	RANGE_ARGS((x)->r, 1), RANGE_ARGS((x)->r, 2), RANGE_ARGS((x)->r, 3),  \
+	RANGE_ARGS((x)->r, 4), RANGE_ARGS((x)->r, 5)
+
+/*
+ * One key of a word, read in name order a batch at a time: a seek reads
+ * the next `batch` people from where the search stands, and the ones
+ * after the first serve the following steps without another seek.
+ */
+struct key_cursor {
+	const char *key;
+	struct cand *rows;	/* the last batch read */
+	size_t count, next;	/* rows read; the first not yet passed */
+	bool read, done;	/* a batch was read; no rows after it */
+};
+
+/* A word: the union of its keys, each in name order. */
+struct word_cursor {
+	struct key_cursor keys[WORD_KEYS_MAX];
+	size_t count;
+	int64_t batch;		/* rows a seek reads */
+};
+
+/*
+ * The word's distinct keys, one index seek each: 1, or 0 when it has more
+ * than WORD_KEYS_MAX, or -1 with err.
+ */
+static int
+word_open(struct store *st, const struct range *r, struct word_cursor *w,
+	struct arena *a, struct error *err)
+{
+	const char *after = NULL;
+	w->count = 0;
+	for (;;) {
+		struct store_stmt *s = store_query(st, err,
+			after == NULL ? first_key : next_key, "tt",
+			after == NULL ? r->low : after, r->high);
+		if (s == NULL)
+			return -1;
+		int rc = store_step(st, s, err);
+		const char *key = rc == 1 ? store_col_text(st, s, 0, a) : NULL;
+		if (store_rows_done(st, s, rc < 0 ? -1 : 0, err) < 0)
+			return -1;
+		if (key == NULL)
+			return 1;
+		if (w->count == WORD_KEYS_MAX)
+			return 0;
+		w->keys[w->count++] = (struct key_cursor){ .key = key };
+		after = key;
+	}
+}
+
+/* Reads the key's next batch from pos on; -1 with err. */
+static int
+key_read(struct store *st, const struct search *x, struct key_cursor *k,
+	int64_t batch, const struct cand *pos, struct arena *a,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err, key_seek, "ttitti",
+		k->key, pos->sort, pos->id, x->site, x->site, batch);
 	if (s == NULL)
-		return cap;
-	int64_t n = store_step(st, s, &err) == 1 ? store_col_int(st, s, 0) :
-		cap;
+		return -1;
+	if (k->rows == NULL)
+		k->rows = arena_alloc(a, (size_t)batch * sizeof(*k->rows));
+	if (k->rows == NULL) {
+		store_finish(st, s);
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	}
+	int rc;
+	k->count = k->next = 0;
+	while ((rc = store_step(st, s, err)) == 1) {
+		k->rows[k->count].sort = store_col_text(st, s, 0, a);
+		k->rows[k->count].id = store_col_int(st, s, 1);
+		k->count++;
+	}
+	k->read = true;
+	k->done = (int64_t)k->count < batch;
+	return store_rows_done(st, s, rc < 0 ? -1 : 0, err);
+}
+
+/*
+ * The word's first person at or after pos in name order, into *next_r:
+ * 1, 0 when it has none left, -1 with err. pos never goes back, so a
+ * key's rows before it are passed for good.
+ */
+static int
+word_next(struct store *st, const struct search *x, struct word_cursor *w,
+	const struct cand *pos, struct cand *next_r, struct arena *a,
+	struct error *err)
+{
+	next_r->sort = NULL;
+	for (size_t i = 0; i < w->count; i++) {
+		struct key_cursor *k = &w->keys[i];
+		while (k->next < k->count &&
+		       cand_cmp(&k->rows[k->next], pos) < 0)
+			k->next++;
+		if (k->next == k->count && !k->done && key_read(st, x, k,
+			    w->batch, pos, a, err) < 0)
+			return -1;
+		if (k->next < k->count && (next_r->sort == NULL ||
+			    cand_cmp(&k->rows[k->next], next_r) < 0))
+			*next_r = k->rows[k->next];
+	}
+	return next_r->sort != NULL;
+}
+
+/* Whether person id has a key in each of the broad words: 1, 0, -1. */
+static int
+has_broad_words(struct store *st, const struct range *const *broad,
+	size_t n, int64_t id, struct error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct store_stmt *s = store_query(st, err, has_key, "itt", id,
+			broad[i]->low, broad[i]->high);
+		if (s == NULL)
+			return -1;
+		int rc = store_step(st, s, err);
+		store_finish(st, s);
+		if (rc <= 0)
+			return rc;
+	}
+	return 1;
+}
+
+/*
+ * The first x->limit people in name order who have every word, without
+ * an org: each word's keys are followed in name order and the words
+ * leapfrog one another (each seeks to where the furthest one stands), so
+ * only the people near the page are read, however many match each word
+ * alone. Words with too many keys to follow are checked per person.
+ * 1 done, 0 when every word is too broad, -1 with err.
+ */
+static int
+leapfrog(struct store *st, const struct search *x, struct cands *c,
+	struct error *err)
+{
+	struct word_cursor *w = arena_alloc(c->a, x->words * sizeof(*w));
+	const struct range *broad[STORE_SEARCH_WORDS_MAX];
+	size_t lists = 0, broad_count = 0;
+	if (w == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	for (size_t i = 0; i < x->words; i++) {
+		int rc = word_open(st, &x->r[i], &w[lists], c->a, err);
+		if (rc < 0)
+			return -1;
+		if (rc == 0)
+			broad[broad_count++] = &x->r[i];
+		else
+			lists++;
+	}
+	if (lists == 0)
+		return 0;
+	/*
+	 * One word alone is read in batches of its share of a page per key;
+	 * words that leapfrog jump, and read a few rows a seek.
+	 */
+	for (size_t i = 0; i < lists; i++) {
+		int64_t share = x->limit / (int64_t)w[i].count;
+		w[i].batch = lists == 1 && broad_count == 0 ?
+			(share > 16 ? share : 16) : 8;
+	}
+	struct cand pos = { "", 0 };
+	while ((int64_t)c->count < x->limit) {
+		/* Round the words until all stand on one person. */
+		struct cand target = pos;
+		size_t agree = 0;
+		for (size_t i = 0; agree < lists; i = (i + 1) % lists) {
+			struct cand next;
+			int rc = word_next(st, x, &w[i], &target, &next, c->a,
+				err);
+			if (rc <= 0)
+				return rc < 0 ? -1 : 1;
+			if (cand_cmp(&next, &target) == 0) {
+				agree++;
+			} else {
+				target = next;
+				agree = 1;
+			}
+		}
+		int rc = has_broad_words(st, broad, broad_count, target.id,
+			err);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			struct cand *slot = arena_array_push(c->a,
+				(void **)&c->items, &c->count, &c->capacity,
+				sizeof(*slot));
+			if (slot == NULL)
+				return error_set(err, ERROR_LIMIT,
+					"out of memory");
+			*slot = target;
+		}
+		pos = (struct cand){ target.sort, target.id + 1 };
+	}
+	return 1;
+}
+
+/* Key rows in a range, counted from the index up to a cap. */
+static const char range_count[] =
+	"SELECT COUNT(*) FROM (SELECT 1 FROM people_search"
+	" WHERE key >= ? AND key < ? LIMIT ?)";
+
+/* The count of s's one row, or -1 with err; finishes s. */
+static int64_t
+count_of(struct store *st, struct store_stmt *s, struct error *err)
+{
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	int64_t n = rc == 1 ? store_col_int(st, s, 0) : -1;
 	store_finish(st, s);
 	return n;
 }
 
 /*
- * Puts the rarest word first, to drive the search: every person its range
- * holds is checked against the other words, so "zoe ang" should walk the
- * Ångströms, not every Zoë. A count per word decides, each stopped at
- * the smallest so far: it only has to tell which is rarest.
+ * Puts the word with fewest key rows first, counting each only up to
+ * cap + 1: 1 when that word has at most cap (all its matches are read and
+ * sorted, the other words checked on each), 0 when every word has more,
+ * -1 with err.
  */
-static void
-rarest_first(struct store *st, struct range *r, size_t n)
+static int
+rarest_first(struct store *st, struct search *x, int64_t cap,
+	struct error *err)
 {
 	size_t best = 0;
-	int64_t best_size = PROBE_CAP + 1;
-	for (size_t i = 0; i < n && n > 1 && best_size > 1; i++) {
-		int64_t size = range_size(st, &r[i], best_size);
-		if (size < best_size) {
+	int64_t best_n = cap + 2;
+	for (size_t i = 0; i < x->words; i++) {
+		int64_t n = count_of(st, store_query(st, err, range_count,
+			"tti", x->r[i].low, x->r[i].high, cap + 1), err);
+		if (n < 0)
+			return -1;
+		if (n < best_n) {
 			best = i;
-			best_size = size;
+			best_n = n;
 		}
 	}
-	struct range t = r[0];
-	r[0] = r[best];
-	r[best] = t;
+	struct range t = x->r[0];
+	x->r[0] = x->r[best];
+	x->r[best] = t;
+	return best_n <= cap;
+}
+
+/*
+ * Every match, if there are at most SORT_CAP: 1 with them in c, 0 when
+ * there are more (c left empty), -1 with err. Key rows hold the sort
+ * name, so reading past the cap costs index entries only; people are
+ * counted first, so their rows are read only when they will be used.
+ */
+static int
+all_matches(struct store *st, const struct search *x, struct cands *c,
+	struct error *err)
+{
+	int64_t cap = SORT_CAP + 1, n;
+	struct store_stmt *s;
+	if (x->words > 0 && x->orgs[0] != '\0') {
+		s = store_query(st, err, org_range_all, "t" "tt" "ttt" "ttt"
+			"ttt" "ttt" "ttt" "tt" "i", x->orgs, x->r[0].low,
+			x->r[0].high, MORE_ARGS(x), x->site, x->site, cap);
+	} else if (x->words > 0) {
+		s = store_query(st, err, range_all, "tt" "ttt" "ttt" "ttt"
+			"ttt" "ttt" "tt" "i", x->r[0].low, x->r[0].high,
+			MORE_ARGS(x), x->site, x->site, cap);
+	} else if (x->orgs[0] != '\0') {
+		n = count_of(st, store_query(st, err, orgs_count, "ti",
+			x->orgs, cap), err);
+		if (n < 0 || n == cap)
+			return n < 0 ? -1 : 0;
+		s = store_query(st, err, orgs_all, "ttt", x->orgs, x->site,
+			x->site);
+	} else {
+		n = count_of(st, store_query(st, err, site_count, "ti",
+			x->site, cap), err);
+		if (n < 0 || n == cap)
+			return n < 0 ? -1 : 0;
+		s = store_query(st, err, site_all, "t", x->site);
+	}
+	n = s != NULL ? cands_read(st, s, c, err) : -1;
+	if (n < 0)
+		return -1;
+	if (n < cap)
+		return 1;
+	c->count = 0;
+	return 0;
+}
+
+/*
+ * People in name order, each checked against the whole search, up to
+ * x->limit: everyone's, or one org's. Quick when matches are many, which
+ * is when it is used.
+ */
+static int
+walk(struct store *st, const struct search *x, int64_t org,
+	struct cands *c, struct error *err)
+{
+	struct store_stmt *s = org != 0 ?
+		store_query(st, err, walk_org, "i" "ttt" "ttt" "ttt" "ttt"
+			"ttt" "ttt" "tt" "i", org, RANGE_ARGS(x->r, 0),
+			MORE_ARGS(x), x->site, x->site, x->limit) :
+		store_query(st, err, walk_all, "tt" "ttt" "ttt" "ttt" "ttt"
+			"ttt" "ttt" "tt" "i", x->orgs, x->orgs,
+			RANGE_ARGS(x->r, 0), MORE_ARGS(x), x->site, x->site,
+			x->limit);
+	return s != NULL && cands_read(st, s, c, err) >= 0 ? 0 : -1;
+}
+
+/* The first x->limit people of c in name order, read whole. */
+static int
+read_chosen(struct store *st, const struct search *x, struct cands *c,
+	struct arena *a, struct store_person_match **rows_r, size_t *count_r,
+	struct error *err)
+{
+	cands_sort(c);
+	size_t keep = c->count < (size_t)x->limit ? c->count :
+		(size_t)x->limit;
+	int64_t *ids = arena_alloc(a, (keep > 0 ? keep : 1) * sizeof(*ids));
+	if (ids == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	for (size_t i = 0; i < keep; i++)
+		ids[i] = c->items[i].id;
+	const char *set = store_id_set(ids, keep, a);
+	if (set == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	struct store_stmt *s = store_query(st, err, match_rows, "t", set);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**rows_r), match_read,
+		(void **)rows_r, count_r, err);
 }
 
 int
@@ -265,44 +713,48 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	struct arena *a, struct store_person_match **rows_r, size_t *count_r,
 	struct error *err)
 {
-	struct range r[STORE_SEARCH_WORDS_MAX];
-	size_t words = 0;
-	if (query_ranges(q, a, r, &words, err) < 0)
+	struct search x = { .limit = (int64_t)q->limit };
+	struct cands c = { .a = a };
+	if (query_ranges(q, a, x.r, &x.words, err) < 0)
 		return -1;
-	const char *orgs = store_id_set(q->org_ids, q->org_count, a);
-	const char *site = q->site_type != NULL ? q->site_type : "";
-	int64_t limit = (int64_t)q->limit;
-	struct store_stmt *s;
-	if (orgs == NULL)
+	x.orgs = store_id_set(q->org_ids, q->org_count, a);
+	x.site = q->site_type != NULL ? q->site_type : "";
+	if (x.orgs == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
-	if (words > 1 && orgs[0] == '\0')
-		rarest_first(st, r, words);
-	if (words > 0 && orgs[0] != '\0')
-		s = store_query(st, err, search_by_org_key,
-			"ttt" "ttt" "ttt" "ttt" "ttt" "ttt" "tti", orgs,
-			r[0].low, r[0].high, RANGE_ARGS(r, 1), RANGE_ARGS(r, 2),
-			RANGE_ARGS(r, 3), RANGE_ARGS(r, 4), RANGE_ARGS(r, 5),
-			site, site, limit);
-	else if (words > 0)
-		s = store_query(st, err, search_by_key,
-			"tt" "ttt" "ttt" "ttt" "ttt" "ttt" "tti", r[0].low,
-			r[0].high, RANGE_ARGS(r, 1), RANGE_ARGS(r, 2),
-			RANGE_ARGS(r, 3), RANGE_ARGS(r, 4), RANGE_ARGS(r, 5),
-			site, site, limit);
-	else if (orgs[0] != '\0')
-		s = store_query(st, err, search_by_org, "ttti", orgs, site,
-			site, limit);
-	else if (site[0] != '\0')
-		s = store_query(st, err, search_by_site_type, "ttti", site,
-			site, site, limit);
-	else
+	if (x.words == 0 && x.orgs[0] == '\0' && x.site[0] == '\0')
 		return error_set_field(err, ERROR_INVALID, "q",
 			"say what to look for: a name, an email address, an "
 			"organisation, a site type or a job title");
-	if (s == NULL)
+	/*
+	 * Cheapest first: every match, when a word has few, sorted here; the
+	 * words' keys followed in name order (each key's index is); else
+	 * people walked in name order until the page is full, which is quick
+	 * exactly when matches are many. One org's people, with no word, are
+	 * walked at once: their own index is in name order.
+	 */
+	int rc = 0;
+	if (x.words > 0 && x.orgs[0] == '\0') {
+		/*
+		 * One word's own keys give its page cheaply unless they are
+		 * many with a person or two each (an address prefix), which
+		 * a count that stops at a few pages tells; between words, the
+		 * rarest one drives.
+		 */
+		rc = rarest_first(st, &x, x.words == 1 ? 4 * x.limit : SORT_CAP,
+			err);
+		if (rc == 0)
+			rc = leapfrog(st, &x, &c, err);
+		else if (rc == 1)
+			rc = 0;	/* few: all_matches reads them */
+	}
+	if (rc == 0 && !(x.words == 0 && q->org_count == 1))
+		rc = all_matches(st, &x, &c, err);
+	if (rc == 0)
+		rc = walk(st, &x, q->org_count == 1 ? q->org_ids[0] : 0, &c,
+			err) < 0 ? -1 : 1;
+	if (rc < 0)
 		return -1;
-	return store_read_all(st, s, a, sizeof(**rows_r), match_read,
-		(void **)rows_r, count_r, err);
+	return read_chosen(st, &x, &c, a, rows_r, count_r, err);
 }
 
 static void

@@ -143,6 +143,29 @@ sqlite_search_keys(sqlite3_context *sc, int argc, sqlite3_value **argv)
 	arena_free(&a);
 }
 
+/*
+ * caremail_search_sort(last, first): a person's sort name
+ * (store_search_sort), for the migration that sorts the people already
+ * stored.
+ */
+static void
+sqlite_search_sort(sqlite3_context *sc, int argc, sqlite3_value **argv)
+{
+	const char *text[2] = { "", "" };
+	for (int i = 0; i < argc && i < 2; i++) {
+		const unsigned char *t = sqlite3_value_text(argv[i]);
+		if (t != NULL)
+			text[i] = (const char *)t;
+	}
+	struct arena *a = arena_new(64 * 1024);
+	const char *sort = store_search_sort(text[0], text[1], a);
+	if (sort == NULL)
+		sqlite3_result_error_toobig(sc);
+	else
+		sqlite3_result_text(sc, sort, -1, SQLITE_TRANSIENT);
+	arena_free(&a);
+}
+
 static void *
 sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	struct error *err)
@@ -189,7 +212,10 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	}
 	if (sqlite3_create_function_v2(db, "caremail_search_keys", 4,
 		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-		    sqlite_search_keys, NULL, NULL, NULL) != SQLITE_OK) {
+		    sqlite_search_keys, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(db, "caremail_search_sort", 2,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+		    sqlite_search_sort, NULL, NULL, NULL) != SQLITE_OK) {
 		error_set(err, ERROR_INTERNAL, "cannot set up the store %s: %s",
 			path, sqlite3_errmsg(db));
 		sqlite3_close(db);

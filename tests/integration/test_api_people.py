@@ -286,11 +286,17 @@ def test_migration_indexes_people_already_stored(instance, people,
         sql = conn.execute("SELECT sql FROM sqlite_master WHERE"
                            " name = 'people_search'").fetchone()[0]
         assert "people_search" in sql
-        # Undo 10 (People Finder) alone: the store applies every
-        # migration it has no record of, so it runs again at the next open.
+        # Undo 10 (People Finder) and 16 (sort names) alone: the store
+        # applies every migration it has no record of, in order, so both
+        # run again at the next open.
         conn.execute("DROP TABLE people_search")
         conn.execute("DROP INDEX people_site")
-        conn.execute("DELETE FROM schema_migrations WHERE version = 10")
+        conn.execute("DROP INDEX people_name")
+        conn.execute("DROP INDEX people_org_name")
+        conn.execute("DROP INDEX sites_type")
+        conn.execute("ALTER TABLE people DROP COLUMN sort_name")
+        conn.execute("DELETE FROM schema_migrations"
+                     " WHERE version IN (10, 16)")
     server = start_server()
     c = global_admin(server, instance)
     assert instance.json("audit", "verify")["status"] == "whole"
@@ -346,3 +352,90 @@ def test_get_help_with_nobody_to_ask(server, instance):
     c = ready(server, address, USER_PASSWORD)
     reply = c.ok("GET", "/people/help")
     assert reply["admins"] == [] and reply["helpdesk"] is None
+
+
+# ---- Name order over random data (issue 8: LIMIT was applied first) ----
+
+def test_pages_are_the_first_people_by_name_for_random_data(start_server,
+                                                            instance, org):
+    """Every page is the first `limit` matches in name order (last name,
+    first name, then who came first), whatever the search: compared with
+    Python sorting all the people that match. Names are drawn from few
+    letters so prefixes, shared names and pages past the limit abound."""
+    import random
+    rnd = random.Random(8)
+    instance.run("org", "add", "--ods", "Y26002", "--name", "Second")
+    instance.run("site", "add", "--org", "Y26002", "--name", "Shop",
+                 "--type", "pharmacy")
+    titles = ["Staff Nurse", "Nurse Manager", "Porter", "GP"]
+
+    def name():
+        return "".join(rnd.choice("abcs") for _ in
+                       range(rnd.randint(1, 5))).capitalize()
+
+    for i in range(150):
+        first, last = name(), rnd.choice([name(), "Smith", "Smithson"])
+        ods = rnd.choice([org, "Y26002"])
+        extra = ["--job-title", rnd.choice(titles)]
+        if ods == "Y26002" and rnd.random() < 0.7:
+            extra += ["--site", "Shop"]
+        person(instance, ods, first, last, *extra)
+    # Everyone the directory holds, the Global Admin included.
+    with db(instance) as conn:
+        everyone = [dict(zip(("address", "id", "first", "last", "display",
+                              "title", "ods", "site"), row))
+                    for row in conn.execute(
+                        "SELECT m.address, p.id, p.first_name, p.last_name,"
+                        " p.display_name, p.job_title, o.ods,"
+                        " COALESCE(s.site_type, '') FROM people p"
+                        " JOIN mailboxes m ON m.id = p.mailbox_id"
+                        " JOIN orgs o ON o.id = p.org_id"
+                        " LEFT JOIN sites s ON s.id = p.site_id"
+                        " WHERE p.deleted_at IS NULL")]
+    assert len(everyone) > 150
+    limit = 7
+    server = start_server(extra=[f"dir.people_search_limit={limit}",
+                                 "ratelimit.search_per_person=100000"])
+    c = global_admin(server, instance)
+
+    def words(text):
+        return text.lower().split()
+
+    def matches(p, q, job, ods, site):
+        names = words(p["first"]) + words(p["last"]) + words(p["display"])
+        return (all(any(n.startswith(w) for n in names) for w in q) and
+                all(any(t.startswith(w) for t in words(p["title"]))
+                    for w in job) and
+                (ods is None or p["ods"] == ods) and
+                (site is None or p["site"] == site))
+
+    def order(p):
+        return (p["last"].lower() + "\x01" + p["first"].lower(), p["id"])
+
+    letters = ["a", "b", "c", "s", "sm", "smith", "ab", "ca", "bc"]
+    searches = [{"q": w} for w in letters]
+    searches += [{"q": f"{rnd.choice(letters)} {rnd.choice(letters)}"}
+                 for _ in range(25)]
+    searches += [{"q": rnd.choice(letters), "org": rnd.choice([org,
+                                                               "Y26002"])}
+                 for _ in range(10)]
+    searches += [{"org": org}, {"org": "Y26002"}, {"site_type": "pharmacy"},
+                 {"job_title": "nurse"}, {"job_title": "nurse", "q": "s"},
+                 {"q": "s", "site_type": "pharmacy"},
+                 {"job_title": "porter", "org": "Y26002"}]
+    checked = refined = 0
+    for params in searches:
+        q = words(params.get("q", ""))
+        job = words(params.get("job_title", ""))
+        want = sorted((p for p in everyone if matches(
+            p, q, job, params.get("org"), params.get("site_type"))),
+            key=order)
+        reply = find(c, **params)
+        got = [p["address"] for p in reply["items"]]
+        assert got == [p["address"] for p in want[:limit]], \
+            (params, [(p["last"], p["first"]) for p in want[:limit]],
+             [(p["last_name"], p["first_name"]) for p in reply["items"]])
+        assert reply["refine"] == (len(want) > limit), params
+        checked += 1
+        refined += reply["refine"]
+    assert checked == len(searches) and refined >= len(searches) // 2

@@ -1,6 +1,7 @@
 """caremail serve: the health check over HTTP and HTTPS, a store that goes
 away, and a clean stop on SIGTERM (SPEC S1, S3)."""
 
+import http.client
 import shutil
 import signal
 import subprocess
@@ -18,11 +19,33 @@ def version():
 def test_healthcheck_plain_http(server):
     status, body = server.get("/healthcheck")
     assert status == 200
-    assert body["status"] == "ok"
-    assert body["store"] == "ok"
-    assert body["version"] == version()
+    assert body == {"status": "ok", "store": "ok"}
     assert "event=serve.ready" in server.logs()
     assert f"listen=127.0.0.1:{server.port}" in server.logs()
+
+
+def test_version_only_for_admins(server, instance, org):
+    """SECURITY.md 46: no version banner for anyone who asks; admins who
+    read reports see it at /api/v1/status."""
+    from apiclient import Client, global_admin, make_admin, make_person, \
+        ready, USER_PASSWORD
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    for path in ("/healthcheck", "/api/v1/status", "/api/v1/nope"):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        text = resp.read().decode()
+        assert resp.getheader("Server") is None, path
+        assert version() not in text, (path, text)
+    conn.close()
+    assert Client(server).call("GET", "/status")[0] == 401
+    person = ready(server, make_person(instance, org, "Pat", "Plain"),
+                   USER_PASSWORD)
+    status, body = person.call("GET", "/status")
+    assert status == 403 and version() not in str(body)
+    for admin in (global_admin(server, instance), make_admin(server,
+                                                             instance, org)):
+        assert admin.ok("GET", "/status") == {
+            "status": "ok", "store": "ok", "version": version()}
 
 
 def test_healthcheck_tls_with_instance_certificate(start_server):

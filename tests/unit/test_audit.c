@@ -676,7 +676,7 @@ test_rows_from_before_are_sealed_once(void **state)
 	make_old_store(old, 700);	/* more than one batch */
 	struct error err;
 	struct store *st = store_open("sqlite", old, false, 1000, &err);
-	assert_non_null(st);	/* migration 12 ran */
+	assert_non_null(st);	/* migration 13 ran */
 	struct store_audit_check c;
 	assert_int_equal(store_audit_verify(st, key, NULL, NULL, &c, &err), 0);
 	assert_broken(&c, 1, "row 1 has no hash");

@@ -1190,7 +1190,8 @@ test_config_write_defaults(void **state)
 	assert_contains(text, "[dir]\n");
 	assert_contains(text, "\ntimeout_s = 30\n");
 	assert_contains(text,
-		"# Seconds an idle HTTP connection is kept open.\n");
+		"# Seconds an idle HTTP connection is kept open while a "
+		"request is handled or its reply is read.\n");
 	/* Only a setting that differs from its default says what that was. */
 	assert_null(strstr(text, "# default:"));
 

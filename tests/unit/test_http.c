@@ -30,6 +30,7 @@
 #include "core/error.h"
 #include "core/tls.h"
 #include "http/http.h"
+#include "http/http_internal.h"
 
 #define REPLY_MAX 65536
 
@@ -67,7 +68,6 @@ options(const char *listen)
 		.listen = listen,
 		.max_connections = 8,
 		.timeout_s = 5,
-		.version = "1.2.3-test",
 		.store_ping = ping,
 		.ctx = &ping_ok,
 	};
@@ -250,9 +250,10 @@ test_health_ok(void **state)
 	assert_security_headers(&r, false);
 	json_t *j = body_json(&r);
 	assert_json_string(j, "status", "ok");
-	assert_json_string(j, "version", "1.2.3-test");
 	assert_json_string(j, "store", "ok");
 	assert_null(json_object_get(j, "reason"));
+	/* SECURITY.md 46: no version to anyone who asks. */
+	assert_null(json_object_get(j, "version"));
 	json_decref(j);
 }
 
@@ -268,7 +269,7 @@ test_health_unavailable(void **state)
 	assert_security_headers(&r, false);
 	json_t *j = body_json(&r);
 	assert_json_string(j, "status", "unavailable");
-	assert_json_string(j, "version", "1.2.3-test");
+	assert_null(json_object_get(j, "version"));
 	assert_json_string(j, "store", "unreachable");
 	/* CR/LF in error text never reaches a client (STYLE.md §4). */
 	assert_json_string(j, "reason",
@@ -472,6 +473,509 @@ test_missing_cert(void **state)
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 }
 
+/* ---- Framing, deadlines, per-address caps and body caps ---- */
+
+struct framing_case {
+	const char *fields[4][2];	/* name, value; NULL name ends */
+	bool http10;
+	bool ok;
+};
+
+/* RFC 9112 §6: every reading of a body's length that two parsers could
+ * disagree on is refused; the plain ones pass. */
+static void
+test_framing_table(void **state)
+{
+	(void)state;
+	static const struct framing_case cases[] = {
+		{ { { NULL, NULL } }, false, true },
+		{ { { "Content-Length", "5" } }, false, true },
+		{ { { "content-length", " 0 " } }, false, true },
+		{ { { "Transfer-Encoding", "chunked" } }, false, true },
+		{ { { "Transfer-Encoding", "Chunked\t" } }, false, true },
+		{ { { "Host", "a" }, { "X-Y", "Content-Length: 5" } }, false,
+		  true },
+		{ { { "Content-Length", "5" }, { "Content-Length", "5" } },
+		  false, false },
+		{ { { "Content-Length", "5" }, { "content-length", "6" } },
+		  false, false },
+		{ { { "Content-Length", "5, 5" } }, false, false },
+		{ { { "Content-Length", "+5" } }, false, false },
+		{ { { "Content-Length", "-1" } }, false, false },
+		{ { { "Content-Length", "0x10" } }, false, false },
+		{ { { "Content-Length", "" } }, false, false },
+		{ { { "Content-Length", "5" },
+		    { "Transfer-Encoding", "chunked" } }, false, false },
+		{ { { "Transfer-Encoding", "chunked" },
+		    { "Content-Length", "0" } }, false, false },
+		{ { { "Transfer-Encoding", "chunked" },
+		    { "Transfer-Encoding", "chunked" } }, false, false },
+		{ { { "Transfer-Encoding", "chunked, chunked" } }, false,
+		  false },
+		{ { { "Transfer-Encoding", "gzip, chunked" } }, false, false },
+		{ { { "Transfer-Encoding", "chunked, gzip" } }, false, false },
+		{ { { "Transfer-Encoding", "identity" } }, false, false },
+		{ { { "Transfer-Encoding", "xchunked" } }, false, false },
+		{ { { "Transfer-Encoding", "chunked;q=1" } }, false, false },
+		{ { { "Transfer-Encoding", "\vchunked" } }, false, false },
+		{ { { "Transfer-Encoding", "" } }, false, false },
+		{ { { "Transfer-Encoding", "chunked" } }, true, false },
+		{ { { "Content-Length", "5" } }, true, true },
+		{ { { "Transfer-Encoding ", "chunked" } }, false, false },
+		{ { { "Content-Length ", "5" } }, false, false },
+		{ { { " Host", "a" } }, false, false },
+		{ { { "", "a" } }, false, false },
+		{ { { "X\tY", "a" } }, false, false },
+		{ { { "X:Y", "a" } }, false, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct http_framing f = { 0 };
+		for (size_t j = 0; j < 4 && cases[i].fields[j][0] != NULL; j++)
+			http_framing_add(&f, cases[i].fields[j][0],
+				cases[i].fields[j][1]);
+		struct error err;
+		error_clear(&err);
+		int rc = http_framing_check(&f, cases[i].http10, &err);
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("case %zu (%s: %s): got %d", i,
+				cases[i].fields[0][0] ? cases[i].fields[0][0] :
+				"-", cases[i].fields[0][1] ?
+				cases[i].fields[0][1] : "-", rc);
+		if (rc < 0) {
+			assert_int_equal(err.code, ERROR_INVALID);
+			assert_true(strlen(err.msg) > 10);
+		}
+	}
+}
+
+static atomic_int signed_in_asked;
+
+/* Signed in when the request says "X-Test-Auth: yes"; "down": no store. */
+static int
+fake_signed_in(void *ctx, struct http_call *call, struct error *err)
+{
+	(void)ctx;
+	const char *v = http_call_header(call, "X-Test-Auth");
+	atomic_fetch_add(&signed_in_asked, 1);
+	if (v != NULL && strcmp(v, "down") == 0)
+		return error_set(err, ERROR_TEMPORARY, "the store is down");
+	return v != NULL && strcmp(v, "yes") == 0;
+}
+
+/* Says how long the body it got was. */
+static void
+fake_api(void *ctx, struct http_call *call)
+{
+	(void)ctx;
+	size_t len;
+	http_call_body(call, &len);
+	http_call_reply(call, 200, json_pack("{s:I}", "length",
+		(json_int_t)len));
+}
+
+#define SMALL_BODY 1024
+#define LARGE_BODY (64 * 1024)
+
+static struct http_server *
+start_limited(unsigned header_s, unsigned body_s, unsigned per_ip)
+{
+	struct http_server_options o = options("127.0.0.1:0");
+	o.threads = 2;		/* the epoll pool, as serve runs it */
+	o.max_connections = 32;
+	o.header_timeout_s = header_s;
+	o.body_timeout_s = body_s;
+	o.max_per_ip = per_ip;
+	o.max_body_unauthenticated = SMALL_BODY;
+	o.max_body = LARGE_BODY;
+	o.api = fake_api;
+	o.signed_in = fake_signed_in;
+	struct error err;
+	struct http_server *s = http_server_start(&o, &err);
+	if (s == NULL)
+		fail_msg("start: %s", err.msg);
+	return s;
+}
+
+static int
+connect_from(const char *source_ip, uint16_t port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fd >= 0);
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+		.sin_port = htons(port) };
+	assert_int_equal(inet_pton(AF_INET, source_ip, &src.sin_addr), 1);
+	dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&src, sizeof(src)), 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&dst, sizeof(dst)), 0);
+	return fd;
+}
+
+/* Reads until the server closes; false if it did not within 5 s. */
+static bool
+read_to_close(int fd, char *buf, size_t size, size_t *len_r)
+{
+	size_t len = 0;
+	for (;;) {
+		ssize_t got = recv(fd, buf + len, size - 1 - len, 0);
+		if (got == 0 || (got < 0 && errno == ECONNRESET))
+			break;
+		if (got < 0) {
+			buf[len] = '\0';
+			*len_r = len;
+			return false;	/* EAGAIN: the 5 s receive timeout */
+		}
+		len += (size_t)got;
+	}
+	buf[len] = '\0';
+	*len_r = len;
+	return true;
+}
+
+static size_t
+count_of(const char *haystack, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(haystack, needle); p != NULL;
+	     p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/*
+ * Every smuggling shape of Content-Length and Transfer-Encoding, each with
+ * a second request hidden where one reading would see a body: a 400, the
+ * connection closed, and the hidden request never answered.
+ */
+static void
+test_smuggling_refused(void **state)
+{
+	(void)state;
+	static const char *const shapes[] = {
+		"Content-Length: 38\r\nContent-Length: 38\r\n",
+		"Content-Length: 0\r\nContent-Length: 38\r\n",
+		"Content-Length: 38\r\nTransfer-Encoding: chunked\r\n",
+		"Transfer-Encoding: chunked\r\nContent-Length: 38\r\n",
+		"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+		"Transfer-Encoding: chunked, chunked\r\n",
+		"Transfer-Encoding: gzip, chunked\r\n",
+		"Transfer-Encoding: identity\r\nContent-Length: 38\r\n",
+		"Transfer-Encoding: identity\r\n",
+		"Transfer-Encoding: xchunked\r\n",
+		"Transfer-Encoding: \vchunked\r\n",
+		"Transfer-Encoding : chunked\r\n",
+		"Content-Length : 38\r\n",
+		"Content-Length: 38, 38\r\n",
+		"Content-Length: +38\r\n",
+		"Content-Length: 0x26\r\n",
+		"Content-Length: 38\r\nContent-Length: 0\r\n",
+	};
+	static const char hidden[] =
+		"GET /api/v1/hidden HTTP/1.1\r\nHost: a\r\n\r\n";
+	struct http_server *s = start_limited(5, 5, 0);
+	uint16_t port = http_server_port(s);
+	static const char *const paths[] = { "/api/v1/x", "/healthcheck" };
+	for (size_t p = 0; p < 2; p++) {
+		for (size_t i = 0; i < sizeof(shapes) / sizeof(*shapes); i++) {
+			char request[1024], buf[REPLY_MAX];
+			size_t len;
+			snprintf(request, sizeof(request), "POST %s HTTP/1.1\r\n"
+				"Host: a\r\n%s\r\n%s", paths[p], shapes[i],
+				hidden);
+			int fd = connect_to(port);
+			assert_true(send(fd, request, strlen(request),
+				MSG_NOSIGNAL) > 0);
+			bool closed = read_to_close(fd, buf, sizeof(buf), &len);
+			close(fd);
+			if (!closed || strncmp(buf, "HTTP/1.1 400 ", 13) != 0 ||
+			    strstr(buf, "HTTP/1.1 200") != NULL ||
+			    strstr(buf, "HTTP/1.1 404") != NULL)
+				fail_msg("%s %s: closed=%d\n%s", paths[p],
+					shapes[i], closed, buf);
+		}
+	}
+	/* HTTP/1.0 has no Transfer-Encoding at all (RFC 9112 §6.1). */
+	char buf[REPLY_MAX];
+	size_t len;
+	int fd = connect_to(port);
+	char request[512];
+	snprintf(request, sizeof(request), "POST /api/v1/x HTTP/1.0\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n%s", hidden);
+	assert_true(send(fd, request, strlen(request), MSG_NOSIGNAL) > 0);
+	assert_true(read_to_close(fd, buf, sizeof(buf), &len));
+	close(fd);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 400 ", 13), 0);
+	assert_int_equal(count_of(buf, "HTTP/1.1 "), 1);
+	http_server_stop(&s);
+}
+
+/* Seconds since start, from the monotonic clock. */
+static double
+since(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) +
+		(double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/*
+ * Sends text a byte every 100 ms until the server hangs up; returns the
+ * seconds that took, or 99 when all of text went out first.
+ */
+static double
+trickle(int fd, const char *text)
+{
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (size_t i = 0; text[i] != '\0'; i++) {
+		if (send(fd, text + i, 1, MSG_NOSIGNAL) < 0)
+			return since(&start);
+		char c;
+		/* A closed connection reads as 0 at once; else wait 100 ms. */
+		struct timeval tv = { .tv_usec = 100000 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		ssize_t got = recv(fd, &c, 1, 0);
+		if (got == 0 || (got < 0 && errno != EAGAIN))
+			return since(&start);
+		if (got > 0)
+			fail_msg("the server answered a trickle");
+	}
+	return 99;
+}
+
+/*
+ * Slowloris: bytes that keep coming never extend the header deadline
+ * (1 s here, the idle timeout is 5 s), nor the body deadline.
+ */
+static void
+test_deadlines(void **state)
+{
+	(void)state;
+	struct http_server *s = start_limited(1, 1, 0);
+	uint16_t port = http_server_port(s);
+	static const char slow_headers[] = "GET /healthcheck HTTP/1.1\r\n"
+		"Host: a\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+	int fd = connect_to(port);
+	double t = trickle(fd, slow_headers);
+	close(fd);
+	if (t < 0.9 || t > 3)
+		fail_msg("headers: closed after %.2f s, deadline 1 s", t);
+
+	/* The body's own deadline starts when its headers are in. */
+	fd = connect_to(port);
+	static const char head[] = "POST /api/v1/x HTTP/1.1\r\nHost: a\r\n"
+		"Content-Type: application/json\r\nContent-Length: 200\r\n\r\n";
+	assert_true(send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
+	char body[201];
+	memset(body, 'x', 200);
+	body[200] = '\0';
+	t = trickle(fd, body);
+	close(fd);
+	if (t < 0.9 || t > 3)
+		fail_msg("body: closed after %.2f s, deadline 1 s", t);
+
+	/* An idle keep-alive connection waits no longer than that either. */
+	fd = connect_to(port);
+	static const char get_req[] =
+		"GET /healthcheck HTTP/1.1\r\nHost: a\r\n\r\n";
+	assert_true(send(fd, get_req, strlen(get_req), MSG_NOSIGNAL) > 0);
+	struct timespec start;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	char buf[REPLY_MAX];
+	size_t len;
+	assert_true(read_to_close(fd, buf, sizeof(buf), &len));
+	close(fd);
+	assert_int_equal(strncmp(buf, "HTTP/1.1 200 ", 13), 0);
+	if (since(&start) > 3)
+		fail_msg("keep-alive: closed after %.2f s", since(&start));
+
+	/* A request sent whole is answered, however many come. */
+	for (int i = 0; i < 20; i++) {
+		struct reply r;
+		get(port, "GET", "/healthcheck", &r);
+		assert_int_equal(r.status, 200);
+	}
+	http_server_stop(&s);
+}
+
+static bool
+is_open(int fd)
+{
+	struct timeval tv = { .tv_usec = 200000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	char c;
+	ssize_t got = recv(fd, &c, 1, 0);
+	return got < 0 && errno == EAGAIN;
+}
+
+static unsigned
+status_of(int fd)
+{
+	static const char get_req[] = "GET /healthcheck HTTP/1.1\r\n"
+		"Host: a\r\nConnection: close\r\n\r\n";
+	char buf[REPLY_MAX];
+	size_t len;
+	unsigned status = 0;
+	struct timeval tv = { .tv_sec = 5 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (send(fd, get_req, strlen(get_req), MSG_NOSIGNAL) < 0)
+		return 0;
+	read_to_close(fd, buf, sizeof(buf), &len);
+	sscanf(buf, "HTTP/1.1 %u ", &status);
+	return status;
+}
+
+/* SECURITY.md 17: one address has at most max_per_ip connections. */
+static void
+test_max_per_ip(void **state)
+{
+	(void)state;
+	struct http_server *s = start_limited(20, 20, 3);
+	uint16_t port = http_server_port(s);
+	int held[3];
+	for (int i = 0; i < 3; i++)
+		held[i] = connect_from("127.0.0.2", port);
+	for (int i = 0; i < 3; i++)
+		assert_true(is_open(held[i]));
+	/* A fourth from the same address is closed unanswered... */
+	int extra = connect_from("127.0.0.2", port);
+	assert_int_equal(status_of(extra), 0);
+	close(extra);
+	/* ...while another address is served. */
+	int other = connect_from("127.0.0.1", port);
+	assert_int_equal(status_of(other), 200);
+	close(other);
+	/* A place given back is a place again. */
+	close(held[0]);
+	unsigned status = 0;
+	for (int i = 0; i < 50 && status != 200; i++) {
+		usleep(20000);
+		extra = connect_from("127.0.0.2", port);
+		status = status_of(extra);
+		close(extra);
+	}
+	assert_int_equal(status, 200);
+	close(held[1]);
+	close(held[2]);
+	http_server_stop(&s);
+}
+
+/* One request with a body on a fresh connection; the reply's status. */
+static unsigned
+send_body(uint16_t port, const char *method, const char *path,
+	const char *auth, size_t length, bool chunked, json_int_t *length_r)
+{
+	int fd = connect_to(port);
+	char head[512];
+	snprintf(head, sizeof(head), "%s %s HTTP/1.1\r\nHost: a\r\n"
+		"Connection: close\r\n%s%s%s", method, path,
+		auth != NULL ? "X-Test-Auth: " : "", auth != NULL ? auth : "",
+		auth != NULL ? "\r\n" : "");
+	size_t n = strlen(head);
+	if (chunked)
+		snprintf(head + n, sizeof(head) - n,
+			"Transfer-Encoding: chunked\r\n\r\n");
+	else
+		snprintf(head + n, sizeof(head) - n,
+			"Content-Length: %zu\r\n\r\n", length);
+	assert_true(send(fd, head, strlen(head), MSG_NOSIGNAL) > 0);
+	char chunk[1024];
+	memset(chunk, 'x', sizeof(chunk));
+	for (size_t sent = 0; sent < length;) {
+		size_t part = length - sent < sizeof(chunk) ? length - sent :
+			sizeof(chunk);
+		char size_line[32];
+		int k = snprintf(size_line, sizeof(size_line), "%zx\r\n", part);
+		if ((chunked && send(fd, size_line, (size_t)k,
+			    MSG_NOSIGNAL) < 0) ||
+		    send(fd, chunk, part, MSG_NOSIGNAL) < 0 ||
+		    (chunked && send(fd, "\r\n", 2, MSG_NOSIGNAL) < 0))
+			break;	/* the server has answered, or hung up */
+		sent += part;
+	}
+	if (chunked)
+		send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+	struct reply r;
+	size_t len;
+	bool closed = read_to_close(fd, r.text, sizeof(r.text), &len);
+	close(fd);
+	assert_true(closed);
+	if (len == 0)
+		return 0;	/* hung up */
+	parse_reply(&r, len);
+	if (length_r != NULL && r.status == 200) {
+		json_t *j = body_json(&r);
+		*length_r = json_integer_value(json_object_get(j, "length"));
+		json_decref(j);
+	}
+	return r.status;
+}
+
+static unsigned
+post(uint16_t port, const char *path, const char *auth, size_t length,
+	bool chunked, json_int_t *length_r)
+{
+	return send_body(port, "POST", path, auth, length, chunked, length_r);
+}
+
+/*
+ * SECURITY.md 31: before a request is known to be signed in, its body is
+ * read only up to the small cap; once signed_in says yes, up to max_body;
+ * and signed_in is asked only when a body passes the small cap.
+ */
+static void
+test_body_caps(void **state)
+{
+	(void)state;
+	struct http_server *s = start_limited(5, 5, 0);
+	uint16_t port = http_server_port(s);
+	json_int_t got = -1;
+	atomic_store(&signed_in_asked, 0);
+	for (int chunked = 0; chunked <= 1; chunked++) {
+		assert_int_equal(post(port, "/api/v1/x", NULL, SMALL_BODY,
+			chunked, &got), 200);
+		assert_int_equal(got, SMALL_BODY);
+		assert_int_equal(post(port, "/api/v1/x", "yes", 10, chunked,
+			&got), 200);
+		assert_int_equal(atomic_load(&signed_in_asked), 0);
+	}
+	/* Declared: refused before a byte of it is read. */
+	assert_int_equal(post(port, "/api/v1/x", NULL, SMALL_BODY + 1, false,
+		NULL), 413);
+	assert_int_equal(post(port, "/api/v1/x", "no", SMALL_BODY + 1, false,
+		NULL), 413);
+	assert_int_equal(post(port, "/api/v1/x", "down", SMALL_BODY + 1, false,
+		NULL), 503);
+	assert_int_equal(post(port, "/api/v1/x", "yes", LARGE_BODY, false,
+		&got), 200);
+	assert_int_equal(got, LARGE_BODY);
+	int asked = atomic_load(&signed_in_asked);
+	assert_int_equal(asked, 4);
+	/* Past max_body nobody is asked: no one may send that much. */
+	assert_int_equal(post(port, "/api/v1/x", "yes", LARGE_BODY + 1, false,
+		NULL), 413);
+	assert_int_equal(atomic_load(&signed_in_asked), asked);
+	/* Chunked: asked when the body passes the small cap. */
+	assert_int_equal(post(port, "/api/v1/x", NULL, SMALL_BODY * 4, true,
+		NULL), 0);
+	assert_int_equal(post(port, "/api/v1/x", "yes", LARGE_BODY, true,
+		&got), 200);
+	assert_int_equal(got, LARGE_BODY);
+	assert_int_equal(post(port, "/api/v1/x", "yes", LARGE_BODY + 4096,
+		true, NULL), 0);
+	/* Only the api's routes can be signed in to. */
+	asked = atomic_load(&signed_in_asked);
+	assert_int_equal(send_body(port, "GET", "/healthcheck", "yes",
+		SMALL_BODY + 1, false, NULL), 413);
+	assert_int_equal(atomic_load(&signed_in_asked), asked);
+	http_server_stop(&s);
+}
+
 /* TLS: a GnuTLS client that trusts only the instance certificate. */
 
 static int
@@ -640,6 +1144,13 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_missing_cert),
 	};
+	const struct CMUnitTest limits[] = {
+		cmocka_unit_test(test_framing_table),
+		cmocka_unit_test(test_smuggling_refused),
+		cmocka_unit_test(test_deadlines),
+		cmocka_unit_test(test_max_per_ip),
+		cmocka_unit_test(test_body_caps),
+	};
 	const struct CMUnitTest tls[] = {
 		cmocka_unit_test(test_tls_get),
 		cmocka_unit_test(test_tls12_aead_accepted),
@@ -649,5 +1160,6 @@ main(void)
 		teardown_server);
 	failed += cmocka_run_group_tests_name("https", tls, setup_tls,
 		teardown_server);
+	failed += cmocka_run_group_tests_name("limits", limits, NULL, NULL);
 	return failed;
 }

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +248,192 @@ test_store_search(void **state)
 	assert_string_equal(found(f, ann, NULL, NULL), "");
 }
 
+/* ---- Name order (issue 8): a page is the first people by name ---- */
+
+struct known {
+	int64_t id, org_id;
+	bool pharmacy;		/* at the pharmacy site */
+	const char *sort;	/* store_search_sort */
+	char **keys;		/* as stored, "e:" key included */
+	size_t key_count;
+};
+
+/* A name of 1-6 letters of "abcd", three times in four starting 'a'. */
+static const char *
+random_name(unsigned *seed, struct arena *a)
+{
+	char name[8];
+	size_t n = 1 + (size_t)(rand_r(seed) % 6);
+	for (size_t i = 0; i < n; i++)
+		name[i] = "abcd"[rand_r(seed) % 4];
+	if (rand_r(seed) % 4 != 0)
+		name[0] = 'a';
+	name[0] = (char)(name[0] - 'a' + 'A');
+	name[n] = '\0';
+	return arena_strdup(a, name);
+}
+
+/* One of a few common names half the time, else a random one. */
+static const char *
+common_or_random(unsigned *seed, const char *const *common, struct arena *a)
+{
+	if (rand_r(seed) % 2 == 0)
+		return common[rand_r(seed) % 4];
+	return random_name(seed, a);
+}
+
+static bool
+known_matches(const struct known *k, const char *const *words, size_t n,
+	int64_t org_id, bool pharmacy)
+{
+	if ((org_id != 0 && k->org_id != org_id) || (pharmacy && !k->pharmacy))
+		return false;
+	for (size_t w = 0; w < n; w++) {
+		char want[64];
+		snprintf(want, sizeof(want), "n:%s", words[w]);
+		bool hit = false;
+		for (size_t i = 0; i < k->key_count && !hit; i++)
+			hit = strncmp(k->keys[i], want, strlen(want)) == 0;
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static int
+known_cmp(const void *x, const void *y)
+{
+	const struct known *a = *(const struct known *const *)x;
+	const struct known *b = *(const struct known *const *)y;
+	int c = strcmp(a->sort, b->sort);
+	return c != 0 ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+static int
+match_cmp(const void *x, const void *y)
+{
+	const struct store_person *a =
+		&((const struct store_person_match *)x)->person;
+	const struct store_person *b =
+		&((const struct store_person_match *)y)->person;
+	struct arena *t = arena_new(1 << 12);
+	int c = strcmp(store_search_sort(a->last_name, a->first_name, t),
+		store_search_sort(b->last_name, b->first_name, t));
+	arena_free(&t);
+	return c != 0 ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/*
+ * The store's page against a brute-force sort of every match, over 5,000
+ * people (common names and random ones) and searches that take each way
+ * the store has: words' keys followed in order and leapfrogging, a word
+ * too broad to follow, every match sorted, a walk in name order
+ * (everyone's, one org's), orgs and a site type.
+ */
+static void
+test_search_name_order(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct arena *a = f->u.arena;
+	add_org(f, "AAA01", "Alpha Practice");
+	add_org(f, "BBB02", "Beta Pharmacy");
+	struct store_site site;
+	if (dir_site_add(&f->u.ctx, "BBB02", "Shop", "pharmacy", "", &site,
+		    &err) < 0)
+		fail_msg("%s", err.msg);
+	enum { PEOPLE = 5000, LIMIT = 8 };
+	static const char *const firsts[] = { "Jo", "John", "Joanna", "Joe" };
+	static const char *const lasts[] = { "Smith", "Smithson", "Smyth",
+		"Smith" };
+	struct known *known = arena_alloc(a, PEOPLE * sizeof(*known));
+	assert_non_null(known);
+	unsigned seed = 8;
+	int64_t orgs[2] = { 0, 0 };
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	for (size_t i = 0; i < PEOPLE; i++) {
+		bool beta = rand_r(&seed) % 3 != 0;
+		bool shop = beta && rand_r(&seed) % 5 != 0;
+		struct dir_person_fields in = { .org_ods = beta ? "BBB02" :
+			"AAA01",
+			.first_name = common_or_random(&seed, firsts, a),
+			.last_name = common_or_random(&seed, lasts, a),
+			.site = shop ? "Shop" : NULL, .mobile_hidden = -1 };
+		struct store_person p;
+		if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0)
+			fail_msg("%s", err.msg);
+		orgs[beta] = p.org_id;
+		known[i] = (struct known){ .id = p.id, .org_id = p.org_id,
+			.pharmacy = shop,
+			.sort = store_search_sort(p.last_name, p.first_name,
+				a) };
+		assert_int_equal(store_search_keys(p.first_name, p.last_name,
+			p.display_name, "", a, &known[i].keys,
+			&known[i].key_count), 0);
+	}
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	static const struct {
+		const char *words[2];
+		int org;	/* 0 none, 1 Alpha, 2 Beta */
+		bool pharmacy;
+	} searches[] = {
+		/* Broad ("a" has hundreds of names) and common: a walk. */
+		{ { "a" }, 0, false },
+		/* A few keys, many people: followed in order, leapfrogging. */
+		{ { "jo" }, 0, false }, { { "sm" }, 0, false },
+		{ { "sm", "jo" }, 0, false }, { { "jo", "smith" }, 0, false },
+		{ { "jo", "a" }, 0, false }, { { "smy", "a" }, 0, true },
+		{ { "jo" }, 0, true },
+		/* Few people: all read and sorted. */
+		{ { "ab" }, 0, false }, { { "smiths" }, 0, false },
+		{ { "abc" }, 0, false }, { { "dd" }, 0, false },
+		{ { "aaa", "b" }, 0, false }, { { "ac", "ca" }, 0, false },
+		{ { "cc" }, 0, true },
+		/* Orgs and a site type. */
+		{ { "a" }, 1, false }, { { "jo" }, 2, false },
+		{ { "sm", "a" }, 2, false }, { { NULL }, 1, false },
+		{ { NULL }, 2, false }, { { NULL }, 0, true },
+		{ { NULL }, 2, true }, { { "a" }, 0, true },
+	};
+	const struct known **want = arena_alloc(a, PEOPLE * sizeof(*want));
+	for (size_t s = 0; s < sizeof(searches) / sizeof(*searches); s++) {
+		size_t words = searches[s].words[0] == NULL ? 0 :
+			searches[s].words[1] == NULL ? 1 : 2;
+		int64_t org = searches[s].org == 0 ? 0 :
+			orgs[searches[s].org - 1];
+		size_t n = 0;
+		for (size_t i = 0; i < PEOPLE; i++) {
+			if (known_matches(&known[i], searches[s].words, words,
+				    org, searches[s].pharmacy))
+				want[n++] = &known[i];
+		}
+		qsort(want, n, sizeof(*want), known_cmp);
+		struct store_person_query q = {
+			.name_words = searches[s].words, .name_count = words,
+			.org_ids = org != 0 ? &org : NULL,
+			.org_count = org != 0,
+			.site_type = searches[s].pharmacy ? "pharmacy" : NULL,
+			.limit = LIMIT,
+		};
+		struct store_person_match *rows;
+		size_t count;
+		if (store_person_search(f->u.st, &q, a, &rows, &count,
+			    &err) < 0)
+			fail_msg("search %zu: %s", s, err.msg);
+		qsort(rows, count, sizeof(*rows), match_cmp);
+		size_t expect = n < LIMIT ? n : LIMIT;
+		if (count != expect)
+			fail_msg("search %zu: %zu rows, want %zu of %zu", s,
+				count, expect, n);
+		for (size_t i = 0; i < count; i++) {
+			if (rows[i].person.id != want[i]->id)
+				fail_msg("search %zu: row %zu is %s, want %s",
+					s, i, rows[i].person.last_name,
+					want[i]->sort);
+		}
+	}
+}
+
 int
 main(void)
 {
@@ -256,6 +443,8 @@ main(void)
 		cmocka_unit_test(test_fold_words),
 		cmocka_unit_test(test_search_keys),
 		cmocka_unit_test_setup_teardown(test_store_search, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_search_name_order, setup,
 			teardown),
 	};
 	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
