@@ -19,7 +19,7 @@ def version():
 def test_healthcheck_plain_http(server):
     status, body = server.get("/healthcheck")
     assert status == 200
-    assert body == {"status": "ok", "store": "ok"}
+    assert body == {"status": "ok", "store": "ok", "audit": "ok"}
     assert "event=serve.ready" in server.logs()
     assert f"listen=127.0.0.1:{server.port}" in server.logs()
 
