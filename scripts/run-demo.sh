@@ -1,9 +1,23 @@
 #!/usr/bin/env bash
 # `make run`: creates a demo instance in var/demo on first use (a random admin
 # password, kept in var/demo/demo-admin-password with mode 0600), prints how
-# to reach it and then serves it in the foreground.
+# to reach it and then serves it in the foreground. Each argument
+# section.key=value overrides a setting for this run only (`make run
+# SET='smtp.listen=127.0.0.1:2526'`), e.g. to move a port that is taken.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+declare -A overrides=()
+set_args=()
+for arg in "$@"; do
+	if [[ ! $arg =~ ^([a-z_0-9]+)\.([a-z_0-9]+)=(.*)$ ]]; then
+		echo "run-demo: $arg is not section.key=value" \
+			"(e.g. smtp.listen=127.0.0.1:2526)" >&2
+		exit 2
+	fi
+	overrides[${BASH_REMATCH[1]}.${BASH_REMATCH[2]}]=${BASH_REMATCH[3]}
+	set_args+=(--set "$arg")
+done
 
 bin=${CAREMAIL_BIN:-build/caremail}
 dir=var/demo
@@ -12,8 +26,13 @@ admin=admin@$domain
 password_file=$dir/demo-admin-password
 people_file=$dir/demo-people
 
-# The value of KEY in [SECTION] of a caremail config file.
+# The value of KEY in [SECTION] of a caremail config file, or this run's
+# override of it.
 config_value() {
+	if [ -n "${overrides[$2.$3]+set}" ]; then
+		printf '%s\n' "${overrides[$2.$3]}"
+		return
+	fi
 	awk -v section="[$2]" -v key="$3" '
 		/^[[:space:]]*\[/ { in_section = ($1 == section); next }
 		in_section && $1 == key && $2 == "=" {
@@ -82,6 +101,8 @@ if [ -r "$people_file" ]; then
 	echo "  demo people:   $people"
 	echo "  their password: $people_password"
 fi
+echo "  (a port taken? make run SET='smtp.listen=127.0.0.1:2526 ...';" \
+	"README, \"Mail\")"
 echo
 
-exec "$bin" serve --dir "$dir"
+exec "$bin" serve --dir "$dir" ${set_args[@]+"${set_args[@]}"}
