@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make run`: creates a demo instance in var/demo on first use (a random admin
-# password, kept in var/demo/demo-admin-password with mode 0600), prints how
-# to reach it and then serves it in the foreground. Each argument
+# password, kept in var/demo/demo-admin-password with mode 0600; permanent,
+# so the README's API tour can sign in with it every time), prints how to
+# reach it and then serves it in the foreground. CAREMAIL_DEMO_DIR moves
+# the instance (the tests use their own). Each argument
 # section.key=value overrides a setting for this run only (`make run
 # SET='smtp.listen=127.0.0.1:2526'`), e.g. to move a port that is taken.
 set -euo pipefail
@@ -20,7 +22,7 @@ for arg in "$@"; do
 done
 
 bin=${CAREMAIL_BIN:-build/caremail}
-dir=var/demo
+dir=${CAREMAIL_DEMO_DIR:-var/demo}
 domain=demo.caremail.test
 admin=admin@$domain
 password_file=$dir/demo-admin-password
@@ -47,6 +49,10 @@ if [ ! -f "$dir/caremail.conf" ]; then
 	printf '%s\n' "$password" |
 		"$bin" init --dir "$dir" --domain "$domain" --admin "$admin" \
 			--admin-password-stdin
+	# A demo is signed into again and again: the password stays the one
+	# printed below (the admin still sets up TOTP on first sign-in).
+	printf '%s\n' "$password" |
+		"$bin" user passwd --dir "$dir" "$admin" --stdin --permanent
 	(umask 077 && printf '%s\n' "$password" >"$password_file")
 	chmod 600 "$password_file"
 	if ! "$bin" demo --dir "$dir"; then
@@ -95,6 +101,10 @@ if [ -r "$password_file" ]; then
 	echo "  password:      $(cat "$password_file")"
 else
 	echo "  password:      not recorded ($password_file is missing)"
+fi
+if [ -s "$dir/demo-admin-totp" ]; then
+	echo "  admin TOTP:    oathtool --totp -b \"\$(cat $dir/demo-admin-totp)\"" \
+		"(set up by the API tour)"
 fi
 if [ -r "$people_file" ]; then
 	read -r people_password people <"$people_file"
