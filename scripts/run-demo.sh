@@ -112,7 +112,7 @@ if [ -r "$people_file" ]; then
 	echo "  their password: $people_password"
 fi
 echo "  (a port taken? make run SET='smtp.listen=127.0.0.1:2526 ...';" \
-	"README, \"Mail\")"
+	"README, \"A port already taken?\")"
 echo
 
 exec "$bin" serve --dir "$dir" ${set_args[@]+"${set_args[@]}"}
