@@ -62,11 +62,22 @@ if [ ! -f "$dir/caremail.conf" ]; then
 	fi
 	# Two colleagues in one practice get a password, so a newcomer can
 	# send mail between them and read it with any mail client; it is
-	# --permanent because mail programs refuse a temporary password.
+	# --permanent because mail programs refuse a temporary password. They
+	# hold no admin role: an admin's mail program needs an app password.
 	people_password=$(openssl rand -base64 12)
-	people=$("$bin" user list --dir "$dir" --org J81001 --limit 2 --json |
-		/usr/bin/python3 -c 'import json,sys
-print(" ".join(p["address"] for p in json.load(sys.stdin)))')
+	people=
+	for person in $("$bin" user list --dir "$dir" --org J81001 \
+		--limit 50 --json | /usr/bin/python3 -c 'import json,sys
+print(" ".join(p["address"] for p in json.load(sys.stdin)))'); do
+		"$bin" user show --dir "$dir" "$person" --json |
+			/usr/bin/python3 -c 'import json,sys
+sys.exit(1 if json.load(sys.stdin)["roles"] else 0)' || continue
+		people="$people${people:+ }$person"
+		count=$((${count:-0} + 1))
+		if [ "$count" -eq 2 ]; then
+			break
+		fi
+	done
 	for person in $people; do
 		printf '%s\n' "$people_password" |
 			"$bin" user passwd --dir "$dir" "$person" --stdin --permanent
