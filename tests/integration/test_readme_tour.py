@@ -40,6 +40,14 @@ def tour_script():
     return m.group(1)
 
 
+def mail_example():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Mail"):]
+    m = re.search(r"```sh\n(.*?)```\n", section, re.S)
+    assert m and "swaks" in m.group(1), "README.md's Mail has no example"
+    return m.group(1)
+
+
 def set_variable(script, name, value):
     """The tour's NAME=... line, pointed at this test's server."""
     script, n = re.subn(rf"^{name}=.*$", f"{name}='{value}'", script,
@@ -158,6 +166,24 @@ def test_make_run_then_the_tour_twice(tmp_path):
             assert f"{name + ':':<14} 127.0.0.1:{ports[name]}" in banner, \
                 banner
         before = files_under(checkout)
+
+        # The README's mail example, as written but for the ports: Alice
+        # sends Bob a message over submission, Bob reads it over IMAP.
+        if shutil.which("swaks"):
+            mail = mail_example().replace(
+                "--port 5587", f"--port {ports['submission']}").replace(
+                "127.0.0.1:1143", f"127.0.0.1:{ports['imap']}")
+            for run in (1, 2):
+                sent = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
+                                       mail], cwd=checkout, env=env,
+                                      capture_output=True, text=True,
+                                      timeout=60)
+                assert sent.returncode == 0, (sent.stdout[-3000:],
+                                              sent.stderr[-3000:])
+                people = (demo / "demo-people").read_text().split()
+                assert "<~  250 2.0.0 accepted as " in sent.stdout
+                assert f"Return-Path: <{people[1]}>" in sent.stdout, \
+                    sent.stdout[-2000:]
 
         script = set_variable(tour_script(), "BASE", base)
         for run in (1, 2):
