@@ -60,8 +60,12 @@ fuzz: deps build-asan/build.ninja
 check-layers:
 	scripts/check-layers.sh
 
-run: deps all
-	scripts/run-demo.sh
+# Only the program: the tests and fuzz targets wait for `make test`.
+# SET='section.key=value ...' overrides settings for this run, e.g.
+# make run SET='http.listen=127.0.0.1:8081 smtp.listen=127.0.0.1:2526'
+run: deps build/build.ninja
+	ninja -C build caremail
+	scripts/run-demo.sh $(SET)
 
 bench: deps all
 	bench/run.sh

@@ -12,6 +12,7 @@ packages=(
 	libcmocka-dev libpq-dev libc-ares-dev
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	python3 python3-pytest curl swaks openssl oathtool jq
+	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 )
 
 missing=()

@@ -235,4 +235,27 @@ bool mail_helo_is_usable(const char *helo);
  */
 int mail_received_header(const struct mail_received *r, struct str *out);
 
+/*
+ * Appends "Return-Path: <SENDER>\r\n" to out: the envelope sender, "<>"
+ * for the null one, which final delivery writes at the top of the message
+ * (RFC 5321 §4.4, RFC 5322 §3.6.7). Only SMTP delivers; IMAP APPEND and
+ * the API do not add one. Pure. -1 when out would pass its maximum.
+ */
+int mail_return_path_header(const char *sender, struct str *out);
+
+/* Where a message arriving line by line stands, for mail_trace_keep_line. */
+struct mail_trace_filter {
+	bool in_body;		/* past the empty line that ends the header */
+	bool dropping;		/* inside a Return-Path field: its folded lines */
+};
+
+/*
+ * Whether a line of the message as the client sent it (no CRLF, dots
+ * undone) is kept. Every Return-Path field of the header goes, with its
+ * folded lines: only the final delivery writes one, so one the client
+ * sent would name a sender the envelope did not (RFC 5321 §4.4). The body
+ * is kept whole. Pure; start with a zeroed filter.
+ */
+bool mail_trace_keep_line(struct mail_trace_filter *f, struct span line);
+
 #endif
