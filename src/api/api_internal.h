@@ -184,8 +184,6 @@ json_t *api_page_json(json_t *items, const struct api_page *page,
 
 /* ---- replies (api_reply.c) ---- */
 
-/* The one table from error codes to statuses (plus 401, 415 by name). */
-unsigned api_status_for_error(enum error_code code);
 /* Sets the reply; takes body. */
 void api_reply(struct api_request *req, unsigned status, json_t *body);
 /* {"error":{"code","message","field"}}; field may be NULL. */

@@ -1,6 +1,6 @@
 /*
- * Replies: the one table from error codes to statuses, the error envelope
- * every refusal uses, and the audit row a refused action writes
+ * Replies: the error envelope every refusal uses (its status from
+ * http_status_for_error, the one table), and the audit row a refused action writes
  * (SECURITY.md 48). Layer: front end. RFC 9110 §15.
  */
 #include <stdio.h>
@@ -10,31 +10,6 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/http.h"
-
-static const struct {
-	enum error_code code;
-	unsigned status;
-} api_error_statuses[] = {
-	{ ERROR_NOT_FOUND, 404 },
-	{ ERROR_EXISTS, 409 },
-	{ ERROR_DENIED, 403 },
-	{ ERROR_INVALID, 422 },
-	{ ERROR_LIMIT, 422 },	/* too large; rate limits are api_rate_ok's 429 */
-	{ ERROR_TEMPORARY, 503 },
-	{ ERROR_NO_SPACE, 503 },	/* the server's disk is full */
-	{ ERROR_INTERNAL, 500 },
-};
-
-unsigned
-api_status_for_error(enum error_code code)
-{
-	size_t n = sizeof(api_error_statuses) / sizeof(*api_error_statuses);
-	for (size_t i = 0; i < n; i++) {
-		if (api_error_statuses[i].code == code)
-			return api_error_statuses[i].status;
-	}
-	return 500;
-}
 
 void
 api_reply(struct api_request *req, unsigned status, json_t *body)
@@ -130,7 +105,7 @@ api_reply_from_error(struct api_request *req, const struct error *err)
 			req->method, req->path, err->msg);
 		http_call_add_header(req->call, "Retry-After", "30");
 	}
-	api_reply_error(req, api_status_for_error(err->code),
+	api_reply_error(req, http_status_for_error(err->code),
 		error_code_name(err->code), err->msg, err->field);
 }
 

@@ -10,17 +10,37 @@
 #include "core/log.h"
 #include "http_internal.h"
 
+/*
+ * The one table, for the JSON API and the HTTP server alike (RFC 9110 §15).
+ * A body too large is not here: the server refuses it with 413 before the
+ * body is read (RFC 9110 §15.5.14), and rate limits are api_rate_ok's 429
+ * (RFC 6585 §4). Malformed JSON is 400 where it is parsed (api_json.c).
+ */
 static const struct {
 	enum error_code code;
 	unsigned status;
 } http_error_statuses[] = {
+	/* §15.5.5: the target does not exist. */
 	{ ERROR_NOT_FOUND, 404 },
+	/* §15.5.10: conflicts with the target's current state. */
 	{ ERROR_EXISTS, 409 },
+	/* §15.5.4: understood, refused; signing in again would not help. */
 	{ ERROR_DENIED, 403 },
-	{ ERROR_LIMIT, 413 },
-	{ ERROR_INVALID, 400 },
+	/*
+	 * §15.5.21: the JSON parsed, but a field's value cannot be acted on.
+	 * Not 400, which says the message itself could not be read.
+	 */
+	{ ERROR_INVALID, 422 },
+	/*
+	 * §15.5.21 again: a count or size in the domain (too many roles, app
+	 * passwords, owners) makes the request impossible as it stands. Not
+	 * 413, which speaks of the request's content being too large.
+	 */
+	{ ERROR_LIMIT, 422 },
+	/* §15.6.4: ours and passing; the caller adds Retry-After. */
 	{ ERROR_TEMPORARY, 503 },
 	{ ERROR_NO_SPACE, 503 },	/* the server's disk is full */
+	/* §15.6.1: a fault of ours, logged and never described. */
 	{ ERROR_INTERNAL, 500 },
 };
 
