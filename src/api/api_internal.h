@@ -88,7 +88,8 @@ extern const struct api_route api_routes_session[];
 extern const struct api_route api_routes_app_passwords[];
 extern const struct api_route api_routes_orgs[];
 extern const struct api_route api_routes_users[];
-extern const struct api_route api_routes_self[];
+extern const struct api_route api_routes_me[];
+extern const struct api_route api_routes_recovery[];
 extern const struct api_route api_routes_tokens[];
 extern const struct api_route api_routes_mailboxes[];
 extern const struct api_route api_routes_contacts[];
@@ -246,13 +247,14 @@ int api_json_decode(struct span body, const struct api_field *spec,
 void api_session_post(struct api_request *req);
 void api_session_get(struct api_request *req);
 void api_session_delete(struct api_request *req);
-void api_me_get(struct api_request *req);
-void api_me_password_post(struct api_request *req);
-void api_me_mfa_post(struct api_request *req);
-void api_me_mfa_verify_post(struct api_request *req);
 void api_openapi_get(struct api_request *req);
-/* Adds what self-service keeps (AUP, chosen questions) to GET /me. */
-void api_self_me_extra(struct api_request *req, json_t *me);
+struct auth_answer;
+/*
+ * [{question, answer}, ...] into answers in req's arena; ERROR_INVALID,
+ * field "answers", for any other shape. Takes json (api_self.c).
+ */
+int api_answers_parse(struct api_request *req, json_t *json,
+	struct auth_answer **answers_r, size_t *count_r, struct error *err);
 
 /* ---- users area helpers (api_orgs.c, api_users.c) ---- */
 
