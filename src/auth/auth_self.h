@@ -51,18 +51,6 @@ int auth_sms_send(struct auth_sms *sms, const char *to, const char *text,
 void auth_sms_notify(struct auth_sms *sms, const char *mobile,
 	const char *address, const char *text);
 
-struct dir_person_fields;
-struct store_person;
-
-/*
- * dir_person_edit, and when it changes the mobile number (where recovery
- * codes go) the old number is told (SECURITY.md 40), whoever made the
- * change: the person, or an admin.
- */
-int auth_person_edit(const struct dir_ctx *ctx, struct auth_sms *sms,
-	const char *address, const struct dir_person_fields *changes,
-	struct store_person *p_r, struct error *err);
-
 /* ---- security answers ---- */
 
 #define AUTH_ANSWER_MAX 200	/* bytes of an answer as typed */
