@@ -28,7 +28,7 @@ struct ratelimit;
 
 struct api {
 	const struct instance *inst;
-	struct auth_sms *sms;		/* the SMS gateway (auth_self.h) */
+	struct auth_sms *sms;		/* the SMS gateway (auth_recovery.h) */
 	struct ratelimit *limits;	/* 429 counters for every route */
 };
 
@@ -251,7 +251,7 @@ void api_openapi_get(struct api_request *req);
 struct auth_answer;
 /*
  * [{question, answer}, ...] into answers in req's arena; ERROR_INVALID,
- * field "answers", for any other shape. Takes json (api_self.c).
+ * field "answers", for any other shape. Takes json (api_recovery.c).
  */
 int api_answers_parse(struct api_request *req, json_t *json,
 	struct auth_answer **answers_r, size_t *count_r, struct error *err);

@@ -15,7 +15,7 @@
 #include "api/api.h"
 #include "api/api_internal.h"
 #include "core/arena.h"
-#include "auth/auth_self.h"
+#include "auth/auth_recovery.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"

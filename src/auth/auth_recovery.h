@@ -7,8 +7,8 @@
  * logged; security answers never stand alone (SECURITY.md "Where the seeds
  * and ASVS differ", item 39).
  */
-#ifndef AUTH_AUTH_SELF_H
-#define AUTH_AUTH_SELF_H
+#ifndef AUTH_AUTH_RECOVERY_H
+#define AUTH_AUTH_RECOVERY_H
 
 #include <stdbool.h>
 #include <stddef.h>
