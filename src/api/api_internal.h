@@ -28,7 +28,7 @@ struct ratelimit;
 
 struct api {
 	const struct instance *inst;
-	struct auth_sms *sms;		/* the SMS gateway (auth_recovery.h) */
+	struct auth_sms *sms;		/* the SMS gateway (auth_sms.h) */
 	struct ratelimit *limits;	/* 429 counters for every route */
 };
 

@@ -10,6 +10,7 @@
 
 #include "api/api_internal.h"
 #include "auth/auth_recovery.h"
+#include "auth/auth_sms.h"
 #include "core/arena.h"
 #include "core/config.h"
 

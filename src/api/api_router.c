@@ -14,8 +14,9 @@
 
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "auth/auth_sms.h"
+#include "auth/auth_token.h"
 #include "core/arena.h"
-#include "auth/auth_recovery.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
-#include "auth/auth_recovery.h"
+#include "auth/auth_sms.h"
 #include "core/error.h"
 #include "dir/dir.h"
 

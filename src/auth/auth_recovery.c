@@ -17,6 +17,7 @@
 #include "auth/auth.h"
 #include "auth/auth_internal.h"
 #include "auth/auth_recovery.h"
+#include "auth/auth_sms.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"

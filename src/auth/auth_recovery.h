@@ -1,11 +1,11 @@
 /*
- * Self-service (SPEC P11): security questions, the Acceptable Use Policy,
- * forgotten passwords and self-service unlock by security answers plus a
- * one-time code sent by SMS; the SMS gateway; and API tokens for
- * application accounts (SPEC P16, seed 004). Layer: domain.
- * SECURITY: answers, codes and tokens are stored only as hashes and never
- * logged; security answers never stand alone (SECURITY.md "Where the seeds
- * and ASVS differ", item 39).
+ * What a person sets up for themselves and uses to get back in (SPEC P11):
+ * security questions, the Acceptable Use Policy, forgotten passwords and
+ * self-service unlock by security answers plus a one-time code sent by SMS
+ * (auth_sms.h). Layer: domain.
+ * SECURITY: answers and codes are stored only as hashes and never logged;
+ * security answers never stand alone (SECURITY.md "Where the seeds and
+ * ASVS differ", item 39).
  */
 #ifndef AUTH_AUTH_RECOVERY_H
 #define AUTH_AUTH_RECOVERY_H
@@ -16,40 +16,9 @@
 
 #include "store/store.h"
 
-struct config;
+struct auth_sms;
 struct dir_ctx;
 struct error;
-
-/* ---- the SMS gateway ---- */
-
-struct auth_sms;
-
-/* One way of sending SMS: the file outbox, or an HTTPS JSON post. */
-struct auth_sms_ops {
-	const char *name;
-	int (*send)(struct auth_sms *sms, const char *to, const char *text,
-		struct error *err);
-};
-
-/*
- * The gateway sms.gateway names, with paths (sms.outbox, sms.ca_file)
- * resolved against instance_dir. Never fails: a gateway that cannot work
- * says why when it is used.
- */
-struct auth_sms *auth_sms_new(const struct config *config,
-	const char *instance_dir);
-void auth_sms_free(struct auth_sms **sms);
-/* Sends text to the number `to`; ERROR_TEMPORARY when it cannot. */
-int auth_sms_send(struct auth_sms *sms, const char *to, const char *text,
-	struct error *err);
-
-/*
- * Tells a person something about their account by SMS, when they have a
- * mobile (SECURITY.md 40: credential changes are notified). Best effort: a
- * failure is logged, never returned.
- */
-void auth_sms_notify(struct auth_sms *sms, const char *mobile,
-	const char *address, const char *text);
 
 /* ---- security answers ---- */
 
@@ -124,49 +93,5 @@ int auth_recovery_complete(const struct dir_ctx *ctx, struct auth_sms *sms,
 int auth_recovery_unlock(const struct dir_ctx *ctx, const char *address,
 	const struct auth_answer *answers, size_t count, const char *code,
 	struct error *err);
-
-/* ---- API tokens for application accounts ---- */
-
-/* What an admin asks for; the org is named by ODS code. */
-struct auth_token_new {
-	const char *label;
-	const char *org_ods;
-	const char *const *actions;	/* action names, as auth_action_name */
-	size_t action_count;
-	int64_t expires_at;		/* 0: use expires_days */
-	int64_t expires_days;
-	const char *const *allow_from;	/* IPs and CIDRs; may be none */
-	size_t allow_count;
-};
-
-/*
- * Makes a token: the creator (person_id) must themselves be allowed every
- * action asked for in that org, so a token never exceeds its maker. The
- * token (AUTH_TOKEN_HEX hex digits) is written to token_r and never
- * stored: only its SHA-256. ERROR_INVALID naming the field for a bad
- * label, action, expiry or address; ERROR_EXISTS for a label the org has
- * used. Audited without the token.
- */
-int auth_token_create(const struct dir_ctx *ctx, int64_t person_id,
-	const struct auth_token_new *in, char *token_r,
-	struct store_api_token *t_r, struct error *err);
-
-/* Revokes a token at once; audited. */
-int auth_token_revoke(const struct dir_ctx *ctx, int64_t id,
-	struct error *err);
-
-/*
- * The token a request presents, checked: ERROR_NOT_FOUND with a sentence
- * for an unknown, revoked or expired token and for a peer address outside
- * its allow-list. Records its last use.
- */
-int auth_token_find(const struct dir_ctx *ctx, const char *token,
-	const char *peer, struct store_api_token *t_r, struct error *err);
-
-/* Whether peer (an IP address as text) is in the comma-separated list. */
-bool auth_token_peer_allowed(const char *allow_from, const char *peer);
-
-/* Checks one IP or CIDR entry; false when it is neither. */
-bool auth_cidr_valid(const char *entry);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/auth_recovery.h"
+#include "auth/auth_sms.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"

@@ -15,7 +15,7 @@
 #include "auth/auth.h"
 #include "auth/auth_access.h"
 #include "auth/auth_internal.h"
-#include "auth/auth_recovery.h"
+#include "auth/auth_token.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/config.h"

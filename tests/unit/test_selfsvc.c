@@ -16,6 +16,7 @@
 
 #include "auth/auth_access.h"
 #include "auth/auth_recovery.h"
+#include "auth/auth_token.h"
 #include "core/error.h"
 #include "core/ratelimit.h"
 #include "dir/dir.h"
