@@ -1,19 +1,19 @@
 /*
  * One HTTPS POST, by libcurl (GnuTLS flavour): certificate and name
- * verification on, TLS 1.2 or later with the server's own priorities, every
- * step within the timeout. Layer: core. RFC 9110, RFC 6125 (name checks).
+ * verification on, TLS 1.2 or later with the listeners' cipher rules (checked
+ * before the request goes), every step within the timeout. Layer: core. RFC 9110, RFC 6125 (name checks).
  * SECURITY: verification is never optional; the bearer token is never
  * logged nor kept in a buffer of ours; no proxy, no redirects, https only.
  */
 #include "https.h"
 
 #include <curl/curl.h>
+#include <gnutls/gnutls.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "error.h"
-#include "tls.h"
 
 /* curl_global_init is not thread-safe everywhere: once per process. */
 static pthread_once_t https_once = PTHREAD_ONCE_INIT;
@@ -32,6 +32,48 @@ https_discard(char *data, size_t size, size_t count, void *unused)
 	(void)data;
 	(void)unused;
 	return size * count;
+}
+
+/*
+ * Whether the session meets SECURITY.md items 1 and 2 as tls_priorities()
+ * puts them for our listeners: TLS 1.2 or 1.3, an AEAD cipher, ECDHE over
+ * one of the curves allowed (so no static RSA and no finite-field DHE), no
+ * SHA-1 signature. libcurl 7.88 does not hand a priority string to GnuTLS,
+ * so the session it made is checked instead, before the request is sent.
+ */
+static bool
+https_session_ok(gnutls_session_t s)
+{
+	gnutls_protocol_t v = gnutls_protocol_get_version(s);
+	gnutls_cipher_algorithm_t c = gnutls_cipher_get(s);
+	gnutls_group_t g = gnutls_group_get(s);
+	int sign = gnutls_sign_algorithm_get(s);
+	return (v == GNUTLS_TLS1_2 || v == GNUTLS_TLS1_3) &&
+		(c == GNUTLS_CIPHER_AES_256_GCM ||
+			c == GNUTLS_CIPHER_AES_128_GCM ||
+			c == GNUTLS_CIPHER_CHACHA20_POLY1305) &&
+		(g == GNUTLS_GROUP_X25519 || g == GNUTLS_GROUP_SECP256R1 ||
+			g == GNUTLS_GROUP_SECP384R1) &&
+		(sign <= 0 || gnutls_sign_get_hash_algorithm(
+			(gnutls_sign_algorithm_t)sign) != GNUTLS_DIG_SHA1);
+}
+
+/* Runs once connected, before the request: refuses a weak session. */
+static int
+https_prereq(void *handle, char *primary_ip, char *local_ip,
+	int primary_port, int local_port)
+{
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	struct curl_tlssessioninfo *info = NULL;
+	if (curl_easy_getinfo((CURL *)handle, CURLINFO_TLS_SSL_PTR,
+		    &info) != CURLE_OK || info == NULL ||
+	    info->backend != CURLSSLBACKEND_GNUTLS || info->internals == NULL ||
+	    !https_session_ok((gnutls_session_t)info->internals))
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
 }
 
 /* What the caller can check before a byte is sent. */
@@ -77,7 +119,8 @@ https_setup(CURL *c, const struct https_post *p, struct curl_slist *headers,
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/* SECURITY.md items 1 and 2, as the servers have them. */
-	SET(CURLOPT_SSL_CIPHER_LIST, tls_priorities());
+	SET(CURLOPT_PREREQFUNCTION, https_prereq);
+	SET(CURLOPT_PREREQDATA, c);
 	if (ca_file) {
 		/* The given file only, not it and the system's CAs. */
 		SET(CURLOPT_CAINFO, p->ca_file);
@@ -106,6 +149,9 @@ https_failed(CURLcode rc, const char *errbuf, struct error *err)
 	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
 		return error_set(err, ERROR_INVALID,
 			"the gateway URL cannot be used: %s", why);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return error_set(err, ERROR_TEMPORARY, "the gateway's TLS is "
+			"weaker than TLS 1.2 with ECDHE and an AEAD cipher");
 	return error_set(err, ERROR_TEMPORARY,
 		"the gateway cannot be reached: %s", why);
 }

@@ -526,6 +526,48 @@ def test_https_gateway_verifies_the_certificate(start_server, instance,
     assert "auth.recovery_sms_failed" in server.logs()
 
 
+@pytest.fixture
+def tls12_sink(instance, request):
+    """The sink over TLS 1.2 with only the cipher suite request.param."""
+    Sink.received = []
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(instance.dir / "tls" / "cert.pem",
+                        instance.dir / "tls" / "key.pem")
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(request.param)
+    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize("tls12_sink, sent", [
+    ("ECDHE-ECDSA-AES128-GCM-SHA256", True),
+    ("ECDHE-ECDSA-CHACHA20-POLY1305", True),
+    ("ECDHE-ECDSA-AES128-SHA", False),      # CBC
+    ("ECDHE-ECDSA-AES256-SHA384", False),   # CBC
+], indirect=["tls12_sink"])
+def test_https_gateway_keeps_the_tls_rules(start_server, instance, person,
+                                           tls12_sink, sent):
+    # SECURITY.md items 1 and 2 hold for the gateway as for our listeners:
+    # a CBC suite is refused before the request (and its token) is sent.
+    server = start_server(extra=[
+        "sms.gateway=https",
+        f"sms.url=https://127.0.0.1:{tls12_sink}/v1/sms",
+        "sms.token=gateway-secret-42",
+        "sms.ca_file=tls/cert.pem"])
+    enrolled(server, instance, person)
+    status, _ = Client(server).call("POST", "/recovery/start",
+                                    {"email": person})
+    assert status == 202
+    assert (len(Sink.received) == 2) == sent
+    assert ("auth.recovery_sms_failed" in server.logs()) != sent
+    assert "gateway-secret-42" not in server.logs()
+
+
 # ---- rate limits (SECURITY.md 47) ----
 
 def test_signin_rate_limit_per_ip(start_server, instance, person):
