@@ -114,7 +114,8 @@ api_recovery_start(struct api_request *req)
 		"/api/v1/recovery/unlock.", "questions", list));
 }
 
-struct complete_body {
+/* What completing recovery and unlocking take; unlocking has no password. */
+struct proof_body {
 	const char *email;
 	json_t *answers;
 	const char *code;
@@ -123,35 +124,62 @@ struct complete_body {
 
 static const struct api_field complete_fields[] = {
 	{ "email", API_FIELD_STRING, true,
-	  offsetof(struct complete_body, email), 320 },
+	  offsetof(struct proof_body, email), 320 },
 	{ "answers", API_FIELD_JSON, true,
-	  offsetof(struct complete_body, answers), 0 },
+	  offsetof(struct proof_body, answers), 0 },
 	{ "code", API_FIELD_STRING, true,
-	  offsetof(struct complete_body, code), 16 },
+	  offsetof(struct proof_body, code), 16 },
 	{ "new_password", API_FIELD_STRING, true,
-	  offsetof(struct complete_body, new_password), AUTH_PASSWORD_MAX },
+	  offsetof(struct proof_body, new_password), AUTH_PASSWORD_MAX },
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
+
+static const struct api_field unlock_fields[] = {
+	{ "email", API_FIELD_STRING, true,
+	  offsetof(struct proof_body, email), 320 },
+	{ "answers", API_FIELD_JSON, true,
+	  offsetof(struct proof_body, answers), 0 },
+	{ "code", API_FIELD_STRING, false,
+	  offsetof(struct proof_body, code), 16 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+/*
+ * The body, within the rate limits, with its answers read; false when a
+ * reply has been sent instead.
+ */
+static bool
+proof_read(struct api_request *req, const struct api_field *fields,
+	struct proof_body *in, struct auth_answer **answers_r, size_t *n_r)
+{
+	struct error err;
+	*in = (struct proof_body){ 0 };
+	if (api_json_decode(req->body, fields, in, req->arena, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return false;
+	}
+	if (!recovery_rate_ok(req, in->email)) {
+		json_decref(in->answers);
+		return false;
+	}
+	req->ctx.actor = in->email;
+	if (api_answers_parse(req, in->answers, answers_r, n_r, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return false;
+	}
+	return true;
+}
 
 static void
 api_recovery_complete(struct api_request *req)
 {
-	struct complete_body in;
+	struct proof_body in;
 	struct auth_answer *answers;
 	size_t n;
 	struct error err;
-	if (api_json_decode(req->body, complete_fields, &in, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
+	if (!proof_read(req, complete_fields, &in, &answers, &n))
 		return;
-	}
-	if (!recovery_rate_ok(req, in.email)) {
-		json_decref(in.answers);
-		return;
-	}
-	req->ctx.actor = in.email;
-	if (api_answers_parse(req, in.answers, &answers, &n, &err) < 0 ||
-	    auth_recovery_complete(&req->ctx, req->api->sms, in.email,
+	if (auth_recovery_complete(&req->ctx, req->api->sms, in.email,
 		    answers, n, in.code, in.new_password, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
@@ -159,41 +187,16 @@ api_recovery_complete(struct api_request *req)
 	api_reply(req, 200, json_pack("{s:b}", "password_changed", 1));
 }
 
-struct unlock_body {
-	const char *email;
-	json_t *answers;
-	const char *code;
-};
-
-static const struct api_field unlock_fields[] = {
-	{ "email", API_FIELD_STRING, true,
-	  offsetof(struct unlock_body, email), 320 },
-	{ "answers", API_FIELD_JSON, true,
-	  offsetof(struct unlock_body, answers), 0 },
-	{ "code", API_FIELD_STRING, false,
-	  offsetof(struct unlock_body, code), 16 },
-	{ NULL, API_FIELD_STRING, false, 0, 0 },
-};
-
 static void
 api_recovery_unlock(struct api_request *req)
 {
-	struct unlock_body in;
+	struct proof_body in;
 	struct auth_answer *answers;
 	size_t n;
 	struct error err;
-	if (api_json_decode(req->body, unlock_fields, &in, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
+	if (!proof_read(req, unlock_fields, &in, &answers, &n))
 		return;
-	}
-	if (!recovery_rate_ok(req, in.email)) {
-		json_decref(in.answers);
-		return;
-	}
-	req->ctx.actor = in.email;
-	if (api_answers_parse(req, in.answers, &answers, &n, &err) < 0 ||
-	    auth_recovery_unlock(&req->ctx, in.email, answers, n, in.code,
+	if (auth_recovery_unlock(&req->ctx, in.email, answers, n, in.code,
 		    &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
