@@ -464,20 +464,28 @@ class Sink(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def https_sink(instance):
-    """An HTTPS server on loopback with the instance's own certificate."""
+def serve_sink(instance, tls12_ciphers=None):
+    """An HTTPS server on loopback with the instance's own certificate;
+    with tls12_ciphers, TLS 1.2 at most and only those suites."""
     Sink.received = []
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(instance.dir / "tls" / "cert.pem",
                         instance.dir / "tls" / "key.pem")
+    if tls12_ciphers is not None:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(tls12_ciphers)
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield httpd.server_address[1]
     httpd.shutdown()
     httpd.server_close()
+
+
+@pytest.fixture
+def https_sink(instance):
+    yield from serve_sink(instance)
 
 
 def test_https_gateway_posts_json(start_server, instance, person,
@@ -529,19 +537,7 @@ def test_https_gateway_verifies_the_certificate(start_server, instance,
 @pytest.fixture
 def tls12_sink(instance, request):
     """The sink over TLS 1.2 with only the cipher suite request.param."""
-    Sink.received = []
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(instance.dir / "tls" / "cert.pem",
-                        instance.dir / "tls" / "key.pem")
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.set_ciphers(request.param)
-    httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield httpd.server_address[1]
-    httpd.shutdown()
-    httpd.server_close()
+    yield from serve_sink(instance, request.param)
 
 
 @pytest.mark.parametrize("tls12_sink, sent", [
