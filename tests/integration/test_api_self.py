@@ -488,13 +488,18 @@ def https_sink(instance):
     yield from serve_sink(instance)
 
 
-def test_https_gateway_posts_json(start_server, instance, person,
-                                  https_sink):
-    server = start_server(extra=[
+def gateway_server(start_server, port):
+    """A server whose SMS go to the sink on port, trusting its cert."""
+    return start_server(extra=[
         "sms.gateway=https",
-        f"sms.url=https://127.0.0.1:{https_sink}/v1/sms",
+        f"sms.url=https://127.0.0.1:{port}/v1/sms",
         "sms.token=gateway-secret-42",
         "sms.ca_file=tls/cert.pem"])
+
+
+def test_https_gateway_posts_json(start_server, instance, person,
+                                  https_sink):
+    server = gateway_server(start_server, https_sink)
     enrolled(server, instance, person)
     c = Client(server)
     # Setting the questions was notified to the mobile already.
@@ -550,11 +555,7 @@ def test_https_gateway_keeps_the_tls_rules(start_server, instance, person,
                                            tls12_sink, sent):
     # SECURITY.md items 1 and 2 hold for the gateway as for our listeners:
     # a CBC suite is refused before the request (and its token) is sent.
-    server = start_server(extra=[
-        "sms.gateway=https",
-        f"sms.url=https://127.0.0.1:{tls12_sink}/v1/sms",
-        "sms.token=gateway-secret-42",
-        "sms.ca_file=tls/cert.pem"])
+    server = gateway_server(start_server, tls12_sink)
     enrolled(server, instance, person)
     status, _ = Client(server).call("POST", "/recovery/start",
                                     {"email": person})
