@@ -119,7 +119,7 @@ make_user_mailbox(const struct dir_ctx *ctx, const struct store_org *org,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
 	};
-	return store_mailbox_insert(ctx->store, m, err);
+	return dir_mailbox_insert(ctx, m, err);
 }
 
 static int

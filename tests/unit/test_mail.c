@@ -19,6 +19,8 @@
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_folder.h"
+#include "mail/mail_notify.h"
+#include "store/store.h"
 #include "store/store_imap.h"
 #include "unit_instance.h"
 
@@ -191,11 +193,14 @@ test_deliver_list_and_person(void **state)
 	size_t nf;
 	assert_int_equal(report.mailboxes, 2);
 	assert_int_equal(report.over_quota, 0);
-	/* Delivery makes the Inbox; the rest come at the first sign-in. */
+	/*
+	 * The standard folders were made with the mailbox, before any
+	 * delivery or sign-in; delivery made none.
+	 */
 	assert_int_equal(store_folder_list(f->u.st, mb.id, f->u.arena, &folders,
 				 &nf, &err),
 		0);
-	assert_int_equal(nf, 1);
+	assert_int_equal(nf, 5);
 	struct store_folder inbox;
 	assert_int_equal(store_folder_special(f->u.st, mb.id, "inbox",
 				 f->u.arena, &inbox, &err),
@@ -303,32 +308,73 @@ watch_readable(const struct mail_watch *w)
 	return poll(&p, 1, 0) == 1;
 }
 
-/* Mailboxes 7 and 7 + 256 share a bucket; only 7's change wakes 7. */
+/*
+ * Mailboxes 7 and 7 + 256 share a bucket; only 7's change wakes 7. The
+ * changes come as the store reports them (outside a transaction: at once).
+ */
 static void
 test_watch_wakes_only_its_mailbox(void **state)
 {
-	(void)state;
+	struct fixture *f = *state;
 	struct mail_watch a = { .fd = -1 }, b = { .fd = -1 };
 	struct error err;
 	assert_int_equal(mail_watch_start(&a, 7, &err), 0);
 	assert_int_equal(mail_watch_start(&b, 7 + 256, &err), 0);
 	uint64_t seq = mail_change_seq(7);
 	assert_false(watch_readable(&a));
-	mail_notify_changed(7 + 256);
+	store_changed(f->u.st, 7 + 256, 0);
 	assert_false(watch_readable(&a));
 	assert_true(watch_readable(&b));
 	assert_int_not_equal(mail_change_seq(7), seq);
-	mail_notify_changed(7);
-	mail_notify_changed(7);
+	store_changed(f->u.st, 7, 0);
+	store_changed(f->u.st, 7, 0);
 	assert_true(watch_readable(&a));
 	mail_watch_clear(&a);
 	assert_false(watch_readable(&a));
 	mail_watch_stop(&b);
 	assert_int_equal(b.fd, -1);
-	mail_notify_changed(7 + 256);	/* no write to a closed watch */
+	store_changed(f->u.st, 7 + 256, 0);	/* no write to a closed watch */
 	assert_false(watch_readable(&a));
 	mail_watch_stop(&a);
 	mail_watch_stop(&a);
+}
+
+/*
+ * The store reports a change only once its transaction commits, never one
+ * rolled back (a savepoint's notes go with it), and "any mailbox" wakes
+ * every watch.
+ */
+static void
+test_watch_hears_only_committed_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct mail_watch a = { .fd = -1 }, b = { .fd = -1 };
+	struct error err;
+	assert_int_equal(mail_watch_start(&a, 11, &err), 0);
+	assert_int_equal(mail_watch_start(&b, 12, &err), 0);
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	store_changed(f->u.st, 11, 3);
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	store_changed(f->u.st, 12, 4);
+	store_rollback(f->u.st);	/* the savepoint: 12's note goes */
+	assert_false(watch_readable(&a));	/* not yet committed */
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	assert_true(watch_readable(&a));
+	assert_false(watch_readable(&b));
+	mail_watch_clear(&a);
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	store_changed(f->u.st, 11, 3);
+	store_rollback(f->u.st);
+	assert_false(watch_readable(&a));
+	/* Past the bound a transaction reports "any": nothing is missed. */
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	for (int64_t i = 0; i < 5000; i++)
+		store_changed(f->u.st, 1000 + i, 0);
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	assert_true(watch_readable(&a));
+	assert_true(watch_readable(&b));
+	mail_watch_stop(&a);
+	mail_watch_stop(&b);
 }
 
 /* The UIDVALIDITY of every folder of the person's mailbox now. */
@@ -424,8 +470,9 @@ main(void)
 		T(test_deliver_list_and_person),
 		T(test_list_members_over_quota_left_out),
 		T(test_quota),
+		T(test_watch_hears_only_committed_changes),
 		T(test_uidvalidity_never_repeats),
-		cmocka_unit_test(test_watch_wakes_only_its_mailbox),
+		T(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);
 }
