@@ -377,3 +377,15 @@ dir_person_delete(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	return dir_finish(ctx, person_delete_tx(ctx, address, err), err);
 }
+
+/* The devices list (SPEC A7). */
+int
+dir_person_devices(const struct dir_ctx *ctx, const char *address,
+	struct store_device **devices_r, size_t *count_r, struct error *err)
+{
+	struct store_person p;
+	if (dir_person_get(ctx, address, &p, err) < 0)
+		return -1;
+	return store_device_list(ctx->store, p.id, ctx->arena, devices_r,
+		count_r, err);
+}

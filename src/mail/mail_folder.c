@@ -9,7 +9,6 @@
  */
 #include "mail/mail_folder.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +43,8 @@ mail_user_open(const struct dir_ctx *ctx, struct store_writer *w,
 /* ---- opening ---- */
 
 static void
-folder_from_store(const struct mail_folder_target *r, const struct store_folder *sf,
+folder_from_store(const struct mail_folder_target *r,
+	const struct store_folder *sf,
 	struct arena *a, struct mail_folder *f)
 {
 	*f = (struct mail_folder){
@@ -447,7 +447,8 @@ mail_folder_rename(const struct mail_user *u, const char *from, const char *to,
 	struct error *err)
 {
 	struct mail_folder_target rf, rt;
-	if (mail_folder_resolve(u, from, &rf, err) < 0 || mail_folder_new_name(u, to, &rt, err) < 0)
+	if (mail_folder_resolve(u, from, &rf, err) < 0 ||
+		mail_folder_new_name(u, to, &rt, err) < 0)
 		return -1;
 	if (rf.store_name[0] == '\0')
 		return error_set(err, ERROR_INVALID,

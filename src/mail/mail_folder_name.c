@@ -6,7 +6,6 @@
  * RFC 3501 §5.1, §5.1.3; RFC 2342. SECURITY: SECURITY.md item 34 (names),
  * item 33 and SPEC A3 (the grant is checked at each resolve).
  */
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
