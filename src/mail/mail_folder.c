@@ -44,8 +44,7 @@ mail_user_open(const struct dir_ctx *ctx, struct store_writer *w,
 
 static void
 folder_from_store(const struct mail_folder_target *r,
-	const struct store_folder *sf,
-	struct arena *a, struct mail_folder *f)
+	const struct store_folder *sf, struct arena *a, struct mail_folder *f)
 {
 	*f = (struct mail_folder){
 		.id = sf->id,
