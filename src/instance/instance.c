@@ -135,26 +135,6 @@ instance_close(struct instance **instp)
 	*instp = NULL;
 }
 
-struct store *
-instance_store(const struct instance *inst, struct error *err)
-{
-	return store_open(config_get_str(inst->config, "store.backend"),
-		inst->store_path, false,
-		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
-}
-
-struct store *
-instance_store_borrow(const struct instance *inst, struct error *err)
-{
-	return store_pool_get(inst->pool, err);
-}
-
-void
-instance_store_return(const struct instance *inst, struct store **st)
-{
-	store_pool_put(inst->pool, st);
-}
-
 int
 instance_free_space(const struct instance *inst, uint64_t *bytes_r,
 	struct error *err)

@@ -252,3 +252,22 @@ smtp_cmd_data(struct smtp_session *s)
 	smtp_reset_transaction(s);
 	return rc;
 }
+
+/*
+ * Ends the mail transaction: after DATA, and whenever the session starts
+ * over (EHLO, RSET, STARTTLS).
+ */
+void
+smtp_reset_transaction(struct smtp_session *s)
+{
+	s->has_mail = false;
+	s->from[0] = '\0';
+	s->recipients = NULL;
+	s->recipient_count = 0;
+	s->recipient_capacity = 0;
+	s->recipient_index = (struct mail_recipient_index){ 0 };
+	s->rcpt_commands = 0;
+	s->size_hint = 0;
+	arena_reset(s->tx);
+	s->ctx.arena = s->tx;
+}

@@ -541,11 +541,12 @@ int store_deliver(struct store *st, const struct store_delivery *d,
 	int64_t *uids_r, struct error *err);
 
 /*
- * Delivers d's body to the Inbox of every mailbox in the scope (made where
- * missing) and queues it for each outside address, as store_deliver does,
- * in a fixed number of statements whatever the scope's size; d's
- * folder_ids and remote are not read. *delivered_r gets the number of
- * mailboxes. All or nothing, in the caller's transaction.
+ * Delivers d's body to the Inbox of every mailbox in the scope and queues
+ * it for each outside address, as store_deliver does, in a fixed number of
+ * statements whatever the scope's size; d's folder_ids and remote are not
+ * read. *delivered_r gets the number of mailboxes. All or nothing, in the
+ * caller's transaction; ERROR_TEMPORARY naming a mailbox that has no Inbox
+ * (every mailbox is made with one).
  */
 int store_deliver_set(struct store *st, int64_t scope,
 	const struct store_delivery *d, int64_t *delivered_r,
@@ -618,6 +619,43 @@ int store_writer_run(struct store_writer *w,
 
 /* How many shared commits the writer has made: jobs per flush = jobs/commits. */
 uint64_t store_writer_commits(struct store_writer *w);
+
+/* ---- change notification (store_change.c) ---- */
+
+/*
+ * "Folder F of mailbox M changed": what IMAP IDLE and a selected session
+ * wait on. A writer notes changes with store_changed inside its
+ * transaction; the store reports them to every subscriber once that
+ * transaction has committed, never for work rolled back. mailbox_id
+ * STORE_CHANGE_ANY means any mailbox may have changed (a list's delivery,
+ * whose members are not read back); folder_id 0 means some folder of the
+ * mailbox. In-process now; a PostgreSQL backend reports the same notes
+ * through NOTIFY and LISTEN (docs/design.md "Change notification").
+ */
+#define STORE_CHANGE_ANY 0
+
+struct store_change {
+	int64_t mailbox_id; /* STORE_CHANGE_ANY: every mailbox */
+	int64_t folder_id;  /* 0: some folder of it */
+};
+
+/*
+ * Called on the committing thread (the writer's, for writer jobs) after
+ * the commit, with the transaction's changes; it must not block or call
+ * the store.
+ */
+typedef void store_change_fn(void *arg, const struct store_change *changes,
+	size_t count);
+
+/* Adds a subscriber for the life of the process; ERROR_INTERNAL past 4. */
+int store_change_subscribe(store_change_fn *fn, void *arg, struct error *err);
+
+/*
+ * Notes that folder_id of mailbox_id changed, for the subscribers once the
+ * open transaction commits (at once outside one). Never fails: past a
+ * bound the transaction reports STORE_CHANGE_ANY instead.
+ */
+void store_changed(struct store *st, int64_t mailbox_id, int64_t folder_id);
 
 /* ---- sign-in: sessions, lockout, own passwords, TOTP (SPEC P1) ---- */
 

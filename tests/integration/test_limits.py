@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import PASSWORD
 
 MIB = 1024 * 1024
@@ -370,6 +371,7 @@ def fill_people(instance, ods, count):
             "INSERT INTO addresses (address, holder_kind, holder_id,"
             " assigned_at) VALUES (?, 'person', ?, ?)",
             [(a, pid + i, now) for i, a in enumerate(addresses, 1)])
+        conftest.add_standard_folders(db, now)
     db.close()
     return addresses
 
