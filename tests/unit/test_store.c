@@ -690,7 +690,7 @@ test_next_prefix(void **state)
 		"n:\xc3\xa9", "n:\xc3\xa9t\xc3\xa9", "n:\xc3\xaa", "n:\xc3\xa8z",
 		"\xed\x9f\xbf", "\xed\x9f\xbfx", "\xee\x80\x80",
 		"\xef\xbf\xbf", "\xef\xbf\xbf\xef\xbf\xbf", "\xf0\x90\x80\x80",
-		"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf" "a", "a\xc3\xa9", "a\xc4",
+		"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf\x61", "a\xc3\xa9", "a\xc4",
 		"a\xe2\x82\xac", "a\xe2\x83\x80", "\x7f", "\xc2\x80" };
 	size_t n = sizeof(texts) / sizeof(texts[0]);
 	for (size_t i = 0; i < n; i++) {
@@ -804,7 +804,7 @@ test_set_hook(void **state)
 
 	/* Text sets: each value matches itself and nothing else. */
 	static const char *const texts[] = { "plain", "quote\"d", "back\\",
-		"tab\there", "nl\nx", "\x1f" "sep", "caf\xc3\xa9", "", " ",
+		"tab\there", "nl\nx", "\x1fsep", "caf\xc3\xa9", "", " ",
 		"\\u0041", "[1,2]" };
 	size_t n = sizeof(texts) / sizeof(texts[0]);
 	assert_true(store_exec(f->st, &err, "CREATE TEMP TABLE words (w TEXT)",
