@@ -828,6 +828,30 @@ test_set_hook(void **state)
 	}
 }
 
+/* GREATEST, which the SQLite driver provides, with PostgreSQL's rule. */
+static void
+test_greatest(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_stmt *s = store_query(f->st, &err,
+		"SELECT GREATEST(1, 5, 3), GREATEST(NULL, 2, NULL),"
+		" GREATEST(NULL, NULL) IS NULL, GREATEST(?, ?), GREATEST(?, ?),"
+		" GREATEST(0, 7 - 9), GREATEST(2, 2.5) > 2",
+		"iiii", INT64_MIN, INT64_MAX, INT64_MAX - 1, INT64_MAX);
+	assert_non_null(s);
+	assert_int_equal(store_step(f->st, s, &err), 1);
+	assert_int_equal(store_col_int(f->st, s, 0), 5);
+	assert_int_equal(store_col_int(f->st, s, 1), 2);
+	assert_int_equal(store_col_int(f->st, s, 2), 1);
+	assert_true(store_col_int(f->st, s, 3) == INT64_MAX);
+	/* Compared as integers, not doubles, which cannot tell these apart. */
+	assert_true(store_col_int(f->st, s, 4) == INT64_MAX);
+	assert_int_equal(store_col_int(f->st, s, 5), 0);
+	assert_int_equal(store_col_int(f->st, s, 6), 1);
+	store_finish(f->st, s);
+}
+
 int
 main(void)
 {
@@ -858,6 +882,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_like_contains, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_set_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_greatest, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
