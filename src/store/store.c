@@ -162,7 +162,8 @@ store_ping(struct store *st, struct error *err)
 int
 store_begin(struct store *st, struct error *err)
 {
-	const char *sql = st->depth == 0 ? "BEGIN IMMEDIATE" : "SAVEPOINT nested";
+	const char *sql = st->depth == 0 ? st->ops->begin_write :
+		"SAVEPOINT nested";
 	/*
 	 * The engine undid the outer transaction (a full disk, no memory):
 	 * a savepoint now would start a transaction of its own and commit
@@ -245,6 +246,19 @@ store_bind_args(struct store *st, struct store_stmt *s, const char *types,
 			/* A zero-filled blob of a size_t length (blob_write). */
 			st->ops->bind_zeroblob(s, index, va_arg(ap, size_t));
 			break;
+		case 'I': {
+			/* An id set takes two arguments: the ids and their count. */
+			const int64_t *ids = va_arg(ap, const int64_t *);
+			size_t count = va_arg(ap, size_t);
+			st->ops->bind_ids(s, index, ids, count);
+			break;
+		}
+		case 'T': {
+			const char *const *texts = va_arg(ap, const char *const *);
+			size_t count = va_arg(ap, size_t);
+			st->ops->bind_texts(s, index, texts, count);
+			break;
+		}
 		default:
 			abort();	/* a typo in a type string is a bug */
 		}
@@ -426,6 +440,26 @@ store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 	else if (rc == 0)
 		error_set(err, ERROR_NOT_FOUND, "there is no %s", what);
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+char *
+store_like_contains(const char *text, struct arena *a)
+{
+	size_t n = strlen(text);
+	/* Each byte escaped at worst, and a '%' either side. */
+	char *out = n < SIZE_MAX / 2 - 3 ? arena_alloc(a, 2 * n + 3) : NULL;
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	out[o++] = '%';
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+			out[o++] = '\\';
+		out[o++] = text[i];
+	}
+	out[o++] = '%';
+	out[o] = '\0';
+	return out;
 }
 
 const char *

@@ -193,13 +193,10 @@ store_role_list_for_people(struct store *st, const int64_t *person_ids,
 	*count_r = 0;
 	if (count == 0)
 		return 0;
-	const char *ids = store_id_set(person_ids, count, a);
-	if (ids == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT person_id, org_id, role, granted_at FROM roles"
-		" WHERE person_id IN (SELECT value FROM json_each(?))"
-		" ORDER BY person_id, org_id, role", "t", ids);
+		" WHERE person_id IN " STORE_ID_SET
+		" ORDER BY person_id, org_id, role", "I", person_ids, count);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**roles_r), role_read,

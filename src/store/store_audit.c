@@ -534,7 +534,8 @@ store_audit_list(struct store *st, const struct store_audit_filter *f,
 	struct arena *a, struct store_audit **rows_r, size_t *count_r,
 	struct error *err)
 {
-	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
+	/* No limit is the largest, as LIMIT -1 is SQLite's alone. */
+	int64_t limit = f->limit != 0 ? (int64_t)f->limit : INT64_MAX;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT id, at, actor, action, object_type, object_id,"
 		" COALESCE(org_id, 0), summary, client, request_id, result"
@@ -560,10 +561,8 @@ store_audit_search(struct store *st, const struct store_audit_filter *f,
 	const int64_t *org_ids, size_t org_count, struct arena *a,
 	struct store_audit **rows_r, size_t *count_r, struct error *err)
 {
-	const char *orgs = store_id_set(org_ids, org_count, a);
-	if (orgs == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
-	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
+	/* No limit is the largest, as LIMIT -1 is SQLite's alone. */
+	int64_t limit = f->limit != 0 ? (int64_t)f->limit : INT64_MAX;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT id, at, actor, action, object_type, object_id,"
 		" COALESCE(org_id, 0), summary, client, request_id, result"
@@ -572,12 +571,13 @@ store_audit_search(struct store *st, const struct store_audit_filter *f,
 		" AND (? IS NULL OR action = ?)"
 		" AND (? IS NULL OR actor = ?)"
 		" AND (? = 0 OR org_id = ?)"
-		" AND (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" AND (? = 0 OR org_id IN " STORE_ID_SET ")"
 		" AND (? = 0 OR at >= ?) AND (? = 0 OR at <= ?)"
 		" AND (? = 0 OR id < ?)"
 		" ORDER BY id DESC LIMIT ?",
-		"ttttttiittiiiiiii", f->object_type, f->object_type, f->action,
-		f->action, f->actor, f->actor, f->org_id, f->org_id, orgs, orgs,
+		"ttttttiiiIiiiiiii", f->object_type, f->object_type, f->action,
+		f->action, f->actor, f->actor, f->org_id, f->org_id,
+		(int64_t)(org_ids != NULL), org_ids, org_count,
 		f->since, f->since, f->until, f->until, f->before_id,
 		f->before_id, limit);
 	if (s == NULL)

@@ -3,6 +3,8 @@
  * positional parameters, and rows. The typed operations in store_*.c are
  * written once against these primitives, so a new backend (PostgreSQL via
  * libpq) adds one file and touches no caller. Layer: store, private.
+ * docs/design.md "What a store driver must provide" lists the SQL the
+ * typed operations use and what each backend spells its own way.
  */
 #ifndef STORE_BACKEND_H
 #define STORE_BACKEND_H
@@ -15,6 +17,17 @@ struct error;
 struct store;
 struct store_stmt;
 
+/*
+ * A set of values bound as one parameter, for "x IN " STORE_ID_SET in a
+ * typed operation's SQL: prepare turns the marker into the backend's own
+ * form (SQLite: a json_each of a JSON array; PostgreSQL: unnest of an
+ * array), so a set of any size is one cached statement, and no typed
+ * operation spells a backend's set function. The marker holds the
+ * parameter's '?', which keeps its place in the parameter order.
+ */
+#define STORE_ID_SET "{ids ?}"
+#define STORE_TEXT_SET "{texts ?}"
+
 struct store_ops {
 	const char *name;
 	/* Opens conn_r from a backend-specific location. */
@@ -25,7 +38,8 @@ struct store_ops {
 	int (*exec)(void *conn, const char *sql, struct error *err);
 	/*
 	 * A statement for sql, which the typed operations pass as a string
-	 * literal, so a backend may cache by the pointer.
+	 * literal, so a backend may cache by the pointer. The backend spells
+	 * STORE_ID_SET and STORE_TEXT_SET its own way (and, if it must, '?').
 	 */
 	struct store_stmt *(*prepare)(void *conn, const char *sql,
 		struct error *err);
@@ -40,6 +54,16 @@ struct store_ops {
 	 * blob_write, so a large message is never built whole in memory.
 	 */
 	void (*bind_zeroblob)(struct store_stmt *s, int index, size_t size);
+	/*
+	 * The set at a STORE_ID_SET or STORE_TEXT_SET marker: count ids, or
+	 * count texts (NUL-terminated, compared as they are). Empty sets
+	 * match nothing. A set that cannot be bound (no memory) is reported
+	 * by the next step, as any failed bind.
+	 */
+	void (*bind_ids)(struct store_stmt *s, int index, const int64_t *ids,
+		size_t count);
+	void (*bind_texts)(struct store_stmt *s, int index,
+		const char *const *texts, size_t count);
 	/* 1 with a row, 0 when done, -1 with err (EXISTS for a unique key). */
 	int (*step)(struct store_stmt *s, struct error *err);
 	int64_t (*column_int)(struct store_stmt *s, int index);
@@ -75,7 +99,24 @@ struct store_ops {
 	void (*defer_maintenance)(void *conn);
 	/* Log maintenance that does not block writers (a PASSIVE checkpoint). */
 	int (*maintain)(void *conn, struct error *err);
-	/* Migrations in this backend's dialect: [0] is number 1; NULL ends. */
+	/*
+	 * Starts the outermost transaction of a connection that will write:
+	 * SQLite takes the write lock at once (BEGIN IMMEDIATE), so two
+	 * writers never both read and then fail to upgrade.
+	 */
+	const char *begin_write;
+	/*
+	 * DDL run when a connection opens, outside any transaction: the
+	 * connection's own working tables (the recipient sets of
+	 * store_expand.c), in this backend's dialect.
+	 */
+	const char *session_tables;
+	/*
+	 * Migrations in this backend's dialect: [0] is number 1; NULL ends.
+	 * Each backend has its own list (its triggers, its table options,
+	 * the functions its backfills call); a store at version N has the
+	 * same tables, columns and rules whichever list made it.
+	 */
 	const char *const *migrations;
 };
 

@@ -5,7 +5,8 @@
  * the database without its members being held in memory (SPEC P6, M6;
  * seed 002: lists over ~21,000 recipients timed out). Layer: store.
  * The tables are the connection's own (TEMP): nothing another connection
- * sees, nothing written to the database file.
+ * sees, nothing written to the database file. Their DDL is the backend's
+ * (store_ops.session_tables); the statements here are plain SQL.
  */
 #include <string.h>
 
@@ -25,16 +26,8 @@
 int
 store_set_tables(struct store *st, struct error *err)
 {
-	static const char tables[] =
-		"CREATE TEMP TABLE IF NOT EXISTS expansion ("
-		" scope INTEGER NOT NULL,"
-		" mailbox_id INTEGER NOT NULL,"
-		" PRIMARY KEY (scope, mailbox_id)) WITHOUT ROWID;"
-		"CREATE TEMP TABLE IF NOT EXISTS expansion_remote ("
-		" scope INTEGER NOT NULL,"
-		" address TEXT NOT NULL,"
-		" PRIMARY KEY (scope, address)) WITHOUT ROWID;";
-	return st->ops->exec(st->conn, tables, err) < 0 ? -1 : 0;
+	return st->ops->exec(st->conn, st->ops->session_tables, err) < 0 ?
+		-1 : 0;
 }
 
 int
@@ -47,10 +40,10 @@ int
 store_set_drop(struct store *st, int64_t scope, struct error *err)
 {
 	if (store_exec(st, err,
-		    "DELETE FROM temp.expansion WHERE ? < 0 OR scope = ?", "ii",
+		    "DELETE FROM expansion WHERE ? < 0 OR scope = ?", "ii",
 		    scope, scope) < 0 ||
 	    store_exec(st, err,
-		    "DELETE FROM temp.expansion_remote WHERE ? < 0 OR scope = ?",
+		    "DELETE FROM expansion_remote WHERE ? < 0 OR scope = ?",
 		    "ii", scope, scope) < 0)
 		return -1;
 	return 0;
@@ -61,8 +54,9 @@ store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,
 	struct error *err)
 {
 	return store_exec(st, err,
-		"INSERT OR IGNORE INTO temp.expansion (scope, mailbox_id)"
-		" VALUES (?, ?)", "ii", scope, mailbox_id) < 0 ? -1 : 0;
+		"INSERT INTO expansion (scope, mailbox_id)"
+		" VALUES (?, ?) ON CONFLICT DO NOTHING", "ii", scope,
+		mailbox_id) < 0 ? -1 : 0;
 }
 
 int
@@ -70,8 +64,9 @@ store_set_add_remote(struct store *st, int64_t scope, const char *address,
 	struct error *err)
 {
 	return store_exec(st, err,
-		"INSERT OR IGNORE INTO temp.expansion_remote (scope, address)"
-		" VALUES (?, ?)", "it", scope, address) < 0 ? -1 : 0;
+		"INSERT INTO expansion_remote (scope, address)"
+		" VALUES (?, ?) ON CONFLICT DO NOTHING", "it", scope,
+		address) < 0 ? -1 : 0;
 }
 
 int
@@ -79,18 +74,20 @@ store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
 	struct error *err)
 {
 	if (store_exec(st, err,
-		    "INSERT OR IGNORE INTO temp.expansion (scope, mailbox_id)"
+		    "INSERT INTO expansion (scope, mailbox_id)"
 		    " SELECT ?, m.id FROM list_members lm"
 		    " JOIN mailboxes m ON m.id = lm.member_id"
 		    " WHERE lm.list_id = ? AND lm.member_kind = 'mailbox'"
-		    " AND m.deleted_at IS NULL", "ii", scope, list_id) < 0)
+		    " AND m.deleted_at IS NULL"
+		    " ON CONFLICT DO NOTHING", "ii", scope, list_id) < 0)
 		return -1;
 	return store_exec(st, err,
-		"INSERT OR IGNORE INTO temp.expansion_remote (scope, address)"
+		"INSERT INTO expansion_remote (scope, address)"
 		" SELECT ?, c.address FROM list_members lm"
 		" JOIN contacts c ON c.id = lm.member_id"
 		" WHERE lm.list_id = ? AND lm.member_kind = 'contact'"
-		" AND c.deleted_at IS NULL", "ii", scope, list_id) < 0 ? -1 : 0;
+		" AND c.deleted_at IS NULL"
+		" ON CONFLICT DO NOTHING", "ii", scope, list_id) < 0 ? -1 : 0;
 }
 
 static void
@@ -118,17 +115,19 @@ store_set_merge(struct store *st, int64_t into, int64_t from, int64_t except,
 	struct error *err)
 {
 	if (store_exec(st, err,
-		    "INSERT OR IGNORE INTO temp.expansion (scope, mailbox_id)"
-		    " SELECT ?, mailbox_id FROM temp.expansion e WHERE scope = ?"
-		    " AND NOT EXISTS (SELECT 1 FROM temp.expansion x"
-		    "  WHERE x.scope = ? AND x.mailbox_id = e.mailbox_id)",
+		    "INSERT INTO expansion (scope, mailbox_id)"
+		    " SELECT ?, mailbox_id FROM expansion e WHERE scope = ?"
+		    " AND NOT EXISTS (SELECT 1 FROM expansion x"
+		    "  WHERE x.scope = ? AND x.mailbox_id = e.mailbox_id)"
+		    " ON CONFLICT DO NOTHING",
 		    "iii", into, from, except) < 0)
 		return -1;
 	return store_exec(st, err,
-		"INSERT OR IGNORE INTO temp.expansion_remote (scope, address)"
-		" SELECT ?, address FROM temp.expansion_remote e WHERE scope = ?"
-		" AND NOT EXISTS (SELECT 1 FROM temp.expansion_remote x"
-		"  WHERE x.scope = ? AND x.address = e.address)",
+		"INSERT INTO expansion_remote (scope, address)"
+		" SELECT ?, address FROM expansion_remote e WHERE scope = ?"
+		" AND NOT EXISTS (SELECT 1 FROM expansion_remote x"
+		"  WHERE x.scope = ? AND x.address = e.address)"
+		" ON CONFLICT DO NOTHING",
 		"iii", into, from, except) < 0 ? -1 : 0;
 }
 
@@ -137,8 +136,8 @@ store_set_count(struct store *st, int64_t scope, int64_t *count_r,
 	struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT (SELECT COUNT(*) FROM temp.expansion WHERE scope = ?) +"
-		" (SELECT COUNT(*) FROM temp.expansion_remote WHERE scope = ?)",
+		"SELECT (SELECT COUNT(*) FROM expansion WHERE scope = ?) +"
+		" (SELECT COUNT(*) FROM expansion_remote WHERE scope = ?)",
 		"ii", scope, scope);
 	if (s == NULL)
 		return -1;
@@ -161,9 +160,9 @@ store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 	const char ***addresses_r, size_t *count_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT m.address FROM temp.expansion e"
+		"SELECT m.address FROM expansion e"
 		" JOIN mailboxes m ON m.id = e.mailbox_id WHERE e.scope = ?"
-		" UNION SELECT address FROM temp.expansion_remote"
+		" UNION SELECT address FROM expansion_remote"
 		" WHERE scope = ? ORDER BY 1", "ii", scope, scope);
 	if (s == NULL)
 		return -1;
@@ -176,11 +175,11 @@ store_set_drop_full(struct store *st, int64_t scope, int64_t except,
 	int64_t size, int64_t *dropped_r, struct error *err)
 {
 	int64_t n = store_exec(st, err,
-		"DELETE FROM temp.expansion WHERE scope = ? AND mailbox_id IN"
-		" (SELECT e.mailbox_id FROM temp.expansion e"
+		"DELETE FROM expansion WHERE scope = ? AND mailbox_id IN"
+		" (SELECT e.mailbox_id FROM expansion e"
 		"  JOIN mailboxes m ON m.id = e.mailbox_id"
 		"  WHERE e.scope = ? AND m.used_bytes + ? > m.quota_mb * ?"
-		"  AND NOT EXISTS (SELECT 1 FROM temp.expansion x"
+		"  AND NOT EXISTS (SELECT 1 FROM expansion x"
 		"   WHERE x.scope = ? AND x.mailbox_id = e.mailbox_id))",
 		"iiiii", scope, scope, size, (int64_t)MIB, except);
 	if (n < 0)
@@ -198,7 +197,7 @@ static int
 missing_inbox(struct store *st, int64_t scope, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT m.address FROM temp.expansion e"
+		"SELECT m.address FROM expansion e"
 		" JOIN mailboxes m ON m.id = e.mailbox_id WHERE e.scope = ?"
 		" AND NOT EXISTS (SELECT 1 FROM folders f"
 		"  WHERE f.mailbox_id = e.mailbox_id AND f.special_use = 'inbox')"
@@ -237,7 +236,7 @@ store_deliver_set(struct store *st, int64_t scope,
 	int64_t delivered = store_exec(st, err,
 		"INSERT INTO messages (folder_id, uid, body_id, size,"
 		" internal_date)"
-		" SELECT f.id, f.uidnext, ?, ?, ? FROM temp.expansion e"
+		" SELECT f.id, f.uidnext, ?, ?, ? FROM expansion e"
 		" JOIN folders f ON f.id = (SELECT MIN(i.id) FROM folders i"
 		"  WHERE i.mailbox_id = e.mailbox_id"
 		"  AND i.special_use = 'inbox')"
@@ -249,11 +248,11 @@ store_deliver_set(struct store *st, int64_t scope,
 		    " (SELECT (SELECT MIN(i.id) FROM folders i"
 		    "  WHERE i.mailbox_id = e.mailbox_id"
 		    "  AND i.special_use = 'inbox')"
-		    " FROM temp.expansion e WHERE e.scope = ?)",
+		    " FROM expansion e WHERE e.scope = ?)",
 		    "i", scope) >= 0)
 		charged = store_exec(st, err,
 			"UPDATE mailboxes SET used_bytes = used_bytes + ?"
-			" WHERE id IN (SELECT mailbox_id FROM temp.expansion"
+			" WHERE id IN (SELECT mailbox_id FROM expansion"
 			" WHERE scope = ?)",
 			"ii", d->size, scope);
 	if (charged >= 0 && charged != delivered) {
@@ -265,7 +264,7 @@ store_deliver_set(struct store *st, int64_t scope,
 		    "INSERT INTO queue (body_id, sender, recipient,"
 		    " created_at, next_attempt_at)"
 		    " SELECT ?, ?, address, ?, ? FROM"
-		    " temp.expansion_remote WHERE scope = ?",
+		    " expansion_remote WHERE scope = ?",
 		    "itiii", d->body_id, d->sender, d->internal_date,
 		    d->internal_date, scope) < 0) {
 		store_rollback(st);

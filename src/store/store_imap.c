@@ -34,7 +34,8 @@ store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 	 * before the counter was kept.
 	 */
 	struct store_stmt *s = store_query(st, err,
-		"SELECT MAX(uidvalidity_last, COALESCE((SELECT MAX(uidvalidity)"
+		"SELECT GREATEST(uidvalidity_last, COALESCE((SELECT"
+		" MAX(uidvalidity)"
 		" FROM folders WHERE mailbox_id = ?), 0))"
 		" FROM mailboxes WHERE id = ?",
 		"ii", mailbox_id, mailbox_id);
@@ -85,12 +86,13 @@ store_imap_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 {
 	/* RFC 3501 §2.3.1.1: its UIDVALIDITY is never used again. */
 	if (store_exec(st, err,
-		    "UPDATE mailboxes SET uidvalidity_last = MAX(uidvalidity_last,"
-		    " COALESCE((SELECT uidvalidity FROM folders WHERE id = ?), 0))"
+		    "UPDATE mailboxes SET uidvalidity_last ="
+		    " GREATEST(uidvalidity_last, COALESCE((SELECT uidvalidity"
+		    " FROM folders WHERE id = ?), 0))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "ii", folder_id, folder_id) < 0 ||
 		store_exec(st, err,
-		    "UPDATE mailboxes SET used_bytes = MAX(0, used_bytes -"
+		    "UPDATE mailboxes SET used_bytes = GREATEST(0, used_bytes -"
 		    " (SELECT COALESCE(SUM(size), 0) FROM messages"
 		    "  WHERE folder_id = ?))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
@@ -377,7 +379,7 @@ store_imap_expunge(struct store *st, int64_t folder_id, int64_t uid,
 	struct error *err)
 {
 	if (store_exec(st, err,
-		    "UPDATE mailboxes SET used_bytes = MAX(0, used_bytes -"
+		    "UPDATE mailboxes SET used_bytes = GREATEST(0, used_bytes -"
 		    " COALESCE((SELECT size FROM messages"
 		    "  WHERE folder_id = ? AND uid = ?), 0))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",

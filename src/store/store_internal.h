@@ -40,7 +40,9 @@ void store_changes_free(struct store *st);
  * NULL when 0 (optional references), 'b' a blob given as two arguments,
  * const void * and size_t; the bytes must outlive the statement's use;
  * 'Z' a zero-filled blob of a size_t length, written after with
- * store_blob_write.
+ * store_blob_write; 'I' the id set at a STORE_ID_SET marker, given as
+ * const int64_t * and size_t; 'T' the text set at a STORE_TEXT_SET
+ * marker, given as const char *const * and size_t.
  * Returns NULL with err.
  */
 struct store_stmt *store_query(struct store *st, struct error *err,
@@ -139,10 +141,23 @@ int store_search_refresh(struct store *st, const struct store_person *p,
 	struct error *err);
 
 /*
- * ids as a JSON array ("[1,2,3]") for SQL's json_each, so a set of any
- * size binds as one parameter of one cached statement; "" for NULL ids
- * (no restriction). NULL past the arena's cap.
+ * The smallest text greater than every text that starts with prefix, for
+ * a prefix search as a range (key >= prefix AND key < bound) that an
+ * index answers: the last code point incremented, dropping trailing
+ * U+10FFFF (and skipping the surrogates), so the bound is valid UTF-8
+ * when the prefix is, and orders right wherever text compares bytewise
+ * (UTF-8's byte order is its code point order). A prefix that ends
+ * inside a code point has its last byte incremented instead (0xFF bytes
+ * dropped). 1 with *bound_r, 0 when no text is greater (an empty prefix,
+ * or only maximal code points), -1 past the arena's cap.
  */
-const char *store_id_set(const int64_t *ids, size_t count, struct arena *a);
+int store_next_prefix(const char *prefix, struct arena *a, char **bound_r);
+
+/*
+ * A LIKE pattern that matches text containing `text` anywhere, with '\'
+ * as the escape character (use with ESCAPE '\'), so '%' and '_' typed by
+ * a user match only themselves. NULL past the arena's cap.
+ */
+char *store_like_contains(const char *text, struct arena *a);
 
 #endif

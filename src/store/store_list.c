@@ -167,17 +167,15 @@ store_list_page(struct store *st, const int64_t *org_ids, size_t org_count,
 	struct arena *a, struct store_list **l_r, size_t *count_r,
 	struct error *err)
 {
-	const char *orgs = store_id_set(org_ids, org_count, a);
-	if (orgs == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " LIST_COLUMNS " FROM lists"
-		" WHERE (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" WHERE (? = 0 OR org_id IN " STORE_ID_SET ")"
 		" AND (? = '' OR status = ?)"
 		" AND (? = 0 OR status = 'pending' OR EXISTS (SELECT 1 FROM"
 		"  list_reviews r WHERE r.list_id = lists.id AND r.change <> ''))"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"ttttiii", orgs, orgs, status, status, (int64_t)awaiting,
+		"iIttiii", (int64_t)(org_ids != NULL), org_ids, org_count,
+		status, status, (int64_t)awaiting,
 		after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
@@ -189,10 +187,14 @@ int
 store_list_rules_naming(struct store *st, const char *text, struct arena *a,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
+	const char *pattern = store_like_contains(text, a);
+	if (pattern == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " LIST_COLUMNS " FROM lists WHERE kind = 'dynamic'"
-		" AND deleted_at IS NULL AND instr(lower(rule), lower(?)) > 0"
-		" ORDER BY id", "t", text);
+		" AND deleted_at IS NULL"
+		" AND lower(rule) LIKE lower(?) ESCAPE '\\'"
+		" ORDER BY id", "t", pattern);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**l_r), list_read,

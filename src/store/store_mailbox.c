@@ -194,15 +194,13 @@ store_mailbox_page(struct store *st, const int64_t *org_ids, size_t org_count,
 	const char *kind, int64_t after_id, size_t limit, struct arena *a,
 	struct store_mailbox **m_r, size_t *count_r, struct error *err)
 {
-	const char *orgs = store_id_set(org_ids, org_count, a);
-	if (orgs == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " MAILBOX_COLUMNS " FROM mailboxes"
-		" WHERE (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" WHERE (? = 0 OR org_id IN " STORE_ID_SET ")"
 		" AND (? = '' OR kind = ?)"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"ttttii", orgs, orgs, kind, kind, after_id, (int64_t)limit);
+		"iIttii", (int64_t)(org_ids != NULL), org_ids, org_count, kind,
+		kind, after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**m_r), mailbox_read,
@@ -214,14 +212,12 @@ store_contact_page(struct store *st, const int64_t *org_ids, size_t org_count,
 	int64_t after_id, size_t limit, struct arena *a,
 	struct store_contact **c_r, size_t *count_r, struct error *err)
 {
-	const char *orgs = store_id_set(org_ids, org_count, a);
-	if (orgs == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " CONTACT_COLUMNS " FROM contacts"
-		" WHERE (? = '' OR org_id IN (SELECT value FROM json_each(?)))"
+		" WHERE (? = 0 OR org_id IN " STORE_ID_SET ")"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"ttii", orgs, orgs, after_id, (int64_t)limit);
+		"iIii", (int64_t)(org_ids != NULL), org_ids, org_count,
+		after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**c_r), contact_read,

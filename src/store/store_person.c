@@ -131,25 +131,18 @@ store_person_list(struct store *st, const struct store_person_filter *f,
 	struct error *err)
 {
 	/*
-	 * The org set is passed as a comma-joined text and matched with
-	 * instr() so the statement stays one cached literal whatever the
-	 * number of orgs; ids are digits, so ",12," cannot match ",112,".
+	 * The org set binds as one parameter, so the statement stays one
+	 * cached literal whatever the number of orgs. No limit is the
+	 * largest, as LIMIT -1 is SQLite's alone.
 	 */
-	struct str orgs;
-	str_init(&orgs, a, 64 * 1024 * 1024);
-	if (f->org_ids != NULL) {
-		str_append_char(&orgs, ',');
-		for (size_t i = 0; i < f->org_count; i++)
-			str_appendf(&orgs, "%lld,", (long long)f->org_ids[i]);
-	}
-	int64_t limit = f->limit != 0 ? (int64_t)f->limit : -1;
+	int64_t limit = f->limit != 0 ? (int64_t)f->limit : INT64_MAX;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " PERSON_COLUMNS PERSON_FROM
-		" WHERE (? = '' OR instr(?, ',' || p.org_id || ',') > 0)"
-		" AND (? OR p.deleted_at IS NULL) AND p.id > ?"
+		" WHERE (? = 0 OR p.org_id IN " STORE_ID_SET ")"
+		" AND (? = 1 OR p.deleted_at IS NULL) AND p.id > ?"
 		" ORDER BY p.id LIMIT ?",
-		"ttiii", str_cstr(&orgs), str_cstr(&orgs),
-		(int64_t)f->include_deleted, f->after_id, limit);
+		"iIiii", (int64_t)(f->org_ids != NULL), f->org_ids,
+		f->org_count, (int64_t)f->include_deleted, f->after_id, limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**people_r), person_read,
@@ -264,19 +257,16 @@ store_device_report(struct store *st, const int64_t *org_ids,
 	size_t org_count, int64_t after_id, size_t limit, struct arena *a,
 	struct store_device_row **rows_r, size_t *count_r, struct error *err)
 {
-	const char *orgs = store_id_set(org_ids, org_count, a);
-	if (orgs == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT d.id, d.person_id, d.protocol, d.client, d.address,"
 		" d.first_seen, d.last_seen, m.address, p.display_name, o.ods"
 		" FROM devices d JOIN people p ON p.id = d.person_id"
 		" JOIN mailboxes m ON m.id = p.mailbox_id"
 		" JOIN orgs o ON o.id = p.org_id"
-		" WHERE (? = ''"
-		"  OR p.org_id IN (SELECT value FROM json_each(?)))"
+		" WHERE (? = 0 OR p.org_id IN " STORE_ID_SET ")"
 		" AND p.deleted_at IS NULL AND d.id > ? ORDER BY d.id LIMIT ?",
-		"ttii", orgs, orgs, after_id, (int64_t)limit);
+		"iIii", (int64_t)(org_ids != NULL), org_ids, org_count,
+		after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**rows_r), device_row_read,

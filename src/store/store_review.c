@@ -56,8 +56,14 @@ store_list_review_put(struct store *st, const struct store_list_review *r,
 	struct error *err)
 {
 	int64_t n = store_exec(st, err,
-		"INSERT OR REPLACE INTO list_reviews (" REVIEW_COLUMNS ")"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		"INSERT INTO list_reviews (" REVIEW_COLUMNS ")"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (list_id)"
+		" DO UPDATE SET change = excluded.change,"
+		" requested_by = excluded.requested_by,"
+		" requested_at = excluded.requested_at,"
+		" decision = excluded.decision, reason = excluded.reason,"
+		" decided_by = excluded.decided_by,"
+		" decided_at = excluded.decided_at",
 		"ittittti", r->list_id, r->change, r->requested_by,
 		r->requested_at, r->decision, r->reason, r->decided_by,
 		r->decided_at);
@@ -65,54 +71,53 @@ store_list_review_put(struct store *st, const struct store_list_review *r,
 }
 
 /*
- * Sets travel as one bound text each, so the statement stays one cached
- * literal whatever their sizes: ",12,40," for org ids (digits, so ",12,"
- * cannot match ",112,") and US-separated lower-case values for text, as
- * store_person_list does.
+ * A text set's values in lower case (ASCII only, as dir_rule_matches'
+ * strcasecmp folds), for the rule's STORE_TEXT_SET parameters: each set
+ * binds as one parameter, so the statement stays one cached literal
+ * whatever their sizes. NULL past the arena's cap.
  */
-#define SET_SEP '\x1f'
-
-static const char *
-text_set(const struct store_text_set *set, struct arena *a)
+static const char *const *
+lower_set(const struct store_text_set *set, struct arena *a)
 {
-	if (set->count == 0)
-		return "";
-	struct str s;
-	int rc = 0;
-	str_init(&s, a, 16 * 1024 * 1024);
-	rc |= str_append_char(&s, SET_SEP);
-	for (size_t i = 0; i < set->count; i++) {
-		for (const char *p = set->items[i]; *p != '\0'; p++)
-			rc |= str_append_char(&s, (*p >= 'A' && *p <= 'Z') ?
-				(char)(*p - 'A' + 'a') : *p);
-		rc |= str_append_char(&s, SET_SEP);
+	const char **out = arena_alloc(a, (set->count > 0 ? set->count : 1) *
+		sizeof(*out));
+	for (size_t i = 0; out != NULL && i < set->count; i++) {
+		char *v = arena_strdup(a, set->items[i]);
+		if (v == NULL)
+			return NULL;
+		for (char *p = v; *p != '\0'; p++)
+			*p = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') :
+							  *p;
+		out[i] = v;
 	}
-	/* A set cut short would match wrongly: NULL, never a part. */
-	return rc == 0 ? str_cstr(&s) : NULL;
+	return out;
 }
 
 /*
  * The conditions the count, the listing and the expansion share. The org
- * set is a JSON array read with json_each, so the people are found through
- * their org index instead of by testing every person (1.6 million) against
- * a list. SQLite's lower() folds ASCII only, as dir_rule_matches'
- * strcasecmp does, so both agree.
+ * set is an id set, so the people are found through their org index
+ * instead of by testing every person (1.6 million) against a list. An
+ * empty text set matches anything (its flag parameter is 0). SQLite's
+ * lower() folds ASCII only, as dir_rule_matches' strcasecmp does, so both
+ * agree.
  */
 #define RULE_WHERE                                                       \
-	" WHERE p.org_id IN (SELECT value FROM json_each(?))"             \
+	" WHERE p.org_id IN " STORE_ID_SET                                \
 	" AND p.deleted_at IS NULL"                                       \
-	" AND (? = '' OR instr(?, ? || lower(COALESCE(s.name, '')) || ?) > 0)" \
-	" AND (? = '' OR instr(?, ? || lower(COALESCE(s.site_type, ''))"  \
-	"  || ?) > 0)"                                                    \
-	" AND (? = '' OR instr(?, ? || lower(p.job_title) || ?) > 0)"     \
-	" AND (? = '' OR instr(?, ? || lower(p.department) || ?) > 0)"    \
-	" AND (? = '' OR EXISTS (SELECT 1 FROM roles r"                   \
+	" AND (? = 0 OR lower(COALESCE(s.name, '')) IN " STORE_TEXT_SET ")" \
+	" AND (? = 0 OR lower(COALESCE(s.site_type, '')) IN "             \
+	STORE_TEXT_SET ")"                                                \
+	" AND (? = 0 OR lower(p.job_title) IN " STORE_TEXT_SET ")"        \
+	" AND (? = 0 OR lower(p.department) IN " STORE_TEXT_SET ")"       \
+	" AND (? = 0 OR EXISTS (SELECT 1 FROM roles r"                    \
 	"  WHERE r.person_id = p.id"                                      \
-	"  AND instr(?, ? || lower(r.role) || ?) > 0))"
+	"  AND lower(r.role) IN " STORE_TEXT_SET "))"
 #define RULE_FROM                                                        \
 	" FROM people p LEFT JOIN sites s ON s.id = p.site_id" RULE_WHERE
 
-#define RULE_TYPES "t" "tttt" "tttt" "tttt" "tttt" "tttt"
+#define RULE_TYPES "I" "iT" "iT" "iT" "iT" "iT"
+#define SET_ARGS(set, lowered)                                           \
+	(int64_t)((set).count > 0), (lowered), (set).count
 
 /*
  * The rule's statement with its values bound; a statement that inserts
@@ -123,28 +128,28 @@ rule_query(struct store *st, const struct store_rule_query *q,
 	struct arena *a, const char *sql, const int64_t *scope,
 	struct error *err)
 {
-	const char sep[2] = { SET_SEP, '\0' };
-	const char *orgs = store_id_set(q->org_ids, q->org_count, a);
-	const char *sites = text_set(&q->sites, a);
-	const char *types = text_set(&q->site_types, a);
-	const char *titles = text_set(&q->job_titles, a);
-	const char *depts = text_set(&q->departments, a);
-	const char *roles = text_set(&q->roles, a);
-	if (orgs == NULL || sites == NULL || types == NULL || titles == NULL ||
+	const char *const *sites = lower_set(&q->sites, a);
+	const char *const *types = lower_set(&q->site_types, a);
+	const char *const *titles = lower_set(&q->job_titles, a);
+	const char *const *depts = lower_set(&q->departments, a);
+	const char *const *roles = lower_set(&q->roles, a);
+	if (sites == NULL || types == NULL || titles == NULL ||
 	    depts == NULL || roles == NULL) {
 		error_set(err, ERROR_LIMIT, "the list's rule names more than "
 			"can be searched at once");
 		return NULL;
 	}
 	if (scope != NULL)
-		return store_query(st, err, sql, "i" RULE_TYPES, *scope, orgs,
-			sites, sites, sep, sep, types, types, sep, sep,
-			titles, titles, sep, sep, depts, depts, sep, sep,
-			roles, roles, sep, sep);
-	return store_query(st, err, sql, RULE_TYPES, orgs,
-		sites, sites, sep, sep, types, types, sep, sep,
-		titles, titles, sep, sep, depts, depts, sep, sep,
-		roles, roles, sep, sep);
+		return store_query(st, err, sql, "i" RULE_TYPES, *scope,
+			q->org_ids, q->org_count, SET_ARGS(q->sites, sites),
+			SET_ARGS(q->site_types, types),
+			SET_ARGS(q->job_titles, titles),
+			SET_ARGS(q->departments, depts),
+			SET_ARGS(q->roles, roles));
+	return store_query(st, err, sql, RULE_TYPES, q->org_ids, q->org_count,
+		SET_ARGS(q->sites, sites), SET_ARGS(q->site_types, types),
+		SET_ARGS(q->job_titles, titles),
+		SET_ARGS(q->departments, depts), SET_ARGS(q->roles, roles));
 }
 
 int
@@ -168,8 +173,9 @@ store_set_add_rule(struct store *st, int64_t scope,
 	const struct store_rule_query *q, struct arena *a, struct error *err)
 {
 	struct store_stmt *s = rule_query(st, q, a,
-		"INSERT OR IGNORE INTO temp.expansion (scope, mailbox_id)"
-		" SELECT ?, p.mailbox_id" RULE_FROM, &scope, err);
+		"INSERT INTO expansion (scope, mailbox_id)"
+		" SELECT ?, p.mailbox_id" RULE_FROM " ON CONFLICT DO NOTHING",
+		&scope, err);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
@@ -204,8 +210,10 @@ store_setting_set(struct store *st, const char *name, const char *value,
 	const char *updated_by, int64_t now, struct error *err)
 {
 	int64_t n = store_exec(st, err,
-		"INSERT OR REPLACE INTO settings (name, value, updated_by,"
-		" updated_at) VALUES (?, ?, ?, ?)",
+		"INSERT INTO settings (name, value, updated_by, updated_at)"
+		" VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET"
+		" value = excluded.value, updated_by = excluded.updated_by,"
+		" updated_at = excluded.updated_at",
 		"ttti", name, value, updated_by, now);
 	return n < 0 ? -1 : 0;
 }

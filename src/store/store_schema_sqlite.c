@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 extern const char *const store_sqlite_migrations[];
+extern const char store_sqlite_session_tables[];
 
 static const char migration_1[] =
 	"CREATE TABLE orgs ("
@@ -635,3 +636,18 @@ const char *const store_sqlite_migrations[] = {
 	migration_17,
 	NULL,
 };
+
+/*
+ * The connection's own working tables (store_expand.c), made when it opens:
+ * recipient sets by scope. Not a migration: TEMP tables live and die with
+ * the connection.
+ */
+const char store_sqlite_session_tables[] =
+	"CREATE TEMP TABLE IF NOT EXISTS expansion ("
+	" scope INTEGER NOT NULL,"
+	" mailbox_id INTEGER NOT NULL,"
+	" PRIMARY KEY (scope, mailbox_id)) WITHOUT ROWID;"
+	"CREATE TEMP TABLE IF NOT EXISTS expansion_remote ("
+	" scope INTEGER NOT NULL,"
+	" address TEXT NOT NULL,"
+	" PRIMARY KEY (scope, address)) WITHOUT ROWID;";

@@ -6,8 +6,8 @@
  * ("n:smith"), job title word ("j:nurse") and their address
  * ("e:jo.smith@example.nhs.uk"), with their org and their name as sorted
  * (store_search_sort). A word typed is a prefix, so a search is a range
- * scan of the key index (key >= 'n:smi' AND key < 'n:smi' || x'ff'; no
- * UTF-8 text holds the byte 0xFF): it reads only the rows that match,
+ * scan of the key index (key >= 'n:smi' AND key < 'n:smj', the next
+ * prefix: store_next_prefix): it reads only the rows that match,
  * however many people there are (PERFORMANCE B5). Within one key the rows
  * are in name order (the sort name is the key's second column), so a page
  * of the first people by name is a merge of a few keys' first rows, not a
@@ -111,21 +111,89 @@ store_search_refresh(struct store *st, const struct store_person *p,
 	return rc;
 }
 
-const char *
-store_id_set(const int64_t *ids, size_t count, struct arena *a)
+/* The length of the valid UTF-8 sequence that ends s[0..n), or 0. */
+static size_t
+utf8_last(const unsigned char *s, size_t n, uint32_t *cp_r)
 {
-	if (ids == NULL)
-		return "";
-	struct str s;
-	str_init(&s, a, 64 * 1024 * 1024);
-	if (str_append_char(&s, '[') < 0)
-		return NULL;
-	for (size_t i = 0; i < count; i++) {
-		if (str_appendf(&s, "%s%lld", i > 0 ? "," : "",
-			    (long long)ids[i]) < 0)
-			return NULL;
+	size_t len = 0;
+	while (len < n && len < 4 && (s[n - 1 - len] & 0xC0) == 0x80)
+		len++;
+	if (len == n || len == 4)
+		return 0;
+	const unsigned char *p = s + n - 1 - len;
+	size_t want = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 :
+		(*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+	if (want != len + 1)
+		return 0;
+	uint32_t cp = want == 1 ? *p : want == 2 ? *p & 0x1Fu :
+		want == 3 ? *p & 0x0Fu : *p & 0x07u;
+	for (size_t i = 1; i < want; i++)
+		cp = cp << 6 | (p[i] & 0x3Fu);
+	static const uint32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (cp < least[want] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;	/* overlong, out of range or a surrogate */
+	*cp_r = cp;
+	return want;
+}
+
+static size_t
+utf8_put(unsigned char *out, uint32_t cp)
+{
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
 	}
-	return str_append_char(&s, ']') < 0 ? NULL : str_cstr(&s);
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xC0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xE0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xF0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+int
+store_next_prefix(const char *prefix, struct arena *a, char **bound_r)
+{
+	size_t n = strlen(prefix);
+	/* Room for the prefix and one code point longer than the last. */
+	unsigned char *out = arena_alloc(a, n + 5);
+	if (out == NULL)
+		return -1;
+	memcpy(out, prefix, n);
+	while (n > 0) {
+		uint32_t cp;
+		size_t len = utf8_last(out, n, &cp);
+		if (len == 0) {
+			/* Not UTF-8 here: bytes order it, as they do the keys. */
+			if (out[n - 1] != 0xFF) {
+				out[n - 1]++;
+				out[n] = '\0';
+				*bound_r = (char *)out;
+				return 1;
+			}
+			n--;
+			continue;
+		}
+		n -= len;
+		if (cp == 0x10FFFF)
+			continue;
+		n += utf8_put(out + n, cp == 0xD7FF ? 0xE000 : cp + 1);
+		out[n] = '\0';
+		*bound_r = (char *)out;
+		return 1;
+	}
+	*bound_r = NULL;
+	return 0;
 }
 
 char *
@@ -162,7 +230,7 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 /* The rows of the people chosen, in no order: the caller sorts. */
 static const char match_rows[] =
 	"SELECT " MATCH_COLUMNS " FROM people p" MATCH_JOINS
-	" WHERE p.id IN (SELECT value FROM json_each(?))";
+	" WHERE p.id IN " STORE_ID_SET;
 
 /*
  * Each further word must be a prefix of one of the person's keys; a site
@@ -201,11 +269,11 @@ static const char range_all[] =
 	" WHERE k.key >= ? AND k.key < ?" MORE_WORDS KEY_SITE " LIMIT ?";
 static const char org_range_all[] =
 	"SELECT k.sort, k.person_id FROM people_search k"
-	" WHERE k.org_id IN (SELECT value FROM json_each(?))"
+	" WHERE k.org_id IN " STORE_ID_SET
 	" AND k.key >= ? AND k.key < ?" MORE_WORDS KEY_SITE " LIMIT ?";
 static const char orgs_all[] =
 	"SELECT p.sort_name, p.id FROM people p"
-	" WHERE p.org_id IN (SELECT value FROM json_each(?))"
+	" WHERE p.org_id IN " STORE_ID_SET
 	" AND p.deleted_at IS NULL AND (? = '' OR p.site_id IN"
 	" (SELECT id FROM sites WHERE site_type = ?))";
 static const char site_all[] =
@@ -216,11 +284,11 @@ static const char site_all[] =
  * from the index alone, before any of their rows is read. */
 static const char orgs_count[] =
 	"SELECT COUNT(*) FROM (SELECT 1 FROM people"
-	" WHERE org_id IN (SELECT value FROM json_each(?)) LIMIT ?)";
+	" WHERE org_id IN " STORE_ID_SET " LIMIT ?) AS n";
 static const char site_count[] =
 	"SELECT COUNT(*) FROM (SELECT 1 FROM people"
 	" WHERE site_id IN (SELECT id FROM sites WHERE site_type = ?)"
-	" LIMIT ?)";
+	" LIMIT ?) AS n";
 /*
  * People in name order, each checked against every part of the search:
  * everyone by people_name, or one org's by people_org_name, whose entries
@@ -236,7 +304,7 @@ static const char site_count[] =
 	" ORDER BY p.sort_name, p.id LIMIT ?"
 static const char walk_all[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
-	" AND (? = '' OR +p.org_id IN (SELECT value FROM json_each(?)))"
+	" AND (? = 0 OR +p.org_id IN " STORE_ID_SET ")"
 	WALK_FILTERS;
 static const char walk_org[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
@@ -266,9 +334,9 @@ query_ranges(const struct store_person_query *q, struct arena *a,
 		/* Keys are cut at STORE_SEARCH_KEY_MAX; so is the prefix. */
 		char *low = arena_printf(a, "%s%.*s", prefix,
 			(int)(STORE_SEARCH_KEY_MAX - strlen(prefix)), word);
-		char *high = low != NULL ? arena_printf(a, "%s\xff", low) :
-			NULL;
-		if (high == NULL)
+		/* low holds a prefix ("n:"), so a bound always exists. */
+		char *high = NULL;
+		if (low == NULL || store_next_prefix(low, a, &high) <= 0)
 			return error_set(err, ERROR_LIMIT, "out of memory");
 		r[n++] = (struct range){ low, high };
 	}
@@ -374,7 +442,8 @@ cands_sort(struct cands *c)
 struct search {
 	struct range r[STORE_SEARCH_WORDS_MAX];
 	size_t words;
-	const char *orgs;	/* an id set, "" for none */
+	const int64_t *org_ids;	/* NULL: any org */
+	size_t org_count;
 	const char *site;	/* "" for any */
 	int64_t limit;
 };
@@ -579,7 +648,7 @@ leapfrog(struct store *st, const struct search *x, struct cands *c,
 /* Key rows in a range, counted from the index up to a cap. */
 static const char range_count[] =
 	"SELECT COUNT(*) FROM (SELECT 1 FROM people_search"
-	" WHERE key >= ? AND key < ? LIMIT ?)";
+	" WHERE key >= ? AND key < ? LIMIT ?) AS n";
 
 /* The count of s's one row, or -1 with err; finishes s. */
 static int64_t
@@ -633,21 +702,22 @@ all_matches(struct store *st, const struct search *x, struct cands *c,
 {
 	int64_t cap = SORT_CAP + 1, n;
 	struct store_stmt *s;
-	if (x->words > 0 && x->orgs[0] != '\0') {
-		s = store_query(st, err, org_range_all, "t" "tt" "ttt" "ttt"
-			"ttt" "ttt" "ttt" "tt" "i", x->orgs, x->r[0].low,
+	if (x->words > 0 && x->org_ids != NULL) {
+		s = store_query(st, err, org_range_all, "I" "tt" "ttt" "ttt"
+			"ttt" "ttt" "ttt" "tt" "i", x->org_ids, x->org_count,
+			x->r[0].low,
 			x->r[0].high, MORE_ARGS(x), x->site, x->site, cap);
 	} else if (x->words > 0) {
 		s = store_query(st, err, range_all, "tt" "ttt" "ttt" "ttt"
 			"ttt" "ttt" "tt" "i", x->r[0].low, x->r[0].high,
 			MORE_ARGS(x), x->site, x->site, cap);
-	} else if (x->orgs[0] != '\0') {
-		n = count_of(st, store_query(st, err, orgs_count, "ti",
-			x->orgs, cap), err);
+	} else if (x->org_ids != NULL) {
+		n = count_of(st, store_query(st, err, orgs_count, "Ii",
+			x->org_ids, x->org_count, cap), err);
 		if (n < 0 || n == cap)
 			return n < 0 ? -1 : 0;
-		s = store_query(st, err, orgs_all, "ttt", x->orgs, x->site,
-			x->site);
+		s = store_query(st, err, orgs_all, "Itt", x->org_ids,
+			x->org_count, x->site, x->site);
 	} else {
 		n = count_of(st, store_query(st, err, site_count, "ti",
 			x->site, cap), err);
@@ -677,8 +747,9 @@ walk(struct store *st, const struct search *x, int64_t org,
 		store_query(st, err, walk_org, "i" "ttt" "ttt" "ttt" "ttt"
 			"ttt" "ttt" "tt" "i", org, RANGE_ARGS(x->r, 0),
 			MORE_ARGS(x), x->site, x->site, x->limit) :
-		store_query(st, err, walk_all, "tt" "ttt" "ttt" "ttt" "ttt"
-			"ttt" "ttt" "tt" "i", x->orgs, x->orgs,
+		store_query(st, err, walk_all, "iI" "ttt" "ttt" "ttt" "ttt"
+			"ttt" "ttt" "tt" "i", (int64_t)(x->org_ids != NULL),
+			x->org_ids, x->org_count,
 			RANGE_ARGS(x->r, 0), MORE_ARGS(x), x->site, x->site,
 			x->limit);
 	return s != NULL && cands_read(st, s, c, err) >= 0 ? 0 : -1;
@@ -698,10 +769,8 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	for (size_t i = 0; i < keep; i++)
 		ids[i] = c->items[i].id;
-	const char *set = store_id_set(ids, keep, a);
-	if (set == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
-	struct store_stmt *s = store_query(st, err, match_rows, "t", set);
+	struct store_stmt *s = store_query(st, err, match_rows, "I", ids,
+		keep);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**rows_r), match_read,
@@ -717,11 +786,10 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	struct cands c = { .a = a };
 	if (query_ranges(q, a, x.r, &x.words, err) < 0)
 		return -1;
-	x.orgs = store_id_set(q->org_ids, q->org_count, a);
+	x.org_ids = q->org_ids;
+	x.org_count = q->org_count;
 	x.site = q->site_type != NULL ? q->site_type : "";
-	if (x.orgs == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
-	if (x.words == 0 && x.orgs[0] == '\0' && x.site[0] == '\0')
+	if (x.words == 0 && x.org_ids == NULL && x.site[0] == '\0')
 		return error_set_field(err, ERROR_INVALID, "q",
 			"say what to look for: a name, an email address, an "
 			"organisation, a site type or a job title");
@@ -733,7 +801,7 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	 * walked at once: their own index is in name order.
 	 */
 	int rc = 0;
-	if (x.words > 0 && x.orgs[0] == '\0') {
+	if (x.words > 0 && x.org_ids == NULL) {
 		/*
 		 * One word's own keys give its page cheaply unless they are
 		 * many with a person or two each (an address prefix), which
@@ -780,10 +848,14 @@ store_org_find(struct store *st, const char *text, struct arena *a,
 		return -1;
 	if (*count_r > 0)
 		return 0;
-	/* instr on lower(): a plain substring, no LIKE wildcards to escape. */
+	/* A plain substring: the text's own '%' and '_' are escaped. */
+	const char *pattern = store_like_contains(text, a);
+	if (pattern == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
 	s = store_query(st, err,
-		"SELECT id FROM orgs WHERE instr(lower(name), lower(?)) > 0"
-		" ORDER BY id", "t", text);
+		"SELECT id FROM orgs"
+		" WHERE lower(name) LIKE lower(?) ESCAPE '\\'"
+		" ORDER BY id", "t", pattern);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**ids_r), id_read,

@@ -97,9 +97,14 @@ store_recovery_code_set(struct store *st, const struct store_recovery_code *c,
 	struct error *err)
 {
 	return store_exec(st, err,
-		"INSERT OR REPLACE INTO recovery_codes (person_id, code_hash,"
+		"INSERT INTO recovery_codes (person_id, code_hash,"
 		" created_at, expires_at, attempts, used_at)"
-		" VALUES (?, ?, ?, ?, 0, NULL)", "itii", c->person_id,
+		" VALUES (?, ?, ?, ?, 0, NULL) ON CONFLICT (person_id)"
+		" DO UPDATE SET code_hash = excluded.code_hash,"
+		" created_at = excluded.created_at,"
+		" expires_at = excluded.expires_at, attempts = 0,"
+		" used_at = NULL",
+		"itii", c->person_id,
 		c->code_hash, c->created_at, c->expires_at) < 0 ? -1 : 0;
 }
 
@@ -162,8 +167,8 @@ store_secret_get(struct store *st, const char *name, const char *fresh,
 	struct arena *a, const char **value_r, struct error *err)
 {
 	if (store_exec(st, err,
-		    "INSERT OR IGNORE INTO secrets (name, value) VALUES (?, ?)",
-		    "tt", name, fresh) < 0)
+		    "INSERT INTO secrets (name, value) VALUES (?, ?)"
+		    " ON CONFLICT (name) DO NOTHING", "tt", name, fresh) < 0)
 		return -1;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT value FROM secrets WHERE name = ?", "t", name);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct sqlite_conn {
 };
 
 extern const char *const store_sqlite_migrations[];
+extern const char store_sqlite_session_tables[];
 
 static int
 sqlite_error(struct error *err, sqlite3 *db, int rc, const char *what)
@@ -166,6 +168,33 @@ sqlite_search_sort(sqlite3_context *sc, int argc, sqlite3_value **argv)
 	arena_free(&a);
 }
 
+/*
+ * greatest(a, b, ...): the largest argument, NULLs left out (NULL if all
+ * are), as PostgreSQL's GREATEST, which the typed operations use where
+ * SQLite alone would take a scalar max(a, b).
+ */
+static void
+sqlite_greatest(sqlite3_context *sc, int argc, sqlite3_value **argv)
+{
+	sqlite3_value *best = NULL;
+	for (int i = 0; i < argc; i++) {
+		sqlite3_value *v = argv[i];
+		if (sqlite3_value_type(v) == SQLITE_NULL)
+			continue;
+		bool ints = sqlite3_value_numeric_type(v) == SQLITE_INTEGER &&
+			(best == NULL ||
+			 sqlite3_value_numeric_type(best) == SQLITE_INTEGER);
+		if (best == NULL || (ints ?
+			    sqlite3_value_int64(v) > sqlite3_value_int64(best) :
+			    sqlite3_value_double(v) > sqlite3_value_double(best)))
+			best = v;
+	}
+	if (best == NULL)
+		sqlite3_result_null(sc);
+	else
+		sqlite3_result_value(sc, best);
+}
+
 static void *
 sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	struct error *err)
@@ -215,7 +244,10 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 		    sqlite_search_keys, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_create_function_v2(db, "caremail_search_sort", 2,
 		    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-		    sqlite_search_sort, NULL, NULL, NULL) != SQLITE_OK) {
+		    sqlite_search_sort, NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(db, "greatest", -1,
+		    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+		    sqlite_greatest, NULL, NULL, NULL) != SQLITE_OK) {
 		error_set(err, ERROR_INTERNAL, "cannot set up the store %s: %s",
 			path, sqlite3_errmsg(db));
 		sqlite3_close(db);
@@ -247,6 +279,46 @@ sqlite_exec(void *c, const char *sql, struct error *err)
 	return 0;
 }
 
+/* SQLite's spelling of STORE_ID_SET and STORE_TEXT_SET: a JSON array. */
+static const char sqlite_set[] = "(SELECT value FROM json_each(?))";
+
+/*
+ * sql with the set markers in SQLite's spelling, in malloc'd memory into
+ * *copy_r; NULL there when sql has none. -1 for want of memory.
+ */
+static int
+sqlite_dialect(const char *sql, char **copy_r)
+{
+	static const char *const markers[] = { STORE_ID_SET, STORE_TEXT_SET };
+	*copy_r = NULL;
+	if (strchr(sql, '{') == NULL)
+		return 0;
+	size_t n = strlen(sql);
+	/* Each marker is at least 7 bytes and becomes sizeof(sqlite_set). */
+	char *out = malloc(n + (n / 7 + 1) * sizeof(sqlite_set) + 1);
+	if (out == NULL)
+		return -1;
+	size_t o = 0;
+	for (size_t i = 0; i < n;) {
+		size_t len = 0;
+		for (size_t m = 0; m < 2 && len == 0; m++) {
+			size_t ml = strlen(markers[m]);
+			if (strncmp(sql + i, markers[m], ml) == 0)
+				len = ml;
+		}
+		if (len == 0) {
+			out[o++] = sql[i++];
+			continue;
+		}
+		memcpy(out + o, sqlite_set, sizeof(sqlite_set) - 1);
+		o += sizeof(sqlite_set) - 1;
+		i += len;
+	}
+	out[o] = '\0';
+	*copy_r = out;
+	return 0;
+}
+
 static struct store_stmt *
 sqlite_prepare(void *c, const char *sql, struct error *err)
 {
@@ -259,9 +331,16 @@ sqlite_prepare(void *c, const char *sql, struct error *err)
 			return s;
 		}
 	}
+	char *copy;
+	if (sqlite_dialect(sql, &copy) < 0) {
+		error_set(err, ERROR_TEMPORARY,
+			"storage error: out of memory; try again later");
+		return NULL;
+	}
 	sqlite3_stmt *stmt = NULL;
-	int rc = sqlite3_prepare_v3(conn->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-		&stmt, NULL);
+	int rc = sqlite3_prepare_v3(conn->db, copy != NULL ? copy : sql, -1,
+		SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	free(copy);
 	if (rc != SQLITE_OK) {
 		sqlite_error(err, conn->db, rc, "prepare");
 		return NULL;
@@ -323,6 +402,79 @@ static void
 sqlite_bind_zeroblob(struct store_stmt *s, int index, size_t size)
 {
 	sqlite3_bind_zeroblob64(s->stmt, index, size);
+}
+
+/*
+ * A set as the JSON array json_each reads: ids as numbers, texts as
+ * strings with '"', '\\' and control characters escaped. The text is
+ * handed to SQLite, which frees it.
+ */
+static void
+sqlite_bind_set(struct store_stmt *s, int index, const int64_t *ids,
+	const char *const *texts, size_t count)
+{
+	size_t need = 3;
+	for (size_t i = 0; i < count; i++) {
+		if (ids != NULL) {
+			need += 21;	/* "-9223372036854775808," */
+			continue;
+		}
+		need += 3;
+		for (const char *p = texts[i]; *p != '\0'; p++)
+			need += (unsigned char)*p < 0x20 ? 6 :
+				*p == '"' || *p == '\\' ? 2 : 1;
+	}
+	char *out = malloc(need);
+	if (out == NULL) {
+		bind_result(s, SQLITE_NOMEM);
+		return;
+	}
+	size_t o = 0;
+	out[o++] = '[';
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			out[o++] = ',';
+		if (ids != NULL) {
+			o += (size_t)snprintf(out + o, need - o, "%lld",
+				(long long)ids[i]);
+			continue;
+		}
+		out[o++] = '"';
+		for (const char *p = texts[i]; *p != '\0'; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c < 0x20) {
+				o += (size_t)snprintf(out + o, need - o,
+					"\\u%04x", c);
+				continue;
+			}
+			if (c == '"' || c == '\\')
+				out[o++] = '\\';
+			out[o++] = (char)c;
+		}
+		out[o++] = '"';
+	}
+	out[o++] = ']';
+	out[o] = '\0';
+	bind_result(s, sqlite3_bind_text64(s->stmt, index, out, o, free,
+			       SQLITE_UTF8));
+}
+
+static void
+sqlite_bind_ids(struct store_stmt *s, int index, const int64_t *ids,
+	size_t count)
+{
+	static const int64_t none[1];
+	sqlite_bind_set(s, index, ids != NULL ? ids : none, NULL,
+		ids != NULL ? count : 0);
+}
+
+static void
+sqlite_bind_texts(struct store_stmt *s, int index, const char *const *texts,
+	size_t count)
+{
+	static const char *const none[1];
+	sqlite_bind_set(s, index, NULL, texts != NULL ? texts : none,
+		texts != NULL ? count : 0);
 }
 
 /* Pieces small enough that SQLite's page cache, not a buffer, holds them. */
@@ -464,6 +616,8 @@ const struct store_ops store_sqlite_ops = {
 	.bind_null = sqlite_bind_null,
 	.bind_blob = sqlite_bind_blob,
 	.bind_zeroblob = sqlite_bind_zeroblob,
+	.bind_ids = sqlite_bind_ids,
+	.bind_texts = sqlite_bind_texts,
 	.step = sqlite_step,
 	.column_int = sqlite_column_int,
 	.column_text = sqlite_column_text,
@@ -475,5 +629,7 @@ const struct store_ops store_sqlite_ops = {
 	.finish = sqlite_finish,
 	.defer_maintenance = sqlite_defer_maintenance,
 	.maintain = sqlite_maintain,
+	.begin_write = "BEGIN IMMEDIATE",
+	.session_tables = store_sqlite_session_tables,
 	.migrations = store_sqlite_migrations,
 };

@@ -722,6 +722,239 @@ test_writer_group_commit(void **state)
 	assert_true(commits >= 1 && commits <= THREADS * 50);
 }
 
+/* Whether s is valid UTF-8 (no overlongs, surrogates or values past U+10FFFF). */
+static bool
+utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p != 0) {
+		size_t n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 :
+			(*p & 0xF0) == 0xE0 ? 3 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		if (n == 0)
+			return false;
+		uint32_t cp = n == 1 ? *p : n == 2 ? *p & 0x1Fu :
+			n == 3 ? *p & 0x0Fu : *p & 0x07u;
+		for (size_t i = 1; i < n; i++) {
+			if ((p[i] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (p[i] & 0x3Fu);
+		}
+		static const uint32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+		if (cp < least[n] || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+static void
+test_next_prefix(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(1 << 20);
+	static const struct {
+		const char *prefix, *want;	/* want NULL: no bound */
+	} cases[] = {
+		{ "n:smi", "n:smj" }, { "a", "b" }, { "az", "a{" },
+		{ "a~", "a\x7f" },
+		{ "\x7f", "\xc2\x80" },				/* U+007F */
+		{ "n:\xc3\xa9", "n:\xc3\xaa" },			/* é -> ê */
+		{ "\xc3\xbf", "\xc4\x80" },			/* U+00FF */
+		{ "\xdf\xbf", "\xe0\xa0\x80" },			/* U+07FF */
+		{ "\xed\x9f\xbf", "\xee\x80\x80" },	/* U+D7FF: no surrogates */
+		{ "\xef\xbf\xbf", "\xf0\x90\x80\x80" },		/* U+FFFF */
+		{ "a\xf4\x8f\xbf\xbf", "b" },			/* U+10FFFF dropped */
+		{ "a\xf4\x8f\xbf\xbf\xf4\x8f\xbf\xbf", "b" },
+		{ "\xf4\x8f\xbf\xbf", NULL }, { "", NULL },
+		/* Cut inside a code point, or not UTF-8: by bytes. */
+		{ "a\xc3", "a\xc4" }, { "a\xe2\x82", "a\xe2\x83" },
+		{ "a\xff", "b" }, { "\xff\xff", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *bound = (char *)"unset";
+		int rc = store_next_prefix(cases[i].prefix, a, &bound);
+		if (cases[i].want == NULL) {
+			assert_int_equal(rc, 0);
+			assert_null(bound);
+			continue;
+		}
+		assert_int_equal(rc, 1);
+		assert_string_equal(bound, cases[i].want);
+		if (utf8_valid(cases[i].prefix))
+			assert_true(utf8_valid(bound));
+	}
+	/*
+	 * The property the search relies on: over many texts, t starts
+	 * with p exactly when p <= t < bound, compared bytewise.
+	 */
+	static const char *const texts[] = { "", "a", "b", "az", "a{", "a\x7f",
+		"n:smi", "n:smith", "n:smj", "n:sm", "n:smi\xf4\x8f\xbf\xbf",
+		"n:\xc3\xa9", "n:\xc3\xa9t\xc3\xa9", "n:\xc3\xaa", "n:\xc3\xa8z",
+		"\xed\x9f\xbf", "\xed\x9f\xbfx", "\xee\x80\x80",
+		"\xef\xbf\xbf", "\xef\xbf\xbf\xef\xbf\xbf", "\xf0\x90\x80\x80",
+		"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf\x61", "a\xc3\xa9", "a\xc4",
+		"a\xe2\x82\xac", "a\xe2\x83\x80", "\x7f", "\xc2\x80" };
+	size_t n = sizeof(texts) / sizeof(texts[0]);
+	for (size_t i = 0; i < n; i++) {
+		char *bound;
+		int rc = store_next_prefix(texts[i], a, &bound);
+		assert_true(rc >= 0);
+		size_t plen = strlen(texts[i]);
+		for (size_t j = 0; j < n; j++) {
+			bool has = strncmp(texts[j], texts[i], plen) == 0;
+			bool in = strcmp(texts[j], texts[i]) >= 0 &&
+				(rc == 0 || strcmp(texts[j], bound) < 0);
+			if (has != in)
+				fail_msg("prefix '%s', text '%s'", texts[i],
+					texts[j]);
+		}
+	}
+	arena_free(&a);
+}
+
+static void
+test_like_contains(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	assert_string_equal(store_like_contains("abc", f->arena), "%abc%");
+	assert_string_equal(store_like_contains("", f->arena), "%%");
+	assert_string_equal(store_like_contains("50%_x\\", f->arena),
+		"%50\\%\\_x\\\\%");
+	/*
+	 * The pattern matches just what a plain substring test does (the
+	 * instr() it replaced), whatever wildcards or case the text has.
+	 */
+	static const char *const names[] = { "Leeds General", "50% Care",
+		"Under_score", "back\\slash", "NHS Trust", "caf\xc3\xa9",
+		"CAF\xc3\x89", "a%b", "" };
+	static const char *const texts[] = { "leeds", "LEEDS", "%", "_",
+		"\\", "50%", "r_s", "e_s", "", "caf\xc3\xa9", "\xc3\x89",
+		"a%b", "a_b", "%%", "nhs trust" };
+	assert_true(store_exec(f->st, &err, "CREATE TEMP TABLE names (n TEXT)",
+			    "") >= 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		assert_true(store_exec(f->st, &err,
+				    "INSERT INTO names (n) VALUES (?)", "t",
+				    names[i]) == 1);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *pattern = store_like_contains(texts[i], f->arena);
+		struct store_stmt *s = store_query(f->st, &err,
+			"SELECT (SELECT COUNT(*) FROM names"
+			"  WHERE lower(n) LIKE lower(?) ESCAPE '\\'),"
+			" (SELECT COUNT(*) FROM names"
+			"  WHERE instr(lower(n), lower(?)) > 0)", "tt", pattern,
+			texts[i]);
+		assert_non_null(s);
+		assert_int_equal(store_step(f->st, s, &err), 1);
+		if (store_col_int(f->st, s, 0) != store_col_int(f->st, s, 1))
+			fail_msg("'%s': LIKE %lld, instr %lld", texts[i],
+				(long long)store_col_int(f->st, s, 0),
+				(long long)store_col_int(f->st, s, 1));
+		store_finish(f->st, s);
+	}
+}
+
+/* How many of t's rows are in the id set (the statement's ? and marker). */
+static int64_t
+ids_in(struct store *st, const int64_t *ids, size_t count)
+{
+	struct error err;
+	struct store_stmt *s = store_query(st, &err,
+		"SELECT ?, (SELECT COUNT(*) FROM ids WHERE id IN " STORE_ID_SET
+		"), ?", "iIi", (int64_t)7, ids, count, (int64_t)9);
+	assert_non_null(s);
+	assert_int_equal(store_step(st, s, &err), 1);
+	/* The parameters either side keep their places. */
+	assert_int_equal(store_col_int(st, s, 0), 7);
+	assert_int_equal(store_col_int(st, s, 2), 9);
+	int64_t n = store_col_int(st, s, 1);
+	store_finish(st, s);
+	return n;
+}
+
+static void
+test_set_hook(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	assert_true(store_exec(f->st, &err,
+			    "CREATE TEMP TABLE ids (id INTEGER PRIMARY KEY)",
+			    "") >= 0);
+	assert_true(store_exec(f->st, &err,
+			    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL"
+			    " SELECT i + 1 FROM n WHERE i < 100000)"
+			    " INSERT INTO ids SELECT i FROM n", "") == 100000);
+	assert_true(store_exec(f->st, &err, "INSERT INTO ids VALUES (?), (?)",
+			    "ii", INT64_MIN, INT64_MAX) == 2);
+	/* Empty sets, NULL or not, match nothing. */
+	assert_int_equal(ids_in(f->st, NULL, 0), 0);
+	int64_t one = 5;
+	assert_int_equal(ids_in(f->st, &one, 0), 0);
+	assert_int_equal(ids_in(f->st, &one, 1), 1);
+	static const int64_t odd[] = { 3, 3, -1, 0, 100001, INT64_MIN,
+		INT64_MAX, 99999 };
+	assert_int_equal(ids_in(f->st, odd, sizeof(odd) / sizeof(odd[0])), 4);
+	/* Any size binds as one parameter. */
+	size_t big = 200000;
+	int64_t *many = malloc(big * sizeof(*many));
+	assert_non_null(many);
+	for (size_t i = 0; i < big; i++)
+		many[i] = (int64_t)(big - i);	/* 200000 .. 1 */
+	assert_int_equal(ids_in(f->st, many, big), 100000);
+	free(many);
+
+	/* Text sets: each value matches itself and nothing else. */
+	static const char *const texts[] = { "plain", "quote\"d", "back\\",
+		"tab\there", "nl\nx", "\x1fsep", "caf\xc3\xa9", "", " ",
+		"\\u0041", "[1,2]" };
+	size_t n = sizeof(texts) / sizeof(texts[0]);
+	assert_true(store_exec(f->st, &err, "CREATE TEMP TABLE words (w TEXT)",
+			    "") >= 0);
+	for (size_t i = 0; i < n; i++)
+		assert_true(store_exec(f->st, &err,
+				    "INSERT INTO words VALUES (?)", "t",
+				    texts[i]) == 1);
+	assert_true(store_exec(f->st, &err,
+			    "INSERT INTO words VALUES ('A'), ('Plain'),"
+			    " ('quote'), ('back'), ('CAF\xc3\xa9')", "") == 5);
+	for (size_t i = 0; i <= n; i++) {
+		/* Every prefix of the list: 0 .. n values. */
+		struct store_stmt *s = store_query(f->st, &err,
+			"SELECT COUNT(*), COUNT(DISTINCT w) FROM words"
+			" WHERE w IN " STORE_TEXT_SET, "T", texts, i);
+		assert_non_null(s);
+		assert_int_equal(store_step(f->st, s, &err), 1);
+		assert_int_equal(store_col_int(f->st, s, 0), (int64_t)i);
+		store_finish(f->st, s);
+	}
+}
+
+/* GREATEST, which the SQLite driver provides, with PostgreSQL's rule. */
+static void
+test_greatest(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_stmt *s = store_query(f->st, &err,
+		"SELECT GREATEST(1, 5, 3), GREATEST(NULL, 2, NULL),"
+		" GREATEST(NULL, NULL) IS NULL, GREATEST(?, ?), GREATEST(?, ?),"
+		" GREATEST(0, 7 - 9), GREATEST(2, 2.5) > 2",
+		"iiii", INT64_MIN, INT64_MAX, INT64_MAX - 1, INT64_MAX);
+	assert_non_null(s);
+	assert_int_equal(store_step(f->st, s, &err), 1);
+	assert_int_equal(store_col_int(f->st, s, 0), 5);
+	assert_int_equal(store_col_int(f->st, s, 1), 2);
+	assert_int_equal(store_col_int(f->st, s, 2), 1);
+	assert_true(store_col_int(f->st, s, 3) == INT64_MAX);
+	/* Compared as integers, not doubles, which cannot tell these apart. */
+	assert_true(store_col_int(f->st, s, 4) == INT64_MAX);
+	assert_int_equal(store_col_int(f->st, s, 5), 0);
+	assert_int_equal(store_col_int(f->st, s, 6), 1);
+	store_finish(f->st, s);
+}
+
 int
 main(void)
 {
@@ -749,6 +982,11 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_writer_group_commit, setup,
 			teardown),
+		cmocka_unit_test(test_next_prefix),
+		cmocka_unit_test_setup_teardown(test_like_contains, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_set_hook, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_greatest, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
