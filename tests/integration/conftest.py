@@ -176,29 +176,47 @@ class Server:
 
     def __init__(self, inst, tls, log_path, extra=()):
         self.instance = inst
-        # Every listener on its own free port, so tests never collide.
+        self.tls = tls
+        self.scheme = "https" if tls else "http"
+        self.log_path = log_path
+        self.extra = list(extra)
+        # A test that names a listen address wants exactly that address.
+        self.retries = 0 if any(".listen=" in e for e in self.extra) else 3
+        self.spawn()
+
+    def spawn(self):
+        """Starts serve with every listener on its own free port, so
+        tests never collide."""
         names = ("smtp", "submission", "submissions", "pop3", "pop3s",
                  "imap", "imaps")
         self.port, *rest = free_ports(len(names) + 1)
         self.ports = dict(zip(names, rest))
-        self.tls = tls
-        self.scheme = "https" if tls else "http"
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        args = [BIN, "serve", "--dir", str(inst.dir),
+        args = [BIN, "serve", "--dir", str(self.instance.dir),
                 "--set", f"http.listen=127.0.0.1:{self.port}"]
         for name, port in self.ports.items():
             args += ["--set", f"{name}.listen=127.0.0.1:{port}"]
-        if not tls:
+        if not self.tls:
             args += ["--set", "http.tls=off"]
         # A short greet pause still refuses early talkers without costing
         # each test a second; tests of the pause set their own (extra).
         args += ["--set", "smtp.greet_pause_ms=50",
                  "--set", "submission.greet_pause_ms=50"]
-        for setting in extra:
+        for setting in self.extra:
             args += ["--set", setting]
-        self.log = open(log_path, "w")
+        self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log)
+
+    def respawn_if_port_taken(self):
+        """True when serve stopped because a port chosen free was taken
+        before it could listen (another process on a shared machine got
+        it first) and it was started again on other ports."""
+        if self.retries == 0 or "Address already in use" not in self.logs():
+            return False
+        self.retries -= 1
+        self.log.close()
+        self.spawn()
+        return True
 
     def ssl_context(self):
         import ssl
@@ -220,6 +238,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
+                if self.respawn_if_port_taken():
+                    deadline = time.monotonic() + timeout
+                    continue
                 raise AssertionError(
                     f"serve exited {self.proc.returncode}: {self.logs()}")
             try:
