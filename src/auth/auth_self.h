@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/store_types.h"
 
 struct config;
 struct dir_ctx;
@@ -102,6 +102,9 @@ int auth_security_questions_get(const struct dir_ctx *ctx, int64_t person_id,
 /* Records that the person accepts auth.aup_version now; audited. */
 int auth_aup_accept(const struct dir_ctx *ctx, const struct store_person *p,
 	struct error *err);
+/* When (0: never) and which version (in ctx->arena) the person accepted. */
+int auth_aup_get(const struct dir_ctx *ctx, int64_t person_id, int64_t *at_r,
+	const char **version_r, struct error *err);
 
 /* ---- recovery: forgotten password and self-service unlock ---- */
 
@@ -166,6 +169,16 @@ int auth_token_create(const struct dir_ctx *ctx, int64_t person_id,
 /* Revokes a token at once; audited. */
 int auth_token_revoke(const struct dir_ctx *ctx, int64_t id,
 	struct error *err);
+/* A token by id, never its secret; ERROR_NOT_FOUND for an unknown id. */
+int auth_token_get(const struct dir_ctx *ctx, int64_t id,
+	struct store_api_token *t_r, struct error *err);
+/*
+ * Tokens of one org (org_id 0: of every org) with id > after_id, by id, at
+ * most limit. The caller checks who may see each one.
+ */
+int auth_token_list(const struct dir_ctx *ctx, int64_t org_id,
+	int64_t after_id, size_t limit, struct store_api_token **tokens_r,
+	size_t *count_r, struct error *err);
 
 /*
  * The token a request presents, checked: ERROR_NOT_FOUND with a sentence

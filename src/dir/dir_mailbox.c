@@ -9,6 +9,8 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
 
 static const char *
 mailbox_audit_type(const char *kind)

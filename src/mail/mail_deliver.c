@@ -16,7 +16,10 @@
 #include "mail/mail_internal.h"
 #include "mail/mail_mime.h"
 #include "store/store.h"
-#include "store/store_imap.h"
+#include "store/store_expand.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_writer.h"
 
 #define MIB (1024 * 1024)
 /* The MIME summary's arena; also holds what a delivery reads of lists. */

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store_imap.h"
+#include "store/store_types.h"
 
 struct arena;
 struct dir_ctx;

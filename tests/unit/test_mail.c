@@ -19,7 +19,9 @@
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_folder.h"
-#include "store/store_imap.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_writer.h"
 #include "unit_instance.h"
 
 struct fixture {
