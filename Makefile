@@ -57,7 +57,7 @@ fuzz: deps build-asan/build.ninja
 	ninja -C build-asan
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan
 
-check-layers:
+check-layers: all
 	scripts/check-layers.sh
 
 run: deps all
