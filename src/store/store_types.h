@@ -429,6 +429,7 @@ struct store_device_row {
 
 /* ---- a folder as a mail client sees it (store_folder.h) ---- */
 
+/* What STATUS and SELECT report of a folder. */
 struct store_imap_counts {
 	int64_t messages;
 	int64_t unseen;
