@@ -9,7 +9,8 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-asan fuzz check-layers run bench clean
+.PHONY: all deps test test-gcc test-asan fuzz check-layers check-circles run \
+	bench clean
 
 all: deps build/build.ninja
 	ninja -C build
@@ -42,7 +43,7 @@ define integration
 	fi
 endef
 
-test: deps test-gcc test-asan fuzz check-layers
+test: deps test-gcc test-asan fuzz check-layers check-circles
 
 test-gcc: all
 	meson test -C build --print-errorlogs
@@ -60,8 +61,16 @@ fuzz: deps build-asan/build.ninja
 check-layers: all
 	scripts/check-layers.sh
 
-run: deps all
-	scripts/run-demo.sh
+# No two files of mail/ dir/ instance/ smtp/ imap/ pop3/ call each other.
+check-circles: all
+	$(PYTHON) scripts/check-circles.py build
+
+# Only the program: the tests and fuzz targets wait for `make test`.
+# SET='section.key=value ...' overrides settings for this run, e.g.
+# make run SET='http.listen=127.0.0.1:8081 smtp.listen=127.0.0.1:2526'
+run: deps build/build.ninja
+	ninja -C build caremail
+	scripts/run-demo.sh $(SET)
 
 bench: deps all
 	bench/run.sh

@@ -93,6 +93,8 @@ def fill(db_path, people, orgs=1000):
             "INSERT INTO addresses (address, holder_kind, holder_id,"
             " assigned_at) VALUES (?, 'person', ?, ?)",
             [(m[3], m[2], now) for m in rows_m])
+        # The folders caremail makes with each mailbox (B8 delivers).
+        conftest.add_standard_folders(db, now)
         # Undo the People Finder migrations (10, and 16's sort names): the
         # store applies every migration not recorded at the next open, in
         # order, and they index the people already stored in one pass (much

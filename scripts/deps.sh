@@ -11,7 +11,9 @@ packages=(
 	libgnutls28-dev gnutls-bin libmicrohttpd-dev libgmime-3.0-dev
 	libcmocka-dev libpq-dev libc-ares-dev
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
+	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
 	python3 python3-pytest curl swaks openssl oathtool jq
+	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 )
 
 missing=()

@@ -28,7 +28,7 @@ struct ratelimit;
 
 struct api {
 	const struct instance *inst;
-	struct auth_sms *sms;		/* the SMS gateway (auth_self.h) */
+	struct auth_sms *sms;		/* the SMS gateway (auth_sms.h) */
 	struct ratelimit *limits;	/* 429 counters for every route */
 };
 
@@ -88,7 +88,8 @@ extern const struct api_route api_routes_session[];
 extern const struct api_route api_routes_app_passwords[];
 extern const struct api_route api_routes_orgs[];
 extern const struct api_route api_routes_users[];
-extern const struct api_route api_routes_self[];
+extern const struct api_route api_routes_me[];
+extern const struct api_route api_routes_recovery[];
 extern const struct api_route api_routes_tokens[];
 extern const struct api_route api_routes_mailboxes[];
 extern const struct api_route api_routes_contacts[];
@@ -184,8 +185,6 @@ json_t *api_page_json(json_t *items, const struct api_page *page,
 
 /* ---- replies (api_reply.c) ---- */
 
-/* The one table from error codes to statuses (plus 401, 415 by name). */
-unsigned api_status_for_error(enum error_code code);
 /* Sets the reply; takes body. */
 void api_reply(struct api_request *req, unsigned status, json_t *body);
 /* {"error":{"code","message","field"}}; field may be NULL. */
@@ -248,13 +247,14 @@ int api_json_decode(struct span body, const struct api_field *spec,
 void api_session_post(struct api_request *req);
 void api_session_get(struct api_request *req);
 void api_session_delete(struct api_request *req);
-void api_me_get(struct api_request *req);
-void api_me_password_post(struct api_request *req);
-void api_me_mfa_post(struct api_request *req);
-void api_me_mfa_verify_post(struct api_request *req);
 void api_openapi_get(struct api_request *req);
-/* Adds what self-service keeps (AUP, chosen questions) to GET /me. */
-void api_self_me_extra(struct api_request *req, json_t *me);
+struct auth_answer;
+/*
+ * [{question, answer}, ...] into answers in req's arena; ERROR_INVALID,
+ * field "answers", for any other shape. Takes json (api_recovery.c).
+ */
+int api_answers_parse(struct api_request *req, json_t *json,
+	struct auth_answer **answers_r, size_t *count_r, struct error *err);
 
 /* ---- users area helpers (api_orgs.c, api_users.c) ---- */
 

@@ -1,59 +1,107 @@
 /*
- * /api/v1/me: the signed-in person with their roles, changing their own
- * password, and setting up TOTP (SPEC P1, P11). Layer: front end.
+ * /api/v1/me: the signed-in person's own account (SPEC P1, P11): who they
+ * are with their roles, their profile (mobile number and whether the
+ * directory shows it), their password, TOTP, security questions and
+ * accepting the Acceptable Use Policy. Layer: front end.
  * SECURITY: MFA can be set up but never switched off here; secrets are
- * returned once, to the person, and never logged.
+ * returned once, to the person, and never logged; answers never echoed.
  */
+#include <string.h>
+
 #include "api/api_internal.h"
+#include "auth/auth_recovery.h"
+#include "auth/auth_sms.h"
 #include "core/arena.h"
+#include "core/config.h"
 
-json_t *
-api_json_person(struct api_request *req, const struct store_person *p)
+#define MOBILE_MAX 40
+
+/* What self-service keeps (AUP, chosen questions), for GET /me. */
+static void
+me_extra(struct api_request *req, json_t *me)
 {
-	struct store_org org;
 	struct error err;
-	json_t *o = json_null();
-	if (dir_org_get_by_id(&req->ctx, p->org_id, &org, &err) == 0)
-		o = json_pack("{s:s,s:s}", "ods", org.ods, "name", org.name);
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}",
-		"address", p->address,
-		"display_name", p->display_name,
-		"first_name", p->first_name,
-		"last_name", p->last_name,
-		"org", o != NULL ? o : json_null(),
-		"job_title", p->job_title,
-		"department", p->department,
-		"phone", p->phone,
-		"mobile", p->mobile,
-		"status", p->status);
-	if (j == NULL)
-		return json_null();	/* text that is not UTF-8 */
-	json_object_set_new(j, "mobile_hidden", json_boolean(p->mobile_hidden));
-	json_object_set_new(j, "locked", json_boolean(p->locked_at != 0));
-	json_object_set_new(j, "locked_at", api_json_time(p->locked_at));
-	json_object_set_new(j, "last_signin_at",
-		api_json_time(p->last_signin_at));
-	json_object_set_new(j, "password_changed_at",
-		api_json_time(p->password_changed_at));
-	return j;
+	int64_t at = 0;
+	const char *version = "";
+	const char **questions = NULL;
+	size_t n = 0;
+	json_t *list = json_array();
+	if (auth_aup_get(&req->ctx, req->session.person.id, &at, &version,
+		    &err) == 0 &&
+	    auth_security_questions_get(&req->ctx, req->session.person.id,
+		    &questions, &n, &err) == 0) {
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(list, json_string(questions[i]));
+	}
+	const char *current = config_get_str(req->ctx.config,
+		"auth.aup_version");
+	json_object_set_new(me, "aup", json_pack("{s:o,s:s,s:s,s:b}",
+		"accepted_at", api_json_time(at), "accepted_version", version,
+		"current_version", current, "current_accepted",
+		at != 0 && strcmp(version, current) == 0));
+	json_object_set_new(me, "security_questions", list);
 }
 
-json_t *
-api_json_roles(struct api_request *req, int64_t person_id)
+/* ---- PATCH /me ---- */
+
+struct profile_body {
+	const char *mobile;
+	int mobile_hidden;
+};
+
+static const struct api_field profile_fields[] = {
+	{ "mobile", API_FIELD_STRING, false,
+	  offsetof(struct profile_body, mobile), MOBILE_MAX },
+	{ "mobile_hidden", API_FIELD_BOOL, false,
+	  offsetof(struct profile_body, mobile_hidden), 0 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static void
+api_me_patch(struct api_request *req)
 {
-	struct store_role *roles;
-	size_t n;
-	json_t *a = json_array();
-	if (dir_role_list_by_person(&req->ctx, person_id, &roles, &n, NULL) < 0)
-		return a;
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s}", "role",
-			roles[i].role, "org",
-			dir_org_ods(&req->ctx, roles[i].org_id)));
-	return a;
+	struct profile_body in;
+	struct error err;
+	struct store_person p;
+	if (api_json_decode(req->body, profile_fields, &in, req->arena,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	struct dir_person_fields changes = {
+		.mobile = in.mobile,
+		.mobile_hidden = in.mobile_hidden,
+	};
+	if (auth_person_edit(&req->ctx, req->api->sms,
+		    req->session.person.address, &changes, &p, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 200, api_json_person(req, &p));
 }
 
-void
+/* ---- the security questions to choose from ---- */
+
+static void
+api_me_questions_choices(struct api_request *req)
+{
+	const char **list;
+	size_t n;
+	struct error err;
+	if (auth_questions_choices(&req->ctx, &list, &n, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *items = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(items, json_string(list[i]));
+	api_reply(req, 200, json_pack("{s:o,s:i}", "questions", items,
+		"choose", STORE_SECURITY_ANSWERS));
+}
+
+/* ---- GET /me, password and MFA ---- */
+
+static void
 api_me_get(struct api_request *req)
 {
 	struct store_person p;
@@ -68,7 +116,7 @@ api_me_get(struct api_request *req)
 	json_object_set_new(j, "mfa_enrolled", json_boolean(s->mfa_enrolled));
 	json_object_set_new(j, "must_change_password",
 		json_boolean(s->must_change_password));
-	api_self_me_extra(req, j);
+	me_extra(req, j);
 	api_reply(req, 200, j);
 }
 
@@ -85,7 +133,7 @@ static const struct api_field password_fields[] = {
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
 
-void
+static void
 api_me_password_post(struct api_request *req)
 {
 	struct password_body in;
@@ -104,7 +152,7 @@ static const struct api_field no_fields[] = {
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
 
-void
+static void
 api_me_mfa_post(struct api_request *req)
 {
 	char unused;
@@ -131,7 +179,7 @@ static const struct api_field verify_fields[] = {
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
 
-void
+static void
 api_me_mfa_verify_post(struct api_request *req)
 {
 	struct verify_body in;
@@ -145,3 +193,96 @@ api_me_mfa_verify_post(struct api_request *req)
 	}
 	api_reply(req, 200, json_pack("{s:b}", "mfa_enrolled", 1));
 }
+
+/* ---- PUT /me/security-questions ---- */
+
+struct questions_body {
+	const char *current;
+	json_t *answers;
+};
+
+static const struct api_field questions_fields[] = {
+	{ "current", API_FIELD_STRING, true,
+	  offsetof(struct questions_body, current), AUTH_PASSWORD_MAX },
+	{ "answers", API_FIELD_JSON, true,
+	  offsetof(struct questions_body, answers), 0 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static void
+api_me_questions_put(struct api_request *req)
+{
+	struct questions_body in;
+	struct auth_answer *answers;
+	size_t n;
+	struct error err;
+	if (api_json_decode(req->body, questions_fields, &in, req->arena,
+		    &err) < 0 ||
+	    api_answers_parse(req, in.answers, &answers, &n, &err) < 0 ||
+	    auth_security_answers_set(&req->ctx, &req->session.person,
+		    in.current, answers, n, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	auth_sms_notify(req->api->sms, req->session.person.mobile,
+		req->session.person.address, "The security questions on your "
+		"caremail account were just changed. If this was not you, "
+		"call your local IT helpdesk now.");
+	json_t *list = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(list, json_string(answers[i].question));
+	api_reply(req, 200, json_pack("{s:o}", "security_questions", list));
+}
+
+/* ---- POST /me/aup ---- */
+
+struct aup_body {
+	int accepted;
+};
+
+static const struct api_field aup_fields[] = {
+	{ "accepted", API_FIELD_BOOL, true,
+	  offsetof(struct aup_body, accepted), 0 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static void
+api_me_aup_post(struct api_request *req)
+{
+	struct aup_body in;
+	struct error err;
+	if (api_json_decode(req->body, aup_fields, &in, req->arena,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	if (in.accepted != 1) {
+		api_reply_error(req, 422, "invalid", "To accept the Acceptable "
+			"Use Policy send {\"accepted\": true}; it cannot be "
+			"declined here.", "accepted");
+		return;
+	}
+	if (auth_aup_accept(&req->ctx, &req->session.person, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *me = json_object();
+	me_extra(req, me);
+	api_reply(req, 200, json_incref(json_object_get(me, "aup")));
+	json_decref(me);
+}
+
+const struct api_route api_routes_me[] = {
+	{ "GET", "/me", api_me_get, 0 },
+	{ "PATCH", "/me", api_me_patch, 0 },
+	{ "POST", "/me/password", api_me_password_post,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "POST", "/me/mfa", api_me_mfa_post, API_BEFORE_MFA },
+	{ "POST", "/me/mfa/verify", api_me_mfa_verify_post, API_BEFORE_MFA },
+	{ "GET", "/me/security-questions/choices", api_me_questions_choices,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	{ "PUT", "/me/security-questions", api_me_questions_put, 0 },
+	{ "POST", "/me/aup", api_me_aup_post,
+	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	API_ROUTES_END,
+};

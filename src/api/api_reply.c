@@ -1,40 +1,17 @@
 /*
- * Replies: the one table from error codes to statuses, the error envelope
- * every refusal uses, and the audit row a refused action writes
+ * Replies: the error envelope every refusal uses (its status from
+ * http_status_for_error, the one table), a person and their roles as
+ * every area shows them, and the audit row a refused action writes
  * (SECURITY.md 48). Layer: front end. RFC 9110 §15.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "api/api_internal.h"
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "http/http.h"
-
-static const struct {
-	enum error_code code;
-	unsigned status;
-} api_error_statuses[] = {
-	{ ERROR_NOT_FOUND, 404 },
-	{ ERROR_EXISTS, 409 },
-	{ ERROR_DENIED, 403 },
-	{ ERROR_INVALID, 422 },
-	{ ERROR_LIMIT, 422 },	/* too large; rate limits are api_rate_ok's 429 */
-	{ ERROR_TEMPORARY, 503 },
-	{ ERROR_NO_SPACE, 503 },	/* the server's disk is full */
-	{ ERROR_INTERNAL, 500 },
-};
-
-unsigned
-api_status_for_error(enum error_code code)
-{
-	size_t n = sizeof(api_error_statuses) / sizeof(*api_error_statuses);
-	for (size_t i = 0; i < n; i++) {
-		if (api_error_statuses[i].code == code)
-			return api_error_statuses[i].status;
-	}
-	return 500;
-}
 
 void
 api_reply(struct api_request *req, unsigned status, json_t *body)
@@ -130,7 +107,7 @@ api_reply_from_error(struct api_request *req, const struct error *err)
 			req->method, req->path, err->msg);
 		http_call_add_header(req->call, "Retry-After", "30");
 	}
-	api_reply_error(req, api_status_for_error(err->code),
+	api_reply_error(req, http_status_for_error(err->code),
 		error_code_name(err->code), err->msg, err->field);
 }
 
@@ -150,4 +127,50 @@ api_cookie_name(const struct api_request *req)
 	/* RFC 6265bis §4.1.3.2: __Host- needs Secure, so TLS only. */
 	return http_call_is_tls(req->call) ? "__Host-caremail_session" :
 		"caremail_session";
+}
+
+json_t *
+api_json_person(struct api_request *req, const struct store_person *p)
+{
+	struct store_org org;
+	struct error err;
+	json_t *o = json_null();
+	if (dir_org_get_by_id(&req->ctx, p->org_id, &org, &err) == 0)
+		o = json_pack("{s:s,s:s}", "ods", org.ods, "name", org.name);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}",
+		"address", p->address,
+		"display_name", p->display_name,
+		"first_name", p->first_name,
+		"last_name", p->last_name,
+		"org", o != NULL ? o : json_null(),
+		"job_title", p->job_title,
+		"department", p->department,
+		"phone", p->phone,
+		"mobile", p->mobile,
+		"status", p->status);
+	if (j == NULL)
+		return json_null();	/* text that is not UTF-8 */
+	json_object_set_new(j, "mobile_hidden", json_boolean(p->mobile_hidden));
+	json_object_set_new(j, "locked", json_boolean(p->locked_at != 0));
+	json_object_set_new(j, "locked_at", api_json_time(p->locked_at));
+	json_object_set_new(j, "last_signin_at",
+		api_json_time(p->last_signin_at));
+	json_object_set_new(j, "password_changed_at",
+		api_json_time(p->password_changed_at));
+	return j;
+}
+
+json_t *
+api_json_roles(struct api_request *req, int64_t person_id)
+{
+	struct store_role *roles;
+	size_t n;
+	json_t *a = json_array();
+	if (dir_role_list_by_person(&req->ctx, person_id, &roles, &n, NULL) < 0)
+		return a;
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s}", "role",
+			roles[i].role, "org",
+			dir_org_ods(&req->ctx, roles[i].org_id)));
+	return a;
 }

@@ -14,8 +14,9 @@
 
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "auth/auth_sms.h"
+#include "auth/auth_token.h"
 #include "core/arena.h"
-#include "auth/auth_self.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
@@ -30,7 +31,8 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_app_passwords,
 	api_routes_orgs,
 	api_routes_users,
-	api_routes_self,
+	api_routes_me,
+	api_routes_recovery,
 	api_routes_tokens,
 	api_routes_mailboxes,
 	api_routes_contacts,

@@ -131,10 +131,5 @@ const struct api_route api_routes_session[] = {
 	  API_ANY_PASSWORD | API_BEFORE_MFA },
 	{ "DELETE", "/session", api_session_delete,
 	  API_ANY_PASSWORD | API_BEFORE_MFA },
-	{ "GET", "/me", api_me_get, 0 },
-	{ "POST", "/me/password", api_me_password_post,
-	  API_ANY_PASSWORD | API_BEFORE_MFA },
-	{ "POST", "/me/mfa", api_me_mfa_post, API_BEFORE_MFA },
-	{ "POST", "/me/mfa/verify", api_me_mfa_verify_post, API_BEFORE_MFA },
 	API_ROUTES_END,
 };

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "auth/auth_self.h"
+#include "auth/auth_token.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/str.h"

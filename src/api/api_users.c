@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "auth/auth_self.h"
 #include "core/arena.h"
 
 #define LONG_TEXT_BYTES (4 * 4000)

@@ -11,113 +11,19 @@
 
 #include "auth/auth.h"
 #include "auth/auth_internal.h"
-#include "auth/auth_self.h"
+#include "auth/auth_recovery.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/fold.h"
 #include "dir/dir.h"
 #include "store/store_selfsvc.h"
 
 #define AUTH_QUESTIONS_MAX 64
 #define AUTH_QUESTION_LEN 256
 
-/* The next code point of UTF-8 text, or -1 for a bad sequence. */
-static long
-utf8_next(const unsigned char **p)
-{
-	const unsigned char *s = *p;
-	long c;
-	int extra;
-	if (s[0] < 0x80) {
-		c = s[0];
-		extra = 0;
-	} else if ((s[0] & 0xE0) == 0xC0 && s[0] >= 0xC2) {
-		c = s[0] & 0x1F;
-		extra = 1;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		c = s[0] & 0x0F;
-		extra = 2;
-	} else if ((s[0] & 0xF8) == 0xF0 && s[0] <= 0xF4) {
-		c = s[0] & 0x07;
-		extra = 3;
-	} else {
-		return -1;
-	}
-	for (int i = 1; i <= extra; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return -1;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	static const long least[] = { 0, 0x80, 0x800, 0x10000 };
-	if (c < least[extra] || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return -1;
-	*p = s + extra + 1;
-	return c;
-}
-
-static size_t
-utf8_put(long c, char *out)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | (c >> 6));
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | (c >> 12));
-		out[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (c >> 18));
-	out[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
-}
-
-/* Latin Extended-A pairs capitals and small letters as even/odd or odd/even. */
-static long
-fold_latin_ext_a(long c)
-{
-	if (c == 0x130)
-		return 'i';	/* İ: dotted capital I */
-	if (c == 0x178)
-		return 0xFF;	/* Ÿ */
-	bool even_upper = (c >= 0x100 && c <= 0x137) ||
-		(c >= 0x14A && c <= 0x177);
-	bool odd_upper = (c >= 0x139 && c <= 0x148) ||
-		(c >= 0x179 && c <= 0x17E);
-	if ((even_upper && c % 2 == 0) || (odd_upper && c % 2 == 1))
-		return c + 1;
-	return c;
-}
-
-/* A simple case fold: one code point to one, for the common scripts. */
-static long
-fold(long c)
-{
-	if ((c >= 'A' && c <= 'Z') || (c >= 0xC0 && c <= 0xDE && c != 0xD7))
-		return c + 32;
-	if (c >= 0x100 && c <= 0x17F)
-		return fold_latin_ext_a(c);
-	if (c >= 0x391 && c <= 0x3A9 && c != 0x3A2)
-		return c + 32;	/* Greek */
-	if (c == 0x3C2)
-		return 0x3C3;	/* final sigma compares as sigma */
-	if (c >= 0x410 && c <= 0x42F)
-		return c + 32;	/* Cyrillic */
-	if (c >= 0x400 && c <= 0x40F)
-		return c + 80;
-	return c;
-}
-
 static bool
-is_space(long c)
+is_space(uint32_t c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 ||
 		c == 0x2007 || c == 0x202F || c == 0x3000 ||
@@ -128,18 +34,21 @@ int
 auth_answer_normalise(const char *in, char *out, size_t size)
 {
 	const unsigned char *p = (const unsigned char *)in;
-	size_t used = 0;
+	size_t left = strlen(in), used = 0;
 	bool pending_space = false;
-	while (*p != '\0') {
-		long c = utf8_next(&p);
-		if (c < 0)
+	while (left > 0) {
+		uint32_t c;
+		size_t len = fold_utf8_decode(p, left, &c);
+		if (len == 0)
 			return -1;
+		p += len;
+		left -= len;
 		if (is_space(c)) {
 			pending_space = used > 0;
 			continue;
 		}
-		char buf[5];
-		size_t n = utf8_put(fold(c), buf);
+		char buf[4];
+		size_t n = fold_utf8_encode(fold_case(c), buf);
 		if (used + (pending_space ? 1 : 0) + n + 1 > size)
 			return -1;
 		if (pending_space)

@@ -85,7 +85,7 @@ auth_app_password_create(const struct dir_ctx *ctx,
 			"app passwords are made only after it");
 	char hash[65];
 	auth_password_generate(secret, AUTH_APP_PASSWORD_LEN);
-	auth_app_password_digest(secret, hash);
+	auth_secret_digest(secret, hash);
 	*a_r = (struct store_app_password){
 		.person_id = p->id,
 		.label = label,

@@ -36,7 +36,17 @@ int auth_password_check(const struct dir_ctx *ctx, const char *address,
 void auth_signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
 	const char *reason, const char *peer, const char *protocol, bool count);
 
-/* The hex SHA-256 an app password is kept and found by, into out[65]. */
-void auth_app_password_digest(const char *secret, char out[65]);
+/*
+ * The hex SHA-256 a session token, API token or app password is kept and
+ * found by, into out[65]: they are random, so no salt or stretching.
+ */
+void auth_secret_digest(const char *secret, char out[65]);
+
+/*
+ * An Argon2id hash of a random secret, made once per process: what an
+ * unknown person's password or a missing answer is checked against, so
+ * timing does not tell who exists (SECURITY.md item 38).
+ */
+const char *auth_password_decoy(void);
 
 #endif

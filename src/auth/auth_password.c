@@ -101,6 +101,24 @@ make_decoy(void)
 	sodium_memzero(secret, sizeof(secret));
 }
 
+const char *
+auth_password_decoy(void)
+{
+	pthread_once(&decoy_once, make_decoy);
+	return decoy_hash;
+}
+
+/* The hex SHA-256 a token or app password is kept and found by. */
+void
+auth_secret_digest(const char *secret, char out[65])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256(digest, (const unsigned char *)secret,
+		strlen(secret));
+	sodium_bin2hex(out, 65, digest, sizeof(digest));
+	sodium_memzero(digest, sizeof(digest));
+}
+
 /* A fault of ours (the store failing), as opposed to an answer. */
 bool
 auth_is_fault(const struct error *e)
@@ -114,7 +132,6 @@ auth_password_check(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct store_person *p_r, bool *found_r,
 	bool *right_r, struct error *err)
 {
-	pthread_once(&decoy_once, make_decoy);
 	const char *hash = "";
 	struct error inner;
 	bool known = false;
@@ -136,7 +153,7 @@ auth_password_check(const struct dir_ctx *ctx, const char *address,
 			known = hash[0] != '\0';
 		}
 	}
-	const char *against = known ? hash : decoy_hash;
+	const char *against = known ? hash : auth_password_decoy();
 	/* Always one Argon2id verification, so timing tells nothing. */
 	bool match = password != NULL && crypto_pwhash_str_verify(against,
 		password, strlen(password)) == 0;

@@ -10,13 +10,14 @@
  * logged.
  */
 #include <jansson.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "auth/auth.h"
-#include "auth/auth_self.h"
+#include "auth/auth_internal.h"
+#include "auth/auth_recovery.h"
+#include "auth/auth_sms.h"
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -223,24 +224,11 @@ auth_recovery_start(const struct dir_ctx *ctx, struct auth_sms *sms,
  * Whether all three answers are right. Always three Argon2id checks, with
  * a throwaway hash where there is nothing to check, so time tells nothing.
  */
-static char decoy[AUTH_HASH_MAX];
-static pthread_once_t decoy_once = PTHREAD_ONCE_INIT;
-
-static void
-make_decoy(void)
-{
-	char secret[33];
-	auth_password_generate(secret, sizeof(secret) - 1);
-	if (auth_password_hash(secret, decoy, NULL) < 0)
-		decoy[0] = '\0';
-	sodium_memzero(secret, sizeof(secret));
-}
-
 static bool
 answers_right(const struct store_security_answer *stored,
 	size_t stored_count, const struct auth_answer *given, size_t count)
 {
-	pthread_once(&decoy_once, make_decoy);
+	const char *decoy = auth_password_decoy();
 	bool ok = count == STORE_SECURITY_ANSWERS &&
 		stored_count == STORE_SECURITY_ANSWERS;
 	for (size_t i = 0; i < STORE_SECURITY_ANSWERS; i++) {

@@ -42,14 +42,6 @@ random_hex(char out[AUTH_TOKEN_HEX + 1])
 	sodium_memzero(raw, sizeof(raw));
 }
 
-static void
-token_hash(const char *token, char out[AUTH_TOKEN_HEX + 1])
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const unsigned char *)token,
-		strlen(token));
-	sodium_bin2hex(out, AUTH_TOKEN_HEX + 1, digest, sizeof(digest));
-}
 
 /* What the person may do: admin, enrolled, password to change. */
 static int
@@ -135,7 +127,7 @@ make_session(const struct dir_ctx *ctx, struct auth_web_session *s,
 	char hash[AUTH_TOKEN_HEX + 1];
 	random_hex(s->token);
 	random_hex(s->csrf_token);
-	token_hash(s->token, hash);
+	auth_secret_digest(s->token, hash);
 	struct store_session row = {
 		.token_hash = hash,
 		.csrf_token = s->csrf_token,
@@ -236,7 +228,7 @@ auth_session_find(const struct dir_ctx *ctx, const char *token,
 	if (token == NULL || strlen(token) != AUTH_TOKEN_HEX)
 		return error_set(err, ERROR_NOT_FOUND, "you are not signed in");
 	char hash[AUTH_TOKEN_HEX + 1];
-	token_hash(token, hash);
+	auth_secret_digest(token, hash);
 	struct store_session row;
 	struct error inner;
 	if (store_session_get(ctx->store, hash, ctx->arena, &row,

@@ -54,17 +54,6 @@ check_switches(const struct dir_ctx *ctx, const struct store_person *p,
 	return 0;
 }
 
-/* The hex SHA-256 an app password is kept and found by. */
-void
-auth_app_password_digest(const char *secret, char out[65])
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const unsigned char *)secret,
-		strlen(secret));
-	sodium_bin2hex(out, 65, digest, sizeof(digest));
-	sodium_memzero(digest, sizeof(digest));
-}
-
 /* 1 when secret is one of the person's app passwords, 0 not, -1 fault. */
 static int
 app_password_matches(const struct dir_ctx *ctx, const struct store_person *p,
@@ -73,7 +62,7 @@ app_password_matches(const struct dir_ctx *ctx, const struct store_person *p,
 	if (secret == NULL || strlen(secret) != AUTH_APP_PASSWORD_LEN)
 		return 0;
 	char hash[65];
-	auth_app_password_digest(secret, hash);
+	auth_secret_digest(secret, hash);
 	struct store_app_password a;
 	struct error inner;
 	if (store_app_password_find(ctx->store, p->id, hash, ctx->arena, &a,

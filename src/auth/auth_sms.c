@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "auth/auth_self.h"
+#include "auth/auth_sms.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -149,21 +149,4 @@ auth_sms_notify(struct auth_sms *sms, const char *mobile, const char *address,
 	if (auth_sms_send(sms, mobile, text, &inner) < 0)
 		log_warn("auth.notify_failed", "user=%s reason=\"%s\"",
 			address, inner.msg);
-}
-
-int
-auth_person_edit(const struct dir_ctx *ctx, struct auth_sms *sms,
-	const char *address, const struct dir_person_fields *changes,
-	struct store_person *p_r, struct error *err)
-{
-	struct store_person before;
-	if (dir_person_get(ctx, address, &before, err) < 0 ||
-	    dir_person_edit(ctx, address, changes, p_r, err) < 0)
-		return -1;
-	if (before.mobile[0] != '\0' && strcmp(before.mobile, p_r->mobile) != 0)
-		auth_sms_notify(sms, before.mobile, p_r->address,
-			"The mobile number on your caremail account was just "
-			"changed. If this was not you, call your local IT "
-			"helpdesk now.");
-	return 0;
 }

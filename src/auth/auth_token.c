@@ -14,7 +14,8 @@
 
 #include "auth/auth.h"
 #include "auth/auth_access.h"
-#include "auth/auth_self.h"
+#include "auth/auth_internal.h"
+#include "auth/auth_token.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -28,14 +29,6 @@
 #define DAY_S 86400
 #define ALLOW_MAX 32
 
-static void
-token_hash(const char *token, char out[AUTH_TOKEN_HEX + 1])
-{
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256(digest, (const unsigned char *)token,
-		strlen(token));
-	sodium_bin2hex(out, AUTH_TOKEN_HEX + 1, digest, sizeof(digest));
-}
 
 /*
  * An address as 16 bytes (IPv4 mapped into IPv6), or false; *v4_r tells
@@ -264,7 +257,7 @@ auth_token_create(const struct dir_ctx *ctx, int64_t person_id,
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(token_r, AUTH_TOKEN_HEX + 1, raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
-	token_hash(token_r, hash);
+	auth_secret_digest(token_r, hash);
 	t_r->token_hash = arena_strdup(ctx->arena, hash);
 	t_r->label = in->label;
 	t_r->org_id = org.id;
@@ -332,7 +325,7 @@ auth_token_find(const struct dir_ctx *ctx, const char *token,
 	if (token == NULL || strlen(token) != AUTH_TOKEN_HEX)
 		return error_set(err, ERROR_NOT_FOUND,
 			"that API token is not one this service issued");
-	token_hash(token, hash);
+	auth_secret_digest(token, hash);
 	if (store_api_token_by_hash(ctx->store, hash, ctx->arena, t_r,
 		    &inner) < 0) {
 		if (inner.code != ERROR_NOT_FOUND)

@@ -59,6 +59,91 @@ fold_code_point(uint32_t cp)
 	return NULL;
 }
 
+size_t
+fold_utf8_decode(const unsigned char *p, size_t len, uint32_t *cp_r)
+{
+	if (len == 0)
+		return 0;
+	unsigned char c = p[0];
+	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 :
+		(c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+	if (n == 0 || n > len)
+		return 0;
+	uint32_t cp = n == 1 ? c : c & (0x7Fu >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	/* RFC 3629 §3: no overlong forms, surrogates or past U+10FFFF. */
+	static const uint32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (cp < least[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	*cp_r = cp;
+	return n;
+}
+
+size_t
+fold_utf8_encode(uint32_t cp, char out[4])
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Latin Extended-A pairs capitals and small letters as even/odd or odd/even. */
+static uint32_t
+fold_case_latin_ext_a(uint32_t cp)
+{
+	if (cp == 0x130)
+		return 'i';	/* İ: dotted capital I */
+	if (cp == 0x178)
+		return 0xFF;	/* Ÿ */
+	bool even_upper = (cp >= 0x100 && cp <= 0x137) ||
+		(cp >= 0x14A && cp <= 0x177);
+	bool odd_upper = (cp >= 0x139 && cp <= 0x148) ||
+		(cp >= 0x179 && cp <= 0x17E);
+	if ((even_upper && cp % 2 == 0) || (odd_upper && cp % 2 == 1))
+		return cp + 1;
+	return cp;
+}
+
+uint32_t
+fold_case(uint32_t cp)
+{
+	if ((cp >= 'A' && cp <= 'Z') ||
+	    (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7))
+		return cp + 32;
+	if (cp >= 0x100 && cp <= 0x17F)
+		return fold_case_latin_ext_a(cp);
+	if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2)
+		return cp + 32;	/* Greek */
+	if (cp == 0x3C2)
+		return 0x3C3;	/* final sigma compares as sigma */
+	if (cp >= 0x410 && cp <= 0x42F)
+		return cp + 32;	/* Cyrillic */
+	if (cp >= 0x400 && cp <= 0x40F)
+		return cp + 80;
+	return cp;
+}
+
 /*
  * One UTF-8 character at p (len bytes left): its code point and length.
  * A byte that does not start a well-formed character is taken alone as
@@ -67,27 +152,9 @@ fold_code_point(uint32_t cp)
 static size_t
 utf8_next(const unsigned char *p, size_t len, uint32_t *cp_r)
 {
-	unsigned char c = p[0];
-	size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 :
-		(c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-	if (n == 1) {
-		*cp_r = c;
-		return 1;
-	}
-	if (n == 0 || n > len)
-		goto bad;
-	uint32_t cp = c & (0x7F >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			goto bad;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	static const uint32_t least[] = { 0, 0, 0x80, 0x800, 0x10000 };
-	if (cp < least[n] || cp > 0x10FFFF)
-		goto bad;
-	*cp_r = cp;
-	return n;
-bad:
+	size_t n = fold_utf8_decode(p, len, cp_r);
+	if (n > 0)
+		return n;
 	*cp_r = 0xFFFD;
 	return 1;
 }

@@ -14,6 +14,23 @@
 struct arena;
 
 /*
+ * The well-formed UTF-8 character at p (len bytes left; RFC 3629: no
+ * overlong forms, surrogates or code points past U+10FFFF): its length,
+ * with its code point in *cp_r, or 0 when there is none.
+ */
+size_t fold_utf8_decode(const unsigned char *p, size_t len, uint32_t *cp_r);
+
+/* cp (at most U+10FFFF) as UTF-8 into out: the number of bytes, 1 to 4. */
+size_t fold_utf8_encode(uint32_t cp, char out[4]);
+
+/*
+ * cp in lower case, one code point for one: ASCII, Latin-1, Latin
+ * Extended-A, Greek (final sigma as sigma) and Cyrillic; accents are kept
+ * ("É" is "é"). Anything else is returned as it is.
+ */
+uint32_t fold_case(uint32_t cp);
+
+/*
  * The ASCII letters code point cp folds to ("e" for U+00EB, "ss" for
  * U+00DF), NULL when cp is not a foldable Latin letter. Upper-case ASCII
  * is not handled here (see fold_text).

@@ -1,247 +1,207 @@
 /*
- * One HTTPS POST: parse the URL, connect, TLS with certificate and name
- * verification, send the request, read the status line. Layer: core.
- * RFC 9112 (HTTP/1.1 message syntax), RFC 6125 (name checks, by GnuTLS).
- * SECURITY: verification is never optional; the bearer token is not
- * logged.
+ * One HTTPS POST, by libcurl (GnuTLS flavour): certificate and name
+ * verification on, TLS 1.2 or later with the listeners' cipher rules (checked
+ * before the request goes), every step within the timeout. Layer: core. RFC 9110, RFC 6125 (name checks).
+ * SECURITY: verification is never optional; the bearer token is never
+ * logged nor kept in a buffer of ours; no proxy, no redirects, https only.
  */
 #include "https.h"
 
-#include <arpa/inet.h>
+#include <curl/curl.h>
 #include <gnutls/gnutls.h>
-#include <netdb.h>
-#include <stdio.h>
-#include <stdlib.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "error.h"
-#include "str.h"
-#include "tls.h"
 
-struct url_parts {
-	char host[256];
-	char port[8];
-	char path[1024];
-};
+/* curl_global_init is not thread-safe everywhere: once per process. */
+static pthread_once_t https_once = PTHREAD_ONCE_INIT;
+static CURLcode https_global_rc = CURLE_FAILED_INIT;
 
+static void
+https_global_init(void)
+{
+	https_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* The reply's body is not read: only its status matters. */
+static size_t
+https_discard(char *data, size_t size, size_t count, void *unused)
+{
+	(void)data;
+	(void)unused;
+	return size * count;
+}
+
+/*
+ * Whether the session meets SECURITY.md items 1 and 2 as tls_priorities()
+ * puts them for our listeners: TLS 1.2 or 1.3, an AEAD cipher, ECDHE over
+ * one of the curves allowed (so no static RSA and no finite-field DHE), no
+ * SHA-1 signature. libcurl 7.88 does not hand a priority string to GnuTLS,
+ * so the session it made is checked instead, before the request is sent.
+ */
+static bool
+https_session_ok(gnutls_session_t s)
+{
+	gnutls_protocol_t v = gnutls_protocol_get_version(s);
+	gnutls_cipher_algorithm_t c = gnutls_cipher_get(s);
+	gnutls_group_t g = gnutls_group_get(s);
+	int sign = gnutls_sign_algorithm_get(s);
+	return (v == GNUTLS_TLS1_2 || v == GNUTLS_TLS1_3) &&
+		(c == GNUTLS_CIPHER_AES_256_GCM ||
+			c == GNUTLS_CIPHER_AES_128_GCM ||
+			c == GNUTLS_CIPHER_CHACHA20_POLY1305) &&
+		(g == GNUTLS_GROUP_X25519 || g == GNUTLS_GROUP_SECP256R1 ||
+			g == GNUTLS_GROUP_SECP384R1) &&
+		(sign <= 0 || gnutls_sign_get_hash_algorithm(
+			(gnutls_sign_algorithm_t)sign) != GNUTLS_DIG_SHA1);
+}
+
+/* Runs once connected, before the request: refuses a weak session. */
 static int
-parse_url(const char *url, struct url_parts *u, struct error *err)
+https_prereq(void *handle, char *primary_ip, char *local_ip,
+	int primary_port, int local_port)
+{
+	(void)primary_ip;
+	(void)local_ip;
+	(void)primary_port;
+	(void)local_port;
+	struct curl_tlssessioninfo *info = NULL;
+	if (curl_easy_getinfo((CURL *)handle, CURLINFO_TLS_SSL_PTR,
+		    &info) != CURLE_OK || info == NULL ||
+	    info->backend != CURLSSLBACKEND_GNUTLS || info->internals == NULL ||
+	    !https_session_ok((gnutls_session_t)info->internals))
+		return CURL_PREREQFUNC_ABORT;
+	return CURL_PREREQFUNC_OK;
+}
+
+/* What the caller can check before a byte is sent. */
+static int
+https_check(const struct https_post *p, struct error *err)
 {
 	static const char scheme[] = "https://";
-	if (url == NULL || strncmp(url, scheme, sizeof(scheme) - 1) != 0)
+	if (p->url == NULL || strncmp(p->url, scheme, sizeof(scheme) - 1) != 0)
 		return error_set(err, ERROR_INVALID,
 			"the gateway URL must start with https://");
-	const char *p = url + sizeof(scheme) - 1;
-	size_t hostlen;
-	const char *after;
-	if (*p == '[') {
-		const char *close = strchr(p, ']');
-		if (close == NULL)
-			return error_set(err, ERROR_INVALID,
-				"the gateway URL has an unclosed [");
-		p++;
-		hostlen = (size_t)(close - p);
-		after = close + 1;
-	} else {
-		hostlen = strcspn(p, ":/");
-		after = p + hostlen;
-	}
-	if (hostlen == 0 || hostlen >= sizeof(u->host))
+	if (p->url[sizeof(scheme) - 1] == '\0' ||
+	    strpbrk(p->url, " \t\r\n") != NULL)
 		return error_set(err, ERROR_INVALID,
-			"the gateway URL has no usable host");
-	memcpy(u->host, p, hostlen);
-	u->host[hostlen] = '\0';
-	size_t portlen = 0;
-	if (*after == ':') {
-		after++;
-		portlen = strspn(after, "0123456789");
-		if (portlen == 0 || portlen >= sizeof(u->port))
-			return error_set(err, ERROR_INVALID,
-				"the gateway URL has a bad port");
-		memcpy(u->port, after, portlen);
-		after += portlen;
-	}
-	u->port[portlen] = '\0';
-	if (portlen == 0)
-		snprintf(u->port, sizeof(u->port), "443");
-	if (*after != '\0' && *after != '/')
+			"the gateway URL has no host or has spaces");
+	/* A line break in the token would be a header of the caller's. */
+	if (p->bearer != NULL && strpbrk(p->bearer, "\r\n") != NULL)
 		return error_set(err, ERROR_INVALID,
-			"the gateway URL is not host[:port]/path");
-	if (snprintf(u->path, sizeof(u->path), "%s",
-		    *after == '\0' ? "/" : after) >= (int)sizeof(u->path) ||
-	    strpbrk(u->path, " \r\n") != NULL)
-		return error_set(err, ERROR_INVALID,
-			"the gateway URL's path is too long or has spaces");
+			"the gateway token has line breaks");
 	return 0;
 }
 
-static int
-connect_to(const struct url_parts *u, int timeout_ms, struct error *err)
+/* Every option that can fail, set in one place; CURLE_OK when all took. */
+static CURLcode
+https_setup(CURL *c, const struct https_post *p, struct curl_slist *headers,
+	char *errbuf)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	int rc = getaddrinfo(u->host, u->port, &hints, &res);
-	if (rc != 0)
-		return error_set(err, ERROR_TEMPORARY, "cannot resolve %s: %s",
-			u->host, gai_strerror(rc));
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-	int fd = -1;
-	for (ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		/* On Linux the send timeout bounds connect(2) as well. */
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	freeaddrinfo(res);
-	if (fd < 0)
-		return error_set(err, ERROR_TEMPORARY, "cannot connect to %s "
-			"port %s", u->host, u->port);
-	return fd;
-}
-
-static bool
-is_ip_literal(const char *host)
-{
-	unsigned char buf[16];
-	return inet_pton(AF_INET, host, buf) == 1 ||
-		inet_pton(AF_INET6, host, buf) == 1;
-}
-
-static int
-tls_setup(gnutls_session_t s, gnutls_certificate_credentials_t cred,
-	const struct url_parts *u, const char *ca_file, struct error *err)
-{
-	int n = ca_file != NULL && ca_file[0] != '\0' ?
-		gnutls_certificate_set_x509_trust_file(cred, ca_file,
-			GNUTLS_X509_FMT_PEM) :
-		gnutls_certificate_set_x509_system_trust(cred);
-	if (n <= 0)
-		return error_set(err, ERROR_TEMPORARY, "no trusted CA "
-			"certificates could be loaded%s%s",
-			ca_file != NULL && ca_file[0] != '\0' ? " from " : "",
-			ca_file != NULL ? ca_file : "");
-	if (gnutls_priority_set_direct(s, tls_priorities(), NULL) < 0 ||
-	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0)
-		return error_set(err, ERROR_INTERNAL,
-			"cannot set up a TLS client session");
-	/* RFC 6066 §3: SNI carries names only, never addresses. */
-	if (!is_ip_literal(u->host))
-		gnutls_server_name_set(s, GNUTLS_NAME_DNS, u->host,
-			strlen(u->host));
-	gnutls_session_set_verify_cert(s, u->host, 0);
-	return 0;
-}
-
-static int
-send_all(gnutls_session_t s, const char *data, size_t len,
-	struct error *err)
-{
-	while (len > 0) {
-		ssize_t n = gnutls_record_send(s, data, len);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n < 0)
-			return error_set(err, ERROR_TEMPORARY,
-				"sending to the gateway failed: %s",
-				gnutls_strerror((int)n));
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Reads until the status line is complete; 0 for a 2xx status. */
-static int
-read_status(gnutls_session_t s, struct error *err)
-{
-	char buf[512];
-	size_t used = 0;
-	while (used < sizeof(buf) - 1 && memchr(buf, '\n', used) == NULL) {
-		ssize_t n = gnutls_record_recv(s, buf + used,
-			sizeof(buf) - 1 - used);
-		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-			continue;
-		if (n <= 0)
-			break;
-		used += (size_t)n;
-	}
-	buf[used] = '\0';
-	int status = 0;
-	if (sscanf(buf, "HTTP/1.%*d %3d", &status) != 1)
-		return error_set(err, ERROR_TEMPORARY,
-			"the gateway sent no HTTP reply");
-	if (status < 200 || status > 299)
-		return error_set(err, ERROR_TEMPORARY,
-			"the gateway answered with status %d", status);
-	return 0;
-}
-
-static int
-exchange(gnutls_session_t s, const struct url_parts *u,
-	const struct https_post *p, struct error *err)
-{
-	int rc;
-	do {
-		rc = gnutls_handshake(s);
-	} while (rc < 0 && gnutls_error_is_fatal(rc) == 0);
-	if (rc < 0)
-		return error_set(err, ERROR_TEMPORARY,
-			"TLS with the gateway %s failed: %s", u->host,
-			gnutls_strerror(rc));
-	size_t body_len = strlen(p->body);
-	char head[2048];
 	bool bearer = p->bearer != NULL && p->bearer[0] != '\0';
-	int n = snprintf(head, sizeof(head),
-		"POST %s HTTP/1.1\r\nHost: %s:%s\r\n"
-		"Content-Type: application/json\r\nContent-Length: %zu\r\n"
-		"%s%s%sConnection: close\r\n\r\n", u->path, u->host, u->port,
-		body_len, bearer ? "Authorization: Bearer " : "",
-		bearer ? p->bearer : "", bearer ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head) ||
-	    (bearer && strpbrk(p->bearer, "\r\n") != NULL))
-		return error_set(err, ERROR_INVALID,
-			"the gateway token is too long or has line breaks");
-	rc = send_all(s, head, (size_t)n, err);
-	explicit_bzero(head, sizeof(head));
-	if (rc < 0 || send_all(s, p->body, body_len, err) < 0)
-		return -1;
-	rc = read_status(s, err);
-	gnutls_bye(s, GNUTLS_SHUT_WR);
+	bool ca_file = p->ca_file != NULL && p->ca_file[0] != '\0';
+	long timeout = p->timeout_ms > 0 ? p->timeout_ms : 1;
+	CURLcode rc = CURLE_OK;
+#define SET(opt, val) \
+	do { \
+		if (rc == CURLE_OK) \
+			rc = curl_easy_setopt(c, opt, val); \
+	} while (0)
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);	/* threads: no SIGALRM for DNS */
+	SET(CURLOPT_URL, p->url);
+	SET(CURLOPT_PROTOCOLS_STR, "https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROXY, "");	/* not from the environment either */
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	/* SECURITY.md items 1 and 2, as the servers have them. */
+	SET(CURLOPT_PREREQFUNCTION, https_prereq);
+	SET(CURLOPT_PREREQDATA, c);
+	if (ca_file) {
+		/* The given file only, not it and the system's CAs. */
+		SET(CURLOPT_CAINFO, p->ca_file);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+	}
+	SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	SET(CURLOPT_TIMEOUT_MS, timeout);
+	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_POSTFIELDS, p->body);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(p->body));
+	SET(CURLOPT_HTTPHEADER, headers);
+	if (bearer) {
+		SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		SET(CURLOPT_XOAUTH2_BEARER, p->bearer);
+	}
+	SET(CURLOPT_WRITEFUNCTION, https_discard);
+#undef SET
 	return rc;
+}
+
+/* The error for a failed transfer: a bad URL is the caller's. */
+static int
+https_failed(CURLcode rc, const char *errbuf, struct error *err)
+{
+	const char *why = errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+	if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL)
+		return error_set(err, ERROR_INVALID,
+			"the gateway URL cannot be used: %s", why);
+	if (rc == CURLE_ABORTED_BY_CALLBACK)
+		return error_set(err, ERROR_TEMPORARY, "the gateway's TLS is "
+			"weaker than TLS 1.2 with ECDHE and an AEAD cipher");
+	return error_set(err, ERROR_TEMPORARY,
+		"the gateway cannot be reached: %s", why);
 }
 
 int
 https_post_json(const struct https_post *p, struct error *err)
 {
-	struct url_parts u;
-	if (parse_url(p->url, &u, err) < 0)
+	if (https_check(p, err) < 0)
 		return -1;
-	int fd = connect_to(&u, p->timeout_ms, err);
-	if (fd < 0)
-		return -1;
-	gnutls_certificate_credentials_t cred = NULL;
-	gnutls_session_t s = NULL;
-	int rc = -1;
-	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
-	    gnutls_init(&s, GNUTLS_CLIENT) < 0) {
-		error_set(err, ERROR_INTERNAL, "cannot start a TLS client");
-	} else if (tls_setup(s, cred, &u, p->ca_file, err) == 0) {
-		gnutls_transport_set_int(s, fd);
-		gnutls_handshake_set_timeout(s, (unsigned)p->timeout_ms);
-		rc = exchange(s, &u, p, err);
+	pthread_once(&https_once, https_global_init);
+	if (https_global_rc != CURLE_OK)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot start libcurl: %s",
+			curl_easy_strerror(https_global_rc));
+	CURL *c = curl_easy_init();
+	struct curl_slist *headers = NULL, *more;
+	/* "Expect:" off: the body goes with the headers, as it is small. */
+	static const char *const lines[] = {
+		"Content-Type: application/json", "Expect:",
+	};
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		more = curl_slist_append(headers, lines[i]);
+		if (more == NULL) {
+			curl_slist_free_all(headers);
+			headers = NULL;
+			break;
+		}
+		headers = more;
 	}
-	if (s != NULL)
-		gnutls_deinit(s);
-	if (cred != NULL)
-		gnutls_certificate_free_credentials(cred);
-	close(fd);
-	return rc;
+	char errbuf[CURL_ERROR_SIZE] = "";
+	int result = -1;
+	CURLcode rc;
+	if (c == NULL || headers == NULL) {
+		error_set(err, ERROR_INTERNAL, "cannot start an HTTPS request");
+	} else if ((rc = https_setup(c, p, headers, errbuf)) != CURLE_OK) {
+		error_set(err, ERROR_INTERNAL, "cannot set up an HTTPS "
+			"request: %s", curl_easy_strerror(rc));
+	} else if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		https_failed(rc, errbuf, err);
+	} else {
+		long status = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+		if (status >= 200 && status <= 299)
+			result = 0;
+		else
+			error_set(err, ERROR_TEMPORARY,
+				"the gateway answered with status %ld", status);
+	}
+	curl_slist_free_all(headers);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	return result;
 }

@@ -1,8 +1,8 @@
 /*
- * A minimal HTTPS client: one JSON POST over HTTP/1.1, for calling out to
- * a gateway (the SMS one). Layer: core. GnuTLS only; the server's
- * certificate is verified against the system's CAs or a given CA file,
- * and its name or IP address must match the URL's host.
+ * A minimal HTTPS client: one JSON POST, for calling out to a gateway (the
+ * SMS one). Layer: core. libcurl over GnuTLS; the server's certificate is
+ * verified against the system's CAs or a given CA file, and its name or IP
+ * address must match the URL's host.
  */
 #ifndef CORE_HTTPS_H
 #define CORE_HTTPS_H
@@ -14,7 +14,7 @@ struct https_post {
 	const char *bearer;	/* Authorization: Bearer, or NULL/"" none */
 	const char *body;	/* JSON text */
 	const char *ca_file;	/* PEM; NULL or "" for the system's CAs */
-	int timeout_ms;		/* for connect, handshake and each read */
+	int timeout_ms;		/* for the whole exchange, connecting included */
 };
 
 /*

@@ -79,6 +79,13 @@ int dir_new_address(const struct dir_ctx *ctx, const char *address,
 	const char *local, bool number_if_taken, struct dir_address *addr_r,
 	struct error *err);
 
+/*
+ * Inserts the mailbox m (m->id set) with its standard folders (the Inbox
+ * and the special-use ones), in the caller's transaction.
+ */
+int dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
+	struct error *err);
+
 int dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
 	struct store_org *org_r, struct error *err);
 

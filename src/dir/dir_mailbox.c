@@ -9,8 +9,51 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
 #include "store/store_mailbox.h"
 #include "store/store_org.h"
+
+/*
+ * The standard folders every mailbox has from the moment it is made: the
+ * Inbox and the RFC 6154 special uses, under the names Outlook users know.
+ * Made here, once, so delivery and sign-in never look for them (a list's
+ * delivery would otherwise read each member's folders inside the shared
+ * commit). Mailboxes made before this rule got them from a migration.
+ */
+static const struct {
+	const char *name;
+	const char *use;
+} standard_folders[] = {
+	{ "INBOX", "inbox" },
+	{ "Sent Items", "sent" },
+	{ "Drafts", "drafts" },
+	{ "Deleted Items", "trash" },
+	{ "Junk E-mail", "junk" },
+};
+
+int
+dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
+	struct error *err)
+{
+	if (store_mailbox_insert(ctx->store, m, err) < 0)
+		return -1;
+	for (size_t i = 0;
+		i < sizeof(standard_folders) / sizeof(*standard_folders); i++) {
+		struct store_folder f = { .mailbox_id = m->id,
+			.name = standard_folders[i].name,
+			.special_use = standard_folders[i].use,
+			.uidnext = 1,
+			.subscribed = true,
+			.created_at = ctx->now };
+		/* RFC 3501 §2.3.1.1: never a value the mailbox gave before. */
+		if (store_imap_uidvalidity_next(ctx->store, m->id, ctx->now,
+			    &f.uidvalidity, err) < 0 ||
+			store_folder_create(ctx->store, &f, err) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 static const char *
 mailbox_audit_type(const char *kind)
@@ -52,7 +95,7 @@ mailbox_add_tx(const struct dir_ctx *ctx, const char *org_ods,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
 	};
-	if (store_mailbox_insert(ctx->store, m, err) < 0)
+	if (dir_mailbox_insert(ctx, m, err) < 0)
 		return -1;
 	struct store_ref holder = { STORE_KIND_MAILBOX, m->id };
 	if (dir_claim_address(ctx, addr.text, holder, err) < 0)

@@ -351,3 +351,44 @@ dir_site_list(const struct dir_ctx *ctx, const char *org_ods,
 	return store_site_list(ctx->store, org_id, ctx->arena, sites_r,
 		count_r, err);
 }
+
+int
+dir_org_by_ods(const struct dir_ctx *ctx, const char *ods,
+	struct store_org *org_r, struct error *err)
+{
+	if (ods == NULL || ods[0] == '\0')
+		return error_set_field(err, ERROR_INVALID, "org",
+			"an organisation (ODS code) is required");
+	char upper[32];
+	if (str_copy(upper, sizeof(upper), ods) < 0)
+		return error_set_field(err, ERROR_NOT_FOUND, "org",
+			"there is no organisation with the ODS code %.40s", ods);
+	for (char *p = upper; *p != '\0'; p++) {
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	}
+	struct error inner;
+	if (store_org_get_by_ods(ctx->store, upper, ctx->arena, org_r,
+		    &inner) < 0) {
+		if (inner.code == ERROR_NOT_FOUND)
+			return error_set_field(err, ERROR_NOT_FOUND, "org",
+				"there is no organisation with the ODS code %s",
+				upper);
+		return error_forward(err, &inner);
+	}
+	return 0;
+}
+
+int
+dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
+	int64_t *org_id_r, struct error *err)
+{
+	*org_id_r = 0;
+	if (org_ods == NULL)
+		return 0;
+	struct store_org org;
+	if (dir_org_by_ods(ctx, org_ods, &org, err) < 0)
+		return -1;
+	*org_id_r = org.id;
+	return 0;
+}

@@ -124,7 +124,7 @@ make_user_mailbox(const struct dir_ctx *ctx, const struct store_org *org,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
 	};
-	return store_mailbox_insert(ctx->store, m, err);
+	return dir_mailbox_insert(ctx, m, err);
 }
 
 static int
@@ -388,4 +388,16 @@ dir_person_delete(const struct dir_ctx *ctx, const char *address,
 	if (dir_begin(ctx, err) < 0)
 		return -1;
 	return dir_finish(ctx, person_delete_tx(ctx, address, err), err);
+}
+
+/* The devices list (SPEC A7). */
+int
+dir_person_devices(const struct dir_ctx *ctx, const char *address,
+	struct store_device **devices_r, size_t *count_r, struct error *err)
+{
+	struct store_person p;
+	if (dir_person_get(ctx, address, &p, err) < 0)
+		return -1;
+	return store_device_list(ctx->store, p.id, ctx->arena, devices_r,
+		count_r, err);
 }

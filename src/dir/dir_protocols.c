@@ -1,6 +1,7 @@
 /*
  * Protocol switches (SPEC A4; seed 004: blocking a protocol is also needed
- * per organisation) and the devices list (SPEC A7). Layer: domain.
+ * per organisation): parsing the list and asking whether one is off, with
+ * no directory reads, so people and orgs both use it. Layer: domain.
  */
 #include <string.h>
 
@@ -55,15 +56,4 @@ dir_protocol_is_off(const char *protocols_off, const char *protocol)
 			return true;
 	}
 	return false;
-}
-
-int
-dir_person_devices(const struct dir_ctx *ctx, const char *address,
-	struct store_device **devices_r, size_t *count_r, struct error *err)
-{
-	struct store_person p;
-	if (dir_person_get(ctx, address, &p, err) < 0)
-		return -1;
-	return store_device_list(ctx->store, p.id, ctx->arena, devices_r,
-		count_r, err);
 }

@@ -4,8 +4,10 @@
  * new ones (SPEC D3). Layer: domain.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
@@ -240,4 +242,28 @@ dir_new_address(const struct dir_ctx *ctx, const char *address,
 	return error_set(err, ERROR_LIMIT,
 		"every address from %s to %s%d is taken; choose one", local,
 		local, DIR_ADDRESS_SUFFIX_MAX);
+}
+
+bool
+dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain)
+{
+	char item[DIR_ADDRESS_DOMAIN_MAX + 1];
+	for (size_t i = 0;
+	     config_list_item(ctx->config, "mail.domains", i, item, sizeof(item));
+	     i++) {
+		if (strcasecmp(item, domain) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+dir_primary_domain(const struct dir_ctx *ctx, char *buf, size_t size,
+	struct error *err)
+{
+	if (!config_list_item(ctx->config, "mail.domains", 0, buf, size))
+		return error_set(err, ERROR_INVALID,
+			"no mail domain is configured: set mail.domains");
+	str_lower_inplace(buf);
+	return 0;
 }

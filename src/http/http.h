@@ -12,7 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct error;
+#include "core/error.h"
+
 struct http_call;
 struct http_server;
 struct json_t;
@@ -77,6 +78,11 @@ const char *http_call_path(const struct http_call *call);
 const char *http_call_header(const struct http_call *call, const char *name);
 /* A query-string argument's decoded value, or NULL when absent. */
 const char *http_call_query(const struct http_call *call, const char *name);
+/*
+ * The HTTP status for a domain error: the one table, for the JSON API and
+ * the server alike (http_reply.c says why each row is what it is).
+ */
+unsigned http_status_for_error(enum error_code code);
 /* A cookie's value from the Cookie header, or NULL. */
 const char *http_call_cookie(const struct http_call *call, const char *name);
 /* The whole body (at most max_body); *len_r is 0 when there is none. */

@@ -156,8 +156,6 @@ void http_reply_json(struct http_reply *reply, unsigned status,
 	json_t *body);
 void http_reply_error(struct http_reply *reply, unsigned status,
 	const char *code, const char *message);
-/* The front end's one table from error codes to HTTP statuses. */
-unsigned http_status_for_error(enum error_code code);
 /* Replies with err's status and text; an internal fault is logged, not told. */
 void http_reply_from_error(struct http_reply *reply, const struct error *err);
 /*

@@ -7,20 +7,41 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fold.h"
 #include "core/log.h"
 #include "http_internal.h"
 
+/*
+ * The one table, for the JSON API and the HTTP server alike (RFC 9110 §15).
+ * A body too large is not here: the server refuses it with 413 before the
+ * body is read (RFC 9110 §15.5.14), and rate limits are api_rate_ok's 429
+ * (RFC 6585 §4). Malformed JSON is 400 where it is parsed (api_json.c).
+ */
 static const struct {
 	enum error_code code;
 	unsigned status;
 } http_error_statuses[] = {
+	/* §15.5.5: the target does not exist. */
 	{ ERROR_NOT_FOUND, 404 },
+	/* §15.5.10: conflicts with the target's current state. */
 	{ ERROR_EXISTS, 409 },
+	/* §15.5.4: understood, refused; signing in again would not help. */
 	{ ERROR_DENIED, 403 },
-	{ ERROR_LIMIT, 413 },
-	{ ERROR_INVALID, 400 },
+	/*
+	 * §15.5.21: the JSON parsed, but a field's value cannot be acted on.
+	 * Not 400, which says the message itself could not be read.
+	 */
+	{ ERROR_INVALID, 422 },
+	/*
+	 * §15.5.21 again: a count or size in the domain (too many roles, app
+	 * passwords, owners) makes the request impossible as it stands. Not
+	 * 413, which speaks of the request's content being too large.
+	 */
+	{ ERROR_LIMIT, 422 },
+	/* §15.6.4: ours and passing; the caller adds Retry-After. */
 	{ ERROR_TEMPORARY, 503 },
 	{ ERROR_NO_SPACE, 503 },	/* the server's disk is full */
+	/* §15.6.1: a fault of ours, logged and never described. */
 	{ ERROR_INTERNAL, 500 },
 };
 
@@ -35,53 +56,21 @@ http_status_for_error(enum error_code code)
 	return 500;
 }
 
-/*
- * The length of the well-formed UTF-8 sequence at s (RFC 3629 §4: no
- * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
- */
-static size_t
-http_utf8_length(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++) {
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	}
-	return n;
-}
-
 void
 http_clean_text(char *dst, size_t size, const char *src)
 {
 	const unsigned char *s = (const unsigned char *)src;
-	size_t out = 0;
+	size_t out = 0, left = strlen(src);
 	if (size == 0)
 		return;
 	while (*s != '\0' && out + 1 < size) {
-		size_t n = *s < 0x80 ? 1 : http_utf8_length(s);
+		uint32_t cp;
+		size_t n = fold_utf8_decode(s, left, &cp);
 		if (n > 1 && out + n < size) {
 			memcpy(dst + out, s, n);
 			out += n;
 			s += n;
+			left -= n;
 			continue;
 		}
 		if (n > 1)
@@ -93,6 +82,7 @@ http_clean_text(char *dst, size_t size, const char *src)
 			c = ' ';	/* CR/LF could split a header or line */
 		dst[out++] = c;
 		s++;
+		left--;
 	}
 	dst[out] = '\0';
 }

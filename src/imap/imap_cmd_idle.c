@@ -1,7 +1,8 @@
 /*
  * IDLE (RFC 2177): the client waits and the server tells it of new and
- * expunged messages as they happen, woken by mail_notify_changed after
- * every delivery, append, copy, flag change or expunge. Layer: front end.
+ * expunged messages as they happen, woken through the store's change
+ * report (mail_notify.h) after every delivery, append, copy, flag change
+ * or expunge commits. Layer: front end.
  * SECURITY: IDLE ends at the session timeout (RFC 9051 §5.4: at least 30
  * minutes once signed in, imap.timeout_s) like any silence.
  */
@@ -11,6 +12,7 @@
 #include "core/error.h"
 #include "core/net.h"
 #include "imap/imap_internal.h"
+#include "mail/mail_notify.h"
 
 /*
  * The session sleeps in poll on its socket and its mailbox watch together,

@@ -110,7 +110,14 @@ struct imap_session {
 	struct error append_fault;
 };
 
-/* ---- the session's resources (imap_session.c) ---- */
+/* ---- the session's resources (imap_hold.c) ---- */
+
+/* The scratch arenas: a page of rows, a message, a command's arguments. */
+#define IMAP_PAGE_ARENA_CAP (64 * 1024 * 1024)
+/* APPEND's large messages go to a spool, not the command's arena. */
+#define IMAP_CMD_ARENA_CAP(srv) (3 * IMAP_COMMAND_MAX + IMAP_LINE_MAX)
+#define IMAP_MSG_ARENA_CAP(srv) \
+	(2 * (srv)->max_message + IMAP_PAGE_ARENA_CAP)
 
 /*
  * Borrows a pooled store connection if the session has none. Sessions take
@@ -131,7 +138,7 @@ void imap_session_release(struct imap_session *s);
  */
 bool imap_session_claim(struct imap_session *s);
 
-/* ---- replies (imap_session.c) ---- */
+/* ---- replies (imap_reply.c: completing a command; imap_output.c) ---- */
 
 /*
  * Completes the command: "tag OK|NO|BAD [code] text". Before an OK the

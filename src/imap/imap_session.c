@@ -1,12 +1,13 @@
 /*
  * One IMAP session: the greeting, reading each command with its literals,
- * the state checks, dispatch to the command groups, and the replies (RFC
- * 3501 §2.2, §3, §7; RFC 7888 LITERAL+; RFC 5530 response codes). Layer:
- * front end. SECURITY: a literal's size is checked before the "+" and
- * before any memory is set aside for it (SECURITY.md item 31); a command in
- * the wrong state is refused (item 33); each session's memory is in capped
- * arenas; passwords pass through a wiping arena; repeated errors and
- * silence end the session (items 17, 35).
+ * the state checks and dispatch to the command groups (RFC 3501 §2.2, §3,
+ * §7; RFC 7888 LITERAL+). Replies: imap_reply.c and imap_output.c; what a
+ * session holds between commands: imap_hold.c. Layer: front end.
+ * SECURITY: a literal's size is checked before the "+" and before any
+ * memory is set aside for it (SECURITY.md item 31); a command in the wrong
+ * state is refused (item 33); each session's memory is in capped arenas;
+ * passwords pass through a wiping arena; repeated errors and silence end
+ * the session (items 17, 35).
  */
 #include <sodium.h>
 #include <stdarg.h>
@@ -29,7 +30,6 @@
 #define SESSION_ARENA_CAP (1024 * 1024)
 /* An APPEND's message past this goes from memory to a file. */
 #define APPEND_MEMORY_MAX (256 * 1024)
-#define PAGE_ARENA_CAP (64 * 1024 * 1024)
 /* Before sign-in a client gets this long per command (SECURITY.md 17). */
 #define PREAUTH_TIMEOUT_MS (60 * 1000)
 
@@ -39,172 +39,6 @@ _Static_assert((unsigned)IMAP_FLAG_SEEN == (unsigned)STORE_FLAG_SEEN &&
 		(unsigned)IMAP_FLAG_DELETED == (unsigned)STORE_FLAG_DELETED &&
 		(unsigned)IMAP_FLAG_DRAFT == (unsigned)STORE_FLAG_DRAFT,
 	"IMAP and store flag bits agree");
-
-/* ---- replies ---- */
-
-/* Replaces what could end or forge a line in text sent to the client. */
-static void
-sanitize(char *text)
-{
-	for (char *p = text; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
-			*p = ' ';
-	}
-}
-
-int
-imap_tagged(struct imap_session *s, const char *status, const char *code,
-	const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	sanitize(text);
-	if (strcmp(status, "OK") == 0 && s->state == IMAP_STATE_SELECTED &&
-		imap_view_sync(s, false) < 0)
-		return -1;
-	struct error err;
-	return net_printf(s->conn, &err, "%.*s %s %s%s%s%s\r\n",
-		(int)s->tag.len, s->tag.p, status, code != NULL ? "[" : "",
-		code != NULL ? code : "", code != NULL ? "] " : "", text);
-}
-
-int
-imap_untagged(struct imap_session *s, const char *fmt, ...)
-{
-	struct error err;
-	char small[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(small, sizeof(small), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return -1;
-	if ((size_t)n < sizeof(small))
-		return net_printf(s->conn, &err, "* %s\r\n", small);
-	char *big = xmalloc((size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(big, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	int rc = net_printf(s->conn, &err, "* %s\r\n", big);
-	free(big);
-	return rc;
-}
-
-int
-imap_write(struct imap_session *s, const void *data, size_t len)
-{
-	struct error err;
-	return net_write(s->conn, data, len, &err);
-}
-
-int
-imap_bad(struct imap_session *s, const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	s->errors++;
-	return imap_tagged(s, "BAD", NULL, "%s", text);
-}
-
-struct imap_error_reply {
-	enum error_code code;
-	const char *status;
-	const char *resp_code; /* RFC 5530 */
-};
-
-/* The one table from domain errors to IMAP replies (STYLE.md §4). */
-static const struct imap_error_reply imap_error_replies[] = {
-	{ ERROR_NOT_FOUND, "NO", "NONEXISTENT" },
-	{ ERROR_EXISTS, "NO", "ALREADYEXISTS" },
-	{ ERROR_DENIED, "NO", "NOPERM" },
-	{ ERROR_LIMIT, "NO", "LIMIT" },
-	{ ERROR_INVALID, "NO", "CANNOT" },
-	{ ERROR_TEMPORARY, "NO", "UNAVAILABLE" },
-	/*
-	 * A full server disk is not the person's quota (OVERQUOTA would have
-	 * them delete mail) nor a bug: a subsystem is down for now.
-	 */
-	{ ERROR_NO_SPACE, "NO", "UNAVAILABLE" },
-};
-
-int
-imap_reply_error(struct imap_session *s, const struct error *err)
-{
-	for (size_t i = 0;
-		i < sizeof(imap_error_replies) / sizeof(*imap_error_replies);
-		i++) {
-		if (imap_error_replies[i].code == err->code)
-			return imap_tagged(s, imap_error_replies[i].status,
-				imap_error_replies[i].resp_code, "%s",
-				err->msg);
-	}
-	log_error("imap.error", "peer=%s user=%s code=%s reason=\"%s\"",
-		net_peer(s->conn),
-		s->user.address != NULL ? s->user.address : "-",
-		error_code_name(err->code), err->msg);
-	return imap_tagged(s, "NO", "SERVERBUG",
-		"that could not be done just now; try again later");
-}
-
-const char *
-imap_capabilities(const struct imap_session *s)
-{
-	if (s->state != IMAP_STATE_NOT_AUTHENTICATED)
-		return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE NAMESPACE "
-		       "UIDPLUS MOVE SPECIAL-USE UNSELECT CHILDREN";
-	if (net_is_tls(s->conn))
-		return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE AUTH=PLAIN";
-	/* RFC 3501 §6.2.3, SECURITY.md item 3: no password in the clear. */
-	if (net_can_starttls(s->conn))
-		return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE STARTTLS "
-		       "LOGINDISABLED";
-	return "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE LOGINDISABLED";
-}
-
-int
-imap_append_mailbox(struct str *out, const char *name)
-{
-	return mail_mime_imap_string(out, name, strlen(name));
-}
-
-int
-imap_append_flags(struct str *out, unsigned flags, const char *keywords)
-{
-	static const struct {
-		unsigned bit;
-		const char *name;
-	} names[] = {
-		{ IMAP_FLAG_SEEN, "\\Seen" },
-		{ IMAP_FLAG_ANSWERED, "\\Answered" },
-		{ IMAP_FLAG_FLAGGED, "\\Flagged" },
-		{ IMAP_FLAG_DELETED, "\\Deleted" },
-		{ IMAP_FLAG_DRAFT, "\\Draft" },
-		{ IMAP_FLAG_RECENT, "\\Recent" },
-	};
-	bool first = true;
-	if (str_append_char(out, '(') < 0)
-		return -1;
-	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
-		if ((flags & names[i].bit) == 0)
-			continue;
-		if ((!first && str_append_char(out, ' ') < 0) ||
-			str_append_cstr(out, names[i].name) < 0)
-			return -1;
-		first = false;
-	}
-	if (keywords != NULL && keywords[0] != '\0') {
-		if ((!first && str_append_char(out, ' ') < 0) ||
-			str_append_cstr(out, keywords) < 0)
-			return -1;
-	}
-	return str_append_char(out, ')');
-}
 
 /* ---- reading a command ---- */
 
@@ -565,54 +399,6 @@ dispatch(struct imap_session *s, struct span buf)
 	return spec->run(s, &cmd);
 }
 
-/* APPEND's large messages go to a spool, not the command's arena. */
-#define CMD_ARENA_CAP(srv) (3 * IMAP_COMMAND_MAX + IMAP_LINE_MAX)
-#define MSG_ARENA_CAP(srv) (2 * (srv)->max_message + PAGE_ARENA_CAP)
-
-int
-imap_store_open(struct imap_session *s, struct error *err)
-{
-	if (s->store != NULL)
-		return 0;
-	s->store = instance_store_borrow(s->server->inst, err);
-	if (s->store == NULL) {
-		log_error("imap.store", "peer=%s reason=\"%s\"",
-			net_peer(s->conn), err->msg);
-		return error_set(err, ERROR_TEMPORARY,
-			"mail cannot be read just now; try again later");
-	}
-	s->ctx.store = s->store;
-	return 0;
-}
-
-void
-imap_session_release(struct imap_session *s)
-{
-	instance_store_return(s->server->inst, &s->store);
-	s->ctx.store = NULL;
-	arena_free(&s->page);
-	arena_free(&s->msg);
-	s->page = arena_new(PAGE_ARENA_CAP);
-	s->msg = arena_new(MSG_ARENA_CAP(s->server));
-	if (s->tag.len >= sizeof(s->tag_kept))
-		return; /* a tag this long keeps its arena */
-	memcpy(s->tag_kept, s->tag.p, s->tag.len);
-	s->tag = span_make(s->tag_kept, s->tag.len);
-	arena_free(&s->cmd);
-	s->cmd = arena_new_wiping(CMD_ARENA_CAP(s->server));
-	s->ctx.arena = s->cmd;
-}
-
-bool
-imap_session_claim(struct imap_session *s)
-{
-	if (s->claimed)
-		return true;
-	s->claimed = tally_take(s->server->sessions, s->user.address, 1,
-		s->server->max_per_user);
-	return s->claimed;
-}
-
 /* Gives back what the last command held of the person's budget. */
 static void
 literals_done(struct imap_session *s)
@@ -667,9 +453,9 @@ imap_session_run(struct net_conn *c, void *server)
 {
 	struct imap_session s = { .server = server, .conn = c };
 	s.arena = arena_new(SESSION_ARENA_CAP);
-	s.cmd = arena_new_wiping(CMD_ARENA_CAP(s.server));
-	s.page = arena_new(PAGE_ARENA_CAP);
-	s.msg = arena_new(MSG_ARENA_CAP(s.server));
+	s.cmd = arena_new_wiping(IMAP_CMD_ARENA_CAP(s.server));
+	s.page = arena_new(IMAP_PAGE_ARENA_CAP);
+	s.msg = arena_new(IMAP_MSG_ARENA_CAP(s.server));
 	s.view.arena = arena_new(SESSION_ARENA_CAP);
 	s.line = xmalloc(IMAP_LINE_MAX);
 	s.tag = span_make("*", 1);

@@ -14,6 +14,7 @@
 #include "core/net.h"
 #include "core/xmalloc.h"
 #include "imap/imap_internal.h"
+#include "mail/mail_notify.h"
 
 /* UIDs are 32-bit (RFC 3501 §2.3.1.1); the view keeps them so. */
 #define VIEW_MAX_MESSAGES (64u * 1024 * 1024)

@@ -29,7 +29,6 @@
 #include "dir/dir_address.h"
 #include "instance/instance_internal.h"
 #include "store/store.h"
-#include "store/store_writer.h"
 
 #define INSTANCE_PASSWORD_LENGTH 20
 /* Idle connections kept for sessions; more are opened and closed on demand. */
@@ -135,57 +134,6 @@ instance_close(struct instance **instp)
 	store_pool_free(&inst->pool);
 	free(inst);
 	*instp = NULL;
-}
-
-struct store *
-instance_store(const struct instance *inst, struct error *err)
-{
-	return store_open(config_get_str(inst->config, "store.backend"),
-		inst->store_path, false,
-		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
-}
-
-void
-instance_store_close(struct store **st)
-{
-	store_close(st);
-}
-
-int
-instance_store_ping(const struct instance *inst, struct error *err)
-{
-	struct store *st = instance_store(inst, err);
-	if (st == NULL)
-		return -1;
-	int rc = store_ping(st, err);
-	store_close(&st);
-	return rc;
-}
-
-struct store_writer *
-instance_writer_start(const struct instance *inst, struct error *err)
-{
-	return store_writer_start(config_get_str(inst->config, "store.backend"),
-		inst->store_path,
-		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
-}
-
-void
-instance_writer_stop(struct store_writer **w)
-{
-	store_writer_stop(w);
-}
-
-struct store *
-instance_store_borrow(const struct instance *inst, struct error *err)
-{
-	return store_pool_get(inst->pool, err);
-}
-
-void
-instance_store_return(const struct instance *inst, struct store **st)
-{
-	store_pool_put(inst->pool, st);
 }
 
 int

@@ -76,8 +76,9 @@ int mail_recipient_index_has(struct mail_recipient_index *ix,
 	const struct mail_recipient *r, bool *has_r, struct error *err);
 
 /*
- * Whether `size` more bytes fit in the recipient's quota; ERROR_LIMIT with
- * a sentence when they do not (SPEC M14).
+ * Whether `size` more bytes fit in the recipient's quota, by the one quota
+ * rule IMAP APPEND, COPY and MOVE apply too (mail_message.c); ERROR_LIMIT
+ * with that rule's sentence when they do not (SPEC M14).
  */
 int mail_check_quota(struct store *st, const struct mail_recipient *r,
 	size_t size, struct error *err);
@@ -108,7 +109,8 @@ struct mail_delivery_report {
 /*
  * Delivers the message through the group-commit writer: the body once,
  * a row in the Inbox of each distinct local mailbox the recipients and
- * their lists reach (the Inbox is made on first use), and a queue row for
+ * their lists reach (made with the mailbox: one lacking its Inbox fails
+ * the delivery with ERROR_TEMPORARY, nothing kept), and a queue row for
  * each remote address. A list member whose mailbox the message would put
  * over quota is left out and counted (a direct recipient was checked at
  * RCPT). ctx gives the directory's rules for expanding lists; its store
@@ -118,14 +120,6 @@ struct mail_delivery_report {
 int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
 	size_t count, struct mail_delivery_report *report_r,
-	struct error *err);
-
-/*
- * The special-use folders every mailbox has (RFC 6154): Inbox, Sent
- * Items, Drafts, Deleted Items and Junk E-mail. Creates any that are
- * missing; UIDVALIDITY is `now`.
- */
-int mail_folders_ensure(struct store *st, int64_t mailbox_id, int64_t now,
 	struct error *err);
 
 /* The outbound queue, oldest first (remote delivery is a later step). */
@@ -234,5 +228,28 @@ bool mail_helo_is_usable(const char *helo);
  * Pure. -1 when out would pass its maximum.
  */
 int mail_received_header(const struct mail_received *r, struct str *out);
+
+/*
+ * Appends "Return-Path: <SENDER>\r\n" to out: the envelope sender, "<>"
+ * for the null one, which final delivery writes at the top of the message
+ * (RFC 5321 §4.4, RFC 5322 §3.6.7). Only SMTP delivers; IMAP APPEND and
+ * the API do not add one. Pure. -1 when out would pass its maximum.
+ */
+int mail_return_path_header(const char *sender, struct str *out);
+
+/* Where a message arriving line by line stands, for mail_trace_keep_line. */
+struct mail_trace_filter {
+	bool in_body;		/* past the empty line that ends the header */
+	bool dropping;		/* inside a Return-Path field: its folded lines */
+};
+
+/*
+ * Whether a line of the message as the client sent it (no CRLF, dots
+ * undone) is kept. Every Return-Path field of the header goes, with its
+ * folded lines: only the final delivery writes one, so one the client
+ * sent would name a sender the envelope did not (RFC 5321 §4.4). The body
+ * is kept whole. Pure; start with a zeroed filter.
+ */
+bool mail_trace_keep_line(struct mail_trace_filter *f, struct span line);
 
 #endif

@@ -21,7 +21,6 @@
 struct arena;
 struct dir_ctx;
 struct error;
-struct mail_recipient;
 struct store_writer;
 
 /* The hierarchy delimiter of every namespace (RFC 3501 §5.1.1). */
@@ -46,9 +45,9 @@ struct mail_user {
 };
 
 /*
- * Finds the active person with this address and fills u, making their
- * mailbox's special-use folders if they have none yet. Strings are in
- * ctx->arena. ERROR_NOT_FOUND for no such person.
+ * Finds the active person with this address and fills u (their mailbox's
+ * standard folders were made with it). Strings are in ctx->arena.
+ * ERROR_NOT_FOUND for no such person, ERROR_DENIED when not active.
  */
 int mail_user_open(const struct dir_ctx *ctx, struct store_writer *w,
 	const char *address, struct mail_user *u_r, struct error *err);
@@ -185,7 +184,7 @@ int mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f
 
 /*
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
- * columns asked for (see store_imap.h), in arena a.
+ * columns asked for (see store_folder.h), in arena a.
  */
 int mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 	int64_t first_uid, int64_t last_uid, size_t limit,
@@ -210,8 +209,8 @@ int mail_message_flags_set(const struct mail_user *u,
 
 /*
  * Copies (or, when move, moves) the messages of `from` with these UIDs to
- * `to`, charging the target mailbox's quota (ERROR_LIMIT when they do not
- * fit). new_uids_r[i] gets the new UID of uids[i], or 0 for a message that
+ * `to`, charging the target mailbox's quota (ERROR_LIMIT, by the one quota
+ * rule, when they do not fit). new_uids_r[i] gets the new UID of uids[i], or 0 for a message that
  * had already been expunged. All or nothing.
  */
 int mail_message_copy(const struct mail_user *u, const struct mail_folder *from,
@@ -237,40 +236,5 @@ struct mail_append {
  */
 int mail_message_append(const struct mail_user *u, const struct mail_folder *f,
 	const struct mail_append *m, int64_t *uid_r, struct error *err);
-
-/* ---- change notification: what IMAP IDLE waits on ---- */
-
-/*
- * A counter that changes whenever a change to the mailbox is committed in
- * this process (several mailboxes may share one counter, so a change can
- * also be another's: callers look and see).
- */
-uint64_t mail_change_seq(int64_t mailbox_id);
-
-/* Called after a change to the mailbox is durable; wakes its waiters. */
-void mail_notify_changed(int64_t mailbox_id);
-
-/* mail_notify_changed for each local recipient of a delivery. */
-void mail_notify_delivered(const struct mail_recipient *recipients,
-	size_t count);
-
-/*
- * A session's watch on one mailbox: an eventfd that becomes readable when
- * the mailbox changes, so IDLE can sleep on it and the client's socket
- * together (poll) instead of waking to look.
- */
-struct mail_watch {
-	int fd;			/* -1 when not watching */
-	int64_t mailbox_id;
-	struct mail_watch *next;	/* in its bucket; the bucket's lock */
-};
-
-/* Starts watching; ERROR_INTERNAL when no eventfd can be had. */
-int mail_watch_start(struct mail_watch *w, int64_t mailbox_id,
-	struct error *err);
-/* Makes the fd unreadable again, after the change has been looked at. */
-void mail_watch_clear(struct mail_watch *w);
-/* Stops watching and closes the fd; safe on a watch never started. */
-void mail_watch_stop(struct mail_watch *w);
 
 #endif

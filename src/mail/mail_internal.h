@@ -1,10 +1,12 @@
 /*
  * Shared within mail/: what delivery and APPEND both do to a message before
- * it is stored. Layer: domain, private.
+ * it is stored, the quota rule, and where a client's folder name points.
+ * Layer: domain, private.
  */
 #ifndef MAIL_INTERNAL_H
 #define MAIL_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +16,7 @@
 
 struct arena;
 struct error;
+struct mail_user;
 
 /* A message made ready for store_body_put. */
 struct mail_body {
@@ -29,5 +32,52 @@ struct mail_body {
  */
 int mail_body_prepare(const char *data, size_t size, int64_t now,
 	struct arena *a, struct mail_body *b_r, struct error *err);
+
+/*
+ * The quota rule, the one every way in applies (SMTP RCPT and delivery,
+ * IMAP APPEND, COPY and MOVE): `adding` bytes fit a mailbox holding `used`
+ * bytes when the sum is at most its quota. A list's delivery applies the
+ * same inequality to all its members at once (store_set_drop_full).
+ */
+bool mail_quota_fits(int64_t used, int64_t adding, int64_t quota_mb);
+
+/*
+ * 0 when `adding` more bytes fit mailbox_id now, read through st (inside a
+ * writer job, the transaction's own view); else ERROR_LIMIT worded as
+ * every front end reports it.
+ */
+int mail_quota_check(struct store *st, int64_t mailbox_id, int64_t adding,
+	struct arena *a, struct error *err);
+
+/* Where a client's folder name points (mail_folder_name.c). */
+struct mail_folder_target {
+	int64_t mailbox_id;
+	bool shared;
+	const char *prefix;	/* "" or "Shared/<address>/" */
+	const char *store_name; /* in the mailbox; "" for a namespace node */
+};
+
+/*
+ * Resolves a client's name: one's own mailbox, or a shared one the person
+ * holds Full Access on now. ERROR_NOT_FOUND when the grant is missing
+ * (told apart from no mailbox by nothing). Strings in u->ctx->arena.
+ */
+int mail_folder_resolve(const struct mail_user *u, const char *name,
+	struct mail_folder_target *r, struct error *err);
+
+/*
+ * A client's name for a new folder: a trailing delimiter dropped, checked
+ * with mail_folder_name_check, resolved, and refused (ERROR_INVALID) for a
+ * namespace node or a name kept for the shared namespace.
+ */
+int mail_folder_new_name(const struct mail_user *u, const char *name,
+	struct mail_folder_target *r, struct error *err);
+
+/*
+ * Whether the person holds Full Access on the mailbox now and it is open
+ * for mail. Their own mailbox always counts.
+ */
+int mail_folder_may_use(const struct mail_user *u, int64_t mailbox_id,
+	bool *ok_r, struct error *err);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The summary of a message stored with each index row: IMAP strings from the
- * part tree, and header fields decoded with GMime for SEARCH. Layer: mail.
+ * part tree, and header fields decoded for SEARCH (addresses read by the
+ * ENVELOPE's parser, encoded words and charsets by GMime). Layer: mail.
  * RFC 3501 §6.4.4 (SEARCH), §7.4.2 (FETCH); RFC 2047 (encoded words), RFC
  * 5322 §3.3 (dates), §3.4 (addresses).
  */
@@ -117,9 +118,57 @@ field_text(struct span header, const char *name, struct arena *a,
 }
 
 /*
+ * A display name as a person reads it, RFC 2047 words decoded, quoted
+ * again when it holds a special (RFC 5322 §3.2.3), as "Smith, Jo" is.
+ */
+static int
+name_append(struct str *out, const char *name, struct arena *a)
+{
+	const char *text = gmime_take(g_mime_utils_header_decode_text(NULL,
+		name), a);
+	if (text == NULL)
+		return -1;
+	bool quote = strpbrk(text, "()<>[]:;@\\,.\"") != NULL;
+	if (!quote)
+		return str_append_cstr(out, text);
+	if (str_append_char(out, '"') < 0)
+		return -1;
+	for (const char *p = text; *p != '\0'; p++) {
+		if ((*p == '"' || *p == '\\') && str_append_char(out, '\\') < 0)
+			return -1;
+		if (str_append_char(out, *p) < 0)
+			return -1;
+	}
+	return str_append_char(out, '"');
+}
+
+/* One entry of the list: a group's start or end, or a mailbox. */
+static int
+address_append(struct str *out, const struct mail_mime_address *addr,
+	struct arena *a)
+{
+	if (addr->host == NULL && addr->mailbox == NULL)
+		return str_append_char(out, ';');	/* a group's end */
+	if (addr->host == NULL)
+		return name_append(out, addr->mailbox, a) < 0 ||
+			str_append_char(out, ':') < 0 ? -1 : 0;
+	bool named = addr->name != NULL && addr->name[0] != '\0';
+	if (named && (name_append(out, addr->name, a) < 0 ||
+		    str_append_cstr(out, " <") < 0))
+		return -1;
+	if (str_append_cstr(out, addr->mailbox) < 0 ||
+	    (addr->host[0] != '\0' && (str_append_char(out, '@') < 0 ||
+		    str_append_cstr(out, addr->host) < 0)))
+		return -1;
+	return named ? str_append_char(out, '>') : 0;
+}
+
+/*
  * An address field as "Name <mailbox@host>, ..." with names decoded, for
- * SEARCH FROM and friends. What GMime cannot read as addresses is decoded
- * as plain text so that a search can still find it.
+ * SEARCH FROM and friends, read by the parser the ENVELOPE is made with
+ * (mail_mime_address.c), so both see the same addresses. A field with no
+ * address in it is decoded as plain text so that a search can still find
+ * it.
  */
 static int
 field_addresses(struct span header, const char *name, struct arena *a,
@@ -130,15 +179,31 @@ field_addresses(struct span header, const char *name, struct arena *a,
 		return -1;
 	if (raw == NULL)
 		return 0;
-	InternetAddressList *list = internet_address_list_parse(NULL, raw);
-	char *text;
-	if (list != NULL && internet_address_list_length(list) > 0)
-		text = internet_address_list_to_string(list, NULL, FALSE);
-	else
-		text = g_mime_utils_header_decode_text(NULL, raw);
-	if (list != NULL)
-		g_object_unref(list);
-	*text_r = gmime_take(text, a);
+	struct mail_mime_address *list;
+	size_t count;
+	if (mail_mime_address_parse(span_from_cstr(raw), a, &list, &count,
+		    err) < 0)
+		return -1;
+	if (count == 0) {
+		*text_r = gmime_take(g_mime_utils_header_decode_text(NULL,
+			raw), a);
+		return *text_r != NULL ? 0 : arena_full(err);
+	}
+	struct str out;
+	str_init(&out, a, SIZE_MAX);
+	bool in_group_start = false;
+	for (size_t i = 0; i < count; i++) {
+		const struct mail_mime_address *addr = &list[i];
+		bool group_end = addr->host == NULL && addr->mailbox == NULL;
+		/* ", " between entries, but not after "Team:" nor before ";". */
+		const char *sep = i == 0 || group_end ? "" :
+			in_group_start ? " " : ", ";
+		if (str_append_cstr(&out, sep) < 0 ||
+		    address_append(&out, addr, a) < 0)
+			return arena_full(err);
+		in_group_start = addr->host == NULL && addr->mailbox != NULL;
+	}
+	*text_r = str_cstr(&out);
 	return *text_r != NULL ? 0 : arena_full(err);
 }
 

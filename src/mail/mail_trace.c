@@ -1,7 +1,7 @@
 /*
- * The Received trace header stamped on each message taken in. Layer:
- * domain (pure). RFC 5321 §4.4 (trace information), RFC 5322 §3.6.7, RFC
- * 3848 (ESMTPS, ESMTPSA). SECURITY: the client's EHLO name goes in only when
+ * The trace headers stamped on each message taken in: Return-Path and
+ * Received, and no Return-Path but ours. Layer: domain (pure). RFC 5321
+ * §4.4 (trace information), RFC 5322 §3.6.7, RFC 3848 (ESMTPS, ESMTPSA). SECURITY: the client's EHLO name goes in only when
  * it is a domain or an address literal, so no client text can add a clause,
  * a comment or a line to the header (issue 8 item 10).
  */
@@ -88,4 +88,41 @@ mail_received_header(const struct mail_received *r, struct str *out)
 		"Received: from %s ([%s]%s)\r\n\tby %s (caremail) with %s%s id "
 		"%s\r\n\t; %s\r\n", usable ? r->helo : "unknown", r->peer_ip,
 		note, r->by, r->with, tls, r->id, date);
+}
+
+int
+mail_return_path_header(const char *sender, struct str *out)
+{
+	return str_appendf(out, "Return-Path: <%s>\r\n",
+		sender != NULL ? sender : "");
+}
+
+/* "Return-Path", any case, then optional blanks and ':' (RFC 5322 §4.5.3). */
+static bool
+is_return_path_field(struct span line)
+{
+	static const char name[] = "return-path";
+	if (!span_starts_with_nocase(line, name))
+		return false;
+	size_t i = sizeof(name) - 1;
+	while (i < line.len && (line.p[i] == ' ' || line.p[i] == '\t'))
+		i++;
+	return i < line.len && line.p[i] == ':';
+}
+
+bool
+mail_trace_keep_line(struct mail_trace_filter *f, struct span line)
+{
+	if (f->in_body)
+		return true;
+	if (line.len == 0) {
+		f->in_body = true;
+		f->dropping = false;
+		return true;
+	}
+	/* A folded line belongs to the field above it (RFC 5322 §2.2.3). */
+	if (line.p[0] == ' ' || line.p[0] == '\t')
+		return !f->dropping;
+	f->dropping = is_return_path_field(line);
+	return !f->dropping;
 }

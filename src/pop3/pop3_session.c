@@ -5,7 +5,6 @@
  * STLS drops pipelined plaintext; the password is wiped after use.
  */
 #include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,40 +23,6 @@
 #define POP3_LINE_MAX 512
 #define SESSION_ARENA_CAP (64 * 1024 * 1024)
 #define POP3_MAX_ERRORS 20
-
-static int
-reply(struct pop3_session *s, const char *status, const char *fmt,
-	va_list ap)
-{
-	char text[512];
-	vsnprintf(text, sizeof(text), fmt, ap);
-	for (char *p = text; *p != '\0'; p++) {
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	}
-	struct error err;
-	return net_printf(s->conn, &err, "%s %s\r\n", status, text);
-}
-
-int
-pop3_ok(struct pop3_session *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = reply(s, "+OK", fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-int
-pop3_err(struct pop3_session *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int rc = reply(s, "-ERR", fmt, ap);
-	va_end(ap);
-	return rc;
-}
 
 static int
 cmd_capa(struct pop3_session *s)

@@ -1,7 +1,8 @@
 /*
  * DATA: reading the message into a spool (memory, then a file, so a message
  * of any size allowed costs a session little memory), refusing SMTP
- * smuggling, stamping Received, and delivering durably before "250"
+ * smuggling, stamping Return-Path and Received (dropping any Return-Path
+ * the client sent), and delivering durably before "250"
  * (RFC 5321 §4.1.1.4, §4.4, §6.1; RFC 1870).
  * Layer: front end.
  * SECURITY: only CRLF.CRLF ends the data; a bare CR or LF anywhere fails
@@ -33,7 +34,8 @@
 
 struct data_read {
 	struct spool *spool;
-	size_t trace_len;	/* our Received header, the spool's start */
+	size_t trace_len;	/* our Return-Path and Received, the spool's start */
+	struct mail_trace_filter filter;	/* drops the client's Return-Path */
 	size_t client_bytes;	/* as sent, dot-stuffing undone, with CRLFs */
 	bool too_big;
 	bool bare_line_end;	/* a bare CR or LF, or a NUL */
@@ -54,6 +56,8 @@ keep_line(struct smtp_session *s, struct data_read *d, const char *text,
 		d->too_big = true;
 		return;
 	}
+	if (!mail_trace_keep_line(&d->filter, span_make(text, len)))
+		return;
 	struct error err;
 	if (spool_append(d->spool, text, len, &err) == 0 &&
 	    spool_append(d->spool, "\r\n", 2, &err) == 0)
@@ -123,7 +127,7 @@ received_header(struct smtp_session *s, const char *id, struct str *out)
  * Sender pass the envelope's rule, and the From's right decides the
  * Sender header. MX: exactly one From with one address, until the
  * anti-spoofing policy takes over. The header is read after our own
- * trace field, which is the spool's start.
+ * trace fields, which are the spool's start.
  */
 static int
 check_header(struct smtp_session *s, const struct data_read *d,
@@ -180,7 +184,12 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	return smtp_reply(s, 250, "2.0.0", "accepted as %s", id);
 }
 
-/* The spool and the trace header, before any line. */
+/*
+ * The spool and the trace headers, before any line. Return-Path goes in
+ * here, once for every recipient: this server is the final delivery for
+ * every mailbox it stores into, and the envelope sender is the same for
+ * all of them (RFC 5321 §4.4).
+ */
 static int
 start_message(struct smtp_session *s, struct data_read *d, const char *id,
 	struct error *err)
@@ -189,7 +198,8 @@ start_message(struct smtp_session *s, struct data_read *d, const char *id,
 		s->server->max_size + ADDED_HEADERS_MAX);
 	struct str trace;
 	str_init(&trace, s->tx, ADDED_HEADERS_MAX / 2);
-	if (received_header(s, id, &trace) < 0)
+	if (mail_return_path_header(s->from, &trace) < 0 ||
+	    received_header(s, id, &trace) < 0)
 		return error_set(err, ERROR_LIMIT, "the trace header is too long");
 	d->trace_len = trace.len;
 	return spool_append(d->spool, str_cstr(&trace), trace.len, err);
@@ -241,4 +251,23 @@ smtp_cmd_data(struct smtp_session *s)
 	spool_free(&d.spool);
 	smtp_reset_transaction(s);
 	return rc;
+}
+
+/*
+ * Ends the mail transaction: after DATA, and whenever the session starts
+ * over (EHLO, RSET, STARTTLS).
+ */
+void
+smtp_reset_transaction(struct smtp_session *s)
+{
+	s->has_mail = false;
+	s->from[0] = '\0';
+	s->recipients = NULL;
+	s->recipient_count = 0;
+	s->recipient_capacity = 0;
+	s->recipient_index = (struct mail_recipient_index){ 0 };
+	s->rcpt_commands = 0;
+	s->size_hint = 0;
+	arena_reset(s->tx);
+	s->ctx.arena = s->tx;
 }

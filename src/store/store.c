@@ -139,6 +139,7 @@ store_close(struct store **stp)
 	while (st->depth > 0)
 		store_rollback(st);
 	st->ops->close(st->conn);
+	store_changes_free(st);
 	free(st);
 	*stp = NULL;
 }
@@ -172,8 +173,12 @@ store_begin(struct store *st, struct error *err)
 		return error_set(err, ERROR_TEMPORARY,
 			"storage error: the transaction was undone by the "
 			"database; try again later");
+	if (st->depth == STORE_DEPTH_MAX)
+		return error_set(err, ERROR_INTERNAL,
+			"transactions nested too deep");
 	if (st->ops->exec(st->conn, sql, err) < 0)
 		return -1;
+	st->change_marks[st->depth] = st->change_count;
 	st->depth++;
 	return 0;
 }
@@ -187,6 +192,8 @@ store_commit(struct store *st, struct error *err)
 		return -1;
 	}
 	st->depth--;
+	if (st->depth == 0)
+		store_changes_committed(st);
 	return 0;
 }
 
@@ -203,6 +210,7 @@ store_rollback(struct store *st)
 		st->ops->exec(st->conn, "RELEASE SAVEPOINT nested", NULL);
 	}
 	st->depth--;
+	store_changes_undone(st, st->change_marks[st->depth]);
 }
 
 static void

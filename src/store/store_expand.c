@@ -190,11 +190,41 @@ store_set_drop_full(struct store *st, int64_t scope, int64_t except,
 }
 
 /*
- * The Inbox of each mailbox in the set, made where missing (the other
- * special-use folders are made when the person first signs in), then one
- * message row in each with that Inbox's next UID, the size charged to each
- * mailbox, and a queue row for each outside address: a fixed number of
- * statements whatever the size of the set.
+ * A mailbox of the set that has no Inbox, for the error: every mailbox is
+ * made with one (and migration 17 gave the older ones theirs), so this
+ * reads only when the delivery is already failing.
+ */
+static int
+missing_inbox(struct store *st, int64_t scope, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT m.address FROM temp.expansion e"
+		" JOIN mailboxes m ON m.id = e.mailbox_id WHERE e.scope = ?"
+		" AND NOT EXISTS (SELECT 1 FROM folders f"
+		"  WHERE f.mailbox_id = e.mailbox_id AND f.special_use = 'inbox')"
+		" LIMIT 1", "i", scope);
+	if (s == NULL)
+		return -1;
+	struct arena *a = arena_new(4096);
+	int rc = store_step(st, s, err);
+	const char *address = rc == 1 ? store_col_text(st, s, 0, a) : "?";
+	store_finish(st, s);
+	if (rc >= 0)
+		error_set(err, ERROR_TEMPORARY,
+			"the mailbox %s has no Inbox; the message was not "
+			"delivered to anyone and can be sent again once it is "
+			"repaired", address);
+	arena_free(&a);
+	return -1;
+}
+
+/*
+ * One message row in the Inbox of each mailbox in the set (made with the
+ * mailbox) with that Inbox's next UID, the size charged to each mailbox,
+ * and a queue row for each outside address: a fixed number of statements
+ * whatever the size of the set. The rows given messages and the mailboxes
+ * charged are counted apart, so a mailbox without an Inbox fails the
+ * delivery instead of being charged for nothing.
  */
 int
 store_deliver_set(struct store *st, int64_t scope,
@@ -203,51 +233,41 @@ store_deliver_set(struct store *st, int64_t scope,
 {
 	if (store_begin(st, err) < 0)
 		return -1;
+	int64_t charged = -1;
 	int64_t delivered = store_exec(st, err,
-		"INSERT INTO folders (mailbox_id, name, special_use,"
-		" uidvalidity, uidnext, subscribed, created_at)"
-		" SELECT e.mailbox_id, 'INBOX', 'inbox',"
-		/* RFC 3501 §2.3.1.1, as store_imap_uidvalidity_next. */
-		" MAX(?, MAX(mb.uidvalidity_last, COALESCE((SELECT"
-		"  MAX(o.uidvalidity) FROM folders o"
-		"  WHERE o.mailbox_id = e.mailbox_id), 0)) + 1), 1, 1, ?"
-		" FROM temp.expansion e JOIN mailboxes mb ON mb.id = e.mailbox_id"
-		" WHERE e.scope = ? AND NOT EXISTS"
-		" (SELECT 1 FROM folders f WHERE f.mailbox_id = e.mailbox_id"
-		"  AND f.special_use = 'inbox')",
-		"iii", d->internal_date, d->internal_date, scope);
-	if (delivered >= 0)
-		delivered = store_exec(st, err,
-			"INSERT INTO messages (folder_id, uid, body_id, size,"
-			" internal_date)"
-			" SELECT f.id, f.uidnext, ?, ?, ? FROM temp.expansion e"
-			" JOIN folders f ON f.id = (SELECT MIN(i.id) FROM folders i"
-			"  WHERE i.mailbox_id = e.mailbox_id"
-			"  AND i.special_use = 'inbox')"
-			" WHERE e.scope = ?",
-			"iiii", d->body_id, d->size, d->internal_date, scope);
+		"INSERT INTO messages (folder_id, uid, body_id, size,"
+		" internal_date)"
+		" SELECT f.id, f.uidnext, ?, ?, ? FROM temp.expansion e"
+		" JOIN folders f ON f.id = (SELECT MIN(i.id) FROM folders i"
+		"  WHERE i.mailbox_id = e.mailbox_id"
+		"  AND i.special_use = 'inbox')"
+		" WHERE e.scope = ?",
+		"iiii", d->body_id, d->size, d->internal_date, scope);
 	if (delivered >= 0 &&
-	    (store_exec(st, err,
-		     "UPDATE folders SET uidnext = uidnext + 1 WHERE id IN"
-		     " (SELECT (SELECT MIN(i.id) FROM folders i"
-		     "  WHERE i.mailbox_id = e.mailbox_id"
-		     "  AND i.special_use = 'inbox')"
-		     " FROM temp.expansion e WHERE e.scope = ?)",
-		     "i", scope) < 0 ||
-		    store_exec(st, err,
-			    "UPDATE mailboxes SET used_bytes = used_bytes + ?"
-			    " WHERE id IN (SELECT mailbox_id FROM temp.expansion"
-			    " WHERE scope = ?)",
-			    "ii", d->size, scope) < 0 ||
-		    store_exec(st, err,
-			    "INSERT INTO queue (body_id, sender, recipient,"
-			    " created_at, next_attempt_at)"
-			    " SELECT ?, ?, address, ?, ? FROM"
-			    " temp.expansion_remote WHERE scope = ?",
-			    "itiii", d->body_id, d->sender, d->internal_date,
-			    d->internal_date, scope) < 0))
-		delivered = -1;
-	if (delivered < 0) {
+	    store_exec(st, err,
+		    "UPDATE folders SET uidnext = uidnext + 1 WHERE id IN"
+		    " (SELECT (SELECT MIN(i.id) FROM folders i"
+		    "  WHERE i.mailbox_id = e.mailbox_id"
+		    "  AND i.special_use = 'inbox')"
+		    " FROM temp.expansion e WHERE e.scope = ?)",
+		    "i", scope) >= 0)
+		charged = store_exec(st, err,
+			"UPDATE mailboxes SET used_bytes = used_bytes + ?"
+			" WHERE id IN (SELECT mailbox_id FROM temp.expansion"
+			" WHERE scope = ?)",
+			"ii", d->size, scope);
+	if (charged >= 0 && charged != delivered) {
+		missing_inbox(st, scope, err);
+		charged = -1;
+	}
+	if (charged < 0 ||
+	    store_exec(st, err,
+		    "INSERT INTO queue (body_id, sender, recipient,"
+		    " created_at, next_attempt_at)"
+		    " SELECT ?, ?, address, ?, ? FROM"
+		    " temp.expansion_remote WHERE scope = ?",
+		    "itiii", d->body_id, d->sender, d->internal_date,
+		    d->internal_date, scope) < 0) {
 		store_rollback(st);
 		return -1;
 	}

@@ -18,11 +18,12 @@ struct error;
 struct store;
 
 /*
- * Delivers d's body to the Inbox of every mailbox in the scope (made where
- * missing) and queues it for each outside address, as store_deliver does,
- * in a fixed number of statements whatever the scope's size; d's
- * folder_ids and remote are not read. *delivered_r gets the number of
- * mailboxes. All or nothing, in the caller's transaction.
+ * Delivers d's body to the Inbox of every mailbox in the scope and queues
+ * it for each outside address, as store_deliver does, in a fixed number of
+ * statements whatever the scope's size; d's folder_ids and remote are not
+ * read. *delivered_r gets the number of mailboxes. All or nothing, in the
+ * caller's transaction; ERROR_TEMPORARY naming a mailbox that has no Inbox
+ * (every mailbox is made with one).
  */
 int store_deliver_set(struct store *st, int64_t scope,
 	const struct store_delivery *d, int64_t *delivered_r,

@@ -14,6 +14,7 @@
 #include "store/store_address.h"
 #include "store/store_app_password.h"
 #include "store/store_audit.h"
+#include "store/store_change.h"
 #include "store/store_expand.h"
 #include "store/store_folder.h"
 #include "store/store_list.h"
@@ -28,12 +29,27 @@
 #include "store/store_writer.h"
 #include "store/store_backend.h"
 
+/* Deepest nesting of transactions (the writer's batch, a job, a call). */
+#define STORE_DEPTH_MAX 16
+
 struct store {
 	const struct store_ops *ops;
 	void *conn;
 	int depth;	/* open transactions: 1 real, the rest savepoints */
 	bool arena_full;	/* a column did not fit the caller's arena */
+	/* Changes noted in the open transaction (store_change.c). */
+	struct store_change *changes;
+	size_t change_count, change_capacity;
+	size_t change_marks[STORE_DEPTH_MAX]; /* change_count at each begin */
 };
+
+/*
+ * Called by store_commit when the outermost transaction has committed, and
+ * by store_rollback with the count at the undone level's begin; frees.
+ */
+void store_changes_committed(struct store *st);
+void store_changes_undone(struct store *st, size_t mark);
+void store_changes_free(struct store *st);
 
 /*
  * Prepares sql and binds the variadic arguments by the letters of `types`:

@@ -580,6 +580,41 @@ static const char migration_16[] =
 	"CREATE INDEX people_search_org ON people_search(org_id, key);"
 	"CREATE INDEX people_search_person ON people_search(person_id, key);";
 
+/*
+ * Every mailbox has its standard folders from the moment it is made
+ * (dir_mailbox_insert): the Inbox and the RFC 6154 special uses. Those made
+ * before got the Inbox at their first delivery and the rest at the first
+ * sign-in; this gives every mailbox the ones it lacks, so delivery never
+ * looks for them. A folder already under the standard name takes the
+ * special use; each new one gets a UIDVALIDITY above any the mailbox gave
+ * (RFC 3501 §2.3.1.1, as store_imap_uidvalidity_next), and the counter
+ * moves past it.
+ */
+#define MIGRATION_17_FOLDER(name, use)                                      \
+	"UPDATE folders SET special_use = '" use "' WHERE name = '" name "'" \
+	" AND special_use = '' AND NOT EXISTS (SELECT 1 FROM folders o"     \
+	" WHERE o.mailbox_id = folders.mailbox_id"                          \
+	" AND o.special_use = '" use "');"                                  \
+	"INSERT INTO folders (mailbox_id, name, special_use, uidvalidity,"  \
+	" uidnext, subscribed, created_at)"                                 \
+	" SELECT m.id, '" name "', '" use "',"                              \
+	" MAX(CAST(strftime('%s', 'now') AS INTEGER),"                      \
+	" MAX(m.uidvalidity_last, COALESCE((SELECT MAX(o.uidvalidity)"      \
+	" FROM folders o WHERE o.mailbox_id = m.id), 0)) + 1), 1, 1,"       \
+	" CAST(strftime('%s', 'now') AS INTEGER) FROM mailboxes m"          \
+	" WHERE NOT EXISTS (SELECT 1 FROM folders f"                        \
+	" WHERE f.mailbox_id = m.id AND f.special_use = '" use "');"        \
+	"UPDATE mailboxes SET uidvalidity_last = MAX(uidvalidity_last,"     \
+	" COALESCE((SELECT MAX(uidvalidity) FROM folders"                   \
+	" WHERE folders.mailbox_id = mailboxes.id), 0));"
+
+static const char migration_17[] =
+	MIGRATION_17_FOLDER("INBOX", "inbox")
+	MIGRATION_17_FOLDER("Sent Items", "sent")
+	MIGRATION_17_FOLDER("Drafts", "drafts")
+	MIGRATION_17_FOLDER("Deleted Items", "trash")
+	MIGRATION_17_FOLDER("Junk E-mail", "junk");
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -597,5 +632,6 @@ const char *const store_sqlite_migrations[] = {
 	migration_14,
 	migration_15,
 	migration_16,
+	migration_17,
 	NULL,
 };

@@ -23,6 +23,29 @@ DOMAIN = "example.nhs.uk"
 PASSWORD = "correct horse battery staple"
 
 
+# The standard folders caremail makes with every mailbox (dir_mailbox.c):
+# a test or benchmark that writes mailboxes straight into the database
+# calls this after, as delivery no longer makes an Inbox.
+STANDARD_FOLDERS = (("INBOX", "inbox"), ("Sent Items", "sent"),
+                    ("Drafts", "drafts"), ("Deleted Items", "trash"),
+                    ("Junk E-mail", "junk"))
+
+
+def add_standard_folders(db, now):
+    """Gives every mailbox without folders the standard ones, in one
+    statement per folder (UIDVALIDITY now, now + 1, ... as caremail)."""
+    for i, (name, use) in enumerate(STANDARD_FOLDERS):
+        db.execute(
+            "INSERT INTO folders (mailbox_id, name, special_use,"
+            " uidvalidity, created_at)"
+            " SELECT m.id, ?, ?, ?, ? FROM mailboxes m WHERE NOT EXISTS"
+            " (SELECT 1 FROM folders f WHERE f.mailbox_id = m.id"
+            "  AND f.special_use = ?)", (name, use, now + i, now, use))
+    db.execute("UPDATE mailboxes SET uidvalidity_last = MAX("
+               "uidvalidity_last, COALESCE((SELECT MAX(uidvalidity) FROM"
+               " folders WHERE folders.mailbox_id = mailboxes.id), 0))")
+
+
 def run(*args, input=None, check=True, timeout=TIMEOUT, env=None):
     """Runs caremail with args; raises on a non-zero exit when check."""
     proc = subprocess.run(

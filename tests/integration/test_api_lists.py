@@ -11,6 +11,7 @@ import smtplib
 import sqlite3
 import time
 
+import conftest
 from apiclient import (NEW_PASSWORD, USER_PASSWORD, Client, make_admin,
                        make_person, q)
 
@@ -357,6 +358,7 @@ def test_ddl_preview_of_a_large_list(server, la, orgs, instance):
                    " assigned_at) SELECT m.address, 'person', m.person_id,"
                    " ? FROM mailboxes m WHERE m.address LIKE 'bulk%'",
                    (now,))
+        conftest.add_standard_folders(db, now)
         nurses = db.execute(
             "SELECT COUNT(*) FROM people WHERE job_title = 'Nurse'"
         ).fetchone()[0]

@@ -464,14 +464,17 @@ class Sink(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def https_sink(instance):
-    """An HTTPS server on loopback with the instance's own certificate."""
+def serve_sink(instance, tls12_ciphers=None):
+    """An HTTPS server on loopback with the instance's own certificate;
+    with tls12_ciphers, TLS 1.2 at most and only those suites."""
     Sink.received = []
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(instance.dir / "tls" / "cert.pem",
                         instance.dir / "tls" / "key.pem")
+    if tls12_ciphers is not None:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers(tls12_ciphers)
     httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -480,13 +483,23 @@ def https_sink(instance):
     httpd.server_close()
 
 
-def test_https_gateway_posts_json(start_server, instance, person,
-                                  https_sink):
-    server = start_server(extra=[
+@pytest.fixture
+def https_sink(instance):
+    yield from serve_sink(instance)
+
+
+def gateway_server(start_server, port):
+    """A server whose SMS go to the sink on port, trusting its cert."""
+    return start_server(extra=[
         "sms.gateway=https",
-        f"sms.url=https://127.0.0.1:{https_sink}/v1/sms",
+        f"sms.url=https://127.0.0.1:{port}/v1/sms",
         "sms.token=gateway-secret-42",
         "sms.ca_file=tls/cert.pem"])
+
+
+def test_https_gateway_posts_json(start_server, instance, person,
+                                  https_sink):
+    server = gateway_server(start_server, https_sink)
     enrolled(server, instance, person)
     c = Client(server)
     # Setting the questions was notified to the mobile already.
@@ -524,6 +537,32 @@ def test_https_gateway_verifies_the_certificate(start_server, instance,
     assert status == 202
     assert Sink.received == []
     assert "auth.recovery_sms_failed" in server.logs()
+
+
+@pytest.fixture
+def tls12_sink(instance, request):
+    """The sink over TLS 1.2 with only the cipher suite request.param."""
+    yield from serve_sink(instance, request.param)
+
+
+@pytest.mark.parametrize("tls12_sink, sent", [
+    ("ECDHE-ECDSA-AES128-GCM-SHA256", True),
+    ("ECDHE-ECDSA-CHACHA20-POLY1305", True),
+    ("ECDHE-ECDSA-AES128-SHA", False),      # CBC
+    ("ECDHE-ECDSA-AES256-SHA384", False),   # CBC
+], indirect=["tls12_sink"])
+def test_https_gateway_keeps_the_tls_rules(start_server, instance, person,
+                                           tls12_sink, sent):
+    # SECURITY.md items 1 and 2 hold for the gateway as for our listeners:
+    # a CBC suite is refused before the request (and its token) is sent.
+    server = gateway_server(start_server, tls12_sink)
+    enrolled(server, instance, person)
+    status, _ = Client(server).call("POST", "/recovery/start",
+                                    {"email": person})
+    assert status == 202
+    assert (len(Sink.received) == 2) == sent
+    assert ("auth.recovery_sms_failed" in server.logs()) != sent
+    assert "gateway-secret-42" not in server.logs()
 
 
 # ---- rate limits (SECURITY.md 47) ----

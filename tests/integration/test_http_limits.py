@@ -362,5 +362,6 @@ def test_configured_deadline_and_caps(start_server, instance, org):
                                       source_address=("127.0.0.11", 0))
     conn.request("GET", "/healthcheck")
     assert json.loads(conn.getresponse().read()) == {"status": "ok",
-                                                     "store": "ok"}
+                                                     "store": "ok",
+                                                     "audit": "ok"}
     conn.close()

@@ -221,14 +221,16 @@ def test_fetch_envelope_bodystructure_body(server, instance, ann):
     assert data[0][1] == (b"From: Bob Two <bob@sender.example>\r\n"
                           b"Subject: Hello there\r\n\r\n")
     data = fetch_one(m, "(BODY.PEEK[HEADER.FIELDS.NOT (SUBJECT FROM "
-                        "RECEIVED TO CC MESSAGE-ID MIME-VERSION "
+                        "RETURN-PATH RECEIVED TO CC MESSAGE-ID MIME-VERSION "
                         "CONTENT-TYPE)])")
     assert data[0][1] == b"Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n\r\n"
+    data = fetch_one(m, "(BODY.PEEK[HEADER.FIELDS (RETURN-PATH)])")
+    assert data[0][1] == b"Return-Path: <bob@sender.example>\r\n\r\n"
     assert fetch_one(m, "(FLAGS)")[0] == b"1 (FLAGS (\\Recent))"
     data = fetch_one(m, "(BODY.PEEK[1] BODY.PEEK[2.MIME] BODY.PEEK[]<0.4>)")
     assert data[0][1] == b"Hello body text."
     assert data[1][1].startswith(b"Content-Type: application/pdf")
-    assert data[2][1] == b"Rece"
+    assert data[2][1] == b"Retu"
     assert fetch_one(m, "(BODY.PEEK[9])")[0] == (b"1 (BODY[9] {0}", b"")
     # BODY[] sets \Seen and says so.
     data = fetch_one(m, "(BODY[])")

@@ -7,6 +7,7 @@ import base64
 import imaplib
 import os
 import random
+import re
 import smtplib
 import socket
 import sqlite3
@@ -16,6 +17,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import PASSWORD
 
 MIB = 1024 * 1024
@@ -276,12 +278,14 @@ def test_size_limit_exact_on_every_way_in(sized_server, instance, org):
     typ, data = m.append("INBOX", None, None, over)
     assert typ == "NO" and b"[TOOBIG]" in data[0]
     m.logout()
-    # Each accepted copy is stored whole: a Received header (and no
-    # more) in front of what was sent.
+    # Each accepted copy is stored whole: the trace headers, Return-Path
+    # and Received (and no more), in front of what was sent.
     bodies = inbox_bodies(instance, ann)
     assert len(bodies) == 3
     for b in bodies[:2]:
-        assert b.startswith(b"Received: ") and b.endswith(under)
+        trace = re.match(rb"Return-Path: <[^>\r\n]*>\r\nReceived: "
+                         rb"(?:[^\r\n]*\r\n\t)*[^\r\n]*\r\n", b)
+        assert trace and b[trace.end():] == under
     assert bodies[2] == under
 
 
@@ -367,6 +371,7 @@ def fill_people(instance, ods, count):
             "INSERT INTO addresses (address, holder_kind, holder_id,"
             " assigned_at) VALUES (?, 'person', ?, ?)",
             [(a, pid + i, now) for i, a in enumerate(addresses, 1)])
+        conftest.add_standard_folders(db, now)
     db.close()
     return addresses
 

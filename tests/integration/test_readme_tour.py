@@ -4,13 +4,19 @@ HTTPS with curl, jq and oathtool, and each step's answer is checked, so
 the README cannot drift from the API."""
 
 import json
+import os
 import re
 import shutil
+import signal
+import ssl
+import stat
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
-from conftest import PASSWORD, ROOT, make_instance
+from conftest import BIN, PASSWORD, ROOT, free_ports, make_instance
 
 DOMAIN = "demo.caremail.test"
 
@@ -34,6 +40,14 @@ def tour_script():
     return m.group(1)
 
 
+def mail_example():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Mail"):]
+    m = re.search(r"```sh\n(.*?)```\n", section, re.S)
+    assert m and "swaks" in m.group(1), "README.md's Mail has no example"
+    return m.group(1)
+
+
 def set_variable(script, name, value):
     """The tour's NAME=... line, pointed at this test's server."""
     script, n = re.subn(rf"^{name}=.*$", f"{name}='{value}'", script,
@@ -50,6 +64,8 @@ def test_readme_api_tour(start_server, instance, tmp_path):
     script = set_variable(script, "PASSWORD", PASSWORD)
     work = tmp_path / "tour"
     work.mkdir()
+    script = set_variable(script, "ADMIN_TOTP", work / "admin.totp")
+    script = set_variable(script, "TOUR", work)
     proc = subprocess.run(["bash", "-u", "-o", "pipefail", "-c", script],
                           cwd=work, capture_output=True, text=True,
                           timeout=300)
@@ -91,3 +107,123 @@ def test_readme_api_tour(start_server, instance, tmp_path):
     boxes = [m for m in instance.json("shared", "list", "--org", "J81001")
              if "home.visits" in m["address"]]
     assert [m["address"] for m in boxes] == [box["address"]]
+
+
+LISTENERS = ("http", "smtp", "submission", "submissions", "imap", "imaps",
+             "pop3", "pop3s")
+
+
+def wait_healthy(url, cafile, proc, log, timeout=180):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            # The certificate exists once the instance is made.
+            ctx = ssl.create_default_context(cafile=str(cafile))
+            with urllib.request.urlopen(url + "/healthcheck", timeout=2,
+                                        context=ctx) as resp:
+                if resp.status == 200:
+                    return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.2)
+    raise AssertionError("the demo never became healthy: " +
+                         log.read_text()[-3000:])
+
+
+def files_under(path):
+    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
+
+
+def test_make_run_then_the_tour_twice(tmp_path):
+    """A newcomer's first hour (issue 9 item 7): what `make run` runs
+    (scripts/run-demo.sh) makes the demo and serves it on the ports its
+    arguments move (`make run SET=...`), then the README's tour, exactly
+    as written, runs twice in a row from the checkout. It writes nothing
+    in the checkout but under the git-ignored var/demo, and keeps its
+    cookies and secrets in a private temporary directory."""
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    demo = checkout / "var" / "demo"
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    ports = dict(zip(LISTENERS, free_ports(len(LISTENERS))))
+    sets = [f"{name}.listen=127.0.0.1:{port}" for name, port in ports.items()]
+    env = dict(os.environ, CAREMAIL_BIN=BIN, CAREMAIL_DEMO_DIR=str(demo),
+               TMPDIR=str(temp))
+    log = tmp_path / "run-demo.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([ROOT / "scripts" / "run-demo.sh", *sets],
+                                stdout=out, stderr=out, env=env)
+    served = False
+    try:
+        base = f"https://127.0.0.1:{ports['http']}"
+        wait_healthy(base, demo / "tls" / "cert.pem", proc, log)
+        served = True
+        banner = log.read_text()
+        assert f"health check:  {base}/healthcheck" in banner, banner
+        for name in LISTENERS[1:]:
+            assert f"{name + ':':<14} 127.0.0.1:{ports[name]}" in banner, \
+                banner
+        before = files_under(checkout)
+
+        # The README's mail example, as written but for the ports: Alice
+        # sends Bob a message over submission, Bob reads it over IMAP.
+        if shutil.which("swaks"):
+            mail = mail_example().replace(
+                "--port 5587", f"--port {ports['submission']}").replace(
+                "127.0.0.1:1143", f"127.0.0.1:{ports['imap']}")
+            for run in (1, 2):
+                sent = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
+                                       mail], cwd=checkout, env=env,
+                                      capture_output=True, text=True,
+                                      timeout=60)
+                assert sent.returncode == 0, (sent.stdout[-3000:],
+                                              sent.stderr[-3000:])
+                people = (demo / "demo-people").read_text().split()
+                assert "<~  250 2.0.0 accepted as " in sent.stdout
+                assert f"Return-Path: <{people[1]}>" in sent.stdout, \
+                    sent.stdout[-2000:]
+
+        script = set_variable(tour_script(), "BASE", base)
+        for run in (1, 2):
+            tour = subprocess.run(
+                ["bash", "-u", "-o", "pipefail", "-c", script],
+                cwd=checkout, env=env, capture_output=True, text=True,
+                timeout=300)
+            out = tour.stdout
+            assert tour.returncode == 0, (run, out[-3000:],
+                                          tour.stderr[-3000:])
+            assert "curl:" not in tour.stderr, (run, tour.stderr)
+            statuses = [int(s) for s in re.findall(r" (\d{3})$", out, re.M)]
+            assert statuses.count(403) == 3, (run, out)
+            assert statuses.count(409) == 1, (run, out)
+            assert statuses[-1] == 422, (run, out)
+            assert statuses.count(422) == 1, (run, out)
+            assert all(s < 300 or s in (403, 409, 422)
+                       for s in statuses), (run, out)
+            assert '"decision": "approved"' in out, (run, out)
+
+        # The checkout gained only the demo admin's TOTP secret (and the
+        # step of its last code), beside their password in var/demo.
+        added = sorted(set(files_under(checkout)) - set(before))
+        assert added == ["var/demo/demo-admin-totp",
+                         "var/demo/demo-admin-totp.step"], added
+        secret = demo / "demo-admin-totp"
+        assert stat.S_IMODE(secret.stat().st_mode) & 0o077 == 0
+        # Each run's cookies and secrets are in its own private directory.
+        runs = [p for p in temp.iterdir() if p.is_dir()]
+        assert len(runs) == 2, runs
+        made = []
+        for d in runs:
+            assert stat.S_IMODE(d.stat().st_mode) == 0o700
+            assert (d / "ga.jar").exists() and (d / "robin.totp").exists()
+            made.append([json.loads((d / f"{n}.json").read_text())["address"]
+                         for n in ("robin", "box", "list")])
+        # Each run made its own admin, mailbox and list.
+        assert len({a for m in made for a in m}) == 6, made
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+        # Once serving, run-demo.sh is `caremail serve`: a clean stop.
+        assert code == 0 or not served, log.read_text()[-3000:]

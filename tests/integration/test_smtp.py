@@ -71,7 +71,8 @@ def test_inbound_delivery(instance, org, server, mx):
     assert len(rows) == 1
     uid, subject, body = rows[0]
     assert (uid, subject) == (1, "Hello")
-    assert body.startswith(b"Received: from sender.example ([127.0.0.1])")
+    assert body.startswith(b"Return-Path: <someone@sender.example>\r\n"
+                           b"Received: from sender.example ([127.0.0.1])")
     # The leading dot the client doubled is undoubled.
     assert b"\r\n.leading dot\r\n" in body
 

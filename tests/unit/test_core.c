@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/https.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
@@ -1636,10 +1637,49 @@ test_log(void **state)
 	assert_int_equal(level, LOG_LEVEL_ERROR);
 }
 
+/*
+ * The HTTPS client refuses what it cannot send safely before connecting,
+ * and a server that is not there is a temporary failure within the
+ * timeout. (A real TLS exchange, verification included, is in
+ * tests/integration/test_api_self.py.)
+ */
+static void
+test_https_refusals(void **state)
+{
+	static const struct {
+		const char *url, *bearer;
+		enum error_code code;
+	} cases[] = {
+		{ "http://127.0.0.1/x", NULL, ERROR_INVALID },
+		{ "ftp://127.0.0.1/x", NULL, ERROR_INVALID },
+		{ "https://", NULL, ERROR_INVALID },
+		{ "https://127.0.0.1/a b", NULL, ERROR_INVALID },
+		{ "https://127.0.0.1:99999999/x", NULL, ERROR_INVALID },
+		{ "https://127.0.0.1:1/x", "s3cr3t\r\nX-Evil: 1", ERROR_INVALID },
+		/* Port 1 on loopback: nothing listens, refused at once. */
+		{ "https://127.0.0.1:1/x", "s3cr3t", ERROR_TEMPORARY },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct https_post p = {
+			.url = cases[i].url, .bearer = cases[i].bearer,
+			.body = "{}", .timeout_ms = 2000,
+		};
+		struct error err = { 0 };
+		time_t start = time(NULL);
+		assert_int_equal(https_post_json(&p, &err), -1);
+		if (err.code != cases[i].code)
+			fail_msg("%s: %s (%s)", cases[i].url,
+				error_code_name(err.code), err.msg);
+		assert_true(time(NULL) - start <= 3);
+		assert_null(strstr(err.msg, "s3cr3t"));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_https_refusals),
 		cmocka_unit_test(test_arena_alignment_and_separation),
 		cmocka_unit_test(test_arena_zeroes_memory),
 		cmocka_unit_test(test_arena_cap),

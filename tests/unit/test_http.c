@@ -1125,11 +1125,43 @@ test_tls_refused(void **state)
 	}
 }
 
+/*
+ * The one table from domain errors to statuses (issue 9 item 6): every code
+ * has its row, and a domain error never claims 413 (a body too large) or
+ * 400 (a message that cannot be read), which only the server's own checks
+ * may send.
+ */
+static void
+test_error_statuses(void **state)
+{
+	static const struct {
+		enum error_code code;
+		unsigned status;
+	} want[] = {
+		{ ERROR_NOT_FOUND, 404 }, { ERROR_EXISTS, 409 },
+		{ ERROR_DENIED, 403 }, { ERROR_LIMIT, 422 },
+		{ ERROR_INVALID, 422 }, { ERROR_TEMPORARY, 503 },
+		{ ERROR_NO_SPACE, 503 }, { ERROR_INTERNAL, 500 },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+		unsigned got = http_status_for_error(want[i].code);
+		if (got != want[i].status)
+			fail_msg("%s: %u, not %u", error_code_name(want[i].code),
+				got, want[i].status);
+	}
+	for (int code = ERROR_NONE + 1; code <= ERROR_NO_SPACE; code++) {
+		unsigned got = http_status_for_error((enum error_code)code);
+		assert_true(got != 413 && got != 400);
+		assert_true(got >= 400 && got <= 599);
+	}
+}
+
 int
 main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest plain[] = {
+		cmocka_unit_test(test_error_statuses),
 		cmocka_unit_test(test_health_ok),
 		cmocka_unit_test(test_health_unavailable),
 		cmocka_unit_test(test_head),

@@ -19,6 +19,10 @@
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_folder.h"
+#include "mail/mail_internal.h"
+#include "mail/mail_notify.h"
+#include "store/store.h"
+#include "store/store_change.h"
 #include "store/store_folder.h"
 #include "store/store_mail.h"
 #include "store/store_writer.h"
@@ -193,11 +197,14 @@ test_deliver_list_and_person(void **state)
 	size_t nf;
 	assert_int_equal(report.mailboxes, 2);
 	assert_int_equal(report.over_quota, 0);
-	/* Delivery makes the Inbox; the rest come at the first sign-in. */
+	/*
+	 * The standard folders were made with the mailbox, before any
+	 * delivery or sign-in; delivery made none.
+	 */
 	assert_int_equal(store_folder_list(f->u.st, mb.id, f->u.arena, &folders,
 				 &nf, &err),
 		0);
-	assert_int_equal(nf, 1);
+	assert_int_equal(nf, 5);
 	struct store_folder inbox;
 	assert_int_equal(store_folder_special(f->u.st, mb.id, "inbox",
 				 f->u.arena, &inbox, &err),
@@ -235,6 +242,152 @@ test_quota(void **state)
 		-1);
 	assert_int_equal(err.code, ERROR_LIMIT);
 	assert_non_null(strstr(err.msg, "is full"));
+}
+
+/* s with its digits taken out, in place. */
+static char *
+without_digits(char *s)
+{
+	char *out = s;
+	for (const char *p = s; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			*out++ = *p;
+	*out = '\0';
+	return s;
+}
+
+/*
+ * One quota rule, one refusal: SMTP's check at RCPT, IMAP APPEND and COPY
+ * refuse the same mailbox's overflow in the same words, and the rule's
+ * boundary is exact (at the quota fits, a byte past does not).
+ */
+static void
+test_quota_one_rule_one_wording(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		int64_t used, adding, quota_mb;
+		bool fits;
+	} cases[] = {
+		{ 0, 0, 0, true },
+		{ 0, 1, 0, false },
+		{ 0, 1024 * 1024, 1, true },
+		{ 1, 1024 * 1024, 1, false },
+		{ 1024 * 1024, 0, 1, true },
+		{ 1024 * 1024 + 1, 0, 1, false }, /* COPY checks after: adding 0 */
+		{ 5 * 1024 * 1024, 1, 10, true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+		assert_int_equal(mail_quota_fits(cases[i].used, cases[i].adding,
+					 cases[i].quota_mb),
+			cases[i].fits);
+	struct error smtp_err, imap_err;
+	struct mail_recipient *r;
+	size_t n;
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &r, &n,
+				 &smtp_err),
+		0);
+	size_t size = 2 * 1024 * 1024;
+	assert_int_equal(mail_check_quota(f->u.st, &r[0], size, &smtp_err), -1);
+	struct error err;
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	struct mail_user u;
+	struct mail_folder inbox;
+	assert_int_equal(mail_user_open(&f->u.ctx, w, f->ann, &u, &err), 0);
+	assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
+	char *data = malloc(size);
+	memset(data, 'x', size);
+	memcpy(data, "Subject: big\r\n\r\n", 16);
+	struct mail_append m = { data, size, 0, "", 1000 };
+	int64_t uid;
+	assert_int_equal(mail_message_append(&u, &inbox, &m, &uid, &imap_err),
+		-1);
+	assert_int_equal(imap_err.code, ERROR_LIMIT);
+	assert_int_equal(smtp_err.code, ERROR_LIMIT);
+	assert_string_equal(imap_err.msg, smtp_err.msg);
+	/* COPY into a full mailbox: the same sentence again. */
+	m.size = 600 * 1024;
+	assert_int_equal(mail_message_append(&u, &inbox, &m, &uid, &err), 0);
+	int64_t uids[1] = { uid }, new_uids[1];
+	assert_int_equal(mail_message_copy(&u, &inbox, uids, 1, &inbox, false,
+				 new_uids, &imap_err),
+		-1);
+	assert_int_equal(imap_err.code, ERROR_LIMIT);
+	assert_int_equal(mail_check_quota(f->u.st, &r[0], 600 * 1024,
+				 &smtp_err),
+		-1);
+	/* COPY counts what it copied as used (it checks after): same words. */
+	assert_string_equal(without_digits(imap_err.msg),
+		without_digits(smtp_err.msg));
+	free(data);
+	store_writer_stop(&w);
+}
+
+/*
+ * Delivery makes no folder: a mailbox that somehow lacks its Inbox fails
+ * the whole delivery with a temporary error naming it, and nothing of the
+ * message is kept for anyone (the sender's retry finds it repaired).
+ */
+static void
+test_deliver_without_inbox_is_temporary(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &ann, &err), 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
+	struct store_folder inbox;
+	assert_int_equal(store_folder_special(f->u.st, ann.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		0);
+	assert_int_equal(store_imap_folder_delete(f->u.st, inbox.id, &err), 0);
+	struct mail_recipient *list, *direct;
+	size_t nl, nd;
+	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &direct, &nd,
+				 &err),
+		0);
+	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &list, &nl,
+				 &err),
+		0);
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	struct mail_message m = { message, sizeof(message) - 1, 2000,
+		"ann.one@trust.example" };
+	/* Directly, and through the list: Ann's missing Inbox fails both. */
+	for (int i = 0; i < 2; i++) {
+		struct mail_recipient *to = i == 0 ? direct : list;
+		size_t count = i == 0 ? nd : nl;
+		struct mail_recipient all[8];
+		memcpy(all, to, count * sizeof(*all));
+		if (i == 0) {
+			struct mail_recipient *a;
+			size_t na;
+			assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &a,
+						 &na, &err),
+				0);
+			all[count++] = a[0];
+		}
+		assert_int_equal(mail_deliver(w, &f->u.ctx, &m, all, count,
+					 NULL, &err),
+			-1);
+		assert_int_equal(err.code, ERROR_TEMPORARY);
+		assert_non_null(strstr(err.msg, f->ann));
+	}
+	store_writer_stop(&w);
+	int64_t used;
+	assert_int_equal(store_mailbox_used(f->u.st, bob.id, &used, &err), 0);
+	assert_int_equal(used, 0);
+	struct store_queued *q;
+	size_t n;
+	assert_int_equal(store_queue_list(f->u.st, f->u.arena, &q, &n, &err),
+		0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_folder_special(f->u.st, ann.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		-1);	/* and delivery did not make one */
 }
 
 /* A message of about n bytes to the fixture's list. */
@@ -305,32 +458,73 @@ watch_readable(const struct mail_watch *w)
 	return poll(&p, 1, 0) == 1;
 }
 
-/* Mailboxes 7 and 7 + 256 share a bucket; only 7's change wakes 7. */
+/*
+ * Mailboxes 7 and 7 + 256 share a bucket; only 7's change wakes 7. The
+ * changes come as the store reports them (outside a transaction: at once).
+ */
 static void
 test_watch_wakes_only_its_mailbox(void **state)
 {
-	(void)state;
+	struct fixture *f = *state;
 	struct mail_watch a = { .fd = -1 }, b = { .fd = -1 };
 	struct error err;
 	assert_int_equal(mail_watch_start(&a, 7, &err), 0);
 	assert_int_equal(mail_watch_start(&b, 7 + 256, &err), 0);
 	uint64_t seq = mail_change_seq(7);
 	assert_false(watch_readable(&a));
-	mail_notify_changed(7 + 256);
+	store_changed(f->u.st, 7 + 256, 0);
 	assert_false(watch_readable(&a));
 	assert_true(watch_readable(&b));
 	assert_int_not_equal(mail_change_seq(7), seq);
-	mail_notify_changed(7);
-	mail_notify_changed(7);
+	store_changed(f->u.st, 7, 0);
+	store_changed(f->u.st, 7, 0);
 	assert_true(watch_readable(&a));
 	mail_watch_clear(&a);
 	assert_false(watch_readable(&a));
 	mail_watch_stop(&b);
 	assert_int_equal(b.fd, -1);
-	mail_notify_changed(7 + 256);	/* no write to a closed watch */
+	store_changed(f->u.st, 7 + 256, 0);	/* no write to a closed watch */
 	assert_false(watch_readable(&a));
 	mail_watch_stop(&a);
 	mail_watch_stop(&a);
+}
+
+/*
+ * The store reports a change only once its transaction commits, never one
+ * rolled back (a savepoint's notes go with it), and "any mailbox" wakes
+ * every watch.
+ */
+static void
+test_watch_hears_only_committed_changes(void **state)
+{
+	struct fixture *f = *state;
+	struct mail_watch a = { .fd = -1 }, b = { .fd = -1 };
+	struct error err;
+	assert_int_equal(mail_watch_start(&a, 11, &err), 0);
+	assert_int_equal(mail_watch_start(&b, 12, &err), 0);
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	store_changed(f->u.st, 11, 3);
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	store_changed(f->u.st, 12, 4);
+	store_rollback(f->u.st);	/* the savepoint: 12's note goes */
+	assert_false(watch_readable(&a));	/* not yet committed */
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	assert_true(watch_readable(&a));
+	assert_false(watch_readable(&b));
+	mail_watch_clear(&a);
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	store_changed(f->u.st, 11, 3);
+	store_rollback(f->u.st);
+	assert_false(watch_readable(&a));
+	/* Past the bound a transaction reports "any": nothing is missed. */
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	for (int64_t i = 0; i < 5000; i++)
+		store_changed(f->u.st, 1000 + i, 0);
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	assert_true(watch_readable(&a));
+	assert_true(watch_readable(&b));
+	mail_watch_stop(&a);
+	mail_watch_stop(&b);
 }
 
 /* The UIDVALIDITY of every folder of the person's mailbox now. */
@@ -426,8 +620,11 @@ main(void)
 		T(test_deliver_list_and_person),
 		T(test_list_members_over_quota_left_out),
 		T(test_quota),
+		T(test_watch_hears_only_committed_changes),
+		T(test_quota_one_rule_one_wording),
+		T(test_deliver_without_inbox_is_temporary),
 		T(test_uidvalidity_never_repeats),
-		cmocka_unit_test(test_watch_wakes_only_its_mailbox),
+		T(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);
 }

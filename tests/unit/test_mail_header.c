@@ -508,6 +508,81 @@ test_received_structure_whatever_the_helo(void **state)
 	assert_string_equal(name, "unknown");
 }
 
+/* ---- Return-Path ------------------------------------------------------- */
+
+/* The message left once mail_trace_keep_line has seen each line of msg. */
+static void
+filtered(const char *msg, char *out, size_t size)
+{
+	struct mail_trace_filter f = { 0 };
+	size_t o = 0;
+	const char *p = msg;
+	while (*p != '\0') {
+		const char *eol = strstr(p, "\r\n");
+		assert_non_null(eol);
+		size_t len = (size_t)(eol - p);
+		if (mail_trace_keep_line(&f, span_make(p, len))) {
+			assert_true(o + len + 2 < size);
+			memcpy(out + o, p, len + 2);
+			o += len + 2;
+		}
+		p = eol + 2;
+	}
+	out[o] = '\0';
+}
+
+static void
+test_client_return_path_dropped(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "Return-Path: <a@x>\r\nFrom: b@y\r\n\r\nhi\r\n",
+		  "From: b@y\r\n\r\nhi\r\n" },
+		{ "From: b@y\r\nreturn-path:<a@x>\r\nTo: c@z\r\n\r\n",
+		  "From: b@y\r\nTo: c@z\r\n\r\n" },
+		{ "RETURN-PATH \t : <a@x>\r\n\r\n", "\r\n" },
+		/* Folded lines go with their field, and only theirs. */
+		{ "Return-Path:\r\n <a@x>\r\n\t(c)\r\nTo: c@z\r\n\t d@z\r\n\r\n",
+		  "To: c@z\r\n\t d@z\r\n\r\n" },
+		{ "Return-Path: <a@x>\r\nReturn-Path: <b@x>\r\nX: 1\r\n\r\n",
+		  "X: 1\r\n\r\n" },
+		/* Not Return-Path fields. */
+		{ "Return-Pathology: 1\r\nX-Return-Path: 2\r\n\r\n",
+		  "Return-Pathology: 1\r\nX-Return-Path: 2\r\n\r\n" },
+		{ "Return-Path <a@x>\r\nReturn-Path\r\n\r\n",
+		  "Return-Path <a@x>\r\nReturn-Path\r\n\r\n" },
+		/* The body is kept whole, whatever it holds. */
+		{ "X: 1\r\n\r\nReturn-Path: <a@x>\r\n \r\n\r\nReturn-Path: b\r\n",
+		  "X: 1\r\n\r\nReturn-Path: <a@x>\r\n \r\n\r\nReturn-Path: b\r\n" },
+		/* A folded line at the very top belongs to no Return-Path. */
+		{ " lead\r\nReturn-Path: <a@x>\r\n\r\n", " lead\r\n\r\n" },
+	};
+	char out[512];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		filtered(cases[i].in, out, sizeof(out));
+		assert_string_equal(out, cases[i].out);
+	}
+}
+
+static void
+test_return_path_header(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(1 << 16);
+	struct str out;
+	str_init(&out, a, 1024);
+	assert_int_equal(mail_return_path_header("a.b@x.example", &out), 0);
+	assert_int_equal(mail_return_path_header("", &out), 0);
+	assert_string_equal(str_cstr(&out),
+		"Return-Path: <a.b@x.example>\r\nReturn-Path: <>\r\n");
+	struct str tiny;
+	str_init(&tiny, a, 8);
+	assert_int_equal(mail_return_path_header("a.b@x.example", &tiny), -1);
+	arena_free(&a);
+}
+
 /* ---- Recipients once --------------------------------------------------- */
 
 /* Routes an RCPT line as the session does: the SMTP parser, mail_route. */
@@ -714,6 +789,8 @@ main(void)
 		cmocka_unit_test(test_header_from_table),
 		cmocka_unit_test(test_on_behalf_has_one_sender),
 		cmocka_unit_test(test_received_structure_whatever_the_helo),
+		cmocka_unit_test(test_client_return_path_dropped),
+		cmocka_unit_test(test_return_path_header),
 		T(test_recipient_spellings_listed_once),
 		T(test_recipient_index_matches_search),
 		cmocka_unit_test(test_free_space_rule),

@@ -465,6 +465,74 @@ test_address_table(void **state)
 	arena_free(&a);
 }
 
+/*
+ * ENVELOPE and SEARCH FROM/TO read addresses with one parser (issue 9 item
+ * 6): what SEARCH matches on is the ENVELOPE's addresses, names decoded.
+ */
+static const struct {
+	const char *input;
+	const char *search;	/* the To text SEARCH TO looks in */
+} search_address_cases[] = {
+	{ "jo@example.org", "jo@example.org" },
+	{ "Jo Bloggs <jo@example.org>", "Jo Bloggs <jo@example.org>" },
+	{ "\"Bloggs, Jo\" <jo@example.org>",
+	  "\"Bloggs, Jo\" <jo@example.org>" },
+	{ "jo@example.org (Jo Bloggs)", "Jo Bloggs <jo@example.org>" },
+	{ "Jo (the boss) <jo@example.org>", "Jo <jo@example.org>" },
+	{ "=?utf-8?q?J=C3=B6rg?= <j@example.de>",
+	  "J\xc3\xb6rg <j@example.de>" },
+	{ "\"=?utf-8?q?J=C3=B6rg?=\" <j@example.de>",
+	  "J\xc3\xb6rg <j@example.de>" },
+	{ "\"jo smith\"@example.org", "\"jo smith\"@example.org" },
+	{ "<@relay.example:jo@example.org>", "jo@example.org" },
+	{ "Team: a@x.org, B <b@x.org>;", "Team: a@x.org, B <b@x.org>;" },
+	{ "undisclosed-recipients:;", "undisclosed-recipients:;" },
+	{ "Team: a@x.org;, c@y.org", "Team: a@x.org;, c@y.org" },
+	{ "a@b.example c@d.example", "a@b.example, c@d.example" },
+	{ "jo", "jo" },
+	{ " , ,", ", ," },	/* no address: the text */
+};
+
+static void
+test_search_addresses_agree(void **state)
+{
+	struct arena *a = arena_new(ARENA_CAP);
+	for (size_t i = 0; i < sizeof(search_address_cases) /
+	     sizeof(*search_address_cases); i++) {
+		const char *in = search_address_cases[i].input;
+		char *msg = arena_printf(a, "To: %s\r\n\r\n", in);
+		struct mail_summary s = summarize(a, msg, strlen(msg));
+		if (strcmp(s.to, search_address_cases[i].search) != 0)
+			fail_msg("'%s': got '%s', want '%s'", in, s.to,
+				search_address_cases[i].search);
+		arena_reset(a);
+	}
+	/* Every address the ENVELOPE shows, SEARCH finds, in every case. */
+	for (size_t i = 0; i < sizeof(address_cases) / sizeof(*address_cases);
+	     i++) {
+		const char *in = address_cases[i].input;
+		char *msg = arena_printf(a, "To: %s\r\n\r\n", in);
+		struct mail_summary s = summarize(a, msg, strlen(msg));
+		struct mail_mime_address *list;
+		size_t count;
+		struct error err;
+		assert_int_equal(mail_mime_address_parse(span_from_cstr(in), a,
+			&list, &count, &err), 0);
+		for (size_t j = 0; j < count; j++) {
+			const char *want = list[j].host == NULL ?
+				list[j].mailbox : list[j].host[0] == '\0' ?
+				list[j].mailbox : arena_printf(a, "%s@%s",
+					list[j].mailbox, list[j].host);
+			if (want != NULL && want[0] != '\0' &&
+			    (s.to == NULL || strstr(s.to, want) == NULL))
+				fail_msg("'%s': '%s' is not in '%s'", in, want,
+					s.to != NULL ? s.to : "(null)");
+		}
+		arena_reset(a);
+	}
+	arena_free(&a);
+}
+
 static void
 test_imap_strings(void **state)
 {
@@ -1189,6 +1257,7 @@ main(void)
 		cmocka_unit_test(test_search_fields_absent_or_odd),
 		cmocka_unit_test(test_nul_in_header),
 		cmocka_unit_test(test_address_table),
+		cmocka_unit_test(test_search_addresses_agree),
 		cmocka_unit_test(test_imap_strings),
 		cmocka_unit_test(test_sections),
 		cmocka_unit_test(test_sections_nested_multipart),

@@ -87,6 +87,49 @@ test_fold_text(void **state)
 	arena_free(&a);
 }
 
+/*
+ * The one UTF-8 decoder (issue 9 item 6: auth answers, HTTP error text and
+ * search folding share it): every scalar value round-trips through the
+ * encoder, and what RFC 3629 forbids is refused.
+ */
+static void
+test_fold_utf8(void **state)
+{
+	(void)state;
+	for (uint32_t cp = 0; cp <= 0x10FFFF; cp++) {
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			continue;
+		char buf[4];
+		uint32_t back = 0;
+		size_t n = fold_utf8_encode(cp, buf);
+		if (fold_utf8_decode((const unsigned char *)buf, n, &back) != n ||
+		    back != cp)
+			fail_msg("U+%04X does not round-trip", (unsigned)cp);
+		if (n > 1 && fold_utf8_decode((const unsigned char *)buf, n - 1,
+			    &back) != 0)
+			fail_msg("U+%04X cut short was read", (unsigned)cp);
+	}
+	static const char *const bad[] = {
+		"\x80", "\xc0\xaf", "\xc1\x81", "\xe0\x80\xaf",
+		"\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80", "\xff", "\xc3\x28",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		uint32_t cp;
+		assert_int_equal(fold_utf8_decode((const unsigned char *)bad[i],
+			strlen(bad[i]), &cp), 0);
+	}
+	/* Case folding keeps accents and is its own fixed point. */
+	for (uint32_t cp = 0; cp < 0x500; cp++)
+		assert_int_equal(fold_case(fold_case(cp)), fold_case(cp));
+	assert_int_equal(fold_case(0xC9), 0xE9);	/* É é */
+	assert_int_equal(fold_case(0x141), 0x142);	/* Ł ł */
+	assert_int_equal(fold_case(0xD7), 0xD7);	/* × */
+	assert_int_equal(fold_case(0x3A3), 0x3C3);	/* Σ σ */
+	assert_int_equal(fold_case(0x3C2), 0x3C3);	/* ς σ */
+	assert_int_equal(fold_case(0x401), 0x451);	/* Ё ё */
+}
+
 /* words of text joined by '|'. */
 static const char *
 words_of(const char *text, size_t max, struct arena *a)
@@ -442,6 +485,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fold_code_points),
 		cmocka_unit_test(test_fold_text),
+		cmocka_unit_test(test_fold_utf8),
 		cmocka_unit_test(test_fold_words),
 		cmocka_unit_test(test_search_keys),
 		cmocka_unit_test_setup_teardown(test_store_search, setup,

@@ -15,7 +15,8 @@
 #include <string.h>
 
 #include "auth/auth_access.h"
-#include "auth/auth_self.h"
+#include "auth/auth_recovery.h"
+#include "auth/auth_token.h"
 #include "core/error.h"
 #include "core/ratelimit.h"
 #include "dir/dir.h"

@@ -230,6 +230,109 @@ test_migration_12_keeps_every_message(void **state)
 }
 
 /*
+ * The migration that gives every mailbox its standard folders (found by
+ * what it does, so renumbering does not break this): a mailbox with none,
+ * one with only its Inbox and a plain folder under a standard name, and one
+ * with all five come out with exactly one folder of each special use, the
+ * plain folder taking its use rather than being doubled, every UIDVALIDITY
+ * distinct within its mailbox and above any the mailbox gave before.
+ */
+static void
+test_migration_makes_standard_folders(void **state)
+{
+	(void)state;
+	int target = 0;
+	for (int v = 1; store_sqlite_migrations[v - 1] != NULL; v++) {
+		if (strstr(store_sqlite_migrations[v - 1], "'Junk E-mail'") !=
+			NULL)
+			target = v;
+	}
+	assert_true(target > 15);	/* after uidvalidity_last (15) */
+	char dir[] = "/tmp/caremail-mig-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/old.db", dir);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_create_function(db, "caremail_search_keys", 4, SQLITE_UTF8,
+		NULL, no_search_keys, NULL, NULL);
+	sqlite3_create_function(db, "caremail_search_sort", 2, SQLITE_UTF8,
+		NULL, no_search_keys, NULL, NULL);
+	exec_or_fail(db, "PRAGMA foreign_keys=ON;"
+			 "CREATE TABLE schema_migrations (version INTEGER"
+			 " PRIMARY KEY, applied_at INTEGER NOT NULL);");
+	for (int v = 1; v < target; v++) {
+		exec_or_fail(db, store_sqlite_migrations[v - 1]);
+		char sql[128];
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations"
+			" VALUES (%d, 1)", v);
+		exec_or_fail(db, sql);
+	}
+	/* Far in the future, so the migration must go above, not use now. */
+	exec_or_fail(db,
+		"INSERT INTO orgs (id, ods, name, default_quota_mb, created_at,"
+		" updated_at) VALUES (1, 'A1', 'A', 100, 1, 1);"
+		"INSERT INTO mailboxes (id, kind, org_id, address, display_name,"
+		" quota_mb, created_at, updated_at, uidvalidity_last) VALUES"
+		" (1, 'shared', 1, 'a@x', 'A', 100, 1, 1, 9000000000),"
+		" (2, 'user', 1, 'b@x', 'B', 100, 1, 1, 0),"
+		" (3, 'user', 1, 'c@x', 'C', 100, 1, 1, 0);"
+		"INSERT INTO folders (id, mailbox_id, name, special_use,"
+		" uidvalidity, uidnext, created_at) VALUES"
+		" (1, 2, 'INBOX', 'inbox', 9100000000, 4, 1),"
+		" (2, 2, 'Sent Items', '', 9100000001, 3, 1),"
+		" (3, 3, 'INBOX', 'inbox', 10, 1, 1),"
+		" (4, 3, 'Sent Items', 'sent', 11, 1, 1),"
+		" (5, 3, 'Drafts', 'drafts', 12, 1, 1),"
+		" (6, 3, 'Deleted Items', 'trash', 13, 1, 1),"
+		" (7, 3, 'Junk E-mail', 'junk', 14, 1, 1);");
+	sqlite3_close(db);
+
+	struct error err;
+	struct store *st = store_open("sqlite", path, false, 1000, &err);
+	if (st == NULL)
+		fail_msg("open: %s", err.msg);
+	store_close(&st);
+	static const char *const uses[] = { "inbox", "sent", "drafts", "trash",
+		"junk" };
+	for (int mb = 1; mb <= 3; mb++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM folders"
+			" WHERE mailbox_id = %d", mb);
+		assert_int_equal(raw_count(path, sql), 5);
+		for (size_t i = 0; i < 5; i++) {
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM folders"
+				" WHERE mailbox_id = %d AND special_use = '%s'",
+				mb, uses[i]);
+			assert_int_equal(raw_count(path, sql), 1);
+		}
+		snprintf(sql, sizeof(sql), "SELECT COUNT(DISTINCT uidvalidity)"
+			" FROM folders WHERE mailbox_id = %d", mb);
+		assert_int_equal(raw_count(path, sql), 5);
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM mailboxes m"
+			" WHERE id = %d AND uidvalidity_last < (SELECT"
+			" MAX(uidvalidity) FROM folders WHERE mailbox_id = m.id)",
+			mb);
+		assert_int_equal(raw_count(path, sql), 0);
+	}
+	assert_int_equal(raw_count(path, "SELECT COUNT(*) FROM folders"
+				 " WHERE mailbox_id = 1 AND uidvalidity <="
+				 " 9000000000"), 0);
+	assert_int_equal(raw_count(path, "SELECT COUNT(*) FROM folders"
+				 " WHERE mailbox_id = 2 AND id > 2 AND"
+				 " uidvalidity <= 9100000001"), 0);
+	/* The plain folder took the use, with its messages' UIDs. */
+	assert_int_equal(raw_count(path, "SELECT uidnext FROM folders"
+				 " WHERE id = 2 AND special_use = 'sent'"), 3);
+	/* The complete mailbox kept its own. */
+	assert_int_equal(raw_count(path, "SELECT MAX(id) FROM folders"
+				 " WHERE mailbox_id = 3"), 7);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
  * When the engine undoes a transaction on its own (SQLite does on a full
  * disk or out of memory), a nested begin must fail rather than start a
  * transaction of its own that would commit outside the caller's: the
@@ -625,6 +728,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test(test_migration_12_keeps_every_message),
+		cmocka_unit_test(test_migration_makes_standard_folders),
 		cmocka_unit_test_setup_teardown(
 			test_nested_begin_after_engine_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_missing_and_unknown_backend,
