@@ -58,7 +58,7 @@ fuzz: deps build-asan/build.ninja
 	ninja -C build-asan
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan
 
-check-layers:
+check-layers: all
 	scripts/check-layers.sh
 
 # No two files of mail/ dir/ instance/ smtp/ imap/ pop3/ call each other.

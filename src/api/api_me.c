@@ -26,8 +26,8 @@ me_extra(struct api_request *req, json_t *me)
 	const char **questions = NULL;
 	size_t n = 0;
 	json_t *list = json_array();
-	if (store_aup_get(req->ctx.store, req->session.person.id, req->arena,
-		    &at, &version, &err) == 0 &&
+	if (auth_aup_get(&req->ctx, req->session.person.id, &at, &version,
+		    &err) == 0 &&
 	    auth_security_questions_get(&req->ctx, req->session.person.id,
 		    &questions, &n, &err) == 0) {
 		for (size_t i = 0; i < n; i++)

@@ -44,14 +44,13 @@ primary_admins_json(struct api_request *req, int64_t org_id)
 	struct store_role *roles;
 	size_t n;
 	json_t *a = json_array();
-	if (store_role_list_for_org(req->ctx.store, org_id, req->arena, &roles,
-		    &n, NULL) < 0)
+	if (dir_role_list_by_org(&req->ctx, org_id, &roles, &n, NULL) < 0)
 		return a;
 	for (size_t i = 0; i < n; i++) {
 		struct store_person p;
 		if (strcmp(roles[i].role, "primary_local_admin") == 0 &&
-		    store_person_get(req->ctx.store, roles[i].person_id,
-			    req->arena, &p, NULL) == 0)
+		    dir_person_get_by_id(&req->ctx, roles[i].person_id, &p,
+			    NULL) == 0)
 			json_array_append_new(a, json_string(p.address));
 	}
 	return a;

@@ -135,8 +135,7 @@ api_json_person(struct api_request *req, const struct store_person *p)
 	struct store_org org;
 	struct error err;
 	json_t *o = json_null();
-	if (store_org_get(req->ctx.store, p->org_id, req->arena, &org,
-		    &err) == 0)
+	if (dir_org_get_by_id(&req->ctx, p->org_id, &org, &err) == 0)
 		o = json_pack("{s:s,s:s}", "ods", org.ods, "name", org.name);
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}",
 		"address", p->address,
@@ -167,8 +166,7 @@ api_json_roles(struct api_request *req, int64_t person_id)
 	struct store_role *roles;
 	size_t n;
 	json_t *a = json_array();
-	if (store_role_list(req->ctx.store, person_id, req->arena, &roles, &n,
-		    NULL) < 0)
+	if (dir_role_list_by_person(&req->ctx, person_id, &roles, &n, NULL) < 0)
 		return a;
 	for (size_t i = 0; i < n; i++)
 		json_array_append_new(a, json_pack("{s:s,s:s}", "role",

@@ -132,9 +132,8 @@ api_tokens_get(struct api_request *req)
 	}
 	struct store_api_token *rows;
 	size_t n;
-	if (store_api_token_list(req->ctx.store, &org.id, ods != NULL ? 1 : 0,
-		    page.after_id, page.limit, req->arena, &rows, &n,
-		    &err) < 0) {
+	if (auth_token_list(&req->ctx, org.id, page.after_id, page.limit,
+		    &rows, &n, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
@@ -165,8 +164,7 @@ api_tokens_delete(struct api_request *req)
 			"There is no API token with that id.", "id");
 		return;
 	}
-	if (store_api_token_get(req->ctx.store, id, req->arena, &t,
-		    &err) < 0) {
+	if (auth_token_get(&req->ctx, id, &t, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

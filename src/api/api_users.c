@@ -72,8 +72,8 @@ static json_t *
 site_json(struct api_request *req, int64_t site_id)
 {
 	struct store_site s;
-	if (site_id == 0 || store_site_get(req->ctx.store, site_id, req->arena,
-				    &s, NULL) < 0)
+	if (site_id == 0 ||
+	    dir_site_get_by_id(&req->ctx, site_id, &s, NULL) < 0)
 		return json_null();
 	return json_pack("{s:s, s:s}", "name", s.name, "site_type",
 		s.site_type);
@@ -119,8 +119,7 @@ reply_person(struct api_request *req, unsigned status,
 {
 	struct store_person now;
 	struct error err;
-	if (store_person_get(req->ctx.store, p->id, req->arena, &now,
-		    &err) < 0) {
+	if (dir_person_get_by_id(&req->ctx, p->id, &now, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
@@ -412,8 +411,7 @@ api_user_delete(struct api_request *req)
 		return;
 	}
 	struct store_person now;
-	if (store_person_get(req->ctx.store, p.id, req->arena, &now,
-		    &err) < 0) {
+	if (dir_person_get_by_id(&req->ctx, p.id, &now, &err) < 0) {
 		json_decref(removed);
 		api_reply_from_error(req, &err);
 		return;

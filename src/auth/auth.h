@@ -146,7 +146,7 @@ void auth_password_generate(char *buf, size_t length);
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/store_types.h"
 
 #define AUTH_TOKEN_HEX 64	/* 256-bit tokens, as lower-case hex */
 

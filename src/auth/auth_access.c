@@ -11,6 +11,9 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "store/store.h"
+#include "store/store_access.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
 
 #define ALLOW(action) (1u << (action))
 

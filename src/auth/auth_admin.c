@@ -13,6 +13,10 @@
 #include "auth/auth.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "store/store.h"
+#include "store/store_app_password.h"
+#include "store/store_person.h"
+#include "store/store_session.h"
 
 static int
 set_temporary(const struct dir_ctx *ctx, const struct store_person *p,

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/fold.h"
 #include "dir/dir.h"
+#include "store/store_selfsvc.h"
 
 #define AUTH_QUESTIONS_MAX 64
 #define AUTH_QUESTION_LEN 256
@@ -214,6 +215,14 @@ auth_security_questions_get(const struct dir_ctx *ctx, int64_t person_id,
 	*questions_r = list;
 	*count_r = n;
 	return 0;
+}
+
+int
+auth_aup_get(const struct dir_ctx *ctx, int64_t person_id, int64_t *at_r,
+	const char **version_r, struct error *err)
+{
+	return store_aup_get(ctx->store, person_id, ctx->arena, at_r, version_r,
+		err);
 }
 
 int

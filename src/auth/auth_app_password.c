@@ -19,6 +19,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "dir/dir.h"
+#include "store/store_app_password.h"
+#include "store/store_session.h"
 
 static int
 check_label(const char *label, struct error *err)

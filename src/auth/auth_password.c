@@ -14,6 +14,9 @@
 
 #include "core/error.h"
 #include "dir/dir.h"
+#include "store/store_app_password.h"
+#include "store/store_person.h"
+#include "store/store_session.h"
 
 #define AUTH_OPSLIMIT 2
 #define AUTH_MEMLIMIT (19 * 1024 * 1024)

@@ -24,6 +24,10 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "dir/dir.h"
+#include "store/store.h"
+#include "store/store_app_password.h"
+#include "store/store_selfsvc.h"
+#include "store/store_session.h"
 
 #define CODE_DIGITS 6
 #define SALT_HEX 32

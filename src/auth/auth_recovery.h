@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/store_types.h"
 
 struct auth_sms;
 struct dir_ctx;
@@ -59,6 +59,9 @@ int auth_security_questions_get(const struct dir_ctx *ctx, int64_t person_id,
 /* Records that the person accepts auth.aup_version now; audited. */
 int auth_aup_accept(const struct dir_ctx *ctx, const struct store_person *p,
 	struct error *err);
+/* When (0: never) and which version (in ctx->arena) the person accepted. */
+int auth_aup_get(const struct dir_ctx *ctx, int64_t person_id, int64_t *at_r,
+	const char **version_r, struct error *err);
 
 /* ---- recovery: forgotten password and self-service unlock ---- */
 

@@ -18,6 +18,9 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "dir/dir.h"
+#include "store/store_access.h"
+#include "store/store_person.h"
+#include "store/store_session.h"
 
 #define AUTH_DAY_S 86400
 

@@ -16,6 +16,11 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "dir/dir.h"
+#include "store/store_access.h"
+#include "store/store_app_password.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
+#include "store/store_session.h"
 
 #define AUTH_DAY_S 86400
 

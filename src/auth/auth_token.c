@@ -22,6 +22,8 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir.h"
+#include "store/store.h"
+#include "store/store_selfsvc.h"
 
 #define LABEL_MAX 100
 #define DAY_S 86400
@@ -296,6 +298,22 @@ auth_token_revoke(const struct dir_ctx *ctx, int64_t id, struct error *err)
 		return -1;
 	}
 	return store_commit(ctx->store, err);
+}
+
+int
+auth_token_get(const struct dir_ctx *ctx, int64_t id,
+	struct store_api_token *t_r, struct error *err)
+{
+	return store_api_token_get(ctx->store, id, ctx->arena, t_r, err);
+}
+
+int
+auth_token_list(const struct dir_ctx *ctx, int64_t org_id, int64_t after_id,
+	size_t limit, struct store_api_token **tokens_r, size_t *count_r,
+	struct error *err)
+{
+	return store_api_token_list(ctx->store, &org_id, org_id != 0 ? 1 : 0,
+		after_id, limit, ctx->arena, tokens_r, count_r, err);
 }
 
 int

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/store_types.h"
 
 struct dir_ctx;
 struct error;
@@ -42,6 +42,16 @@ int auth_token_create(const struct dir_ctx *ctx, int64_t person_id,
 /* Revokes a token at once; audited. */
 int auth_token_revoke(const struct dir_ctx *ctx, int64_t id,
 	struct error *err);
+/* A token by id, never its secret; ERROR_NOT_FOUND for an unknown id. */
+int auth_token_get(const struct dir_ctx *ctx, int64_t id,
+	struct store_api_token *t_r, struct error *err);
+/*
+ * Tokens of one org (org_id 0: of every org) with id > after_id, by id, at
+ * most limit. The caller checks who may see each one.
+ */
+int auth_token_list(const struct dir_ctx *ctx, int64_t org_id,
+	int64_t after_id, size_t limit, struct store_api_token **tokens_r,
+	size_t *count_r, struct error *err);
 
 /*
  * The token a request presents, checked: ERROR_NOT_FOUND with a sentence

@@ -18,6 +18,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "dir/dir.h"
+#include "store/store.h"
+#include "store/store_session.h"
 
 static const char base32_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 

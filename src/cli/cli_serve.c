@@ -31,10 +31,7 @@ serve_store_ping(void *ctx, struct error *err)
 {
 	const struct instance *inst = ctx;
 	struct error inner;
-	struct store *st = instance_store(inst, &inner);
-	int rc = st != NULL ? store_ping(st, &inner) : -1;
-	store_close(&st);
-	if (rc == 0)
+	if (instance_store_ping(inst, &inner) == 0)
 		return 0;
 	log_warn("serve.store_unreachable", "reason=\"%s\"", inner.msg);
 	return error_set(err, ERROR_TEMPORARY,
@@ -100,18 +97,6 @@ start_http(const struct instance *inst, struct api *api,
 	return *http_r != NULL ? 0 : -1;
 }
 
-/* Opens the store once before listening, so a broken one fails at start. */
-static int
-check_store(const struct instance *inst, struct error *err)
-{
-	struct store *st = instance_store(inst, err);
-	if (st == NULL)
-		return -1;
-	int rc = store_ping(st, err);
-	store_close(&st);
-	return rc;
-}
-
 /* Everything serve runs, started in order and stopped in reverse. */
 struct services {
 	struct store_writer *writer;
@@ -135,7 +120,7 @@ stop_services(struct services *sv)
 	if (sv->api != NULL)
 		api_free(&sv->api);
 	instance_audit_watch_stop(&sv->audit);
-	store_writer_stop(&sv->writer);
+	instance_writer_stop(&sv->writer);
 	net_tls_free(&sv->tls);
 }
 
@@ -144,11 +129,10 @@ start_services(const struct instance *inst, struct services *sv,
 	struct error *err)
 {
 	const struct config *c = inst->config;
-	if (check_store(inst, err) < 0)
+	/* Opens the store once before listening, so a broken one fails here. */
+	if (instance_store_ping(inst, err) < 0)
 		return -1;
-	sv->writer = store_writer_start(config_get_str(c, "store.backend"),
-		inst->store_path, (int)config_get_int(c, "store.busy_timeout_ms"),
-		err);
+	sv->writer = instance_writer_start(inst, err);
 	if (sv->writer == NULL)
 		return -1;
 	sv->tls = net_tls_new(inst->cert_path, inst->key_path, err);

@@ -65,7 +65,7 @@ cli_session_open(struct cli_args *args, struct cli_session *s,
 void
 cli_session_close(struct cli_session *s)
 {
-	store_close(&s->store);
+	instance_store_close(&s->store);
 	arena_free(&s->arena);
 	instance_close(&s->inst);
 }
@@ -110,15 +110,11 @@ cli_site_name(struct cli_session *s, int64_t site_id)
 int
 cli_begin(struct cli_session *s, struct error *err)
 {
-	return store_begin(s->store, err);
+	return dir_begin(&s->ctx, err);
 }
 
 int
 cli_finish(struct cli_session *s, int rc, struct error *err)
 {
-	if (rc < 0) {
-		store_rollback(s->store);
-		return -1;
-	}
-	return store_commit(s->store, err);
+	return dir_finish(&s->ctx, rc, err);
 }

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/store_types.h"
 
 struct arena;
 struct config;
@@ -40,6 +40,16 @@ struct dir_ctx {
 
 /* Whether the domain is one this instance hosts (mail.domains). */
 bool dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain);
+
+/*
+ * The transaction a directory change runs in. Each dir_ change is all or
+ * nothing on its own and joins a caller's transaction (as a savepoint), so
+ * a front end that makes many changes in one command (the CLI's
+ * multi-address commands) wraps them in dir_begin ... dir_finish.
+ */
+int dir_begin(const struct dir_ctx *ctx, struct error *err);
+/* Commits when rc is 0, else rolls back; returns 0 or -1. */
+int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
 
 /* ---- organisations and sites ---- */
 
@@ -70,6 +80,9 @@ int dir_org_get(const struct dir_ctx *ctx, const char *ods,
  * only the id; "" for 0 or an org that cannot be read.
  */
 const char *dir_org_ods(const struct dir_ctx *ctx, int64_t org_id);
+/* The org with this id, for a record that holds only the id. */
+int dir_org_get_by_id(const struct dir_ctx *ctx, int64_t org_id,
+	struct store_org *org_r, struct error *err);
 int dir_org_list(const struct dir_ctx *ctx, struct store_org **orgs_r,
 	size_t *count_r, struct error *err);
 
@@ -79,6 +92,9 @@ int dir_site_add(const struct dir_ctx *ctx, const char *org_ods,
 /* Sites of an org, or of all orgs when org_ods is NULL. */
 int dir_site_list(const struct dir_ctx *ctx, const char *org_ods,
 	struct store_site **sites_r, size_t *count_r, struct error *err);
+/* The site with this id, for a person's record that holds only the id. */
+int dir_site_get_by_id(const struct dir_ctx *ctx, int64_t site_id,
+	struct store_site *site_r, struct error *err);
 
 /* ---- people ---- */
 
@@ -111,6 +127,9 @@ int dir_person_edit(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
 /* Finds a person by address, deleted ones included. */
 int dir_person_get(const struct dir_ctx *ctx, const char *address,
+	struct store_person *p_r, struct error *err);
+/* Finds a person by id, deleted ones included: re-reads one just changed. */
+int dir_person_get_by_id(const struct dir_ctx *ctx, int64_t person_id,
 	struct store_person *p_r, struct error *err);
 /* People of an org (NULL: all), by id, after `after_id`, at most limit. */
 int dir_person_list(const struct dir_ctx *ctx, const char *org_ods,
@@ -278,6 +297,12 @@ int dir_role_remove(const struct dir_ctx *ctx, const char *person_address,
 	const char *org_ods, const char *role, struct error *err);
 /* The roles a person holds, by org then role. */
 int dir_role_list(const struct dir_ctx *ctx, const char *person_address,
+	struct store_role **roles_r, size_t *count_r, struct error *err);
+/* The same, for a person known by id (the signed-in one, a row read). */
+int dir_role_list_by_person(const struct dir_ctx *ctx, int64_t person_id,
+	struct store_role **roles_r, size_t *count_r, struct error *err);
+/* The roles held for an org, by every person. */
+int dir_role_list_by_org(const struct dir_ctx *ctx, int64_t org_id,
 	struct store_role **roles_r, size_t *count_r, struct error *err);
 
 /* ---- audit ---- */

@@ -10,6 +10,10 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
+#include "store/store_access.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
 
 const char *const dir_roles[] = {
 	"global_admin",
@@ -457,6 +461,22 @@ dir_role_list(const struct dir_ctx *ctx, const char *person_address,
 			"%s is not a person; only people hold roles",
 			person.address);
 	return store_role_list(ctx->store, person.ref.id, ctx->arena, roles_r,
+		count_r, err);
+}
+
+int
+dir_role_list_by_person(const struct dir_ctx *ctx, int64_t person_id,
+	struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	return store_role_list(ctx->store, person_id, ctx->arena, roles_r,
+		count_r, err);
+}
+
+int
+dir_role_list_by_org(const struct dir_ctx *ctx, int64_t org_id,
+	struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	return store_role_list_for_org(ctx->store, org_id, ctx->arena, roles_r,
 		count_r, err);
 }
 

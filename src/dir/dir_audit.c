@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store.h"
+#include "store/store_audit.h"
 
 int
 dir_begin(const struct dir_ctx *ctx, struct error *err)

@@ -16,6 +16,10 @@
 #include "core/str.h"
 #include "dir/dir_internal.h"
 #include "dir/dir_rule.h"
+#include "store/store_expand.h"
+#include "store/store_list.h"
+#include "store/store_org.h"
+#include "store/store_review.h"
 
 /* The scope a caller reads the whole expansion from. */
 #define SCOPE_RESULT 0

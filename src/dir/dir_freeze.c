@@ -9,6 +9,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
+#include "store/store_review.h"
 
 #define FREEZE_SETTING "change_freeze"
 

@@ -19,12 +19,6 @@
 #define DIR_AUDIT_CONTACT "contact"
 #define DIR_AUDIT_LIST "distribution_list"
 
-/* Starts the transaction a directory change runs in. */
-int dir_begin(const struct dir_ctx *ctx, struct error *err);
-
-/* Commits when rc is 0, else rolls back; returns 0 or -1. */
-int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
-
 /* Appends an audit row; summary (may be NULL) is stolen. */
 int dir_audit_json(const struct dir_ctx *ctx, const char *action,
 	const char *object_type, int64_t object_id, int64_t org_id,

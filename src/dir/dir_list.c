@@ -11,6 +11,9 @@
 #include "core/str.h"
 #include "dir/dir_internal.h"
 #include "dir/dir_rule.h"
+#include "store/store_list.h"
+#include "store/store_mailbox.h"
+#include "store/store_review.h"
 
 int
 dir_list_rule_check(const struct dir_ctx *ctx, const char *rule_json,

@@ -11,6 +11,8 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
+#include "store/store_list.h"
+#include "store/store_review.h"
 
 static int
 live_list(const struct dir_ctx *ctx, const char *address,

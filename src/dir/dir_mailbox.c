@@ -9,7 +9,10 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
-#include "store/store_imap.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
 
 /*
  * The standard folders every mailbox has from the moment it is made: the

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_org.h"
 
 #define ODS_MIN 3
 #define ODS_MAX 10
@@ -257,6 +258,20 @@ dir_org_ods(const struct dir_ctx *ctx, int64_t org_id)
 				   NULL) == 0)
 		return org.ods;
 	return "";
+}
+
+int
+dir_org_get_by_id(const struct dir_ctx *ctx, int64_t org_id,
+	struct store_org *org_r, struct error *err)
+{
+	return store_org_get(ctx->store, org_id, ctx->arena, org_r, err);
+}
+
+int
+dir_site_get_by_id(const struct dir_ctx *ctx, int64_t site_id,
+	struct store_site *site_r, struct error *err)
+{
+	return store_site_get(ctx->store, site_id, ctx->arena, site_r, err);
 }
 
 int

@@ -9,6 +9,11 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_access.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
+#include "store/store_session.h"
 
 #define NAME_MAX_LEN 100
 #define SYNC_ID_MAX 128
@@ -211,6 +216,13 @@ dir_person_get(const struct dir_ctx *ctx, const char *address,
 			"%s is a %s, not a person", obj.address,
 			dir_kind_noun(obj.kind));
 	return store_person_get(ctx->store, obj.ref.id, ctx->arena, p_r, err);
+}
+
+int
+dir_person_get_by_id(const struct dir_ctx *ctx, int64_t person_id,
+	struct store_person *p_r, struct error *err)
+{
+	return store_person_get(ctx->store, person_id, ctx->arena, p_r, err);
 }
 
 static int

@@ -13,6 +13,11 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
+#include "store/store_access.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
+#include "store/store_session.h"
 
 #define DAY_S 86400
 

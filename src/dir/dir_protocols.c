@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_person.h"
 
 static const char *const switchable[] = { "imap", "pop3", "smtp" };
 #define SWITCHABLE_COUNT (sizeof(switchable) / sizeof(*switchable))

@@ -11,6 +11,10 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_address.h"
+#include "store/store_list.h"
+#include "store/store_mailbox.h"
+#include "store/store_person.h"
 
 /* Numbered candidates tried before giving up on a generated address. */
 #define DIR_ADDRESS_SUFFIX_MAX 9999

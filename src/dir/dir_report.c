@@ -8,6 +8,8 @@
 
 #include "core/error.h"
 #include "dir/dir_internal.h"
+#include "store/store_audit.h"
+#include "store/store_person.h"
 
 /* What the trail's rows are about, as SPEC P10 names them. */
 static const char *const audit_object_types[] = {

@@ -15,6 +15,10 @@
 #include "core/fold.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store_access.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
+#include "store/store_search.h"
 
 /* Longest text a query part may have; names are at most 100 bytes. */
 #define QUERY_TEXT_MAX 256

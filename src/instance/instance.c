@@ -28,6 +28,7 @@
 #include "dir/dir.h"
 #include "dir/dir_address.h"
 #include "instance/instance_internal.h"
+#include "store/store.h"
 
 #define INSTANCE_PASSWORD_LENGTH 20
 /* Idle connections kept for sessions; more are opened and closed on demand. */

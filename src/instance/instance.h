@@ -17,6 +17,7 @@ struct dir_ctx;
 struct error;
 struct store;
 struct store_pool;
+struct store_writer;
 
 #define INSTANCE_CONFIG_FILE "caremail.conf"
 
@@ -68,6 +69,14 @@ void instance_close(struct instance **inst);
 
 /* A new store connection for the calling thread. */
 struct store *instance_store(const struct instance *inst, struct error *err);
+/* Closes a connection instance_store gave; sets *st to NULL. */
+void instance_store_close(struct store **st);
+/*
+ * Whether the store answers on a fresh connection (opened and closed
+ * here); ERROR_TEMPORARY with the reason if not. For serve's start and
+ * its health check.
+ */
+int instance_store_ping(const struct instance *inst, struct error *err);
 
 /*
  * A pooled connection for one session, given back with
@@ -76,6 +85,15 @@ struct store *instance_store(const struct instance *inst, struct error *err);
 struct store *instance_store_borrow(const struct instance *inst,
 	struct error *err);
 void instance_store_return(const struct instance *inst, struct store **st);
+
+/*
+ * The group-commit writer the servers share (store_writer.h), on the
+ * instance's store; stopped, after its queued jobs, by instance_writer_stop.
+ * Front ends hold it as an opaque pointer and pass it to the domain.
+ */
+struct store_writer *instance_writer_start(const struct instance *inst,
+	struct error *err);
+void instance_writer_stop(struct store_writer **w);
 
 /*
  * Bytes free for the store on the disk that holds it (statvfs of its

@@ -25,6 +25,7 @@
 #include "instance/instance.h"
 #include "instance/instance_internal.h"
 #include "store/store.h"
+#include "store/store_audit.h"
 
 _Static_assert(sizeof(((struct instance *)0)->audit_key) ==
 	STORE_AUDIT_KEY_BYTES, "the instance holds one audit key");

@@ -12,6 +12,10 @@
 #include "dir/dir.h"
 #include "mail/mail_internal.h"
 #include "store/store.h"
+#include "store/store_change.h"
+#include "store/store_expand.h"
+#include "store/store_mail.h"
+#include "store/store_writer.h"
 
 /* The MIME summary's arena; also holds what a delivery reads of lists. */
 #define SUMMARY_ARENA_CAP (64 * 1024 * 1024)

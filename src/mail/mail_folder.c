@@ -17,7 +17,12 @@
 #include "dir/dir.h"
 #include "mail/mail_internal.h"
 #include "store/store.h"
-#include "store/store_imap.h"
+#include "store/store_access.h"
+#include "store/store_change.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_mailbox.h"
+#include "store/store_writer.h"
 
 /* ---- the signed-in person ---- */
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store_imap.h"
+#include "store/store_types.h"
 
 struct arena;
 struct dir_ctx;
@@ -184,7 +184,7 @@ int mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f
 
 /*
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
- * columns asked for (see store_imap.h), in arena a.
+ * columns asked for (see store_folder.h), in arena a.
  */
 int mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 	int64_t first_uid, int64_t last_uid, size_t limit,

@@ -16,6 +16,8 @@
 #include "mail/mail_folder.h"
 #include "mail/mail_internal.h"
 #include "store/store.h"
+#include "store/store_access.h"
+#include "store/store_mailbox.h"
 
 static int
 base64_value(char c)

@@ -18,7 +18,11 @@
 #include "mail/mail_internal.h"
 #include "mail/mail_mime.h"
 #include "store/store.h"
-#include "store/store_imap.h"
+#include "store/store_change.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_mailbox.h"
+#include "store/store_writer.h"
 
 #define MIB (1024 * 1024)
 /* A message's MIME summary is worked out in its own arena, as delivery does. */

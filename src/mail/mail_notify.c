@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "store/store.h"
+#include "store/store_change.h"
 
 /*
  * Mailboxes hash into buckets, each a counter and a list of watches under

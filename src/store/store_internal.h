@@ -10,6 +10,23 @@
 #include <stdint.h>
 
 #include "store/store.h"
+#include "store/store_access.h"
+#include "store/store_address.h"
+#include "store/store_app_password.h"
+#include "store/store_audit.h"
+#include "store/store_change.h"
+#include "store/store_expand.h"
+#include "store/store_folder.h"
+#include "store/store_list.h"
+#include "store/store_mail.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
+#include "store/store_person.h"
+#include "store/store_review.h"
+#include "store/store_search.h"
+#include "store/store_selfsvc.h"
+#include "store/store_session.h"
+#include "store/store_writer.h"
 #include "store/store_backend.h"
 
 /* Deepest nesting of transactions (the writer's batch, a job, a call). */

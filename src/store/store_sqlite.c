@@ -18,6 +18,7 @@
 #include "core/xmalloc.h"
 #include "store/store.h"
 #include "store/store_backend.h"
+#include "store/store_search.h"
 
 /*
  * SQLite keeps memory statistics by default, behind one process-wide lock

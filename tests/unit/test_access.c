@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "store/store_person.h"
 #include "unit_instance.h"
 
 /* What each role may do, as the spec and seeds say, by action name. */

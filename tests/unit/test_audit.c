@@ -20,6 +20,8 @@
 
 #include "core/error.h"
 #include "store/store.h"
+#include "store/store_audit.h"
+#include "store/store_writer.h"
 
 extern const char *const store_sqlite_migrations[];
 

@@ -19,6 +19,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "store/store_access.h"
 #include "unit_instance.h"
 
 struct fixture {

@@ -22,7 +22,10 @@
 #include "mail/mail_internal.h"
 #include "mail/mail_notify.h"
 #include "store/store.h"
-#include "store/store_imap.h"
+#include "store/store_change.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_writer.h"
 #include "unit_instance.h"
 
 struct fixture {

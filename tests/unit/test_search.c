@@ -17,6 +17,8 @@
 #include "core/error.h"
 #include "core/fold.h"
 #include "dir/dir.h"
+#include "store/store.h"
+#include "store/store_search.h"
 #include "unit_instance.h"
 
 static void

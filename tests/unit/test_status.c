@@ -16,6 +16,8 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "store/store_access.h"
+#include "store/store_mailbox.h"
 #include "unit_instance.h"
 
 #define DAY_S 86400

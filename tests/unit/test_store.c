@@ -18,7 +18,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store.h"
-#include "store/store_imap.h"
+#include "store/store_folder.h"
 #include "store/store_internal.h"
 
 struct fixture {

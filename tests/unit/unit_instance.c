@@ -7,6 +7,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "store/store.h"
 
 /* A fixed audit key: the tests' rows are chained like an instance's. */
 static const unsigned char unit_audit_key[STORE_AUDIT_KEY_BYTES] = {

@@ -1,18 +1,20 @@
 /*
- * Storage operations a mail access protocol needs beyond delivery: folders
- * renamed, deleted and subscribed; messages listed by UID range a page at a
- * time, re-flagged, copied and expunged. Layer: store. RFC 3501, RFC 4315.
- * Only mail/ includes this; front ends reach it through mail_folder.h.
- * Writes run in the caller's transaction (the group-commit writer's).
+ * A folder and the messages in it as a mail client works on them: folders
+ * by id, renamed, deleted and subscribed; UIDVALIDITY and \Recent; messages
+ * listed by UID range a page at a time, re-flagged, copied and expunged.
+ * Layer: store. RFC 3501, RFC 4315. Only mail/ includes this; front ends
+ * reach it through mail_folder.h. Writes run in the caller's transaction
+ * (the group-commit writer's). The functions keep their store_imap_ prefix
+ * from when this file was named after the protocol.
  */
-#ifndef STORE_STORE_IMAP_H
-#define STORE_STORE_IMAP_H
+#ifndef STORE_STORE_FOLDER_H
+#define STORE_STORE_FOLDER_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store.h"
+#include "store/store_types.h"
 
 struct arena;
 struct error;
@@ -47,13 +49,6 @@ int store_imap_folder_delete(struct store *st, int64_t folder_id,
 int store_imap_folder_subscribe(struct store *st, int64_t folder_id,
 	bool subscribed, struct error *err);
 
-struct store_imap_counts {
-	int64_t messages;
-	int64_t unseen;
-	int64_t first_unseen_uid; /* 0 when every message is seen */
-	int64_t recent;		  /* messages no session has seen yet */
-};
-
 /* What STATUS and SELECT report of a folder. */
 int store_imap_folder_counts(struct store *st, int64_t folder_id,
 	struct store_imap_counts *c_r, struct error *err);
@@ -75,13 +70,6 @@ int store_imap_recent_first(struct store *st, int64_t folder_id,
 int store_imap_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
 	int64_t *first_r, struct error *err);
 
-/* A message's UID and what a session shows of its flags. */
-struct store_imap_flag_row {
-	int64_t uid;
-	unsigned flags;	      /* enum store_flag bits */
-	const char *keywords; /* space-separated */
-};
-
 /*
  * The next `limit` messages of a folder with UID > after_uid, by UID, with
  * only their flags: what a session compares with what it told its client.
@@ -93,22 +81,6 @@ int store_imap_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
 /* Every UID of a folder in ascending order, as an array in arena a. */
 int store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
 	int64_t **uids_r, size_t *count_r, struct error *err);
-
-/* How much of a message row store_imap_messages reads. */
-enum store_imap_columns {
-	/*
-	 * The copy's own row: id, uid, body id, size, internal date, flags,
-	 * keywords; no summary (the sent date and header size are 0).
-	 */
-	STORE_IMAP_COLUMNS_FLAGS,
-	/*
-	 * and from the body's summary: the sent date, the header's size and
-	 * the decoded fields SEARCH matches (subject, addresses, ...)
-	 */
-	STORE_IMAP_COLUMNS_SEARCH,
-	/* and ENVELOPE, BODY and BODYSTRUCTURE */
-	STORE_IMAP_COLUMNS_ALL,
-};
 
 /*
  * Messages of a folder with first_uid <= UID <= last_uid, by UID, at most

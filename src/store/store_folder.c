@@ -1,9 +1,10 @@
 /*
- * Mail storage for IMAP: folder rename, delete and subscription, paged
- * message reads by UID, flag updates, copies and expunges (RFC 3501, RFC
- * 4315). Layer: store. Every statement is bound, never concatenated.
+ * Folders and the messages in them as a mail client works on them: folder
+ * rename, delete and subscription, paged message reads by UID, flag
+ * updates, copies and expunges (RFC 3501, RFC 4315). Layer: store. Every
+ * statement is bound, never concatenated.
  */
-#include "store/store_imap.h"
+#include "store/store_folder.h"
 
 #include <stdio.h>
 #include <string.h>

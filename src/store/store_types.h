@@ -1,0 +1,463 @@
+/*
+ * The store's records: the structs, enums and constants its typed
+ * operations fill and take, and nothing else. Layer: store. This header
+ * holds types alone (no function, no variable), so it is the one store/
+ * header a front end may include: a front end can name a record the domain
+ * handed it, and still cannot call the store (scripts/check-layers.sh
+ * checks both). The operations are declared per area in store_<area>.h,
+ * which only the domain includes.
+ *
+ * Records hold strings allocated from the arena passed to the call that
+ * filled them; they live as long as that arena. Text fields are never NULL
+ * ("" when unset) except where a comment says so.
+ */
+#ifndef STORE_STORE_TYPES_H
+#define STORE_STORE_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- organisations and sites ---- */
+
+struct store_org {
+	int64_t id;
+	const char *ods;	/* unique, upper case */
+	const char *name;
+	const char *type;
+	int64_t parent_id;	/* 0 for a root */
+	const char *postal_address;
+	const char *description;
+	const char *website;
+	const char *helpdesk_phone;
+	const char *helpdesk_email;
+	int64_t default_quota_mb;
+	const char *protocols_off;	/* "imap,pop3,smtp" subset, "" none */
+	int64_t created_at, updated_at;
+};
+
+struct store_site {
+	int64_t id;
+	int64_t org_id;
+	const char *name;
+	const char *site_type;
+	const char *postal_address;
+	int64_t created_at;
+};
+
+/* ---- people ---- */
+
+struct store_person {
+	int64_t id;
+	int64_t org_id;
+	int64_t site_id;	/* 0 when none */
+	int64_t mailbox_id;	/* the person's user mailbox */
+	const char *address;	/* of the user mailbox */
+	const char *first_name, *last_name, *display_name;
+	const char *job_title, *department;
+	const char *phone, *mobile;
+	bool mobile_hidden;	/* kept out of directory results */
+	const char *notes;	/* admin-only */
+	const char *status;	/* active, disabled, leaver, deleted */
+	const char *sync_id;	/* NULL when none; unique within the org */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;	/* 0 unless deleted */
+	int64_t last_signin_at;	/* 0 never */
+	int64_t password_changed_at;	/* 0 never */
+	const char *protocols_off;	/* "imap,pop3,smtp" subset, "" none */
+	int64_t locked_at;	/* 0 unless sign-in is locked (SPEC P1) */
+};
+
+struct store_person_filter {
+	const int64_t *org_ids;	/* NULL: every org */
+	size_t org_count;
+	bool include_deleted;
+	int64_t after_id;	/* paging: ids greater than this */
+	size_t limit;		/* 0: no limit */
+};
+
+/* Records that a person signed in with a client, for the devices list. */
+struct store_device {
+	int64_t person_id;
+	const char *protocol;	/* imap, pop3, smtp, web */
+	const char *client;	/* IMAP ID name/version or user agent; "" unknown */
+	const char *address;	/* the client's IP address */
+	int64_t first_seen, last_seen;
+};
+
+/* ---- mailboxes and contacts ---- */
+
+struct store_mailbox {
+	int64_t id;
+	const char *kind;	/* user, shared, resource */
+	int64_t org_id;
+	int64_t person_id;	/* the owner of a user mailbox, else 0 */
+	const char *address;
+	const char *display_name;
+	int64_t quota_mb;
+	const char *status;	/* active, deleted */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;	/* 0 unless deleted */
+};
+
+struct store_contact {
+	int64_t id;
+	int64_t org_id;
+	const char *display_name;
+	const char *address;	/* external address */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;
+};
+
+/* ---- distribution lists ---- */
+
+struct store_list {
+	int64_t id;
+	int64_t org_id;
+	const char *kind;	/* static, dynamic */
+	const char *name;
+	const char *address;
+	const char *description;
+	const char *status;	/* approved, pending, rejected */
+	const char *rule;	/* dynamic lists: the rule as JSON; else "" */
+	int64_t created_at, updated_at;
+	int64_t deleted_at;
+};
+
+/* What a static list member, an owner or a grant refers to. */
+enum store_kind {
+	STORE_KIND_PERSON,
+	STORE_KIND_MAILBOX,
+	STORE_KIND_CONTACT,
+	STORE_KIND_LIST,
+	STORE_KIND_ORG,
+};
+
+struct store_ref {
+	enum store_kind kind;
+	int64_t id;
+};
+
+/* ---- owners, members of shared mailboxes, grants, roles ---- */
+
+struct store_grant {
+	int64_t mailbox_id;
+	int64_t person_id;
+	const char *right;	/* full_access, send_as, send_on_behalf */
+	int64_t granted_at;
+};
+
+struct store_role {
+	int64_t person_id;
+	int64_t org_id;
+	const char *role;
+	int64_t granted_at;
+};
+
+/* ---- the address registry: an address once held is held forever ---- */
+
+struct store_address {
+	const char *address;
+	struct store_ref holder;	/* who was given it */
+	int64_t assigned_at;
+};
+
+/* ---- audit: append-only ---- */
+
+struct store_audit {
+	int64_t id;
+	int64_t at;
+	const char *actor;	/* an address, or "system" */
+	const char *action;	/* create, update, delete, other */
+	const char *object_type;
+	int64_t object_id;
+	int64_t org_id;		/* 0 when none */
+	const char *summary;	/* JSON */
+	const char *client;	/* the client's IP address, "cli", or "" */
+	const char *request_id;	/* the API's X-Request-Id, or "" */
+	const char *result;	/* done, denied */
+};
+
+/*
+ * The audit chain (SECURITY.md 49). Each row stores prev_hash, the hash of
+ * the row before it (32 zero bytes for the first row), and hash, the
+ * HMAC-SHA-256 under the instance's audit key of a canonical encoding of
+ * every column of the row, its id and prev_hash included (store_audit.c
+ * says how). The key is never stored in the database.
+ */
+#define STORE_AUDIT_KEY_BYTES 32
+#define STORE_AUDIT_HASH_BYTES 32
+
+/* A row known to be part of a whole chain: where a check starts or ends. */
+struct store_audit_mark {
+	int64_t id;		/* 0: none */
+	unsigned char hash[STORE_AUDIT_HASH_BYTES];
+};
+
+/* What store_audit_verify found. */
+struct store_audit_check {
+	int64_t rows;		/* rows read */
+	struct store_audit_mark last;	/* the newest row read */
+	int64_t broken_id;	/* the first broken row; 0 when whole */
+	int64_t broken_at;	/* its time (0 if the row is missing) */
+	int64_t broken_count;	/* rows that failed a check */
+	char reason[240];	/* a sentence naming broken_id; "" when whole */
+};
+
+struct store_audit_filter {
+	const char *object_type;	/* NULL: any */
+	const char *action;		/* NULL: any */
+	const char *actor;		/* NULL: any */
+	int64_t org_id;			/* 0: any */
+	int64_t since, until;		/* inclusive; 0: unbounded */
+	int64_t before_id;		/* paging, newest first; 0: from the top */
+	size_t limit;
+};
+
+/* ---- mail: folders, messages, bodies, the outbound queue ---- */
+
+/* System flags of RFC 3501 §2.3.2, as bits. */
+enum store_flag {
+	STORE_FLAG_SEEN = 1 << 0,
+	STORE_FLAG_ANSWERED = 1 << 1,
+	STORE_FLAG_FLAGGED = 1 << 2,
+	STORE_FLAG_DELETED = 1 << 3,
+	STORE_FLAG_DRAFT = 1 << 4,
+};
+
+struct store_folder {
+	int64_t id;
+	int64_t mailbox_id;
+	const char *name;	/* "INBOX", "Sent Items", "Projects/2026" */
+	const char *special_use;	/* "", or inbox, sent, drafts, trash, junk */
+	int64_t uidvalidity;
+	int64_t uidnext;
+	bool subscribed;
+	int64_t created_at;
+};
+
+/* What delivery computes once per message so IMAP need not re-parse it. */
+struct store_message_meta {
+	const char *envelope, *bodystructure, *body;
+	const char *subject, *from, *to, *cc, *bcc, *message_id;
+	int64_t sent_date;
+	int64_t header_size;
+};
+
+/* A message body as delivery stores it: its bytes and their summary. */
+struct store_body {
+	const char *hash;	/* lower-case hex SHA-256 of data */
+	const void *data;	/* may be a mapped file: read, never copied whole */
+	size_t size;
+	int64_t created_at;
+	const struct store_message_meta *meta;
+};
+
+struct store_delivery {
+	int64_t body_id;	/* from store_body_put */
+	int64_t size;		/* the body's */
+	int64_t internal_date;
+	const int64_t *folder_ids;	/* one index row in each */
+	size_t folder_count;
+	const char *sender;	/* envelope sender, for queued copies */
+	const char *const *remote;	/* recipients to queue for delivery */
+	size_t remote_count;
+};
+
+struct store_message {
+	int64_t id;
+	int64_t folder_id;
+	int64_t uid;
+	int64_t body_id;
+	int64_t size;
+	int64_t internal_date;
+	unsigned flags;		/* enum store_flag bits */
+	const char *keywords;	/* space-separated */
+	struct store_message_meta meta;	/* the body's, when read with it */
+};
+
+struct store_queued {
+	int64_t id;
+	int64_t body_id;
+	const char *sender;
+	const char *recipient;
+	int64_t created_at;
+	int64_t next_attempt_at;
+	int64_t attempts;
+	const char *last_error;
+};
+
+/* ---- sign-in: sessions, lockout, own passwords, TOTP (SPEC P1) ---- */
+
+struct store_session {
+	int64_t id;
+	const char *token_hash;	/* hex SHA-256 of the cookie's token */
+	const char *csrf_token;	/* sent back in X-CSRF-Token */
+	int64_t person_id;
+	int64_t created_at, last_seen_at;
+};
+
+/* What sign-in needs beyond struct store_person; never logged. */
+struct store_signin {
+	int64_t failed_signins;	/* consecutive, since the last success */
+	int64_t locked_at;	/* 0 unless locked */
+	int64_t password_self_set_at;	/* 0 never */
+	const char *mfa_secret;	/* base32 TOTP key, "" none */
+	int64_t mfa_enrolled_at;	/* 0 until a first code is checked */
+	int64_t mfa_last_step;	/* the last RFC 6238 time step accepted */
+};
+
+/* ---- what a person holds elsewhere (issue 4) ---- */
+
+/* One thing a person holds on a mailbox or list that is not their own. */
+struct store_holding {
+	const char *relation;	/* owner, member, full_access, send_as,
+				   send_on_behalf */
+	const char *object_kind;	/* user, shared, resource, list */
+	int64_t object_id;
+	int64_t org_id;		/* the object's org */
+	const char *address;
+};
+
+/* ---- self-service and API tokens (SPEC P11, P16; area selfsvc) ---- */
+
+#define STORE_SECURITY_ANSWERS 3
+
+/* One security question and the Argon2id hash of its answer. */
+struct store_security_answer {
+	const char *question;
+	const char *answer_hash;
+};
+
+/* The one live recovery code of a person. */
+struct store_recovery_code {
+	int64_t person_id;
+	const char *code_hash;	/* "salt$sha256", hex */
+	int64_t created_at, expires_at;
+	int64_t attempts;	/* wrong tries so far */
+	int64_t used_at;	/* 0 until spent */
+};
+
+/* An application's API token (the secret itself is never stored). */
+struct store_api_token {
+	int64_t id;
+	const char *token_hash;	/* hex SHA-256 of the token */
+	const char *label;
+	int64_t org_id;
+	const char *actions;	/* comma-separated action names */
+	const char *allow_from;	/* comma-separated IPs and CIDRs, "" any */
+	const char *created_by;
+	int64_t created_at, expires_at;
+	int64_t revoked_at, last_used_at;	/* 0: never */
+};
+
+/* ---- app passwords: mail-protocol credentials (SECURITY.md 43) ---- */
+
+/* One app password; the secret itself is never stored. */
+struct store_app_password {
+	int64_t id;
+	int64_t person_id;
+	const char *label;
+	const char *secret_hash;	/* hex SHA-256 of the secret */
+	int64_t created_at;
+	int64_t last_used_at;		/* 0: never */
+	const char *last_used_protocol;	/* imap, pop3, smtp; "" never */
+};
+
+/* ---- list reviews and dynamic list rules ---- */
+
+/* The approval record of a list (SPEC P6); one row per list at most. */
+struct store_list_review {
+	int64_t list_id;
+	const char *change;	/* JSON of a change waiting, "" for none */
+	const char *requested_by;	/* address */
+	int64_t requested_at;
+	const char *decision;	/* "", approved, rejected: the last one */
+	const char *reason;	/* given with a rejection */
+	const char *decided_by;
+	int64_t decided_at;
+};
+
+/* A set of text values matched without regard to ASCII case. */
+struct store_text_set {
+	const char *const *items;
+	size_t count;	/* 0: matches anything */
+};
+
+/* The people a dynamic list rule reaches, as the database can find them. */
+struct store_rule_query {
+	const int64_t *org_ids;
+	size_t org_count;
+	struct store_text_set sites, site_types, job_titles, departments,
+		roles;
+};
+
+/* ---- People Finder and the devices report ---- */
+
+/* Longest key kept, in bytes; longer words are cut to this. */
+#define STORE_SEARCH_KEY_MAX 48
+/* Most words one search may require (name, email and job title together). */
+#define STORE_SEARCH_WORDS_MAX 6
+
+/* What People Finder asks for; every part given must match. */
+struct store_person_query {
+	const char *const *name_words;	/* folded name word prefixes */
+	size_t name_count;
+	const char *const *job_words;	/* folded job title word prefixes */
+	size_t job_count;
+	const char *email;	/* lower-case address prefix; NULL: any */
+	const int64_t *org_ids;	/* NULL: every org */
+	size_t org_count;
+	const char *site_type;	/* exact; NULL: any */
+	size_t limit;		/* the page: the first this many by name */
+};
+
+/* A person found, with their org's and site's names as shown. */
+struct store_person_match {
+	struct store_person person;
+	const char *org_ods, *org_name;
+	const char *helpdesk_phone, *helpdesk_email;	/* the org's */
+	const char *site_name, *site_type;	/* "" when no site */
+};
+
+/* One row of the devices report: a device and whose it is. */
+struct store_device_row {
+	int64_t id;		/* the cursor */
+	struct store_device device;
+	const char *person_address, *person_name, *org_ods;
+};
+
+/* ---- a folder as a mail client sees it (store_folder.h) ---- */
+
+/* What STATUS and SELECT report of a folder. */
+struct store_imap_counts {
+	int64_t messages;
+	int64_t unseen;
+	int64_t first_unseen_uid; /* 0 when every message is seen */
+	int64_t recent;		  /* messages no session has seen yet */
+};
+
+/* A message's UID and what a session shows of its flags. */
+struct store_imap_flag_row {
+	int64_t uid;
+	unsigned flags;	      /* enum store_flag bits */
+	const char *keywords; /* space-separated */
+};
+
+/* How much of a message row store_imap_messages reads. */
+enum store_imap_columns {
+	/*
+	 * The copy's own row: id, uid, body id, size, internal date, flags,
+	 * keywords; no summary (the sent date and header size are 0).
+	 */
+	STORE_IMAP_COLUMNS_FLAGS,
+	/*
+	 * and from the body's summary: the sent date, the header's size and
+	 * the decoded fields SEARCH matches (subject, addresses, ...)
+	 */
+	STORE_IMAP_COLUMNS_SEARCH,
+	/* and ENVELOPE, BODY and BODYSTRUCTURE */
+	STORE_IMAP_COLUMNS_ALL,
+};
+
+#endif
