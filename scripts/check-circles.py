@@ -15,7 +15,8 @@ import os
 import subprocess
 import sys
 
-DEFAULT_MODULES = ("mail", "dir", "instance", "smtp", "imap", "pop3")
+DEFAULT_MODULES = ("mail", "dir", "instance", "smtp", "imap", "pop3", "api",
+                   "cli", "auth", "http")
 
 
 def module_and_file(obj):

@@ -99,7 +99,7 @@ extern const struct api_route api_routes_audit[];
 extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
 
-/* ---- request parts (api_router.c) ---- */
+/* ---- request parts (api_request.c) ---- */
 
 /* A {name} segment's value (URL-decoded); "" when the route has none. */
 const char *api_param(const struct api_request *req, const char *name);

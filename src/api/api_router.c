@@ -139,22 +139,6 @@ find_route(struct api_request *req)
 	return NULL;
 }
 
-const char *
-api_param(const struct api_request *req, const char *name)
-{
-	for (size_t i = 0; i < req->param_count; i++) {
-		if (strcmp(req->params[i].name, name) == 0)
-			return req->params[i].value;
-	}
-	return "";
-}
-
-const char *
-api_query(const struct api_request *req, const char *name)
-{
-	return http_call_query(req->call, name);
-}
-
 static bool
 is_state_changing(const char *method)
 {

@@ -76,15 +76,16 @@ name_matches(const char *name, int argc, char **argv, int i)
 }
 
 static const struct cli_command *
-find_command(int argc, char **argv, int i, size_t *words_r)
+find_command(const struct cli_table *t, int argc, char **argv, int i,
+	size_t *words_r)
 {
 	const struct cli_command *best = NULL;
 	*words_r = 0;
-	for (size_t c = 0; c < cli_command_count; c++) {
-		size_t words = name_matches(cli_commands[c].name, argc, argv,
+	for (size_t c = 0; c < t->count; c++) {
+		size_t words = name_matches(t->commands[c].name, argc, argv,
 			i);
 		if (words > *words_r) {
-			best = &cli_commands[c];
+			best = &t->commands[c];
 			*words_r = words;
 		}
 	}
@@ -284,12 +285,12 @@ take_rest(struct cli_args *args, int argc, char **argv, int i,
 
 /* Whether some command's name starts with the words of prefix. */
 static bool
-is_group(const char *prefix)
+is_group(const struct cli_table *t, const char *prefix)
 {
 	size_t len = strlen(prefix);
-	for (size_t c = 0; c < cli_command_count; c++) {
-		if (strncmp(cli_commands[c].name, prefix, len) == 0 &&
-		    cli_commands[c].name[len] == ' ')
+	for (size_t c = 0; c < t->count; c++) {
+		if (strncmp(t->commands[c].name, prefix, len) == 0 &&
+		    t->commands[c].name[len] == ' ')
 			return true;
 	}
 	return false;
@@ -310,12 +311,13 @@ has_word(const char *list, const char *word)
 
 /* Lists the word after prefix in each command's name, once each. */
 static void
-next_words(const char *prefix, char *buf, size_t size)
+next_words(const struct cli_table *t, const char *prefix, char *buf,
+	size_t size)
 {
 	size_t len = strlen(prefix);
 	buf[0] = '\0';
-	for (size_t c = 0; c < cli_command_count; c++) {
-		const char *name = cli_commands[c].name;
+	for (size_t c = 0; c < t->count; c++) {
+		const char *name = t->commands[c].name;
 		if (strncmp(name, prefix, len) != 0 || name[len] != ' ')
 			continue;
 		char word[40];
@@ -339,7 +341,7 @@ unknown_command(struct cli_args *args, int argc, char **argv, int i,
 		char longer[128];
 		snprintf(longer, sizeof(longer), "%s%s%s", prefix,
 			prefix[0] != '\0' ? " " : "", argv[k]);
-		if (!is_group(longer))
+		if (!is_group(args->table, longer))
 			break;
 		str_copy(prefix, sizeof(prefix), longer);
 	}
@@ -347,16 +349,17 @@ unknown_command(struct cli_args *args, int argc, char **argv, int i,
 		return cli_usage(args, err, "'%s' is not a caremail command",
 			argv[i]);
 	char words[200];
-	next_words(prefix, words, sizeof(words));
+	next_words(args->table, prefix, words, sizeof(words));
 	return cli_usage(args, err, "after '%s' comes one of: %s", prefix,
 		words);
 }
 
 int
-cli_args_parse(int argc, char **argv, struct cli_args *args,
-	struct error *err)
+cli_args_parse(int argc, char **argv, const struct cli_table *table,
+	struct cli_args *args, struct error *err)
 {
 	memset(args, 0, sizeof(*args));
+	args->table = table;
 	size_t n = argc > 0 ? (size_t)argc : 1;
 	args->sets = xcalloc(n, sizeof(*args->sets));
 	args->pos = xcalloc(n, sizeof(*args->pos));
@@ -376,7 +379,7 @@ cli_args_parse(int argc, char **argv, struct cli_args *args,
 		return 0;
 	}
 	size_t words;
-	args->command = find_command(argc, argv, i, &words);
+	args->command = find_command(table, argc, argv, i, &words);
 	if (args->command == NULL)
 		return unknown_command(args, argc, argv, i, err);
 	if (take_rest(args, argc, argv, i + (int)words, err) < 0)

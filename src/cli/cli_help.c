@@ -59,13 +59,13 @@ starts_with_words(const char *name, const char *topic)
 }
 
 static size_t
-print_matching(FILE *out, const char *topic)
+print_matching(FILE *out, const struct cli_table *t, const char *topic)
 {
 	size_t printed = 0;
-	for (size_t i = 0; i < cli_command_count; i++) {
-		if (topic == NULL || starts_with_words(cli_commands[i].name,
+	for (size_t i = 0; i < t->count; i++) {
+		if (topic == NULL || starts_with_words(t->commands[i].name,
 					     topic)) {
-			print_command(out, &cli_commands[i]);
+			print_command(out, &t->commands[i]);
 			printed++;
 		}
 	}
@@ -73,7 +73,7 @@ print_matching(FILE *out, const char *topic)
 }
 
 void
-cli_help_print(FILE *out, const char *topic)
+cli_help_print(FILE *out, const struct cli_table *table, const char *topic)
 {
 	if (topic != NULL && topic[0] == '\0')
 		topic = NULL;
@@ -87,7 +87,7 @@ cli_help_print(FILE *out, const char *topic)
 			"Commands:\n", out);
 		topic = NULL;
 	}
-	print_matching(out, topic);
+	print_matching(out, table, topic);
 }
 
 int
@@ -101,13 +101,14 @@ cli_help(struct cli_args *args, struct error *err)
 	}
 	if (topic[0] != '\0' && strcmp(topic, "help") != 0) {
 		bool any = false;
-		for (size_t i = 0; i < cli_command_count && !any; i++)
-			any = starts_with_words(cli_commands[i].name, topic);
+		for (size_t i = 0; i < args->table->count && !any; i++)
+			any = starts_with_words(args->table->commands[i].name,
+				topic);
 		if (!any)
 			return cli_usage(args, err,
 				"'%s' is not a caremail command", topic);
 	}
-	cli_help_print(stdout, topic);
+	cli_help_print(stdout, args->table, topic);
 	return 0;
 }
 

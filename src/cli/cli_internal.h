@@ -45,7 +45,17 @@ struct cli_command {
 	int (*run)(struct cli_args *args, struct error *err);
 };
 
+/*
+ * The commands there are, handed to the parser and to help by cli_main, so
+ * neither reads the table from the file that calls them.
+ */
+struct cli_table {
+	const struct cli_command *commands;
+	size_t count;
+};
+
 struct cli_args {
+	const struct cli_table *table;	/* every command, for help */
 	const struct cli_command *command;
 	const char *dir;	/* --dir, else $CAREMAIL_DIR, else NULL */
 	bool json;
@@ -59,8 +69,6 @@ struct cli_args {
 	bool usage_error;	/* the failure is the command line's fault */
 };
 
-extern const struct cli_command cli_commands[];
-extern const size_t cli_command_count;
 
 /* ---- the command line (cli_args.c) ---- */
 
@@ -68,8 +76,8 @@ extern const size_t cli_command_count;
  * Parses argv into args (heap arrays freed by cli_args_free). A malformed
  * command line fails with args->usage_error set.
  */
-int cli_args_parse(int argc, char **argv, struct cli_args *args,
-	struct error *err);
+int cli_args_parse(int argc, char **argv, const struct cli_table *table,
+	struct cli_args *args, struct error *err);
 void cli_args_free(struct cli_args *args);
 
 /* The value of --name, "" for a flag given, NULL when absent. */
@@ -87,7 +95,8 @@ int cli_usage(struct cli_args *args, struct error *err, const char *fmt, ...)
 /* ---- help (cli_help.c) ---- */
 
 /* Every command whose name starts with topic (NULL or "": all). */
-void cli_help_print(FILE *out, const char *topic);
+void cli_help_print(FILE *out, const struct cli_table *table,
+	const char *topic);
 int cli_help(struct cli_args *args, struct error *err);
 int cli_version(struct cli_args *args, struct error *err);
 

@@ -16,7 +16,7 @@
 	"display-name= site= job-title= department= phone= mobile= " \
 	"hide-mobile notes= sync-id= protocols-off="
 
-const struct cli_command cli_commands[] = {
+static const struct cli_command cli_commands[] = {
 	{ "init", "--dir DIR --domain DOMAIN [--admin EMAIL] "
 	  "[--admin-password-stdin]",
 	  "Makes a new instance with a first Global Admin.",
@@ -192,7 +192,9 @@ const struct cli_command cli_commands[] = {
 	{ "version", "", "Prints the version.", "", 0, 0, cli_version },
 };
 
-const size_t cli_command_count = sizeof(cli_commands) / sizeof(*cli_commands);
+static const struct cli_table cli_table = {
+	cli_commands, sizeof(cli_commands) / sizeof(*cli_commands)
+};
 
 int
 cli_main(int argc, char **argv)
@@ -200,9 +202,9 @@ cli_main(int argc, char **argv)
 	struct cli_args args;
 	struct error err;
 	error_clear(&err);
-	int rc = cli_args_parse(argc, argv, &args, &err);
+	int rc = cli_args_parse(argc, argv, &cli_table, &args, &err);
 	if (rc == 0 && (args.help || args.command == NULL))
-		cli_help_print(stdout, args.command != NULL ?
+		cli_help_print(stdout, &cli_table, args.command != NULL ?
 			args.command->name : NULL);
 	else if (rc == 0)
 		rc = args.command->run(&args, &err);

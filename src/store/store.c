@@ -107,6 +107,19 @@ store_migrate(struct store *st, struct error *err)
 	return 0;
 }
 
+/*
+ * The connection's working sets (store_expand.c), made when it opens,
+ * never inside a transaction: a CREATE TEMP TABLE that runs out of memory
+ * halfway leaves the connection's temporary schema unusable, so every
+ * later delivery failed with it (found by the allocation-failure test).
+ */
+static int
+store_session_tables(struct store *st, struct error *err)
+{
+	return st->ops->exec(st->conn, st->ops->session_tables, err) < 0 ?
+		-1 : 0;
+}
+
 struct store *
 store_open(const char *backend, const char *path, bool create,
 	int busy_timeout_ms, struct error *err)
@@ -123,7 +136,7 @@ store_open(const char *backend, const char *path, bool create,
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->ops = ops;
 	st->conn = conn;
-	if (store_migrate(st, err) < 0 || store_set_tables(st, err) < 0) {
+	if (store_migrate(st, err) < 0 || store_session_tables(st, err) < 0) {
 		store_close(&st);
 		return NULL;
 	}

@@ -17,19 +17,6 @@
 
 #define MIB 1048576
 
-/*
- * The connection's working sets, made when it opens, never inside a
- * transaction: a CREATE TEMP TABLE that runs out of memory halfway leaves
- * the connection's temporary schema unusable, so every later delivery
- * failed with it (found by the allocation-failure test).
- */
-int
-store_set_tables(struct store *st, struct error *err)
-{
-	return st->ops->exec(st->conn, st->ops->session_tables, err) < 0 ?
-		-1 : 0;
-}
-
 int
 store_set_begin(struct store *st, struct error *err)
 {

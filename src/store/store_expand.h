@@ -34,10 +34,9 @@ int store_deliver_set(struct store *st, int64_t scope,
  * temporary tables of this connection, so lists of any size are expanded,
  * counted and delivered without their members in memory. Each member is
  * in a scope once. The tables are made when the connection opens
- * (store_set_tables, called by store_open); store_set_begin empties them;
+ * (store_open runs the backend's session_tables); store_set_begin empties them;
  * scope -1 to store_set_drop means every scope.
  */
-int store_set_tables(struct store *st, struct error *err);
 int store_set_begin(struct store *st, struct error *err);
 int store_set_drop(struct store *st, int64_t scope, struct error *err);
 int store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,
