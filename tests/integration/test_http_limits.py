@@ -361,7 +361,7 @@ def test_configured_deadline_and_caps(start_server, instance, org):
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5,
                                       source_address=("127.0.0.11", 0))
     conn.request("GET", "/healthcheck")
-    assert json.loads(conn.getresponse().read()) == {"status": "ok",
-                                                     "store": "ok",
-                                                     "audit": "ok"}
+    body = json.loads(conn.getresponse().read())
+    assert body.pop("audit") in ("checking", "ok")
+    assert body == {"status": "ok", "store": "ok"}
     conn.close()

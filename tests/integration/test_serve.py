@@ -19,7 +19,10 @@ def version():
 def test_healthcheck_plain_http(server):
     status, body = server.get("/healthcheck")
     assert status == 200
-    assert body == {"status": "ok", "store": "ok", "audit": "ok"}
+    # Status and store, and the audit chain's state (its start-up check
+    # may still be running); nothing else, no version (SECURITY.md 46).
+    assert body.pop("audit") in ("checking", "ok")
+    assert body == {"status": "ok", "store": "ok"}
     assert "event=serve.ready" in server.logs()
     assert f"listen=127.0.0.1:{server.port}" in server.logs()
 
