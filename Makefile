@@ -9,7 +9,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-asan fuzz check-layers check-circles run \
+.PHONY: all deps test test-gcc test-asan fuzz check-layers check-circles check-states run \
 	bench clean
 
 all: deps build/build.ninja
@@ -43,7 +43,7 @@ define integration
 	fi
 endef
 
-test: deps test-gcc test-asan fuzz check-layers check-circles
+test: deps test-gcc test-asan fuzz check-layers check-circles check-states
 
 test-gcc: all
 	meson test -C build --print-errorlogs
@@ -60,6 +60,10 @@ fuzz: deps build-asan/build.ninja
 
 check-layers: all
 	scripts/check-layers.sh
+
+# No state (person status, ...) compared as a string outside its parse.
+check-states:
+	scripts/check-states.sh
 
 # No two files of one module call each other (scripts/check-circles.py
 # names the modules; store/ and core/ keep one circle each: docs/design.md).

@@ -27,8 +27,9 @@ static json_t *
 list_json(struct api_request *req, const struct store_list *l)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "address",
-		l->address, "name", l->name, "kind", l->kind, "org",
-		dir_org_ods(&req->ctx, l->org_id), "status", l->status,
+		l->address, "name", l->name, "kind", dir_list_kind_name(l->kind),
+		"org", dir_org_ods(&req->ctx, l->org_id), "status",
+		dir_list_state_name(l->status),
 		"description", l->description);
 	if (j == NULL)
 		return json_null();
@@ -91,7 +92,7 @@ members_json(struct api_request *req, const struct store_list *l)
 	struct dir_member *m;
 	size_t count;
 	struct error err;
-	if (strcmp(l->kind, "static") != 0 ||
+	if (l->kind != STORE_LIST_STATIC ||
 	    dir_list_members(&req->ctx, l->address, &m, &count, &err) < 0)
 		return json_null();
 	json_t *a = json_array();
@@ -148,7 +149,7 @@ reply_list(struct api_request *req, unsigned status,
 	json_object_update(j, review);
 	json_decref(review);
 	json_object_set_new(j, "waiting_for_approval", json_boolean(
-		strcmp(l.status, "pending") == 0 || r.change[0] != '\0'));
+		l.status == STORE_LIST_PENDING || r.change[0] != '\0'));
 	api_reply(req, status, j);
 }
 

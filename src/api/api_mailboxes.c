@@ -37,9 +37,11 @@ static json_t *
 mailbox_json(struct api_request *req, const struct store_mailbox *m)
 {
 	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "address",
-		m->address, "display_name", m->display_name, "kind", m->kind,
+		m->address, "display_name", m->display_name, "kind",
+		dir_mailbox_kind_name(m->kind),
 		"org", dir_org_ods(&req->ctx, m->org_id), "quota_mb",
-		(json_int_t)m->quota_mb, "status", m->status);
+		(json_int_t)m->quota_mb, "status",
+		dir_mailbox_status_name(m->status));
 	if (j == NULL)
 		return json_null();
 	json_object_set_new(j, "created_at", api_json_time(m->created_at));
@@ -141,7 +143,7 @@ grants_json(struct api_request *req, const char *address)
 		return a;
 	for (size_t i = 0; i < count; i++) {
 		json_t *one = json_pack("{s:s,s:s}", "person", g[i].person,
-			"right", g[i].right);
+			"right", dir_grant_right_name(g[i].right));
 		json_object_set_new(one, "granted_at",
 			api_json_time(g[i].granted_at));
 		json_array_append_new(a, one);

@@ -43,7 +43,7 @@ found_json(const struct dir_person_found *f)
 		"site", site != NULL ? site : json_null(),
 		"helpdesk", "phone", m->helpdesk_phone, "email",
 		m->helpdesk_email,
-		"leaver", strcmp(p->status, "leaver") == 0,
+		"leaver", p->status == STORE_PERSON_LEAVER,
 		"admin", tags);
 	return j != NULL ? phones_json(j, p) : json_null();
 }

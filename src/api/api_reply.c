@@ -147,7 +147,7 @@ api_json_person(struct api_request *req, const struct store_person *p)
 		"department", p->department,
 		"phone", p->phone,
 		"mobile", p->mobile,
-		"status", p->status);
+		"status", dir_person_status_name(p->status));
 	if (j == NULL)
 		return json_null();	/* text that is not UTF-8 */
 	json_object_set_new(j, "mobile_hidden", json_boolean(p->mobile_hidden));

@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/error.h"
+#include "store/store_types.h"
+
 struct dir_ctx;
 struct store_person;
 struct error;
@@ -81,6 +84,64 @@ enum auth_password_state {
  */
 enum auth_password_state auth_password_state(int64_t changed_at,
 	int64_t self_set_at, int64_t now, int64_t max_age_s);
+
+/* ---- the sign-in rule: one decision for every protocol and the API ---- */
+
+/* What the person offered. */
+enum auth_credential {
+	AUTH_CREDENTIAL_PASSWORD,	/* their own password */
+	AUTH_CREDENTIAL_APP_PASSWORD,	/* one made for a mail program */
+	AUTH_CREDENTIAL_SESSION,	/* a portal session they hold */
+};
+
+/* Everything the rule looks at; the caller reads it, the rule reads none. */
+struct auth_signin_facts {
+	const char *protocol;	/* web, imap, pop3, smtp */
+	enum auth_credential credential;
+	bool known;		/* a person has the address; nothing else if not */
+	bool secret_right;	/* the credential is theirs (checked by caller) */
+	enum store_person_status status;
+	bool locked;
+	bool is_admin;		/* holds any admin role */
+	/* The own password: when set, when last set by the person. */
+	int64_t password_changed_at, password_self_set_at;
+	int64_t password_max_age_s;
+	const char *person_protocols_off, *org_protocols_off, *org_name;
+	int64_t now;
+};
+
+enum auth_signin_answer {
+	AUTH_SIGNIN_YES,
+	/* The one reply for every wrong case (SECURITY.md 38). */
+	AUTH_SIGNIN_WRONG,
+	/* The secret is right, but it opens nothing here or now: says why. */
+	AUTH_SIGNIN_REFUSED,
+};
+
+struct auth_signin_decision {
+	enum auth_signin_answer answer;
+	enum error_code code;	/* the error a no is reported with */
+	const char *field;	/* the field a refusal is about, or "" */
+	const char *reason;	/* a wrong case for the audit: locked, ... */
+	bool count;		/* a wrong case counts toward the lock */
+	char sentence[256];	/* a no: one sentence, never the secret */
+};
+
+/*
+ * May this person sign in over this protocol now? The one rule (SPEC A4,
+ * SECURITY.md 38, 43) every protocol and the API ask, pure: unknown,
+ * inactive, locked and wrong get one reply; the portal takes a temporary
+ * or expired password (and then asks for a new one) and an admin's own
+ * password, mail programs take neither; a protocol turned off for the
+ * person or their org is refused over it; a session ends with the
+ * account's ability to sign in.
+ */
+void auth_signin_decide(const struct auth_signin_facts *f,
+	struct auth_signin_decision *d);
+
+/* A no as the error the caller returns: always -1. */
+int auth_signin_refuse(const struct auth_signin_decision *d,
+	struct error *err);
 
 /* Who is signing in, over what, from where (recorded as a device, A7). */
 struct auth_client {

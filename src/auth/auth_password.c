@@ -146,7 +146,7 @@ auth_password_check(const struct dir_ctx *ctx, const char *address,
 	} else {
 		*found_r = true;
 		/* Disabled, deleted and leavers cannot sign in (SPEC A4). */
-		if (strcmp(p_r->status, "active") == 0) {
+		if (dir_person_can_sign_in(p_r->status)) {
 			if (store_person_password_get(ctx->store, p_r->id,
 				    ctx->arena, &hash, &inner) < 0)
 				return error_forward(err, &inner);
@@ -165,31 +165,25 @@ int
 auth_password_verify(const struct dir_ctx *ctx, const char *address,
 	const char *password, struct error *err)
 {
-	struct store_person p;
+	struct store_person p = { 0 };
 	bool found, right;
 	if (auth_password_check(ctx, address, password, &p, &found, &right,
 		    err) < 0)
 		return -1;
-	/* A locked account cannot sign in over any protocol either. */
-	if (right && p.locked_at == 0)
+	/* Only a password that would sign them in to the portal now. */
+	struct auth_signin_facts f = { .protocol = "web",
+		.credential = AUTH_CREDENTIAL_PASSWORD,
+		.known = found,
+		.secret_right = right,
+		.status = p.status,
+		.locked = p.locked_at != 0,
+		.now = ctx->now };
+	struct auth_signin_decision d;
+	auth_signin_decide(&f, &d);
+	if (d.answer == AUTH_SIGNIN_YES)
 		return 0;
 	return error_set(err, ERROR_DENIED,
 		"the address or password is not right");
-}
-
-enum auth_password_state
-auth_password_state(int64_t changed_at, int64_t self_set_at, int64_t now,
-	int64_t max_age_s)
-{
-	/*
-	 * A password someone else set (an admin, init, a reset) does not
-	 * carry the person's own change time, so it is temporary.
-	 */
-	if (changed_at == 0 || self_set_at != changed_at)
-		return AUTH_PASSWORD_TEMPORARY;
-	if (now - changed_at > max_age_s)
-		return AUTH_PASSWORD_EXPIRED;
-	return AUTH_PASSWORD_OK;
 }
 
 void

@@ -140,7 +140,7 @@ usable_person(const struct dir_ctx *ctx, const char *address,
 	struct error inner;
 	size_t n;
 	return dir_person_get(ctx, address, p, &inner) == 0 &&
-		strcmp(p->status, "active") == 0 &&
+		dir_person_can_sign_in(p->status) &&
 		store_security_answers_get(ctx->store, p->id, ctx->arena,
 			answers_r, &n, &inner) == 0 &&
 		n == STORE_SECURITY_ANSWERS;
@@ -402,7 +402,8 @@ unlock_tx(const struct dir_ctx *ctx, const struct store_person *p,
 	    store_signin_unlock(ctx->store, p->id, err) < 0)
 		return -1;
 	return dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
-		json_pack("{s:b,s:s,s:b}", "unlocked", 1, "status", p->status,
+		json_pack("{s:b,s:s,s:b}", "unlocked", 1, "status",
+			dir_person_status_name(p->status),
 			"by_self", 1), err);
 }
 

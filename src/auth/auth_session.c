@@ -24,15 +24,6 @@
 
 #define AUTH_DAY_S 86400
 
-/*
- * SECURITY.md 38: an unknown address, a wrong password and a locked account
- * get these same words, so a sign-in form tells an attacker nothing; the
- * person who knows their password learns of a lock from self-service.
- */
-static const char wrong_words[] = "the address or password is not right, "
-	"or the account is locked; if you are sure of your password, "
-	"self-service unlock or your local administrator can unlock it";
-
 static void
 random_hex(char out[AUTH_TOKEN_HEX + 1])
 {
@@ -184,19 +175,23 @@ auth_session_signin(const struct dir_ctx *ctx,
 	    (found && store_signin_get(ctx->store, s_r->person.id, ctx->arena,
 			      &si, err) < 0))
 		return -1;
-	if (!found) {
-		log_info("auth.signin_failed", "reason=unknown");
-		return error_set(err, ERROR_DENIED, wrong_words);
-	}
 	const struct store_person *p = &s_r->person;
-	if (p->locked_at != 0) {
-		auth_signin_failed(ctx, p, "locked", in->peer, "web", false);
-		return error_set(err, ERROR_DENIED, wrong_words);
-	}
-	if (!right) {
-		auth_signin_failed(ctx, p, "wrong_password", in->peer, "web",
-			true);
-		return error_set(err, ERROR_DENIED, wrong_words);
+	struct auth_signin_facts f = { .protocol = "web",
+		.credential = AUTH_CREDENTIAL_PASSWORD,
+		.known = found,
+		.secret_right = right,
+		.status = p->status,
+		.locked = p->locked_at != 0,
+		.now = ctx->now };
+	struct auth_signin_decision d;
+	auth_signin_decide(&f, &d);
+	if (d.answer != AUTH_SIGNIN_YES) {
+		if (!found)
+			log_info("auth.signin_failed", "reason=unknown");
+		else if (d.answer == AUTH_SIGNIN_WRONG)
+			auth_signin_failed(ctx, p, d.reason, in->peer, "web",
+				d.count);
+		return auth_signin_refuse(&d, err);
 	}
 	if (si.mfa_enrolled_at != 0) {
 		const char *why;
@@ -206,8 +201,11 @@ auth_session_signin(const struct dir_ctx *ctx,
 				"enter the code from your authenticator app");
 		}
 		if (check_code(ctx, p, &si, in->code, &why) < 0) {
+			/* A wrong code is a wrong secret, with its own reason. */
+			f.secret_right = false;
+			auth_signin_decide(&f, &d);
 			auth_signin_failed(ctx, p, why, in->peer, "web", true);
-			return error_set(err, ERROR_DENIED, wrong_words);
+			return auth_signin_refuse(&d, err);
 		}
 	}
 	if (make_session(ctx, s_r, err) < 0 ||
@@ -254,12 +252,19 @@ auth_session_find(const struct dir_ctx *ctx, const char *token,
 	    store_signin_get(ctx->store, row.person_id, ctx->arena, &si,
 		    err) < 0)
 		return -1;
-	if (s_r->person.locked_at != 0 ||
-	    strcmp(s_r->person.status, "active") != 0) {
+	struct auth_signin_facts f = { .protocol = "web",
+		.credential = AUTH_CREDENTIAL_SESSION,
+		.known = true,
+		.secret_right = true,
+		.status = s_r->person.status,
+		.locked = s_r->person.locked_at != 0,
+		.now = ctx->now };
+	struct auth_signin_decision d;
+	auth_signin_decide(&f, &d);
+	if (d.answer != AUTH_SIGNIN_YES) {
 		if (store_session_delete(ctx->store, row.id, err) < 0)
 			return -1;
-		return error_set(err, ERROR_NOT_FOUND,
-			"your account can no longer sign in");
+		return auth_signin_refuse(&d, err);
 	}
 	/*
 	 * A write per request would cost every GET a commit; idle time is
@@ -340,7 +345,8 @@ unlock_tx(const struct dir_ctx *ctx, const char *address, struct error *err)
 	if (store_signin_unlock(ctx->store, p.id, err) < 0)
 		return -1;
 	return dir_audit(ctx, "other", "user_mailbox", p.id, p.org_id,
-		json_pack("{s:b, s:s}", "unlocked", 1, "status", p.status), err);
+		json_pack("{s:b, s:s}", "unlocked", 1, "status",
+			dir_person_status_name(p.status)), err);
 }
 
 int

@@ -24,36 +24,6 @@
 
 #define AUTH_DAY_S 86400
 
-static const char wrong_words[] = "the address or password is not right";
-
-static const char *
-protocol_name(const char *protocol)
-{
-	if (strcmp(protocol, "imap") == 0)
-		return "IMAP";
-	if (strcmp(protocol, "pop3") == 0)
-		return "POP";
-	return "sending mail (SMTP)";
-}
-
-static int
-check_switches(const struct dir_ctx *ctx, const struct store_person *p,
-	const char *protocol, struct error *err)
-{
-	if (dir_protocol_is_off(p->protocols_off, protocol))
-		return error_set_field(err, ERROR_DENIED, "protocol",
-			"%s is turned off for your account; ask your local "
-			"administrator", protocol_name(protocol));
-	struct store_org org;
-	if (store_org_get(ctx->store, p->org_id, ctx->arena, &org, err) < 0)
-		return -1;
-	if (dir_protocol_is_off(org.protocols_off, protocol))
-		return error_set_field(err, ERROR_DENIED, "protocol",
-			"%s is turned off for %s; ask your local administrator",
-			protocol_name(protocol), org.name);
-	return 0;
-}
-
 /* 1 when secret is one of the person's app passwords, 0 not, -1 fault. */
 static int
 app_password_matches(const struct dir_ctx *ctx, const struct store_person *p,
@@ -79,42 +49,34 @@ app_password_matches(const struct dir_ctx *ctx, const struct store_person *p,
 	return 1;
 }
 
-/* Why a right password still opens no mailbox, or 0 when it may. */
+/*
+ * What the rule needs beyond the person and their failures: their roles
+ * and org, read only for a right secret, when the answer may hang on them.
+ */
 static int
-own_password_usable(const struct dir_ctx *ctx, const struct store_person *p,
-	const struct store_signin *si, struct error *err)
+read_facts(const struct dir_ctx *ctx, const struct store_person *p,
+	const struct store_signin *si, struct auth_signin_facts *f,
+	struct error *err)
 {
-	int64_t max_age = config_get_int(ctx->config,
-		"auth.password_max_age_days");
-	switch (auth_password_state(p->password_changed_at,
-		si->password_self_set_at, ctx->now, max_age * AUTH_DAY_S)) {
-	case AUTH_PASSWORD_TEMPORARY:
-		return error_set_field(err, ERROR_DENIED, "password",
-			"your password is a temporary one: sign in to the "
-			"portal and change it first, then use the new one here");
-	case AUTH_PASSWORD_EXPIRED:
-		return error_set_field(err, ERROR_DENIED, "password",
-			"your password is more than %lld days old: sign in to "
-			"the portal and change it first, then use the new one "
-			"here", (long long)max_age);
-	case AUTH_PASSWORD_OK:
-		break;
-	}
-	/*
-	 * An admin's password alone must not open a mailbox past the MFA
-	 * the portal demands of them: mail programs need an app password,
-	 * which only a session that passed MFA can make.
-	 */
+	f->status = p->status;
+	f->locked = p->locked_at != 0;
+	f->password_changed_at = p->password_changed_at;
+	f->password_self_set_at = si->password_self_set_at;
+	f->password_max_age_s = config_get_int(ctx->config,
+		"auth.password_max_age_days") * AUTH_DAY_S;
+	f->person_protocols_off = p->protocols_off;
+	if (!f->secret_right)
+		return 0;
 	struct store_role *roles;
 	size_t n;
+	struct store_org org;
 	if (store_role_list(ctx->store, p->id, ctx->arena, &roles, &n,
-		    err) < 0)
+		    err) < 0 ||
+	    store_org_get(ctx->store, p->org_id, ctx->arena, &org, err) < 0)
 		return -1;
-	if (n > 0)
-		return error_set_field(err, ERROR_DENIED, "app_password",
-			"administrators sign in to mail programs with an app "
-			"password, not their own: make one in the portal under "
-			"your account (GET /api/v1/me/app-passwords)");
+	f->is_admin = n > 0;
+	f->org_protocols_off = org.protocols_off;
+	f->org_name = org.name;
 	return 0;
 }
 
@@ -147,14 +109,14 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 	const char *password, const struct auth_client *client,
 	struct store_person *p_r, struct error *err)
 {
-	struct store_signin si;
+	struct store_signin si = { 0 };
 	struct error inner;
 	bool found = false, right = false;
 	int app = 0;
 	if (dir_person_get(ctx, address, p_r, &inner) < 0) {
 		if (auth_is_fault(&inner))
 			return error_forward(err, &inner);
-	} else if (strcmp(p_r->status, "active") == 0 && p_r->locked_at == 0) {
+	} else if (dir_person_can_sign_in(p_r->status) && p_r->locked_at == 0) {
 		/* An app password is checked first: it needs no Argon2id. */
 		app = app_password_matches(ctx, p_r, password, client->protocol,
 			err);
@@ -164,27 +126,25 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 	if (app == 0 && auth_password_check(ctx, address, password, p_r,
 				&found, &right, err) < 0)
 		return -1;
-	if ((app == 1 || found) &&
-	    store_signin_get(ctx->store, p_r->id, ctx->arena, &si, err) < 0)
+	struct auth_signin_facts f = {
+		.protocol = client->protocol,
+		.credential = app == 1 ? AUTH_CREDENTIAL_APP_PASSWORD :
+					 AUTH_CREDENTIAL_PASSWORD,
+		.known = app == 1 || found,
+		.secret_right = app == 1 || right,
+		.now = ctx->now,
+	};
+	if (f.known &&
+	    (store_signin_get(ctx->store, p_r->id, ctx->arena, &si, err) < 0 ||
+		    read_facts(ctx, p_r, &si, &f, err) < 0))
 		return -1;
-	if (app == 0) {
-		if (!found)
-			return error_set(err, ERROR_DENIED, wrong_words);
-		if (p_r->locked_at != 0) {
-			auth_signin_failed(ctx, p_r, "locked", client->address,
-				client->protocol, false);
-			return error_set(err, ERROR_DENIED, wrong_words);
-		}
-		if (!right) {
-			auth_signin_failed(ctx, p_r, "wrong_password",
-				client->address, client->protocol, true);
-			return error_set(err, ERROR_DENIED, wrong_words);
-		}
-		if (own_password_usable(ctx, p_r, &si, err) < 0)
-			return -1;
-	}
-	if (check_switches(ctx, p_r, client->protocol, err) < 0)
-		return -1;
+	struct auth_signin_decision d;
+	auth_signin_decide(&f, &d);
+	if (d.answer == AUTH_SIGNIN_WRONG && f.known)
+		auth_signin_failed(ctx, p_r, d.reason, client->address,
+			client->protocol, d.count);
+	if (d.answer != AUTH_SIGNIN_YES)
+		return auth_signin_refuse(&d, err);
 	record_success(ctx, p_r, &si, client);
 	p_r->last_signin_at = ctx->now;
 	return 0;

@@ -104,9 +104,8 @@ change_grant(struct cli_args *args, bool add, struct error *err)
 {
 	const char *mailbox = args->pos[0], *person = args->pos[1];
 	const char *right = cli_opt(args, "right");
-	if (strcmp(right, "full_access") != 0 &&
-	    strcmp(right, "send_as") != 0 &&
-	    strcmp(right, "send_on_behalf") != 0)
+	enum store_grant_right parsed;
+	if (!dir_grant_right_parse(right, &parsed))
 		return cli_usage(args, err, "--right must be full_access, "
 			"send_as or send_on_behalf, not '%s'", right);
 	struct cli_session s;

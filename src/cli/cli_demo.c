@@ -431,7 +431,7 @@ demo_shared(struct demo *d, size_t org, const char *purpose, const char *kind,
 	if (dir_mailbox_add(d->ctx, demo_orgs[org].ods, kind, name, NULL, &m,
 		    err) < 0)
 		return NULL;
-	if (strcmp(kind, "shared") == 0)
+	if (m.kind == STORE_MAILBOX_SHARED)
 		d->n.shared++;
 	else
 		d->n.resources++;

@@ -100,7 +100,8 @@ cli_json_person(struct cli_session *s, const struct store_person *p)
 	json_object_set_new(j, "mobile", cli_json_text(p->mobile));
 	json_object_set_new(j, "mobile_hidden", json_boolean(p->mobile_hidden));
 	json_object_set_new(j, "notes", cli_json_text(p->notes));
-	json_object_set_new(j, "status", cli_json_text(p->status));
+	json_object_set_new(j, "status",
+		cli_json_text(dir_person_status_name(p->status)));
 	json_object_set_new(j, "sync_id", p->sync_id != NULL ?
 		json_string(p->sync_id) : json_null());
 	json_object_set_new(j, "protocols_off", cli_json_text(p->protocols_off));
@@ -121,11 +122,11 @@ cli_json_mailbox(struct cli_session *s, const struct store_mailbox *m)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o, s:o}",
 		"address", cli_json_text(m->address),
-		"kind", cli_json_text(m->kind),
+		"kind", cli_json_text(dir_mailbox_kind_name(m->kind)),
 		"display_name", cli_json_text(m->display_name),
 		"org", org_ref(s, m->org_id),
 		"quota_mb", (json_int_t)m->quota_mb,
-		"status", cli_json_text(m->status),
+		"status", cli_json_text(dir_mailbox_status_name(m->status)),
 		"created_at", cli_json_time(m->created_at),
 		"updated_at", cli_json_time(m->updated_at),
 		"deleted_at", cli_json_time(m->deleted_at));
@@ -148,10 +149,10 @@ cli_json_list(struct cli_session *s, const struct store_list *l)
 	json_t *j = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}",
 		"address", cli_json_text(l->address),
 		"name", cli_json_text(l->name),
-		"kind", cli_json_text(l->kind),
+		"kind", cli_json_text(dir_list_kind_name(l->kind)),
 		"org", org_ref(s, l->org_id),
 		"description", cli_json_text(l->description),
-		"status", cli_json_text(l->status));
+		"status", cli_json_text(dir_list_state_name(l->status)));
 	json_t *rule = NULL;
 	if (l->rule != NULL && l->rule[0] != '\0')
 		rule = json_loads(l->rule, 0, NULL);
@@ -178,7 +179,7 @@ cli_json_grant(const struct dir_grant *g)
 	return json_pack("{s:o, s:o, s:o, s:o}",
 		"mailbox", cli_json_text(g->mailbox),
 		"person", cli_json_text(g->person),
-		"right", cli_json_text(g->right),
+		"right", cli_json_text(dir_grant_right_name(g->right)),
 		"granted_at", cli_json_time(g->granted_at));
 }
 

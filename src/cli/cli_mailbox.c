@@ -64,10 +64,12 @@ get_mailbox(struct cli_args *args, struct cli_session *s,
 {
 	if (dir_mailbox_get(&s->ctx, args->pos[0], m, err) < 0)
 		return -1;
-	if (strcmp(m->kind, mailbox_kind(args)) != 0)
+	enum store_mailbox_kind want;
+	if (!dir_mailbox_kind_parse(mailbox_kind(args), &want) ||
+	    m->kind != want)
 		return error_set(err, ERROR_INVALID,
 			"%s is a %s mailbox, not a %s one", m->address,
-			m->kind, mailbox_kind(args));
+			dir_mailbox_kind_name(m->kind), mailbox_kind(args));
 	return 0;
 }
 

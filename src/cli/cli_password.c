@@ -45,7 +45,7 @@ unlock(struct cli_args *args, struct cli_session *s, struct error *err)
 		return -1;
 	char sentence[400];
 	snprintf(sentence, sizeof(sentence), "Unlocked %s; their status is "
-		"still %s.", p.address, p.status);
+		"still %s.", p.address, dir_person_status_name(p.status));
 	cli_print_done(args, cli_json_person(s, &p), sentence);
 	return 0;
 }

@@ -154,6 +154,24 @@ int dir_person_devices(const struct dir_ctx *ctx, const char *address,
 int dir_protocols_parse(const struct dir_ctx *ctx, const char *list,
 	const char **canonical_r, struct error *err);
 
+/*
+ * Whether a person of this status may sign in at all, over any protocol
+ * or the portal (SPEC A4): only an active one. The status half of the
+ * sign-in rule (auth_signin_decide); also asked where only a person who
+ * can sign in may hold a role or open a mailbox.
+ */
+bool dir_person_can_sign_in(enum store_person_status status);
+
+/*
+ * A person's status by its name (active, disabled, leaver, deleted): the
+ * one place the names are read. False for any other text.
+ */
+bool dir_person_status_parse(const char *name,
+	enum store_person_status *status_r);
+
+/* The name of a status, as the API, the CLI and the audit show it. */
+const char *dir_person_status_name(enum store_person_status status);
+
 /* Whether a protocol is turned off for the person or their organisation. */
 bool dir_protocol_is_off(const char *protocols_off, const char *protocol);
 
@@ -276,10 +294,49 @@ int dir_grant_add(const struct dir_ctx *ctx, const char *mailbox_address,
 int dir_grant_remove(const struct dir_ctx *ctx, const char *mailbox_address,
 	const char *person_address, const char *right, struct error *err);
 
+/*
+ * A right by its name (full_access, send_as, send_on_behalf): the one
+ * place the names are read. False for any other text.
+ */
+bool dir_grant_right_parse(const char *name, enum store_grant_right *right_r);
+
+/* The name of a right, as the API, the CLI and the audit show it. */
+const char *dir_grant_right_name(enum store_grant_right right);
+
+/*
+ * A list's kind (static, dynamic) and state (approved, pending, rejected)
+ * by name: the one place each is read. False for any other text.
+ */
+bool dir_list_kind_parse(const char *name, enum store_list_kind *kind_r);
+bool dir_list_state_parse(const char *name, enum store_list_state *state_r);
+
+/* The names, as the API, the CLI and the audit show them. */
+const char *dir_list_kind_name(enum store_list_kind kind);
+const char *dir_list_state_name(enum store_list_state state);
+
+/*
+ * A mailbox's kind (user, shared, resource) by name: the one place it is
+ * read. False for any other text.
+ */
+bool dir_mailbox_kind_parse(const char *name, enum store_mailbox_kind *kind_r);
+
+/* The name of a mailbox's kind, as the API and the CLI show it. */
+const char *dir_mailbox_kind_name(enum store_mailbox_kind kind);
+
+/*
+ * A mailbox's status (active, deleted) by name: the one place it is read.
+ * False for any other text.
+ */
+bool dir_mailbox_status_parse(const char *name,
+	enum store_mailbox_status *status_r);
+
+/* The name of a mailbox's status, as the API and the CLI show it. */
+const char *dir_mailbox_status_name(enum store_mailbox_status status);
+
 struct dir_grant {
 	const char *mailbox;	/* address */
 	const char *person;	/* address */
-	const char *right;
+	enum store_grant_right right;
 	int64_t granted_at;
 };
 

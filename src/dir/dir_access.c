@@ -25,13 +25,6 @@ const char *const dir_roles[] = {
 	NULL,
 };
 
-static const char *const dir_rights[] = {
-	"full_access",
-	"send_as",
-	"send_on_behalf",
-	NULL,
-};
-
 static bool
 in_set(const char *const *set, const char *value)
 {
@@ -270,7 +263,8 @@ grant_change_tx(const struct dir_ctx *ctx, const char *mailbox_address,
 	const char *person_address, const char *right, bool adding,
 	struct error *err)
 {
-	if (!in_set(dir_rights, right))
+	enum store_grant_right parsed;
+	if (!dir_grant_right_parse(right, &parsed))
 		return error_set_field(err, ERROR_INVALID, "right",
 			"the permission must be full_access, send_as or "
 			"send_on_behalf");
@@ -284,7 +278,7 @@ grant_change_tx(const struct dir_ctx *ctx, const char *mailbox_address,
 		return error_set(err, ERROR_INVALID,
 			"a person already has every permission on their own "
 			"mailbox");
-	struct store_grant g = { mailbox.mailbox_id, person.ref.id, right,
+	struct store_grant g = { mailbox.mailbox_id, person.ref.id, parsed,
 		ctx->now };
 	struct error inner;
 	int rc = adding ? store_grant_add(ctx->store, &g, &inner) :
@@ -387,7 +381,7 @@ check_role_holder(const struct dir_ctx *ctx, const char *address, bool adding,
 		if (store_person_get(ctx->store, person->ref.id, ctx->arena, &p,
 			    err) < 0)
 			return -1;
-		if (strcmp(p.status, "active") != 0)
+		if (!dir_person_can_sign_in(p.status))
 			return error_set(err, ERROR_EXISTS,
 				"%s is %s; only an active person can be given "
 				"an admin role", p.address,

@@ -215,9 +215,9 @@ expand_list(struct expansion *x, int64_t list_id, int64_t scope,
 	 * list asked for (the first visited) is expanded whatever its
 	 * status, for previews, and mail_route refuses one not approved.
 	 */
-	if (x->visited_count > 1 && strcmp(l.status, "approved") != 0)
+	if (x->visited_count > 1 && l.status != STORE_LIST_APPROVED)
 		return 0;
-	if (strcmp(l.kind, "dynamic") == 0)
+	if (l.kind == STORE_LIST_DYNAMIC)
 		return expand_dynamic(x, &l, scope, err);
 	return expand_static(x, &l, scope, err);
 }
@@ -243,7 +243,7 @@ expand_fresh(const struct dir_ctx *ctx, const struct store_list *l,
 	int rc;
 	if (!visit(&x, l->id, &rc, err))
 		return rc;
-	return strcmp(l->kind, "dynamic") == 0 ?
+	return l->kind == STORE_LIST_DYNAMIC ?
 		expand_dynamic(&x, l, SCOPE_RESULT, err) :
 		expand_static(&x, l, SCOPE_RESULT, err);
 }
@@ -268,7 +268,7 @@ static int
 count_list(const struct dir_ctx *ctx, const struct store_list *l,
 	int64_t *count_r, struct error *err)
 {
-	if (strcmp(l->kind, "dynamic") == 0) {
+	if (l->kind == STORE_LIST_DYNAMIC) {
 		struct dir_rule rule;
 		if (dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
 			    err) < 0)
@@ -298,8 +298,8 @@ dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
 	    dir_list_rule_check(ctx, rule_json, &canonical, err) < 0)
 		return -1;
 	/* A list that does not exist yet: id 0 is never a real list. */
-	struct store_list l = { .id = 0, .org_id = org.id, .kind = "dynamic",
-		.status = "approved", .rule = canonical };
+	struct store_list l = { .id = 0, .org_id = org.id, .kind = STORE_LIST_DYNAMIC,
+		.status = STORE_LIST_APPROVED, .rule = canonical };
 	return count_list(ctx, &l, count_r, err);
 }
 

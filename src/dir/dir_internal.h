@@ -50,7 +50,7 @@ int dir_resolve_live(const struct dir_ctx *ctx, const char *address,
 	const char *kinds, struct dir_object *obj_r, struct error *err);
 
 /* A status in a sentence: "a leaver", "disabled", ... */
-const char *dir_status_words(const char *status);
+const char *dir_status_words(enum store_person_status status);
 
 /* "shared mailbox", "distribution list", ...: a kind as people say it. */
 const char *dir_kind_noun(const char *kind);

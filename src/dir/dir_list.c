@@ -68,11 +68,11 @@ static int
 list_add_tx(const struct dir_ctx *ctx, const struct dir_list_new *in,
 	struct store_list *l, struct error *err)
 {
-	const char *kind = in->kind;
-	bool dynamic = kind != NULL && strcmp(kind, "dynamic") == 0;
-	if (kind != NULL && !dynamic && strcmp(kind, "static") != 0)
+	enum store_list_kind kind = STORE_LIST_STATIC;
+	if (in->kind != NULL && !dir_list_kind_parse(in->kind, &kind))
 		return error_set_field(err, ERROR_INVALID, "kind",
-			"a list is static or dynamic, not '%s'", kind);
+			"a list is static or dynamic, not '%s'", in->kind);
+	bool dynamic = kind == STORE_LIST_DYNAMIC;
 	if (dynamic != (in->rule != NULL))
 		return error_set_field(err, ERROR_INVALID, "rule",
 			dynamic ? "a dynamic list needs a rule" :
@@ -99,11 +99,12 @@ list_add_tx(const struct dir_ctx *ctx, const struct dir_list_new *in,
 		return -1;
 	*l = (struct store_list){
 		.org_id = org.id,
-		.kind = dynamic ? "dynamic" : "static",
+		.kind = kind,
 		.name = in->name,
 		.address = arena_strdup(ctx->arena, addr.text),
 		.description = in->description != NULL ? in->description : "",
-		.status = in->requested_by != NULL ? "pending" : "approved",
+		.status = in->requested_by != NULL ? STORE_LIST_PENDING :
+						     STORE_LIST_APPROVED,
 		.rule = rule,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
@@ -115,8 +116,9 @@ list_add_tx(const struct dir_ctx *ctx, const struct dir_list_new *in,
 		return -1;
 	if (dir_audit_json(ctx, "create", DIR_AUDIT_LIST, l->id, org.id,
 		    json_pack("{s:s, s:s, s:s, s:s, s:s}", "address", l->address,
-			    "name", in->name, "kind", l->kind, "rule", rule,
-			    "status", l->status), err) < 0)
+			    "name", in->name, "kind", dir_list_kind_name(l->kind),
+			    "rule", rule, "status", dir_list_state_name(l->status)),
+		    err) < 0)
 		return -1;
 	return in->requested_by != NULL ?
 		request_list(ctx, l, in->requested_by, err) : 0;
@@ -175,7 +177,7 @@ list_delete_tx(const struct dir_ctx *ctx, const char *address,
 	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
 	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
 		return -1;
-	if (strcmp(l.kind, "dynamic") == 0 &&
+	if (l.kind == STORE_LIST_DYNAMIC &&
 	    dir_change_freeze_check(ctx, err) < 0)
 		return -1;
 	l.deleted_at = ctx->now;
@@ -205,7 +207,7 @@ static_list(const struct dir_ctx *ctx, const char *address,
 	struct store_list l;
 	if (store_list_get(ctx->store, list->ref.id, ctx->arena, &l, err) < 0)
 		return -1;
-	if (strcmp(l.kind, "static") != 0)
+	if (l.kind != STORE_LIST_STATIC)
 		return error_set(err, ERROR_INVALID,
 			"%s is a dynamic list; its members come from its rule",
 			list->address);
@@ -288,7 +290,8 @@ describe_member(const struct dir_ctx *ctx, struct store_ref ref,
 		if (store_mailbox_get(ctx->store, ref.id, ctx->arena, &mb, err) < 0)
 			return -1;
 		*m = (struct dir_member){
-			strcmp(mb.kind, "user") == 0 ? "person" : mb.kind,
+			mb.kind == STORE_MAILBOX_USER ? "person" :
+				dir_mailbox_kind_name(mb.kind),
 			mb.address, mb.display_name, mb.deleted_at != 0 };
 		return 0;
 	}
@@ -403,7 +406,7 @@ rename_tx(const struct dir_ctx *ctx, const char *address, const char *name,
 	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
 	    store_list_get(ctx->store, obj.ref.id, ctx->arena, l, err) < 0)
 		return -1;
-	if (strcmp(l->kind, "dynamic") == 0 &&
+	if (l->kind == STORE_LIST_DYNAMIC &&
 	    dir_change_freeze_check(ctx, err) < 0)
 		return -1;
 	if (dir_check_text("name", "the list's name", name, 200, true,

@@ -27,7 +27,7 @@ live_list(const struct dir_ctx *ctx, const char *address,
 static bool
 is_dynamic(const struct store_list *l)
 {
-	return strcmp(l->kind, "dynamic") == 0;
+	return l->kind == STORE_LIST_DYNAMIC;
 }
 
 /* What kind of list can take the change, and whether the freeze allows it. */
@@ -241,8 +241,8 @@ resubmit_tx(const struct dir_ctx *ctx, struct store_list *l,
 	struct store_list_review r = { .list_id = l->id, .change = "",
 		.requested_by = requested_by, .requested_at = ctx->now,
 		.decision = "", .reason = "", .decided_by = "" };
-	if (strcmp(l->status, "pending") != 0) {
-		l->status = "pending";
+	if (l->status != STORE_LIST_PENDING) {
+		l->status = STORE_LIST_PENDING;
 		l->updated_at = ctx->now;
 		if (store_list_update(ctx->store, l, err) < 0 ||
 		    dir_audit_json(ctx, "update", DIR_AUDIT_LIST, l->id,
@@ -271,7 +271,7 @@ change_tx(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	if (requested_by == NULL)
 		return apply_change(ctx, &l, c, err);
-	if (strcmp(l.status, "approved") != 0)
+	if (l.status != STORE_LIST_APPROVED)
 		return resubmit_tx(ctx, &l, c, requested_by, err);
 	*waiting_r = true;
 	return request_change_tx(ctx, &l, c, requested_by, err);
@@ -367,7 +367,7 @@ decide_tx(const struct dir_ctx *ctx, const char *address, bool approve,
 	if (live_list(ctx, address, &l, err) < 0 ||
 	    store_list_review_get(ctx->store, l.id, ctx->arena, &r, err) < 0)
 		return -1;
-	bool pending = strcmp(l.status, "pending") == 0;
+	bool pending = l.status == STORE_LIST_PENDING;
 	if (!pending && r.change[0] == '\0')
 		return error_set(err, ERROR_INVALID,
 			"nothing on %s is waiting for approval", l.address);
@@ -387,7 +387,7 @@ decide_tx(const struct dir_ctx *ctx, const char *address, bool approve,
 			json_decref(summary);
 			return -1;
 		}
-		l.status = approve ? "approved" : "rejected";
+		l.status = approve ? STORE_LIST_APPROVED : STORE_LIST_REJECTED;
 		l.updated_at = ctx->now;
 		if (store_list_update(ctx->store, &l, err) < 0) {
 			json_decref(summary);
@@ -433,13 +433,13 @@ dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	const char *status, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
-	if (status != NULL && strcmp(status, "approved") != 0 &&
-	    strcmp(status, "pending") != 0 && strcmp(status, "rejected") != 0)
+	enum store_list_state state;
+	if (status != NULL && !dir_list_state_parse(status, &state))
 		return error_set_field(err, ERROR_INVALID, "status",
 			"status is approved, pending or rejected, not '%.40s'",
 			status);
 	return store_list_page(ctx->store, orgs->org_ids, orgs->org_count,
-		status != NULL ? status : "", false, after_id, limit,
+		status != NULL ? &state : NULL, false, after_id, limit,
 		ctx->arena, l_r, count_r, err);
 }
 
@@ -447,6 +447,6 @@ int
 dir_list_awaiting(const struct dir_ctx *ctx, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
-	return store_list_page(ctx->store, NULL, 0, "", true, after_id,
+	return store_list_page(ctx->store, NULL, 0, NULL, true, after_id,
 		limit, ctx->arena, l_r, count_r, err);
 }

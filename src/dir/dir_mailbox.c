@@ -56,9 +56,9 @@ dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
 }
 
 static const char *
-mailbox_audit_type(const char *kind)
+mailbox_audit_type(enum store_mailbox_kind kind)
 {
-	return strcmp(kind, "resource") == 0 ? DIR_AUDIT_RESOURCE :
+	return kind == STORE_MAILBOX_RESOURCE ? DIR_AUDIT_RESOURCE :
 		DIR_AUDIT_SHARED;
 }
 
@@ -67,8 +67,9 @@ mailbox_add_tx(const struct dir_ctx *ctx, const char *org_ods,
 	const char *kind, const char *display_name, const char *address,
 	struct store_mailbox *m, struct error *err)
 {
-	if (kind == NULL ||
-	    (strcmp(kind, "shared") != 0 && strcmp(kind, "resource") != 0))
+	enum store_mailbox_kind parsed;
+	if (!dir_mailbox_kind_parse(kind, &parsed) ||
+	    parsed == STORE_MAILBOX_USER)
 		return error_set_field(err, ERROR_INVALID, "kind",
 			"a mailbox made here is shared or resource");
 	struct store_org org;
@@ -86,12 +87,12 @@ mailbox_add_tx(const struct dir_ctx *ctx, const char *org_ods,
 		return -1;
 	/* A named address must be free; a generated one already is. */
 	*m = (struct store_mailbox){
-		.kind = kind,
+		.kind = parsed,
 		.org_id = org.id,
 		.address = arena_strdup(ctx->arena, addr.text),
 		.display_name = display_name,
 		.quota_mb = org.default_quota_mb,
-		.status = "active",
+		.status = STORE_MAILBOX_ACTIVE,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
 	};
@@ -100,7 +101,7 @@ mailbox_add_tx(const struct dir_ctx *ctx, const char *org_ods,
 	struct store_ref holder = { STORE_KIND_MAILBOX, m->id };
 	if (dir_claim_address(ctx, addr.text, holder, err) < 0)
 		return -1;
-	return dir_audit_json(ctx, "create", mailbox_audit_type(kind), m->id,
+	return dir_audit_json(ctx, "create", mailbox_audit_type(parsed), m->id,
 		org.id, json_pack("{s:s, s:s, s:I}", "address", m->address,
 				"display_name", display_name, "quota_mb",
 				(json_int_t)m->quota_mb), err);
@@ -137,7 +138,9 @@ dir_mailbox_get_live(const struct dir_ctx *ctx, const char *address,
 {
 	if (dir_mailbox_get(ctx, address, m_r, err) < 0)
 		return -1;
-	if (strcmp(m_r->kind, kind) != 0 || m_r->deleted_at != 0)
+	enum store_mailbox_kind want;
+	if (!dir_mailbox_kind_parse(kind, &want) || m_r->kind != want ||
+	    m_r->deleted_at != 0)
 		return error_set(err, ERROR_NOT_FOUND, "there is no %s %s%s",
 			dir_kind_noun(kind), m_r->address,
 			m_r->deleted_at != 0 ? " (it was deleted)" : "");
@@ -150,10 +153,15 @@ dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 	struct error *err)
 {
 	int64_t org_id;
+	enum store_mailbox_kind parsed;
+	if (kind != NULL && !dir_mailbox_kind_parse(kind, &parsed))
+		return error_set_field(err, ERROR_INVALID, "kind",
+			"a mailbox is user, shared or resource, not '%.40s'",
+			kind);
 	if (dir_org_id_or_all(ctx, org_ods, &org_id, err) < 0)
 		return -1;
-	return store_mailbox_list(ctx->store, org_id, kind != NULL ? kind : "",
-		ctx->arena, m_r, count_r, err);
+	return store_mailbox_list(ctx->store, org_id,
+		kind != NULL ? &parsed : NULL, ctx->arena, m_r, count_r, err);
 }
 
 static int
@@ -167,7 +175,7 @@ mailbox_delete_tx(const struct dir_ctx *ctx, const char *address,
 	if (store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, &m,
 		    err) < 0)
 		return -1;
-	m.status = "deleted";
+	m.status = STORE_MAILBOX_DELETED;
 	m.deleted_at = ctx->now;
 	m.updated_at = ctx->now;
 	if (store_mailbox_update(ctx->store, &m, err) < 0)
@@ -275,8 +283,14 @@ dir_mailbox_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 	const char *kind, int64_t after_id, size_t limit,
 	struct store_mailbox **m_r, size_t *count_r, struct error *err)
 {
+	enum store_mailbox_kind parsed;
+	if (kind != NULL && !dir_mailbox_kind_parse(kind, &parsed))
+		return error_set_field(err, ERROR_INVALID, "kind",
+			"a mailbox is user, shared or resource, not '%.40s'",
+			kind);
 	return store_mailbox_page(ctx->store, orgs->org_ids, orgs->org_count,
-		kind, after_id, limit, ctx->arena, m_r, count_r, err);
+		kind != NULL ? &parsed : NULL, after_id, limit, ctx->arena, m_r,
+		count_r, err);
 }
 
 static int

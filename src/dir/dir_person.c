@@ -56,7 +56,8 @@ person_summary(const struct store_person *p)
 		"org_id", (json_int_t)p->org_id, "site_id",
 		(json_int_t)p->site_id, "job_title", p->job_title, "department",
 		p->department, "phone", p->phone, "mobile", p->mobile,
-		"mobile_hidden", p->mobile_hidden, "status", p->status,
+		"mobile_hidden", p->mobile_hidden, "status",
+		dir_person_status_name(p->status),
 		"sync_id", p->sync_id != NULL ? p->sync_id : "",
 		"protocols_off", p->protocols_off != NULL ? p->protocols_off : "");
 }
@@ -115,12 +116,12 @@ make_user_mailbox(const struct dir_ctx *ctx, const struct store_org *org,
 	struct store_mailbox *m, struct error *err)
 {
 	*m = (struct store_mailbox){
-		.kind = "user",
+		.kind = STORE_MAILBOX_USER,
 		.org_id = org->id,
 		.address = addr->text,
 		.display_name = display_name,
 		.quota_mb = org->default_quota_mb,
-		.status = "active",
+		.status = STORE_MAILBOX_ACTIVE,
 		.created_at = ctx->now,
 		.updated_at = ctx->now,
 	};
@@ -172,7 +173,7 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 		.mobile = or_empty(in->mobile),
 		.mobile_hidden = in->mobile_hidden == 1,
 		.notes = or_empty(in->notes),
-		.status = "active",
+		.status = STORE_PERSON_ACTIVE,
 		.sync_id = in->sync_id != NULL && in->sync_id[0] != '\0' ?
 			in->sync_id : NULL,
 		.created_at = ctx->now,
@@ -364,14 +365,14 @@ person_delete_tx(const struct dir_ctx *ctx, const char *address,
 	/* Their sessions end with the account, not at the next request. */
 	if (store_session_delete_person(ctx->store, p.id, err) < 0)
 		return -1;
-	p.status = "deleted";
+	p.status = STORE_PERSON_DELETED;
 	p.deleted_at = ctx->now;
 	p.updated_at = ctx->now;
 	struct store_mailbox m;
 	if (store_person_update(ctx->store, &p, err) < 0 ||
 	    store_mailbox_get(ctx->store, p.mailbox_id, ctx->arena, &m, err) < 0)
 		return -1;
-	m.status = "deleted";
+	m.status = STORE_MAILBOX_DELETED;
 	m.deleted_at = ctx->now;
 	m.updated_at = ctx->now;
 	if (store_mailbox_update(ctx->store, &m, err) < 0)

@@ -35,12 +35,13 @@ live_person(const struct dir_ctx *ctx, const char *address,
 
 static int
 audit_status(const struct dir_ctx *ctx, const struct store_person *p,
-	const char *change, const char *before, json_t *extra,
+	const char *change, enum store_person_status before, json_t *extra,
 	struct error *err)
 {
 	json_t *summary = json_pack("{s:s, s:s, s:{s:s, s:s}}", "address",
-		p->address, "change", change, "status", "before", before,
-		"after", p->status);
+		p->address, "change", change, "status", "before",
+		dir_person_status_name(before), "after",
+		dir_person_status_name(p->status));
 	if (summary != NULL && extra != NULL)
 		json_object_update(summary, extra);
 	json_decref(extra);
@@ -51,22 +52,16 @@ audit_status(const struct dir_ctx *ctx, const struct store_person *p,
 /* Saves p with its new status; ends its sessions when it cannot sign in. */
 static int
 save_status(const struct dir_ctx *ctx, struct store_person *p,
-	const char *status, struct error *err)
+	enum store_person_status status, struct error *err)
 {
 	p->status = status;
 	p->updated_at = ctx->now;
 	if (store_person_update(ctx->store, p, err) < 0)
 		return -1;
-	if (strcmp(status, "active") != 0 &&
+	if (!dir_person_can_sign_in(status) &&
 	    store_session_delete_person(ctx->store, p->id, err) < 0)
 		return -1;
 	return 0;
-}
-
-const char *
-dir_status_words(const char *status)
-{
-	return strcmp(status, "leaver") == 0 ? "a leaver" : status;
 }
 
 static int
@@ -83,11 +78,11 @@ disable_tx(const struct dir_ctx *ctx, const char *address,
 {
 	if (live_person(ctx, address, p, err) < 0)
 		return -1;
-	if (strcmp(p->status, "active") != 0)
+	if (p->status != STORE_PERSON_ACTIVE)
 		return wrong_status(p, "only an active account can be disabled",
 			err);
-	return save_status(ctx, p, "disabled", err) < 0 ? -1 :
-		audit_status(ctx, p, "disable", "active", NULL, err);
+	return save_status(ctx, p, STORE_PERSON_DISABLED, err) < 0 ? -1 :
+		audit_status(ctx, p, "disable", STORE_PERSON_ACTIVE, NULL, err);
 }
 
 static int
@@ -96,14 +91,14 @@ enable_tx(const struct dir_ctx *ctx, const char *address,
 {
 	if (live_person(ctx, address, p, err) < 0)
 		return -1;
-	if (strcmp(p->status, "leaver") == 0)
+	if (p->status == STORE_PERSON_LEAVER)
 		return wrong_status(p, "a leaver comes back by joining an "
 			"organisation", err);
-	if (strcmp(p->status, "disabled") != 0)
+	if (p->status != STORE_PERSON_DISABLED)
 		return wrong_status(p, "only a disabled account can be enabled",
 			err);
-	return save_status(ctx, p, "active", err) < 0 ? -1 :
-		audit_status(ctx, p, "enable", "disabled", NULL, err);
+	return save_status(ctx, p, STORE_PERSON_ACTIVE, err) < 0 ? -1 :
+		audit_status(ctx, p, "enable", STORE_PERSON_DISABLED, NULL, err);
 }
 
 static json_t *
@@ -133,8 +128,8 @@ leaver_tx(const struct dir_ctx *ctx, const char *address,
 {
 	if (live_person(ctx, address, p, err) < 0)
 		return -1;
-	const char *before = p->status;
-	if (strcmp(before, "active") != 0 && strcmp(before, "disabled") != 0)
+	enum store_person_status before = p->status;
+	if (before != STORE_PERSON_ACTIVE && before != STORE_PERSON_DISABLED)
 		return wrong_status(p, "only an active or disabled account can "
 			"be marked as a leaver", err);
 	struct store_role *roles;
@@ -142,7 +137,7 @@ leaver_tx(const struct dir_ctx *ctx, const char *address,
 	if (store_role_list(ctx->store, p->id, ctx->arena, &roles, &count,
 		    err) < 0 ||
 	    store_role_remove_all(ctx->store, p->id, err) < 0 ||
-	    save_status(ctx, p, "leaver", err) < 0)
+	    save_status(ctx, p, STORE_PERSON_LEAVER, err) < 0)
 		return -1;
 	return audit_status(ctx, p, "leaver", before,
 		json_pack("{s:o}", "roles_removed",
@@ -233,7 +228,7 @@ join_tx(const struct dir_ctx *ctx, const struct dir_move *in,
 	if (live_person(ctx, in->address, p, err) < 0 ||
 	    dir_org_by_ods(ctx, in->org_ods, &org, err) < 0)
 		return -1;
-	if (strcmp(p->status, "leaver") != 0)
+	if (p->status != STORE_PERSON_LEAVER)
 		return wrong_status(p, "only a leaver can join another "
 			"organisation; mark them as a leaver first, or "
 			"transfer them", err);
@@ -248,10 +243,10 @@ join_tx(const struct dir_ctx *ctx, const struct dir_move *in,
 	    move_to_org(ctx, p, &org, in->site, err) < 0)
 		return -1;
 	p->sync_id = sync_id;
-	if (save_status(ctx, p, "active", err) < 0 ||
+	if (save_status(ctx, p, STORE_PERSON_ACTIVE, err) < 0 ||
 	    holdings_elsewhere(ctx, p, org.id, items_r, count_r, err) < 0)
 		return -1;
-	return audit_status(ctx, p, "join", "leaver",
+	return audit_status(ctx, p, "join", STORE_PERSON_LEAVER,
 		json_pack("{s:s, s:s, s:I, s:o}", "from_org", from.ods,
 			"to_org", org.ods, "site_id", (json_int_t)p->site_id,
 			"held_elsewhere", holdings_json(*items_r, *count_r)),
@@ -319,14 +314,14 @@ restore_tx(const struct dir_ctx *ctx, const char *address,
 	if (store_mailbox_get(ctx->store, p->mailbox_id, ctx->arena, &m,
 		    err) < 0)
 		return -1;
-	m.status = "active";
+	m.status = STORE_MAILBOX_ACTIVE;
 	m.deleted_at = 0;
 	m.updated_at = ctx->now;
 	p->deleted_at = 0;
 	if (store_mailbox_update(ctx->store, &m, err) < 0 ||
-	    save_status(ctx, p, "active", err) < 0)
+	    save_status(ctx, p, STORE_PERSON_ACTIVE, err) < 0)
 		return -1;
-	return audit_status(ctx, p, "restore", "deleted", NULL, err);
+	return audit_status(ctx, p, "restore", STORE_PERSON_DELETED, NULL, err);
 }
 
 /* Runs one of the changes above as its own transaction. */

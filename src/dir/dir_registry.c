@@ -41,7 +41,7 @@ resolve_mailbox(const struct dir_ctx *ctx, int64_t id, struct dir_object *o,
 	struct store_mailbox m;
 	if (store_mailbox_get(ctx->store, id, ctx->arena, &m, err) < 0)
 		return -1;
-	o->kind = m.kind;
+	o->kind = dir_mailbox_kind_name(m.kind);
 	o->display_name = m.display_name;
 	o->org_id = m.org_id;
 	o->mailbox_id = m.id;

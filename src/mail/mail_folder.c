@@ -33,7 +33,7 @@ mail_user_open(const struct dir_ctx *ctx, struct store_writer *w,
 	struct store_person p;
 	if (dir_person_get(ctx, address, &p, err) < 0)
 		return -1;
-	if (strcmp(p.status, "active") != 0)
+	if (!dir_person_can_sign_in(p.status))
 		return error_set(err, ERROR_DENIED,
 			"the account is not active");
 	/* Its standard folders were made with the mailbox (dir_mailbox.c). */
@@ -238,14 +238,14 @@ mail_folder_list(const struct mail_user *u,
 		    err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
-		if (strcmp(grants[i].right, "full_access") != 0 ||
+		if (grants[i].right != STORE_GRANT_FULL_ACCESS ||
 			grants[i].mailbox_id == u->mailbox_id)
 			continue;
 		struct store_mailbox m;
 		if (store_mailbox_get(u->ctx->store, grants[i].mailbox_id, a,
 			    &m, err) < 0)
 			return -1;
-		if (strcmp(m.status, "active") != 0)
+		if (m.status != STORE_MAILBOX_ACTIVE)
 			continue;
 		const char *prefix = arena_printf(a, "%s%c%s%c",
 			MAIL_FOLDER_SHARED_ROOT, MAIL_FOLDER_DELIMITER,

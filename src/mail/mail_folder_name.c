@@ -174,14 +174,14 @@ mail_folder_may_use(const struct mail_user *u, int64_t mailbox_id,
 		return -1;
 	bool granted = false;
 	for (size_t i = 0; i < count && !granted; i++)
-		granted = strcmp(grants[i].right, "full_access") == 0;
+		granted = grants[i].right == STORE_GRANT_FULL_ACCESS;
 	if (!granted)
 		return 0;
 	struct store_mailbox m;
 	if (store_mailbox_get(u->ctx->store, mailbox_id, u->ctx->arena, &m,
 		    err) < 0)
 		return -1;
-	*ok_r = strcmp(m.status, "active") == 0;
+	*ok_r = m.status == STORE_MAILBOX_ACTIVE;
 	return 0;
 }
 

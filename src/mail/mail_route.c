@@ -90,10 +90,10 @@ mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
 		 * SPEC P6: a list an admin has not approved reaches nobody;
 		 * a change waiting on an approved one leaves it working.
 		 */
-		if (strcmp(list.status, "approved") != 0)
+		if (list.status != STORE_LIST_APPROVED)
 			return error_set(err, ERROR_NOT_FOUND,
 				"the list %s is not open for mail: %s", normal,
-				strcmp(list.status, "pending") == 0 ?
+				list.status == STORE_LIST_PENDING ?
 					"it is waiting for an administrator's "
 					"approval" :
 					"an administrator rejected it");

@@ -38,12 +38,12 @@ mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 	for (size_t i = 0; i < count; i++) {
 		if (strcmp(grants[i].mailbox, sender.text) != 0)
 			continue;
-		if (strcmp(grants[i].right, "send_as") == 0) {
+		if (grants[i].right == STORE_GRANT_SEND_AS) {
 			*right_r = MAIL_SEND_AS;
 			return 0;
 		}
 		on_behalf = on_behalf ||
-			strcmp(grants[i].right, "send_on_behalf") == 0;
+			grants[i].right == STORE_GRANT_SEND_ON_BEHALF;
 	}
 	if (on_behalf) {
 		*right_r = MAIL_SEND_ON_BEHALF;

@@ -3,6 +3,8 @@
  * mailboxes, mailbox grants and admin roles. Owners and members are separate
  * tables so removing one never touches the other (SPEC P4). Layer: store.
  */
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store_internal.h"
@@ -91,6 +93,24 @@ store_mailbox_members(struct store *st, int64_t mailbox_id, struct arena *a,
 		(void **)person_ids_r, count_r, err);
 }
 
+/* The database's text for each right: the store's edge (no migration). */
+static const char *const right_text[] = {
+	[STORE_GRANT_FULL_ACCESS] = "full_access",
+	[STORE_GRANT_SEND_AS] = "send_as",
+	[STORE_GRANT_SEND_ON_BEHALF] = "send_on_behalf",
+};
+
+static enum store_grant_right
+right_from_text(const char *text)
+{
+	for (size_t i = 0; i < sizeof(right_text) / sizeof(*right_text); i++) {
+		if (strcmp(text, right_text[i]) == 0)
+			return (enum store_grant_right)i;
+	}
+	/* The schema's CHECK allows no other; the least is taken. */
+	return STORE_GRANT_SEND_ON_BEHALF;
+}
+
 static void
 grant_read(struct store *st, struct store_stmt *s, struct arena *a,
 	void *out)
@@ -98,7 +118,7 @@ grant_read(struct store *st, struct store_stmt *s, struct arena *a,
 	struct store_grant *g = out;
 	g->mailbox_id = store_col_int(st, s, 0);
 	g->person_id = store_col_int(st, s, 1);
-	g->right = store_col_text(st, s, 2, a);
+	g->right = right_from_text(store_col_text(st, s, 2, a));
 	g->granted_at = store_col_int(st, s, 3);
 }
 
@@ -109,7 +129,8 @@ store_grant_add(struct store *st, const struct store_grant *g,
 	int64_t n = store_exec(st, err,
 		"INSERT INTO grants (mailbox_id, person_id, right, granted_at)"
 		" VALUES (?, ?, ?, ?)",
-		"iiti", g->mailbox_id, g->person_id, g->right, g->granted_at);
+		"iiti", g->mailbox_id, g->person_id, right_text[g->right],
+		g->granted_at);
 	return n < 0 ? -1 : 0;
 }
 
@@ -119,7 +140,8 @@ store_grant_remove(struct store *st, const struct store_grant *g,
 {
 	return exec_one(store_exec(st, err,
 		"DELETE FROM grants WHERE mailbox_id = ? AND person_id = ?"
-		" AND right = ?", "iit", g->mailbox_id, g->person_id, g->right),
+		" AND right = ?", "iit", g->mailbox_id, g->person_id,
+		right_text[g->right]),
 		"that person does not hold that permission on the mailbox",
 		err);
 }

@@ -9,17 +9,44 @@
 	"id, org_id, kind, name, address, description, status, rule,     \
 	created_at, updated_at, COALESCE(deleted_at, 0)"
 
+/* The database's text for each kind and state: the store's edge. */
+static const char *const kind_text[] = {
+	[STORE_LIST_STATIC] = "static",
+	[STORE_LIST_DYNAMIC] = "dynamic",
+};
+
+static const char *const state_text[] = {
+	[STORE_LIST_APPROVED] = "approved",
+	[STORE_LIST_PENDING] = "pending",
+	[STORE_LIST_REJECTED] = "rejected",
+};
+
+/* The index of text in names, or fallback: the CHECKs allow no other. */
+static size_t
+list_text_parse(const char *const *names, size_t count, const char *text,
+	size_t fallback)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (strcmp(text, names[i]) == 0)
+			return i;
+	}
+	return fallback;
+}
+
 static void
 list_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	struct store_list *l = out;
 	l->id = store_col_int(st, s, 0);
 	l->org_id = store_col_int(st, s, 1);
-	l->kind = store_col_text(st, s, 2, a);
+	l->kind = (enum store_list_kind)list_text_parse(kind_text, 2,
+		store_col_text(st, s, 2, a), STORE_LIST_STATIC);
 	l->name = store_col_text(st, s, 3, a);
 	l->address = store_col_text(st, s, 4, a);
 	l->description = store_col_text(st, s, 5, a);
-	l->status = store_col_text(st, s, 6, a);
+	/* An unknown state delivers nowhere: pending, not approved. */
+	l->status = (enum store_list_state)list_text_parse(state_text, 3,
+		store_col_text(st, s, 6, a), STORE_LIST_PENDING);
 	l->rule = store_col_text(st, s, 7, a);
 	l->created_at = store_col_int(st, s, 8);
 	l->updated_at = store_col_int(st, s, 9);
@@ -34,7 +61,8 @@ store_list_insert(struct store *st, struct store_list *l, struct error *err)
 		" status, rule, created_at, updated_at)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
 		"ittttttii", l->org_id,
-		l->kind, l->name, l->address, l->description, l->status,
+		kind_text[l->kind], l->name, l->address, l->description,
+		state_text[l->status],
 		l->rule, l->created_at, l->updated_at);
 	if (id < 0)
 		return -1;
@@ -51,7 +79,8 @@ store_list_update(struct store *st, const struct store_list *l,
 		" description = ?, status = ?, rule = ?, updated_at = ?,"
 		" deleted_at = ? WHERE id = ?",
 		"itttttizi", l->org_id, l->name, l->address, l->description,
-		l->status, l->rule, l->updated_at, l->deleted_at, l->id);
+		state_text[l->status], l->rule, l->updated_at, l->deleted_at,
+		l->id);
 	if (n < 0)
 		return -1;
 	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
@@ -163,10 +192,11 @@ store_list_members(struct store *st, int64_t list_id, struct arena *a,
 
 int
 store_list_page(struct store *st, const int64_t *org_ids, size_t org_count,
-	const char *status, bool awaiting, int64_t after_id, size_t limit,
-	struct arena *a, struct store_list **l_r, size_t *count_r,
-	struct error *err)
+	const enum store_list_state *status, bool awaiting, int64_t after_id,
+	size_t limit, struct arena *a, struct store_list **l_r,
+	size_t *count_r, struct error *err)
 {
+	const char *state = status != NULL ? state_text[*status] : "";
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " LIST_COLUMNS " FROM lists"
 		" WHERE (? = 0 OR org_id IN " STORE_ID_SET ")"
@@ -175,7 +205,7 @@ store_list_page(struct store *st, const int64_t *org_ids, size_t org_count,
 		"  list_reviews r WHERE r.list_id = lists.id AND r.change <> ''))"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
 		"iIttiii", (int64_t)(org_ids != NULL), org_ids, org_count,
-		status, status, (int64_t)awaiting,
+		state, state, (int64_t)awaiting,
 		after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;

@@ -37,12 +37,13 @@ int store_list_members(struct store *st, int64_t list_id, struct arena *a,
 	struct store_ref **members_r, size_t *count_r, struct error *err);
 
 /*
- * Live lists of an org (0 any) with a status ("" any), by id. With
+ * Live lists of an org (0 any) with a status (NULL any), by id. With
  * awaiting set, only lists waiting for a decision: pending ones and
  * approved ones with a change asked for.
  */
 int store_list_page(struct store *st, const int64_t *org_ids,
-	size_t org_count, const char *status, bool awaiting, int64_t after_id,
+	size_t org_count, const enum store_list_state *status, bool awaiting,
+	int64_t after_id,
 	size_t limit, struct arena *a, struct store_list **l_r,
 	size_t *count_r, struct error *err);
 

@@ -1,4 +1,6 @@
 /* Mailboxes (user, shared, resource) and external contacts. Layer: store. */
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store_internal.h"
@@ -7,19 +9,50 @@
 	"id, kind, org_id, COALESCE(person_id, 0), address, display_name, \
 	quota_mb, status, created_at, updated_at, COALESCE(deleted_at, 0)"
 
+/* The database's text for each status: the store's edge (no migration). */
+static const char *const status_text[] = {
+	[STORE_MAILBOX_ACTIVE] = "active",
+	[STORE_MAILBOX_DELETED] = "deleted",
+};
+
+static const char *const kind_text[] = {
+	[STORE_MAILBOX_USER] = "user",
+	[STORE_MAILBOX_SHARED] = "shared",
+	[STORE_MAILBOX_RESOURCE] = "resource",
+};
+
+static enum store_mailbox_kind
+kind_from_text(const char *text)
+{
+	for (size_t i = 0; i < sizeof(kind_text) / sizeof(*kind_text); i++) {
+		if (strcmp(text, kind_text[i]) == 0)
+			return (enum store_mailbox_kind)i;
+	}
+	/* The schema's CHECK allows no other. */
+	return STORE_MAILBOX_SHARED;
+}
+
+static enum store_mailbox_status
+status_from_text(const char *text)
+{
+	/* Only the two are ever written; anything else is not in use. */
+	return strcmp(text, status_text[STORE_MAILBOX_ACTIVE]) == 0 ?
+		STORE_MAILBOX_ACTIVE : STORE_MAILBOX_DELETED;
+}
+
 static void
 mailbox_read(struct store *st, struct store_stmt *s, struct arena *a,
 	void *out)
 {
 	struct store_mailbox *m = out;
 	m->id = store_col_int(st, s, 0);
-	m->kind = store_col_text(st, s, 1, a);
+	m->kind = kind_from_text(store_col_text(st, s, 1, a));
 	m->org_id = store_col_int(st, s, 2);
 	m->person_id = store_col_int(st, s, 3);
 	m->address = store_col_text(st, s, 4, a);
 	m->display_name = store_col_text(st, s, 5, a);
 	m->quota_mb = store_col_int(st, s, 6);
-	m->status = store_col_text(st, s, 7, a);
+	m->status = status_from_text(store_col_text(st, s, 7, a));
 	m->created_at = store_col_int(st, s, 8);
 	m->updated_at = store_col_int(st, s, 9);
 	m->deleted_at = store_col_int(st, s, 10);
@@ -33,8 +66,10 @@ store_mailbox_insert(struct store *st, struct store_mailbox *m,
 		"INSERT INTO mailboxes (kind, org_id, person_id, address,"
 		" display_name, quota_mb, status, created_at, updated_at)"
 		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-		"tizttitii", m->kind, m->org_id, m->person_id, m->address,
-		m->display_name, m->quota_mb, m->status, m->created_at,
+		"tizttitii", kind_text[m->kind], m->org_id, m->person_id,
+		m->address,
+		m->display_name, m->quota_mb, status_text[m->status],
+		m->created_at,
 		m->updated_at);
 	if (id < 0)
 		return -1;
@@ -51,7 +86,8 @@ store_mailbox_update(struct store *st, const struct store_mailbox *m,
 		" display_name = ?, quota_mb = ?, status = ?, updated_at = ?,"
 		" deleted_at = ? WHERE id = ?",
 		"izttitizi", m->org_id, m->person_id, m->address,
-		m->display_name, m->quota_mb, m->status, m->updated_at,
+		m->display_name, m->quota_mb, status_text[m->status],
+		m->updated_at,
 		m->deleted_at, m->id);
 	if (n < 0)
 		return -1;
@@ -86,10 +122,11 @@ store_mailbox_get_by_address(struct store *st, const char *address,
 }
 
 int
-store_mailbox_list(struct store *st, int64_t org_id, const char *kind,
-	struct arena *a, struct store_mailbox **m_r, size_t *count_r,
-	struct error *err)
+store_mailbox_list(struct store *st, int64_t org_id,
+	const enum store_mailbox_kind *kind_filter, struct arena *a,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err)
 {
+	const char *kind = kind_filter != NULL ? kind_text[*kind_filter] : "";
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " MAILBOX_COLUMNS " FROM mailboxes"
 		" WHERE (? = 0 OR org_id = ?) AND (? = '' OR kind = ?)"
@@ -191,9 +228,11 @@ store_contact_list(struct store *st, int64_t org_id, struct arena *a,
 
 int
 store_mailbox_page(struct store *st, const int64_t *org_ids, size_t org_count,
-	const char *kind, int64_t after_id, size_t limit, struct arena *a,
-	struct store_mailbox **m_r, size_t *count_r, struct error *err)
+	const enum store_mailbox_kind *kind_filter, int64_t after_id,
+	size_t limit, struct arena *a, struct store_mailbox **m_r,
+	size_t *count_r, struct error *err)
 {
+	const char *kind = kind_filter != NULL ? kind_text[*kind_filter] : "";
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " MAILBOX_COLUMNS " FROM mailboxes"
 		" WHERE (? = 0 OR org_id IN " STORE_ID_SET ")"

@@ -26,10 +26,10 @@ int store_mailbox_get(struct store *st, int64_t id, struct arena *a,
 int store_mailbox_get_by_address(struct store *st, const char *address,
 	struct arena *a, struct store_mailbox *m_r, struct error *err);
 
-/* Mailboxes of a kind ("" for any) in an org (0 for any), not deleted. */
-int store_mailbox_list(struct store *st, int64_t org_id, const char *kind,
-	struct arena *a, struct store_mailbox **m_r, size_t *count_r,
-	struct error *err);
+/* Mailboxes of a kind (NULL for any) in an org (0 for any), not deleted. */
+int store_mailbox_list(struct store *st, int64_t org_id,
+	const enum store_mailbox_kind *kind, struct arena *a,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err);
 
 int store_contact_insert(struct store *st, struct store_contact *c,
 	struct error *err);
@@ -42,9 +42,10 @@ int store_contact_get_by_address(struct store *st, const char *address,
 int store_contact_list(struct store *st, int64_t org_id, struct arena *a,
 	struct store_contact **c_r, size_t *count_r, struct error *err);
 
-/* Live mailboxes of a kind ("" any) in an org (0 any), by id, after after_id. */
+/* Live mailboxes of a kind (NULL any) in an org (0 any), by id, after after_id. */
 int store_mailbox_page(struct store *st, const int64_t *org_ids,
-	size_t org_count, const char *kind, int64_t after_id, size_t limit,
+	size_t org_count, const enum store_mailbox_kind *kind,
+	int64_t after_id, size_t limit,
 	struct arena *a, struct store_mailbox **m_r, size_t *count_r,
 	struct error *err);
 

@@ -3,6 +3,8 @@
  * stored once. Password hashes are read and written only through their own
  * calls, never as part of a person record. Layer: store.
  */
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/str.h"
@@ -10,6 +12,25 @@
 
 #define PERSON_COLUMNS STORE_PERSON_COLUMNS
 #define PERSON_FROM " FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"
+
+/* The database's text for each status: the store's edge (no migration). */
+static const char *const status_text[] = {
+	[STORE_PERSON_ACTIVE] = "active",
+	[STORE_PERSON_DISABLED] = "disabled",
+	[STORE_PERSON_LEAVER] = "leaver",
+	[STORE_PERSON_DELETED] = "deleted",
+};
+
+static enum store_person_status
+status_from_text(const char *text)
+{
+	for (size_t i = 0; i < sizeof(status_text) / sizeof(*status_text); i++) {
+		if (strcmp(text, status_text[i]) == 0)
+			return (enum store_person_status)i;
+	}
+	/* Only the four are ever written; anything else may not sign in. */
+	return STORE_PERSON_DISABLED;
+}
 
 static void
 person_read(struct store *st, struct store_stmt *s, struct arena *a,
@@ -30,7 +51,7 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->mobile = store_col_text(st, s, 11, a);
 	p->mobile_hidden = store_col_int(st, s, 12) != 0;
 	p->notes = store_col_text(st, s, 13, a);
-	p->status = store_col_text(st, s, 14, a);
+	p->status = status_from_text(store_col_text(st, s, 14, a));
 	p->sync_id = store_col_text_or_null(st, s, 15, a);
 	p->created_at = store_col_int(st, s, 16);
 	p->updated_at = store_col_int(st, s, 17);
@@ -54,7 +75,8 @@ store_person_insert(struct store *st, struct store_person *p,
 		"izitttttttitttii", p->org_id, p->site_id, p->mailbox_id,
 		p->first_name, p->last_name, p->display_name, p->job_title,
 		p->department, p->phone, p->mobile, (int64_t)p->mobile_hidden,
-		p->notes, p->status, p->sync_id, p->created_at, p->updated_at);
+		p->notes, status_text[p->status], p->sync_id, p->created_at,
+		p->updated_at);
 	if (id < 0)
 		return -1;
 	p->id = id;
@@ -75,7 +97,7 @@ store_person_update(struct store *st, const struct store_person *p,
 		"iztttttttitttizzti", p->org_id, p->site_id, p->first_name,
 		p->last_name, p->display_name, p->job_title, p->department,
 		p->phone, p->mobile, (int64_t)p->mobile_hidden, p->notes,
-		p->status, p->sync_id, p->updated_at, p->deleted_at,
+		status_text[p->status], p->sync_id, p->updated_at, p->deleted_at,
 		p->last_signin_at, p->protocols_off != NULL ? p->protocols_off : "",
 		p->id);
 	if (n < 0)

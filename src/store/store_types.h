@@ -47,6 +47,17 @@ struct store_site {
 
 /* ---- people ---- */
 
+/*
+ * Where a person is in their lifecycle (SPEC P3, L7). The database keeps
+ * the names (dir_person_status_name); the store converts at its edge.
+ */
+enum store_person_status {
+	STORE_PERSON_ACTIVE,
+	STORE_PERSON_DISABLED,
+	STORE_PERSON_LEAVER,
+	STORE_PERSON_DELETED,
+};
+
 struct store_person {
 	int64_t id;
 	int64_t org_id;
@@ -58,7 +69,7 @@ struct store_person {
 	const char *phone, *mobile;
 	bool mobile_hidden;	/* kept out of directory results */
 	const char *notes;	/* admin-only */
-	const char *status;	/* active, disabled, leaver, deleted */
+	enum store_person_status status;
 	const char *sync_id;	/* NULL when none; unique within the org */
 	int64_t created_at, updated_at;
 	int64_t deleted_at;	/* 0 unless deleted */
@@ -87,15 +98,31 @@ struct store_device {
 
 /* ---- mailboxes and contacts ---- */
 
+/*
+ * A mailbox's kind, and whether it is in use. The database keeps the
+ * names (dir_mailbox_kind_name, dir_mailbox_status_name); the store
+ * converts at its edge.
+ */
+enum store_mailbox_kind {
+	STORE_MAILBOX_USER,		/* a person's own */
+	STORE_MAILBOX_SHARED,
+	STORE_MAILBOX_RESOURCE,		/* a room or a piece of equipment */
+};
+
+enum store_mailbox_status {
+	STORE_MAILBOX_ACTIVE,
+	STORE_MAILBOX_DELETED,
+};
+
 struct store_mailbox {
 	int64_t id;
-	const char *kind;	/* user, shared, resource */
+	enum store_mailbox_kind kind;
 	int64_t org_id;
 	int64_t person_id;	/* the owner of a user mailbox, else 0 */
 	const char *address;
 	const char *display_name;
 	int64_t quota_mb;
-	const char *status;	/* active, deleted */
+	enum store_mailbox_status status;
 	int64_t created_at, updated_at;
 	int64_t deleted_at;	/* 0 unless deleted */
 };
@@ -111,14 +138,30 @@ struct store_contact {
 
 /* ---- distribution lists ---- */
 
+/*
+ * A list's kind and where it is in approval (SPEC D5). The database keeps
+ * the names (dir_list_kind_name, dir_list_state_name); the store converts
+ * at its edge.
+ */
+enum store_list_kind {
+	STORE_LIST_STATIC,
+	STORE_LIST_DYNAMIC,
+};
+
+enum store_list_state {
+	STORE_LIST_APPROVED,
+	STORE_LIST_PENDING,
+	STORE_LIST_REJECTED,
+};
+
 struct store_list {
 	int64_t id;
 	int64_t org_id;
-	const char *kind;	/* static, dynamic */
+	enum store_list_kind kind;
 	const char *name;
 	const char *address;
 	const char *description;
-	const char *status;	/* approved, pending, rejected */
+	enum store_list_state status;
 	const char *rule;	/* dynamic lists: the rule as JSON; else "" */
 	int64_t created_at, updated_at;
 	int64_t deleted_at;
@@ -140,10 +183,20 @@ struct store_ref {
 
 /* ---- owners, members of shared mailboxes, grants, roles ---- */
 
+/*
+ * What a grant lets a person do with a mailbox not theirs. The database
+ * keeps the names (dir_grant_right_name); the store converts at its edge.
+ */
+enum store_grant_right {
+	STORE_GRANT_FULL_ACCESS,
+	STORE_GRANT_SEND_AS,
+	STORE_GRANT_SEND_ON_BEHALF,
+};
+
 struct store_grant {
 	int64_t mailbox_id;
 	int64_t person_id;
-	const char *right;	/* full_access, send_as, send_on_behalf */
+	enum store_grant_right right;
 	int64_t granted_at;
 };
 

@@ -487,7 +487,7 @@ test_delete_removes_roles(void **state)
 	assert_int_equal(dir_person_delete(&f->u.ctx, admin, &err), 0);
 	struct store_person p;
 	assert_int_equal(dir_person_get(&f->u.ctx, admin, &p, &err), 0);
-	assert_string_equal(p.status, "deleted");
+	assert_string_equal(dir_person_status_name(p.status), "deleted");
 	struct store_role *roles;
 	assert_int_equal(store_role_list(f->u.st, p.id, f->u.arena, &roles, &n,
 				 &err),
@@ -643,7 +643,7 @@ test_owner_changes_wait_for_approval(void **state)
 		.requested_by = owner };
 	struct store_list l;
 	assert_int_equal(dir_list_create(&f->u.ctx, &in, &l, &err), 0);
-	assert_string_equal(l.status, "pending");
+	assert_string_equal(dir_list_state_name(l.status), "pending");
 	struct dir_list_change add_jo = { .member_add = jo };
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_jo, owner,
 				 &waiting, &err), 0);
@@ -770,6 +770,82 @@ test_rename_moves_address_and_rules(void **state)
 	assert_string_equal(l.address, "team.b@trust.example");
 }
 
+/*
+ * Each state has one parse and one name: every value's name parses back to
+ * it, and nothing else parses (case, spaces, another state's names).
+ */
+static void
+test_state_names_round_trip(void **state)
+{
+	(void)state;
+	for (int v = STORE_PERSON_ACTIVE; v <= STORE_PERSON_DELETED; v++) {
+		enum store_person_status got;
+		assert_true(dir_person_status_parse(dir_person_status_name(
+						    (enum store_person_status)v),
+			&got));
+		assert_int_equal(got, v);
+	}
+	for (int v = STORE_GRANT_FULL_ACCESS; v <= STORE_GRANT_SEND_ON_BEHALF;
+	     v++) {
+		enum store_grant_right got;
+		assert_true(dir_grant_right_parse(dir_grant_right_name(
+						  (enum store_grant_right)v),
+			&got));
+		assert_int_equal(got, v);
+	}
+	for (int v = STORE_LIST_STATIC; v <= STORE_LIST_DYNAMIC; v++) {
+		enum store_list_kind got;
+		assert_true(dir_list_kind_parse(dir_list_kind_name(
+						(enum store_list_kind)v),
+			&got));
+		assert_int_equal(got, v);
+	}
+	for (int v = STORE_LIST_APPROVED; v <= STORE_LIST_REJECTED; v++) {
+		enum store_list_state got;
+		assert_true(dir_list_state_parse(dir_list_state_name(
+						 (enum store_list_state)v),
+			&got));
+		assert_int_equal(got, v);
+	}
+	for (int v = STORE_MAILBOX_USER; v <= STORE_MAILBOX_RESOURCE; v++) {
+		enum store_mailbox_kind got;
+		assert_true(dir_mailbox_kind_parse(dir_mailbox_kind_name(
+						   (enum store_mailbox_kind)v),
+			&got));
+		assert_int_equal(got, v);
+	}
+	for (int v = STORE_MAILBOX_ACTIVE; v <= STORE_MAILBOX_DELETED; v++) {
+		enum store_mailbox_status got;
+		assert_true(dir_mailbox_status_parse(dir_mailbox_status_name(
+						     (enum store_mailbox_status)v),
+			&got));
+		assert_int_equal(got, v);
+	}
+	static const char *const not_names[] = { "", "Active", " active",
+		"active ", "user", "pending", "send-as", "approve", "Static" };
+	for (size_t i = 0; i < sizeof(not_names) / sizeof(*not_names); i++) {
+		enum store_person_status ps;
+		enum store_grant_right gr;
+		enum store_list_kind lk;
+		enum store_list_state ls;
+		enum store_mailbox_status ms;
+		enum store_mailbox_kind mk;
+		const char *n = not_names[i];
+		if (strcmp(n, "user") != 0)
+			assert_false(dir_mailbox_kind_parse(n, &mk));
+		assert_false(dir_mailbox_status_parse(n, &ms));
+		if (strcmp(n, "pending") != 0)
+			assert_false(dir_list_state_parse(n, &ls));
+		assert_false(dir_person_status_parse(n, &ps));
+		assert_false(dir_grant_right_parse(n, &gr));
+		assert_false(dir_list_kind_parse(n, &lk));
+	}
+	enum store_person_status ps;
+	assert_false(dir_person_status_parse(NULL, &ps));
+	assert_string_equal(dir_person_status_name((enum store_person_status)99),
+		"unknown");
+}
+
 int
 main(void)
 {
@@ -790,6 +866,7 @@ main(void)
 		T(test_owner_changes_wait_for_approval),
 		T(test_change_freeze_blocks_dynamic_lists),
 		T(test_rename_moves_address_and_rules),
+		cmocka_unit_test(test_state_names_round_trip),
 	};
 	return cmocka_run_group_tests_name("dir", tests, NULL, NULL);
 }

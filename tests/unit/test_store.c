@@ -520,9 +520,9 @@ make_mailbox(struct fixture *f)
 	struct error err;
 	struct store_org o = org("MAIL", 0);
 	assert_int_equal(store_org_insert(f->st, &o, &err), 0);
-	struct store_mailbox m = { .kind = "shared", .org_id = o.id,
+	struct store_mailbox m = { .kind = STORE_MAILBOX_SHARED, .org_id = o.id,
 		.address = "box@x.example", .display_name = "Box",
-		.quota_mb = 10, .status = "active", .created_at = 1,
+		.quota_mb = 10, .status = STORE_MAILBOX_ACTIVE, .created_at = 1,
 		.updated_at = 1 };
 	assert_int_equal(store_mailbox_insert(f->st, &m, &err), 0);
 	return m.id;
