@@ -47,7 +47,7 @@ dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
 			.subscribed = true,
 			.created_at = ctx->now };
 		/* RFC 3501 §2.3.1.1: never a value the mailbox gave before. */
-		if (store_imap_uidvalidity_next(ctx->store, m->id, ctx->now,
+		if (store_folder_uidvalidity_next(ctx->store, m->id, ctx->now,
 			    &f.uidvalidity, err) < 0 ||
 			store_folder_create(ctx->store, &f, err) < 0)
 			return -1;

@@ -118,7 +118,7 @@ imap_cmd_store(struct imap_session *s, const struct imap_command *c)
 			arena_reset(s->page);
 			if (mail_folder_messages(&s->user, &s->view.folder,
 				    next, ranges[r].hi, IMAP_PAGE_ROWS,
-				    STORE_IMAP_COLUMNS_FLAGS, s->page, &rows,
+				    STORE_MESSAGE_COLUMNS_FLAGS, s->page, &rows,
 				    &count, &err) < 0)
 				return imap_reply_error(s, &err);
 			if (count == 0)
@@ -366,7 +366,7 @@ imap_cmd_expunge(struct imap_session *s, const struct imap_command *c)
 			arena_reset(s->page);
 			if (mail_folder_messages(&s->user, &v->folder, next,
 				    ranges[r].hi, IMAP_PAGE_ROWS,
-				    STORE_IMAP_COLUMNS_FLAGS, s->page, &rows,
+				    STORE_MESSAGE_COLUMNS_FLAGS, s->page, &rows,
 				    &count, &err) < 0)
 				return imap_reply_error(s, &err);
 			if (count == 0)

@@ -68,7 +68,7 @@ expunge_silently(struct imap_session *s, struct error *err)
 		size_t count;
 		arena_reset(s->page);
 		rc = mail_folder_messages(&s->user, &v->folder, next, last,
-			IMAP_PAGE_ROWS, STORE_IMAP_COLUMNS_FLAGS, s->page,
+			IMAP_PAGE_ROWS, STORE_MESSAGE_COLUMNS_FLAGS, s->page,
 			&rows, &count, err);
 		if (rc < 0 || count == 0)
 			break;

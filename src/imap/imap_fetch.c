@@ -321,13 +321,13 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 	struct fetch_state fs = { &f, s->uid_command,
 		imap_fetch_sets_seen(&f) && !s->view.read_only };
 	/* Sections use the header's size from the summary. */
-	enum store_imap_columns columns =
+	enum store_message_columns columns =
 		(f.items &
 			(IMAP_FETCH_ENVELOPE | IMAP_FETCH_BODY |
 				IMAP_FETCH_BODYSTRUCTURE)) ?
-		STORE_IMAP_COLUMNS_ALL :
-		f.section_count > 0 ? STORE_IMAP_COLUMNS_SEARCH :
-				      STORE_IMAP_COLUMNS_FLAGS;
+		STORE_MESSAGE_COLUMNS_ALL :
+		f.section_count > 0 ? STORE_MESSAGE_COLUMNS_SEARCH :
+				      STORE_MESSAGE_COLUMNS_FLAGS;
 	struct imap_uid_range *ranges;
 	size_t range_count, sent = 0;
 	if (imap_view_ranges(&s->view, &set, s->uid_command, s->cmd, &ranges,

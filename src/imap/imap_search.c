@@ -248,10 +248,10 @@ matches(struct search_ctx *sc, const struct imap_search_key *k)
  * (HEADER, BODY and TEXT split the message there) are the summary's; the
  * SENT* keys need the ENVELOPE for the Date as written.
  */
-static enum store_imap_columns
+static enum store_message_columns
 columns_needed(const struct imap_search_key *k)
 {
-	enum store_imap_columns need = STORE_IMAP_COLUMNS_FLAGS;
+	enum store_message_columns need = STORE_MESSAGE_COLUMNS_FLAGS;
 	switch (k->type) {
 	case IMAP_SEARCH_BCC:
 	case IMAP_SEARCH_CC:
@@ -261,20 +261,20 @@ columns_needed(const struct imap_search_key *k)
 	case IMAP_SEARCH_HEADER:
 	case IMAP_SEARCH_BODY:
 	case IMAP_SEARCH_TEXT:
-		need = STORE_IMAP_COLUMNS_SEARCH;
+		need = STORE_MESSAGE_COLUMNS_SEARCH;
 		break;
 	case IMAP_SEARCH_SENTBEFORE:
 	case IMAP_SEARCH_SENTON:
 	case IMAP_SEARCH_SENTSINCE:
-		return STORE_IMAP_COLUMNS_ALL;
+		return STORE_MESSAGE_COLUMNS_ALL;
 	default:
 		break;
 	}
 	for (size_t i = 0; i < k->count; i++) {
-		enum store_imap_columns c = columns_needed(&k->children[i]);
-		if (c == STORE_IMAP_COLUMNS_ALL)
+		enum store_message_columns c = columns_needed(&k->children[i]);
+		if (c == STORE_MESSAGE_COLUMNS_ALL)
 			return c;
-		if (c == STORE_IMAP_COLUMNS_SEARCH)
+		if (c == STORE_MESSAGE_COLUMNS_SEARCH)
 			need = c;
 	}
 	return need;
@@ -322,7 +322,7 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 		return imap_tagged(s, "NO", "LIMIT",
 			"the search is too big; narrow it");
 	const struct imap_view *v = &s->view;
-	enum store_imap_columns columns = columns_needed(&key);
+	enum store_message_columns columns = columns_needed(&key);
 	struct str out;
 	str_init(&out, s->cmd, 64 * 1024 * 1024);
 	if (str_append_cstr(&out, "* SEARCH") < 0)

@@ -202,7 +202,7 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	v->change_seq = mail_change_seq(f->mailbox_id);
 	int64_t after = 0;
 	for (;;) {
-		struct store_imap_flag_row *rows;
+		struct store_message_flag_row *rows;
 		size_t count;
 		arena_reset(s->page);
 		if (mail_folder_flag_rows(&s->user, f, after, VIEW_PAGE_ROWS,
@@ -344,7 +344,7 @@ imap_view_check_access(struct imap_session *s)
 /* "* n FETCH (UID u FLAGS (...))" for a message whose flags changed. */
 static int
 tell_flags(struct imap_session *s, size_t index,
-	const struct store_imap_flag_row *row)
+	const struct store_message_flag_row *row)
 {
 	struct imap_view *v = &s->view;
 	if (imap_view_learn_keywords(s, row->keywords) < 0)
@@ -387,7 +387,7 @@ found_gone(struct sync_found *f, size_t seq)
 }
 
 static void
-found_fresh(struct sync_found *f, const struct store_imap_flag_row *row)
+found_fresh(struct sync_found *f, const struct store_message_flag_row *row)
 {
 	if (f->fresh_count == f->fresh_cap) {
 		f->fresh_cap = f->fresh_cap > 0 ? f->fresh_cap * 2 : 64;
@@ -412,7 +412,7 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 	size_t i = 0;
 	int64_t after = 0;
 	for (;;) {
-		struct store_imap_flag_row *rows;
+		struct store_message_flag_row *rows;
 		size_t count;
 		struct error err;
 		arena_reset(s->page);
@@ -423,7 +423,7 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 			return 1;
 		}
 		for (size_t r = 0; r < count; r++) {
-			const struct store_imap_flag_row *row = &rows[r];
+			const struct store_message_flag_row *row = &rows[r];
 			while (i < v->count && (int64_t)v->uids[i] < row->uid)
 				found_gone(f, ++i);
 			if (i < v->count && (int64_t)v->uids[i] == row->uid) {

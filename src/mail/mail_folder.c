@@ -103,8 +103,8 @@ mail_folder_recheck(const struct mail_user *u, struct mail_folder *f,
 				"you no longer have access to %s", f->name);
 	}
 	struct store_folder sf;
-	if (store_imap_folder_get(u->ctx->store, f->id, u->ctx->arena, &sf,
-		    err) < 0)
+	if (store_folder_by_id(u->ctx->store, f->id, u->ctx->arena, &sf, err) <
+		0)
 		return -1;
 	f->uidnext = sf.uidnext;
 	return 0;
@@ -294,7 +294,7 @@ create_with_parents(struct store *st, int64_t mailbox_id, const char *name,
 			.uidnext = 1,
 			.subscribed = true,
 			.created_at = now };
-		if (store_imap_uidvalidity_next(st, mailbox_id, now,
+		if (store_folder_uidvalidity_next(st, mailbox_id, now,
 			    &f.uidvalidity, err) < 0 ||
 			store_folder_create(st, &f, err) < 0)
 			return -1;
@@ -367,7 +367,7 @@ run_delete_job(struct store *st, void *arg, struct error *err)
 	if (children)
 		return error_set(err, ERROR_INVALID,
 			"%s has folders inside it; delete those first", f.name);
-	if (store_imap_folder_delete(st, f.id, err) < 0)
+	if (store_folder_delete(st, f.id, err) < 0)
 		return -1;
 	store_changed(st, job->mailbox_id, f.id);
 	return 0;
@@ -401,13 +401,13 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 			0 ||
 		store_folder_get(st, job->mailbox_id, job->to, a, &target,
 			err) < 0 ||
-		store_imap_uids(st, inbox.id, a, &uids, &count, err) < 0)
+		store_folder_uids(st, inbox.id, a, &uids, &count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
 		int64_t new_uid;
-		if (store_imap_copy(st, inbox.id, uids[i], target.id, &new_uid,
-			    err) < 0 ||
-			store_imap_expunge(st, inbox.id, uids[i], err) < 0)
+		if (store_message_copy(st, inbox.id, uids[i], target.id,
+			    &new_uid, err) < 0 ||
+			store_message_expunge(st, inbox.id, uids[i], err) < 0)
 			return -1;
 	}
 	return 0;
@@ -442,7 +442,7 @@ run_rename_job(struct store *st, void *arg, struct error *err)
 			    job->u->ctx->now, a, false, err) < 0)
 			return -1;
 	}
-	return store_imap_folder_rename(st, job->mailbox_id, job->name, job->to,
+	return store_folder_rename(st, job->mailbox_id, job->name, job->to,
 		MAIL_FOLDER_DELIMITER, err);
 }
 
@@ -481,7 +481,7 @@ run_subscribe_job(struct store *st, void *arg, struct error *err)
 	if (store_folder_get(st, job->mailbox_id, job->name, job->u->ctx->arena,
 		    &f, err) < 0)
 		return -1;
-	return store_imap_folder_subscribe(st, f.id, job->subscribed, err);
+	return store_folder_subscribe(st, f.id, job->subscribed, err);
 }
 
 int
@@ -506,9 +506,9 @@ int
 mail_folder_status(const struct mail_user *u, struct mail_folder *f,
 	struct mail_folder_status *s_r, struct error *err)
 {
-	struct store_imap_counts c;
+	struct store_folder_status c;
 	if (mail_folder_recheck(u, f, err) < 0 ||
-		store_imap_folder_counts(u->ctx->store, f->id, &c, err) < 0)
+		store_folder_counts(u->ctx->store, f->id, &c, err) < 0)
 		return -1;
 	*s_r = (struct mail_folder_status){
 		.messages = c.messages,
@@ -525,7 +525,7 @@ int
 mail_folder_recent_first(const struct mail_user *u,
 	const struct mail_folder *f, int64_t *first_r, struct error *err)
 {
-	return store_imap_recent_first(u->ctx->store, f->id, first_r, err);
+	return store_folder_recent_first(u->ctx->store, f->id, first_r, err);
 }
 
 struct recent_job {
@@ -538,7 +538,7 @@ static int
 run_recent_job(struct store *st, void *arg, struct error *err)
 {
 	struct recent_job *job = arg;
-	return store_imap_recent_claim(st, job->folder_id, job->upto,
+	return store_folder_recent_claim(st, job->folder_id, job->upto,
 		&job->first, err);
 }
 

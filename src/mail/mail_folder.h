@@ -178,9 +178,10 @@ int mail_folder_recent_claim(const struct mail_user *u,
  * only, in arena a: how a session pages through a folder to see what
  * others changed.
  */
-int mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
-	int64_t after_uid, size_t limit, struct arena *a,
-	struct store_imap_flag_row **rows_r, size_t *count_r, struct error *err);
+int mail_folder_flag_rows(const struct mail_user *u,
+	const struct mail_folder *f, int64_t after_uid, size_t limit,
+	struct arena *a, struct store_message_flag_row **rows_r,
+	size_t *count_r, struct error *err);
 
 /*
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
@@ -188,7 +189,7 @@ int mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f
  */
 int mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 	int64_t first_uid, int64_t last_uid, size_t limit,
-	enum store_imap_columns columns, struct arena *a,
+	enum store_message_columns columns, struct arena *a,
 	struct store_message **messages_r, size_t *count_r, struct error *err);
 
 /* The whole message m (a row of f), copied into arena a. */

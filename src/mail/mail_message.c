@@ -114,19 +114,20 @@ mail_body_prepare(const char *data, size_t size, int64_t now,
 int
 mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
 	int64_t after_uid, size_t limit, struct arena *a,
-	struct store_imap_flag_row **rows_r, size_t *count_r, struct error *err)
+	struct store_message_flag_row **rows_r, size_t *count_r,
+	struct error *err)
 {
-	return store_imap_flag_rows(u->ctx->store, f->id, after_uid, limit, a,
-		rows_r, count_r, err);
+	return store_message_flag_rows(u->ctx->store, f->id, after_uid, limit,
+		a, rows_r, count_r, err);
 }
 
 int
 mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 	int64_t first_uid, int64_t last_uid, size_t limit,
-	enum store_imap_columns columns, struct arena *a,
+	enum store_message_columns columns, struct arena *a,
 	struct store_message **messages_r, size_t *count_r, struct error *err)
 {
-	return store_imap_messages(u->ctx->store, f->id, first_uid, last_uid,
+	return store_folder_messages(u->ctx->store, f->id, first_uid, last_uid,
 		limit, columns, a, messages_r, count_r, err);
 }
 
@@ -157,8 +158,8 @@ run_flags_job(struct store *st, void *arg, struct error *err)
 	for (size_t i = 0; i < job->count; i++) {
 		struct error inner;
 		const struct mail_flag_change *c = &job->changes[i];
-		if (store_imap_flags_set(st, job->folder_id, c->uid, c->flags,
-			    c->keywords, &inner) < 0 &&
+		if (store_message_flags_set(st, job->folder_id, c->uid,
+			    c->flags, c->keywords, &inner) < 0 &&
 			inner.code != ERROR_NOT_FOUND)
 			return error_forward(err, &inner);
 	}
@@ -192,7 +193,7 @@ run_copy_job(struct store *st, void *arg, struct error *err)
 	for (size_t i = 0; i < job->count; i++) {
 		struct error inner;
 		job->new_uids[i] = 0;
-		if (store_imap_copy(st, job->from->id, job->uids[i],
+		if (store_message_copy(st, job->from->id, job->uids[i],
 			    job->to->id, &job->new_uids[i], &inner) < 0) {
 			if (inner.code != ERROR_NOT_FOUND)
 				return error_forward(err, &inner);
@@ -200,7 +201,7 @@ run_copy_job(struct store *st, void *arg, struct error *err)
 			continue;
 		}
 		if (job->move &&
-			store_imap_expunge(st, job->from->id, job->uids[i],
+			store_message_expunge(st, job->from->id, job->uids[i],
 				err) < 0)
 			return -1;
 	}
@@ -236,8 +237,8 @@ run_expunge_job(struct store *st, void *arg, struct error *err)
 {
 	const struct expunge_job *job = arg;
 	for (size_t i = 0; i < job->count; i++) {
-		if (store_imap_expunge(st, job->folder_id, job->uids[i], err) <
-			0)
+		if (store_message_expunge(st, job->folder_id, job->uids[i],
+			    err) < 0)
 			return -1;
 	}
 	store_changed(st, job->mailbox_id, job->folder_id);
@@ -281,8 +282,8 @@ run_append_job(struct store *st, void *arg, struct error *err)
 	store_changed(st, job->mailbox_id, job->folder_id);
 	if (job->m->flags == 0 && job->m->keywords[0] == '\0')
 		return 0;
-	return store_imap_flags_set(st, job->folder_id, job->uid, job->m->flags,
-		job->m->keywords, err);
+	return store_message_flags_set(st, job->folder_id, job->uid,
+		job->m->flags, job->m->keywords, err);
 }
 
 int

@@ -27,9 +27,10 @@ pop3_maildrop_load(struct pop3_session *s, struct error *err)
 	for (;;) {
 		struct store_message *page;
 		size_t n;
-		if (mail_folder_messages(&s->mail, &s->inbox, next_uid, INT64_MAX,
-			    MAILDROP_PAGE, STORE_IMAP_COLUMNS_FLAGS, s->arena,
-			    &page, &n, err) < 0)
+		if (mail_folder_messages(&s->mail, &s->inbox, next_uid,
+			    INT64_MAX, MAILDROP_PAGE,
+			    STORE_MESSAGE_COLUMNS_FLAGS, s->arena, &page, &n,
+			    err) < 0)
 			return -1;
 		for (size_t i = 0; i < n; i++) {
 			struct pop3_message *m = arena_array_push(s->arena,

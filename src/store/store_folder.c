@@ -14,7 +14,7 @@
 #include "store/store_internal.h"
 
 int
-store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
+store_folder_by_id(struct store *st, int64_t folder_id, struct arena *a,
 	struct store_folder *f_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
@@ -26,7 +26,7 @@ store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
 }
 
 int
-store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
+store_folder_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 	int64_t *uidvalidity_r, struct error *err)
 {
 	/*
@@ -59,7 +59,7 @@ store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 }
 
 int
-store_imap_folder_rename(struct store *st, int64_t mailbox_id, const char *from,
+store_folder_rename(struct store *st, int64_t mailbox_id, const char *from,
 	const char *to, char delimiter, struct error *err)
 {
 	/* Names are ASCII (modified UTF-7), so substr counts bytes. */
@@ -83,7 +83,7 @@ store_imap_folder_rename(struct store *st, int64_t mailbox_id, const char *from,
 }
 
 int
-store_imap_folder_delete(struct store *st, int64_t folder_id, struct error *err)
+store_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 {
 	/* RFC 3501 §2.3.1.1: its UIDVALIDITY is never used again. */
 	if (store_exec(st, err,
@@ -111,8 +111,8 @@ store_imap_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 }
 
 int
-store_imap_folder_subscribe(struct store *st, int64_t folder_id,
-	bool subscribed, struct error *err)
+store_folder_subscribe(struct store *st, int64_t folder_id, bool subscribed,
+	struct error *err)
 {
 	int64_t changed = store_exec(st, err,
 		"UPDATE folders SET subscribed = ? WHERE id = ?", "ii",
@@ -125,8 +125,8 @@ store_imap_folder_subscribe(struct store *st, int64_t folder_id,
 }
 
 int
-store_imap_folder_counts(struct store *st, int64_t folder_id,
-	struct store_imap_counts *c_r, struct error *err)
+store_folder_counts(struct store *st, int64_t folder_id,
+	struct store_folder_status *c_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
 		"SELECT COUNT(*), COALESCE(SUM((flags & ?) = 0), 0),"
@@ -156,7 +156,7 @@ uid_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 }
 
 int
-store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
+store_folder_uids(struct store *st, int64_t folder_id, struct arena *a,
 	int64_t **uids_r, size_t *count_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
@@ -169,8 +169,8 @@ store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
 }
 
 int
-store_imap_recent_first(struct store *st, int64_t folder_id,
-	int64_t *first_r, struct error *err)
+store_folder_recent_first(struct store *st, int64_t folder_id, int64_t *first_r,
+	struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
 		"SELECT recent_uid FROM folders WHERE id = ?", "i", folder_id);
@@ -188,11 +188,11 @@ store_imap_recent_first(struct store *st, int64_t folder_id,
 }
 
 int
-store_imap_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
+store_folder_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
 	int64_t *first_r, struct error *err)
 {
 	int64_t first;
-	if (store_imap_recent_first(st, folder_id, &first, err) < 0)
+	if (store_folder_recent_first(st, folder_id, &first, err) < 0)
 		return -1;
 	if (first >= upto) {
 		*first_r = upto;
@@ -209,15 +209,15 @@ static void
 flag_row_read(struct store *st, struct store_stmt *s, struct arena *a,
 	void *out)
 {
-	struct store_imap_flag_row *r = out;
+	struct store_message_flag_row *r = out;
 	r->uid = store_col_int(st, s, 0);
 	r->flags = (unsigned)store_col_int(st, s, 1);
 	r->keywords = store_col_text(st, s, 2, a);
 }
 
 int
-store_imap_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
-	size_t limit, struct arena *a, struct store_imap_flag_row **rows_r,
+store_message_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
+	size_t limit, struct arena *a, struct store_message_flag_row **rows_r,
 	size_t *count_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
@@ -292,8 +292,8 @@ all_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 }
 
 int
-store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
-	int64_t last_uid, size_t limit, enum store_imap_columns columns,
+store_folder_messages(struct store *st, int64_t folder_id, int64_t first_uid,
+	int64_t last_uid, size_t limit, enum store_message_columns columns,
 	struct arena *a, struct store_message **messages_r, size_t *count_r,
 	struct error *err)
 {
@@ -312,13 +312,13 @@ store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 		" FROM messages m JOIN bodies b ON b.id = m.body_id"
 		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
 		" ORDER BY m.uid LIMIT ?";
-	const char *sql = columns == STORE_IMAP_COLUMNS_ALL ? all_sql :
-		columns == STORE_IMAP_COLUMNS_SEARCH	    ? search_sql :
-							      flags_sql;
+	const char *sql = columns == STORE_MESSAGE_COLUMNS_ALL ? all_sql :
+		columns == STORE_MESSAGE_COLUMNS_SEARCH	       ? search_sql :
+								 flags_sql;
 	void (*read_row)(struct store *, struct store_stmt *, struct arena *,
-		void *) = columns == STORE_IMAP_COLUMNS_ALL ? all_read :
-		columns == STORE_IMAP_COLUMNS_SEARCH	    ? search_read :
-							      flags_read;
+		void *) = columns == STORE_MESSAGE_COLUMNS_ALL ? all_read :
+		columns == STORE_MESSAGE_COLUMNS_SEARCH	       ? search_read :
+								 flags_read;
 	struct store_stmt *s = store_query(st, err, sql, "iiii", folder_id,
 		first_uid, last_uid, (int64_t)limit);
 	if (s == NULL)
@@ -328,7 +328,7 @@ store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 }
 
 int
-store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,
+store_message_flags_set(struct store *st, int64_t folder_id, int64_t uid,
 	unsigned flags, const char *keywords, struct error *err)
 {
 	int64_t changed = store_exec(st, err,
@@ -344,7 +344,7 @@ store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,
 }
 
 int
-store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
+store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
 	int64_t to_folder_id, int64_t *new_uid_r, struct error *err)
 {
 	int64_t new_uid = store_insert_id(st, err,
@@ -376,7 +376,7 @@ store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
 }
 
 int
-store_imap_expunge(struct store *st, int64_t folder_id, int64_t uid,
+store_message_expunge(struct store *st, int64_t folder_id, int64_t uid,
 	struct error *err)
 {
 	if (store_exec(st, err,

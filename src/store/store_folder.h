@@ -4,8 +4,8 @@
  * listed by UID range a page at a time, re-flagged, copied and expunged.
  * Layer: store. RFC 3501, RFC 4315. Only mail/ includes this; front ends
  * reach it through mail_folder.h. Writes run in the caller's transaction
- * (the group-commit writer's). The functions keep their store_imap_ prefix
- * from when this file was named after the protocol.
+ * (the group-commit writer's). Folder operations are store_folder_*,
+ * operations on one message row store_message_*.
  */
 #ifndef STORE_STORE_FOLDER_H
 #define STORE_STORE_FOLDER_H
@@ -21,7 +21,7 @@ struct error;
 struct store;
 
 /* One folder by id; ERROR_NOT_FOUND when it has gone. */
-int store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
+int store_folder_by_id(struct store *st, int64_t folder_id, struct arena *a,
 	struct store_folder *f_r, struct error *err);
 
 /*
@@ -31,7 +31,7 @@ int store_imap_folder_get(struct store *st, int64_t folder_id, struct arena *a,
  * and made again within a second never repeats one (RFC 3501 §2.3.1.1).
  * Runs in the writer's transaction.
  */
-int store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id,
+int store_folder_uidvalidity_next(struct store *st, int64_t mailbox_id,
 	int64_t now, int64_t *uidvalidity_r, struct error *err);
 
 /*
@@ -39,26 +39,25 @@ int store_imap_uidvalidity_next(struct store *st, int64_t mailbox_id,
  * to `to` and "to/...". ERROR_NOT_FOUND without `from`, ERROR_EXISTS when a
  * new name is taken.
  */
-int store_imap_folder_rename(struct store *st, int64_t mailbox_id,
-	const char *from, const char *to, char delimiter, struct error *err);
+int store_folder_rename(struct store *st, int64_t mailbox_id, const char *from,
+	const char *to, char delimiter, struct error *err);
 
 /* Deletes a folder and its messages, giving their bytes back to the quota. */
-int store_imap_folder_delete(struct store *st, int64_t folder_id,
+int store_folder_delete(struct store *st, int64_t folder_id, struct error *err);
+
+int store_folder_subscribe(struct store *st, int64_t folder_id, bool subscribed,
 	struct error *err);
 
-int store_imap_folder_subscribe(struct store *st, int64_t folder_id,
-	bool subscribed, struct error *err);
-
 /* What STATUS and SELECT report of a folder. */
-int store_imap_folder_counts(struct store *st, int64_t folder_id,
-	struct store_imap_counts *c_r, struct error *err);
+int store_folder_counts(struct store *st, int64_t folder_id,
+	struct store_folder_status *c_r, struct error *err);
 
 /*
  * \Recent (RFC 3501 §2.3.2): each folder keeps the first UID no session
  * has been told of yet. *first_r gets it; ERROR_NOT_FOUND without the
  * folder.
  */
-int store_imap_recent_first(struct store *st, int64_t folder_id,
+int store_folder_recent_first(struct store *st, int64_t folder_id,
 	int64_t *first_r, struct error *err);
 
 /*
@@ -67,19 +66,20 @@ int store_imap_recent_first(struct store *st, int64_t folder_id,
  * when there are none). Run in the writer's transaction, so two sessions
  * never claim the same UID.
  */
-int store_imap_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
+int store_folder_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
 	int64_t *first_r, struct error *err);
 
 /*
  * The next `limit` messages of a folder with UID > after_uid, by UID, with
  * only their flags: what a session compares with what it told its client.
  */
-int store_imap_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
-	size_t limit, struct arena *a, struct store_imap_flag_row **rows_r,
-	size_t *count_r, struct error *err);
+int store_message_flag_rows(struct store *st, int64_t folder_id,
+	int64_t after_uid, size_t limit, struct arena *a,
+	struct store_message_flag_row **rows_r, size_t *count_r,
+	struct error *err);
 
 /* Every UID of a folder in ascending order, as an array in arena a. */
-int store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
+int store_folder_uids(struct store *st, int64_t folder_id, struct arena *a,
 	int64_t **uids_r, size_t *count_r, struct error *err);
 
 /*
@@ -87,13 +87,13 @@ int store_imap_uids(struct store *st, int64_t folder_id, struct arena *a,
  * `limit` of them, so callers can page through a large folder with bounded
  * memory. Fields a column set leaves out are "" or 0.
  */
-int store_imap_messages(struct store *st, int64_t folder_id, int64_t first_uid,
-	int64_t last_uid, size_t limit, enum store_imap_columns columns,
-	struct arena *a, struct store_message **messages_r, size_t *count_r,
-	struct error *err);
+int store_folder_messages(struct store *st, int64_t folder_id,
+	int64_t first_uid, int64_t last_uid, size_t limit,
+	enum store_message_columns columns, struct arena *a,
+	struct store_message **messages_r, size_t *count_r, struct error *err);
 
 /* Sets a message's flags and keywords; ERROR_NOT_FOUND when it is gone. */
-int store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,
+int store_message_flags_set(struct store *st, int64_t folder_id, int64_t uid,
 	unsigned flags, const char *keywords, struct error *err);
 
 /*
@@ -101,7 +101,7 @@ int store_imap_flags_set(struct store *st, int64_t folder_id, int64_t uid,
  * with the same body, flags and keywords, charging its size to the target
  * mailbox. ERROR_NOT_FOUND when the source row is gone.
  */
-int store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
+int store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
 	int64_t to_folder_id, int64_t *new_uid_r, struct error *err);
 
 /*
@@ -109,7 +109,7 @@ int store_imap_copy(struct store *st, int64_t folder_id, int64_t uid,
  * stays: other rows may share it (a later purge drops unused blobs).
  * A row already gone is not an error.
  */
-int store_imap_expunge(struct store *st, int64_t folder_id, int64_t uid,
+int store_message_expunge(struct store *st, int64_t folder_id, int64_t uid,
 	struct error *err);
 
 #endif

@@ -276,7 +276,7 @@ static const char migration_5[] =
 
 /*
  * A covering index for what FETCH FLAGS, SELECT, STATUS and the IMAP view
- * read (store_imap.c BRIEF_COLUMNS; the rowid comes free), so they never
+ * read (store_folder.c BRIEF_COLUMNS; the rowid comes free), so they never
  * touch the wide rows with ENVELOPE and BODYSTRUCTURE in them: a cold
  * FETCH 1:* (FLAGS) over 50,000 messages read most of the table before.
  * It answers the counts too, so migration 4's narrower index goes.
@@ -588,7 +588,7 @@ static const char migration_16[] =
  * sign-in; this gives every mailbox the ones it lacks, so delivery never
  * looks for them. A folder already under the standard name takes the
  * special use; each new one gets a UIDVALIDITY above any the mailbox gave
- * (RFC 3501 §2.3.1.1, as store_imap_uidvalidity_next), and the counter
+ * (RFC 3501 §2.3.1.1, as store_folder_uidvalidity_next), and the counter
  * moves past it.
  */
 #define MIGRATION_17_FOLDER(name, use)                                      \

@@ -483,7 +483,7 @@ struct store_device_row {
 /* ---- a folder as a mail client sees it (store_folder.h) ---- */
 
 /* What STATUS and SELECT report of a folder. */
-struct store_imap_counts {
+struct store_folder_status {
 	int64_t messages;
 	int64_t unseen;
 	int64_t first_unseen_uid; /* 0 when every message is seen */
@@ -491,26 +491,26 @@ struct store_imap_counts {
 };
 
 /* A message's UID and what a session shows of its flags. */
-struct store_imap_flag_row {
+struct store_message_flag_row {
 	int64_t uid;
 	unsigned flags;	      /* enum store_flag bits */
 	const char *keywords; /* space-separated */
 };
 
-/* How much of a message row store_imap_messages reads. */
-enum store_imap_columns {
+/* How much of a message row store_folder_messages reads. */
+enum store_message_columns {
 	/*
 	 * The copy's own row: id, uid, body id, size, internal date, flags,
 	 * keywords; no summary (the sent date and header size are 0).
 	 */
-	STORE_IMAP_COLUMNS_FLAGS,
+	STORE_MESSAGE_COLUMNS_FLAGS,
 	/*
 	 * and from the body's summary: the sent date, the header's size and
 	 * the decoded fields SEARCH matches (subject, addresses, ...)
 	 */
-	STORE_IMAP_COLUMNS_SEARCH,
+	STORE_MESSAGE_COLUMNS_SEARCH,
 	/* and ENVELOPE, BODY and BODYSTRUCTURE */
-	STORE_IMAP_COLUMNS_ALL,
+	STORE_MESSAGE_COLUMNS_ALL,
 };
 
 #endif

@@ -212,9 +212,9 @@ test_deliver_list_and_person(void **state)
 	assert_string_equal(inbox.name, "INBOX");
 	struct store_message *msgs;
 	size_t n;
-	assert_int_equal(store_imap_messages(f->u.st, inbox.id, 1, INT64_MAX,
-				 100, STORE_IMAP_COLUMNS_ALL, f->u.arena, &msgs,
-				 &n, &err),
+	assert_int_equal(store_folder_messages(f->u.st, inbox.id, 1, INT64_MAX,
+				 100, STORE_MESSAGE_COLUMNS_ALL, f->u.arena,
+				 &msgs, &n, &err),
 		0);
 	/* Reached three ways, delivered once. */
 	assert_int_equal(n, 1);
@@ -342,7 +342,7 @@ test_deliver_without_inbox_is_temporary(void **state)
 	assert_int_equal(store_folder_special(f->u.st, ann.id, "inbox",
 				 f->u.arena, &inbox, &err),
 		0);
-	assert_int_equal(store_imap_folder_delete(f->u.st, inbox.id, &err), 0);
+	assert_int_equal(store_folder_delete(f->u.st, inbox.id, &err), 0);
 	struct mail_recipient *list, *direct;
 	size_t nl, nd;
 	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &direct, &nd,

@@ -183,8 +183,9 @@ test_migration_12_keeps_every_message(void **state)
 	struct arena *a = arena_new(1 << 20);
 	struct store_message *m;
 	size_t n;
-	assert_int_equal(store_imap_messages(st, 1, 1, INT64_MAX, 10,
-				 STORE_IMAP_COLUMNS_ALL, a, &m, &n, &err), 0);
+	assert_int_equal(store_folder_messages(st, 1, 1, INT64_MAX, 10,
+				 STORE_MESSAGE_COLUMNS_ALL, a, &m, &n, &err),
+		0);
 	assert_int_equal(n, 2);
 	assert_int_equal(m[0].uid, 1);
 	assert_int_equal(m[0].flags, 1);
@@ -205,8 +206,9 @@ test_migration_12_keeps_every_message(void **state)
 	assert_int_equal(size, 5);
 	assert_memory_equal(data, "hello", 5);
 	int64_t shared_body = m[0].body_id;
-	assert_int_equal(store_imap_messages(st, 2, 1, INT64_MAX, 10,
-				 STORE_IMAP_COLUMNS_FLAGS, a, &m, &n, &err), 0);
+	assert_int_equal(store_folder_messages(st, 2, 1, INT64_MAX, 10,
+				 STORE_MESSAGE_COLUMNS_FLAGS, a, &m, &n, &err),
+		0);
 	assert_int_equal(n, 1);
 	assert_int_equal(m[0].uid, 8);
 	assert_int_equal(m[0].body_id, shared_body);
@@ -605,9 +607,10 @@ test_deliver_stores_body_once(void **state)
 	assert_memory_equal(data, body, size);
 	struct store_message *msgs;
 	size_t n;
-	assert_int_equal(store_imap_messages(f->st, folders[0], 1, INT64_MAX,
-				 100, STORE_IMAP_COLUMNS_ALL, f->arena, &msgs, &n,
-				 &err), 0);
+	assert_int_equal(store_folder_messages(f->st, folders[0], 1, INT64_MAX,
+				 100, STORE_MESSAGE_COLUMNS_ALL, f->arena,
+				 &msgs, &n, &err),
+		0);
 	assert_int_equal(n, 2);
 	assert_string_equal(msgs[1].meta.subject, "Hello");
 	assert_int_equal(msgs[1].uid, 2);
