@@ -9,12 +9,13 @@ set -euo pipefail
 cd "${CHECK_STATES_ROOT:-$(dirname "$0")/..}"
 
 # One line a state: its names, then the functions (file:function) that may
-# compare them. "shared" and "resource" also name what holds an address
-# (struct dir_object's kind, still text), so mailbox kind lists "user".
+# compare them. What holds an address (struct dir_object's kind) is an
+# enum too, named by dir_holder_name and never parsed from text.
 states=(
 	"person status|active disabled leaver deleted|src/dir/dir_states.c:dir_person_status_parse src/store/store_person.c:status_from_text src/dir/dir_states.c:dir_mailbox_status_parse src/store/store_mailbox.c:status_from_text"
 	"mailbox status|active deleted|src/dir/dir_states.c:dir_mailbox_status_parse src/store/store_mailbox.c:status_from_text src/dir/dir_states.c:dir_person_status_parse src/store/store_person.c:status_from_text"
-	"mailbox kind|user|src/dir/dir_states.c:dir_mailbox_kind_parse src/store/store_mailbox.c:kind_from_text"
+	"mailbox kind|user shared resource|src/dir/dir_states.c:dir_mailbox_kind_parse src/store/store_mailbox.c:kind_from_text"
+	"address holder|person contact list|src/dir/dir_registry.c:dir_holder_name"
 	"grant right|full_access send_as send_on_behalf|src/dir/dir_states.c:dir_grant_right_parse src/store/store_access.c:right_from_text"
 	"list kind|static dynamic|src/dir/dir_states.c:dir_list_kind_parse src/store/store_list.c:list_text_parse"
 	"list state|approved pending rejected|src/dir/dir_states.c:dir_list_state_parse src/store/store_list.c:list_text_parse"

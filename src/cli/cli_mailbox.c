@@ -10,12 +10,27 @@
 #include "cli/cli_internal.h"
 #include "core/error.h"
 
-/* "shared" or "resource": the first word of the command's name. */
-static const char *
+/*
+ * The first word of the command's name, "shared" or "resource", as the
+ * mailbox kind it names; the command table has no other words before one
+ * of these commands.
+ */
+static enum store_mailbox_kind
 mailbox_kind(const struct cli_args *args)
 {
-	return strncmp(args->command->name, "resource", 8) == 0 ? "resource" :
-	    "shared";
+	const char *name = args->command->name;
+	char word[16];
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(name, " "), name);
+	enum store_mailbox_kind kind = STORE_MAILBOX_SHARED;
+	(void)dir_mailbox_kind_parse(word, &kind);
+	return kind;
+}
+
+/* The kind's name, as the domain's functions take it. */
+static const char *
+mailbox_kind_name(const struct cli_args *args)
+{
+	return dir_mailbox_kind_name(mailbox_kind(args));
 }
 
 int
@@ -26,7 +41,7 @@ cli_mailbox_add(struct cli_args *args, struct error *err)
 		return -1;
 	struct store_mailbox m;
 	int rc = dir_mailbox_add(&s.ctx, cli_opt(args, "org"),
-		mailbox_kind(args), cli_opt(args, "name"),
+		mailbox_kind_name(args), cli_opt(args, "name"),
 		cli_opt(args, "email"), &m, err);
 	if (rc == 0 && args->json)
 		cli_print(args, cli_json_mailbox(&s, &m), NULL);
@@ -45,7 +60,7 @@ cli_mailbox_list(struct cli_args *args, struct error *err)
 	struct store_mailbox *boxes;
 	size_t count;
 	int rc = dir_mailbox_list(&s.ctx, cli_opt(args, "org"),
-		mailbox_kind(args), &boxes, &count, err);
+		mailbox_kind_name(args), &boxes, &count, err);
 	if (rc == 0) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < count; i++)
@@ -64,12 +79,10 @@ get_mailbox(struct cli_args *args, struct cli_session *s,
 {
 	if (dir_mailbox_get(&s->ctx, args->pos[0], m, err) < 0)
 		return -1;
-	enum store_mailbox_kind want;
-	if (!dir_mailbox_kind_parse(mailbox_kind(args), &want) ||
-	    m->kind != want)
+	if (m->kind != mailbox_kind(args))
 		return error_set(err, ERROR_INVALID,
 			"%s is a %s mailbox, not a %s one", m->address,
-			dir_mailbox_kind_name(m->kind), mailbox_kind(args));
+			dir_mailbox_kind_name(m->kind), mailbox_kind_name(args));
 	return 0;
 }
 

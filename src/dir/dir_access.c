@@ -44,12 +44,17 @@ dir_role_is_valid(const char *role)
 static const char *
 audit_type_of(const struct dir_object *o)
 {
-	if (strcmp(o->kind, "list") == 0)
+	switch (o->kind) {
+	case DIR_HOLDER_LIST:
 		return DIR_AUDIT_LIST;
-	if (strcmp(o->kind, "resource") == 0)
+	case DIR_HOLDER_RESOURCE:
 		return DIR_AUDIT_RESOURCE;
-	if (strcmp(o->kind, "person") == 0)
+	case DIR_HOLDER_PERSON:
 		return DIR_AUDIT_USER;
+	case DIR_HOLDER_SHARED:
+	case DIR_HOLDER_CONTACT:
+		break;
+	}
 	return DIR_AUDIT_SHARED;
 }
 
@@ -78,11 +83,12 @@ link_noun(enum person_link link)
 	return link == PERSON_LINK_OWNER ? "owner" : "member";
 }
 
-static const char *
+static unsigned
 link_kinds(enum person_link link)
 {
-	return link == PERSON_LINK_OWNER ? "shared,resource,list" :
-		"shared,resource";
+	return link == PERSON_LINK_OWNER ?
+		DIR_HOLDER_MAILBOXES | DIR_HOLDER_LIST :
+		DIR_HOLDER_MAILBOXES;
 }
 
 static int
@@ -156,7 +162,8 @@ link_change_tx(const struct dir_ctx *ctx, enum person_link link,
 	struct dir_object object, person;
 	if (dir_resolve_live(ctx, object_address, link_kinds(link), &object,
 		    err) < 0 ||
-	    dir_resolve_live(ctx, person_address, "person", &person, err) < 0)
+		dir_resolve_live(ctx, person_address, DIR_HOLDER_PERSON,
+			&person, err) < 0)
 		return -1;
 	if (adding && check_can_link(ctx, link, &object, &person, err) < 0)
 		return -1;
@@ -269,9 +276,11 @@ grant_change_tx(const struct dir_ctx *ctx, const char *mailbox_address,
 			"the permission must be full_access, send_as or "
 			"send_on_behalf");
 	struct dir_object mailbox, person;
-	if (dir_resolve_live(ctx, mailbox_address, "person,shared,resource",
-		    &mailbox, err) < 0 ||
-	    dir_resolve_live(ctx, person_address, "person", &person, err) < 0)
+	if (dir_resolve_live(ctx, mailbox_address,
+		    DIR_HOLDER_PERSON | DIR_HOLDER_MAILBOXES, &mailbox,
+		    err) < 0 ||
+		dir_resolve_live(ctx, person_address, DIR_HOLDER_PERSON,
+			&person, err) < 0)
 		return -1;
 	if (mailbox.ref.kind == STORE_KIND_PERSON &&
 	    mailbox.ref.id == person.ref.id)
@@ -329,7 +338,7 @@ dir_grant_list(const struct dir_ctx *ctx, const char *address,
 	if (obj.mailbox_id == 0)
 		return error_set(err, ERROR_INVALID,
 			"%s is a %s; grants are held on mailboxes", obj.address,
-			obj.kind);
+			dir_holder_noun(obj.kind));
 	/* A person's address asks what they hold; a mailbox's, who holds it. */
 	bool by_person = obj.ref.kind == STORE_KIND_PERSON;
 	struct store_grant *grants;
@@ -371,8 +380,8 @@ check_role_holder(const struct dir_ctx *ctx, const char *address, bool adding,
 	if (person->ref.kind != STORE_KIND_PERSON)
 		return error_set_field(err, ERROR_INVALID, "address",
 			"admin roles belong to one person, and %s is a %s, "
-			"not a person", person->address,
-			dir_kind_noun(person->kind));
+			"not a person",
+			person->address, dir_holder_noun(person->kind));
 	if (person->deleted)
 		return error_set(err, ERROR_NOT_FOUND, "%s has been deleted",
 			person->address);

@@ -254,11 +254,13 @@ dir_list_expand(const struct dir_ctx *ctx, const char *list_address,
 {
 	struct dir_object obj;
 	struct store_list l;
-	if (dir_resolve_live(ctx, list_address, "list", &obj, err) < 0 ||
-	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0 ||
-	    expand_fresh(ctx, &l, err) < 0 ||
-	    store_set_addresses(ctx->store, SCOPE_RESULT, ctx->arena,
-		    addresses_r, count_r, err) < 0)
+	if (dir_resolve_live(ctx, list_address, DIR_HOLDER_LIST, &obj, err) <
+			0 ||
+		store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) <
+			0 ||
+		expand_fresh(ctx, &l, err) < 0 ||
+		store_set_addresses(ctx->store, SCOPE_RESULT, ctx->arena,
+			addresses_r, count_r, err) < 0)
 		return -1;
 	return store_set_drop(ctx->store, -1, err);
 }
@@ -309,8 +311,8 @@ dir_list_preview(const struct dir_ctx *ctx, const char *address,
 {
 	struct dir_object obj;
 	struct store_list l;
-	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
-	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_LIST, &obj, err) < 0 ||
+		store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
 		return -1;
 	return count_list(ctx, &l, count_r, err);
 }

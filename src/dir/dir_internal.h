@@ -27,10 +27,29 @@ int dir_audit_json(const struct dir_ctx *ctx, const char *action,
 /* A JSON string, "" for NULL, for audit summaries. */
 json_t *dir_json_str(const char *s);
 
+/*
+ * What holds an address, as a person would tell them apart: one bit each,
+ * so a caller names every kind it accepts in one argument.
+ */
+enum dir_holder {
+	DIR_HOLDER_PERSON = 1 << 0,
+	DIR_HOLDER_SHARED = 1 << 1,
+	DIR_HOLDER_RESOURCE = 1 << 2,
+	DIR_HOLDER_CONTACT = 1 << 3,
+	DIR_HOLDER_LIST = 1 << 4,
+};
+
+/* Shared and resource mailboxes: what has owners, members and grants. */
+#define DIR_HOLDER_MAILBOXES (DIR_HOLDER_SHARED | DIR_HOLDER_RESOURCE)
+/* Anything a static list may have as a member. */
+#define DIR_HOLDER_ANY                                                         \
+	(DIR_HOLDER_PERSON | DIR_HOLDER_MAILBOXES | DIR_HOLDER_CONTACT |       \
+		DIR_HOLDER_LIST)
+
 /* Whatever holds an address, as far as a person needs to know. */
 struct dir_object {
 	struct store_ref ref;	/* PERSON, MAILBOX, CONTACT or LIST */
-	const char *kind;	/* person, shared, resource, contact, list */
+	enum dir_holder kind;
 	const char *address;
 	const char *display_name;
 	int64_t org_id;
@@ -45,15 +64,24 @@ struct dir_object {
 int dir_resolve(const struct dir_ctx *ctx, const char *address,
 	struct dir_object *obj_r, struct error *err);
 
-/* Resolves and insists on a live object of one of `kinds` ("person,list"). */
+/*
+ * Resolves and insists on a live object of one of `kinds`, a set of
+ * enum dir_holder bits.
+ */
 int dir_resolve_live(const struct dir_ctx *ctx, const char *address,
-	const char *kinds, struct dir_object *obj_r, struct error *err);
+	unsigned kinds, struct dir_object *obj_r, struct error *err);
 
 /* A status in a sentence: "a leaver", "disabled", ... */
 const char *dir_status_words(enum store_person_status status);
 
-/* "shared mailbox", "distribution list", ...: a kind as people say it. */
-const char *dir_kind_noun(const char *kind);
+/* A mailbox's holder kind: a user mailbox's is its person. */
+enum dir_holder dir_holder_of_mailbox(enum store_mailbox_kind kind);
+
+/* "person", "shared", "resource", "contact", "list": a holder's name. */
+const char *dir_holder_name(enum dir_holder kind);
+
+/* "shared mailbox", "distribution list", ...: a holder as people say it. */
+const char *dir_holder_noun(enum dir_holder kind);
 
 /*
  * Reserves an address for holder forever; ERROR_EXISTS naming whoever

@@ -34,8 +34,8 @@ dir_list_rule_check(const struct dir_ctx *ctx, const char *rule_json,
 	for (size_t l = 0; l < 2; l++) {
 		for (size_t i = 0; i < lists[l]->count; i++) {
 			struct dir_object obj;
-			if (dir_resolve_live(ctx, lists[l]->items[i], "list", &obj,
-				    err) < 0)
+			if (dir_resolve_live(ctx, lists[l]->items[i],
+				    DIR_HOLDER_LIST, &obj, err) < 0)
 				return -1;
 			lists[l]->items[i] = obj.address;
 		}
@@ -153,7 +153,7 @@ dir_list_get(const struct dir_ctx *ctx, const char *address,
 	if (obj.ref.kind != STORE_KIND_LIST)
 		return error_set(err, ERROR_NOT_FOUND,
 			"%s is a %s, not a distribution list", obj.address,
-			obj.kind);
+			dir_holder_noun(obj.kind));
 	return store_list_get(ctx->store, obj.ref.id, ctx->arena, l_r, err);
 }
 
@@ -174,8 +174,8 @@ list_delete_tx(const struct dir_ctx *ctx, const char *address,
 {
 	struct dir_object obj;
 	struct store_list l;
-	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
-	    store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_LIST, &obj, err) < 0 ||
+		store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
 		return -1;
 	if (l.kind == STORE_LIST_DYNAMIC &&
 	    dir_change_freeze_check(ctx, err) < 0)
@@ -202,7 +202,7 @@ static int
 static_list(const struct dir_ctx *ctx, const char *address,
 	struct dir_object *list, struct error *err)
 {
-	if (dir_resolve_live(ctx, address, "list", list, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_LIST, list, err) < 0)
 		return -1;
 	struct store_list l;
 	if (store_list_get(ctx->store, list->ref.id, ctx->arena, &l, err) < 0)
@@ -230,10 +230,9 @@ dir_list_member_change_tx(const struct dir_ctx *ctx, const char *list_address,
 	struct dir_object list, member;
 	if (static_list(ctx, list_address, &list, err) < 0)
 		return -1;
-	int rc = adding ?
-		dir_resolve_live(ctx, member_address,
-			"person,shared,resource,contact,list", &member, err) :
-		dir_resolve(ctx, member_address, &member, err);
+	int rc = adding ? dir_resolve_live(ctx, member_address, DIR_HOLDER_ANY,
+				  &member, err) :
+			  dir_resolve(ctx, member_address, &member, err);
 	if (rc < 0)
 		return -1;
 	if (adding && member.ref.kind == STORE_KIND_LIST &&
@@ -403,8 +402,8 @@ rename_tx(const struct dir_ctx *ctx, const char *address, const char *name,
 	const char *new_address, struct store_list *l, struct error *err)
 {
 	struct dir_object obj;
-	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0 ||
-	    store_list_get(ctx->store, obj.ref.id, ctx->arena, l, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_LIST, &obj, err) < 0 ||
+		store_list_get(ctx->store, obj.ref.id, ctx->arena, l, err) < 0)
 		return -1;
 	if (l->kind == STORE_LIST_DYNAMIC &&
 	    dir_change_freeze_check(ctx, err) < 0)

@@ -19,7 +19,7 @@ live_list(const struct dir_ctx *ctx, const char *address,
 	struct store_list *l, struct error *err)
 {
 	struct dir_object obj;
-	if (dir_resolve_live(ctx, address, "list", &obj, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_LIST, &obj, err) < 0)
 		return -1;
 	return store_list_get(ctx->store, obj.ref.id, ctx->arena, l, err);
 }
@@ -152,8 +152,7 @@ check_request(const struct dir_ctx *ctx, const struct store_list *l,
 	    dir_list_rule_check(ctx, c->rule, rule_r, err) < 0)
 		return -1;
 	if (c->member_add != NULL) {
-		if (dir_resolve_live(ctx, c->member_add,
-			    "person,shared,resource,contact,list", &obj,
+		if (dir_resolve_live(ctx, c->member_add, DIR_HOLDER_ANY, &obj,
 			    err) < 0)
 			return -1;
 		if (obj.ref.kind == STORE_KIND_LIST && obj.ref.id == l->id)
@@ -162,7 +161,8 @@ check_request(const struct dir_ctx *ctx, const struct store_list *l,
 	}
 	if (c->owner_add == NULL)
 		return 0;
-	if (dir_resolve_live(ctx, c->owner_add, "person", &obj, err) < 0)
+	if (dir_resolve_live(ctx, c->owner_add, DIR_HOLDER_PERSON, &obj, err) <
+		0)
 		return -1;
 	struct store_person *owners;
 	size_t count;

@@ -127,7 +127,8 @@ dir_mailbox_get(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	if (obj.mailbox_id == 0)
 		return error_set(err, ERROR_NOT_FOUND,
-			"%s is a %s, not a mailbox", obj.address, obj.kind);
+			"%s is a %s, not a mailbox", obj.address,
+			dir_holder_noun(obj.kind));
 	return store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, m_r,
 		err);
 }
@@ -139,10 +140,13 @@ dir_mailbox_get_live(const struct dir_ctx *ctx, const char *address,
 	if (dir_mailbox_get(ctx, address, m_r, err) < 0)
 		return -1;
 	enum store_mailbox_kind want;
-	if (!dir_mailbox_kind_parse(kind, &want) || m_r->kind != want ||
-	    m_r->deleted_at != 0)
+	if (!dir_mailbox_kind_parse(kind, &want))
+		return error_set(err, ERROR_INVALID,
+			"a mailbox is shared or resource, not '%s'", kind);
+	if (m_r->kind != want || m_r->deleted_at != 0)
 		return error_set(err, ERROR_NOT_FOUND, "there is no %s %s%s",
-			dir_kind_noun(kind), m_r->address,
+			dir_holder_noun(dir_holder_of_mailbox(want)),
+			m_r->address,
 			m_r->deleted_at != 0 ? " (it was deleted)" : "");
 	return 0;
 }
@@ -169,7 +173,7 @@ mailbox_delete_tx(const struct dir_ctx *ctx, const char *address,
 	struct error *err)
 {
 	struct dir_object obj;
-	if (dir_resolve_live(ctx, address, "shared,resource", &obj, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_MAILBOXES, &obj, err) < 0)
 		return -1;
 	struct store_mailbox m;
 	if (store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, &m,
@@ -258,8 +262,9 @@ contact_delete_tx(const struct dir_ctx *ctx, const char *address,
 {
 	struct dir_object obj;
 	struct store_contact c;
-	if (dir_resolve_live(ctx, address, "contact", &obj, err) < 0 ||
-	    store_contact_get(ctx->store, obj.ref.id, ctx->arena, &c, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_CONTACT, &obj, err) < 0 ||
+		store_contact_get(ctx->store, obj.ref.id, ctx->arena, &c, err) <
+			0)
 		return -1;
 	c.deleted_at = ctx->now;
 	c.updated_at = ctx->now;
@@ -298,7 +303,7 @@ live_mailbox(const struct dir_ctx *ctx, const char *address,
 	struct store_mailbox *m, struct error *err)
 {
 	struct dir_object obj;
-	if (dir_resolve_live(ctx, address, "shared,resource", &obj, err) < 0)
+	if (dir_resolve_live(ctx, address, DIR_HOLDER_MAILBOXES, &obj, err) < 0)
 		return -1;
 	return store_mailbox_get(ctx->store, obj.mailbox_id, ctx->arena, m,
 		err);
@@ -404,7 +409,8 @@ dir_contact_get(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	if (obj.ref.kind != STORE_KIND_CONTACT)
 		return error_set(err, ERROR_NOT_FOUND,
-			"%s is a %s, not a contact", obj.address, obj.kind);
+			"%s is a %s, not a contact", obj.address,
+			dir_holder_noun(obj.kind));
 	return store_contact_get(ctx->store, obj.ref.id, ctx->arena, c_r, err);
 }
 
@@ -424,8 +430,10 @@ contact_edit_tx(const struct dir_ctx *ctx, const char *address,
 	struct dir_object obj;
 	if (dir_check_text("name", "the contact's name", display_name, 200,
 		    true, err) < 0 ||
-	    dir_resolve_live(ctx, address, "contact", &obj, err) < 0 ||
-	    store_contact_get(ctx->store, obj.ref.id, ctx->arena, c, err) < 0)
+		dir_resolve_live(ctx, address, DIR_HOLDER_CONTACT, &obj, err) <
+			0 ||
+		store_contact_get(ctx->store, obj.ref.id, ctx->arena, c, err) <
+			0)
 		return -1;
 	const char *before = c->display_name;
 	c->display_name = display_name;

@@ -215,7 +215,7 @@ dir_person_get(const struct dir_ctx *ctx, const char *address,
 	if (obj.ref.kind != STORE_KIND_PERSON)
 		return error_set(err, ERROR_NOT_FOUND,
 			"%s is a %s, not a person", obj.address,
-			dir_kind_noun(obj.kind));
+			dir_holder_noun(obj.kind));
 	return store_person_get(ctx->store, obj.ref.id, ctx->arena, p_r, err);
 }
 

@@ -26,7 +26,7 @@ resolve_person(const struct dir_ctx *ctx, int64_t id, struct dir_object *o,
 	struct store_person p;
 	if (store_person_get(ctx->store, id, ctx->arena, &p, err) < 0)
 		return -1;
-	o->kind = "person";
+	o->kind = DIR_HOLDER_PERSON;
 	o->display_name = p.display_name;
 	o->org_id = p.org_id;
 	o->mailbox_id = p.mailbox_id;
@@ -41,7 +41,7 @@ resolve_mailbox(const struct dir_ctx *ctx, int64_t id, struct dir_object *o,
 	struct store_mailbox m;
 	if (store_mailbox_get(ctx->store, id, ctx->arena, &m, err) < 0)
 		return -1;
-	o->kind = dir_mailbox_kind_name(m.kind);
+	o->kind = dir_holder_of_mailbox(m.kind);
 	o->display_name = m.display_name;
 	o->org_id = m.org_id;
 	o->mailbox_id = m.id;
@@ -56,7 +56,7 @@ resolve_contact(const struct dir_ctx *ctx, int64_t id, struct dir_object *o,
 	struct store_contact c;
 	if (store_contact_get(ctx->store, id, ctx->arena, &c, err) < 0)
 		return -1;
-	o->kind = "contact";
+	o->kind = DIR_HOLDER_CONTACT;
 	o->display_name = c.display_name;
 	o->org_id = c.org_id;
 	o->deleted = c.deleted_at != 0;
@@ -70,7 +70,7 @@ resolve_list(const struct dir_ctx *ctx, int64_t id, struct dir_object *o,
 	struct store_list l;
 	if (store_list_get(ctx->store, id, ctx->arena, &l, err) < 0)
 		return -1;
-	o->kind = "list";
+	o->kind = DIR_HOLDER_LIST;
 	o->display_name = l.name;
 	o->org_id = l.org_id;
 	o->deleted = l.deleted_at != 0;
@@ -114,44 +114,69 @@ dir_resolve(const struct dir_ctx *ctx, const char *address,
 		"the address %s has an unknown holder", addr.text);
 }
 
-static bool
-kind_in(const char *kind, const char *kinds)
+enum dir_holder
+dir_holder_of_mailbox(enum store_mailbox_kind kind)
 {
-	struct span rest = span_from_cstr(kinds);
-	struct span item;
-	while (span_split(&rest, ',', &item)) {
-		if (span_eq(item, kind))
-			return true;
+	switch (kind) {
+	case STORE_MAILBOX_USER:
+		return DIR_HOLDER_PERSON;
+	case STORE_MAILBOX_SHARED:
+		return DIR_HOLDER_SHARED;
+	case STORE_MAILBOX_RESOURCE:
+		return DIR_HOLDER_RESOURCE;
 	}
-	return false;
+	return DIR_HOLDER_SHARED;
 }
 
 const char *
-dir_kind_noun(const char *kind)
+dir_holder_name(enum dir_holder kind)
 {
-	if (strcmp(kind, "shared") == 0)
+	switch (kind) {
+	case DIR_HOLDER_PERSON:
+		return "person";
+	case DIR_HOLDER_SHARED:
+		return "shared";
+	case DIR_HOLDER_RESOURCE:
+		return "resource";
+	case DIR_HOLDER_CONTACT:
+		return "contact";
+	case DIR_HOLDER_LIST:
+		return "list";
+	}
+	return "unknown";
+}
+
+const char *
+dir_holder_noun(enum dir_holder kind)
+{
+	switch (kind) {
+	case DIR_HOLDER_SHARED:
 		return "shared mailbox";
-	if (strcmp(kind, "resource") == 0)
+	case DIR_HOLDER_RESOURCE:
 		return "resource mailbox";
-	if (strcmp(kind, "list") == 0)
+	case DIR_HOLDER_LIST:
 		return "distribution list";
-	return kind;
+	case DIR_HOLDER_PERSON:
+	case DIR_HOLDER_CONTACT:
+		break;
+	}
+	return dir_holder_name(kind);
 }
 
 int
-dir_resolve_live(const struct dir_ctx *ctx, const char *address,
-	const char *kinds, struct dir_object *obj_r, struct error *err)
+dir_resolve_live(const struct dir_ctx *ctx, const char *address, unsigned kinds,
+	struct dir_object *obj_r, struct error *err)
 {
 	if (dir_resolve(ctx, address, obj_r, err) < 0)
 		return -1;
-	if (!kind_in(obj_r->kind, kinds))
+	if ((obj_r->kind & kinds) == 0)
 		return error_set(err, ERROR_INVALID,
 			"%s is a %s, which cannot be used here", obj_r->address,
-			dir_kind_noun(obj_r->kind));
+			dir_holder_noun(obj_r->kind));
 	if (obj_r->deleted)
 		return error_set(err, ERROR_NOT_FOUND,
-			"the %s %s has been deleted", dir_kind_noun(obj_r->kind),
-			obj_r->address);
+			"the %s %s has been deleted",
+			dir_holder_noun(obj_r->kind), obj_r->address);
 	return 0;
 }
 
@@ -166,7 +191,8 @@ address_taken(const struct dir_ctx *ctx, const char *address,
 		return error_forward(err, &inner);
 	return error_set_field(err, ERROR_EXISTS, "address",
 		"the address %s is already taken by the %s %s%s; an address is "
-		"never reused", current.address, dir_kind_noun(current.kind),
+		"never reused",
+		current.address, dir_holder_noun(current.kind),
 		current.display_name, current.deleted ? " (deleted)" : "");
 }
 
