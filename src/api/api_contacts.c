@@ -7,18 +7,13 @@
 #include <string.h>
 
 #include "api/api_internal.h"
+#include "core/arena.h"
+#include "dir/dir_view.h"
 
 static json_t *
 contact_json(struct api_request *req, const struct store_contact *c)
 {
-	json_t *j = json_pack("{s:s,s:s,s:s}", "address", c->address,
-		"display_name", c->display_name, "org",
-		dir_org_ods(&req->ctx, c->org_id));
-	if (j == NULL)
-		return json_null();
-	json_object_set_new(j, "created_at", api_json_time(c->created_at));
-	json_object_set_new(j, "updated_at", api_json_time(c->updated_at));
-	return j;
+	return dir_json_contact(c, dir_org_ods(&req->ctx, c->org_id));
 }
 
 /* The live contact at {address}, checked as load_mailbox does. */
@@ -96,9 +91,21 @@ api_contact_index(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
+	/* Every row's org named in one read, not one per row. */
+	int64_t *ids = arena_alloc(req->arena, (count + 1) * sizeof(*ids));
+	const char **ods;
+	for (size_t i = 0; ids != NULL && i < count; i++)
+		ids[i] = c[i].org_id;
+	if (ids == NULL ||
+	    dir_org_ods_each(&req->ctx, ids, count, &ods, &err) < 0) {
+		if (ids == NULL)
+			error_set(&err, ERROR_LIMIT, "too many to show");
+		api_reply_from_error(req, &err);
+		return;
+	}
 	json_t *items = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(items, contact_json(req, &c[i]));
+		json_array_append_new(items, dir_json_contact(&c[i], ods[i]));
 	api_reply(req, 200, api_page_json(items, &page, count,
 		count > 0 ? c[count - 1].id : 0));
 }

@@ -261,8 +261,6 @@ int api_answers_parse(struct api_request *req, json_t *json,
 /* Whether org_id is in a scope api_scope gave. */
 bool api_scope_has(bool all, const int64_t *ids, size_t count,
 	int64_t org_id);
-/* {"relation","kind","address","org"}: something a person holds. */
-json_t *api_json_holding(const struct dir_holding *h);
 
 /* ---- helpers of the mailboxes, contacts and lists handlers ---- */
 

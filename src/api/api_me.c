@@ -72,8 +72,8 @@ api_me_patch(struct api_request *req)
 		.mobile = in.mobile,
 		.mobile_hidden = in.mobile_hidden,
 	};
-	if (auth_person_edit(&req->ctx, req->api->sms,
-		    req->session.person.address, &changes, &p, &err) < 0) {
+	if (auth_person_edit(&req->ctx, req->api->sms, &req->session.person,
+		    &changes, &p, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

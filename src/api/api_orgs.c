@@ -11,6 +11,7 @@
 
 #include "api/api_internal.h"
 #include "core/arena.h"
+#include "dir/dir_view.h"
 
 /* Long free text is checked in characters by dir/; this only bounds bytes. */
 #define LONG_TEXT_BYTES (4 * 4000)
@@ -38,46 +39,15 @@ path_org(struct api_request *req, struct store_org *org)
 	return false;
 }
 
-static json_t *
-primary_admins_json(struct api_request *req, int64_t org_id)
-{
-	struct store_role *roles;
-	size_t n;
-	json_t *a = json_array();
-	if (dir_role_list_by_org(&req->ctx, org_id, &roles, &n, NULL) < 0)
-		return a;
-	for (size_t i = 0; i < n; i++) {
-		struct store_person p;
-		if (strcmp(roles[i].role, "primary_local_admin") == 0 &&
-		    dir_person_get_by_id(&req->ctx, roles[i].person_id, &p,
-			    NULL) == 0)
-			json_array_append_new(a, json_string(p.address));
-	}
-	return a;
-}
-
+/* The org's record (parent, Primary Local Admins) as JSON, or null. */
 static json_t *
 org_json(struct api_request *req, const struct store_org *o)
 {
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I,"
-			      " s:s}",
-		"ods", o->ods, "name", o->name, "type", o->type,
-		"postal_address", o->postal_address, "description",
-		o->description, "website", o->website, "helpdesk_phone",
-		o->helpdesk_phone, "helpdesk_email", o->helpdesk_email,
-		"default_quota_mb", (json_int_t)o->default_quota_mb,
-		"protocols_off", o->protocols_off != NULL ? o->protocols_off : "");
-	if (j == NULL)
+	struct dir_org_record *r;
+	struct error err;
+	if (dir_org_records(&req->ctx, o, 1, &r, &err) < 0)
 		return json_null();
-	const char *parent = dir_org_ods(&req->ctx, o->parent_id);
-	json_object_set_new(j, "parent", parent[0] != '\0' ?
-		json_string(parent) : json_null());
-	json_t *admins = primary_admins_json(req, o->id);
-	json_object_set_new(j, "devolved", json_boolean(json_array_size(admins)));
-	json_object_set_new(j, "primary_local_admins", admins);
-	json_object_set_new(j, "created_at", api_json_time(o->created_at));
-	json_object_set_new(j, "updated_at", api_json_time(o->updated_at));
-	return j;
+	return dir_json_org(&r[0]);
 }
 
 static int
@@ -107,17 +77,24 @@ api_orgs_list(struct api_request *req)
 	}
 	/* The cursor is an id, so the pages go by id. */
 	qsort(orgs, n, sizeof(*orgs), org_id_cmp);
-	json_t *items = json_array();
+	/* The page is picked first, then its records read in one go. */
 	size_t count = 0;
 	int64_t last = 0;
 	for (size_t i = 0; i < n && count < page.limit; i++) {
 		if (orgs[i].id <= page.after_id ||
 		    !api_scope_has(all, ids, id_count, orgs[i].id))
 			continue;
-		json_array_append_new(items, org_json(req, &orgs[i]));
+		orgs[count++] = orgs[i];
 		last = orgs[i].id;
-		count++;
 	}
+	struct dir_org_record *records;
+	if (dir_org_records(&req->ctx, orgs, count, &records, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *items = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(items, dir_json_org(&records[i]));
 	api_reply(req, 200, api_page_json(items, &page, count, last));
 }
 
@@ -283,18 +260,6 @@ api_org_primary_admin_post(struct api_request *req)
 	api_reply(req, 201, org_json(req, &org));
 }
 
-static json_t *
-site_json(const struct store_site *s)
-{
-	json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)s->id,
-		"name", s->name, "site_type", s->site_type, "postal_address",
-		s->postal_address);
-	if (j == NULL)
-		return json_null();
-	json_object_set_new(j, "created_at", api_json_time(s->created_at));
-	return j;
-}
-
 static int
 site_id_cmp(const void *a, const void *b)
 {
@@ -326,7 +291,7 @@ api_org_sites_list(struct api_request *req)
 	for (size_t i = 0; i < n && count < page.limit; i++) {
 		if (sites[i].id <= page.after_id)
 			continue;
-		json_array_append_new(items, site_json(&sites[i]));
+		json_array_append_new(items, dir_json_site(&sites[i]));
 		last = sites[i].id;
 		count++;
 	}
@@ -363,7 +328,7 @@ api_org_site_post(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
-	api_reply(req, 201, site_json(&site));
+	api_reply(req, 201, dir_json_site(&site));
 }
 
 const struct api_route api_routes_orgs[] = {

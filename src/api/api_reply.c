@@ -6,11 +6,12 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api/api_internal.h"
 #include "core/arena.h"
-#include "core/clock.h"
 #include "core/log.h"
+#include "dir/dir_view.h"
 #include "http/http.h"
 
 void
@@ -114,11 +115,7 @@ api_reply_from_error(struct api_request *req, const struct error *err)
 json_t *
 api_json_time(int64_t t)
 {
-	if (t == 0)
-		return json_null();
-	char buf[32];
-	clock_format_iso(t, buf, sizeof(buf));
-	return json_string(buf);
+	return dir_json_time(t);
 }
 
 const char *
@@ -132,45 +129,21 @@ api_cookie_name(const struct api_request *req)
 json_t *
 api_json_person(struct api_request *req, const struct store_person *p)
 {
-	struct store_org org;
-	struct error err;
-	json_t *o = json_null();
-	if (dir_org_get_by_id(&req->ctx, p->org_id, &org, &err) == 0)
-		o = json_pack("{s:s,s:s}", "ods", org.ods, "name", org.name);
-	json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:s}",
-		"address", p->address,
-		"display_name", p->display_name,
-		"first_name", p->first_name,
-		"last_name", p->last_name,
-		"org", o != NULL ? o : json_null(),
-		"job_title", p->job_title,
-		"department", p->department,
-		"phone", p->phone,
-		"mobile", p->mobile,
-		"status", dir_person_status_name(p->status));
-	if (j == NULL)
-		return json_null();	/* text that is not UTF-8 */
-	json_object_set_new(j, "mobile_hidden", json_boolean(p->mobile_hidden));
-	json_object_set_new(j, "locked", json_boolean(p->locked_at != 0));
-	json_object_set_new(j, "locked_at", api_json_time(p->locked_at));
-	json_object_set_new(j, "last_signin_at",
-		api_json_time(p->last_signin_at));
-	json_object_set_new(j, "password_changed_at",
-		api_json_time(p->password_changed_at));
-	return j;
+	struct dir_person_record r;
+	if (dir_person_record_get(&req->ctx, p->id, false, &r, NULL) < 0) {
+		/* Gone meanwhile: the person as given, with no org named. */
+		memset(&r, 0, sizeof(r));
+		r.view = (struct store_person_view){ *p, "", "", "", "" };
+	}
+	return dir_json_person_core(&r.view);
 }
 
 json_t *
 api_json_roles(struct api_request *req, int64_t person_id)
 {
-	struct store_role *roles;
+	struct store_role_tag *tags;
 	size_t n;
-	json_t *a = json_array();
-	if (dir_role_list_by_person(&req->ctx, person_id, &roles, &n, NULL) < 0)
-		return a;
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s}", "role",
-			roles[i].role, "org",
-			dir_org_ods(&req->ctx, roles[i].org_id)));
-	return a;
+	if (dir_role_tags(&req->ctx, &person_id, 1, &tags, &n, NULL) < 0)
+		return json_array();
+	return dir_json_roles(tags, n);
 }

@@ -348,6 +348,7 @@ serve(struct api_request *req)
 		&req->ctx);
 	req->ctx.client = req->peer;
 	req->ctx.request_id = req->request_id;
+	uint64_t statements = dir_statement_count(&req->ctx);
 	if (admit(req, r)) {
 		r->handler(req);
 		/* Fail closed: a token reaches only what an access check let. */
@@ -355,6 +356,13 @@ serve(struct api_request *req)
 			api_reply_error(req, 403, "denied", "API tokens cannot "
 				"be used for this endpoint.", NULL);
 	}
+	/*
+	 * The route's pattern, not the path: no address reaches the log.
+	 * The count shows a listing's cost does not grow with its page.
+	 */
+	log_debug("api.request", "method=%s route=\"%s\" queries=%llu",
+		req->method, r->path, (unsigned long long)
+		(dir_statement_count(&req->ctx) - statements));
 	instance_store_return(inst, &st);
 }
 

@@ -12,6 +12,7 @@
 
 #include "api/api_internal.h"
 #include "core/arena.h"
+#include "dir/dir_view.h"
 
 #define LONG_TEXT_BYTES (4 * 4000)
 
@@ -33,97 +34,31 @@ path_person_allowed(struct api_request *req, enum auth_action action,
 	return path_person(req, p) && api_allowed(req, action, p->org_id);
 }
 
-static bool
-is_right(const char *relation)
-{
-	return strcmp(relation, "owner") != 0 &&
-		strcmp(relation, "member") != 0;
-}
-
-/* {"grants": [...], "holdings": [...]} parts of a person's record. */
-static void
-add_holdings(struct api_request *req, json_t *j, const struct store_person *p)
-{
-	struct dir_holding *h;
-	size_t n;
-	struct error err;
-	json_t *grants = json_array(), *holdings = json_array();
-	if (dir_person_holdings(&req->ctx, p->address, &h, &n, &err) < 0)
-		n = 0;
-	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(holdings, api_json_holding(&h[i]));
-		if (is_right(h[i].relation))
-			json_array_append_new(grants, json_pack(
-				"{s:s, s:s, s:s}", "mailbox", h[i].address,
-				"right", h[i].relation, "org", h[i].org_ods));
-	}
-	json_object_set_new(j, "grants", grants);
-	json_object_set_new(j, "holdings", holdings);
-}
-
-json_t *
-api_json_holding(const struct dir_holding *h)
-{
-	return json_pack("{s:s, s:s, s:s, s:s}", "relation", h->relation,
-		"kind", h->kind, "address", h->address, "org", h->org_ods);
-}
-
-static json_t *
-site_json(struct api_request *req, int64_t site_id)
-{
-	struct store_site s;
-	if (site_id == 0 ||
-	    dir_site_get_by_id(&req->ctx, site_id, &s, NULL) < 0)
-		return json_null();
-	return json_pack("{s:s, s:s}", "name", s.name, "site_type",
-		s.site_type);
-}
-
-/* A person as a list shows them: what People Finder shows, plus admin bits. */
-static json_t *
-person_brief_json(struct api_request *req, const struct store_person *p)
-{
-	json_t *j = api_json_person(req, p);
-	if (!json_is_object(j))
-		return j;
-	json_object_set_new(j, "site", site_json(req, p->site_id));
-	json_object_set_new(j, "sync_id", p->sync_id != NULL ?
-		json_string(p->sync_id) : json_null());
-	json_object_set_new(j, "deleted_at", api_json_time(p->deleted_at));
-	json_object_set_new(j, "restorable_until",
-		api_json_time(dir_person_restorable_until(&req->ctx, p)));
-	return j;
-}
-
-/* The whole record an admin sees: notes, roles, grants and holdings too. */
-static json_t *
-person_full_json(struct api_request *req, const struct store_person *p)
-{
-	json_t *j = person_brief_json(req, p);
-	if (!json_is_object(j))
-		return j;
-	json_object_set_new(j, "notes", json_string(p->notes));
-	json_object_set_new(j, "protocols_off", json_string(
-		p->protocols_off != NULL ? p->protocols_off : ""));
-	json_object_set_new(j, "created_at", api_json_time(p->created_at));
-	json_object_set_new(j, "updated_at", api_json_time(p->updated_at));
-	json_object_set_new(j, "roles", api_json_roles(req, p->id));
-	add_holdings(req, j, p);
-	return j;
-}
-
-/* Replies the person as they are now, read back from the store. */
+/* Replies the person's whole record as it is now, read back by id. */
 static void
 reply_person(struct api_request *req, unsigned status,
 	const struct store_person *p)
 {
-	struct store_person now;
+	struct dir_person_record r;
 	struct error err;
-	if (dir_person_get_by_id(&req->ctx, p->id, &now, &err) < 0) {
+	if (dir_person_record_get(&req->ctx, p->id, true, &r, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	api_reply(req, status, person_full_json(req, &now));
+	api_reply(req, status, dir_json_person(&r));
+}
+
+/* The whole record, with more keys set on it; false once replied. */
+static json_t *
+person_record_json(struct api_request *req, int64_t person_id)
+{
+	struct dir_person_record r;
+	struct error err;
+	if (dir_person_record_get(&req->ctx, person_id, true, &r, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return NULL;
+	}
+	return dir_json_person(&r);
 }
 
 static const struct api_field no_fields[] = {
@@ -160,10 +95,10 @@ api_users_list(struct api_request *req)
 	}
 	if (!api_page_parse(req, &page))
 		return;
-	struct store_person *people;
+	struct dir_person_record *people;
 	size_t n;
 	struct error err;
-	if (dir_person_list_in(&req->ctx, orgs.org_ids, orgs.org_count,
+	if (dir_person_page(&req->ctx, orgs.org_ids, orgs.org_count,
 		    deleted != NULL && strcmp(deleted, "true") == 0,
 		    page.after_id, page.limit, &people, &n, &err) < 0) {
 		api_reply_from_error(req, &err);
@@ -171,9 +106,9 @@ api_users_list(struct api_request *req)
 	}
 	json_t *items = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(items, person_brief_json(req, &people[i]));
+		json_array_append_new(items, dir_json_person(&people[i]));
 	api_reply(req, 200, api_page_json(items, &page, n,
-		n > 0 ? people[n - 1].id : 0));
+		n > 0 ? people[n - 1].view.person.id : 0));
 }
 
 struct user_body {
@@ -262,7 +197,11 @@ api_user_post(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
-	json_t *j = person_full_json(req, &p);
+	json_t *j = person_record_json(req, p.id);
+	if (j == NULL) {
+		sodium_memzero(password, sizeof(password));
+		return;
+	}
 	json_object_set_new(j, "temporary_password", json_string(password));
 	json_object_set_new(j, "must_change_password", json_true());
 	sodium_memzero(password, sizeof(password));
@@ -275,7 +214,7 @@ api_user_get(struct api_request *req)
 	struct store_person p;
 	if (!path_person_allowed(req, AUTH_USER_READ, &p))
 		return;
-	api_reply(req, 200, person_full_json(req, &p));
+	reply_person(req, 200, &p);
 }
 
 static bool
@@ -309,7 +248,7 @@ api_user_patch(struct api_request *req)
 	}
 	struct dir_person_fields f = person_fields_from(&in);
 	f.address = NULL;
-	if (auth_person_edit(&req->ctx, req->api->sms, p.address, &f, &p,
+	if (auth_person_edit(&req->ctx, req->api->sms, &p, &f, &p,
 		    &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
@@ -410,13 +349,11 @@ api_user_delete(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
-	struct store_person now;
-	if (dir_person_get_by_id(&req->ctx, p.id, &now, &err) < 0) {
+	json_t *j = person_record_json(req, p.id);
+	if (j == NULL) {
 		json_decref(removed);
-		api_reply_from_error(req, &err);
 		return;
 	}
-	json_t *j = person_full_json(req, &now);
 	json_object_set_new(j, "roles_removed", removed);
 	api_reply(req, 200, j);
 }
@@ -477,10 +414,12 @@ api_user_join(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
+	json_t *j = person_record_json(req, p.id);
+	if (j == NULL)
+		return;
 	json_t *list = json_array();
 	for (size_t i = 0; i < held_count; i++)
-		json_array_append_new(list, api_json_holding(&held[i]));
-	json_t *j = person_full_json(req, &p);
+		json_array_append_new(list, dir_json_holding(&held[i]));
 	json_object_set_new(j, "held_elsewhere", list);
 	api_reply(req, 200, j);
 }

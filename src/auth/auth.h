@@ -352,12 +352,15 @@ int auth_person_create(const struct dir_ctx *ctx,
 struct auth_sms;
 
 /*
- * dir_person_edit, and when it changes the mobile number (where recovery
- * codes go) the old number is told by sms (SECURITY.md 40), whoever made
- * the change: the person, or an admin (auth_person.c).
+ * dir_person_edit of `before` (the person as the caller just read them,
+ * so they are not read again here), and when it changes the mobile
+ * number (where recovery codes go) the old number is told by sms
+ * (SECURITY.md 40), whoever made the change: the person, or an admin
+ * (auth_person.c).
  */
 int auth_person_edit(const struct dir_ctx *ctx, struct auth_sms *sms,
-	const char *address, const struct dir_person_fields *changes,
-	struct store_person *p_r, struct error *err);
+	const struct store_person *before,
+	const struct dir_person_fields *changes, struct store_person *p_r,
+	struct error *err);
 
 #endif

@@ -12,15 +12,16 @@
 
 int
 auth_person_edit(const struct dir_ctx *ctx, struct auth_sms *sms,
-	const char *address, const struct dir_person_fields *changes,
-	struct store_person *p_r, struct error *err)
+	const struct store_person *before,
+	const struct dir_person_fields *changes, struct store_person *p_r,
+	struct error *err)
 {
-	struct store_person before;
-	if (dir_person_get(ctx, address, &before, err) < 0 ||
-	    dir_person_edit(ctx, address, changes, p_r, err) < 0)
+	/* p_r may be before: keep the old number until it is compared. */
+	const char *old_mobile = before->mobile;
+	if (dir_person_edit(ctx, before->address, changes, p_r, err) < 0)
 		return -1;
-	if (before.mobile[0] != '\0' && strcmp(before.mobile, p_r->mobile) != 0)
-		auth_sms_notify(sms, before.mobile, p_r->address,
+	if (old_mobile[0] != '\0' && strcmp(old_mobile, p_r->mobile) != 0)
+		auth_sms_notify(sms, old_mobile, p_r->address,
 			"The mobile number on your caremail account was just "
 			"changed. If this was not you, call your local IT "
 			"helpdesk now.");

@@ -136,8 +136,12 @@ int cli_finish(struct cli_session *s, int rc, struct error *err);
 
 json_t *cli_json_text(const char *s);
 json_t *cli_json_time(int64_t t);
+/* An org as the API shows it; cli_json_orgs reads a page's in one go. */
 json_t *cli_json_org(struct cli_session *s, const struct store_org *o);
+json_t *cli_json_orgs(struct cli_session *s, const struct store_org *orgs,
+	size_t n);
 json_t *cli_json_site(struct cli_session *s, const struct store_site *site);
+/* A person's whole record as GET /users/{address} shows it. */
 json_t *cli_json_person(struct cli_session *s, const struct store_person *p);
 json_t *cli_json_mailbox(struct cli_session *s, const struct store_mailbox *m);
 json_t *cli_json_contact(struct cli_session *s, const struct store_contact *c);
@@ -154,9 +158,6 @@ int cli_json_members(struct cli_session *s, const char *address,
 /* The grants on or held by an address, as an array. */
 int cli_json_grants(struct cli_session *s, const char *address,
 	json_t **grants_r, struct error *err);
-/* The admin roles a person holds, as an array of {org, role}. */
-int cli_json_roles(struct cli_session *s, const struct store_person *p,
-	json_t **roles_r, struct error *err);
 
 /* ---- output (cli_output.c) ---- */
 

@@ -92,10 +92,8 @@ cli_org_list(struct cli_args *args, struct error *err)
 	size_t count;
 	int rc = dir_org_list(&s.ctx, &orgs, &count, err);
 	if (rc == 0) {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < count; i++)
-			json_array_append_new(arr, cli_json_org(&s, &orgs[i]));
-		cli_print(args, arr, "ods,name,type,parent");
+		cli_print(args, cli_json_orgs(&s, orgs, count),
+			"ods,name,type,parent");
 	}
 	cli_session_close(&s);
 	return rc;

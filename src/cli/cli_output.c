@@ -160,10 +160,20 @@ split_columns(const char *columns, char names[][32], size_t max)
 	return n;
 }
 
+/* A column "a.b" is the key b of the object at key a (org.ods). */
 static const char *
 cell_text(json_t *item, const char *column, char *buf, size_t size)
 {
-	json_t *v = json_object_get(item, column);
+	const char *dot = strchr(column, '.');
+	json_t *v;
+	if (dot != NULL) {
+		char outer[32];
+		snprintf(outer, sizeof(outer), "%.*s", (int)(dot - column),
+			column);
+		v = json_object_get(json_object_get(item, outer), dot + 1);
+	} else {
+		v = json_object_get(item, column);
+	}
 	if (is_blank(v) || !is_scalar(v))
 		return "-";
 	return scalar_text(v, buf, size);

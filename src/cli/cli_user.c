@@ -10,6 +10,7 @@
 #include "auth/auth.h"
 #include "cli/cli_internal.h"
 #include "core/error.h"
+#include "dir/dir_view.h"
 
 /* Most people one `user list` prints when --limit is given. */
 #define USER_LIST_LIMIT_MAX 10000000
@@ -81,25 +82,15 @@ cli_user_edit(struct cli_args *args, struct error *err)
 	return rc;
 }
 
+/* The record GET /users/{address} replies (docs/api.md). */
 static int
 show_person(struct cli_args *args, struct cli_session *s,
 	struct error *err)
 {
-	struct store_person p;
-	json_t *roles = NULL, *grants = NULL, *devices = NULL;
-	if (dir_person_get(&s->ctx, args->pos[0], &p, err) < 0 ||
-	    cli_json_roles(s, &p, &roles, err) < 0 ||
-	    cli_json_grants(s, p.address, &grants, err) < 0 ||
-	    cli_json_devices(s, p.address, &devices, err) < 0) {
-		json_decref(roles);
-		json_decref(grants);
+	struct dir_person_record r;
+	if (dir_person_record_find(&s->ctx, args->pos[0], true, &r, err) < 0)
 		return -1;
-	}
-	json_t *j = cli_json_person(s, &p);
-	json_object_set_new(j, "roles", roles);
-	json_object_set_new(j, "grants", grants);
-	json_object_set_new(j, "devices", devices);
-	cli_print(args, j, NULL);
+	cli_print(args, dir_json_person(&r), NULL);
 	return 0;
 }
 
@@ -114,6 +105,35 @@ cli_user_show(struct cli_args *args, struct error *err)
 	return rc;
 }
 
+/*
+ * A page of people as GET /users lists them: one read for the page, with
+ * org and site joined. The text form ends with the --after for the next
+ * page when the page was full.
+ */
+static int
+list_people(struct cli_args *args, struct cli_session *s, int64_t after,
+	int64_t limit, struct error *err)
+{
+	struct store_org org;
+	const char *ods = cli_opt(args, "org");
+	if (ods != NULL && dir_org_get(&s->ctx, ods, &org, err) < 0)
+		return -1;
+	struct dir_person_record *people;
+	size_t count;
+	if (dir_person_page(&s->ctx, ods != NULL ? &org.id : NULL,
+		    ods != NULL ? 1 : 0, cli_flag(args, "include-deleted"),
+		    after, (size_t)limit, &people, &count, err) < 0)
+		return -1;
+	json_t *arr = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(arr, dir_json_person(&people[i]));
+	cli_print(args, arr, "address,display_name,org.ods,job_title,status");
+	if (!args->json && limit > 0 && count == (size_t)limit)
+		printf("more: --after %lld\n",
+			(long long)people[count - 1].view.person.id);
+	return 0;
+}
+
 int
 cli_user_list(struct cli_args *args, struct error *err)
 {
@@ -125,19 +145,7 @@ cli_user_list(struct cli_args *args, struct error *err)
 	struct cli_session s;
 	if (cli_session_open(args, &s, err) < 0)
 		return -1;
-	struct store_person *people;
-	size_t count;
-	int rc = dir_person_list(&s.ctx, cli_opt(args, "org"),
-		cli_flag(args, "include-deleted"), after, (size_t)limit,
-		&people, &count, err);
-	if (rc == 0) {
-		json_t *arr = json_array();
-		for (size_t i = 0; i < count; i++)
-			json_array_append_new(arr,
-				cli_json_person(&s, &people[i]));
-		cli_print(args, arr,
-			"id,address,display_name,org,job_title,status");
-	}
+	int rc = list_people(args, &s, after, limit, err);
 	cli_session_close(&s);
 	return rc;
 }

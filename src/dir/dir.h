@@ -50,6 +50,12 @@ bool dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain);
 int dir_begin(const struct dir_ctx *ctx, struct error *err);
 /* Commits when rc is 0, else rolls back; returns 0 or -1. */
 int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
+/*
+ * The statements ctx's store connection has run so far: the difference
+ * across a call is how many queries it cost (the API logs it per request
+ * at debug level; tests show a page costs the same for any page size).
+ */
+uint64_t dir_statement_count(const struct dir_ctx *ctx);
 
 /* ---- organisations and sites ---- */
 

@@ -29,6 +29,12 @@ dir_finish(const struct dir_ctx *ctx, int rc, struct error *err)
 	return store_commit(ctx->store, err);
 }
 
+uint64_t
+dir_statement_count(const struct dir_ctx *ctx)
+{
+	return store_statement_count(ctx->store);
+}
+
 json_t *
 dir_json_str(const char *s)
 {

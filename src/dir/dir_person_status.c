@@ -196,12 +196,8 @@ holdings_elsewhere(const struct dir_ctx *ctx, const struct store_person *p,
 	for (size_t i = 0; i < n; i++) {
 		if (h[i].org_id == except_org)
 			continue;
-		struct store_org org;
-		if (store_org_get(ctx->store, h[i].org_id, ctx->arena, &org,
-			    err) < 0)
-			return -1;
 		out[count++] = (struct dir_holding){ h[i].relation,
-			h[i].object_kind, h[i].address, org.ods };
+			h[i].object_kind, h[i].address, h[i].org_ods };
 	}
 	*items_r = out;
 	*count_r = count;

@@ -278,10 +278,17 @@ store_bind_args(struct store *st, struct store_stmt *s, const char *types,
 	}
 }
 
+uint64_t
+store_statement_count(const struct store *st)
+{
+	return st->statements;
+}
+
 static struct store_stmt *
 store_vquery(struct store *st, struct error *err, const char *sql,
 	const char *types, va_list ap)
 {
+	st->statements++;
 	struct store_stmt *s = st->ops->prepare(st->conn, sql, err);
 	if (s != NULL)
 		store_bind_args(st, s, types, ap);

@@ -75,6 +75,14 @@ int store_begin(struct store *st, struct error *err);
 int store_commit(struct store *st, struct error *err);
 void store_rollback(struct store *st);
 
+/*
+ * How many statements the typed operations have sent through this
+ * connection's driver since it opened (transaction control aside). Read
+ * twice around an operation, it is the number of queries the operation
+ * ran: tests use it to show a listing costs the same for any page size.
+ */
+uint64_t store_statement_count(const struct store *st);
+
 /* The name a kind is stored under ("person", "mailbox", ...). */
 const char *store_kind_name(enum store_kind kind);
 

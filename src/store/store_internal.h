@@ -26,6 +26,7 @@
 #include "store/store_search.h"
 #include "store/store_selfsvc.h"
 #include "store/store_session.h"
+#include "store/store_view.h"
 #include "store/store_writer.h"
 #include "store/store_backend.h"
 
@@ -41,6 +42,8 @@ struct store {
 	struct store_change *changes;
 	size_t change_count, change_capacity;
 	size_t change_marks[STORE_DEPTH_MAX]; /* change_count at each begin */
+	/* Statements handed to the driver (store_statement_count). */
+	uint64_t statements;
 };
 
 /*

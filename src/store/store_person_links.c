@@ -18,6 +18,7 @@ holding_read(struct store *st, struct store_stmt *s, struct arena *a,
 	h->object_id = store_col_int(st, s, 2);
 	h->org_id = store_col_int(st, s, 3);
 	h->address = store_col_text(st, s, 4, a);
+	h->org_ods = store_col_text(st, s, 5, a);
 }
 
 int
@@ -26,8 +27,14 @@ store_person_holdings(struct store *st, int64_t person_id, int64_t mailbox_id,
 	struct error *err)
 {
 	/* Deleted objects grant nothing any more, so they are left out. */
+	/*
+	 * The org's ODS code is joined once over the whole union, so a
+	 * record with many holdings costs one statement.
+	 */
 	struct store_stmt *s = store_query(st, err,
-		"SELECT 'owner', m.kind, m.id, m.org_id, m.address"
+		"SELECT h.relation, h.kind, h.id, h.org_id, h.address, o.ods"
+		" FROM (SELECT 'owner' AS relation, m.kind AS kind, m.id AS id,"
+		" m.org_id AS org_id, m.address AS address"
 		" FROM owners o JOIN mailboxes m ON m.id = o.object_id"
 		" WHERE o.object_kind = 'mailbox' AND o.person_id = ?"
 		" AND m.deleted_at IS NULL"
@@ -44,8 +51,9 @@ store_person_holdings(struct store *st, int64_t person_id, int64_t mailbox_id,
 		" AND l.deleted_at IS NULL"
 		" UNION ALL SELECT g.right, m.kind, m.id, m.org_id, m.address"
 		" FROM grants g JOIN mailboxes m ON m.id = g.mailbox_id"
-		" WHERE g.person_id = ? AND m.deleted_at IS NULL"
-		" ORDER BY 5, 1",
+		" WHERE g.person_id = ? AND m.deleted_at IS NULL) AS h"
+		" JOIN orgs o ON o.id = h.org_id"
+		" ORDER BY h.address, h.relation",
 		"iiiii", person_id, person_id, person_id, mailbox_id, person_id);
 	if (s == NULL)
 		return -1;

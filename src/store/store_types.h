@@ -87,6 +87,24 @@ struct store_person_filter {
 	size_t limit;		/* 0: no limit */
 };
 
+/*
+ * A person as a listing or a record shows them, read in one statement:
+ * their org and site named by join, not looked up row by row.
+ */
+struct store_person_view {
+	struct store_person person;
+	const char *org_ods, *org_name;	/* "" when the org is gone */
+	const char *site_name, *site_type;	/* "" when no site */
+};
+
+/* An admin role with its org's ODS code, read for many people at once. */
+struct store_role_tag {
+	int64_t person_id;
+	const char *role;
+	const char *org_ods;
+	int64_t granted_at;
+};
+
 /* Records that a person signed in with a client, for the devices list. */
 struct store_device {
 	int64_t person_id;
@@ -370,6 +388,7 @@ struct store_holding {
 	int64_t object_id;
 	int64_t org_id;		/* the object's org */
 	const char *address;
+	const char *org_ods;	/* the object's org's, by join */
 };
 
 /* ---- self-service and API tokens (SPEC P11, P16; area selfsvc) ---- */

@@ -465,7 +465,7 @@ def test_transfer_checks_both_orgs_and_keeps_status(server, instance, la):
                          last="Admin")
     assert "not one you administer" in b_admin.refused(
         "POST", path + "/transfer", {"org": "BBB01"})["message"]
-    assert instance.json("user", "show", address)["org"] == "AAA01"
+    assert instance.json("user", "show", address)["org"]["ods"] == "AAA01"
     moved = la.ok("POST", path + "/transfer", {"org": "AAA02"})
     assert moved["org"]["ods"] == "AAA02"
     assert moved["status"] == "disabled"            # kept
@@ -489,7 +489,7 @@ def test_transfer_refuses_a_sync_id_clash(server, instance, la):
     err = la.refused("POST", "/users/" + q(a) + "/transfer",
                      {"org": "AAA02"}, status=409)
     assert err["field"] == "sync_id"
-    assert instance.json("user", "show", a)["org"] == "AAA01"
+    assert instance.json("user", "show", a)["org"]["ods"] == "AAA01"
 
 
 def test_delete_removes_every_admin_role(server, instance, la):

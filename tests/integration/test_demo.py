@@ -63,7 +63,7 @@ def test_demo_lists_expand(instance):
     people = {p["address"]: p for p in instance.json("user", "list")}
     assert pharmacists
     assert all(people[a]["job_title"] == "Pharmacist" for a in pharmacists)
-    assert {people[a]["org"] for a in pharmacists} >= {"QWE", "RXV",
+    assert {people[a]["org"]["ods"] for a in pharmacists} >= {"QWE", "RXV",
                                                        "FA123"}
     text = instance.run("list", "expand",
                         lists["Safeguarding Leads"]["address"]).stdout

@@ -62,7 +62,7 @@ def test_sites(instance, org):
     p = json.loads(instance.run("user", "add", "--org", org, "--first", "Al",
                                 "--last", "Jones", "--site", "Main Surgery",
                                 "--json").stdout)
-    assert p["site"] == "Main Surgery"
+    assert p["site"] == {"name": "Main Surgery", "site_type": "gp_practice"}
 
 
 def test_deleted_address_is_never_reused(instance, org):
