@@ -89,7 +89,7 @@ dir_person_record_find(const struct dir_ctx *ctx, const char *address,
 	if (obj.ref.kind != STORE_KIND_PERSON)
 		return error_set(err, ERROR_NOT_FOUND,
 			"%s is a %s, not a person", obj.address,
-			dir_kind_noun(obj.kind));
+			dir_holder_noun(obj.kind));
 	return dir_person_record_get(ctx, obj.ref.id, full, r, err);
 }
 
