@@ -265,7 +265,6 @@ bool api_scope_has(bool all, const int64_t *ids, size_t count,
 /* ---- helpers of the mailboxes, contacts and lists handlers ---- */
 
 /* The people's addresses as a JSON array. */
-json_t *api_json_people(const struct store_person *people, size_t count);
 
 void api_people_search(struct api_request *req);
 void api_people_help(struct api_request *req);

@@ -77,71 +77,19 @@ load_list_admin(struct api_request *req, struct store_list *l)
 	return api_allowed(req, AUTH_LIST_MANAGE, l->org_id);
 }
 
-static json_t *
-members_json(struct api_request *req, const struct store_list *l)
-{
-	struct dir_member *m;
-	size_t count;
-	struct error err;
-	if (l->kind != STORE_LIST_STATIC ||
-	    dir_list_members(&req->ctx, l->address, &m, &count, &err) < 0)
-		return json_null();
-	json_t *a = json_array();
-	for (size_t i = 0; i < count; i++)
-		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:b}", "kind",
-			m[i].kind, "address", m[i].address, "display_name",
-			m[i].display_name, "deleted", m[i].deleted));
-	return a;
-}
-
-static json_t *
-review_json(const struct store_list_review *r)
-{
-	json_t *change = r->change[0] != '\0' ?
-		json_loads(r->change, 0, NULL) : NULL;
-	json_t *j = json_pack("{s:o}", "pending_change",
-		change != NULL ? change : json_null());
-	json_object_set_new(j, "requested_by", r->requested_by[0] != '\0' ?
-		json_string(r->requested_by) : json_null());
-	json_object_set_new(j, "requested_at", api_json_time(r->requested_at));
-	if (r->decision[0] == '\0') {
-		json_object_set_new(j, "last_decision", json_null());
-		return j;
-	}
-	json_t *d = json_pack("{s:s,s:s,s:s}", "decision", r->decision,
-		"reason", r->reason, "by", r->decided_by);
-	json_object_set_new(d, "at", api_json_time(r->decided_at));
-	json_object_set_new(j, "last_decision", d);
-	return j;
-}
-
 /* The list in full: owners, members, the change waiting and decisions. */
 static void
 reply_list(struct api_request *req, unsigned status,
 	const struct store_list *given)
 {
-	struct store_list l;
-	struct store_person *owners;
-	struct store_list_review r;
-	size_t n_owners;
+	struct dir_list_record r;
 	struct error err;
 	/* Read again: a change may have renamed or re-statused it. */
-	if (dir_list_get(&req->ctx, given->address, &l, &err) < 0 ||
-	    dir_owner_list(&req->ctx, l.address, &owners, &n_owners,
-		    &err) < 0 ||
-	    dir_list_review(&req->ctx, l.address, &r, &err) < 0) {
+	if (dir_list_record_get(&req->ctx, given->address, &r, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	json_t *j = list_json(req, &l);
-	json_object_set_new(j, "owners", api_json_people(owners, n_owners));
-	json_object_set_new(j, "members", members_json(req, &l));
-	json_t *review = review_json(&r);
-	json_object_update(j, review);
-	json_decref(review);
-	json_object_set_new(j, "waiting_for_approval", json_boolean(
-		l.status == STORE_LIST_PENDING || r.change[0] != '\0'));
-	api_reply(req, status, j);
+	api_reply(req, status, dir_json_list_record(&r));
 }
 
 struct create_body {
@@ -262,11 +210,8 @@ api_list_approvals(struct api_request *req)
 			struct store_list_review r;
 			json_t *j = list_json(req, &l[i]);
 			if (dir_list_review(&req->ctx, l[i].address, &r,
-				    &denied) == 0) {
-				json_t *review = review_json(&r);
-				json_object_update(j, review);
-				json_decref(review);
-			}
+				    &denied) == 0)
+				dir_json_add_review(j, &r);
 			json_array_append_new(items, j);
 			kept++;
 			last = l[i].id;

@@ -13,31 +13,11 @@
 #include "core/arena.h"
 #include "dir/dir_view.h"
 
-/* ---- helpers shared by the lists area's handlers ---- */
-
-
-json_t *
-api_json_people(const struct store_person *people, size_t count)
-{
-	json_t *a = json_array();
-	for (size_t i = 0; i < count; i++)
-		json_array_append_new(a, json_string(people[i].address));
-	return a;
-}
-
-/* ---- mailboxes ---- */
-
 static const char *
 route_kind(const struct api_request *req)
 {
 	return strncmp(req->path, "/resource-mailboxes", 19) == 0 ?
 		"resource" : "shared";
-}
-
-static json_t *
-mailbox_json(struct api_request *req, const struct store_mailbox *m)
-{
-	return dir_json_mailbox(m, dir_org_ods(&req->ctx, m->org_id));
 }
 
 /*
@@ -135,45 +115,18 @@ api_mailbox_index(struct api_request *req)
 		count > 0 ? m[count - 1].id : 0));
 }
 
-static json_t *
-grants_json(struct api_request *req, const char *address)
-{
-	struct dir_grant *g;
-	size_t count;
-	struct error err;
-	json_t *a = json_array();
-	if (dir_grant_list(&req->ctx, address, &g, &count, &err) < 0)
-		return a;
-	for (size_t i = 0; i < count; i++) {
-		json_t *one = json_pack("{s:s,s:s}", "person", g[i].person,
-			"right", dir_grant_right_name(g[i].right));
-		json_object_set_new(one, "granted_at",
-			api_json_time(g[i].granted_at));
-		json_array_append_new(a, one);
-	}
-	return a;
-}
-
 /* The mailbox with its owners, members and grants. */
 static void
 reply_mailbox(struct api_request *req, unsigned status,
 	const struct store_mailbox *m)
 {
-	struct store_person *owners, *members;
-	size_t n_owners, n_members;
+	struct dir_mailbox_record r;
 	struct error err;
-	if (dir_owner_list(&req->ctx, m->address, &owners, &n_owners,
-		    &err) < 0 ||
-	    dir_mailbox_member_list(&req->ctx, m->address, &members,
-		    &n_members, &err) < 0) {
+	if (dir_mailbox_record_get(&req->ctx, m, &r, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	json_t *j = mailbox_json(req, m);
-	json_object_set_new(j, "owners", api_json_people(owners, n_owners));
-	json_object_set_new(j, "members", api_json_people(members, n_members));
-	json_object_set_new(j, "grants", grants_json(req, m->address));
-	api_reply(req, status, j);
+	api_reply(req, status, dir_json_mailbox_record(&r));
 }
 
 static void

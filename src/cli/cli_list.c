@@ -9,6 +9,7 @@
 
 #include "cli/cli_internal.h"
 #include "core/error.h"
+#include "dir/dir_view.h"
 
 int
 cli_list_add(struct cli_args *args, struct error *err)
@@ -28,10 +29,15 @@ cli_list_add(struct cli_args *args, struct error *err)
 	int rc = dir_list_add(&s.ctx, cli_opt(args, "org"),
 		cli_opt(args, "name"), dynamic ? "dynamic" : "static",
 		cli_opt(args, "email"), rule, &l, err);
-	if (rc == 0 && args->json)
-		cli_print(args, cli_json_list(&s, &l), NULL);
-	else if (rc == 0)
+	/* --json prints what POST /lists replies: the list in full. */
+	struct dir_list_record r;
+	if (rc == 0 && args->json) {
+		rc = dir_list_record_get(&s.ctx, l.address, &r, err);
+		if (rc == 0)
+			cli_print(args, dir_json_list_record(&r), NULL);
+	} else if (rc == 0) {
 		printf("%s\n", l.address);
+	}
 	cli_session_close(&s);
 	return rc;
 }
@@ -60,14 +66,10 @@ cli_list_list(struct cli_args *args, struct error *err)
 static int
 show_list(struct cli_args *args, struct cli_session *s, struct error *err)
 {
-	struct store_list l;
-	json_t *owners;
-	if (dir_list_get(&s->ctx, args->pos[0], &l, err) < 0 ||
-	    cli_json_owners(s, l.address, &owners, err) < 0)
+	struct dir_list_record r;
+	if (dir_list_record_get(&s->ctx, args->pos[0], &r, err) < 0)
 		return -1;
-	json_t *j = cli_json_list(s, &l);
-	json_object_set_new(j, "owners", owners);
-	cli_print(args, j, NULL);
+	cli_print(args, dir_json_list_record(&r), NULL);
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include "cli/cli_internal.h"
 #include "core/error.h"
+#include "dir/dir_view.h"
 
 /*
  * The first word of the command's name, "shared" or "resource", as the
@@ -43,10 +44,15 @@ cli_mailbox_add(struct cli_args *args, struct error *err)
 	int rc = dir_mailbox_add(&s.ctx, cli_opt(args, "org"),
 		mailbox_kind_name(args), cli_opt(args, "name"),
 		cli_opt(args, "email"), &m, err);
-	if (rc == 0 && args->json)
-		cli_print(args, cli_json_mailbox(&s, &m), NULL);
-	else if (rc == 0)
+	/* --json prints what the API's create replies: the mailbox in full. */
+	struct dir_mailbox_record r;
+	if (rc == 0 && args->json) {
+		rc = dir_mailbox_record_get(&s.ctx, &m, &r, err);
+		if (rc == 0)
+			cli_print(args, dir_json_mailbox_record(&r), NULL);
+	} else if (rc == 0) {
 		printf("%s\n", m.address);
+	}
 	cli_session_close(&s);
 	return rc;
 }
@@ -91,20 +97,11 @@ show_mailbox(struct cli_args *args, struct cli_session *s,
 	struct error *err)
 {
 	struct store_mailbox m;
-	json_t *owners = NULL, *members = NULL, *grants = NULL;
+	struct dir_mailbox_record r;
 	if (get_mailbox(args, s, &m, err) < 0 ||
-	    cli_json_owners(s, m.address, &owners, err) < 0 ||
-	    cli_json_members(s, m.address, &members, err) < 0 ||
-	    cli_json_grants(s, m.address, &grants, err) < 0) {
-		json_decref(owners);
-		json_decref(members);
+	    dir_mailbox_record_get(&s->ctx, &m, &r, err) < 0)
 		return -1;
-	}
-	json_t *j = cli_json_mailbox(s, &m);
-	json_object_set_new(j, "owners", owners);
-	json_object_set_new(j, "members", members);
-	json_object_set_new(j, "grants", grants);
-	cli_print(args, j, NULL);
+	cli_print(args, dir_json_mailbox_record(&r), NULL);
 	return 0;
 }
 

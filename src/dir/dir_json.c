@@ -229,3 +229,80 @@ dir_json_contact(const struct store_contact *c, const char *org_ods)
 		"created_at", dir_json_time(c->created_at),
 		"updated_at", dir_json_time(c->updated_at));
 }
+
+/* People named by address: owners and members. */
+static json_t *
+addresses_json(const struct store_person *people, size_t count)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(a, dir_json_text(people[i].address));
+	return a;
+}
+
+json_t *
+dir_json_mailbox_record(const struct dir_mailbox_record *r)
+{
+	json_t *j = dir_json_mailbox(&r->mailbox, r->org_ods);
+	set(j, "owners", addresses_json(r->owners, r->owner_count));
+	set(j, "members", addresses_json(r->members, r->member_count));
+	json_t *grants = json_array();
+	for (size_t i = 0; i < r->grant_count; i++)
+		json_array_append_new(grants, json_pack("{s:o, s:o, s:o}",
+			"person", dir_json_text(r->grants[i].person),
+			"right", dir_json_text(
+				dir_grant_right_name(r->grants[i].right)),
+			"granted_at", dir_json_time(r->grants[i].granted_at)));
+	set(j, "grants", grants);
+	return j;
+}
+
+static json_t *
+members_json(const struct dir_list_record *r)
+{
+	if (r->members == NULL)
+		return json_null();
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->member_count; i++) {
+		const struct dir_member *m = &r->members[i];
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:b}",
+			"kind", dir_json_text(m->kind),
+			"address", dir_json_text(m->address),
+			"display_name", dir_json_text(m->display_name),
+			"deleted", m->deleted));
+	}
+	return a;
+}
+
+void
+dir_json_add_review(json_t *j, const struct store_list_review *rv)
+{
+	json_t *change = rv->change[0] != '\0' ?
+		json_loads(rv->change, 0, NULL) : NULL;
+	set(j, "pending_change", change != NULL ? change : json_null());
+	set(j, "requested_by", rv->requested_by[0] != '\0' ?
+			dir_json_text(rv->requested_by) : json_null());
+	set(j, "requested_at", dir_json_time(rv->requested_at));
+	if (rv->decision[0] == '\0') {
+		set(j, "last_decision", json_null());
+		return;
+	}
+	set(j, "last_decision", json_pack("{s:o, s:o, s:o, s:o}",
+		"decision", dir_json_text(rv->decision),
+		"reason", dir_json_text(rv->reason),
+		"by", dir_json_text(rv->decided_by),
+		"at", dir_json_time(rv->decided_at)));
+}
+
+json_t *
+dir_json_list_record(const struct dir_list_record *r)
+{
+	json_t *j = dir_json_list(&r->list, r->org_ods);
+	set(j, "owners", addresses_json(r->owners, r->owner_count));
+	set(j, "members", members_json(r));
+	dir_json_add_review(j, &r->review);
+	set(j, "waiting_for_approval", json_boolean(
+		r->list.status == STORE_LIST_PENDING ||
+		r->review.change[0] != '\0'));
+	return j;
+}

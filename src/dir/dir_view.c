@@ -180,3 +180,36 @@ dir_org_records(const struct dir_ctx *ctx, const struct store_org *orgs,
 	*records_r = out;
 	return 0;
 }
+
+int
+dir_mailbox_record_get(const struct dir_ctx *ctx,
+	const struct store_mailbox *m, struct dir_mailbox_record *r,
+	struct error *err)
+{
+	*r = (struct dir_mailbox_record){ .mailbox = *m,
+		.org_ods = dir_org_ods(ctx, m->org_id) };
+	if (dir_owner_list(ctx, m->address, &r->owners, &r->owner_count,
+		    err) < 0 ||
+	    dir_mailbox_member_list(ctx, m->address, &r->members,
+		    &r->member_count, err) < 0)
+		return -1;
+	return dir_grant_list(ctx, m->address, &r->grants, &r->grant_count,
+		err);
+}
+
+int
+dir_list_record_get(const struct dir_ctx *ctx, const char *address,
+	struct dir_list_record *r, struct error *err)
+{
+	*r = (struct dir_list_record){ 0 };
+	if (dir_list_get(ctx, address, &r->list, err) < 0 ||
+	    dir_owner_list(ctx, r->list.address, &r->owners, &r->owner_count,
+		    err) < 0 ||
+	    dir_list_review(ctx, r->list.address, &r->review, err) < 0)
+		return -1;
+	r->org_ods = dir_org_ods(ctx, r->list.org_id);
+	if (r->list.kind != STORE_LIST_STATIC)
+		return 0;
+	return dir_list_members(ctx, r->list.address, &r->members,
+		&r->member_count, err);
+}

@@ -74,6 +74,41 @@ int dir_org_records(const struct dir_ctx *ctx, const struct store_org *orgs,
 int dir_org_ods_each(const struct dir_ctx *ctx, const int64_t *org_ids,
 	size_t n, const char ***ods_r, struct error *err);
 
+/* A shared or resource mailbox with its owners, members and grants. */
+struct dir_mailbox_record {
+	struct store_mailbox mailbox;
+	const char *org_ods;
+	struct store_person *owners;
+	size_t owner_count;
+	struct store_person *members;
+	size_t member_count;
+	struct dir_grant *grants;
+	size_t grant_count;
+};
+
+/* The record of a mailbox already read (GET /shared-mailboxes/{a}). */
+int dir_mailbox_record_get(const struct dir_ctx *ctx,
+	const struct store_mailbox *m, struct dir_mailbox_record *r,
+	struct error *err);
+
+/*
+ * A list with its owners, its members (static lists only) and its
+ * approval record: the change waiting and the last decision.
+ */
+struct dir_list_record {
+	struct store_list list;
+	const char *org_ods;
+	struct store_person *owners;
+	size_t owner_count;
+	struct dir_member *members;	/* NULL for a dynamic list */
+	size_t member_count;
+	struct store_list_review review;
+};
+
+/* The record of the list at address, read afresh (GET /lists/{a}). */
+int dir_list_record_get(const struct dir_ctx *ctx, const char *address,
+	struct dir_list_record *r, struct error *err);
+
 /* ---- the renderer (dir_json.c) ---- */
 
 /* Text as JSON; bytes that are not UTF-8 become '?' rather than fail. */
@@ -98,5 +133,19 @@ json_t *dir_json_site(const struct store_site *s);
 json_t *dir_json_mailbox(const struct store_mailbox *m, const char *org_ods);
 json_t *dir_json_list(const struct store_list *l, const char *org_ods);
 json_t *dir_json_contact(const struct store_contact *c, const char *org_ods);
+/* A mailbox with "owners" and "members" (addresses) and "grants". */
+json_t *dir_json_mailbox_record(const struct dir_mailbox_record *r);
+/*
+ * A list with "owners", "members" (null for a dynamic list),
+ * "pending_change", "requested_by", "requested_at", "last_decision" and
+ * "waiting_for_approval".
+ */
+json_t *dir_json_list_record(const struct dir_list_record *r);
+/*
+ * Adds a list's approval record to its JSON: "pending_change",
+ * "requested_by", "requested_at" and "last_decision" (the approval queue
+ * shows lists with these alone).
+ */
+void dir_json_add_review(json_t *list, const struct store_list_review *rv);
 
 #endif

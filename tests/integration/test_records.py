@@ -38,7 +38,10 @@ def directory(instance):
     instance.run("resource", "add", "--org", "RCB01", "--name", "Room 1")
     instance.run("shared", "owners", "add", box, people[0])
     instance.run("grant", "add", box, people[0], "--right", "send_as")
-    instance.run("list", "add", "--org", "RCA01", "--name", "Nurses All")
+    nurses = instance.run("list", "add", "--org", "RCA01", "--name",
+                          "Nurses All").stdout.strip().split()[-1]
+    instance.run("list", "members", "add", nurses, people[0], box)
+    instance.run("list", "owners", "add", nurses, people[1])
     instance.run("list", "add", "--org", "RCB01", "--name", "Dyn Nurses",
                  "--dynamic", "--rule", '{"job_titles": ["Nurse"]}')
     instance.run("contact", "add", "--org", "RCA01", "--email",
@@ -88,6 +91,17 @@ def test_cli_json_is_the_api_json(server, instance):
                   key=lambda l: l["address"]) == \
         sorted(lists, key=lambda l: l["address"])
     assert instance.json("contact", "list") == items(ga, "/contacts")
+    # A mailbox or list in full: owners, members, grants, approval record.
+    for kind, route in (("shared", "/shared-mailboxes"),
+                        ("resource", "/resource-mailboxes")):
+        for box in items(ga, route):
+            whole = ga.ok("GET", f"{route}/" + q(box["address"]))
+            assert instance.json(kind, "show", box["address"]) == whole
+    for one in lists:
+        whole = ga.ok("GET", "/lists/" + q(one["address"]))
+        assert instance.json("list", "show", one["address"]) == whole
+    assert any(ga.ok("GET", "/shared-mailboxes/" + q(b["address"]))
+               ["owners"] for b in items(ga, "/shared-mailboxes"))
 
 
 def queries(server, method, route):
