@@ -81,11 +81,13 @@ function showMenu(me) {
   for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-roles]")) {
     item.hidden = !navVisible(item.dataset.roles, me.roles ?? []);
   }
+}
+
+function showAccount(person) {
   const name = document.querySelector(".app-account-name");
-  if (name) {
-    const icon = name.querySelector("svg");
-    name.replaceChildren(...(icon ? [icon] : []), me.display_name || me.address);
-  }
+  if (!name || !person) return;
+  const icon = name.querySelector("svg");
+  name.replaceChildren(...(icon ? [icon] : []), person.display_name || person.address);
 }
 
 function hideMenu() {
@@ -112,6 +114,7 @@ async function start() {
   if (access === "signed-in") {
     session = await api("GET", "/session");
     setCsrf(session.csrf_token);
+    showAccount(session.person);
     learnSession(session);
     restartIdle();
     let gate = null;

@@ -12,6 +12,11 @@ page(() => {
   const proof = document.getElementById("proof-form");
   let email = null;
   let questions = [];
+  const passwordGroup = document.getElementById("new-password-group");
+  const showPassword = () => {
+    passwordGroup.hidden = !document.getElementById("action").checked;
+  };
+  for (const radio of proof.querySelectorAll("input[name=action]")) radio.addEventListener("change", showPassword);
 
   bindForm(start, async (v) => {
     const reply = await api("POST", "/recovery/start", { email: v.email });
@@ -40,7 +45,7 @@ page(() => {
       // so and keeps the code, so offer the unlock at once.
       if (err instanceof ApiError && /locked/i.test(err.message)) {
         document.getElementById("action-2").checked = true;
-        document.getElementById("action-2").dispatchEvent(new Event("change", { bubbles: true }));
+        showPassword();
         throw new ApiError(err.status, { code: err.code, field: "action", message: err.message });
       }
       throw err;
