@@ -155,6 +155,7 @@ class Scenario {
 
   // The page's checks: axe at each width and a screenshot named name.
   async check(name) {
+    if (this.problems.length) fail(this.problems.join("\n"));
     fs.mkdirSync(shots, { recursive: true });
     const original = this.page.viewportSize();
     for (const width of WIDTHS) {
