@@ -177,6 +177,10 @@ http_static_open_below(int root, const char *rel, uint64_t *size_r)
 		}
 		memcpy(segment, p, n);
 		segment[n] = '\0';
+		/*
+		 * O_NONBLOCK: opening a FIFO someone left in the root must
+		 * not hang the thread; it is then refused as not a file.
+		 */
 		int flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 			(slash != NULL ? O_DIRECTORY : O_NONBLOCK);
 		int fd = openat(dir, segment, flags);
