@@ -9,11 +9,25 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-asan fuzz check-layers check-circles check-states run \
-	bench clean
+.PHONY: all deps test test-gcc test-asan test-browser fuzz check-layers check-circles \
+	check-states run web bench clean
 
-all: deps build/build.ninja
+all: deps build/build.ninja web
 	ninja -C build
+
+# The web pages (docs/web.md): npm ci only when the lockfile changed, the
+# build only when a file under web/ did, so `make` stays quick.
+WEB_SOURCES := $(shell find web -path web/node_modules -prune -o -type f \
+	-print 2>/dev/null)
+
+web: build/web/index.html
+
+web/node_modules/.ci-stamp: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+build/web/index.html: web/node_modules/.ci-stamp $(WEB_SOURCES)
+	node web/build.mjs build/web
 
 deps:
 	@scripts/deps.sh
@@ -43,11 +57,17 @@ define integration
 	fi
 endef
 
-test: deps test-gcc test-asan fuzz check-layers check-circles check-states
+test: deps test-gcc test-browser test-asan fuzz check-layers check-circles check-states
 
 test-gcc: all
 	meson test -C build --print-errorlogs
 	$(call integration,build,)
+
+# The pages in headless Chromium against a real server (tests/browser/),
+# with the gcc build only: the sanitizers add nothing a browser can see.
+test-browser: all
+	CAREMAIL_BIN=$(CURDIR)/build/caremail CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
+		$(PYTHON) -m pytest -q tests/browser
 
 test-asan: deps build-asan/build.ninja
 	ninja -C build-asan
@@ -73,7 +93,7 @@ check-circles: all
 # Only the program: the tests and fuzz targets wait for `make test`.
 # SET='section.key=value ...' overrides settings for this run, e.g.
 # make run SET='http.listen=127.0.0.1:8081 smtp.listen=127.0.0.1:2526'
-run: deps build/build.ninja
+run: deps build/build.ninja web
 	ninja -C build caremail
 	scripts/run-demo.sh $(SET)
 

@@ -23,6 +23,13 @@ for p in "${packages[@]}"; do
 	[ "$status" = "installed" ] || missing+=("$p")
 done
 
+# The web pages are built with node and npm (web/, docs/web.md) and tested
+# in Chromium (tests/browser/). Asked for by command, not package: a node
+# from elsewhere that brings its own npm does as well as Debian's.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+
 if [ ${#missing[@]} -eq 0 ]; then
 	echo "deps: all present"
 	exit 0

@@ -98,6 +98,7 @@ echo
 if [ "$listen" = off ]; then
 	echo "  HTTP is off in $dir/caremail.conf"
 else
+	echo "  in a browser:  $scheme://$listen/  (sign in as the admin below)"
 	echo "  health check:  $scheme://$listen/healthcheck"
 	echo "  API:           $scheme://$listen/api/v1/openapi.json" \
 		"(a tour: README, \"The portal API\")"
@@ -125,5 +126,10 @@ fi
 echo "  (a port taken? make run SET='smtp.listen=127.0.0.1:2526 ...';" \
 	"README, \"A port already taken?\")"
 echo
+
+# The web pages `make` builds (docs/web.md), unless this run names others.
+if [ -z "${overrides[http.web_root]+set}" ]; then
+	set_args=(--set "http.web_root=$PWD/build/web" ${set_args[@]+"${set_args[@]}"})
+fi
 
 exec "$bin" serve --dir "$dir" ${set_args[@]+"${set_args[@]}"}

@@ -65,9 +65,18 @@ start_http(const struct instance *inst, struct api *api,
 {
 	const struct config *c = inst->config;
 	const char *listen = config_get_str(c, "http.listen");
+	const char *web = config_get_str(c, "http.web_root");
+	char web_root[4096];
 	*http_r = NULL;
 	if (strcmp(listen, "off") == 0)
 		return 0;
+	/* Relative to the instance directory, as every path setting is. */
+	int n = snprintf(web_root, sizeof(web_root), "%s%s%s",
+		web[0] == '/' || web[0] == '\0' ? "" : inst->dir,
+		web[0] == '/' || web[0] == '\0' ? "" : "/", web);
+	if (n < 0 || (size_t)n >= sizeof(web_root))
+		return error_set(err, ERROR_INVALID,
+			"http.web_root is too long");
 	struct http_server_options opts = {
 		.listen = listen,
 		.tls = config_get_bool(c, "http.tls"),
@@ -92,6 +101,7 @@ start_http(const struct instance *inst, struct api *api,
 		.api_ctx = api,
 		.audit_state = serve_audit_state,
 		.audit_ctx = audit,
+		.web_root = web_root,
 	};
 	*http_r = http_server_start(&opts, err);
 	return *http_r != NULL ? 0 : -1;

@@ -69,6 +69,8 @@ static const struct config_setting config_settings[] = {
 	  "Largest request body in KiB from a signed-in session or an API token; larger gets 413." },
 	{ "http.max_body_unauthenticated_kb", CONFIG_TYPE_INT, "8", 1, 1024, NULL,
 	  "Largest request body in KiB before the request is known to be signed in (sign-in and recovery send under 2 KiB). Connections not signed in hold at most http.max_connections x (32 KiB + this)." },
+	{ "http.web_root", CONFIG_TYPE_STRING, "", 0, 0, NULL,
+	  "Directory of the built web pages (make builds them into build/web; docs/web.md), relative to the instance directory, served at / beside the API. Empty: no pages." },
 	{ "http.threads", CONFIG_TYPE_INT, "8", 0, 1024, NULL,
 	  "Threads answering HTTP requests, each serving many connections; 0: one thread per connection." },
 	{ "smtp.listen", CONFIG_TYPE_LISTEN, "127.0.0.1:2525", 0, 0, NULL,

@@ -1,6 +1,6 @@
 /*
- * The HTTP front end: the health check and the JSON API now, the portal
- * later, served by libmicrohttpd with a pool of epoll threads. Layer: front
+ * The HTTP front end: the health check, the JSON API and the web pages,
+ * served by libmicrohttpd with a pool of epoll threads. Layer: front
  * end. RFC 9110 (semantics), RFC 9112 (HTTP/1.1), RFC 6797 (HSTS).
  * SECURITY: every response carries no-store, nosniff, CSP, Referrer-Policy
  * and, over TLS, HSTS; no version banner; TLS 1.2/1.3 only (tls.h); caps
@@ -65,6 +65,13 @@ struct http_server_options {
 	int (*signed_in)(void *api_ctx, struct http_call *call,
 		struct error *err);
 	void *api_ctx;
+	/*
+	 * The directory of built web pages (docs/web.md), served for every
+	 * GET and HEAD no other route takes; NULL or "": none, and such
+	 * paths answer a JSON 404 as before. Opened per request, so a
+	 * rebuild is served without a restart.
+	 */
+	const char *web_root;
 };
 
 /*

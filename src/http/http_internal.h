@@ -45,6 +45,7 @@ struct http_conn {
 struct http_server {
 	struct http_server_options opts;	/* its strings are ours */
 	char *listen;
+	char *web_root;			/* opts.web_root's copy, or NULL */
 	uint16_t port;			/* as bound, so port 0 can be read */
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t log_lock;	/* guards last_log */
@@ -70,6 +71,17 @@ struct http_request {
 struct http_reply {
 	unsigned status;
 	json_t *body;			/* owned; sent compact */
+	/*
+	 * A web page or asset (http_static.c) instead of a JSON body: the
+	 * file fd (owned, closed once sent; -1: a one-line text body) with
+	 * the page's headers rather than the API's.
+	 */
+	bool web;
+	int fd;
+	uint64_t size;			/* of the file at fd */
+	const char *content_type;	/* static strings, as are these: */
+	const char *content_encoding;	/* "br", "gzip" or NULL */
+	const char *cache_control;
 	char allow[64];			/* the Allow header of a 405, or "" */
 	struct {
 		char name[32];
@@ -142,11 +154,31 @@ void http_framing_add(struct http_framing *f, const char *name,
 int http_framing_check(const struct http_framing *f, bool http10,
 	struct error *err);
 
+/*
+ * The web root's pure rules (http_static.c), tested by tables.
+ * http_static_file_path maps a decoded URL path to a file below the root:
+ * "/" to "index.html", "/a/" to "a/index.html", "/sign-in" to
+ * "sign-in.html", "/assets/x.css" as is. -1 for anything that is not
+ * segments of [A-Za-z0-9._-] without a leading dot (so "..", "%00", "//",
+ * "\\" and hidden files are refused), or longer than size.
+ */
+#define HTTP_STATIC_PATH_MAX 512
+int http_static_file_path(const char *url_path, char *out, size_t size);
+#define HTTP_ENCODING_GZIP 1u
+#define HTTP_ENCODING_BR 2u
+/* The precompressed codings an Accept-Encoding value allows (bits). */
+unsigned http_static_encodings(const char *accept_encoding);
+/* The Content-Type for a file name, by its extension. */
+const char *http_static_type(const char *file);
+
 /* The client's address of c as text into buf[size], or "". */
 void http_peer_text(struct MHD_Connection *c, char *buf, size_t size);
 
 /* Handlers (http_health.c). */
 void http_health_get(const struct http_request *req, struct http_reply *reply);
+/* Serves a built web page or asset from opts.web_root (http_static.c). */
+void http_static_get(const struct http_request *req,
+	struct http_reply *reply);
 /* Hands the request to the api handler of the options (http_call.c). */
 void http_api_dispatch(const struct http_request *req,
 	struct http_reply *reply);

@@ -14,6 +14,8 @@ static const struct http_route http_routes[] = {
 	{ "GET", "/healthcheck", http_health_get, false },
 	/* The JSON API routes its own paths and methods (api/). */
 	{ "*", "/api/v1/", http_api_dispatch, true },
+	/* Last: every other path is a web page or asset (http_static.c). */
+	{ "GET", "/", http_static_get, true },
 };
 
 #define HTTP_ROUTE_COUNT (sizeof(http_routes) / sizeof(*http_routes))
@@ -50,6 +52,12 @@ http_route_find(const char *method, const char *path, bool *path_known_r,
 			continue;
 		if (http_method_matches(r->method, method))
 			return r;
+		/*
+		 * The first route for a path names its methods: the web
+		 * pages' catch-all "/" must not add its own to /healthcheck's.
+		 */
+		if (*path_known_r)
+			continue;
 		*path_known_r = true;
 		http_allow_add(allow, allow_size, r->method);
 		if (strcmp(r->method, "GET") == 0)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/file.h"
 #include "core/log.h"
@@ -124,16 +125,51 @@ http_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return (size_t)(out - s);
 }
 
+/*
+ * The web pages' headers (docs/web.md): scripts, styles and images from this
+ * origin only and no inline script, so injected markup cannot run; no
+ * framing (clickjacking); forms post only here; no <base> to redirect
+ * relative URLs. The API's JSON keeps default-src 'none' above.
+ */
+static const struct {
+	const char *name, *value;
+} http_web_headers[] = {
+	{ "X-Content-Type-Options", "nosniff" },
+	{ "Referrer-Policy", "no-referrer" },
+	{ "Content-Security-Policy",
+	  "default-src 'self'; script-src 'self'; style-src 'self'; "
+	  "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
+	  "form-action 'self'" },
+	/* One URL, a body per Accept-Encoding: caches must keep them apart. */
+	{ MHD_HTTP_HEADER_VARY, "Accept-Encoding" },
+};
+
 static void
 http_add_headers(struct MHD_Response *r, bool tls,
 	const struct http_reply *reply)
 {
 	const char *allow = reply->allow;
 	bool ok = true;
-	for (size_t i = 0; i < sizeof(http_headers) / sizeof(*http_headers);
-	     i++)
-		ok &= MHD_add_response_header(r, http_headers[i].name,
-			http_headers[i].value) == MHD_YES;
+	if (!reply->web) {
+		for (size_t i = 0;
+		     i < sizeof(http_headers) / sizeof(*http_headers); i++)
+			ok &= MHD_add_response_header(r, http_headers[i].name,
+				http_headers[i].value) == MHD_YES;
+	} else {
+		for (size_t i = 0; i < sizeof(http_web_headers) /
+			     sizeof(*http_web_headers); i++)
+			ok &= MHD_add_response_header(r,
+				http_web_headers[i].name,
+				http_web_headers[i].value) == MHD_YES;
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+			reply->content_type) == MHD_YES;
+		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+			reply->cache_control) == MHD_YES;
+		if (reply->content_encoding != NULL)
+			ok &= MHD_add_response_header(r,
+				MHD_HTTP_HEADER_CONTENT_ENCODING,
+				reply->content_encoding) == MHD_YES;
+	}
 	/* RFC 6797 §7.2: HSTS is only meaningful, and only sent, over TLS. */
 	if (tls)
 		ok &= MHD_add_response_header(r, "Strict-Transport-Security",
@@ -148,18 +184,39 @@ http_add_headers(struct MHD_Response *r, bool tls,
 		abort();	/* constant headers: only out of memory fails */
 }
 
+/* A web reply's body: its file (which the response then owns) or a line. */
+static struct MHD_Response *
+http_web_response(struct http_reply *reply)
+{
+	static const char not_found[] = "There is no such page.\n";
+	if (reply->fd < 0)
+		return MHD_create_response_from_buffer(sizeof(not_found) - 1,
+			(void *)(uintptr_t)not_found, MHD_RESPMEM_PERSISTENT);
+	struct MHD_Response *r = MHD_create_response_from_fd64(reply->size,
+		reply->fd);
+	if (r == NULL)
+		close(reply->fd);
+	reply->fd = -1;
+	return r;
+}
+
 static enum MHD_Result
 http_send(const struct http_server *s, struct MHD_Connection *c,
 	const char *method, const char *path, struct http_reply *reply)
 {
-	char *text = json_dumps(reply->body, JSON_COMPACT);
-	if (text == NULL)
-		abort();	/* jansson only fails out of memory */
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text),
-		text, MHD_RESPMEM_MUST_COPY);
-	free(text);
-	json_decref(reply->body);
-	reply->body = NULL;
+	struct MHD_Response *r;
+	if (reply->web) {
+		r = http_web_response(reply);
+	} else {
+		char *text = json_dumps(reply->body, JSON_COMPACT);
+		if (text == NULL)
+			abort();	/* jansson only fails out of memory */
+		r = MHD_create_response_from_buffer(strlen(text), text,
+			MHD_RESPMEM_MUST_COPY);
+		free(text);
+		json_decref(reply->body);
+		reply->body = NULL;
+	}
 	if (r == NULL)
 		return MHD_NO;
 	http_add_headers(r, s->opts.tls, reply);
@@ -369,7 +426,7 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 	/* The body is in: from here the idle timeout is the only clock. */
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_REPLY);
 	x->route->handler(&req, &reply);
-	if (reply.body == NULL)
+	if (reply.body == NULL && !reply.web)
 		abort();	/* a handler that forgot to reply */
 	return http_send(s, c, method, path, &reply);
 }
@@ -425,6 +482,9 @@ http_server_new(const struct http_server_options *opts)
 	s->opts = *opts;
 	s->listen = xstrdup(opts->listen);
 	s->opts.listen = s->listen;
+	s->web_root = opts->web_root != NULL && opts->web_root[0] != '\0' ?
+		xstrdup(opts->web_root) : NULL;
+	s->opts.web_root = s->web_root;
 	s->opts.cert_path = s->opts.key_path = NULL;	/* read at start only */
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = HTTP_DEFAULT_CONNECTIONS;
@@ -460,6 +520,7 @@ http_server_free(struct http_server *s)
 	pthread_mutex_destroy(&s->conns_lock);
 	pthread_mutex_destroy(&s->log_lock);
 	free(s->listen);
+	free(s->web_root);
 	free(s);
 }
 
@@ -581,9 +642,10 @@ http_server_start(const struct http_server_options *opts, struct error *err)
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
 		MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info != NULL ? info->port : 0;
-	log_info("http.start", "listen=%s port=%u tls=%s max_per_ip=%u",
+	log_info("http.start",
+		"listen=%s port=%u tls=%s max_per_ip=%u web_root=\"%s\"",
 		s->listen, (unsigned)s->port, s->opts.tls ? "on" : "off",
-		s->opts.max_per_ip);
+		s->opts.max_per_ip, s->web_root != NULL ? s->web_root : "");
 	return s;
 }
 

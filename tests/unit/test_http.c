@@ -1156,6 +1156,122 @@ test_error_statuses(void **state)
 	}
 }
 
+/*
+ * The web root's path rule (http_static.c): every URL path maps to one file
+ * below the root or to none; nothing that could name a file outside it, a
+ * hidden file or a NUL passes.
+ */
+static void
+test_static_path_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *url, *file;	/* file NULL: refused */
+	} cases[] = {
+		{ "/", "index.html" },
+		{ "/sign-in", "sign-in.html" },
+		{ "/sign-in.html", "sign-in.html" },
+		{ "/people/", "people/index.html" },
+		{ "/assets/0a1b2c/app.css", "assets/0a1b2c/app.css" },
+		{ "/assets/0a1b2c/js/pages/sign-in.mjs",
+		  "assets/0a1b2c/js/pages/sign-in.mjs" },
+		{ "/a..b", "a..b" },	/* a name, not a step up */
+		{ "", NULL },
+		{ "sign-in", NULL },
+		{ "/..", NULL },
+		{ "/../etc/passwd", NULL },
+		{ "/assets/../../etc/passwd", NULL },
+		{ "/assets/..", NULL },
+		{ "/.", NULL },
+		{ "/./index.html", NULL },
+		{ "/.git/config", NULL },
+		{ "/assets/.hidden", NULL },
+		{ "//etc/passwd", NULL },
+		{ "/assets//app.css", NULL },
+		{ "/a\\..\\b", NULL },
+		{ "/a%00b", NULL },	/* the server never decodes %00 */
+		{ "/a%2e%2e", NULL },
+		{ "/a b", NULL },
+		{ "/a\tb", NULL },
+		{ "/caf\xc3\xa9", NULL },
+		{ "/a:b", NULL },
+		{ "/a~", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char out[HTTP_STATIC_PATH_MAX];
+		int rc = http_static_file_path(cases[i].url, out, sizeof(out));
+		if (cases[i].file == NULL) {
+			if (rc != -1)
+				fail_msg("%s was allowed as %s", cases[i].url,
+					out);
+		} else {
+			if (rc != 0)
+				fail_msg("%s was refused", cases[i].url);
+			assert_string_equal(out, cases[i].file);
+		}
+	}
+	/* Longer than the buffer: refused, not cut short. */
+	char longer[HTTP_STATIC_PATH_MAX + 8];
+	memset(longer, 'a', sizeof(longer) - 1);
+	longer[0] = '/';
+	longer[sizeof(longer) - 1] = '\0';
+	char out[HTTP_STATIC_PATH_MAX];
+	assert_int_equal(http_static_file_path(longer, out, sizeof(out)), -1);
+}
+
+/* Accept-Encoding (RFC 9110 §12.5.3) to the precompressed files allowed. */
+static void
+test_static_encodings_table(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *header;
+		unsigned bits;
+	} cases[] = {
+		{ NULL, 0 },
+		{ "", 0 },
+		{ "identity", 0 },
+		{ "gzip", HTTP_ENCODING_GZIP },
+		{ "br", HTTP_ENCODING_BR },
+		{ "gzip, deflate, br", HTTP_ENCODING_GZIP | HTTP_ENCODING_BR },
+		{ "GZIP;q=0.5,BR;q=1.0", HTTP_ENCODING_GZIP | HTTP_ENCODING_BR },
+		{ "gzip;q=0", 0 },
+		{ "gzip; q=0.000, br", HTTP_ENCODING_BR },
+		{ "gzip;q=0.001", HTTP_ENCODING_GZIP },
+		{ "*", HTTP_ENCODING_GZIP | HTTP_ENCODING_BR },
+		{ "*;q=0", 0 },
+		{ "*, br;q=0", HTTP_ENCODING_GZIP },
+		{ "x-gzip", 0 },
+		{ "gzipped", 0 },
+		{ ",,, ;", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		unsigned got = http_static_encodings(cases[i].header);
+		if (got != cases[i].bits)
+			fail_msg("\"%s\": %u, not %u", cases[i].header ?
+				cases[i].header : "(none)", got,
+				cases[i].bits);
+	}
+}
+
+static void
+test_static_types(void **state)
+{
+	(void)state;
+	assert_string_equal(http_static_type("index.html"),
+		"text/html; charset=utf-8");
+	assert_string_equal(http_static_type("a/app.css"),
+		"text/css; charset=utf-8");
+	assert_string_equal(http_static_type("js/app.mjs"),
+		"text/javascript; charset=utf-8");
+	assert_string_equal(http_static_type("images/x.svg"),
+		"image/svg+xml");
+	assert_string_equal(http_static_type("README"),
+		"application/octet-stream");
+	assert_string_equal(http_static_type(".html"),
+		"application/octet-stream");
+}
+
 int
 main(void)
 {
@@ -1178,6 +1294,9 @@ main(void)
 	};
 	const struct CMUnitTest limits[] = {
 		cmocka_unit_test(test_framing_table),
+		cmocka_unit_test(test_static_path_table),
+		cmocka_unit_test(test_static_encodings_table),
+		cmocka_unit_test(test_static_types),
 		cmocka_unit_test(test_smuggling_refused),
 		cmocka_unit_test(test_deadlines),
 		cmocka_unit_test(test_max_per_ip),

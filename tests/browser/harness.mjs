@@ -1,0 +1,178 @@
+// What every browser scenario shares (docs/web.md, "Browser tests"): a
+// headless Debian Chromium through playwright-core, and for every page it
+// visits the checks the issue asks of every page:
+//   - no console error and no uncaught exception (a CSP violation is one);
+//   - no failed request, and no request leaving the origin: every request
+//     is intercepted, and one to another origin is refused and counted;
+//   - axe-core finds no WCAG 2.1 A/AA violation at 375 px and 1280 px;
+//   - a screenshot at each width in $CAREMAIL_SCREENSHOTS.
+// Scenarios are node scripts run by tests/browser/test_*.py with the
+// server's URL and credentials in the environment; a scenario fails by
+// throwing, and its message is the test's.
+import { createHmac } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const web = path.join(here, "..", "..", "web");
+const require = createRequire(path.join(web, "package.json"));
+const { chromium } = require("playwright-core");
+const axeSource = fs.readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+export const env = (name) => {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+};
+
+export const BASE = env("CAREMAIL_URL");
+const origin = new URL(BASE).origin;
+const shots = process.env.CAREMAIL_SCREENSHOTS ?? path.join(here, "..", "..", "build", "screenshots");
+const WIDTHS = [375, 1280];
+const WCAG = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+export function fail(message) {
+  throw new Error(message);
+}
+
+export function expect(condition, message) {
+  if (!condition) fail(message);
+}
+
+// RFC 6238 TOTP (SHA-1, 6 digits, 30 s), as an authenticator app computes
+// it; step moves a whole 30-second step (a code is accepted once).
+export function totp(secret, step = 0) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/[\s=]/g, "").toUpperCase()) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 1000 / 30) + step));
+  const mac = createHmac("sha1", key).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, "0");
+}
+
+// A browser with one page, watched. run(fn) calls fn(b) and closes it;
+// any problem seen on the way fails the scenario.
+export async function run(fn) {
+  const args = ["--ignore-certificate-errors", "--no-first-run", "--disable-gpu"];
+  if (process.getuid?.() === 0) args.push("--no-sandbox");
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    headless: true,
+    args,
+  });
+  const problems = [];
+  try {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+    await context.route("**/*", (route) => {
+      const url = route.request().url();
+      if (new URL(url).origin !== origin) {
+        problems.push(`a request left the origin: ${url}`);
+        return route.abort("blockedbyclient");
+      }
+      return route.continue();
+    });
+    const page = await context.newPage();
+    page.on("console", (msg) => {
+      if (msg.type() !== "error") return;
+      const where = msg.location()?.url ?? "";
+      // Chromium reports an API refusal (a 401 for a wrong password, say)
+      // as a resource that failed to load: those are answers the page
+      // shows, not faults. Any other failed load is a fault.
+      if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) &&
+          new URL(where, BASE).pathname.startsWith("/api/v1/")) return;
+      problems.push(`console error on ${page.url()}: ${msg.text()} ${where}`);
+    });
+    page.on("pageerror", (err) => problems.push(`uncaught exception on ${page.url()}: ${err.message}`));
+    page.on("requestfailed", (req) => {
+      const why = req.failure()?.errorText ?? "";
+      // Cancelled by the browser because the page moved on (a favicon
+      // or a fetch still in flight): not an answer from the server.
+      if (why === "net::ERR_ABORTED") return;
+      if (why === "net::ERR_BLOCKED_BY_CLIENT") return;	// counted above
+      problems.push(`request failed: ${req.url()} ${why}`);
+    });
+    page.on("response", (resp) => {
+      const url = new URL(resp.url());
+      const api = url.pathname.startsWith("/api/v1/");
+      if (resp.status() >= 500 || (!api && resp.status() >= 400)) problems.push(`${resp.status()} for ${resp.url()}`);
+    });
+    const b = new Scenario(page, problems);
+    await fn(b);
+    if (problems.length) fail(problems.join("\n"));
+  } finally {
+    await browser.close();
+  }
+}
+
+class Scenario {
+  constructor(page, problems) {
+    this.page = page;
+    this.problems = problems;
+  }
+
+  async goto(pathname) {
+    await this.page.goto(BASE + pathname, { waitUntil: "networkidle" });
+  }
+
+  // Waits until the page is at pathname (after the page's own redirects).
+  async at(pathname, timeout = 10000) {
+    await this.page.waitForURL((url) => url.pathname === pathname, { timeout, waitUntil: "load" });
+    await this.page.waitForLoadState("networkidle");
+  }
+
+  async fill(selector, value) {
+    await this.page.fill(selector, value);
+  }
+
+  async submit(formSelector) {
+    await this.page.click(`${formSelector} button[type=submit]`);
+  }
+
+  // The error summary's items, once it shows; each must link to a field
+  // that exists on the page.
+  async errors() {
+    const summary = this.page.locator("#error-summary");
+    await summary.waitFor({ state: "visible", timeout: 10000 });
+    const items = await summary.locator("li").evaluateAll((lis) => lis.map((li) => {
+      const a = li.querySelector("a");
+      const target = a ? document.querySelector(a.getAttribute("href")) : null;
+      return { text: li.textContent.trim(), href: a?.getAttribute("href") ?? null, linked: Boolean(target) };
+    }));
+    for (const item of items) expect(item.linked, `error "${item.text}" is not linked to a field (${item.href})`);
+    const focused = await this.page.evaluate(() => document.activeElement?.id);
+    expect(focused === "error-summary", `the error summary did not take focus (${focused})`);
+    return items;
+  }
+
+  async text(selector) {
+    return (await this.page.locator(selector).first().textContent())?.trim() ?? "";
+  }
+
+  // The page's checks: axe at each width and a screenshot named name.
+  async check(name) {
+    if (this.problems.length) fail(this.problems.join("\n"));
+    fs.mkdirSync(shots, { recursive: true });
+    const original = this.page.viewportSize();
+    for (const width of WIDTHS) {
+      await this.page.setViewportSize({ width, height: 900 });
+      // Evaluated through the DevTools protocol, which the page's CSP
+      // does not govern: the page itself still runs no inline script.
+      await this.page.evaluate(axeSource);
+      const result = await this.page.evaluate((tags) =>
+        window.axe.run(document, { runOnly: { type: "tag", values: tags } }), WCAG);
+      if (result.violations.length) {
+        const lines = result.violations.map((v) =>
+          `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+        fail(`${name} at ${width}px has WCAG 2.1 A/AA violations:\n${lines.join("\n")}`);
+      }
+      await this.page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
+    }
+    await this.page.setViewportSize(original);
+    if (this.problems.length) fail(this.problems.join("\n"));
+  }
+}
