@@ -9,10 +9,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/dns.h"
@@ -417,6 +423,186 @@ test_mx_plan_order(void **state)
 	arena_free(&a);
 }
 
+/* ---- the resolver, from many threads, against a tiny UDP responder ---- */
+
+/*
+ * Answers A questions with 192.0.2.N, N the length of the name's first
+ * label, so each caller can tell its own answer from another's; a name
+ * starting "slow" gets no answer at all. Anything else: NOERROR, no data.
+ */
+struct responder {
+	int fd;
+	int port;
+	volatile bool stop;
+	pthread_t thread;
+};
+
+static void *
+respond(void *data)
+{
+	struct responder *r = data;
+	uint8_t q[1500], out[1600];
+	while (!r->stop) {
+		struct pollfd p = { .fd = r->fd, .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		struct sockaddr_in peer;
+		socklen_t plen = sizeof(peer);
+		ssize_t n = recvfrom(r->fd, q, sizeof(q), 0,
+			(struct sockaddr *)&peer, &plen);
+		if (n < 17)
+			continue;
+		size_t at = 12;
+		while (at < (size_t)n && q[at] != 0)
+			at += 1u + q[at];
+		if (at + 5 > (size_t)n)
+			continue;
+		size_t qend = at + 5;	/* root byte, type, class */
+		uint16_t qtype = (uint16_t)((q[at + 1] << 8) | q[at + 2]);
+		if (q[12] >= 4 && memcmp(q + 13, "slow", 4) == 0)
+			continue;
+		memcpy(out, q, qend);
+		out[2] = 0x81;	/* QR, RD */
+		out[3] = 0x80;	/* RA */
+		out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
+		size_t len = qend;
+		if (qtype == DNS_TYPE_A) {
+			out[7] = 1;
+			const uint8_t rr[] = { 0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0,
+				60, 0, 4, 192, 0, 2, q[12] };
+			memcpy(out + len, rr, sizeof(rr));
+			len += sizeof(rr);
+		}
+		sendto(r->fd, out, len, 0, (struct sockaddr *)&peer, plen);
+	}
+	return NULL;
+}
+
+static void
+responder_start(struct responder *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	assert_int_equal(bind(r->fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(getsockname(r->fd, (struct sockaddr *)&sa, &len), 0);
+	r->port = ntohs(sa.sin_port);
+	assert_int_equal(pthread_create(&r->thread, NULL, respond, r), 0);
+}
+
+static void
+responder_stop(struct responder *r)
+{
+	r->stop = true;
+	pthread_join(r->thread, NULL);
+	close(r->fd);
+}
+
+struct caller {
+	struct dns_resolver *resolver;
+	int index;
+	int wrong;	/* answers that were not this caller's */
+};
+
+static void *
+call_many(void *data)
+{
+	struct caller *c = data;
+	struct arena *a = arena_new(1 << 20);
+	for (int i = 0; i < 20; i++) {
+		/* A first label of 1 + (index + i) % 20 letters. */
+		char name[64];
+		int label = 1 + (c->index + i) % 20;
+		snprintf(name, sizeof(name), "%.*s.n%d.example", label,
+			"hhhhhhhhhhhhhhhhhhhhhhhh", c->index * 100 + i);
+		bool slow = i % 7 == 3;
+		if (slow)
+			memcpy(name, "slow", 4);
+		struct dns_answer ans;
+		struct error err;
+		if (dns_lookup(c->resolver, name, DNS_TYPE_A, a, &ans, &err) < 0) {
+			c->wrong++;
+			continue;
+		}
+		char want[16];
+		snprintf(want, sizeof(want), "192.0.2.%d", slow ? 0 : label);
+		if (slow ? ans.status != DNS_STATUS_TEMPFAIL :
+		    ans.status != DNS_STATUS_OK || ans.count != 1 ||
+		    strcmp(ans.addr[0].text, want) != 0)
+			c->wrong++;
+		arena_reset(a);
+	}
+	arena_free(&a);
+	return NULL;
+}
+
+/*
+ * Eight threads share one resolver: every answer reaches the thread that
+ * asked, queries that time out are cancelled without disturbing the
+ * others, and the whole run is bounded by the timeout, not by libunbound's
+ * retries (ASan's leak check sees abandoned queries freed).
+ */
+static void
+test_resolver_threads(void **state)
+{
+	struct responder resp;
+	responder_start(&resp);
+	char servers[64];
+	snprintf(servers, sizeof(servers), "127.0.0.1@%d", resp.port);
+	struct dns_options o = { .servers = servers, .trust_anchor = "",
+		.timeout_ms = 300 };
+	struct error err;
+	struct dns_resolver *r = dns_resolver_new(&o, &err);
+	if (r == NULL)
+		fail_msg("%s", err.msg);
+	struct caller callers[8];
+	pthread_t threads[8];
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 8; i++) {
+		callers[i] = (struct caller){ .resolver = r, .index = i };
+		assert_int_equal(pthread_create(&threads[i], NULL, call_many,
+			&callers[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(threads[i], NULL);
+		assert_int_equal(callers[i].wrong, 0);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* 3 slow lookups a thread at 300 ms, in parallel: far under 10 s. */
+	assert_true(t1.tv_sec - t0.tv_sec < 10);
+	/* An invalid name is refused before any question is asked. */
+	struct dns_answer ans;
+	struct arena *a = arena_new(1 << 16);
+	assert_int_equal(dns_lookup(r, "a..b", DNS_TYPE_A, a, &ans, &err), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	arena_free(&a);
+	dns_resolver_free(&r);
+	assert_null(r);
+	responder_stop(&resp);
+}
+
+static void
+test_resolver_bad_settings(void **state)
+{
+	struct error err;
+	struct dns_options o = { .servers = "not-an-address",
+		.trust_anchor = "", .timeout_ms = 100 };
+	assert_null(dns_resolver_new(&o, &err));
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_string_equal(err.field, "dns.servers");
+	o.servers = "127.0.0.1@53, ::1";
+	o.trust_anchor = "/nonexistent/root.key";
+	assert_null(dns_resolver_new(&o, &err));
+	assert_string_equal(err.field, "dns.trust_anchor");
+	o.trust_anchor = "";
+	struct dns_resolver *r = dns_resolver_new(&o, &err);
+	assert_non_null(r);
+	dns_resolver_free(&r);
+}
+
 int
 main(void)
 {
@@ -430,6 +616,8 @@ main(void)
 		cmocka_unit_test(test_types_and_names),
 		cmocka_unit_test(test_mx_plan_verdicts),
 		cmocka_unit_test(test_mx_plan_order),
+		cmocka_unit_test(test_resolver_threads),
+		cmocka_unit_test(test_resolver_bad_settings),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
