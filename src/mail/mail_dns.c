@@ -84,6 +84,9 @@ mail_mx_plan_from(const struct dns_answer *mx, const char *domain,
 			return error_set(err, ERROR_INVALID,
 				"the domain name is too long");
 		str_lower_inplace(plan_r->hosts[0].name);
+		size_t n = strlen(plan_r->hosts[0].name);
+		if (n > 1 && plan_r->hosts[0].name[n - 1] == '.')
+			plan_r->hosts[0].name[n - 1] = '\0';
 		plan_r->count = 1;
 		plan_r->implicit = true;
 		plan_r->verdict = MAIL_MX_HOSTS;

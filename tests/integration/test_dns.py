@@ -63,6 +63,7 @@ def test_mx_records_come_sorted_by_preference_whatever_order_served(stubs):
         got = [(r["preference"], r["host"]) for r in ans["records"]]
         assert got == sorted(hosts), served
         assert ("nhs.example", "MX") in stub.queries
+        assert ans["canonical"] == "nhs.example"
 
 
 def test_null_mx_is_reported_apart_from_no_mx(stubs):

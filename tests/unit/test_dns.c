@@ -349,6 +349,9 @@ test_mx_plan_verdicts(void **state)
 	assert_true(plan.implicit);
 	assert_int_equal(plan.count, 1);
 	assert_string_equal(plan.hosts[0].name, "nhs.example");
+	assert_int_equal(mail_mx_plan_from(&ans, "nhs.example.", 1, a, &plan,
+		&err), 0);
+	assert_string_equal(plan.hosts[0].name, "nhs.example");
 
 	ans.status = DNS_STATUS_NXDOMAIN;
 	assert_int_equal(mail_mx_plan_from(&ans, "gone.example", 1, a, &plan,
