@@ -36,6 +36,7 @@ From Python (pytest):
     with DnsStub(zone) as stub:
         ... "--set", f"dns.servers=127.0.0.1@{stub.port}" ...
         stub.queries   # [(name, type), ...] every question asked, in order
+        stub.tcp_queries   # how many of them came over TCP
 
 From a shell (prints the port on its first line, serves until killed):
 
@@ -89,6 +90,7 @@ class DnsStub:
         for path in zonefiles:
             self.load_zonefile(path)
         self.queries = []
+        self.tcp_queries = 0	# questions that came over TCP
         self._stop = threading.Event()
         self._bind(port)
 
@@ -205,6 +207,7 @@ class DnsStub:
                         return
                     (n,) = struct.unpack("!H", head)
                     data = conn.recv(n, socket.MSG_WAITALL)
+                    self.tcp_queries += 1
                     out = self._handle(data, udp=False)
                     if out is not None:
                         conn.sendall(struct.pack("!H", len(out)) + out)

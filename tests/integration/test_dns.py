@@ -131,6 +131,18 @@ def test_txt_strings_join_per_record_and_records_stay_apart(stubs):
          len('quote" and \\ back'), len("single")])
 
 
+def test_an_answer_too_big_for_udp_comes_over_tcp(stubs):
+    # 12 records of 255 bytes: past any UDP size libunbound offers, so the
+    # stub truncates and the resolver asks again over TCP.
+    records = [[f"{i:02d}" + "x" * 253] for i in range(12)]
+    stub = stubs({"big.example": {"TXT": records}})
+    proc, ans = lookup(stub, "TXT", "big.example")
+    assert proc.returncode == 0 and ans["status"] == "ok"
+    assert sorted(r["text"] for r in ans["records"]) == sorted(
+        r[0] for r in records)
+    assert stub.tcp_queries >= 1
+
+
 def test_tlsa_a_and_aaaa(stubs):
     digest512 = "ab" * 64
     stub = stubs({"_25._tcp.mx.nhs.example": {"TLSA": [
