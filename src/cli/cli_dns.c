@@ -93,9 +93,12 @@ print_answer(const struct cli_args *args, const char *name,
 {
 	json_t *records = json_array();
 	const char **lines = arena_alloc(a, (ans->count + 1) * sizeof(*lines));
-	for (size_t i = 0; i < ans->count; i++)
-		json_array_append_new(records, record_json(ans, i, a,
-			lines != NULL ? &lines[i] : &(const char *){ "" }));
+	for (size_t i = 0; i < ans->count; i++) {
+		const char *line = "";
+		json_array_append_new(records, record_json(ans, i, a, &line));
+		if (lines != NULL)
+			lines[i] = line != NULL ? line : "";
+	}
 	if (args->json) {
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:o}",
 			"name", name, "type", dns_type_name(ans->type),
