@@ -12,8 +12,12 @@ packages=(
 	libcmocka-dev libpq-dev libc-ares-dev
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
+	libunbound-dev	# the validating DNS resolver (src/core/dns.c)
+	dns-root-data	# /usr/share/dns/root.key, the DNSSEC root trust anchor
 	python3 python3-pytest curl swaks openssl oathtool jq
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
+	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)
+	ldnsutils	# ldns-keygen, ldns-signzone: a signed test zone
 )
 
 missing=()

@@ -187,6 +187,11 @@ static const struct cli_command cli_commands[] = {
 	{ "queue list", "", "Lists mail waiting to go to other domains.", "",
 	  0, 0, cli_queue_list },
 
+	{ "dns lookup", "TYPE NAME",
+	  "Looks up MX, A, AAAA, TXT or TLSA records as outbound mail sees "
+	  "them, with their DNSSEC state; exits 1 when the DNS gave no answer.",
+	  "", 2, 2, cli_dns_lookup },
+
 	{ "help", "[COMMAND]", "Lists commands, or shows one.", "", 0, -1,
 	  cli_help },
 	{ "version", "", "Prints the version.", "", 0, 0, cli_version },

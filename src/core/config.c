@@ -191,6 +191,12 @@ static const struct config_setting config_settings[] = {
 	  "File holding the newest audit row a check has seen whole, so rows cut from the end are noticed; relative to the instance directory." },
 	{ "audit.verify_interval_s", CONFIG_TYPE_INT, "300", 0, 86400, NULL,
 	  "Seconds between serve's checks of the audit rows written since the last check (every row is checked at start-up); 0: only at start-up." },
+	{ "dns.servers", CONFIG_TYPE_LIST, "", 0, 0, NULL,
+	  "DNS resolvers to ask, comma-separated, each ADDRESS or ADDRESS@PORT; they must pass DNSSEC records through. Empty: those in /etc/resolv.conf. recursive: ask the root servers directly." },
+	{ "dns.trust_anchor", CONFIG_TYPE_STRING, "/usr/share/dns/root.key", 0, 0, NULL,
+	  "File of DNSSEC trust anchors (DS or DNSKEY records); the default is the root key of Debian's dns-root-data. Empty: nothing is validated, so every answer is insecure and DANE never applies." },
+	{ "dns.timeout_ms", CONFIG_TYPE_INT, "10000", 100, 120000, NULL,
+	  "Milliseconds one DNS lookup may take, retries included; past it the lookup is a temporary failure." },
 };
 
 #define CONFIG_COUNT (sizeof(config_settings) / sizeof(*config_settings))
