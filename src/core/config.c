@@ -189,6 +189,18 @@ static const struct config_setting config_settings[] = {
 	  "File holding the newest audit row a check has seen whole, so rows cut from the end are noticed; relative to the instance directory." },
 	{ "audit.verify_interval_s", CONFIG_TYPE_INT, "300", 0, 86400, NULL,
 	  "Seconds between serve's checks of the audit rows written since the last check (every row is checked at start-up); 0: only at start-up." },
+	{ "dkim.dir", CONFIG_TYPE_STRING, "dkim", 0, 0, NULL,
+	  "Directory of the DKIM private keys, one subdirectory per domain (mode 0700, keys 0600), relative to the instance directory. Never in the database." },
+	{ "dkim.algorithm", CONFIG_TYPE_CHOICE, "rsa", 0, 0, "rsa,ed25519",
+	  "Key type caremail dkim keygen makes when not told: rsa (RSA-2048, which every verifier reads) or ed25519 (RFC 8463)." },
+	{ "dns.dmarc_policy", CONFIG_TYPE_CHOICE, "reject", 0, 0, "reject,quarantine",
+	  "What caremail dns records asks receivers to do with mail that fails DMARC: reject, or quarantine at the least (SECURITY.md 7)." },
+	{ "dns.dmarc_report_address", CONFIG_TYPE_STRING, "", 0, 0, NULL,
+	  "Where DMARC aggregate reports (rua) go; empty: postmaster@ the domain." },
+	{ "dns.tlsrpt_report_address", CONFIG_TYPE_STRING, "", 0, 0, NULL,
+	  "Where TLS-RPT reports (RFC 8460) go; empty: postmaster@ the domain." },
+	{ "dns.mta_sts_max_age_s", CONFIG_TYPE_INT, "604800", 86400, 31557600, NULL,
+	  "Seconds senders may cache the MTA-STS policy (RFC 8461 max_age); a week by default." },
 };
 
 #define CONFIG_COUNT (sizeof(config_settings) / sizeof(*config_settings))
