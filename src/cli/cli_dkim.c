@@ -255,8 +255,10 @@ records(struct cli_args *args, struct cli_session *s, struct error *err)
 	const struct config *c = s->inst->config;
 	const char *mx = config_get_str(c, "smtp.hostname");
 	if (mx[0] == '\0' && config_list_item(c, "mail.domains", 0, first,
-				     sizeof(first)))
+				     sizeof(first))) {
+		str_lower_inplace(first);
 		mx = first;
+	}
 	struct mail_dns_input in = {
 		.domain = domain,
 		.mx_host = mx,
