@@ -104,7 +104,11 @@ int mail_dkim_header_fields(struct span msg, struct arena *a,
 
 /* ---- keys (mail_dkim_key.c) ---- */
 
-/* A private key with the domain and selector it signs for. */
+/*
+ * A private key with the domain and selector it signs for. Loading parses
+ * PEM (slow for RSA), so a long-running signer keeps its keys loaded; a
+ * key is used by one thread at a time.
+ */
 struct mail_dkim_key;
 
 /*
