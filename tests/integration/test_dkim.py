@@ -134,12 +134,13 @@ def test_tampering_fails(keyed):
         "subject": signed.replace(b"Subject: Clinic results",
                                   b"Subject: Clinic result"),
         "to": signed.replace(b"To: Bob <bob@", b"To: Eve <bob@"),
-        "second-from": head + b"\r\nFrom: mallory@evil.example"
-                       b"\r\n\r\n" + body,
-        "added-cc": head.replace(b"Cc: carol@example.net\r\n",
-                                 b"Cc: carol@example.net\r\n"
-                                 b"Cc: eve@evil.example\r\n")
-                    + b"\r\n\r\n" + body,
+        # Verifiers take a field's instances from the bottom up, so one
+        # added at the top fails only because From and Cc are oversigned.
+        "second-from-top": b"From: mallory@evil.example\r\n" + signed,
+        "second-from-bottom": head + b"\r\nFrom: mallory@evil.example"
+                              b"\r\n\r\n" + body,
+        "added-cc-top": b"Cc: eve@evil.example\r\n" + signed,
+        "added-subject-top": b"Subject: Urgent: pay now\r\n" + signed,
     }
     for name, msg in tampered.items():
         assert not verify(msg, shown), name
