@@ -15,6 +15,7 @@ packages=(
 	libunbound-dev	# the validating DNS resolver (src/core/dns.c)
 	dns-root-data	# /usr/share/dns/root.key, the DNSSEC root trust anchor
 	python3 python3-pytest curl swaks openssl oathtool jq
+	python3-dkim	# verifies our DKIM signatures (tests/integration/test_dkim.py)
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)
 	ldnsutils	# ldns-keygen, ldns-signzone: a signed test zone

@@ -18,6 +18,7 @@ static const char *const audit_object_types[] = {
 	"api_token",	/* auth's: application tokens (SPEC P16) */
 	"report",	/* a refused audit search or report download */
 	"access",	/* a refusal of no one kind of object */
+	"dkim_key",	/* mail's: DKIM keys made and activated */
 	NULL,
 };
 
@@ -43,8 +44,8 @@ dir_audit_filter_check(const struct store_audit_filter *f, struct error *err)
 		return error_set_field(err, ERROR_INVALID, "object_type",
 			"'%.40s' is not an object type; use user_mailbox, "
 			"shared_mailbox, resource_mailbox, distribution_list, "
-			"contact, organisation, site, setting, api_token, report "
-			"or access",
+			"contact, organisation, site, setting, api_token, report, "
+			"access or dkim_key",
 			f->object_type);
 	if (f->action != NULL && !is_one_of(f->action, audit_actions))
 		return error_set_field(err, ERROR_INVALID, "action",

@@ -63,6 +63,8 @@ instance_resolve_paths(struct instance *inst)
 		config_get_str(inst->config, "tls.cert"));
 	inst->key_path = path_join(inst->dir,
 		config_get_str(inst->config, "tls.key"));
+	inst->dkim_dir = path_join(inst->dir,
+		config_get_str(inst->config, "dkim.dir"));
 	inst->audit_key_path = path_join(inst->dir,
 		config_get_str(inst->config, "audit.key"));
 	inst->audit_anchor_path = path_join(inst->dir,
@@ -127,6 +129,7 @@ instance_close(struct instance **instp)
 	free(inst->spool_dir);
 	free(inst->cert_path);
 	free(inst->key_path);
+	free(inst->dkim_dir);
 	free(inst->audit_key_path);
 	free(inst->audit_anchor_path);
 	sodium_memzero(inst->audit_key, sizeof(inst->audit_key));

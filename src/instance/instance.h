@@ -32,6 +32,7 @@ struct instance {
 	char *spool_dir;
 	char *cert_path;
 	char *key_path;
+	char *dkim_dir;		/* DKIM keys (dkim.dir), resolved against dir */
 	struct config *config;	/* the file plus --set overrides */
 	struct store_pool *pool;	/* connections for sessions; thread-safe */
 	char *audit_key_path;	/* the audit chain's key: never in the store */
