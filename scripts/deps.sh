@@ -13,6 +13,7 @@ packages=(
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
 	python3 python3-pytest curl swaks openssl oathtool jq
+	python3-aiosmtpd	# SMTP sinks for the outbound client tests
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 )
 
