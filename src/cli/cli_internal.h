@@ -225,6 +225,7 @@ int cli_list_delete(struct cli_args *args, struct error *err);
 int cli_owners_add(struct cli_args *args, struct error *err);
 int cli_members_add(struct cli_args *args, struct error *err);
 int cli_queue_list(struct cli_args *args, struct error *err);
+int cli_smtp_send(struct cli_args *args, struct error *err);
 int cli_user_devices(struct cli_args *args, struct error *err);
 int cli_user_unlock(struct cli_args *args, struct error *err);
 /* A person's devices as an array of {protocol, client, address, ...}. */
