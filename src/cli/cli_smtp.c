@@ -172,17 +172,28 @@ info_json(const struct mail_smtp_info *in)
 		"tls_fallback", in->tls_fallback);
 }
 
-/* Prints the results; -1 with err unless every recipient was accepted. */
-static int
-print_results(struct cli_args *args, json_t *server, const char *const *to,
-	const struct mail_smtp_status *rcpt, size_t n, struct error *err)
+/* Counts the refused recipients of one transaction into list. */
+static size_t
+add_results(json_t *list, const char *const *to,
+	const struct mail_smtp_status *rcpt, size_t n, int64_t transaction)
 {
-	json_t *list = json_array();
 	size_t refused = 0;
 	for (size_t i = 0; i < n; i++) {
-		json_array_append_new(list, status_json(to[i], &rcpt[i]));
+		json_t *o = status_json(to[i], &rcpt[i]);
+		if (transaction > 0)
+			json_object_set_new(o, "transaction",
+				json_integer(transaction));
+		json_array_append_new(list, o);
 		refused += rcpt[i].result != MAIL_SMTP_RESULT_OK;
 	}
+	return refused;
+}
+
+/* Prints the results; -1 with err unless every recipient was accepted. */
+static int
+print_results(struct cli_args *args, json_t *server, json_t *list,
+	size_t refused, size_t total, struct error *err)
+{
 	if (args->json) {
 		json_t *out = json_pack("{s:o, s:o}", "server", server,
 			"recipients", list);
@@ -194,31 +205,34 @@ print_results(struct cli_args *args, json_t *server, const char *const *to,
 	}
 	if (refused > 0)
 		return error_set(err, ERROR_TEMPORARY,
-			"%zu of %zu recipients were not accepted", refused, n);
+			"%zu of %zu recipients were not accepted", refused,
+			total);
 	return 0;
 }
 
 static int
-send_one(struct cli_args *args, struct send_setup *su,
-	struct mail_smtp_options *o, const struct net_address *a,
-	struct span message, struct error *err)
+send_one(struct cli_args *args, struct mail_smtp_options *o,
+	const struct net_address *a, struct span message, struct error *err)
 {
 	const char *const *to = args->pos;
 	size_t n = args->pos_count;
-	struct mail_smtp_status open_status;
-	struct mail_smtp_client *c = mail_smtp_open(a, o, &open_status, err);
+	int64_t repeat = 1;
+	if (cli_opt_int(args, "repeat", 1, 100, &repeat, err) < 0)
+		return -1;
+	struct mail_smtp_status *rcpt = xcalloc(n, sizeof(*rcpt));
+	json_t *list = json_array();
+	struct mail_smtp_client *c = mail_smtp_open(a, o, rcpt, err);
 	if (c == NULL) {
-		struct mail_smtp_status *all = xcalloc(n, sizeof(*all));
-		for (size_t i = 0; i < n; i++)
-			all[i] = open_status;
+		for (size_t i = 1; i < n; i++)
+			rcpt[i] = rcpt[0];
 		json_t *server = json_pack("{s:o}", "failure",
-			status_json(NULL, &open_status));
+			status_json(NULL, &rcpt[0]));
 		struct error ignored;
-		print_results(args, server, to, all, n, &ignored);
-		free(all);
+		size_t refused = add_results(list, to, rcpt, n, 0);
+		print_results(args, server, list, refused, n, &ignored);
+		free(rcpt);
 		return -1;
 	}
-	(void)su;
 	struct mail_smtp_envelope e = {
 		.sender = cli_opt(args, "from"),
 		.recipients = to,
@@ -233,15 +247,21 @@ send_one(struct cli_args *args, struct send_setup *su,
 			notify[i] = cli_opt(args, "notify");
 		e.notify = notify;
 	}
-	/* ORCPT: the address as given, so the report names what was asked. */
+	/* ORCPT: the address as given, so a report names what was asked. */
 	e.orcpt = cli_flag(args, "orcpt") ? to : NULL;
-	struct mail_smtp_status *rcpt = xcalloc(n, sizeof(*rcpt));
-	struct error send_err;
-	int sent = mail_smtp_send(c, &e, message, rcpt, &send_err);
-	(void)sent;
+	size_t refused = 0;
+	/* --repeat sends it again over the same connection (RSET between). */
+	for (int64_t k = 1; k <= repeat; k++) {
+		struct error send_err;
+		int sent = mail_smtp_send(c, &e, message, rcpt, &send_err);
+		refused += add_results(list, to, rcpt, n, repeat > 1 ? k : 0);
+		if (sent < 0)
+			break;
+	}
 	json_t *server = info_json(mail_smtp_client_info(c));
 	mail_smtp_close(&c);
-	int rc = print_results(args, server, to, rcpt, n, err);
+	int rc = print_results(args, server, list, refused,
+		n * (size_t)repeat, err);
 	free(rcpt);
 	free(notify);
 	return rc;
@@ -279,7 +299,7 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 	struct spool *sp = read_message(su->config, &message, err);
 	int rc = -1;
 	if (sp != NULL)
-		rc = send_one(args, su, &o, &a, message, err);
+		rc = send_one(args, &o, &a, message, err);
 	spool_free(&sp);
 	net_tls_client_free(&trust);
 	return rc;

@@ -68,6 +68,7 @@ class _Handler:
     async def handle_EHLO(self, server, session, envelope, hostname,
                           responses):
         session.host_name = hostname
+        self.sink.ehlos += 1
         last = responses.pop()          # "250 HELP"
         out = [r for r in responses
                if self.sink.eightbit or r != "250-8BITMIME"]
@@ -123,6 +124,7 @@ class Sink:
         self.pipelining = pipelining
         self.dsn = dsn
         self.messages = []
+        self.ehlos = 0          # EHLOs seen: connections, plus one per TLS
         self.port = free_port()
         kwargs = {"decode_data": False, "enable_SMTPUTF8": smtputf8,
                   "data_size_limit": size}
