@@ -390,7 +390,15 @@ start_tls(struct mail_smtp_client *c, struct mail_smtp_status *s)
 	str_copy(c->info.tls_verify_error, sizeof(c->info.tls_verify_error),
 		tr.verify_error);
 	/* RFC 3207 §4.2: forget what the server said in clear; ask again. */
-	return say_ehlo(c, s);
+	if (say_ehlo(c, s) == 0)
+		return 0;
+	/*
+	 * In TLS 1.3 the server checks what it asked of us after our side of
+	 * the handshake is done, so a TLS failure may show only now, as the
+	 * connection dropping. Opportunistic TLS then falls back as for a
+	 * failed handshake; a reply from the server is an answer, not that.
+	 */
+	return !required && s->reply.code == 0 ? 1 : -1;
 }
 
 /* Base64 of bytes into out; false when it does not fit. */

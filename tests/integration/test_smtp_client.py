@@ -301,3 +301,53 @@ def test_bad_options_are_one_sentence():
                         "--tls", "maybe", "--from", "a@b.test", "c@d.test"],
                        input=b"", capture_output=True, timeout=30)
     assert p.returncode == 2 and b"--tls must be" in p.stderr
+
+
+def old_tls_context(pki):
+    """A server that speaks TLS 1.0 and 1.1 only."""
+    import warnings
+    ctx = server_context(pki["cert"], pki["key"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    return ctx
+
+
+def test_required_tls_refuses_below_tls_1_2(pki):
+    with Sink(tls=old_tls_context(pki)) as sink:
+        rc, out, _ = send(sink.address, "b@x.test", tls="required",
+                          extra=("--ca", pki["ca"], "--tls-name", "mx.test"))
+    assert rc == 1
+    r = out["recipients"][0]
+    assert (r["result"], r["stage"], r["status"]) == \
+        ("deferred", "starttls", "4.7.5")
+    assert sink.messages == []
+
+
+def test_opportunistic_tls_takes_old_tls_and_records_it(pki):
+    with Sink(tls=old_tls_context(pki)) as sink:
+        rc, out, _ = send(sink.address, "b@x.test", tls="opportunistic")
+    assert rc == 0
+    assert out["server"]["tls_version"] in ("TLS1.0", "TLS1.1")
+    assert sink.messages[0].tls is True
+
+
+def test_opportunistic_tls_falls_back_to_clear_after_a_failed_handshake(pki):
+    # The server demands a client certificate we do not have: the handshake
+    # fails, and with no policy asking for TLS the mail goes in clear on a
+    # new connection (RFC 7435), saying so.
+    ctx = server_context(pki["cert"], pki["key"])
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(pki["ca"])
+    with Sink(tls=ctx) as sink:
+        rc, out, _ = send(sink.address, "b@x.test", tls="opportunistic")
+        assert rc == 0, out
+        assert out["server"]["tls"] is False
+        assert out["server"]["tls_fallback"] is True
+        assert sink.messages[0].tls is False
+        # Required TLS never does.
+        rc, out, _ = send(sink.address, "b@x.test", tls="required",
+                          extra=("--ca", pki["ca"], "--tls-name", "mx.test"))
+        assert rc == 1 and len(sink.messages) == 1
