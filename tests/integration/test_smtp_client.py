@@ -54,6 +54,13 @@ def test_delivers_to_every_recipient_in_one_transaction():
     assert m.data == MESSAGE
 
 
+def test_null_sender_is_sent_as_empty_path():
+    # Reports go from the null sender (RFC 5321 4.5.5).
+    with Sink() as sink:
+        rc, _, _ = send(sink.address, "b@x.test", sender="")
+    assert rc == 0 and sink.messages[0].mail_from == "<>"
+
+
 def test_each_recipient_gets_its_own_result():
     replies = {"later@x.test": "451 4.2.0 mailbox busy",
                "gone@x.test": "550 5.1.1 no such user here"}
