@@ -129,6 +129,21 @@ status_reply(struct mail_smtp_status *s, enum mail_smtp_stage stage,
 	mail_smtp_reply_status(r, s->status, sizeof(s->status));
 }
 
+/*
+ * A reply that was not the one the step needed: its own class, except
+ * that an unexpected 2xx or 3xx counts as TEMPORARY, never as success.
+ */
+static void
+status_unexpected(struct mail_smtp_status *s, enum mail_smtp_stage stage,
+	const struct mail_smtp_reply *r)
+{
+	status_reply(s, stage, r);
+	if (s->result == MAIL_SMTP_RESULT_OK) {
+		s->result = MAIL_SMTP_RESULT_TEMPORARY;
+		str_copy(s->status, sizeof(s->status), "4.5.0");
+	}
+}
+
 /* One sentence for err from a status. */
 static int
 status_error(const struct mail_smtp_status *s, struct error *err)
@@ -258,6 +273,17 @@ command(struct mail_smtp_client *c, enum mail_smtp_stage stage,
 
 /* ---- opening ---- */
 
+/* What EHLO said, forgotten; what TLS gave is kept. */
+static void
+forget_extensions(struct mail_smtp_info *in)
+{
+	in->esmtp = false;
+	in->pipelining = in->eightbitmime = in->smtputf8 = false;
+	in->dsn = in->starttls = in->enhanced = false;
+	in->auth_plain = in->auth_login = false;
+	in->size_max = 0;
+}
+
 static int
 say_ehlo(struct mail_smtp_client *c, struct mail_smtp_status *s)
 {
@@ -266,17 +292,7 @@ say_ehlo(struct mail_smtp_client *c, struct mail_smtp_status *s)
 	struct mail_smtp_reply r;
 	struct error e;
 	/* The extensions are read afresh: after STARTTLS the old are void. */
-	struct mail_smtp_info keep = c->info;
-	memset(&c->info.esmtp, 0, sizeof(c->info) -
-		offsetof(struct mail_smtp_info, esmtp));
-	c->info.tls = keep.tls;
-	memcpy(c->info.tls_version, keep.tls_version, sizeof(keep.tls_version));
-	memcpy(c->info.tls_cipher, keep.tls_cipher, sizeof(keep.tls_cipher));
-	c->info.tls_verified = keep.tls_verified;
-	memcpy(c->info.tls_verify_error, keep.tls_verify_error,
-		sizeof(keep.tls_verify_error));
-	c->info.tls_fallback = keep.tls_fallback;
-
+	forget_extensions(&c->info);
 	snprintf(cmd, sizeof(cmd), "EHLO %s\r\n", c->o->helo_name);
 	net_set_timeout(c->conn, t->greeting_ms);
 	if (net_write(c->conn, cmd, strlen(cmd), &e) < 0) {
@@ -291,18 +307,16 @@ say_ehlo(struct mail_smtp_client *c, struct mail_smtp_status *s)
 		return 0;
 	}
 	/* RFC 5321 §3.2: a server that does not know EHLO knows HELO. */
-	memset(&c->info.esmtp, 0, sizeof(c->info) -
-		offsetof(struct mail_smtp_info, esmtp));
-	c->info.tls = keep.tls;
+	forget_extensions(&c->info);
 	if (r.code / 100 != 5) {
-		status_reply(s, MAIL_SMTP_STAGE_EHLO, &r);
+		status_unexpected(s, MAIL_SMTP_STAGE_EHLO, &r);
 		return -1;
 	}
 	snprintf(cmd, sizeof(cmd), "HELO %s\r\n", c->o->helo_name);
 	if (command(c, MAIL_SMTP_STAGE_EHLO, t->greeting_ms, cmd, &r, s) < 0)
 		return -1;
 	if (r.code != 250) {
-		status_reply(s, MAIL_SMTP_STAGE_EHLO, &r);
+		status_unexpected(s, MAIL_SMTP_STAGE_EHLO, &r);
 		return -1;
 	}
 	return 0;
@@ -324,9 +338,7 @@ connect_and_greet(struct mail_smtp_client *c, struct mail_smtp_status *s)
 		    s) < 0)
 		return -1;
 	if (r.code != 220) {
-		status_reply(s, MAIL_SMTP_STAGE_GREETING, &r);
-		if (s->result == MAIL_SMTP_RESULT_OK)
-			s->result = MAIL_SMTP_RESULT_TEMPORARY;
+		status_unexpected(s, MAIL_SMTP_STAGE_GREETING, &r);
 		return -1;
 	}
 	return say_ehlo(c, s);
@@ -369,7 +381,8 @@ start_tls(struct mail_smtp_client *c, struct mail_smtp_status *s)
 		/* RFC 3207 §4: refused, the session goes on in clear. */
 		if (!required)
 			return 0;
-		status_reply(s, MAIL_SMTP_STAGE_STARTTLS, &r);
+		/* Required TLS refused is a matter for later, never 5xx. */
+		status_unexpected(s, MAIL_SMTP_STAGE_STARTTLS, &r);
 		s->result = MAIL_SMTP_RESULT_TEMPORARY;
 		return -1;
 	}
@@ -483,9 +496,7 @@ authenticate(struct mail_smtp_client *c, struct mail_smtp_status *s)
 	if (rc < 0)
 		return -1;
 	if (r.code != 235) {
-		status_reply(s, MAIL_SMTP_STAGE_AUTH, &r);
-		if (s->result == MAIL_SMTP_RESULT_OK)
-			s->result = MAIL_SMTP_RESULT_PERMANENT;
+		status_unexpected(s, MAIL_SMTP_STAGE_AUTH, &r);
 		return -1;
 	}
 	return 0;
@@ -506,10 +517,31 @@ open_once(struct mail_smtp_client *c, bool allow_tls,
 	return authenticate(c, s);
 }
 
+/* A host name or address literal: letters, digits and ".-:[]". */
+static bool
+helo_is_safe(const char *name)
+{
+	size_t n = 0;
+	for (; name != NULL && name[n] != '\0'; n++) {
+		char ch = name[n];
+		if (!str_is_ascii_alpha(ch) && !str_is_ascii_digit(ch) &&
+		    strchr(".-:[]", ch) == NULL)
+			return false;
+	}
+	return n > 0 && n <= 255;
+}
+
 struct mail_smtp_client *
 mail_smtp_open(const struct net_address *a, const struct mail_smtp_options *o,
 	struct mail_smtp_status *status_r, struct error *err)
 {
+	if (!helo_is_safe(o->helo_name)) {
+		status_ours(status_r, MAIL_SMTP_RESULT_PERMANENT,
+			MAIL_SMTP_STAGE_EHLO, "5.5.2", "our EHLO name is empty "
+			"or not a host name");
+		status_error(status_r, err);
+		return NULL;
+	}
 	struct mail_smtp_client *c = xcalloc(1, sizeof(*c));
 	c->o = o;
 	c->address = *a;
@@ -533,8 +565,9 @@ mail_smtp_open(const struct net_address *a, const struct mail_smtp_options *o,
 		 */
 		log_info("smtp_out.tls_fallback", "peer=%s", c->info.peer);
 		net_conn_close(&c->conn);
-		memset(&c->info.esmtp, 0, sizeof(c->info) -
-			offsetof(struct mail_smtp_info, esmtp));
+		forget_extensions(&c->info);
+		c->info.tls = c->info.tls_verified = false;
+		c->info.tls_version[0] = c->info.tls_cipher[0] = '\0';
 		c->info.tls_fallback = true;
 		rc = open_once(c, false, status_r);
 	}
@@ -645,12 +678,16 @@ check_message(struct mail_smtp_client *c, const struct mail_smtp_envelope *e,
 		set_all(rcpt, n, &s);
 		return false;
 	}
-	if (!path_is_safe(e->sender) || (*utf8_r && !in->smtputf8)) {
+	if (!path_is_safe(e->sender)) {
 		status_ours(&s, MAIL_SMTP_RESULT_PERMANENT, MAIL_SMTP_STAGE_MAIL,
-			*utf8_r ? "5.6.7" : "5.1.7", *utf8_r ?
-			"the sender's address is not ASCII and %s does not "
-			"accept SMTPUTF8" : "the sender's address cannot be "
-			"sent%s", *utf8_r ? in->peer : "");
+			"5.1.7", "the sender's address cannot be sent as it is");
+		set_all(rcpt, n, &s);
+		return false;
+	}
+	if (*utf8_r && !in->smtputf8) {
+		status_ours(&s, MAIL_SMTP_RESULT_PERMANENT, MAIL_SMTP_STAGE_MAIL,
+			"5.6.7", "the sender's address is not ASCII and %s "
+			"does not accept SMTPUTF8 (RFC 6531)", in->peer);
 		set_all(rcpt, n, &s);
 		return false;
 	}
@@ -945,7 +982,7 @@ mail_smtp_send(struct mail_smtp_client *c, const struct mail_smtp_envelope *e,
 		goto done;
 	}
 	if (c->used && r.code != 250) {
-		status_reply(&s, MAIL_SMTP_STAGE_MAIL, &r);
+		status_unexpected(&s, MAIL_SMTP_STAGE_MAIL, &r);
 		s.result = MAIL_SMTP_RESULT_TEMPORARY;
 		rc = fail_all(c, rcpt, state, n, &s, err);
 		goto done;
