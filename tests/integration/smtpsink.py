@@ -21,6 +21,9 @@ Sink options (all optional):
     smtputf8     announce SMTPUTF8
     pipelining   announce PIPELINING (aiosmtpd handles it anyway)
     dsn          announce DSN and accept RET/ENVID/NOTIFY/ORCPT
+    auth         (user, password): offer AUTH PLAIN and LOGIN inside TLS;
+                 .auth_seen lists (mechanism, user, password_ok) tries
+    auth_exclude mechanisms not to offer, e.g. ("PLAIN",)
 
 make_ca(dir, names) makes a test CA and a server certificate for names
 ("mx.test", "127.0.0.1") with openssl, and returns (ca_pem, cert, key).
@@ -40,7 +43,7 @@ import time
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 DSN_PARAMS = ("RET", "ENVID", "NOTIFY", "ORCPT")
 
@@ -117,7 +120,7 @@ class _Controller(Controller):
 class Sink:
     def __init__(self, replies=None, data_reply="250 2.0.0 OK queued",
                  tls=None, size=None, eightbit=True, smtputf8=False,
-                 pipelining=False, dsn=False):
+                 pipelining=False, dsn=False, auth=None, auth_exclude=()):
         self.replies = replies or {}
         self.data_reply = data_reply
         self.eightbit = eightbit
@@ -130,9 +133,22 @@ class Sink:
                   "data_size_limit": size}
         if tls is not None:
             kwargs.update(tls_context=tls, require_starttls=False)
+        self.auth_seen = []
+        if auth is not None:
+            kwargs.update(authenticator=self._authenticate,
+                          auth_require_tls=True,
+                          auth_exclude_mechanism=list(auth_exclude))
+        self.auth = auth
         self.controller = _Controller(_Handler(self), hostname="127.0.0.1",
                                       port=self.port, ready_timeout=10,
                                       **kwargs)
+
+    def _authenticate(self, server, session, envelope, mechanism, data):
+        user = data.login.decode()
+        ok = (user, data.password.decode()) == self.auth
+        self.auth_seen.append((mechanism, user, ok))
+        # handled=False: aiosmtpd itself answers 235 or 535.
+        return AuthResult(success=ok, handled=False)
 
     def __enter__(self):
         self.controller.start()

@@ -358,3 +358,51 @@ def test_opportunistic_tls_falls_back_to_clear_after_a_failed_handshake(pki):
         rc, out, _ = send(sink.address, "b@x.test", tls="required",
                           extra=("--ca", pki["ca"], "--tls-name", "mx.test"))
         assert rc == 1 and len(sink.messages) == 1
+
+
+# ---- AUTH (smarthost routes) ----
+
+def auth_send(sink, pki, password, tls="required", extra=()):
+    import os
+    env = dict(os.environ, CAREMAIL_SMTP_PASSWORD=password)
+    p = subprocess.run(
+        [BIN, "smtp", "send", "--json", "--to-host", sink.address,
+         "--from", "app@example.nhs.uk", "--tls", tls, "--ca", pki["ca"],
+         "--tls-name", "mx.test", "--auth-user", "relay-user", *extra,
+         "b@x.test"], input=MESSAGE, capture_output=True, timeout=60,
+        env=env)
+    assert password.encode() not in p.stdout + p.stderr
+    return p.returncode, json.loads(p.stdout)
+
+
+@pytest.mark.parametrize("exclude,mechanism", [((), "PLAIN"),
+                                                (("PLAIN",), "LOGIN")])
+def test_auth_over_tls(pki, exclude, mechanism):
+    ctx = server_context(pki["cert"], pki["key"])
+    with Sink(tls=ctx, auth=("relay-user", "s3cret pass"),
+              auth_exclude=exclude) as sink:
+        rc, out = auth_send(sink, pki, "s3cret pass")
+        assert rc == 0, out
+        assert sink.auth_seen == [(mechanism, "relay-user", True)]
+        rc, out = auth_send(sink, pki, "wrong")
+    assert rc == 1
+    r = out["recipients"][0]
+    assert (r["result"], r["stage"], r["reply_code"]) == ("failed", "auth", 535)
+    assert len(sink.messages) == 1
+
+
+def test_auth_is_never_sent_in_clear(pki):
+    with Sink(auth=("relay-user", "s3cret pass")) as sink:
+        rc, out = auth_send(sink, pki, "s3cret pass", tls="opportunistic")
+    assert rc == 1
+    r = out["recipients"][0]
+    assert (r["result"], r["stage"], r["status"]) == \
+        ("deferred", "auth", "4.7.11")
+    assert sink.auth_seen == [] and sink.messages == []
+
+
+def test_utf8_sender_needs_smtputf8():
+    with Sink(smtputf8=False) as sink:
+        rc, out, _ = send(sink.address, "b@x.test", sender="zoë@x.test")
+    assert rc == 1 and sink.messages == []
+    assert out["recipients"][0]["status"] == "5.6.7"
