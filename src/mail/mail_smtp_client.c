@@ -144,6 +144,19 @@ status_unexpected(struct mail_smtp_status *s, enum mail_smtp_stage stage,
 	}
 }
 
+bool
+mail_smtp_status_text(const struct mail_smtp_status *s, char *buf,
+	size_t size)
+{
+	if (s->reply.code == 0) {
+		str_copy(buf, size, s->why);
+		return false;
+	}
+	snprintf(buf, size, "%d %s%s%s", s->reply.code, s->reply.enhanced,
+		s->reply.enhanced[0] != '\0' ? " " : "", s->reply.text);
+	return true;
+}
+
 /* One sentence for err from a status. */
 static int
 status_error(const struct mail_smtp_status *s, struct error *err)

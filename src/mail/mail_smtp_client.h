@@ -189,6 +189,15 @@ struct mail_smtp_status {
 	bool needs_downgrade;
 };
 
+/*
+ * The outcome in one line for the queue's last error and a report's
+ * Diagnostic-Code: the reply as "550 5.1.1 text", or our `why` when there
+ * was none. Returns true when it is the server's reply (a DSN's "smtp;"),
+ * false for our own words. Writes at most size bytes with a NUL.
+ */
+bool mail_smtp_status_text(const struct mail_smtp_status *s, char *buf,
+	size_t size);
+
 /* What a connection learned about the server and its TLS. */
 struct mail_smtp_info {
 	char peer[72];		/* "192.0.2.1:25" */

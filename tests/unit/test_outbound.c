@@ -115,6 +115,30 @@ test_reply_is_bounded(void **state)
 	assert_int_equal(strlen(r.text), r.text_len);
 }
 
+static void
+test_status_text(void **state)
+{
+	struct mail_smtp_status s;
+	memset(&s, 0, sizeof(s));
+	char buf[64];
+	snprintf(s.why, sizeof(s.why), "127.0.0.1:25 did not answer");
+	assert_false(mail_smtp_status_text(&s, buf, sizeof(buf)));
+	assert_string_equal(buf, "127.0.0.1:25 did not answer");
+	struct error err;
+	size_t used;
+	assert_int_equal(mail_smtp_reply_parse(span_from_cstr(
+		"550-5.1.1 no such\r\n550 5.1.1 user\r\n"), &s.reply, &used,
+		&err), 0);
+	assert_true(mail_smtp_status_text(&s, buf, sizeof(buf)));
+	assert_string_equal(buf, "550 5.1.1 no such user");
+	/* Read back for a report, it is the same reply. */
+	struct mail_dsn_diagnostic d;
+	mail_dsn_diagnostic_parse(span_from_cstr(buf), &d);
+	assert_int_equal(d.code, 550);
+	assert_string_equal(d.status, "5.1.1");
+	assert_string_equal(d.text, "no such user");
+}
+
 /* ---- the DATA encoding ---- */
 
 struct collect {
@@ -492,6 +516,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reply_table),
 		cmocka_unit_test(test_reply_is_bounded),
+		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_data_encoding),
 		cmocka_unit_test(test_data_encoding_never_sends_a_bare_cr_or_lf),
 		cmocka_unit_test(test_8bit_and_utf8),
