@@ -16,6 +16,7 @@ packages=(
 	dns-root-data	# /usr/share/dns/root.key, the DNSSEC root trust anchor
 	python3 python3-pytest curl swaks openssl oathtool jq
 	python3-dkim	# verifies our DKIM signatures (tests/integration/test_dkim.py)
+	python3-aiosmtpd	# SMTP sinks for the outbound client tests
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)
 	ldnsutils	# ldns-keygen, ldns-signzone: a signed test zone

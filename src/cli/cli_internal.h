@@ -232,6 +232,7 @@ int cli_dkim_activate(struct cli_args *args, struct error *err);
 int cli_dkim_show(struct cli_args *args, struct error *err);
 int cli_dkim_sign(struct cli_args *args, struct error *err);
 int cli_dns_records(struct cli_args *args, struct error *err);
+int cli_smtp_send(struct cli_args *args, struct error *err);
 int cli_user_devices(struct cli_args *args, struct error *err);
 int cli_user_unlock(struct cli_args *args, struct error *err);
 /* A person's devices as an array of {protocol, client, address, ...}. */

@@ -206,6 +206,14 @@ static const struct cli_command cli_commands[] = {
 	{ "dns records", "--domain D",
 	  "Prints every DNS record to publish for a hosted domain, as a zone.",
 	  "domain=!", 0, 0, cli_dns_records },
+	{ "smtp send", "--to-host ADDRESS:PORT --from SENDER RECIPIENT... "
+	  "[--tls none|opportunistic|required] [--tls-name NAME] [--ca FILE] "
+	  "[--helo NAME] [--auth-user USER] [--ret FULL|HDRS] [--envid ID] "
+	  "[--notify LIST] [--orcpt] [--repeat N] < MESSAGE",
+	  "Sends one message from stdin to one server and prints each "
+	  "recipient's result.",
+	  "to-host=! from=! tls= tls-name= ca= helo= auth-user= ret= envid= "
+	  "notify= orcpt repeat=", 1, -1, cli_smtp_send },
 
 	{ "help", "[COMMAND]", "Lists commands, or shows one.", "", 0, -1,
 	  cli_help },

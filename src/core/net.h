@@ -251,4 +251,61 @@ const char *net_peer_ip(const struct net_conn *c);
  */
 void net_set_timeout(struct net_conn *c, int timeout_ms);
 
+/* ---- the client side (net_client.c): outbound SMTP ---- */
+
+/*
+ * Trust for outbound TLS: the CA certificates a server's chain is checked
+ * against, loaded once and shared read-only by every connection (loading
+ * the system store takes milliseconds, not a connection's worth).
+ */
+struct net_tls_client;
+
+/*
+ * Loads ca_file (PEM), or the system's CA store when ca_file is NULL or "".
+ * ERROR_NOT_FOUND or ERROR_INVALID for a file that is missing or holds no
+ * certificate, ERROR_INTERNAL when the system store cannot be read.
+ */
+struct net_tls_client *net_tls_client_new(const char *ca_file,
+	struct error *err);
+
+/* Frees *t (NULL is fine) and sets it to NULL. */
+void net_tls_client_free(struct net_tls_client **t);
+
+/*
+ * Opens a TCP connection to a, waiting at most timeout_ms, and returns it
+ * owned by the caller (free with net_conn_close). The timeout then bounds
+ * each later read, write and handshake, as on a listener's connection. name
+ * ("smtp-out") is for logs and must outlive the connection.
+ * ERROR_TEMPORARY when it timed out or was refused or unreachable.
+ */
+struct net_conn *net_connect(const struct net_address *a, int timeout_ms,
+	const char *name, struct error *err);
+
+/* Flushes, closes TLS and the socket, frees *c (NULL is fine), *c = NULL. */
+void net_conn_close(struct net_conn **c);
+
+/* What a client's TLS handshake gave, for the caller to record. */
+struct net_tls_result {
+	char version[16];	/* "TLS1.3" */
+	char cipher[32];	/* "AES-256-GCM" */
+	bool verified;		/* chain to a trusted CA and the name match */
+	char verify_error[128];	/* why not, when !verified */
+};
+
+/*
+ * Starts TLS as the client (after the server's go-ahead to STARTTLS) and
+ * checks the server's certificate chain against t and its names against
+ * server_name (RFC 6125; an address is matched against IP names). With
+ * require_verified the floor is TLS 1.2 with tls_priorities()' ciphers and
+ * an unverified certificate fails ERROR_DENIED, the connection closed;
+ * without it any version GnuTLS's defaults allow is taken and the
+ * verdict only recorded (RFC 7435: encryption without authentication
+ * beats clear text). *result_r is filled in on success and on ERROR_DENIED.
+ * ERROR_INVALID for a failed handshake, ERROR_TEMPORARY for a timeout;
+ * after any failure the connection is unusable.
+ */
+int net_starttls_client(struct net_conn *c, const struct net_tls_client *t,
+	const char *server_name, bool require_verified,
+	struct net_tls_result *result_r, struct error *err);
+
 #endif

@@ -111,6 +111,17 @@ int net_tls_send(struct net_conn *c, const void *data, size_t len,
  */
 int net_tls_handshake(struct net_conn *c, struct error *err);
 
+/*
+ * The client side of STARTTLS (net_client.c): sets up GnuTLS on c as a
+ * client with cred and priority, names server_name by SNI (NULL: none, as
+ * for an address) and does the handshake within the timeout. Certificates
+ * are not checked here; the caller asks gnutls_certificate_verify_peers3.
+ * Fails c on error, as net_tls_handshake does.
+ */
+int net_tls_client_handshake(struct net_conn *c,
+	gnutls_certificate_credentials_t cred, gnutls_priority_t priority,
+	const char *server_name, struct error *err);
+
 /* Sends close_notify if TLS is up and intact, and frees the GnuTLS session. */
 void net_tls_close(struct net_conn *c);
 

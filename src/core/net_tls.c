@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <sodium.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "clock.h"
 #include "file.h"
@@ -198,6 +199,50 @@ net_tls_handshake(struct net_conn *c, struct error *err)
 	}
 	net_tls_begin(c, net_deadline(c));
 	int rc;
+	do
+		rc = gnutls_handshake(c->tls);
+	while (rc < 0 && gnutls_error_is_fatal(rc) == 0 && !c->timed_out);
+	if (rc < 0)
+		return net_tls_refused(c, rc, err);
+	c->tls_ready = true;
+	return 0;
+}
+
+int
+net_tls_client_handshake(struct net_conn *c,
+	gnutls_certificate_credentials_t cred, gnutls_priority_t priority,
+	const char *server_name, struct error *err)
+{
+	int rc = gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_SIGNAL);
+	if (rc < 0) {
+		c->tls = NULL;
+		return net_fail(c, err, ERROR_INTERNAL,
+			"cannot start TLS: %s", gnutls_strerror(rc));
+	}
+	rc = gnutls_priority_set(c->tls, priority);
+	if (rc >= 0)
+		rc = gnutls_credentials_set(c->tls, GNUTLS_CRD_CERTIFICATE,
+			cred);
+	/* RFC 6066 §3: SNI carries a host name, never an address. */
+	if (rc >= 0 && server_name != NULL && server_name[0] != '\0')
+		rc = gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS,
+			server_name, strlen(server_name));
+	if (rc < 0) {
+		net_tls_close(c);
+		return net_fail(c, err, ERROR_INTERNAL,
+			"cannot start TLS: %s", gnutls_strerror(rc));
+	}
+	gnutls_transport_set_ptr(c->tls, c);
+	gnutls_transport_set_push_function(c->tls, net_tls_push);
+	gnutls_transport_set_pull_function(c->tls, net_tls_pull);
+	gnutls_transport_set_pull_timeout_function(c->tls,
+		net_tls_pull_timeout);
+	gnutls_handshake_set_timeout(c->tls, (unsigned)c->timeout_ms);
+	/* As for STARTTLS on a listener: nothing read in clear is kept. */
+	c->rpos = c->rend = c->scan = 0;
+	c->scan_flags = 0;
+	c->discarding = false;
+	net_tls_begin(c, net_deadline(c));
 	do
 		rc = gnutls_handshake(c->tls);
 	while (rc < 0 && gnutls_error_is_fatal(rc) == 0 && !c->timed_out);

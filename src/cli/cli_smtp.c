@@ -1,0 +1,317 @@
+/*
+ * `caremail smtp send`: sends one message from stdin to one server with the
+ * outbound SMTP client and prints what the server said per recipient; for
+ * checking a route (and for the client's tests). Layer: front end.
+ * RFC 5321, RFC 3207, RFC 3461. SECURITY: the AUTH password comes from the
+ * environment, never the command line; it is not printed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli_internal.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/net.h"
+#include "core/spool.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+#include "instance/instance.h"
+#include "mail/mail_smtp_client.h"
+
+/* In memory up to this; the rest of a large message in a temporary file. */
+#define SEND_SPOOL_MEM (1024 * 1024)
+
+/* Settings: the instance's when --dir is given, else the defaults. */
+struct send_setup {
+	struct instance *inst;
+	struct config *own;	/* without an instance */
+	const struct config *config;
+	char helo[256];
+	char *ca_path;		/* resolved; NULL: the system's CAs */
+};
+
+static int
+setup_open(struct cli_args *args, struct send_setup *s, struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (args->dir != NULL) {
+		s->inst = instance_open(args->dir, args->sets, args->set_count,
+			err);
+		if (s->inst == NULL)
+			return -1;
+		s->config = s->inst->config;
+	} else {
+		s->own = config_new();
+		for (size_t i = 0; i < args->set_count; i++) {
+			if (config_set(s->own, args->sets[i], err) < 0)
+				return -1;
+		}
+		s->config = s->own;
+	}
+	cli_log_level(s->config);
+	const char *helo = cli_opt(args, "helo");
+	if (helo == NULL || helo[0] == '\0')
+		helo = config_get_str(s->config, "smtp.hostname");
+	if (helo[0] == '\0' && !config_list_item(s->config, "mail.domains", 0,
+					   s->helo, sizeof(s->helo)))
+		helo = "localhost";
+	if (helo[0] != '\0')
+		str_copy(s->helo, sizeof(s->helo), helo);
+	if (s->helo[0] == '\0')
+		str_copy(s->helo, sizeof(s->helo), "localhost");
+	const char *ca = cli_opt(args, "ca");
+	const char *ca_conf = config_get_str(s->config, "outbound.tls_ca_file");
+	if (ca != NULL && ca[0] != '\0')
+		s->ca_path = xstrdup(ca);
+	else if (ca_conf[0] != '\0' && s->inst != NULL && ca_conf[0] != '/') {
+		size_t len = strlen(s->inst->dir) + strlen(ca_conf) + 2;
+		s->ca_path = xmalloc(len);
+		snprintf(s->ca_path, len, "%s/%s", s->inst->dir, ca_conf);
+	} else if (ca_conf[0] != '\0')
+		s->ca_path = xstrdup(ca_conf);
+	return 0;
+}
+
+static void
+setup_close(struct send_setup *s)
+{
+	instance_close(&s->inst);
+	config_free(&s->own);
+	free(s->ca_path);
+}
+
+/* Reads stdin whole into a spool. */
+static struct spool *
+read_message(const struct config *c, struct span *message_r,
+	struct error *err)
+{
+	size_t max = (size_t)config_get_int(c, "smtp.max_message_size_mb") *
+		1024 * 1024;
+	const char *tmp = getenv("TMPDIR");
+	struct spool *sp = spool_new(tmp != NULL && tmp[0] != '\0' ? tmp :
+		"/tmp", SEND_SPOOL_MEM, max);
+	char buf[16384];
+	for (;;) {
+		ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));
+		if (got == 0)
+			break;
+		if (got < 0) {
+			error_set(err, ERROR_INVALID,
+				"cannot read the message from stdin");
+			spool_free(&sp);
+			return NULL;
+		}
+		if (spool_append(sp, buf, (size_t)got, err) < 0 &&
+		    err->code != ERROR_LIMIT) {
+			spool_free(&sp);
+			return NULL;
+		}
+	}
+	if (spool_view(sp, message_r, err) < 0) {
+		if (err->code == ERROR_LIMIT)
+			error_set(err, ERROR_LIMIT, "the message is larger "
+				"than smtp.max_message_size_mb");
+		spool_free(&sp);
+		return NULL;
+	}
+	return sp;
+}
+
+static const char *
+result_name(enum mail_smtp_result r)
+{
+	switch (r) {
+	case MAIL_SMTP_RESULT_OK:
+		return "accepted";
+	case MAIL_SMTP_RESULT_TEMPORARY:
+		return "deferred";
+	case MAIL_SMTP_RESULT_PERMANENT:
+		return "failed";
+	}
+	return "failed";
+}
+
+static json_t *
+status_json(const char *recipient, const struct mail_smtp_status *s)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:s}",
+		"result", result_name(s->result),
+		"status", s->status,
+		"stage", mail_smtp_stage_name(s->stage),
+		"why", s->why);
+	if (recipient != NULL)
+		json_object_set_new(o, "recipient", cli_json_text(recipient));
+	if (s->reply.code != 0) {
+		json_object_set_new(o, "reply_code",
+			json_integer(s->reply.code));
+		json_object_set_new(o, "reply_enhanced",
+			json_string(s->reply.enhanced));
+		json_object_set_new(o, "reply_text",
+			cli_json_text(s->reply.text));
+	}
+	if (s->needs_downgrade)
+		json_object_set_new(o, "needs_downgrade", json_true());
+	return o;
+}
+
+static json_t *
+info_json(const struct mail_smtp_info *in)
+{
+	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b,"
+		" s:s, s:s, s:b, s:s, s:b}",
+		"peer", in->peer, "esmtp", in->esmtp,
+		"pipelining", in->pipelining, "8bitmime", in->eightbitmime,
+		"smtputf8", in->smtputf8, "dsn", in->dsn,
+		"starttls", in->starttls, "enhancedstatuscodes", in->enhanced,
+		"size", (json_int_t)in->size_max, "tls", in->tls,
+		"tls_version", in->tls_version, "tls_cipher", in->tls_cipher,
+		"tls_verified", in->tls_verified,
+		"tls_verify_error", in->tls_verify_error,
+		"tls_fallback", in->tls_fallback);
+}
+
+/* Counts the refused recipients of one transaction into list. */
+static size_t
+add_results(json_t *list, const char *const *to,
+	const struct mail_smtp_status *rcpt, size_t n, int64_t transaction)
+{
+	size_t refused = 0;
+	for (size_t i = 0; i < n; i++) {
+		json_t *o = status_json(to[i], &rcpt[i]);
+		if (transaction > 0)
+			json_object_set_new(o, "transaction",
+				json_integer(transaction));
+		json_array_append_new(list, o);
+		refused += rcpt[i].result != MAIL_SMTP_RESULT_OK;
+	}
+	return refused;
+}
+
+/* Prints the results; -1 with err unless every recipient was accepted. */
+static int
+print_results(struct cli_args *args, json_t *server, json_t *list,
+	size_t refused, size_t total, struct error *err)
+{
+	if (args->json) {
+		json_t *out = json_pack("{s:o, s:o}", "server", server,
+			"recipients", list);
+		cli_print(args, out, NULL);
+	} else {
+		json_decref(server);
+		cli_print(args, list, "recipient,result,status,reply_code,"
+			"reply_text,why");
+	}
+	if (refused > 0)
+		return error_set(err, ERROR_TEMPORARY,
+			"%zu of %zu recipients were not accepted", refused,
+			total);
+	return 0;
+}
+
+static int
+send_one(struct cli_args *args, struct mail_smtp_options *o,
+	const struct net_address *a, struct span message, struct error *err)
+{
+	const char *const *to = args->pos;
+	size_t n = args->pos_count;
+	int64_t repeat = 1;
+	if (cli_opt_int(args, "repeat", 1, 100, &repeat, err) < 0)
+		return -1;
+	struct mail_smtp_status *rcpt = xcalloc(n, sizeof(*rcpt));
+	json_t *list = json_array();
+	struct mail_smtp_client *c = mail_smtp_open(a, o, rcpt, err);
+	if (c == NULL) {
+		for (size_t i = 1; i < n; i++)
+			rcpt[i] = rcpt[0];
+		json_t *server = json_pack("{s:o}", "failure",
+			status_json(NULL, &rcpt[0]));
+		struct error ignored;
+		size_t refused = add_results(list, to, rcpt, n, 0);
+		print_results(args, server, list, refused, n, &ignored);
+		free(rcpt);
+		return -1;
+	}
+	struct mail_smtp_envelope e = {
+		.sender = cli_opt(args, "from"),
+		.recipients = to,
+		.recipient_count = n,
+		.ret = cli_opt(args, "ret"),
+		.envid = cli_opt(args, "envid"),
+	};
+	const char **notify = NULL;
+	if (cli_opt(args, "notify") != NULL) {
+		notify = xcalloc(n, sizeof(*notify));
+		for (size_t i = 0; i < n; i++)
+			notify[i] = cli_opt(args, "notify");
+		e.notify = notify;
+	}
+	/* ORCPT: the address as given, so a report names what was asked. */
+	e.orcpt = cli_flag(args, "orcpt") ? to : NULL;
+	size_t refused = 0;
+	/* --repeat sends it again over the same connection (RSET between). */
+	for (int64_t k = 1; k <= repeat; k++) {
+		struct error send_err;
+		int sent = mail_smtp_send(c, &e, message, rcpt, &send_err);
+		refused += add_results(list, to, rcpt, n, repeat > 1 ? k : 0);
+		if (sent < 0)
+			break;
+	}
+	json_t *server = info_json(mail_smtp_client_info(c));
+	mail_smtp_close(&c);
+	int rc = print_results(args, server, list, refused,
+		n * (size_t)repeat, err);
+	free(rcpt);
+	free(notify);
+	return rc;
+}
+
+static int
+smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
+{
+	struct net_address a;
+	if (net_address_parse(cli_opt(args, "to-host"), &a, err) < 0) {
+		args->usage_error = true;
+		return -1;
+	}
+	struct mail_smtp_options o = { .helo_name = su->helo };
+	const char *tls = cli_opt(args, "tls");
+	o.tls = MAIL_SMTP_TLS_OPPORTUNISTIC;
+	if (tls != NULL && !mail_smtp_tls_parse(tls, &o.tls))
+		return cli_usage(args, err, "--tls must be none, "
+			"opportunistic or required, not '%s'", tls);
+	o.tls_name = cli_opt(args, "tls-name");
+	o.auth_user = cli_opt(args, "auth-user");
+	o.auth_password = getenv("CAREMAIL_SMTP_PASSWORD");
+	if (o.auth_user != NULL && o.auth_password == NULL)
+		return cli_usage(args, err, "--auth-user needs the password in "
+			"CAREMAIL_SMTP_PASSWORD");
+	mail_smtp_timeouts_from_config(su->config, &o.timeouts);
+	struct net_tls_client *trust = NULL;
+	if (o.tls != MAIL_SMTP_TLS_NONE) {
+		trust = net_tls_client_new(su->ca_path, err);
+		if (trust == NULL)
+			return -1;
+		o.trust = trust;
+	}
+	struct span message;
+	struct spool *sp = read_message(su->config, &message, err);
+	int rc = -1;
+	if (sp != NULL)
+		rc = send_one(args, &o, &a, message, err);
+	spool_free(&sp);
+	net_tls_client_free(&trust);
+	return rc;
+}
+
+int
+cli_smtp_send(struct cli_args *args, struct error *err)
+{
+	struct send_setup su;
+	int rc = setup_open(args, &su, err);
+	if (rc == 0)
+		rc = smtp_send(args, &su, err);
+	setup_close(&su);
+	return rc;
+}
