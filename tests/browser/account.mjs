@@ -1,8 +1,9 @@
 // My account, by clicking: sign in with a code, change the mobile number
 // and hide it, a wrong current password refused in the error summary,
 // choose security questions, accept the Acceptable Use Policy, make an
-// app password (shown once) and revoke it.
-// Env: CAREMAIL_URL, CAREMAIL_EMAIL, CAREMAIL_PASSWORD, CAREMAIL_SECRET.
+// app password (shown once) and revoke it; change the password.
+// Env: CAREMAIL_URL, CAREMAIL_EMAIL, CAREMAIL_PASSWORD, CAREMAIL_SECRET,
+// CAREMAIL_NEW_PASSWORD.
 import { env, expect, run, totp } from "./harness.mjs";
 
 const email = env("CAREMAIL_EMAIL");
@@ -85,4 +86,13 @@ await run(async (b) => {
   expect(/revoked/.test(await b.text("#account-notice-text")), "no revoked notice");
   expect(await b.page.locator("#app-password-new").isHidden(), "the secret still shows after revoking");
   await b.check("account-revoked");
+
+  // The password, changed for real: the fields empty again, and told.
+  await b.fill("#password-current", password);
+  await b.fill("#password-new", env("CAREMAIL_NEW_PASSWORD"));
+  await b.fill("#password-confirm", env("CAREMAIL_NEW_PASSWORD"));
+  await b.submit("#password-form");
+  await b.page.locator("#account-notice-text", { hasText: "Your password is changed" }).waitFor();
+  expect(await b.page.inputValue("#password-new") === "", "the new password stays in the form");
+  expect(await b.page.locator("#error-summary").isHidden(), "an error shows after the change");
 });

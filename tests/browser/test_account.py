@@ -8,6 +8,8 @@ from the CLI and the API, not from the page."""
 from apiclient import totp
 from test_signin import USER_PASSWORD, make_person
 
+NEW_PASSWORD = "a brand new passphrase of mine"
+
 
 def test_my_account_end_to_end(web_server, instance, run_scenario,
                                https_client):
@@ -19,7 +21,8 @@ def test_my_account_end_to_end(web_server, instance, run_scenario,
     secret = c.ok("POST", "/me/mfa")["secret"]
     c.ok("POST", "/me/mfa/verify", {"code": totp(secret)})
     out = run_scenario("account", server, email=person,
-                       password=USER_PASSWORD, secret=secret)
+                       password=USER_PASSWORD, secret=secret,
+                       new_password=NEW_PASSWORD)
     shown = instance.json("user", "show", person)
     assert shown["mobile"] == "07700 900456"
     assert shown["mobile_hidden"] is True
@@ -29,3 +32,11 @@ def test_my_account_end_to_end(web_server, instance, run_scenario,
     assert me["aup"]["current_accepted"] is True
     assert c.ok("GET", "/me/app-passwords")["app_passwords"] == []
     assert "APP_PASSWORD=" in out
+    # The new password is the one now: it gets as far as asking for the
+    # code; the old one is refused as a wrong password.
+    status, reply = https_client(server).call(
+        "POST", "/session", {"email": person, "password": NEW_PASSWORD})
+    assert status == 401 and reply.get("mfa_required") is True, reply
+    status, reply = https_client(server).call(
+        "POST", "/session", {"email": person, "password": USER_PASSWORD})
+    assert status == 401 and not reply.get("mfa_required"), reply
