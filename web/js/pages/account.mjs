@@ -1,0 +1,213 @@
+// My account (SPEC P11, A7): the person's details and mobile number,
+// password, security questions, the Acceptable Use Policy, their devices
+// and app passwords, each through the API's /me endpoints (docs/api.md
+// "Self-service", "App passwords", "Devices").
+import { page } from "../app.mjs";
+import { api, ApiError } from "../api.mjs";
+import { bindForm, clearErrors, FormError, showErrors } from "../form.mjs";
+
+const $ = (id) => document.getElementById(id);
+
+export function when(iso) {
+  if (!iso) return "Never";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleString("en-GB", {
+    day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
+  }) + " UTC";
+}
+
+function notice(text) {
+  $("account-notice-text").textContent = text;
+  $("account-notice").hidden = false;
+}
+
+function set(key, text) {
+  document.querySelector(`[data-me="${key}"]`).textContent = text;
+}
+
+function cell(text, label) {
+  const td = document.createElement("td");
+  td.setAttribute("role", "cell");
+  const heading = document.createElement("span");
+  heading.className = "nhsuk-table-responsive__heading";
+  heading.setAttribute("aria-hidden", "true");
+  heading.textContent = `${label} `;
+  td.append(heading, text);
+  return td;
+}
+
+function showMe(me) {
+  set("name", me.display_name || `${me.first_name ?? ""} ${me.last_name ?? ""}`.trim() || me.address);
+  set("address", me.address);
+  set("org", me.org ? `${me.org.name} (${me.org.ods})` : "None");
+  set("mobile", me.mobile || "None given");
+  set("mobile_hidden", me.mobile_hidden ? "Hidden" : "Shown to everyone signed in");
+  $("mobile").value = me.mobile ?? "";
+  $("mobile_hidden").checked = Boolean(me.mobile_hidden);
+
+  const list = document.querySelector('[data-me="questions"]');
+  list.replaceChildren();
+  for (const q of me.security_questions ?? []) {
+    const li = document.createElement("li");
+    li.textContent = q;
+    list.append(li);
+  }
+  if (!list.children.length) {
+    const li = document.createElement("li");
+    li.textContent = "Not chosen yet: you cannot reset a forgotten password until you choose them.";
+    list.append(li);
+  }
+
+  const aup = me.aup ?? {};
+  const accepted = aup.current_accepted;
+  set("aup", accepted
+    ? `You accepted version ${aup.accepted_version} on ${when(aup.accepted_at)}.`
+    : aup.accepted_version
+      ? `The policy has changed to version ${aup.current_version} since you accepted version ${aup.accepted_version}. Read it and accept it again.`
+      : `You have not accepted the policy (version ${aup.current_version}) yet. Read it and accept it.`);
+  $("aup-form").hidden = Boolean(accepted);
+}
+
+async function loadQuestions(me) {
+  const { questions } = await api("GET", "/me/security-questions/choices");
+  const chosen = me.security_questions ?? [];
+  for (const n of [1, 2, 3]) {
+    const sel = $(`question${n}`);
+    sel.replaceChildren();
+    const none = document.createElement("option");
+    none.value = "";
+    none.textContent = "Choose a question";
+    sel.append(none);
+    for (const q of questions) {
+      const opt = document.createElement("option");
+      opt.value = q;
+      opt.textContent = q;
+      sel.append(opt);
+    }
+    sel.value = chosen[n - 1] ?? "";
+  }
+}
+
+async function loadDevices() {
+  const { items } = await api("GET", "/me/devices?limit=100");
+  const body = $("devices-table").querySelector("tbody");
+  body.replaceChildren();
+  for (const d of items) {
+    const tr = document.createElement("tr");
+    tr.setAttribute("role", "row");
+    tr.append(cell(d.client || "Unknown program", "Program"), cell(String(d.protocol ?? "").toUpperCase(), "Used for"),
+      cell(d.ip ?? "", "From"), cell(when(d.last_seen), "Last seen"));
+    body.append(tr);
+  }
+  $("devices-table").hidden = items.length === 0;
+  $("devices-none").hidden = items.length !== 0;
+}
+
+async function loadAppPasswords() {
+  const { app_passwords: items } = await api("GET", "/me/app-passwords");
+  const body = $("app-passwords-table").querySelector("tbody");
+  body.replaceChildren();
+  for (const p of items) {
+    const tr = document.createElement("tr");
+    tr.setAttribute("role", "row");
+    const used = p.last_used_at ? `${when(p.last_used_at)} (${String(p.last_used_protocol ?? "").toUpperCase()})` : "Never";
+    const action = document.createElement("td");
+    action.setAttribute("role", "cell");
+    const revoke = document.createElement("button");
+    revoke.type = "button";
+    revoke.className = "nhsuk-button nhsuk-button--warning nhsuk-button--small app-revoke";
+    revoke.dataset.id = p.id;
+    revoke.append("Revoke");
+    const hidden = document.createElement("span");
+    hidden.className = "nhsuk-u-visually-hidden";
+    hidden.textContent = ` ${p.label}`;
+    revoke.append(hidden);
+    revoke.addEventListener("click", async () => {
+      const form = $("app-password-form");
+      revoke.disabled = true;
+      clearErrors(form);
+      try {
+        await api("DELETE", `/me/app-passwords/${encodeURIComponent(p.id)}`);
+        $("app-password-new").hidden = true;
+        notice(`The app password ${p.label} is revoked: a program using it can no longer sign in.`);
+        await loadAppPasswords();
+      } catch (err) {
+        revoke.disabled = false;
+        if (err instanceof ApiError) showErrors(form, [{ field: null, message: err.message }]);
+        else throw err;
+      }
+    });
+    action.append(revoke);
+    tr.append(cell(p.label, "Name"), cell(when(p.created_at), "Made"), cell(used, "Last used"), action);
+    body.append(tr);
+  }
+  $("app-passwords-table").hidden = items.length === 0;
+  $("app-passwords-none").hidden = items.length !== 0;
+}
+
+page(async ({ me: first }) => {
+  let me = first;
+  showMe(me);
+  const refresh = async () => {
+    me = await api("GET", "/me");
+    showMe(me);
+  };
+
+  // One error summary serves every form here: a new submit clears the
+  // marks an earlier refusal left on another form's fields.
+  document.addEventListener("submit", () => {
+    for (const form of document.querySelectorAll("main form")) clearErrors(form);
+  }, true);
+
+  bindForm($("profile-form"), async ({ mobile, mobile_hidden }) => {
+    await api("PATCH", "/me", { mobile: mobile.trim(), mobile_hidden });
+    await refresh();
+    notice("Your details are saved.");
+    $("details").scrollIntoView();
+  });
+
+  bindForm($("password-form"), async ({ current, new: fresh, confirm }) => {
+    if (fresh !== confirm) throw new FormError("confirm", "The two new passwords are not the same; type the new password again.");
+    await api("POST", "/me/password", { current, new: fresh });
+    for (const id of ["password-current", "password-new", "password-confirm"]) $(id).value = "";
+    notice("Your password is changed. Use the new one next time you sign in.");
+  });
+
+  bindForm($("questions-form"), async (v) => {
+    const answers = [1, 2, 3].map((n) => ({ question: v[`question${n}`], answer: v[`answer${n}`] }));
+    const missing = answers.findIndex((a) => !a.question);
+    if (missing >= 0) throw new FormError(`question${missing + 1}`, `Choose question ${missing + 1}.`);
+    const empty = answers.findIndex((a) => !a.answer.trim());
+    if (empty >= 0) throw new FormError(`answer${empty + 1}`, `Type your answer to question ${empty + 1}.`);
+    await api("PUT", "/me/security-questions", { current: v.current, answers });
+    for (const id of ["answer1", "answer2", "answer3", "questions-current"]) $(id).value = "";
+    await refresh();
+    notice("Your security questions are saved.");
+  });
+
+  bindForm($("aup-form"), async ({ accepted }) => {
+    if (!accepted) throw new FormError("accepted", "Tick the box to say you have read the policy and agree to follow it.");
+    await api("POST", "/me/aup", { accepted: true });
+    await refresh();
+    notice("Thank you: you have accepted the Acceptable Use Policy.");
+  });
+
+  bindForm($("app-password-form"), async ({ label }) => {
+    const made = await api("POST", "/me/app-passwords", { label: label.trim() });
+    $("label").value = "";
+    $("app-password-new-label").textContent = made.label;
+    $("app-password-new-secret").textContent = made.password;
+    $("app-password-new").hidden = false;
+    $("account-notice").hidden = true;
+    await loadAppPasswords();
+  });
+
+  if (!me.mfa_enrolled) {
+    // The API makes app passwords only once two-factor sign-in is set up:
+    // say so rather than offer a form it would refuse.
+    $("app-password-form").hidden = true;
+    $("app-passwords-mfa").hidden = false;
+  }
+  await Promise.all([loadQuestions(me), loadDevices(), loadAppPasswords()]);
+});

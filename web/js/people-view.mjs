@@ -1,0 +1,61 @@
+// How People Finder shows a person (SPEC D4): the tags for a leaver and
+// for each admin role held now, and the lines of a person's details, as
+// elements built with textContent only (the API's text never becomes
+// markup). Shared by /people (results) and /person (a person's card).
+
+export const ROLE_NAMES = {
+  global_admin: "Global Administrator",
+  primary_local_admin: "Primary Local Administrator",
+  local_admin: "Local Administrator",
+  helpdesk_admin: "Helpdesk Administrator",
+  audit_authorisation: "Audit Authorisation",
+  ediscovery: "eDiscovery",
+};
+
+// [{ text, colour }] for the design system's tag component, leaver first.
+export function tagsFor(person) {
+  const tags = [];
+  if (person.leaver) tags.push({ text: "Leaver", colour: "grey" });
+  for (const a of person.admin ?? []) {
+    tags.push({ text: `${ROLE_NAMES[a.role] ?? a.role} (${a.org})`, colour: "blue" });
+  }
+  return tags;
+}
+
+export function tagElements(person) {
+  return tagsFor(person).map((t) => {
+    const tag = document.createElement("strong");
+    tag.className = `nhsuk-tag nhsuk-tag--${t.colour} app-person-tag`;
+    tag.textContent = t.text;
+    return tag;
+  });
+}
+
+export function orgText(person) {
+  return person.org ? `${person.org.name} (${person.org.ods})` : "";
+}
+
+export function link(href, text) {
+  const a = document.createElement("a");
+  a.href = href;
+  a.textContent = text;
+  return a;
+}
+
+// A phone number as a tel: link a phone can dial.
+export function tel(number) {
+  return link(`tel:${number.replace(/[^0-9+]/g, "")}`, number);
+}
+
+export function helpdeskNodes(helpdesk) {
+  if (!helpdesk || (!helpdesk.phone && !helpdesk.email)) return ["None given"];
+  const out = [];
+  if (helpdesk.phone) out.push(tel(helpdesk.phone));
+  if (helpdesk.phone && helpdesk.email) out.push(", ");
+  if (helpdesk.email) out.push(link(`mailto:${helpdesk.email}`, helpdesk.email));
+  return out;
+}
+
+export function personHref(address) {
+  return `/person?address=${encodeURIComponent(address)}`;
+}
