@@ -47,26 +47,36 @@ def two_practices(instance):
                  "--type", "gp_practice")
 
 
-def test_global_admin_creates_finds_resets_disables_and_marks_leaver(
+def test_global_admin_creates_finds_resets_disables_leaver_deletes(
         web_server, instance, run_scenario, https_client):
     server = web_server()
     two_practices(instance)
     for i in range(MANY):
         person(instance, OTHER, "Page", f"Filler{i:02d}")
+    locked = person(instance, OURS, "Lola", "Locked")
+    instance.run("user", "passwd", locked, "--stdin",
+                 input=USER_PASSWORD + "\n")
+    # auth.lockout_failures (12) wrong passwords in a row lock it.
+    for _ in range(12):
+        https_client(server).call("POST", "/session",
+                                  {"email": locked, "password": "wrong"})
+    assert instance.json("user", "show", locked)["locked"] is True
     ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
     out = run_scenario("users", server, cookie=ga.cookie, org=OURS,
-                       other=OTHER, many=MANY)
+                       other=OTHER, many=MANY, locked=locked)
     result = json.loads(out.strip().splitlines()[-1])
     address, temporary = result["address"], result["temporary_password"]
-    # The temporary password the page showed is the one that works, and
-    # the person ended a leaver with the edits saved.
+    # What the pages did is what the directory holds: restored (active)
+    # with the edits kept, the reset password works, the lock is gone.
     shown = instance.json("user", "show", address)
-    assert shown["status"] == "leaver", shown
+    assert shown["status"] == "active", shown
     assert shown["job_title"] == "Practice Nurse"
     assert shown["department"] == "Nursing"
-    status, _ = https_client(server).call(
+    assert shown["site"]["name"] == "Main Surgery"
+    status, body = https_client(server).call(
         "POST", "/session", {"email": address, "password": temporary})
-    assert status == 401   # a leaver cannot sign in
+    assert status == 201 and body["must_change_password"], body
+    assert instance.json("user", "show", locked)["locked"] is False
 
 
 def test_local_admin_sees_only_their_practice_and_is_told_why(

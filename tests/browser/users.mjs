@@ -1,11 +1,12 @@
 // The Global Admin's users pages, by clicking: create a user (the
 // temporary password shown once), find them in the list, page through a
 // practice's people, open the user, edit them, reset the password and
-// sign in with the one shown, disable then enable, mark as leaver, and a
-// refusal of the page's own (delete without confirming) and of the API's
-// (enable a leaver is not offered; a bad org filter is).
+// sign in with the one shown, disable then enable, mark as leaver, delete
+// (refused until confirmed), find them among the deleted and restore
+// them, unlock a locked user; and a filter the API refuses.
 // Env: CAREMAIL_URL, CAREMAIL_COOKIE (a signed-in session), CAREMAIL_ORG,
-// CAREMAIL_OTHER (an org with CAREMAIL_MANY people). Prints one JSON line:
+// CAREMAIL_OTHER (an org with CAREMAIL_MANY people), CAREMAIL_LOCKED (a
+// locked user of CAREMAIL_ORG). Prints one JSON line:
 // {"address", "temporary_password"} of the person created.
 import { BASE, env, expect, run } from "./harness.mjs";
 import { signedIn, statusOf, waitText } from "./users-steps.mjs";
@@ -13,6 +14,7 @@ import { signedIn, statusOf, waitText } from "./users-steps.mjs";
 const org = env("CAREMAIL_ORG");
 const other = env("CAREMAIL_OTHER");
 const many = Number(env("CAREMAIL_MANY"));
+const locked = env("CAREMAIL_LOCKED");
 
 await run(async (b) => {
   await signedIn(b, env("CAREMAIL_COOKIE"));
@@ -125,6 +127,43 @@ await run(async (b) => {
   const confirm = await b.errors();
   expect(confirm[0].href === "#confirm_delete", `delete unconfirmed: ${JSON.stringify(confirm)}`);
   await b.check("user-error");
+  await b.page.check("#confirm_delete");
+  await b.submit("#delete-form");
+  await waitText(b, "#action-done", /Deleted/);
+  expect((await statusOf(b)) === "Deleted", "not shown deleted");
+  expect(await b.page.locator("#edit-form").isHidden(), "a deleted user offered for editing");
+
+  // Deleted people are listed only when asked for; then restored.
+  await b.goto(`/users?org=${org}`);
+  await b.page.locator("#users-table tbody tr").first().waitFor();
+  expect(await b.page.locator("#users-table tbody tr", { hasText: address }).count() === 0, "a deleted user is listed");
+  await b.page.check("#include_deleted");
+  await b.submit("#filter-form");
+  await b.page.waitForURL((u) => u.searchParams.get("include_deleted") === "true");
+  const gone = b.page.locator("#users-table tbody tr", { hasText: address });
+  await gone.waitFor();
+  expect(/Deleted/.test(await gone.textContent()), "the deleted user is not tagged Deleted");
+  await b.check("users-deleted");
+  await gone.locator("a").click();
+  await b.at("/user");
+  await b.page.locator("#restore-form").waitFor({ state: "visible" });
+  await b.submit("#restore-form");
+  await waitText(b, "#action-done", /Restored/);
+  expect((await statusOf(b)) === "Active", "not shown active after restore");
+
+  // A locked account: tagged Locked in the list, and unlocked here.
+  await b.goto(`/users?org=${org}`);
+  const lockedRow = b.page.locator("#users-table tbody tr", { hasText: locked });
+  await lockedRow.waitFor();
+  expect(/Locked/.test(await lockedRow.textContent()), "a locked user is not tagged Locked");
+  await lockedRow.locator("a").click();
+  await b.at("/user");
+  await b.page.locator("#unlock-form").waitFor({ state: "visible" });
+  await b.check("user-locked");
+  await b.submit("#unlock-form");
+  await waitText(b, "#action-done", /Unlocked/);
+  expect(!/Locked/.test(await b.text("#user-tags")), "still tagged Locked");
+  expect(await b.page.locator("#unlock-form").isHidden(), "Unlock still offered");
 
   // A filter the API refuses: its sentence, on the org field.
   await b.goto("/users?org=NOSUCH1");
