@@ -28,6 +28,7 @@ await run(async (b) => {
   expect(orgs.length >= 3 && orgs.every((t) => t.includes(org)), `the list is not only ${org}: ${orgs}`);
   const options = await b.page.locator("#org option").evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
   expect(options.length === 1 && options[0] === org, `the org filter offers ${options}`);
+  expect(await b.page.locator("#new-user-link").isVisible(), "no Create a user for a Local Administrator");
   await b.check("users-local-admin");
 
   // Another practice's user: the API's sentence, and no record.

@@ -19,8 +19,10 @@ const locked = env("CAREMAIL_LOCKED");
 await run(async (b) => {
   await signedIn(b, env("CAREMAIL_COOKIE"));
 
-  // Create: a missing name is the API's sentence, linked to its field.
-  await b.goto("/user-new");
+  // Create, from the list's link: a missing name is the API's sentence, linked to its field.
+  await b.goto("/users");
+  await b.page.click("#new-user-link");
+  await b.at("/user-new");
   await b.page.locator(`#org option[value="${org}"]`).waitFor({ state: "attached" });
   await b.check("user-new");
   await b.page.selectOption("#org", org);

@@ -69,7 +69,11 @@ async function fillOrgs(select, chosen) {
   select.value = chosen;
 }
 
-page(async () => {
+// The roles that create people (auth user.create); the API decides.
+const CREATORS = new Set(["global_admin", "primary_local_admin", "local_admin"]);
+
+page(async ({ me }) => {
+  document.getElementById("new-user").hidden = !(me.roles ?? []).some((r) => CREATORS.has(r.role));
   const here = new URLSearchParams(window.location.search);
   const org = here.get("org") ?? "";
   const deleted = here.get("include_deleted") === "true";
