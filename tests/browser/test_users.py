@@ -1,0 +1,102 @@
+"""Issue 10 item 5, users, in a real browser: the list with its filters and
+pages, one user's record and actions, and creating a user, by clicking as
+the Global Admin; and a Local Administrator of one practice who sees only
+that practice's people and is shown the API's sentence for the rest. Each
+page is checked by tests/browser/harness.mjs (no console error, no failed
+or outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
+
+import json
+
+from conftest import PASSWORD
+
+import apiclient
+
+OURS, OTHER = "X26001", "X26002"
+USER_PASSWORD = "user password number one"
+# More than one page of the list (users.mjs shows 25 a page).
+MANY = 27
+
+
+def ready(https_client, server, address, password):
+    """An HTTPS client past every gate (password, TOTP): its cookie is
+    handed to the browser, as a person who has signed in."""
+    c = https_client(server)
+    status, body = c.call("POST", "/session",
+                          {"email": address, "password": password})
+    assert status == 201, body
+    if body["must_change_password"]:
+        c.ok("POST", "/me/password", {"current": password,
+                                      "new": password + " but longer"})
+    if body.get("mfa_setup_required"):
+        secret = c.ok("POST", "/me/mfa")["secret"]
+        c.ok("POST", "/me/mfa/verify", {"code": apiclient.totp(secret)})
+    return c
+
+
+def person(instance, org, first, last):
+    return instance.run("user", "add", "--org", org, "--first", first,
+                        "--last", last).stdout.strip().split()[-1]
+
+
+def two_practices(instance):
+    for ods, name in ((OURS, "Riverside Practice"),
+                      (OTHER, "Hillside Practice")):
+        instance.run("org", "add", "--ods", ods, "--name", name,
+                     "--type", "GP Practice")
+    instance.run("site", "add", "--org", OURS, "--name", "Main Surgery",
+                 "--type", "gp_practice")
+
+
+def test_global_admin_creates_finds_resets_disables_leaver_deletes(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    two_practices(instance)
+    for i in range(MANY):
+        person(instance, OTHER, "Page", f"Filler{i:02d}")
+    locked = person(instance, OURS, "Lola", "Locked")
+    instance.run("user", "passwd", locked, "--stdin",
+                 input=USER_PASSWORD + "\n")
+    # auth.lockout_failures (12) wrong passwords in a row lock it.
+    for _ in range(12):
+        https_client(server).call("POST", "/session",
+                                  {"email": locked, "password": "wrong"})
+    assert instance.json("user", "show", locked)["locked"] is True
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    out = run_scenario("users", server, cookie=ga.cookie, org=OURS,
+                       other=OTHER, many=MANY, locked=locked)
+    result = json.loads(out.strip().splitlines()[-1])
+    address, temporary = result["address"], result["temporary_password"]
+    # What the pages did is what the directory holds: restored (active)
+    # with the edits kept, the reset password works, the lock is gone.
+    shown = instance.json("user", "show", address)
+    assert shown["status"] == "active", shown
+    assert shown["job_title"] == "Practice Nurse"
+    assert shown["department"] == "Nursing"
+    assert shown["site"]["name"] == "Main Surgery"
+    status, body = https_client(server).call(
+        "POST", "/session", {"email": address, "password": temporary})
+    assert status == 201 and body["must_change_password"], body
+    assert instance.json("user", "show", locked)["locked"] is False
+
+
+def test_local_admin_sees_only_their_practice_and_is_told_why(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    two_practices(instance)
+    ours = person(instance, OURS, "Olive", "Ours")
+    theirs = person(instance, OTHER, "Theo", "Theirs")
+    la = person(instance, OURS, "Lee", "Local")
+    peer = person(instance, OURS, "Pat", "Peer")
+    for admin in (la, peer):
+        instance.run("user", "passwd", admin, "--stdin",
+                     input=USER_PASSWORD + "\n")
+        instance.run("role", "add", admin, "--org", OURS, "--role",
+                     "local_admin")
+    c = ready(https_client, server, la, USER_PASSWORD)
+    before = instance.json("user", "show", peer)["password_changed_at"]
+    run_scenario("users-refused", server, cookie=c.cookie, org=OURS,
+                 ours=ours, theirs=theirs, peer=peer)
+    # Nothing the page was refused changed anything.
+    assert instance.json("user", "show", theirs)["status"] == "active"
+    assert instance.json("user", "show", peer)["password_changed_at"] \
+        == before

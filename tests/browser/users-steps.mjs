@@ -1,0 +1,31 @@
+// Steps the users scenarios share (users.mjs, users-refused.mjs).
+import { BASE, fail } from "./harness.mjs";
+
+// The browser takes the session the test signed in with through the API
+// (sign-in itself is signin.mjs's), as "name=value".
+export async function signedIn(b, cookie) {
+  const at = cookie.indexOf("=");
+  await b.page.context().addCookies([{
+    name: cookie.slice(0, at),
+    value: cookie.slice(at + 1),
+    url: BASE + "/",
+    secure: true,
+    httpOnly: true,
+    sameSite: "Strict",
+  }]);
+}
+
+export async function waitText(b, selector, pattern, timeout = 10000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const text = await b.text(selector);
+    if (pattern.test(text)) return text;
+    if (Date.now() > end) fail(`${selector} never said ${pattern}: "${text}"`);
+    await b.page.waitForTimeout(100);
+  }
+}
+
+// The user page's first status tag.
+export async function statusOf(b) {
+  return (await b.text("#user-tags .nhsuk-tag")).trim();
+}

@@ -1,0 +1,41 @@
+// What the user pages share (users, user, user-new): a person's status as
+// the design system's tag, an element with text set safely, and the
+// refusal of a page's first read shown in the error summary.
+import { showErrors } from "./form.mjs";
+
+// status (and locked) → the tag's words and colour.
+const STATUS = {
+  active: ["Active", "green"],
+  disabled: ["Disabled", "grey"],
+  leaver: ["Leaver", "orange"],
+  deleted: ["Deleted", "red"],
+};
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+export function tag(text, colour) {
+  return el("strong", `nhsuk-tag nhsuk-tag--${colour}`, text);
+}
+
+// The person's tags: their status, and "Locked" beside it when locked.
+export function statusTags(person) {
+  const [text, colour] = STATUS[person.status] ?? [person.status, "grey"];
+  const tags = [tag(text, colour)];
+  if (person.locked) tags.push(" ", tag("Locked", "red"));
+  return tags;
+}
+
+export function userHref(address) {
+  return `/user?address=${encodeURIComponent(address)}`;
+}
+
+// A read the page cannot go on without was refused: the API's sentence in
+// the error summary, linked to the field of form that can put it right.
+export function showRefusal(form, field, err) {
+  showErrors(form, [{ field, message: err.message }]);
+}
