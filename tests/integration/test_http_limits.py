@@ -10,6 +10,7 @@ test machine plays an attacker and an honest client at once.
 
 import http.client
 import json
+import re
 import socket
 import threading
 import time
@@ -67,6 +68,27 @@ def post(server, path, body, headers=None, source="127.0.0.1"):
     s.close()
     assert reply.startswith(b"HTTP/1.1 "), reply[:200]
     return int(reply.split(b" ", 2)[1]), reply.split(b"\r\n\r\n", 1)[1]
+
+
+def held_open(server, source):
+    """A connection the server has surely taken: one request answered on
+    it and the connection kept alive. A bare connect() is not enough, as
+    the kernel completes the handshake before the server accepts it."""
+    s = connect(server, source)
+    s.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: a\r\n\r\n")
+    reply = b""
+    while b"\r\n\r\n" not in reply:
+        data = s.recv(65536)
+        assert data, "the server closed a connection it should keep"
+        reply += data
+    head, body = reply.split(b"\r\n\r\n", 1)
+    length = int(re.search(rb"(?im)^content-length:\s*(\d+)",
+                           head).group(1))
+    while len(body) < length:
+        data = s.recv(65536)
+        assert data, "the server closed a connection it should keep"
+        body += data
+    return s
 
 
 def probe(server, timeout, source="127.0.0.1"):
@@ -330,7 +352,7 @@ def test_configured_deadline_and_caps(start_server, instance, org):
     assert "event=http.deadline peer=127.0.0.3 phase=headers" in \
         server.logs()
 
-    held = [connect(server, "127.0.0.4") for _ in range(2)]
+    held = [held_open(server, "127.0.0.4") for _ in range(2)]
     third = connect(server, "127.0.0.4")
     third.sendall(b"GET /healthcheck HTTP/1.1\r\nHost: a\r\n\r\n")
     assert read_to_close(third) == b""
