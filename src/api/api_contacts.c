@@ -92,14 +92,8 @@ api_contact_index(struct api_request *req)
 		return;
 	}
 	/* Every row's org named in one read, not one per row. */
-	int64_t *ids = arena_alloc(req->arena, (count + 1) * sizeof(*ids));
 	const char **ods;
-	for (size_t i = 0; ids != NULL && i < count; i++)
-		ids[i] = c[i].org_id;
-	if (ids == NULL ||
-	    dir_org_ods_each(&req->ctx, ids, count, &ods, &err) < 0) {
-		if (ids == NULL)
-			error_set(&err, ERROR_LIMIT, "too many to show");
+	if (dir_contact_page_ods(&req->ctx, c, count, &ods, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

@@ -3,6 +3,7 @@
  * (store_view.c) or reads it for a whole page with one id set, so the
  * statements a page costs do not grow with the page. Layer: domain.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -135,6 +136,49 @@ dir_org_ods_each(const struct dir_ctx *ctx, const int64_t *org_ids,
 		out[i] = ref_ods(refs, nrefs, org_ids[i]);
 	*ods_r = out;
 	return 0;
+}
+
+/*
+ * The ODS codes of n rows of `size` bytes, each with its int64_t org_id
+ * `offset` bytes in: what the three typed page functions below share.
+ */
+static int
+rows_ods(const struct dir_ctx *ctx, const void *rows, size_t n, size_t size,
+	size_t offset, const char ***ods_r, struct error *err)
+{
+	int64_t *ids = arena_alloc(ctx->arena, (n + 1) * sizeof(*ids));
+	if (ids == NULL)
+		return error_set(err, ERROR_LIMIT, "too many records to show");
+	const unsigned char *row = rows;
+	for (size_t i = 0; i < n; i++, row += size)
+		memcpy(&ids[i], row + offset, sizeof(ids[i]));
+	return dir_org_ods_each(ctx, ids, n, ods_r, err);
+}
+
+int
+dir_mailbox_page_ods(const struct dir_ctx *ctx,
+	const struct store_mailbox *m, size_t n, const char ***ods_r,
+	struct error *err)
+{
+	return rows_ods(ctx, m, n, sizeof(*m),
+		offsetof(struct store_mailbox, org_id), ods_r, err);
+}
+
+int
+dir_list_page_ods(const struct dir_ctx *ctx, const struct store_list *l,
+	size_t n, const char ***ods_r, struct error *err)
+{
+	return rows_ods(ctx, l, n, sizeof(*l), offsetof(struct store_list, org_id),
+		ods_r, err);
+}
+
+int
+dir_contact_page_ods(const struct dir_ctx *ctx,
+	const struct store_contact *c, size_t n, const char ***ods_r,
+	struct error *err)
+{
+	return rows_ods(ctx, c, n, sizeof(*c),
+		offsetof(struct store_contact, org_id), ods_r, err);
 }
 
 int

@@ -74,6 +74,16 @@ int dir_org_records(const struct dir_ctx *ctx, const struct store_org *orgs,
 int dir_org_ods_each(const struct dir_ctx *ctx, const int64_t *org_ids,
 	size_t n, const char ***ods_r, struct error *err);
 
+/* The same for a page of mailboxes, lists or contacts: ods_r[i] is row i's. */
+int dir_mailbox_page_ods(const struct dir_ctx *ctx,
+	const struct store_mailbox *m, size_t n, const char ***ods_r,
+	struct error *err);
+int dir_list_page_ods(const struct dir_ctx *ctx, const struct store_list *l,
+	size_t n, const char ***ods_r, struct error *err);
+int dir_contact_page_ods(const struct dir_ctx *ctx,
+	const struct store_contact *c, size_t n, const char ***ods_r,
+	struct error *err);
+
 /* A shared or resource mailbox with its owners, members and grants. */
 struct dir_mailbox_record {
 	struct store_mailbox mailbox;
