@@ -150,6 +150,23 @@ void store_folder_read(struct store *st, struct store_stmt *s,
 void store_person_read(struct store *st, struct store_stmt *s,
 	struct arena *a, void *out);
 
+/*
+ * What a struct store_person_filter selects, after a FROM that names the
+ * people "p", bound with STORE_PERSON_FILTER_TYPES and _ARGS(f). The org
+ * set binds as one parameter, so the statement stays one cached literal
+ * whatever the number of orgs; no limit is the largest, as LIMIT -1 is
+ * SQLite's alone.
+ */
+#define STORE_PERSON_FILTER_SQL                                          \
+	" WHERE (? = 0 OR p.org_id IN " STORE_ID_SET ")"                   \
+	" AND (? = 1 OR p.deleted_at IS NULL) AND p.id > ?"                \
+	" ORDER BY p.id LIMIT ?"
+#define STORE_PERSON_FILTER_TYPES "iIiii"
+#define STORE_PERSON_FILTER_ARGS(f)                                      \
+	(int64_t)((f)->org_ids != NULL), (f)->org_ids, (f)->org_count,     \
+		(int64_t)(f)->include_deleted, (f)->after_id,              \
+		(f)->limit != 0 ? (int64_t)(f)->limit : INT64_MAX
+
 /* ---- People Finder keys and id sets (finder) ---- */
 
 /*

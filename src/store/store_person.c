@@ -152,19 +152,9 @@ store_person_list(struct store *st, const struct store_person_filter *f,
 	struct arena *a, struct store_person **people_r, size_t *count_r,
 	struct error *err)
 {
-	/*
-	 * The org set binds as one parameter, so the statement stays one
-	 * cached literal whatever the number of orgs. No limit is the
-	 * largest, as LIMIT -1 is SQLite's alone.
-	 */
-	int64_t limit = f->limit != 0 ? (int64_t)f->limit : INT64_MAX;
 	struct store_stmt *s = store_query(st, err,
-		"SELECT " PERSON_COLUMNS PERSON_FROM
-		" WHERE (? = 0 OR p.org_id IN " STORE_ID_SET ")"
-		" AND (? = 1 OR p.deleted_at IS NULL) AND p.id > ?"
-		" ORDER BY p.id LIMIT ?",
-		"iIiii", (int64_t)(f->org_ids != NULL), f->org_ids,
-		f->org_count, (int64_t)f->include_deleted, f->after_id, limit);
+		"SELECT " PERSON_COLUMNS PERSON_FROM STORE_PERSON_FILTER_SQL,
+		STORE_PERSON_FILTER_TYPES, STORE_PERSON_FILTER_ARGS(f));
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**people_r), person_read,

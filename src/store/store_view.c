@@ -44,15 +44,9 @@ store_person_view_list(struct store *st, const struct store_person_filter *f,
 	struct arena *a, struct store_person_view **views_r, size_t *count_r,
 	struct error *err)
 {
-	/* As store_person_list: one literal for any org set, no LIMIT -1. */
-	int64_t limit = f->limit != 0 ? (int64_t)f->limit : INT64_MAX;
 	struct store_stmt *s = store_query(st, err,
-		"SELECT " VIEW_COLUMNS VIEW_FROM
-		" WHERE (? = 0 OR p.org_id IN " STORE_ID_SET ")"
-		" AND (? = 1 OR p.deleted_at IS NULL) AND p.id > ?"
-		" ORDER BY p.id LIMIT ?",
-		"iIiii", (int64_t)(f->org_ids != NULL), f->org_ids,
-		f->org_count, (int64_t)f->include_deleted, f->after_id, limit);
+		"SELECT " VIEW_COLUMNS VIEW_FROM STORE_PERSON_FILTER_SQL,
+		STORE_PERSON_FILTER_TYPES, STORE_PERSON_FILTER_ARGS(f));
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**views_r), view_read,
