@@ -153,7 +153,7 @@ net_bind(struct net_listener *l, const struct net_address *a, struct error *err)
 }
 
 /* "ip:port" and "ip"; an IPv4 client of "[::]" is shown as IPv4. */
-static void
+void
 net_format_peer(const struct sockaddr_storage *ss, char *peer, char *ip)
 {
 	char text[INET6_ADDRSTRLEN] = "unknown";

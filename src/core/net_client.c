@@ -94,21 +94,6 @@ net_tls_client_free(struct net_tls_client **t)
 	*t = NULL;
 }
 
-/* "192.0.2.1:25" or "[2001:db8::1]:25", and the address alone. */
-static void
-net_client_name(const struct net_address *a, char *peer, char *ip)
-{
-	char text[INET6_ADDRSTRLEN] = "unknown";
-	bool v6 = a->u.sa.sa_family == AF_INET6;
-	if (v6)
-		inet_ntop(AF_INET6, &a->u.v6.sin6_addr, text, sizeof(text));
-	else
-		inet_ntop(AF_INET, &a->u.v4.sin_addr, text, sizeof(text));
-	str_copy(ip, NET_PEER_MAX, text);
-	snprintf(peer, NET_PEER_MAX, v6 ? "[%s]:%u" : "%s:%u", text,
-		(unsigned)net_address_port(a));
-}
-
 /* Waits for a non-blocking connect to finish; 0 or an errno. */
 static int
 net_connect_wait(int fd, int64_t deadline_ms)
@@ -130,7 +115,9 @@ net_connect(const struct net_address *a, int timeout_ms, const char *name,
 	struct error *err)
 {
 	char peer[NET_PEER_MAX], ip[NET_PEER_MAX];
-	net_client_name(a, peer, ip);
+	struct sockaddr_storage ss = { 0 };
+	memcpy(&ss, &a->u, a->len <= sizeof(ss) ? a->len : sizeof(ss));
+	net_format_peer(&ss, peer, ip);
 	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC |
 		SOCK_NONBLOCK, 0);
 	if (fd < 0) {

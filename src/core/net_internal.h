@@ -66,6 +66,14 @@ struct net_conn {
  */
 int net_wait(int fd, short events, int64_t deadline_ms);
 
+/*
+ * A socket address as a peer's name ("192.0.2.1:25", "[2001:db8::1]:25";
+ * IPv4-mapped addresses as IPv4) and its address alone, each of
+ * NET_PEER_MAX bytes: for accepted and outbound connections alike.
+ */
+void net_format_peer(const struct sockaddr_storage *ss, char *peer,
+	char *ip);
+
 /* now + the connection's timeout, on the monotonic clock. */
 int64_t net_deadline(const struct net_conn *c);
 
