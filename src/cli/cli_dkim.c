@@ -142,23 +142,6 @@ cli_dkim_show(struct cli_args *args, struct error *err)
 	return rc;
 }
 
-/* Reads stdin to its end into a spool. */
-static int
-read_stdin(struct spool *sp, struct error *err)
-{
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
-		if (n == 0)
-			return 0;
-		if (n < 0)
-			return error_set(err, ERROR_TEMPORARY,
-				"cannot read the message from stdin");
-		if (spool_append(sp, buf, (size_t)n, err) < 0)
-			return -1;
-	}
-}
-
 /* Writes msg with every line ending CRLF: what was signed is what is sent. */
 static int
 write_crlf(struct span msg, FILE *out)
@@ -191,9 +174,7 @@ sign(struct cli_args *args, struct cli_session *s, struct error *err)
 	struct spool *sp = spool_new(s->inst->spool_dir, SIGN_MEMORY_MAX, max);
 	struct span msg;
 	char *field;
-	int rc = read_stdin(sp, err);
-	if (rc == 0)
-		rc = spool_view(sp, &msg, err);
+	int rc = cli_read_message(sp, &msg, err);
 	if (rc == 0)
 		rc = mail_dkim_sign(key, msg, s->ctx.now, s->arena, &field,
 			err);

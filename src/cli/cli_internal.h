@@ -185,6 +185,18 @@ void cli_print_error(const struct cli_args *args, const struct error *err);
  */
 int cli_read_password(char *buf, size_t size, struct error *err);
 
+/* ---- a message on stdin (cli_input.c) ---- */
+
+struct spool;
+struct span;
+
+/*
+ * Reads stdin to its end into sp and views it whole. ERROR_LIMIT naming
+ * smtp.max_message_size_mb when it is larger than the spool's cap.
+ */
+int cli_read_message(struct spool *sp, struct span *message_r,
+	struct error *err);
+
 /* ---- the commands ---- */
 
 int cli_init(struct cli_args *args, struct error *err);

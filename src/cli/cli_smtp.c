@@ -92,30 +92,8 @@ read_message(const struct config *c, struct span *message_r,
 	const char *tmp = getenv("TMPDIR");
 	struct spool *sp = spool_new(tmp != NULL && tmp[0] != '\0' ? tmp :
 		"/tmp", SEND_SPOOL_MEM, max);
-	char buf[16384];
-	for (;;) {
-		ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));
-		if (got == 0)
-			break;
-		if (got < 0) {
-			error_set(err, ERROR_INVALID,
-				"cannot read the message from stdin");
-			spool_free(&sp);
-			return NULL;
-		}
-		if (spool_append(sp, buf, (size_t)got, err) < 0 &&
-		    err->code != ERROR_LIMIT) {
-			spool_free(&sp);
-			return NULL;
-		}
-	}
-	if (spool_view(sp, message_r, err) < 0) {
-		if (err->code == ERROR_LIMIT)
-			error_set(err, ERROR_LIMIT, "the message is larger "
-				"than smtp.max_message_size_mb");
+	if (cli_read_message(sp, message_r, err) < 0)
 		spool_free(&sp);
-		return NULL;
-	}
 	return sp;
 }
 
