@@ -66,6 +66,9 @@ export async function run(fn) {
     args,
   });
   const problems = [];
+  // Pages a scenario opens knowing they are not there (b.gotoMissing):
+  // their 404 is the answer under test, not a fault.
+  const missing = new Set();
   try {
     const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
     await context.route("**/*", (route) => {
@@ -83,8 +86,9 @@ export async function run(fn) {
       // Chromium reports an API refusal (a 401 for a wrong password, say)
       // as a resource that failed to load: those are answers the page
       // shows, not faults. Any other failed load is a fault.
-      if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text()) &&
-          new URL(where, BASE).pathname.startsWith("/api/v1/")) return;
+      const failedLoad = /^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text());
+      const path = new URL(where, BASE).pathname;
+      if (failedLoad && (path.startsWith("/api/v1/") || missing.has(path))) return;
       problems.push(`console error on ${page.url()}: ${msg.text()} ${where}`);
     });
     page.on("pageerror", (err) => problems.push(`uncaught exception on ${page.url()}: ${err.message}`));
@@ -99,9 +103,10 @@ export async function run(fn) {
     page.on("response", (resp) => {
       const url = new URL(resp.url());
       const api = url.pathname.startsWith("/api/v1/");
+      if (resp.status() === 404 && missing.has(url.pathname)) return;
       if (resp.status() >= 500 || (!api && resp.status() >= 400)) problems.push(`${resp.status()} for ${resp.url()}`);
     });
-    const b = new Scenario(page, problems);
+    const b = new Scenario(page, problems, missing);
     await fn(b);
     if (problems.length) fail(problems.join("\n"));
   } finally {
@@ -110,9 +115,19 @@ export async function run(fn) {
 }
 
 class Scenario {
-  constructor(page, problems) {
+  constructor(page, problems, missing) {
     this.page = page;
     this.problems = problems;
+    this.missing = missing;
+  }
+
+  // Opens a page that is not there: the server must answer 404 with the
+  // build's HTML page, which is then checked like any other.
+  async gotoMissing(pathname) {
+    this.missing.add(pathname);
+    const resp = await this.page.goto(BASE + pathname, { waitUntil: "networkidle" });
+    expect(resp.status() === 404, `${pathname}: ${resp.status()}, not 404`);
+    expect(/html/.test(resp.headers()["content-type"] ?? ""), `${pathname}: not an HTML page`);
   }
 
   async goto(pathname) {

@@ -10,6 +10,11 @@ const password = env("CAREMAIL_PASSWORD");
 const fresh = env("CAREMAIL_NEW_PASSWORD");
 
 await run(async (b) => {
+  // A page that is not there: the design system's "Page not found".
+  await b.gotoMissing("/no-such-page");
+  expect((await b.page.locator("h1").textContent()) === "Page not found", "no 'Page not found' heading");
+  await b.check("not-found");
+
   // Not signed in: a page sends the person to sign in, keeping the way back.
   await b.goto("/");
   await b.at("/sign-in");
