@@ -21,16 +21,6 @@
 #define SIGN_MEMORY_MAX ((size_t)1024 * 1024)
 
 static int
-hosted_domain(struct cli_session *s, const char *domain, struct error *err)
-{
-	if (!dir_domain_is_hosted(&s->ctx, domain))
-		return error_set_field(err, ERROR_INVALID, "domain",
-			"%s is not a domain this instance hosts (mail.domains)",
-			domain);
-	return 0;
-}
-
-static int
 keygen(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	const char *name = cli_opt(args, "algorithm");
@@ -84,10 +74,8 @@ cli_dkim_activate(struct cli_args *args, struct error *err)
 		return -1;
 	const char *domain = cli_opt(args, "domain");
 	const char *selector = cli_opt(args, "selector");
-	int rc = hosted_domain(&s, domain, err);
-	if (rc == 0)
-		rc = mail_dkim_activate(&s.ctx, s.inst->dkim_dir, domain,
-			selector, err);
+	int rc = mail_dkim_activate(&s.ctx, s.inst->dkim_dir, domain,
+		selector, err);
 	if (rc == 0) {
 		char sentence[400];
 		snprintf(sentence, sizeof(sentence), "Mail from %s is signed "
@@ -104,7 +92,7 @@ show(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	const char *domain = cli_opt(args, "domain");
 	struct mail_dkim_key *key;
-	if (hosted_domain(s, domain, err) < 0 ||
+	if (mail_dkim_domain_check(&s->ctx, domain, err) < 0 ||
 	    mail_dkim_key_load(s->inst->dkim_dir, domain,
 		    cli_opt(args, "selector"), &key, err) < 0)
 		return -1;
@@ -165,7 +153,7 @@ sign(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	const char *domain = cli_opt(args, "domain");
 	struct mail_dkim_key *key;
-	if (hosted_domain(s, domain, err) < 0 ||
+	if (mail_dkim_domain_check(&s->ctx, domain, err) < 0 ||
 	    mail_dkim_key_load(s->inst->dkim_dir, domain,
 		    cli_opt(args, "selector"), &key, err) < 0)
 		return -1;
@@ -231,8 +219,10 @@ records(struct cli_args *args, struct cli_session *s, struct error *err)
 		return error_set_field(err, ERROR_INVALID, "domain",
 			"the domain name is too long");
 	str_lower_inplace(domain);
-	if (hosted_domain(s, domain, err) < 0)
-		return -1;
+	if (!dir_domain_is_hosted(&s->ctx, domain))
+		return error_set_field(err, ERROR_INVALID, "domain",
+			"%s is not a domain this instance hosts (mail.domains); "
+			"records are printed only for hosted domains", domain);
 	const struct config *c = s->inst->config;
 	const char *mx = config_get_str(c, "smtp.hostname");
 	if (mx[0] == '\0' && config_list_item(c, "mail.domains", 0, first,

@@ -164,6 +164,13 @@ int mail_dkim_key_load(const char *dkim_dir, const char *domain,
 int mail_dkim_active_selector(const char *dkim_dir, const char *domain,
 	char *buf, size_t size, struct error *err);
 
+/*
+ * Keys are kept for hosted domains alone: ERROR_INVALID (field "domain")
+ * naming mail.domains for any other. Every key command asks this first.
+ */
+int mail_dkim_domain_check(const struct dir_ctx *ctx, const char *domain,
+	struct error *err);
+
 /* What mail_dkim_keygen made. */
 struct mail_dkim_keygen_result {
 	char selector[64];
@@ -186,8 +193,9 @@ int mail_dkim_keygen(const struct dir_ctx *ctx, const char *dkim_dir,
 
 /*
  * `caremail dkim activate`: makes an existing key the one that signs for
- * domain (after its record is published), audited. ERROR_NOT_FOUND when
- * there is no such key.
+ * domain (after its record is published), audited. ERROR_INVALID for a
+ * domain this instance does not host; ERROR_NOT_FOUND when there is no
+ * such key.
  */
 int mail_dkim_activate(const struct dir_ctx *ctx, const char *dkim_dir,
 	const char *domain, const char *selector, struct error *err);

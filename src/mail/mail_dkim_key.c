@@ -322,6 +322,18 @@ key_path(char *buf, size_t size, const char *dkim_dir, const char *domain,
 	return 0;
 }
 
+int
+mail_dkim_domain_check(const struct dir_ctx *ctx, const char *domain,
+	struct error *err)
+{
+	if (domain == NULL || !dir_domain_is_hosted(ctx, domain))
+		return error_set_field(err, ERROR_INVALID, "domain",
+			"%s is not a domain this instance hosts (mail.domains); "
+			"DKIM keys are kept only for hosted domains",
+			domain != NULL ? domain : "(none)");
+	return 0;
+}
+
 static int
 check_domain(const char *domain, char *lower, size_t size, struct error *err)
 {
@@ -475,12 +487,9 @@ mail_dkim_keygen(const struct dir_ctx *ctx, const char *dkim_dir,
 	struct mail_dkim_keygen_result *r, struct error *err)
 {
 	char d[MAIL_DKIM_NAME_MAX + 1], path[4096];
-	if (check_domain(domain, d, sizeof(d), err) < 0)
+	if (check_domain(domain, d, sizeof(d), err) < 0 ||
+	    mail_dkim_domain_check(ctx, d, err) < 0)
 		return -1;
-	if (!dir_domain_is_hosted(ctx, d))
-		return error_set_field(err, ERROR_INVALID, "domain",
-			"%s is not a domain this instance hosts (mail.domains); "
-			"DKIM keys are made only for hosted domains", d);
 	memset(r, 0, sizeof(*r));
 	r->algorithm = alg;
 	if (selector == NULL || selector[0] == '\0')
@@ -519,7 +528,8 @@ mail_dkim_activate(const struct dir_ctx *ctx, const char *dkim_dir,
 	const char *domain, const char *selector, struct error *err)
 {
 	char d[MAIL_DKIM_NAME_MAX + 1];
-	if (check_domain(domain, d, sizeof(d), err) < 0)
+	if (check_domain(domain, d, sizeof(d), err) < 0 ||
+	    mail_dkim_domain_check(ctx, d, err) < 0)
 		return -1;
 	struct mail_dkim_key *key;
 	if (mail_dkim_key_load(dkim_dir, d, selector, &key, err) < 0)
