@@ -116,3 +116,27 @@ class HttpsClient:
 @pytest.fixture
 def https_client():
     return HttpsClient
+
+
+# Setting up a scenario: shared by the page tests.
+
+def ready(https_client, server, address, password):
+    """An HTTPS client past every gate (password, TOTP): its cookie is
+    handed to the browser, as a person who has signed in."""
+    c = https_client(server)
+    status, body = c.call("POST", "/session",
+                          {"email": address, "password": password})
+    assert status == 201, body
+    if body["must_change_password"]:
+        c.ok("POST", "/me/password", {"current": password,
+                                      "new": password + " but longer"})
+    if body.get("mfa_setup_required"):
+        secret = c.ok("POST", "/me/mfa")["secret"]
+        from apiclient import totp
+        c.ok("POST", "/me/mfa/verify", {"code": totp(secret)})
+    return c
+
+
+def person(instance, org, first, last):
+    return instance.run("user", "add", "--org", org, "--first", first,
+                        "--last", last).stdout.strip().split()[-1]

@@ -7,35 +7,12 @@ or outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
 
 import json
 
-from conftest import PASSWORD
-
-import apiclient
+from conftest import PASSWORD, person, ready
 
 OURS, OTHER = "X26001", "X26002"
 USER_PASSWORD = "user password number one"
 # More than one page of the list (users.mjs shows 25 a page).
 MANY = 27
-
-
-def ready(https_client, server, address, password):
-    """An HTTPS client past every gate (password, TOTP): its cookie is
-    handed to the browser, as a person who has signed in."""
-    c = https_client(server)
-    status, body = c.call("POST", "/session",
-                          {"email": address, "password": password})
-    assert status == 201, body
-    if body["must_change_password"]:
-        c.ok("POST", "/me/password", {"current": password,
-                                      "new": password + " but longer"})
-    if body.get("mfa_setup_required"):
-        secret = c.ok("POST", "/me/mfa")["secret"]
-        c.ok("POST", "/me/mfa/verify", {"code": apiclient.totp(secret)})
-    return c
-
-
-def person(instance, org, first, last):
-    return instance.run("user", "add", "--org", org, "--first", first,
-                        "--last", last).stdout.strip().split()[-1]
 
 
 def two_practices(instance):
