@@ -47,6 +47,7 @@ await run(async (b) => {
   expect(await b.page.locator("#roles-table button").count() === 0, "Remove offered to a Local Administrator");
   expect(await b.page.locator("#add-role-form").isHidden() && /cannot give admin roles/.test(await b.text("#roles-cannot")),
     "Add a role offered to a Local Administrator");
+  expect(await b.page.locator("#transfer-section").isHidden(), "Transfer offered with no other organisation to go to");
   await b.submit("#reset-form");
   const reset = await b.errors();
   expect(reset.length === 1 && /role/i.test(reset[0].text), `reset of a peer: ${JSON.stringify(reset)}`);

@@ -192,10 +192,12 @@ async function show(p, remove) {
   // The character count listens for input; a value set here is not one.
   $("notes").dispatchEvent(new Event("input"));
   showRoles(p, remove);
-  $("join-section").hidden = p.status !== "leaver";
+  // Joining and moving are offered only with an org to go to: none for
+  // a Helpdesk Admin (who reads no orgs), no other for an admin of one.
+  $("join-section").hidden = p.status !== "leaver" || orgs.length === 0;
   fillTable($("holdings-table"), $("holdings-none"), holdingRows(p.holdings ?? []));
-  $("transfer-section").hidden = !["active", "disabled"].includes(p.status);
   fillOrgs($("transfer-org"), { skip: p.org?.ods });
+  $("transfer-section").hidden = !["active", "disabled"].includes(p.status) || $("transfer-org").options.length < 2;
   const shown = new Set(SHOWN[p.status] ?? []);
   if (p.locked && p.status !== "deleted") shown.add("unlock");
   for (const name of ["reset", "unlock", "disable", "enable", "leaver", "delete", "restore"]) {
