@@ -70,7 +70,7 @@ function rows(p) {
     ["Admin roles", lines((p.roles ?? []).map((r) => `${roleName(r.role)} of ${r.org}`))],
     ["Mailbox permissions", lines((p.grants ?? []).map((g) => `${RELATION[g.right] ?? g.right} on ${g.mailbox} (${g.org})`))],
     ["Holds elsewhere", lines((p.holdings ?? []).map((h) => `${relationWords(h)}: ${kindWords(h).toLowerCase()} ${h.address} (${h.org})`))],
-    ["Notes", orNone(p.notes)],
+    ["Notes", p.notes ? [el("span", "app-notes", p.notes)] : "None"],
     ["Created", when(p.created_at)],
     ["Updated", when(p.updated_at)],
     ["Deleted", p.deleted_at ? when(p.deleted_at) : "No"],
