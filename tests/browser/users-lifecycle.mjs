@@ -92,6 +92,7 @@ await run(async (b) => {
   await b.submit("#transfer-form");
   await waitText(b, "#action-done", new RegExp(`Transferred to .*${org}`));
   expect((await b.text("#user-summary")).includes(site), "the new site is not shown");
+  expect(await b.page.locator("#transfer-site").inputValue() === "", "the old choice of site is still offered after the move");
 
   // Admin roles: the Global Admin is offered every role; add two, remove one.
   const roles = await b.page.locator("#role-name option").evaluateAll((os) => os.map((o) => o.value));

@@ -198,6 +198,10 @@ async function show(p, remove) {
   fillTable($("holdings-table"), $("holdings-none"), holdingRows(p.holdings ?? []));
   fillOrgs($("transfer-org"), { skip: p.org?.ods });
   $("transfer-section").hidden = !["active", "disabled"].includes(p.status) || $("transfer-org").options.length < 2;
+  // With no org chosen (as after a move), no org's sites are offered.
+  for (const kind of ["join", "transfer"]) {
+    if (!$(`${kind}-org`).value) await fillSites($(`${kind}-site`), "", "");
+  }
   const shown = new Set(SHOWN[p.status] ?? []);
   if (p.locked && p.status !== "deleted") shown.add("unlock");
   for (const name of ["reset", "unlock", "disable", "enable", "leaver", "delete", "restore"]) {
