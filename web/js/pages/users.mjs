@@ -7,33 +7,20 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
 import { el, statusTags, userHref } from "../people.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const PAGE_SIZE = 25;
 
-function cell(heading, content) {
-  const td = el("td", "nhsuk-table__cell");
-  td.setAttribute("role", "cell");
-  const label = el("span", "nhsuk-table__heading", `${heading} `);
-  label.setAttribute("aria-hidden", "true");
-  const value = el("span");
-  value.append(...content);
-  td.append(label, value);
-  return td;
-}
-
-function row(person) {
-  const tr = el("tr", "nhsuk-table__row");
-  tr.setAttribute("role", "row");
+function personRow(person) {
   const link = el("a", "nhsuk-link", person.display_name || `${person.first_name} ${person.last_name}`.trim() || person.address);
   link.href = userHref(person.address);
-  tr.append(
-    cell("Name", [link]),
-    cell("Email address", [person.address]),
-    cell("Organisation", [person.org ? `${person.org.name} (${person.org.ods})` : ""]),
-    cell("Job title", [person.job_title]),
-    cell("Status", statusTags(person)),
+  return row(
+    cell("Name", link),
+    cell("Email address", person.address),
+    cell("Organisation", person.org ? `${person.org.name} (${person.org.ods})` : ""),
+    cell("Job title", person.job_title),
+    cell("Status", ...statusTags(person)),
   );
-  return tr;
 }
 
 function pageLink(id, query) {
@@ -87,7 +74,6 @@ page(async ({ me }) => {
   if (deleted) query.set("include_deleted", "true");
   if (cursors.length) query.set("cursor", cursors[cursors.length - 1]);
 
-  const body = document.querySelector("#users-table tbody");
   let list;
   try {
     list = await api("GET", `/users?${query}`);
@@ -98,9 +84,7 @@ page(async ({ me }) => {
     showErrors(filterForm, [{ field: err.field ?? "org", message: err.message }]);
     return;
   }
-  body.replaceChildren(...list.items.map(row));
-  document.getElementById("users-empty").hidden = list.items.length > 0;
-  document.getElementById("users-table").hidden = list.items.length === 0;
+  fillTable(document.getElementById("users-table"), document.getElementById("users-empty"), list.items.map(personRow));
 
   const base = new URLSearchParams();
   if (org) base.set("org", org);
