@@ -2,7 +2,10 @@
  * CSV (core/csv.h): a table of fields as RFC 4180 and OWASP want them
  * written, and for thousands of random fields made of the awkward bytes
  * (comma, quote, CR, LF, the formula leaders, UTF-8) a reader following
- * RFC 4180 gets each field back whole, and none reads as a formula.
+ * RFC 4180 gets each field back whole, and none reads as a formula. And
+ * the audit download (dir_csv.c) on a real store: every row across the
+ * store's pages, in order, within the orgs asked for, refused past its
+ * row and byte bounds.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,7 +18,12 @@
 
 #include "core/arena.h"
 #include "core/csv.h"
+#include "core/error.h"
+#include "core/spool.h"
 #include "core/str.h"
+#include "dir/dir.h"
+#include "store/store_audit.h"
+#include "unit_instance.h"
 
 static const struct {
 	const char *field;
@@ -204,6 +212,114 @@ test_csv_reads_back_whole_and_never_as_a_formula(void **state)
 	arena_free(&a);
 }
 
+/* More than two of the store pages dir_csv.c reads (500 rows each). */
+#define AUDIT_ROWS 1203
+
+/* Rows alternate between orgs 1 and 2; the summaries need quoting. */
+static void
+append_audit_rows(struct unit_instance *u)
+{
+	struct error err;
+	for (int i = 1; i <= AUDIT_ROWS; i++) {
+		char summary[64];
+		snprintf(summary, sizeof(summary), "{\"n\":%d,\"x\":\"=1\"}", i);
+		struct store_audit row = {
+			.at = 1000 + i, .actor = "=admin@x", .action = "update",
+			.object_type = "user_mailbox", .object_id = i,
+			.org_id = 1 + i % 2, .summary = summary, .client = "cli",
+			.request_id = "", .result = "done",
+		};
+		assert_int_equal(store_audit_append(u->st, &row,
+			u->ctx.audit_key, &err), 0);
+	}
+}
+
+/* The download's records: the header, then ids newest first. */
+static size_t
+check_download(struct spool *sp, int org_mod)
+{
+	struct span view;
+	struct error err;
+	assert_int_equal(spool_view(sp, &view, &err), 0);
+	char *text = malloc(view.len + 1);
+	memcpy(text, view.p, view.len);
+	text[view.len] = '\0';
+	const char *p = text;
+	char *fields[16];
+	assert_int_equal(read_record(&p, fields, 16), 11);
+	assert_string_equal(fields[0], "id");
+	assert_string_equal(fields[10], "summary");
+	for (int k = 0; k < 11; k++)
+		free(fields[k]);
+	size_t rows = 0;
+	long last = AUDIT_ROWS + 1;
+	while (*p != '\0') {
+		assert_int_equal(read_record(&p, fields, 16), 11);
+		long id = strtol(fields[0], NULL, 10);
+		assert_true(id < last);	/* newest first, each once */
+		if (org_mod >= 0)
+			assert_int_equal(id % 2, org_mod);
+		assert_string_equal(fields[2], "'=admin@x");
+		last = id;
+		rows++;
+		for (int k = 0; k < 11; k++)
+			free(fields[k]);
+	}
+	free(text);
+	return rows;
+}
+
+static void
+test_audit_download_is_every_row_and_bounded(void **state)
+{
+	struct unit_instance u;
+	struct error err;
+	assert_int_equal(unit_instance_open(&u, "x.example", "admin@x"), 0);
+	append_audit_rows(&u);
+	struct store_audit_filter f = { .actor = "=admin@x" };
+	size_t rows;
+
+	struct spool *sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS, sp,
+		&rows, &err), 0);
+	assert_int_equal(rows, AUDIT_ROWS);
+	assert_int_equal(check_download(sp, -1), AUDIT_ROWS);
+	spool_free(&sp);
+
+	/* Org 2's rows are the odd ids. */
+	const int64_t org2 = 2;
+	sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, &org2, 1, AUDIT_ROWS, sp,
+		&rows, &err), 0);
+	assert_int_equal(rows, (AUDIT_ROWS + 1) / 2);
+	assert_int_equal(check_download(sp, 1), (AUDIT_ROWS + 1) / 2);
+	spool_free(&sp);
+
+	/* One row over either bound is refused, with a sentence. */
+	sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS - 1,
+		sp, &rows, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	assert_non_null(strstr(err.msg, "narrow the filters"));
+	spool_free(&sp);
+	sp = spool_new(u.dir, 4096, 8192);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS, sp,
+		&rows, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	assert_non_null(strstr(err.msg, "too large"));
+	spool_free(&sp);
+
+	/* A bad filter is refused before anything is written. */
+	f.action = "destroy";
+	sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS, sp,
+		&rows, &err), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_int_equal(spool_size(sp), 0);
+	spool_free(&sp);
+	assert_int_equal(unit_instance_close(&u), 0);
+}
+
 int
 main(void)
 {
@@ -213,6 +329,7 @@ main(void)
 		cmocka_unit_test(test_csv_stops_at_the_max),
 		cmocka_unit_test(
 			test_csv_reads_back_whole_and_never_as_a_formula),
+		cmocka_unit_test(test_audit_download_is_every_row_and_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
