@@ -21,5 +21,6 @@ export const nav = [
   { text: "Lists", href: "/lists", roles: "everyone" },
   { text: "Contacts", href: "/contacts", roles: LOCAL },
   { text: "Audit", href: "/audit", roles: [...LOCAL, "audit_authorisation"] },
+  { text: "Devices report", href: "/devices", roles: [...LOCAL, "audit_authorisation"] },
   { text: "My account", href: "/account", roles: "everyone" },
 ];

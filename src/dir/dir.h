@@ -730,4 +730,21 @@ int dir_audit_search(const struct dir_ctx *ctx,
 	size_t org_count, struct store_audit **rows_r, size_t *count_r,
 	struct error *err);
 
+/*
+ * CSV downloads (dir_csv.c): a header row, then every row the JSON
+ * listing would give page after page, as RFC 4180 records defended
+ * against formula injection (core/csv.h), appended to out (the caller's)
+ * a store page at a time, so memory stays flat. *rows_r gets the count
+ * of rows under the header. ERROR_LIMIT past max_rows rows or past out's
+ * maximum (out's content is then to be discarded); the errors of
+ * dir_audit_filter_check, of the store and of spool_append.
+ */
+struct spool;
+int dir_audit_csv(const struct dir_ctx *ctx, const struct store_audit_filter *f,
+	const int64_t *org_ids, size_t org_count, size_t max_rows,
+	struct spool *out, size_t *rows_r, struct error *err);
+int dir_device_report_csv(const struct dir_ctx *ctx, const int64_t *org_ids,
+	size_t org_count, size_t max_rows, struct spool *out, size_t *rows_r,
+	struct error *err);
+
 #endif

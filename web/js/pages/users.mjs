@@ -6,6 +6,7 @@
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
+import { cursorsOf, fillOrgs, pageLinks } from "../listing.mjs";
 import { el, statusTags, userHref } from "../people.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 
@@ -23,39 +24,6 @@ function personRow(person) {
   );
 }
 
-function pageLink(id, query) {
-  const link = document.getElementById(id);
-  const item = link.closest("li");
-  if (query === null) {
-    item.hidden = true;
-    return;
-  }
-  item.hidden = false;
-  const qs = query.toString();
-  link.href = qs ? `/users?${qs}` : "/users";
-}
-
-async function fillOrgs(select, chosen) {
-  try {
-    const orgs = await api("GET", "/orgs?limit=500");
-    for (const org of orgs.items) {
-      const option = el("option", "", `${org.name} (${org.ods})`);
-      option.value = org.ods;
-      select.append(option);
-    }
-  } catch (err) {
-    // Helpdesk Admins may list people but not read orgs: the filter then
-    // offers only "every organisation".
-    if (!(err instanceof ApiError)) throw err;
-  }
-  if (chosen && ![...select.options].some((o) => o.value === chosen)) {
-    const option = el("option", "", chosen);
-    option.value = chosen;
-    select.append(option);
-  }
-  select.value = chosen;
-}
-
 // The roles that create people (auth user.create); the API decides.
 const CREATORS = new Set(["global_admin", "primary_local_admin", "local_admin"]);
 
@@ -64,7 +32,7 @@ page(async ({ me }) => {
   const here = new URLSearchParams(window.location.search);
   const org = here.get("org") ?? "";
   const deleted = here.get("include_deleted") === "true";
-  const cursors = here.getAll("page");
+  const { cursors, cursor } = cursorsOf(here);
   const filterForm = document.getElementById("filter-form");
   document.getElementById("include_deleted").checked = deleted;
   await fillOrgs(document.getElementById("org"), org);
@@ -72,15 +40,14 @@ page(async ({ me }) => {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (org) query.set("org", org);
   if (deleted) query.set("include_deleted", "true");
-  if (cursors.length) query.set("cursor", cursors[cursors.length - 1]);
+  if (cursor) query.set("cursor", cursor);
 
   let list;
   try {
     list = await api("GET", `/users?${query}`);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    pageLink("users-previous", null);
-    pageLink("users-next", null);
+    pageLinks("users", "/users", null, [], null);
     showErrors(filterForm, [{ field: err.field ?? "org", message: err.message }]);
     return;
   }
@@ -89,11 +56,5 @@ page(async ({ me }) => {
   const base = new URLSearchParams();
   if (org) base.set("org", org);
   if (deleted) base.set("include_deleted", "true");
-  const withPages = (pages) => {
-    const q = new URLSearchParams(base);
-    for (const c of pages) q.append("page", c);
-    return q;
-  };
-  pageLink("users-previous", cursors.length ? withPages(cursors.slice(0, -1)) : null);
-  pageLink("users-next", list.next_cursor ? withPages([...cursors, list.next_cursor]) : null);
+  pageLinks("users", "/users", base, cursors, list.next_cursor);
 });
