@@ -92,8 +92,7 @@ await run(async (b) => {
   expect((await b.text("#mailbox-heading")) === "Front Desk", "the new name is not shown");
   expect(/2 GB/.test(await b.text("#mailbox-summary")), "the new quota is not shown");
 
-  // Remove the owner (still a member? no: only the member stays) and
-  // revoke the owner's full access, each from its row.
+  // Remove the owner and revoke their full access, each from its row.
   await rowOf(b, "#owners-list", owner).locator("button").click();
   await waitText(b, "#action-done", /no longer an owner/);
   expect(await rowOf(b, "#owners-list", owner).count() === 0, "the owner is still listed");

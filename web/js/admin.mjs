@@ -19,12 +19,26 @@ export function when(iso) {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
 }
 
+export function capital(text) {
+  return text ? text[0].toUpperCase() + text.slice(1) : "";
+}
+
+// "Name (ODS)" for an org the caller can read, else the ODS code.
+const orgNames = new Map();
+
+export function orgText(ods) {
+  return orgNames.has(ods) ? `${orgNames.get(ods)} (${ods})` : ods;
+}
+
 // The orgs the caller may read (GET /orgs), as options of select after
 // the ones it has; chosen (an ODS code) is kept even if not among them,
 // so a refused filter still shows what was asked. Returns how many orgs.
 export async function fillOrgs(select, chosen = "") {
   const orgs = await api("GET", "/orgs?limit=500");
-  for (const org of orgs.items) select.append(option(org.ods, `${org.name} (${org.ods})`));
+  for (const org of orgs.items) {
+    orgNames.set(org.ods, org.name);
+    select.append(option(org.ods, orgText(org.ods)));
+  }
   if (chosen && ![...select.options].some((o) => o.value === chosen)) select.append(option(chosen, chosen));
   select.value = chosen;
   return orgs.items.length;

@@ -11,7 +11,7 @@ export const KINDS = {
 export const RIGHTS = {
   full_access: {
     title: "Full access",
-    means: "Open the mailbox in their mail app and read, file and delete its mail, as if it were their own.",
+    means: "Read, file and delete the mailbox's mail as if it were their own; it appears in their mail app by itself, and goes as soon as this is revoked.",
   },
   send_as: {
     title: "Send as",

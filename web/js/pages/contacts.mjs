@@ -1,7 +1,7 @@
 // Contacts: the external contacts of the orgs the caller administers
 // (GET /api/v1/contacts), filtered by org, a page at a time.
 import { page } from "../app.mjs";
-import { contactHref, fillOrgs, link, listing, tableRow, when } from "../admin.mjs";
+import { contactHref, fillOrgs, link, listing, orgText, tableRow, when } from "../admin.mjs";
 
 page(async () => {
   const org = new URLSearchParams(window.location.search).get("org") ?? "";
@@ -18,7 +18,7 @@ page(async () => {
     row: (c) => tableRow([
       ["Name", [link(c.display_name || c.address, contactHref(c.address))]],
       ["Email address", c.address],
-      ["Organisation", c.org],
+      ["Organisation", orgText(c.org)],
       ["Created", when(c.created_at)],
     ]),
   });

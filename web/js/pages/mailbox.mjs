@@ -8,18 +8,8 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { FormError, showErrors } from "../form.mjs";
 import { el } from "../people.mjs";
-import { action, confirmed, option, rowAction, summary, when } from "../admin.mjs";
+import { action, capital, confirmed, fillOrgs, orgText, rowAction, summary, when } from "../admin.mjs";
 import { KINDS, quota, RIGHTS } from "../mailbox-view.mjs";
-
-const orgNames = new Map();
-
-function orgText(ods) {
-  return orgNames.has(ods) ? `${orgNames.get(ods)} (${ods})` : ods;
-}
-
-function capital(text) {
-  return text ? text[0].toUpperCase() + text.slice(1) : "";
-}
 
 // The mailbox's API path, once its kind is known.
 let path = "";
@@ -32,10 +22,10 @@ const said = (text) => {
 // mailbox; remove(person) is the API call.
 function people(dl, who, addresses, noun, remove) {
   if (!addresses.length) {
-    summary(dl, [[`No ${noun}s`, ""]]);
+    summary(dl, [[`${capital(noun)}s`, "None"]]);
     return;
   }
-  summary(dl, addresses.map((address, i) => [address, capital(noun),
+  summary(dl, addresses.map((address, i) => [capital(noun), address,
     kind === "shared" ? rowAction(`${who}-remove-${i}`, "Remove", `${address} as ${noun}`,
       () => remove(address), (m) => { show(m); said(`${address} is no longer ${noun === "owner" ? "an owner" : "a member"}.`); }) : undefined]));
 }
@@ -43,13 +33,13 @@ function people(dl, who, addresses, noun, remove) {
 function grants(list) {
   const dl = document.getElementById("grants-list");
   if (!list.length) {
-    summary(dl, [["No permissions granted", ""]]);
+    summary(dl, [["Permissions", "None granted"]]);
     return;
   }
   summary(dl, list.map((g, i) => {
     const right = RIGHTS[g.right];
-    const value = `${right ? right.title : g.right} (${g.right}), since ${when(g.granted_at)}`;
-    return [g.person, value, kind === "shared"
+    const value = [g.person, el("br"), el("span", "nhsuk-body-s", `since ${when(g.granted_at)}`)];
+    return [right ? `${right.title} (${g.right})` : g.right, value, kind === "shared"
       ? rowAction(`grant-revoke-${i}`, "Revoke", `${g.right} from ${g.person}`,
         () => api("DELETE", `${path}/grants/${encodeURIComponent(g.person)}/${encodeURIComponent(g.right)}`),
         (m) => { show(m); said(`${g.right} revoked from ${g.person}.`); })
@@ -82,9 +72,7 @@ function show(m) {
   people(document.getElementById("members-list"), "member", m.members, "member",
     (p) => api("DELETE", `${path}/members/${person(p)}`));
   grants(m.grants);
-  const transfer = document.getElementById("transfer-org");
-  if (![...transfer.options].some((o) => o.value === m.org)) transfer.append(option(m.org, orgText(m.org)));
-  transfer.value = "";
+  document.getElementById("transfer-org").value = "";
   document.getElementById("confirm_delete").checked = false;
   document.getElementById("mailbox-record").hidden = false;
 }
@@ -131,12 +119,7 @@ page(async () => {
     return;
   }
   path = `${KINDS[kind].endpoint}/${encodeURIComponent(m.address)}`;
-  const transfer = document.getElementById("transfer-org");
-  const orgs = await api("GET", "/orgs?limit=500");
-  for (const o of orgs.items) {
-    orgNames.set(o.ods, o.name);
-    transfer.append(option(o.ods, `${o.name} (${o.ods})`));
-  }
+  await fillOrgs(document.getElementById("transfer-org"));
   const shared = kind === "shared";
   for (const id of ["owner-form", "member-form", "grant-form"]) document.getElementById(id).hidden = !shared;
   document.getElementById("resource-note").hidden = shared;

@@ -2,7 +2,7 @@
 // administers (GET /api/v1/shared-mailboxes or /resource-mailboxes),
 // filtered by kind and org, a page at a time (admin.mjs's listing).
 import { page } from "../app.mjs";
-import { fillOrgs, link, listing, tableRow } from "../admin.mjs";
+import { capital, fillOrgs, link, listing, orgText, tableRow } from "../admin.mjs";
 import { mailboxHref, KINDS, quota } from "../mailbox-view.mjs";
 
 page(async () => {
@@ -29,9 +29,9 @@ page(async () => {
     row: (m) => tableRow([
       ["Name", [link(m.display_name || m.address, mailboxHref(m))]],
       ["Email address", m.address],
-      ["Organisation", m.org],
+      ["Organisation", orgText(m.org)],
       ["Quota", quota(m.quota_mb)],
-      ["Status", m.status],
+      ["Status", capital(m.status)],
     ]),
   });
 });
