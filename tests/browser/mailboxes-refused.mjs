@@ -14,6 +14,15 @@ const ours = env("CAREMAIL_OURS");
 const theirs = env("CAREMAIL_THEIRS");
 const contact = env("CAREMAIL_CONTACT");
 
+// The page at path shows one error, the API's sentence for an org the
+// caller does not administer, linked to #field.
+async function refusedOn(b, path, field) {
+  await b.goto(path);
+  const errors = await b.errors();
+  expect(errors.length === 1 && errors[0].href === `#${field}` && /not one you administer/.test(errors[0].text),
+    `${path}: ${JSON.stringify(errors)}`);
+}
+
 const values = (b, selector) => b.page.locator(`${selector} option`).evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
 
 await run(async (b) => {
@@ -35,18 +44,12 @@ await run(async (b) => {
   await b.check("mailboxes-local-admin");
 
   // Another practice's mailbox: the API's sentence on the address, no record.
-  await b.goto(`/mailbox?address=${encodeURIComponent(theirs)}`);
-  const refused = await b.errors();
-  expect(refused.length === 1 && refused[0].href === "#address" && /not one you administer/.test(refused[0].text),
-    `other practice's mailbox: ${JSON.stringify(refused)}`);
+  await refusedOn(b, `/mailbox?address=${encodeURIComponent(theirs)}`, "address");
   expect(await b.page.locator("#mailbox-record").isHidden(), "the record is shown anyway");
   await b.check("mailbox-refused");
 
   // Listing another practice's mailboxes: the sentence on the org filter.
-  await b.goto(`/mailboxes?org=${other}`);
-  const listing = await b.errors();
-  expect(listing.length === 1 && listing[0].href === "#org" && /not one you administer/.test(listing[0].text),
-    `other practice's list: ${JSON.stringify(listing)}`);
+  await refusedOn(b, `/mailboxes?org=${other}`, "org");
 
   // Their own mailbox: it can move only within what they administer.
   await b.goto(`/mailbox?address=${encodeURIComponent(ours)}`);
@@ -55,10 +58,7 @@ await run(async (b) => {
   expect(moves.length === 1 && moves[0] === org, `transfer offers ${moves}`);
 
   // Another practice's contact, and creating one: only theirs.
-  await b.goto(`/contact?address=${encodeURIComponent(contact)}`);
-  const contactRefused = await b.errors();
-  expect(contactRefused.length === 1 && contactRefused[0].href === "#address" && /not one you administer/.test(contactRefused[0].text),
-    `other practice's contact: ${JSON.stringify(contactRefused)}`);
+  await refusedOn(b, `/contact?address=${encodeURIComponent(contact)}`, "address");
   expect(await b.page.locator("#contact-record").isHidden(), "the contact is shown anyway");
   await b.check("contact-refused");
   await b.goto("/contact-new");

@@ -20,8 +20,17 @@ const owner = env("CAREMAIL_OWNER");
 const member = env("CAREMAIL_MEMBER");
 const domain = env("CAREMAIL_DOMAIN");
 
-// The row of a summary list whose key is key.
-const rowOf = (b, list, key) => b.page.locator(`${list} .nhsuk-summary-list__row`, { hasText: key });
+// The row of a summary list that holds text.
+const rowOf = (b, list, text) => b.page.locator(`${list} .nhsuk-summary-list__row`, { hasText: text });
+
+// Fills /contact-new for the practice and submits it.
+async function newContact(b, name, address) {
+  await b.page.locator(`#org option[value="${org}"]`).waitFor({ state: "attached" });
+  await b.page.selectOption("#org", org);
+  await b.fill("#name", name);
+  await b.fill("#address", address);
+  await b.submit("#new-contact-form");
+}
 
 await run(async (b) => {
   await signedIn(b, env("CAREMAIL_COOKIE"));
@@ -165,11 +174,7 @@ await run(async (b) => {
   await b.goto("/contacts");
   await b.page.click("#new-contact-link");
   await b.at("/contact-new");
-  await b.page.locator(`#org option[value="${org}"]`).waitFor({ state: "attached" });
-  await b.page.selectOption("#org", org);
-  await b.fill("#name", "Pat Partner");
-  await b.fill("#address", `pat.partner@${domain}`);
-  await b.submit("#new-contact-form");
+  await newContact(b, "Pat Partner", `pat.partner@${domain}`);
   const hosted = await b.errors();
   expect(hosted.length === 1 && hosted[0].href === "#address" && /hosts/.test(hosted[0].text), `hosted address: ${JSON.stringify(hosted)}`);
   await b.check("contact-new-error");
@@ -186,11 +191,7 @@ await run(async (b) => {
 
   // Another contact, deleted once confirmed.
   await b.goto("/contact-new");
-  await b.page.locator(`#org option[value="${org}"]`).waitFor({ state: "attached" });
-  await b.page.selectOption("#org", org);
-  await b.fill("#name", "Gone Soon");
-  await b.fill("#address", "gone.soon@council.example.org");
-  await b.submit("#new-contact-form");
+  await newContact(b, "Gone Soon", "gone.soon@council.example.org");
   await b.at("/contact");
   await b.page.locator("#contact-record").waitFor({ state: "visible" });
   await b.page.check("#confirm_delete");

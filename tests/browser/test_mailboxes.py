@@ -8,7 +8,7 @@ error, no failed or outside request, axe-core WCAG 2.1 A/AA at 375 and
 
 import json
 
-from conftest import PASSWORD, person, ready
+from conftest import PASSWORD, person, practices, ready
 
 OURS, OTHER = "X26001", "X26002"
 USER_PASSWORD = "user password number one"
@@ -17,10 +17,8 @@ MANY = 26
 
 
 def two_practices(instance):
-    for ods, name in ((OURS, "Riverside Practice"),
-                      (OTHER, "Hillside Practice")):
-        instance.run("org", "add", "--ods", ods, "--name", name,
-                     "--type", "GP Practice")
+    practices(instance, (OURS, "Riverside Practice"),
+              (OTHER, "Hillside Practice"))
 
 
 def test_global_admin_manages_mailboxes_and_contacts(

@@ -1,8 +1,9 @@
-// What the mailbox and contact pages share (mailboxes, mailbox,
-// mailbox-new, contacts, contact, contact-new): the organisations the
-// admin may choose, a paged listing in a responsive table, a record as a
-// summary list, and one small form per action whose refusal is linked to
-// its own button. Text from the API is always set with textContent.
+// What the administration pages share (mailboxes, mailbox, mailbox-new,
+// contacts, contact, contact-new; users for its table cells): the
+// organisations the admin may choose, a paged listing in a responsive
+// table, a record as a summary list, and one small form per action whose
+// refusal is linked to its own button. Text from the API is always set
+// with textContent.
 import { api, ApiError } from "./api.mjs";
 import { bindForm, FormError, showErrors } from "./form.mjs";
 import { el } from "./people.mjs";
@@ -44,9 +45,45 @@ export async function fillOrgs(select, chosen = "") {
   return orgs.items.length;
 }
 
+// The org choice of a create form: the orgs, the only one chosen already;
+// false (the refusal shown on the field) when they cannot be read.
+export async function chooseOrg(form, select) {
+  try {
+    if ((await fillOrgs(select)) === 1) select.selectedIndex = 1;
+    return true;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    showErrors(form, [{ field: select.name, message: err.message }]);
+    return false;
+  }
+}
+
+// A record page's first read (GET path for ?address=): the record, or
+// null with the refusal (or message, when no address was given) shown on
+// the page's #find-form's address box, to try another, and the heading
+// set to the address.
+export async function openRecord(heading, missing, pathOf) {
+  const address = new URLSearchParams(window.location.search).get("address") ?? "";
+  const refused = (message) => {
+    const find = document.getElementById("find-form");
+    find.hidden = false;
+    document.getElementById("address").value = address;
+    if (address) document.getElementById(heading).textContent = address;
+    showErrors(find, [{ field: "address", message }]);
+    return null;
+  };
+  if (!address) return refused(missing);
+  try {
+    return await pathOf(address);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    return refused(err.message);
+  }
+}
+
 // A cell of the design system's responsive table: below tablet width
 // each row becomes a block and the cell shows its heading.
-function cell(heading, content) {
+export function cell(heading, content) {
   const td = el("td", "nhsuk-table__cell");
   td.setAttribute("role", "cell");
   const label = el("span", "nhsuk-table__heading", `${heading} `);
@@ -181,7 +218,17 @@ export function rowAction(id, words, hidden, run, done) {
   return form;
 }
 
-// "Tick the box first" for a delete: the page's own refusal, on the box.
-export function confirmed(values, name, message) {
-  if (!values[name]) throw new FormError(name, message);
+// The record page's #delete-form: refused (on its box) until
+// #confirm_delete is ticked, then DELETE path; then the record
+// (#NOUN-record) goes and #deleted says which address went.
+export function deleteAction(noun, path, address, said) {
+  action(document.getElementById("delete-form"), (v) => {
+    if (!v.confirm_delete) throw new FormError("confirm_delete", `Tick the box to confirm you want to delete this ${noun}`);
+    return api("DELETE", path);
+  }, () => {
+    document.getElementById(`${noun}-record`).hidden = true;
+    document.getElementById("deleted-address").textContent = address;
+    document.getElementById("deleted").hidden = false;
+    said(`${noun[0].toUpperCase()}${noun.slice(1)} deleted.`);
+  });
 }

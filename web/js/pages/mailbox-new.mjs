@@ -2,24 +2,16 @@
 // /resource-mailboxes) with every field the API takes: org, name and an
 // optional address; then open it.
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
-import { bindForm, FormError, showErrors } from "../form.mjs";
-import { fillOrgs } from "../admin.mjs";
+import { api } from "../api.mjs";
+import { bindForm, FormError } from "../form.mjs";
+import { chooseOrg } from "../admin.mjs";
 import { KINDS, mailboxHref } from "../mailbox-view.mjs";
 
 page(async () => {
   const form = document.getElementById("new-mailbox-form");
   const kind = new URLSearchParams(window.location.search).get("kind");
   if (kind === "resource") document.getElementById("kind-resource").checked = true;
-  const orgSelect = document.getElementById("org");
-  try {
-    // One org to choose from: chosen already.
-    if ((await fillOrgs(orgSelect)) === 1) orgSelect.selectedIndex = 1;
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    showErrors(form, [{ field: "org", message: err.message }]);
-    return;
-  }
+  if (!(await chooseOrg(form, document.getElementById("org")))) return;
   bindForm(form, async (v) => {
     if (!v.org) throw new FormError("org", "Choose the organisation the mailbox belongs to");
     const body = { org: v.org, name: v.name };

@@ -6,9 +6,9 @@
 // is shown as the API returned it.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { FormError, showErrors } from "../form.mjs";
+import { FormError } from "../form.mjs";
 import { el } from "../people.mjs";
-import { action, capital, confirmed, fillOrgs, orgText, rowAction, summary, when } from "../admin.mjs";
+import { action, capital, deleteAction, fillOrgs, openRecord, orgText, rowAction, summary, when } from "../admin.mjs";
 import { KINDS, quota, RIGHTS } from "../mailbox-view.mjs";
 
 // The mailbox's API path, once its kind is known.
@@ -95,29 +95,14 @@ async function load(address, asked) {
 }
 
 page(async () => {
-  const here = new URLSearchParams(window.location.search);
-  const address = here.get("address") ?? "";
-  const asked = KINDS[here.get("kind")] ? here.get("kind") : null;
-  const find = document.getElementById("find-form");
-  const refused = (message) => {
-    find.hidden = false;
-    document.getElementById("address").value = address;
-    showErrors(find, [{ field: "address", message }]);
-  };
   for (const dd of document.querySelectorAll("#rights-explained [data-right]")) dd.textContent = RIGHTS[dd.dataset.right].means;
-  if (!address) {
-    refused("Enter the mailbox's email address, or open it from the list of mailboxes");
-    return;
-  }
+  const here = new URLSearchParams(window.location.search);
+  const asked = KINDS[here.get("kind")] ? here.get("kind") : null;
+  const found = await openRecord("mailbox-heading", "Enter the mailbox's email address, or open it from the list of mailboxes",
+    (address) => load(address, asked));
+  if (!found) return;
   let m;
-  try {
-    [kind, m] = await load(address, asked);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    document.getElementById("mailbox-heading").textContent = address;
-    refused(err.message);
-    return;
-  }
+  [kind, m] = found;
   path = `${KINDS[kind].endpoint}/${encodeURIComponent(m.address)}`;
   await fillOrgs(document.getElementById("transfer-org"));
   const shared = kind === "shared";
@@ -153,13 +138,5 @@ page(async () => {
     return api("POST", `${path}/transfer`, { org: v.org });
   }, (r) => { show(r); said(`Moved to ${orgText(r.org)}.`); });
 
-  action(form("delete-form"), (v) => {
-    confirmed(v, "confirm_delete", "Tick the box to confirm you want to delete this mailbox");
-    return api("DELETE", path);
-  }, () => {
-    document.getElementById("mailbox-record").hidden = true;
-    document.getElementById("deleted-address").textContent = m.address;
-    document.getElementById("deleted").hidden = false;
-    said("Mailbox deleted.");
-  });
+  deleteAction("mailbox", path, m.address, said);
 });

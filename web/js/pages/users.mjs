@@ -7,19 +7,9 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
 import { el, statusTags, userHref } from "../people.mjs";
+import { cell } from "../admin.mjs";
 
 const PAGE_SIZE = 25;
-
-function cell(heading, content) {
-  const td = el("td", "nhsuk-table__cell");
-  td.setAttribute("role", "cell");
-  const label = el("span", "nhsuk-table__heading", `${heading} `);
-  label.setAttribute("aria-hidden", "true");
-  const value = el("span");
-  value.append(...content);
-  td.append(label, value);
-  return td;
-}
 
 function row(person) {
   const tr = el("tr", "nhsuk-table__row");
