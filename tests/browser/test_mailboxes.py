@@ -21,7 +21,7 @@ def two_practices(instance):
               (OTHER, "Hillside Practice"))
 
 
-def test_global_admin_manages_mailboxes_and_contacts(
+def test_global_admin_manages_mailboxes(
         web_server, instance, run_scenario, https_client):
     server = web_server()
     two_practices(instance)
@@ -46,11 +46,21 @@ def test_global_admin_manages_mailboxes_and_contacts(
         [(member, "send_as")]
     resources = instance.json("resource", "list")
     assert result["resource"] not in [m["address"] for m in resources]
+
+
+def test_global_admin_manages_contacts(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    two_practices(instance)
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    run_scenario("contacts", server, cookie=ga.cookie, org=OURS,
+                 domain=instance.domain)
     contacts = {c["address"]: c for c in instance.json("contact", "list")}
     assert contacts["pat.partner@council.example.org"]["display_name"] \
         == "Pat P."
     assert contacts["pat.partner@council.example.org"]["org"] == OURS
     assert "gone.soon@council.example.org" not in contacts
+    assert not any(a.endswith("@" + instance.domain) for a in contacts)
 
 
 def test_local_admin_is_refused_another_practices_mailbox(

@@ -220,7 +220,8 @@ export function rowAction(id, words, hidden, run, done) {
 
 // The record page's #delete-form: refused (on its box) until
 // #confirm_delete is ticked, then DELETE path; then the record
-// (#NOUN-record) goes and #deleted says which address went.
+// (#NOUN-record) goes and #deleted, which takes the focus the form's
+// button had, says which address went.
 export function deleteAction(noun, path, address, said) {
   action(document.getElementById("delete-form"), (v) => {
     if (!v.confirm_delete) throw new FormError("confirm_delete", `Tick the box to confirm you want to delete this ${noun}`);
@@ -228,7 +229,9 @@ export function deleteAction(noun, path, address, said) {
   }, () => {
     document.getElementById(`${noun}-record`).hidden = true;
     document.getElementById("deleted-address").textContent = address;
-    document.getElementById("deleted").hidden = false;
+    const gone = document.getElementById("deleted");
+    gone.hidden = false;
+    gone.focus();
     said(`${noun[0].toUpperCase()}${noun.slice(1)} deleted.`);
   });
 }

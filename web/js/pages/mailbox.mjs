@@ -18,6 +18,14 @@ const said = (text) => {
   document.getElementById("action-done").textContent = text;
 };
 
+// The row's button goes with the row it removed: focus goes to the
+// section's heading, so a keyboard user is not sent back to the top.
+function after(m, heading, words) {
+  show(m);
+  said(words);
+  document.getElementById(heading).focus();
+}
+
 // A list of people (owners or members), each with "Remove" on a shared
 // mailbox; remove(person) is the API call.
 function people(dl, who, addresses, noun, remove) {
@@ -27,7 +35,7 @@ function people(dl, who, addresses, noun, remove) {
   }
   summary(dl, addresses.map((address, i) => [capital(noun), address,
     kind === "shared" ? rowAction(`${who}-remove-${i}`, "Remove", `${address} as ${noun}`,
-      () => remove(address), (m) => { show(m); said(`${address} is no longer ${noun === "owner" ? "an owner" : "a member"}.`); }) : undefined]));
+      () => remove(address), (m) => after(m, `${who}s-heading`, `${address} is no longer ${noun === "owner" ? "an owner" : "a member"}.`)) : undefined]));
 }
 
 function grants(list) {
@@ -42,7 +50,7 @@ function grants(list) {
     return [right ? `${right.title} (${g.right})` : g.right, value, kind === "shared"
       ? rowAction(`grant-revoke-${i}`, "Revoke", `${g.right} from ${g.person}`,
         () => api("DELETE", `${path}/grants/${encodeURIComponent(g.person)}/${encodeURIComponent(g.right)}`),
-        (m) => { show(m); said(`${g.right} revoked from ${g.person}.`); })
+        (m) => after(m, "grants-heading", `${g.right} revoked from ${g.person}.`))
       : undefined];
   }));
 }
