@@ -8,7 +8,7 @@ import { api, ApiError } from "./api.mjs";
 import { bindForm, FormError, showErrors } from "./form.mjs";
 import { el } from "./people.mjs";
 
-export const PAGE_SIZE = 25;
+const PAGE_SIZE = 25;
 
 export function option(value, text) {
   return Object.assign(el("option", "", text), { value });
@@ -22,6 +22,11 @@ export function when(iso) {
 
 export function capital(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : "";
+}
+
+// What an action did, in the page's #action-done (a live region).
+export function said(text) {
+  document.getElementById("action-done").textContent = text;
 }
 
 // "Name (ODS)" for an org the caller can read, else the ODS code.
@@ -58,11 +63,11 @@ export async function chooseOrg(form, select) {
   }
 }
 
-// A record page's first read (GET path for ?address=): the record, or
-// null with the refusal (or message, when no address was given) shown on
-// the page's #find-form's address box, to try another, and the heading
-// set to the address.
-export async function openRecord(heading, missing, pathOf) {
+// A record page's first read, read(address) for its ?address=: the
+// record, or null with the refusal (or missing, when no address was
+// given) shown on the page's #find-form's address box, to try another,
+// and the heading set to the address.
+export async function openRecord(heading, missing, read) {
   const address = new URLSearchParams(window.location.search).get("address") ?? "";
   const refused = (message) => {
     const find = document.getElementById("find-form");
@@ -74,7 +79,7 @@ export async function openRecord(heading, missing, pathOf) {
   };
   if (!address) return refused(missing);
   try {
-    return await pathOf(address);
+    return await read(address);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
     return refused(err.message);
@@ -121,13 +126,12 @@ function pageLink(id, path, query) {
   a.href = qs ? `${path}?${qs}` : path;
 }
 
-// One page of a listing (GET endpoint?limit&cursor&...filters), as the
-// users page does it: the filters are the page's own query, and the
-// API's one-way cursors that led here are kept in it (?page=C1&page=C2),
-// so Next adds one, Previous drops the last, and every page reloads.
-// filters go to the API; links (filters by default) are the page's own
-// query, kept in the pagination links. A listing the API refuses is its
-// sentence on the filter form's field.
+// One page of a listing (GET endpoint?limit&cursor&FILTERS), as the
+// users page does it: the page's own query holds its filters (links;
+// the API's filters by default) and the API's one-way cursors that led
+// here (?page=C1&page=C2), so Next adds one, Previous drops the last, and
+// every page reloads. A listing the API refuses is its sentence on the
+// filter form's field.
 export async function listing({ path, endpoint, filters, links = filters, form, table, empty, previous, next, row }) {
   const cursors = new URLSearchParams(window.location.search).getAll("page");
   const query = new URLSearchParams(filters);
@@ -222,7 +226,7 @@ export function rowAction(id, words, hidden, run, done) {
 // #confirm_delete is ticked, then DELETE path; then the record
 // (#NOUN-record) goes and #deleted, which takes the focus the form's
 // button had, says which address went.
-export function deleteAction(noun, path, address, said) {
+export function deleteAction(noun, path, address) {
   action(document.getElementById("delete-form"), (v) => {
     if (!v.confirm_delete) throw new FormError("confirm_delete", `Tick the box to confirm you want to delete this ${noun}`);
     return api("DELETE", path);
@@ -232,6 +236,6 @@ export function deleteAction(noun, path, address, said) {
     const gone = document.getElementById("deleted");
     gone.hidden = false;
     gone.focus();
-    said(`${noun[0].toUpperCase()}${noun.slice(1)} deleted.`);
+    said(`${capital(noun)} deleted.`);
   });
 }

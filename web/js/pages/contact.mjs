@@ -2,7 +2,7 @@
 // a summary list, its name edited (PATCH), and deleted once a box is ticked.
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
-import { action, deleteAction, openRecord, summary, when } from "../admin.mjs";
+import { action, deleteAction, openRecord, said, summary, when } from "../admin.mjs";
 
 function show(c) {
   document.getElementById("contact-heading").textContent = c.display_name || c.address;
@@ -19,9 +19,6 @@ function show(c) {
 }
 
 page(async () => {
-  const said = (text) => {
-    document.getElementById("action-done").textContent = text;
-  };
   const c = await openRecord("contact-heading", "Enter the contact's email address, or open it from the list of contacts",
     (address) => api("GET", `/contacts/${encodeURIComponent(address)}`));
   if (!c) return;
@@ -31,5 +28,5 @@ page(async () => {
 
   action(document.getElementById("edit-form"), (v) => api("PATCH", path, { name: v.name }),
     (r) => { show(r); said("Details saved."); });
-  deleteAction("contact", path, c.address, said);
+  deleteAction("contact", path, c.address);
 });

@@ -8,15 +8,12 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { FormError } from "../form.mjs";
 import { el } from "../people.mjs";
-import { action, capital, deleteAction, fillOrgs, openRecord, orgText, rowAction, summary, when } from "../admin.mjs";
+import { action, capital, deleteAction, fillOrgs, openRecord, orgText, rowAction, said, summary, when } from "../admin.mjs";
 import { KINDS, quota, RIGHTS } from "../mailbox-view.mjs";
 
 // The mailbox's API path, once its kind is known.
 let path = "";
 let kind = "shared";
-const said = (text) => {
-  document.getElementById("action-done").textContent = text;
-};
 
 // The row's button goes with the row it removed: focus goes to the
 // section's heading, so a keyboard user is not sent back to the top.
@@ -146,5 +143,5 @@ page(async () => {
     return api("POST", `${path}/transfer`, { org: v.org });
   }, (r) => { show(r); said(`Moved to ${orgText(r.org)}.`); });
 
-  deleteAction("mailbox", path, m.address, said);
+  deleteAction("mailbox", path, m.address);
 });
