@@ -1,6 +1,6 @@
 // The Global Admin's contact pages, by clicking: create a contact (a
 // hosted address refused on its field), rename it, create and delete
-// another, and see the list.
+// another, see the list and search it by name or address.
 // Env: CAREMAIL_URL, CAREMAIL_COOKIE, CAREMAIL_ORG, CAREMAIL_DOMAIN (the
 // hosted domain).
 import { env, expect, run } from "./harness.mjs";
@@ -57,4 +57,17 @@ await run(async (b) => {
   expect(await b.page.locator("#contacts-table tbody tr", { hasText: "gone.soon@" }).count() === 0, "a deleted contact is listed");
   await b.check("contacts");
 
+  // Search by name or address, kept in the page's address.
+  await b.fill("#q", "PARTNER");
+  await b.submit("#filter-form");
+  await b.page.waitForURL((u) => u.searchParams.get("q") === "PARTNER");
+  await contactRow.waitFor();
+  expect(await b.page.locator("#contacts-table tbody tr").count() === 1, "the search found more than Pat");
+  expect((await b.page.inputValue("#q")) === "PARTNER", "the search is not kept in its box");
+  await b.fill("#q", "gone.soon");
+  await b.submit("#filter-form");
+  await b.page.waitForURL((u) => u.searchParams.get("q") === "gone.soon");
+  await b.page.locator("#contacts-empty").waitFor({ state: "visible" });
+  expect(await b.page.locator("#contacts-table").isHidden(), "an empty search still shows the table");
+  await b.check("contacts-none");
 });

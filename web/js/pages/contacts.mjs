@@ -1,15 +1,22 @@
 // Contacts: the external contacts of the orgs the caller administers
-// (GET /api/v1/contacts), filtered by org, a page at a time.
+// (GET /api/v1/contacts), searched by name or address (q) and filtered
+// by org, a page at a time.
 import { page } from "../app.mjs";
 import { contactHref, fillOrgs, link, listing, orgText, tableRow, when } from "../admin.mjs";
 
 page(async () => {
-  const org = new URLSearchParams(window.location.search).get("org") ?? "";
+  const here = new URLSearchParams(window.location.search);
+  const org = here.get("org") ?? "";
+  const q = here.get("q") ?? "";
+  document.getElementById("q").value = q;
   await fillOrgs(document.getElementById("org"), org);
+  const filters = new URLSearchParams();
+  if (q) filters.set("q", q);
+  if (org) filters.set("org", org);
   await listing({
     path: "/contacts",
     endpoint: "/contacts",
-    filters: new URLSearchParams(org ? { org } : {}),
+    filters,
     form: document.getElementById("filter-form"),
     table: "contacts-table",
     empty: "contacts-empty",
