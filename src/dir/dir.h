@@ -529,9 +529,10 @@ int dir_mailbox_transfer(const struct dir_ctx *ctx, const char *address,
 
 int dir_contact_get(const struct dir_ctx *ctx, const char *address,
 	struct store_contact *c_r, struct error *err);
+/* A page of the orgs' contacts whose name or address holds q (NULL: all). */
 int dir_contact_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
-	int64_t after_id, size_t limit, struct store_contact **c_r,
-	size_t *count_r, struct error *err);
+	const char *q, int64_t after_id, size_t limit,
+	struct store_contact **c_r, size_t *count_r, struct error *err);
 /* Changes a contact's display name (its address is what it is). */
 int dir_contact_edit(const struct dir_ctx *ctx, const char *address,
 	const char *display_name, struct store_contact *c_r, struct error *err);
