@@ -66,3 +66,32 @@ def test_request_approve_build_a_rule_and_fill_the_owners(
     # The 25th owner went in, and the first was removed again.
     shown = instance.json("list", "show", crowded)["owners"]
     assert len(shown) == 24 and owners[24] in shown
+
+
+def test_change_freeze_and_another_practice_refused(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    two_practices(instance)
+    dynamic = instance.json("list", "add", "--org", OURS, "--name", "GPs",
+                            "--dynamic", "--rule",
+                            '{"job_titles": ["GP"]}', "--json")["address"]
+    static = instance.json("list", "add", "--org", OURS, "--name", "Team",
+                           "--json")["address"]
+    theirs = instance.json("list", "add", "--org", OTHER, "--name",
+                           "Theirs", "--json")["address"]
+    member = person(instance, OURS, "Mo", "Member")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    _, la = signed_in(instance, https_client, server, "Lee", "Local",
+                      "local_admin")
+    run_scenario("lists-refused", server, ga_cookie=ga.cookie,
+                 la_cookie=la.cookie, dynamic=dynamic, static=static,
+                 member=member, theirs=theirs)
+    freeze = ga.ok("GET", "/settings/change-freeze")
+    assert freeze["on"] is True
+    assert freeze["reason"] == "Christmas change freeze"
+    assert freeze["updated_by"] == instance.addr("admin")
+    # The refused change changed nothing; the static list took its member.
+    assert instance.json("list", "show", dynamic)["rule"] == {
+        "job_titles": ["GP"]}
+    assert [m["address"] for m in instance.json("list", "show", static)
+            ["members"]] == [member]

@@ -101,8 +101,9 @@ page(async ({ me }) => {
   if (isGlobalAdmin(me) && freeze) {
     showFreezeSwitch(freeze);
     bindForm($("freeze-form"), async (v) => {
+      // Lifting it clears the reason, so an old one is never shown again.
       const body = { on: v.on };
-      if (v.reason.trim()) body.reason = v.reason.trim();
+      if (v.on && v.reason.trim()) body.reason = v.reason.trim();
       showFreezeSwitch(await api("PUT", "/settings/change-freeze", body));
       await showFreeze();
     });
