@@ -11,17 +11,9 @@ error, no failed or outside request, axe-core WCAG 2.1 A/AA at 375 and
 import json
 
 from conftest import PASSWORD, person, ready
+from test_users import OTHER, OURS, USER_PASSWORD, two_practices
 
-OURS, OTHER = "X26001", "X26002"
-USER_PASSWORD = "user password number one"
 GPS = 6
-
-
-def two_practices(instance):
-    for ods, name in ((OURS, "Riverside Practice"),
-                      (OTHER, "Hillside Practice")):
-        instance.run("org", "add", "--ods", ods, "--name", name,
-                     "--type", "GP Practice")
 
 
 def signed_in(instance, https_client, server, first, last, role=None):

@@ -1,7 +1,7 @@
 // What the distribution list pages share (/lists, /list-new, /list,
 // /list-approvals): a list's status as the design system's tag, its rule
-// and a waiting change in words, the change-freeze banner, and a
-// responsive table's row. Text from the API is set with textContent only.
+// and a waiting change in words, and the change-freeze banner. Text from
+// the API is set with textContent only.
 import { api, ApiError } from "./api.mjs";
 import { el, tag } from "./people.mjs";
 import { ROLE_NAMES } from "./people-view.mjs";
@@ -112,24 +112,6 @@ export function lineNodes(lines, none = "None") {
   const ul = el("ul", "nhsuk-list");
   for (const text of lines) ul.append(el("li", "", text));
   return [ul];
-}
-
-// A row of the design system's responsive table: below tablet width each
-// row becomes a block, every cell with its heading.
-export function tableRow(cells) {
-  const tr = el("tr", "nhsuk-table__row");
-  tr.setAttribute("role", "row");
-  for (const [heading, nodes] of cells) {
-    const td = el("td", "nhsuk-table__cell");
-    td.setAttribute("role", "cell");
-    const label = el("span", "nhsuk-table__heading", `${heading} `);
-    label.setAttribute("aria-hidden", "true");
-    const value = el("span");
-    value.append(...nodes);
-    td.append(label, value);
-    tr.append(td);
-  }
-  return tr;
 }
 
 // Reads the change freeze and shows the banner (#freeze) when it is on.

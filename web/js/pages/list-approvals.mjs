@@ -8,17 +8,10 @@ import { api, ApiError } from "../api.mjs";
 import { bindForm, FormError, sentence } from "../form.mjs";
 import { el } from "../people.mjs";
 import { changeLines, kindText, lineNodes, listHref, ruleLines, showFreeze, when } from "../lists.mjs";
+import { summaryRows } from "../summary.mjs";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 25;
-
-function line(label, nodes) {
-  const row = el("div", "nhsuk-summary-list__row");
-  const dd = el("dd", "nhsuk-summary-list__value");
-  dd.append(...nodes);
-  row.append(el("dt", "nhsuk-summary-list__key", label), dd);
-  return row;
-}
 
 function asked(l) {
   if (l.status === "pending") {
@@ -60,13 +53,13 @@ function card(l, i, reload) {
   const h = el("h2", "nhsuk-card__heading nhsuk-heading-s");
   h.append(Object.assign(el("a", "nhsuk-link", l.name || l.address), { href: listHref(l.address) }));
   const dl = el("dl", "nhsuk-summary-list");
-  dl.append(
-    line("What is asked", lineNodes(asked(l))),
-    line("Address", [l.address]),
-    line("Kind", [kindText(l.kind)]),
-    line("Asked by", [l.requested_by ?? "Unknown"]),
-    line("Asked on", [when(l.requested_at)]),
-  );
+  dl.append(...summaryRows([
+    ["What is asked", lineNodes(asked(l))],
+    ["Address", l.address],
+    ["Kind", kindText(l.kind)],
+    ["Asked by", l.requested_by ?? "Unknown"],
+    ["Asked on", when(l.requested_at)],
+  ]));
   const path = `/lists/${encodeURIComponent(l.address)}`;
   const approve = decisionForm(`approve-${i}`, async () => {
     await api("POST", `${path}/approve`, {});

@@ -10,8 +10,10 @@ import { api, ApiError } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
 import { el, showRefusal } from "../people.mjs";
 import {
-  changeLines, isListAdmin, kindText, lineNodes, listHref, listTags, ruleLines, showFreeze, tableRow, when,
+  changeLines, isListAdmin, kindText, lineNodes, listHref, listTags, ruleLines, showFreeze, when,
 } from "../lists.mjs";
+import { summaryRows } from "../summary.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 import { livePreview, readRule, showPreview, writeRule } from "../list-rule.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -50,14 +52,7 @@ function rows(l) {
 }
 
 function showSummary(l) {
-  $("list-summary").replaceChildren(...rows(l).map(([key, value]) => {
-    const row = el("div", "nhsuk-summary-list__row");
-    const dd = el("dd", "nhsuk-summary-list__value");
-    if (typeof value === "string") dd.textContent = value;
-    else dd.append(...value);
-    row.append(el("dt", "nhsuk-summary-list__key", key), dd);
-    return row;
-  }));
+  $("list-summary").replaceChildren(...summaryRows(rows(l)));
 }
 
 // A form of one button in a table row (remove an owner or a member); a
@@ -130,28 +125,25 @@ page(async ({ me }) => {
       ? `This list has ${total} of ${l.owners_max} owners, the most allowed. Remove an owner before adding another.`
       : "";
     $("owner-form").hidden = full;
-    document.querySelector("#owners-table tbody").replaceChildren(...l.owners.map((owner, i) => tableRow([
-      ["Owner", [owner]],
-      ["Action", [removeForm(`remove-owner-${i}`, "Remove", `owner ${owner}`, () =>
-        change(api("DELETE", `${path()}/owners/${encodeURIComponent(owner)}`), `${owner} is no longer an owner.`))]],
-    ])));
+    fillTable($("owners-table"), null, l.owners.map((owner, i) => row(
+      cell("Owner", owner),
+      cell("Action", removeForm(`remove-owner-${i}`, "Remove", `owner ${owner}`, () =>
+        change(api("DELETE", `${path()}/owners/${encodeURIComponent(owner)}`), `${owner} is no longer an owner.`))),
+    )));
   }
 
   function showMembers(l) {
     $("members-section").hidden = l.kind !== "static";
     if (l.kind !== "static") return;
-    const members = l.members;
-    $("members-table").hidden = members.length === 0;
-    $("members-empty").hidden = members.length > 0;
-    document.querySelector("#members-table tbody").replaceChildren(...members.map((m, i) => {
+    fillTable($("members-table"), $("members-empty"), l.members.map((m, i) => {
       const name = m.kind === "list" ? Object.assign(el("a", "nhsuk-link", m.display_name || m.address), { href: listHref(m.address) }) : m.display_name || m.address;
-      return tableRow([
-        ["Name", [name, ...(m.deleted ? [" ", el("strong", "nhsuk-tag nhsuk-tag--red", "Deleted")] : [])]],
-        ["Address", [m.address]],
-        ["Kind", [MEMBER_KINDS[m.kind] ?? m.kind]],
-        ["Action", [removeForm(`remove-member-${i}`, "Remove", `member ${m.address}`, () =>
-          change(api("DELETE", `${path()}/members/${encodeURIComponent(m.address)}`), `${m.address} is no longer a member.`))]],
-      ]);
+      return row(
+        cell("Name", name, ...(m.deleted ? [" ", el("strong", "nhsuk-tag nhsuk-tag--red", "Deleted")] : [])),
+        cell("Address", m.address),
+        cell("Kind", MEMBER_KINDS[m.kind] ?? m.kind),
+        cell("Action", removeForm(`remove-member-${i}`, "Remove", `member ${m.address}`, () =>
+          change(api("DELETE", `${path()}/members/${encodeURIComponent(m.address)}`), `${m.address} is no longer a member.`))),
+      );
     }));
   }
 

@@ -7,27 +7,26 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { bindForm, showErrors } from "../form.mjs";
 import { el } from "../people.mjs";
-import { isGlobalAdmin, isListAdmin, kindText, listHref, listTags, showFreeze, tableRow, when } from "../lists.mjs";
+import { isGlobalAdmin, isListAdmin, kindText, listHref, listTags, showFreeze, when } from "../lists.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const PAGE_SIZE = 25;
 const $ = (id) => document.getElementById(id);
 
-function row(list) {
+function listRow(list) {
   const link = el("a", "nhsuk-link", list.name || list.address);
   link.href = listHref(list.address);
-  return tableRow([
-    ["Name", [link]],
-    ["Address", [list.address]],
-    ["Organisation", [list.org]],
-    ["Kind", [kindText(list.kind)]],
-    ["Status", listTags(list)],
-  ]);
+  return row(
+    cell("Name", link),
+    cell("Address", list.address),
+    cell("Organisation", list.org),
+    cell("Kind", kindText(list.kind)),
+    cell("Status", ...listTags(list)),
+  );
 }
 
-function fillTable(id, items) {
-  document.querySelector(`#${id}-table tbody`).replaceChildren(...items.map(row));
-  $(`${id}-table`).hidden = items.length === 0;
-  $(`${id}-empty`).hidden = items.length > 0;
+function showLists(id, items) {
+  fillTable($(`${id}-table`), $(`${id}-empty`), items.map(listRow));
 }
 
 function pageLink(id, query) {
@@ -72,7 +71,7 @@ async function adminLists() {
     showErrors(form, [{ field: err.field ?? "org", message: err.message }]);
     return;
   }
-  fillTable("lists", reply.items);
+  showLists("lists", reply.items);
   const withPages = (pages) => {
     const q = new URLSearchParams(base);
     for (const c of pages) q.append("page", c);
@@ -95,7 +94,7 @@ page(async ({ me }) => {
   const admin = isListAdmin(me);
   $("new-list-link").textContent = admin ? "Create a list" : "Request a list";
   const owned = await api("GET", `/lists?owned=true&limit=500`);
-  fillTable("owned", owned.items);
+  showLists("owned", owned.items);
   const freeze = await showFreeze();
   if (admin) await adminLists();
   if (isGlobalAdmin(me) && freeze) {
