@@ -184,7 +184,10 @@ page(async ({ me }) => {
   await show(list);
 
   let preview = null;
-  if (list.kind === "dynamic") preview = livePreview(() => list.org);
+  if (list.kind === "dynamic") {
+    preview = livePreview(() => list.org);
+    await preview.now();
+  }
 
   bindForm($("edit-form"), async (v) => {
     const body = { description: v.description };
