@@ -160,6 +160,8 @@ api_list_index(struct api_request *req)
 		req->access_checked = true;
 		owner_id = req->session.person.id;
 	} else if (owned != NULL && strcmp(owned, "false") != 0) {
+		/* Refused before anything is read: the token's answer is this. */
+		req->access_checked = true;
 		api_reply_error(req, 422, "invalid", req->by_token ?
 			"owned=true is for a signed-in person; an API token "
 			"owns no lists" : "owned is true or false", "owned");
