@@ -3,7 +3,8 @@
 // Administrator finds it in the approval queue, is told a rejection needs
 // a reason, and approves it; builds a dynamic list with the rule editor,
 // whose count follows the typing; and adds owners to a list up to the
-// limit, which the page explains before and when it is reached.
+// limit, which the page explains before and when it is reached; the
+// owner's change to the approved list then waits, and the page says so.
 // Env: CAREMAIL_URL, CAREMAIL_USER_COOKIE (no role, of CAREMAIL_ORG),
 // CAREMAIL_LA_COOKIE (Local Administrator of CAREMAIL_ORG), CAREMAIL_GPS
 // (how many GPs CAREMAIL_ORG has), CAREMAIL_CROWDED (a list with 24
@@ -122,6 +123,18 @@ await run(async (b) => {
   await b.page.click("#remove-owner-0");
   await waitText(b, "#owners-count", /^24 of 25 owners/);
   expect(await b.page.locator("#owner-form").isVisible(), "no add form below the limit");
+
+  // The owner changes the approved list: it waits, and the page says so.
+  await b.page.context().clearCookies();
+  await signedIn(b, env("CAREMAIL_USER_COOKIE"));
+  await b.goto(`/list?address=${encodeURIComponent(out.requested)}`);
+  await b.page.locator("#list-record").waitFor({ state: "visible" });
+  await b.fill("#description", "Birdwatchers and owls");
+  await b.submit("#edit-form");
+  await waitText(b, "#list-done", /waits for an administrator's approval/);
+  expect(/Change waiting/.test(await b.text("#list-tags")), "the list is not shown with a change waiting");
+  expect(/New description: Birdwatchers and owls/.test(await b.text("#list-summary")), "the waiting change is not shown");
+  await b.check("list-change-waiting");
 });
 
 console.log(JSON.stringify(out));

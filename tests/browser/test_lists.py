@@ -46,7 +46,10 @@ def test_request_approve_build_a_rule_and_fill_the_owners(
     requested = instance.json("list", "show", result["requested"])
     assert requested["status"] == "approved", requested
     assert requested["owners"] == [nora]
+    # The owner's later change waits beside the approved list.
     assert requested["description"] == "Birdwatchers"
+    assert requested["pending_change"] == {
+        "description": "Birdwatchers and owls"}
     assert requested["requested_by"] == nora
     assert requested["last_decision"]["decision"] == "approved"
     assert requested["last_decision"]["by"] == lee
