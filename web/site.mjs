@@ -19,6 +19,7 @@ export const nav = [
   { text: "Organisations", href: "/orgs", roles: [...LOCAL, "audit_authorisation"] },
   { text: "Mailboxes", href: "/mailboxes", roles: LOCAL },
   { text: "Lists", href: "/lists", roles: "everyone" },
+  { text: "List approvals", href: "/list-approvals", roles: LOCAL },
   { text: "Contacts", href: "/contacts", roles: LOCAL },
   { text: "Audit", href: "/audit", roles: [...LOCAL, "audit_authorisation"] },
   { text: "Devices report", href: "/devices", roles: [...LOCAL, "audit_authorisation"] },

@@ -555,9 +555,12 @@ struct dir_list_new {
 int dir_list_create(const struct dir_ctx *ctx, const struct dir_list_new *in,
 	struct store_list *l_r, struct error *err);
 
-/* Lists of the orgs with a status (NULL any), by id. */
+/*
+ * Lists of the orgs with a status (NULL any), by id; with owner_id (0:
+ * anyone's), only the lists that person owns.
+ */
 int dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
-	const char *status, int64_t after_id, size_t limit,
+	const char *status, int64_t owner_id, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err);
 /* Lists waiting for a decision (Pending, or a change asked for), by id. */
 int dir_list_awaiting(const struct dir_ctx *ctx, int64_t after_id,
@@ -608,16 +611,24 @@ int dir_list_rename(const struct dir_ctx *ctx, const char *address,
 	const char *name, const char *new_address, struct store_list *l_r,
 	struct error *err);
 
+/* A preview: how many a list reaches, and the first few by address. */
+struct dir_preview {
+	int64_t count;
+	struct store_recipient *sample;	/* at most STORE_SAMPLE_MAX */
+	size_t sample_count;
+};
+
 /*
  * How many addresses a dynamic rule reaches (org_ods: the org the list
  * belongs to, for a rule that names none), counted in the database with
  * no size limit (seed 002: ~21,000 timed out).
  */
 int dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
-	const char *rule_json, int64_t *count_r, struct error *err);
+	const char *rule_json, struct dir_preview *preview_r,
+	struct error *err);
 /* How many addresses mail to the list reaches now. */
 int dir_list_preview(const struct dir_ctx *ctx, const char *address,
-	int64_t *count_r, struct error *err);
+	struct dir_preview *preview_r, struct error *err);
 
 /*
  * The change freeze (seed 000): while on, dynamic lists cannot be created,
