@@ -27,13 +27,14 @@ static const char *const expected[AUTH_ROLE_COUNT] = {
 		"role.grant user.read user.create user.edit user.reset_password "
 		"user.unlock user.lifecycle user.delete user.restore "
 		"mailbox.manage contact.manage list.manage audit.read "
-		"report.read role.grant_global token.manage ",
+		"report.read role.grant_global token.manage relay.manage "
+		"mail.send ",
 	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] =
 		" org.read org.edit role.grant "
 		"user.read user.create user.edit user.reset_password "
 		"user.unlock user.lifecycle user.delete mailbox.manage "
 		"contact.manage list.manage audit.read report.read "
-		"token.manage ",
+		"token.manage relay.manage mail.send ",
 	[AUTH_ROLE_LOCAL_ADMIN] =
 		" org.read org.edit user.read user.create "
 		"user.edit user.reset_password user.unlock user.lifecycle "
