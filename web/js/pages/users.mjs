@@ -1,51 +1,25 @@
 // Users: the people of the orgs the caller administers (GET /api/v1/users),
-// filtered by org and include_deleted, a page at a time. The API's cursors
-// are opaque and go one way, so the page keeps the cursors that led here in
-// its own query (?page=C1&page=C2...): "Next" adds one, "Previous" drops
-// the last, and each page of the list is a link that can be reloaded.
+// filtered by org and include_deleted, a page at a time (the cursors in
+// the page's own query: table.mjs's pager).
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
 import { el, statusTags, userHref } from "../people.mjs";
+import { cursorQuery, pager, tableRow } from "../table.mjs";
 
 const PAGE_SIZE = 25;
-
-function cell(heading, content) {
-  const td = el("td", "nhsuk-table__cell");
-  td.setAttribute("role", "cell");
-  const label = el("span", "nhsuk-table__heading", `${heading} `);
-  label.setAttribute("aria-hidden", "true");
-  const value = el("span");
-  value.append(...content);
-  td.append(label, value);
-  return td;
-}
+const LINKS = { previous: "users-previous", next: "users-next" };
 
 function row(person) {
-  const tr = el("tr", "nhsuk-table__row");
-  tr.setAttribute("role", "row");
   const link = el("a", "nhsuk-link", person.display_name || `${person.first_name} ${person.last_name}`.trim() || person.address);
   link.href = userHref(person.address);
-  tr.append(
-    cell("Name", [link]),
-    cell("Email address", [person.address]),
-    cell("Organisation", [person.org ? `${person.org.name} (${person.org.ods})` : ""]),
-    cell("Job title", [person.job_title]),
-    cell("Status", statusTags(person)),
-  );
-  return tr;
-}
-
-function pageLink(id, query) {
-  const link = document.getElementById(id);
-  const item = link.closest("li");
-  if (query === null) {
-    item.hidden = true;
-    return;
-  }
-  item.hidden = false;
-  const qs = query.toString();
-  link.href = qs ? `/users?${qs}` : "/users";
+  return tableRow([
+    ["Name", [link]],
+    ["Email address", [person.address]],
+    ["Organisation", [person.org ? `${person.org.name} (${person.org.ods})` : ""]],
+    ["Job title", [person.job_title]],
+    ["Status", statusTags(person)],
+  ]);
 }
 
 async function fillOrgs(select, chosen) {
@@ -85,7 +59,7 @@ page(async ({ me }) => {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (org) query.set("org", org);
   if (deleted) query.set("include_deleted", "true");
-  if (cursors.length) query.set("cursor", cursors[cursors.length - 1]);
+  cursorQuery(query, cursors);
 
   const body = document.querySelector("#users-table tbody");
   let list;
@@ -93,8 +67,7 @@ page(async ({ me }) => {
     list = await api("GET", `/users?${query}`);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    pageLink("users-previous", null);
-    pageLink("users-next", null);
+    pager("/users", "", [], null, LINKS);
     showErrors(filterForm, [{ field: err.field ?? "org", message: err.message }]);
     return;
   }
@@ -105,11 +78,5 @@ page(async ({ me }) => {
   const base = new URLSearchParams();
   if (org) base.set("org", org);
   if (deleted) base.set("include_deleted", "true");
-  const withPages = (pages) => {
-    const q = new URLSearchParams(base);
-    for (const c of pages) q.append("page", c);
-    return q;
-  };
-  pageLink("users-previous", cursors.length ? withPages(cursors.slice(0, -1)) : null);
-  pageLink("users-next", list.next_cursor ? withPages([...cursors, list.next_cursor]) : null);
+  pager("/users", base, cursors, list.next_cursor, LINKS);
 });
