@@ -7,19 +7,18 @@
 // Env: CAREMAIL_URL, CAREMAIL_COOKIE (the Local Administrator),
 // CAREMAIL_NOBODY (the person with no role), CAREMAIL_OURS, CAREMAIL_OTHER.
 import { env, expect, run } from "./harness.mjs";
-import { signedIn, waitText } from "./users-steps.mjs";
+import { menuShows, signedIn, waitText } from "./users-steps.mjs";
 
 const ours = env("CAREMAIL_OURS");
 const other = env("CAREMAIL_OTHER");
-const visibleMenu = (b, href) => b.page.locator(`.nhsuk-header__navigation-item:not([hidden]) a[href="${href}"]`).count();
 
 await run(async (b) => {
   await signedIn(b, env("CAREMAIL_COOKIE"));
 
   await b.goto("/orgs");
   await b.page.locator("#orgs-table tbody tr").first().waitFor();
-  expect(await visibleMenu(b, "/orgs") === 1, "no Organisations in the menu");
-  expect(await visibleMenu(b, "/tokens") === 0, "API tokens in a Local Administrator's menu");
+  expect(await menuShows(b, "/orgs") === 1, "no Organisations in the menu");
+  expect(await menuShows(b, "/tokens") === 0, "API tokens in a Local Administrator's menu");
   const codes = await b.page.locator("#orgs-table tbody tr td:nth-child(2)").allTextContents();
   expect(codes.length === 1 && codes[0].includes(ours), `the list is not only ${ours}: ${codes}`);
   expect(await b.page.locator("#new-org-link").isHidden(), "Add an organisation offered to a Local Administrator");
@@ -57,6 +56,6 @@ await run(async (b) => {
   await b.goto("/");
   await b.page.locator('.nhsuk-header__navigation-item:not([hidden]) a[href="/people"]').waitFor();
   for (const href of ["/orgs", "/tokens", "/users"]) {
-    expect(await visibleMenu(b, href) === 0, `${href} in the menu of a person with no admin role`);
+    expect(await menuShows(b, href) === 0, `${href} in the menu of a person with no admin role`);
   }
 });

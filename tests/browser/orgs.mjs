@@ -10,20 +10,19 @@
 // CAREMAIL_OUTSIDER (a person of neither). Prints one JSON line: the two
 // tokens, {"kept", "revoked"}.
 import { env, expect, run } from "./harness.mjs";
-import { signedIn, waitText } from "./users-steps.mjs";
+import { menuShows, signedIn, waitText } from "./users-steps.mjs";
 
 const fresh = env("CAREMAIL_NEW");
 const ours = env("CAREMAIL_OURS");
 const person = env("CAREMAIL_PERSON");
 const outsider = env("CAREMAIL_OUTSIDER");
-const visibleMenu = (b, href) => b.page.locator(`.nhsuk-header__navigation-item:not([hidden]) a[href="${href}"]`).count();
 
 await run(async (b) => {
   await signedIn(b, env("CAREMAIL_COOKIE"));
 
   // The list, with its menu item and "Add an organisation".
   await b.goto("/orgs");
-  expect(await visibleMenu(b, "/orgs") === 1 && await visibleMenu(b, "/tokens") === 1, "no Organisations or API tokens in the menu");
+  expect(await menuShows(b, "/orgs") === 1 && await menuShows(b, "/tokens") === 1, "no Organisations or API tokens in the menu");
   await b.page.locator("#orgs-table tbody tr", { hasText: ours }).waitFor();
   await b.check("orgs");
   await b.page.setViewportSize({ width: 375, height: 900 });

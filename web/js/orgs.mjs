@@ -6,8 +6,8 @@ import { api } from "./api.mjs";
 import { el } from "./people.mjs";
 
 // Roles (GET /me's) that hold an action on some org.
-export const EDITORS = ["global_admin", "primary_local_admin", "local_admin"];	// org.edit
-export const GLOBAL = ["global_admin"];	// org.create, org.devolve
+export const EDITORS = ["global_admin", "primary_local_admin", "local_admin"]; // org.edit
+export const GLOBAL = ["global_admin"]; // org.create, org.devolve
 
 export function holds(me, roles) {
   return (me?.roles ?? []).some((r) => roles.includes(r.role));

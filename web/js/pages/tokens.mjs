@@ -75,6 +75,7 @@ page(async ({ me }) => {
   const row = (t) => {
     const [text, colour] = STATUS[t.status] ?? [t.status, "grey"];
     const revoke = t.status === "active" ? revokeButton(t.label, listForm, `revoke-${t.id}`, async () => {
+      clearErrors($("token-form"));
       await api("DELETE", `/tokens/${encodeURIComponent(t.id)}`);
       hideSecret(secret);
       await load();
@@ -90,9 +91,11 @@ page(async ({ me }) => {
       ["Status", [tag(text, colour)]],
       ["Actions", list(t.actions, "None")],
       ["Allowed from", list(t.allow_from, "Anywhere")],
-      ["Made", [`${when(t.created_at)}${t.created_by ? ` by ${t.created_by}` : ""}`]],
-      ["Expires", [t.revoked_at ? `Revoked ${when(t.revoked_at)}` : when(t.expires_at)]],
-      ["Last used", [when(t.last_used_at)]],
+      ["Dates", list([
+        `Made ${when(t.created_at)}${t.created_by ? ` by ${t.created_by}` : ""}`,
+        t.revoked_at ? `Revoked ${when(t.revoked_at)}` : `Expires ${when(t.expires_at)}`,
+        `Last used: ${when(t.last_used_at)}`,
+      ], "")],
       ["Revoke", revoke ? [revoke] : []],
     ]);
   };
