@@ -1,14 +1,11 @@
-// The Global Admin's organisation and token pages, by clicking: add an
+// The Global Admin's organisation pages, by clicking: add an
 // organisation (a missing name refused on its field), open and edit it (a
 // bad website refused on its field), add a site (an unknown type refused
 // on its field), put an existing practice under it, appoint a Primary
-// Local Administrator (someone outside it refused); then make two API
-// tokens (each shown once; a label used twice refused on its field) and
-// revoke one.
+// Local Administrator (someone outside it refused).
 // Env: CAREMAIL_URL, CAREMAIL_COOKIE, CAREMAIL_NEW (the ODS code to add),
 // CAREMAIL_OURS (a practice), CAREMAIL_PERSON (a person of it),
-// CAREMAIL_OUTSIDER (a person of neither). Prints one JSON line: the two
-// tokens, {"kept", "revoked"}.
+// CAREMAIL_OUTSIDER (a person of neither).
 import { env, expect, run } from "./harness.mjs";
 import { menuShows, signedIn, waitText } from "./users-steps.mjs";
 
@@ -109,56 +106,4 @@ await run(async (b) => {
   await waitText(b, "#org-done", /Primary Local Administrator/);
   expect((await b.text("#devolved-text")).includes(person), "the Primary Local Administrator is not shown");
   await b.check("org-devolved");
-
-  // Tokens, from the menu: two made, each shown once.
-  await b.page.click('.nhsuk-header__navigation a[href="/tokens"]');
-  await b.at("/tokens");
-  await b.page.locator("#action-user-read").waitFor({ state: "attached" });
-  await b.check("tokens");
-  const make = async (label, actions, days, allow) => {
-    await b.fill("#label", label);
-    await b.page.selectOption("#org", fresh);
-    for (const a of actions) await b.page.check(`#action-${a.replace(/[^a-z]/g, "-")}`);
-    await b.fill("#expires_days", days);
-    await b.fill("#allow_from", allow);
-    await b.submit("#token-form");
-    await b.page.locator("#token-new").waitFor({ state: "visible" });
-    await b.page.locator("#tokens-table tbody tr", { hasText: label }).waitFor();
-    expect((await b.text("#token-new-label")) === label, "the token shown is not the one made");
-    const token = await b.text("#token-new-secret");
-    expect(/^[0-9a-f]{64}$/.test(token), `the token shown: ${token}`);
-    return token;
-  };
-  const revoked = await make("payroll-sync", ["org.read", "user.read"], "30", "192.0.2.0/24\n2001:db8::/32");
-  const row = b.page.locator("#tokens-table tbody tr", { hasText: "payroll-sync" });
-  const cells = await row.textContent();
-  for (const want of ["Active", fresh, "user.read", "org.read", "192.0.2.0/24", "2001:db8::/32"]) {
-    expect(cells.includes(want), `the token's row lacks ${want}: ${cells}`);
-  }
-  await b.check("tokens-made");
-  const kept = await make("hr-feed", ["user.read"], "7", "");
-
-  // A label used twice: the API's sentence on the label; the token shown
-  // before is gone with this next action.
-  await b.fill("#label", "hr-feed");
-  await b.page.selectOption("#org", fresh);
-  await b.page.check("#action-user-read");
-  await b.fill("#expires_days", "7");
-  await b.submit("#token-form");
-  const twice = await b.errors();
-  expect(twice.length === 1 && twice[0].href === "#label", `label twice: ${JSON.stringify(twice)}`);
-  expect(await b.page.locator("#token-new").isHidden(), "the token is still shown after the next action");
-  await b.check("tokens-error");
-
-  // Revoke the first.
-  await row.locator(".app-revoke").click();
-  await waitText(b, "#tokens-done", /revoked/);
-  expect(/Revoked/.test(await row.textContent()), "the revoked token is not shown Revoked");
-  expect(await row.locator(".app-revoke").count() === 0, "a revoked token offers Revoke");
-  await b.page.setViewportSize({ width: 375, height: 900 });
-  expect(await row.locator(".nhsuk-table__heading").first().isVisible(), "at 375 px the token cells do not show their headings");
-  await b.page.setViewportSize({ width: 1280, height: 900 });
-  await b.check("tokens-revoked");
-
-  console.log(JSON.stringify({ kept, revoked }));
 });

@@ -52,16 +52,15 @@ def grantable():
     return json.loads(out.stdout)
 
 
-def test_global_admin_adds_edits_devolves_and_makes_tokens(
+def test_global_admin_adds_edits_and_devolves_an_org(
         web_server, instance, run_scenario, https_client):
     server = web_server()
     practices(instance)
-    plan = with_password(instance, "Pat", "Primary")
+    plan = person(instance, OURS, "Pat", "Primary")
     outsider = person(instance, OTHER, "Olly", "Outside")
     ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
-    out = run_scenario("orgs", server, cookie=ga.cookie, new=NEW, ours=OURS,
-                       person=plan, outsider=outsider)
-    tokens = json.loads(out.strip().splitlines()[-1])
+    run_scenario("orgs", server, cookie=ga.cookie, new=NEW, ours=OURS,
+                 person=plan, outsider=outsider)
 
     # What the pages did is what the directory holds.
     org = instance.json("org", "show", NEW)
@@ -85,12 +84,24 @@ def test_global_admin_adds_edits_devolves_and_makes_tokens(
     assert {"role": "primary_local_admin", "org": NEW} in \
         instance.json("user", "show", plan)["roles"]
 
+
+def test_global_admin_makes_and_revokes_tokens(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    practices(instance)
+    plan = with_password(instance, "Pat", "Primary")
+    instance.run("role", "add", plan, "--org", OURS, "--role",
+                 "primary_local_admin")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    out = run_scenario("tokens", server, cookie=ga.cookie, org=OURS)
+    tokens = json.loads(out.strip().splitlines()[-1])
+
     # The token kept works, with what the form gave it; the revoked one
     # does not. Both were made and one revoked in the audit trail.
     status, kept = bearer(server, tokens["kept"], "/token")
     assert status == 200, kept
     assert (kept["label"], kept["org"], kept["actions"], kept["allow_from"]) \
-        == ("hr-feed", NEW, ["user.read"], [])
+        == ("hr-feed", OURS, ["user.read"], [])
     status, body = bearer(server, tokens["revoked"], "/token")
     assert status == 401 and "revoked" in body["error"]["message"], body
     rows = instance.json("audit", "list", "--type", "api_token")
@@ -104,18 +115,18 @@ def test_global_admin_adds_edits_devolves_and_makes_tokens(
     # Primary Local Administrator, on the field "actions".
     gives = grantable()
     status, body = ga.call("POST", "/tokens", {
-        "label": "every-ga-action", "org": NEW,
+        "label": "every-ga-action", "org": OURS,
         "actions": gives["global_admin"], "expires_days": 1})
     assert status == 201, body
     pla = ready(https_client, server, plan, USER_PASSWORD)
     status, body = pla.call("POST", "/tokens", {
-        "label": "every-pla-action", "org": NEW,
+        "label": "every-pla-action", "org": OURS,
         "actions": gives["primary_local_admin"], "expires_days": 1})
     assert status == 201, body
     for action in sorted(set(gives["global_admin"]) -
                          set(gives["primary_local_admin"])):
         status, body = pla.call("POST", "/tokens", {
-            "label": f"not-{action}", "org": NEW, "actions": [action],
+            "label": f"not-{action}", "org": OURS, "actions": [action],
             "expires_days": 1})
         assert status == 403 and body["error"]["field"] == "actions", \
             (action, body)
