@@ -105,7 +105,7 @@ else
 	[ "$scheme" = http ] ||
 		echo "                 (self-signed certificate: $dir/tls/cert.pem)"
 fi
-for name in smtp submission submissions imap imaps pop3 pop3s; do
+for name in smtp submission submissions relay imap imaps pop3 pop3s; do
 	echo "  $(printf '%-14s' "$name:") $(config_value "$dir/caremail.conf" "$name" listen)"
 done
 echo "  admin:         $admin"

@@ -72,16 +72,11 @@ api_app_passwords_post(struct api_request *req)
 static void
 api_app_passwords_delete(struct api_request *req)
 {
-	char *end;
-	const char *text = api_param(req, "id");
-	errno = 0;
-	long long id = strtoll(text, &end, 10);
+	int64_t id;
 	struct error err;
-	if (text[0] < '1' || text[0] > '9' || *end != '\0' || errno != 0) {
-		api_reply_error(req, 404, "not_found",
-			"You have no app password with that id.", "id");
+	if (!api_param_id(req, "id", "You have no app password with that id.",
+		    &id))
 		return;
-	}
 	if (auth_app_password_revoke(&req->ctx, req->session.person.address,
 		    id, &err) < 0) {
 		api_reply_from_error(req, &err);

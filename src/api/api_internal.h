@@ -103,6 +103,12 @@ extern const struct api_route api_routes_status[];
 
 /* A {name} segment's value (URL-decoded); "" when the route has none. */
 const char *api_param(const struct api_request *req, const char *name);
+/*
+ * A path parameter that is a row id (a positive decimal); false with a 404
+ * saying not_found (a sentence) replied when it is not one.
+ */
+bool api_param_id(struct api_request *req, const char *name,
+	const char *not_found, int64_t *id_r);
 /* A query argument's value, or NULL when absent. */
 const char *api_query(const struct api_request *req, const char *name);
 

@@ -1,5 +1,5 @@
 /*
- * /api/v1/orgs: organisations and their sites (SPEC D1, P2): reading those
+ * /api/v1/orgs: organisations, their sites and application servers (SPEC D1, P2): reading those
  * in the caller's scope, editing one's own org (local IT helpdesk, postal
  * address, ...), and the Global Admin's creating orgs and devolving them to
  * a Primary Local Admin. Layer: front end.
@@ -331,6 +331,96 @@ api_org_site_post(struct api_request *req)
 	api_reply(req, 201, dir_json_site(&site));
 }
 
+/*
+ * An org's application servers registered for relay (SPEC M3): reading
+ * them is org.read, registering and removing them relay.manage.
+ */
+static void
+api_org_relays_list(struct api_request *req)
+{
+	struct store_org org;
+	struct api_page page;
+	struct store_relay_host *hosts;
+	size_t n;
+	struct error err;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id) ||
+	    !api_page_parse(req, &page))
+		return;
+	if (dir_relay_list(&req->ctx, org.ods, &hosts, &n, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *items = json_array();
+	size_t count = 0;
+	int64_t last = 0;
+	for (size_t i = 0; i < n && count < page.limit; i++) {
+		if (hosts[i].id <= page.after_id)
+			continue;
+		json_array_append_new(items, dir_json_relay(&hosts[i], org.ods));
+		last = hosts[i].id;
+		count++;
+	}
+	api_reply(req, 200, api_page_json(items, &page, count, last));
+}
+
+struct relay_body {
+	const char *cidr, *label;
+};
+
+static const struct api_field relay_fields[] = {
+	{ "cidr", API_FIELD_STRING, true, offsetof(struct relay_body, cidr),
+	  64 },
+	{ "label", API_FIELD_STRING, true, offsetof(struct relay_body, label),
+	  400 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+static void
+api_org_relay_post(struct api_request *req)
+{
+	struct relay_body in;
+	struct store_org org;
+	struct store_relay_host r;
+	struct error err;
+	if (!path_org(req, &org) ||
+	    !api_allowed(req, AUTH_RELAY_MANAGE, org.id))
+		return;
+	if (api_json_decode(req->body, relay_fields, &in, req->arena,
+		    &err) < 0 ||
+	    dir_relay_add(&req->ctx, org.ods, in.cidr, in.label, &r,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 201, dir_json_relay(&r, org.ods));
+}
+
+static void
+api_org_relay_delete(struct api_request *req)
+{
+	struct store_org org;
+	struct store_relay_host r;
+	int64_t id;
+	struct error err;
+	if (!path_org(req, &org) ||
+	    !api_param_id(req, "id", "That organisation has no application "
+		    "server registered with that id.", &id))
+		return;
+	/* Another org's id is as unknown here as one never made. */
+	if (dir_relay_get(&req->ctx, id, &r, &err) < 0 || r.org_id != org.id) {
+		api_reply_error(req, 404, "not_found", "That organisation has "
+			"no application server registered with that id.", "id");
+		return;
+	}
+	if (!api_allowed(req, AUTH_RELAY_MANAGE, org.id))
+		return;
+	if (dir_relay_remove(&req->ctx, id, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 200, dir_json_relay(&r, org.ods));
+}
+
 const struct api_route api_routes_orgs[] = {
 	{ "GET", "/orgs", api_orgs_list, 0 },
 	{ "POST", "/orgs", api_org_post, 0 },
@@ -339,5 +429,8 @@ const struct api_route api_routes_orgs[] = {
 	{ "POST", "/orgs/{ods}/primary-admins", api_org_primary_admin_post, 0 },
 	{ "GET", "/orgs/{ods}/sites", api_org_sites_list, 0 },
 	{ "POST", "/orgs/{ods}/sites", api_org_site_post, 0 },
+	{ "GET", "/orgs/{ods}/relays", api_org_relays_list, 0 },
+	{ "POST", "/orgs/{ods}/relays", api_org_relay_post, 0 },
+	{ "DELETE", "/orgs/{ods}/relays/{id}", api_org_relay_delete, 0 },
 	API_ROUTES_END,
 };

@@ -55,7 +55,10 @@ denied_object_type(const struct api_request *req)
 	case AUTH_LIST_MANAGE:
 		return "distribution_list";
 	case AUTH_TOKEN_MANAGE:
+	case AUTH_MAIL_SEND:
 		return "api_token";
+	case AUTH_RELAY_MANAGE:
+		return "relay_host";
 	case AUTH_AUDIT_READ:
 	case AUTH_REPORT_READ:
 	case AUTH_EDISCOVERY_SEARCH:

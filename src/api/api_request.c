@@ -4,6 +4,8 @@
  * router so the areas it routes to do not call back into it. Layer: front
  * end. RFC 3986 §3.3-3.4.
  */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -17,6 +19,22 @@ api_param(const struct api_request *req, const char *name)
 			return req->params[i].value;
 	}
 	return "";
+}
+
+bool
+api_param_id(struct api_request *req, const char *name,
+	const char *not_found, int64_t *id_r)
+{
+	const char *text = api_param(req, name);
+	char *end;
+	errno = 0;
+	long long id = strtoll(text, &end, 10);
+	if (text[0] < '1' || text[0] > '9' || *end != '\0' || errno != 0) {
+		api_reply_error(req, 404, "not_found", not_found, name);
+		return false;
+	}
+	*id_r = id;
+	return true;
 }
 
 const char *

@@ -155,15 +155,10 @@ api_tokens_delete(struct api_request *req)
 {
 	struct store_api_token t;
 	struct error err;
-	char *end;
-	const char *text = api_param(req, "id");
-	errno = 0;
-	long long id = strtoll(text, &end, 10);
-	if (text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0) {
-		api_reply_error(req, 404, "not_found",
-			"There is no API token with that id.", "id");
+	int64_t id;
+	if (!api_param_id(req, "id", "There is no API token with that id.",
+		    &id))
 		return;
-	}
 	if (auth_token_get(&req->ctx, id, &t, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;

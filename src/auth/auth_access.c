@@ -39,7 +39,8 @@ static const struct {
 	/* Runs their org; also appoints its LAs and helpdesk. */
 	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] = { "primary_local_admin",
 		LOCAL_ADMIN_ACTIONS | ALLOW(AUTH_ROLE_GRANT) |
-			ALLOW(AUTH_TOKEN_MANAGE), false },
+			ALLOW(AUTH_TOKEN_MANAGE) | ALLOW(AUTH_RELAY_MANAGE) |
+			ALLOW(AUTH_MAIL_SEND), false },
 	[AUTH_ROLE_LOCAL_ADMIN] = { "local_admin", LOCAL_ADMIN_ACTIONS, false },
 	/* Password resets and unlocks only (seed 002). */
 	[AUTH_ROLE_HELPDESK_ADMIN] = { "helpdesk_admin",
@@ -78,6 +79,8 @@ static const char *const auth_action_names[AUTH_ACTION_COUNT] = {
 	[AUTH_EDISCOVERY_SEARCH] = "ediscovery.search",
 	[AUTH_ROLE_GRANT_GLOBAL] = "role.grant_global",
 	[AUTH_TOKEN_MANAGE] = "token.manage",
+	[AUTH_RELAY_MANAGE] = "relay.manage",
+	[AUTH_MAIL_SEND] = "mail.send",
 };
 
 const char *
@@ -499,6 +502,18 @@ auth_token_check(const struct dir_ctx *ctx,
 	if (!auth_scope_covers(chain, count, token->org_id))
 		return error_set(err, ERROR_DENIED, "that organisation is "
 			"outside this API token's scope");
+	return 0;
+}
+
+int
+auth_org_reaches(const struct dir_ctx *ctx, int64_t org_id,
+	int64_t target_org, bool *reaches_r, struct error *err)
+{
+	struct auth_org_step *chain;
+	size_t count;
+	if (org_chain(ctx, target_org, &chain, &count, err) < 0)
+		return -1;
+	*reaches_r = auth_scope_covers(chain, count, org_id);
 	return 0;
 }
 

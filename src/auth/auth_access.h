@@ -48,6 +48,9 @@ enum auth_action {
 	/* give or take global_admin and ediscovery: the service's own roles */
 	AUTH_ROLE_GRANT_GLOBAL,
 	AUTH_TOKEN_MANAGE,	/* API tokens for application accounts */
+	AUTH_RELAY_MANAGE,	/* application servers registered for relay */
+	/* a token's: send mail from its org's addresses (SPEC M3) */
+	AUTH_MAIL_SEND,
 	AUTH_ACTION_COUNT,
 };
 
@@ -151,6 +154,14 @@ int auth_token_check(const struct dir_ctx *ctx,
 int auth_token_check_person(const struct dir_ctx *ctx,
 	const struct store_api_token *token, enum auth_action action,
 	int64_t target_id, int64_t target_org, struct error *err);
+
+/*
+ * Whether an application of org_id (a token's org, a registered relay's)
+ * reaches target_org by the admin scope rule: the org itself and those
+ * below it, up to one with its own Primary Local Admin.
+ */
+int auth_org_reaches(const struct dir_ctx *ctx, int64_t org_id,
+	int64_t target_org, bool *reaches_r, struct error *err);
 
 /* auth_scope_orgs for a token: the orgs its org reaches, when granted. */
 int auth_token_scope_orgs(const struct dir_ctx *ctx,

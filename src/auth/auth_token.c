@@ -6,7 +6,6 @@
  * their SHA-256; a token never gets an action its maker lacks; creation
  * and revocation are audited without the token.
  */
-#include <arpa/inet.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include "auth/auth_internal.h"
 #include "auth/auth_token.h"
 #include "core/arena.h"
+#include "core/cidr.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -30,71 +30,11 @@
 #define ALLOW_MAX 32
 
 
-/*
- * An address as 16 bytes (IPv4 mapped into IPv6), or false; *v4_r tells
- * whether it was written as IPv4, for the prefix length's range.
- */
-static bool
-parse_ip(const char *text, unsigned char out[16], bool *v4_r)
-{
-	unsigned char v4[4];
-	if (inet_pton(AF_INET, text, v4) == 1) {
-		static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0,
-			0, 0, 0, 0xFF, 0xFF };
-		memcpy(out, prefix, 12);
-		memcpy(out + 12, v4, 4);
-		*v4_r = true;
-		return true;
-	}
-	/* ::ffff:a.b.c.d, a dual-stack socket's IPv4 client, then matches
-	 * IPv4 entries by itself. */
-	*v4_r = false;
-	return inet_pton(AF_INET6, text, out) == 1;
-}
-
-/* An "IP" or "IP/bits" entry as a 16-byte network and its prefix length. */
-static bool
-parse_cidr(const char *entry, unsigned char net[16], int *bits_r)
-{
-	char ip[64];
-	const char *slash = strchr(entry, '/');
-	size_t len = slash != NULL ? (size_t)(slash - entry) : strlen(entry);
-	if (len == 0 || len >= sizeof(ip))
-		return false;
-	memcpy(ip, entry, len);
-	ip[len] = '\0';
-	bool v4;
-	if (!parse_ip(ip, net, &v4))
-		return false;
-	int max = v4 ? 32 : 128, bits = max;
-	if (slash != NULL) {
-		uint64_t n;
-		if (!span_to_u64(span_from_cstr(slash + 1), &n) || n > (uint64_t)max)
-			return false;
-		bits = (int)n;
-	}
-	*bits_r = v4 ? bits + 96 : bits;
-	return true;
-}
-
 bool
 auth_cidr_valid(const char *entry)
 {
-	unsigned char net[16];
-	int bits;
-	return parse_cidr(entry, net, &bits);
-}
-
-static bool
-prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
-{
-	int whole = bits / 8, rest = bits % 8;
-	if (memcmp(a, b, (size_t)whole) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	unsigned char mask = (unsigned char)(0xFF << (8 - rest));
-	return (a[whole] & mask) == (b[whole] & mask);
+	struct cidr block;
+	return cidr_parse(entry, &block);
 }
 
 bool
@@ -102,25 +42,7 @@ auth_token_peer_allowed(const char *allow_from, const char *peer)
 {
 	if (allow_from == NULL || allow_from[0] == '\0')
 		return true;
-	unsigned char addr[16];
-	bool v4;
-	if (peer == NULL || !parse_ip(peer, addr, &v4))
-		return false;
-	struct span rest = span_from_cstr(allow_from), item;
-	while (span_split(&rest, ',', &item)) {
-		char entry[80];
-		unsigned char net[16];
-		int bits;
-		item = span_trim(item);
-		if (item.len == 0 || item.len >= sizeof(entry))
-			continue;
-		memcpy(entry, item.p, item.len);
-		entry[item.len] = '\0';
-		if (parse_cidr(entry, net, &bits) &&
-		    prefix_equal(addr, net, bits))
-			return true;
-	}
-	return false;
+	return cidr_list_contains(allow_from, peer);
 }
 
 static int
@@ -133,10 +55,12 @@ check_label(const char *label, struct error *err)
 			LABEL_MAX);
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)label[i];
-		if (c < 0x20 || c == 0x7F || c == ',')
+		/* '@' too: the label is the user name on SMTP, where an
+		 * address means a person. */
+		if (c < 0x20 || c == 0x7F || c == ',' || c == '@')
 			return error_set_field(err, ERROR_INVALID, "label",
 				"a token's label cannot hold control "
-				"characters or commas");
+				"characters, commas or @");
 	}
 	return 0;
 }
@@ -154,8 +78,9 @@ check_actions(const struct dir_ctx *ctx, int64_t person_id, int64_t org_id,
 	for (size_t i = 0; i < in->action_count; i++) {
 		enum auth_action a;
 		struct error inner;
+		/* Credentials are made by people, never by applications. */
 		if (!auth_action_parse(in->actions[i], &a) ||
-		    a == AUTH_TOKEN_MANAGE)
+		    a == AUTH_TOKEN_MANAGE || a == AUTH_RELAY_MANAGE)
 			return error_set_field(err, ERROR_INVALID, "actions",
 				"%s is not an action a token can be given",
 				in->actions[i]);
@@ -350,4 +275,23 @@ auth_token_find(const struct dir_ctx *ctx, const char *token,
 		return 0;
 	t_r->last_used_at = ctx->now;
 	return store_api_token_touch(ctx->store, t_r->id, ctx->now, err);
+}
+
+int
+auth_token_signin(const struct dir_ctx *ctx, const char *label,
+	const char *token, const char *peer, struct store_api_token *t_r,
+	struct error *err)
+{
+	if (auth_token_find(ctx, token, peer, t_r, err) < 0)
+		return -1;
+	/* The name guards against a token pasted into the wrong system. */
+	if (label == NULL || strcmp(label, t_r->label) != 0)
+		return error_set(err, ERROR_NOT_FOUND, "that API token is "
+			"not the one named %.100s", label != NULL ? label : "");
+	struct error inner;
+	if (auth_token_check(ctx, t_r, AUTH_MAIL_SEND, t_r->org_id,
+		    &inner) < 0)
+		return error_set(err, inner.code == ERROR_DENIED ?
+				ERROR_NOT_FOUND : inner.code, "%s", inner.msg);
+	return 0;
 }

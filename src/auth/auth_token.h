@@ -61,6 +61,17 @@ int auth_token_list(const struct dir_ctx *ctx, int64_t org_id,
 int auth_token_find(const struct dir_ctx *ctx, const char *token,
 	const char *peer, struct store_api_token *t_r, struct error *err);
 
+/*
+ * An application signing in to submission with a token (SPEC M3): the
+ * user name is the token's label, the password the token, which must be
+ * live, allowed from peer and granted mail.send. ERROR_NOT_FOUND with
+ * the reason (for the log: the client is told less); it then sends from
+ * the addresses of the orgs the token's org reaches.
+ */
+int auth_token_signin(const struct dir_ctx *ctx, const char *label,
+	const char *token, const char *peer, struct store_api_token *t_r,
+	struct error *err);
+
 /* Whether peer (an IP address as text) is in the comma-separated list. */
 bool auth_token_peer_allowed(const char *allow_from, const char *peer);
 

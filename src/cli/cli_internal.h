@@ -208,6 +208,9 @@ int cli_org_show(struct cli_args *args, struct error *err);
 int cli_org_list(struct cli_args *args, struct error *err);
 int cli_site_add(struct cli_args *args, struct error *err);
 int cli_site_list(struct cli_args *args, struct error *err);
+int cli_relay_add(struct cli_args *args, struct error *err);
+int cli_relay_list(struct cli_args *args, struct error *err);
+int cli_relay_remove(struct cli_args *args, struct error *err);
 
 int cli_user_add(struct cli_args *args, struct error *err);
 int cli_user_edit(struct cli_args *args, struct error *err);

@@ -51,6 +51,14 @@ static const struct cli_command cli_commands[] = {
 	  0, 0, cli_site_add },
 	{ "site list", "[--org ODS]", "Lists sites.", "org=", 0, 0,
 	  cli_site_list },
+	{ "relay add", "--org ODS --cidr IP[/BITS] --label NAME",
+	  "Registers an application server that may relay from the org's "
+	  "addresses.", "org=! cidr=! label=!", 0, 0, cli_relay_add },
+	{ "relay list", "[--org ODS]",
+	  "Lists application servers registered for relay.", "org=", 0, 0,
+	  cli_relay_list },
+	{ "relay remove", "--id N", "Removes an application server's "
+	  "registration at once.", "id=!", 0, 0, cli_relay_remove },
 
 	{ "user add", "--org ODS --first NAME --last NAME [--email ADDR] "
 	  "[--display-name N] [--site NAME] [--job-title T] [--department D] "

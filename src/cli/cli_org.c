@@ -1,13 +1,16 @@
 /*
- * `caremail org` and `caremail site`: organisations by ODS code, their
- * parent tree and their sites (SPEC D1). Layer: front end.
+ * `caremail org`, `caremail site` and `caremail relay`: organisations by
+ * ODS code, their parent tree, their sites (SPEC D1) and their application
+ * servers registered for relay (SPEC M3). Layer: front end.
  * SECURITY: the shell user is trusted as the service provider; every change
  * still goes through dir/ and is audited as "system".
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "cli/cli_internal.h"
 #include "core/error.h"
+#include "dir/dir_view.h"
 
 /* The largest quota the config table allows (dir.default_quota_mb). */
 #define QUOTA_MB_MAX 10485760
@@ -132,6 +135,67 @@ cli_site_list(struct cli_args *args, struct error *err)
 				cli_json_site(&s, &sites[i]));
 		cli_print(args, arr, "org,name,site_type");
 	}
+	cli_session_close(&s);
+	return rc;
+}
+
+/* Application servers registered for relay (SPEC M3). */
+static json_t *
+relay_json(struct cli_session *s, const struct store_relay_host *r)
+{
+	return dir_json_relay(r, dir_org_ods(&s->ctx, r->org_id));
+}
+
+int
+cli_relay_add(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_relay_host r;
+	int rc = dir_relay_add(&s.ctx, cli_opt(args, "org"),
+		cli_opt(args, "cidr"), cli_opt(args, "label"), &r, err);
+	if (rc == 0)
+		cli_print(args, relay_json(&s, &r), NULL);
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_relay_list(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_relay_host *hosts;
+	size_t count;
+	int rc = dir_relay_list(&s.ctx, cli_opt(args, "org"), &hosts, &count,
+		err);
+	if (rc == 0) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(arr, relay_json(&s, &hosts[i]));
+		cli_print(args, arr, "id,org,cidr,label");
+	}
+	cli_session_close(&s);
+	return rc;
+}
+
+int
+cli_relay_remove(struct cli_args *args, struct error *err)
+{
+	int64_t id;
+	if (cli_opt_int(args, "id", 1, INT64_MAX, &id, err) < 0)
+		return -1;
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_relay_host r;
+	int rc = dir_relay_get(&s.ctx, id, &r, err);
+	if (rc == 0)
+		rc = dir_relay_remove(&s.ctx, id, err);
+	if (rc == 0)
+		cli_print(args, relay_json(&s, &r), NULL);
 	cli_session_close(&s);
 	return rc;
 }

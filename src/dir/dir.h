@@ -212,6 +212,39 @@ int dir_contact_list(const struct dir_ctx *ctx, const char *org_ods,
 int dir_contact_delete(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
 
+/* ---- application servers registered for relay (SPEC M3) ---- */
+
+/*
+ * Registers an org's application server (an IP or a block no wider than a
+ * /24, or /120 in IPv6, written with its first address) that may relay
+ * from the org's addresses without signing in. ERROR_INVALID naming
+ * `cidr` or `label`; ERROR_EXISTS naming the org when it overlaps any
+ * registered block. Audited.
+ */
+int dir_relay_add(const struct dir_ctx *ctx, const char *org_ods,
+	const char *cidr, const char *label, struct store_relay_host *r_r,
+	struct error *err);
+/* One org's registrations (org_ods NULL: every org's), by id. */
+int dir_relay_list(const struct dir_ctx *ctx, const char *org_ods,
+	struct store_relay_host **list_r, size_t *count_r, struct error *err);
+/* One registration; ERROR_NOT_FOUND for an unknown id. */
+int dir_relay_get(const struct dir_ctx *ctx, int64_t id,
+	struct store_relay_host *r_r, struct error *err);
+/* Removes one at once; audited. */
+int dir_relay_remove(const struct dir_ctx *ctx, int64_t id,
+	struct error *err);
+/* The registration holding peer_ip; ERROR_NOT_FOUND with a sentence. */
+int dir_relay_find(const struct dir_ctx *ctx, const char *peer_ip,
+	struct store_relay_host *r_r, struct error *err);
+
+/*
+ * The org of the live person or shared or resource mailbox that holds
+ * address: whose address an application sends from. ERROR_NOT_FOUND or
+ * ERROR_INVALID as dir_resolve_live says.
+ */
+int dir_sender_org(const struct dir_ctx *ctx, const char *address,
+	int64_t *org_id_r, struct error *err);
+
 /* ---- distribution lists ---- */
 
 /*

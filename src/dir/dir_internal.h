@@ -18,6 +18,7 @@
 #define DIR_AUDIT_RESOURCE "resource_mailbox"
 #define DIR_AUDIT_CONTACT "contact"
 #define DIR_AUDIT_LIST "distribution_list"
+#define DIR_AUDIT_RELAY "relay_host"
 
 /* Appends an audit row; summary (may be NULL) is stolen. */
 int dir_audit_json(const struct dir_ctx *ctx, const char *action,

@@ -187,6 +187,16 @@ dir_json_site(const struct store_site *s)
 }
 
 json_t *
+dir_json_relay(const struct store_relay_host *r, const char *org_ods)
+{
+	return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o}", "id",
+		(json_int_t)r->id, "org", dir_json_text(org_ods),
+		"cidr", dir_json_text(r->cidr), "label", dir_json_text(r->label),
+		"created_at", dir_json_time(r->created_at),
+		"created_by", dir_json_text(r->created_by));
+}
+
+json_t *
 dir_json_mailbox(const struct store_mailbox *m, const char *org_ods)
 {
 	return json_pack("{s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",

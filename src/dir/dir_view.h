@@ -140,6 +140,8 @@ json_t *dir_json_roles(const struct store_role_tag *roles, size_t count);
 json_t *dir_json_holding(const struct dir_holding *h);
 json_t *dir_json_org(const struct dir_org_record *r);
 json_t *dir_json_site(const struct store_site *s);
+/* An application server registered for relay (SPEC M3). */
+json_t *dir_json_relay(const struct store_relay_host *r, const char *org_ods);
 json_t *dir_json_mailbox(const struct store_mailbox *m, const char *org_ods);
 json_t *dir_json_list(const struct store_list *l, const char *org_ods);
 json_t *dir_json_contact(const struct store_contact *c, const char *org_ods);

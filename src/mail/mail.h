@@ -142,6 +142,23 @@ int mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 	const char *from, enum mail_send_right *right_r, struct error *err);
 
 /*
+ * An organisation's application sending mail (SPEC M3): signed in to
+ * submission with a token, or connecting from a registered relay host.
+ */
+struct mail_app {
+	int64_t org_id;
+	const char *name;	/* "token:payroll" or "relay:payroll", for people */
+};
+
+/*
+ * Whether the application may send from `from`: an address of a live
+ * person or shared or resource mailbox in an org its own org reaches (the
+ * admin scope rule). ERROR_DENIED with the reason.
+ */
+int mail_check_app_sender(const struct dir_ctx *ctx, const struct mail_app *app,
+	const char *from, struct error *err);
+
+/*
  * A mailbox the From or Sender header of a message names, as a mail client
  * shows it. Strings are in the arena given.
  */
@@ -192,6 +209,13 @@ int mail_header_sender(struct span header, struct arena *a,
 int mail_check_header_senders(const struct dir_ctx *ctx,
 	const char *person_address, struct span header,
 	enum mail_send_right *right_r, struct error *err);
+
+/*
+ * mail_check_header_senders for an application: exactly one From with
+ * one address, and it and any Sender pass mail_check_app_sender.
+ */
+int mail_check_app_header_senders(const struct dir_ctx *ctx,
+	const struct mail_app *app, struct span header, struct error *err);
 
 /*
  * A message sent on behalf of a mailbox (the From's right, SPEC M2) as it

@@ -1,11 +1,13 @@
 /*
  * Who may send as whom on submission (SPEC M2; SECURITY.md item 11): the
  * person themselves, a mailbox they hold Send As on, or one they hold Send
- * on Behalf on. Layer: domain.
+ * on Behalf on; an organisation's application (a token or a registered
+ * relay host, SPEC M3) the addresses of its organisation. Layer: domain.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "auth/auth_access.h"
 #include "core/error.h"
 #include "core/spool.h"
 #include "core/str.h"
@@ -56,11 +58,15 @@ mail_check_sender(const struct dir_ctx *ctx, const char *person_address,
 		sender.text);
 }
 
-/* One header mailbox against the rule the envelope sender passes. */
+/*
+ * One header mailbox against the rule the envelope sender passes: the
+ * person's (app NULL) or the application's.
+ */
 static int
 check_header_mailbox(const struct dir_ctx *ctx, const char *person,
-	const char *field, const struct mail_header_mailbox *mb,
-	enum mail_send_right *right_r, struct error *err)
+	const struct mail_app *app, const char *field,
+	const struct mail_header_mailbox *mb, enum mail_send_right *right_r,
+	struct error *err)
 {
 	if (mb->name_address != NULL)
 		return error_set(err, ERROR_DENIED,
@@ -68,7 +74,10 @@ check_header_mailbox(const struct dir_ctx *ctx, const char *person,
 			"is not its address %.100s; write only a name there",
 			field, mb->name_address, mb->address);
 	struct error inner;
-	if (mail_check_sender(ctx, person, mb->address, right_r, &inner) < 0)
+	int rc = app != NULL ?
+		mail_check_app_sender(ctx, app, mb->address, &inner) :
+		mail_check_sender(ctx, person, mb->address, right_r, &inner);
+	if (rc < 0)
 		return error_set(err, inner.code, "the %s header: %s", field,
 			inner.msg);
 	return 0;
@@ -85,18 +94,60 @@ mail_check_header_senders(const struct dir_ctx *ctx,
 	if (mail_header_from(header, ctx->arena, &from, err) < 0 ||
 	    mail_header_sender(header, ctx->arena, &sender, &has_sender,
 		    err) < 0 ||
-	    check_header_mailbox(ctx, person_address, "From", &from, right_r,
-		    err) < 0)
+	    check_header_mailbox(ctx, person_address, NULL, "From", &from,
+		    right_r, err) < 0)
 		return -1;
 	/*
 	 * Sent on behalf, the message gets our Sender instead of this one
 	 * (mail_submission_text); it is still checked, so that what the
 	 * client wrote passes the same rule wherever it is written.
 	 */
-	if (has_sender && check_header_mailbox(ctx, person_address, "Sender",
-				  &sender, &sender_right, err) < 0)
+	if (has_sender && check_header_mailbox(ctx, person_address, NULL,
+				  "Sender", &sender, &sender_right, err) < 0)
 		return -1;
 	return 0;
+}
+
+int
+mail_check_app_sender(const struct dir_ctx *ctx, const struct mail_app *app,
+	const char *from, struct error *err)
+{
+	if (from == NULL || from[0] == '\0')
+		return error_set(err, ERROR_DENIED, "applications send from "
+			"an address of their organisation, not the empty one");
+	int64_t org_id;
+	bool reaches = false;
+	struct error inner;
+	if (dir_sender_org(ctx, from, &org_id, &inner) < 0) {
+		if (inner.code != ERROR_NOT_FOUND && inner.code != ERROR_INVALID)
+			return error_forward(err, &inner);
+	} else if (auth_org_reaches(ctx, app->org_id, org_id, &reaches,
+			   err) < 0) {
+		return -1;
+	}
+	if (!reaches)
+		return error_set(err, ERROR_DENIED, "%s may send only from "
+			"addresses of %s and the organisations it runs; %.200s "
+			"is not one", app->name, dir_org_ods(ctx, app->org_id),
+			from);
+	return 0;
+}
+
+int
+mail_check_app_header_senders(const struct dir_ctx *ctx,
+	const struct mail_app *app, struct span header, struct error *err)
+{
+	struct mail_header_mailbox from, sender;
+	bool has_sender;
+	enum mail_send_right unused;
+	if (mail_header_from(header, ctx->arena, &from, err) < 0 ||
+	    mail_header_sender(header, ctx->arena, &sender, &has_sender,
+		    err) < 0 ||
+	    check_header_mailbox(ctx, NULL, app, "From", &from, &unused,
+		    err) < 0)
+		return -1;
+	return has_sender ? check_header_mailbox(ctx, NULL, app, "Sender",
+				    &sender, &unused, err) : 0;
 }
 
 /* Writes msg without its Sender fields (and their continuation lines). */

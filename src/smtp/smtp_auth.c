@@ -1,6 +1,6 @@
 /*
- * AUTH PLAIN and LOGIN on submission (RFC 4954, RFC 4616). Layer: front
- * end. SECURITY: refused before TLS (RFC 8314, SECURITY.md item 3); the
+ * AUTH PLAIN and LOGIN on submission (RFC 4954, RFC 4616), for people and
+ * for applications with an API token (SPEC M3). Layer: front end. SECURITY: refused before TLS (RFC 8314, SECURITY.md item 3); the
  * password is wiped after use and never logged; failures get one reply
  * whatever the reason, so the answer does not tell who exists.
  */
@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/auth_token.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -50,9 +51,46 @@ challenge(struct smtp_session *s, const char *prompt, char *buf, size_t size,
 	return rc;
 }
 
+/*
+ * An application's sign-in (SPEC M3): the user name is its API token's
+ * label, the password the token, granted mail.send. Why a token is
+ * refused goes to the log; the client hears one sentence whatever it was.
+ */
+static int
+verify_token(struct smtp_session *s, const char *label, const char *token)
+{
+	struct store_api_token t;
+	struct error err;
+	s->ctx.now = clock_now();
+	if (auth_token_signin(&s->ctx, label, token, net_peer_ip(s->conn), &t,
+		    &err) < 0) {
+		s->errors++;
+		if (err.code != ERROR_NOT_FOUND) {
+			log_error("smtp.auth", "peer=%s result=unavailable "
+				"reason=\"%s\"", net_peer(s->conn), err.msg);
+			return smtp_reply(s, 454, "4.7.0", "signing in is not "
+				"possible just now because of a fault on our "
+				"side; try again later");
+		}
+		log_info("smtp.auth", "peer=%s app=\"token:%.100s\" "
+			"result=refused reason=\"%s\"", net_peer(s->conn),
+			label, err.msg);
+		return smtp_reply(s, 535, "5.7.8", "the application name or "
+			"token is not right, or the token may not send mail");
+	}
+	snprintf(s->app_name, sizeof(s->app_name), "token:%s", t.label);
+	s->app = (struct mail_app){ t.org_id, s->app_name };
+	log_info("smtp.auth", "peer=%s app=\"%s\" org=%s result=ok",
+		net_peer(s->conn), s->app_name, dir_org_ods(&s->ctx, t.org_id));
+	return smtp_reply(s, 235, "2.7.0", "signed in");
+}
+
 static int
 verify(struct smtp_session *s, const char *user, const char *password)
 {
+	/* People sign in with an address; applications with a token's name. */
+	if (strchr(user, '@') == NULL)
+		return verify_token(s, user, password);
 	struct error err;
 	struct store_person p;
 	struct auth_client client = { "smtp", s->helo, net_peer_ip(s->conn) };
@@ -150,7 +188,7 @@ auth_login(struct smtp_session *s, struct span initial)
 int
 smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd)
 {
-	if (!s->submission)
+	if (s->port != SMTP_PORT_SUBMISSION)
 		return smtp_reply(s, 503, "5.5.1",
 			"sign-in is for the submission port");
 	if (!net_is_tls(s->conn))
@@ -158,7 +196,7 @@ smtp_cmd_auth(struct smtp_session *s, const struct smtp_command *cmd)
 			"issue STARTTLS first: passwords travel only encrypted");
 	if (!s->greeted)
 		return smtp_reply(s, 503, "5.5.1", "say EHLO first");
-	if (s->user[0] != '\0')
+	if (smtp_signed_in(s))
 		return smtp_reply(s, 503, "5.5.1", "already signed in");
 	if (s->has_mail)
 		return smtp_reply(s, 503, "5.5.1", "not during a transaction");

@@ -116,7 +116,7 @@ received_header(struct smtp_session *s, const char *id, struct str *out)
 			net_tls_cipher(s->conn));
 	struct mail_received r = { .helo = s->helo,
 		.peer_ip = net_peer_ip(s->conn), .by = s->server->hostname,
-		.with = s->user[0] != '\0' ? "ESMTPSA" :
+		.with = s->port == SMTP_PORT_SUBMISSION ? "ESMTPSA" :
 			net_is_tls(s->conn) ? "ESMTPS" : "ESMTP",
 		.tls = tls, .id = id, .date = s->ctx.now };
 	return mail_received_header(&r, out);
@@ -137,7 +137,10 @@ check_header(struct smtp_session *s, const struct data_read *d,
 		view.len - d->trace_len);
 	struct mail_header_mailbox from;
 	*right_r = MAIL_SEND_SELF;
-	return s->submission ?
+	if (s->app.org_id != 0)
+		return mail_check_app_header_senders(&s->ctx, &s->app, header,
+			err);
+	return s->port == SMTP_PORT_SUBMISSION ?
 		mail_check_header_senders(&s->ctx, s->user, header, right_r,
 			err) :
 		mail_header_from(header, s->tx, &from, err);
@@ -153,8 +156,7 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	if (check_header(s, d, view, &right, &err) < 0) {
 		log_info("smtp.refused", "id=%s peer=%s user=%s reason=\"%s\"",
-			id, net_peer(s->conn),
-			s->user[0] != '\0' ? s->user : "-", err.msg);
+			id, net_peer(s->conn), smtp_who(s), err.msg);
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	}
 	/* Sent on behalf: a copy with our Sender, spooled like the first. */
@@ -180,7 +182,7 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		"mailboxes=%lld over_quota=%lld size=%zu user=%s", id,
 		net_peer(s->conn), s->from, s->recipient_count,
 		(long long)report.mailboxes, (long long)report.over_quota,
-		m.size, s->user[0] != '\0' ? s->user : "-");
+		m.size, smtp_who(s));
 	return smtp_reply(s, 250, "2.0.0", "accepted as %s", id);
 }
 

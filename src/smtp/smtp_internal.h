@@ -19,9 +19,15 @@ struct net_listener;
 struct net_tls;
 
 /* What a listener's sessions are for. */
+enum smtp_port {
+	SMTP_PORT_MX,		/* mail for our domains; never relays */
+	SMTP_PORT_SUBMISSION,	/* sign-in required, then relaying allowed */
+	SMTP_PORT_RELAY,	/* registered application servers (SPEC M3) */
+};
+
 struct smtp_listener_ctx {
 	struct smtp_server *server;
-	bool submission;	/* sign-in required, relaying allowed */
+	enum smtp_port port;
 };
 
 struct smtp_server {
@@ -35,15 +41,16 @@ struct smtp_server {
 	int max_errors;
 	int timeout_ms;
 	int greet_pause_ms;	/* MX: wait before 220 for early talkers */
-	int submission_greet_pause_ms;	/* the same on submission */
+	int submission_greet_pause_ms;	/* the same on submission and relay */
+	bool relay_require_tls;
 	uint64_t min_free;	/* bytes to keep free on the store's disk */
-	struct net_listener *listeners[3];
-	struct smtp_listener_ctx mx_ctx, submission_ctx;
+	struct net_listener *listeners[4];
+	struct smtp_listener_ctx mx_ctx, submission_ctx, relay_ctx;
 };
 
 struct smtp_session {
 	const struct smtp_server *server;
-	bool submission;
+	enum smtp_port port;
 	struct net_conn *conn;
 	struct store *store;
 	struct arena *arena;	/* the session's */
@@ -52,6 +59,9 @@ struct smtp_session {
 	char helo[256];
 	bool greeted;
 	char user[256];		/* the signed-in person's address, or "" */
+	/* An application: signed in with a token, or a relay host (SPEC M3). */
+	struct mail_app app;	/* org_id 0: none */
+	char app_name[128];
 	int errors;
 	/* The mail transaction. */
 	bool has_mail;
@@ -63,6 +73,21 @@ struct smtp_session {
 	size_t rcpt_commands;	/* accepted RCPT commands, for the limit */
 	uint64_t size_hint;	/* MAIL SIZE=, 0 when not given */
 };
+
+/* Whether the client is someone: a person or an application. */
+static inline bool
+smtp_signed_in(const struct smtp_session *s)
+{
+	return s->user[0] != '\0' || s->app.org_id != 0;
+}
+
+/* Who the client is, for log lines: an address, "token:x" or "-". */
+static inline const char *
+smtp_who(const struct smtp_session *s)
+{
+	return s->user[0] != '\0' ? s->user :
+	       s->app.org_id != 0 ? s->app_name : "-";
+}
 
 /* Sends "code status text" with CR, LF and other controls removed. */
 int smtp_reply(struct smtp_session *s, int code, const char *status,

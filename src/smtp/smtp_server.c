@@ -18,15 +18,18 @@
 struct listener_spec {
 	const char *setting;
 	const char *name;
-	bool submission;
+	enum smtp_port port;
 	bool implicit_tls;
 };
 
 static const struct listener_spec listener_specs[] = {
-	{ "smtp.listen", "smtp", false, false },
-	{ "submission.listen", "submission", true, false },
-	{ "submissions.listen", "submissions", true, true },
+	{ "smtp.listen", "smtp", SMTP_PORT_MX, false },
+	{ "submission.listen", "submission", SMTP_PORT_SUBMISSION, false },
+	{ "submissions.listen", "submissions", SMTP_PORT_SUBMISSION, true },
+	{ "relay.listen", "relay", SMTP_PORT_RELAY, false },
 };
+
+#define LISTENER_COUNT (sizeof(listener_specs) / sizeof(listener_specs[0]))
 
 static void
 load_settings(struct smtp_server *srv, const struct config *c)
@@ -46,6 +49,7 @@ load_settings(struct smtp_server *srv, const struct config *c)
 	srv->greet_pause_ms = (int)config_get_int(c, "smtp.greet_pause_ms");
 	srv->submission_greet_pause_ms = (int)config_get_int(c,
 		"submission.greet_pause_ms");
+	srv->relay_require_tls = config_get_bool(c, "relay.require_tls");
 	srv->min_free = (uint64_t)config_get_int(c, "smtp.min_free_mb") * MIB;
 }
 
@@ -58,9 +62,11 @@ smtp_server_start(const struct instance *inst, struct store_writer *writer,
 	srv->writer = writer;
 	srv->tls = tls;
 	load_settings(srv, inst->config);
-	srv->mx_ctx = (struct smtp_listener_ctx){ srv, false };
-	srv->submission_ctx = (struct smtp_listener_ctx){ srv, true };
-	for (size_t i = 0; i < 3; i++) {
+	srv->mx_ctx = (struct smtp_listener_ctx){ srv, SMTP_PORT_MX };
+	srv->submission_ctx = (struct smtp_listener_ctx){ srv,
+		SMTP_PORT_SUBMISSION };
+	srv->relay_ctx = (struct smtp_listener_ctx){ srv, SMTP_PORT_RELAY };
+	for (size_t i = 0; i < LISTENER_COUNT; i++) {
 		const struct listener_spec *spec = &listener_specs[i];
 		const char *listen = config_get_str(inst->config, spec->setting);
 		if (strcmp(listen, "off") == 0)
@@ -78,8 +84,10 @@ smtp_server_start(const struct instance *inst, struct store_writer *writer,
 				      "later\r\n",
 			.timeout_ms = srv->timeout_ms,
 			.session = smtp_session_run,
-			.ctx = spec->submission ? &srv->submission_ctx :
-						  &srv->mx_ctx,
+			.ctx = spec->port == SMTP_PORT_SUBMISSION ?
+					&srv->submission_ctx :
+				spec->port == SMTP_PORT_RELAY ? &srv->relay_ctx :
+								&srv->mx_ctx,
 		};
 		srv->listeners[i] = net_listener_start(&o, err);
 		if (srv->listeners[i] == NULL) {
@@ -97,7 +105,7 @@ smtp_server_stop(struct smtp_server **srvp)
 	if (srvp == NULL || *srvp == NULL)
 		return;
 	struct smtp_server *srv = *srvp;
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < LISTENER_COUNT; i++)
 		net_listener_stop(&srv->listeners[i]);
 	free(srv);
 	*srvp = NULL;

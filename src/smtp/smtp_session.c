@@ -3,7 +3,9 @@
  * QUIT and the dispatch of AUTH and DATA (RFC 5321 §4.1, RFC 3207, RFC
  * 2920 pipelining, RFC 2034 enhanced status codes). Layer: front end.
  * SECURITY: the relay decision is mail_route's, from whether the client
- * signed in; a submission session must sign in, and only over TLS.
+ * signed in; a submission session must sign in, and only over TLS; a relay
+ * session is an application server its org registered, known by its
+ * address alone (never by HELO or MAIL FROM, SECURITY.md 9).
  */
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +45,8 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_command *cmd)
 	if (!net_is_tls(s->conn) && net_can_starttls(s->conn))
 		net_printf(s->conn, &err, "250-STARTTLS\r\n");
 	/* RFC 8314 §3 and SECURITY.md item 3: AUTH only once encrypted. */
-	if (s->submission && net_is_tls(s->conn) && s->user[0] == '\0')
+	if (s->port == SMTP_PORT_SUBMISSION && net_is_tls(s->conn) &&
+	    !smtp_signed_in(s))
 		net_printf(s->conn, &err, "250-AUTH PLAIN LOGIN\r\n");
 	return smtp_reply(s, 250, NULL, "HELP");
 }
@@ -77,8 +80,13 @@ cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		return smtp_reply(s, 503, "5.5.1", "say EHLO first");
 	if (s->has_mail)
 		return smtp_reply(s, 503, "5.5.1", "a sender is already given");
-	if (s->submission && s->user[0] == '\0')
+	if (s->port == SMTP_PORT_SUBMISSION && !smtp_signed_in(s))
 		return smtp_reply(s, 530, "5.7.0", "sign in first (AUTH)");
+	if (s->port == SMTP_PORT_RELAY && s->server->relay_require_tls &&
+	    !net_is_tls(s->conn))
+		return smtp_reply(s, 530, "5.7.0",
+			"issue STARTTLS first: this relay takes mail only "
+			"encrypted");
 	if (cmd->has_size && cmd->size > s->server->max_size)
 		return smtp_reply(s, 552, "5.3.4",
 			"the message is larger than the %zu MB allowed",
@@ -91,8 +99,13 @@ cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		    s->server->max_size, cmd->has_size ? cmd->size : 0,
 		    &err) < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_MAIL, &err);
-	if (s->submission) {
-		refresh_clock(s);
+	refresh_clock(s);
+	if (s->app.org_id != 0) {
+		s->right = MAIL_SEND_SELF;
+		if (mail_check_app_sender(&s->ctx, &s->app, cmd->path,
+			    &err) < 0)
+			return smtp_reply_error(s, SMTP_CONTEXT_MAIL, &err);
+	} else if (s->port == SMTP_PORT_SUBMISSION) {
 		if (mail_check_sender(&s->ctx, s->user, cmd->path, &s->right,
 			    &err) < 0)
 			return smtp_reply_error(s, SMTP_CONTEXT_MAIL, &err);
@@ -143,7 +156,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	size_t count;
 	struct error err;
 	refresh_clock(s);
-	if (mail_route(&s->ctx, cmd->path, s->user[0] != '\0', &found, &count,
+	if (mail_route(&s->ctx, cmd->path, smtp_signed_in(s), &found, &count,
 		    &err) < 0 ||
 	    add_recipients(s, found, count, &err) < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_RCPT, &err);
@@ -229,6 +242,46 @@ drain_input(struct smtp_session *s)
 	}
 }
 
+static const char *
+port_name(enum smtp_port port)
+{
+	return port == SMTP_PORT_MX ? "mx" :
+	       port == SMTP_PORT_SUBMISSION ? "submission" : "relay";
+}
+
+/*
+ * A relay session is its client's org's application (SPEC M3), known by
+ * the address it connects from; any other client is turned away at once,
+ * with what to do about it. False when the session should end.
+ */
+static bool
+know_relay_host(struct smtp_session *s)
+{
+	struct store_relay_host host;
+	struct error err;
+	refresh_clock(s);
+	if (dir_relay_find(&s->ctx, net_peer_ip(s->conn), &host, &err) < 0) {
+		if (err.code != ERROR_NOT_FOUND) {
+			log_error("smtp.relay", "peer=%s reason=\"%s\"",
+				net_peer(s->conn), err.msg);
+			smtp_reply(s, 421, "4.3.0",
+				"mail cannot be taken just now");
+			return false;
+		}
+		log_info("smtp.relay_refused", "peer=%s", net_peer(s->conn));
+		smtp_reply(s, 554, "5.7.1", "%s; an organisation's Local "
+			"Administrator registers its application servers "
+			"(caremail relay add)", err.msg);
+		return false;
+	}
+	snprintf(s->app_name, sizeof(s->app_name), "relay:%s", host.label);
+	s->app = (struct mail_app){ host.org_id, s->app_name };
+	log_info("smtp.relay_host", "peer=%s org=%s app=\"%s\"",
+		net_peer(s->conn), dir_org_ods(&s->ctx, host.org_id),
+		s->app_name);
+	return true;
+}
+
 /*
  * SECURITY.md 18: RFC 5321 §4.3.1 has the client wait for the greeting, so
  * one that talks first is a bot firing its whole transaction blind (as
@@ -238,8 +291,8 @@ drain_input(struct smtp_session *s)
 static bool
 greet(struct smtp_session *s)
 {
-	int pause = s->submission ? s->server->submission_greet_pause_ms :
-				    s->server->greet_pause_ms;
+	int pause = s->port == SMTP_PORT_MX ? s->server->greet_pause_ms :
+				    s->server->submission_greet_pause_ms;
 	bool early = pause > 0 ?
 		net_wait_input(s->conn, -1, pause) == NET_WAIT_INPUT :
 		net_has_buffered(s->conn);
@@ -248,13 +301,15 @@ greet(struct smtp_session *s)
 		if (!net_has_buffered(s->conn))
 			return false;
 		log_info("smtp.early_talker", "peer=%s listener=%s",
-			net_peer(s->conn), s->submission ? "submission" : "mx");
+			net_peer(s->conn), port_name(s->port));
 		drain_input(s);
 		smtp_reply(s, 554, "5.5.0",
 			"%s does not take mail from clients that talk before "
 			"its greeting (RFC 5321 4.3.1)", s->server->hostname);
 		return false;
 	}
+	if (s->port == SMTP_PORT_RELAY && !know_relay_host(s))
+		return false;
 	smtp_reply(s, 220, NULL, "%s ESMTP ready", s->server->hostname);
 	return true;
 }
@@ -297,8 +352,8 @@ void
 smtp_session_run(struct net_conn *c, void *listener_ctx)
 {
 	const struct smtp_listener_ctx *lctx = listener_ctx;
-	struct smtp_session s = { .server = lctx->server,
-		.submission = lctx->submission, .conn = c };
+	struct smtp_session s = { .server = lctx->server, .port = lctx->port,
+		.conn = c };
 	struct error err;
 	s.store = instance_store_borrow(s.server->inst, &err);
 	if (s.store == NULL) {

@@ -616,6 +616,22 @@ static const char migration_17[] =
 	MIGRATION_17_FOLDER("Deleted Items", "trash")
 	MIGRATION_17_FOLDER("Junk E-mail", "junk");
 
+/*
+ * Application servers an organisation registers to relay mail from its
+ * addresses without signing in (SPEC M3). A block belongs to one org: two
+ * orgs' blocks never overlap (dir_relay.c checks), so an address names at
+ * most one org.
+ */
+static const char migration_18[] =
+	"CREATE TABLE relay_hosts ("
+	" id INTEGER PRIMARY KEY,"
+	" org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" cidr TEXT NOT NULL UNIQUE,"
+	" label TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" created_by TEXT NOT NULL);"
+	"CREATE INDEX relay_hosts_org ON relay_hosts(org_id, id);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -634,6 +650,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_15,
 	migration_16,
 	migration_17,
+	migration_18,
 	NULL,
 };
 

@@ -436,6 +436,17 @@ struct store_app_password {
 	const char *last_used_protocol;	/* imap, pop3, smtp; "" never */
 };
 
+/* ---- application servers registered for relay (SPEC M3) ---- */
+
+struct store_relay_host {
+	int64_t id;
+	int64_t org_id;
+	const char *cidr;	/* as registered: "192.0.2.0/24", "192.0.2.7" */
+	const char *label;
+	int64_t created_at;
+	const char *created_by;	/* the actor, as the audit names them */
+};
+
 /* ---- list reviews and dynamic list rules ---- */
 
 /* The approval record of a list (SPEC P6); one row per list at most. */

@@ -1,9 +1,11 @@
 """Issue 10 item 5, users, in a real browser: the list with its filters and
 pages, one user's record and actions, and creating a user, by clicking as
-the Global Admin; and a Local Administrator of one practice who sees only
-that practice's people and is shown the API's sentence for the rest. Each
-page is checked by tests/browser/harness.mjs (no console error, no failed
-or outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
+the Global Admin; a user's notes, leaving and joining elsewhere, transfer,
+admin roles and devices; a Local Administrator of one practice who sees
+only that practice's people and is shown the API's sentence for the rest,
+and a Primary Local Administrator refused a role outside their practice.
+Each page is checked by tests/browser/harness.mjs (no console error, no
+failed or outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
 
 import json
 
@@ -77,3 +79,48 @@ def test_local_admin_sees_only_their_practice_and_is_told_why(
     assert instance.json("user", "show", theirs)["status"] == "active"
     assert instance.json("user", "show", peer)["password_changed_at"] \
         == before
+
+
+def test_notes_leaver_joins_elsewhere_transfer_roles_and_a_refused_grant(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    two_practices(instance)
+    instance.run("site", "add", "--org", OTHER, "--name", "Hill Surgery",
+                 "--type", "gp_practice")
+    jo = person(instance, OURS, "Jo", "Joiner")
+    instance.run("user", "passwd", jo, "--stdin", input=USER_PASSWORD + "\n")
+    # A sign-in through the API is a device the page lists.
+    status, _ = https_client(server).call(
+        "POST", "/session", {"email": jo, "password": USER_PASSWORD})
+    assert status == 201
+    mailbox = instance.run("shared", "add", "--org", OURS, "--name",
+                           "Riverside Reception").stdout.strip().split()[-1]
+    instance.run("shared", "owners", "add", mailbox, jo)
+    # Primary here, only Local there: may give roles in OURS, not OTHER.
+    pla = person(instance, OURS, "Pam", "Primary")
+    theo = person(instance, OTHER, "Theo", "Theirs")
+    instance.run("user", "passwd", pla, "--stdin", input=USER_PASSWORD + "\n")
+    instance.run("role", "add", pla, "--org", OURS, "--role",
+                 "primary_local_admin")
+    instance.run("role", "add", pla, "--org", OTHER, "--role", "local_admin")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    pam = ready(https_client, server, pla, USER_PASSWORD)
+    run_scenario("users-lifecycle", server, cookie=ga.cookie, org=OURS,
+                 other=OTHER, site="Main Surgery", other_site="Hill Surgery",
+                 person=jo, mailbox=mailbox, pla_cookie=pam.cookie,
+                 theirs=theo)
+    # Joined OTHER with a sync ID, transferred back to OURS at its site
+    # (the sync ID goes with them), one role kept, notes saved, and the
+    # old practice's mailbox still theirs.
+    shown = instance.json("user", "show", jo)
+    assert shown["status"] == "active", shown
+    assert shown["org"]["ods"] == OURS and shown["site"]["name"] == \
+        "Main Surgery", shown
+    assert shown["sync_id"] == "EMP-42", shown
+    assert shown["notes"] == \
+        "Works Tuesdays and Thursdays.\nCall the surgery before 10.", shown
+    assert shown["roles"] == [{"role": "local_admin", "org": OURS}], shown
+    assert {"relation": "owner", "kind": "shared", "address": mailbox,
+            "org": OURS} in shown["holdings"], shown
+    # The refused grant changed nothing.
+    assert instance.json("user", "show", theo)["roles"] == []

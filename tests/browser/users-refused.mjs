@@ -1,7 +1,8 @@
 // A Local Administrator of one practice: the list shows only that
 // practice's people, another practice's user is the API's sentence and
 // nothing else, and an action the API refuses (resetting a fellow Local
-// Administrator's password, SECURITY.md 43) is shown in the error summary.
+// Administrator's password, SECURITY.md 43) is shown in the error summary;
+// their admin roles are listed with nothing to give or take away.
 // Env: CAREMAIL_URL, CAREMAIL_COOKIE, CAREMAIL_ORG (theirs), CAREMAIL_OURS
 // (a user of it), CAREMAIL_THEIRS (a user of another org), CAREMAIL_PEER
 // (another Local Administrator of theirs).
@@ -41,6 +42,12 @@ await run(async (b) => {
   // A fellow Local Administrator: readable, but the reset is refused.
   await b.goto(`/user?address=${encodeURIComponent(peer)}`);
   await b.page.locator("#user-record").waitFor({ state: "visible" });
+  // Their role is listed, but a Local Administrator gives and takes none.
+  expect(/Local Administrator/.test(await b.text("#roles-table tbody")), "the peer's role is not listed");
+  expect(await b.page.locator("#roles-table button").count() === 0, "Remove offered to a Local Administrator");
+  expect(await b.page.locator("#add-role-form").isHidden() && /cannot give admin roles/.test(await b.text("#roles-cannot")),
+    "Add a role offered to a Local Administrator");
+  expect(await b.page.locator("#transfer-section").isHidden(), "Transfer offered with no other organisation to go to");
   await b.submit("#reset-form");
   const reset = await b.errors();
   expect(reset.length === 1 && /role/i.test(reset[0].text), `reset of a peer: ${JSON.stringify(reset)}`);

@@ -187,8 +187,8 @@ class Server:
     def spawn(self):
         """Starts serve with every listener on its own free port, so
         tests never collide."""
-        names = ("smtp", "submission", "submissions", "pop3", "pop3s",
-                 "imap", "imaps")
+        names = ("smtp", "submission", "submissions", "relay", "pop3",
+                 "pop3s", "imap", "imaps")
         self.port, *rest = free_ports(len(names) + 1)
         self.ports = dict(zip(names, rest))
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"

@@ -109,8 +109,8 @@ def test_readme_api_tour(start_server, instance, tmp_path):
     assert [m["address"] for m in boxes] == [box["address"]]
 
 
-LISTENERS = ("http", "smtp", "submission", "submissions", "imap", "imaps",
-             "pop3", "pop3s")
+LISTENERS = ("http", "smtp", "submission", "submissions", "relay", "imap",
+             "imaps", "pop3", "pop3s")
 
 
 def wait_healthy(url, cafile, proc, log, timeout=180):

@@ -92,8 +92,8 @@ def test_sigint_stops_cleanly(server):
     assert server.proc.wait(timeout=5) == 0
 
 
-MAIL_LISTENERS = ("smtp", "submission", "submissions", "imap", "imaps",
-                  "pop3", "pop3s")
+MAIL_LISTENERS = ("smtp", "submission", "submissions", "relay", "imap",
+                  "imaps", "pop3", "pop3s")
 
 
 def test_port_in_use_is_a_clear_error(server, instance):

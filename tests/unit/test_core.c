@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/cidr.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -1675,6 +1676,59 @@ test_https_refusals(void **state)
 	}
 }
 
+/* Blocks: parsing, membership across IPv4 and IPv6, and overlap. */
+static void
+test_cidr(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "", "/24", "192.0.2.0/33",
+		"192.0.2.0/", "192.0.2.0/x", "2001:db8::/129", "host.example",
+		"192.0.2", NULL };
+	struct cidr a, b;
+	for (size_t i = 0; bad[i] != NULL; i++)
+		assert_false(cidr_parse(bad[i], &a));
+	assert_false(cidr_parse(NULL, &a));
+	static const struct {
+		const char *block, *ip;
+		bool in;
+	} member[] = {
+		{ "192.0.2.0/24", "192.0.2.255", true },
+		{ "192.0.2.0/24", "192.0.3.0", false },
+		{ "192.0.2.7", "192.0.2.7", true },
+		{ "192.0.2.7", "192.0.2.6", false },
+		{ "192.0.2.0/24", "::ffff:192.0.2.9", true },
+		{ "0.0.0.0/0", "203.0.113.1", true },
+		{ "0.0.0.0/0", "2001:db8::1", false },
+		{ "2001:db8::/120", "2001:db8::ff", true },
+		{ "2001:db8::/120", "2001:db8::100", false },
+		{ "192.0.2.0/24", "not an address", false },
+	};
+	for (size_t i = 0; i < sizeof(member) / sizeof(member[0]); i++) {
+		assert_true(cidr_parse(member[i].block, &a));
+		assert_int_equal(cidr_contains(&a, member[i].ip), member[i].in);
+	}
+	static const struct {
+		const char *x, *y;
+		bool overlap;
+	} pairs[] = {
+		{ "192.0.2.0/28", "192.0.2.8", true },
+		{ "192.0.2.0/28", "192.0.2.16", false },
+		{ "192.0.2.0/24", "192.0.2.128/25", true },
+		{ "192.0.2.0/25", "192.0.2.128/25", false },
+		{ "192.0.2.1", "192.0.2.1", true },
+		{ "192.0.2.0/24", "2001:db8::/120", false },
+	};
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+		assert_true(cidr_parse(pairs[i].x, &a));
+		assert_true(cidr_parse(pairs[i].y, &b));
+		assert_int_equal(cidr_overlap(&a, &b), pairs[i].overlap);
+		assert_int_equal(cidr_overlap(&b, &a), pairs[i].overlap);
+	}
+	assert_true(cidr_list_contains("10.0.0.1, 192.0.2.0/24", "192.0.2.4"));
+	assert_false(cidr_list_contains("junk, 10.0.0.0/8", "192.0.2.4"));
+	assert_false(cidr_list_contains(NULL, "192.0.2.4"));
+}
+
 int
 main(void)
 {
@@ -1730,6 +1784,7 @@ main(void)
 			make_temp_dir, remove_temp_dir),
 		cmocka_unit_test_setup_teardown(test_config_load_file,
 			make_temp_dir, remove_temp_dir),
+		cmocka_unit_test(test_cidr),
 		cmocka_unit_test_setup_teardown(test_log,
 			make_temp_dir, remove_temp_dir),
 	};

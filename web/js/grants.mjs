@@ -24,6 +24,7 @@ export const ACTIONS = [
   ["list.manage", "Manage distribution lists"],
   ["audit.read", "Search the audit trail"],
   ["report.read", "Read reports"],
+  ["mail.send", "Send mail from the organisation's addresses"],
 ];
 
 const LOCAL = [
@@ -35,9 +36,11 @@ const LOCAL = [
 // Global Admin may take every action but eDiscovery's; org.create and
 // role.grant_global are left out, as a token is never used on an endpoint
 // that is on no particular org (docs/api.md), so they would grant nothing.
+// Like token.manage, relay.manage makes credentials, which the API gives
+// to no token (src/auth/auth_token.c).
 export const GIVES = {
   global_admin: ACTIONS.map(([name]) => name),
-  primary_local_admin: [...LOCAL, "role.grant"],
+  primary_local_admin: [...LOCAL, "role.grant", "mail.send"],
 };
 
 // The actions a person holding roles ([{ role, org }], as GET /me gives

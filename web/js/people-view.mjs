@@ -2,22 +2,17 @@
 // for each admin role held now, and the lines of a person's details, as
 // elements built with textContent only (the API's text never becomes
 // markup). Shared by /people (results) and /person (a person's card).
+import { ROLE_NAMES, roleName } from "./roles.mjs";
 
-export const ROLE_NAMES = {
-  global_admin: "Global Administrator",
-  primary_local_admin: "Primary Local Administrator",
-  local_admin: "Local Administrator",
-  helpdesk_admin: "Helpdesk Administrator",
-  audit_authorisation: "Audit Authorisation",
-  ediscovery: "eDiscovery",
-};
+// The roles' names, for /people's Get help (one list: roles.mjs).
+export { ROLE_NAMES };
 
 // [{ text, colour }] for the design system's tag component, leaver first.
 export function tagsFor(person) {
   const tags = [];
   if (person.leaver) tags.push({ text: "Leaver", colour: "grey" });
   for (const a of person.admin ?? []) {
-    tags.push({ text: `${ROLE_NAMES[a.role] ?? a.role} (${a.org})`, colour: "blue" });
+    tags.push({ text: `${roleName(a.role)} (${a.org})`, colour: "blue" });
   }
   return tags;
 }

@@ -1,29 +1,42 @@
-// What the admin pages' listings and records share (users, orgs, org,
-// tokens): the design system's responsive table built row by row, a
-// summary list, cursor pagination carried in the page's own address, and
-// times as the pages show them. Text goes in with textContent only.
-import { el } from "./people.mjs";
+// Tables that reflow on a phone: the design system's responsive table
+// (tables macro with responsive: true), filled from the API. Below the
+// desktop width each row becomes a block and each cell shows its column's
+// heading, which is hidden from screen readers (they have the header).
+// Also what the admin pages' records and listings share: a summary list,
+// and cursor pagination carried in the page's own address.
 
-// A cell of a responsive table: below tablet width each row becomes a
-// block and every cell shows its heading (hidden from screen readers,
-// which have the column's).
-export function cell(heading, content) {
-  const td = el("td", "nhsuk-table__cell");
+function node(tag, className, text) {
+  const n = document.createElement(tag);
+  if (className) n.className = className;
+  if (text !== undefined) n.textContent = text;
+  return n;
+}
+
+// A cell with its heading for the narrow layout; content: text or nodes.
+export function cell(heading, ...content) {
+  const td = node("td", "nhsuk-table__cell");
   td.setAttribute("role", "cell");
-  const label = el("span", "nhsuk-table__heading", `${heading} `);
+  const label = node("span", "nhsuk-table__heading", `${heading} `);
   label.setAttribute("aria-hidden", "true");
-  const value = el("span");
+  const value = node("span", "");
   value.append(...content);
   td.append(label, value);
   return td;
 }
 
-// cells: [[heading, [content...]], ...] → a <tr>.
-export function tableRow(cells) {
-  const tr = el("tr", "nhsuk-table__row");
+export function row(...cells) {
+  const tr = node("tr", "nhsuk-table__row");
   tr.setAttribute("role", "row");
-  tr.append(...cells.map(([heading, content]) => cell(heading, content)));
+  tr.append(...cells);
   return tr;
+}
+
+// Puts rows in the table's body; an empty table is hidden and the
+// element none (a sentence saying there is nothing) shown instead.
+export function fillTable(table, none, rows) {
+  table.querySelector("tbody").replaceChildren(...rows);
+  table.hidden = rows.length === 0;
+  if (none) none.hidden = rows.length !== 0;
 }
 
 // Fills a summary list (<dl>) from rows [key, content, change?], content
@@ -32,21 +45,21 @@ export function tableRow(cells) {
 export function summaryRows(dl, rows) {
   const anyChange = rows.some((r) => r[2]);
   dl.replaceChildren(...rows.map(([key, content, change]) => {
-    const row = el("div", "nhsuk-summary-list__row");
-    const value = el("dd", "nhsuk-summary-list__value");
+    const item = node("div", "nhsuk-summary-list__row");
+    const value = node("dd", "nhsuk-summary-list__value");
     value.append(...(typeof content === "string" ? [content] : content));
-    row.append(el("dt", "nhsuk-summary-list__key", key), value);
+    item.append(node("dt", "nhsuk-summary-list__key", key), value);
     if (change) {
-      const link = el("a", "nhsuk-link", "Change");
+      const link = node("a", "nhsuk-link", "Change");
       link.href = change.href;
-      link.append(el("span", "nhsuk-u-visually-hidden", ` ${change.what}`));
-      const actions = el("dd", "nhsuk-summary-list__actions");
+      link.append(node("span", "nhsuk-u-visually-hidden", ` ${change.what}`));
+      const actions = node("dd", "nhsuk-summary-list__actions");
       actions.append(link);
-      row.append(actions);
+      item.append(actions);
     } else if (anyChange) {
-      row.classList.add("nhsuk-summary-list__row--no-actions");
+      item.classList.add("nhsuk-summary-list__row--no-actions");
     }
-    return row;
+    return item;
   }));
 }
 
@@ -77,11 +90,4 @@ export function pager(pathname, base, cursors, nextCursor, links) {
 export function cursorQuery(query, cursors) {
   if (cursors.length) query.set("cursor", cursors[cursors.length - 1]);
   return query;
-}
-
-export function when(iso) {
-  if (!iso) return "Never";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })} UTC`;
 }

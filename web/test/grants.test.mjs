@@ -12,7 +12,7 @@ const la = { role: "local_admin", org: "X26001" };
 
 test("no one gives token.manage, eDiscovery or what no token can use", () => {
   for (const roles of [[ga], [pla], [ga, pla]]) {
-    for (const never of ["token.manage", "ediscovery.search", "org.create", "role.grant_global"]) {
+    for (const never of ["token.manage", "relay.manage", "ediscovery.search", "org.create", "role.grant_global"]) {
       assert.ok(!names(roles).includes(never), `${roles.map((r) => r.role)} offers ${never}`);
     }
   }

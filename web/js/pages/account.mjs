@@ -5,18 +5,11 @@
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
 import { bindForm, clearErrors, FormError } from "../form.mjs";
+import { showDevices, when } from "../devices.mjs";
 import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
-
-export function when(iso) {
-  if (!iso) return "Never";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString("en-GB", {
-    day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
-  }) + " UTC";
-}
 
 function notice(text) {
   $("account-notice-text").textContent = text;
@@ -25,17 +18,6 @@ function notice(text) {
 
 function set(key, text) {
   document.querySelector(`[data-me="${key}"]`).textContent = text;
-}
-
-function cell(text, label) {
-  const td = document.createElement("td");
-  td.setAttribute("role", "cell");
-  const heading = document.createElement("span");
-  heading.className = "nhsuk-table-responsive__heading";
-  heading.setAttribute("aria-hidden", "true");
-  heading.textContent = `${label} `;
-  td.append(heading, text);
-  return td;
 }
 
 function showMe(me) {
@@ -90,43 +72,18 @@ async function loadQuestions(me) {
   }
 }
 
-async function loadDevices() {
-  const { items } = await api("GET", "/me/devices?limit=100");
-  const body = $("devices-table").querySelector("tbody");
-  body.replaceChildren();
-  for (const d of items) {
-    const tr = document.createElement("tr");
-    tr.setAttribute("role", "row");
-    tr.append(cell(d.client || "Unknown program", "Program"), cell(String(d.protocol ?? "").toUpperCase(), "Used for"),
-      cell(d.ip ?? "", "From"), cell(when(d.last_seen), "Last seen"));
-    body.append(tr);
-  }
-  $("devices-table").hidden = items.length === 0;
-  $("devices-none").hidden = items.length !== 0;
-}
-
 async function loadAppPasswords() {
   const { app_passwords: items } = await api("GET", "/me/app-passwords");
-  const body = $("app-passwords-table").querySelector("tbody");
-  body.replaceChildren();
-  for (const p of items) {
-    const tr = document.createElement("tr");
-    tr.setAttribute("role", "row");
+  fillTable($("app-passwords-table"), $("app-passwords-none"), items.map((p) => {
     const used = p.last_used_at ? `${when(p.last_used_at)} (${String(p.last_used_protocol ?? "").toUpperCase()})` : "Never";
-    const action = document.createElement("td");
-    action.setAttribute("role", "cell");
     const revoke = revokeButton(p.label, $("app-password-form"), null, async () => {
       await api("DELETE", `/me/app-passwords/${encodeURIComponent(p.id)}`);
       hideSecret($("app-password-new"));
       notice(`The app password ${p.label} is revoked: a program using it can no longer sign in.`);
       await loadAppPasswords();
     });
-    action.append(revoke);
-    tr.append(cell(p.label, "Name"), cell(when(p.created_at), "Made"), cell(used, "Last used"), action);
-    body.append(tr);
-  }
-  $("app-passwords-table").hidden = items.length === 0;
-  $("app-passwords-none").hidden = items.length !== 0;
+    return row(cell("Name", p.label), cell("Made", when(p.created_at)), cell("Last used", used), cell("Action", revoke));
+  }));
 }
 
 page(async ({ me: first }) => {
@@ -190,5 +147,5 @@ page(async ({ me: first }) => {
     $("app-password-form").hidden = true;
     $("app-passwords-mfa").hidden = false;
   }
-  await Promise.all([loadQuestions(me), loadDevices(), loadAppPasswords()]);
+  await Promise.all([loadQuestions(me), showDevices("/me/devices"), loadAppPasswords()]);
 });

@@ -1,14 +1,6 @@
 // Home: who is signed in and, as links, the menu items they may use.
 import { page } from "../app.mjs";
-
-const ROLE_NAMES = {
-  global_admin: "Global Administrator",
-  primary_local_admin: "Primary Local Administrator",
-  local_admin: "Local Administrator",
-  helpdesk_admin: "Helpdesk Administrator",
-  audit_authorisation: "Audit Authorisation",
-  ediscovery: "eDiscovery",
-};
+import { roleName } from "../roles.mjs";
 
 page(({ me }) => {
   document.getElementById("welcome").textContent = `Welcome, ${me.display_name || me.address}`;
@@ -17,7 +9,7 @@ page(({ me }) => {
   };
   set("address", me.address);
   set("org", me.org ? `${me.org.name} (${me.org.ods})` : "None");
-  set("roles", me.roles?.length ? me.roles.map((r) => `${ROLE_NAMES[r.role] ?? r.role} of ${r.org}`).join("; ") : "None");
+  set("roles", me.roles?.length ? me.roles.map((r) => `${roleName(r.role)} of ${r.org}`).join("; ") : "None");
   const links = document.getElementById("home-links");
   for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-roles]:not([hidden]) a")) {
     if (item.getAttribute("href") === "/") continue;

@@ -9,7 +9,8 @@ import { api, ApiError } from "../api.mjs";
 import { bindForm, clearErrors, FormError, showErrors, values as formValues } from "../form.mjs";
 import { EDITORS, GLOBAL, allOrgs, fillOrgForm, holds, orgBody, orgHref, orgLink, orgOption } from "../orgs.mjs";
 import { el } from "../people.mjs";
-import { summaryRows, tableRow, when } from "../table.mjs";
+import { when } from "../devices.mjs";
+import { cell, fillTable, row, summaryRows } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -61,14 +62,12 @@ async function allSites(ods) {
 
 async function showSites(ods) {
   const sites = await allSites(ods);
-  $("sites-table").querySelector("tbody").replaceChildren(...sites.map((s) => tableRow([
-    ["Name", [s.name]],
-    ["Type", [s.site_type]],
-    ["Postal address", [multiline(s.postal_address)].flat()],
-    ["Added", [when(s.created_at)]],
-  ])));
-  $("sites-table").hidden = sites.length === 0;
-  $("sites-empty").hidden = sites.length > 0;
+  fillTable($("sites-table"), $("sites-empty"), sites.map((s) => row(
+    cell("Name", s.name),
+    cell("Type", s.site_type),
+    cell("Postal address", ...[multiline(s.postal_address)].flat()),
+    cell("Added", when(s.created_at)),
+  )));
 }
 
 page(async ({ me }) => {

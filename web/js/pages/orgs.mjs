@@ -6,7 +6,7 @@ import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
 import { GLOBAL, holds, orgHref, orgLink } from "../orgs.mjs";
 import { el } from "../people.mjs";
-import { cursorQuery, pager, tableRow } from "../table.mjs";
+import { cell, cursorQuery, fillTable, pager, row } from "../table.mjs";
 
 const PAGE_SIZE = 25;
 const LINKS = { previous: "orgs-previous", next: "orgs-next" };
@@ -18,14 +18,14 @@ function parentCell(ods) {
   return [link];
 }
 
-function row(org) {
-  return tableRow([
-    ["Name", [orgLink(org)]],
-    ["ODS code", [org.ods]],
-    ["Type", [org.type || "Not given"]],
-    ["Parent", parentCell(org.parent)],
-    ["Primary Local Administrators", [(org.primary_local_admins ?? []).join(", ") || "None"]],
-  ]);
+function orgRow(org) {
+  return row(
+    cell("Name", orgLink(org)),
+    cell("ODS code", org.ods),
+    cell("Type", org.type || "Not given"),
+    cell("Parent", ...parentCell(org.parent)),
+    cell("Primary Local Administrators", (org.primary_local_admins ?? []).join(", ") || "None"),
+  );
 }
 
 page(async ({ me }) => {
@@ -41,8 +41,6 @@ page(async ({ me }) => {
     showErrors(document.getElementById("find-form"), [{ field: err.field ?? "ods", message: err.message }]);
     return;
   }
-  document.querySelector("#orgs-table tbody").replaceChildren(...list.items.map(row));
-  document.getElementById("orgs-empty").hidden = list.items.length > 0;
-  document.getElementById("orgs-table").hidden = list.items.length === 0;
+  fillTable(document.getElementById("orgs-table"), document.getElementById("orgs-empty"), list.items.map(orgRow));
   pager("/orgs", "", cursors, list.next_cursor, LINKS);
 });

@@ -10,7 +10,8 @@ import { grantable } from "../grants.mjs";
 import { allOrgs, orgOption } from "../orgs.mjs";
 import { el, tag } from "../people.mjs";
 import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
-import { cursorQuery, pager, tableRow, when } from "../table.mjs";
+import { when } from "../devices.mjs";
+import { cell, cursorQuery, fillTable, pager, row } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 25;
@@ -72,7 +73,7 @@ page(async ({ me }) => {
   $("actions-boxes").replaceChildren(...actionBoxes(offered));
   $("make-section").hidden = offered.length === 0;
 
-  const row = (t) => {
+  const tokenRow = (t) => {
     const [text, colour] = STATUS[t.status] ?? [t.status, "grey"];
     const revoke = t.status === "active" ? revokeButton(t.label, listForm, `revoke-${t.id}`, async () => {
       clearErrors($("token-form"));
@@ -85,19 +86,19 @@ page(async ({ me }) => {
       revoke.id = `revoke-${t.id}`;
       revoke.dataset.apiField = `revoke-${t.id}`;
     }
-    return tableRow([
-      ["Label", [t.label]],
-      ["Organisation", [t.org]],
-      ["Status", [tag(text, colour)]],
-      ["Actions", list(t.actions, "None")],
-      ["Allowed from", list(t.allow_from, "Anywhere")],
-      ["Dates", list([
+    return row(
+      cell("Label", t.label),
+      cell("Organisation", t.org),
+      cell("Status", tag(text, colour)),
+      cell("Actions", ...list(t.actions, "None")),
+      cell("Allowed from", ...list(t.allow_from, "Anywhere")),
+      cell("Dates", ...list([
         `Made ${when(t.created_at)}${t.created_by ? ` by ${t.created_by}` : ""}`,
         t.revoked_at ? `Revoked ${when(t.revoked_at)}` : `Expires ${when(t.expires_at)}`,
         `Last used: ${when(t.last_used_at)}`,
-      ], "")],
-      ["Revoke", revoke ? [revoke] : []],
-    ]);
+      ], "")),
+      cell("Revoke", ...(revoke ? [revoke] : [])),
+    );
   };
 
   async function load() {
@@ -113,9 +114,7 @@ page(async ({ me }) => {
       showErrors($("filter-form"), [{ field: "org", message: err.message }]);
       return;
     }
-    $("tokens-table").querySelector("tbody").replaceChildren(...reply.items.map(row));
-    $("tokens-table").hidden = reply.items.length === 0;
-    $("tokens-empty").hidden = reply.items.length > 0;
+    fillTable($("tokens-table"), $("tokens-empty"), reply.items.map(tokenRow));
     pager("/tokens", org ? new URLSearchParams({ org }) : "", cursors, reply.next_cursor, LINKS);
   }
 

@@ -1,20 +1,34 @@
 // One user (/user?address=): the whole record (docs/api.md "Records") as a
-// summary list, an edit form and the actions the API offers, each its own
-// form whose refusal is shown in the error summary. After every change the
-// record is shown as the API returned it.
+// summary list; forms for their details, notes, admin roles, joining or
+// moving organisation and the actions the API offers, each its own form
+// whose refusal is shown in the error summary; and their devices. After
+// every change the record is shown as the API returned it.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { bindForm, FormError } from "../form.mjs";
+import { bindForm, clearErrors, FormError, sentence, showErrors } from "../form.mjs";
 import { el, showRefusal, statusTags } from "../people.mjs";
+import { grantable, roleName } from "../roles.mjs";
+import { cell, fillTable, row } from "../table.mjs";
+import { showDevices } from "../devices.mjs";
 
-const ROLE_NAMES = {
-  global_admin: "Global Administrator",
-  ediscovery: "eDiscovery",
-  primary_local_admin: "Primary Local Administrator",
-  local_admin: "Local Administrator",
-  helpdesk_admin: "Helpdesk Administrator",
-  audit_authorisation: "Audit Authorisation",
+const $ = (id) => document.getElementById(id);
+
+// A holding (docs/api.md "People"): relation and kind in words.
+const RELATION = {
+  owner: "Owner",
+  member: "Member",
+  full_access: "Full access",
+  send_as: "Send as",
+  send_on_behalf: "Send on behalf",
 };
+const KIND = {
+  user: "User mailbox",
+  shared: "Shared mailbox",
+  resource: "Resource mailbox",
+  list: "Distribution list",
+};
+const relationWords = (h) => RELATION[h.relation] ?? h.relation;
+const kindWords = (h) => KIND[h.kind] ?? h.kind;
 
 function when(iso) {
   if (!iso) return "Never";
@@ -53,10 +67,10 @@ function rows(p) {
     ["Password changed", when(p.password_changed_at)],
     ["Sync ID", orNone(p.sync_id)],
     ["Mail protocols turned off", orNone(p.protocols_off)],
-    ["Admin roles", lines((p.roles ?? []).map((r) => `${ROLE_NAMES[r.role] ?? r.role} of ${r.org}`))],
-    ["Mailbox permissions", lines((p.grants ?? []).map((g) => `${g.right} on ${g.mailbox} (${g.org})`))],
-    ["Holds elsewhere", lines((p.holdings ?? []).map((h) => `${h.relation} of ${h.kind} ${h.address} (${h.org})`))],
-    ["Notes", orNone(p.notes)],
+    ["Admin roles", lines((p.roles ?? []).map((r) => `${roleName(r.role)} of ${r.org}`))],
+    ["Mailbox permissions", lines((p.grants ?? []).map((g) => `${RELATION[g.right] ?? g.right} on ${g.mailbox} (${g.org})`))],
+    ["Holds elsewhere", lines((p.holdings ?? []).map((h) => `${relationWords(h)}: ${kindWords(h).toLowerCase()} ${h.address} (${h.org})`))],
+    ["Notes", p.notes ? [el("span", "app-notes", p.notes)] : "None"],
     ["Created", when(p.created_at)],
     ["Updated", when(p.updated_at)],
     ["Deleted", p.deleted_at ? when(p.deleted_at) : "No"],
@@ -76,27 +90,86 @@ function showSummary(p) {
   }));
 }
 
-let sitesOf = null;
-
-async function fillSites(p) {
-  const select = document.getElementById("site");
-  if (p.org && sitesOf !== p.org.ods) {
-    sitesOf = p.org.ods;
+// Fills select with the sites of org (ODS) and chooses current; "No site"
+// first. Someone who may not read the org's sites (a Helpdesk Admin) gets
+// only the current one.
+async function fillSites(select, ods, current) {
+  if (select.dataset.org !== ods) {
+    select.dataset.org = ods;
     select.replaceChildren(Object.assign(el("option", "", "No site"), { value: "" }));
-    try {
-      const sites = await api("GET", `/orgs/${encodeURIComponent(p.org.ods)}/sites?limit=500`);
-      for (const s of sites.items) select.append(Object.assign(el("option", "", s.name), { value: s.name }));
-    } catch (err) {
-      // A Helpdesk Admin cannot read sites (nor edit people): the current
-      // site is still shown.
-      if (!(err instanceof ApiError)) throw err;
+    if (ods) {
+      try {
+        const sites = await api("GET", `/orgs/${encodeURIComponent(ods)}/sites?limit=500`);
+        for (const s of sites.items) select.append(Object.assign(el("option", "", s.name), { value: s.name }));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+      }
     }
   }
-  const current = p.site?.name ?? "";
   if (current && ![...select.options].some((o) => o.value === current)) {
     select.append(Object.assign(el("option", "", current), { value: current }));
   }
   select.value = current;
+}
+
+// The orgs the signed-in admin administers (GET /orgs), read once; none
+// for a Helpdesk Admin, who may not read orgs (nor move people).
+let orgs = [];
+
+async function loadOrgs() {
+  try {
+    orgs = (await api("GET", "/orgs?limit=500")).items;
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+  }
+}
+
+// Offers orgs (but skip) in select, after its first option if keepFirst.
+function fillOrgs(select, { skip = null, keepFirst = true } = {}) {
+  const chosen = select.value;
+  const first = keepFirst ? [select.options[0]] : [];
+  select.replaceChildren(...first, ...orgs.filter((o) => o.ods !== skip)
+    .map((o) => Object.assign(el("option", "", `${o.name} (${o.ods})`), { value: o.ods })));
+  if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
+}
+
+function holdingRows(holdings) {
+  return holdings.map((h) => row(
+    cell("Mailbox or list", h.address),
+    cell("Kind", kindWords(h)),
+    cell("What they hold", relationWords(h)),
+    cell("Organisation", h.org),
+  ));
+}
+
+// The roles the signed-in admin may give (roles.mjs); set once me is known.
+let mayGive = [];
+
+function roleRows(p, remove) {
+  const give = new Set(mayGive);
+  return (p.roles ?? []).map((r, i) => {
+    const action = [];
+    if (give.has(r.role)) {
+      const button = el("button", "nhsuk-button nhsuk-button--secondary nhsuk-button--small app-remove-role", "Remove");
+      button.type = "button";
+      button.id = `remove-role-${i}`;
+      button.dataset.apiField = button.id;
+      button.append(el("span", "nhsuk-u-visually-hidden", ` ${roleName(r.role)} of ${r.org}`));
+      button.addEventListener("click", () => remove(r, button));
+      action.push(button);
+    }
+    return row(cell("Role", roleName(r.role)), cell("Organisation", r.org), cell("Action", ...action));
+  });
+}
+
+function showRoles(p, remove) {
+  fillTable($("roles-table"), $("roles-none"), roleRows(p, remove));
+  const cannot = mayGive.length === 0 ?
+    "Your role cannot give admin roles: a Primary Local Administrator or a Global Administrator can." :
+    p.status !== "active" ? "Only an active person can be given an admin role." : "";
+  $("roles-cannot").textContent = cannot;
+  $("roles-cannot").hidden = !cannot;
+  $("add-role-form").hidden = Boolean(cannot);
 }
 
 // The actions each status allows (docs/api.md "People"); the API decides.
@@ -107,15 +180,28 @@ const SHOWN = {
   deleted: ["restore"],
 };
 
-async function show(p) {
+async function show(p, remove) {
   document.getElementById("user-heading").textContent = p.display_name || p.address;
   document.getElementById("user-tags").replaceChildren(...statusTags(p));
   showSummary(p);
   const editable = p.status !== "deleted";
-  document.getElementById("edit-heading").hidden = !editable;
-  document.getElementById("edit-form").hidden = !editable;
+  for (const id of ["edit-heading", "edit-form", "notes-section", "roles-section"]) $(id).hidden = !editable;
   for (const name of ["job_title", "department", "phone", "mobile"]) document.getElementById(name).value = p[name] ?? "";
-  await fillSites(p);
+  await fillSites($("site"), p.org?.ods ?? "", p.site?.name ?? "");
+  $("notes").value = p.notes ?? "";
+  // The character count listens for input; a value set here is not one.
+  $("notes").dispatchEvent(new Event("input"));
+  showRoles(p, remove);
+  // Joining and moving are offered only with an org to go to: none for
+  // a Helpdesk Admin (who reads no orgs), no other for an admin of one.
+  $("join-section").hidden = p.status !== "leaver" || orgs.length === 0;
+  fillTable($("holdings-table"), $("holdings-none"), holdingRows(p.holdings ?? []));
+  fillOrgs($("transfer-org"), { skip: p.org?.ods });
+  $("transfer-section").hidden = !["active", "disabled"].includes(p.status) || $("transfer-org").options.length < 2;
+  // With no org chosen (as after a move), no org's sites are offered.
+  for (const kind of ["join", "transfer"]) {
+    if (!$(`${kind}-org`).value) await fillSites($(`${kind}-site`), "", "");
+  }
   const shown = new Set(SHOWN[p.status] ?? []);
   if (p.locked && p.status !== "deleted") shown.add("unlock");
   for (const name of ["reset", "unlock", "disable", "enable", "leaver", "delete", "restore"]) {
@@ -125,7 +211,7 @@ async function show(p) {
   document.getElementById("user-record").hidden = false;
 }
 
-page(async () => {
+page(async ({ me }) => {
   const address = new URLSearchParams(window.location.search).get("address") ?? "";
   const find = document.getElementById("find-form");
   const refused = (err) => {
@@ -148,25 +234,72 @@ page(async () => {
     refused(err);
     return;
   }
-  await show(person);
+  mayGive = grantable(me.roles);
+  await loadOrgs();
+  fillOrgs($("role-org"), { keepFirst: false });
+  if (person.org && orgs.some((o) => o.ods === person.org.ods)) $("role-org").value = person.org.ods;
+  fillOrgs($("join-org"));
+  $("role-name").replaceChildren(...mayGive.map((r) => Object.assign(el("option", "", roleName(r)), { value: r })));
 
-  // Each action: call the API, say what happened, show the record again.
-  // A refusal naming no field is linked to the action's own button
-  // (data-api-field="NAME-action"), as the action has no other field.
-  const action = (id, run, said) => bindForm(document.getElementById(id), async (values) => {
+  // One error summary serves every form: a new action clears the marks
+  // an earlier refusal left on another form's fields.
+  const before = () => {
+    for (const form of document.querySelectorAll("main form")) clearErrors(form);
     done.textContent = "";
     document.getElementById("temporary-password").hidden = true;
+  };
+  const reshow = async () => {
+    person = await api("GET", path);
+    await show(person, removeRole);
+  };
+
+  // Remove a role: the refusal is linked to the button that asked.
+  async function removeRole(r, button) {
+    const form = $("roles-list-form");
+    before();
+    clearErrors(form);
+    button.disabled = true;
+    try {
+      await api("DELETE", `${path}/roles/${encodeURIComponent(r.role)}?org=${encodeURIComponent(r.org)}`);
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof ApiError)) throw err;
+      showErrors(form, [{ field: err.field ?? button.id, message: err.message }]);
+      return;
+    }
+    await reshow();
+    done.textContent = `${roleName(r.role)} of ${r.org} removed.`;
+  }
+
+  await show(person, removeRole);
+  // Devices are read once; a refusal is said where the table would be.
+  showDevices(`${path}/devices`).catch((err) => {
+    if (!(err instanceof ApiError)) throw err;
+    $("devices-none").textContent = sentence(err.message);
+    $("devices-none").hidden = false;
+  });
+
+  // Each action: call the API, say what happened, show the record again.
+  // A refusal naming no field is linked to unnamed (by default the
+  // action's own button, data-api-field="NAME-action", as most actions
+  // have no other field).
+  const action = (id, run, said, unnamed = id.replace(/-form$/, "-action")) => bindForm(document.getElementById(id), async (values) => {
+    before();
     let reply;
     try {
       reply = await run(values);
     } catch (err) {
-      if (err instanceof ApiError && !err.field) throw new FormError(id.replace(/-form$/, "-action"), err.message);
+      if (err instanceof ApiError && !err.field) throw new FormError(unnamed, err.message);
       throw err;
     }
-    person = await api("GET", path);
-    await show(person);
-    done.textContent = typeof said === "function" ? said(reply) : said;
+    await reshow();
+    done.textContent = typeof said === "function" ? said(reply, values) : said;
   });
+
+  // The org chosen to join or move to offers its sites.
+  for (const kind of ["join", "transfer"]) {
+    $(`${kind}-org`).addEventListener("change", (event) => fillSites($(`${kind}-site`), event.target.value, ""));
+  }
 
   action("edit-form", (v) => api("PATCH", path, {
     job_title: v.job_title,
@@ -175,6 +308,33 @@ page(async () => {
     mobile: v.mobile,
     site: v.site,
   }), "Details saved.");
+
+  action("notes-form", (v) => api("PATCH", path, { notes: v.notes }), "Notes saved.", "notes");
+
+  // A role the API refuses for its org (not one the admin may give roles
+  // in) is linked to the org; one it refuses by name, to the role.
+  action("add-role-form", (v) => api("POST", `${path}/roles`, { role: v.role, org: v.org }),
+    (reply, v) => `${roleName(v.role)} of ${v.org} added.`, "org");
+
+  action("join-form", (v) => {
+    if (!v.org) throw new FormError("org", "Choose the organisation they join");
+    const body = { org: v.org };
+    if (v.site) body.site = v.site;
+    if (v.sync_id.trim()) body.sync_id = v.sync_id.trim();
+    return api("POST", `${path}/join`, body);
+  }, (reply) => {
+    const held = reply.held_elsewhere ?? [];
+    const ods = reply.org?.ods ?? "";
+    return held.length === 0 ? `Joined ${ods}: active again.` :
+      `Joined ${ods}: active again. They still hold ${held.length === 1 ? "1 mailbox or list" : `${held.length} mailboxes or lists`} in other organisations (Details, "Holds elsewhere"): review ${held.length === 1 ? "it" : "them"} with the owners.`;
+  });
+
+  action("transfer-form", (v) => {
+    if (!v.org) throw new FormError("org", "Choose the organisation they move to");
+    const body = { org: v.org };
+    if (v.site) body.site = v.site;
+    return api("POST", `${path}/transfer`, body);
+  }, (reply) => `Transferred to ${reply.org?.name ?? ""} (${reply.org?.ods ?? ""}).`);
 
   action("reset-form", async () => {
     const reply = await api("POST", `${path}/reset-password`);

@@ -5,21 +5,21 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
 import { el, statusTags, userHref } from "../people.mjs";
-import { cursorQuery, pager, tableRow } from "../table.mjs";
+import { cell, cursorQuery, fillTable, pager, row } from "../table.mjs";
 
 const PAGE_SIZE = 25;
 const LINKS = { previous: "users-previous", next: "users-next" };
 
-function row(person) {
+function personRow(person) {
   const link = el("a", "nhsuk-link", person.display_name || `${person.first_name} ${person.last_name}`.trim() || person.address);
   link.href = userHref(person.address);
-  return tableRow([
-    ["Name", [link]],
-    ["Email address", [person.address]],
-    ["Organisation", [person.org ? `${person.org.name} (${person.org.ods})` : ""]],
-    ["Job title", [person.job_title]],
-    ["Status", statusTags(person)],
-  ]);
+  return row(
+    cell("Name", link),
+    cell("Email address", person.address),
+    cell("Organisation", person.org ? `${person.org.name} (${person.org.ods})` : ""),
+    cell("Job title", person.job_title),
+    cell("Status", ...statusTags(person)),
+  );
 }
 
 async function fillOrgs(select, chosen) {
@@ -61,7 +61,6 @@ page(async ({ me }) => {
   if (deleted) query.set("include_deleted", "true");
   cursorQuery(query, cursors);
 
-  const body = document.querySelector("#users-table tbody");
   let list;
   try {
     list = await api("GET", `/users?${query}`);
@@ -71,9 +70,7 @@ page(async ({ me }) => {
     showErrors(filterForm, [{ field: err.field ?? "org", message: err.message }]);
     return;
   }
-  body.replaceChildren(...list.items.map(row));
-  document.getElementById("users-empty").hidden = list.items.length > 0;
-  document.getElementById("users-table").hidden = list.items.length === 0;
+  fillTable(document.getElementById("users-table"), document.getElementById("users-empty"), list.items.map(personRow));
 
   const base = new URLSearchParams();
   if (org) base.set("org", org);
