@@ -92,6 +92,13 @@ function renderPages(assetPath) {
   });
   const pages = {};
   const names = fs.readdirSync(path.join(here, "pages")).filter((n) => n.endsWith(".njk")).sort();
+  // templates/ comes first on the search path, so a template named like a
+  // page would be rendered in the page's place.
+  for (const name of names) {
+    if (fs.existsSync(path.join(here, "templates", name))) {
+      throw new Error(`web/templates/${name} has the name of the page web/pages/${name}; rename the template`);
+    }
+  }
   const built = new Set(names.map((n) => "/" + (n === "index.njk" ? "" : n.replace(/\.njk$/, ""))));
   for (const name of names) {
     const page = name.replace(/\.njk$/, "");

@@ -21,7 +21,9 @@ export const nav = [
   { text: "API tokens", href: "/tokens", roles: ["global_admin", "primary_local_admin"] },
   { text: "Mailboxes", href: "/mailboxes", roles: LOCAL },
   { text: "Lists", href: "/lists", roles: "everyone" },
+  { text: "List approvals", href: "/list-approvals", roles: LOCAL },
   { text: "Contacts", href: "/contacts", roles: LOCAL },
   { text: "Audit", href: "/audit", roles: [...LOCAL, "audit_authorisation"] },
+  { text: "Devices report", href: "/devices", roles: [...LOCAL, "audit_authorisation"] },
   { text: "My account", href: "/account", roles: "everyone" },
 ];

@@ -86,8 +86,8 @@ api_contact_index(struct api_request *req)
 	if (!api_page_parse(req, &page) ||
 	    !api_listing_orgs(req, AUTH_CONTACT_MANAGE, &orgs))
 		return;
-	if (dir_contact_page(&req->ctx, &orgs, page.after_id, page.limit, &c,
-		    &count, &err) < 0) {
+	if (dir_contact_page(&req->ctx, &orgs, api_query(req, "q"),
+		    page.after_id, page.limit, &c, &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

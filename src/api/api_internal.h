@@ -189,6 +189,32 @@ bool api_page_parse(struct api_request *req, struct api_page *page);
 json_t *api_page_json(json_t *items, const struct api_page *page,
 	size_t count, int64_t last_id);
 
+/* ---- CSV downloads (api_csv.c) ---- */
+
+/*
+ * The most rows and bytes one download may hold (docs/api.md, "CSV
+ * downloads"): past either it is refused with a sentence asking for
+ * narrower filters.
+ */
+#define API_CSV_MAX_ROWS 100000
+#define API_CSV_MAX_BYTES (256 * 1024 * 1024)
+
+struct spool;
+/*
+ * Whether ?format= asks for CSV (*csv_r) rather than JSON (absent or
+ * "json"); anything else replies 422 naming "format" and returns false.
+ */
+bool api_csv_asked(struct api_request *req, bool *csv_r);
+/* A new spool for a download, at most API_CSV_MAX_BYTES; the caller's. */
+struct spool *api_csv_spool(const struct api_request *req);
+/*
+ * Replies 200 with sp (taken) as text/csv, an attachment named
+ * "NAME-YYYYMMDD.csv" (today, UTC); if the spool cannot be read, the
+ * error reply instead.
+ */
+void api_reply_csv(struct api_request *req, const char *name,
+	struct spool *sp);
+
 /* ---- replies (api_reply.c) ---- */
 
 /* Sets the reply; takes body. */

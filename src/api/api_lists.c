@@ -144,15 +144,33 @@ static void
 api_list_index(struct api_request *req)
 {
 	struct api_page page;
-	struct dir_org_set orgs;
+	struct dir_org_set orgs = { NULL, 0 };
 	struct store_list *l;
 	size_t count;
 	struct error err;
-	if (!api_page_parse(req, &page) ||
-	    !api_listing_orgs(req, AUTH_LIST_MANAGE, &orgs))
+	if (!api_page_parse(req, &page))
+		return;
+	/*
+	 * ?owned=true: the lists the caller owns, wherever they are; anyone
+	 * signed in may ask, as owning a list is what lets them see it.
+	 */
+	const char *owned = api_query(req, "owned");
+	int64_t owner_id = 0;
+	if (owned != NULL && strcmp(owned, "true") == 0 && !req->by_token) {
+		req->access_checked = true;
+		owner_id = req->session.person.id;
+	} else if (owned != NULL && strcmp(owned, "false") != 0) {
+		/* Refused before anything is read: the token's answer is this. */
+		req->access_checked = true;
+		api_reply_error(req, 422, "invalid", req->by_token ?
+			"owned=true is for a signed-in person; an API token "
+			"owns no lists" : "owned is true or false", "owned");
+		return;
+	}
+	if (owner_id == 0 && !api_listing_orgs(req, AUTH_LIST_MANAGE, &orgs))
 		return;
 	if (dir_list_page(&req->ctx, &orgs, api_query(req, "status"),
-		    page.after_id, page.limit, &l, &count, &err) < 0) {
+		    owner_id, page.after_id, page.limit, &l, &count, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
@@ -462,6 +480,20 @@ static const struct api_field preview_fields[] = {
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
 
+/* {"count", "sample": [{"address","display_name"}]}: a few it reaches. */
+static json_t *
+preview_json(const struct dir_preview *p)
+{
+	json_t *sample = json_array();
+	for (size_t i = 0; i < p->sample_count; i++)
+		json_array_append_new(sample, json_pack("{s:o,s:o}",
+			"address", dir_json_text(p->sample[i].address),
+			"display_name",
+			dir_json_text(p->sample[i].display_name)));
+	return json_pack("{s:I,s:o}", "count", (json_int_t)p->count,
+		"sample", sample);
+}
+
 /* Anyone who may ask for a list in the org may preview a rule there. */
 static void
 api_list_rule_preview(struct api_request *req)
@@ -469,7 +501,7 @@ api_list_rule_preview(struct api_request *req)
 	struct preview_body in;
 	struct store_org org;
 	enum auth_list_standing standing;
-	int64_t count;
+	struct dir_preview p;
 	struct error err;
 	if (api_json_decode(req->body, preview_fields, &in, req->arena,
 		    &err) < 0 ||
@@ -479,11 +511,11 @@ api_list_rule_preview(struct api_request *req)
 	}
 	if (!api_list_allowed(req, org.id, NULL, &standing))
 		return;
-	if (dir_rule_preview(&req->ctx, org.ods, in.rule, &count, &err) < 0) {
+	if (dir_rule_preview(&req->ctx, org.ods, in.rule, &p, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	api_reply(req, 200, json_pack("{s:I}", "count", (json_int_t)count));
+	api_reply(req, 200, preview_json(&p));
 }
 
 static void
@@ -491,16 +523,17 @@ api_list_preview(struct api_request *req)
 {
 	struct store_list l;
 	enum auth_list_standing standing;
-	int64_t count;
+	struct dir_preview p;
 	struct error err;
 	if (!load_list(req, &l, &standing))
 		return;
-	if (dir_list_preview(&req->ctx, l.address, &count, &err) < 0) {
+	if (dir_list_preview(&req->ctx, l.address, &p, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
-	api_reply(req, 200, json_pack("{s:s,s:I}", "address", l.address,
-		"count", (json_int_t)count));
+	json_t *j = preview_json(&p);
+	json_object_set_new(j, "address", json_string(l.address));
+	api_reply(req, 200, j);
 }
 
 static void

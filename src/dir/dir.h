@@ -529,9 +529,10 @@ int dir_mailbox_transfer(const struct dir_ctx *ctx, const char *address,
 
 int dir_contact_get(const struct dir_ctx *ctx, const char *address,
 	struct store_contact *c_r, struct error *err);
+/* A page of the orgs' contacts whose name or address holds q (NULL: all). */
 int dir_contact_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
-	int64_t after_id, size_t limit, struct store_contact **c_r,
-	size_t *count_r, struct error *err);
+	const char *q, int64_t after_id, size_t limit,
+	struct store_contact **c_r, size_t *count_r, struct error *err);
 /* Changes a contact's display name (its address is what it is). */
 int dir_contact_edit(const struct dir_ctx *ctx, const char *address,
 	const char *display_name, struct store_contact *c_r, struct error *err);
@@ -554,9 +555,12 @@ struct dir_list_new {
 int dir_list_create(const struct dir_ctx *ctx, const struct dir_list_new *in,
 	struct store_list *l_r, struct error *err);
 
-/* Lists of the orgs with a status (NULL any), by id. */
+/*
+ * Lists of the orgs with a status (NULL any), by id; with owner_id (0:
+ * anyone's), only the lists that person owns.
+ */
 int dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
-	const char *status, int64_t after_id, size_t limit,
+	const char *status, int64_t owner_id, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err);
 /* Lists waiting for a decision (Pending, or a change asked for), by id. */
 int dir_list_awaiting(const struct dir_ctx *ctx, int64_t after_id,
@@ -607,16 +611,24 @@ int dir_list_rename(const struct dir_ctx *ctx, const char *address,
 	const char *name, const char *new_address, struct store_list *l_r,
 	struct error *err);
 
+/* A preview: how many a list reaches, and the first few by address. */
+struct dir_preview {
+	int64_t count;
+	struct store_recipient *sample;	/* at most STORE_SAMPLE_MAX */
+	size_t sample_count;
+};
+
 /*
  * How many addresses a dynamic rule reaches (org_ods: the org the list
  * belongs to, for a rule that names none), counted in the database with
  * no size limit (seed 002: ~21,000 timed out).
  */
 int dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
-	const char *rule_json, int64_t *count_r, struct error *err);
+	const char *rule_json, struct dir_preview *preview_r,
+	struct error *err);
 /* How many addresses mail to the list reaches now. */
 int dir_list_preview(const struct dir_ctx *ctx, const char *address,
-	int64_t *count_r, struct error *err);
+	struct dir_preview *preview_r, struct error *err);
 
 /*
  * The change freeze (seed 000): while on, dynamic lists cannot be created,
@@ -728,6 +740,23 @@ int dir_audit_filter_check(const struct store_audit_filter *f,
 int dir_audit_search(const struct dir_ctx *ctx,
 	const struct store_audit_filter *f, const int64_t *org_ids,
 	size_t org_count, struct store_audit **rows_r, size_t *count_r,
+	struct error *err);
+
+/*
+ * CSV downloads (dir_csv.c): a header row, then every row the JSON
+ * listing would give page after page, as RFC 4180 records defended
+ * against formula injection (core/csv.h), appended to out (the caller's)
+ * a store page at a time, so memory stays flat. *rows_r gets the count
+ * of rows under the header. ERROR_LIMIT past max_rows rows or past out's
+ * maximum (out's content is then to be discarded); the errors of
+ * dir_audit_filter_check, of the store and of spool_append.
+ */
+struct spool;
+int dir_audit_csv(const struct dir_ctx *ctx, const struct store_audit_filter *f,
+	const int64_t *org_ids, size_t org_count, size_t max_rows,
+	struct spool *out, size_t *rows_r, struct error *err);
+int dir_device_report_csv(const struct dir_ctx *ctx, const int64_t *org_ids,
+	size_t org_count, size_t max_rows, struct spool *out, size_t *rows_r,
 	struct error *err);
 
 #endif

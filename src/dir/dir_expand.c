@@ -265,11 +265,15 @@ dir_list_expand(const struct dir_ctx *ctx, const char *list_address,
 	return store_set_drop(ctx->store, -1, err);
 }
 
-/* How many a list reaches: a plain rule counted in one query. */
+/*
+ * How many a list reaches and the first few: a plain rule is counted and
+ * sampled in two queries, anything else expanded into a recipient set.
+ */
 static int
-count_list(const struct dir_ctx *ctx, const struct store_list *l,
-	int64_t *count_r, struct error *err)
+preview_list(const struct dir_ctx *ctx, const struct store_list *l,
+	struct dir_preview *p, struct error *err)
 {
+	*p = (struct dir_preview){ 0 };
 	if (l->kind == STORE_LIST_DYNAMIC) {
 		struct dir_rule rule;
 		if (dir_rule_parse(span_from_cstr(l->rule), ctx->arena, &rule,
@@ -278,21 +282,26 @@ count_list(const struct dir_ctx *ctx, const struct store_list *l,
 		if (rule.include_lists.count == 0 &&
 		    rule.exclude_lists.count == 0) {
 			struct store_rule_query q;
-			if (rule_query(ctx, &rule, l, &q, err) < 0)
+			if (rule_query(ctx, &rule, l, &q, err) < 0 ||
+			    store_rule_count(ctx->store, &q, ctx->arena,
+				    &p->count, err) < 0)
 				return -1;
-			return store_rule_count(ctx->store, &q, ctx->arena,
-				count_r, err);
+			return store_rule_sample(ctx->store, &q, ctx->arena,
+				&p->sample, &p->sample_count, err);
 		}
 	}
 	if (expand_fresh(ctx, l, err) < 0 ||
-	    store_set_count(ctx->store, SCOPE_RESULT, count_r, err) < 0)
+	    store_set_count(ctx->store, SCOPE_RESULT, &p->count, err) < 0 ||
+	    store_set_sample(ctx->store, SCOPE_RESULT, ctx->arena, &p->sample,
+		    &p->sample_count, err) < 0)
 		return -1;
 	return store_set_drop(ctx->store, -1, err);
 }
 
 int
 dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
-	const char *rule_json, int64_t *count_r, struct error *err)
+	const char *rule_json, struct dir_preview *preview_r,
+	struct error *err)
 {
 	struct store_org org;
 	const char *canonical;
@@ -302,17 +311,17 @@ dir_rule_preview(const struct dir_ctx *ctx, const char *org_ods,
 	/* A list that does not exist yet: id 0 is never a real list. */
 	struct store_list l = { .id = 0, .org_id = org.id, .kind = STORE_LIST_DYNAMIC,
 		.status = STORE_LIST_APPROVED, .rule = canonical };
-	return count_list(ctx, &l, count_r, err);
+	return preview_list(ctx, &l, preview_r, err);
 }
 
 int
 dir_list_preview(const struct dir_ctx *ctx, const char *address,
-	int64_t *count_r, struct error *err)
+	struct dir_preview *preview_r, struct error *err)
 {
 	struct dir_object obj;
 	struct store_list l;
 	if (dir_resolve_live(ctx, address, DIR_HOLDER_LIST, &obj, err) < 0 ||
 		store_list_get(ctx->store, obj.ref.id, ctx->arena, &l, err) < 0)
 		return -1;
-	return count_list(ctx, &l, count_r, err);
+	return preview_list(ctx, &l, preview_r, err);
 }

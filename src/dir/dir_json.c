@@ -309,6 +309,7 @@ dir_json_list_record(const struct dir_list_record *r)
 {
 	json_t *j = dir_json_list(&r->list, r->org_ods);
 	set(j, "owners", addresses_json(r->owners, r->owner_count));
+	set(j, "owners_max", json_integer(r->owners_max));
 	set(j, "members", members_json(r));
 	dir_json_add_review(j, &r->review);
 	set(j, "waiting_for_approval", json_boolean(

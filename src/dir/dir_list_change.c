@@ -430,7 +430,7 @@ dir_list_reject(const struct dir_ctx *ctx, const char *address,
 
 int
 dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
-	const char *status, int64_t after_id, size_t limit,
+	const char *status, int64_t owner_id, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
 	enum store_list_state state;
@@ -439,7 +439,7 @@ dir_list_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
 			"status is approved, pending or rejected, not '%.40s'",
 			status);
 	return store_list_page(ctx->store, orgs->org_ids, orgs->org_count,
-		status != NULL ? &state : NULL, false, after_id, limit,
+		status != NULL ? &state : NULL, false, owner_id, after_id, limit,
 		ctx->arena, l_r, count_r, err);
 }
 
@@ -447,6 +447,6 @@ int
 dir_list_awaiting(const struct dir_ctx *ctx, int64_t after_id, size_t limit,
 	struct store_list **l_r, size_t *count_r, struct error *err)
 {
-	return store_list_page(ctx->store, NULL, 0, NULL, true, after_id,
+	return store_list_page(ctx->store, NULL, 0, NULL, true, 0, after_id,
 		limit, ctx->arena, l_r, count_r, err);
 }

@@ -416,11 +416,13 @@ dir_contact_get(const struct dir_ctx *ctx, const char *address,
 
 int
 dir_contact_page(const struct dir_ctx *ctx, const struct dir_org_set *orgs,
-	int64_t after_id, size_t limit, struct store_contact **c_r,
-	size_t *count_r, struct error *err)
+	const char *q, int64_t after_id, size_t limit,
+	struct store_contact **c_r, size_t *count_r, struct error *err)
 {
+	if (dir_check_text("q", "the search", q, 200, false, err) < 0)
+		return -1;
 	return store_contact_page(ctx->store, orgs->org_ids, orgs->org_count,
-		after_id, limit, ctx->arena, c_r, count_r, err);
+		q, after_id, limit, ctx->arena, c_r, count_r, err);
 }
 
 static int

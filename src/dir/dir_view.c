@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
 #include "dir/dir_view.h"
@@ -252,6 +253,7 @@ dir_list_record_get(const struct dir_ctx *ctx, const char *address,
 	    dir_list_review(ctx, r->list.address, &r->review, err) < 0)
 		return -1;
 	r->org_ods = dir_org_ods(ctx, r->list.org_id);
+	r->owners_max = config_get_int(ctx->config, "dir.list_max_owners");
 	if (r->list.kind != STORE_LIST_STATIC)
 		return 0;
 	return dir_list_members(ctx, r->list.address, &r->members,

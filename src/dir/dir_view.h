@@ -113,6 +113,7 @@ struct dir_list_record {
 	struct dir_member *members;	/* NULL for a dynamic list */
 	size_t member_count;
 	struct store_list_review review;
+	int64_t owners_max;	/* dir.list_max_owners, for "N of 25 owners" */
 };
 
 /* The record of the list at address, read afresh (GET /lists/{a}). */

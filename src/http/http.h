@@ -17,6 +17,7 @@
 struct http_call;
 struct http_server;
 struct json_t;
+struct spool;
 
 struct http_server_options {
 	const char *listen;		/* "127.0.0.1:8080" or "[::1]:8080" */
@@ -101,6 +102,15 @@ bool http_call_is_tls(const struct http_call *call);
 /* Sets the reply: status and a JSON body, which the reply takes. */
 void http_call_reply(struct http_call *call, unsigned status,
 	struct json_t *body);
+/*
+ * Sets the reply: status and the spool's content as the body, sent as
+ * content_type (a static string) with the API's other headers (no-store,
+ * nosniff, CSP), for a download. Takes sp, whatever happens: it is freed
+ * once sent, or at once on failure. 0, or -1 with spool_view's error (the
+ * reply is then unchanged).
+ */
+int http_call_reply_spool(struct http_call *call, unsigned status,
+	const char *content_type, struct spool *sp, struct error *err);
 /* The reply's body so far (NULL before http_call_reply), to add to. */
 struct json_t *http_call_reply_body(struct http_call *call);
 /*

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/spool.h"
 #include "http_internal.h"
 
 void
@@ -25,7 +26,7 @@ http_api_dispatch(const struct http_request *req, struct http_reply *reply)
 	}
 	struct http_call call = { .req = req, .reply = reply };
 	s->opts.api(s->opts.api_ctx, &call);
-	if (reply->body == NULL)
+	if (reply->body == NULL && reply->spool == NULL)
 		abort();	/* an api handler that forgot to reply */
 }
 
@@ -102,6 +103,26 @@ void
 http_call_reply(struct http_call *call, unsigned status, struct json_t *body)
 {
 	http_reply_json(call->reply, status, body);
+}
+
+int
+http_call_reply_spool(struct http_call *call, unsigned status,
+	const char *content_type, struct spool *sp, struct error *err)
+{
+	struct span view;
+	if (spool_view(sp, &view, err) < 0) {
+		spool_free(&sp);
+		return -1;
+	}
+	struct http_reply *r = call->reply;
+	json_decref(r->body);
+	r->body = NULL;
+	spool_free(&r->spool);
+	r->status = status;
+	r->content_type = content_type;
+	r->spool = sp;
+	r->spool_view = view;
+	return 0;
 }
 
 struct json_t *

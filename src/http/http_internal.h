@@ -88,6 +88,13 @@ struct http_reply {
 		char value[512];
 	} extra[HTTP_MAX_EXTRA_HEADERS];	/* Set-Cookie and the like */
 	size_t extra_count;
+	/*
+	 * A download from the API (http_call_reply_spool) instead of a JSON
+	 * body: the spool (owned; freed once sent) and its content mapped,
+	 * with content_type in place of JSON's and the API's other headers.
+	 */
+	struct spool *spool;
+	struct span spool_view;
 };
 
 /* What an api handler gets: the request and the reply it fills. */

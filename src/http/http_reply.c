@@ -9,6 +9,7 @@
 
 #include "core/fold.h"
 #include "core/log.h"
+#include "core/spool.h"
 #include "http_internal.h"
 
 /*
@@ -93,6 +94,7 @@ http_reply_json(struct http_reply *reply, unsigned status, json_t *body)
 	if (body == NULL)
 		abort();	/* jansson only fails out of memory */
 	json_decref(reply->body);
+	spool_free(&reply->spool);	/* a refusal after a download: it wins */
 	reply->status = status;
 	reply->body = body;
 }

@@ -24,6 +24,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/net.h"
+#include "core/spool.h"
 #include "core/tls.h"
 #include "core/xmalloc.h"
 #include "http_internal.h"
@@ -152,9 +153,16 @@ http_add_headers(struct MHD_Response *r, bool tls,
 	bool ok = true;
 	if (!reply->web) {
 		for (size_t i = 0;
-		     i < sizeof(http_headers) / sizeof(*http_headers); i++)
+		     i < sizeof(http_headers) / sizeof(*http_headers); i++) {
+			const char *value = http_headers[i].value;
+			/* A download (a CSV) says what it is instead. */
+			if (reply->content_type != NULL &&
+			    strcmp(http_headers[i].name,
+				    MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
+				value = reply->content_type;
 			ok &= MHD_add_response_header(r, http_headers[i].name,
-				http_headers[i].value) == MHD_YES;
+				value) == MHD_YES;
+		}
 	} else {
 		for (size_t i = 0; i < sizeof(http_web_headers) /
 			     sizeof(*http_web_headers); i++)
@@ -200,6 +208,30 @@ http_web_response(struct http_reply *reply)
 	return r;
 }
 
+static void
+http_spool_sent(void *cls)
+{
+	struct spool *sp = cls;
+	spool_free(&sp);
+}
+
+/*
+ * A download's body: the spool's content as it lies, in memory or mapped
+ * from its file (the page cache's, not the heap), freed once sent.
+ */
+static struct MHD_Response *
+http_spool_response(struct http_reply *reply)
+{
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer_with_free_callback_cls(
+			reply->spool_view.len,
+			(void *)(uintptr_t)reply->spool_view.p,
+			http_spool_sent, reply->spool);
+	if (r != NULL)
+		reply->spool = NULL;	/* the response's now */
+	return r;
+}
+
 static enum MHD_Result
 http_send(const struct http_server *s, struct MHD_Connection *c,
 	const char *method, const char *path, struct http_reply *reply)
@@ -207,6 +239,8 @@ http_send(const struct http_server *s, struct MHD_Connection *c,
 	struct MHD_Response *r;
 	if (reply->web) {
 		r = http_web_response(reply);
+	} else if (reply->spool != NULL) {
+		r = http_spool_response(reply);
 	} else {
 		char *text = json_dumps(reply->body, JSON_COMPACT);
 		if (text == NULL)
@@ -217,8 +251,10 @@ http_send(const struct http_server *s, struct MHD_Connection *c,
 		json_decref(reply->body);
 		reply->body = NULL;
 	}
-	if (r == NULL)
+	if (r == NULL) {
+		spool_free(&reply->spool);
 		return MHD_NO;
+	}
 	http_add_headers(r, s->opts.tls, reply);
 	enum MHD_Result queued = MHD_queue_response(c, reply->status, r);
 	MHD_destroy_response(r);
@@ -426,7 +462,7 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 	/* The body is in: from here the idle timeout is the only clock. */
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_REPLY);
 	x->route->handler(&req, &reply);
-	if (reply.body == NULL && !reply.web)
+	if (reply.body == NULL && !reply.web && reply.spool == NULL)
 		abort();	/* a handler that forgot to reply */
 	return http_send(s, c, method, path, &reply);
 }

@@ -158,6 +158,23 @@ store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 }
 
 int
+store_set_sample(struct store *st, int64_t scope, struct arena *a,
+	struct store_recipient **sample_r, size_t *count_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT m.address, m.display_name FROM expansion e"
+		" JOIN mailboxes m ON m.id = e.mailbox_id WHERE e.scope = ?"
+		" UNION SELECT address, '' FROM expansion_remote"
+		" WHERE scope = ? ORDER BY 1 LIMIT " STORE_SAMPLE_MAX_TEXT,
+		"ii", scope, scope);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**sample_r),
+		store_recipient_read, (void **)sample_r, count_r, err);
+}
+
+int
 store_set_drop_full(struct store *st, int64_t scope, int64_t except,
 	int64_t size, int64_t *dropped_r, struct error *err)
 {

@@ -64,6 +64,11 @@ int store_set_count(struct store *st, int64_t scope, int64_t *count_r,
 int store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 	const char ***addresses_r, size_t *count_r, struct error *err);
 
+/* The first STORE_SAMPLE_MAX recipients in a scope, by address. */
+int store_set_sample(struct store *st, int64_t scope, struct arena *a,
+	struct store_recipient **sample_r, size_t *count_r,
+	struct error *err);
+
 /*
  * Takes out of a scope the mailboxes `size` more bytes would put over
  * their quota, except those also in scope `except`; *dropped_r says how

@@ -120,6 +120,10 @@ int store_read_all(struct store *st, struct store_stmt *s, struct arena *a,
 		struct arena *, void *),
 	void **items_r, size_t *count_r, struct error *err);
 
+/* A row of (address, display_name) as a struct store_recipient. */
+void store_recipient_read(struct store *st, struct store_stmt *s,
+	struct arena *a, void *out);
+
 /* Reads exactly one row with read_row; ERROR_NOT_FOUND naming `what`. */
 int store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 	void (*read_row)(struct store *, struct store_stmt *, struct arena *,

@@ -192,9 +192,9 @@ store_list_members(struct store *st, int64_t list_id, struct arena *a,
 
 int
 store_list_page(struct store *st, const int64_t *org_ids, size_t org_count,
-	const enum store_list_state *status, bool awaiting, int64_t after_id,
-	size_t limit, struct arena *a, struct store_list **l_r,
-	size_t *count_r, struct error *err)
+	const enum store_list_state *status, bool awaiting, int64_t owner_id,
+	int64_t after_id, size_t limit, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err)
 {
 	const char *state = status != NULL ? state_text[*status] : "";
 	struct store_stmt *s = store_query(st, err,
@@ -203,9 +203,12 @@ store_list_page(struct store *st, const int64_t *org_ids, size_t org_count,
 		" AND (? = '' OR status = ?)"
 		" AND (? = 0 OR status = 'pending' OR EXISTS (SELECT 1 FROM"
 		"  list_reviews r WHERE r.list_id = lists.id AND r.change <> ''))"
+		" AND (? = 0 OR EXISTS (SELECT 1 FROM owners o"
+		"  WHERE o.object_kind = 'list' AND o.object_id = lists.id"
+		"  AND o.person_id = ?))"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"iIttiii", (int64_t)(org_ids != NULL), org_ids, org_count,
-		state, state, (int64_t)awaiting,
+		"iIttiiiii", (int64_t)(org_ids != NULL), org_ids, org_count,
+		state, state, (int64_t)awaiting, owner_id, owner_id,
 		after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;

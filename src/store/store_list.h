@@ -39,13 +39,13 @@ int store_list_members(struct store *st, int64_t list_id, struct arena *a,
 /*
  * Live lists of an org (0 any) with a status (NULL any), by id. With
  * awaiting set, only lists waiting for a decision: pending ones and
- * approved ones with a change asked for.
+ * approved ones with a change asked for. With owner_id (0: anyone's),
+ * only the lists that person owns.
  */
 int store_list_page(struct store *st, const int64_t *org_ids,
 	size_t org_count, const enum store_list_state *status, bool awaiting,
-	int64_t after_id,
-	size_t limit, struct arena *a, struct store_list **l_r,
-	size_t *count_r, struct error *err);
+	int64_t owner_id, int64_t after_id, size_t limit, struct arena *a,
+	struct store_list **l_r, size_t *count_r, struct error *err);
 
 /* Live dynamic lists whose rule mentions text (ASCII case ignored). */
 int store_list_rules_naming(struct store *st, const char *text,

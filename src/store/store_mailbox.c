@@ -248,15 +248,22 @@ store_mailbox_page(struct store *st, const int64_t *org_ids, size_t org_count,
 
 int
 store_contact_page(struct store *st, const int64_t *org_ids, size_t org_count,
-	int64_t after_id, size_t limit, struct arena *a,
+	const char *q, int64_t after_id, size_t limit, struct arena *a,
 	struct store_contact **c_r, size_t *count_r, struct error *err)
 {
+	bool search = q != NULL && q[0] != '\0';
+	/* A plain substring: the text's own '%' and '_' are escaped. */
+	const char *pattern = store_like_contains(search ? q : "", a);
+	if (pattern == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
 	struct store_stmt *s = store_query(st, err,
 		"SELECT " CONTACT_COLUMNS " FROM contacts"
 		" WHERE (? = 0 OR org_id IN " STORE_ID_SET ")"
+		" AND (? = 0 OR lower(display_name) LIKE lower(?) ESCAPE '\\'"
+		" OR lower(address) LIKE lower(?) ESCAPE '\\')"
 		" AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?",
-		"iIii", (int64_t)(org_ids != NULL), org_ids, org_count,
-		after_id, (int64_t)limit);
+		"iIittii", (int64_t)(org_ids != NULL), org_ids, org_count,
+		(int64_t)search, pattern, pattern, after_id, (int64_t)limit);
 	if (s == NULL)
 		return -1;
 	return store_read_all(st, s, a, sizeof(**c_r), contact_read,

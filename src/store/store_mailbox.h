@@ -49,9 +49,14 @@ int store_mailbox_page(struct store *st, const int64_t *org_ids,
 	struct arena *a, struct store_mailbox **m_r, size_t *count_r,
 	struct error *err);
 
-/* Live contacts of the orgs (org_ids NULL: any), by id, after after_id. */
+/*
+ * Live contacts of the orgs (org_ids NULL: any) whose name or address
+ * holds q, whatever its case (q NULL or "": every one), by id, after
+ * after_id.
+ */
 int store_contact_page(struct store *st, const int64_t *org_ids,
-	size_t org_count, int64_t after_id, size_t limit, struct arena *a,
-	struct store_contact **c_r, size_t *count_r, struct error *err);
+	size_t org_count, const char *q, int64_t after_id, size_t limit,
+	struct arena *a, struct store_contact **c_r, size_t *count_r,
+	struct error *err);
 
 #endif

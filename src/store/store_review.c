@@ -168,6 +168,31 @@ store_rule_count(struct store *st, const struct store_rule_query *q,
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
 }
 
+void
+store_recipient_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_recipient *r = out;
+	r->address = store_col_text(st, s, 0, a);
+	r->display_name = store_col_text(st, s, 1, a);
+}
+
+int
+store_rule_sample(struct store *st, const struct store_rule_query *q,
+	struct arena *a, struct store_recipient **sample_r, size_t *count_r,
+	struct error *err)
+{
+	struct store_stmt *s = rule_query(st, q, a,
+		"SELECT m.address, m.display_name FROM people p"
+		" LEFT JOIN sites s ON s.id = p.site_id"
+		" JOIN mailboxes m ON m.id = p.mailbox_id" RULE_WHERE
+		" ORDER BY m.address LIMIT " STORE_SAMPLE_MAX_TEXT, NULL, err);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**sample_r),
+		store_recipient_read, (void **)sample_r, count_r, err);
+}
+
 int
 store_set_add_rule(struct store *st, int64_t scope,
 	const struct store_rule_query *q, struct arena *a, struct error *err)

@@ -29,6 +29,14 @@ int store_list_review_put(struct store *st, const struct store_list_review *r,
 int store_rule_count(struct store *st, const struct store_rule_query *q,
 	struct arena *a, int64_t *count_r, struct error *err);
 
+/*
+ * The first STORE_SAMPLE_MAX of those people by address (a preview shows
+ * a few names beside the count).
+ */
+int store_rule_sample(struct store *st, const struct store_rule_query *q,
+	struct arena *a, struct store_recipient **sample_r, size_t *count_r,
+	struct error *err);
+
 /* The mailboxes of the live people a dynamic list's rule reaches. */
 int store_set_add_rule(struct store *st, int64_t scope,
 	const struct store_rule_query *q, struct arena *a, struct error *err);

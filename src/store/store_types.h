@@ -461,6 +461,16 @@ struct store_list_review {
 	int64_t decided_at;
 };
 
+/* One address a list reaches, as a preview names it. */
+struct store_recipient {
+	const char *address;
+	const char *display_name;	/* "" for an outside address */
+};
+
+/* How many recipients a preview names beside its count. */
+#define STORE_SAMPLE_MAX 5
+#define STORE_SAMPLE_MAX_TEXT "5"
+
 /* A set of text values matched without regard to ASCII case. */
 struct store_text_set {
 	const char *const *items;

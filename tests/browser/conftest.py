@@ -140,3 +140,10 @@ def ready(https_client, server, address, password):
 def person(instance, org, first, last):
     return instance.run("user", "add", "--org", org, "--first", first,
                         "--last", last).stdout.strip().split()[-1]
+
+
+def practices(instance, *orgs):
+    """Adds a GP practice for each (ods, name)."""
+    for ods, name in orgs:
+        instance.run("org", "add", "--ods", ods, "--name", name,
+                     "--type", "GP Practice")

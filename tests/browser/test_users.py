@@ -9,7 +9,7 @@ failed or outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
 
 import json
 
-from conftest import PASSWORD, person, ready
+from conftest import PASSWORD, person, practices, ready
 
 OURS, OTHER = "X26001", "X26002"
 USER_PASSWORD = "user password number one"
@@ -18,10 +18,8 @@ MANY = 27
 
 
 def two_practices(instance):
-    for ods, name in ((OURS, "Riverside Practice"),
-                      (OTHER, "Hillside Practice")):
-        instance.run("org", "add", "--ods", ods, "--name", name,
-                     "--type", "GP Practice")
+    practices(instance, (OURS, "Riverside Practice"),
+              (OTHER, "Hillside Practice"))
     instance.run("site", "add", "--org", OURS, "--name", "Main Surgery",
                  "--type", "gp_practice")
 

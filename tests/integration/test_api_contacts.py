@@ -124,3 +124,41 @@ def test_contact_paging(la, orgs):
                    + first["next_cursor"])
     assert [c["address"] for c in first["items"] + second["items"]] == made
     assert second["next_cursor"] is None
+
+
+def test_contact_search(la, orgs):
+    """?q= keeps the contacts whose name or address holds the text, in any
+    case, as a plain substring; within the caller's scope and with the
+    pagination as usual."""
+    org, other = orgs
+    for name, address in (("Pat Partner", EXTERNAL),
+                          ("Social Care Team", "care.team@county.example.org"),
+                          ("100% Dental", "reception@dental.example.org"),
+                          ("Partnership Office", "office@partners.example.org")):
+        make_contact(la, org, name, address)
+
+    def found(query):
+        page = la.ok("GET", f"/contacts?org={org}&q={q(query)}")
+        return [c["address"] for c in page["items"]]
+
+    assert found("PARTNER") == [EXTERNAL, "office@partners.example.org"]
+    assert found("county.example") == ["care.team@county.example.org"]
+    assert found("social care") == ["care.team@county.example.org"]
+    assert found("100%") == ["reception@dental.example.org"]
+    # '%' and '_' are themselves, not wildcards.
+    assert found("%") == ["reception@dental.example.org"]
+    assert found("_") == []
+    assert found("nobody") == []
+    assert len(found("")) == 4
+    # Paged like any listing.
+    first = la.ok("GET", f"/contacts?org={org}&q=partner&limit=1")
+    second = la.ok("GET", f"/contacts?org={org}&q=partner&limit=1&cursor="
+                   + first["next_cursor"])
+    assert [c["address"] for c in first["items"] + second["items"]] == \
+        [EXTERNAL, "office@partners.example.org"]
+    err = la.refused("GET", f"/contacts?org={org}&q=" + "x" * 201,
+                     status=422)
+    assert err["field"] == "q"
+    # Another org's contacts stay out of reach, whatever the search.
+    assert la.refused("GET", f"/contacts?org={other}&q=partner",
+                      status=403)["code"] == "denied"

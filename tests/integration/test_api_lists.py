@@ -368,10 +368,11 @@ def test_ddl_preview_of_a_large_list(server, la, orgs, instance):
     db.close()
     t0 = time.monotonic()
     got = la.ok("POST", "/lists/preview", {"org": org, "rule": {}})
-    assert got == {"count": everyone} and everyone > n
+    assert got["count"] == everyone and everyone > n
+    assert len(got["sample"]) == 5
     got = la.ok("POST", "/lists/preview",
                 {"org": org, "rule": {"job_titles": ["NURSE"]}})
-    assert got == {"count": nurses}
+    assert got["count"] == nurses
     lst = make_list(la, org, name="Everyone", kind="dynamic",
                     rule={"orgs": [org]})
     path = "/lists/" + q(lst["address"]) + "/preview"
@@ -478,3 +479,45 @@ def test_change_freeze_blocks_ddl_edits_while_mail_flows(server, la, ga,
     err = ga.refused("PUT", "/settings/change-freeze", {"on": True},
                      status=422)
     assert err["field"] == "reason"
+
+
+def test_owned_lists_and_preview_sample(server, la, orgs, instance):
+    """GET /lists?owned=true gives anyone signed in the lists they own
+    (a non-admin has no other way to find them); a preview names the
+    first few people it counts, by address; the record says the owner
+    limit, for the page's "N of 25 owners"."""
+    org = orgs[0]
+    owner = user_client(server, instance, org, "Olive", "Owner")
+    stranger = user_client(server, instance, org, "Sam", "Stranger")
+    asked = owner.ok("POST", "/lists", {"org": org, "name": "Owl Club"})
+    mine = make_list(la, org, name="Mine")
+    assert mine["owners_max"] == 25
+    la.ok("POST", "/lists/" + q(mine["address"]) + "/owners",
+          {"person": owner.address})
+    make_list(la, org, name="Not theirs")
+    got = owner.ok("GET", "/lists?owned=true")["items"]
+    assert [x["address"] for x in got] == [asked["address"],
+                                           mine["address"]]
+    assert stranger.ok("GET", "/lists?owned=true")["items"] == []
+    assert len(owner.ok("GET", "/lists?owned=true&limit=1")["items"]) == 1
+    stranger.refused("GET", "/lists")
+    err = owner.refused("GET", "/lists?owned=yes", status=422)
+    assert err["field"] == "owned"
+
+    people = sorted(person(instance, org, f"Gee{i}", "Pee", job_title="GP")
+                    for i in range(7))
+    rule = {"job_titles": ["gp"]}
+    got = la.ok("POST", "/lists/preview", {"org": org, "rule": rule})
+    assert got["count"] == 7
+    assert [s["address"] for s in got["sample"]] == people[:5]
+    assert all(s["display_name"] for s in got["sample"])
+    lst = make_list(la, org, name="GPs", kind="dynamic", rule=rule)
+    got = la.ok("GET", "/lists/" + q(lst["address"]) + "/preview")
+    assert got["count"] == 7 and len(got["sample"]) == 5
+    # A static list's preview expands it: the few it names are its own.
+    path = "/lists/" + q(mine["address"])
+    la.ok("POST", path + "/members", {"member": people[6]})
+    la.ok("POST", path + "/members", {"member": people[5]})
+    got = la.ok("GET", path + "/preview")
+    assert got["count"] == 2
+    assert [s["address"] for s in got["sample"]] == people[5:7]

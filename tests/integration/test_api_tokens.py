@@ -309,6 +309,9 @@ def test_tokens_manage_mailboxes_contacts_and_lists_in_scope(
     assert app.ok("POST", "/lists/preview",
                   {"org": "X26001", "rule": {"orgs": ["X26001"]}}) \
         ["count"] >= 0
+    # A token owns no lists: asking for its own is refused, not empty.
+    status, body = app.call("GET", "/lists?owned=true")
+    assert status == 422 and body["error"]["field"] == "owned", body
     staff = instance.addr("branch.staff")
     assert app.ok("GET", f"/lists/{staff}")["address"] == staff
     # An action the token was not given is refused before anything is read.

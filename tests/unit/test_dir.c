@@ -592,13 +592,13 @@ test_rule_count_in_sql(void **state)
 		{ "{\"job_titles\":[\"G\"]}", 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		int64_t count = -1;
-		if (dir_rule_preview(&f->u.ctx, "ROOT1", cases[i].rule, &count,
+		struct dir_preview p = { .count = -1 };
+		if (dir_rule_preview(&f->u.ctx, "ROOT1", cases[i].rule, &p,
 			    &err) < 0)
 			fail_msg("%s: %s", cases[i].rule, err.msg);
-		if (count != cases[i].count)
+		if (p.count != cases[i].count)
 			fail_msg("%s: counted %lld, want %lld", cases[i].rule,
-				(long long)count, (long long)cases[i].count);
+				(long long)p.count, (long long)cases[i].count);
 		/* Mail reaches exactly as many as the preview counted. */
 		char name[32];
 		snprintf(name, sizeof(name), "Rule %zu", i);
@@ -611,6 +611,11 @@ test_rule_count_in_sql(void **state)
 		assert_int_equal(dir_list_expand(&f->u.ctx, l.address, &out,
 					 &n, &err), 0);
 		assert_int_equal((int64_t)n, cases[i].count);
+		/* The preview names the first few of exactly those. */
+		size_t want = n < STORE_SAMPLE_MAX ? n : STORE_SAMPLE_MAX;
+		assert_int_equal(p.sample_count, want);
+		for (size_t j = 0; j < want; j++)
+			assert_string_equal(p.sample[j].address, out[j]);
 	}
 }
 

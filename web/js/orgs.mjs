@@ -1,9 +1,11 @@
 // What the organisation pages share (orgs, org, org-new, tokens): every org
 // the caller may read, an org's name and link, the roles that may do what
-// (as in src/auth/auth_access.c; the API decides), and the org form's
-// fields read into the API's body (docs/api.md "Organisations and sites").
+// (as in src/auth/auth_access.c; the API decides), the org form's fields
+// read into the API's body (docs/api.md "Organisations and sites"), and
+// the org's summary list with its "Change" links.
 import { api } from "./api.mjs";
 import { el } from "./people.mjs";
+import { summaryRow } from "./summary.mjs";
 
 // Roles (GET /me's) that hold an action on some org.
 export const EDITORS = ["global_admin", "primary_local_admin", "local_admin"]; // org.edit
@@ -71,4 +73,24 @@ export function fillOrgForm(form, org) {
   form.elements.namedItem("default_quota_mb").value = org.default_quota_mb ? String(org.default_quota_mb) : "";
   const off = new Set(String(org.protocols_off ?? "").split(",").filter(Boolean));
   for (const p of PROTOCOLS) form.elements.namedItem(`off_${p}`).checked = off.has(p);
+}
+
+// The org's summary list from rows [key, value, change?]: change ({ href,
+// what }) adds a "Change" link to the field that changes it.
+export function showSummary(dl, rows) {
+  const anyChange = rows.some((r) => r[2]);
+  dl.replaceChildren(...rows.map(([key, value, change]) => {
+    const row = summaryRow(key, value);
+    if (change) {
+      const link = el("a", "nhsuk-link", "Change");
+      link.href = change.href;
+      link.append(el("span", "nhsuk-u-visually-hidden", ` ${change.what}`));
+      const actions = el("dd", "nhsuk-summary-list__actions");
+      actions.append(link);
+      row.append(actions);
+    } else if (anyChange) {
+      row.classList.add("nhsuk-summary-list__row--no-actions");
+    }
+    return row;
+  }));
 }

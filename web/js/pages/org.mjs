@@ -7,10 +7,10 @@
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { bindForm, clearErrors, FormError, showErrors, values as formValues } from "../form.mjs";
-import { EDITORS, GLOBAL, allOrgs, fillOrgForm, holds, orgBody, orgHref, orgLink, orgOption } from "../orgs.mjs";
+import { EDITORS, GLOBAL, allOrgs, fillOrgForm, holds, orgBody, orgLink, orgOption, showSummary } from "../orgs.mjs";
 import { el } from "../people.mjs";
 import { when } from "../devices.mjs";
-import { cell, fillTable, row, summaryRows } from "../table.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -114,7 +114,7 @@ page(async ({ me }) => {
     org = o;
     $("org-heading").textContent = o.name;
     $("org-caption").textContent = `ODS code ${o.ods}${o.type ? `, ${o.type}` : ""}`;
-    summaryRows($("org-summary"), rows(o, known, editor, global));
+    showSummary($("org-summary"), rows(o, known, editor, global));
     if (o.parent && global && ![...$("parent").options].some((opt) => opt.value === o.parent)) {
       $("parent").append(Object.assign(el("option", "", o.parent), { value: o.parent }));
     }

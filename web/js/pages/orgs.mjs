@@ -1,15 +1,15 @@
 // Organisations: those the caller may read (GET /api/v1/orgs), 25 a page
-// (the cursors in the page's own query: table.mjs's pager), each a link
+// (the cursors in the page's own query: listing.mjs), each a link
 // to its page; "Add an organisation" for the Global Administrator.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
 import { GLOBAL, holds, orgHref, orgLink } from "../orgs.mjs";
 import { el } from "../people.mjs";
-import { cell, cursorQuery, fillTable, pager, row } from "../table.mjs";
+import { cursorsOf, pageLinks } from "../listing.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const PAGE_SIZE = 25;
-const LINKS = { previous: "orgs-previous", next: "orgs-next" };
 
 function parentCell(ods) {
   if (!ods) return ["None"];
@@ -30,17 +30,19 @@ function orgRow(org) {
 
 page(async ({ me }) => {
   document.getElementById("new-org").hidden = !holds(me, GLOBAL);
-  const cursors = new URLSearchParams(window.location.search).getAll("page");
+  const { cursors, cursor } = cursorsOf(new URLSearchParams(window.location.search));
+  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
+  if (cursor) query.set("cursor", cursor);
   let list;
   try {
-    list = await api("GET", `/orgs?${cursorQuery(new URLSearchParams({ limit: String(PAGE_SIZE) }), cursors)}`);
+    list = await api("GET", `/orgs?${query}`);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    pager("/orgs", "", [], null, LINKS);
+    pageLinks("orgs", "/orgs", null, [], null);
     document.getElementById("orgs-table").hidden = true;
     showErrors(document.getElementById("find-form"), [{ field: err.field ?? "ods", message: err.message }]);
     return;
   }
   fillTable(document.getElementById("orgs-table"), document.getElementById("orgs-empty"), list.items.map(orgRow));
-  pager("/orgs", "", cursors, list.next_cursor, LINKS);
+  pageLinks("orgs", "/orgs", null, cursors, list.next_cursor);
 });

@@ -5,11 +5,11 @@
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { bindForm, clearErrors, sentence } from "../form.mjs";
+import { debounce, latestOnly } from "../live.mjs";
 import { helpdeskNodes, link, orgText, personHref, tagElements, tel, ROLE_NAMES } from "../people-view.mjs";
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["q", "org", "job_title"];
-const DEBOUNCE_MS = 300;
 
 function query(v) {
   const params = new URLSearchParams();
@@ -93,13 +93,12 @@ async function loadHelp() {
 
 page(async () => {
   const form = $("search-form");
-  let seq = 0;
-  let timer = null;
+  const newRequest = latestOnly();
 
   // Runs one search; an older reply arriving after a newer one is dropped.
   async function search(v, { fromSubmit }) {
     const params = query(v);
-    const mine = ++seq;
+    const current = newRequest();
     window.history.replaceState(null, "", params.size ? `/people?${params}` : "/people");
     window.sessionStorage.setItem("people-search", params.toString());
     if (!params.size) {
@@ -110,9 +109,9 @@ page(async () => {
     $("results-status").textContent = "Searching…";
     try {
       const reply = await api("GET", `/people?${params}`);
-      if (mine === seq) show(reply);
+      if (current()) show(reply);
     } catch (err) {
-      if (mine !== seq) return;
+      if (!current()) return;
       if (fromSubmit || !(err instanceof ApiError)) {
         clear();
         throw err;
@@ -123,25 +122,24 @@ page(async () => {
     }
   }
 
+  const typed = debounce(() => {
+    clearErrors(form);
+    const v = Object.fromEntries(FIELDS.map((f) => [f, $(f).value]));
+    search(v, { fromSubmit: false }).catch((err) => console.error(err));
+  });
+
   bindForm(form, async (v) => {
-    clearTimeout(timer);
+    typed.cancel();
     await search(v, { fromSubmit: true });
   });
 
-  form.addEventListener("input", () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      clearErrors(form);
-      const v = Object.fromEntries(FIELDS.map((f) => [f, $(f).value]));
-      search(v, { fromSubmit: false }).catch((err) => console.error(err));
-    }, DEBOUNCE_MS);
-  });
+  form.addEventListener("input", () => typed());
 
   // A search in the address (Back from a person's card): run it again.
-  const start = new URLSearchParams(window.location.search);
-  for (const f of FIELDS) $(f).value = start.get(f) ?? "";
+  const asked = new URLSearchParams(window.location.search);
+  for (const f of FIELDS) $(f).value = asked.get(f) ?? "";
   const help = loadHelp();
-  if (FIELDS.some((f) => start.get(f))) {
+  if (FIELDS.some((f) => asked.get(f))) {
     await search(Object.fromEntries(FIELDS.map((f) => [f, $(f).value])), { fromSubmit: false });
   }
   await help;

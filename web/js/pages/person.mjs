@@ -4,21 +4,9 @@
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
 import { helpdeskNodes, link, orgText, tagElements, tel } from "../people-view.mjs";
+import { summaryRow as row } from "../summary.mjs";
 
 const $ = (id) => document.getElementById(id);
-
-function row(key, nodes) {
-  const div = document.createElement("div");
-  div.className = "nhsuk-summary-list__row";
-  const dt = document.createElement("dt");
-  dt.className = "nhsuk-summary-list__key";
-  dt.textContent = key;
-  const dd = document.createElement("dd");
-  dd.className = "nhsuk-summary-list__value";
-  dd.append(...nodes);
-  div.append(dt, dd);
-  return div;
-}
 
 page(async () => {
   // Back to the search that led here (people.mjs keeps it: the site

@@ -11,11 +11,11 @@ import { allOrgs, orgOption } from "../orgs.mjs";
 import { el, tag } from "../people.mjs";
 import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
 import { when } from "../devices.mjs";
-import { cell, cursorQuery, fillTable, pager, row } from "../table.mjs";
+import { cursorsOf, pageLinks } from "../listing.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
 const PAGE_SIZE = 25;
-const LINKS = { previous: "tokens-previous", next: "tokens-next" };
 const STATUS = { active: ["Active", "green"], revoked: ["Revoked", "red"], expired: ["Expired", "grey"] };
 
 function list(items, none) {
@@ -51,7 +51,7 @@ page(async ({ me }) => {
   // which for a role without token.manage is none: such a caller's list is
   // asked for their own org, so the API's refusal says why.
   const org = here.get("org") ?? (offered.length ? "" : me.org?.ods ?? "");
-  const cursors = here.getAll("page");
+  const { cursors, cursor } = cursorsOf(here);
   const listForm = $("tokens-list-form");
   const secret = $("token-new");
   const done = (text) => {
@@ -106,16 +106,17 @@ page(async ({ me }) => {
     if (org) query.set("org", org);
     let reply;
     try {
-      reply = await api("GET", `/tokens?${cursorQuery(query, cursors)}`);
+      if (cursor) query.set("cursor", cursor);
+      reply = await api("GET", `/tokens?${query}`);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
-      pager("/tokens", "", [], null, LINKS);
+      pageLinks("tokens", "/tokens", null, [], null);
       $("tokens-table").hidden = true;
       showErrors($("filter-form"), [{ field: "org", message: err.message }]);
       return;
     }
     fillTable($("tokens-table"), $("tokens-empty"), reply.items.map(tokenRow));
-    pager("/tokens", org ? new URLSearchParams({ org }) : "", cursors, reply.next_cursor, LINKS);
+    pageLinks("tokens", "/tokens", org ? new URLSearchParams({ org }) : null, cursors, reply.next_cursor);
   }
 
   // One error summary serves every form: a new submit clears the marks an

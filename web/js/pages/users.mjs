@@ -1,14 +1,16 @@
 // Users: the people of the orgs the caller administers (GET /api/v1/users),
-// filtered by org and include_deleted, a page at a time (the cursors in
-// the page's own query: table.mjs's pager).
+// filtered by org and include_deleted, a page at a time. The API's cursors
+// are opaque and go one way, so the page keeps the cursors that led here in
+// its own query (?page=C1&page=C2...): "Next" adds one, "Previous" drops
+// the last, and each page of the list is a link that can be reloaded.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
+import { cursorsOf, fillOrgs, pageLinks } from "../listing.mjs";
 import { el, statusTags, userHref } from "../people.mjs";
-import { cell, cursorQuery, fillTable, pager, row } from "../table.mjs";
+import { cell, fillTable, row } from "../table.mjs";
 
 const PAGE_SIZE = 25;
-const LINKS = { previous: "users-previous", next: "users-next" };
 
 function personRow(person) {
   const link = el("a", "nhsuk-link", person.display_name || `${person.first_name} ${person.last_name}`.trim() || person.address);
@@ -22,27 +24,6 @@ function personRow(person) {
   );
 }
 
-async function fillOrgs(select, chosen) {
-  try {
-    const orgs = await api("GET", "/orgs?limit=500");
-    for (const org of orgs.items) {
-      const option = el("option", "", `${org.name} (${org.ods})`);
-      option.value = org.ods;
-      select.append(option);
-    }
-  } catch (err) {
-    // Helpdesk Admins may list people but not read orgs: the filter then
-    // offers only "every organisation".
-    if (!(err instanceof ApiError)) throw err;
-  }
-  if (chosen && ![...select.options].some((o) => o.value === chosen)) {
-    const option = el("option", "", chosen);
-    option.value = chosen;
-    select.append(option);
-  }
-  select.value = chosen;
-}
-
 // The roles that create people (auth user.create); the API decides.
 const CREATORS = new Set(["global_admin", "primary_local_admin", "local_admin"]);
 
@@ -51,7 +32,7 @@ page(async ({ me }) => {
   const here = new URLSearchParams(window.location.search);
   const org = here.get("org") ?? "";
   const deleted = here.get("include_deleted") === "true";
-  const cursors = here.getAll("page");
+  const { cursors, cursor } = cursorsOf(here);
   const filterForm = document.getElementById("filter-form");
   document.getElementById("include_deleted").checked = deleted;
   await fillOrgs(document.getElementById("org"), org);
@@ -59,14 +40,14 @@ page(async ({ me }) => {
   const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
   if (org) query.set("org", org);
   if (deleted) query.set("include_deleted", "true");
-  cursorQuery(query, cursors);
+  if (cursor) query.set("cursor", cursor);
 
   let list;
   try {
     list = await api("GET", `/users?${query}`);
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
-    pager("/users", "", [], null, LINKS);
+    pageLinks("users", "/users", null, [], null);
     showErrors(filterForm, [{ field: err.field ?? "org", message: err.message }]);
     return;
   }
@@ -75,5 +56,5 @@ page(async ({ me }) => {
   const base = new URLSearchParams();
   if (org) base.set("org", org);
   if (deleted) base.set("include_deleted", "true");
-  pager("/users", base, cursors, list.next_cursor, LINKS);
+  pageLinks("users", "/users", base, cursors, list.next_cursor);
 });

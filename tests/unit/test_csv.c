@@ -1,0 +1,335 @@
+/*
+ * CSV (core/csv.h): a table of fields as RFC 4180 and OWASP want them
+ * written, and for thousands of random fields made of the awkward bytes
+ * (comma, quote, CR, LF, the formula leaders, UTF-8) a reader following
+ * RFC 4180 gets each field back whole, and none reads as a formula. And
+ * the audit download (dir_csv.c) on a real store: every row across the
+ * store's pages, in order, within the orgs asked for, refused past its
+ * row and byte bounds.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/csv.h"
+#include "core/error.h"
+#include "core/spool.h"
+#include "core/str.h"
+#include "dir/dir.h"
+#include "store/store_audit.h"
+#include "unit_instance.h"
+
+static const struct {
+	const char *field;
+	const char *written;
+} csv_cases[] = {
+	{ "", "" },
+	{ "plain", "plain" },
+	{ "with space", "with space" },
+	{ "a,b", "\"a,b\"" },
+	{ "say \"hi\"", "\"say \"\"hi\"\"\"" },
+	{ "\"", "\"\"\"\"" },
+	{ "line\nbreak", "\"line\nbreak\"" },
+	{ "cr\rhere", "\"cr\rhere\"" },
+	{ "crlf\r\n", "\"crlf\r\n\"" },
+	/* OWASP: each formula leader gets a single quote before it. */
+	{ "=1+1", "'=1+1" },
+	{ "+44 20 7946 0000", "'+44 20 7946 0000" },
+	{ "-2", "'-2" },
+	{ "@SUM(A1:A2)", "'@SUM(A1:A2)" },
+	{ "\tx", "'\tx" },
+	{ "\r=x", "\"'\r=x\"" },	/* a CR also needs the quotes */
+	{ "=HYPERLINK(\"http://x\",\"y\")",
+	  "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"" },
+	{ "=a,b", "\"'=a,b\"" },
+	/* Only the first character counts. */
+	{ "a=b", "a=b" },
+	{ "x-1", "x-1" },
+	{ " =x", " =x" },
+	{ "'quoted already", "'quoted already" },
+	/* UTF-8 goes through byte for byte. */
+	{ "Zo\xc3\xab \xc3\x98rsted", "Zo\xc3\xab \xc3\x98rsted" },
+	{ "\xe6\x97\xa5\xe6\x9c\xac,\xe2\x82\xac",
+	  "\"\xe6\x97\xa5\xe6\x9c\xac,\xe2\x82\xac\"" },
+	{ "\xef\xbc\x9d" "1", "\xef\xbc\x9d" "1" },	/* fullwidth '=' */
+};
+
+static void
+test_csv_fields_as_the_table_says(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	for (size_t i = 0; i < sizeof(csv_cases) / sizeof(*csv_cases); i++) {
+		struct str out;
+		str_init(&out, a, 4096);
+		assert_int_equal(csv_field(&out,
+			span_from_cstr(csv_cases[i].field)), 0);
+		if (strcmp(str_cstr(&out), csv_cases[i].written) != 0)
+			fail_msg("case %zu: \"%s\" was written \"%s\"", i,
+				csv_cases[i].field, str_cstr(&out));
+	}
+	arena_free(&a);
+}
+
+static void
+test_csv_record_ends_in_crlf(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct str out;
+	str_init(&out, a, 4096);
+	const char *fields[] = { "id", NULL, "a,b", "=x" };
+	assert_int_equal(csv_record(&out, fields, 4), 0);
+	assert_string_equal(str_cstr(&out), "id,,\"a,b\",'=x\r\n");
+	arena_free(&a);
+}
+
+static void
+test_csv_stops_at_the_max(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct str out;
+	str_init(&out, a, 8);
+	assert_int_equal(csv_field(&out, span_from_cstr("1234567")), 0);
+	str_init(&out, a, 8);
+	assert_int_equal(csv_field(&out, span_from_cstr("a\"b\"c\"d")), -1);
+	const char *fields[] = { "1234", "5678" };
+	str_init(&out, a, 8);
+	assert_int_equal(csv_record(&out, fields, 2), -1);
+	arena_free(&a);
+}
+
+/*
+ * An RFC 4180 reader: the fields of one record starting at *p (ended by
+ * CRLF), into fields[] (each malloc'd). Returns the count, or -1 for text
+ * that is not CSV.
+ */
+static int
+read_record(const char **p, char **fields, int max)
+{
+	int n = 0;
+	for (;;) {
+		size_t cap = strlen(*p) + 1, len = 0;
+		char *f = malloc(cap);
+		if ((*p)[0] == '"') {
+			(*p)++;
+			for (;;) {
+				if ((*p)[0] == '\0') {
+					free(f);
+					return -1;
+				}
+				if ((*p)[0] == '"' && (*p)[1] == '"') {
+					f[len++] = '"';
+					*p += 2;
+				} else if ((*p)[0] == '"') {
+					(*p)++;
+					break;
+				} else {
+					f[len++] = *(*p)++;
+				}
+			}
+		} else {
+			while ((*p)[0] != ',' && (*p)[0] != '\r' &&
+			       (*p)[0] != '\0') {
+				if ((*p)[0] == '"' || (*p)[0] == '\n') {
+					free(f);
+					return -1;
+				}
+				f[len++] = *(*p)++;
+			}
+		}
+		f[len] = '\0';
+		if (n == max) {
+			free(f);
+			return -1;
+		}
+		fields[n++] = f;
+		if ((*p)[0] == ',') {
+			(*p)++;
+			continue;
+		}
+		if ((*p)[0] == '\r' && (*p)[1] == '\n') {
+			*p += 2;
+			return n;
+		}
+		return -1;
+	}
+}
+
+static void
+test_csv_reads_back_whole_and_never_as_a_formula(void **state)
+{
+	/* The bytes that make CSV hard, and UTF-8 sequences. */
+	static const char *const pieces[] = {
+		",", "\"", "\r", "\n", "\r\n", "=", "+", "-", "@", "\t", "'",
+		"a", "Z", " ", "\xc3\xab", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+	};
+	const size_t npieces = sizeof(pieces) / sizeof(*pieces);
+	struct arena *a = arena_new(8 << 20);
+	srand(4180);
+	for (int round = 0; round < 3000; round++) {
+		char given[3][64];
+		const char *fields[3];
+		for (int k = 0; k < 3; k++) {
+			given[k][0] = '\0';
+			int count = rand() % 8;
+			for (int j = 0; j < count; j++) {
+				const char *piece = pieces[(size_t)rand() %
+					npieces];
+				size_t used = strlen(given[k]);
+				memcpy(given[k] + used, piece,
+					strlen(piece) + 1);
+			}
+			fields[k] = given[k];
+		}
+		struct str out;
+		str_init(&out, a, 1024);
+		assert_int_equal(csv_record(&out, fields, 3), 0);
+		const char *p = str_cstr(&out);
+		char *read[4];
+		int n = read_record(&p, read, 4);
+		if (n != 3 || p[0] != '\0')
+			fail_msg("round %d: %d fields, or text left over", round,
+				n);
+		for (int k = 0; k < 3; k++) {
+			/* A spreadsheet sees the quote; the field follows. */
+			bool formula = csv_is_formula(span_from_cstr(
+				given[k]));
+			const char *back = read[k] + (formula ? 1 : 0);
+			if (formula && read[k][0] != '\'')
+				fail_msg("round %d: a formula was not defended",
+					round);
+			assert_false(csv_is_formula(span_from_cstr(read[k])));
+			assert_string_equal(back, given[k]);
+			free(read[k]);
+		}
+		arena_reset(a);
+	}
+	arena_free(&a);
+}
+
+/* More than two of the store pages dir_csv.c reads (500 rows each). */
+#define AUDIT_ROWS 1203
+
+/* Rows alternate between orgs 1 and 2; the summaries need quoting. */
+static void
+append_audit_rows(struct unit_instance *u)
+{
+	struct error err;
+	for (int i = 1; i <= AUDIT_ROWS; i++) {
+		char summary[64];
+		snprintf(summary, sizeof(summary), "{\"n\":%d,\"x\":\"=1\"}", i);
+		struct store_audit row = {
+			.at = 1000 + i, .actor = "=admin@x", .action = "update",
+			.object_type = "user_mailbox", .object_id = i,
+			.org_id = 1 + i % 2, .summary = summary, .client = "cli",
+			.request_id = "", .result = "done",
+		};
+		assert_int_equal(store_audit_append(u->st, &row,
+			u->ctx.audit_key, &err), 0);
+	}
+}
+
+/* The download's records: the header, then ids newest first. */
+static size_t
+check_download(struct spool *sp, int org_mod)
+{
+	struct span view;
+	struct error err;
+	assert_int_equal(spool_view(sp, &view, &err), 0);
+	char *text = malloc(view.len + 1);
+	memcpy(text, view.p, view.len);
+	text[view.len] = '\0';
+	const char *p = text;
+	char *fields[16];
+	assert_int_equal(read_record(&p, fields, 16), 11);
+	assert_string_equal(fields[0], "id");
+	assert_string_equal(fields[10], "summary");
+	for (int k = 0; k < 11; k++)
+		free(fields[k]);
+	size_t rows = 0;
+	long last = AUDIT_ROWS + 1;
+	while (*p != '\0') {
+		assert_int_equal(read_record(&p, fields, 16), 11);
+		long id = strtol(fields[0], NULL, 10);
+		assert_true(id < last);	/* newest first, each once */
+		if (org_mod >= 0)
+			assert_int_equal(id % 2, org_mod);
+		assert_string_equal(fields[2], "'=admin@x");
+		last = id;
+		rows++;
+		for (int k = 0; k < 11; k++)
+			free(fields[k]);
+	}
+	free(text);
+	return rows;
+}
+
+static void
+test_audit_download_is_every_row_and_bounded(void **state)
+{
+	struct unit_instance u;
+	struct error err;
+	assert_int_equal(unit_instance_open(&u, "x.example", "admin@x"), 0);
+	append_audit_rows(&u);
+	struct store_audit_filter f = { .actor = "=admin@x" };
+	size_t rows;
+
+	struct spool *sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS, sp,
+		&rows, &err), 0);
+	assert_int_equal(rows, AUDIT_ROWS);
+	assert_int_equal(check_download(sp, -1), AUDIT_ROWS);
+	spool_free(&sp);
+
+	/* Org 2's rows are the odd ids. */
+	const int64_t org2 = 2;
+	sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, &org2, 1, AUDIT_ROWS, sp,
+		&rows, &err), 0);
+	assert_int_equal(rows, (AUDIT_ROWS + 1) / 2);
+	assert_int_equal(check_download(sp, 1), (AUDIT_ROWS + 1) / 2);
+	spool_free(&sp);
+
+	/* One row over either bound is refused, with a sentence. */
+	sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS - 1,
+		sp, &rows, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	assert_non_null(strstr(err.msg, "narrow the filters"));
+	spool_free(&sp);
+	sp = spool_new(u.dir, 4096, 8192);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS, sp,
+		&rows, &err), -1);
+	assert_int_equal(err.code, ERROR_LIMIT);
+	assert_non_null(strstr(err.msg, "too large"));
+	spool_free(&sp);
+
+	/* A bad filter is refused before anything is written. */
+	f.action = "destroy";
+	sp = spool_new(u.dir, 4096, 64 << 20);
+	assert_int_equal(dir_audit_csv(&u.ctx, &f, NULL, 0, AUDIT_ROWS, sp,
+		&rows, &err), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_int_equal(spool_size(sp), 0);
+	spool_free(&sp);
+	assert_int_equal(unit_instance_close(&u), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_csv_fields_as_the_table_says),
+		cmocka_unit_test(test_csv_record_ends_in_crlf),
+		cmocka_unit_test(test_csv_stops_at_the_max),
+		cmocka_unit_test(
+			test_csv_reads_back_whole_and_never_as_a_formula),
+		cmocka_unit_test(test_audit_download_is_every_row_and_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
