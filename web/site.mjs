@@ -17,6 +17,8 @@ export const nav = [
   { text: "People Finder", href: "/people", roles: "everyone" },
   { text: "Users", href: "/users", roles: [...LOCAL, "helpdesk_admin", "audit_authorisation"] },
   { text: "Organisations", href: "/orgs", roles: [...LOCAL, "audit_authorisation"] },
+  // token.manage: Global and Primary Local Administrators.
+  { text: "API tokens", href: "/tokens", roles: ["global_admin", "primary_local_admin"] },
   { text: "Mailboxes", href: "/mailboxes", roles: LOCAL },
   { text: "Lists", href: "/lists", roles: "everyone" },
   { text: "List approvals", href: "/list-approvals", roles: LOCAL },

@@ -29,3 +29,8 @@ export async function waitText(b, selector, pattern, timeout = 10000) {
 export async function statusOf(b) {
   return (await b.text("#user-tags .nhsuk-tag")).trim();
 }
+
+// How many visible header menu items link to href (0 or 1).
+export function menuShows(b, href) {
+  return b.page.locator(`.nhsuk-header__navigation-item:not([hidden]) a[href="${href}"]`).count();
+}

@@ -3,9 +3,10 @@
 // and app passwords, each through the API's /me endpoints (docs/api.md
 // "Self-service", "App passwords", "Devices").
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
-import { bindForm, clearErrors, FormError, showErrors } from "../form.mjs";
+import { api } from "../api.mjs";
+import { bindForm, clearErrors, FormError } from "../form.mjs";
 import { showDevices, when } from "../devices.mjs";
+import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -75,29 +76,11 @@ async function loadAppPasswords() {
   const { app_passwords: items } = await api("GET", "/me/app-passwords");
   fillTable($("app-passwords-table"), $("app-passwords-none"), items.map((p) => {
     const used = p.last_used_at ? `${when(p.last_used_at)} (${String(p.last_used_protocol ?? "").toUpperCase()})` : "Never";
-    const revoke = document.createElement("button");
-    revoke.type = "button";
-    revoke.className = "nhsuk-button nhsuk-button--warning nhsuk-button--small app-revoke";
-    revoke.dataset.id = p.id;
-    revoke.append("Revoke");
-    const hidden = document.createElement("span");
-    hidden.className = "nhsuk-u-visually-hidden";
-    hidden.textContent = ` ${p.label}`;
-    revoke.append(hidden);
-    revoke.addEventListener("click", async () => {
-      const form = $("app-password-form");
-      revoke.disabled = true;
-      clearErrors(form);
-      try {
-        await api("DELETE", `/me/app-passwords/${encodeURIComponent(p.id)}`);
-        $("app-password-new").hidden = true;
-        notice(`The app password ${p.label} is revoked: a program using it can no longer sign in.`);
-        await loadAppPasswords();
-      } catch (err) {
-        revoke.disabled = false;
-        if (err instanceof ApiError) showErrors(form, [{ field: null, message: err.message }]);
-        else throw err;
-      }
+    const revoke = revokeButton(p.label, $("app-password-form"), null, async () => {
+      await api("DELETE", `/me/app-passwords/${encodeURIComponent(p.id)}`);
+      hideSecret($("app-password-new"));
+      notice(`The app password ${p.label} is revoked: a program using it can no longer sign in.`);
+      await loadAppPasswords();
     });
     return row(cell("Name", p.label), cell("Made", when(p.created_at)), cell("Last used", used), cell("Action", revoke));
   }));
@@ -153,9 +136,7 @@ page(async ({ me: first }) => {
   bindForm($("app-password-form"), async ({ label }) => {
     const made = await api("POST", "/me/app-passwords", { label: label.trim() });
     $("label").value = "";
-    $("app-password-new-label").textContent = made.label;
-    $("app-password-new-secret").textContent = made.password;
-    $("app-password-new").hidden = false;
+    showSecret($("app-password-new"), made.label, made.password);
     $("account-notice").hidden = true;
     await loadAppPasswords();
   });

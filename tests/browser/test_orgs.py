@@ -1,0 +1,150 @@
+"""Issue 10 item 5 (organisations and sites) and item 3 (API tokens), in a
+real browser: the Global Admin adds an organisation, edits it, adds a site,
+appoints its Primary Local Administrator, and makes and revokes API tokens,
+all by clicking, read back here with the CLI and the tokens themselves; a
+Local Administrator of one practice sees and edits only theirs and is shown
+the API's sentence for the rest; a person with no admin role sees neither
+menu item. The actions the token form offers (web/js/grants.mjs) are
+checked against what the API accepts from each role that makes tokens."""
+
+import http.client
+import json
+import subprocess
+
+from conftest import PASSWORD, ROOT, person, ready
+
+OURS, OTHER, NEW = "X26001", "X26002", "QNEW1"
+USER_PASSWORD = "user password number one"
+
+
+def practices(instance):
+    for ods, name in ((OURS, "Riverside Practice"),
+                      (OTHER, "Hillside Practice")):
+        instance.run("org", "add", "--ods", ods, "--name", name,
+                     "--type", "GP Practice")
+
+
+def with_password(instance, first, last, org=OURS):
+    address = person(instance, org, first, last)
+    instance.run("user", "passwd", address, "--stdin",
+                 input=USER_PASSWORD + "\n")
+    return address
+
+
+def bearer(server, token, path):
+    conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=20,
+                                       context=server.ssl_context())
+    conn.request("GET", "/api/v1" + path,
+                 headers={"Authorization": f"Bearer {token}"})
+    resp = conn.getresponse()
+    body = json.loads(resp.read() or b"null")
+    conn.close()
+    return resp.status, body
+
+
+def grantable():
+    """web/js/grants.mjs's GIVES: the actions each role's form offers."""
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e",
+         "import('./web/js/grants.mjs').then(m => "
+         "console.log(JSON.stringify(m.GIVES)))"],
+        cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
+    return json.loads(out.stdout)
+
+
+def test_global_admin_adds_edits_and_devolves_an_org(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    practices(instance)
+    plan = person(instance, OURS, "Pat", "Primary")
+    outsider = person(instance, OTHER, "Olly", "Outside")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    run_scenario("orgs", server, cookie=ga.cookie, new=NEW, ours=OURS,
+                 person=plan, outsider=outsider)
+
+    # What the pages did is what the directory holds.
+    org = instance.json("org", "show", NEW)
+    assert org["name"] == "Northern Care Network", org
+    assert org["type"] == "Primary Care Network"
+    assert org["postal_address"] == "1 High Street\nLeeds\nLS1 1AA"
+    assert org["website"] == "https://www.northern.example.org"
+    assert org["helpdesk_phone"] == "0113 496 0999"
+    assert org["helpdesk_email"] == "it@northern.example.org"
+    assert org["default_quota_mb"] == 2048
+    assert org["protocols_off"] == "pop3"
+    assert org["parent"] is None
+    assert org["devolved"] is True and org["primary_local_admins"] == [plan]
+    assert instance.json("org", "show", OURS)["parent"] == NEW
+    assert instance.json("org", "show", OTHER)["parent"] is None
+    sites = instance.json("site", "list", "--org", NEW)
+    sites = sites["items"] if isinstance(sites, dict) else sites
+    assert [(s["name"], s["site_type"], s["postal_address"])
+            for s in sites] == [("Northern Hub", "other",
+                                 "2 High Street\nLeeds")]
+    assert {"role": "primary_local_admin", "org": NEW} in \
+        instance.json("user", "show", plan)["roles"]
+
+
+def test_global_admin_makes_and_revokes_tokens(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    practices(instance)
+    plan = with_password(instance, "Pat", "Primary")
+    instance.run("role", "add", plan, "--org", OURS, "--role",
+                 "primary_local_admin")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    out = run_scenario("tokens", server, cookie=ga.cookie, org=OURS)
+    tokens = json.loads(out.strip().splitlines()[-1])
+
+    # The token kept works, with what the form gave it; the revoked one
+    # does not. Both were made and one revoked in the audit trail.
+    status, kept = bearer(server, tokens["kept"], "/token")
+    assert status == 200, kept
+    assert (kept["label"], kept["org"], kept["actions"], kept["allow_from"]) \
+        == ("hr-feed", OURS, ["user.read"], [])
+    status, body = bearer(server, tokens["revoked"], "/token")
+    assert status == 401 and "revoked" in body["error"]["message"], body
+    rows = instance.json("audit", "list", "--type", "api_token")
+    rows = rows["items"] if isinstance(rows, dict) else rows
+    assert sorted(r["action"] for r in rows
+                  if r.get("result", "done") == "done") == \
+        ["create", "create", "delete"], rows
+
+    # Every action the form offers a role is one the API lets that role
+    # give; an action offered only to the Global Admin is refused to a
+    # Primary Local Administrator, on the field "actions".
+    gives = grantable()
+    status, body = ga.call("POST", "/tokens", {
+        "label": "every-ga-action", "org": OURS,
+        "actions": gives["global_admin"], "expires_days": 1})
+    assert status == 201, body
+    pla = ready(https_client, server, plan, USER_PASSWORD)
+    status, body = pla.call("POST", "/tokens", {
+        "label": "every-pla-action", "org": OURS,
+        "actions": gives["primary_local_admin"], "expires_days": 1})
+    assert status == 201, body
+    for action in sorted(set(gives["global_admin"]) -
+                         set(gives["primary_local_admin"])):
+        status, body = pla.call("POST", "/tokens", {
+            "label": f"not-{action}", "org": OURS, "actions": [action],
+            "expires_days": 1})
+        assert status == 403 and body["error"]["field"] == "actions", \
+            (action, body)
+
+
+def test_local_admin_sees_and_edits_only_theirs_no_role_sees_no_menu(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    practices(instance)
+    la = with_password(instance, "Lee", "Local")
+    instance.run("role", "add", la, "--org", OURS, "--role", "local_admin")
+    nobody = with_password(instance, "Nora", "Nobody")
+    other_before = instance.json("org", "show", OTHER)
+    c = ready(https_client, server, la, USER_PASSWORD)
+    n = ready(https_client, server, nobody, USER_PASSWORD)
+    run_scenario("orgs-refused", server, cookie=c.cookie, nobody=n.cookie,
+                 ours=OURS, other=OTHER)
+    # Their own org's helpdesk changed; the other practice did not.
+    assert instance.json("org", "show", OURS)["helpdesk_phone"] == \
+        "0113 496 1234"
+    assert instance.json("org", "show", OTHER) == other_before

@@ -1,0 +1,181 @@
+// One organisation (/org?ods=): its record (docs/api.md "Records") as a
+// summary list; its details and local IT helpdesk edited for those whose
+// role allows it (PATCH; name, type and parent by the Global Admin only);
+// its sites, and adding one; appointing its Primary Local Administrator
+// (the Global Admin); its people, parent and children. Every refusal is
+// the API's sentence in the error summary, linked to the field.
+import { page } from "../app.mjs";
+import { api, ApiError } from "../api.mjs";
+import { bindForm, clearErrors, FormError, showErrors, values as formValues } from "../form.mjs";
+import { EDITORS, GLOBAL, allOrgs, fillOrgForm, holds, orgBody, orgLink, orgOption, showSummary } from "../orgs.mjs";
+import { el } from "../people.mjs";
+import { when } from "../devices.mjs";
+import { cell, fillTable, row } from "../table.mjs";
+
+const $ = (id) => document.getElementById(id);
+
+function orNone(text) {
+  return text === null || text === undefined || text === "" ? "None" : String(text);
+}
+
+function multiline(text) {
+  if (!text) return "None";
+  const lines = String(text).split("\n");
+  return lines.flatMap((line, i) => (i ? [el("br"), line] : [line]));
+}
+
+// The summary's rows; a "Change" link to the field for those who may.
+function rows(org, known, editor, global) {
+  const change = (field, what) => (editor ? { href: `#${field}`, what } : undefined);
+  const register = (field, what) => (global ? { href: `#${field}`, what } : undefined);
+  const parent = org.parent ? (known.get(org.parent) ? [orgLink(known.get(org.parent))] : org.parent) : "None: a top-level organisation";
+  return [
+    ["ODS code", org.ods],
+    ["Name", org.name, register("name", "name")],
+    ["Type", orNone(org.type), register("type", "type")],
+    ["Parent organisation", parent, register("parent", "parent organisation")],
+    ["Postal address", multiline(org.postal_address), change("postal_address", "postal address")],
+    ["Description", orNone(org.description), change("description", "description")],
+    ["Website", orNone(org.website), change("website", "website")],
+    ["Local IT helpdesk phone", orNone(org.helpdesk_phone), change("helpdesk_phone", "local IT helpdesk phone number")],
+    ["Local IT helpdesk email", orNone(org.helpdesk_email), change("helpdesk_email", "local IT helpdesk email address")],
+    ["Default mailbox size", org.default_quota_mb ? `${org.default_quota_mb} MB` : "The service's default", change("default_quota_mb", "default mailbox size")],
+    ["Mail programs turned off", org.protocols_off ? org.protocols_off.toUpperCase().replaceAll(",", ", ") : "None", change("off_imap", "mail programs turned off")],
+    ["Primary Local Administrators", (org.primary_local_admins ?? []).join(", ") || "None"],
+    ["Created", when(org.created_at)],
+    ["Updated", when(org.updated_at)],
+  ];
+}
+
+async function allSites(ods) {
+  const sites = [];
+  let cursor = null;
+  do {
+    const query = new URLSearchParams({ limit: "500" });
+    if (cursor) query.set("cursor", cursor);
+    const reply = await api("GET", `/orgs/${encodeURIComponent(ods)}/sites?${query}`);
+    sites.push(...reply.items);
+    cursor = reply.next_cursor;
+  } while (cursor);
+  return sites;
+}
+
+async function showSites(ods) {
+  const sites = await allSites(ods);
+  fillTable($("sites-table"), $("sites-empty"), sites.map((s) => row(
+    cell("Name", s.name),
+    cell("Type", s.site_type),
+    cell("Postal address", ...[multiline(s.postal_address)].flat()),
+    cell("Added", when(s.created_at)),
+  )));
+}
+
+page(async ({ me }) => {
+  const ods = (new URLSearchParams(window.location.search).get("ods") ?? "").trim();
+  const find = $("find-form");
+  const refused = (err) => {
+    find.hidden = false;
+    $("ods").value = ods;
+    showErrors(find, [{ field: "ods", message: err.message }]);
+  };
+  if (!ods) {
+    refused({ message: "Enter the organisation's ODS code, or open it from the list of organisations" });
+    return;
+  }
+  const path = `/orgs/${encodeURIComponent(ods)}`;
+  let org;
+  try {
+    org = await api("GET", path);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    $("org-heading").textContent = ods;
+    refused(err);
+    return;
+  }
+
+  const editor = holds(me, EDITORS);
+  const global = holds(me, GLOBAL);
+  // Every org the caller reads: the parent's name and the children.
+  const known = new Map((await allOrgs()).map((o) => [o.ods, o]));
+  const editForm = $("edit-form");
+  if (global) {
+    for (const o of known.values()) if (o.ods !== org.ods) $("parent").append(orgOption(o));
+  }
+  // Shown before the form is filled: its baseline is what it shows.
+  $("register-fields").hidden = !global;
+  $("edit-section").hidden = !editor;
+  $("edit-nav").hidden = !editor;
+  $("site-form").hidden = !editor;
+  $("devolve-form").hidden = !global;
+  $("org-record").hidden = false;
+
+  let baseline = {};
+  const show = (o) => {
+    org = o;
+    $("org-heading").textContent = o.name;
+    $("org-caption").textContent = `ODS code ${o.ods}${o.type ? `, ${o.type}` : ""}`;
+    showSummary($("org-summary"), rows(o, known, editor, global));
+    if (o.parent && global && ![...$("parent").options].some((opt) => opt.value === o.parent)) {
+      $("parent").append(Object.assign(el("option", "", o.parent), { value: o.parent }));
+    }
+    fillOrgForm(editForm, o);
+    baseline = orgBody(formValues(editForm));
+    const parent = known.get(o.parent);
+    if (o.parent) $("parent-item").replaceChildren("Part of ", parent ? orgLink(parent) : `${o.parent} (not one you administer)`);
+    else $("parent-item").textContent = "A top-level organisation";
+    const admins = o.primary_local_admins ?? [];
+    $("devolved-text").textContent = admins.length
+      ? `Devolved to ${admins.join(", ")}: the administrators of the organisations above no longer reach this one or its people.`
+      : "None: the administrators of the organisations above this one also administer it.";
+  };
+  show(org);
+
+  $("users-link").href = `/users?org=${encodeURIComponent(org.ods)}`;
+  $("users-link").textContent = `People of ${org.name}`;
+  const children = [...known.values()].filter((o) => o.parent === org.ods);
+  $("children").replaceChildren(...children.map((o) => {
+    const li = el("li");
+    li.append(orgLink(o), ` (${o.ods})`);
+    return li;
+  }));
+  $("children").hidden = children.length === 0;
+  $("children-none").hidden = children.length > 0;
+
+  await showSites(org.ods);
+
+  // One error summary serves every form here: a new submit clears the
+  // marks an earlier refusal left on another form's fields.
+  document.addEventListener("submit", () => {
+    for (const form of document.querySelectorAll("main form")) clearErrors(form);
+  }, true);
+  const done = (text) => {
+    $("org-done").textContent = text;
+  };
+
+  bindForm(editForm, async (values) => {
+    done("");
+    // Only what changed is sent: a Local Administrator's PATCH carries
+    // no name, type or parent, which need the Global Admin.
+    const changed = Object.fromEntries(Object.entries(orgBody(values)).filter(([k, v]) => String(baseline[k] ?? "") !== String(v)));
+    if (!Object.keys(changed).length) throw new FormError("postal_address", "Change a detail before saving");
+    show(await api("PATCH", path, changed));
+    done("Details saved.");
+    $("details").scrollIntoView();
+  });
+
+  bindForm($("site-form"), async (v) => {
+    done("");
+    const site = await api("POST", `${path}/sites`, { name: v.name.trim(), site_type: v.site_type.trim(), postal_address: v.postal_address.trim() });
+    for (const id of ["site-name", "site-type", "site-postal-address"]) $(id).value = "";
+    await showSites(org.ods);
+    done(`The site ${site.name} is added.`);
+  });
+
+  bindForm($("devolve-form"), async (v) => {
+    done("");
+    await api("POST", `${path}/primary-admins`, { address: v.address.trim() });
+    show(await api("GET", path));
+    $("devolve-address").value = "";
+    done(`${v.address.trim()} is now a Primary Local Administrator of ${org.name}.`);
+  });
+});
