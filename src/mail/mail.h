@@ -122,10 +122,6 @@ int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	size_t count, struct mail_delivery_report *report_r,
 	struct error *err);
 
-/* The outbound queue, oldest first (remote delivery is a later step). */
-int mail_queue_list(const struct dir_ctx *ctx, struct store_queued **items_r,
-	size_t *count_r, struct error *err);
-
 /* Why a signed-in person may use an address as the sender (SPEC M2). */
 enum mail_send_right {
 	MAIL_SEND_SELF,		/* their own address */

@@ -144,10 +144,3 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	arena_free(&a);
 	return rc;
 }
-
-int
-mail_queue_list(const struct dir_ctx *ctx, struct store_queued **items_r,
-	size_t *count_r, struct error *err)
-{
-	return store_queue_list(ctx->store, ctx->arena, items_r, count_r, err);
-}
