@@ -56,6 +56,8 @@ denied_object_type(const struct api_request *req)
 		return "distribution_list";
 	case AUTH_TOKEN_MANAGE:
 		return "api_token";
+	case AUTH_QUEUE_MANAGE:
+		return "queue";
 	case AUTH_AUDIT_READ:
 	case AUTH_REPORT_READ:
 	case AUTH_EDISCOVERY_SEARCH:

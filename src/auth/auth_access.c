@@ -78,6 +78,7 @@ static const char *const auth_action_names[AUTH_ACTION_COUNT] = {
 	[AUTH_EDISCOVERY_SEARCH] = "ediscovery.search",
 	[AUTH_ROLE_GRANT_GLOBAL] = "role.grant_global",
 	[AUTH_TOKEN_MANAGE] = "token.manage",
+	[AUTH_QUEUE_MANAGE] = "queue.manage",
 };
 
 const char *

@@ -48,6 +48,7 @@ enum auth_action {
 	/* give or take global_admin and ediscovery: the service's own roles */
 	AUTH_ROLE_GRANT_GLOBAL,
 	AUTH_TOKEN_MANAGE,	/* API tokens for application accounts */
+	AUTH_QUEUE_MANAGE,	/* the outbound queue: the service's own */
 	AUTH_ACTION_COUNT,
 };
 

@@ -193,6 +193,7 @@ start_services(const struct instance *inst, struct services *sv,
 	if (sv->imap == NULL)
 		return -1;
 	sv->api = api_new(inst);
+	api_set_writer(sv->api, sv->writer);
 	/*
 	 * The audit chain is checked beside the listeners, not before them:
 	 * mail goes on while it runs, and a broken chain is an alarm for

@@ -296,6 +296,15 @@ connect_any(struct mail_queue_runner *r, struct plan *p, struct conn *cn,
 			"address=%s stage=%s reason=\"%s\"", p->hops[i].name,
 			p->hops[i].name, p->hops[i].text,
 			mail_smtp_stage_name(s.stage), text);
+		/*
+		 * A smarthost refusing our credentials is the operator's to
+		 * fix (Postfix defers too): the mail waits for it.
+		 */
+		if (s.stage == MAIL_SMTP_STAGE_AUTH &&
+		    s.result == MAIL_SMTP_RESULT_PERMANENT) {
+			s.result = MAIL_SMTP_RESULT_TEMPORARY;
+			s.status[0] = '4';
+		}
 		any_temporary |= s.result != MAIL_SMTP_RESULT_PERMANENT;
 		*status_r = s;
 	}
@@ -472,12 +481,16 @@ set_options(struct mail_queue_runner *r, struct plan *p, struct conn *cn)
 	if (p->route != NULL && p->route->auth_user[0] != '\0') {
 		struct error err;
 		cn->password = read_password(r, p->route, &err);
-		if (cn->password == NULL)
+		if (cn->password == NULL) {
+			/* The operator's to fix: wait, never bounce for it. */
 			log_error("outbound.route_password", "domain=%s "
 				"reason=\"%s\"", p->route->domain, err.msg);
+			plan_fail(p, MAIL_SMTP_RESULT_TEMPORARY, "4.7.0",
+				"the route's AUTH password file cannot be "
+				"read");
+		}
 		cn->o.auth_user = p->route->auth_user;
-		cn->o.auth_password = cn->password != NULL ? cn->password :
-			"";
+		cn->o.auth_password = cn->password;
 	}
 }
 

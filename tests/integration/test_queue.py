@@ -536,3 +536,73 @@ def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
             assert sink.connections == 2
     finally:
         sink.close()
+
+
+def test_api_queue_for_the_global_admin_only(out, instance, org):
+    from apiclient import global_admin, make_admin
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Plan A")
+        out.send(["carol@far.example"], subject="Plan B")
+        out.run()
+    ga = global_admin(out.server, instance)
+    page = ga.ok("GET", "/queue?limit=1")
+    (row,) = page["items"]
+    assert row["recipient"] == "bob@far.example"
+    assert row["status"] == "queued" and row["attempts"] == 1
+    assert row["last_error"] == "451 4.3.0 busy"
+    assert page["next_cursor"] is not None
+    rest = ga.ok("GET", f"/queue?limit=1&cursor={page['next_cursor']}")
+    assert rest["items"] == []         # carol was delivered: history only
+    every = ga.ok("GET", "/queue?all=true")["items"]
+    assert [(r["recipient"], r["status"]) for r in every] == \
+        [("bob@far.example", "queued"), ("carol@far.example", "delivered")]
+    ga.refused("GET", "/queue?all=maybe", status=422)
+    due = ga.ok("POST", f"/queue/{row['id']}/retry")
+    assert due["next_attempt_at"] <= row["next_attempt_at"]
+    ga.refused("POST", f"/queue/{every[1]['id']}/retry", status=404)
+    ga.refused("DELETE", "/queue/nonsense", status=404)
+    # A Local Admin runs an org, not the service's queue.
+    la = make_admin(out.server, instance, org)
+    la.refused("GET", "/queue")
+    la.refused("DELETE", f"/queue/{row['id']}")
+    assert ga.ok("DELETE", f"/queue/{row['id']}") == \
+        {"id": row["id"], "deleted": True}
+    assert ga.ok("GET", "/queue")["items"] == []
+    subjects = [m["Subject"] for m in out.inbox()]
+    assert subjects == ["Not delivered: Plan A"]
+    audit = instance.json("audit", "list", "--type", "queue")
+    assert sorted(a["summary"]["event"] for a in audit
+                  if "event" in a["summary"]) == ["delete", "retry"]
+    # The Local Admin's two refusals are on the trail too (SECURITY.md 48).
+    assert len([a for a in audit if a["result"] == "denied"]) == 2
+
+
+def test_static_route_with_auth_and_required_tls(out, tmp_path):
+    ca, cert, key = make_ca(tmp_path, names=("127.0.0.1",))
+    (out.instance.dir / "relay.pw").write_text("s3cret pass\n")
+    with DnsStub({}) as stub, \
+            Sink(tls=server_context(cert, key),
+                 auth=("app", "s3cret pass")) as sink:
+        out.settings(stub, 1,
+                     f"outbound.routes=*=127.0.0.1:{sink.port} "
+                     "tls=required auth=app password_file=relay.pw",
+                     f"outbound.tls_ca_file={ca}")
+        out.send(["bob@anywhere.example"])
+        (e,), _ = out.run()
+        assert e["result"] == "delivered", e
+        assert e["tls"].endswith(" verified")
+        assert sink.auth_seen and sink.auth_seen[-1][1:] == ("app", True)
+        # No MX was asked: the route decides.
+        assert not [q for q in stub.queries if q[1] == "MX"]
+        # A wrong password is the operator's to fix: the mail waits.
+        (out.instance.dir / "relay.pw").write_text("wrong\n")
+        out.send(["carol@anywhere.example"])
+        (e,), _ = out.run()
+        assert e["result"] == "deferred", e
+        (out.instance.dir / "relay.pw").unlink()
+        (e,), stderr = out.run(at=HOUR)
+        assert e["result"] == "deferred"
+        assert "outbound.route_password" in stderr
+        assert len(sink.messages) == 1
