@@ -174,7 +174,10 @@ dsn_line(const struct mail_queue_attempt *at,
 	};
 }
 
-/* Sends one report for the lines picked; false (logged) if it failed. */
+/*
+ * Sends one report for the lines picked; false (logged) when it failed
+ * and is still owed, true when sent or when it can never be delivered.
+ */
 static bool
 report(struct mail_queue_runner *r, struct store *st, int64_t now,
 	struct span original, const struct store_queued *first,
@@ -190,6 +193,19 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 			(long long)first->id,
 			mail_dsn_action_name(lines[0].action), n,
 			first->sender);
+		return true;
+	}
+	/*
+	 * A sender who no longer has a mailbox (or an address that routes
+	 * nowhere) can never be told: waiting would only try the remote
+	 * again and again. Anything else (the store busy or full) is owed.
+	 */
+	if (err.code == ERROR_NOT_FOUND || err.code == ERROR_DENIED ||
+	    err.code == ERROR_INVALID) {
+		log_warn("outbound.report_dropped", "queue_id=%lld action=%s "
+			"sender=%s reason=\"%s\"", (long long)first->id,
+			mail_dsn_action_name(lines[0].action), first->sender,
+			err.msg);
 		return true;
 	}
 	log_error("outbound.report_failed", "queue_id=%lld action=%s "

@@ -200,6 +200,19 @@ def test_null_mx_bounces_with_a_report_in_the_senders_inbox(out):
     assert [r["status"] for r in out.rows()] == ["failed"]
 
 
+def test_report_to_a_sender_who_is_gone_is_dropped_not_retried(out):
+    z = {"far.example": {"MX": [[0, "."]]}}
+    with DnsStub(z) as stub:
+        out.settings(stub, 25)
+        out.send(["bob@far.example"])
+        out.instance.run("user", "delete", out.ann)
+        (e,), stderr = out.run()
+    # Given up for good: no mailbox to tell, nothing to try again.
+    assert e["result"] == "failed"
+    assert "outbound.report_dropped" in stderr
+    assert [r["status"] for r in out.rows()] == ["failed"]
+
+
 def test_4xx_retried_on_schedule_then_notices_then_ndr(out):
     with DnsStub(zone()) as stub, \
             Sink(replies={"bob@far.example": "451 4.3.0 try later"}) as sink:
