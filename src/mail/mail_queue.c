@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "core/xmalloc.h"
+#include "mail/mail.h"
 #include "mail/mail_dns.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store.h"
@@ -416,6 +417,8 @@ dispatcher_main(void *arg)
 	return NULL;
 }
 
+static void wake_hook(void *arg);
+
 int
 mail_queue_runner_start(struct mail_queue_runner *r, struct error *err)
 {
@@ -429,10 +432,17 @@ mail_queue_runner_start(struct mail_queue_runner *r, struct error *err)
 		return error_set(err, ERROR_INTERNAL, "cannot start the queue "
 			"dispatcher: %s", strerror(rc));
 	r->dispatching = true;
+	mail_deliver_set_queue_hook(wake_hook, r);
 	log_info("outbound.started", "workers=%zu max_per_destination=%u "
 		"poll_s=%lld runner=%s", r->thread_count, r->max_per_dest,
 		(long long)r->poll_s, r->id);
 	return 0;
+}
+
+static void
+wake_hook(void *arg)
+{
+	mail_queue_runner_wake(arg);
 }
 
 void
@@ -474,6 +484,8 @@ mail_queue_runner_free(struct mail_queue_runner **rp)
 	struct mail_queue_runner *r = *rp;
 	if (r == NULL)
 		return;
+	if (r->dispatching)
+		mail_deliver_set_queue_hook(NULL, NULL);
 	pthread_mutex_lock(&r->mu);
 	r->stopping = true;
 	pthread_cond_broadcast(&r->work_cv);

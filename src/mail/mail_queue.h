@@ -128,8 +128,8 @@ int mail_queue_run_pass(struct mail_queue_runner *r, int64_t now,
 /*
  * `caremail serve`: a dispatcher thread that claims due recipients every
  * outbound.poll_s (at once at start-up, so mail queued while the server
- * was down leaves now) for outbound.workers worker threads. Needs
- * env->clock.
+ * was down leaves now, and whenever mail_deliver queues mail for another
+ * domain) for outbound.workers worker threads. Needs env->clock.
  */
 int mail_queue_runner_start(struct mail_queue_runner *r, struct error *err);
 

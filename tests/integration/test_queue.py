@@ -457,6 +457,22 @@ def test_serve_delivers_mail_queued_before_it_started(instance, org,
         assert rows[0]["status"] == "delivered"
 
 
+def test_serve_is_woken_when_mail_is_queued(instance, org, start_server):
+    # An hour between looks: only the wake-up can deliver it quickly.
+    with DnsStub(zone()) as stub, Sink() as sink:
+        server = start_server(extra=[
+            f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
+            f"outbound.port={sink.port}", "outbound.workers=1",
+            "outbound.poll_s=3600"])
+        out = Outbound(instance, org, server)
+        time.sleep(0.5)         # past the look at start-up
+        out.send(["bob@far.example"])
+        deadline = time.monotonic() + 10
+        while not sink.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sink.messages) == 1, server.logs()
+
+
 class StallSink:
     """A raw SMTP server: the first connection stalls after the message's
     final dot (never replies), later ones take the message. .messages
