@@ -158,7 +158,7 @@ static const struct config_setting config_settings[] = {
 	{ "outbound.messages_per_connection", CONFIG_TYPE_INT, "50", 1, 1000, NULL,
 	  "Messages one connection carries, one after another, before it is closed." },
 	{ "outbound.poll_s", CONFIG_TYPE_INT, "10", 1, 3600, NULL,
-	  "Seconds between serve's looks for mail due for delivery (it also looks at start-up)." },
+	  "Seconds between serve's looks for mail whose retry is due; it also looks at start-up and as soon as mail for another domain is queued." },
 	{ "outbound.lease_s", CONFIG_TYPE_INT, "3600", 1, 86400, NULL,
 	  "Seconds a runner holds the recipients it is delivering; after a crash they are tried again once this has passed. Longer than the slowest delivery (the timeouts above)." },
 	{ "outbound.port", CONFIG_TYPE_INT, "25", 1, 65535, NULL,
