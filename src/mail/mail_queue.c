@@ -198,20 +198,6 @@ compare_rows(const void *pa, const void *pb)
 	return a->id < b->id ? -1 : a->id > b->id;
 }
 
-/* Messages in rows[0..n): runs of one body, time and sender. */
-static size_t
-count_messages(const struct store_queued *rows, size_t n)
-{
-	size_t m = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (i == 0 || rows[i].body_id != rows[i - 1].body_id ||
-		    rows[i].created_at != rows[i - 1].created_at ||
-		    strcmp(rows[i].sender, rows[i - 1].sender) != 0)
-			m++;
-	}
-	return m;
-}
-
 static void
 enqueue(struct mail_queue_runner *r, struct mail_queue_job *j)
 {
@@ -237,7 +223,6 @@ static void
 make_jobs(struct mail_queue_runner *r, const char *domain,
 	struct store_queued *rows, size_t n, int64_t now)
 {
-	size_t messages = count_messages(rows, n);
 	size_t per = r->per_connection;
 	size_t i = 0;
 	while (i < n) {
@@ -278,7 +263,6 @@ make_jobs(struct mail_queue_runner *r, const char *domain,
 		}
 		enqueue(r, j);
 	}
-	(void)messages;
 }
 
 /*
