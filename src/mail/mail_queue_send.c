@@ -292,10 +292,9 @@ connect_any(struct mail_queue_runner *r, struct plan *p, struct conn *cn,
 		mail_smtp_status_text(&s, text, sizeof(text));
 		snprintf(why, why_size, "%s (%s): %s", p->hops[i].name,
 			p->hops[i].text, text);
-		log_info("outbound.connect_failed", "domain=%s host=%s "
-			"address=%s stage=%s reason=\"%s\"", p->hops[i].name,
-			p->hops[i].name, p->hops[i].text,
-			mail_smtp_stage_name(s.stage), text);
+		log_info("outbound.connect_failed", "host=%s address=%s "
+			"stage=%s reason=\"%s\"", p->hops[i].name,
+			p->hops[i].text, mail_smtp_stage_name(s.stage), text);
 		/*
 		 * A smarthost refusing our credentials is the operator's to
 		 * fix (Postfix defers too): the mail waits for it.
