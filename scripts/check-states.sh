@@ -19,6 +19,7 @@ states=(
 	"grant right|full_access send_as send_on_behalf|src/dir/dir_states.c:dir_grant_right_parse src/store/store_access.c:right_from_text"
 	"list kind|static dynamic|src/dir/dir_states.c:dir_list_kind_parse src/store/store_list.c:list_text_parse"
 	"list state|approved pending rejected|src/dir/dir_states.c:dir_list_state_parse src/store/store_list.c:list_text_parse"
+	"queue status|queued in_flight delivered failed|src/store/store_queue.c:status_from_text"
 )
 
 compare='(strcmp|strcasecmp|strncmp|strncasecmp|str_eq|str_eq_nocase|span_eq|span_eq_nocase|span_eq_cstr)[[:space:]]*\('

@@ -13,6 +13,7 @@ packages=(
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
 	libunbound-dev	# the validating DNS resolver (src/core/dns.c)
+	libidn2-dev	# IDNA A-labels for the secure-domain match (mail_secure.c)
 	dns-root-data	# /usr/share/dns/root.key, the DNSSEC root trust anchor
 	python3 python3-pytest curl swaks openssl oathtool jq
 	python3-dkim	# verifies our DKIM signatures (tests/integration/test_dkim.py)

@@ -19,6 +19,13 @@ struct instance;
 struct api *api_new(const struct instance *inst);
 void api_free(struct api **api);
 
+struct store_writer;
+/*
+ * The group-commit writer reports are delivered through (a queue delete
+ * tells the sender); serve's, held for the api's lifetime.
+ */
+void api_set_writer(struct api *api, struct store_writer *writer);
+
 /*
  * Answers one request below /api/v1/: the handler to give the HTTP server
  * (struct http_server_options.api, with api as its api_ctx). Any thread.

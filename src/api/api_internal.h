@@ -30,6 +30,7 @@ struct api {
 	const struct instance *inst;
 	struct auth_sms *sms;		/* the SMS gateway (auth_sms.h) */
 	struct ratelimit *limits;	/* 429 counters for every route */
+	struct store_writer *writer;	/* serve's; NULL: none */
 };
 
 #define API_MAX_PARAMS 4
@@ -98,6 +99,7 @@ extern const struct api_route api_routes_people[];
 extern const struct api_route api_routes_audit[];
 extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
+extern const struct api_route api_routes_queue[];
 
 /* ---- request parts (api_request.c) ---- */
 

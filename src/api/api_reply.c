@@ -59,6 +59,8 @@ denied_object_type(const struct api_request *req)
 		return "api_token";
 	case AUTH_RELAY_MANAGE:
 		return "relay_host";
+	case AUTH_QUEUE_MANAGE:
+		return "queue";
 	case AUTH_AUDIT_READ:
 	case AUTH_REPORT_READ:
 	case AUTH_EDISCOVERY_SEARCH:

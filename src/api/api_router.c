@@ -41,6 +41,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_audit,
 	api_routes_devices,
 	api_routes_status,
+	api_routes_queue,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */
@@ -474,6 +475,12 @@ api_new(const struct instance *inst)
 	api->sms = auth_sms_new(inst->config, inst->dir);
 	api->limits = ratelimit_new(API_RATELIMIT_SLOTS);
 	return api;
+}
+
+void
+api_set_writer(struct api *api, struct store_writer *writer)
+{
+	api->writer = writer;
 }
 
 void

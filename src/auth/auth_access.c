@@ -81,6 +81,7 @@ static const char *const auth_action_names[AUTH_ACTION_COUNT] = {
 	[AUTH_TOKEN_MANAGE] = "token.manage",
 	[AUTH_RELAY_MANAGE] = "relay.manage",
 	[AUTH_MAIL_SEND] = "mail.send",
+	[AUTH_QUEUE_MANAGE] = "queue.manage",
 };
 
 const char *

@@ -51,6 +51,7 @@ enum auth_action {
 	AUTH_RELAY_MANAGE,	/* application servers registered for relay */
 	/* a token's: send mail from its org's addresses (SPEC M3) */
 	AUTH_MAIL_SEND,
+	AUTH_QUEUE_MANAGE,	/* the outbound queue: the service's own */
 	AUTH_ACTION_COUNT,
 };
 

@@ -192,8 +192,20 @@ static const struct cli_command cli_commands[] = {
 	  "Checks the audit chain; exits 1 naming the first broken row.",
 	  "", 0, 0, cli_audit_verify },
 
-	{ "queue list", "", "Lists mail waiting to go to other domains.", "",
-	  0, 0, cli_queue_list },
+	{ "queue list", "[--all] [--after ID] [--limit N]",
+	  "Lists mail waiting to go to other domains (--all: delivered and "
+	  "failed too).", "all after= limit=", 0, 0, cli_queue_list },
+	{ "queue show", "ID", "Shows one queued recipient's delivery state.",
+	  "", 1, 1, cli_queue_show },
+	{ "queue retry", "ID | --all",
+	  "Makes a waiting recipient (or every one) due for delivery now.",
+	  "all", 0, 1, cli_queue_retry },
+	{ "queue delete", "ID",
+	  "Removes a waiting recipient; its sender gets a non-delivery report.",
+	  "", 1, 1, cli_queue_delete },
+	{ "queue run", "[--at TIME]",
+	  "Delivers every recipient due at TIME (default now) once and prints "
+	  "what happened to each.", "at=", 0, 0, cli_queue_run },
 
 	{ "dns lookup", "TYPE NAME",
 	  "Looks up MX, A, AAAA, TXT or TLSA records as outbound mail sees "

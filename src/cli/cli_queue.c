@@ -1,40 +1,235 @@
 /*
- * `caremail queue list`: mail waiting for delivery to other domains, oldest
- * first (SPEC M5; sending it on is a later step). Layer: front end.
+ * `caremail queue list|show|retry|delete|run`: the outbound queue, one row
+ * per recipient of mail for other domains, and one delivery pass as of
+ * any time (SPEC M5; docs/outbound.md). Layer: front end.
+ * SECURITY: retry and delete are audited as the shell account.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli_internal.h"
+#include "core/clock.h"
 #include "core/error.h"
-#include "mail/mail.h"
+#include "core/str.h"
+#include "instance/instance.h"
+#include "mail/mail_queue.h"
+
+json_t *
+cli_json_queued(const struct store_queued *q)
+{
+	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o,"
+		" s:o, s:o, s:o, s:I, s:o, s:b}",
+		"id", (json_int_t)q->id,
+		"status", mail_queue_status_name(q->status),
+		"sender", cli_json_text(q->sender),
+		"recipient", cli_json_text(q->recipient),
+		"queued_at", cli_json_time(q->created_at),
+		"next_attempt_at", q->status == STORE_QUEUE_QUEUED ||
+			q->status == STORE_QUEUE_IN_FLIGHT ?
+			cli_json_time(q->next_attempt_at) : json_null(),
+		"attempts", (json_int_t)q->attempts,
+		"last_attempt_at", q->last_attempt_at != 0 ?
+			cli_json_time(q->last_attempt_at) : json_null(),
+		"last_error", cli_json_text(q->last_error),
+		"remote_mta", cli_json_text(q->remote_mta),
+		"tls", cli_json_text(q->tls),
+		"finished_at", q->finished_at != 0 ?
+			cli_json_time(q->finished_at) : json_null(),
+		"delay_notices", (json_int_t)q->notices_sent,
+		"claimed_by", cli_json_text(q->claimed_by),
+		"dkim_signed", q->dkim_signature != NULL &&
+			q->dkim_signature[0] != '\0');
+}
+
+static int
+parse_id(struct cli_args *args, const char *text, int64_t *id_r,
+	struct error *err)
+{
+	uint64_t v;
+	if (!span_to_u64(span_from_cstr(text), &v) || v == 0 ||
+	    v > INT64_MAX)
+		return cli_usage(args, err, "'%s' is not a queue id (a whole "
+			"number from caremail queue list)", text);
+	*id_r = (int64_t)v;
+	return 0;
+}
 
 static int
 list_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
+	int64_t after = 0, limit = 1000;
+	if (cli_opt_int(args, "after", 0, INT64_MAX, &after, err) < 0 ||
+	    cli_opt_int(args, "limit", 1, 100000, &limit, err) < 0)
+		return -1;
 	struct store_queued *items;
 	size_t count;
-	if (mail_queue_list(&s->ctx, &items, &count, err) < 0)
+	if (mail_queue_list(&s->ctx, after, (size_t)limit,
+		    !cli_flag(args, "all"), &items, &count, err) < 0)
 		return -1;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(arr, json_pack(
-			"{s:I, s:o, s:o, s:o, s:o, s:I, s:o}",
-			"id", (json_int_t)items[i].id,
-			"sender", cli_json_text(items[i].sender),
-			"recipient", cli_json_text(items[i].recipient),
-			"queued_at", cli_json_time(items[i].created_at),
-			"next_attempt_at", cli_json_time(items[i].next_attempt_at),
-			"attempts", (json_int_t)items[i].attempts,
-			"last_error", cli_json_text(items[i].last_error)));
-	cli_print(args, arr, "id,queued_at,sender,recipient,attempts");
+		json_array_append_new(arr, cli_json_queued(&items[i]));
+	cli_print(args, arr, "id,status,recipient,attempts,next_attempt_at,"
+		"last_error");
 	return 0;
+}
+
+/* Opens a session, runs fn, closes it. */
+static int
+with_session(struct cli_args *args,
+	int (*fn)(struct cli_args *, struct cli_session *, struct error *),
+	struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = fn(args, &s, err);
+	cli_session_close(&s);
+	return rc;
 }
 
 int
 cli_queue_list(struct cli_args *args, struct error *err)
 {
-	struct cli_session s;
-	if (cli_session_open(args, &s, err) < 0)
+	return with_session(args, list_queue, err);
+}
+
+static int
+show_queue(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	int64_t id;
+	struct store_queued q;
+	if (parse_id(args, args->pos[0], &id, err) < 0 ||
+	    mail_queue_get(&s->ctx, id, &q, err) < 0)
 		return -1;
-	int rc = list_queue(args, &s, err);
-	cli_session_close(&s);
+	json_t *o = cli_json_queued(&q);
+	json_object_set_new(o, "lease_until", q.claimed_until != 0 ?
+		cli_json_time(q.claimed_until) : json_null());
+	json_object_set_new(o, "ret", cli_json_text(q.ret));
+	json_object_set_new(o, "envid", cli_json_text(q.envid));
+	json_object_set_new(o, "notify", cli_json_text(q.notify));
+	json_object_set_new(o, "orcpt", cli_json_text(q.orcpt));
+	cli_print(args, o, NULL);
+	return 0;
+}
+
+int
+cli_queue_show(struct cli_args *args, struct error *err)
+{
+	return with_session(args, show_queue, err);
+}
+
+static int
+retry_queue(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	int64_t id = 0;
+	bool all = cli_flag(args, "all");
+	if (all == (args->pos_count == 1))
+		return cli_usage(args, err, "give one queue id or --all");
+	if (!all && parse_id(args, args->pos[0], &id, err) < 0)
+		return -1;
+	int64_t changed = 0;
+	if (mail_queue_retry(&s->ctx, id, &changed, err) < 0)
+		return -1;
+	char sentence[128];
+	snprintf(sentence, sizeof(sentence), "%lld waiting %s due now.",
+		(long long)changed, changed == 1 ? "recipient is" :
+		"recipients are");
+	cli_print_done(args, json_pack("{s:I}", "retried",
+		(json_int_t)changed), sentence);
+	return 0;
+}
+
+int
+cli_queue_retry(struct cli_args *args, struct error *err)
+{
+	return with_session(args, retry_queue, err);
+}
+
+static int
+delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	int64_t id;
+	if (parse_id(args, args->pos[0], &id, err) < 0)
+		return -1;
+	struct store_writer *w = instance_writer_start(s->inst, err);
+	if (w == NULL)
+		return -1;
+	char mta[256];
+	mail_queue_hostname(s->inst->config, mta, sizeof(mta));
+	int rc = mail_queue_delete(&s->ctx, w, mta, id, err);
+	instance_writer_stop(&w);
+	if (rc == 0)
+		cli_print_done(args, json_pack("{s:I}", "deleted",
+			(json_int_t)id), "Removed from the queue; the sender "
+			"is told it was not delivered.");
 	return rc;
+}
+
+int
+cli_queue_delete(struct cli_args *args, struct error *err)
+{
+	return with_session(args, delete_queue, err);
+}
+
+/* One line per recipient as the pass goes. */
+static void
+print_event(void *arg, const struct mail_queue_event *ev)
+{
+	json_t *list = arg;
+	json_t *o = json_pack("{s:I, s:o, s:s, s:o, s:o, s:o, s:b}",
+		"id", (json_int_t)ev->id,
+		"recipient", cli_json_text(ev->recipient),
+		"result", mail_queue_result_name(ev->result),
+		"detail", cli_json_text(ev->detail),
+		"remote_mta", cli_json_text(ev->remote_mta),
+		"tls", cli_json_text(ev->tls),
+		"delay_notice", ev->delay_notice);
+	json_object_set_new(o, "next_attempt_at",
+		ev->result == MAIL_QUEUE_DEFERRED ?
+		cli_json_time(ev->next_attempt_at) : json_null());
+	json_array_append_new(list, o);
+}
+
+static int
+run_queue(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	int64_t at = s->ctx.now;
+	const char *when = cli_opt(args, "at");
+	if (when != NULL && !clock_parse(span_from_cstr(when), &at))
+		return cli_usage(args, err, "--at takes a time as "
+			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
+			"not '%s'", when);
+	struct store_writer *w = instance_writer_start(s->inst, err);
+	if (w == NULL)
+		return -1;
+	struct mail_queue_env env = {
+		.config = s->inst->config,
+		.instance_dir = s->inst->dir,
+		.dkim_dir = s->inst->dkim_dir,
+		.audit_key = s->inst->audit_key,
+		.pool = s->inst->pool,
+		.writer = w,
+	};
+	struct mail_queue_runner *r = mail_queue_runner_new(&env, err);
+	int rc = -1;
+	json_t *list = json_array();
+	size_t attempted = 0;
+	if (r != NULL)
+		rc = mail_queue_run_pass(r, at, print_event, list, &attempted,
+			err);
+	mail_queue_runner_free(&r);
+	instance_writer_stop(&w);
+	if (rc == 0)
+		cli_print(args, list, "id,recipient,result,next_attempt_at,"
+			"detail");
+	else
+		json_decref(list);
+	return rc;
+}
+
+int
+cli_queue_run(struct cli_args *args, struct error *err)
+{
+	return with_session(args, run_queue, err);
 }

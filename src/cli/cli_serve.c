@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "caremail_version.h"
 #include "cli/cli_internal.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -18,6 +19,7 @@
 #include "http/http.h"
 #include "imap/imap.h"
 #include "instance/instance.h"
+#include "mail/mail_queue.h"
 #include "pop3/pop3.h"
 #include "smtp/smtp.h"
 
@@ -117,12 +119,15 @@ struct services {
 	struct http_server *http;
 	struct api *api;	/* outlives http, which calls it */
 	struct instance_audit_watch *audit;	/* so does this */
+	struct mail_queue_runner *queue;	/* outbound delivery */
 };
 
 static void
 stop_services(struct services *sv)
 {
 	smtp_server_stop(&sv->smtp);
+	/* Before the writer: its reports are delivered through it. */
+	mail_queue_runner_free(&sv->queue);
 	pop3_server_stop(&sv->pop3);
 	imap_server_stop(&sv->imap);
 	if (sv->http != NULL)
@@ -132,6 +137,34 @@ stop_services(struct services *sv)
 	instance_audit_watch_stop(&sv->audit);
 	instance_writer_stop(&sv->writer);
 	net_tls_free(&sv->tls);
+}
+
+/*
+ * The outbound queue's job threads (docs/outbound.md), from the start, so
+ * mail queued while the server was down leaves at once. With
+ * outbound.workers = 0 serve sends nothing.
+ */
+static int
+start_queue(const struct instance *inst, struct services *sv,
+	struct error *err)
+{
+	if (config_get_int(inst->config, "outbound.workers") == 0) {
+		log_info("outbound.off", "reason=\"outbound.workers is 0\"");
+		return 0;
+	}
+	struct mail_queue_env env = {
+		.config = inst->config,
+		.instance_dir = inst->dir,
+		.dkim_dir = inst->dkim_dir,
+		.audit_key = inst->audit_key,
+		.pool = inst->pool,
+		.writer = sv->writer,
+		.clock = clock_now,
+	};
+	sv->queue = mail_queue_runner_new(&env, err);
+	if (sv->queue == NULL)
+		return -1;
+	return mail_queue_runner_start(sv->queue, err);
 }
 
 static int
@@ -148,6 +181,8 @@ start_services(const struct instance *inst, struct services *sv,
 	sv->tls = net_tls_new(inst->cert_path, inst->key_path, err);
 	if (sv->tls == NULL)
 		return -1;
+	if (start_queue(inst, sv, err) < 0)
+		return -1;
 	sv->smtp = smtp_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->smtp == NULL)
 		return -1;
@@ -158,6 +193,7 @@ start_services(const struct instance *inst, struct services *sv,
 	if (sv->imap == NULL)
 		return -1;
 	sv->api = api_new(inst);
+	api_set_writer(sv->api, sv->writer);
 	/*
 	 * The audit chain is checked beside the listeners, not before them:
 	 * mail goes on while it runs, and a broken chain is an alarm for

@@ -19,6 +19,7 @@ static const char *const audit_object_types[] = {
 	"report",	/* a refused audit search or report download */
 	"access",	/* a refusal of no one kind of object */
 	"dkim_key",	/* mail's: DKIM keys made and activated */
+	"queue",	/* mail's: outbound retries, deletions, TLS alerts */
 	NULL,
 };
 
@@ -45,7 +46,7 @@ dir_audit_filter_check(const struct store_audit_filter *f, struct error *err)
 			"'%.40s' is not an object type; use user_mailbox, "
 			"shared_mailbox, resource_mailbox, distribution_list, "
 			"contact, organisation, site, setting, api_token, report, "
-			"access or dkim_key",
+			"access, dkim_key or queue",
 			f->object_type);
 	if (f->action != NULL && !is_one_of(f->action, audit_actions))
 		return error_set_field(err, ERROR_INVALID, "action",

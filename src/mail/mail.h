@@ -122,9 +122,13 @@ int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	size_t count, struct mail_delivery_report *report_r,
 	struct error *err);
 
-/* The outbound queue, oldest first (remote delivery is a later step). */
-int mail_queue_list(const struct dir_ctx *ctx, struct store_queued **items_r,
-	size_t *count_r, struct error *err);
+/*
+ * Who to wake when mail_deliver has queued mail for other domains (the
+ * queue runner in serve); NULL to stop. The hook is called after the
+ * commit, under a lock this setter takes too, so once it returns the old
+ * hook is never called again.
+ */
+void mail_deliver_set_queue_hook(void (*hook)(void *arg), void *arg);
 
 /* Why a signed-in person may use an address as the sender (SPEC M2). */
 enum mail_send_right {

@@ -7,6 +7,8 @@
  */
 #include "mail/mail.h"
 
+#include <pthread.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir.h"
@@ -28,6 +30,35 @@
 #define LIST_SCOPE 1
 /* No scope has this number: "except nothing". */
 #define NO_SCOPE (-1)
+
+/* The queue runner's wake-up, if one is running (serve). */
+static pthread_mutex_t queue_hook_lock = PTHREAD_MUTEX_INITIALIZER;
+static void (*queue_hook)(void *arg);
+static void *queue_hook_arg;
+
+void
+mail_deliver_set_queue_hook(void (*hook)(void *arg), void *arg)
+{
+	pthread_mutex_lock(&queue_hook_lock);
+	queue_hook = hook;
+	queue_hook_arg = arg;
+	pthread_mutex_unlock(&queue_hook_lock);
+}
+
+/* A list may hold outside contacts, so it may have queued mail too. */
+static void
+wake_queue(const struct mail_recipient *recipients, size_t count)
+{
+	bool remote = false;
+	for (size_t i = 0; i < count && !remote; i++)
+		remote = recipients[i].kind != MAIL_ROUTE_LOCAL;
+	if (!remote)
+		return;
+	pthread_mutex_lock(&queue_hook_lock);
+	if (queue_hook != NULL)
+		queue_hook(queue_hook_arg);
+	pthread_mutex_unlock(&queue_hook_lock);
+}
 
 struct deliver_job {
 	struct dir_ctx ctx;	/* the caller's, on the writer's store */
@@ -141,13 +172,8 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 		rc = store_writer_run(w, run_deliver_job, &job, err);
 	if (rc == 0 && report_r != NULL)
 		*report_r = job.report;
+	if (rc == 0)
+		wake_queue(recipients, count);
 	arena_free(&a);
 	return rc;
-}
-
-int
-mail_queue_list(const struct dir_ctx *ctx, struct store_queued **items_r,
-	size_t *count_r, struct error *err)
-{
-	return store_queue_list(ctx->store, ctx->arena, items_r, count_r, err);
 }

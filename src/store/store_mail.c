@@ -224,32 +224,3 @@ store_mailbox_used(struct store *st, int64_t mailbox_id, int64_t *used_r,
 		error_set(err, ERROR_NOT_FOUND, "there is no such mailbox");
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
 }
-
-static void
-queued_read(struct store *st, struct store_stmt *s, struct arena *a,
-	void *out)
-{
-	struct store_queued *q = out;
-	q->id = store_col_int(st, s, 0);
-	q->body_id = store_col_int(st, s, 1);
-	q->sender = store_col_text(st, s, 2, a);
-	q->recipient = store_col_text(st, s, 3, a);
-	q->created_at = store_col_int(st, s, 4);
-	q->next_attempt_at = store_col_int(st, s, 5);
-	q->attempts = store_col_int(st, s, 6);
-	q->last_error = store_col_text(st, s, 7, a);
-}
-
-int
-store_queue_list(struct store *st, struct arena *a,
-	struct store_queued **items_r, size_t *count_r, struct error *err)
-{
-	struct store_stmt *s = store_query(st, err,
-		"SELECT id, body_id, sender, recipient, created_at,"
-		" next_attempt_at, attempts, last_error FROM queue ORDER BY id",
-		"");
-	if (s == NULL)
-		return -1;
-	return store_read_all(st, s, a, sizeof(**items_r), queued_read,
-		(void **)items_r, count_r, err);
-}

@@ -1,6 +1,6 @@
 /*
- * Mail: folders made and found, message bodies, delivery, the bytes a
- * mailbox holds, and the outbound queue.
+ * Mail: folders made and found, message bodies, delivery, and the bytes a
+ * mailbox holds (the outbound queue's rows are store_queue.h's).
  * Layer: store; only the domain includes this (a front end may include
  * store_types.h alone, for the records).
  */
@@ -60,9 +60,5 @@ int store_body_get(struct store *st, int64_t body_id, struct arena *a,
 /* Bytes of mail held by a mailbox, for its quota. */
 int store_mailbox_used(struct store *st, int64_t mailbox_id,
 	int64_t *used_r, struct error *err);
-
-/* The outbound queue, oldest first. */
-int store_queue_list(struct store *st, struct arena *a,
-	struct store_queued **items_r, size_t *count_r, struct error *err);
 
 #endif

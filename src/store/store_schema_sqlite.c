@@ -632,6 +632,37 @@ static const char migration_18[] =
 	" created_by TEXT NOT NULL);"
 	"CREATE INDEX relay_hosts_org ON relay_hosts(org_id, id);";
 
+/*
+ * Outbound delivery (issue 11): each queue row is one recipient's delivery
+ * state. status: queued (waiting for next_attempt_at), in_flight (claimed
+ * by a runner until claimed_until: a runner that dies leaves its rows to
+ * be taken again after the lease), delivered or failed (kept as history).
+ * The DKIM-Signature is made once, before the first attempt, for every row
+ * of the message (NULL: not yet; "": sent unsigned). ret/envid per message
+ * and notify/orcpt per recipient hold RFC 3461 parameters for later (our
+ * own SMTP server does not take them yet). tls records what the delivery
+ * got ("TLS1.3 verified", "none").
+ */
+static const char migration_19[] =
+	"ALTER TABLE queue ADD COLUMN status TEXT NOT NULL DEFAULT 'queued'"
+	" CHECK (status IN ('queued', 'in_flight', 'delivered', 'failed'));"
+	"ALTER TABLE queue ADD COLUMN claimed_by TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE queue ADD COLUMN notices_sent INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE queue ADD COLUMN last_attempt_at INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"ALTER TABLE queue ADD COLUMN finished_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE queue ADD COLUMN dkim_signature TEXT;"
+	"ALTER TABLE queue ADD COLUMN ret TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN envid TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN notify TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN orcpt TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN remote_mta TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE queue ADD COLUMN tls TEXT NOT NULL DEFAULT '';"
+	"DROP INDEX queue_due;"
+	"CREATE INDEX queue_due ON queue(status, next_attempt_at);"
+	"CREATE INDEX queue_lease ON queue(status, claimed_until);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -651,6 +682,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_16,
 	migration_17,
 	migration_18,
+	migration_19,
 	NULL,
 };
 

@@ -347,15 +347,37 @@ struct store_message {
 	struct store_message_meta meta;	/* the body's, when read with it */
 };
 
+/* A queue row's delivery state (issue 11); the database keeps its text. */
+enum store_queue_status {
+	STORE_QUEUE_QUEUED = 0,		/* waiting for next_attempt_at */
+	STORE_QUEUE_IN_FLIGHT,		/* claimed by a runner until its lease */
+	STORE_QUEUE_DELIVERED,		/* the remote took it */
+	STORE_QUEUE_FAILED,		/* given up; the sender was told */
+};
+
+/* One recipient of a message for another domain: its delivery state. */
 struct store_queued {
 	int64_t id;
 	int64_t body_id;
-	const char *sender;
+	const char *sender;	/* "" for the null sender (a report) */
 	const char *recipient;
-	int64_t created_at;
+	int64_t created_at;	/* queued at */
 	int64_t next_attempt_at;
 	int64_t attempts;
-	const char *last_error;
+	const char *last_error;	/* one line; "" before a failure */
+	enum store_queue_status status;
+	const char *claimed_by;	/* the runner holding it; "" */
+	int64_t claimed_until;	/* its lease ends; 0 */
+	int64_t notices_sent;	/* delay notices counted (mail_retry) */
+	int64_t last_attempt_at;	/* 0: not tried */
+	int64_t finished_at;	/* delivered or failed at; 0 */
+	const char *dkim_signature;	/* NULL: not signed yet; "": unsigned */
+	const char *ret;	/* RFC 3461 RET: "FULL", "HDRS" or "" */
+	const char *envid;	/* RFC 3461 ENVID; "" */
+	const char *notify;	/* RFC 3461 NOTIFY; "" (the default) */
+	const char *orcpt;	/* RFC 3461 ORCPT's address; "" */
+	const char *remote_mta;	/* the host that took or refused it last */
+	const char *tls;	/* what the delivery's TLS was; "" */
 };
 
 /* ---- sign-in: sessions, lockout, own passwords, TOTP (SPEC P1) ---- */

@@ -28,7 +28,7 @@ static const char *const expected[AUTH_ROLE_COUNT] = {
 		"user.unlock user.lifecycle user.delete user.restore "
 		"mailbox.manage contact.manage list.manage audit.read "
 		"report.read role.grant_global token.manage relay.manage "
-		"mail.send ",
+		"mail.send queue.manage ",
 	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] =
 		" org.read org.edit role.grant "
 		"user.read user.create user.edit user.reset_password "

@@ -25,6 +25,7 @@
 #include "store/store_change.h"
 #include "store/store_folder.h"
 #include "store/store_mail.h"
+#include "store/store_queue.h"
 #include "store/store_writer.h"
 #include "unit_instance.h"
 
@@ -221,7 +222,7 @@ test_deliver_list_and_person(void **state)
 	assert_string_equal(msgs[0].meta.subject, "Rota for next week");
 	assert_int_equal(msgs[0].internal_date, 2000);
 	struct store_queued *q;
-	assert_int_equal(store_queue_list(f->u.st, f->u.arena, &q, &n, &err),
+	assert_int_equal(store_queue_list(f->u.st, 0, 100, true, f->u.arena, &q, &n, &err),
 		0);
 	assert_int_equal(n, 1);
 	assert_string_equal(q[0].recipient, "lab@hospital.example");
@@ -382,7 +383,7 @@ test_deliver_without_inbox_is_temporary(void **state)
 	assert_int_equal(used, 0);
 	struct store_queued *q;
 	size_t n;
-	assert_int_equal(store_queue_list(f->u.st, f->u.arena, &q, &n, &err),
+	assert_int_equal(store_queue_list(f->u.st, 0, 100, true, f->u.arena, &q, &n, &err),
 		0);
 	assert_int_equal(n, 0);
 	assert_int_equal(store_folder_special(f->u.st, ann.id, "inbox",
@@ -444,7 +445,7 @@ test_list_members_over_quota_left_out(void **state)
 	/* The lab contact was queued each time. */
 	struct store_queued *q;
 	size_t n;
-	assert_int_equal(store_queue_list(f->u.st, f->u.arena, &q, &n, &err),
+	assert_int_equal(store_queue_list(f->u.st, 0, 100, true, f->u.arena, &q, &n, &err),
 		0);
 	assert_int_equal(n, 3);
 	for (size_t i = 0; i < n; i++)

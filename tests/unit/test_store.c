@@ -20,6 +20,7 @@
 #include "store/store.h"
 #include "store/store_folder.h"
 #include "store/store_internal.h"
+#include "store/store_queue.h"
 
 struct fixture {
 	char dir[64];
@@ -213,7 +214,7 @@ test_migration_12_keeps_every_message(void **state)
 	assert_int_equal(m[0].uid, 8);
 	assert_int_equal(m[0].body_id, shared_body);
 	struct store_queued *q;
-	assert_int_equal(store_queue_list(st, a, &q, &n, &err), 0);
+	assert_int_equal(store_queue_list(st, 0, 100, true, a, &q, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(store_body_get(st, q[0].body_id, a, &data, &size,
 				 &err), 0);
@@ -619,7 +620,7 @@ test_deliver_stores_body_once(void **state)
 				 &err), 0);
 	assert_int_equal(got.uidnext, 2);
 	struct store_queued *queued;
-	assert_int_equal(store_queue_list(f->st, f->arena, &queued, &n, &err), 0);
+	assert_int_equal(store_queue_list(f->st, 0, 100, true, f->arena, &queued, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(queued[0].recipient, "far@away.example");
 }
@@ -958,6 +959,90 @@ test_greatest(void **state)
 	store_finish(f->st, s);
 }
 
+/*
+ * The queue's lease (issue 11): a claim takes due rows once; a second
+ * runner gets nothing until the lease ends, then takes them; only the
+ * holder's outcome is written; a released row is due again; retry makes
+ * a waiting row due, never a finished one.
+ */
+static void
+test_queue_claim_lease(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	int64_t box = make_mailbox(f);
+	int64_t folders[] = { make_folder(f, box, "INBOX", "inbox") };
+	const char *remote[] = { "a@far.example", "b@far.example",
+		"c@later.example" };
+	int64_t body_id = put_body(f->st, "qq11", "x", 1);
+	struct store_delivery d = delivery(body_id, 1, folders, 1);
+	d.remote = remote;
+	d.remote_count = 3;
+	assert_int_equal(store_deliver(f->st, &d, NULL, &err), 0);
+	assert_int_equal(store_exec(f->st, &err, "UPDATE queue SET"
+		" next_attempt_at = 500 WHERE recipient = 'c@later.example'",
+		""), 1);
+	struct arena *a = arena_new(1 << 20);
+	struct store_queued *q;
+	size_t n;
+	assert_int_equal(store_queue_claim(f->st, "r1", 200, 300, 10, a, &q,
+				 &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(q[0].status, STORE_QUEUE_IN_FLIGHT);
+	assert_string_equal(q[0].claimed_by, "r1");
+	assert_null(q[0].dkim_signature);
+	int64_t first = q[0].id;
+	/* Held: nobody else gets them while the lease runs. */
+	assert_int_equal(store_queue_claim(f->st, "r2", 299, 400, 10, a, &q,
+				 &n, &err), 0);
+	assert_int_equal(n, 0);
+	/* The lease ran out (r1 died): r2 takes both. */
+	assert_int_equal(store_queue_claim(f->st, "r2", 300, 400, 10, a, &q,
+				 &n, &err), 0);
+	assert_int_equal(n, 2);
+	/* r1's late outcome is not written over r2's claim. */
+	struct store_queue_outcome o = { .id = first,
+		.status = STORE_QUEUE_DELIVERED, .attempts = 1,
+		.finished_at = 301 };
+	bool written = true;
+	assert_int_equal(store_queue_finish(f->st, "r1", &o, &written, &err),
+		0);
+	assert_false(written);
+	assert_int_equal(store_queue_finish(f->st, "r2", &o, &written, &err),
+		0);
+	assert_true(written);
+	/* r2 stops: its other row is due again at once. */
+	assert_int_equal(store_queue_release(f->st, "r2", &err), 0);
+	assert_int_equal(store_queue_claim(f->st, "r3", 301, 400, 10, a, &q,
+				 &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(q[0].id != first);
+	/* Retry all: the delivered row is left; the later one is due now. */
+	int64_t changed = 0;
+	assert_int_equal(store_queue_retry(f->st, 0, 302, &changed, &err), 0);
+	assert_int_equal(changed, 2);
+	assert_int_equal(store_queue_get(f->st, first, a, q, &err), 0);
+	assert_int_equal(q[0].status, STORE_QUEUE_DELIVERED);
+	assert_int_equal(store_queue_delete(f->st, first, &err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+	/* The signature is set once for every row of the message. */
+	assert_int_equal(store_queue_set_signature(f->st, body_id,
+				 "a@x.example", 100, "DKIM-Signature: a\r\n", &err),
+		0);
+	assert_int_equal(store_queue_set_signature(f->st, body_id,
+				 "a@x.example", 100, "", &err), 0);
+	assert_int_equal(store_queue_list(f->st, 0, 10, false, a, &q, &n,
+				 &err), 0);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(q[i].dkim_signature,
+			"DKIM-Signature: a\r\n");
+	int64_t waiting;
+	assert_int_equal(store_queue_count_waiting(f->st, &waiting, &err), 0);
+	assert_int_equal(waiting, 2);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -980,6 +1065,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_read_respects_arena_cap, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_deliver_stores_body_once, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_queue_claim_lease, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_failed_delivery_leaves_nothing,
 			setup, teardown),

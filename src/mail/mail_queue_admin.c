@@ -1,0 +1,125 @@
+/*
+ * The operator's queue commands behind `caremail queue` and the API:
+ * list, show, retry now, and delete (the sender told by a report that an
+ * operator removed the message). Layer: domain. Each change is audited
+ * (object "queue"). RFC 3464 for the report.
+ */
+#include <jansson.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "dir/dir.h"
+#include "mail/mail_dsn.h"
+#include "mail/mail_queue_internal.h"
+#include "store/store.h"
+#include "store/store_mail.h"
+#include "store/store_queue.h"
+
+const char *
+mail_queue_status_name(enum store_queue_status s)
+{
+	switch (s) {
+	case STORE_QUEUE_QUEUED:
+		return "queued";
+	case STORE_QUEUE_IN_FLIGHT:
+		return "in_flight";
+	case STORE_QUEUE_DELIVERED:
+		return "delivered";
+	case STORE_QUEUE_FAILED:
+		return "failed";
+	}
+	return "queued";
+}
+
+void
+mail_queue_hostname(const struct config *c, char *buf, size_t size)
+{
+	const char *helo = config_get_str(c, "smtp.hostname");
+	if (helo[0] != '\0')
+		str_copy(buf, size, helo);
+	else if (!config_list_item(c, "mail.domains", 0, buf, size) ||
+		 buf[0] == '\0')
+		str_copy(buf, size, "localhost");
+}
+
+int
+mail_queue_list(const struct dir_ctx *ctx, int64_t after_id, size_t limit,
+	bool waiting_only, struct store_queued **items_r, size_t *count_r,
+	struct error *err)
+{
+	return store_queue_list(ctx->store, after_id, limit, waiting_only,
+		ctx->arena, items_r, count_r, err);
+}
+
+int
+mail_queue_get(const struct dir_ctx *ctx, int64_t id,
+	struct store_queued *item_r, struct error *err)
+{
+	return store_queue_get(ctx->store, id, ctx->arena, item_r, err);
+}
+
+int
+mail_queue_retry(const struct dir_ctx *ctx, int64_t id, int64_t *changed_r,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	int rc = store_queue_retry(ctx->store, id, ctx->now, changed_r, err);
+	if (rc == 0 && id > 0 && *changed_r == 0)
+		rc = error_set(err, ERROR_NOT_FOUND, "no message waiting in "
+			"the queue has the id %lld", (long long)id);
+	if (rc == 0)
+		rc = dir_audit(ctx, "update", "queue", id, 0,
+			json_pack("{s:s, s:I}", "event", "retry", "rows",
+				(json_int_t)*changed_r),
+			err);
+	return dir_finish(ctx, rc, err);
+}
+
+int
+mail_queue_delete(const struct dir_ctx *ctx, struct store_writer *writer,
+	const char *reporting_mta, int64_t id, struct error *err)
+{
+	struct store_queued q;
+	if (store_queue_get(ctx->store, id, ctx->arena, &q, err) < 0)
+		return -1;
+	if (dir_begin(ctx, err) < 0)
+		return -1;
+	int rc = store_queue_delete(ctx->store, id, err);
+	if (rc == 0)
+		rc = dir_audit(ctx, "delete", "queue", id, 0,
+			json_pack("{s:s, s:s, s:s, s:I}", "event", "delete",
+				"sender", q.sender,
+				"recipient", q.recipient, "attempts",
+				(json_int_t)q.attempts), err);
+	if (dir_finish(ctx, rc, err) < 0)
+		return -1;
+	/* RFC 3461 §6.2: never a report about a report. */
+	if (q.sender[0] == '\0')
+		return 0;
+	const char *data = NULL;
+	size_t size = 0;
+	if (store_body_get(ctx->store, q.body_id, ctx->arena, &data, &size,
+		    err) < 0)
+		return -1;
+	struct mail_dsn_recipient line = {
+		.final_recipient = q.recipient,
+		.original_recipient = q.orcpt[0] != '\0' ? q.orcpt : NULL,
+		.action = MAIL_DSN_FAILED,
+		.status = "5.0.0",
+		.remote_mta = q.remote_mta[0] != '\0' ? q.remote_mta : NULL,
+		.diagnostic = "an operator of this mail service removed the "
+			"message from the delivery queue before it could be "
+			"delivered",
+		.diagnostic_is_reply = false,
+		.last_attempt = q.last_attempt_at,
+	};
+	char postmaster[300];
+	mail_queue_postmaster(ctx->config, postmaster, sizeof(postmaster));
+	struct mail_queue_env env = { .config = ctx->config,
+		.audit_key = ctx->audit_key, .writer = writer };
+	return mail_queue_report_deliver(&env, ctx->store, reporting_mta,
+		postmaster, ctx->now, &q, span_make(data, size), &line, 1, err);
+}

@@ -1,0 +1,127 @@
+/*
+ * Shared within the queue runner: the runner's state, a job (the due
+ * recipients of one destination, for one connection), and what one attempt
+ * did to one recipient. Layer: domain, private.
+ */
+#ifndef MAIL_MAIL_QUEUE_INTERNAL_H
+#define MAIL_MAIL_QUEUE_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/str.h"
+#include "mail/mail_queue.h"
+#include "mail/mail_retry.h"
+#include "mail/mail_secure.h"
+#include "mail/mail_smtp_client.h"
+#include "store/store_types.h"
+
+struct arena;
+struct dns_resolver;
+struct net_tls_client;
+struct store;
+
+/* What the runner remembers of one destination domain. */
+struct mail_queue_dest {
+	char domain[MAIL_SECURE_DOMAIN_SIZE];
+	unsigned active;	/* jobs for it running now */
+	struct mail_retry_destination backoff;
+	int64_t alerted_at;	/* the last outbound.tls_required alert */
+};
+
+/* The due recipients of one destination, sent over one connection. */
+struct mail_queue_job {
+	struct mail_queue_job *next;
+	char domain[MAIL_SECURE_DOMAIN_SIZE];
+	int64_t now;		/* the pass's time */
+	struct store_queued *rows;	/* by message (body, sender, time), id */
+	size_t count;
+	struct arena *arena;	/* owns rows */
+};
+
+struct mail_queue_runner {
+	struct mail_queue_env env;
+	struct mail_retry_policy retry;
+	struct mail_secure_policy secure;
+	struct mail_route_table routes;
+	struct dns_resolver *resolver;
+	struct net_tls_client *trust;
+	char helo[256];		/* EHLO name and the reports' Reporting-MTA */
+	char postmaster[300];	/* the reports' From */
+	char id[128];		/* claimed_by: host, process and a random part */
+	unsigned workers;
+	unsigned max_per_dest;
+	unsigned per_connection;	/* messages a connection carries */
+	int64_t poll_s, lease_s, alert_interval_s;
+	uint16_t port;		/* of MX hosts */
+
+	pthread_mutex_t mu;	/* everything below */
+	pthread_cond_t work_cv;	/* a job came, or a destination slot freed */
+	pthread_cond_t idle_cv;	/* a job ended */
+	pthread_cond_t wake_cv;	/* the dispatcher's sleep */
+	struct mail_queue_job *head, *tail;
+	size_t pending, running;
+	struct mail_queue_dest *dests;
+	size_t dest_count, dest_cap;
+	pthread_t *threads;
+	size_t thread_count;
+	pthread_t dispatcher;
+	bool dispatching, stopping, woken;
+
+	pthread_mutex_t note_mu;	/* one note at a time */
+	mail_queue_note *note;
+	void *note_arg;
+	size_t attempted;
+};
+
+/* One recipient's attempt, settled by mail_queue_settle. */
+struct mail_queue_attempt {
+	struct store_queued *row;
+	enum mail_smtp_result result;
+	char status[16];	/* RFC 3463 */
+	char detail[512];	/* one line: the reply or our words */
+	bool detail_is_reply;
+	const char *remote_mta;	/* "" when none answered */
+	const char *tls;	/* what the connection's TLS was */
+};
+
+/* ---- mail_queue_send.c ---- */
+
+/* Delivers one job over st (a worker's connection), settling every row. */
+void mail_queue_job_run(struct mail_queue_runner *r,
+	struct mail_queue_job *job, struct store *st);
+
+/* ---- mail_queue_report.c ---- */
+
+/*
+ * Decides what follows the attempts at one message's recipients (the
+ * retry rule), sends the sender one report per action owed (failed,
+ * delayed) by local delivery, then writes each row's outcome: reports
+ * first, so a crash between the two repeats a report rather than losing
+ * it. original is the message as queued.
+ */
+void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
+	int64_t now, struct span original, struct mail_queue_attempt *at,
+	size_t n);
+
+/*
+ * Builds and delivers one report for recipients rows[0..n) with dsn
+ * lines already filled, into the envelope sender's mailbox (or the queue,
+ * with the null sender, when the sender is elsewhere).
+ */
+struct mail_dsn_recipient;
+int mail_queue_report_deliver(const struct mail_queue_env *env,
+	struct store *st, const char *reporting_mta, const char *postmaster,
+	int64_t now, const struct store_queued *first, struct span original,
+	const struct mail_dsn_recipient *lines, size_t n, struct error *err);
+
+/* The destination's entry (made on first use); r->mu held by the caller. */
+struct mail_queue_dest *mail_queue_dest_find(struct mail_queue_runner *r,
+	const char *domain);
+
+/* The postmaster address of the instance's first domain, into buf. */
+void mail_queue_postmaster(const struct config *c, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,329 @@
+/*
+ * What follows an attempt: the retry rule's decision per recipient, the
+ * reports the sender is owed (RFC 3464, from the null sender, into their
+ * own mailbox by local delivery; never for a null-sender message), and
+ * the row's new state. Layer: domain. RFC 3461 §6.2, RFC 5321 §4.5.5,
+ * RFC 3834. SPEC M5, M8.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "dir/dir.h"
+#include "mail/mail.h"
+#include "mail/mail_dsn.h"
+#include "mail/mail_queue_internal.h"
+#include "store/store_queue.h"
+
+/* A report is the original's header (or whole, RET=FULL) and some text. */
+#define REPORT_ARENA_EXTRA (256 * 1024)
+
+const char *
+mail_queue_result_name(enum mail_queue_result r)
+{
+	switch (r) {
+	case MAIL_QUEUE_DELIVERED:
+		return "delivered";
+	case MAIL_QUEUE_DEFERRED:
+		return "deferred";
+	case MAIL_QUEUE_FAILED:
+		return "failed";
+	}
+	return "deferred";
+}
+
+struct mail_queue_dest *
+mail_queue_dest_find(struct mail_queue_runner *r, const char *domain)
+{
+	for (size_t i = 0; i < r->dest_count; i++) {
+		if (strcmp(r->dests[i].domain, domain) == 0)
+			return &r->dests[i];
+	}
+	if (r->dest_count == r->dest_cap) {
+		r->dest_cap = r->dest_cap == 0 ? 16 : r->dest_cap * 2;
+		r->dests = xrealloc(r->dests,
+			r->dest_cap * sizeof(*r->dests));
+	}
+	struct mail_queue_dest *d = &r->dests[r->dest_count++];
+	memset(d, 0, sizeof(*d));
+	str_copy(d->domain, sizeof(d->domain), domain);
+	return d;
+}
+
+void
+mail_queue_postmaster(const struct config *c, char *buf, size_t size)
+{
+	char domain[256];
+	if (!config_list_item(c, "mail.domains", 0, domain, sizeof(domain)) ||
+	    domain[0] == '\0')
+		str_copy(domain, sizeof(domain), "localhost");
+	snprintf(buf, size, "postmaster@%s", domain);
+}
+
+int
+mail_queue_report_deliver(const struct mail_queue_env *env,
+	struct store *st, const char *reporting_mta, const char *postmaster,
+	int64_t now, const struct store_queued *first, struct span original,
+	const struct mail_dsn_recipient *lines, size_t n, struct error *err)
+{
+	struct arena *a = arena_new(original.len * 2 + REPORT_ARENA_EXTRA);
+	unsigned char random[16];
+	randombytes_buf(random, sizeof(random));
+	char unique[sizeof(random) * 2 + 1];
+	sodium_bin2hex(unique, sizeof(unique), random, sizeof(random));
+	struct mail_dsn_report rep = {
+		.reporting_mta = reporting_mta,
+		.postmaster = postmaster,
+		.original_sender = first->sender,
+		.envid = first->envid[0] != '\0' ? first->envid : NULL,
+		.arrival_date = first->created_at,
+		.now = now,
+		.original = original,
+		.return_full = strcmp(first->ret, "FULL") == 0,
+		.recipients = lines,
+		.recipient_count = n,
+		.unique = unique,
+	};
+	struct span report;
+	int rc = mail_dsn_build(&rep, a, &report, err);
+	struct dir_ctx ctx = { .store = st, .config = env->config,
+		.actor = "system", .now = now, .arena = a,
+		.audit_key = env->audit_key };
+	struct mail_recipient *to = NULL;
+	size_t to_count = 0;
+	if (rc == 0)
+		rc = mail_route(&ctx, first->sender, true, &to, &to_count, err);
+	struct str msg;
+	if (rc == 0) {
+		/* Final delivery writes the Return-Path (RFC 5321 §4.4). */
+		str_init(&msg, a, report.len + 64);
+		if (mail_return_path_header("", &msg) < 0 ||
+		    str_append(&msg, report.p, report.len) < 0)
+			rc = error_set(err, ERROR_LIMIT,
+				"the report does not fit in memory");
+	}
+	if (rc == 0) {
+		struct mail_message m = { .data = str_cstr(&msg),
+			.size = msg.len, .received_at = now, .sender = "" };
+		rc = mail_deliver(env->writer, &ctx, &m, to, to_count, NULL,
+			err);
+	}
+	arena_free(&a);
+	return rc;
+}
+
+static void
+note(struct mail_queue_runner *r, const struct mail_queue_attempt *at,
+	enum mail_queue_result result, int64_t next, bool notice)
+{
+	pthread_mutex_lock(&r->note_mu);
+	r->attempted++;
+	if (r->note != NULL) {
+		struct mail_queue_event ev = {
+			.id = at->row->id,
+			.sender = at->row->sender,
+			.recipient = at->row->recipient,
+			.result = result,
+			.next_attempt_at = next,
+			.detail = at->detail,
+			.remote_mta = at->remote_mta,
+			.tls = at->tls,
+			.delay_notice = notice,
+		};
+		r->note(r->note_arg, &ev);
+	}
+	pthread_mutex_unlock(&r->note_mu);
+}
+
+static enum mail_retry_outcome
+outcome_of(enum mail_smtp_result result)
+{
+	switch (result) {
+	case MAIL_SMTP_RESULT_OK:
+		return MAIL_RETRY_DELIVERED;
+	case MAIL_SMTP_RESULT_TEMPORARY:
+		return MAIL_RETRY_TEMPORARY;
+	case MAIL_SMTP_RESULT_PERMANENT:
+		return MAIL_RETRY_PERMANENT;
+	}
+	return MAIL_RETRY_TEMPORARY;
+}
+
+static void
+dsn_line(const struct mail_queue_attempt *at,
+	const struct mail_retry_decision *d, enum mail_dsn_action action,
+	int64_t now, struct mail_dsn_recipient *line_r)
+{
+	*line_r = (struct mail_dsn_recipient){
+		.final_recipient = at->row->recipient,
+		.original_recipient = at->row->orcpt[0] != '\0' ?
+			at->row->orcpt : NULL,
+		.action = action,
+		.status = at->status,
+		.remote_mta = at->remote_mta[0] != '\0' ? at->remote_mta : NULL,
+		.diagnostic = at->detail,
+		.diagnostic_is_reply = at->detail_is_reply,
+		.last_attempt = now,
+		.will_retry_until = action == MAIL_DSN_DELAYED ?
+			d->retry_until : 0,
+	};
+}
+
+/*
+ * Sends one report for the lines picked; false (logged) when it failed
+ * and is still owed, true when sent or when it can never be delivered.
+ */
+static bool
+report(struct mail_queue_runner *r, struct store *st, int64_t now,
+	struct span original, const struct store_queued *first,
+	const struct mail_dsn_recipient *lines, size_t n)
+{
+	if (n == 0)
+		return true;
+	struct error err;
+	if (mail_queue_report_deliver(&r->env, st, r->helo, r->postmaster,
+		    now, first, original, lines, n, &err) == 0) {
+		log_info("outbound.report", "queue_id=%lld action=%s "
+			"recipients=%zu sender=%s",
+			(long long)first->id,
+			mail_dsn_action_name(lines[0].action), n,
+			first->sender);
+		return true;
+	}
+	/*
+	 * A sender who no longer has a mailbox (or an address that routes
+	 * nowhere) can never be told: waiting would only try the remote
+	 * again and again. Anything else (the store busy or full) is owed.
+	 */
+	if (err.code == ERROR_NOT_FOUND || err.code == ERROR_DENIED ||
+	    err.code == ERROR_INVALID) {
+		log_warn("outbound.report_dropped", "queue_id=%lld action=%s "
+			"sender=%s reason=\"%s\"", (long long)first->id,
+			mail_dsn_action_name(lines[0].action), first->sender,
+			err.msg);
+		return true;
+	}
+	log_error("outbound.report_failed", "queue_id=%lld action=%s "
+		"reason=\"%s\"", (long long)first->id,
+		mail_dsn_action_name(lines[0].action), err.msg);
+	return false;
+}
+
+static void
+finish_row(struct mail_queue_runner *r, struct store *st,
+	const struct store_queue_outcome *o)
+{
+	struct error err;
+	bool written = false;
+	if (store_queue_finish(st, r->id, o, &written, &err) < 0)
+		log_error("outbound.record_failed", "queue_id=%lld "
+			"reason=\"%s\"", (long long)o->id, err.msg);
+	else if (!written)
+		log_warn("outbound.claim_lost", "queue_id=%lld reason=\"the "
+			"row was deleted or taken by another runner\"",
+			(long long)o->id);
+}
+
+void
+mail_queue_settle(struct mail_queue_runner *r, struct store *st,
+	int64_t now, struct span original, struct mail_queue_attempt *at,
+	size_t n)
+{
+	struct mail_retry_decision *dec = xcalloc(n, sizeof(*dec));
+	struct mail_dsn_recipient *failed = xcalloc(n, sizeof(*failed));
+	struct mail_dsn_recipient *delayed = xcalloc(n, sizeof(*delayed));
+	size_t nf = 0, nd = 0;
+	const struct store_queued *ffirst = NULL, *dfirst = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct store_queued *q = at[i].row;
+		int64_t dest_retry_at = 0;
+		char domain[MAIL_SECURE_DOMAIN_SIZE];
+		struct error ignored;
+		if (mail_domain_normalise(q->recipient, domain, sizeof(domain),
+			    &ignored) == 0) {
+			pthread_mutex_lock(&r->mu);
+			dest_retry_at = mail_queue_dest_find(r, domain)
+				->backoff.retry_at;
+			pthread_mutex_unlock(&r->mu);
+		}
+		struct mail_retry_facts f = {
+			.now = now,
+			.queued_at = q->created_at,
+			.attempts = (unsigned)q->attempts + 1,
+			.outcome = outcome_of(at[i].result),
+			.notices_sent = (unsigned)q->notices_sent,
+			.null_sender = q->sender[0] == '\0',
+			.destination_retry_at = dest_retry_at,
+			.seed = (uint64_t)q->id,
+		};
+		mail_retry_decide(&r->retry, &f, &dec[i]);
+		if (dec[i].failure_report) {
+			dsn_line(&at[i], &dec[i], MAIL_DSN_FAILED, now,
+				&failed[nf++]);
+			ffirst = ffirst != NULL ? ffirst : q;
+		}
+		if (dec[i].delay_notice) {
+			dsn_line(&at[i], &dec[i], MAIL_DSN_DELAYED, now,
+				&delayed[nd++]);
+			dfirst = dfirst != NULL ? dfirst : q;
+		}
+	}
+	bool failed_sent = report(r, st, now, original, ffirst, failed, nf);
+	bool delayed_sent = report(r, st, now, original, dfirst, delayed, nd);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_queued *q = at[i].row;
+		struct store_queue_outcome o = {
+			.id = q->id,
+			.attempts = q->attempts + 1,
+			.last_attempt_at = now,
+			.notices_sent = q->notices_sent,
+			.last_error = at[i].result == MAIL_SMTP_RESULT_OK ? "" :
+				at[i].detail,
+			.remote_mta = at[i].remote_mta,
+			.tls = at[i].tls,
+		};
+		enum mail_queue_result result = MAIL_QUEUE_DEFERRED;
+		switch (dec[i].action) {
+		case MAIL_RETRY_ACTION_DONE:
+			o.status = STORE_QUEUE_DELIVERED;
+			o.finished_at = now;
+			result = MAIL_QUEUE_DELIVERED;
+			break;
+		case MAIL_RETRY_ACTION_LATER:
+			o.status = STORE_QUEUE_QUEUED;
+			o.next_attempt_at = dec[i].next_attempt_at;
+			/* A notice that did not go is owed again next time. */
+			if (dec[i].delay_notice && delayed_sent)
+				o.notices_sent = dec[i].notices_sent;
+			break;
+		case MAIL_RETRY_ACTION_GIVE_UP:
+			if (dec[i].failure_report && !failed_sent) {
+				/* Never lose the report: keep the row. */
+				o.status = STORE_QUEUE_QUEUED;
+				o.next_attempt_at = now +
+					mail_retry_wait(&r->retry, 1, (uint64_t)q->id);
+				break;
+			}
+			o.status = STORE_QUEUE_FAILED;
+			o.finished_at = now;
+			result = MAIL_QUEUE_FAILED;
+			break;
+		}
+		finish_row(r, st, &o);
+		log_info("outbound.attempt", "queue_id=%lld recipient=%s "
+			"result=%s status=%s remote=%s tls=\"%s\" "
+			"detail=\"%s\"", (long long)q->id, q->recipient,
+			mail_queue_result_name(result), at[i].status,
+			at[i].remote_mta, at[i].tls, at[i].detail);
+		note(r, &at[i], result, o.next_attempt_at,
+			dec[i].delay_notice && delayed_sent);
+	}
+	free(dec);
+	free(failed);
+	free(delayed);
+}

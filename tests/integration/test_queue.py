@@ -1,0 +1,637 @@
+"""The outbound queue runner (issue 11 item 2-4) against real parts: the
+real `caremail serve` and `caremail queue run --at`, Debian's
+python3-dnslib as the DNS (dnsstub.py) and python3-aiosmtpd as the remote
+servers (smtpsink.py). Reports are read back over IMAP and parsed with
+Python's email package; signatures are checked with python3-dkim.
+"""
+import email
+import imaplib
+import json
+import os
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from email import policy
+
+import dkim
+import pytest
+
+from conftest import PASSWORD
+from dnsstub import DnsStub
+from smtpsink import Sink, make_ca, server_context
+
+HOUR = 3600
+
+
+def person(instance, org, first, last, password=None):
+    address = instance.run("user", "add", "--org", org, "--first", first,
+                           "--last", last).stdout.strip()
+    if password:
+        instance.run("user", "passwd", address, "--stdin", "--permanent",
+                     input=password + "\n")
+    return address
+
+
+def message(frm, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n"):
+    return (f"From: Ann <{frm}>\r\nTo: {', '.join(to)}\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <{subject.replace(' ', '')}"
+            f"@test>\r\nDate: Thu, 3 Dec 2026 09:00:00 +0000\r\n\r\n"
+            f"{body}").encode()
+
+
+class Outbound:
+    """A sender with a mailbox, serve for submission and IMAP (delivery
+    off), and `queue run --at` pointed at a DNS stub and a sink port."""
+
+    def __init__(self, instance, org, server):
+        self.instance = instance
+        self.server = server
+        self.ann = person(instance, org, "Ann", "Sender", PASSWORD)
+        self.sets = []
+        self.t0 = int(time.time())
+
+    def tls(self):
+        return ssl.create_default_context(
+            cafile=str(self.instance.dir / "tls" / "cert.pem"))
+
+    def send(self, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n",
+             raw=None, options=()):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["submission"],
+                          timeout=10) as s:
+            s.starttls(context=self.tls())
+            s.login(self.ann, PASSWORD)
+            s.sendmail(self.ann, to, raw or message(self.ann, to, subject,
+                                                    body),
+                       mail_options=list(options))
+        # Times of passes count from just after the last message queued.
+        self.t0 = int(time.time()) + 1
+
+    def settings(self, stub, port, *extra):
+        self.sets = ["--set", f"dns.servers=127.0.0.1@{stub.port}",
+                     "--set", "dns.trust_anchor=",
+                     "--set", f"outbound.port={port}",
+                     "--set", "outbound.greeting_timeout_s=5",
+                     "--set", "outbound.connect_timeout_s=5"]
+        for e in extra:
+            self.sets += ["--set", e]
+
+    def run(self, at=None, check=True):
+        """(events, stderr) of one pass at t0 + at seconds."""
+        args = ["queue", "run", "--json", *self.sets]
+        if at is not None:
+            args += ["--at", str(self.t0 + at)]
+        proc = self.instance.run(*args, check=check)
+        return json.loads(proc.stdout or "[]"), proc.stderr
+
+    def rows(self):
+        return self.instance.json("queue", "list", "--all")
+
+    def inbox(self):
+        """Every message in Ann's INBOX, read over IMAP, parsed."""
+        m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=10)
+        try:
+            m.starttls(ssl_context=self.tls())
+            m.login(self.ann, PASSWORD)
+            m.select("INBOX", readonly=True)
+            _, data = m.search(None, "ALL")
+            out = []
+            for num in data[0].split():
+                _, parts = m.fetch(num, "(RFC822)")
+                out.append(email.message_from_bytes(parts[0][1],
+                                                    policy=policy.default))
+            m.logout()
+            return out
+        finally:
+            try:
+                m.shutdown()
+            except OSError:
+                pass
+
+
+def report_fields(msg):
+    """(per-message fields, [per-recipient fields]) of a DSN."""
+    assert msg.get_content_type() == "multipart/report"
+    assert msg.get_param("report-type") == "delivery-status"
+    status = [p for p in msg.walk()
+              if p.get_content_type() == "message/delivery-status"][0]
+    blocks = status.get_payload()
+    return blocks[0], blocks[1:]
+
+
+@pytest.fixture
+def out(instance, org, start_server):
+    return Outbound(instance, org, start_server())
+
+
+def zone(**extra):
+    z = {"far.example": {"MX": [[10, "mx1.far.example"]]},
+         "mx1.far.example": {"A": ["127.0.0.1"]}}
+    z.update(extra)
+    return z
+
+
+def test_delivered_to_the_lowest_preference_mx(out):
+    # mx2 (preference 20) points where nothing listens: only mx1 works.
+    z = {"far.example": {"MX": [[20, "mx2.far.example"],
+                                [10, "mx1.far.example"]]},
+         "mx1.far.example": {"A": ["127.0.0.1"]},
+         "mx2.far.example": {"A": ["127.0.0.2"]}}
+    with DnsStub(z) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"])
+        events, _ = out.run()
+        assert [(e["recipient"], e["result"], e["remote_mta"])
+                for e in events] == \
+            [("bob@far.example", "delivered", "mx1.far.example")]
+        assert len(sink.messages) == 1
+        assert sink.messages[0].rcpt_tos == ["bob@far.example"]
+        assert sink.messages[0].mail_from == out.ann
+        assert b"The results." in sink.messages[0].data
+    rows = out.rows()
+    assert [(r["status"], r["attempts"], r["tls"]) for r in rows] == \
+        [("delivered", 1, "none")]
+    # Nothing is due any more: a second pass attempts nothing.
+    events, _ = out.run(at=60)
+    assert events == []
+    # Delivered rows are history: the default list shows what waits.
+    assert out.instance.json("queue", "list") == []
+
+
+def test_falls_back_to_the_next_mx_when_the_first_refuses(out):
+    z = {"far.example": {"MX": [[10, "mx1.far.example"],
+                                [20, "mx2.far.example"]]},
+         "mx1.far.example": {"A": ["127.0.0.2"]},    # connection refused
+         "mx2.far.example": {"A": ["127.0.0.1"]}}
+    with DnsStub(z) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"])
+        events, stderr = out.run()
+        assert [(e["result"], e["remote_mta"]) for e in events] == \
+            [("delivered", "mx2.far.example")]
+        assert "outbound.connect_failed" in stderr
+        assert "mx1.far.example" in stderr
+        assert len(sink.messages) == 1
+
+
+def test_null_mx_bounces_with_a_report_in_the_senders_inbox(out):
+    z = {"far.example": {"MX": [[0, "."]]}}
+    with DnsStub(z) as stub:
+        out.settings(stub, 25)
+        out.send(["bob@far.example"], subject="Referral letter")
+        events, _ = out.run()
+    assert [(e["result"]) for e in events] == ["failed"]
+    assert "null MX" in events[0]["detail"]
+    (report,) = out.inbox()
+    assert report["From"].addresses[0].addr_spec == \
+        "postmaster@" + out.instance.domain
+    assert report["Subject"] == "Not delivered: Referral letter"
+    assert report["Auto-Submitted"] == "auto-replied"
+    assert report["Return-Path"] == "<>"
+    fields, (rcpt,) = report_fields(report)
+    assert rcpt["Final-Recipient"] == "rfc822; bob@far.example"
+    assert rcpt["Action"] == "failed"
+    assert rcpt["Status"] == "5.1.10"
+    words = report.get_body(preferencelist=("plain",)).get_content()
+    assert "bob@far.example" in words
+    assert [r["status"] for r in out.rows()] == ["failed"]
+
+
+def test_report_to_a_sender_who_is_gone_is_dropped_not_retried(out):
+    z = {"far.example": {"MX": [[0, "."]]}}
+    with DnsStub(z) as stub:
+        out.settings(stub, 25)
+        out.send(["bob@far.example"])
+        out.instance.run("user", "delete", out.ann)
+        (e,), stderr = out.run()
+    # Given up for good: no mailbox to tell, nothing to try again.
+    assert e["result"] == "failed"
+    assert "outbound.report_dropped" in stderr
+    assert [r["status"] for r in out.rows()] == ["failed"]
+
+
+def test_4xx_retried_on_schedule_then_notices_then_ndr(out):
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 try later"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Results")
+        (e,), _ = out.run(at=0)
+        assert e["result"] == "deferred"
+        assert e["detail"] == "451 4.3.0 try later"
+        first_retry = out.rows()[0]["next_attempt_at"]
+        # The first wait is 5 minutes, moved by at most 10 %.
+        (row,) = out.rows()
+        assert row["attempts"] == 1 and row["last_error"] == \
+            "451 4.3.0 try later"
+        # Not due yet: nothing is attempted.
+        events, _ = out.run(at=4 * 60)
+        assert events == []
+        events, _ = out.run(at=6 * 60)
+        assert [e["result"] for e in events] == ["deferred"]
+        assert out.rows()[0]["attempts"] == 2
+        assert out.inbox() == []
+        # At 4 hours: deferred again, and one delay notice.
+        (e,), _ = out.run(at=4 * HOUR + 60)
+        assert e["result"] == "deferred" and e["delay_notice"]
+        (notice,) = out.inbox()
+        assert notice["Subject"] == "Delayed: Results"
+        _, (rcpt,) = report_fields(notice)
+        assert rcpt["Action"] == "delayed"
+        assert rcpt["Status"] == "4.3.0"
+        assert "Will-Retry-Until" in rcpt
+        # At 24 hours the second notice; no other between.
+        (e,), _ = out.run(at=10 * HOUR)
+        assert not e["delay_notice"]
+        (e,), _ = out.run(at=24 * HOUR + 60)
+        assert e["delay_notice"]
+        # After the lifetime (96 h): given up, the report says so.
+        (e,), _ = out.run(at=96 * HOUR + 60)
+        assert e["result"] == "failed"
+        subjects = [m["Subject"] for m in out.inbox()]
+        assert subjects == ["Delayed: Results", "Delayed: Results",
+                            "Not delivered: Results"]
+        _, (rcpt,) = report_fields(out.inbox()[2])
+        assert rcpt["Action"] == "failed"
+        assert sink.messages == []
+        assert first_retry is not None
+
+
+def test_5xx_for_one_recipient_bounces_only_that_one(out):
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bad@far.example": "550 5.1.1 no such user"}) \
+            as sink:
+        out.settings(stub, sink.port)
+        out.send(["good@far.example", "bad@far.example"], subject="Rota")
+        events, _ = out.run()
+        assert sorted((e["recipient"], e["result"]) for e in events) == \
+            [("bad@far.example", "failed"), ("good@far.example",
+                                              "delivered")]
+        assert sink.messages[0].rcpt_tos == ["good@far.example"]
+    (report,) = out.inbox()
+    _, rcpts = report_fields(report)
+    assert [r["Final-Recipient"] for r in rcpts] == \
+        ["rfc822; bad@far.example"]
+    assert rcpts[0]["Diagnostic-Code"] == "smtp; 550 5.1.1 no such user"
+    assert "good@far.example" not in report.get_body(
+        preferencelist=("plain",)).get_content()
+
+
+def test_two_messages_to_one_domain_share_one_connection(out):
+    with DnsStub(zone()) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="First")
+        out.send(["carol@far.example"], subject="Second")
+        events, _ = out.run()
+        assert [e["result"] for e in events] == ["delivered", "delivered"]
+        assert len(sink.messages) == 2
+        assert sink.ehlos == 1      # one connection, one EHLO
+
+
+def test_secure_domain_without_starttls_stays_queued_and_alerts(out):
+    z = {"secure.example": {"MX": [[10, "mx1.secure.example"]]},
+         "mx1.secure.example": {"A": ["127.0.0.1"]}}
+    with DnsStub(z) as stub, Sink() as sink:
+        out.settings(stub, sink.port,
+                     "outbound.secure_domains=nhs.net, secure.example")
+        out.send(["bob@mail.secure.example".replace("mail.", "")],
+                 subject="Patient notes")
+        (e,), stderr = out.run()
+        assert e["result"] == "deferred"
+        assert "STARTTLS" in e["detail"]
+        assert sink.messages == []          # nothing in clear
+        assert "outbound.tls_required" in stderr
+        assert "domain=secure.example" in stderr
+        # The alert is an audit row too.
+        audit = out.instance.json("audit", "list", "--type", "queue")
+        assert [(a["action"], a["summary"]["event"]) for a in audit] == \
+            [("other", "tls_required")]
+        # Once per destination per interval (60 min by default): a later
+        # pass of the same process would not alert again; a new process
+        # does (the interval is kept in memory; docs/outbound.md).
+        (e,), _ = out.run(at=HOUR)
+        assert e["result"] == "deferred" and sink.messages == []
+        # Never bounced early: still waiting after a day.
+        (e,), _ = out.run(at=25 * HOUR)
+        assert e["result"] == "deferred"
+        assert [r["status"] for r in out.rows()] == ["queued"]
+
+
+def test_secure_domain_with_trusted_starttls_is_delivered_over_tls(
+        out, tmp_path):
+    ca, cert, key = make_ca(tmp_path, names=("mx1.secure.example",
+                                             "127.0.0.1"))
+    z = {"secure.example": {"MX": [[10, "mx1.secure.example"]]},
+         "mx1.secure.example": {"A": ["127.0.0.1"]}}
+    with DnsStub(z) as stub, Sink(tls=server_context(cert, key)) as sink:
+        out.settings(stub, sink.port,
+                     "outbound.secure_domains=secure.example",
+                     f"outbound.tls_ca_file={ca}")
+        out.send(["bob@secure.example"])
+        (e,), stderr = out.run()
+        assert e["result"] == "delivered", e
+        assert e["tls"].startswith("TLS1.") and \
+            e["tls"].endswith(" verified")
+        assert sink.messages[0].tls
+        assert "outbound.tls_required" not in stderr
+    assert out.rows()[0]["tls"].endswith(" verified")
+
+
+def test_opportunistic_tls_is_recorded(out, tmp_path):
+    _, cert, key = make_ca(tmp_path, names=("other.name",))
+    with DnsStub(zone()) as stub, Sink(tls=server_context(cert, key)) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"])
+        (e,), _ = out.run()
+        assert e["result"] == "delivered"
+        # Encrypted, but the certificate was not checked good.
+        assert e["tls"].startswith("TLS1.") and \
+            e["tls"].endswith("not verified")
+        assert sink.messages[0].tls
+
+
+def test_delivered_message_has_a_dkim_signature_that_verifies(out):
+    out.instance.run("dkim", "keygen", "--domain", out.instance.domain)
+    shown = out.instance.json("dkim", "show", "--domain",
+                              out.instance.domain)
+    with DnsStub(zone()) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"])
+        out.run()
+        data = sink.messages[0].data
+
+    def dnsfunc(name, timeout=5):
+        if name.decode().lower() == shown["name"].lower():
+            return shown["record"].encode()
+        return None
+    assert data.startswith(b"DKIM-Signature:")
+    assert dkim.verify(data, dnsfunc=dnsfunc)
+    assert out.rows()[0]["dkim_signed"]
+
+
+def test_unsigned_with_a_warning_when_the_domain_has_no_key(out):
+    with DnsStub(zone()) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"])
+        (e,), stderr = out.run()
+        assert e["result"] == "delivered"
+        assert "outbound.dkim_unsigned" in stderr
+        assert "caremail dkim keygen" in stderr
+        assert not sink.messages[0].data.startswith(b"DKIM-Signature:")
+
+
+def test_8bit_message_to_a_server_without_8bitmime_is_refused(out):
+    with DnsStub(zone()) as stub, Sink(eightbit=False) as sink:
+        out.settings(stub, sink.port)
+        raw = message(out.ann, ["bob@far.example"], "Caf\u00e9 rota",
+                      "Caf\u00e9 at 10.\r\n").replace(
+                          "Caf\u00e9 rota".encode(), b"Cafe rota")
+        out.send(["bob@far.example"], raw=raw, options=["BODY=8BITMIME"])
+        (e,), _ = out.run()
+        assert e["result"] == "failed"
+        assert "8BITMIME" in e["detail"]
+        assert sink.messages == []
+    (report,) = out.inbox()
+    _, (rcpt,) = report_fields(report)
+    assert rcpt["Status"] == "5.6.3"
+
+
+def test_queue_show_retry_and_delete(out):
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Minutes")
+        out.run()
+        (row,) = out.instance.json("queue", "list")
+        shown = out.instance.json("queue", "show", str(row["id"]))
+        assert shown["status"] == "queued" and shown["attempts"] == 1
+        assert shown["last_error"] == "451 4.3.0 busy"
+        # retry: due now, so a pass at once tries it again.
+        assert out.instance.json("queue", "retry", str(row["id"])) == \
+            {"retried": 1}
+        events, _ = out.run()
+        assert len(events) == 1
+        assert out.instance.json("queue", "retry", "--all") == \
+            {"retried": 1}
+        # delete: gone, audited, and the sender told.
+        out.instance.run("queue", "delete", str(row["id"]))
+        assert out.rows() == []
+        audit = out.instance.json("audit", "list", "--type", "queue")
+        assert sorted(a["summary"]["event"] for a in audit) == \
+            ["delete", "retry", "retry"]
+        (report,) = out.inbox()
+        assert report["Subject"] == "Not delivered: Minutes"
+        assert "operator" in report.get_body(
+            preferencelist=("plain",)).get_content()
+        err = out.instance.fails("queue", "delete", str(row["id"]))
+        assert "no queued message with that id" in err
+        err = out.instance.fails("queue", "show", "x1", code=2)
+        assert "not a queue id" in err
+
+
+def test_serve_delivers_mail_queued_before_it_started(instance, org,
+                                                      start_server):
+    with DnsStub(zone()) as stub, Sink() as sink:
+        first = start_server()
+        out = Outbound(instance, org, first)
+        out.send(["bob@far.example"])
+        first.proc.send_signal(signal.SIGTERM)
+        assert first.proc.wait(timeout=10) == 0
+        assert sink.messages == []
+        start_server(extra=[f"dns.servers=127.0.0.1@{stub.port}",
+                            "dns.trust_anchor=",
+                            f"outbound.port={sink.port}",
+                            "outbound.workers=2", "outbound.poll_s=1"])
+        deadline = time.monotonic() + 20
+        while not sink.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(sink.messages) == 1
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            rows = instance.json("queue", "list", "--all")
+            if rows[0]["status"] == "delivered":
+                break
+            time.sleep(0.1)
+        assert rows[0]["status"] == "delivered"
+
+
+def test_serve_is_woken_when_mail_is_queued(instance, org, start_server):
+    # An hour between looks: only the wake-up can deliver it quickly.
+    with DnsStub(zone()) as stub, Sink() as sink:
+        server = start_server(extra=[
+            f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
+            f"outbound.port={sink.port}", "outbound.workers=1",
+            "outbound.poll_s=3600"])
+        out = Outbound(instance, org, server)
+        time.sleep(0.5)         # past the look at start-up
+        out.send(["bob@far.example"])
+        deadline = time.monotonic() + 10
+        while not sink.messages and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sink.messages) == 1, server.logs()
+
+
+class StallSink:
+    """A raw SMTP server: the first connection stalls after the message's
+    final dot (never replies), later ones take the message. .messages
+    counts every message received whole."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.connections = 0
+        self.messages = 0
+        self.stalled = threading.Event()
+        self.stop = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        while not self.stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self.serve,
+                             args=(conn, self.connections == 1),
+                             daemon=True).start()
+
+    def serve(self, conn, stall):
+        f = conn.makefile("rb")
+        conn.sendall(b"220 stall.test ESMTP\r\n")
+        try:
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                cmd = line.upper()
+                if cmd.startswith(b"EHLO"):
+                    conn.sendall(b"250-stall.test\r\n250 8BITMIME\r\n")
+                elif cmd.startswith(b"DATA"):
+                    conn.sendall(b"354 go on\r\n")
+                    while f.readline() not in (b".\r\n", b""):
+                        pass
+                    self.messages += 1
+                    if stall:
+                        self.stalled.set()
+                        time.sleep(3600)
+                    conn.sendall(b"250 2.0.0 taken\r\n")
+                elif cmd.startswith(b"QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:
+                    conn.sendall(b"250 2.0.0 ok\r\n")
+        except OSError:
+            return
+        finally:
+            conn.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+
+
+def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
+    sink = StallSink()
+    try:
+        with DnsStub(zone()) as stub:
+            extra = [f"dns.servers=127.0.0.1@{stub.port}",
+                     "dns.trust_anchor=", f"outbound.port={sink.port}",
+                     "outbound.workers=1", "outbound.poll_s=1",
+                     "outbound.lease_s=3"]
+            first = start_server(extra=extra)
+            out = Outbound(instance, org, first)
+            out.send(["bob@far.example"])
+            assert sink.stalled.wait(20), first.logs()
+            # The remote has the message; we never heard its reply.
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(timeout=10)
+            (row,) = instance.json("queue", "list")
+            assert row["status"] == "in_flight"
+            start_server(extra=extra)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                rows = instance.json("queue", "list", "--all")
+                if rows[0]["status"] == "delivered":
+                    break
+                time.sleep(0.2)
+            assert rows[0]["status"] == "delivered", rows
+            # At least once: the window after the dot gives a duplicate.
+            assert sink.messages == 2
+            assert sink.connections == 2
+    finally:
+        sink.close()
+
+
+def test_api_queue_for_the_global_admin_only(out, instance, org):
+    from apiclient import global_admin, make_admin
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Plan A")
+        out.send(["carol@far.example"], subject="Plan B")
+        out.run()
+    ga = global_admin(out.server, instance)
+    page = ga.ok("GET", "/queue?limit=1")
+    (row,) = page["items"]
+    assert row["recipient"] == "bob@far.example"
+    assert row["status"] == "queued" and row["attempts"] == 1
+    assert row["last_error"] == "451 4.3.0 busy"
+    assert page["next_cursor"] is not None
+    rest = ga.ok("GET", f"/queue?limit=1&cursor={page['next_cursor']}")
+    assert rest["items"] == []         # carol was delivered: history only
+    every = ga.ok("GET", "/queue?all=true")["items"]
+    assert [(r["recipient"], r["status"]) for r in every] == \
+        [("bob@far.example", "queued"), ("carol@far.example", "delivered")]
+    ga.refused("GET", "/queue?all=maybe", status=422)
+    due = ga.ok("POST", f"/queue/{row['id']}/retry")
+    assert due["next_attempt_at"] <= row["next_attempt_at"]
+    ga.refused("POST", f"/queue/{every[1]['id']}/retry", status=404)
+    ga.refused("DELETE", "/queue/nonsense", status=404)
+    # A Local Admin runs an org, not the service's queue.
+    la = make_admin(out.server, instance, org)
+    la.refused("GET", "/queue")
+    la.refused("DELETE", f"/queue/{row['id']}")
+    assert ga.ok("DELETE", f"/queue/{row['id']}") == \
+        {"id": row["id"], "deleted": True}
+    assert ga.ok("GET", "/queue")["items"] == []
+    subjects = [m["Subject"] for m in out.inbox()]
+    assert subjects == ["Not delivered: Plan A"]
+    audit = instance.json("audit", "list", "--type", "queue")
+    assert sorted(a["summary"]["event"] for a in audit
+                  if "event" in a["summary"]) == ["delete", "retry"]
+    # The Local Admin's two refusals are on the trail too (SECURITY.md 48).
+    assert len([a for a in audit if a["result"] == "denied"]) == 2
+
+
+def test_static_route_with_auth_and_required_tls(out, tmp_path):
+    ca, cert, key = make_ca(tmp_path, names=("127.0.0.1",))
+    (out.instance.dir / "relay.pw").write_text("s3cret pass\n")
+    with DnsStub({}) as stub, \
+            Sink(tls=server_context(cert, key),
+                 auth=("app", "s3cret pass")) as sink:
+        out.settings(stub, 1,
+                     f"outbound.routes=*=127.0.0.1:{sink.port} "
+                     "tls=required auth=app password_file=relay.pw",
+                     f"outbound.tls_ca_file={ca}")
+        out.send(["bob@anywhere.example"])
+        (e,), _ = out.run()
+        assert e["result"] == "delivered", e
+        assert e["tls"].endswith(" verified")
+        assert sink.auth_seen and sink.auth_seen[-1][1:] == ("app", True)
+        # No MX was asked: the route decides.
+        assert not [q for q in stub.queries if q[1] == "MX"]
+        # A wrong password is the operator's to fix: the mail waits.
+        (out.instance.dir / "relay.pw").write_text("wrong\n")
+        out.send(["carol@anywhere.example"])
+        (e,), _ = out.run()
+        assert e["result"] == "deferred", e
+        (out.instance.dir / "relay.pw").unlink()
+        (e,), stderr = out.run(at=HOUR)
+        assert e["result"] == "deferred"
+        assert "outbound.route_password" in stderr
+        assert len(sink.messages) == 1
