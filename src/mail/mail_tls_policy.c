@@ -163,3 +163,18 @@ mail_tls_accept_any(void *data, const struct span *chain, size_t chain_count,
 		why[0] = '\0';
 	return 0;
 }
+
+void
+mail_tls_apply(const struct mail_tls_requirement *r, struct mail_dane *dane,
+	struct mail_smtp_options *o)
+{
+	o->tls = r->client_tls;
+	o->tls_verify = NULL;
+	o->tls_verify_data = NULL;
+	if (r->need == MAIL_TLS_NEED_DANE) {
+		o->tls_verify = mail_dane_tls_verify;
+		o->tls_verify_data = dane;
+	} else if (r->need == MAIL_TLS_NEED_ENCRYPTED) {
+		o->tls_verify = mail_tls_accept_any;
+	}
+}

@@ -105,6 +105,18 @@ enum mail_tlsrpt_result mail_tls_result(const struct mail_tls_requirement *r,
 	const struct mail_smtp_status *status, const struct mail_smtp_info *info,
 	bool mx_listed);
 
+struct mail_dane;
+
+/*
+ * Sets o->tls, o->tls_verify and o->tls_verify_data as r needs: for DANE,
+ * mail_dane_tls_verify over *dane (the MX host's secure TLSA records and
+ * its names), which must outlive the client; for ENCRYPTED, a check that
+ * accepts any chain. o->tls_name must be the MX host. Not for SKIP: there
+ * is nothing to connect to.
+ */
+void mail_tls_apply(const struct mail_tls_requirement *r,
+	struct mail_dane *dane, struct mail_smtp_options *o);
+
 /*
  * A tls_verify for MAIL_TLS_NEED_ENCRYPTED: accepts any chain (encryption
  * without authentication, RFC 7672 §2.2).
