@@ -258,6 +258,7 @@ struct cli_tls {
 	struct arena *arena;
 	const char *domain;	/* the policy domain */
 	const char *mx;		/* the MX host: --tls-name */
+	const char *peer;	/* --to-host: ADDRESS:PORT */
 	bool sts_asked, tlsa_asked, mx_listed;
 	struct mail_mta_sts_state sts;
 	struct dns_answer tlsa;
@@ -340,6 +341,7 @@ cli_tls_new(struct cli_args *args, struct error *err)
 	struct cli_tls *t = xcalloc(1, sizeof(*t));
 	t->arena = arena_new(CLI_TLS_ARENA_CAP);
 	t->mx = mx;
+	t->peer = cli_opt(args, "to-host");
 	const char *sts_domain = cli_opt(args, "mta-sts");
 	const char *rcpt = args->pos[0];
 	const char *at = strrchr(rcpt, '@');
@@ -431,7 +433,7 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 		failed != NULL && failed->why[0] != '\0' ? failed->why :
 		info != NULL ? info->tls_verify_error : "";
 	bool recorded = record(t, policy, policy_string, result, reason,
-		info != NULL ? info->peer : NULL);
+		info != NULL ? info->peer : t->peer);
 	/* RFC 8460 §4.3.2.1: a policy that could not be had is a failure. */
 	if (t->sts_asked && t->sts.failure[0] != '\0') {
 		enum mail_tlsrpt_result r;
