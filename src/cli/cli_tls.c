@@ -423,8 +423,9 @@ json_t *
 cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	const struct mail_smtp_info *info)
 {
-	enum mail_tlsrpt_result result = mail_tls_result(&t->req, failed,
-		info, t->mx_listed);
+	enum mail_tlsrpt_result result;
+	bool counts = mail_tls_result(&t->req, failed, info, t->mx_listed,
+		&result);
 	enum mail_tlsrpt_policy policy = t->req.report_policy;
 	const char *policy_string = policy == MAIL_TLSRPT_POLICY_STS ?
 		t->sts.text : policy == MAIL_TLSRPT_POLICY_TLSA ?
@@ -432,8 +433,8 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	const char *reason = t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why :
 		failed != NULL && failed->why[0] != '\0' ? failed->why :
 		info != NULL ? info->tls_verify_error : "";
-	bool recorded = record(t, policy, policy_string, result, reason,
-		info != NULL ? info->peer : t->peer);
+	bool recorded = counts && record(t, policy, policy_string, result,
+		reason, info != NULL ? info->peer : t->peer);
 	/* RFC 8460 §4.3.2.1: a policy that could not be had is a failure. */
 	if (t->sts_asked && t->sts.failure[0] != '\0') {
 		enum mail_tlsrpt_result r;
@@ -444,7 +445,8 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s}",
 		"need", mail_tls_need_name(t->req.need),
 		"why", t->req.why,
-		"tlsrpt_result", result == MAIL_TLSRPT_SUCCESS ? "success" :
+		"tlsrpt_result", !counts ? "none" :
+			result == MAIL_TLSRPT_SUCCESS ? "success" :
 			mail_tlsrpt_result_name(result),
 		"recorded", recorded,
 		"policy_domain", t->domain);

@@ -129,27 +129,36 @@ from_failure(enum mail_smtp_tls_failure f)
 	return MAIL_TLSRPT_VALIDATION_FAILURE;
 }
 
-enum mail_tlsrpt_result
+bool
 mail_tls_result(const struct mail_tls_requirement *r,
-	const struct mail_smtp_status *status, const struct mail_smtp_info *info,
-	bool mx_listed)
+	const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info, bool mx_listed,
+	enum mail_tlsrpt_result *result_r)
 {
-	if (r->need == MAIL_TLS_NEED_SKIP)
-		return r->skip_result;
-	if (status != NULL && status->tls_failure != MAIL_SMTP_TLS_OK)
-		return from_failure(status->tls_failure);
-	if (r->sts_testing && !mx_listed)
-		return MAIL_TLSRPT_VALIDATION_FAILURE;
-	if (r->need != MAIL_TLS_NEED_OPPORTUNISTIC)
-		return MAIL_TLSRPT_SUCCESS;
+	*result_r = MAIL_TLSRPT_SUCCESS;
+	if (r->need == MAIL_TLS_NEED_SKIP) {
+		*result_r = r->skip_result;
+		return true;
+	}
+	if (failed != NULL) {
+		/* Only a failure of TLS itself is a TLS session's result. */
+		if (failed->tls_failure == MAIL_SMTP_TLS_OK)
+			return false;
+		*result_r = from_failure(failed->tls_failure);
+		return true;
+	}
 	if (info == NULL)
-		return MAIL_TLSRPT_SUCCESS;
-	if (!info->tls)
-		return info->tls_fallback ? MAIL_TLSRPT_VALIDATION_FAILURE :
+		return false;
+	if (r->sts_testing && !mx_listed)
+		*result_r = MAIL_TLSRPT_VALIDATION_FAILURE;
+	else if (!info->tls)
+		*result_r = info->tls_fallback ?
+			MAIL_TLSRPT_VALIDATION_FAILURE :
 			MAIL_TLSRPT_STARTTLS_NOT_SUPPORTED;
-	/* Without a policy an unverified certificate is not a failure. */
-	return r->sts_testing ? from_failure(info->tls_failure) :
-		MAIL_TLSRPT_SUCCESS;
+	else if (r->sts_testing)
+		*result_r = from_failure(info->tls_failure);
+	/* Required TLS that connected met its check; none asked for more. */
+	return true;
 }
 
 int

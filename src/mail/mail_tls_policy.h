@@ -95,15 +95,20 @@ void mail_tls_requirement(const struct mail_tls_facts *f,
 	struct mail_tls_requirement *r_r);
 
 /*
- * The TLS-RPT result of one connection attempt under r: from the failure
- * the client reported (status->tls_failure when it failed, info's when it
- * only recorded one; either may be NULL). SUCCESS when TLS was as r asks.
- * For sts_testing, an MX the policy does not name is validation-failure
- * (pass mx_listed false).
+ * The TLS-RPT result of one connection attempt under r, into *result_r:
+ * `failed` when mail_smtp_open failed (its status), `info` when it
+ * connected (mail_smtp_client_info); the other NULL. Returns false when
+ * the attempt says nothing about TLS and must not be counted: the open
+ * failed before or apart from TLS (no connection, a 4xx greeting). For
+ * SKIP, r->skip_result. For sts_testing, an MX the policy does not name
+ * is validation-failure (pass mx_listed false). Without a policy an
+ * unverified certificate is not a failure; clear text is
+ * starttls-not-supported.
  */
-enum mail_tlsrpt_result mail_tls_result(const struct mail_tls_requirement *r,
-	const struct mail_smtp_status *status, const struct mail_smtp_info *info,
-	bool mx_listed);
+bool mail_tls_result(const struct mail_tls_requirement *r,
+	const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info, bool mx_listed,
+	enum mail_tlsrpt_result *result_r);
 
 struct mail_dane;
 

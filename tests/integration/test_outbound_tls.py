@@ -490,3 +490,18 @@ def test_dane_with_only_pkix_usages_is_encrypted_unauthenticated(tmp_path,
         rc, out, _ = dane_send(tmp_path / "b", dane, dane["zone"],
                                "mx3.dane.example", plain)
     assert rc == 1 and plain.messages == []
+
+
+def test_a_server_that_cannot_be_reached_is_not_a_tls_session(world):
+    from smtpsink import free_port
+
+    class Nowhere:
+        address = f"127.0.0.1:{free_port()}"
+    rc, out, _ = send(world, Nowhere, "--mta-sts", DOMAIN)
+    assert rc == 1 and out["recipients"][0]["result"] == "deferred"
+    pol = out["server"]["tls_policy"]
+    assert (pol["need"], pol["tlsrpt_result"], pol["recorded"]) == \
+        ("pkix", "none", False)
+    p = run("tlsrpt", "report", "--dir", str(world["inst"].dir), "--day",
+            today(), "--domain", DOMAIN)
+    assert p.returncode == 1 and b"no TLS session" in p.stderr

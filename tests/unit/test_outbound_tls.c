@@ -665,6 +665,18 @@ test_tls_requirement_every_combination(void **state)
 
 /* ---- TLS-RPT results of attempts ---- */
 
+/* The result of one attempt, or -1 for "not a TLS session". */
+static int
+result_of(const struct mail_tls_requirement *r,
+	const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info, bool listed)
+{
+	enum mail_tlsrpt_result res;
+	if (!mail_tls_result(r, failed, info, listed, &res))
+		return -1;
+	return (int)res;
+}
+
 static void
 test_tls_result(void **state)
 {
@@ -673,9 +685,10 @@ test_tls_result(void **state)
 	struct mail_smtp_status st = { 0 };
 	static const struct {
 		enum mail_smtp_tls_failure f;
-		enum mail_tlsrpt_result r;
+		int r;
 	} map[] = {
-		{ MAIL_SMTP_TLS_OK, MAIL_TLSRPT_SUCCESS },
+		/* Failed, but not at TLS: no connection, a 4xx greeting. */
+		{ MAIL_SMTP_TLS_OK, -1 },
 		{ MAIL_SMTP_TLS_NOT_OFFERED,
 		  MAIL_TLSRPT_STARTTLS_NOT_SUPPORTED },
 		{ MAIL_SMTP_TLS_HANDSHAKE, MAIL_TLSRPT_VALIDATION_FAILURE },
@@ -688,34 +701,41 @@ test_tls_result(void **state)
 	};
 	for (size_t i = 0; i < sizeof(map) / sizeof(*map); i++) {
 		st.tls_failure = map[i].f;
-		assert_int_equal(mail_tls_result(&pkix, &st, NULL, true),
-			map[i].r);
+		assert_int_equal(result_of(&pkix, &st, NULL, true), map[i].r);
 	}
+	struct mail_smtp_info ok = { .tls = true, .tls_verified = true };
+	assert_int_equal(result_of(&pkix, NULL, &ok, true),
+		MAIL_TLSRPT_SUCCESS);
+	assert_int_equal(result_of(&pkix, NULL, NULL, true), -1);
 	/* Testing: the recorded verdict counts, delivery or not. */
 	struct mail_tls_requirement testing = {
 		.need = MAIL_TLS_NEED_OPPORTUNISTIC, .sts_testing = true };
 	struct mail_smtp_info info = { .tls = true,
 		.tls_failure = MAIL_SMTP_TLS_CERT_NAME };
-	assert_int_equal(mail_tls_result(&testing, NULL, &info, true),
+	assert_int_equal(result_of(&testing, NULL, &info, true),
 		MAIL_TLSRPT_CERTIFICATE_HOST_MISMATCH);
-	assert_int_equal(mail_tls_result(&testing, NULL, &info, false),
+	assert_int_equal(result_of(&testing, NULL, &info, false),
 		MAIL_TLSRPT_VALIDATION_FAILURE);
 	info.tls_failure = MAIL_SMTP_TLS_OK;
-	assert_int_equal(mail_tls_result(&testing, NULL, &info, true),
+	assert_int_equal(result_of(&testing, NULL, &info, true),
 		MAIL_TLSRPT_SUCCESS);
 	info.tls = false;
-	assert_int_equal(mail_tls_result(&testing, NULL, &info, true),
+	assert_int_equal(result_of(&testing, NULL, &info, true),
 		MAIL_TLSRPT_STARTTLS_NOT_SUPPORTED);
+	info.tls_fallback = true;
+	assert_int_equal(result_of(&testing, NULL, &info, true),
+		MAIL_TLSRPT_VALIDATION_FAILURE);
 	/* No policy: an unverified certificate is not a failure. */
 	struct mail_tls_requirement none = {
 		.need = MAIL_TLS_NEED_OPPORTUNISTIC };
 	info.tls = true;
+	info.tls_fallback = false;
 	info.tls_failure = MAIL_SMTP_TLS_CERT_UNTRUSTED;
-	assert_int_equal(mail_tls_result(&none, NULL, &info, true),
+	assert_int_equal(result_of(&none, NULL, &info, true),
 		MAIL_TLSRPT_SUCCESS);
 	struct mail_tls_requirement skip = { .need = MAIL_TLS_NEED_SKIP,
 		.skip_result = MAIL_TLSRPT_DNSSEC_INVALID };
-	assert_int_equal(mail_tls_result(&skip, NULL, NULL, true),
+	assert_int_equal(result_of(&skip, NULL, NULL, true),
 		MAIL_TLSRPT_DNSSEC_INVALID);
 }
 
