@@ -171,7 +171,9 @@ mx_pattern(struct span v, struct arena *a)
 		host.len--;
 		v.len--;
 	}
-	if (host.len == 0 || host.len > DNS_NAME_MAX || memchr(host.p, '_',
+	/* One final dot only: "a.example.." is not a name. */
+	if (host.len == 0 || host.len > DNS_NAME_MAX ||
+	    host.p[host.len - 1] == '.' || memchr(host.p, '_',
 		    host.len) != NULL)
 		return NULL;
 	char *text = span_dup(v, a);

@@ -179,6 +179,11 @@ static const struct policy_case policy_cases[] = {
 	  NULL },
 	{ "version: STSv1\nmode: enforce\nmx: a..example\nmax_age: 1\n", -1, 0,
 	  0, NULL },
+	/* Found by fuzz_mta_sts: two final dots. */
+	{ "version: STSv1\nmode: enforce\nmx: a.example..\nmax_age: 1\n", -1,
+	  0, 0, NULL },
+	{ "version: STSv1\nmode: enforce\nmx: .a.example\nmax_age: 1\n", -1,
+	  0, 0, NULL },
 	{ "version: STSv1\nmode: enforce\nmx: a example\nmax_age: 1\n", -1, 0,
 	  0, NULL },
 	/* A lone CR is not a line end: it is a control byte in a value. */
