@@ -505,3 +505,22 @@ def test_a_server_that_cannot_be_reached_is_not_a_tls_session(world):
     p = run("tlsrpt", "report", "--dir", str(world["inst"].dir), "--day",
             today(), "--domain", DOMAIN)
     assert p.returncode == 1 and b"no TLS session" in p.stderr
+
+
+def test_dane_refuses_below_tls_1_2_even_with_a_matching_key(tmp_path, dane):
+    import warnings
+    ctx = server_context(dane["cert"], dane["key"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+    ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with Sink(tls=ctx) as sink:
+        rc, out, rep = dane_send(tmp_path, dane, dane["zone"],
+                                 "mx.dane.example", sink)
+    assert rc == 1
+    r = out["recipients"][0]
+    assert (r["result"], r["status"]) == ("deferred", "4.7.5"), r
+    assert sink.messages == []
+    assert rep["policies"][0]["failure-details"][0]["result-type"] == \
+        "validation-failure"
