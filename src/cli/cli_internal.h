@@ -255,6 +255,42 @@ int cli_dkim_show(struct cli_args *args, struct error *err);
 int cli_dkim_sign(struct cli_args *args, struct error *err);
 int cli_dns_records(struct cli_args *args, struct error *err);
 int cli_smtp_send(struct cli_args *args, struct error *err);
+int cli_mta_sts_show(struct cli_args *args, struct error *err);
+int cli_tlsrpt_report(struct cli_args *args, struct error *err);
+
+/* ---- smtp send's TLS policy (cli_tls.c) ---- */
+
+struct cli_tls;
+struct mail_smtp_options;
+struct mail_smtp_status;
+struct mail_smtp_info;
+
+/* Whether --mta-sts, --dane or --secure-domain was given. */
+bool cli_tls_wanted(const struct cli_args *args);
+
+/*
+ * Looks up what those options ask about (the MTA-STS policy, the MX
+ * host's TLSA records) and decides the TLS the send needs
+ * (mail_tls_requirement). NULL with err for a usage error or a failed
+ * lookup that is not a DNS answer.
+ */
+struct cli_tls *cli_tls_new(struct cli_args *args, struct error *err);
+
+/* Sets o's TLS fields; o must not outlive t. */
+void cli_tls_apply(struct cli_tls *t, struct mail_smtp_options *o);
+
+/* Why nothing may be sent to this MX host; NULL when it may. */
+const char *cli_tls_skip_reason(const struct cli_tls *t);
+
+/*
+ * The attempt's TLS-RPT result, recorded in the instance's store (with
+ * --dir), as JSON for the output: `failed` when mail_smtp_open failed,
+ * `info` when it connected; either may be NULL.
+ */
+json_t *cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info);
+
+void cli_tls_free(struct cli_tls **t);
 int cli_user_devices(struct cli_args *args, struct error *err);
 int cli_user_unlock(struct cli_args *args, struct error *err);
 /* A person's devices as an array of {protocol, client, address, ...}. */

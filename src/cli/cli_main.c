@@ -229,11 +229,21 @@ static const struct cli_command cli_commands[] = {
 	{ "smtp send", "--to-host ADDRESS:PORT --from SENDER RECIPIENT... "
 	  "[--tls none|opportunistic|required] [--tls-name NAME] [--ca FILE] "
 	  "[--helo NAME] [--auth-user USER] [--ret FULL|HDRS] [--envid ID] "
-	  "[--notify LIST] [--orcpt] [--repeat N] < MESSAGE",
+	  "[--notify LIST] [--orcpt] [--repeat N] "
+	  "[--mta-sts DOMAIN] [--dane] [--secure-domain] < MESSAGE",
 	  "Sends one message from stdin to one server and prints each "
 	  "recipient's result.",
 	  "to-host=! from=! tls= tls-name= ca= helo= auth-user= ret= envid= "
-	  "notify= orcpt repeat=", 1, -1, cli_smtp_send },
+	  "notify= orcpt repeat= mta-sts= dane secure-domain", 1, -1,
+	  cli_smtp_send },
+	{ "mta-sts show", "DOMAIN",
+	  "Fetches a recipient domain's MTA-STS policy (or reads the cache) "
+	  "and says what it means for our mail.",
+	  "", 1, 1, cli_mta_sts_show },
+	{ "tlsrpt report", "--day YYYY-MM-DD [--domain D]",
+	  "Prints the day's TLS-RPT reports (RFC 8460 JSON), one per "
+	  "recipient domain.",
+	  "day=! domain=", 0, 0, cli_tlsrpt_report },
 
 	{ "help", "[COMMAND]", "Lists commands, or shows one.", "", 0, -1,
 	  cli_help },

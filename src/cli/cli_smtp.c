@@ -138,7 +138,7 @@ static json_t *
 info_json(const struct mail_smtp_info *in)
 {
 	return json_pack("{s:s, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b,"
-		" s:s, s:s, s:b, s:s, s:b}",
+		" s:s, s:s, s:b, s:s, s:b, s:b}",
 		"peer", in->peer, "esmtp", in->esmtp,
 		"pipelining", in->pipelining, "8bitmime", in->eightbitmime,
 		"smtputf8", in->smtputf8, "dsn", in->dsn,
@@ -147,7 +147,8 @@ info_json(const struct mail_smtp_info *in)
 		"tls_version", in->tls_version, "tls_cipher", in->tls_cipher,
 		"tls_verified", in->tls_verified,
 		"tls_verify_error", in->tls_verify_error,
-		"tls_fallback", in->tls_fallback);
+		"tls_fallback", in->tls_fallback,
+		"tls_dane", in->tls_dane);
 }
 
 /* Counts the refused recipients of one transaction into list. */
@@ -188,9 +189,33 @@ print_results(struct cli_args *args, json_t *server, json_t *list,
 	return 0;
 }
 
+/* Every recipient deferred before connecting, with the reason. */
+static int
+send_none(struct cli_args *args, json_t *policy, const char *why,
+	struct error *err)
+{
+	size_t n = args->pos_count;
+	struct mail_smtp_status *rcpt = xcalloc(n, sizeof(*rcpt));
+	for (size_t i = 0; i < n; i++) {
+		rcpt[i].result = MAIL_SMTP_RESULT_TEMPORARY;
+		rcpt[i].stage = MAIL_SMTP_STAGE_CONNECT;
+		str_copy(rcpt[i].status, sizeof(rcpt[i].status), "4.7.5");
+		str_copy(rcpt[i].why, sizeof(rcpt[i].why), why);
+	}
+	json_t *list = json_array();
+	size_t refused = add_results(list, args->pos, rcpt, n, 0);
+	json_t *server = json_pack("{s:o, s:o}", "failure",
+		status_json(NULL, &rcpt[0]), "tls_policy", policy);
+	struct error ignored;
+	print_results(args, server, list, refused, n, &ignored);
+	free(rcpt);
+	return error_set(err, ERROR_TEMPORARY, "%s", why);
+}
+
 static int
 send_one(struct cli_args *args, struct mail_smtp_options *o,
-	const struct net_address *a, struct span message, struct error *err)
+	const struct net_address *a, struct span message, struct cli_tls *tls,
+	struct error *err)
 {
 	const char *const *to = args->pos;
 	size_t n = args->pos_count;
@@ -205,6 +230,9 @@ send_one(struct cli_args *args, struct mail_smtp_options *o,
 			rcpt[i] = rcpt[0];
 		json_t *server = json_pack("{s:o}", "failure",
 			status_json(NULL, &rcpt[0]));
+		if (tls != NULL)
+			json_object_set_new(server, "tls_policy",
+				cli_tls_done(tls, &rcpt[0], NULL));
 		struct error ignored;
 		size_t refused = add_results(list, to, rcpt, n, 0);
 		print_results(args, server, list, refused, n, &ignored);
@@ -237,6 +265,9 @@ send_one(struct cli_args *args, struct mail_smtp_options *o,
 			break;
 	}
 	json_t *server = info_json(mail_smtp_client_info(c));
+	if (tls != NULL)
+		json_object_set_new(server, "tls_policy", cli_tls_done(tls,
+			NULL, mail_smtp_client_info(c)));
 	mail_smtp_close(&c);
 	int rc = print_results(args, server, list, refused,
 		n * (size_t)repeat, err);
@@ -260,26 +291,42 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 		return cli_usage(args, err, "--tls must be none, "
 			"opportunistic or required, not '%s'", tls);
 	o.tls_name = cli_opt(args, "tls-name");
+	struct cli_tls *policy = NULL;
+	if (cli_tls_wanted(args)) {
+		policy = cli_tls_new(args, err);
+		if (policy == NULL)
+			return -1;
+		cli_tls_apply(policy, &o);
+	}
 	o.auth_user = cli_opt(args, "auth-user");
 	o.auth_password = getenv("CAREMAIL_SMTP_PASSWORD");
-	if (o.auth_user != NULL && o.auth_password == NULL)
+	if (o.auth_user != NULL && o.auth_password == NULL) {
+		cli_tls_free(&policy);
 		return cli_usage(args, err, "--auth-user needs the password in "
 			"CAREMAIL_SMTP_PASSWORD");
+	}
 	mail_smtp_timeouts_from_config(su->config, &o.timeouts);
 	struct net_tls_client *trust = NULL;
 	if (o.tls != MAIL_SMTP_TLS_NONE) {
 		trust = net_tls_client_new(su->ca_path, err);
-		if (trust == NULL)
+		if (trust == NULL) {
+			cli_tls_free(&policy);
 			return -1;
+		}
 		o.trust = trust;
 	}
 	struct span message;
 	struct spool *sp = read_message(su->config, &message, err);
 	int rc = -1;
-	if (sp != NULL)
-		rc = send_one(args, &o, &a, message, err);
+	const char *skip = policy != NULL ? cli_tls_skip_reason(policy) : NULL;
+	if (sp != NULL && skip != NULL)
+		rc = send_none(args, cli_tls_done(policy, NULL, NULL), skip,
+			err);
+	else if (sp != NULL)
+		rc = send_one(args, &o, &a, message, policy, err);
 	spool_free(&sp);
 	net_tls_client_free(&trust);
+	cli_tls_free(&policy);
 	return rc;
 }
 

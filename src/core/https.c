@@ -1,5 +1,5 @@
 /*
- * One HTTPS POST, by libcurl (GnuTLS flavour): certificate and name
+ * One HTTPS POST, and one bounded GET, by libcurl (GnuTLS flavour): certificate and name
  * verification on, TLS 1.2 or later with the listeners' cipher rules (checked
  * before the request goes), every step within the timeout. Layer: core. RFC 9110, RFC 6125 (name checks).
  * SECURITY: verification is never optional; the bearer token is never
@@ -12,7 +12,9 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
+#include "arena.h"
 #include "error.h"
 
 /* curl_global_init is not thread-safe everywhere: once per process. */
@@ -201,6 +203,164 @@ https_post_json(const struct https_post *p, struct error *err)
 				"the gateway answered with status %ld", status);
 	}
 	curl_slist_free_all(headers);
+	if (c != NULL)
+		curl_easy_cleanup(c);
+	return result;
+}
+
+/* The GET's body so far, bounded. */
+struct https_sink {
+	struct str body;
+	bool too_large;
+};
+
+static size_t
+https_collect(char *data, size_t size, size_t count, void *arg)
+{
+	struct https_sink *sink = arg;
+	size_t n = size * count;
+	if (str_append(&sink->body, data, n) < 0) {
+		sink->too_large = true;
+		return 0;	/* CURLE_WRITE_ERROR ends the transfer */
+	}
+	return n;
+}
+
+static CURLcode
+https_get_setup(CURL *c, const struct https_get *g, struct curl_slist *to,
+	struct https_sink *sink, char *errbuf)
+{
+	bool ca_file = g->ca_file != NULL && g->ca_file[0] != '\0';
+	long timeout = g->timeout_ms > 0 ? g->timeout_ms : 1;
+	CURLcode rc = CURLE_OK;
+#define SET(opt, val) \
+	do { \
+		if (rc == CURLE_OK) \
+			rc = curl_easy_setopt(c, opt, val); \
+	} while (0)
+	SET(CURLOPT_ERRORBUFFER, errbuf);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_URL, g->url);
+	SET(CURLOPT_PROTOCOLS_STR, "https");
+	/* RFC 8461 §3.3: a policy is never taken from a redirect. */
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROXY, "");
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	SET(CURLOPT_PREREQFUNCTION, https_prereq);
+	SET(CURLOPT_PREREQDATA, c);
+	if (ca_file) {
+		SET(CURLOPT_CAINFO, g->ca_file);
+		SET(CURLOPT_CAPATH, (char *)NULL);
+	}
+	if (to != NULL)
+		SET(CURLOPT_CONNECT_TO, to);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
+	SET(CURLOPT_TIMEOUT_MS, timeout);
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)g->max_bytes);
+	SET(CURLOPT_WRITEFUNCTION, https_collect);
+	SET(CURLOPT_WRITEDATA, sink);
+#undef SET
+	return rc;
+}
+
+/* Whether the Content-Type's media type is want, parameters aside. */
+static bool
+https_type_is(const char *type, const char *want)
+{
+	if (type == NULL)
+		return false;
+	size_t n = strlen(want);
+	if (strncasecmp(type, want, n) != 0)
+		return false;
+	return type[n] == '\0' || type[n] == ';' || type[n] == ' ' ||
+		type[n] == '\t';
+}
+
+/* After a finished transfer: the status, the type and the size. */
+static int
+https_get_answer(CURL *c, const struct https_get *g, struct https_sink *sink,
+	struct span *body_r, struct error *err)
+{
+	long status = 0;
+	char *type = NULL;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+	if (status != 200)
+		return error_set(err, ERROR_TEMPORARY,
+			"%s answered with status %ld, not 200", g->url, status);
+	if (g->content_type != NULL && !https_type_is(type, g->content_type))
+		return error_set(err, ERROR_TEMPORARY,
+			"%s answered with Content-Type %s, not %s", g->url,
+			type != NULL ? type : "(none)", g->content_type);
+	body_r->p = str_cstr(&sink->body);
+	body_r->len = sink->body.len;
+	return 0;
+}
+
+int
+https_get(const struct https_get *g, struct arena *a, struct span *body_r,
+	bool *cert_failed_r, struct error *err)
+{
+	static const char scheme[] = "https://";
+	*cert_failed_r = false;
+	body_r->p = "";
+	body_r->len = 0;
+	if (g->url == NULL || strncmp(g->url, scheme, sizeof(scheme) - 1) != 0 ||
+	    g->url[sizeof(scheme) - 1] == '\0' ||
+	    strpbrk(g->url, " \t\r\n") != NULL)
+		return error_set(err, ERROR_INVALID,
+			"the URL must be https://host/... without spaces");
+	pthread_once(&https_once, https_global_init);
+	if (https_global_rc != CURLE_OK)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot start libcurl: %s",
+			curl_easy_strerror(https_global_rc));
+	struct curl_slist *to = NULL;
+	if (g->connect_to != NULL && g->connect_to[0] != '\0') {
+		/* "::ADDRESS:PORT": every host and port goes there. */
+		char line[300];
+		snprintf(line, sizeof(line), "::%s", g->connect_to);
+		to = curl_slist_append(NULL, line);
+		if (to == NULL)
+			return error_set(err, ERROR_INTERNAL,
+				"cannot start an HTTPS request");
+	}
+	struct https_sink sink = { .too_large = false };
+	str_init(&sink.body, a, g->max_bytes);
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+	int result = -1;
+	if (c == NULL) {
+		error_set(err, ERROR_INTERNAL, "cannot start an HTTPS request");
+	} else if ((rc = https_get_setup(c, g, to, &sink, errbuf)) !=
+		   CURLE_OK) {
+		error_set(err, ERROR_INTERNAL, "cannot set up an HTTPS "
+			"request: %s", curl_easy_strerror(rc));
+	} else if ((rc = curl_easy_perform(c)) != CURLE_OK) {
+		const char *why = errbuf[0] != '\0' ? errbuf :
+			curl_easy_strerror(rc);
+		if (sink.too_large || rc == CURLE_FILESIZE_EXCEEDED)
+			error_set(err, ERROR_TEMPORARY,
+				"%s sent more than %zu bytes", g->url,
+				g->max_bytes);
+		else if (rc == CURLE_PEER_FAILED_VERIFICATION) {
+			*cert_failed_r = true;
+			error_set(err, ERROR_TEMPORARY, "the certificate of "
+				"%s is not valid: %s", g->url, why);
+		} else if (rc == CURLE_ABORTED_BY_CALLBACK)
+			error_set(err, ERROR_TEMPORARY, "%s's TLS is weaker "
+				"than TLS 1.2 with ECDHE and an AEAD cipher",
+				g->url);
+		else
+			error_set(err, ERROR_TEMPORARY,
+				"cannot fetch %s: %s", g->url, why);
+	} else {
+		result = https_get_answer(c, g, &sink, body_r, err);
+	}
+	curl_slist_free_all(to);
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	return result;

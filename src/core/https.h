@@ -1,12 +1,18 @@
 /*
  * A minimal HTTPS client: one JSON POST, for calling out to a gateway (the
- * SMS one). Layer: core. libcurl over GnuTLS; the server's certificate is
+ * SMS one), and one bounded GET (MTA-STS policies). Layer: core. libcurl over GnuTLS; the server's certificate is
  * verified against the system's CAs or a given CA file, and its name or IP
  * address must match the URL's host.
  */
 #ifndef CORE_HTTPS_H
 #define CORE_HTTPS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "str.h"
+
+struct arena;
 struct error;
 
 struct https_post {
@@ -24,5 +30,31 @@ struct https_post {
  * verification, or answers with another status.
  */
 int https_post_json(const struct https_post *p, struct error *err);
+
+struct https_get {
+	const char *url;	/* https://host[:port]/path */
+	const char *ca_file;	/* PEM; NULL or "" for the system's CAs */
+	int timeout_ms;		/* for the whole exchange, connecting included */
+	size_t max_bytes;	/* a longer body is refused */
+	/* The media type the answer must carry ("text/plain"); NULL: any. */
+	const char *content_type;
+	/*
+	 * "ADDRESS:PORT" to connect to instead of what the URL's host
+	 * resolves to, the certificate still checked for the URL's host (as
+	 * curl --connect-to); for tests on loopback. NULL or "": none.
+	 */
+	const char *connect_to;
+};
+
+/*
+ * GETs the URL with the same checks as the POST and no redirect followed:
+ * 0 with the body (NUL-terminated, from the arena) for a 200 answer of the
+ * media type asked for and at most max_bytes. ERROR_INVALID for a URL that
+ * is not https://host..., ERROR_TEMPORARY with the reason otherwise;
+ * *cert_failed_r is set when the server's certificate was not valid for
+ * the host.
+ */
+int https_get(const struct https_get *g, struct arena *a, struct span *body_r,
+	bool *cert_failed_r, struct error *err);
 
 #endif

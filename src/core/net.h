@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 struct error;
+struct span;
 
 /* Every connection reads through one fixed buffer of this many bytes. */
 #define NET_READ_BUFFER (64 * 1024)
@@ -290,22 +291,49 @@ struct net_tls_result {
 	char cipher[32];	/* "AES-256-GCM" */
 	bool verified;		/* chain to a trusted CA and the name match */
 	char verify_error[128];	/* why not, when !verified */
+	/* When !verified, what GnuTLS found (both may be false: untrusted). */
+	bool expired;		/* a certificate is past its end date */
+	bool name_mismatch;	/* the certificate does not name server_name */
+};
+
+/* What a client handshake asks of the server's certificate. */
+enum net_tls_check {
+	/* Any version GnuTLS's defaults allow; the verdict only recorded. */
+	NET_TLS_CHECK_RECORD = 0,
+	/* TLS 1.2+ with tls_priorities(); chain and name, else ERROR_DENIED. */
+	NET_TLS_CHECK_PKIX = 1,
+	/*
+	 * TLS 1.2+ with tls_priorities(); the verdict only recorded, and
+	 * the caller judges the chain itself (net_tls_peer_chain): DANE.
+	 */
+	NET_TLS_CHECK_CALLER = 2,
 };
 
 /*
  * Starts TLS as the client (after the server's go-ahead to STARTTLS) and
  * checks the server's certificate chain against t and its names against
  * server_name (RFC 6125; an address is matched against IP names). With
- * require_verified the floor is TLS 1.2 with tls_priorities()' ciphers and
- * an unverified certificate fails ERROR_DENIED, the connection closed;
- * without it any version GnuTLS's defaults allow is taken and the
- * verdict only recorded (RFC 7435: encryption without authentication
- * beats clear text). *result_r is filled in on success and on ERROR_DENIED.
- * ERROR_INVALID for a failed handshake, ERROR_TEMPORARY for a timeout;
- * after any failure the connection is unusable.
+ * NET_TLS_CHECK_PKIX the floor is TLS 1.2 with tls_priorities()' ciphers
+ * and an unverified certificate fails ERROR_DENIED, the connection closed;
+ * with NET_TLS_CHECK_RECORD any version GnuTLS's defaults allow is taken
+ * and the verdict only recorded (RFC 7435: encryption without
+ * authentication beats clear text); NET_TLS_CHECK_CALLER has PKIX's floor
+ * and RECORD's verdict, for a caller that judges the chain (DANE).
+ * *result_r is filled in on success and on ERROR_DENIED. ERROR_INVALID for
+ * a failed handshake, ERROR_TEMPORARY for a timeout; after any failure the
+ * connection is unusable.
  */
 int net_starttls_client(struct net_conn *c, const struct net_tls_client *t,
-	const char *server_name, bool require_verified,
+	const char *server_name, enum net_tls_check check,
 	struct net_tls_result *result_r, struct error *err);
+
+/*
+ * The certificates the server sent in the TLS handshake, as DER, its own
+ * first (RFC 8446 §4.4.2), at most max of them into chain_r; returns how
+ * many (0 when not in TLS or none was sent). The bytes are the TLS
+ * session's: valid until the connection closes.
+ */
+size_t net_tls_peer_chain(const struct net_conn *c, struct span *chain_r,
+	size_t max);
 
 #endif

@@ -215,6 +215,8 @@ net_verify_peer(struct net_conn *c, const char *server_name,
 	if (status != 0) {
 		net_verify_words(status, r->verify_error,
 			sizeof(r->verify_error));
+		r->expired = (status & GNUTLS_CERT_EXPIRED) != 0;
+		r->name_mismatch = (status & GNUTLS_CERT_UNEXPECTED_OWNER) != 0;
 		return false;
 	}
 	return true;
@@ -222,9 +224,11 @@ net_verify_peer(struct net_conn *c, const char *server_name,
 
 int
 net_starttls_client(struct net_conn *c, const struct net_tls_client *t,
-	const char *server_name, bool require_verified,
+	const char *server_name, enum net_tls_check check,
 	struct net_tls_result *result_r, struct error *err)
 {
+	bool require_verified = check == NET_TLS_CHECK_PKIX;
+	bool strict = check != NET_TLS_CHECK_RECORD;
 	memset(result_r, 0, sizeof(*result_r));
 	if (c->failed)
 		return error_forward(err, &c->failure);
@@ -236,7 +240,7 @@ net_starttls_client(struct net_conn *c, const struct net_tls_client *t,
 	struct in6_addr ip6;
 	bool is_ip = inet_pton(AF_INET, server_name, &ip4) == 1 ||
 		inet_pton(AF_INET6, server_name, &ip6) == 1;
-	if (net_tls_client_handshake(c, t->cred, require_verified ? t->strict :
+	if (net_tls_client_handshake(c, t->cred, strict ? t->strict :
 		    t->loose, is_ip ? NULL : server_name, err) < 0)
 		return -1;
 	str_copy(result_r->version, sizeof(result_r->version),
@@ -249,4 +253,22 @@ net_starttls_client(struct net_conn *c, const struct net_tls_client *t,
 			"the certificate of %s is not valid for %s: %s",
 			c->peer, server_name, result_r->verify_error);
 	return 0;
+}
+
+size_t
+net_tls_peer_chain(const struct net_conn *c, struct span *chain_r,
+	size_t max)
+{
+	if (c->tls == NULL || !c->tls_ready)
+		return 0;
+	unsigned n = 0;
+	const gnutls_datum_t *certs = gnutls_certificate_get_peers(c->tls, &n);
+	if (certs == NULL)
+		return 0;
+	size_t count = n < max ? n : max;
+	for (size_t i = 0; i < count; i++) {
+		chain_r[i].p = (const char *)certs[i].data;
+		chain_r[i].len = certs[i].size;
+	}
+	return count;
 }

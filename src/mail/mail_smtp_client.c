@@ -366,6 +366,17 @@ tls_name(const struct mail_smtp_client *c)
 	return net_peer_ip(c->conn);
 }
 
+/* What a certificate that did not verify got wrong, by priority. */
+static enum mail_smtp_tls_failure
+cert_failure(const struct net_tls_result *tr)
+{
+	if (tr->expired)
+		return MAIL_SMTP_TLS_CERT_EXPIRED;
+	if (tr->name_mismatch)
+		return MAIL_SMTP_TLS_CERT_NAME;
+	return MAIL_SMTP_TLS_CERT_UNTRUSTED;
+}
+
 /*
  * STARTTLS as o->tls says. Returns 0 in TLS, or in clear where that is
  * allowed; 1 when an opportunistic handshake failed and the caller should
@@ -375,6 +386,7 @@ static int
 start_tls(struct mail_smtp_client *c, struct mail_smtp_status *s)
 {
 	bool required = c->o->tls == MAIL_SMTP_TLS_REQUIRED;
+	bool dane = required && c->o->tls_verify != NULL;
 	if (c->o->tls == MAIL_SMTP_TLS_NONE)
 		return 0;
 	if (!c->info.starttls) {
@@ -384,6 +396,7 @@ start_tls(struct mail_smtp_client *c, struct mail_smtp_status *s)
 			MAIL_SMTP_STAGE_STARTTLS, "4.7.10",
 			"%s does not offer STARTTLS, and TLS is required",
 			c->info.peer);
+		s->tls_failure = MAIL_SMTP_TLS_NOT_OFFERED;
 		return -1;
 	}
 	struct mail_smtp_reply r;
@@ -397,22 +410,49 @@ start_tls(struct mail_smtp_client *c, struct mail_smtp_status *s)
 		/* Required TLS refused is a matter for later, never 5xx. */
 		status_unexpected(s, MAIL_SMTP_STAGE_STARTTLS, &r);
 		s->result = MAIL_SMTP_RESULT_TEMPORARY;
+		s->tls_failure = MAIL_SMTP_TLS_NOT_OFFERED;
 		return -1;
 	}
 	struct net_tls_result tr;
 	struct error e;
-	if (net_starttls_client(c->conn, c->o->trust, tls_name(c), required,
+	enum net_tls_check check = !required ? NET_TLS_CHECK_RECORD :
+		dane ? NET_TLS_CHECK_CALLER : NET_TLS_CHECK_PKIX;
+	if (net_starttls_client(c->conn, c->o->trust, tls_name(c), check,
 		    &tr, &e) < 0) {
-		if (!required && e.code != ERROR_DENIED)
+		if (!required && e.code != ERROR_DENIED) {
+			c->info.tls_failure = MAIL_SMTP_TLS_HANDSHAKE;
 			return 1;
+		}
 		status_ours(s, MAIL_SMTP_RESULT_TEMPORARY,
 			MAIL_SMTP_STAGE_STARTTLS, "4.7.5", "%s", e.msg);
+		s->tls_failure = e.code != ERROR_DENIED ?
+			MAIL_SMTP_TLS_HANDSHAKE : cert_failure(&tr);
 		return -1;
+	}
+	if (dane) {
+		/* RFC 7672 §3: the TLSA records decide, not the CA store. */
+		struct span chain[16];
+		size_t n = net_tls_peer_chain(c->conn, chain, 16);
+		char why[200];
+		if (c->o->tls_verify(c->o->tls_verify_data, chain, n, why,
+			    sizeof(why)) < 0) {
+			status_ours(s, MAIL_SMTP_RESULT_TEMPORARY,
+				MAIL_SMTP_STAGE_STARTTLS, "4.7.5",
+				"the certificate of %s fails DANE: %s",
+				c->info.peer, why);
+			s->tls_failure = MAIL_SMTP_TLS_DANE_MISMATCH;
+			return -1;
+		}
+		c->info.tls_dane = true;
+		tr.verified = true;
+		tr.verify_error[0] = '\0';
 	}
 	c->info.tls = true;
 	str_copy(c->info.tls_version, sizeof(c->info.tls_version), tr.version);
 	str_copy(c->info.tls_cipher, sizeof(c->info.tls_cipher), tr.cipher);
 	c->info.tls_verified = tr.verified;
+	c->info.tls_failure = tr.verified ? MAIL_SMTP_TLS_OK :
+		cert_failure(&tr);
 	str_copy(c->info.tls_verify_error, sizeof(c->info.tls_verify_error),
 		tr.verify_error);
 	/* RFC 3207 §4.2: forget what the server said in clear; ask again. */

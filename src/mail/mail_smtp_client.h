@@ -149,10 +149,31 @@ struct mail_smtp_options {
 	 */
 	const char *tls_name;
 	const struct net_tls_client *trust;	/* needed unless TLS_NONE */
+	/*
+	 * DANE (RFC 7672; mail_dane_tls_verify): with MAIL_SMTP_TLS_REQUIRED,
+	 * the server's chain (DER, its own certificate first) is judged by
+	 * this instead of by trust and tls_name: 0 accepts it, -1 refuses it
+	 * with a sentence in why (TEMPORARY 4.7.5, tls_failure DANE). TLS
+	 * 1.2 is the floor either way. NULL: PKIX as above.
+	 */
+	int (*tls_verify)(void *data, const struct span *chain,
+		size_t chain_count, char *why, size_t why_size);
+	void *tls_verify_data;
 	/* Smarthost routes only, and only over TLS; NULL: no AUTH. */
 	const char *auth_user;
 	const char *auth_password;
 	struct mail_smtp_timeouts timeouts;
+};
+
+/* What went wrong with TLS, for TLS-RPT (mail_tls_failure_result). */
+enum mail_smtp_tls_failure {
+	MAIL_SMTP_TLS_OK = 0,		/* nothing, or TLS was not tried */
+	MAIL_SMTP_TLS_NOT_OFFERED,	/* no STARTTLS, or it was refused */
+	MAIL_SMTP_TLS_HANDSHAKE,	/* the handshake failed */
+	MAIL_SMTP_TLS_CERT_NAME,	/* the certificate names another host */
+	MAIL_SMTP_TLS_CERT_EXPIRED,	/* a certificate is out of date */
+	MAIL_SMTP_TLS_CERT_UNTRUSTED,	/* the chain leads to no trusted CA */
+	MAIL_SMTP_TLS_DANE_MISMATCH,	/* tls_verify refused the chain */
 };
 
 /* Where a failure happened, for the report and the logs. */
@@ -187,6 +208,8 @@ struct mail_smtp_status {
 	 * offer 8BITMIME. The caller must downgrade it or give it up.
 	 */
 	bool needs_downgrade;
+	/* Why required TLS failed (stage STARTTLS); MAIL_SMTP_TLS_OK else. */
+	enum mail_smtp_tls_failure tls_failure;
 };
 
 /*
@@ -212,6 +235,14 @@ struct mail_smtp_info {
 	char tls_verify_error[128];
 	/* Opportunistic: the handshake failed and we went on in clear. */
 	bool tls_fallback;
+	/* tls_verify (DANE) accepted the chain; tls_verified is then true. */
+	bool tls_dane;
+	/*
+	 * When the certificate was only recorded (opportunistic) and is not
+	 * valid, why: CERT_NAME, CERT_EXPIRED or CERT_UNTRUSTED; the
+	 * handshake failing before fallback: HANDSHAKE. For TLS-RPT.
+	 */
+	enum mail_smtp_tls_failure tls_failure;
 };
 
 struct mail_smtp_client;

@@ -663,6 +663,36 @@ static const char migration_19[] =
 	"CREATE INDEX queue_due ON queue(status, next_attempt_at);"
 	"CREATE INDEX queue_lease ON queue(status, claimed_until);";
 
+/*
+ * Outbound TLS (issue 11 item 4). mta_sts_policies caches each recipient
+ * domain's MTA-STS policy as fetched (RFC 8461 §5.1), keyed by domain, with
+ * the TXT id it was fetched under so a new id refetches it. tlsrpt_results
+ * counts TLS sessions per day and policy for RFC 8460 reports: one row per
+ * distinct outcome, successes with result_type ''.
+ */
+static const char migration_20[] =
+	"CREATE TABLE mta_sts_policies ("
+	" domain TEXT PRIMARY KEY,"
+	" policy_id TEXT NOT NULL,"
+	" policy TEXT NOT NULL,"
+	" fetched_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE TABLE tlsrpt_results ("
+	" day TEXT NOT NULL,"
+	" policy_domain TEXT NOT NULL,"
+	" policy_type TEXT NOT NULL,"
+	" policy_string TEXT NOT NULL,"
+	" mx_host TEXT NOT NULL,"
+	" result_type TEXT NOT NULL,"
+	" sending_ip TEXT NOT NULL,"
+	" receiving_mx TEXT NOT NULL,"
+	" receiving_ip TEXT NOT NULL,"
+	" reason TEXT NOT NULL,"
+	" sessions INTEGER NOT NULL,"
+	" PRIMARY KEY (day, policy_domain, policy_type, policy_string,"
+	" mx_host, result_type, sending_ip, receiving_mx, receiving_ip,"
+	" reason));";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -683,6 +713,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_17,
 	migration_18,
 	migration_19,
+	migration_20,
 	NULL,
 };
 
