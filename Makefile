@@ -9,7 +9,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-asan test-browser fuzz check-layers check-circles \
+.PHONY: all deps test test-gcc test-integration-gcc test-asan test-browser fuzz check-layers check-circles \
 	check-states run web bench clean
 
 all: deps build/build.ninja web
@@ -61,8 +61,15 @@ endef
 
 test: deps test-gcc test-browser test-asan fuzz check-layers check-circles check-states
 
+# The integration suite runs once, against the sanitizer build (test-asan),
+# which runs the same code with every access and every UB checked; the gcc
+# build runs the unit tests and serves the browser tests. Both builds
+# compile everything with -Werror. `make test-integration-gcc` runs the
+# integration suite against the gcc build too.
 test-gcc: all
 	meson test -C build --print-errorlogs
+
+test-integration-gcc: all
 	$(call integration,build,)
 
 # The pages in headless Chromium against a real server (tests/browser/),
