@@ -1,6 +1,7 @@
 // What the user pages share (users, user, user-new): a person's status as
-// the design system's tag, an element with text set safely, and the
-// refusal of a page's first read shown in the error summary.
+// the design system's tag, their link, and the refusal of a page's first
+// read shown in the error summary.
+import { tag } from "./dom.mjs";
 import { showErrors } from "./form.mjs";
 
 // status (and locked) → the tag's words and colour.
@@ -10,17 +11,6 @@ const STATUS = {
   leaver: ["Leaver", "orange"],
   deleted: ["Deleted", "red"],
 };
-
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-export function tag(text, colour) {
-  return el("strong", `nhsuk-tag nhsuk-tag--${colour}`, text);
-}
 
 // The person's tags: their status, and "Locked" beside it when locked.
 export function statusTags(person) {
