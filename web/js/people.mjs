@@ -1,8 +1,6 @@
 // What the user pages share (users, user, user-new): a person's status as
-// the design system's tag, their link, and the refusal of a page's first
-// read shown in the error summary.
+// the design system's tag, and their link.
 import { tag } from "./dom.mjs";
-import { showErrors } from "./form.mjs";
 
 // status (and locked) → the tag's words and colour.
 const STATUS = {
@@ -22,10 +20,4 @@ export function statusTags(person) {
 
 export function userHref(address) {
   return `/user?address=${encodeURIComponent(address)}`;
-}
-
-// A read the page cannot go on without was refused: the API's sentence in
-// the error summary, linked to the field of form that can put it right.
-export function showRefusal(form, field, err) {
-  showErrors(form, [{ field, message: err.message }]);
 }
