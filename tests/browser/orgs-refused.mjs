@@ -38,6 +38,10 @@ await run(async (b) => {
   expect(await b.page.locator("#name").isHidden() && await b.page.locator("#parent").isHidden(),
     "the Global Admin's fields are offered to a Local Administrator");
   expect(await b.page.locator("#devolve-form").isHidden(), "devolving offered to a Local Administrator");
+  // Application servers: read, not registered nor removed (relay.manage).
+  await b.page.locator("#relays-table tbody tr", { hasText: "198.51.100.20" }).waitFor();
+  expect(await b.page.locator("#relay-form").isHidden() && await b.page.locator("#relays-table form").count() === 0,
+    "registering or removing application servers offered to a Local Administrator");
   await b.fill("#helpdesk_phone", "0113 496 1234");
   await b.submit("#edit-form");
   await waitText(b, "#org-done", /saved/);

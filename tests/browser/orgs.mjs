@@ -2,7 +2,9 @@
 // organisation (a missing name refused on its field), open and edit it (a
 // bad website refused on its field), add a site (an unknown type refused
 // on its field), put an existing practice under it, appoint a Primary
-// Local Administrator (someone outside it refused).
+// Local Administrator (someone outside it refused); register application
+// servers (a block too wide, then one overlapping, refused on the field)
+// and remove one.
 // Env: CAREMAIL_URL, CAREMAIL_COOKIE, CAREMAIL_NEW (the ODS code to add),
 // CAREMAIL_OURS (a practice), CAREMAIL_PERSON (a person of it),
 // CAREMAIL_OUTSIDER (a person of neither).
@@ -84,6 +86,35 @@ await run(async (b) => {
   await b.submit("#site-form");
   await b.page.locator("#sites-table tbody tr", { hasText: "Northern Hub" }).waitFor();
   await b.check("org-site");
+
+  // Application servers: a block wider than /24 is refused on its field;
+  // two are registered; one overlapping the first is refused; the first
+  // is removed.
+  await b.fill("#relay-cidr", "192.0.2.0/16");
+  await b.fill("#relay-label", "payroll");
+  await b.submit("#relay-form");
+  const wide = await b.errors();
+  expect(wide.length === 1 && wide[0].href === "#relay-cidr" && /24/.test(wide[0].text), `too wide: ${JSON.stringify(wide)}`);
+  await b.check("org-relay-error");
+  for (const [cidr, label] of [["192.0.2.10", "payroll"], ["198.51.100.7", "rota system"]]) {
+    await b.fill("#relay-cidr", cidr);
+    await b.fill("#relay-label", label);
+    await b.submit("#relay-form");
+    await b.page.locator("#relays-table tbody tr", { hasText: cidr }).waitFor();
+  }
+  await b.fill("#relay-cidr", "192.0.2.0/28");
+  await b.fill("#relay-label", "results");
+  await b.submit("#relay-form");
+  const overlap = await b.errors();
+  expect(overlap.length === 1 && overlap[0].href === "#relay-cidr" && /payroll/.test(overlap[0].text),
+    `overlapping: ${JSON.stringify(overlap)}`);
+  await b.page.setViewportSize({ width: 375, height: 900 });
+  expect(await b.page.locator("#relays-table tbody tr .nhsuk-table__heading").first().isVisible(), "at 375 px the servers' cells do not show their headings");
+  await b.page.setViewportSize({ width: 1280, height: 900 });
+  await b.page.locator("#relays-table tbody tr", { hasText: "192.0.2.10" }).getByRole("button", { name: /Remove/ }).click();
+  await waitText(b, "#org-done", /removed/);
+  expect(await b.page.locator("#relays-table tbody tr", { hasText: "192.0.2.10" }).count() === 0, "the removed server is still listed");
+  await b.check("org-relays");
 
   // The practice goes under the new org (the parent: Global Admin only).
   await b.goto(`/org?ods=${ours}`);

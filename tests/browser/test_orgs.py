@@ -83,6 +83,10 @@ def test_global_admin_adds_edits_and_devolves_an_org(
                                  "2 High Street\nLeeds")]
     assert {"role": "primary_local_admin", "org": NEW} in \
         instance.json("user", "show", plan)["roles"]
+    # Of the application servers, the one kept; the refused were not.
+    relays = [(r["org"], r["cidr"], r["label"])
+              for r in instance.json("relay", "list")]
+    assert relays == [(NEW, "198.51.100.7", "rota system")], relays
 
 
 def test_global_admin_makes_and_revokes_tokens(
@@ -140,6 +144,8 @@ def test_local_admin_sees_and_edits_only_theirs_no_role_sees_no_menu(
     instance.run("role", "add", la, "--org", OURS, "--role", "local_admin")
     nobody = with_password(instance, "Nora", "Nobody")
     other_before = instance.json("org", "show", OTHER)
+    instance.run("relay", "add", "--org", OURS, "--cidr", "198.51.100.20",
+                 "--label", "payroll")
     c = ready(https_client, server, la, USER_PASSWORD)
     n = ready(https_client, server, nobody, USER_PASSWORD)
     run_scenario("orgs-refused", server, cookie=c.cookie, nobody=n.cookie,
@@ -148,3 +154,5 @@ def test_local_admin_sees_and_edits_only_theirs_no_role_sees_no_menu(
     assert instance.json("org", "show", OURS)["helpdesk_phone"] == \
         "0113 496 1234"
     assert instance.json("org", "show", OTHER) == other_before
+    assert [r["cidr"] for r in instance.json("relay", "list")] == \
+        ["198.51.100.20"]

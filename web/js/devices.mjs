@@ -4,16 +4,8 @@
 // templates/devices.njk's; /account shows "Your devices", /user "Their
 // devices".
 import { api } from "./api.mjs";
+import { when } from "./format.mjs";
 import { cell, fillTable, row } from "./table.mjs";
-
-export function when(iso) {
-  if (!iso) return "Never";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString("en-GB", {
-    day: "numeric", month: "long", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: "UTC",
-  }) + " UTC";
-}
 
 // path: "/me/devices" or "/users/ADDRESS/devices". The API's refusal is
 // thrown on, for the page to show.

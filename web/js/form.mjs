@@ -3,8 +3,12 @@
 // of the page, as a link to the field it names, and beside that field.
 // Convention: name each input as the API's field ("email", "password",
 // "code", ...) or give it data-api-field="FIELD"; an error with no field,
-// or one no input takes, is linked to the form's first input.
+// or one no input takes, is linked to the form's first input. Also the
+// admin pages' actions: a form per action (action), a one-button form in
+// a row (rowAction) and a button in a list (actionButton), whose refusal
+// is linked to the field it is about or to the button itself.
 import { ApiError } from "./api.mjs";
+import { el } from "./dom.mjs";
 
 const pageTitle = document.title;
 
@@ -129,4 +133,73 @@ export function bindForm(form, submit) {
       if (button) button.disabled = false;
     }
   });
+}
+
+// A refusal that names no field of the form (none, or one the form does
+// not have) is linked to fallback: the field the action is about (the
+// person an add form takes) or else the form's own button
+// (data-api-field="FIELD"), as an action like "Delete" has no other.
+function relinked(form, fallback, err) {
+  if (!(err instanceof ApiError)) return err;
+  const named = err.field && form.querySelector(`[name="${CSS.escape(err.field)}"]`);
+  return named ? err : new FormError(fallback, err.message);
+}
+
+// Binds form to run(values), then done(reply, values); a refusal is shown
+// in the error summary, linked as above (fallback: by default the submit
+// button's data-api-field).
+export function action(form, run, done, fallback) {
+  const field = fallback ?? form.querySelector("button[type=submit]")?.dataset.apiField;
+  bindForm(form, async (values) => {
+    let reply;
+    try {
+      reply = await run(values);
+    } catch (err) {
+      throw relinked(form, field, err);
+    }
+    await done(reply, values);
+  });
+}
+
+// A form of one button, for "Remove" on a row: visible words and, for a
+// screen reader, what it acts on (hidden). id must be unique on the page;
+// a refusal is linked to the button. The look: by default a link-styled
+// button (the summary list's action); classes { form, button } to change.
+export function rowAction(id, words, hidden, run, done, classes = {}) {
+  const form = el("form", classes.form ?? "app-row-action");
+  form.noValidate = true;
+  const button = el("button", classes.button ?? "nhsuk-link", words);
+  button.type = "submit";
+  button.id = id;
+  button.dataset.apiField = id;
+  button.append(el("span", "nhsuk-u-visually-hidden", ` ${hidden}`));
+  form.append(button);
+  action(form, run, done);
+  return form;
+}
+
+// A button (not a form: it sits in a table inside form) that runs run();
+// a refusal is shown in form's error summary, linked to the field the
+// API names or else to the button (id, when given). words: what it says;
+// hidden: for a screen reader, what it acts on.
+export function actionButton({ id, words, hidden, classes, form, run }) {
+  const button = el("button", classes, words);
+  button.type = "button";
+  if (id) {
+    button.id = id;
+    button.dataset.apiField = id;
+  }
+  button.append(el("span", "nhsuk-u-visually-hidden", ` ${hidden}`));
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    clearErrors(form);
+    try {
+      await run();
+    } catch (err) {
+      button.disabled = false;
+      if (!(err instanceof ApiError)) throw err;
+      showErrors(form, [{ field: err.field ?? id, message: err.message }]);
+    }
+  });
+  return button;
 }

@@ -5,7 +5,7 @@
 import { api, ApiError } from "./api.mjs";
 import { sentence } from "./form.mjs";
 import { debounce, latestOnly } from "./live.mjs";
-import { el } from "./people.mjs";
+import { el } from "./dom.mjs";
 
 const TEXT_KEYS = ["orgs", "job_titles", "departments", "sites", "site_types", "include_lists", "exclude_lists"];
 const $ = (id) => document.getElementById(id);

@@ -3,20 +3,9 @@
 // and a waiting change in words, and the change-freeze banner. Text from
 // the API is set with textContent only.
 import { api, ApiError } from "./api.mjs";
-import { el, tag } from "./people.mjs";
-import { ROLE_NAMES } from "./people-view.mjs";
-
-// The roles that manage lists (list.manage, src/auth/auth_access.c):
-// they create lists at once and decide on requests; anyone else asks.
-const LIST_ADMINS = new Set(["global_admin", "primary_local_admin", "local_admin"]);
-
-export function isListAdmin(me) {
-  return (me?.roles ?? []).some((r) => LIST_ADMINS.has(r.role));
-}
-
-export function isGlobalAdmin(me) {
-  return (me?.roles ?? []).some((r) => r.role === "global_admin");
-}
+import { tag } from "./dom.mjs";
+import { when } from "./format.mjs";
+import { roleName } from "./roles.mjs";
 
 export function listHref(address) {
   return `/list?address=${encodeURIComponent(address)}`;
@@ -41,13 +30,6 @@ export function kindText(kind) {
   return kind === "dynamic" ? "Dynamic (a rule)" : "Static (chosen members)";
 }
 
-export function when(iso) {
-  if (!iso) return "Never";
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return iso;
-  return `${d.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" })} UTC`;
-}
-
 // The rule's keys as people read them, in the editor's order.
 export const RULE_KEYS = [
   ["orgs", "Organisations"],
@@ -70,7 +52,7 @@ export function ruleLines(rule) {
     if (key === "include_children") {
       if (value) lines.push(`${label}: included`);
     } else if (Array.isArray(value) && value.length) {
-      const shown = key === "roles" ? value.map((r) => ROLE_NAMES[r] ?? r) : value;
+      const shown = key === "roles" ? value.map(roleName) : value;
       lines.push(`${label}: ${shown.join(", ")}`);
     }
   }
@@ -104,14 +86,6 @@ export function changeLines(change) {
     if (items.length) lines.push(`${label}: ${items.join(", ")}`);
   }
   return lines;
-}
-
-// Nodes for a summary list's value: a bullet list, or "None".
-export function lineNodes(lines, none = "None") {
-  if (!lines.length) return [none];
-  const ul = el("ul", "nhsuk-list");
-  for (const text of lines) ul.append(el("li", "", text));
-  return [ul];
 }
 
 // Reads the change freeze and shows the banner (#freeze) when it is on.

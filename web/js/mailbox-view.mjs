@@ -1,6 +1,7 @@
-// What the mailbox pages share (mailboxes, mailbox, mailbox-new): the two
-// kinds and their API paths, a mailbox's link, and the three permissions
-// (docs/api.md "Shared and resource mailboxes") in plain words.
+// What the mailbox and contact pages share (mailboxes, mailbox,
+// mailbox-new; contacts, contact-new): the two kinds and their API paths,
+// a mailbox's and a contact's link, and the three permissions (docs/api.md
+// "Shared and resource mailboxes") in plain words.
 
 export const KINDS = {
   shared: { endpoint: "/shared-mailboxes", name: "Shared mailbox", plural: "Shared mailboxes" },
@@ -25,6 +26,10 @@ export const RIGHTS = {
 
 export function mailboxHref(m) {
   return `/mailbox?address=${encodeURIComponent(m.address)}&kind=${encodeURIComponent(m.kind)}`;
+}
+
+export function contactHref(address) {
+  return `/contact?address=${encodeURIComponent(address)}`;
 }
 
 export function quota(mb) {

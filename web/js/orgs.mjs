@@ -1,32 +1,29 @@
-// What the organisation pages share (orgs, org, org-new, tokens): every org
-// the caller may read, an org's name and link, the roles that may do what
-// (as in src/auth/auth_access.c; the API decides), the org form's fields
-// read into the API's body (docs/api.md "Organisations and sites"), and
-// the org's summary list with its "Change" links.
-import { api } from "./api.mjs";
-import { el } from "./people.mjs";
-import { summaryRow } from "./summary.mjs";
+// What the pages share about organisations (orgs, org, org-new, tokens,
+// and every page that offers a choice of org): every org the caller may
+// read, an org's name, link and option, the choice of org in a filter or
+// a create form, an org's sites, the org form's fields read
+// into the API's body (docs/api.md "Organisations and sites"), and the
+// org's summary rows' "Change" links.
+import { ApiError } from "./api.mjs";
+import { link, option } from "./dom.mjs";
+import { orgName } from "./format.mjs";
+import { showErrors } from "./form.mjs";
+import { changeLink } from "./summary.mjs";
+import { readAll } from "./listing.mjs";
 
-// Roles (GET /me's) that hold an action on some org.
-export const EDITORS = ["global_admin", "primary_local_admin", "local_admin"]; // org.edit
-export const GLOBAL = ["global_admin"]; // org.create, org.devolve
-
-export function holds(me, roles) {
-  return (me?.roles ?? []).some((r) => roles.includes(r.role));
-}
+// The names of the orgs read so far, for orgText.
+const names = new Map();
 
 // Every org the caller may read (GET /orgs, page after page).
 export async function allOrgs() {
-  const orgs = [];
-  let cursor = null;
-  do {
-    const query = new URLSearchParams({ limit: "500" });
-    if (cursor) query.set("cursor", cursor);
-    const reply = await api("GET", `/orgs?${query}`);
-    orgs.push(...reply.items);
-    cursor = reply.next_cursor;
-  } while (cursor);
+  const orgs = await readAll("/orgs");
+  for (const o of orgs) names.set(o.ods, o.name);
   return orgs;
+}
+
+// "Name (ODS)" for an org read by allOrgs, else the ODS code.
+export function orgText(ods) {
+  return names.has(ods) ? `${names.get(ods)} (${ods})` : ods;
 }
 
 export function orgHref(ods) {
@@ -34,13 +31,73 @@ export function orgHref(ods) {
 }
 
 export function orgLink(org) {
-  const link = el("a", "nhsuk-link", org.name);
-  link.href = orgHref(org.ods);
-  return link;
+  return link(org.name, orgHref(org.ods));
 }
 
 export function orgOption(org) {
-  return Object.assign(el("option", "", `${org.name} (${org.ods})`), { value: org.ods });
+  return option(org.ods, orgName(org));
+}
+
+// Appends orgs to select as options and chooses chosen (an ODS code),
+// kept as an option even when not among them, so the API's refusal of it
+// can be shown on the field.
+export function offerOrgs(select, orgs, chosen = "") {
+  select.append(...orgs.map(orgOption));
+  if (chosen && ![...select.options].some((o) => o.value === chosen)) select.append(option(chosen, chosen));
+  select.value = chosen;
+}
+
+// A filter's choice of org: the orgs the caller may read after the
+// select's own options ("every organisation"); a role that may read no
+// org gets only those. The orgs read.
+export async function fillOrgs(select, chosen = "") {
+  let orgs = [];
+  try {
+    orgs = await allOrgs();
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+  }
+  offerOrgs(select, orgs, chosen);
+  return orgs;
+}
+
+// The org choice of a create form: the orgs, the only one chosen already;
+// false (the refusal shown on the field) when they cannot be read.
+export async function chooseOrg(form, select) {
+  let orgs;
+  try {
+    orgs = await allOrgs();
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    showErrors(form, [{ field: select.name, message: err.message }]);
+    return false;
+  }
+  offerOrgs(select, orgs);
+  if (orgs.length === 1) select.value = orgs[0].ods;
+  return true;
+}
+
+// Fills select with the sites of org (ODS) and chooses current; "No site"
+// first. Someone who may not read the org's sites (a Helpdesk Admin) gets
+// only the current one. The sites are read again only for another org.
+export async function fillSites(select, ods, current = "") {
+  if (select.dataset.org !== ods) {
+    select.dataset.org = ods;
+    select.replaceChildren(option("", "No site"));
+    if (ods) {
+      try {
+        for (const s of await allSites(ods)) select.append(option(s.name, s.name));
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+      }
+    }
+  }
+  if (current && ![...select.options].some((o) => o.value === current)) select.append(option(current, current));
+  select.value = current;
+}
+
+export function allSites(ods) {
+  return readAll(`/orgs/${encodeURIComponent(ods)}/sites`);
 }
 
 // The org form (templates/org-fields.njk): text fields by the API's
@@ -75,22 +132,8 @@ export function fillOrgForm(form, org) {
   for (const p of PROTOCOLS) form.elements.namedItem(`off_${p}`).checked = off.has(p);
 }
 
-// The org's summary list from rows [key, value, change?]: change ({ href,
-// what }) adds a "Change" link to the field that changes it.
-export function showSummary(dl, rows) {
-  const anyChange = rows.some((r) => r[2]);
-  dl.replaceChildren(...rows.map(([key, value, change]) => {
-    const row = summaryRow(key, value);
-    if (change) {
-      const link = el("a", "nhsuk-link", "Change");
-      link.href = change.href;
-      link.append(el("span", "nhsuk-u-visually-hidden", ` ${change.what}`));
-      const actions = el("dd", "nhsuk-summary-list__actions");
-      actions.append(link);
-      row.append(actions);
-    } else if (anyChange) {
-      row.classList.add("nhsuk-summary-list__row--no-actions");
-    }
-    return row;
-  }));
+// A summary row's "Change" link (summary.mjs), for those who may change
+// it: to the field, and for a screen reader what it changes.
+export function changeIf(may, field, what) {
+  return may ? changeLink(`#${field}`, what) : undefined;
 }

@@ -2,10 +2,9 @@
 // for each admin role held now, and the lines of a person's details, as
 // elements built with textContent only (the API's text never becomes
 // markup). Shared by /people (results) and /person (a person's card).
-import { ROLE_NAMES, roleName } from "./roles.mjs";
-
-// The roles' names, for /people's Get help (one list: roles.mjs).
-export { ROLE_NAMES };
+import { link } from "./dom.mjs";
+import { orgName } from "./format.mjs";
+import { roleName } from "./roles.mjs";
 
 // [{ text, colour }] for the design system's tag component, leaver first.
 export function tagsFor(person) {
@@ -27,19 +26,12 @@ export function tagElements(person) {
 }
 
 export function orgText(person) {
-  return person.org ? `${person.org.name} (${person.org.ods})` : "";
-}
-
-export function link(href, text) {
-  const a = document.createElement("a");
-  a.href = href;
-  a.textContent = text;
-  return a;
+  return orgName(person.org);
 }
 
 // A phone number as a tel: link a phone can dial.
 export function tel(number) {
-  return link(`tel:${number.replace(/[^0-9+]/g, "")}`, number);
+  return link(number, `tel:${number.replace(/[^0-9+]/g, "")}`, "");
 }
 
 export function helpdeskNodes(helpdesk) {
@@ -47,7 +39,7 @@ export function helpdeskNodes(helpdesk) {
   const out = [];
   if (helpdesk.phone) out.push(tel(helpdesk.phone));
   if (helpdesk.phone && helpdesk.email) out.push(", ");
-  if (helpdesk.email) out.push(link(`mailto:${helpdesk.email}`, helpdesk.email));
+  if (helpdesk.email) out.push(link(helpdesk.email, `mailto:${helpdesk.email}`, ""));
   return out;
 }
 

@@ -1,7 +1,6 @@
 // What the user pages share (users, user, user-new): a person's status as
-// the design system's tag, an element with text set safely, and the
-// refusal of a page's first read shown in the error summary.
-import { showErrors } from "./form.mjs";
+// the design system's tag, and their link.
+import { tag } from "./dom.mjs";
 
 // status (and locked) → the tag's words and colour.
 const STATUS = {
@@ -10,17 +9,6 @@ const STATUS = {
   leaver: ["Leaver", "orange"],
   deleted: ["Deleted", "red"],
 };
-
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-export function tag(text, colour) {
-  return el("strong", `nhsuk-tag nhsuk-tag--${colour}`, text);
-}
 
 // The person's tags: their status, and "Locked" beside it when locked.
 export function statusTags(person) {
@@ -32,10 +20,4 @@ export function statusTags(person) {
 
 export function userHref(address) {
   return `/user?address=${encodeURIComponent(address)}`;
-}
-
-// A read the page cannot go on without was refused: the API's sentence in
-// the error summary, linked to the field of form that can put it right.
-export function showRefusal(form, field, err) {
-  showErrors(form, [{ field, message: err.message }]);
 }

@@ -2,28 +2,22 @@
 // (tables macro with responsive: true), filled from the API. Below the
 // desktop width each row becomes a block and each cell shows its column's
 // heading, which is hidden from screen readers (they have the header).
-
-function node(tag, className, text) {
-  const n = document.createElement(tag);
-  n.className = className;
-  if (text !== undefined) n.textContent = text;
-  return n;
-}
+import { el } from "./dom.mjs";
 
 // A cell with its heading for the narrow layout; content: text or nodes.
 export function cell(heading, ...content) {
-  const td = node("td", "nhsuk-table__cell");
+  const td = el("td", "nhsuk-table__cell");
   td.setAttribute("role", "cell");
-  const label = node("span", "nhsuk-table__heading", `${heading} `);
+  const label = el("span", "nhsuk-table__heading", `${heading} `);
   label.setAttribute("aria-hidden", "true");
-  const value = node("span", "");
+  const value = el("span");
   value.append(...content);
   td.append(label, value);
   return td;
 }
 
 export function row(...cells) {
-  const tr = node("tr", "nhsuk-table__row");
+  const tr = el("tr", "nhsuk-table__row");
   tr.setAttribute("role", "row");
   tr.append(...cells);
   return tr;

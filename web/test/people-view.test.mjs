@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { ROLE_NAMES, personHref, tagsFor } from "../js/people-view.mjs";
+import { personHref, tagsFor } from "../js/people-view.mjs";
+import { ROLE_NAMES } from "../js/roles.mjs";
 
 test("a person with neither tag shows none", () => {
   assert.deepEqual(tagsFor({ leaver: false, admin: [] }), []);

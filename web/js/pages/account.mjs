@@ -5,7 +5,8 @@
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
 import { bindForm, clearErrors, FormError } from "../form.mjs";
-import { showDevices, when } from "../devices.mjs";
+import { showDevices } from "../devices.mjs";
+import { when } from "../format.mjs";
 import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 

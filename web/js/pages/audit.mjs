@@ -4,10 +4,12 @@
 // "details" in its last cell; and a Download CSV link that
 // carries the same filters to the API's format=csv.
 import { page } from "../app.mjs";
-import { fillOrgs, filtersOf, showListing, timeText } from "../listing.mjs";
+import { filtersOf, showListing } from "../listing.mjs";
+import { fillOrgs } from "../orgs.mjs";
+import { timeText } from "../format.mjs";
 import { cell, row } from "../table.mjs";
 import { facts, objectName, valueText } from "../audit-facts.mjs";
-import { el } from "../people.mjs";
+import { el } from "../dom.mjs";
 
 const FILTERS = ["org", "actor", "object_type", "action", "from", "to"];
 const ACTIONS = { create: "Create", update: "Update", delete: "Delete", other: "Other" };

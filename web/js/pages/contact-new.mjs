@@ -2,7 +2,8 @@
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
-import { chooseOrg, contactHref } from "../admin.mjs";
+import { chooseOrg } from "../orgs.mjs";
+import { contactHref } from "../mailbox-view.mjs";
 
 page(async () => {
   const form = document.getElementById("new-contact-form");

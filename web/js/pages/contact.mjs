@@ -2,7 +2,10 @@
 // a summary list, its name edited (PATCH), and deleted once a box is ticked.
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
-import { action, deleteAction, openRecord, said, summary, when } from "../admin.mjs";
+import { action } from "../form.mjs";
+import { when } from "../format.mjs";
+import { deleteAction, openRecord, said } from "../record.mjs";
+import { summary } from "../summary.mjs";
 
 function show(c) {
   document.getElementById("contact-heading").textContent = c.display_name || c.address;

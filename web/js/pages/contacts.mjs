@@ -2,7 +2,12 @@
 // (GET /api/v1/contacts), searched by name or address (q) and filtered
 // by org, a page at a time.
 import { page } from "../app.mjs";
-import { contactHref, fillOrgs, link, listing, orgText, tableRow, when } from "../admin.mjs";
+import { link } from "../dom.mjs";
+import { when } from "../format.mjs";
+import { showListing } from "../listing.mjs";
+import { contactHref } from "../mailbox-view.mjs";
+import { fillOrgs, orgText } from "../orgs.mjs";
+import { cell, row } from "../table.mjs";
 
 page(async () => {
   const here = new URLSearchParams(window.location.search);
@@ -13,20 +18,18 @@ page(async () => {
   const filters = new URLSearchParams();
   if (q) filters.set("q", q);
   if (org) filters.set("org", org);
-  await listing({
-    path: "/contacts",
-    endpoint: "/contacts",
+  await showListing({
+    prefix: "contacts",
+    pagePath: "/contacts",
+    apiPath: "/contacts",
     filters,
+    here,
     form: document.getElementById("filter-form"),
-    table: "contacts-table",
-    empty: "contacts-empty",
-    previous: "contacts-previous",
-    next: "contacts-next",
-    row: (c) => tableRow([
-      ["Name", [link(c.display_name || c.address, contactHref(c.address))]],
-      ["Email address", c.address],
-      ["Organisation", orgText(c.org)],
-      ["Created", when(c.created_at)],
-    ]),
+    rowOf: (c) => row(
+      cell("Name", link(c.display_name || c.address, contactHref(c.address))),
+      cell("Email address", c.address),
+      cell("Organisation", orgText(c.org)),
+      cell("Created", when(c.created_at)),
+    ),
   });
 });

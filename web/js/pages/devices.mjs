@@ -2,9 +2,10 @@
 // all the caller administers, a page at a time, and a Download CSV link
 // with the same org. Each page read is audited by the API as a download.
 import { page } from "../app.mjs";
-import { fillOrgs, filtersOf, showListing, timeText } from "../listing.mjs";
+import { filtersOf, showListing } from "../listing.mjs";
+import { fillOrgs } from "../orgs.mjs";
+import { timeText } from "../format.mjs";
 import { cell, row } from "../table.mjs";
-import { el } from "../people.mjs";
 
 const PROTOCOLS = { imap: "IMAP (mail app)", pop3: "POP3 (mail app)", smtp: "SMTP (sending mail)", web: "Web" };
 

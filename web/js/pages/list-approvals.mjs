@@ -5,9 +5,10 @@
 // to the card's own field. After a decision the queue is read again.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { bindForm, FormError, sentence } from "../form.mjs";
-import { el } from "../people.mjs";
-import { changeLines, kindText, lineNodes, listHref, ruleLines, showFreeze, when } from "../lists.mjs";
+import { action, FormError, sentence } from "../form.mjs";
+import { el, link } from "../dom.mjs";
+import { lineNodes, when } from "../format.mjs";
+import { changeLines, kindText, listHref, ruleLines, showFreeze } from "../lists.mjs";
 import { summaryRows } from "../summary.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -28,14 +29,7 @@ function decisionForm(id, run) {
   const form = el("form", "app-action");
   form.noValidate = true;
   form.id = id;
-  bindForm(form, async (v) => {
-    try {
-      await run(v);
-    } catch (err) {
-      if (err instanceof ApiError && !err.field) throw new FormError(`${id}-action`, err.message);
-      throw err;
-    }
-  });
+  action(form, run, () => {}, `${id}-action`);
   return form;
 }
 
@@ -51,7 +45,7 @@ function card(l, i, reload) {
   const li = el("li", "nhsuk-card app-result");
   const body = el("div", "nhsuk-card__content");
   const h = el("h2", "nhsuk-card__heading nhsuk-heading-s");
-  h.append(Object.assign(el("a", "nhsuk-link", l.name || l.address), { href: listHref(l.address) }));
+  h.append(link(l.name || l.address, listHref(l.address)));
   const dl = el("dl", "nhsuk-summary-list");
   dl.append(...summaryRows([
     ["What is asked", lineNodes(asked(l))],

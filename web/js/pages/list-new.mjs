@@ -4,33 +4,17 @@
 // list's rule is built with the rule editor, whose member count follows
 // the typing (POST /lists/preview).
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
+import { api } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
-import { el, showRefusal } from "../people.mjs";
-import { isListAdmin, listHref, showFreeze } from "../lists.mjs";
+import { listHref, showFreeze } from "../lists.mjs";
 import { livePreview, readRule } from "../list-rule.mjs";
+import { chooseOrg, offerOrgs } from "../orgs.mjs";
+import { holds } from "../roles.mjs";
 
 const $ = (id) => document.getElementById(id);
 
-function option(value, text) {
-  return Object.assign(el("option", "", text), { value });
-}
-
-// The orgs the person may make a list in: those an admin administers,
-// or their own.
-async function fillOrgs(me, admin) {
-  const select = $("org");
-  if (admin) {
-    const orgs = await api("GET", "/orgs?limit=500");
-    for (const org of orgs.items) select.append(option(org.ods, `${org.name} (${org.ods})`));
-  } else if (me.org) {
-    select.append(option(me.org.ods, `${me.org.name} (${me.org.ods})`));
-  }
-  if (select.options.length === 2) select.selectedIndex = 1;
-}
-
 page(async ({ me }) => {
-  const admin = isListAdmin(me);
+  const admin = holds(me, "list.manage");
   const form = $("new-list-form");
   if (admin) {
     $("new-heading").textContent = "Create a list";
@@ -38,12 +22,12 @@ page(async ({ me }) => {
     $("new-intro").textContent = "The list is approved at once. Its owners can be added once it is made.";
     $("new-list-button").textContent = "Create the list";
   }
-  try {
-    await fillOrgs(me, admin);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    showRefusal(form, "org", err);
-    return;
+  // The orgs the person may make a list in: those an admin
+  // administers, or their own.
+  if (admin) {
+    if (!(await chooseOrg(form, $("org")))) return;
+  } else if (me.org) {
+    offerOrgs($("org"), [me.org], me.org.ods);
   }
   await showFreeze();
 

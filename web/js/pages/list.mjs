@@ -6,13 +6,14 @@
 // list waits for approval (202): the page says so. After each change the
 // record is read again and shown as the API has it.
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
-import { bindForm, FormError } from "../form.mjs";
-import { el, showRefusal } from "../people.mjs";
-import {
-  changeLines, isListAdmin, kindText, lineNodes, listHref, listTags, ruleLines, showFreeze, when,
-} from "../lists.mjs";
-import { summaryRows } from "../summary.mjs";
+import { api } from "../api.mjs";
+import { action, bindForm, FormError, rowAction } from "../form.mjs";
+import { link, tag } from "../dom.mjs";
+import { lineNodes, when } from "../format.mjs";
+import { changeLines, kindText, listHref, listTags, ruleLines, showFreeze } from "../lists.mjs";
+import { openRecord } from "../record.mjs";
+import { holds } from "../roles.mjs";
+import { summary } from "../summary.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 import { livePreview, readRule, showPreview, writeRule } from "../list-rule.mjs";
 
@@ -51,30 +52,12 @@ function rows(l) {
   ];
 }
 
-function showSummary(l) {
-  $("list-summary").replaceChildren(...summaryRows(rows(l)));
-}
-
-// A form of one button in a table row (remove an owner or a member); a
-// refusal is linked to that button.
-function removeForm(id, label, hidden, run) {
-  const form = el("form", "app-inline-form");
-  form.noValidate = true;
-  const button = el("button", "nhsuk-button nhsuk-button--secondary nhsuk-button--small", label);
-  button.type = "submit";
-  button.id = id;
-  button.dataset.apiField = id;
-  button.append(el("span", "nhsuk-u-visually-hidden", ` ${hidden}`));
-  form.append(button);
-  bindForm(form, async () => {
-    try {
-      await run();
-    } catch (err) {
-      if (err instanceof ApiError && !err.field) throw new FormError(id, err.message);
-      throw err;
-    }
+// "Remove" in a table row (an owner or a member), as a button; a refusal
+// is linked to that button.
+function removeForm(id, hidden, run) {
+  return rowAction(id, "Remove", hidden, run, () => {}, {
+    form: "app-inline-form", button: "nhsuk-button nhsuk-button--secondary nhsuk-button--small",
   });
-  return form;
 }
 
 function waitingOwners(l) {
@@ -82,28 +65,11 @@ function waitingOwners(l) {
 }
 
 page(async ({ me }) => {
-  const address = new URLSearchParams(window.location.search).get("address") ?? "";
-  const find = $("find-form");
-  const refused = (err) => {
-    find.hidden = false;
-    $("address").value = address;
-    showRefusal(find, "address", err);
-  };
-  if (!address) {
-    refused({ message: "Enter the list's address, or open it from the lists page" });
-    return;
-  }
-  let list;
-  try {
-    list = await api("GET", `/lists/${encodeURIComponent(address)}`);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    $("list-heading").textContent = address;
-    refused(err);
-    return;
-  }
+  let list = await openRecord("list-heading", "Enter the list's address, or open it from the lists page",
+    (address) => api("GET", `/lists/${encodeURIComponent(address)}`));
+  if (!list) return;
   await showFreeze();
-  const admin = isListAdmin(me);
+  const admin = holds(me, "list.manage");
   // The path follows a rename: the list's address is its name now.
   const path = () => `/lists/${encodeURIComponent(list.address)}`;
   const done = (text) => {
@@ -127,7 +93,7 @@ page(async ({ me }) => {
     $("owner-form").hidden = full;
     fillTable($("owners-table"), null, l.owners.map((owner, i) => row(
       cell("Owner", owner),
-      cell("Action", removeForm(`remove-owner-${i}`, "Remove", `owner ${owner}`, () =>
+      cell("Action", removeForm(`remove-owner-${i}`, `owner ${owner}`, () =>
         change(api("DELETE", `${path()}/owners/${encodeURIComponent(owner)}`), `${owner} is no longer an owner.`))),
     )));
   }
@@ -136,12 +102,12 @@ page(async ({ me }) => {
     $("members-section").hidden = l.kind !== "static";
     if (l.kind !== "static") return;
     fillTable($("members-table"), $("members-empty"), l.members.map((m, i) => {
-      const name = m.kind === "list" ? Object.assign(el("a", "nhsuk-link", m.display_name || m.address), { href: listHref(m.address) }) : m.display_name || m.address;
+      const name = m.kind === "list" ? link(m.display_name || m.address, listHref(m.address)) : m.display_name || m.address;
       return row(
-        cell("Name", name, ...(m.deleted ? [" ", el("strong", "nhsuk-tag nhsuk-tag--red", "Deleted")] : [])),
+        cell("Name", name, ...(m.deleted ? [" ", tag("Deleted", "red")] : [])),
         cell("Address", m.address),
         cell("Kind", MEMBER_KINDS[m.kind] ?? m.kind),
-        cell("Action", removeForm(`remove-member-${i}`, "Remove", `member ${m.address}`, () =>
+        cell("Action", removeForm(`remove-member-${i}`, `member ${m.address}`, () =>
           change(api("DELETE", `${path()}/members/${encodeURIComponent(m.address)}`), `${m.address} is no longer a member.`))),
       );
     }));
@@ -159,7 +125,7 @@ page(async ({ me }) => {
         ? "This list was rejected: mail to it is refused."
         : "A change to this list waits for an administrator's approval; the list works as approved until then.";
     if (l.status === "rejected") $("waiting").hidden = false;
-    showSummary(l);
+    summary($("list-summary"), rows(l));
     $("description").value = l.description;
     $("edit-rule").hidden = l.kind !== "dynamic";
     if (l.kind === "dynamic") writeRule(l.rule);
@@ -216,14 +182,10 @@ page(async ({ me }) => {
     $("rename-address").value = "";
   });
 
-  bindForm($("delete-form"), async (v) => {
+  action($("delete-form"), (v) => {
     if (!v.confirm_delete) throw new FormError("confirm_delete", "Tick the box to confirm you want to delete this list");
-    try {
-      await api("DELETE", path());
-    } catch (err) {
-      if (err instanceof ApiError && !err.field) throw new FormError("delete-action", err.message);
-      throw err;
-    }
+    return api("DELETE", path());
+  }, () => {
     $("list-record").hidden = true;
     $("list-tags").replaceChildren();
     $("deleted-text").textContent = `${list.name} (${list.address}) has been deleted. Mail to it is refused.`;

@@ -4,20 +4,21 @@
 // page's query as on /users), and the change freeze: its banner, and its
 // switch for a Global Administrator (PUT /settings/change-freeze).
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
-import { bindForm, showErrors } from "../form.mjs";
-import { el } from "../people.mjs";
-import { isGlobalAdmin, isListAdmin, kindText, listHref, listTags, showFreeze, when } from "../lists.mjs";
+import { api } from "../api.mjs";
+import { bindForm } from "../form.mjs";
+import { link } from "../dom.mjs";
+import { when } from "../format.mjs";
+import { showListing } from "../listing.mjs";
+import { kindText, listHref, listTags, showFreeze } from "../lists.mjs";
+import { fillOrgs } from "../orgs.mjs";
+import { holds } from "../roles.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 
-const PAGE_SIZE = 25;
 const $ = (id) => document.getElementById(id);
 
 function listRow(list) {
-  const link = el("a", "nhsuk-link", list.name || list.address);
-  link.href = listHref(list.address);
   return row(
-    cell("Name", link),
+    cell("Name", link(list.name || list.address, listHref(list.address))),
     cell("Address", list.address),
     cell("Organisation", list.org),
     cell("Kind", kindText(list.kind)),
@@ -25,60 +26,18 @@ function listRow(list) {
   );
 }
 
-function showLists(id, items) {
-  fillTable($(`${id}-table`), $(`${id}-empty`), items.map(listRow));
-}
-
-function pageLink(id, query) {
-  const link = $(id);
-  const item = link.closest("li");
-  item.hidden = query === null;
-  if (query !== null) link.href = query.size ? `/lists?${query}` : "/lists";
-}
-
-async function fillOrgs(select, chosen) {
-  const orgs = await api("GET", "/orgs?limit=500");
-  for (const org of orgs.items) select.append(Object.assign(el("option", "", `${org.name} (${org.ods})`), { value: org.ods }));
-  if (chosen && ![...select.options].some((o) => o.value === chosen)) {
-    select.append(Object.assign(el("option", "", chosen), { value: chosen }));
-  }
-  select.value = chosen;
-}
-
 async function adminLists() {
   const here = new URLSearchParams(window.location.search);
   const org = here.get("org") ?? "";
   const status = here.get("status") ?? "";
-  const cursors = here.getAll("page");
-  const form = $("filter-form");
   $("status").value = status;
   $("admin-lists").hidden = false;
   await fillOrgs($("org"), org);
 
-  const base = new URLSearchParams();
-  if (org) base.set("org", org);
-  if (status) base.set("status", status);
-  const query = new URLSearchParams(base);
-  query.set("limit", String(PAGE_SIZE));
-  if (cursors.length) query.set("cursor", cursors[cursors.length - 1]);
-  let reply;
-  try {
-    reply = await api("GET", `/lists?${query}`);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    pageLink("lists-previous", null);
-    pageLink("lists-next", null);
-    showErrors(form, [{ field: err.field ?? "org", message: err.message }]);
-    return;
-  }
-  showLists("lists", reply.items);
-  const withPages = (pages) => {
-    const q = new URLSearchParams(base);
-    for (const c of pages) q.append("page", c);
-    return q;
-  };
-  pageLink("lists-previous", cursors.length ? withPages(cursors.slice(0, -1)) : null);
-  pageLink("lists-next", reply.next_cursor ? withPages([...cursors, reply.next_cursor]) : null);
+  const filters = new URLSearchParams();
+  if (org) filters.set("org", org);
+  if (status) filters.set("status", status);
+  await showListing({ prefix: "lists", pagePath: "/lists", apiPath: "/lists", form: $("filter-form"), filters, here, rowOf: listRow });
 }
 
 function showFreezeSwitch(freeze) {
@@ -91,13 +50,13 @@ function showFreezeSwitch(freeze) {
 }
 
 page(async ({ me }) => {
-  const admin = isListAdmin(me);
+  const admin = holds(me, "list.manage");
   $("new-list-link").textContent = admin ? "Create a list" : "Request a list";
   const owned = await api("GET", `/lists?owned=true&limit=500`);
-  showLists("owned", owned.items);
+  fillTable($("owned-table"), $("owned-empty"), owned.items.map(listRow));
   const freeze = await showFreeze();
   if (admin) await adminLists();
-  if (isGlobalAdmin(me) && freeze) {
+  if (holds(me, "freeze.set") && freeze) {
     showFreezeSwitch(freeze);
     bindForm($("freeze-form"), async (v) => {
       // Lifting it clears the reason, so an old one is never shown again.

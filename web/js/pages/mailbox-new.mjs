@@ -4,7 +4,7 @@
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
-import { chooseOrg } from "../admin.mjs";
+import { chooseOrg } from "../orgs.mjs";
 import { KINDS, mailboxHref } from "../mailbox-view.mjs";
 
 page(async () => {

@@ -6,9 +6,12 @@
 // is shown as the API returned it.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { FormError } from "../form.mjs";
-import { el } from "../people.mjs";
-import { action, capital, deleteAction, fillOrgs, openRecord, orgText, rowAction, said, summary, when } from "../admin.mjs";
+import { action, FormError, rowAction } from "../form.mjs";
+import { el } from "../dom.mjs";
+import { capital, when } from "../format.mjs";
+import { fillOrgs, orgText } from "../orgs.mjs";
+import { deleteAction, openRecord, said } from "../record.mjs";
+import { summary } from "../summary.mjs";
 import { KINDS, quota, RIGHTS } from "../mailbox-view.mjs";
 
 // The mailbox's API path, once its kind is known.

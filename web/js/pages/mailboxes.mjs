@@ -1,8 +1,12 @@
 // Mailboxes: the shared or resource mailboxes of the orgs the caller
 // administers (GET /api/v1/shared-mailboxes or /resource-mailboxes),
-// filtered by kind and org, a page at a time (admin.mjs's listing).
+// filtered by kind and org, a page at a time (listing.mjs).
 import { page } from "../app.mjs";
-import { capital, fillOrgs, link, listing, orgText, tableRow } from "../admin.mjs";
+import { link } from "../dom.mjs";
+import { capital } from "../format.mjs";
+import { showListing } from "../listing.mjs";
+import { fillOrgs, orgText } from "../orgs.mjs";
+import { cell, row } from "../table.mjs";
 import { mailboxHref, KINDS, quota } from "../mailbox-view.mjs";
 
 page(async () => {
@@ -16,22 +20,20 @@ page(async () => {
   const filters = new URLSearchParams({ kind });
   if (org) filters.set("org", org);
   const apiFilters = new URLSearchParams(org ? { org } : {});
-  await listing({
-    path: "/mailboxes",
-    endpoint: KINDS[kind].endpoint,
+  await showListing({
+    prefix: "mailboxes",
+    pagePath: "/mailboxes",
+    apiPath: KINDS[kind].endpoint,
     filters: apiFilters,
     links: filters,
+    here,
     form: document.getElementById("filter-form"),
-    table: "mailboxes-table",
-    empty: "mailboxes-empty",
-    previous: "mailboxes-previous",
-    next: "mailboxes-next",
-    row: (m) => tableRow([
-      ["Name", [link(m.display_name || m.address, mailboxHref(m))]],
-      ["Email address", m.address],
-      ["Organisation", orgText(m.org)],
-      ["Quota", quota(m.quota_mb)],
-      ["Status", capital(m.status)],
-    ]),
+    rowOf: (m) => row(
+      cell("Name", link(m.display_name || m.address, mailboxHref(m))),
+      cell("Email address", m.address),
+      cell("Organisation", orgText(m.org)),
+      cell("Quota", quota(m.quota_mb)),
+      cell("Status", capital(m.status)),
+    ),
   });
 });

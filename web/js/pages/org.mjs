@@ -2,32 +2,28 @@
 // summary list; its details and local IT helpdesk edited for those whose
 // role allows it (PATCH; name, type and parent by the Global Admin only);
 // its sites, and adding one; appointing its Primary Local Administrator
-// (the Global Admin); its people, parent and children. Every refusal is
-// the API's sentence in the error summary, linked to the field.
+// (the Global Admin); its application servers (relay hosts), added and
+// removed by those with relay.manage; its people, parent and children.
+// Every refusal is the API's sentence in the error summary, linked to the
+// field.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { bindForm, clearErrors, FormError, showErrors, values as formValues } from "../form.mjs";
-import { EDITORS, GLOBAL, allOrgs, fillOrgForm, holds, orgBody, orgLink, orgOption, showSummary } from "../orgs.mjs";
-import { el } from "../people.mjs";
-import { when } from "../devices.mjs";
+import { bindForm, clearErrors, FormError, rowAction, sentence, values as formValues } from "../form.mjs";
+import { el, option } from "../dom.mjs";
+import { multiline, orNone, when } from "../format.mjs";
+import { allOrgs, allSites, changeIf, fillOrgForm, orgBody, orgLink, orgOption } from "../orgs.mjs";
+import { openRecord } from "../record.mjs";
+import { holds } from "../roles.mjs";
+import { summary } from "../summary.mjs";
 import { cell, fillTable, row } from "../table.mjs";
+import { readAll } from "../listing.mjs";
 
 const $ = (id) => document.getElementById(id);
 
-function orNone(text) {
-  return text === null || text === undefined || text === "" ? "None" : String(text);
-}
-
-function multiline(text) {
-  if (!text) return "None";
-  const lines = String(text).split("\n");
-  return lines.flatMap((line, i) => (i ? [el("br"), line] : [line]));
-}
-
 // The summary's rows; a "Change" link to the field for those who may.
 function rows(org, known, editor, global) {
-  const change = (field, what) => (editor ? { href: `#${field}`, what } : undefined);
-  const register = (field, what) => (global ? { href: `#${field}`, what } : undefined);
+  const change = (field, what) => changeIf(editor, field, what);
+  const register = (field, what) => changeIf(global, field, what);
   const parent = org.parent ? (known.get(org.parent) ? [orgLink(known.get(org.parent))] : org.parent) : "None: a top-level organisation";
   return [
     ["ODS code", org.ods],
@@ -47,54 +43,27 @@ function rows(org, known, editor, global) {
   ];
 }
 
-async function allSites(ods) {
-  const sites = [];
-  let cursor = null;
-  do {
-    const query = new URLSearchParams({ limit: "500" });
-    if (cursor) query.set("cursor", cursor);
-    const reply = await api("GET", `/orgs/${encodeURIComponent(ods)}/sites?${query}`);
-    sites.push(...reply.items);
-    cursor = reply.next_cursor;
-  } while (cursor);
-  return sites;
-}
-
 async function showSites(ods) {
   const sites = await allSites(ods);
   fillTable($("sites-table"), $("sites-empty"), sites.map((s) => row(
     cell("Name", s.name),
     cell("Type", s.site_type),
-    cell("Postal address", ...[multiline(s.postal_address)].flat()),
+    cell("Postal address", ...multiline(s.postal_address)),
     cell("Added", when(s.created_at)),
   )));
 }
 
 page(async ({ me }) => {
-  const ods = (new URLSearchParams(window.location.search).get("ods") ?? "").trim();
-  const find = $("find-form");
-  const refused = (err) => {
-    find.hidden = false;
-    $("ods").value = ods;
-    showErrors(find, [{ field: "ods", message: err.message }]);
-  };
-  if (!ods) {
-    refused({ message: "Enter the organisation's ODS code, or open it from the list of organisations" });
-    return;
-  }
-  const path = `/orgs/${encodeURIComponent(ods)}`;
-  let org;
-  try {
-    org = await api("GET", path);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    $("org-heading").textContent = ods;
-    refused(err);
-    return;
-  }
+  let path = "";
+  let org = await openRecord("org-heading", "Enter the organisation's ODS code, or open it from the list of organisations", (ods) => {
+    path = `/orgs/${encodeURIComponent(ods)}`;
+    return api("GET", path);
+  }, "ods");
+  if (!org) return;
 
-  const editor = holds(me, EDITORS);
-  const global = holds(me, GLOBAL);
+  const editor = holds(me, "org.edit");
+  const global = holds(me, "org.create");
+  const relays = holds(me, "relay.manage");
   // Every org the caller reads: the parent's name and the children.
   const known = new Map((await allOrgs()).map((o) => [o.ods, o]));
   const editForm = $("edit-form");
@@ -107,6 +76,9 @@ page(async ({ me }) => {
   $("edit-nav").hidden = !editor;
   $("site-form").hidden = !editor;
   $("devolve-form").hidden = !global;
+  $("relay-form").hidden = !relays;
+  // Read only: no column for "Remove".
+  if (!relays) $("relays-table").querySelector("thead th:last-child").remove();
   $("org-record").hidden = false;
 
   let baseline = {};
@@ -114,9 +86,9 @@ page(async ({ me }) => {
     org = o;
     $("org-heading").textContent = o.name;
     $("org-caption").textContent = `ODS code ${o.ods}${o.type ? `, ${o.type}` : ""}`;
-    showSummary($("org-summary"), rows(o, known, editor, global));
+    summary($("org-summary"), rows(o, known, editor, global));
     if (o.parent && global && ![...$("parent").options].some((opt) => opt.value === o.parent)) {
-      $("parent").append(Object.assign(el("option", "", o.parent), { value: o.parent }));
+      $("parent").append(option(o.parent, o.parent));
     }
     fillOrgForm(editForm, o);
     baseline = orgBody(formValues(editForm));
@@ -142,6 +114,33 @@ page(async ({ me }) => {
   $("children-none").hidden = children.length > 0;
 
   await showSites(org.ods);
+
+  // The org's application servers; "Remove" on each for those who may.
+  const relayRow = (r) => row(
+    cell("Address or block", r.cidr),
+    cell("Label", r.label),
+    cell("Added", when(r.created_at)),
+    ...(relays ? [cell("Action", rowAction(`relay-remove-${r.id}`, "Remove", `application server ${r.label} (${r.cidr})`,
+      () => api("DELETE", `${path}/relays/${encodeURIComponent(r.id)}`), async () => {
+        await showRelays();
+        done(`The application server ${r.label} (${r.cidr}) is removed: it can no longer send mail without signing in.`);
+        $("relays").focus();
+      }))] : []),
+  );
+  async function showRelays() {
+    let items;
+    try {
+      items = await readAll(`${path}/relays`);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      $("relays-table").hidden = true;
+      $("relays-empty").textContent = sentence(err.message);
+      $("relays-empty").hidden = false;
+      return;
+    }
+    fillTable($("relays-table"), $("relays-empty"), items.map(relayRow));
+  }
+  await showRelays();
 
   // One error summary serves every form here: a new submit clears the
   // marks an earlier refusal left on another form's fields.
@@ -169,6 +168,14 @@ page(async ({ me }) => {
     for (const id of ["site-name", "site-type", "site-postal-address"]) $(id).value = "";
     await showSites(org.ods);
     done(`The site ${site.name} is added.`);
+  });
+
+  bindForm($("relay-form"), async (v) => {
+    done("");
+    const relay = await api("POST", `${path}/relays`, { cidr: v.cidr.trim(), label: v.label.trim() });
+    for (const id of ["relay-cidr", "relay-label"]) $(id).value = "";
+    await showRelays();
+    done(`The application server ${relay.label} (${relay.cidr}) is added: it may now send mail from this organisation's addresses.`);
   });
 
   bindForm($("devolve-form"), async (v) => {

@@ -6,7 +6,9 @@ import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { bindForm, clearErrors, sentence } from "../form.mjs";
 import { debounce, latestOnly } from "../live.mjs";
-import { helpdeskNodes, link, orgText, personHref, tagElements, tel, ROLE_NAMES } from "../people-view.mjs";
+import { link } from "../dom.mjs";
+import { helpdeskNodes, orgText, personHref, tagElements, tel } from "../people-view.mjs";
+import { roleName } from "../roles.mjs";
 
 const $ = (id) => document.getElementById(id);
 const FIELDS = ["q", "org", "job_title"];
@@ -34,7 +36,7 @@ function result(person) {
   body.className = "nhsuk-card__content";
   const h = document.createElement("h2");
   h.className = "nhsuk-card__heading nhsuk-heading-s";
-  h.append(link(personHref(person.address), person.display_name || person.address));
+  h.append(link(person.display_name || person.address, personHref(person.address), ""));
   body.append(h);
   const tags = tagElements(person);
   if (tags.length) {
@@ -44,7 +46,7 @@ function result(person) {
     body.append(p);
   }
   if (person.job_title) body.append(line("Job title", [person.job_title]));
-  body.append(line("Email", [link(`mailto:${person.address}`, person.address)]));
+  body.append(line("Email", [link(person.address, `mailto:${person.address}`, "")]));
   body.append(line("Organisation", [orgText(person)]));
   if (person.site) body.append(line("Site", [person.site.name]));
   if (person.phone) body.append(line("Phone", [tel(person.phone)]));
@@ -78,8 +80,8 @@ async function loadHelp() {
   list.replaceChildren();
   for (const a of help.admins ?? []) {
     const li = document.createElement("li");
-    li.append(link(personHref(a.address), a.display_name || a.address));
-    li.append(` — ${ROLE_NAMES[a.role] ?? a.role}`);
+    li.append(link(a.display_name || a.address, personHref(a.address), ""));
+    li.append(` — ${roleName(a.role)}`);
     const phone = a.phone || a.mobile;
     if (phone) li.append(", ", tel(phone));
     list.append(li);

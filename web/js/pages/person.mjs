@@ -3,7 +3,8 @@
 // (kept by /people in sessionStorage) when there was one.
 import { page } from "../app.mjs";
 import { api } from "../api.mjs";
-import { helpdeskNodes, link, orgText, tagElements, tel } from "../people-view.mjs";
+import { link } from "../dom.mjs";
+import { helpdeskNodes, orgText, tagElements, tel } from "../people-view.mjs";
 import { summaryRow as row } from "../summary.mjs";
 
 const $ = (id) => document.getElementById(id);
@@ -31,7 +32,7 @@ page(async () => {
   $("person-tags").replaceChildren(...tagElements(person));
   const card = $("person-card");
   const rows = [
-    row("Email address", [link(`mailto:${person.address}`, person.address)]),
+    row("Email address", [link(person.address, `mailto:${person.address}`, "")]),
     row("Job title", [person.job_title || "Not given"]),
   ];
   if (person.department) rows.push(row("Department", [person.department]));

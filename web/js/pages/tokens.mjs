@@ -5,25 +5,17 @@
 // shown once, as /account shows a new app password (secret.mjs).
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { bindForm, clearErrors, FormError, showErrors } from "../form.mjs";
+import { bindForm, clearErrors, FormError } from "../form.mjs";
+import { el, tag } from "../dom.mjs";
+import { lineNodes, when } from "../format.mjs";
 import { grantable } from "../grants.mjs";
+import { showListing } from "../listing.mjs";
 import { allOrgs, orgOption } from "../orgs.mjs";
-import { el, tag } from "../people.mjs";
 import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
-import { when } from "../devices.mjs";
-import { cursorsOf, pageLinks } from "../listing.mjs";
-import { cell, fillTable, row } from "../table.mjs";
+import { cell, row } from "../table.mjs";
 
 const $ = (id) => document.getElementById(id);
-const PAGE_SIZE = 25;
 const STATUS = { active: ["Active", "green"], revoked: ["Revoked", "red"], expired: ["Expired", "grey"] };
-
-function list(items, none) {
-  if (!items?.length) return [none];
-  const ul = el("ul", "nhsuk-list");
-  for (const text of items) ul.append(el("li", "", text));
-  return [ul];
-}
 
 // A box per action the caller may give, named action-NAME (form.mjs reads
 // it as true or false); the first carries the API's field, "actions".
@@ -51,7 +43,6 @@ page(async ({ me }) => {
   // which for a role without token.manage is none: such a caller's list is
   // asked for their own org, so the API's refusal says why.
   const org = here.get("org") ?? (offered.length ? "" : me.org?.ods ?? "");
-  const { cursors, cursor } = cursorsOf(here);
   const listForm = $("tokens-list-form");
   const secret = $("token-new");
   const done = (text) => {
@@ -82,17 +73,13 @@ page(async ({ me }) => {
       await load();
       done(`The token ${t.label} is revoked: the application can no longer use it.`);
     }) : null;
-    if (revoke) {
-      revoke.id = `revoke-${t.id}`;
-      revoke.dataset.apiField = `revoke-${t.id}`;
-    }
     return row(
       cell("Label", t.label),
       cell("Organisation", t.org),
       cell("Status", tag(text, colour)),
-      cell("Actions", ...list(t.actions, "None")),
-      cell("Allowed from", ...list(t.allow_from, "Anywhere")),
-      cell("Dates", ...list([
+      cell("Actions", ...lineNodes(t.actions ?? [], "None")),
+      cell("Allowed from", ...lineNodes(t.allow_from ?? [], "Anywhere")),
+      cell("Dates", ...lineNodes([
         `Made ${when(t.created_at)}${t.created_by ? ` by ${t.created_by}` : ""}`,
         t.revoked_at ? `Revoked ${when(t.revoked_at)}` : `Expires ${when(t.expires_at)}`,
         `Last used: ${when(t.last_used_at)}`,
@@ -101,23 +88,10 @@ page(async ({ me }) => {
     );
   };
 
-  async function load() {
-    const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-    if (org) query.set("org", org);
-    let reply;
-    try {
-      if (cursor) query.set("cursor", cursor);
-      reply = await api("GET", `/tokens?${query}`);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      pageLinks("tokens", "/tokens", null, [], null);
-      $("tokens-table").hidden = true;
-      showErrors($("filter-form"), [{ field: "org", message: err.message }]);
-      return;
-    }
-    fillTable($("tokens-table"), $("tokens-empty"), reply.items.map(tokenRow));
-    pageLinks("tokens", "/tokens", org ? new URLSearchParams({ org }) : null, cursors, reply.next_cursor);
-  }
+  const load = () => showListing({
+    prefix: "tokens", pagePath: "/tokens", apiPath: "/tokens", form: $("filter-form"),
+    filters: new URLSearchParams(org ? { org } : {}), here, rowOf: tokenRow,
+  });
 
   // One error summary serves every form: a new submit clears the marks an
   // earlier refusal left on another form's fields.

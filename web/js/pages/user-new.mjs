@@ -1,40 +1,17 @@
 // Create a user (POST /api/v1/users): org, names, site and job title; the
 // temporary password the reply carries is shown this once.
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
+import { api } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
-import { el, showRefusal, userHref } from "../people.mjs";
-
-function option(value, text) {
-  return Object.assign(el("option", "", text), { value });
-}
-
-async function fillSites(ods) {
-  const select = document.getElementById("site");
-  select.replaceChildren(option("", "No site"));
-  if (!ods) return;
-  try {
-    const sites = await api("GET", `/orgs/${encodeURIComponent(ods)}/sites?limit=500`);
-    for (const s of sites.items) select.append(option(s.name, s.name));
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-  }
-}
+import { chooseOrg, fillSites } from "../orgs.mjs";
+import { userHref } from "../people.mjs";
 
 page(async () => {
   const orgSelect = document.getElementById("org");
-  try {
-    const orgs = await api("GET", "/orgs?limit=500");
-    for (const org of orgs.items) orgSelect.append(option(org.ods, `${org.name} (${org.ods})`));
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    showRefusal(document.getElementById("new-user-form"), "org", err);
-    return;
-  }
-  // One org to choose from: chosen already.
-  if (orgSelect.options.length === 2) orgSelect.selectedIndex = 1;
-  await fillSites(orgSelect.value);
-  orgSelect.addEventListener("change", () => fillSites(orgSelect.value));
+  const siteSelect = document.getElementById("site");
+  if (!(await chooseOrg(document.getElementById("new-user-form"), orgSelect))) return;
+  await fillSites(siteSelect, orgSelect.value);
+  orgSelect.addEventListener("change", () => fillSites(siteSelect, orgSelect.value));
 
   const form = document.getElementById("new-user-form");
   bindForm(form, async (v) => {

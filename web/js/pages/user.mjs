@@ -5,13 +5,21 @@
 // every change the record is shown as the API returned it.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
-import { bindForm, clearErrors, FormError, sentence, showErrors } from "../form.mjs";
-import { el, showRefusal, statusTags } from "../people.mjs";
+import { action as bindAction, actionButton, clearErrors, FormError, sentence } from "../form.mjs";
+import { el, option } from "../dom.mjs";
+import { lineNodes, orgName, orNone, when } from "../format.mjs";
+import { allOrgs, fillSites, orgOption } from "../orgs.mjs";
+import { statusTags } from "../people.mjs";
+import { openRecord } from "../record.mjs";
 import { grantable, roleName } from "../roles.mjs";
+import { hideSecret, showSecret } from "../secret.mjs";
+import { summary } from "../summary.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 import { showDevices } from "../devices.mjs";
 
 const $ = (id) => document.getElementById(id);
+// The temporary password's inset (secret.mjs): whose, and the password.
+const TEMPORARY = { label: "temporary-for", secret: "temporary-value" };
 
 // A holding (docs/api.md "People"): relation and kind in words.
 const RELATION = {
@@ -30,23 +38,6 @@ const KIND = {
 const relationWords = (h) => RELATION[h.relation] ?? h.relation;
 const kindWords = (h) => KIND[h.kind] ?? h.kind;
 
-function when(iso) {
-  if (!iso) return "Never";
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : d.toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }) + " UTC";
-}
-
-function orNone(text) {
-  return text === null || text === undefined || text === "" ? "None" : String(text);
-}
-
-function lines(items) {
-  if (!items.length) return ["None"];
-  const ul = el("ul", "nhsuk-list");
-  for (const text of items) ul.append(el("li", "", text));
-  return [ul];
-}
-
 // [label, content (a string or nodes)] for every key of the whole record.
 function rows(p) {
   return [
@@ -55,7 +46,7 @@ function rows(p) {
     ["First name", orNone(p.first_name)],
     ["Last name", orNone(p.last_name)],
     ["Status", statusTags(p)],
-    ["Organisation", p.org ? `${p.org.name} (${p.org.ods})` : "None"],
+    ["Organisation", orNone(orgName(p.org))],
     ["Site", p.site ? p.site.name : "None"],
     ["Job title", orNone(p.job_title)],
     ["Department", orNone(p.department)],
@@ -67,9 +58,9 @@ function rows(p) {
     ["Password changed", when(p.password_changed_at)],
     ["Sync ID", orNone(p.sync_id)],
     ["Mail protocols turned off", orNone(p.protocols_off)],
-    ["Admin roles", lines((p.roles ?? []).map((r) => `${roleName(r.role)} of ${r.org}`))],
-    ["Mailbox permissions", lines((p.grants ?? []).map((g) => `${RELATION[g.right] ?? g.right} on ${g.mailbox} (${g.org})`))],
-    ["Holds elsewhere", lines((p.holdings ?? []).map((h) => `${relationWords(h)}: ${kindWords(h).toLowerCase()} ${h.address} (${h.org})`))],
+    ["Admin roles", lineNodes((p.roles ?? []).map((r) => `${roleName(r.role)} of ${r.org}`))],
+    ["Mailbox permissions", lineNodes((p.grants ?? []).map((g) => `${RELATION[g.right] ?? g.right} on ${g.mailbox} (${g.org})`))],
+    ["Holds elsewhere", lineNodes((p.holdings ?? []).map((h) => `${relationWords(h)}: ${kindWords(h).toLowerCase()} ${h.address} (${h.org})`))],
     ["Notes", p.notes ? [el("span", "app-notes", p.notes)] : "None"],
     ["Created", when(p.created_at)],
     ["Updated", when(p.updated_at)],
@@ -78,58 +69,23 @@ function rows(p) {
   ];
 }
 
-function showSummary(p) {
-  const dl = document.getElementById("user-summary");
-  dl.replaceChildren(...rows(p).map(([key, value]) => {
-    const row = el("div", "nhsuk-summary-list__row");
-    const dd = el("dd", "nhsuk-summary-list__value");
-    if (typeof value === "string") dd.textContent = value;
-    else dd.append(...value);
-    row.append(el("dt", "nhsuk-summary-list__key", key), dd);
-    return row;
-  }));
-}
-
-// Fills select with the sites of org (ODS) and chooses current; "No site"
-// first. Someone who may not read the org's sites (a Helpdesk Admin) gets
-// only the current one.
-async function fillSites(select, ods, current) {
-  if (select.dataset.org !== ods) {
-    select.dataset.org = ods;
-    select.replaceChildren(Object.assign(el("option", "", "No site"), { value: "" }));
-    if (ods) {
-      try {
-        const sites = await api("GET", `/orgs/${encodeURIComponent(ods)}/sites?limit=500`);
-        for (const s of sites.items) select.append(Object.assign(el("option", "", s.name), { value: s.name }));
-      } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
-      }
-    }
-  }
-  if (current && ![...select.options].some((o) => o.value === current)) {
-    select.append(Object.assign(el("option", "", current), { value: current }));
-  }
-  select.value = current;
-}
-
 // The orgs the signed-in admin administers (GET /orgs), read once; none
 // for a Helpdesk Admin, who may not read orgs (nor move people).
 let orgs = [];
 
 async function loadOrgs() {
   try {
-    orgs = (await api("GET", "/orgs?limit=500")).items;
+    orgs = await allOrgs();
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;
   }
 }
 
 // Offers orgs (but skip) in select, after its first option if keepFirst.
-function fillOrgs(select, { skip = null, keepFirst = true } = {}) {
+function offer(select, { skip = null, keepFirst = true } = {}) {
   const chosen = select.value;
   const first = keepFirst ? [select.options[0]] : [];
-  select.replaceChildren(...first, ...orgs.filter((o) => o.ods !== skip)
-    .map((o) => Object.assign(el("option", "", `${o.name} (${o.ods})`), { value: o.ods })));
+  select.replaceChildren(...first, ...orgs.filter((o) => o.ods !== skip).map(orgOption));
   if ([...select.options].some((o) => o.value === chosen)) select.value = chosen;
 }
 
@@ -148,16 +104,11 @@ let mayGive = [];
 function roleRows(p, remove) {
   const give = new Set(mayGive);
   return (p.roles ?? []).map((r, i) => {
-    const action = [];
-    if (give.has(r.role)) {
-      const button = el("button", "nhsuk-button nhsuk-button--secondary nhsuk-button--small app-remove-role", "Remove");
-      button.type = "button";
-      button.id = `remove-role-${i}`;
-      button.dataset.apiField = button.id;
-      button.append(el("span", "nhsuk-u-visually-hidden", ` ${roleName(r.role)} of ${r.org}`));
-      button.addEventListener("click", () => remove(r, button));
-      action.push(button);
-    }
+    const action = give.has(r.role) ? [actionButton({
+      id: `remove-role-${i}`, words: "Remove", hidden: `${roleName(r.role)} of ${r.org}`,
+      classes: "nhsuk-button nhsuk-button--secondary nhsuk-button--small app-remove-role",
+      form: $("roles-list-form"), run: () => remove(r),
+    })] : [];
     return row(cell("Role", roleName(r.role)), cell("Organisation", r.org), cell("Action", ...action));
   });
 }
@@ -183,7 +134,7 @@ const SHOWN = {
 async function show(p, remove) {
   document.getElementById("user-heading").textContent = p.display_name || p.address;
   document.getElementById("user-tags").replaceChildren(...statusTags(p));
-  showSummary(p);
+  summary($("user-summary"), rows(p));
   const editable = p.status !== "deleted";
   for (const id of ["edit-heading", "edit-form", "notes-section", "roles-section"]) $(id).hidden = !editable;
   for (const name of ["job_title", "department", "phone", "mobile"]) document.getElementById(name).value = p[name] ?? "";
@@ -196,7 +147,7 @@ async function show(p, remove) {
   // a Helpdesk Admin (who reads no orgs), no other for an admin of one.
   $("join-section").hidden = p.status !== "leaver" || orgs.length === 0;
   fillTable($("holdings-table"), $("holdings-none"), holdingRows(p.holdings ?? []));
-  fillOrgs($("transfer-org"), { skip: p.org?.ods });
+  offer($("transfer-org"), { skip: p.org?.ods });
   $("transfer-section").hidden = !["active", "disabled"].includes(p.status) || $("transfer-org").options.length < 2;
   // With no org chosen (as after a move), no org's sites are offered.
   for (const kind of ["join", "transfer"]) {
@@ -212,41 +163,26 @@ async function show(p, remove) {
 }
 
 page(async ({ me }) => {
-  const address = new URLSearchParams(window.location.search).get("address") ?? "";
-  const find = document.getElementById("find-form");
-  const refused = (err) => {
-    find.hidden = false;
-    document.getElementById("address").value = address;
-    showRefusal(find, "address", err);
-  };
-  if (!address) {
-    refused({ message: "Enter the user's email address, or open them from the list of users" });
-    return;
-  }
-  const path = `/users/${encodeURIComponent(address)}`;
+  let path = "";
+  let person = await openRecord("user-heading", "Enter the user's email address, or open them from the list of users", (address) => {
+    path = `/users/${encodeURIComponent(address)}`;
+    return api("GET", path);
+  });
+  if (!person) return;
   const done = document.getElementById("action-done");
-  let person;
-  try {
-    person = await api("GET", path);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    document.getElementById("user-heading").textContent = address;
-    refused(err);
-    return;
-  }
   mayGive = grantable(me.roles);
   await loadOrgs();
-  fillOrgs($("role-org"), { keepFirst: false });
+  offer($("role-org"), { keepFirst: false });
   if (person.org && orgs.some((o) => o.ods === person.org.ods)) $("role-org").value = person.org.ods;
-  fillOrgs($("join-org"));
-  $("role-name").replaceChildren(...mayGive.map((r) => Object.assign(el("option", "", roleName(r)), { value: r })));
+  offer($("join-org"));
+  $("role-name").replaceChildren(...mayGive.map((r) => option(r, roleName(r))));
 
   // One error summary serves every form: a new action clears the marks
   // an earlier refusal left on another form's fields.
   const before = () => {
     for (const form of document.querySelectorAll("main form")) clearErrors(form);
     done.textContent = "";
-    document.getElementById("temporary-password").hidden = true;
+    hideSecret($("temporary-password"), TEMPORARY);
   };
   const reshow = async () => {
     person = await api("GET", path);
@@ -254,19 +190,9 @@ page(async ({ me }) => {
   };
 
   // Remove a role: the refusal is linked to the button that asked.
-  async function removeRole(r, button) {
-    const form = $("roles-list-form");
+  async function removeRole(r) {
     before();
-    clearErrors(form);
-    button.disabled = true;
-    try {
-      await api("DELETE", `${path}/roles/${encodeURIComponent(r.role)}?org=${encodeURIComponent(r.org)}`);
-    } catch (err) {
-      button.disabled = false;
-      if (!(err instanceof ApiError)) throw err;
-      showErrors(form, [{ field: err.field ?? button.id, message: err.message }]);
-      return;
-    }
+    await api("DELETE", `${path}/roles/${encodeURIComponent(r.role)}?org=${encodeURIComponent(r.org)}`);
     await reshow();
     done.textContent = `${roleName(r.role)} of ${r.org} removed.`;
   }
@@ -283,18 +209,13 @@ page(async ({ me }) => {
   // A refusal naming no field is linked to unnamed (by default the
   // action's own button, data-api-field="NAME-action", as most actions
   // have no other field).
-  const action = (id, run, said, unnamed = id.replace(/-form$/, "-action")) => bindForm(document.getElementById(id), async (values) => {
+  const action = (id, run, said, unnamed = id.replace(/-form$/, "-action")) => bindAction($(id), (values) => {
     before();
-    let reply;
-    try {
-      reply = await run(values);
-    } catch (err) {
-      if (err instanceof ApiError && !err.field) throw new FormError(unnamed, err.message);
-      throw err;
-    }
+    return run(values);
+  }, async (reply, values) => {
     await reshow();
     done.textContent = typeof said === "function" ? said(reply, values) : said;
-  });
+  }, unnamed);
 
   // The org chosen to join or move to offers its sites.
   for (const kind of ["join", "transfer"]) {
@@ -338,9 +259,7 @@ page(async ({ me }) => {
 
   action("reset-form", async () => {
     const reply = await api("POST", `${path}/reset-password`);
-    document.getElementById("temporary-for").textContent = person.address;
-    document.getElementById("temporary-value").textContent = reply.temporary_password;
-    document.getElementById("temporary-password").hidden = false;
+    showSecret($("temporary-password"), person.address, reply.temporary_password, TEMPORARY);
     return reply;
   }, "Password reset. The temporary password is shown above.");
   action("unlock-form", () => api("POST", `${path}/unlock`), "Unlocked.");

@@ -4,57 +4,38 @@
 // its own query (?page=C1&page=C2...): "Next" adds one, "Previous" drops
 // the last, and each page of the list is a link that can be reloaded.
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
-import { showErrors } from "../form.mjs";
-import { cursorsOf, fillOrgs, pageLinks } from "../listing.mjs";
-import { el, statusTags, userHref } from "../people.mjs";
-import { cell, fillTable, row } from "../table.mjs";
-
-const PAGE_SIZE = 25;
+import { link } from "../dom.mjs";
+import { showListing } from "../listing.mjs";
+import { orgName } from "../format.mjs";
+import { fillOrgs } from "../orgs.mjs";
+import { statusTags, userHref } from "../people.mjs";
+import { holds } from "../roles.mjs";
+import { cell, row } from "../table.mjs";
 
 function personRow(person) {
-  const link = el("a", "nhsuk-link", person.display_name || `${person.first_name} ${person.last_name}`.trim() || person.address);
-  link.href = userHref(person.address);
   return row(
-    cell("Name", link),
+    cell("Name", link(person.display_name || `${person.first_name} ${person.last_name}`.trim() || person.address, userHref(person.address))),
     cell("Email address", person.address),
-    cell("Organisation", person.org ? `${person.org.name} (${person.org.ods})` : ""),
+    cell("Organisation", orgName(person.org)),
     cell("Job title", person.job_title),
     cell("Status", ...statusTags(person)),
   );
 }
 
 // The roles that create people (auth user.create); the API decides.
-const CREATORS = new Set(["global_admin", "primary_local_admin", "local_admin"]);
-
 page(async ({ me }) => {
-  document.getElementById("new-user").hidden = !(me.roles ?? []).some((r) => CREATORS.has(r.role));
+  document.getElementById("new-user").hidden = !holds(me, "user.create");
   const here = new URLSearchParams(window.location.search);
   const org = here.get("org") ?? "";
   const deleted = here.get("include_deleted") === "true";
-  const { cursors, cursor } = cursorsOf(here);
-  const filterForm = document.getElementById("filter-form");
   document.getElementById("include_deleted").checked = deleted;
   await fillOrgs(document.getElementById("org"), org);
 
-  const query = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  if (org) query.set("org", org);
-  if (deleted) query.set("include_deleted", "true");
-  if (cursor) query.set("cursor", cursor);
-
-  let list;
-  try {
-    list = await api("GET", `/users?${query}`);
-  } catch (err) {
-    if (!(err instanceof ApiError)) throw err;
-    pageLinks("users", "/users", null, [], null);
-    showErrors(filterForm, [{ field: err.field ?? "org", message: err.message }]);
-    return;
-  }
-  fillTable(document.getElementById("users-table"), document.getElementById("users-empty"), list.items.map(personRow));
-
-  const base = new URLSearchParams();
-  if (org) base.set("org", org);
-  if (deleted) base.set("include_deleted", "true");
-  pageLinks("users", "/users", base, cursors, list.next_cursor);
+  const filters = new URLSearchParams();
+  if (org) filters.set("org", org);
+  if (deleted) filters.set("include_deleted", "true");
+  await showListing({
+    prefix: "users", pagePath: "/users", apiPath: "/users", form: document.getElementById("filter-form"),
+    filters, here, rowOf: personRow,
+  });
 });
