@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "caremail_version.h"
 #include "cli/cli_internal.h"
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
@@ -38,6 +39,26 @@ serve_store_ping(void *ctx, struct error *err)
 	log_warn("serve.store_unreachable", "reason=\"%s\"", inner.msg);
 	return error_set(err, ERROR_TEMPORARY,
 		"the store cannot be reached; see the server log");
+}
+
+/* /healthcheck's queue counts, on a connection of the pool. */
+static int
+serve_queue_counts(void *ctx, struct store_queue_counts *c_r)
+{
+	const struct instance *inst = ctx;
+	struct error err;
+	struct store *st = instance_store_borrow(inst, &err);
+	if (st == NULL)
+		return -1;
+	struct arena *a = arena_new(64 * 1024);
+	struct dir_ctx dctx;
+	instance_dir_ctx(inst, st, a, "serve", clock_now(), &dctx);
+	int rc = mail_queue_counts(&dctx, c_r, &err);
+	if (rc < 0)
+		log_warn("serve.queue_counts", "reason=\"%s\"", err.msg);
+	arena_free(&a);
+	instance_store_return(inst, &st);
+	return rc;
 }
 
 static const char *
@@ -102,6 +123,7 @@ start_http(const struct instance *inst, struct api *api,
 		.signed_in = api_signed_in,
 		.api_ctx = api,
 		.audit_state = serve_audit_state,
+		.queue_counts = serve_queue_counts,
 		.audit_ctx = audit,
 		.web_root = web_root,
 	};

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "store/store_types.h"
 
 struct http_call;
 struct http_server;
@@ -51,6 +52,11 @@ struct http_server_options {
 	 */
 	const char *(*audit_state)(void *audit_ctx);
 	void *audit_ctx;
+	/*
+	 * The outbound queue's counts for /healthcheck (store_queue_counts),
+	 * read through ctx; NULL leaves them out. -1 leaves them out too.
+	 */
+	int (*queue_counts)(void *ctx, struct store_queue_counts *c_r);
 	/*
 	 * Answers every request under /api/v1/ (any method), or NULL to
 	 * answer them 404. Called from any thread; must reply (below).

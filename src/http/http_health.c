@@ -5,6 +5,7 @@
  * chain's state as one word (docs/audit.md), never which row; no version
  * (SECURITY.md 46), which admins read at /api/v1/status.
  */
+#include "core/clock.h"
 #include "http_internal.h"
 
 /*
@@ -19,6 +20,25 @@ add_audit_state(const struct http_server *s, json_t *body)
 			s->opts.audit_state(s->opts.audit_ctx)));
 }
 
+/*
+ * The outbound queue for monitoring (issue 11): how many recipients wait,
+ * how many of them were deferred, and the oldest one's age in seconds.
+ * Counts only: no address.
+ */
+static void
+add_queue(const struct http_server *s, json_t *body)
+{
+	struct store_queue_counts c;
+	if (s->opts.queue_counts == NULL || body == NULL ||
+	    s->opts.queue_counts(s->opts.ctx, &c) < 0)
+		return;
+	int64_t age = c.oldest_at != 0 ? clock_now() - c.oldest_at : 0;
+	json_object_set_new(body, "queue", json_pack("{s:I,s:I,s:I}",
+		"waiting", (json_int_t)c.waiting, "deferred",
+		(json_int_t)c.deferred, "oldest_age_s",
+		(json_int_t)(age > 0 ? age : 0)));
+}
+
 void
 http_health_get(const struct http_request *req, struct http_reply *reply)
 {
@@ -29,6 +49,7 @@ http_health_get(const struct http_request *req, struct http_reply *reply)
 	if (s->opts.store_ping(s->opts.ctx, &err) == 0) {
 		body = json_pack("{s:s,s:s}", "status", "ok", "store", "ok");
 		add_audit_state(s, body);
+		add_queue(s, body);
 		http_reply_json(reply, 200, body);
 		return;
 	}

@@ -151,6 +151,10 @@ void mail_queue_hostname(const struct config *c, char *buf, size_t size);
  * Queue rows by id after `after_id`, at most `limit`, all of them or the
  * waiting ones only; in ctx->arena.
  */
+/* The queue's counts for monitoring (store_queue_counts). */
+int mail_queue_counts(const struct dir_ctx *ctx,
+	struct store_queue_counts *c_r, struct error *err);
+
 int mail_queue_list(const struct dir_ctx *ctx, int64_t after_id,
 	size_t limit, bool waiting_only, struct store_queued **items_r,
 	size_t *count_r, struct error *err);

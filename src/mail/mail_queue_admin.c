@@ -45,6 +45,13 @@ mail_queue_hostname(const struct config *c, char *buf, size_t size)
 }
 
 int
+mail_queue_counts(const struct dir_ctx *ctx, struct store_queue_counts *c_r,
+	struct error *err)
+{
+	return store_queue_counts(ctx->store, c_r, err);
+}
+
+int
 mail_queue_list(const struct dir_ctx *ctx, int64_t after_id, size_t limit,
 	bool waiting_only, struct store_queued **items_r, size_t *count_r,
 	struct error *err)

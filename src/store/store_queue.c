@@ -202,16 +202,20 @@ store_queue_release(struct store *st, const char *by, struct error *err)
 }
 
 int
-store_queue_count_waiting(struct store *st, int64_t *count_r,
+store_queue_counts(struct store *st, struct store_queue_counts *c_r,
 	struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT COUNT(*) FROM queue"
+		"SELECT COUNT(*), COALESCE(SUM(CASE WHEN attempts > 0 THEN 1"
+		" ELSE 0 END), 0), COALESCE(MIN(created_at), 0) FROM queue"
 		" WHERE status IN ('queued', 'in_flight')", "");
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
-	if (rc == 1)
-		*count_r = store_col_int(st, s, 0);
+	if (rc == 1) {
+		c_r->waiting = store_col_int(st, s, 0);
+		c_r->deferred = store_col_int(st, s, 1);
+		c_r->oldest_at = store_col_int(st, s, 2);
+	}
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
 }

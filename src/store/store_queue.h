@@ -86,8 +86,12 @@ int store_queue_delete(struct store *st, int64_t id, struct error *err);
 int store_queue_release(struct store *st, const char *by,
 	struct error *err);
 
-/* Rows waiting (queued or in flight), for counts. */
-int store_queue_count_waiting(struct store *st, int64_t *count_r,
+/*
+ * What monitoring reads of the queue (/healthcheck): recipients waiting
+ * (queued or in flight), those of them deferred at least once, and when
+ * the oldest waiting one was queued (0: none waits).
+ */
+int store_queue_counts(struct store *st, struct store_queue_counts *c_r,
 	struct error *err);
 
 /* "queued", "in_flight", "delivered", "failed"; static. */

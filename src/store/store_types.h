@@ -356,6 +356,13 @@ enum store_queue_status {
 };
 
 /* One recipient of a message for another domain: its delivery state. */
+/* The queue as monitoring sees it (store_queue_counts). */
+struct store_queue_counts {
+	int64_t waiting;	/* recipients queued or in flight */
+	int64_t deferred;	/* of those, tried at least once */
+	int64_t oldest_at;	/* when the oldest waiting was queued; 0 none */
+};
+
 struct store_queued {
 	int64_t id;
 	int64_t body_id;

@@ -635,3 +635,24 @@ def test_static_route_with_auth_and_required_tls(out, tmp_path):
         assert e["result"] == "deferred"
         assert "outbound.route_password" in stderr
         assert len(sink.messages) == 1
+
+
+def test_healthcheck_counts_the_queue(out):
+    """Monitoring reads the queue from /healthcheck: counts only."""
+    def counts():
+        status, body = out.server.get("/healthcheck")
+        assert status == 200
+        return body["queue"]
+
+    assert counts() == {"waiting": 0, "deferred": 0, "oldest_age_s": 0}
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 try later"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example", "cat@far.example"])
+        c = counts()
+        assert c["waiting"] == 2 and c["deferred"] == 0
+        assert 0 <= c["oldest_age_s"] < 600
+        out.run(at=0)
+        # cat was taken; bob waits, deferred once.
+        assert counts()["waiting"] == 1 and counts()["deferred"] == 1
+        assert "bob@far.example" not in json.dumps(counts())
