@@ -58,15 +58,16 @@ def web_server(start_server):
 
 @pytest.fixture
 def run_scenario():
-    """run_scenario(name, server, **env) runs tests/browser/NAME.mjs."""
-    def run(name, server, **env):
+    """run_scenario(name, server, **env) runs tests/browser/NAME.mjs
+    (a long one may take timeout seconds)."""
+    def run(name, server, timeout=SCENARIO_TIMEOUT, **env):
         full = dict(os.environ)
         full.update({"CAREMAIL_URL": server.url,
                      "CAREMAIL_SCREENSHOTS": str(SCREENSHOTS)})
         full.update({f"CAREMAIL_{k.upper()}": str(v) for k, v in env.items()})
         proc = subprocess.run(["node", str(HERE / f"{name}.mjs")],
                               capture_output=True, text=True, env=full,
-                              timeout=SCENARIO_TIMEOUT, cwd=ROOT)
+                              timeout=timeout, cwd=ROOT)
         if proc.returncode != 0:
             pytest.fail(f"{name}.mjs: {proc.stderr.strip()[-4000:]}",
                         pytrace=False)

@@ -70,43 +70,8 @@ export async function run(fn) {
   // their 404 is the answer under test, not a fault.
   const missing = new Set();
   try {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
-    await context.route("**/*", (route) => {
-      const url = route.request().url();
-      if (new URL(url).origin !== origin) {
-        problems.push(`a request left the origin: ${url}`);
-        return route.abort("blockedbyclient");
-      }
-      return route.continue();
-    });
-    const page = await context.newPage();
-    page.on("console", (msg) => {
-      if (msg.type() !== "error") return;
-      const where = msg.location()?.url ?? "";
-      // Chromium reports an API refusal (a 401 for a wrong password, say)
-      // as a resource that failed to load: those are answers the page
-      // shows, not faults. Any other failed load is a fault.
-      const failedLoad = /^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text());
-      const path = new URL(where, BASE).pathname;
-      if (failedLoad && (path.startsWith("/api/v1/") || missing.has(path))) return;
-      problems.push(`console error on ${page.url()}: ${msg.text()} ${where}`);
-    });
-    page.on("pageerror", (err) => problems.push(`uncaught exception on ${page.url()}: ${err.message}`));
-    page.on("requestfailed", (req) => {
-      const why = req.failure()?.errorText ?? "";
-      // Cancelled by the browser because the page moved on (a favicon
-      // or a fetch still in flight): not an answer from the server.
-      if (why === "net::ERR_ABORTED") return;
-      if (why === "net::ERR_BLOCKED_BY_CLIENT") return;	// counted above
-      problems.push(`request failed: ${req.url()} ${why}`);
-    });
-    page.on("response", (resp) => {
-      const url = new URL(resp.url());
-      const api = url.pathname.startsWith("/api/v1/");
-      if (resp.status() === 404 && missing.has(url.pathname)) return;
-      if (resp.status() >= 500 || (!api && resp.status() >= 400)) problems.push(`${resp.status()} for ${resp.url()}`);
-    });
-    const b = new Scenario(page, problems, missing);
+    const page = await watchedPage(browser, problems, missing);
+    const b = new Scenario(page, problems, missing, browser);
     await fn(b);
     if (problems.length) fail(problems.join("\n"));
   } finally {
@@ -114,11 +79,61 @@ export async function run(fn) {
   }
 }
 
+// A new browser context (its own cookies: another person) with one page,
+// whose every problem is added to problems.
+async function watchedPage(browser, problems, missing) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 900 } });
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin !== origin) {
+      problems.push(`a request left the origin: ${url}`);
+      return route.abort("blockedbyclient");
+    }
+    return route.continue();
+  });
+  const page = await context.newPage();
+  page.on("console", (msg) => {
+    if (msg.type() !== "error") return;
+    const where = msg.location()?.url ?? "";
+    // Chromium reports an API refusal (a 401 for a wrong password, say)
+    // as a resource that failed to load: those are answers the page
+    // shows, not faults. Any other failed load is a fault.
+    const failedLoad = /^Failed to load resource: the server responded with a status of 4\d\d/.test(msg.text());
+    const path = new URL(where, BASE).pathname;
+    if (failedLoad && (path.startsWith("/api/v1/") || missing.has(path))) return;
+    problems.push(`console error on ${page.url()}: ${msg.text()} ${where}`);
+  });
+  page.on("pageerror", (err) => problems.push(`uncaught exception on ${page.url()}: ${err.message}`));
+  page.on("requestfailed", (req) => {
+    const why = req.failure()?.errorText ?? "";
+    // Cancelled by the browser because the page moved on (a favicon
+    // or a fetch still in flight): not an answer from the server.
+    if (why === "net::ERR_ABORTED") return;
+    if (why === "net::ERR_BLOCKED_BY_CLIENT") return;	// counted above
+    problems.push(`request failed: ${req.url()} ${why}`);
+  });
+  page.on("response", (resp) => {
+    const url = new URL(resp.url());
+    const api = url.pathname.startsWith("/api/v1/");
+    if (resp.status() === 404 && missing.has(url.pathname)) return;
+    if (resp.status() >= 500 || (!api && resp.status() >= 400)) problems.push(`${resp.status()} for ${resp.url()}`);
+  });
+  return page;
+}
+
 class Scenario {
-  constructor(page, problems, missing) {
+  constructor(page, problems, missing, browser) {
     this.page = page;
     this.problems = problems;
     this.missing = missing;
+    this.browser = browser;
+  }
+
+  // Another person in the same browser: a context of their own (no
+  // cookies shared), watched like the first.
+  async another() {
+    const page = await watchedPage(this.browser, this.problems, this.missing);
+    return new Scenario(page, this.problems, this.missing, this.browser);
   }
 
   // Opens a page that is not there: the server must answer 404 with the
