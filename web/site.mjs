@@ -25,5 +25,6 @@ export const nav = [
   { text: "Contacts", href: "/contacts", roles: LOCAL },
   { text: "Audit", href: "/audit", roles: [...LOCAL, "audit_authorisation"] },
   { text: "Devices report", href: "/devices", roles: [...LOCAL, "audit_authorisation"] },
+  { text: "Mail queue", href: "/queue", roles: ["global_admin"] },
   { text: "My account", href: "/account", roles: "everyone" },
 ];

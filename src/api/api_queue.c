@@ -72,28 +72,13 @@ queue_list(struct api_request *req)
 		count > 0 ? items[count - 1].id : 0));
 }
 
-/* The {id} segment; replies 404 for one that is not a queue id. */
-static bool
-path_id(struct api_request *req, int64_t *id_r)
-{
-	uint64_t v;
-	if (!span_to_u64(span_from_cstr(api_param(req, "id")), &v) ||
-	    v == 0 || v > INT64_MAX) {
-		api_reply_error(req, 404, "not_found", "There is no queued "
-			"message with that id.", NULL);
-		return false;
-	}
-	*id_r = (int64_t)v;
-	return true;
-}
-
 static void
 queue_retry(struct api_request *req)
 {
 	int64_t id, changed = 0;
 	struct store_queued q;
 	struct error err;
-	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !path_id(req, &id))
+	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !api_param_id(req, "id", "There is no queued message with that id.", &id))
 		return;
 	if (mail_queue_retry(&req->ctx, id, &changed, &err) < 0 ||
 	    mail_queue_get(&req->ctx, id, &q, &err) < 0) {
@@ -108,7 +93,7 @@ queue_delete(struct api_request *req)
 {
 	int64_t id;
 	struct error err;
-	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !path_id(req, &id))
+	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !api_param_id(req, "id", "There is no queued message with that id.", &id))
 		return;
 	if (req->api->writer == NULL) {
 		api_reply_error(req, 503, "unavailable", "Mail delivery is "
@@ -126,8 +111,34 @@ queue_delete(struct api_request *req)
 		"deleted", true));
 }
 
+/* GET /queue/destinations: where mail waits, by destination domain. */
+static void
+queue_destinations(struct api_request *req)
+{
+	struct mail_queue_destination *d;
+	size_t n;
+	struct error err;
+	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0))
+		return;
+	if (mail_queue_destinations(&req->ctx, &d, &n, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack(
+			"{s:s, s:I, s:I, s:o, s:o, s:o}", "domain", d[i].domain,
+			"waiting", (json_int_t)d[i].waiting,
+			"deferred", (json_int_t)d[i].deferred,
+			"oldest_queued_at", api_json_time(d[i].oldest_at),
+			"last_attempt_at", api_json_time(d[i].last_attempt_at),
+			"last_error", text_or_null(d[i].last_error)));
+	api_reply(req, 200, json_pack("{s:o}", "items", arr));
+}
+
 const struct api_route api_routes_queue[] = {
 	{ "GET", "/queue", queue_list, 0 },
+	{ "GET", "/queue/destinations", queue_destinations, 0 },
 	{ "POST", "/queue/{id}/retry", queue_retry, 0 },
 	{ "DELETE", "/queue/{id}", queue_delete, 0 },
 	API_ROUTES_END,

@@ -147,14 +147,33 @@ const char *mail_queue_status_name(enum store_queue_status s);
  */
 void mail_queue_hostname(const struct config *c, char *buf, size_t size);
 
-/*
- * Queue rows by id after `after_id`, at most `limit`, all of them or the
- * waiting ones only; in ctx->arena.
- */
 /* The queue's counts for monitoring (store_queue_counts). */
 int mail_queue_counts(const struct dir_ctx *ctx,
 	struct store_queue_counts *c_r, struct error *err);
 
+/* The waiting recipients of one destination domain, for the portal. */
+struct mail_queue_destination {
+	const char *domain;
+	int64_t waiting;	/* queued or in flight */
+	int64_t deferred;	/* of those, tried at least once */
+	int64_t oldest_at;	/* when the oldest was queued */
+	int64_t last_attempt_at;	/* the latest attempt's; 0: none yet */
+	const char *last_error;	/* that attempt's, "" if none */
+};
+
+/*
+ * The waiting recipients grouped by destination domain, longest waiting
+ * first, in ctx->arena (SPEC M5: where mail is stuck and why). Reads the
+ * waiting rows a chunk at a time, so memory is one chunk plus the result.
+ */
+int mail_queue_destinations(const struct dir_ctx *ctx,
+	struct mail_queue_destination **dests_r, size_t *count_r,
+	struct error *err);
+
+/*
+ * Queue rows by id after `after_id`, at most `limit`, all of them or the
+ * waiting ones only; in ctx->arena.
+ */
 int mail_queue_list(const struct dir_ctx *ctx, int64_t after_id,
 	size_t limit, bool waiting_only, struct store_queued **items_r,
 	size_t *count_r, struct error *err);

@@ -5,7 +5,9 @@
  * (object "queue"). RFC 3464 for the report.
  */
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -49,6 +51,83 @@ mail_queue_counts(const struct dir_ctx *ctx, struct store_queue_counts *c_r,
 	struct error *err)
 {
 	return store_queue_counts(ctx->store, c_r, err);
+}
+
+#define DESTINATION_CHUNK 1000
+
+/* Folds one waiting row into the destinations found so far. */
+static int
+fold_destination(const struct dir_ctx *ctx, const struct store_queued *q,
+	struct mail_queue_destination **dests, size_t *count, size_t *capacity,
+	struct error *err)
+{
+	const char *at = strrchr(q->recipient, '@');
+	const char *domain = at != NULL ? at + 1 : q->recipient;
+	struct mail_queue_destination *d = NULL;
+	for (size_t i = 0; i < *count && d == NULL; i++) {
+		if (strcasecmp((*dests)[i].domain, domain) == 0)
+			d = &(*dests)[i];
+	}
+	if (d == NULL) {
+		d = arena_array_push(ctx->arena, (void **)dests, count,
+			capacity, sizeof(*d));
+		if (d == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		*d = (struct mail_queue_destination){
+			.domain = arena_strdup(ctx->arena, domain),
+			.oldest_at = q->created_at, .last_error = "" };
+	}
+	d->waiting++;
+	d->deferred += q->attempts > 0;
+	if (q->created_at < d->oldest_at)
+		d->oldest_at = q->created_at;
+	if (q->last_attempt_at > d->last_attempt_at) {
+		d->last_attempt_at = q->last_attempt_at;
+		d->last_error = arena_strdup(ctx->arena,
+			q->last_error != NULL ? q->last_error : "");
+	}
+	return 0;
+}
+
+static int
+by_oldest(const void *a, const void *b)
+{
+	const struct mail_queue_destination *x = a, *y = b;
+	if (x->oldest_at != y->oldest_at)
+		return x->oldest_at < y->oldest_at ? -1 : 1;
+	return strcmp(x->domain, y->domain);
+}
+
+int
+mail_queue_destinations(const struct dir_ctx *ctx,
+	struct mail_queue_destination **dests_r, size_t *count_r,
+	struct error *err)
+{
+	struct mail_queue_destination *dests = NULL;
+	size_t count = 0, capacity = 0;
+	int64_t after = 0;
+	for (;;) {
+		struct arena *chunk = arena_new(16 * 1024 * 1024);
+		struct store_queued *rows;
+		size_t n;
+		int rc = store_queue_list(ctx->store, after, DESTINATION_CHUNK,
+			true, chunk, &rows, &n, err);
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			rc = fold_destination(ctx, &rows[i], &dests, &count,
+				&capacity, err);
+		if (rc == 0 && n > 0)
+			after = rows[n - 1].id;
+		arena_free(&chunk);
+		if (rc < 0)
+			return -1;
+		if (n < DESTINATION_CHUNK)
+			break;
+	}
+	if (count > 1)
+		qsort(dests, count, sizeof(*dests), by_oldest);
+	*dests_r = dests;
+	*count_r = count;
+	return 0;
 }
 
 int

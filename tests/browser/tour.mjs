@@ -22,7 +22,7 @@
 // addresses, comma-separated, to fill a list's owners). Prints one JSON
 // line: the addresses of robin, sam, alex, box and list.
 import { env, expect, run, totp } from "./harness.mjs";
-import { statusOf, waitText } from "./users-steps.mjs";
+import { menu, statusOf, waitText } from "./users-steps.mjs";
 
 const org = env("CAREMAIL_ORG");
 const other = env("CAREMAIL_OTHER");
@@ -35,15 +35,6 @@ const started = Date.now();
 // Each step's time on stderr, which the test shows when it fails.
 function step(name) {
   process.stderr.write(`${((Date.now() - started) / 1000).toFixed(1)} s: ${name}\n`);
-}
-
-// A header menu item, by its words; one the wide header has no room for
-// is under "More".
-async function menu(b, name) {
-  const nav = b.page.getByRole("navigation", { name: "Menu" });
-  const link = nav.getByRole("link", { name, exact: true });
-  if (!(await link.isVisible())) await nav.getByRole("button", { name: /More/ }).click();
-  await link.click();
 }
 
 function offered(b, select) {

@@ -34,3 +34,12 @@ export async function statusOf(b) {
 export function menuShows(b, href) {
   return b.page.locator(`.nhsuk-header__navigation-item:not([hidden]) a[href="${href}"]`).count();
 }
+
+// A header menu item, by its words; one the wide header has no room for
+// is under "More".
+export async function menu(b, name) {
+  const nav = b.page.getByRole("navigation", { name: "Menu" });
+  const link = nav.getByRole("link", { name, exact: true });
+  if (!(await link.isVisible())) await nav.getByRole("button", { name: /More/ }).click();
+  await link.click();
+}

@@ -656,3 +656,25 @@ def test_healthcheck_counts_the_queue(out):
         # cat was taken; bob waits, deferred once.
         assert counts()["waiting"] == 1 and counts()["deferred"] == 1
         assert "bob@far.example" not in json.dumps(counts())
+
+
+def test_api_groups_waiting_mail_by_destination(out, instance):
+    """GET /queue/destinations: where mail waits and why, longest waiting
+    first; delivered mail is not counted."""
+    from apiclient import global_admin
+    z = zone(**{"near.example": {"MX": [[10, "mx1.far.example"]]}})
+    with DnsStub(z) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy",
+                          "cat@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example", "cat@far.example"], subject="One")
+        out.send(["dan@near.example", "eve@far.example"], subject="Two")
+        out.run()
+        out.send(["fay@near.example"], subject="Three")
+    ga = global_admin(out.server, instance)
+    got = ga.ok("GET", "/queue/destinations")["items"]
+    assert [(d["domain"], d["waiting"], d["deferred"]) for d in got] == \
+        [("far.example", 2, 2), ("near.example", 1, 0)]
+    assert got[0]["last_error"] == "451 4.3.0 busy"
+    assert got[1]["last_error"] is None and got[1]["last_attempt_at"] is None
+    assert got[0]["oldest_queued_at"] <= got[1]["oldest_queued_at"]

@@ -1,0 +1,48 @@
+"""Issue 11 item 7, the queue page in a real browser: the Global Admin
+sees where mail waits by destination and why, tries one again and returns
+another to its sender; the queue and the sender's mailbox say it happened.
+A Local Administrator has no queue page (the API refuses queue.manage)."""
+
+import time
+
+from conftest import PASSWORD, person, ready
+
+from dnsstub import DnsStub
+from smtpsink import Sink
+from test_queue import Outbound, zone
+
+
+def test_global_admin_reads_retries_and_returns_queued_mail(
+        web_server, instance, org, run_scenario, https_client):
+    server = web_server()
+    out = Outbound(instance, org, server)
+    bob, cat, dan = "bob@far.example", "cat@near.example", "dan@far.example"
+    z = zone(**{"near.example": {"MX": [[10, "mx1.near.example"]]},
+                "mx1.near.example": {"A": ["192.0.2.1"]}})
+    with DnsStub(z) as stub, \
+            Sink(replies={bob: "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send([bob, dan], subject="Results")
+        out.run(at=0)
+        out.send([cat], subject="Letter")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    run_scenario("queue", server, cookie=ga.cookie, bob=bob, cat=cat,
+                 dan=dan)
+    rows = {r["recipient"]: r for r in out.rows()}
+    assert rows[bob]["status"] == "queued"
+    # "Try now" made it due now, not in 5 minutes (ISO times sort).
+    assert rows[bob]["next_attempt_at"] <= time.strftime(
+        "%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 5))
+    assert rows[dan]["status"] == "delivered"
+    assert cat not in rows          # returned: removed, the sender told
+    assert [m["Subject"] for m in out.inbox()] == ["Not delivered: Letter"]
+
+
+def test_local_admin_has_no_queue(web_server, instance, org, https_client):
+    server = web_server()
+    la = person(instance, org, "Lee", "Local")
+    instance.run("user", "passwd", la, "--stdin", input=PASSWORD + "\n")
+    instance.run("role", "add", la, "--org", org, "--role", "local_admin")
+    c = ready(https_client, server, la, PASSWORD)
+    status, body = c.call("GET", "/queue/destinations")
+    assert status == 403 and "queue.manage" in body["error"]["message"]
