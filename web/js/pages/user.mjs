@@ -158,6 +158,9 @@ async function show(p, remove) {
   for (const name of ["reset", "unlock", "disable", "enable", "leaver", "delete", "restore"]) {
     document.getElementById(`${name}-form`).hidden = !shown.has(name);
   }
+  // A role is most often given in the org they work in now (after a join
+  // or a move too).
+  if (p.org && orgs.some((o) => o.ods === p.org.ods)) $("role-org").value = p.org.ods;
   document.getElementById("confirm_delete").checked = false;
   document.getElementById("user-record").hidden = false;
 }
@@ -173,7 +176,6 @@ page(async ({ me }) => {
   mayGive = grantable(me.roles);
   await loadOrgs();
   offer($("role-org"), { keepFirst: false });
-  if (person.org && orgs.some((o) => o.ods === person.org.ods)) $("role-org").value = person.org.ods;
   offer($("join-org"));
   $("role-name").replaceChildren(...mayGive.map((r) => option(r, roleName(r))));
 
