@@ -62,15 +62,9 @@ setup_open(struct cli_args *args, struct send_setup *s, struct error *err)
 	if (s->helo[0] == '\0')
 		str_copy(s->helo, sizeof(s->helo), "localhost");
 	const char *ca = cli_opt(args, "ca");
-	const char *ca_conf = config_get_str(s->config, "outbound.tls_ca_file");
-	if (ca != NULL && ca[0] != '\0')
-		s->ca_path = xstrdup(ca);
-	else if (ca_conf[0] != '\0' && s->inst != NULL && ca_conf[0] != '/') {
-		size_t len = strlen(s->inst->dir) + strlen(ca_conf) + 2;
-		s->ca_path = xmalloc(len);
-		snprintf(s->ca_path, len, "%s/%s", s->inst->dir, ca_conf);
-	} else if (ca_conf[0] != '\0')
-		s->ca_path = xstrdup(ca_conf);
+	s->ca_path = ca != NULL && ca[0] != '\0' ? xstrdup(ca) :
+		config_get_path(s->config, "outbound.tls_ca_file",
+			s->inst != NULL ? s->inst->dir : NULL);
 	return 0;
 }
 

@@ -62,14 +62,8 @@ setup_open(struct cli_args *args, bool need_instance, struct tls_setup *s,
 		s->config = s->own;
 	}
 	cli_log_level(s->config);
-	const char *ca = config_get_str(s->config, "outbound.mta_sts_ca_file");
-	if (ca[0] != '\0' && ca[0] != '/' && s->inst != NULL) {
-		size_t len = strlen(s->inst->dir) + strlen(ca) + 2;
-		s->ca_path = xmalloc(len);
-		snprintf(s->ca_path, len, "%s/%s", s->inst->dir, ca);
-	} else if (ca[0] != '\0') {
-		s->ca_path = xstrdup(ca);
-	}
+	s->ca_path = config_get_path(s->config, "outbound.mta_sts_ca_file",
+		s->inst != NULL ? s->inst->dir : NULL);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -605,6 +606,21 @@ config_get_str(const struct config *c, const char *name)
 		abort();
 	}
 	return c->values[i].text;
+}
+
+char *
+config_get_path(const struct config *c, const char *name,
+	const char *base_dir)
+{
+	const char *v = config_get_str(c, name);
+	if (v[0] == '\0')
+		return NULL;
+	if (v[0] == '/' || base_dir == NULL)
+		return xstrdup(v);
+	size_t len = strlen(base_dir) + strlen(v) + 2;
+	char *path = xmalloc(len);
+	snprintf(path, len, "%s/%s", base_dir, v);
+	return path;
 }
 
 int64_t

@@ -41,6 +41,13 @@ int config_set_value(struct config *c, const char *name, const char *value,
  * wrong type, is a bug and aborts.
  */
 const char *config_get_str(const struct config *c, const char *name);
+/*
+ * A setting that names a file, as a path to open: NULL when empty; a
+ * relative one is taken against base_dir (the instance directory; NULL:
+ * as written). Malloc'd: the caller frees it.
+ */
+char *config_get_path(const struct config *c, const char *name,
+	const char *base_dir);
 int64_t config_get_int(const struct config *c, const char *name);
 bool config_get_bool(const struct config *c, const char *name);
 

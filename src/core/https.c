@@ -97,39 +97,54 @@ https_check(const struct https_post *p, struct error *err)
 	return 0;
 }
 
-/* Every option that can fail, set in one place; CURLE_OK when all took. */
-static CURLcode
-https_setup(CURL *c, const struct https_post *p, struct curl_slist *headers,
-	char *errbuf)
-{
-	bool bearer = p->bearer != NULL && p->bearer[0] != '\0';
-	bool ca_file = p->ca_file != NULL && p->ca_file[0] != '\0';
-	long timeout = p->timeout_ms > 0 ? p->timeout_ms : 1;
-	CURLcode rc = CURLE_OK;
 #define SET(opt, val) \
 	do { \
 		if (rc == CURLE_OK) \
 			rc = curl_easy_setopt(c, opt, val); \
 	} while (0)
+
+/*
+ * What every request of ours is, GET or POST: HTTPS only, the certificate
+ * and name checked, TLS 1.2 at least, no redirect, no proxy (not from the
+ * environment either), a deadline. CURLE_OK when every option took.
+ */
+static CURLcode
+https_common(CURL *c, const char *url, const char *ca_file, int timeout_ms,
+	char *errbuf)
+{
+	long timeout = timeout_ms > 0 ? timeout_ms : 1;
+	CURLcode rc = CURLE_OK;
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);	/* threads: no SIGALRM for DNS */
-	SET(CURLOPT_URL, p->url);
+	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "https");
+	/* RFC 8461 §3.3 too: a policy is never taken from a redirect. */
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_PROXY, "");	/* not from the environment either */
+	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	/* SECURITY.md items 1 and 2, as the servers have them. */
 	SET(CURLOPT_PREREQFUNCTION, https_prereq);
 	SET(CURLOPT_PREREQDATA, c);
-	if (ca_file) {
+	if (ca_file != NULL && ca_file[0] != '\0') {
 		/* The given file only, not it and the system's CAs. */
-		SET(CURLOPT_CAINFO, p->ca_file);
+		SET(CURLOPT_CAINFO, ca_file);
 		SET(CURLOPT_CAPATH, (char *)NULL);
 	}
 	SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
 	SET(CURLOPT_TIMEOUT_MS, timeout);
+	return rc;
+}
+
+/* Every option that can fail, set in one place; CURLE_OK when all took. */
+static CURLcode
+https_setup(CURL *c, const struct https_post *p, struct curl_slist *headers,
+	char *errbuf)
+{
+	bool bearer = p->bearer != NULL && p->bearer[0] != '\0';
+	CURLcode rc = https_common(c, p->url, p->ca_file, p->timeout_ms,
+		errbuf);
 	SET(CURLOPT_POST, 1L);
 	SET(CURLOPT_POSTFIELDS, p->body);
 	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(p->body));
@@ -139,7 +154,6 @@ https_setup(CURL *c, const struct https_post *p, struct curl_slist *headers,
 		SET(CURLOPT_XOAUTH2_BEARER, p->bearer);
 	}
 	SET(CURLOPT_WRITEFUNCTION, https_discard);
-#undef SET
 	return rc;
 }
 
@@ -230,34 +244,10 @@ static CURLcode
 https_get_setup(CURL *c, const struct https_get *g, struct curl_slist *to,
 	struct https_sink *sink, char *errbuf)
 {
-	bool ca_file = g->ca_file != NULL && g->ca_file[0] != '\0';
-	long timeout = g->timeout_ms > 0 ? g->timeout_ms : 1;
-	CURLcode rc = CURLE_OK;
-#define SET(opt, val) \
-	do { \
-		if (rc == CURLE_OK) \
-			rc = curl_easy_setopt(c, opt, val); \
-	} while (0)
-	SET(CURLOPT_ERRORBUFFER, errbuf);
-	SET(CURLOPT_NOSIGNAL, 1L);
-	SET(CURLOPT_URL, g->url);
-	SET(CURLOPT_PROTOCOLS_STR, "https");
-	/* RFC 8461 §3.3: a policy is never taken from a redirect. */
-	SET(CURLOPT_FOLLOWLOCATION, 0L);
-	SET(CURLOPT_PROXY, "");
-	SET(CURLOPT_SSL_VERIFYPEER, 1L);
-	SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	SET(CURLOPT_PREREQFUNCTION, https_prereq);
-	SET(CURLOPT_PREREQDATA, c);
-	if (ca_file) {
-		SET(CURLOPT_CAINFO, g->ca_file);
-		SET(CURLOPT_CAPATH, (char *)NULL);
-	}
+	CURLcode rc = https_common(c, g->url, g->ca_file, g->timeout_ms,
+		errbuf);
 	if (to != NULL)
 		SET(CURLOPT_CONNECT_TO, to);
-	SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
-	SET(CURLOPT_TIMEOUT_MS, timeout);
 	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)g->max_bytes);
 	SET(CURLOPT_WRITEFUNCTION, https_collect);
 	SET(CURLOPT_WRITEDATA, sink);
