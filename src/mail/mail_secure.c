@@ -1,6 +1,7 @@
 /*
  * Secure domains (SPEC M10, SECURITY.md 6 and 14). Layer: domain, pure
- * but for the configuration read once. RFC 5890-5892 and UTS #46 through libidn2.
+ * but for the configuration read once. RFC 5890-5892 and UTS #46
+ * through libidn2.
  */
 #include "mail/mail_secure.h"
 
