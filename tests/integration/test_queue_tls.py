@@ -91,14 +91,14 @@ def test_enforce_with_a_wrong_name_certificate_stays_queued_then_delivers(
             stub.stop()
 
 
-def sts_pass(out, pki, cert, *extra, **policy_args):
-    """One message to RCPT and one pass, the policy server serving
-    policy(**policy_args) and the sink presenting pki[cert]'s certificate;
-    returns (the event, the pass's stderr, the sink)."""
+def sts_pass(out, pki, cert, *extra, status=200, **policy_args):
+    """One message to RCPT and one pass, the policy server answering
+    status with policy(**policy_args) and the sink presenting pki[cert]'s
+    certificate; returns (the event, the pass's stderr, the sink)."""
     tls = server_context(pki[cert]["cert"], pki[cert]["key"])
     with PolicyServer(pki["web"]["cert"], pki["web"]["key"]) as web, \
             Sink(tls=tls) as sink:
-        web.serve(policy(**policy_args))
+        web.serve(policy(**policy_args), status=status)
         stub = sts_world(out, pki, web, sink, *extra)
         try:
             out.send([RCPT])
@@ -137,6 +137,21 @@ def test_testing_delivers_and_records_the_failure(out, pki):
     assert p["summary"]["total-failure-session-count"] == 1
     assert p["failure-details"][0]["result-type"] == \
         "certificate-host-mismatch"
+
+
+def test_a_policy_that_cannot_be_fetched_is_recorded_and_mail_goes(out, pki):
+    # RFC 8461 §5.1: nothing cached, so no policy: opportunistic delivery,
+    # and the failure is a TLS-RPT result (RFC 8460 §4.3.2.1).
+    e, stderr, sink = sts_pass(out, pki, "wrong", status=404)
+    assert e["result"] == "delivered", e
+    assert len(sink.messages) == 1
+    assert "outbound.mta_sts_failed" in stderr
+    (p,) = policies(tlsrpt(out, out.t0), "sts")
+    assert p["failure-details"][0]["result-type"] == \
+        "sts-policy-fetch-error"
+    # The session itself had no policy and is counted as such.
+    (none,) = policies(tlsrpt(out, out.t0), "no-policy-found")
+    assert none["summary"]["total-successful-session-count"] == 1
 
 
 def test_secure_domain_with_an_enforce_policy_alerts_and_stays_queued(
