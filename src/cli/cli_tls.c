@@ -268,24 +268,6 @@ cli_tls_wanted(const struct cli_args *args)
 		cli_flag(args, "secure-domain");
 }
 
-/* The TLSA records in presentation form, one a line, for TLS-RPT. */
-static const char *
-tlsa_text(const struct dns_answer *ans, const char *mx, struct arena *a)
-{
-	struct str s;
-	str_init(&s, a, 64 * 1024);
-	str_append_cstr(&s, "");
-	for (size_t i = 0; i < ans->count; i++) {
-		const struct dns_tlsa *t = &ans->tlsa[i];
-		str_appendf(&s, "_25._tcp.%s. IN TLSA %u %u %u ", mx, t->usage,
-			t->selector, t->matching_type);
-		for (size_t j = 0; j < t->len; j++)
-			str_appendf(&s, "%02x", t->data[j]);
-		str_append_char(&s, '\n');
-	}
-	return str_cstr(&s);
-}
-
 static int
 tls_lookups(struct cli_tls *t, struct cli_args *args, struct error *err)
 {
@@ -373,39 +355,25 @@ cli_tls_skip_reason(const struct cli_tls *t)
 
 /* Adds one session to the day's TLS-RPT counts; a failure is logged. */
 static bool
-record(struct cli_tls *t, enum mail_tlsrpt_policy policy,
-	const char *policy_string, enum mail_tlsrpt_result result,
+record(struct cli_tls *t, bool sts_failure, enum mail_tlsrpt_result result,
 	const char *reason, const char *peer)
 {
 	if (t->setup.st == NULL)
 		return false;
-	struct str mx;
-	str_init(&mx, t->arena, 64 * 1024);
-	str_append_cstr(&mx, "");
-	for (size_t i = 0; t->sts.has_policy && i < t->sts.policy.mx_count;
-	     i++)
-		str_appendf(&mx, "%s\n", t->sts.policy.mx[i]);
-	/* "192.0.2.1:25" or "[2001:db8::1]:25": the address alone. */
-	char ip[72] = "";
-	if (peer != NULL) {
-		str_copy(ip, sizeof(ip), peer[0] == '[' ? peer + 1 : peer);
-		char *end = strrchr(ip, peer[0] == '[' ? ']' : ':');
-		if (end != NULL)
-			*end = '\0';
-	}
-	struct mail_tlsrpt_event e = {
+	struct mail_tls_session s = {
 		.now = clock_now(),
 		.policy_domain = t->domain,
-		.policy = policy,
-		.policy_string = policy_string,
-		.mx_host = str_cstr(&mx),
-		.result = result,
-		.receiving_mx = t->mx,
-		.receiving_ip = ip,
-		.reason = reason,
+		.mx_host = t->mx,
+		.sts = t->sts_asked ? &t->sts : NULL,
+		.tlsa = t->tlsa_asked ? &t->tlsa : NULL,
+		.peer = peer,
 	};
 	struct error err;
-	if (mail_tlsrpt_record(t->setup.st, &e, &err) < 0) {
+	int rc = sts_failure ?
+		mail_tls_record_sts_failure(t->setup.st, &s, t->arena, &err) :
+		mail_tls_record(t->setup.st, &s, t->req.report_policy, result,
+			reason, t->arena, &err);
+	if (rc < 0) {
 		fprintf(stderr, "caremail: the TLS result was not recorded: "
 			"%s\n", err.msg);
 		return false;
@@ -420,22 +388,14 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	enum mail_tlsrpt_result result;
 	bool counts = mail_tls_result(&t->req, failed, info, t->mx_listed,
 		&result);
-	enum mail_tlsrpt_policy policy = t->req.report_policy;
-	const char *policy_string = policy == MAIL_TLSRPT_POLICY_STS ?
-		t->sts.text : policy == MAIL_TLSRPT_POLICY_TLSA ?
-		tlsa_text(&t->tlsa, t->mx, t->arena) : "";
 	const char *reason = t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why :
 		failed != NULL && failed->why[0] != '\0' ? failed->why :
 		info != NULL ? info->tls_verify_error : "";
-	bool recorded = counts && record(t, policy, policy_string, result,
-		reason, info != NULL ? info->peer : t->peer);
+	bool recorded = counts && record(t, false, result, reason,
+		info != NULL ? info->peer : t->peer);
 	/* RFC 8460 §4.3.2.1: a policy that could not be had is a failure. */
-	if (t->sts_asked && t->sts.failure[0] != '\0') {
-		enum mail_tlsrpt_result r;
-		if (mail_tlsrpt_result_parse(t->sts.failure, &r))
-			record(t, MAIL_TLSRPT_POLICY_STS, "", r, t->sts.why,
-				NULL);
-	}
+	if (t->sts_asked && t->sts.failure[0] != '\0')
+		record(t, true, result, "", NULL);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s}",
 		"need", mail_tls_need_name(t->req.need),
 		"why", t->req.why,

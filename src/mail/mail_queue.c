@@ -88,6 +88,16 @@ mail_queue_runner_new(const struct mail_queue_env *env, struct error *err)
 	if (have_ca < 0)
 		error_set(err, ERROR_INVALID, "outbound.tls_ca_file is too "
 			"long");
+	/* MTA-STS policies are fetched over HTTPS trusting this CA file. */
+	mail_mta_sts_fetch_from_config(env->config, &r->sts_fetch);
+	int have_sts_ca = have_ca < 0 ? 0 : resolve_path(env,
+		"outbound.mta_sts_ca_file", r->sts_ca, sizeof(r->sts_ca));
+	if (have_sts_ca < 0) {
+		have_ca = -1;
+		error_set(err, ERROR_INVALID, "outbound.mta_sts_ca_file is "
+			"too long");
+	}
+	r->sts_fetch.ca_file = have_sts_ca > 0 ? r->sts_ca : NULL;
 	if (have_ca < 0 || read_settings(r, err) < 0 ||
 	    (r->resolver = mail_dns_resolver_new(env->config, err)) == NULL ||
 	    (r->trust = net_tls_client_new(have_ca ? ca : NULL, err)) ==

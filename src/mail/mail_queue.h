@@ -60,6 +60,18 @@ int mail_route_table_from_config(const struct config *c,
 const struct mail_route_entry *mail_route_table_find(
 	const struct mail_route_table *t, const char *domain);
 
+struct mail_tls_requirement;
+
+/*
+ * The TLS of a route's next hop: the one outbound decision
+ * (mail_tls_requirement) with what is known of a route (no MTA-STS, no
+ * TLSA: both are about the domain's own MX hosts, which a route
+ * replaces), then the route's tls= where that decision leaves TLS
+ * opportunistic. So a route cannot lower a secure domain's TLS.
+ */
+void mail_route_tls_requirement(const struct mail_route_entry *e,
+	bool secure_domain, struct mail_tls_requirement *r_r);
+
 /* ---- the runner (mail_queue.c, mail_queue_send.c) ---- */
 
 /* What the runner needs from the instance; borrowed for its lifetime. */

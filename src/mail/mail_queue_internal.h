@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/str.h"
+#include "mail/mail_mta_sts.h"
 #include "mail/mail_queue.h"
 #include "mail/mail_retry.h"
 #include "mail/mail_secure.h"
@@ -48,6 +49,8 @@ struct mail_queue_runner {
 	struct mail_route_table routes;
 	struct dns_resolver *resolver;
 	struct net_tls_client *trust;
+	struct mail_mta_sts_fetch sts_fetch;	/* ca_file is sts_ca */
+	char sts_ca[4096];
 	char helo[256];		/* EHLO name and the reports' Reporting-MTA */
 	char postmaster[300];	/* the reports' From */
 	char id[128];		/* claimed_by: host, process and a random part */

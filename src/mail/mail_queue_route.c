@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "mail/mail_secure.h"
+#include "mail/mail_tls_policy.h"
 
 /* Splits off the next word of s (runs of spaces between); false at end. */
 static bool
@@ -211,4 +212,23 @@ mail_route_table_find(const struct mail_route_table *t, const char *domain)
 			any = &t->entries[i];
 	}
 	return any;
+}
+
+void
+mail_route_tls_requirement(const struct mail_route_entry *e,
+	bool secure_domain, struct mail_tls_requirement *r)
+{
+	struct mail_tls_facts f = { .mx_host = e->host,
+		.secure_domain = secure_domain };
+	mail_tls_requirement(&f, r);
+	if (r->need != MAIL_TLS_NEED_OPPORTUNISTIC || e->tls < 0)
+		return;
+	r->client_tls = (enum mail_smtp_tls)e->tls;
+	if (r->client_tls == MAIL_SMTP_TLS_REQUIRED) {
+		r->need = MAIL_TLS_NEED_PKIX;
+		r->failure_defers = true;
+		r->why = "the static route says tls=required";
+	} else if (r->client_tls == MAIL_SMTP_TLS_NONE) {
+		r->why = "the static route says tls=none";
+	}
 }

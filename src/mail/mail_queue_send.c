@@ -2,10 +2,14 @@
  * One job of the queue runner: the next hops for a destination (a static
  * route, else MX in preference order with A/AAAA, RFC 7505 null MX a
  * permanent failure), one connection carrying each message in turn, DKIM
- * signing once per message, and each recipient's outcome settled.
- * Layer: domain. RFC 5321 §5.1, RFC 7505, RFC 6152, RFC 6376.
- * SECURITY: where TLS is required nothing is sent in clear; the operator
- * is alerted (SECURITY.md 6).
+ * signing once per message, the TLS each next hop needs (MTA-STS, DANE,
+ * secure domains: mail_tls_requirement) with every TLS session recorded
+ * for TLS-RPT, and each recipient's outcome settled.
+ * Layer: domain. RFC 5321 §5.1, RFC 7505, RFC 6152, RFC 6376, RFC 8461,
+ * RFC 7672, RFC 8460.
+ * SECURITY: where TLS is required nothing is sent in clear and nothing is
+ * bounced for it; for a secure domain the operator is alerted
+ * (SECURITY.md 5, 6).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -23,9 +27,11 @@
 #include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_dane.h"
 #include "mail/mail_dkim.h"
 #include "mail/mail_dns.h"
 #include "mail/mail_queue_internal.h"
+#include "mail/mail_tls_policy.h"
 #include "store/store.h"
 #include "store/store_mail.h"
 #include "store/store_queue.h"
@@ -34,11 +40,24 @@
 /* Room for the hops, the plan and the DNS answers of one job. */
 #define JOB_ARENA_CAP (4 * 1024 * 1024)
 
+/* The TLS one next hop (an MX host, or a route's host) needs. */
+struct host_tls {
+	const char *name;	/* arena */
+	struct mail_tls_requirement req;
+	bool report;		/* an MX host: its sessions count for TLS-RPT */
+	bool mx_listed;		/* named by the MTA-STS policy's mx lines */
+	bool tlsa_asked;
+	struct dns_answer tlsa;
+	const char *names[1];
+	struct mail_dane dane;	/* what mail_dane_tls_verify judges by */
+};
+
 /* One address to try, and the name its certificate must carry. */
 struct hop {
 	char name[256];
 	char text[80];		/* "192.0.2.1:25", for logs and Remote-MTA */
 	struct net_address addr;
+	struct host_tls *tls;
 };
 
 /* Where a job goes, or why it goes nowhere. */
@@ -49,8 +68,12 @@ struct plan {
 	enum mail_smtp_result result;
 	char status[16];
 	char why[512];
-	struct mail_tls_policy tls;
 	const struct mail_route_entry *route;
+	bool secure_domain;	/* on the secure-domain list (SPEC M10) */
+	bool sts_asked;		/* MX delivery: the MTA-STS policy was asked */
+	struct mail_mta_sts_state sts;
+	struct host_tls hosts[HOPS_MAX];
+	size_t host_count;
 };
 
 static void
@@ -65,7 +88,7 @@ plan_fail(struct plan *p, enum mail_smtp_result result, const char *status,
 
 static void
 add_hop(struct plan *p, const char *name, const char *ip, bool v6,
-	uint16_t port)
+	uint16_t port, struct host_tls *tls)
 {
 	if (p->count == HOPS_MAX)
 		return;
@@ -76,14 +99,16 @@ add_hop(struct plan *p, const char *name, const char *ip, bool v6,
 	if (net_address_parse(h->text, &h->addr, &err) < 0)
 		return;
 	str_copy(h->name, sizeof(h->name), name);
+	h->tls = tls;
 	p->count++;
 }
 
 /* A host's addresses (A first, then AAAA); *tempfail_r if DNS failed. */
 static void
-add_host(struct mail_queue_runner *r, struct plan *p, const char *host,
+add_host(struct mail_queue_runner *r, struct plan *p, struct host_tls *tls,
 	uint16_t port, struct arena *a, bool *tempfail_r, const char **why_r)
 {
+	const char *host = tls->name;
 	static const enum dns_type types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
 	for (size_t t = 0; t < 2; t++) {
 		struct dns_answer ans;
@@ -101,7 +126,8 @@ add_host(struct mail_queue_runner *r, struct plan *p, const char *host,
 		for (size_t i = 0; ans.status == DNS_STATUS_OK && i < ans.count;
 		     i++)
 			add_hop(p, host, ans.addr[i].text,
-				ans.addr[i].family != 2 /* AF_INET */, port);
+				ans.addr[i].family != 2 /* AF_INET */, port,
+				tls);
 	}
 }
 
@@ -124,10 +150,13 @@ plan_route(struct mail_queue_runner *r, const struct mail_queue_job *job,
 	const struct mail_route_entry *e = p->route;
 	bool tempfail = false;
 	const char *why = "";
+	struct host_tls *t = &p->hosts[p->host_count++];
+	t->name = e->host;
+	mail_route_tls_requirement(e, p->secure_domain, &t->req);
 	if (is_ip_literal(e->host, e->host_is_v6))
-		add_hop(p, e->host, e->host, e->host_is_v6, e->port);
+		add_hop(p, e->host, e->host, e->host_is_v6, e->port, t);
 	else
-		add_host(r, p, e->host, e->port, a, &tempfail, &why);
+		add_host(r, p, t, e->port, a, &tempfail, &why);
 	if (p->count == 0) {
 		char text[1200];
 		snprintf(text, sizeof(text), "the route's next hop %s for %s "
@@ -137,9 +166,122 @@ plan_route(struct mail_queue_runner *r, const struct mail_queue_job *job,
 	}
 }
 
+/* Sessions per record are few; the policy texts need room. */
+#define RECORD_ARENA_CAP (512 * 1024)
+
+/*
+ * Adds one attempt at t (or t skipped) to the TLS-RPT counts: failed is
+ * the failed open's status, info the connection's; peer the address.
+ */
 static void
-plan_mx(struct mail_queue_runner *r, const struct mail_queue_job *job,
-	struct arena *a, struct plan *p)
+record_tls(struct store *st, const struct mail_queue_job *job,
+	const struct plan *p, const struct host_tls *t,
+	const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info, const char *peer)
+{
+	enum mail_tlsrpt_result result;
+	if (!t->report || !mail_tls_result(&t->req, failed, info,
+		    t->mx_listed, &result))
+		return;
+	const char *reason = t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why :
+		failed != NULL ? failed->why :
+		info != NULL ? info->tls_verify_error : "";
+	struct mail_tls_session s = {
+		.now = job->now,
+		.policy_domain = job->domain,
+		.mx_host = t->name,
+		.sts = p->sts_asked ? &p->sts : NULL,
+		.tlsa = t->tlsa_asked ? &t->tlsa : NULL,
+		.peer = info != NULL ? info->peer : peer,
+	};
+	struct arena *a = arena_new(RECORD_ARENA_CAP);
+	struct error err;
+	if (mail_tls_record(st, &s, t->req.report_policy, result, reason, a,
+		    &err) < 0)
+		log_warn("outbound.tlsrpt_failed", "domain=%s host=%s "
+			"reason=\"%s\"", job->domain, t->name, err.msg);
+	arena_free(&a);
+}
+
+/*
+ * The TLS MX host `host` needs (mail_tls_requirement): its TLSA records
+ * are asked only when the MX answer was DNSSEC-secure (RFC 7672 §2.2.1).
+ * NULL when the plan has no room for another host.
+ */
+static struct host_tls *
+decide_host(struct mail_queue_runner *r, struct plan *p, const char *host,
+	bool secure_mx, struct arena *a)
+{
+	if (p->host_count == HOPS_MAX)
+		return NULL;
+	struct host_tls *t = &p->hosts[p->host_count++];
+	t->name = arena_strdup(a, host);
+	t->report = true;
+	if (secure_mx) {
+		struct error err;
+		if (dns_lookup(r->resolver, arena_printf(a, "_25._tcp.%s",
+			    host), DNS_TYPE_TLSA, a, &t->tlsa, &err) < 0) {
+			/* No answer is a failed lookup: never fall back. */
+			memset(&t->tlsa, 0, sizeof(t->tlsa));
+			t->tlsa.status = DNS_STATUS_TEMPFAIL;
+			t->tlsa.why = arena_strdup(a, err.msg);
+		}
+		t->tlsa_asked = true;
+	}
+	const struct mail_mta_sts_policy *sts = p->sts.has_policy ?
+		&p->sts.policy : NULL;
+	t->mx_listed = sts != NULL && mail_mta_sts_mx_matches(sts, host);
+	struct mail_tls_facts f = {
+		.mx_host = t->name,
+		.sts = sts,
+		.tlsa = t->tlsa_asked ? &t->tlsa : NULL,
+		.secure_domain = p->secure_domain,
+	};
+	mail_tls_requirement(&f, &t->req);
+	t->names[0] = t->name;
+	t->dane = (struct mail_dane){ t->tlsa.tlsa, t->tlsa.count, t->names,
+		1 };
+	return t;
+}
+
+/*
+ * The destination's MTA-STS policy, from the cache or fetched (RFC 8461
+ * §5.1); a policy that could not be had is recorded for TLS-RPT. false
+ * when it cannot be known (the store failed): then nothing may be sent,
+ * as an enforce policy may be cached.
+ */
+static bool
+ask_sts(struct mail_queue_runner *r, struct store *st,
+	const struct mail_queue_job *job, struct arena *a, struct plan *p)
+{
+	struct error err;
+	if (mail_mta_sts_get(r->resolver, st, job->domain, &r->sts_fetch,
+		    job->now, a, &p->sts, &err) < 0) {
+		char text[700];
+		snprintf(text, sizeof(text), "the MTA-STS policy of %s could "
+			"not be read: %s", job->domain, err.msg);
+		plan_fail(p, MAIL_SMTP_RESULT_TEMPORARY, "4.7.0", text);
+		return false;
+	}
+	p->sts_asked = true;
+	if (p->sts.failure[0] != '\0') {
+		log_info("outbound.mta_sts_failed", "domain=%s failure=%s "
+			"reason=\"%s\"", job->domain, p->sts.failure,
+			p->sts.why);
+		struct mail_tls_session s = { .now = job->now,
+			.policy_domain = job->domain, .sts = &p->sts };
+		struct arena *ra = arena_new(RECORD_ARENA_CAP);
+		if (mail_tls_record_sts_failure(st, &s, ra, &err) < 0)
+			log_warn("outbound.tlsrpt_failed", "domain=%s "
+				"reason=\"%s\"", job->domain, err.msg);
+		arena_free(&ra);
+	}
+	return true;
+}
+
+static void
+plan_mx(struct mail_queue_runner *r, struct store *st,
+	const struct mail_queue_job *job, struct arena *a, struct plan *p)
 {
 	struct mail_mx_plan mx;
 	struct error err;
@@ -169,12 +311,36 @@ plan_mx(struct mail_queue_runner *r, const struct mail_queue_job *job,
 	case MAIL_MX_HOSTS:
 		break;
 	}
+	if (!ask_sts(r, st, job, a, p))
+		return;
 	bool tempfail = false;
 	const char *why = "";
-	for (size_t i = 0; i < mx.count; i++)
-		add_host(r, p, mx.hosts[i].name, r->port, a, &tempfail, &why);
+	const char *skipped = NULL;
+	for (size_t i = 0; i < mx.count; i++) {
+		struct host_tls *t = decide_host(r, p, mx.hosts[i].name,
+			mx.security == DNS_SECURITY_SECURE, a);
+		if (t == NULL)
+			break;
+		if (t->req.need == MAIL_TLS_NEED_SKIP) {
+			/* Never contacted (RFC 8461 §4.1, RFC 7672 §2.2). */
+			log_info("outbound.mx_skipped", "domain=%s host=%s "
+				"reason=\"%s\"", job->domain, t->name,
+				t->req.why);
+			record_tls(st, job, p, t, NULL, NULL, NULL);
+			skipped = t->req.why;
+			continue;
+		}
+		add_host(r, p, t, r->port, a, &tempfail, &why);
+	}
 	if (p->count > 0)
 		return;
+	if (skipped != NULL) {
+		/* A TLS policy left no host: wait, never bounce for it. */
+		snprintf(text, sizeof(text), "4.7.5 no mail server of %s may "
+			"be used: %s", job->domain, skipped);
+		plan_fail(p, MAIL_SMTP_RESULT_TEMPORARY, "4.7.5", text);
+		return;
+	}
 	if (mx.implicit && !tempfail) {
 		snprintf(text, sizeof(text), "the domain %s has no mail server "
 			"(no MX record and no address)", job->domain);
@@ -208,8 +374,15 @@ read_password(const struct mail_queue_runner *r,
 
 /* What the connection's TLS was, for the row and the log. */
 static const char *
-tls_text(const struct mail_smtp_info *in, struct arena *a)
+tls_text(const struct mail_smtp_info *in, const struct host_tls *t,
+	struct arena *a)
 {
+	if (in->tls && t->req.need == MAIL_TLS_NEED_ENCRYPTED)
+		return arena_printf(a, "%s encrypted, not authenticated "
+			"(unusable TLSA records)", in->tls_version);
+	if (in->tls && in->tls_dane)
+		return arena_printf(a, "%s verified by DANE",
+			in->tls_version);
 	if (in->tls)
 		return arena_printf(a, "%s %s", in->tls_version,
 			in->tls_verified ? "verified" : "not verified");
@@ -272,26 +445,35 @@ struct conn {
 	char *password;
 };
 
-/* Tries each hop in order; NULL with the reason in *st_r and why. */
+/*
+ * Tries each hop in order, each with the TLS its host needs, recording
+ * each TLS session; false with the reason in *status_r and why.
+ */
 static bool
-connect_any(struct mail_queue_runner *r, struct plan *p, struct conn *cn,
-	struct mail_smtp_status *status_r, char *why, size_t why_size)
+connect_any(struct store *st, const struct mail_queue_job *job,
+	struct plan *p, struct conn *cn, struct mail_smtp_status *status_r,
+	char *why, size_t why_size)
 {
-	(void)r;
 	bool any_temporary = false;
 	for (size_t i = 0; i < p->count; i++) {
 		struct mail_smtp_status s;
 		struct error err;
-		cn->o.tls_name = p->hops[i].name;
-		cn->c = mail_smtp_open(&p->hops[i].addr, &cn->o, &s, &err);
+		struct hop *h = &p->hops[i];
+		cn->o.tls_name = h->name;
+		mail_tls_apply(&h->tls->req, &h->tls->dane, &cn->o);
+		cn->c = mail_smtp_open(&h->addr, &cn->o, &s, &err);
+		record_tls(st, job, p, h->tls, cn->c == NULL ? &s : NULL,
+			cn->c != NULL ? mail_smtp_client_info(cn->c) : NULL,
+			h->text);
 		if (cn->c != NULL) {
-			cn->hop = &p->hops[i];
+			cn->hop = h;
 			return true;
 		}
 		char text[400];
-		mail_smtp_status_text(&s, text, sizeof(text));
-		snprintf(why, why_size, "%s (%s): %s", p->hops[i].name,
-			p->hops[i].text, text);
+		/* Our own words get the status a reply would have had. */
+		bool reply = mail_smtp_status_text(&s, text, sizeof(text));
+		snprintf(why, why_size, "%s (%s): %s%s%s", h->name, h->text,
+			reply ? "" : s.status, reply ? "" : " ", text);
 		log_info("outbound.connect_failed", "host=%s address=%s "
 			"stage=%s reason=\"%s\"", p->hops[i].name,
 			p->hops[i].text, mail_smtp_stage_name(s.stage), text);
@@ -424,7 +606,8 @@ send_message(struct mail_queue_runner *r, struct store *st,
 	struct error err;
 	int sent = mail_smtp_send(cn->c, &e,
 		span_make(wire, slen + original.len), rs, &err);
-	const char *tls = tls_text(mail_smtp_client_info(cn->c), a);
+	const char *tls = tls_text(mail_smtp_client_info(cn->c),
+		cn->hop->tls, a);
 	struct mail_queue_attempt *at = xcalloc(n, sizeof(*at));
 	for (size_t i = 0; i < n; i++) {
 		at[i].row = &rows[i];
@@ -458,23 +641,22 @@ message_arena_cap(const struct mail_queue_runner *r)
 }
 
 static void
-make_plan(struct mail_queue_runner *r, struct mail_queue_job *job,
-	struct arena *a, struct plan *p)
+make_plan(struct mail_queue_runner *r, struct store *st,
+	struct mail_queue_job *job, struct arena *a, struct plan *p)
 {
+	p->secure_domain = mail_secure_domain_match(&r->secure, job->domain,
+		job->now);
 	p->route = mail_route_table_find(&r->routes, job->domain);
-	mail_outbound_tls_policy(&r->secure, job->domain,
-		p->route != NULL ? p->route->tls : -1, job->now, &p->tls);
 	if (p->route != NULL)
 		plan_route(r, job, a, p);
 	else
-		plan_mx(r, job, a, p);
+		plan_mx(r, st, job, a, p);
 }
 
 static void
 set_options(struct mail_queue_runner *r, struct plan *p, struct conn *cn)
 {
 	cn->o.helo_name = r->helo;
-	cn->o.tls = p->tls.tls;
 	cn->o.trust = r->trust;
 	mail_smtp_timeouts_from_config(r->env.config, &cn->o.timeouts);
 	if (p->route != NULL && p->route->auth_user[0] != '\0') {
@@ -493,13 +675,13 @@ set_options(struct mail_queue_runner *r, struct plan *p, struct conn *cn)
 	}
 }
 
-/* A failed connection where TLS was required: alert the operator. */
+/* A secure domain's mail held back by TLS: alert the operator. */
 static void
 maybe_alert(struct mail_queue_runner *r, struct store *st,
 	struct mail_queue_job *job, const struct plan *p,
 	const struct mail_smtp_status *s, const char *why)
 {
-	if (p->tls.tls != MAIL_SMTP_TLS_REQUIRED)
+	if (!p->secure_domain)
 		return;
 	if (s->stage != MAIL_SMTP_STAGE_STARTTLS &&
 	    strncmp(s->status, "4.7.", 4) != 0)
@@ -515,8 +697,13 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 	struct arena *ja = arena_new(JOB_ARENA_CAP);
 	struct plan *p = xcalloc(1, sizeof(*p));
 	struct conn cn = { 0 };
-	make_plan(r, job, ja, p);
+	make_plan(r, st, job, ja, p);
 	set_options(r, p, &cn);
+	if (p->failed) {
+		struct mail_smtp_status ps = { .result = p->result };
+		str_copy(ps.status, sizeof(ps.status), p->status);
+		maybe_alert(r, st, job, p, &ps, p->why);
+	}
 	bool conn_failed = false;
 	struct mail_smtp_status cs = { 0 };
 	char cwhy[512] = "";
@@ -550,7 +737,7 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 			continue;
 		}
 		if (cn.c == NULL && !conn_failed &&
-		    !connect_any(r, p, &cn, &cs, cwhy, sizeof(cwhy))) {
+		    !connect_any(st, job, p, &cn, &cs, cwhy, sizeof(cwhy))) {
 			conn_failed = true;
 			maybe_alert(r, st, job, p, &cs, cwhy);
 		}

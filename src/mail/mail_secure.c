@@ -1,7 +1,7 @@
 /*
- * Secure domains (SPEC M10, SECURITY.md 6 and 14) and the TLS a
- * destination needs. Layer: domain, pure but for the configuration read
- * once. RFC 5890-5892 and UTS #46 through libidn2.
+ * Secure domains (SPEC M10, SECURITY.md 6 and 14). Layer: domain, pure
+ * but for the configuration read once. RFC 5890-5892 and UTS #46
+ * through libidn2.
  */
 #include "mail/mail_secure.h"
 
@@ -144,38 +144,4 @@ mail_secure_domain_match(const struct mail_secure_policy *p,
 			return true;
 	}
 	return false;
-}
-
-const char *
-mail_tls_reason_name(enum mail_tls_reason reason)
-{
-	switch (reason) {
-	case MAIL_TLS_REASON_NONE:
-		return "opportunistic";
-	case MAIL_TLS_REASON_SECURE_DOMAIN:
-		return "secure_domain";
-	case MAIL_TLS_REASON_ROUTE:
-		return "route";
-	}
-	return "opportunistic";
-}
-
-void
-mail_outbound_tls_policy(const struct mail_secure_policy *p,
-	const char *domain, int route_tls, int64_t now,
-	struct mail_tls_policy *policy_r)
-{
-	if (mail_secure_domain_match(p, domain, now)) {
-		policy_r->tls = MAIL_SMTP_TLS_REQUIRED;
-		policy_r->reason = MAIL_TLS_REASON_SECURE_DOMAIN;
-		return;
-	}
-	if (route_tls >= 0) {
-		policy_r->tls = (enum mail_smtp_tls)route_tls;
-		policy_r->reason = MAIL_TLS_REASON_ROUTE;
-		return;
-	}
-	/* MTA-STS and DANE (wt-h11-tls) raise this to REQUIRED here. */
-	policy_r->tls = MAIL_SMTP_TLS_OPPORTUNISTIC;
-	policy_r->reason = MAIL_TLS_REASON_NONE;
 }

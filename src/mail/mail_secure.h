@@ -1,10 +1,9 @@
 /*
  * Which recipients are in the secure domains (SPEC M10's list: mail to
- * them is never sent in clear, SECURITY.md 6), and the one place where
- * outbound delivery decides what TLS a destination needs
- * (mail_outbound_tls_policy). Layer: domain, pure. The secure-domain
- * match is SECURITY.md 14's rule; issue 12 ([secure] subjects) uses it
- * too. RFC 5890 (IDNA A-labels).
+ * them is never sent in clear, SECURITY.md 6); what TLS that asks for
+ * is mail_tls_requirement's (mail_tls_policy.h). Layer: domain, pure.
+ * The secure-domain match is SECURITY.md 14's rule; issue 12 ([secure]
+ * subjects) uses it too. RFC 5890 (IDNA A-labels).
  */
 #ifndef MAIL_MAIL_SECURE_H
 #define MAIL_MAIL_SECURE_H
@@ -67,32 +66,5 @@ int mail_secure_policy_from_config(const struct config *c,
  */
 bool mail_secure_domain_match(const struct mail_secure_policy *p,
 	const char *address, int64_t now);
-
-/* Why a destination's TLS is what it is, for logs and the queue record. */
-enum mail_tls_reason {
-	MAIL_TLS_REASON_NONE = 0,	/* opportunistic: no policy asks */
-	MAIL_TLS_REASON_SECURE_DOMAIN,	/* SPEC M10's list */
-	MAIL_TLS_REASON_ROUTE,		/* a static route says so */
-};
-
-/* "opportunistic", "secure_domain", "route"; static. */
-const char *mail_tls_reason_name(enum mail_tls_reason reason);
-
-/* What the runner asks of TLS for one destination domain. */
-struct mail_tls_policy {
-	enum mail_smtp_tls tls;
-	enum mail_tls_reason reason;
-};
-
-/*
- * The TLS one destination needs: REQUIRED for a secure domain whatever a
- * route says (never in clear, SECURITY.md 6), else the route's own mode
- * when it sets one (route_tls >= 0), else OPPORTUNISTIC. This is the hook
- * MTA-STS (RFC 8461) and DANE (RFC 7672) extend: a policy found for the
- * domain raises the answer to REQUIRED, never lowers it.
- */
-void mail_outbound_tls_policy(const struct mail_secure_policy *p,
-	const char *domain, int route_tls, int64_t now,
-	struct mail_tls_policy *policy_r);
 
 #endif

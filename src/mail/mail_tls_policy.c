@@ -1,13 +1,16 @@
 /*
  * The outbound TLS decision per MX host (MTA-STS, DANE, secure domains)
- * and the TLS-RPT result of an attempt under it. Layer: domain. Pure.
+ * and the TLS-RPT result of an attempt under it, recorded. Layer: domain.
+ * Pure but for mail_tls_record.
  * RFC 8461 §4-5, RFC 7672 §2.2, RFC 8460 §4.3.
  */
 #include "mail_tls_policy.h"
 
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/dns.h"
+#include "core/str.h"
 #include "mail/mail_dane.h"
 #include "mail/mail_mta_sts.h"
 
@@ -186,4 +189,76 @@ mail_tls_apply(const struct mail_tls_requirement *r, struct mail_dane *dane,
 	} else if (r->need == MAIL_TLS_NEED_ENCRYPTED) {
 		o->tls_verify = mail_tls_accept_any;
 	}
+}
+
+/* The TLSA records in presentation form, one a line, for TLS-RPT. */
+static const char *
+tlsa_text(const struct dns_answer *ans, const char *mx, struct arena *a)
+{
+	struct str s;
+	str_init(&s, a, 64 * 1024);
+	str_append_cstr(&s, "");
+	for (size_t i = 0; ans != NULL && i < ans->count; i++) {
+		const struct dns_tlsa *t = &ans->tlsa[i];
+		str_appendf(&s, "_25._tcp.%s. IN TLSA %u %u %u ", mx, t->usage,
+			t->selector, t->matching_type);
+		for (size_t j = 0; j < t->len; j++)
+			str_appendf(&s, "%02x", t->data[j]);
+		str_append_char(&s, '\n');
+	}
+	return str_cstr(&s);
+}
+
+int
+mail_tls_record(struct store *st, const struct mail_tls_session *s,
+	enum mail_tlsrpt_policy policy, enum mail_tlsrpt_result result,
+	const char *reason, struct arena *a, struct error *err)
+{
+	const struct mail_mta_sts_state *sts = s->sts;
+	bool have_sts = sts != NULL && sts->has_policy;
+	struct str mx;
+	str_init(&mx, a, 64 * 1024);
+	str_append_cstr(&mx, "");
+	for (size_t i = 0; have_sts && i < sts->policy.mx_count; i++)
+		str_appendf(&mx, "%s\n", sts->policy.mx[i]);
+	/* "192.0.2.1:25" or "[2001:db8::1]:25": the address alone. */
+	char ip[72] = "";
+	const char *peer = s->peer;
+	if (peer != NULL) {
+		str_copy(ip, sizeof(ip), peer[0] == '[' ? peer + 1 : peer);
+		char *end = strrchr(ip, peer[0] == '[' ? ']' : ':');
+		if (end != NULL)
+			*end = '\0';
+	}
+	const char *text = "";
+	if (policy == MAIL_TLSRPT_POLICY_STS && have_sts)
+		text = sts->text;
+	else if (policy == MAIL_TLSRPT_POLICY_TLSA)
+		text = tlsa_text(s->tlsa, s->mx_host, a);
+	struct mail_tlsrpt_event e = {
+		.now = s->now,
+		.policy_domain = s->policy_domain,
+		.policy = policy,
+		.policy_string = text,
+		.mx_host = str_cstr(&mx),
+		.result = result,
+		.receiving_mx = s->mx_host,
+		.receiving_ip = ip,
+		.reason = reason,
+	};
+	return mail_tlsrpt_record(st, &e, err);
+}
+
+int
+mail_tls_record_sts_failure(struct store *st,
+	const struct mail_tls_session *s, struct arena *a, struct error *err)
+{
+	enum mail_tlsrpt_result r;
+	if (s->sts == NULL || s->sts->failure[0] == '\0' ||
+	    !mail_tlsrpt_result_parse(s->sts->failure, &r))
+		return 0;
+	struct mail_tls_session only = { .now = s->now,
+		.policy_domain = s->policy_domain, .mx_host = s->mx_host };
+	return mail_tls_record(st, &only, MAIL_TLSRPT_POLICY_STS, r,
+		s->sts->why, a, err);
 }

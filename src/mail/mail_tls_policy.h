@@ -3,18 +3,25 @@
  * MTA-STS policy, the MX host's TLSA answer and whether the destination is
  * a secure domain; and how a TLS failure counts then. Layer: domain. Pure.
  * RFC 8461 §4-5 (MTA-STS), RFC 7672 §2.2 (DANE), RFC 8460 (TLS-RPT).
+ * mail_tls_record writes the attempt's result to the store's TLS-RPT
+ * counts; everything else here is pure.
  * SECURITY: SECURITY.md 5, 6: required TLS never falls back to clear text.
  */
 #ifndef MAIL_TLS_POLICY_H
 #define MAIL_TLS_POLICY_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "mail/mail_smtp_client.h"
 #include "mail/mail_tlsrpt.h"
 
+struct arena;
 struct dns_answer;
+struct error;
 struct mail_mta_sts_policy;
+struct mail_mta_sts_state;
+struct store;
 
 /* What the client must do with one MX host. */
 enum mail_tls_need {
@@ -128,5 +135,32 @@ void mail_tls_apply(const struct mail_tls_requirement *r,
  */
 int mail_tls_accept_any(void *data, const struct span *chain,
 	size_t chain_count, char *why, size_t why_size);
+
+/* One attempt at one MX host of a destination, for TLS-RPT. */
+struct mail_tls_session {
+	int64_t now;
+	const char *policy_domain;	/* the recipient domain */
+	const char *mx_host;
+	const struct mail_mta_sts_state *sts;	/* NULL: not asked */
+	const struct dns_answer *tlsa;		/* NULL: not asked */
+	const char *peer;	/* "192.0.2.1:25", "[2001:db8::1]:25" or NULL */
+};
+
+/*
+ * Adds the attempt's result to the day's TLS-RPT counts (mail_tlsrpt_record)
+ * under policy, with that policy's text: the MTA-STS file and its mx
+ * patterns, or the TLSA records one a line in presentation form. reason is
+ * a short sentence for a failure.
+ */
+int mail_tls_record(struct store *st, const struct mail_tls_session *s,
+	enum mail_tlsrpt_policy policy, enum mail_tlsrpt_result result,
+	const char *reason, struct arena *a, struct error *err);
+
+/*
+ * When s->sts says the policy could not be had (its failure), records that
+ * failure once (RFC 8460 §4.3.2.1), policy sts with no text; else nothing.
+ */
+int mail_tls_record_sts_failure(struct store *st,
+	const struct mail_tls_session *s, struct arena *a, struct error *err);
 
 #endif

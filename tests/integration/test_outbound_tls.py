@@ -382,7 +382,9 @@ def spki_sha256(cert):
 def dane(tmp_path_factory):
     """A self-signed certificate for mx.dane.example and dane.example
     signed with ldns-signzone: mx has a TLSA record for that key, mx2 a
-    wrong one, mx3 records only PKIX usages (unusable for SMTP)."""
+    wrong one, mx3 records only PKIX usages (unusable for SMTP). The
+    queue runner's tests (test_queue_tls.py) send to dane.example (MX mx)
+    and wrong.dane.example (MX mx2)."""
     if shutil.which("ldns-signzone") is None:
         pytest.skip("ldnsutils is not installed (scripts/deps.sh)")
     d = tmp_path_factory.mktemp("dane")
@@ -398,6 +400,8 @@ $TTL 300
 @ IN NS ns.dane.example.
 @ IN MX 10 mx.dane.example.
 mx IN A 127.0.0.1
+wrong IN MX 10 mx2.dane.example.
+mx2 IN A 127.0.0.1
 _25._tcp.mx IN TLSA 3 1 1 {good}
 _25._tcp.mx2 IN TLSA 3 1 1 {"ab" * 32}
 _25._tcp.mx3 IN TLSA 1 1 1 {good}

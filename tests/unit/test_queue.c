@@ -2,7 +2,7 @@
  * The queue runner's pure rules as tables: the secure-domain match
  * (SECURITY.md 14: lower case, trailing dot, IDNA A-labels, the last '@',
  * equal or a subdomain, never a bare suffix), the legacy domains' date,
- * the TLS a destination needs, and the static route parser.
+ * the TLS a static route's next hop gets, and the route parser.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "mail/mail_queue.h"
 #include "mail/mail_secure.h"
+#include "mail/mail_tls_policy.h"
 
 /* 2019-03-31T12:00:00Z and 2019-04-01T00:00:00Z. */
 #define BEFORE_RETIREMENT 1554033600
@@ -147,7 +148,7 @@ test_domain_normalise_table(void **state)
 }
 
 static void
-test_tls_policy_table(void **state)
+test_route_tls_table(void **state)
 {
 	struct config *c = config_new();
 	struct mail_secure_policy p;
@@ -156,29 +157,37 @@ test_tls_policy_table(void **state)
 	struct {
 		const char *domain;
 		int route_tls;
+		enum mail_tls_need need;
 		enum mail_smtp_tls tls;
-		enum mail_tls_reason reason;
 	} cases[] = {
-		{ "nhs.net", -1, MAIL_SMTP_TLS_REQUIRED,
-		  MAIL_TLS_REASON_SECURE_DOMAIN },
+		{ "nhs.net", -1, MAIL_TLS_NEED_PKIX, MAIL_SMTP_TLS_REQUIRED },
 		/* A route cannot lower a secure domain's TLS. */
-		{ "trust.nhs.net", MAIL_SMTP_TLS_NONE, MAIL_SMTP_TLS_REQUIRED,
-		  MAIL_TLS_REASON_SECURE_DOMAIN },
-		{ "example.org", -1, MAIL_SMTP_TLS_OPPORTUNISTIC,
-		  MAIL_TLS_REASON_NONE },
-		{ "example.org", MAIL_SMTP_TLS_REQUIRED,
-		  MAIL_SMTP_TLS_REQUIRED, MAIL_TLS_REASON_ROUTE },
-		{ "example.org", MAIL_SMTP_TLS_NONE, MAIL_SMTP_TLS_NONE,
-		  MAIL_TLS_REASON_ROUTE },
+		{ "trust.nhs.net", MAIL_SMTP_TLS_NONE, MAIL_TLS_NEED_PKIX,
+		  MAIL_SMTP_TLS_REQUIRED },
+		{ "trust.nhs.net", MAIL_SMTP_TLS_OPPORTUNISTIC,
+		  MAIL_TLS_NEED_PKIX, MAIL_SMTP_TLS_REQUIRED },
+		{ "example.org", -1, MAIL_TLS_NEED_OPPORTUNISTIC,
+		  MAIL_SMTP_TLS_OPPORTUNISTIC },
+		{ "example.org", MAIL_SMTP_TLS_REQUIRED, MAIL_TLS_NEED_PKIX,
+		  MAIL_SMTP_TLS_REQUIRED },
+		{ "example.org", MAIL_SMTP_TLS_OPPORTUNISTIC,
+		  MAIL_TLS_NEED_OPPORTUNISTIC, MAIL_SMTP_TLS_OPPORTUNISTIC },
+		{ "example.org", MAIL_SMTP_TLS_NONE,
+		  MAIL_TLS_NEED_OPPORTUNISTIC, MAIL_SMTP_TLS_NONE },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		struct mail_tls_policy t;
-		mail_outbound_tls_policy(&p, cases[i].domain,
-			cases[i].route_tls, AFTER_RETIREMENT, &t);
-		if (t.tls != cases[i].tls || t.reason != cases[i].reason)
-			fail_msg("case %zu (%s): tls %d reason %s", i,
-				cases[i].domain, t.tls,
-				mail_tls_reason_name(t.reason));
+		struct mail_route_entry e = { .host = "relay.example.net",
+			.port = 25, .tls = cases[i].route_tls };
+		struct mail_tls_requirement t;
+		mail_route_tls_requirement(&e, mail_secure_domain_match(&p,
+			cases[i].domain, AFTER_RETIREMENT), &t);
+		bool required = cases[i].tls == MAIL_SMTP_TLS_REQUIRED;
+		if (t.need != cases[i].need || t.client_tls != cases[i].tls ||
+		    t.failure_defers != required ||
+		    t.report_policy != MAIL_TLSRPT_POLICY_NONE)
+			fail_msg("case %zu (%s): need %s tls %d", i,
+				cases[i].domain, mail_tls_need_name(t.need),
+				t.client_tls);
 	}
 	config_free(&c);
 }
@@ -279,7 +288,7 @@ main(void)
 		cmocka_unit_test(test_secure_domain_table),
 		cmocka_unit_test(test_legacy_retirement),
 		cmocka_unit_test(test_domain_normalise_table),
-		cmocka_unit_test(test_tls_policy_table),
+		cmocka_unit_test(test_route_tls_table),
 		cmocka_unit_test(test_route_parse_table),
 		cmocka_unit_test(test_route_table),
 	};
