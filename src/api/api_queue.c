@@ -10,6 +10,7 @@
 
 #include "api/api_internal.h"
 #include "core/str.h"
+#include "mail/mail.h"
 #include "mail/mail_queue.h"
 
 static json_t *
@@ -101,7 +102,7 @@ queue_delete(struct api_request *req)
 		return;
 	}
 	char mta[256];
-	mail_queue_hostname(req->ctx.config, mta, sizeof(mta));
+	mail_hostname(req->ctx.config, mta, sizeof(mta));
 	if (mail_queue_delete(&req->ctx, req->api->writer, mta, id,
 		    &err) < 0) {
 		api_reply_from_error(req, &err);

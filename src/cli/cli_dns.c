@@ -126,30 +126,6 @@ print_answer(const struct cli_args *args, const char *name,
 		printf("%s\n", lines[i]);
 }
 
-/*
- * The settings: the instance's when --dir or CAREMAIL_DIR names one, else
- * the defaults; --set applies to both.
- */
-static struct config *
-lookup_config(struct cli_args *args, struct instance **inst_r,
-	struct error *err)
-{
-	*inst_r = NULL;
-	if (args->dir != NULL) {
-		*inst_r = instance_open(args->dir, args->sets, args->set_count,
-			err);
-		return *inst_r != NULL ? (*inst_r)->config : NULL;
-	}
-	struct config *c = config_new();
-	for (size_t i = 0; i < args->set_count; i++) {
-		if (config_set(c, args->sets[i], err) < 0) {
-			config_free(&c);
-			return NULL;
-		}
-	}
-	return c;
-}
-
 static int
 lookup(struct cli_args *args, const struct config *config, struct error *err)
 {
@@ -180,14 +156,10 @@ lookup(struct cli_args *args, const struct config *config, struct error *err)
 int
 cli_dns_lookup(struct cli_args *args, struct error *err)
 {
-	struct instance *inst;
-	struct config *config = lookup_config(args, &inst, err);
-	if (config == NULL)
+	struct cli_settings set;
+	if (cli_settings_open(args, &set, err) < 0)
 		return -1;
-	int rc = lookup(args, config, err);
-	if (inst != NULL)
-		instance_close(&inst);
-	else
-		config_free(&config);
+	int rc = lookup(args, set.config, err);
+	cli_settings_close(&set);
 	return rc;
 }

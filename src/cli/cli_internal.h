@@ -115,6 +115,23 @@ struct cli_session {
 	bool have_sites;
 };
 
+/*
+ * The settings of a command that may run without an instance (dns lookup,
+ * smtp send, mta-sts show): the instance's when --dir or CAREMAIL_DIR
+ * names one, else the defaults; --set applies to both. The log level is
+ * set from them.
+ */
+struct cli_settings {
+	struct instance *inst;	/* NULL without --dir */
+	struct config *own;	/* the defaults, without an instance */
+	const struct config *config;
+};
+int cli_settings_open(struct cli_args *args, struct cli_settings *s,
+	struct error *err);
+void cli_settings_close(struct cli_settings *s);
+/* The instance directory, or NULL without an instance. */
+const char *cli_settings_dir(const struct cli_settings *s);
+
 /* Opens the instance named by --dir with the --set overrides. */
 int cli_session_open(struct cli_args *args, struct cli_session *s,
 	struct error *err);

@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "instance/instance.h"
+#include "mail/mail.h"
 #include "mail/mail_queue.h"
 
 json_t *
@@ -156,7 +157,7 @@ delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 	if (w == NULL)
 		return -1;
 	char mta[256];
-	mail_queue_hostname(s->inst->config, mta, sizeof(mta));
+	mail_hostname(s->inst->config, mta, sizeof(mta));
 	int rc = mail_queue_delete(&s->ctx, w, mta, id, err);
 	instance_writer_stop(&w);
 	if (rc == 0)

@@ -38,6 +38,45 @@ cli_log_level(const struct config *config)
 }
 
 int
+cli_settings_open(struct cli_args *args, struct cli_settings *s,
+	struct error *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (args->dir != NULL) {
+		s->inst = instance_open(args->dir, args->sets, args->set_count,
+			err);
+		if (s->inst == NULL)
+			return -1;
+		s->config = s->inst->config;
+	} else {
+		s->own = config_new();
+		s->config = s->own;
+		for (size_t i = 0; i < args->set_count; i++) {
+			if (config_set(s->own, args->sets[i], err) < 0) {
+				cli_settings_close(s);
+				return -1;
+			}
+		}
+	}
+	cli_log_level(s->config);
+	return 0;
+}
+
+const char *
+cli_settings_dir(const struct cli_settings *s)
+{
+	return s->inst != NULL ? s->inst->dir : NULL;
+}
+
+void
+cli_settings_close(struct cli_settings *s)
+{
+	instance_close(&s->inst);
+	config_free(&s->own);
+	s->config = NULL;
+}
+
+int
 cli_session_open(struct cli_args *args, struct cli_session *s,
 	struct error *err)
 {

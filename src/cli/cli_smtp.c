@@ -18,6 +18,7 @@
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "instance/instance.h"
+#include "mail/mail.h"
 #include "mail/mail_smtp_client.h"
 
 /* In memory up to this; the rest of a large message in a temporary file. */
@@ -25,9 +26,8 @@
 
 /* Settings: the instance's when --dir is given, else the defaults. */
 struct send_setup {
-	struct instance *inst;
-	struct config *own;	/* without an instance */
-	const struct config *config;
+	struct cli_settings set;
+	const struct config *config;	/* set.config */
 	char helo[256];
 	char *ca_path;		/* resolved; NULL: the system's CAs */
 };
@@ -36,43 +36,25 @@ static int
 setup_open(struct cli_args *args, struct send_setup *s, struct error *err)
 {
 	memset(s, 0, sizeof(*s));
-	if (args->dir != NULL) {
-		s->inst = instance_open(args->dir, args->sets, args->set_count,
-			err);
-		if (s->inst == NULL)
-			return -1;
-		s->config = s->inst->config;
-	} else {
-		s->own = config_new();
-		for (size_t i = 0; i < args->set_count; i++) {
-			if (config_set(s->own, args->sets[i], err) < 0)
-				return -1;
-		}
-		s->config = s->own;
-	}
-	cli_log_level(s->config);
+	if (cli_settings_open(args, &s->set, err) < 0)
+		return -1;
+	s->config = s->set.config;
 	const char *helo = cli_opt(args, "helo");
-	if (helo == NULL || helo[0] == '\0')
-		helo = config_get_str(s->config, "smtp.hostname");
-	if (helo[0] == '\0' && !config_list_item(s->config, "mail.domains", 0,
-					   s->helo, sizeof(s->helo)))
-		helo = "localhost";
-	if (helo[0] != '\0')
+	if (helo != NULL && helo[0] != '\0')
 		str_copy(s->helo, sizeof(s->helo), helo);
-	if (s->helo[0] == '\0')
-		str_copy(s->helo, sizeof(s->helo), "localhost");
+	else
+		mail_hostname(s->config, s->helo, sizeof(s->helo));
 	const char *ca = cli_opt(args, "ca");
 	s->ca_path = ca != NULL && ca[0] != '\0' ? xstrdup(ca) :
 		config_get_path(s->config, "outbound.tls_ca_file",
-			s->inst != NULL ? s->inst->dir : NULL);
+			cli_settings_dir(&s->set));
 	return 0;
 }
 
 static void
 setup_close(struct send_setup *s)
 {
-	instance_close(&s->inst);
-	config_free(&s->own);
+	cli_settings_close(&s->set);
 	free(s->ca_path);
 }
 

@@ -22,6 +22,7 @@
 #include "mail/mail_dns.h"
 #include "mail/mail_mta_sts.h"
 #include "mail/mail_smtp_client.h"
+#include "mail/mail.h"
 #include "mail/mail_tls_policy.h"
 #include "mail/mail_tlsrpt.h"
 
@@ -29,9 +30,8 @@
 
 /* The settings and, with --dir, the instance and its store. */
 struct tls_setup {
-	struct instance *inst;
-	struct config *own;
-	const struct config *config;
+	struct cli_settings set;
+	const struct config *config;	/* set.config */
 	struct store *st;
 	char *ca_path;		/* outbound.mta_sts_ca_file, resolved */
 };
@@ -41,29 +41,17 @@ setup_open(struct cli_args *args, bool need_instance, struct tls_setup *s,
 	struct error *err)
 {
 	memset(s, 0, sizeof(*s));
-	if (args->dir != NULL) {
-		s->inst = instance_open(args->dir, args->sets, args->set_count,
-			err);
-		if (s->inst == NULL)
-			return -1;
-		s->config = s->inst->config;
-		s->st = instance_store(s->inst, err);
-		if (s->st == NULL)
-			return -1;
-	} else if (need_instance) {
+	if (args->dir == NULL && need_instance)
 		return cli_usage(args, err, "this command needs an instance: "
 			"--dir DIR or CAREMAIL_DIR");
-	} else {
-		s->own = config_new();
-		for (size_t i = 0; i < args->set_count; i++) {
-			if (config_set(s->own, args->sets[i], err) < 0)
-				return -1;
-		}
-		s->config = s->own;
-	}
-	cli_log_level(s->config);
+	if (cli_settings_open(args, &s->set, err) < 0)
+		return -1;
+	s->config = s->set.config;
+	if (s->set.inst != NULL &&
+	    (s->st = instance_store(s->set.inst, err)) == NULL)
+		return -1;
 	s->ca_path = config_get_path(s->config, "outbound.mta_sts_ca_file",
-		s->inst != NULL ? s->inst->dir : NULL);
+		cli_settings_dir(&s->set));
 	return 0;
 }
 
@@ -71,8 +59,7 @@ static void
 setup_close(struct tls_setup *s)
 {
 	instance_store_close(&s->st);
-	instance_close(&s->inst);
-	config_free(&s->own);
+	cli_settings_close(&s->set);
 	free(s->ca_path);
 }
 
@@ -207,14 +194,14 @@ cli_tlsrpt_report(struct cli_args *args, struct error *err)
 	struct tls_setup s;
 	int rc = setup_open(args, true, &s, err);
 	struct arena *a = arena_new(CLI_TLS_ARENA_CAP);
-	char first[256] = "";
-	if (rc == 0)
+	char first[256] = "", host[256] = "";
+	if (rc == 0) {
 		config_list_item(s.config, "mail.domains", 0, first,
 			sizeof(first));
-	const char *host = rc == 0 ? config_get_str(s.config,
-		"smtp.hostname") : "";
+		mail_hostname(s.config, host, sizeof(host));
+	}
 	struct mail_tlsrpt_reporter who = {
-		.organization = host[0] != '\0' ? host : first,
+		.organization = host,
 		.contact = arena_printf(a, "postmaster@%s", first),
 	};
 	char *json = NULL;

@@ -13,6 +13,7 @@
 struct arena;
 struct span;
 struct str;
+struct config;
 struct dir_ctx;
 struct error;
 struct spool;
@@ -256,6 +257,12 @@ bool mail_helo_is_usable(const char *helo);
  * Pure. -1 when out would pass its maximum.
  */
 int mail_received_header(const struct mail_received *r, struct str *out);
+
+/*
+ * Our host name, as the greeting, EHLO, Received headers and reports give
+ * it: smtp.hostname, else the first mail domain, else "localhost".
+ */
+void mail_hostname(const struct config *c, char *buf, size_t size);
 
 /*
  * Appends "Return-Path: <SENDER>\r\n" to out: the envelope sender, "<>"

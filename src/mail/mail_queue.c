@@ -61,7 +61,7 @@ read_settings(struct mail_queue_runner *r, struct error *err)
 	r->alert_interval_s =
 		config_get_int(c, "outbound.tls_alert_interval_min") * 60;
 	r->port = (uint16_t)config_get_int(c, "outbound.port");
-	mail_queue_hostname(c, r->helo, sizeof(r->helo));
+	mail_hostname(c, r->helo, sizeof(r->helo));
 	mail_queue_postmaster(c, r->postmaster, sizeof(r->postmaster));
 	char host[64] = "";
 	gethostname(host, sizeof(host) - 1);

@@ -153,12 +153,6 @@ void mail_queue_runner_wake(struct mail_queue_runner *r);
 /* "queued", "in_flight", "delivered", "failed"; static. */
 const char *mail_queue_status_name(enum store_queue_status s);
 
-/*
- * Our host name as reports and EHLO give it: smtp.hostname, else the first
- * mail domain, else "localhost".
- */
-void mail_queue_hostname(const struct config *c, char *buf, size_t size);
-
 /* The queue's counts for monitoring (store_queue_counts). */
 int mail_queue_counts(const struct dir_ctx *ctx,
 	struct store_queue_counts *c_r, struct error *err);

@@ -35,17 +35,6 @@ mail_queue_status_name(enum store_queue_status s)
 	return "queued";
 }
 
-void
-mail_queue_hostname(const struct config *c, char *buf, size_t size)
-{
-	const char *helo = config_get_str(c, "smtp.hostname");
-	if (helo[0] != '\0')
-		str_copy(buf, size, helo);
-	else if (!config_list_item(c, "mail.domains", 0, buf, size) ||
-		 buf[0] == '\0')
-		str_copy(buf, size, "localhost");
-}
-
 int
 mail_queue_counts(const struct dir_ctx *ctx, struct store_queue_counts *c_r,
 	struct error *err)

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_address.h"
@@ -125,4 +126,15 @@ mail_trace_keep_line(struct mail_trace_filter *f, struct span line)
 		return !f->dropping;
 	f->dropping = is_return_path_field(line);
 	return !f->dropping;
+}
+
+void
+mail_hostname(const struct config *c, char *buf, size_t size)
+{
+	const char *name = config_get_str(c, "smtp.hostname");
+	if (name[0] != '\0')
+		str_copy(buf, size, name);
+	else if (!config_list_item(c, "mail.domains", 0, buf, size) ||
+		 buf[0] == '\0')
+		str_copy(buf, size, "localhost");
 }

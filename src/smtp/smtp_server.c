@@ -34,12 +34,7 @@ static const struct listener_spec listener_specs[] = {
 static void
 load_settings(struct smtp_server *srv, const struct config *c)
 {
-	const char *hostname = config_get_str(c, "smtp.hostname");
-	if (hostname[0] != '\0' ||
-	    !config_list_item(c, "mail.domains", 0, srv->hostname,
-		    sizeof(srv->hostname)))
-		snprintf(srv->hostname, sizeof(srv->hostname), "%s",
-			hostname[0] != '\0' ? hostname : "localhost");
+	mail_hostname(c, srv->hostname, sizeof(srv->hostname));
 	srv->max_size = (size_t)config_get_int(c, "smtp.max_message_size_mb") *
 		MIB;
 	srv->max_recipients = (size_t)config_get_int(c, "smtp.max_recipients");
