@@ -13,35 +13,6 @@
 #include "mail/mail.h"
 #include "mail/mail_queue.h"
 
-static json_t *
-text_or_null(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? json_string(s) : json_null();
-}
-
-static json_t *
-queued_json(const struct store_queued *q)
-{
-	bool waiting = q->status == STORE_QUEUE_QUEUED ||
-		q->status == STORE_QUEUE_IN_FLIGHT;
-	return json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:I, s:o, s:o, s:o,"
-		" s:o, s:o, s:I}",
-		"id", (json_int_t)q->id,
-		"status", mail_queue_status_name(q->status),
-		"sender", q->sender,
-		"recipient", q->recipient,
-		"queued_at", api_json_time(q->created_at),
-		"next_attempt_at", waiting ? api_json_time(q->next_attempt_at) :
-			json_null(),
-		"attempts", (json_int_t)q->attempts,
-		"last_attempt_at", api_json_time(q->last_attempt_at),
-		"last_error", text_or_null(q->last_error),
-		"remote_mta", text_or_null(q->remote_mta),
-		"tls", text_or_null(q->tls),
-		"finished_at", api_json_time(q->finished_at),
-		"delay_notices", (json_int_t)q->notices_sent);
-}
-
 static void
 queue_list(struct api_request *req)
 {
@@ -68,7 +39,7 @@ queue_list(struct api_request *req)
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(arr, queued_json(&items[i]));
+		json_array_append_new(arr, mail_queue_json(&items[i]));
 	api_reply(req, 200, api_page_json(arr, &page, count,
 		count > 0 ? items[count - 1].id : 0));
 }
@@ -86,7 +57,7 @@ queue_retry(struct api_request *req)
 		api_reply_from_error(req, &err);
 		return;
 	}
-	api_reply(req, 200, queued_json(&q));
+	api_reply(req, 200, mail_queue_json(&q));
 }
 
 static void
@@ -127,13 +98,7 @@ queue_destinations(struct api_request *req)
 	}
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, json_pack(
-			"{s:s, s:I, s:I, s:o, s:o, s:o}", "domain", d[i].domain,
-			"waiting", (json_int_t)d[i].waiting,
-			"deferred", (json_int_t)d[i].deferred,
-			"oldest_queued_at", api_json_time(d[i].oldest_at),
-			"last_attempt_at", api_json_time(d[i].last_attempt_at),
-			"last_error", text_or_null(d[i].last_error)));
+		json_array_append_new(arr, mail_queue_destination_json(&d[i]));
 	api_reply(req, 200, json_pack("{s:o}", "items", arr));
 }
 

@@ -264,7 +264,6 @@ int cli_queue_delete(struct cli_args *args, struct error *err);
 int cli_queue_run(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;
-json_t *cli_json_queued(const struct store_queued *q);
 int cli_dns_lookup(struct cli_args *args, struct error *err);
 int cli_dkim_keygen(struct cli_args *args, struct error *err);
 int cli_dkim_activate(struct cli_args *args, struct error *err);

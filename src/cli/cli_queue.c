@@ -15,33 +15,6 @@
 #include "mail/mail.h"
 #include "mail/mail_queue.h"
 
-json_t *
-cli_json_queued(const struct store_queued *q)
-{
-	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o,"
-		" s:o, s:o, s:o, s:I, s:o, s:b}",
-		"id", (json_int_t)q->id,
-		"status", mail_queue_status_name(q->status),
-		"sender", cli_json_text(q->sender),
-		"recipient", cli_json_text(q->recipient),
-		"queued_at", cli_json_time(q->created_at),
-		"next_attempt_at", q->status == STORE_QUEUE_QUEUED ||
-			q->status == STORE_QUEUE_IN_FLIGHT ?
-			cli_json_time(q->next_attempt_at) : json_null(),
-		"attempts", (json_int_t)q->attempts,
-		"last_attempt_at", q->last_attempt_at != 0 ?
-			cli_json_time(q->last_attempt_at) : json_null(),
-		"last_error", cli_json_text(q->last_error),
-		"remote_mta", cli_json_text(q->remote_mta),
-		"tls", cli_json_text(q->tls),
-		"finished_at", q->finished_at != 0 ?
-			cli_json_time(q->finished_at) : json_null(),
-		"delay_notices", (json_int_t)q->notices_sent,
-		"claimed_by", cli_json_text(q->claimed_by),
-		"dkim_signed", q->dkim_signature != NULL &&
-			q->dkim_signature[0] != '\0');
-}
-
 static int
 parse_id(struct cli_args *args, const char *text, int64_t *id_r,
 	struct error *err)
@@ -69,7 +42,7 @@ list_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 		return -1;
 	json_t *arr = json_array();
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(arr, cli_json_queued(&items[i]));
+		json_array_append_new(arr, mail_queue_json(&items[i]));
 	cli_print(args, arr, "id,status,recipient,attempts,next_attempt_at,"
 		"last_error");
 	return 0;
@@ -103,7 +76,7 @@ show_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 	if (parse_id(args, args->pos[0], &id, err) < 0 ||
 	    mail_queue_get(&s->ctx, id, &q, err) < 0)
 		return -1;
-	json_t *o = cli_json_queued(&q);
+	json_t *o = mail_queue_json(&q);
 	json_object_set_new(o, "lease_until", q.claimed_until != 0 ?
 		cli_json_time(q.claimed_until) : json_null());
 	json_object_set_new(o, "ret", cli_json_text(q.ret));

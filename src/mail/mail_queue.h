@@ -10,6 +10,7 @@
 #ifndef MAIL_MAIL_QUEUE_H
 #define MAIL_MAIL_QUEUE_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -153,6 +154,13 @@ void mail_queue_runner_wake(struct mail_queue_runner *r);
 /* "queued", "in_flight", "delivered", "failed"; static. */
 const char *mail_queue_status_name(enum store_queue_status s);
 
+/*
+ * One queue row as the API and `caremail queue ... --json` show it (the
+ * one renderer, docs/api.md "The outbound queue"); text not yet known is
+ * null.
+ */
+json_t *mail_queue_json(const struct store_queued *q);
+
 /* The queue's counts for monitoring (store_queue_counts). */
 int mail_queue_counts(const struct dir_ctx *ctx,
 	struct store_queue_counts *c_r, struct error *err);
@@ -175,6 +183,8 @@ struct mail_queue_destination {
 int mail_queue_destinations(const struct dir_ctx *ctx,
 	struct mail_queue_destination **dests_r, size_t *count_r,
 	struct error *err);
+/* One destination as GET /api/v1/queue/destinations shows it. */
+json_t *mail_queue_destination_json(const struct mail_queue_destination *d);
 
 /*
  * Queue rows by id after `after_id`, at most `limit`, all of them or the

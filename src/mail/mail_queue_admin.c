@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "dir/dir_view.h"
 #include "mail/mail_dsn.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store.h"
@@ -22,17 +23,53 @@
 const char *
 mail_queue_status_name(enum store_queue_status s)
 {
-	switch (s) {
-	case STORE_QUEUE_QUEUED:
-		return "queued";
-	case STORE_QUEUE_IN_FLIGHT:
-		return "in_flight";
-	case STORE_QUEUE_DELIVERED:
-		return "delivered";
-	case STORE_QUEUE_FAILED:
-		return "failed";
-	}
-	return "queued";
+	return store_queue_status_name(s);
+}
+
+/* Text as JSON, or null for none (an error or TLS not yet known). */
+static json_t *
+text_or_null(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? dir_json_text(s) : json_null();
+}
+
+json_t *
+mail_queue_json(const struct store_queued *q)
+{
+	bool waiting = q->status == STORE_QUEUE_QUEUED ||
+		q->status == STORE_QUEUE_IN_FLIGHT;
+	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:I, s:o, s:o, s:o,"
+		" s:o, s:o, s:I, s:o, s:b}",
+		"id", (json_int_t)q->id,
+		"status", mail_queue_status_name(q->status),
+		"sender", dir_json_text(q->sender),
+		"recipient", dir_json_text(q->recipient),
+		"queued_at", dir_json_time(q->created_at),
+		"next_attempt_at", waiting ? dir_json_time(q->next_attempt_at) :
+			json_null(),
+		"attempts", (json_int_t)q->attempts,
+		"last_attempt_at", dir_json_time(q->last_attempt_at),
+		"last_error", text_or_null(q->last_error),
+		"remote_mta", text_or_null(q->remote_mta),
+		"tls", text_or_null(q->tls),
+		"finished_at", dir_json_time(q->finished_at),
+		"delay_notices", (json_int_t)q->notices_sent,
+		"claimed_by", waiting ? text_or_null(q->claimed_by) :
+			json_null(),
+		"dkim_signed", q->dkim_signature != NULL &&
+			q->dkim_signature[0] != '\0');
+}
+
+json_t *
+mail_queue_destination_json(const struct mail_queue_destination *d)
+{
+	return json_pack("{s:o, s:I, s:I, s:o, s:o, s:o}",
+		"domain", dir_json_text(d->domain),
+		"waiting", (json_int_t)d->waiting,
+		"deferred", (json_int_t)d->deferred,
+		"oldest_queued_at", dir_json_time(d->oldest_at),
+		"last_attempt_at", dir_json_time(d->last_attempt_at),
+		"last_error", text_or_null(d->last_error));
 }
 
 int
