@@ -138,9 +138,22 @@ def ready(https_client, server, address, password):
     return c
 
 
-def person(instance, org, first, last):
-    return instance.run("user", "add", "--org", org, "--first", first,
-                        "--last", last).stdout.strip().split()[-1]
+# The two practices most scenarios use, and the password their people get.
+OURS, OTHER = "X26001", "X26002"
+USER_PASSWORD = "user password number one"
+
+
+def person(instance, org, first, last, password=None, role=None):
+    """A new person's address; with a (temporary) password set and an
+    admin role held in org when asked."""
+    address = instance.run("user", "add", "--org", org, "--first", first,
+                           "--last", last).stdout.strip().split()[-1]
+    if password:
+        instance.run("user", "passwd", address, "--stdin",
+                     input=password + "\n")
+    if role:
+        instance.run("role", "add", address, "--org", org, "--role", role)
+    return address
 
 
 def practices(instance, *orgs):
@@ -148,3 +161,12 @@ def practices(instance, *orgs):
     for ods, name in orgs:
         instance.run("org", "add", "--ods", ods, "--name", name,
                      "--type", "GP Practice")
+
+
+def two_practices(instance, site=False):
+    """OURS (Riverside) and OTHER (Hillside); site: OURS gets a surgery."""
+    practices(instance, (OURS, "Riverside Practice"),
+              (OTHER, "Hillside Practice"))
+    if site:
+        instance.run("site", "add", "--org", OURS, "--name",
+                     "Main Surgery", "--type", "gp_practice")

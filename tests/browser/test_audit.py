@@ -10,20 +10,16 @@ outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
 import csv
 import urllib.parse
 
-from conftest import PASSWORD, person, ready
-from test_users import OTHER, OURS, USER_PASSWORD, two_practices
+from conftest import (OTHER, OURS, PASSWORD, USER_PASSWORD, person, ready,
+                      two_practices)
 
 # More than the audit page's 25 rows.
 REFUSALS = 30
 
 
 def admin(instance, org, first, last):
-    address = person(instance, org, first, last)
-    instance.run("user", "passwd", address, "--stdin",
-                 input=USER_PASSWORD + "\n")
-    instance.run("role", "add", address, "--org", org, "--role",
-                 "local_admin")
-    return address
+    return person(instance, org, first, last, password=USER_PASSWORD,
+                  role="local_admin")
 
 
 def read_csv(path):
@@ -34,7 +30,7 @@ def read_csv(path):
 def test_admin_filters_the_audit_and_downloads_both_reports(
         web_server, instance, run_scenario, https_client, tmp_path):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     theirs = person(instance, OTHER, "Theo", "Theirs")
     actor = admin(instance, OTHER, "Nia", "Nosy")
     nia = ready(https_client, server, actor, USER_PASSWORD)
@@ -69,7 +65,7 @@ def test_admin_filters_the_audit_and_downloads_both_reports(
 def test_local_admin_sees_only_their_practice_and_is_told_why(
         web_server, instance, run_scenario, https_client, tmp_path):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     person(instance, OURS, "Olive", "Ours")
     person(instance, OTHER, "Theo", "Theirs")
     ready(https_client, server, admin(instance, OTHER, "Nia", "Nosy"),

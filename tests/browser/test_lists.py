@@ -10,25 +10,22 @@ error, no failed or outside request, axe-core WCAG 2.1 A/AA at 375 and
 
 import json
 
-from conftest import PASSWORD, person, ready
-from test_users import OTHER, OURS, USER_PASSWORD, two_practices
+from conftest import (OTHER, OURS, PASSWORD, USER_PASSWORD, person, ready,
+                      two_practices)
 
 GPS = 6
 
 
 def signed_in(instance, https_client, server, first, last, role=None):
-    address = person(instance, OURS, first, last)
-    instance.run("user", "passwd", address, "--stdin",
-                 input=USER_PASSWORD + "\n")
-    if role:
-        instance.run("role", "add", address, "--org", OURS, "--role", role)
+    address = person(instance, OURS, first, last, password=USER_PASSWORD,
+                     role=role)
     return address, ready(https_client, server, address, USER_PASSWORD)
 
 
 def test_request_approve_build_a_rule_and_fill_the_owners(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     for i in range(GPS):
         instance.run("user", "add", "--org", OURS, "--first", "Doc",
                      "--last", f"GP{i}", "--job-title", "GP")
@@ -66,7 +63,7 @@ def test_request_approve_build_a_rule_and_fill_the_owners(
 def test_change_freeze_and_another_practice_refused(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     dynamic = instance.json("list", "add", "--org", OURS, "--name", "GPs",
                             "--dynamic", "--rule",
                             '{"job_titles": ["GP"]}', "--json")["address"]

@@ -8,17 +8,10 @@ error, no failed or outside request, axe-core WCAG 2.1 A/AA at 375 and
 
 import json
 
-from conftest import PASSWORD, person, practices, ready
-
-OURS, OTHER = "X26001", "X26002"
-USER_PASSWORD = "user password number one"
+from conftest import (OTHER, OURS, PASSWORD, USER_PASSWORD, person, ready,
+                      two_practices)
 # More than one page of the list (mailboxes.mjs shows 25 a page).
 MANY = 26
-
-
-def two_practices(instance):
-    practices(instance, (OURS, "Riverside Practice"),
-              (OTHER, "Hillside Practice"))
 
 
 def test_global_admin_manages_mailboxes(
@@ -74,9 +67,8 @@ def test_local_admin_is_refused_another_practices_mailbox(
     their_contact = "council.team@council.example.org"
     instance.run("contact", "add", "--org", OTHER, "--name", "Council Team",
                  "--email", their_contact)
-    la = person(instance, OURS, "Lee", "Local")
-    instance.run("user", "passwd", la, "--stdin", input=USER_PASSWORD + "\n")
-    instance.run("role", "add", la, "--org", OURS, "--role", "local_admin")
+    la = person(instance, OURS, "Lee", "Local", password=USER_PASSWORD,
+                role="local_admin")
     before = instance.json("shared", "show", theirs)
     c = ready(https_client, server, la, USER_PASSWORD)
     run_scenario("mailboxes-refused", server, cookie=c.cookie, org=OURS,

@@ -11,24 +11,14 @@ import http.client
 import json
 import subprocess
 
-from conftest import PASSWORD, ROOT, person, ready
+from conftest import (OTHER, OURS, PASSWORD, ROOT, USER_PASSWORD, person,
+                      ready, two_practices)
 
-OURS, OTHER, NEW = "X26001", "X26002", "QNEW1"
-USER_PASSWORD = "user password number one"
-
-
-def practices(instance):
-    for ods, name in ((OURS, "Riverside Practice"),
-                      (OTHER, "Hillside Practice")):
-        instance.run("org", "add", "--ods", ods, "--name", name,
-                     "--type", "GP Practice")
+NEW = "QNEW1"
 
 
 def with_password(instance, first, last, org=OURS):
-    address = person(instance, org, first, last)
-    instance.run("user", "passwd", address, "--stdin",
-                 input=USER_PASSWORD + "\n")
-    return address
+    return person(instance, org, first, last, password=USER_PASSWORD)
 
 
 def bearer(server, token, path):
@@ -55,7 +45,7 @@ def grantable():
 def test_global_admin_adds_edits_and_devolves_an_org(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    practices(instance)
+    two_practices(instance)
     plan = person(instance, OURS, "Pat", "Primary")
     outsider = person(instance, OTHER, "Olly", "Outside")
     ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
@@ -92,7 +82,7 @@ def test_global_admin_adds_edits_and_devolves_an_org(
 def test_global_admin_makes_and_revokes_tokens(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    practices(instance)
+    two_practices(instance)
     plan = with_password(instance, "Pat", "Primary")
     instance.run("role", "add", plan, "--org", OURS, "--role",
                  "primary_local_admin")
@@ -139,7 +129,7 @@ def test_global_admin_makes_and_revokes_tokens(
 def test_local_admin_sees_and_edits_only_theirs_no_role_sees_no_menu(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    practices(instance)
+    two_practices(instance)
     la = with_password(instance, "Lee", "Local")
     instance.run("role", "add", la, "--org", OURS, "--role", "local_admin")
     nobody = with_password(instance, "Nora", "Nobody")

@@ -40,9 +40,8 @@ def test_global_admin_reads_retries_and_returns_queued_mail(
 
 def test_local_admin_has_no_queue(web_server, instance, org, https_client):
     server = web_server()
-    la = person(instance, org, "Lee", "Local")
-    instance.run("user", "passwd", la, "--stdin", input=PASSWORD + "\n")
-    instance.run("role", "add", la, "--org", org, "--role", "local_admin")
+    la = person(instance, org, "Lee", "Local", password=PASSWORD,
+                role="local_admin")
     c = ready(https_client, server, la, PASSWORD)
     status, body = c.call("GET", "/queue/destinations")
     assert status == 403 and "queue.manage" in body["error"]["message"]

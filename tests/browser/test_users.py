@@ -9,30 +9,20 @@ failed or outside request, axe-core WCAG 2.1 A/AA at 375 and 1280 px)."""
 
 import json
 
-from conftest import PASSWORD, person, practices, ready
-
-OURS, OTHER = "X26001", "X26002"
-USER_PASSWORD = "user password number one"
+from conftest import (OTHER, OURS, PASSWORD, USER_PASSWORD, person, ready,
+                      two_practices)
 # More than one page of the list (users.mjs shows 25 a page).
 MANY = 27
-
-
-def two_practices(instance):
-    practices(instance, (OURS, "Riverside Practice"),
-              (OTHER, "Hillside Practice"))
-    instance.run("site", "add", "--org", OURS, "--name", "Main Surgery",
-                 "--type", "gp_practice")
 
 
 def test_global_admin_creates_finds_resets_disables_leaver_deletes(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     for i in range(MANY):
         person(instance, OTHER, "Page", f"Filler{i:02d}")
-    locked = person(instance, OURS, "Lola", "Locked")
-    instance.run("user", "passwd", locked, "--stdin",
-                 input=USER_PASSWORD + "\n")
+    locked = person(instance, OURS, "Lola", "Locked",
+                    password=USER_PASSWORD)
     # auth.lockout_failures (12) wrong passwords in a row lock it.
     for _ in range(12):
         https_client(server).call("POST", "/session",
@@ -59,7 +49,7 @@ def test_global_admin_creates_finds_resets_disables_leaver_deletes(
 def test_local_admin_sees_only_their_practice_and_is_told_why(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     ours = person(instance, OURS, "Olive", "Ours")
     theirs = person(instance, OTHER, "Theo", "Theirs")
     la = person(instance, OURS, "Lee", "Local")
@@ -82,11 +72,10 @@ def test_local_admin_sees_only_their_practice_and_is_told_why(
 def test_notes_leaver_joins_elsewhere_transfer_roles_and_a_refused_grant(
         web_server, instance, run_scenario, https_client):
     server = web_server()
-    two_practices(instance)
+    two_practices(instance, site=True)
     instance.run("site", "add", "--org", OTHER, "--name", "Hill Surgery",
                  "--type", "gp_practice")
-    jo = person(instance, OURS, "Jo", "Joiner")
-    instance.run("user", "passwd", jo, "--stdin", input=USER_PASSWORD + "\n")
+    jo = person(instance, OURS, "Jo", "Joiner", password=USER_PASSWORD)
     # A sign-in through the API is a device the page lists.
     status, _ = https_client(server).call(
         "POST", "/session", {"email": jo, "password": USER_PASSWORD})
@@ -95,11 +84,9 @@ def test_notes_leaver_joins_elsewhere_transfer_roles_and_a_refused_grant(
                            "Riverside Reception").stdout.strip().split()[-1]
     instance.run("shared", "owners", "add", mailbox, jo)
     # Primary here, only Local there: may give roles in OURS, not OTHER.
-    pla = person(instance, OURS, "Pam", "Primary")
+    pla = person(instance, OURS, "Pam", "Primary", password=USER_PASSWORD,
+                 role="primary_local_admin")
     theo = person(instance, OTHER, "Theo", "Theirs")
-    instance.run("user", "passwd", pla, "--stdin", input=USER_PASSWORD + "\n")
-    instance.run("role", "add", pla, "--org", OURS, "--role",
-                 "primary_local_admin")
     instance.run("role", "add", pla, "--org", OTHER, "--role", "local_admin")
     ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
     pam = ready(https_client, server, pla, USER_PASSWORD)

@@ -81,6 +81,23 @@ def _rdata(qtype, value):
     raise ValueError(f"the stub does not serve {qtype} records")
 
 
+def sign_zone(directory, origin, zone):
+    """Writes zone (master-file text for origin) into directory and signs
+    it with a fresh ECDSA key (ldns-keygen, ldns-signzone from
+    ldnsutils): (the signed zone's text, the DS file to use as the trust
+    anchor)."""
+    import pathlib
+    import subprocess
+    d = pathlib.Path(directory)
+    (d / "zone").write_text(zone)
+    key = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
+                          origin], cwd=d, check=True, capture_output=True,
+                         text=True).stdout.strip()
+    subprocess.run(["ldns-signzone", "zone", key], cwd=d, check=True,
+                   capture_output=True)
+    return (d / "zone.signed").read_text(), d / f"{key}.ds"
+
+
 class DnsStub:
     """Serves `zone` on 127.0.0.1:port (UDP and TCP) in daemon threads."""
 

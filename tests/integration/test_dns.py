@@ -8,13 +8,12 @@ anchor)."""
 import json
 import random
 import shutil
-import subprocess
 import time
 
 import pytest
 
 from conftest import run
-from dnsstub import DnsStub
+from dnsstub import DnsStub, sign_zone
 
 HEX32 = "0123456789abcdef" * 4
 SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
@@ -200,17 +199,11 @@ def signed(tmp_path_factory):
     if shutil.which("ldns-signzone") is None:
         pytest.skip("ldnsutils is not installed (scripts/deps.sh)")
     d = tmp_path_factory.mktemp("signed")
-    (d / "zone").write_text(SIGNED_ZONE)
-    key = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
-                          "signed.example"], cwd=d, check=True,
-                         capture_output=True, text=True).stdout.strip()
-    subprocess.run(["ldns-signzone", "zone", key], cwd=d, check=True,
-                   capture_output=True)
-    text = (d / "zone.signed").read_text()
+    text, anchor = sign_zone(d, "signed.example", SIGNED_ZONE)
     assert HEX32 in text
     (d / "tampered").write_text(text.replace(HEX32, "f" * 64))
     return {"zone": d / "zone.signed", "tampered": d / "tampered",
-            "anchor": d / f"{key}.ds"}
+            "anchor": anchor}
 
 
 def test_signed_answers_validate_as_secure(stubs, signed):

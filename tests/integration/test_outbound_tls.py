@@ -15,7 +15,7 @@ import threading
 import pytest
 
 from conftest import BIN, make_instance
-from dnsstub import DnsStub
+from dnsstub import DnsStub, sign_zone
 from smtpsink import Sink, make_ca, server_context
 
 MESSAGE = b"From: a@example.org\r\nTo: b@partner.example\r\n" \
@@ -406,16 +406,10 @@ _25._tcp.mx IN TLSA 3 1 1 {good}
 _25._tcp.mx2 IN TLSA 3 1 1 {"ab" * 32}
 _25._tcp.mx3 IN TLSA 1 1 1 {good}
 """
-    (d / "zone").write_text(zone)
-    k = subprocess.run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
-                        "dane.example"], cwd=d, check=True,
-                       capture_output=True, text=True).stdout.strip()
-    subprocess.run(["ldns-signzone", "zone", k], cwd=d, check=True,
-                   capture_output=True)
-    text = (d / "zone.signed").read_text()
+    text, anchor = sign_zone(d, "dane.example", zone)
     (d / "tampered").write_text(text.replace(good, "cd" * 32))
     return {"cert": cert, "key": key, "zone": d / "zone.signed",
-            "tampered": d / "tampered", "anchor": d / f"{k}.ds"}
+            "tampered": d / "tampered", "anchor": anchor}
 
 
 def dane_send(tmp_path, dane, zonefile, mx, sink):

@@ -23,17 +23,9 @@ import pytest
 from conftest import PASSWORD
 from dnsstub import DnsStub
 from smtpsink import Sink, make_ca, server_context
+from test_smtp import person
 
 HOUR = 3600
-
-
-def person(instance, org, first, last, password=None):
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip()
-    if password:
-        instance.run("user", "passwd", address, "--stdin", "--permanent",
-                     input=password + "\n")
-    return address
 
 
 def message(frm, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n"):
@@ -41,6 +33,17 @@ def message(frm, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n"):
             f"Subject: {subject}\r\nMessage-ID: <{subject.replace(' ', '')}"
             f"@test>\r\nDate: Thu, 3 Dec 2026 09:00:00 +0000\r\n\r\n"
             f"{body}").encode()
+
+
+def wait_delivered(instance, seconds):
+    """The queue rows once the first is delivered (or when time is up)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        rows = instance.json("queue", "list", "--all")
+        if rows[0]["status"] == "delivered" or \
+                time.monotonic() >= deadline:
+            return rows
+        time.sleep(0.1)
 
 
 class Outbound:
@@ -448,12 +451,7 @@ def test_serve_delivers_mail_queued_before_it_started(instance, org,
         while not sink.messages and time.monotonic() < deadline:
             time.sleep(0.1)
         assert len(sink.messages) == 1
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            rows = instance.json("queue", "list", "--all")
-            if rows[0]["status"] == "delivered":
-                break
-            time.sleep(0.1)
+        rows = wait_delivered(instance, 10)
         assert rows[0]["status"] == "delivered"
 
 
@@ -553,12 +551,7 @@ def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
             (row,) = instance.json("queue", "list")
             assert row["status"] == "in_flight"
             start_server(extra=extra)
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                rows = instance.json("queue", "list", "--all")
-                if rows[0]["status"] == "delivered":
-                    break
-                time.sleep(0.2)
+            rows = wait_delivered(instance, 30)
             assert rows[0]["status"] == "delivered", rows
             # At least once: the window after the dot gives a duplicate.
             assert sink.messages == 2
