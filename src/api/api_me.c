@@ -42,6 +42,41 @@ me_extra(struct api_request *req, json_t *me)
 	json_object_set_new(me, "security_questions", list);
 }
 
+/*
+ * What the person may do somewhere, for the pages to offer (menus, forms):
+ * the actions their roles allow, the roles they may give, the actions
+ * they may give an API token. The API still decides each request, org by
+ * org; this only spares the pages a copy of the access table.
+ */
+static void
+me_may(struct api_request *req, json_t *me)
+{
+	bool held[AUTH_ACTION_COUNT];
+	struct error err;
+	json_t *actions = json_array(), *roles = json_array(),
+	       *token = json_array();
+	if (auth_person_actions(&req->ctx, req->session.person.id, held,
+		    &err) == 0) {
+		for (int a = 0; a < AUTH_ACTION_COUNT; a++) {
+			if (!held[a])
+				continue;
+			const char *name = auth_action_name((enum auth_action)a);
+			json_array_append_new(actions, json_string(name));
+			if (held[AUTH_TOKEN_MANAGE] &&
+			    auth_token_action_givable((enum auth_action)a))
+				json_array_append_new(token, json_string(name));
+		}
+		for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
+			if (held[auth_role_grant_action((enum auth_role)r)])
+				json_array_append_new(roles, json_string(
+					auth_role_name((enum auth_role)r)));
+		}
+	}
+	json_object_set_new(me, "actions", actions);
+	json_object_set_new(me, "grantable_roles", roles);
+	json_object_set_new(me, "token_actions", token);
+}
+
 /* ---- PATCH /me ---- */
 
 struct profile_body {
@@ -117,6 +152,7 @@ api_me_get(struct api_request *req)
 	json_object_set_new(j, "must_change_password",
 		json_boolean(s->must_change_password));
 	me_extra(req, j);
+	me_may(req, j);
 	api_reply(req, 200, j);
 }
 

@@ -446,21 +446,6 @@ api_user_transfer(struct api_request *req)
 
 /* ---- admin roles ---- */
 
-/*
- * The action a role change needs: the service's own roles only from a
- * Global Admin, a Primary LA only by devolving (also a Global Admin's),
- * the rest from whoever may grant roles for the org (a Primary LA).
- */
-static enum auth_action
-grant_action(const char *role)
-{
-	if (strcmp(role, "global_admin") == 0 || strcmp(role, "ediscovery") == 0)
-		return AUTH_ROLE_GRANT_GLOBAL;
-	if (strcmp(role, "primary_local_admin") == 0)
-		return AUTH_ORG_DEVOLVE;
-	return AUTH_ROLE_GRANT;
-}
-
 /* Checks the role, its org and access to both the org and the person. */
 static bool
 role_allowed(struct api_request *req, const char *role, const char *ods,
@@ -484,7 +469,9 @@ role_allowed(struct api_request *req, const char *role, const char *ods,
 		api_reply_from_error(req, &err);
 		return false;
 	}
-	enum auth_action action = grant_action(role);
+	enum auth_role parsed;
+	enum auth_action action = auth_role_parse(role, &parsed) ?
+		auth_role_grant_action(parsed) : AUTH_ROLE_GRANT_GLOBAL;
 	return api_allowed(req, action, org->id) &&
 		api_allowed(req, action, p->org_id);
 }

@@ -117,6 +117,58 @@ auth_role_allows(enum auth_role role, enum auth_action action)
 	return (auth_roles[role].allowed & ALLOW(action)) != 0;
 }
 
+enum auth_action
+auth_role_grant_action(enum auth_role role)
+{
+	switch (role) {
+	case AUTH_ROLE_GLOBAL_ADMIN:
+	case AUTH_ROLE_EDISCOVERY:
+		return AUTH_ROLE_GRANT_GLOBAL;
+	case AUTH_ROLE_PRIMARY_LOCAL_ADMIN:
+		return AUTH_ORG_DEVOLVE;
+	default:
+		return AUTH_ROLE_GRANT;
+	}
+}
+
+bool
+auth_token_action_givable(enum auth_action action)
+{
+	switch (action) {
+	case AUTH_TOKEN_MANAGE:
+	case AUTH_RELAY_MANAGE:
+	case AUTH_ORG_CREATE:
+	case AUTH_ROLE_GRANT_GLOBAL:
+	case AUTH_QUEUE_MANAGE:
+	case AUTH_ACTION_COUNT:
+		return false;
+	default:
+		return true;
+	}
+}
+
+int
+auth_person_actions(const struct dir_ctx *ctx, int64_t person_id,
+	bool held[AUTH_ACTION_COUNT], struct error *err)
+{
+	struct store_role *roles;
+	size_t n;
+	for (int a = 0; a < AUTH_ACTION_COUNT; a++)
+		held[a] = false;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		enum auth_role role;
+		if (!auth_role_parse(roles[i].role, &role))
+			continue;
+		for (int a = 0; a < AUTH_ACTION_COUNT; a++)
+			held[a] = held[a] ||
+				auth_role_allows(role, (enum auth_action)a);
+	}
+	return 0;
+}
+
 bool
 auth_role_is_global(enum auth_role role)
 {

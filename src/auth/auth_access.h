@@ -63,6 +63,29 @@ const char *auth_action_name(enum auth_action action);
 /* The table itself: whether the role may ever take the action. */
 bool auth_role_allows(enum auth_role role, enum auth_action action);
 
+/*
+ * The action that lets a person give or take away a role: the service's
+ * own roles (global_admin, ediscovery) role.grant_global, a Primary Local
+ * Admin org.devolve, the others role.grant.
+ */
+enum auth_action auth_role_grant_action(enum auth_role role);
+
+/*
+ * Whether an API token may ever be given the action: never credentials
+ * (token.manage, relay.manage), nor what works on no particular org
+ * (org.create, role.grant_global, queue.manage), as a token acts only
+ * within its org (docs/api.md "API tokens").
+ */
+bool auth_token_action_givable(enum auth_action action);
+
+/*
+ * What a person may do somewhere, for pages to offer (the API still
+ * decides org by org): held[a] for each action some role they hold
+ * allows.
+ */
+int auth_person_actions(const struct dir_ctx *ctx, int64_t person_id,
+	bool held[AUTH_ACTION_COUNT], struct error *err);
+
 /* Whether the role's reach is every org (the service provider's roles). */
 bool auth_role_is_global(enum auth_role role);
 

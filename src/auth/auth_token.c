@@ -78,9 +78,8 @@ check_actions(const struct dir_ctx *ctx, int64_t person_id, int64_t org_id,
 	for (size_t i = 0; i < in->action_count; i++) {
 		enum auth_action a;
 		struct error inner;
-		/* Credentials are made by people, never by applications. */
 		if (!auth_action_parse(in->actions[i], &a) ||
-		    a == AUTH_TOKEN_MANAGE || a == AUTH_RELAY_MANAGE)
+		    !auth_token_action_givable(a))
 			return error_set_field(err, ERROR_INVALID, "actions",
 				"%s is not an action a token can be given",
 				in->actions[i]);

@@ -293,3 +293,48 @@ def test_no_takeover_of_an_equal_or_higher_role(server, instance):
                         reply["error"]["message"]:
                     wrong.append((actor, target, action, reply))
     assert not wrong, "\n".join(map(str, wrong))
+
+
+# What GET /me says a person may do, for the pages: every role's actions
+# are the access table's, the roles it may give follow the grant rule,
+# and a token maker's offer is those actions less what no token is given.
+GRANTS = {
+    "global_admin": {"global_admin", "primary_local_admin", "local_admin",
+                     "helpdesk_admin", "audit_authorisation",
+                     "ediscovery"},
+    "primary_local_admin": {"local_admin", "helpdesk_admin",
+                            "audit_authorisation"},
+}
+NEVER_A_TOKENS = {"token.manage", "relay.manage", "org.create",
+                  "role.grant_global", "queue.manage"}
+
+
+def test_me_says_what_each_role_may_do(server, instance):
+    for ods, name in ((ORG_A, "Walk Practice A"), (ORG_B, "Walk Practice B")):
+        instance.run("org", "add", "--ods", ods, "--name", name)
+    clients = clients_by_role(server, instance)
+    for role, client in clients.items():
+        me = client.ok("GET", "/me")
+        want = set(EXPECTED[role])
+        # Actions the walk leaves out, being on no org or no API's.
+        if role == "global_admin":
+            want |= {"role.grant_global", "queue.manage"}
+        if role == "ediscovery":
+            want |= {"ediscovery.search"}
+        assert set(me["actions"]) == want, role
+        assert set(me["grantable_roles"]) == GRANTS.get(role, set()), role
+        token = set(me["token_actions"])
+        if "token.manage" in want:
+            assert token == want - NEVER_A_TOKENS, role
+        else:
+            assert token == set(), role
+    # The token offer is what the API accepts: each action given alone.
+    ga = clients["global_admin"]
+    for action in ga.ok("GET", "/me")["token_actions"]:
+        ga.ok("POST", "/tokens", {"label": f"offer {action}", "org": ORG_A,
+                                  "actions": [action], "expires_days": 1})
+    for action in NEVER_A_TOKENS:
+        status, body = ga.call("POST", "/tokens", {
+            "label": f"never {action}", "org": ORG_A, "actions": [action],
+            "expires_days": 1})
+        assert status == 422 and body["error"]["field"] == "actions", action

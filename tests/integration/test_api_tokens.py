@@ -153,9 +153,9 @@ def test_who_may_make_tokens(server, instance, orgs):
         "expires_days": 1})
     assert "organisation" in err["message"]
     err = pla.refused("POST", "/tokens", {
-        "label": "x", "org": "X26001", "actions": ["org.create"],
+        "label": "x", "org": "X26001", "actions": ["user.restore"],
         "expires_days": 1})
-    assert err["field"] == "actions" and "org.create" in err["message"]
+    assert err["field"] == "actions" and "user.restore" in err["message"]
     # A Local Administrator cannot manage tokens at all.
     err = la.refused("POST", "/tokens", {
         "label": "x", "org": "X26001", "actions": ["user.read"],
