@@ -549,6 +549,11 @@ reply_freeze(struct api_request *req)
 	json_object_set_new(j, "updated_by", f.updated_by[0] != '\0' ?
 		json_string(f.updated_by) : json_null());
 	json_object_set_new(j, "updated_at", api_json_time(f.updated_at));
+	/* Whether this caller may flip it: list.manage over every org. */
+	struct error quiet;
+	json_object_set_new(j, "may_set", json_boolean(!req->by_token &&
+		auth_check(&req->ctx, req->session.person.id, AUTH_LIST_MANAGE,
+			0, &quiet) == 0));
 	api_reply(req, 200, j);
 }
 

@@ -4,14 +4,14 @@ appoints its Primary Local Administrator, and makes and revokes API tokens,
 all by clicking, read back here with the CLI and the tokens themselves; a
 Local Administrator of one practice sees and edits only theirs and is shown
 the API's sentence for the rest; a person with no admin role sees neither
-menu item. The actions the token form offers (web/js/grants.mjs) are
-checked against what the API accepts from each role that makes tokens."""
+menu item. The actions the token form offers (GET /me's token_actions)
+are checked against what the API accepts from each role that makes
+tokens."""
 
 import http.client
 import json
-import subprocess
 
-from conftest import (OTHER, OURS, PASSWORD, ROOT, USER_PASSWORD, person,
+from conftest import (OTHER, OURS, PASSWORD, USER_PASSWORD, person,
                       ready, two_practices)
 
 NEW = "QNEW1"
@@ -30,16 +30,6 @@ def bearer(server, token, path):
     body = json.loads(resp.read() or b"null")
     conn.close()
     return resp.status, body
-
-
-def grantable():
-    """web/js/grants.mjs's GIVES: the actions each role's form offers."""
-    out = subprocess.run(
-        ["node", "--input-type=module", "-e",
-         "import('./web/js/grants.mjs').then(m => "
-         "console.log(JSON.stringify(m.GIVES)))"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=30)
-    return json.loads(out.stdout)
 
 
 def test_global_admin_adds_edits_and_devolves_an_org(
@@ -104,15 +94,18 @@ def test_global_admin_makes_and_revokes_tokens(
                   if r.get("result", "done") == "done") == \
         ["create", "create", "delete"], rows
 
-    # Every action the form offers a role is one the API lets that role
-    # give; an action offered only to the Global Admin is refused to a
-    # Primary Local Administrator, on the field "actions".
-    gives = grantable()
+    # Every action the form offers a role (GET /me's token_actions, which
+    # web/js/grants.mjs shows) is one the API lets that role give; an
+    # action offered only to the Global Admin is refused to a Primary
+    # Local Administrator, on the field "actions".
+    pla = ready(https_client, server, plan, USER_PASSWORD)
+    gives = {"global_admin": ga.ok("GET", "/me")["token_actions"],
+             "primary_local_admin": pla.ok("GET", "/me")["token_actions"]}
+    assert set(gives["primary_local_admin"]) < set(gives["global_admin"])
     status, body = ga.call("POST", "/tokens", {
         "label": "every-ga-action", "org": OURS,
         "actions": gives["global_admin"], "expires_days": 1})
     assert status == 201, body
-    pla = ready(https_client, server, plan, USER_PASSWORD)
     status, body = pla.call("POST", "/tokens", {
         "label": "every-pla-action", "org": OURS,
         "actions": gives["primary_local_admin"], "expires_days": 1})

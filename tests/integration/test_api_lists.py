@@ -454,6 +454,9 @@ def test_change_freeze_blocks_ddl_edits_while_mail_flows(server, la, ga,
     assert on["on"] is True and on["updated_by"] == ga.address
     assert la.ok("GET", "/settings/change-freeze")["reason"] == \
         "Christmas change freeze"
+    # Who may flip it is said with it: the Global Admin, not a Local one.
+    assert ga.ok("GET", "/settings/change-freeze")["may_set"] is True
+    assert la.ok("GET", "/settings/change-freeze")["may_set"] is False
     for method, p, body in [
             ("POST", "/lists", {"org": org, "name": "New DDL",
                                 "kind": "dynamic", "rule": {}}),

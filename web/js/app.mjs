@@ -78,8 +78,8 @@ onReply(async (status, error) => {
 });
 
 function showMenu(me) {
-  for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-roles]")) {
-    item.hidden = !navVisible(item.dataset.roles, me.roles ?? []);
+  for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-needs]")) {
+    item.hidden = !navVisible(item.dataset.needs, me.actions);
   }
 }
 

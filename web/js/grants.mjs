@@ -1,9 +1,7 @@
-// The actions an API token may be given, by its maker's roles (docs/api.md
-// "API tokens"): each one its maker may take in the token's org, never
-// token.manage. The API has no endpoint that lists them, so this mirrors
-// the access table in src/auth/auth_access.c (auth_roles); the API still
-// decides, and tests/browser/test_orgs.py checks this table against it.
-// A pure module: web/test/grants.test.mjs has its table.
+// The actions an API token may be given, in words (docs/api.md "API
+// tokens"). Which ones a person may offer is the server's rule, from GET
+// /api/v1/me (token_actions); tests/browser/test_orgs.py checks the offer
+// against the API. A pure module: web/test/grants.test.mjs has its table.
 
 // What each action lets a token do, in auth_action_names' order.
 export const ACTIONS = [
@@ -27,25 +25,12 @@ export const ACTIONS = [
   ["mail.send", "Send mail from the organisation's addresses"],
 ];
 
-const LOCAL = [
-  "org.read", "org.edit", "user.read", "user.create", "user.edit", "user.reset_password", "user.unlock",
-  "user.lifecycle", "user.delete", "mailbox.manage", "contact.manage", "list.manage", "audit.read", "report.read",
-];
-
-// The roles that hold token.manage, and what each may give a token. A
-// Global Admin may take every action but eDiscovery's; org.create and
-// role.grant_global are left out, as a token is never used on an endpoint
-// that is on no particular org (docs/api.md), so they would grant nothing.
-// Like token.manage, relay.manage makes credentials, which the API gives
-// to no token (src/auth/auth_token.c).
-export const GIVES = {
-  global_admin: ACTIONS.map(([name]) => name),
-  primary_local_admin: [...LOCAL, "role.grant", "mail.send"],
-};
-
-// The actions a person holding roles ([{ role, org }], as GET /me gives
-// them) may offer a token, in ACTIONS' order.
-export function grantable(roles) {
-  const held = new Set((roles ?? []).flatMap((r) => GIVES[r.role] ?? []));
-  return ACTIONS.filter(([name]) => held.has(name));
+// The actions a person may offer a token (GET /api/v1/me's token_actions,
+// the server's rule), with their words, in ACTIONS' order; one without
+// words is shown by its name.
+export function grantable(me) {
+  const offered = new Set(me?.token_actions ?? []);
+  const known = ACTIONS.filter(([name]) => offered.has(name));
+  const other = [...offered].filter((name) => !ACTIONS.some(([n]) => n === name)).map((name) => [name, name]);
+  return [...known, ...other];
 }

@@ -1,5 +1,6 @@
-// grantable: the roles an admin may give, for every role they may hold
-// (src/auth/auth_access.c), alone and together.
+// grantable and holds: what a page offers, as GET /me says it (the
+// server's access table; test_api_access.py checks /me for every role):
+// roles in ROLE_NAMES' order, actions as listed; nothing without them.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -7,26 +8,19 @@ import { grantable, holds, roleName, ROLE_NAMES } from "../js/roles.mjs";
 
 const ALL = Object.keys(ROLE_NAMES);
 const LOCAL = ["local_admin", "helpdesk_admin", "audit_authorisation"];
-const held = (...roles) => roles.map((role) => ({ role, org: "X26001" }));
 
 const cases = [
-  [held(), []],
-  [held("global_admin"), ALL],
-  [held("primary_local_admin"), LOCAL],
-  [held("local_admin"), []],
-  [held("helpdesk_admin"), []],
-  [held("audit_authorisation"), []],
-  [held("ediscovery"), []],
-  [held("local_admin", "helpdesk_admin", "audit_authorisation"), []],
-  [held("local_admin", "primary_local_admin"), LOCAL],
-  [held("primary_local_admin", "global_admin"), ALL],
-  [held("no_such_role"), []],
+  [{ grantable_roles: [] }, []],
+  [{ grantable_roles: [...ALL].reverse() }, ALL],
+  [{ grantable_roles: ["audit_authorisation", "local_admin", "helpdesk_admin"] }, LOCAL],
+  [{ grantable_roles: ["no_such_role"] }, []],
+  [{}, []],
   [undefined, []],
 ];
 
-test("grantable follows the access table for each role held", () => {
-  for (const [roles, want] of cases) {
-    assert.deepEqual(grantable(roles), want, JSON.stringify(roles));
+test("grantable offers the roles the server says, in ROLE_NAMES' order", () => {
+  for (const [me, want] of cases) {
+    assert.deepEqual(grantable(me), want, JSON.stringify(me));
   }
 });
 
@@ -35,25 +29,11 @@ test("every role has a name, and an unknown one is shown as it is", () => {
   assert.equal(roleName("made_up"), "made_up");
 });
 
-// holds: what the pages offer, by the access table (src/auth/auth_access.c):
-// every role against every action a page asks about.
-test("holds follows the access table for every role and action", () => {
-  const table = {
-    global_admin: ["org.create", "org.devolve", "org.edit", "user.create", "list.manage", "relay.manage", "freeze.set"],
-    primary_local_admin: ["org.edit", "user.create", "list.manage", "relay.manage"],
-    local_admin: ["org.edit", "user.create", "list.manage"],
-    helpdesk_admin: [],
-    audit_authorisation: [],
-    ediscovery: [],
-  };
-  const actions = ["org.create", "org.devolve", "org.edit", "user.create", "list.manage", "relay.manage", "freeze.set"];
-  for (const [role, allowed] of Object.entries(table)) {
-    for (const action of actions) {
-      assert.equal(holds({ roles: held(role) }, action), allowed.includes(action), `${role} ${action}`);
-    }
-  }
-  assert.equal(holds({ roles: held("local_admin", "primary_local_admin") }, "relay.manage"), true);
-  assert.equal(holds({ roles: [] }, "org.edit"), false);
+test("holds is exactly membership of GET /me's actions", () => {
+  const me = { actions: ["org.read", "org.edit", "relay.manage"] };
+  for (const action of ["org.read", "org.edit", "relay.manage"]) assert.equal(holds(me, action), true, action);
+  for (const action of ["org.create", "user.create", "org", "", "org.read "]) assert.equal(holds(me, action), false, action);
+  assert.equal(holds({ actions: [] }, "org.edit"), false);
+  assert.equal(holds({ roles: [{ role: "global_admin", org: "SERVICE" }] }, "org.edit"), false);
   assert.equal(holds(undefined, "org.edit"), false);
-  assert.equal(holds({ roles: held("global_admin") }, "no.such.action"), false);
 });

@@ -11,7 +11,7 @@ page(({ me }) => {
   set("org", me.org ? `${me.org.name} (${me.org.ods})` : "None");
   set("roles", me.roles?.length ? me.roles.map((r) => `${roleName(r.role)} of ${r.org}`).join("; ") : "None");
   const links = document.getElementById("home-links");
-  for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-roles]:not([hidden]) a")) {
+  for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-needs]:not([hidden]) a")) {
     if (item.getAttribute("href") === "/") continue;
     const li = document.createElement("li");
     const a = document.createElement("a");

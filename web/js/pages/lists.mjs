@@ -56,7 +56,7 @@ page(async ({ me }) => {
   fillTable($("owned-table"), $("owned-empty"), owned.items.map(listRow));
   const freeze = await showFreeze();
   if (admin) await adminLists();
-  if (holds(me, "freeze.set") && freeze) {
+  if (freeze?.may_set) {
     showFreezeSwitch(freeze);
     bindForm($("freeze-form"), async (v) => {
       // Lifting it clears the reason, so an old one is never shown again.

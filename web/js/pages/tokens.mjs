@@ -38,7 +38,7 @@ function actionBoxes(actions) {
 
 page(async ({ me }) => {
   const here = new URLSearchParams(window.location.search);
-  const offered = grantable(me.roles);
+  const offered = grantable(me);
   // Without ?org= the API lists only the tokens the caller may manage,
   // which for a role without token.manage is none: such a caller's list is
   // asked for their own org, so the API's refusal says why.

@@ -173,7 +173,7 @@ page(async ({ me }) => {
   });
   if (!person) return;
   const done = document.getElementById("action-done");
-  mayGive = grantable(me.roles);
+  mayGive = grantable(me);
   await loadOrgs();
   offer($("role-org"), { keepFirst: false });
   offer($("join-org"));
