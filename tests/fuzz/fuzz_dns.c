@@ -18,15 +18,9 @@
 #include "core/error.h"
 #include "core/str.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_refusal.h"
 
-static void
-check_refusal(const struct error *err)
-{
-	if ((err->code != ERROR_INVALID && err->code != ERROR_LIMIT) ||
-	    err->msg[0] == '\0')
-		abort();
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The host must be what the wire held, lower-cased, label by label. */
 static void

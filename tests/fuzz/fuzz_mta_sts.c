@@ -18,15 +18,9 @@
 #include "core/str.h"
 #include "mail/mail_mta_sts.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz_refusal.h"
 
-static void
-check_refusal(const struct error *err)
-{
-	if ((err->code != ERROR_INVALID && err->code != ERROR_LIMIT) ||
-	    err->msg[0] == '\0')
-		abort();
-}
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void
 check_id(const char *id)
