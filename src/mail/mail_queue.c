@@ -32,18 +32,6 @@
 #define BATCH_ARENA_CAP (64 * 1024 * 1024)
 
 static int
-resolve_path(const struct mail_queue_env *env, const char *name,
-	char *buf, size_t size)
-{
-	const char *v = config_get_str(env->config, name);
-	if (v[0] == '\0')
-		return 0;
-	int n = v[0] == '/' ? snprintf(buf, size, "%s", v) :
-		snprintf(buf, size, "%s/%s", env->instance_dir, v);
-	return n > 0 && (size_t)n < size ? 1 : -1;
-}
-
-static int
 read_settings(struct mail_queue_runner *r, struct error *err)
 {
 	const struct config *c = r->env.config;
@@ -82,26 +70,20 @@ mail_queue_runner_new(const struct mail_queue_env *env, struct error *err)
 	pthread_cond_init(&r->work_cv, NULL);
 	pthread_cond_init(&r->idle_cv, NULL);
 	pthread_cond_init(&r->wake_cv, NULL);
-	char ca[4096];
-	int have_ca = resolve_path(env, "outbound.tls_ca_file", ca,
-		sizeof(ca));
-	if (have_ca < 0)
-		error_set(err, ERROR_INVALID, "outbound.tls_ca_file is too "
-			"long");
+	/* Relative file settings are the instance directory's. */
+	char *ca = config_get_path(env->config, "outbound.tls_ca_file",
+		env->instance_dir);
+	r->sts_ca = config_get_path(env->config, "outbound.mta_sts_ca_file",
+		env->instance_dir);
 	/* MTA-STS policies are fetched over HTTPS trusting this CA file. */
 	mail_mta_sts_fetch_from_config(env->config, &r->sts_fetch);
-	int have_sts_ca = have_ca < 0 ? 0 : resolve_path(env,
-		"outbound.mta_sts_ca_file", r->sts_ca, sizeof(r->sts_ca));
-	if (have_sts_ca < 0) {
-		have_ca = -1;
-		error_set(err, ERROR_INVALID, "outbound.mta_sts_ca_file is "
-			"too long");
-	}
-	r->sts_fetch.ca_file = have_sts_ca > 0 ? r->sts_ca : NULL;
-	if (have_ca < 0 || read_settings(r, err) < 0 ||
-	    (r->resolver = mail_dns_resolver_new(env->config, err)) == NULL ||
-	    (r->trust = net_tls_client_new(have_ca ? ca : NULL, err)) ==
-		    NULL) {
+	r->sts_fetch.ca_file = r->sts_ca;
+	int rc = read_settings(r, err) < 0 ||
+		(r->resolver = mail_dns_resolver_new(env->config, err)) ==
+			NULL ||
+		(r->trust = net_tls_client_new(ca, err)) == NULL ? -1 : 0;
+	free(ca);
+	if (rc < 0) {
 		mail_queue_runner_free(&r);
 		return NULL;
 	}
@@ -494,6 +476,7 @@ mail_queue_runner_free(struct mail_queue_runner **rp)
 	free(r->dests);
 	dns_resolver_free(&r->resolver);
 	net_tls_client_free(&r->trust);
+	free(r->sts_ca);
 	pthread_mutex_destroy(&r->mu);
 	pthread_mutex_destroy(&r->note_mu);
 	pthread_cond_destroy(&r->work_cv);

@@ -50,7 +50,7 @@ struct mail_queue_runner {
 	struct dns_resolver *resolver;
 	struct net_tls_client *trust;
 	struct mail_mta_sts_fetch sts_fetch;	/* ca_file is sts_ca */
-	char sts_ca[4096];
+	char *sts_ca;		/* outbound.mta_sts_ca_file, resolved; NULL */
 	char helo[256];		/* EHLO name and the reports' Reporting-MTA */
 	char postmaster[300];	/* the reports' From */
 	char id[128];		/* claimed_by: host, process and a random part */
