@@ -385,5 +385,6 @@ def test_configured_deadline_and_caps(start_server, instance, org):
     conn.request("GET", "/healthcheck")
     body = json.loads(conn.getresponse().read())
     assert body.pop("audit") in ("checking", "ok")
+    assert body.pop("queue")["waiting"] == 0
     assert body == {"status": "ok", "store": "ok"}
     conn.close()

@@ -19,9 +19,12 @@ def version():
 def test_healthcheck_plain_http(server):
     status, body = server.get("/healthcheck")
     assert status == 200
-    # Status and store, and the audit chain's state (its start-up check
-    # may still be running); nothing else, no version (SECURITY.md 46).
+    # Status and store, the audit chain's state (its start-up check may
+    # still be running) and the outbound queue's counts for the operator's
+    # monitor; nothing else, no version (SECURITY.md 46).
     assert body.pop("audit") in ("checking", "ok")
+    assert body.pop("queue") == {"waiting": 0, "deferred": 0,
+                                 "oldest_age_s": 0}
     assert body == {"status": "ok", "store": "ok"}
     assert "event=serve.ready" in server.logs()
     assert f"listen=127.0.0.1:{server.port}" in server.logs()
