@@ -100,6 +100,7 @@ extern const struct api_route api_routes_audit[];
 extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
 extern const struct api_route api_routes_queue[];
+extern const struct api_route api_routes_mailtips[];
 
 /* ---- request parts (api_request.c) ---- */
 

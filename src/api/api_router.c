@@ -42,6 +42,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_devices,
 	api_routes_status,
 	api_routes_queue,
+	api_routes_mailtips,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */
@@ -216,9 +217,10 @@ bearer_token(const struct api_request *req)
 static bool
 person_only(const char *path)
 {
-	/* People Finder and Get help answer a person about their peers. */
+	/* People Finder, Get help and MailTips answer a person about their
+	 * peers. */
 	static const char *const prefixes[] = { "/me", "/session", "/tokens",
-		"/people" };
+		"/people", "/mailtips" };
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
 		size_t n = strlen(prefixes[i]);
 		if (strncmp(path, prefixes[i], n) == 0 &&

@@ -206,6 +206,10 @@ static const struct cli_command cli_commands[] = {
 	{ "queue run", "[--at TIME]",
 	  "Delivers every recipient due at TIME (default now) once and prints "
 	  "what happened to each.", "at=", 0, 0, cli_queue_run },
+	{ "mailtips", "ADDRESS... [--size BYTES]",
+	  "Says what a sender would be told about each recipient: unknown, "
+	  "closed, a leaver, disabled, mailbox full, outside and not secure, "
+	  "a list and how many it reaches.", "size=", 1, -1, cli_mailtips },
 
 	{ "dns lookup", "TYPE NAME",
 	  "Looks up MX, A, AAAA, TXT or TLSA records as outbound mail sees "

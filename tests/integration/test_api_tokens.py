@@ -82,7 +82,8 @@ def test_person_routes_refuse_tokens(server, instance, orgs):
     for method, path in (("GET", "/me"), ("GET", "/session"),
                          ("GET", "/tokens"), ("POST", "/me/aup"),
                          ("DELETE", "/tokens/1"),
-                         ("GET", "/me/security-questions/choices")):
+                         ("GET", "/me/security-questions/choices"),
+                         ("POST", "/mailtips")):
         status, body = app.call(method, path,
                                 {} if method != "GET" else None)
         assert status == 403, (method, path, body)
