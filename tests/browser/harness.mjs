@@ -5,6 +5,7 @@
 //   - no failed request, and no request leaving the origin: every request
 //     is intercepted, and one to another origin is refused and counted;
 //   - axe-core finds no WCAG 2.1 A/AA violation at 375 px and 1280 px;
+//   - nothing makes the page scroll sideways at either width (1.4.10);
 //   - a screenshot at each width in $CAREMAIL_SCREENSHOTS.
 // Scenarios are node scripts run by tests/browser/test_*.py with the
 // server's URL and credentials in the environment; a scenario fails by
@@ -200,6 +201,18 @@ class Scenario {
           `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
         fail(`${name} at ${width}px has WCAG 2.1 A/AA violations:\n${lines.join("\n")}`);
       }
+      // WCAG 2.1 1.4.10 Reflow, which axe does not test: at this width
+      // nothing makes the page scroll sideways (tables reflow, long
+      // addresses wrap).
+      const wide = await this.page.evaluate(() => {
+        const limit = document.documentElement.clientWidth;
+        if (document.documentElement.scrollWidth <= limit) return null;
+        const over = [...document.body.querySelectorAll("*")]
+          .filter((e) => e.getBoundingClientRect().right > limit + 1)
+          .map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : ""}`);
+        return { width: document.documentElement.scrollWidth, limit, over: over.slice(-3) };
+      });
+      if (wide) fail(`${name} at ${width}px scrolls sideways (${wide.width}px wide for ${wide.limit}px): ${wide.over.join(", ")}`);
       await this.page.screenshot({ path: path.join(shots, `${name}-${width}.png`), fullPage: true });
     }
     await this.page.setViewportSize(original);

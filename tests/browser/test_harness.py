@@ -1,6 +1,6 @@
 """The browser harness (harness.mjs) fails a page that breaks its rules:
 a request to another origin, a CSP violation, a resource that fails to
-load and a WCAG violation each make it fail, so a passing scenario means
+load, a WCAG violation and a page wider than the screen each make it fail, so a passing scenario means
 something."""
 
 import pathlib
@@ -30,6 +30,9 @@ def test_harness_catches_each_kind_of_fault(start_server, tmp_path,
                     "/nope.css"),
         "axe": ("", '<img src="data:image/png;base64,iVBORw0KGgo=">',
                 "image-alt"),
+        # A line that cannot wrap (no inline style: the CSP forbids it).
+        "wide": ("", "<pre>" + "wide " * 400 + "</pre>",
+                 "scrolls sideways"),
         "clean": ("", "<p>Fine.</p>", "NO FAILURE"),
     }
     for name, (head, body, _) in cases.items():

@@ -55,7 +55,7 @@ page(async () => {
   const recipientRow = (q) => {
     const [words, colour] = STATUS[q.status] ?? [q.status, "grey"];
     const waiting = q.status === "queued" || q.status === "in_flight";
-    const actions = el("span");
+    const actions = el("span", "app-actions");
     if (waiting) {
       actions.append(
         actionButton({ id: `retry-${q.id}`, words: "Try now", hidden: `mail to ${q.recipient}`, form,
