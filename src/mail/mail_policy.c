@@ -1,0 +1,80 @@
+/*
+ * The policy stage's pure rules (issue 12): the sending limits of SPEC M7
+ * so far. Layer: domain, pure. The report's words keep the seed's
+ * ("too many recipients. The limit is 0"), which people search for, and
+ * add what the seed's report left out: why, and what to do about it.
+ */
+#include "mail/mail_policy.h"
+
+#include "core/arena.h"
+
+static const char *const reason_names[] = {
+	[MAIL_POLICY_OK] = "ok",
+	[MAIL_POLICY_LIMIT_ZERO] = "limit_zero",
+	[MAIL_POLICY_LIMIT_MESSAGE] = "limit_message",
+	[MAIL_POLICY_LIMIT_DAY] = "limit_day",
+};
+
+const char *
+mail_policy_reason_name(enum mail_policy_reason reason)
+{
+	return reason_names[reason];
+}
+
+static struct mail_policy_decision
+blocked(enum mail_policy_reason reason, const char *why,
+	const char *fallback)
+{
+	return (struct mail_policy_decision){ .action = MAIL_POLICY_BLOCK,
+		.reason = reason, .why = why != NULL ? why : fallback };
+}
+
+struct mail_policy_decision
+mail_policy_send_limit(const struct mail_policy_sender *s,
+	const struct mail_policy_limits *l, size_t recipients,
+	struct arena *a)
+{
+	long long n = (long long)recipients;
+	if (!s->aup_accepted || !s->questions_set) {
+		const char *todo = !s->aup_accepted && !s->questions_set ?
+			"accept the Acceptable Use Policy and set your "
+			"security questions" : !s->aup_accepted ?
+			"accept the Acceptable Use Policy" :
+			"set your security questions";
+		return blocked(MAIL_POLICY_LIMIT_ZERO, arena_printf(a,
+			"The message wasn't delivered to anyone because there "
+			"are too many recipients. The limit is 0. This message "
+			"has %lld recipient%s. You can send mail once you %s: "
+			"sign in to the portal, open My account, do that, and "
+			"then send the message again.", n, n == 1 ? "" : "s",
+			todo),
+			"The message wasn't delivered to anyone because there "
+			"are too many recipients. The limit is 0. Accept the "
+			"Acceptable Use Policy and set your security questions "
+			"in the portal, then send the message again.");
+	}
+	if (n > l->per_message)
+		return blocked(MAIL_POLICY_LIMIT_MESSAGE, arena_printf(a,
+			"The message wasn't delivered to anyone because there "
+			"are too many recipients. The limit is %lld. This "
+			"message has %lld recipients. Send it in smaller parts, "
+			"or to a distribution list.",
+			(long long)l->per_message, n),
+			"The message wasn't delivered to anyone because there "
+			"are too many recipients. Send it in smaller parts, or "
+			"to a distribution list.");
+	if (s->sent_today + n > l->per_day)
+		return blocked(MAIL_POLICY_LIMIT_DAY, arena_printf(a,
+			"The message wasn't delivered to anyone because you "
+			"have reached today's limit. The limit is %lld "
+			"recipients a day; you have sent to %lld today and "
+			"this message has %lld. Send it again after midnight "
+			"(UTC), or ask your administrator if you need to send "
+			"to more people.", (long long)l->per_day,
+			(long long)s->sent_today, n),
+			"The message wasn't delivered to anyone because you "
+			"have reached today's limit of recipients. Send it "
+			"again after midnight (UTC).");
+	return (struct mail_policy_decision){ .action = MAIL_POLICY_DELIVER,
+		.reason = MAIL_POLICY_OK };
+}

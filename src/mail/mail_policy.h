@@ -1,0 +1,78 @@
+/*
+ * The policy stage's decisions (issue 12): what happens to a message a
+ * person sends, decided between DATA and commit from a summary of the
+ * message, who sent it and the configuration, with `now` passed in.
+ * Layer: domain, pure: no I/O, so each rule is tested as a table.
+ * This file holds the decision types and the sending limits (SPEC M7);
+ * the other rules (secure domains, DLP, spoofing) join it as they land.
+ */
+#ifndef MAIL_MAIL_POLICY_H
+#define MAIL_MAIL_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+
+/* What happens to the message for one recipient. */
+enum mail_policy_action {
+	MAIL_POLICY_DELIVER,
+	MAIL_POLICY_JUNK,	/* delivered to Junk E-mail */
+	MAIL_POLICY_ENCRYPT,	/* held encrypted; the recipient gets a notice */
+	MAIL_POLICY_BLOCK,	/* not delivered; the sender gets a report */
+};
+
+/* Why, as a code for the message log and the audit. */
+enum mail_policy_reason {
+	MAIL_POLICY_OK,
+	MAIL_POLICY_LIMIT_ZERO,		/* AUP or security questions not done */
+	MAIL_POLICY_LIMIT_MESSAGE,	/* more recipients than one message may have */
+	MAIL_POLICY_LIMIT_DAY,		/* past the day's recipients */
+};
+
+struct mail_policy_decision {
+	enum mail_policy_action action;
+	enum mail_policy_reason reason;
+	/*
+	 * For BLOCK: the report's sentences in plain words, what happened
+	 * and what to do (SPEC M8); NULL otherwise.
+	 */
+	const char *why;
+};
+
+/* The reason's name in logs and the audit ("limit_zero", ...). */
+const char *mail_policy_reason_name(enum mail_policy_reason reason);
+
+/*
+ * A person sending: what the sending limits need to know of them (SPEC
+ * M7). Applications (tokens, registered relays) send under their
+ * organisation's registration and have no AUP to accept.
+ */
+struct mail_policy_sender {
+	bool aup_accepted;	/* the current auth.aup_version */
+	bool questions_set;	/* all three security questions */
+	int64_t sent_today;	/* recipients of messages sent since 00:00 UTC */
+};
+
+/* The limits that apply to the sender: their org's, else the service's. */
+struct mail_policy_limits {
+	int64_t per_message;	/* recipients one message may have */
+	int64_t per_day;	/* recipients in a UTC day */
+};
+
+/*
+ * The sending limits (SPEC M7, seed 002): a person who has not accepted
+ * the Acceptable Use Policy and set their security questions has a limit
+ * of 0; otherwise a message may have at most per_message recipients, and
+ * the day's recipients with this message's may not pass per_day. A
+ * recipient is one address as given (a list counts once, as at the
+ * peer). BLOCK with the seed's words and what to do, for every
+ * recipient; else DELIVER. `why` is allocated in a; on no memory, a
+ * sentence without the numbers.
+ */
+struct mail_policy_decision mail_policy_send_limit(
+	const struct mail_policy_sender *s, const struct mail_policy_limits *l,
+	size_t recipients, struct arena *a);
+
+#endif

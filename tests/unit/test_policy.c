@@ -1,0 +1,110 @@
+/*
+ * The policy stage's pure rules as tables: the sending limits (SPEC M7)
+ * at each boundary, and the report's words (the seed's "The limit is 0",
+ * plus what to do).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "mail/mail_policy.h"
+
+struct limit_case {
+	bool aup, questions;
+	int64_t sent_today;
+	size_t recipients;
+	enum mail_policy_reason reason;
+	const char *says[3];	/* each must be in the report */
+};
+
+static const struct mail_policy_limits limits = { .per_message = 100,
+	.per_day = 1000 };
+
+static const struct limit_case limit_cases[] = {
+	/* Limit 0 until both are done; the report says which is missing. */
+	{ false, false, 0, 1, MAIL_POLICY_LIMIT_ZERO, { "The limit is 0. "
+	  "This message has 1 recipient.", "accept the Acceptable Use "
+	  "Policy and set your security questions", "send the message "
+	  "again" } },
+	{ true, false, 0, 3, MAIL_POLICY_LIMIT_ZERO, { "This message has 3 "
+	  "recipients.", "once you set your security questions", NULL } },
+	{ false, true, 0, 1, MAIL_POLICY_LIMIT_ZERO, { "once you accept the "
+	  "Acceptable Use Policy:", NULL, NULL } },
+	/* Limit 0 comes first, whatever else is true. */
+	{ false, true, 5000, 500, MAIL_POLICY_LIMIT_ZERO, { "The limit is 0",
+	  NULL, NULL } },
+	/* Per message: at the limit is allowed, one more is not. */
+	{ true, true, 0, 100, MAIL_POLICY_OK, { NULL, NULL, NULL } },
+	{ true, true, 0, 101, MAIL_POLICY_LIMIT_MESSAGE, { "The limit is 100. "
+	  "This message has 101 recipients.", "smaller parts", NULL } },
+	/* Per day: this message's recipients count with the day's. */
+	{ true, true, 900, 100, MAIL_POLICY_OK, { NULL, NULL, NULL } },
+	{ true, true, 901, 100, MAIL_POLICY_LIMIT_DAY, { "The limit is 1000 "
+	  "recipients a day; you have sent to 901 today and this message "
+	  "has 100.", "after midnight (UTC)", NULL } },
+	{ true, true, 1000, 1, MAIL_POLICY_LIMIT_DAY, { "sent to 1000 today",
+	  NULL, NULL } },
+	{ true, true, 999, 1, MAIL_POLICY_OK, { NULL, NULL, NULL } },
+};
+
+static void
+test_send_limits(void **state)
+{
+	struct arena *a = arena_new(1 << 16);
+	for (size_t i = 0; i < sizeof(limit_cases) / sizeof(*limit_cases);
+	     i++) {
+		const struct limit_case *c = &limit_cases[i];
+		struct mail_policy_sender s = { .aup_accepted = c->aup,
+			.questions_set = c->questions,
+			.sent_today = c->sent_today };
+		struct mail_policy_decision d = mail_policy_send_limit(&s,
+			&limits, c->recipients, a);
+		if (d.reason != c->reason)
+			fail_msg("case %zu: reason %s, want %s", i,
+				mail_policy_reason_name(d.reason),
+				mail_policy_reason_name(c->reason));
+		assert_int_equal(d.action, c->reason == MAIL_POLICY_OK ?
+			MAIL_POLICY_DELIVER : MAIL_POLICY_BLOCK);
+		if (c->reason == MAIL_POLICY_OK) {
+			assert_null(d.why);
+			continue;
+		}
+		assert_non_null(d.why);
+		/* The seed's words, which people search for. */
+		assert_non_null(strstr(d.why, "The message wasn't delivered "
+			"to anyone because"));
+		for (size_t k = 0; k < 3 && c->says[k] != NULL; k++)
+			if (strstr(d.why, c->says[k]) == NULL)
+				fail_msg("case %zu: \"%s\" not in \"%s\"", i,
+					c->says[k], d.why);
+	}
+	arena_free(&a);
+}
+
+/* With no memory for the numbers, the report still says what to do. */
+static void
+test_send_limit_without_memory(void **state)
+{
+	struct arena *a = arena_new(16);
+	struct mail_policy_sender s = { 0 };
+	struct mail_policy_decision d = mail_policy_send_limit(&s, &limits,
+		1, a);
+	assert_int_equal(d.reason, MAIL_POLICY_LIMIT_ZERO);
+	assert_non_null(strstr(d.why, "The limit is 0."));
+	assert_non_null(strstr(d.why, "security questions"));
+	arena_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_send_limits),
+		cmocka_unit_test(test_send_limit_without_memory),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
