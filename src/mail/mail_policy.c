@@ -7,12 +7,16 @@
 #include "mail/mail_policy.h"
 
 #include "core/arena.h"
+#include "core/str.h"
 
 static const char *const reason_names[] = {
 	[MAIL_POLICY_OK] = "ok",
 	[MAIL_POLICY_LIMIT_ZERO] = "limit_zero",
 	[MAIL_POLICY_LIMIT_MESSAGE] = "limit_message",
 	[MAIL_POLICY_LIMIT_DAY] = "limit_day",
+	[MAIL_POLICY_SECURE_SUBJECT] = "secure_subject",
+	[MAIL_POLICY_DLP] = "dlp",
+	[MAIL_POLICY_DLP_UNSCANNABLE] = "dlp_unscannable",
 };
 
 const char *
@@ -77,4 +81,67 @@ mail_policy_send_limit(const struct mail_policy_sender *s,
 			"again after midnight (UTC).");
 	return (struct mail_policy_decision){ .action = MAIL_POLICY_DELIVER,
 		.reason = MAIL_POLICY_OK };
+}
+
+bool
+mail_policy_wants_secure(const char *const *subjects, size_t count)
+{
+	static const char tag[] = "[secure]";
+	if (count != 1)
+		return true;
+	for (struct span rest = span_from_cstr(subjects[0]); rest.len > 0;
+	     rest.p++, rest.len--)
+		if (span_starts_with_nocase(rest, tag))
+			return true;
+	return false;
+}
+
+struct mail_policy_decision
+mail_policy_outbound(const struct mail_policy_message *m,
+	const char *recipient, bool remote, bool secure_domain,
+	struct arena *a)
+{
+	struct mail_policy_decision deliver = { .action = MAIL_POLICY_DELIVER,
+		.reason = MAIL_POLICY_OK };
+	/* SPEC M10: within the secure domains [secure] needs no action, and
+	 * DLP judges only mail leaving them (SPEC M12). */
+	if (!remote || secure_domain)
+		return deliver;
+	if (m->wants_secure)
+		return (struct mail_policy_decision){
+			.action = MAIL_POLICY_ENCRYPT,
+			.reason = MAIL_POLICY_SECURE_SUBJECT };
+	switch (m->dlp) {
+	case MAIL_POLICY_DLP_NONE:
+		return deliver;
+	case MAIL_POLICY_DLP_ENCRYPT:
+		return (struct mail_policy_decision){
+			.action = MAIL_POLICY_ENCRYPT,
+			.reason = MAIL_POLICY_DLP };
+	case MAIL_POLICY_DLP_BLOCK:
+		return blocked(MAIL_POLICY_DLP, arena_printf(a,
+			"Your message to %s wasn't delivered because it appears "
+			"to contain an NHS number (%s), and %s is outside the "
+			"secure domains, where mail can be read on its way. To "
+			"send patient information there, put [secure] in the "
+			"subject and send it again: it will be encrypted, and "
+			"the recipient will read it in the secure portal.",
+			recipient, m->dlp_sample != NULL ? m->dlp_sample :
+			"masked", recipient),
+			"Your message wasn't delivered because it appears to "
+			"contain an NHS number and the recipient is outside "
+			"the secure domains. Put [secure] in the subject and "
+			"send it again: it will be encrypted.");
+	case MAIL_POLICY_DLP_HOLD:
+		break;
+	}
+	return blocked(MAIL_POLICY_DLP_UNSCANNABLE, arena_printf(a,
+		"Your message to %s wasn't delivered because it could not be "
+		"checked for patient information (a part could not be read), "
+		"and %s is outside the secure domains. Put [secure] in the "
+		"subject and send it again: it will be encrypted.", recipient,
+		recipient),
+		"Your message wasn't delivered because it could not be "
+		"checked for patient information. Put [secure] in the subject "
+		"and send it again: it will be encrypted.");
 }

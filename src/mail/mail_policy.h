@@ -29,6 +29,9 @@ enum mail_policy_reason {
 	MAIL_POLICY_LIMIT_ZERO,		/* AUP or security questions not done */
 	MAIL_POLICY_LIMIT_MESSAGE,	/* more recipients than one message may have */
 	MAIL_POLICY_LIMIT_DAY,		/* past the day's recipients */
+	MAIL_POLICY_SECURE_SUBJECT,	/* [secure] to a non-secure domain */
+	MAIL_POLICY_DLP,		/* an NHS number, by the DLP policy */
+	MAIL_POLICY_DLP_UNSCANNABLE,	/* could not be checked */
 };
 
 struct mail_policy_decision {
@@ -74,5 +77,43 @@ struct mail_policy_limits {
 struct mail_policy_decision mail_policy_send_limit(
 	const struct mail_policy_sender *s, const struct mail_policy_limits *l,
 	size_t recipients, struct arena *a);
+
+/* ---- mail to other domains: [secure] and DLP (SPEC M10, M12) ---- */
+
+/*
+ * Whether the sender asked for encryption (SPEC M10): "[secure]" in the
+ * subject, ASCII case-insensitive, brackets included, in the subject as
+ * decoded (RFC 2047) and unfolded by the caller. subjects: every Subject
+ * field of the header; anything but exactly one fails closed (true): a
+ * client might show either of two, and none leaves nothing to judge by.
+ */
+bool mail_policy_wants_secure(const char *const *subjects, size_t count);
+
+/* What the DLP policy (global, or the org's) says for what was found. */
+enum mail_policy_dlp {
+	MAIL_POLICY_DLP_NONE,		/* nothing found, or policy none */
+	MAIL_POLICY_DLP_BLOCK,
+	MAIL_POLICY_DLP_ENCRYPT,
+	MAIL_POLICY_DLP_HOLD,		/* the scan failed: never in clear */
+};
+
+/* What is known of the message for mail to other domains. */
+struct mail_policy_message {
+	bool wants_secure;		/* mail_policy_wants_secure */
+	enum mail_policy_dlp dlp;
+	const char *dlp_sample;		/* masked ("943 *** **19"), or NULL */
+};
+
+/*
+ * One recipient's decision for mail leaving the secure domains (SPEC
+ * M10, M12): a local or secure-domain recipient gets the message as it
+ * is (secure_domain: mail_secure_domain_match); any other is encrypted
+ * when the sender asked, else judged by the DLP policy — blocked with a
+ * report that names the masked number and how to send with [secure],
+ * encrypted, or blocked when the scan failed. `why` in a.
+ */
+struct mail_policy_decision mail_policy_outbound(
+	const struct mail_policy_message *m, const char *recipient,
+	bool remote, bool secure_domain, struct arena *a);
 
 #endif

@@ -99,12 +99,112 @@ test_send_limit_without_memory(void **state)
 	arena_free(&a);
 }
 
+/* ---- [secure] (SPEC M10) ---- */
+
+static void
+test_wants_secure(void **state)
+{
+	static const struct {
+		const char *subject;
+		bool secure;
+	} cases[] = {
+		{ "[secure] Referral", true },
+		{ "Referral [SECURE]", true },
+		{ "Re: [Secure] results for Mrs A", true },
+		{ "[sEcUrE]", true },
+		{ "Referral", false },
+		{ "secure referral", false },		/* brackets included */
+		{ "[secure referral]", false },
+		{ "[ secure ]", false },
+		{ "{secure}", false },	/* not a case of [ ] */
+		{ "[securee]", false },
+		{ "", false },
+		{ "[secur", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const char *one[] = { cases[i].subject };
+		if (mail_policy_wants_secure(one, 1) != cases[i].secure)
+			fail_msg("\"%s\"", cases[i].subject);
+	}
+	/* No Subject, or two: fails closed. */
+	const char *two[] = { "Referral", "[secure] Referral" };
+	assert_true(mail_policy_wants_secure(two, 2));
+	assert_true(mail_policy_wants_secure(NULL, 0));
+}
+
+/* ---- one recipient outside the platform ---- */
+
+struct outbound_case {
+	bool wants_secure;
+	enum mail_policy_dlp dlp;
+	bool remote, secure_domain;
+	enum mail_policy_action action;
+	enum mail_policy_reason reason;
+};
+
+static const struct outbound_case outbound_cases[] = {
+	/* Local and secure-domain recipients: as it is, whatever was found. */
+	{ true, MAIL_POLICY_DLP_BLOCK, false, false, MAIL_POLICY_DELIVER,
+	  MAIL_POLICY_OK },
+	{ false, MAIL_POLICY_DLP_HOLD, false, false, MAIL_POLICY_DELIVER,
+	  MAIL_POLICY_OK },
+	{ true, MAIL_POLICY_DLP_BLOCK, true, true, MAIL_POLICY_DELIVER,
+	  MAIL_POLICY_OK },
+	{ false, MAIL_POLICY_DLP_HOLD, true, true, MAIL_POLICY_DELIVER,
+	  MAIL_POLICY_OK },
+	/* Outside: [secure] encrypts, before and whatever DLP says. */
+	{ true, MAIL_POLICY_DLP_NONE, true, false, MAIL_POLICY_ENCRYPT,
+	  MAIL_POLICY_SECURE_SUBJECT },
+	{ true, MAIL_POLICY_DLP_BLOCK, true, false, MAIL_POLICY_ENCRYPT,
+	  MAIL_POLICY_SECURE_SUBJECT },
+	{ true, MAIL_POLICY_DLP_HOLD, true, false, MAIL_POLICY_ENCRYPT,
+	  MAIL_POLICY_SECURE_SUBJECT },
+	/* Without it, the DLP policy. */
+	{ false, MAIL_POLICY_DLP_NONE, true, false, MAIL_POLICY_DELIVER,
+	  MAIL_POLICY_OK },
+	{ false, MAIL_POLICY_DLP_ENCRYPT, true, false, MAIL_POLICY_ENCRYPT,
+	  MAIL_POLICY_DLP },
+	{ false, MAIL_POLICY_DLP_BLOCK, true, false, MAIL_POLICY_BLOCK,
+	  MAIL_POLICY_DLP },
+	{ false, MAIL_POLICY_DLP_HOLD, true, false, MAIL_POLICY_BLOCK,
+	  MAIL_POLICY_DLP_UNSCANNABLE },
+};
+
+static void
+test_outbound(void **state)
+{
+	struct arena *a = arena_new(1 << 16);
+	for (size_t i = 0; i < sizeof(outbound_cases) /
+	     sizeof(*outbound_cases); i++) {
+		const struct outbound_case *c = &outbound_cases[i];
+		struct mail_policy_message m = { c->wants_secure, c->dlp,
+			"943 *** **19" };
+		struct mail_policy_decision d = mail_policy_outbound(&m,
+			"pat@mail.example", c->remote, c->secure_domain, a);
+		if (d.action != c->action || d.reason != c->reason)
+			fail_msg("case %zu: %d/%s", i, d.action,
+				mail_policy_reason_name(d.reason));
+		if (d.action != MAIL_POLICY_BLOCK) {
+			assert_null(d.why);
+			continue;
+		}
+		/* The report says how to send it: with [secure]. */
+		assert_non_null(strstr(d.why, "[secure] in the subject and send it again"));
+		assert_non_null(strstr(d.why, "pat@mail.example"));
+		if (d.reason == MAIL_POLICY_DLP)
+			assert_non_null(strstr(d.why, "(943 *** **19)"));
+	}
+	arena_free(&a);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_send_limits),
 		cmocka_unit_test(test_send_limit_without_memory),
+		cmocka_unit_test(test_wants_secure),
+		cmocka_unit_test(test_outbound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
