@@ -17,6 +17,8 @@ static const char *const reason_names[] = {
 	[MAIL_POLICY_SECURE_SUBJECT] = "secure_subject",
 	[MAIL_POLICY_DLP] = "dlp",
 	[MAIL_POLICY_DLP_UNSCANNABLE] = "dlp_unscannable",
+	[MAIL_POLICY_SPOOF] = "spoof",
+	[MAIL_POLICY_DMARC] = "dmarc",
 };
 
 const char *
@@ -144,4 +146,62 @@ mail_policy_outbound(const struct mail_policy_message *m,
 		"Your message wasn't delivered because it could not be "
 		"checked for patient information. Put [secure] in the subject "
 		"and send it again: it will be encrypted.");
+}
+
+/* Seed 001's words, with the service's own name (docs/mail.md). */
+const char mail_policy_spoof_banner[] =
+	"--- This message was sent from an email address external to "
+	"caremail but gives the appearance of being from a caremail address. "
+	"Verify the sender and content is legitimate before acting upon "
+	"information contained within. ---";
+
+struct mail_policy_decision
+mail_policy_inbound(const struct mail_policy_inbound *in,
+	enum mail_policy_spoof_mode mode, struct arena *a)
+{
+	if (!in->from_outside)
+		return (struct mail_policy_decision){
+			.action = MAIL_POLICY_DELIVER, .reason = MAIL_POLICY_OK };
+	if ((in->envelope_hosted || in->from_hosted) &&
+	    !in->hosted_authenticated) {
+		const char *d = in->claimed_domain != NULL ?
+			in->claimed_domain : "a domain hosted here";
+		switch (mode) {
+		case MAIL_POLICY_SPOOF_TAG:
+			return (struct mail_policy_decision){
+				.action = MAIL_POLICY_TAG,
+				.reason = MAIL_POLICY_SPOOF };
+		case MAIL_POLICY_SPOOF_JUNK:
+			return (struct mail_policy_decision){
+				.action = MAIL_POLICY_JUNK,
+				.reason = MAIL_POLICY_SPOOF };
+		case MAIL_POLICY_SPOOF_REJECT:
+			break;
+		}
+		return blocked(MAIL_POLICY_SPOOF, arena_printf(a,
+			"this message claims to be from %s, which this service "
+			"hosts, but it came from outside the service, so it was "
+			"refused as a likely forgery; to send as %s, send "
+			"through the service (sign in to submission, or have "
+			"your application server registered as a relay)", d, d),
+			"this message claims to be from a domain this service "
+			"hosts but came from outside it, so it was refused as a "
+			"likely forgery");
+	}
+	const char *fd = in->from_domain != NULL ? in->from_domain :
+		"the sender's domain";
+	if (in->dmarc == MAIL_POLICY_DMARC_REJECT)
+		return blocked(MAIL_POLICY_DMARC, arena_printf(a,
+			"%s publishes a DMARC policy asking for mail that fails "
+			"its check to be refused, and this message failed it: "
+			"it was not sent or signed by a server %s authorises",
+			fd, fd),
+			"the sender's domain publishes a DMARC policy asking for "
+			"mail that fails its check to be refused, and this "
+			"message failed it");
+	if (in->dmarc == MAIL_POLICY_DMARC_QUARANTINE)
+		return (struct mail_policy_decision){ .action = MAIL_POLICY_JUNK,
+			.reason = MAIL_POLICY_DMARC };
+	return (struct mail_policy_decision){ .action = MAIL_POLICY_DELIVER,
+		.reason = MAIL_POLICY_OK };
 }

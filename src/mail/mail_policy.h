@@ -18,6 +18,7 @@ struct arena;
 /* What happens to the message for one recipient. */
 enum mail_policy_action {
 	MAIL_POLICY_DELIVER,
+	MAIL_POLICY_TAG,	/* delivered with the external-sender banner */
 	MAIL_POLICY_JUNK,	/* delivered to Junk E-mail */
 	MAIL_POLICY_ENCRYPT,	/* held encrypted; the recipient gets a notice */
 	MAIL_POLICY_BLOCK,	/* not delivered; the sender gets a report */
@@ -32,6 +33,8 @@ enum mail_policy_reason {
 	MAIL_POLICY_SECURE_SUBJECT,	/* [secure] to a non-secure domain */
 	MAIL_POLICY_DLP,		/* an NHS number, by the DLP policy */
 	MAIL_POLICY_DLP_UNSCANNABLE,	/* could not be checked */
+	MAIL_POLICY_SPOOF,		/* from outside, claiming a hosted domain */
+	MAIL_POLICY_DMARC,		/* failed the From domain's DMARC */
 };
 
 struct mail_policy_decision {
@@ -115,5 +118,58 @@ struct mail_policy_message {
 struct mail_policy_decision mail_policy_outbound(
 	const struct mail_policy_message *m, const char *recipient,
 	bool remote, bool secure_domain, struct arena *a);
+
+/* ---- mail from the internet: anti-spoofing and DMARC (SPEC M9) ---- */
+
+/* What mail from outside that claims a hosted domain gets (mail.spoof_mode). */
+enum mail_policy_spoof_mode {
+	MAIL_POLICY_SPOOF_TAG,		/* the seed 001 banner, then the inbox */
+	MAIL_POLICY_SPOOF_JUNK,		/* Junk E-mail (seed 002) */
+	MAIL_POLICY_SPOOF_REJECT,	/* 550 with the reason */
+};
+
+/* The DMARC verdict on the From: domain (RFC 7489 §6.6), with its policy. */
+enum mail_policy_dmarc {
+	MAIL_POLICY_DMARC_NONE,		/* no record, or temperror: no say */
+	MAIL_POLICY_DMARC_PASS,
+	MAIL_POLICY_DMARC_FAIL,		/* failed; p=none */
+	MAIL_POLICY_DMARC_QUARANTINE,	/* failed; p=quarantine */
+	MAIL_POLICY_DMARC_REJECT,	/* failed; p=reject */
+};
+
+struct mail_policy_inbound {
+	/*
+	 * Not signed in, not from a trusted network, not a registered
+	 * relay: mail from the internet.
+	 */
+	bool from_outside;
+	bool envelope_hosted;	/* MAIL FROM is in a hosted domain */
+	bool from_hosted;	/* the From: address is */
+	/*
+	 * The hosted identity claimed is proven anyway: for a hosted From,
+	 * DMARC passed (aligned DKIM signed with our key); for a hosted
+	 * envelope alone, SPF passed for it.
+	 */
+	bool hosted_authenticated;
+	enum mail_policy_dmarc dmarc;
+	const char *claimed_domain;	/* the hosted domain claimed, if any */
+	const char *from_domain;	/* the From: domain */
+};
+
+/*
+ * The message's decision on arrival from the internet (SPEC M9,
+ * SECURITY.md 10, 12). Mail from inside is delivered. Mail from outside
+ * claiming a hosted domain it cannot prove gets the configured mode: the
+ * operator's choice governs the platform's own domains, whatever their
+ * published DMARC says. Otherwise a DMARC failure under p=reject is
+ * refused (BLOCK: a 550 at DATA with `why`) and under p=quarantine goes
+ * to Junk E-mail. `why` (for BLOCK, and the log for JUNK and TAG) in a.
+ */
+struct mail_policy_decision mail_policy_inbound(
+	const struct mail_policy_inbound *in, enum mail_policy_spoof_mode mode,
+	struct arena *a);
+
+/* The seed 001 banner that TAG puts at the top of each text part. */
+extern const char mail_policy_spoof_banner[];
 
 #endif

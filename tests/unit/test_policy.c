@@ -197,6 +197,87 @@ test_outbound(void **state)
 	arena_free(&a);
 }
 
+/* ---- mail from the internet (SPEC M9) ---- */
+
+struct inbound_case {
+	bool outside, envelope_hosted, from_hosted, authenticated;
+	enum mail_policy_dmarc dmarc;
+	enum mail_policy_action tag, junk, reject;	/* by mode */
+	enum mail_policy_reason reason;
+};
+
+#define SAME(x) x, x, x
+
+static const struct inbound_case inbound_cases[] = {
+	/* From inside (signed in, trusted network, relay): delivered, even
+	 * claiming a hosted domain or failing another's DMARC. */
+	{ false, true, true, false, MAIL_POLICY_DMARC_REJECT,
+	  SAME(MAIL_POLICY_DELIVER), MAIL_POLICY_OK },
+	/* From outside, claiming a hosted domain in From or envelope: the
+	 * configured mode, whatever the hosted domain's own DMARC says. */
+	{ true, false, true, false, MAIL_POLICY_DMARC_REJECT,
+	  MAIL_POLICY_TAG, MAIL_POLICY_JUNK, MAIL_POLICY_BLOCK,
+	  MAIL_POLICY_SPOOF },
+	{ true, true, false, false, MAIL_POLICY_DMARC_NONE,
+	  MAIL_POLICY_TAG, MAIL_POLICY_JUNK, MAIL_POLICY_BLOCK,
+	  MAIL_POLICY_SPOOF },
+	{ true, true, true, false, MAIL_POLICY_DMARC_NONE,
+	  MAIL_POLICY_TAG, MAIL_POLICY_JUNK, MAIL_POLICY_BLOCK,
+	  MAIL_POLICY_SPOOF },
+	/* ... unless it proves the hosted identity (our own DKIM key). */
+	{ true, false, true, true, MAIL_POLICY_DMARC_PASS,
+	  SAME(MAIL_POLICY_DELIVER), MAIL_POLICY_OK },
+	/* Another domain's DMARC. */
+	{ true, false, false, false, MAIL_POLICY_DMARC_REJECT,
+	  SAME(MAIL_POLICY_BLOCK), MAIL_POLICY_DMARC },
+	{ true, false, false, false, MAIL_POLICY_DMARC_QUARANTINE,
+	  SAME(MAIL_POLICY_JUNK), MAIL_POLICY_DMARC },
+	{ true, false, false, false, MAIL_POLICY_DMARC_FAIL,
+	  SAME(MAIL_POLICY_DELIVER), MAIL_POLICY_OK },
+	{ true, false, false, false, MAIL_POLICY_DMARC_PASS,
+	  SAME(MAIL_POLICY_DELIVER), MAIL_POLICY_OK },
+	{ true, false, false, false, MAIL_POLICY_DMARC_NONE,
+	  SAME(MAIL_POLICY_DELIVER), MAIL_POLICY_OK },
+};
+
+static void
+test_inbound(void **state)
+{
+	struct arena *a = arena_new(1 << 16);
+	static const enum mail_policy_spoof_mode modes[] = {
+		MAIL_POLICY_SPOOF_TAG, MAIL_POLICY_SPOOF_JUNK,
+		MAIL_POLICY_SPOOF_REJECT };
+	for (size_t i = 0; i < sizeof(inbound_cases) / sizeof(*inbound_cases);
+	     i++) {
+		const struct inbound_case *c = &inbound_cases[i];
+		const enum mail_policy_action want[] = { c->tag, c->junk,
+			c->reject };
+		struct mail_policy_inbound in = { .from_outside = c->outside,
+			.envelope_hosted = c->envelope_hosted,
+			.from_hosted = c->from_hosted,
+			.hosted_authenticated = c->authenticated,
+			.dmarc = c->dmarc, .claimed_domain = "ours.example",
+			.from_domain = "theirs.example" };
+		for (size_t m = 0; m < 3; m++) {
+			struct mail_policy_decision d = mail_policy_inbound(&in,
+				modes[m], a);
+			if (d.action != want[m])
+				fail_msg("case %zu mode %zu: action %d, want %d",
+					i, m, d.action, want[m]);
+			if (d.action == MAIL_POLICY_DELIVER)
+				continue;
+			assert_int_equal(d.reason, c->reason);
+			if (d.action != MAIL_POLICY_BLOCK)
+				continue;
+			assert_non_null(strstr(d.why, c->reason ==
+				MAIL_POLICY_SPOOF ? "claims to be from "
+				"ours.example" : "theirs.example publishes a "
+				"DMARC policy"));
+		}
+	}
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -205,6 +286,7 @@ main(void)
 		cmocka_unit_test(test_send_limit_without_memory),
 		cmocka_unit_test(test_wants_secure),
 		cmocka_unit_test(test_outbound),
+		cmocka_unit_test(test_inbound),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
