@@ -301,6 +301,11 @@ text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 		text_put(o, p, n);
 		return;
 	}
+	/*
+	 * GMime's charset-name cache must exist first: without it every
+	 * g_mime_iconv_open leaked the names it meant to cache.
+	 */
+	mail_mime_gmime_init();
 	iconv_t cd = g_mime_iconv_open("UTF-8", from);
 	if (cd == (iconv_t)-1) {
 		/* A charset iconv does not know: read it as the default. */
