@@ -99,6 +99,7 @@ struct mail_message {
 	size_t size;
 	int64_t received_at;	/* the internal date */
 	const char *sender;	/* envelope sender, "" for the null path */
+	bool junk;		/* local copies go to Junk E-mail (SPEC M6) */
 };
 
 /* What a delivery did, for the front end's log line. */

@@ -146,6 +146,7 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 		.size = (int64_t)job->m->size,
 		.internal_date = job->m->received_at,
 		.sender = job->m->sender,
+		.special_use = job->m->junk ? "junk" : NULL,
 	};
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
 		    err) < 0)

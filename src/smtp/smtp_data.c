@@ -171,7 +171,8 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 			return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 		}
 	}
-	struct mail_message m = { view.p, view.len, s->ctx.now, s->from };
+	struct mail_message m = { .data = view.p, .size = view.len,
+		.received_at = s->ctx.now, .sender = s->from };
 	struct mail_delivery_report report;
 	int rc = mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, &report, &err);

@@ -222,6 +222,17 @@ missing_inbox(struct store *st, int64_t scope, struct error *err)
 }
 
 /*
+ * The folder of mailbox e.mailbox_id that a delivery goes to: the one
+ * with the special use bound first (Junk E-mail for mail the policy
+ * junks), else the Inbox, for a mailbox made before it had that folder.
+ */
+#define DELIVERY_FOLDER \
+	"COALESCE((SELECT MIN(j.id) FROM folders j" \
+	"  WHERE j.mailbox_id = e.mailbox_id AND j.special_use = ?)," \
+	" (SELECT MIN(i.id) FROM folders i" \
+	"  WHERE i.mailbox_id = e.mailbox_id AND i.special_use = 'inbox'))"
+
+/*
  * One message row in the Inbox of each mailbox in the set (made with the
  * mailbox) with that Inbox's next UID, the size charged to each mailbox,
  * and a queue row for each outside address: a fixed number of statements
@@ -237,23 +248,20 @@ store_deliver_set(struct store *st, int64_t scope,
 	if (store_begin(st, err) < 0)
 		return -1;
 	int64_t charged = -1;
+	const char *use = d->special_use != NULL ? d->special_use : "inbox";
 	int64_t delivered = store_exec(st, err,
 		"INSERT INTO messages (folder_id, uid, body_id, size,"
 		" internal_date)"
 		" SELECT f.id, f.uidnext, ?, ?, ? FROM expansion e"
-		" JOIN folders f ON f.id = (SELECT MIN(i.id) FROM folders i"
-		"  WHERE i.mailbox_id = e.mailbox_id"
-		"  AND i.special_use = 'inbox')"
+		" JOIN folders f ON f.id = " DELIVERY_FOLDER
 		" WHERE e.scope = ?",
-		"iiii", d->body_id, d->size, d->internal_date, scope);
+		"iiiti", d->body_id, d->size, d->internal_date, use, scope);
 	if (delivered >= 0 &&
 	    store_exec(st, err,
 		    "UPDATE folders SET uidnext = uidnext + 1 WHERE id IN"
-		    " (SELECT (SELECT MIN(i.id) FROM folders i"
-		    "  WHERE i.mailbox_id = e.mailbox_id"
-		    "  AND i.special_use = 'inbox')"
+		    " (SELECT " DELIVERY_FOLDER
 		    " FROM expansion e WHERE e.scope = ?)",
-		    "i", scope) >= 0)
+		    "ti", use, scope) >= 0)
 		charged = store_exec(st, err,
 			"UPDATE mailboxes SET used_bytes = used_bytes + ?"
 			" WHERE id IN (SELECT mailbox_id FROM expansion"

@@ -18,7 +18,8 @@ struct error;
 struct store;
 
 /*
- * Delivers d's body to the Inbox of every mailbox in the scope and queues
+ * Delivers d's body to the Inbox of every mailbox in the scope (to the
+ * folder of d->special_use instead where the mailbox has one) and queues
  * it for each outside address, as store_deliver does, in a fixed number of
  * statements whatever the scope's size; d's folder_ids and remote are not
  * read. *delivered_r gets the number of mailboxes. All or nothing, in the

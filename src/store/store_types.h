@@ -331,6 +331,8 @@ struct store_delivery {
 	const int64_t *folder_ids;	/* one index row in each */
 	size_t folder_count;
 	const char *sender;	/* envelope sender, for queued copies */
+	/* The local copies' folder by special use ("junk"); NULL: Inbox. */
+	const char *special_use;
 	const char *const *remote;	/* recipients to queue for delivery */
 	size_t remote_count;
 };

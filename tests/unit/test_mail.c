@@ -187,7 +187,7 @@ test_deliver_list_and_person(void **state)
 		&err);
 	assert_non_null(w);
 	struct mail_message m = { message, sizeof(message) - 1, 2000,
-		"ann.one@trust.example" };
+		"ann.one@trust.example", false };
 	struct mail_delivery_report report;
 	if (mail_deliver(w, &f->u.ctx, &m, all, nl + nd, &report, &err) < 0)
 		fail_msg("deliver: %s", err.msg);
@@ -356,7 +356,7 @@ test_deliver_without_inbox_is_temporary(void **state)
 		&err);
 	assert_non_null(w);
 	struct mail_message m = { message, sizeof(message) - 1, 2000,
-		"ann.one@trust.example" };
+		"ann.one@trust.example", false };
 	/* Directly, and through the list: Ann's missing Inbox fails both. */
 	for (int i = 0; i < 2; i++) {
 		struct mail_recipient *to = i == 0 ? direct : list;
@@ -391,6 +391,63 @@ test_deliver_without_inbox_is_temporary(void **state)
 		-1);	/* and delivery did not make one */
 }
 
+/* Messages in a mailbox's folder of a special use. */
+static size_t
+count_in(struct fixture *f, int64_t mailbox_id, const char *use)
+{
+	struct error err;
+	struct store_folder folder;
+	struct store_message *msgs;
+	size_t n;
+	assert_int_equal(store_folder_special(f->u.st, mailbox_id, use,
+				 f->u.arena, &folder, &err),
+		0);
+	assert_int_equal(store_folder_messages(f->u.st, folder.id, 1,
+				 INT64_MAX, 100, STORE_MESSAGE_COLUMNS_ALL,
+				 f->u.arena, &msgs, &n, &err),
+		0);
+	return n;
+}
+
+/*
+ * Mail the policy junks (SPEC M6, M9) goes to each mailbox's Junk E-mail,
+ * through a list too, and is charged to the quota like any other; a
+ * mailbox with no Junk E-mail folder gets it in its Inbox rather than
+ * not at all.
+ */
+static void
+test_deliver_to_junk(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &ann, &err), 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
+	struct store_folder junk;
+	assert_int_equal(store_folder_special(f->u.st, bob.id, "junk",
+				 f->u.arena, &junk, &err),
+		0);
+	assert_int_equal(store_folder_delete(f->u.st, junk.id, &err), 0);
+	struct mail_recipient *to;
+	size_t n;
+	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &to, &n, &err),
+		0);
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	struct mail_message m = { message, sizeof(message) - 1, 2000,
+		"ann.one@trust.example", .junk = true };
+	if (mail_deliver(w, &f->u.ctx, &m, to, n, NULL, &err) < 0)
+		fail_msg("deliver: %s", err.msg);
+	store_writer_stop(&w);
+	assert_int_equal(count_in(f, ann.id, "junk"), 1);
+	assert_int_equal(count_in(f, ann.id, "inbox"), 0);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 1);
+	int64_t used;
+	assert_int_equal(store_mailbox_used(f->u.st, ann.id, &used, &err), 0);
+	assert_int_equal(used, (int64_t)sizeof(message) - 1);
+}
+
 /* A message of about n bytes to the fixture's list. */
 static int
 deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
@@ -399,7 +456,8 @@ deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
 	char *data = malloc(n + 200);
 	int len = snprintf(data, 200, "Subject: big\r\n\r\n");
 	memset(data + len, 'x', n);
-	struct mail_message m = { data, (size_t)len + n, 3000, "x@y.example" };
+	struct mail_message m = { data, (size_t)len + n, 3000, "x@y.example",
+		false };
 	struct error err;
 	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
 		&err);
@@ -624,6 +682,7 @@ main(void)
 		T(test_watch_hears_only_committed_changes),
 		T(test_quota_one_rule_one_wording),
 		T(test_deliver_without_inbox_is_temporary),
+		T(test_deliver_to_junk),
 		T(test_uidvalidity_never_repeats),
 		T(test_watch_wakes_only_its_mailbox),
 	};
