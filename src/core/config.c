@@ -42,6 +42,10 @@ struct config_setting {
 static const struct config_setting config_settings[] = {
 	{ "mail.domains", CONFIG_TYPE_LIST, "", 0, 0, NULL,
 	  "Mail domains this instance hosts, comma-separated. New addresses are made in the first." },
+	{ "mail.spoof_mode", CONFIG_TYPE_CHOICE, "junk", 0, 0, "tag,junk,reject",
+	  "Mail from the internet (not signed in, not a registered relay, not from mail.trusted_networks) whose envelope sender or From is in a hosted domain, or under one, and that cannot prove it (SPEC M9): tag puts the external-sender banner at the top of its text, junk files it in Junk E-mail, reject refuses it with 550. Each is logged and audited." },
+	{ "mail.trusted_networks", CONFIG_TYPE_LIST, "", 0, 0, NULL,
+	  "Networks whose mail is not from the internet (e.g. the HSCN ranges of your own servers), comma-separated addresses or CIDR blocks: mail from them claiming a hosted domain is delivered as it is. serve refuses to start with an entry that is neither." },
 	{ "store.backend", CONFIG_TYPE_CHOICE, "sqlite", 0, 0, "sqlite",
 	  "Storage backend. sqlite keeps everything in one file in the instance directory." },
 	{ "store.path", CONFIG_TYPE_STRING, "caremail.db", 0, 0, NULL,

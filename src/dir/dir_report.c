@@ -20,6 +20,7 @@ static const char *const audit_object_types[] = {
 	"access",	/* a refusal of no one kind of object */
 	"dkim_key",	/* mail's: DKIM keys made and activated */
 	"queue",	/* mail's: outbound retries, deletions, TLS alerts */
+	"message",	/* mail's policy: spoofing, DLP and limit hits */
 	NULL,
 };
 

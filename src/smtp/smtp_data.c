@@ -31,6 +31,8 @@
 #define DATA_MEMORY_MAX (256 * 1024)
 /* Room in the spool for the trace and Sender headers we add. */
 #define ADDED_HEADERS_MAX 4096
+/* The policy stage's memory beyond twice the message: its part tree. */
+#define POLICY_ROOM (8 * 1024 * 1024)
 
 struct data_read {
 	struct spool *spool;
@@ -159,6 +161,24 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 			id, net_peer(s->conn), smtp_who(s), err.msg);
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	}
+	/* The policy stage: spoofing claims tagged, junked or refused. */
+	struct arena *policy_arena = arena_new(2 * view.len + POLICY_ROOM);
+	struct mail_arrival arrival = { .peer_ip = net_peer_ip(s->conn),
+		.authenticated = smtp_signed_in(s) || s->app.org_id != 0,
+		.envelope_from = s->from, .id = id };
+	struct mail_arrival_plan plan;
+	if (mail_policy_arrival(&s->ctx, &s->server->policy, &arrival,
+		    view.p, view.len, view.p + d->trace_len,
+		    view.len - d->trace_len, policy_arena, &plan, &err) < 0) {
+		arena_free(&policy_arena);
+		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
+	}
+	if (plan.decision.action == MAIL_POLICY_BLOCK) {
+		int rc = smtp_reply(s, 550, "5.7.1", "%s", plan.decision.why);
+		arena_free(&policy_arena);
+		return rc;
+	}
+	view = span_make(plan.data, plan.size);
 	/* Sent on behalf: a copy with our Sender, spooled like the first. */
 	struct spool *on_behalf = NULL;
 	if (right == MAIL_SEND_ON_BEHALF) {
@@ -168,15 +188,18 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 			    on_behalf, &err) < 0 ||
 		    spool_view(on_behalf, &view, &err) < 0) {
 			spool_free(&on_behalf);
+			arena_free(&policy_arena);
 			return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 		}
 	}
 	struct mail_message m = { .data = view.p, .size = view.len,
-		.received_at = s->ctx.now, .sender = s->from };
+		.received_at = s->ctx.now, .sender = s->from,
+		.junk = plan.decision.action == MAIL_POLICY_JUNK };
 	struct mail_delivery_report report;
 	int rc = mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, &report, &err);
 	spool_free(&on_behalf);
+	arena_free(&policy_arena);
 	if (rc < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	log_info("smtp.accepted", "id=%s peer=%s from=<%s> recipients=%zu "

@@ -11,6 +11,7 @@
 
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_policy_stage.h"
 #include "smtp/smtp.h"
 #include "smtp/smtp_parse.h"
 
@@ -44,6 +45,7 @@ struct smtp_server {
 	int submission_greet_pause_ms;	/* the same on submission and relay */
 	bool relay_require_tls;
 	uint64_t min_free;	/* bytes to keep free on the store's disk */
+	struct mail_policy_settings policy;	/* the policy stage's */
 	struct net_listener *listeners[4];
 	struct smtp_listener_ctx mx_ctx, submission_ctx, relay_ctx;
 };

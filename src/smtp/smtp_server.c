@@ -57,6 +57,11 @@ smtp_server_start(const struct instance *inst, struct store_writer *writer,
 	srv->writer = writer;
 	srv->tls = tls;
 	load_settings(srv, inst->config);
+	if (mail_policy_settings_from_config(inst->config, &srv->policy,
+		    err) < 0) {
+		free(srv);
+		return NULL;
+	}
 	srv->mx_ctx = (struct smtp_listener_ctx){ srv, SMTP_PORT_MX };
 	srv->submission_ctx = (struct smtp_listener_ctx){ srv,
 		SMTP_PORT_SUBMISSION };

@@ -1,0 +1,70 @@
+/*
+ * The policy stage as a message arrives (issue 12): between DATA and the
+ * commit, what is known of the sender and the message is gathered and the
+ * pure rules of mail_policy.h decide. Layer: domain. So far: mail from the
+ * internet claiming a hosted domain (SPEC M9, SECURITY.md 10, 12), tagged
+ * with the banner, filed as junk or refused, each hit audited.
+ */
+#ifndef MAIL_MAIL_POLICY_STAGE_H
+#define MAIL_MAIL_POLICY_STAGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/cidr.h"
+#include "mail/mail_policy.h"
+
+struct arena;
+struct config;
+struct dir_ctx;
+struct error;
+
+#define MAIL_POLICY_TRUSTED_MAX 64
+
+/* The stage's settings, read and checked once when a listener starts. */
+struct mail_policy_settings {
+	enum mail_policy_spoof_mode spoof_mode;	/* mail.spoof_mode */
+	struct cidr trusted[MAIL_POLICY_TRUSTED_MAX]; /* mail.trusted_networks */
+	size_t trusted_count;
+};
+
+/*
+ * Reads mail.spoof_mode and mail.trusted_networks. ERROR_INVALID naming
+ * the setting and the entry for a network that is not an address or a
+ * CIDR block, or more than MAIL_POLICY_TRUSTED_MAX of them: a typo must
+ * stop the server, not quietly treat a trusted network as the internet.
+ */
+int mail_policy_settings_from_config(const struct config *c,
+	struct mail_policy_settings *s_r, struct error *err);
+
+/* Who handed the message over. */
+struct mail_arrival {
+	const char *peer_ip;
+	/* A person or an application signed in, or a registered relay. */
+	bool authenticated;
+	const char *envelope_from;	/* "" for the null path */
+	const char *id;			/* the session's message id, for the log */
+};
+
+struct mail_arrival_plan {
+	struct mail_policy_decision decision;
+	/* The message to deliver: the banner's copy for TAG, else the one given. */
+	const char *data;
+	size_t size;
+};
+
+/*
+ * Decides what happens to the message data[size] (its whole text, our
+ * trace fields first; header: its header after them, for From). DELIVER,
+ * TAG (plan->data is the tagged copy, in a), JUNK, or BLOCK with the
+ * sentence for a 550. Every decision other than DELIVER is logged and
+ * audited (type "message"). Fails only when the directory or the audit
+ * cannot be reached, or the tagged copy does not fit in a; the caller
+ * then answers 451 and keeps nothing.
+ */
+int mail_policy_arrival(const struct dir_ctx *ctx,
+	const struct mail_policy_settings *s, const struct mail_arrival *in,
+	const char *data, size_t size, const char *header, size_t header_len,
+	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err);
+
+#endif
