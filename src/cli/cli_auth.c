@@ -108,10 +108,11 @@ check(struct cli_args *args, const struct config *c, struct span msg,
 		/* The field unfolded for JSON: one line, as a reader greps. */
 		size_t n = 0;
 		for (const char *p = field; *p != '\0'; p++) {
-			if (p[0] == '\r' && p[1] == '\n')
-				p += p[2] == '\t' ? 2 : 1;
-			else
-				field[n++] = *p;
+			if (p[0] == '\r' && p[1] == '\n') {
+				p++;	/* RFC 5322 §2.2.3: CRLF goes, WSP stays */
+				continue;
+			}
+			field[n++] = *p == '\t' ? ' ' : *p;
 		}
 		field[n] = '\0';
 		json_t *o = json_pack("{s:o, s:o, s:o, s:s}",

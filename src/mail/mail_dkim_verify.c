@@ -73,12 +73,12 @@ mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 	size_t count = 0;
 	struct span rest = text;
 	while (rest.len > 0) {
-		struct span spec;
-		span_split(&rest, ';', &spec);
-		spec = trim_fws(spec);
+		struct span raw;
+		span_split(&rest, ';', &raw);
+		struct span spec = trim_fws(raw);
 		if (spec.len == 0) {
-			/* Only a final ';' may leave an empty tag-spec. */
-			if (trim_fws(rest).len == 0)
+			/* Only FWS may follow the final ';'. */
+			if (raw.p + raw.len == text.p + text.len)
 				break;
 			return error_set(err, ERROR_INVALID,
 				"the tag list has an empty tag");

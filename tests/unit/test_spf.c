@@ -23,97 +23,7 @@
 #include "core/str.h"
 #include "mail/mail_spf.h"
 
-/* ---- a zone in a table ---- */
-
-struct rr {
-	const char *name;
-	const char *type;	/* A AAAA MX TXT PTR, or TEMPFAIL for all */
-	const char *value;	/* MX: "10 host" */
-};
-
-struct zone {
-	const struct rr *rrs;
-	const char *example_txt;	/* example.com's TXT, per case */
-	int queries;
-};
-
-static int
-zone_lookup(void *arg, const char *name, enum dns_type type, struct arena *a,
-	struct dns_answer *ans, struct error *err)
-{
-	struct zone *z = arg;
-	(void)err;
-	z->queries++;
-	memset(ans, 0, sizeof(*ans));
-	ans->type = type;
-	ans->why = "";
-	ans->canonical = name;
-	bool exists = false;
-	size_t count = 0;
-	const char *tname = dns_type_name(type);
-	struct rr extra = { "example.com", "TXT", z->example_txt };
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0;; i++) {
-			const struct rr *r = i == 0 ? &extra : &z->rrs[i - 1];
-			if (i > 0 && r->name == NULL)
-				break;
-			if (r->value == NULL || strcasecmp(r->name, name) != 0)
-				continue;
-			exists = true;
-			if (strcmp(r->type, "TEMPFAIL") == 0) {
-				ans->status = DNS_STATUS_TEMPFAIL;
-				ans->why = "the server failed";
-				return 0;
-			}
-			if (strcmp(r->type, tname) != 0)
-				continue;
-			if (pass == 0) {
-				count++;
-				continue;
-			}
-			size_t k = ans->count++;
-			switch (type) {
-			case DNS_TYPE_A:
-			case DNS_TYPE_AAAA:
-				ans->addr[k].family = type == DNS_TYPE_A ?
-					AF_INET : AF_INET6;
-				assert_int_equal(inet_pton(ans->addr[k].family,
-					r->value, ans->addr[k].bytes), 1);
-				break;
-			case DNS_TYPE_MX: {
-				unsigned pref;
-				char host[DNS_NAME_SIZE];
-				assert_int_equal(sscanf(r->value, "%u %253s",
-					&pref, host), 2);
-				ans->mx[k].preference = (uint16_t)pref;
-				str_copy(ans->mx[k].host, DNS_NAME_SIZE, host);
-				break;
-			}
-			case DNS_TYPE_TXT:
-				ans->txt[k].text = arena_strdup(a, r->value);
-				ans->txt[k].len = strlen(r->value);
-				break;
-			case DNS_TYPE_PTR:
-				str_copy(ans->ptr[k].host, DNS_NAME_SIZE,
-					r->value);
-				break;
-			default:
-				fail();
-			}
-		}
-		if (pass == 0) {
-			if (count == 0)
-				break;
-			ans->addr = arena_alloc(a, count * sizeof(*ans->addr));
-			ans->mx = arena_alloc(a, count * sizeof(*ans->mx));
-			ans->txt = arena_alloc(a, count * sizeof(*ans->txt));
-			ans->ptr = arena_alloc(a, count * sizeof(*ans->ptr));
-		}
-	}
-	ans->status = ans->count > 0 ? DNS_STATUS_OK : exists ?
-		DNS_STATUS_NODATA : DNS_STATUS_NXDOMAIN;
-	return 0;
-}
+#include "unit_zone.h"
 
 /* RFC 7208 Appendix A's zone, and more names for the other cases. */
 static const struct rr zone_rrs[] = {
@@ -266,7 +176,8 @@ test_appendix_a(void **state)
 {
 	for (size_t i = 0; i < sizeof(appendix_cases) /
 		     sizeof(*appendix_cases); i++) {
-		struct zone z = { zone_rrs, appendix_cases[i].record, 0 };
+		struct zone z = { zone_rrs, "example.com",
+			appendix_cases[i].record, 0 };
 		struct mail_spf_outcome out = check(&z,
 			appendix_cases[i].ip, "joe@example.com",
 			"mx.example.net");
@@ -338,7 +249,7 @@ static void
 test_eval_table(void **state)
 {
 	for (size_t i = 0; i < sizeof(eval_cases) / sizeof(*eval_cases); i++) {
-		struct zone z = { zone_rrs, NULL, 0 };
+		struct zone z = { zone_rrs, NULL, NULL, 0 };
 		struct mail_spf_outcome out = check(&z, eval_cases[i].ip,
 			eval_cases[i].from, "partner.test");
 		if (out.result != eval_cases[i].want ||
@@ -358,7 +269,7 @@ test_eval_table(void **state)
 static void
 test_limits_bound_queries(void **state)
 {
-	struct zone z = { zone_rrs, NULL, 0 };
+	struct zone z = { zone_rrs, NULL, NULL, 0 };
 	struct mail_spf_outcome out = check(&z, "192.0.2.1", "a@loop.test",
 		"");
 	assert_int_equal(out.result, MAIL_SPF_PERMERROR);
@@ -369,7 +280,7 @@ test_limits_bound_queries(void **state)
 static void
 test_bad_ip_refused(void **state)
 {
-	struct zone z = { zone_rrs, NULL, 0 };
+	struct zone z = { zone_rrs, NULL, NULL, 0 };
 	struct mail_auth_dns dns = { zone_lookup, &z };
 	struct mail_spf_outcome out;
 	const char *identity;
