@@ -435,6 +435,10 @@ mail_spf_check_host(const struct mail_auth_dns *dns,
 	memset(out_r, 0, sizeof(*out_r));
 	struct eval e = { .dns = dns, .a = a, .err = err, .sender =
 		in->sender, .helo = in->helo != NULL ? in->helo : "" };
+	if (e.sender == NULL || e.sender[0] == '\0')
+		e.sender = arena_printf(a, "postmaster@%s", in->domain);
+	if (e.sender == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
 	struct in6_addr v6;
 	struct in_addr v4;
 	if (inet_pton(AF_INET, in->ip, &v4) == 1) {
