@@ -792,7 +792,8 @@ verify_one(const struct mail_auth_dns *dns, struct span msg,
 	if (mail_dkim_sig_parse(value, c->a, &sig, &perr) < 0) {
 		if (perr.code == ERROR_LIMIT)
 			return error_forward(err, &perr);
-		return verdict(c, MAIL_DKIM_PERMERROR,
+		/* RFC 8601 §2.7.1: a signature with syntax errors is neutral. */
+		return verdict(c, MAIL_DKIM_NEUTRAL,
 			"the signature is not valid: %s", perr.msg);
 	}
 	c->r->domain = sig.domain;

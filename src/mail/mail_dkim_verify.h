@@ -50,9 +50,9 @@ enum mail_dkim_verdict {
 	MAIL_DKIM_NONE,		/* no signature at all */
 	MAIL_DKIM_PASS,
 	MAIL_DKIM_FAIL,		/* it did not verify, or is not accepted */
-	MAIL_DKIM_NEUTRAL,
+	MAIL_DKIM_NEUTRAL,	/* the signature itself cannot be read */
 	MAIL_DKIM_TEMPERROR,	/* the key could not be fetched now */
-	MAIL_DKIM_PERMERROR,	/* a malformed signature or key, no key */
+	MAIL_DKIM_PERMERROR,	/* a malformed key, no key, no header */
 };
 
 const char *mail_dkim_verdict_name(enum mail_dkim_verdict v);

@@ -378,6 +378,9 @@ def test_key_and_algorithm_problems(dkim_stub, keys):
                      signature_algorithm=b"rsa-sha1"), "fail", "rsa-sha1"),
         (pydkim_sign(MESSAGE, keys["rsa512"][0], b"r512"), "fail",
          "512 bits"),
+        # A signature missing its required tags: neutral (RFC 8601).
+        (b"DKIM-Signature: v=1; a=rsa-sha256; d=nhs.example\r\n" + MESSAGE,
+         "neutral", "has no b= tag"),
         # The right key published for another domain's selector.
         (pydkim_sign(MESSAGE, keys["ed"][0], b"rsa",
                      signature_algorithm=b"ed25519-sha256"), "permerror",
