@@ -14,9 +14,11 @@ packages=(
 	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
 	libunbound-dev	# the validating DNS resolver (src/core/dns.c)
 	libidn2-dev	# IDNA A-labels for the secure-domain match (mail_secure.c)
+	libpsl-dev publicsuffix	# DMARC's organisational domain (mail_dmarc.c)
 	dns-root-data	# /usr/share/dns/root.key, the DNSSEC root trust anchor
 	python3 python3-pytest curl swaks openssl oathtool jq
 	python3-dkim	# verifies our DKIM signatures (tests/integration/test_dkim.py)
+	python3-spf	# SPF differential tests (tests/integration/test_auth_check.py)
 	python3-aiosmtpd	# SMTP sinks for the outbound client tests
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)

@@ -73,6 +73,9 @@ record_json(const struct dns_answer *ans, size_t i, struct arena *a,
 		return json_pack("{s:s, s:i}", "text", text, "length",
 			(int)ans->txt[i].len);
 	}
+	case DNS_TYPE_PTR:
+		*line_r = arena_printf(a, "%s.", ans->ptr[i].host);
+		return json_pack("{s:s}", "host", ans->ptr[i].host);
 	case DNS_TYPE_TLSA: {
 		const struct dns_tlsa *t = &ans->tlsa[i];
 		const char *data = hex(t->data, t->len, a);
@@ -133,7 +136,7 @@ lookup(struct cli_args *args, const struct config *config, struct error *err)
 	if (!dns_type_parse(args->pos[0], &type))
 		return cli_usage(args, err,
 			"%s is not a type this resolver reads: use MX, A, AAAA, "
-			"TXT or TLSA", args->pos[0]);
+			"TXT, TLSA or PTR", args->pos[0]);
 	const char *name = args->pos[1];
 	if (!dns_name_is_valid(name))
 		return cli_usage(args, err, "\"%s\" is not a domain name", name);

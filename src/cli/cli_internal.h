@@ -266,6 +266,7 @@ int cli_mailtips(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;
 int cli_dns_lookup(struct cli_args *args, struct error *err);
+int cli_auth_check(struct cli_args *args, struct error *err);
 int cli_dkim_keygen(struct cli_args *args, struct error *err);
 int cli_dkim_activate(struct cli_args *args, struct error *err);
 int cli_dkim_show(struct cli_args *args, struct error *err);

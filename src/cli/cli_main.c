@@ -211,8 +211,13 @@ static const struct cli_command cli_commands[] = {
 	  "closed, a leaver, disabled, mailbox full, outside and not secure, "
 	  "a list and how many it reaches.", "size=", 1, -1, cli_mailtips },
 
+	{ "auth check", "--ip IP --helo NAME --mail-from ADDR "
+	  "[--authserv-id ID] [< MESSAGE]",
+	  "Checks SPF, DKIM and DMARC as inbound mail is judged and prints "
+	  "them as JSON with the Authentication-Results field.",
+	  "ip=! helo=! mail-from=! authserv-id=", 0, 0, cli_auth_check },
 	{ "dns lookup", "TYPE NAME",
-	  "Looks up MX, A, AAAA, TXT or TLSA records as outbound mail sees "
+	  "Looks up MX, A, AAAA, TXT, TLSA or PTR records as outbound mail sees "
 	  "them, with their DNSSEC state; exits 1 when the DNS gave no answer.",
 	  "", 2, 2, cli_dns_lookup },
 	{ "dkim keygen", "--domain D [--algorithm rsa|ed25519] [--selector S]",

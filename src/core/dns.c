@@ -339,6 +339,7 @@ tempfail(struct dns_answer *ans, struct arena *a, const char *fmt, ...)
 	ans->addr = NULL;
 	ans->txt = NULL;
 	ans->tlsa = NULL;
+	ans->ptr = NULL;
 	ans->null_mx = false;
 	return 0;
 }
@@ -360,6 +361,8 @@ parse_record(struct dns_answer *ans, const struct ub_result *res, size_t i,
 		return dns_rdata_txt(p, len, a, &ans->txt[i], err);
 	case DNS_TYPE_TLSA:
 		return dns_rdata_tlsa(p, len, a, &ans->tlsa[i], err);
+	case DNS_TYPE_PTR:
+		return dns_rdata_ptr(p, len, &ans->ptr[i], err);
 	}
 	return error_set(err, ERROR_INTERNAL, "a record type we do not read");
 }
@@ -377,6 +380,8 @@ records_alloc(struct dns_answer *ans, size_t count, struct arena *a)
 		return ans->txt = arena_alloc(a, count * sizeof(*ans->txt));
 	case DNS_TYPE_TLSA:
 		return ans->tlsa = arena_alloc(a, count * sizeof(*ans->tlsa));
+	case DNS_TYPE_PTR:
+		return ans->ptr = arena_alloc(a, count * sizeof(*ans->ptr));
 	}
 	return NULL;
 }

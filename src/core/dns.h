@@ -1,6 +1,6 @@
 /*
  * A validating DNS stub resolver over libunbound, and the parsers of the
- * record data it returns (A, AAAA, MX, TXT, TLSA). Layer: core: it knows DNS,
+ * record data it returns (A, AAAA, MX, TXT, TLSA, PTR). Layer: core: it knows DNS,
  * not mail; what an MX or a TLSA record means for delivery is mail/'s.
  * RFCs 1035 (wire names), 4033-4035 (DNSSEC), 6698 (TLSA), 7505 (null MX).
  */
@@ -24,6 +24,7 @@ struct error;
 
 enum dns_type {
 	DNS_TYPE_A = 1,
+	DNS_TYPE_PTR = 12,	/* SPF's ptr mechanism and %{p} (RFC 7208 §5.5) */
 	DNS_TYPE_MX = 15,
 	DNS_TYPE_TXT = 16,
 	DNS_TYPE_AAAA = 28,
@@ -60,6 +61,11 @@ enum dns_security {
 struct dns_mx {
 	uint16_t preference;
 	char host[DNS_NAME_SIZE];	/* lower case; "" for the root "." */
+};
+
+/* A PTR record's name (RFC 1035 §3.3.12). */
+struct dns_ptr {
+	char host[DNS_NAME_SIZE];	/* lower case, no final dot */
 };
 
 struct dns_addr {
@@ -100,6 +106,7 @@ struct dns_answer {
 	struct dns_addr *addr;	/* A and AAAA, in the order given */
 	struct dns_txt *txt;
 	struct dns_tlsa *tlsa;
+	struct dns_ptr *ptr;
 };
 
 struct dns_options {
@@ -174,6 +181,10 @@ int dns_rdata_addr(enum dns_type type, const uint8_t *rdata, size_t len,
 /* TXT (RFC 1035 §3.3.14): one or more length-prefixed strings, joined. */
 int dns_rdata_txt(const uint8_t *rdata, size_t len, struct arena *a,
 	struct dns_txt *txt_r, struct error *err);
+
+/* PTR (RFC 1035 §3.3.12): one uncompressed name, nothing after. */
+int dns_rdata_ptr(const uint8_t *rdata, size_t len, struct dns_ptr *ptr_r,
+	struct error *err);
 
 /*
  * TLSA (RFC 6698 §2.1): usage, selector, matching type, then the data,

@@ -101,6 +101,20 @@ dns_rdata_mx(const uint8_t *rdata, size_t len, struct dns_mx *mx_r,
 }
 
 int
+dns_rdata_ptr(const uint8_t *rdata, size_t len, struct dns_ptr *ptr_r,
+	struct error *err)
+{
+	memset(ptr_r, 0, sizeof(*ptr_r));
+	size_t offset = 0;
+	if (dns_rdata_name(rdata, len, &offset, ptr_r->host, err) < 0)
+		return -1;
+	if (offset != len)
+		return error_set(err, ERROR_INVALID,
+			"a PTR record has bytes after its name");
+	return 0;
+}
+
+int
 dns_rdata_addr(enum dns_type type, const uint8_t *rdata, size_t len,
 	struct dns_addr *addr_r, struct error *err)
 {
@@ -226,6 +240,7 @@ static const struct {
 	{ DNS_TYPE_MX, "MX" },
 	{ DNS_TYPE_TXT, "TXT" },
 	{ DNS_TYPE_TLSA, "TLSA" },
+	{ DNS_TYPE_PTR, "PTR" },
 };
 
 const char *

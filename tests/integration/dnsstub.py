@@ -12,6 +12,7 @@ The zone maps a name to its records, or to a whole-name behaviour:
         "A": ["127.0.0.1"], "AAAA": ["::1"],
         "TXT": [["v=spf1 ", "-all"], "one string"],   # one list per record
         "TLSA": [[3, 1, 1, "<64 hex digits>"]],
+        "PTR": ["mail.example.test"],               # at 1.0.0.127.in-addr.arpa
         "ttl": 300                                  # optional, default 300
       },
       "nullmx.test": {"MX": [[0, "."]]},
@@ -50,8 +51,8 @@ import struct
 import sys
 import threading
 
-from dnslib import (AAAA, EDNS0, MX, QTYPE, RCODE, RR, SOA, TLSA, TXT,
-                    A, DNSLabel, DNSRecord)
+from dnslib import (AAAA, EDNS0, MX, PTR, QTYPE, RCODE, RR, SOA, TLSA,
+                    TXT, A, DNSLabel, DNSRecord)
 
 BEHAVIOURS = ("NXDOMAIN", "SERVFAIL", "REFUSED", "HANG")
 
@@ -75,6 +76,8 @@ def _rdata(qtype, value):
         return MX(host if host != "." else DNSLabel([]), pref)
     if qtype == "TXT":
         return TXT(_txt_strings(value))
+    if qtype == "PTR":
+        return PTR(value)
     if qtype == "TLSA":
         usage, selector, mtype, data = value
         return TLSA(usage, selector, mtype, bytes.fromhex(data))

@@ -242,3 +242,18 @@ def test_unsigned_or_tampered_answers_under_an_anchor_are_bogus(stubs,
                        anchor=signed["anchor"])
     assert (ans["status"], ans["dnssec"]) == ("tempfail", "bogus"), ans
     assert ans["records"] == []
+
+
+def test_ptr_records_for_spf(stubs):
+    # SPF's ptr mechanism (RFC 7208 §5.5) reads PTR records.
+    stub = stubs({"44.33.22.11.in-addr.arpa": {
+        "PTR": ["mail.nhs.example", "MX.Other.example"]}})
+    proc, ans = lookup(stub, "PTR", "44.33.22.11.in-addr.arpa")
+    assert proc.returncode == 0
+    assert ans["status"] == "ok"
+    assert sorted(r["host"] for r in ans["records"]) == [
+        "mail.nhs.example", "mx.other.example"]
+    proc, _ = lookup(stub, "PTR", "44.33.22.11.in-addr.arpa", text=True)
+    assert "mail.nhs.example." in proc.stdout
+    _, ans = lookup(stub, "PTR", "45.33.22.11.in-addr.arpa")
+    assert ans["status"] == "nxdomain"

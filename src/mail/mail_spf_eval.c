@@ -1,0 +1,524 @@
+/*
+ * SPF's check_host() (RFC 7208 §4-§6): the record looked up, its terms
+ * evaluated left to right through the lookup interface, with the limits
+ * of §4.6.4 (10 DNS terms, 2 void lookups, 10 MX or PTR names). Layer:
+ * domain. The DNS comes through struct mail_auth_dns, so tests give zones.
+ */
+#include "mail/mail_spf.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/arena.h"
+#include "core/dns.h"
+#include "core/error.h"
+#include "core/str.h"
+
+struct eval {
+	const struct mail_auth_dns *dns;
+	struct arena *a;
+	struct error *err;
+	int family;		/* AF_INET or AF_INET6, after unmapping */
+	uint8_t ip[16];
+	const char *ip_text;	/* as macros show it: IPv4 when mapped */
+	const char *sender;
+	const char *helo;
+	int dns_terms;
+	int void_lookups;
+	bool ptr_done;		/* validated names looked up */
+	const char **validated;	/* names whose address is the client's */
+	size_t validated_count;
+	/* The decision, once made. */
+	const char *why;
+	const char *mechanism;
+};
+
+/* What a step gives: go on, a result decided, or a hard failure. */
+enum step {
+	STEP_ON,
+	STEP_DONE,
+	STEP_FAIL = -1,
+};
+
+static enum step
+decide(struct eval *e, enum mail_spf_result *r, enum mail_spf_result v,
+	const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static enum step
+decide(struct eval *e, enum mail_spf_result *r, enum mail_spf_result v,
+	const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *why = arena_vprintf(e->a, fmt, ap);
+	va_end(ap);
+	*r = v;
+	e->why = why != NULL ? why : "";
+	return STEP_DONE;
+}
+
+/* §4.3: a name SPF can check: valid, several labels, a real top label. */
+static bool
+domain_usable(const char *d)
+{
+	if (!dns_name_is_valid(d))
+		return false;
+	const char *dot = strrchr(d, '.');
+	if (dot == NULL || dot[1] == '\0')
+		return false;
+	bool alpha = false;
+	for (const char *p = dot + 1; *p != '\0'; p++)
+		alpha |= str_is_ascii_alpha(*p) || *p == '-';
+	return alpha;
+}
+
+/*
+ * One lookup. A name the DNS cannot hold is treated as one that does not
+ * exist. A void answer counts toward the limit of two; past it, PERMERROR.
+ * A DNS failure is TEMPERROR unless soft (ptr's lookups, §5.5), when it
+ * reads as an empty answer.
+ */
+static enum step
+lookup(struct eval *e, const char *name, enum dns_type type, bool soft,
+	struct dns_answer *ans, enum mail_spf_result *r)
+{
+	memset(ans, 0, sizeof(*ans));
+	ans->type = type;
+	ans->why = "";
+	if (!dns_name_is_valid(name)) {
+		ans->status = DNS_STATUS_NXDOMAIN;
+	} else if (e->dns->lookup(e->dns->arg, name, type, e->a, ans,
+			   e->err) < 0) {
+		if (e->err->code != ERROR_INVALID)
+			return STEP_FAIL;
+		ans->status = DNS_STATUS_NXDOMAIN;
+	}
+	if (ans->status == DNS_STATUS_TEMPFAIL) {
+		if (soft) {
+			ans->count = 0;
+			return STEP_ON;
+		}
+		return decide(e, r, MAIL_SPF_TEMPERROR,
+			"the DNS lookup of %s %s failed: %s",
+			dns_type_name(type), name, ans->why);
+	}
+	if (ans->status == DNS_STATUS_NODATA ||
+	    ans->status == DNS_STATUS_NXDOMAIN) {
+		ans->count = 0;
+		if (++e->void_lookups > MAIL_SPF_VOID_MAX)
+			return decide(e, r, MAIL_SPF_PERMERROR,
+				"more than %d DNS lookups found nothing "
+				"(the last: %s %s; RFC 7208 §4.6.4)",
+				MAIL_SPF_VOID_MAX, dns_type_name(type), name);
+	}
+	return STEP_ON;
+}
+
+/* §4.6.4: at most 10 terms that ask the DNS, per check_host in all. */
+static enum step
+count_dns_term(struct eval *e, const char *text, enum mail_spf_result *r)
+{
+	if (++e->dns_terms > MAIL_SPF_DNS_TERMS_MAX)
+		return decide(e, r, MAIL_SPF_PERMERROR,
+			"more than %d terms ask the DNS (at \"%s\"; RFC 7208 "
+			"§4.6.4)", MAIL_SPF_DNS_TERMS_MAX, text);
+	return STEP_ON;
+}
+
+static bool
+addr_in(const struct eval *e, const uint8_t *net, int bits)
+{
+	size_t whole = (size_t)bits / 8;
+	if (memcmp(e->ip, net, whole) != 0)
+		return false;
+	if (bits % 8 == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
+	return (e->ip[whole] & mask) == (net[whole] & mask);
+}
+
+/* Whether an A or AAAA answer holds the client, within the prefix. */
+static bool
+answer_holds(const struct eval *e, const struct dns_answer *ans, int cidr4,
+	int cidr6)
+{
+	for (size_t i = 0; i < ans->count; i++) {
+		if (ans->addr[i].family != e->family)
+			continue;
+		if (addr_in(e, ans->addr[i].bytes, e->family == AF_INET ?
+			    cidr4 : cidr6))
+			return true;
+	}
+	return false;
+}
+
+static enum dns_type
+addr_type(const struct eval *e)
+{
+	return e->family == AF_INET ? DNS_TYPE_A : DNS_TYPE_AAAA;
+}
+
+/*
+ * §5.5: the names of the client's PTR records (the first 10) whose own
+ * addresses include the client. Errors along the way only shorten the
+ * list.
+ */
+static enum step
+validated_names(struct eval *e, enum mail_spf_result *r)
+{
+	if (e->ptr_done)
+		return STEP_ON;
+	e->ptr_done = true;
+	char rev[80];
+	size_t n = 0;
+	if (e->family == AF_INET) {
+		n = (size_t)snprintf(rev, sizeof(rev),
+			"%u.%u.%u.%u.in-addr.arpa", e->ip[3], e->ip[2],
+			e->ip[1], e->ip[0]);
+	} else {
+		static const char hex[] = "0123456789abcdef";
+		for (size_t i = 16; i-- > 0;) {
+			rev[n++] = hex[e->ip[i] & 15];
+			rev[n++] = '.';
+			rev[n++] = hex[e->ip[i] >> 4];
+			rev[n++] = '.';
+		}
+		memcpy(rev + n, "ip6.arpa", sizeof("ip6.arpa"));
+	}
+	struct dns_answer ptr;
+	enum step s = lookup(e, rev, DNS_TYPE_PTR, true, &ptr, r);
+	if (s != STEP_ON)
+		return s;
+	size_t count = ptr.count < MAIL_SPF_NAMES_MAX ? ptr.count :
+		MAIL_SPF_NAMES_MAX;
+	e->validated = arena_alloc(e->a, (count + 1) * sizeof(char *));
+	if (e->validated == NULL)
+		return error_set(e->err, ERROR_LIMIT, "out of memory for SPF");
+	for (size_t i = 0; i < count; i++) {
+		struct dns_answer addrs;
+		const char *host = arena_strdup(e->a, ptr.ptr[i].host);
+		if (host == NULL)
+			return error_set(e->err, ERROR_LIMIT,
+				"out of memory for SPF");
+		s = lookup(e, host, addr_type(e), true, &addrs, r);
+		if (s != STEP_ON)
+			return s;
+		if (answer_holds(e, &addrs, 32, 128))
+			e->validated[e->validated_count++] = host;
+	}
+	return STEP_ON;
+}
+
+static bool
+name_within(const char *name, const char *domain)
+{
+	size_t n = strlen(name), d = strlen(domain);
+	if (n == d)
+		return strcasecmp(name, domain) == 0;
+	return n > d && name[n - d - 1] == '.' &&
+		strcasecmp(name + n - d, domain) == 0;
+}
+
+/*
+ * Expands a domain-spec for current domain d. A macro the record's syntax
+ * let through cannot fail here but by size, which is PERMERROR.
+ */
+static enum step
+target(struct eval *e, const char *spec, const char *d, const char **out_r,
+	enum mail_spf_result *r)
+{
+	if (spec == NULL) {
+		*out_r = d;
+		return STEP_ON;
+	}
+	const char *validated = NULL;
+	if (mail_spf_needs_ptr(spec)) {
+		enum step s = validated_names(e, r);
+		if (s != STEP_ON)
+			return s;
+		/* §7.3: the domain itself, else a name under it, else any. */
+		for (size_t i = 0; i < e->validated_count; i++) {
+			if (validated == NULL || (name_within(e->validated[i],
+						 d) && !name_within(validated,
+						 d)))
+				validated = e->validated[i];
+			if (strcasecmp(e->validated[i], d) == 0) {
+				validated = e->validated[i];
+				break;
+			}
+		}
+	}
+	struct mail_spf_macro_input in = { e->sender, d, e->ip_text, e->helo,
+		validated };
+	char *out;
+	struct error xerr;
+	if (mail_spf_expand(spec, &in, true, e->a, &out, &xerr) < 0)
+		return decide(e, r, MAIL_SPF_PERMERROR, "%s", xerr.msg);
+	*out_r = out;
+	return STEP_ON;
+}
+
+static enum step check_host(struct eval *e, const char *d, int depth,
+	enum mail_spf_result *r);
+
+/* Evaluates one term: STEP_DONE with *matched set, or a result decided. */
+static enum step
+term_matches(struct eval *e, const struct mail_spf_term *t, const char *d,
+	int depth, bool *matched, enum mail_spf_result *r)
+{
+	struct dns_answer ans;
+	const char *name;
+	enum step s;
+	*matched = false;
+	switch (t->mechanism) {
+	case MAIL_SPF_ALL:
+		*matched = true;
+		return STEP_ON;
+	case MAIL_SPF_IP4:
+	case MAIL_SPF_IP6:
+		if ((t->mechanism == MAIL_SPF_IP4) != (e->family == AF_INET))
+			return STEP_ON;
+		*matched = addr_in(e, t->net, t->mechanism == MAIL_SPF_IP4 ?
+			t->cidr4 : t->cidr6);
+		return STEP_ON;
+	default:
+		break;
+	}
+	if ((s = count_dns_term(e, t->text, r)) != STEP_ON ||
+	    (s = target(e, t->domain_spec, d, &name, r)) != STEP_ON)
+		return s;
+	switch (t->mechanism) {
+	case MAIL_SPF_INCLUDE: {
+		/* §5.2: pass matches; fail, softfail, neutral do not. */
+		enum mail_spf_result inner;
+		if ((s = check_host(e, name, depth + 1, &inner)) == STEP_FAIL)
+			return s;
+		switch (inner) {
+		case MAIL_SPF_PASS:
+			*matched = true;
+			return STEP_ON;
+		case MAIL_SPF_FAIL:
+		case MAIL_SPF_SOFTFAIL:
+		case MAIL_SPF_NEUTRAL:
+			return STEP_ON;
+		case MAIL_SPF_NONE:
+			return decide(e, r, MAIL_SPF_PERMERROR,
+				"include:%s names a domain with no SPF record",
+				name);
+		case MAIL_SPF_TEMPERROR:
+		case MAIL_SPF_PERMERROR:
+			*r = inner;	/* e->why says why, from inside */
+			return STEP_DONE;
+		}
+		return STEP_ON;
+	}
+	case MAIL_SPF_A:
+		if ((s = lookup(e, name, addr_type(e), false, &ans, r)) !=
+		    STEP_ON)
+			return s;
+		*matched = answer_holds(e, &ans, t->cidr4, t->cidr6);
+		return STEP_ON;
+	case MAIL_SPF_MX:
+		if ((s = lookup(e, name, DNS_TYPE_MX, false, &ans, r)) !=
+		    STEP_ON)
+			return s;
+		if (ans.count > MAIL_SPF_NAMES_MAX)
+			return decide(e, r, MAIL_SPF_PERMERROR,
+				"%s has %zu MX records, more than the %d "
+				"\"mx\" may look up (RFC 7208 §4.6.4)", name,
+				ans.count, MAIL_SPF_NAMES_MAX);
+		for (size_t i = 0; i < ans.count && !*matched; i++) {
+			struct dns_answer addrs;
+			if ((s = lookup(e, ans.mx[i].host, addr_type(e), false,
+				     &addrs, r)) != STEP_ON)
+				return s;
+			*matched = answer_holds(e, &addrs, t->cidr4, t->cidr6);
+		}
+		return STEP_ON;
+	case MAIL_SPF_PTR:
+		if ((s = validated_names(e, r)) != STEP_ON)
+			return s;
+		for (size_t i = 0; i < e->validated_count && !*matched; i++)
+			*matched = name_within(e->validated[i], name);
+		return STEP_ON;
+	case MAIL_SPF_EXISTS:
+		/* §5.7: an A query whatever the client's family. */
+		if ((s = lookup(e, name, DNS_TYPE_A, false, &ans, r)) !=
+		    STEP_ON)
+			return s;
+		*matched = ans.count > 0;
+		return STEP_ON;
+	default:
+		return STEP_ON;
+	}
+}
+
+/* §4.4, §4.5: the one SPF record of d, parsed; or a result. */
+static enum step
+record_of(struct eval *e, const char *d, struct mail_spf_record *rec,
+	enum mail_spf_result *r)
+{
+	struct dns_answer ans;
+	enum step s = lookup(e, d, DNS_TYPE_TXT, false, &ans, r);
+	if (s != STEP_ON)
+		return s;
+	const struct dns_txt *found = NULL;
+	for (size_t i = 0; i < ans.count; i++) {
+		struct span text = span_make(ans.txt[i].text, ans.txt[i].len);
+		if (!mail_spf_is_record(text))
+			continue;
+		if (found != NULL)
+			return decide(e, r, MAIL_SPF_PERMERROR,
+				"%s publishes more than one SPF record "
+				"(RFC 7208 §4.5)", d);
+		found = &ans.txt[i];
+	}
+	if (found == NULL)
+		return decide(e, r, MAIL_SPF_NONE,
+			"%s publishes no SPF record", d);
+	struct error perr;
+	if (mail_spf_record_parse(span_make(found->text, found->len), e->a,
+		    rec, &perr) < 0)
+		return decide(e, r, MAIL_SPF_PERMERROR,
+			"the SPF record of %s is not valid: %s", d, perr.msg);
+	return STEP_ON;
+}
+
+static enum step
+check_host(struct eval *e, const char *d, int depth, enum mail_spf_result *r)
+{
+	if (!domain_usable(d))
+		return decide(e, r, MAIL_SPF_NONE,
+			"\"%s\" is not a domain name SPF can check", d);
+	struct mail_spf_record rec;
+	enum step s = record_of(e, d, &rec, r);
+	if (s != STEP_ON)
+		return s;
+	for (size_t i = 0; i < rec.count; i++) {
+		bool matched;
+		s = term_matches(e, &rec.terms[i], d, depth, &matched, r);
+		if (s != STEP_ON)
+			return s;
+		if (matched) {
+			e->mechanism = rec.terms[i].text;
+			return decide(e, r, rec.terms[i].qualifier,
+				"%s matched \"%s\" in the SPF record of %s",
+				e->ip_text, rec.terms[i].text, d);
+		}
+	}
+	if (rec.redirect != NULL) {
+		/* §6.1: as if the target's record were this one. */
+		const char *name;
+		if ((s = count_dns_term(e, "redirect", r)) != STEP_ON ||
+		    (s = target(e, rec.redirect, d, &name, r)) != STEP_ON ||
+		    (s = check_host(e, name, depth + 1, r)) != STEP_ON)
+			return s == STEP_DONE && *r == MAIL_SPF_NONE ?
+				decide(e, r, MAIL_SPF_PERMERROR,
+					"redirect=%s names a domain with no "
+					"SPF record", rec.redirect) : s;
+		return STEP_DONE;
+	}
+	e->mechanism = NULL;
+	return decide(e, r, MAIL_SPF_NEUTRAL,
+		"no term of the SPF record of %s matched %s", d, e->ip_text);
+}
+
+int
+mail_spf_check_host(const struct mail_auth_dns *dns,
+	const struct mail_spf_input *in, struct arena *a,
+	struct mail_spf_outcome *out_r, struct error *err)
+{
+	memset(out_r, 0, sizeof(*out_r));
+	struct eval e = { .dns = dns, .a = a, .err = err, .sender =
+		in->sender, .helo = in->helo != NULL ? in->helo : "" };
+	if (e.sender == NULL || e.sender[0] == '\0')
+		e.sender = arena_printf(a, "postmaster@%s", in->domain);
+	if (e.sender == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	struct in6_addr v6;
+	struct in_addr v4;
+	if (inet_pton(AF_INET, in->ip, &v4) == 1) {
+		e.family = AF_INET;
+		memcpy(e.ip, &v4, 4);
+		e.ip_text = in->ip;
+	} else if (inet_pton(AF_INET6, in->ip, &v6) == 1) {
+		/* §5: an IPv4-mapped address keeps IPv4's semantics. */
+		if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+			e.family = AF_INET;
+			memcpy(e.ip, v6.s6_addr + 12, 4);
+			char *text = arena_alloc(a, INET_ADDRSTRLEN);
+			if (text == NULL)
+				return error_set(err, ERROR_LIMIT,
+					"out of memory for SPF");
+			inet_ntop(AF_INET, e.ip, text, INET_ADDRSTRLEN);
+			e.ip_text = text;
+		} else {
+			e.family = AF_INET6;
+			memcpy(e.ip, &v6, 16);
+			e.ip_text = in->ip;
+		}
+	} else {
+		return error_set_field(err, ERROR_INVALID, "ip",
+			"\"%s\" is not an IPv4 or IPv6 address", in->ip);
+	}
+	enum mail_spf_result r = MAIL_SPF_NONE;
+	char *domain = arena_strdup(a, in->domain);
+	if (domain == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	size_t n = strlen(domain);
+	if (n > 0 && domain[n - 1] == '.')
+		domain[n - 1] = '\0';
+	str_lower_inplace(domain);
+	if (check_host(&e, domain, 0, &r) == STEP_FAIL)
+		return -1;
+	out_r->result = r;
+	out_r->why = e.why != NULL ? e.why : "";
+	bool matched = r == MAIL_SPF_PASS || r == MAIL_SPF_FAIL ||
+		r == MAIL_SPF_SOFTFAIL || r == MAIL_SPF_NEUTRAL;
+	out_r->mechanism = matched && e.mechanism != NULL ? e.mechanism : "";
+	out_r->dns_terms = e.dns_terms;
+	out_r->void_lookups = e.void_lookups;
+	return 0;
+}
+
+int
+mail_spf_check(const struct mail_auth_dns *dns, const char *ip,
+	const char *helo, const char *mail_from, struct arena *a,
+	struct mail_spf_outcome *out_r, const char **identity_r,
+	bool *helo_r, struct error *err)
+{
+	const char *from = mail_from != NULL ? mail_from : "";
+	if (from[0] == '<') {
+		size_t n = strlen(from);
+		from = arena_strndup(a, from + 1, n > 1 && from[n - 1] == '>' ?
+			n - 2 : n - 1);
+		if (from == NULL)
+			return error_set(err, ERROR_LIMIT,
+				"out of memory for SPF");
+	}
+	const char *at = strrchr(from, '@');
+	struct mail_spf_input in = { ip, NULL, from, helo != NULL ? helo :
+		"" };
+	*helo_r = from[0] == '\0';
+	if (*helo_r) {
+		/* §2.4: the null reverse-path is checked as the HELO's. */
+		in.domain = in.helo;
+		in.sender = arena_printf(a, "postmaster@%s", in.helo);
+	} else if (at == NULL) {
+		/* §4.3: a sender without '@' is a domain; local "postmaster". */
+		in.domain = from;
+		in.sender = arena_printf(a, "postmaster@%s", from);
+	} else {
+		in.domain = at + 1;
+		if (at == from)
+			in.sender = arena_printf(a, "postmaster%s", from);
+	}
+	if (in.sender == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	*identity_r = in.domain;
+	return mail_spf_check_host(dns, &in, a, out_r, err);
+}
