@@ -422,11 +422,18 @@ put_human(struct out *o, const struct mail_dsn_report *r, const char *subject,
 		put(o, "\r\n");
 	}
 	/* RFC 3461 §4.3 leaves the size to us: say why the body is missing. */
-	if (cut)
+	char limit[48];
+	if (r->return_max >= 1024)
+		snprintf(limit, sizeof(limit), "%zu KB", r->return_max / 1024);
+	else
+		snprintf(limit, sizeof(limit), "%zu bytes", r->return_max);
+	if (cut && r->return_max == 0)
+		put(o, "You asked for the whole message to be returned, but "
+			"this mail service returns only its header.\r\n\r\n");
+	else if (cut)
 		putf(o, "You asked for the whole message to be returned, but "
-			"it is larger than the %zu KB a report carries, so only "
-			"its header is attached.\r\n\r\n",
-			r->return_max / 1024);
+			"it is larger than the %s a report carries, so only its "
+			"header is attached.\r\n\r\n", limit);
 	put(o, "The technical details are attached for your IT service "
 		"desk.\r\n");
 }

@@ -187,6 +187,10 @@ test_ret_full_is_bounded(void **state)
 	assert_true(holds(cut, "text/rfc822-headers"));
 	assert_false(holds(cut, "The body text."));
 	assert_true(holds(cut, "only its header is attached"));
+	/* outbound.report_return_max_kb = 0: never the whole message. */
+	struct span never = build(a, true, 0, NULL);
+	assert_false(holds(never, "The body text."));
+	assert_true(holds(never, "returns only its header"));
 	struct span hdrs = build(a, false, size, NULL);
 	assert_true(holds(hdrs, "text/rfc822-headers"));
 	assert_false(holds(hdrs, "The body text."));
