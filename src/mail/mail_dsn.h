@@ -106,7 +106,8 @@ int mail_dsn_orcpt_parse(struct span value, char *buf, size_t size,
  * A kept ORCPT ("rfc822;address"; a value without a type is an rfc822
  * address) as an ORCPT parameter for another server, xtext-encoded
  * (RFC 6533's "\x{HEX}" form for utf-8), into buf. false when it does
- * not fit.
+ * not fit, or when it would be longer than MAIL_DSN_ORCPT_MAX (then it
+ * is not sent: a server need take no more).
  */
 bool mail_dsn_orcpt_encode(const char *orcpt, char *buf, size_t size);
 

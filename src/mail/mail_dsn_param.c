@@ -284,10 +284,10 @@ mail_dsn_orcpt_parse(struct span value, char *buf, size_t size,
 			while (j < xtext.len &&
 			       (unsigned char)xtext.p[j] < 0x80)
 				j++;
-			size_t part;
+			size_t part = 0;
 			decoded = xtext_decode(span_make(xtext.p + i, j - i),
 				raw + len, sizeof(raw) - len, &part);
-			len += part;
+			len += decoded ? part : 0;
 			i = j;
 		}
 		raw[len] = '\0';
@@ -376,9 +376,15 @@ mail_dsn_orcpt_encode(const char *orcpt, char *buf, size_t size)
 	int w = snprintf(buf, size, "%s;", utf8 ? "utf-8" : "rfc822");
 	if (w < 0 || (size_t)w >= size)
 		return false;
-	if (utf8)
-		return utf8_address_encode(address, buf + w, size - (size_t)w);
-	return mail_smtp_xtext(address, buf + w, size - (size_t)w);
+	bool ok = utf8 ?
+		utf8_address_encode(address, buf + w, size - (size_t)w) :
+		mail_smtp_xtext(address, buf + w, size - (size_t)w);
+	/*
+	 * RFC 3461 §4.2 has servers take 500 characters, no more: "\x{3D}"
+	 * for a "+3D" the sender wrote makes a utf-8 value longer, and one
+	 * past 500 could cost the recipient its RCPT.
+	 */
+	return ok && strlen(buf) <= MAIL_DSN_ORCPT_MAX;
 }
 
 bool

@@ -5,7 +5,8 @@
  * values are what the queue may keep and send on: RET one of two words,
  * NOTIFY NEVER alone or not at all, ENVID printable ASCII within 100
  * characters, ORCPT typed rfc822 or utf-8, bounded, with no control
- * character, and passed on as xtext that reads back the same.
+ * character, and passed on (when it fits) as xtext that reads back the
+ * same.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -54,9 +55,12 @@ check_dsn(const struct smtp_command *cmd)
 	if (strncmp(cmd->orcpt, "rfc822;", 7) != 0 &&
 	    strncmp(cmd->orcpt, "utf-8;", 6) != 0)
 		abort();
+	/* What is sent on (when it fits in 500) reads back the same. */
 	char wire[1200], again[MAIL_DSN_ORCPT_MAX + 1];
 	struct error err;
-	if (!mail_dsn_orcpt_encode(cmd->orcpt, wire, sizeof(wire)) ||
+	if (!mail_dsn_orcpt_encode(cmd->orcpt, wire, sizeof(wire)))
+		return;
+	if (strlen(wire) > MAIL_DSN_ORCPT_MAX ||
 	    mail_dsn_orcpt_parse(span_from_cstr(wire), again, sizeof(again),
 		    &err) < 0 ||
 	    strcmp(again, cmd->orcpt) != 0)

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -117,6 +118,29 @@ test_orcpt_survives_every_hop(void **state)
 	}
 }
 
+/*
+ * RFC 3461 §4.2: a server need take no ORCPT past 500 characters, so one
+ * that would grow past it when written again (RFC 6533 spells "=" as
+ * six characters where xtext took three) is not sent on.
+ */
+static void
+test_orcpt_sent_on_only_within_500(void **state)
+{
+	char given[400], kept[MAIL_DSN_ORCPT_MAX + 1], wire[1200];
+	size_t n = (size_t)snprintf(given, sizeof(given), "utf-8;");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(given + n, sizeof(given) - n, "+3D");
+	snprintf(given + n, sizeof(given) - n, "@x");
+	struct error err;
+	assert_int_equal(mail_dsn_orcpt_parse(span_from_cstr(given), kept,
+		sizeof(kept), &err), 0);
+	assert_false(mail_dsn_orcpt_encode(kept, wire, sizeof(wire)));
+	/* 70 of them make 6 + 420 + 2: within the limit, so it goes. */
+	snprintf(kept + 6 + 70, sizeof(kept) - 6 - 70, "@x");
+	assert_true(mail_dsn_orcpt_encode(kept, wire, sizeof(wire)));
+	assert_int_equal(strlen(wire), 6 + 70 * 6 + 2);
+}
+
 static void
 test_orcpt_field(void **state)
 {
@@ -207,6 +231,7 @@ main(void)
 		cmocka_unit_test(test_notify_wants_every_action),
 		cmocka_unit_test(test_notify_round_trip),
 		cmocka_unit_test(test_orcpt_survives_every_hop),
+		cmocka_unit_test(test_orcpt_sent_on_only_within_500),
 		cmocka_unit_test(test_orcpt_field),
 		cmocka_unit_test(test_ret_full_is_bounded),
 	};

@@ -205,6 +205,9 @@ static const struct dsn_case dsn_cases[] = {
 	  "UTF-8" },
 	{ "RCPT TO:<a@b> ORCPT=utf-8;a\\yb", NULL, "", 0, "", "UTF-8" },
 	{ "RCPT TO:<a@b> ORCPT=utf-8;a\xc3(b", NULL, "", 0, "", "UTF-8" },
+	/* Found by fuzz_smtp: bad xtext between 8-bit bytes. */
+	{ "RCPT TO:<a@b> ORCPT=utf-8;\xc3\xb6r=g\xc3\xb6", NULL, "", 0, "",
+	  "xtext" },
 	{ "RCPT TO:<a@b> ORCPT=rfc822;a ORCPT=rfc822;b", NULL, "", 0, "",
 	  "twice" },
 	{ "RCPT TO:<a@b> RET=FULL", NULL, "", 0, "", "RCPT parameter" },
