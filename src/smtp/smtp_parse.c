@@ -177,7 +177,7 @@ parse_param(struct span param, struct smtp_command *cmd, unsigned *seen,
 			"that MAIL parameter is not supported" :
 			"that RCPT parameter is not supported (NOTIFY and "
 			"ORCPT are)");
-	/* RFC 5321 §4.1.2 gives each parameter one value. */
+	/* A parameter given twice has no one meaning: refused, not guessed. */
 	enum smtp_param p = smtp_params[i].param;
 	if (*seen & p)
 		return error_set_field(err, ERROR_INVALID, "5.5.4",
