@@ -33,6 +33,9 @@ struct mail_recipient {
 	int64_t mailbox_id;	/* LOCAL only */
 	int64_t quota_mb;	/* LOCAL only */
 	int64_t list_id;	/* LIST only */
+	/* RFC 3461, as the client gave them with RCPT (mail_dsn.h): */
+	unsigned notify;	/* enum mail_dsn_notify bits; 0: not given */
+	const char *orcpt;	/* "rfc822;address" as kept; NULL: none */
 };
 
 /*
@@ -100,6 +103,9 @@ struct mail_message {
 	int64_t received_at;	/* the internal date */
 	const char *sender;	/* envelope sender, "" for the null path */
 	bool junk;		/* local copies go to Junk E-mail (SPEC M6) */
+	/* RFC 3461, as the client gave them with MAIL; NULL: not given */
+	const char *ret;	/* "FULL" or "HDRS" */
+	const char *envid;	/* decoded */
 };
 
 /* What a delivery did, for the front end's log line. */
@@ -113,7 +119,8 @@ struct mail_delivery_report {
  * a row in the Inbox of each distinct local mailbox the recipients and
  * their lists reach (made with the mailbox: one lacking its Inbox fails
  * the delivery with ERROR_TEMPORARY, nothing kept), and a queue row for
- * each remote address. A list member whose mailbox the message would put
+ * each remote address, keeping the message's RET and ENVID and a direct
+ * recipient's NOTIFY and ORCPT (a list's members get none). A list member whose mailbox the message would put
  * over quota is left out and counted (a direct recipient was checked at
  * RCPT). ctx gives the directory's rules for expanding lists; its store
  * is not used (the writer has its own). Returns only when all of it is on

@@ -12,6 +12,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir.h"
+#include "mail/mail_dsn.h"
 #include "mail/mail_internal.h"
 #include "store/store.h"
 #include "store/store_change.h"
@@ -82,13 +83,15 @@ gather_recipients(struct deliver_job *job, struct error *err)
 	for (size_t i = 0; i < job->count; i++) {
 		const struct mail_recipient *r = &job->recipients[i];
 		int rc = 0;
-		if (r->kind == MAIL_ROUTE_LOCAL)
+		if (r->kind == MAIL_ROUTE_LOCAL) {
 			rc = store_set_add_mailbox(st, DELIVERY_SCOPE,
 				r->mailbox_id, err);
-		else if (r->kind == MAIL_ROUTE_REMOTE)
+		} else if (r->kind == MAIL_ROUTE_REMOTE) {
+			char notify[MAIL_DSN_NOTIFY_TEXT];
+			mail_dsn_notify_text(r->notify, notify);
 			rc = store_set_add_remote(st, DELIVERY_SCOPE, r->address,
-				err);
-		else {
+				notify, r->orcpt != NULL ? r->orcpt : "", err);
+		} else {
 			lists = true;
 			rc = dir_list_expand_set(&job->ctx, r->list_id,
 				LIST_SCOPE, err);
@@ -147,6 +150,8 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 		.internal_date = job->m->received_at,
 		.sender = job->m->sender,
 		.special_use = job->m->junk ? "junk" : NULL,
+		.ret = job->m->ret != NULL ? job->m->ret : "",
+		.envid = job->m->envid != NULL ? job->m->envid : "",
 	};
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
 		    err) < 0)

@@ -22,6 +22,19 @@
 /* Header lines are folded before this many columns (RFC 5322 §2.1.1). */
 #define DSN_FOLD 76
 
+/* What each action is called in the subject and the words for people. */
+static const struct {
+	const char *head;	/* "Not delivered: <subject>" */
+	const char *what;	/* "Your message to X <what>." */
+} action_words[] = {
+	[MAIL_DSN_FAILED] = { "Not delivered", "could not be delivered" },
+	[MAIL_DSN_DELAYED] = { "Delayed", "has not been delivered yet" },
+	[MAIL_DSN_DELIVERED] = { "Delivered", "was delivered" },
+	[MAIL_DSN_RELAYED] = { "Relayed", "was passed on" },
+	[MAIL_DSN_EXPANDED] = { "Delivered to list",
+		"was delivered to the list" },
+};
+
 const char *
 mail_dsn_action_name(enum mail_dsn_action action)
 {
@@ -32,6 +45,10 @@ mail_dsn_action_name(enum mail_dsn_action action)
 		return "delayed";
 	case MAIL_DSN_DELIVERED:
 		return "delivered";
+	case MAIL_DSN_RELAYED:
+		return "relayed";
+	case MAIL_DSN_EXPANDED:
+		return "expanded";
 	}
 	return "failed";
 }
@@ -84,8 +101,16 @@ const char *
 mail_dsn_advice(enum mail_dsn_action action, const char *status)
 {
 	if (action == MAIL_DSN_DELIVERED)
-		return "It was handed to the recipient's mail server. You do "
-			"not need to do anything.";
+		return "It is in the recipient's mailbox. You do not need to "
+			"do anything.";
+	if (action == MAIL_DSN_RELAYED)
+		return "It was handed to the recipient's mail server, which "
+			"does not send delivery confirmations, so this is the "
+			"last confirmation you will get. You do not need to do "
+			"anything.";
+	if (action == MAIL_DSN_EXPANDED)
+		return "It was delivered to the list, which sends a copy to "
+			"each of its members. You do not need to do anything.";
 	if (action == MAIL_DSN_DELAYED)
 		return "We are still trying to deliver it and will keep "
 			"trying until the time shown below. You do not need to "
@@ -355,7 +380,8 @@ put_crlf(struct out *o, struct span text)
 }
 
 static void
-put_human(struct out *o, const struct mail_dsn_report *r, const char *subject)
+put_human(struct out *o, const struct mail_dsn_report *r, const char *subject,
+	bool cut)
 {
 	char date[64];
 	put(o, "This is an automatic message from the mail system. Please do "
@@ -367,10 +393,7 @@ put_human(struct out *o, const struct mail_dsn_report *r, const char *subject)
 		putf(o, "About your message \"%s\".\r\n\r\n", subject);
 	for (size_t i = 0; i < r->recipient_count; i++) {
 		const struct mail_dsn_recipient *rc = &r->recipients[i];
-		const char *what = rc->action == MAIL_DSN_FAILED ?
-			"could not be delivered" : rc->action ==
-			MAIL_DSN_DELAYED ? "has not been delivered yet" :
-			"was delivered";
+		const char *what = action_words[rc->action].what;
 		putf(o, "Your message to %s %s.\r\n", rc->final_recipient,
 			what);
 		put(o, mail_dsn_advice(rc->action, rc->status));
@@ -398,6 +421,19 @@ put_human(struct out *o, const struct mail_dsn_report *r, const char *subject)
 		}
 		put(o, "\r\n");
 	}
+	/* RFC 3461 §4.3 leaves the size to us: say why the body is missing. */
+	char limit[48];
+	if (r->return_max >= 1024)
+		snprintf(limit, sizeof(limit), "%zu KB", r->return_max / 1024);
+	else
+		snprintf(limit, sizeof(limit), "%zu bytes", r->return_max);
+	if (cut && r->return_max == 0)
+		put(o, "You asked for the whole message to be returned, but "
+			"this mail service returns only its header.\r\n\r\n");
+	else if (cut)
+		putf(o, "You asked for the whole message to be returned, but "
+			"it is larger than the %s a report carries, so only its "
+			"header is attached.\r\n\r\n", limit);
 	put(o, "The technical details are attached for your IT service "
 		"desk.\r\n");
 }
@@ -409,12 +445,12 @@ put_recipient(struct out *o, const struct mail_dsn_recipient *rc)
 	put(o, "\r\n");
 	snprintf(value, sizeof(value), "rfc822; %s", rc->final_recipient);
 	put_field(o, "Final-Recipient", value);
+	/* RFC 3464 §2.3.1: the ORCPT the sender gave, as given. */
 	if (rc->original_recipient != NULL &&
-	    rc->original_recipient[0] != '\0') {
-		snprintf(value, sizeof(value), "rfc822; %s",
-			rc->original_recipient);
+	    rc->original_recipient[0] != '\0' &&
+	    mail_dsn_orcpt_field(rc->original_recipient, value,
+		    sizeof(value)))
 		put_field(o, "Original-Recipient", value);
-	}
 	put_field(o, "Action", mail_dsn_action_name(rc->action));
 	put_field(o, "Status", rc->status);
 	if (rc->remote_mta != NULL && rc->remote_mta[0] != '\0') {
@@ -471,10 +507,11 @@ check_report(const struct mail_dsn_report *r, struct error *err)
 	for (size_t i = 0; i < r->recipient_count; i++) {
 		const struct mail_dsn_recipient *rc = &r->recipients[i];
 		if (rc->final_recipient == NULL || rc->status == NULL ||
-		    strlen(rc->status) < 5)
+		    strlen(rc->status) < 5 ||
+		    (unsigned)rc->action > MAIL_DSN_EXPANDED)
 			return error_set(err, ERROR_INVALID, "each recipient "
-				"of a delivery report needs an address and a "
-				"status");
+				"of a delivery report needs an address, an "
+				"action and a status");
 	}
 	return 0;
 }
@@ -498,8 +535,9 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 	char subject[DSN_MAX_SUBJECT + 1], date[64], boundary[128];
 	original_subject(header, subject, sizeof(subject));
 	enum mail_dsn_action action = r->recipients[0].action;
-	const char *head = action == MAIL_DSN_FAILED ? "Not delivered" :
-		action == MAIL_DSN_DELAYED ? "Delayed" : "Delivered";
+	const char *head = action_words[action].head;
+	bool whole = r->return_full && r->original.len <= r->return_max;
+	bool cut = r->return_full && !whole;
 	format_date(r->now, date, sizeof(date));
 	snprintf(boundary, sizeof(boundary), "=_report_%s", r->unique);
 
@@ -520,7 +558,7 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 	putf(&o, "\r\n--%s\r\n", boundary);
 	put(&o, "Content-Type: text/plain; charset=utf-8\r\n"
 		"Content-Transfer-Encoding: 8bit\r\n\r\n");
-	put_human(&o, r, subject);
+	put_human(&o, r, subject, cut);
 
 	putf(&o, "\r\n--%s\r\n", boundary);
 	put(&o, "Content-Type: message/delivery-status\r\n\r\n");
@@ -537,7 +575,7 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 		put_recipient(&o, &r->recipients[i]);
 
 	putf(&o, "\r\n--%s\r\n", boundary);
-	if (r->return_full) {
+	if (whole) {
 		put(&o, "Content-Type: message/rfc822\r\n\r\n");
 		put_crlf(&o, r->original);
 	} else {

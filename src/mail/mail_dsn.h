@@ -1,9 +1,12 @@
 /*
  * Delivery status notifications: the report a sender gets when mail is
- * late, given up or (when asked) delivered, and the reading of a remote
- * server's reply for it. Layer: domain, pure (no I/O, `now` passed in).
- * RFC 3464 (message/delivery-status), RFC 6522 (multipart/report), RFC 3461
- * (RET, ENVID, ORCPT), RFC 3834 (Auto-Submitted). SPEC M5, M8.
+ * late, given up or (when asked) delivered, the reading of a remote
+ * server's reply for it, and the RFC 3461 parameters that say which
+ * reports a sender wants. Layer: domain; pure (no I/O, `now` passed in)
+ * but for mail_dsn_deliver and mail_dsn_report_local. RFC 3464
+ * (message/delivery-status), RFC 6522 (multipart/report), RFC 3461 (NOTIFY,
+ * RET, ENVID, ORCPT), RFC 6533 (utf-8 addresses), RFC 3834
+ * (Auto-Submitted). SPEC M5, M8.
  */
 #ifndef MAIL_DSN_H
 #define MAIL_DSN_H
@@ -15,22 +18,113 @@
 #include "core/str.h"
 
 struct arena;
+struct config;
+struct dir_ctx;
 struct error;
+struct mail_message;
+struct mail_recipient;
+struct store_writer;
 
 /* RFC 3464 §2.3.3. */
 enum mail_dsn_action {
 	MAIL_DSN_FAILED = 0,
 	MAIL_DSN_DELAYED,
-	MAIL_DSN_DELIVERED,
+	MAIL_DSN_DELIVERED,	/* into a mailbox here */
+	MAIL_DSN_RELAYED,	/* to a server that sends no reports itself */
+	MAIL_DSN_EXPANDED,	/* to a list here, and on to its members */
 };
 
-/* "failed", "delayed", "delivered"; static. */
+/* "failed", "delayed", "delivered", "relayed", "expanded"; static. */
 const char *mail_dsn_action_name(enum mail_dsn_action action);
+
+/* ---- RFC 3461 parameters (mail_dsn_param.c): pure ---- */
+
+/*
+ * NOTIFY (RFC 3461 §4.1) as bits. 0 means the client gave none, which
+ * §4.1 lets the server read as FAILURE,DELAY, as we do.
+ */
+enum mail_dsn_notify {
+	MAIL_DSN_NOTIFY_NEVER = 1u << 0,
+	MAIL_DSN_NOTIFY_SUCCESS = 1u << 1,
+	MAIL_DSN_NOTIFY_FAILURE = 1u << 2,
+	MAIL_DSN_NOTIFY_DELAY = 1u << 3,
+};
+
+/* "NEVER" or "SUCCESS,FAILURE,DELAY" and its subsets, as stored. */
+#define MAIL_DSN_NOTIFY_TEXT 32
+/* RFC 3461 §4.4: an ENVID is at most 100 characters, as sent. */
+#define MAIL_DSN_ENVID_MAX 100
+/* RFC 3461 §4.2: an ORCPT value of up to 500 characters is accepted. */
+#define MAIL_DSN_ORCPT_MAX 500
+
+/*
+ * Reads a NOTIFY value: "NEVER" alone, or a comma list of SUCCESS, FAILURE
+ * and DELAY, each once, in any case. ERROR_INVALID with a sentence that
+ * says what is wrong. Stored text (mail_dsn_notify_text) reads back the
+ * same way; "" is 0.
+ */
+int mail_dsn_notify_parse(struct span value, unsigned *notify_r,
+	struct error *err);
+
+/* notify as stored: "" for 0, else its words in a fixed order. */
+void mail_dsn_notify_text(unsigned notify, char buf[MAIL_DSN_NOTIFY_TEXT]);
+
+/*
+ * Whether a sender who asked `notify` (0: nothing said) wants a report of
+ * `action`: by default failures and delays, never anything for NEVER,
+ * and delivered, relayed and expanded only for SUCCESS.
+ */
+bool mail_dsn_notify_wants(unsigned notify, enum mail_dsn_action action);
+
+/*
+ * Reads RET (RFC 3461 §4.3): "FULL" or "HDRS" in any case, into *ret_r as
+ * "FULL" or "HDRS" (static). ERROR_INVALID otherwise.
+ */
+int mail_dsn_ret_parse(struct span value, const char **ret_r,
+	struct error *err);
+
+/*
+ * Decodes an ENVID (RFC 3461 §4.4): xtext of at most MAIL_DSN_ENVID_MAX
+ * characters that decodes to printable ASCII, into buf (at least
+ * MAIL_DSN_ENVID_MAX + 1 bytes). ERROR_INVALID saying what is wrong.
+ */
+int mail_dsn_envid_parse(struct span value, char *buf, size_t size,
+	struct error *err);
+
+/*
+ * Decodes an ORCPT value (RFC 3461 §4.2) "addr-type;xtext" of at most
+ * MAIL_DSN_ORCPT_MAX characters into buf (at least that plus one) as
+ * "rfc822;address" or "utf-8;address", the form queue rows keep. rfc822:
+ * the decoded address is printable ASCII. utf-8 (RFC 6533 §3): "\x{HEX}"
+ * escapes and raw UTF-8 decode to UTF-8 with no control character. Other
+ * address types are refused. ERROR_INVALID saying what is wrong.
+ */
+int mail_dsn_orcpt_parse(struct span value, char *buf, size_t size,
+	struct error *err);
+
+/*
+ * A kept ORCPT ("rfc822;address"; a value without a type is an rfc822
+ * address) as an ORCPT parameter for another server, xtext-encoded
+ * (RFC 6533's "\x{HEX}" form for utf-8), into buf. false when it does
+ * not fit, or when it would be longer than MAIL_DSN_ORCPT_MAX (then it
+ * is not sent: a server need take no more).
+ */
+bool mail_dsn_orcpt_encode(const char *orcpt, char *buf, size_t size);
+
+/*
+ * The same as the value of a report's Original-Recipient field (RFC 3464
+ * §2.3.1): "rfc822; address", or "utf-8; " and the ASCII form of RFC 6533
+ * §3. false when it does not fit.
+ */
+bool mail_dsn_orcpt_field(const char *orcpt, char *buf, size_t size);
+
+/* ---- reports (mail_dsn.c) ---- */
 
 /* One recipient's line of the report (RFC 3464 §2.3). */
 struct mail_dsn_recipient {
 	const char *final_recipient;	/* the address tried */
-	const char *original_recipient;	/* ORCPT's address; NULL: none */
+	/* ORCPT as kept ("rfc822;address"); NULL: none */
+	const char *original_recipient;
 	enum mail_dsn_action action;
 	const char *status;		/* RFC 3463 "5.1.1" */
 	const char *remote_mta;		/* "mx.example.org"; NULL: none */
@@ -54,8 +148,13 @@ struct mail_dsn_report {
 	int64_t now;			/* Date: */
 	/* The original message; its header is always returned. */
 	struct span original;
-	/* RET=FULL: return it whole, as message/rfc822 (RFC 3461 §4.3). */
+	/*
+	 * RET=FULL: return it whole, as message/rfc822 (RFC 3461 §4.3), when
+	 * it is at most return_max bytes; a larger one gets its header and a
+	 * sentence saying why.
+	 */
 	bool return_full;
+	size_t return_max;
 	const struct mail_dsn_recipient *recipients;
 	size_t recipient_count;		/* at least 1 */
 	/* 32 random bytes' worth for the boundary and Message-ID (tests: fixed) */
@@ -93,9 +192,39 @@ void mail_dsn_diagnostic_parse(struct span text,
 	struct mail_dsn_diagnostic *d_r);
 
 /*
- * The report's subject's head: "Not delivered", "Delayed" or "Delivered";
- * and the sentence for people explaining a status code, with what to do.
+ * The sentence for people explaining a status code, with what to do.
  */
 const char *mail_dsn_advice(enum mail_dsn_action action, const char *status);
+
+/* ---- sending a report (mail_dsn_deliver.c) ---- */
+
+/* The reports' From: postmaster at the instance's first domain, into buf. */
+void mail_dsn_postmaster(const struct config *c, char *buf, size_t size);
+
+/*
+ * Builds the report r (its unique text made here when NULL) and delivers
+ * it from the null sender to r->original_sender: into their mailbox when
+ * the address is ours, else into the outbound queue (mail_route with
+ * relaying allowed), through the writer, durably. ctx gives the store,
+ * config and time; its arena is not used. ERROR_NOT_FOUND, DENIED or
+ * INVALID when the sender cannot be routed to (it can never be told),
+ * other codes when it may work later.
+ */
+int mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_dsn_report *r, struct error *err);
+
+/*
+ * The success reports RFC 3461 asks for at final delivery here (docs/
+ * outbound.md "Delivery status notifications"): one "delivered" line for
+ * each local recipient, and one "expanded" line for each list, whose
+ * NOTIFY holds SUCCESS, in one report to m's sender with the message's
+ * header (never the whole message) and ENVID. Nothing for the null
+ * sender (RFC 3461 §6.2: never a report about a report) or when no
+ * recipient asked. Called after mail_deliver kept the message; errors as
+ * mail_dsn_deliver's.
+ */
+int mail_dsn_report_local(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_message *m, const struct mail_recipient *recipients,
+	size_t count, struct error *err);
 
 #endif

@@ -88,6 +88,11 @@ struct mail_queue_attempt {
 	bool detail_is_reply;
 	const char *remote_mta;	/* "" when none answered */
 	const char *tls;	/* what the connection's TLS was */
+	/*
+	 * The server offered DSN, so our NOTIFY went with the recipient:
+	 * it, not we, reports success (RFC 3461 §6.2.1).
+	 */
+	bool dsn_passed;
 };
 
 /* ---- mail_queue_send.c ---- */
@@ -100,10 +105,11 @@ void mail_queue_job_run(struct mail_queue_runner *r,
 
 /*
  * Decides what follows the attempts at one message's recipients (the
- * retry rule), sends the sender one report per action owed (failed,
- * delayed) by local delivery, then writes each row's outcome: reports
- * first, so a crash between the two repeats a report rather than losing
- * it. original is the message as queued.
+ * retry rule), sends the sender one report per action owed and asked
+ * for by each row's NOTIFY (failed, delayed, relayed) by local delivery,
+ * then writes each row's outcome: reports first, so a crash between the
+ * two repeats a report rather than losing it. original is the message
+ * as queued.
  */
 void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	int64_t now, struct span original, struct mail_queue_attempt *at,
@@ -112,7 +118,10 @@ void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 /*
  * Builds and delivers one report for recipients rows[0..n) with dsn
  * lines already filled, into the envelope sender's mailbox (or the queue,
- * with the null sender, when the sender is elsewhere).
+ * with the null sender, when the sender is elsewhere); nothing (0) when
+ * first's NOTIFY does not ask for lines[0]'s action. A failure report
+ * returns the whole message when first's RET is FULL and it is at most
+ * outbound.report_return_max_kb.
  */
 struct mail_dsn_recipient;
 int mail_queue_report_deliver(const struct mail_queue_env *env,

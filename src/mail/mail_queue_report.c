@@ -5,11 +5,9 @@
  * the row's new state. Layer: domain. RFC 3461 §6.2, RFC 5321 §4.5.5,
  * RFC 3834. SPEC M5, M8.
  */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -19,9 +17,6 @@
 #include "mail/mail_dsn.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store_queue.h"
-
-/* A report is the original's header (or whole, RET=FULL) and some text. */
-#define REPORT_ARENA_EXTRA (256 * 1024)
 
 const char *
 mail_queue_result_name(enum mail_queue_result r)
@@ -58,11 +53,19 @@ mail_queue_dest_find(struct mail_queue_runner *r, const char *domain)
 void
 mail_queue_postmaster(const struct config *c, char *buf, size_t size)
 {
-	char domain[256];
-	if (!config_list_item(c, "mail.domains", 0, domain, sizeof(domain)) ||
-	    domain[0] == '\0')
-		str_copy(domain, sizeof(domain), "localhost");
-	snprintf(buf, size, "postmaster@%s", domain);
+	mail_dsn_postmaster(c, buf, size);
+}
+
+/* A row's NOTIFY; one that does not read (we never write one) is none. */
+static unsigned
+row_notify(const struct store_queued *q)
+{
+	unsigned notify;
+	struct error ignored;
+	if (mail_dsn_notify_parse(span_from_cstr(q->notify), &notify,
+		    &ignored) < 0)
+		return 0;
+	return notify;
 }
 
 int
@@ -71,11 +74,10 @@ mail_queue_report_deliver(const struct mail_queue_env *env,
 	int64_t now, const struct store_queued *first, struct span original,
 	const struct mail_dsn_recipient *lines, size_t n, struct error *err)
 {
-	struct arena *a = arena_new(original.len * 2 + REPORT_ARENA_EXTRA);
-	unsigned char random[16];
-	randombytes_buf(random, sizeof(random));
-	char unique[sizeof(random) * 2 + 1];
-	sodium_bin2hex(unique, sizeof(unique), random, sizeof(random));
+	enum mail_dsn_action action = lines[0].action;
+	/* RFC 3461 §4.1: only what the sender asked for (by default, all). */
+	if (!mail_dsn_notify_wants(row_notify(first), action))
+		return 0;
 	struct mail_dsn_report rep = {
 		.reporting_mta = reporting_mta,
 		.postmaster = postmaster,
@@ -84,37 +86,20 @@ mail_queue_report_deliver(const struct mail_queue_env *env,
 		.arrival_date = first->created_at,
 		.now = now,
 		.original = original,
-		.return_full = strcmp(first->ret, "FULL") == 0,
+		/*
+		 * RFC 3461 §4.3: RET=FULL asks for the message back when it
+		 * failed; other reports carry its header, like a default one.
+		 */
+		.return_full = action == MAIL_DSN_FAILED &&
+			strcmp(first->ret, "FULL") == 0,
+		.return_max = (size_t)config_get_int(env->config,
+			"outbound.report_return_max_kb") * 1024,
 		.recipients = lines,
 		.recipient_count = n,
-		.unique = unique,
 	};
-	struct span report;
-	int rc = mail_dsn_build(&rep, a, &report, err);
 	struct dir_ctx ctx = { .store = st, .config = env->config,
-		.actor = "system", .now = now, .arena = a,
-		.audit_key = env->audit_key };
-	struct mail_recipient *to = NULL;
-	size_t to_count = 0;
-	if (rc == 0)
-		rc = mail_route(&ctx, first->sender, true, &to, &to_count, err);
-	struct str msg;
-	if (rc == 0) {
-		/* Final delivery writes the Return-Path (RFC 5321 §4.4). */
-		str_init(&msg, a, report.len + 64);
-		if (mail_return_path_header("", &msg) < 0 ||
-		    str_append(&msg, report.p, report.len) < 0)
-			rc = error_set(err, ERROR_LIMIT,
-				"the report does not fit in memory");
-	}
-	if (rc == 0) {
-		struct mail_message m = { .data = str_cstr(&msg),
-			.size = msg.len, .received_at = now, .sender = "" };
-		rc = mail_deliver(env->writer, &ctx, &m, to, to_count, NULL,
-			err);
-	}
-	arena_free(&a);
-	return rc;
+		.actor = "system", .now = now, .audit_key = env->audit_key };
+	return mail_dsn_deliver(env->writer, &ctx, &rep, err);
 }
 
 static void
@@ -235,10 +220,13 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	size_t n)
 {
 	struct mail_retry_decision *dec = xcalloc(n, sizeof(*dec));
+	bool *want_failure = xcalloc(n, sizeof(*want_failure));
+	bool *want_delay = xcalloc(n, sizeof(*want_delay));
 	struct mail_dsn_recipient *failed = xcalloc(n, sizeof(*failed));
 	struct mail_dsn_recipient *delayed = xcalloc(n, sizeof(*delayed));
-	size_t nf = 0, nd = 0;
-	const struct store_queued *ffirst = NULL, *dfirst = NULL;
+	struct mail_dsn_recipient *relayed = xcalloc(n, sizeof(*relayed));
+	size_t nf = 0, nd = 0, nr = 0;
+	const struct store_queued *ffirst = NULL, *dfirst = NULL, *rfirst = NULL;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_queued *q = at[i].row;
 		int64_t dest_retry_at = 0;
@@ -262,19 +250,39 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 			.seed = (uint64_t)q->id,
 		};
 		mail_retry_decide(&r->retry, &f, &dec[i]);
-		if (dec[i].failure_report) {
+		/* RFC 3461 §4.1: the reports this recipient's NOTIFY asks for. */
+		unsigned notify = row_notify(q);
+		want_failure[i] = dec[i].failure_report &&
+			mail_dsn_notify_wants(notify, MAIL_DSN_FAILED);
+		want_delay[i] = dec[i].delay_notice &&
+			mail_dsn_notify_wants(notify, MAIL_DSN_DELAYED);
+		if (want_failure[i]) {
 			dsn_line(&at[i], &dec[i], MAIL_DSN_FAILED, now,
 				&failed[nf++]);
 			ffirst = ffirst != NULL ? ffirst : q;
 		}
-		if (dec[i].delay_notice) {
+		if (want_delay[i]) {
 			dsn_line(&at[i], &dec[i], MAIL_DSN_DELAYED, now,
 				&delayed[nd++]);
 			dfirst = dfirst != NULL ? dfirst : q;
 		}
+		/*
+		 * RFC 3461 §6.2.1: a server that took our NOTIFY reports
+		 * success itself; one without DSN cannot, so we say the
+		 * message was relayed, once its 250 came.
+		 */
+		if (dec[i].action == MAIL_RETRY_ACTION_DONE &&
+		    q->sender[0] != '\0' && !at[i].dsn_passed &&
+		    mail_dsn_notify_wants(notify, MAIL_DSN_RELAYED)) {
+			dsn_line(&at[i], &dec[i], MAIL_DSN_RELAYED, now,
+				&relayed[nr++]);
+			rfirst = rfirst != NULL ? rfirst : q;
+		}
 	}
 	bool failed_sent = report(r, st, now, original, ffirst, failed, nf);
 	bool delayed_sent = report(r, st, now, original, dfirst, delayed, nd);
+	/* The message went: a success report that fails is only logged. */
+	report(r, st, now, original, rfirst, relayed, nr);
 	for (size_t i = 0; i < n; i++) {
 		const struct store_queued *q = at[i].row;
 		struct store_queue_outcome o = {
@@ -297,12 +305,16 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 		case MAIL_RETRY_ACTION_LATER:
 			o.status = STORE_QUEUE_QUEUED;
 			o.next_attempt_at = dec[i].next_attempt_at;
-			/* A notice that did not go is owed again next time. */
-			if (dec[i].delay_notice && delayed_sent)
+			/*
+			 * A notice that did not go is owed again next time; one
+			 * the sender did not want counts as given.
+			 */
+			if (dec[i].delay_notice &&
+			    (!want_delay[i] || delayed_sent))
 				o.notices_sent = dec[i].notices_sent;
 			break;
 		case MAIL_RETRY_ACTION_GIVE_UP:
-			if (dec[i].failure_report && !failed_sent) {
+			if (want_failure[i] && !failed_sent) {
 				/* Never lose the report: keep the row. */
 				o.status = STORE_QUEUE_QUEUED;
 				o.next_attempt_at = now +
@@ -321,9 +333,12 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 			mail_queue_result_name(result), at[i].status,
 			at[i].remote_mta, at[i].tls, at[i].detail);
 		note(r, &at[i], result, o.next_attempt_at,
-			dec[i].delay_notice && delayed_sent);
+			want_delay[i] && delayed_sent);
 	}
 	free(dec);
+	free(want_failure);
+	free(want_delay);
 	free(failed);
 	free(delayed);
+	free(relayed);
 }

@@ -606,8 +606,8 @@ send_message(struct mail_queue_runner *r, struct store *st,
 	struct error err;
 	int sent = mail_smtp_send(cn->c, &e,
 		span_make(wire, slen + original.len), rs, &err);
-	const char *tls = tls_text(mail_smtp_client_info(cn->c),
-		cn->hop->tls, a);
+	const struct mail_smtp_info *info = mail_smtp_client_info(cn->c);
+	const char *tls = tls_text(info, cn->hop->tls, a);
 	struct mail_queue_attempt *at = xcalloc(n, sizeof(*at));
 	for (size_t i = 0; i < n; i++) {
 		at[i].row = &rows[i];
@@ -626,6 +626,7 @@ send_message(struct mail_queue_runner *r, struct store *st,
 		}
 		at[i].remote_mta = cn->hop->name;
 		at[i].tls = tls;
+		at[i].dsn_passed = info->dsn;
 	}
 	mail_queue_settle(r, st, job->now, original, at, n);
 	free(at);

@@ -20,6 +20,7 @@
 #include "core/net.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
+#include "mail/mail_dsn.h"
 #include "mail/mail_smtp_client.h"
 
 #define CLIENT_NAME "smtp-out"
@@ -811,16 +812,17 @@ static bool
 rcpt_command(struct mail_smtp_client *c, const struct mail_smtp_envelope *e,
 	size_t i, char *cmd, size_t size)
 {
-	char xtext[600];
+	char xtext[1200];
 	cmd[0] = '\0';
 	bool ok = append(cmd, size, "RCPT TO:<%s>", e->recipients[i]);
 	if (c->info.dsn && e->notify != NULL && e->notify[i] != NULL &&
 	    keyword_is_safe(e->notify[i]))
 		ok = ok && append(cmd, size, " NOTIFY=%s", e->notify[i]);
+	/* RFC 3461 §5.2.1: the ORCPT goes on as the sender gave it. */
 	if (c->info.dsn && e->orcpt != NULL && e->orcpt[i] != NULL &&
 	    e->orcpt[i][0] != '\0' &&
-	    mail_smtp_xtext(e->orcpt[i], xtext, sizeof(xtext)))
-		ok = ok && append(cmd, size, " ORCPT=rfc822;%s", xtext);
+	    mail_dsn_orcpt_encode(e->orcpt[i], xtext, sizeof(xtext)))
+		ok = ok && append(cmd, size, " ORCPT=%s", xtext);
 	return ok && append(cmd, size, "\r\n");
 }
 

@@ -273,7 +273,11 @@ struct mail_smtp_envelope {
 	const char *ret;	/* "FULL" or "HDRS" */
 	const char *envid;	/* sent as xtext */
 	const char *const *notify;	/* per recipient, "FAILURE,DELAY" */
-	const char *const *orcpt;	/* per recipient, the original address */
+	/*
+	 * Per recipient, ORCPT as queue rows keep it ("rfc822;address",
+	 * "utf-8;address"; a bare address is rfc822), sent xtext-encoded.
+	 */
+	const char *const *orcpt;
 };
 
 /*

@@ -21,6 +21,7 @@
 #include "core/spool.h"
 #include "core/str.h"
 #include "instance/instance.h"
+#include "mail/mail_dsn.h"
 #include "smtp/smtp_internal.h"
 
 /*
@@ -193,11 +194,23 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		}
 	}
 	struct mail_message m = { .data = view.p, .size = view.len,
-		.received_at = s->ctx.now, .sender = s->from,
+		.received_at = s->ctx.now, .sender = s->from, .ret = s->ret,
+		.envid = s->envid[0] != '\0' ? s->envid : NULL,
 		.junk = plan.decision.action == MAIL_POLICY_JUNK };
 	struct mail_delivery_report report;
 	int rc = mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, &report, &err);
+	/*
+	 * RFC 3461 NOTIFY=SUCCESS at final delivery here: the report goes
+	 * before our 250, in its own commit. The message is kept either way:
+	 * a report that cannot be written is logged, not a reason to refuse.
+	 */
+	struct error report_err;
+	if (rc == 0 && mail_dsn_report_local(s->server->writer, &s->ctx, &m,
+			    s->recipients, s->recipient_count,
+			    &report_err) < 0)
+		log_warn("smtp.report_failed", "id=%s from=<%s> "
+			"reason=\"%s\"", id, s->from, report_err.msg);
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);
 	if (rc < 0)
@@ -294,6 +307,8 @@ smtp_reset_transaction(struct smtp_session *s)
 	s->recipient_index = (struct mail_recipient_index){ 0 };
 	s->rcpt_commands = 0;
 	s->size_hint = 0;
+	s->ret = NULL;
+	s->envid[0] = '\0';
 	arena_reset(s->tx);
 	s->ctx.arena = s->tx;
 }

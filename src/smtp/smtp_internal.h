@@ -74,6 +74,9 @@ struct smtp_session {
 	struct mail_recipient_index recipient_index;	/* each one once */
 	size_t rcpt_commands;	/* accepted RCPT commands, for the limit */
 	uint64_t size_hint;	/* MAIL SIZE=, 0 when not given */
+	/* RFC 3461 MAIL parameters, kept with the message's queue rows. */
+	const char *ret;	/* "FULL", "HDRS"; NULL: not given */
+	char envid[MAIL_DSN_ENVID_MAX + 1];	/* decoded; "": not given */
 };
 
 /* Whether the client is someone: a person or an application. */

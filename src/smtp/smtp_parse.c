@@ -2,6 +2,8 @@
  * SMTP command parser. Layer: front end (pure). RFC 5321 §4.1.1 and
  * §4.1.2; path and parameter grammar, with the leniency real clients need
  * (a space after "FROM:") and none that could change what a path means.
+ * RFC 1870, 6152, 6531 and 3461 parameters; the DSN values are read by
+ * the domain's rules (mail_dsn.h), so the queue reads them back alike.
  */
 #include "smtp/smtp_parse.h"
 
@@ -91,8 +93,73 @@ parse_path(struct span *rest, struct smtp_command *cmd, bool null_allowed,
 	return 0;
 }
 
+/* The parameters MAIL and RCPT take, each at most once. */
+enum smtp_param {
+	SMTP_PARAM_SIZE = 1u << 0,
+	SMTP_PARAM_BODY = 1u << 1,
+	SMTP_PARAM_SMTPUTF8 = 1u << 2,
+	SMTP_PARAM_RET = 1u << 3,
+	SMTP_PARAM_ENVID = 1u << 4,
+	SMTP_PARAM_NOTIFY = 1u << 5,
+	SMTP_PARAM_ORCPT = 1u << 6,
+};
+
+static const struct {
+	const char *name;
+	enum smtp_verb verb;
+	enum smtp_param param;
+} smtp_params[] = {
+	{ "SIZE", SMTP_VERB_MAIL, SMTP_PARAM_SIZE },
+	{ "BODY", SMTP_VERB_MAIL, SMTP_PARAM_BODY },
+	{ "SMTPUTF8", SMTP_VERB_MAIL, SMTP_PARAM_SMTPUTF8 },
+	{ "RET", SMTP_VERB_MAIL, SMTP_PARAM_RET },
+	{ "ENVID", SMTP_VERB_MAIL, SMTP_PARAM_ENVID },
+	{ "NOTIFY", SMTP_VERB_RCPT, SMTP_PARAM_NOTIFY },
+	{ "ORCPT", SMTP_VERB_RCPT, SMTP_PARAM_ORCPT },
+};
+
+/* A sentence the domain wrote into err, sent with status 5.5.4. */
 static int
-parse_mail_param(struct span param, struct smtp_command *cmd,
+param_error(struct error *err)
+{
+	char msg[sizeof(err->msg)];
+	str_copy(msg, sizeof(msg), err->msg);
+	return syntax(err, "5.5.4", msg);
+}
+
+/* One RFC 3461 parameter, read by the domain's rules (mail_dsn.h). */
+static int
+parse_dsn_param(enum smtp_param param, struct span value,
+	struct smtp_command *cmd, struct error *err)
+{
+	int rc = 0;
+	switch (param) {
+	case SMTP_PARAM_RET:
+		rc = mail_dsn_ret_parse(value, &cmd->ret, err);
+		break;
+	case SMTP_PARAM_ENVID:
+		rc = mail_dsn_envid_parse(value, cmd->envid,
+			sizeof(cmd->envid), err);
+		break;
+	case SMTP_PARAM_NOTIFY:
+		if (value.len == 0)
+			return syntax(err, "5.5.4", "NOTIFY needs a value: "
+				"NEVER, or SUCCESS, FAILURE and DELAY "
+				"separated by commas");
+		rc = mail_dsn_notify_parse(value, &cmd->notify, err);
+		break;
+	case SMTP_PARAM_ORCPT:
+		rc = mail_dsn_orcpt_parse(value, cmd->orcpt,
+			sizeof(cmd->orcpt), err);
+		break;
+	default:
+		break;
+	}
+	return rc < 0 ? param_error(err) : 0;
+}
+
+static int
+parse_param(struct span param, struct smtp_command *cmd, unsigned *seen,
 	struct error *err)
 {
 	struct span key = param, value = { "", 0 };
@@ -101,13 +168,28 @@ parse_mail_param(struct span param, struct smtp_command *cmd,
 		key.len = (size_t)(eq - param.p);
 		value = span_make(eq + 1, param.len - key.len - 1);
 	}
-	if (span_eq_nocase(key, "SIZE")) {
+	size_t i = 0, n = sizeof(smtp_params) / sizeof(*smtp_params);
+	while (i < n && (smtp_params[i].verb != cmd->verb ||
+			    !span_eq_nocase(key, smtp_params[i].name)))
+		i++;
+	if (i == n)
+		return syntax(err, "5.5.4", cmd->verb == SMTP_VERB_MAIL ?
+			"that MAIL parameter is not supported" :
+			"that RCPT parameter is not supported (NOTIFY and "
+			"ORCPT are)");
+	/* A parameter given twice has no one meaning: refused, not guessed. */
+	enum smtp_param p = smtp_params[i].param;
+	if (*seen & p)
+		return error_set_field(err, ERROR_INVALID, "5.5.4",
+			"%s is given twice", smtp_params[i].name);
+	*seen |= p;
+	switch (p) {
+	case SMTP_PARAM_SIZE:
 		if (!span_to_u64(value, &cmd->size))
 			return syntax(err, "5.5.4", "SIZE needs a number of bytes");
 		cmd->has_size = true;
 		return 0;
-	}
-	if (span_eq_nocase(key, "BODY")) {
+	case SMTP_PARAM_BODY:
 		if (span_eq_nocase(value, "7BIT"))
 			cmd->body = SMTP_BODY_7BIT;
 		else if (span_eq_nocase(value, "8BITMIME"))
@@ -116,26 +198,26 @@ parse_mail_param(struct span param, struct smtp_command *cmd,
 			return syntax(err, "5.5.4",
 				"BODY must be 7BIT or 8BITMIME");
 		return 0;
-	}
-	if (span_eq_nocase(key, "SMTPUTF8") && eq == NULL) {
+	case SMTP_PARAM_SMTPUTF8:
+		if (eq != NULL)
+			return syntax(err, "5.5.4", "SMTPUTF8 takes no value");
 		cmd->smtputf8 = true;
 		return 0;
+	default:
+		return parse_dsn_param(p, value, cmd, err);
 	}
-	return syntax(err, "5.5.4", "that MAIL parameter is not supported");
 }
 
 static int
 parse_params(struct span rest, struct smtp_command *cmd, struct error *err)
 {
 	struct span param;
+	unsigned seen = 0;
 	rest = span_trim(rest);
 	while (span_split(&rest, ' ', &param)) {
 		if (param.len == 0)
 			continue;
-		if (cmd->verb == SMTP_VERB_RCPT)
-			return syntax(err, "5.5.4",
-				"RCPT parameters are not supported");
-		if (parse_mail_param(param, cmd, err) < 0)
+		if (parse_param(param, cmd, &seen, err) < 0)
 			return -1;
 	}
 	return 0;

@@ -39,9 +39,10 @@ cmd_ehlo(struct smtp_session *s, const struct smtp_command *cmd)
 	if (cmd->verb == SMTP_VERB_HELO)
 		return smtp_reply(s, 250, NULL, "%s", srv->hostname);
 	struct error err;
+	/* RFC 3461 §3: DSN on every listener, so every sender may ask. */
 	net_printf(s->conn, &err, "250-%s\r\n250-PIPELINING\r\n"
 		"250-SIZE %zu\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n"
-		"250-SMTPUTF8\r\n", srv->hostname, srv->max_size);
+		"250-SMTPUTF8\r\n250-DSN\r\n", srv->hostname, srv->max_size);
 	if (!net_is_tls(s->conn) && net_can_starttls(s->conn))
 		net_printf(s->conn, &err, "250-STARTTLS\r\n");
 	/* RFC 8314 §3 and SECURITY.md item 3: AUTH only once encrypted. */
@@ -113,13 +114,25 @@ cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 	s->has_mail = true;
 	s->size_hint = cmd->has_size ? cmd->size : 0;
 	snprintf(s->from, sizeof(s->from), "%s", cmd->path);
+	s->ret = cmd->ret;
+	str_copy(s->envid, sizeof(s->envid), cmd->envid);
 	return smtp_reply(s, 250, "2.1.0", "sender ok");
 }
 
+/*
+ * Adds what one RCPT reached, each recipient once (the first RCPT's
+ * NOTIFY and ORCPT stay with it), with this command's RFC 3461 NOTIFY and
+ * ORCPT.
+ */
 static int
-add_recipients(struct smtp_session *s, struct mail_recipient *found,
-	size_t count, struct error *err)
+add_recipients(struct smtp_session *s, const struct smtp_command *cmd,
+	struct mail_recipient *found, size_t count, struct error *err)
 {
+	const char *orcpt = NULL;
+	if (cmd->orcpt[0] != '\0' &&
+	    (orcpt = arena_strdup(s->tx, cmd->orcpt)) == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"too many recipients for one message");
 	for (size_t i = 0; i < count; i++) {
 		if (mail_check_quota(s->store, &found[i], s->size_hint, err) < 0)
 			return -1;
@@ -140,6 +153,8 @@ add_recipients(struct smtp_session *s, struct mail_recipient *found,
 			return error_set(err, ERROR_LIMIT,
 				"too many recipients for one message");
 		*slot = found[i];
+		slot->notify = cmd->notify;
+		slot->orcpt = orcpt;
 	}
 	return 0;
 }
@@ -158,7 +173,7 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	refresh_clock(s);
 	if (mail_route(&s->ctx, cmd->path, smtp_signed_in(s), &found, &count,
 		    &err) < 0 ||
-	    add_recipients(s, found, count, &err) < 0)
+	    add_recipients(s, cmd, found, count, &err) < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_RCPT, &err);
 	s->rcpt_commands++;
 	return smtp_reply(s, 250, "2.1.5", "recipient ok");

@@ -48,12 +48,12 @@ store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,
 
 int
 store_set_add_remote(struct store *st, int64_t scope, const char *address,
-	struct error *err)
+	const char *notify, const char *orcpt, struct error *err)
 {
 	return store_exec(st, err,
-		"INSERT INTO expansion_remote (scope, address)"
-		" VALUES (?, ?) ON CONFLICT DO NOTHING", "it", scope,
-		address) < 0 ? -1 : 0;
+		"INSERT INTO expansion_remote (scope, address, notify, orcpt)"
+		" VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING", "ittt", scope,
+		address, notify, orcpt) < 0 ? -1 : 0;
 }
 
 int
@@ -274,11 +274,12 @@ store_deliver_set(struct store *st, int64_t scope,
 	if (charged < 0 ||
 	    store_exec(st, err,
 		    "INSERT INTO queue (body_id, sender, recipient,"
-		    " created_at, next_attempt_at)"
-		    " SELECT ?, ?, address, ?, ? FROM"
+		    " created_at, next_attempt_at, ret, envid, notify, orcpt)"
+		    " SELECT ?, ?, address, ?, ?, ?, ?, notify, orcpt FROM"
 		    " expansion_remote WHERE scope = ?",
-		    "itiii", d->body_id, d->sender, d->internal_date,
-		    d->internal_date, scope) < 0) {
+		    "itiitti", d->body_id, d->sender, d->internal_date,
+		    d->internal_date, d->ret != NULL ? d->ret : "",
+		    d->envid != NULL ? d->envid : "", scope) < 0) {
 		store_rollback(st);
 		return -1;
 	}

@@ -20,7 +20,8 @@ struct store;
 /*
  * Delivers d's body to the Inbox of every mailbox in the scope (to the
  * folder of d->special_use instead where the mailbox has one) and queues
- * it for each outside address, as store_deliver does, in a fixed number of
+ * it for each outside address (with d's RET and ENVID and the address's
+ * NOTIFY and ORCPT), as store_deliver does, in a fixed number of
  * statements whatever the scope's size; d's folder_ids and remote are not
  * read. *delivered_r gets the number of mailboxes. All or nothing, in the
  * caller's transaction; ERROR_TEMPORARY naming a mailbox that has no Inbox
@@ -42,8 +43,13 @@ int store_set_begin(struct store *st, struct error *err);
 int store_set_drop(struct store *st, int64_t scope, struct error *err);
 int store_set_add_mailbox(struct store *st, int64_t scope, int64_t mailbox_id,
 	struct error *err);
+/*
+ * An outside address, with the RFC 3461 NOTIFY ("" for none) and ORCPT
+ * ("" for none) its queue row keeps; an address already in the scope
+ * keeps what it had.
+ */
 int store_set_add_remote(struct store *st, int64_t scope, const char *address,
-	struct error *err);
+	const char *notify, const char *orcpt, struct error *err);
 
 /* A static list's live mailboxes and contacts (not its nested lists). */
 int store_set_add_static(struct store *st, int64_t scope, int64_t list_id,

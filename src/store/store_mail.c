@@ -148,9 +148,12 @@ queue_remote(struct store *st, const struct store_delivery *d,
 	for (size_t i = 0; i < d->remote_count; i++) {
 		if (store_exec(st, err,
 			    "INSERT INTO queue (body_id, sender, recipient,"
-			    " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-			    "ittii", d->body_id, d->sender, d->remote[i],
-			    d->internal_date, d->internal_date) < 0)
+			    " created_at, next_attempt_at, ret, envid)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+			    "ittiitt", d->body_id, d->sender, d->remote[i],
+			    d->internal_date, d->internal_date,
+			    d->ret != NULL ? d->ret : "",
+			    d->envid != NULL ? d->envid : "") < 0)
 			return -1;
 	}
 	return 0;

@@ -639,8 +639,8 @@ static const char migration_18[] =
  * be taken again after the lease), delivered or failed (kept as history).
  * The DKIM-Signature is made once, before the first attempt, for every row
  * of the message (NULL: not yet; "": sent unsigned). ret/envid per message
- * and notify/orcpt per recipient hold RFC 3461 parameters for later (our
- * own SMTP server does not take them yet). tls records what the delivery
+ * and notify/orcpt per recipient hold the RFC 3461 parameters the SMTP
+ * server took (orcpt as "rfc822;address"). tls records what the delivery
  * got ("TLS1.3 verified", "none").
  */
 static const char migration_19[] =
@@ -730,4 +730,6 @@ const char store_sqlite_session_tables[] =
 	"CREATE TEMP TABLE IF NOT EXISTS expansion_remote ("
 	" scope INTEGER NOT NULL,"
 	" address TEXT NOT NULL,"
+	" notify TEXT NOT NULL DEFAULT '',"
+	" orcpt TEXT NOT NULL DEFAULT '',"
 	" PRIMARY KEY (scope, address)) WITHOUT ROWID;";

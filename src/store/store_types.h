@@ -335,6 +335,9 @@ struct store_delivery {
 	const char *special_use;
 	const char *const *remote;	/* recipients to queue for delivery */
 	size_t remote_count;
+	/* RFC 3461 RET and ENVID for queued copies; NULL or "": none */
+	const char *ret;
+	const char *envid;
 };
 
 struct store_message {
@@ -384,7 +387,7 @@ struct store_queued {
 	const char *ret;	/* RFC 3461 RET: "FULL", "HDRS" or "" */
 	const char *envid;	/* RFC 3461 ENVID; "" */
 	const char *notify;	/* RFC 3461 NOTIFY; "" (the default) */
-	const char *orcpt;	/* RFC 3461 ORCPT's address; "" */
+	const char *orcpt;	/* RFC 3461 ORCPT: "rfc822;address"; "" */
 	const char *remote_mta;	/* the host that took or refused it last */
 	const char *tls;	/* what the delivery's TLS was; "" */
 };

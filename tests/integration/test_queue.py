@@ -62,14 +62,16 @@ class Outbound:
             cafile=str(self.instance.dir / "tls" / "cert.pem"))
 
     def send(self, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n",
-             raw=None, options=()):
+             raw=None, options=(), rcpt_options=()):
+        """options go with MAIL, rcpt_options with every RCPT."""
         with smtplib.SMTP("127.0.0.1", self.server.ports["submission"],
                           timeout=10) as s:
             s.starttls(context=self.tls())
             s.login(self.ann, PASSWORD)
             s.sendmail(self.ann, to, raw or message(self.ann, to, subject,
                                                     body),
-                       mail_options=list(options))
+                       mail_options=list(options),
+                       rcpt_options=list(rcpt_options))
         # Times of passes count from just after the last message queued.
         self.t0 = int(time.time()) + 1
 

@@ -133,11 +133,42 @@ def main():
         inner = parts[2].get_payload()[0]
         assert "Body with a bare LF" in inner.get_payload()
 
+        # RET=FULL past return_max: the header, and a sentence saying so.
+        raw = load("cut")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        parts = check_top(msg, raw, "Not delivered")
+        assert parts[2].get_content_type() == "text/rfc822-headers"
+        assert "Body with a bare LF" not in parts[2].get_content()
+        assert "only its header is attached" in parts[0].get_content()
+
         raw = load("delivered")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
         parts = check_top(msg, raw, "Delivered")
+        assert "bob@example.nhs.uk was delivered" in parts[0].get_content()
+        got = check_status(parts[1], {"envid": "Q1234", "recipients": [
+            {"to": "bob@example.nhs.uk", "action": "delivered",
+             "status": "2.0.0",
+             # RFC 6533 §3: the utf-8 ORCPT in its ASCII form.
+             "original-recipient": "utf-8; j\\x{F6}rg@example.nhs.uk"}]})
+        assert "remote-mta" not in got[0]
+        assert parts[2].get_content_type() == "text/rfc822-headers"
+
+        raw = load("relayed")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        parts = check_top(msg, raw, "Relayed")
+        assert "does not send delivery confirmations" in \
+            parts[0].get_content()
+        check_status(parts[1], {"envid": "Q1234", "recipients": [
+            {"to": "bob@partner.test", "action": "relayed",
+             "status": "2.0.0", "remote-mta": "dns; mx1.partner.test",
+             "original-recipient": "rfc822; bob@partner.test",
+             "diagnostic-code": "smtp; 250 2.0.0 OK 1700000000 queued"}]})
+
+        raw = load("expanded")
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        parts = check_top(msg, raw, "Delivered to list")
         check_status(parts[1], {"recipients": [
-            {"to": "bob@partner.test", "action": "delivered",
+            {"to": "team@example.nhs.uk", "action": "expanded",
              "status": "2.0.0"}]})
     print("dsn reports: ok")
 

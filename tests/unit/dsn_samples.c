@@ -64,7 +64,7 @@ main(int argc, char **argv)
 
 	struct mail_dsn_recipient failed = {
 		.final_recipient = "bob@partner.test",
-		.original_recipient = "Bob@Partner.test",
+		.original_recipient = "rfc822;Bob@Partner.test",
 		.action = MAIL_DSN_FAILED, .status = "5.1.1",
 		.remote_mta = "mx1.partner.test",
 		.diagnostic = "550-5.1.1 The email account that you tried to "
@@ -118,19 +118,44 @@ main(int argc, char **argv)
 	r.recipient_count = 1;
 	r.original = span_make(original_utf8, sizeof(original_utf8) - 1);
 	r.return_full = true;
+	r.return_max = 1 << 20;
 	r.unique = "fedcba9876543210";
 	rc |= write_report(dir, "full", &r);
+	/* RET=FULL past the size a report carries: the header and why. */
+	r.return_max = 16;
+	rc |= write_report(dir, "cut", &r);
 
+	/* Final delivery here: an ORCPT given as a utf-8 address. */
 	struct mail_dsn_recipient delivered = {
-		.final_recipient = "bob@partner.test",
+		.final_recipient = "bob@example.nhs.uk",
+		.original_recipient = "utf-8;j\xc3\xb6rg@example.nhs.uk",
 		.action = MAIL_DSN_DELIVERED, .status = "2.0.0",
-		.remote_mta = "mx1.partner.test",
-		.diagnostic = "250 2.0.0 OK 1700000000 queued",
-		.diagnostic_is_reply = true, .last_attempt = NOW,
+		.last_attempt = NOW,
 	};
 	r.recipients = &delivered;
 	r.original = span_make(original, sizeof(original) - 1);
 	r.return_full = false;
+	r.envid = "Q1234";
 	rc |= write_report(dir, "delivered", &r);
+
+	struct mail_dsn_recipient relayed = {
+		.final_recipient = "bob@partner.test",
+		.original_recipient = "rfc822;bob@partner.test",
+		.action = MAIL_DSN_RELAYED, .status = "2.0.0",
+		.remote_mta = "mx1.partner.test",
+		.diagnostic = "250 2.0.0 OK 1700000000 queued",
+		.diagnostic_is_reply = true, .last_attempt = NOW,
+	};
+	r.recipients = &relayed;
+	rc |= write_report(dir, "relayed", &r);
+
+	struct mail_dsn_recipient expanded = {
+		.final_recipient = "team@example.nhs.uk",
+		.action = MAIL_DSN_EXPANDED, .status = "2.0.0",
+		.last_attempt = NOW,
+	};
+	r.recipients = &expanded;
+	r.envid = NULL;
+	rc |= write_report(dir, "expanded", &r);
 	return rc == 0 ? 0 : 1;
 }

@@ -186,8 +186,8 @@ test_deliver_list_and_person(void **state)
 	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
 		&err);
 	assert_non_null(w);
-	struct mail_message m = { message, sizeof(message) - 1, 2000,
-		"ann.one@trust.example", false };
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = 2000, .sender = "ann.one@trust.example" };
 	struct mail_delivery_report report;
 	if (mail_deliver(w, &f->u.ctx, &m, all, nl + nd, &report, &err) < 0)
 		fail_msg("deliver: %s", err.msg);
@@ -355,8 +355,8 @@ test_deliver_without_inbox_is_temporary(void **state)
 	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
 		&err);
 	assert_non_null(w);
-	struct mail_message m = { message, sizeof(message) - 1, 2000,
-		"ann.one@trust.example", false };
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = 2000, .sender = "ann.one@trust.example" };
 	/* Directly, and through the list: Ann's missing Inbox fails both. */
 	for (int i = 0; i < 2; i++) {
 		struct mail_recipient *to = i == 0 ? direct : list;
@@ -435,8 +435,9 @@ test_deliver_to_junk(void **state)
 	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
 		&err);
 	assert_non_null(w);
-	struct mail_message m = { message, sizeof(message) - 1, 2000,
-		"ann.one@trust.example", .junk = true };
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = 2000, .sender = "ann.one@trust.example",
+		.junk = true };
 	if (mail_deliver(w, &f->u.ctx, &m, to, n, NULL, &err) < 0)
 		fail_msg("deliver: %s", err.msg);
 	store_writer_stop(&w);
@@ -456,8 +457,8 @@ deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
 	char *data = malloc(n + 200);
 	int len = snprintf(data, 200, "Subject: big\r\n\r\n");
 	memset(data + len, 'x', n);
-	struct mail_message m = { data, (size_t)len + n, 3000, "x@y.example",
-		false };
+	struct mail_message m = { .data = data, .size = (size_t)len + n,
+		.received_at = 3000, .sender = "x@y.example" };
 	struct error err;
 	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
 		&err);

@@ -503,6 +503,7 @@ test_dsn_refuses_missing_fields(void **state)
 	memset(big, 'z', 100000);
 	r.original = span_make(big, 100000);
 	r.return_full = true;
+	r.return_max = 1 << 20;
 	assert_int_equal(mail_dsn_build(&r, small, &out, &err), -1);
 	assert_int_equal(err.code, ERROR_LIMIT);
 	free(big);

@@ -1,0 +1,239 @@
+/*
+ * The RFC 3461 rules as tables: which reports each NOTIFY asks for (every
+ * value against every action), NOTIFY and ORCPT kept and read back alike,
+ * ORCPT passed on and reported as the sender gave it (RFC 6533 for
+ * utf-8), and RET=FULL bounded by the size a report carries.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "mail/mail_dsn.h"
+
+static const enum mail_dsn_action all_actions[] = { MAIL_DSN_FAILED,
+	MAIL_DSN_DELAYED, MAIL_DSN_DELIVERED, MAIL_DSN_RELAYED,
+	MAIL_DSN_EXPANDED };
+
+/*
+ * Every NOTIFY a client may give, in its stored form, and the reports it
+ * asks for: f failed, d delayed, s delivered, relayed and expanded.
+ */
+static const struct {
+	const char *notify;
+	const char *wants;
+} notify_cases[] = {
+	{ "", "fd" },		/* none given: RFC 3461 §4.1's default */
+	{ "NEVER", "" },
+	{ "SUCCESS", "s" },
+	{ "FAILURE", "f" },
+	{ "DELAY", "d" },
+	{ "SUCCESS,FAILURE", "sf" },
+	{ "SUCCESS,DELAY", "sd" },
+	{ "FAILURE,DELAY", "fd" },
+	{ "SUCCESS,FAILURE,DELAY", "sfd" },
+};
+
+static char
+action_letter(enum mail_dsn_action a)
+{
+	return a == MAIL_DSN_FAILED ? 'f' : a == MAIL_DSN_DELAYED ? 'd' : 's';
+}
+
+static void
+test_notify_wants_every_action(void **state)
+{
+	for (size_t i = 0; i < sizeof(notify_cases) / sizeof(*notify_cases);
+	     i++) {
+		unsigned notify;
+		struct error err;
+		assert_int_equal(mail_dsn_notify_parse(span_from_cstr(
+			notify_cases[i].notify), &notify, &err), 0);
+		for (size_t j = 0; j < sizeof(all_actions) /
+			     sizeof(*all_actions); j++) {
+			bool want = strchr(notify_cases[i].wants,
+				action_letter(all_actions[j])) != NULL;
+			if (mail_dsn_notify_wants(notify, all_actions[j]) != want)
+				fail_msg("NOTIFY '%s', %s: expected %s",
+					notify_cases[i].notify,
+					mail_dsn_action_name(all_actions[j]),
+					want ? "a report" : "none");
+		}
+	}
+}
+
+/* Stored text reads back as the bits it came from, for every value. */
+static void
+test_notify_round_trip(void **state)
+{
+	for (unsigned bits = 0; bits < 16; bits++) {
+		bool valid = !(bits & MAIL_DSN_NOTIFY_NEVER) ||
+			bits == MAIL_DSN_NOTIFY_NEVER;
+		char text[MAIL_DSN_NOTIFY_TEXT];
+		mail_dsn_notify_text(bits, text);
+		unsigned back;
+		struct error err;
+		int rc = mail_dsn_notify_parse(span_from_cstr(text), &back,
+			&err);
+		if (valid && (rc != 0 || back != bits))
+			fail_msg("%u -> '%s' -> %u", bits, text, back);
+		if (!valid && rc != -1)
+			fail_msg("'%s' was taken", text);
+	}
+}
+
+/* Kept, passed on and read again, an ORCPT is what the sender gave. */
+static void
+test_orcpt_survives_every_hop(void **state)
+{
+	static const char *const given[] = {
+		"rfc822;bob@partner.test",
+		"RFC822;Bob+2Bfilter@Partner.test",
+		"rfc822;odd+3D+2B+5Cchars+20here@x.test",
+		"utf-8;j\\x{F6}rg@b\\x{FC}cher.example",
+		"utf-8;\xe7\x8e\x8b@\xe4\xbe\x8b\xe5\xad\x90.example",
+		"utf-8;a\\x{2B}b\\x{3D}c\\x{5C}d\\x{20}e@x",
+	};
+	for (size_t i = 0; i < sizeof(given) / sizeof(*given); i++) {
+		char kept[MAIL_DSN_ORCPT_MAX + 1], wire[1200];
+		char again[MAIL_DSN_ORCPT_MAX + 1];
+		struct error err;
+		if (mail_dsn_orcpt_parse(span_from_cstr(given[i]), kept,
+			    sizeof(kept), &err) < 0)
+			fail_msg("'%s': %s", given[i], err.msg);
+		assert_true(mail_dsn_orcpt_encode(kept, wire, sizeof(wire)));
+		/* On the wire: xtext, so no space, "=" or 8-bit byte. */
+		for (const char *p = wire; *p != '\0'; p++)
+			assert_true(*p > ' ' && *p < 0x7f && *p != '=');
+		if (mail_dsn_orcpt_parse(span_from_cstr(wire), again,
+			    sizeof(again), &err) < 0)
+			fail_msg("'%s' as sent '%s': %s", given[i], wire,
+				err.msg);
+		assert_string_equal(kept, again);
+	}
+}
+
+/*
+ * RFC 3461 §4.2: a server need take no ORCPT past 500 characters, so one
+ * that would grow past it when written again (RFC 6533 spells "=" as
+ * six characters where xtext took three) is not sent on.
+ */
+static void
+test_orcpt_sent_on_only_within_500(void **state)
+{
+	char given[400], kept[MAIL_DSN_ORCPT_MAX + 1], wire[1200];
+	size_t n = (size_t)snprintf(given, sizeof(given), "utf-8;");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(given + n, sizeof(given) - n, "+3D");
+	snprintf(given + n, sizeof(given) - n, "@x");
+	struct error err;
+	assert_int_equal(mail_dsn_orcpt_parse(span_from_cstr(given), kept,
+		sizeof(kept), &err), 0);
+	assert_false(mail_dsn_orcpt_encode(kept, wire, sizeof(wire)));
+	/* 70 of them make 6 + 420 + 2: within the limit, so it goes. */
+	snprintf(kept + 6 + 70, sizeof(kept) - 6 - 70, "@x");
+	assert_true(mail_dsn_orcpt_encode(kept, wire, sizeof(wire)));
+	assert_int_equal(strlen(wire), 6 + 70 * 6 + 2);
+}
+
+static void
+test_orcpt_field(void **state)
+{
+	static const struct {
+		const char *kept;
+		const char *field;
+	} cases[] = {
+		{ "rfc822;Bob@Partner.test", "rfc822; Bob@Partner.test" },
+		{ "rfc822;a b@x", "rfc822; a b@x" },
+		/* A bare address (the CLI's --orcpt) is an rfc822 one. */
+		{ "bob@x.test", "rfc822; bob@x.test" },
+		/* RFC 6533 §3: ASCII only in message/delivery-status. */
+		{ "utf-8;j\xc3\xb6rg@x.example", "utf-8; j\\x{F6}rg@x.example" },
+		{ "utf-8;a+b@x", "utf-8; a\\x{2B}b@x" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char field[600];
+		assert_true(mail_dsn_orcpt_field(cases[i].kept, field,
+			sizeof(field)));
+		assert_string_equal(field, cases[i].field);
+	}
+	char small[8];
+	assert_false(mail_dsn_orcpt_field("rfc822;bob@x.test", small,
+		sizeof(small)));
+}
+
+static const char original[] =
+	"From: ann@example.nhs.uk\r\n"
+	"Subject: Results\r\n"
+	"\r\n"
+	"The body text.\r\n";
+
+static struct span
+build(struct arena *a, bool full, size_t max, const char *orcpt)
+{
+	struct mail_dsn_recipient rc = { .final_recipient = "b@x.test",
+		.original_recipient = orcpt, .action = MAIL_DSN_FAILED,
+		.status = "5.1.1" };
+	struct mail_dsn_report r = { .reporting_mta = "mx.example.nhs.uk",
+		.postmaster = "postmaster@example.nhs.uk",
+		.original_sender = "ann@example.nhs.uk", .now = 1800000000,
+		.original = span_make(original, sizeof(original) - 1),
+		.return_full = full, .return_max = max,
+		.recipients = &rc, .recipient_count = 1, .unique = "abc" };
+	struct span out;
+	struct error err;
+	assert_int_equal(mail_dsn_build(&r, a, &out, &err), 0);
+	return out;
+}
+
+static bool
+holds(struct span s, const char *text)
+{
+	return memmem(s.p, s.len, text, strlen(text)) != NULL;
+}
+
+/* RET=FULL returns the message only up to the size a report carries. */
+static void
+test_ret_full_is_bounded(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	size_t size = sizeof(original) - 1;
+	struct span whole = build(a, true, size, NULL);
+	assert_true(holds(whole, "message/rfc822"));
+	assert_true(holds(whole, "The body text."));
+	assert_false(holds(whole, "only its header"));
+	struct span cut = build(a, true, size - 1, NULL);
+	assert_true(holds(cut, "text/rfc822-headers"));
+	assert_false(holds(cut, "The body text."));
+	assert_true(holds(cut, "only its header is attached"));
+	/* outbound.report_return_max_kb = 0: never the whole message. */
+	struct span never = build(a, true, 0, NULL);
+	assert_false(holds(never, "The body text."));
+	assert_true(holds(never, "returns only its header"));
+	struct span hdrs = build(a, false, size, NULL);
+	assert_true(holds(hdrs, "text/rfc822-headers"));
+	assert_false(holds(hdrs, "The body text."));
+	assert_false(holds(hdrs, "only its header"));
+	struct span u = build(a, false, 0, "utf-8;j\xc3\xb6rg@x.example");
+	assert_true(holds(u, "Original-Recipient: utf-8; j\\x{F6}rg@x.example"));
+	arena_free(&a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_notify_wants_every_action),
+		cmocka_unit_test(test_notify_round_trip),
+		cmocka_unit_test(test_orcpt_survives_every_hop),
+		cmocka_unit_test(test_orcpt_sent_on_only_within_500),
+		cmocka_unit_test(test_orcpt_field),
+		cmocka_unit_test(test_ret_full_is_bounded),
+	};
+	return cmocka_run_group_tests_name("dsn", tests, NULL, NULL);
+}
