@@ -2,9 +2,11 @@
 # caremail benchmarks against the peer (Postfix + Dovecot), side by side in the
 # same run. See bench/README.md.
 #
-#   bench/run.sh [B1|B3|B4|B5|B9|all]...   (default: all = B1, B3, B4)
+#   bench/run.sh [B1|B3|B4|B5|B9|B10|all]...   (default: all = B1, B3, B4)
 #   B5 and B9 (HTTP load with wrk over 1.6 M people) are not in "all": about
 #   6 minutes for both (2-3 of them making the directory); they need no peer.
+#   B10 (outbound to 200 domains through a DNS stub and smtp-sink, against
+#   Postfix) is not in "all" either: a few minutes per run on the 2 cores.
 #
 # Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per B1 run and system, 300)
 #      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
@@ -12,6 +14,7 @@
 #      B3: BENCH_B3_MSGS (50000)  BENCH_DROP_CACHES (1 when root: drop the page cache
 #          before each cold pass, for both systems; 0: do not)
 #      B4: BENCH_B4_CONNS (1000)
+#      B10: BENCH_N, BENCH_SIZE, BENCH_CONC as B1; BENCH_B10_DOMAINS (200)
 #      B5, B9: BENCH_PEOPLE (1600000)  BENCH_ORGS (10000)  BENCH_DURATION (s per wrk run, 15)
 #          BENCH_HTTP_TLS (off|on|both, both)
 #      PEERS_DIR (the peer scripts; default <repo>/../shared/peers)
@@ -36,8 +39,8 @@ RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 COMMAND="bench/run.sh $*"
 [ $# -eq 0 ] && COMMAND="bench/run.sh"
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
-DO_B1=0; DO_B3=0; DO_B4=0; DO_B5=0; DO_B9=0
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+DO_B1=0; DO_B3=0; DO_B4=0; DO_B5=0; DO_B9=0; DO_B10=0
 [ $# -eq 0 ] && set -- all
 for w in "$@"; do
   case "$w" in
@@ -46,9 +49,10 @@ for w in "$@"; do
     B4|b4) DO_B4=1 ;;
     B5|b5) DO_B5=1 ;;
     B9|b9) DO_B9=1 ;;
+    B10|b10) DO_B10=1 ;;
     all)   DO_B1=1; DO_B3=1; DO_B4=1 ;;
     -h|--help|help) usage; exit 0 ;;
-    *) echo "bench/run.sh: unknown benchmark '$w' (B1, B3, B4, B5, B9 or all)" >&2; usage >&2; exit 2 ;;
+    *) echo "bench/run.sh: unknown benchmark '$w' (B1, B3, B4, B5, B9, B10 or all)" >&2; usage >&2; exit 2 ;;
   esac
 done
 B3_MSGS=${BENCH_B3_MSGS:-50000}; B4_CONNS=${BENCH_B4_CONNS:-1000}
@@ -132,7 +136,7 @@ if [ "$DO_B5" = 1 ] || [ "$DO_B9" = 1 ]; then
     --elapsed $(( $(date +%s) - T_BEGIN )) --results "$RESULTS" $RECORD
   LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 fi
-if [ "$DO_B1" = 0 ] && [ "$DO_B3" = 0 ] && [ "$DO_B4" = 0 ]; then
+if [ "$DO_B1" = 0 ] && [ "$DO_B3" = 0 ] && [ "$DO_B4" = 0 ] && [ "$DO_B10" = 0 ]; then
   exit 0  # the cleanup trap removes the work dir
 fi
 
@@ -156,6 +160,8 @@ PEER_VERSIONS=$(dpkg-query -W -f '${Package} ${Version}, ' postfix dovecot-core 
 # CLI would take minutes; sign-in verifies whatever hash is stored the same way).
 TEMPLATE=$WORK/template
 NUSR=$RCPTS; [ "$DO_B4" = 1 ] && [ "$B4_CONNS" -gt "$NUSR" ] && NUSR=$B4_CONNS
+# B10 alone sends from user0001 only
+[ "$DO_B1" = 0 ] && [ "$DO_B3" = 0 ] && [ "$DO_B4" = 0 ] && NUSR=1
 echo "== creating a caremail instance with $NUSR mailboxes"
 printf '%s\n' 'bench-operator-passphrase-0123' |
   "$BIN" init --dir "$TEMPLATE" --domain bench.test --admin-password-stdin >/dev/null
@@ -299,6 +305,42 @@ if [ "$DO_B4" = 1 ]; then
     if [ $((run % 2)) = 1 ]; then b4_one caremail "$run"; b4_one peer "$run"
     else b4_one peer "$run"; b4_one caremail "$run"; fi
   done
+fi
+
+B10=$WORK/b10.jsonl
+if [ "$DO_B10" = 1 ]; then
+  settle
+  LOAD_B10=$(cut -d' ' -f1-3 /proc/loadavg)
+  DOMAINS=${BENCH_B10_DOMAINS:-200}
+  PY=/usr/bin/python3   # Debian's, with python3-dnslib for the DNS stub (scripts/deps.sh)
+  echo "== B10: $N x $SIZE B for $DOMAINS remote domains (DNS stub + smtp-sink), $CONC sessions; $RUNS runs each (alternating order)"
+  echo "   the sink alone (smtp-source): its capacity"
+  child "$WORK/b10-sink.jsonl" "$PY" "$HERE/b10_sink.py" -n "$N" --size "$SIZE" --sessions 4 "$CONC"
+  sed 's/^/   /' "$WORK/b10-sink.jsonl"
+  b10_common=(-n "$N" --size "$SIZE" --conc "$CONC" --domains "$DOMAINS" --timeout "${BENCH_B10_TIMEOUT:-900}")
+  b10_one() {  # system run
+    echo "   run $2 $1"
+    if [ "$1" = caremail ]; then
+      child "$B10" "$PY" "$HERE/b10.py" caremail --run "$2" "${b10_common[@]}" --bin "$BIN" \
+        --template "$TEMPLATE" --instance "$WORK/instance" --pidfile "$WORK/caremail.pid"
+      rm -rf "$WORK/instance"
+    else
+      child "$B10" "$PY" "$HERE/b10.py" peer --run "$2" "${b10_common[@]}"
+    fi
+    tail -1 "$B10" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("   %s: %d/%d accepted by the sink in %.1f s: %.0f msg/s; sender done %.1f s; server CPU %.2f ms/msg; peak %.1f MiB" % (r["system"], r["taken_by_sink"], r["n"], r["wall_s"], r["rate"], r["sender_done_s"], r["server_cpu_ms_per_msg"], r["peak_kb"] / 1024))'
+  }
+  for run in $(seq 1 "$RUNS"); do
+    if [ $((run % 2)) = 1 ]; then b10_one caremail "$run"; b10_one peer "$run"
+    else b10_one peer "$run"; b10_one caremail "$run"; fi
+  done
+  RECORD=--record; [ "${BENCH_RECORD:-1}" = 0 ] && RECORD=
+  python3 "$HERE/b10_report.py" --runs-file "$B10" --sink-file "$WORK/b10-sink.jsonl" \
+    --command "$COMMAND" --version "$VERSION" --build "$BUILD" --workdir "$WORK" \
+    --loadavg "$LOAD_B10" --fsync "$FSYNC" --elapsed $(( $(date +%s) - T_BEGIN )) \
+    --results "$RESULTS" $RECORD
+fi
+if [ "$DO_B1" = 0 ] && [ "$DO_B3" = 0 ] && [ "$DO_B4" = 0 ]; then
+  exit 0  # B10 made its own report; the cleanup trap stops the peer
 fi
 
 FSYNC_AFTER=$(fsync_rate after)

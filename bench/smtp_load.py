@@ -9,6 +9,11 @@ and the server's durable commit) and the dot->250 latency (the commit wait
 alone) besides the whole-transaction latency (connect, or MAIL on a reused
 connection, ->250), and it prints its result as one JSON object (--json).
 
+B10 (outbound) uses it too: --to-domains K sends message i to
+user(i / K % RCPTS + 1)@d(i % K + 1).b10.example (d001 ... dK, the remote
+domains the sinks stand for; every domain in turn, RCPTS people each), and --from names the sender (default
+sender@DOMAIN; caremail's relay takes only its org's addresses).
+
 Loopback only; stops after N messages or --timeout seconds.
 """
 import argparse, json, os, socket, sys, threading, time
@@ -21,10 +26,14 @@ ap.add_argument("--size", type=int, default=4096)
 ap.add_argument("--rcpts", type=int, default=1000)
 ap.add_argument("--conc", type=int, default=20)
 ap.add_argument("--domain", default="bench.test")
+ap.add_argument("--to-domains", type=int, default=0,
+                help="B10: recipients at d001..dK.b10.example instead of DOMAIN")
+ap.add_argument("--from", dest="sender", help="the sender (default sender@DOMAIN)")
 ap.add_argument("--reuse", action="store_true", help="keep one connection per session")
 ap.add_argument("--timeout", type=float, default=600)
 ap.add_argument("--json", action="store_true", help="print one JSON object")
 a = ap.parse_args()
+a.sender = a.sender or "sender@" + a.domain
 assert a.host.startswith("127.") or a.host in ("localhost", "::1"), "loopback only"
 
 line = ("The quick brown fox jumps over the lazy dog 0123456789 " * 2)[:76] + "\r\n"
@@ -67,12 +76,16 @@ class Conn:
         self.expect(code)
 
     def send(self, i):
-        rcpt = "user%04d@%s" % (i % a.rcpts + 1, a.domain)
-        self.cmd(b"MAIL FROM:<sender@%s>" % a.domain.encode(), b"250")
+        if a.to_domains:
+            domain = "d%03d.b10.example" % (i % a.to_domains + 1)
+            rcpt = "user%04d@%s" % (i // a.to_domains % a.rcpts + 1, domain)
+        else:
+            rcpt = "user%04d@%s" % (i % a.rcpts + 1, a.domain)
+        self.cmd(b"MAIL FROM:<%s>" % a.sender.encode(), b"250")
         self.cmd(b"RCPT TO:<%s>" % rcpt.encode(), b"250")
-        hdr = ("From: sender@{d}\r\nTo: {r}\r\nSubject: load test {i}\r\n"
+        hdr = ("From: {s}\r\nTo: {r}\r\nSubject: load test {i}\r\n"
                "Message-ID: <load{i}.{t}@{d}>\r\nDate: {date}\r\n\r\n").format(
-            d=a.domain, r=rcpt, i=i, t=time.time_ns(),
+            s=a.sender, d=a.domain, r=rcpt, i=i, t=time.time_ns(),
             date=time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())).encode()
         t_data = time.perf_counter()
         self.cmd(b"DATA", b"354")

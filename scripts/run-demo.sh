@@ -6,6 +6,9 @@
 # the instance (the tests use their own). Each argument
 # section.key=value overrides a setting for this run only (`make run
 # SET='smtp.listen=127.0.0.1:2526'`), e.g. to move a port that is taken.
+# CAREMAIL_DEMO_PREPARE_ONLY=1 makes the instance (and its DKIM key) and
+# stops before serving: scripts/demo-outbound.py starts its loopback
+# servers in between.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,6 +87,15 @@ sys.exit(1 if json.load(sys.stdin)["roles"] else 0)' || continue
 	done
 	(umask 077 && printf '%s %s\n' "$people_password" "$people" \
 		>"$people_file")
+fi
+
+# The demo domain signs the mail it sends to other domains (DKIM), as a
+# real one would; also for a var/demo made before it did.
+if ! "$bin" dkim show --dir "$dir" --domain "$domain" >/dev/null 2>&1; then
+	"$bin" dkim keygen --dir "$dir" --domain "$domain" >/dev/null
+fi
+if [ "${CAREMAIL_DEMO_PREPARE_ONLY:-0}" = 1 ]; then
+	exit 0
 fi
 
 listen=$(config_value "$dir/caremail.conf" http listen)

@@ -71,7 +71,7 @@ cli_queue_list(struct cli_args *args, struct error *err)
 static int
 show_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
-	int64_t id;
+	int64_t id = 0;	/* -O3 cannot see parse_id sets it before use */
 	struct store_queued q;
 	if (parse_id(args, args->pos[0], &id, err) < 0 ||
 	    mail_queue_get(&s->ctx, id, &q, err) < 0)
@@ -123,7 +123,7 @@ cli_queue_retry(struct cli_args *args, struct error *err)
 static int
 delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
-	int64_t id;
+	int64_t id = 0;	/* as in show_queue */
 	if (parse_id(args, args->pos[0], &id, err) < 0)
 		return -1;
 	struct store_writer *w = instance_writer_start(s->inst, err);

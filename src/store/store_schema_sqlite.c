@@ -693,6 +693,15 @@ static const char migration_20[] =
 	" mx_host, result_type, sending_ip, receiving_mx, receiving_ip,"
 	" reason));";
 
+/*
+ * The queue runner stores each message's DKIM-Signature on all its rows
+ * by body_id (store_queue_set_signature): without an index that was a scan
+ * of the whole queue per message, so sending N queued messages read the
+ * table N times (B10: 20,000 messages, 8 ms of CPU each, mostly pread).
+ */
+static const char migration_21[] =
+	"CREATE INDEX queue_body ON queue(body_id);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -714,6 +723,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_18,
 	migration_19,
 	migration_20,
+	migration_21,
 	NULL,
 };
 

@@ -102,9 +102,13 @@ def sign_zone(directory, origin, zone):
 
 
 class DnsStub:
-    """Serves `zone` on 127.0.0.1:port (UDP and TCP) in daemon threads."""
+    """Serves `zone` on host:port (UDP and TCP) in daemon threads: by
+    default 127.0.0.1 and a free port; bench/b10.py serves it on port 53
+    of another loopback address, where the C library's resolver (which
+    knows no other port) can be sent to it."""
 
-    def __init__(self, zone=None, zonefiles=(), port=0):
+    def __init__(self, zone=None, zonefiles=(), port=0, host="127.0.0.1"):
+        self.host = host
         self.zone = {_key(k): v for k, v in (zone or {}).items()}
         self.signed = {}
         for path in zonefiles:
@@ -124,11 +128,11 @@ class DnsStub:
         # TCP one is free too.
         for _ in range(50):
             udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            udp.bind(("127.0.0.1", port))
+            udp.bind((self.host, port))
             tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+                tcp.bind((self.host, udp.getsockname()[1]))
             except OSError:
                 udp.close()
                 tcp.close()

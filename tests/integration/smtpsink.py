@@ -24,6 +24,11 @@ Sink options (all optional):
     auth         (user, password): offer AUTH PLAIN and LOGIN inside TLS;
                  .auth_seen lists (mechanism, user, password_ok) tries
     auth_exclude mechanisms not to offer, e.g. ("PLAIN",)
+    host, port   where to listen (default 127.0.0.1 and a free port): several
+                 sinks on one port at 127.0.0.2, .3, ... stand for several
+                 remote domains when outbound.port is that port
+    on_message   called with each Received as it arrives (in the sink's
+                 thread), e.g. to save it (scripts/demo-outbound.py)
 
 make_ca(dir, names) makes a test CA and a server certificate for names
 ("mx.test", "127.0.0.1") with openssl, and returns (ca_pem, cert, key).
@@ -97,6 +102,8 @@ class _Handler:
             list(envelope.mail_options), list(envelope.rcpt_options),
             envelope.original_content or envelope.content,
             session.ssl is not None))
+        if self.sink.on_message is not None:
+            self.sink.on_message(self.sink.messages[-1])
         return self.sink.data_reply
 
 
@@ -120,15 +127,18 @@ class _Controller(Controller):
 class Sink:
     def __init__(self, replies=None, data_reply="250 2.0.0 OK queued",
                  tls=None, size=None, eightbit=True, smtputf8=False,
-                 pipelining=False, dsn=False, auth=None, auth_exclude=()):
+                 pipelining=False, dsn=False, auth=None, auth_exclude=(),
+                 host="127.0.0.1", port=None, on_message=None):
         self.replies = replies or {}
         self.data_reply = data_reply
         self.eightbit = eightbit
         self.pipelining = pipelining
         self.dsn = dsn
         self.messages = []
+        self.on_message = on_message
         self.ehlos = 0          # EHLOs seen: connections, plus one per TLS
-        self.port = free_port()
+        self.host = host
+        self.port = port or free_port()
         kwargs = {"decode_data": False, "enable_SMTPUTF8": smtputf8,
                   "data_size_limit": size}
         if tls is not None:
@@ -139,7 +149,7 @@ class Sink:
                           auth_require_tls=True,
                           auth_exclude_mechanism=list(auth_exclude))
         self.auth = auth
-        self.controller = _Controller(_Handler(self), hostname="127.0.0.1",
+        self.controller = _Controller(_Handler(self), hostname=host,
                                       port=self.port, ready_timeout=10,
                                       **kwargs)
 
@@ -159,7 +169,7 @@ class Sink:
 
     @property
     def address(self):
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
 
 def make_ca(directory, names=("mx.test", "127.0.0.1")):
