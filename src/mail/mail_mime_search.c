@@ -584,6 +584,7 @@ mail_mime_part_text(const char *msg, const struct mail_mime_part *part,
 		text = out;
 	}
 	const char *charset = param_value(part, "charset");
+	mail_mime_gmime_init();
 	if (!charset_readable(charset, text, len))
 		return error_set(err, ERROR_INVALID,
 			"the charset %.64s is not one this server can read",
@@ -620,6 +621,7 @@ mail_mime_param_text(const struct mail_mime_param *param, struct arena *a)
 						&err) < 0)
 		return NULL;
 	o.keep = true;
+	mail_mime_gmime_init();
 	if (param_extended(&o, param->value, a, &err) < 0 || o.truncated)
 		return NULL;
 	o.p[o.len] = '\0';
