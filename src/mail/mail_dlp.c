@@ -233,6 +233,71 @@ scan_subjects(struct dlp *d, const char *msg,
 	}
 }
 
+/*
+ * Whether the line [p, stop) starts a field: a name of printable ASCII
+ * but the colon (RFC 5322 §2.2), blanks allowed before the colon (§4.5.3).
+ */
+static bool
+is_field(const char *p, const char *stop)
+{
+	const char *colon = memchr(p, ':', (size_t)(stop - p));
+	if (colon == NULL)
+		return false;
+	const char *name_end = colon;
+	while (name_end > p && is_blank(name_end[-1]))
+		name_end--;
+	if (name_end == p)
+		return false;
+	for (const char *c = p; c < name_end; c++) {
+		if ((unsigned char)*c < 33 || (unsigned char)*c > 126)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The lines of a header block that are not fields (is_field), with their
+ * continuation lines: text where a header should be, as when a part
+ * labelled message/rfc822 is not a message at all. A reader is shown them
+ * as text, so they are scanned as text, once, joined by line breaks.
+ */
+static void
+scan_stray_lines(struct dlp *d, const char *msg,
+	const struct mail_mime_part *part, const char *where)
+{
+	const char *p = msg + part->header_offset;
+	const char *end = p + part->header_size;
+	struct arena *s = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	bool stray = false;	/* the line being read belongs to a stray */
+	while (p < end) {
+		const char *next = line_after(p, end);
+		if (!is_blank(*p)) {
+			const char *stop = next;
+			while (stop > p && (stop[-1] == '\n' || stop[-1] == '\r'))
+				stop--;
+			stray = stop > p && !is_field(p, stop);
+		}
+		if (stray) {
+			if (s == NULL) {
+				s = scratch_new(part->header_size);
+				text = arena_alloc(s, part->header_size + 1);
+				if (text == NULL) {
+					unscannable(d, "%s", no_memory);
+					break;
+				}
+			}
+			memcpy(text + len, p, (size_t)(next - p));
+			len += (size_t)(next - p);
+		}
+		p = next;
+	}
+	if (text != NULL && len > 0 && where != NULL)
+		scan_text(d, span_make(text, len), s, where);
+	arena_free(&s);
+}
+
 /* ---- parts ---- */
 
 static bool
@@ -461,6 +526,8 @@ scan_part(struct dlp *d, const char *msg, const struct mail_mime_part *part,
 			return;
 		scan_subjects(d, msg, part->children,
 			arena_printf(d->a, "subject of part %s", num));
+		scan_stray_lines(d, msg, part->children,
+			arena_printf(d->a, "header of part %s", num));
 		scan_body(d, msg, part->children, num, nested);
 		return;
 	}
@@ -504,6 +571,8 @@ scan_message(struct dlp *d, const char *msg, size_t len, const char *prefix,
 	} else {
 		scan_subjects(d, msg, root, nested == 0 ? "subject" :
 			arena_printf(d->a, "subject of part %s", prefix));
+		scan_stray_lines(d, msg, root, nested == 0 ? "header" :
+			arena_printf(d->a, "header of part %s", prefix));
 		scan_body(d, msg, root, prefix, nested);
 	}
 	if (nested > 0)

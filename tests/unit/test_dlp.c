@@ -732,6 +732,21 @@ static const struct expect messages[] = {
 	  /* "Subject: hi\r\n\r\n999 588 2868\r\n" */
 	  "U3ViamVjdDogaGkNCg0KOTk5IDU4OCAyODY4DQo=\r\n--b--\r\n",
 	  MAIL_NHSNUM_TIER_MEDIUM, 0, 1, 0, "part 1.1", false },
+	{ "text labelled as an attached message",
+	  HDR "Subject: x\r\n" MIXED
+	  "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+	  "Patient list\r\n9991496327\r\nRef 999 207 0854: seen\r\n"
+	  "X-Ok: 9993917621\r\n--b--\r\n",
+	  MAIL_NHSNUM_TIER_HIGH, 2, 0, 0, "header of part 1", false },
+	{ "stray lines in the message's own header",
+	  "Subject: x\r\n9991496327\r\nTo: a@b\r\n\r\nbody\r\n",
+	  MAIL_NHSNUM_TIER_LOW, 0, 0, 1, "header", false },
+	{ "a text file named .eml",
+	  HDR "Subject: x\r\n" MIXED
+	  "--b\r\nContent-Type: text/plain\r\n"
+	  "Content-Disposition: attachment; filename=notes.eml\r\n\r\n"
+	  "notes\r\n999 149 6327\r\n--b--\r\n",
+	  MAIL_NHSNUM_TIER_MEDIUM, 0, 1, 0, "header of part 1", false },
 	{ "near misses",
 	  HDR "Subject: NHS 987 654 4321\r\n\r\n"
 	  "patient 94347659190 x9434765919 943-476 5919 999 345 4150 "
