@@ -71,7 +71,9 @@ struct mail_dlp_result {
  *    comments);
  *  - every attached message, also one sent in base64 (against RFC 2046
  *    §5.2.1), to MAIL_DLP_NESTED_MAX levels;
- *  - every part's file name (name and filename parameters, RFC 2231).
+ *  - every part's file name (name and filename parameters, RFC 2231);
+ *  - lines of a header block that are not fields (text where a header
+ *    should be), as one text; other header fields are not read.
  * Other parts are listed in skipped. The result is unscannable, with a
  * reason, when the MIME structure passes the parser's limits, a part to
  * scan has a transfer encoding or charset that cannot be read, a part is
