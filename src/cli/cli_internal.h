@@ -275,6 +275,11 @@ int cli_dns_records(struct cli_args *args, struct error *err);
 int cli_smtp_send(struct cli_args *args, struct error *err);
 int cli_mta_sts_show(struct cli_args *args, struct error *err);
 int cli_tlsrpt_report(struct cli_args *args, struct error *err);
+/*
+ * dlp scan (cli_dlp.c): returns CLI_EXIT_OK, 3 when a number is found or
+ * 4 when the message is unscannable, or -1 with err.
+ */
+int cli_dlp_scan(struct cli_args *args, struct error *err);
 
 /* ---- smtp send's TLS policy (cli_tls.c) ---- */
 

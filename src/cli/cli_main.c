@@ -254,6 +254,13 @@ static const struct cli_command cli_commands[] = {
 	  "recipient domain.",
 	  "day=! domain=", 0, 0, cli_tlsrpt_report },
 
+	{ "dlp scan", "FILE|-",
+	  "Scans a message (a file, or - for stdin) for NHS numbers as the "
+	  "DLP policy does and prints the tier, counts and masked samples; "
+	  "exits 3 when a number is found, 4 when part of the message "
+	  "cannot be read.",
+	  "", 1, 1, cli_dlp_scan },
+
 	{ "help", "[COMMAND]", "Lists commands, or shows one.", "", 0, -1,
 	  cli_help },
 	{ "version", "", "Prints the version.", "", 0, 0, cli_version },
@@ -275,7 +282,8 @@ cli_main(int argc, char **argv)
 			args.command->name : NULL);
 	else if (rc == 0)
 		rc = args.command->run(&args, &err);
-	int status = CLI_EXIT_OK;
+	/* A command may end with a status of its own: dlp scan's 3 and 4. */
+	int status = rc > 0 ? rc : CLI_EXIT_OK;
 	if (rc < 0) {
 		cli_print_error(&args, &err);
 		status = args.usage_error ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;

@@ -291,6 +291,30 @@ int mail_mime_search_text(const char *msg, size_t len, struct arena *a,
 	struct mail_search_text *t_r, struct error *err);
 
 /*
+ * The body of leaf part as UTF-8, whole and as written, for a reader that
+ * must see every character of it (the DLP scanner, mail_dlp.h): decoded
+ * from its transfer encoding as the search text is (base64, or
+ * quoted-printable with soft line breaks joined; 7bit, 8bit and binary
+ * as they are) and from its charset as the search text is, unreadable
+ * bytes as U+FFFD, but with blanks, line breaks and control characters
+ * kept and never cut. *text_r is NUL-terminated, in arena a (at most
+ * 5 * body_size + 65 bytes). ERROR_INVALID when the transfer encoding is
+ * not one RFC 2045 defines or iconv cannot read the charset (the text
+ * would be a guess); ERROR_LIMIT when the arena is full.
+ */
+int mail_mime_part_text(const char *msg, const struct mail_mime_part *part,
+	struct arena *a, struct span *text_r, struct error *err);
+
+/*
+ * A Content-Type or Content-Disposition parameter's value as a person
+ * reads it, UTF-8 in arena a: an RFC 2231 "name*" value from its charset
+ * and %-encoding, any other with its RFC 2047 words decoded. NULL past the
+ * arena's cap.
+ */
+const char *mail_mime_param_text(const struct mail_mime_param *param,
+	struct arena *a);
+
+/*
  * text folded for matching, into arena a (at most 3 * len + 1 bytes):
  * each byte of invalid UTF-8 made U+FFFD, every letter lower-cased
  * (Unicode, final sigma as sigma), Latin accents taken off as core/fold.h

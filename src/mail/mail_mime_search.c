@@ -37,13 +37,15 @@ arena_full(struct error *err)
 
 /*
  * One of the two texts: bytes go in as UTF-8, control characters and runs
- * of blanks come out as one space, and nothing is written past cap.
+ * of blanks come out as one space, and nothing is written past cap. A
+ * text made with keep set (mail_mime_part_text) takes every byte as it is.
  */
 struct text_out {
 	char *p;
 	size_t len, cap;
 	bool space;	/* last written was a space, or nothing is yet */
 	bool truncated;
+	bool keep;	/* blanks and control characters kept as written */
 };
 
 static int
@@ -66,6 +68,13 @@ is_blank_byte(unsigned char c)
 static void
 text_put(struct text_out *o, const char *p, size_t n)
 {
+	if (o->keep) {
+		size_t k = n <= o->cap - o->len ? n : o->cap - o->len;
+		memcpy(o->p + o->len, p, k);
+		o->len += k;
+		o->truncated = o->truncated || k < n;
+		return;
+	}
 	size_t i = 0;
 	while (i < n && !o->truncated) {
 		/* A run of bytes that stay as they are, copied at once. */
@@ -540,6 +549,88 @@ leaf_text(struct text_out *o, const char *msg,
 	text_break(o);
 	o->truncated = o->truncated || cut;
 	return 0;
+}
+
+/* Whether iconv can read charset (the default reading needs none). */
+static bool
+charset_readable(const char *charset, const char *p, size_t n)
+{
+	const char *from = charset_source(charset, p, n);
+	if (from == NULL)
+		return true;
+	iconv_t cd = g_mime_iconv_open("UTF-8", from);
+	if (cd == (iconv_t)-1)
+		return false;
+	g_mime_iconv_close(cd);
+	return true;
+}
+
+int
+mail_mime_part_text(const char *msg, const struct mail_mime_part *part,
+	struct arena *a, struct span *text_r, struct error *err)
+{
+	const char *body = msg + part->header_offset + part->header_size;
+	size_t n = part->body_size;
+	const char *encoding = part->encoding != NULL ? part->encoding : "7bit";
+	bool b64 = strcmp(encoding, "base64") == 0;
+	bool qp = strcmp(encoding, "quoted-printable") == 0;
+	if (!b64 && !qp && strcmp(encoding, "7bit") != 0 &&
+		strcmp(encoding, "8bit") != 0 && strcmp(encoding, "binary") != 0)
+		return error_set(err, ERROR_INVALID,
+			"the transfer encoding %.64s is not one RFC 2045 defines",
+			encoding);
+	const char *text = body;
+	size_t len = n;
+	if (b64 || qp) {
+		char *out = arena_alloc(a, n + 1);
+		if (out == NULL)
+			return arena_full(err);
+		len = b64 ? base64_decode(body, n, out) : qp_decode(body, n, out);
+		text = out;
+	}
+	const char *charset = param_value(part, "charset");
+	mail_mime_gmime_init();
+	if (!charset_readable(charset, text, len))
+		return error_set(err, ERROR_INVALID,
+			"the charset %.64s is not one this server can read",
+			charset);
+	/*
+	 * No charset iconv reads takes more than four bytes of UTF-8 for a
+	 * byte it reads, nor does U+FFFD for one it cannot: at four times
+	 * the size the text is never cut.
+	 */
+	if (len > (SIZE_MAX - 64) / 4)
+		return arena_full(err);
+	struct text_out o;
+	if (text_init(&o, 4 * len + 64, a, err) < 0)
+		return -1;
+	o.keep = true;
+	text_convert(&o, charset, text, len);
+	if (o.truncated)
+		return arena_full(err);
+	o.p[o.len] = '\0';
+	*text_r = span_make(o.p, o.len);
+	return 0;
+}
+
+const char *
+mail_mime_param_text(const struct mail_mime_param *param, struct arena *a)
+{
+	size_t n = strlen(param->name), len = strlen(param->value);
+	bool extended = n > 0 && param->name[n - 1] == '*';
+	if (!extended)
+		return mail_mime_header_decode(span_from_cstr(param->value), a);
+	struct text_out o;
+	struct error err;
+	if (len > (SIZE_MAX - 64) / 4 || text_init(&o, 4 * len + 64, a,
+						&err) < 0)
+		return NULL;
+	o.keep = true;
+	mail_mime_gmime_init();
+	if (param_extended(&o, param->value, a, &err) < 0 || o.truncated)
+		return NULL;
+	o.p[o.len] = '\0';
+	return o.p;
 }
 
 struct walk {
