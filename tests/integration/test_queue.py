@@ -11,6 +11,7 @@ import os
 import signal
 import smtplib
 import socket
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -401,7 +402,7 @@ def test_8bit_message_to_a_server_without_8bitmime_is_refused(out):
     assert rcpt["Status"] == "5.6.3"
 
 
-def test_queue_show_retry_and_delete(out):
+def test_queue_show_retry_and_bounce(out):
     with DnsStub(zone()) as stub, \
             Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
         out.settings(stub, sink.port)
@@ -418,20 +419,77 @@ def test_queue_show_retry_and_delete(out):
         assert len(events) == 1
         assert out.instance.json("queue", "retry", "--all") == \
             {"retried": 1}
-        # delete: gone, audited, and the sender told.
-        out.instance.run("queue", "delete", str(row["id"]))
+        # bounce: gone, audited, and the sender told who stopped it.
+        out.instance.run("queue", "bounce", str(row["id"]))
         assert out.rows() == []
         audit = out.instance.json("audit", "list", "--type", "queue")
         assert sorted(a["summary"]["event"] for a in audit) == \
-            ["delete", "retry", "retry"]
+            ["bounce", "retry", "retry"]
         (report,) = out.inbox()
         assert report["Subject"] == "Not delivered: Minutes"
-        assert "operator" in report.get_body(
-            preferencelist=("plain",)).get_content()
-        err = out.instance.fails("queue", "delete", str(row["id"]))
-        assert "no queued message with that id" in err
+        words = report.get_body(preferencelist=("plain",)).get_content()
+        assert "An administrator of this mail service returned the " \
+            "message to you" in words
+        # Not the words for a remote's refusal (the builder's default).
+        assert "receiving server refused" not in words
+        _, (rcpt,) = report_fields(report)
+        assert rcpt["Action"] == "failed" and rcpt["Status"] == "5.0.0"
+        assert "administrator" in rcpt["Diagnostic-Code"]
+        err = out.instance.fails("queue", "bounce", str(row["id"]))
+        assert "no message waiting in the queue has the id" in err
         err = out.instance.fails("queue", "show", "x1", code=2)
         assert "not a queue id" in err
+
+
+def test_delete_is_silent_and_audited_with_its_reason(out):
+    """delete (postsuper -d): gone, nobody told, the reason on the trail;
+    without a reason, or with one that is not one line, nothing changes."""
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Junk")
+        out.run()
+    (row,) = out.instance.json("queue", "list")
+    ident = str(row["id"])
+    err = out.instance.fails("queue", "delete", ident, code=2)
+    assert "--reason" in err
+    for bad, words in (("", "say why"), ("   ", "say why"),
+                       ("two\nlines", "one line"), ("x" * 501, "500")):
+        err = out.instance.fails("queue", "delete", ident, "--reason", bad)
+        assert words in err, (bad, err)
+    assert [r["id"] for r in out.instance.json("queue", "list")] == \
+        [row["id"]]
+    done = out.instance.json("queue", "delete", ident, "--reason",
+                             "spam for a dead domain")
+    assert done == {"deleted": row["id"]}
+    assert out.rows() == []
+    (audit,) = out.instance.json("audit", "list", "--type", "queue")
+    assert audit["action"] == "delete"
+    assert audit["summary"] == {"event": "delete",
+                                "sender": out.ann,
+                                "recipient": "bob@far.example",
+                                "attempts": 1,
+                                "reason": "spam for a dead domain"}
+    assert out.inbox() == []            # nobody told
+    err = out.instance.fails("queue", "delete", ident, "--reason", "again")
+    assert "no message waiting in the queue has the id" in err
+
+
+def test_bounce_of_a_report_sends_no_report(out):
+    """A report that cannot be delivered is returned without another
+    (RFC 3461 §6.2): the null sender is never written to."""
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Null")
+        out.run()
+    (row,) = out.instance.json("queue", "list")
+    # The same row as if the platform had queued a report to bob.
+    with sqlite3.connect(out.instance.dir / "caremail.db", timeout=10) as db:
+        db.execute("UPDATE queue SET sender = '' WHERE id = ?", (row["id"],))
+    done = out.instance.json("queue", "bounce", str(row["id"]))
+    assert done == {"bounced": row["id"], "reported": False}
+    assert out.rows() == [] and out.inbox() == []
 
 
 def test_serve_delivers_mail_queued_before_it_started(instance, org,
@@ -588,17 +646,46 @@ def test_api_queue_for_the_global_admin_only(out, instance, org):
     # A Local Admin runs an org, not the service's queue.
     la = make_admin(out.server, instance, org)
     la.refused("GET", "/queue")
-    la.refused("DELETE", f"/queue/{row['id']}")
-    assert ga.ok("DELETE", f"/queue/{row['id']}") == \
-        {"id": row["id"], "deleted": True}
+    la.refused("POST", f"/queue/{row['id']}/bounce")
+    la.refused("DELETE", f"/queue/{row['id']}", {"reason": "junk"})
+    # Bounce: the sender gets a report saying an administrator returned it.
+    assert ga.ok("POST", f"/queue/{row['id']}/bounce") == \
+        {"id": row["id"], "bounced": True, "reported": True}
+    ga.refused("POST", f"/queue/{row['id']}/bounce", status=404)
     assert ga.ok("GET", "/queue")["items"] == []
-    subjects = [m["Subject"] for m in out.inbox()]
-    assert subjects == ["Not delivered: Plan A"]
+    (report,) = out.inbox()
+    assert report["Subject"] == "Not delivered: Plan A"
+    assert "An administrator of this mail service returned" in \
+        report.get_body(preferencelist=("plain",)).get_content()
+    # Delete: silent, needs a reason (one line), which the trail keeps.
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"dan@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["dan@far.example"], subject="Junk")
+        out.run()
+    (junk,) = ga.ok("GET", "/queue")["items"]
+    for body in ({}, {"reason": ""}, {"reason": "a\nb"},
+                 {"reason": "x" * 501}, {"reason": 7}):
+        refusal = ga.refused("DELETE", f"/queue/{junk['id']}", body,
+                             status=422)
+        assert refusal["field"] == "reason", (body, refusal)
+    assert [r["id"] for r in ga.ok("GET", "/queue")["items"]] == \
+        [junk["id"]]
+    assert ga.ok("DELETE", f"/queue/{junk['id']}",
+                 {"reason": "spam for a dead domain"}) == \
+        {"id": junk["id"], "deleted": True}
+    assert ga.ok("GET", "/queue")["items"] == []
+    assert len(out.inbox()) == 1        # the bounce's report only
+    ga.refused("DELETE", f"/queue/{junk['id']}", {"reason": "again"},
+               status=404)
     audit = instance.json("audit", "list", "--type", "queue")
-    assert sorted(a["summary"]["event"] for a in audit
-                  if "event" in a["summary"]) == ["delete", "retry"]
-    # The Local Admin's two refusals are on the trail too (SECURITY.md 48).
-    assert len([a for a in audit if a["result"] == "denied"]) == 2
+    events = {a["summary"]["event"]: a["summary"] for a in audit
+              if "event" in a["summary"]}
+    assert sorted(events) == ["bounce", "delete", "retry"]
+    assert events["delete"]["reason"] == "spam for a dead domain"
+    assert events["bounce"]["recipient"] == "bob@far.example"
+    # The Local Admin's three refusals are on the trail too (SECURITY.md 48).
+    assert len([a for a in audit if a["result"] == "denied"]) == 3
 
 
 def test_static_route_with_auth_and_required_tls(out, tmp_path):
