@@ -125,8 +125,13 @@ struct mail_queue_runner *mail_queue_runner_new(
 	const struct mail_queue_env *env, struct error *err);
 
 /*
- * Stops the threads (a delivery in progress is finished first), gives
- * back the rows claimed but not started, frees *r and sets it to NULL.
+ * Stops the runner: claims nothing more and starts no job or message;
+ * waits up to outbound.shutdown_grace_s for the deliveries in progress,
+ * then ends their connections (what they had not settled is not written);
+ * gives back at once every row it still holds (not started, or cut), so
+ * the next runner takes them without waiting for the lease; frees *r and
+ * sets it to NULL. A DNS lookup, MTA-STS fetch or connection being opened
+ * when the grace ends still runs to its own timeout.
  */
 void mail_queue_runner_free(struct mail_queue_runner **r);
 
@@ -134,6 +139,8 @@ void mail_queue_runner_free(struct mail_queue_runner **r);
  * One pass as of `now` (`caremail queue run --at`): every recipient due
  * then is tried once, in outbound.workers threads, and note (may be NULL)
  * hears of each. Returns when all are done; *attempted_r counts them.
+ * While it runs its lease is renewed (from `now`, as time passes), so a
+ * slow delivery is never taken by another runner meanwhile.
  */
 int mail_queue_run_pass(struct mail_queue_runner *r, int64_t now,
 	mail_queue_note *note, void *arg, size_t *attempted_r,

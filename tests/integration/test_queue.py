@@ -618,6 +618,107 @@ def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
         sink.close()
 
 
+def delivery_settings(stub, sink_port, *extra):
+    return [f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
+            f"outbound.port={sink_port}", "outbound.workers=1",
+            "outbound.poll_s=1", *extra]
+
+
+def stop_timed(server, timeout=40):
+    """SIGTERM; (exit code, seconds it took)."""
+    start = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    code = server.proc.wait(timeout=timeout)
+    return code, time.monotonic() - start
+
+
+def test_sigterm_waits_for_a_delivery_in_progress(instance, org,
+                                                  start_server):
+    """SIGTERM during DATA to a slow server: serve stops claiming, lets
+    the delivery finish (within outbound.shutdown_grace_s), records it
+    delivered and exits; started again it sends nothing twice."""
+    with DnsStub(zone()) as stub, Sink(data_delay=3) as sink:
+        extra = delivery_settings(stub, sink.port,
+                                  "outbound.shutdown_grace_s=20")
+        first = start_server(extra=extra)
+        out = Outbound(instance, org, first)
+        out.send(["bob@far.example"], subject="First")
+        assert sink.data_started.wait(20), first.logs()
+        code, took = stop_timed(first)
+        assert code == 0, first.logs()
+        # It waited for the 3 s reply, and not for the whole grace.
+        assert 1 < took < 15, (took, first.logs())
+        assert "event=outbound.shutdown_waited" in first.logs()
+        (row,) = out.rows()
+        assert row["status"] == "delivered", row
+        start_server(extra=extra)
+        time.sleep(3)                   # a look or two at start-up
+        assert len(sink.messages) == 1
+
+
+def test_sigterm_past_the_grace_cuts_and_gives_the_rows_back(
+        instance, org, start_server):
+    """A server that never answers the final dot: serve exits within
+    outbound.shutdown_grace_s (plus a little), the recipient is queued
+    again at once (not held for the hour-long lease) and not counted as an
+    attempt, and the next start delivers it: nothing is lost."""
+    sink = StallSink()
+    try:
+        with DnsStub(zone()) as stub:
+            extra = delivery_settings(stub, sink.port,
+                                      "outbound.shutdown_grace_s=2",
+                                      "outbound.lease_s=3600")
+            first = start_server(extra=extra)
+            out = Outbound(instance, org, first)
+            out.send(["bob@far.example"])
+            assert sink.stalled.wait(20), first.logs()
+            code, took = stop_timed(first)
+            assert code == 0, first.logs()
+            assert took < 8, (took, first.logs())
+            assert "event=outbound.shutdown_cut" in first.logs()
+            (row,) = instance.json("queue", "list")
+            assert row["status"] == "queued" and row["claimed_by"] is None
+            assert row["attempts"] == 0, row
+            started = time.monotonic()
+            start_server(extra=extra)
+            rows = wait_delivered(instance, 20)
+            assert rows[0]["status"] == "delivered", rows
+            assert time.monotonic() - started < 20
+            # The first copy reached the sink whole but was never
+            # acknowledged: at least once, as after a crash.
+            assert sink.messages == 2 and sink.connections == 2
+    finally:
+        sink.close()
+
+
+def test_a_delivery_longer_than_the_lease_is_not_taken_by_another_runner(
+        out):
+    """Two `queue run`s on one instance, a server slower than the lease
+    (3 s) to answer the final dot: the first runner's heartbeat keeps its
+    claim, so the second finds nothing to do and the sink sees the
+    message once."""
+    with DnsStub(zone()) as stub, Sink(data_delay=6) as sink:
+        out.settings(stub, sink.port, "outbound.lease_s=3",
+                     "outbound.data_end_timeout_s=30")
+        out.send(["bob@far.example"], subject="Slow")
+        first = []
+        runner = threading.Thread(target=lambda: first.append(out.run()))
+        runner.start()
+        assert sink.data_started.wait(20)
+        time.sleep(4)                   # past the lease the claim began
+        (row,) = out.rows()
+        assert row["status"] == "in_flight"
+        events, _ = out.run()
+        assert events == []             # nothing for the second runner
+        runner.join(30)
+        assert not runner.is_alive()
+        (events, _), = first
+        assert [e["result"] for e in events] == ["delivered"]
+        assert len(sink.messages) == 1
+        (row,) = out.rows()
+        assert row["status"] == "delivered" and row["attempts"] == 1
+
+
 def test_api_queue_for_the_global_admin_only(out, instance, org):
     from apiclient import global_admin, make_admin
     with DnsStub(zone()) as stub, \
