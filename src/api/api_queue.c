@@ -1,11 +1,13 @@
 /*
  * /api/v1/queue: the outbound queue for the Global Admin: the waiting
- * recipients (or all, ?all=true) page by page, retry one now, delete one
- * (its sender gets a non-delivery report). Layer: front end. The same as
- * `caremail queue list|retry|delete` (docs/outbound.md).
+ * recipients (or all, ?all=true) page by page, retry one now, bounce one
+ * (its sender gets a non-delivery report) or delete one silently (the
+ * reason audited). Layer: front end. The same as `caremail queue
+ * list|retry|bounce|delete` (docs/outbound.md).
  * SECURITY: queue.manage is the service's own (Global Admins only);
  * every change is audited.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "api/api_internal.h"
@@ -60,13 +62,24 @@ queue_retry(struct api_request *req)
 	api_reply(req, 200, mail_queue_json(&q));
 }
 
+static const struct api_field no_fields[] = {
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+/* POST /queue/{id}/bounce: stop trying; the sender gets a report. */
 static void
-queue_delete(struct api_request *req)
+queue_bounce(struct api_request *req)
 {
 	int64_t id;
+	char unused;
 	struct error err;
 	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !api_param_id(req, "id", "There is no queued message with that id.", &id))
 		return;
+	if (api_json_decode(req->body, no_fields, &unused, req->arena,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
 	if (req->api->writer == NULL) {
 		api_reply_error(req, 503, "unavailable", "Mail delivery is "
 			"not running here.", NULL);
@@ -74,8 +87,38 @@ queue_delete(struct api_request *req)
 	}
 	char mta[256];
 	mail_hostname(req->ctx.config, mta, sizeof(mta));
-	if (mail_queue_delete(&req->ctx, req->api->writer, mta, id,
-		    &err) < 0) {
+	bool reported = false;
+	if (mail_queue_bounce(&req->ctx, req->api->writer, mta, id,
+		    &reported, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 200, json_pack("{s:I, s:b, s:b}", "id",
+		(json_int_t)id, "bounced", true, "reported", reported));
+}
+
+struct delete_body {
+	const char *reason;
+};
+
+static const struct api_field delete_fields[] = {
+	{ "reason", API_FIELD_STRING, true,
+	  offsetof(struct delete_body, reason), 500 },
+	{ NULL, API_FIELD_STRING, false, 0, 0 },
+};
+
+/* DELETE /queue/{id}: removed silently, the reason audited. */
+static void
+queue_delete(struct api_request *req)
+{
+	int64_t id;
+	struct delete_body in;
+	struct error err;
+	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !api_param_id(req, "id", "There is no queued message with that id.", &id))
+		return;
+	if (api_json_decode(req->body, delete_fields, &in, req->arena,
+		    &err) < 0 ||
+	    mail_queue_delete(&req->ctx, id, in.reason, &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}
@@ -106,6 +149,7 @@ const struct api_route api_routes_queue[] = {
 	{ "GET", "/queue", queue_list, 0 },
 	{ "GET", "/queue/destinations", queue_destinations, 0 },
 	{ "POST", "/queue/{id}/retry", queue_retry, 0 },
+	{ "POST", "/queue/{id}/bounce", queue_bounce, 0 },
 	{ "DELETE", "/queue/{id}", queue_delete, 0 },
 	API_ROUTES_END,
 };

@@ -260,6 +260,7 @@ int cli_members_add(struct cli_args *args, struct error *err);
 int cli_queue_list(struct cli_args *args, struct error *err);
 int cli_queue_show(struct cli_args *args, struct error *err);
 int cli_queue_retry(struct cli_args *args, struct error *err);
+int cli_queue_bounce(struct cli_args *args, struct error *err);
 int cli_queue_delete(struct cli_args *args, struct error *err);
 int cli_queue_run(struct cli_args *args, struct error *err);
 int cli_mailtips(struct cli_args *args, struct error *err);

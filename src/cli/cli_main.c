@@ -200,9 +200,14 @@ static const struct cli_command cli_commands[] = {
 	{ "queue retry", "ID | --all",
 	  "Makes a waiting recipient (or every one) due for delivery now.",
 	  "all", 0, 1, cli_queue_retry },
-	{ "queue delete", "ID",
-	  "Removes a waiting recipient; its sender gets a non-delivery report.",
-	  "", 1, 1, cli_queue_delete },
+	{ "queue bounce", "ID",
+	  "Stops trying a waiting recipient and returns the message: its "
+	  "sender gets a report saying an administrator returned it.",
+	  "", 1, 1, cli_queue_bounce },
+	{ "queue delete", "ID --reason TEXT",
+	  "Deletes a waiting recipient without telling anyone (junk stuck in "
+	  "the queue); the reason is audited.",
+	  "reason=!", 1, 1, cli_queue_delete },
 	{ "queue run", "[--at TIME]",
 	  "Delivers every recipient due at TIME (default now) once and prints "
 	  "what happened to each.", "at=", 0, 0, cli_queue_run },

@@ -1,8 +1,8 @@
 /*
- * `caremail queue list|show|retry|delete|run`: the outbound queue, one row
- * per recipient of mail for other domains, and one delivery pass as of
- * any time (SPEC M5; docs/outbound.md). Layer: front end.
- * SECURITY: retry and delete are audited as the shell account.
+ * `caremail queue list|show|retry|bounce|delete|run`: the outbound queue,
+ * one row per recipient of mail for other domains, and one delivery pass
+ * as of any time (SPEC M5; docs/outbound.md). Layer: front end.
+ * SECURITY: retry, bounce and delete are audited as the shell account.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +121,7 @@ cli_queue_retry(struct cli_args *args, struct error *err)
 }
 
 static int
-delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
+bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	int64_t id = 0;	/* as in show_queue */
 	if (parse_id(args, args->pos[0], &id, err) < 0)
@@ -131,13 +131,35 @@ delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 		return -1;
 	char mta[256];
 	mail_hostname(s->inst->config, mta, sizeof(mta));
-	int rc = mail_queue_delete(&s->ctx, w, mta, id, err);
+	bool reported = false;
+	int rc = mail_queue_bounce(&s->ctx, w, mta, id, &reported, err);
 	instance_writer_stop(&w);
 	if (rc == 0)
-		cli_print_done(args, json_pack("{s:I}", "deleted",
-			(json_int_t)id), "Removed from the queue; the sender "
-			"is told it was not delivered.");
+		cli_print_done(args, json_pack("{s:I, s:b}", "bounced",
+			(json_int_t)id, "reported", reported), reported ?
+			"Returned to its sender, who is told by a report that "
+			"an administrator returned it." :
+			"Removed from the queue; no report went (the message "
+			"is itself a report, or its sender has no mailbox).");
 	return rc;
+}
+
+int
+cli_queue_bounce(struct cli_args *args, struct error *err)
+{
+	return with_session(args, bounce_queue, err);
+}
+
+static int
+delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	int64_t id;
+	if (parse_id(args, args->pos[0], &id, err) < 0 ||
+	    mail_queue_delete(&s->ctx, id, cli_opt(args, "reason"), err) < 0)
+		return -1;
+	cli_print_done(args, json_pack("{s:I}", "deleted", (json_int_t)id),
+		"Deleted from the queue; nobody is told.");
+	return 0;
 }
 
 int

@@ -282,8 +282,37 @@ void net_tls_client_free(struct net_tls_client **t);
 struct net_conn *net_connect(const struct net_address *a, int timeout_ms,
 	const char *name, struct error *err);
 
-/* Flushes, closes TLS and the socket, frees *c (NULL is fine), *c = NULL. */
+/*
+ * Flushes, closes TLS and the socket, frees *c (NULL is fine), *c = NULL;
+ * and takes it out of its group, if it is in one.
+ */
 void net_conn_close(struct net_conn **c);
+
+/*
+ * A set of outbound connections that can be ended together, from any
+ * thread: a stopping queue runner ends the deliveries still going when
+ * its grace period is over. Each connection stays its owner's to close.
+ */
+struct net_group;
+
+/* An empty group, owned by the caller. */
+struct net_group *net_group_new(void);
+
+/* Frees *g (NULL is fine) and sets it to NULL; no connection may be in it. */
+void net_group_free(struct net_group **g);
+
+/*
+ * Puts c (a client connection, not in a group yet) in g until
+ * net_conn_close; in a group already ended, c is ended at once.
+ */
+void net_group_add(struct net_group *g, struct net_conn *c);
+
+/*
+ * Ends the I/O of every connection in g, and of any added later: their
+ * waits return and their reads and writes fail at once (shutdown(2)), so
+ * their owners see an I/O error and close them.
+ */
+void net_group_end(struct net_group *g);
 
 /* What a client's TLS handshake gave, for the caller to record. */
 struct net_tls_result {

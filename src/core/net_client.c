@@ -1,14 +1,18 @@
 /*
  * The client side of a connection, for outbound SMTP: connect with a
  * timeout, STARTTLS as the client with the server's certificate checked,
- * close. Layer: core. RFC 3207, RFC 6125 (names), RFC 7435 (opportunistic
- * TLS). SECURITY: required TLS is 1.2 or later with tls_priorities().
+ * close; and groups of connections ended together (a runner stopping).
+ * Layer: core. RFC 3207, RFC 6125 (names), RFC 7435 (opportunistic TLS).
+ * SECURITY: required TLS is 1.2 or later with tls_priorities().
  */
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -152,6 +156,77 @@ net_connect(const struct net_address *a, int timeout_ms, const char *name,
 	return c;
 }
 
+struct net_group {
+	pthread_mutex_t lock;	/* everything below, and members' links */
+	struct net_conn *members;
+	bool ended;
+};
+
+struct net_group *
+net_group_new(void)
+{
+	struct net_group *g = xcalloc(1, sizeof(*g));
+	pthread_mutex_init(&g->lock, NULL);
+	return g;
+}
+
+void
+net_group_free(struct net_group **gp)
+{
+	struct net_group *g = *gp;
+	if (g == NULL)
+		return;
+	assert(g->members == NULL);
+	pthread_mutex_destroy(&g->lock);
+	free(g);
+	*gp = NULL;
+}
+
+void
+net_group_add(struct net_group *g, struct net_conn *c)
+{
+	assert(c->group == NULL);
+	pthread_mutex_lock(&g->lock);
+	c->group = g;
+	c->group_prev = NULL;
+	c->group_next = g->members;
+	if (g->members != NULL)
+		g->members->group_prev = c;
+	g->members = c;
+	if (g->ended)
+		shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&g->lock);
+}
+
+/*
+ * Under the group's lock, so a member's fd is never closed (and its number
+ * reused by another socket) while it is being shut down.
+ */
+void
+net_group_end(struct net_group *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->ended = true;
+	for (struct net_conn *c = g->members; c != NULL; c = c->group_next)
+		shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void
+net_group_leave(struct net_conn *c)
+{
+	struct net_group *g = c->group;
+	pthread_mutex_lock(&g->lock);
+	if (c->group_prev != NULL)
+		c->group_prev->group_next = c->group_next;
+	else
+		g->members = c->group_next;
+	if (c->group_next != NULL)
+		c->group_next->group_prev = c->group_prev;
+	c->group = NULL;
+	pthread_mutex_unlock(&g->lock);
+}
+
 void
 net_conn_close(struct net_conn **cp)
 {
@@ -159,6 +234,8 @@ net_conn_close(struct net_conn **cp)
 	if (c == NULL)
 		return;
 	net_conn_finish(c);
+	if (c->group != NULL)
+		net_group_leave(c);
 	close(c->fd);
 	free(c);
 	*cp = NULL;

@@ -49,6 +49,10 @@ struct net_conn {
 	bool discarding;	/* throwing away an over-long line */
 	size_t wlen;		/* queued bytes in wbuf */
 
+	/* A client connection's group (net_group_add), under its lock. */
+	struct net_group *group;
+	struct net_conn *group_prev, *group_next;
+
 	/* The listener's bookkeeping, under its lock. */
 	struct net_listener *listener;
 	pthread_t thread;

@@ -396,7 +396,8 @@ put_human(struct out *o, const struct mail_dsn_report *r, const char *subject,
 		const char *what = action_words[rc->action].what;
 		putf(o, "Your message to %s %s.\r\n", rc->final_recipient,
 			what);
-		put(o, mail_dsn_advice(rc->action, rc->status));
+		put(o, rc->advice != NULL ? rc->advice :
+			mail_dsn_advice(rc->action, rc->status));
 		put(o, "\r\n");
 		if (rc->action == MAIL_DSN_DELAYED && rc->will_retry_until) {
 			format_date(rc->will_retry_until, date, sizeof(date));

@@ -135,6 +135,8 @@ struct mail_dsn_recipient {
 	 */
 	const char *diagnostic;
 	bool diagnostic_is_reply;	/* "smtp;" (a reply) or "x-caremail;" */
+	/* The words for people; NULL: mail_dsn_advice(action, status). */
+	const char *advice;
 	int64_t last_attempt;		/* 0: none yet */
 	int64_t will_retry_until;	/* DELAYED: when we give up */
 };

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/dns.h"
 #include "core/error.h"
@@ -46,6 +47,7 @@ read_settings(struct mail_queue_runner *r, struct error *err)
 		"outbound.messages_per_connection");
 	r->poll_s = config_get_int(c, "outbound.poll_s");
 	r->lease_s = config_get_int(c, "outbound.lease_s");
+	r->grace_s = config_get_int(c, "outbound.shutdown_grace_s");
 	r->alert_interval_s =
 		config_get_int(c, "outbound.tls_alert_interval_min") * 60;
 	r->port = (uint16_t)config_get_int(c, "outbound.port");
@@ -68,8 +70,16 @@ mail_queue_runner_new(const struct mail_queue_env *env, struct error *err)
 	pthread_mutex_init(&r->mu, NULL);
 	pthread_mutex_init(&r->note_mu, NULL);
 	pthread_cond_init(&r->work_cv, NULL);
-	pthread_cond_init(&r->idle_cv, NULL);
 	pthread_cond_init(&r->wake_cv, NULL);
+	/* Timed waits on these are spans of time, not dates. */
+	pthread_condattr_t mono;
+	pthread_condattr_init(&mono);
+	pthread_condattr_setclock(&mono, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->idle_cv, &mono);
+	pthread_cond_init(&r->beat_cv, &mono);
+	pthread_condattr_destroy(&mono);
+	atomic_init(&r->cut, false);
+	r->conns = net_group_new();
 	/* Relative file settings are the instance directory's. */
 	char *ca = config_get_path(env->config, "outbound.tls_ca_file",
 		env->instance_dir);
@@ -154,11 +164,88 @@ worker_main(void *arg)
 	return NULL;
 }
 
+/* Now by the runner's clock: serve's, or a pass's time moved on. */
+static int64_t
+runner_now(const struct mail_queue_runner *r)
+{
+	if (r->env.clock != NULL)
+		return r->env.clock();
+	return r->pass_at + (clock_monotonic_ms() - r->pass_started_ms) / 1000;
+}
+
+/* Sleeps ms on the monotonic clock, or until stopped; r->mu held. */
+static void
+beat_sleep(struct mail_queue_runner *r, int64_t ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000;
+	if (until.tv_nsec >= 1000000000) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000;
+	}
+	while (!r->beat_stop &&
+	       pthread_cond_timedwait(&r->beat_cv, &r->mu, &until) !=
+	       ETIMEDOUT)
+		;
+}
+
+/*
+ * The lease's heartbeat. A delivery can outlast any fixed lease (a slow
+ * server within its DATA timeouts, up to messages_per_connection messages
+ * a job, an MTA-STS fetch, jobs waiting for a destination's slot), and a
+ * lease sized for the worst case would keep a crashed runner's rows for
+ * hours. So the lease stays short and every lease_s / 3 the runner moves
+ * its end on for every row it holds: while it lives no other runner takes
+ * them; when it dies they are free within lease_s.
+ */
+static void *
+heartbeat_main(void *arg)
+{
+	struct mail_queue_runner *r = arg;
+	struct store *st = NULL;
+	int64_t every_ms = r->lease_s * 1000 / 3;
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		beat_sleep(r, every_ms);
+		if (r->beat_stop)
+			break;
+		if (!r->claimed)
+			continue;
+		int64_t until = runner_now(r) + r->lease_s;
+		pthread_mutex_unlock(&r->mu);
+		struct error err;
+		int64_t rows = 0;
+		if (st == NULL)
+			st = store_pool_get(r->env.pool, &err);
+		if (st == NULL ||
+		    store_queue_extend(st, r->id, until, &rows, &err) < 0) {
+			log_warn("outbound.lease_renew_failed", "runner=%s "
+				"reason=\"%s\"", r->id, err.msg);
+			store_pool_put(r->env.pool, &st);
+		} else if (rows > 0) {
+			log_debug("outbound.lease_renewed", "runner=%s rows=%lld "
+				"until=%lld", r->id, (long long)rows,
+				(long long)until);
+		}
+		pthread_mutex_lock(&r->mu);
+	}
+	pthread_mutex_unlock(&r->mu);
+	store_pool_put(r->env.pool, &st);
+	return NULL;
+}
+
 static int
 start_workers(struct mail_queue_runner *r, struct error *err)
 {
 	if (r->threads != NULL)
 		return 0;
+	int brc = pthread_create(&r->beat, NULL, heartbeat_main, r);
+	if (brc != 0)
+		return error_set(err, ERROR_INTERNAL, "cannot start the queue "
+			"heartbeat: %s", strerror(brc));
+	r->beating = true;
 	unsigned n = r->workers > 0 ? r->workers : 1;
 	r->threads = xcalloc(n, sizeof(*r->threads));
 	for (unsigned i = 0; i < n; i++) {
@@ -275,6 +362,9 @@ claim_and_queue(struct mail_queue_runner *r, struct store *st, int64_t now,
 		arena_free(&a);
 		return rc;
 	}
+	pthread_mutex_lock(&r->mu);
+	r->claimed = true;
+	pthread_mutex_unlock(&r->mu);
 	qsort(rows, n, sizeof(*rows), compare_rows);
 	size_t i = 0;
 	while (i < n) {
@@ -314,6 +404,10 @@ mail_queue_run_pass(struct mail_queue_runner *r, int64_t now,
 	mail_queue_note *note, void *arg, size_t *attempted_r,
 	struct error *err)
 {
+	pthread_mutex_lock(&r->mu);
+	r->pass_at = now;
+	r->pass_started_ms = clock_monotonic_ms();
+	pthread_mutex_unlock(&r->mu);
 	if (start_workers(r, err) < 0)
 		return -1;
 	pthread_mutex_lock(&r->note_mu);
@@ -430,7 +524,39 @@ mail_queue_runner_wake(struct mail_queue_runner *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-/* Rows claimed but never started go back, due as they were. */
+bool
+mail_queue_is_stopping(struct mail_queue_runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	bool stopping = r->stopping;
+	pthread_mutex_unlock(&r->mu);
+	return stopping;
+}
+
+/*
+ * Waits up to grace_s for the jobs running to end; false when some still
+ * run at the end. r->mu held.
+ */
+static bool
+wait_running(struct mail_queue_runner *r)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += r->grace_s;
+	while (r->running > 0) {
+		if (pthread_cond_timedwait(&r->idle_cv, &r->mu, &until) ==
+		    ETIMEDOUT)
+			return r->running == 0;
+	}
+	return true;
+}
+
+/*
+ * Gives back every row this runner still holds, due as it was, so the
+ * next runner takes it at once rather than when the lease ends: rows of
+ * jobs never started, messages a stopping job did not start, and
+ * deliveries that were cut.
+ */
 static void
 release_claims(struct mail_queue_runner *r)
 {
@@ -443,17 +569,25 @@ release_claims(struct mail_queue_runner *r)
 	}
 	r->tail = NULL;
 	r->pending = 0;
-	if (dropped == 0 || r->env.pool == NULL)
+	if (!r->claimed || r->env.pool == NULL)
 		return;
 	struct error err;
 	struct store *st = store_pool_get(r->env.pool, &err);
 	if (st == NULL || store_queue_release(st, r->id, &err) < 0)
-		log_warn("outbound.release_failed", "rows=%zu reason=\"%s\" "
-			"note=\"taken again when their lease ends\"", dropped,
-			err.msg);
+		log_warn("outbound.release_failed", "runner=%s not_started=%zu "
+			"reason=\"%s\" note=\"taken again when their lease "
+			"ends\"", r->id, dropped, err.msg);
 	store_pool_put(r->env.pool, &st);
 }
 
+/*
+ * Stopping (SIGTERM for serve): no more claims, no job or message
+ * started; the deliveries in progress get outbound.shutdown_grace_s to
+ * finish, then their connections are ended (net_group_end), which makes
+ * their I/O fail at once. An attempt cut so is not an attempt: its
+ * recipients are not settled (mail_queue_settle) and go back below,
+ * unless the remote had already taken the message.
+ */
 void
 mail_queue_runner_free(struct mail_queue_runner **rp)
 {
@@ -466,12 +600,34 @@ mail_queue_runner_free(struct mail_queue_runner **rp)
 	r->stopping = true;
 	pthread_cond_broadcast(&r->work_cv);
 	pthread_cond_broadcast(&r->wake_cv);
+	size_t running = r->running;
+	bool finished = wait_running(r);
+	size_t left = r->running;
 	pthread_mutex_unlock(&r->mu);
+	if (!finished) {
+		atomic_store(&r->cut, true);
+		log_warn("outbound.shutdown_cut", "runner=%s jobs=%zu "
+			"grace_s=%lld note=\"deliveries still going are cut; "
+			"their recipients are tried again at the next start\"",
+			r->id, left, (long long)r->grace_s);
+		net_group_end(r->conns);
+	} else if (running > 0) {
+		log_info("outbound.shutdown_waited", "runner=%s jobs=%zu",
+			r->id, running);
+	}
 	if (r->dispatching)
 		pthread_join(r->dispatcher, NULL);
 	for (size_t i = 0; i < r->thread_count; i++)
 		pthread_join(r->threads[i], NULL);
+	if (r->beating) {
+		pthread_mutex_lock(&r->mu);
+		r->beat_stop = true;
+		pthread_cond_broadcast(&r->beat_cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->beat, NULL);
+	}
 	release_claims(r);
+	net_group_free(&r->conns);
 	free(r->threads);
 	free(r->dests);
 	dns_resolver_free(&r->resolver);
@@ -482,6 +638,7 @@ mail_queue_runner_free(struct mail_queue_runner **rp)
 	pthread_cond_destroy(&r->work_cv);
 	pthread_cond_destroy(&r->idle_cv);
 	pthread_cond_destroy(&r->wake_cv);
+	pthread_cond_destroy(&r->beat_cv);
 	free(r);
 	*rp = NULL;
 }

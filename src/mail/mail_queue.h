@@ -4,8 +4,9 @@
  * once with DKIM, sends them over reused connections within per-destination
  * and global limits, and decides retries, delay notices and non-delivery
  * reports, which go into the sender's mailbox by local delivery; and the
- * operator's list, show, retry and delete. Layer: domain. RFC 5321 §4.5.4
- * and §5, RFC 7505, RFC 3464, RFC 6376. SPEC M5, M8; SECURITY.md 6.
+ * operator's list, show, retry, bounce and delete. Layer: domain.
+ * RFC 5321 §4.5.4 and §5, RFC 7505, RFC 3464, RFC 6376. SPEC M5, M8;
+ * SECURITY.md 6.
  */
 #ifndef MAIL_MAIL_QUEUE_H
 #define MAIL_MAIL_QUEUE_H
@@ -124,8 +125,13 @@ struct mail_queue_runner *mail_queue_runner_new(
 	const struct mail_queue_env *env, struct error *err);
 
 /*
- * Stops the threads (a delivery in progress is finished first), gives
- * back the rows claimed but not started, frees *r and sets it to NULL.
+ * Stops the runner: claims nothing more and starts no job or message;
+ * waits up to outbound.shutdown_grace_s for the deliveries in progress,
+ * then ends their connections (what they had not settled is not written);
+ * gives back at once every row it still holds (not started, or cut), so
+ * the next runner takes them without waiting for the lease; frees *r and
+ * sets it to NULL. A DNS lookup, MTA-STS fetch or connection being opened
+ * when the grace ends still runs to its own timeout.
  */
 void mail_queue_runner_free(struct mail_queue_runner **r);
 
@@ -133,6 +139,8 @@ void mail_queue_runner_free(struct mail_queue_runner **r);
  * One pass as of `now` (`caremail queue run --at`): every recipient due
  * then is tried once, in outbound.workers threads, and note (may be NULL)
  * hears of each. Returns when all are done; *attempted_r counts them.
+ * While it runs its lease is renewed (from `now`, as time passes), so a
+ * slow delivery is never taken by another runner meanwhile.
  */
 int mail_queue_run_pass(struct mail_queue_runner *r, int64_t now,
 	mail_queue_note *note, void *arg, size_t *attempted_r,
@@ -207,12 +215,27 @@ int mail_queue_retry(const struct dir_ctx *ctx, int64_t id,
 	int64_t *changed_r, struct error *err);
 
 /*
- * Removes a waiting row, audited ("queue" "delete"), and tells its sender
- * by a non-delivery report (through writer) that an operator removed it;
- * not for a null-sender message. ERROR_NOT_FOUND when no waiting row has
- * the id.
+ * Stops trying a waiting row and returns it to its sender (Postfix's
+ * bounce): the sender gets an RFC 3464 non-delivery report (through
+ * writer, status 5.0.0) saying an administrator returned it, then the row
+ * is removed, audited ("queue" "delete", event "bounce"). No report for a
+ * null-sender message (RFC 3461 §6.2), nor for a sender with no mailbox
+ * any more (logged): *reported_r says whether one went. ERROR_NOT_FOUND
+ * when no waiting row has the id; when the report cannot be delivered
+ * (the store busy) the row stays and the error says so.
  */
-int mail_queue_delete(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, int64_t id, struct error *err);
+int mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
+	const char *reporting_mta, int64_t id, bool *reported_r,
+	struct error *err);
+
+/*
+ * Removes a waiting row without telling anyone (Postfix's postsuper -d:
+ * for junk stuck in the queue), audited ("queue" "delete", event
+ * "delete") with the operator's reason. ERROR_INVALID (field "reason")
+ * unless reason is one line of 1 to 500 characters; ERROR_NOT_FOUND when
+ * no waiting row has the id.
+ */
+int mail_queue_delete(const struct dir_ctx *ctx, int64_t id,
+	const char *reason, struct error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The operator's queue commands behind `caremail queue` and the API:
- * list, show, retry now, and delete (the sender told by a report that an
- * operator removed the message). Layer: domain. Each change is audited
- * (object "queue"). RFC 3464 for the report.
+ * list, show, retry now, bounce (stop trying; the sender gets a report
+ * saying an administrator returned the message) and delete (silently,
+ * for junk, with a reason). Layer: domain. Each change is audited (object
+ * "queue"). RFC 3464 for the report.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "dir/dir.h"
 #include "dir/dir_view.h"
 #include "mail/mail_dsn.h"
@@ -190,48 +192,156 @@ mail_queue_retry(const struct dir_ctx *ctx, int64_t id, int64_t *changed_r,
 	return dir_finish(ctx, rc, err);
 }
 
-int
-mail_queue_delete(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, int64_t id, struct error *err)
+/* The longest reason a silent delete keeps on the audit trail. */
+#define DELETE_REASON_MAX 500
+
+/* One line of printable text, 1 to DELETE_REASON_MAX characters. */
+static int
+check_reason(const char *reason, struct error *err)
 {
-	struct store_queued q;
-	if (store_queue_get(ctx->store, id, ctx->arena, &q, err) < 0)
+	size_t len = reason != NULL ? strlen(reason) : 0, chars = 0;
+	bool blank = true;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)reason[i];
+		if (c < 0x20 || c == 0x7f)
+			return error_set_field(err, ERROR_INVALID, "reason",
+				"the reason must be one line of text, without "
+				"control characters");
+		blank = blank && c == ' ';
+		/* Characters, not bytes: UTF-8 continuations start none. */
+		chars += (c & 0xc0) != 0x80;
+	}
+	if (blank)
+		return error_set_field(err, ERROR_INVALID, "reason",
+			"say why the message is deleted without a report: "
+			"the reason goes on the audit trail");
+	if (chars > DELETE_REASON_MAX)
+		return error_set_field(err, ERROR_INVALID, "reason",
+			"the reason is longer than %d characters",
+			DELETE_REASON_MAX);
+	return 0;
+}
+
+/* A row a runner still holds or will try: the only ones an operator ends. */
+static bool
+is_waiting(const struct store_queued *q)
+{
+	return q->status == STORE_QUEUE_QUEUED ||
+		q->status == STORE_QUEUE_IN_FLIGHT;
+}
+
+/* Removes the row and writes its audit row (summary stolen) at once. */
+static int
+remove_row(const struct dir_ctx *ctx, int64_t id, json_t *summary,
+	struct error *err)
+{
+	if (dir_begin(ctx, err) < 0) {
+		json_decref(summary);
 		return -1;
-	if (dir_begin(ctx, err) < 0)
-		return -1;
+	}
 	int rc = store_queue_delete(ctx->store, id, err);
 	if (rc == 0)
-		rc = dir_audit(ctx, "delete", "queue", id, 0,
-			json_pack("{s:s, s:s, s:s, s:I}", "event", "delete",
-				"sender", q.sender,
-				"recipient", q.recipient, "attempts",
-				(json_int_t)q.attempts), err);
-	if (dir_finish(ctx, rc, err) < 0)
-		return -1;
-	/* RFC 3461 §6.2: never a report about a report. */
-	if (q.sender[0] == '\0')
-		return 0;
+		rc = dir_audit(ctx, "delete", "queue", id, 0, summary, err);
+	else
+		json_decref(summary);
+	return dir_finish(ctx, rc, err);
+}
+
+static int
+get_waiting(const struct dir_ctx *ctx, int64_t id, struct store_queued *q_r,
+	struct error *err)
+{
+	if (store_queue_get(ctx->store, id, ctx->arena, q_r, err) < 0 ||
+	    !is_waiting(q_r))
+		return error_set(err, ERROR_NOT_FOUND, "no message waiting in "
+			"the queue has the id %lld", (long long)id);
+	return 0;
+}
+
+/* Delivers the report that an administrator returned q to its sender. */
+static int
+report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
+	const char *reporting_mta, const struct store_queued *q,
+	struct error *err)
+{
 	const char *data = NULL;
 	size_t size = 0;
-	if (store_body_get(ctx->store, q.body_id, ctx->arena, &data, &size,
+	if (store_body_get(ctx->store, q->body_id, ctx->arena, &data, &size,
 		    err) < 0)
 		return -1;
+	/*
+	 * The builder's usual words are about what a receiving server did;
+	 * nobody refused this one, so the advice says who stopped it.
+	 */
 	struct mail_dsn_recipient line = {
-		.final_recipient = q.recipient,
-		.original_recipient = q.orcpt[0] != '\0' ? q.orcpt : NULL,
+		.final_recipient = q->recipient,
+		.original_recipient = q->orcpt[0] != '\0' ? q->orcpt : NULL,
 		.action = MAIL_DSN_FAILED,
 		.status = "5.0.0",
-		.remote_mta = q.remote_mta[0] != '\0' ? q.remote_mta : NULL,
-		.diagnostic = "an operator of this mail service removed the "
-			"message from the delivery queue before it could be "
-			"delivered",
+		.remote_mta = q->remote_mta[0] != '\0' ? q->remote_mta : NULL,
+		.diagnostic = "returned to the sender by an administrator of "
+			"this mail service before it could be delivered",
 		.diagnostic_is_reply = false,
-		.last_attempt = q.last_attempt_at,
+		.advice = "An administrator of this mail service returned "
+			"the message to you before it could be delivered, "
+			"and it will not be tried again. If it still needs "
+			"to reach the recipient, check the address and send "
+			"it again, or contact them another way.",
+		.last_attempt = q->last_attempt_at,
 	};
 	char postmaster[300];
 	mail_queue_postmaster(ctx->config, postmaster, sizeof(postmaster));
 	struct mail_queue_env env = { .config = ctx->config,
 		.audit_key = ctx->audit_key, .writer = writer };
 	return mail_queue_report_deliver(&env, ctx->store, reporting_mta,
-		postmaster, ctx->now, &q, span_make(data, size), &line, 1, err);
+		postmaster, ctx->now, q, span_make(data, size), &line, 1, err);
+}
+
+/*
+ * The report goes first, as the runner's do: if it cannot be delivered
+ * nothing changes and the operator is told, so a returned message never
+ * vanishes without its sender hearing of it. A sender who can never be
+ * told (no mailbox any more) does not keep the message in the queue.
+ */
+int
+mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
+	const char *reporting_mta, int64_t id, bool *reported_r,
+	struct error *err)
+{
+	struct store_queued q;
+	*reported_r = false;
+	if (get_waiting(ctx, id, &q, err) < 0)
+		return -1;
+	/* RFC 3461 §6.2: never a report about a report. */
+	if (q.sender[0] != '\0') {
+		struct error rerr;
+		if (report_returned(ctx, writer, reporting_mta, &q, &rerr) == 0)
+			*reported_r = true;
+		else if (rerr.code != ERROR_NOT_FOUND &&
+			 rerr.code != ERROR_DENIED && rerr.code != ERROR_INVALID)
+			return error_set(err, rerr.code, "the report to the "
+				"sender could not be delivered, so the message "
+				"stays in the queue: %s", rerr.msg);
+		else
+			log_warn("outbound.report_dropped", "queue_id=%lld "
+				"action=failed sender=%s reason=\"%s\"",
+				(long long)id, q.sender, rerr.msg);
+	}
+	return remove_row(ctx, id, json_pack("{s:s, s:s, s:s, s:I, s:b}",
+		"event", "bounce", "sender", q.sender, "recipient",
+		q.recipient, "attempts", (json_int_t)q.attempts, "reported",
+		*reported_r), err);
+}
+
+int
+mail_queue_delete(const struct dir_ctx *ctx, int64_t id, const char *reason,
+	struct error *err)
+{
+	struct store_queued q;
+	if (check_reason(reason, err) < 0 || get_waiting(ctx, id, &q, err) < 0)
+		return -1;
+	return remove_row(ctx, id, json_pack("{s:s, s:s, s:s, s:I, s:s}",
+		"event", "delete", "sender", q.sender, "recipient",
+		q.recipient, "attempts", (json_int_t)q.attempts, "reason",
+		reason), err);
 }

@@ -7,6 +7,7 @@
 #define MAIL_MAIL_QUEUE_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 
 struct arena;
 struct dns_resolver;
+struct net_group;
 struct net_tls_client;
 struct store;
 
@@ -58,7 +60,11 @@ struct mail_queue_runner {
 	unsigned max_per_dest;
 	unsigned per_connection;	/* messages a connection carries */
 	int64_t poll_s, lease_s, alert_interval_s;
+	int64_t grace_s;	/* outbound.shutdown_grace_s */
 	uint16_t port;		/* of MX hosts */
+	/* Every connection of the jobs, so a stop past grace_s can end them. */
+	struct net_group *conns;
+	atomic_bool cut;	/* they were ended: their outcomes are not ours */
 
 	pthread_mutex_t mu;	/* everything below */
 	pthread_cond_t work_cv;	/* a job came, or a destination slot freed */
@@ -72,6 +78,13 @@ struct mail_queue_runner {
 	size_t thread_count;
 	pthread_t dispatcher;
 	bool dispatching, stopping, woken;
+	bool claimed;		/* some rows were claimed: release at the end */
+	/* The heartbeat (mail_queue.c): renews the lease every lease_s / 3. */
+	pthread_t beat;
+	pthread_cond_t beat_cv;	/* its sleep; on CLOCK_MONOTONIC */
+	bool beating, beat_stop;
+	/* A pass's time (--at) and when, on the monotonic clock, it began. */
+	int64_t pass_at, pass_started_ms;
 
 	pthread_mutex_t note_mu;	/* one note at a time */
 	mail_queue_note *note;
@@ -94,6 +107,14 @@ struct mail_queue_attempt {
 	 */
 	bool dsn_passed;
 };
+
+/* ---- mail_queue.c ---- */
+
+/*
+ * True once the runner is stopping: a job starts no further message (its
+ * rows are given back when the runner ends).
+ */
+bool mail_queue_is_stopping(struct mail_queue_runner *r);
 
 /* ---- mail_queue_send.c ---- */
 

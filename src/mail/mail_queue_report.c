@@ -219,6 +219,25 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	int64_t now, struct span original, struct mail_queue_attempt *at,
 	size_t n)
 {
+	/*
+	 * A stopping runner cut this attempt (mail_queue_runner_free): it
+	 * says nothing of the remote, so only what the remote took is
+	 * written; the rest go back due as they were.
+	 */
+	if (atomic_load(&r->cut)) {
+		size_t kept = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (at[i].result == MAIL_SMTP_RESULT_OK)
+				at[kept++] = at[i];
+			else
+				log_info("outbound.attempt_cut", "queue_id=%lld "
+					"recipient=%s", (long long)at[i].row->id,
+					at[i].row->recipient);
+		}
+		n = kept;
+		if (n == 0)
+			return;
+	}
 	struct mail_retry_decision *dec = xcalloc(n, sizeof(*dec));
 	bool *want_failure = xcalloc(n, sizeof(*want_failure));
 	bool *want_delay = xcalloc(n, sizeof(*want_delay));

@@ -16,6 +16,28 @@
 #include "mail/mail_secure.h"
 #include "mail/mail_tls_policy.h"
 
+/* The most of a route's text an error message quotes. */
+#define SHOWN_MAX 64
+
+/*
+ * Text from the setting as an error message may quote it: at most
+ * SHOWN_MAX bytes, anything but printable ASCII as '?', so a refusal stays
+ * one line of plain text in logs and on terminals.
+ */
+static const char *
+shown(struct span s, char *buf, size_t size)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s.len && n + 4 < size && i < SHOWN_MAX; i++)
+		buf[n++] = s.p[i] >= 0x20 && s.p[i] < 0x7f ? s.p[i] : '?';
+	if (s.len > SHOWN_MAX && n + 4 < size) {
+		memcpy(buf + n, "...", 3);
+		n += 3;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 /* Splits off the next word of s (runs of spaces between); false at end. */
 static bool
 next_word(struct span *s, struct span *word_r)
@@ -83,24 +105,48 @@ parse_hop(struct span hop, struct mail_route_entry *e, struct error *err)
 		e->port = (uint16_t)n;
 	}
 	for (const char *c = e->host; *c != '\0'; c++) {
+		char q[SHOWN_MAX + 8];
 		if (!str_is_ascii_alpha(*c) && !str_is_ascii_digit(*c) &&
 		    strchr(".-_:", *c) == NULL)
 			return error_set(err, ERROR_INVALID,
 				"the next hop's host '%s' is not a host name "
-				"or address", e->host);
+				"or address", shown(span_from_cstr(e->host), q,
+				sizeof(q)));
 	}
 	str_lower_inplace(e->host);
 	return 0;
 }
 
+/* Letters, digits and hyphens in dot-separated labels of 1 to 63. */
+static bool
+is_domain_name(const char *d)
+{
+	size_t label = 0;
+	for (const char *c = d;; c++) {
+		if (*c == '.' || *c == '\0') {
+			if (label == 0 || label > 63)
+				return false;
+			if (*c == '\0')
+				return true;
+			label = 0;
+		} else if (str_is_ascii_alpha(*c) || str_is_ascii_digit(*c) ||
+			   *c == '-') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+}
+
 static int
 parse_option(struct span word, struct mail_route_entry *e, struct error *err)
 {
+	char q[SHOWN_MAX + 8];
 	const char *eq = memchr(word.p, '=', word.len);
 	if (eq == NULL)
 		return error_set(err, ERROR_INVALID,
-			"'%.*s' is not NAME=VALUE (tls=, auth=, "
-			"password_file=)", (int)word.len, word.p);
+			"'%s' is not NAME=VALUE (tls=, auth=, password_file=)",
+			shown(word, q, sizeof(q)));
 	struct span name = span_make(word.p, (size_t)(eq - word.p));
 	struct span value = span_make(eq + 1,
 		word.len - (size_t)(eq - word.p) - 1);
@@ -112,7 +158,7 @@ parse_option(struct span word, struct mail_route_entry *e, struct error *err)
 		if (!mail_smtp_tls_parse(mode, &tls))
 			return error_set(err, ERROR_INVALID,
 				"tls must be none, opportunistic or required, "
-				"not '%s'", mode);
+				"not '%s'", shown(value, q, sizeof(q)));
 		e->tls = (int)tls;
 		return 0;
 	}
@@ -123,8 +169,8 @@ parse_option(struct span word, struct mail_route_entry *e, struct error *err)
 		return copy_span(e->password_file, sizeof(e->password_file),
 			value, "password file", err);
 	return error_set(err, ERROR_INVALID,
-		"unknown route option '%.*s' (tls=, auth=, password_file=)",
-		(int)name.len, name.p);
+		"unknown route option '%s' (tls=, auth=, password_file=)",
+		shown(name, q, sizeof(q)));
 }
 
 int
@@ -144,11 +190,16 @@ mail_route_entry_parse(const char *text, struct mail_route_entry *e_r,
 	char d[MAIL_SECURE_DOMAIN_SIZE];
 	if (copy_span(d, sizeof(d), domain, "route's domain", err) < 0)
 		return -1;
+	char q[SHOWN_MAX + 8];
+	/* mail_domain_normalise takes an address's domain; this is one. */
 	if (strcmp(d, "*") == 0)
 		str_copy(e_r->domain, sizeof(e_r->domain), "*");
-	else if (mail_domain_normalise(d, e_r->domain, sizeof(e_r->domain),
-			 err) < 0)
-		return -1;
+	else if (strchr(d, '@') != NULL ||
+		 mail_domain_normalise(d, e_r->domain, sizeof(e_r->domain),
+			 err) < 0 || !is_domain_name(e_r->domain))
+		return error_set(err, ERROR_INVALID, "the route's domain '%s' "
+			"is not a domain name (or * for every domain)",
+			shown(domain, q, sizeof(q)));
 	struct span word;
 	if (!next_word(&s, &word))
 		return error_set(err, ERROR_INVALID,
@@ -169,26 +220,41 @@ mail_route_entry_parse(const char *text, struct mail_route_entry *e_r,
 	return 0;
 }
 
+/*
+ * The list is split here rather than with config_list_item, which cannot
+ * tell an item too long for its buffer from the end of the list: a long
+ * route would silently end the table, dropping the routes after it (a
+ * smarthost with tls=required among them).
+ */
 int
 mail_route_table_from_config(const struct config *c,
 	struct mail_route_table *t_r, struct error *err)
 {
 	memset(t_r, 0, sizeof(*t_r));
-	char item[2048];
-	for (size_t i = 0;
-	     config_list_item(c, "outbound.routes", i, item, sizeof(item));
-	     i++) {
-		if (item[0] == '\0')
+	struct span rest = span_from_cstr(config_get_str(c, "outbound.routes"));
+	struct span item;
+	char text[2048], q[SHOWN_MAX + 8];
+	while (span_split(&rest, ',', &item)) {
+		item = span_trim(item);
+		if (item.len == 0)
 			continue;
 		if (t_r->count == MAIL_ROUTE_MAX)
 			return error_set(err, ERROR_INVALID,
 				"outbound.routes has more than %d routes",
 				MAIL_ROUTE_MAX);
+		if (item.len >= sizeof(text))
+			return error_set(err, ERROR_INVALID,
+				"outbound.routes: '%s' is longer than %zu "
+				"bytes", shown(item, q, sizeof(q)),
+				sizeof(text) - 1);
+		memcpy(text, item.p, item.len);
+		text[item.len] = '\0';
 		struct error inner;
-		if (mail_route_entry_parse(item, &t_r->entries[t_r->count],
+		if (mail_route_entry_parse(text, &t_r->entries[t_r->count],
 			    &inner) < 0)
 			return error_set(err, ERROR_INVALID,
-				"outbound.routes: '%s': %s", item, inner.msg);
+				"outbound.routes: '%s': %s",
+				shown(item, q, sizeof(q)), inner.msg);
 		for (size_t k = 0; k < t_r->count; k++) {
 			if (strcmp(t_r->entries[k].domain,
 				    t_r->entries[t_r->count].domain) == 0)

@@ -659,6 +659,7 @@ set_options(struct mail_queue_runner *r, struct plan *p, struct conn *cn)
 {
 	cn->o.helo_name = r->helo;
 	cn->o.trust = r->trust;
+	cn->o.group = r->conns;
 	mail_smtp_timeouts_from_config(r->env.config, &cn->o.timeouts);
 	if (p->route != NULL && p->route->auth_user[0] != '\0') {
 		struct error err;
@@ -709,7 +710,8 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 	struct mail_smtp_status cs = { 0 };
 	char cwhy[512] = "";
 	size_t cap = message_arena_cap(r);
-	for (size_t i = 0; i < job->count;) {
+	/* A stopping runner starts no message; it gives the rest back. */
+	for (size_t i = 0; i < job->count && !mail_queue_is_stopping(r);) {
 		size_t end = message_end(job, i);
 		struct store_queued *rows = &job->rows[i];
 		size_t n = end - i;

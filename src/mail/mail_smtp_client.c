@@ -347,6 +347,8 @@ connect_and_greet(struct mail_smtp_client *c, struct mail_smtp_status *s)
 			MAIL_SMTP_STAGE_CONNECT, "4.4.1", "%s", e.msg);
 		return -1;
 	}
+	if (c->o->group != NULL)
+		net_group_add(c->o->group, c->conn);
 	struct mail_smtp_reply r;
 	if (read_reply(c, MAIL_SMTP_STAGE_GREETING, t->greeting_ms, &r, NULL,
 		    s) < 0)

@@ -19,6 +19,7 @@
 struct config;
 struct error;
 struct net_address;
+struct net_group;
 struct net_tls_client;
 
 /* ---- replies (mail_smtp_reply.c): pure, fuzzed ---- */
@@ -163,6 +164,8 @@ struct mail_smtp_options {
 	const char *auth_user;
 	const char *auth_password;
 	struct mail_smtp_timeouts timeouts;
+	/* NULL, or a group whose end (net_group_end) cuts the connection. */
+	struct net_group *group;
 };
 
 /* What went wrong with TLS, for TLS-RPT (mail_tls_failure_result). */

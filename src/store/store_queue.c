@@ -192,6 +192,22 @@ store_queue_delete(struct store *st, int64_t id, struct error *err)
 	return 0;
 }
 
+/* CASE rather than MAX(): SQLite's two-argument max() is not portable. */
+int
+store_queue_extend(struct store *st, const char *by, int64_t lease_until,
+	int64_t *changed_r, struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE queue SET claimed_until = CASE WHEN claimed_until < ?"
+		" THEN ? ELSE claimed_until END"
+		" WHERE status = 'in_flight' AND claimed_by = ?",
+		"iit", lease_until, lease_until, by);
+	if (n < 0)
+		return -1;
+	*changed_r = n;
+	return 0;
+}
+
 int
 store_queue_release(struct store *st, const char *by, struct error *err)
 {

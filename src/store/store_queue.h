@@ -80,8 +80,17 @@ int store_queue_retry(struct store *st, int64_t id, int64_t now,
 int store_queue_delete(struct store *st, int64_t id, struct error *err);
 
 /*
+ * Moves the end of runner `by`'s lease on every row it holds in flight to
+ * `lease_until`, never earlier than it was (the runner's heartbeat, so a
+ * long delivery keeps its rows); *changed_r counts them.
+ */
+int store_queue_extend(struct store *st, const char *by, int64_t lease_until,
+	int64_t *changed_r, struct error *err);
+
+/*
  * Gives back every row runner `by` holds in flight, due as before: for a
- * runner stopping with rows it claimed but never started.
+ * runner stopping with rows it claimed but never started, or whose
+ * delivery it cut.
  */
 int store_queue_release(struct store *st, const char *by,
 	struct error *err);

@@ -15,6 +15,8 @@ Sink options (all optional):
     replies      {address: "550 5.1.1 ..."}: RCPT's reply per recipient
                  (default 250); a 2xx keeps the recipient, others refuse it
     data_reply   the reply to the final dot (default "250 OK")
+    data_delay   seconds to wait after the final dot before that reply (a
+                 slow server); .data_started is set when the wait begins
     tls          an ssl.SSLContext: offer STARTTLS with it
     size         announce SIZE n (aiosmtpd refuses larger messages)
     eightbit     False: do not announce 8BITMIME
@@ -104,6 +106,9 @@ class _Handler:
             session.ssl is not None))
         if self.sink.on_message is not None:
             self.sink.on_message(self.sink.messages[-1])
+        if self.sink.data_delay:
+            self.sink.data_started.set()
+            await asyncio.sleep(self.sink.data_delay)
         return self.sink.data_reply
 
 
@@ -128,9 +133,11 @@ class Sink:
     def __init__(self, replies=None, data_reply="250 2.0.0 OK queued",
                  tls=None, size=None, eightbit=True, smtputf8=False,
                  pipelining=False, dsn=False, auth=None, auth_exclude=(),
-                 host="127.0.0.1", port=None, on_message=None):
+                 host="127.0.0.1", port=None, on_message=None, data_delay=0):
         self.replies = replies or {}
         self.data_reply = data_reply
+        self.data_delay = data_delay
+        self.data_started = threading.Event()
         self.eightbit = eightbit
         self.pipelining = pipelining
         self.dsn = dsn

@@ -11,6 +11,7 @@ import os
 import signal
 import smtplib
 import socket
+import sqlite3
 import ssl
 import subprocess
 import threading
@@ -403,7 +404,7 @@ def test_8bit_message_to_a_server_without_8bitmime_is_refused(out):
     assert rcpt["Status"] == "5.6.3"
 
 
-def test_queue_show_retry_and_delete(out):
+def test_queue_show_retry_and_bounce(out):
     with DnsStub(zone()) as stub, \
             Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
         out.settings(stub, sink.port)
@@ -420,20 +421,77 @@ def test_queue_show_retry_and_delete(out):
         assert len(events) == 1
         assert out.instance.json("queue", "retry", "--all") == \
             {"retried": 1}
-        # delete: gone, audited, and the sender told.
-        out.instance.run("queue", "delete", str(row["id"]))
+        # bounce: gone, audited, and the sender told who stopped it.
+        out.instance.run("queue", "bounce", str(row["id"]))
         assert out.rows() == []
         audit = out.instance.json("audit", "list", "--type", "queue")
         assert sorted(a["summary"]["event"] for a in audit) == \
-            ["delete", "retry", "retry"]
+            ["bounce", "retry", "retry"]
         (report,) = out.inbox()
         assert report["Subject"] == "Not delivered: Minutes"
-        assert "operator" in report.get_body(
-            preferencelist=("plain",)).get_content()
-        err = out.instance.fails("queue", "delete", str(row["id"]))
-        assert "no queued message with that id" in err
+        words = report.get_body(preferencelist=("plain",)).get_content()
+        assert "An administrator of this mail service returned the " \
+            "message to you" in words
+        # Not the words for a remote's refusal (the builder's default).
+        assert "receiving server refused" not in words
+        _, (rcpt,) = report_fields(report)
+        assert rcpt["Action"] == "failed" and rcpt["Status"] == "5.0.0"
+        assert "administrator" in rcpt["Diagnostic-Code"]
+        err = out.instance.fails("queue", "bounce", str(row["id"]))
+        assert "no message waiting in the queue has the id" in err
         err = out.instance.fails("queue", "show", "x1", code=2)
         assert "not a queue id" in err
+
+
+def test_delete_is_silent_and_audited_with_its_reason(out):
+    """delete (postsuper -d): gone, nobody told, the reason on the trail;
+    without a reason, or with one that is not one line, nothing changes."""
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Junk")
+        out.run()
+    (row,) = out.instance.json("queue", "list")
+    ident = str(row["id"])
+    err = out.instance.fails("queue", "delete", ident, code=2)
+    assert "--reason" in err
+    for bad, words in (("", "say why"), ("   ", "say why"),
+                       ("two\nlines", "one line"), ("x" * 501, "500")):
+        err = out.instance.fails("queue", "delete", ident, "--reason", bad)
+        assert words in err, (bad, err)
+    assert [r["id"] for r in out.instance.json("queue", "list")] == \
+        [row["id"]]
+    done = out.instance.json("queue", "delete", ident, "--reason",
+                             "spam for a dead domain")
+    assert done == {"deleted": row["id"]}
+    assert out.rows() == []
+    (audit,) = out.instance.json("audit", "list", "--type", "queue")
+    assert audit["action"] == "delete"
+    assert audit["summary"] == {"event": "delete",
+                                "sender": out.ann,
+                                "recipient": "bob@far.example",
+                                "attempts": 1,
+                                "reason": "spam for a dead domain"}
+    assert out.inbox() == []            # nobody told
+    err = out.instance.fails("queue", "delete", ident, "--reason", "again")
+    assert "no message waiting in the queue has the id" in err
+
+
+def test_bounce_of_a_report_sends_no_report(out):
+    """A report that cannot be delivered is returned without another
+    (RFC 3461 §6.2): the null sender is never written to."""
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["bob@far.example"], subject="Null")
+        out.run()
+    (row,) = out.instance.json("queue", "list")
+    # The same row as if the platform had queued a report to bob.
+    with sqlite3.connect(out.instance.dir / "caremail.db", timeout=10) as db:
+        db.execute("UPDATE queue SET sender = '' WHERE id = ?", (row["id"],))
+    done = out.instance.json("queue", "bounce", str(row["id"]))
+    assert done == {"bounced": row["id"], "reported": False}
+    assert out.rows() == [] and out.inbox() == []
 
 
 def test_serve_delivers_mail_queued_before_it_started(instance, org,
@@ -562,6 +620,107 @@ def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
         sink.close()
 
 
+def delivery_settings(stub, sink_port, *extra):
+    return [f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
+            f"outbound.port={sink_port}", "outbound.workers=1",
+            "outbound.poll_s=1", *extra]
+
+
+def stop_timed(server, timeout=40):
+    """SIGTERM; (exit code, seconds it took)."""
+    start = time.monotonic()
+    server.proc.send_signal(signal.SIGTERM)
+    code = server.proc.wait(timeout=timeout)
+    return code, time.monotonic() - start
+
+
+def test_sigterm_waits_for_a_delivery_in_progress(instance, org,
+                                                  start_server):
+    """SIGTERM during DATA to a slow server: serve stops claiming, lets
+    the delivery finish (within outbound.shutdown_grace_s), records it
+    delivered and exits; started again it sends nothing twice."""
+    with DnsStub(zone()) as stub, Sink(data_delay=3) as sink:
+        extra = delivery_settings(stub, sink.port,
+                                  "outbound.shutdown_grace_s=20")
+        first = start_server(extra=extra)
+        out = Outbound(instance, org, first)
+        out.send(["bob@far.example"], subject="First")
+        assert sink.data_started.wait(20), first.logs()
+        code, took = stop_timed(first)
+        assert code == 0, first.logs()
+        # It waited for the 3 s reply, and not for the whole grace.
+        assert 1 < took < 15, (took, first.logs())
+        assert "event=outbound.shutdown_waited" in first.logs()
+        (row,) = out.rows()
+        assert row["status"] == "delivered", row
+        start_server(extra=extra)
+        time.sleep(3)                   # a look or two at start-up
+        assert len(sink.messages) == 1
+
+
+def test_sigterm_past_the_grace_cuts_and_gives_the_rows_back(
+        instance, org, start_server):
+    """A server that never answers the final dot: serve exits within
+    outbound.shutdown_grace_s (plus a little), the recipient is queued
+    again at once (not held for the hour-long lease) and not counted as an
+    attempt, and the next start delivers it: nothing is lost."""
+    sink = StallSink()
+    try:
+        with DnsStub(zone()) as stub:
+            extra = delivery_settings(stub, sink.port,
+                                      "outbound.shutdown_grace_s=2",
+                                      "outbound.lease_s=3600")
+            first = start_server(extra=extra)
+            out = Outbound(instance, org, first)
+            out.send(["bob@far.example"])
+            assert sink.stalled.wait(20), first.logs()
+            code, took = stop_timed(first)
+            assert code == 0, first.logs()
+            assert took < 8, (took, first.logs())
+            assert "event=outbound.shutdown_cut" in first.logs()
+            (row,) = instance.json("queue", "list")
+            assert row["status"] == "queued" and row["claimed_by"] is None
+            assert row["attempts"] == 0, row
+            started = time.monotonic()
+            start_server(extra=extra)
+            rows = wait_delivered(instance, 20)
+            assert rows[0]["status"] == "delivered", rows
+            assert time.monotonic() - started < 20
+            # The first copy reached the sink whole but was never
+            # acknowledged: at least once, as after a crash.
+            assert sink.messages == 2 and sink.connections == 2
+    finally:
+        sink.close()
+
+
+def test_a_delivery_longer_than_the_lease_is_not_taken_by_another_runner(
+        out):
+    """Two `queue run`s on one instance, a server slower than the lease
+    (3 s) to answer the final dot: the first runner's heartbeat keeps its
+    claim, so the second finds nothing to do and the sink sees the
+    message once."""
+    with DnsStub(zone()) as stub, Sink(data_delay=6) as sink:
+        out.settings(stub, sink.port, "outbound.lease_s=3",
+                     "outbound.data_end_timeout_s=30")
+        out.send(["bob@far.example"], subject="Slow")
+        first = []
+        runner = threading.Thread(target=lambda: first.append(out.run()))
+        runner.start()
+        assert sink.data_started.wait(20)
+        time.sleep(4)                   # past the lease the claim began
+        (row,) = out.rows()
+        assert row["status"] == "in_flight"
+        events, _ = out.run()
+        assert events == []             # nothing for the second runner
+        runner.join(30)
+        assert not runner.is_alive()
+        (events, _), = first
+        assert [e["result"] for e in events] == ["delivered"]
+        assert len(sink.messages) == 1
+        (row,) = out.rows()
+        assert row["status"] == "delivered" and row["attempts"] == 1
+
+
 def test_api_queue_for_the_global_admin_only(out, instance, org):
     from apiclient import global_admin, make_admin
     with DnsStub(zone()) as stub, \
@@ -590,17 +749,46 @@ def test_api_queue_for_the_global_admin_only(out, instance, org):
     # A Local Admin runs an org, not the service's queue.
     la = make_admin(out.server, instance, org)
     la.refused("GET", "/queue")
-    la.refused("DELETE", f"/queue/{row['id']}")
-    assert ga.ok("DELETE", f"/queue/{row['id']}") == \
-        {"id": row["id"], "deleted": True}
+    la.refused("POST", f"/queue/{row['id']}/bounce")
+    la.refused("DELETE", f"/queue/{row['id']}", {"reason": "junk"})
+    # Bounce: the sender gets a report saying an administrator returned it.
+    assert ga.ok("POST", f"/queue/{row['id']}/bounce") == \
+        {"id": row["id"], "bounced": True, "reported": True}
+    ga.refused("POST", f"/queue/{row['id']}/bounce", status=404)
     assert ga.ok("GET", "/queue")["items"] == []
-    subjects = [m["Subject"] for m in out.inbox()]
-    assert subjects == ["Not delivered: Plan A"]
+    (report,) = out.inbox()
+    assert report["Subject"] == "Not delivered: Plan A"
+    assert "An administrator of this mail service returned" in \
+        report.get_body(preferencelist=("plain",)).get_content()
+    # Delete: silent, needs a reason (one line), which the trail keeps.
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"dan@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        out.send(["dan@far.example"], subject="Junk")
+        out.run()
+    (junk,) = ga.ok("GET", "/queue")["items"]
+    for body in ({}, {"reason": ""}, {"reason": "a\nb"},
+                 {"reason": "x" * 501}, {"reason": 7}):
+        refusal = ga.refused("DELETE", f"/queue/{junk['id']}", body,
+                             status=422)
+        assert refusal["field"] == "reason", (body, refusal)
+    assert [r["id"] for r in ga.ok("GET", "/queue")["items"]] == \
+        [junk["id"]]
+    assert ga.ok("DELETE", f"/queue/{junk['id']}",
+                 {"reason": "spam for a dead domain"}) == \
+        {"id": junk["id"], "deleted": True}
+    assert ga.ok("GET", "/queue")["items"] == []
+    assert len(out.inbox()) == 1        # the bounce's report only
+    ga.refused("DELETE", f"/queue/{junk['id']}", {"reason": "again"},
+               status=404)
     audit = instance.json("audit", "list", "--type", "queue")
-    assert sorted(a["summary"]["event"] for a in audit
-                  if "event" in a["summary"]) == ["delete", "retry"]
-    # The Local Admin's two refusals are on the trail too (SECURITY.md 48).
-    assert len([a for a in audit if a["result"] == "denied"]) == 2
+    events = {a["summary"]["event"]: a["summary"] for a in audit
+              if "event" in a["summary"]}
+    assert sorted(events) == ["bounce", "delete", "retry"]
+    assert events["delete"]["reason"] == "spam for a dead domain"
+    assert events["bounce"]["recipient"] == "bob@far.example"
+    # The Local Admin's three refusals are on the trail too (SECURITY.md 48).
+    assert len([a for a in audit if a["result"] == "denied"]) == 3
 
 
 def test_static_route_with_auth_and_required_tls(out, tmp_path):

@@ -2,7 +2,8 @@
  * Unit tests for core/net: real listeners on 127.0.0.1 (port 0) spoken to
  * over raw sockets and GnuTLS clients. Layer: core. RFC 5321 §2.3.8, RFC 3207.
  * SECURITY: CRLF-only framing, STARTTLS injection (CVE-2011-0411), TLS 1.2+,
- * session caps, timeouts, and a stop that ends blocked sessions.
+ * session caps, timeouts, a stop that ends blocked sessions, and a group
+ * end that cuts blocked client connections.
  * Session callbacks run in other threads, so they only record what they saw
  * (struct probe); the cmocka assertions stay in the main thread.
  */
@@ -1262,6 +1263,77 @@ test_tls_files(void **state)
 	unlink(key2);
 }
 
+/* A reader blocked on a client connection, in its own thread. */
+struct blocked_read {
+	struct net_conn *c;
+	int rc;
+	int64_t took_ms;
+};
+
+static void *
+blocked_read_main(void *arg)
+{
+	struct blocked_read *b = arg;
+	char line[64];
+	size_t len;
+	unsigned flags;
+	struct error err;
+	int64_t start = clock_monotonic_ms();
+	b->rc = net_read_line(b->c, line, sizeof(line), &len, &flags, &err);
+	b->took_ms = clock_monotonic_ms() - start;
+	return NULL;
+}
+
+/*
+ * net_group_end ends the I/O of every connection in the group at once,
+ * from another thread (a stopping queue runner), and of any added after;
+ * closing takes a connection out of its group, so the group frees empty.
+ */
+static void
+test_group_end_cuts_blocked_reads(void **state)
+{
+	int lfd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t slen = sizeof(sin);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &slen), 0);
+	struct net_address a = { .len = sizeof(sin) };
+	memcpy(&a.u.v4, &sin, sizeof(sin));
+	struct error err;
+	struct net_group *g = net_group_new();
+	struct blocked_read b[2] = { 0 };
+	pthread_t t[2];
+	for (int i = 0; i < 2; i++) {
+		b[i].c = net_connect(&a, 30000, "smtp-out", &err);
+		assert_non_null(b[i].c);
+		net_group_add(g, b[i].c);
+		assert_int_equal(pthread_create(&t[i], NULL, blocked_read_main,
+			&b[i]), 0);
+	}
+	usleep(200 * 1000);	/* both are waiting for a line never sent */
+	net_group_end(g);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(b[i].rc, -1);
+		assert_true(b[i].took_ms < 5000);
+		net_conn_close(&b[i].c);
+	}
+	/* Ended already: a connection added now is cut at once. */
+	struct blocked_read late = { .c = net_connect(&a, 30000, "smtp-out",
+		&err) };
+	assert_non_null(late.c);
+	net_group_add(g, late.c);
+	blocked_read_main(&late);
+	assert_int_equal(late.rc, -1);
+	assert_true(late.took_ms < 1000);
+	net_conn_close(&late.c);
+	net_group_free(&g);
+	assert_null(g);
+	close(lfd);
+}
+
 int
 main(void)
 {
@@ -1292,6 +1364,7 @@ main(void)
 		cmocka_unit_test(test_peer_ipv4),
 		cmocka_unit_test(test_bad_options),
 		cmocka_unit_test(test_tls_files),
+		cmocka_unit_test(test_group_end_cuts_blocked_reads),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -228,6 +228,15 @@ static const struct route_case route_cases[] = {
 	  NULL },
 	{ "example.org=relay tls=required password_file=f", -1, NULL, NULL,
 	  0, 0, NULL },
+	/* The domain is a domain name: not an address, no spaces or
+	 * control characters, no empty label. */
+	{ "ann@example.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "an example.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "example\x01.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "example..org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ ".example.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "B\xc3\xbc" "cher.example=relay", 0, "xn--bcher-kva.example", "relay",
+	  25, -1, "" },
 };
 
 static void
@@ -244,6 +253,8 @@ test_route_parse_table(void **state)
 				rc < 0 ? err.msg : "");
 		if (rc < 0) {
 			assert_int_equal(err.code, ERROR_INVALID);
+			for (const char *p = err.msg; *p != '\0'; p++)
+				assert_true(*p >= 0x20 && *p < 0x7f);
 			continue;
 		}
 		assert_string_equal(e.domain, k->domain);
@@ -278,6 +289,22 @@ test_route_table(void **state)
 	assert_int_equal(config_set(c, "outbound.routes=", &err), 0);
 	assert_int_equal(mail_route_table_from_config(c, &t, &err), 0);
 	assert_null(mail_route_table_find(&t, "a.example"));
+	/*
+	 * A route too long to read is refused, not the end of the table:
+	 * the smarthost after it must not be dropped (fuzz_routes found it).
+	 */
+	char long_routes[3000];
+	snprintf(long_routes, sizeof(long_routes), "outbound.routes="
+		"a.example=h tls=required auth=u password_file=%02100d, "
+		"*=smarthost.example tls=required", 0);
+	assert_int_equal(config_set(c, long_routes, &err), 0);
+	assert_int_equal(mail_route_table_from_config(c, &t, &err), -1);
+	assert_non_null(strstr(err.msg, "longer than"));
+	/* What a refusal quotes of the setting is one line of plain text. */
+	assert_int_equal(config_set(c, "outbound.routes=a.example=h\x1b[2J",
+		&err), 0);
+	assert_int_equal(mail_route_table_from_config(c, &t, &err), -1);
+	assert_null(strchr(err.msg, '\x1b'));
 	config_free(&c);
 }
 

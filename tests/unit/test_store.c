@@ -961,9 +961,10 @@ test_greatest(void **state)
 
 /*
  * The queue's lease (issue 11): a claim takes due rows once; a second
- * runner gets nothing until the lease ends, then takes them; only the
- * holder's outcome is written; a released row is due again; retry makes
- * a waiting row due, never a finished one.
+ * runner gets nothing until the lease ends (the holder's heartbeat moves
+ * that end on, never back), then takes them; only the holder's outcome is
+ * written; a released row is due again; retry makes a waiting row due,
+ * never a finished one.
  */
 static void
 test_queue_claim_lease(void **state)
@@ -996,8 +997,24 @@ test_queue_claim_lease(void **state)
 	assert_int_equal(store_queue_claim(f->st, "r2", 299, 400, 10, a, &q,
 				 &n, &err), 0);
 	assert_int_equal(n, 0);
+	/* r1's heartbeat: its lease moves on, never back, only its rows. */
+	int64_t extended = 0;
+	assert_int_equal(store_queue_extend(f->st, "r1", 350, &extended,
+				 &err), 0);
+	assert_int_equal(extended, 2);
+	assert_int_equal(store_queue_claim(f->st, "r2", 340, 400, 10, a, &q,
+				 &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_queue_extend(f->st, "r1", 250, &extended,
+				 &err), 0);
+	assert_int_equal(store_queue_claim(f->st, "r2", 340, 400, 10, a, &q,
+				 &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(store_queue_extend(f->st, "r9", 999, &extended,
+				 &err), 0);
+	assert_int_equal(extended, 0);
 	/* The lease ran out (r1 died): r2 takes both. */
-	assert_int_equal(store_queue_claim(f->st, "r2", 300, 400, 10, a, &q,
+	assert_int_equal(store_queue_claim(f->st, "r2", 350, 400, 10, a, &q,
 				 &n, &err), 0);
 	assert_int_equal(n, 2);
 	/* r1's late outcome is not written over r2's claim. */
