@@ -44,6 +44,32 @@ str_is_ascii_alpha(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
+int
+str_hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+str_append_quoted(struct str *out, const char *s)
+{
+	if (str_append_char(out, '"') < 0)
+		return -1;
+	for (const char *p = s; *p != '\0'; p++) {
+		if ((*p == '"' || *p == '\\') && str_append_char(out, '\\') < 0)
+			return -1;
+		if (str_append_char(out, *p) < 0)
+			return -1;
+	}
+	return str_append_char(out, '"');
+}
+
 void
 str_lower_inplace(char *s)
 {

@@ -66,6 +66,14 @@ int str_copy(char *dst, size_t size, const char *src);
 char str_ascii_lower(char c);
 bool str_is_ascii_digit(char c);
 bool str_is_ascii_alpha(char c);
+/* The value of a hex digit of either case, or -1. */
+int str_hex_value(char c);
+/*
+ * Appends s as an RFC 5322 §3.2.4 quoted-string: in double quotes, with
+ * '"' and '\\' escaped. The caller decides that s needs quoting and
+ * holds no control character.
+ */
+int str_append_quoted(struct str *out, const char *s);
 void str_lower_inplace(char *s);
 
 #endif

@@ -128,15 +128,7 @@ property(struct str *out, const char *name, const char *v)
 		return -1;
 	if (is_plain(v))
 		return str_append_cstr(out, v);
-	if (str_append_char(out, '"') < 0)
-		return -1;
-	for (const char *p = v; *p != '\0'; p++) {
-		if ((*p == '"' || *p == '\\') && str_append_char(out, '\\') < 0)
-			return -1;
-		if (str_append_char(out, *p) < 0)
-			return -1;
-	}
-	return str_append_char(out, '"');
+	return str_append_quoted(out, v);
 }
 
 static int

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/fold.h"
+#include "core/str.h"
 #include "mail/mail_smtp_client.h"
 
 static const struct {
@@ -108,18 +109,6 @@ mail_dsn_ret_parse(struct span value, const char **ret_r, struct error *err)
 	return 0;
 }
 
-static int
-hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * RFC 3461 §4: xtext into buf with a NUL; *len_r its length. false for
  * text that is not xtext: a byte outside "!" to "~", a bare "=", or a "+"
@@ -134,8 +123,8 @@ xtext_decode(struct span in, char *buf, size_t size, size_t *len_r)
 		if (c < '!' || c > '~' || c == '=')
 			return false;
 		if (c == '+') {
-			int hi = i + 2 < in.len ? hex_digit(in.p[i + 1]) : -1;
-			int lo = hi >= 0 ? hex_digit(in.p[i + 2]) : -1;
+			int hi = i + 2 < in.len ? str_hex_value(in.p[i + 1]) : -1;
+			int lo = hi >= 0 ? str_hex_value(in.p[i + 2]) : -1;
 			if (lo < 0)
 				return false;
 			c = (unsigned char)(hi * 16 + lo);
@@ -207,7 +196,7 @@ utf8_address_decode(const char *in, size_t in_len, char *buf, size_t size)
 			size_t j = i + 3;
 			cp = 0;
 			while (j < in_len && in[j] != '}' && j - i - 3 < 6) {
-				int d = hex_digit(in[j]);
+				int d = str_hex_value(in[j]);
 				if (d < 0)
 					return false;
 				cp = cp * 16 + (uint32_t)d;

@@ -131,15 +131,7 @@ name_append(struct str *out, const char *name, struct arena *a)
 	bool quote = strpbrk(text, "()<>[]:;@\\,.\"") != NULL;
 	if (!quote)
 		return str_append_cstr(out, text);
-	if (str_append_char(out, '"') < 0)
-		return -1;
-	for (const char *p = text; *p != '\0'; p++) {
-		if ((*p == '"' || *p == '\\') && str_append_char(out, '\\') < 0)
-			return -1;
-		if (str_append_char(out, *p) < 0)
-			return -1;
-	}
-	return str_append_char(out, '"');
+	return str_append_quoted(out, text);
 }
 
 /* One entry of the list: a group's start or end, or a mailbox. */

@@ -150,18 +150,6 @@ text_finish(struct text_out *o)
 
 /* ---- transfer encodings (RFC 2045 §6.7, §6.8) ---- */
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Quoted-printable into out (at least n bytes): "=XX" is a byte (lower-case
  * hex is taken too), "=" before the line end is a soft line break that
@@ -175,10 +163,10 @@ qp_decode(const char *in, size_t n, char *out)
 	while (i < n) {
 		char c = in[i];
 		if (c == '=') {
-			if (i + 2 < n && hex_value(in[i + 1]) >= 0 &&
-				hex_value(in[i + 2]) >= 0) {
-				out[o++] = (char)(hex_value(in[i + 1]) * 16 +
-					hex_value(in[i + 2]));
+			if (i + 2 < n && str_hex_value(in[i + 1]) >= 0 &&
+				str_hex_value(in[i + 2]) >= 0) {
+				out[o++] = (char)(str_hex_value(in[i + 1]) * 16 +
+					str_hex_value(in[i + 2]));
 				i += 3;
 				continue;
 			}
@@ -444,10 +432,10 @@ param_extended(struct text_out *o, const char *value, struct arena *a,
 	if (charset == NULL || bytes == NULL)
 		return arena_full(err);
 	for (size_t i = 0; i < n; i++) {
-		if (pct[i] == '%' && i + 2 < n && hex_value(pct[i + 1]) >= 0 &&
-			hex_value(pct[i + 2]) >= 0) {
-			bytes[len++] = (char)(hex_value(pct[i + 1]) * 16 +
-				hex_value(pct[i + 2]));
+		if (pct[i] == '%' && i + 2 < n && str_hex_value(pct[i + 1]) >= 0 &&
+			str_hex_value(pct[i + 2]) >= 0) {
+			bytes[len++] = (char)(str_hex_value(pct[i + 1]) * 16 +
+				str_hex_value(pct[i + 2]));
 			i += 2;
 		} else {
 			bytes[len++] = pct[i];

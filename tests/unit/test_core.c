@@ -591,6 +591,30 @@ test_str_ascii(void **state)
 	assert_int_equal(str_ascii_lower('Q'), 'q');
 	assert_int_equal(str_ascii_lower('q'), 'q');
 	assert_int_equal(str_ascii_lower('@'), '@');
+	/* Hex digits of both cases, and the neighbours of each range. */
+	const char *hex = "0123456789abcdefABCDEF";
+	for (int i = 0; hex[i] != '\0'; i++)
+		assert_int_equal(str_hex_value(hex[i]), i < 16 ? i : i - 6);
+	for (const char *p = "/:@G`g \xff"; *p != '\0'; p++)
+		assert_int_equal(str_hex_value(*p), -1);
+}
+
+/* A quoted-string (RFC 5322 §3.2.4): quotes and backslashes escaped. */
+static void
+test_str_quoted(void **state)
+{
+	struct arena *a = arena_new(4096);
+	struct str s;
+	str_init(&s, a, 64);
+	assert_int_equal(str_append_quoted(&s, "Smith, \"Jo\" \\ Co"), 0);
+	assert_string_equal(str_cstr(&s), "\"Smith, \\\"Jo\\\" \\\\ Co\"");
+	str_init(&s, a, 64);
+	assert_int_equal(str_append_quoted(&s, ""), 0);
+	assert_string_equal(str_cstr(&s), "\"\"");
+	/* Past the string's limit it fails, as every append does. */
+	str_init(&s, a, 4);
+	assert_int_equal(str_append_quoted(&s, "abcdef"), -1);
+	arena_free(&a);
 }
 
 /* ---- error ---- */
@@ -1752,6 +1776,7 @@ main(void)
 		cmocka_unit_test(test_str_max),
 		cmocka_unit_test(test_str_copy),
 		cmocka_unit_test(test_str_ascii),
+		cmocka_unit_test(test_str_quoted),
 		cmocka_unit_test(test_error_set),
 		cmocka_unit_test(test_error_null_and_truncation),
 		cmocka_unit_test(test_error_code_names),
