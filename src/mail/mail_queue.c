@@ -524,15 +524,6 @@ mail_queue_runner_wake(struct mail_queue_runner *r)
 	pthread_mutex_unlock(&r->mu);
 }
 
-bool
-mail_queue_is_stopping(struct mail_queue_runner *r)
-{
-	pthread_mutex_lock(&r->mu);
-	bool stopping = r->stopping;
-	pthread_mutex_unlock(&r->mu);
-	return stopping;
-}
-
 /*
  * Waits up to grace_s for the jobs running to end; false when some still
  * run at the end. r->mu held.

@@ -251,8 +251,10 @@ static int
 get_waiting(const struct dir_ctx *ctx, int64_t id, struct store_queued *q_r,
 	struct error *err)
 {
-	if (store_queue_get(ctx->store, id, ctx->arena, q_r, err) < 0 ||
-	    !is_waiting(q_r))
+	int rc = store_queue_get(ctx->store, id, ctx->arena, q_r, err);
+	if (rc < 0 && err->code != ERROR_NOT_FOUND)
+		return -1;
+	if (rc < 0 || !is_waiting(q_r))
 		return error_set(err, ERROR_NOT_FOUND, "no message waiting in "
 			"the queue has the id %lld", (long long)id);
 	return 0;

@@ -108,13 +108,19 @@ struct mail_queue_attempt {
 	bool dsn_passed;
 };
 
-/* ---- mail_queue.c ---- */
-
 /*
- * True once the runner is stopping: a job starts no further message (its
- * rows are given back when the runner ends).
+ * True once the runner is stopping (mail_queue_runner_free): a job starts
+ * no further message, and the runner gives its rows back when it ends.
+ * Here rather than in mail_queue.c, which calls the job code that asks.
  */
-bool mail_queue_is_stopping(struct mail_queue_runner *r);
+static inline bool
+mail_queue_is_stopping(struct mail_queue_runner *r)
+{
+	pthread_mutex_lock(&r->mu);
+	bool stopping = r->stopping;
+	pthread_mutex_unlock(&r->mu);
+	return stopping;
+}
 
 /* ---- mail_queue_send.c ---- */
 
