@@ -20,6 +20,7 @@
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_banner.h"
+#include "mail/mail_mime.h"
 #include "mail/mail_secure.h"
 
 /* Room for the tagged copy beyond the message: the banner per part. */
@@ -185,4 +186,92 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 	}
 	return record(ctx, in, from.address, judged.claimed_domain,
 		&plan_r->decision, err);
+}
+
+/* Every Subject field of the header, decoded, into a's array. */
+static int
+subjects(const char *header, size_t len, struct arena *a,
+	const char ***list_r, size_t *count_r)
+{
+	const char *p = header, *end = header + len;
+	size_t capacity = 0;
+	*list_r = NULL;
+	*count_r = 0;
+	while (p < end && *p != '\r' && *p != '\n') {
+		/* One field: its line and the folded lines after it. */
+		const char *q = p;
+		do {
+			const char *lf = memchr(q, '\n', (size_t)(end - q));
+			q = lf != NULL ? lf + 1 : end;
+		} while (q < end && (*q == ' ' || *q == '\t'));
+		const char *value = mail_mime_field_value(p, q, "Subject");
+		if (value != NULL) {
+			const char *text = mail_mime_header_decode(span_make(
+				value, (size_t)(q - value)), a);
+			const char **slot = arena_array_push(a, (void **)list_r,
+				count_r, &capacity, sizeof(*slot));
+			if (text == NULL || slot == NULL)
+				return -1;
+			*slot = text;
+		}
+		p = q;
+	}
+	return 0;
+}
+
+int
+mail_policy_secure_subject(const struct dir_ctx *ctx,
+	const struct mail_arrival *in, const char *header, size_t header_len,
+	const struct mail_recipient *recipients, size_t count,
+	struct arena *a, struct mail_policy_decision *d_r, struct error *err)
+{
+	*d_r = (struct mail_policy_decision){ .action = MAIL_POLICY_DELIVER };
+	bool remote = false;
+	for (size_t i = 0; i < count && !remote; i++)
+		remote = recipients[i].kind == MAIL_ROUTE_REMOTE;
+	if (!remote)
+		return 0;
+	const char **list;
+	size_t n;
+	if (subjects(header, header_len, a, &list, &n) < 0)
+		return error_set(err, ERROR_LIMIT,
+			"no memory to read the message's subject");
+	struct mail_policy_message m = {
+		.wants_secure = mail_policy_wants_secure(list, n) };
+	if (!m.wants_secure)
+		return 0;
+	struct mail_secure_policy *secure = arena_alloc(a, sizeof(*secure));
+	if (secure == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"no memory to read the secure domains");
+	if (mail_secure_policy_from_config(ctx->config, secure, err) < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		const struct mail_recipient *r = &recipients[i];
+		bool is_remote = r->kind == MAIL_ROUTE_REMOTE;
+		struct mail_policy_decision d = mail_policy_outbound(&m,
+			r->address, is_remote, is_remote &&
+			mail_secure_domain_match(secure, r->address, ctx->now),
+			a);
+		if (d.action != MAIL_POLICY_ENCRYPT)
+			continue;
+		/* No portal to encrypt to yet: refused, never in clear. */
+		*d_r = (struct mail_policy_decision){
+			.action = MAIL_POLICY_BLOCK, .reason = d.reason,
+			.why = arena_printf(a, "this message %s, so it must be "
+				"encrypted for %s, which is outside the secure "
+				"domains; this service cannot encrypt mail for "
+				"recipients outside them yet, so nothing was "
+				"sent. Send it to those recipients another way, "
+				"or without them", n == 1 ? "has [secure] in its "
+				"subject" : "has no single Subject to tell whether "
+				"it asks for [secure]", r->address) };
+		if (d_r->why == NULL)
+			d_r->why = "this message must be encrypted for a "
+				"recipient outside the secure domains, and this "
+				"service cannot encrypt mail for them yet, so "
+				"nothing was sent";
+		return record(ctx, in, NULL, r->address, d_r, err);
+	}
+	return 0;
 }

@@ -18,6 +18,7 @@ struct arena;
 struct config;
 struct dir_ctx;
 struct error;
+struct mail_recipient;
 
 #define MAIL_POLICY_TRUSTED_MAX 64
 
@@ -66,5 +67,19 @@ int mail_policy_arrival(const struct dir_ctx *ctx,
 	const struct mail_policy_settings *s, const struct mail_arrival *in,
 	const char *data, size_t size, const char *header, size_t header_len,
 	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err);
+
+/*
+ * The sender's [secure] (SPEC M10) for mail leaving the secure domains:
+ * every Subject field of header decoded (RFC 2047) and judged by
+ * mail_policy_wants_secure, then each recipient by mail_policy_outbound.
+ * Until the encrypted-message portal exists (issue 12 item 4) a message
+ * that would have to be encrypted for any recipient is refused whole
+ * (BLOCK, the sentence names the recipient and what to do) rather than
+ * sent in clear; logged and audited. DELIVER otherwise.
+ */
+int mail_policy_secure_subject(const struct dir_ctx *ctx,
+	const struct mail_arrival *in, const char *header, size_t header_len,
+	const struct mail_recipient *recipients, size_t count,
+	struct arena *a, struct mail_policy_decision *d_r, struct error *err);
 
 #endif

@@ -180,6 +180,20 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		return rc;
 	}
 	view = span_make(plan.data, plan.size);
+	/* [secure] to outside the secure domains: never in clear. */
+	struct mail_policy_decision secure;
+	if (mail_policy_secure_subject(&s->ctx, &arrival,
+		    view.p + d->trace_len, view.len - d->trace_len,
+		    s->recipients, s->recipient_count, policy_arena, &secure,
+		    &err) < 0) {
+		arena_free(&policy_arena);
+		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
+	}
+	if (secure.action == MAIL_POLICY_BLOCK) {
+		int rc = smtp_reply(s, 550, "5.7.1", "%s", secure.why);
+		arena_free(&policy_arena);
+		return rc;
+	}
 	/* Sent on behalf: a copy with our Sender, spooled like the first. */
 	struct spool *on_behalf = NULL;
 	if (right == MAIL_SEND_ON_BEHALF) {

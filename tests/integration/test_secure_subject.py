@@ -1,0 +1,62 @@
+"""[secure] in the subject (SPEC M10) to a recipient outside the secure
+domains: until the encrypted-message portal exists the message is refused
+whole at DATA with a sentence saying why and what to do, never sent in
+clear; to a secure domain, or without [secure], it is queued as ever. A
+message with no Subject or two fails closed. Each refusal is audited."""
+
+import smtplib
+
+import pytest
+
+from apiclient import USER_PASSWORD, make_person
+
+
+@pytest.fixture
+def ann(instance, org):
+    address = make_person(instance, org, "Ann", "Sender")
+    instance.run("user", "passwd", address, "--stdin", "--permanent",
+                 input=USER_PASSWORD + "\n")
+    return address
+
+
+def submit(server, sender, rcpts, subjects):
+    """(code, text) of the reply to DATA over submission."""
+    head = "".join(f"Subject: {s}\r\n" for s in subjects)
+    msg = (f"From: <{sender}>\r\nTo: <{rcpts[0]}>\r\n{head}"
+           "Message-ID: <s@t>\r\n\r\nResults for Mrs A.\r\n").encode()
+    with smtplib.SMTP("127.0.0.1", server.ports["submission"],
+                      timeout=10) as s:
+        s.starttls(context=server.ssl_context())
+        s.login(sender, USER_PASSWORD)
+        s.mail(sender)
+        for r in rcpts:
+            assert s.rcpt(r)[0] == 250
+        return s.data(msg)
+
+
+def queued(instance):
+    return sorted(r["recipient"] for r in instance.json("queue", "list"))
+
+
+@pytest.mark.parametrize("subjects", [
+    ["[secure] Results"], ["results [SECURE]"], [],
+    ["Results", "[secure] Results"]])
+def test_refused_whole_not_sent_in_clear(server, instance, ann, subjects):
+    code, text = submit(server, ann, ["jo@nhs.net", "pat@gmail.example"],
+                        subjects)
+    assert code == 550 and text.startswith(b"5.7.1"), text
+    assert b"encrypted for pat@gmail.example" in text
+    assert b"nothing was sent" in text
+    assert queued(instance) == []
+    rows = instance.json("audit", "list", "--type", "message")
+    assert rows[0]["summary"]["event"] == "secure_subject"
+    assert rows[0]["result"] == "denied"
+
+
+def test_secure_domains_and_plain_mail_go(server, instance, ann):
+    assert submit(server, ann, ["jo@nhs.net", "ops@mod.uk"],
+                  ["[secure] Results"])[0] == 250
+    assert submit(server, ann, ["pat@gmail.example"], ["Results"])[0] == 250
+    assert queued(instance) == ["jo@nhs.net", "ops@mod.uk",
+                                "pat@gmail.example"]
+    assert instance.json("audit", "list", "--type", "message") == []
