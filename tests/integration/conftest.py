@@ -4,6 +4,7 @@ The binary is $CAREMAIL_BIN (default build/caremail). Every call has a
 timeout; every test gets its own instance in its own tmp_path.
 """
 
+import http.client
 import json
 import os
 import pathlib
@@ -237,7 +238,7 @@ class Server:
         except urllib.error.HTTPError as e:
             return e.code, json.loads(e.read())
 
-    def wait_ready(self, timeout=10):
+    def wait_ready(self, timeout=30):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -250,7 +251,9 @@ class Server:
                 status, _ = self.get("/healthcheck", timeout=1)
                 if status == 200:
                     return
-            except (OSError, ValueError):
+            except (OSError, ValueError, http.client.HTTPException):
+                # Not listening yet, or a connection cut while it starts
+                # (an IncompleteRead is not an OSError).
                 pass
             time.sleep(0.05)
         raise AssertionError(f"serve never became healthy: {self.logs()}")
