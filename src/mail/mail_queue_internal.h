@@ -130,11 +130,13 @@ void mail_queue_job_run(struct mail_queue_runner *r,
  * for by each row's NOTIFY (failed, delayed, relayed) by local delivery,
  * then writes each row's outcome: reports first, so a crash between the
  * two repeats a report rather than losing it. original is the message
- * as queued.
+ * as queued; signature, unless NULL, is its new DKIM-Signature, stored on
+ * its rows in the same transaction as their outcomes (through the store
+ * writer, one job per message).
  */
 void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
-	int64_t now, struct span original, struct mail_queue_attempt *at,
-	size_t n);
+	int64_t now, struct span original, const char *signature,
+	struct mail_queue_attempt *at, size_t n);
 
 /*
  * Builds and delivers one report for recipients rows[0..n) with dsn

@@ -17,6 +17,7 @@
 #include "mail/mail_dsn.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store_queue.h"
+#include "store/store_writer.h"
 
 const char *
 mail_queue_result_name(enum mail_queue_result r)
@@ -199,25 +200,41 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 	return false;
 }
 
-static void
-finish_row(struct mail_queue_runner *r, struct store *st,
-	const struct store_queue_outcome *o)
+/*
+ * One message's outcomes (and its new DKIM-Signature), written as one job
+ * of the store writer: the workers' messages share its group commit
+ * instead of each paying a transaction and a flush of its own, and never
+ * wait on each other for SQLite's write lock.
+ */
+struct finish_job {
+	const char *by;
+	const struct store_queued *first;	/* the message's first row */
+	const char *signature;	/* NULL: none to store */
+	const struct store_queue_outcome *o;
+	bool *written;
+	size_t n;
+};
+
+static int
+run_finish_job(struct store *st, void *arg, struct error *err)
 {
-	struct error err;
-	bool written = false;
-	if (store_queue_finish(st, r->id, o, &written, &err) < 0)
-		log_error("outbound.record_failed", "queue_id=%lld "
-			"reason=\"%s\"", (long long)o->id, err.msg);
-	else if (!written)
-		log_warn("outbound.claim_lost", "queue_id=%lld reason=\"the "
-			"row was deleted or taken by another runner\"",
-			(long long)o->id);
+	struct finish_job *j = arg;
+	if (j->signature != NULL &&
+	    store_queue_set_signature(st, j->first->body_id, j->first->sender,
+		    j->first->created_at, j->signature, err) < 0)
+		return -1;
+	for (size_t i = 0; i < j->n; i++) {
+		if (store_queue_finish(st, j->by, &j->o[i], &j->written[i],
+			    err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void
 mail_queue_settle(struct mail_queue_runner *r, struct store *st,
-	int64_t now, struct span original, struct mail_queue_attempt *at,
-	size_t n)
+	int64_t now, struct span original, const char *signature,
+	struct mail_queue_attempt *at, size_t n)
 {
 	/*
 	 * A stopping runner cut this attempt (mail_queue_runner_free): it
@@ -302,6 +319,8 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	bool delayed_sent = report(r, st, now, original, dfirst, delayed, nd);
 	/* The message went: a success report that fails is only logged. */
 	report(r, st, now, original, rfirst, relayed, nr);
+	struct store_queue_outcome *outs = xcalloc(n, sizeof(*outs));
+	enum mail_queue_result *results = xcalloc(n, sizeof(*results));
 	for (size_t i = 0; i < n; i++) {
 		const struct store_queued *q = at[i].row;
 		struct store_queue_outcome o = {
@@ -345,7 +364,28 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 			result = MAIL_QUEUE_FAILED;
 			break;
 		}
-		finish_row(r, st, &o);
+		outs[i] = o;
+		results[i] = result;
+	}
+	/* Rows after reports: a crash between repeats a report, never loses it. */
+	bool *written = xcalloc(n, sizeof(*written));
+	struct finish_job job = { .by = r->id, .first = at[0].row,
+		.signature = signature, .o = outs, .written = written, .n = n };
+	struct error err;
+	bool stored = store_writer_run(r->env.writer, run_finish_job, &job,
+		&err) == 0;
+	if (!stored)
+		log_error("outbound.record_failed", "queue_id=%lld rows=%zu "
+			"reason=\"%s\" note=\"taken again when their lease "
+			"ends\"", (long long)at[0].row->id, n, err.msg);
+	for (size_t i = 0; i < n; i++) {
+		const struct store_queued *q = at[i].row;
+		enum mail_queue_result result = results[i];
+		const struct store_queue_outcome o = outs[i];
+		if (stored && !written[i])
+			log_warn("outbound.claim_lost", "queue_id=%lld "
+				"reason=\"the row was deleted or taken by "
+				"another runner\"", (long long)q->id);
 		log_info("outbound.attempt", "queue_id=%lld recipient=%s "
 			"result=%s status=%s remote=%s tls=\"%s\" "
 			"detail=\"%s\"", (long long)q->id, q->recipient,
@@ -354,6 +394,9 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 		note(r, &at[i], result, o.next_attempt_at,
 			want_delay[i] && delayed_sent);
 	}
+	free(written);
+	free(outs);
+	free(results);
 	free(dec);
 	free(want_failure);
 	free(want_delay);

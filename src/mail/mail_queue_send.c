@@ -35,6 +35,7 @@
 #include "store/store.h"
 #include "store/store_mail.h"
 #include "store/store_queue.h"
+#include "store/store_writer.h"
 
 #define HOPS_MAX 32
 /* Room for the hops, the plan and the DNS answers of one job. */
@@ -170,11 +171,32 @@ plan_route(struct mail_queue_runner *r, const struct mail_queue_job *job,
 #define RECORD_ARENA_CAP (512 * 1024)
 
 /*
+ * A TLS-RPT count, written through the store writer: a connection's
+ * record shares the workers' group commit rather than taking SQLite's
+ * write lock on its own.
+ */
+struct tls_record_job {
+	const struct mail_tls_session *s;
+	enum mail_tlsrpt_policy policy;
+	enum mail_tlsrpt_result result;
+	const char *reason;
+	struct arena *a;
+};
+
+static int
+run_tls_record_job(struct store *st, void *arg, struct error *err)
+{
+	struct tls_record_job *j = arg;
+	return mail_tls_record(st, j->s, j->policy, j->result, j->reason,
+		j->a, err);
+}
+
+/*
  * Adds one attempt at t (or t skipped) to the TLS-RPT counts: failed is
  * the failed open's status, info the connection's; peer the address.
  */
 static void
-record_tls(struct store *st, const struct mail_queue_job *job,
+record_tls(struct store_writer *w, const struct mail_queue_job *job,
 	const struct plan *p, const struct host_tls *t,
 	const struct mail_smtp_status *failed,
 	const struct mail_smtp_info *info, const char *peer)
@@ -195,9 +217,11 @@ record_tls(struct store *st, const struct mail_queue_job *job,
 		.peer = info != NULL ? info->peer : peer,
 	};
 	struct arena *a = arena_new(RECORD_ARENA_CAP);
+	struct tls_record_job rj = { .s = &s,
+		.policy = t->req.report_policy, .result = result,
+		.reason = reason, .a = a };
 	struct error err;
-	if (mail_tls_record(st, &s, t->req.report_policy, result, reason, a,
-		    &err) < 0)
+	if (store_writer_run(w, run_tls_record_job, &rj, &err) < 0)
 		log_warn("outbound.tlsrpt_failed", "domain=%s host=%s "
 			"reason=\"%s\"", job->domain, t->name, err.msg);
 	arena_free(&a);
@@ -326,7 +350,7 @@ plan_mx(struct mail_queue_runner *r, struct store *st,
 			log_info("outbound.mx_skipped", "domain=%s host=%s "
 				"reason=\"%s\"", job->domain, t->name,
 				t->req.why);
-			record_tls(st, job, p, t, NULL, NULL, NULL);
+			record_tls(r->env.writer, job, p, t, NULL, NULL, NULL);
 			skipped = t->req.why;
 			continue;
 		}
@@ -450,7 +474,7 @@ struct conn {
  * each TLS session; false with the reason in *status_r and why.
  */
 static bool
-connect_any(struct store *st, const struct mail_queue_job *job,
+connect_any(struct store_writer *w, const struct mail_queue_job *job,
 	struct plan *p, struct conn *cn, struct mail_smtp_status *status_r,
 	char *why, size_t why_size)
 {
@@ -462,7 +486,7 @@ connect_any(struct store *st, const struct mail_queue_job *job,
 		cn->o.tls_name = h->name;
 		mail_tls_apply(&h->tls->req, &h->tls->dane, &cn->o);
 		cn->c = mail_smtp_open(&h->addr, &cn->o, &s, &err);
-		record_tls(st, job, p, h->tls, cn->c == NULL ? &s : NULL,
+		record_tls(w, job, p, h->tls, cn->c == NULL ? &s : NULL,
 			cn->c != NULL ? mail_smtp_client_info(cn->c) : NULL,
 			h->text);
 		if (cn->c != NULL) {
@@ -510,14 +534,19 @@ message_end(const struct mail_queue_job *job, size_t start)
 	return i;
 }
 
-/* The DKIM-Signature for the message, made and stored once. */
+/*
+ * The DKIM-Signature for the message: the one stored with its rows, else
+ * made now (*made_r), to be stored with this attempt's outcomes.
+ */
 static const char *
-signature_of(struct mail_queue_runner *r, struct store *st,
+signature_of(struct mail_queue_runner *r,
 	const struct store_queued *q, struct span msg, int64_t now,
-	struct arena *a)
+	struct arena *a, bool *made_r)
 {
+	*made_r = false;
 	if (q->dkim_signature != NULL)
 		return q->dkim_signature;
+	*made_r = true;
 	const char *sig = "";
 	struct mail_header_mailbox from;
 	struct error err;
@@ -544,10 +573,6 @@ signature_of(struct mail_queue_runner *r, struct store *st,
 		}
 		mail_dkim_key_free(&key);
 	}
-	if (store_queue_set_signature(st, q->body_id, q->sender,
-		    q->created_at, sig, &err) < 0)
-		log_warn("outbound.record_failed", "queue_id=%lld "
-			"reason=\"%s\"", (long long)q->id, err.msg);
 	return sig;
 }
 
@@ -568,7 +593,7 @@ settle_all(struct mail_queue_runner *r, struct store *st, int64_t now,
 		at[i].remote_mta = remote;
 		at[i].tls = "";
 	}
-	mail_queue_settle(r, st, now, original, at, n);
+	mail_queue_settle(r, st, now, original, NULL, at, n);
 	free(at);
 }
 
@@ -576,7 +601,8 @@ settle_all(struct mail_queue_runner *r, struct store *st, int64_t now,
 static bool
 send_message(struct mail_queue_runner *r, struct store *st,
 	struct mail_queue_job *job, struct conn *cn, struct store_queued *rows,
-	size_t n, struct span original, const char *sig, struct arena *a)
+	size_t n, struct span original, const char *sig, bool sig_made,
+	struct arena *a)
 {
 	size_t slen = strlen(sig);
 	char *wire = arena_alloc(a, slen + original.len + 1);
@@ -628,7 +654,8 @@ send_message(struct mail_queue_runner *r, struct store *st,
 		at[i].tls = tls;
 		at[i].dsn_passed = info->dsn;
 	}
-	mail_queue_settle(r, st, job->now, original, at, n);
+	mail_queue_settle(r, st, job->now, original, sig_made ? sig : NULL,
+		at, n);
 	free(at);
 	free(rs);
 	return sent == 0;
@@ -740,7 +767,8 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 			continue;
 		}
 		if (cn.c == NULL && !conn_failed &&
-		    !connect_any(st, job, p, &cn, &cs, cwhy, sizeof(cwhy))) {
+		    !connect_any(r->env.writer, job, p, &cn, &cs, cwhy,
+			    sizeof(cwhy))) {
 			conn_failed = true;
 			maybe_alert(r, st, job, p, &cs, cwhy);
 		}
@@ -750,9 +778,11 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 			arena_free(&ma);
 			continue;
 		}
-		const char *sig = signature_of(r, st, &rows[0], msg, job->now,
-			ma);
-		if (!send_message(r, st, job, &cn, rows, n, msg, sig, ma))
+		bool sig_made;
+		const char *sig = signature_of(r, &rows[0], msg, job->now, ma,
+			&sig_made);
+		if (!send_message(r, st, job, &cn, rows, n, msg, sig,
+			    sig_made, ma))
 			mail_smtp_close(&cn.c);
 		arena_free(&ma);
 	}
