@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/dns.h"
 #include "core/error.h"
@@ -38,6 +39,15 @@
 #include "store/store_writer.h"
 
 #define HOPS_MAX 32
+/*
+ * A job's outcomes are written together, every BATCH_MESSAGES messages
+ * or once the first waiting has waited BATCH_WAIT_MS (checked after each
+ * message), and at its end: fewer, larger writer jobs, and a worker waits
+ * for a commit once per batch rather than per message. The bound is the
+ * duplicate window of a crash (docs/outbound.md).
+ */
+#define BATCH_MESSAGES 10
+#define BATCH_WAIT_MS 1000
 /* Room for the hops, the plan and the DNS answers of one job. */
 #define JOB_ARENA_CAP (4 * 1024 * 1024)
 
@@ -578,7 +588,8 @@ signature_of(struct mail_queue_runner *r,
 
 /* Every row of rows[0..n) gets the same outcome. */
 static void
-settle_all(struct mail_queue_runner *r, struct store *st, int64_t now,
+settle_all(struct mail_queue_runner *r, struct store *st,
+	struct mail_queue_batch *b, int64_t now,
 	struct store_queued *rows, size_t n, struct span original,
 	enum mail_smtp_result result, const char *status, const char *why,
 	bool is_reply, const char *remote)
@@ -593,14 +604,14 @@ settle_all(struct mail_queue_runner *r, struct store *st, int64_t now,
 		at[i].remote_mta = remote;
 		at[i].tls = "";
 	}
-	mail_queue_settle(r, st, now, original, NULL, at, n);
+	mail_queue_settle(r, st, now, original, NULL, at, n, b);
 	free(at);
 }
 
 /* One message over the open connection; false when it closed. */
 static bool
 send_message(struct mail_queue_runner *r, struct store *st,
-	struct mail_queue_job *job, struct conn *cn, struct store_queued *rows,
+	struct mail_queue_batch *b, struct mail_queue_job *job, struct conn *cn, struct store_queued *rows,
 	size_t n, struct span original, const char *sig, bool sig_made,
 	struct arena *a)
 {
@@ -655,7 +666,7 @@ send_message(struct mail_queue_runner *r, struct store *st,
 		at[i].dsn_passed = info->dsn;
 	}
 	mail_queue_settle(r, st, job->now, original, sig_made ? sig : NULL,
-		at, n);
+		at, n, b);
 	free(at);
 	free(rs);
 	return sent == 0;
@@ -737,6 +748,8 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 	struct mail_smtp_status cs = { 0 };
 	char cwhy[512] = "";
 	size_t cap = message_arena_cap(r);
+	struct mail_queue_batch batch;
+	mail_queue_batch_init(&batch, r->id);
 	/* A stopping runner starts no message; it gives the rest back. */
 	for (size_t i = 0; i < job->count && !mail_queue_is_stopping(r);) {
 		size_t end = message_end(job, i);
@@ -752,8 +765,9 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 			log_error("outbound.body_unreadable", "queue_id=%lld "
 				"reason=\"%s\"", (long long)rows[0].id,
 				err.msg);
-			settle_all(r, st, job->now, rows, n, span_make("", 0),
-				MAIL_SMTP_RESULT_TEMPORARY, "4.3.0",
+			settle_all(r, st, &batch, job->now, rows, n,
+				span_make("", 0), MAIL_SMTP_RESULT_TEMPORARY,
+				"4.3.0",
 				"the message could not be read from the store",
 				false, "");
 			arena_free(&ma);
@@ -761,8 +775,8 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 		}
 		struct span msg = span_make(data, size);
 		if (p->failed) {
-			settle_all(r, st, job->now, rows, n, msg, p->result,
-				p->status, p->why, false, "");
+			settle_all(r, st, &batch, job->now, rows, n, msg,
+				p->result, p->status, p->why, false, "");
 			arena_free(&ma);
 			continue;
 		}
@@ -773,19 +787,25 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 			maybe_alert(r, st, job, p, &cs, cwhy);
 		}
 		if (conn_failed) {
-			settle_all(r, st, job->now, rows, n, msg, cs.result,
-				cs.status, cwhy, cs.reply.code != 0, "");
+			settle_all(r, st, &batch, job->now, rows, n, msg,
+				cs.result, cs.status, cwhy, cs.reply.code != 0,
+				"");
 			arena_free(&ma);
 			continue;
 		}
 		bool sig_made;
 		const char *sig = signature_of(r, &rows[0], msg, job->now, ma,
 			&sig_made);
-		if (!send_message(r, st, job, &cn, rows, n, msg, sig,
+		if (!send_message(r, st, &batch, job, &cn, rows, n, msg, sig,
 			    sig_made, ma))
 			mail_smtp_close(&cn.c);
 		arena_free(&ma);
+		if (batch.messages >= BATCH_MESSAGES ||
+		    clock_monotonic_ms() - batch.first_ms >= BATCH_WAIT_MS)
+			mail_queue_batch_flush(r, &batch);
 	}
+	mail_queue_batch_flush(r, &batch);
+	mail_queue_batch_free(&batch);
 	mail_smtp_close(&cn.c);
 	if (!p->failed) {
 		pthread_mutex_lock(&r->mu);
