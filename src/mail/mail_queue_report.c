@@ -460,7 +460,8 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 			result = MAIL_QUEUE_FAILED;
 			break;
 		}
-		batch_add(b, &at[i], &o, result, want_delay[i] && delayed_sent);
+		batch_add(b, &at[i], &o, result,
+			want_delay[i] && delayed_sent);
 	}
 	b->messages++;
 	if (b->first_ms == 0)

@@ -611,9 +611,9 @@ settle_all(struct mail_queue_runner *r, struct store *st,
 /* One message over the open connection; false when it closed. */
 static bool
 send_message(struct mail_queue_runner *r, struct store *st,
-	struct mail_queue_batch *b, struct mail_queue_job *job, struct conn *cn, struct store_queued *rows,
-	size_t n, struct span original, const char *sig, bool sig_made,
-	struct arena *a)
+	struct mail_queue_batch *b, struct mail_queue_job *job, struct conn *cn,
+	struct store_queued *rows, size_t n, struct span original,
+	const char *sig, bool sig_made, struct arena *a)
 {
 	size_t slen = strlen(sig);
 	char *wire = arena_alloc(a, slen + original.len + 1);
