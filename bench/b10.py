@@ -69,6 +69,8 @@ ap.add_argument("--one-per-message", action="store_true",
 ap.add_argument("--bin")
 ap.add_argument("--template")
 ap.add_argument("--instance")
+ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                help="caremail: one more setting for serve (experiments; the recorded runs use none)")
 ap.add_argument("--pidfile", help="caremail: write the server's PID here (for the caller's trap)")
 a = ap.parse_args()
 SENDER = "user0001@bench.test"
@@ -167,6 +169,9 @@ def run_caremail():
             "outbound.port": str(sink.port)}
     for off in ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"):
         sets[off + ".listen"] = "off"
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        sets[k] = v
     cmd = [a.bin, "serve", "--dir", inst]
     for k, v in sets.items():
         cmd += ["--set", "%s=%s" % (k, v)]

@@ -70,7 +70,8 @@ if a.fsync:
     except (ValueError, KeyError, TypeError):
         fs = a.fsync
     w("- Raw 4 KiB pwrite + fdatasync on the instance's filesystem (3 × 2000 appends), before "
-      "B10: **%s**; each of caremail's queue updates is a write transaction of its own." % fs)
+      "B10: **%s**; caremail's intake and its queue updates go through the store writer's "
+      "group commit (a worker's outcomes in batches of up to 10 messages)." % fs)
 if rows:
     r0 = rows[0]
     how = ("each keeping its connection, as an application server sending in bulk does; with one "
@@ -86,7 +87,7 @@ w("- caremail: the messages come in on its relay listener (127.0.0.1 registered 
   "with `caremail relay add`, `relay.require_tls=off` as the peer takes them in clear too; "
   "`submission.greet_pause_ms` (200 ms) applies to it, once per connection), "
   "are DKIM-signed (RSA-2048) and sent by MX with `dns.servers` = the stub; defaults "
-  "otherwise (4 workers, 2 connections per domain, 50 messages per connection).")
+  "otherwise (16 workers, 2 connections per domain, 50 messages per connection).")
 w("- Peer: Postfix relays for 127.0.0.0/8; for the run `default_transport = smtp`, "
   "`smtp_tcp_port` = the sink's port, and it is restarted in a mount namespace whose "
   "/etc/resolv.conf names the stub (its resolver is the C library's: resolv.conf and port 53 "

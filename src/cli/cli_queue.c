@@ -153,7 +153,7 @@ cli_queue_bounce(struct cli_args *args, struct error *err)
 static int
 delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
-	int64_t id;
+	int64_t id = 0;	/* gcc -O3 cannot see parse_id sets it */
 	if (parse_id(args, args->pos[0], &id, err) < 0 ||
 	    mail_queue_delete(&s->ctx, id, cli_opt(args, "reason"), err) < 0)
 		return -1;

@@ -168,7 +168,7 @@ static const struct config_setting config_settings[] = {
 	  "Hours after queueing when the sender is told a message is still not delivered, comma-separated; each notice is sent once; empty: none." },
 	{ "outbound.report_return_max_kb", CONFIG_TYPE_INT, "1024", 0, 102400, NULL,
 	  "KB of message a non-delivery report returns whole when the sender asked for it (RFC 3461 RET=FULL); a larger message gets only its header back, with a sentence saying why. 0: headers only, always." },
-	{ "outbound.workers", CONFIG_TYPE_INT, "4", 0, 256, NULL,
+	{ "outbound.workers", CONFIG_TYPE_INT, "16", 0, 256, NULL,
 	  "Threads serve delivers outbound mail with: at most this many connections to other servers at once. 0: serve sends nothing (caremail queue run still does)." },
 	{ "outbound.max_per_destination", CONFIG_TYPE_INT, "2", 1, 100, NULL,
 	  "Connections at once to one destination domain; its other mail waits for one of them." },

@@ -28,7 +28,7 @@
 #include "store/store_queue.h"
 
 /* Rows claimed at once; a pass claims again until none are due. */
-#define CLAIM_BATCH 500
+#define CLAIM_BATCH 2000
 /* Memory for one claimed batch's rows. */
 #define BATCH_ARENA_CAP (64 * 1024 * 1024)
 
@@ -116,6 +116,15 @@ take_job(struct mail_queue_runner *r)
 		d->active++;
 		r->pending--;
 		r->running++;
+		/*
+		 * The last claimed job is taken: the dispatcher may claim
+		 * the next batch now, while the workers are busy, rather
+		 * than at its next poll (outbound.poll_s).
+		 */
+		if (r->pending == 0) {
+			r->woken = true;
+			pthread_cond_signal(&r->wake_cv);
+		}
 		return j;
 	}
 	return NULL;

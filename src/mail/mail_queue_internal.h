@@ -18,6 +18,7 @@
 #include "mail/mail_retry.h"
 #include "mail/mail_secure.h"
 #include "mail/mail_smtp_client.h"
+#include "store/store_queue.h"
 #include "store/store_types.h"
 
 struct arena;
@@ -108,6 +109,46 @@ struct mail_queue_attempt {
 	bool dsn_passed;
 };
 
+/* One row's outcome in a batch, with what its log line and note say. */
+struct mail_queue_batch_row {
+	struct mail_queue_attempt at;	/* texts copied into the batch */
+	struct store_queue_outcome o;
+	enum mail_queue_result result;
+	bool notice;		/* a delay notice went */
+	bool written;		/* the row was still ours */
+};
+
+/*
+ * The outcomes of a job's messages not yet written (mail_queue_settle
+ * adds, mail_queue_batch_flush writes them in one store-writer job). The
+ * remote has taken or refused each already: a crash before the flush
+ * sends them again (docs/outbound.md, "Crashes").
+ */
+struct mail_queue_batch {
+	const char *by;		/* the runner's id, for the claim check */
+	struct mail_queue_batch_row *rows;
+	size_t count, cap;
+	struct {
+		const struct store_queued *first;
+		const char *signature;
+	} *sigs;		/* new DKIM-Signatures, by message */
+	size_t sig_count, sig_cap;
+	size_t messages;	/* settled since the last flush */
+	int64_t first_ms;	/* when the first of them was (monotonic) */
+	struct arena *arena;	/* the copied texts */
+};
+
+void mail_queue_batch_init(struct mail_queue_batch *b, const char *by);
+
+/*
+ * Writes the batch's outcomes and signatures in one job of the store
+ * writer, then logs each attempt and notes it; the batch is empty after.
+ */
+void mail_queue_batch_flush(struct mail_queue_runner *r,
+	struct mail_queue_batch *b);
+
+void mail_queue_batch_free(struct mail_queue_batch *b);
+
 /*
  * True once the runner is stopping (mail_queue_runner_free): a job starts
  * no further message, and the runner gives its rows back when it ends.
@@ -136,11 +177,13 @@ void mail_queue_job_run(struct mail_queue_runner *r,
  * for by each row's NOTIFY (failed, delayed, relayed) by local delivery,
  * then writes each row's outcome: reports first, so a crash between the
  * two repeats a report rather than losing it. original is the message
- * as queued.
+ * as queued; signature, unless NULL, is its new DKIM-Signature, stored on
+ * its rows with their outcomes. The outcomes go into b, written when the
+ * caller flushes it; with b NULL they are written before this returns.
  */
 void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
-	int64_t now, struct span original, struct mail_queue_attempt *at,
-	size_t n);
+	int64_t now, struct span original, const char *signature,
+	struct mail_queue_attempt *at, size_t n, struct mail_queue_batch *b);
 
 /*
  * Builds and delivers one report for recipients rows[0..n) with dsn

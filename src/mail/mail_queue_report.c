@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -17,6 +19,10 @@
 #include "mail/mail_dsn.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store_queue.h"
+#include "store/store_writer.h"
+
+/* The texts of one batch's outcomes (details are in the rows). */
+#define BATCH_TEXT_CAP (1024 * 1024)
 
 const char *
 mail_queue_result_name(enum mail_queue_result r)
@@ -199,25 +205,126 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 	return false;
 }
 
-static void
-finish_row(struct mail_queue_runner *r, struct store *st,
-	const struct store_queue_outcome *o)
+/*
+ * Outcomes waiting to be written, with the new DKIM-Signatures of their
+ * messages: one job of the store writer writes them all, in a commit
+ * shared with the other workers' (group commit), so neither a message nor
+ * a recipient pays a transaction and a flush of its own, and the workers
+ * never wait on each other for SQLite's write lock.
+ */
+static int
+run_batch_job(struct store *st, void *arg, struct error *err)
 {
+	struct mail_queue_batch *b = arg;
+	for (size_t i = 0; i < b->sig_count; i++) {
+		const struct store_queued *q = b->sigs[i].first;
+		if (store_queue_set_signature(st, q->body_id, q->sender,
+			    q->created_at, b->sigs[i].signature, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < b->count; i++) {
+		if (store_queue_finish(st, b->by, &b->rows[i].o,
+			    &b->rows[i].written, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void
+mail_queue_batch_init(struct mail_queue_batch *b, const char *by)
+{
+	memset(b, 0, sizeof(*b));
+	b->by = by;
+	b->arena = arena_new(BATCH_TEXT_CAP);
+}
+
+void
+mail_queue_batch_flush(struct mail_queue_runner *r,
+	struct mail_queue_batch *b)
+{
+	if (b->count == 0 && b->sig_count == 0)
+		return;
+	for (size_t i = 0; i < b->count; i++) {
+		struct mail_queue_batch_row *w = &b->rows[i];
+		/* Pointed at only now: the array moves as it grows. */
+		w->o.last_error = w->at.result == MAIL_SMTP_RESULT_OK ? "" :
+			w->at.detail;
+	}
 	struct error err;
-	bool written = false;
-	if (store_queue_finish(st, r->id, o, &written, &err) < 0)
-		log_error("outbound.record_failed", "queue_id=%lld "
-			"reason=\"%s\"", (long long)o->id, err.msg);
-	else if (!written)
-		log_warn("outbound.claim_lost", "queue_id=%lld reason=\"the "
-			"row was deleted or taken by another runner\"",
-			(long long)o->id);
+	bool stored = store_writer_run(r->env.writer, run_batch_job, b,
+		&err) == 0;
+	if (!stored)
+		log_error("outbound.record_failed", "queue_id=%lld rows=%zu "
+			"reason=\"%s\" note=\"sent again when their lease "
+			"ends\"", b->count > 0 ? (long long)b->rows[0].o.id :
+			0LL, b->count, err.msg);
+	for (size_t i = 0; i < b->count; i++) {
+		const struct mail_queue_batch_row *w = &b->rows[i];
+		const struct store_queued *q = w->at.row;
+		if (stored && !w->written)
+			log_warn("outbound.claim_lost", "queue_id=%lld "
+				"reason=\"the row was deleted or taken by "
+				"another runner\"", (long long)q->id);
+		log_info("outbound.attempt", "queue_id=%lld recipient=%s "
+			"result=%s status=%s remote=%s tls=\"%s\" "
+			"detail=\"%s\"", (long long)q->id, q->recipient,
+			mail_queue_result_name(w->result), w->at.status,
+			w->at.remote_mta, w->at.tls, w->at.detail);
+		note(r, &w->at, w->result, w->o.next_attempt_at, w->notice);
+	}
+	b->count = 0;
+	b->sig_count = 0;
+	b->messages = 0;
+	b->first_ms = 0;
+	arena_reset(b->arena);
+}
+
+void
+mail_queue_batch_free(struct mail_queue_batch *b)
+{
+	free(b->rows);
+	free(b->sigs);
+	arena_free(&b->arena);
+}
+
+static void
+batch_add_signature(struct mail_queue_batch *b,
+	const struct store_queued *first, const char *signature)
+{
+	if (b->sig_count == b->sig_cap) {
+		b->sig_cap = b->sig_cap == 0 ? 16 : b->sig_cap * 2;
+		b->sigs = xrealloc(b->sigs, b->sig_cap * sizeof(*b->sigs));
+	}
+	b->sigs[b->sig_count].first = first;
+	b->sigs[b->sig_count].signature = arena_strdup(b->arena, signature);
+	b->sig_count++;
+}
+
+static void
+batch_add(struct mail_queue_batch *b, const struct mail_queue_attempt *at,
+	const struct store_queue_outcome *o, enum mail_queue_result result,
+	bool notice)
+{
+	if (b->count == b->cap) {
+		b->cap = b->cap == 0 ? 16 : b->cap * 2;
+		b->rows = xrealloc(b->rows, b->cap * sizeof(*b->rows));
+	}
+	struct mail_queue_batch_row *w = &b->rows[b->count++];
+	w->at = *at;
+	w->at.remote_mta = arena_strdup(b->arena, at->remote_mta);
+	w->at.tls = arena_strdup(b->arena, at->tls);
+	w->o = *o;
+	w->o.remote_mta = w->at.remote_mta;
+	w->o.tls = w->at.tls;
+	w->result = result;
+	w->notice = notice;
+	w->written = false;
 }
 
 void
 mail_queue_settle(struct mail_queue_runner *r, struct store *st,
-	int64_t now, struct span original, struct mail_queue_attempt *at,
-	size_t n)
+	int64_t now, struct span original, const char *signature,
+	struct mail_queue_attempt *at, size_t n, struct mail_queue_batch *b)
 {
 	/*
 	 * A stopping runner cut this attempt (mail_queue_runner_free): it
@@ -302,6 +409,14 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	bool delayed_sent = report(r, st, now, original, dfirst, delayed, nd);
 	/* The message went: a success report that fails is only logged. */
 	report(r, st, now, original, rfirst, relayed, nr);
+	/* Without a batch of the caller's, this message's is written now. */
+	struct mail_queue_batch own;
+	if (b == NULL) {
+		mail_queue_batch_init(&own, r->id);
+		b = &own;
+	}
+	if (signature != NULL)
+		batch_add_signature(b, at[0].row, signature);
 	for (size_t i = 0; i < n; i++) {
 		const struct store_queued *q = at[i].row;
 		struct store_queue_outcome o = {
@@ -345,14 +460,15 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 			result = MAIL_QUEUE_FAILED;
 			break;
 		}
-		finish_row(r, st, &o);
-		log_info("outbound.attempt", "queue_id=%lld recipient=%s "
-			"result=%s status=%s remote=%s tls=\"%s\" "
-			"detail=\"%s\"", (long long)q->id, q->recipient,
-			mail_queue_result_name(result), at[i].status,
-			at[i].remote_mta, at[i].tls, at[i].detail);
-		note(r, &at[i], result, o.next_attempt_at,
+		batch_add(b, &at[i], &o, result,
 			want_delay[i] && delayed_sent);
+	}
+	b->messages++;
+	if (b->first_ms == 0)
+		b->first_ms = clock_monotonic_ms();
+	if (b == &own) {
+		mail_queue_batch_flush(r, &own);
+		mail_queue_batch_free(&own);
 	}
 	free(dec);
 	free(want_failure);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/dns.h"
 #include "core/error.h"
@@ -35,8 +36,18 @@
 #include "store/store.h"
 #include "store/store_mail.h"
 #include "store/store_queue.h"
+#include "store/store_writer.h"
 
 #define HOPS_MAX 32
+/*
+ * A job's outcomes are written together, every BATCH_MESSAGES messages
+ * or once the first waiting has waited BATCH_WAIT_MS (checked after each
+ * message), and at its end: fewer, larger writer jobs, and a worker waits
+ * for a commit once per batch rather than per message. The bound is the
+ * duplicate window of a crash (docs/outbound.md).
+ */
+#define BATCH_MESSAGES 10
+#define BATCH_WAIT_MS 1000
 /* Room for the hops, the plan and the DNS answers of one job. */
 #define JOB_ARENA_CAP (4 * 1024 * 1024)
 
@@ -170,11 +181,32 @@ plan_route(struct mail_queue_runner *r, const struct mail_queue_job *job,
 #define RECORD_ARENA_CAP (512 * 1024)
 
 /*
+ * A TLS-RPT count, written through the store writer: a connection's
+ * record shares the workers' group commit rather than taking SQLite's
+ * write lock on its own.
+ */
+struct tls_record_job {
+	const struct mail_tls_session *s;
+	enum mail_tlsrpt_policy policy;
+	enum mail_tlsrpt_result result;
+	const char *reason;
+	struct arena *a;
+};
+
+static int
+run_tls_record_job(struct store *st, void *arg, struct error *err)
+{
+	struct tls_record_job *j = arg;
+	return mail_tls_record(st, j->s, j->policy, j->result, j->reason,
+		j->a, err);
+}
+
+/*
  * Adds one attempt at t (or t skipped) to the TLS-RPT counts: failed is
  * the failed open's status, info the connection's; peer the address.
  */
 static void
-record_tls(struct store *st, const struct mail_queue_job *job,
+record_tls(struct store_writer *w, const struct mail_queue_job *job,
 	const struct plan *p, const struct host_tls *t,
 	const struct mail_smtp_status *failed,
 	const struct mail_smtp_info *info, const char *peer)
@@ -195,9 +227,11 @@ record_tls(struct store *st, const struct mail_queue_job *job,
 		.peer = info != NULL ? info->peer : peer,
 	};
 	struct arena *a = arena_new(RECORD_ARENA_CAP);
+	struct tls_record_job rj = { .s = &s,
+		.policy = t->req.report_policy, .result = result,
+		.reason = reason, .a = a };
 	struct error err;
-	if (mail_tls_record(st, &s, t->req.report_policy, result, reason, a,
-		    &err) < 0)
+	if (store_writer_run(w, run_tls_record_job, &rj, &err) < 0)
 		log_warn("outbound.tlsrpt_failed", "domain=%s host=%s "
 			"reason=\"%s\"", job->domain, t->name, err.msg);
 	arena_free(&a);
@@ -326,7 +360,7 @@ plan_mx(struct mail_queue_runner *r, struct store *st,
 			log_info("outbound.mx_skipped", "domain=%s host=%s "
 				"reason=\"%s\"", job->domain, t->name,
 				t->req.why);
-			record_tls(st, job, p, t, NULL, NULL, NULL);
+			record_tls(r->env.writer, job, p, t, NULL, NULL, NULL);
 			skipped = t->req.why;
 			continue;
 		}
@@ -450,7 +484,7 @@ struct conn {
  * each TLS session; false with the reason in *status_r and why.
  */
 static bool
-connect_any(struct store *st, const struct mail_queue_job *job,
+connect_any(struct store_writer *w, const struct mail_queue_job *job,
 	struct plan *p, struct conn *cn, struct mail_smtp_status *status_r,
 	char *why, size_t why_size)
 {
@@ -462,7 +496,7 @@ connect_any(struct store *st, const struct mail_queue_job *job,
 		cn->o.tls_name = h->name;
 		mail_tls_apply(&h->tls->req, &h->tls->dane, &cn->o);
 		cn->c = mail_smtp_open(&h->addr, &cn->o, &s, &err);
-		record_tls(st, job, p, h->tls, cn->c == NULL ? &s : NULL,
+		record_tls(w, job, p, h->tls, cn->c == NULL ? &s : NULL,
 			cn->c != NULL ? mail_smtp_client_info(cn->c) : NULL,
 			h->text);
 		if (cn->c != NULL) {
@@ -510,14 +544,19 @@ message_end(const struct mail_queue_job *job, size_t start)
 	return i;
 }
 
-/* The DKIM-Signature for the message, made and stored once. */
+/*
+ * The DKIM-Signature for the message: the one stored with its rows, else
+ * made now (*made_r), to be stored with this attempt's outcomes.
+ */
 static const char *
-signature_of(struct mail_queue_runner *r, struct store *st,
+signature_of(struct mail_queue_runner *r,
 	const struct store_queued *q, struct span msg, int64_t now,
-	struct arena *a)
+	struct arena *a, bool *made_r)
 {
+	*made_r = false;
 	if (q->dkim_signature != NULL)
 		return q->dkim_signature;
+	*made_r = true;
 	const char *sig = "";
 	struct mail_header_mailbox from;
 	struct error err;
@@ -544,16 +583,13 @@ signature_of(struct mail_queue_runner *r, struct store *st,
 		}
 		mail_dkim_key_free(&key);
 	}
-	if (store_queue_set_signature(st, q->body_id, q->sender,
-		    q->created_at, sig, &err) < 0)
-		log_warn("outbound.record_failed", "queue_id=%lld "
-			"reason=\"%s\"", (long long)q->id, err.msg);
 	return sig;
 }
 
 /* Every row of rows[0..n) gets the same outcome. */
 static void
-settle_all(struct mail_queue_runner *r, struct store *st, int64_t now,
+settle_all(struct mail_queue_runner *r, struct store *st,
+	struct mail_queue_batch *b, int64_t now,
 	struct store_queued *rows, size_t n, struct span original,
 	enum mail_smtp_result result, const char *status, const char *why,
 	bool is_reply, const char *remote)
@@ -568,15 +604,16 @@ settle_all(struct mail_queue_runner *r, struct store *st, int64_t now,
 		at[i].remote_mta = remote;
 		at[i].tls = "";
 	}
-	mail_queue_settle(r, st, now, original, at, n);
+	mail_queue_settle(r, st, now, original, NULL, at, n, b);
 	free(at);
 }
 
 /* One message over the open connection; false when it closed. */
 static bool
 send_message(struct mail_queue_runner *r, struct store *st,
-	struct mail_queue_job *job, struct conn *cn, struct store_queued *rows,
-	size_t n, struct span original, const char *sig, struct arena *a)
+	struct mail_queue_batch *b, struct mail_queue_job *job, struct conn *cn,
+	struct store_queued *rows, size_t n, struct span original,
+	const char *sig, bool sig_made, struct arena *a)
 {
 	size_t slen = strlen(sig);
 	char *wire = arena_alloc(a, slen + original.len + 1);
@@ -628,7 +665,8 @@ send_message(struct mail_queue_runner *r, struct store *st,
 		at[i].tls = tls;
 		at[i].dsn_passed = info->dsn;
 	}
-	mail_queue_settle(r, st, job->now, original, at, n);
+	mail_queue_settle(r, st, job->now, original, sig_made ? sig : NULL,
+		at, n, b);
 	free(at);
 	free(rs);
 	return sent == 0;
@@ -710,6 +748,8 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 	struct mail_smtp_status cs = { 0 };
 	char cwhy[512] = "";
 	size_t cap = message_arena_cap(r);
+	struct mail_queue_batch batch;
+	mail_queue_batch_init(&batch, r->id);
 	/* A stopping runner starts no message; it gives the rest back. */
 	for (size_t i = 0; i < job->count && !mail_queue_is_stopping(r);) {
 		size_t end = message_end(job, i);
@@ -725,8 +765,9 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 			log_error("outbound.body_unreadable", "queue_id=%lld "
 				"reason=\"%s\"", (long long)rows[0].id,
 				err.msg);
-			settle_all(r, st, job->now, rows, n, span_make("", 0),
-				MAIL_SMTP_RESULT_TEMPORARY, "4.3.0",
+			settle_all(r, st, &batch, job->now, rows, n,
+				span_make("", 0), MAIL_SMTP_RESULT_TEMPORARY,
+				"4.3.0",
 				"the message could not be read from the store",
 				false, "");
 			arena_free(&ma);
@@ -734,28 +775,37 @@ mail_queue_job_run(struct mail_queue_runner *r, struct mail_queue_job *job,
 		}
 		struct span msg = span_make(data, size);
 		if (p->failed) {
-			settle_all(r, st, job->now, rows, n, msg, p->result,
-				p->status, p->why, false, "");
+			settle_all(r, st, &batch, job->now, rows, n, msg,
+				p->result, p->status, p->why, false, "");
 			arena_free(&ma);
 			continue;
 		}
 		if (cn.c == NULL && !conn_failed &&
-		    !connect_any(st, job, p, &cn, &cs, cwhy, sizeof(cwhy))) {
+		    !connect_any(r->env.writer, job, p, &cn, &cs, cwhy,
+			    sizeof(cwhy))) {
 			conn_failed = true;
 			maybe_alert(r, st, job, p, &cs, cwhy);
 		}
 		if (conn_failed) {
-			settle_all(r, st, job->now, rows, n, msg, cs.result,
-				cs.status, cwhy, cs.reply.code != 0, "");
+			settle_all(r, st, &batch, job->now, rows, n, msg,
+				cs.result, cs.status, cwhy, cs.reply.code != 0,
+				"");
 			arena_free(&ma);
 			continue;
 		}
-		const char *sig = signature_of(r, st, &rows[0], msg, job->now,
-			ma);
-		if (!send_message(r, st, job, &cn, rows, n, msg, sig, ma))
+		bool sig_made;
+		const char *sig = signature_of(r, &rows[0], msg, job->now, ma,
+			&sig_made);
+		if (!send_message(r, st, &batch, job, &cn, rows, n, msg, sig,
+			    sig_made, ma))
 			mail_smtp_close(&cn.c);
 		arena_free(&ma);
+		if (batch.messages >= BATCH_MESSAGES ||
+		    clock_monotonic_ms() - batch.first_ms >= BATCH_WAIT_MS)
+			mail_queue_batch_flush(r, &batch);
 	}
+	mail_queue_batch_flush(r, &batch);
+	mail_queue_batch_free(&batch);
 	mail_smtp_close(&cn.c);
 	if (!p->failed) {
 		pthread_mutex_lock(&r->mu);

@@ -532,11 +532,12 @@ def test_serve_is_woken_when_mail_is_queued(instance, org, start_server):
 
 
 class StallSink:
-    """A raw SMTP server: the first connection stalls after the message's
-    final dot (never replies), later ones take the message. .messages
+    """A raw SMTP server: the first connection stalls after its stall_at-th
+    message's final dot (never replies), later ones take the message. .messages
     counts every message received whole."""
 
-    def __init__(self):
+    def __init__(self, stall_at=1):
+        self.stall_at = stall_at    # the first connection's message that stalls
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
@@ -561,6 +562,7 @@ class StallSink:
     def serve(self, conn, stall):
         f = conn.makefile("rb")
         conn.sendall(b"220 stall.test ESMTP\r\n")
+        here = 0
         try:
             while True:
                 line = f.readline()
@@ -574,7 +576,8 @@ class StallSink:
                     while f.readline() not in (b".\r\n", b""):
                         pass
                     self.messages += 1
-                    if stall:
+                    here += 1
+                    if stall and here == self.stall_at:
                         self.stalled.set()
                         time.sleep(3600)
                     conn.sendall(b"250 2.0.0 taken\r\n")
@@ -616,6 +619,49 @@ def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
             # At least once: the window after the dot gives a duplicate.
             assert sink.messages == 2
             assert sink.connections == 2
+    finally:
+        sink.close()
+
+
+def test_kill_9_after_some_outcomes_loses_nothing_and_resends_at_most_a_batch(
+        instance, org, start_server):
+    """Outcomes are written in batches (at most 10 messages of a
+    connection): kill -9 after the remote took 24 messages of one
+    connection and stalled on the 25th loses none, and sends again only
+    those whose outcome was not yet written, at most a batch and the one
+    in progress (docs/outbound.md, Crashes)."""
+    n = 25
+    sink = StallSink(stall_at=n)
+    try:
+        with DnsStub(zone()) as stub:
+            queued = start_server()     # delivery off: all go in one job
+            out = Outbound(instance, org, queued)
+            for i in range(n):
+                out.send(["bob@far.example"], subject=f"Number {i}")
+            queued.proc.send_signal(signal.SIGTERM)
+            assert queued.proc.wait(timeout=10) == 0
+            extra = delivery_settings(stub, sink.port, "outbound.lease_s=3")
+            first = start_server(extra=extra)
+            assert sink.stalled.wait(60), first.logs()
+            first.proc.send_signal(signal.SIGKILL)
+            first.proc.wait(timeout=10)
+            rows = instance.json("queue", "list", "--all")
+            status = [r["status"] for r in rows]
+            assert len(rows) == n
+            unwritten = status.count("in_flight")
+            assert status.count("delivered") + unwritten == n, status
+            # The stalled one, and at most 9 settled since the last batch.
+            assert 1 <= unwritten <= 10, status
+            start_server(extra=extra)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                rows = instance.json("queue", "list", "--all")
+                if all(r["status"] == "delivered" for r in rows):
+                    break
+                time.sleep(0.2)
+            assert [r["status"] for r in rows] == ["delivered"] * n
+            # Each unwritten one once more; none written was sent again.
+            assert sink.messages == n + unwritten
     finally:
         sink.close()
 
