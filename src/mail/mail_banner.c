@@ -232,15 +232,6 @@ apply(const struct tagger *t, struct str *out, struct error *err)
 	return 0;
 }
 
-/* Whether the header field starting at p is named name (case-insensitive). */
-static bool
-field_is(const char *p, const char *end, const char *name)
-{
-	size_t n = strlen(name);
-	return (size_t)(end - p) >= n &&
-		span_eq_nocase(span_make(p, n), name);
-}
-
 /*
  * No part to put the banner in: the message becomes a multipart/mixed of
  * the banner and its body as it was, whose Content- fields move into the
@@ -250,7 +241,8 @@ static int
 wrap_message(const struct tagger *t, const struct mail_mime_part *root,
 	struct str *out, struct error *err)
 {
-	const char *p = t->msg, *end = t->msg + root->header_size;
+	struct span header = span_make(t->msg, root->header_size);
+	struct span name, value;
 	struct str outer, inner;
 	str_init(&outer, t->a, root->header_size + 256);
 	str_init(&inner, t->a, root->header_size + 64);
@@ -260,20 +252,14 @@ wrap_message(const struct tagger *t, const struct mail_mime_part *root,
 		t->len, NULL, 0);
 	sodium_bin2hex(boundary, sizeof(boundary), hash, sizeof(hash));
 	int rc = 0;
-	while (p < end && rc == 0) {
-		/* One field: its line and the folded lines after it. */
-		const char *q = p;
-		do {
-			const char *lf = memchr(q, '\n', (size_t)(end - q));
-			q = lf != NULL ? lf + 1 : end;
-		} while (q < end && (*q == ' ' || *q == '\t'));
-		if (*p == '\r' || *p == '\n')
-			break;	/* the blank line */
-		if (field_is(p, q, "content-"))
-			rc = str_append(&inner, p, (size_t)(q - p));
-		else if (!field_is(p, q, "mime-version:"))
-			rc = str_append(&outer, p, (size_t)(q - p));
-		p = q;
+	for (const char *field = header.p; rc == 0 &&
+	     mail_mime_field_next(&header, &name, &value); field = header.p) {
+		size_t len = (size_t)(header.p - field);
+		name = span_trim(name);
+		if (span_starts_with_nocase(name, "content-"))
+			rc = str_append(&inner, field, len);
+		else if (!span_eq_nocase(name, "mime-version"))
+			rc = str_append(&outer, field, len);
 	}
 	size_t body = root->header_offset + root->header_size;
 	if (rc == 0)

@@ -170,6 +170,15 @@ bool mail_mime_header_find(struct span header, const char *name,
 	struct span *value_r);
 
 /*
+ * The next field of a header block, advancing header past it: its name
+ * (before the colon, blanks and all; empty for a line without one) and its
+ * raw value with the folded lines after it, their line breaks included.
+ * false at the blank line that ends the header, or at its end.
+ */
+bool mail_mime_field_next(struct span *header, struct span *name_r,
+	struct span *value_r);
+
+/*
  * If the header line at p (up to end) starts the field called name, in any
  * case and with blanks allowed before the colon ("From :", RFC 5322
  * §4.5.3), where its value starts; otherwise NULL.

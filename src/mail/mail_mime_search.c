@@ -339,9 +339,9 @@ text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 
 /* ---- headers ---- */
 
-/* The next field of a header block, as imap_header_next reads one. */
-static bool
-field_next(struct span *header, struct span *name_r, struct span *value_r)
+bool
+mail_mime_field_next(struct span *header, struct span *name_r,
+	struct span *value_r)
 {
 	const char *p = header->p, *end = header->p + header->len;
 	if (p >= end || *p == '\r' || *p == '\n')
@@ -470,7 +470,7 @@ header_text(struct text_out *o, const char *msg,
 {
 	struct span header = span_make(msg + part->header_offset,
 		part->header_size), name, value;
-	while (field_next(&header, &name, &value) && !o->truncated) {
+	while (mail_mime_field_next(&header, &name, &value) && !o->truncated) {
 		const char *text;
 		if (value_decode(value, a, &text, err) < 0)
 			return -1;

@@ -8,6 +8,7 @@
  */
 #include "mail/mail_policy_stage.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -40,6 +41,8 @@ mail_policy_settings_from_config(const struct config *c,
 	};
 	*s_r = (struct mail_policy_settings){ .spoof_mode =
 		MAIL_POLICY_SPOOF_JUNK };
+	if (mail_secure_policy_from_config(c, &s_r->secure, err) < 0)
+		return -1;
 	const char *mode = config_get_str(c, "mail.spoof_mode");
 	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++)
 		if (strcmp(mode, modes[i].name) == 0)
@@ -110,23 +113,27 @@ static const char *const action_names[] = {
 	[MAIL_POLICY_BLOCK] = "refuse",
 };
 
-/* The log line and the audit row of a decision other than DELIVER. */
+/*
+ * The log line and the audit row of a decision other than DELIVER;
+ * fields (stolen) say what it was about.
+ */
 static int
 record(const struct dir_ctx *ctx, const struct mail_arrival *in,
-	const char *from, const char *claimed,
-	const struct mail_policy_decision *d, struct error *err)
+	const struct mail_policy_decision *d, json_t *fields,
+	struct error *err)
 {
 	const char *action = action_names[d->action];
 	const char *reason = mail_policy_reason_name(d->reason);
-	log_info("mail.policy", "id=%s peer=%s from=<%s> header_from=<%s> "
-		"claimed=%s decision=%s reason=%s", in->id, in->peer_ip,
-		in->envelope_from, from != NULL ? from : "",
-		claimed != NULL ? claimed : "", action, reason);
-	json_t *summary = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		"event", reason, "decision", action, "peer", in->peer_ip,
-		"envelope_from", in->envelope_from, "header_from",
-		from != NULL ? from : "", "claimed",
-		claimed != NULL ? claimed : "", "message_id", in->id);
+	char *about = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
+	log_info("mail.policy", "id=%s peer=%s from=<%s> decision=%s "
+		"reason=%s about=%s", in->id, in->peer_ip, in->envelope_from,
+		action, reason, about != NULL ? about : "{}");
+	free(about);
+	json_t *summary = json_pack("{s:s, s:s, s:s, s:s, s:s}", "event",
+		reason, "decision", action, "peer", in->peer_ip,
+		"envelope_from", in->envelope_from, "message_id", in->id);
+	json_object_update(summary, fields);
+	json_decref(fields);
 	if (d->action == MAIL_POLICY_BLOCK)
 		return dir_audit_denied(ctx, "message", 0, summary, err);
 	if (dir_begin(ctx, err) < 0) {
@@ -137,14 +144,15 @@ record(const struct dir_ctx *ctx, const struct mail_arrival *in,
 		summary, err), err);
 }
 
-int
-mail_policy_arrival(const struct dir_ctx *ctx,
-	const struct mail_policy_settings *s, const struct mail_arrival *in,
-	const char *data, size_t size, const char *header, size_t header_len,
-	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err)
+/*
+ * Mail from the internet claiming a hosted domain (SPEC M9): the mode's
+ * decision, with the banner put in for TAG.
+ */
+static int
+judge_forgery(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+	const struct mail_arrival *in, const char *header, size_t header_len,
+	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
 {
-	*plan_r = (struct mail_arrival_plan){ .data = data, .size = size,
-		.decision = { .action = MAIL_POLICY_DELIVER } };
 	struct mail_header_mailbox from = { 0 };
 	struct error inner;
 	/* The From rule (exactly one, one address) was applied before. */
@@ -156,8 +164,7 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 	const char *from_at = from.address != NULL ?
 		strrchr(from.address, '@') : NULL;
 	struct mail_policy_inbound judged = {
-		.from_outside = !in->authenticated &&
-			!trusted(s, in->peer_ip),
+		.from_outside = true,
 		.envelope_hosted = envelope_claim != NULL,
 		.from_hosted = from_claim != NULL,
 		/* Until DKIM verification lands nothing outside proves it. */
@@ -167,111 +174,125 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 			envelope_claim,
 		.from_domain = from_at != NULL ? from_at + 1 : NULL,
 	};
-	plan_r->decision = mail_policy_inbound(&judged, s->spoof_mode, a);
-	if (plan_r->decision.action == MAIL_POLICY_DELIVER)
+	plan->decision = mail_policy_inbound(&judged, s->spoof_mode, a);
+	if (plan->decision.action == MAIL_POLICY_DELIVER)
 		return 0;
-	if (plan_r->decision.action == MAIL_POLICY_TAG) {
+	if (plan->decision.action == MAIL_POLICY_TAG) {
 		struct str out;
-		str_init(&out, a, size + TAG_ROOM);
-		if (mail_banner_add(data, size, mail_policy_spoof_banner, a,
-			    &out, &inner) == 0) {
-			plan_r->data = out.p;
-			plan_r->size = out.len;
+		str_init(&out, a, plan->size + TAG_ROOM);
+		if (mail_banner_add(plan->data, plan->size,
+			    mail_policy_spoof_banner, a, &out, &inner) == 0) {
+			plan->data = out.p;
+			plan->size = out.len;
 		} else {
 			/* Never the inbox untagged: Junk E-mail instead. */
 			log_warn("mail.policy_tag_failed", "id=%s reason=\"%s\"",
 				in->id, inner.msg);
-			plan_r->decision.action = MAIL_POLICY_JUNK;
+			plan->decision.action = MAIL_POLICY_JUNK;
 		}
 	}
-	return record(ctx, in, from.address, judged.claimed_domain,
-		&plan_r->decision, err);
+	return record(ctx, in, &plan->decision, json_pack("{s:s, s:s}",
+		"header_from", from.address != NULL ? from.address : "",
+		"claimed", judged.claimed_domain != NULL ?
+			judged.claimed_domain : ""), err);
 }
 
 /* Every Subject field of the header, decoded, into a's array. */
 static int
-subjects(const char *header, size_t len, struct arena *a,
-	const char ***list_r, size_t *count_r)
+subjects(struct span header, struct arena *a, const char ***list_r,
+	size_t *count_r)
 {
-	const char *p = header, *end = header + len;
+	struct span name, value;
 	size_t capacity = 0;
 	*list_r = NULL;
 	*count_r = 0;
-	while (p < end && *p != '\r' && *p != '\n') {
-		/* One field: its line and the folded lines after it. */
-		const char *q = p;
-		do {
-			const char *lf = memchr(q, '\n', (size_t)(end - q));
-			q = lf != NULL ? lf + 1 : end;
-		} while (q < end && (*q == ' ' || *q == '\t'));
-		const char *value = mail_mime_field_value(p, q, "Subject");
-		if (value != NULL) {
-			const char *text = mail_mime_header_decode(span_make(
-				value, (size_t)(q - value)), a);
-			const char **slot = arena_array_push(a, (void **)list_r,
-				count_r, &capacity, sizeof(*slot));
-			if (text == NULL || slot == NULL)
-				return -1;
-			*slot = text;
-		}
-		p = q;
+	while (mail_mime_field_next(&header, &name, &value)) {
+		if (!span_eq_nocase(span_trim(name), "Subject"))
+			continue;
+		const char *text = mail_mime_header_decode(value, a);
+		const char **slot = arena_array_push(a, (void **)list_r,
+			count_r, &capacity, sizeof(*slot));
+		if (text == NULL || slot == NULL)
+			return -1;
+		*slot = text;
 	}
 	return 0;
 }
 
-int
-mail_policy_secure_subject(const struct dir_ctx *ctx,
+/*
+ * [secure] (SPEC M10) for mail leaving the secure domains. Until the
+ * encrypted-message portal exists (issue 12 item 4), a message that
+ * would have to be encrypted for any recipient is refused whole rather
+ * than sent in clear.
+ */
+static int
+judge_secure(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 	const struct mail_arrival *in, const char *header, size_t header_len,
-	const struct mail_recipient *recipients, size_t count,
-	struct arena *a, struct mail_policy_decision *d_r, struct error *err)
+	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
 {
-	*d_r = (struct mail_policy_decision){ .action = MAIL_POLICY_DELIVER };
 	bool remote = false;
-	for (size_t i = 0; i < count && !remote; i++)
-		remote = recipients[i].kind == MAIL_ROUTE_REMOTE;
+	for (size_t i = 0; i < in->recipient_count && !remote; i++)
+		remote = in->recipients[i].kind == MAIL_ROUTE_REMOTE;
 	if (!remote)
 		return 0;
 	const char **list;
 	size_t n;
-	if (subjects(header, header_len, a, &list, &n) < 0)
+	if (subjects(span_make(header, header_len), a, &list, &n) < 0)
 		return error_set(err, ERROR_LIMIT,
 			"no memory to read the message's subject");
 	struct mail_policy_message m = {
 		.wants_secure = mail_policy_wants_secure(list, n) };
 	if (!m.wants_secure)
 		return 0;
-	struct mail_secure_policy *secure = arena_alloc(a, sizeof(*secure));
-	if (secure == NULL)
-		return error_set(err, ERROR_LIMIT,
-			"no memory to read the secure domains");
-	if (mail_secure_policy_from_config(ctx->config, secure, err) < 0)
-		return -1;
-	for (size_t i = 0; i < count; i++) {
-		const struct mail_recipient *r = &recipients[i];
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
 		bool is_remote = r->kind == MAIL_ROUTE_REMOTE;
 		struct mail_policy_decision d = mail_policy_outbound(&m,
 			r->address, is_remote, is_remote &&
-			mail_secure_domain_match(secure, r->address, ctx->now),
-			a);
+			mail_secure_domain_match(&s->secure, r->address,
+				ctx->now), a);
 		if (d.action != MAIL_POLICY_ENCRYPT)
 			continue;
 		/* No portal to encrypt to yet: refused, never in clear. */
-		*d_r = (struct mail_policy_decision){
+		const char *why = arena_printf(a, "this message %s, so it must "
+			"be encrypted for %s, which is outside the secure "
+			"domains; this service cannot encrypt mail for "
+			"recipients outside them yet, so nothing was sent. Send "
+			"it to those recipients another way, or without them",
+			n == 1 ? "has [secure] in its subject" : "has no single "
+			"Subject to tell whether it asks for [secure]",
+			r->address);
+		plan->decision = (struct mail_policy_decision){
 			.action = MAIL_POLICY_BLOCK, .reason = d.reason,
-			.why = arena_printf(a, "this message %s, so it must be "
-				"encrypted for %s, which is outside the secure "
-				"domains; this service cannot encrypt mail for "
-				"recipients outside them yet, so nothing was "
-				"sent. Send it to those recipients another way, "
-				"or without them", n == 1 ? "has [secure] in its "
-				"subject" : "has no single Subject to tell whether "
-				"it asks for [secure]", r->address) };
-		if (d_r->why == NULL)
-			d_r->why = "this message must be encrypted for a "
-				"recipient outside the secure domains, and this "
-				"service cannot encrypt mail for them yet, so "
-				"nothing was sent";
-		return record(ctx, in, NULL, r->address, d_r, err);
+			.why = why != NULL ? why : "this message must be "
+				"encrypted for a recipient outside the secure "
+				"domains, and this service cannot encrypt mail "
+				"for them yet, so nothing was sent" };
+		return record(ctx, in, &plan->decision, json_pack("{s:s}",
+			"recipient", r->address), err);
 	}
 	return 0;
+}
+
+int
+mail_policy_arrival(const struct dir_ctx *ctx,
+	const struct mail_policy_settings *s, const struct mail_arrival *in,
+	const char *data, size_t size, const char *header, size_t header_len,
+	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err)
+{
+	*plan_r = (struct mail_arrival_plan){ .data = data, .size = size,
+		.decision = { .action = MAIL_POLICY_DELIVER } };
+	/* Only mail from the internet can be a forgery of ours. */
+	if (!in->authenticated && !trusted(s, in->peer_ip) &&
+	    judge_forgery(ctx, s, in, header, header_len, a, plan_r, err) < 0)
+		return -1;
+	if (plan_r->decision.action == MAIL_POLICY_BLOCK)
+		return 0;
+	/*
+	 * A tagged copy keeps our trace fields at its start, so what follows
+	 * them begins at the same offset in it: [secure] reads it there.
+	 */
+	size_t header_at = (size_t)(header - data);
+	return judge_secure(ctx, s, in, plan_r->data + header_at,
+		header_len + plan_r->size - size, a, plan_r, err);
 }

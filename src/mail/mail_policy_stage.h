@@ -3,7 +3,8 @@
  * commit, what is known of the sender and the message is gathered and the
  * pure rules of mail_policy.h decide. Layer: domain. So far: mail from the
  * internet claiming a hosted domain (SPEC M9, SECURITY.md 10, 12), tagged
- * with the banner, filed as junk or refused, each hit audited.
+ * with the banner, filed as junk or refused; and [secure] never sent in
+ * clear (SPEC M10). Each hit audited.
  */
 #ifndef MAIL_MAIL_POLICY_STAGE_H
 #define MAIL_MAIL_POLICY_STAGE_H
@@ -13,6 +14,7 @@
 
 #include "core/cidr.h"
 #include "mail/mail_policy.h"
+#include "mail/mail_secure.h"
 
 struct arena;
 struct config;
@@ -27,10 +29,12 @@ struct mail_policy_settings {
 	enum mail_policy_spoof_mode spoof_mode;	/* mail.spoof_mode */
 	struct cidr trusted[MAIL_POLICY_TRUSTED_MAX]; /* mail.trusted_networks */
 	size_t trusted_count;
+	struct mail_secure_policy secure;	/* outbound.secure_domains */
 };
 
 /*
- * Reads mail.spoof_mode and mail.trusted_networks. ERROR_INVALID naming
+ * Reads mail.spoof_mode, mail.trusted_networks and the secure domains
+ * (mail_secure_policy_from_config). ERROR_INVALID naming
  * the setting and the entry for a network that is not an address or a
  * CIDR block, or more than MAIL_POLICY_TRUSTED_MAX of them: a typo must
  * stop the server, not quietly treat a trusted network as the internet.
@@ -45,6 +49,8 @@ struct mail_arrival {
 	bool authenticated;
 	const char *envelope_from;	/* "" for the null path */
 	const char *id;			/* the session's message id, for the log */
+	const struct mail_recipient *recipients;	/* as routed at RCPT */
+	size_t recipient_count;
 };
 
 struct mail_arrival_plan {
@@ -56,9 +62,13 @@ struct mail_arrival_plan {
 
 /*
  * Decides what happens to the message data[size] (its whole text, our
- * trace fields first; header: its header after them, for From). DELIVER,
- * TAG (plan->data is the tagged copy, in a), JUNK, or BLOCK with the
- * sentence for a 550. Every decision other than DELIVER is logged and
+ * trace fields first; header[header_len]: the rest after them). Mail from
+ * the internet claiming a hosted domain gets the spoof mode; mail with
+ * [secure] (SPEC M10) that would have to be encrypted for a recipient
+ * outside the secure domains is refused whole until the encrypted-message
+ * portal exists (issue 12 item 4), never sent in clear. DELIVER, TAG
+ * (plan->data is the tagged copy, in a), JUNK, or BLOCK with the sentence
+ * for a 550. Every decision other than DELIVER is logged and
  * audited (type "message"). Fails only when the directory or the audit
  * cannot be reached, or the tagged copy does not fit in a; the caller
  * then answers 451 and keeps nothing.
@@ -67,19 +77,5 @@ int mail_policy_arrival(const struct dir_ctx *ctx,
 	const struct mail_policy_settings *s, const struct mail_arrival *in,
 	const char *data, size_t size, const char *header, size_t header_len,
 	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err);
-
-/*
- * The sender's [secure] (SPEC M10) for mail leaving the secure domains:
- * every Subject field of header decoded (RFC 2047) and judged by
- * mail_policy_wants_secure, then each recipient by mail_policy_outbound.
- * Until the encrypted-message portal exists (issue 12 item 4) a message
- * that would have to be encrypted for any recipient is refused whole
- * (BLOCK, the sentence names the recipient and what to do) rather than
- * sent in clear; logged and audited. DELIVER otherwise.
- */
-int mail_policy_secure_subject(const struct dir_ctx *ctx,
-	const struct mail_arrival *in, const char *header, size_t header_len,
-	const struct mail_recipient *recipients, size_t count,
-	struct arena *a, struct mail_policy_decision *d_r, struct error *err);
 
 #endif

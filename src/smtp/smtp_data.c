@@ -162,38 +162,25 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 			id, net_peer(s->conn), smtp_who(s), err.msg);
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	}
-	/* The policy stage: spoofing claims tagged, junked or refused. */
+	/* The policy stage: forgeries and [secure] (mail_policy_stage.h). */
 	struct arena *policy_arena = arena_new(2 * view.len + POLICY_ROOM);
 	struct mail_arrival arrival = { .peer_ip = net_peer_ip(s->conn),
 		.authenticated = smtp_signed_in(s) || s->app.org_id != 0,
-		.envelope_from = s->from, .id = id };
+		.envelope_from = s->from, .id = id,
+		.recipients = s->recipients,
+		.recipient_count = s->recipient_count };
 	struct mail_arrival_plan plan;
-	if (mail_policy_arrival(&s->ctx, &s->server->policy, &arrival,
-		    view.p, view.len, view.p + d->trace_len,
-		    view.len - d->trace_len, policy_arena, &plan, &err) < 0) {
-		arena_free(&policy_arena);
-		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
-	}
-	if (plan.decision.action == MAIL_POLICY_BLOCK) {
-		int rc = smtp_reply(s, 550, "5.7.1", "%s", plan.decision.why);
+	int policy = mail_policy_arrival(&s->ctx, &s->server->policy,
+		&arrival, view.p, view.len, view.p + d->trace_len,
+		view.len - d->trace_len, policy_arena, &plan, &err);
+	if (policy < 0 || plan.decision.action == MAIL_POLICY_BLOCK) {
+		int rc = policy < 0 ?
+			smtp_reply_error(s, SMTP_CONTEXT_DATA, &err) :
+			smtp_reply(s, 550, "5.7.1", "%s", plan.decision.why);
 		arena_free(&policy_arena);
 		return rc;
 	}
 	view = span_make(plan.data, plan.size);
-	/* [secure] to outside the secure domains: never in clear. */
-	struct mail_policy_decision secure;
-	if (mail_policy_secure_subject(&s->ctx, &arrival,
-		    view.p + d->trace_len, view.len - d->trace_len,
-		    s->recipients, s->recipient_count, policy_arena, &secure,
-		    &err) < 0) {
-		arena_free(&policy_arena);
-		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
-	}
-	if (secure.action == MAIL_POLICY_BLOCK) {
-		int rc = smtp_reply(s, 550, "5.7.1", "%s", secure.why);
-		arena_free(&policy_arena);
-		return rc;
-	}
 	/* Sent on behalf: a copy with our Sender, spooled like the first. */
 	struct spool *on_behalf = NULL;
 	if (right == MAIL_SEND_ON_BEHALF) {
