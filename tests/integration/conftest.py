@@ -282,6 +282,32 @@ class Server:
                 assert marker not in logs, logs[-4000:]
 
 
+def read_folder(server, address, password, folder="INBOX"):
+    """Every message in one folder of a mailbox, read over IMAP with
+    STARTTLS and parsed with Python's email package."""
+    import email
+    import email.policy
+    import imaplib
+    m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=10)
+    try:
+        m.starttls(ssl_context=server.ssl_context())
+        m.login(address, password)
+        assert m.select(f'"{folder}"', readonly=True)[0] == "OK"
+        _, data = m.search(None, "ALL")
+        out = []
+        for num in data[0].split():
+            _, parts = m.fetch(num, "(RFC822)")
+            out.append(email.message_from_bytes(
+                parts[0][1], policy=email.policy.default))
+        m.logout()
+        return out
+    finally:
+        try:
+            m.shutdown()
+        except OSError:
+            pass
+
+
 @pytest.fixture
 def start_server(instance, tmp_path):
     """start_server(tls=False) runs serve and waits for /healthcheck."""

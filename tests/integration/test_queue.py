@@ -4,8 +4,6 @@ python3-dnslib as the DNS (dnsstub.py) and python3-aiosmtpd as the remote
 servers (smtpsink.py). Reports are read back over IMAP and parsed with
 Python's email package; signatures are checked with python3-dkim.
 """
-import email
-import imaplib
 import json
 import os
 import signal
@@ -16,12 +14,11 @@ import ssl
 import subprocess
 import threading
 import time
-from email import policy
 
 import dkim
 import pytest
 
-from conftest import PASSWORD
+from conftest import PASSWORD, read_folder
 from dnsstub import DnsStub
 from smtpsink import Sink, make_ca, server_context
 from test_smtp import person
@@ -98,24 +95,7 @@ class Outbound:
 
     def inbox(self):
         """Every message in Ann's INBOX, read over IMAP, parsed."""
-        m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=10)
-        try:
-            m.starttls(ssl_context=self.tls())
-            m.login(self.ann, PASSWORD)
-            m.select("INBOX", readonly=True)
-            _, data = m.search(None, "ALL")
-            out = []
-            for num in data[0].split():
-                _, parts = m.fetch(num, "(RFC822)")
-                out.append(email.message_from_bytes(parts[0][1],
-                                                    policy=policy.default))
-            m.logout()
-            return out
-        finally:
-            try:
-                m.shutdown()
-            except OSError:
-                pass
+        return read_folder(self.server, self.ann, PASSWORD)
 
 
 def report_fields(msg):

@@ -5,8 +5,6 @@ mail.spoof_mode; from mail.trusted_networks, signed in, or not claiming a
 hosted domain it is delivered as it is. Each hit is in the audit. Read
 back over real IMAP, parsed with Python's email package."""
 
-import email
-import imaplib
 import smtplib
 from email import policy
 from email.message import EmailMessage
@@ -14,7 +12,7 @@ from email.message import EmailMessage
 import pytest
 
 from apiclient import USER_PASSWORD, make_person
-from conftest import DOMAIN, free_port, run
+from conftest import DOMAIN, free_port, read_folder, run
 
 BANNER = ("This message was sent from an email address external to "
           "caremail but gives the appearance of being from a caremail "
@@ -45,19 +43,7 @@ def mx_send(server, rcpt, msg, mail_from):
 
 
 def folder(server, instance, address, password, name):
-    """Every message in one folder of a mailbox, over IMAP."""
-    m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=10)
-    m.starttls(ssl_context=server.ssl_context())
-    m.login(address, password)
-    assert m.select(f'"{name}"', readonly=True)[0] == "OK"
-    _, data = m.search(None, "ALL")
-    out = []
-    for num in data[0].split():
-        _, parts = m.fetch(num, "(RFC822)")
-        out.append(email.message_from_bytes(parts[0][1],
-                                            policy=policy.default))
-    m.logout()
-    return out
+    return read_folder(server, address, password, name)
 
 
 def texts(msg):
