@@ -83,18 +83,26 @@ param(const struct mail_mime_part *p, const char *name)
 /*
  * Whether ASCII text put into the part reads as the same text: true for
  * every charset that is a superset of ASCII, false for the UTF-16/32
- * family, UTF-7 and UCS-2, whose bytes for ASCII differ.
+ * family, UTF-7 and UCS-2/4, whose bytes for ASCII differ. Names are
+ * compared as iconv compares them, letters and digits only ("UTF_32le",
+ * "utf-32LE" and "utf\xff32le" are one charset to it).
  */
 static bool
 ascii_compatible(const struct mail_mime_part *p)
 {
-	static const char *const wide[] = { "utf-16", "utf-32", "ucs-",
-		"utf-7", "unicode" };
+	static const char *const wide[] = { "utf16", "utf32", "ucs2", "ucs4",
+		"utf7", "unicode" };
 	const char *cs = param(p, "charset");
 	if (cs == NULL)
 		return true;
+	char name[32];
+	size_t n = 0;
+	for (; *cs != '\0' && n < sizeof(name) - 1; cs++)
+		if (str_is_ascii_alpha(*cs) || str_is_ascii_digit(*cs))
+			name[n++] = str_ascii_lower(*cs);
+	name[n] = '\0';
 	for (size_t i = 0; i < sizeof(wide) / sizeof(*wide); i++)
-		if (span_starts_with_nocase(span_from_cstr(cs), wide[i]))
+		if (strncmp(name, wide[i], strlen(wide[i])) == 0)
 			return false;
 	return true;
 }
@@ -114,8 +122,27 @@ html_start(const char *body, size_t size)
 	return 0;
 }
 
+/*
+ * What the part's header lacks before at to end with its empty line: ""
+ * when it has it, else a line break or two. A header without one (header
+ * fields alone, an empty message) must get it, or the banner would be
+ * read as more header.
+ */
+static const char *
+header_end_missing(const char *msg, size_t at)
+{
+	if (at == 0)
+		return "\r\n";
+	if (msg[at - 1] != '\n')
+		return "\r\n\r\n";
+	size_t line = at - 1;	/* the LF ending the line before at */
+	if (line > 0 && msg[line - 1] == '\r')
+		line--;
+	return line == 0 || msg[line - 1] == '\n' ? "" : "\r\n";
+}
+
 static int
-push(struct tagger *t, struct edit e, struct error *err)
+push_one(struct tagger *t, struct edit e, struct error *err)
 {
 	struct edit *slot = arena_array_push(t->a, (void **)&t->edits,
 		&t->count, &t->capacity, sizeof(*slot));
@@ -124,6 +151,21 @@ push(struct tagger *t, struct edit e, struct error *err)
 			"no memory to put the banner in the message");
 	*slot = e;
 	return 0;
+}
+
+/*
+ * An edit at or after the start of a part's body (body: where it starts),
+ * with the empty line that ends the part's header put in first when the
+ * header lacks it.
+ */
+static int
+push(struct tagger *t, size_t body, struct edit e, struct error *err)
+{
+	const char *missing = header_end_missing(t->msg, body);
+	if (missing[0] != '\0' && push_one(t, (struct edit){ body, 0,
+		    missing, strlen(missing) }, err) < 0)
+		return -1;
+	return push_one(t, e, err);
 }
 
 /* A base64 part: decoded, the banner put in, encoded again. */
@@ -165,7 +207,7 @@ tag_base64(struct tagger *t, size_t at, size_t size, bool html,
 			return error_set(err, ERROR_LIMIT,
 				"no memory to put the banner in the message");
 	}
-	return push(t, (struct edit){ at, size, out.p != NULL ? out.p : "",
+	return push(t, at, (struct edit){ at, size, out.p != NULL ? out.p : "",
 		out.len }, err);
 }
 
@@ -195,8 +237,8 @@ tag_leaf(struct tagger *t, const struct mail_mime_part *p, struct error *err)
 	 */
 	size_t cut = html ? html_start(t->msg + at, size) : 0;
 	const char *banner = html ? t->html : t->plain;
-	return push(t, (struct edit){ at + cut, 0, banner, strlen(banner) },
-		err);
+	return push(t, at, (struct edit){ at + cut, 0, banner,
+		strlen(banner) }, err);
 }
 
 /* Every part a client shows inline, in order; not into attached messages. */

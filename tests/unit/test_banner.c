@@ -183,6 +183,24 @@ test_no_text_is_wrapped(void **state)
 	arena_free(&a);
 }
 
+/* No body, or no header either: the banner still reads as text. */
+static void
+test_header_only(void **state)
+{
+	struct arena *a = arena_new(1 << 22);
+	static const char *const msgs[] = { "", "From: a@ours.example",
+		"From: a@ours.example\r\n", "\r\n",
+		("From: a@b\r\nContent-Type: text/plain; charset=utf\xff\xff-32le"
+		 "\r\n\r\nhi") };
+	for (size_t i = 0; i < sizeof(msgs) / sizeof(*msgs); i++) {
+		const char *out = tagged(a, msgs[i]);
+		const char *text = reads(a, out);
+		if (strstr(text, "--- This message") == NULL)
+			fail_msg("message %zu: [%s] reads [%s]", i, out, text);
+	}
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -191,6 +209,7 @@ main(void)
 		cmocka_unit_test(test_alternative_qp_html_and_attachments),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_no_text_is_wrapped),
+		cmocka_unit_test(test_header_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
