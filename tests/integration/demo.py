@@ -90,8 +90,7 @@ def running_demo(tmp_path, argv, **env):
         wait_healthy(base, demo / "tls" / "cert.pem", proc, log)
         served = True
         yield types.SimpleNamespace(checkout=checkout, demo=demo,
-                                    ports=ports, base=base, env=env, log=log,
-                                    proc=proc)
+                                    ports=ports, base=base, env=env, log=log)
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
