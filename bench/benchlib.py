@@ -8,12 +8,10 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def stat_of(pid):
@@ -126,17 +124,17 @@ def drop_caches():
         f.write("3\n")
 
 
-def wait_port(port, proc=None, what="server", timeout=20):
+def wait_port(port, proc=None, what="server", timeout=20, host="127.0.0.1"):
     t0 = time.time()
     while time.time() - t0 < timeout:
         if proc is not None and proc.poll() is not None:
             raise SystemExit("%s exited: rc %d" % (what, proc.returncode))
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection((host, port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise SystemExit("%s: nothing listening on %d after %ds" % (what, port, timeout))
+    raise SystemExit("%s: nothing listening on %s:%d after %ds" % (what, host, port, timeout))
 
 
 class Caremail:
