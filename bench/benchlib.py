@@ -2,7 +2,7 @@
 starting and stopping a caremail server, driving and measuring an SMTP run
 (B1, B10), restarting the peer's Dovecot, dropping the page cache, and the
 reports' machine facts and RESULTS.md."""
-import json, os, signal, socket, subprocess, sys, threading, time
+import json, os, platform, signal, socket, subprocess, sys, threading, time
 
 HZ = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -313,3 +313,45 @@ def queued(spool):
         for _, _, files in os.walk(os.path.join(spool, d)):
             n += len(files)
     return n
+
+
+# ------------------------------------------------------------ the reports
+
+def sh(*cmd):
+    """A command's stdout, stripped; "" if it cannot run."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine(workdir):
+    """The machine in one line: CPUs, RAM, kernel, the instance's device."""
+    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                  if l.startswith("model name")), platform.machine())
+    src = sh("findmnt", "-no", "SOURCE", "-T", workdir) or "?"
+    return "%d CPUs (%s), %.1f GiB RAM, Linux %s; instance on %s" % (
+        len(os.sched_getaffinity(0)), model, mem / 1048576, platform.release(), src)
+
+
+def load_jsonl(path):
+    """One JSON object per non-empty line; none if there is no such file."""
+    try:
+        return [json.loads(l) for l in open(path) if l.strip()]
+    except OSError:
+        return []
+
+
+def record(text, results):
+    """Appends a report as a dated section to RESULTS.md (its heading first
+    if the file is new or empty; earlier sections are kept)."""
+    new = not os.path.exists(results) or os.path.getsize(results) == 0
+    with open(results, "a") as f:
+        if new:
+            f.write("# caremail benchmark results\n\nOne section per `bench/run.sh` run, appended "
+                    "(oldest first); see bench/README.md for what each figure means.\n\n")
+        else:
+            f.write("\n")
+        f.write(text if text.endswith("\n") else text + "\n")
+    print("recorded in %s" % results)
