@@ -32,8 +32,9 @@ How each system gets there:
   add`; relay.require_tls off, since the peer takes them in clear too),
   from user0001@bench.test, which has a DKIM key (RSA-2048), so every
   message is signed. dns.servers = the stub, dns.trust_anchor empty,
-  outbound.port = the sink's port. Defaults otherwise: 4 workers, 2
-  connections per domain, 50 messages per connection.
+  outbound.port = the sink's port. Defaults otherwise (the outbound
+  workers, connections per domain and messages per connection in force
+  are in the JSON, from `caremail config defaults` and --set).
 - peer: Postfix relays for 127.0.0.0/8 (mynetworks). For this run B10
   adds an `smtp` service to its master.cf and sets default_transport =
   smtp and smtp_tcp_port = the sink's port, and restarts it inside a
@@ -103,6 +104,27 @@ def run(roots, port, sink, stub, settled=lambda: True):
     return res
 
 
+OUTBOUND = ("workers", "max_per_destination", "messages_per_connection")
+
+
+def outbound_settings():
+    """The outbound.* settings the report names, as this run has them:
+    `caremail config defaults`, then --set."""
+    got, section = {}, None
+    for ln in subprocess.run([a.bin, "config", "defaults"], check=True, capture_output=True,
+                             text=True).stdout.splitlines():
+        if ln.startswith("["):
+            section = ln.strip("[]")
+        elif section == "outbound" and "=" in ln and not ln.startswith("#"):
+            k, _, v = ln.partition("=")
+            got[k.strip()] = v.strip()
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        if k.startswith("outbound."):
+            got[k[len("outbound."):]] = v
+    return {k: got[k] for k in OUTBOUND}
+
+
 def run_caremail():
     inst = a.instance
     shutil.rmtree(inst, ignore_errors=True)
@@ -128,6 +150,7 @@ def run_caremail():
             return db.execute("SELECT COUNT(*) FROM queue WHERE status != 'delivered'"
                               ).fetchone()[0] == 0
         res = run([srv.pid], srv.port, sink, stub, settled)
+        res["outbound"] = outbound_settings()
         res["peak_kb"] = status_kb(srv.pid, "VmHWM")
         res["threads"] = status_kb(srv.pid, "Threads")
         res["queue"] = dict(db.execute("SELECT status, COUNT(*) FROM queue GROUP BY status"))

@@ -61,11 +61,15 @@ if rows:
       "tests' DNS stub (`tests/integration/dnsstub.py` on 127.0.10.53:53) and points at one "
       "Postfix `smtp-sink` on 127.0.0.2, which counts what it accepts (`bench/b10_sink.py`)."
       % (r0["n"], r0["size"], r0["conc"], how, r0["domains"], r0["domains"]))
+ob = rows[0].get("outbound") if rows else None
+outbound = ("outbound: %(workers)s workers, %(max_per_destination)s connections per domain, "
+            "%(messages_per_connection)s messages per connection" % ob if ob
+            else "`caremail config defaults`")
 w("- caremail: the messages come in on its relay listener (127.0.0.1 registered for the org "
   "with `caremail relay add`, `relay.require_tls=off` as the peer takes them in clear too; "
   "`submission.greet_pause_ms` (200 ms) applies to it, once per connection), "
   "are DKIM-signed (RSA-2048) and sent by MX with `dns.servers` = the stub; defaults "
-  "otherwise (16 workers, 2 connections per domain, 50 messages per connection).")
+  "otherwise (%s)." % outbound)
 w("- Peer: Postfix relays for 127.0.0.0/8; for the run `default_transport = smtp`, "
   "`smtp_tcp_port` = the sink's port, and it is restarted in a mount namespace whose "
   "/etc/resolv.conf names the stub (its resolver is the C library's: resolv.conf and port 53 "
