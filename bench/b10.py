@@ -32,8 +32,9 @@ How each system gets there:
   add`; relay.require_tls off, since the peer takes them in clear too),
   from user0001@bench.test, which has a DKIM key (RSA-2048), so every
   message is signed. dns.servers = the stub, dns.trust_anchor empty,
-  outbound.port = the sink's port. Defaults otherwise: 4 workers, 2
-  connections per domain, 50 messages per connection.
+  outbound.port = the sink's port. Defaults otherwise (the outbound
+  workers, connections per domain and messages per connection in force
+  are in the JSON, from `caremail config defaults` and --set).
 - peer: Postfix relays for 127.0.0.0/8 (mynetworks). For this run B10
   adds an `smtp` service to its master.cf and sets default_transport =
   smtp and smtp_tcp_port = the sink's port, and restarts it inside a
@@ -45,7 +46,7 @@ How each system gets there:
   OpenDKIM here): caremail's figure includes the signing, the peer's not.
 """
 import argparse, json, os, shutil, signal, sqlite3, subprocess, sys, time
-from benchlib import HZ, Sampler, free_port, machine_busy_s, pss_kb, status_kb, tree, wait_port
+from benchlib import Caremail, measure, queued, self_cpu_s, status_kb, wait_port
 from b10_sink import Sink
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -89,64 +90,39 @@ def start_stub():
         raise SystemExit("B10: cannot serve the DNS stub on %s:53 (%s)" % (STUB_HOST, e))
 
 
-def drive(port):
-    cmd = [sys.executable, os.path.join(HERE, "smtp_load.py"), "--port", str(port),
-           "-n", str(a.n), "--size", str(a.size), "--rcpts", str(a.rcpts),
-           "--to-domains", str(a.domains), "--from", SENDER, "--conc", str(a.conc),
-           "--timeout", str(a.timeout), "--json"]
-    if not a.one_per_message:
-        cmd.append("--reuse")
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       timeout=a.timeout + 60)
-    if p.returncode != 0 or not p.stdout.strip():
-        raise SystemExit("driver failed (rc %d): %s" % (p.returncode, p.stderr[-2000:]))
-    return json.loads(p.stdout.strip().splitlines()[-1])
-
-
-def self_cpu_s():
-    t = os.times()
-    return t.user + t.system
-
-
-def measure(roots, port, sink, stub, settled=lambda: True):
-    subprocess.run(["sync"])
-    time.sleep(2)
-    cpu0 = sum(v[0] for v in tree(roots).values())
-    sink0, self0, m0 = sink.cpu_s(), self_cpu_s(), machine_busy_s()
+def run(roots, port, sink, stub, settled=lambda: True):
+    """B10's driver arguments, measured (benchlib.measure): until the sink
+    has taken N; its CPU and this process's (the stub, the samplers) apart."""
+    args = ["-n", a.n, "--size", a.size, "--rcpts", a.rcpts, "--to-domains", a.domains,
+            "--from", SENDER, "--conc", a.conc] + ([] if a.one_per_message else ["--reuse"])
     q0 = len(stub.queries)
-    sampler = Sampler(roots)
-    sampler.start()
-    t0 = time.perf_counter()
-    drv = drive(port)
-    t_sent = time.perf_counter() - t0
-    while (sink.count() < a.n or not settled()) and time.perf_counter() - t0 < a.timeout:
-        time.sleep(0.02)
-    wall = time.perf_counter() - t0
-    taken = sink.count()
-    t_end = tree(roots)
-    sampler.finish()
-    server = (sum(v[0] for v in t_end.values()) - cpu0) / HZ
-    sink_cpu, harness = sink.cpu_s() - sink0, self_cpu_s() - self0
-    machine = machine_busy_s() - m0
-    res = {
-        "system": a.system, "run": a.run, "n": a.n, "domains": a.domains,
-        "taken_by_sink": taken, "complete": taken >= a.n, "wall_s": round(wall, 3),
-        "sender_done_s": round(t_sent, 3), "rate": round(taken / wall, 1),
-        "server_cpu_s": round(server, 2),
-        "server_cpu_ms_per_msg": round(1000 * server / max(1, taken), 3),
-        "sink_cpu_s": round(sink_cpu, 2), "harness_cpu_s": round(harness, 2),
-        "other_cpu_s": round(machine - server - sink_cpu - harness - drv["driver_cpu_s"], 2),
-        "dns_queries": len(stub.queries) - q0,
-        "peak_pss_sampled_kb": max(sampler.peak_pss_kb, pss_kb(t_end)),
-        "peak_rss_sampled_kb": sampler.peak_rss_kb,
-        "largest_hwm_kb": max(list(sampler.hwm.values()) +
-                              [status_kb(p, "VmHWM") for p in t_end] + [0]),
-        "procs_at_end": len(t_end),
-    }
-    res.update({k: drv[k] for k in ("accepted", "errors", "accept_rate", "data250_p50_ms",
-                                    "data250_p99_ms", "driver_cpu_s", "first_errors", "size",
-                                    "conc", "reuse")})
+    res, _ = measure(roots, port, args, a.n, a.timeout, sink.count, settled,
+                     counted="taken_by_sink",
+                     also={"sink_cpu_s": sink.cpu_s, "harness_cpu_s": self_cpu_s})
+    res.update({"system": a.system, "run": a.run, "domains": a.domains,
+                "dns_queries": len(stub.queries) - q0})
     return res
+
+
+OUTBOUND = ("workers", "max_per_destination", "messages_per_connection")
+
+
+def outbound_settings():
+    """The outbound.* settings the report names, as this run has them:
+    `caremail config defaults`, then --set."""
+    got, section = {}, None
+    for ln in subprocess.run([a.bin, "config", "defaults"], check=True, capture_output=True,
+                             text=True).stdout.splitlines():
+        if ln.startswith("["):
+            section = ln.strip("[]")
+        elif section == "outbound" and "=" in ln and not ln.startswith("#"):
+            k, _, v = ln.partition("=")
+            got[k.strip()] = v.strip()
+    for kv in a.set:
+        k, _, v = kv.partition("=")
+        if k.startswith("outbound."):
+            got[k[len("outbound."):]] = v
+    return {k: got[k] for k in OUTBOUND}
 
 
 def run_caremail():
@@ -162,32 +138,19 @@ def run_caremail():
         subprocess.run([a.bin, "dkim", "keygen", "--dir", inst, "--domain", "bench.test"],
                        check=True, capture_output=True)
     stub, sink = start_stub(), Sink(SINK_HOST)
-    port, hport = free_port(), free_port()
-    sets = {"relay.listen": "127.0.0.1:%d" % port, "relay.require_tls": "off",
-            "http.tls": "off", "http.listen": "127.0.0.1:%d" % hport, "log.level": "warn",
-            "dns.servers": "%s@53" % STUB_HOST, "dns.trust_anchor": "",
-            "outbound.port": str(sink.port)}
-    for off in ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"):
-        sets[off + ".listen"] = "off"
-    for kv in a.set:
-        k, _, v = kv.partition("=")
-        sets[k] = v
-    cmd = [a.bin, "serve", "--dir", inst]
-    for k, v in sets.items():
-        cmd += ["--set", "%s=%s" % (k, v)]
-    log = open(os.path.join(inst, "serve.log"), "w")
-    srv = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
-    if a.pidfile:
-        open(a.pidfile, "w").write("%d\n" % srv.pid)
+    srv = None
     try:
-        wait_port(port, srv, "caremail serve")
+        srv = Caremail(a.bin, inst, a.pidfile, listen="relay", extra=[
+            "relay.require_tls=off", "dns.servers=%s@53" % STUB_HOST, "dns.trust_anchor=",
+            "outbound.port=%d" % sink.port, *a.set])
         db = sqlite3.connect("file:%s?mode=ro" % os.path.join(inst, "caremail.db"), uri=True,
                              timeout=10)
 
         def settled():  # and every row is written delivered
             return db.execute("SELECT COUNT(*) FROM queue WHERE status != 'delivered'"
                               ).fetchone()[0] == 0
-        res = measure([srv.pid], port, sink, stub, settled)
+        res = run([srv.pid], srv.port, sink, stub, settled)
+        res["outbound"] = outbound_settings()
         res["peak_kb"] = status_kb(srv.pid, "VmHWM")
         res["threads"] = status_kb(srv.pid, "Threads")
         res["queue"] = dict(db.execute("SELECT status, COUNT(*) FROM queue GROUP BY status"))
@@ -195,19 +158,13 @@ def run_caremail():
                                         " AND COALESCE(dkim_signature, '') != ''").fetchone()[0]
         db.close()
     finally:
-        srv.send_signal(signal.SIGTERM)
-        try:
-            srv.wait(30)
-        except subprocess.TimeoutExpired:
-            srv.kill(); srv.wait()
-        log.close()
+        if srv is not None:
+            srv.stop()
         sink.stop()
         stub.stop()
-        if a.pidfile and os.path.exists(a.pidfile):
-            os.unlink(a.pidfile)
     with open(os.path.join(inst, "serve.log")) as f:
         res["log_warnings"] = sum(1 for ln in f if "level=warn" in ln or "level=error" in ln)
-    res["server_exit"] = srv.returncode
+    res["server_exit"] = srv.proc.returncode
     return res
 
 
@@ -273,11 +230,7 @@ class PeerForB10:
         os.unlink(self.resolv)
 
     def queued(self):
-        n = 0
-        for d in ("incoming", "active", "deferred", "hold", "maildrop"):
-            for _, _, files in os.walk(os.path.join(self.spool, d)):
-                n += len(files)
-        return n
+        return queued(self.spool)
 
 
 def run_peer():
@@ -289,7 +242,7 @@ def run_peer():
             raise SystemExit("peer: Postfix queue not empty before the run")
         maillog = os.path.join(peer.peers, "postfix/maillog")
         offset = os.path.getsize(maillog) if os.path.exists(maillog) else 0
-        res = measure([peer.master()], peer.port, sink, stub, lambda: peer.queued() == 0)
+        res = run([peer.master()], peer.port, sink, stub, lambda: peer.queued() == 0)
         res["peak_kb"] = res["peak_pss_sampled_kb"]
         res["left_in_queue"] = peer.queued()
         with open(maillog, errors="replace") as f:

@@ -6,9 +6,9 @@ import argparse
 import datetime
 import json
 import os
-import platform
 import statistics
-import subprocess
+
+from benchlib import load_jsonl, machine, record, sh
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--runs-file", required=True)
@@ -26,30 +26,7 @@ a = ap.parse_args()
 GOAL = 3.0
 
 
-def sh(*cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-
-
-def machine():
-    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                  if l.startswith("model name")), platform.machine())
-    src = sh("findmnt", "-no", "SOURCE", "-T", a.workdir) or "?"
-    return "%d CPUs (%s), %.1f GiB RAM, Linux %s; instance on %s" % (
-        len(os.sched_getaffinity(0)), model, mem / 1048576, platform.release(), src)
-
-
-def load(path):
-    try:
-        return [json.loads(l) for l in open(path) if l.strip()]
-    except OSError:
-        return []
-
-
-rows, sink = load(a.runs_file), load(a.sink_file)
+rows, sink = load_jsonl(a.runs_file), load_jsonl(a.sink_file)
 now = datetime.datetime.now(datetime.timezone.utc)
 peerv = sh("dpkg-query", "-W", "-f", "${Package} ${Version}", "postfix") or "?"
 out = []
@@ -60,7 +37,8 @@ w("- Command: `%s` (%d s in all), caremail %s, build `%s` (release); peer %s fro
   "`../shared/peers/setup.sh`." % (a.command, a.elapsed, a.version,
                                    os.path.basename(a.build.rstrip("/")) or "?", peerv))
 w("- Machine: %s. **2 cores shared with others**: \"other CPU\" below is what neither the "
-  "system, the sink, the driver nor the harness (the DNS stub, the samplers) used." % machine())
+  "system, the sink, the driver nor the harness (the DNS stub, the samplers) used." %
+  machine(a.workdir))
 w("- Load average at the start of B10: %s." % (a.loadavg or "?"))
 if a.fsync:
     try:
@@ -83,11 +61,15 @@ if rows:
       "tests' DNS stub (`tests/integration/dnsstub.py` on 127.0.10.53:53) and points at one "
       "Postfix `smtp-sink` on 127.0.0.2, which counts what it accepts (`bench/b10_sink.py`)."
       % (r0["n"], r0["size"], r0["conc"], how, r0["domains"], r0["domains"]))
+ob = rows[0].get("outbound") if rows else None
+outbound = ("outbound: %(workers)s workers, %(max_per_destination)s connections per domain, "
+            "%(messages_per_connection)s messages per connection" % ob if ob
+            else "`caremail config defaults`")
 w("- caremail: the messages come in on its relay listener (127.0.0.1 registered for the org "
   "with `caremail relay add`, `relay.require_tls=off` as the peer takes them in clear too; "
   "`submission.greet_pause_ms` (200 ms) applies to it, once per connection), "
   "are DKIM-signed (RSA-2048) and sent by MX with `dns.servers` = the stub; defaults "
-  "otherwise (16 workers, 2 connections per domain, 50 messages per connection).")
+  "otherwise (%s)." % outbound)
 w("- Peer: Postfix relays for 127.0.0.0/8; for the run `default_transport = smtp`, "
   "`smtp_tcp_port` = the sink's port, and it is restarted in a mount namespace whose "
   "/etc/resolv.conf names the stub (its resolver is the C library's: resolv.conf and port 53 "
@@ -159,5 +141,4 @@ w("")
 text = "\n".join(out)
 print(text)
 if a.record:
-    with open(a.results, "a") as f:
-        f.write("\n" + text)
+    record(text, a.results)

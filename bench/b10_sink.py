@@ -25,19 +25,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
 
-HZ = os.sysconf("SC_CLK_TCK")
+from benchlib import HZ, free_port, stat_of, wait_port
+
 COUNTERS = re.compile(rb"mesg=(\d+)")
-
-
-def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 class Sink:
@@ -56,16 +50,11 @@ class Sink:
         self._count = 0
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection((host, self.port), 1).close()
-                break
-            except OSError:
-                if self.proc.poll() is not None or \
-                        time.monotonic() > deadline:
-                    raise SystemExit("smtp-sink did not start")
-                time.sleep(0.05)
+        try:
+            wait_port(self.port, self.proc, "smtp-sink", timeout=10, host=host)
+        except BaseException:
+            self.stop()
+            raise
 
     def _read(self):
         # "\rsess=N quit=N mesg=N" after every session end, QUIT and ".".
@@ -83,12 +72,8 @@ class Sink:
         return self._count
 
     def cpu_s(self):
-        try:
-            f = open("/proc/%d/stat" % self.proc.pid).read()
-        except OSError:
-            return 0.0
-        f = f[f.rindex(")") + 2:].split()
-        return (int(f[11]) + int(f[12])) / HZ
+        st = stat_of(self.proc.pid)
+        return st[1] / HZ if st else 0.0
 
     def stop(self):
         if self.proc.poll() is None:

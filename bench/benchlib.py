@@ -1,19 +1,18 @@
-"""Helpers shared by b3.py and b4.py: process trees and their memory and CPU,
-starting and stopping a caremail server, restarting the peer's Dovecot,
-dropping the page cache. b1.py uses them too."""
-import os, signal, socket, subprocess, sys, threading, time
+"""Helpers the benchmarks share: process trees and their memory and CPU,
+starting and stopping a caremail server, driving and measuring an SMTP run
+(B1, B10), restarting the peer's Dovecot, dropping the page cache, and the
+reports' machine facts and RESULTS.md."""
+import json, os, platform, signal, socket, subprocess, sys, threading, time
 
 HZ = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def stat_of(pid):
@@ -86,16 +85,31 @@ class Sampler(threading.Thread):
             if self.stop.wait(0.25):
                 break
 
+    def start(self):
+        super().start()
+        return self
+
     def finish(self):
         self.stop.set()
         self.join()
         return self
 
 
+def machine_ticks():
+    """The whole machine's CPU ticks so far: (busy, iowait, all)."""
+    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    return f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] if len(f) > 7 else 0), f[4], sum(f[:8])
+
+
 def machine_busy_s():
     """CPU seconds the whole machine has been busy (not idle, not iowait)."""
-    f = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] if len(f) > 7 else 0)) / HZ
+    return machine_ticks()[0] / HZ
+
+
+def self_cpu_s():
+    """CPU seconds of this process (its threads: samplers, stubs)."""
+    t = os.times()
+    return t.user + t.system
 
 
 class CpuSplit:
@@ -126,40 +140,48 @@ def drop_caches():
         f.write("3\n")
 
 
-def wait_port(port, proc=None, what="server", timeout=20):
+def wait_port(port, proc=None, what="server", timeout=20, host="127.0.0.1"):
     t0 = time.time()
     while time.time() - t0 < timeout:
         if proc is not None and proc.poll() is not None:
             raise SystemExit("%s exited: rc %d" % (what, proc.returncode))
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection((host, port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.05)
-    raise SystemExit("%s: nothing listening on %d after %ds" % (what, port, timeout))
+    raise SystemExit("%s: nothing listening on %s:%d after %ds" % (what, host, port, timeout))
+
+
+# caremail's mail listeners; a benchmark serves on one, the others off so
+# they cannot collide with a developer's caremail on the default ports.
+LISTENERS = ("smtp", "submission", "submissions", "relay", "imap", "imaps", "pop3", "pop3s")
 
 
 class Caremail:
-    """`caremail serve` on an instance: IMAP (STARTTLS) on a free port, every
-    other mail listener off, HTTP on a free port without TLS."""
-    def __init__(self, bin, inst, pidfile=None, extra=()):
+    """`caremail serve` on an instance: the listener named by listen (IMAP
+    with STARTTLS unless told) on a free port, every other mail listener
+    off, HTTP on a free port without TLS; extra: more KEY=VALUE settings
+    (later ones win)."""
+    def __init__(self, bin, inst, pidfile=None, extra=(), listen="imap"):
         self.port, hport = free_port(), free_port()
         self.log = open(os.path.join(inst, "serve.log"), "a")
         self.pidfile = pidfile
-        off = ["smtp.listen", "submission.listen", "submissions.listen", "imaps.listen",
-               "pop3.listen", "pop3s.listen"]
-        cmd = [bin, "serve", "--dir", inst, "--set", "imap.listen=127.0.0.1:%d" % self.port,
-               "--set", "http.tls=off", "--set", "http.listen=127.0.0.1:%d" % hport,
-               "--set", "log.level=warn"]
-        for o in off:
-            cmd += ["--set", o + "=off"]
-        for e in extra:
-            cmd += ["--set", e]
+        sets = ["%s.listen=%s" % (l, "127.0.0.1:%d" % self.port if l == listen else "off")
+                for l in LISTENERS]
+        sets += ["http.tls=off", "http.listen=127.0.0.1:%d" % hport, "log.level=warn", *extra]
+        cmd = [bin, "serve", "--dir", inst]
+        for kv in sets:
+            cmd += ["--set", kv]
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, start_new_session=True)
         self.pid = self.proc.pid
         if pidfile:
             open(pidfile, "w").write("%d\n" % self.pid)
-        wait_port(self.port, self.proc, "caremail serve")
+        try:
+            wait_port(self.port, self.proc, "caremail serve")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self):
         if self.proc.poll() is None:
@@ -214,3 +236,122 @@ class Peer:
 
 def log(*x):
     print(*x, file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------ SMTP runs (B1, B10)
+
+DRIVER_KEYS = ("accepted", "errors", "accept_rate", "data250_p50_ms", "data250_p99_ms",
+               "data250_max_ms", "dot250_p50_ms", "dot250_p99_ms", "txn_p50_ms", "txn_p99_ms",
+               "driver_cpu_s", "first_errors", "reuse", "size", "rcpts", "conc")
+
+
+def drive(port, args, timeout):
+    """bench/smtp_load.py against port with args (-n, --size, ...); its JSON."""
+    cmd = [sys.executable, os.path.join(HERE, "smtp_load.py"), "--port", str(port),
+           "--timeout", str(timeout), "--json", *map(str, args)]
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=timeout + 60)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise SystemExit("driver failed (rc %d): %s" % (p.returncode, p.stderr[-2000:]))
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def measure(roots, port, args, n, timeout, count, settled=lambda: True, counted="delivered",
+            also=None):
+    """Drives the server on port (drive(port, args)), then waits until count()
+    reaches n and settled() holds (polled only after the driver has finished,
+    so the poller takes no CPU from the run), or timeout. Returns the run's
+    figures and the server's process tree at the end. CPU: the server's tree
+    (reaped children included), the driver, each of also's {name: cpu_s
+    function} (e.g. a sink), and the rest of the machine ("other")."""
+    also = also or {}
+    subprocess.run(["sync"])
+    time.sleep(2)
+    cpu0 = sum(v[0] for v in tree(roots).values())
+    also0 = {k: f() for k, f in also.items()}
+    m0 = machine_ticks()
+    sampler = Sampler(roots).start()
+    t0 = time.perf_counter()
+    drv = drive(port, args, timeout)
+    t_sent = time.perf_counter() - t0
+    done = count()
+    while (done < n or not settled()) and time.perf_counter() - t0 < timeout:
+        time.sleep(0.02)
+        done = count()
+    wall = time.perf_counter() - t0
+    t_end = tree(roots)
+    sampler.finish()
+    m1 = machine_ticks()
+    server = (sum(v[0] for v in t_end.values()) - cpu0) / HZ
+    used = {k: f() - also0[k] for k, f in also.items()}
+    dt = max(1, m1[2] - m0[2])
+    res = {
+        "n": n, counted: done, "complete": done >= n, "wall_s": round(wall, 3),
+        "sender_done_s": round(t_sent, 3), "rate": round(done / wall, 1),
+        "server_cpu_s": round(server, 2),
+        "server_cpu_ms_per_msg": round(1000 * server / max(1, done), 3),
+        "machine_busy_pct": round(100 * (m1[0] - m0[0]) / dt, 1),
+        "machine_iowait_pct": round(100 * (m1[1] - m0[1]) / dt, 1),
+        **{k: round(v, 2) for k, v in used.items()},
+        # CPU used by none of the above: other people's work on the box
+        "other_cpu_s": round((m1[0] - m0[0]) / HZ - server - drv["driver_cpu_s"]
+                             - sum(used.values()), 2),
+        "peak_rss_sampled_kb": sampler.peak_rss_kb,
+        "peak_pss_sampled_kb": max(sampler.peak_pss_kb, pss_kb(t_end)),
+        "largest_hwm_kb": max(list(sampler.hwm.values()) +
+                              [status_kb(p, "VmHWM") for p in t_end] + [0]),
+        "procs_at_end": len(t_end),
+    }
+    res.update({k: drv[k] for k in DRIVER_KEYS})
+    return res, t_end
+
+
+def queued(spool):
+    """Messages in a Postfix queue (its spool directory)."""
+    n = 0
+    for d in ("incoming", "active", "deferred", "hold", "maildrop"):
+        for _, _, files in os.walk(os.path.join(spool, d)):
+            n += len(files)
+    return n
+
+
+# ------------------------------------------------------------ the reports
+
+def sh(*cmd):
+    """A command's stdout, stripped; "" if it cannot run."""
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine(workdir):
+    """The machine in one line: CPUs, RAM, kernel, the instance's device."""
+    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
+    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
+                  if l.startswith("model name")), platform.machine())
+    src = sh("findmnt", "-no", "SOURCE", "-T", workdir) or "?"
+    return "%d CPUs (%s), %.1f GiB RAM, Linux %s; instance on %s" % (
+        len(os.sched_getaffinity(0)), model, mem / 1048576, platform.release(), src)
+
+
+def load_jsonl(path):
+    """One JSON object per non-empty line; none if there is no such file."""
+    try:
+        return [json.loads(l) for l in open(path) if l.strip()]
+    except OSError:
+        return []
+
+
+def record(text, results):
+    """Appends a report as a dated section to RESULTS.md (its heading first
+    if the file is new or empty; earlier sections are kept)."""
+    new = not os.path.exists(results) or os.path.getsize(results) == 0
+    with open(results, "a") as f:
+        if new:
+            f.write("# caremail benchmark results\n\nOne section per `bench/run.sh` run, appended "
+                    "(oldest first); see bench/README.md for what each figure means.\n\n")
+        else:
+            f.write("\n")
+        f.write(text if text.endswith("\n") else text + "\n")
+    print("recorded in %s" % results)

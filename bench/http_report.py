@@ -4,11 +4,10 @@ and transport, every run, the goals; printed and (--record) appended to
 bench/RESULTS.md. Called by run.sh."""
 import argparse
 import datetime
-import json
 import os
-import platform
 import statistics
-import subprocess
+
+from benchlib import load_jsonl, machine, record, sh
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--runs-file", required=True)
@@ -27,23 +26,7 @@ WHAT = {"B5": "People Finder (`GET /api/v1/people?q=…`, org and site type filt
         "B9": "API reads (`GET /api/v1/users/{address}`)"}
 
 
-def sh(*cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-
-
-def machine():
-    mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
-                  if l.startswith("model name")), platform.machine())
-    src = sh("findmnt", "-no", "SOURCE", "-T", a.workdir) or "?"
-    return "%d CPUs (%s), %.1f GiB RAM, Linux %s; instance on %s" % (
-        len(os.sched_getaffinity(0)), model, mem / 1048576, platform.release(), src)
-
-
-rows = [json.loads(l) for l in open(a.runs_file) if l.strip()]
+rows = load_jsonl(a.runs_file)
 now = datetime.datetime.now(datetime.timezone.utc)
 benches = [b for b in ("B5", "B9") if any(r["bench"] == b for r in rows)]
 wrkv = sh("dpkg-query", "-W", "-f", "${Version}", "wrk") or "?"
@@ -56,7 +39,7 @@ w("- Command: `%s` (%d s in all), caremail %s, build `%s` (release); load driver
   "(Debian), `bench/http_load.py` + `bench/wrk_paths.lua`" % (a.command, a.elapsed, a.version,
                                                              os.path.basename(a.build.rstrip("/")) or "?", wrkv))
 w("- Machine: %s. wrk runs on the same 2 cores as the server (2 threads); its CPU is in the "
-  "tables (\"wrk cores\")." % machine())
+  "tables (\"wrk cores\")." % machine(a.workdir))
 w("- Load average at start: %s (per run in the tables). During a run it counts the server's own "
   "runnable threads (one per connection: 16 or 64), so it says little about others; \"other\" "
   "CPU (used by neither the server nor wrk) does: near 0 means the machine was ours." % a.loadavg)
@@ -126,5 +109,4 @@ w("")
 text = "\n".join(out)
 print(text)
 if a.record:
-    with open(a.results, "a") as f:
-        f.write("\n" + text)
+    record(text, a.results)

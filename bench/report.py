@@ -2,7 +2,8 @@
 """Summarise one bench/run.sh invocation (B1, B3, B4: whichever ran): medians
 per system, the ratio to the peer, machine facts; print it, and with --record
 append it as a dated section to bench/RESULTS.md (earlier sections are kept)."""
-import argparse, datetime, json, os, platform, statistics, subprocess
+import argparse, datetime, json, os, platform, statistics
+from benchlib import load_jsonl, record, sh
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--b1", default="")
@@ -28,13 +29,6 @@ ap.add_argument("--record", action="store_true")
 a = ap.parse_args()
 
 
-def sh(*cmd):
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
-    except OSError:
-        return ""
-
-
 def machine():
     mem = next(int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal:"))
     model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
@@ -49,13 +43,7 @@ def machine():
                                 src, fstype, size, rot))
 
 
-def load(path):
-    if not path or not os.path.exists(path):
-        return []
-    return [json.loads(l) for l in open(path) if l.strip()]
-
-
-b1_rows, b3_rows, b3_prep, b4_rows = load(a.b1), load(a.b3), load(a.b3_prep), load(a.b4)
+b1_rows, b3_rows, b3_prep, b4_rows = (load_jsonl(p) for p in (a.b1, a.b3, a.b3_prep, a.b4))
 fs, fs2 = json.loads(a.fsync), json.loads(a.fsync_after)
 now = datetime.datetime.now(datetime.timezone.utc)
 mib = lambda kb: "%.1f MiB" % (kb / 1024)
@@ -371,12 +359,4 @@ text = "\n".join(out) + "\n"
 print()
 print(text)
 if a.record:
-    new = not os.path.exists(a.results) or os.path.getsize(a.results) == 0
-    with open(a.results, "a") as f:
-        if new:
-            f.write("# caremail benchmark results\n\nOne section per `bench/run.sh` run, appended "
-                    "(oldest first); see bench/README.md for what each figure means.\n\n")
-        else:
-            f.write("\n")
-        f.write(text)
-    print("recorded in %s" % a.results)
+    record(text, a.results)

@@ -17,11 +17,6 @@ from conftest import (OTHER, OURS, PASSWORD, USER_PASSWORD, person, ready,
 REFUSALS = 30
 
 
-def admin(instance, org, first, last):
-    return person(instance, org, first, last, password=USER_PASSWORD,
-                  role="local_admin")
-
-
 def read_csv(path):
     with open(path, newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f, strict=True))
@@ -32,7 +27,8 @@ def test_admin_filters_the_audit_and_downloads_both_reports(
     server = web_server()
     two_practices(instance, site=True)
     theirs = person(instance, OTHER, "Theo", "Theirs")
-    actor = admin(instance, OTHER, "Nia", "Nosy")
+    actor = person(instance, OTHER, "Nia", "Nosy", password=USER_PASSWORD,
+                   role="local_admin")
     nia = ready(https_client, server, actor, USER_PASSWORD)
     for _ in range(REFUSALS):
         status, _ = nia.call("GET", "/audit?org=" + OURS)
@@ -68,9 +64,11 @@ def test_local_admin_sees_only_their_practice_and_is_told_why(
     two_practices(instance, site=True)
     person(instance, OURS, "Olive", "Ours")
     person(instance, OTHER, "Theo", "Theirs")
-    ready(https_client, server, admin(instance, OTHER, "Nia", "Nosy"),
-          USER_PASSWORD)
-    lee = admin(instance, OURS, "Lee", "Local")
+    nia = person(instance, OTHER, "Nia", "Nosy", password=USER_PASSWORD,
+                 role="local_admin")
+    ready(https_client, server, nia, USER_PASSWORD)
+    lee = person(instance, OURS, "Lee", "Local", password=USER_PASSWORD,
+                 role="local_admin")
     la = ready(https_client, server, lee, USER_PASSWORD)
     run_scenario("audit-refused", server, cookie=la.cookie, org=OURS,
                  other=OTHER, dir=tmp_path)

@@ -52,13 +52,10 @@ def test_local_admin_sees_only_their_practice_and_is_told_why(
     two_practices(instance, site=True)
     ours = person(instance, OURS, "Olive", "Ours")
     theirs = person(instance, OTHER, "Theo", "Theirs")
-    la = person(instance, OURS, "Lee", "Local")
-    peer = person(instance, OURS, "Pat", "Peer")
-    for admin in (la, peer):
-        instance.run("user", "passwd", admin, "--stdin",
-                     input=USER_PASSWORD + "\n")
-        instance.run("role", "add", admin, "--org", OURS, "--role",
-                     "local_admin")
+    la = person(instance, OURS, "Lee", "Local", password=USER_PASSWORD,
+                role="local_admin")
+    peer = person(instance, OURS, "Pat", "Peer", password=USER_PASSWORD,
+                  role="local_admin")
     c = ready(https_client, server, la, USER_PASSWORD)
     before = instance.json("user", "show", peer)["password_changed_at"]
     run_scenario("users-refused", server, cookie=c.cookie, org=OURS,

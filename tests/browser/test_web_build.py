@@ -51,3 +51,25 @@ def test_text_files_are_precompressed_and_assets_hashed():
         assert gz.exists() and path.with_name(path.name + ".br").exists(), \
             path
         assert gzip.decompress(gz.read_bytes()) == path.read_bytes(), path
+
+
+def test_every_page_is_opened_by_a_scenario():
+    """Each web/pages/NAME.njk has a browser scenario (tests/browser/*.mjs)
+    that names its URL path (/NAME, / for index), to open it or to follow
+    a link there and check it; 404 by the harness's gotoMissing."""
+    scenarios = "\n".join(p.read_text() for p in
+                          (ROOT / "tests" / "browser").glob("*.mjs")
+                          if p.name not in ("harness.mjs",
+                                            "harness_fails.mjs"))
+    unopened = []
+    for page in sorted((ROOT / "web" / "pages").glob("*.njk")):
+        name = page.stem
+        if name == "404":
+            opened = "gotoMissing(" in scenarios
+        else:
+            path = "/" if name == "index" else "/" + name
+            opened = re.search(r"""["'`(]""" + re.escape(path) +
+                               r"""(?:["'`?#)]|$)""", scenarios, re.M)
+        if not opened:
+            unopened.append(page.name)
+    assert not unopened, "no browser scenario opens " + ", ".join(unopened)

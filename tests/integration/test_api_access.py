@@ -328,11 +328,32 @@ def test_me_says_what_each_role_may_do(server, instance):
             assert token == want - NEVER_A_TOKENS, role
         else:
             assert token == set(), role
-    # The token offer is what the API accepts: each action given alone.
+    # The token offer is what the API accepts: each role's offer at once,
+    # and the Global Admin's each action alone.
+    gives = {role: client.ok("GET", "/me")["token_actions"]
+             for role, client in clients.items()
+             if "token.manage" in EXPECTED[role]}
+    assert set(gives) == {"global_admin", "primary_local_admin"}
+    for role, actions in gives.items():
+        status, body = clients[role].call("POST", "/tokens", {
+            "label": f"every {role} action", "org": ORG_A,
+            "actions": actions, "expires_days": 1})
+        assert status == 201, (role, body)
     ga = clients["global_admin"]
-    for action in ga.ok("GET", "/me")["token_actions"]:
+    for action in gives["global_admin"]:
         ga.ok("POST", "/tokens", {"label": f"offer {action}", "org": ORG_A,
                                   "actions": [action], "expires_days": 1})
+    # What only the Global Admin is offered, a Primary Local
+    # Administrator is refused, on the field "actions".
+    pla = clients["primary_local_admin"]
+    assert set(gives["primary_local_admin"]) < set(gives["global_admin"])
+    for action in sorted(set(gives["global_admin"]) -
+                         set(gives["primary_local_admin"])):
+        status, body = pla.call("POST", "/tokens", {
+            "label": f"not {action}", "org": ORG_A, "actions": [action],
+            "expires_days": 1})
+        assert status == 403 and body["error"]["field"] == "actions", \
+            (action, body)
     for action in NEVER_A_TOKENS:
         status, body = ga.call("POST", "/tokens", {
             "label": f"never {action}", "org": ORG_A, "actions": [action],

@@ -9,59 +9,32 @@ unreachable domain and to nhs.net waits with its reason, a delay notice
 and then a report reach the sender's INBOX, nothing reaches the nhs.net
 server, and `caremail dns records` prints what to publish."""
 
-import os
 import re
 import shutil
-import signal
 import subprocess
-import time
 
 import pytest
 
-from conftest import BIN, ROOT, free_ports
-from test_readme_tour import LISTENERS, files_under, set_variable, \
-    wait_healthy
+from conftest import BIN, ROOT
+from demo import files_under, move_ports, readme_block, running_demo, \
+    set_variable
 
 pytestmark = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("curl", "jq", "swaks")),
     reason="the demo needs curl, jq and swaks (scripts/deps.sh)")
 
 
-def demo_script():
-    text = (ROOT / "README.md").read_text()
-    m = re.search(r"<!-- outbound-demo:begin -->\n```sh\n(.*?)```\n"
-                  r"<!-- outbound-demo:end -->", text, re.S)
-    assert m, "README.md has no outbound-demo block"
-    return m.group(1)
-
-
-def wait_for(path, proc, log, timeout=60):
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        assert proc.poll() is None, log.read_text()[-3000:]
-        assert time.monotonic() < deadline, log.read_text()[-3000:]
-        time.sleep(0.2)
-
-
 def test_make_demo_outbound_then_the_readme_twice(tmp_path):
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    demo = checkout / "var" / "demo"
-    ports = dict(zip(LISTENERS, free_ports(len(LISTENERS))))
-    sets = [f"{name}.listen=127.0.0.1:{port}" for name, port in ports.items()]
-    env = dict(os.environ, CAREMAIL_BIN=BIN, CAREMAIL_DEMO_DIR=str(demo))
-    log = tmp_path / "demo-outbound.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            ["/usr/bin/python3", ROOT / "scripts" / "demo-outbound.py",
-             *sets], stdout=out, stderr=out, env=env)
-    served = False
-    try:
-        wait_healthy(f"https://127.0.0.1:{ports['http']}",
-                     demo / "tls" / "cert.pem", proc, log)
-        served = True
+    # A clean stop: serve's, then the stub's and sinks'.
+    with running_demo(tmp_path, ["/usr/bin/python3",
+                                 ROOT / "scripts" / "demo-outbound.py"]) \
+            as served:
+        checkout, demo, ports, env, log = (
+            served.checkout, served.demo, served.ports, served.env,
+            served.log)
+        # Written before the demo starts serving.
         set_file = demo / "demo-outbound.set"
-        wait_for(set_file, proc, log)
+        assert set_file.exists(), log.read_text()[-3000:]
         settings = set_file.read_text().split()
         assert settings[0::2] == ["--set"] * 3, settings
         assert [s.split("=")[0] for s in settings[1::2]] == \
@@ -69,10 +42,8 @@ def test_make_demo_outbound_then_the_readme_twice(tmp_path):
         banner = log.read_text()
         assert "elsewhere.example:" in banner and "nhs.net:" in banner
 
-        script = set_variable(demo_script(), "B", BIN)
-        script = script.replace(
-            "--port 5587", f"--port {ports['submission']}").replace(
-            "127.0.0.1:1143", f"127.0.0.1:{ports['imap']}")
+        script = move_ports(
+            set_variable(readme_block("outbound-demo"), "B", BIN), ports)
         for run in (1, 2):
             before = len(re.findall(r"DKIM-signed, saved as",
                                     log.read_text()))
@@ -168,11 +139,6 @@ def test_make_demo_outbound_then_the_readme_twice(tmp_path):
                               check=True).stdout
         assert len(re.findall(r"\bdelivered\s+carol@", rows)) == 2, rows
         assert len(re.findall(r"\bfailed\s+", rows)) == 4, rows
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=30)
-        # A clean stop: serve's, then the stub's and sinks'.
-        assert code == 0 or not served, log.read_text()[-3000:]
     # The settings file goes with the servers it points at.
     assert not (demo / "demo-outbound.set").exists()
     stopped = log.read_text()

@@ -4,19 +4,16 @@ HTTPS with curl, jq and oathtool, and each step's answer is checked, so
 the README cannot drift from the API."""
 
 import json
-import os
 import re
 import shutil
-import signal
-import ssl
 import stat
 import subprocess
-import time
-import urllib.request
 
 import pytest
 
-from conftest import BIN, PASSWORD, ROOT, free_ports, make_instance
+from conftest import PASSWORD, ROOT, make_instance
+from demo import LISTENERS, files_under, move_ports, readme_block, \
+    running_demo, set_variable
 
 DOMAIN = "demo.caremail.test"
 
@@ -32,14 +29,6 @@ def instance(tmp_path):
     return inst
 
 
-def tour_script():
-    text = (ROOT / "README.md").read_text()
-    m = re.search(r"<!-- api-tour:begin -->\n```sh\n(.*?)```\n"
-                  r"<!-- api-tour:end -->", text, re.S)
-    assert m, "README.md has no api-tour block"
-    return m.group(1)
-
-
 def mail_example():
     text = (ROOT / "README.md").read_text()
     section = text[text.index("## Mail"):]
@@ -48,17 +37,9 @@ def mail_example():
     return m.group(1)
 
 
-def set_variable(script, name, value):
-    """The tour's NAME=... line, pointed at this test's server."""
-    script, n = re.subn(rf"^{name}=.*$", f"{name}='{value}'", script,
-                        count=1, flags=re.M)
-    assert n == 1, name
-    return script
-
-
 def test_readme_api_tour(start_server, instance, tmp_path):
     server = start_server(tls=True)
-    script = tour_script()
+    script = readme_block("api-tour")
     script = set_variable(script, "BASE", server.url)
     script = set_variable(script, "CERT", instance.dir / "tls" / "cert.pem")
     script = set_variable(script, "PASSWORD", PASSWORD)
@@ -109,32 +90,6 @@ def test_readme_api_tour(start_server, instance, tmp_path):
     assert [m["address"] for m in boxes] == [box["address"]]
 
 
-LISTENERS = ("http", "smtp", "submission", "submissions", "relay", "imap",
-             "imaps", "pop3", "pop3s")
-
-
-def wait_healthy(url, cafile, proc, log, timeout=180):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, log.read_text()[-3000:]
-        try:
-            # The certificate exists once the instance is made.
-            ctx = ssl.create_default_context(cafile=str(cafile))
-            with urllib.request.urlopen(url + "/healthcheck", timeout=2,
-                                        context=ctx) as resp:
-                if resp.status == 200:
-                    return
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.2)
-    raise AssertionError("the demo never became healthy: " +
-                         log.read_text()[-3000:])
-
-
-def files_under(path):
-    return sorted(str(p.relative_to(path)) for p in path.rglob("*"))
-
-
 def test_make_run_then_the_tour_twice(tmp_path):
     """A newcomer's first hour (issue 9 item 7): what `make run` runs
     (scripts/run-demo.sh) makes the demo and serves it on the ports its
@@ -142,24 +97,14 @@ def test_make_run_then_the_tour_twice(tmp_path):
     as written, runs twice in a row from the checkout. It writes nothing
     in the checkout but under the git-ignored var/demo, and keeps its
     cookies and secrets in a private temporary directory."""
-    checkout = tmp_path / "checkout"
-    checkout.mkdir()
-    demo = checkout / "var" / "demo"
     temp = tmp_path / "tmp"
     temp.mkdir()
-    ports = dict(zip(LISTENERS, free_ports(len(LISTENERS))))
-    sets = [f"{name}.listen=127.0.0.1:{port}" for name, port in ports.items()]
-    env = dict(os.environ, CAREMAIL_BIN=BIN, CAREMAIL_DEMO_DIR=str(demo),
-               TMPDIR=str(temp))
-    log = tmp_path / "run-demo.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([ROOT / "scripts" / "run-demo.sh", *sets],
-                                stdout=out, stderr=out, env=env)
-    served = False
-    try:
-        base = f"https://127.0.0.1:{ports['http']}"
-        wait_healthy(base, demo / "tls" / "cert.pem", proc, log)
-        served = True
+    # Once serving, run-demo.sh is `caremail serve`: a clean stop.
+    with running_demo(tmp_path, [ROOT / "scripts" / "run-demo.sh"],
+                      TMPDIR=str(temp)) as served:
+        checkout, demo, ports, env, log, base = (
+            served.checkout, served.demo, served.ports, served.env,
+            served.log, served.base)
         banner = log.read_text()
         assert f"health check:  {base}/healthcheck" in banner, banner
         for name in LISTENERS[1:]:
@@ -170,9 +115,7 @@ def test_make_run_then_the_tour_twice(tmp_path):
         # The README's mail example, as written but for the ports: Alice
         # sends Bob a message over submission, Bob reads it over IMAP.
         if shutil.which("swaks"):
-            mail = mail_example().replace(
-                "--port 5587", f"--port {ports['submission']}").replace(
-                "127.0.0.1:1143", f"127.0.0.1:{ports['imap']}")
+            mail = move_ports(mail_example(), ports)
             for run in (1, 2):
                 sent = subprocess.run(["bash", "-e", "-o", "pipefail", "-c",
                                        mail], cwd=checkout, env=env,
@@ -185,7 +128,7 @@ def test_make_run_then_the_tour_twice(tmp_path):
                 assert f"Return-Path: <{people[1]}>" in sent.stdout, \
                     sent.stdout[-2000:]
 
-        script = set_variable(tour_script(), "BASE", base)
+        script = set_variable(readme_block("api-tour"), "BASE", base)
         for run in (1, 2):
             tour = subprocess.run(
                 ["bash", "-u", "-o", "pipefail", "-c", script],
@@ -222,8 +165,3 @@ def test_make_run_then_the_tour_twice(tmp_path):
                          for n in ("robin", "box", "list")])
         # Each run made its own admin, mailbox and list.
         assert len({a for m in made for a in m}) == 6, made
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=30)
-        # Once serving, run-demo.sh is `caremail serve`: a clean stop.
-        assert code == 0 or not served, log.read_text()[-3000:]

@@ -6,8 +6,8 @@
 // main gets { session, me } once that is done (docs/web.md).
 import { initAll } from "./nhsuk-frontend.min.js";
 import { api, onReply, setCsrf } from "./api.mjs";
-import { navVisible } from "./nav.mjs";
 import { hereAsReturn } from "./return-path.mjs";
+import { holds } from "./roles.mjs";
 
 // What the design system's page template sets with an inline script, which
 // the CSP forbids: here instead.
@@ -79,7 +79,7 @@ onReply(async (status, error) => {
 
 function showMenu(me) {
   for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-needs]")) {
-    item.hidden = !navVisible(item.dataset.needs, me.actions);
+    item.hidden = !holds(me, item.dataset.needs);
   }
 }
 

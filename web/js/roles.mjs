@@ -23,7 +23,8 @@ export function grantable(me) {
   return Object.keys(ROLE_NAMES).filter((role) => gives.has(role));
 }
 
-// Whether me (GET /me) may take action somewhere.
+// Whether me (GET /me) may take action somewhere; "everyone" (site.mjs's
+// menu items for anyone signed in) is held by all.
 export function holds(me, action) {
-  return (me?.actions ?? []).includes(action);
+  return action === "everyone" || (me?.actions ?? []).includes(action);
 }

@@ -37,3 +37,33 @@ test("holds is exactly membership of GET /me's actions", () => {
   assert.equal(holds({ roles: [{ role: "global_admin", org: "SERVICE" }] }, "org.edit"), false);
   assert.equal(holds(undefined, "org.edit"), false);
 });
+
+// The header menu (app.mjs): an item shows to everyone or to whoever may
+// take its action somewhere.
+const ga = { actions: ["org.read", "org.create", "user.read", "queue.manage"] };
+const la = { actions: ["org.read", "user.read", "list.manage"] };
+const helpdesk = { actions: ["user.read", "user.reset_password", "user.unlock"] };
+const none = { actions: [] };
+const menu = [
+  ["everyone", none, true],
+  ["everyone", ga, true],
+  ["everyone", undefined, true],
+  ["everyone", {}, true],
+  ["queue.manage", ga, true],
+  ["queue.manage", la, false],
+  ["org.read", la, true],
+  ["org.read", helpdesk, false],
+  ["org.read", none, false],
+  ["user.read", { actions: [...la.actions, ...helpdesk.actions] }, true],
+  ["", ga, false],
+  [undefined, ga, false],
+  ["list.manage", { actions: ["list.manage_x"] }, false],
+  ["user.read", undefined, false],
+  ["user.read", {}, false],
+];
+
+for (const [needs, me, want] of menu) {
+  test(`holds(${JSON.stringify(me)}, ${JSON.stringify(needs)}) for the menu`, () => {
+    assert.equal(holds(me, needs), want);
+  });
+}
