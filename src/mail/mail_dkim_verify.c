@@ -1,7 +1,7 @@
 /*
  * DKIM verification (RFC 6376 §3.5, §3.6.1, §6): DKIM-Signature and key
  * records read as tag lists, the signed fields and body canonicalised
- * (relaxed by mail_dkim_canon.c, simple here, §3.4.1, §3.4.3), hashed and
+ * (by mail_dkim_canon.c, §3.4), hashed and
  * checked: rsa-sha256 by GnuTLS, ed25519-sha256 by libsodium (RFC 8463).
  * rsa-sha1 and RSA keys under 1024 bits fail (RFC 8301). Layer: domain.
  */
@@ -472,88 +472,6 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 
 /* ---- canonicalisation and hashing ---- */
 
-/*
- * The simple body (§3.4.3): unchanged but for empty lines at the end,
- * which go, and a CRLF after a last line without one; an empty body is
- * one CRLF. A bare LF ends a line (it is sent as CRLF), as in the
- * relaxed canonicaliser.
- */
-struct simple_body {
-	mail_dkim_sink *sink;
-	void *arg;
-	uint64_t held;		/* empty lines not yet written */
-	bool cr;
-	bool line_open;
-	bool wrote;
-	size_t len;
-	char buf[4096];
-};
-
-static void
-simple_emit(struct simple_body *b, const char *p, size_t n)
-{
-	if (b->len + n > sizeof(b->buf)) {
-		b->sink(b->arg, b->buf, b->len);
-		b->len = 0;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-	b->wrote = true;
-}
-
-static void
-simple_text(struct simple_body *b, char c)
-{
-	for (; b->held > 0; b->held--)
-		simple_emit(b, "\r\n", 2);
-	simple_emit(b, &c, 1);
-	b->line_open = true;
-}
-
-static void
-simple_line_end(struct simple_body *b)
-{
-	if (b->line_open)
-		simple_emit(b, "\r\n", 2);
-	else
-		b->held++;
-	b->line_open = false;
-}
-
-static void
-simple_update(struct simple_body *b, const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-		if (b->cr) {
-			b->cr = false;
-			if (c == '\n') {
-				simple_line_end(b);
-				continue;
-			}
-			simple_text(b, '\r');
-		}
-		if (c == '\r')
-			b->cr = true;
-		else if (c == '\n')
-			simple_line_end(b);
-		else
-			simple_text(b, c);
-	}
-}
-
-static void
-simple_final(struct simple_body *b)
-{
-	if (b->cr)
-		simple_text(b, '\r');
-	if (b->line_open || !b->wrote)
-		simple_emit(b, "\r\n", 2);
-	if (b->len > 0)
-		b->sink(b->arg, b->buf, b->len);
-	b->len = 0;
-}
-
 /* The hash of the canonical body, cut at l= when the signature has it. */
 struct body_hash {
 	crypto_hash_sha256_state sha;
@@ -582,32 +500,13 @@ hash_body(const struct mail_dkim_sig *sig, struct span body,
 	struct body_hash h = { .limited = sig->has_length,
 		.left = sig->length };
 	crypto_hash_sha256_init(&h.sha);
-	if (sig->body_relaxed) {
-		struct mail_dkim_body b;
-		mail_dkim_body_init(&b, body_sink, &h);
-		mail_dkim_body_update(&b, body.p, body.len);
-		mail_dkim_body_final(&b);
-	} else {
-		struct simple_body b = { .sink = body_sink, .arg = &h };
-		simple_update(&b, body.p, body.len);
-		simple_final(&b);
-	}
+	struct mail_dkim_body b;
+	mail_dkim_body_init(&b, body_sink, &h);
+	b.simple = !sig->body_relaxed;
+	mail_dkim_body_update(&b, body.p, body.len);
+	mail_dkim_body_final(&b);
 	crypto_hash_sha256_final(&h.sha, out);
 	*total_r = h.total;
-}
-
-/* A field as simple header canonicalisation has it (§3.4.1), with CRLF. */
-static int
-canon_simple(struct span field, struct str *out)
-{
-	for (size_t i = 0; i < field.len; i++) {
-		if (field.p[i] == '\n' && (i == 0 || field.p[i - 1] != '\r') &&
-		    str_append_char(out, '\r') < 0)
-			return -1;
-		if (str_append_char(out, field.p[i]) < 0)
-			return -1;
-	}
-	return str_append(out, "\r\n", 2);
 }
 
 static int
@@ -616,7 +515,7 @@ canon_field(const struct mail_dkim_sig *sig, struct span field,
 {
 	if (sig->header_relaxed)
 		return mail_dkim_canon_header(field, out, err);
-	if (canon_simple(field, out) < 0)
+	if (mail_dkim_canon_header_simple(field, out) < 0)
 		return error_set(err, ERROR_LIMIT, "the header is too large");
 	return 0;
 }
