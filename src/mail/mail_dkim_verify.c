@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "mail/mail_dkim.h"
+#include "mail/mail_secure.h"
 
 /* Names in h=: a signer may oversign, but not without bound. */
 #define HEADERS_MAX 256
@@ -235,16 +236,6 @@ sig_canon(struct span c, struct mail_dkim_sig *sig, struct error *err)
 	return 0;
 }
 
-static bool
-domain_within(const char *sub, const char *domain)
-{
-	size_t n = strlen(sub), d = strlen(domain);
-	if (n == d)
-		return strcasecmp(sub, domain) == 0;
-	return n > d && sub[n - d - 1] == '.' &&
-		strcasecmp(sub + n - d, domain) == 0;
-}
-
 static int
 sig_required(const struct mail_dkim_tag *tags, size_t count, struct error *err)
 {
@@ -315,7 +306,7 @@ sig_names(const struct mail_dkim_tag *tags, size_t count, struct arena *a,
 		const char *at = sig->identity != NULL ?
 			strrchr(sig->identity, '@') : NULL;
 		if (sig->identity != NULL && (at == NULL ||
-			    !domain_within(at + 1, sig->domain)))
+			    !mail_domain_is_under(at + 1, sig->domain)))
 			return error_set(err, ERROR_INVALID,
 				"i= is not in the domain d= names "
 				"(RFC 6376 §3.5)");

@@ -17,6 +17,7 @@
 #include "core/dns.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "mail/mail_secure.h"
 
 struct eval {
 	const struct mail_auth_dns *dns;
@@ -213,16 +214,6 @@ validated_names(struct eval *e, enum mail_spf_result *r)
 	return STEP_ON;
 }
 
-static bool
-name_within(const char *name, const char *domain)
-{
-	size_t n = strlen(name), d = strlen(domain);
-	if (n == d)
-		return strcasecmp(name, domain) == 0;
-	return n > d && name[n - d - 1] == '.' &&
-		strcasecmp(name + n - d, domain) == 0;
-}
-
 /*
  * Expands a domain-spec for current domain d. A macro the record's syntax
  * let through cannot fail here but by size, which is PERMERROR.
@@ -242,12 +233,12 @@ target(struct eval *e, const char *spec, const char *d, const char **out_r,
 			return s;
 		/* §7.3: the domain itself, else a name under it, else any. */
 		for (size_t i = 0; i < e->validated_count; i++) {
-			if (validated == NULL || (name_within(e->validated[i],
-						 d) && !name_within(validated,
-						 d)))
-				validated = e->validated[i];
-			if (strcasecmp(e->validated[i], d) == 0) {
-				validated = e->validated[i];
+			const char *v = e->validated[i];
+			if (validated == NULL || (mail_domain_is_under(v, d) &&
+				    !mail_domain_is_under(validated, d)))
+				validated = v;
+			if (strcasecmp(v, d) == 0) {
+				validated = v;
 				break;
 			}
 		}
@@ -343,7 +334,7 @@ term_matches(struct eval *e, const struct mail_spf_term *t, const char *d,
 		if ((s = validated_names(e, r)) != STEP_ON)
 			return s;
 		for (size_t i = 0; i < e->validated_count && !*matched; i++)
-			*matched = name_within(e->validated[i], name);
+			*matched = mail_domain_is_under(e->validated[i], name);
 		return STEP_ON;
 	case MAIL_SPF_EXISTS:
 		/* §5.7: an A query whatever the client's family. */
