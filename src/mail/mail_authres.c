@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "mail/mail.h"
+#include "mail/mail_secure.h"
 
 static int
 resolver_lookup(void *arg, const char *name, enum dns_type type,
@@ -28,25 +29,24 @@ mail_auth_dns_resolver(struct dns_resolver *r)
 
 /* ---- the checks together ---- */
 
-/* The From domain, lower case without a final dot; NULL if not one. */
+/*
+ * The From domain as domains are compared (mail_domain_normalise: lower
+ * case, no final dot, A-labels); NULL if not one.
+ */
 static const char *
 from_domain(struct span msg, struct arena *a)
 {
 	struct mail_header_mailbox from;
 	struct error err;
+	char d[MAIL_SECURE_DOMAIN_SIZE];
 	if (mail_header_from(msg, a, &from, &err) < 0)
 		return NULL;
 	const char *at = strrchr(from.address, '@');
-	if (at == NULL || at[1] == '\0')
+	if (at == NULL ||
+	    mail_domain_normalise(at + 1, d, sizeof(d), &err) < 0 ||
+	    !dns_name_is_valid(d))
 		return NULL;
-	char *d = arena_strdup(a, at + 1);
-	if (d == NULL)
-		return NULL;
-	str_lower_inplace(d);
-	size_t n = strlen(d);
-	if (n > 0 && d[n - 1] == '.')
-		d[n - 1] = '\0';
-	return dns_name_is_valid(d) ? d : NULL;
+	return arena_strdup(a, d);
 }
 
 int

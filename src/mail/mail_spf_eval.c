@@ -457,13 +457,17 @@ mail_spf_check_host(const struct mail_auth_dns *dns,
 			"\"%s\" is not an IPv4 or IPv6 address", in->ip);
 	}
 	enum mail_spf_result r = MAIL_SPF_NONE;
-	char *domain = arena_strdup(a, in->domain);
-	if (domain == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
-	size_t n = strlen(domain);
-	if (n > 0 && domain[n - 1] == '.')
-		domain[n - 1] = '\0';
-	str_lower_inplace(domain);
+	/*
+	 * The domain as domains are compared; one that will not normalise,
+	 * or that holds an '@' (normalising would cut it there), is left as
+	 * it is for check_host to refuse.
+	 */
+	char buf[MAIL_SECURE_DOMAIN_SIZE];
+	struct error nerr;
+	const char *domain = in->domain;
+	if (strchr(domain, '@') == NULL &&
+	    mail_domain_normalise(domain, buf, sizeof(buf), &nerr) == 0)
+		domain = buf;
 	if (check_host(&e, domain, 0, &r) == STEP_FAIL)
 		return -1;
 	out_r->result = r;
