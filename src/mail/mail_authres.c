@@ -63,18 +63,9 @@ mail_auth_check(const struct mail_auth_dns *dns,
 	if (in->message.len == 0)
 		return 0;
 	out_r->checked_message = true;
-	struct error verr;
 	if (mail_dkim_verify(dns, in->message, in->now, a, &out_r->dkim,
-		    &out_r->dkim_count, &verr) < 0) {
-		if (verr.code != ERROR_INVALID)
-			return error_forward(err, &verr);
-		out_r->dkim = arena_alloc(a, sizeof(*out_r->dkim));
-		if (out_r->dkim == NULL)
-			return error_set(err, ERROR_LIMIT, "out of memory");
-		*out_r->dkim = (struct mail_dkim_result){ MAIL_DKIM_PERMERROR,
-			"", "", "", "", "", arena_strdup(a, verr.msg) };
-		out_r->dkim_count = 1;
-	}
+		    &out_r->dkim_count, err) < 0)
+		return -1;
 	struct mail_dmarc_input din = {
 		.from_domain = from_domain(in->message, a),
 		.spf = out_r->spf.result,

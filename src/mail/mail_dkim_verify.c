@@ -774,12 +774,26 @@ mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 {
 	struct mail_dkim_field *fields;
 	size_t count, body;
-	*results_r = NULL;
-	*count_r = 0;
-	if (mail_dkim_header_fields(msg, a, &fields, &count, &body, err) < 0)
-		return -1;
+	struct error herr;
 	struct mail_dkim_result *results = NULL;
 	size_t n = 0, capacity = 0;
+	*results_r = NULL;
+	*count_r = 0;
+	if (mail_dkim_header_fields(msg, a, &fields, &count, &body,
+		    &herr) < 0) {
+		if (herr.code != ERROR_INVALID)
+			return error_forward(err, &herr);
+		/* No signature can be read from it: one permerror says why. */
+		struct mail_dkim_result *r = arena_alloc(a, sizeof(*r));
+		const char *why = arena_strdup(a, herr.msg);
+		if (r == NULL || why == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		*r = (struct mail_dkim_result){ MAIL_DKIM_PERMERROR, "", "",
+			"", "", "", why };
+		*results_r = r;
+		*count_r = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < count && n < MAIL_DKIM_VERIFY_MAX; i++) {
 		if (fields[i].name.len != 14 ||
 		    !span_eq_nocase(fields[i].name, "dkim-signature"))

@@ -293,6 +293,21 @@ test_several_signatures(void **state)
 	assert_int_equal(r[1].verdict, MAIL_DKIM_PASS);
 }
 
+/* A header no signature can be read from: one permerror saying why. */
+static void
+test_unreadable_header(void **state)
+{
+	const char *bad = arena_printf(arena, "not a field\r\n%s",
+		signed_with(ed_key, message));
+	size_t count;
+	struct mail_dkim_result *r = verify(ed_key, mail_dkim_key_record(
+		ed_key, arena), bad, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(r[0].verdict, MAIL_DKIM_PERMERROR);
+	assert_non_null(strstr(r[0].why, "line 1 of the header"));
+	assert_string_equal(r[0].domain, "");
+}
+
 /* ---- the parsers ---- */
 
 #define SIG_BASE "v=1; a=rsa-sha256; d=nhs.example; s=sel; h=from:to; " \
@@ -412,6 +427,7 @@ main(void)
 		cmocka_unit_test(test_key_problems),
 		cmocka_unit_test(test_weak_refused),
 		cmocka_unit_test(test_several_signatures),
+		cmocka_unit_test(test_unreadable_header),
 		cmocka_unit_test(test_sig_parse),
 		cmocka_unit_test(test_key_parse),
 	};
