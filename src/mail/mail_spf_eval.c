@@ -9,7 +9,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -174,22 +173,13 @@ validated_names(struct eval *e, enum mail_spf_result *r)
 	if (e->ptr_done)
 		return STEP_ON;
 	e->ptr_done = true;
-	char rev[80];
-	size_t n = 0;
-	if (e->family == AF_INET) {
-		n = (size_t)snprintf(rev, sizeof(rev),
-			"%u.%u.%u.%u.in-addr.arpa", e->ip[3], e->ip[2],
-			e->ip[1], e->ip[0]);
-	} else {
-		static const char hex[] = "0123456789abcdef";
-		for (size_t i = 16; i-- > 0;) {
-			rev[n++] = hex[e->ip[i] & 15];
-			rev[n++] = '.';
-			rev[n++] = hex[e->ip[i] >> 4];
-			rev[n++] = '.';
-		}
-		memcpy(rev + n, "ip6.arpa", sizeof("ip6.arpa"));
-	}
+	/* The reverse name is the client's address as %{i} writes it. */
+	struct mail_spf_macro_input in = { e->sender, "", e->ip_text, e->helo,
+		NULL };
+	char *rev;
+	if (mail_spf_expand("%{ir}.%{v}.arpa", &in, false, e->a, &rev,
+		    e->err) < 0)
+		return STEP_FAIL;
 	struct dns_answer ptr;
 	enum step s = lookup(e, rev, DNS_TYPE_PTR, true, &ptr, r);
 	if (s != STEP_ON)
