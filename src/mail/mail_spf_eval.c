@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "core/arena.h"
+#include "core/cidr.h"
 #include "core/dns.h"
 #include "core/error.h"
 #include "core/str.h"
@@ -129,18 +130,6 @@ count_dns_term(struct eval *e, const char *text, enum mail_spf_result *r)
 	return STEP_ON;
 }
 
-static bool
-addr_in(const struct eval *e, const uint8_t *net, int bits)
-{
-	size_t whole = (size_t)bits / 8;
-	if (memcmp(e->ip, net, whole) != 0)
-		return false;
-	if (bits % 8 == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
-	return (e->ip[whole] & mask) == (net[whole] & mask);
-}
-
 /* Whether an A or AAAA answer holds the client, within the prefix. */
 static bool
 answer_holds(const struct eval *e, const struct dns_answer *ans, int cidr4,
@@ -149,8 +138,8 @@ answer_holds(const struct eval *e, const struct dns_answer *ans, int cidr4,
 	for (size_t i = 0; i < ans->count; i++) {
 		if (ans->addr[i].family != e->family)
 			continue;
-		if (addr_in(e, ans->addr[i].bytes, e->family == AF_INET ?
-			    cidr4 : cidr6))
+		if (cidr_prefix_equal(e->ip, ans->addr[i].bytes,
+			    e->family == AF_INET ? cidr4 : cidr6))
 			return true;
 	}
 	return false;
@@ -263,8 +252,8 @@ term_matches(struct eval *e, const struct mail_spf_term *t, const char *d,
 	case MAIL_SPF_IP6:
 		if ((t->mechanism == MAIL_SPF_IP4) != (e->family == AF_INET))
 			return STEP_ON;
-		*matched = addr_in(e, t->net, t->mechanism == MAIL_SPF_IP4 ?
-			t->cidr4 : t->cidr6);
+		*matched = cidr_prefix_equal(e->ip, t->net,
+			t->mechanism == MAIL_SPF_IP4 ? t->cidr4 : t->cidr6);
 		return STEP_ON;
 	default:
 		break;
@@ -420,32 +409,19 @@ mail_spf_check_host(const struct mail_auth_dns *dns,
 		e.sender = arena_printf(a, "postmaster@%s", in->domain);
 	if (e.sender == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
-	struct in6_addr v6;
-	struct in_addr v4;
-	if (inet_pton(AF_INET, in->ip, &v4) == 1) {
-		e.family = AF_INET;
-		memcpy(e.ip, &v4, 4);
-		e.ip_text = in->ip;
-	} else if (inet_pton(AF_INET6, in->ip, &v6) == 1) {
-		/* §5: an IPv4-mapped address keeps IPv4's semantics. */
-		if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-			e.family = AF_INET;
-			memcpy(e.ip, v6.s6_addr + 12, 4);
-			char *text = arena_alloc(a, INET_ADDRSTRLEN);
-			if (text == NULL)
-				return error_set(err, ERROR_LIMIT,
-					"out of memory for SPF");
-			inet_ntop(AF_INET, e.ip, text, INET_ADDRSTRLEN);
-			e.ip_text = text;
-		} else {
-			e.family = AF_INET6;
-			memcpy(e.ip, &v6, 16);
-			e.ip_text = in->ip;
-		}
-	} else {
+	uint8_t addr[16];
+	bool v4;
+	char *v4_text = arena_alloc(a, INET_ADDRSTRLEN);
+	if (v4_text == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	if (!cidr_ip_parse(in->ip, addr, &v4))
 		return error_set_field(err, ERROR_INVALID, "ip",
 			"\"%s\" is not an IPv4 or IPv6 address", in->ip);
-	}
+	/* §5: an IPv4-mapped address keeps IPv4's semantics. */
+	e.family = v4 ? AF_INET : AF_INET6;
+	memcpy(e.ip, addr + (v4 ? 12 : 0), v4 ? 4 : 16);
+	e.ip_text = v4 ? inet_ntop(AF_INET, e.ip, v4_text, INET_ADDRSTRLEN) :
+		in->ip;
 	enum mail_spf_result r = MAIL_SPF_NONE;
 	/*
 	 * The domain as domains are compared; one that will not normalise,
