@@ -55,18 +55,6 @@ is_fws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static struct span
-trim_fws(struct span s)
-{
-	while (s.len > 0 && is_fws(s.p[0])) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len > 0 && is_fws(s.p[s.len - 1]))
-		s.len--;
-	return s;
-}
-
 int
 mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 	size_t *count_r, struct error *err)
@@ -76,7 +64,7 @@ mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 	while (rest.len > 0) {
 		struct span raw;
 		span_split(&rest, ';', &raw);
-		struct span spec = trim_fws(raw);
+		struct span spec = span_trim(raw);
 		if (spec.len == 0) {
 			/* Only FWS may follow the final ';'. */
 			if (raw.p + raw.len == text.p + text.len)
@@ -96,7 +84,7 @@ mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 			return error_set(err, ERROR_INVALID,
 				"\"%.*s\" is not a tag (name=value)",
 				(int)(spec.len > 40 ? 40 : spec.len), spec.p);
-		struct span value = trim_fws(span_make(spec.p + eq + 1,
+		struct span value = span_trim(span_make(spec.p + eq + 1,
 			spec.len - eq - 1));
 		for (size_t i = 0; i < value.len; i++) {
 			unsigned char c = (unsigned char)value.p[i];
@@ -129,8 +117,7 @@ mail_dkim_tag_find(const struct mail_dkim_tag *tags, size_t count,
 	const char *name)
 {
 	for (size_t i = 0; i < count; i++) {
-		if (tags[i].name.len == strlen(name) &&
-		    memcmp(tags[i].name.p, name, tags[i].name.len) == 0)
+		if (span_eq(tags[i].name, name))
 			return &tags[i].value;
 	}
 	return NULL;
@@ -185,7 +172,7 @@ sig_headers(struct span h, struct arena *a, struct mail_dkim_sig *sig,
 	if (h.len == 0)
 		return error_set(err, ERROR_INVALID, "h= names no field");
 	while (span_split(&rest, ':', &name)) {
-		name = trim_fws(name);
+		name = span_trim(name);
 		if (name.len == 0)
 			return error_set(err, ERROR_INVALID,
 				"the h= list has an empty field name");
@@ -224,9 +211,9 @@ sig_canon(struct span c, struct mail_dkim_sig *sig, struct error *err)
 		struct span v = k == 0 ? header : body;
 		bool *relaxed = k == 0 ? &sig->header_relaxed :
 			&sig->body_relaxed;
-		if (v.len == 7 && span_eq_nocase(v, "relaxed"))
+		if (span_eq_nocase(v, "relaxed"))
 			*relaxed = true;
-		else if (v.len == 6 && span_eq_nocase(v, "simple"))
+		else if (span_eq_nocase(v, "simple"))
 			*relaxed = false;
 		else
 			return error_set(err, ERROR_INVALID,
@@ -253,28 +240,6 @@ sig_required(const struct mail_dkim_tag *tags, size_t count, struct error *err)
 	return 0;
 }
 
-static int
-sig_alg(struct span a_tag, struct arena *a, struct mail_dkim_sig *sig,
-	struct error *err)
-{
-	if (a_tag.len == 10 && span_eq_nocase(a_tag, "rsa-sha256"))
-		sig->alg = MAIL_DKIM_SIG_RSA_SHA256;
-	else if (a_tag.len == 14 && span_eq_nocase(a_tag, "ed25519-sha256"))
-		sig->alg = MAIL_DKIM_SIG_ED25519_SHA256;
-	else if (a_tag.len == 8 && span_eq_nocase(a_tag, "rsa-sha1"))
-		sig->alg = MAIL_DKIM_SIG_RSA_SHA1;
-	else
-		return error_set(err, ERROR_INVALID,
-			"a=%.*s is not a signing algorithm DKIM defines",
-			(int)(a_tag.len > 40 ? 40 : a_tag.len), a_tag.p);
-	char *name = span_dup(a_tag, a);
-	if (name == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
-	str_lower_inplace(name);
-	sig->alg_name = name;
-	return 0;
-}
-
 static char *
 lower_dup(struct span s, struct arena *a)
 {
@@ -282,6 +247,26 @@ lower_dup(struct span s, struct arena *a)
 	if (p != NULL)
 		str_lower_inplace(p);
 	return p;
+}
+
+static int
+sig_alg(struct span a_tag, struct arena *a, struct mail_dkim_sig *sig,
+	struct error *err)
+{
+	if (span_eq_nocase(a_tag, "rsa-sha256"))
+		sig->alg = MAIL_DKIM_SIG_RSA_SHA256;
+	else if (span_eq_nocase(a_tag, "ed25519-sha256"))
+		sig->alg = MAIL_DKIM_SIG_ED25519_SHA256;
+	else if (span_eq_nocase(a_tag, "rsa-sha1"))
+		sig->alg = MAIL_DKIM_SIG_RSA_SHA1;
+	else
+		return error_set(err, ERROR_INVALID,
+			"a=%.*s is not a signing algorithm DKIM defines",
+			(int)(a_tag.len > 40 ? 40 : a_tag.len), a_tag.p);
+	sig->alg_name = lower_dup(a_tag, a);
+	if (sig->alg_name == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	return 0;
 }
 
 static int
@@ -355,8 +340,7 @@ sig_numbers(const struct mail_dkim_tag *tags, size_t count, struct mail_dkim_sig
 		bool dns = false;
 		struct span rest = *q, m;
 		while (span_split(&rest, ':', &m))
-			dns |= trim_fws(m).len == 7 &&
-				span_eq_nocase(trim_fws(m), "dns/txt");
+			dns |= span_eq_nocase(span_trim(m), "dns/txt");
 		if (!dns)
 			return error_set(err, ERROR_INVALID,
 				"q= offers no query method but dns/txt");
@@ -417,15 +401,15 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 		bool sha256 = false;
 		struct span rest = *h, m;
 		while (span_split(&rest, ':', &m))
-			sha256 |= span_eq_nocase(trim_fws(m), "sha256");
+			sha256 |= span_eq_nocase(span_trim(m), "sha256");
 		if (!sha256)
 			return error_set(err, ERROR_INVALID,
 				"the key's h= does not allow sha256");
 	}
 	const struct span *k = mail_dkim_tag_find(tags, count, "k");
-	if (k != NULL && span_eq_nocase(*k, "ed25519") && k->len == 7)
+	if (k != NULL && span_eq_nocase(*k, "ed25519"))
 		key_r->ed25519 = true;
-	else if (k != NULL && !(k->len == 3 && span_eq_nocase(*k, "rsa")))
+	else if (k != NULL && !span_eq_nocase(*k, "rsa"))
 		return error_set(err, ERROR_INVALID,
 			"the key's k= is neither rsa nor ed25519");
 	const struct span *s = mail_dkim_tag_find(tags, count, "s");
@@ -433,8 +417,8 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 		bool email = false;
 		struct span rest = *s, m;
 		while (span_split(&rest, ':', &m))
-			email |= span_eq(trim_fws(m), "*") ||
-				span_eq_nocase(trim_fws(m), "email");
+			email |= span_eq(span_trim(m), "*") ||
+				span_eq_nocase(span_trim(m), "email");
 		if (!email)
 			return error_set(err, ERROR_INVALID,
 				"the key is not for email (s=)");
@@ -443,7 +427,7 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 	if (t != NULL) {
 		struct span rest = *t, m;
 		while (span_split(&rest, ':', &m))
-			key_r->strict_identity |= span_eq(trim_fws(m), "s");
+			key_r->strict_identity |= span_eq(span_trim(m), "s");
 	}
 	const struct span *p = mail_dkim_tag_find(tags, count, "p");
 	if (p == NULL)
@@ -564,8 +548,7 @@ signed_data(const struct mail_dkim_sig *sig, const struct mail_dkim_field
 	for (size_t h = 0; h < sig->header_count; h++) {
 		for (size_t i = count; i-- > 0;) {
 			if (used[i] || !span_eq_nocase(fields[i].name,
-				    sig->headers[h]) ||
-			    fields[i].name.len != strlen(sig->headers[h]))
+				    sig->headers[h]))
 				continue;
 			used[i] = true;
 			if (canon_field(sig, fields[i].field, data, err) < 0)
@@ -795,8 +778,7 @@ mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 		return 0;
 	}
 	for (size_t i = 0; i < count && n < MAIL_DKIM_VERIFY_MAX; i++) {
-		if (fields[i].name.len != 14 ||
-		    !span_eq_nocase(fields[i].name, "dkim-signature"))
+		if (!span_eq_nocase(fields[i].name, "dkim-signature"))
 			continue;
 		struct mail_dkim_result *r = arena_array_push(a,
 			(void **)&results, &n, &capacity, sizeof(*r));
