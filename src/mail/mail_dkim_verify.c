@@ -468,10 +468,25 @@ body_sink(void *arg, const char *p, size_t len)
 	crypto_hash_sha256_update(&h->sha, (const unsigned char *)p, len);
 }
 
+/*
+ * The body's hash without l=, by canonicalisation (index body_relaxed):
+ * the signatures of a message mostly share one, so the body is hashed
+ * once for them all; only an l= signature hashes it for itself.
+ */
+struct body_hashes {
+	bool done[2];
+	unsigned char hash[2][32];
+};
+
 static void
 hash_body(const struct mail_dkim_sig *sig, struct span body,
-	unsigned char out[32], uint64_t *total_r)
+	struct body_hashes *shared, unsigned char out[32], uint64_t *total_r)
 {
+	int k = sig->body_relaxed;
+	if (!sig->has_length && shared->done[k]) {
+		memcpy(out, shared->hash[k], 32);
+		return;
+	}
 	struct body_hash h = { .limited = sig->has_length,
 		.left = sig->length };
 	crypto_hash_sha256_init(&h.sha);
@@ -482,6 +497,10 @@ hash_body(const struct mail_dkim_sig *sig, struct span body,
 	mail_dkim_body_final(&b);
 	crypto_hash_sha256_final(&h.sha, out);
 	*total_r = h.total;
+	if (!sig->has_length) {
+		shared->done[k] = true;
+		memcpy(shared->hash[k], out, 32);
+	}
 }
 
 static int
@@ -570,6 +589,7 @@ signed_data(const struct mail_dkim_sig *sig, const struct mail_dkim_field
 struct check {
 	struct mail_dkim_result *r;
 	struct arena *a;
+	struct body_hashes *bodies;
 };
 
 static int
@@ -705,8 +725,9 @@ verify_one(const struct mail_auth_dns *dns, struct span msg,
 		return verdict(c, MAIL_DKIM_FAIL,
 			"the key (t=s) allows no subdomain in i=");
 	unsigned char bh[32];
-	uint64_t total;
-	hash_body(&sig, span_make(msg.p + body, msg.len - body), bh, &total);
+	uint64_t total = 0;
+	hash_body(&sig, span_make(msg.p + body, msg.len - body), c->bodies,
+		bh, &total);
 	if (sig.has_length && total < sig.length)
 		return verdict(c, MAIL_DKIM_FAIL,
 			"the body is shorter than l= says");
@@ -760,6 +781,7 @@ mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 	struct error herr;
 	struct mail_dkim_result *results = NULL;
 	size_t n = 0, capacity = 0;
+	struct body_hashes bodies = { 0 };
 	*results_r = NULL;
 	*count_r = 0;
 	if (mail_dkim_header_fields(msg, a, &fields, &count, &body,
@@ -786,7 +808,7 @@ mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 			return error_set(err, ERROR_LIMIT, "out of memory");
 		*r = (struct mail_dkim_result){ MAIL_DKIM_PERMERROR, "", "",
 			"", "", "", "" };
-		struct check c = { r, a };
+		struct check c = { r, a, &bodies };
 		if (verify_one(dns, msg, fields, count, i, body, now, &c,
 			    err) < 0)
 			return -1;

@@ -283,6 +283,20 @@ test_several_signatures(void **state)
 	assert_int_equal(count, 2);
 	assert_int_equal(r[0].verdict, MAIL_DKIM_PASS);
 	assert_int_equal(r[1].verdict, MAIL_DKIM_PASS);
+	/*
+	 * The body is hashed once for both, but each bh= is still checked:
+	 * the outer one wrong fails while the inner one passes.
+	 */
+	const char *bh = strstr(twice, "bh=");
+	assert_non_null(bh);
+	char *wrong = arena_strdup(arena, twice);
+	wrong[bh - twice + 3] = bh[3] == 'A' ? 'B' : 'A';
+	r = verify(ed_key, mail_dkim_key_record(ed_key, arena), wrong,
+		&count);
+	assert_int_equal(count, 2);
+	assert_int_equal(r[0].verdict, MAIL_DKIM_FAIL);
+	assert_non_null(strstr(r[0].why, "body hash"));
+	assert_int_equal(r[1].verdict, MAIL_DKIM_PASS);
 	/* A broken signature beside a good one: each judged alone. */
 	const char *broken = arena_printf(arena,
 		"DKIM-Signature: v=1; a=rsa-sha256; d=nhs.example\r\n%s", once);
