@@ -192,7 +192,7 @@ macro_value(char letter, const struct mail_spf_macro_input *in,
 		return 0;
 	case 'l':
 		*value_r = at != NULL ? arena_strndup(a, in->sender,
-			(size_t)(at - in->sender)) : "postmaster";
+			(size_t)(at - in->sender)) : in->sender;
 		break;
 	case 'o':
 		*value_r = at != NULL ? at + 1 : in->sender;

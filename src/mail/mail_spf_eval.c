@@ -405,7 +405,9 @@ mail_spf_check_host(const struct mail_auth_dns *dns,
 	memset(out_r, 0, sizeof(*out_r));
 	struct eval e = { .dns = dns, .a = a, .err = err, .sender =
 		in->sender, .helo = in->helo != NULL ? in->helo : "" };
-	if (e.sender == NULL || e.sender[0] == '\0')
+	/* §4.3: a sender with no local-part is postmaster at the domain. */
+	const char *at = e.sender != NULL ? strrchr(e.sender, '@') : NULL;
+	if (at == NULL || at == e.sender)
 		e.sender = arena_printf(a, "postmaster@%s", in->domain);
 	if (e.sender == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
@@ -462,24 +464,14 @@ mail_spf_check(const struct mail_auth_dns *dns, const char *ip,
 				"out of memory for SPF");
 	}
 	const char *at = strrchr(from, '@');
+	/* mail_spf_check_host makes postmaster@domain of a bare domain. */
 	struct mail_spf_input in = { ip, NULL, from, helo != NULL ? helo :
 		"" };
 	*helo_r = from[0] == '\0';
-	if (*helo_r) {
-		/* §2.4: the null reverse-path is checked as the HELO's. */
-		in.domain = in.helo;
-		in.sender = arena_printf(a, "postmaster@%s", in.helo);
-	} else if (at == NULL) {
-		/* §4.3: a sender without '@' is a domain; local "postmaster". */
-		in.domain = from;
-		in.sender = arena_printf(a, "postmaster@%s", from);
-	} else {
-		in.domain = at + 1;
-		if (at == from)
-			in.sender = arena_printf(a, "postmaster%s", from);
-	}
-	if (in.sender == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	if (*helo_r)
+		in.domain = in.helo;	/* §2.4: <> is checked as the HELO */
+	else
+		in.domain = at != NULL ? at + 1 : from;	/* §4.3 */
 	*identity_r = in.domain;
 	return mail_spf_check_host(dns, &in, a, out_r, err);
 }

@@ -75,6 +75,7 @@ static const struct rr zone_rrs[] = {
 	/* exists with macros (RFC 7208 §5.7) */
 	{ "exists.test", "TXT", "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all" },
 	{ "1.2.0.192.bob._spf.exists.test", "A", "127.0.0.2" },
+	{ "1.2.0.192.postmaster._spf.exists.test", "A", "127.0.0.2" },
 	{ "ptrm.test", "TXT", "v=spf1 exists:%{p}.ok.test -all" },
 	{ "amy.example.com.ok.test", "A", "127.0.0.2" },
 	/* the limits */
@@ -232,6 +233,9 @@ static const struct {
 	{ "a@a6.test", "203.0.114.9", MAIL_SPF_FAIL, "-all" },
 	{ "bob@exists.test", "192.0.2.1", MAIL_SPF_PASS, "exists" },
 	{ "amy@exists.test", "192.0.2.1", MAIL_SPF_FAIL, "-all" },
+	/* §4.3: no local-part, or no '@' at all: %{l} is postmaster */
+	{ "@exists.test", "192.0.2.1", MAIL_SPF_PASS, "exists" },
+	{ "exists.test", "192.0.2.1", MAIL_SPF_PASS, "exists" },
 	{ "x@ptrm.test", "192.0.2.65", MAIL_SPF_PASS, "exists" },
 	{ "x@ptrm.test", "192.0.2.66", MAIL_SPF_FAIL, "-all" },
 	/* include + 5 a + include + 3 a = 10 terms: at the limit, still evaluated */
