@@ -37,23 +37,30 @@ static const struct rr no_rrs[] = {
 static struct arena *arena;
 static struct mail_dkim_key *rsa_key, *ed_key;
 
+/* A new key for nhs.example; its PEM text is wiped and dropped. */
+static struct mail_dkim_key *
+new_key(enum mail_dkim_algorithm alg, const char *selector)
+{
+	char *pem;
+	size_t len;
+	struct error err;
+	struct mail_dkim_key *key = mail_dkim_key_new(alg, "nhs.example",
+		selector, &pem, &len, &err);
+	if (key != NULL) {
+		sodium_memzero(pem, len);
+		free(pem);
+	}
+	return key;
+}
+
 static int
 setup(void **state)
 {
 	if (sodium_init() < 0)
 		return -1;
 	arena = arena_new(64 * 1024 * 1024);
-	char *pem;
-	size_t len;
-	struct error err;
-	rsa_key = mail_dkim_key_new(MAIL_DKIM_RSA_SHA256, "nhs.example", "rsa",
-		&pem, &len, &err);
-	sodium_memzero(pem, len);
-	free(pem);
-	ed_key = mail_dkim_key_new(MAIL_DKIM_ED25519_SHA256, "nhs.example",
-		"ed", &pem, &len, &err);
-	sodium_memzero(pem, len);
-	free(pem);
+	rsa_key = new_key(MAIL_DKIM_RSA_SHA256, "rsa");
+	ed_key = new_key(MAIL_DKIM_ED25519_SHA256, "ed");
 	return rsa_key != NULL && ed_key != NULL ? 0 : -1;
 }
 
@@ -210,16 +217,12 @@ test_key_problems(void **state)
 	assert_non_null(strstr(why, "revoked"));
 	/* An RSA key for an Ed25519 signature. */
 	const char *rsa_record = mail_dkim_key_record(rsa_key, arena);
-	assert_int_equal(verdict_of(ed_key, replaced(rsa_record, "k=rsa",
-		"k=rsa"), msg, NULL), MAIL_DKIM_PERMERROR);
+	assert_non_null(strstr(rsa_record, "k=rsa"));
+	assert_int_equal(verdict_of(ed_key, rsa_record, msg, NULL),
+		MAIL_DKIM_PERMERROR);
 	/* Another Ed25519 key: the signature does not verify. */
-	char *pem;
-	size_t len;
-	struct error err;
-	struct mail_dkim_key *other = mail_dkim_key_new(
-		MAIL_DKIM_ED25519_SHA256, "nhs.example", "ed", &pem, &len,
-		&err);
-	free(pem);
+	struct mail_dkim_key *other = new_key(MAIL_DKIM_ED25519_SHA256, "ed");
+	assert_non_null(other);
 	assert_int_equal(verdict_of(ed_key, mail_dkim_key_record(other,
 		arena), msg, NULL), MAIL_DKIM_FAIL);
 	mail_dkim_key_free(&other);
@@ -231,10 +234,9 @@ test_key_problems(void **state)
 	assert_int_equal(verdict_of(ed_key, replaced(good, "v=DKIM1;",
 		"v=DKIM1; h=sha1:sha256; t=y:s;"), msg, NULL), MAIL_DKIM_PASS);
 	/* The DNS failing: temperror, to try again. */
-	struct mail_dkim_key *gone = mail_dkim_key_new(
-		MAIL_DKIM_ED25519_SHA256, "nhs.example", "gone", &pem, &len,
-		&err);
-	free(pem);
+	struct mail_dkim_key *gone = new_key(MAIL_DKIM_ED25519_SHA256, "gone");
+	assert_non_null(gone);
+	struct error err;
 	struct zone z = { no_rrs, NULL, NULL, 0 };
 	struct mail_auth_dns dns = { zone_lookup, &z };
 	struct mail_dkim_result *r;
