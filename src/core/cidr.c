@@ -12,21 +12,20 @@
 
 #include "core/str.h"
 
-/* An address as 16 bytes; *v4_r tells whether it was written as IPv4. */
-static bool
-parse_ip(const char *text, unsigned char out[16], bool *v4_r)
+bool
+cidr_ip_parse(const char *text, unsigned char out[16], bool *v4_r)
 {
+	static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+		0, 0xFF, 0xFF };
 	unsigned char v4[4];
 	if (inet_pton(AF_INET, text, v4) == 1) {
-		static const unsigned char prefix[12] = { 0, 0, 0, 0, 0, 0, 0,
-			0, 0, 0, 0xFF, 0xFF };
 		memcpy(out, prefix, 12);
 		memcpy(out + 12, v4, 4);
-		*v4_r = true;
-		return true;
+	} else if (inet_pton(AF_INET6, text, out) != 1) {
+		return false;
 	}
-	*v4_r = false;
-	return inet_pton(AF_INET6, text, out) == 1;
+	*v4_r = memcmp(out, prefix, 12) == 0;
+	return true;
 }
 
 bool
@@ -41,9 +40,11 @@ cidr_parse(const char *entry, struct cidr *out)
 		return false;
 	memcpy(ip, entry, len);
 	ip[len] = '\0';
-	bool v4;
-	if (!parse_ip(ip, out->net, &v4))
+	bool is_v4;
+	if (!cidr_ip_parse(ip, out->net, &is_v4))
 		return false;
+	/* A prefix counts IPv4's bits only for an address written so. */
+	bool v4 = strchr(ip, ':') == NULL;
 	int max = v4 ? 32 : 128, bits = max;
 	if (slash != NULL) {
 		uint64_t n;
@@ -56,8 +57,8 @@ cidr_parse(const char *entry, struct cidr *out)
 	return true;
 }
 
-static bool
-prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
+bool
+cidr_prefix_equal(const unsigned char *a, const unsigned char *b, int bits)
 {
 	int whole = bits / 8, rest = bits % 8;
 	if (memcmp(a, b, (size_t)whole) != 0)
@@ -73,9 +74,9 @@ cidr_contains(const struct cidr *block, const char *ip)
 {
 	unsigned char addr[16];
 	bool v4;
-	if (ip == NULL || !parse_ip(ip, addr, &v4))
+	if (ip == NULL || !cidr_ip_parse(ip, addr, &v4))
 		return false;
-	return prefix_equal(addr, block->net, block->bits);
+	return cidr_prefix_equal(addr, block->net, block->bits);
 }
 
 bool
@@ -101,5 +102,5 @@ cidr_overlap(const struct cidr *a, const struct cidr *b)
 {
 	/* Two blocks overlap when the shorter prefix holds the other. */
 	int bits = a->bits < b->bits ? a->bits : b->bits;
-	return prefix_equal(a->net, b->net, bits);
+	return cidr_prefix_equal(a->net, b->net, bits);
 }

@@ -15,6 +15,17 @@ struct cidr {
 	int bits;	/* 0..128; an IPv4 /n is 96 + n */
 };
 
+/*
+ * An IPv4 or IPv6 address as text into 16 bytes, IPv4 mapped into IPv6
+ * (::ffff:a.b.c.d); *v4_r tells whether it is IPv4, written so or
+ * mapped. False for anything else.
+ */
+bool cidr_ip_parse(const char *text, unsigned char out[16], bool *v4_r);
+
+/* Whether a and b agree in their first `bits` bits. */
+bool cidr_prefix_equal(const unsigned char *a, const unsigned char *b,
+	int bits);
+
 /* An "IP" or "IP/bits" entry; false when it is neither. */
 bool cidr_parse(const char *entry, struct cidr *out);
 

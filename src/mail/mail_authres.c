@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "mail/mail.h"
+#include "mail/mail_secure.h"
 
 static int
 resolver_lookup(void *arg, const char *name, enum dns_type type,
@@ -28,25 +29,24 @@ mail_auth_dns_resolver(struct dns_resolver *r)
 
 /* ---- the checks together ---- */
 
-/* The From domain, lower case without a final dot; NULL if not one. */
+/*
+ * The From domain as domains are compared (mail_domain_normalise: lower
+ * case, no final dot, A-labels); NULL if not one.
+ */
 static const char *
 from_domain(struct span msg, struct arena *a)
 {
 	struct mail_header_mailbox from;
 	struct error err;
+	char d[MAIL_SECURE_DOMAIN_SIZE];
 	if (mail_header_from(msg, a, &from, &err) < 0)
 		return NULL;
 	const char *at = strrchr(from.address, '@');
-	if (at == NULL || at[1] == '\0')
+	if (at == NULL ||
+	    mail_domain_normalise(at + 1, d, sizeof(d), &err) < 0 ||
+	    !dns_name_is_valid(d))
 		return NULL;
-	char *d = arena_strdup(a, at + 1);
-	if (d == NULL)
-		return NULL;
-	str_lower_inplace(d);
-	size_t n = strlen(d);
-	if (n > 0 && d[n - 1] == '.')
-		d[n - 1] = '\0';
-	return dns_name_is_valid(d) ? d : NULL;
+	return arena_strdup(a, d);
 }
 
 int
@@ -63,18 +63,9 @@ mail_auth_check(const struct mail_auth_dns *dns,
 	if (in->message.len == 0)
 		return 0;
 	out_r->checked_message = true;
-	struct error verr;
 	if (mail_dkim_verify(dns, in->message, in->now, a, &out_r->dkim,
-		    &out_r->dkim_count, &verr) < 0) {
-		if (verr.code != ERROR_INVALID)
-			return error_forward(err, &verr);
-		out_r->dkim = arena_alloc(a, sizeof(*out_r->dkim));
-		if (out_r->dkim == NULL)
-			return error_set(err, ERROR_LIMIT, "out of memory");
-		*out_r->dkim = (struct mail_dkim_result){ MAIL_DKIM_PERMERROR,
-			"", "", "", "", "", arena_strdup(a, verr.msg) };
-		out_r->dkim_count = 1;
-	}
+		    &out_r->dkim_count, err) < 0)
+		return -1;
 	struct mail_dmarc_input din = {
 		.from_domain = from_domain(in->message, a),
 		.spf = out_r->spf.result,

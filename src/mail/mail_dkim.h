@@ -55,20 +55,30 @@ bool mail_dkim_name_is_valid(const char *s);
 int mail_dkim_canon_header(struct span field, struct str *out,
 	struct error *err);
 
+/*
+ * Appends one header field in simple form (RFC 6376 §3.4.1) to out: as
+ * written, each bare LF made CRLF, then CRLF. -1 when out is full.
+ */
+int mail_dkim_canon_header_simple(struct span field, struct str *out);
+
 /* Receives canonical body bytes, in order, in pieces of any size. */
 typedef void mail_dkim_sink(void *arg, const char *p, size_t len);
 
 /*
- * The relaxed body canonicaliser (RFC 6376 §3.4.4), fed the body in pieces
- * of any size and split anywhere, so a body of any size is canonicalised
- * in constant memory: no WSP at line ends, each inner run of WSP one SP,
- * no empty lines at the end, CRLF after a last line that lacks one. A
- * line ends at CRLF or at a bare LF (written CRLF, as it is sent); a bare
- * CR is an ordinary byte. Start with mail_dkim_body_init.
+ * The body canonicaliser, fed the body in pieces of any size and split
+ * anywhere, so a body of any size is canonicalised in constant memory.
+ * Relaxed (RFC 6376 §3.4.4, the default): no WSP at line ends, each inner
+ * run of WSP one SP, no empty lines at the end, CRLF after a last line
+ * that lacks one. Simple (§3.4.3, set `simple` after init): WSP kept as
+ * it is, empty lines at the end still go, and an empty body is one CRLF.
+ * A line ends at CRLF or at a bare LF (written CRLF, as it is sent); a
+ * bare CR is an ordinary byte. Start with mail_dkim_body_init.
  */
 struct mail_dkim_body {
 	mail_dkim_sink *sink;
 	void *arg;
+	bool simple;		/* §3.4.3 simple, not relaxed */
+	bool wrote;		/* a byte has been written */
 	uint64_t held_lines;	/* empty lines not yet written: may end it */
 	bool in_wsp;		/* WSP seen on this line, not yet written */
 	bool line_open;		/* this line has text, its CRLF not written */

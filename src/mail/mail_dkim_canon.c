@@ -1,6 +1,6 @@
 /*
- * DKIM's relaxed canonicalisation of header fields and of the body (RFC
- * 6376 §3.4.2, §3.4.4), and the split of a message into header fields.
+ * DKIM's canonicalisation of header fields and of the body, relaxed and
+ * simple (RFC 6376 §3.4), and the split of a message into header fields.
  * Layer: domain, pure: bytes in, bytes out, no I/O. Fuzzed by
  * tests/fuzz/fuzz_dkim.c.
  */
@@ -93,6 +93,19 @@ full:
 		"the header is too large to sign");
 }
 
+int
+mail_dkim_canon_header_simple(struct span field, struct str *out)
+{
+	for (size_t i = 0; i < field.len; i++) {
+		if (field.p[i] == '\n' && (i == 0 || field.p[i - 1] != '\r') &&
+		    str_append_char(out, '\r') < 0)
+			return -1;
+		if (str_append_char(out, field.p[i]) < 0)
+			return -1;
+	}
+	return str_append(out, "\r\n", 2);
+}
+
 void
 mail_dkim_body_init(struct mail_dkim_body *b, mail_dkim_sink *sink,
 	void *arg)
@@ -117,6 +130,7 @@ emit(struct mail_dkim_body *b, const char *p, size_t len)
 		flush(b);
 	memcpy(b->buf + b->buf_len, p, len);
 	b->buf_len += len;
+	b->wrote = true;
 }
 
 /*
@@ -166,7 +180,7 @@ mail_dkim_body_update(struct mail_dkim_body *b, const char *p, size_t len)
 			b->cr = true;
 		else if (c == '\n')
 			line_end(b);
-		else if (is_wsp(c))
+		else if (!b->simple && is_wsp(c))
 			b->in_wsp = true;
 		else
 			text_byte(b, c);
@@ -179,8 +193,11 @@ mail_dkim_body_final(struct mail_dkim_body *b)
 	if (b->cr)
 		text_byte(b, '\r');
 	b->cr = false;
-	/* RFC 6376 §3.4.4: a non-empty body gets a CRLF it lacks. */
-	if (b->line_open)
+	/*
+	 * RFC 6376 §3.4.4: a non-empty body gets a CRLF it lacks; §3.4.3: a
+	 * simple empty body is one CRLF.
+	 */
+	if (b->line_open || (b->simple && !b->wrote))
 		emit(b, "\r\n", 2);
 	b->line_open = false;
 	b->held_lines = 0;

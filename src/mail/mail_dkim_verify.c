@@ -1,7 +1,7 @@
 /*
  * DKIM verification (RFC 6376 §3.5, §3.6.1, §6): DKIM-Signature and key
  * records read as tag lists, the signed fields and body canonicalised
- * (relaxed by mail_dkim_canon.c, simple here, §3.4.1, §3.4.3), hashed and
+ * (by mail_dkim_canon.c, §3.4), hashed and
  * checked: rsa-sha256 by GnuTLS, ed25519-sha256 by libsodium (RFC 8463).
  * rsa-sha1 and RSA keys under 1024 bits fail (RFC 8301). Layer: domain.
  */
@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "mail/mail_dkim.h"
+#include "mail/mail_secure.h"
 
 /* Names in h=: a signer may oversign, but not without bound. */
 #define HEADERS_MAX 256
@@ -54,18 +55,6 @@ is_fws(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static struct span
-trim_fws(struct span s)
-{
-	while (s.len > 0 && is_fws(s.p[0])) {
-		s.p++;
-		s.len--;
-	}
-	while (s.len > 0 && is_fws(s.p[s.len - 1]))
-		s.len--;
-	return s;
-}
-
 int
 mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 	size_t *count_r, struct error *err)
@@ -75,7 +64,7 @@ mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 	while (rest.len > 0) {
 		struct span raw;
 		span_split(&rest, ';', &raw);
-		struct span spec = trim_fws(raw);
+		struct span spec = span_trim(raw);
 		if (spec.len == 0) {
 			/* Only FWS may follow the final ';'. */
 			if (raw.p + raw.len == text.p + text.len)
@@ -95,7 +84,7 @@ mail_dkim_tags_parse(struct span text, struct mail_dkim_tag *tags,
 			return error_set(err, ERROR_INVALID,
 				"\"%.*s\" is not a tag (name=value)",
 				(int)(spec.len > 40 ? 40 : spec.len), spec.p);
-		struct span value = trim_fws(span_make(spec.p + eq + 1,
+		struct span value = span_trim(span_make(spec.p + eq + 1,
 			spec.len - eq - 1));
 		for (size_t i = 0; i < value.len; i++) {
 			unsigned char c = (unsigned char)value.p[i];
@@ -128,8 +117,7 @@ mail_dkim_tag_find(const struct mail_dkim_tag *tags, size_t count,
 	const char *name)
 {
 	for (size_t i = 0; i < count; i++) {
-		if (tags[i].name.len == strlen(name) &&
-		    memcmp(tags[i].name.p, name, tags[i].name.len) == 0)
+		if (span_eq(tags[i].name, name))
 			return &tags[i].value;
 	}
 	return NULL;
@@ -184,7 +172,7 @@ sig_headers(struct span h, struct arena *a, struct mail_dkim_sig *sig,
 	if (h.len == 0)
 		return error_set(err, ERROR_INVALID, "h= names no field");
 	while (span_split(&rest, ':', &name)) {
-		name = trim_fws(name);
+		name = span_trim(name);
 		if (name.len == 0)
 			return error_set(err, ERROR_INVALID,
 				"the h= list has an empty field name");
@@ -223,9 +211,9 @@ sig_canon(struct span c, struct mail_dkim_sig *sig, struct error *err)
 		struct span v = k == 0 ? header : body;
 		bool *relaxed = k == 0 ? &sig->header_relaxed :
 			&sig->body_relaxed;
-		if (v.len == 7 && span_eq_nocase(v, "relaxed"))
+		if (span_eq_nocase(v, "relaxed"))
 			*relaxed = true;
-		else if (v.len == 6 && span_eq_nocase(v, "simple"))
+		else if (span_eq_nocase(v, "simple"))
 			*relaxed = false;
 		else
 			return error_set(err, ERROR_INVALID,
@@ -233,16 +221,6 @@ sig_canon(struct span c, struct mail_dkim_sig *sig, struct error *err)
 				(int)(c.len > 40 ? 40 : c.len), c.p);
 	}
 	return 0;
-}
-
-static bool
-domain_within(const char *sub, const char *domain)
-{
-	size_t n = strlen(sub), d = strlen(domain);
-	if (n == d)
-		return strcasecmp(sub, domain) == 0;
-	return n > d && sub[n - d - 1] == '.' &&
-		strcasecmp(sub + n - d, domain) == 0;
 }
 
 static int
@@ -262,28 +240,6 @@ sig_required(const struct mail_dkim_tag *tags, size_t count, struct error *err)
 	return 0;
 }
 
-static int
-sig_alg(struct span a_tag, struct arena *a, struct mail_dkim_sig *sig,
-	struct error *err)
-{
-	if (a_tag.len == 10 && span_eq_nocase(a_tag, "rsa-sha256"))
-		sig->alg = MAIL_DKIM_SIG_RSA_SHA256;
-	else if (a_tag.len == 14 && span_eq_nocase(a_tag, "ed25519-sha256"))
-		sig->alg = MAIL_DKIM_SIG_ED25519_SHA256;
-	else if (a_tag.len == 8 && span_eq_nocase(a_tag, "rsa-sha1"))
-		sig->alg = MAIL_DKIM_SIG_RSA_SHA1;
-	else
-		return error_set(err, ERROR_INVALID,
-			"a=%.*s is not a signing algorithm DKIM defines",
-			(int)(a_tag.len > 40 ? 40 : a_tag.len), a_tag.p);
-	char *name = span_dup(a_tag, a);
-	if (name == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
-	str_lower_inplace(name);
-	sig->alg_name = name;
-	return 0;
-}
-
 static char *
 lower_dup(struct span s, struct arena *a)
 {
@@ -291,6 +247,26 @@ lower_dup(struct span s, struct arena *a)
 	if (p != NULL)
 		str_lower_inplace(p);
 	return p;
+}
+
+static int
+sig_alg(struct span a_tag, struct arena *a, struct mail_dkim_sig *sig,
+	struct error *err)
+{
+	if (span_eq_nocase(a_tag, "rsa-sha256"))
+		sig->alg = MAIL_DKIM_SIG_RSA_SHA256;
+	else if (span_eq_nocase(a_tag, "ed25519-sha256"))
+		sig->alg = MAIL_DKIM_SIG_ED25519_SHA256;
+	else if (span_eq_nocase(a_tag, "rsa-sha1"))
+		sig->alg = MAIL_DKIM_SIG_RSA_SHA1;
+	else
+		return error_set(err, ERROR_INVALID,
+			"a=%.*s is not a signing algorithm DKIM defines",
+			(int)(a_tag.len > 40 ? 40 : a_tag.len), a_tag.p);
+	sig->alg_name = lower_dup(a_tag, a);
+	if (sig->alg_name == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	return 0;
 }
 
 static int
@@ -315,7 +291,7 @@ sig_names(const struct mail_dkim_tag *tags, size_t count, struct arena *a,
 		const char *at = sig->identity != NULL ?
 			strrchr(sig->identity, '@') : NULL;
 		if (sig->identity != NULL && (at == NULL ||
-			    !domain_within(at + 1, sig->domain)))
+			    !mail_domain_is_under(at + 1, sig->domain)))
 			return error_set(err, ERROR_INVALID,
 				"i= is not in the domain d= names "
 				"(RFC 6376 §3.5)");
@@ -364,8 +340,7 @@ sig_numbers(const struct mail_dkim_tag *tags, size_t count, struct mail_dkim_sig
 		bool dns = false;
 		struct span rest = *q, m;
 		while (span_split(&rest, ':', &m))
-			dns |= trim_fws(m).len == 7 &&
-				span_eq_nocase(trim_fws(m), "dns/txt");
+			dns |= span_eq_nocase(span_trim(m), "dns/txt");
 		if (!dns)
 			return error_set(err, ERROR_INVALID,
 				"q= offers no query method but dns/txt");
@@ -426,15 +401,15 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 		bool sha256 = false;
 		struct span rest = *h, m;
 		while (span_split(&rest, ':', &m))
-			sha256 |= span_eq_nocase(trim_fws(m), "sha256");
+			sha256 |= span_eq_nocase(span_trim(m), "sha256");
 		if (!sha256)
 			return error_set(err, ERROR_INVALID,
 				"the key's h= does not allow sha256");
 	}
 	const struct span *k = mail_dkim_tag_find(tags, count, "k");
-	if (k != NULL && span_eq_nocase(*k, "ed25519") && k->len == 7)
+	if (k != NULL && span_eq_nocase(*k, "ed25519"))
 		key_r->ed25519 = true;
-	else if (k != NULL && !(k->len == 3 && span_eq_nocase(*k, "rsa")))
+	else if (k != NULL && !span_eq_nocase(*k, "rsa"))
 		return error_set(err, ERROR_INVALID,
 			"the key's k= is neither rsa nor ed25519");
 	const struct span *s = mail_dkim_tag_find(tags, count, "s");
@@ -442,8 +417,8 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 		bool email = false;
 		struct span rest = *s, m;
 		while (span_split(&rest, ':', &m))
-			email |= span_eq(trim_fws(m), "*") ||
-				span_eq_nocase(trim_fws(m), "email");
+			email |= span_eq(span_trim(m), "*") ||
+				span_eq_nocase(span_trim(m), "email");
 		if (!email)
 			return error_set(err, ERROR_INVALID,
 				"the key is not for email (s=)");
@@ -452,7 +427,7 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 	if (t != NULL) {
 		struct span rest = *t, m;
 		while (span_split(&rest, ':', &m))
-			key_r->strict_identity |= span_eq(trim_fws(m), "s");
+			key_r->strict_identity |= span_eq(span_trim(m), "s");
 	}
 	const struct span *p = mail_dkim_tag_find(tags, count, "p");
 	if (p == NULL)
@@ -471,88 +446,6 @@ mail_dkim_pubkey_parse(struct span text, struct arena *a,
 }
 
 /* ---- canonicalisation and hashing ---- */
-
-/*
- * The simple body (§3.4.3): unchanged but for empty lines at the end,
- * which go, and a CRLF after a last line without one; an empty body is
- * one CRLF. A bare LF ends a line (it is sent as CRLF), as in the
- * relaxed canonicaliser.
- */
-struct simple_body {
-	mail_dkim_sink *sink;
-	void *arg;
-	uint64_t held;		/* empty lines not yet written */
-	bool cr;
-	bool line_open;
-	bool wrote;
-	size_t len;
-	char buf[4096];
-};
-
-static void
-simple_emit(struct simple_body *b, const char *p, size_t n)
-{
-	if (b->len + n > sizeof(b->buf)) {
-		b->sink(b->arg, b->buf, b->len);
-		b->len = 0;
-	}
-	memcpy(b->buf + b->len, p, n);
-	b->len += n;
-	b->wrote = true;
-}
-
-static void
-simple_text(struct simple_body *b, char c)
-{
-	for (; b->held > 0; b->held--)
-		simple_emit(b, "\r\n", 2);
-	simple_emit(b, &c, 1);
-	b->line_open = true;
-}
-
-static void
-simple_line_end(struct simple_body *b)
-{
-	if (b->line_open)
-		simple_emit(b, "\r\n", 2);
-	else
-		b->held++;
-	b->line_open = false;
-}
-
-static void
-simple_update(struct simple_body *b, const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = p[i];
-		if (b->cr) {
-			b->cr = false;
-			if (c == '\n') {
-				simple_line_end(b);
-				continue;
-			}
-			simple_text(b, '\r');
-		}
-		if (c == '\r')
-			b->cr = true;
-		else if (c == '\n')
-			simple_line_end(b);
-		else
-			simple_text(b, c);
-	}
-}
-
-static void
-simple_final(struct simple_body *b)
-{
-	if (b->cr)
-		simple_text(b, '\r');
-	if (b->line_open || !b->wrote)
-		simple_emit(b, "\r\n", 2);
-	if (b->len > 0)
-		b->sink(b->arg, b->buf, b->len);
-	b->len = 0;
-}
 
 /* The hash of the canonical body, cut at l= when the signature has it. */
 struct body_hash {
@@ -575,39 +468,39 @@ body_sink(void *arg, const char *p, size_t len)
 	crypto_hash_sha256_update(&h->sha, (const unsigned char *)p, len);
 }
 
+/*
+ * The body's hash without l=, by canonicalisation (index body_relaxed):
+ * the signatures of a message mostly share one, so the body is hashed
+ * once for them all; only an l= signature hashes it for itself.
+ */
+struct body_hashes {
+	bool done[2];
+	unsigned char hash[2][32];
+};
+
 static void
 hash_body(const struct mail_dkim_sig *sig, struct span body,
-	unsigned char out[32], uint64_t *total_r)
+	struct body_hashes *shared, unsigned char out[32], uint64_t *total_r)
 {
+	int k = sig->body_relaxed;
+	if (!sig->has_length && shared->done[k]) {
+		memcpy(out, shared->hash[k], 32);
+		return;
+	}
 	struct body_hash h = { .limited = sig->has_length,
 		.left = sig->length };
 	crypto_hash_sha256_init(&h.sha);
-	if (sig->body_relaxed) {
-		struct mail_dkim_body b;
-		mail_dkim_body_init(&b, body_sink, &h);
-		mail_dkim_body_update(&b, body.p, body.len);
-		mail_dkim_body_final(&b);
-	} else {
-		struct simple_body b = { .sink = body_sink, .arg = &h };
-		simple_update(&b, body.p, body.len);
-		simple_final(&b);
-	}
+	struct mail_dkim_body b;
+	mail_dkim_body_init(&b, body_sink, &h);
+	b.simple = !sig->body_relaxed;
+	mail_dkim_body_update(&b, body.p, body.len);
+	mail_dkim_body_final(&b);
 	crypto_hash_sha256_final(&h.sha, out);
 	*total_r = h.total;
-}
-
-/* A field as simple header canonicalisation has it (§3.4.1), with CRLF. */
-static int
-canon_simple(struct span field, struct str *out)
-{
-	for (size_t i = 0; i < field.len; i++) {
-		if (field.p[i] == '\n' && (i == 0 || field.p[i - 1] != '\r') &&
-		    str_append_char(out, '\r') < 0)
-			return -1;
-		if (str_append_char(out, field.p[i]) < 0)
-			return -1;
+	if (!sig->has_length) {
+		shared->done[k] = true;
+		memcpy(shared->hash[k], out, 32);
 	}
-	return str_append(out, "\r\n", 2);
 }
 
 static int
@@ -616,7 +509,7 @@ canon_field(const struct mail_dkim_sig *sig, struct span field,
 {
 	if (sig->header_relaxed)
 		return mail_dkim_canon_header(field, out, err);
-	if (canon_simple(field, out) < 0)
+	if (mail_dkim_canon_header_simple(field, out) < 0)
 		return error_set(err, ERROR_LIMIT, "the header is too large");
 	return 0;
 }
@@ -674,8 +567,7 @@ signed_data(const struct mail_dkim_sig *sig, const struct mail_dkim_field
 	for (size_t h = 0; h < sig->header_count; h++) {
 		for (size_t i = count; i-- > 0;) {
 			if (used[i] || !span_eq_nocase(fields[i].name,
-				    sig->headers[h]) ||
-			    fields[i].name.len != strlen(sig->headers[h]))
+				    sig->headers[h]))
 				continue;
 			used[i] = true;
 			if (canon_field(sig, fields[i].field, data, err) < 0)
@@ -697,6 +589,7 @@ signed_data(const struct mail_dkim_sig *sig, const struct mail_dkim_field
 struct check {
 	struct mail_dkim_result *r;
 	struct arena *a;
+	struct body_hashes *bodies;
 };
 
 static int
@@ -832,8 +725,9 @@ verify_one(const struct mail_auth_dns *dns, struct span msg,
 		return verdict(c, MAIL_DKIM_FAIL,
 			"the key (t=s) allows no subdomain in i=");
 	unsigned char bh[32];
-	uint64_t total;
-	hash_body(&sig, span_make(msg.p + body, msg.len - body), bh, &total);
+	uint64_t total = 0;
+	hash_body(&sig, span_make(msg.p + body, msg.len - body), c->bodies,
+		bh, &total);
 	if (sig.has_length && total < sig.length)
 		return verdict(c, MAIL_DKIM_FAIL,
 			"the body is shorter than l= says");
@@ -884,15 +778,29 @@ mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 {
 	struct mail_dkim_field *fields;
 	size_t count, body;
-	*results_r = NULL;
-	*count_r = 0;
-	if (mail_dkim_header_fields(msg, a, &fields, &count, &body, err) < 0)
-		return -1;
+	struct error herr;
 	struct mail_dkim_result *results = NULL;
 	size_t n = 0, capacity = 0;
+	struct body_hashes bodies = { 0 };
+	*results_r = NULL;
+	*count_r = 0;
+	if (mail_dkim_header_fields(msg, a, &fields, &count, &body,
+		    &herr) < 0) {
+		if (herr.code != ERROR_INVALID)
+			return error_forward(err, &herr);
+		/* No signature can be read from it: one permerror says why. */
+		struct mail_dkim_result *r = arena_alloc(a, sizeof(*r));
+		const char *why = arena_strdup(a, herr.msg);
+		if (r == NULL || why == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		*r = (struct mail_dkim_result){ MAIL_DKIM_PERMERROR, "", "",
+			"", "", "", why };
+		*results_r = r;
+		*count_r = 1;
+		return 0;
+	}
 	for (size_t i = 0; i < count && n < MAIL_DKIM_VERIFY_MAX; i++) {
-		if (fields[i].name.len != 14 ||
-		    !span_eq_nocase(fields[i].name, "dkim-signature"))
+		if (!span_eq_nocase(fields[i].name, "dkim-signature"))
 			continue;
 		struct mail_dkim_result *r = arena_array_push(a,
 			(void **)&results, &n, &capacity, sizeof(*r));
@@ -900,7 +808,7 @@ mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 			return error_set(err, ERROR_LIMIT, "out of memory");
 		*r = (struct mail_dkim_result){ MAIL_DKIM_PERMERROR, "", "",
 			"", "", "", "" };
-		struct check c = { r, a };
+		struct check c = { r, a, &bodies };
 		if (verify_one(dns, msg, fields, count, i, body, now, &c,
 			    err) < 0)
 			return -1;

@@ -128,9 +128,10 @@ struct mail_dkim_result {
 /*
  * Verifies every DKIM-Signature of msg (up to MAIL_DKIM_VERIFY_MAX), each
  * with its key fetched through dns, t= and x= judged against now. The
- * results are in the fields' order; none for an unsigned message.
- * Returns -1 only when msg's header cannot be read (ERROR_INVALID) or
- * the arena is full (ERROR_LIMIT).
+ * results are in the fields' order; none for an unsigned message; one
+ * PERMERROR, its why the sentence saying so, when msg's header cannot be
+ * read. Returns -1 only past MAIL_DKIM_FIELDS_MAX fields or when the
+ * arena is full (ERROR_LIMIT).
  */
 int mail_dkim_verify(const struct mail_auth_dns *dns, struct span msg,
 	int64_t now, struct arena *a, struct mail_dkim_result **results_r,

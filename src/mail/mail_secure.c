@@ -8,6 +8,7 @@
 #include <idn2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/clock.h"
 #include "core/config.h"
@@ -69,9 +70,9 @@ mail_domain_is_under(const char *d, const char *s)
 	if (sl == 0)
 		return false;
 	if (dl == sl)
-		return memcmp(d, s, dl) == 0;
+		return strcasecmp(d, s) == 0;
 	return dl > sl && d[dl - sl - 1] == '.' &&
-		memcmp(d + dl - sl, s, sl) == 0;
+		strcasecmp(d + dl - sl, s) == 0;
 }
 
 static int

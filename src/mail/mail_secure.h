@@ -33,9 +33,9 @@ int mail_domain_normalise(const char *address, char *buf, size_t size,
 	struct error *err);
 
 /*
- * Whether domain d (normalised) is s or a subdomain of s: d == s, or d
- * ends with "." + s. Never a bare suffix: "evilnhs.net" is not under
- * "nhs.net", nor is "nhs.net.evil.com".
+ * Whether domain d is s or a subdomain of s: d == s, or d ends with "." +
+ * s, ASCII case ignored (DNS names compare so, RFC 4343). Never a bare
+ * suffix: "evilnhs.net" is not under "nhs.net", nor is "nhs.net.evil.com".
  */
 bool mail_domain_is_under(const char *d, const char *s);
 

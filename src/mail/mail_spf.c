@@ -192,7 +192,7 @@ macro_value(char letter, const struct mail_spf_macro_input *in,
 		return 0;
 	case 'l':
 		*value_r = at != NULL ? arena_strndup(a, in->sender,
-			(size_t)(at - in->sender)) : "postmaster";
+			(size_t)(at - in->sender)) : in->sender;
 		break;
 	case 'o':
 		*value_r = at != NULL ? at + 1 : in->sender;
@@ -500,8 +500,7 @@ directive(struct parser *ps, struct span s, struct mail_spf_term *t)
 	struct span name = span_make(s.p, n);
 	size_t m = 0;
 	while (m < sizeof(mechanisms) / sizeof(*mechanisms) &&
-	       !(name.len == strlen(mechanisms[m].name) &&
-		   span_eq_nocase(name, mechanisms[m].name)))
+	       !span_eq_nocase(name, mechanisms[m].name))
 		m++;
 	if (m == sizeof(mechanisms) / sizeof(*mechanisms))
 		return bad(ps, "is not a mechanism or modifier SPF knows");
@@ -550,8 +549,8 @@ static int
 modifier(struct parser *ps, struct span name, struct span value,
 	struct mail_spf_record *r)
 {
-	bool is_redirect = name.len == 8 && span_eq_nocase(name, "redirect");
-	bool is_exp = name.len == 3 && span_eq_nocase(name, "exp");
+	bool is_redirect = span_eq_nocase(name, "redirect");
+	bool is_exp = span_eq_nocase(name, "exp");
 	if (!is_redirect && !is_exp) {
 		bool ends;
 		/* §6: unknown modifiers are ignored, but must parse. */

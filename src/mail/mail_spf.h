@@ -90,7 +90,7 @@ int mail_spf_record_parse(struct span text, struct arena *a,
 
 /* What macros expand from (RFC 7208 §7.2). */
 struct mail_spf_macro_input {
-	const char *sender;	/* <sender>: "local@domain" */
+	const char *sender;	/* <sender>: "local@domain", local not empty */
 	const char *domain;	/* <domain>: the domain being checked now */
 	const char *ip;		/* the client's address as text */
 	const char *helo;	/* the HELO/EHLO name */
@@ -114,7 +114,8 @@ bool mail_spf_needs_ptr(const char *spec);
 struct mail_spf_input {
 	const char *ip;		/* the client's IPv4 or IPv6 address */
 	const char *domain;	/* the domain whose record is evaluated */
-	const char *sender;	/* "local@domain"; "postmaster@helo" for <> */
+	const char *sender;	/* "local@domain"; without a local-part (""
+				 * for <>): postmaster@domain (§4.3) */
 	const char *helo;	/* the HELO/EHLO name given ("" if none) */
 };
 

@@ -9,14 +9,15 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/arena.h"
+#include "core/cidr.h"
 #include "core/dns.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "mail/mail_secure.h"
 
 struct eval {
 	const struct mail_auth_dns *dns;
@@ -129,18 +130,6 @@ count_dns_term(struct eval *e, const char *text, enum mail_spf_result *r)
 	return STEP_ON;
 }
 
-static bool
-addr_in(const struct eval *e, const uint8_t *net, int bits)
-{
-	size_t whole = (size_t)bits / 8;
-	if (memcmp(e->ip, net, whole) != 0)
-		return false;
-	if (bits % 8 == 0)
-		return true;
-	uint8_t mask = (uint8_t)(0xff << (8 - bits % 8));
-	return (e->ip[whole] & mask) == (net[whole] & mask);
-}
-
 /* Whether an A or AAAA answer holds the client, within the prefix. */
 static bool
 answer_holds(const struct eval *e, const struct dns_answer *ans, int cidr4,
@@ -149,8 +138,8 @@ answer_holds(const struct eval *e, const struct dns_answer *ans, int cidr4,
 	for (size_t i = 0; i < ans->count; i++) {
 		if (ans->addr[i].family != e->family)
 			continue;
-		if (addr_in(e, ans->addr[i].bytes, e->family == AF_INET ?
-			    cidr4 : cidr6))
+		if (cidr_prefix_equal(e->ip, ans->addr[i].bytes,
+			    e->family == AF_INET ? cidr4 : cidr6))
 			return true;
 	}
 	return false;
@@ -173,22 +162,13 @@ validated_names(struct eval *e, enum mail_spf_result *r)
 	if (e->ptr_done)
 		return STEP_ON;
 	e->ptr_done = true;
-	char rev[80];
-	size_t n = 0;
-	if (e->family == AF_INET) {
-		n = (size_t)snprintf(rev, sizeof(rev),
-			"%u.%u.%u.%u.in-addr.arpa", e->ip[3], e->ip[2],
-			e->ip[1], e->ip[0]);
-	} else {
-		static const char hex[] = "0123456789abcdef";
-		for (size_t i = 16; i-- > 0;) {
-			rev[n++] = hex[e->ip[i] & 15];
-			rev[n++] = '.';
-			rev[n++] = hex[e->ip[i] >> 4];
-			rev[n++] = '.';
-		}
-		memcpy(rev + n, "ip6.arpa", sizeof("ip6.arpa"));
-	}
+	/* The reverse name is the client's address as %{i} writes it. */
+	struct mail_spf_macro_input in = { e->sender, "", e->ip_text, e->helo,
+		NULL };
+	char *rev;
+	if (mail_spf_expand("%{ir}.%{v}.arpa", &in, false, e->a, &rev,
+		    e->err) < 0)
+		return STEP_FAIL;
 	struct dns_answer ptr;
 	enum step s = lookup(e, rev, DNS_TYPE_PTR, true, &ptr, r);
 	if (s != STEP_ON)
@@ -213,16 +193,6 @@ validated_names(struct eval *e, enum mail_spf_result *r)
 	return STEP_ON;
 }
 
-static bool
-name_within(const char *name, const char *domain)
-{
-	size_t n = strlen(name), d = strlen(domain);
-	if (n == d)
-		return strcasecmp(name, domain) == 0;
-	return n > d && name[n - d - 1] == '.' &&
-		strcasecmp(name + n - d, domain) == 0;
-}
-
 /*
  * Expands a domain-spec for current domain d. A macro the record's syntax
  * let through cannot fail here but by size, which is PERMERROR.
@@ -242,12 +212,12 @@ target(struct eval *e, const char *spec, const char *d, const char **out_r,
 			return s;
 		/* §7.3: the domain itself, else a name under it, else any. */
 		for (size_t i = 0; i < e->validated_count; i++) {
-			if (validated == NULL || (name_within(e->validated[i],
-						 d) && !name_within(validated,
-						 d)))
-				validated = e->validated[i];
-			if (strcasecmp(e->validated[i], d) == 0) {
-				validated = e->validated[i];
+			const char *v = e->validated[i];
+			if (validated == NULL || (mail_domain_is_under(v, d) &&
+				    !mail_domain_is_under(validated, d)))
+				validated = v;
+			if (strcasecmp(v, d) == 0) {
+				validated = v;
 				break;
 			}
 		}
@@ -282,8 +252,8 @@ term_matches(struct eval *e, const struct mail_spf_term *t, const char *d,
 	case MAIL_SPF_IP6:
 		if ((t->mechanism == MAIL_SPF_IP4) != (e->family == AF_INET))
 			return STEP_ON;
-		*matched = addr_in(e, t->net, t->mechanism == MAIL_SPF_IP4 ?
-			t->cidr4 : t->cidr6);
+		*matched = cidr_prefix_equal(e->ip, t->net,
+			t->mechanism == MAIL_SPF_IP4 ? t->cidr4 : t->cidr6);
 		return STEP_ON;
 	default:
 		break;
@@ -343,7 +313,7 @@ term_matches(struct eval *e, const struct mail_spf_term *t, const char *d,
 		if ((s = validated_names(e, r)) != STEP_ON)
 			return s;
 		for (size_t i = 0; i < e->validated_count && !*matched; i++)
-			*matched = name_within(e->validated[i], name);
+			*matched = mail_domain_is_under(e->validated[i], name);
 		return STEP_ON;
 	case MAIL_SPF_EXISTS:
 		/* §5.7: an A query whatever the client's family. */
@@ -435,44 +405,37 @@ mail_spf_check_host(const struct mail_auth_dns *dns,
 	memset(out_r, 0, sizeof(*out_r));
 	struct eval e = { .dns = dns, .a = a, .err = err, .sender =
 		in->sender, .helo = in->helo != NULL ? in->helo : "" };
-	if (e.sender == NULL || e.sender[0] == '\0')
+	/* §4.3: a sender with no local-part is postmaster at the domain. */
+	const char *at = e.sender != NULL ? strrchr(e.sender, '@') : NULL;
+	if (at == NULL || at == e.sender)
 		e.sender = arena_printf(a, "postmaster@%s", in->domain);
 	if (e.sender == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
-	struct in6_addr v6;
-	struct in_addr v4;
-	if (inet_pton(AF_INET, in->ip, &v4) == 1) {
-		e.family = AF_INET;
-		memcpy(e.ip, &v4, 4);
-		e.ip_text = in->ip;
-	} else if (inet_pton(AF_INET6, in->ip, &v6) == 1) {
-		/* §5: an IPv4-mapped address keeps IPv4's semantics. */
-		if (IN6_IS_ADDR_V4MAPPED(&v6)) {
-			e.family = AF_INET;
-			memcpy(e.ip, v6.s6_addr + 12, 4);
-			char *text = arena_alloc(a, INET_ADDRSTRLEN);
-			if (text == NULL)
-				return error_set(err, ERROR_LIMIT,
-					"out of memory for SPF");
-			inet_ntop(AF_INET, e.ip, text, INET_ADDRSTRLEN);
-			e.ip_text = text;
-		} else {
-			e.family = AF_INET6;
-			memcpy(e.ip, &v6, 16);
-			e.ip_text = in->ip;
-		}
-	} else {
+	uint8_t addr[16];
+	bool v4;
+	char *v4_text = arena_alloc(a, INET_ADDRSTRLEN);
+	if (v4_text == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	if (!cidr_ip_parse(in->ip, addr, &v4))
 		return error_set_field(err, ERROR_INVALID, "ip",
 			"\"%s\" is not an IPv4 or IPv6 address", in->ip);
-	}
+	/* §5: an IPv4-mapped address keeps IPv4's semantics. */
+	e.family = v4 ? AF_INET : AF_INET6;
+	memcpy(e.ip, addr + (v4 ? 12 : 0), v4 ? 4 : 16);
+	e.ip_text = v4 ? inet_ntop(AF_INET, e.ip, v4_text, INET_ADDRSTRLEN) :
+		in->ip;
 	enum mail_spf_result r = MAIL_SPF_NONE;
-	char *domain = arena_strdup(a, in->domain);
-	if (domain == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
-	size_t n = strlen(domain);
-	if (n > 0 && domain[n - 1] == '.')
-		domain[n - 1] = '\0';
-	str_lower_inplace(domain);
+	/*
+	 * The domain as domains are compared; one that will not normalise,
+	 * or that holds an '@' (normalising would cut it there), is left as
+	 * it is for check_host to refuse.
+	 */
+	char buf[MAIL_SECURE_DOMAIN_SIZE];
+	struct error nerr;
+	const char *domain = in->domain;
+	if (strchr(domain, '@') == NULL &&
+	    mail_domain_normalise(domain, buf, sizeof(buf), &nerr) == 0)
+		domain = buf;
 	if (check_host(&e, domain, 0, &r) == STEP_FAIL)
 		return -1;
 	out_r->result = r;
@@ -501,24 +464,14 @@ mail_spf_check(const struct mail_auth_dns *dns, const char *ip,
 				"out of memory for SPF");
 	}
 	const char *at = strrchr(from, '@');
+	/* mail_spf_check_host makes postmaster@domain of a bare domain. */
 	struct mail_spf_input in = { ip, NULL, from, helo != NULL ? helo :
 		"" };
 	*helo_r = from[0] == '\0';
-	if (*helo_r) {
-		/* §2.4: the null reverse-path is checked as the HELO's. */
-		in.domain = in.helo;
-		in.sender = arena_printf(a, "postmaster@%s", in.helo);
-	} else if (at == NULL) {
-		/* §4.3: a sender without '@' is a domain; local "postmaster". */
-		in.domain = from;
-		in.sender = arena_printf(a, "postmaster@%s", from);
-	} else {
-		in.domain = at + 1;
-		if (at == from)
-			in.sender = arena_printf(a, "postmaster%s", from);
-	}
-	if (in.sender == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory for SPF");
+	if (*helo_r)
+		in.domain = in.helo;	/* §2.4: <> is checked as the HELO */
+	else
+		in.domain = at != NULL ? at + 1 : from;	/* §4.3 */
 	*identity_r = in.domain;
 	return mail_spf_check_host(dns, &in, a, out_r, err);
 }

@@ -2,8 +2,8 @@
  * Fuzz target for the DNS record data parsers (core/dns_rdata.c). The first
  * byte picks the type, the rest is the rdata, copied to a buffer of exactly
  * its size so a read past its end trips ASan. Beyond not crashing: an MX
- * host is a valid presentation-form name of at most 253 characters that
- * encodes back to the bytes read; an address parses back to its bytes; TXT
+ * or PTR host is a valid presentation-form name of at most 253 characters
+ * that encodes back to the bytes read; an address parses back to its bytes; TXT
  * text is the rdata less one length byte per string; TLSA keeps its data
  * whole; and a refusal is INVALID with a sentence.
  */
@@ -22,19 +22,19 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The host must be what the wire held, lower-cased, label by label. */
+/*
+ * host must be the name the wire held from rdata[at] to its end, lower-
+ * cased, label by label.
+ */
 static void
-check_mx(const uint8_t *rdata, size_t len, const struct dns_mx *mx)
+check_name(const uint8_t *rdata, size_t len, size_t at, const char *host)
 {
-	size_t n = strlen(mx->host);
+	size_t n = strlen(host);
 	if (n > DNS_NAME_MAX)
 		abort();
-	if (n > 0 && !dns_name_is_valid(mx->host))
+	if (n > 0 && !dns_name_is_valid(host))
 		abort();
-	if (mx->preference != ((rdata[0] << 8) | rdata[1]))
-		abort();
-	size_t at = 2;
-	const char *p = mx->host;
+	const char *p = host;
 	while (*p != '\0') {
 		const char *dot = strchr(p, '.');
 		size_t label = dot != NULL ? (size_t)(dot - p) : strlen(p);
@@ -91,18 +91,29 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(rdata, data + 1, len);
 	struct arena *a = arena_new(1 << 20);
 	struct error err;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0: {
 		struct dns_mx mx;
-		if (dns_rdata_mx(rdata, len, &mx, &err) == 0)
-			check_mx(rdata, len, &mx);
+		if (dns_rdata_mx(rdata, len, &mx, &err) == 0) {
+			if (mx.preference != ((rdata[0] << 8) | rdata[1]))
+				abort();
+			check_name(rdata, len, 2, mx.host);
+		} else {
+			check_refusal(&err);
+		}
+		break;
+	}
+	case 5: {
+		struct dns_ptr ptr;
+		if (dns_rdata_ptr(rdata, len, &ptr, &err) == 0)
+			check_name(rdata, len, 0, ptr.host);
 		else
 			check_refusal(&err);
 		break;
 	}
 	case 1:
 	case 2: {
-		enum dns_type type = data[0] % 5 == 1 ? DNS_TYPE_A :
+		enum dns_type type = data[0] % 6 == 1 ? DNS_TYPE_A :
 			DNS_TYPE_AAAA;
 		struct dns_addr addr;
 		if (dns_rdata_addr(type, rdata, len, &addr, &err) == 0)

@@ -1751,6 +1751,18 @@ test_cidr(void **state)
 	assert_true(cidr_list_contains("10.0.0.1, 192.0.2.0/24", "192.0.2.4"));
 	assert_false(cidr_list_contains("junk, 10.0.0.0/8", "192.0.2.4"));
 	assert_false(cidr_list_contains(NULL, "192.0.2.4"));
+	/* An address alone: IPv4 is IPv4 whether written so or mapped. */
+	unsigned char ip[16];
+	bool v4;
+	assert_true(cidr_ip_parse("192.0.2.1", ip, &v4));
+	assert_true(v4);
+	assert_true(cidr_ip_parse("::ffff:192.0.2.1", ip, &v4));
+	assert_true(v4);
+	assert_int_equal(ip[15], 1);
+	assert_true(cidr_ip_parse("2001:db8::1", ip, &v4));
+	assert_false(v4);
+	assert_false(cidr_ip_parse("192.0.2.1/24", ip, &v4));
+	assert_true(cidr_prefix_equal(ip, ip, 128));
 }
 
 int

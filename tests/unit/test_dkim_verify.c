@@ -37,23 +37,30 @@ static const struct rr no_rrs[] = {
 static struct arena *arena;
 static struct mail_dkim_key *rsa_key, *ed_key;
 
+/* A new key for nhs.example; its PEM text is wiped and dropped. */
+static struct mail_dkim_key *
+new_key(enum mail_dkim_algorithm alg, const char *selector)
+{
+	char *pem;
+	size_t len;
+	struct error err;
+	struct mail_dkim_key *key = mail_dkim_key_new(alg, "nhs.example",
+		selector, &pem, &len, &err);
+	if (key != NULL) {
+		sodium_memzero(pem, len);
+		free(pem);
+	}
+	return key;
+}
+
 static int
 setup(void **state)
 {
 	if (sodium_init() < 0)
 		return -1;
 	arena = arena_new(64 * 1024 * 1024);
-	char *pem;
-	size_t len;
-	struct error err;
-	rsa_key = mail_dkim_key_new(MAIL_DKIM_RSA_SHA256, "nhs.example", "rsa",
-		&pem, &len, &err);
-	sodium_memzero(pem, len);
-	free(pem);
-	ed_key = mail_dkim_key_new(MAIL_DKIM_ED25519_SHA256, "nhs.example",
-		"ed", &pem, &len, &err);
-	sodium_memzero(pem, len);
-	free(pem);
+	rsa_key = new_key(MAIL_DKIM_RSA_SHA256, "rsa");
+	ed_key = new_key(MAIL_DKIM_ED25519_SHA256, "ed");
 	return rsa_key != NULL && ed_key != NULL ? 0 : -1;
 }
 
@@ -152,7 +159,10 @@ test_signed_verifies(void **state)
 	}
 }
 
-/* Every change a forger might make, for both algorithms: each fails. */
+/*
+ * Changes a forger might make beyond one byte, for both algorithms: each
+ * fails, as does any one-byte change (test_tampering_fails).
+ */
 static const struct {
 	const char *from;
 	const char *to;
@@ -185,6 +195,33 @@ test_tampering_fails(void **state)
 				fail_msg("key %zu case %zu verified: %s", k,
 					i, why);
 		}
+		/*
+		 * Any one byte of a signed header value or of the body
+		 * changed to another visible character: fail.
+		 */
+		size_t start = strlen(msg) - strlen(message);
+		const char *body = strstr(message, "\r\n\r\n") + 4;
+		bool in_value = false;
+		size_t changed = 0;
+		for (size_t i = 0; message[i] != '\0'; i++) {
+			char c = message[i];
+			bool signed_byte = in_value || message + i >= body;
+			if (c == '\n')
+				in_value = false;
+			else if (c == ':')
+				in_value = true;
+			if (!signed_byte || strchr(" \t\r\n", c) != NULL)
+				continue;
+			char *bad = arena_strdup(arena, msg);
+			bad[start + i] = c == 'x' ? 'y' : 'x';
+			changed++;
+			const char *why;
+			if (verdict_of(keys[k], record, bad, &why) !=
+			    MAIL_DKIM_FAIL)
+				fail_msg("key %zu: byte %zu ('%c') changed "
+					"verified: %s", k, i, c, why);
+		}
+		assert_true(changed > 100);
 		/* What relaxed canonicalisation forgives still passes. */
 		const char *ok = replaced(msg, "Subject: Clinic times",
 			"subject:   Clinic \t times  ");
@@ -210,16 +247,12 @@ test_key_problems(void **state)
 	assert_non_null(strstr(why, "revoked"));
 	/* An RSA key for an Ed25519 signature. */
 	const char *rsa_record = mail_dkim_key_record(rsa_key, arena);
-	assert_int_equal(verdict_of(ed_key, replaced(rsa_record, "k=rsa",
-		"k=rsa"), msg, NULL), MAIL_DKIM_PERMERROR);
+	assert_non_null(strstr(rsa_record, "k=rsa"));
+	assert_int_equal(verdict_of(ed_key, rsa_record, msg, NULL),
+		MAIL_DKIM_PERMERROR);
 	/* Another Ed25519 key: the signature does not verify. */
-	char *pem;
-	size_t len;
-	struct error err;
-	struct mail_dkim_key *other = mail_dkim_key_new(
-		MAIL_DKIM_ED25519_SHA256, "nhs.example", "ed", &pem, &len,
-		&err);
-	free(pem);
+	struct mail_dkim_key *other = new_key(MAIL_DKIM_ED25519_SHA256, "ed");
+	assert_non_null(other);
 	assert_int_equal(verdict_of(ed_key, mail_dkim_key_record(other,
 		arena), msg, NULL), MAIL_DKIM_FAIL);
 	mail_dkim_key_free(&other);
@@ -231,10 +264,9 @@ test_key_problems(void **state)
 	assert_int_equal(verdict_of(ed_key, replaced(good, "v=DKIM1;",
 		"v=DKIM1; h=sha1:sha256; t=y:s;"), msg, NULL), MAIL_DKIM_PASS);
 	/* The DNS failing: temperror, to try again. */
-	struct mail_dkim_key *gone = mail_dkim_key_new(
-		MAIL_DKIM_ED25519_SHA256, "nhs.example", "gone", &pem, &len,
-		&err);
-	free(pem);
+	struct mail_dkim_key *gone = new_key(MAIL_DKIM_ED25519_SHA256, "gone");
+	assert_non_null(gone);
+	struct error err;
 	struct zone z = { no_rrs, NULL, NULL, 0 };
 	struct mail_auth_dns dns = { zone_lookup, &z };
 	struct mail_dkim_result *r;
@@ -283,6 +315,20 @@ test_several_signatures(void **state)
 	assert_int_equal(count, 2);
 	assert_int_equal(r[0].verdict, MAIL_DKIM_PASS);
 	assert_int_equal(r[1].verdict, MAIL_DKIM_PASS);
+	/*
+	 * The body is hashed once for both, but each bh= is still checked:
+	 * the outer one wrong fails while the inner one passes.
+	 */
+	const char *bh = strstr(twice, "bh=");
+	assert_non_null(bh);
+	char *wrong = arena_strdup(arena, twice);
+	wrong[bh - twice + 3] = bh[3] == 'A' ? 'B' : 'A';
+	r = verify(ed_key, mail_dkim_key_record(ed_key, arena), wrong,
+		&count);
+	assert_int_equal(count, 2);
+	assert_int_equal(r[0].verdict, MAIL_DKIM_FAIL);
+	assert_non_null(strstr(r[0].why, "body hash"));
+	assert_int_equal(r[1].verdict, MAIL_DKIM_PASS);
 	/* A broken signature beside a good one: each judged alone. */
 	const char *broken = arena_printf(arena,
 		"DKIM-Signature: v=1; a=rsa-sha256; d=nhs.example\r\n%s", once);
@@ -291,6 +337,21 @@ test_several_signatures(void **state)
 	assert_int_equal(count, 2);
 	assert_int_equal(r[0].verdict, MAIL_DKIM_NEUTRAL);
 	assert_int_equal(r[1].verdict, MAIL_DKIM_PASS);
+}
+
+/* A header no signature can be read from: one permerror saying why. */
+static void
+test_unreadable_header(void **state)
+{
+	const char *bad = arena_printf(arena, "not a field\r\n%s",
+		signed_with(ed_key, message));
+	size_t count;
+	struct mail_dkim_result *r = verify(ed_key, mail_dkim_key_record(
+		ed_key, arena), bad, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(r[0].verdict, MAIL_DKIM_PERMERROR);
+	assert_non_null(strstr(r[0].why, "line 1 of the header"));
+	assert_string_equal(r[0].domain, "");
 }
 
 /* ---- the parsers ---- */
@@ -412,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_key_problems),
 		cmocka_unit_test(test_weak_refused),
 		cmocka_unit_test(test_several_signatures),
+		cmocka_unit_test(test_unreadable_header),
 		cmocka_unit_test(test_sig_parse),
 		cmocka_unit_test(test_key_parse),
 	};

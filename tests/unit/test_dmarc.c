@@ -367,8 +367,47 @@ test_field_shape(void **state)
 /*
  * Whatever the DNS or the message puts in a value, the field stays one
  * field: CRLF only before a TAB (a fold), no other control byte, no
- * 8-bit byte, and quotes balanced.
+ * 8-bit byte, and quotes balanced. v goes into every property slot,
+ * smtp.helo's too when helo.
  */
+static void
+assert_one_field(const char *v, bool helo)
+{
+	struct mail_dkim_result dkim = { MAIL_DKIM_FAIL, v, v, v, v, v, "" };
+	struct mail_auth_report r = sample_report(&dkim, 1);
+	r.spf_sender = v;
+	r.spf_domain = v;
+	r.dmarc.from_domain = v;
+	r.spf_helo = helo;
+	const char *f = field_for(&r);
+	size_t n = strlen(f);
+	int results = 0;
+	bool quoted = false;
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)f[k];
+		if (c == '\r') {
+			assert_true(f[k + 1] == '\n');
+			assert_true(k + 2 == n || f[k + 2] == '\t');
+			assert_false(quoted);
+		}
+		assert_true(c >= 0x20 || c == '\r' || c == '\n' ||
+			(c == '\t' && f[k - 1] == '\n'));
+		assert_true(c < 0x7f);
+		if (quoted && c == '\\') {
+			k++;	/* a quoted-pair */
+			continue;
+		}
+		if (c == '"')
+			quoted = !quoted;
+		if (!quoted && c == ';')
+			results++;
+	}
+	assert_false(quoted);
+	/* Always exactly: id; spf; dkim; dmarc. */
+	assert_int_equal(results, 3);
+	assert_string_equal(f + n - 2, "\r\n");
+}
+
 static void
 test_field_injection(void **state)
 {
@@ -377,40 +416,14 @@ test_field_injection(void **state)
 		"a\"b", "a\\\"; dkim=pass", "x; dmarc=pass", "x;dmarc", "(comment)",
 		"caf\xc3\xa9.example", "tab\there", "nul-free \x7f", "", "a b",
 	};
-	for (size_t i = 0; i < sizeof(hostile) / sizeof(*hostile); i++) {
-		struct mail_dkim_result dkim = { MAIL_DKIM_FAIL, hostile[i],
-			hostile[i], hostile[i], "rsa-sha256", hostile[i], "" };
-		struct mail_auth_report r = sample_report(&dkim, 1);
-		r.spf_sender = hostile[i];
-		r.spf_domain = hostile[i];
-		r.dmarc.from_domain = hostile[i];
-		const char *f = field_for(&r);
-		size_t n = strlen(f);
-		int results = 0;
-		bool quoted = false;
-		for (size_t k = 0; k < n; k++) {
-			unsigned char c = (unsigned char)f[k];
-			if (c == '\r') {
-				assert_true(f[k + 1] == '\n');
-				assert_true(k + 2 == n || f[k + 2] == '\t');
-				assert_false(quoted);
-			}
-			assert_true(c >= 0x20 || c == '\r' || c == '\n' ||
-				(c == '\t' && f[k - 1] == '\n'));
-			assert_true(c < 0x7f);
-			if (quoted && c == '\\') {
-				k++;	/* a quoted-pair */
-				continue;
-			}
-			if (c == '"')
-				quoted = !quoted;
-			if (!quoted && c == ';')
-				results++;
+	for (int helo = 0; helo < 2; helo++) {
+		for (size_t i = 0; i < sizeof(hostile) / sizeof(*hostile); i++)
+			assert_one_field(hostile[i], helo);
+		/* Every byte, between two letters. */
+		for (int c = 0; c <= 0xff; c++) {
+			char v[4] = { 'a', (char)c, 'b', '\0' };
+			assert_one_field(v, helo);
 		}
-		assert_false(quoted);
-		/* Always exactly: id; spf; dkim; dmarc. */
-		assert_int_equal(results, 3);
-		assert_string_equal(f + n - 2, "\r\n");
 	}
 }
 

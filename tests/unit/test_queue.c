@@ -142,6 +142,8 @@ test_domain_normalise_table(void **state)
 	}
 	assert_true(mail_domain_is_under("a.nhs.net", "nhs.net"));
 	assert_true(mail_domain_is_under("nhs.net", "nhs.net"));
+	assert_true(mail_domain_is_under("A.NHS.net", "nhs.NET"));
+	assert_false(mail_domain_is_under("anhs.NET", "nhs.net"));
 	assert_false(mail_domain_is_under("anhs.net", "nhs.net"));
 	assert_false(mail_domain_is_under("net", "nhs.net"));
 	assert_false(mail_domain_is_under("nhs.net", ""));

@@ -45,6 +45,9 @@ static const struct rr zone_rrs[] = {
 	{ "130.2.0.192.in-addr.arpa", "PTR", "mail-b.example.com" },
 	{ "140.2.0.192.in-addr.arpa", "PTR", "mail-c.example.org" },
 	{ "10.0.0.10.in-addr.arpa", "PTR", "bob.example.com" },
+	{ "amy.example.com", "AAAA", "2001:db8::65" },
+	{ "5.6.0.0.0.0.0.0.0.0.0.0.0.0.0.0."
+	  "0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "PTR", "amy.example.com" },
 	/* include and redirect */
 	{ "inc.test", "TXT", "v=spf1 include:partner.test -all" },
 	{ "partner.test", "TXT", "v=spf1 ip4:198.51.100.0/24 ~all" },
@@ -72,6 +75,7 @@ static const struct rr zone_rrs[] = {
 	/* exists with macros (RFC 7208 §5.7) */
 	{ "exists.test", "TXT", "v=spf1 exists:%{ir}.%{l1r+-}._spf.%{d} -all" },
 	{ "1.2.0.192.bob._spf.exists.test", "A", "127.0.0.2" },
+	{ "1.2.0.192.postmaster._spf.exists.test", "A", "127.0.0.2" },
 	{ "ptrm.test", "TXT", "v=spf1 exists:%{p}.ok.test -all" },
 	{ "amy.example.com.ok.test", "A", "127.0.0.2" },
 	/* the limits */
@@ -160,6 +164,10 @@ static const struct {
 	{ "v=spf1 ptr -all", "192.0.2.140", MAIL_SPF_FAIL },
 	/* 10.0.0.10's PTR name does not point back to it: not validated. */
 	{ "v=spf1 ptr -all", "10.0.0.10", MAIL_SPF_FAIL },
+	/* An IPv6 client's reverse name is its nibbles, low first. */
+	{ "v=spf1 ptr -all", "2001:db8::65", MAIL_SPF_PASS },
+	{ "v=spf1 ptr -all", "2001:db8::66", MAIL_SPF_FAIL },
+	{ "v=spf1 ptr -all", "::ffff:192.0.2.65", MAIL_SPF_PASS },
 	{ "v=spf1 ip4:192.0.2.128/28 -all", "192.0.2.143", MAIL_SPF_PASS },
 	{ "v=spf1 ip4:192.0.2.128/28 -all", "192.0.2.65", MAIL_SPF_FAIL },
 	/* qualifiers, and an IPv4-mapped client judged as IPv4 */
@@ -225,6 +233,9 @@ static const struct {
 	{ "a@a6.test", "203.0.114.9", MAIL_SPF_FAIL, "-all" },
 	{ "bob@exists.test", "192.0.2.1", MAIL_SPF_PASS, "exists" },
 	{ "amy@exists.test", "192.0.2.1", MAIL_SPF_FAIL, "-all" },
+	/* §4.3: no local-part, or no '@' at all: %{l} is postmaster */
+	{ "@exists.test", "192.0.2.1", MAIL_SPF_PASS, "exists" },
+	{ "exists.test", "192.0.2.1", MAIL_SPF_PASS, "exists" },
 	{ "x@ptrm.test", "192.0.2.65", MAIL_SPF_PASS, "exists" },
 	{ "x@ptrm.test", "192.0.2.66", MAIL_SPF_FAIL, "-all" },
 	/* include + 5 a + include + 3 a = 10 terms: at the limit, still evaluated */
