@@ -65,6 +65,17 @@ def run(*args, input=None, check=True, timeout=TIMEOUT, env=None):
     return proc
 
 
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+
+
+def assert_no_sanitizer(stderr):
+    """No ASan, LeakSanitizer or UBSan report in a run's stderr."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    for mark in SANITIZER_MARKS:
+        assert mark not in stderr, stderr
+
+
 def assert_sentence(proc, code=1):
     """The command failed with one line on stderr: 'caremail: ...'."""
     assert proc.returncode == code, (proc.returncode, proc.stderr)

@@ -12,11 +12,10 @@ import time
 
 import pytest
 
-from conftest import run
+from conftest import assert_no_sanitizer, run
 from dnsstub import DnsStub, sign_zone
 
 HEX32 = "0123456789abcdef" * 4
-SANITIZER = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 
 @pytest.fixture
@@ -42,8 +41,7 @@ def lookup(stub, rtype, name, anchor="", timeout_ms=3000, text=False):
     if not text:
         args.append("--json")
     proc = run(*args, check=False)
-    for marker in SANITIZER:
-        assert marker not in proc.stderr, proc.stderr
+    assert_no_sanitizer(proc.stderr)
     assert proc.returncode in (0, 1), proc.stderr
     return proc, (None if text else json.loads(proc.stdout))
 

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import BIN, make_instance
+from conftest import BIN, assert_no_sanitizer, make_instance
 from dnsstub import DnsStub, sign_zone
 from smtpsink import Sink, make_ca, server_context
 
@@ -22,7 +22,6 @@ MESSAGE = b"From: a@example.org\r\nTo: b@partner.example\r\n" \
           b"Subject: hello\r\n\r\nHi.\r\n"
 DOMAIN = "partner.example"
 MX = "mx.partner.example"
-SANITIZER = (b"AddressSanitizer", b"LeakSanitizer", b"runtime error:")
 
 
 def policy(mode="enforce", mx=(MX,), max_age=86400, crlf=False):
@@ -128,8 +127,7 @@ def world(tmp_path, pki):
 def run(*args, check_sanitizer=True, timeout=60):
     p = subprocess.run([BIN, *args], capture_output=True, timeout=timeout)
     if check_sanitizer:
-        for s in SANITIZER:
-            assert s not in p.stderr, p.stderr.decode()
+        assert_no_sanitizer(p.stderr)
     return p
 
 
