@@ -327,7 +327,6 @@ grouped_at(struct span t, size_t i, struct mail_nhsnum_match *m)
 	memcpy(m->digits + 6, t.p + k, 4);
 	m->digits[10] = '\0';
 	m->form = MAIL_NHSNUM_FORM_GROUPED;
-	memcpy(m->separator, sep1, 4);
 	m->start = i;
 	m->end = k + 4;
 	return true;
@@ -352,7 +351,6 @@ mail_nhsnum_find(struct span t, size_t *pos_io, struct mail_nhsnum_match *m_r)
 				memcpy(m.digits, t.p + i, 10);
 				m.digits[10] = '\0';
 				m.form = MAIL_NHSNUM_FORM_CONTIGUOUS;
-				memset(m.separator, 0, sizeof(m.separator));
 				m.start = i;
 				m.end = run;
 				found = true;
