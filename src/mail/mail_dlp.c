@@ -581,18 +581,6 @@ scan_message(struct dlp *d, const char *msg, size_t len, const char *prefix,
 
 /* ---- the result ---- */
 
-/* By number, then surest first, then first found. */
-static int
-by_value(const void *x, const void *y)
-{
-	const struct found *a = x, *b = y;
-	if (a->value != b->value)
-		return a->value < b->value ? -1 : 1;
-	if (a->tier != b->tier)
-		return a->tier > b->tier ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
 /* Surest first, then first found. */
 static int
 by_tier(const void *x, const void *y)
@@ -601,6 +589,16 @@ by_tier(const void *x, const void *y)
 	if (a->tier != b->tier)
 		return a->tier > b->tier ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* By number, then as by_tier. */
+static int
+by_value(const void *x, const void *y)
+{
+	const struct found *a = x, *b = y;
+	if (a->value != b->value)
+		return a->value < b->value ? -1 : 1;
+	return by_tier(x, y);
 }
 
 static void
