@@ -321,7 +321,7 @@ ends_with_nocase(const char *s, const char *suffix)
 static const char *
 extension(const char *name)
 {
-	const char *dot = name != NULL ? strrchr(name, '.') : NULL;
+	const char *dot = strrchr(name, '.');
 	return dot != NULL ? dot + 1 : "";
 }
 
@@ -385,14 +385,18 @@ is_encoded_message(const char *msg, const struct mail_mime_part *part,
 static void scan_message(struct dlp *d, const char *msg, size_t len,
 	const char *prefix, unsigned nested);
 
-/* The file names a part gives: name and filename, plain or RFC 2231. */
+/*
+ * The file names a part gives: name and filename, plain or RFC 2231.
+ * Returns the extension of the first ("" if none), which says how the
+ * part is read.
+ */
 static const char *
 scan_file_names(struct dlp *d, const struct mail_mime_part *part,
 	const char *num)
 {
 	static const char *const names[] = { "filename", "filename*", "name",
 		"name*" };
-	const char *first = NULL;
+	const char *ext = NULL;
 	for (int list = 0; list < 2; list++) {
 		const struct mail_mime_param *params = list == 0 ?
 			part->disposition_params : part->params;
@@ -409,13 +413,14 @@ scan_file_names(struct dlp *d, const struct mail_mime_part *part,
 				scan_text(d, span_from_cstr(text), s,
 					arena_printf(d->a,
 						"file name of part %s", num));
-				if (first == NULL)
-					first = arena_strdup(d->a, text);
+				if (ext == NULL)
+					ext = arena_strdup(d->a,
+						extension(text));
 			}
 			arena_free(&s);
 		}
 	}
-	return first;
+	return ext != NULL ? ext : "";
 }
 
 static void
@@ -441,8 +446,7 @@ static void
 scan_leaf(struct dlp *d, const char *msg, const struct mail_mime_part *part,
 	const char *num, unsigned nested)
 {
-	const char *file = scan_file_names(d, part, num);
-	const char *ext = extension(file);
+	const char *ext = scan_file_names(d, part, num);
 	if (strcmp(part->type, "message") == 0 &&
 		strcmp(part->subtype, "partial") == 0) {
 		unscannable(d, "part %s is a fragment of a larger message "
