@@ -363,23 +363,16 @@ is_html(const struct mail_mime_part *part, const char *ext)
 }
 
 /*
- * A message/rfc822 part sent in base64 or quoted-printable, which the
- * parser shows as application/octet-stream since it cannot be parsed in
- * place, or a .eml file: a message to decode and scan on its own.
+ * A message/rfc822 part sent in base64 or quoted-printable (which the
+ * parser shows as application/octet-stream), a message/global, or a .eml
+ * file: a message to decode and scan on its own.
  */
 static bool
-is_encoded_message(const char *msg, const struct mail_mime_part *part,
-	const char *ext)
+is_encoded_message(const struct mail_mime_part *part, const char *ext)
 {
-	if (strcasecmp(ext, "eml") == 0)
-		return true;
-	struct span header = span_make(msg + part->header_offset,
-		part->header_size), value;
-	if (!mail_mime_header_find(header, "Content-Type", &value))
-		return false;
-	value = span_trim(value);
-	return span_starts_with_nocase(value, "message/rfc822") ||
-		span_starts_with_nocase(value, "message/global");
+	return part->encoded_message || (strcmp(part->type, "message") == 0 &&
+		strcmp(part->subtype, "global") == 0) ||
+		strcasecmp(ext, "eml") == 0;
 }
 
 static void scan_message(struct dlp *d, const char *msg, size_t len,
@@ -453,7 +446,7 @@ scan_leaf(struct dlp *d, const char *msg, const struct mail_mime_part *part,
 			"(message/partial), which cannot be scanned", num);
 		return;
 	}
-	bool message = is_encoded_message(msg, part, ext);
+	bool message = is_encoded_message(part, ext);
 	if (!message && !is_text_like(part, ext)) {
 		skip(d, part, num);
 		return;
