@@ -494,8 +494,38 @@ part_number(struct dlp *d, const char *prefix, size_t n)
 				   arena_printf(d->a, "%s.%zu", prefix, n);
 }
 
-static void scan_body(struct dlp *d, const char *msg,
-	const struct mail_mime_part *top, const char *prefix, unsigned nested);
+static void scan_part(struct dlp *d, const char *msg,
+	const struct mail_mime_part *part, const char *num, unsigned nested);
+
+/* The children of a multipart: prefix.1, prefix.2, ... */
+static void
+scan_children(struct dlp *d, const char *msg,
+	const struct mail_mime_part *part, const char *prefix, unsigned nested)
+{
+	size_t i = 1;
+	for (const struct mail_mime_part *c = part->children; c != NULL;
+		c = c->next)
+		scan_part(d, msg, c, part_number(d, prefix, i++), nested);
+}
+
+/*
+ * A message whose top part is top: its header, then its body, whose parts
+ * are prefix.N (the top message's, with prefix "", are N).
+ */
+static void
+scan_header_and_body(struct dlp *d, const char *msg,
+	const struct mail_mime_part *top, const char *prefix, unsigned nested)
+{
+	bool own = prefix[0] == '\0';
+	scan_subjects(d, msg, top, own ? "subject" :
+		arena_printf(d->a, "subject of part %s", prefix));
+	scan_stray_lines(d, msg, top, own ? "header" :
+		arena_printf(d->a, "header of part %s", prefix));
+	if (top->kind == MAIL_MIME_MULTIPART)
+		scan_children(d, msg, top, prefix, nested);
+	else
+		scan_part(d, msg, top, part_number(d, prefix, 1), nested);
+}
 
 /* A body part numbered num (RFC 3501 §6.4.5 numbering). */
 static void
@@ -510,39 +540,16 @@ scan_part(struct dlp *d, const char *msg, const struct mail_mime_part *part,
 	case MAIL_MIME_LEAF:
 		scan_leaf(d, msg, part, num, nested);
 		return;
-	case MAIL_MIME_MULTIPART: {
-		size_t i = 1;
-		for (const struct mail_mime_part *c = part->children; c != NULL;
-			c = c->next)
-			scan_part(d, msg, c, part_number(d, num, i++), nested);
+	case MAIL_MIME_MULTIPART:
+		scan_children(d, msg, part, num, nested);
 		return;
-	}
 	case MAIL_MIME_MESSAGE:
 		scan_file_names(d, part, num);
-		if (part->children == NULL)
-			return;
-		scan_subjects(d, msg, part->children,
-			arena_printf(d->a, "subject of part %s", num));
-		scan_stray_lines(d, msg, part->children,
-			arena_printf(d->a, "header of part %s", num));
-		scan_body(d, msg, part->children, num, nested);
+		if (part->children != NULL)
+			scan_header_and_body(d, msg, part->children, num,
+				nested);
 		return;
 	}
-}
-
-/* The body of a message whose top part is top: its parts are prefix.N. */
-static void
-scan_body(struct dlp *d, const char *msg, const struct mail_mime_part *top,
-	const char *prefix, unsigned nested)
-{
-	if (top->kind != MAIL_MIME_MULTIPART) {
-		scan_part(d, msg, top, part_number(d, prefix, 1), nested);
-		return;
-	}
-	size_t i = 1;
-	for (const struct mail_mime_part *c = top->children; c != NULL;
-		c = c->next)
-		scan_part(d, msg, c, part_number(d, prefix, i++), nested);
 }
 
 /*
@@ -566,11 +573,7 @@ scan_message(struct dlp *d, const char *msg, size_t len, const char *prefix,
 			unscannable(d, "the message attached as part %s "
 				"cannot be scanned: %s", prefix, err.msg);
 	} else {
-		scan_subjects(d, msg, root, nested == 0 ? "subject" :
-			arena_printf(d->a, "subject of part %s", prefix));
-		scan_stray_lines(d, msg, root, nested == 0 ? "header" :
-			arena_printf(d->a, "header of part %s", prefix));
-		scan_body(d, msg, root, prefix, nested);
+		scan_header_and_body(d, msg, root, prefix, nested);
 	}
 	if (nested > 0)
 		arena_free(&tree);
