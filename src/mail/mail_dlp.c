@@ -149,19 +149,12 @@ scan_text(struct dlp *d, struct span text, struct arena *scratch,
 	mail_nhsnum_scan(span_make(seen, n), found_one, d);
 }
 
-/* ---- subjects ---- */
+/* ---- the header ---- */
 
 static bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static const char *
-line_after(const char *p, const char *end)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	return nl != NULL ? nl + 1 : end;
 }
 
 /*
@@ -198,103 +191,85 @@ unfold(struct span value, char *out)
 	return o;
 }
 
-/* Every Subject field of the header of part (a message's top). */
-static void
-scan_subjects(struct dlp *d, const char *msg,
-	const struct mail_mime_part *part, const char *where)
-{
-	const char *p = msg + part->header_offset;
-	const char *end = p + part->header_size;
-	while (p < end) {
-		const char *next = line_after(p, end);
-		const char *value = mail_mime_field_value(p, end, "Subject");
-		if (value == NULL) {
-			p = next;
-			continue;
-		}
-		while (next < end && is_blank(*next))
-			next = line_after(next, end);
-		const char *stop = next;
-		while (stop > value && (stop[-1] == '\n' || stop[-1] == '\r'))
-			stop--;
-		struct span raw = span_make(value, (size_t)(stop - value));
-		struct arena *s = scratch_new(raw.len);
-		char *one_line = arena_alloc(s, raw.len + 1);
-		const char *text = NULL;
-		if (one_line != NULL)
-			text = mail_mime_header_decode(span_make(one_line,
-				unfold(raw, one_line)), s);
-		if (text == NULL)
-			unscannable(d, "%s", no_memory);
-		else
-			scan_text(d, span_from_cstr(text), s, where);
-		arena_free(&s);
-		p = next;
-	}
-}
-
 /*
- * Whether the line [p, stop) starts a field: a name of printable ASCII
- * but the colon (RFC 5322 §2.2), blanks allowed before the colon (§4.5.3).
+ * Whether name (what stands before a colon, mail_mime_field_next) names a
+ * field: printable ASCII but the colon (RFC 5322 §2.2), blanks allowed
+ * before the colon (§4.5.3).
  */
 static bool
-is_field(const char *p, const char *stop)
+is_field_name(struct span name)
 {
-	const char *colon = memchr(p, ':', (size_t)(stop - p));
-	if (colon == NULL)
+	while (name.len > 0 && is_blank(name.p[name.len - 1]))
+		name.len--;
+	if (name.len == 0)
 		return false;
-	const char *name_end = colon;
-	while (name_end > p && is_blank(name_end[-1]))
-		name_end--;
-	if (name_end == p)
-		return false;
-	for (const char *c = p; c < name_end; c++) {
-		if ((unsigned char)*c < 33 || (unsigned char)*c > 126)
+	for (size_t i = 0; i < name.len; i++) {
+		unsigned char c = (unsigned char)name.p[i];
+		if (c < 33 || c > 126)
 			return false;
 	}
 	return true;
 }
 
+/* A Subject field's value as a reader sees it: unfolded and decoded. */
+static void
+scan_subject(struct dlp *d, struct span value, const char *where)
+{
+	struct arena *s = scratch_new(value.len);
+	char *one_line = arena_alloc(s, value.len + 1);
+	const char *text = NULL;
+	if (one_line != NULL)
+		text = mail_mime_header_decode(span_make(one_line,
+			unfold(value, one_line)), s);
+	if (text == NULL)
+		unscannable(d, "%s", no_memory);
+	else
+		scan_text(d, span_from_cstr(text), s, where);
+	arena_free(&s);
+}
+
 /*
- * The lines of a header block that are not fields (is_field), with their
+ * The header of a message whose top part is top: every Subject field, and
+ * the lines that are not fields at all (is_field_name) with their
  * continuation lines: text where a header should be, as when a part
- * labelled message/rfc822 is not a message at all. A reader is shown them
- * as text, so they are scanned as text, once, joined by line breaks.
+ * labelled message/rfc822 is not a message at all. A reader is shown those
+ * as text, so they are scanned as text, once, joined by their line breaks.
  */
 static void
-scan_stray_lines(struct dlp *d, const char *msg,
-	const struct mail_mime_part *part, const char *where)
+scan_header(struct dlp *d, const char *msg, const struct mail_mime_part *top,
+	const char *prefix)
 {
-	const char *p = msg + part->header_offset;
-	const char *end = p + part->header_size;
+	bool own = prefix[0] == '\0';
+	const char *subject_where = own ? "subject" :
+		arena_printf(d->a, "subject of part %s", prefix);
+	const char *header_where = own ? "header" :
+		arena_printf(d->a, "header of part %s", prefix);
+	struct span header = span_make(msg + top->header_offset,
+		top->header_size), name, value;
 	struct arena *s = NULL;
-	char *text = NULL;
+	char *stray = NULL;
 	size_t len = 0;
-	bool stray = false;	/* the line being read belongs to a stray */
-	while (p < end) {
-		const char *next = line_after(p, end);
-		if (!is_blank(*p)) {
-			const char *stop = next;
-			while (stop > p && (stop[-1] == '\n' || stop[-1] == '\r'))
-				stop--;
-			stray = stop > p && !is_field(p, stop);
+	while (mail_mime_field_next(&header, &name, &value)) {
+		if (is_field_name(name)) {
+			if (span_eq_nocase(span_trim(name), "Subject"))
+				scan_subject(d, value, subject_where);
+			continue;
 		}
-		if (stray) {
-			if (s == NULL) {
-				s = scratch_new(part->header_size);
-				text = arena_alloc(s, part->header_size + 1);
-				if (text == NULL) {
-					unscannable(d, "%s", no_memory);
-					break;
-				}
+		if (s == NULL) {
+			s = scratch_new(top->header_size);
+			stray = arena_alloc(s, top->header_size + 1);
+			if (stray == NULL) {
+				unscannable(d, "%s", no_memory);
+				break;
 			}
-			memcpy(text + len, p, (size_t)(next - p));
-			len += (size_t)(next - p);
 		}
-		p = next;
+		/* The whole line, name and value: name starts it. */
+		size_t n = (size_t)(value.p + value.len - name.p);
+		memcpy(stray + len, name.p, n);
+		len += n;
 	}
-	if (text != NULL && len > 0 && where != NULL)
-		scan_text(d, span_make(text, len), s, where);
+	if (stray != NULL && len > 0)
+		scan_text(d, span_make(stray, len), s, header_where);
 	arena_free(&s);
 }
 
@@ -516,11 +491,7 @@ static void
 scan_header_and_body(struct dlp *d, const char *msg,
 	const struct mail_mime_part *top, const char *prefix, unsigned nested)
 {
-	bool own = prefix[0] == '\0';
-	scan_subjects(d, msg, top, own ? "subject" :
-		arena_printf(d->a, "subject of part %s", prefix));
-	scan_stray_lines(d, msg, top, own ? "header" :
-		arena_printf(d->a, "header of part %s", prefix));
+	scan_header(d, msg, top, prefix);
 	if (top->kind == MAIL_MIME_MULTIPART)
 		scan_children(d, msg, top, prefix, nested);
 	else
