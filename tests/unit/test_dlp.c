@@ -21,6 +21,7 @@
 #include "core/arena.h"
 #include "core/str.h"
 #include "mail/mail_dlp.h"
+#include "mail/mail_mime.h"
 #include "mail/mail_nhsnum.h"
 #include "unit_dlp.h"
 
@@ -846,7 +847,10 @@ test_message_details(void **state)
 	free(big);
 }
 
-/* A message with n parts, or nested n deep in multiparts. */
+/*
+ * A message of n MIME parts in all (a multipart, n - 2 fillers and the text
+ * with the number), or whose text is n deep in multiparts (the top is 0).
+ */
 static char *
 many_parts(int n, bool nested)
 {
@@ -854,7 +858,7 @@ many_parts(int n, bool nested)
 	for (int i = 0; i < (nested ? n : 1); i++)
 		g_string_append_printf(s, "Content-Type: multipart/mixed; "
 			"boundary=\"b%d\"\r\n\r\n--b%d\r\n", i, i);
-	for (int i = 0; i < (nested ? 0 : n); i++)
+	for (int i = 0; i < (nested ? 0 : n - 2); i++)
 		g_string_append(s, "Content-Type: text/plain\r\n\r\nx\r\n--b0\r\n");
 	g_string_append(s, "Content-Type: text/plain\r\n\r\n9991496327\r\n");
 	return g_string_free(s, FALSE);
@@ -877,16 +881,27 @@ encoded_nest(int n)
 	return inner;
 }
 
+static const char *
+message_named(const char *name)
+{
+	for (size_t i = 0; i < COUNT(messages); i++) {
+		if (strcmp(messages[i].name, name) == 0)
+			return messages[i].msg;
+	}
+	fail_msg("no message \"%s\"", name);
+	return NULL;
+}
+
 static void
 test_limits(void **state)
 {
 	(void)state;
 	struct mail_dlp_result r;
 	struct { char *msg; bool unscannable; } cases[] = {
-		{ many_parts(900, false), false },
-		{ many_parts(1001, false), true },
-		{ many_parts(30, true), false },
-		{ many_parts(40, true), true },
+		{ many_parts(MAIL_MIME_MAX_PARTS, false), false },
+		{ many_parts(MAIL_MIME_MAX_PARTS + 1, false), true },
+		{ many_parts(MAIL_MIME_MAX_DEPTH, true), false },
+		{ many_parts(MAIL_MIME_MAX_DEPTH + 1, true), true },
 		{ encoded_nest(MAIL_DLP_NESTED_MAX), false },
 		{ encoded_nest(MAIL_DLP_NESTED_MAX + 1), true },
 	};
@@ -904,7 +919,8 @@ test_limits(void **state)
 	}
 	/* A result arena too small: unscannable, never a crash. */
 	struct arena *tiny = arena_new(256);
-	const char *msg = messages[6].msg;
+	const char *msg = message_named(
+		"quoted-printable soft break in a number");
 	mail_dlp_scan(msg, strlen(msg), tiny, &r);
 	assert_true(r.unscannable);
 	arena_free(&tiny);
