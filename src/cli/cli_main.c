@@ -293,8 +293,10 @@ cli_main(int argc, char **argv)
 		cli_print_error(&args, &err);
 		status = args.usage_error ? CLI_EXIT_USAGE : CLI_EXIT_FAILURE;
 	}
-	if (fflush(stdout) != 0 && status == CLI_EXIT_OK) {
-		fprintf(stderr, "caremail: cannot write the output\n");
+	/* A result that could not be written is no result: 3 and 4 too. */
+	if (fflush(stdout) != 0 && status != CLI_EXIT_FAILURE &&
+		status != CLI_EXIT_USAGE) {
+		fprintf(stderr, "caremail: cannot write the output.\n");
 		status = CLI_EXIT_FAILURE;
 	}
 	cli_args_free(&args);

@@ -149,19 +149,12 @@ scan_text(struct dlp *d, struct span text, struct arena *scratch,
 	mail_nhsnum_scan(span_make(seen, n), found_one, d);
 }
 
-/* ---- subjects ---- */
+/* ---- the header ---- */
 
 static bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static const char *
-line_after(const char *p, const char *end)
-{
-	const char *nl = memchr(p, '\n', (size_t)(end - p));
-	return nl != NULL ? nl + 1 : end;
 }
 
 /*
@@ -198,103 +191,85 @@ unfold(struct span value, char *out)
 	return o;
 }
 
-/* Every Subject field of the header of part (a message's top). */
-static void
-scan_subjects(struct dlp *d, const char *msg,
-	const struct mail_mime_part *part, const char *where)
-{
-	const char *p = msg + part->header_offset;
-	const char *end = p + part->header_size;
-	while (p < end) {
-		const char *next = line_after(p, end);
-		const char *value = mail_mime_field_value(p, end, "Subject");
-		if (value == NULL) {
-			p = next;
-			continue;
-		}
-		while (next < end && is_blank(*next))
-			next = line_after(next, end);
-		const char *stop = next;
-		while (stop > value && (stop[-1] == '\n' || stop[-1] == '\r'))
-			stop--;
-		struct span raw = span_make(value, (size_t)(stop - value));
-		struct arena *s = scratch_new(raw.len);
-		char *one_line = arena_alloc(s, raw.len + 1);
-		const char *text = NULL;
-		if (one_line != NULL)
-			text = mail_mime_header_decode(span_make(one_line,
-				unfold(raw, one_line)), s);
-		if (text == NULL)
-			unscannable(d, "%s", no_memory);
-		else
-			scan_text(d, span_from_cstr(text), s, where);
-		arena_free(&s);
-		p = next;
-	}
-}
-
 /*
- * Whether the line [p, stop) starts a field: a name of printable ASCII
- * but the colon (RFC 5322 §2.2), blanks allowed before the colon (§4.5.3).
+ * Whether name (what stands before a colon, mail_mime_field_next) names a
+ * field: printable ASCII but the colon (RFC 5322 §2.2), blanks allowed
+ * before the colon (§4.5.3).
  */
 static bool
-is_field(const char *p, const char *stop)
+is_field_name(struct span name)
 {
-	const char *colon = memchr(p, ':', (size_t)(stop - p));
-	if (colon == NULL)
+	while (name.len > 0 && is_blank(name.p[name.len - 1]))
+		name.len--;
+	if (name.len == 0)
 		return false;
-	const char *name_end = colon;
-	while (name_end > p && is_blank(name_end[-1]))
-		name_end--;
-	if (name_end == p)
-		return false;
-	for (const char *c = p; c < name_end; c++) {
-		if ((unsigned char)*c < 33 || (unsigned char)*c > 126)
+	for (size_t i = 0; i < name.len; i++) {
+		unsigned char c = (unsigned char)name.p[i];
+		if (c < 33 || c > 126)
 			return false;
 	}
 	return true;
 }
 
+/* A Subject field's value as a reader sees it: unfolded and decoded. */
+static void
+scan_subject(struct dlp *d, struct span value, const char *where)
+{
+	struct arena *s = scratch_new(value.len);
+	char *one_line = arena_alloc(s, value.len + 1);
+	const char *text = NULL;
+	if (one_line != NULL)
+		text = mail_mime_header_decode(span_make(one_line,
+			unfold(value, one_line)), s);
+	if (text == NULL)
+		unscannable(d, "%s", no_memory);
+	else
+		scan_text(d, span_from_cstr(text), s, where);
+	arena_free(&s);
+}
+
 /*
- * The lines of a header block that are not fields (is_field), with their
+ * The header of a message whose top part is top: every Subject field, and
+ * the lines that are not fields at all (is_field_name) with their
  * continuation lines: text where a header should be, as when a part
- * labelled message/rfc822 is not a message at all. A reader is shown them
- * as text, so they are scanned as text, once, joined by line breaks.
+ * labelled message/rfc822 is not a message at all. A reader is shown those
+ * as text, so they are scanned as text, once, joined by their line breaks.
  */
 static void
-scan_stray_lines(struct dlp *d, const char *msg,
-	const struct mail_mime_part *part, const char *where)
+scan_header(struct dlp *d, const char *msg, const struct mail_mime_part *top,
+	const char *prefix)
 {
-	const char *p = msg + part->header_offset;
-	const char *end = p + part->header_size;
+	bool own = prefix[0] == '\0';
+	const char *subject_where = own ? "subject" :
+		arena_printf(d->a, "subject of part %s", prefix);
+	const char *header_where = own ? "header" :
+		arena_printf(d->a, "header of part %s", prefix);
+	struct span header = span_make(msg + top->header_offset,
+		top->header_size), name, value;
 	struct arena *s = NULL;
-	char *text = NULL;
+	char *stray = NULL;
 	size_t len = 0;
-	bool stray = false;	/* the line being read belongs to a stray */
-	while (p < end) {
-		const char *next = line_after(p, end);
-		if (!is_blank(*p)) {
-			const char *stop = next;
-			while (stop > p && (stop[-1] == '\n' || stop[-1] == '\r'))
-				stop--;
-			stray = stop > p && !is_field(p, stop);
+	while (mail_mime_field_next(&header, &name, &value)) {
+		if (is_field_name(name)) {
+			if (span_eq_nocase(span_trim(name), "Subject"))
+				scan_subject(d, value, subject_where);
+			continue;
 		}
-		if (stray) {
-			if (s == NULL) {
-				s = scratch_new(part->header_size);
-				text = arena_alloc(s, part->header_size + 1);
-				if (text == NULL) {
-					unscannable(d, "%s", no_memory);
-					break;
-				}
+		if (s == NULL) {
+			s = scratch_new(top->header_size);
+			stray = arena_alloc(s, top->header_size + 1);
+			if (stray == NULL) {
+				unscannable(d, "%s", no_memory);
+				break;
 			}
-			memcpy(text + len, p, (size_t)(next - p));
-			len += (size_t)(next - p);
 		}
-		p = next;
+		/* The whole line, name and value: name starts it. */
+		size_t n = (size_t)(value.p + value.len - name.p);
+		memcpy(stray + len, name.p, n);
+		len += n;
 	}
-	if (text != NULL && len > 0 && where != NULL)
-		scan_text(d, span_make(text, len), s, where);
+	if (stray != NULL && len > 0)
+		scan_text(d, span_make(stray, len), s, header_where);
 	arena_free(&s);
 }
 
@@ -321,7 +296,7 @@ ends_with_nocase(const char *s, const char *suffix)
 static const char *
 extension(const char *name)
 {
-	const char *dot = name != NULL ? strrchr(name, '.') : NULL;
+	const char *dot = strrchr(name, '.');
 	return dot != NULL ? dot + 1 : "";
 }
 
@@ -363,36 +338,33 @@ is_html(const struct mail_mime_part *part, const char *ext)
 }
 
 /*
- * A message/rfc822 part sent in base64 or quoted-printable, which the
- * parser shows as application/octet-stream since it cannot be parsed in
- * place, or a .eml file: a message to decode and scan on its own.
+ * A message/rfc822 part sent in base64 or quoted-printable (which the
+ * parser shows as application/octet-stream), a message/global, or a .eml
+ * file: a message to decode and scan on its own.
  */
 static bool
-is_encoded_message(const char *msg, const struct mail_mime_part *part,
-	const char *ext)
+is_encoded_message(const struct mail_mime_part *part, const char *ext)
 {
-	if (strcasecmp(ext, "eml") == 0)
-		return true;
-	struct span header = span_make(msg + part->header_offset,
-		part->header_size), value;
-	if (!mail_mime_header_find(header, "Content-Type", &value))
-		return false;
-	value = span_trim(value);
-	return span_starts_with_nocase(value, "message/rfc822") ||
-		span_starts_with_nocase(value, "message/global");
+	return part->encoded_message || (strcmp(part->type, "message") == 0 &&
+		strcmp(part->subtype, "global") == 0) ||
+		strcasecmp(ext, "eml") == 0;
 }
 
 static void scan_message(struct dlp *d, const char *msg, size_t len,
 	const char *prefix, unsigned nested);
 
-/* The file names a part gives: name and filename, plain or RFC 2231. */
+/*
+ * The file names a part gives: name and filename, plain or RFC 2231.
+ * Returns the extension of the first ("" if none), which says how the
+ * part is read.
+ */
 static const char *
 scan_file_names(struct dlp *d, const struct mail_mime_part *part,
 	const char *num)
 {
 	static const char *const names[] = { "filename", "filename*", "name",
 		"name*" };
-	const char *first = NULL;
+	const char *ext = NULL;
 	for (int list = 0; list < 2; list++) {
 		const struct mail_mime_param *params = list == 0 ?
 			part->disposition_params : part->params;
@@ -409,13 +381,14 @@ scan_file_names(struct dlp *d, const struct mail_mime_part *part,
 				scan_text(d, span_from_cstr(text), s,
 					arena_printf(d->a,
 						"file name of part %s", num));
-				if (first == NULL)
-					first = arena_strdup(d->a, text);
+				if (ext == NULL)
+					ext = arena_strdup(d->a,
+						extension(text));
 			}
 			arena_free(&s);
 		}
 	}
-	return first;
+	return ext != NULL ? ext : "";
 }
 
 static void
@@ -441,15 +414,14 @@ static void
 scan_leaf(struct dlp *d, const char *msg, const struct mail_mime_part *part,
 	const char *num, unsigned nested)
 {
-	const char *file = scan_file_names(d, part, num);
-	const char *ext = extension(file);
+	const char *ext = scan_file_names(d, part, num);
 	if (strcmp(part->type, "message") == 0 &&
 		strcmp(part->subtype, "partial") == 0) {
 		unscannable(d, "part %s is a fragment of a larger message "
 			"(message/partial), which cannot be scanned", num);
 		return;
 	}
-	bool message = is_encoded_message(msg, part, ext);
+	bool message = is_encoded_message(part, ext);
 	if (!message && !is_text_like(part, ext)) {
 		skip(d, part, num);
 		return;
@@ -497,8 +469,34 @@ part_number(struct dlp *d, const char *prefix, size_t n)
 				   arena_printf(d->a, "%s.%zu", prefix, n);
 }
 
-static void scan_body(struct dlp *d, const char *msg,
-	const struct mail_mime_part *top, const char *prefix, unsigned nested);
+static void scan_part(struct dlp *d, const char *msg,
+	const struct mail_mime_part *part, const char *num, unsigned nested);
+
+/* The children of a multipart: prefix.1, prefix.2, ... */
+static void
+scan_children(struct dlp *d, const char *msg,
+	const struct mail_mime_part *part, const char *prefix, unsigned nested)
+{
+	size_t i = 1;
+	for (const struct mail_mime_part *c = part->children; c != NULL;
+		c = c->next)
+		scan_part(d, msg, c, part_number(d, prefix, i++), nested);
+}
+
+/*
+ * A message whose top part is top: its header, then its body, whose parts
+ * are prefix.N (the top message's, with prefix "", are N).
+ */
+static void
+scan_header_and_body(struct dlp *d, const char *msg,
+	const struct mail_mime_part *top, const char *prefix, unsigned nested)
+{
+	scan_header(d, msg, top, prefix);
+	if (top->kind == MAIL_MIME_MULTIPART)
+		scan_children(d, msg, top, prefix, nested);
+	else
+		scan_part(d, msg, top, part_number(d, prefix, 1), nested);
+}
 
 /* A body part numbered num (RFC 3501 §6.4.5 numbering). */
 static void
@@ -513,39 +511,16 @@ scan_part(struct dlp *d, const char *msg, const struct mail_mime_part *part,
 	case MAIL_MIME_LEAF:
 		scan_leaf(d, msg, part, num, nested);
 		return;
-	case MAIL_MIME_MULTIPART: {
-		size_t i = 1;
-		for (const struct mail_mime_part *c = part->children; c != NULL;
-			c = c->next)
-			scan_part(d, msg, c, part_number(d, num, i++), nested);
+	case MAIL_MIME_MULTIPART:
+		scan_children(d, msg, part, num, nested);
 		return;
-	}
 	case MAIL_MIME_MESSAGE:
 		scan_file_names(d, part, num);
-		if (part->children == NULL)
-			return;
-		scan_subjects(d, msg, part->children,
-			arena_printf(d->a, "subject of part %s", num));
-		scan_stray_lines(d, msg, part->children,
-			arena_printf(d->a, "header of part %s", num));
-		scan_body(d, msg, part->children, num, nested);
+		if (part->children != NULL)
+			scan_header_and_body(d, msg, part->children, num,
+				nested);
 		return;
 	}
-}
-
-/* The body of a message whose top part is top: its parts are prefix.N. */
-static void
-scan_body(struct dlp *d, const char *msg, const struct mail_mime_part *top,
-	const char *prefix, unsigned nested)
-{
-	if (top->kind != MAIL_MIME_MULTIPART) {
-		scan_part(d, msg, top, part_number(d, prefix, 1), nested);
-		return;
-	}
-	size_t i = 1;
-	for (const struct mail_mime_part *c = top->children; c != NULL;
-		c = c->next)
-		scan_part(d, msg, c, part_number(d, prefix, i++), nested);
 }
 
 /*
@@ -569,29 +544,13 @@ scan_message(struct dlp *d, const char *msg, size_t len, const char *prefix,
 			unscannable(d, "the message attached as part %s "
 				"cannot be scanned: %s", prefix, err.msg);
 	} else {
-		scan_subjects(d, msg, root, nested == 0 ? "subject" :
-			arena_printf(d->a, "subject of part %s", prefix));
-		scan_stray_lines(d, msg, root, nested == 0 ? "header" :
-			arena_printf(d->a, "header of part %s", prefix));
-		scan_body(d, msg, root, prefix, nested);
+		scan_header_and_body(d, msg, root, prefix, nested);
 	}
 	if (nested > 0)
 		arena_free(&tree);
 }
 
 /* ---- the result ---- */
-
-/* By number, then surest first, then first found. */
-static int
-by_value(const void *x, const void *y)
-{
-	const struct found *a = x, *b = y;
-	if (a->value != b->value)
-		return a->value < b->value ? -1 : 1;
-	if (a->tier != b->tier)
-		return a->tier > b->tier ? -1 : 1;
-	return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
 
 /* Surest first, then first found. */
 static int
@@ -601,6 +560,16 @@ by_tier(const void *x, const void *y)
 	if (a->tier != b->tier)
 		return a->tier > b->tier ? -1 : 1;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* By number, then as by_tier. */
+static int
+by_value(const void *x, const void *y)
+{
+	const struct found *a = x, *b = y;
+	if (a->value != b->value)
+		return a->value < b->value ? -1 : 1;
+	return by_tier(x, y);
 }
 
 static void

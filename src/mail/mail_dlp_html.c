@@ -20,36 +20,33 @@
 static const struct {
 	const char *name;
 	const char *value;
+	/* Also read without its ";", as a browser still does (§13.5). */
+	bool legacy;
 } entities[] = {
-	{ "nbsp", "\xc2\xa0" }, { "NonBreakingSpace", "\xc2\xa0" },
-	{ "amp", "&" }, { "AMP", "&" }, { "lt", "<" }, { "LT", "<" },
-	{ "gt", ">" }, { "GT", ">" }, { "quot", "\"" }, { "QUOT", "\"" },
-	{ "apos", "'" }, { "period", "." }, { "colon", ":" },
-	{ "comma", "," }, { "semi", ";" }, { "num", "#" }, { "sol", "/" },
-	{ "lpar", "(" }, { "rpar", ")" }, { "plus", "+" },
-	{ "hyphen", "\xe2\x80\x90" }, { "dash", "\xe2\x80\x90" },
-	{ "ndash", "\xe2\x80\x93" }, { "mdash", "\xe2\x80\x94" },
-	{ "minus", "\xe2\x88\x92" }, { "shy", "\xc2\xad" },
-	{ "ensp", "\xe2\x80\x82" }, { "emsp", "\xe2\x80\x83" },
-	{ "thinsp", "\xe2\x80\x89" }, { "hairsp", "\xe2\x80\x8a" },
-	{ "numsp", "\xe2\x80\x87" }, { "puncsp", "\xe2\x80\x88" },
-	{ "ZeroWidthSpace", "\xe2\x80\x8b" }, { "zwnj", "\xe2\x80\x8c" },
-	{ "zwj", "\xe2\x80\x8d" }, { "NoBreak", "\xe2\x81\xa0" },
-	{ "Tab", "\t" }, { "NewLine", "\n" },
-	{ "copy", "\xc2\xa9" }, { "reg", "\xc2\xae" },
-	{ "pound", "\xc2\xa3" }, { "euro", "\xe2\x82\xac" },
-	{ "lsquo", "\xe2\x80\x98" }, { "rsquo", "\xe2\x80\x99" },
-	{ "ldquo", "\xe2\x80\x9c" }, { "rdquo", "\xe2\x80\x9d" },
-	{ "bull", "\xe2\x80\xa2" }, { "hellip", "\xe2\x80\xa6" },
-	{ "middot", "\xc2\xb7" },
+	{ "nbsp", "\xc2\xa0", true }, { "NonBreakingSpace", "\xc2\xa0", false },
+	{ "amp", "&", true }, { "AMP", "&", true }, { "lt", "<", true },
+	{ "LT", "<", true }, { "gt", ">", true }, { "GT", ">", true },
+	{ "quot", "\"", true }, { "QUOT", "\"", true }, { "apos", "'", false },
+	{ "period", ".", false }, { "colon", ":", false },
+	{ "comma", ",", false }, { "semi", ";", false }, { "num", "#", false },
+	{ "sol", "/", false }, { "lpar", "(", false }, { "rpar", ")", false },
+	{ "plus", "+", false }, { "hyphen", "\xe2\x80\x90", false },
+	{ "dash", "\xe2\x80\x90", false }, { "ndash", "\xe2\x80\x93", false },
+	{ "mdash", "\xe2\x80\x94", false }, { "minus", "\xe2\x88\x92", false },
+	{ "shy", "\xc2\xad", true }, { "ensp", "\xe2\x80\x82", false },
+	{ "emsp", "\xe2\x80\x83", false }, { "thinsp", "\xe2\x80\x89", false },
+	{ "hairsp", "\xe2\x80\x8a", false }, { "numsp", "\xe2\x80\x87", false },
+	{ "puncsp", "\xe2\x80\x88", false },
+	{ "ZeroWidthSpace", "\xe2\x80\x8b", false },
+	{ "zwnj", "\xe2\x80\x8c", false }, { "zwj", "\xe2\x80\x8d", false },
+	{ "NoBreak", "\xe2\x81\xa0", false }, { "Tab", "\t", false },
+	{ "NewLine", "\n", false }, { "copy", "\xc2\xa9", true },
+	{ "reg", "\xc2\xae", true }, { "pound", "\xc2\xa3", true },
+	{ "euro", "\xe2\x82\xac", false }, { "lsquo", "\xe2\x80\x98", false },
+	{ "rsquo", "\xe2\x80\x99", false }, { "ldquo", "\xe2\x80\x9c", false },
+	{ "rdquo", "\xe2\x80\x9d", false }, { "bull", "\xe2\x80\xa2", false },
+	{ "hellip", "\xe2\x80\xa6", false }, { "middot", "\xc2\xb7", true },
 };
-
-/*
- * References a browser still reads without their ";" (the legacy ones of
- * §13.5 that matter here).
- */
-static const char *const legacy[] = { "nbsp", "amp", "AMP", "lt", "LT",
-	"gt", "GT", "quot", "QUOT", "shy", "copy", "reg", "pound", "middot" };
 
 /* Tags that end a line (br) or a block: where words cannot run on. */
 static const char *const block_tags[] = { "address", "article", "aside",
@@ -166,30 +163,24 @@ reference(struct out *o, struct span h, size_t i)
 	if (n == 0)
 		return 0;
 	bool semi = j < h.len && h.p[j] == ';';
+	/*
+	 * The name with its ";", or else the longest legacy name that starts
+	 * the word.
+	 */
+	size_t best = 0;
+	const char *value = NULL;
 	for (size_t k = 0; k < sizeof(entities) / sizeof(*entities); k++) {
-		if (strlen(entities[k].name) != n ||
-			memcmp(entities[k].name, h.p + name, n) != 0)
+		size_t len = strlen(entities[k].name);
+		if (len > n || memcmp(entities[k].name, h.p + name, len) != 0)
 			continue;
-		if (semi) {
+		if (semi && len == n) {
 			put_text(o, entities[k].value,
 				strlen(entities[k].value));
 			return n + 2;
 		}
-		break;
-	}
-	/* Without ";": the longest legacy name that starts the word. */
-	size_t best = 0;
-	const char *value = NULL;
-	for (size_t k = 0; k < sizeof(legacy) / sizeof(*legacy); k++) {
-		size_t ln = strlen(legacy[k]);
-		if (ln <= n && ln > best &&
-			memcmp(legacy[k], h.p + name, ln) == 0) {
-			for (size_t e = 0;
-				e < sizeof(entities) / sizeof(*entities); e++) {
-				if (strcmp(entities[e].name, legacy[k]) == 0)
-					value = entities[e].value;
-			}
-			best = ln;
+		if (entities[k].legacy && len > best) {
+			best = len;
+			value = entities[k].value;
 		}
 	}
 	if (best == 0)

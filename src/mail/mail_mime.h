@@ -128,6 +128,11 @@ struct mail_mime_param {
 
 struct mail_mime_part {
 	enum mail_mime_kind kind;
+	/*
+	 * A message/rfc822 in base64 or quoted-printable: it cannot be
+	 * parsed in place, so it is a leaf shown as application/octet-stream.
+	 */
+	bool encoded_message;
 	const char *type;	/* lower case, defaults applied: "text" */
 	const char *subtype;	/* lower case: "plain" */
 	const struct mail_mime_param *params;	/* of Content-Type */

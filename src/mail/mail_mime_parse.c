@@ -531,6 +531,7 @@ kind_settle(struct mail_mime_part *part, bool in_digest)
 		} else {
 			part->type = "application";
 			part->subtype = "octet-stream";
+			part->encoded_message = true;
 		}
 	}
 }

@@ -59,6 +59,23 @@ text_init(struct text_out *o, size_t cap, struct arena *a, struct error *err)
 	return 0;
 }
 
+/*
+ * A text made with keep set, with room for len bytes read in any charset:
+ * no charset iconv reads takes more than four bytes of UTF-8 for a byte it
+ * reads, nor does U+FFFD for one it cannot, so the text is never cut.
+ */
+static int
+text_init_kept(struct text_out *o, size_t len, struct arena *a,
+	struct error *err)
+{
+	if (len > (SIZE_MAX - 64) / 4)
+		return arena_full(err);
+	if (text_init(o, 4 * len + 64, a, err) < 0)
+		return -1;
+	o->keep = true;
+	return 0;
+}
+
 static bool
 is_blank_byte(unsigned char c)
 {
@@ -289,14 +306,18 @@ charset_source(const char *charset, const char *p, size_t n)
 	return charset;
 }
 
-/* n bytes in charset into o as UTF-8; what cannot be read is U+FFFD. */
-static void
+/*
+ * n bytes in charset into o as UTF-8; what cannot be read is U+FFFD. False
+ * when iconv does not know the charset and the bytes were read as if none
+ * were named (charset_source), a guess.
+ */
+static bool
 text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 {
 	const char *from = charset_source(charset, p, n);
 	if (from == NULL) {
 		text_put(o, p, n);
-		return;
+		return true;
 	}
 	/*
 	 * GMime's charset-name cache must exist first: without it every
@@ -304,16 +325,18 @@ text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 	 */
 	mail_mime_gmime_init();
 	iconv_t cd = g_mime_iconv_open("UTF-8", from);
+	bool known = true;
 	if (cd == (iconv_t)-1) {
 		/* A charset iconv does not know: read it as the default. */
 		from = charset_source(NULL, p, n);
 		if (from == NULL) {
 			text_put(o, p, n);
-			return;
+			return false;
 		}
 		cd = g_mime_iconv_open("UTF-8", from);
 		if (cd == (iconv_t)-1)
-			return;
+			return false;
+		known = false;
 	}
 	char buf[8192];
 	char *in = (char *)(uintptr_t)p;
@@ -335,6 +358,7 @@ text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 	g_mime_iconv(cd, NULL, NULL, &out, &room);
 	text_put(o, buf, sizeof(buf) - room);
 	g_mime_iconv_close(cd);
+	return known;
 }
 
 /* ---- headers ---- */
@@ -504,34 +528,48 @@ param_value(const struct mail_mime_part *part, const char *name)
 	return NULL;
 }
 
+/*
+ * The first n bytes of part's body decoded from base64 or quoted-printable
+ * into arena a, or as they are for any other transfer encoding.
+ */
+static int
+body_decode(const char *msg, const struct mail_mime_part *part, size_t n,
+	struct arena *a, const char **text_r, size_t *len_r, struct error *err)
+{
+	const char *body = msg + part->header_offset + part->header_size;
+	const char *encoding = part->encoding != NULL ? part->encoding : "";
+	bool b64 = strcmp(encoding, "base64") == 0;
+	*text_r = body;
+	*len_r = n;
+	if (!b64 && strcmp(encoding, "quoted-printable") != 0)
+		return 0;
+	char *out = arena_alloc(a, n + 1);
+	if (out == NULL)
+		return arena_full(err);
+	*len_r = b64 ? base64_decode(body, n, out) : qp_decode(body, n, out);
+	*text_r = out;
+	return 0;
+}
+
 /* A text part's body, decoded, into o. */
 static int
 leaf_text(struct text_out *o, const char *msg,
 	const struct mail_mime_part *part, struct arena *a, struct error *err)
 {
-	const char *body = msg + part->header_offset + part->header_size;
-	size_t n = part->body_size;
 	/*
 	 * Every six bytes read give at least one byte of text (UTF-32 in
 	 * base64 gives the least), so past eight times the room left the
 	 * text would be cut anyway: the rest is not decoded at all.
 	 */
+	size_t n = part->body_size;
 	size_t room = o->cap - o->len, most = room * 8 + 4096;
 	bool cut = n > most;
 	if (cut)
 		n = most;
-	const char *encoding = part->encoding != NULL ? part->encoding : "";
-	bool b64 = strcmp(encoding, "base64") == 0;
-	bool qp = strcmp(encoding, "quoted-printable") == 0;
-	const char *text = body;
-	size_t len = n;
-	if (b64 || qp) {
-		char *out = arena_alloc(a, n + 1);
-		if (out == NULL)
-			return arena_full(err);
-		len = b64 ? base64_decode(body, n, out) : qp_decode(body, n, out);
-		text = out;
-	}
+	const char *text;
+	size_t len;
+	if (body_decode(msg, part, n, a, &text, &len, err) < 0)
+		return -1;
 	text_break(o);
 	text_convert(o, param_value(part, "charset"), text, len);
 	text_break(o);
@@ -539,61 +577,28 @@ leaf_text(struct text_out *o, const char *msg,
 	return 0;
 }
 
-/* Whether iconv can read charset (the default reading needs none). */
-static bool
-charset_readable(const char *charset, const char *p, size_t n)
-{
-	const char *from = charset_source(charset, p, n);
-	if (from == NULL)
-		return true;
-	iconv_t cd = g_mime_iconv_open("UTF-8", from);
-	if (cd == (iconv_t)-1)
-		return false;
-	g_mime_iconv_close(cd);
-	return true;
-}
-
 int
 mail_mime_part_text(const char *msg, const struct mail_mime_part *part,
 	struct arena *a, struct span *text_r, struct error *err)
 {
-	const char *body = msg + part->header_offset + part->header_size;
-	size_t n = part->body_size;
 	const char *encoding = part->encoding != NULL ? part->encoding : "7bit";
-	bool b64 = strcmp(encoding, "base64") == 0;
-	bool qp = strcmp(encoding, "quoted-printable") == 0;
-	if (!b64 && !qp && strcmp(encoding, "7bit") != 0 &&
-		strcmp(encoding, "8bit") != 0 && strcmp(encoding, "binary") != 0)
+	if (strcmp(encoding, "base64") != 0 &&
+		strcmp(encoding, "quoted-printable") != 0 &&
+		strcmp(encoding, "7bit") != 0 && strcmp(encoding, "8bit") != 0 &&
+		strcmp(encoding, "binary") != 0)
 		return error_set(err, ERROR_INVALID,
 			"the transfer encoding %.64s is not one RFC 2045 defines",
 			encoding);
-	const char *text = body;
-	size_t len = n;
-	if (b64 || qp) {
-		char *out = arena_alloc(a, n + 1);
-		if (out == NULL)
-			return arena_full(err);
-		len = b64 ? base64_decode(body, n, out) : qp_decode(body, n, out);
-		text = out;
-	}
-	const char *charset = param_value(part, "charset");
-	mail_mime_gmime_init();
-	if (!charset_readable(charset, text, len))
+	const char *text, *charset = param_value(part, "charset");
+	size_t len;
+	struct text_out o;
+	if (body_decode(msg, part, part->body_size, a, &text, &len, err) < 0 ||
+		text_init_kept(&o, len, a, err) < 0)
+		return -1;
+	if (!text_convert(&o, charset, text, len))
 		return error_set(err, ERROR_INVALID,
 			"the charset %.64s is not one this server can read",
 			charset);
-	/*
-	 * No charset iconv reads takes more than four bytes of UTF-8 for a
-	 * byte it reads, nor does U+FFFD for one it cannot: at four times
-	 * the size the text is never cut.
-	 */
-	if (len > (SIZE_MAX - 64) / 4)
-		return arena_full(err);
-	struct text_out o;
-	if (text_init(&o, 4 * len + 64, a, err) < 0)
-		return -1;
-	o.keep = true;
-	text_convert(&o, charset, text, len);
 	if (o.truncated)
 		return arena_full(err);
 	o.p[o.len] = '\0';
@@ -610,12 +615,8 @@ mail_mime_param_text(const struct mail_mime_param *param, struct arena *a)
 		return mail_mime_header_decode(span_from_cstr(param->value), a);
 	struct text_out o;
 	struct error err;
-	if (len > (SIZE_MAX - 64) / 4 || text_init(&o, 4 * len + 64, a,
-						&err) < 0)
-		return NULL;
-	o.keep = true;
-	mail_mime_gmime_init();
-	if (param_extended(&o, param->value, a, &err) < 0 || o.truncated)
+	if (text_init_kept(&o, len, a, &err) < 0 ||
+		param_extended(&o, param->value, a, &err) < 0 || o.truncated)
 		return NULL;
 	o.p[o.len] = '\0';
 	return o.p;

@@ -9,11 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static bool
-is_digit(char c)
-{
-	return c >= '0' && c <= '9';
-}
+#include "core/str.h"
 
 const char *
 mail_nhsnum_tier_name(enum mail_nhsnum_tier tier)
@@ -38,7 +34,7 @@ mail_nhsnum_check_digit(const char *digits)
 {
 	int sum = 0;
 	for (int i = 0; i < 9; i++) {
-		if (!is_digit(digits[i]))
+		if (!str_is_ascii_digit(digits[i]))
 			return -1;
 		sum += (digits[i] - '0') * (10 - i);
 	}
@@ -57,7 +53,8 @@ bool
 mail_nhsnum_is_valid(const char *digits)
 {
 	int check = mail_nhsnum_check_digit(digits);
-	return check >= 0 && is_digit(digits[9]) && digits[9] - '0' == check;
+	return check >= 0 && str_is_ascii_digit(digits[9]) &&
+		digits[9] - '0' == check;
 }
 
 static long
@@ -73,7 +70,7 @@ enum mail_nhsnum_range
 mail_nhsnum_range(const char *digits)
 {
 	for (int i = 0; i < 9; i++) {
-		if (!is_digit(digits[i]))
+		if (!str_is_ascii_digit(digits[i]))
 			return MAIL_NHSNUM_RANGE_UNISSUED;
 	}
 	/*
@@ -203,7 +200,7 @@ static size_t
 digits_at(struct span t, size_t i)
 {
 	size_t j = i;
-	while (j < t.len && is_digit(t.p[j]))
+	while (j < t.len && str_is_ascii_digit(t.p[j]))
 		j++;
 	return j - i;
 }
@@ -298,7 +295,8 @@ start_is_free(struct span t, size_t i)
 	int32_t cp = cp_before(t, i);
 	if (is_word(cp))
 		return false;
-	return !((cp == '-' || cp == '.') && i >= 2 && is_digit(t.p[i - 2]));
+	return !((cp == '-' || cp == '.') && i >= 2 &&
+		str_is_ascii_digit(t.p[i - 2]));
 }
 
 /* Nothing at byte i joins the number that ends there to a longer run. */
@@ -311,7 +309,7 @@ end_is_free(struct span t, size_t i)
 	if (is_word(cp_at(t, i, &n)))
 		return false;
 	return !((t.p[i] == '-' || t.p[i] == '.') && i + 1 < t.len &&
-		is_digit(t.p[i + 1]));
+		str_is_ascii_digit(t.p[i + 1]));
 }
 
 /* 3-3-4 from the three digits at byte i, one separator used twice. */
@@ -329,7 +327,6 @@ grouped_at(struct span t, size_t i, struct mail_nhsnum_match *m)
 	memcpy(m->digits + 6, t.p + k, 4);
 	m->digits[10] = '\0';
 	m->form = MAIL_NHSNUM_FORM_GROUPED;
-	memcpy(m->separator, sep1, 4);
 	m->start = i;
 	m->end = k + 4;
 	return true;
@@ -340,13 +337,13 @@ mail_nhsnum_find(struct span t, size_t *pos_io, struct mail_nhsnum_match *m_r)
 {
 	size_t i = *pos_io;
 	while (i < t.len) {
-		if (!is_digit(t.p[i])) {
+		if (!str_is_ascii_digit(t.p[i])) {
 			i++;
 			continue;
 		}
 		size_t run = i + digits_at(t, i);
 		/* A run entered in its middle is longer than what is left. */
-		bool whole = i == 0 || !is_digit(t.p[i - 1]);
+		bool whole = i == 0 || !str_is_ascii_digit(t.p[i - 1]);
 		if (whole && start_is_free(t, i)) {
 			struct mail_nhsnum_match m;
 			bool found = false;
@@ -354,7 +351,6 @@ mail_nhsnum_find(struct span t, size_t *pos_io, struct mail_nhsnum_match *m_r)
 				memcpy(m.digits, t.p + i, 10);
 				m.digits[10] = '\0';
 				m.form = MAIL_NHSNUM_FORM_CONTIGUOUS;
-				memset(m.separator, 0, sizeof(m.separator));
 				m.start = i;
 				m.end = run;
 				found = true;

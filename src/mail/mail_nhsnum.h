@@ -110,7 +110,6 @@ struct mail_nhsnum_match {
 	size_t start, end;	/* byte offsets of the first and past the last digit */
 	char digits[MAIL_NHSNUM_SIZE];	/* the ten digits, NUL-terminated */
 	enum mail_nhsnum_form form;
-	char separator[4];	/* "-", " ", "." or "\xc2\xa0"; "" if contiguous */
 };
 
 /*

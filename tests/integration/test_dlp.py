@@ -17,7 +17,9 @@ import pytest
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from conftest import assert_sentence, run
+import subprocess
+
+from conftest import BIN, assert_sentence, run
 
 # Valid numbers from the reserved 999 range and the published examples.
 V1 = "999 149 6327"
@@ -282,3 +284,17 @@ def test_stdin_text_output_and_errors(tmp_path):
                                "smtp.max_message_size_mb=1", check=False),
                            code=1)
     assert "smtp.max_message_size_mb" in line
+
+
+@pytest.mark.parametrize("body,status", [("hello", 0), (f"NHS {V1}", 3)])
+def test_output_that_cannot_be_written_fails(tmp_path, body, status):
+    """A result lost on a full disk is a failure, whatever was found."""
+    path = tmp_path / "message.eml"
+    path.write_bytes(message(body=body).as_bytes())
+    assert run("dlp", "scan", path, check=False).returncode == status
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([BIN, "dlp", "scan", path], stdout=full,
+                              stderr=subprocess.PIPE, text=True,
+                              timeout=60)
+    line = assert_sentence(proc, code=1)
+    assert "cannot write the output" in line
