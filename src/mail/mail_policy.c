@@ -27,6 +27,11 @@ mail_policy_reason_name(enum mail_policy_reason reason)
 	return reason_names[reason];
 }
 
+/* Until the encrypted-message portal exists (issue 12): another way. */
+#define NO_ENCRYPTION_ADVICE "Send it without the patient's details, " \
+	"or to the recipient's address in a secure domain (such as nhs.net), " \
+	"where mail travels only over verified encryption."
+
 static struct mail_policy_decision
 blocked(enum mail_policy_reason reason, const char *why,
 	const char *fallback)
@@ -124,28 +129,47 @@ mail_policy_outbound(const struct mail_policy_message *m,
 		return blocked(MAIL_POLICY_DLP, arena_printf(a,
 			"Your message to %s wasn't delivered because it appears "
 			"to contain an NHS number (%s), and %s is outside the "
-			"secure domains, where mail can be read on its way. To "
-			"send patient information there, put [secure] in the "
-			"subject and send it again: it will be encrypted, and "
-			"the recipient will read it in the secure portal.",
+			"secure domains, where mail can be read on its way. %s",
 			recipient, m->dlp_sample != NULL ? m->dlp_sample :
-			"masked", recipient),
+			"masked", recipient, m->no_encryption ?
+			NO_ENCRYPTION_ADVICE : "To send patient information "
+			"there, put [secure] in the subject and send it again: "
+			"it will be encrypted, and the recipient will read it "
+			"in the secure portal."),
 			"Your message wasn't delivered because it appears to "
 			"contain an NHS number and the recipient is outside "
-			"the secure domains. Put [secure] in the subject and "
-			"send it again: it will be encrypted.");
+			"the secure domains.");
 	case MAIL_POLICY_DLP_HOLD:
 		break;
 	}
 	return blocked(MAIL_POLICY_DLP_UNSCANNABLE, arena_printf(a,
 		"Your message to %s wasn't delivered because it could not be "
 		"checked for patient information (a part could not be read), "
-		"and %s is outside the secure domains. Put [secure] in the "
-		"subject and send it again: it will be encrypted.", recipient,
-		recipient),
+		"and %s is outside the secure domains. %s", recipient,
+		recipient, m->no_encryption ? NO_ENCRYPTION_ADVICE :
+		"Put [secure] in the subject and send it again: it will be "
+		"encrypted."),
 		"Your message wasn't delivered because it could not be "
-		"checked for patient information. Put [secure] in the subject "
-		"and send it again: it will be encrypted.");
+		"checked for patient information and the recipient is "
+		"outside the secure domains.");
+}
+
+struct mail_policy_dlp_verdict
+mail_policy_dlp_judge(const struct mail_policy_dlp_rule *rule,
+	enum mail_nhsnum_tier found, bool unscannable)
+{
+	struct mail_policy_dlp_verdict v = {
+		.hit = rule->mode != MAIL_POLICY_DLP_OFF && (unscannable ||
+			(found != MAIL_NHSNUM_TIER_NONE &&
+			 found >= rule->min_tier)),
+		.dlp = MAIL_POLICY_DLP_NONE };
+	if (v.hit && rule->mode == MAIL_POLICY_DLP_REFUSE)
+		/* A number refused; a message not all read held, never sent
+		 * in clear on the strength of the part that was. */
+		v.dlp = found != MAIL_NHSNUM_TIER_NONE &&
+			found >= rule->min_tier ? MAIL_POLICY_DLP_BLOCK :
+			MAIL_POLICY_DLP_HOLD;
+	return v;
 }
 
 /* Seed 001's words, with the service's own name (docs/mail.md). */

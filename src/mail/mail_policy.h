@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mail/mail_nhsnum.h"
+
 struct arena;
 
 /* What happens to the message for one recipient. */
@@ -100,11 +102,44 @@ enum mail_policy_dlp {
 	MAIL_POLICY_DLP_HOLD,		/* the scan failed: never in clear */
 };
 
+/* The DLP settings (mail.dlp_mode, mail.dlp_min_tier). */
+enum mail_policy_dlp_mode {
+	MAIL_POLICY_DLP_OFF,		/* not scanned */
+	MAIL_POLICY_DLP_AUDIT,		/* scanned; hits audited, mail sent */
+	MAIL_POLICY_DLP_REFUSE,		/* hits refused (and audited) */
+};
+
+struct mail_policy_dlp_rule {
+	enum mail_policy_dlp_mode mode;
+	enum mail_nhsnum_tier min_tier;	/* LOW, MEDIUM or HIGH */
+};
+
+struct mail_policy_dlp_verdict {
+	/* A number at min_tier or surer, or a part that could not be read. */
+	bool hit;
+	enum mail_policy_dlp dlp;	/* NONE, BLOCK or HOLD */
+};
+
+/*
+ * What the rule makes of a scan whose surest find was `found`: a hit is
+ * a number at rule->min_tier or surer, or a message that could not all
+ * be read (unscannable); REFUSE blocks a number and holds an unreadable
+ * message (never sent in clear), AUDIT and OFF let both through.
+ */
+struct mail_policy_dlp_verdict mail_policy_dlp_judge(
+	const struct mail_policy_dlp_rule *rule, enum mail_nhsnum_tier found,
+	bool unscannable);
+
 /* What is known of the message for mail to other domains. */
 struct mail_policy_message {
 	bool wants_secure;		/* mail_policy_wants_secure */
 	enum mail_policy_dlp dlp;
 	const char *dlp_sample;		/* masked ("943 *** **19"), or NULL */
+	/*
+	 * No encrypted-message portal to send to (yet): a DLP refusal
+	 * advises another way than [secure].
+	 */
+	bool no_encryption;
 };
 
 /*

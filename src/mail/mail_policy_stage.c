@@ -3,8 +3,9 @@
  * gathered from the directory and the header, judged by mail_policy's
  * pure rules, and applied: the banner put in, or the decision handed back
  * for the front end to deliver to Junk E-mail or refuse. Layer: domain.
- * SPEC M9; SECURITY.md 10, 12 (a From in a hosted domain is a claim to
- * prove, not a fact); RFC 5322 §3.6.2.
+ * SPEC M9, M10, M12; SECURITY.md 10, 12 (a From in a hosted domain is a
+ * claim to prove, not a fact), 53 (no NHS number in clear in a log or
+ * the audit); RFC 5322 §3.6.2.
  */
 #include "mail/mail_policy_stage.h"
 
@@ -21,32 +22,58 @@
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_banner.h"
+#include "mail/mail_dlp.h"
 #include "mail/mail_mime.h"
 #include "mail/mail_secure.h"
 
 /* Room for the tagged copy beyond the message: the banner per part. */
 #define TAG_ROOM (256 * 1024)
+/* Room for the DLP scan's part tree and sentences beyond the message. */
+#define SCAN_ROOM (16 * 1024 * 1024)
+
+/* A choice setting's words and what each means here. */
+struct choice {
+	const char *name;
+	int value;
+};
+
+static const struct choice spoof_modes[] = {
+	{ "tag", MAIL_POLICY_SPOOF_TAG },
+	{ "junk", MAIL_POLICY_SPOOF_JUNK },
+	{ "reject", MAIL_POLICY_SPOOF_REJECT },
+}, dlp_modes[] = {
+	{ "off", MAIL_POLICY_DLP_OFF },
+	{ "audit", MAIL_POLICY_DLP_AUDIT },
+	{ "refuse", MAIL_POLICY_DLP_REFUSE },
+}, dlp_tiers[] = {
+	{ "low", MAIL_NHSNUM_TIER_LOW },
+	{ "medium", MAIL_NHSNUM_TIER_MEDIUM },
+	{ "high", MAIL_NHSNUM_TIER_HIGH },
+};
+
+#define CHOICE(c, key, table) \
+	choice(config_get_str(c, key), table, sizeof(table) / sizeof(*table))
+
+/* config has checked that the value is one of the table's words. */
+static int
+choice(const char *name, const struct choice *table, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(name, table[i].name) == 0)
+			return table[i].value;
+	return table[0].value;
+}
 
 int
 mail_policy_settings_from_config(const struct config *c,
 	struct mail_policy_settings *s_r, struct error *err)
 {
-	static const struct {
-		const char *name;
-		enum mail_policy_spoof_mode mode;
-	} modes[] = {
-		{ "tag", MAIL_POLICY_SPOOF_TAG },
-		{ "junk", MAIL_POLICY_SPOOF_JUNK },
-		{ "reject", MAIL_POLICY_SPOOF_REJECT },
-	};
-	*s_r = (struct mail_policy_settings){ .spoof_mode =
-		MAIL_POLICY_SPOOF_JUNK };
+	*s_r = (struct mail_policy_settings){
+		.spoof_mode = CHOICE(c, "mail.spoof_mode", spoof_modes),
+		.dlp = { .mode = CHOICE(c, "mail.dlp_mode", dlp_modes),
+			.min_tier = CHOICE(c, "mail.dlp_min_tier", dlp_tiers) } };
 	if (mail_secure_policy_from_config(c, &s_r->secure, err) < 0)
 		return -1;
-	const char *mode = config_get_str(c, "mail.spoof_mode");
-	for (size_t i = 0; i < sizeof(modes) / sizeof(*modes); i++)
-		if (strcmp(mode, modes[i].name) == 0)
-			s_r->spoof_mode = modes[i].mode;
 	struct span list = span_from_cstr(config_get_str(c,
 		"mail.trusted_networks"));
 	struct span item;
@@ -219,6 +246,20 @@ subjects(struct span header, struct arena *a, const char ***list_r,
 	return 0;
 }
 
+/* The first recipient outside the platform and the secure domains, or NULL. */
+static const char *
+first_outside(const struct mail_policy_settings *s,
+	const struct mail_arrival *in, int64_t now)
+{
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
+		if (r->kind == MAIL_ROUTE_REMOTE &&
+		    !mail_secure_domain_match(&s->secure, r->address, now))
+			return r->address;
+	}
+	return NULL;
+}
+
 /*
  * [secure] (SPEC M10) for mail leaving the secure domains. Until the
  * encrypted-message portal exists (issue 12 item 4), a message that
@@ -226,14 +267,80 @@ subjects(struct span header, struct arena *a, const char ***list_r,
  * than sent in clear.
  */
 static int
-judge_secure(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+refuse_secure(const struct dir_ctx *ctx, const struct mail_arrival *in,
+	const char *outside, size_t subject_count, struct arena *a,
+	struct mail_arrival_plan *plan, struct error *err)
+{
+	const char *why = arena_printf(a, "this message %s, so it must be "
+		"encrypted for %s, which is outside the secure domains; this "
+		"service cannot encrypt mail for recipients outside them yet, "
+		"so nothing was sent. Send it to those recipients another way, "
+		"or without them", subject_count == 1 ? "has [secure] in its "
+		"subject" : "has no single Subject to tell whether it asks for "
+		"[secure]", outside);
+	plan->decision = (struct mail_policy_decision){
+		.action = MAIL_POLICY_BLOCK, .reason = MAIL_POLICY_SECURE_SUBJECT,
+		.why = why != NULL ? why : "this message must be encrypted "
+			"for a recipient outside the secure domains, and this "
+			"service cannot encrypt mail for them yet, so nothing "
+			"was sent" };
+	return record(ctx, in, &plan->decision, json_pack("{s:s}",
+		"recipient", outside), err);
+}
+
+/*
+ * DLP (SPEC M12): the whole message scanned once and judged by
+ * mail.dlp_mode into m. A hit returns what the log and audit say of it:
+ * the tier, the count and the surest masked sample, never a number in
+ * clear (SECURITY.md 53); NULL when there is none.
+ */
+static json_t *
+scan(const struct mail_policy_dlp_rule *rule, struct span msg,
+	struct arena *a, struct mail_policy_message *m)
+{
+	struct arena *scan_arena = arena_new(msg.len + SCAN_ROOM);
+	struct mail_dlp_result r;
+	mail_dlp_scan(msg.p, msg.len, scan_arena, &r);
+	struct mail_policy_dlp_verdict v = mail_policy_dlp_judge(rule,
+		r.tier, r.unscannable);
+	json_t *hit = NULL;
+	if (v.hit) {
+		size_t numbers = 0;
+		for (size_t t = 0; t <= MAIL_NHSNUM_TIER_HIGH; t++)
+			numbers += r.counts[t];
+		const struct mail_dlp_sample *first = r.sample_count > 0 ?
+			&r.samples[0] : NULL;
+		m->dlp = v.dlp;
+		m->dlp_sample = first != NULL ?
+			arena_strdup(a, first->masked) : NULL;
+		hit = json_pack("{s:s, s:I, s:s, s:s}",
+			"tier", mail_nhsnum_tier_name(r.tier),
+			"numbers", (json_int_t)numbers,
+			"sample", first != NULL ? first->masked : "",
+			"where", first != NULL ? first->where : "");
+		if (r.unscannable)
+			json_object_set_new(hit, "unscannable",
+				json_string(r.reason));
+	}
+	arena_free(&scan_arena);
+	return hit;
+}
+
+/*
+ * Mail leaving the secure domains (SPEC M10, M12), judged by
+ * mail_policy_outbound for the first recipient outside them (every such
+ * recipient is judged alike): [secure] asks for encryption, which is
+ * refused until there is a portal to encrypt to; without it the DLP scan
+ * may block, or only record, a hit. Nothing to judge when every
+ * recipient is here or in a secure domain.
+ */
+static int
+judge_outbound(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 	const struct mail_arrival *in, const char *header, size_t header_len,
 	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
 {
-	bool remote = false;
-	for (size_t i = 0; i < in->recipient_count && !remote; i++)
-		remote = in->recipients[i].kind == MAIL_ROUTE_REMOTE;
-	if (!remote)
+	const char *outside = first_outside(s, in, ctx->now);
+	if (outside == NULL)
 		return 0;
 	const char **list;
 	size_t n;
@@ -241,37 +348,26 @@ judge_secure(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 		return error_set(err, ERROR_LIMIT,
 			"no memory to read the message's subject");
 	struct mail_policy_message m = {
-		.wants_secure = mail_policy_wants_secure(list, n) };
-	if (!m.wants_secure)
-		return 0;
-	for (size_t i = 0; i < in->recipient_count; i++) {
-		const struct mail_recipient *r = &in->recipients[i];
-		bool is_remote = r->kind == MAIL_ROUTE_REMOTE;
-		struct mail_policy_decision d = mail_policy_outbound(&m,
-			r->address, is_remote, is_remote &&
-			mail_secure_domain_match(&s->secure, r->address,
-				ctx->now), a);
-		if (d.action != MAIL_POLICY_ENCRYPT)
-			continue;
-		/* No portal to encrypt to yet: refused, never in clear. */
-		const char *why = arena_printf(a, "this message %s, so it must "
-			"be encrypted for %s, which is outside the secure "
-			"domains; this service cannot encrypt mail for "
-			"recipients outside them yet, so nothing was sent. Send "
-			"it to those recipients another way, or without them",
-			n == 1 ? "has [secure] in its subject" : "has no single "
-			"Subject to tell whether it asks for [secure]",
-			r->address);
-		plan->decision = (struct mail_policy_decision){
-			.action = MAIL_POLICY_BLOCK, .reason = d.reason,
-			.why = why != NULL ? why : "this message must be "
-				"encrypted for a recipient outside the secure "
-				"domains, and this service cannot encrypt mail "
-				"for them yet, so nothing was sent" };
-		return record(ctx, in, &plan->decision, json_pack("{s:s}",
-			"recipient", r->address), err);
+		.wants_secure = mail_policy_wants_secure(list, n),
+		.no_encryption = true };
+	json_t *hit = NULL;
+	if (!m.wants_secure && s->dlp.mode != MAIL_POLICY_DLP_OFF)
+		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
+	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
+		true, false, a);
+	if (d.action == MAIL_POLICY_ENCRYPT) {
+		json_decref(hit);
+		return refuse_secure(ctx, in, outside, n, a, plan, err);
 	}
-	return 0;
+	if (hit == NULL)
+		return 0;
+	if (d.action == MAIL_POLICY_DELIVER)	/* audit: sent, and recorded */
+		d.reason = m.dlp_sample != NULL ? MAIL_POLICY_DLP :
+			MAIL_POLICY_DLP_UNSCANNABLE;
+	else
+		plan->decision = d;
+	json_object_set_new(hit, "recipient", json_string(outside));
+	return record(ctx, in, &d, hit, err);
 }
 
 int
@@ -293,6 +389,6 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 	 * them begins at the same offset in it: [secure] reads it there.
 	 */
 	size_t header_at = (size_t)(header - data);
-	return judge_secure(ctx, s, in, plan_r->data + header_at,
+	return judge_outbound(ctx, s, in, plan_r->data + header_at,
 		header_len + plan_r->size - size, a, plan_r, err);
 }

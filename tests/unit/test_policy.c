@@ -177,8 +177,9 @@ test_outbound(void **state)
 	for (size_t i = 0; i < sizeof(outbound_cases) /
 	     sizeof(*outbound_cases); i++) {
 		const struct outbound_case *c = &outbound_cases[i];
-		struct mail_policy_message m = { c->wants_secure, c->dlp,
-			"943 *** **19" };
+		struct mail_policy_message m = {
+			.wants_secure = c->wants_secure, .dlp = c->dlp,
+			.dlp_sample = "943 *** **19" };
 		struct mail_policy_decision d = mail_policy_outbound(&m,
 			"pat@mail.example", c->remote, c->secure_domain, a);
 		if (d.action != c->action || d.reason != c->reason)
@@ -193,8 +194,66 @@ test_outbound(void **state)
 		assert_non_null(strstr(d.why, "pat@mail.example"));
 		if (d.reason == MAIL_POLICY_DLP)
 			assert_non_null(strstr(d.why, "(943 *** **19)"));
+		/* With nothing to encrypt to, another way, not [secure]. */
+		m.no_encryption = true;
+		struct mail_policy_decision alone = mail_policy_outbound(&m,
+			"pat@mail.example", c->remote, c->secure_domain, a);
+		assert_int_equal(alone.action, d.action);
+		assert_int_equal(alone.reason, d.reason);
+		assert_null(strstr(alone.why, "[secure]"));
+		assert_non_null(strstr(alone.why, "secure domain (such as nhs.net)"));
+		assert_non_null(strstr(alone.why, "pat@mail.example"));
 	}
 	arena_free(&a);
+}
+
+/* ---- what the DLP settings make of a scan ---- */
+
+struct dlp_case {
+	enum mail_policy_dlp_mode mode;
+	enum mail_nhsnum_tier min, found;
+	bool unscannable;
+	bool hit;
+	enum mail_policy_dlp dlp;
+};
+
+#define LOW MAIL_NHSNUM_TIER_LOW
+#define MEDIUM MAIL_NHSNUM_TIER_MEDIUM
+#define HIGH MAIL_NHSNUM_TIER_HIGH
+#define NO MAIL_NHSNUM_TIER_NONE
+
+static const struct dlp_case dlp_cases[] = {
+	/* off: nothing is a hit, whatever was found. */
+	{ MAIL_POLICY_DLP_OFF, LOW, HIGH, true, false, MAIL_POLICY_DLP_NONE },
+	/* The threshold, each side of it, in both modes. */
+	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, LOW, false, false, MAIL_POLICY_DLP_NONE },
+	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, MEDIUM, false, true, MAIL_POLICY_DLP_BLOCK },
+	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, HIGH, false, true, MAIL_POLICY_DLP_BLOCK },
+	{ MAIL_POLICY_DLP_REFUSE, HIGH, MEDIUM, false, false, MAIL_POLICY_DLP_NONE },
+	{ MAIL_POLICY_DLP_REFUSE, LOW, LOW, false, true, MAIL_POLICY_DLP_BLOCK },
+	{ MAIL_POLICY_DLP_REFUSE, LOW, NO, false, false, MAIL_POLICY_DLP_NONE },
+	{ MAIL_POLICY_DLP_AUDIT, MEDIUM, MEDIUM, false, true, MAIL_POLICY_DLP_NONE },
+	{ MAIL_POLICY_DLP_AUDIT, MEDIUM, LOW, false, false, MAIL_POLICY_DLP_NONE },
+	/* Not all read: held, never sent in clear; a number found still
+	 * blocks by name (the sentence can show it). */
+	{ MAIL_POLICY_DLP_REFUSE, HIGH, NO, true, true, MAIL_POLICY_DLP_HOLD },
+	{ MAIL_POLICY_DLP_REFUSE, HIGH, LOW, true, true, MAIL_POLICY_DLP_HOLD },
+	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, HIGH, true, true, MAIL_POLICY_DLP_BLOCK },
+	{ MAIL_POLICY_DLP_AUDIT, HIGH, NO, true, true, MAIL_POLICY_DLP_NONE },
+};
+
+static void
+test_dlp_judge(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(dlp_cases) / sizeof(*dlp_cases); i++) {
+		const struct dlp_case *c = &dlp_cases[i];
+		struct mail_policy_dlp_rule rule = { c->mode, c->min };
+		struct mail_policy_dlp_verdict v = mail_policy_dlp_judge(&rule,
+			c->found, c->unscannable);
+		if (v.hit != c->hit || v.dlp != c->dlp)
+			fail_msg("case %zu: hit %d dlp %d", i, v.hit, v.dlp);
+	}
 }
 
 /* ---- mail from the internet (SPEC M9) ---- */
@@ -285,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_send_limits),
 		cmocka_unit_test(test_send_limit_without_memory),
 		cmocka_unit_test(test_wants_secure),
+		cmocka_unit_test(test_dlp_judge),
 		cmocka_unit_test(test_outbound),
 		cmocka_unit_test(test_inbound),
 	};

@@ -1,0 +1,181 @@
+"""NHS number DLP on submission (SPEC M12, SECURITY.md 53): mail to a
+recipient outside the platform and the secure domains is scanned whole
+(subject, text, attachments) and, by mail.dlp_mode, refused at DATA with a
+sentence naming only the masked number (refuse, the default), delivered
+and audited (audit), or not scanned (off). Secure-domain and local
+recipients are never judged. No log line or audit row holds the number in
+clear. Sent through a real SMTP client over TLS; the queue and the audit
+read back through the CLI."""
+
+import smtplib
+from email.message import EmailMessage
+from email.policy import SMTP
+
+import pytest
+
+from apiclient import USER_PASSWORD, make_person
+
+NUMBER = "999 149 6327"          # valid, in the 999 test range (issued)
+CLEAR = ("999 149 6327", "9991496327", "999-149-6327")
+MASKED = "999 *** **27"
+
+
+@pytest.fixture
+def ann(instance, org):
+    address = make_person(instance, org, "Ann", "Sender")
+    instance.run("user", "passwd", address, "--stdin", "--permanent",
+                 input=USER_PASSWORD + "\n")
+    return address
+
+
+def message(sender, rcpt, body, subject="Referral", attachment=None):
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = rcpt
+    msg["Subject"] = subject
+    msg["Message-ID"] = "<dlp@care.example>"
+    msg.set_content(body)
+    if attachment is not None:
+        data, subtype, name = attachment
+        msg.add_attachment(data, maintype="text", subtype=subtype,
+                           filename=name, cte="base64")
+    return msg.as_bytes(policy=SMTP)
+
+
+def submit(server, sender, rcpts, data):
+    """(code, text) of the reply to DATA over submission."""
+    with smtplib.SMTP("127.0.0.1", server.ports["submission"],
+                      timeout=10) as s:
+        s.starttls(context=server.ssl_context())
+        s.login(sender, USER_PASSWORD)
+        s.mail(sender)
+        for r in rcpts:
+            assert s.rcpt(r)[0] == 250
+        return s.data(data)
+
+
+def queued(instance):
+    return sorted(r["recipient"] for r in instance.json("queue", "list"))
+
+
+def dlp_rows(instance):
+    return [r for r in instance.json("audit", "list", "--type", "message")
+            if r["summary"]["event"] in ("dlp", "dlp_unscannable")]
+
+
+def assert_no_clear_number(*texts):
+    for text in texts:
+        for clear in CLEAR:
+            assert clear not in text, text
+
+
+def test_refused_whole_with_the_masked_number(start_server, instance, ann):
+    server = start_server()
+    code, text = submit(server, ann, ["jo@nhs.net", "pat@mail.example"],
+                        message(ann, "pat@mail.example",
+                                f"Patient NHS number {NUMBER}, as asked."))
+    assert code == 550 and text.startswith(b"5.7.1"), text
+    reply = text.decode()
+    assert "pat@mail.example" in reply and MASKED in reply
+    assert "secure domain (such as nhs.net)" in reply
+    assert_no_clear_number(reply)
+    assert queued(instance) == []
+    [row] = dlp_rows(instance)
+    assert row["result"] == "denied"
+    summary = row["summary"]
+    assert summary["decision"] == "refuse"
+    assert summary["recipient"] == "pat@mail.example"
+    assert summary["tier"] == "high" and summary["numbers"] == 1
+    assert summary["sample"] == MASKED
+    assert_no_clear_number(str(row), server.logs())
+
+
+def test_found_in_an_attachment_and_in_the_subject(start_server, instance,
+                                                   ann):
+    server = start_server()
+    csv = f"name,nhs\r\nA Patient,{NUMBER}\r\n".encode()
+    code, text = submit(server, ann, ["pat@mail.example"],
+                        message(ann, "pat@mail.example", "List attached.",
+                                attachment=(csv, "csv", "clinic.csv")))
+    assert code == 550 and MASKED.encode() in text, text
+    code, text = submit(server, ann, ["pat@mail.example"],
+                        message(ann, "pat@mail.example", "See subject.",
+                                subject=f"Re: {NUMBER}"))
+    assert code == 550 and MASKED.encode() in text, text
+    assert [r["summary"]["where"] for r in dlp_rows(instance)] == [  # newest first
+        "subject", "part 2"]
+    assert queued(instance) == []
+
+
+def test_secure_domains_and_our_people_are_not_judged(start_server, instance,
+                                                      org, ann):
+    server = start_server()
+    bob = make_person(instance, org, "Bob", "Colleague")
+    data = message(ann, "jo@nhs.net", f"NHS number {NUMBER}.")
+    assert submit(server, ann, ["jo@nhs.net", "ops@mod.uk", bob],
+                  data)[0] == 250
+    assert queued(instance) == ["jo@nhs.net", "ops@mod.uk"]
+    assert dlp_rows(instance) == []
+
+
+def test_the_least_sure_tier_is_a_setting(start_server, instance, ann):
+    # Ten digits with a valid check digit and nothing else to go on is
+    # the low tier: many reference numbers pass. Sent by default.
+    server = start_server()
+    low = message(ann, "pat@mail.example", "Order 9991496327 shipped.")
+    assert submit(server, ann, ["pat@mail.example"], low)[0] == 250
+    # Grouped 3-3-4 in an issued range is medium: refused by default.
+    medium = message(ann, "pat@mail.example", f"Ref {NUMBER}.")
+    assert submit(server, ann, ["pat@mail.example"], medium)[0] == 550
+    server.stop()
+    server = start_server(extra=["mail.dlp_min_tier=low"])
+    assert submit(server, ann, ["pat@mail.example"], low)[0] == 550
+    server.stop()
+    server = start_server(extra=["mail.dlp_min_tier=high"])
+    assert submit(server, ann, ["pat@mail.example"], medium)[0] == 250
+    tiers = [r["summary"]["tier"] for r in dlp_rows(instance)]
+    assert tiers == ["low", "medium"]     # newest first
+
+
+def test_audit_mode_sends_and_records(start_server, instance, ann):
+    server = start_server(extra=["mail.dlp_mode=audit"])
+    code, _ = submit(server, ann, ["pat@mail.example"],
+                     message(ann, "pat@mail.example", f"NHS no {NUMBER}"))
+    assert code == 250
+    assert queued(instance) == ["pat@mail.example"]
+    [row] = dlp_rows(instance)
+    assert row["result"] != "denied"
+    assert row["summary"]["decision"] == "deliver"
+    assert row["summary"]["sample"] == MASKED
+    assert_no_clear_number(str(row), server.logs())
+
+
+def test_off_is_not_scanned(start_server, instance, ann):
+    server = start_server(extra=["mail.dlp_mode=off"])
+    assert submit(server, ann, ["pat@mail.example"],
+                  message(ann, "pat@mail.example",
+                          f"NHS number {NUMBER}"))[0] == 250
+    assert queued(instance) == ["pat@mail.example"]
+    assert dlp_rows(instance) == []
+
+
+def test_a_part_that_cannot_be_read_is_held_not_sent(start_server, instance,
+                                                     ann):
+    server = start_server()
+    data = (f"From: {ann}\r\nTo: pat@mail.example\r\nSubject: Notes\r\n"
+            "MIME-Version: 1.0\r\n"
+            "Content-Type: text/plain; charset=x-unknown-charset\r\n"
+            "\r\nNotes for the clinic.\r\n").encode()
+    code, text = submit(server, ann, ["pat@mail.example"], data)
+    assert code == 550 and b"could not be checked" in text, text
+    assert queued(instance) == []
+    [row] = dlp_rows(instance)
+    assert row["summary"]["event"] == "dlp_unscannable"
+    assert "x-unknown-charset" in row["summary"]["unscannable"]
+
+
+@pytest.mark.parametrize("key,value", [("mail.dlp_mode", "block"),
+                                       ("mail.dlp_min_tier", "certain")])
+def test_a_bad_setting_is_refused(instance, key, value):
+    line = instance.fails("queue", "list", "--set", f"{key}={value}", code=2)
+    assert f"{key} must be one of" in line and f"not '{value}'" in line
