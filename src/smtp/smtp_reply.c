@@ -2,23 +2,34 @@
  * SMTP replies: one line with its RFC 3463 enhanced status code, and the
  * table that maps each error code to a reply per command (STYLE.md §4: a
  * front end maps errors in one table). Every other SMTP file calls this
- * one; it calls none of them. Layer: front end. RFC 5321 §4.2, RFC 2034,
+ * one; it calls none of them. Layer: front end. RFC 5321 §4.2 (a long
+ * reply on continuation lines), RFC 2034,
  * RFC 3463. SECURITY: reply text has control characters replaced, so a
  * value echoed back never starts a line of its own.
  */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "smtp/smtp_internal.h"
 
+/*
+ * A reply line is at most 512 octets with its code and CRLF (RFC 5321
+ * §4.5.3.1.5): text beyond this goes on continuation lines ("550-5.7.1
+ * ..."), cut at a space, so a refusal that names long addresses reaches
+ * the sender whole.
+ */
+#define LINE_TEXT_MAX 480
+
 int
 smtp_reply(struct smtp_session *s, int code, const char *status,
 	const char *fmt, ...)
 {
-	char text[512];
+	char text[2048];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
@@ -29,10 +40,28 @@ smtp_reply(struct smtp_session *s, int code, const char *status,
 			*p = ' ';
 	}
 	struct error err;
-	if (status != NULL)
-		return net_printf(s->conn, &err, "%d %s %s\r\n", code, status,
-			text);
-	return net_printf(s->conn, &err, "%d %s\r\n", code, text);
+	const char *rest = text;
+	for (;;) {
+		size_t len = strlen(rest);
+		bool last = len <= LINE_TEXT_MAX;
+		if (!last) {
+			len = LINE_TEXT_MAX;
+			while (len > LINE_TEXT_MAX / 2 && rest[len] != ' ')
+				len--;
+			if (rest[len] != ' ')
+				len = LINE_TEXT_MAX;
+		}
+		int rc = status != NULL ?
+			net_printf(s->conn, &err, "%d%c%s %.*s\r\n", code,
+				last ? ' ' : '-', status, (int)len, rest) :
+			net_printf(s->conn, &err, "%d%c%.*s\r\n", code,
+				last ? ' ' : '-', (int)len, rest);
+		if (rc < 0 || last)
+			return rc;
+		rest += len;
+		while (*rest == ' ')
+			rest++;
+	}
 }
 
 struct smtp_error_reply {

@@ -179,3 +179,21 @@ def test_a_part_that_cannot_be_read_is_held_not_sent(start_server, instance,
 def test_a_bad_setting_is_refused(instance, key, value):
     line = instance.fails("queue", "list", "--set", f"{key}={value}", code=2)
     assert f"{key} must be one of" in line and f"not '{value}'" in line
+
+
+def test_a_long_refusal_comes_on_continuation_lines(start_server, instance,
+                                                    ann):
+    # RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with its
+    # code and CRLF; the sentence names the recipient twice.
+    rcpt = "p" * 60 + "@" + ".".join(["a" * 55] * 3) + ".example"
+    server = start_server()
+    code, text = submit(server, ann, [rcpt],
+                        message(ann, rcpt, f"NHS number {NUMBER}"))
+    assert code == 550
+    lines = text.split(b"\n")      # smtplib joins the lines' texts
+    assert len(lines) > 1
+    for line in lines:
+        assert line.startswith(b"5.7.1 ") and len(b"550-" + line) + 2 <= 512
+    whole = b" ".join(line[len(b"5.7.1 "):] for line in lines).decode()
+    assert whole.count(rcpt) == 2 and MASKED in whole
+    assert whole.endswith("where mail travels only over verified encryption.")
