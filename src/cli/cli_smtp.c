@@ -21,9 +21,6 @@
 #include "mail/mail.h"
 #include "mail/mail_smtp_client.h"
 
-/* In memory up to this; the rest of a large message in a temporary file. */
-#define SEND_SPOOL_MEM (1024 * 1024)
-
 /* Settings: the instance's when --dir is given, else the defaults. */
 struct send_setup {
 	struct cli_settings set;
@@ -56,21 +53,6 @@ setup_close(struct send_setup *s)
 {
 	cli_settings_close(&s->set);
 	free(s->ca_path);
-}
-
-/* Reads stdin whole into a spool. */
-static struct spool *
-read_message(const struct config *c, struct span *message_r,
-	struct error *err)
-{
-	size_t max = (size_t)config_get_int(c, "smtp.max_message_size_mb") *
-		1024 * 1024;
-	const char *tmp = getenv("TMPDIR");
-	struct spool *sp = spool_new(tmp != NULL && tmp[0] != '\0' ? tmp :
-		"/tmp", SEND_SPOOL_MEM, max);
-	if (cli_read_message(sp, message_r, err) < 0)
-		spool_free(&sp);
-	return sp;
 }
 
 static const char *
@@ -292,7 +274,8 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 		o.trust = trust;
 	}
 	struct span message;
-	struct spool *sp = read_message(su->config, &message, err);
+	struct spool *sp = cli_read_spooled(su->config, STDIN_FILENO,
+		CLI_STDIN_NAME, &message, err);
 	int rc = -1;
 	const char *skip = policy != NULL ? cli_tls_skip_reason(policy) : NULL;
 	if (sp != NULL && skip != NULL)
