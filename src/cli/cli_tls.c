@@ -375,9 +375,7 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	enum mail_tlsrpt_result result;
 	bool counts = mail_tls_result(&t->req, failed, info, t->mx_listed,
 		&result);
-	const char *reason = t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why :
-		failed != NULL && failed->why[0] != '\0' ? failed->why :
-		info != NULL ? info->tls_verify_error : "";
+	const char *reason = mail_tls_reason(&t->req, failed, info);
 	bool recorded = counts && record(t, false, result, reason,
 		info != NULL ? info->peer : t->peer);
 	/* RFC 8460 §4.3.2.1: a policy that could not be had is a failure. */
