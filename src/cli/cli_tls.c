@@ -340,14 +340,11 @@ cli_tls_skip_reason(const struct cli_tls *t)
 	return t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why : NULL;
 }
 
-/* Adds one session to the day's TLS-RPT counts; a failure is logged. */
-static bool
-record(struct cli_tls *t, bool sts_failure, enum mail_tlsrpt_result result,
-	const char *reason, const char *peer)
+/* The attempt at t's MX host, now, for TLS-RPT. */
+static struct mail_tls_session
+session(const struct cli_tls *t, const char *peer)
 {
-	if (t->setup.st == NULL)
-		return false;
-	struct mail_tls_session s = {
+	return (struct mail_tls_session){
 		.now = clock_now(),
 		.policy_domain = t->domain,
 		.mx_host = t->mx,
@@ -355,17 +352,17 @@ record(struct cli_tls *t, bool sts_failure, enum mail_tlsrpt_result result,
 		.tlsa = t->tlsa_asked ? &t->tlsa : NULL,
 		.peer = peer,
 	};
-	struct error err;
-	int rc = sts_failure ?
-		mail_tls_record_sts_failure(t->setup.st, &s, t->arena, &err) :
-		mail_tls_record(t->setup.st, &s, t->req.report_policy, result,
-			reason, t->arena, &err);
-	if (rc < 0) {
-		fprintf(stderr, "caremail: the TLS result was not recorded: "
-			"%s\n", err.msg);
-		return false;
-	}
-	return true;
+}
+
+/* A TLS-RPT count that could not be written is told, not fatal. */
+static bool
+told(int rc, const struct error *err)
+{
+	if (rc == 0)
+		return true;
+	fprintf(stderr, "caremail: the TLS result was not recorded: %s\n",
+		err->msg);
+	return false;
 }
 
 json_t *
@@ -375,12 +372,19 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	enum mail_tlsrpt_result result;
 	bool counts = mail_tls_result(&t->req, failed, info, t->mx_listed,
 		&result);
-	const char *reason = mail_tls_reason(&t->req, failed, info);
-	bool recorded = counts && record(t, false, result, reason,
-		info != NULL ? info->peer : t->peer);
+	/* Without --dir there is no store: nothing is recorded. */
+	struct store *st = t->setup.st;
+	struct mail_tls_session s = session(t, info != NULL ? info->peer :
+		t->peer);
+	struct error e;
+	bool recorded = false;
+	if (st != NULL && counts)
+		recorded = told(mail_tls_record(st, &s, t->req.report_policy,
+			result, mail_tls_reason(&t->req, failed, info),
+			t->arena, &e), &e);
 	/* RFC 8460 §4.3.2.1: a policy that could not be had is a failure. */
-	if (t->sts_asked && t->sts.failure[0] != '\0')
-		record(t, true, result, "", NULL);
+	if (st != NULL)
+		told(mail_tls_record_sts_failure(st, &s, t->arena, &e), &e);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s}",
 		"need", mail_tls_need_name(t->req.need),
 		"why", t->req.why,
