@@ -24,7 +24,6 @@
 /* Settings: the instance's when --dir is given, else the defaults. */
 struct send_setup {
 	struct cli_settings set;
-	const struct config *config;	/* set.config */
 	char helo[256];
 	char *ca_path;		/* resolved; NULL: the system's CAs */
 };
@@ -35,15 +34,14 @@ setup_open(struct cli_args *args, struct send_setup *s, struct error *err)
 	memset(s, 0, sizeof(*s));
 	if (cli_settings_open(args, &s->set, err) < 0)
 		return -1;
-	s->config = s->set.config;
 	const char *helo = cli_opt(args, "helo");
 	if (helo != NULL && helo[0] != '\0')
 		str_copy(s->helo, sizeof(s->helo), helo);
 	else
-		mail_hostname(s->config, s->helo, sizeof(s->helo));
+		mail_hostname(s->set.config, s->helo, sizeof(s->helo));
 	const char *ca = cli_opt(args, "ca");
 	s->ca_path = ca != NULL && ca[0] != '\0' ? xstrdup(ca) :
-		config_get_path(s->config, "outbound.tls_ca_file",
+		config_get_path(s->set.config, "outbound.tls_ca_file",
 			cli_settings_dir(&s->set));
 	return 0;
 }
@@ -263,7 +261,7 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 		return cli_usage(args, err, "--auth-user needs the password in "
 			"CAREMAIL_SMTP_PASSWORD");
 	}
-	mail_smtp_timeouts_from_config(su->config, &o.timeouts);
+	mail_smtp_timeouts_from_config(su->set.config, &o.timeouts);
 	struct net_tls_client *trust = NULL;
 	if (o.tls != MAIL_SMTP_TLS_NONE) {
 		trust = net_tls_client_new(su->ca_path, err);
@@ -274,7 +272,7 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 		o.trust = trust;
 	}
 	struct span message;
-	struct spool *sp = cli_read_spooled(su->config, STDIN_FILENO,
+	struct spool *sp = cli_read_spooled(su->set.config, STDIN_FILENO,
 		CLI_STDIN_NAME, &message, err);
 	int rc = -1;
 	const char *skip = policy != NULL ? cli_tls_skip_reason(policy) : NULL;

@@ -31,7 +31,6 @@
 /* The settings and, with --dir, the instance and its store. */
 struct tls_setup {
 	struct cli_settings set;
-	const struct config *config;	/* set.config */
 	struct store *st;
 	char *ca_path;		/* outbound.mta_sts_ca_file, resolved */
 };
@@ -46,11 +45,10 @@ setup_open(struct cli_args *args, bool need_instance, struct tls_setup *s,
 			"--dir DIR or CAREMAIL_DIR");
 	if (cli_settings_open(args, &s->set, err) < 0)
 		return -1;
-	s->config = s->set.config;
 	if (s->set.inst != NULL &&
 	    (s->st = instance_store(s->set.inst, err)) == NULL)
 		return -1;
-	s->ca_path = config_get_path(s->config, "outbound.mta_sts_ca_file",
+	s->ca_path = config_get_path(s->set.config, "outbound.mta_sts_ca_file",
 		cli_settings_dir(&s->set));
 	return 0;
 }
@@ -66,7 +64,7 @@ setup_close(struct tls_setup *s)
 static void
 fetch_options(const struct tls_setup *s, struct mail_mta_sts_fetch *f)
 {
-	mail_mta_sts_fetch_from_config(s->config, f);
+	mail_mta_sts_fetch_from_config(s->set.config, f);
 	f->ca_file = s->ca_path;
 }
 
@@ -159,7 +157,7 @@ cli_mta_sts_show(struct cli_args *args, struct error *err)
 	struct dns_resolver *r = NULL;
 	struct arena *a = arena_new(CLI_TLS_ARENA_CAP);
 	if (rc == 0) {
-		r = mail_dns_resolver_new(s.config, err);
+		r = mail_dns_resolver_new(s.set.config, err);
 		rc = r != NULL ? 0 : -1;
 	}
 	struct mail_mta_sts_state state;
@@ -196,9 +194,9 @@ cli_tlsrpt_report(struct cli_args *args, struct error *err)
 	struct arena *a = arena_new(CLI_TLS_ARENA_CAP);
 	char first[256] = "", host[256] = "";
 	if (rc == 0) {
-		config_list_item(s.config, "mail.domains", 0, first,
+		config_list_item(s.set.config, "mail.domains", 0, first,
 			sizeof(first));
-		mail_hostname(s.config, host, sizeof(host));
+		mail_hostname(s.set.config, host, sizeof(host));
 	}
 	struct mail_tlsrpt_reporter who = {
 		.organization = host,
@@ -260,7 +258,7 @@ tls_lookups(struct cli_tls *t, struct cli_args *args, struct error *err)
 {
 	const char *sts_domain = cli_opt(args, "mta-sts");
 	if (sts_domain != NULL || cli_flag(args, "dane")) {
-		t->resolver = mail_dns_resolver_new(t->setup.config, err);
+		t->resolver = mail_dns_resolver_new(t->setup.set.config, err);
 		if (t->resolver == NULL)
 			return -1;
 	}
