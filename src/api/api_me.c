@@ -43,34 +43,31 @@ me_extra(struct api_request *req, json_t *me)
 }
 
 /*
- * What the person may do somewhere, for the pages to offer (menus, forms):
- * the actions their roles allow, the roles they may give, the actions
- * they may give an API token. The API still decides each request, org by
- * org; this only spares the pages a copy of the access table.
+ * What the person may do somewhere, for the pages to offer
+ * (auth_person_may): the actions their roles allow, the roles they may
+ * give, the actions they may give an API token.
  */
 static void
 me_may(struct api_request *req, json_t *me)
 {
-	bool held[AUTH_ACTION_COUNT];
+	struct auth_may may;
 	struct error err;
 	json_t *actions = json_array(), *roles = json_array(),
 	       *token = json_array();
-	if (auth_person_actions(&req->ctx, req->session.person.id, held,
+	if (auth_person_may(&req->ctx, req->session.person.id, &may,
 		    &err) == 0) {
 		for (int a = 0; a < AUTH_ACTION_COUNT; a++) {
-			if (!held[a])
-				continue;
 			const char *name = auth_action_name((enum auth_action)a);
-			json_array_append_new(actions, json_string(name));
-			if (held[AUTH_TOKEN_MANAGE] &&
-			    auth_token_action_givable((enum auth_action)a))
+			if (may.actions[a])
+				json_array_append_new(actions,
+					json_string(name));
+			if (may.token[a])
 				json_array_append_new(token, json_string(name));
 		}
-		for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
-			if (held[auth_role_grant_action((enum auth_role)r)])
+		for (int r = 0; r < AUTH_ROLE_COUNT; r++)
+			if (may.roles[r])
 				json_array_append_new(roles, json_string(
 					auth_role_name((enum auth_role)r)));
-		}
 	}
 	json_object_set_new(me, "actions", actions);
 	json_object_set_new(me, "grantable_roles", roles);

@@ -148,13 +148,12 @@ auth_token_action_givable(enum auth_action action)
 }
 
 int
-auth_person_actions(const struct dir_ctx *ctx, int64_t person_id,
-	bool held[AUTH_ACTION_COUNT], struct error *err)
+auth_person_may(const struct dir_ctx *ctx, int64_t person_id,
+	struct auth_may *may_r, struct error *err)
 {
+	memset(may_r, 0, sizeof(*may_r));
 	struct store_role *roles;
 	size_t n;
-	for (int a = 0; a < AUTH_ACTION_COUNT; a++)
-		held[a] = false;
 	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
 		    err) < 0)
 		return -1;
@@ -163,9 +162,16 @@ auth_person_actions(const struct dir_ctx *ctx, int64_t person_id,
 		if (!auth_role_parse(roles[i].role, &role))
 			continue;
 		for (int a = 0; a < AUTH_ACTION_COUNT; a++)
-			held[a] = held[a] ||
+			may_r->actions[a] = may_r->actions[a] ||
 				auth_role_allows(role, (enum auth_action)a);
 	}
+	for (int r = 0; r < AUTH_ROLE_COUNT; r++)
+		may_r->roles[r] = may_r->actions[auth_role_grant_action(
+			(enum auth_role)r)];
+	for (int a = 0; a < AUTH_ACTION_COUNT; a++)
+		may_r->token[a] = may_r->actions[AUTH_TOKEN_MANAGE] &&
+			may_r->actions[a] &&
+			auth_token_action_givable((enum auth_action)a);
 	return 0;
 }
 

@@ -78,13 +78,27 @@ enum auth_action auth_role_grant_action(enum auth_role role);
  */
 bool auth_token_action_givable(enum auth_action action);
 
+/* What a person may do somewhere, for pages to offer (menus, forms). */
+struct auth_may {
+	/* Some role they hold allows the action. */
+	bool actions[AUTH_ACTION_COUNT];
+	/* They hold auth_role_grant_action(role): they may give the role. */
+	bool roles[AUTH_ROLE_COUNT];
+	/*
+	 * They may give an API token the action: they hold token.manage and
+	 * the action, and a token may ever be given it
+	 * (auth_token_action_givable). auth_token_create still checks the
+	 * action over the token's org.
+	 */
+	bool token[AUTH_ACTION_COUNT];
+};
+
 /*
- * What a person may do somewhere, for pages to offer (the API still
- * decides org by org): held[a] for each action some role they hold
- * allows.
+ * The person's offer, from the roles they hold. The API still decides
+ * each request, org by org; this spares the pages a copy of the table.
  */
-int auth_person_actions(const struct dir_ctx *ctx, int64_t person_id,
-	bool held[AUTH_ACTION_COUNT], struct error *err);
+int auth_person_may(const struct dir_ctx *ctx, int64_t person_id,
+	struct auth_may *may_r, struct error *err);
 
 /* Whether the role's reach is every org (the service provider's roles). */
 bool auth_role_is_global(enum auth_role role);

@@ -6,7 +6,6 @@
  */
 #include <sodium.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -22,7 +21,6 @@
 #include "mail/mail_dns.h"
 
 #define CLI_AUTH_ARENA_CAP ((size_t)64 * 1024 * 1024)
-#define CLI_AUTH_SPOOL_MEM ((size_t)1024 * 1024)
 
 static json_t *
 spf_json(const struct mail_auth_report *r)
@@ -144,12 +142,9 @@ cli_auth_check(struct cli_args *args, struct error *err)
 	int rc = 0;
 	/* A message only when one is piped in: a terminal gives none. */
 	if (!isatty(STDIN_FILENO)) {
-		size_t max = (size_t)config_get_int(set.config,
-			"smtp.max_message_size_mb") * 1024 * 1024;
-		const char *tmp = getenv("TMPDIR");
-		sp = spool_new(tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp",
-			CLI_AUTH_SPOOL_MEM, max);
-		rc = cli_read_message(sp, &msg, err);
+		sp = cli_read_spooled(set.config, STDIN_FILENO, CLI_STDIN_NAME,
+			&msg, err);
+		rc = sp != NULL ? 0 : -1;
 	}
 	if (rc == 0)
 		rc = check(args, set.config, msg, err);

@@ -162,7 +162,8 @@ sign(struct cli_args *args, struct cli_session *s, struct error *err)
 	struct spool *sp = spool_new(s->inst->spool_dir, SIGN_MEMORY_MAX, max);
 	struct span msg;
 	char *field;
-	int rc = cli_read_message(sp, &msg, err);
+	int rc = cli_read_message(STDIN_FILENO, CLI_STDIN_NAME, sp, &msg,
+		err);
 	if (rc == 0)
 		rc = mail_dkim_sign(key, msg, s->ctx.now, s->arena, &field,
 			err);

@@ -202,17 +202,28 @@ void cli_print_error(const struct cli_args *args, const struct error *err);
  */
 int cli_read_password(char *buf, size_t size, struct error *err);
 
-/* ---- a message on stdin (cli_input.c) ---- */
+/* ---- a message on stdin or in a file (cli_input.c) ---- */
 
 struct spool;
 struct span;
 
+/* What the errors call a message read from stdin. */
+#define CLI_STDIN_NAME "the message on stdin"
+
 /*
- * Reads stdin to its end into sp and views it whole. ERROR_LIMIT naming
+ * Reads fd to its end into sp and views it whole; name (a path, or
+ * CLI_STDIN_NAME) is what the errors call it. ERROR_LIMIT naming
  * smtp.max_message_size_mb when it is larger than the spool's cap.
  */
-int cli_read_message(struct spool *sp, struct span *message_r,
-	struct error *err);
+int cli_read_message(int fd, const char *name, struct spool *sp,
+	struct span *message_r, struct error *err);
+
+/*
+ * cli_read_message into a new spool in TMPDIR (else /tmp) capped by c's
+ * smtp.max_message_size_mb. The spool, which owns *message_r; NULL on error.
+ */
+struct spool *cli_read_spooled(const struct config *c, int fd,
+	const char *name, struct span *message_r, struct error *err);
 
 /* ---- the commands ---- */
 

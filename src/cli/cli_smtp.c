@@ -21,13 +21,9 @@
 #include "mail/mail.h"
 #include "mail/mail_smtp_client.h"
 
-/* In memory up to this; the rest of a large message in a temporary file. */
-#define SEND_SPOOL_MEM (1024 * 1024)
-
 /* Settings: the instance's when --dir is given, else the defaults. */
 struct send_setup {
 	struct cli_settings set;
-	const struct config *config;	/* set.config */
 	char helo[256];
 	char *ca_path;		/* resolved; NULL: the system's CAs */
 };
@@ -38,15 +34,14 @@ setup_open(struct cli_args *args, struct send_setup *s, struct error *err)
 	memset(s, 0, sizeof(*s));
 	if (cli_settings_open(args, &s->set, err) < 0)
 		return -1;
-	s->config = s->set.config;
 	const char *helo = cli_opt(args, "helo");
 	if (helo != NULL && helo[0] != '\0')
 		str_copy(s->helo, sizeof(s->helo), helo);
 	else
-		mail_hostname(s->config, s->helo, sizeof(s->helo));
+		mail_hostname(s->set.config, s->helo, sizeof(s->helo));
 	const char *ca = cli_opt(args, "ca");
 	s->ca_path = ca != NULL && ca[0] != '\0' ? xstrdup(ca) :
-		config_get_path(s->config, "outbound.tls_ca_file",
+		config_get_path(s->set.config, "outbound.tls_ca_file",
 			cli_settings_dir(&s->set));
 	return 0;
 }
@@ -56,21 +51,6 @@ setup_close(struct send_setup *s)
 {
 	cli_settings_close(&s->set);
 	free(s->ca_path);
-}
-
-/* Reads stdin whole into a spool. */
-static struct spool *
-read_message(const struct config *c, struct span *message_r,
-	struct error *err)
-{
-	size_t max = (size_t)config_get_int(c, "smtp.max_message_size_mb") *
-		1024 * 1024;
-	const char *tmp = getenv("TMPDIR");
-	struct spool *sp = spool_new(tmp != NULL && tmp[0] != '\0' ? tmp :
-		"/tmp", SEND_SPOOL_MEM, max);
-	if (cli_read_message(sp, message_r, err) < 0)
-		spool_free(&sp);
-	return sp;
 }
 
 static const char *
@@ -281,7 +261,7 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 		return cli_usage(args, err, "--auth-user needs the password in "
 			"CAREMAIL_SMTP_PASSWORD");
 	}
-	mail_smtp_timeouts_from_config(su->config, &o.timeouts);
+	mail_smtp_timeouts_from_config(su->set.config, &o.timeouts);
 	struct net_tls_client *trust = NULL;
 	if (o.tls != MAIL_SMTP_TLS_NONE) {
 		trust = net_tls_client_new(su->ca_path, err);
@@ -292,7 +272,8 @@ smtp_send(struct cli_args *args, struct send_setup *su, struct error *err)
 		o.trust = trust;
 	}
 	struct span message;
-	struct spool *sp = read_message(su->config, &message, err);
+	struct spool *sp = cli_read_spooled(su->set.config, STDIN_FILENO,
+		CLI_STDIN_NAME, &message, err);
 	int rc = -1;
 	const char *skip = policy != NULL ? cli_tls_skip_reason(policy) : NULL;
 	if (sp != NULL && skip != NULL)

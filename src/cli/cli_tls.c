@@ -31,7 +31,6 @@
 /* The settings and, with --dir, the instance and its store. */
 struct tls_setup {
 	struct cli_settings set;
-	const struct config *config;	/* set.config */
 	struct store *st;
 	char *ca_path;		/* outbound.mta_sts_ca_file, resolved */
 };
@@ -46,11 +45,10 @@ setup_open(struct cli_args *args, bool need_instance, struct tls_setup *s,
 			"--dir DIR or CAREMAIL_DIR");
 	if (cli_settings_open(args, &s->set, err) < 0)
 		return -1;
-	s->config = s->set.config;
 	if (s->set.inst != NULL &&
 	    (s->st = instance_store(s->set.inst, err)) == NULL)
 		return -1;
-	s->ca_path = config_get_path(s->config, "outbound.mta_sts_ca_file",
+	s->ca_path = config_get_path(s->set.config, "outbound.mta_sts_ca_file",
 		cli_settings_dir(&s->set));
 	return 0;
 }
@@ -66,7 +64,7 @@ setup_close(struct tls_setup *s)
 static void
 fetch_options(const struct tls_setup *s, struct mail_mta_sts_fetch *f)
 {
-	mail_mta_sts_fetch_from_config(s->config, f);
+	mail_mta_sts_fetch_from_config(s->set.config, f);
 	f->ca_file = s->ca_path;
 }
 
@@ -159,7 +157,7 @@ cli_mta_sts_show(struct cli_args *args, struct error *err)
 	struct dns_resolver *r = NULL;
 	struct arena *a = arena_new(CLI_TLS_ARENA_CAP);
 	if (rc == 0) {
-		r = mail_dns_resolver_new(s.config, err);
+		r = mail_dns_resolver_new(s.set.config, err);
 		rc = r != NULL ? 0 : -1;
 	}
 	struct mail_mta_sts_state state;
@@ -196,9 +194,9 @@ cli_tlsrpt_report(struct cli_args *args, struct error *err)
 	struct arena *a = arena_new(CLI_TLS_ARENA_CAP);
 	char first[256] = "", host[256] = "";
 	if (rc == 0) {
-		config_list_item(s.config, "mail.domains", 0, first,
+		config_list_item(s.set.config, "mail.domains", 0, first,
 			sizeof(first));
-		mail_hostname(s.config, host, sizeof(host));
+		mail_hostname(s.set.config, host, sizeof(host));
 	}
 	struct mail_tlsrpt_reporter who = {
 		.organization = host,
@@ -260,7 +258,7 @@ tls_lookups(struct cli_tls *t, struct cli_args *args, struct error *err)
 {
 	const char *sts_domain = cli_opt(args, "mta-sts");
 	if (sts_domain != NULL || cli_flag(args, "dane")) {
-		t->resolver = mail_dns_resolver_new(t->setup.config, err);
+		t->resolver = mail_dns_resolver_new(t->setup.set.config, err);
 		if (t->resolver == NULL)
 			return -1;
 	}
@@ -340,14 +338,11 @@ cli_tls_skip_reason(const struct cli_tls *t)
 	return t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why : NULL;
 }
 
-/* Adds one session to the day's TLS-RPT counts; a failure is logged. */
-static bool
-record(struct cli_tls *t, bool sts_failure, enum mail_tlsrpt_result result,
-	const char *reason, const char *peer)
+/* The attempt at t's MX host, now, for TLS-RPT. */
+static struct mail_tls_session
+session(const struct cli_tls *t, const char *peer)
 {
-	if (t->setup.st == NULL)
-		return false;
-	struct mail_tls_session s = {
+	return (struct mail_tls_session){
 		.now = clock_now(),
 		.policy_domain = t->domain,
 		.mx_host = t->mx,
@@ -355,17 +350,17 @@ record(struct cli_tls *t, bool sts_failure, enum mail_tlsrpt_result result,
 		.tlsa = t->tlsa_asked ? &t->tlsa : NULL,
 		.peer = peer,
 	};
-	struct error err;
-	int rc = sts_failure ?
-		mail_tls_record_sts_failure(t->setup.st, &s, t->arena, &err) :
-		mail_tls_record(t->setup.st, &s, t->req.report_policy, result,
-			reason, t->arena, &err);
-	if (rc < 0) {
-		fprintf(stderr, "caremail: the TLS result was not recorded: "
-			"%s\n", err.msg);
-		return false;
-	}
-	return true;
+}
+
+/* A TLS-RPT count that could not be written is told, not fatal. */
+static bool
+told(int rc, const struct error *err)
+{
+	if (rc == 0)
+		return true;
+	fprintf(stderr, "caremail: the TLS result was not recorded: %s\n",
+		err->msg);
+	return false;
 }
 
 json_t *
@@ -375,14 +370,19 @@ cli_tls_done(struct cli_tls *t, const struct mail_smtp_status *failed,
 	enum mail_tlsrpt_result result;
 	bool counts = mail_tls_result(&t->req, failed, info, t->mx_listed,
 		&result);
-	const char *reason = t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why :
-		failed != NULL && failed->why[0] != '\0' ? failed->why :
-		info != NULL ? info->tls_verify_error : "";
-	bool recorded = counts && record(t, false, result, reason,
-		info != NULL ? info->peer : t->peer);
+	/* Without --dir there is no store: nothing is recorded. */
+	struct store *st = t->setup.st;
+	struct mail_tls_session s = session(t, info != NULL ? info->peer :
+		t->peer);
+	struct error e;
+	bool recorded = false;
+	if (st != NULL && counts)
+		recorded = told(mail_tls_record(st, &s, t->req.report_policy,
+			result, mail_tls_reason(&t->req, failed, info),
+			t->arena, &e), &e);
 	/* RFC 8460 §4.3.2.1: a policy that could not be had is a failure. */
-	if (t->sts_asked && t->sts.failure[0] != '\0')
-		record(t, true, result, "", NULL);
+	if (st != NULL)
+		told(mail_tls_record_sts_failure(st, &s, t->arena, &e), &e);
 	json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s}",
 		"need", mail_tls_need_name(t->req.need),
 		"why", t->req.why,

@@ -215,9 +215,6 @@ record_tls(struct store_writer *w, const struct mail_queue_job *job,
 	if (!t->report || !mail_tls_result(&t->req, failed, info,
 		    t->mx_listed, &result))
 		return;
-	const char *reason = t->req.need == MAIL_TLS_NEED_SKIP ? t->req.why :
-		failed != NULL ? failed->why :
-		info != NULL ? info->tls_verify_error : "";
 	struct mail_tls_session s = {
 		.now = job->now,
 		.policy_domain = job->domain,
@@ -229,7 +226,7 @@ record_tls(struct store_writer *w, const struct mail_queue_job *job,
 	struct arena *a = arena_new(RECORD_ARENA_CAP);
 	struct tls_record_job rj = { .s = &s,
 		.policy = t->req.report_policy, .result = result,
-		.reason = reason, .a = a };
+		.reason = mail_tls_reason(&t->req, failed, info), .a = a };
 	struct error err;
 	if (store_writer_run(w, run_tls_record_job, &rj, &err) < 0)
 		log_warn("outbound.tlsrpt_failed", "domain=%s host=%s "

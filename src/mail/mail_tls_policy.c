@@ -164,6 +164,18 @@ mail_tls_result(const struct mail_tls_requirement *r,
 	return true;
 }
 
+const char *
+mail_tls_reason(const struct mail_tls_requirement *r,
+	const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info)
+{
+	if (r->need == MAIL_TLS_NEED_SKIP)
+		return r->why;
+	if (failed != NULL)
+		return failed->why;
+	return info != NULL ? info->tls_verify_error : "";
+}
+
 int
 mail_tls_accept_any(void *data, const struct span *chain, size_t chain_count,
 	char *why, size_t why_size)

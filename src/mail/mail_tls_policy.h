@@ -117,6 +117,15 @@ bool mail_tls_result(const struct mail_tls_requirement *r,
 	const struct mail_smtp_info *info, bool mx_listed,
 	enum mail_tlsrpt_result *result_r);
 
+/*
+ * The TLS-RPT failure reason of the same attempt, in words: r->why for
+ * SKIP, else the failed open's why, else the connection's certificate
+ * error; "" when there is none. Points into r, failed or info.
+ */
+const char *mail_tls_reason(const struct mail_tls_requirement *r,
+	const struct mail_smtp_status *failed,
+	const struct mail_smtp_info *info);
+
 struct mail_dane;
 
 /*

@@ -182,6 +182,70 @@ test_whole_table(void **state)
 	print_message("checked %zu decisions\n", checked);
 }
 
+/* The roles each role may give, as the spec says: " " for none. */
+static const char *const expected_grants[AUTH_ROLE_COUNT] = {
+	[AUTH_ROLE_GLOBAL_ADMIN] = " global_admin primary_local_admin "
+				   "local_admin helpdesk_admin "
+				   "audit_authorisation ediscovery ",
+	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] =
+		" local_admin helpdesk_admin audit_authorisation ",
+	[AUTH_ROLE_LOCAL_ADMIN] = " ",
+	[AUTH_ROLE_HELPDESK_ADMIN] = " ",
+	[AUTH_ROLE_AUDIT_AUTHORISATION] = " ",
+	[AUTH_ROLE_EDISCOVERY] = " ",
+};
+
+/* What no API token is ever given (docs/api.md "API tokens"). */
+static const char never_a_token[] = " token.manage relay.manage org.create "
+				    "role.grant_global queue.manage ";
+
+static bool
+listed(const char *list, const char *name)
+{
+	char needle[64];
+	snprintf(needle, sizeof(needle), " %s ", name);
+	return strstr(list, needle) != NULL;
+}
+
+/*
+ * The pages' offer for every role's holder and for someone with none:
+ * the role's actions, the roles it may give, and for a token maker its
+ * actions less those no token is given.
+ */
+static void
+test_person_may(void **state)
+{
+	struct fixture *f = *state;
+	for (int r = 0; r <= AUTH_ROLE_COUNT; r++) {
+		bool none = r == AUTH_ROLE_COUNT;
+		const char *role = none ? "no role" :
+			auth_role_name((enum auth_role)r);
+		struct auth_may may;
+		struct error err;
+		assert_int_equal(auth_person_may(&f->u.ctx, none ? f->nobody :
+			f->holder[r], &may, &err), 0);
+		bool maker = !none && expected_allows((enum auth_role)r,
+			AUTH_TOKEN_MANAGE);
+		for (int a = 0; a < AUTH_ACTION_COUNT; a++) {
+			enum auth_action action = (enum auth_action)a;
+			const char *name = auth_action_name(action);
+			bool want = !none &&
+				expected_allows((enum auth_role)r, action);
+			if (may.actions[a] != want)
+				fail_msg("%s: action %s", role, name);
+			if (may.token[a] != (maker && want &&
+				!listed(never_a_token, name)))
+				fail_msg("%s: token action %s", role, name);
+		}
+		for (int g = 0; g < AUTH_ROLE_COUNT; g++) {
+			const char *name = auth_role_name((enum auth_role)g);
+			if (may.roles[g] != (!none &&
+				listed(expected_grants[r], name)))
+				fail_msg("%s: grants %s", role, name);
+		}
+	}
+}
+
 static void
 test_refusals_say_why(void **state)
 {
@@ -423,6 +487,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_whole_table, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_person_may, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_say_why, setup,
 			teardown),

@@ -744,6 +744,53 @@ test_tls_result(void **state)
 		MAIL_TLSRPT_DNSSEC_INVALID);
 }
 
+/*
+ * The reason an attempt is recorded with, the queue's and `smtp send`'s
+ * alike: a skipped host's why whatever else is given; then the failed
+ * open's own words, even none (the reply says it); then the connection's
+ * certificate error; never NULL.
+ */
+static void
+test_tls_reason(void **state)
+{
+	(void)state;
+	struct mail_smtp_status said = { .why = "STARTTLS was not offered" };
+	struct mail_smtp_status reply = { .reply = { .code = 454 } };
+	struct mail_smtp_info bad = {
+		.tls = true, .tls_verify_error = "certificate has expired" };
+	struct mail_smtp_info good = { .tls = true, .tls_verified = true };
+	const struct mail_smtp_status *fails[] = { NULL, &said, &reply };
+	const struct mail_smtp_info *infos[] = { NULL, &bad, &good };
+	/* want[f][i] when the host is not skipped. */
+	const char *want[3][3] = {
+		{ "", bad.tls_verify_error, "" },
+		{ said.why, said.why, said.why },
+		{ "", "", "" },
+	};
+	size_t checked = 0;
+	for (int need = MAIL_TLS_NEED_OPPORTUNISTIC;
+	     need <= MAIL_TLS_NEED_SKIP; need++) {
+		struct mail_tls_requirement r = {
+			.need = (enum mail_tls_need)need,
+			.why = "no MX host the policy names" };
+		for (size_t k = 0; k < 9; k++) {
+			size_t f = k / 3, i = k % 3;
+			const char *w = need == MAIL_TLS_NEED_SKIP ? r.why :
+				want[f][i];
+			const char *got = mail_tls_reason(&r, fails[f],
+				infos[i]);
+			assert_non_null(got);
+			if (strcmp(got, w) != 0)
+				fail_msg("need %s failed %zu info %zu: \"%s\", "
+					"wanted \"%s\"",
+					mail_tls_need_name(r.need), f, i, got,
+					w);
+			checked++;
+		}
+	}
+	assert_int_equal(checked, 5 * 9);
+}
+
 /* ---- the store: policy cache and reports ---- */
 
 static void
@@ -898,6 +945,7 @@ main(void)
 		cmocka_unit_test(test_dane_any_record_matches),
 		cmocka_unit_test(test_tls_requirement_every_combination),
 		cmocka_unit_test(test_tls_result),
+		cmocka_unit_test(test_tls_reason),
 		cmocka_unit_test(test_mta_sts_cache),
 		cmocka_unit_test(test_tlsrpt_report),
 	};
