@@ -1,8 +1,8 @@
 /*
  * Sender authentication of an inbound message: SPF (RFC 7208), DKIM (RFC
  * 6376) and DMARC (RFC 7489) run together, and the Authentication-Results
- * field that records them (RFC 8601). Layer: domain. Not yet called from
- * SMTP intake: the policy stage (issue 12 item 1) will.
+ * field that records them (RFC 8601). Layer: domain. The policy stage
+ * runs them on mail from the internet (mail_sender_auth.h).
  */
 #ifndef MAIL_AUTHRES_H
 #define MAIL_AUTHRES_H

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -95,7 +96,13 @@ mail_policy_settings_from_config(const struct config *c,
 				(int)(item.len < 64 ? item.len : 64), item.p);
 		s_r->trusted_count++;
 	}
-	return 0;
+	return mail_sender_auth_init(c, &s_r->auth, err);
+}
+
+void
+mail_policy_settings_free(struct mail_policy_settings *s)
+{
+	mail_sender_auth_free(&s->auth);
 }
 
 static bool
@@ -171,39 +178,69 @@ record(const struct dir_ctx *ctx, const struct mail_arrival *in,
 		summary, err), err);
 }
 
+/* The DMARC outcome as the pure rule reads it: the policy of a failure. */
+static enum mail_policy_dmarc
+dmarc_of(const struct mail_dmarc_outcome *o)
+{
+	if (o->result == MAIL_DMARC_PASS)
+		return MAIL_POLICY_DMARC_PASS;
+	if (o->result != MAIL_DMARC_FAIL)
+		return MAIL_POLICY_DMARC_NONE;
+	return o->policy == MAIL_DMARC_POLICY_REJECT ?
+			MAIL_POLICY_DMARC_REJECT :
+		o->policy == MAIL_DMARC_POLICY_QUARANTINE ?
+			MAIL_POLICY_DMARC_QUARANTINE :
+			MAIL_POLICY_DMARC_FAIL;
+}
+
 /*
- * Mail from the internet claiming a hosted domain (SPEC M9): the mode's
- * decision, with the banner put in for TAG.
+ * Mail from the internet (SPEC M9): SPF, DKIM and DMARC, then the pure
+ * rule — a hosted claim it cannot prove gets the mode, a DMARC failure
+ * the sender's policy — and, unless refused, the banner for TAG and the
+ * Authentication-Results field put in plan's copy.
  */
 static int
-judge_forgery(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
-	const struct mail_arrival *in, const char *header, size_t header_len,
-	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
+judge_inbound(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+	const struct mail_arrival *in, size_t header_at, struct arena *a,
+	struct mail_arrival_plan *plan, struct error *err)
 {
+	struct span rest = span_make(plan->data + header_at,
+		plan->size - header_at);
 	struct mail_header_mailbox from = { 0 };
 	struct error inner;
 	/* The From rule (exactly one, one address) was applied before. */
-	if (mail_header_from(span_make(header, header_len), a, &from,
-		    &inner) < 0)
+	if (mail_header_from(rest, a, &from, &inner) < 0)
 		from.address = NULL;
+	struct mail_auth_report report;
+	struct mail_auth_input checked_in = { .ip = in->peer_ip,
+		.helo = in->helo != NULL ? in->helo : "",
+		.mail_from = in->envelope_from, .message = rest,
+		.now = ctx->now, .sample = randombytes_uniform(100) };
+	bool checked = mail_sender_auth_check(&s->auth, &checked_in, a,
+		&report, &inner);
+	if (!checked && s->auth.resolver != NULL)
+		log_warn("mail.sender_auth_failed", "id=%s peer=%s "
+			"reason=\"%s\"", in->id, in->peer_ip, inner.msg);
 	const char *envelope_claim = hosted_claim(ctx, in->envelope_from);
 	const char *from_claim = hosted_claim(ctx, from.address);
 	const char *from_at = from.address != NULL ?
 		strrchr(from.address, '@') : NULL;
+	const char *from_domain = checked && report.dmarc.from_domain != NULL &&
+		report.dmarc.from_domain[0] != '\0' ? report.dmarc.from_domain :
+		from_at != NULL ? from_at + 1 : NULL;
 	struct mail_policy_inbound judged = {
 		.from_outside = true,
 		.envelope_hosted = envelope_claim != NULL,
 		.from_hosted = from_claim != NULL,
-		/* Until DKIM verification lands nothing outside proves it. */
-		.hosted_authenticated = false,
-		.dmarc = MAIL_POLICY_DMARC_NONE,
+		.hosted_authenticated = checked && mail_sender_auth_proves(
+			&report, from_claim != NULL, from_domain),
+		.dmarc = checked ? dmarc_of(&report.dmarc) :
+			MAIL_POLICY_DMARC_NONE,
 		.claimed_domain = from_claim != NULL ? from_claim :
 			envelope_claim,
-		.from_domain = from_at != NULL ? from_at + 1 : NULL,
+		.from_domain = from_domain,
 	};
 	plan->decision = mail_policy_inbound(&judged, s->spoof_mode, a);
-	if (plan->decision.action == MAIL_POLICY_DELIVER)
-		return 0;
 	if (plan->decision.action == MAIL_POLICY_TAG) {
 		struct str out;
 		str_init(&out, a, plan->size + TAG_ROOM);
@@ -218,10 +255,30 @@ judge_forgery(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 			plan->decision.action = MAIL_POLICY_JUNK;
 		}
 	}
-	return record(ctx, in, &plan->decision, json_pack("{s:s, s:s}",
+	char *field;
+	struct span stamped;
+	if (checked && plan->decision.action != MAIL_POLICY_BLOCK) {
+		if (mail_authres_field(s->auth.authserv_id, &report, a, &field,
+			    err) < 0 ||
+		    mail_sender_auth_stamp(&s->auth, field, plan->data,
+			    plan->size, header_at, a, &stamped, err) < 0)
+			return -1;
+		plan->data = stamped.p;
+		plan->size = stamped.len;
+	}
+	if (plan->decision.action == MAIL_POLICY_DELIVER)
+		return 0;
+	json_t *fields = json_pack("{s:s, s:s}",
 		"header_from", from.address != NULL ? from.address : "",
 		"claimed", judged.claimed_domain != NULL ?
-			judged.claimed_domain : ""), err);
+			judged.claimed_domain : "");
+	if (checked) {
+		json_object_set_new(fields, "spf", json_string(
+			mail_spf_result_name(report.spf.result)));
+		json_object_set_new(fields, "dmarc", json_string(
+			mail_dmarc_result_name(report.dmarc.result)));
+	}
+	return record(ctx, in, &plan->decision, fields, err);
 }
 
 /* Every Subject field of the header, decoded, into a's array. */
@@ -378,17 +435,17 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 {
 	*plan_r = (struct mail_arrival_plan){ .data = data, .size = size,
 		.decision = { .action = MAIL_POLICY_DELIVER } };
-	/* Only mail from the internet can be a forgery of ours. */
+	size_t header_at = (size_t)(header - data);
+	/* Only mail from the internet is checked, or can be a forgery. */
 	if (!in->authenticated && !trusted(s, in->peer_ip) &&
-	    judge_forgery(ctx, s, in, header, header_len, a, plan_r, err) < 0)
+	    judge_inbound(ctx, s, in, header_at, a, plan_r, err) < 0)
 		return -1;
 	if (plan_r->decision.action == MAIL_POLICY_BLOCK)
 		return 0;
 	/*
-	 * A tagged copy keeps our trace fields at its start, so what follows
-	 * them begins at the same offset in it: [secure] reads it there.
+	 * A copy keeps our trace fields at its start, so what follows them
+	 * begins at the same offset in it: [secure] and DLP read it there.
 	 */
-	size_t header_at = (size_t)(header - data);
 	return judge_outbound(ctx, s, in, plan_r->data + header_at,
 		header_len + plan_r->size - size, a, plan_r, err);
 }

@@ -15,6 +15,7 @@
 #include "core/cidr.h"
 #include "mail/mail_policy.h"
 #include "mail/mail_secure.h"
+#include "mail/mail_sender_auth.h"
 
 struct arena;
 struct config;
@@ -31,6 +32,7 @@ struct mail_policy_settings {
 	size_t trusted_count;
 	struct mail_secure_policy secure;	/* outbound.secure_domains */
 	struct mail_policy_dlp_rule dlp;	/* mail.dlp_mode, dlp_min_tier */
+	struct mail_sender_auth auth;	/* mail.sender_auth: SPF, DKIM, DMARC */
 };
 
 /*
@@ -43,9 +45,13 @@ struct mail_policy_settings {
 int mail_policy_settings_from_config(const struct config *c,
 	struct mail_policy_settings *s_r, struct error *err);
 
+/* Stops the sender checks' resolver; once no session uses s. */
+void mail_policy_settings_free(struct mail_policy_settings *s);
+
 /* Who handed the message over. */
 struct mail_arrival {
 	const char *peer_ip;
+	const char *helo;		/* the HELO/EHLO name, for SPF */
 	/* A person or an application signed in, or a registered relay. */
 	bool authenticated;
 	const char *envelope_from;	/* "" for the null path */
@@ -56,7 +62,10 @@ struct mail_arrival {
 
 struct mail_arrival_plan {
 	struct mail_policy_decision decision;
-	/* The message to deliver: the banner's copy for TAG, else the one given. */
+	/*
+	 * The message to deliver: the one given, or a copy in a with the
+	 * banner (TAG) and the Authentication-Results field put in.
+	 */
 	const char *data;
 	size_t size;
 };
@@ -64,7 +73,12 @@ struct mail_arrival_plan {
 /*
  * Decides what happens to the message data[size] (its whole text, our
  * trace fields first; header[header_len]: the rest after them). Mail from
- * the internet claiming a hosted domain gets the spoof mode; mail with
+ * the internet is checked with SPF, DKIM and DMARC (mail.sender_auth),
+ * the results put in an Authentication-Results field; one that fails
+ * DMARC under p=reject is refused, under p=quarantine goes to Junk
+ * E-mail, and one claiming a hosted domain it cannot prove (a DKIM
+ * signature of that domain, or SPF for a hosted envelope sender) gets the
+ * spoof mode; mail with
  * [secure] (SPEC M10) that would have to be encrypted for a recipient
  * outside the secure domains is refused whole until the encrypted-message
  * portal exists (issue 12 item 4), never sent in clear; mail to such a

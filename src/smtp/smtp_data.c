@@ -162,9 +162,10 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 			id, net_peer(s->conn), smtp_who(s), err.msg);
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	}
-	/* The policy stage: forgeries and [secure] (mail_policy_stage.h). */
+	/* The policy stage: sender checks, forgeries, [secure] and DLP. */
 	struct arena *policy_arena = arena_new(2 * view.len + POLICY_ROOM);
 	struct mail_arrival arrival = { .peer_ip = net_peer_ip(s->conn),
+		.helo = s->helo,
 		.authenticated = smtp_signed_in(s) || s->app.org_id != 0,
 		.envelope_from = s->from, .id = id,
 		.recipients = s->recipients,

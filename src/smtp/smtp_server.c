@@ -107,6 +107,7 @@ smtp_server_stop(struct smtp_server **srvp)
 	struct smtp_server *srv = *srvp;
 	for (size_t i = 0; i < LISTENER_COUNT; i++)
 		net_listener_stop(&srv->listeners[i]);
+	mail_policy_settings_free(&srv->policy);
 	free(srv);
 	*srvp = NULL;
 }

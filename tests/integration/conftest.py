@@ -214,9 +214,11 @@ class Server:
         # each test a second; tests of the pause set their own (extra).
         args += ["--set", "smtp.greet_pause_ms=50",
                  "--set", "submission.greet_pause_ms=50"]
-        # Outbound delivery stays off unless a test turns it on: mail
-        # for other domains would otherwise wait on the machine's DNS.
-        args += ["--set", "outbound.workers=0"]
+        # Outbound delivery and the sender checks of mail from the
+        # internet stay off unless a test turns them on (with a DNS stub):
+        # both would otherwise wait on the machine's DNS.
+        args += ["--set", "outbound.workers=0",
+                 "--set", "mail.sender_auth=false"]
         for setting in self.extra:
             args += ["--set", setting]
         self.log = open(self.log_path, "w")

@@ -20,6 +20,7 @@
 #include "core/str.h"
 #include "mail/mail_authres.h"
 #include "mail/mail_dmarc.h"
+#include "mail/mail_sender_auth.h"
 
 #include "unit_zone.h"
 
@@ -475,6 +476,54 @@ test_whole_check(void **state)
 	}
 }
 
+/*
+ * Our field goes after our trace fields; every field of the rest whose
+ * authserv-id is ours (any case, after comments and blanks, folded or
+ * not) goes, and nothing else: another id, one that only starts like
+ * ours, a field that only mentions ours, and the body stay byte for byte.
+ */
+static void
+test_stamp(void **state)
+{
+	struct mail_sender_auth sa = { .authserv_id = "mx.care.example" };
+	static const struct {
+		const char *rest, *want;
+	} cases[] = {
+		{ "From: a@b\r\n\r\nbody\r\n", "From: a@b\r\n\r\nbody\r\n" },
+		{ "Authentication-Results: mx.care.example; spf=pass\r\n"
+		  "From: a@b\r\n\r\nbody\r\n", "From: a@b\r\n\r\nbody\r\n" },
+		{ "authentication-results :  (x (y)) MX.Care.Example;\r\n"
+		  " dkim=pass\r\nFrom: a@b\r\n\r\n",
+		  "From: a@b\r\n\r\n" },
+		{ "Authentication-Results: mx.care.example.evil; spf=pass\r\n"
+		  "Authentication-Results: other.example; x=mx.care.example\r\n"
+		  "X-Note: mx.care.example; spf=pass\r\n\r\n"
+		  "Authentication-Results: mx.care.example; in the body\r\n",
+		  "Authentication-Results: mx.care.example.evil; spf=pass\r\n"
+		  "Authentication-Results: other.example; x=mx.care.example\r\n"
+		  "X-Note: mx.care.example; spf=pass\r\n\r\n"
+		  "Authentication-Results: mx.care.example; in the body\r\n" },
+		{ "From: a@b\r\nAuthentication-Results: mx.care.example\r\n",
+		  "From: a@b\r\n" },
+	};
+	static const char trace[] = "Received: from x by mx.care.example\r\n";
+	static const char field[] =
+		"Authentication-Results: mx.care.example; spf=none\r\n";
+	struct arena *a = arena_new(1 << 16);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *data = arena_printf(a, "%s%s", trace, cases[i].rest);
+		char *want = arena_printf(a, "%s%s%s", trace, field,
+			cases[i].want);
+		struct span out;
+		struct error err;
+		assert_int_equal(mail_sender_auth_stamp(&sa, field, data,
+			strlen(data), strlen(trace), a, &out, &err), 0);
+		if (out.len != strlen(want) || memcmp(out.p, want, out.len) != 0)
+			fail_msg("case %zu: %.*s", i, (int)out.len, out.p);
+	}
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -486,6 +535,7 @@ main(void)
 		cmocka_unit_test(test_field_shape),
 		cmocka_unit_test(test_field_injection),
 		cmocka_unit_test(test_whole_check),
+		cmocka_unit_test(test_stamp),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
