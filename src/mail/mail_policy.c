@@ -154,22 +154,39 @@ mail_policy_outbound(const struct mail_policy_message *m,
 		"outside the secure domains.");
 }
 
+static enum mail_policy_dlp_action
+strongest(const struct mail_policy_dlp_rule *rule, const size_t *counts)
+{
+	enum mail_policy_dlp_action a = MAIL_POLICY_DLP_IGNORE;
+	for (int t = MAIL_NHSNUM_TIER_LOW; t <= MAIL_NHSNUM_TIER_HIGH; t++)
+		if ((counts == NULL || counts[t] > 0) && rule->by_tier[t] > a)
+			a = rule->by_tier[t];
+	return a;
+}
+
+bool
+mail_policy_dlp_scans(const struct mail_policy_dlp_rule *rule)
+{
+	return strongest(rule, NULL) != MAIL_POLICY_DLP_IGNORE;
+}
+
 struct mail_policy_dlp_verdict
 mail_policy_dlp_judge(const struct mail_policy_dlp_rule *rule,
-	enum mail_nhsnum_tier found, bool unscannable)
+	const size_t *counts, bool unscannable)
 {
-	struct mail_policy_dlp_verdict v = {
-		.hit = rule->mode != MAIL_POLICY_DLP_OFF && (unscannable ||
-			(found != MAIL_NHSNUM_TIER_NONE &&
-			 found >= rule->min_tier)),
-		.dlp = MAIL_POLICY_DLP_NONE };
-	if (v.hit && rule->mode == MAIL_POLICY_DLP_REFUSE)
-		/* A number refused; a message not all read held, never sent
-		 * in clear on the strength of the part that was. */
-		v.dlp = found != MAIL_NHSNUM_TIER_NONE &&
-			found >= rule->min_tier ? MAIL_POLICY_DLP_BLOCK :
-			MAIL_POLICY_DLP_HOLD;
-	return v;
+	enum mail_policy_dlp_action found = strongest(rule, counts);
+	if (found == MAIL_POLICY_DLP_REFUSE)
+		return (struct mail_policy_dlp_verdict){ true,
+			MAIL_POLICY_DLP_BLOCK };
+	if (unscannable) {
+		enum mail_policy_dlp_action any = strongest(rule, NULL);
+		return (struct mail_policy_dlp_verdict){
+			any != MAIL_POLICY_DLP_IGNORE,
+			any == MAIL_POLICY_DLP_REFUSE ? MAIL_POLICY_DLP_HOLD :
+				MAIL_POLICY_DLP_NONE };
+	}
+	return (struct mail_policy_dlp_verdict){
+		found == MAIL_POLICY_DLP_AUDIT, MAIL_POLICY_DLP_NONE };
 }
 
 /* Seed 001's words, with the service's own name (docs/mail.md). */

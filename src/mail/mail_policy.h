@@ -102,32 +102,39 @@ enum mail_policy_dlp {
 	MAIL_POLICY_DLP_HOLD,		/* the scan failed: never in clear */
 };
 
-/* The DLP settings (mail.dlp_mode, mail.dlp_min_tier). */
-enum mail_policy_dlp_mode {
-	MAIL_POLICY_DLP_OFF,		/* not scanned */
-	MAIL_POLICY_DLP_AUDIT,		/* scanned; hits audited, mail sent */
-	MAIL_POLICY_DLP_REFUSE,		/* hits refused (and audited) */
+/* What the DLP settings do with a find of one tier (mail.dlp_high, ...). */
+enum mail_policy_dlp_action {
+	MAIL_POLICY_DLP_IGNORE,		/* nothing */
+	MAIL_POLICY_DLP_AUDIT,		/* audited, mail sent */
+	MAIL_POLICY_DLP_REFUSE,		/* not sent (and audited) */
 };
 
 struct mail_policy_dlp_rule {
-	enum mail_policy_dlp_mode mode;
-	enum mail_nhsnum_tier min_tier;	/* LOW, MEDIUM or HIGH */
+	/* Indexed by enum mail_nhsnum_tier; [MAIL_NHSNUM_TIER_NONE] unused. */
+	enum mail_policy_dlp_action by_tier[MAIL_NHSNUM_TIER_HIGH + 1];
 };
 
+/* Whether any tier's action asks for a scan at all. */
+bool mail_policy_dlp_scans(const struct mail_policy_dlp_rule *rule);
+
 struct mail_policy_dlp_verdict {
-	/* A number at min_tier or surer, or a part that could not be read. */
+	/* A find whose tier's action is AUDIT or REFUSE, or a part that
+	 * could not be read while any tier's is. */
 	bool hit;
 	enum mail_policy_dlp dlp;	/* NONE, BLOCK or HOLD */
 };
 
 /*
- * What the rule makes of a scan whose surest find was `found`: a hit is
- * a number at rule->min_tier or surer, or a message that could not all
- * be read (unscannable); REFUSE blocks a number and holds an unreadable
- * message (never sent in clear), AUDIT and OFF let both through.
+ * What the rule makes of a scan: counts[tier] numbers found at each tier
+ * (mail_dlp_result.counts). The strongest action among the tiers found
+ * decides, whichever is surest: a low find set to REFUSE blocks even
+ * beside a high one set to AUDIT. A message not all read (unscannable)
+ * is held, never sent in clear, when any tier is REFUSE (what could not
+ * be read could hold a number of it), and only audited when the
+ * strongest is AUDIT.
  */
 struct mail_policy_dlp_verdict mail_policy_dlp_judge(
-	const struct mail_policy_dlp_rule *rule, enum mail_nhsnum_tier found,
+	const struct mail_policy_dlp_rule *rule, const size_t *counts,
 	bool unscannable);
 
 /* What is known of the message for mail to other domains. */

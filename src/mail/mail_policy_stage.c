@@ -42,14 +42,10 @@ static const struct choice spoof_modes[] = {
 	{ "tag", MAIL_POLICY_SPOOF_TAG },
 	{ "junk", MAIL_POLICY_SPOOF_JUNK },
 	{ "reject", MAIL_POLICY_SPOOF_REJECT },
-}, dlp_modes[] = {
-	{ "off", MAIL_POLICY_DLP_OFF },
+}, dlp_actions[] = {
+	{ "none", MAIL_POLICY_DLP_IGNORE },
 	{ "audit", MAIL_POLICY_DLP_AUDIT },
-	{ "refuse", MAIL_POLICY_DLP_REFUSE },
-}, dlp_tiers[] = {
-	{ "low", MAIL_NHSNUM_TIER_LOW },
-	{ "medium", MAIL_NHSNUM_TIER_MEDIUM },
-	{ "high", MAIL_NHSNUM_TIER_HIGH },
+	{ "block", MAIL_POLICY_DLP_REFUSE },
 };
 
 #define CHOICE(c, key, table) \
@@ -71,8 +67,13 @@ mail_policy_settings_from_config(const struct config *c,
 {
 	*s_r = (struct mail_policy_settings){
 		.spoof_mode = CHOICE(c, "mail.spoof_mode", spoof_modes),
-		.dlp = { .mode = CHOICE(c, "mail.dlp_mode", dlp_modes),
-			.min_tier = CHOICE(c, "mail.dlp_min_tier", dlp_tiers) } };
+		.dlp.by_tier = {
+			[MAIL_NHSNUM_TIER_LOW] = CHOICE(c, "mail.dlp_low",
+				dlp_actions),
+			[MAIL_NHSNUM_TIER_MEDIUM] = CHOICE(c, "mail.dlp_medium",
+				dlp_actions),
+			[MAIL_NHSNUM_TIER_HIGH] = CHOICE(c, "mail.dlp_high",
+				dlp_actions) } };
 	if (mail_secure_policy_from_config(c, &s_r->secure, err) < 0)
 		return -1;
 	struct span list = span_from_cstr(config_get_str(c,
@@ -347,7 +348,7 @@ refuse_secure(const struct dir_ctx *ctx, const struct mail_arrival *in,
 
 /*
  * DLP (SPEC M12): the whole message scanned once and judged by
- * mail.dlp_mode into m. A hit returns what the log and audit say of it:
+ * mail.dlp_high, _medium and _low into m. A hit returns what the log and audit say of it:
  * the tier, the count and the surest masked sample, never a number in
  * clear (SECURITY.md 53); NULL when there is none.
  */
@@ -359,7 +360,7 @@ scan(const struct mail_policy_dlp_rule *rule, struct span msg,
 	struct mail_dlp_result r;
 	mail_dlp_scan(msg.p, msg.len, scan_arena, &r);
 	struct mail_policy_dlp_verdict v = mail_policy_dlp_judge(rule,
-		r.tier, r.unscannable);
+		r.counts, r.unscannable);
 	json_t *hit = NULL;
 	if (v.hit) {
 		size_t numbers = 0;
@@ -408,7 +409,7 @@ judge_outbound(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 		.wants_secure = mail_policy_wants_secure(list, n),
 		.no_encryption = true };
 	json_t *hit = NULL;
-	if (!m.wants_secure && s->dlp.mode != MAIL_POLICY_DLP_OFF)
+	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
 		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
 	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
 		true, false, a);

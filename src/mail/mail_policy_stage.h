@@ -31,13 +31,14 @@ struct mail_policy_settings {
 	struct cidr trusted[MAIL_POLICY_TRUSTED_MAX]; /* mail.trusted_networks */
 	size_t trusted_count;
 	struct mail_secure_policy secure;	/* outbound.secure_domains */
-	struct mail_policy_dlp_rule dlp;	/* mail.dlp_mode, dlp_min_tier */
+	struct mail_policy_dlp_rule dlp;	/* mail.dlp_high, _medium, _low */
 	struct mail_sender_auth auth;	/* mail.sender_auth: SPF, DKIM, DMARC */
 };
 
 /*
- * Reads mail.spoof_mode, mail.trusted_networks, mail.dlp_mode,
- * mail.dlp_min_tier and the secure domains (mail_secure_policy_from_config). ERROR_INVALID naming
+ * Reads mail.spoof_mode, mail.trusted_networks, mail.dlp_*, the sender
+ * checks' settings (mail_sender_auth_init) and the secure domains
+ * (mail_secure_policy_from_config). ERROR_INVALID naming
  * the setting and the entry for a network that is not an address or a
  * CIDR block, or more than MAIL_POLICY_TRUSTED_MAX of them: a typo must
  * stop the server, not quietly treat a trusted network as the internet.
@@ -83,7 +84,8 @@ struct mail_arrival_plan {
  * outside the secure domains is refused whole until the encrypted-message
  * portal exists (issue 12 item 4), never sent in clear; mail to such a
  * recipient without it is scanned for NHS numbers (SPEC M12) and, by
- * mail.dlp_mode, a hit refused whole or only audited. DELIVER, TAG
+ * by mail.dlp_high, _medium and _low, a hit refused whole or only
+ * audited. DELIVER, TAG
  * (plan->data is the tagged copy, in a), JUNK, or BLOCK with the sentence
  * for a 550. Every decision other than DELIVER is logged and
  * audited (type "message"). Fails only when the directory or the audit

@@ -1,8 +1,9 @@
 """NHS number DLP on submission (SPEC M12, SECURITY.md 53): mail to a
 recipient outside the platform and the secure domains is scanned whole
-(subject, text, attachments) and, by mail.dlp_mode, refused at DATA with a
-sentence naming only the masked number (refuse, the default), delivered
-and audited (audit), or not scanned (off). Secure-domain and local
+(subject, text, attachments) and, by the action set for the tier of what
+was found (mail.dlp_high, _medium, _low), refused at DATA with a sentence
+naming only the masked number (block), delivered and audited (audit), or
+let through (none). Secure-domain and local
 recipients are never judged. No log line or audit row holds the number in
 clear. Sent through a real SMTP client over TLS; the queue and the audit
 read back through the CLI."""
@@ -118,27 +119,29 @@ def test_secure_domains_and_our_people_are_not_judged(start_server, instance,
     assert dlp_rows(instance) == []
 
 
-def test_the_least_sure_tier_is_a_setting(start_server, instance, ann):
+def test_each_tier_has_its_action(start_server, instance, ann):
     # Ten digits with a valid check digit and nothing else to go on is
-    # the low tier: many reference numbers pass. Sent by default.
+    # the low tier: many reference numbers pass. Sent and audited by
+    # default; 3-3-4 in an issued range is medium: blocked by default.
     server = start_server()
     low = message(ann, "pat@mail.example", "Order 9991496327 shipped.")
-    assert submit(server, ann, ["pat@mail.example"], low)[0] == 250
-    # Grouped 3-3-4 in an issued range is medium: refused by default.
     medium = message(ann, "pat@mail.example", f"Ref {NUMBER}.")
+    assert submit(server, ann, ["pat@mail.example"], low)[0] == 250
     assert submit(server, ann, ["pat@mail.example"], medium)[0] == 550
     server.stop()
-    server = start_server(extra=["mail.dlp_min_tier=low"])
+    server = start_server(extra=["mail.dlp_low=block",
+                                 "mail.dlp_medium=none"])
     assert submit(server, ann, ["pat@mail.example"], low)[0] == 550
-    server.stop()
-    server = start_server(extra=["mail.dlp_min_tier=high"])
     assert submit(server, ann, ["pat@mail.example"], medium)[0] == 250
-    tiers = [r["summary"]["tier"] for r in dlp_rows(instance)]
-    assert tiers == ["low", "medium"]     # newest first
+    rows = dlp_rows(instance)       # newest first; medium=none: no row
+    assert [(r["summary"]["tier"], r["summary"]["decision"])
+            for r in rows] == [("low", "refuse"), ("medium", "refuse"),
+                               ("low", "deliver")]
+    assert queued(instance) == ["pat@mail.example"] * 2
 
 
-def test_audit_mode_sends_and_records(start_server, instance, ann):
-    server = start_server(extra=["mail.dlp_mode=audit"])
+def test_audit_sends_and_records(start_server, instance, ann):
+    server = start_server(extra=["mail.dlp_high=audit"])
     code, _ = submit(server, ann, ["pat@mail.example"],
                      message(ann, "pat@mail.example", f"NHS no {NUMBER}"))
     assert code == 250
@@ -146,16 +149,23 @@ def test_audit_mode_sends_and_records(start_server, instance, ann):
     [row] = dlp_rows(instance)
     assert row["result"] != "denied"
     assert row["summary"]["decision"] == "deliver"
+    assert row["summary"]["tier"] == "high"
     assert row["summary"]["sample"] == MASKED
     assert_no_clear_number(str(row), server.logs())
 
 
-def test_off_is_not_scanned(start_server, instance, ann):
-    server = start_server(extra=["mail.dlp_mode=off"])
+def test_none_everywhere_is_not_scanned(start_server, instance, ann):
+    server = start_server(extra=["mail.dlp_high=none", "mail.dlp_medium=none",
+                                 "mail.dlp_low=none"])
     assert submit(server, ann, ["pat@mail.example"],
                   message(ann, "pat@mail.example",
                           f"NHS number {NUMBER}"))[0] == 250
-    assert queued(instance) == ["pat@mail.example"]
+    # Not even a part that cannot be read is anything to judge.
+    odd = (f"From: {ann}\r\nTo: pat@mail.example\r\nSubject: Notes\r\n"
+           "Content-Type: text/plain; charset=x-unknown-charset\r\n"
+           "\r\nNotes.\r\n").encode()
+    assert submit(server, ann, ["pat@mail.example"], odd)[0] == 250
+    assert queued(instance) == ["pat@mail.example"] * 2
     assert dlp_rows(instance) == []
 
 
@@ -174,8 +184,8 @@ def test_a_part_that_cannot_be_read_is_held_not_sent(start_server, instance,
     assert "x-unknown-charset" in row["summary"]["unscannable"]
 
 
-@pytest.mark.parametrize("key,value", [("mail.dlp_mode", "block"),
-                                       ("mail.dlp_min_tier", "certain")])
+@pytest.mark.parametrize("key,value", [("mail.dlp_high", "refuse"),
+                                       ("mail.dlp_low", "encrypt")])
 def test_a_bad_setting_is_refused(instance, key, value):
     line = instance.fails("queue", "list", "--set", f"{key}={value}", code=2)
     assert f"{key} must be one of" in line and f"not '{value}'" in line

@@ -210,36 +210,40 @@ test_outbound(void **state)
 /* ---- what the DLP settings make of a scan ---- */
 
 struct dlp_case {
-	enum mail_policy_dlp_mode mode;
-	enum mail_nhsnum_tier min, found;
+	/* The actions for low, medium and high. */
+	enum mail_policy_dlp_action low, medium, high;
+	/* Numbers found at low, medium and high. */
+	size_t found_low, found_medium, found_high;
 	bool unscannable;
 	bool hit;
 	enum mail_policy_dlp dlp;
 };
 
-#define LOW MAIL_NHSNUM_TIER_LOW
-#define MEDIUM MAIL_NHSNUM_TIER_MEDIUM
-#define HIGH MAIL_NHSNUM_TIER_HIGH
-#define NO MAIL_NHSNUM_TIER_NONE
+#define IG MAIL_POLICY_DLP_IGNORE
+#define AU MAIL_POLICY_DLP_AUDIT
+#define RE MAIL_POLICY_DLP_REFUSE
 
 static const struct dlp_case dlp_cases[] = {
-	/* off: nothing is a hit, whatever was found. */
-	{ MAIL_POLICY_DLP_OFF, LOW, HIGH, true, false, MAIL_POLICY_DLP_NONE },
-	/* The threshold, each side of it, in both modes. */
-	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, LOW, false, false, MAIL_POLICY_DLP_NONE },
-	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, MEDIUM, false, true, MAIL_POLICY_DLP_BLOCK },
-	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, HIGH, false, true, MAIL_POLICY_DLP_BLOCK },
-	{ MAIL_POLICY_DLP_REFUSE, HIGH, MEDIUM, false, false, MAIL_POLICY_DLP_NONE },
-	{ MAIL_POLICY_DLP_REFUSE, LOW, LOW, false, true, MAIL_POLICY_DLP_BLOCK },
-	{ MAIL_POLICY_DLP_REFUSE, LOW, NO, false, false, MAIL_POLICY_DLP_NONE },
-	{ MAIL_POLICY_DLP_AUDIT, MEDIUM, MEDIUM, false, true, MAIL_POLICY_DLP_NONE },
-	{ MAIL_POLICY_DLP_AUDIT, MEDIUM, LOW, false, false, MAIL_POLICY_DLP_NONE },
-	/* Not all read: held, never sent in clear; a number found still
-	 * blocks by name (the sentence can show it). */
-	{ MAIL_POLICY_DLP_REFUSE, HIGH, NO, true, true, MAIL_POLICY_DLP_HOLD },
-	{ MAIL_POLICY_DLP_REFUSE, HIGH, LOW, true, true, MAIL_POLICY_DLP_HOLD },
-	{ MAIL_POLICY_DLP_REFUSE, MEDIUM, HIGH, true, true, MAIL_POLICY_DLP_BLOCK },
-	{ MAIL_POLICY_DLP_AUDIT, HIGH, NO, true, true, MAIL_POLICY_DLP_NONE },
+	/* The defaults: high and medium blocked, low audited. */
+	{ AU, RE, RE, 0, 0, 0, false, false, MAIL_POLICY_DLP_NONE },
+	{ AU, RE, RE, 1, 0, 0, false, true, MAIL_POLICY_DLP_NONE },
+	{ AU, RE, RE, 0, 1, 0, false, true, MAIL_POLICY_DLP_BLOCK },
+	{ AU, RE, RE, 0, 0, 2, false, true, MAIL_POLICY_DLP_BLOCK },
+	{ AU, RE, RE, 3, 0, 1, false, true, MAIL_POLICY_DLP_BLOCK },
+	/* The strongest action found decides, not the surest tier. */
+	{ RE, AU, AU, 1, 0, 1, false, true, MAIL_POLICY_DLP_BLOCK },
+	{ RE, AU, AU, 0, 0, 1, false, true, MAIL_POLICY_DLP_NONE },
+	{ IG, IG, AU, 5, 5, 0, false, false, MAIL_POLICY_DLP_NONE },
+	{ IG, IG, IG, 5, 5, 5, false, false, MAIL_POLICY_DLP_NONE },
+	/* Not all read: held when any tier blocks (what was not read could
+	 * hold one), audited when the strongest is audit, else nothing; a
+	 * number found that blocks still blocks by name. */
+	{ AU, RE, RE, 0, 0, 0, true, true, MAIL_POLICY_DLP_HOLD },
+	{ RE, IG, IG, 0, 0, 0, true, true, MAIL_POLICY_DLP_HOLD },
+	{ AU, RE, RE, 1, 0, 0, true, true, MAIL_POLICY_DLP_HOLD },
+	{ AU, RE, RE, 0, 1, 0, true, true, MAIL_POLICY_DLP_BLOCK },
+	{ AU, AU, AU, 0, 0, 0, true, true, MAIL_POLICY_DLP_NONE },
+	{ IG, IG, IG, 0, 0, 0, true, false, MAIL_POLICY_DLP_NONE },
 };
 
 static void
@@ -248,11 +252,20 @@ test_dlp_judge(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(dlp_cases) / sizeof(*dlp_cases); i++) {
 		const struct dlp_case *c = &dlp_cases[i];
-		struct mail_policy_dlp_rule rule = { c->mode, c->min };
+		struct mail_policy_dlp_rule rule = { .by_tier = {
+			[MAIL_NHSNUM_TIER_LOW] = c->low,
+			[MAIL_NHSNUM_TIER_MEDIUM] = c->medium,
+			[MAIL_NHSNUM_TIER_HIGH] = c->high } };
+		size_t counts[MAIL_NHSNUM_TIER_HIGH + 1] = {
+			[MAIL_NHSNUM_TIER_LOW] = c->found_low,
+			[MAIL_NHSNUM_TIER_MEDIUM] = c->found_medium,
+			[MAIL_NHSNUM_TIER_HIGH] = c->found_high };
 		struct mail_policy_dlp_verdict v = mail_policy_dlp_judge(&rule,
-			c->found, c->unscannable);
+			counts, c->unscannable);
 		if (v.hit != c->hit || v.dlp != c->dlp)
 			fail_msg("case %zu: hit %d dlp %d", i, v.hit, v.dlp);
+		bool any = c->low != IG || c->medium != IG || c->high != IG;
+		assert_int_equal(mail_policy_dlp_scans(&rule), any);
 	}
 }
 
