@@ -179,7 +179,7 @@ void mail_queue_job_run(struct mail_queue_runner *r,
  * two repeats a report rather than losing it. original is the message
  * as queued; signature, unless NULL, is its new DKIM-Signature, stored on
  * its rows with their outcomes. The outcomes go into b, written when the
- * caller flushes it; with b NULL they are written before this returns.
+ * caller flushes it.
  */
 void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	int64_t now, struct span original, const char *signature,

@@ -409,12 +409,6 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	bool delayed_sent = report(r, st, now, original, dfirst, delayed, nd);
 	/* The message went: a success report that fails is only logged. */
 	report(r, st, now, original, rfirst, relayed, nr);
-	/* Without a batch of the caller's, this message's is written now. */
-	struct mail_queue_batch own;
-	if (b == NULL) {
-		mail_queue_batch_init(&own, r->id);
-		b = &own;
-	}
 	if (signature != NULL)
 		batch_add_signature(b, at[0].row, signature);
 	for (size_t i = 0; i < n; i++) {
@@ -466,10 +460,6 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	b->messages++;
 	if (b->first_ms == 0)
 		b->first_ms = clock_monotonic_ms();
-	if (b == &own) {
-		mail_queue_batch_flush(r, &own);
-		mail_queue_batch_free(&own);
-	}
 	free(dec);
 	free(want_failure);
 	free(want_delay);
