@@ -140,7 +140,8 @@ bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 			"Returned to its sender, who is told by a report that "
 			"an administrator returned it." :
 			"Removed from the queue; no report went (the message "
-			"is itself a report, or its sender has no mailbox).");
+			"is itself a report, its sender asked for none, or "
+			"has no mailbox).");
 	return rc;
 }
 

@@ -216,6 +216,13 @@ int mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_dsn_report *r, struct error *err);
 
 /*
+ * Whether mail_dsn_deliver's error means the sender can never be told
+ * (no mailbox any more, an address that routes nowhere), rather than
+ * that the store was busy and a later try may work.
+ */
+bool mail_dsn_error_is_final(const struct error *err);
+
+/*
  * The success reports RFC 3461 asks for at final delivery here (docs/
  * outbound.md "Delivery status notifications"): one "delivered" line for
  * each local recipient, and one "expanded" line for each list, whose

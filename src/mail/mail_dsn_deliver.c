@@ -71,6 +71,13 @@ mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	return rc;
 }
 
+bool
+mail_dsn_error_is_final(const struct error *err)
+{
+	return err->code == ERROR_NOT_FOUND || err->code == ERROR_DENIED ||
+		err->code == ERROR_INVALID;
+}
+
 int
 mail_dsn_report_local(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,

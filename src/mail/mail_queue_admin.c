@@ -293,10 +293,8 @@ report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
 	};
 	char postmaster[300];
 	mail_queue_postmaster(ctx->config, postmaster, sizeof(postmaster));
-	struct mail_queue_env env = { .config = ctx->config,
-		.audit_key = ctx->audit_key, .writer = writer };
-	return mail_queue_report_deliver(&env, ctx->store, reporting_mta,
-		postmaster, ctx->now, q, span_make(data, size), &line, 1, err);
+	return mail_queue_report_deliver(writer, ctx, reporting_mta,
+		postmaster, q, span_make(data, size), &line, 1, err);
 }
 
 /*
@@ -314,13 +312,16 @@ mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
 	*reported_r = false;
 	if (get_waiting(ctx, id, &q, err) < 0)
 		return -1;
-	/* RFC 3461 §6.2: never a report about a report. */
-	if (q.sender[0] != '\0') {
+	/*
+	 * RFC 3461 §6.2: never a report about a report; §4.1: none unless
+	 * the sender's NOTIFY asks for failures (by default it does).
+	 */
+	if (q.sender[0] != '\0' &&
+	    mail_dsn_notify_wants(mail_queue_row_notify(&q), MAIL_DSN_FAILED)) {
 		struct error rerr;
 		if (report_returned(ctx, writer, reporting_mta, &q, &rerr) == 0)
 			*reported_r = true;
-		else if (rerr.code != ERROR_NOT_FOUND &&
-			 rerr.code != ERROR_DENIED && rerr.code != ERROR_INVALID)
+		else if (!mail_dsn_error_is_final(&rerr))
 			return error_set(err, rerr.code, "the report to the "
 				"sender could not be delivered, so the message "
 				"stays in the queue: %s", rerr.msg);

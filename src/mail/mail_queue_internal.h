@@ -187,17 +187,22 @@ void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 
 /*
  * Builds and delivers one report for recipients rows[0..n) with dsn
- * lines already filled, into the envelope sender's mailbox (or the queue,
- * with the null sender, when the sender is elsewhere); nothing (0) when
- * first's NOTIFY does not ask for lines[0]'s action. A failure report
- * returns the whole message when first's RET is FULL and it is at most
- * outbound.report_return_max_kb.
+ * lines already filled (the caller picked them by their rows' NOTIFY),
+ * into the envelope sender's mailbox (or the queue, with the null
+ * sender, when the sender is elsewhere), through w, at ctx->now. A
+ * failure report returns the whole message when first's RET is FULL and
+ * it is at most outbound.report_return_max_kb. Errors as
+ * mail_dsn_deliver's.
  */
 struct mail_dsn_recipient;
-int mail_queue_report_deliver(const struct mail_queue_env *env,
-	struct store *st, const char *reporting_mta, const char *postmaster,
-	int64_t now, const struct store_queued *first, struct span original,
-	const struct mail_dsn_recipient *lines, size_t n, struct error *err);
+int mail_queue_report_deliver(struct store_writer *w,
+	const struct dir_ctx *ctx, const char *reporting_mta,
+	const char *postmaster, const struct store_queued *first,
+	struct span original, const struct mail_dsn_recipient *lines,
+	size_t n, struct error *err);
+
+/* A row's NOTIFY bits; one that does not read (we never write one): 0. */
+unsigned mail_queue_row_notify(const struct store_queued *q);
 
 /* The destination's entry (made on first use); r->mu held by the caller. */
 struct mail_queue_dest *mail_queue_dest_find(struct mail_queue_runner *r,

@@ -62,9 +62,8 @@ mail_queue_postmaster(const struct config *c, char *buf, size_t size)
 	mail_dsn_postmaster(c, buf, size);
 }
 
-/* A row's NOTIFY; one that does not read (we never write one) is none. */
-static unsigned
-row_notify(const struct store_queued *q)
+unsigned
+mail_queue_row_notify(const struct store_queued *q)
 {
 	unsigned notify;
 	struct error ignored;
@@ -75,22 +74,19 @@ row_notify(const struct store_queued *q)
 }
 
 int
-mail_queue_report_deliver(const struct mail_queue_env *env,
-	struct store *st, const char *reporting_mta, const char *postmaster,
-	int64_t now, const struct store_queued *first, struct span original,
+mail_queue_report_deliver(struct store_writer *w, const struct dir_ctx *ctx,
+	const char *reporting_mta, const char *postmaster,
+	const struct store_queued *first, struct span original,
 	const struct mail_dsn_recipient *lines, size_t n, struct error *err)
 {
 	enum mail_dsn_action action = lines[0].action;
-	/* RFC 3461 §4.1: only what the sender asked for (by default, all). */
-	if (!mail_dsn_notify_wants(row_notify(first), action))
-		return 0;
 	struct mail_dsn_report rep = {
 		.reporting_mta = reporting_mta,
 		.postmaster = postmaster,
 		.original_sender = first->sender,
 		.envid = first->envid[0] != '\0' ? first->envid : NULL,
 		.arrival_date = first->created_at,
-		.now = now,
+		.now = ctx->now,
 		.original = original,
 		/*
 		 * RFC 3461 §4.3: RET=FULL asks for the message back when it
@@ -98,14 +94,12 @@ mail_queue_report_deliver(const struct mail_queue_env *env,
 		 */
 		.return_full = action == MAIL_DSN_FAILED &&
 			strcmp(first->ret, "FULL") == 0,
-		.return_max = (size_t)config_get_int(env->config,
+		.return_max = (size_t)config_get_int(ctx->config,
 			"outbound.report_return_max_kb") * 1024,
 		.recipients = lines,
 		.recipient_count = n,
 	};
-	struct dir_ctx ctx = { .store = st, .config = env->config,
-		.actor = "system", .now = now, .audit_key = env->audit_key };
-	return mail_dsn_deliver(env->writer, &ctx, &rep, err);
+	return mail_dsn_deliver(w, ctx, &rep, err);
 }
 
 static void
@@ -177,8 +171,10 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 	if (n == 0)
 		return true;
 	struct error err;
-	if (mail_queue_report_deliver(&r->env, st, r->helo, r->postmaster,
-		    now, first, original, lines, n, &err) == 0) {
+	struct dir_ctx ctx = { .store = st, .config = r->env.config,
+		.actor = "system", .now = now, .audit_key = r->env.audit_key };
+	if (mail_queue_report_deliver(r->env.writer, &ctx, r->helo,
+		    r->postmaster, first, original, lines, n, &err) == 0) {
 		log_info("outbound.report", "queue_id=%lld action=%s "
 			"recipients=%zu sender=%s",
 			(long long)first->id,
@@ -187,12 +183,10 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 		return true;
 	}
 	/*
-	 * A sender who no longer has a mailbox (or an address that routes
-	 * nowhere) can never be told: waiting would only try the remote
-	 * again and again. Anything else (the store busy or full) is owed.
+	 * Waiting for a sender who can never be told would only try the
+	 * remote again and again. Anything else (the store busy) is owed.
 	 */
-	if (err.code == ERROR_NOT_FOUND || err.code == ERROR_DENIED ||
-	    err.code == ERROR_INVALID) {
+	if (mail_dsn_error_is_final(&err)) {
 		log_warn("outbound.report_dropped", "queue_id=%lld action=%s "
 			"sender=%s reason=\"%s\"", (long long)first->id,
 			mail_dsn_action_name(lines[0].action), first->sender,
@@ -377,7 +371,7 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 		};
 		mail_retry_decide(&r->retry, &f, &dec[i]);
 		/* RFC 3461 §4.1: the reports this recipient's NOTIFY asks for. */
-		unsigned notify = row_notify(q);
+		unsigned notify = mail_queue_row_notify(q);
 		want_failure[i] = dec[i].failure_report &&
 			mail_dsn_notify_wants(notify, MAIL_DSN_FAILED);
 		want_delay[i] = dec[i].delay_notice &&

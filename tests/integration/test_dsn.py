@@ -117,6 +117,31 @@ def test_notify_never_alone_means_no_report_at_all(out):
     assert out.inbox() == []
 
 
+def test_bounce_reports_only_to_a_sender_who_asked_for_failures(out):
+    """An operator's bounce is a failure report like the runner's: a
+    recipient whose NOTIFY leaves failures out gets none, and the bounce
+    says so (reported false), while a default one is told."""
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"never@far.example": "451 4.3.0 busy",
+                          "success@far.example": "451 4.3.0 busy",
+                          "default@far.example": "451 4.3.0 busy"}) as sink:
+        out.settings(stub, sink.port)
+        send_each(out, {"never@far.example": ["NOTIFY=NEVER"],
+                        "success@far.example": ["NOTIFY=SUCCESS"],
+                        "default@far.example": []})
+        out.run()
+    rows = {r["recipient"]: r["id"] for r in out.instance.json("queue",
+                                                               "list")}
+    for rcpt, told in (("never@far.example", False),
+                       ("success@far.example", False),
+                       ("default@far.example", True)):
+        done = out.instance.json("queue", "bounce", str(rows[rcpt]))
+        assert done == {"bounced": rows[rcpt], "reported": told}, rcpt
+    (msg,) = out.inbox()
+    assert reported(msg) == ["default@far.example"]
+    assert out.rows() == []
+
+
 def test_notify_decides_delay_notices_too(out):
     asked = {"default@far.example": [],
              "failure@far.example": ["NOTIFY=FAILURE"],
