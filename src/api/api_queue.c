@@ -12,7 +12,6 @@
 
 #include "api/api_internal.h"
 #include "core/str.h"
-#include "mail/mail.h"
 #include "mail/mail_queue.h"
 
 static void
@@ -85,11 +84,9 @@ queue_bounce(struct api_request *req)
 			"not running here.", NULL);
 		return;
 	}
-	char mta[256];
-	mail_hostname(req->ctx.config, mta, sizeof(mta));
 	bool reported = false;
-	if (mail_queue_bounce(&req->ctx, req->api->writer, mta, id,
-		    &reported, &err) < 0) {
+	if (mail_queue_bounce(&req->ctx, req->api->writer, id, &reported,
+		    &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

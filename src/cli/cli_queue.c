@@ -12,7 +12,6 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "instance/instance.h"
-#include "mail/mail.h"
 #include "mail/mail_queue.h"
 
 static int
@@ -129,10 +128,8 @@ bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 	struct store_writer *w = instance_writer_start(s->inst, err);
 	if (w == NULL)
 		return -1;
-	char mta[256];
-	mail_hostname(s->inst->config, mta, sizeof(mta));
 	bool reported = false;
-	int rc = mail_queue_bounce(&s->ctx, w, mta, id, &reported, err);
+	int rc = mail_queue_bounce(&s->ctx, w, id, &reported, err);
 	instance_writer_stop(&w);
 	if (rc == 0)
 		cli_print_done(args, json_pack("{s:I, s:b}", "bounced",

@@ -142,8 +142,10 @@ struct mail_dsn_recipient {
 };
 
 struct mail_dsn_report {
-	const char *reporting_mta;	/* our host name */
-	const char *postmaster;		/* From: "postmaster@our.domain" */
+	/* our host name; NULL: mail_dsn_deliver puts mail_hostname's */
+	const char *reporting_mta;
+	/* From: "postmaster@our.domain"; NULL: mail_dsn_deliver puts ours */
+	const char *postmaster;
 	const char *original_sender;	/* To: the envelope sender */
 	const char *envid;		/* RFC 3461 ENVID; NULL: none */
 	int64_t arrival_date;		/* when we took the message; 0: none */
@@ -204,7 +206,8 @@ const char *mail_dsn_advice(enum mail_dsn_action action, const char *status);
 void mail_dsn_postmaster(const struct config *c, char *buf, size_t size);
 
 /*
- * Builds the report r (its unique text made here when NULL) and delivers
+ * Builds the report r (its unique text, reporting MTA and postmaster made
+ * here when NULL, from ctx->config) and delivers
  * it from the null sender to r->original_sender: into their mailbox when
  * the address is ours, else into the outbound queue (mail_route with
  * relaying allowed), through the writer, durably. ctx gives the store,

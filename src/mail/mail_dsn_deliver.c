@@ -37,6 +37,15 @@ mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 {
 	struct arena *a = arena_new(r->original.len * 2 + REPORT_ARENA_EXTRA);
 	struct mail_dsn_report rep = *r;
+	char mta[256], postmaster[300];
+	if (rep.reporting_mta == NULL) {
+		mail_hostname(ctx->config, mta, sizeof(mta));
+		rep.reporting_mta = mta;
+	}
+	if (rep.postmaster == NULL) {
+		mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
+		rep.postmaster = postmaster;
+	}
 	char unique[33];
 	if (rep.unique == NULL) {
 		unsigned char random[16];
@@ -106,17 +115,12 @@ mail_dsn_report_local(struct store_writer *w, const struct dir_ctx *ctx,
 	}
 	int result = 0;
 	if (n > 0) {
-		char mta[256], postmaster[300];
-		mail_hostname(ctx->config, mta, sizeof(mta));
-		mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
 		/*
 		 * A success report confirms; it does not hand the message back:
 		 * the header only, whatever RET asked (RFC 3461 §4.3 speaks of
 		 * failed reports).
 		 */
 		struct mail_dsn_report rep = {
-			.reporting_mta = mta,
-			.postmaster = postmaster,
 			.original_sender = m->sender,
 			.envid = m->envid,
 			.arrival_date = m->received_at,

@@ -52,7 +52,6 @@ read_settings(struct mail_queue_runner *r, struct error *err)
 		config_get_int(c, "outbound.tls_alert_interval_min") * 60;
 	r->port = (uint16_t)config_get_int(c, "outbound.port");
 	mail_hostname(c, r->helo, sizeof(r->helo));
-	mail_queue_postmaster(c, r->postmaster, sizeof(r->postmaster));
 	char host[64] = "";
 	gethostname(host, sizeof(host) - 1);
 	unsigned char rnd[4];

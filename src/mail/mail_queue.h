@@ -226,8 +226,7 @@ int mail_queue_retry(const struct dir_ctx *ctx, int64_t id,
  * (the store busy) the row stays and the error says so.
  */
 int mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, int64_t id, bool *reported_r,
-	struct error *err);
+	int64_t id, bool *reported_r, struct error *err);
 
 /*
  * Removes a waiting row without telling anyone (Postfix's postsuper -d:

@@ -263,8 +263,7 @@ get_waiting(const struct dir_ctx *ctx, int64_t id, struct store_queued *q_r,
 /* Delivers the report that an administrator returned q to its sender. */
 static int
 report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, const struct store_queued *q,
-	struct error *err)
+	const struct store_queued *q, struct error *err)
 {
 	const char *data = NULL;
 	size_t size = 0;
@@ -291,10 +290,8 @@ report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
 			"it again, or contact them another way.",
 		.last_attempt = q->last_attempt_at,
 	};
-	char postmaster[300];
-	mail_queue_postmaster(ctx->config, postmaster, sizeof(postmaster));
-	return mail_queue_report_deliver(writer, ctx, reporting_mta,
-		postmaster, q, span_make(data, size), &line, 1, err);
+	return mail_queue_report_deliver(writer, ctx, q, span_make(data, size),
+		&line, 1, err);
 }
 
 /*
@@ -305,8 +302,7 @@ report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
  */
 int
 mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, int64_t id, bool *reported_r,
-	struct error *err)
+	int64_t id, bool *reported_r, struct error *err)
 {
 	struct store_queued q;
 	*reported_r = false;
@@ -319,7 +315,7 @@ mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
 	if (q.sender[0] != '\0' &&
 	    mail_dsn_notify_wants(mail_queue_row_notify(&q), MAIL_DSN_FAILED)) {
 		struct error rerr;
-		if (report_returned(ctx, writer, reporting_mta, &q, &rerr) == 0)
+		if (report_returned(ctx, writer, &q, &rerr) == 0)
 			*reported_r = true;
 		else if (!mail_dsn_error_is_final(&rerr))
 			return error_set(err, rerr.code, "the report to the "

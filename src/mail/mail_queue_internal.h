@@ -54,8 +54,7 @@ struct mail_queue_runner {
 	struct net_tls_client *trust;
 	struct mail_mta_sts_fetch sts_fetch;	/* ca_file is sts_ca */
 	char *sts_ca;		/* outbound.mta_sts_ca_file, resolved; NULL */
-	char helo[256];		/* EHLO name and the reports' Reporting-MTA */
-	char postmaster[300];	/* the reports' From */
+	char helo[256];		/* EHLO name */
 	char id[128];		/* claimed_by: host, process and a random part */
 	unsigned workers;
 	unsigned max_per_dest;
@@ -196,8 +195,7 @@ void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
  */
 struct mail_dsn_recipient;
 int mail_queue_report_deliver(struct store_writer *w,
-	const struct dir_ctx *ctx, const char *reporting_mta,
-	const char *postmaster, const struct store_queued *first,
+	const struct dir_ctx *ctx, const struct store_queued *first,
 	struct span original, const struct mail_dsn_recipient *lines,
 	size_t n, struct error *err);
 
@@ -207,8 +205,5 @@ unsigned mail_queue_row_notify(const struct store_queued *q);
 /* The destination's entry (made on first use); r->mu held by the caller. */
 struct mail_queue_dest *mail_queue_dest_find(struct mail_queue_runner *r,
 	const char *domain);
-
-/* The postmaster address of the instance's first domain, into buf. */
-void mail_queue_postmaster(const struct config *c, char *buf, size_t size);
 
 #endif

@@ -56,12 +56,6 @@ mail_queue_dest_find(struct mail_queue_runner *r, const char *domain)
 	return d;
 }
 
-void
-mail_queue_postmaster(const struct config *c, char *buf, size_t size)
-{
-	mail_dsn_postmaster(c, buf, size);
-}
-
 unsigned
 mail_queue_row_notify(const struct store_queued *q)
 {
@@ -75,14 +69,11 @@ mail_queue_row_notify(const struct store_queued *q)
 
 int
 mail_queue_report_deliver(struct store_writer *w, const struct dir_ctx *ctx,
-	const char *reporting_mta, const char *postmaster,
 	const struct store_queued *first, struct span original,
 	const struct mail_dsn_recipient *lines, size_t n, struct error *err)
 {
 	enum mail_dsn_action action = lines[0].action;
 	struct mail_dsn_report rep = {
-		.reporting_mta = reporting_mta,
-		.postmaster = postmaster,
 		.original_sender = first->sender,
 		.envid = first->envid[0] != '\0' ? first->envid : NULL,
 		.arrival_date = first->created_at,
@@ -173,8 +164,8 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 	struct error err;
 	struct dir_ctx ctx = { .store = st, .config = r->env.config,
 		.actor = "system", .now = now, .audit_key = r->env.audit_key };
-	if (mail_queue_report_deliver(r->env.writer, &ctx, r->helo,
-		    r->postmaster, first, original, lines, n, &err) == 0) {
+	if (mail_queue_report_deliver(r->env.writer, &ctx, first, original,
+		    lines, n, &err) == 0) {
 		log_info("outbound.report", "queue_id=%lld action=%s "
 			"recipients=%zu sender=%s",
 			(long long)first->id,
