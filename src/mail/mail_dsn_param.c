@@ -113,14 +113,16 @@ mail_dsn_ret_parse(struct span value, const char **ret_r, struct error *err)
  * RFC 3461 §4: xtext into buf with a NUL; *len_r its length. false for
  * text that is not xtext: a byte outside "!" to "~", a bare "=", or a "+"
  * without two hex digits (in either case: the meaning is the same).
+ * pass_8bit keeps bytes from 0x80 as they are (RFC 6533 §3's raw UTF-8).
  */
 static bool
-xtext_decode(struct span in, char *buf, size_t size, size_t *len_r)
+xtext_decode(struct span in, bool pass_8bit, char *buf, size_t size,
+	size_t *len_r)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < in.len; i++) {
 		unsigned char c = (unsigned char)in.p[i];
-		if (c < '!' || c > '~' || c == '=')
+		if ((c < '!' || c > '~' || c == '=') && !(pass_8bit && c >= 0x80))
 			return false;
 		if (c == '+') {
 			int hi = i + 2 < in.len ? str_hex_value(in.p[i + 1]) : -1;
@@ -161,7 +163,7 @@ mail_dsn_envid_parse(struct span value, char *buf, size_t size,
 		return error_set(err, ERROR_INVALID,
 			"ENVID is longer than %d characters",
 			MAIL_DSN_ENVID_MAX);
-	if (!xtext_decode(value, buf, size, &len))
+	if (!xtext_decode(value, false, buf, size, &len))
 		return error_set(err, ERROR_INVALID,
 			"ENVID must be xtext: characters from ! to ~, with + "
 			"and two hex digits for any other (RFC 3461 section 4)");
@@ -253,35 +255,7 @@ mail_dsn_orcpt_parse(struct span value, char *buf, size_t size,
 	 * (RFC 6533 §3, utf-8-addr-unitext), which is not xtext: only its
 	 * ASCII is read as xtext.
 	 */
-	bool decoded = utf8 ? false : xtext_decode(xtext, raw, sizeof(raw),
-		&len);
-	if (utf8) {
-		len = 0;
-		decoded = true;
-		for (size_t i = 0; i < xtext.len && decoded;) {
-			unsigned char c = (unsigned char)xtext.p[i];
-			if (c >= 0x80) {
-				if (len + 1 >= sizeof(raw)) {
-					decoded = false;
-					break;
-				}
-				raw[len++] = (char)c;
-				i++;
-				continue;
-			}
-			size_t j = i;
-			while (j < xtext.len &&
-			       (unsigned char)xtext.p[j] < 0x80)
-				j++;
-			size_t part = 0;
-			decoded = xtext_decode(span_make(xtext.p + i, j - i),
-				raw + len, sizeof(raw) - len, &part);
-			len += decoded ? part : 0;
-			i = j;
-		}
-		raw[len] = '\0';
-	}
-	if (!decoded)
+	if (!xtext_decode(xtext, utf8, raw, sizeof(raw), &len))
 		return error_set(err, ERROR_INVALID,
 			"ORCPT's address must be xtext: characters from ! to "
 			"~, with + and two hex digits for any other (RFC 3461 "
