@@ -58,16 +58,21 @@ enum mail_dsn_notify {
 #define MAIL_DSN_ORCPT_MAX 500
 
 /*
- * Reads a NOTIFY value: "NEVER" alone, or a comma list of SUCCESS, FAILURE
- * and DELAY, each once, in any case. ERROR_INVALID with a sentence that
- * says what is wrong. Stored text (mail_dsn_notify_text) reads back the
- * same way; "" is 0.
+ * Reads a client's NOTIFY value: "NEVER" alone, or a comma list of
+ * SUCCESS, FAILURE and DELAY, each once, in any case. ERROR_INVALID with
+ * a sentence that says what is wrong (an empty value too).
  */
 int mail_dsn_notify_parse(struct span value, unsigned *notify_r,
 	struct error *err);
 
 /* notify as stored: "" for 0, else its words in a fixed order. */
 void mail_dsn_notify_text(unsigned notify, char buf[MAIL_DSN_NOTIFY_TEXT]);
+
+/*
+ * Stored text (mail_dsn_notify_text's) read back: "" is 0 (none given),
+ * and so is text that does not read (never written).
+ */
+unsigned mail_dsn_notify_stored(const char *text);
 
 /*
  * Whether a sender who asked `notify` (0: nothing said) wants a report of

@@ -32,7 +32,9 @@ mail_dsn_notify_parse(struct span value, unsigned *notify_r,
 {
 	*notify_r = 0;
 	if (value.len == 0)
-		return 0;
+		return error_set(err, ERROR_INVALID, "NOTIFY needs a value: "
+			"NEVER, or SUCCESS, FAILURE and DELAY separated by "
+			"commas");
 	if (value.p[value.len - 1] == ',')
 		return error_set(err, ERROR_INVALID,
 			"NOTIFY ends with a comma; list the values like "
@@ -76,6 +78,17 @@ mail_dsn_notify_text(unsigned notify, char buf[MAIL_DSN_NOTIFY_TEXT])
 		n += (size_t)snprintf(buf + n, MAIL_DSN_NOTIFY_TEXT - n,
 			"%s%s", n > 0 ? "," : "", notify_words[i].word);
 	}
+}
+
+unsigned
+mail_dsn_notify_stored(const char *text)
+{
+	unsigned notify;
+	struct error ignored;
+	if (text[0] == '\0' ||
+	    mail_dsn_notify_parse(span_from_cstr(text), &notify, &ignored) < 0)
+		return 0;
+	return notify;
 }
 
 bool

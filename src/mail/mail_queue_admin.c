@@ -312,8 +312,8 @@ mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
 	 * RFC 3461 §6.2: never a report about a report; §4.1: none unless
 	 * the sender's NOTIFY asks for failures (by default it does).
 	 */
-	if (q.sender[0] != '\0' &&
-	    mail_dsn_notify_wants(mail_queue_row_notify(&q), MAIL_DSN_FAILED)) {
+	if (q.sender[0] != '\0' && mail_dsn_notify_wants(
+		    mail_dsn_notify_stored(q.notify), MAIL_DSN_FAILED)) {
 		struct error rerr;
 		if (report_returned(ctx, writer, &q, &rerr) == 0)
 			*reported_r = true;

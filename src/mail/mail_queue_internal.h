@@ -199,9 +199,6 @@ int mail_queue_report_deliver(struct store_writer *w,
 	struct span original, const struct mail_dsn_recipient *lines,
 	size_t n, struct error *err);
 
-/* A row's NOTIFY bits; one that does not read (we never write one): 0. */
-unsigned mail_queue_row_notify(const struct store_queued *q);
-
 /* The destination's entry (made on first use); r->mu held by the caller. */
 struct mail_queue_dest *mail_queue_dest_find(struct mail_queue_runner *r,
 	const char *domain);

@@ -56,17 +56,6 @@ mail_queue_dest_find(struct mail_queue_runner *r, const char *domain)
 	return d;
 }
 
-unsigned
-mail_queue_row_notify(const struct store_queued *q)
-{
-	unsigned notify;
-	struct error ignored;
-	if (mail_dsn_notify_parse(span_from_cstr(q->notify), &notify,
-		    &ignored) < 0)
-		return 0;
-	return notify;
-}
-
 int
 mail_queue_report_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct store_queued *first, struct span original,
@@ -362,7 +351,7 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 		};
 		mail_retry_decide(&r->retry, &f, &dec[i]);
 		/* RFC 3461 §4.1: the reports this recipient's NOTIFY asks for. */
-		unsigned notify = mail_queue_row_notify(q);
+		unsigned notify = mail_dsn_notify_stored(q->notify);
 		want_failure[i] = dec[i].failure_report &&
 			mail_dsn_notify_wants(notify, MAIL_DSN_FAILED);
 		want_delay[i] = dec[i].delay_notice &&
