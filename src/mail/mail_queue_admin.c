@@ -195,31 +195,16 @@ mail_queue_retry(const struct dir_ctx *ctx, int64_t id, int64_t *changed_r,
 /* The longest reason a silent delete keeps on the audit trail. */
 #define DELETE_REASON_MAX 500
 
-/* One line of printable text, 1 to DELETE_REASON_MAX characters. */
+/* One line of text, 1 to DELETE_REASON_MAX characters, not all blank. */
 static int
 check_reason(const char *reason, struct error *err)
 {
-	size_t len = reason != NULL ? strlen(reason) : 0, chars = 0;
-	bool blank = true;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)reason[i];
-		if (c < 0x20 || c == 0x7f)
-			return error_set_field(err, ERROR_INVALID, "reason",
-				"the reason must be one line of text, without "
-				"control characters");
-		blank = blank && c == ' ';
-		/* Characters, not bytes: UTF-8 continuations start none. */
-		chars += (c & 0xc0) != 0x80;
-	}
-	if (blank)
+	if (reason == NULL || reason[strspn(reason, " ")] == '\0')
 		return error_set_field(err, ERROR_INVALID, "reason",
 			"say why the message is deleted without a report: "
 			"the reason goes on the audit trail");
-	if (chars > DELETE_REASON_MAX)
-		return error_set_field(err, ERROR_INVALID, "reason",
-			"the reason is longer than %d characters",
-			DELETE_REASON_MAX);
-	return 0;
+	return dir_check_text_lines("reason", "the reason", reason,
+		DELETE_REASON_MAX, true, true, err);
 }
 
 /* A row a runner still holds or will try: the only ones an operator ends. */
