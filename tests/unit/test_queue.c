@@ -235,6 +235,10 @@ static const struct route_case route_cases[] = {
 	{ "example\x01.org=relay", -1, NULL, NULL, 0, 0, NULL },
 	{ "example..org=relay", -1, NULL, NULL, 0, 0, NULL },
 	{ ".example.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "-example.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "example-.org=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "example.org-=relay", -1, NULL, NULL, 0, 0, NULL },
+	{ "ex-ample.org=relay", 0, "ex-ample.org", "relay", 25, -1, "" },
 	{ "B\xc3\xbc" "cher.example=relay", 0, "xn--bcher-kva.example", "relay",
 	  25, -1, "" },
 };
