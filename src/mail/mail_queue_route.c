@@ -207,34 +207,24 @@ mail_route_entry_parse(const char *text, struct mail_route_entry *e_r,
 }
 
 /*
- * The list is split here rather than with config_list_item, which cannot
- * tell an item too long for its buffer from the end of the list: a long
- * route would silently end the table, dropping the routes after it (a
- * smarthost with tls=required among them).
+ * A route too long to read is an error, never the end of the table: the
+ * routes after it (a smarthost with tls=required among them) must not be
+ * dropped.
  */
 int
 mail_route_table_from_config(const struct config *c,
 	struct mail_route_table *t_r, struct error *err)
 {
 	memset(t_r, 0, sizeof(*t_r));
-	struct span rest = span_from_cstr(config_get_str(c, "outbound.routes"));
-	struct span item;
 	char text[2048], q[SHOWN_MAX + 8];
-	while (span_split(&rest, ',', &item)) {
-		item = span_trim(item);
-		if (item.len == 0)
-			continue;
+	int more;
+	for (size_t i = 0; (more = config_list_get(c, "outbound.routes", i,
+		    text, sizeof(text), err)) > 0; i++) {
+		struct span item = span_from_cstr(text);
 		if (t_r->count == MAIL_ROUTE_MAX)
 			return error_set(err, ERROR_INVALID,
 				"outbound.routes has more than %d routes",
 				MAIL_ROUTE_MAX);
-		if (item.len >= sizeof(text))
-			return error_set(err, ERROR_INVALID,
-				"outbound.routes: '%s' is longer than %zu "
-				"bytes", shown(item, q, sizeof(q)),
-				sizeof(text) - 1);
-		memcpy(text, item.p, item.len);
-		text[item.len] = '\0';
 		struct error inner;
 		if (mail_route_entry_parse(text, &t_r->entries[t_r->count],
 			    &inner) < 0)
@@ -250,7 +240,7 @@ mail_route_table_from_config(const struct config *c,
 		}
 		t_r->count++;
 	}
-	return 0;
+	return more;
 }
 
 const struct mail_route_entry *
