@@ -277,6 +277,12 @@ struct api_field {
 int api_json_decode(struct span body, const struct api_field *spec,
 	void *out, struct arena *a, struct error *err);
 
+/*
+ * For a call that takes no fields: true when the body is empty or {};
+ * else replies with api_json_decode's error and returns false.
+ */
+bool api_no_body(struct api_request *req);
+
 /* ---- handlers ---- */
 
 void api_session_post(struct api_request *req);

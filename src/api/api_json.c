@@ -230,3 +230,18 @@ api_json_decode(struct span body, const struct api_field *spec, void *out,
 		drop_json(spec, out);
 	return rc;
 }
+
+bool
+api_no_body(struct api_request *req)
+{
+	static const struct api_field no_fields[] = {
+		{ NULL, API_FIELD_STRING, false, 0, 0 },
+	};
+	char unused;
+	struct error err;
+	if (api_json_decode(req->body, no_fields, &unused, req->arena,
+		    &err) == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}

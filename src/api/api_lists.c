@@ -390,21 +390,14 @@ api_list_member_remove(struct api_request *req)
 			.member_remove = api_param(req, "member") });
 }
 
-static const struct api_field no_fields[] = {
-	{ NULL, API_FIELD_STRING, false, 0, 0 },
-};
-
 static void
 api_list_approve(struct api_request *req)
 {
 	struct store_list l;
-	char unused;
 	struct error err;
-	if (!load_list_admin(req, &l))
+	if (!load_list_admin(req, &l) || !api_no_body(req))
 		return;
-	if (api_json_decode(req->body, no_fields, &unused, req->arena,
-		    &err) < 0 ||
-	    dir_list_approve(&req->ctx, l.address, &err) < 0) {
+	if (dir_list_approve(&req->ctx, l.address, &err) < 0) {
 		reply_error(req, &err);
 		return;
 	}

@@ -181,19 +181,14 @@ api_me_password_post(struct api_request *req)
 	api_reply(req, 200, json_pack("{s:b}", "password_changed", 1));
 }
 
-static const struct api_field no_fields[] = {
-	{ NULL, API_FIELD_STRING, false, 0, 0 },
-};
-
 static void
 api_me_mfa_post(struct api_request *req)
 {
-	char unused;
 	const char *secret, *uri;
 	struct error err;
-	if (api_json_decode(req->body, no_fields, &unused, req->arena,
-		    &err) < 0 ||
-	    auth_mfa_begin(&req->ctx, &req->session.person, &secret, &uri,
+	if (!api_no_body(req))
+		return;
+	if (auth_mfa_begin(&req->ctx, &req->session.person, &secret, &uri,
 		    &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;

@@ -12,7 +12,6 @@
 
 #include "api/api_internal.h"
 #include "core/str.h"
-#include "mail/mail.h"
 #include "mail/mail_queue.h"
 
 static void
@@ -62,34 +61,24 @@ queue_retry(struct api_request *req)
 	api_reply(req, 200, mail_queue_json(&q));
 }
 
-static const struct api_field no_fields[] = {
-	{ NULL, API_FIELD_STRING, false, 0, 0 },
-};
-
 /* POST /queue/{id}/bounce: stop trying; the sender gets a report. */
 static void
 queue_bounce(struct api_request *req)
 {
 	int64_t id;
-	char unused;
 	struct error err;
-	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !api_param_id(req, "id", "There is no queued message with that id.", &id))
+	if (!api_allowed(req, AUTH_QUEUE_MANAGE, 0) || !api_param_id(req, "id",
+		    "There is no queued message with that id.", &id) ||
+	    !api_no_body(req))
 		return;
-	if (api_json_decode(req->body, no_fields, &unused, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
-		return;
-	}
 	if (req->api->writer == NULL) {
 		api_reply_error(req, 503, "unavailable", "Mail delivery is "
 			"not running here.", NULL);
 		return;
 	}
-	char mta[256];
-	mail_hostname(req->ctx.config, mta, sizeof(mta));
 	bool reported = false;
-	if (mail_queue_bounce(&req->ctx, req->api->writer, mta, id,
-		    &reported, &err) < 0) {
+	if (mail_queue_bounce(&req->ctx, req->api->writer, id, &reported,
+		    &err) < 0) {
 		api_reply_from_error(req, &err);
 		return;
 	}

@@ -61,22 +61,6 @@ person_record_json(struct api_request *req, int64_t person_id)
 	return dir_json_person(&r);
 }
 
-static const struct api_field no_fields[] = {
-	{ NULL, API_FIELD_STRING, false, 0, 0 },
-};
-
-static bool
-no_body(struct api_request *req)
-{
-	char unused;
-	struct error err;
-	if (api_json_decode(req->body, no_fields, &unused, req->arena,
-		    &err) == 0)
-		return true;
-	api_reply_from_error(req, &err);
-	return false;
-}
-
 /* ---- list, create, read, edit ---- */
 
 static void
@@ -266,7 +250,7 @@ api_user_reset_password(struct api_request *req)
 	char password[AUTH_TEMP_PASSWORD_LEN + 1];
 	if (!path_person(req, &p) ||
 	    !api_allowed_person(req, AUTH_USER_RESET_PASSWORD, &p) ||
-	    !no_body(req))
+	    !api_no_body(req))
 		return;
 	if (auth_password_reset(&req->ctx, p.address, password,
 		    sizeof(password), &err) < 0) {
@@ -285,7 +269,7 @@ api_user_unlock(struct api_request *req)
 	struct store_person p;
 	struct error err;
 	if (!path_person(req, &p) ||
-	    !api_allowed_person(req, AUTH_USER_UNLOCK, &p) || !no_body(req))
+	    !api_allowed_person(req, AUTH_USER_UNLOCK, &p) || !api_no_body(req))
 		return;
 	if (auth_unlock(&req->ctx, p.address, &err) < 0) {
 		api_reply_from_error(req, &err);
@@ -303,7 +287,7 @@ status_change(struct api_request *req, enum auth_action action,
 {
 	struct store_person p;
 	struct error err;
-	if (!path_person_allowed(req, action, &p) || !no_body(req))
+	if (!path_person_allowed(req, action, &p) || !api_no_body(req))
 		return;
 	if (change(&req->ctx, p.address, &p, &err) < 0) {
 		api_reply_from_error(req, &err);

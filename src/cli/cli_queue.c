@@ -12,7 +12,6 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "instance/instance.h"
-#include "mail/mail.h"
 #include "mail/mail_queue.h"
 
 static int
@@ -129,10 +128,8 @@ bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 	struct store_writer *w = instance_writer_start(s->inst, err);
 	if (w == NULL)
 		return -1;
-	char mta[256];
-	mail_hostname(s->inst->config, mta, sizeof(mta));
 	bool reported = false;
-	int rc = mail_queue_bounce(&s->ctx, w, mta, id, &reported, err);
+	int rc = mail_queue_bounce(&s->ctx, w, id, &reported, err);
 	instance_writer_stop(&w);
 	if (rc == 0)
 		cli_print_done(args, json_pack("{s:I, s:b}", "bounced",
@@ -140,7 +137,8 @@ bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 			"Returned to its sender, who is told by a report that "
 			"an administrator returned it." :
 			"Removed from the queue; no report went (the message "
-			"is itself a report, or its sender has no mailbox).");
+			"is itself a report, its sender asked for none, or "
+			"has no mailbox).");
 	return rc;
 }
 

@@ -30,6 +30,18 @@ clock_monotonic_ms(void)
 }
 
 void
+clock_deadline_ms(int64_t ms, struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	ts->tv_sec += (time_t)(ms / 1000);
+	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void
 clock_format_iso(int64_t t, char *buf, size_t size)
 {
 	time_t tt = (time_t)t;

@@ -11,12 +11,19 @@
 #include <stdint.h>
 
 struct span;
+struct timespec;
 
 /* The wall clock, UTC seconds. Overridable with CAREMAIL_NOW for tests. */
 int64_t clock_now(void);
 
 /* A monotonic clock in milliseconds, for timeouts and durations only. */
 int64_t clock_monotonic_ms(void);
+
+/*
+ * The monotonic time ms from now, as the deadline of
+ * pthread_cond_timedwait on a condition variable set to CLOCK_MONOTONIC.
+ */
+void clock_deadline_ms(int64_t ms, struct timespec *ts_r);
 
 /* Writes "2026-11-22T12:00:00Z" into buf[size >= 21]. */
 void clock_format_iso(int64_t t, char *buf, size_t size);

@@ -33,14 +33,18 @@ struct config_setting {
 	const char *name;	/* "section.key" */
 	enum config_type type;
 	const char *default_value;
-	int64_t min, max;	/* for CONFIG_TYPE_INT */
+	/*
+	 * CONFIG_TYPE_INT: the range. CONFIG_TYPE_LIST: max is the longest
+	 * item in bytes (0: any), so no reader finds one it cannot hold.
+	 */
+	int64_t min, max;
 	const char *choices;	/* for CONFIG_TYPE_CHOICE: "a,b,c" */
 	const char *help;
 };
 
 /* Sections appear in the written file in the order of their first setting. */
 static const struct config_setting config_settings[] = {
-	{ "mail.domains", CONFIG_TYPE_LIST, "", 0, 0, NULL,
+	{ "mail.domains", CONFIG_TYPE_LIST, "", 0, 253, NULL,
 	  "Mail domains this instance hosts, comma-separated. New addresses are made in the first." },
 	{ "mail.spoof_mode", CONFIG_TYPE_CHOICE, "junk", 0, 0, "tag,junk,reject",
 	  "Mail from the internet (not signed in, not a registered relay, not from mail.trusted_networks) whose envelope sender or From is in a hosted domain, or under one, and that cannot prove it (SPEC M9): tag puts the external-sender banner at the top of its text, junk files it in Junk E-mail, reject refuses it with 550. Each is logged and audited." },
@@ -168,13 +172,13 @@ static const struct config_setting config_settings[] = {
 	  "PEM file of CAs an MTA-STS policy server's certificate must chain to, relative to the instance directory; empty: the system's CAs (as RFC 8461 asks)." },
 	{ "outbound.mta_sts_connect_to", CONFIG_TYPE_STRING, "", 0, 0, NULL,
 	  "For tests: ADDRESS:PORT every MTA-STS policy fetch connects to instead of the policy host's address; the certificate is still checked for mta-sts.DOMAIN. Empty: the DNS says." },
-	{ "outbound.retry_schedule_min", CONFIG_TYPE_LIST, "5, 10, 20, 40, 60", 0, 0, NULL,
+	{ "outbound.retry_schedule_min", CONFIG_TYPE_LIST, "5, 10, 20, 40, 60", 0, 31, NULL,
 	  "Minutes to wait after each failed attempt, in order; the last repeats until the message's lifetime ends." },
 	{ "outbound.retry_jitter_percent", CONFIG_TYPE_INT, "10", 0, 50, NULL,
 	  "Each wait is moved by up to this many percent either way, so messages deferred together do not all retry at once." },
 	{ "outbound.lifetime_h", CONFIG_TYPE_INT, "96", 1, 720, NULL,
 	  "Hours a message keeps being retried before it is given up and its sender told (4 days: organisations must ride out 4 days of outage)." },
-	{ "outbound.delay_notice_h", CONFIG_TYPE_LIST, "4, 24", 0, 0, NULL,
+	{ "outbound.delay_notice_h", CONFIG_TYPE_LIST, "4, 24", 0, 31, NULL,
 	  "Hours after queueing when the sender is told a message is still not delivered, comma-separated; each notice is sent once; empty: none." },
 	{ "outbound.report_return_max_kb", CONFIG_TYPE_INT, "1024", 0, 102400, NULL,
 	  "KB of message a non-delivery report returns whole when the sender asked for it (RFC 3461 RET=FULL); a larger message gets only its header back, with a sentence saying why. 0: headers only, always." },
@@ -192,11 +196,11 @@ static const struct config_setting config_settings[] = {
 	  "Seconds serve waits on SIGTERM for deliveries in progress to finish; then it cuts them, and their recipients are tried again at the next start." },
 	{ "outbound.port", CONFIG_TYPE_INT, "25", 1, 65535, NULL,
 	  "Port of the mail servers MX records name (25; tests point it at a loopback sink). Static routes give their own." },
-	{ "outbound.routes", CONFIG_TYPE_LIST, "", 0, 0, NULL,
+	{ "outbound.routes", CONFIG_TYPE_LIST, "", 0, 2047, NULL,
 	  "Static routes, comma-separated, each DOMAIN=HOST[:PORT] [tls=none|opportunistic|required] [auth=USER password_file=FILE]; DOMAIN * is every other domain (a smarthost). Empty: MX for every domain." },
-	{ "outbound.secure_domains", CONFIG_TYPE_LIST, "nhs.net, secure.nhs.uk, gov.uk, cjsm.net, pnn.police.uk, mod.uk, parliament.uk", 0, 0, NULL,
+	{ "outbound.secure_domains", CONFIG_TYPE_LIST, "nhs.net, secure.nhs.uk, gov.uk, cjsm.net, pnn.police.uk, mod.uk, parliament.uk", 0, 511, NULL,
 	  "Secure domains (SPEC M10): mail to them or their subdomains goes only over verified TLS 1.2 or later, else waits in the queue and the operator is alerted; never in clear." },
-	{ "outbound.legacy_secure_domains", CONFIG_TYPE_LIST, "gcsx.gov.uk, gsi.gov.uk, gsx.gov.uk", 0, 0, NULL,
+	{ "outbound.legacy_secure_domains", CONFIG_TYPE_LIST, "gcsx.gov.uk, gsi.gov.uk, gsx.gov.uk", 0, 511, NULL,
 	  "Legacy secure domains, treated as secure until outbound.legacy_secure_until." },
 	{ "outbound.legacy_secure_until", CONFIG_TYPE_STRING, "2019-03-31", 0, 0, NULL,
 	  "Last day (YYYY-MM-DD, UTC) the legacy secure domains count as secure; empty: never." },
@@ -376,14 +380,34 @@ is_choice(const char *choices, const char *v)
 }
 
 static int
+list_items_fit(const struct config_setting *s, const char *v,
+	struct error *err)
+{
+	struct span rest = span_from_cstr(v), item;
+	size_t i = 0;
+	while (s->max > 0 && span_split(&rest, ',', &item)) {
+		item = span_trim(item);
+		if (item.len == 0)
+			continue;
+		i++;
+		if (item.len > (size_t)s->max)
+			return error_set_field(err, ERROR_INVALID, s->name,
+				"%s: item %zu is longer than %lld bytes",
+				s->name, i, (long long)s->max);
+	}
+	return 0;
+}
+
+static int
 config_validate(const struct config_setting *s, const char *v,
 	int64_t *number_r, struct error *err)
 {
 	*number_r = 0;
 	switch (s->type) {
 	case CONFIG_TYPE_STRING:
-	case CONFIG_TYPE_LIST:
 		return 0;
+	case CONFIG_TYPE_LIST:
+		return list_items_fit(s, v, err);
 	case CONFIG_TYPE_INT:
 		if (!parse_int(v, number_r) || *number_r < s->min ||
 		    *number_r > s->max)
@@ -653,9 +677,9 @@ config_get_bool(const struct config *c, const char *name)
 	return config_lookup(c, name, CONFIG_TYPE_BOOL)->number != 0;
 }
 
-bool
-config_list_item(const struct config *c, const char *name, size_t index,
-	char *buf, size_t size)
+int
+config_list_get(const struct config *c, const char *name, size_t index,
+	char *buf, size_t size, struct error *err)
 {
 	struct span rest = span_from_cstr(config_get_str(c, name));
 	struct span item;
@@ -666,13 +690,23 @@ config_list_item(const struct config *c, const char *name, size_t index,
 			continue;
 		if (i++ == index) {
 			if (item.len >= size)
-				return false;
+				return error_set_field(err, ERROR_INVALID, name,
+					"%s: item %zu is longer than %zu bytes",
+					name, i, size > 0 ? size - 1 : 0);
 			memcpy(buf, item.p, item.len);
 			buf[item.len] = '\0';
-			return true;
+			return 1;
 		}
 	}
-	return false;
+	return 0;
+}
+
+bool
+config_list_item(const struct config *c, const char *name, size_t index,
+	char *buf, size_t size)
+{
+	struct error ignored;
+	return config_list_get(c, name, index, buf, size, &ignored) > 0;
 }
 
 /*

@@ -59,8 +59,18 @@ bool config_get_bool(const struct config *c, const char *name);
 void config_write(const struct config *c, FILE *out);
 
 /*
- * For a list setting ("a, b, c"): copies item `index` (trimmed) into buf.
- * Returns false when there is no such item or it does not fit.
+ * For a list setting ("a, b, c"): copies item `index` (trimmed; empty
+ * items are not counted) into buf. 1: copied; 0: the list has no such
+ * item; -1: it does not fit (ERROR_INVALID naming the setting and item),
+ * which a caller must not take for the end of the list.
+ */
+int config_list_get(const struct config *c, const char *name, size_t index,
+	char *buf, size_t size, struct error *err);
+
+/*
+ * config_list_get for a buffer of at least the setting's item limit
+ * (validated when set), or where an item too long may read as none:
+ * true when item `index` was copied.
  */
 bool config_list_item(const struct config *c, const char *name, size_t index,
 	char *buf, size_t size);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -262,18 +263,6 @@ dns_resolver_free(struct dns_resolver **rp)
 	free(r);
 }
 
-static void
-deadline_after(int ms, struct timespec *ts)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
 /*
  * Waits for q's answer until the timeout. Returns true with q done, or
  * false once q is cancelled or handed to on_answer to free (the caller
@@ -283,7 +272,7 @@ static bool
 wait_for(struct dns_resolver *r, struct dns_query *q, int async_id)
 {
 	struct timespec deadline;
-	deadline_after(r->timeout_ms, &deadline);
+	clock_deadline_ms(r->timeout_ms, &deadline);
 	pthread_mutex_lock(&r->lock);
 	while (!q->done) {
 		if (pthread_cond_timedwait(&q->cond, &r->lock, &deadline) ==

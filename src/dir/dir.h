@@ -57,6 +57,17 @@ int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
  */
 uint64_t dir_statement_count(const struct dir_ctx *ctx);
 
+/*
+ * The check every directory text field passes, for text the domain keeps
+ * elsewhere: at most max characters (not bytes), no control character,
+ * and one line when one_line (else line breaks may stand). ERROR_INVALID
+ * on field with a sentence that names label; "" or NULL is refused only
+ * when required.
+ */
+int dir_check_text_lines(const char *field, const char *label,
+	const char *value, size_t max, bool required, bool one_line,
+	struct error *err);
+
 /* ---- organisations and sites ---- */
 
 /* For add, NULL means "not given"; for edit, NULL means "unchanged". */

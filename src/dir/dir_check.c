@@ -10,8 +10,8 @@
 #include "dir/dir_internal.h"
 
 int
-dir_check_text(const char *field, const char *label, const char *value,
-	size_t max, bool required, struct error *err)
+dir_check_text_lines(const char *field, const char *label, const char *value,
+	size_t max, bool required, bool one_line, struct error *err)
 {
 	if (value == NULL || value[0] == '\0') {
 		if (required)
@@ -29,15 +29,24 @@ dir_check_text(const char *field, const char *label, const char *value,
 			"%s is longer than %zu characters", label, max);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)value[i];
-		/* Line breaks are allowed only in long free text, never tabs' kin. */
+		/* Line breaks are allowed only where asked, never tabs' kin. */
 		if ((c < 0x20 && c != '\n' && c != '\r') || c == 0x7f)
 			return error_set_field(err, ERROR_INVALID, field,
 				"%s contains a control character", label);
-		if ((c == '\n' || c == '\r') && max <= 256)
+		if ((c == '\n' || c == '\r') && one_line)
 			return error_set_field(err, ERROR_INVALID, field,
 				"%s must be on one line", label);
 	}
 	return 0;
+}
+
+int
+dir_check_text(const char *field, const char *label, const char *value,
+	size_t max, bool required, struct error *err)
+{
+	/* Long free text (notes, descriptions) may run over lines. */
+	return dir_check_text_lines(field, label, value, max, required,
+		max <= 256, err);
 }
 
 int

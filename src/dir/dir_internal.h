@@ -129,7 +129,10 @@ int dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
 int dir_site_id_for(const struct dir_ctx *ctx, int64_t org_id,
 	const char *name, int64_t *site_id_r, struct error *err);
 
-/* Length and content checks shared by every text field. */
+/*
+ * Length and content checks shared by every text field
+ * (dir_check_text_lines), one line when max is at most 256.
+ */
 int dir_check_text(const char *field, const char *label, const char *value,
 	size_t max, bool required, struct error *err);
 

@@ -273,6 +273,7 @@ dir_new_address(const struct dir_ctx *ctx, const char *address,
 bool
 dir_domain_is_hosted(const struct dir_ctx *ctx, const char *domain)
 {
+	/* mail.domains refuses an item longer than 253 bytes as it is set. */
 	char item[DIR_ADDRESS_DOMAIN_MAX + 1];
 	for (size_t i = 0;
 	     config_list_item(ctx->config, "mail.domains", i, item, sizeof(item));

@@ -111,12 +111,7 @@ http_reaper_main(void *arg)
 	while (!s->reaper_stop) {
 		http_reap(s, clock_monotonic_ms());
 		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += HTTP_REAPER_TICK_MS * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		clock_deadline_ms(HTTP_REAPER_TICK_MS, &until);
 		pthread_cond_timedwait(&s->reaper_wake, &s->conns_lock,
 			&until);
 	}

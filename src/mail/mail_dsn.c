@@ -22,35 +22,28 @@
 /* Header lines are folded before this many columns (RFC 5322 §2.1.1). */
 #define DSN_FOLD 76
 
-/* What each action is called in the subject and the words for people. */
+/* What each action is called: in the report, the subject, for people. */
 static const struct {
+	const char *name;	/* RFC 3464 §2.3.3 "Action: failed" */
 	const char *head;	/* "Not delivered: <subject>" */
 	const char *what;	/* "Your message to X <what>." */
 } action_words[] = {
-	[MAIL_DSN_FAILED] = { "Not delivered", "could not be delivered" },
-	[MAIL_DSN_DELAYED] = { "Delayed", "has not been delivered yet" },
-	[MAIL_DSN_DELIVERED] = { "Delivered", "was delivered" },
-	[MAIL_DSN_RELAYED] = { "Relayed", "was passed on" },
-	[MAIL_DSN_EXPANDED] = { "Delivered to list",
+	[MAIL_DSN_FAILED] = { "failed", "Not delivered",
+		"could not be delivered" },
+	[MAIL_DSN_DELAYED] = { "delayed", "Delayed",
+		"has not been delivered yet" },
+	[MAIL_DSN_DELIVERED] = { "delivered", "Delivered", "was delivered" },
+	[MAIL_DSN_RELAYED] = { "relayed", "Relayed", "was passed on" },
+	[MAIL_DSN_EXPANDED] = { "expanded", "Delivered to list",
 		"was delivered to the list" },
 };
 
 const char *
 mail_dsn_action_name(enum mail_dsn_action action)
 {
-	switch (action) {
-	case MAIL_DSN_FAILED:
+	if ((size_t)action >= sizeof(action_words) / sizeof(action_words[0]))
 		return "failed";
-	case MAIL_DSN_DELAYED:
-		return "delayed";
-	case MAIL_DSN_DELIVERED:
-		return "delivered";
-	case MAIL_DSN_RELAYED:
-		return "relayed";
-	case MAIL_DSN_EXPANDED:
-		return "expanded";
-	}
-	return "failed";
+	return action_words[action].name;
 }
 
 /* ---- the remote's reply ---- */

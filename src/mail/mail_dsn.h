@@ -58,16 +58,21 @@ enum mail_dsn_notify {
 #define MAIL_DSN_ORCPT_MAX 500
 
 /*
- * Reads a NOTIFY value: "NEVER" alone, or a comma list of SUCCESS, FAILURE
- * and DELAY, each once, in any case. ERROR_INVALID with a sentence that
- * says what is wrong. Stored text (mail_dsn_notify_text) reads back the
- * same way; "" is 0.
+ * Reads a client's NOTIFY value: "NEVER" alone, or a comma list of
+ * SUCCESS, FAILURE and DELAY, each once, in any case. ERROR_INVALID with
+ * a sentence that says what is wrong (an empty value too).
  */
 int mail_dsn_notify_parse(struct span value, unsigned *notify_r,
 	struct error *err);
 
 /* notify as stored: "" for 0, else its words in a fixed order. */
 void mail_dsn_notify_text(unsigned notify, char buf[MAIL_DSN_NOTIFY_TEXT]);
+
+/*
+ * Stored text (mail_dsn_notify_text's) read back: "" is 0 (none given),
+ * and so is text that does not read (never written).
+ */
+unsigned mail_dsn_notify_stored(const char *text);
 
 /*
  * Whether a sender who asked `notify` (0: nothing said) wants a report of
@@ -142,8 +147,10 @@ struct mail_dsn_recipient {
 };
 
 struct mail_dsn_report {
-	const char *reporting_mta;	/* our host name */
-	const char *postmaster;		/* From: "postmaster@our.domain" */
+	/* our host name; NULL: mail_dsn_deliver puts mail_hostname's */
+	const char *reporting_mta;
+	/* From: "postmaster@our.domain"; NULL: mail_dsn_deliver puts ours */
+	const char *postmaster;
 	const char *original_sender;	/* To: the envelope sender */
 	const char *envid;		/* RFC 3461 ENVID; NULL: none */
 	int64_t arrival_date;		/* when we took the message; 0: none */
@@ -204,7 +211,8 @@ const char *mail_dsn_advice(enum mail_dsn_action action, const char *status);
 void mail_dsn_postmaster(const struct config *c, char *buf, size_t size);
 
 /*
- * Builds the report r (its unique text made here when NULL) and delivers
+ * Builds the report r (its unique text, reporting MTA and postmaster made
+ * here when NULL, from ctx->config) and delivers
  * it from the null sender to r->original_sender: into their mailbox when
  * the address is ours, else into the outbound queue (mail_route with
  * relaying allowed), through the writer, durably. ctx gives the store,
@@ -216,14 +224,21 @@ int mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_dsn_report *r, struct error *err);
 
 /*
+ * Whether mail_dsn_deliver's error means the sender can never be told
+ * (no mailbox any more, an address that routes nowhere), rather than
+ * that the store was busy and a later try may work.
+ */
+bool mail_dsn_error_is_final(const struct error *err);
+
+/*
  * The success reports RFC 3461 asks for at final delivery here (docs/
  * outbound.md "Delivery status notifications"): one "delivered" line for
  * each local recipient, and one "expanded" line for each list, whose
  * NOTIFY holds SUCCESS, in one report to m's sender with the message's
  * header (never the whole message) and ENVID. Nothing for the null
  * sender (RFC 3461 §6.2: never a report about a report) or when no
- * recipient asked. Called after mail_deliver kept the message; errors as
- * mail_dsn_deliver's.
+ * recipient asked. mail_deliver calls it once the message is kept;
+ * errors as mail_dsn_deliver's.
  */
 int mail_dsn_report_local(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,

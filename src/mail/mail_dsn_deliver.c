@@ -37,6 +37,15 @@ mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 {
 	struct arena *a = arena_new(r->original.len * 2 + REPORT_ARENA_EXTRA);
 	struct mail_dsn_report rep = *r;
+	char mta[256], postmaster[300];
+	if (rep.reporting_mta == NULL) {
+		mail_hostname(ctx->config, mta, sizeof(mta));
+		rep.reporting_mta = mta;
+	}
+	if (rep.postmaster == NULL) {
+		mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
+		rep.postmaster = postmaster;
+	}
 	char unique[33];
 	if (rep.unique == NULL) {
 		unsigned char random[16];
@@ -71,55 +80,68 @@ mail_dsn_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	return rc;
 }
 
+bool
+mail_dsn_error_is_final(const struct error *err)
+{
+	return err->code == ERROR_NOT_FOUND || err->code == ERROR_DENIED ||
+		err->code == ERROR_INVALID;
+}
+
+/*
+ * Whether a recipient asked for a success report here, and its action. A
+ * remote recipient's report is the queue's to send.
+ */
+static bool
+wants_success(const struct mail_recipient *rc, enum mail_dsn_action *a_r)
+{
+	*a_r = rc->kind == MAIL_ROUTE_LIST ? MAIL_DSN_EXPANDED :
+		MAIL_DSN_DELIVERED;
+	return rc->kind != MAIL_ROUTE_REMOTE &&
+		mail_dsn_notify_wants(rc->notify, *a_r);
+}
+
 int
 mail_dsn_report_local(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
 	size_t count, struct error *err)
 {
 	/* RFC 3461 §6.2: never a report about a report. */
-	if (m->sender == NULL || m->sender[0] == '\0' || count == 0)
+	if (m->sender == NULL || m->sender[0] == '\0')
 		return 0;
-	struct mail_dsn_recipient *lines = xcalloc(count, sizeof(*lines));
+	enum mail_dsn_action action;
 	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		n += wants_success(&recipients[i], &action);
+	if (n == 0)
+		return 0;	/* most mail: nothing asked, nothing allocated */
+	struct mail_dsn_recipient *lines = xcalloc(n, sizeof(*lines));
+	n = 0;
 	for (size_t i = 0; i < count; i++) {
-		const struct mail_recipient *rc = &recipients[i];
-		/* A remote recipient's report is the queue's to send. */
-		enum mail_dsn_action action = rc->kind == MAIL_ROUTE_LIST ?
-			MAIL_DSN_EXPANDED : MAIL_DSN_DELIVERED;
-		if (rc->kind == MAIL_ROUTE_REMOTE ||
-		    !mail_dsn_notify_wants(rc->notify, action))
+		if (!wants_success(&recipients[i], &action))
 			continue;
 		lines[n++] = (struct mail_dsn_recipient){
-			.final_recipient = rc->address,
-			.original_recipient = rc->orcpt,
+			.final_recipient = recipients[i].address,
+			.original_recipient = recipients[i].orcpt,
 			.action = action,
 			.status = "2.0.0",
 			.last_attempt = ctx->now,
 		};
 	}
-	int result = 0;
-	if (n > 0) {
-		char mta[256], postmaster[300];
-		mail_hostname(ctx->config, mta, sizeof(mta));
-		mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
-		/*
-		 * A success report confirms; it does not hand the message back:
-		 * the header only, whatever RET asked (RFC 3461 §4.3 speaks of
-		 * failed reports).
-		 */
-		struct mail_dsn_report rep = {
-			.reporting_mta = mta,
-			.postmaster = postmaster,
-			.original_sender = m->sender,
-			.envid = m->envid,
-			.arrival_date = m->received_at,
-			.now = ctx->now,
-			.original = span_make(m->data, m->size),
-			.recipients = lines,
-			.recipient_count = n,
-		};
-		result = mail_dsn_deliver(w, ctx, &rep, err);
-	}
+	/*
+	 * A success report confirms; it does not hand the message back: the
+	 * header only, whatever RET asked (RFC 3461 §4.3 speaks of failed
+	 * reports).
+	 */
+	struct mail_dsn_report rep = {
+		.original_sender = m->sender,
+		.envid = m->envid,
+		.arrival_date = m->received_at,
+		.now = ctx->now,
+		.original = span_make(m->data, m->size),
+		.recipients = lines,
+		.recipient_count = n,
+	};
+	int result = mail_dsn_deliver(w, ctx, &rep, err);
 	free(lines);
 	return result;
 }

@@ -32,7 +32,9 @@ mail_dsn_notify_parse(struct span value, unsigned *notify_r,
 {
 	*notify_r = 0;
 	if (value.len == 0)
-		return 0;
+		return error_set(err, ERROR_INVALID, "NOTIFY needs a value: "
+			"NEVER, or SUCCESS, FAILURE and DELAY separated by "
+			"commas");
 	if (value.p[value.len - 1] == ',')
 		return error_set(err, ERROR_INVALID,
 			"NOTIFY ends with a comma; list the values like "
@@ -78,6 +80,17 @@ mail_dsn_notify_text(unsigned notify, char buf[MAIL_DSN_NOTIFY_TEXT])
 	}
 }
 
+unsigned
+mail_dsn_notify_stored(const char *text)
+{
+	unsigned notify;
+	struct error ignored;
+	if (text[0] == '\0' ||
+	    mail_dsn_notify_parse(span_from_cstr(text), &notify, &ignored) < 0)
+		return 0;
+	return notify;
+}
+
 bool
 mail_dsn_notify_wants(unsigned notify, enum mail_dsn_action action)
 {
@@ -113,14 +126,16 @@ mail_dsn_ret_parse(struct span value, const char **ret_r, struct error *err)
  * RFC 3461 §4: xtext into buf with a NUL; *len_r its length. false for
  * text that is not xtext: a byte outside "!" to "~", a bare "=", or a "+"
  * without two hex digits (in either case: the meaning is the same).
+ * pass_8bit keeps bytes from 0x80 as they are (RFC 6533 §3's raw UTF-8).
  */
 static bool
-xtext_decode(struct span in, char *buf, size_t size, size_t *len_r)
+xtext_decode(struct span in, bool pass_8bit, char *buf, size_t size,
+	size_t *len_r)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < in.len; i++) {
 		unsigned char c = (unsigned char)in.p[i];
-		if (c < '!' || c > '~' || c == '=')
+		if ((c < '!' || c > '~' || c == '=') && !(pass_8bit && c >= 0x80))
 			return false;
 		if (c == '+') {
 			int hi = i + 2 < in.len ? str_hex_value(in.p[i + 1]) : -1;
@@ -161,7 +176,7 @@ mail_dsn_envid_parse(struct span value, char *buf, size_t size,
 		return error_set(err, ERROR_INVALID,
 			"ENVID is longer than %d characters",
 			MAIL_DSN_ENVID_MAX);
-	if (!xtext_decode(value, buf, size, &len))
+	if (!xtext_decode(value, false, buf, size, &len))
 		return error_set(err, ERROR_INVALID,
 			"ENVID must be xtext: characters from ! to ~, with + "
 			"and two hex digits for any other (RFC 3461 section 4)");
@@ -253,35 +268,7 @@ mail_dsn_orcpt_parse(struct span value, char *buf, size_t size,
 	 * (RFC 6533 §3, utf-8-addr-unitext), which is not xtext: only its
 	 * ASCII is read as xtext.
 	 */
-	bool decoded = utf8 ? false : xtext_decode(xtext, raw, sizeof(raw),
-		&len);
-	if (utf8) {
-		len = 0;
-		decoded = true;
-		for (size_t i = 0; i < xtext.len && decoded;) {
-			unsigned char c = (unsigned char)xtext.p[i];
-			if (c >= 0x80) {
-				if (len + 1 >= sizeof(raw)) {
-					decoded = false;
-					break;
-				}
-				raw[len++] = (char)c;
-				i++;
-				continue;
-			}
-			size_t j = i;
-			while (j < xtext.len &&
-			       (unsigned char)xtext.p[j] < 0x80)
-				j++;
-			size_t part = 0;
-			decoded = xtext_decode(span_make(xtext.p + i, j - i),
-				raw + len, sizeof(raw) - len, &part);
-			len += decoded ? part : 0;
-			i = j;
-		}
-		raw[len] = '\0';
-	}
-	if (!decoded)
+	if (!xtext_decode(xtext, utf8, raw, sizeof(raw), &len))
 		return error_set(err, ERROR_INVALID,
 			"ORCPT's address must be xtext: characters from ! to "
 			"~, with + and two hex digits for any other (RFC 3461 "

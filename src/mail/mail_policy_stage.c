@@ -129,7 +129,7 @@ hosted_claim(const struct dir_ctx *ctx, const char *address)
 	    mail_domain_normalise(address, domain, sizeof(domain),
 		    &ignored) < 0)
 		return NULL;
-	char item[MAIL_SECURE_DOMAIN_SIZE];
+	char item[MAIL_SECURE_DOMAIN_SIZE];	/* holds any: the limit is 253 */
 	for (size_t i = 0; config_list_item(ctx->config, "mail.domains", i,
 		    item, sizeof(item)); i++) {
 		if (mail_domain_normalise(item, hosted, sizeof(hosted),

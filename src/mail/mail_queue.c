@@ -52,7 +52,6 @@ read_settings(struct mail_queue_runner *r, struct error *err)
 		config_get_int(c, "outbound.tls_alert_interval_min") * 60;
 	r->port = (uint16_t)config_get_int(c, "outbound.port");
 	mail_hostname(c, r->helo, sizeof(r->helo));
-	mail_queue_postmaster(c, r->postmaster, sizeof(r->postmaster));
 	char host[64] = "";
 	gethostname(host, sizeof(host) - 1);
 	unsigned char rnd[4];
@@ -187,13 +186,7 @@ static void
 beat_sleep(struct mail_queue_runner *r, int64_t ms)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (ms % 1000) * 1000000;
-	if (until.tv_nsec >= 1000000000) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000;
-	}
+	clock_deadline_ms(ms, &until);
 	while (!r->beat_stop &&
 	       pthread_cond_timedwait(&r->beat_cv, &r->mu, &until) !=
 	       ETIMEDOUT)
@@ -541,8 +534,7 @@ static bool
 wait_running(struct mail_queue_runner *r)
 {
 	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += r->grace_s;
+	clock_deadline_ms(r->grace_s * 1000, &until);
 	while (r->running > 0) {
 		if (pthread_cond_timedwait(&r->idle_cv, &r->mu, &until) ==
 		    ETIMEDOUT)

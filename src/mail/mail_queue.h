@@ -219,14 +219,14 @@ int mail_queue_retry(const struct dir_ctx *ctx, int64_t id,
  * bounce): the sender gets an RFC 3464 non-delivery report (through
  * writer, status 5.0.0) saying an administrator returned it, then the row
  * is removed, audited ("queue" "delete", event "bounce"). No report for a
- * null-sender message (RFC 3461 §6.2), nor for a sender with no mailbox
- * any more (logged): *reported_r says whether one went. ERROR_NOT_FOUND
+ * null-sender message (RFC 3461 §6.2), for a recipient whose NOTIFY asks
+ * for no failure report (§4.1), nor for a sender with no mailbox any
+ * more (logged): *reported_r says whether one went. ERROR_NOT_FOUND
  * when no waiting row has the id; when the report cannot be delivered
  * (the store busy) the row stays and the error says so.
  */
 int mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, int64_t id, bool *reported_r,
-	struct error *err);
+	int64_t id, bool *reported_r, struct error *err);
 
 /*
  * Removes a waiting row without telling anyone (Postfix's postsuper -d:

@@ -195,31 +195,16 @@ mail_queue_retry(const struct dir_ctx *ctx, int64_t id, int64_t *changed_r,
 /* The longest reason a silent delete keeps on the audit trail. */
 #define DELETE_REASON_MAX 500
 
-/* One line of printable text, 1 to DELETE_REASON_MAX characters. */
+/* One line of text, 1 to DELETE_REASON_MAX characters, not all blank. */
 static int
 check_reason(const char *reason, struct error *err)
 {
-	size_t len = reason != NULL ? strlen(reason) : 0, chars = 0;
-	bool blank = true;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)reason[i];
-		if (c < 0x20 || c == 0x7f)
-			return error_set_field(err, ERROR_INVALID, "reason",
-				"the reason must be one line of text, without "
-				"control characters");
-		blank = blank && c == ' ';
-		/* Characters, not bytes: UTF-8 continuations start none. */
-		chars += (c & 0xc0) != 0x80;
-	}
-	if (blank)
+	if (reason == NULL || reason[strspn(reason, " ")] == '\0')
 		return error_set_field(err, ERROR_INVALID, "reason",
 			"say why the message is deleted without a report: "
 			"the reason goes on the audit trail");
-	if (chars > DELETE_REASON_MAX)
-		return error_set_field(err, ERROR_INVALID, "reason",
-			"the reason is longer than %d characters",
-			DELETE_REASON_MAX);
-	return 0;
+	return dir_check_text_lines("reason", "the reason", reason,
+		DELETE_REASON_MAX, true, true, err);
 }
 
 /* A row a runner still holds or will try: the only ones an operator ends. */
@@ -263,8 +248,7 @@ get_waiting(const struct dir_ctx *ctx, int64_t id, struct store_queued *q_r,
 /* Delivers the report that an administrator returned q to its sender. */
 static int
 report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, const struct store_queued *q,
-	struct error *err)
+	const struct store_queued *q, struct error *err)
 {
 	const char *data = NULL;
 	size_t size = 0;
@@ -291,12 +275,8 @@ report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
 			"it again, or contact them another way.",
 		.last_attempt = q->last_attempt_at,
 	};
-	char postmaster[300];
-	mail_queue_postmaster(ctx->config, postmaster, sizeof(postmaster));
-	struct mail_queue_env env = { .config = ctx->config,
-		.audit_key = ctx->audit_key, .writer = writer };
-	return mail_queue_report_deliver(&env, ctx->store, reporting_mta,
-		postmaster, ctx->now, q, span_make(data, size), &line, 1, err);
+	return mail_queue_report_deliver(writer, ctx, q, span_make(data, size),
+		&line, 1, err);
 }
 
 /*
@@ -307,20 +287,22 @@ report_returned(const struct dir_ctx *ctx, struct store_writer *writer,
  */
 int
 mail_queue_bounce(const struct dir_ctx *ctx, struct store_writer *writer,
-	const char *reporting_mta, int64_t id, bool *reported_r,
-	struct error *err)
+	int64_t id, bool *reported_r, struct error *err)
 {
 	struct store_queued q;
 	*reported_r = false;
 	if (get_waiting(ctx, id, &q, err) < 0)
 		return -1;
-	/* RFC 3461 §6.2: never a report about a report. */
-	if (q.sender[0] != '\0') {
+	/*
+	 * RFC 3461 §6.2: never a report about a report; §4.1: none unless
+	 * the sender's NOTIFY asks for failures (by default it does).
+	 */
+	if (q.sender[0] != '\0' && mail_dsn_notify_wants(
+		    mail_dsn_notify_stored(q.notify), MAIL_DSN_FAILED)) {
 		struct error rerr;
-		if (report_returned(ctx, writer, reporting_mta, &q, &rerr) == 0)
+		if (report_returned(ctx, writer, &q, &rerr) == 0)
 			*reported_r = true;
-		else if (rerr.code != ERROR_NOT_FOUND &&
-			 rerr.code != ERROR_DENIED && rerr.code != ERROR_INVALID)
+		else if (!mail_dsn_error_is_final(&rerr))
 			return error_set(err, rerr.code, "the report to the "
 				"sender could not be delivered, so the message "
 				"stays in the queue: %s", rerr.msg);

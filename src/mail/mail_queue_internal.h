@@ -54,8 +54,7 @@ struct mail_queue_runner {
 	struct net_tls_client *trust;
 	struct mail_mta_sts_fetch sts_fetch;	/* ca_file is sts_ca */
 	char *sts_ca;		/* outbound.mta_sts_ca_file, resolved; NULL */
-	char helo[256];		/* EHLO name and the reports' Reporting-MTA */
-	char postmaster[300];	/* the reports' From */
+	char helo[256];		/* EHLO name */
 	char id[128];		/* claimed_by: host, process and a random part */
 	unsigned workers;
 	unsigned max_per_dest;
@@ -179,7 +178,7 @@ void mail_queue_job_run(struct mail_queue_runner *r,
  * two repeats a report rather than losing it. original is the message
  * as queued; signature, unless NULL, is its new DKIM-Signature, stored on
  * its rows with their outcomes. The outcomes go into b, written when the
- * caller flushes it; with b NULL they are written before this returns.
+ * caller flushes it.
  */
 void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	int64_t now, struct span original, const char *signature,
@@ -187,23 +186,21 @@ void mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 
 /*
  * Builds and delivers one report for recipients rows[0..n) with dsn
- * lines already filled, into the envelope sender's mailbox (or the queue,
- * with the null sender, when the sender is elsewhere); nothing (0) when
- * first's NOTIFY does not ask for lines[0]'s action. A failure report
- * returns the whole message when first's RET is FULL and it is at most
- * outbound.report_return_max_kb.
+ * lines already filled (the caller picked them by their rows' NOTIFY),
+ * into the envelope sender's mailbox (or the queue, with the null
+ * sender, when the sender is elsewhere), through w, at ctx->now. A
+ * failure report returns the whole message when first's RET is FULL and
+ * it is at most outbound.report_return_max_kb. Errors as
+ * mail_dsn_deliver's.
  */
 struct mail_dsn_recipient;
-int mail_queue_report_deliver(const struct mail_queue_env *env,
-	struct store *st, const char *reporting_mta, const char *postmaster,
-	int64_t now, const struct store_queued *first, struct span original,
-	const struct mail_dsn_recipient *lines, size_t n, struct error *err);
+int mail_queue_report_deliver(struct store_writer *w,
+	const struct dir_ctx *ctx, const struct store_queued *first,
+	struct span original, const struct mail_dsn_recipient *lines,
+	size_t n, struct error *err);
 
 /* The destination's entry (made on first use); r->mu held by the caller. */
 struct mail_queue_dest *mail_queue_dest_find(struct mail_queue_runner *r,
 	const char *domain);
-
-/* The postmaster address of the instance's first domain, into buf. */
-void mail_queue_postmaster(const struct config *c, char *buf, size_t size);
 
 #endif

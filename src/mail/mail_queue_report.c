@@ -56,41 +56,17 @@ mail_queue_dest_find(struct mail_queue_runner *r, const char *domain)
 	return d;
 }
 
-void
-mail_queue_postmaster(const struct config *c, char *buf, size_t size)
-{
-	mail_dsn_postmaster(c, buf, size);
-}
-
-/* A row's NOTIFY; one that does not read (we never write one) is none. */
-static unsigned
-row_notify(const struct store_queued *q)
-{
-	unsigned notify;
-	struct error ignored;
-	if (mail_dsn_notify_parse(span_from_cstr(q->notify), &notify,
-		    &ignored) < 0)
-		return 0;
-	return notify;
-}
-
 int
-mail_queue_report_deliver(const struct mail_queue_env *env,
-	struct store *st, const char *reporting_mta, const char *postmaster,
-	int64_t now, const struct store_queued *first, struct span original,
+mail_queue_report_deliver(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct store_queued *first, struct span original,
 	const struct mail_dsn_recipient *lines, size_t n, struct error *err)
 {
 	enum mail_dsn_action action = lines[0].action;
-	/* RFC 3461 §4.1: only what the sender asked for (by default, all). */
-	if (!mail_dsn_notify_wants(row_notify(first), action))
-		return 0;
 	struct mail_dsn_report rep = {
-		.reporting_mta = reporting_mta,
-		.postmaster = postmaster,
 		.original_sender = first->sender,
 		.envid = first->envid[0] != '\0' ? first->envid : NULL,
 		.arrival_date = first->created_at,
-		.now = now,
+		.now = ctx->now,
 		.original = original,
 		/*
 		 * RFC 3461 §4.3: RET=FULL asks for the message back when it
@@ -98,14 +74,12 @@ mail_queue_report_deliver(const struct mail_queue_env *env,
 		 */
 		.return_full = action == MAIL_DSN_FAILED &&
 			strcmp(first->ret, "FULL") == 0,
-		.return_max = (size_t)config_get_int(env->config,
+		.return_max = (size_t)config_get_int(ctx->config,
 			"outbound.report_return_max_kb") * 1024,
 		.recipients = lines,
 		.recipient_count = n,
 	};
-	struct dir_ctx ctx = { .store = st, .config = env->config,
-		.actor = "system", .now = now, .audit_key = env->audit_key };
-	return mail_dsn_deliver(env->writer, &ctx, &rep, err);
+	return mail_dsn_deliver(w, ctx, &rep, err);
 }
 
 static void
@@ -177,8 +151,10 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 	if (n == 0)
 		return true;
 	struct error err;
-	if (mail_queue_report_deliver(&r->env, st, r->helo, r->postmaster,
-		    now, first, original, lines, n, &err) == 0) {
+	struct dir_ctx ctx = { .store = st, .config = r->env.config,
+		.actor = "system", .now = now, .audit_key = r->env.audit_key };
+	if (mail_queue_report_deliver(r->env.writer, &ctx, first, original,
+		    lines, n, &err) == 0) {
 		log_info("outbound.report", "queue_id=%lld action=%s "
 			"recipients=%zu sender=%s",
 			(long long)first->id,
@@ -187,12 +163,10 @@ report(struct mail_queue_runner *r, struct store *st, int64_t now,
 		return true;
 	}
 	/*
-	 * A sender who no longer has a mailbox (or an address that routes
-	 * nowhere) can never be told: waiting would only try the remote
-	 * again and again. Anything else (the store busy or full) is owed.
+	 * Waiting for a sender who can never be told would only try the
+	 * remote again and again. Anything else (the store busy) is owed.
 	 */
-	if (err.code == ERROR_NOT_FOUND || err.code == ERROR_DENIED ||
-	    err.code == ERROR_INVALID) {
+	if (mail_dsn_error_is_final(&err)) {
 		log_warn("outbound.report_dropped", "queue_id=%lld action=%s "
 			"sender=%s reason=\"%s\"", (long long)first->id,
 			mail_dsn_action_name(lines[0].action), first->sender,
@@ -377,7 +351,7 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 		};
 		mail_retry_decide(&r->retry, &f, &dec[i]);
 		/* RFC 3461 §4.1: the reports this recipient's NOTIFY asks for. */
-		unsigned notify = row_notify(q);
+		unsigned notify = mail_dsn_notify_stored(q->notify);
 		want_failure[i] = dec[i].failure_report &&
 			mail_dsn_notify_wants(notify, MAIL_DSN_FAILED);
 		want_delay[i] = dec[i].delay_notice &&
@@ -409,12 +383,6 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	bool delayed_sent = report(r, st, now, original, dfirst, delayed, nd);
 	/* The message went: a success report that fails is only logged. */
 	report(r, st, now, original, rfirst, relayed, nr);
-	/* Without a batch of the caller's, this message's is written now. */
-	struct mail_queue_batch own;
-	if (b == NULL) {
-		mail_queue_batch_init(&own, r->id);
-		b = &own;
-	}
 	if (signature != NULL)
 		batch_add_signature(b, at[0].row, signature);
 	for (size_t i = 0; i < n; i++) {
@@ -466,10 +434,6 @@ mail_queue_settle(struct mail_queue_runner *r, struct store *st,
 	b->messages++;
 	if (b->first_ms == 0)
 		b->first_ms = clock_monotonic_ms();
-	if (b == &own) {
-		mail_queue_batch_flush(r, &own);
-		mail_queue_batch_free(&own);
-	}
 	free(dec);
 	free(want_failure);
 	free(want_delay);

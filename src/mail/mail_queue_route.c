@@ -13,6 +13,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "dir/dir_address.h"
 #include "mail/mail_secure.h"
 #include "mail/mail_tls_policy.h"
 
@@ -117,27 +118,6 @@ parse_hop(struct span hop, struct mail_route_entry *e, struct error *err)
 	return 0;
 }
 
-/* Letters, digits and hyphens in dot-separated labels of 1 to 63. */
-static bool
-is_domain_name(const char *d)
-{
-	size_t label = 0;
-	for (const char *c = d;; c++) {
-		if (*c == '.' || *c == '\0') {
-			if (label == 0 || label > 63)
-				return false;
-			if (*c == '\0')
-				return true;
-			label = 0;
-		} else if (str_is_ascii_alpha(*c) || str_is_ascii_digit(*c) ||
-			   *c == '-') {
-			label++;
-		} else {
-			return false;
-		}
-	}
-}
-
 static int
 parse_option(struct span word, struct mail_route_entry *e, struct error *err)
 {
@@ -191,12 +171,18 @@ mail_route_entry_parse(const char *text, struct mail_route_entry *e_r,
 	if (copy_span(d, sizeof(d), domain, "route's domain", err) < 0)
 		return -1;
 	char q[SHOWN_MAX + 8];
-	/* mail_domain_normalise takes an address's domain; this is one. */
+	/*
+	 * mail_domain_normalise takes an address's domain (so refuses no
+	 * address) and makes A-labels; the directory's rule then checks the
+	 * name (labels of letters, digits and inner hyphens).
+	 */
 	if (strcmp(d, "*") == 0)
 		str_copy(e_r->domain, sizeof(e_r->domain), "*");
 	else if (strchr(d, '@') != NULL ||
 		 mail_domain_normalise(d, e_r->domain, sizeof(e_r->domain),
-			 err) < 0 || !is_domain_name(e_r->domain))
+			 err) < 0 ||
+		 dir_address_check_domain(span_from_cstr(e_r->domain),
+			 e_r->domain, sizeof(e_r->domain), err) < 0)
 		return error_set(err, ERROR_INVALID, "the route's domain '%s' "
 			"is not a domain name (or * for every domain)",
 			shown(domain, q, sizeof(q)));
@@ -221,34 +207,24 @@ mail_route_entry_parse(const char *text, struct mail_route_entry *e_r,
 }
 
 /*
- * The list is split here rather than with config_list_item, which cannot
- * tell an item too long for its buffer from the end of the list: a long
- * route would silently end the table, dropping the routes after it (a
- * smarthost with tls=required among them).
+ * A route too long to read is an error, never the end of the table: the
+ * routes after it (a smarthost with tls=required among them) must not be
+ * dropped.
  */
 int
 mail_route_table_from_config(const struct config *c,
 	struct mail_route_table *t_r, struct error *err)
 {
 	memset(t_r, 0, sizeof(*t_r));
-	struct span rest = span_from_cstr(config_get_str(c, "outbound.routes"));
-	struct span item;
 	char text[2048], q[SHOWN_MAX + 8];
-	while (span_split(&rest, ',', &item)) {
-		item = span_trim(item);
-		if (item.len == 0)
-			continue;
+	int more;
+	for (size_t i = 0; (more = config_list_get(c, "outbound.routes", i,
+		    text, sizeof(text), err)) > 0; i++) {
+		struct span item = span_from_cstr(text);
 		if (t_r->count == MAIL_ROUTE_MAX)
 			return error_set(err, ERROR_INVALID,
 				"outbound.routes has more than %d routes",
 				MAIL_ROUTE_MAX);
-		if (item.len >= sizeof(text))
-			return error_set(err, ERROR_INVALID,
-				"outbound.routes: '%s' is longer than %zu "
-				"bytes", shown(item, q, sizeof(q)),
-				sizeof(text) - 1);
-		memcpy(text, item.p, item.len);
-		text[item.len] = '\0';
 		struct error inner;
 		if (mail_route_entry_parse(text, &t_r->entries[t_r->count],
 			    &inner) < 0)
@@ -264,7 +240,7 @@ mail_route_table_from_config(const struct config *c,
 		}
 		t_r->count++;
 	}
-	return 0;
+	return more;
 }
 
 const struct mail_route_entry *

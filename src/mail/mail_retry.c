@@ -19,11 +19,10 @@ read_list(const struct config *c, const char *name, int64_t unit,
 {
 	char item[32];
 	size_t n = 0;
-	for (size_t i = 0; config_list_item(c, name, i, item, sizeof(item));
-	     i++) {
+	int more;
+	for (size_t i = 0; (more = config_list_get(c, name, i, item,
+		    sizeof(item), err)) > 0; i++) {
 		uint64_t v;
-		if (item[0] == '\0')
-			continue;
 		if (!span_to_u64(span_from_cstr(item), &v) || v == 0 ||
 		    v > 100000)
 			return error_set_field(err, ERROR_INVALID, name,
@@ -35,7 +34,7 @@ read_list(const struct config *c, const char *name, int64_t unit,
 		out[n++] = (int64_t)v * unit;
 	}
 	*count_r = n;
-	return 0;
+	return more;
 }
 
 int

@@ -82,10 +82,9 @@ read_list(const struct config *c, const char *name,
 {
 	char item[MAIL_SECURE_DOMAIN_SIZE * 2];
 	size_t n = 0;
-	for (size_t i = 0; config_list_item(c, name, i, item, sizeof(item));
-	     i++) {
-		if (item[0] == '\0')
-			continue;
+	int more;
+	for (size_t i = 0; (more = config_list_get(c, name, i, item,
+		    sizeof(item), err)) > 0; i++) {
 		if (n == MAIL_SECURE_MAX_DOMAINS)
 			return error_set(err, ERROR_INVALID,
 				"%s lists more than %d domains", name,
@@ -98,7 +97,7 @@ read_list(const struct config *c, const char *name,
 		n++;
 	}
 	*count_r = n;
-	return 0;
+	return more;
 }
 
 int

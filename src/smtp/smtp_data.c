@@ -21,7 +21,6 @@
 #include "core/spool.h"
 #include "core/str.h"
 #include "instance/instance.h"
-#include "mail/mail_dsn.h"
 #include "smtp/smtp_internal.h"
 
 /*
@@ -202,17 +201,6 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	struct mail_delivery_report report;
 	int rc = mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, &report, &err);
-	/*
-	 * RFC 3461 NOTIFY=SUCCESS at final delivery here: the report goes
-	 * before our 250, in its own commit. The message is kept either way:
-	 * a report that cannot be written is logged, not a reason to refuse.
-	 */
-	struct error report_err;
-	if (rc == 0 && mail_dsn_report_local(s->server->writer, &s->ctx, &m,
-			    s->recipients, s->recipient_count,
-			    &report_err) < 0)
-		log_warn("smtp.report_failed", "id=%s from=<%s> "
-			"reason=\"%s\"", id, s->from, report_err.msg);
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);
 	if (rc < 0)

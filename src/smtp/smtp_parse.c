@@ -142,10 +142,6 @@ parse_dsn_param(enum smtp_param param, struct span value,
 			sizeof(cmd->envid), err);
 		break;
 	case SMTP_PARAM_NOTIFY:
-		if (value.len == 0)
-			return syntax(err, "5.5.4", "NOTIFY needs a value: "
-				"NEVER, or SUCCESS, FAILURE and DELAY "
-				"separated by commas");
 		rc = mail_dsn_notify_parse(value, &cmd->notify, err);
 		break;
 	case SMTP_PARAM_ORCPT:

@@ -21,9 +21,8 @@ struct store;
  * Delivers d's body to the Inbox of every mailbox in the scope (to the
  * folder of d->special_use instead where the mailbox has one) and queues
  * it for each outside address (with d's RET and ENVID and the address's
- * NOTIFY and ORCPT), as store_deliver does, in a fixed number of
- * statements whatever the scope's size; d's folder_ids and remote are not
- * read. *delivered_r gets the number of mailboxes. All or nothing, in the
+ * NOTIFY and ORCPT), in a fixed number of statements whatever the
+ * scope's size; d's folder_ids are not read. *delivered_r gets the number of mailboxes. All or nothing, in the
  * caller's transaction; ERROR_TEMPORARY naming a mailbox that has no Inbox
  * (every mailbox is made with one).
  */

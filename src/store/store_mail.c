@@ -141,24 +141,6 @@ add_message_row(struct store *st, const struct store_delivery *d,
 		"ii", d->size, folder_id) < 0 ? -1 : 0;
 }
 
-static int
-queue_remote(struct store *st, const struct store_delivery *d,
-	struct error *err)
-{
-	for (size_t i = 0; i < d->remote_count; i++) {
-		if (store_exec(st, err,
-			    "INSERT INTO queue (body_id, sender, recipient,"
-			    " created_at, next_attempt_at, ret, envid)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-			    "ittiitt", d->body_id, d->sender, d->remote[i],
-			    d->internal_date, d->internal_date,
-			    d->ret != NULL ? d->ret : "",
-			    d->envid != NULL ? d->envid : "") < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int
 store_deliver(struct store *st, const struct store_delivery *d,
 	int64_t *uids_r, struct error *err)
@@ -175,8 +157,6 @@ store_deliver(struct store *st, const struct store_delivery *d,
 		if (rc == 0 && uids_r != NULL)
 			uids_r[i] = uid;
 	}
-	if (rc == 0)
-		rc = queue_remote(st, d, err);
 	if (rc < 0) {
 		store_rollback(st);
 		return -1;

@@ -43,8 +43,8 @@ int64_t store_body_put(struct store *st, const struct store_body *b,
 
 /*
  * Adds one message row for the body to each folder with the next UID of
- * that folder, charges the size to each folder's mailbox, and queues
- * remote copies, all or nothing. Runs in the caller's transaction; uids_r[i]
+ * that folder, charges the size to each folder's mailbox, all or nothing
+ * (store_deliver_set queues copies for outside addresses). Runs in the caller's transaction; uids_r[i]
  * receives the UID given in folder_ids[i].
  */
 int store_deliver(struct store *st, const struct store_delivery *d,

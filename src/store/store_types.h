@@ -333,8 +333,6 @@ struct store_delivery {
 	const char *sender;	/* envelope sender, for queued copies */
 	/* The local copies' folder by special use ("junk"); NULL: Inbox. */
 	const char *special_use;
-	const char *const *remote;	/* recipients to queue for delivery */
-	size_t remote_count;
 	/* RFC 3461 RET and ENVID for queued copies; NULL or "": none */
 	const char *ret;
 	const char *envid;

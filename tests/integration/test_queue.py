@@ -33,15 +33,25 @@ def message(frm, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n"):
             f"{body}").encode()
 
 
-def wait_delivered(instance, seconds):
-    """The queue rows once the first is delivered (or when time is up)."""
+def wait_delivered(instance, seconds, every=False):
+    """The queue rows once the first (every: each) is delivered, or when
+    time is up."""
     deadline = time.monotonic() + seconds
     while True:
         rows = instance.json("queue", "list", "--all")
-        if rows[0]["status"] == "delivered" or \
+        done = [r["status"] == "delivered" for r in rows]
+        if (all(done) if every else done[0]) or \
                 time.monotonic() >= deadline:
             return rows
         time.sleep(0.1)
+
+
+def delivery_settings(stub, sink_port, *extra):
+    """serve's settings to deliver to the sink, one worker, looking every
+    second."""
+    return [f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
+            f"outbound.port={sink_port}", "outbound.workers=1",
+            "outbound.poll_s=1", *extra]
 
 
 class Outbound:
@@ -61,15 +71,25 @@ class Outbound:
 
     def send(self, to, subject="Hello", body="Hello,\r\n\r\nThe results.\r\n",
              raw=None, options=(), rcpt_options=()):
-        """options go with MAIL, rcpt_options with every RCPT."""
+        """options go with MAIL, rcpt_options with every RCPT; or `to`
+        maps each recipient to its own RCPT options (smtplib's sendmail
+        gives every recipient the same)."""
         with smtplib.SMTP("127.0.0.1", self.server.ports["submission"],
                           timeout=10) as s:
             s.starttls(context=self.tls())
             s.login(self.ann, PASSWORD)
-            s.sendmail(self.ann, to, raw or message(self.ann, to, subject,
-                                                    body),
-                       mail_options=list(options),
-                       rcpt_options=list(rcpt_options))
+            if not isinstance(to, dict):
+                s.sendmail(self.ann, to, raw or message(self.ann, to,
+                                                        subject, body),
+                           mail_options=list(options),
+                           rcpt_options=list(rcpt_options))
+            else:
+                assert s.mail(self.ann, list(options))[0] == 250
+                for rcpt, opts in to.items():
+                    code, text = s.rcpt(rcpt, list(opts))
+                    assert code == 250, (rcpt, code, text)
+                assert s.data(raw or message(self.ann, list(to), subject,
+                                             body))[0] == 250
         # Times of passes count from just after the last message queued.
         self.t0 = int(time.time()) + 1
 
@@ -580,10 +600,7 @@ def test_kill_9_during_delivery_loses_nothing(instance, org, start_server):
     sink = StallSink()
     try:
         with DnsStub(zone()) as stub:
-            extra = [f"dns.servers=127.0.0.1@{stub.port}",
-                     "dns.trust_anchor=", f"outbound.port={sink.port}",
-                     "outbound.workers=1", "outbound.poll_s=1",
-                     "outbound.lease_s=3"]
+            extra = delivery_settings(stub, sink.port, "outbound.lease_s=3")
             first = start_server(extra=extra)
             out = Outbound(instance, org, first)
             out.send(["bob@far.example"])
@@ -633,23 +650,12 @@ def test_kill_9_after_some_outcomes_loses_nothing_and_resends_at_most_a_batch(
             # The stalled one, and at most 9 settled since the last batch.
             assert 1 <= unwritten <= 10, status
             start_server(extra=extra)
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                rows = instance.json("queue", "list", "--all")
-                if all(r["status"] == "delivered" for r in rows):
-                    break
-                time.sleep(0.2)
+            rows = wait_delivered(instance, 60, every=True)
             assert [r["status"] for r in rows] == ["delivered"] * n
             # Each unwritten one once more; none written was sent again.
             assert sink.messages == n + unwritten
     finally:
         sink.close()
-
-
-def delivery_settings(stub, sink_port, *extra):
-    return [f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
-            f"outbound.port={sink_port}", "outbound.workers=1",
-            "outbound.poll_s=1", *extra]
 
 
 def stop_timed(server, timeout=40):

@@ -1167,6 +1167,24 @@ test_config_list_item(void **state)
 	assert_true(config_list_item(c, "mail.domains", 0, item, 10));
 	assert_string_equal(item, "a.example");
 	assert_false(config_list_item(c, "mail.domains", 0, item, 0));
+	/* config_list_get tells an item too long from the end of the list. */
+	struct error err;
+	assert_int_equal(config_list_get(c, "mail.domains", 1, item, 9, &err),
+		-1);
+	assert_non_null(strstr(err.msg, "mail.domains: item 2 is longer "
+		"than 8 bytes"));
+	assert_int_equal(config_list_get(c, "mail.domains", 1, item, 10,
+		&err), 1);
+	assert_string_equal(item, "b.example");
+	assert_int_equal(config_list_get(c, "mail.domains", 2, item, 10,
+		&err), 0);
+	/* A domain longer than a name can be is refused as it is set. */
+	char set[300];
+	snprintf(set, sizeof(set), "mail.domains=a.example, %0254d", 0);
+	assert_int_equal(config_set(c, set, &err), -1);
+	assert_non_null(strstr(err.msg, "item 2 is longer than 253 bytes"));
+	snprintf(set, sizeof(set), "mail.domains=a.example, %0253d", 0);
+	assert_int_equal(config_set(c, set, &err), 0);
 	config_free(&c);
 }
 

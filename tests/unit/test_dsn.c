@@ -14,6 +14,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "mail/mail_dsn.h"
 
 static const enum mail_dsn_action all_actions[] = { MAIL_DSN_FAILED,
@@ -50,10 +51,15 @@ test_notify_wants_every_action(void **state)
 {
 	for (size_t i = 0; i < sizeof(notify_cases) / sizeof(*notify_cases);
 	     i++) {
-		unsigned notify;
+		const char *text = notify_cases[i].notify;
+		unsigned notify = mail_dsn_notify_stored(text), given;
 		struct error err;
-		assert_int_equal(mail_dsn_notify_parse(span_from_cstr(
-			notify_cases[i].notify), &notify, &err), 0);
+		/* "" is what a row keeps when the client gave no NOTIFY. */
+		if (text[0] != '\0') {
+			assert_int_equal(mail_dsn_notify_parse(span_from_cstr(
+				text), &given, &err), 0);
+			assert_int_equal(given, notify);
+		}
 		for (size_t j = 0; j < sizeof(all_actions) /
 			     sizeof(*all_actions); j++) {
 			bool want = strchr(notify_cases[i].wants,
@@ -67,7 +73,10 @@ test_notify_wants_every_action(void **state)
 	}
 }
 
-/* Stored text reads back as the bits it came from, for every value. */
+/*
+ * Stored text reads back as the bits it came from, for every value; a
+ * client's text is the same but for none given, which it cannot send.
+ */
 static void
 test_notify_round_trip(void **state)
 {
@@ -76,14 +85,136 @@ test_notify_round_trip(void **state)
 			bits == MAIL_DSN_NOTIFY_NEVER;
 		char text[MAIL_DSN_NOTIFY_TEXT];
 		mail_dsn_notify_text(bits, text);
+		if (valid && mail_dsn_notify_stored(text) != bits)
+			fail_msg("%u -> '%s' -> %u stored", bits, text,
+				mail_dsn_notify_stored(text));
 		unsigned back;
 		struct error err;
 		int rc = mail_dsn_notify_parse(span_from_cstr(text), &back,
 			&err);
+		if (bits == 0) {
+			if (rc != -1 || strstr(err.msg, "needs a value") == NULL)
+				fail_msg("an empty NOTIFY was taken");
+			continue;
+		}
 		if (valid && (rc != 0 || back != bits))
 			fail_msg("%u -> '%s' -> %u", bits, text, back);
 		if (!valid && rc != -1)
 			fail_msg("'%s' was taken", text);
+	}
+}
+
+/*
+ * The parameters' values as the domain reads them (the SMTP front end's
+ * dispatch is test_smtp.c's): each decoded, or refused with a sentence
+ * that holds `why`. param: R RET, E ENVID, N NOTIFY, O ORCPT.
+ */
+#define S MAIL_DSN_NOTIFY_SUCCESS
+#define F MAIL_DSN_NOTIFY_FAILURE
+#define D MAIL_DSN_NOTIFY_DELAY
+#define N MAIL_DSN_NOTIFY_NEVER
+static const struct {
+	char param;
+	const char *value;
+	const char *want;	/* R, E, O: the value read */
+	unsigned notify;	/* N: the bits read */
+	const char *why;	/* NULL: read; else words the refusal holds */
+} value_cases[] = {
+	{ 'R', "FULL", "FULL", 0, NULL },
+	{ 'R', "hdrs", "HDRS", 0, NULL },
+	{ 'R', "BODY", NULL, 0, "FULL or HDRS" },
+	{ 'R', "", NULL, 0, "FULL or HDRS" },
+	{ 'E', "Q123", "Q123", 0, NULL },
+	{ 'E', "Q+2B1+3D2", "Q+1=2", 0, NULL },
+	{ 'E', "a+20b+2b", "a b+", 0, NULL },
+	{ 'E', "", NULL, 0, "empty" },
+	{ 'E', "a+2", NULL, 0, "xtext" },
+	{ 'E', "a+ZZb", NULL, 0, "xtext" },
+	{ 'E', "a=b", NULL, 0, "xtext" },
+	{ 'E', "\xc3\xa9", NULL, 0, "xtext" },
+	{ 'E', "ok+0D+0ABcc:x", NULL, 0, "printable" },
+	{ 'E', "+C3+A9", NULL, 0, "printable" },
+	{ 'N', "SUCCESS,FAILURE", NULL, S | F, NULL },
+	{ 'N', "delay,Success", NULL, S | D, NULL },
+	{ 'N', "NEVER", NULL, N, NULL },
+	{ 'N', "FAILURE,DELAY,SUCCESS", NULL, S | F | D, NULL },
+	{ 'N', "NEVER,SUCCESS", NULL, 0, "cannot be combined" },
+	{ 'N', "FAILURE,NEVER", NULL, 0, "cannot be combined" },
+	{ 'N', "SUCCESS,SUCCESS", NULL, 0, "twice" },
+	{ 'N', "", NULL, 0, "needs a value" },
+	{ 'N', "SUCCESS,", NULL, 0, "comma" },
+	{ 'N', ",SUCCESS", NULL, 0, "NEVER, or" },
+	{ 'N', "ALWAYS", NULL, 0, "NEVER, or" },
+	{ 'O', "rfc822;bob@x.example", "rfc822;bob@x.example", 0, NULL },
+	{ 'O', "RFC822;Bob+2Bx@X.example", "rfc822;Bob+x@X.example", 0, NULL },
+	{ 'O', "utf-8;j\\x{F6}rg@x.example", "utf-8;j\xc3\xb6rg@x.example", 0,
+	  NULL },
+	{ 'O', "UTF-8;j\xc3\xb6rg@x.example", "utf-8;j\xc3\xb6rg@x.example", 0,
+	  NULL },
+	{ 'O', "utf-8;a\\x{2B}b@x", "utf-8;a+b@x", 0, NULL },
+	{ 'O', "x400;c=gb", NULL, 0, "rfc822 or utf-8" },
+	{ 'O', "bob@x.example", NULL, 0, "semicolon" },
+	{ 'O', "rfc822;", NULL, 0, "semicolon" },
+	{ 'O', ";bob@x", NULL, 0, "semicolon" },
+	{ 'O', "rfc822;a+0D+0Ab", NULL, 0, "printable" },
+	{ 'O', "rfc822;j\xc3\xb6rg@x", NULL, 0, "xtext" },
+	{ 'O', "utf-8;a\\x{D800}b", NULL, 0, "UTF-8" },
+	{ 'O', "utf-8;a\\x{1}b", NULL, 0, "UTF-8" },
+	{ 'O', "utf-8;a\\x{110000}b", NULL, 0, "UTF-8" },
+	{ 'O', "utf-8;a\\yb", NULL, 0, "UTF-8" },
+	{ 'O', "utf-8;a\xc3(b", NULL, 0, "UTF-8" },
+	{ 'O', "utf-8;\xc3\xb6r=g\xc3\xb6", NULL, 0, "xtext" },
+};
+#undef S
+#undef F
+#undef D
+#undef N
+
+static void
+test_param_values(void **state)
+{
+	for (size_t i = 0; i < sizeof(value_cases) / sizeof(*value_cases);
+	     i++) {
+		const char *v = value_cases[i].value, *ret = NULL;
+		char buf[MAIL_DSN_ORCPT_MAX + 1] = "";
+		unsigned notify = 0;
+		struct error err;
+		error_clear(&err);
+		struct span value = span_from_cstr(v);
+		int rc;
+		switch (value_cases[i].param) {
+		case 'R':
+			rc = mail_dsn_ret_parse(value, &ret, &err);
+			if (ret != NULL)
+				str_copy(buf, sizeof(buf), ret);
+			break;
+		case 'E':
+			rc = mail_dsn_envid_parse(value, buf, sizeof(buf), &err);
+			break;
+		case 'N':
+			rc = mail_dsn_notify_parse(value, &notify, &err);
+			break;
+		default:
+			rc = mail_dsn_orcpt_parse(value, buf, sizeof(buf), &err);
+			break;
+		}
+		const char *why = value_cases[i].why;
+		if (why != NULL) {
+			if (rc != -1 || err.code != ERROR_INVALID ||
+			    strstr(err.msg, why) == NULL)
+				fail_msg("%c '%s': rc %d '%s', want '%s'",
+					value_cases[i].param, v, rc, err.msg,
+					why);
+			continue;
+		}
+		if (rc != 0)
+			fail_msg("%c '%s': refused: %s", value_cases[i].param,
+				v, err.msg);
+		if (value_cases[i].param == 'N' ?
+			notify != value_cases[i].notify :
+			strcmp(buf, value_cases[i].want) != 0)
+			fail_msg("%c '%s': read '%s' %u", value_cases[i].param,
+				v, buf, notify);
 	}
 }
 
@@ -230,6 +361,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_notify_wants_every_action),
 		cmocka_unit_test(test_notify_round_trip),
+		cmocka_unit_test(test_param_values),
 		cmocka_unit_test(test_orcpt_survives_every_hop),
 		cmocka_unit_test(test_orcpt_sent_on_only_within_500),
 		cmocka_unit_test(test_orcpt_field),

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_dsn.h"
 #include "mail/mail_folder.h"
 #include "mail/mail_internal.h"
 #include "mail/mail_notify.h"
@@ -449,6 +450,37 @@ test_deliver_to_junk(void **state)
 	assert_int_equal(used, (int64_t)sizeof(message) - 1);
 }
 
+/*
+ * RFC 3461 NOTIFY=SUCCESS is honoured by mail_deliver itself, so every
+ * intake path sends the report, not only SMTP's: the sender gets one
+ * "delivered" report after the commit; no NOTIFY, no report.
+ */
+static void
+test_deliver_sends_success_report(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &ann, &err), 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
+	struct mail_recipient *to;
+	size_t n;
+	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &to, &n, &err),
+		0);
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = 2000, .sender = f->ann };
+	assert_int_equal(mail_deliver(w, &f->u.ctx, &m, to, n, NULL, &err), 0);
+	assert_int_equal(count_in(f, ann.id, "inbox"), 0);
+	to[0].notify = MAIL_DSN_NOTIFY_SUCCESS;
+	assert_int_equal(mail_deliver(w, &f->u.ctx, &m, to, n, NULL, &err), 0);
+	store_writer_stop(&w);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
+	assert_int_equal(count_in(f, ann.id, "inbox"), 1);
+}
+
 /* A message of about n bytes to the fixture's list. */
 static int
 deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
@@ -684,6 +716,7 @@ main(void)
 		T(test_quota_one_rule_one_wording),
 		T(test_deliver_without_inbox_is_temporary),
 		T(test_deliver_to_junk),
+		T(test_deliver_sends_success_report),
 		T(test_uidvalidity_never_repeats),
 		T(test_watch_wakes_only_its_mailbox),
 	};

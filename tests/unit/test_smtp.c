@@ -145,66 +145,38 @@ struct dsn_case {
 #define D MAIL_DSN_NOTIFY_DELAY
 #define N MAIL_DSN_NOTIFY_NEVER
 
+/*
+ * The front end's part: which verb takes which parameter, keywords in any
+ * case, a parameter given twice or with no value, and the domain's
+ * refusal sent as 5.5.4. The values' own rules are test_dsn.c's tables.
+ */
 static const struct dsn_case dsn_cases[] = {
 	{ "MAIL FROM:<a@b> RET=FULL", "FULL", "", 0, "", NULL },
 	{ "MAIL FROM:<a@b> ret=hdrs ENVID=Q123", "HDRS", "Q123", 0, "", NULL },
 	{ "MAIL FROM:<> RET=HDRS ENVID=x", "HDRS", "x", 0, "", NULL },
 	{ "MAIL FROM:<a@b> SIZE=10 ENVID=Q+2B1+3D2 RET=FULL", "FULL", "Q+1=2",
 	  0, "", NULL },
-	{ "MAIL FROM:<a@b> ENVID=a+20b+2b", NULL, "a b+", 0, "", NULL },
 	{ "MAIL FROM:<a@b> RET=BODY", NULL, "", 0, "", "FULL or HDRS" },
 	{ "MAIL FROM:<a@b> RET", NULL, "", 0, "", "FULL or HDRS" },
 	{ "MAIL FROM:<a@b> RET=FULL RET=HDRS", NULL, "", 0, "", "twice" },
 	{ "MAIL FROM:<a@b> ENVID=", NULL, "", 0, "", "empty" },
 	{ "MAIL FROM:<a@b> ENVID=x envid=y", NULL, "", 0, "", "twice" },
 	{ "MAIL FROM:<a@b> ENVID=a+2", NULL, "", 0, "", "xtext" },
-	{ "MAIL FROM:<a@b> ENVID=a+ZZb", NULL, "", 0, "", "xtext" },
-	{ "MAIL FROM:<a@b> ENVID=a=b", NULL, "", 0, "", "xtext" },
-	{ "MAIL FROM:<a@b> ENVID=\xc3\xa9", NULL, "", 0, "", "xtext" },
-	{ "MAIL FROM:<a@b> ENVID=ok+0D+0ABcc:x", NULL, "", 0, "",
-	  "printable" },
-	{ "MAIL FROM:<a@b> ENVID=+C3+A9", NULL, "", 0, "", "printable" },
 	{ "RCPT TO:<a@b> NOTIFY=SUCCESS,FAILURE", NULL, "", S | F, "", NULL },
 	{ "RCPT TO:<a@b> notify=delay,Success", NULL, "", S | D, "", NULL },
-	{ "RCPT TO:<a@b> NOTIFY=NEVER", NULL, "", N, "", NULL },
-	{ "RCPT TO:<a@b> NOTIFY=FAILURE,DELAY,SUCCESS", NULL, "", S | F | D,
-	  "", NULL },
 	{ "RCPT TO:<a@b> NOTIFY=NEVER,SUCCESS", NULL, "", 0, "",
 	  "cannot be combined" },
-	{ "RCPT TO:<a@b> NOTIFY=FAILURE,NEVER", NULL, "", 0, "",
-	  "cannot be combined" },
-	{ "RCPT TO:<a@b> NOTIFY=SUCCESS,SUCCESS", NULL, "", 0, "", "twice" },
 	{ "RCPT TO:<a@b> NOTIFY=", NULL, "", 0, "", "needs a value" },
 	{ "RCPT TO:<a@b> NOTIFY", NULL, "", 0, "", "needs a value" },
-	{ "RCPT TO:<a@b> NOTIFY=SUCCESS,", NULL, "", 0, "", "comma" },
-	{ "RCPT TO:<a@b> NOTIFY=,SUCCESS", NULL, "", 0, "", "NEVER, or" },
-	{ "RCPT TO:<a@b> NOTIFY=ALWAYS", NULL, "", 0, "", "NEVER, or" },
 	{ "RCPT TO:<a@b> NOTIFY=NEVER NOTIFY=NEVER", NULL, "", 0, "",
 	  "twice" },
 	{ "RCPT TO:<a@b> ORCPT=rfc822;bob@x.example", NULL, "", 0,
 	  "rfc822;bob@x.example", NULL },
 	{ "RCPT TO:<a@b> ORCPT=RFC822;Bob+2Bx@X.example NOTIFY=NEVER", NULL,
 	  "", N, "rfc822;Bob+x@X.example", NULL },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;j\\x{F6}rg@x.example", NULL, "", 0,
-	  "utf-8;j\xc3\xb6rg@x.example", NULL },
 	{ "RCPT TO:<a@b> ORCPT=UTF-8;j\xc3\xb6rg@x.example", NULL, "", 0,
 	  "utf-8;j\xc3\xb6rg@x.example", NULL },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;a\\x{2B}b@x", NULL, "", 0,
-	  "utf-8;a+b@x", NULL },
 	{ "RCPT TO:<a@b> ORCPT=x400;c=gb", NULL, "", 0, "", "rfc822 or utf-8" },
-	{ "RCPT TO:<a@b> ORCPT=bob@x.example", NULL, "", 0, "", "semicolon" },
-	{ "RCPT TO:<a@b> ORCPT=rfc822;", NULL, "", 0, "", "semicolon" },
-	{ "RCPT TO:<a@b> ORCPT=;bob@x", NULL, "", 0, "", "semicolon" },
-	{ "RCPT TO:<a@b> ORCPT=rfc822;a+0D+0Ab", NULL, "", 0, "",
-	  "printable" },
-	{ "RCPT TO:<a@b> ORCPT=rfc822;j\xc3\xb6rg@x", NULL, "", 0, "",
-	  "xtext" },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;a\\x{D800}b", NULL, "", 0, "", "UTF-8" },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;a\\x{1}b", NULL, "", 0, "", "UTF-8" },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;a\\x{110000}b", NULL, "", 0, "",
-	  "UTF-8" },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;a\\yb", NULL, "", 0, "", "UTF-8" },
-	{ "RCPT TO:<a@b> ORCPT=utf-8;a\xc3(b", NULL, "", 0, "", "UTF-8" },
 	/* Found by fuzz_smtp: bad xtext between 8-bit bytes. */
 	{ "RCPT TO:<a@b> ORCPT=utf-8;\xc3\xb6r=g\xc3\xb6", NULL, "", 0, "",
 	  "xtext" },
@@ -265,6 +237,7 @@ test_dsn_parameter_lengths(void **state)
 	assert_int_equal(smtp_parse_command(span_from_cstr(line), &cmd, &err),
 		-1);
 	assert_string_equal(err.field, "5.5.4");
+	assert_non_null(strstr(err.msg, "longer than 100 characters"));
 	/* "rfc822;" and an address: 500 characters in all. */
 	snprintf(line, sizeof(line), "RCPT TO:<a@b> ORCPT=rfc822;%.*s",
 		MAIL_DSN_ORCPT_MAX - 7, value);
