@@ -124,8 +124,8 @@ struct mail_delivery_report {
  * over quota is left out and counted (a direct recipient was checked at
  * RCPT). ctx gives the directory's rules for expanding lists; its store
  * is not used (the writer has its own). Returns only when all of it is on
- * stable storage, or with nothing kept; then sends the success reports
- * the recipients asked for (mail_dsn_report_local).
+ * stable storage, or with nothing kept. Intake calls mail_accept
+ * (mail_accept.h), which adds the reports the sender is owed.
  */
 int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,

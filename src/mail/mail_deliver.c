@@ -11,7 +11,6 @@
 
 #include "core/arena.h"
 #include "core/error.h"
-#include "core/log.h"
 #include "dir/dir.h"
 #include "mail/mail_dsn.h"
 #include "mail/mail_internal.h"
@@ -182,15 +181,5 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	if (rc == 0)
 		wake_queue(recipients, count);
 	arena_free(&a);
-	/*
-	 * RFC 3461 NOTIFY=SUCCESS at final delivery here, in its own commit
-	 * before the caller answers. The message is kept either way: a report
-	 * that cannot be written is logged, not a reason to refuse.
-	 */
-	struct error report_err;
-	if (rc == 0 && mail_dsn_report_local(w, ctx, m, recipients, count,
-			    &report_err) < 0)
-		log_warn("mail.report_failed", "from=<%s> reason=\"%s\"",
-			m->sender, report_err.msg);
 	return rc;
 }

@@ -237,7 +237,7 @@ bool mail_dsn_error_is_final(const struct error *err);
  * NOTIFY holds SUCCESS, in one report to m's sender with the message's
  * header (never the whole message) and ENVID. Nothing for the null
  * sender (RFC 3461 §6.2: never a report about a report) or when no
- * recipient asked. mail_deliver calls it once the message is kept;
+ * recipient asked. mail_accept calls it once the message is kept;
  * errors as mail_dsn_deliver's.
  */
 int mail_dsn_report_local(struct store_writer *w, const struct dir_ctx *ctx,

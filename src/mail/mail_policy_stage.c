@@ -385,6 +385,48 @@ scan(const struct mail_policy_dlp_rule *rule, struct span msg,
 }
 
 /*
+ * Whether a report about a stopped recipient can reach the sender here:
+ * a sender in a hosted domain. A report to the null sender is never sent,
+ * and one to another domain would carry the subject, which may hold the
+ * number, out in clear: such mail is refused whole at DATA instead.
+ */
+static bool
+may_be_told(const struct dir_ctx *ctx, const char *sender)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
+	return at != NULL && dir_domain_is_hosted(ctx, at + 1);
+}
+
+/*
+ * Stops every recipient outside the platform and the secure domains,
+ * each with mail_policy_outbound's words for their line of the report;
+ * the others get the message.
+ */
+static int
+stop_outside(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+	const struct mail_arrival *in, const struct mail_policy_message *m,
+	struct arena *a, struct mail_arrival_plan *plan, size_t *stopped_r)
+{
+	const char **stopped = arena_alloc(a, (in->recipient_count + 1) *
+		sizeof(*stopped));
+	if (stopped == NULL)
+		return -1;
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
+		bool remote = r->kind == MAIL_ROUTE_REMOTE;
+		struct mail_policy_decision d = mail_policy_outbound(m,
+			r->address, remote, remote && mail_secure_domain_match(
+				&s->secure, r->address, ctx->now), a);
+		if (d.action == MAIL_POLICY_DELIVER)
+			continue;
+		stopped[i] = d.why;
+		(*stopped_r)++;
+	}
+	plan->stopped = stopped;
+	return 0;
+}
+
+/*
  * Mail leaving the secure domains (SPEC M10, M12), judged by
  * mail_policy_outbound for the first recipient outside them (every such
  * recipient is judged alike): [secure] asks for encryption, which is
@@ -419,12 +461,22 @@ judge_outbound(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 	}
 	if (hit == NULL)
 		return 0;
-	if (d.action == MAIL_POLICY_DELIVER)	/* audit: sent, and recorded */
+	json_object_set_new(hit, "recipient", json_string(outside));
+	if (d.action == MAIL_POLICY_DELIVER) {	/* audit: sent, and recorded */
 		d.reason = m.dlp_sample != NULL ? MAIL_POLICY_DLP :
 			MAIL_POLICY_DLP_UNSCANNABLE;
-	else
-		plan->decision = d;
-	json_object_set_new(hit, "recipient", json_string(outside));
+	} else if (may_be_told(ctx, in->envelope_from)) {
+		size_t stopped = 0;
+		if (stop_outside(ctx, s, in, &m, a, plan, &stopped) < 0) {
+			json_decref(hit);
+			return error_set(err, ERROR_LIMIT,
+				"no memory to list the recipients stopped");
+		}
+		json_object_set_new(hit, "stopped", json_integer(
+			(json_int_t)stopped));
+	} else {
+		plan->decision = d;	/* no one to report to: refused whole */
+	}
 	return record(ctx, in, &d, hit, err);
 }
 

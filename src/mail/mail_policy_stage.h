@@ -69,6 +69,12 @@ struct mail_arrival_plan {
 	 */
 	const char *data;
 	size_t size;
+	/*
+	 * Recipients the policy stopped while the others get the message
+	 * (DLP): per recipient the words for their line of the sender's
+	 * report, NULL for one not stopped; NULL when none is (mail_accept).
+	 */
+	const char *const *stopped;
 };
 
 /*
@@ -84,8 +90,10 @@ struct mail_arrival_plan {
  * outside the secure domains is refused whole until the encrypted-message
  * portal exists (issue 12 item 4), never sent in clear; mail to such a
  * recipient without it is scanned for NHS numbers (SPEC M12) and, by
- * by mail.dlp_high, _medium and _low, a hit refused whole or only
- * audited. DELIVER, TAG
+ * by mail.dlp_high, _medium and _low, a hit is only audited, or stops
+ * every recipient outside (plan->stopped: the sender is told in a
+ * report), or, when no report could reach the sender, refuses the
+ * message whole. DELIVER, TAG
  * (plan->data is the tagged copy, in a), JUNK, or BLOCK with the sentence
  * for a 550. Every decision other than DELIVER is logged and
  * audited (type "message"). Fails only when the directory or the audit

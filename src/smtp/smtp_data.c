@@ -21,6 +21,7 @@
 #include "core/spool.h"
 #include "core/str.h"
 #include "instance/instance.h"
+#include "mail/mail_accept.h"
 #include "smtp/smtp_internal.h"
 
 /*
@@ -199,17 +200,25 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.envid = s->envid[0] != '\0' ? s->envid : NULL,
 		.junk = plan.decision.action == MAIL_POLICY_JUNK };
 	struct mail_delivery_report report;
-	int rc = mail_deliver(s->server->writer, &s->ctx, &m, s->recipients,
-		s->recipient_count, &report, &err);
+	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
+		s->recipient_count, plan.stopped, &report, &err);
+	size_t stopped = 0;
+	for (size_t i = 0; plan.stopped != NULL && i < s->recipient_count; i++)
+		stopped += plan.stopped[i] != NULL;
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);
 	if (rc < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	log_info("smtp.accepted", "id=%s peer=%s from=<%s> recipients=%zu "
-		"mailboxes=%lld over_quota=%lld size=%zu user=%s", id,
-		net_peer(s->conn), s->from, s->recipient_count,
+		"stopped=%zu mailboxes=%lld over_quota=%lld size=%zu user=%s",
+		id, net_peer(s->conn), s->from, s->recipient_count, stopped,
 		(long long)report.mailboxes, (long long)report.over_quota,
 		m.size, smtp_who(s));
+	if (stopped > 0)
+		return smtp_reply(s, 250, "2.0.0", "accepted as %s, but not "
+			"sent to %zu recipient%s outside the secure domains; a "
+			"report saying why follows", id, stopped,
+			stopped == 1 ? "" : "s");
 	return smtp_reply(s, 250, "2.0.0", "accepted as %s", id);
 }
 

@@ -1,12 +1,13 @@
 """NHS number DLP on submission (SPEC M12, SECURITY.md 53): mail to a
 recipient outside the platform and the secure domains is scanned whole
 (subject, text, attachments) and, by the action set for the tier of what
-was found (mail.dlp_high, _medium, _low), refused at DATA with a sentence
-naming only the masked number (block), delivered and audited (audit), or
-let through (none). Secure-domain and local
-recipients are never judged. No log line or audit row holds the number in
-clear. Sent through a real SMTP client over TLS; the queue and the audit
-read back through the CLI."""
+was found (mail.dlp_high, _medium, _low): not sent to those recipients,
+the sender told in a report read back over IMAP that names only the
+masked number (block); sent and audited (audit); or let through (none).
+Secure-domain and local recipients get the message either way. No log
+line, audit row, reply or report holds the number in clear. Sent through
+a real SMTP client over TLS; the queue and the audit read through the
+CLI."""
 
 import smtplib
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from email.policy import SMTP
 import pytest
 
 from apiclient import USER_PASSWORD, make_person
+from conftest import read_folder
 
 NUMBER = "999 149 6327"          # valid, in the 999 test range (issued)
 CLEAR = ("999 149 6327", "9991496327", "999-149-6327")
@@ -43,15 +45,15 @@ def message(sender, rcpt, body, subject="Referral", attachment=None):
     return msg.as_bytes(policy=SMTP)
 
 
-def submit(server, sender, rcpts, data):
-    """(code, text) of the reply to DATA over submission."""
+def submit(server, sender, rcpts, data, options=()):
+    """(code, text) of the reply to DATA over submission; options: RCPT's."""
     with smtplib.SMTP("127.0.0.1", server.ports["submission"],
                       timeout=10) as s:
         s.starttls(context=server.ssl_context())
         s.login(sender, USER_PASSWORD)
         s.mail(sender)
         for r in rcpts:
-            assert s.rcpt(r)[0] == 250
+            assert s.rcpt(r, list(options))[0] == 250
         return s.data(data)
 
 
@@ -70,21 +72,53 @@ def assert_no_clear_number(*texts):
             assert clear not in text, text
 
 
-def test_refused_whole_with_the_masked_number(start_server, instance, ann):
+def stopped(reply, n=1):
+    code, text = reply
+    assert code == 250, text
+    assert f"not sent to {n} recipient".encode() in text, text
+    return text
+
+
+def sent(reply):
+    code, text = reply
+    assert code == 250 and b"not sent to" not in text, text
+
+
+def reports(server, ann):
+    """The reports in the sender's Inbox, as bytes and parsed."""
+    return [(m.as_bytes(), m) for m in read_folder(server, ann, USER_PASSWORD)
+            if m.get_content_type() == "multipart/report"]
+
+
+def human_part(report):
+    return next(p for p in report.walk()
+                if p.get_content_type() == "text/plain").get_content()
+
+
+def test_stopped_for_outside_recipients_and_the_sender_told(
+        start_server, instance, ann):
     server = start_server()
-    code, text = submit(server, ann, ["jo@nhs.net", "pat@mail.example"],
-                        message(ann, "pat@mail.example",
-                                f"Patient NHS number {NUMBER}, as asked."))
-    assert code == 550 and text.startswith(b"5.7.1"), text
-    reply = text.decode()
-    assert "pat@mail.example" in reply and MASKED in reply
-    assert "secure domain (such as nhs.net)" in reply
-    assert_no_clear_number(reply)
-    assert queued(instance) == []
+    reply = submit(server, ann, ["jo@nhs.net", "pat@mail.example"],
+                   message(ann, "pat@mail.example",
+                           f"Patient NHS number {NUMBER}, as asked."))
+    assert_no_clear_number(stopped(reply).decode())
+    # The secure domain gets it; the outside recipient does not.
+    assert queued(instance) == ["jo@nhs.net"]
+    [(raw, report)] = reports(server, ann)
+    assert report["From"].addresses[0].username == "postmaster"
+    assert report["Subject"].startswith("Not delivered")
+    words = human_part(report)
+    assert "pat@mail.example" in words and MASKED in words
+    assert "secure domain (such as nhs.net)" in words
+    assert "jo@nhs.net" not in words
+    assert_no_clear_number(raw.decode(errors="replace"))
+    status = next(p for p in report.walk()
+                  if p.get_content_type() == "message/delivery-status")
+    assert b"Status: 5.7.1" in status.as_bytes()
     [row] = dlp_rows(instance)
     assert row["result"] == "denied"
     summary = row["summary"]
-    assert summary["decision"] == "refuse"
+    assert summary["decision"] == "refuse" and summary["stopped"] == 1
     assert summary["recipient"] == "pat@mail.example"
     assert summary["tier"] == "high" and summary["numbers"] == 1
     assert summary["sample"] == MASKED
@@ -95,17 +129,30 @@ def test_found_in_an_attachment_and_in_the_subject(start_server, instance,
                                                    ann):
     server = start_server()
     csv = f"name,nhs\r\nA Patient,{NUMBER}\r\n".encode()
-    code, text = submit(server, ann, ["pat@mail.example"],
-                        message(ann, "pat@mail.example", "List attached.",
-                                attachment=(csv, "csv", "clinic.csv")))
-    assert code == 550 and MASKED.encode() in text, text
-    code, text = submit(server, ann, ["pat@mail.example"],
-                        message(ann, "pat@mail.example", "See subject.",
-                                subject=f"Re: {NUMBER}"))
-    assert code == 550 and MASKED.encode() in text, text
-    assert [r["summary"]["where"] for r in dlp_rows(instance)] == [  # newest first
-        "subject", "part 2"]
+    stopped(submit(server, ann, ["pat@mail.example"],
+                   message(ann, "pat@mail.example", "List attached.",
+                           attachment=(csv, "csv", "clinic.csv"))))
+    stopped(submit(server, ann, ["pat@mail.example"],
+                   message(ann, "pat@mail.example", "See subject.",
+                           subject=f"Re: {NUMBER}")))
+    assert [r["summary"]["where"] for r in dlp_rows(instance)] == [
+        "subject", "part 2"]                          # newest first
     assert queued(instance) == []
+    # The report returns the header, the number in it masked too.
+    subjects = sorted(r["Subject"] for _, r in reports(server, ann))
+    assert subjects == ["Not delivered: Re: 999 *** **27",
+                        "Not delivered: Referral"], subjects
+    for raw, _ in reports(server, ann):
+        assert_no_clear_number(raw.decode(errors="replace"))
+
+
+def test_notify_never_means_no_report(start_server, instance, ann):
+    server = start_server()
+    stopped(submit(server, ann, ["pat@mail.example"],
+                   message(ann, "pat@mail.example", f"NHS no {NUMBER}"),
+                   options=["NOTIFY=NEVER"]))
+    assert queued(instance) == [] and reports(server, ann) == []
+    assert len(dlp_rows(instance)) == 1
 
 
 def test_secure_domains_and_our_people_are_not_judged(start_server, instance,
@@ -126,18 +173,19 @@ def test_each_tier_has_its_action(start_server, instance, ann):
     server = start_server()
     low = message(ann, "pat@mail.example", "Order 9991496327 shipped.")
     medium = message(ann, "pat@mail.example", f"Ref {NUMBER}.")
-    assert submit(server, ann, ["pat@mail.example"], low)[0] == 250
-    assert submit(server, ann, ["pat@mail.example"], medium)[0] == 550
+    sent(submit(server, ann, ["pat@mail.example"], low))
+    stopped(submit(server, ann, ["pat@mail.example"], medium))
     server.stop()
     server = start_server(extra=["mail.dlp_low=block",
                                  "mail.dlp_medium=none"])
-    assert submit(server, ann, ["pat@mail.example"], low)[0] == 550
-    assert submit(server, ann, ["pat@mail.example"], medium)[0] == 250
+    stopped(submit(server, ann, ["pat@mail.example"], low))
+    sent(submit(server, ann, ["pat@mail.example"], medium))
     rows = dlp_rows(instance)       # newest first; medium=none: no row
     assert [(r["summary"]["tier"], r["summary"]["decision"])
             for r in rows] == [("low", "refuse"), ("medium", "refuse"),
                                ("low", "deliver")]
     assert queued(instance) == ["pat@mail.example"] * 2
+    assert len(reports(server, ann)) == 2
 
 
 def test_audit_sends_and_records(start_server, instance, ann):
@@ -176,9 +224,11 @@ def test_a_part_that_cannot_be_read_is_held_not_sent(start_server, instance,
             "MIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=x-unknown-charset\r\n"
             "\r\nNotes for the clinic.\r\n").encode()
-    code, text = submit(server, ann, ["pat@mail.example"], data)
-    assert code == 550 and b"could not be checked" in text, text
+    stopped(submit(server, ann, ["pat@mail.example"], data))
     assert queued(instance) == []
+    [(_, report)] = reports(server, ann)
+    assert "could not be checked for patient information" in \
+        human_part(report)
     [row] = dlp_rows(instance)
     assert row["summary"]["event"] == "dlp_unscannable"
     assert "x-unknown-charset" in row["summary"]["unscannable"]
@@ -190,20 +240,3 @@ def test_a_bad_setting_is_refused(instance, key, value):
     line = instance.fails("queue", "list", "--set", f"{key}={value}", code=2)
     assert f"{key} must be one of" in line and f"not '{value}'" in line
 
-
-def test_a_long_refusal_comes_on_continuation_lines(start_server, instance,
-                                                    ann):
-    # RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with its
-    # code and CRLF; the sentence names the recipient twice.
-    rcpt = "p" * 60 + "@" + ".".join(["a" * 55] * 3) + ".example"
-    server = start_server()
-    code, text = submit(server, ann, [rcpt],
-                        message(ann, rcpt, f"NHS number {NUMBER}"))
-    assert code == 550
-    lines = text.split(b"\n")      # smtplib joins the lines' texts
-    assert len(lines) > 1
-    for line in lines:
-        assert line.startswith(b"5.7.1 ") and len(b"550-" + line) + 2 <= 512
-    whole = b" ".join(line[len(b"5.7.1 "):] for line in lines).decode()
-    assert whole.count(rcpt) == 2 and MASKED in whole
-    assert whole.endswith("where mail travels only over verified encryption.")

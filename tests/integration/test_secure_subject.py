@@ -60,3 +60,19 @@ def test_secure_domains_and_plain_mail_go(server, instance, ann):
     assert queued(instance) == ["jo@nhs.net", "ops@mod.uk",
                                 "pat@gmail.example"]
     assert instance.json("audit", "list", "--type", "message") == []
+
+
+def test_a_long_refusal_comes_on_continuation_lines(server, instance, ann):
+    # RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with its
+    # code and CRLF; a long address makes the sentence longer than that.
+    rcpt = "p" * 60 + "@" + ".".join(["a" * 55] * 3) + ".example"
+    code, text = submit(server, ann, [rcpt], ["[secure] Results"])
+    assert code == 550
+    lines = text.split(b"\n")      # smtplib joins the lines' texts
+    assert len(lines) > 1
+    for line in lines:
+        assert line.startswith(b"5.7.1 ") and len(b"550-" + line) + 2 <= 512
+    whole = b" ".join(line[len(b"5.7.1 "):] for line in lines).decode()
+    assert f"encrypted for {rcpt}," in whole
+    assert whole.endswith("Send it to those recipients another way, "
+                          "or without them")

@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_accept.h"
 #include "mail/mail_dsn.h"
 #include "mail/mail_folder.h"
 #include "mail/mail_internal.h"
@@ -451,9 +452,11 @@ test_deliver_to_junk(void **state)
 }
 
 /*
- * RFC 3461 NOTIFY=SUCCESS is honoured by mail_deliver itself, so every
- * intake path sends the report, not only SMTP's: the sender gets one
- * "delivered" report after the commit; no NOTIFY, no report.
+ * RFC 3461 NOTIFY=SUCCESS is honoured by mail_accept, the intake's one
+ * call, not by a front end: the sender gets one "delivered" report after
+ * the commit; no NOTIFY, no report. A recipient the policy stopped gets
+ * no copy, and the sender one failure report naming them; NOTIFY=NEVER
+ * on it, none.
  */
 static void
 test_deliver_sends_success_report(void **state)
@@ -472,13 +475,29 @@ test_deliver_sends_success_report(void **state)
 	assert_non_null(w);
 	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
 		.received_at = 2000, .sender = f->ann };
-	assert_int_equal(mail_deliver(w, &f->u.ctx, &m, to, n, NULL, &err), 0);
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+		&err), 0);
 	assert_int_equal(count_in(f, ann.id, "inbox"), 0);
 	to[0].notify = MAIL_DSN_NOTIFY_SUCCESS;
-	assert_int_equal(mail_deliver(w, &f->u.ctx, &m, to, n, NULL, &err), 0);
-	store_writer_stop(&w);
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+		&err), 0);
 	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
 	assert_int_equal(count_in(f, ann.id, "inbox"), 1);
+	/* Stopped: no copy for bob, a report for ann. */
+	to[0].notify = 0;
+	const char *const stopped[] = { "Your message to bob was stopped." };
+	struct mail_delivery_report r;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
+		&err), 0);
+	assert_int_equal(r.mailboxes, 0);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
+	assert_int_equal(count_in(f, ann.id, "inbox"), 2);
+	to[0].notify = MAIL_DSN_NOTIFY_NEVER;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
+		&err), 0);
+	store_writer_stop(&w);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
+	assert_int_equal(count_in(f, ann.id, "inbox"), 2);
 }
 
 /* A message of about n bytes to the fixture's list. */

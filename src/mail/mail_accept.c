@@ -1,0 +1,133 @@
+/*
+ * A message accepted at intake: mail_deliver for the recipients the
+ * policy let through, then the failure report for those it stopped and
+ * the success reports asked for. Layer: domain. RFC 3461 §4.1 (NOTIFY
+ * decides which reports), §6.2 (never one about a report); RFC 3464.
+ */
+#include "mail/mail_accept.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+#include "dir/dir.h"
+#include "mail/mail_dsn.h"
+#include "mail/mail_nhsnum.h"
+
+/*
+ * A copy of m's header (up to its empty line) with the middle digits of
+ * every NHS number written in it starred, "999*****27" (SPEC M12: the
+ * number is masked wherever it is shown or stored); separators and
+ * length are kept. In memory from malloc.
+ */
+static char *
+masked_header(const struct mail_message *m, size_t *len_r)
+{
+	size_t len = m->size;
+	for (size_t i = 0; i + 3 < m->size; i++)
+		if (memcmp(m->data + i, "\r\n\r\n", 4) == 0) {
+			len = i + 4;
+			break;
+		}
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, m->data, len);
+	copy[len] = '\0';
+	struct span text = span_make(copy, len);
+	struct mail_nhsnum_match match;
+	size_t pos = 0;
+	while (mail_nhsnum_find(text, &pos, &match)) {
+		int digit = 0;
+		for (size_t i = match.start; i < match.end; i++)
+			if (copy[i] >= '0' && copy[i] <= '9' &&
+			    ++digit > 3 && digit <= 8)
+				copy[i] = '*';
+	}
+	*len_r = len;
+	return copy;
+}
+
+/*
+ * The failure report for the stopped recipients that may be told (RFC
+ * 3461: NOTIFY=NEVER or SUCCESS alone asks for none). The header only is
+ * returned, its numbers masked: the sender has the message, and the body
+ * is what was stopped.
+ */
+static int
+report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_message *m, const struct mail_recipient *recipients,
+	size_t count, const char *const *stopped, struct error *err)
+{
+	struct mail_dsn_recipient *lines = xcalloc(count,
+		sizeof(*lines));
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (stopped[i] == NULL || !mail_dsn_notify_wants(
+			    recipients[i].notify, MAIL_DSN_FAILED))
+			continue;
+		lines[n++] = (struct mail_dsn_recipient){
+			.final_recipient = recipients[i].address,
+			.original_recipient = recipients[i].orcpt,
+			.action = MAIL_DSN_FAILED,
+			.status = "5.7.1",
+			.diagnostic = stopped[i],
+			.advice = stopped[i],
+			.last_attempt = ctx->now,
+		};
+	}
+	int rc = 0;
+	if (n > 0) {
+		size_t header_len;
+		char *header = masked_header(m, &header_len);
+		struct mail_dsn_report rep = {
+			.original_sender = m->sender,
+			.envid = m->envid,
+			.arrival_date = m->received_at,
+			.now = ctx->now,
+			.original = span_make(header, header_len),
+			.recipients = lines,
+			.recipient_count = n,
+		};
+		rc = mail_dsn_deliver(w, ctx, &rep, err);
+		free(header);
+	}
+	free(lines);
+	return rc;
+}
+
+int
+mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_message *m, const struct mail_recipient *recipients,
+	size_t count, const char *const *stopped,
+	struct mail_delivery_report *report_r, struct error *err)
+{
+	struct mail_delivery_report none = { 0 };
+	struct mail_recipient *go = xcalloc(count > 0 ? count : 1,
+		sizeof(*go));
+	size_t n = 0;
+	for (size_t i = 0; i < count; i++)
+		if (stopped == NULL || stopped[i] == NULL)
+			go[n++] = recipients[i];
+	int rc = 0;
+	if (n > 0)
+		rc = mail_deliver(w, ctx, m, go, n, report_r, err);
+	else if (report_r != NULL)
+		*report_r = none;
+	/* RFC 3461 §6.2: never a report about a report. */
+	bool may_report = rc == 0 && m->sender != NULL && m->sender[0] != '\0';
+	struct error report_err;
+	if (may_report && stopped != NULL &&
+	    report_stopped(w, ctx, m, recipients, count, stopped,
+		    &report_err) < 0)
+		log_warn("mail.report_failed", "from=<%s> reason=\"%s\"",
+			m->sender, report_err.msg);
+	if (may_report && n > 0 &&
+	    mail_dsn_report_local(w, ctx, m, go, n, &report_err) < 0)
+		log_warn("mail.report_failed", "from=<%s> reason=\"%s\"",
+			m->sender, report_err.msg);
+	free(go);
+	return rc;
+}
