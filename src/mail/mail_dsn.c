@@ -110,6 +110,20 @@ mail_dsn_advice(enum mail_dsn_action action, const char *status)
 			"do anything now: you will be told if it cannot be "
 			"delivered. If it is urgent, contact the recipient "
 			"another way.";
+	/*
+	 * Given up while a TLS rule held it back (a secure domain's server
+	 * without verified TLS, MTA-STS, DANE, a route requiring TLS: 4.7.x):
+	 * the server was reached, so "could not reach" would send the sender
+	 * checking the address for nothing.
+	 */
+	if (status != NULL && strncmp(status, "4.7.", 4) == 0)
+		return "We tried for several days but could not send it with "
+			"the protection mail to this organisation requires: "
+			"its mail server did not offer a verified, encrypted "
+			"connection (or its security policy could not be read), "
+			"and such mail is never sent without one. Contact the "
+			"recipient another way, and let their IT team know "
+			"their mail server's encryption needs attention.";
 	if (status == NULL || status[0] == '4')
 		return "We tried for several days but could not reach the "
 			"recipient's mail server, so we have stopped trying. "

@@ -474,6 +474,13 @@ test_advice_says_what_to_do(void **state)
 		mail_dsn_advice(MAIL_DSN_FAILED, "5.7.1"));
 	assert_non_null(strstr(mail_dsn_advice(MAIL_DSN_DELAYED, "4.4.1"),
 		"still trying"));
+	/* Held back by TLS is not "could not reach": the server answered. */
+	assert_null(strstr(mail_dsn_advice(MAIL_DSN_FAILED, "4.7.5"),
+		"could not reach"));
+	assert_non_null(strstr(mail_dsn_advice(MAIL_DSN_FAILED, "4.7.5"),
+		"verified, encrypted connection"));
+	assert_non_null(strstr(mail_dsn_advice(MAIL_DSN_FAILED, "4.4.1"),
+		"could not reach"));
 }
 
 static void
