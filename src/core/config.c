@@ -15,7 +15,6 @@
 #include "xmalloc.h"
 
 #define CONFIG_MAX_FILE (1024 * 1024)
-#define CONFIG_MAX_LINE 4096
 #define CONFIG_MAX_NAME 64
 /* Leaves room for `key = "value"` so every line config_write makes re-reads. */
 #define CONFIG_MAX_VALUE (CONFIG_MAX_LINE - CONFIG_MAX_NAME - 8)

@@ -15,6 +15,13 @@
 struct error;
 struct config;
 
+/*
+ * The longest line a config file may have, in bytes with its newline: a
+ * value may be this less `key = ""` (outbound.routes of a few hundred
+ * routes fits).
+ */
+#define CONFIG_MAX_LINE 32768
+
 /* A configuration holding every default. Never fails. */
 struct config *config_new(void);
 void config_free(struct config **c);

@@ -1345,20 +1345,24 @@ test_config_limits(void **state)
 	assert_contains(err.msg, "NUL byte");
 	assert_int_equal(config_get_int(c, "http.timeout_s"), 30);
 
-	/* A line of 4095 bytes is fine; one of 4096 is not. */
+	/* A line of CONFIG_MAX_LINE - 1 bytes is fine; one byte more is not. */
+	const size_t max = CONFIG_MAX_LINE;
 	char *text = xmalloc(2 * 1024 * 1024);
 	memcpy(text, "[store]\n#", 9);
-	memset(text + 9, 'c', 4094);
-	text[8 + 4095] = '\0';
+	memset(text + 9, 'c', max - 2);
+	text[8 + max - 1] = '\0';
 	assert_int_equal(parse_text(c, text, &err), 0);
-	memcpy(text + 8 + 4095, "c\n", 3);
+	memcpy(text + 8 + max - 1, "c\n", 3);
 	assert_int_equal(parse_text(c, text, &err), -1);
-	assert_contains(err.msg, "test.conf line 2 is longer than 4096 bytes");
+	char want[64];
+	snprintf(want, sizeof(want), "test.conf line 2 is longer than %zu "
+		"bytes", max);
+	assert_contains(err.msg, want);
 
 	/* The last line counts even without a newline. */
 	memcpy(text, "[store]\npath = ", 15);
-	memset(text + 15, 'v', 5000);
-	text[15 + 5000] = '\0';
+	memset(text + 15, 'v', max + 1000);
+	text[15 + max + 1000] = '\0';
 	assert_int_equal(parse_text(c, text, &err), -1);
 	assert_contains(err.msg, "line 2 is longer");
 
@@ -1366,11 +1370,11 @@ test_config_limits(void **state)
 	 * A value that fits a line but not `key = "value"` is refused, so
 	 * config_write never writes a line too long to read back.
 	 */
-	text[15 + 4070] = '\0';
+	text[15 + max - 26] = '\0';
 	assert_int_equal(parse_text(c, text, &err), -1);
 	assert_contains(err.msg, "line 2: the value of store.path is longer");
-	memset(text, 'v', 4095);
-	text[4095] = '\0';
+	memset(text, 'v', max - 1);
+	text[max - 1] = '\0';
 	assert_int_equal(config_set_value(c, "store.path", text, &err), -1);
 	assert_string_equal(config_get_str(c, "store.path"), "caremail.db");
 
