@@ -1,0 +1,223 @@
+/*
+ * The policy stage for mail leaving the platform and the secure domains:
+ * [secure] asks for encryption (refused whole until the portal exists,
+ * never sent in clear), and without it the DLP scan (mail_dlp.h) judged
+ * by the tier actions: a hit audited, or every outside recipient stopped
+ * with the words for the sender's report. Layer: domain. SPEC M10, M12;
+ * SECURITY.md 14, 53 (only the masked number is ever shown or stored).
+ */
+#include "mail/mail_policy_stage_internal.h"
+
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir.h"
+#include "mail/mail.h"
+#include "mail/mail_dlp.h"
+#include "mail/mail_mime.h"
+#include "mail/mail_secure.h"
+
+/* Room for the DLP scan's part tree and sentences beyond the message. */
+#define SCAN_ROOM (16 * 1024 * 1024)
+
+/* Every Subject field of the header, decoded, into a's array. */
+static int
+subjects(struct span header, struct arena *a, const char ***list_r,
+	size_t *count_r)
+{
+	struct span name, value;
+	size_t capacity = 0;
+	*list_r = NULL;
+	*count_r = 0;
+	while (mail_mime_field_next(&header, &name, &value)) {
+		if (!span_eq_nocase(span_trim(name), "Subject"))
+			continue;
+		const char *text = mail_mime_header_decode(value, a);
+		const char **slot = arena_array_push(a, (void **)list_r,
+			count_r, &capacity, sizeof(*slot));
+		if (text == NULL || slot == NULL)
+			return -1;
+		*slot = text;
+	}
+	return 0;
+}
+
+/* The first recipient outside the platform and the secure domains, or NULL. */
+static const char *
+first_outside(const struct mail_policy_settings *s,
+	const struct mail_arrival *in, int64_t now)
+{
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
+		if (r->kind == MAIL_ROUTE_REMOTE &&
+		    !mail_secure_domain_match(&s->secure, r->address, now))
+			return r->address;
+	}
+	return NULL;
+}
+
+/*
+ * [secure] (SPEC M10) for mail leaving the secure domains. Until the
+ * encrypted-message portal exists (issue 12 item 4), a message that
+ * would have to be encrypted for any recipient is refused whole rather
+ * than sent in clear.
+ */
+static int
+refuse_secure(const struct dir_ctx *ctx, const struct mail_arrival *in,
+	const char *outside, size_t subject_count, struct arena *a,
+	struct mail_arrival_plan *plan, struct error *err)
+{
+	const char *why = arena_printf(a, "this message %s, so it must be "
+		"encrypted for %s, which is outside the secure domains; this "
+		"service cannot encrypt mail for recipients outside them yet, "
+		"so nothing was sent. Send it to those recipients another way, "
+		"or without them", subject_count == 1 ? "has [secure] in its "
+		"subject" : "has no single Subject to tell whether it asks for "
+		"[secure]", outside);
+	plan->decision = (struct mail_policy_decision){
+		.action = MAIL_POLICY_BLOCK, .reason = MAIL_POLICY_SECURE_SUBJECT,
+		.why = why != NULL ? why : "this message must be encrypted "
+			"for a recipient outside the secure domains, and this "
+			"service cannot encrypt mail for them yet, so nothing "
+			"was sent" };
+	return mail_policy_record(ctx, in, &plan->decision, json_pack("{s:s}",
+		"recipient", outside), err);
+}
+
+/*
+ * DLP (SPEC M12): the whole message scanned once and judged by
+ * mail.dlp_high, _medium and _low into m. A hit returns what the log and audit say of it:
+ * the tier, the count and the surest masked sample, never a number in
+ * clear (SECURITY.md 53); NULL when there is none.
+ */
+static json_t *
+scan(const struct mail_policy_dlp_rule *rule, struct span msg,
+	struct arena *a, struct mail_policy_message *m)
+{
+	struct arena *scan_arena = arena_new(msg.len + SCAN_ROOM);
+	struct mail_dlp_result r;
+	mail_dlp_scan(msg.p, msg.len, scan_arena, &r);
+	struct mail_policy_dlp_verdict v = mail_policy_dlp_judge(rule,
+		r.counts, r.unscannable);
+	json_t *hit = NULL;
+	if (v.hit) {
+		size_t numbers = 0;
+		for (size_t t = 0; t <= MAIL_NHSNUM_TIER_HIGH; t++)
+			numbers += r.counts[t];
+		const struct mail_dlp_sample *first = r.sample_count > 0 ?
+			&r.samples[0] : NULL;
+		m->dlp = v.dlp;
+		m->dlp_sample = first != NULL ?
+			arena_strdup(a, first->masked) : NULL;
+		hit = json_pack("{s:s, s:I, s:s, s:s}",
+			"tier", mail_nhsnum_tier_name(r.tier),
+			"numbers", (json_int_t)numbers,
+			"sample", first != NULL ? first->masked : "",
+			"where", first != NULL ? first->where : "");
+		if (r.unscannable)
+			json_object_set_new(hit, "unscannable",
+				json_string(r.reason));
+	}
+	arena_free(&scan_arena);
+	return hit;
+}
+
+/*
+ * Whether a report about a stopped recipient can reach the sender here:
+ * a sender in a hosted domain. A report to the null sender is never sent,
+ * and one to another domain would carry the subject, which may hold the
+ * number, out in clear: such mail is refused whole at DATA instead.
+ */
+static bool
+may_be_told(const struct dir_ctx *ctx, const char *sender)
+{
+	const char *at = sender != NULL ? strrchr(sender, '@') : NULL;
+	return at != NULL && dir_domain_is_hosted(ctx, at + 1);
+}
+
+/*
+ * Stops every recipient outside the platform and the secure domains,
+ * each with mail_policy_outbound's words for their line of the report;
+ * the others get the message.
+ */
+static int
+stop_outside(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+	const struct mail_arrival *in, const struct mail_policy_message *m,
+	struct arena *a, struct mail_arrival_plan *plan, size_t *stopped_r)
+{
+	const char **stopped = arena_alloc(a, (in->recipient_count + 1) *
+		sizeof(*stopped));
+	if (stopped == NULL)
+		return -1;
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
+		bool remote = r->kind == MAIL_ROUTE_REMOTE;
+		struct mail_policy_decision d = mail_policy_outbound(m,
+			r->address, remote, remote && mail_secure_domain_match(
+				&s->secure, r->address, ctx->now), a);
+		if (d.action == MAIL_POLICY_DELIVER)
+			continue;
+		stopped[i] = d.why;
+		(*stopped_r)++;
+	}
+	plan->stopped = stopped;
+	return 0;
+}
+
+/*
+ * Mail leaving the secure domains (SPEC M10, M12), judged by
+ * mail_policy_outbound for the first recipient outside them (every such
+ * recipient is judged alike): [secure] asks for encryption, which is
+ * refused until there is a portal to encrypt to; without it the DLP scan
+ * may block, or only record, a hit. Nothing to judge when every
+ * recipient is here or in a secure domain.
+ */
+int
+mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+	const struct mail_arrival *in, const char *header, size_t header_len,
+	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
+{
+	const char *outside = first_outside(s, in, ctx->now);
+	if (outside == NULL)
+		return 0;
+	const char **list;
+	size_t n;
+	if (subjects(span_make(header, header_len), a, &list, &n) < 0)
+		return error_set(err, ERROR_LIMIT,
+			"no memory to read the message's subject");
+	struct mail_policy_message m = {
+		.wants_secure = mail_policy_wants_secure(list, n),
+		.no_encryption = true };
+	json_t *hit = NULL;
+	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
+		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
+	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
+		true, false, a);
+	if (d.action == MAIL_POLICY_ENCRYPT) {
+		json_decref(hit);
+		return refuse_secure(ctx, in, outside, n, a, plan, err);
+	}
+	if (hit == NULL)
+		return 0;
+	json_object_set_new(hit, "recipient", json_string(outside));
+	if (d.action == MAIL_POLICY_DELIVER) {	/* audit: sent, and recorded */
+		d.reason = m.dlp_sample != NULL ? MAIL_POLICY_DLP :
+			MAIL_POLICY_DLP_UNSCANNABLE;
+	} else if (may_be_told(ctx, in->envelope_from)) {
+		size_t stopped = 0;
+		if (stop_outside(ctx, s, in, &m, a, plan, &stopped) < 0) {
+			json_decref(hit);
+			return error_set(err, ERROR_LIMIT,
+				"no memory to list the recipients stopped");
+		}
+		json_object_set_new(hit, "stopped", json_integer(
+			(json_int_t)stopped));
+	} else {
+		plan->decision = d;	/* no one to report to: refused whole */
+	}
+	return mail_policy_record(ctx, in, &d, hit, err);
+}
