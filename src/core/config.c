@@ -49,6 +49,8 @@ static const struct config_setting config_settings[] = {
 	  "Mail from the internet (not signed in, not a registered relay, not from mail.trusted_networks) whose envelope sender or From is in a hosted domain, or under one, and that cannot prove it (SPEC M9): tag puts the external-sender banner at the top of its text, junk files it in Junk E-mail, reject refuses it with 550. Each is logged and audited." },
 	{ "mail.trusted_networks", CONFIG_TYPE_LIST, "", 0, 0, NULL,
 	  "Networks whose mail is not from the internet (e.g. the HSCN ranges of your own servers), comma-separated addresses or CIDR blocks: mail from them claiming a hosted domain is delivered as it is. serve refuses to start with an entry that is neither." },
+	{ "mail.shared_sent_copies", CONFIG_TYPE_BOOL, "true", 0, 0, NULL,
+	  "Mail a person sends as, or on behalf of, a shared mailbox is also filed, marked read, in that mailbox's Sent Items, so everyone who works from it sees what went out in its name (SPEC M12a). false: only the sender's mail client keeps a copy." },
 	{ "mail.sender_auth", CONFIG_TYPE_BOOL, "true", 0, 0, NULL,
 	  "Check mail from the internet with SPF, DKIM and DMARC (through dns.servers) and record the results in an Authentication-Results field at the top of the message: a DMARC failure under the sender's p=reject is refused at DATA, under p=quarantine filed in Junk E-mail, and a claim to a hosted domain signed with its DKIM key is delivered as it is." },
 	{ "mail.sender_auth_budget_ms", CONFIG_TYPE_INT, "4000", 100, 60000, NULL,

@@ -210,6 +210,15 @@ int dir_mailbox_get_live(const struct dir_ctx *ctx, const char *address,
 int dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 	const char *kind, struct store_mailbox **m_r, size_t *count_r,
 	struct error *err);
+/*
+ * A mailbox's standard folder for an RFC 6154 special use ("sent",
+ * "junk", ...): the one it has, or one made now under its standard name
+ * as the mailbox's own were ("Sent Items"), or, that name being taken by
+ * a folder without the use, that folder. ctx's store must be in a
+ * transaction that may write (the group-commit writer's).
+ */
+int dir_mailbox_standard_folder(const struct dir_ctx *ctx, int64_t mailbox_id,
+	const char *use, struct store_folder *f_r, struct error *err);
 /* Deletes a shared or resource mailbox; user mailboxes go with their person. */
 int dir_mailbox_delete(const struct dir_ctx *ctx, const char *address,
 	struct error *err);

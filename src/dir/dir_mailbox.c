@@ -32,6 +32,24 @@ static const struct {
 	{ "Junk E-mail", "junk" },
 };
 
+/* Makes standard folder i of a mailbox, with a UIDVALIDITY never used. */
+static int
+make_standard_folder(const struct dir_ctx *ctx, int64_t mailbox_id, size_t i,
+	struct store_folder *f_r, struct error *err)
+{
+	*f_r = (struct store_folder){ .mailbox_id = mailbox_id,
+		.name = standard_folders[i].name,
+		.special_use = standard_folders[i].use,
+		.uidnext = 1,
+		.subscribed = true,
+		.created_at = ctx->now };
+	/* RFC 3501 §2.3.1.1: never a value the mailbox gave before. */
+	if (store_folder_uidvalidity_next(ctx->store, mailbox_id, ctx->now,
+		    &f_r->uidvalidity, err) < 0)
+		return -1;
+	return store_folder_create(ctx->store, f_r, err);
+}
+
 int
 dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
 	struct error *err)
@@ -40,19 +58,41 @@ dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
 		return -1;
 	for (size_t i = 0;
 		i < sizeof(standard_folders) / sizeof(*standard_folders); i++) {
-		struct store_folder f = { .mailbox_id = m->id,
-			.name = standard_folders[i].name,
-			.special_use = standard_folders[i].use,
-			.uidnext = 1,
-			.subscribed = true,
-			.created_at = ctx->now };
-		/* RFC 3501 §2.3.1.1: never a value the mailbox gave before. */
-		if (store_folder_uidvalidity_next(ctx->store, m->id, ctx->now,
-			    &f.uidvalidity, err) < 0 ||
-			store_folder_create(ctx->store, &f, err) < 0)
+		struct store_folder f;
+		if (make_standard_folder(ctx, m->id, i, &f, err) < 0)
 			return -1;
 	}
 	return 0;
+}
+
+int
+dir_mailbox_standard_folder(const struct dir_ctx *ctx, int64_t mailbox_id,
+	const char *use, struct store_folder *f_r, struct error *err)
+{
+	struct error inner;
+	if (store_folder_special(ctx->store, mailbox_id, use, ctx->arena, f_r,
+		    &inner) == 0)
+		return 0;
+	if (inner.code != ERROR_NOT_FOUND)
+		return error_forward(err, &inner);
+	for (size_t i = 0;
+		i < sizeof(standard_folders) / sizeof(*standard_folders); i++) {
+		if (strcmp(standard_folders[i].use, use) != 0)
+			continue;
+		if (make_standard_folder(ctx, mailbox_id, i, f_r, &inner) == 0)
+			return 0;
+		/*
+		 * A folder of the standard name without its use (made by a
+		 * client after the standard one went) is the one people
+		 * look in: it is used rather than a second name invented.
+		 */
+		if (inner.code != ERROR_EXISTS)
+			return error_forward(err, &inner);
+		return store_folder_get(ctx->store, mailbox_id,
+			standard_folders[i].name, ctx->arena, f_r, err);
+	}
+	return error_set(err, ERROR_INVALID,
+		"a mailbox has no standard folder for the use '%.40s'", use);
 }
 
 static const char *

@@ -97,6 +97,13 @@ int mail_check_quota(struct store *st, const struct mail_recipient *r,
 int mail_check_free_space(uint64_t free_bytes, uint64_t min_free,
 	uint64_t size_limit, uint64_t size_hint, struct error *err);
 
+/* Why a signed-in person may use an address as the sender (SPEC M2). */
+enum mail_send_right {
+	MAIL_SEND_SELF,		/* their own address */
+	MAIL_SEND_AS,		/* a mailbox they hold Send As on */
+	MAIL_SEND_ON_BEHALF,	/* Send on Behalf: a Sender header names them */
+};
+
 struct mail_message {
 	const char *data;	/* the whole message, CRLF line endings */
 	size_t size;
@@ -106,12 +113,24 @@ struct mail_message {
 	/* RFC 3461, as the client gave them with MAIL; NULL: not given */
 	const char *ret;	/* "FULL" or "HDRS" */
 	const char *envid;	/* decoded */
+	/*
+	 * Submission: the From header's right (mail_check_header_senders);
+	 * MAIL_SEND_SELF for anything else. Sent as or on behalf of a
+	 * shared mailbox, mail_accept files a copy in its Sent Items.
+	 */
+	enum mail_send_right right;
+	/*
+	 * A mailbox whose Sent Items gets a \Seen copy in the delivery's
+	 * commit (SPEC M12a); 0: none. mail_accept sets it from `right`.
+	 */
+	int64_t sent_copy_mailbox;
 };
 
 /* What a delivery did, for the front end's log line. */
 struct mail_delivery_report {
 	int64_t mailboxes;	/* local mailboxes that got a copy */
 	int64_t over_quota;	/* list members left out: their mailbox is full */
+	bool sent_copy;		/* a copy went to a shared mailbox's Sent Items */
 };
 
 /*
@@ -124,8 +143,11 @@ struct mail_delivery_report {
  * over quota is left out and counted (a direct recipient was checked at
  * RCPT). ctx gives the directory's rules for expanding lists; its store
  * is not used (the writer has its own). Returns only when all of it is on
- * stable storage, or with nothing kept. Intake calls mail_accept
- * (mail_accept.h), which adds the reports the sender is owed.
+ * stable storage, or with nothing kept. With m->sent_copy_mailbox set,
+ * the same commit files a \Seen copy in that mailbox's Sent Items (made
+ * if it has gone, as dir_mailbox_standard_folder says), even with no
+ * recipients. Intake calls mail_accept (mail_accept.h), which adds the
+ * reports the sender is owed and decides the Sent Items copy.
  */
 int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
@@ -139,13 +161,6 @@ int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
  * hook is never called again.
  */
 void mail_deliver_set_queue_hook(void (*hook)(void *arg), void *arg);
-
-/* Why a signed-in person may use an address as the sender (SPEC M2). */
-enum mail_send_right {
-	MAIL_SEND_SELF,		/* their own address */
-	MAIL_SEND_AS,		/* a mailbox they hold Send As on */
-	MAIL_SEND_ON_BEHALF,	/* Send on Behalf: a Sender header names them */
-};
 
 /*
  * Whether the person signed in as `person_address` may send from `from`.

@@ -1,7 +1,8 @@
 /*
  * A message accepted at intake: mail_deliver for the recipients the
- * policy let through, then the failure report for those it stopped and
- * the success reports asked for. Layer: domain. RFC 3461 §4.1 (NOTIFY
+ * policy let through (with the Sent Items copy of a shared mailbox it was
+ * sent from, SPEC M12a), then the failure report for those it stopped
+ * and the success reports asked for. Layer: domain. RFC 3461 §4.1 (NOTIFY
  * decides which reports), §6.2 (never one about a report); RFC 3464.
  */
 #include "mail/mail_accept.h"
@@ -10,11 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "dir/dir.h"
+#include "dir/dir_address.h"
 #include "mail/mail_dsn.h"
 #include "mail/mail_nhsnum.h"
 
@@ -98,6 +101,42 @@ report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
 	return rc;
 }
 
+/*
+ * The shared mailbox a submitted message was sent as or on behalf of,
+ * whose Sent Items keeps a copy so the whole team sees what went out in
+ * its name (SPEC M12a); 0 for none: sent as oneself or by an
+ * application, another person's mailbox or a resource's, or
+ * mail.shared_sent_copies off. The From was checked at DATA, so one not
+ * read now is logged and no copy made rather than the message refused.
+ */
+static int
+sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
+	int64_t *mailbox_id_r, struct error *err)
+{
+	*mailbox_id_r = 0;
+	if (m->right == MAIL_SEND_SELF ||
+	    !config_get_bool(ctx->config, "mail.shared_sent_copies"))
+		return 0;
+	struct mail_header_mailbox from;
+	struct dir_address address;
+	struct error inner;
+	if (mail_header_from(span_make(m->data, m->size), ctx->arena, &from,
+		    &inner) < 0 ||
+	    dir_address_parse(span_from_cstr(from.address), &address,
+		    &inner) < 0) {
+		log_warn("mail.sent_copy_skipped", "from=<%s> reason=\"%s\"",
+			m->sender, inner.msg);
+		return 0;
+	}
+	struct store_mailbox box;
+	if (dir_mailbox_get(ctx, address.text, &box, &inner) < 0)
+		return inner.code == ERROR_NOT_FOUND ? 0 :
+			error_forward(err, &inner);
+	if (box.kind == STORE_MAILBOX_SHARED && box.deleted_at == 0)
+		*mailbox_id_r = box.id;
+	return 0;
+}
+
 int
 mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
@@ -111,9 +150,14 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	for (size_t i = 0; i < count; i++)
 		if (stopped == NULL || stopped[i] == NULL)
 			go[n++] = recipients[i];
-	int rc = 0;
-	if (n > 0)
-		rc = mail_deliver(w, ctx, m, go, n, report_r, err);
+	/*
+	 * Stopped for some or all recipients, it was still sent: the copy
+	 * goes in whatever the policy did.
+	 */
+	struct mail_message sent = *m;
+	int rc = sent_copy_mailbox(ctx, m, &sent.sent_copy_mailbox, err);
+	if (rc == 0 && (n > 0 || sent.sent_copy_mailbox != 0))
+		rc = mail_deliver(w, ctx, &sent, go, n, report_r, err);
 	else if (report_r != NULL)
 		*report_r = none;
 	/* RFC 3461 §6.2: never a report about a report. */

@@ -23,8 +23,12 @@ struct store_writer;
  * recipient whose NOTIFY allows one, stopped[i] the words for people,
  * with the message's header only; and the success reports asked for. A
  * report that cannot be written is logged, never a reason to lose the
- * message: the result is mail_deliver's. With every recipient stopped
- * nothing is delivered and report_r counts nothing.
+ * message: the result is mail_deliver's. Sent as or on behalf of a shared
+ * mailbox (m->right, the From a live shared mailbox) with
+ * mail.shared_sent_copies on, the delivery's commit also files a \Seen
+ * copy in that mailbox's Sent Items (SPEC M12a), stopped recipients or
+ * not. With every recipient stopped and no such copy nothing is
+ * delivered and report_r counts nothing.
  */
 int mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,

@@ -1,9 +1,10 @@
 /*
  * Delivery: one body, an Inbox row for each distinct local mailbox the
  * recipients and their lists reach, a queue row for each remote address,
- * made durable by one group commit (SPEC M4, M6, P6; RFC 5321 §6.1). The
- * Inbox was made with the mailbox (dir_mailbox.c), so delivery only reads
- * it. Layer: domain.
+ * and a shared mailbox's Sent Items copy of what was sent from it (SPEC
+ * M12a), made durable by one group commit (SPEC M4, M6, P6; RFC 5321
+ * §6.1). The Inbox was made with the mailbox (dir_mailbox.c), so delivery
+ * only reads it. Layer: domain.
  */
 #include "mail/mail.h"
 
@@ -134,6 +135,33 @@ note_changes(struct store *st, const struct mail_recipient *recipients,
 	}
 }
 
+/*
+ * The copy a shared mailbox keeps of what was sent from it (SPEC M12a):
+ * in its Sent Items, read already, since whoever sent it has seen it.
+ * Same body row, same commit as the delivery.
+ */
+static int
+file_sent_copy(struct deliver_job *job, const struct store_delivery *d,
+	struct error *err)
+{
+	int64_t mailbox_id = job->m->sent_copy_mailbox;
+	if (mailbox_id == 0)
+		return 0;
+	struct store_folder sent;
+	if (dir_mailbox_standard_folder(&job->ctx, mailbox_id, "sent", &sent,
+		    err) < 0)
+		return -1;
+	struct store_delivery copy = *d;
+	copy.folder_ids = &sent.id;
+	copy.folder_count = 1;
+	copy.flags = STORE_FLAG_SEEN;
+	if (store_deliver(job->ctx.store, &copy, NULL, err) < 0)
+		return -1;
+	store_changed(job->ctx.store, mailbox_id, sent.id);
+	job->report.sent_copy = true;
+	return 0;
+}
+
 /* Runs on the writer thread, inside the shared transaction. */
 static int
 run_deliver_job(struct store *st, void *arg, struct error *err)
@@ -154,7 +182,8 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 		.envid = job->m->envid != NULL ? job->m->envid : "",
 	};
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
-		    err) < 0)
+		    err) < 0 ||
+	    file_sent_copy(job, &d, err) < 0)
 		return -1;
 	note_changes(st, job->recipients, job->count);
 	/* A big list's members need not sit in the temporary tables. */

@@ -131,9 +131,9 @@ add_message_row(struct store *st, const struct store_delivery *d,
 {
 	if (store_exec(st, err,
 		    "INSERT INTO messages (folder_id, uid, body_id, size,"
-		    " internal_date) VALUES (?, ?, ?, ?, ?)",
-		    "iiiii", folder_id, uid, d->body_id, d->size,
-		    d->internal_date) < 0)
+		    " internal_date, flags) VALUES (?, ?, ?, ?, ?, ?)",
+		    "iiiiii", folder_id, uid, d->body_id, d->size,
+		    d->internal_date, (int64_t)d->flags) < 0)
 		return -1;
 	return store_exec(st, err,
 		"UPDATE mailboxes SET used_bytes = used_bytes + ?"

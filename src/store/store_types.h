@@ -336,6 +336,7 @@ struct store_delivery {
 	/* RFC 3461 RET and ENVID for queued copies; NULL or "": none */
 	const char *ret;
 	const char *envid;
+	unsigned flags;		/* store_deliver's rows: enum store_flag bits */
 };
 
 struct store_message {

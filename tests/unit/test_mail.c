@@ -500,6 +500,148 @@ test_deliver_sends_success_report(void **state)
 	assert_int_equal(count_in(f, ann.id, "inbox"), 2);
 }
 
+/* The messages of a mailbox's folder of a special use, in f's arena. */
+static struct store_message *
+messages_in(struct fixture *f, int64_t mailbox_id, const char *use,
+	size_t *n_r)
+{
+	struct error err;
+	struct store_folder folder;
+	struct store_message *msgs;
+	assert_int_equal(store_folder_special(f->u.st, mailbox_id, use,
+				 f->u.arena, &folder, &err),
+		0);
+	assert_int_equal(store_folder_messages(f->u.st, folder.id, 1,
+				 INT64_MAX, 100, STORE_MESSAGE_COLUMNS_ALL,
+				 f->u.arena, &msgs, n_r, &err),
+		0);
+	return msgs;
+}
+
+/*
+ * SPEC M12a: mail sent as or on behalf of a shared mailbox is filed, read,
+ * in that mailbox's Sent Items, in the delivery's commit and on the same
+ * body row; for every other sender (oneself, an application, a person's
+ * or a resource's mailbox) and with mail.shared_sent_copies off, nothing.
+ * Stopped for every recipient by the policy, it was still sent: filed.
+ */
+static void
+test_shared_sent_copies(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox shared, resource, bob;
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "QWE", "shared",
+				 "Reception", NULL, &shared, &err),
+		0);
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "QWE", "resource",
+				 "Room One", NULL, &resource, &err),
+		0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
+	struct mail_recipient *to;
+	size_t n;
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &to, &n, &err),
+		0);
+	const struct {
+		const char *from;
+		enum mail_send_right right;
+		bool on;
+		int64_t filed_in;	/* 0: nowhere */
+	} cases[] = {
+		{ shared.address, MAIL_SEND_AS, true, shared.id },
+		{ shared.address, MAIL_SEND_ON_BEHALF, true, shared.id },
+		{ shared.address, MAIL_SEND_SELF, true, 0 },
+		{ shared.address, MAIL_SEND_AS, false, 0 },
+		{ shared.address, MAIL_SEND_ON_BEHALF, false, 0 },
+		{ resource.address, MAIL_SEND_AS, true, 0 },
+		{ resource.address, MAIL_SEND_ON_BEHALF, true, 0 },
+		{ f->bob, MAIL_SEND_AS, true, 0 },
+		{ f->bob, MAIL_SEND_ON_BEHALF, true, 0 },
+	};
+	const int64_t boxes[] = { shared.id, resource.id, bob.id };
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	size_t filed = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		if (config_set(f->u.config, cases[i].on ?
+				"mail.shared_sent_copies=true" :
+				"mail.shared_sent_copies=false", &err) < 0)
+			fail_msg("config: %s", err.msg);
+		char data[512];
+		int len = snprintf(data, sizeof(data), "Return-Path: <%s>\r\n"
+			"From: Someone <%s>\r\nTo: <%s>\r\nSubject: case %zu\r\n"
+			"\r\nHello.\r\n", cases[i].from, cases[i].from, f->ann,
+			i);
+		struct mail_message m = { .data = data, .size = (size_t)len,
+			.received_at = 4000 + (int64_t)i,
+			.sender = cases[i].from, .right = cases[i].right };
+		struct mail_delivery_report r;
+		assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, &r,
+			&err), 0);
+		assert_int_equal(r.mailboxes, 1);
+		assert_int_equal(r.sent_copy, cases[i].filed_in != 0);
+		filed += cases[i].filed_in != 0;
+		for (size_t b = 0; b < sizeof(boxes) / sizeof(*boxes); b++) {
+			size_t k;
+			messages_in(f, boxes[b], "sent", &k);
+			assert_int_equal(k, boxes[b] == shared.id ? filed : 0);
+		}
+	}
+	size_t k, in;
+	struct store_message *sent = messages_in(f, shared.id, "sent", &k);
+	struct store_message *inbox = messages_in(f, to[0].mailbox_id,
+		"inbox", &in);
+	assert_int_equal(k, 2);
+	assert_int_equal(in, sizeof(cases) / sizeof(*cases));
+	for (size_t i = 0; i < k; i++) {
+		assert_int_equal(sent[i].flags, STORE_FLAG_SEEN);
+		/* Stored once: the Inbox's row and the copy share the body. */
+		assert_int_equal(sent[i].body_id, inbox[i].body_id);
+		assert_int_equal(inbox[i].flags, 0);
+	}
+	int64_t used;
+	assert_int_equal(store_mailbox_used(f->u.st, shared.id, &used, &err),
+		0);
+	assert_int_equal(used, sent[0].size + sent[1].size);
+
+	/* Every recipient stopped, and the Sent folder gone: made, filed. */
+	struct store_folder gone;
+	assert_int_equal(store_folder_special(f->u.st, shared.id, "sent",
+				 f->u.arena, &gone, &err),
+		0);
+	assert_int_equal(store_folder_delete(f->u.st, gone.id, &err), 0);
+	assert_int_equal(config_set(f->u.config,
+				 "mail.shared_sent_copies=true", &err), 0);
+	char data[256];
+	int len = snprintf(data, sizeof(data), "From: <%s>\r\n"
+		"Subject: stopped\r\n\r\nPrivate.\r\n",
+		shared.address);
+	struct mail_message m = { .data = data, .size = (size_t)len,
+		.received_at = 5000, .sender = shared.address,
+		.right = MAIL_SEND_AS };
+	const char *const stopped[] = { "stopped by policy" };
+	struct mail_delivery_report r;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
+		&err), 0);
+	store_writer_stop(&w);
+	assert_int_equal(r.mailboxes, 0);
+	assert_true(r.sent_copy);
+	messages_in(f, to[0].mailbox_id, "inbox", &in);
+	assert_int_equal(in, sizeof(cases) / sizeof(*cases));
+	struct store_folder made;
+	assert_int_equal(store_folder_special(f->u.st, shared.id, "sent",
+				 f->u.arena, &made, &err),
+		0);
+	assert_string_equal(made.name, "Sent Items");
+	assert_true(made.id != gone.id);
+	assert_true(made.uidvalidity > gone.uidvalidity);
+	sent = messages_in(f, shared.id, "sent", &k);
+	assert_int_equal(k, 1);
+	assert_int_equal(sent[0].flags, STORE_FLAG_SEEN);
+	assert_int_equal(sent[0].uid, 1);
+}
+
 /* A message of about n bytes to the fixture's list. */
 static int
 deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
@@ -736,6 +878,7 @@ main(void)
 		T(test_deliver_without_inbox_is_temporary),
 		T(test_deliver_to_junk),
 		T(test_deliver_sends_success_report),
+		T(test_shared_sent_copies),
 		T(test_uidvalidity_never_repeats),
 		T(test_watch_wakes_only_its_mailbox),
 	};
