@@ -210,9 +210,10 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	if (rc < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	log_info("smtp.accepted", "id=%s peer=%s from=<%s> recipients=%zu "
-		"stopped=%zu mailboxes=%lld over_quota=%lld size=%zu user=%s",
-		id, net_peer(s->conn), s->from, s->recipient_count, stopped,
-		(long long)report.mailboxes, (long long)report.over_quota,
+		"stopped=%zu mailboxes=%lld over_quota=%lld sent_copy=%s "
+		"size=%zu user=%s", id, net_peer(s->conn), s->from,
+		s->recipient_count, stopped, (long long)report.mailboxes,
+		(long long)report.over_quota, report.sent_copy ? "yes" : "no",
 		m.size, smtp_who(s));
 	if (stopped > 0)
 		return smtp_reply(s, 250, "2.0.0", "accepted as %s, but not "
