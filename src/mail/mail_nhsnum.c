@@ -487,6 +487,13 @@ mail_nhsnum_scan(struct span t, mail_nhsnum_found_fn *found, void *ctx)
 	struct mail_nhsnum_match m;
 	size_t num_pos = 0, kw_pos = 0, ks = 0, ke = 0;
 	bool have_num = mail_nhsnum_find(t, &num_pos, &m);
+	/*
+	 * Keywords only matter near a number: most texts have none, and the
+	 * keyword search was most of a scan's time (B10: ~0.7 ms per 4 KB
+	 * message of CPU went here).
+	 */
+	if (!have_num)
+		return;
 	bool have_kw = mail_nhsnum_keyword_find(t, &kw_pos, &ks, &ke);
 	/* A running count of code points up to byte at. */
 	size_t at = 0, cps = 0, last_kw_end = 0;
