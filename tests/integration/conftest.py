@@ -4,6 +4,7 @@ The binary is $CAREMAIL_BIN (default build/caremail). Every call has a
 timeout; every test gets its own instance in its own tmp_path.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -294,30 +295,57 @@ class Server:
             assert_no_sanitizer(logs)
 
 
-def read_folder(server, address, password, folder="INBOX"):
-    """Every message in one folder of a mailbox, read over IMAP with
-    STARTTLS and parsed with Python's email package."""
-    import email
-    import email.policy
+def submit(server, login, password, mail_from, rcpts, data, options=()):
+    """(code, text) of the reply to DATA over submission with STARTTLS,
+    signed in as login; options: each RCPT's ESMTP parameters."""
+    import smtplib
+    with smtplib.SMTP("127.0.0.1", server.ports["submission"],
+                      timeout=10) as s:
+        s.starttls(context=server.ssl_context())
+        s.login(login, password)
+        s.mail(mail_from)
+        for r in rcpts:
+            assert s.rcpt(r, list(options))[0] == 250, r
+        return s.data(data)
+
+
+@contextlib.contextmanager
+def imap_session(server, address, password):
+    """An IMAP connection with STARTTLS, signed in as address."""
     import imaplib
     m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=10)
     try:
         m.starttls(ssl_context=server.ssl_context())
         m.login(address, password)
-        assert m.select(f'"{folder}"', readonly=True)[0] == "OK"
-        _, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            _, parts = m.fetch(num, "(RFC822)")
-            out.append(email.message_from_bytes(
-                parts[0][1], policy=email.policy.default))
+        yield m
         m.logout()
-        return out
     finally:
         try:
             m.shutdown()
         except OSError:
             pass
+
+
+def fetch_folder(m, folder, items="(RFC822)"):
+    """Each message of folder, read-only: its FETCH response (the data
+    line's prefix, the literal)."""
+    assert m.select(f'"{folder}"', readonly=True)[0] == "OK"
+    _, data = m.search(None, "ALL")
+    out = []
+    for num in data[0].split():
+        _, parts = m.fetch(num, items)
+        out.append(parts[0])
+    return out
+
+
+def read_folder(server, address, password, folder="INBOX"):
+    """Every message in one folder of a mailbox, read over IMAP with
+    STARTTLS and parsed with Python's email package."""
+    import email
+    import email.policy
+    with imap_session(server, address, password) as m:
+        return [email.message_from_bytes(raw, policy=email.policy.default)
+                for _, raw in fetch_folder(m, folder)]
 
 
 @pytest.fixture

@@ -9,14 +9,13 @@ line, audit row, reply or report holds the number in clear. Sent through
 a real SMTP client over TLS; the queue and the audit read through the
 CLI."""
 
-import smtplib
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
 
 from apiclient import USER_PASSWORD, make_person
-from conftest import read_folder
+from conftest import read_folder, submit
 
 NUMBER = "999 149 6327"          # valid, in the 999 test range (issued)
 CLEAR = ("999 149 6327", "9991496327", "999-149-6327")
@@ -45,16 +44,10 @@ def message(sender, rcpt, body, subject="Referral", attachment=None):
     return msg.as_bytes(policy=SMTP)
 
 
-def submit(server, sender, rcpts, data, options=()):
+def send(server, sender, rcpts, data, options=()):
     """(code, text) of the reply to DATA over submission; options: RCPT's."""
-    with smtplib.SMTP("127.0.0.1", server.ports["submission"],
-                      timeout=10) as s:
-        s.starttls(context=server.ssl_context())
-        s.login(sender, USER_PASSWORD)
-        s.mail(sender)
-        for r in rcpts:
-            assert s.rcpt(r, list(options))[0] == 250
-        return s.data(data)
+    return submit(server, sender, USER_PASSWORD, sender, rcpts, data,
+                  options)
 
 
 def queued(instance):
@@ -98,7 +91,7 @@ def human_part(report):
 def test_stopped_for_outside_recipients_and_the_sender_told(
         start_server, instance, ann):
     server = start_server()
-    reply = submit(server, ann, ["jo@nhs.net", "pat@mail.example"],
+    reply = send(server, ann, ["jo@nhs.net", "pat@mail.example"],
                    message(ann, "pat@mail.example",
                            f"Patient NHS number {NUMBER}, as asked."))
     assert_no_clear_number(stopped(reply).decode())
@@ -129,10 +122,10 @@ def test_found_in_an_attachment_and_in_the_subject(start_server, instance,
                                                    ann):
     server = start_server()
     csv = f"name,nhs\r\nA Patient,{NUMBER}\r\n".encode()
-    stopped(submit(server, ann, ["pat@mail.example"],
+    stopped(send(server, ann, ["pat@mail.example"],
                    message(ann, "pat@mail.example", "List attached.",
                            attachment=(csv, "csv", "clinic.csv"))))
-    stopped(submit(server, ann, ["pat@mail.example"],
+    stopped(send(server, ann, ["pat@mail.example"],
                    message(ann, "pat@mail.example", "See subject.",
                            subject=f"Re: {NUMBER}")))
     assert [r["summary"]["where"] for r in dlp_rows(instance)] == [
@@ -148,7 +141,7 @@ def test_found_in_an_attachment_and_in_the_subject(start_server, instance,
 
 def test_notify_never_means_no_report(start_server, instance, ann):
     server = start_server()
-    stopped(submit(server, ann, ["pat@mail.example"],
+    stopped(send(server, ann, ["pat@mail.example"],
                    message(ann, "pat@mail.example", f"NHS no {NUMBER}"),
                    options=["NOTIFY=NEVER"]))
     assert queued(instance) == [] and reports(server, ann) == []
@@ -160,7 +153,7 @@ def test_secure_domains_and_our_people_are_not_judged(start_server, instance,
     server = start_server()
     bob = make_person(instance, org, "Bob", "Colleague")
     data = message(ann, "jo@nhs.net", f"NHS number {NUMBER}.")
-    assert submit(server, ann, ["jo@nhs.net", "ops@mod.uk", bob],
+    assert send(server, ann, ["jo@nhs.net", "ops@mod.uk", bob],
                   data)[0] == 250
     assert queued(instance) == ["jo@nhs.net", "ops@mod.uk"]
     assert dlp_rows(instance) == []
@@ -173,13 +166,13 @@ def test_each_tier_has_its_action(start_server, instance, ann):
     server = start_server()
     low = message(ann, "pat@mail.example", "Order 9991496327 shipped.")
     medium = message(ann, "pat@mail.example", f"Ref {NUMBER}.")
-    sent(submit(server, ann, ["pat@mail.example"], low))
-    stopped(submit(server, ann, ["pat@mail.example"], medium))
+    sent(send(server, ann, ["pat@mail.example"], low))
+    stopped(send(server, ann, ["pat@mail.example"], medium))
     server.stop()
     server = start_server(extra=["mail.dlp_low=block",
                                  "mail.dlp_medium=none"])
-    stopped(submit(server, ann, ["pat@mail.example"], low))
-    sent(submit(server, ann, ["pat@mail.example"], medium))
+    stopped(send(server, ann, ["pat@mail.example"], low))
+    sent(send(server, ann, ["pat@mail.example"], medium))
     rows = dlp_rows(instance)       # newest first; medium=none: no row
     assert [(r["summary"]["tier"], r["summary"]["decision"])
             for r in rows] == [("low", "refuse"), ("medium", "refuse"),
@@ -190,7 +183,7 @@ def test_each_tier_has_its_action(start_server, instance, ann):
 
 def test_audit_sends_and_records(start_server, instance, ann):
     server = start_server(extra=["mail.dlp_high=audit"])
-    code, _ = submit(server, ann, ["pat@mail.example"],
+    code, _ = send(server, ann, ["pat@mail.example"],
                      message(ann, "pat@mail.example", f"NHS no {NUMBER}"))
     assert code == 250
     assert queued(instance) == ["pat@mail.example"]
@@ -205,14 +198,14 @@ def test_audit_sends_and_records(start_server, instance, ann):
 def test_none_everywhere_is_not_scanned(start_server, instance, ann):
     server = start_server(extra=["mail.dlp_high=none", "mail.dlp_medium=none",
                                  "mail.dlp_low=none"])
-    assert submit(server, ann, ["pat@mail.example"],
+    assert send(server, ann, ["pat@mail.example"],
                   message(ann, "pat@mail.example",
                           f"NHS number {NUMBER}"))[0] == 250
     # Not even a part that cannot be read is anything to judge.
     odd = (f"From: {ann}\r\nTo: pat@mail.example\r\nSubject: Notes\r\n"
            "Content-Type: text/plain; charset=x-unknown-charset\r\n"
            "\r\nNotes.\r\n").encode()
-    assert submit(server, ann, ["pat@mail.example"], odd)[0] == 250
+    assert send(server, ann, ["pat@mail.example"], odd)[0] == 250
     assert queued(instance) == ["pat@mail.example"] * 2
     assert dlp_rows(instance) == []
 
@@ -224,7 +217,7 @@ def test_a_part_that_cannot_be_read_is_held_not_sent(start_server, instance,
             "MIME-Version: 1.0\r\n"
             "Content-Type: text/plain; charset=x-unknown-charset\r\n"
             "\r\nNotes for the clinic.\r\n").encode()
-    stopped(submit(server, ann, ["pat@mail.example"], data))
+    stopped(send(server, ann, ["pat@mail.example"], data))
     assert queued(instance) == []
     [(_, report)] = reports(server, ann)
     assert "could not be checked for patient information" in \

@@ -4,11 +4,10 @@ whole at DATA with a sentence saying why and what to do, never sent in
 clear; to a secure domain, or without [secure], it is queued as ever. A
 message with no Subject or two fails closed. Each refusal is audited."""
 
-import smtplib
-
 import pytest
 
 from apiclient import USER_PASSWORD, make_person
+from conftest import submit
 
 
 @pytest.fixture
@@ -19,19 +18,12 @@ def ann(instance, org):
     return address
 
 
-def submit(server, sender, rcpts, subjects):
+def submit_subjects(server, sender, rcpts, subjects):
     """(code, text) of the reply to DATA over submission."""
     head = "".join(f"Subject: {s}\r\n" for s in subjects)
     msg = (f"From: <{sender}>\r\nTo: <{rcpts[0]}>\r\n{head}"
            "Message-ID: <s@t>\r\n\r\nResults for Mrs A.\r\n").encode()
-    with smtplib.SMTP("127.0.0.1", server.ports["submission"],
-                      timeout=10) as s:
-        s.starttls(context=server.ssl_context())
-        s.login(sender, USER_PASSWORD)
-        s.mail(sender)
-        for r in rcpts:
-            assert s.rcpt(r)[0] == 250
-        return s.data(msg)
+    return submit(server, sender, USER_PASSWORD, sender, rcpts, msg)
 
 
 def queued(instance):
@@ -42,7 +34,7 @@ def queued(instance):
     ["[secure] Results"], ["results [SECURE]"], [],
     ["Results", "[secure] Results"]])
 def test_refused_whole_not_sent_in_clear(server, instance, ann, subjects):
-    code, text = submit(server, ann, ["jo@nhs.net", "pat@gmail.example"],
+    code, text = submit_subjects(server, ann, ["jo@nhs.net", "pat@gmail.example"],
                         subjects)
     assert code == 550 and text.startswith(b"5.7.1"), text
     assert b"encrypted for pat@gmail.example" in text
@@ -54,9 +46,9 @@ def test_refused_whole_not_sent_in_clear(server, instance, ann, subjects):
 
 
 def test_secure_domains_and_plain_mail_go(server, instance, ann):
-    assert submit(server, ann, ["jo@nhs.net", "ops@mod.uk"],
+    assert submit_subjects(server, ann, ["jo@nhs.net", "ops@mod.uk"],
                   ["[secure] Results"])[0] == 250
-    assert submit(server, ann, ["pat@gmail.example"], ["Results"])[0] == 250
+    assert submit_subjects(server, ann, ["pat@gmail.example"], ["Results"])[0] == 250
     assert queued(instance) == ["jo@nhs.net", "ops@mod.uk",
                                 "pat@gmail.example"]
     assert instance.json("audit", "list", "--type", "message") == []
@@ -66,7 +58,7 @@ def test_a_long_refusal_comes_on_continuation_lines(server, instance, ann):
     # RFC 5321 §4.5.3.1.5: a reply line is at most 512 octets with its
     # code and CRLF; a long address makes the sentence longer than that.
     rcpt = "p" * 60 + "@" + ".".join(["a" * 55] * 3) + ".example"
-    code, text = submit(server, ann, [rcpt], ["[secure] Results"])
+    code, text = submit_subjects(server, ann, [rcpt], ["[secure] Results"])
     assert code == 550
     lines = text.split(b"\n")      # smtplib joins the lines' texts
     assert len(lines) > 1

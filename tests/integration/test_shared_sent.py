@@ -8,15 +8,13 @@ nothing is filed at all. Sent with smtplib over STARTTLS and AUTH; read
 back over IMAP by a member of the mailbox, through the folder LIST marks
 \\Sent (RFC 6154)."""
 
-import imaplib
 import re
-import smtplib
 from email.message import EmailMessage
 from email.policy import SMTP
 
 import pytest
 
-from conftest import PASSWORD, read_folder
+from conftest import PASSWORD, fetch_folder, imap_session, read_folder, submit
 
 LISTED = re.compile(rb'^\((?P<attrs>[^)]*)\) (?:"[^"]*"|NIL) '
                     rb'"?(?P<name>.*?)"?$')
@@ -40,30 +38,20 @@ def message(frm, to, subject, body="Clinic times are changing."):
     return msg.as_bytes(policy=SMTP)
 
 
-def submit(server, login, frm, to, subject, body=None):
+def send(server, login, frm, to, subject, body=None):
     """Submits as `login` with From `frm` (the envelope sender too); the
     reply to DATA."""
     data = message(frm, to, subject) if body is None else \
         message(frm, to, subject, body)
-    with smtplib.SMTP("127.0.0.1", server.ports["submission"],
-                      timeout=10) as s:
-        s.starttls(context=server.ssl_context())
-        s.login(login, PASSWORD)
-        s.mail(frm)
-        for r in to:
-            assert s.rcpt(r)[0] == 250, r
-        return s.data(data)
+    return submit(server, login, PASSWORD, frm, to, data)
 
 
 def sent_items(server, reader, mailbox):
     """(flags, message bytes) of each message in the \\Sent folder of
     mailbox (the reader's own, or one of the Shared namespace), read over
     IMAP with STARTTLS as reader."""
-    m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=10)
-    try:
-        m.starttls(ssl_context=server.ssl_context())
-        m.login(reader, PASSWORD)
-        prefix = "" if mailbox == reader else f"Shared/{mailbox}/"
+    prefix = "" if mailbox == reader else f"Shared/{mailbox}/"
+    with imap_session(server, reader, PASSWORD) as m:
         typ, lines = m.list()
         assert typ == "OK"
         sent = []
@@ -75,20 +63,9 @@ def sent_items(server, reader, mailbox):
                     name.startswith(prefix) and "/" not in name[len(prefix):]:
                 sent.append(name)
         assert len(sent) == 1, lines
-        assert m.select(f'"{sent[0]}"', readonly=True)[0] == "OK"
-        _, data = m.search(None, "ALL")
-        out = []
-        for num in data[0].split():
-            _, parts = m.fetch(num, "(FLAGS BODY.PEEK[])")
-            flags = re.search(rb"FLAGS \(([^)]*)\)", parts[0][0])[1].split()
-            out.append((flags, parts[0][1]))
-        m.logout()
-        return out
-    finally:
-        try:
-            m.shutdown()
-        except OSError:
-            pass
+        return [(re.search(rb"FLAGS \(([^)]*)\)", head)[1].split(), raw)
+                for head, raw in fetch_folder(m, sent[0],
+                                              "(FLAGS BODY.PEEK[])")]
 
 
 def subject(raw):
@@ -113,13 +90,13 @@ def test_shared_mailbox_keeps_what_was_sent_from_it(start_server, instance,
     instance.run("shared", "members", "add", box, dee)
     instance.run("grant", "add", box, dee, "--right", "full_access")
 
-    ok = [submit(server, ann, box, [bob], "as reception"),
-          submit(server, cat, box, [bob], "on behalf of reception"),
-          submit(server, ann, ann, [bob], "as herself"),
-          submit(server, ann, eve, [bob], "as eve")]
+    ok = [send(server, ann, box, [bob], "as reception"),
+          send(server, cat, box, [bob], "on behalf of reception"),
+          send(server, ann, ann, [bob], "as herself"),
+          send(server, ann, eve, [bob], "as eve")]
     assert [code for code, _ in ok] == [250] * 4, ok
     # Stopped by the DLP policy for the outside recipient: still sent.
-    code, text = submit(server, ann, box, [bob, "far@elsewhere.example"],
+    code, text = send(server, ann, box, [bob, "far@elsewhere.example"],
                         "referral", "NHS number 999 149 6327 attached.")
     assert code == 250 and b"not sent to 1 recipient" in text, text
     assert instance.json("queue", "list") == []
