@@ -438,6 +438,16 @@ int dir_audit(const struct dir_ctx *ctx, const char *action,
 int dir_audit_denied(const struct dir_ctx *ctx, const char *object_type,
 	int64_t org_id, void *summary, struct error *err);
 
+/*
+ * One row of action "other" whose summary is JSON text already written
+ * (summary: a compact object, as dir_audit writes it); result "denied"
+ * or "done". In the caller's transaction if there is one, else in its
+ * own. For a record made before the transaction it belongs to (the mail
+ * policy stage's, written in the delivery's commit).
+ */
+int dir_audit_text(const struct dir_ctx *ctx, const char *object_type,
+	int64_t org_id, const char *summary, bool denied, struct error *err);
+
 int dir_audit_list(const struct dir_ctx *ctx,
 	const struct store_audit_filter *filter, struct store_audit **rows_r,
 	size_t *count_r, struct error *err);

@@ -42,17 +42,10 @@ dir_json_str(const char *s)
 }
 
 static int
-audit_row(const struct dir_ctx *ctx, const char *action,
+audit_text_row(const struct dir_ctx *ctx, const char *action,
 	const char *object_type, int64_t object_id, int64_t org_id,
-	json_t *summary, const char *result, struct error *err)
+	const char *text, const char *result, struct error *err)
 {
-	if (summary == NULL)
-		summary = json_object();
-	char *text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(summary);
-	if (text == NULL)
-		return error_set(err, ERROR_INTERNAL,
-			"cannot write the audit summary");
 	struct store_audit row = {
 		.at = ctx->now,
 		.actor = ctx->actor,
@@ -65,9 +58,33 @@ audit_row(const struct dir_ctx *ctx, const char *action,
 		.request_id = ctx->request_id,
 		.result = result,
 	};
-	int rc = store_audit_append(ctx->store, &row, ctx->audit_key, err);
+	return store_audit_append(ctx->store, &row, ctx->audit_key, err);
+}
+
+static int
+audit_row(const struct dir_ctx *ctx, const char *action,
+	const char *object_type, int64_t object_id, int64_t org_id,
+	json_t *summary, const char *result, struct error *err)
+{
+	if (summary == NULL)
+		summary = json_object();
+	char *text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(summary);
+	if (text == NULL)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot write the audit summary");
+	int rc = audit_text_row(ctx, action, object_type, object_id, org_id,
+		text, result, err);
 	free(text);
 	return rc;
+}
+
+int
+dir_audit_text(const struct dir_ctx *ctx, const char *object_type,
+	int64_t org_id, const char *summary, bool denied, struct error *err)
+{
+	return audit_text_row(ctx, "other", object_type, 0, org_id, summary,
+		denied ? "denied" : "done", err);
 }
 
 int

@@ -104,6 +104,18 @@ enum mail_send_right {
 	MAIL_SEND_ON_BEHALF,	/* Send on Behalf: a Sender header names them */
 };
 
+/*
+ * An audit row owed for a message (type "message", action "other"): its
+ * summary as compact JSON text, and whether it records a refusal. The
+ * policy stage makes them; the delivery's commit writes them, so a row
+ * exists exactly when the message was accepted, and costs no commit of
+ * its own (mail_policy_stage.h).
+ */
+struct mail_audit_note {
+	const char *summary;
+	bool denied;
+};
+
 struct mail_message {
 	const char *data;	/* the whole message, CRLF line endings */
 	size_t size;
@@ -124,6 +136,9 @@ struct mail_message {
 	 * commit (SPEC M12a); 0: none. mail_accept sets it from `right`.
 	 */
 	int64_t sent_copy_mailbox;
+	/* Audit rows written in the delivery's commit (none: 0). */
+	const struct mail_audit_note *notes;
+	size_t note_count;
 };
 
 /* What a delivery did, for the front end's log line. */
@@ -146,7 +161,8 @@ struct mail_delivery_report {
  * stable storage, or with nothing kept. With m->sent_copy_mailbox set,
  * the same commit files a \Seen copy in that mailbox's Sent Items (made
  * if it has gone, as dir_mailbox_standard_folder says), even with no
- * recipients. Intake calls mail_accept (mail_accept.h), which adds the
+ * recipients; m->notes are written in it too (with no recipient and no
+ * copy, they alone: no body is kept). Intake calls mail_accept (mail_accept.h), which adds the
  * reports the sender is owed and decides the Sent Items copy.
  */
 int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,

@@ -156,7 +156,8 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	 */
 	struct mail_message sent = *m;
 	int rc = sent_copy_mailbox(ctx, m, &sent.sent_copy_mailbox, err);
-	if (rc == 0 && (n > 0 || sent.sent_copy_mailbox != 0))
+	if (rc == 0 && (n > 0 || sent.sent_copy_mailbox != 0 ||
+		m->note_count > 0))
 		rc = mail_deliver(w, ctx, &sent, go, n, report_r, err);
 	else if (report_r != NULL)
 		*report_r = none;

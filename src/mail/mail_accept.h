@@ -27,8 +27,9 @@ struct store_writer;
  * mailbox (m->right, the From a live shared mailbox) with
  * mail.shared_sent_copies on, the delivery's commit also files a \Seen
  * copy in that mailbox's Sent Items (SPEC M12a), stopped recipients or
- * not. With every recipient stopped and no such copy nothing is
- * delivered and report_r counts nothing.
+ * not, and m->notes are written (mail_deliver). With every recipient
+ * stopped and no such copy nothing is delivered and report_r counts
+ * nothing; the notes are written all the same.
  */
 int mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,

@@ -69,6 +69,7 @@ struct deliver_job {
 	size_t count;
 	struct mail_body body;
 	struct mail_delivery_report report;
+	bool notes_only;	/* no recipient, no copy: only m->notes */
 };
 
 /*
@@ -162,12 +163,27 @@ file_sent_copy(struct deliver_job *job, const struct store_delivery *d,
 	return 0;
 }
 
+/* The policy stage's audit rows for the message, in its commit. */
+static int
+write_notes(struct deliver_job *job, struct error *err)
+{
+	for (size_t i = 0; i < job->m->note_count; i++) {
+		const struct mail_audit_note *note = &job->m->notes[i];
+		if (dir_audit_text(&job->ctx, "message", 0, note->summary,
+			    note->denied, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Runs on the writer thread, inside the shared transaction. */
 static int
 run_deliver_job(struct store *st, void *arg, struct error *err)
 {
 	struct deliver_job *job = arg;
 	job->ctx.store = st;
+	if (job->notes_only)
+		return write_notes(job, err);
 	int64_t body_id = store_body_put(st, &job->body.body, err);
 	if (body_id < 0 || store_set_begin(st, err) < 0 ||
 	    gather_recipients(job, err) < 0)
@@ -183,7 +199,7 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 	};
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
 		    err) < 0 ||
-	    file_sent_copy(job, &d, err) < 0)
+	    file_sent_copy(job, &d, err) < 0 || write_notes(job, err) < 0)
 		return -1;
 	note_changes(st, job->recipients, job->count);
 	/* A big list's members need not sit in the temporary tables. */
@@ -198,11 +214,12 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 {
 	/* The summary and hash are worked out here, outside the commit. */
 	struct deliver_job job = { .ctx = *ctx, .m = m,
-		.recipients = recipients, .count = count };
+		.recipients = recipients, .count = count,
+		.notes_only = count == 0 && m->sent_copy_mailbox == 0 };
 	struct arena *a = arena_new(SUMMARY_ARENA_CAP);
 	job.ctx.arena = a;
-	int rc = mail_body_prepare(m->data, m->size, m->received_at, a,
-		&job.body, err);
+	int rc = job.notes_only ? 0 : mail_body_prepare(m->data, m->size,
+		m->received_at, a, &job.body, err);
 	if (rc == 0)
 		rc = store_writer_run(w, run_deliver_job, &job, err);
 	if (rc == 0 && report_r != NULL)

@@ -153,5 +153,6 @@ mail_policy_judge_internet(const struct dir_ctx *ctx, const struct mail_policy_s
 		json_object_set_new(fields, "dmarc", json_string(
 			mail_dmarc_result_name(report.dmarc.result)));
 	}
-	return mail_policy_record(ctx, in, &plan->decision, fields, err);
+	return mail_policy_record(in, &plan->decision, fields, a, plan,
+		err);
 }

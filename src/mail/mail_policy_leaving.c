@@ -67,9 +67,9 @@ first_outside(const struct mail_policy_settings *s,
  * than sent in clear.
  */
 static int
-refuse_secure(const struct dir_ctx *ctx, const struct mail_arrival *in,
-	const char *outside, size_t subject_count, struct arena *a,
-	struct mail_arrival_plan *plan, struct error *err)
+refuse_secure(const struct mail_arrival *in, const char *outside,
+	size_t subject_count, struct arena *a, struct mail_arrival_plan *plan,
+	struct error *err)
 {
 	const char *why = arena_printf(a, "this message %s, so it must be "
 		"encrypted for %s, which is outside the secure domains; this "
@@ -84,8 +84,8 @@ refuse_secure(const struct dir_ctx *ctx, const struct mail_arrival *in,
 			"for a recipient outside the secure domains, and this "
 			"service cannot encrypt mail for them yet, so nothing "
 			"was sent" };
-	return mail_policy_record(ctx, in, &plan->decision, json_pack("{s:s}",
-		"recipient", outside), err);
+	return mail_policy_record(in, &plan->decision, json_pack("{s:s}",
+		"recipient", outside), a, plan, err);
 }
 
 /*
@@ -199,7 +199,7 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 		true, false, a);
 	if (d.action == MAIL_POLICY_ENCRYPT) {
 		json_decref(hit);
-		return refuse_secure(ctx, in, outside, n, a, plan, err);
+		return refuse_secure(in, outside, n, a, plan, err);
 	}
 	if (hit == NULL)
 		return 0;
@@ -219,5 +219,5 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 	} else {
 		plan->decision = d;	/* no one to report to: refused whole */
 	}
-	return mail_policy_record(ctx, in, &d, hit, err);
+	return mail_policy_record(in, &d, hit, a, plan, err);
 }

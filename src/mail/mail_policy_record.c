@@ -1,7 +1,7 @@
 /*
  * The policy stage's record of a decision: one log line and one audit row
  * (type "message"; denied for BLOCK), with fields saying what it was
- * about. Layer: domain. SECURITY.md 53: callers put only masked numbers
+ * about; the row kept in the plan until the delivery's commit. Layer: domain. SECURITY.md 53: callers put only masked numbers
  * in fields.
  */
 #include "mail/mail_policy_stage_internal.h"
@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "core/arena.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "dir/dir.h"
 
@@ -22,9 +24,9 @@ static const char *const action_names[] = {
 };
 
 int
-mail_policy_record(const struct dir_ctx *ctx, const struct mail_arrival *in,
+mail_policy_record(const struct mail_arrival *in,
 	const struct mail_policy_decision *d, json_t *fields,
-	struct error *err)
+	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
 {
 	const char *action = action_names[d->action];
 	const char *reason = mail_policy_reason_name(d->reason);
@@ -38,12 +40,29 @@ mail_policy_record(const struct dir_ctx *ctx, const struct mail_arrival *in,
 		"envelope_from", in->envelope_from, "message_id", in->id);
 	json_object_update(summary, fields);
 	json_decref(fields);
-	if (d->action == MAIL_POLICY_BLOCK)
-		return dir_audit_denied(ctx, "message", 0, summary, err);
-	if (dir_begin(ctx, err) < 0) {
-		json_decref(summary);
+	char *text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(summary);
+	const char *kept = text != NULL ? arena_strdup(a, text) : NULL;
+	free(text);
+	if (kept == NULL || plan->note_count == MAIL_POLICY_NOTES_MAX)
+		return error_set(err, ERROR_LIMIT,
+			"no room to keep the policy decision's audit record");
+	plan->notes[plan->note_count++] = (struct mail_audit_note){
+		.summary = kept, .denied = d->action == MAIL_POLICY_BLOCK };
+	return 0;
+}
+
+int
+mail_policy_write_notes(const struct dir_ctx *ctx,
+	const struct mail_arrival_plan *plan, struct error *err)
+{
+	if (plan->note_count == 0)
+		return 0;
+	if (dir_begin(ctx, err) < 0)
 		return -1;
-	}
-	return dir_finish(ctx, dir_audit(ctx, "other", "message", 0, 0,
-		summary, err), err);
+	int rc = 0;
+	for (size_t i = 0; i < plan->note_count && rc == 0; i++)
+		rc = dir_audit_text(ctx, "message", 0, plan->notes[i].summary,
+			plan->notes[i].denied, err);
+	return dir_finish(ctx, rc, err);
 }

@@ -115,12 +115,16 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 	if (!in->authenticated && !trusted(s, in->peer_ip) &&
 	    mail_policy_judge_internet(ctx, s, in, header_at, a, plan_r, err) < 0)
 		return -1;
-	if (plan_r->decision.action == MAIL_POLICY_BLOCK)
-		return 0;
 	/*
 	 * A copy keeps our trace fields at its start, so what follows them
 	 * begins at the same offset in it: [secure] and DLP read it there.
 	 */
-	return mail_policy_judge_leaving(ctx, s, in, plan_r->data + header_at,
-		header_len + plan_r->size - size, a, plan_r, err);
+	if (plan_r->decision.action != MAIL_POLICY_BLOCK &&
+	    mail_policy_judge_leaving(ctx, s, in, plan_r->data + header_at,
+		    header_len + plan_r->size - size, a, plan_r, err) < 0)
+		return -1;
+	/* Refused whole: no delivery's commit will write the rows. */
+	if (plan_r->decision.action == MAIL_POLICY_BLOCK)
+		return mail_policy_write_notes(ctx, plan_r, err);
+	return 0;
 }

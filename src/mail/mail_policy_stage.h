@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "core/cidr.h"
+#include "mail/mail.h"
 #include "mail/mail_policy.h"
 #include "mail/mail_secure.h"
 #include "mail/mail_sender_auth.h"
@@ -24,6 +25,8 @@ struct error;
 struct mail_recipient;
 
 #define MAIL_POLICY_TRUSTED_MAX 64
+/* Audit rows one message can owe: the sender checks', then the leaving. */
+#define MAIL_POLICY_NOTES_MAX 4
 
 /* The stage's settings, read and checked once when a listener starts. */
 struct mail_policy_settings {
@@ -75,6 +78,13 @@ struct mail_arrival_plan {
 	 * report, NULL for one not stopped; NULL when none is (mail_accept).
 	 */
 	const char *const *stopped;
+	/*
+	 * The audit rows of the decisions, for the delivery's commit
+	 * (mail_message.notes); summaries in a. A message refused whole
+	 * has had them written already.
+	 */
+	struct mail_audit_note notes[MAIL_POLICY_NOTES_MAX];
+	size_t note_count;
 };
 
 /*
@@ -95,9 +105,13 @@ struct mail_arrival_plan {
  * report), or, when no report could reach the sender, refuses the
  * message whole. DELIVER, TAG
  * (plan->data is the tagged copy, in a), JUNK, or BLOCK with the sentence
- * for a 550. Every decision other than DELIVER is logged and
- * audited (type "message"). Fails only when the directory or the audit
- * cannot be reached, or the tagged copy does not fit in a; the caller
+ * for a 550. Every decision other than DELIVER is logged at once and
+ * audited (type "message"): for a message refused whole here, in a
+ * commit of its own; otherwise the rows are left in plan_r->notes for
+ * the caller to put in the message (mail_message.notes), so they are
+ * written in the delivery's commit, as many messages' in one, and only
+ * if it was accepted. Fails only when the directory or the audit cannot
+ * be reached, or the tagged copy or a row does not fit in a; the caller
  * then answers 451 and keeps nothing.
  */
 int mail_policy_arrival(const struct dir_ctx *ctx,

@@ -17,12 +17,18 @@ struct dir_ctx;
 struct error;
 
 /*
- * The log line and the audit row of a decision (denied for BLOCK);
- * fields (stolen) say what it was about.
+ * The log line of a decision, now, and its audit row (denied for BLOCK)
+ * as a note in plan (its summary in a), written with the delivery or by
+ * mail_policy_arrival for a message refused whole; fields (stolen) say
+ * what it was about.
  */
-int mail_policy_record(const struct dir_ctx *ctx,
-	const struct mail_arrival *in, const struct mail_policy_decision *d,
-	json_t *fields, struct error *err);
+int mail_policy_record(const struct mail_arrival *in,
+	const struct mail_policy_decision *d, json_t *fields,
+	struct arena *a, struct mail_arrival_plan *plan, struct error *err);
+
+/* The plan's notes, in a commit of their own (a message refused whole). */
+int mail_policy_write_notes(const struct dir_ctx *ctx,
+	const struct mail_arrival_plan *plan, struct error *err);
 
 /*
  * Mail from the internet: plan->data[plan->size] with our trace fields

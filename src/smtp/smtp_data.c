@@ -198,7 +198,8 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	struct mail_message m = { .data = view.p, .size = view.len,
 		.received_at = s->ctx.now, .sender = s->from, .ret = s->ret,
 		.envid = s->envid[0] != '\0' ? s->envid : NULL,
-		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right };
+		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right,
+		.notes = plan.notes, .note_count = plan.note_count };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, &report, &err);

@@ -411,6 +411,76 @@ count_in(struct fixture *f, int64_t mailbox_id, const char *use)
 	return n;
 }
 
+static size_t
+message_audits(struct fixture *f, const char *result)
+{
+	struct store_audit_filter filter = { .object_type = "message" };
+	struct store_audit *rows;
+	size_t n, got = 0;
+	struct error err;
+	assert_int_equal(dir_audit_list(&f->u.ctx, &filter, &rows, &n, &err),
+		0);
+	for (size_t i = 0; i < n; i++)
+		got += strcmp(rows[i].result, result) == 0;
+	return got;
+}
+
+/*
+ * The policy stage's audit rows (mail_message.notes) are written in the
+ * delivery's commit: there with the message, also when every recipient
+ * was stopped; and not at all when the delivery fails and keeps nothing
+ * (the sender's retry brings them again).
+ */
+static void
+test_accept_writes_notes_with_delivery(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &ann, &err), 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
+	struct mail_recipient *to;
+	size_t n;
+	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &to, &n, &err),
+		0);
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	const struct mail_audit_note notes[] = {
+		{ "{\"event\":\"dlp\",\"decision\":\"deliver\"}", false },
+		{ "{\"event\":\"dlp\",\"decision\":\"refuse\"}", true },
+	};
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = 2000, .sender = f->ann, .notes = notes,
+		.note_count = 2 };
+	size_t done = message_audits(f, "done"),
+	       denied = message_audits(f, "denied");
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+		&err), 0);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 1);
+	assert_int_equal(message_audits(f, "done"), done + 1);
+	assert_int_equal(message_audits(f, "denied"), denied + 1);
+	/* Every recipient stopped: no copy, the rows all the same. */
+	const char *const stopped[] = { "Your message to bob was stopped." };
+	m.note_count = 1;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL,
+		&err), 0);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 1);
+	assert_int_equal(message_audits(f, "done"), done + 2);
+	/* A delivery that fails keeps no row. */
+	struct store_folder inbox;
+	assert_int_equal(store_folder_special(f->u.st, bob.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		0);
+	assert_int_equal(store_folder_delete(f->u.st, inbox.id, &err), 0);
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+		&err), -1);
+	assert_int_equal(err.code, ERROR_TEMPORARY);
+	store_writer_stop(&w);
+	assert_int_equal(message_audits(f, "done"), done + 2);
+	assert_int_equal(message_audits(f, "denied"), denied + 1);
+}
+
 /*
  * Mail the policy junks (SPEC M6, M9) goes to each mailbox's Junk E-mail,
  * through a list too, and is charged to the quota like any other; a
@@ -878,6 +948,7 @@ main(void)
 		T(test_deliver_without_inbox_is_temporary),
 		T(test_deliver_to_junk),
 		T(test_deliver_sends_success_report),
+		T(test_accept_writes_notes_with_delivery),
 		T(test_shared_sent_copies),
 		T(test_uidvalidity_never_repeats),
 		T(test_watch_wakes_only_its_mailbox),
