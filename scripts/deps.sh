@@ -12,6 +12,7 @@ packages=(
 	libcmocka-dev libpq-dev libc-ares-dev
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
+	libssl-dev	# DKIM's RSA signatures (src/mail/mail_dkim_key.c)
 	libunbound-dev	# the validating DNS resolver (src/core/dns.c)
 	libidn2-dev	# IDNA A-labels for the secure-domain match (mail_secure.c)
 	libpsl-dev publicsuffix	# DMARC's organisational domain (mail_dmarc.c)

@@ -168,6 +168,21 @@ int mail_dkim_key_load(const char *dkim_dir, const char *domain,
 	const char *selector, struct mail_dkim_key **key_r, struct error *err);
 
 /*
+ * Keys kept for signing, shared by threads (mail_dkim_keys.c): the
+ * domain's active key, read once per selector. mail_dkim_keys_get gives
+ * the key to sign with in *key_r, valid until the cache is freed; when
+ * the cache is full it is a key of the caller's own, also in *own_r, to
+ * be freed with mail_dkim_key_free (else *own_r is NULL). Errors as
+ * mail_dkim_key_load's.
+ */
+struct mail_dkim_keys;
+struct mail_dkim_keys *mail_dkim_keys_new(const char *dkim_dir);
+void mail_dkim_keys_free(struct mail_dkim_keys **kp);
+int mail_dkim_keys_get(struct mail_dkim_keys *k, const char *domain,
+	const struct mail_dkim_key **key_r, struct mail_dkim_key **own_r,
+	struct error *err);
+
+/*
  * The selector signing for domain now, into buf; ERROR_NOT_FOUND when the
  * domain has no key.
  */

@@ -5,7 +5,7 @@
 #ifndef MAIL_DKIM_INTERNAL_H
 #define MAIL_DKIM_INTERNAL_H
 
-#include <gnutls/abstract.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 
 #include "mail/mail_dkim.h"
@@ -17,7 +17,7 @@ struct mail_dkim_key {
 	enum mail_dkim_algorithm algorithm;
 	char domain[MAIL_DKIM_NAME_MAX + 1];	/* lower case */
 	char selector[64];			/* lower case */
-	gnutls_privkey_t rsa;			/* RSA only */
+	EVP_PKEY *rsa;				/* RSA only (OpenSSL) */
 	unsigned char ed_sk[crypto_sign_SECRETKEYBYTES];	/* Ed25519 */
 	unsigned char ed_pk[crypto_sign_PUBLICKEYBYTES];
 };

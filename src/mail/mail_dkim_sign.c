@@ -1,14 +1,13 @@
 /*
  * DKIM signing (RFC 6376 §5): the body hash, the fields signed, and the
- * DKIM-Signature field itself, folded, signed with rsa-sha256 (GnuTLS) or
+ * DKIM-Signature field itself, folded, signed with rsa-sha256 (OpenSSL) or
  * ed25519-sha256 (libsodium, RFC 8463). Layer: domain. No I/O: the key is
  * loaded by the caller, and `now` is passed in.
  */
 #include "mail/mail_dkim.h"
 
-#include <gnutls/abstract.h>
-#include <gnutls/gnutls.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <sodium.h>
 #include <string.h>
 
@@ -272,15 +271,19 @@ make_signature(const struct mail_dkim_key *key, struct span data,
 				"the Ed25519 signature cannot be made");
 		*b64_r = base64(sig, sizeof(sig), a);
 	} else {
-		gnutls_datum_t in = { (unsigned char *)(uintptr_t)data.p,
-			(unsigned int)data.len };
-		gnutls_datum_t sig = { NULL, 0 };
-		if (gnutls_privkey_sign_data(key->rsa, GNUTLS_DIG_SHA256, 0,
-			    &in, &sig) < 0)
+		/* RSASSA-PKCS1-v1_5 with SHA-256 (RFC 6376 §3.3.1). */
+		unsigned char sig[1024];
+		size_t sig_len = sizeof(sig);
+		EVP_MD_CTX *md = EVP_MD_CTX_new();
+		int ok = md != NULL && EVP_DigestSignInit(md, NULL,
+			EVP_sha256(), NULL, key->rsa) == 1 &&
+			EVP_DigestSign(md, sig, &sig_len,
+				(const unsigned char *)data.p, data.len) == 1;
+		EVP_MD_CTX_free(md);
+		if (!ok)
 			return error_set(err, ERROR_INTERNAL,
 				"the RSA signature cannot be made");
-		*b64_r = base64(sig.data, sig.size, a);
-		gnutls_free(sig.data);
+		*b64_r = base64(sig, sig_len, a);
 	}
 	if (*b64_r == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory to sign");

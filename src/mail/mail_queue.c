@@ -22,6 +22,7 @@
 #include "core/net.h"
 #include "core/xmalloc.h"
 #include "mail/mail.h"
+#include "mail/mail_dkim.h"
 #include "mail/mail_dns.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store.h"
@@ -79,6 +80,7 @@ mail_queue_runner_new(const struct mail_queue_env *env, struct error *err)
 	pthread_condattr_destroy(&mono);
 	atomic_init(&r->cut, false);
 	r->conns = net_group_new();
+	r->dkim_keys = mail_dkim_keys_new(env->dkim_dir);
 	/* Relative file settings are the instance directory's. */
 	char *ca = config_get_path(env->config, "outbound.tls_ca_file",
 		env->instance_dir);
@@ -623,6 +625,7 @@ mail_queue_runner_free(struct mail_queue_runner **rp)
 	free(r->threads);
 	free(r->dests);
 	dns_resolver_free(&r->resolver);
+	mail_dkim_keys_free(&r->dkim_keys);
 	net_tls_client_free(&r->trust);
 	free(r->sts_ca);
 	pthread_mutex_destroy(&r->mu);

@@ -51,6 +51,7 @@ struct mail_queue_runner {
 	struct mail_secure_policy secure;
 	struct mail_route_table routes;
 	struct dns_resolver *resolver;
+	struct mail_dkim_keys *dkim_keys;	/* signing keys, read once */
 	struct net_tls_client *trust;
 	struct mail_mta_sts_fetch sts_fetch;	/* ca_file is sts_ca */
 	char *sts_ca;		/* outbound.mta_sts_ca_file, resolved; NULL */

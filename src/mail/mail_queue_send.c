@@ -563,9 +563,10 @@ signature_of(struct mail_queue_runner *r,
 	} else {
 		const char *at = strrchr(from.address, '@');
 		const char *domain = at != NULL ? at + 1 : from.address;
-		struct mail_dkim_key *key = NULL;
+		const struct mail_dkim_key *key = NULL;
+		struct mail_dkim_key *own = NULL;
 		char *field = NULL;
-		if (mail_dkim_key_load(r->env.dkim_dir, domain, NULL, &key,
+		if (mail_dkim_keys_get(r->dkim_keys, domain, &key, &own,
 			    &err) < 0) {
 			log_warn("outbound.dkim_unsigned", "queue_id=%lld "
 				"domain=%s reason=\"%s\" hint=\"caremail dkim "
@@ -578,7 +579,7 @@ signature_of(struct mail_queue_runner *r,
 		} else {
 			sig = field;
 		}
-		mail_dkim_key_free(&key);
+		mail_dkim_key_free(&own);
 	}
 	return sig;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/arena.h"
 #include "core/error.h"
@@ -406,6 +407,77 @@ test_key_refused(void **state)
 	assert_int_equal(err.code, ERROR_INVALID);
 }
 
+/* ---- the signing keys kept ---- */
+
+static void
+write_file(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	fclose(f);
+}
+
+static void
+new_key(const char *dir, const char *selector)
+{
+	char *pem, name[64];
+	size_t len;
+	struct error err;
+	struct mail_dkim_key *k = mail_dkim_key_new(MAIL_DKIM_ED25519_SHA256,
+		"example.org", selector, &pem, &len, &err);
+	assert_non_null(k);
+	mail_dkim_key_free(&k);
+	snprintf(name, sizeof(name), "%s.key", selector);
+	write_file(dir, name, pem, len);
+	free(pem);
+}
+
+/*
+ * A domain's key is read once and kept; the `active` file is read at
+ * every use, so another selector made active signs from the next
+ * message; a domain without one is ERROR_NOT_FOUND, as the loader says.
+ */
+static void
+test_keys_kept_and_rotated(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/cm-dkim-keys-XXXXXX", dir[128];
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/example.org", root);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	new_key(dir, "one");
+	write_file(dir, "active", "one\n", 4);
+	struct mail_dkim_keys *keys = mail_dkim_keys_new(root);
+	const struct mail_dkim_key *a, *b;
+	struct mail_dkim_key *own;
+	struct error err;
+	assert_int_equal(mail_dkim_keys_get(keys, "Example.ORG", &a, &own,
+		&err), 0);
+	assert_null(own);
+	assert_string_equal(mail_dkim_key_selector(a), "one");
+	assert_int_equal(mail_dkim_keys_get(keys, "example.org", &b, &own,
+		&err), 0);
+	assert_ptr_equal(a, b);
+	new_key(dir, "two");
+	write_file(dir, "active", "two\n", 4);
+	assert_int_equal(mail_dkim_keys_get(keys, "example.org", &b, &own,
+		&err), 0);
+	assert_string_equal(mail_dkim_key_selector(b), "two");
+	assert_ptr_not_equal(a, b);
+	assert_string_equal(mail_dkim_key_selector(a), "one"); /* still held */
+	assert_int_equal(mail_dkim_keys_get(keys, "other.example", &b, &own,
+		&err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+	mail_dkim_keys_free(&keys);
+	assert_null(keys);
+	char cmd[256];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---- DNS records ---- */
 
 static struct mail_dns_input
@@ -556,6 +628,7 @@ main(void)
 		cmocka_unit_test(test_sign_memory_flat),
 		cmocka_unit_test(test_sign_needs_one_from),
 		cmocka_unit_test(test_key_refused),
+		cmocka_unit_test(test_keys_kept_and_rotated),
 		cmocka_unit_test(test_dns_zone),
 		cmocka_unit_test(test_dns_rules),
 	};
