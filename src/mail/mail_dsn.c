@@ -1,9 +1,10 @@
 /*
  * Builds delivery status notifications, and reads a remote's reply for
  * them. Layer: domain, pure. RFC 3464 §2 (fields), RFC 6522 (the report),
- * RFC 3461 §4.3 (what is returned), RFC 3834 §5 (Auto-Submitted), RFC 2047
- * (a non-ASCII subject), RFC 5322. SPEC M8: the words say what happened
- * and what to do. SECURITY: remote text is bounded and made printable.
+ * RFC 3461 §4.3 (what is returned), RFC 6533 (the global report about
+ * internationalised mail), RFC 3834 §5 (Auto-Submitted), RFC 2047 (a
+ * non-ASCII subject), RFC 5322. SPEC M8: the words say what happened and
+ * what to do. SECURITY: remote text is bounded and made printable.
  */
 #include "mail/mail_dsn.h"
 
@@ -13,6 +14,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/fold.h"
 #include "mail/mail_smtp_client.h"
 
 /* The original's header returned is cut at a line boundary past this. */
@@ -184,6 +186,8 @@ mail_dsn_advice(enum mail_dsn_action action, const char *status)
 struct out {
 	struct str s;
 	bool failed;
+	/* RFC 6533 §6: a global report, whose addresses may be UTF-8 */
+	bool global;
 };
 
 static void
@@ -229,10 +233,12 @@ format_date(int64_t t, char *buf, size_t size)
 
 /*
  * "Name: value" folded at spaces before DSN_FOLD columns (RFC 5322
- * §2.2.3), the value printable ASCII only.
+ * §2.2.3), the value printable ASCII only, or when utf8 (an address in a
+ * global report) also printable UTF-8 (RFC 6532 §3.2); anything else
+ * becomes "?".
  */
 static void
-put_field(struct out *o, const char *name, const char *value)
+put_field_text(struct out *o, const char *name, const char *value, bool utf8)
 {
 	size_t col = strlen(name) + 2;
 	bool first = true;
@@ -257,6 +263,15 @@ put_field(struct out *o, const char *name, const char *value)
 		first = false;
 		for (size_t i = 0; i < len; i++) {
 			unsigned char ch = (unsigned char)word[i];
+			uint32_t cp;
+			size_t n = ch >= 0x80 && utf8 ? fold_utf8_decode(
+				(const unsigned char *)word + i, len - i, &cp) : 0;
+			/* C1 controls are no more welcome than C0 ones. */
+			if (n > 0 && cp >= 0xa0) {
+				putn(o, word + i, n);
+				i += n - 1;
+				continue;
+			}
 			char c = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
 			putn(o, &c, 1);
 		}
@@ -265,6 +280,12 @@ put_field(struct out *o, const char *name, const char *value)
 			p++;
 	}
 	put(o, "\r\n");
+}
+
+static void
+put_field(struct out *o, const char *name, const char *value)
+{
+	put_field_text(o, name, value, false);
 }
 
 /* Where the original's header ends: after its blank line, or the end. */
@@ -280,6 +301,57 @@ header_length(struct span m)
 			return i + 3;
 	}
 	return m.len;
+}
+
+/* The original's header as a report returns it: cut at a line boundary. */
+static struct span
+returned_header(struct span original)
+{
+	struct span header = span_make(original.p, header_length(original));
+	if (header.len > DSN_MAX_HEADER) {
+		size_t cut = DSN_MAX_HEADER;
+		while (cut > 0 && header.p[cut - 1] != '\n')
+			cut--;
+		header.len = cut;
+	}
+	return header;
+}
+
+static bool
+has_8bit(const char *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)p[i] >= 0x80)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_ascii_text(const char *text)
+{
+	return text == NULL || !has_8bit(text, strlen(text));
+}
+
+bool
+mail_dsn_is_global(const struct mail_dsn_report *r)
+{
+	if (!is_ascii_text(r->original_sender))
+		return true;
+	for (size_t i = 0; i < r->recipient_count; i++) {
+		const struct mail_dsn_recipient *rc = &r->recipients[i];
+		/* A kept ORCPT is decoded: a utf-8 one's UTF-8 shows. */
+		if (!is_ascii_text(rc->final_recipient) ||
+		    !is_ascii_text(rc->original_recipient))
+			return true;
+	}
+	/*
+	 * RFC 6532 §3.7: a header with UTF-8 is not message/rfc822's to
+	 * carry. Only the header counts: an 8-bit body is 8BITMIME's, which
+	 * message/rfc822 allows.
+	 */
+	struct span header = returned_header(r->original);
+	return has_8bit(header.p, header.len);
 }
 
 /* The original's Subject, unfolded and bounded, into buf. */
@@ -451,14 +523,21 @@ put_recipient(struct out *o, const struct mail_dsn_recipient *rc)
 {
 	char value[700], date[64];
 	put(o, "\r\n");
-	snprintf(value, sizeof(value), "rfc822; %s", rc->final_recipient);
-	put_field(o, "Final-Recipient", value);
+	/*
+	 * RFC 6533 §3: a UTF-8 address is of type utf-8, which only a
+	 * global report writes as itself; a report that is not global has
+	 * no such address (mail_dsn_is_global).
+	 */
+	snprintf(value, sizeof(value), "%s; %s",
+		is_ascii_text(rc->final_recipient) ? "rfc822" : "utf-8",
+		rc->final_recipient);
+	put_field_text(o, "Final-Recipient", value, o->global);
 	/* RFC 3464 §2.3.1: the ORCPT the sender gave, as given. */
 	if (rc->original_recipient != NULL &&
 	    rc->original_recipient[0] != '\0' &&
-	    mail_dsn_orcpt_field(rc->original_recipient, value,
+	    mail_dsn_orcpt_field(rc->original_recipient, o->global, value,
 		    sizeof(value)))
-		put_field(o, "Original-Recipient", value);
+		put_field_text(o, "Original-Recipient", value, o->global);
 	put_field(o, "Action", mail_dsn_action_name(rc->action));
 	put_field(o, "Status", rc->status);
 	if (rc->remote_mta != NULL && rc->remote_mta[0] != '\0') {
@@ -530,16 +609,11 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 {
 	if (check_report(r, err) < 0)
 		return -1;
-	struct out o = { .failed = false };
+	/* RFC 6533 §6: about internationalised mail, the global types. */
+	bool global = mail_dsn_is_global(r);
+	struct out o = { .failed = false, .global = global };
 	str_init(&o.s, a, SIZE_MAX / 2);
-	struct span header = span_make(r->original.p,
-		header_length(r->original));
-	if (header.len > DSN_MAX_HEADER) {
-		size_t cut = DSN_MAX_HEADER;
-		while (cut > 0 && header.p[cut - 1] != '\n')
-			cut--;
-		header.len = cut;
-	}
+	struct span header = returned_header(r->original);
 	char subject[DSN_MAX_SUBJECT + 1], date[64], boundary[128];
 	original_subject(header, subject, sizeof(subject));
 	enum mail_dsn_action action = r->recipients[0].action;
@@ -558,7 +632,8 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 	put(&o, "Auto-Submitted: auto-replied\r\n");
 	put(&o, "MIME-Version: 1.0\r\n");
 	putf(&o, "Content-Type: multipart/report; "
-		"report-type=delivery-status;\r\n\tboundary=\"%s\"\r\n",
+		"report-type=%s;\r\n\tboundary=\"%s\"\r\n",
+		global ? "global-delivery-status" : "delivery-status",
 		boundary);
 	put(&o, "\r\nThis is a delivery status notification in MIME "
 		"format.\r\n");
@@ -569,7 +644,10 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 	put_human(&o, r, subject, cut);
 
 	putf(&o, "\r\n--%s\r\n", boundary);
-	put(&o, "Content-Type: message/delivery-status\r\n\r\n");
+	/* RFC 6533 §6.2: the global status part is 8bit, unencoded. */
+	put(&o, global ? "Content-Type: message/global-delivery-status\r\n"
+		"Content-Transfer-Encoding: 8bit\r\n\r\n" :
+		"Content-Type: message/delivery-status\r\n\r\n");
 	char value[600];
 	snprintf(value, sizeof(value), "dns; %s", r->reporting_mta);
 	put_field(&o, "Reporting-MTA", value);
@@ -583,11 +661,16 @@ mail_dsn_build(const struct mail_dsn_report *r, struct arena *a,
 		put_recipient(&o, &r->recipients[i]);
 
 	putf(&o, "\r\n--%s\r\n", boundary);
+	/* RFC 6533 §6.3 and RFC 6532 §3.7 for the global types. */
 	if (whole) {
-		put(&o, "Content-Type: message/rfc822\r\n\r\n");
+		put(&o, global ? "Content-Type: message/global\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n" :
+			"Content-Type: message/rfc822\r\n\r\n");
 		put_crlf(&o, r->original);
 	} else {
-		put(&o, "Content-Type: text/rfc822-headers\r\n\r\n");
+		put(&o, global ? "Content-Type: message/global-headers\r\n"
+			"Content-Transfer-Encoding: 8bit\r\n\r\n" :
+			"Content-Type: text/rfc822-headers\r\n\r\n");
 		put_crlf(&o, header);
 	}
 	putf(&o, "\r\n--%s--\r\n", boundary);

@@ -118,10 +118,13 @@ bool mail_dsn_orcpt_encode(const char *orcpt, char *buf, size_t size);
 
 /*
  * The same as the value of a report's Original-Recipient field (RFC 3464
- * §2.3.1): "rfc822; address", or "utf-8; " and the ASCII form of RFC 6533
- * §3. false when it does not fit.
+ * §2.3.1): "rfc822; address", or "utf-8; " and the address: in RFC 6533
+ * §3's ASCII form (utf-8-addr-xtext) for message/delivery-status, or as
+ * UTF-8, unencoded (utf-8-address), when global (for
+ * message/global-delivery-status). false when it does not fit.
  */
-bool mail_dsn_orcpt_field(const char *orcpt, char *buf, size_t size);
+bool mail_dsn_orcpt_field(const char *orcpt, bool global, char *buf,
+	size_t size);
 
 /* ---- reports (mail_dsn.c) ---- */
 
@@ -171,13 +174,24 @@ struct mail_dsn_report {
 };
 
 /*
+ * Whether r is about internationalised mail and so is written in RFC
+ * 6533's global form: the original sender, a recipient's address or its
+ * kept ORCPT holds non-ASCII, or the original's header as returned holds
+ * 8-bit bytes. The one place this is decided.
+ */
+bool mail_dsn_is_global(const struct mail_dsn_report *r);
+
+/*
  * Writes the report as a whole RFC 5322 message with CRLF line endings into
  * memory from a (the caller's, freed with it) and points *out_r at it:
  * From the postmaster, To the original sender, a Subject that says what
  * happened ("Not delivered: <subject>", "Delayed: ...", "Delivered: ..."),
  * Auto-Submitted: auto-replied, then a multipart/report with the words for
  * people, the message/delivery-status and the original's header
- * (text/rfc822-headers) or whole message (message/rfc822). The report's
+ * (text/rfc822-headers) or whole message (message/rfc822). When
+ * mail_dsn_is_global(r) (RFC 6533 §6), report-type=global-delivery-status
+ * with message/global-delivery-status, UTF-8 addresses as "utf-8;" and
+ * themselves, and message/global-headers or message/global. The report's
  * own action is the first recipient's; give one report per action.
  * ERROR_INVALID for a missing field, ERROR_LIMIT when a passes its cap.
  */

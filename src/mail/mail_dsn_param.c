@@ -364,11 +364,21 @@ mail_dsn_orcpt_encode(const char *orcpt, char *buf, size_t size)
 }
 
 bool
-mail_dsn_orcpt_field(const char *orcpt, char *buf, size_t size)
+mail_dsn_orcpt_field(const char *orcpt, bool global, char *buf, size_t size)
 {
 	bool utf8;
 	const char *address;
 	orcpt_split(orcpt, &utf8, &address);
+	/*
+	 * RFC 6533 §3: message/global-delivery-status takes the utf-8-address
+	 * form, the address itself in UTF-8. The row keeps it decoded (the
+	 * sender's "\x{HEX}" and xtext undone, raw UTF-8 as it came), so it
+	 * goes out as the sender gave it, with no encoding.
+	 */
+	if (utf8 && global) {
+		int w = snprintf(buf, size, "utf-8; %s", address);
+		return w > 0 && (size_t)w < size;
+	}
 	if (utf8) {
 		int w = snprintf(buf, size, "utf-8; ");
 		return w > 0 && (size_t)w < size &&

@@ -311,3 +311,42 @@ def test_malformed_parameters_are_refused_and_nothing_is_queued(out):
                 assert s.mail(out.ann)[0] == 250
             assert s.docmd("DATA")[0] == 503
     assert out.instance.json("queue", "list", "--all") == []
+
+
+
+def test_report_about_utf8_mail_is_global(out):
+    # RFC 6533: an SMTPUTF8 message, its header in UTF-8, whose sender
+    # wrote the recipient as a UTF-8 address (ORCPT, raw UTF-8 as RFC
+    # 6533's unitext allows in SMTPUTF8); the remote refuses it. The
+    # address tried is ASCII: caremail takes no UTF-8 address in RCPT
+    # yet (dir_address_check_local), so no Final-Recipient can be UTF-8.
+    orcpt = "jörg@far.example"
+    refuse = {"bob@far.example": "550 5.1.1 no such user"}
+    with DnsStub(zone()) as stub, \
+            Sink(smtputf8=True, replies=refuse) as sink:
+        out.settings(stub, sink.port)
+        out.send({"bob@far.example": [f"ORCPT=utf-8;{orcpt}"]},
+                 subject="Befund für Jörg", options=["SMTPUTF8"])
+        events, _ = out.run()
+        assert [(e["recipient"], e["result"]) for e in events] == \
+            [("bob@far.example", "failed")]
+        assert sink.messages == []
+    (report,) = out.inbox()
+    assert report["Subject"] == "Not delivered: Befund für Jörg"
+    parts = report.get_payload()
+    assert [p.get_content_type() for p in parts] == \
+        ["text/plain", "message/global-delivery-status",
+         "message/global-headers"]
+    per_message, rcpts = report_fields(report, "global-delivery-status")
+    assert per_message["Reporting-MTA"].startswith("dns; ")
+    assert len(rcpts) == 1
+    assert rcpts[0]["Final-Recipient"] == "rfc822; bob@far.example"
+    # The ORCPT as the sender gave it: UTF-8 itself, not \\x{F6}.
+    assert rcpts[0]["Original-Recipient"] == f"utf-8; {orcpt}"
+    assert rcpts[0]["Action"] == "failed"
+    assert rcpts[0]["Status"] == "5.1.1"
+    assert rcpts[0]["Diagnostic-Code"] == "smtp; 550 5.1.1 no such user"
+    assert "bob@far.example could not be delivered" in \
+        parts[0].get_content()
+    (returned,) = parts[2].get_payload()
+    assert returned["Subject"] == "Befund für Jörg"

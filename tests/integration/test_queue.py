@@ -4,8 +4,11 @@ python3-dnslib as the DNS (dnsstub.py) and python3-aiosmtpd as the remote
 servers (smtpsink.py). Reports are read back over IMAP and parsed with
 Python's email package; signatures are checked with python3-dkim.
 """
+import email
+import email.policy
 import json
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -118,14 +121,25 @@ class Outbound:
         return read_folder(self.server, self.ann, PASSWORD)
 
 
-def report_fields(msg):
-    """(per-message fields, [per-recipient fields]) of a DSN."""
+def report_fields(msg, report_type="delivery-status"):
+    """(per-message fields, [per-recipient fields]) of a DSN whose
+    report-type is report_type ("global-delivery-status": RFC 6533)."""
     assert msg.get_content_type() == "multipart/report"
-    assert msg.get_param("report-type") == "delivery-status"
+    assert msg.get_param("report-type") == report_type
     status = [p for p in msg.walk()
-              if p.get_content_type() == "message/delivery-status"][0]
-    blocks = status.get_payload()
-    return blocks[0], blocks[1:]
+              if p.get_content_type() == "message/" + report_type][0]
+    if report_type == "delivery-status":
+        blocks = status.get_payload()
+        return blocks[0], blocks[1:]
+    # email reads only message/delivery-status as blocks: any other
+    # message/* is a message, here the per-message fields as its header
+    # and the per-recipient blocks as its body, read the same way.
+    (per_message,) = status.get_payload()
+    body = per_message.get_payload(decode=True)
+    blocks = [email.message_from_bytes(b + b"\r\n",
+                                       policy=email.policy.default)
+              for b in re.split(rb"\r?\n\r?\n", body) if b.strip()]
+    return per_message, blocks
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Reads the delivery reports tests/unit/dsn_samples writes with Python's
 email package and checks every field RFC 3464 §2.2 and §2.3 require (and
-RFC 6522's structure, RFC 3834's Auto-Submitted, SPEC M8's words).
+RFC 6522's structure, RFC 6533's global form for internationalised mail,
+RFC 3834's Auto-Submitted, SPEC M8's words).
 
   check_dsn.py PATH/TO/dsn_samples
 """
@@ -21,9 +22,9 @@ def fields(block):
     return {k.lower(): str(v) for k, v in block.items()}
 
 
-def check_top(msg, raw, subject_head):
+def check_top(msg, raw, subject_head, report_type="delivery-status"):
     assert msg.get_content_type() == "multipart/report", msg.get_content_type()
-    assert msg.get_param("report-type") == "delivery-status"
+    assert msg.get_param("report-type") == report_type
     assert msg["From"].addresses[0].addr_spec == "postmaster@example.nhs.uk"
     assert msg["To"].addresses[0].addr_spec == "ann.smith@example.nhs.uk"
     assert str(msg["Subject"]).startswith(subject_head + ": "), msg["Subject"]
@@ -37,12 +38,26 @@ def check_top(msg, raw, subject_head):
     parts = msg.get_payload()
     assert len(parts) == 3
     assert parts[0].get_content_type() == "text/plain"
-    assert parts[1].get_content_type() == "message/delivery-status"
+    assert parts[1].get_content_type() == "message/" + report_type
     return parts
 
 
+def status_blocks(part):
+    """The field blocks of a status part. email reads only
+    message/delivery-status as blocks; message/global-delivery-status is
+    read as a message: the per-message fields its header, the rest its
+    body, each block read the same way."""
+    if part.get_content_type() == "message/delivery-status":
+        return part.get_payload()
+    (per_message,) = part.get_payload()
+    body = per_message.get_payload(decode=True)
+    return [per_message] + [
+        email.message_from_bytes(b + b"\r\n", policy=email.policy.default)
+        for b in re.split(rb"\r?\n\r?\n", body) if b.strip()]
+
+
 def check_status(part, expect):
-    blocks = part.get_payload()
+    blocks = status_blocks(part)
     per_message = fields(blocks[0])
     # §2.2: Reporting-MTA is required; the rest as given.
     assert per_message["reporting-mta"] == "dns; mail.example.nhs.uk"
@@ -115,9 +130,10 @@ def main():
              "diagnostic-code": "smtp; 451 4.2.0 Mailbox busy, try later"}]})
         assert "original-envelope-id" not in fields(parts[1].get_payload()[0])
 
+        # An 8-bit header: RFC 6533's global report.
         raw = load("full")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        parts = check_top(msg, raw, "Not delivered")
+        parts = check_top(msg, raw, "Not delivered", "global-delivery-status")
         assert str(msg["Subject"]).startswith("Not delivered: Résumé for")
         assert str(msg["Subject"]).endswith("éééééééééééééééé end")
         # The hostile reply added no header and no MIME part.
@@ -128,30 +144,32 @@ def main():
              "status": "5.7.1"}]})
         assert got[0]["diagnostic-code"].startswith("x-caremail; 554 5.7.1 "
                                                     "refused Bcc:")
-        # RET=FULL: the whole message, as message/rfc822, CRLF throughout.
-        assert parts[2].get_content_type() == "message/rfc822"
+        # RET=FULL: the whole message, as message/global (its header is
+        # UTF-8, RFC 6532 §3.7), CRLF throughout.
+        assert parts[2].get_content_type() == "message/global"
         inner = parts[2].get_payload()[0]
         assert "Body with a bare LF" in inner.get_payload()
 
         # RET=FULL past return_max: the header, and a sentence saying so.
         raw = load("cut")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        parts = check_top(msg, raw, "Not delivered")
-        assert parts[2].get_content_type() == "text/rfc822-headers"
-        assert "Body with a bare LF" not in parts[2].get_content()
+        parts = check_top(msg, raw, "Not delivered", "global-delivery-status")
+        assert parts[2].get_content_type() == "message/global-headers"
+        assert "Body with a bare LF" not in parts[2].as_string()
         assert "only its header is attached" in parts[0].get_content()
 
         raw = load("delivered")
         msg = email.message_from_bytes(raw, policy=email.policy.default)
-        parts = check_top(msg, raw, "Delivered")
+        # A utf-8 ORCPT: the global report, the address as UTF-8.
+        parts = check_top(msg, raw, "Delivered", "global-delivery-status")
         assert "bob@example.nhs.uk was delivered" in parts[0].get_content()
         got = check_status(parts[1], {"envid": "Q1234", "recipients": [
             {"to": "bob@example.nhs.uk", "action": "delivered",
              "status": "2.0.0",
-             # RFC 6533 §3: the utf-8 ORCPT in its ASCII form.
-             "original-recipient": "utf-8; j\\x{F6}rg@example.nhs.uk"}]})
+             # RFC 6533 §3: utf-8-address, the address itself.
+             "original-recipient": "utf-8; jörg@example.nhs.uk"}]})
         assert "remote-mta" not in got[0]
-        assert parts[2].get_content_type() == "text/rfc822-headers"
+        assert parts[2].get_content_type() == "message/global-headers"
 
         raw = load("relayed")
         msg = email.message_from_bytes(raw, policy=email.policy.default)

@@ -2,7 +2,8 @@
  * The RFC 3461 rules as tables: which reports each NOTIFY asks for (every
  * value against every action), NOTIFY and ORCPT kept and read back alike,
  * ORCPT passed on and reported as the sender gave it (RFC 6533 for
- * utf-8), and RET=FULL bounded by the size a report carries.
+ * utf-8), RET=FULL bounded by the size a report carries, and which reports
+ * take RFC 6533's global types.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -277,25 +278,37 @@ test_orcpt_field(void **state)
 {
 	static const struct {
 		const char *kept;
-		const char *field;
+		const char *field;	/* message/delivery-status */
+		const char *global;	/* message/global-delivery-status */
 	} cases[] = {
-		{ "rfc822;Bob@Partner.test", "rfc822; Bob@Partner.test" },
-		{ "rfc822;a b@x", "rfc822; a b@x" },
+		{ "rfc822;Bob@Partner.test", "rfc822; Bob@Partner.test",
+		  "rfc822; Bob@Partner.test" },
+		{ "rfc822;a b@x", "rfc822; a b@x", "rfc822; a b@x" },
 		/* A bare address (the CLI's --orcpt) is an rfc822 one. */
-		{ "bob@x.test", "rfc822; bob@x.test" },
-		/* RFC 6533 §3: ASCII only in message/delivery-status. */
-		{ "utf-8;j\xc3\xb6rg@x.example", "utf-8; j\\x{F6}rg@x.example" },
-		{ "utf-8;a+b@x", "utf-8; a\\x{2B}b@x" },
+		{ "bob@x.test", "rfc822; bob@x.test", "rfc822; bob@x.test" },
+		/*
+		 * RFC 6533 §3: ASCII only (utf-8-addr-xtext) in
+		 * message/delivery-status; the address itself
+		 * (utf-8-address) in the global form.
+		 */
+		{ "utf-8;j\xc3\xb6rg@x.example", "utf-8; j\\x{F6}rg@x.example",
+		  "utf-8; j\xc3\xb6rg@x.example" },
+		{ "utf-8;a+b@x", "utf-8; a\\x{2B}b@x", "utf-8; a+b@x" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		char field[600];
-		assert_true(mail_dsn_orcpt_field(cases[i].kept, field,
+		assert_true(mail_dsn_orcpt_field(cases[i].kept, false, field,
 			sizeof(field)));
 		assert_string_equal(field, cases[i].field);
+		assert_true(mail_dsn_orcpt_field(cases[i].kept, true, field,
+			sizeof(field)));
+		assert_string_equal(field, cases[i].global);
 	}
 	char small[8];
-	assert_false(mail_dsn_orcpt_field("rfc822;bob@x.test", small,
+	assert_false(mail_dsn_orcpt_field("rfc822;bob@x.test", false, small,
 		sizeof(small)));
+	assert_false(mail_dsn_orcpt_field("utf-8;j\xc3\xb6rg@x.example", true,
+		small, sizeof(small)));
 }
 
 static const char original[] =
@@ -350,8 +363,159 @@ test_ret_full_is_bounded(void **state)
 	assert_true(holds(hdrs, "text/rfc822-headers"));
 	assert_false(holds(hdrs, "The body text."));
 	assert_false(holds(hdrs, "only its header"));
-	struct span u = build(a, false, 0, "utf-8;j\xc3\xb6rg@x.example");
-	assert_true(holds(u, "Original-Recipient: utf-8; j\\x{F6}rg@x.example"));
+	arena_free(&a);
+}
+
+static const char original_8bit_header[] =
+	"From: ann@example.nhs.uk\r\n"
+	"Subject: R\xc3\xa9sultats\r\n"
+	"\r\n"
+	"The body text.\r\n";
+
+static const char original_8bit_body[] =
+	"From: ann@example.nhs.uk\r\n"
+	"Subject: Results\r\n"
+	"\r\n"
+	"The body text, caf\xc3\xa9.\r\n";
+
+/*
+ * Which reports are RFC 6533's global ones, and what each part is then
+ * called. Everything about a report that is not global stays as it was.
+ */
+static const struct {
+	const char *name;
+	const char *sender;
+	const char *final;		/* Final-Recipient's address */
+	const char *orcpt;		/* as kept; NULL: none */
+	const char *original;
+	bool full;			/* RET=FULL, within the size */
+	bool global;
+	const char *returned;		/* the third part's type */
+	const char *final_field;	/* Final-Recipient: as written */
+	const char *orcpt_field;	/* Original-Recipient:; NULL: none */
+} global_cases[] = {
+	{ "ASCII", "ann@example.nhs.uk", "b@x.test", "rfc822;B@x.test",
+	  original, false, false, "text/rfc822-headers",
+	  "rfc822; b@x.test", "rfc822; B@x.test" },
+	{ "ASCII, RET=FULL", "ann@example.nhs.uk", "b@x.test", NULL,
+	  original, true, false, "message/rfc822", "rfc822; b@x.test", NULL },
+	/* 8BITMIME's body is message/rfc822's to carry. */
+	{ "8-bit body, RET=FULL", "ann@example.nhs.uk", "b@x.test", NULL,
+	  original_8bit_body, true, false, "message/rfc822",
+	  "rfc822; b@x.test", NULL },
+	{ "UTF-8 recipient", "ann@example.nhs.uk", "j\xc3\xb6rg@x.example",
+	  NULL, original, false, true, "message/global-headers",
+	  "utf-8; j\xc3\xb6rg@x.example", NULL },
+	{ "UTF-8 recipient, RET=FULL", "ann@example.nhs.uk",
+	  "j\xc3\xb6rg@x.example", "utf-8;j\xc3\xb6rg@x.example", original,
+	  true, true, "message/global", "utf-8; j\xc3\xb6rg@x.example",
+	  "utf-8; j\xc3\xb6rg@x.example" },
+	/* The sender's ORCPT as given, the address tried in ASCII. */
+	{ "UTF-8 ORCPT", "ann@example.nhs.uk", "b@x.test",
+	  "utf-8;j\xc3\xb6rg@x.example", original, false, true,
+	  "message/global-headers", "rfc822; b@x.test",
+	  "utf-8; j\xc3\xb6rg@x.example" },
+	{ "UTF-8 sender", "\xc3\xa5sa@example.nhs.uk", "b@x.test", NULL,
+	  original, false, true, "message/global-headers",
+	  "rfc822; b@x.test", NULL },
+	{ "8-bit header", "ann@example.nhs.uk", "b@x.test", NULL,
+	  original_8bit_header, false, true, "message/global-headers",
+	  "rfc822; b@x.test", NULL },
+	{ "8-bit header, RET=FULL", "ann@example.nhs.uk", "b@x.test", NULL,
+	  original_8bit_header, true, true, "message/global",
+	  "rfc822; b@x.test", NULL },
+};
+
+static void
+test_global_report_types(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	for (size_t i = 0; i < sizeof(global_cases) / sizeof(*global_cases);
+	     i++) {
+		struct mail_dsn_recipient rc = {
+			.final_recipient = global_cases[i].final,
+			.original_recipient = global_cases[i].orcpt,
+			.action = MAIL_DSN_FAILED, .status = "5.1.1" };
+		const char *original_text = global_cases[i].original;
+		struct mail_dsn_report r = {
+			.reporting_mta = "mx.example.nhs.uk",
+			.postmaster = "postmaster@example.nhs.uk",
+			.original_sender = global_cases[i].sender,
+			.now = 1800000000,
+			.original = span_from_cstr(original_text),
+			.return_full = global_cases[i].full,
+			.return_max = 1 << 16,
+			.recipients = &rc, .recipient_count = 1,
+			.unique = "abc" };
+		struct span out;
+		struct error err;
+		assert_int_equal(mail_dsn_build(&r, a, &out, &err), 0);
+		bool global = global_cases[i].global;
+		char want[256];
+		if (mail_dsn_is_global(&r) != global)
+			fail_msg("%s: is_global should be %d",
+				global_cases[i].name, global);
+		snprintf(want, sizeof(want), "report-type=%s;",
+			global ? "global-delivery-status" : "delivery-status");
+		if (!holds(out, want))
+			fail_msg("%s: no %s", global_cases[i].name, want);
+		snprintf(want, sizeof(want), "\r\nContent-Type: %s\r\n",
+			global ? "message/global-delivery-status" :
+			"message/delivery-status");
+		if (!holds(out, want))
+			fail_msg("%s: no %s", global_cases[i].name, want);
+		snprintf(want, sizeof(want), "\r\nContent-Type: %s\r\n",
+			global_cases[i].returned);
+		if (!holds(out, want))
+			fail_msg("%s: no %s", global_cases[i].name, want);
+		snprintf(want, sizeof(want), "\r\nFinal-Recipient: %s\r\n",
+			global_cases[i].final_field);
+		if (!holds(out, want))
+			fail_msg("%s: no %s", global_cases[i].name, want);
+		if (global_cases[i].orcpt_field != NULL) {
+			snprintf(want, sizeof(want),
+				"\r\nOriginal-Recipient: %s\r\n",
+				global_cases[i].orcpt_field);
+			if (!holds(out, want))
+				fail_msg("%s: no %s", global_cases[i].name,
+					want);
+		}
+		/* A report that is not global says nothing of the kind. */
+		if (!global && holds(out, "global"))
+			fail_msg("%s: 'global' in an ASCII report",
+				global_cases[i].name);
+	}
+	arena_free(&a);
+}
+
+/*
+ * In a global report only an address may be UTF-8: a remote's reply is
+ * still made printable ASCII, and a bad UTF-8 byte is not passed on.
+ */
+static void
+test_global_report_keeps_fields_clean(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct mail_dsn_recipient rc = {
+		.final_recipient = "j\xc3\xb6rg@x.example",
+		.action = MAIL_DSN_FAILED, .status = "5.1.1",
+		.diagnostic = "550 5.1.1 n\xc3\xa4h\r\nBcc: v@else.test",
+		.diagnostic_is_reply = true };
+	struct mail_dsn_report r = { .reporting_mta = "mx.example.nhs.uk",
+		.postmaster = "postmaster@example.nhs.uk",
+		.original_sender = "ann@example.nhs.uk", .now = 1800000000,
+		.envid = "Q\xc3\xa9\xff",
+		.original = span_make(original, sizeof(original) - 1),
+		.recipients = &rc, .recipient_count = 1, .unique = "abc" };
+	struct span out;
+	struct error err;
+	assert_int_equal(mail_dsn_build(&r, a, &out, &err), 0);
+	assert_true(holds(out, "message/global-delivery-status"));
+	assert_false(holds(out, "n\xc3\xa4h"));
+	assert_false(holds(out, "\r\nBcc:"));
+	assert_false(holds(out, "\xff"));
+	assert_false(holds(out, "Q\xc3\xa9"));
+	assert_true(holds(out, "Final-Recipient: utf-8; j\xc3\xb6rg@x.example"));
 	arena_free(&a);
 }
 
@@ -366,6 +530,8 @@ main(void)
 		cmocka_unit_test(test_orcpt_sent_on_only_within_500),
 		cmocka_unit_test(test_orcpt_field),
 		cmocka_unit_test(test_ret_full_is_bounded),
+		cmocka_unit_test(test_global_report_types),
+		cmocka_unit_test(test_global_report_keeps_fields_clean),
 	};
 	return cmocka_run_group_tests_name("dsn", tests, NULL, NULL);
 }
