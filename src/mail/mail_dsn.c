@@ -263,9 +263,11 @@ put_field_text(struct out *o, const char *name, const char *value, bool utf8)
 		first = false;
 		for (size_t i = 0; i < len; i++) {
 			unsigned char ch = (unsigned char)word[i];
-			uint32_t cp;
-			size_t n = ch >= 0x80 && utf8 ? fold_utf8_decode(
-				(const unsigned char *)word + i, len - i, &cp) : 0;
+			uint32_t cp = 0;
+			size_t n = 0;
+			if (ch >= 0x80 && utf8)
+				n = fold_utf8_decode((const unsigned char *)word
+					+ i, len - i, &cp);
 			/* C1 controls are no more welcome than C0 ones. */
 			if (n > 0 && cp >= 0xa0) {
 				putn(o, word + i, n);
