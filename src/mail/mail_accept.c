@@ -106,8 +106,9 @@ report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
  * whose Sent Items keeps a copy so the whole team sees what went out in
  * its name (SPEC M12a); 0 for none: sent as oneself or by an
  * application, another person's mailbox or a resource's, or
- * mail.shared_sent_copies off. The From was checked at DATA, so one not
- * read now is logged and no copy made rather than the message refused.
+ * mail.shared_sent_copies off. The From was read and checked at DATA
+ * (m->from), so one missing or not an address now is logged and no copy
+ * made rather than the message refused.
  */
 static int
 sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
@@ -117,13 +118,12 @@ sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
 	if (m->right == MAIL_SEND_SELF ||
 	    !config_get_bool(ctx->config, "mail.shared_sent_copies"))
 		return 0;
-	struct mail_header_mailbox from;
 	struct dir_address address;
 	struct error inner;
-	if (mail_header_from(span_make(m->data, m->size), ctx->arena, &from,
-		    &inner) < 0 ||
-	    dir_address_parse(span_from_cstr(from.address), &address,
-		    &inner) < 0) {
+	if (m->from == NULL)
+		error_set(&inner, ERROR_INVALID, "the From header was not read");
+	if (m->from == NULL || dir_address_parse(span_from_cstr(m->from),
+		    &address, &inner) < 0) {
 		log_warn("mail.sent_copy_skipped", "from=<%s> reason=\"%s\"",
 			m->sender, inner.msg);
 		return 0;
