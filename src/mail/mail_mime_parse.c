@@ -241,15 +241,6 @@ lex_loose_value(struct lex *l)
 	return span_make(start, (size_t)(l->p - start));
 }
 
-static char *
-lower_dup(struct span s, struct arena *a)
-{
-	char *out = span_dup(s, a);
-	if (out != NULL)
-		str_lower_inplace(out);
-	return out;
-}
-
 struct raw_param {
 	struct span name;
 	const char *value;
@@ -451,8 +442,8 @@ media_type_parse(struct scan *s, const char *value, struct mail_mime_part *part,
 	struct span subtype = lex_token(&l);
 	if (subtype.len == 0)
 		return 0;
-	part->type = lower_dup(type, s->a);
-	part->subtype = lower_dup(subtype, s->a);
+	part->type = span_dup_lower(type, s->a);
+	part->subtype = span_dup_lower(subtype, s->a);
 	if (part->type == NULL || part->subtype == NULL)
 		return arena_full(s->err);
 	*valid_r = true;
@@ -468,7 +459,7 @@ disposition_parse(struct scan *s, const char *value,
 	struct span type = lex_token(&l);
 	if (type.len == 0)
 		return 0;
-	part->disposition = lower_dup(type, s->a);
+	part->disposition = span_dup_lower(type, s->a);
 	if (part->disposition == NULL)
 		return arena_full(s->err);
 	return params_parse(s, &l, &part->disposition_params,
@@ -486,7 +477,7 @@ encoding_parse(struct scan *s, const char *value, const char **encoding_r)
 	*encoding_r = NULL;
 	if (token.len == 0 || l.p != l.end)
 		return 0;
-	*encoding_r = lower_dup(token, s->a);
+	*encoding_r = span_dup_lower(token, s->a);
 	return *encoding_r != NULL ? 0 : arena_full(s->err);
 }
 
