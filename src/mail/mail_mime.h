@@ -192,6 +192,14 @@ const char *mail_mime_field_value(const char *p, const char *end,
 	const char *name);
 
 /*
+ * Where the text from p (up to end) goes on after blanks and comments
+ * (RFC 5322 §3.2.2 CFWS): comments nest and may hold quoted pairs, and
+ * CR and LF count as blanks, so a value may be folded or unfolded. end
+ * when nothing else follows or a comment is not closed.
+ */
+const char *mail_mime_skip_cfws(const char *p, const char *end);
+
+/*
  * value unfolded (RFC 5322 §2.2.3) with every CR and LF dropped, a NUL
  * turned into U+FFFD, and blanks trimmed at both ends: a C string in arena
  * a, or NULL past its cap.

@@ -153,27 +153,36 @@ is_token_char(char c)
 	return u > 32 && u < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
-/* Skips blanks and comments, which nest and may hold quoted pairs. */
-static void
-lex_skip_cfws(struct lex *l)
+const char *
+mail_mime_skip_cfws(const char *p, const char *end)
 {
 	size_t depth = 0;
-	while (l->p < l->end) {
-		char c = *l->p;
+	for (; p < end; p++) {
+		char c = *p;
 		if (depth > 0) {
-			if (c == '\\' && l->p + 1 < l->end)
-				l->p++;
+			if (c == '\\' && p + 1 < end)
+				p++;
 			else if (c == '(')
 				depth++;
 			else if (c == ')')
 				depth--;
 		} else if (c == '(') {
 			depth = 1;
-		} else if (!is_blank(c)) {
-			return;
+		} else if (!is_blank(c) && c != '\r' && c != '\n') {
+			return p;
 		}
-		l->p++;
 	}
+	return p;
+}
+
+/*
+ * Skips blanks and comments. The values lexed here are unfolded, with no
+ * CR or LF left to skip.
+ */
+static void
+lex_skip_cfws(struct lex *l)
+{
+	l->p = mail_mime_skip_cfws(l->p, l->end);
 }
 
 static struct span
