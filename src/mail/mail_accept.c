@@ -19,6 +19,7 @@
 #include "dir/dir.h"
 #include "dir/dir_address.h"
 #include "mail/mail_dsn.h"
+#include "mail/mail_mime.h"
 #include "mail/mail_nhsnum.h"
 
 /*
@@ -30,12 +31,7 @@
 static char *
 masked_header(const struct mail_message *m, size_t *len_r)
 {
-	size_t len = m->size;
-	for (size_t i = 0; i + 3 < m->size; i++)
-		if (memcmp(m->data + i, "\r\n\r\n", 4) == 0) {
-			len = i + 4;
-			break;
-		}
+	size_t len = mail_mime_header_size(m->data, m->size);
 	char *copy = xmalloc(len + 1);
 	memcpy(copy, m->data, len);
 	copy[len] = '\0';

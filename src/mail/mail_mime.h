@@ -168,6 +168,13 @@ int mail_mime_part_section(const struct mail_mime_part *root,
 	struct error *err);
 
 /*
+ * The size of the header block msg[len] starts with, through the empty
+ * line that ends it (RFC 5322 §2.1): where the body starts; len when
+ * there is no empty line. A line ends at LF, with or without a CR.
+ */
+size_t mail_mime_header_size(const char *msg, size_t len);
+
+/*
  * The first field called name (any case) in a header block: its raw value,
  * from after the colon to the line break ending the field, folds included.
  */

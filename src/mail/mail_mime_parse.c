@@ -663,6 +663,14 @@ header_end(const struct scan *s, size_t p)
 	return s->len;
 }
 
+size_t
+mail_mime_header_size(const char *msg, size_t len)
+{
+	/* No boundaries: only the empty line or the end stops it. */
+	struct scan s = { .msg = msg, .len = len };
+	return header_end(&s, 0);
+}
+
 /* --- The tree ------------------------------------------------------------ */
 
 static struct mail_mime_part *part_parse(struct scan *s, size_t start,
