@@ -165,6 +165,15 @@ span_dup(struct span s, struct arena *a)
 	return arena_strndup(a, s.p, s.len);
 }
 
+char *
+span_dup_lower(struct span s, struct arena *a)
+{
+	char *out = span_dup(s, a);
+	if (out != NULL)
+		str_lower_inplace(out);
+	return out;
+}
+
 void
 str_init(struct str *s, struct arena *a, size_t max)
 {

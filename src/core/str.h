@@ -46,6 +46,11 @@ bool span_to_u64(struct span s, uint64_t *value_r);
 
 /* A new NUL-terminated copy in the arena, or NULL past its cap. */
 char *span_dup(struct span s, struct arena *a);
+/*
+ * span_dup with ASCII letters in lower case, for names compared in any
+ * case (MIME types, DKIM domains); NULL past the arena's cap.
+ */
+char *span_dup_lower(struct span s, struct arena *a);
 
 void str_init(struct str *s, struct arena *a, size_t max);
 int str_append(struct str *s, const char *p, size_t n);

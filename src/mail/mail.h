@@ -132,6 +132,12 @@ struct mail_message {
 	 */
 	enum mail_send_right right;
 	/*
+	 * The From header's address as DATA read it for the checks above
+	 * (mail_header_from), so it is not parsed again; NULL where it was
+	 * not read (an application's message, mail made here).
+	 */
+	const char *from;
+	/*
 	 * A mailbox whose Sent Items gets a \Seen copy in the delivery's
 	 * commit (SPEC M12a); 0: none. mail_accept sets it from `right`.
 	 */
@@ -246,14 +252,15 @@ int mail_header_sender(struct span header, struct arena *a,
  * (when present) are read as mail_header_from says and each must pass
  * mail_check_sender, the rule the envelope sender passes; a display name
  * that shows another address is refused too. *right_r is the From's
- * right, which decides whether mail_submission_on_behalf rewrites it.
+ * right, which decides whether mail_submission_on_behalf rewrites it;
+ * *from_r its address, in ctx->arena (mail_message.from).
  * ERROR_INVALID for a malformed From or Sender, ERROR_DENIED with the
  * reason for an address the person may not use; store errors as they are.
  * Scratch memory comes from ctx->arena.
  */
 int mail_check_header_senders(const struct dir_ctx *ctx,
 	const char *person_address, struct span header,
-	enum mail_send_right *right_r, struct error *err);
+	enum mail_send_right *right_r, const char **from_r, struct error *err);
 
 /*
  * mail_check_header_senders for an application: exactly one From with

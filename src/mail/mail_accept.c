@@ -19,6 +19,7 @@
 #include "dir/dir.h"
 #include "dir/dir_address.h"
 #include "mail/mail_dsn.h"
+#include "mail/mail_mime.h"
 #include "mail/mail_nhsnum.h"
 
 /*
@@ -30,12 +31,7 @@
 static char *
 masked_header(const struct mail_message *m, size_t *len_r)
 {
-	size_t len = m->size;
-	for (size_t i = 0; i + 3 < m->size; i++)
-		if (memcmp(m->data + i, "\r\n\r\n", 4) == 0) {
-			len = i + 4;
-			break;
-		}
+	size_t len = mail_mime_header_size(m->data, m->size);
 	char *copy = xmalloc(len + 1);
 	memcpy(copy, m->data, len);
 	copy[len] = '\0';
@@ -106,8 +102,9 @@ report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
  * whose Sent Items keeps a copy so the whole team sees what went out in
  * its name (SPEC M12a); 0 for none: sent as oneself or by an
  * application, another person's mailbox or a resource's, or
- * mail.shared_sent_copies off. The From was checked at DATA, so one not
- * read now is logged and no copy made rather than the message refused.
+ * mail.shared_sent_copies off. The From was read and checked at DATA
+ * (m->from), so one missing or not an address now is logged and no copy
+ * made rather than the message refused.
  */
 static int
 sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
@@ -117,13 +114,12 @@ sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
 	if (m->right == MAIL_SEND_SELF ||
 	    !config_get_bool(ctx->config, "mail.shared_sent_copies"))
 		return 0;
-	struct mail_header_mailbox from;
 	struct dir_address address;
 	struct error inner;
-	if (mail_header_from(span_make(m->data, m->size), ctx->arena, &from,
-		    &inner) < 0 ||
-	    dir_address_parse(span_from_cstr(from.address), &address,
-		    &inner) < 0) {
+	if (m->from == NULL)
+		error_set(&inner, ERROR_INVALID, "the From header was not read");
+	if (m->from == NULL || dir_address_parse(span_from_cstr(m->from),
+		    &address, &inner) < 0) {
 		log_warn("mail.sent_copy_skipped", "from=<%s> reason=\"%s\"",
 			m->sender, inner.msg);
 		return 0;

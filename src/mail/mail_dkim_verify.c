@@ -240,15 +240,6 @@ sig_required(const struct mail_dkim_tag *tags, size_t count, struct error *err)
 	return 0;
 }
 
-static char *
-lower_dup(struct span s, struct arena *a)
-{
-	char *p = span_dup(s, a);
-	if (p != NULL)
-		str_lower_inplace(p);
-	return p;
-}
-
 static int
 sig_alg(struct span a_tag, struct arena *a, struct mail_dkim_sig *sig,
 	struct error *err)
@@ -263,7 +254,7 @@ sig_alg(struct span a_tag, struct arena *a, struct mail_dkim_sig *sig,
 		return error_set(err, ERROR_INVALID,
 			"a=%.*s is not a signing algorithm DKIM defines",
 			(int)(a_tag.len > 40 ? 40 : a_tag.len), a_tag.p);
-	sig->alg_name = lower_dup(a_tag, a);
+	sig->alg_name = span_dup_lower(a_tag, a);
 	if (sig->alg_name == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	return 0;
@@ -273,8 +264,10 @@ static int
 sig_names(const struct mail_dkim_tag *tags, size_t count, struct arena *a,
 	struct mail_dkim_sig *sig, struct error *err)
 {
-	sig->domain = lower_dup(*mail_dkim_tag_find(tags, count, "d"), a);
-	sig->selector = lower_dup(*mail_dkim_tag_find(tags, count, "s"), a);
+	sig->domain = span_dup_lower(*mail_dkim_tag_find(tags, count, "d"),
+		a);
+	sig->selector = span_dup_lower(*mail_dkim_tag_find(tags, count, "s"),
+		a);
 	if (sig->domain == NULL || sig->selector == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	if (!mail_dkim_name_is_valid(sig->domain))

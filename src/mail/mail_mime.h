@@ -168,6 +168,13 @@ int mail_mime_part_section(const struct mail_mime_part *root,
 	struct error *err);
 
 /*
+ * The size of the header block msg[len] starts with, through the empty
+ * line that ends it (RFC 5322 §2.1): where the body starts; len when
+ * there is no empty line. A line ends at LF, with or without a CR.
+ */
+size_t mail_mime_header_size(const char *msg, size_t len);
+
+/*
  * The first field called name (any case) in a header block: its raw value,
  * from after the colon to the line break ending the field, folds included.
  */
@@ -190,6 +197,14 @@ bool mail_mime_field_next(struct span *header, struct span *name_r,
  */
 const char *mail_mime_field_value(const char *p, const char *end,
 	const char *name);
+
+/*
+ * Where the text from p (up to end) goes on after blanks and comments
+ * (RFC 5322 §3.2.2 CFWS): comments nest and may hold quoted pairs, and
+ * CR and LF count as blanks, so a value may be folded or unfolded. end
+ * when nothing else follows or a comment is not closed.
+ */
+const char *mail_mime_skip_cfws(const char *p, const char *end);
 
 /*
  * value unfolded (RFC 5322 §2.2.3) with every CR and LF dropped, a NUL

@@ -153,27 +153,36 @@ is_token_char(char c)
 	return u > 32 && u < 127 && strchr("()<>@,;:\\\"/[]?=", c) == NULL;
 }
 
-/* Skips blanks and comments, which nest and may hold quoted pairs. */
-static void
-lex_skip_cfws(struct lex *l)
+const char *
+mail_mime_skip_cfws(const char *p, const char *end)
 {
 	size_t depth = 0;
-	while (l->p < l->end) {
-		char c = *l->p;
+	for (; p < end; p++) {
+		char c = *p;
 		if (depth > 0) {
-			if (c == '\\' && l->p + 1 < l->end)
-				l->p++;
+			if (c == '\\' && p + 1 < end)
+				p++;
 			else if (c == '(')
 				depth++;
 			else if (c == ')')
 				depth--;
 		} else if (c == '(') {
 			depth = 1;
-		} else if (!is_blank(c)) {
-			return;
+		} else if (!is_blank(c) && c != '\r' && c != '\n') {
+			return p;
 		}
-		l->p++;
 	}
+	return p;
+}
+
+/*
+ * Skips blanks and comments. The values lexed here are unfolded, with no
+ * CR or LF left to skip.
+ */
+static void
+lex_skip_cfws(struct lex *l)
+{
+	l->p = mail_mime_skip_cfws(l->p, l->end);
 }
 
 static struct span
@@ -239,15 +248,6 @@ lex_loose_value(struct lex *l)
 	       strchr(";\"(", *l->p) == NULL)
 		l->p++;
 	return span_make(start, (size_t)(l->p - start));
-}
-
-static char *
-lower_dup(struct span s, struct arena *a)
-{
-	char *out = span_dup(s, a);
-	if (out != NULL)
-		str_lower_inplace(out);
-	return out;
 }
 
 struct raw_param {
@@ -451,8 +451,8 @@ media_type_parse(struct scan *s, const char *value, struct mail_mime_part *part,
 	struct span subtype = lex_token(&l);
 	if (subtype.len == 0)
 		return 0;
-	part->type = lower_dup(type, s->a);
-	part->subtype = lower_dup(subtype, s->a);
+	part->type = span_dup_lower(type, s->a);
+	part->subtype = span_dup_lower(subtype, s->a);
 	if (part->type == NULL || part->subtype == NULL)
 		return arena_full(s->err);
 	*valid_r = true;
@@ -468,7 +468,7 @@ disposition_parse(struct scan *s, const char *value,
 	struct span type = lex_token(&l);
 	if (type.len == 0)
 		return 0;
-	part->disposition = lower_dup(type, s->a);
+	part->disposition = span_dup_lower(type, s->a);
 	if (part->disposition == NULL)
 		return arena_full(s->err);
 	return params_parse(s, &l, &part->disposition_params,
@@ -486,7 +486,7 @@ encoding_parse(struct scan *s, const char *value, const char **encoding_r)
 	*encoding_r = NULL;
 	if (token.len == 0 || l.p != l.end)
 		return 0;
-	*encoding_r = lower_dup(token, s->a);
+	*encoding_r = span_dup_lower(token, s->a);
 	return *encoding_r != NULL ? 0 : arena_full(s->err);
 }
 
@@ -661,6 +661,14 @@ header_end(const struct scan *s, size_t p)
 		p = line_next(s, p);
 	}
 	return s->len;
+}
+
+size_t
+mail_mime_header_size(const char *msg, size_t len)
+{
+	/* No boundaries: only the empty line or the end stops it. */
+	struct scan s = { .msg = msg, .len = len };
+	return header_end(&s, 0);
 }
 
 /* --- The tree ------------------------------------------------------------ */

@@ -16,7 +16,6 @@
 #include <sodium.h>
 
 #include "core/arena.h"
-#include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -31,25 +30,21 @@
 /*
  * The hosted domain an address is in or under ("x@sub.ours.example"
  * claims ours.example too), compared in the normal form secure domains
- * are (lower case, A-labels), or NULL.
+ * are (lower case, A-labels), or NULL. s holds mail.domains already in
+ * that form, and the name returned is its copy, kept as long as s.
  */
 static const char *
-hosted_claim(const struct dir_ctx *ctx, const char *address)
+hosted_claim(const struct mail_policy_settings *s, const char *address)
 {
-	char domain[MAIL_SECURE_DOMAIN_SIZE], hosted[MAIL_SECURE_DOMAIN_SIZE];
+	char domain[MAIL_SECURE_DOMAIN_SIZE];
 	struct error ignored;
 	if (address == NULL || address[0] == '\0' ||
 	    mail_domain_normalise(address, domain, sizeof(domain),
 		    &ignored) < 0)
 		return NULL;
-	char item[MAIL_SECURE_DOMAIN_SIZE];	/* holds any: the limit is 253 */
-	for (size_t i = 0; config_list_item(ctx->config, "mail.domains", i,
-		    item, sizeof(item)); i++) {
-		if (mail_domain_normalise(item, hosted, sizeof(hosted),
-			    &ignored) == 0 &&
-		    mail_domain_is_under(domain, hosted))
-			return arena_strdup(ctx->arena, hosted);
-	}
+	for (size_t i = 0; i < s->hosted_count; i++)
+		if (mail_domain_is_under(domain, s->hosted[i]))
+			return s->hosted[i];
 	return NULL;
 }
 
@@ -96,8 +91,8 @@ mail_policy_judge_internet(const struct dir_ctx *ctx, const struct mail_policy_s
 	if (!checked && s->auth.resolver != NULL)
 		log_warn("mail.sender_auth_failed", "id=%s peer=%s "
 			"reason=\"%s\"", in->id, in->peer_ip, inner.msg);
-	const char *envelope_claim = hosted_claim(ctx, in->envelope_from);
-	const char *from_claim = hosted_claim(ctx, from.address);
+	const char *envelope_claim = hosted_claim(s, in->envelope_from);
+	const char *from_claim = hosted_claim(s, from.address);
 	const char *from_at = from.address != NULL ?
 		strrchr(from.address, '@') : NULL;
 	const char *from_domain = checked && report.dmarc.from_domain != NULL &&

@@ -8,13 +8,14 @@
 #include "mail/mail_policy_stage.h"
 #include "mail/mail_policy_stage_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
-
 
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_secure.h"
@@ -46,6 +47,31 @@ choice(const char *name, const struct choice *table, size_t n)
 		if (strcmp(name, table[i].name) == 0)
 			return table[i].value;
 	return table[0].value;
+}
+
+/*
+ * mail.domains in the normal form the secure domains are in (lower case,
+ * A-labels), once for every message a listener judges. An entry that
+ * cannot be normalised claims nothing, as when it was read per message.
+ */
+static void
+read_hosted(const struct config *c, struct mail_policy_settings *s)
+{
+	/* Holds any item: mail.domains refuses one past 253 bytes. */
+	char item[MAIL_SECURE_DOMAIN_SIZE];
+	size_t cap = 0;
+	for (size_t i = 0; config_list_item(c, "mail.domains", i, item,
+		    sizeof(item)); i++) {
+		if (s->hosted_count == cap) {
+			cap = cap == 0 ? 4 : 2 * cap;
+			s->hosted = xrealloc(s->hosted,
+				cap * sizeof(*s->hosted));
+		}
+		struct error ignored;
+		if (mail_domain_normalise(item, s->hosted[s->hosted_count],
+			    sizeof(*s->hosted), &ignored) == 0)
+			s->hosted_count++;
+	}
 }
 
 int
@@ -84,13 +110,19 @@ mail_policy_settings_from_config(const struct config *c,
 				(int)(item.len < 64 ? item.len : 64), item.p);
 		s_r->trusted_count++;
 	}
-	return mail_sender_auth_init(c, &s_r->auth, err);
+	if (mail_sender_auth_init(c, &s_r->auth, err) < 0)
+		return -1;
+	read_hosted(c, s_r);
+	return 0;
 }
 
 void
 mail_policy_settings_free(struct mail_policy_settings *s)
 {
 	mail_sender_auth_free(&s->auth);
+	free(s->hosted);
+	s->hosted = NULL;
+	s->hosted_count = 0;
 }
 
 static bool

@@ -36,12 +36,20 @@ struct mail_policy_settings {
 	struct mail_secure_policy secure;	/* outbound.secure_domains */
 	struct mail_policy_dlp_rule dlp;	/* mail.dlp_high, _medium, _low */
 	struct mail_sender_auth auth;	/* mail.sender_auth: SPF, DKIM, DMARC */
+	/*
+	 * mail.domains in the normal form (mail_domain_normalise), read
+	 * once here rather than per message; an entry that cannot be
+	 * normalised is left out. From malloc, freed with the settings.
+	 */
+	char (*hosted)[MAIL_SECURE_DOMAIN_SIZE];
+	size_t hosted_count;
 };
 
 /*
  * Reads mail.spoof_mode, mail.trusted_networks, mail.dlp_*, the sender
- * checks' settings (mail_sender_auth_init) and the secure domains
- * (mail_secure_policy_from_config). ERROR_INVALID naming
+ * checks' settings (mail_sender_auth_init), the secure domains
+ * (mail_secure_policy_from_config) and the hosted ones (mail.domains).
+ * ERROR_INVALID naming
  * the setting and the entry for a network that is not an address or a
  * CIDR block, or more than MAIL_POLICY_TRUSTED_MAX of them: a typo must
  * stop the server, not quietly treat a trusted network as the internet.
@@ -49,7 +57,10 @@ struct mail_policy_settings {
 int mail_policy_settings_from_config(const struct config *c,
 	struct mail_policy_settings *s_r, struct error *err);
 
-/* Stops the sender checks' resolver; once no session uses s. */
+/*
+ * Stops the sender checks' resolver and frees the hosted domains; once no
+ * session uses s.
+ */
 void mail_policy_settings_free(struct mail_policy_settings *s);
 
 /* Who handed the message over. */

@@ -100,26 +100,15 @@ mail_sender_auth_proves(const struct mail_auth_report *report,
 /*
  * The authserv-id an Authentication-Results value starts with (RFC 8601
  * §2.2: after any blanks and comments, up to a blank, ';' or comment),
- * compared with ours in any case.
+ * compared with ours in any case. Comments are skipped as the MIME parser
+ * skips them, quoted pairs and all, so "(\) x) ours" claims to be ours as
+ * a reader of the field sees it.
  */
 static bool
 claims_to_be(struct span value, const char *authserv_id)
 {
-	const char *p = value.p, *end = value.p + value.len;
-	for (;;) {
-		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' ||
-			    *p == '\n'))
-			p++;
-		if (p == end || *p != '(')
-			break;
-		for (int depth = 0; p < end; p++) {
-			depth += *p == '(' ? 1 : *p == ')' ? -1 : 0;
-			if (depth == 0) {
-				p++;
-				break;
-			}
-		}
-	}
+	const char *end = value.p + value.len;
+	const char *p = mail_mime_skip_cfws(value.p, end);
 	const char *id = p;
 	while (p < end && *p != ' ' && *p != '\t' && *p != '\r' &&
 	       *p != '\n' && *p != ';' && *p != '(')

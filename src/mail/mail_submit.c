@@ -86,7 +86,7 @@ check_header_mailbox(const struct dir_ctx *ctx, const char *person,
 int
 mail_check_header_senders(const struct dir_ctx *ctx,
 	const char *person_address, struct span header,
-	enum mail_send_right *right_r, struct error *err)
+	enum mail_send_right *right_r, const char **from_r, struct error *err)
 {
 	struct mail_header_mailbox from, sender;
 	bool has_sender;
@@ -105,6 +105,7 @@ mail_check_header_senders(const struct dir_ctx *ctx,
 	if (has_sender && check_header_mailbox(ctx, person_address, NULL,
 				  "Sender", &sender, &sender_right, err) < 0)
 		return -1;
+	*from_r = from.address;
 	return 0;
 }
 

@@ -130,23 +130,29 @@ received_header(struct smtp_session *s, const char *id, struct str *out)
  * Sender pass the envelope's rule, and the From's right decides the
  * Sender header. MX: exactly one From with one address, until the
  * anti-spoofing policy takes over. The header is read after our own
- * trace fields, which are the spool's start.
+ * trace fields, which are the spool's start. *from_r is the From's
+ * address (in s->tx) for mail_accept, NULL for an application's message.
  */
 static int
 check_header(struct smtp_session *s, const struct data_read *d,
-	struct span view, enum mail_send_right *right_r, struct error *err)
+	struct span view, enum mail_send_right *right_r, const char **from_r,
+	struct error *err)
 {
 	struct span header = span_make(view.p + d->trace_len,
 		view.len - d->trace_len);
-	struct mail_header_mailbox from;
 	*right_r = MAIL_SEND_SELF;
+	*from_r = NULL;
 	if (s->app.org_id != 0)
 		return mail_check_app_header_senders(&s->ctx, &s->app, header,
 			err);
-	return s->port == SMTP_PORT_SUBMISSION ?
-		mail_check_header_senders(&s->ctx, s->user, header, right_r,
-			err) :
-		mail_header_from(header, s->tx, &from, err);
+	if (s->port == SMTP_PORT_SUBMISSION)
+		return mail_check_header_senders(&s->ctx, s->user, header,
+			right_r, from_r, err);
+	struct mail_header_mailbox from;
+	if (mail_header_from(header, s->tx, &from, err) < 0)
+		return -1;
+	*from_r = from.address;
+	return 0;
 }
 
 static int
@@ -155,9 +161,10 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	struct span view;
 	struct error err;
 	enum mail_send_right right;
+	const char *from;
 	if (spool_view(d->spool, &view, &err) < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
-	if (check_header(s, d, view, &right, &err) < 0) {
+	if (check_header(s, d, view, &right, &from, &err) < 0) {
 		log_info("smtp.refused", "id=%s peer=%s user=%s reason=\"%s\"",
 			id, net_peer(s->conn), smtp_who(s), err.msg);
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
@@ -199,7 +206,7 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.received_at = s->ctx.now, .sender = s->from, .ret = s->ret,
 		.envid = s->envid[0] != '\0' ? s->envid : NULL,
 		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right,
-		.notes = plan.notes, .note_count = plan.note_count };
+		.from = from, .notes = plan.notes, .note_count = plan.note_count };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, &report, &err);

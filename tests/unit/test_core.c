@@ -468,6 +468,38 @@ test_span_dup(void **state)
 }
 
 static void
+test_span_dup_lower(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in;
+		size_t len;
+		const char *want;
+	} cases[] = {
+		{ "Text/PLAIN; x", 10, "text/plain" },
+		{ "rsa-SHA256", 10, "rsa-sha256" },
+		{ "Mail.Example.ORG", 16, "mail.example.org" },
+		{ "", 0, "" },
+		/* ASCII only: bytes past 127 stay as they are. */
+		{ "\xc3\x89T\xc3\xa9", 5, "\xc3\x89t\xc3\xa9" },
+	};
+	struct arena *a = arena_new(1024);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct span in = span_make(cases[i].in, cases[i].len);
+		char *d = span_dup_lower(in, a);
+		assert_non_null(d);
+		assert_string_equal(d, cases[i].want);
+		/* A copy: the text read is left as it was. */
+		assert_ptr_not_equal(d, cases[i].in);
+	}
+	arena_free(&a);
+	a = arena_new(8);
+	assert_null(span_dup_lower(span_from_cstr("MORE THAN EIGHT BYTES"),
+		a));
+	arena_free(&a);
+}
+
+static void
 test_str_growth(void **state)
 {
 	struct arena *a = arena_new(1 << 20);
@@ -1806,6 +1838,7 @@ main(void)
 		cmocka_unit_test(test_span_compare),
 		cmocka_unit_test(test_span_to_u64),
 		cmocka_unit_test(test_span_dup),
+		cmocka_unit_test(test_span_dup_lower),
 		cmocka_unit_test(test_str_growth),
 		cmocka_unit_test(test_str_max),
 		cmocka_unit_test(test_str_copy),

@@ -505,6 +505,10 @@ test_stamp(void **state)
 		  "Authentication-Results: mx.care.example; in the body\r\n" },
 		{ "From: a@b\r\nAuthentication-Results: mx.care.example\r\n",
 		  "From: a@b\r\n" },
+		/* A quoted ')' does not end the comment (RFC 5322 §3.2.2). */
+		{ "Authentication-Results: (a \\) b)\r\n mx.care.example;"
+		  " dkim=pass\r\nFrom: a@b\r\n\r\n",
+		  "From: a@b\r\n\r\n" },
 	};
 	static const char trace[] = "Received: from x by mx.care.example\r\n";
 	static const char field[] =

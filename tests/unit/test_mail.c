@@ -645,7 +645,8 @@ test_shared_sent_copies(void **state)
 			i);
 		struct mail_message m = { .data = data, .size = (size_t)len,
 			.received_at = 4000 + (int64_t)i,
-			.sender = cases[i].from, .right = cases[i].right };
+			.sender = cases[i].from, .right = cases[i].right,
+			.from = cases[i].from };
 		struct mail_delivery_report r;
 		assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, &r,
 			&err), 0);
@@ -689,7 +690,7 @@ test_shared_sent_copies(void **state)
 		shared.address);
 	struct mail_message m = { .data = data, .size = (size_t)len,
 		.received_at = 5000, .sender = shared.address,
-		.right = MAIL_SEND_AS };
+		.right = MAIL_SEND_AS, .from = shared.address };
 	const char *const stopped[] = { "stopped by policy" };
 	struct mail_delivery_report r;
 	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
@@ -710,6 +711,19 @@ test_shared_sent_copies(void **state)
 	assert_int_equal(k, 1);
 	assert_int_equal(sent[0].flags, STORE_FLAG_SEEN);
 	assert_int_equal(sent[0].uid, 1);
+
+	/* A From not read at DATA: delivered, logged, and no copy made. */
+	w = store_writer_start("sqlite", f->u.path, 5000, &err);
+	assert_non_null(w);
+	m.from = NULL;
+	m.received_at = 5001;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, &r,
+		&err), 0);
+	store_writer_stop(&w);
+	assert_int_equal(r.mailboxes, 1);
+	assert_false(r.sent_copy);
+	messages_in(f, shared.id, "sent", &k);
+	assert_int_equal(k, 1);
 }
 
 /* A message of about n bytes to the fixture's list. */

@@ -196,10 +196,11 @@ test_header_senders_follow_envelope_rule(void **state)
 				bool want = envelope_allows(f, &spellings[s],
 					identities[i], &want_right);
 				enum mail_send_right right = MAIL_SEND_SELF;
+				const char *from;
 				struct error err;
 				int rc = mail_check_header_senders(&f->u.ctx,
 					f->ann, span_from_cstr(header), &right,
-					&err);
+					&from, &err);
 				if ((rc == 0) != want)
 					fail_msg("%s as %s: header says %s, "
 						 "envelope %s (%s)", value,
@@ -261,9 +262,11 @@ test_header_tricks_refused(void **state)
 #undef H
 	for (size_t i = 0; i < n; i++) {
 		enum mail_send_right right;
+		const char *from;
 		struct error err;
 		if (mail_check_header_senders(&f->u.ctx, a,
-			    span_from_cstr(headers[i]), &right, &err) == 0)
+			    span_from_cstr(headers[i]), &right, &from,
+			    &err) == 0)
 			fail_msg("accepted: %s", headers[i]);
 		assert_true(err.code == ERROR_DENIED ||
 			err.code == ERROR_INVALID);
@@ -292,11 +295,16 @@ test_header_lookalikes_allowed(void **state)
 #undef H
 	for (size_t i = 0; i < n; i++) {
 		enum mail_send_right right;
+		const char *from = NULL;
 		struct error err;
 		if (mail_check_header_senders(&f->u.ctx, a,
-			    span_from_cstr(headers[i]), &right, &err) < 0)
+			    span_from_cstr(headers[i]), &right, &from,
+			    &err) < 0)
 			fail_msg("refused: %s (%s)", headers[i], err.msg);
 		assert_int_equal(right, MAIL_SEND_SELF);
+		/* The From's address, for mail_accept not to read it again. */
+		assert_non_null(from);
+		assert_string_equal(from, a);
 	}
 }
 

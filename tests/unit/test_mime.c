@@ -343,6 +343,39 @@ test_header_size_and_parts(void **state)
 	arena_free(&a);
 }
 
+/* mail_mime_header_size: where the body starts, as the parser sees it. */
+static void
+test_header_size_alone(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *msg;
+		size_t want;
+	} cases[] = {
+		{ "From: a@b\r\nSubject: x\r\n\r\nbody\r\n\r\nmore\r\n", 25 },
+		{ "From: a@b\r\n\r\n", 13 },
+		{ "From: a@b\nSubject: x\n\nbody\n", 22 },
+		{ "Subject: folded\r\n \r\n\r\nbody", 22 },
+		{ "From: a@b\r\nSubject: x\r\n", 23 },	/* no body */
+		{ "From: a@b", 9 },
+		{ "\r\nbody\r\n", 2 },	/* an empty header */
+		{ "", 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		size_t got = mail_mime_header_size(cases[i].msg,
+			strlen(cases[i].msg));
+		if (got != cases[i].want)
+			fail_msg("case %zu: %zu, not %zu", i, got,
+				cases[i].want);
+	}
+	struct arena *a = arena_new(ARENA_CAP);
+	struct mail_summary s = summarize(a, msg_forward,
+		strlen(msg_forward));
+	assert_int_equal(mail_mime_header_size(msg_forward,
+		strlen(msg_forward)), s.header_size);
+	arena_free(&a);
+}
+
 static void
 test_search_fields(void **state)
 {
@@ -1253,6 +1286,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_summary_table),
 		cmocka_unit_test(test_header_size_and_parts),
+		cmocka_unit_test(test_header_size_alone),
 		cmocka_unit_test(test_search_fields),
 		cmocka_unit_test(test_search_fields_absent_or_odd),
 		cmocka_unit_test(test_nul_in_header),
