@@ -307,6 +307,28 @@ charset_source(const char *charset, const char *p, size_t n)
 }
 
 /*
+ * What iconv wrote, into o: only valid UTF-8 goes in, each byte of
+ * anything else as U+FFFD. glibc's converters for some charsets write
+ * sequences past U+10FFFF (lead byte 0xF5..), which no reader takes;
+ * iconv writes whole characters, so a chunk never splits a valid one.
+ */
+static void
+text_put_converted(struct text_out *o, const char *p, size_t n)
+{
+	while (n > 0) {
+		const char *end;
+		g_utf8_validate(p, (gssize)n, &end);
+		size_t good = (size_t)(end - p);
+		text_put(o, p, good);
+		if (good == n)
+			return;
+		text_put(o, replacement, 3);
+		p += good + 1;
+		n -= good + 1;
+	}
+}
+
+/*
  * n bytes in charset into o as UTF-8; what cannot be read is U+FFFD. False
  * when iconv does not know the charset and the bytes were read as if none
  * were named (charset_source), a guess.
@@ -345,7 +367,7 @@ text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 		char *out = buf;
 		size_t room = sizeof(buf);
 		size_t rc = g_mime_iconv(cd, &in, &left, &out, &room);
-		text_put(o, buf, sizeof(buf) - room);
+		text_put_converted(o, buf, sizeof(buf) - room);
 		if (rc != (size_t)-1 || errno == E2BIG)
 			continue;
 		/* EILSEQ or EINVAL: this byte starts nothing readable. */
@@ -356,7 +378,7 @@ text_convert(struct text_out *o, const char *charset, const char *p, size_t n)
 	char *out = buf;
 	size_t room = sizeof(buf);
 	g_mime_iconv(cd, NULL, NULL, &out, &room);
-	text_put(o, buf, sizeof(buf) - room);
+	text_put_converted(o, buf, sizeof(buf) - room);
 	g_mime_iconv_close(cd);
 	return known;
 }
