@@ -411,6 +411,26 @@ count_in(struct fixture *f, int64_t mailbox_id, const char *use)
 	return n;
 }
 
+/*
+ * Ann's and Bob's mailboxes, Bob routed as a recipient (*to_r, *n_r) and
+ * a group-commit writer on the fixture's store, for Ann to send to Bob.
+ */
+static struct store_writer *
+ann_to_bob(struct fixture *f, struct store_mailbox *ann,
+	struct store_mailbox *bob, struct mail_recipient **to_r, size_t *n_r)
+{
+	struct error err;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, ann, &err), 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, bob, &err), 0);
+	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, to_r, n_r,
+				 &err),
+		0);
+	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+		&err);
+	assert_non_null(w);
+	return w;
+}
+
 static size_t
 message_audits(struct fixture *f, const char *result)
 {
@@ -437,15 +457,9 @@ test_accept_writes_notes_with_delivery(void **state)
 	struct fixture *f = *state;
 	struct error err;
 	struct store_mailbox ann, bob;
-	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &ann, &err), 0);
-	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
 	struct mail_recipient *to;
 	size_t n;
-	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &to, &n, &err),
-		0);
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
-		&err);
-	assert_non_null(w);
+	struct store_writer *w = ann_to_bob(f, &ann, &bob, &to, &n);
 	const struct mail_audit_note notes[] = {
 		{ "{\"event\":\"dlp\",\"decision\":\"deliver\"}", false },
 		{ "{\"event\":\"dlp\",\"decision\":\"refuse\"}", true },
@@ -534,15 +548,9 @@ test_deliver_sends_success_report(void **state)
 	struct fixture *f = *state;
 	struct error err;
 	struct store_mailbox ann, bob;
-	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &ann, &err), 0);
-	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->bob, &bob, &err), 0);
 	struct mail_recipient *to;
 	size_t n;
-	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, &to, &n, &err),
-		0);
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
-		&err);
-	assert_non_null(w);
+	struct store_writer *w = ann_to_bob(f, &ann, &bob, &to, &n);
 	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
 		.received_at = 2000, .sender = f->ann };
 	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
