@@ -319,32 +319,23 @@ returned_header(struct span original)
 	return header;
 }
 
+/* An address or text beyond ASCII: what SMTPUTF8 is needed for. */
 static bool
-has_8bit(const char *p, size_t len)
+is_utf8_text(const char *text)
 {
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)p[i] >= 0x80)
-			return true;
-	}
-	return false;
-}
-
-static bool
-is_ascii_text(const char *text)
-{
-	return text == NULL || !has_8bit(text, strlen(text));
+	return text != NULL && mail_smtp_needs_smtputf8(text);
 }
 
 bool
 mail_dsn_is_global(const struct mail_dsn_report *r)
 {
-	if (!is_ascii_text(r->original_sender))
+	if (is_utf8_text(r->original_sender))
 		return true;
 	for (size_t i = 0; i < r->recipient_count; i++) {
 		const struct mail_dsn_recipient *rc = &r->recipients[i];
 		/* A kept ORCPT is decoded: a utf-8 one's UTF-8 shows. */
-		if (!is_ascii_text(rc->final_recipient) ||
-		    !is_ascii_text(rc->original_recipient))
+		if (is_utf8_text(rc->final_recipient) ||
+		    is_utf8_text(rc->original_recipient))
 			return true;
 	}
 	/*
@@ -352,8 +343,7 @@ mail_dsn_is_global(const struct mail_dsn_report *r)
 	 * carry. Only the header counts: an 8-bit body is 8BITMIME's, which
 	 * message/rfc822 allows.
 	 */
-	struct span header = returned_header(r->original);
-	return has_8bit(header.p, header.len);
+	return mail_smtp_needs_8bitmime(returned_header(r->original));
 }
 
 /* The original's Subject, unfolded and bounded, into buf. */
@@ -531,7 +521,7 @@ put_recipient(struct out *o, const struct mail_dsn_recipient *rc)
 	 * no such address (mail_dsn_is_global).
 	 */
 	snprintf(value, sizeof(value), "%s; %s",
-		is_ascii_text(rc->final_recipient) ? "rfc822" : "utf-8",
+		is_utf8_text(rc->final_recipient) ? "utf-8" : "rfc822",
 		rc->final_recipient);
 	put_field_text(o, "Final-Recipient", value, o->global);
 	/* RFC 3464 §2.3.1: the ORCPT the sender gave, as given. */
