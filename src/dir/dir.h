@@ -36,6 +36,12 @@ struct dir_ctx {
 	 * audit row to the one before; NULL refuses anything audited.
 	 */
 	const unsigned char *audit_key;
+	/*
+	 * The instance's message-sealing key (secure.key, 32 bytes), which
+	 * wraps each encrypted message's own key (mail_seal.h); NULL refuses
+	 * sealing and opening.
+	 */
+	const unsigned char *seal_key;
 };
 
 /* Whether the domain is one this instance hosts (mail.domains). */

@@ -69,6 +69,26 @@ instance_resolve_paths(struct instance *inst)
 		config_get_str(inst->config, "audit.key"));
 	inst->audit_anchor_path = path_join(inst->dir,
 		config_get_str(inst->config, "audit.anchor"));
+	inst->seal_key_path = path_join(inst->dir,
+		config_get_str(inst->config, "secure.key"));
+}
+
+/*
+ * The key that wraps each encrypted message's key (SPEC M10), made the
+ * first time an instance is opened without one: an instance made before
+ * the portal gets one then, with no message yet sealed under another.
+ */
+static int
+seal_key_load(struct instance *inst, struct error *err)
+{
+	struct error inner;
+	if (instance_key_read(inst->seal_key_path, "message-sealing",
+		    inst->seal_key, &inner) == 0)
+		return 0;
+	if (inner.code != ERROR_NOT_FOUND)
+		return error_forward(err, &inner);
+	return instance_key_create(inst->seal_key_path, "message-sealing",
+		inst->seal_key, err);
 }
 
 static int
@@ -112,7 +132,8 @@ instance_open(const char *dir, const char *const *overrides,
 	enum log_level level;
 	if (log_level_parse(config_get_str(inst->config, "log.level"), &level))
 		log_set_level(level);
-	if (instance_audit_load(inst, clock_now(), err) < 0)
+	if (instance_audit_load(inst, clock_now(), err) < 0 ||
+	    seal_key_load(inst, err) < 0)
 		instance_close(&inst);
 	return inst;
 }
@@ -133,6 +154,8 @@ instance_close(struct instance **instp)
 	free(inst->audit_key_path);
 	free(inst->audit_anchor_path);
 	sodium_memzero(inst->audit_key, sizeof(inst->audit_key));
+	free(inst->seal_key_path);
+	sodium_memzero(inst->seal_key, sizeof(inst->seal_key));
 	config_free(&inst->config);
 	store_pool_free(&inst->pool);
 	free(inst);
@@ -173,6 +196,7 @@ instance_dir_ctx(const struct instance *inst, struct store *st,
 		.now = now,
 		.arena = a,
 		.audit_key = inst->audit_key,
+		.seal_key = inst->seal_key,
 	};
 }
 

@@ -38,6 +38,8 @@ struct instance {
 	char *audit_key_path;	/* the audit chain's key: never in the store */
 	char *audit_anchor_path;	/* newest row seen in a whole chain */
 	unsigned char audit_key[32];	/* STORE_AUDIT_KEY_BYTES; wiped */
+	char *seal_key_path;	/* secure.key: wraps encrypted messages' keys */
+	unsigned char seal_key[32];	/* MAIL_SEAL_KEY_BYTES; wiped */
 };
 
 struct instance_init {

@@ -27,6 +27,8 @@
 #include "store/store.h"
 #include "store/store_audit.h"
 
+_Static_assert(INSTANCE_KEY_BYTES == STORE_AUDIT_KEY_BYTES,
+	"the audit key is kept by instance_key.c");
 _Static_assert(sizeof(((struct instance *)0)->audit_key) ==
 	STORE_AUDIT_KEY_BYTES, "the instance holds one audit key");
 
@@ -42,60 +44,6 @@ struct audit_anchor {
 	struct store_audit_mark last;
 	int64_t seen_at;
 };
-
-static int
-hex_to_bytes(const char *hex, size_t hex_len, unsigned char *out,
-	size_t out_len)
-{
-	size_t n;
-	const char *end;
-	if (hex_len != out_len * 2 ||
-	    sodium_hex2bin(out, out_len, hex, hex_len, NULL, &n, &end) != 0 ||
-	    n != out_len)
-		return -1;
-	return 0;
-}
-
-static int
-key_read(const char *path, unsigned char *key, struct error *err)
-{
-	size_t len;
-	char *text = file_read_all(path, AUDIT_FILE_MAX, &len, err);
-	if (text == NULL)
-		return -1;
-	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
-		len--;
-	int rc = hex_to_bytes(text, len, key, STORE_AUDIT_KEY_BYTES);
-	sodium_memzero(text, len);
-	free(text);
-	if (rc < 0)
-		return error_set(err, ERROR_INVALID, "the audit key %s is not "
-			"%d hex digits; restore it from your backup", path,
-			STORE_AUDIT_KEY_BYTES * 2);
-	return 0;
-}
-
-/* A new random key; if another process made one first, theirs is used. */
-static int
-key_create(const char *path, unsigned char *key, struct error *err)
-{
-	if (sodium_init() < 0)
-		return error_set(err, ERROR_INTERNAL,
-			"libsodium cannot start, so no audit key can be made");
-	char hex[STORE_AUDIT_KEY_BYTES * 2 + 2];
-	randombytes_buf(key, STORE_AUDIT_KEY_BYTES);
-	sodium_bin2hex(hex, sizeof(hex) - 1, key, STORE_AUDIT_KEY_BYTES);
-	size_t len = strlen(hex);
-	hex[len++] = '\n';
-	struct error inner;
-	int rc = file_write_new(path, hex, len, 0600, &inner);
-	sodium_memzero(hex, sizeof(hex));
-	if (rc < 0 && inner.code == ERROR_EXISTS)
-		return key_read(path, key, err);
-	if (rc < 0)
-		return error_forward(err, &inner);
-	return 0;
-}
 
 static bool
 anchor_field(const char *line, const char *name, const char **value_r)
@@ -140,7 +88,7 @@ anchor_line(char *line, struct audit_anchor *a, unsigned *seen)
 	}
 	if (anchor_field(line, "last_hash", &v)) {
 		*seen |= 4;
-		return hex_to_bytes(v, strlen(v), a->last.hash,
+		return instance_hex_to_bytes(v, strlen(v), a->last.hash,
 			sizeof(a->last.hash)) == 0;
 	}
 	if (anchor_field(line, "seen_at", &v))
@@ -206,7 +154,8 @@ anchor_write(const char *path, const struct audit_anchor *a,
 int
 instance_audit_create(struct instance *inst, int64_t now, struct error *err)
 {
-	if (key_create(inst->audit_key_path, inst->audit_key, err) < 0)
+	if (instance_key_create(inst->audit_key_path, "audit",
+		    inst->audit_key, err) < 0)
 		return -1;
 	struct audit_anchor a = { .chained_since = now };
 	return anchor_write(inst->audit_anchor_path, &a, err);
@@ -271,7 +220,8 @@ instance_audit_load(struct instance *inst, int64_t now, struct error *err)
 {
 	struct error inner;
 	bool have_anchor = file_exists(inst->audit_anchor_path);
-	if (key_read(inst->audit_key_path, inst->audit_key, &inner) == 0) {
+	if (instance_key_read(inst->audit_key_path, "audit",
+		    inst->audit_key, &inner) == 0) {
 		/* A crash between making the key and sealing: finish now. */
 		return have_anchor ? 0 : seal_legacy_rows(inst, now, err);
 	}
@@ -283,7 +233,8 @@ instance_audit_load(struct instance *inst, int64_t now, struct error *err)
 			"it; restore the key from your backup (a new key would "
 			"make every audit row fail to verify)",
 			inst->audit_key_path, inst->audit_anchor_path);
-	if (key_create(inst->audit_key_path, inst->audit_key, err) < 0)
+	if (instance_key_create(inst->audit_key_path, "audit",
+		    inst->audit_key, err) < 0)
 		return -1;
 	return seal_legacy_rows(inst, now, err);
 }

@@ -5,6 +5,7 @@
 #ifndef INSTANCE_INSTANCE_INTERNAL_H
 #define INSTANCE_INSTANCE_INTERNAL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct error;
@@ -24,6 +25,28 @@ int instance_audit_create(struct instance *inst, int64_t now,
  * key beside an anchor is refused: a new key would break every row.
  */
 int instance_audit_load(struct instance *inst, int64_t now,
+	struct error *err);
+
+/* Both keys kept in files (instance_key.c) are this long. */
+#define INSTANCE_KEY_BYTES 32
+
+/* hex[hex_len] as exactly out_len bytes: 0, or -1 for anything else. */
+int instance_hex_to_bytes(const char *hex, size_t hex_len, unsigned char *out,
+	size_t out_len);
+
+/*
+ * Reads the key file at path (INSTANCE_KEY_BYTES as hex) into key;
+ * ERROR_NOT_FOUND when there is none, ERROR_INVALID naming `what` ("audit")
+ * for a damaged one.
+ */
+int instance_key_read(const char *path, const char *what, unsigned char *key,
+	struct error *err);
+
+/*
+ * Makes a new random key at path (mode 0600) into key; if another process
+ * made one first, theirs is read instead.
+ */
+int instance_key_create(const char *path, const char *what, unsigned char *key,
 	struct error *err);
 
 #endif

@@ -412,6 +412,25 @@ store_col_text(struct store *st, struct store_stmt *s, int index,
 	return store_col_copy(st, text != NULL ? text : "", a);
 }
 
+const unsigned char *
+store_col_blob_copy(struct store *st, struct store_stmt *s, int index,
+	struct arena *a, size_t *size_r)
+{
+	size_t size = 0;
+	const void *bytes = store_col_blob(st, s, index, &size);
+	*size_r = 0;
+	if (bytes == NULL)
+		return NULL;
+	unsigned char *copy = arena_alloc(a, size > 0 ? size : 1);
+	if (copy == NULL) {
+		st->arena_full = true;
+		return NULL;
+	}
+	memcpy(copy, bytes, size);
+	*size_r = size;
+	return copy;
+}
+
 int
 store_rows_done(struct store *st, struct store_stmt *s, int rc,
 	struct error *err)

@@ -105,6 +105,13 @@ const void *store_col_blob(struct store *st, struct store_stmt *s, int index,
 	size_t *size_r);
 
 /*
+ * A BLOB column's bytes copied into a; NULL for NULL (*size_r 0), or when
+ * they do not fit (then store_rows_done fails with ERROR_LIMIT).
+ */
+const unsigned char *store_col_blob_copy(struct store *st,
+	struct store_stmt *s, int index, struct arena *a, size_t *size_r);
+
+/*
  * Ends a read: finishes s and returns `rc` (0 or -1), or -1 with
  * ERROR_LIMIT when a column or array did not fit in the caller's arena.
  */

@@ -702,6 +702,85 @@ static const char migration_20[] =
 static const char migration_21[] =
 	"CREATE INDEX queue_body ON queue(body_id);";
 
+/*
+ * Encrypted messages for recipients outside the secure domains (SPEC M10,
+ * M11; issue 12 item 4). A secure_messages row holds one message sealed
+ * with its own key (XChaCha20-Poly1305), that key wrapped by the
+ * instance's sealing key, which is kept in a file outside the database:
+ * a copy of the database alone opens nothing. uid is random and bound
+ * into both seals, so a row's ciphertext cannot be moved to another.
+ * Purged (expired) rows keep their metadata for the access log but lose
+ * wrapped_key and ciphertext. reply_to links a reader's reply to the
+ * message it answers. Each recipient has their own link, kept only as a
+ * hash; revoking is per recipient. secure_codes are the one-time codes
+ * sent to a recipient's address, bound to the browser that asked (its
+ * cookie, hashed); secure_sessions are readers' sessions, by address;
+ * secure_readers the optional password of a returning reader;
+ * secure_access every attempt to reach a message, for the sender's
+ * access log (the audit has them too).
+ */
+static const char migration_22[] =
+	"CREATE TABLE secure_messages ("
+	" id INTEGER PRIMARY KEY,"
+	" uid TEXT NOT NULL UNIQUE,"
+	" sender TEXT NOT NULL,"
+	" sender_person_id INTEGER REFERENCES people(id),"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" reply_to INTEGER REFERENCES secure_messages(id),"
+	" key_id TEXT NOT NULL,"
+	" wrapped_key BLOB,"
+	" ciphertext BLOB,"
+	" size INTEGER NOT NULL,"
+	" purged_at INTEGER);"
+	"CREATE INDEX secure_messages_sender ON secure_messages(sender,"
+	" created_at);"
+	"CREATE INDEX secure_messages_expiry ON secure_messages(expires_at)"
+	" WHERE purged_at IS NULL;"
+	"CREATE TABLE secure_recipients ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES secure_messages(id),"
+	" address TEXT NOT NULL,"
+	" link_hash TEXT NOT NULL UNIQUE,"
+	" revoked_at INTEGER,"
+	" revoked_by TEXT,"
+	" first_read_at INTEGER,"
+	" UNIQUE (message_id, address));"
+	"CREATE INDEX secure_recipients_address ON secure_recipients(address);"
+	"CREATE TABLE secure_codes ("
+	" id INTEGER PRIMARY KEY,"
+	" recipient_id INTEGER NOT NULL REFERENCES secure_recipients(id),"
+	" code_hash TEXT NOT NULL,"
+	" browser_hash TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" used_at INTEGER);"
+	"CREATE INDEX secure_codes_recipient ON secure_codes(recipient_id,"
+	" created_at);"
+	"CREATE TABLE secure_sessions ("
+	" token_hash TEXT PRIMARY KEY,"
+	" address TEXT NOT NULL,"
+	" csrf_token TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" last_seen_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE TABLE secure_readers ("
+	" address TEXT PRIMARY KEY,"
+	" password_hash TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL);"
+	"CREATE TABLE secure_access ("
+	" id INTEGER PRIMARY KEY,"
+	" message_id INTEGER NOT NULL REFERENCES secure_messages(id),"
+	" recipient_id INTEGER REFERENCES secure_recipients(id),"
+	" address TEXT NOT NULL,"
+	" at INTEGER NOT NULL,"
+	" peer TEXT NOT NULL,"
+	" event TEXT NOT NULL,"
+	" ok INTEGER NOT NULL);"
+	"CREATE INDEX secure_access_message ON secure_access(message_id, at);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -724,6 +803,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_19,
 	migration_20,
 	migration_21,
+	migration_22,
 	NULL,
 };
 

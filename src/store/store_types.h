@@ -586,4 +586,69 @@ enum store_message_columns {
 	STORE_MESSAGE_COLUMNS_ALL,
 };
 
+/* ---- encrypted messages and their portal (SPEC M10, M11) ---- */
+
+/* One sealed message (store_secure.h). */
+struct store_secure_message {
+	int64_t id;
+	const char *uid;		/* random; bound into both seals */
+	const char *sender;		/* the envelope sender, lowercase */
+	int64_t sender_person_id;	/* 0: sent by an application */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t reply_to;		/* the message a reader's reply answers; 0 */
+	const char *key_id;		/* the instance key that wrapped its key */
+	const unsigned char *wrapped_key;	/* NULL once purged */
+	size_t wrapped_key_len;
+	const unsigned char *ciphertext;	/* NULL once purged */
+	size_t ciphertext_len;
+	int64_t size;			/* of the message in clear */
+	int64_t purged_at;		/* 0: not purged */
+};
+
+/* One recipient of a sealed message, with their own link. */
+struct store_secure_recipient {
+	int64_t id;
+	int64_t message_id;
+	const char *address;		/* lowercase */
+	const char *link_hash;		/* hex BLAKE2b of the link's token */
+	int64_t revoked_at;		/* 0: not revoked */
+	const char *revoked_by;		/* who revoked it; "" */
+	int64_t first_read_at;		/* 0: never read */
+};
+
+/* A one-time code sent to a recipient's address. */
+struct store_secure_code {
+	int64_t id;
+	int64_t recipient_id;
+	const char *code_hash;		/* hex BLAKE2b, keyed by the browser */
+	const char *browser_hash;	/* hex BLAKE2b of the asking browser's cookie */
+	int64_t created_at;
+	int64_t expires_at;
+	int64_t attempts;		/* wrong codes tried against it */
+	int64_t used_at;		/* 0: not used */
+};
+
+/* A reader's session in the portal: for one address. */
+struct store_secure_session {
+	const char *token_hash;		/* hex BLAKE2b of the cookie */
+	const char *address;
+	const char *csrf_token;
+	int64_t created_at;
+	int64_t last_seen_at;
+	int64_t expires_at;
+};
+
+/* One attempt to reach a sealed message, for the sender's access log. */
+struct store_secure_access {
+	int64_t id;
+	int64_t message_id;
+	int64_t recipient_id;		/* 0: not known */
+	const char *address;
+	int64_t at;
+	const char *peer;		/* the client's IP address */
+	const char *event;		/* "code_sent", "opened", ... */
+	bool ok;			/* false: refused */
+};
+
 #endif
