@@ -21,6 +21,21 @@ struct store_secure_message;
 /* The key's id as text: 8 bytes of its keyed hash in hex. */
 #define MAIL_SEAL_KEY_ID_SIZE 17
 
+/* A recipient's link token: 32 random bytes, base64url without padding. */
+#define MAIL_SEAL_LINK_SIZE 44
+/* What the store keeps of a token: hex BLAKE2b-256. */
+#define MAIL_SEAL_HASH_SIZE 65
+
+/* A new link token and its hash. */
+void mail_seal_link_new(char token[MAIL_SEAL_LINK_SIZE],
+	char hash[MAIL_SEAL_HASH_SIZE]);
+
+/*
+ * The hash of a token as given (any text; the store is searched by it,
+ * so an unknown token simply finds nothing).
+ */
+void mail_seal_link_hash(const char *token, char hash[MAIL_SEAL_HASH_SIZE]);
+
 struct mail_sealed {
 	char uid[MAIL_SEAL_UID_SIZE];
 	char key_id[MAIL_SEAL_KEY_ID_SIZE];
