@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct arena;
+struct config;
 struct error;
 struct store_secure_message;
 
@@ -20,6 +21,12 @@ struct store_secure_message;
 #define MAIL_SEAL_UID_SIZE 33
 /* The key's id as text: 8 bytes of its keyed hash in hex. */
 #define MAIL_SEAL_KEY_ID_SIZE 17
+
+/*
+ * Where people reach the portal, without a trailing slash: http.public_url,
+ * or the scheme, host name (mail_hostname) and http.listen's port.
+ */
+void mail_seal_portal_url(const struct config *c, char *buf, size_t size);
 
 /* A recipient's link token: 32 random bytes, base64url without padding. */
 #define MAIL_SEAL_LINK_SIZE 44
