@@ -117,6 +117,19 @@ struct mail_audit_note {
 	bool denied;
 };
 
+/*
+ * An NHS number found in mail leaving the secure domains (SPEC M12), for
+ * the alert to the sender's organisation's Local Administrators: what
+ * was done and what was found, the number masked (SECURITY.md 53).
+ */
+struct mail_dlp_alert {
+	const char *decision;	/* "refuse", "encrypt" or "deliver" (audited) */
+	const char *tier;	/* "high", "medium", "low"; "" unscannable */
+	const char *sample;	/* masked ("999 *** **27"); "" */
+	const char *recipient;	/* the first recipient outside */
+	size_t numbers;		/* how many were found */
+};
+
 struct mail_message {
 	const char *data;	/* the whole message, CRLF line endings */
 	size_t size;
@@ -152,7 +165,24 @@ struct mail_message {
 	 * policy's `sealed` recipients); NULL: none.
 	 */
 	const struct mail_seal_plan *seal;
+	/*
+	 * A DLP find: after the delivery, mail_accept alerts the sender's
+	 * org's Local Administrators (mail.dlp_alert); NULL: none.
+	 */
+	const struct mail_dlp_alert *dlp_alert;
 };
+
+/* Whether mail.dlp_alert asks for an alert about a find so decided. */
+bool mail_dlp_alert_wanted(const struct config *c, const char *decision);
+
+/*
+ * Alerts the Local Administrators of m's sender's org to m->dlp_alert
+ * when mail.dlp_alert asks for it: one message from the postmaster to
+ * their mailboxes, the number masked. 0 with nothing sent when the
+ * sender is no person here or the org has no Local Administrator.
+ */
+int mail_dlp_alert_send(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_message *m, struct error *err);
 
 /* What a delivery did, for the front end's log line. */
 struct mail_delivery_report {

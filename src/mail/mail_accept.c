@@ -2,7 +2,8 @@
  * A message accepted at intake: mail_deliver for the recipients the
  * policy let through (with the Sent Items copy of a shared mailbox it was
  * sent from, SPEC M12a, and the copy sealed for the portal for those it
- * must be encrypted for, SPEC M10), then the failure report for those it stopped
+ * must be encrypted for, SPEC M10), then the DLP alert to the Local
+ * Administrators (SPEC M12), then the failure report for those it stopped
  * and the success reports asked for. Layer: domain. RFC 3461 §4.1 (NOTIFY
  * decides which reports), §6.2 (never one about a report); RFC 3464.
  */
@@ -184,6 +185,9 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	if (may_report && n > 0 &&
 	    mail_dsn_report_local(w, ctx, m, go, n, &report_err) < 0)
 		log_warn("mail.report_failed", "from=<%s> reason=\"%s\"",
+			m->sender, report_err.msg);
+	if (rc == 0 && mail_dlp_alert_send(w, ctx, m, &report_err) < 0)
+		log_warn("mail.dlp_alert_failed", "from=<%s> reason=\"%s\"",
 			m->sender, report_err.msg);
 	free(go);
 	return rc;

@@ -91,7 +91,8 @@ seal_outside(const struct mail_policy_settings *s,
  */
 static json_t *
 scan(const struct mail_policy_dlp_rule *rule, struct span msg,
-	struct arena *a, struct mail_policy_message *m)
+	struct arena *a, struct mail_policy_message *m,
+	struct mail_dlp_alert *alert)
 {
 	struct arena *scan_arena = arena_new(msg.len + SCAN_ROOM);
 	struct mail_dlp_result r;
@@ -108,6 +109,11 @@ scan(const struct mail_policy_dlp_rule *rule, struct span msg,
 		m->dlp = v.dlp;
 		m->dlp_sample = first != NULL ?
 			arena_strdup(a, first->masked) : NULL;
+		*alert = (struct mail_dlp_alert){
+			.tier = arena_strdup(a, r.sample_count > 0 ?
+				mail_nhsnum_tier_name(r.tier) : ""),
+			.sample = m->dlp_sample != NULL ? m->dlp_sample : "",
+			.numbers = numbers };
 		hit = json_pack("{s:s, s:I, s:s, s:s}",
 			"tier", mail_nhsnum_tier_name(r.tier),
 			"numbers", (json_int_t)numbers,
@@ -187,8 +193,20 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 	struct mail_policy_message m = {
 		.wants_secure = mail_policy_wants_secure(list, n) };
 	json_t *hit = NULL;
+	struct mail_dlp_alert *alert = arena_alloc(a, sizeof(*alert));
+	if (alert == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"no memory to judge the message");
+	*alert = (struct mail_dlp_alert){ 0 };
 	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
-		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
+		hit = scan(&s->dlp, span_make(header, header_len), a, &m,
+			alert);
+	if (hit != NULL) {
+		alert->recipient = outside;
+		alert->decision = mail_policy_action_name(
+			mail_policy_outbound(&m, outside, true, false, a).action);
+		plan->dlp_alert = alert->tier != NULL ? alert : NULL;
+	}
 	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
 		true, false, a);
 	if (d.action == MAIL_POLICY_ENCRYPT) {

@@ -102,6 +102,8 @@ struct mail_arrival_plan {
 	 */
 	struct mail_audit_note notes[MAIL_POLICY_NOTES_MAX];
 	size_t note_count;
+	/* A DLP find, for the Local Administrators' alert; NULL: none. */
+	const struct mail_dlp_alert *dlp_alert;
 };
 
 /*

@@ -206,7 +206,8 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.received_at = s->ctx.now, .sender = s->from, .ret = s->ret,
 		.envid = s->envid[0] != '\0' ? s->envid : NULL,
 		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right,
-		.from = from, .notes = plan.notes, .note_count = plan.note_count };
+		.from = from, .notes = plan.notes, .note_count = plan.note_count,
+		.dlp_alert = plan.dlp_alert };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, plan.sealed, &report, &err);
