@@ -130,6 +130,19 @@ struct mail_dlp_alert {
 	size_t numbers;		/* how many were found */
 };
 
+/*
+ * An outside address a list recipient reaches (a list's contact) that
+ * the policy withheld the message from: sealed for the portal, or
+ * stopped with the words for the sender's report (SPEC M10, M12).
+ * Delivery takes it out of what the list reaches.
+ */
+struct mail_withheld {
+	const char *address;
+	const struct mail_recipient *via;	/* the list recipient */
+	bool sealed;		/* else stopped */
+	const char *why;	/* stopped: the report's words */
+};
+
 struct mail_message {
 	const char *data;	/* the whole message, CRLF line endings */
 	size_t size;
@@ -170,6 +183,9 @@ struct mail_message {
 	 * org's Local Administrators (mail.dlp_alert); NULL: none.
 	 */
 	const struct mail_dlp_alert *dlp_alert;
+	/* Lists' contacts withheld from (none: 0). */
+	const struct mail_withheld *withheld;
+	size_t withheld_count;
 };
 
 /* Whether mail.dlp_alert asks for an alert about a find so decided. */

@@ -207,7 +207,8 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.envid = s->envid[0] != '\0' ? s->envid : NULL,
 		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right,
 		.from = from, .notes = plan.notes, .note_count = plan.note_count,
-		.dlp_alert = plan.dlp_alert };
+		.dlp_alert = plan.dlp_alert, .withheld = plan.withheld,
+		.withheld_count = plan.withheld_count };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, plan.sealed, &report, &err);
@@ -215,6 +216,10 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	for (size_t i = 0; i < s->recipient_count; i++) {
 		stopped += plan.stopped != NULL && plan.stopped[i] != NULL;
 		sealed += plan.sealed != NULL && plan.sealed[i];
+	}
+	for (size_t i = 0; i < plan.withheld_count; i++) {
+		sealed += plan.withheld[i].sealed;
+		stopped += !plan.withheld[i].sealed;
 	}
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);

@@ -289,3 +289,30 @@ def test_local_admins_are_alerted_when_a_message_is_stopped(
     stopped(send(server, ann, ["pat@mail.example"],
                  message(ann, "pat@mail.example", f"NHS no {NUMBER}")))
     assert len(alerts(server, lee)) == 2
+
+
+def test_a_lists_outside_contact_is_stopped_and_reported(
+        start_server, instance, org, ann):
+    instance.run("contact", "add", "--org", org, "--name", "Pat",
+                 "--email", "pat@mail.example")
+    team = instance.addr("team")
+    instance.run("list", "add", "--org", org, "--name", "Team",
+                 "--email", team)
+    instance.run("list", "members", "add", team, "pat@mail.example", ann)
+    server = start_server()
+    reply = send(server, ann, [team],
+                 message(ann, team, f"Patient NHS number {NUMBER}."))
+    stopped(reply)
+    assert queued(instance) == []
+    # The list's own member here gets it; the report names the contact.
+    inbox = read_folder(server, ann, USER_PASSWORD)
+    assert any("Patient NHS" in m.get_body(("plain",)).get_content()
+               for m in inbox if m.get_content_type() == "text/plain")
+    [(raw, report)] = reports(server, ann)
+    status = next(p for p in report.walk()
+                  if p.get_content_type() == "message/delivery-status")
+    fields = status.as_bytes().decode()
+    assert "Final-Recipient: rfc822; pat@mail.example" in fields
+    assert f"Original-Recipient: rfc822; {team}" in fields
+    assert MASKED in human_part(report)
+    assert_no_clear_number(raw.decode(errors="replace"))
