@@ -39,6 +39,19 @@ struct mail_recipient {
 	const char *orcpt;	/* "rfc822;address" as kept; NULL: none */
 };
 
+/* Whether the address holds anything but ASCII (RFC 6531: SMTPUTF8). */
+bool mail_address_is_utf8(const char *address);
+
+/*
+ * An internationalised address (RFC 6531 §3.3, RFC 6532 §3.2) in the
+ * form delivery and the queue keep: the local part as given, valid UTF-8
+ * or RFC 5322 atext in dot-atom form (ASCII letters lowercased), at most
+ * 64 bytes; the domain in A-labels (IDNA), lowercase. ERROR_INVALID with
+ * what is wrong.
+ */
+int mail_address_intl(const char *address, char *buf, size_t size,
+	struct error *err);
+
 /*
  * Where mail for `address` goes: one local mailbox, a list (expanded only
  * when the message is delivered, inside the database, so a list of any

@@ -321,6 +321,7 @@ void
 smtp_reset_transaction(struct smtp_session *s)
 {
 	s->has_mail = false;
+	s->smtputf8 = false;
 	s->from[0] = '\0';
 	s->recipients = NULL;
 	s->recipient_count = 0;
