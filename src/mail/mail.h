@@ -145,6 +145,12 @@ struct mail_message {
 	/* Audit rows written in the delivery's commit (none: 0). */
 	const struct mail_audit_note *notes;
 	size_t note_count;
+	/*
+	 * The person whose count of recipients for the day (of
+	 * received_at, UTC) the delivery's commit adds to (SPEC M7); 0:
+	 * none (an application, mail from outside, a report).
+	 */
+	int64_t sent_by;
 };
 
 /* What a delivery did, for the front end's log line. */

@@ -19,6 +19,7 @@
 #include "store/store_change.h"
 #include "store/store_expand.h"
 #include "store/store_mail.h"
+#include "store/store_mail_policy.h"
 #include "store/store_writer.h"
 
 /* The MIME summary's arena; also holds what a delivery reads of lists. */
@@ -32,6 +33,7 @@
 #define LIST_SCOPE 1
 /* No scope has this number: "except nothing". */
 #define NO_SCOPE (-1)
+#define SECONDS_PER_DAY 86400
 
 /* The queue runner's wake-up, if one is running (serve). */
 static pthread_mutex_t queue_hook_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -200,6 +202,11 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
 		    err) < 0 ||
 	    file_sent_copy(job, &d, err) < 0 || write_notes(job, err) < 0)
+		return -1;
+	/* The sending limits' count, in the same commit (SPEC M7). */
+	if (job->m->sent_by != 0 && job->count > 0 &&
+	    store_send_count_add(st, job->m->sent_by, job->m->received_at /
+		    SECONDS_PER_DAY, (int64_t)job->count, err) < 0)
 		return -1;
 	note_changes(st, job->recipients, job->count);
 	/* A big list's members need not sit in the temporary tables. */

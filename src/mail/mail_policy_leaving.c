@@ -193,8 +193,8 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 		.wants_secure = mail_policy_wants_secure(list, n),
 		.no_encryption = true };
 	json_t *hit = NULL;
-	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
-		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
+	if (!m.wants_secure && mail_policy_dlp_scans(plan->dlp))
+		hit = scan(plan->dlp, span_make(header, header_len), a, &m);
 	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
 		true, false, a);
 	if (d.action == MAIL_POLICY_ENCRYPT) {

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/cidr.h"
 #include "mail/mail.h"
@@ -35,6 +36,9 @@ struct mail_policy_settings {
 	size_t trusted_count;
 	struct mail_secure_policy secure;	/* outbound.secure_domains */
 	struct mail_policy_dlp_rule dlp;	/* mail.dlp_high, _medium, _low */
+	bool send_limits;			/* mail.send_limits */
+	/* mail.send_limit_message, mail.send_limit_day */
+	struct mail_policy_limits limits;
 	struct mail_sender_auth auth;	/* mail.sender_auth: SPF, DKIM, DMARC */
 	/*
 	 * mail.domains in the normal form (mail_domain_normalise), read
@@ -69,6 +73,13 @@ struct mail_arrival {
 	const char *helo;		/* the HELO/EHLO name, for SPF */
 	/* A person or an application signed in, or a registered relay. */
 	bool authenticated;
+	/*
+	 * The person signed in (their address), NULL for none: their
+	 * sending limits apply (SPEC M7), and their org's mail policy.
+	 */
+	const char *person;
+	/* An application's org (a token, a registered relay); 0: none. */
+	int64_t org_id;
 	const char *envelope_from;	/* "" for the null path */
 	const char *id;			/* the session's message id, for the log */
 	const struct mail_recipient *recipients;	/* as routed at RCPT */
@@ -96,6 +107,18 @@ struct mail_arrival_plan {
 	 */
 	struct mail_audit_note notes[MAIL_POLICY_NOTES_MAX];
 	size_t note_count;
+	/*
+	 * The DLP actions that apply: the sender's org's overrides over
+	 * the service's (s->dlp, or a copy in a).
+	 */
+	const struct mail_policy_dlp_rule *dlp;
+	/* The sending limits stopped every recipient (in stopped). */
+	bool limited;
+	/*
+	 * The person whose day's count the delivery adds its recipients
+	 * to (mail_message.sent_by); 0: none.
+	 */
+	int64_t sent_by;
 };
 
 /*
