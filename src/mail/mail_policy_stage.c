@@ -1,8 +1,10 @@
 /*
  * The policy stage on arrival: its settings, read once, the order of its
  * judgements (mail from the internet first: mail_policy_internet.c; then
- * mail leaving the secure domains: mail_policy_leaving.c) and the log line
- * and audit row each decision gets. Layer: domain. SPEC M9, M10, M12;
+ * who sent it, a person's sending limits and the sender's org's DLP
+ * actions: mail_policy_sender.c; then mail leaving the secure domains:
+ * mail_policy_leaving.c) and the log line
+ * and audit row each decision gets. Layer: domain. SPEC M7, M9, M10, M12;
  * SECURITY.md 10, 12, 53 (no NHS number in clear in a log or the audit).
  */
 #include "mail/mail_policy_stage.h"

@@ -129,7 +129,11 @@ struct mail_arrival_plan {
  * DMARC under p=reject is refused, under p=quarantine goes to Junk
  * E-mail, and one claiming a hosted domain it cannot prove (a DKIM
  * signature of that domain, or SPF for a hosted envelope sender) gets the
- * spoof mode; mail with
+ * spoof mode; a signed-in person over their sending limits (SPEC M7:
+ * limit 0 without the AUP and security questions, then per message and
+ * per UTC day, the org's own limits over the service's) has every
+ * recipient stopped with a report (plan->limited, plan->stopped), and one
+ * under them is named in plan->sent_by for the delivery's count; mail with
  * [secure] (SPEC M10) that would have to be encrypted for a recipient
  * outside the secure domains is refused whole until the encrypted-message
  * portal exists (issue 12 item 4), never sent in clear; mail to such a
