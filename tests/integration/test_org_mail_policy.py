@@ -141,3 +141,36 @@ def test_the_senders_org_dlp_actions_apply(start_server, instance, orgs):
                                                "message")
            if r["summary"]["event"] == "dlp"]
     assert sorted(s["decision"] for s in dlp) == ["deliver", "refuse"]
+
+
+def test_an_applications_org_policy_applies_and_it_has_no_limits(
+        start_server, instance, orgs):
+    """A registered relay sends under its org: that org's DLP actions
+    apply, and the sending limits do not (it has no AUP to accept)."""
+    import smtplib
+    import ssl
+    ann = make_person(instance, orgs[0], "Ann", "Sender")
+    instance.run("relay", "add", "--org", orgs[0], "--cidr", "127.0.0.1",
+                 "--label", "pathology")
+    instance.run("org", "policy", orgs[0], "--dlp-high", "audit")
+    server = start_server(extra=["mail.send_limits=true"])
+    data = message(ann, f"Patient NHS number {NUMBER}, as asked.")
+
+    def relay():
+        with smtplib.SMTP("127.0.0.1", server.ports["relay"],
+                          timeout=10) as s:
+            s.ehlo("app.example")
+            s.starttls(context=ssl.create_default_context(
+                cafile=str(instance.dir / "tls" / "cert.pem")))
+            s.ehlo("app.example")
+            s.mail(ann)
+            assert s.rcpt(OUTSIDE)[0] == 250
+            return s.data(data)
+
+    code, text = relay()
+    assert code == 250 and b"not sent to" not in text, text
+    assert len(instance.json("queue", "list")) == 1
+    instance.run("org", "policy", orgs[0], "--dlp-high", "default")
+    code, text = relay()
+    assert code == 250 and b"not sent to 1 recipient outside" in text, text
+    assert len(instance.json("queue", "list")) == 1
