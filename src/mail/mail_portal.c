@@ -122,6 +122,24 @@ mail_portal_session_end(int64_t created_at, int64_t now)
 
 /* ---- notes: the access log and the audit ---- */
 
+/* The audit trail's name of an access-log event. */
+static const char *
+portal_audit_event(const char *event)
+{
+	static const char *const names[][2] = {
+		{ "link", "secure_link" },
+		{ "code_sent", "secure_code_sent" },
+		{ "signed_in", "secure_signin" },
+		{ "opened", "secure_read" },
+		{ "downloaded", "secure_download" },
+		{ "replied", "secure_reply" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (strcmp(names[i][0], event) == 0)
+			return names[i][1];
+	return event;
+}
+
 int
 portal_note(const struct dir_ctx *ctx, int64_t message_id,
 	int64_t recipient_id, const char *address, const char *event, bool ok,
@@ -138,17 +156,17 @@ portal_note(const struct dir_ctx *ctx, int64_t message_id,
 	};
 	if (store_secure_access_insert(ctx->store, &e, err) < 0)
 		return -1;
-	json_t *summary = json_pack("{s:s,s:s,s:b}", "event", event,
-		"address", address, "ok", ok);
+	json_t *summary = json_pack("{s:s,s:s,s:b}", "event",
+		portal_audit_event(event), "address", address, "ok", ok);
 	if (ok)
-		return dir_audit(ctx, "other", "secure_message", message_id, 0,
+		return dir_audit(ctx, "other", PORTAL_AUDIT_OBJECT, message_id, 0,
 			summary, err);
 	char *text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(summary);
 	if (text == NULL)
 		return error_set(err, ERROR_INTERNAL,
 			"cannot write the audit summary");
-	int rc = dir_audit_text(ctx, "secure_message", 0, text, true, err);
+	int rc = dir_audit_text(ctx, PORTAL_AUDIT_OBJECT, 0, text, true, err);
 	free(text);
 	return rc;
 }
@@ -165,7 +183,7 @@ portal_note_refused(const struct dir_ctx *ctx, int64_t message_id,
 			rc = portal_note(ctx, message_id, recipient_id,
 				address, event, false, &err);
 		else
-			rc = dir_audit_text(ctx, "secure_message", 0,
+			rc = dir_audit_text(ctx, PORTAL_AUDIT_OBJECT, 0,
 				"{\"event\":\"unknown_link\"}", true, &err);
 		rc = dir_finish(ctx, rc, &err);
 	}
@@ -440,10 +458,6 @@ mail_portal_signin_code(const struct dir_ctx *ctx, const char *link,
 	if (rc == 0)
 		rc = portal_note(&c2, l.message_id, l.recipient_id,
 			l.recipient, "signed_in", true, err);
-	if (rc == 0)
-		rc = dir_audit(&c2, "other", "secure_message", l.message_id, 0,
-			json_pack("{s:s,s:s,s:s}", "event", "secure_signin",
-				"address", l.recipient, "by", "code"), err);
 	if (dir_finish(&c2, rc, err) < 0) {
 		sodium_memzero(s_r, sizeof(*s_r));
 		return -1;
@@ -475,7 +489,7 @@ mail_portal_signin_password(const struct dir_ctx *ctx, const char *address,
 			"do not match. Check them, or open the link in your "
 			"email to sign in with a code.");
 		struct error e2;
-		if (dir_audit_text(&c2, "secure_message", 0, "{\"event\":"
+		if (dir_audit_text(&c2, PORTAL_AUDIT_OBJECT, 0, "{\"event\":"
 			    "\"secure_signin\",\"by\":\"password\"}", true,
 			    &e2) < 0)
 			log_error("portal.note_failed", "event=signin "
@@ -489,7 +503,7 @@ mail_portal_signin_password(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	int rc = session_new(&c2, stored, s_r, err);
 	if (rc == 0)
-		rc = dir_audit(&c2, "other", "secure_message", 0, 0,
+		rc = dir_audit(&c2, "other", PORTAL_AUDIT_OBJECT, 0, 0,
 			json_pack("{s:s,s:s,s:s}", "event", "secure_signin",
 				"address", stored, "by", "password"), err);
 	if (dir_finish(&c2, rc, err) < 0) {
@@ -561,7 +575,7 @@ mail_portal_password_set(const struct dir_ctx *ctx, const char *address,
 		rc = store_secure_reader_set_password(c2.store, address, hash,
 			c2.now, err);
 		if (rc == 0)
-			rc = dir_audit(&c2, "other", "secure_message", 0, 0,
+			rc = dir_audit(&c2, "other", PORTAL_AUDIT_OBJECT, 0, 0,
 				json_pack("{s:s,s:s}", "event",
 					"secure_password_set", "address",
 					address), err);

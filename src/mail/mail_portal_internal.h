@@ -11,6 +11,12 @@
 
 #include "mail/mail_portal.h"
 
+/*
+ * The audit trail's object type of portal rows: the policy's "message"
+ * (SPEC P10's list), the summary's event saying which step (secure_*).
+ */
+#define PORTAL_AUDIT_OBJECT "message"
+
 struct dir_ctx;
 struct error;
 struct mail_mime_part;

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +23,8 @@
 #include "core/str.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_accept.h"
+#include "mail/mail_compose.h"
 #include "mail/mail_dlp.h"
 #include "mail/mail_mime.h"
 #include "mail/mail_portal_internal.h"
@@ -434,10 +437,6 @@ mail_portal_message_open(const struct dir_ctx *ctx, const char *address,
 	int rc = store_secure_recipient_read(c2.store, r.id, c2.now, err);
 	if (rc == 0)
 		rc = portal_note(&c2, id, r.id, address, "opened", true, err);
-	if (rc == 0)
-		rc = dir_audit(&c2, "other", "secure_message", id, 0,
-			json_pack("{s:s,s:s}", "event", "secure_read",
-				"address", address), err);
 	return dir_finish(&c2, rc, err);
 }
 
@@ -468,77 +467,42 @@ mail_portal_attachment_get(const struct dir_ctx *ctx, const char *address,
 
 /* ---- replies ---- */
 
-static int
-append_list(struct str *out, const char *name, const char *const *list,
-	size_t count)
-{
-	if (count == 0)
-		return 0;
-	if (str_appendf(out, "%s: ", name) < 0)
-		return -1;
-	for (size_t i = 0; i < count; i++)
-		if (str_appendf(out, "%s<%s>", i > 0 ? ", " : "",
-			    list[i]) < 0)
-			return -1;
-	return str_append_cstr(out, "\r\n");
-}
-
 static bool
 has_header_breaker(const char *s)
 {
-	return strpbrk(s, "\r\n<>\"") != NULL;
+	return strpbrk(s, "\r\n<>\",") != NULL;
 }
 
-/* The reply as an RFC 5322 message: plain UTF-8 text, 8bit. */
+/* The reply as mail_compose writes it: From the reader, To the sender. */
 static int
 reply_build(const struct dir_ctx *ctx, const char *address,
 	const struct mail_portal_message *orig, const char *sender,
 	const char *const *cc, size_t cc_count, const char *text,
-	struct str *out, struct error *err)
+	struct span *out_r, struct error *err)
 {
-	char date[64], host[256], id[33];
-	time_t now = (time_t)ctx->now;
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	mail_hostname(ctx->config, host, sizeof(host));
-	unsigned char random[16];
-	randombytes_buf(random, sizeof(random));
-	sodium_bin2hex(id, sizeof(id), random, sizeof(random));
 	const char *subject = orig->subject;
-	if (strpbrk(subject, "\r\n") != NULL)
-		subject = "";
 	bool re = strncasecmp(subject, "re:", 3) == 0;
-	str_init(out, ctx->arena, PORTAL_REPLY_MAX * 2 + 8192);
-	int rc = str_appendf(out, "From: <%s>\r\nTo: <%s>\r\n", address,
-		sender);
-	if (rc == 0)
-		rc = append_list(out, "Cc", cc, cc_count);
-	/* RFC 2047 words would be kept as they are; UTF-8 goes raw (8bit). */
-	if (rc == 0)
-		rc = str_appendf(out, "Subject: %s%s\r\nDate: %s\r\n"
-			"Message-ID: <%s.reply@%s>\r\n", re ? "" : "Re: ",
-			subject, date, id, host);
+	subject = arena_printf(ctx->arena, "%s%s", re ? "" : "Re: ",
+		subject);
+	struct str list;
+	str_init(&list, ctx->arena, 64 * 1024);
+	for (size_t i = 0; i < cc_count; i++)
+		if (str_appendf(&list, "%s%s", i > 0 ? ", " : "", cc[i]) < 0)
+			return error_set(err, ERROR_LIMIT, "too many recipients");
 	const char *mid = orig->message_id;
-	if (rc == 0 && mid != NULL && mid[0] == '<' &&
-	    strpbrk(mid, "\r\n") == NULL)
-		rc = str_appendf(out, "In-Reply-To: %s\r\nReferences: %s\r\n",
-			mid, mid);
-	if (rc == 0)
-		rc = str_append_cstr(out, "MIME-Version: 1.0\r\n"
-			"Content-Type: text/plain; charset=UTF-8\r\n"
-			"Content-Transfer-Encoding: 8bit\r\n\r\n");
-	/* Bare LFs become CRLF; a lone CR is dropped. */
-	for (const char *p = text; rc == 0 && *p != '\0'; p++) {
-		if (*p == '\r')
-			continue;
-		rc = *p == '\n' ? str_append_cstr(out, "\r\n") :
-			str_append_char(out, *p);
-	}
-	if (rc == 0)
-		rc = str_append_cstr(out, "\r\n");
-	return rc < 0 ? error_set(err, ERROR_LIMIT, "the reply is too long")
-		: 0;
+	bool threaded = mid != NULL && mid[0] == '<' &&
+		strpbrk(mid, "\r\n") == NULL;
+	struct mail_compose mc = {
+		.from = address,
+		.to = sender,
+		.cc = cc_count > 0 ? str_cstr(&list) : NULL,
+		.subject = subject != NULL ? subject : "Re:",
+		.in_reply_to = threaded ? mid : NULL,
+		.references = threaded ? mid : NULL,
+		.date = ctx->now,
+		.text = text,
+	};
+	return mail_compose(&mc, ctx->config, ctx->arena, out_r, err);
 }
 
 /* Seals the reply and keeps it under the message it answers. */
@@ -592,15 +556,7 @@ mail_portal_reply(struct store_writer *w, const struct dir_ctx *ctx,
 	if (has_header_breaker(m.sender) || has_header_breaker(address))
 		return error_set(err, ERROR_INVALID, "This message cannot be "
 			"replied to here.");
-	/*
-	 * Reply-all goes to the original's other recipients the platform
-	 * delivers without sealing: mailboxes here and the secure domains.
-	 * Others are left out: mail to them must be sealed again, which
-	 * only intake's sealing path does.
-	 */
-	struct mail_secure_policy policy;
-	bool have_policy = mail_secure_policy_from_config(ctx->config,
-		&policy, err) == 0;
+	/* Reply-all: the original's other recipients, never the reader. */
 	const char **cc = arena_alloc(ctx->arena, (orig.to_count +
 		orig.cc_count + 1) * sizeof(*cc));
 	if (cc == NULL)
@@ -612,17 +568,14 @@ mail_portal_reply(struct store_writer *w, const struct dir_ctx *ctx,
 		if (strcasecmp(x, address) == 0 || strcasecmp(x, m.sender) == 0
 		    || has_header_breaker(x))
 			continue;
-		const char *at = strrchr(x, '@');
-		bool here = at != NULL && dir_domain_is_hosted(ctx, at + 1);
-		bool secure = have_policy &&
-			mail_secure_domain_match(&policy, x, ctx->now);
-		if (here || secure)
-			cc[cc_count++] = x;
+		cc[cc_count++] = x;
 	}
-	struct str msg;
+	struct span reply;
 	if (reply_build(ctx, address, &orig, m.sender, cc, cc_count, text,
-		    &msg, err) < 0)
+		    &reply, err) < 0)
 		return -1;
+	struct str msg = { .p = (char *)(uintptr_t)reply.p,
+		.len = reply.len };
 	struct dir_ctx c2 = *ctx;
 	c2.actor = address;
 	if (dir_begin(&c2, err) < 0)
@@ -632,9 +585,19 @@ mail_portal_reply(struct store_writer *w, const struct dir_ctx *ctx,
 		rc = portal_note(&c2, id, r.id, address, "replied", true, err);
 	if (dir_finish(&c2, rc, err) < 0)
 		return -1;
-	/* Delivered as mail from the reader to the sender (and the rest). */
+	/*
+	 * Delivered as mail from the reader: the sender's mailbox, and for
+	 * reply-all the others — mailboxes here and the secure domains
+	 * normally, anyone else sealed again with a notice (mail_accept).
+	 */
+	struct mail_secure_policy policy;
+	if (mail_secure_policy_from_config(ctx->config, &policy, err) < 0)
+		return -1;
 	struct mail_recipient *to = NULL;
-	size_t to_count = 0, to_capacity = 0;
+	bool *sealed = NULL;
+	size_t to_count = 0, to_capacity = 0, sealed_count = 0,
+		sealed_capacity = 0;
+	bool any_sealed = false;
 	for (size_t i = 0; i <= cc_count; i++) {
 		const char *x = i == 0 ? m.sender : cc[i - 1];
 		struct mail_recipient *one;
@@ -642,19 +605,29 @@ mail_portal_reply(struct store_writer *w, const struct dir_ctx *ctx,
 		if (mail_route(ctx, x, true, &one, &n, err) < 0)
 			return -1;
 		for (size_t k = 0; k < n; k++) {
-			if (arena_array_push(ctx->arena, (void **)&to,
-				    &to_count, &to_capacity, sizeof(*to)) == NULL)
+			struct mail_recipient *slot = arena_array_push(
+				ctx->arena, (void **)&to, &to_count,
+				&to_capacity, sizeof(*to));
+			bool *flag = arena_array_push(ctx->arena,
+				(void **)&sealed, &sealed_count,
+				&sealed_capacity, sizeof(*sealed));
+			if (slot == NULL || flag == NULL)
 				return error_set(err, ERROR_LIMIT,
 					"out of request memory");
-			to[to_count - 1] = one[k];
+			*slot = one[k];
+			*flag = i > 0 && one[k].kind == MAIL_ROUTE_REMOTE &&
+				!mail_secure_domain_match(&policy,
+					one[k].address, ctx->now);
+			any_sealed |= *flag;
 		}
 	}
 	struct str full;
-	str_init(&full, ctx->arena, msg.len + 512);
+	str_init(&full, ctx->arena, reply.len + 512);
 	if (mail_return_path_header(address, &full) < 0 ||
-	    str_append(&full, msg.p, msg.len) < 0)
+	    str_append(&full, reply.p, reply.len) < 0)
 		return error_set(err, ERROR_LIMIT, "the reply is too long");
 	struct mail_message mm = { .data = str_cstr(&full), .size = full.len,
-		.received_at = ctx->now, .sender = address };
-	return mail_deliver(w, ctx, &mm, to, to_count, NULL, err);
+		.received_at = ctx->now, .sender = address, .from = address };
+	return mail_accept(w, ctx, &mm, to, to_count, NULL,
+		any_sealed ? sealed : NULL, NULL, err);
 }

@@ -167,7 +167,7 @@ revoke_tx(const struct dir_ctx *ctx, const char *sender, int64_t id,
 			"message was not sealed for %s.", recipient != NULL ?
 			recipient : "anyone");
 	}
-	return dir_audit(ctx, "update", "secure_message", id, 0,
+	return dir_audit(ctx, "update", PORTAL_AUDIT_OBJECT, id, 0,
 		json_pack("{s:s,s:o}", "event", "secure_revoke", "recipients",
 			who), err);
 }
@@ -194,7 +194,7 @@ mail_portal_purge(const struct dir_ctx *ctx, int64_t *count_r,
 		return -1;
 	int rc = store_secure_purge_expired(ctx->store, ctx->now, &n, err);
 	if (rc == 0 && n > 0)
-		rc = dir_audit(ctx, "other", "secure_message", 0, 0,
+		rc = dir_audit(ctx, "other", PORTAL_AUDIT_OBJECT, 0, 0,
 			json_pack("{s:s,s:I}", "event", "secure_purge",
 				"messages", (json_int_t)n), err);
 	if (dir_finish(ctx, rc, err) < 0)
