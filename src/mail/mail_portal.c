@@ -190,7 +190,7 @@ portal_note_refused(const struct dir_ctx *ctx, int64_t message_id,
 	if (rc < 0)
 		log_error("portal.note_failed", "event=%s reason=\"%s\"",
 			event, err.msg);
-	log_info("portal.refused", "event=%s peer=%s reason=%s", event,
+	log_info("portal.refused", "step=%s peer=%s reason=%s", event,
 		ctx->client != NULL ? ctx->client : "",
 		refusal->field[0] != '\0' ? refusal->field :
 		error_code_name(refusal->code));
