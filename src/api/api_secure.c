@@ -214,7 +214,7 @@ secure_link(struct api_request *req)
 		return;
 	}
 	struct mail_portal_link l;
-	if (mail_portal_link_open(&req->ctx, in.link, &l, &err) < 0) {
+	if (mail_portal_link_look(&req->ctx, in.link, &l, &err) < 0) {
 		reply_link_error(req, &err);
 		return;
 	}

@@ -284,6 +284,21 @@ mail_portal_link_open(const struct dir_ctx *ctx, const char *link,
 	return 0;
 }
 
+int
+mail_portal_link_look(const struct dir_ctx *ctx, const char *link,
+	struct mail_portal_link *link_r, struct error *err)
+{
+	if (mail_portal_link_open(ctx, link, link_r, err) < 0)
+		return -1;
+	struct dir_ctx c2 = *ctx;
+	c2.actor = link_r->recipient;
+	if (dir_begin(&c2, err) < 0)
+		return -1;
+	int rc = portal_note(&c2, link_r->message_id, link_r->recipient_id,
+		link_r->recipient, "link", true, err);
+	return dir_finish(&c2, rc, err);
+}
+
 /* ---- codes ---- */
 
 int

@@ -235,7 +235,8 @@ def test_read_download_reply_revoke(portal):
     assert rcpt["revoked_at"] is None
     status, one = s.call("GET", f"/secure/sent/{mine['id']}")
     events = [(a["event"], a["ok"]) for a in one["access"]]
-    for e in ("code_sent", "signed_in", "opened", "downloaded", "replied"):
+    for e in ("link", "code_sent", "signed_in", "opened", "downloaded",
+              "replied"):
         assert (e, True) in events, events
     assert all(a["peer"] == "127.0.0.1" for a in one["access"])
 
