@@ -49,6 +49,9 @@ struct mail_policy_decision {
 	const char *why;
 };
 
+/* The action's name in logs and the audit ("refuse" for BLOCK, ...). */
+const char *mail_policy_action_name(enum mail_policy_action action);
+
 /* The reason's name in logs and the audit ("limit_zero", ...). */
 const char *mail_policy_reason_name(enum mail_policy_reason reason);
 
@@ -114,6 +117,17 @@ struct mail_policy_dlp_rule {
 	/* Indexed by enum mail_nhsnum_tier; [MAIL_NHSNUM_TIER_NONE] unused. */
 	enum mail_policy_dlp_action by_tier[MAIL_NHSNUM_TIER_HIGH + 1];
 };
+
+/*
+ * The words a DLP tier action is written with, in mail.dlp_* and in an
+ * org's override ("none", "audit", "block"): the one list both are
+ * checked against, so a new action is added here alone.
+ */
+bool mail_policy_dlp_action_parse(const char *word,
+	enum mail_policy_dlp_action *action_r);
+const char *mail_policy_dlp_action_name(enum mail_policy_dlp_action action);
+/* The words, "none, audit or block", for a sentence, into buf. */
+void mail_policy_dlp_action_words(char *buf, size_t size);
 
 /* Whether any tier's action asks for a scan at all. */
 bool mail_policy_dlp_scans(const struct mail_policy_dlp_rule *rule);
