@@ -32,7 +32,8 @@ sent_json(const struct mail_portal_sent *m)
 	for (size_t i = 0; i < m->recipient_count; i++)
 		json_array_append_new(rs, json_pack("{s:s,s:o,s:o}",
 			"address", m->recipients[i].address,
-			"revoked_at", api_json_time(m->recipients[i].revoked_at),
+			"revoked_at",
+			api_json_time(m->recipients[i].revoked_at),
 			"first_read_at",
 			api_json_time(m->recipients[i].first_read_at)));
 	json_t *subject = json_string(m->subject);

@@ -233,7 +233,8 @@ link_find(const struct dir_ctx *ctx, const char *link,
 	if (!mail_portal_token_is_valid(link))
 		return error_set_field(err, ERROR_NOT_FOUND, "link",
 			"This link is not one we sent, or it has been "
-			"mistyped. Open the link from your email again, whole.");
+			"mistyped. Open the link from your email again, "
+			"whole.");
 	char hash[MAIL_PORTAL_HASH_SIZE];
 	mail_portal_hash(link, hash);
 	struct error inner;
@@ -243,7 +244,8 @@ link_find(const struct dir_ctx *ctx, const char *link,
 			return error_forward(err, &inner);
 		return error_set_field(err, ERROR_NOT_FOUND, "link",
 			"This link is not one we sent, or it has been "
-			"mistyped. Open the link from your email again, whole.");
+			"mistyped. Open the link from your email again, "
+			"whole.");
 	}
 	return store_secure_message_get(ctx->store, r_r->message_id,
 		ctx->arena, m_r, err);

@@ -67,7 +67,7 @@ void mail_portal_code_hash(const char *code, const char *browser_token,
 enum mail_portal_state {
 	MAIL_PORTAL_OPEN,
 	MAIL_PORTAL_STATE_REVOKED,	/* the sender withdrew it */
-	MAIL_PORTAL_STATE_EXPIRED,	/* secure.expiry_days passed, or purged */
+	MAIL_PORTAL_STATE_EXPIRED,	/* past secure.expiry_days, or purged */
 };
 
 /* Whether recipient r may still read m at now: revoked wins. */
@@ -77,10 +77,10 @@ enum mail_portal_state mail_portal_state(const struct store_secure_message *m,
 enum mail_portal_code_verdict {
 	MAIL_PORTAL_CODE_OK,
 	MAIL_PORTAL_CODE_USED,		/* signed in with it already */
-	MAIL_PORTAL_CODE_USED_UP,	/* MAIL_PORTAL_CODE_TRIES wrong tries */
+	MAIL_PORTAL_CODE_USED_UP,	/* tried wrongly 5 times */
 	MAIL_PORTAL_CODE_TOO_OLD,	/* past its 15 minutes */
-	MAIL_PORTAL_CODE_OTHER_BROWSER,	/* asked for in another browser */
-	MAIL_PORTAL_CODE_WRONG,		/* not the code; counts as a try */
+	MAIL_PORTAL_CODE_OTHER_BROWSER,	/* asked for elsewhere */
+	MAIL_PORTAL_CODE_WRONG,		/* not it; counts as a try */
 };
 
 /*
@@ -232,7 +232,7 @@ struct mail_portal_message {
 	const char **cc;
 	size_t cc_count;
 	const char *subject;
-	const char *message_id;	/* the Message-ID, for a reply; or NULL */
+	const char *message_id;	/* its Message-ID, for a reply; NULL */
 	int64_t sent_at;
 	int64_t expires_at;
 	const char *text;	/* text/plain, else the HTML as text */

@@ -117,7 +117,8 @@ qp_decode(const char *in, size_t n, unsigned char *out)
 		}
 		if (i + 1 < n && in[i + 1] == '\n') {
 			i += 1;		/* a soft line break */
-		} else if (i + 2 < n && in[i + 1] == '\r' && in[i + 2] == '\n') {
+		} else if (i + 2 < n && in[i + 1] == '\r' &&
+			   in[i + 2] == '\n') {
 			i += 2;
 		} else if (i + 2 < n && str_hex_value(in[i + 1]) >= 0 &&
 			   str_hex_value(in[i + 2]) >= 0) {
@@ -488,7 +489,8 @@ reply_build(const struct dir_ctx *ctx, const char *address,
 	str_init(&list, ctx->arena, 64 * 1024);
 	for (size_t i = 0; i < cc_count; i++)
 		if (str_appendf(&list, "%s%s", i > 0 ? ", " : "", cc[i]) < 0)
-			return error_set(err, ERROR_LIMIT, "too many recipients");
+			return error_set(err, ERROR_LIMIT,
+				"too many recipients");
 	const char *mid = orig->message_id;
 	bool threaded = mid != NULL && mid[0] == '<' &&
 		strpbrk(mid, "\r\n") == NULL;

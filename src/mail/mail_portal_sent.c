@@ -95,7 +95,7 @@ mail_portal_sent_list(const struct dir_ctx *ctx, const char *sender,
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (ms[i].reply_to != 0)
-			continue;	/* a reader's reply, not a sent message */
+			continue;	/* a reader's reply, not sent */
 		if (sent_fill(ctx, &ms[i], true, &list[k++], err) < 0)
 			return -1;
 	}
@@ -163,8 +163,8 @@ revoke_tx(const struct dir_ctx *ctx, const char *sender, int64_t id,
 	}
 	if (done == 0) {
 		json_decref(who);
-		return error_set_field(err, ERROR_NOT_FOUND, "recipient", "This "
-			"message was not sealed for %s.", recipient != NULL ?
+		return error_set_field(err, ERROR_NOT_FOUND, "recipient",
+			"This message was not sealed for %s.", recipient != NULL ?
 			recipient : "anyone");
 	}
 	return dir_audit(ctx, "update", PORTAL_AUDIT_OBJECT, id, 0,

@@ -171,7 +171,8 @@ test_five_wrong_tries_kill_the_code(void **state)
 	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
 		code, &err), 0);
 	assert_int_equal(strlen(code), 6);
-	snprintf(wrong, sizeof(wrong), "%06d", (int)((strtol(code, NULL, 10) + 1) % 1000000));
+	snprintf(wrong, sizeof(wrong), "%06d",
+		(int)((strtol(code, NULL, 10) + 1) % 1000000));
 	struct mail_portal_session s;
 	static const char *const left[] = { "4 tries", "3 tries", "2 tries",
 		"1 try" };
