@@ -426,3 +426,35 @@ def test_unknown_links_are_rate_limited(strict):
     assert status == 429, body
     assert r.last.getheader("Retry-After")
     assert r.call("POST", "/secure/codes", {"link": link})[0] == 429
+
+
+def test_serve_sweeps_expired_messages(portal):
+    """serve's own sweep (at start, then hourly) forgets what has
+    expired, as `caremail secure purge` does."""
+    import sqlite3
+    import time
+    sealed(portal)
+    db = portal.instance.dir / "caremail.db"
+    con = sqlite3.connect(db)
+    try:
+        with con:
+            con.execute("UPDATE secure_messages SET expires_at = 1")
+    finally:
+        con.close()
+    portal.server.stop()
+    portal.server.spawn()
+    portal.server.wait_ready()
+    deadline = time.monotonic() + 30
+    while True:
+        con = sqlite3.connect(db)
+        try:
+            left = con.execute("SELECT COUNT(*) FROM secure_messages"
+                               " WHERE ciphertext IS NOT NULL").fetchone()
+        finally:
+            con.close()
+        if left == (0,) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert left == (0,)
+    rows = portal.instance.json("audit", "list", "--type", "message")
+    assert any(r["summary"].get("event") == "secure_purge" for r in rows)
