@@ -307,6 +307,53 @@ test_read_only_ones_own(void **state)
 	assert_true(items[0].read);
 }
 
+/* A message with only HTML is read as its text, never as markup. */
+static void
+test_html_only_is_text(void **state)
+{
+	static const char html[] =
+		"From: <ann@example.org>\r\n"
+		"To: <pat@gmail.example>\r\n"
+		"Subject: =?UTF-8?B?W3NlY3VyZV0gUsOpc3VsdGF0cw==?=\r\n"
+		"MIME-Version: 1.0\r\n"
+		"Content-Type: text/html; charset=utf-8\r\n"
+		"\r\n"
+		"<p>Clear <b>biopsy</b></p><script>alert(1)</script>\r\n";
+	struct fixture *f = *state;
+	struct dir_ctx *ctx = &f->u.ctx;
+	struct error err;
+	struct mail_sealed s;
+	assert_int_equal(mail_seal(ctx->seal_key, html, sizeof(html) - 1,
+		f->u.arena, &s, &err), 0);
+	struct store_secure_message m = {
+		.uid = s.uid, .sender = SENDER, .created_at = 1000,
+		.expires_at = 5000, .key_id = s.key_id,
+		.wrapped_key = s.wrapped_key,
+		.wrapped_key_len = s.wrapped_key_len,
+		.ciphertext = s.ciphertext, .ciphertext_len = s.ciphertext_len,
+		.size = sizeof(html) - 1,
+	};
+	assert_int_equal(store_secure_message_insert(f->u.st, &m, &err), 0);
+	f->message_id = m.id;
+	char link[MAIL_SEAL_LINK_SIZE];
+	add_recipient(f, READER, link, NULL);
+	struct mail_portal_message got;
+	assert_int_equal(mail_portal_message_open(ctx, READER, m.id, &got,
+		&err), 0);
+	assert_string_equal(got.subject, "[secure] Résultats");
+	assert_non_null(strstr(got.text, "Clear biopsy"));
+	assert_null(strchr(got.text, '<'));
+	assert_int_equal(got.attachment_count, 0);
+	/* Newest first in the reader's list. */
+	struct mail_portal_item *items;
+	size_t n;
+	assert_int_equal(mail_portal_messages(ctx, READER, &items, &n, &err),
+		0);
+	assert_int_equal(n, 2);
+	assert_int_equal(items[0].id, m.id);
+	assert_string_equal(items[1].subject, "[secure] Results");
+}
+
 static void
 test_revoke(void **state)
 {
@@ -465,6 +512,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_link, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_read_only_ones_own, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_html_only_is_text, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_revoke, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expiry_and_purge, setup,
