@@ -101,6 +101,8 @@ extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
 extern const struct api_route api_routes_queue[];
 extern const struct api_route api_routes_mailtips[];
+extern const struct api_route api_routes_secure[];
+extern const struct api_route api_routes_secure_sent[];
 
 /* ---- request parts (api_request.c) ---- */
 
@@ -282,6 +284,16 @@ int api_json_decode(struct span body, const struct api_field *spec,
  * else replies with api_json_decode's error and returns false.
  */
 bool api_no_body(struct api_request *req);
+
+/* ---- the secure portal's readers (api_secure.c) ---- */
+
+/* Whether the request carries a reader cookie to a reader route. */
+bool api_secure_reader_cookie(const struct api_request *req);
+/*
+ * For api_signed_in: 0 when that cookie is a live reader session,
+ * -1 with ERROR_NOT_FOUND (or the store's error) otherwise.
+ */
+int api_secure_reader_find(struct api_request *req, struct error *err);
 
 /* ---- handlers ---- */
 
