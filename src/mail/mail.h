@@ -20,6 +20,7 @@ struct spool;
 struct store;
 struct store_queued;
 struct store_writer;
+struct mail_seal_plan;
 
 enum mail_route_kind {
 	MAIL_ROUTE_LOCAL,	/* a mailbox here */
@@ -145,6 +146,12 @@ struct mail_message {
 	/* Audit rows written in the delivery's commit (none: 0). */
 	const struct mail_audit_note *notes;
 	size_t note_count;
+	/*
+	 * The copy sealed for the secure message portal and its notices,
+	 * written in the delivery's commit (mail_accept makes it from the
+	 * policy's `sealed` recipients); NULL: none.
+	 */
+	const struct mail_seal_plan *seal;
 };
 
 /* What a delivery did, for the front end's log line. */

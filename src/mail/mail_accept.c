@@ -1,7 +1,8 @@
 /*
  * A message accepted at intake: mail_deliver for the recipients the
  * policy let through (with the Sent Items copy of a shared mailbox it was
- * sent from, SPEC M12a), then the failure report for those it stopped
+ * sent from, SPEC M12a, and the copy sealed for the portal for those it
+ * must be encrypted for, SPEC M10), then the failure report for those it stopped
  * and the success reports asked for. Layer: domain. RFC 3461 §4.1 (NOTIFY
  * decides which reports), §6.2 (never one about a report); RFC 3464.
  */
@@ -18,7 +19,9 @@
 #include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "dir/dir_address.h"
+#include "core/arena.h"
 #include "mail/mail_dsn.h"
+#include "mail/mail_internal.h"
 #include "mail/mail_mime.h"
 #include "mail/mail_nhsnum.h"
 
@@ -133,10 +136,13 @@ sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
 	return 0;
 }
 
+/* The sealed copy's room beyond the message: the notices. */
+#define SEAL_ARENA_EXTRA (1024 * 1024)
+
 int
 mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
-	size_t count, const char *const *stopped,
+	size_t count, const char *const *stopped, const bool *sealed,
 	struct mail_delivery_report *report_r, struct error *err)
 {
 	struct mail_delivery_report none = { 0 };
@@ -144,19 +150,29 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 		sizeof(*go));
 	size_t n = 0;
 	for (size_t i = 0; i < count; i++)
-		if (stopped == NULL || stopped[i] == NULL)
+		if ((stopped == NULL || stopped[i] == NULL) &&
+		    (sealed == NULL || !sealed[i]))
 			go[n++] = recipients[i];
 	/*
-	 * Stopped for some or all recipients, it was still sent: the copy
-	 * goes in whatever the policy did.
+	 * Stopped or sealed for some or all recipients, it was still sent:
+	 * the copy goes in whatever the policy did.
 	 */
 	struct mail_message sent = *m;
-	int rc = sent_copy_mailbox(ctx, m, &sent.sent_copy_mailbox, err);
+	struct mail_seal_plan seal;
+	struct arena *seal_arena = sealed != NULL ?
+		arena_new(m->size * 2 + SEAL_ARENA_EXTRA) : NULL;
+	int rc = sealed == NULL ? 0 : mail_seal_prepare(ctx, m, recipients,
+		count, sealed, seal_arena, &seal, err);
+	if (rc == 0 && sealed != NULL && seal.count > 0)
+		sent.seal = &seal;
+	if (rc == 0)
+		rc = sent_copy_mailbox(ctx, m, &sent.sent_copy_mailbox, err);
 	if (rc == 0 && (n > 0 || sent.sent_copy_mailbox != 0 ||
-		m->note_count > 0))
+		m->note_count > 0 || sent.seal != NULL))
 		rc = mail_deliver(w, ctx, &sent, go, n, report_r, err);
 	else if (report_r != NULL)
 		*report_r = none;
+	arena_free(&seal_arena);
 	/* RFC 3461 §6.2: never a report about a report. */
 	bool may_report = rc == 0 && m->sender != NULL && m->sender[0] != '\0';
 	struct error report_err;

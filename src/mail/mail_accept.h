@@ -18,7 +18,9 @@ struct store_writer;
 
 /*
  * Delivers m (mail_deliver) to each recipient whose stopped[i] is NULL
- * (stopped NULL: every one), then, each in its own commit after it:
+ * (stopped NULL: every one) and sealed[i] false (sealed NULL: none is);
+ * those marked sealed get a notice instead, the message sealed for the
+ * secure message portal in the same commit (SPEC M10); then, each in its own commit after it:
  * a failure report (5.7.1) to m's sender with a line for each stopped
  * recipient whose NOTIFY allows one, stopped[i] the words for people,
  * with the message's header only; and the success reports asked for. A
@@ -33,7 +35,7 @@ struct store_writer;
  */
 int mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
-	size_t count, const char *const *stopped,
+	size_t count, const char *const *stopped, const bool *sealed,
 	struct mail_delivery_report *report_r, struct error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * Delivery: one body, an Inbox row for each distinct local mailbox the
  * recipients and their lists reach, a queue row for each remote address,
- * and a shared mailbox's Sent Items copy of what was sent from it (SPEC
- * M12a), made durable by one group commit (SPEC M4, M6, P6; RFC 5321
+ * a shared mailbox's Sent Items copy of what was sent from it (SPEC
+ * M12a), and the copy sealed for the secure message portal with its
+ * notices (SPEC M10), made durable by one group commit (SPEC M4, M6, P6; RFC 5321
  * §6.1). The Inbox was made with the mailbox (dir_mailbox.c), so delivery
  * only reads it. Layer: domain.
  */
@@ -30,6 +31,8 @@
  */
 #define DELIVERY_SCOPE 0
 #define LIST_SCOPE 1
+/* The notices of a sealed copy, one recipient at a time. */
+#define SEAL_SCOPE 2
 /* No scope has this number: "except nothing". */
 #define NO_SCOPE (-1)
 
@@ -47,11 +50,15 @@ mail_deliver_set_queue_hook(void (*hook)(void *arg), void *arg)
 	pthread_mutex_unlock(&queue_hook_lock);
 }
 
-/* A list may hold outside contacts, so it may have queued mail too. */
+/*
+ * A list may hold outside contacts, so it may have queued mail too; so
+ * does a sealed copy (its notices).
+ */
 static void
-wake_queue(const struct mail_recipient *recipients, size_t count)
+wake_queue(const struct mail_recipient *recipients, size_t count,
+	bool queued)
 {
-	bool remote = false;
+	bool remote = queued;
 	for (size_t i = 0; i < count && !remote; i++)
 		remote = recipients[i].kind != MAIL_ROUTE_LOCAL;
 	if (!remote)
@@ -69,7 +76,8 @@ struct deliver_job {
 	size_t count;
 	struct mail_body body;
 	struct mail_delivery_report report;
-	bool notes_only;	/* no recipient, no copy: only m->notes */
+	/* Recipients or a Sent Items copy: the body is stored. */
+	bool delivers;
 };
 
 /*
@@ -176,17 +184,13 @@ write_notes(struct deliver_job *job, struct error *err)
 	return 0;
 }
 
-/* Runs on the writer thread, inside the shared transaction. */
+/* The body, once, to the recipients and the Sent Items copy. */
 static int
-run_deliver_job(struct store *st, void *arg, struct error *err)
+deliver_body(struct deliver_job *job, struct error *err)
 {
-	struct deliver_job *job = arg;
-	job->ctx.store = st;
-	if (job->notes_only)
-		return write_notes(job, err);
+	struct store *st = job->ctx.store;
 	int64_t body_id = store_body_put(st, &job->body.body, err);
-	if (body_id < 0 || store_set_begin(st, err) < 0 ||
-	    gather_recipients(job, err) < 0)
+	if (body_id < 0 || gather_recipients(job, err) < 0)
 		return -1;
 	struct store_delivery d = {
 		.body_id = body_id,
@@ -198,12 +202,30 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 		.envid = job->m->envid != NULL ? job->m->envid : "",
 	};
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
-		    err) < 0 ||
-	    file_sent_copy(job, &d, err) < 0 || write_notes(job, err) < 0)
+		    err) < 0 || file_sent_copy(job, &d, err) < 0)
 		return -1;
 	note_changes(st, job->recipients, job->count);
+	return 0;
+}
+
+/*
+ * Runs on the writer thread, inside the shared transaction: the
+ * delivery, the sealed copy and its notices, the policy's audit rows.
+ */
+static int
+run_deliver_job(struct store *st, void *arg, struct error *err)
+{
+	struct deliver_job *job = arg;
+	job->ctx.store = st;
+	bool sets = job->delivers || job->m->seal != NULL;
+	if ((sets && store_set_begin(st, err) < 0) ||
+	    (job->delivers && deliver_body(job, err) < 0) ||
+	    (job->m->seal != NULL && mail_seal_write(st, job->m,
+		    job->m->seal, SEAL_SCOPE, err) < 0) ||
+	    write_notes(job, err) < 0)
+		return -1;
 	/* A big list's members need not sit in the temporary tables. */
-	return store_set_drop(st, -1, err);
+	return sets ? store_set_drop(st, -1, err) : 0;
 }
 
 int
@@ -215,17 +237,17 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	/* The summary and hash are worked out here, outside the commit. */
 	struct deliver_job job = { .ctx = *ctx, .m = m,
 		.recipients = recipients, .count = count,
-		.notes_only = count == 0 && m->sent_copy_mailbox == 0 };
+		.delivers = count > 0 || m->sent_copy_mailbox != 0 };
 	struct arena *a = arena_new(SUMMARY_ARENA_CAP);
 	job.ctx.arena = a;
-	int rc = job.notes_only ? 0 : mail_body_prepare(m->data, m->size,
+	int rc = !job.delivers ? 0 : mail_body_prepare(m->data, m->size,
 		m->received_at, a, &job.body, err);
 	if (rc == 0)
 		rc = store_writer_run(w, run_deliver_job, &job, err);
 	if (rc == 0 && report_r != NULL)
 		*report_r = job.report;
 	if (rc == 0)
-		wake_queue(recipients, count);
+		wake_queue(recipients, count, m->seal != NULL);
 	arena_free(&a);
 	return rc;
 }

@@ -12,10 +12,14 @@
 
 #include <sodium.h>
 
+#include "mail/mail_seal.h"
 #include "store/store.h"
 
 struct arena;
+struct dir_ctx;
 struct error;
+struct mail_message;
+struct mail_recipient;
 struct mail_user;
 
 /* A message made ready for store_body_put. */
@@ -79,5 +83,44 @@ int mail_folder_new_name(const struct mail_user *u, const char *name,
  */
 int mail_folder_may_use(const struct mail_user *u, int64_t mailbox_id,
 	bool *ok_r, struct error *err);
+
+/* ---- sealing for the secure message portal (mail_seal_deliver.c) ---- */
+
+/* The notice to one recipient of a sealed message, ready to store. */
+struct mail_seal_notice {
+	const char *address;
+	char link_hash[MAIL_SEAL_HASH_SIZE];
+	unsigned notify;		/* the recipient's RFC 3461 NOTIFY */
+	const char *orcpt;
+	const char *data;		/* the notice, with its Return-Path */
+	size_t size;
+	struct mail_body body;
+};
+
+/* A message sealed for some of its recipients (mail_message.seal). */
+struct mail_seal_plan {
+	struct store_secure_message message;	/* sealed, not yet stored */
+	struct mail_seal_notice *notices;
+	size_t count;			/* 0: nothing sealed */
+};
+
+/*
+ * Outside any commit: seals m for the recipients marked in sealed (per
+ * recipient; NULL or none marked: p_r->count 0) and writes each one's
+ * notice with a new link, all in a. ERROR_LIMIT past a; ERROR_INTERNAL
+ * without the instance's sealing key (ctx->seal_key).
+ */
+int mail_seal_prepare(const struct dir_ctx *ctx, const struct mail_message *m,
+	const struct mail_recipient *recipients, size_t count,
+	const bool *sealed, struct arena *a, struct mail_seal_plan *p_r,
+	struct error *err);
+
+/*
+ * Inside the delivery's commit: stores the sealed message and its
+ * recipients' links, and queues each notice, using the recipient-set
+ * scope given (emptied after).
+ */
+int mail_seal_write(struct store *st, const struct mail_message *m,
+	const struct mail_seal_plan *p, int64_t scope, struct error *err);
 
 #endif

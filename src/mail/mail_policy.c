@@ -27,11 +27,6 @@ mail_policy_reason_name(enum mail_policy_reason reason)
 	return reason_names[reason];
 }
 
-/* Until the encrypted-message portal exists (issue 12): another way. */
-#define NO_ENCRYPTION_ADVICE "Send it without the patient's details, " \
-	"or to the recipient's address in a secure domain (such as nhs.net), " \
-	"where mail travels only over verified encryption."
-
 static struct mail_policy_decision
 blocked(enum mail_policy_reason reason, const char *why,
 	const char *fallback)
@@ -129,13 +124,12 @@ mail_policy_outbound(const struct mail_policy_message *m,
 		return blocked(MAIL_POLICY_DLP, arena_printf(a,
 			"Your message to %s wasn't delivered because it appears "
 			"to contain an NHS number (%s), and %s is outside the "
-			"secure domains, where mail can be read on its way. %s",
+			"secure domains, where mail can be read on its way. To "
+			"send patient information there, put [secure] in the "
+			"subject and send it again: it will be encrypted, and "
+			"the recipient will read it in the secure portal.",
 			recipient, m->dlp_sample != NULL ? m->dlp_sample :
-			"masked", recipient, m->no_encryption ?
-			NO_ENCRYPTION_ADVICE : "To send patient information "
-			"there, put [secure] in the subject and send it again: "
-			"it will be encrypted, and the recipient will read it "
-			"in the secure portal."),
+			"masked", recipient),
 			"Your message wasn't delivered because it appears to "
 			"contain an NHS number and the recipient is outside "
 			"the secure domains.");
@@ -145,10 +139,9 @@ mail_policy_outbound(const struct mail_policy_message *m,
 	return blocked(MAIL_POLICY_DLP_UNSCANNABLE, arena_printf(a,
 		"Your message to %s wasn't delivered because it could not be "
 		"checked for patient information (a part could not be read), "
-		"and %s is outside the secure domains. %s", recipient,
-		recipient, m->no_encryption ? NO_ENCRYPTION_ADVICE :
-		"Put [secure] in the subject and send it again: it will be "
-		"encrypted."),
+		"and %s is outside the secure domains. Put [secure] in the "
+		"subject and send it again: it will be encrypted.", recipient,
+		recipient),
 		"Your message wasn't delivered because it could not be "
 		"checked for patient information and the recipient is "
 		"outside the secure domains.");
@@ -183,8 +176,12 @@ mail_policy_dlp_judge(const struct mail_policy_dlp_rule *rule,
 		return (struct mail_policy_dlp_verdict){
 			any != MAIL_POLICY_DLP_IGNORE,
 			any == MAIL_POLICY_DLP_REFUSE ? MAIL_POLICY_DLP_HOLD :
+			any == MAIL_POLICY_DLP_SEAL ? MAIL_POLICY_DLP_ENCRYPT :
 				MAIL_POLICY_DLP_NONE };
 	}
+	if (found == MAIL_POLICY_DLP_SEAL)
+		return (struct mail_policy_dlp_verdict){ true,
+			MAIL_POLICY_DLP_ENCRYPT };
 	return (struct mail_policy_dlp_verdict){
 		found == MAIL_POLICY_DLP_AUDIT, MAIL_POLICY_DLP_NONE };
 }

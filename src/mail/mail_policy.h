@@ -106,6 +106,7 @@ enum mail_policy_dlp {
 enum mail_policy_dlp_action {
 	MAIL_POLICY_DLP_IGNORE,		/* nothing */
 	MAIL_POLICY_DLP_AUDIT,		/* audited, mail sent */
+	MAIL_POLICY_DLP_SEAL,		/* sent encrypted (and audited) */
 	MAIL_POLICY_DLP_REFUSE,		/* not sent (and audited) */
 };
 
@@ -121,17 +122,18 @@ struct mail_policy_dlp_verdict {
 	/* A find whose tier's action is AUDIT or REFUSE, or a part that
 	 * could not be read while any tier's is. */
 	bool hit;
-	enum mail_policy_dlp dlp;	/* NONE, BLOCK or HOLD */
+	enum mail_policy_dlp dlp;	/* NONE, BLOCK, ENCRYPT or HOLD */
 };
 
 /*
  * What the rule makes of a scan: counts[tier] numbers found at each tier
  * (mail_dlp_result.counts). The strongest action among the tiers found
  * decides, whichever is surest: a low find set to REFUSE blocks even
- * beside a high one set to AUDIT. A message not all read (unscannable)
- * is held, never sent in clear, when any tier is REFUSE (what could not
- * be read could hold a number of it), and only audited when the
- * strongest is AUDIT.
+ * beside a high one set to AUDIT; REFUSE is stronger than SEAL, which
+ * is stronger than AUDIT. A message not all read (unscannable) is never
+ * sent in clear when any tier would stop or encrypt a number (what could
+ * not be read could hold one): held when any tier is REFUSE, else
+ * encrypted when any is SEAL; only audited when the strongest is AUDIT.
  */
 struct mail_policy_dlp_verdict mail_policy_dlp_judge(
 	const struct mail_policy_dlp_rule *rule, const size_t *counts,
@@ -142,11 +144,6 @@ struct mail_policy_message {
 	bool wants_secure;		/* mail_policy_wants_secure */
 	enum mail_policy_dlp dlp;
 	const char *dlp_sample;		/* masked ("943 *** **19"), or NULL */
-	/*
-	 * No encrypted-message portal to send to (yet): a DLP refusal
-	 * advises another way than [secure].
-	 */
-	bool no_encryption;
 };
 
 /*

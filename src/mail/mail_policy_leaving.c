@@ -1,8 +1,8 @@
 /*
  * The policy stage for mail leaving the platform and the secure domains:
- * [secure] asks for encryption (refused whole until the portal exists,
- * never sent in clear), and without it the DLP scan (mail_dlp.h) judged
- * by the tier actions: a hit audited, or every outside recipient stopped
+ * [secure] asks for encryption (sealed for the portal, never sent in
+ * clear), and without it the DLP scan (mail_dlp.h) judged by the tier
+ * actions: a hit audited, sealed, or every outside recipient stopped
  * with the words for the sender's report. Layer: domain. SPEC M10, M12;
  * SECURITY.md 14, 53 (only the masked number is ever shown or stored).
  */
@@ -61,31 +61,26 @@ first_outside(const struct mail_policy_settings *s,
 }
 
 /*
- * [secure] (SPEC M10) for mail leaving the secure domains. Until the
- * encrypted-message portal exists (issue 12 item 4), a message that
- * would have to be encrypted for any recipient is refused whole rather
- * than sent in clear.
+ * Seals the message for every recipient outside the platform and the
+ * secure domains (SPEC M10): they get a notice and read it in the portal;
+ * the others get it as it is. *sealed_r how many.
  */
 static int
-refuse_secure(const struct mail_arrival *in, const char *outside,
-	size_t subject_count, struct arena *a, struct mail_arrival_plan *plan,
-	struct error *err)
+seal_outside(const struct mail_policy_settings *s,
+	const struct mail_arrival *in, int64_t now, struct arena *a,
+	struct mail_arrival_plan *plan, size_t *sealed_r)
 {
-	const char *why = arena_printf(a, "this message %s, so it must be "
-		"encrypted for %s, which is outside the secure domains; this "
-		"service cannot encrypt mail for recipients outside them yet, "
-		"so nothing was sent. Send it to those recipients another way, "
-		"or without them", subject_count == 1 ? "has [secure] in its "
-		"subject" : "has no single Subject to tell whether it asks for "
-		"[secure]", outside);
-	plan->decision = (struct mail_policy_decision){
-		.action = MAIL_POLICY_BLOCK, .reason = MAIL_POLICY_SECURE_SUBJECT,
-		.why = why != NULL ? why : "this message must be encrypted "
-			"for a recipient outside the secure domains, and this "
-			"service cannot encrypt mail for them yet, so nothing "
-			"was sent" };
-	return mail_policy_record(in, &plan->decision, json_pack("{s:s}",
-		"recipient", outside), a, plan, err);
+	bool *sealed = arena_alloc(a, in->recipient_count + 1);
+	if (sealed == NULL)
+		return -1;
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
+		sealed[i] = r->kind == MAIL_ROUTE_REMOTE &&
+			!mail_secure_domain_match(&s->secure, r->address, now);
+		*sealed_r += sealed[i];
+	}
+	plan->sealed = sealed;
+	return 0;
 }
 
 /*
@@ -171,10 +166,10 @@ stop_outside(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 /*
  * Mail leaving the secure domains (SPEC M10, M12), judged by
  * mail_policy_outbound for the first recipient outside them (every such
- * recipient is judged alike): [secure] asks for encryption, which is
- * refused until there is a portal to encrypt to; without it the DLP scan
- * may block, or only record, a hit. Nothing to judge when every
- * recipient is here or in a secure domain.
+ * recipient is judged alike): [secure], or a DLP hit set to encrypt,
+ * seals it for them; without it the DLP scan may block, or only record,
+ * a hit. Nothing to judge when every recipient is here or in a secure
+ * domain.
  */
 int
 mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
@@ -190,16 +185,28 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 		return error_set(err, ERROR_LIMIT,
 			"no memory to read the message's subject");
 	struct mail_policy_message m = {
-		.wants_secure = mail_policy_wants_secure(list, n),
-		.no_encryption = true };
+		.wants_secure = mail_policy_wants_secure(list, n) };
 	json_t *hit = NULL;
 	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
 		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
 	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
 		true, false, a);
 	if (d.action == MAIL_POLICY_ENCRYPT) {
-		json_decref(hit);
-		return refuse_secure(in, outside, n, a, plan, err);
+		size_t sealed = 0;
+		if (seal_outside(s, in, ctx->now, a, plan, &sealed) < 0) {
+			json_decref(hit);
+			return error_set(err, ERROR_LIMIT,
+				"no memory to list the recipients to encrypt for");
+		}
+		if (hit == NULL)
+			hit = json_object();
+		json_object_set_new(hit, "recipient", json_string(outside));
+		json_object_set_new(hit, "sealed", json_integer(
+			(json_int_t)sealed));
+		if (m.wants_secure && n != 1)
+			json_object_set_new(hit, "subjects", json_integer(
+				(json_int_t)n));
+		return mail_policy_record(in, &d, hit, a, plan, err);
 	}
 	if (hit == NULL)
 		return 0;

@@ -33,6 +33,7 @@ static const struct choice spoof_modes[] = {
 }, dlp_actions[] = {
 	{ "none", MAIL_POLICY_DLP_IGNORE },
 	{ "audit", MAIL_POLICY_DLP_AUDIT },
+	{ "encrypt", MAIL_POLICY_DLP_SEAL },
 	{ "block", MAIL_POLICY_DLP_REFUSE },
 };
 

@@ -4,7 +4,7 @@
  * pure rules of mail_policy.h decide. Layer: domain. So far: mail from the
  * internet claiming a hosted domain (SPEC M9, SECURITY.md 10, 12), tagged
  * with the banner, filed as junk or refused; and [secure] never sent in
- * clear (SPEC M10). Each hit audited.
+ * clear (SPEC M10): sealed for the portal. Each hit audited.
  */
 #ifndef MAIL_MAIL_POLICY_STAGE_H
 #define MAIL_MAIL_POLICY_STAGE_H
@@ -90,6 +90,12 @@ struct mail_arrival_plan {
 	 */
 	const char *const *stopped;
 	/*
+	 * Recipients outside the secure domains who get the message sealed
+	 * in the secure message portal and a notice in its place ([secure],
+	 * DLP encrypt; SPEC M10): true per such recipient; NULL for none.
+	 */
+	const bool *sealed;
+	/*
 	 * The audit rows of the decisions, for the delivery's commit
 	 * (mail_message.notes); summaries in a. A message refused whole
 	 * has had them written already.
@@ -106,14 +112,14 @@ struct mail_arrival_plan {
  * DMARC under p=reject is refused, under p=quarantine goes to Junk
  * E-mail, and one claiming a hosted domain it cannot prove (a DKIM
  * signature of that domain, or SPF for a hosted envelope sender) gets the
- * spoof mode; mail with
- * [secure] (SPEC M10) that would have to be encrypted for a recipient
- * outside the secure domains is refused whole until the encrypted-message
- * portal exists (issue 12 item 4), never sent in clear; mail to such a
- * recipient without it is scanned for NHS numbers (SPEC M12) and, by
- * by mail.dlp_high, _medium and _low, a hit is only audited, or stops
- * every recipient outside (plan->stopped: the sender is told in a
- * report), or, when no report could reach the sender, refuses the
+ * spoof mode; mail with [secure] (SPEC M10) is sealed for every
+ * recipient outside the secure domains (plan->sealed: they get a notice
+ * and read it in the portal), never sent to them in clear; mail to such
+ * a recipient without it is scanned for NHS numbers (SPEC M12) and, by
+ * mail.dlp_high, _medium and _low, a hit is only audited, or sealed like
+ * [secure], or stops every recipient outside (plan->stopped: the sender
+ * is told in a report), or, when no report could reach the sender,
+ * refuses the
  * message whole. DELIVER, TAG
  * (plan->data is the tagged copy, in a), JUNK, or BLOCK with the sentence
  * for a 550. Every decision other than DELIVER is logged at once and

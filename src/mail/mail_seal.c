@@ -77,6 +77,27 @@ decrypt(const unsigned char *key, const char *what, const char *uid,
 }
 
 void
+mail_seal_link_hash(const char *token, char hash[MAIL_SEAL_HASH_SIZE])
+{
+	unsigned char h[32];
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+		strlen(token), NULL, 0);
+	sodium_bin2hex(hash, MAIL_SEAL_HASH_SIZE, h, sizeof(h));
+}
+
+void
+mail_seal_link_new(char token[MAIL_SEAL_LINK_SIZE],
+	char hash[MAIL_SEAL_HASH_SIZE])
+{
+	unsigned char random[32];
+	randombytes_buf(random, sizeof(random));
+	sodium_bin2base64(token, MAIL_SEAL_LINK_SIZE, random, sizeof(random),
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(random, sizeof(random));
+	mail_seal_link_hash(token, hash);
+}
+
+void
 mail_seal_key_id(const unsigned char *instance_key,
 	char id[MAIL_SEAL_KEY_ID_SIZE])
 {

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 struct arena;
+struct config;
 struct error;
 struct store_secure_message;
 
@@ -20,6 +21,27 @@ struct store_secure_message;
 #define MAIL_SEAL_UID_SIZE 33
 /* The key's id as text: 8 bytes of its keyed hash in hex. */
 #define MAIL_SEAL_KEY_ID_SIZE 17
+
+/*
+ * Where people reach the portal, without a trailing slash: http.public_url,
+ * or the scheme, host name (mail_hostname) and http.listen's port.
+ */
+void mail_seal_portal_url(const struct config *c, char *buf, size_t size);
+
+/* A recipient's link token: 32 random bytes, base64url without padding. */
+#define MAIL_SEAL_LINK_SIZE 44
+/* What the store keeps of a token: hex BLAKE2b-256. */
+#define MAIL_SEAL_HASH_SIZE 65
+
+/* A new link token and its hash. */
+void mail_seal_link_new(char token[MAIL_SEAL_LINK_SIZE],
+	char hash[MAIL_SEAL_HASH_SIZE]);
+
+/*
+ * The hash of a token as given (any text; the store is searched by it,
+ * so an unknown token simply finds nothing).
+ */
+void mail_seal_link_hash(const char *token, char hash[MAIL_SEAL_HASH_SIZE]);
 
 struct mail_sealed {
 	char uid[MAIL_SEAL_UID_SIZE];

@@ -209,18 +209,20 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.from = from, .notes = plan.notes, .note_count = plan.note_count };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
-		s->recipient_count, plan.stopped, &report, &err);
-	size_t stopped = 0;
-	for (size_t i = 0; plan.stopped != NULL && i < s->recipient_count; i++)
-		stopped += plan.stopped[i] != NULL;
+		s->recipient_count, plan.stopped, plan.sealed, &report, &err);
+	size_t stopped = 0, sealed = 0;
+	for (size_t i = 0; i < s->recipient_count; i++) {
+		stopped += plan.stopped != NULL && plan.stopped[i] != NULL;
+		sealed += plan.sealed != NULL && plan.sealed[i];
+	}
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);
 	if (rc < 0)
 		return smtp_reply_error(s, SMTP_CONTEXT_DATA, &err);
 	log_info("smtp.accepted", "id=%s peer=%s from=<%s> recipients=%zu "
-		"stopped=%zu mailboxes=%lld over_quota=%lld sent_copy=%s "
-		"size=%zu user=%s", id, net_peer(s->conn), s->from,
-		s->recipient_count, stopped, (long long)report.mailboxes,
+		"stopped=%zu sealed=%zu mailboxes=%lld over_quota=%lld "
+		"sent_copy=%s size=%zu user=%s", id, net_peer(s->conn), s->from,
+		s->recipient_count, stopped, sealed, (long long)report.mailboxes,
 		(long long)report.over_quota, report.sent_copy ? "yes" : "no",
 		m.size, smtp_who(s));
 	if (stopped > 0)
@@ -228,6 +230,11 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 			"sent to %zu recipient%s outside the secure domains; a "
 			"report saying why follows", id, stopped,
 			stopped == 1 ? "" : "s");
+	if (sealed > 0)
+		return smtp_reply(s, 250, "2.0.0", "accepted as %s; encrypted "
+			"for %zu recipient%s outside the secure domains, who "
+			"will read it in the secure message portal", id, sealed,
+			sealed == 1 ? "" : "s");
 	return smtp_reply(s, 250, "2.0.0", "accepted as %s", id);
 }
 

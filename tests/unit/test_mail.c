@@ -28,6 +28,7 @@
 #include "store/store_folder.h"
 #include "store/store_mail.h"
 #include "store/store_queue.h"
+#include "store/store_secure.h"
 #include "store/store_writer.h"
 #include "unit_instance.h"
 
@@ -469,7 +470,7 @@ test_accept_writes_notes_with_delivery(void **state)
 		.note_count = 2 };
 	size_t done = message_audits(f, "done"),
 	       denied = message_audits(f, "denied");
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
 		&err), 0);
 	assert_int_equal(count_in(f, bob.id, "inbox"), 1);
 	assert_int_equal(message_audits(f, "done"), done + 1);
@@ -477,7 +478,7 @@ test_accept_writes_notes_with_delivery(void **state)
 	/* Every recipient stopped: no copy, the rows all the same. */
 	const char *const stopped[] = { "Your message to bob was stopped." };
 	m.note_count = 1;
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL, NULL,
 		&err), 0);
 	assert_int_equal(count_in(f, bob.id, "inbox"), 1);
 	assert_int_equal(message_audits(f, "done"), done + 2);
@@ -487,12 +488,112 @@ test_accept_writes_notes_with_delivery(void **state)
 				 f->u.arena, &inbox, &err),
 		0);
 	assert_int_equal(store_folder_delete(f->u.st, inbox.id, &err), 0);
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
 		&err), -1);
 	assert_int_equal(err.code, ERROR_TEMPORARY);
 	store_writer_stop(&w);
 	assert_int_equal(message_audits(f, "done"), done + 2);
 	assert_int_equal(message_audits(f, "denied"), denied + 1);
+}
+
+/* The sealed messages ann has sent, and the queue's rows. */
+static size_t
+sealed_by_ann(struct fixture *f, struct store_secure_message **list_r)
+{
+	size_t n;
+	struct error err;
+	assert_int_equal(store_secure_messages_by_sender(f->u.st, f->ann, 10,
+				 f->u.arena, list_r, &n, &err),
+		0);
+	return n;
+}
+
+/*
+ * A message sealed for a recipient outside the secure domains (SPEC
+ * M10): the others get it as ever; that one's queue row is a notice;
+ * the sealed copy opens to the message with the instance key and not
+ * with another; and a delivery that fails keeps no sealed copy either.
+ */
+static void
+test_accept_seals_for_outside(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	struct mail_recipient *local, *remote;
+	size_t nl, nr;
+	struct store_writer *w = ann_to_bob(f, &ann, &bob, &local, &nl);
+	assert_int_equal(mail_route(&f->u.ctx, "Pat@Gmail.example", true,
+				 &remote, &nr, &err),
+		0);
+	struct mail_recipient to[2] = { local[0], remote[0] };
+	const bool sealed[2] = { false, true };
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = 2000, .sender = f->ann };
+	struct mail_delivery_report r;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, 2, NULL, sealed,
+				 &r, &err),
+		0);
+	assert_int_equal(count_in(f, bob.id, "inbox"), 1);
+	struct store_secure_message *list;
+	assert_int_equal(sealed_by_ann(f, &list), 1);
+	struct store_secure_recipient *rcpts;
+	size_t n;
+	assert_int_equal(store_secure_recipients_of(f->u.st, list[0].id,
+				 f->u.arena, &rcpts, &n, &err),
+		0);
+	assert_int_equal(n, 1);
+	assert_string_equal(rcpts[0].address, remote[0].address);
+	assert_int_equal(strlen(rcpts[0].link_hash), 64);
+	struct store_queued *queued;
+	assert_int_equal(store_queue_list(f->u.st, 0, 10, false, f->u.arena,
+				 &queued, &n, &err),
+		0);
+	assert_int_equal(n, 1);
+	assert_string_equal(queued[0].recipient, remote[0].address);
+	assert_string_equal(queued[0].sender, f->ann);
+	struct store_secure_message got;
+	assert_int_equal(store_secure_message_get(f->u.st, list[0].id,
+				 f->u.arena, &got, &err),
+		0);
+	assert_int_equal(got.expires_at, f->u.ctx.now + 90 * 86400);
+	char *plain;
+	size_t len;
+	assert_int_equal(mail_unseal(f->u.ctx.seal_key, &got, f->u.arena,
+				 &plain, &len, &err),
+		0);
+	assert_int_equal(len, sizeof(message) - 1);
+	assert_memory_equal(plain, message, len);
+	unsigned char other[MAIL_SEAL_KEY_BYTES] = { 'o' };
+	assert_int_equal(mail_unseal(other, &got, f->u.arena, &plain, &len,
+				 &err),
+		-1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	/* One ciphertext byte changed: refused, not opened. */
+	unsigned char *bytes = malloc(got.ciphertext_len);
+	memcpy(bytes, got.ciphertext, got.ciphertext_len);
+	bytes[got.ciphertext_len / 2] ^= 1;
+	got.ciphertext = bytes;
+	assert_int_equal(mail_unseal(f->u.ctx.seal_key, &got, f->u.arena,
+				 &plain, &len, &err),
+		-1);
+	free(bytes);
+	/* All or nothing: the delivery fails, and nothing is sealed. */
+	struct store_folder inbox;
+	assert_int_equal(store_folder_special(f->u.st, bob.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		0);
+	assert_int_equal(store_folder_delete(f->u.st, inbox.id, &err), 0);
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, 2, NULL, sealed,
+				 &r, &err),
+		-1);
+	assert_int_equal(sealed_by_ann(f, &list), 1);
+	/* Sealed for every recipient: no copy here, the notice all the same. */
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to + 1, 1, NULL,
+				 sealed + 1, &r, &err),
+		0);
+	assert_int_equal(sealed_by_ann(f, &list), 2);
+	store_writer_stop(&w);
 }
 
 /*
@@ -553,11 +654,11 @@ test_deliver_sends_success_report(void **state)
 	struct store_writer *w = ann_to_bob(f, &ann, &bob, &to, &n);
 	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
 		.received_at = 2000, .sender = f->ann };
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
 		&err), 0);
 	assert_int_equal(count_in(f, ann.id, "inbox"), 0);
 	to[0].notify = MAIL_DSN_NOTIFY_SUCCESS;
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
 		&err), 0);
 	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
 	assert_int_equal(count_in(f, ann.id, "inbox"), 1);
@@ -565,13 +666,13 @@ test_deliver_sends_success_report(void **state)
 	to[0].notify = 0;
 	const char *const stopped[] = { "Your message to bob was stopped." };
 	struct mail_delivery_report r;
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL, &r,
 		&err), 0);
 	assert_int_equal(r.mailboxes, 0);
 	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
 	assert_int_equal(count_in(f, ann.id, "inbox"), 2);
 	to[0].notify = MAIL_DSN_NOTIFY_NEVER;
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL, &r,
 		&err), 0);
 	store_writer_stop(&w);
 	assert_int_equal(count_in(f, bob.id, "inbox"), 2);
@@ -656,7 +757,7 @@ test_shared_sent_copies(void **state)
 			.sender = cases[i].from, .right = cases[i].right,
 			.from = cases[i].from };
 		struct mail_delivery_report r;
-		assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, &r,
+		assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, &r,
 			&err), 0);
 		assert_int_equal(r.mailboxes, 1);
 		assert_int_equal(r.sent_copy, cases[i].filed_in != 0);
@@ -701,7 +802,7 @@ test_shared_sent_copies(void **state)
 		.right = MAIL_SEND_AS, .from = shared.address };
 	const char *const stopped[] = { "stopped by policy" };
 	struct mail_delivery_report r;
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, &r,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL, &r,
 		&err), 0);
 	store_writer_stop(&w);
 	assert_int_equal(r.mailboxes, 0);
@@ -725,7 +826,7 @@ test_shared_sent_copies(void **state)
 	assert_non_null(w);
 	m.from = NULL;
 	m.received_at = 5001;
-	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, &r,
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, &r,
 		&err), 0);
 	store_writer_stop(&w);
 	assert_int_equal(r.mailboxes, 1);
@@ -971,6 +1072,7 @@ main(void)
 		T(test_deliver_to_junk),
 		T(test_deliver_sends_success_report),
 		T(test_accept_writes_notes_with_delivery),
+		T(test_accept_seals_for_outside),
 		T(test_shared_sent_copies),
 		T(test_uidvalidity_never_repeats),
 		T(test_watch_wakes_only_its_mailbox),

@@ -13,6 +13,8 @@
 static const unsigned char unit_audit_key[STORE_AUDIT_KEY_BYTES] = {
 	'u', 'n', 'i', 't'
 };
+/* And a fixed sealing key (secure.key) for encrypted messages. */
+static const unsigned char unit_seal_key[32] = { 's', 'e', 'a', 'l' };
 
 int
 unit_instance_open(struct unit_instance *u, const char *domains,
@@ -32,7 +34,7 @@ unit_instance_open(struct unit_instance *u, const char *domains,
 	u->arena = arena_new(64 << 20);
 	u->ctx = (struct dir_ctx){ .store = u->st, .config = u->config,
 		.actor = actor, .now = 1000, .arena = u->arena,
-		.audit_key = unit_audit_key };
+		.audit_key = unit_audit_key, .seal_key = unit_seal_key };
 	return 0;
 }
 
