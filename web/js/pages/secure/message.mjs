@@ -58,7 +58,7 @@ function show(m, session) {
   // "Reply to everyone" only when someone but the sender and the reader
   // had it.
   const me = session.address.toLowerCase();
-  const others = [...(m.to ?? []), ...(m.cc ?? [])].filter((a) => a.toLowerCase() !== me);
+  const others = [...(m.to ?? []), ...(m.cc ?? [])].filter((a) => !a.toLowerCase().includes(me));
   document.getElementById("reply-all-choice").hidden = others.length === 0;
   document.getElementById("message").hidden = false;
 }

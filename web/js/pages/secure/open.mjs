@@ -15,12 +15,14 @@ import { isFinal, readerPage, refusedPanel } from "../../reader.mjs";
 const EMAIL_KEY = "caremail-secure-email";
 
 // The message this link is for, among the reader's messages once signed
-// in: the API's id when the link's reply gives it, or else the message
-// from that sender at that time.
+// in: the API's id when the link's reply gives it, or else the one sent
+// at that time (from that sender, whose address the From header holds).
 async function messageOf(about) {
   if (about.message_id) return about.message_id;
   const { items } = await api("GET", "/secure/messages");
-  const found = items.find((m) => m.from === about.sender && m.sent_at === about.sent_at);
+  const sender = about.sender.toLowerCase();
+  const at = items.filter((m) => m.sent_at === about.sent_at);
+  const found = at.find((m) => m.from.toLowerCase().includes(sender)) ?? at[0];
   return found?.id ?? null;
 }
 
