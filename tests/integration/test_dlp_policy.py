@@ -102,7 +102,7 @@ def test_stopped_for_outside_recipients_and_the_sender_told(
     assert report["Subject"].startswith("Not delivered")
     words = human_part(report)
     assert "pat@mail.example" in words and MASKED in words
-    assert "secure domain (such as nhs.net)" in words
+    assert "put [secure] in the subject and send it again" in words
     assert "jo@nhs.net" not in words
     assert_no_clear_number(raw.decode(errors="replace"))
     status = next(p for p in report.walk()
@@ -228,7 +228,7 @@ def test_a_part_that_cannot_be_read_is_held_not_sent(start_server, instance,
 
 
 @pytest.mark.parametrize("key,value", [("mail.dlp_high", "refuse"),
-                                       ("mail.dlp_low", "encrypt")])
+                                       ("mail.dlp_low", "seal")])
 def test_a_bad_setting_is_refused(instance, key, value):
     line = instance.fails("queue", "list", "--set", f"{key}={value}", code=2)
     assert f"{key} must be one of" in line and f"not '{value}'" in line
