@@ -50,7 +50,11 @@ function table(id, caption, heads) {
 }
 
 function recipientState(r, expired) {
-  if (r.revoked_at) return el("strong", "nhsuk-tag nhsuk-tag--red", `Withdrawn ${when(r.revoked_at)}`);
+  if (r.revoked_at) {
+    const span = el("span");
+    span.append(el("strong", "nhsuk-tag nhsuk-tag--red", "Withdrawn"), ` ${when(r.revoked_at)}`);
+    return span;
+  }
   if (expired) return el("strong", "nhsuk-tag nhsuk-tag--grey", "Expired");
   return el("strong", "nhsuk-tag nhsuk-tag--green", "Can be read");
 }
@@ -138,7 +142,7 @@ page(async () => {
         const act = !r.revoked_at && !expired
           ? button("Withdraw", `"${item.subject}" from ${r.address}`, "nhsuk-button nhsuk-button--secondary nhsuk-button--small app-row-button",
             (event) => ask(item, r.address, event.currentTarget))
-          : "";
+          : "None";
         return row(
           cell("Recipient", el("span", "app-wrap", r.address)),
           cell("Read", r.first_read_at ? `Read ${when(r.first_read_at)}` : "Not yet"),

@@ -52,6 +52,10 @@ function showAbout(about) {
   document.getElementById("about").hidden = false;
 }
 
+// Another link typed or pasted over this one changes only the fragment,
+// which loads nothing: start again with it.
+window.addEventListener("hashchange", () => window.location.reload());
+
 readerPage(async () => {
   const loading = document.getElementById("open-loading");
   const about = document.getElementById("about");
