@@ -88,12 +88,17 @@ await run(async (b) => {
   await waitText(b, "#password-done", /Your password is saved/);
   await b.check("secure-password");
 
-  // Signed out, and back in with the password: the list shows it read.
+  // Signed out; the link now offers the password, and the sign-in page
+  // takes it: the list shows the message read.
   await page.locator(".app-reader-sign-out button").click();
   await b.at("/secure/sign-in");
   await waitText(b, "#reader-notice", /You have signed out/);
+  await b.goto(`/secure/open#${link}`);
+  await page.locator("#password-option").waitFor();
+  await page.getByRole("link", { name: "sign in with your password" }).click();
+  await b.at("/secure/sign-in");
+  expect(await page.locator("#email").inputValue() === reader, "the link's address is not filled in");
   await b.check("secure-sign-in");
-  await b.fill("#email", reader);
   await b.fill("#password", "not the password at all");
   await b.submit("#reader-sign-in-form");
   const wrong = await b.errors();
@@ -106,6 +111,13 @@ await run(async (b) => {
   expect(/Read/.test(await row.textContent()), `the list's row: ${await row.textContent()}`);
   await b.check("secure-messages");
   const messageUrl = await row.getByRole("link", { name: subject }).getAttribute("href");
+  // Signed in, the link needs no code.
+  await b.goto(`/secure/open#${link}`);
+  await page.locator("#signed-in-option").waitFor();
+  expect(await page.getByRole("button", { name: "Send me a code" }).isHidden(), "a code is offered to a reader signed in");
+  await page.getByRole("link", { name: "read the message" }).click();
+  await b.at("/secure/message");
+  await page.locator("#message").waitFor();
 
   // The sender: the menu's page, who read it, the access log.
   const s = await b.another();

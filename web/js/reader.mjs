@@ -8,7 +8,7 @@
 // ({ address, csrf_token, has_password }). On "reader-public" pages (the
 // link, sign-in) main gets null. app.mjs still runs first on every page
 // (the design system's scripts), and does nothing else for a reader.
-import { api, ApiError, setCsrf } from "./api.mjs";
+import { api, ApiError, onReply, setCsrf } from "./api.mjs";
 
 const access = document.body.dataset.access;
 
@@ -16,6 +16,18 @@ function leave(url) {
   window.location.assign(url);
   return new Promise(() => {});
 }
+
+function toSignIn() {
+  const here = window.location.pathname + window.location.search;
+  return leave(`/secure/sign-in?return=${encodeURIComponent(here)}`);
+}
+
+// A session that ends while a page is open (30 minutes idle, 12 hours
+// in all) sends the reader to sign in and back here, as app.mjs does
+// for staff.
+onReply(async (status, error) => {
+  if (access === "reader" && status === 401 && error?.code === "unauthenticated") await toSignIn();
+});
 
 function showReader(session) {
   const name = document.querySelector(".app-reader-name");
@@ -44,8 +56,7 @@ async function start() {
     session = await api("GET", "/secure/session");
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
-    const here = window.location.pathname + window.location.search;
-    return leave(`/secure/sign-in?return=${encodeURIComponent(here)}`);
+    return toSignIn();
   }
   setCsrf(session.csrf_token);
   showReader(session);
