@@ -101,6 +101,8 @@ extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
 extern const struct api_route api_routes_queue[];
 extern const struct api_route api_routes_mailtips[];
+extern const struct api_route api_routes_secure[];
+extern const struct api_route api_routes_secure_sent[];
 
 /* ---- request parts (api_request.c) ---- */
 

@@ -274,6 +274,12 @@ int cli_queue_retry(struct cli_args *args, struct error *err);
 int cli_queue_bounce(struct cli_args *args, struct error *err);
 int cli_queue_delete(struct cli_args *args, struct error *err);
 int cli_queue_run(struct cli_args *args, struct error *err);
+int cli_secure_purge(struct cli_args *args, struct error *err);
+/* serve's hourly sweep of expired secure messages (cli_secure.c). */
+struct cli_secure_sweep;
+struct instance;
+struct cli_secure_sweep *cli_secure_sweep_start(const struct instance *inst);
+void cli_secure_sweep_stop(struct cli_secure_sweep **w);
 int cli_mailtips(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;

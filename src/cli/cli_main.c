@@ -211,6 +211,11 @@ static const struct cli_command cli_commands[] = {
 	{ "queue run", "[--at TIME]",
 	  "Delivers every recipient due at TIME (default now) once and prints "
 	  "what happened to each.", "at=", 0, 0, cli_queue_run },
+	{ "secure purge", "[--at TIME]",
+	  "Forgets the key and sealed text of every secure message expired "
+	  "at TIME (default now): it can never be read again; who read it "
+	  "stays. serve does this every hour.", "at=", 0, 0,
+	  cli_secure_purge },
 	{ "mailtips", "ADDRESS... [--size BYTES]",
 	  "Says what a sender would be told about each recipient: unknown, "
 	  "closed, a leaver, disabled, mailbox full, outside and not secure, "

@@ -142,11 +142,13 @@ struct services {
 	struct api *api;	/* outlives http, which calls it */
 	struct instance_audit_watch *audit;	/* so does this */
 	struct mail_queue_runner *queue;	/* outbound delivery */
+	struct cli_secure_sweep *secure;	/* expired secure messages */
 };
 
 static void
 stop_services(struct services *sv)
 {
+	cli_secure_sweep_stop(&sv->secure);
 	smtp_server_stop(&sv->smtp);
 	/* Before the writer: its reports are delivered through it. */
 	mail_queue_runner_free(&sv->queue);
@@ -205,6 +207,7 @@ start_services(const struct instance *inst, struct services *sv,
 		return -1;
 	if (start_queue(inst, sv, err) < 0)
 		return -1;
+	sv->secure = cli_secure_sweep_start(inst);
 	sv->smtp = smtp_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->smtp == NULL)
 		return -1;

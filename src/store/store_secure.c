@@ -94,6 +94,23 @@ store_secure_messages_by_sender(struct store *st, const char *sender,
 }
 
 int
+store_secure_replies_of(struct store *st, int64_t message_id,
+	const char *sender, size_t limit, struct arena *a,
+	struct store_secure_message **list_r, size_t *count_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " MESSAGE_COLUMNS ", wrapped_key, ciphertext"
+		" FROM secure_messages WHERE reply_to = ? AND sender = ?"
+		" ORDER BY id LIMIT ?", "iti", message_id, sender,
+		(int64_t)limit);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**list_r), message_read_sealed,
+		(void **)list_r, count_r, err);
+}
+
+int
 store_secure_purge_expired(struct store *st, int64_t now, int64_t *count_r,
 	struct error *err)
 {

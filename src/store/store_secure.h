@@ -64,6 +64,15 @@ int store_secure_messages_by_sender(struct store *st, const char *sender,
 	size_t limit, struct arena *a, struct store_secure_message **list_r,
 	size_t *count_r, struct error *err);
 
+/*
+ * The replies `sender` (lowercase) sealed to message_id (reply_to), with
+ * their sealed bytes, oldest first, at most `limit`.
+ */
+int store_secure_replies_of(struct store *st, int64_t message_id,
+	const char *sender, size_t limit, struct arena *a,
+	struct store_secure_message **list_r, size_t *count_r,
+	struct error *err);
+
 /* Revokes one recipient's access; ERROR_NOT_FOUND; revoking twice: 0. */
 int store_secure_recipient_revoke(struct store *st, int64_t recipient_id,
 	int64_t now, const char *by, struct error *err);
