@@ -61,6 +61,8 @@ static const struct config_setting config_settings[] = {
 	  "The same for a number written 3-3-4 in an issued range, with no keyword nearby." },
 	{ "mail.dlp_low", CONFIG_TYPE_CHOICE, "audit", 0, 0, "none,audit,encrypt,block",
 	  "The same for any other ten digits with a valid check digit (one reference number in eleven passes the check)." },
+	{ "mail.dlp_alert", CONFIG_TYPE_CHOICE, "block", 0, 0, "none,block,all",
+	  "Which NHS number finds are mailed to the Local Administrators of the sender's organisation (the number masked, nothing else of the message): block: the messages stopped; all: also those encrypted or only audited; none: the audit only." },
 	{ "store.backend", CONFIG_TYPE_CHOICE, "sqlite", 0, 0, "sqlite",
 	  "Storage backend. sqlite keeps everything in one file in the instance directory." },
 	{ "store.path", CONFIG_TYPE_STRING, "caremail.db", 0, 0, NULL,

@@ -325,6 +325,15 @@ int dir_list_expand(const struct dir_ctx *ctx, const char *list_address,
 int dir_list_expand_set(const struct dir_ctx *ctx, int64_t list_id,
 	int64_t scope, struct error *err);
 
+/*
+ * The outside addresses (contacts) a list reaches, through its nested
+ * lists too, as delivery would expand it, sorted, in ctx->arena: what
+ * the policy stage judges for mail to a list (SPEC M10, M12). Uses the
+ * connection's recipient sets, so not inside a delivery.
+ */
+int dir_list_outside(const struct dir_ctx *ctx, int64_t list_id,
+	const char ***addresses_r, size_t *count_r, struct error *err);
+
 /* ---- owners, grants, roles ---- */
 
 /*

@@ -29,6 +29,12 @@ struct expansion {
 	int64_t *visited;	/* list ids already expanded */
 	size_t visited_count, visited_capacity;
 	int64_t *next_scope;	/* shared by the expansions of exclusions */
+	/*
+	 * Only the outside contacts matter (dir_list_outside): dynamic
+	 * rules, which reach only people here, are not applied, so a rule
+	 * over a whole region costs nothing.
+	 */
+	bool outside_only;
 };
 
 /* Marks a list visited; false when it already was (a loop closes here). */
@@ -170,7 +176,7 @@ expand_dynamic(struct expansion *x, const struct store_list *l, int64_t scope,
 		return -1;
 	bool excludes = rule.exclude_lists.count > 0;
 	int64_t own = excludes ? (*x->next_scope)++ : scope;
-	if (expand_rule_people(x, &rule, l, own, err) < 0)
+	if (!x->outside_only && expand_rule_people(x, &rule, l, own, err) < 0)
 		return -1;
 	for (size_t i = 0; i < rule.include_lists.count; i++) {
 		struct dir_object obj;
@@ -185,7 +191,8 @@ expand_dynamic(struct expansion *x, const struct store_list *l, int64_t scope,
 	for (size_t i = 0; i < rule.exclude_lists.count; i++) {
 		struct dir_object obj;
 		struct expansion excluded = { .ctx = x->ctx,
-			.next_scope = x->next_scope };
+			.next_scope = x->next_scope,
+			.outside_only = x->outside_only };
 		if (dir_resolve(x->ctx, rule.exclude_lists.items[i], &obj,
 			    err) < 0 ||
 		    expand_list(&excluded, obj.ref.id, out, err) < 0)
@@ -261,6 +268,21 @@ dir_list_expand(const struct dir_ctx *ctx, const char *list_address,
 		expand_fresh(ctx, &l, err) < 0 ||
 		store_set_addresses(ctx->store, SCOPE_RESULT, ctx->arena,
 			addresses_r, count_r, err) < 0)
+		return -1;
+	return store_set_drop(ctx->store, -1, err);
+}
+
+int
+dir_list_outside(const struct dir_ctx *ctx, int64_t list_id,
+	const char ***addresses_r, size_t *count_r, struct error *err)
+{
+	int64_t next_scope = SCOPE_RESULT + 1;
+	struct expansion x = { .ctx = ctx, .next_scope = &next_scope,
+		.outside_only = true };
+	if (store_set_begin(ctx->store, err) < 0 ||
+	    expand_list(&x, list_id, SCOPE_RESULT, err) < 0 ||
+	    store_set_remote_addresses(ctx->store, SCOPE_RESULT, ctx->arena,
+		    addresses_r, count_r, err) < 0)
 		return -1;
 	return store_set_drop(ctx->store, -1, err);
 }

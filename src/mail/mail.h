@@ -39,6 +39,19 @@ struct mail_recipient {
 	const char *orcpt;	/* "rfc822;address" as kept; NULL: none */
 };
 
+/* Whether the address holds anything but ASCII (RFC 6531: SMTPUTF8). */
+bool mail_address_is_utf8(const char *address);
+
+/*
+ * An internationalised address (RFC 6531 §3.3, RFC 6532 §3.2) in the
+ * form delivery and the queue keep: the local part as given, valid UTF-8
+ * or RFC 5322 atext in dot-atom form (ASCII letters lowercased), at most
+ * 64 bytes; the domain in A-labels (IDNA), lowercase. ERROR_INVALID with
+ * what is wrong.
+ */
+int mail_address_intl(const char *address, char *buf, size_t size,
+	struct error *err);
+
 /*
  * Where mail for `address` goes: one local mailbox, a list (expanded only
  * when the message is delivered, inside the database, so a list of any
@@ -117,6 +130,32 @@ struct mail_audit_note {
 	bool denied;
 };
 
+/*
+ * An NHS number found in mail leaving the secure domains (SPEC M12), for
+ * the alert to the sender's organisation's Local Administrators: what
+ * was done and what was found, the number masked (SECURITY.md 53).
+ */
+struct mail_dlp_alert {
+	const char *decision;	/* "refuse", "encrypt" or "deliver" (audited) */
+	const char *tier;	/* "high", "medium", "low"; "" unscannable */
+	const char *sample;	/* masked ("999 *** **27"); "" */
+	const char *recipient;	/* the first recipient outside */
+	size_t numbers;		/* how many were found */
+};
+
+/*
+ * An outside address a list recipient reaches (a list's contact) that
+ * the policy withheld the message from: sealed for the portal, or
+ * stopped with the words for the sender's report (SPEC M10, M12).
+ * Delivery takes it out of what the list reaches.
+ */
+struct mail_withheld {
+	const char *address;
+	const struct mail_recipient *via;	/* the list recipient */
+	bool sealed;		/* else stopped */
+	const char *why;	/* stopped: the report's words */
+};
+
 struct mail_message {
 	const char *data;	/* the whole message, CRLF line endings */
 	size_t size;
@@ -152,7 +191,27 @@ struct mail_message {
 	 * policy's `sealed` recipients); NULL: none.
 	 */
 	const struct mail_seal_plan *seal;
+	/*
+	 * A DLP find: after the delivery, mail_accept alerts the sender's
+	 * org's Local Administrators (mail.dlp_alert); NULL: none.
+	 */
+	const struct mail_dlp_alert *dlp_alert;
+	/* Lists' contacts withheld from (none: 0). */
+	const struct mail_withheld *withheld;
+	size_t withheld_count;
 };
+
+/* Whether mail.dlp_alert asks for an alert about a find so decided. */
+bool mail_dlp_alert_wanted(const struct config *c, const char *decision);
+
+/*
+ * Alerts the Local Administrators of m's sender's org to m->dlp_alert
+ * when mail.dlp_alert asks for it: one message from the postmaster to
+ * their mailboxes, the number masked. 0 with nothing sent when the
+ * sender is no person here or the org has no Local Administrator.
+ */
+int mail_dlp_alert_send(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_message *m, struct error *err);
 
 /* What a delivery did, for the front end's log line. */
 struct mail_delivery_report {

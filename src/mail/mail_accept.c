@@ -2,13 +2,15 @@
  * A message accepted at intake: mail_deliver for the recipients the
  * policy let through (with the Sent Items copy of a shared mailbox it was
  * sent from, SPEC M12a, and the copy sealed for the portal for those it
- * must be encrypted for, SPEC M10), then the failure report for those it stopped
+ * must be encrypted for, SPEC M10), then the DLP alert to the Local
+ * Administrators (SPEC M12), then the failure report for those it stopped
  * and the success reports asked for. Layer: domain. RFC 3461 §4.1 (NOTIFY
  * decides which reports), §6.2 (never one about a report); RFC 3464.
  */
 #include "mail/mail_accept.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,10 +65,30 @@ report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,
 	size_t count, const char *const *stopped, struct error *err)
 {
-	struct mail_dsn_recipient *lines = xcalloc(count,
+	struct mail_dsn_recipient *lines = xcalloc(count + m->withheld_count,
 		sizeof(*lines));
 	size_t n = 0;
-	for (size_t i = 0; i < count; i++) {
+	char **orcpts = xcalloc(m->withheld_count + 1, sizeof(*orcpts));
+	for (size_t i = 0; i < m->withheld_count; i++) {
+		const struct mail_withheld *h = &m->withheld[i];
+		if (h->sealed || !mail_dsn_notify_wants(h->via->notify,
+			    MAIL_DSN_FAILED))
+			continue;
+		/* Reached through the list: RFC 3464 §2.3.1 Original-Recipient. */
+		size_t len = strlen(h->via->address) + sizeof("rfc822;");
+		orcpts[i] = xmalloc(len);
+		snprintf(orcpts[i], len, "rfc822;%s", h->via->address);
+		lines[n++] = (struct mail_dsn_recipient){
+			.final_recipient = h->address,
+			.original_recipient = orcpts[i],
+			.action = MAIL_DSN_FAILED,
+			.status = "5.7.1",
+			.diagnostic = h->why,
+			.advice = h->why,
+			.last_attempt = ctx->now,
+		};
+	}
+	for (size_t i = 0; stopped != NULL && i < count; i++) {
 		if (stopped[i] == NULL || !mail_dsn_notify_wants(
 			    recipients[i].notify, MAIL_DSN_FAILED))
 			continue;
@@ -96,6 +118,9 @@ report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
 		rc = mail_dsn_deliver(w, ctx, &rep, err);
 		free(header);
 	}
+	for (size_t i = 0; i < m->withheld_count; i++)
+		free(orcpts[i]);
+	free(orcpts);
 	free(lines);
 	return rc;
 }
@@ -159,11 +184,12 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	 */
 	struct mail_message sent = *m;
 	struct mail_seal_plan seal;
-	struct arena *seal_arena = sealed != NULL ?
+	bool sealing = sealed != NULL || m->withheld_count > 0;
+	struct arena *seal_arena = sealing ?
 		arena_new(m->size * 2 + SEAL_ARENA_EXTRA) : NULL;
-	int rc = sealed == NULL ? 0 : mail_seal_prepare(ctx, m, recipients,
+	int rc = !sealing ? 0 : mail_seal_prepare(ctx, m, recipients,
 		count, sealed, seal_arena, &seal, err);
-	if (rc == 0 && sealed != NULL && seal.count > 0)
+	if (rc == 0 && sealing && seal.count > 0)
 		sent.seal = &seal;
 	if (rc == 0)
 		rc = sent_copy_mailbox(ctx, m, &sent.sent_copy_mailbox, err);
@@ -176,7 +202,7 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	/* RFC 3461 §6.2: never a report about a report. */
 	bool may_report = rc == 0 && m->sender != NULL && m->sender[0] != '\0';
 	struct error report_err;
-	if (may_report && stopped != NULL &&
+	if (may_report && (stopped != NULL || m->withheld_count > 0) &&
 	    report_stopped(w, ctx, m, recipients, count, stopped,
 		    &report_err) < 0)
 		log_warn("mail.report_failed", "from=<%s> reason=\"%s\"",
@@ -184,6 +210,9 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	if (may_report && n > 0 &&
 	    mail_dsn_report_local(w, ctx, m, go, n, &report_err) < 0)
 		log_warn("mail.report_failed", "from=<%s> reason=\"%s\"",
+			m->sender, report_err.msg);
+	if (rc == 0 && mail_dlp_alert_send(w, ctx, m, &report_err) < 0)
+		log_warn("mail.dlp_alert_failed", "from=<%s> reason=\"%s\"",
 			m->sender, report_err.msg);
 	free(go);
 	return rc;

@@ -112,6 +112,14 @@ gather_recipients(struct deliver_job *job, struct error *err)
 	if (!lists)
 		return 0;
 	/*
+	 * A list's contacts the policy withheld the message from (sealed
+	 * or stopped) are taken out of what the list reaches.
+	 */
+	for (size_t i = 0; i < job->m->withheld_count; i++)
+		if (store_set_remove_remote(st, LIST_SCOPE,
+			    job->m->withheld[i].address, err) < 0)
+			return -1;
+	/*
 	 * A list's contacts are outside addresses (dir refuses a contact in
 	 * a hosted domain), so they go to the queue as they are.
 	 */

@@ -21,6 +21,20 @@ static const char *const reason_names[] = {
 	[MAIL_POLICY_DMARC] = "dmarc",
 };
 
+static const char *const action_names[] = {
+	[MAIL_POLICY_DELIVER] = "deliver",
+	[MAIL_POLICY_TAG] = "tag",
+	[MAIL_POLICY_JUNK] = "junk",
+	[MAIL_POLICY_ENCRYPT] = "encrypt",
+	[MAIL_POLICY_BLOCK] = "refuse",
+};
+
+const char *
+mail_policy_action_name(enum mail_policy_action action)
+{
+	return action_names[action];
+}
+
 const char *
 mail_policy_reason_name(enum mail_policy_reason reason)
 {

@@ -49,6 +49,9 @@ struct mail_policy_decision {
 	const char *why;
 };
 
+/* The action's name in logs and the audit ("refuse" for BLOCK, ...). */
+const char *mail_policy_action_name(enum mail_policy_action action);
+
 /* The reason's name in logs and the audit ("limit_zero", ...). */
 const char *mail_policy_reason_name(enum mail_policy_reason reason);
 

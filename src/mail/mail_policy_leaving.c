@@ -46,18 +46,84 @@ subjects(struct span header, struct arena *a, const char ***list_r,
 	return 0;
 }
 
-/* The first recipient outside the platform and the secure domains, or NULL. */
+static bool
+is_outside(const struct mail_policy_settings *s, const char *address,
+	int64_t now)
+{
+	return !mail_secure_domain_match(&s->secure, address, now);
+}
+
+/* Whether address is one of the message's direct recipients already. */
+static bool
+is_direct(const struct mail_arrival *in, const char *address)
+{
+	for (size_t i = 0; i < in->recipient_count; i++)
+		if (in->recipients[i].kind == MAIL_ROUTE_REMOTE &&
+		    strcmp(in->recipients[i].address, address) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The contacts outside the secure domains that the list recipients
+ * reach (dir_list_outside), each once and none a direct recipient, as
+ * plan->withheld entries not yet decided. A list's contacts would
+ * otherwise get in clear what its direct recipients may not.
+ */
+static int
+list_contacts(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
+	const struct mail_arrival *in, struct arena *a,
+	struct mail_arrival_plan *plan, struct error *err)
+{
+	struct dir_ctx c = *ctx;
+	c.arena = a;
+	struct mail_withheld *list = NULL;
+	size_t count = 0, capacity = 0;
+	for (size_t i = 0; i < in->recipient_count; i++) {
+		const struct mail_recipient *r = &in->recipients[i];
+		const char **addresses;
+		size_t n;
+		if (r->kind != MAIL_ROUTE_LIST)
+			continue;
+		if (dir_list_outside(&c, r->list_id, &addresses, &n, err) < 0)
+			return -1;
+		for (size_t j = 0; j < n; j++) {
+			bool seen = !is_outside(s, addresses[j], ctx->now) ||
+				is_direct(in, addresses[j]);
+			for (size_t k = 0; k < count && !seen; k++)
+				seen = strcmp(list[k].address, addresses[j]) == 0;
+			if (seen)
+				continue;
+			struct mail_withheld *w = arena_array_push(a,
+				(void **)&list, &count, &capacity, sizeof(*w));
+			if (w == NULL)
+				return error_set(err, ERROR_LIMIT, "no memory "
+					"for the lists' outside contacts");
+			*w = (struct mail_withheld){ .address = addresses[j],
+				.via = r };
+		}
+	}
+	plan->withheld = list;
+	plan->withheld_count = count;
+	return 0;
+}
+
+/*
+ * The first recipient outside the platform and the secure domains, a
+ * list's contact after the direct ones, or NULL.
+ */
 static const char *
 first_outside(const struct mail_policy_settings *s,
-	const struct mail_arrival *in, int64_t now)
+	const struct mail_arrival *in, const struct mail_arrival_plan *plan,
+	int64_t now)
 {
 	for (size_t i = 0; i < in->recipient_count; i++) {
 		const struct mail_recipient *r = &in->recipients[i];
 		if (r->kind == MAIL_ROUTE_REMOTE &&
-		    !mail_secure_domain_match(&s->secure, r->address, now))
+		    is_outside(s, r->address, now))
 			return r->address;
 	}
-	return NULL;
+	return plan->withheld_count > 0 ? plan->withheld[0].address : NULL;
 }
 
 /*
@@ -76,10 +142,14 @@ seal_outside(const struct mail_policy_settings *s,
 	for (size_t i = 0; i < in->recipient_count; i++) {
 		const struct mail_recipient *r = &in->recipients[i];
 		sealed[i] = r->kind == MAIL_ROUTE_REMOTE &&
-			!mail_secure_domain_match(&s->secure, r->address, now);
+			is_outside(s, r->address, now);
 		*sealed_r += sealed[i];
 	}
 	plan->sealed = sealed;
+	struct mail_withheld *w = plan->withheld;
+	for (size_t i = 0; i < plan->withheld_count; i++)
+		w[i].sealed = true;
+	*sealed_r += plan->withheld_count;
 	return 0;
 }
 
@@ -91,7 +161,8 @@ seal_outside(const struct mail_policy_settings *s,
  */
 static json_t *
 scan(const struct mail_policy_dlp_rule *rule, struct span msg,
-	struct arena *a, struct mail_policy_message *m)
+	struct arena *a, struct mail_policy_message *m,
+	struct mail_dlp_alert *alert)
 {
 	struct arena *scan_arena = arena_new(msg.len + SCAN_ROOM);
 	struct mail_dlp_result r;
@@ -108,6 +179,11 @@ scan(const struct mail_policy_dlp_rule *rule, struct span msg,
 		m->dlp = v.dlp;
 		m->dlp_sample = first != NULL ?
 			arena_strdup(a, first->masked) : NULL;
+		*alert = (struct mail_dlp_alert){
+			.tier = arena_strdup(a, r.sample_count > 0 ?
+				mail_nhsnum_tier_name(r.tier) : ""),
+			.sample = m->dlp_sample != NULL ? m->dlp_sample : "",
+			.numbers = numbers };
 		hit = json_pack("{s:s, s:I, s:s, s:s}",
 			"tier", mail_nhsnum_tier_name(r.tier),
 			"numbers", (json_int_t)numbers,
@@ -160,6 +236,12 @@ stop_outside(const struct dir_ctx *ctx, const struct mail_policy_settings *s,
 		(*stopped_r)++;
 	}
 	plan->stopped = stopped;
+	struct mail_withheld *w = plan->withheld;
+	for (size_t i = 0; i < plan->withheld_count; i++) {
+		w[i].why = mail_policy_outbound(m, w[i].address, true, false,
+			a).why;
+		(*stopped_r)++;
+	}
 	return 0;
 }
 
@@ -176,7 +258,9 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 	const struct mail_arrival *in, const char *header, size_t header_len,
 	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
 {
-	const char *outside = first_outside(s, in, ctx->now);
+	if (list_contacts(ctx, s, in, a, plan, err) < 0)
+		return -1;
+	const char *outside = first_outside(s, in, plan, ctx->now);
 	if (outside == NULL)
 		return 0;
 	const char **list;
@@ -187,8 +271,20 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 	struct mail_policy_message m = {
 		.wants_secure = mail_policy_wants_secure(list, n) };
 	json_t *hit = NULL;
+	struct mail_dlp_alert *alert = arena_alloc(a, sizeof(*alert));
+	if (alert == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"no memory to judge the message");
+	*alert = (struct mail_dlp_alert){ 0 };
 	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
-		hit = scan(&s->dlp, span_make(header, header_len), a, &m);
+		hit = scan(&s->dlp, span_make(header, header_len), a, &m,
+			alert);
+	if (hit != NULL) {
+		alert->recipient = outside;
+		alert->decision = mail_policy_action_name(
+			mail_policy_outbound(&m, outside, true, false, a).action);
+		plan->dlp_alert = alert->tier != NULL ? alert : NULL;
+	}
 	struct mail_policy_decision d = mail_policy_outbound(&m, outside,
 		true, false, a);
 	if (d.action == MAIL_POLICY_ENCRYPT) {
@@ -207,6 +303,12 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 			json_object_set_new(hit, "subjects", json_integer(
 				(json_int_t)n));
 		return mail_policy_record(in, &d, hit, a, plan, err);
+	}
+	if (hit == NULL || d.action == MAIL_POLICY_DELIVER ||
+	    !may_be_told(ctx, in->envelope_from)) {
+		/* Sent to the lists' contacts as to the others. */
+		plan->withheld = NULL;
+		plan->withheld_count = 0;
 	}
 	if (hit == NULL)
 		return 0;

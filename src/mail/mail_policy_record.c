@@ -15,20 +15,12 @@
 #include "core/log.h"
 #include "dir/dir.h"
 
-static const char *const action_names[] = {
-	[MAIL_POLICY_DELIVER] = "deliver",
-	[MAIL_POLICY_TAG] = "tag",
-	[MAIL_POLICY_JUNK] = "junk",
-	[MAIL_POLICY_ENCRYPT] = "encrypt",
-	[MAIL_POLICY_BLOCK] = "refuse",
-};
-
 int
 mail_policy_record(const struct mail_arrival *in,
 	const struct mail_policy_decision *d, json_t *fields,
 	struct arena *a, struct mail_arrival_plan *plan, struct error *err)
 {
-	const char *action = action_names[d->action];
+	const char *action = mail_policy_action_name(d->action);
 	const char *reason = mail_policy_reason_name(d->reason);
 	char *about = json_dumps(fields, JSON_COMPACT | JSON_SORT_KEYS);
 	log_info("mail.policy", "id=%s peer=%s from=<%s> decision=%s "

@@ -96,12 +96,20 @@ struct mail_arrival_plan {
 	 */
 	const bool *sealed;
 	/*
+	 * Contacts that list recipients reach outside the secure domains,
+	 * judged as direct recipients are: each sealed or stopped.
+	 */
+	struct mail_withheld *withheld;
+	size_t withheld_count;
+	/*
 	 * The audit rows of the decisions, for the delivery's commit
 	 * (mail_message.notes); summaries in a. A message refused whole
 	 * has had them written already.
 	 */
 	struct mail_audit_note notes[MAIL_POLICY_NOTES_MAX];
 	size_t note_count;
+	/* A DLP find, for the Local Administrators' alert; NULL: none. */
+	const struct mail_dlp_alert *dlp_alert;
 };
 
 /*

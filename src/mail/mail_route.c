@@ -54,6 +54,39 @@ local_mailbox(const struct dir_ctx *ctx, const char *address,
 	return 0;
 }
 
+/*
+ * An address with UTF-8 (RFC 6531): addresses here are ASCII, so at a
+ * hosted domain it is no one's; elsewhere it is queued as any other, its
+ * domain in A-labels.
+ */
+static int
+route_intl(const struct dir_ctx *ctx, const char *address, bool allow_remote,
+	struct mail_recipient **recipients_r, size_t *count_r,
+	struct error *err)
+{
+	char normal[DIR_ADDRESS_MAX + 1];
+	struct error inner;
+	size_t capacity = 0;
+	if (mail_address_intl(address, normal, sizeof(normal), &inner) < 0)
+		return error_set(err, ERROR_INVALID,
+			"%s is not a valid address: %s", address, inner.msg);
+	const char *domain = strrchr(normal, '@') + 1;
+	if (dir_domain_is_hosted(ctx, domain))
+		return error_set(err, ERROR_NOT_FOUND, "there is no mailbox "
+			"%s here: addresses here are written in plain ASCII",
+			address);
+	if (!allow_remote)
+		return error_set(err, ERROR_DENIED, "this server does not "
+			"relay mail to %s; sign in to send to other domains",
+			domain);
+	const char *kept = arena_strdup(ctx->arena, normal);
+	if (kept == NULL)
+		return error_set(err, ERROR_LIMIT, "out of session memory");
+	return push_recipient(ctx, recipients_r, count_r, &capacity,
+		(struct mail_recipient){ .kind = MAIL_ROUTE_REMOTE,
+			.address = kept }, err);
+}
+
 int
 mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
 	struct mail_recipient **recipients_r, size_t *count_r,
@@ -64,6 +97,9 @@ mail_route(const struct dir_ctx *ctx, const char *address, bool allow_remote,
 	size_t capacity = 0;
 	*recipients_r = NULL;
 	*count_r = 0;
+	if (mail_address_is_utf8(address))
+		return route_intl(ctx, address, allow_remote, recipients_r,
+			count_r, err);
 	if (dir_address_parse(span_from_cstr(address), &addr, &inner) < 0)
 		return error_set(err, ERROR_INVALID,
 			"%s is not a valid address: %s", address, inner.msg);

@@ -155,6 +155,8 @@ mail_seal_prepare(const struct dir_ctx *ctx, const struct mail_message *m,
 	size_t n = 0;
 	for (size_t i = 0; sealed != NULL && i < count; i++)
 		n += sealed[i];
+	for (size_t i = 0; i < m->withheld_count; i++)
+		n += m->withheld[i].sealed;
 	if (n == 0)
 		return 0;
 	struct mail_sealed s;
@@ -179,20 +181,27 @@ mail_seal_prepare(const struct dir_ctx *ctx, const struct mail_message *m,
 	    p_r->message.uid == NULL || p_r->message.key_id == NULL)
 		return error_set(err, ERROR_LIMIT,
 			"no memory to seal the message");
-	for (size_t i = 0; i < count; i++) {
-		if (!sealed[i])
+	for (size_t i = 0; i < count + m->withheld_count; i++) {
+		/* Written in place: a mail_body points into itself. */
+		struct mail_seal_notice *notice = &p_r->notices[p_r->count];
+		if (i < count && sealed != NULL && sealed[i])
+			*notice = (struct mail_seal_notice){
+				.address = recipients[i].address,
+				.notify = recipients[i].notify,
+				.orcpt = recipients[i].orcpt };
+		else if (i >= count && m->withheld[i - count].sealed)
+			*notice = (struct mail_seal_notice){	/* a list's */
+				.address = m->withheld[i - count].address,
+				.notify = m->withheld[i - count].via->notify };
+		else
 			continue;
-		struct mail_seal_notice *notice = &p_r->notices[p_r->count++];
-		*notice = (struct mail_seal_notice){
-			.address = recipients[i].address,
-			.notify = recipients[i].notify,
-			.orcpt = recipients[i].orcpt };
 		char token[MAIL_SEAL_LINK_SIZE];
 		mail_seal_link_new(token, notice->link_hash);
 		int rc = prepare_notice(ctx, m, notice, token, until, a, err);
 		sodium_memzero(token, sizeof(token));
 		if (rc < 0)
 			return -1;
+		p_r->count++;
 	}
 	return 0;
 }

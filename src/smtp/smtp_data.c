@@ -206,7 +206,9 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.received_at = s->ctx.now, .sender = s->from, .ret = s->ret,
 		.envid = s->envid[0] != '\0' ? s->envid : NULL,
 		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right,
-		.from = from, .notes = plan.notes, .note_count = plan.note_count };
+		.from = from, .notes = plan.notes, .note_count = plan.note_count,
+		.dlp_alert = plan.dlp_alert, .withheld = plan.withheld,
+		.withheld_count = plan.withheld_count };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, plan.sealed, &report, &err);
@@ -214,6 +216,10 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	for (size_t i = 0; i < s->recipient_count; i++) {
 		stopped += plan.stopped != NULL && plan.stopped[i] != NULL;
 		sealed += plan.sealed != NULL && plan.sealed[i];
+	}
+	for (size_t i = 0; i < plan.withheld_count; i++) {
+		sealed += plan.withheld[i].sealed;
+		stopped += !plan.withheld[i].sealed;
 	}
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);
@@ -315,6 +321,7 @@ void
 smtp_reset_transaction(struct smtp_session *s)
 {
 	s->has_mail = false;
+	s->smtputf8 = false;
 	s->from[0] = '\0';
 	s->recipients = NULL;
 	s->recipient_count = 0;

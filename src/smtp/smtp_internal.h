@@ -67,6 +67,7 @@ struct smtp_session {
 	int errors;
 	/* The mail transaction. */
 	bool has_mail;
+	bool smtputf8;		/* MAIL gave SMTPUTF8 (RFC 6531) */
 	char from[SMTP_PATH_MAX + 1];
 	enum mail_send_right right;
 	struct mail_recipient *recipients;

@@ -88,6 +88,17 @@ cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 		return smtp_reply(s, 530, "5.7.0",
 			"issue STARTTLS first: this relay takes mail only "
 			"encrypted");
+	if (mail_address_is_utf8(cmd->path)) {
+		char normal[SMTP_PATH_MAX];
+		struct error bad;
+		if (!cmd->smtputf8)
+			return smtp_reply(s, 553, "5.6.7", "this address is "
+				"written in UTF-8: give MAIL the SMTPUTF8 "
+				"parameter (RFC 6531)");
+		if (mail_address_intl(cmd->path, normal, sizeof(normal),
+			    &bad) < 0)
+			return smtp_reply(s, 501, "5.1.7", "%s", bad.msg);
+	}
 	if (cmd->has_size && cmd->size > s->server->max_size)
 		return smtp_reply(s, 552, "5.3.4",
 			"the message is larger than the %zu MB allowed",
@@ -112,6 +123,7 @@ cmd_mail(struct smtp_session *s, const struct smtp_command *cmd)
 			return smtp_reply_error(s, SMTP_CONTEXT_MAIL, &err);
 	}
 	s->has_mail = true;
+	s->smtputf8 = cmd->smtputf8;
 	s->size_hint = cmd->has_size ? cmd->size : 0;
 	snprintf(s->from, sizeof(s->from), "%s", cmd->path);
 	s->ret = cmd->ret;
@@ -167,6 +179,10 @@ cmd_rcpt(struct smtp_session *s, const struct smtp_command *cmd)
 	if (s->rcpt_commands >= s->server->max_recipients)
 		return smtp_reply(s, 452, "4.5.3",
 			"too many recipients; send the rest in another message");
+	if (!s->smtputf8 && mail_address_is_utf8(cmd->path))
+		return smtp_reply(s, 553, "5.6.7", "this address is written "
+			"in UTF-8, and the message's MAIL did not give the "
+			"SMTPUTF8 parameter (RFC 6531)");
 	struct mail_recipient *found;
 	size_t count;
 	struct error err;

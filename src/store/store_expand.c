@@ -158,6 +158,28 @@ store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 }
 
 int
+store_set_remote_addresses(struct store *st, int64_t scope, struct arena *a,
+	const char ***addresses_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT address FROM expansion_remote WHERE scope = ?"
+		" ORDER BY 1", "i", scope);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**addresses_r), text_read,
+		(void **)addresses_r, count_r, err);
+}
+
+int
+store_set_remove_remote(struct store *st, int64_t scope, const char *address,
+	struct error *err)
+{
+	return store_exec(st, err,
+		"DELETE FROM expansion_remote WHERE scope = ? AND address = ?",
+		"it", scope, address) < 0 ? -1 : 0;
+}
+
+int
 store_set_sample(struct store *st, int64_t scope, struct arena *a,
 	struct store_recipient **sample_r, size_t *count_r,
 	struct error *err)

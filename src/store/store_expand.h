@@ -70,6 +70,15 @@ int store_set_count(struct store *st, int64_t scope, int64_t *count_r,
 int store_set_addresses(struct store *st, int64_t scope, struct arena *a,
 	const char ***addresses_r, size_t *count_r, struct error *err);
 
+/* The outside addresses in a scope, sorted, into arena a. */
+int store_set_remote_addresses(struct store *st, int64_t scope,
+	struct arena *a, const char ***addresses_r, size_t *count_r,
+	struct error *err);
+
+/* Takes one outside address out of a scope (none there: 0). */
+int store_set_remove_remote(struct store *st, int64_t scope,
+	const char *address, struct error *err);
+
 /* The first STORE_SAMPLE_MAX recipients in a scope, by address. */
 int store_set_sample(struct store *st, int64_t scope, struct arena *a,
 	struct store_recipient **sample_r, size_t *count_r,

@@ -1,6 +1,7 @@
 /*
- * Fuzz target for the address parser and the name-to-address generator.
- * Beyond not crashing: an accepted address re-parses to itself, stays within
+ * Fuzz target for the address parser, the envelope's internationalised
+ * addresses (RFC 6531) and the name-to-address generator. Beyond not
+ * crashing: an accepted address re-parses to itself, stays within
  * RFC 5321's lengths, and a generated local part is always a valid one.
  */
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir_address.h"
+#include "mail/mail.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,6 +33,23 @@ check_parse(const char *text, size_t len)
 	struct dir_address again;
 	if (dir_address_parse(span_from_cstr(addr.text), &again, &err) < 0 ||
 	    strcmp(again.text, addr.text) != 0)
+		abort();
+}
+
+/* An internationalised address is kept in a form that reads back alike. */
+static void
+check_intl(const char *text)
+{
+	char normal[DIR_ADDRESS_MAX + 1], again[DIR_ADDRESS_MAX + 1];
+	struct error err;
+	if (mail_address_intl(text, normal, sizeof(normal), &err) < 0) {
+		if (err.code != ERROR_INVALID || err.msg[0] == '\0')
+			abort();
+		return;
+	}
+	if (strlen(normal) > DIR_ADDRESS_MAX || strchr(normal, '@') == NULL ||
+	    mail_address_intl(normal, again, sizeof(again), &err) < 0 ||
+	    strcmp(normal, again) != 0)
 		abort();
 }
 
@@ -64,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	text[size + 1] = '\0';
 	check_parse(text, size);
+	check_intl(text);
 	check_generate(text, size);
 	free(text);
 	return 0;

@@ -14,7 +14,7 @@ from email.policy import SMTP
 
 import pytest
 
-from apiclient import USER_PASSWORD, make_person
+from apiclient import USER_PASSWORD, make_person, ready
 from conftest import read_folder, submit
 
 NUMBER = "999 149 6327"          # valid, in the 999 test range (issued)
@@ -233,3 +233,86 @@ def test_a_bad_setting_is_refused(instance, key, value):
     line = instance.fails("queue", "list", "--set", f"{key}={value}", code=2)
     assert f"{key} must be one of" in line and f"not '{value}'" in line
 
+
+
+def alerts(server, admin):
+    address, secret = admin
+    return [m for m in read_folder(server, address, secret)
+            if m["Subject"].startswith("NHS number in mail from")]
+
+
+def admin(server, instance, org, first, last):
+    """A Local Admin of org and the app password they read mail with."""
+    address = make_person(instance, org, first, last)
+    instance.run("user", "passwd", address, "--stdin", "--permanent",
+                 input=USER_PASSWORD + "\n")
+    instance.run("role", "add", address, "--org", org, "--role",
+                 "local_admin")
+    c = ready(server, address, USER_PASSWORD)
+    return address, c.ok("POST", "/me/app-passwords",
+                         {"label": "mail"})["password"]
+
+
+def test_local_admins_are_alerted_when_a_message_is_stopped(
+        start_server, instance, org, ann):
+    server = start_server()
+    lee = admin(server, instance, org, "Lee", "Local")
+    # Another org's admin hears nothing of it.
+    instance.run("org", "add", "--ods", "X26009", "--name", "Other",
+                 "--type", "GP Practice")
+    kim = admin(server, instance, "X26009", "Kim", "Other")
+    stopped(send(server, ann, ["pat@mail.example"],
+                 message(ann, "pat@mail.example",
+                         f"Patient NHS number {NUMBER}, as asked.",
+                         subject="Mrs Smith referral")))
+    [alert] = alerts(server, lee)
+    text = alert.get_body(("plain",)).get_content()
+    assert ann in text and "pat@mail.example" in text and MASKED in text
+    assert "was not sent" in text and "high confidence" in text
+    raw = alert.as_bytes().decode(errors="replace")
+    assert_no_clear_number(raw)
+    assert "Mrs Smith" not in raw and "as asked" not in raw
+    assert alert["From"].addresses[0].username == "postmaster"
+    assert alerts(server, kim) == []
+    # Only audited (low tier): no alert by default; with all, one.
+    low = message(ann, "pat@mail.example", "Order 9991496327 shipped.")
+    sent(send(server, ann, ["pat@mail.example"], low))
+    assert len(alerts(server, lee)) == 1
+    server.stop()
+    server = start_server(extra=["mail.dlp_alert=all"])
+    sent(send(server, ann, ["pat@mail.example"], low))
+    texts = [a.get_body(("plain",)).get_content()
+             for a in alerts(server, lee)]
+    assert len(texts) == 2 and any("record them only" in t for t in texts)
+    server.stop()
+    server = start_server(extra=["mail.dlp_alert=none"])
+    stopped(send(server, ann, ["pat@mail.example"],
+                 message(ann, "pat@mail.example", f"NHS no {NUMBER}")))
+    assert len(alerts(server, lee)) == 2
+
+
+def test_a_lists_outside_contact_is_stopped_and_reported(
+        start_server, instance, org, ann):
+    instance.run("contact", "add", "--org", org, "--name", "Pat",
+                 "--email", "pat@mail.example")
+    team = instance.addr("team")
+    instance.run("list", "add", "--org", org, "--name", "Team",
+                 "--email", team)
+    instance.run("list", "members", "add", team, "pat@mail.example", ann)
+    server = start_server()
+    reply = send(server, ann, [team],
+                 message(ann, team, f"Patient NHS number {NUMBER}."))
+    stopped(reply)
+    assert queued(instance) == []
+    # The list's own member here gets it; the report names the contact.
+    inbox = read_folder(server, ann, USER_PASSWORD)
+    assert any("Patient NHS" in m.get_body(("plain",)).get_content()
+               for m in inbox if m.get_content_type() == "text/plain")
+    [(raw, report)] = reports(server, ann)
+    status = next(p for p in report.walk()
+                  if p.get_content_type() == "message/delivery-status")
+    fields = status.as_bytes().decode()
+    assert "Final-Recipient: rfc822; pat@mail.example" in fields
+    assert f"Original-Recipient: rfc822; {team}" in fields
+    assert MASKED in human_part(report)
+    assert_no_clear_number(raw.decode(errors="replace"))

@@ -149,3 +149,35 @@ def test_dlp_encrypt_seals_without_secure(instance, org, start_server):
     assert row["summary"]["event"] == "dlp"
     assert row["summary"]["tier"] == "high"
     assert row["summary"]["sample"] == "999 *** **27"
+
+
+def team_list(instance, org, *members):
+    """A list of org with contacts for the outside members, approved."""
+    for m in members:
+        instance.run("contact", "add", "--org", org, "--name",
+                     m.split("@")[0].title(), "--email", m)
+    out_ = instance.run("list", "add", "--org", org, "--name", "Team",
+                        "--email", instance.addr("team"))
+    assert out_.returncode == 0
+    instance.run("list", "members", "add", instance.addr("team"), *members)
+    return instance.addr("team")
+
+
+def test_a_lists_outside_contacts_are_sealed_too(out):
+    team = team_list(out.instance, "X26001", "pat@gmail.example",
+                     "jo@nhs.net")
+    with DnsStub(ZONE) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.send([team], raw=raw(out.ann, [team],
+                                 ["Subject: [secure] Results"]))
+        out.run()
+        assert [m.rcpt_tos for m in sink.messages] == \
+            [["pat@gmail.example"]]
+        assert_notice(captured(sink, "pat@gmail.example"), out.ann,
+                      "pat@gmail.example")
+    # The secure domain's contact gets the message (waiting for TLS).
+    assert [r["recipient"] for r in out.instance.json(
+        "queue", "list")] == ["jo@nhs.net"]
+    (row,) = sealed_rows(out.instance)
+    assert row["summary"]["sealed"] == 1
+    assert row["summary"]["recipient"] == "pat@gmail.example"
