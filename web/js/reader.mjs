@@ -1,4 +1,5 @@
-// What the secure message portal's reader pages share (docs/secure-portal-pages.md).
+// What the secure message portal's reader pages share (docs/secure-portal.md,
+// "Using the pages").
 // A reader is someone outside the platform who was sent a sealed message:
 // not a person of the directory, so never the staff session, menu or
 // sign-in. Their own session (cookie caremail_secure, set by POST
