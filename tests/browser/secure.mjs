@@ -169,4 +169,13 @@ await run(async (b) => {
   await page.locator("#refused").waitFor();
   expect(/withdrawn/i.test(await b.text("#refused")), `the link after withdrawing: ${await b.text("#refused")}`);
   await b.check("secure-open-withdrawn");
+
+  // The sender's access log has those refusals too.
+  await s.goto("/secure-sent");
+  const again = s.page.locator(".app-sent-message", { hasText: subject });
+  await again.locator("summary", { hasText: "Access log" }).click();
+  await again.locator("table[id$=-access] tbody tr").first().waitFor();
+  const refusals = await again.locator("table[id$=-access] tbody tr", { hasText: "Refused" }).allTextContents();
+  expect(refusals.some((r) => r.includes("Read the message")) && refusals.some((r) => r.includes("Opened the link")),
+    `the refusals are not in the access log: ${refusals}`);
 });

@@ -11,16 +11,14 @@ import { action, clearErrors } from "../form.mjs";
 import { capital, timeText, when } from "../format.mjs";
 import { cell, fillTable, row } from "../table.mjs";
 
-// The access log's events (api_secure.c) as people read them.
+// The access log's events (mail_portal.c) as people read them.
 const EVENTS = {
   link: "Opened the link",
-  link_checked: "Opened the link",
   code_sent: "A code was emailed",
   signed_in: "Signed in",
   opened: "Read the message",
   downloaded: "Downloaded an attachment",
   replied: "Replied",
-  revoked: "Withdrawn",
 };
 
 export function eventText(event) {
