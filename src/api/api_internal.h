@@ -285,6 +285,16 @@ int api_json_decode(struct span body, const struct api_field *spec,
  */
 bool api_no_body(struct api_request *req);
 
+/* ---- the secure portal's readers (api_secure.c) ---- */
+
+/* Whether the request carries a reader cookie to a reader route. */
+bool api_secure_reader_cookie(const struct api_request *req);
+/*
+ * For api_signed_in: 0 when that cookie is a live reader session,
+ * -1 with ERROR_NOT_FOUND (or the store's error) otherwise.
+ */
+int api_secure_reader_find(struct api_request *req, struct error *err);
+
 /* ---- handlers ---- */
 
 void api_session_post(struct api_request *req);

@@ -12,6 +12,7 @@
 #include "api/api_internal.h"
 #include "core/arena.h"
 #include "dir/dir_view.h"
+#include "mail/mail_org_policy.h"
 
 /* Long free text is checked in characters by dir/; this only bounds bytes. */
 #define LONG_TEXT_BYTES (4 * 4000)
@@ -98,13 +99,84 @@ api_orgs_list(struct api_request *req)
 	api_reply(req, 200, api_page_json(items, &page, count, last));
 }
 
+/* The org's mail policy as JSON (mail_org_policy_json), or NULL replied. */
+static json_t *
+mail_policy_json(struct api_request *req, int64_t org_id)
+{
+	struct mail_org_policy p;
+	struct error err;
+	if (mail_org_policy_get(&req->ctx, org_id, &p, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return NULL;
+	}
+	return mail_org_policy_json(&p);
+}
+
 static void
 api_org_get(struct api_request *req)
 {
 	struct store_org org;
 	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id))
 		return;
-	api_reply(req, 200, org_json(req, &org));
+	json_t *policy = mail_policy_json(req, org.id);
+	if (policy == NULL)
+		return;
+	json_t *reply = org_json(req, &org);
+	if (json_is_object(reply))
+		json_object_set_new(reply, "mail_policy", policy);
+	else
+		json_decref(policy);
+	api_reply(req, 200, reply);
+}
+
+/*
+ * PUT /orgs/{ods}/mail-policy: each setting given is set (a number, an
+ * action word) or cleared (null or "default": the service's setting);
+ * those left out are kept. The Global Administrator's alone: an org's
+ * own admins must not weaken DLP for it (issue 12 item 5).
+ */
+static void
+api_org_mail_policy_put(struct api_request *req)
+{
+	struct store_org org;
+	struct error err;
+	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_CREATE, 0))
+		return;
+	json_t *body = json_loadb(req->body.p, req->body.len,
+		JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(body) || json_object_size(body) == 0 ||
+	    json_object_size(body) > MAIL_ORG_POLICY_KEYS) {
+		json_decref(body);
+		api_reply_error(req, 422, "invalid", "Send a JSON object with "
+			"the settings to change: send_limit_message, "
+			"send_limit_day, dlp_high, dlp_medium, dlp_low (null or "
+			"\"default\" for the service's setting).", NULL);
+		return;
+	}
+	struct mail_org_policy_change changes[MAIL_ORG_POLICY_KEYS];
+	size_t n = 0;
+	const char *key;
+	json_t *value;
+	json_object_foreach(body, key, value) {
+		const char *text = NULL;
+		if (json_is_integer(value))
+			text = arena_printf(req->arena, "%lld",
+				(long long)json_integer_value(value));
+		else if (json_is_string(value))
+			text = arena_strdup(req->arena, json_string_value(value));
+		else if (!json_is_null(value))
+			text = "";	/* neither: refused with the key's sentence */
+		changes[n++] = (struct mail_org_policy_change){
+			.key = arena_strdup(req->arena, key), .value = text };
+	}
+	json_decref(body);
+	struct mail_org_policy p;
+	if (mail_org_policy_change(&req->ctx, org.ods, changes, n, &p,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
+	api_reply(req, 200, mail_org_policy_json(&p));
 }
 
 struct org_body {
@@ -426,6 +498,7 @@ const struct api_route api_routes_orgs[] = {
 	{ "POST", "/orgs", api_org_post, 0 },
 	{ "GET", "/orgs/{ods}", api_org_get, 0 },
 	{ "PATCH", "/orgs/{ods}", api_org_patch, 0 },
+	{ "PUT", "/orgs/{ods}/mail-policy", api_org_mail_policy_put, 0 },
 	{ "POST", "/orgs/{ods}/primary-admins", api_org_primary_admin_post, 0 },
 	{ "GET", "/orgs/{ods}/sites", api_org_sites_list, 0 },
 	{ "POST", "/orgs/{ods}/sites", api_org_site_post, 0 },

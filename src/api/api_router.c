@@ -426,6 +426,10 @@ credentials_ok(struct api_request *req, struct error *err)
 		if (rc < 0 && inner.code == ERROR_NOT_FOUND)
 			ratelimit_allow(req->api->limits, key, now, limit,
 				window, true, &retry);
+	} else if (http_call_cookie(req->call, api_cookie_name(req)) ==
+		   NULL) {
+		/* A secure-portal reader, on the reader routes only. */
+		rc = api_secure_reader_find(req, &inner);
 	} else {
 		rc = auth_session_find(&req->ctx, http_call_cookie(req->call,
 			api_cookie_name(req)), &req->session, &inner);
@@ -446,8 +450,12 @@ api_signed_in(void *api, struct http_call *call, struct error *err)
 	req->call = call;
 	http_call_peer(call, req->peer, sizeof(req->peer));
 	int rc = 0;
+	const char *path = http_call_path(call);
+	req->path = strncmp(path, API_PREFIX, strlen(API_PREFIX)) == 0 ?
+		path + strlen(API_PREFIX) : "";
 	if (bearer_token(req) != NULL ||
-	    http_call_cookie(call, api_cookie_name(req)) != NULL) {
+	    http_call_cookie(call, api_cookie_name(req)) != NULL ||
+	    api_secure_reader_cookie(req)) {
 		const struct instance *inst = req->api->inst;
 		struct store *st = instance_store_borrow(inst, err);
 		if (st == NULL) {

@@ -119,6 +119,28 @@ reader(struct api_request *req, struct mail_portal_session *s)
 	return true;
 }
 
+bool
+api_secure_reader_cookie(const struct api_request *req)
+{
+	static const char prefix[] = "/secure/";
+	return req->path != NULL &&
+		strncmp(req->path, prefix, sizeof(prefix) - 1) == 0 &&
+		strncmp(req->path, "/secure/sent", 12) != 0 &&
+		http_call_cookie(req->call, READER_COOKIE) != NULL;
+}
+
+int
+api_secure_reader_find(struct api_request *req, struct error *err)
+{
+	struct mail_portal_session s;
+	if (!api_secure_reader_cookie(req))
+		return error_set(err, ERROR_NOT_FOUND, "not signed in");
+	int rc = mail_portal_session_find(&req->ctx,
+		http_call_cookie(req->call, READER_COOKIE), &s, err);
+	sodium_memzero(&s, sizeof(s));
+	return rc;
+}
+
 /*
  * Link guessing is limited as bearer tokens are: unknown links count as
  * failures of the IP, and past the limit every link look-up is refused.
@@ -192,7 +214,7 @@ secure_link(struct api_request *req)
 		return;
 	}
 	struct mail_portal_link l;
-	if (mail_portal_link_open(&req->ctx, in.link, &l, &err) < 0) {
+	if (mail_portal_link_look(&req->ctx, in.link, &l, &err) < 0) {
 		reply_link_error(req, &err);
 		return;
 	}

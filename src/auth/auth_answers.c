@@ -199,6 +199,55 @@ auth_security_answers_set(const struct dir_ctx *ctx,
 }
 
 int
+auth_unknown_answers_make(struct auth_unknown_answers *u_r,
+	struct error *err)
+{
+	_Static_assert(sizeof(u_r->hashes[0]) == AUTH_HASH_MAX,
+		"auth_unknown_answers holds an AUTH_HASH_MAX hash");
+	for (size_t i = 0; i < STORE_SECURITY_ANSWERS; i++) {
+		unsigned char random[24];
+		char text[2 * sizeof(random) + 1];
+		randombytes_buf(random, sizeof(random));
+		sodium_bin2hex(text, sizeof(text), random, sizeof(random));
+		int rc = auth_password_hash(text, u_r->hashes[i], err);
+		sodium_memzero(random, sizeof(random));
+		sodium_memzero(text, sizeof(text));
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+auth_seed_ready_to_send(const struct dir_ctx *ctx,
+	const struct store_person *p, const struct auth_unknown_answers *u,
+	struct error *err)
+{
+	const char **choices;
+	size_t n;
+	if (auth_questions_choices(ctx, &choices, &n, err) < 0)
+		return -1;
+	if (n < STORE_SECURITY_ANSWERS)
+		return error_set(err, ERROR_INVALID, "auth.security_questions "
+			"lists fewer than %d questions", STORE_SECURITY_ANSWERS);
+	struct auth_answer answers[STORE_SECURITY_ANSWERS];
+	char hashes[STORE_SECURITY_ANSWERS][AUTH_HASH_MAX];
+	for (size_t i = 0; i < STORE_SECURITY_ANSWERS; i++) {
+		answers[i] = (struct auth_answer){ .question = choices[i] };
+		memcpy(hashes[i], u->hashes[i], AUTH_HASH_MAX);
+	}
+	const char *version = config_get_str(ctx->config, "auth.aup_version");
+	int rc = answers_set_tx(ctx, p, answers, hashes, err);
+	sodium_memzero(hashes, sizeof(hashes));
+	if (rc < 0 ||
+	    store_aup_accept(ctx->store, p->id, version, ctx->now, err) < 0)
+		return -1;
+	return dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
+		json_pack("{s:b,s:s}", "aup_accepted", 1, "aup_version",
+			version), err);
+}
+
+int
 auth_security_questions_get(const struct dir_ctx *ctx, int64_t person_id,
 	const char ***questions_r, size_t *count_r, struct error *err)
 {

@@ -56,6 +56,28 @@ int auth_security_answers_set(const struct dir_ctx *ctx,
 int auth_security_questions_get(const struct dir_ctx *ctx, int64_t person_id,
 	const char ***questions_r, size_t *count_r, struct error *err);
 
+/*
+ * Answers nobody knows, for a directory loaded in bulk (caremail demo):
+ * three Argon2id hashes of random text that is wiped at once, made once
+ * for every person seeded. Wipe with sodium_memzero after use.
+ */
+struct auth_unknown_answers {
+	char hashes[STORE_SECURITY_ANSWERS][128];	/* AUTH_HASH_MAX */
+};
+int auth_unknown_answers_make(struct auth_unknown_answers *u_r,
+	struct error *err);
+
+/*
+ * Marks a seeded person as having done what My account asks before
+ * anyone may send mail (SPEC M7): the current auth.aup_version accepted
+ * and the first three configured security questions set, answered by u,
+ * so recovery by answers stays closed to them. In the caller's
+ * transaction; audited as the portal's own steps are.
+ */
+int auth_seed_ready_to_send(const struct dir_ctx *ctx,
+	const struct store_person *p, const struct auth_unknown_answers *u,
+	struct error *err);
+
 /* Records that the person accepts auth.aup_version now; audited. */
 int auth_aup_accept(const struct dir_ctx *ctx, const struct store_person *p,
 	struct error *err);

@@ -5,10 +5,16 @@
  * made through dir/ in one transaction. A fixed-seed generator makes every
  * run the same. Layer: front end.
  * SECURITY: demo people get no password, so none of them can sign in.
+ * They have accepted the AUP and set security questions, so the ones given
+ * a password can send mail at once (SPEC M7); the answers are random text
+ * hashed once and forgotten, so no one can use them to recover an account.
  */
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "auth/auth_recovery.h"
 #include "cli/cli_internal.h"
 #include "core/arena.h"
 #include "core/config.h"
@@ -185,6 +191,8 @@ struct demo {
 	size_t people_count;
 	const char *care_home_office;	/* a shared mailbox, for a list */
 	struct demo_counts n;
+	/* Everyone's: the demo people are ready to send (SPEC M7). */
+	struct auth_unknown_answers answers;
 };
 
 /* splitmix64: small, fast and the same on every platform. */
@@ -309,7 +317,8 @@ demo_person(struct demo *d, size_t org, const struct demo_job *job,
 		1 + nth / 4 % (sites - 1) : 0].name;
 	demo_phones(d, &f);
 	struct store_person p;
-	if (dir_person_add(d->ctx, &f, &p, err) < 0)
+	if (dir_person_add(d->ctx, &f, &p, err) < 0 ||
+	    auth_seed_ready_to_send(d->ctx, &p, &d->answers, err) < 0)
 		return -1;
 	d->people[d->people_count++] = (struct demo_person){
 		.address = p.address, .job = job->title, .org = org };
@@ -727,9 +736,14 @@ demo_run(struct cli_args *args, struct demo *d, struct error *err)
 		    sizeof(d->domain)))
 		return error_set(err, ERROR_INVALID,
 			"no mail domain is configured: set mail.domains");
-	if (demo_refuse_twice(d, err) < 0 || cli_begin(d->s, err) < 0)
+	if (demo_refuse_twice(d, err) < 0 ||
+	    auth_unknown_answers_make(&d->answers, err) < 0)
 		return -1;
-	if (cli_finish(d->s, demo_build(d, err), err) < 0)
+	int rc = cli_begin(d->s, err);
+	if (rc == 0)
+		rc = cli_finish(d->s, demo_build(d, err), err);
+	sodium_memzero(&d->answers, sizeof(d->answers));
+	if (rc < 0)
 		return -1;
 	demo_print(args, &d->n);
 	return 0;

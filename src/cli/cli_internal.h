@@ -233,6 +233,7 @@ int cli_config_defaults(struct cli_args *args, struct error *err);
 int cli_org_add(struct cli_args *args, struct error *err);
 int cli_org_edit(struct cli_args *args, struct error *err);
 int cli_org_show(struct cli_args *args, struct error *err);
+int cli_org_policy(struct cli_args *args, struct error *err);
 int cli_org_list(struct cli_args *args, struct error *err);
 int cli_site_add(struct cli_args *args, struct error *err);
 int cli_site_list(struct cli_args *args, struct error *err);

@@ -46,6 +46,13 @@ static const struct cli_command cli_commands[] = {
 	{ "org show", "CODE", "Shows an organisation.", "", 1, 1,
 	  cli_org_show },
 	{ "org list", "", "Lists every organisation.", "", 0, 0, cli_org_list },
+	{ "org policy", "CODE [--send-limit-message N|default] "
+	  "[--send-limit-day N|default] [--dlp-high ACTION|default] "
+	  "[--dlp-medium ACTION|default] [--dlp-low ACTION|default]",
+	  "Shows an organisation's mail policy, or overrides the service's "
+	  "sending limits and DLP actions for it (default: the service's).",
+	  "send-limit-message= send-limit-day= dlp-high= dlp-medium= "
+	  "dlp-low=", 1, 1, cli_org_policy },
 	{ "site add", "--org ODS --name NAME --type TYPE [--address TEXT]",
 	  "Adds a site to an organisation.", "org=! name=! type=! address=",
 	  0, 0, cli_site_add },

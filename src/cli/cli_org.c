@@ -11,6 +11,7 @@
 #include "cli/cli_internal.h"
 #include "core/error.h"
 #include "dir/dir_view.h"
+#include "mail/mail_org_policy.h"
 
 /* The largest quota the config table allows (dir.default_quota_mb). */
 #define QUOTA_MB_MAX 10485760
@@ -81,6 +82,71 @@ cli_org_show(struct cli_args *args, struct error *err)
 	int rc = dir_org_get(&s.ctx, args->pos[0], &org, err);
 	if (rc == 0)
 		cli_print(args, cli_json_org(&s, &org), NULL);
+	cli_session_close(&s);
+	return rc;
+}
+
+/* The CLI options of the mail policy's settings, by key. */
+static const char *const policy_options[MAIL_ORG_POLICY_KEYS] = {
+	[MAIL_ORG_POLICY_SEND_LIMIT_MESSAGE] = "send-limit-message",
+	[MAIL_ORG_POLICY_SEND_LIMIT_DAY] = "send-limit-day",
+	[MAIL_ORG_POLICY_DLP_HIGH] = "dlp-high",
+	[MAIL_ORG_POLICY_DLP_MEDIUM] = "dlp-medium",
+	[MAIL_ORG_POLICY_DLP_LOW] = "dlp-low",
+};
+
+/* One line per setting: its value and whose it is. */
+static void
+print_policy(const struct cli_args *args, json_t *policy)
+{
+	char text[1024];
+	size_t used = 0;
+	for (int k = 0; k < MAIL_ORG_POLICY_KEYS; k++) {
+		json_t *item = json_object_get(policy,
+			mail_org_policy_key_name(k));
+		json_t *value = json_object_get(item, "value");
+		char shown[32];
+		if (json_is_integer(value))
+			snprintf(shown, sizeof(shown), "%lld",
+				(long long)json_integer_value(value));
+		else
+			snprintf(shown, sizeof(shown), "%s",
+				json_string_value(value));
+		int n = snprintf(text + used, sizeof(text) - used,
+			"%s%-20s %-8s %s", k == 0 ? "" : "\n",
+			mail_org_policy_key_name(k), shown, json_is_true(
+				json_object_get(item, "overridden")) ?
+			"(this organisation's)" : "(the service's setting)");
+		if (n < 0 || (size_t)n >= sizeof(text) - used)
+			break;
+		used += (size_t)n;
+	}
+	cli_print_done(args, policy, text);
+}
+
+int
+cli_org_policy(struct cli_args *args, struct error *err)
+{
+	struct mail_org_policy_change changes[MAIL_ORG_POLICY_KEYS];
+	size_t n = 0;
+	for (int k = 0; k < MAIL_ORG_POLICY_KEYS; k++) {
+		const char *value = cli_opt(args, policy_options[k]);
+		if (value != NULL)
+			changes[n++] = (struct mail_org_policy_change){
+				.key = mail_org_policy_key_name(k),
+				.value = value };
+	}
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct mail_org_policy p;
+	struct store_org org;
+	int rc = n > 0 ? mail_org_policy_change(&s.ctx, args->pos[0],
+		changes, n, &p, err) :
+		dir_org_get(&s.ctx, args->pos[0], &org, err) < 0 ? -1 :
+		mail_org_policy_get(&s.ctx, org.id, &p, err);
+	if (rc == 0)
+		print_policy(args, mail_org_policy_json(&p));
 	cli_session_close(&s);
 	return rc;
 }

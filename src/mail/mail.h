@@ -199,6 +199,12 @@ struct mail_message {
 	/* Lists' contacts withheld from (none: 0). */
 	const struct mail_withheld *withheld;
 	size_t withheld_count;
+	/*
+	 * The person whose count of recipients for the day (of
+	 * received_at, UTC) the delivery's commit adds to (SPEC M7); 0:
+	 * none (an application, mail from outside, a report).
+	 */
+	int64_t sent_by;
 };
 
 /* Whether mail.dlp_alert asks for an alert about a find so decided. */

@@ -20,6 +20,7 @@
 #include "store/store_change.h"
 #include "store/store_expand.h"
 #include "store/store_mail.h"
+#include "store/store_mail_policy.h"
 #include "store/store_writer.h"
 
 /* The MIME summary's arena; also holds what a delivery reads of lists. */
@@ -35,6 +36,7 @@
 #define SEAL_SCOPE 2
 /* No scope has this number: "except nothing". */
 #define NO_SCOPE (-1)
+#define SECONDS_PER_DAY 86400
 
 /* The queue runner's wake-up, if one is running (serve). */
 static pthread_mutex_t queue_hook_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -231,6 +233,19 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 	    (job->m->seal != NULL && mail_seal_write(st, job->m,
 		    job->m->seal, SEAL_SCOPE, err) < 0) ||
 	    write_notes(job, err) < 0)
+		return -1;
+	/*
+	 * The sending limits' count, in the same commit (SPEC M7): the
+	 * recipients delivered to and those sent a sealed copy (a list's
+	 * contacts not: a list counts once).
+	 */
+	int64_t sent = (int64_t)job->count +
+		(job->m->seal != NULL ? (int64_t)job->m->seal->count : 0);
+	for (size_t i = 0; i < job->m->withheld_count; i++)
+		sent -= job->m->withheld[i].sealed;
+	if (job->m->sent_by != 0 && sent > 0 &&
+	    store_send_count_add(st, job->m->sent_by, job->m->received_at /
+		    SECONDS_PER_DAY, sent, err) < 0)
 		return -1;
 	/* A big list's members need not sit in the temporary tables. */
 	return sets ? store_set_drop(st, -1, err) : 0;

@@ -6,6 +6,9 @@
  */
 #include "mail/mail_policy.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/str.h"
 
@@ -97,6 +100,55 @@ mail_policy_send_limit(const struct mail_policy_sender *s,
 			"again after midnight (UTC).");
 	return (struct mail_policy_decision){ .action = MAIL_POLICY_DELIVER,
 		.reason = MAIL_POLICY_OK };
+}
+
+static const struct {
+	const char *word;
+	enum mail_policy_dlp_action action;
+} dlp_words[] = {
+	{ "none", MAIL_POLICY_DLP_IGNORE },
+	{ "audit", MAIL_POLICY_DLP_AUDIT },
+	{ "encrypt", MAIL_POLICY_DLP_SEAL },
+	{ "block", MAIL_POLICY_DLP_REFUSE },
+};
+
+#define DLP_WORD_COUNT (sizeof(dlp_words) / sizeof(*dlp_words))
+
+bool
+mail_policy_dlp_action_parse(const char *word,
+	enum mail_policy_dlp_action *action_r)
+{
+	for (size_t i = 0; word != NULL && i < DLP_WORD_COUNT; i++) {
+		if (strcmp(word, dlp_words[i].word) == 0) {
+			*action_r = dlp_words[i].action;
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *
+mail_policy_dlp_action_name(enum mail_policy_dlp_action action)
+{
+	for (size_t i = 0; i < DLP_WORD_COUNT; i++)
+		if (dlp_words[i].action == action)
+			return dlp_words[i].word;
+	return "none";
+}
+
+void
+mail_policy_dlp_action_words(char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < DLP_WORD_COUNT; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i == 0 ? "" :
+			i + 1 == DLP_WORD_COUNT ? " or " : ", ",
+			dlp_words[i].word);
+		if (n < 0 || (size_t)n >= size - used)
+			return;
+		used += (size_t)n;
+	}
 }
 
 bool

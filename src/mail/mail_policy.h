@@ -118,6 +118,17 @@ struct mail_policy_dlp_rule {
 	enum mail_policy_dlp_action by_tier[MAIL_NHSNUM_TIER_HIGH + 1];
 };
 
+/*
+ * The words a DLP tier action is written with, in mail.dlp_* and in an
+ * org's override ("none", "audit", "block"): the one list both are
+ * checked against, so a new action is added here alone.
+ */
+bool mail_policy_dlp_action_parse(const char *word,
+	enum mail_policy_dlp_action *action_r);
+const char *mail_policy_dlp_action_name(enum mail_policy_dlp_action action);
+/* The words, "none, audit or block", for a sentence, into buf. */
+void mail_policy_dlp_action_words(char *buf, size_t size);
+
 /* Whether any tier's action asks for a scan at all. */
 bool mail_policy_dlp_scans(const struct mail_policy_dlp_rule *rule);
 

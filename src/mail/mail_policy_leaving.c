@@ -276,8 +276,8 @@ mail_policy_judge_leaving(const struct dir_ctx *ctx, const struct mail_policy_se
 		return error_set(err, ERROR_LIMIT,
 			"no memory to judge the message");
 	*alert = (struct mail_dlp_alert){ 0 };
-	if (!m.wants_secure && mail_policy_dlp_scans(&s->dlp))
-		hit = scan(&s->dlp, span_make(header, header_len), a, &m,
+	if (!m.wants_secure && mail_policy_dlp_scans(plan->dlp))
+		hit = scan(plan->dlp, span_make(header, header_len), a, &m,
 			alert);
 	if (hit != NULL) {
 		alert->recipient = outside;

@@ -1,8 +1,10 @@
 /*
  * The policy stage on arrival: its settings, read once, the order of its
  * judgements (mail from the internet first: mail_policy_internet.c; then
- * mail leaving the secure domains: mail_policy_leaving.c) and the log line
- * and audit row each decision gets. Layer: domain. SPEC M9, M10, M12;
+ * who sent it, a person's sending limits and the sender's org's DLP
+ * actions: mail_policy_sender.c; then mail leaving the secure domains:
+ * mail_policy_leaving.c) and the log line
+ * and audit row each decision gets. Layer: domain. SPEC M7, M9, M10, M12;
  * SECURITY.md 10, 12, 53 (no NHS number in clear in a log or the audit).
  */
 #include "mail/mail_policy_stage.h"
@@ -30,11 +32,6 @@ static const struct choice spoof_modes[] = {
 	{ "tag", MAIL_POLICY_SPOOF_TAG },
 	{ "junk", MAIL_POLICY_SPOOF_JUNK },
 	{ "reject", MAIL_POLICY_SPOOF_REJECT },
-}, dlp_actions[] = {
-	{ "none", MAIL_POLICY_DLP_IGNORE },
-	{ "audit", MAIL_POLICY_DLP_AUDIT },
-	{ "encrypt", MAIL_POLICY_DLP_SEAL },
-	{ "block", MAIL_POLICY_DLP_REFUSE },
 };
 
 #define CHOICE(c, key, table) \
@@ -81,13 +78,23 @@ mail_policy_settings_from_config(const struct config *c,
 {
 	*s_r = (struct mail_policy_settings){
 		.spoof_mode = CHOICE(c, "mail.spoof_mode", spoof_modes),
-		.dlp.by_tier = {
-			[MAIL_NHSNUM_TIER_LOW] = CHOICE(c, "mail.dlp_low",
-				dlp_actions),
-			[MAIL_NHSNUM_TIER_MEDIUM] = CHOICE(c, "mail.dlp_medium",
-				dlp_actions),
-			[MAIL_NHSNUM_TIER_HIGH] = CHOICE(c, "mail.dlp_high",
-				dlp_actions) } };
+		.send_limits = config_get_bool(c, "mail.send_limits"),
+		.limits = {
+			.per_message = config_get_int(c,
+				"mail.send_limit_message"),
+			.per_day = config_get_int(c, "mail.send_limit_day") } };
+	/* config has checked each is one of the words (mail_policy.h). */
+	static const char *const dlp_keys[] = {
+		[MAIL_NHSNUM_TIER_LOW] = "mail.dlp_low",
+		[MAIL_NHSNUM_TIER_MEDIUM] = "mail.dlp_medium",
+		[MAIL_NHSNUM_TIER_HIGH] = "mail.dlp_high",
+	};
+	for (size_t t = MAIL_NHSNUM_TIER_LOW; t <= MAIL_NHSNUM_TIER_HIGH; t++)
+		if (!mail_policy_dlp_action_parse(config_get_str(c,
+			    dlp_keys[t]), &s_r->dlp.by_tier[t]))
+			return error_set(err, ERROR_INVALID, "%s: '%s' is not "
+				"an action this server knows", dlp_keys[t],
+				config_get_str(c, dlp_keys[t]));
 	if (mail_secure_policy_from_config(c, &s_r->secure, err) < 0)
 		return -1;
 	struct span list = span_from_cstr(config_get_str(c,
@@ -142,17 +149,21 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err)
 {
 	*plan_r = (struct mail_arrival_plan){ .data = data, .size = size,
-		.decision = { .action = MAIL_POLICY_DELIVER } };
+		.decision = { .action = MAIL_POLICY_DELIVER }, .dlp = &s->dlp };
 	size_t header_at = (size_t)(header - data);
 	/* Only mail from the internet is checked, or can be a forgery. */
 	if (!in->authenticated && !trusted(s, in->peer_ip) &&
 	    mail_policy_judge_internet(ctx, s, in, header_at, a, plan_r, err) < 0)
 		return -1;
+	/* A person's sending limits; the sender's org's DLP actions. */
+	if ((in->person != NULL || in->org_id != 0) &&
+	    mail_policy_judge_sender(ctx, s, in, a, plan_r, err) < 0)
+		return -1;
 	/*
 	 * A copy keeps our trace fields at its start, so what follows them
 	 * begins at the same offset in it: [secure] and DLP read it there.
 	 */
-	if (plan_r->decision.action != MAIL_POLICY_BLOCK &&
+	if (plan_r->decision.action != MAIL_POLICY_BLOCK && !plan_r->limited &&
 	    mail_policy_judge_leaving(ctx, s, in, plan_r->data + header_at,
 		    header_len + plan_r->size - size, a, plan_r, err) < 0)
 		return -1;

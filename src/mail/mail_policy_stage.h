@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/cidr.h"
 #include "mail/mail.h"
@@ -35,6 +36,9 @@ struct mail_policy_settings {
 	size_t trusted_count;
 	struct mail_secure_policy secure;	/* outbound.secure_domains */
 	struct mail_policy_dlp_rule dlp;	/* mail.dlp_high, _medium, _low */
+	bool send_limits;			/* mail.send_limits */
+	/* mail.send_limit_message, mail.send_limit_day */
+	struct mail_policy_limits limits;
 	struct mail_sender_auth auth;	/* mail.sender_auth: SPF, DKIM, DMARC */
 	/*
 	 * mail.domains in the normal form (mail_domain_normalise), read
@@ -69,6 +73,13 @@ struct mail_arrival {
 	const char *helo;		/* the HELO/EHLO name, for SPF */
 	/* A person or an application signed in, or a registered relay. */
 	bool authenticated;
+	/*
+	 * The person signed in (their address), NULL for none: their
+	 * sending limits apply (SPEC M7), and their org's mail policy.
+	 */
+	const char *person;
+	/* An application's org (a token, a registered relay); 0: none. */
+	int64_t org_id;
 	const char *envelope_from;	/* "" for the null path */
 	const char *id;			/* the session's message id, for the log */
 	const struct mail_recipient *recipients;	/* as routed at RCPT */
@@ -110,6 +121,18 @@ struct mail_arrival_plan {
 	size_t note_count;
 	/* A DLP find, for the Local Administrators' alert; NULL: none. */
 	const struct mail_dlp_alert *dlp_alert;
+	/*
+	 * The DLP actions that apply: the sender's org's overrides over
+	 * the service's (s->dlp, or a copy in a).
+	 */
+	const struct mail_policy_dlp_rule *dlp;
+	/* The sending limits stopped every recipient (in stopped). */
+	bool limited;
+	/*
+	 * The person whose day's count the delivery adds its recipients
+	 * to (mail_message.sent_by); 0: none.
+	 */
+	int64_t sent_by;
 };
 
 /*
@@ -120,11 +143,16 @@ struct mail_arrival_plan {
  * DMARC under p=reject is refused, under p=quarantine goes to Junk
  * E-mail, and one claiming a hosted domain it cannot prove (a DKIM
  * signature of that domain, or SPF for a hosted envelope sender) gets the
- * spoof mode; mail with [secure] (SPEC M10) is sealed for every
- * recipient outside the secure domains (plan->sealed: they get a notice
- * and read it in the portal), never sent to them in clear; mail to such
- * a recipient without it is scanned for NHS numbers (SPEC M12) and, by
- * mail.dlp_high, _medium and _low, a hit is only audited, or sealed like
+ * spoof mode; a signed-in person over their sending limits (SPEC M7:
+ * limit 0 without the AUP and security questions, then per message and
+ * per UTC day, the org's own limits over the service's) has every
+ * recipient stopped with a report (plan->limited, plan->stopped), and one
+ * under them is named in plan->sent_by for the delivery's count; mail with
+ * [secure] (SPEC M10) is sealed for every recipient outside the secure
+ * domains (plan->sealed: they get a notice and read it in the portal),
+ * never sent to them in clear; mail to such a recipient without it is
+ * scanned for NHS numbers (SPEC M12) and, by mail.dlp_high, _medium and
+ * _low (or the sender's org's own), a hit is only audited, or sealed like
  * [secure], or stops every recipient outside (plan->stopped: the sender
  * is told in a report), or, when no report could reach the sender,
  * refuses the

@@ -42,6 +42,17 @@ int mail_policy_judge_internet(const struct dir_ctx *ctx,
 	struct error *err);
 
 /*
+ * The sender's org's mail policy (its DLP overrides in plan->dlp) and,
+ * for a person with mail.send_limits on, the sending limits (SPEC M7):
+ * over them, every recipient stopped (plan->stopped, plan->limited) and
+ * the decision recorded; under, plan->sent_by. -1 when the directory
+ * cannot be read or a row does not fit in a.
+ */
+int mail_policy_judge_sender(const struct dir_ctx *ctx,
+	const struct mail_policy_settings *s, const struct mail_arrival *in,
+	struct arena *a, struct mail_arrival_plan *plan, struct error *err);
+
+/*
  * Mail with a recipient outside the platform and the secure domains;
  * header[header_len]: the message after our trace fields. BLOCK in
  * plan->decision, or plan->stopped, or nothing; every hit recorded.

@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth/auth.h"
@@ -140,6 +141,28 @@ portal_audit_event(const char *event)
 	return event;
 }
 
+/*
+ * The audit row of a refusal: its own kind (result "denied"), naming the
+ * message when there is one (0: an unknown link or id).
+ */
+static int
+refused_audit(const struct dir_ctx *ctx, int64_t message_id,
+	const char *event, const char *address, struct error *err)
+{
+	json_t *summary = json_pack("{s:s,s:s,s:I}", "event",
+		portal_audit_event(event), "address", address, "message",
+		(json_int_t)message_id);
+	char *dumped = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(summary);
+	if (dumped == NULL)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot write the audit summary");
+	int rc = dir_audit_text(ctx, PORTAL_AUDIT_OBJECT, 0, dumped, true,
+		err);
+	free(dumped);
+	return rc;
+}
+
 int
 portal_note(const struct dir_ctx *ctx, int64_t message_id,
 	int64_t recipient_id, const char *address, const char *event, bool ok,
@@ -156,19 +179,11 @@ portal_note(const struct dir_ctx *ctx, int64_t message_id,
 	};
 	if (store_secure_access_insert(ctx->store, &e, err) < 0)
 		return -1;
-	json_t *summary = json_pack("{s:s,s:s,s:b}", "event",
-		portal_audit_event(event), "address", address, "ok", ok);
-	if (ok)
-		return dir_audit(ctx, "other", PORTAL_AUDIT_OBJECT, message_id, 0,
-			summary, err);
-	char *text = json_dumps(summary, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(summary);
-	if (text == NULL)
-		return error_set(err, ERROR_INTERNAL,
-			"cannot write the audit summary");
-	int rc = dir_audit_text(ctx, PORTAL_AUDIT_OBJECT, 0, text, true, err);
-	free(text);
-	return rc;
+	if (!ok)
+		return refused_audit(ctx, message_id, event, address, err);
+	return dir_audit(ctx, "other", PORTAL_AUDIT_OBJECT, message_id, 0,
+		json_pack("{s:s,s:s}", "event", portal_audit_event(event),
+			"address", address), err);
 }
 
 void
@@ -183,8 +198,7 @@ portal_note_refused(const struct dir_ctx *ctx, int64_t message_id,
 			rc = portal_note(ctx, message_id, recipient_id,
 				address, event, false, &err);
 		else
-			rc = dir_audit_text(ctx, PORTAL_AUDIT_OBJECT, 0,
-				"{\"event\":\"unknown_link\"}", true, &err);
+			rc = refused_audit(ctx, 0, event, address, &err);
 		rc = dir_finish(ctx, rc, &err);
 	}
 	if (rc < 0)
@@ -268,6 +282,21 @@ mail_portal_link_open(const struct dir_ctx *ctx, const char *link,
 		.has_password = has_password,
 	};
 	return 0;
+}
+
+int
+mail_portal_link_look(const struct dir_ctx *ctx, const char *link,
+	struct mail_portal_link *link_r, struct error *err)
+{
+	if (mail_portal_link_open(ctx, link, link_r, err) < 0)
+		return -1;
+	struct dir_ctx c2 = *ctx;
+	c2.actor = link_r->recipient;
+	if (dir_begin(&c2, err) < 0)
+		return -1;
+	int rc = portal_note(&c2, link_r->message_id, link_r->recipient_id,
+		link_r->recipient, "link", true, err);
+	return dir_finish(&c2, rc, err);
 }
 
 /* ---- codes ---- */

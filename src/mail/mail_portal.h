@@ -118,6 +118,13 @@ int mail_portal_link_open(const struct dir_ctx *ctx, const char *link,
 	struct mail_portal_link *link_r, struct error *err);
 
 /*
+ * mail_portal_link_open for a reader looking at their link (the landing
+ * page): also access-logged and audited as "link" when it opens.
+ */
+int mail_portal_link_look(const struct dir_ctx *ctx, const char *link,
+	struct mail_portal_link *link_r, struct error *err);
+
+/*
  * Makes a new code for recipient_id bound to browser_token and keeps its
  * hash: code_r gets the six digits (uniform). ERROR_LIMIT past
  * MAIL_PORTAL_CODES_PER_HOUR in the last hour. No mail is sent.

@@ -174,6 +174,8 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	struct mail_arrival arrival = { .peer_ip = net_peer_ip(s->conn),
 		.helo = s->helo,
 		.authenticated = smtp_signed_in(s) || s->app.org_id != 0,
+		.person = s->user[0] != '\0' ? s->user : NULL,
+		.org_id = s->app.org_id,
 		.envelope_from = s->from, .id = id,
 		.recipients = s->recipients,
 		.recipient_count = s->recipient_count };
@@ -208,7 +210,7 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		.junk = plan.decision.action == MAIL_POLICY_JUNK, .right = right,
 		.from = from, .notes = plan.notes, .note_count = plan.note_count,
 		.dlp_alert = plan.dlp_alert, .withheld = plan.withheld,
-		.withheld_count = plan.withheld_count };
+		.withheld_count = plan.withheld_count, .sent_by = plan.sent_by };
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, plan.sealed, &report, &err);
@@ -233,9 +235,9 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 		m.size, smtp_who(s));
 	if (stopped > 0)
 		return smtp_reply(s, 250, "2.0.0", "accepted as %s, but not "
-			"sent to %zu recipient%s outside the secure domains; a "
-			"report saying why follows", id, stopped,
-			stopped == 1 ? "" : "s");
+			"sent to %zu recipient%s %s; a report saying why follows",
+			id, stopped, stopped == 1 ? "" : "s", plan.limited ?
+			"(too many recipients)" : "outside the secure domains");
 	if (sealed > 0)
 		return smtp_reply(s, 250, "2.0.0", "accepted as %s; encrypted "
 			"for %zu recipient%s outside the secure domains, who "

@@ -781,6 +781,27 @@ static const char migration_22[] =
 	" ok INTEGER NOT NULL);"
 	"CREATE INDEX secure_access_message ON secure_access(message_id, at);";
 
+/*
+ * Sending limits and per-org mail policy (SPEC M7, M12). send_counts:
+ * recipients each person sent to per UTC day (days since the epoch),
+ * added in the delivery's own commit; old days are never read again.
+ * org_mail_policy: what an org overrides of the service's settings, NULL
+ * for "the service's". Self-contained, so it can be renumbered.
+ */
+static const char migration_23[] =
+	"CREATE TABLE send_counts ("
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" day INTEGER NOT NULL,"
+	" recipients INTEGER NOT NULL,"
+	" PRIMARY KEY (person_id, day)) WITHOUT ROWID;"
+	"CREATE TABLE org_mail_policy ("
+	" org_id INTEGER PRIMARY KEY REFERENCES orgs(id),"
+	" send_limit_message INTEGER,"
+	" send_limit_day INTEGER,"
+	" dlp_high TEXT,"
+	" dlp_medium TEXT,"
+	" dlp_low TEXT);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -804,6 +825,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_20,
 	migration_21,
 	migration_22,
+	migration_23,
 	NULL,
 };
 

@@ -108,3 +108,26 @@ def test_local_admin_sees_and_edits_only_theirs_no_role_sees_no_menu(
     assert instance.json("org", "show", OTHER) == other_before
     assert [r["cidr"] for r in instance.json("relay", "list")] == \
         ["198.51.100.20"]
+
+
+def test_mail_policy_set_by_the_global_admin_seen_by_the_local_admin(
+        web_server, instance, run_scenario, https_client):
+    server = web_server()
+    two_practices(instance)
+    la = person(instance, OURS, "Lee", "Local", password=USER_PASSWORD,
+                role="local_admin")
+    ga = ready(https_client, server, instance.addr("admin"), PASSWORD)
+    c = ready(https_client, server, la, USER_PASSWORD)
+    run_scenario("org-mail-policy", server, cookie=ga.cookie, la=c.cookie,
+                 ours=OURS)
+    # What the page saved is what the CLI reads, and it was audited.
+    got = instance.json("org", "policy", OURS)
+    assert got["send_limit_day"] == {"value": 2000, "overridden": True}
+    assert got["dlp_low"] == {"value": "block", "overridden": True}
+    assert got["send_limit_message"]["overridden"] is False
+    assert instance.json("org", "policy", OTHER)["send_limit_day"] == \
+        {"value": 10000, "overridden": False}
+    rows = [r for r in instance.json("audit", "list", "--type",
+                                     "organisation")
+            if "mail_policy" in r["summary"]]
+    assert len(rows) == 1 and rows[0]["actor"] == instance.addr("admin")

@@ -133,3 +133,24 @@ def make_admin(server, instance, org, role="local_admin", first="Lee",
     address = make_person(instance, org, first, last)
     instance.run("role", "add", address, "--org", org, "--role", role)
     return ready(server, address, USER_PASSWORD)
+
+
+SECURITY_ANSWERS = [
+    {"question": "What was the name of your first pet?",
+     "answer": "Rex the Dog"},
+    {"question": "In which town were you born?", "answer": "Little Snoring"},
+    {"question": "What was your childhood nickname?", "answer": "Bunny"},
+]
+
+
+def ready_to_send(server, address, password=USER_PASSWORD):
+    """Makes a person able to send mail under the sending limits (SPEC
+    M7) as they would in the portal's My account: signed in, the
+    Acceptable Use Policy accepted and three security questions set.
+    The password must be permanent (`user passwd --permanent`), so the
+    person still signs in to SMTP with it; returns their API client."""
+    c = ready(server, address, password)
+    c.ok("PUT", "/me/security-questions",
+         {"current": password, "answers": SECURITY_ANSWERS})
+    c.ok("POST", "/me/aup", {"accepted": True})
+    return c

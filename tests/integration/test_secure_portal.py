@@ -235,7 +235,8 @@ def test_read_download_reply_revoke(portal):
     assert rcpt["revoked_at"] is None
     status, one = s.call("GET", f"/secure/sent/{mine['id']}")
     events = [(a["event"], a["ok"]) for a in one["access"]]
-    for e in ("code_sent", "signed_in", "opened", "downloaded", "replied"):
+    for e in ("link", "code_sent", "signed_in", "opened", "downloaded",
+              "replied"):
         assert (e, True) in events, events
     assert all(a["peer"] == "127.0.0.1" for a in one["access"])
 
@@ -373,3 +374,55 @@ def test_expiry_purge(portal):
     status, bad = portal.instance.run("secure", "purge", "--at", "soon",
                                       check=False).returncode, None
     assert status != 0
+
+
+def test_reply_all_seals_again_for_outside_and_long_replies(portal):
+    """A reply to all: the sender gets it in clear in their Inbox, the
+    other outside recipient gets a notice of their own (sealed again);
+    the reader's body is larger than an anonymous request may be."""
+    other = "sam@gmail.example"
+    link = sealed(portal, to=(READER,), cc=(other,))
+    r = signed_in(portal, link)
+    mid = r.call("GET", "/secure/messages")[1]["items"][0]["id"]
+    text = "Thank you.\n" + "All of this matters. " * 600
+    assert len(text) > 8 * 1024
+    before = len(portal.sink.messages)
+    status, body = r.call("POST", f"/secure/messages/{mid}/reply",
+                          {"text": text, "all": True})
+    assert status == 201, body
+    portal.run()
+    new = portal.sink.messages[before:]
+    (notice,) = [m for m in new if m.rcpt_tos == [other]]
+    assert b"All of this matters" not in notice.data
+    parsed = email.message_from_bytes(notice.data,
+                                      policy=email.policy.default)
+    assert parsed["Subject"] == f"Encrypted message from {READER}"
+    (reply,) = [m for m in portal.inbox()
+                if m["From"].addresses[0].addr_spec == READER]
+    assert [a.addr_spec for a in reply["Cc"].addresses] == [other]
+    assert "All of this matters" in \
+        reply.get_body(("plain",)).get_content()
+
+
+@pytest.fixture
+def strict(instance, org, start_server):
+    out = Outbound(instance, org, start_server(tls=True, extra=[
+        "ratelimit.token_failures_per_ip=3"]))
+    with DnsStub(ZONE) as stub, Sink() as sink:
+        out.settings(stub, sink.port)
+        out.sink = sink
+        yield out
+
+
+def test_unknown_links_are_rate_limited(strict):
+    link = sealed(strict)
+    r = Https(strict.server)
+    for i in range(3):
+        status, _ = r.call("POST", "/secure/link",
+                           {"link": f"{i}" * 43})
+        assert status == 404
+    # Past the limit even a real link is refused from this address.
+    status, body = r.call("POST", "/secure/link", {"link": link})
+    assert status == 429, body
+    assert r.last.getheader("Retry-After")
+    assert r.call("POST", "/secure/codes", {"link": link})[0] == 429

@@ -23,12 +23,15 @@
 #include "mail/mail_folder.h"
 #include "mail/mail_internal.h"
 #include "mail/mail_notify.h"
+#include "mail/mail_policy_stage.h"
 #include "store/store.h"
 #include "store/store_change.h"
 #include "store/store_folder.h"
 #include "store/store_mail.h"
+#include "store/store_mail_policy.h"
 #include "store/store_queue.h"
 #include "store/store_secure.h"
+#include "store/store_selfsvc.h"
 #include "store/store_writer.h"
 #include "unit_instance.h"
 
@@ -494,6 +497,156 @@ test_accept_writes_notes_with_delivery(void **state)
 	store_writer_stop(&w);
 	assert_int_equal(message_audits(f, "done"), done + 2);
 	assert_int_equal(message_audits(f, "denied"), denied + 1);
+}
+
+#define DAY 86400
+/* The last second of a UTC day, and the first of the next. */
+#define DAY_END (20000 * (int64_t)DAY + DAY - 1)
+#define NEXT_DAY (20001 * (int64_t)DAY)
+
+/* A person's recipients counted for a day (days since the epoch). */
+static int64_t
+sent_on(struct fixture *f, const char *address, int64_t day)
+{
+	struct store_sender_state st;
+	struct error err;
+	assert_int_equal(store_sender_state_get(f->u.st, address, day,
+				 f->u.arena, &st, &err),
+		0);
+	return st.sent_today;
+}
+
+static int64_t
+person_id(struct fixture *f, const char *address)
+{
+	struct store_sender_state st;
+	struct error err;
+	assert_int_equal(store_sender_state_get(f->u.st, address, 0,
+				 f->u.arena, &st, &err),
+		0);
+	return st.person_id;
+}
+
+/*
+ * The sending limits' count (SPEC M7) is added in the delivery's own
+ * commit, to the UTC day of the message's time: the last second of a day
+ * counts for it, the next second for the next day; recipients stopped
+ * are not counted, and a delivery that fails keeps no count.
+ */
+static void
+test_send_count_in_the_delivery_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	struct mail_recipient *to;
+	size_t n;
+	struct store_writer *w = ann_to_bob(f, &ann, &bob, &to, &n);
+	int64_t day = DAY_END / DAY;
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = DAY_END, .sender = f->ann,
+		.sent_by = person_id(f, f->ann) };
+	assert_int_equal(sent_on(f, f->ann, day), 0);
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
+		&err), 0);
+	assert_int_equal(sent_on(f, f->ann, day), 1);
+	m.received_at = NEXT_DAY;
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
+		&err), 0);
+	assert_int_equal(sent_on(f, f->ann, day), 1);
+	assert_int_equal(sent_on(f, f->ann, day + 1), 1);
+	/* Every recipient stopped: nothing counted. */
+	const char *const stopped[] = { "stopped" };
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, stopped, NULL, NULL,
+		&err), 0);
+	assert_int_equal(sent_on(f, f->ann, day + 1), 1);
+	/* A failed delivery keeps nothing, its count included. */
+	struct store_folder inbox;
+	assert_int_equal(store_folder_special(f->u.st, bob.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		0);
+	assert_int_equal(store_folder_delete(f->u.st, inbox.id, &err), 0);
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
+		&err), -1);
+	store_writer_stop(&w);
+	assert_int_equal(sent_on(f, f->ann, day + 1), 1);
+	/* Bob's count is his own. */
+	assert_int_equal(sent_on(f, f->bob, day + 1), 0);
+}
+
+/* The policy stage's plan for Ann sending this message to `to`, at now. */
+static struct mail_arrival_plan
+ann_arrives(struct fixture *f, const struct mail_policy_settings *s,
+	const struct mail_recipient *to, size_t n, int64_t now)
+{
+	struct mail_arrival in = { .peer_ip = "127.0.0.1", .helo = "client",
+		.authenticated = true, .person = f->ann,
+		.envelope_from = f->ann, .id = "t1", .recipients = to,
+		.recipient_count = n };
+	struct mail_arrival_plan plan;
+	struct error err;
+	f->u.ctx.now = now;
+	size_t len = sizeof(message) - 1;
+	assert_int_equal(mail_policy_arrival(&f->u.ctx, s, &in, message, len,
+				 message, len, f->u.arena, &plan, &err),
+		0);
+	return plan;
+}
+
+/*
+ * The policy stage reads the person's state once: limit 0 until the AUP
+ * and the questions, every recipient stopped with the seed's words; then
+ * the day's limit by the count of the day `now` is in, so the same count
+ * stops a message at 23:59:59 UTC and lets it through at 00:00:00.
+ */
+static void
+test_stage_sending_limits_by_day(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_mailbox ann, bob;
+	struct mail_recipient *to;
+	size_t n;
+	struct store_writer *w = ann_to_bob(f, &ann, &bob, &to, &n);
+	struct mail_policy_settings s = { .send_limits = true,
+		.limits = { .per_message = 5, .per_day = 1 } };
+	struct mail_arrival_plan plan = ann_arrives(f, &s, to, n, DAY_END);
+	assert_true(plan.limited);
+	assert_non_null(strstr(plan.stopped[0], "The limit is 0"));
+	assert_int_equal(plan.note_count, 1);
+	assert_true(plan.notes[0].denied);
+	assert_non_null(strstr(plan.notes[0].summary, "limit_zero"));
+	/* Ready, as in My account. */
+	int64_t id = person_id(f, f->ann);
+	struct store_security_answer answers[STORE_SECURITY_ANSWERS] = {
+		{ "a?", "h" }, { "b?", "h" }, { "c?", "h" } };
+	assert_int_equal(store_security_answers_set(f->u.st, id, answers,
+				 &err),
+		0);
+	assert_int_equal(store_aup_accept(f->u.st, id, config_get_str(
+		f->u.config, "auth.aup_version"), 1000, &err), 0);
+	plan = ann_arrives(f, &s, to, n, DAY_END);
+	assert_false(plan.limited);
+	assert_null(plan.stopped);
+	assert_int_equal(plan.sent_by, id);
+	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
+		.received_at = DAY_END, .sender = f->ann, .sent_by = id };
+	assert_int_equal(mail_accept(w, &f->u.ctx, &m, to, n, NULL, NULL, NULL,
+		&err), 0);
+	store_writer_stop(&w);
+	/* The day's one recipient is spent ... */
+	plan = ann_arrives(f, &s, to, n, DAY_END);
+	assert_true(plan.limited);
+	assert_non_null(strstr(plan.stopped[0], "today's limit"));
+	assert_int_equal(plan.sent_by, 0);
+	/* ... until midnight UTC. */
+	plan = ann_arrives(f, &s, to, n, NEXT_DAY);
+	assert_false(plan.limited);
+	/* Off: no limit, no count. */
+	s.send_limits = false;
+	plan = ann_arrives(f, &s, to, n, DAY_END);
+	assert_false(plan.limited);
+	assert_int_equal(plan.sent_by, 0);
 }
 
 /* The sealed messages ann has sent, and the queue's rows. */
@@ -1073,6 +1226,8 @@ main(void)
 		T(test_deliver_sends_success_report),
 		T(test_accept_writes_notes_with_delivery),
 		T(test_accept_seals_for_outside),
+		T(test_send_count_in_the_delivery_commit),
+		T(test_stage_sending_limits_by_day),
 		T(test_shared_sent_copies),
 		T(test_uidvalidity_never_repeats),
 		T(test_watch_wakes_only_its_mailbox),

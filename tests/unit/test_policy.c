@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "mail/mail_org_policy.h"
 #include "mail/mail_policy.h"
+#include "store/store_mail_policy.h"
 
 struct limit_case {
 	bool aup, questions;
@@ -350,6 +352,82 @@ test_inbound(void **state)
 	arena_free(&a);
 }
 
+/*
+ * The one list of DLP action words, which mail.dlp_* and an org's
+ * override are both checked against: each word and its action both ways,
+ * anything else refused (case matters, as in the config file).
+ */
+static void
+test_dlp_action_words(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *word;
+		bool known;
+		enum mail_policy_dlp_action action;
+	} cases[] = {
+		{ "none", true, MAIL_POLICY_DLP_IGNORE },
+		{ "audit", true, MAIL_POLICY_DLP_AUDIT },
+		{ "block", true, MAIL_POLICY_DLP_REFUSE },
+		{ "Block", false, 0 },
+		{ "", false, 0 },
+		{ "blocked", false, 0 },
+		{ NULL, false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		enum mail_policy_dlp_action got = MAIL_POLICY_DLP_AUDIT;
+		assert_int_equal(mail_policy_dlp_action_parse(cases[i].word,
+					 &got),
+			cases[i].known);
+		if (!cases[i].known)
+			continue;
+		assert_int_equal(got, cases[i].action);
+		assert_string_equal(mail_policy_dlp_action_name(got),
+			cases[i].word);
+	}
+	/* Each word in the sentence, the last after "or" (a new action
+	 * added to the table joins it). */
+	char words[64];
+	mail_policy_dlp_action_words(words, sizeof(words));
+	assert_non_null(strstr(words, "none, audit"));
+	assert_non_null(strstr(words, "block"));
+	assert_non_null(strstr(words, " or "));
+	char tiny[8];
+	mail_policy_dlp_action_words(tiny, sizeof(tiny));
+	assert_true(strlen(tiny) < sizeof(tiny));
+}
+
+/*
+ * An org's overrides over the service's settings: each one set replaces
+ * the service's and is marked as the org's; unset (0, NULL) and a word
+ * this server does not know leave the service's.
+ */
+static void
+test_org_policy_apply(void **state)
+{
+	(void)state;
+	struct mail_org_policy p = { .limits = { 500, 10000 },
+		.dlp.by_tier = { [MAIL_NHSNUM_TIER_LOW] = MAIL_POLICY_DLP_AUDIT,
+			[MAIL_NHSNUM_TIER_MEDIUM] = MAIL_POLICY_DLP_REFUSE,
+			[MAIL_NHSNUM_TIER_HIGH] = MAIL_POLICY_DLP_REFUSE } };
+	struct store_org_mail_policy o = { .send_limit_day = 20,
+		.dlp_high = "none", .dlp_low = "shred" };
+	mail_org_policy_apply(&o, &p);
+	assert_int_equal(p.limits.per_message, 500);
+	assert_int_equal(p.limits.per_day, 20);
+	assert_int_equal(p.dlp.by_tier[MAIL_NHSNUM_TIER_HIGH],
+		MAIL_POLICY_DLP_IGNORE);
+	assert_int_equal(p.dlp.by_tier[MAIL_NHSNUM_TIER_MEDIUM],
+		MAIL_POLICY_DLP_REFUSE);
+	assert_int_equal(p.dlp.by_tier[MAIL_NHSNUM_TIER_LOW],
+		MAIL_POLICY_DLP_AUDIT);
+	assert_false(p.overridden[MAIL_ORG_POLICY_SEND_LIMIT_MESSAGE]);
+	assert_true(p.overridden[MAIL_ORG_POLICY_SEND_LIMIT_DAY]);
+	assert_true(p.overridden[MAIL_ORG_POLICY_DLP_HIGH]);
+	assert_false(p.overridden[MAIL_ORG_POLICY_DLP_MEDIUM]);
+	assert_false(p.overridden[MAIL_ORG_POLICY_DLP_LOW]);
+}
+
 int
 main(void)
 {
@@ -360,6 +438,8 @@ main(void)
 		cmocka_unit_test(test_dlp_judge),
 		cmocka_unit_test(test_outbound),
 		cmocka_unit_test(test_inbound),
+		cmocka_unit_test(test_dlp_action_words),
+		cmocka_unit_test(test_org_policy_apply),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

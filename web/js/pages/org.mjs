@@ -3,7 +3,9 @@
 // role allows it (PATCH; name, type and parent by the Global Admin only);
 // its sites, and adding one; appointing its Primary Local Administrator
 // (the Global Admin); its application servers (relay hosts), added and
-// removed by those with relay.manage; its people, parent and children.
+// removed by those with relay.manage; its mail policy (sending limits and
+// DLP actions, SPEC M7, M12), changed by the Global Admin alone (PUT
+// /orgs/{ods}/mail-policy); its people, parent and children.
 // Every refusal is the API's sentence in the error summary, linked to the
 // field.
 import { page } from "../app.mjs";
@@ -43,6 +45,45 @@ function rows(org, known, editor, global) {
   ];
 }
 
+// The mail policy's settings: their rows and what each value reads as.
+const POLICY = [
+  ["send_limit_message", "Recipients one message may have"],
+  ["send_limit_day", "Recipients a person may send to in a day"],
+  ["dlp_high", "NHS number with a keyword nearby"],
+  ["dlp_medium", "NHS number written 3-3-4 in an issued range"],
+  ["dlp_low", "Any other ten digits with a valid check digit"],
+];
+const ACTIONS = { block: "Block", audit: "Audit", none: "None" };
+
+function policyRows(policy, global) {
+  return POLICY.map(([key, label]) => {
+    const p = policy?.[key] ?? {};
+    const value = typeof p.value === "number" ? p.value.toLocaleString("en-GB") : (ACTIONS[p.value] ?? String(p.value ?? ""));
+    return [label, `${value} (${p.overridden ? "this organisation's" : "the service's setting"})`, changeIf(global, key, label.toLowerCase())];
+  });
+}
+
+// The form shows the org's own values; empty or "default" where it has none.
+function fillPolicyForm(form, policy) {
+  for (const [key] of POLICY) {
+    const p = policy?.[key] ?? {};
+    form.elements[key].value = p.overridden ? String(p.value) : (key.startsWith("dlp_") ? "default" : "");
+  }
+}
+
+// What the form says, as the API takes it: "" is the service's setting;
+// a limit that is a whole number is sent as one, anything else as typed
+// so the API's sentence names it.
+function policyBody(values) {
+  const body = {};
+  for (const [key] of POLICY) {
+    const v = String(values[key] ?? "").trim();
+    if (!key.startsWith("dlp_")) body[key] = v === "" ? null : (/^[0-9]+$/.test(v) ? Number(v) : v);
+    else body[key] = v === "" ? null : v;
+  }
+  return body;
+}
+
 async function showSites(ods) {
   const sites = await allSites(ods);
   fillTable($("sites-table"), $("sites-empty"), sites.map((s) => row(
@@ -77,16 +118,21 @@ page(async ({ me }) => {
   $("site-form").hidden = !editor;
   $("devolve-form").hidden = !global;
   $("relay-form").hidden = !relays;
+  $("mail-policy-form").hidden = !global;
   // Read only: no column for "Remove".
   if (!relays) $("relays-table").querySelector("thead th:last-child").remove();
   $("org-record").hidden = false;
 
   let baseline = {};
   const show = (o) => {
+    // PATCH answers with the record alone: the policy shown stays.
+    if (!o.mail_policy) o = { ...o, mail_policy: org.mail_policy };
     org = o;
     $("org-heading").textContent = o.name;
     $("org-caption").textContent = `ODS code ${o.ods}${o.type ? `, ${o.type}` : ""}`;
     summary($("org-summary"), rows(o, known, editor, global));
+    summary($("mail-policy-summary"), policyRows(o.mail_policy, global));
+    fillPolicyForm($("mail-policy-form"), o.mail_policy);
     if (o.parent && global && ![...$("parent").options].some((opt) => opt.value === o.parent)) {
       $("parent").append(option(o.parent, o.parent));
     }
@@ -176,6 +222,14 @@ page(async ({ me }) => {
     for (const id of ["relay-cidr", "relay-label"]) $(id).value = "";
     await showRelays();
     done(`The application server ${relay.label} (${relay.cidr}) is added: it may now send mail from this organisation's addresses.`);
+  });
+
+  bindForm($("mail-policy-form"), async (v) => {
+    done("");
+    await api("PUT", `${path}/mail-policy`, policyBody(v));
+    show(await api("GET", path));
+    done("Mail policy saved.");
+    $("mail-policy").focus();
   });
 
   bindForm($("devolve-form"), async (v) => {
