@@ -69,21 +69,26 @@ mail_org_policy_apply(const struct store_org_mail_policy *o,
 	}
 }
 
-/* The service's settings, as the policy stage reads them. */
-static void
-service_policy(const struct config *c, struct mail_org_policy *p)
+int
+mail_org_policy_service(const struct config *c, struct mail_org_policy *p,
+	struct error *err)
 {
 	*p = (struct mail_org_policy){ .limits = {
 		.per_message = config_get_int(c, "mail.send_limit_message"),
 		.per_day = config_get_int(c, "mail.send_limit_day") } };
+	/* config has checked each is one of the words (mail_policy.h). */
 	static const char *const dlp_keys[] = {
 		[MAIL_NHSNUM_TIER_LOW] = "mail.dlp_low",
 		[MAIL_NHSNUM_TIER_MEDIUM] = "mail.dlp_medium",
 		[MAIL_NHSNUM_TIER_HIGH] = "mail.dlp_high",
 	};
 	for (size_t t = MAIL_NHSNUM_TIER_LOW; t <= MAIL_NHSNUM_TIER_HIGH; t++)
-		(void)mail_policy_dlp_action_parse(config_get_str(c,
-			dlp_keys[t]), &p->dlp.by_tier[t]);
+		if (!mail_policy_dlp_action_parse(config_get_str(c,
+			    dlp_keys[t]), &p->dlp.by_tier[t]))
+			return error_set(err, ERROR_INVALID, "%s: '%s' is not "
+				"an action this server knows", dlp_keys[t],
+				config_get_str(c, dlp_keys[t]));
+	return 0;
 }
 
 int
@@ -94,7 +99,8 @@ mail_org_policy_get(const struct dir_ctx *ctx, int64_t org_id,
 	if (store_org_mail_policy_get(ctx->store, org_id, ctx->arena, &o,
 		    err) < 0)
 		return -1;
-	service_policy(ctx->config, p_r);
+	if (mail_org_policy_service(ctx->config, p_r, err) < 0)
+		return -1;
 	mail_org_policy_apply(&o, p_r);
 	return 0;
 }
@@ -195,7 +201,8 @@ change_tx(const struct dir_ctx *ctx, const char *ods,
 			    "mail_policy", "before", overrides_json(&before),
 			    "after", overrides_json(&after)), err) < 0)
 		return -1;
-	service_policy(ctx->config, p_r);
+	if (mail_org_policy_service(ctx->config, p_r, err) < 0)
+		return -1;
 	mail_org_policy_apply(&after, p_r);
 	return 0;
 }

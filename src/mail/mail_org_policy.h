@@ -46,6 +46,14 @@ struct mail_org_policy {
 };
 
 /*
+ * The service's settings (mail.send_limit_*, mail.dlp_*), which an org's
+ * overrides lie over; ERROR_INVALID naming a DLP setting whose word this
+ * server does not know.
+ */
+int mail_org_policy_service(const struct config *c, struct mail_org_policy *p,
+	struct error *err);
+
+/*
  * Lays the org's overrides (o) over p, which holds the service's
  * settings; an override the server does not understand (a word of a
  * newer version) is left to the service's setting.

@@ -20,6 +20,7 @@
 #include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
+#include "mail/mail_org_policy.h"
 #include "mail/mail_secure.h"
 
 /* A choice setting's words and what each means here. */
@@ -76,25 +77,13 @@ int
 mail_policy_settings_from_config(const struct config *c,
 	struct mail_policy_settings *s_r, struct error *err)
 {
+	struct mail_org_policy service;
+	if (mail_org_policy_service(c, &service, err) < 0)
+		return -1;
 	*s_r = (struct mail_policy_settings){
 		.spoof_mode = CHOICE(c, "mail.spoof_mode", spoof_modes),
 		.send_limits = config_get_bool(c, "mail.send_limits"),
-		.limits = {
-			.per_message = config_get_int(c,
-				"mail.send_limit_message"),
-			.per_day = config_get_int(c, "mail.send_limit_day") } };
-	/* config has checked each is one of the words (mail_policy.h). */
-	static const char *const dlp_keys[] = {
-		[MAIL_NHSNUM_TIER_LOW] = "mail.dlp_low",
-		[MAIL_NHSNUM_TIER_MEDIUM] = "mail.dlp_medium",
-		[MAIL_NHSNUM_TIER_HIGH] = "mail.dlp_high",
-	};
-	for (size_t t = MAIL_NHSNUM_TIER_LOW; t <= MAIL_NHSNUM_TIER_HIGH; t++)
-		if (!mail_policy_dlp_action_parse(config_get_str(c,
-			    dlp_keys[t]), &s_r->dlp.by_tier[t]))
-			return error_set(err, ERROR_INVALID, "%s: '%s' is not "
-				"an action this server knows", dlp_keys[t],
-				config_get_str(c, dlp_keys[t]));
+		.limits = service.limits, .dlp = service.dlp };
 	if (mail_secure_policy_from_config(c, &s_r->secure, err) < 0)
 		return -1;
 	struct span list = span_from_cstr(config_get_str(c,
