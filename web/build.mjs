@@ -1,6 +1,7 @@
 // Builds caremail's web pages into one directory that `caremail serve`
 // serves as http.web_root (docs/web.md):
-//   pages/*.njk  -> NAME.html (Nunjucks, with nhsuk-frontend's own macros)
+//   pages/*.njk  -> NAME.html (Nunjucks, with nhsuk-frontend's own macros);
+//   pages/DIR/NAME.njk -> DIR/NAME.html, served at /DIR/NAME
 //   styles/app.scss -> assets/HASH/app.css (nhsuk-frontend's Sass, Arial)
 //   js/**.mjs and nhsuk-frontend's ES module -> assets/HASH/js/...
 // and a .gz and .br beside every text file. HASH is the assets' content
@@ -91,7 +92,10 @@ function renderPages(assetPath) {
     lstripBlocks: true,
   });
   const pages = {};
-  const names = fs.readdirSync(path.join(here, "pages")).filter((n) => n.endsWith(".njk")).sort();
+  // Pages in a folder are served below it (pages/secure/open.njk at
+  // /secure/open): the secure message portal's reader pages, whose link
+  // the notice mail carries, live there apart from the staff pages.
+  const names = walk(path.join(here, "pages")).filter((n) => n.endsWith(".njk"));
   // templates/ comes first on the search path, so a template named like a
   // page would be rendered in the page's place.
   for (const name of names) {
@@ -99,7 +103,7 @@ function renderPages(assetPath) {
       throw new Error(`web/templates/${name} has the name of the page web/pages/${name}; rename the template`);
     }
   }
-  const built = new Set(names.map((n) => "/" + (n === "index.njk" ? "" : n.replace(/\.njk$/, ""))));
+  const built = new Set(names.map((n) => "/" + n.replace(/(^|\/)index\.njk$/, "$1").replace(/\.njk$/, "")));
   for (const name of names) {
     const page = name.replace(/\.njk$/, "");
     const html = env.render(name, {

@@ -19,6 +19,7 @@ export const nav = [
   { text: "API tokens", href: "/tokens", needs: "token.manage" },
   { text: "Mailboxes", href: "/mailboxes", needs: "mailbox.manage" },
   { text: "Lists", href: "/lists", needs: "everyone" },
+  { text: "Secure messages sent", href: "/secure-sent", needs: "everyone" },
   { text: "List approvals", href: "/list-approvals", needs: "list.manage" },
   { text: "Contacts", href: "/contacts", needs: "contact.manage" },
   { text: "Audit", href: "/audit", needs: "audit.read" },

@@ -11,6 +11,13 @@ import subprocess
 from conftest import ROOT, WEB_ROOT
 
 
+def built_pages():
+    """Every page the build wrote, those in folders too (pages/secure/
+    is served at /secure/...)."""
+    return sorted(p for p in WEB_ROOT.rglob("*.html")
+                  if p.relative_to(WEB_ROOT).parts[0] != "assets")
+
+
 def test_web_modules_pure_functions():
     proc = subprocess.run(["node", "--test", "test/"], cwd=ROOT / "web",
                           capture_output=True, text=True, timeout=120)
@@ -29,9 +36,9 @@ def test_css_is_arial_with_no_font_download():
 
 
 def test_pages_have_no_inline_script_or_style_and_no_outside_urls():
-    pages = sorted(WEB_ROOT.glob("*.html"))
-    assert {p.name for p in pages} >= {"index.html", "sign-in.html",
-                                       "404.html"}
+    pages = built_pages()
+    assert {str(p.relative_to(WEB_ROOT)) for p in pages} >= {
+        "index.html", "sign-in.html", "404.html", "secure/open.html"}
     for page in pages:
         html = page.read_text()
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), page
@@ -45,7 +52,7 @@ def test_pages_have_no_inline_script_or_style_and_no_outside_urls():
 def test_text_files_are_precompressed_and_assets_hashed():
     (assets,) = WEB_ROOT.glob("assets/*")
     assert re.fullmatch(r"[0-9a-f]{12}", assets.name)
-    for path in [*WEB_ROOT.glob("*.html"), *assets.rglob("*.mjs"),
+    for path in [*built_pages(), *assets.rglob("*.mjs"),
                  *assets.rglob("*.css")]:
         gz = path.with_name(path.name + ".gz")
         assert gz.exists() and path.with_name(path.name + ".br").exists(), \
@@ -62,8 +69,9 @@ def test_every_page_is_opened_by_a_scenario():
                           if p.name not in ("harness.mjs",
                                             "harness_fails.mjs"))
     unopened = []
-    for page in sorted((ROOT / "web" / "pages").glob("*.njk")):
-        name = page.stem
+    pages = ROOT / "web" / "pages"
+    for page in sorted(pages.rglob("*.njk")):
+        name = str(page.relative_to(pages).with_suffix(""))
         if name == "404":
             opened = "gotoMissing(" in scenarios
         else:
@@ -71,5 +79,5 @@ def test_every_page_is_opened_by_a_scenario():
             opened = re.search(r"""["'`(]""" + re.escape(path) +
                                r"""(?:["'`?#)]|$)""", scenarios, re.M)
         if not opened:
-            unopened.append(page.name)
+            unopened.append(str(page.relative_to(pages)))
     assert not unopened, "no browser scenario opens " + ", ".join(unopened)

@@ -25,3 +25,15 @@ export function safeReturn(value, fallback = "/") {
 export function hereAsReturn(loc) {
   return loc.pathname + loc.search + loc.hash;
 }
+
+// Where a reader of the secure message portal goes after signing in: one
+// of the reader's own pages only (a reader is not staff: never a staff
+// page, nor the reader's sign-in or link page); anything else goes to
+// their messages.
+const READER_PAGES = ["/secure/messages", "/secure/message", "/secure/password"];
+
+export function readerReturn(value) {
+  const back = safeReturn(value, "/secure/messages");
+  const pathname = back.replace(/[?#].*$/s, "");
+  return READER_PAGES.includes(pathname) ? back : "/secure/messages";
+}

@@ -36,3 +36,28 @@ for (const [input, want] of cases) {
     assert.equal(safeReturn(input), want);
   });
 }
+
+// readerReturn: a reader of the secure message portal goes back only to
+// one of the reader's own pages.
+import { readerReturn } from "../js/return-path.mjs";
+
+const readerCases = [
+  ["/secure/message?id=7", "/secure/message?id=7"],
+  ["/secure/messages", "/secure/messages"],
+  ["/secure/password", "/secure/password"],
+  [null, "/secure/messages"],
+  ["/", "/secure/messages"],
+  ["/users", "/secure/messages"],
+  ["/secure-sent", "/secure/messages"],
+  ["/secure/sign-in", "/secure/messages"],
+  ["/secure/open#token", "/secure/messages"],
+  ["/secure/messagesX", "/secure/messages"],
+  ["//evil.example/secure/messages", "/secure/messages"],
+  ["/api/v1/secure/messages", "/secure/messages"],
+];
+
+for (const [input, expected] of readerCases) {
+  test(`readerReturn(${JSON.stringify(input)}) is ${JSON.stringify(expected)}`, () => {
+    assert.equal(readerReturn(input), expected);
+  });
+}
