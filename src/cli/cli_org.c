@@ -79,9 +79,18 @@ cli_org_show(struct cli_args *args, struct error *err)
 	if (cli_session_open(args, &s, err) < 0)
 		return -1;
 	struct store_org org;
+	struct mail_org_policy policy;
 	int rc = dir_org_get(&s.ctx, args->pos[0], &org, err);
+	/* As GET /api/v1/orgs/{ods} shows it: with its mail policy. */
 	if (rc == 0)
-		cli_print(args, cli_json_org(&s, &org), NULL);
+		rc = mail_org_policy_get(&s.ctx, org.id, &policy, err);
+	if (rc == 0) {
+		json_t *shown = cli_json_org(&s, &org);
+		if (json_is_object(shown))
+			json_object_set_new(shown, "mail_policy",
+				mail_org_policy_json(&policy));
+		cli_print(args, shown, NULL);
+	}
 	cli_session_close(&s);
 	return rc;
 }
