@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir.h"
+#include "store/store_guest.h"
 #include "dir/dir_address.h"
 
 #define GUEST_NAME_MAX 200
@@ -58,7 +59,7 @@ guest_summary(const struct store_guest *g)
 {
 	return json_pack("{s:s, s:s, s:s, s:I}", "ods", g->org_ods, "guest",
 		g->address, "inviter", g->inviter_address,
-		(json_int_t)g->id);
+		"id", (json_int_t)g->id);
 }
 
 static int

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/store_guest.h"
+#include "store/store_types.h"
 
 struct dir_ctx;
 struct error;

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/str.h"
 #include "dir/dir.h"
+#include "store/store_guest.h"
 
 #define ADDON_NAME_MAX 64
 #define ADDON_QUOTA_MAX 10000000
