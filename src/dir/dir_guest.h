@@ -179,6 +179,14 @@ int dir_addon_rule(const struct dir_ctx *ctx, const char *ods,
 	const char *name, const char *rule, size_t *given_r, size_t *left_r,
 	struct error *err);
 
+/*
+ * How many people the add-on's rule would give it to now (people who
+ * joined or changed since it was set), within the quota; 0 without a
+ * rule or once expired. The sweep applies them with dir_addon_rule.
+ */
+int dir_addon_rule_pending(const struct dir_ctx *ctx,
+	const struct store_addon *a, size_t *count_r, struct error *err);
+
 /* The holders of an add-on. */
 int dir_addon_holders(const struct dir_ctx *ctx, int64_t addon_id,
 	struct store_allocation **list_r, size_t *count_r, struct error *err);

@@ -252,6 +252,28 @@ dir_addon_rule(const struct dir_ctx *ctx, const char *ods, const char *name,
 }
 
 int
+dir_addon_rule_pending(const struct dir_ctx *ctx, const struct store_addon *a,
+	size_t *count_r, struct error *err)
+{
+	const char *field, *value;
+	char buf[256];
+	int64_t *ids;
+	size_t n;
+	*count_r = 0;
+	if (a->rule[0] == '\0' || ctx->now >= a->expires_at ||
+	    a->used >= a->quota)
+		return 0;
+	if (dir_licence_rule_parse(a->rule, &field, &value, buf, sizeof(buf),
+		    err) < 0 ||
+	    store_allocation_candidates(ctx->store, a->id, a->org_id, field,
+		    value, ctx->arena, &ids, &n, err) < 0)
+		return -1;
+	int64_t room = a->quota - a->used;
+	*count_r = (int64_t)n < room ? n : (size_t)room;
+	return 0;
+}
+
+int
 dir_addon_holders(const struct dir_ctx *ctx, int64_t addon_id,
 	struct store_allocation **list_r, size_t *count_r, struct error *err)
 {

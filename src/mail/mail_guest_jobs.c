@@ -212,7 +212,26 @@ mail_licence_step(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, json_t *report, struct error *err)
 {
 	struct dir_licence_item *items;
+	struct store_addon *addons;
 	size_t n;
+	/* Rules first: people who joined since get the add-on (by rule). */
+	if (dir_addon_list(ctx, 0, &addons, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t pending, given, left;
+		if (dir_addon_rule_pending(ctx, &addons[i], &pending, err) < 0)
+			return -1;
+		if (pending == 0)
+			continue;
+		json_array_append_new(report, json_pack(
+			"{s:s, s:s, s:s, s:s, s:I}", "job", "licences", "rule",
+			"allocation_rule", "addon", addons[i].name, "org",
+			addons[i].org_ods, "allocated", (json_int_t)pending));
+		if (!dry_run && dir_addon_rule(ctx, addons[i].org_ods,
+			    addons[i].name, addons[i].rule, &given, &left,
+			    err) < 0)
+			return -1;
+	}
 	if (dir_licence_sweep_due(ctx, now, &items, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {

@@ -30,9 +30,11 @@ int mail_guest_step(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, json_t *report, struct error *err);
 
 /*
- * Add-on licences: the expiry notice due for each add-on (60, 30, 7, 0
- * days before expiry, 23 and 83 after: licences.notice_days) to the
- * org's Local Administrators, each once. As mail_guest_step otherwise.
+ * Add-on licences: each add-on's allocation rule applied to people who
+ * joined or changed since (within the quota), then the expiry notice due
+ * for each add-on (60, 30, 7, 0 days before expiry, 23 and 83 after:
+ * licences.notice_days) to the org's Local Administrators, each once.
+ * As mail_guest_step otherwise.
  */
 int mail_licence_step(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, json_t *report, struct error *err);

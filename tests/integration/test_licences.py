@@ -136,3 +136,23 @@ def test_expiry_notices_60_30_7_0_then_23_and_83_after(server, instance,
                  "--quota", "5", "--expires", "2032-06-01")
     [item] = sweep(instance, epoch("2032-06-01") - 6 * DAY)
     assert item["days_before_expiry"] == 7
+
+
+def test_the_sweep_applies_the_rule_to_people_who_join(instance, org):
+    instance.run("licence", "set", "--org", org, "--name", "Teams Phone",
+                 "--quota", "2", "--expires", EXPIRES)
+    instance.run("licence", "rule", "--org", org, "--name", "Teams Phone",
+                 "--rule", "job_title=GP")
+    assert sweep(instance, epoch("2030-01-01")) == []
+    new = [instance.run("user", "add", "--org", org, "--first", first,
+                        "--last", "Doe", "--job-title", "gp"
+                        ).stdout.strip().split()[-1]
+           for first in ("Ada", "Ben", "Cy")]
+    dry = sweep(instance, epoch("2030-01-01"), "--dry-run")
+    assert [(i["rule"], i["allocated"]) for i in dry] == [
+        ("allocation_rule", 2)]                   # the quota is 2
+    assert sweep(instance, epoch("2030-01-01")) == dry
+    assert sweep(instance, epoch("2030-01-01")) == []
+    [addon] = instance.json("licence", "report", "--org", org)
+    assert sorted(h["address"] for h in addon["holders"]) == new[:2]
+    assert all(h["by_rule"] for h in addon["holders"])
