@@ -22,6 +22,8 @@ export const nav = [
   { text: "Secure messages sent", href: "/secure-sent", needs: "everyone" },
   { text: "List approvals", href: "/list-approvals", needs: "list.manage" },
   { text: "Contacts", href: "/contacts", needs: "contact.manage" },
+  { text: "Guests", href: "/guests", needs: "everyone" },
+  { text: "Add-on licences", href: "/licences", needs: "report.read" },
   { text: "Audit", href: "/audit", needs: "audit.read" },
   { text: "Devices report", href: "/devices", needs: "report.read" },
   { text: "Mail queue", href: "/queue", needs: "queue.manage" },

@@ -103,6 +103,7 @@ extern const struct api_route api_routes_queue[];
 extern const struct api_route api_routes_mailtips[];
 extern const struct api_route api_routes_secure[];
 extern const struct api_route api_routes_secure_sent[];
+extern const struct api_route api_routes_guests[];
 
 /* ---- request parts (api_request.c) ---- */
 

@@ -45,6 +45,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_mailtips,
 	api_routes_secure,
 	api_routes_secure_sent,
+	api_routes_guests,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */

@@ -53,6 +53,43 @@ static const struct cli_command cli_commands[] = {
 	  "sending limits and DLP actions for it (default: the service's).",
 	  "send-limit-message= send-limit-day= dlp-high= dlp-medium= "
 	  "dlp-low=", 1, 1, cli_org_policy },
+	{ "guest invite", "--org ODS --address ADDR --name NAME --inviter ADDR",
+	  "Invites an external guest into an organisation; the inviter (an "
+	  "active person of it) attests at once.", "org=! address=! name=! "
+	  "inviter=!", 0, 0, cli_guest_invite },
+	{ "guest list", "[--org ODS] [--all]", "Lists guests with their next "
+	  "attestation (--all: removed ones too).", "org= all", 0, 0,
+	  cli_guest_list },
+	{ "guest attest", "ID --by ADDR", "Records the inviter's attestation "
+	  "that the guest still needs access.", "by=!", 1, 1,
+	  cli_guest_attest },
+	{ "guest inviter", "ID --inviter ADDR", "Gives a guest a new inviter, "
+	  "who must then attest.", "inviter=!", 1, 1, cli_guest_inviter },
+	{ "guest remove", "ID [--reason TEXT]", "Removes a guest now.",
+	  "reason=", 1, 1, cli_guest_remove },
+	{ "guest sweep", "[--at TIME] [--dry-run]", "Asks for due "
+	  "attestations and removes guests not attested, as of TIME.",
+	  "at= dry-run", 0, 0, cli_guest_sweep },
+	{ "licence set", "--org ODS --name NAME --quota N --expires DATE",
+	  "Adds an organisation's add-on licence or changes its quota and "
+	  "expiry.", "org=! name=! quota=! expires=!", 0, 0,
+	  cli_licence_set },
+	{ "licence allocate", "--org ODS --name NAME ADDRESS...", "Gives the "
+	  "add-on to people of the organisation.", "org=! name=!", 1, 1000,
+	  cli_licence_allocate },
+	{ "licence free", "--org ODS --name NAME ADDRESS...", "Takes the "
+	  "add-on back from people.", "org=! name=!", 1, 1000,
+	  cli_licence_free },
+	{ "licence rule", "--org ODS --name NAME --rule all|department=D|"
+	  "job_title=T|none", "Sets the add-on's allocation rule and gives it "
+	  "to everyone it matches while the quota lasts.",
+	  "org=! name=! rule=!", 0, 0, cli_licence_rule },
+	{ "licence report", "[--org ODS] [--csv]", "The licence report: each "
+	  "add-on's quota, use, expiry and holders.", "org= csv", 0, 0,
+	  cli_licence_report },
+	{ "licence sweep", "[--at TIME] [--dry-run]", "Sends the add-on "
+	  "expiry notices due as of TIME.", "at= dry-run", 0, 0,
+	  cli_licence_sweep },
 	{ "site add", "--org ODS --name NAME --type TYPE [--address TEXT]",
 	  "Adds a site to an organisation.", "org=! name=! type=! address=",
 	  0, 0, cli_site_add },

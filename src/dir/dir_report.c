@@ -21,6 +21,8 @@ static const char *const audit_object_types[] = {
 	"dkim_key",	/* mail's: DKIM keys made and activated */
 	"queue",	/* mail's: outbound retries, deletions, TLS alerts */
 	"message",	/* mail's policy: spoofing, DLP and limit hits */
+	"guest",	/* external guests and their attestations (SPEC L8) */
+	"licence",	/* add-on licences, holders, expiry notices (L9) */
 	NULL,
 };
 
@@ -47,7 +49,7 @@ dir_audit_filter_check(const struct store_audit_filter *f, struct error *err)
 			"'%.40s' is not an object type; use user_mailbox, "
 			"shared_mailbox, resource_mailbox, distribution_list, "
 			"contact, organisation, site, setting, api_token, report, "
-			"access, dkim_key or queue",
+			"access, dkim_key, queue, message, guest or licence",
 			f->object_type);
 	if (f->action != NULL && !is_one_of(f->action, audit_actions))
 		return error_set_field(err, ERROR_INVALID, "action",

@@ -802,6 +802,50 @@ static const char migration_23[] =
 	" dlp_medium TEXT,"
 	" dlp_low TEXT);";
 
+/*
+ * Guests and add-on licences (SPEC L8, L9). guests: an org's external
+ * guests, each with the person who invited them and answers for them;
+ * attested_at 0 means the current inviter has not attested yet (a new
+ * inviter after the first left). licence_addons: an org's named add-ons
+ * with a quota and an expiry; notice_for/notice_step remember the last
+ * expiry notice sent, so a sweep sends each once. Self-contained, so it
+ * can be renumbered.
+ */
+static const char migration_26[] =
+	"CREATE TABLE guests ("
+	" id INTEGER PRIMARY KEY,"
+	" org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" address TEXT NOT NULL,"
+	" display_name TEXT NOT NULL,"
+	" inviter_id INTEGER NOT NULL REFERENCES people(id),"
+	" created_at INTEGER NOT NULL,"
+	" attested_at INTEGER NOT NULL,"
+	" attestations INTEGER NOT NULL,"
+	" orphaned_at INTEGER NOT NULL DEFAULT 0,"
+	" requested_for INTEGER NOT NULL DEFAULT 0,"
+	" removed_at INTEGER NOT NULL DEFAULT 0,"
+	" removed_reason TEXT);"
+	"CREATE UNIQUE INDEX guests_live ON guests(org_id, address)"
+	" WHERE removed_at = 0;"
+	"CREATE INDEX guests_inviter ON guests(inviter_id);"
+	"CREATE TABLE licence_addons ("
+	" id INTEGER PRIMARY KEY,"
+	" org_id INTEGER NOT NULL REFERENCES orgs(id),"
+	" name TEXT NOT NULL,"
+	" quota INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" rule TEXT,"
+	" notice_for INTEGER NOT NULL DEFAULT 0,"
+	" notice_step INTEGER NOT NULL DEFAULT -1,"
+	" created_at INTEGER NOT NULL,"
+	" UNIQUE (org_id, name));"
+	"CREATE TABLE licence_allocations ("
+	" addon_id INTEGER NOT NULL REFERENCES licence_addons(id),"
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" allocated_at INTEGER NOT NULL,"
+	" by_rule INTEGER NOT NULL,"
+	" PRIMARY KEY (addon_id, person_id)) WITHOUT ROWID;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -826,6 +870,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_21,
 	migration_22,
 	migration_23,
+	migration_26,
 	NULL,
 };
 

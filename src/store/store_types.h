@@ -651,4 +651,51 @@ struct store_secure_access {
 	bool ok;			/* false: refused */
 };
 
+/* ---- guests and add-on licences (store_guest.h; SPEC L8, L9) ---- */
+
+/* A guest with what the rules read of their inviter, in one statement. */
+struct store_guest {
+	int64_t id;
+	int64_t org_id;
+	const char *org_ods;
+	const char *address;		/* their own, outside this service */
+	const char *display_name;
+	int64_t inviter_id;		/* a person */
+	const char *inviter_address;
+	int64_t inviter_org_id;		/* the inviter's org now */
+	bool inviter_active;	/* status active and not deleted */
+	int64_t created_at;
+	int64_t attested_at;	/* 0: the current inviter has not attested */
+	int64_t attestations;	/* how many, the one at creation included */
+	int64_t orphaned_at;	/* when the inviter was found without the right */
+	int64_t requested_for;	/* the deadline last asked about; 0 none */
+	int64_t removed_at;	/* 0 while the guest stays */
+	const char *removed_reason;	/* "" unless removed */
+};
+
+/* An org's named add-on: how many may hold it and until when. */
+struct store_addon {
+	int64_t id;
+	int64_t org_id;
+	const char *org_ods;
+	const char *name;
+	int64_t quota;
+	int64_t expires_at;
+	const char *rule;	/* "" none; "all", "department=X", "job_title=X" */
+	int64_t notice_for;	/* the expiry the notices sent were about */
+	int64_t notice_step;	/* the last notice sent for it; -1 none */
+	int64_t used;		/* allocations held */
+	int64_t created_at;
+};
+
+/* One allocation, with the holder named. */
+struct store_allocation {
+	int64_t addon_id;
+	int64_t person_id;
+	const char *address;
+	const char *display_name;
+	int64_t allocated_at;
+	bool by_rule;
+};
+
 #endif
