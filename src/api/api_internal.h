@@ -68,6 +68,7 @@ enum api_route_flag {
 	API_NO_CSRF = 1 << 1,		/* a state change without the token */
 	API_ANY_PASSWORD = 1 << 2,	/* allowed while the password must change */
 	API_BEFORE_MFA = 1 << 3,	/* allowed to an admin not yet enrolled */
+	API_CSV_BODY = 1 << 4,		/* the body may also be text/csv */
 };
 
 /*
@@ -101,6 +102,7 @@ extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
 extern const struct api_route api_routes_queue[];
 extern const struct api_route api_routes_mailtips[];
+extern const struct api_route api_routes_imports[];
 
 /* ---- request parts (api_request.c) ---- */
 

@@ -230,6 +230,12 @@ static const struct config_setting config_settings[] = {
 	  "Most results a directory search returns before asking to refine it." },
 	{ "dir.deleted_retention_days", CONFIG_TYPE_INT, "30", 1, 3650, NULL,
 	  "Days after deletion when a Global Admin can still restore a person." },
+	{ "dir.sync_leavers", CONFIG_TYPE_BOOL, "true", 0, 0, NULL,
+	  "Whether a directory sync marks as leavers the org's synced people "
+	  "its list no longer holds." },
+	{ "dir.sync_max_leaver_percent", CONFIG_TYPE_INT, "10", 0, 100, NULL,
+	  "Most of an org's synced people, in percent, one sync may mark as "
+	  "leavers; a sync that would mark more is refused whole." },
 	{ "session.idle_timeout_s", CONFIG_TYPE_INT, "1800", 1, 86400, NULL,
 	  "Seconds a portal or API session may sit unused before it ends." },
 	{ "session.absolute_timeout_s", CONFIG_TYPE_INT, "43200", 1, 604800,
