@@ -55,6 +55,10 @@ struct api_request {
 	enum auth_action denied_action;
 	int64_t denied_org;
 	char request_id[17];		/* hex; sent back as X-Request-Id */
+	/* An Idempotency-Key being served (api_idempotency.c). */
+	const char *idem_key;		/* NULL: none */
+	unsigned idem_status;		/* the reply's, once replied */
+	char *idem_reply;		/* its JSON text, secrets removed */
 	size_t param_count;		/* {name} segments of the route */
 	struct {
 		const char *name;	/* without the braces, in req->arena */
@@ -173,6 +177,19 @@ bool api_listing_orgs(struct api_request *req, enum auth_action action,
  */
 bool api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting);
+
+/* ---- Idempotency-Key (api_idempotency.c) ---- */
+
+/*
+ * Before a POST's handler: with an Idempotency-Key header, claims the key
+ * or replies with its first request's reply (or 422/409) and returns
+ * false. True: run the handler, then call api_idempotency_end.
+ */
+bool api_idempotency_begin(struct api_request *req);
+void api_idempotency_end(struct api_request *req);
+/* Called by api_reply: keeps what a claimed request replied. */
+void api_idempotency_keep(struct api_request *req, unsigned status,
+	json_t *body);
 
 /* ---- pagination (api_page.c) ---- */
 

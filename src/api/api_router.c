@@ -360,12 +360,13 @@ serve(struct api_request *req)
 	req->ctx.client = req->peer;
 	req->ctx.request_id = req->request_id;
 	uint64_t statements = dir_statement_count(&req->ctx);
-	if (admit(req, r)) {
+	if (admit(req, r) && api_idempotency_begin(req)) {
 		r->handler(req);
 		/* Fail closed: a token reaches only what an access check let. */
 		if (req->by_token && !req->access_checked)
 			api_reply_error(req, 403, "denied", "API tokens cannot "
 				"be used for this endpoint.", NULL);
+		api_idempotency_end(req);
 	}
 	/*
 	 * The route's pattern, not the path: no address reaches the log.

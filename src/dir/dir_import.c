@@ -1224,3 +1224,79 @@ dir_import_list_json(const struct dir_ctx *ctx, const char *kind,
 		json_array_append_new(*list_r, stored_json(ctx, &runs[i]));
 	return 0;
 }
+
+/* ---- Idempotency-Key ---- */
+
+static const char *
+idempotency_actor(const struct dir_ctx *ctx)
+{
+	return ctx->actor != NULL ? ctx->actor : "anonymous";
+}
+
+int
+dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
+	const char *request, const char *body_hash,
+	struct dir_idempotent_reply *found_r, struct error *err)
+{
+	size_t len = strlen(key);
+	bool visible = len > 0 && len <= 255;
+	for (size_t i = 0; visible && i < len; i++)
+		visible = key[i] > ' ' && key[i] < 0x7f;
+	if (!visible)
+		return error_set_field(err, ERROR_INVALID, "Idempotency-Key",
+			"an Idempotency-Key is 1 to 255 visible ASCII "
+			"characters, such as a UUID");
+	int64_t since = ctx->now - DIR_IDEMPOTENCY_WINDOW;
+	struct store_idempotency r;
+	struct error inner;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (store_idempotency_get(ctx->store, idempotency_actor(ctx),
+			    key, since, ctx->arena, &r, &inner) == 0) {
+			if (strcmp(r.request, request) != 0 ||
+			    strcmp(r.body_hash, body_hash) != 0)
+				return error_set_field(err, ERROR_INVALID,
+					"Idempotency-Key", "this "
+					"Idempotency-Key was first sent with "
+					"another request; a retry sends the "
+					"same body, and a new request a new "
+					"key");
+			if (r.status == 0)
+				return error_set_field(err, ERROR_EXISTS,
+					"Idempotency-Key", "the first request "
+					"with this Idempotency-Key is still "
+					"being served; try again in a moment");
+			found_r->status = r.status;
+			found_r->reply = r.reply;
+			return 1;
+		}
+		if (inner.code != ERROR_NOT_FOUND)
+			return error_forward(err, &inner);
+		struct store_idempotency claim = {
+			.actor = idempotency_actor(ctx),
+			.key = key,
+			.request = request,
+			.body_hash = body_hash,
+			.created_at = ctx->now,
+		};
+		if (store_idempotency_claim(ctx->store, &claim, since,
+			    &inner) == 0)
+			return 0;
+		/* A racing retry claimed it first: read what it holds. */
+		if (inner.code != ERROR_EXISTS)
+			return error_forward(err, &inner);
+	}
+	return error_set_field(err, ERROR_EXISTS, "Idempotency-Key", "the "
+		"first request with this Idempotency-Key is still being "
+		"served; try again in a moment");
+}
+
+int
+dir_idempotency_finish(const struct dir_ctx *ctx, const char *key,
+	int64_t status, const char *reply, struct error *err)
+{
+	if (status >= 200 && status < 300)
+		return store_idempotency_finish(ctx->store,
+			idempotency_actor(ctx), key, status, reply, err);
+	return store_idempotency_release(ctx->store, idempotency_actor(ctx),
+		key, err);
+}

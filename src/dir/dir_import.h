@@ -144,4 +144,34 @@ int dir_import_list_json(const struct dir_ctx *ctx, const char *kind,
 /* The CSV template docs/csv.md describes: the header and one example. */
 const char *dir_import_template(void);
 
+/* ---- Idempotency-Key (SPEC D3: no duplicates from a retry) ---- */
+
+/* How long a key's first reply is kept and given again: 24 hours. */
+#define DIR_IDEMPOTENCY_WINDOW (24 * 60 * 60)
+
+/* The first reply to a key, as dir_idempotency_claim finds it. */
+struct dir_idempotent_reply {
+	int64_t status;		/* 0: the first request is still running */
+	const char *reply;	/* its JSON body, in ctx->arena */
+};
+
+/*
+ * Before a creating request runs: claims (actor, key) for it (0), or
+ * finds the reply the key's first request got within the window (1, in
+ * *found_r). ERROR_INVALID naming "Idempotency-Key" when the key is not
+ * 1 to 255 visible ASCII characters or was first sent with another
+ * request or body (body_hash differs); ERROR_EXISTS when the first is
+ * still being served.
+ */
+int dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
+	const char *request, const char *body_hash,
+	struct dir_idempotent_reply *found_r, struct error *err);
+/*
+ * After it ran: keeps a 2xx reply for the window (reply is the JSON
+ * text, secrets shown once already removed by the caller), or lets the
+ * key go for any other status so that a retry runs again.
+ */
+int dir_idempotency_finish(const struct dir_ctx *ctx, const char *key,
+	int64_t status, const char *reply, struct error *err);
+
 #endif

@@ -123,7 +123,7 @@ store_idempotency_get(struct store *st, const char *actor, const char *key,
 }
 
 int
-store_idempotency_put(struct store *st, const struct store_idempotency *r,
+store_idempotency_claim(struct store *st, const struct store_idempotency *r,
 	int64_t since, struct error *err)
 {
 	/* A key past its 24 hours is free again: the old reply goes. */
@@ -133,7 +133,25 @@ store_idempotency_put(struct store *st, const struct store_idempotency *r,
 		return -1;
 	return store_exec(st, err,
 		"INSERT INTO idempotency_keys (actor, key, request, body_hash,"
-		" status, reply, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		"ttttiti", r->actor, r->key, r->request, r->body_hash,
-		r->status, r->reply, r->created_at) < 0 ? -1 : 0;
+		" status, reply, created_at) VALUES (?, ?, ?, ?, 0, '', ?)",
+		"tttti", r->actor, r->key, r->request, r->body_hash,
+		r->created_at) < 0 ? -1 : 0;
+}
+
+int
+store_idempotency_finish(struct store *st, const char *actor,
+	const char *key, int64_t status, const char *reply, struct error *err)
+{
+	return store_exec(st, err, "UPDATE idempotency_keys SET status = ?,"
+		" reply = ? WHERE actor = ? AND key = ?", "ittt", status, reply,
+		actor, key) < 0 ? -1 : 0;
+}
+
+int
+store_idempotency_release(struct store *st, const char *actor,
+	const char *key, struct error *err)
+{
+	return store_exec(st, err, "DELETE FROM idempotency_keys"
+		" WHERE actor = ? AND key = ? AND status = 0", "tt", actor,
+		key) < 0 ? -1 : 0;
 }

@@ -58,10 +58,16 @@ int store_idempotency_get(struct store *st, const char *actor,
 	const char *key, int64_t since, struct arena *a,
 	struct store_idempotency *r, struct error *err);
 /*
- * Keeps r, replacing an entry older than `since` for the same key;
- * ERROR_EXISTS when a live one is there already (a racing retry).
+ * Claims (actor, key) for a request being served (status 0), replacing an
+ * entry older than `since`; ERROR_EXISTS when a live one is there.
  */
-int store_idempotency_put(struct store *st, const struct store_idempotency *r,
-	int64_t since, struct error *err);
+int store_idempotency_claim(struct store *st,
+	const struct store_idempotency *r, int64_t since, struct error *err);
+/* Keeps the reply a claimed key's request got. */
+int store_idempotency_finish(struct store *st, const char *actor,
+	const char *key, int64_t status, const char *reply, struct error *err);
+/* Lets a claimed key go (its request failed: a retry may run it). */
+int store_idempotency_release(struct store *st, const char *actor,
+	const char *key, struct error *err);
 
 #endif
