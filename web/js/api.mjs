@@ -28,8 +28,26 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+// One Idempotency-Key per creating request on this page: a double click
+// or a retry of the same create sends the same key, so the server makes
+// one object and answers the repeat with the first reply (SPEC D3).
+const createKeys = new Map();
+
+function newKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// POST that creates something (a user, an org, a list...), with its key.
+export function create(path, body) {
+  const id = `${path}\n${JSON.stringify(body ?? null)}`;
+  if (!createKeys.has(id)) createKeys.set(id, newKey());
+  return api("POST", path, body, { "Idempotency-Key": createKeys.get(id) });
+}
+
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let resp;
