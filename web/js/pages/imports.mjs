@@ -19,17 +19,17 @@ function countsText(c) {
   return parts.join(", ");
 }
 
+// A run with a summary was refused; a dry run without one would apply.
 function resultText(run) {
-  if (run.dry_run && run.applied) return "Checked only";
-  return run.applied ? "Applied" : "Refused: nothing changed";
+  if (run.summary) return "Refused: nothing changed";
+  return run.dry_run ? "Checked only" : "Applied";
 }
 
 function showReport(report) {
   const section = document.getElementById("report");
   const summary = document.getElementById("report-summary");
-  summary.textContent = report.applied
-    ? `${report.dry_run ? "Checked only, nothing changed" : "Done"}: ${countsText(report.counts)}.`
-    : report.summary;
+  summary.textContent = report.summary
+    || `${report.dry_run ? "Checked only, nothing changed" : "Done"}: ${countsText(report.counts)}.`;
   document.getElementById("report-csv").href = `/api/v1/imports/${report.id}?format=csv`;
   // Problems first: they are what needs doing.
   const rows = [...report.rows].sort((a, b) => (a.outcome === "error" ? 0 : 1) - (b.outcome === "error" ? 0 : 1) || a.row - b.row);
