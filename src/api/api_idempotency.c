@@ -37,10 +37,19 @@ api_idempotency_begin(struct api_request *req)
 		(const unsigned char *)req->body.p, req->body.len, NULL, 0);
 	sodium_bin2hex(hex, sizeof(hex), hash, sizeof(hash));
 	const char *request = arena_printf(req->arena, "POST %s", req->path);
+	/* A token by its id: two tokens may share a label. */
+	req->idem_owner = req->by_token ? arena_printf(req->arena,
+		"token#%lld", (long long)req->token.id) :
+		req->session.person.address;
+	if (req->idem_owner == NULL || request == NULL) {
+		api_reply_error(req, 503, "temporary", "The request could not "
+			"be taken just now; try again.", NULL);
+		return false;
+	}
 	struct dir_idempotent_reply found;
 	struct error err;
-	int rc = dir_idempotency_claim(&req->ctx, key, request != NULL ?
-		request : "POST", hex, &found, &err);
+	int rc = dir_idempotency_claim(&req->ctx, req->idem_owner, key,
+		request, hex, &found, &err);
 	if (rc < 0) {
 		api_reply_from_error(req, &err);
 		return false;
@@ -85,7 +94,7 @@ api_idempotency_end(struct api_request *req)
 	if (req->idem_key == NULL)
 		return;
 	struct error err;
-	if (dir_idempotency_finish(&req->ctx, req->idem_key,
+	if (dir_idempotency_finish(&req->ctx, req->idem_owner, req->idem_key,
 		    (int64_t)req->idem_status, req->idem_reply != NULL ?
 		    req->idem_reply : "{}", &err) < 0)
 		log_warn("api.idempotency_keep", "reason=\"%s\"", err.msg);

@@ -57,6 +57,7 @@ struct api_request {
 	char request_id[17];		/* hex; sent back as X-Request-Id */
 	/* An Idempotency-Key being served (api_idempotency.c). */
 	const char *idem_key;		/* NULL: none */
+	const char *idem_owner;		/* whose keys: person or token#id */
 	unsigned idem_status;		/* the reply's, once replied */
 	char *idem_reply;		/* its JSON text, secrets removed */
 	size_t param_count;		/* {name} segments of the route */

@@ -1227,15 +1227,9 @@ dir_import_list_json(const struct dir_ctx *ctx, const char *kind,
 
 /* ---- Idempotency-Key ---- */
 
-static const char *
-idempotency_actor(const struct dir_ctx *ctx)
-{
-	return ctx->actor != NULL ? ctx->actor : "anonymous";
-}
-
 int
-dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
-	const char *request, const char *body_hash,
+dir_idempotency_claim(const struct dir_ctx *ctx, const char *owner,
+	const char *key, const char *request, const char *body_hash,
 	struct dir_idempotent_reply *found_r, struct error *err)
 {
 	size_t len = strlen(key);
@@ -1250,7 +1244,7 @@ dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
 	struct store_idempotency r;
 	struct error inner;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		if (store_idempotency_get(ctx->store, idempotency_actor(ctx),
+		if (store_idempotency_get(ctx->store, owner,
 			    key, since, ctx->arena, &r, &inner) == 0) {
 			if (strcmp(r.request, request) != 0 ||
 			    strcmp(r.body_hash, body_hash) != 0)
@@ -1272,7 +1266,7 @@ dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
 		if (inner.code != ERROR_NOT_FOUND)
 			return error_forward(err, &inner);
 		struct store_idempotency claim = {
-			.actor = idempotency_actor(ctx),
+			.actor = owner,
 			.key = key,
 			.request = request,
 			.body_hash = body_hash,
@@ -1291,12 +1285,12 @@ dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
 }
 
 int
-dir_idempotency_finish(const struct dir_ctx *ctx, const char *key,
-	int64_t status, const char *reply, struct error *err)
+dir_idempotency_finish(const struct dir_ctx *ctx, const char *owner,
+	const char *key, int64_t status, const char *reply, struct error *err)
 {
 	if (status >= 200 && status < 300)
 		return store_idempotency_finish(ctx->store,
-			idempotency_actor(ctx), key, status, reply, err);
-	return store_idempotency_release(ctx->store, idempotency_actor(ctx),
+			owner, key, status, reply, err);
+	return store_idempotency_release(ctx->store, owner,
 		key, err);
 }

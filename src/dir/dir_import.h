@@ -144,7 +144,11 @@ int dir_import_list_json(const struct dir_ctx *ctx, const char *kind,
 /* The CSV template docs/csv.md describes: the header and one example. */
 const char *dir_import_template(void);
 
-/* ---- Idempotency-Key (SPEC D3: no duplicates from a retry) ---- */
+/*
+ * ---- Idempotency-Key (SPEC D3: no duplicates from a retry) ----
+ * Keys are per owner: who sent the request (a person's address, or an
+ * API token by its id), so one caller never meets another's key.
+ */
 
 /* How long a key's first reply is kept and given again: 24 hours. */
 #define DIR_IDEMPOTENCY_WINDOW (24 * 60 * 60)
@@ -156,22 +160,22 @@ struct dir_idempotent_reply {
 };
 
 /*
- * Before a creating request runs: claims (actor, key) for it (0), or
+ * Before a creating request runs: claims (owner, key) for it (0), or
  * finds the reply the key's first request got within the window (1, in
  * *found_r). ERROR_INVALID naming "Idempotency-Key" when the key is not
  * 1 to 255 visible ASCII characters or was first sent with another
  * request or body (body_hash differs); ERROR_EXISTS when the first is
  * still being served.
  */
-int dir_idempotency_claim(const struct dir_ctx *ctx, const char *key,
-	const char *request, const char *body_hash,
+int dir_idempotency_claim(const struct dir_ctx *ctx, const char *owner,
+	const char *key, const char *request, const char *body_hash,
 	struct dir_idempotent_reply *found_r, struct error *err);
 /*
  * After it ran: keeps a 2xx reply for the window (reply is the JSON
  * text, secrets shown once already removed by the caller), or lets the
  * key go for any other status so that a retry runs again.
  */
-int dir_idempotency_finish(const struct dir_ctx *ctx, const char *key,
-	int64_t status, const char *reply, struct error *err);
+int dir_idempotency_finish(const struct dir_ctx *ctx, const char *owner,
+	const char *key, int64_t status, const char *reply, struct error *err);
 
 #endif

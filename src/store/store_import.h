@@ -44,7 +44,7 @@ int store_import_list(struct store *st, const char *kind,
 
 /* The first reply given to an Idempotency-Key. */
 struct store_idempotency {
-	const char *actor;	/* who sent it: a person's address or token */
+	const char *actor;	/* whose key: a person's address, or token#ID */
 	const char *key;
 	const char *request;	/* "POST /api/v1/users" */
 	const char *body_hash;	/* hex SHA-256 of the request body */
