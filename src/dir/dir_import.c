@@ -714,6 +714,8 @@ key_compare(const void *a, const void *b)
 static void
 refuse_repeats(struct run *run)
 {
+	if (run->key_count < 2)
+		return;
 	qsort(run->keys, run->key_count, sizeof(*run->keys), key_compare);
 	for (size_t i = 1; i < run->key_count; i++) {
 		const struct key *k = &run->keys[i], *first = &run->keys[i - 1];
