@@ -28,10 +28,15 @@ export class ApiError extends Error {
   }
 }
 
-// One Idempotency-Key per creating request on this page: a double click
-// or a retry of the same create sends the same key, so the server makes
-// one object and answers the repeat with the first reply (SPEC D3).
-const createKeys = new Map();
+// Creating requests (SPEC D3: no duplicates from a retry). The same create
+// sent again while the first is still on its way (a double click) shares
+// the first's reply: one request. Each carries an Idempotency-Key; when the
+// server could not be reached, the key is kept, so trying again sends the
+// same key and the server, if the first did arrive, answers with its first
+// reply instead of making a second object. Once answered, the next create
+// is a new request, even with the same fields (a deliberate repeat).
+const inFlight = new Map();
+const retryKeys = new Map();
 
 function newKey() {
   if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
@@ -42,8 +47,21 @@ function newKey() {
 // POST that creates something (a user, an org, a list...), with its key.
 export function create(path, body) {
   const id = `${path}\n${JSON.stringify(body ?? null)}`;
-  if (!createKeys.has(id)) createKeys.set(id, newKey());
-  return api("POST", path, body, { "Idempotency-Key": createKeys.get(id) });
+  if (inFlight.has(id)) return inFlight.get(id);
+  const key = retryKeys.get(id) ?? newKey();
+  const sent = api("POST", path, body, { "Idempotency-Key": key }).then(
+    (reply) => {
+      retryKeys.delete(id);
+      return reply;
+    },
+    (err) => {
+      if (err instanceof ApiError && err.status === 0) retryKeys.set(id, key);
+      else retryKeys.delete(id);
+      throw err;
+    },
+  ).finally(() => inFlight.delete(id));
+  inFlight.set(id, sent);
+  return sent;
 }
 
 export async function api(method, path, body, extraHeaders = {}) {
