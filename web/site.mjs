@@ -15,6 +15,7 @@ export const nav = [
   { text: "Home", href: "/", needs: "everyone" },
   { text: "People Finder", href: "/people", needs: "everyone" },
   { text: "Users", href: "/users", needs: "user.read" },
+  { text: "Import users", href: "/imports", needs: "user.create" },
   { text: "Organisations", href: "/orgs", needs: "org.read" },
   { text: "API tokens", href: "/tokens", needs: "token.manage" },
   { text: "Mailboxes", href: "/mailboxes", needs: "mailbox.manage" },

@@ -55,6 +55,11 @@ struct api_request {
 	enum auth_action denied_action;
 	int64_t denied_org;
 	char request_id[17];		/* hex; sent back as X-Request-Id */
+	/* An Idempotency-Key being served (api_idempotency.c). */
+	const char *idem_key;		/* NULL: none */
+	const char *idem_owner;		/* whose keys: person or token#id */
+	unsigned idem_status;		/* the reply's, once replied */
+	char *idem_reply;		/* its JSON text, secrets removed */
 	size_t param_count;		/* {name} segments of the route */
 	struct {
 		const char *name;	/* without the braces, in req->arena */
@@ -68,6 +73,7 @@ enum api_route_flag {
 	API_NO_CSRF = 1 << 1,		/* a state change without the token */
 	API_ANY_PASSWORD = 1 << 2,	/* allowed while the password must change */
 	API_BEFORE_MFA = 1 << 3,	/* allowed to an admin not yet enrolled */
+	API_CSV_BODY = 1 << 4,		/* the body may also be text/csv */
 };
 
 /*
@@ -104,6 +110,7 @@ extern const struct api_route api_routes_mailtips[];
 extern const struct api_route api_routes_secure[];
 extern const struct api_route api_routes_secure_sent[];
 extern const struct api_route api_routes_guests[];
+extern const struct api_route api_routes_imports[];
 
 /* ---- request parts (api_request.c) ---- */
 
@@ -174,6 +181,19 @@ bool api_listing_orgs(struct api_request *req, enum auth_action action,
  */
 bool api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting);
+
+/* ---- Idempotency-Key (api_idempotency.c) ---- */
+
+/*
+ * Before a POST's handler: with an Idempotency-Key header, claims the key
+ * or replies with its first request's reply (or 422/409) and returns
+ * false. True: run the handler, then call api_idempotency_end.
+ */
+bool api_idempotency_begin(struct api_request *req);
+void api_idempotency_end(struct api_request *req);
+/* Called by api_reply: keeps what a claimed request replied. */
+void api_idempotency_keep(struct api_request *req, unsigned status,
+	json_t *body);
 
 /* ---- pagination (api_page.c) ---- */
 

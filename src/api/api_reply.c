@@ -19,6 +19,8 @@ api_reply(struct api_request *req, unsigned status, json_t *body)
 {
 	if (body == NULL)
 		abort();	/* jansson only fails out of memory */
+	if (req->idem_key != NULL)
+		api_idempotency_keep(req, status, body);
 	http_call_reply(req->call, status, body);
 }
 

@@ -46,6 +46,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_secure,
 	api_routes_secure_sent,
 	api_routes_guests,
+	api_routes_imports,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */
@@ -153,13 +154,19 @@ is_state_changing(const char *method)
 
 /* SECURITY.md 42: a body must be JSON, which a plain form cannot send. */
 static bool
-content_type_ok(struct api_request *req)
+content_type_ok(struct api_request *req, const struct api_route *r,
+	bool *csv_r)
 {
 	const char *type = http_call_header(req->call, "Content-Type");
+	*csv_r = false;
 	if (type == NULL)
 		return req->body.len == 0;
 	struct span t = span_trim(span_from_cstr(type)), head;
 	span_split(&t, ';', &head);
+	/* Bulk import and sync take a spreadsheet's file as it is. */
+	if ((r->flags & API_CSV_BODY) &&
+	    span_eq_nocase(span_trim(head), "text/csv"))
+		return (*csv_r = true);
 	return span_eq_nocase(span_trim(head), "application/json");
 }
 
@@ -333,13 +340,14 @@ serve(struct api_request *req)
 	const struct api_route *r = find_route(req);
 	if (r == NULL)
 		return;
-	if (is_state_changing(req->method) && !content_type_ok(req)) {
+	bool csv = false;
+	if (is_state_changing(req->method) && !content_type_ok(req, r, &csv)) {
 		api_reply_error(req, 415, "unsupported_media_type",
 			"Send the request body as application/json.",
 			"Content-Type");
 		return;
 	}
-	if (!body_is_json_object(req))
+	if (!csv && !body_is_json_object(req))
 		return;
 	struct error err;
 	const struct instance *inst = req->api->inst;
@@ -355,12 +363,13 @@ serve(struct api_request *req)
 	req->ctx.client = req->peer;
 	req->ctx.request_id = req->request_id;
 	uint64_t statements = dir_statement_count(&req->ctx);
-	if (admit(req, r)) {
+	if (admit(req, r) && api_idempotency_begin(req)) {
 		r->handler(req);
 		/* Fail closed: a token reaches only what an access check let. */
 		if (req->by_token && !req->access_checked)
 			api_reply_error(req, 403, "denied", "API tokens cannot "
 				"be used for this endpoint.", NULL);
+		api_idempotency_end(req);
 	}
 	/*
 	 * The route's pattern, not the path: no address reaches the log.

@@ -254,6 +254,7 @@ int cli_relay_list(struct cli_args *args, struct error *err);
 int cli_relay_remove(struct cli_args *args, struct error *err);
 
 int cli_user_add(struct cli_args *args, struct error *err);
+int cli_import_users(struct cli_args *args, struct error *err);
 int cli_user_edit(struct cli_args *args, struct error *err);
 int cli_user_show(struct cli_args *args, struct error *err);
 int cli_user_list(struct cli_args *args, struct error *err);

@@ -104,6 +104,10 @@ static const struct cli_command cli_commands[] = {
 	{ "relay remove", "--id N", "Removes an application server's "
 	  "registration at once.", "id=!", 0, 0, cli_relay_remove },
 
+	{ "import users", "FILE.csv [--org ODS] [--dry-run]",
+	  "Creates, updates, marks leavers and joins people from a CSV file "
+	  "(docs/csv.md): every row is checked first and nothing changes "
+	  "unless all are right.", "org= dry-run", 1, 1, cli_import_users },
 	{ "user add", "--org ODS --first NAME --last NAME [--email ADDR] "
 	  "[--display-name N] [--site NAME] [--job-title T] [--department D] "
 	  "[--phone P] [--mobile M] [--hide-mobile] [--notes T] [--sync-id ID] "

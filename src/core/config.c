@@ -240,6 +240,12 @@ static const struct config_setting config_settings[] = {
 	  "Days a guest whose inviter left, moved organisation or was disabled has to be attested by a new inviter before removal (the old inviter loses the right at once)." },
 	{ "licences.notice_days", CONFIG_TYPE_LIST, "60, 30, 7, 0, -23, -83", 0, 0, NULL,
 	  "Days before an add-on licence expires (negative: after) when its organisation's Local Administrators are told, comma-separated, latest last (SPEC L9, docs/licences.md)." },
+	{ "dir.sync_leavers", CONFIG_TYPE_BOOL, "true", 0, 0, NULL,
+	  "Whether a directory sync marks as leavers the org's synced people "
+	  "its list no longer holds." },
+	{ "dir.sync_max_leaver_percent", CONFIG_TYPE_INT, "10", 0, 100, NULL,
+	  "Most of an org's synced people, in percent, one sync may mark as "
+	  "leavers; a sync that would mark more is refused whole." },
 	{ "session.idle_timeout_s", CONFIG_TYPE_INT, "1800", 1, 86400, NULL,
 	  "Seconds a portal or API session may sit unused before it ends." },
 	{ "session.absolute_timeout_s", CONFIG_TYPE_INT, "43200", 1, 604800,

@@ -156,4 +156,12 @@ int dir_change_freeze_check(const struct dir_ctx *ctx, struct error *err);
 int dir_list_rule_check(const struct dir_ctx *ctx, const char *rule_json,
 	const char **canonical_r, struct error *err);
 
+/*
+ * The checks a person's fields pass before an add (adding: names
+ * required) or an edit; ERROR_INVALID naming the field. The bulk import
+ * runs them over every row before it changes anything.
+ */
+int dir_person_fields_check(const struct dir_person_fields *f, bool adding,
+	struct error *err);
+
 #endif

@@ -18,8 +18,8 @@
 #define NAME_MAX_LEN 100
 #define SYNC_ID_MAX 128
 
-static int
-check_person_fields(const struct dir_person_fields *f, bool adding,
+int
+dir_person_fields_check(const struct dir_person_fields *f, bool adding,
 	struct error *err)
 {
 	if (dir_check_text("first_name", "the first name", f->first_name,
@@ -133,7 +133,7 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 	struct store_person *p, struct error *err)
 {
 	struct store_org org;
-	if (check_person_fields(in, true, err) < 0 ||
+	if (dir_person_fields_check(in, true, err) < 0 ||
 	    dir_org_by_ods(ctx, in->org_ods, &org, err) < 0 ||
 	    check_sync_id_free(ctx, org.id, in->sync_id, 0, err) < 0)
 		return -1;
@@ -273,7 +273,7 @@ person_edit_tx(const struct dir_ctx *ctx, const char *address,
 	const struct dir_person_fields *c, struct store_person *p,
 	struct error *err)
 {
-	if (check_person_fields(c, false, err) < 0 ||
+	if (dir_person_fields_check(c, false, err) < 0 ||
 	    live_person(ctx, address, p, err) < 0 ||
 	    check_sync_id_free(ctx, p->org_id, c->sync_id, p->id, err) < 0)
 		return -1;

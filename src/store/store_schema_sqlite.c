@@ -846,6 +846,43 @@ static const char migration_26[] =
 	" by_rule INTEGER NOT NULL,"
 	" PRIMARY KEY (addon_id, person_id)) WITHOUT ROWID;";
 
+/*
+ * Bulk imports and directory syncs (SPEC P8, P15), and the Idempotency-Key
+ * of creating API requests (SPEC D3: no duplicates from a retry).
+ * imports: each run's counts and its per-row report (JSON), for the
+ * report download and the history pages. idempotency_keys: the first
+ * reply to a key, per caller, for 24 hours. Self-contained, so it can be
+ * renumbered.
+ */
+static const char migration_25[] =
+	"CREATE TABLE imports ("
+	" id INTEGER PRIMARY KEY,"
+	" kind TEXT NOT NULL,"
+	" org_id INTEGER NOT NULL DEFAULT 0,"
+	" actor TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" dry_run INTEGER NOT NULL,"
+	" applied INTEGER NOT NULL,"
+	" rows INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" unchanged INTEGER NOT NULL,"
+	" leavers INTEGER NOT NULL,"
+	" joined INTEGER NOT NULL,"
+	" errors INTEGER NOT NULL,"
+	" summary TEXT NOT NULL,"
+	" report TEXT NOT NULL);"
+	"CREATE INDEX imports_org ON imports(org_id, kind, id);"
+	"CREATE TABLE idempotency_keys ("
+	" actor TEXT NOT NULL,"
+	" key TEXT NOT NULL,"
+	" request TEXT NOT NULL,"
+	" body_hash TEXT NOT NULL,"
+	" status INTEGER NOT NULL,"
+	" reply TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" PRIMARY KEY (actor, key)) WITHOUT ROWID;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -870,6 +907,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_21,
 	migration_22,
 	migration_23,
+	migration_25,
 	migration_26,
 	NULL,
 };

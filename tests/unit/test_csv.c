@@ -76,6 +76,91 @@ test_csv_fields_as_the_table_says(void **state)
 	arena_free(&a);
 }
 
+/* What csv_read_record makes of a file: its records, fields by "|". */
+static const struct {
+	const char *text;
+	const char *records[4];	/* NULL ends; "ERR" for a refusal */
+} read_cases[] = {
+	{ "", { NULL } },
+	{ "a,b\r\nc,d\r\n", { "a|b", "c|d", NULL } },
+	{ "a,b\nc,d", { "a|b", "c|d", NULL } },	/* LF, no last ending */
+	{ "a,b\rc,d\r", { "a|b", "c|d", NULL } },	/* lone CR */
+	{ "\xEF\xBB\xBFid,name\n", { "id|name", NULL } },	/* BOM */
+	{ "\"a,b\",c\n", { "a,b|c", NULL } },
+	{ "\"say \"\"hi\"\"\",x\n", { "say \"hi\"|x", NULL } },
+	{ "\"two\r\nlines\",x\r\ny,z\r\n", { "two\r\nlines|x", "y|z",
+						 NULL } },
+	{ ",,\n", { "||", NULL } },
+	{ "\"\",\"\"\n", { "|", NULL } },
+	{ "\n", { "", NULL } },
+	{ "Zo\xc3\xab,\xe2\x82\xac\n", { "Zo\xc3\xab|\xe2\x82\xac", NULL } },
+	{ "a\"b,c\n", { "ERR", NULL } },
+	{ "\"open,c\n", { "ERR", NULL } },
+	{ "\"a\"b,c\n", { "ERR", NULL } },
+	{ "ok\n\"a\" ,c\n", { "ok", "ERR", NULL } },
+};
+
+static void
+test_csv_reads_as_the_table_says(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	for (size_t i = 0; i < sizeof(read_cases) / sizeof(*read_cases); i++) {
+		struct csv_reader r;
+		csv_reader_init(&r, span_from_cstr(read_cases[i].text));
+		for (size_t k = 0;; k++) {
+			const char *want = read_cases[i].records[k];
+			char **fields;
+			size_t n;
+			struct error err;
+			int rc = csv_read_record(&r, a, &fields, &n, &err);
+			if (want == NULL) {
+				if (rc != 0)
+					fail_msg("case %zu: a record too many", i);
+				break;
+			}
+			if (strcmp(want, "ERR") == 0) {
+				if (rc != -1 || err.code != ERROR_INVALID ||
+				    strstr(err.msg, "line ") == NULL)
+					fail_msg("case %zu: not refused", i);
+				break;
+			}
+			if (rc != 1)
+				fail_msg("case %zu: record %zu missing", i, k);
+			struct str got;
+			str_init(&got, a, 4096);
+			for (size_t f = 0; f < n; f++) {
+				if (f > 0)
+					str_append_char(&got, '|');
+				str_append_cstr(&got, fields[f]);
+			}
+			if (strcmp(str_cstr(&got), want) != 0)
+				fail_msg("case %zu: read \"%s\", not \"%s\"", i,
+					str_cstr(&got), want);
+		}
+	}
+	arena_free(&a);
+}
+
+/* The line an error names is where the bad record starts in the file. */
+static void
+test_csv_reader_names_the_line(void **state)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct csv_reader r;
+	csv_reader_init(&r, span_from_cstr("a\n\"b\nc\",d\ne\"f\n"));
+	char **fields;
+	size_t n;
+	struct error err;
+	assert_int_equal(csv_read_record(&r, a, &fields, &n, &err), 1);
+	assert_int_equal(r.record_line, 1);
+	assert_int_equal(csv_read_record(&r, a, &fields, &n, &err), 1);
+	assert_int_equal(r.record_line, 2);
+	assert_string_equal(fields[0], "b\nc");
+	assert_int_equal(csv_read_record(&r, a, &fields, &n, &err), -1);
+	assert_non_null(strstr(err.msg, "line 4"));
+	arena_free(&a);
+}
+
 static void
 test_csv_record_ends_in_crlf(void **state)
 {
@@ -190,6 +275,16 @@ test_csv_reads_back_whole_and_never_as_a_formula(void **state)
 		str_init(&out, a, 1024);
 		assert_int_equal(csv_record(&out, fields, 3), 0);
 		const char *p = str_cstr(&out);
+		/* The import's reader (csv_read_record) reads it alike. */
+		struct csv_reader r;
+		csv_reader_init(&r, span_make(out.p, out.len));
+		char **ours;
+		size_t our_count;
+		struct error err;
+		assert_int_equal(csv_read_record(&r, a, &ours, &our_count, &err),
+			1);
+		assert_int_equal(our_count, 3);
+		assert_int_equal(r.pos, out.len);
 		char *read[4];
 		int n = read_record(&p, read, 4);
 		if (n != 3 || p[0] != '\0')
@@ -205,6 +300,7 @@ test_csv_reads_back_whole_and_never_as_a_formula(void **state)
 					round);
 			assert_false(csv_is_formula(span_from_cstr(read[k])));
 			assert_string_equal(back, given[k]);
+			assert_string_equal(ours[k], read[k]);
 			free(read[k]);
 		}
 		arena_reset(a);
@@ -327,6 +423,8 @@ main(void)
 		cmocka_unit_test(test_csv_fields_as_the_table_says),
 		cmocka_unit_test(test_csv_record_ends_in_crlf),
 		cmocka_unit_test(test_csv_stops_at_the_max),
+		cmocka_unit_test(test_csv_reads_as_the_table_says),
+		cmocka_unit_test(test_csv_reader_names_the_line),
 		cmocka_unit_test(
 			test_csv_reads_back_whole_and_never_as_a_formula),
 		cmocka_unit_test(test_audit_download_is_every_row_and_bounded),

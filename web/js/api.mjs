@@ -28,8 +28,44 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body) {
-  const headers = { Accept: "application/json" };
+// Creating requests (SPEC D3: no duplicates from a retry). The same create
+// sent again while the first is still on its way (a double click) shares
+// the first's reply: one request. Each carries an Idempotency-Key; when the
+// server could not be reached, the key is kept, so trying again sends the
+// same key and the server, if the first did arrive, answers with its first
+// reply instead of making a second object. Once answered, the next create
+// is a new request, even with the same fields (a deliberate repeat).
+const inFlight = new Map();
+const retryKeys = new Map();
+
+function newKey() {
+  if (globalThis.crypto?.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// POST that creates something (a user, an org, a list...), with its key.
+export function create(path, body) {
+  const id = `${path}\n${JSON.stringify(body ?? null)}`;
+  if (inFlight.has(id)) return inFlight.get(id);
+  const key = retryKeys.get(id) ?? newKey();
+  const sent = api("POST", path, body, { "Idempotency-Key": key }).then(
+    (reply) => {
+      retryKeys.delete(id);
+      return reply;
+    },
+    (err) => {
+      if (err instanceof ApiError && err.status === 0) retryKeys.set(id, key);
+      else retryKeys.delete(id);
+      throw err;
+    },
+  ).finally(() => inFlight.delete(id));
+  inFlight.set(id, sent);
+  return sent;
+}
+
+export async function api(method, path, body, extraHeaders = {}) {
+  const headers = { Accept: "application/json", ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
   let resp;

@@ -3,7 +3,7 @@
 // and app passwords, each through the API's /me endpoints (docs/api.md
 // "Self-service", "App passwords", "Devices").
 import { page } from "../app.mjs";
-import { api } from "../api.mjs";
+import { api, create } from "../api.mjs";
 import { bindForm, clearErrors, FormError } from "../form.mjs";
 import { showDevices } from "../devices.mjs";
 import { when } from "../format.mjs";
@@ -135,7 +135,7 @@ page(async ({ me: first }) => {
   });
 
   bindForm($("app-password-form"), async ({ label }) => {
-    const made = await api("POST", "/me/app-passwords", { label: label.trim() });
+    const made = await create("/me/app-passwords", { label: label.trim() });
     $("label").value = "";
     showSecret($("app-password-new"), made.label, made.password);
     $("account-notice").hidden = true;

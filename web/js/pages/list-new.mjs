@@ -4,7 +4,7 @@
 // list's rule is built with the rule editor, whose member count follows
 // the typing (POST /lists/preview).
 import { page } from "../app.mjs";
-import { api } from "../api.mjs";
+import { create } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
 import { listHref, showFreeze } from "../lists.mjs";
 import { livePreview, readRule } from "../list-rule.mjs";
@@ -48,7 +48,7 @@ page(async ({ me }) => {
     const body = { org: v.org, name: v.name, kind: v.kind };
     if (v.description.trim()) body.description = v.description.trim();
     if (v.kind === "dynamic") body.rule = readRule();
-    const list = await api("POST", "/lists", body);
+    const list = await create("/lists", body);
     form.hidden = true;
     const waiting = list.status === "pending";
     $("created-heading").textContent = waiting ? "List requested" : "List created";

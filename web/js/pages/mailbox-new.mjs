@@ -2,7 +2,7 @@
 // /resource-mailboxes) with every field the API takes: org, name and an
 // optional address; then open it.
 import { page } from "../app.mjs";
-import { api } from "../api.mjs";
+import { create } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
 import { chooseOrg } from "../orgs.mjs";
 import { KINDS, mailboxHref } from "../mailbox-view.mjs";
@@ -16,7 +16,7 @@ page(async () => {
     if (!v.org) throw new FormError("org", "Choose the organisation the mailbox belongs to");
     const body = { org: v.org, name: v.name };
     if (v.address.trim()) body.address = v.address.trim();
-    const created = await api("POST", KINDS[v.kind].endpoint, body);
+    const created = await create(KINDS[v.kind].endpoint, body);
     window.location.assign(`${mailboxHref(created)}&created=1`);
   });
 });

@@ -1,7 +1,7 @@
 // Add an organisation (POST /api/v1/orgs, the Global Admin): every field
 // the API takes, the parent chosen from the orgs the caller reads.
 import { page } from "../app.mjs";
-import { api } from "../api.mjs";
+import { create } from "../api.mjs";
 import { bindForm } from "../form.mjs";
 import { allOrgs, orgBody, orgHref, orgOption } from "../orgs.mjs";
 
@@ -16,7 +16,7 @@ page(async () => {
     const body = orgBody(values);
     // Empty means "not given": the API keeps its defaults.
     for (const key of Object.keys(body)) if (body[key] === "") delete body[key];
-    const org = await api("POST", "/orgs", body);
+    const org = await create("/orgs", body);
     form.hidden = true;
     document.getElementById("new-heading").textContent = "Organisation added";
     document.getElementById("created-name").textContent = `${org.name} (${org.ods})`;

@@ -9,7 +9,7 @@
 // Every refusal is the API's sentence in the error summary, linked to the
 // field.
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
+import { api, ApiError, create } from "../api.mjs";
 import { bindForm, clearErrors, FormError, rowAction, sentence, values as formValues } from "../form.mjs";
 import { el, option } from "../dom.mjs";
 import { multiline, orNone, when } from "../format.mjs";
@@ -210,7 +210,7 @@ page(async ({ me }) => {
 
   bindForm($("site-form"), async (v) => {
     done("");
-    const site = await api("POST", `${path}/sites`, { name: v.name.trim(), site_type: v.site_type.trim(), postal_address: v.postal_address.trim() });
+    const site = await create(`${path}/sites`, { name: v.name.trim(), site_type: v.site_type.trim(), postal_address: v.postal_address.trim() });
     for (const id of ["site-name", "site-type", "site-postal-address"]) $(id).value = "";
     await showSites(org.ods);
     done(`The site ${site.name} is added.`);
@@ -218,7 +218,7 @@ page(async ({ me }) => {
 
   bindForm($("relay-form"), async (v) => {
     done("");
-    const relay = await api("POST", `${path}/relays`, { cidr: v.cidr.trim(), label: v.label.trim() });
+    const relay = await create(`${path}/relays`, { cidr: v.cidr.trim(), label: v.label.trim() });
     for (const id of ["relay-cidr", "relay-label"]) $(id).value = "";
     await showRelays();
     done(`The application server ${relay.label} (${relay.cidr}) is added: it may now send mail from this organisation's addresses.`);

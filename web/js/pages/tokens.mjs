@@ -4,7 +4,7 @@
 // /tokens/{id}), and a form to make one (POST /tokens) whose token is
 // shown once, as /account shows a new app password (secret.mjs).
 import { page } from "../app.mjs";
-import { api, ApiError } from "../api.mjs";
+import { api, ApiError, create } from "../api.mjs";
 import { bindForm, clearErrors, FormError } from "../form.mjs";
 import { el, tag } from "../dom.mjs";
 import { lineNodes, when } from "../format.mjs";
@@ -113,7 +113,7 @@ page(async ({ me }) => {
     };
     const allow = v.allow_from.split(/[\s,]+/).filter(Boolean);
     if (allow.length) body.allow_from = allow;
-    const made = await api("POST", "/tokens", body);
+    const made = await create("/tokens", body);
     showSecret(secret, made.label, made.token);
     $("token-form").reset();
     if (orgs.length === 1) $("org").value = orgs[0].ods;

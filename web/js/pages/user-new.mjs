@@ -1,7 +1,7 @@
 // Create a user (POST /api/v1/users): org, names, site and job title; the
 // temporary password the reply carries is shown this once.
 import { page } from "../app.mjs";
-import { api } from "../api.mjs";
+import { create } from "../api.mjs";
 import { bindForm, FormError } from "../form.mjs";
 import { chooseOrg, fillSites } from "../orgs.mjs";
 import { userHref } from "../people.mjs";
@@ -18,7 +18,7 @@ page(async () => {
     if (!v.org) throw new FormError("org", "Choose the organisation they work in");
     const body = { org: v.org, first_name: v.first_name, last_name: v.last_name, job_title: v.job_title };
     if (v.site) body.site = v.site;
-    const person = await api("POST", "/users", body);
+    const person = await create("/users", body);
     form.hidden = true;
     document.getElementById("created-name").textContent = person.display_name || `${person.first_name} ${person.last_name}`;
     document.getElementById("created-address").textContent = person.address;
