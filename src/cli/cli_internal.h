@@ -275,6 +275,7 @@ int cli_queue_retry(struct cli_args *args, struct error *err);
 int cli_queue_bounce(struct cli_args *args, struct error *err);
 int cli_queue_delete(struct cli_args *args, struct error *err);
 int cli_queue_run(struct cli_args *args, struct error *err);
+int cli_jobs_run(struct cli_args *args, struct error *err);
 int cli_mailtips(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;

@@ -19,6 +19,7 @@ static const char *const status_text[] = {
 	[STORE_PERSON_DISABLED] = "disabled",
 	[STORE_PERSON_LEAVER] = "leaver",
 	[STORE_PERSON_DELETED] = "deleted",
+	[STORE_PERSON_INACTIVE] = "inactive",
 };
 
 static enum store_person_status
@@ -28,7 +29,7 @@ status_from_text(const char *text)
 		if (strcmp(text, status_text[i]) == 0)
 			return (enum store_person_status)i;
 	}
-	/* Only the four are ever written; anything else may not sign in. */
+	/* Only these are ever written; anything else may not sign in. */
 	return STORE_PERSON_DISABLED;
 }
 
@@ -60,6 +61,8 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->password_changed_at = store_col_int(st, s, 20);
 	p->protocols_off = store_col_text(st, s, 21, a);
 	p->locked_at = store_col_int(st, s, 22);
+	p->status_changed_at = store_col_int(st, s, 23);
+	p->purged_at = store_col_int(st, s, 24);
 }
 
 int
@@ -92,7 +95,9 @@ store_person_update(struct store *st, const struct store_person *p,
 		" last_name = ?, display_name = ?, job_title = ?,"
 		" department = ?, phone = ?, mobile = ?, mobile_hidden = ?,"
 		" notes = ?, status = ?, sync_id = ?, updated_at = ?,"
-		" deleted_at = ?, last_signin_at = ?, protocols_off = ?"
+		" deleted_at = ?, last_signin_at = ?, protocols_off = ?,"
+		" status_changed_at = CASE WHEN status = ?12"
+		"  THEN status_changed_at ELSE ?14 END"
 		" WHERE id = ?",
 		"iztttttttitttizzti", p->org_id, p->site_id, p->first_name,
 		p->last_name, p->display_name, p->job_title, p->department,

@@ -802,6 +802,32 @@ static const char migration_23[] =
 	" dlp_medium TEXT,"
 	" dlp_low TEXT);";
 
+/*
+ * The account lifecycle (SPEC L1-L7, issue 13). people.status_changed_at:
+ * when the status took its value, which the rules count from (NULL on old
+ * rows: their updated_at stands in); people.purged_at: when the mailbox's
+ * mail was destroyed (the row and its address stay, reserved for ever).
+ * lifecycle_notices: each warning sent, keyed so a job run twice sends it
+ * once. job_leases: one row per job, so on several nodes one runs it.
+ * messages_body: the purge removes bodies no message references.
+ * Self-contained, so it can be renumbered.
+ */
+static const char migration_24[] =
+	"ALTER TABLE people ADD COLUMN status_changed_at INTEGER;"
+	"ALTER TABLE people ADD COLUMN purged_at INTEGER;"
+	"CREATE TABLE lifecycle_notices ("
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" kind TEXT NOT NULL,"
+	" due_at INTEGER NOT NULL,"
+	" sent_at INTEGER NOT NULL,"
+	" PRIMARY KEY (person_id, kind, due_at)) WITHOUT ROWID;"
+	"CREATE TABLE job_leases ("
+	" name TEXT PRIMARY KEY,"
+	" holder TEXT NOT NULL,"
+	" until INTEGER NOT NULL,"
+	" last_run_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX messages_body ON messages(body_id);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -826,6 +852,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_21,
 	migration_22,
 	migration_23,
+	migration_24,
 	NULL,
 };
 
