@@ -276,6 +276,12 @@ int cli_queue_bounce(struct cli_args *args, struct error *err);
 int cli_queue_delete(struct cli_args *args, struct error *err);
 int cli_queue_run(struct cli_args *args, struct error *err);
 int cli_jobs_run(struct cli_args *args, struct error *err);
+/* serve's jobs schedule (jobs.interval_s; NULL when 0); stop joins it. */
+struct cli_jobs_schedule;
+struct store_writer;
+struct cli_jobs_schedule *cli_jobs_schedule_start(const struct instance *inst,
+	struct store_writer *w);
+void cli_jobs_schedule_stop(struct cli_jobs_schedule **js);
 int cli_mailtips(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;

@@ -250,6 +250,8 @@ static const struct config_setting config_settings[] = {
 	  "Days a leaver has to join another organisation before the account is deleted (0: never)." },
 	{ "lifecycle.warn_days", CONFIG_TYPE_LIST, "14, 1", 0, 8, NULL,
 	  "Days before each lifecycle step when the person is warned by email, comma-separated." },
+	{ "jobs.interval_s", CONFIG_TYPE_INT, "3600", 0, 604800, NULL,
+	  "Seconds between the scheduled jobs runs serve makes (the account lifecycle and its notices), the first at start; 0: none (caremail jobs run still works)." },
 	{ "auth.security_questions", CONFIG_TYPE_LIST,
 	  "What was the name of your first pet?, What is your mother's maiden name?, "
 	  "In which town were you born?, What was the name of your first school?, "

@@ -5,29 +5,9 @@
  */
 #include "store/store_lifecycle.h"
 
-#include <string.h>
-
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store_internal.h"
-
-static const char *const status_text[] = {
-	[STORE_PERSON_ACTIVE] = "active",
-	[STORE_PERSON_DISABLED] = "disabled",
-	[STORE_PERSON_LEAVER] = "leaver",
-	[STORE_PERSON_DELETED] = "deleted",
-	[STORE_PERSON_INACTIVE] = "inactive",
-};
-
-static enum store_person_status
-status_from_text(const char *text)
-{
-	for (size_t i = 0; i < sizeof(status_text) / sizeof(*status_text); i++) {
-		if (strcmp(text, status_text[i]) == 0)
-			return (enum store_person_status)i;
-	}
-	return STORE_PERSON_DISABLED;
-}
 
 static void
 row_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
@@ -36,7 +16,7 @@ row_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	r->id = store_col_int(st, s, 0);
 	r->org_id = store_col_int(st, s, 1);
 	r->mailbox_id = store_col_int(st, s, 2);
-	r->status = status_from_text(store_col_text(st, s, 3, a));
+	r->status = store_person_status_from_text(store_col_text(st, s, 3, a));
 	r->created_at = store_col_int(st, s, 4);
 	r->last_signin_at = store_col_int(st, s, 5);
 	r->password_changed_at = store_col_int(st, s, 6);
@@ -78,7 +58,7 @@ store_lifecycle_set(struct store *st, int64_t person_id,
 		" deleted_at = COALESCE(?, deleted_at),"
 		" purged_at = COALESCE(?, purged_at), updated_at = ?"
 		" WHERE id = ?",
-		"tizzii", status_text[status], status_changed_at, deleted_at,
+		"tizzii", store_person_status_text(status), status_changed_at, deleted_at,
 		purged_at, now, person_id);
 	if (n < 0)
 		return -1;

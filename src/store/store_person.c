@@ -22,8 +22,8 @@ static const char *const status_text[] = {
 	[STORE_PERSON_INACTIVE] = "inactive",
 };
 
-static enum store_person_status
-status_from_text(const char *text)
+enum store_person_status
+store_person_status_from_text(const char *text)
 {
 	for (size_t i = 0; i < sizeof(status_text) / sizeof(*status_text); i++) {
 		if (strcmp(text, status_text[i]) == 0)
@@ -52,7 +52,7 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->mobile = store_col_text(st, s, 11, a);
 	p->mobile_hidden = store_col_int(st, s, 12) != 0;
 	p->notes = store_col_text(st, s, 13, a);
-	p->status = status_from_text(store_col_text(st, s, 14, a));
+	p->status = store_person_status_from_text(store_col_text(st, s, 14, a));
 	p->sync_id = store_col_text_or_null(st, s, 15, a);
 	p->created_at = store_col_int(st, s, 16);
 	p->updated_at = store_col_int(st, s, 17);
@@ -288,4 +288,10 @@ store_device_report(struct store *st, const int64_t *org_ids,
 		return -1;
 	return store_read_all(st, s, a, sizeof(**rows_r), device_row_read,
 		(void **)rows_r, count_r, err);
+}
+
+const char *
+store_person_status_text(enum store_person_status status)
+{
+	return status_text[status];
 }
