@@ -42,6 +42,8 @@ struct dir_ctx {
 	 * sealing and opening.
 	 */
 	const unsigned char *seal_key;
+	/* The instance directory, for files an operator edits (templates/). */
+	const char *instance_dir;
 };
 
 /* Whether the domain is one this instance hosts (mail.domains). */

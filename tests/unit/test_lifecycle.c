@@ -21,6 +21,7 @@
 #include "dir/dir.h"
 #include "jobs/jobs.h"
 #include "lifecycle/lifecycle.h"
+#include "mail/mail_notice.h"
 #include "store/store_lifecycle.h"
 #include "store/store_person.h"
 #include "unit_instance.h"
@@ -373,6 +374,55 @@ test_signin_wakes(void **state)
 	assert_int_equal(person(f, a).status, STORE_PERSON_INACTIVE);
 }
 
+/* ---- notice templates (P12) ---- */
+
+static void
+test_notice_defaults_and_escaping(void **state)
+{
+	struct fixture *f = *state;
+	const struct mail_notice_field fields[] = {
+		{ "name", "<b>Eve</b> & co\r\nBcc: all@example.org" },
+		{ "org", "Smith & Jones <Surgery>" },
+		{ "address", "eve@trust.example" }, { "date", "01 April 2027" },
+	};
+	const char *subject, *text, *html;
+	struct error err;
+	/* No file: the built-in default, text and HTML. */
+	assert_int_equal(mail_notice_render(&f->u.ctx, "leaver", fields, 4,
+		&subject, &text, &html, &err), 0);
+	assert_string_equal(subject, "You have been marked as leaving Smith "
+		"& Jones <Surgery>");
+	assert_non_null(strstr(text, "Smith & Jones <Surgery> has marked"));
+	assert_non_null(html);
+	assert_non_null(strstr(html, "Smith &amp; Jones &lt;Surgery&gt;"));
+	assert_null(strstr(html, "<Surgery>"));
+	/* An operator's file, with a value trying to add a header line. */
+	char dir[256], path[300];
+	snprintf(dir, sizeof(dir), "%s/templates", f->u.dir);
+	assert_int_equal(mail_notice_write_defaults(dir, &err), 0);
+	snprintf(path, sizeof(path), "%s/warning.txt", dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("Subject: Hello {{name}}\n\nBody for {{name}} {{nothing}}.\n", fp);
+	fclose(fp);
+	struct dir_ctx c = f->u.ctx;
+	c.instance_dir = f->u.dir;
+	assert_int_equal(mail_notice_render(&c, "warning", fields, 4,
+		&subject, &text, &html, &err), 0);
+	assert_null(strchr(subject, '\n'));
+	assert_null(strchr(subject, '\r'));
+	assert_string_equal(text, "Body for <b>Eve</b> & co\r\nBcc: "
+		"all@example.org .\n");
+	assert_null(html);
+	/* A file without its Subject line is refused with a sentence. */
+	fp = fopen(path, "w");
+	fputs("Hello\n", fp);
+	fclose(fp);
+	assert_int_equal(mail_notice_render(&c, "warning", fields, 4,
+		&subject, &text, &html, &err), -1);
+	assert_non_null(strstr(err.msg, "Subject:"));
+}
+
 int
 main(void)
 {
@@ -385,6 +435,8 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signin_wakes, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_notice_defaults_and_escaping, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
