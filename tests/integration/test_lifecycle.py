@@ -105,3 +105,50 @@ def test_practice_goes_inactive_deleted_purged(server, instance, org):
 def test_dry_run_needs_a_time_it_can_read(instance):
     sentence = instance.fails("jobs", "run", "--at", "next tuesday", code=2)
     assert "--at takes a time" in sentence
+
+
+def test_leaver_notice_and_the_las_digest(server, instance, org, la):
+    from apiclient import global_admin, q
+    t0 = int(time.time())
+    ga = global_admin(server, instance)
+    leaver = person(instance, org, "Lou", "Leaving")
+    ga.ok("POST", "/users/" + q(leaver) + "/leaver")
+
+    # The leaver notice, as HTML with a plain-text part, sent once.
+    foretold = jobs(instance, t0 + DAY, dry=True)
+    assert [(i["action"], i["told"]) for i in foretold
+            if i["address"] == leaver] == [("leaver", leaver)]
+    assert jobs(instance, t0 + DAY) == foretold
+    assert jobs(instance, t0 + DAY) == []
+    db = sqlite3.connect(instance.dir / "caremail.db")
+    try:
+        (data,) = db.execute(
+            "SELECT b.data FROM bodies b JOIN messages m ON m.body_id = b.id"
+            " JOIN folders f ON f.id = m.folder_id JOIN mailboxes x"
+            " ON x.id = f.mailbox_id WHERE x.address = ?",
+            (leaver,)).fetchone()
+    finally:
+        db.close()
+    import email
+    import email.policy
+    msg = email.message_from_bytes(bytes(data), policy=email.policy.default)
+    assert msg["Subject"] == "You have been marked as leaving Test Practice"
+    assert msg.get_content_type() == "multipart/alternative"
+    assert "<strong>Test Practice</strong>" in msg.get_body(
+        ("html",)).get_content()
+    assert "join another organisation" in msg.get_body(
+        ("plain",)).get_content()
+
+    # 31 days on: deleted, and the org's LA gets one digest naming them.
+    done = jobs(instance, t0 + 31 * DAY)
+    la_address = la.ok("GET", "/me")["address"]
+    assert ("delete", leaver) in [(i["action"], i["address"]) for i in done]
+    assert ("digest", "X26001", la_address) in [
+        (i["action"], i["address"], i["told"]) for i in done]
+    app = la.ok("POST", "/me/app-passwords", {"label": "Mail"})["password"]
+    inbox = read_folder(server, la_address, app)
+    digest = [m for m in inbox
+              if m["Subject"] == "Accounts that changed in Test Practice"]
+    assert len(digest) == 1
+    assert leaver in digest[0].get_body(("plain",)).get_content()
+    assert "L3 leaver" in digest[0].get_body(("plain",)).get_content()
