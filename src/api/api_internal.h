@@ -101,6 +101,7 @@ extern const struct api_route api_routes_devices[];
 extern const struct api_route api_routes_status[];
 extern const struct api_route api_routes_queue[];
 extern const struct api_route api_routes_mailtips[];
+extern const struct api_route api_routes_lifecycle[];
 
 /* ---- request parts (api_request.c) ---- */
 

@@ -43,6 +43,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_status,
 	api_routes_queue,
 	api_routes_mailtips,
+	api_routes_lifecycle,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */
