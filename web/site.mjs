@@ -23,6 +23,7 @@ export const nav = [
   { text: "Contacts", href: "/contacts", needs: "contact.manage" },
   { text: "Audit", href: "/audit", needs: "audit.read" },
   { text: "Devices report", href: "/devices", needs: "report.read" },
+  { text: "Lifecycle preview", href: "/jobs-preview", needs: "user.read" },
   { text: "Mail queue", href: "/queue", needs: "queue.manage" },
   { text: "My account", href: "/account", needs: "everyone" },
 ];

@@ -17,8 +17,8 @@
 static json_t *
 step_json(const struct lifecycle_transition *t)
 {
-	return json_pack("{s:s, s:I, s:s, s:s}", "step",
-		lifecycle_step_name(t->step), "due_at", (json_int_t)t->due_at,
+	return json_pack("{s:s, s:o, s:s, s:s}", "step",
+		lifecycle_step_name(t->step), "due_at", api_json_time(t->due_at),
 		"rule", t->rule, "reason", t->reason);
 }
 
@@ -52,19 +52,19 @@ user_lifecycle(struct api_request *req)
 				(int64_t)cfg.warn_days[k] * LIFECYCLE_DAY_S;
 			if (at > req->ctx.now)
 				json_array_append_new(warnings, json_pack(
-					"{s:s, s:i, s:I}", "step",
+					"{s:s, s:i, s:o}", "step",
 					lifecycle_step_name(t.step), "lead_days",
-					cfg.warn_days[k], "at", (json_int_t)at));
+					cfg.warn_days[k], "at", api_json_time(at)));
 		}
 		lifecycle_apply(&a, &t);
 	}
 	json_t *expires = p.password_changed_at != 0 &&
 			cfg.password_max_age_s > 0 ?
-		json_integer(p.password_changed_at + cfg.password_max_age_s) :
+		api_json_time(p.password_changed_at + cfg.password_max_age_s) :
 		json_null();
-	api_reply(req, 200, json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}",
+	api_reply(req, 200, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
 		"address", p.address, "status", dir_person_status_name(p.status),
-		"now", (json_int_t)req->ctx.now, "steps", steps, "warnings",
+		"now", api_json_time(req->ctx.now), "steps", steps, "warnings",
 		warnings, "password_expires_at", expires));
 }
 
@@ -131,11 +131,14 @@ jobs_preview(struct api_request *req)
 	size_t i;
 	json_t *item;
 	json_array_foreach(r.items, i, item) {
-		if (item_in_orgs(req, &orgs, item))
-			json_array_append(items, item);
+		if (!item_in_orgs(req, &orgs, item))
+			continue;
+		json_int_t t = json_integer_value(json_object_get(item, "at"));
+		json_object_set_new(item, "at", api_json_time((int64_t)t));
+		json_array_append(items, item);
 	}
 	json_decref(r.items);
-	api_reply(req, 200, json_pack("{s:I, s:o}", "at", (json_int_t)at,
+	api_reply(req, 200, json_pack("{s:o, s:o}", "at", api_json_time(at),
 		"items", items));
 }
 
