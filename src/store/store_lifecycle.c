@@ -36,7 +36,7 @@ store_lifecycle_rows(struct store *st, int64_t after_id, size_t limit,
 		"SELECT p.id, p.org_id, p.mailbox_id, p.status, p.created_at,"
 		" COALESCE(p.last_signin_at, 0),"
 		" COALESCE(p.password_changed_at, 0),"
-		" COALESCE(p.status_changed_at, p.updated_at),"
+		" COALESCE(p.status_changed_at, p.created_at),"
 		" COALESCE(p.deleted_at, 0), COALESCE(p.purged_at, 0),"
 		" m.address, p.display_name"
 		" FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"

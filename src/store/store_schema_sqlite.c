@@ -804,8 +804,9 @@ static const char migration_23[] =
 
 /*
  * The account lifecycle (SPEC L1-L7, issue 13). people.status_changed_at:
- * when the status took its value, which the rules count from (NULL on old
- * rows: their updated_at stands in); people.purged_at: when the mailbox's
+ * when the status took its value, which the rules count from (set here for
+ * the rows there are: an active one's creation, another's last update, the
+ * best there is; NULL on a new row: its created_at); people.purged_at: when the mailbox's
  * mail was destroyed (the row and its address stay, reserved for ever).
  * lifecycle_notices: each warning sent, keyed so a job run twice sends it
  * once. job_leases: one row per job, so on several nodes one runs it.
@@ -815,6 +816,8 @@ static const char migration_23[] =
 static const char migration_24[] =
 	"ALTER TABLE people ADD COLUMN status_changed_at INTEGER;"
 	"ALTER TABLE people ADD COLUMN purged_at INTEGER;"
+	"UPDATE people SET status_changed_at = CASE WHEN status = 'active'"
+	" THEN created_at ELSE updated_at END;"
 	"CREATE TABLE lifecycle_notices ("
 	" person_id INTEGER NOT NULL REFERENCES people(id),"
 	" kind TEXT NOT NULL,"
