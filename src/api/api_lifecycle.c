@@ -117,12 +117,10 @@ jobs_preview(struct api_request *req)
 			"at");
 		return;
 	}
-	struct dir_ctx c = req->ctx;
-	c.now = at;
 	struct jobs_report r;
 	bool ran;
 	struct error err;
-	if (jobs_run(&c, NULL, at, true, "preview", &r, &ran, &err) < 0) {
+	if (jobs_run(&req->ctx, NULL, at, true, "preview", &r, &ran, &err) < 0) {
 		json_decref(r.items);
 		api_reply_from_error(req, &err);
 		return;

@@ -34,8 +34,6 @@ run_jobs(struct cli_args *args, struct cli_session *s, struct error *err)
 			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
 			"not '%s'", when);
 	bool dry = cli_flag(args, "dry-run");
-	/* The run happens at that time: its audit rows say so too. */
-	s->ctx.now = at;
 	struct store_writer *w = NULL;
 	if (!dry && (w = instance_writer_start(s->inst, err)) == NULL)
 		return -1;

@@ -37,6 +37,7 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 	r->changes = r->notices = 0;
 	/* A dry run changes nothing, so it needs no lease. */
 	if (!dry_run) {
+		/* ctx->now is the real time, whatever `now` the run is as of. */
 		int taken = store_lease_take(ctx->store, "jobs", holder, ctx->now,
 			ctx->now + JOBS_LEASE_S, err);
 		if (taken <= 0)

@@ -42,10 +42,12 @@ void jobs_report_add(struct jobs_report *r, const char *step,
 	int64_t at, const char *told);
 
 /*
- * Runs every step as of now. ctx->store is the instance's store; w its
- * writer, for the mail notices (NULL: none sent). The caller frees
- * r->items. holder names this node for the lease: 0 and *ran_r false when
- * another node holds it.
+ * Runs every step as of `now`, which may be any time (--at); ctx->now is
+ * the real time, which the audit rows, the mails and the lease carry.
+ * Each change is dated by when it fell due. w is the store's writer, for
+ * the mail notices (NULL: none sent). The caller frees r->items. holder
+ * names this node for the lease: 0 and *ran_r false when another node
+ * holds it.
  */
 int jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 	bool dry_run, const char *holder, struct jobs_report *r, bool *ran_r,

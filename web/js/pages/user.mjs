@@ -127,6 +127,7 @@ function showRoles(p, remove) {
 const SHOWN = {
   active: ["reset", "disable", "leaver", "delete"],
   disabled: ["reset", "enable", "leaver", "delete"],
+  inactive: ["reset", "enable", "leaver", "delete"],
   leaver: ["reset", "delete"],
   deleted: ["restore"],
 };
