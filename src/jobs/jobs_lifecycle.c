@@ -27,7 +27,8 @@
 
 #define PAGE 10000
 #define PAGE_ARENA (64u << 20)
-#define DIGEST_ARENA (16u << 20)
+#define DIGEST_ARENA (256u << 20)
+#define DIGEST_LINES 200	/* named in one digest; the rest counted */
 
 /* One org's changes in this run, for its LAs' digest. */
 struct digest {
@@ -181,7 +182,7 @@ digest_for(struct sweep *s, int64_t org_id)
 		return NULL;
 	d->org_id = org_id;
 	d->count = 0;
-	str_init(&d->lines, s->digest_arena, 256);
+	str_init(&d->lines, s->digest_arena, DIGEST_LINES * 512);
 	return d;
 }
 
@@ -190,6 +191,11 @@ note_change(struct sweep *s, const struct store_lifecycle_row *row,
 	const struct lifecycle_transition *t, struct error *err)
 {
 	struct digest *d = digest_for(s, row->org_id);
+	if (d != NULL && d->count >= DIGEST_LINES) {
+		/* The rest are counted; the audit has every one. */
+		d->count++;
+		return 0;
+	}
 	char line[512];
 	snprintf(line, sizeof(line), "- %s (%s): %s on %s, %s\n",
 		row->display_name, row->address, step_words(t->step),
@@ -273,8 +279,17 @@ send_digests(struct sweep *s, struct error *err)
 		size_t n;
 		if (dir_role_list_by_org(ctx, d->org_id, &roles, &n, err) < 0)
 			return -1;
+		if (d->count > DIGEST_LINES) {
+			char more[128];
+			snprintf(more, sizeof(more), "- and %zu more (caremail "
+				"audit list names every one)\n",
+				d->count - DIGEST_LINES);
+			d->lines.max += sizeof(more);
+			if (str_append_cstr(&d->lines, more) < 0)
+				return error_set(err, ERROR_LIMIT, "no memory");
+		}
 		struct str told;
-		str_init(&told, ctx->arena, 64);
+		str_init(&told, ctx->arena, 64 * 1024);
 		const char *org = org_name(ctx, d->org_id);
 		const struct mail_notice_field f[] = {
 			{ "org", org }, { "date", day_text(ctx->arena, s->now) },

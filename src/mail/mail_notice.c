@@ -155,8 +155,12 @@ static const char *
 render(struct arena *a, const char *tpl, size_t len,
 	const struct mail_notice_field *fields, size_t count, enum escape how)
 {
+	/* Room for every value used a few times, escaped (at most 6 bytes). */
+	size_t values = 0;
+	for (size_t f = 0; f < count; f++)
+		values += fields[f].value != NULL ? strlen(fields[f].value) : 0;
 	struct str out;
-	str_init(&out, a, len + 256);
+	str_init(&out, a, len + 4 * 6 * values + 1024);
 	size_t i = 0;
 	while (i < len) {
 		const char *open = i + 1 < len ?
