@@ -12,8 +12,8 @@ cd "${CHECK_STATES_ROOT:-$(dirname "$0")/..}"
 # compare them. What holds an address (struct dir_object's kind) is an
 # enum too, named by dir_holder_name and never parsed from text.
 states=(
-	"person status|active disabled leaver deleted|src/dir/dir_states.c:dir_person_status_parse src/store/store_person.c:status_from_text src/dir/dir_states.c:dir_mailbox_status_parse src/store/store_mailbox.c:status_from_text"
-	"mailbox status|active deleted|src/dir/dir_states.c:dir_mailbox_status_parse src/store/store_mailbox.c:status_from_text src/dir/dir_states.c:dir_person_status_parse src/store/store_person.c:status_from_text"
+	"person status|active disabled leaver deleted inactive|src/dir/dir_states.c:dir_person_status_parse src/store/store_person.c:store_person_status_from_text src/dir/dir_states.c:dir_mailbox_status_parse src/store/store_mailbox.c:status_from_text"
+	"mailbox status|active deleted|src/dir/dir_states.c:dir_mailbox_status_parse src/store/store_mailbox.c:status_from_text src/dir/dir_states.c:dir_person_status_parse src/store/store_person.c:store_person_status_from_text"
 	"mailbox kind|user shared resource|src/dir/dir_states.c:dir_mailbox_kind_parse src/store/store_mailbox.c:kind_from_text"
 	"address holder|person contact list|src/dir/dir_registry.c:dir_holder_name"
 	"grant right|full_access send_as send_on_behalf|src/dir/dir_states.c:dir_grant_right_parse src/store/store_access.c:right_from_text"

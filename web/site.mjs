@@ -27,6 +27,7 @@ export const nav = [
   { text: "Add-on licences", href: "/licences", needs: "report.read" },
   { text: "Audit", href: "/audit", needs: "audit.read" },
   { text: "Devices report", href: "/devices", needs: "report.read" },
+  { text: "Lifecycle preview", href: "/jobs-preview", needs: "user.read" },
   { text: "Mail queue", href: "/queue", needs: "queue.manage" },
   { text: "My account", href: "/account", needs: "everyone" },
 ];

@@ -111,6 +111,7 @@ extern const struct api_route api_routes_secure[];
 extern const struct api_route api_routes_secure_sent[];
 extern const struct api_route api_routes_guests[];
 extern const struct api_route api_routes_imports[];
+extern const struct api_route api_routes_lifecycle[];
 
 /* ---- request parts (api_request.c) ---- */
 

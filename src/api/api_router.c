@@ -47,6 +47,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_secure_sent,
 	api_routes_guests,
 	api_routes_imports,
+	api_routes_lifecycle,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */

@@ -145,8 +145,12 @@ auth_password_check(const struct dir_ctx *ctx, const char *address,
 			return error_forward(err, &inner);
 	} else {
 		*found_r = true;
-		/* Disabled, deleted and leavers cannot sign in (SPEC A4). */
-		if (dir_person_can_sign_in(p_r->status)) {
+		/*
+		 * Disabled, deleted and leavers cannot sign in (SPEC A4); an
+		 * Inactive person can, and is Active again at once (L7).
+		 */
+		if (dir_person_can_sign_in(p_r->status) ||
+		    p_r->status == STORE_PERSON_INACTIVE) {
 			if (store_person_password_get(ctx->store, p_r->id,
 				    ctx->arena, &hash, &inner) < 0)
 				return error_forward(err, &inner);

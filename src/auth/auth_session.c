@@ -294,8 +294,11 @@ static int
 change_own_tx(const struct dir_ctx *ctx, const struct store_person *p,
 	const char *hash, struct error *err)
 {
+	/* L7: a password change wakes an Inactive account at once. */
+	struct store_person woken = *p;
 	if (store_password_self_set(ctx->store, p->id, hash, ctx->now,
-		    err) < 0)
+		    err) < 0 ||
+	    dir_person_wake(ctx, &woken, "changed the password", err) < 0)
 		return -1;
 	return dir_audit(ctx, "other", "user_mailbox", p->id, p->org_id,
 		json_pack("{s:b,s:b}", "password_set", 1, "by_self", 1), err);

@@ -116,7 +116,9 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 	if (dir_person_get(ctx, address, p_r, &inner) < 0) {
 		if (auth_is_fault(&inner))
 			return error_forward(err, &inner);
-	} else if (dir_person_can_sign_in(p_r->status) && p_r->locked_at == 0) {
+	} else if ((dir_person_can_sign_in(p_r->status) ||
+		       p_r->status == STORE_PERSON_INACTIVE) &&
+		   p_r->locked_at == 0) {
 		/* An app password is checked first: it needs no Argon2id. */
 		app = app_password_matches(ctx, p_r, password, client->protocol,
 			err);
@@ -138,6 +140,10 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 	    (store_signin_get(ctx->store, p_r->id, ctx->arena, &si, err) < 0 ||
 		    read_facts(ctx, p_r, &si, &f, err) < 0))
 		return -1;
+	/* L7: the right secret wakes an Inactive account at once. */
+	bool waking = f.known && f.status == STORE_PERSON_INACTIVE;
+	if (waking)
+		f.status = STORE_PERSON_ACTIVE;
 	struct auth_signin_decision d;
 	auth_signin_decide(&f, &d);
 	if (d.answer == AUTH_SIGNIN_WRONG && f.known)
@@ -145,6 +151,10 @@ auth_signin(const struct dir_ctx *ctx, const char *address,
 			client->protocol, d.count);
 	if (d.answer != AUTH_SIGNIN_YES)
 		return auth_signin_refuse(&d, err);
+	if (waking && (dir_begin(ctx, err) < 0 ||
+		    dir_finish(ctx, dir_person_wake(ctx, p_r, "signed in",
+			    err), err) < 0))
+		return -1;
 	record_success(ctx, p_r, &si, client);
 	p_r->last_signin_at = ctx->now;
 	return 0;

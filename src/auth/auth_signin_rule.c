@@ -36,7 +36,8 @@ auth_password_state(int64_t changed_at, int64_t self_set_at, int64_t now,
 	 */
 	if (changed_at == 0 || self_set_at != changed_at)
 		return AUTH_PASSWORD_TEMPORARY;
-	if (now - changed_at > max_age_s)
+	/* SPEC L4: 0 turns expiry off. */
+	if (max_age_s > 0 && now - changed_at > max_age_s)
 		return AUTH_PASSWORD_EXPIRED;
 	return AUTH_PASSWORD_OK;
 }

@@ -294,6 +294,13 @@ struct cli_secure_sweep;
 struct instance;
 struct cli_secure_sweep *cli_secure_sweep_start(const struct instance *inst);
 void cli_secure_sweep_stop(struct cli_secure_sweep **w);
+int cli_jobs_run(struct cli_args *args, struct error *err);
+/* serve's jobs schedule (jobs.interval_s; NULL when 0); stop joins it. */
+struct cli_jobs_schedule;
+struct store_writer;
+struct cli_jobs_schedule *cli_jobs_schedule_start(const struct instance *inst,
+	struct store_writer *w);
+void cli_jobs_schedule_stop(struct cli_jobs_schedule **js);
 int cli_mailtips(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;

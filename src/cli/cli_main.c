@@ -264,6 +264,11 @@ static const struct cli_command cli_commands[] = {
 	  "at TIME (default now): it can never be read again; who read it "
 	  "stays. serve does this every hour.", "at=", 0, 0,
 	  cli_secure_purge },
+	{ "jobs run", "[--at TIME] [--dry-run]",
+	  "Applies every lifecycle step due at TIME (default now) and sends "
+	  "its notices; --dry-run lists what would happen and who would be "
+	  "told, changing and sending nothing.", "at= dry-run", 0, 0,
+	  cli_jobs_run },
 	{ "mailtips", "ADDRESS... [--size BYTES]",
 	  "Says what a sender would be told about each recipient: unknown, "
 	  "closed, a leaver, disabled, mailbox full, outside and not secure, "

@@ -143,6 +143,7 @@ struct services {
 	struct instance_audit_watch *audit;	/* so does this */
 	struct mail_queue_runner *queue;	/* outbound delivery */
 	struct cli_secure_sweep *secure;	/* expired secure messages */
+	struct cli_jobs_schedule *jobs;	/* the lifecycle's schedule */
 };
 
 static void
@@ -152,6 +153,7 @@ stop_services(struct services *sv)
 	smtp_server_stop(&sv->smtp);
 	/* Before the writer: its reports are delivered through it. */
 	mail_queue_runner_free(&sv->queue);
+	cli_jobs_schedule_stop(&sv->jobs);
 	pop3_server_stop(&sv->pop3);
 	imap_server_stop(&sv->imap);
 	if (sv->http != NULL)
@@ -208,6 +210,7 @@ start_services(const struct instance *inst, struct services *sv,
 	if (start_queue(inst, sv, err) < 0)
 		return -1;
 	sv->secure = cli_secure_sweep_start(inst);
+	sv->jobs = cli_jobs_schedule_start(inst, sv->writer);
 	sv->smtp = smtp_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->smtp == NULL)
 		return -1;

@@ -42,6 +42,8 @@ struct dir_ctx {
 	 * sealing and opening.
 	 */
 	const unsigned char *seal_key;
+	/* The instance directory, for files an operator edits (templates/). */
+	const char *instance_dir;
 };
 
 /* Whether the domain is one this instance hosts (mail.domains). */
@@ -164,6 +166,25 @@ int dir_person_list(const struct dir_ctx *ctx, const char *org_ods,
  */
 int dir_person_delete(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
+
+/*
+ * A lifecycle step the rules found due (SPEC L1-L3, L7), applied as of
+ * `at` (its due time, so a late run catches up exactly), audited with the
+ * rule and reason. to DELETED removes every admin role, ends sessions and
+ * marks the mailbox deleted (the address stays reserved); purge destroys
+ * the deleted person's mail and the bodies nothing else references.
+ * Runs in the caller's transaction (dir_begin ... dir_finish).
+ */
+int dir_person_lifecycle(const struct dir_ctx *ctx, int64_t person_id,
+	enum store_person_status to, bool purge, int64_t at, const char *rule,
+	const char *reason, struct error *err);
+
+/*
+ * L7: a sign-in or password change by an Inactive person makes them
+ * Active at once, audited; p is updated. Nothing for any other status.
+ */
+int dir_person_wake(const struct dir_ctx *ctx, struct store_person *p,
+	const char *why, struct error *err);
 
 /* The clients a person has signed in with, most recent first (SPEC A7). */
 int dir_person_devices(const struct dir_ctx *ctx, const char *address,

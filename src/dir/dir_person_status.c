@@ -94,11 +94,13 @@ enable_tx(const struct dir_ctx *ctx, const char *address,
 	if (p->status == STORE_PERSON_LEAVER)
 		return wrong_status(p, "a leaver comes back by joining an "
 			"organisation", err);
-	if (p->status != STORE_PERSON_DISABLED)
-		return wrong_status(p, "only a disabled account can be enabled",
-			err);
+	/* L1: an LA may re-enable an inactive account too. */
+	enum store_person_status before = p->status;
+	if (before != STORE_PERSON_DISABLED && before != STORE_PERSON_INACTIVE)
+		return wrong_status(p, "only a disabled or inactive account can "
+			"be enabled", err);
 	return save_status(ctx, p, STORE_PERSON_ACTIVE, err) < 0 ? -1 :
-		audit_status(ctx, p, "enable", STORE_PERSON_DISABLED, NULL, err);
+		audit_status(ctx, p, "enable", before, NULL, err);
 }
 
 static json_t *
@@ -129,9 +131,10 @@ leaver_tx(const struct dir_ctx *ctx, const char *address,
 	if (live_person(ctx, address, p, err) < 0)
 		return -1;
 	enum store_person_status before = p->status;
-	if (before != STORE_PERSON_ACTIVE && before != STORE_PERSON_DISABLED)
-		return wrong_status(p, "only an active or disabled account can "
-			"be marked as a leaver", err);
+	if (before != STORE_PERSON_ACTIVE && before != STORE_PERSON_DISABLED &&
+	    before != STORE_PERSON_INACTIVE)
+		return wrong_status(p, "only an active, inactive or disabled "
+			"account can be marked as a leaver", err);
 	struct store_role *roles;
 	size_t count;
 	if (store_role_list(ctx->store, p->id, ctx->arena, &roles, &count,

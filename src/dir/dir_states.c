@@ -18,6 +18,7 @@ static const char *const person_status_names[] = {
 	[STORE_PERSON_DISABLED] = "disabled",
 	[STORE_PERSON_LEAVER] = "leaver",
 	[STORE_PERSON_DELETED] = "deleted",
+	[STORE_PERSON_INACTIVE] = "inactive",
 };
 #define PERSON_STATUS_COUNT \
 	(sizeof(person_status_names) / sizeof(*person_status_names))

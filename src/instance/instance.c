@@ -28,6 +28,7 @@
 #include "dir/dir.h"
 #include "dir/dir_address.h"
 #include "instance/instance_internal.h"
+#include "mail/mail_notice.h"
 #include "store/store.h"
 
 #define INSTANCE_PASSWORD_LENGTH 20
@@ -197,6 +198,7 @@ instance_dir_ctx(const struct instance *inst, struct store *st,
 		.arena = a,
 		.audit_key = inst->audit_key,
 		.seal_key = inst->seal_key,
+		.instance_dir = inst->dir,
 	};
 }
 
@@ -397,6 +399,12 @@ instance_create(const struct instance_init *init, char **password_r,
 	int rc = file_make_dirs(init->dir, 0750, err);
 	if (rc == 0)
 		rc = create_store_and_tls(inst, init, admin.text, password, err);
+	if (rc == 0) {
+		/* The notice templates, for an operator to edit (P12). */
+		char *templates = path_join(inst->dir, "templates");
+		rc = mail_notice_write_defaults(templates, err);
+		free(templates);
+	}
 	if (rc == 0)
 		rc = write_config(inst, err);
 	if (rc < 0)

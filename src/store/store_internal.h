@@ -156,8 +156,13 @@ void store_folder_read(struct store *st, struct store_stmt *s,
 	p.status, p.sync_id, p.created_at, p.updated_at,                  \
 	COALESCE(p.deleted_at, 0), COALESCE(p.last_signin_at, 0),         \
 	COALESCE(p.password_changed_at, 0), p.protocols_off,             \
-	COALESCE(p.locked_at, 0)"
-#define STORE_PERSON_COLUMN_COUNT 23
+	COALESCE(p.locked_at, 0), COALESCE(p.status_changed_at, p.created_at), \
+	COALESCE(p.purged_at, 0)"
+#define STORE_PERSON_COLUMN_COUNT 25
+
+/* A person's status as the database holds it, and back (store_person.c). */
+enum store_person_status store_person_status_from_text(const char *text);
+const char *store_person_status_text(enum store_person_status status);
 void store_person_read(struct store *st, struct store_stmt *s,
 	struct arena *a, void *out);
 

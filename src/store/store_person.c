@@ -19,16 +19,17 @@ static const char *const status_text[] = {
 	[STORE_PERSON_DISABLED] = "disabled",
 	[STORE_PERSON_LEAVER] = "leaver",
 	[STORE_PERSON_DELETED] = "deleted",
+	[STORE_PERSON_INACTIVE] = "inactive",
 };
 
-static enum store_person_status
-status_from_text(const char *text)
+enum store_person_status
+store_person_status_from_text(const char *text)
 {
 	for (size_t i = 0; i < sizeof(status_text) / sizeof(*status_text); i++) {
 		if (strcmp(text, status_text[i]) == 0)
 			return (enum store_person_status)i;
 	}
-	/* Only the four are ever written; anything else may not sign in. */
+	/* Only these are ever written; anything else may not sign in. */
 	return STORE_PERSON_DISABLED;
 }
 
@@ -51,7 +52,7 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->mobile = store_col_text(st, s, 11, a);
 	p->mobile_hidden = store_col_int(st, s, 12) != 0;
 	p->notes = store_col_text(st, s, 13, a);
-	p->status = status_from_text(store_col_text(st, s, 14, a));
+	p->status = store_person_status_from_text(store_col_text(st, s, 14, a));
 	p->sync_id = store_col_text_or_null(st, s, 15, a);
 	p->created_at = store_col_int(st, s, 16);
 	p->updated_at = store_col_int(st, s, 17);
@@ -60,6 +61,8 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->password_changed_at = store_col_int(st, s, 20);
 	p->protocols_off = store_col_text(st, s, 21, a);
 	p->locked_at = store_col_int(st, s, 22);
+	p->status_changed_at = store_col_int(st, s, 23);
+	p->purged_at = store_col_int(st, s, 24);
 }
 
 int
@@ -92,7 +95,9 @@ store_person_update(struct store *st, const struct store_person *p,
 		" last_name = ?, display_name = ?, job_title = ?,"
 		" department = ?, phone = ?, mobile = ?, mobile_hidden = ?,"
 		" notes = ?, status = ?, sync_id = ?, updated_at = ?,"
-		" deleted_at = ?, last_signin_at = ?, protocols_off = ?"
+		" deleted_at = ?, last_signin_at = ?, protocols_off = ?,"
+		" status_changed_at = CASE WHEN status = ?12"
+		"  THEN status_changed_at ELSE ?14 END"
 		" WHERE id = ?",
 		"iztttttttitttizzti", p->org_id, p->site_id, p->first_name,
 		p->last_name, p->display_name, p->job_title, p->department,
@@ -283,4 +288,10 @@ store_device_report(struct store *st, const int64_t *org_ids,
 		return -1;
 	return store_read_all(st, s, a, sizeof(**rows_r), device_row_read,
 		(void **)rows_r, count_r, err);
+}
+
+const char *
+store_person_status_text(enum store_person_status status)
+{
+	return status_text[status];
 }

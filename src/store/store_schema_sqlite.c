@@ -803,6 +803,35 @@ static const char migration_23[] =
 	" dlp_low TEXT);";
 
 /*
+ * The account lifecycle (SPEC L1-L7, issue 13). people.status_changed_at:
+ * when the status took its value, which the rules count from (set here for
+ * the rows there are: an active one's creation, another's last update, the
+ * best there is; NULL on a new row: its created_at); people.purged_at: when the mailbox's
+ * mail was destroyed (the row and its address stay, reserved for ever).
+ * lifecycle_notices: each warning sent, keyed so a job run twice sends it
+ * once. job_leases: one row per job, so on several nodes one runs it.
+ * messages_body: the purge removes bodies no message references.
+ * Self-contained, so it can be renumbered.
+ */
+static const char migration_24[] =
+	"ALTER TABLE people ADD COLUMN status_changed_at INTEGER;"
+	"ALTER TABLE people ADD COLUMN purged_at INTEGER;"
+	"UPDATE people SET status_changed_at = CASE WHEN status = 'active'"
+	" THEN created_at ELSE updated_at END;"
+	"CREATE TABLE lifecycle_notices ("
+	" person_id INTEGER NOT NULL REFERENCES people(id),"
+	" kind TEXT NOT NULL,"
+	" due_at INTEGER NOT NULL,"
+	" sent_at INTEGER NOT NULL,"
+	" PRIMARY KEY (person_id, kind, due_at)) WITHOUT ROWID;"
+	"CREATE TABLE job_leases ("
+	" name TEXT PRIMARY KEY,"
+	" holder TEXT NOT NULL,"
+	" until INTEGER NOT NULL,"
+	" last_run_at INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX messages_body ON messages(body_id);";
+
+/*
  * Guests and add-on licences (SPEC L8, L9). guests: an org's external
  * guests, each with the person who invited them and answers for them;
  * attested_at 0 means the current inviter has not attested yet (a new
@@ -907,6 +936,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_21,
 	migration_22,
 	migration_23,
+	migration_24,
 	migration_25,
 	migration_26,
 	NULL,

@@ -56,6 +56,7 @@ enum store_person_status {
 	STORE_PERSON_DISABLED,
 	STORE_PERSON_LEAVER,
 	STORE_PERSON_DELETED,
+	STORE_PERSON_INACTIVE,	/* SPEC L1: quiet too long; a sign-in wakes it */
 };
 
 struct store_person {
@@ -77,6 +78,8 @@ struct store_person {
 	int64_t password_changed_at;	/* 0 never */
 	const char *protocols_off;	/* "imap,pop3,smtp" subset, "" none */
 	int64_t locked_at;	/* 0 unless sign-in is locked (SPEC P1) */
+	int64_t status_changed_at;	/* when status took its value (SPEC L1-L3) */
+	int64_t purged_at;	/* 0 unless its mail was destroyed (SPEC L1) */
 };
 
 struct store_person_filter {

@@ -335,7 +335,7 @@ def test_disable_enable_no_in_between_state(server, instance, la):
     assert la.ok("GET", path)["status"] == "active"
     assert signin(server, address, NEW_PASSWORD) == 201
     err = la.refused("POST", path + "/enable", status=409)
-    assert "only a disabled account can be enabled" in err["message"]
+    assert "only a disabled or inactive account can be enabled" in err["message"]
     changes = [(r["summary"]["status"]["before"],
                 r["summary"]["status"]["after"])
                for r in reversed(user_rows(instance, address))

@@ -6,6 +6,7 @@ import { tag } from "./dom.mjs";
 const STATUS = {
   active: ["Active", "green"],
   disabled: ["Disabled", "grey"],
+  inactive: ["Inactive", "yellow"],
   leaver: ["Leaver", "orange"],
   deleted: ["Deleted", "red"],
 };

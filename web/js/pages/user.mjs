@@ -127,14 +127,46 @@ function showRoles(p, remove) {
 const SHOWN = {
   active: ["reset", "disable", "leaver", "delete"],
   disabled: ["reset", "enable", "leaver", "delete"],
+  inactive: ["reset", "enable", "leaver", "delete"],
   leaver: ["reset", "delete"],
   deleted: ["restore"],
 };
+
+// What the account's lifecycle holds next (GET .../lifecycle), as rows:
+// each step with its date and rule, the warning mails still to be sent,
+// and when the password expires; a refusal said in place of the list.
+const STEP_WORDS = {
+  inactive: "Becomes inactive",
+  delete: "Deleted",
+  purge: "Mail destroyed (purged); the address stays reserved",
+};
+async function showLifecycle(address) {
+  let t;
+  try {
+    t = await api("GET", `/users/${encodeURIComponent(address)}/lifecycle`);
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    $("lifecycle-summary").hidden = true;
+    $("lifecycle-none").textContent = sentence(err.message);
+    $("lifecycle-none").hidden = false;
+    return;
+  }
+  const rows = t.steps.map((s) => [STEP_WORDS[s.step] ?? s.step, `${when(s.due_at)} (${s.rule}: ${s.reason})`]);
+  if (t.warnings.length > 0) {
+    rows.push(["Warning emails", lineNodes(t.warnings.map((w) => `${when(w.at)}: ${w.lead_days} day${w.lead_days === 1 ? "" : "s"} before "${(STEP_WORDS[w.step] ?? w.step).toLowerCase()}"`))]);
+  }
+  if (t.password_expires_at) rows.push(["Password must be changed", when(t.password_expires_at)]);
+  summary($("lifecycle-summary"), rows);
+  $("lifecycle-summary").hidden = rows.length === 0;
+  $("lifecycle-none").textContent = "Nothing more will happen to this account on its own.";
+  $("lifecycle-none").hidden = rows.length !== 0;
+}
 
 async function show(p, remove) {
   document.getElementById("user-heading").textContent = p.display_name || p.address;
   document.getElementById("user-tags").replaceChildren(...statusTags(p));
   summary($("user-summary"), rows(p));
+  await showLifecycle(p.address);
   const editable = p.status !== "deleted";
   for (const id of ["edit-heading", "edit-form", "notes-section", "roles-section"]) $(id).hidden = !editable;
   for (const name of ["job_title", "department", "phone", "mobile"]) document.getElementById(name).value = p[name] ?? "";

@@ -1,0 +1,167 @@
+/*
+ * `caremail jobs run [--at TIME] [--dry-run]`: every scheduled job step
+ * (src/jobs/jobs.h) as of TIME, default now; prints one line per change
+ * or notice. With --dry-run nothing is changed or sent: the same lines
+ * say what would happen and who would be told (SPEC L6). serve runs the
+ * same on a schedule (cli_jobs_schedule_start). Layer: front end.
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli_internal.h"
+#include "core/arena.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/str.h"
+#include "core/xmalloc.h"
+#include "dir/dir.h"
+#include "instance/instance.h"
+#include "jobs/jobs.h"
+
+static int
+run_jobs(struct cli_args *args, struct cli_session *s, struct error *err)
+{
+	int64_t at = s->ctx.now;
+	const char *when = cli_opt(args, "at");
+	if (when != NULL && !clock_parse(span_from_cstr(when), &at))
+		return cli_usage(args, err, "--at takes a time as "
+			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
+			"not '%s'", when);
+	bool dry = cli_flag(args, "dry-run");
+	struct store_writer *w = NULL;
+	if (!dry && (w = instance_writer_start(s->inst, err)) == NULL)
+		return -1;
+	char host[128] = "", holder[200];
+	gethostname(host, sizeof(host) - 1);
+	snprintf(holder, sizeof(holder), "%s:%ld", host, (long)getpid());
+	struct jobs_report r = { 0 };
+	bool ran;
+	int rc = jobs_run(&s->ctx, w, at, dry, holder, &r, &ran, err);
+	instance_writer_stop(&w);
+	if (rc == 0 && !ran)
+		rc = error_set(err, ERROR_TEMPORARY, "another node is running "
+			"the jobs now; try again when it has finished");
+	if (rc == 0)
+		cli_print(args, r.items, "step,action,address,rule,at,told");
+	else
+		json_decref(r.items);
+	return rc;
+}
+
+int
+cli_jobs_run(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = run_jobs(args, &s, err);
+	cli_session_close(&s);
+	return rc;
+}
+
+/*
+ * serve's schedule: the same run every jobs.interval_s, at start too (so
+ * a server down for a week catches up at once). Several servers may
+ * share the store: the lease makes one of them run it each time.
+ */
+struct cli_jobs_schedule {
+	const struct instance *inst;
+	struct store_writer *writer;
+	int interval_s;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stopping;
+};
+
+static void
+schedule_run_once(struct cli_jobs_schedule *js)
+{
+	struct error err;
+	struct store *st = instance_store(js->inst, &err);
+	if (st == NULL) {
+		log_warn("jobs.unrun", "reason=\"%s\"", err.msg);
+		return;
+	}
+	struct arena *a = arena_new(16u << 20);
+	struct dir_ctx ctx;
+	int64_t now = clock_now();
+	instance_dir_ctx(js->inst, st, a, "system", now, &ctx);
+	ctx.client = "jobs";
+	char host[128] = "", holder[200];
+	gethostname(host, sizeof(host) - 1);
+	snprintf(holder, sizeof(holder), "%s:%ld", host, (long)getpid());
+	struct jobs_report r = { 0 };
+	bool ran = false;
+	if (jobs_run(&ctx, js->writer, now, false, holder, &r, &ran,
+		    &err) < 0)
+		log_warn("jobs.failed", "reason=\"%s\"", err.msg);
+	else if (ran)
+		log_info("jobs.ran", "changes=%" PRId64 " notices=%" PRId64,
+			r.changes, r.notices);
+	json_decref(r.items);
+	arena_free(&a);
+	instance_store_close(&st);
+}
+
+static void *
+schedule_main(void *arg)
+{
+	struct cli_jobs_schedule *js = arg;
+	pthread_mutex_lock(&js->lock);
+	while (!js->stopping) {
+		pthread_mutex_unlock(&js->lock);
+		schedule_run_once(js);
+		pthread_mutex_lock(&js->lock);
+		struct timespec deadline;
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += js->interval_s;
+		while (!js->stopping && pthread_cond_timedwait(&js->wake,
+			&js->lock, &deadline) == 0)
+			;
+	}
+	pthread_mutex_unlock(&js->lock);
+	return NULL;
+}
+
+struct cli_jobs_schedule *
+cli_jobs_schedule_start(const struct instance *inst, struct store_writer *w)
+{
+	int interval = (int)config_get_int(inst->config, "jobs.interval_s");
+	if (interval == 0) {
+		log_info("jobs.off", "reason=\"jobs.interval_s is 0\"");
+		return NULL;
+	}
+	struct cli_jobs_schedule *js = xcalloc(1, sizeof(*js));
+	js->inst = inst;
+	js->writer = w;
+	js->interval_s = interval;
+	pthread_mutex_init(&js->lock, NULL);
+	pthread_cond_init(&js->wake, NULL);
+	if (pthread_create(&js->thread, NULL, schedule_main, js) != 0)
+		abort();
+	return js;
+}
+
+void
+cli_jobs_schedule_stop(struct cli_jobs_schedule **jsp)
+{
+	if (jsp == NULL || *jsp == NULL)
+		return;
+	struct cli_jobs_schedule *js = *jsp;
+	pthread_mutex_lock(&js->lock);
+	js->stopping = true;
+	pthread_cond_signal(&js->wake);
+	pthread_mutex_unlock(&js->lock);
+	pthread_join(js->thread, NULL);
+	pthread_cond_destroy(&js->wake);
+	pthread_mutex_destroy(&js->lock);
+	free(js);
+	*jsp = NULL;
+}

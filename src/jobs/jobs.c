@@ -1,0 +1,59 @@
+/*
+ * The jobs runner: the step table and one run under the lease (jobs.h).
+ * Layer: domain.
+ */
+#include "jobs/jobs.h"
+
+#include "core/error.h"
+#include "dir/dir.h"
+#include "store/store_lifecycle.h"
+
+/* Steps of other modules add a line here (GUEST: attestations, licences). */
+const struct jobs_step jobs_steps[] = {
+	{ "lifecycle", jobs_lifecycle_run },
+	{ "guests", jobs_guest_run },
+	{ "licences", jobs_licence_run },
+	{ NULL, NULL },
+};
+
+/* Longer than any run should take; a crashed node's lease frees itself. */
+#define JOBS_LEASE_S 3600
+
+void
+jobs_report_add(struct jobs_report *r, const char *step, const char *action,
+	const char *address, const char *rule, int64_t at, const char *told)
+{
+	json_array_append_new(r->items, json_pack("{s:s, s:s, s:s, s:s, s:I,"
+		" s:s}", "step", step, "action", action, "address", address,
+		"rule", rule, "at", (json_int_t)at, "told",
+		told != NULL ? told : ""));
+}
+
+int
+jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
+	bool dry_run, const char *holder, struct jobs_report *r, bool *ran_r,
+	struct error *err)
+{
+	*ran_r = false;
+	r->items = json_array();
+	r->changes = r->notices = 0;
+	/* A dry run changes nothing, so it needs no lease. */
+	if (!dry_run) {
+		/* ctx->now is the real time, whatever `now` the run is as of. */
+		int taken = store_lease_take(ctx->store, "jobs", holder, ctx->now,
+			ctx->now + JOBS_LEASE_S, err);
+		if (taken <= 0)
+			return taken;
+	}
+	*ran_r = true;
+	int rc = 0;
+	for (const struct jobs_step *s = jobs_steps; s->name != NULL; s++) {
+		if ((rc = s->run(ctx, w, now, dry_run, r, err)) < 0)
+			break;
+	}
+	struct error inner;
+	if (!dry_run && store_lease_release(ctx->store, "jobs", holder,
+		    ctx->now, &inner) < 0 && rc == 0)
+		return error_forward(err, &inner);
+	return rc;
+}

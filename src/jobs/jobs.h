@@ -1,0 +1,66 @@
+/*
+ * Scheduled jobs (SPEC L1-L9, issue 13): `caremail jobs run [--at TIME]
+ * [--dry-run]` and serve's schedule run every step of the table below as
+ * of one explicit time, so a test or a catch-up after downtime is exact.
+ * Each step applies what is due idempotently (run twice at the same time,
+ * the second run changes nothing) and audits each change with its rule;
+ * with dry_run it only reports. A lease row makes one node run the job
+ * when several serve. Layer: domain.
+ */
+#ifndef JOBS_JOBS_H
+#define JOBS_JOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+struct dir_ctx;
+struct error;
+struct store_writer;
+
+/* What a run did (or, dry, would do): one item per change or notice. */
+struct jobs_report {
+	json_t *items;		/* [{step, action, address, rule, at, told}] */
+	int64_t changes;
+	int64_t notices;
+};
+
+struct jobs_step {
+	const char *name;
+	int (*run)(const struct dir_ctx *ctx, struct store_writer *w,
+		int64_t now, bool dry_run, struct jobs_report *r,
+		struct error *err);
+};
+
+/* The steps, in order, ending with { NULL, NULL }. */
+extern const struct jobs_step jobs_steps[];
+
+/* Adds an item to the report (steps call this for each change or notice). */
+void jobs_report_add(struct jobs_report *r, const char *step,
+	const char *action, const char *address, const char *rule,
+	int64_t at, const char *told);
+
+/*
+ * Runs every step as of `now`, which may be any time (--at); ctx->now is
+ * the real time, which the audit rows, the mails and the lease carry.
+ * Each change is dated by when it fell due. w is the store's writer, for
+ * the mail notices (NULL: none sent). The caller frees r->items. holder
+ * names this node for the lease: 0 and *ran_r false when another node
+ * holds it.
+ */
+int jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
+	bool dry_run, const char *holder, struct jobs_report *r, bool *ran_r,
+	struct error *err);
+
+/* The guests' and add-on licences' sweeps (jobs_guest.c, SPEC L8, L9). */
+int jobs_guest_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
+int jobs_licence_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
+
+/* The lifecycle step (SPEC L1-L7): transitions and warnings. */
+int jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
+
+#endif

@@ -1,0 +1,356 @@
+/*
+ * The lifecycle job step (SPEC L1-L7, P12): sweeps every person not yet
+ * purged, asks the pure rules (src/lifecycle/) what is due at `now`, and
+ * applies each due step at its own due time, one person per transaction,
+ * until nothing more is due: so a run after a long gap lands exactly where
+ * runs every day would have. The person is mailed the warnings before
+ * each step, the notice of going Inactive and the leaver notice; each
+ * org's Local Administrators get one digest of the accounts that changed.
+ * Every mail goes through the platform's own delivery from a template
+ * (mail_notice.h), each once (lifecycle_notices). A dry run reports the
+ * same items, with who would be told, and writes and sends nothing.
+ * Layer: domain.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/str.h"
+#include "dir/dir.h"
+#include "jobs/jobs.h"
+#include "lifecycle/lifecycle.h"
+#include "mail/mail_notice.h"
+#include "store/store_lifecycle.h"
+
+#define PAGE 10000
+#define PAGE_ARENA (64u << 20)
+#define DIGEST_ARENA (256u << 20)
+#define DIGEST_LINES 200	/* named in one digest; the rest counted */
+
+/* One org's changes in this run, for its LAs' digest. */
+struct digest {
+	int64_t org_id;
+	struct str lines;
+	size_t count;
+};
+
+struct sweep {
+	const struct dir_ctx *ctx;	/* arena reset per page */
+	struct store_writer *w;
+	struct lifecycle_config cfg;
+	int64_t now;
+	bool dry_run;
+	struct jobs_report *r;
+	struct arena *digest_arena;	/* lives for the whole run */
+	struct digest *digests;
+	size_t digest_count, digest_cap;
+};
+
+static enum store_person_status
+status_after(enum lifecycle_step step, enum store_person_status now)
+{
+	switch (step) {
+	case LIFECYCLE_REACTIVATE:
+		return STORE_PERSON_ACTIVE;
+	case LIFECYCLE_INACTIVE:
+		return STORE_PERSON_INACTIVE;
+	case LIFECYCLE_DELETE:
+		return STORE_PERSON_DELETED;
+	case LIFECYCLE_NONE:
+	case LIFECYCLE_PURGE:
+		break;
+	}
+	return now;
+}
+
+static const char *
+day_text(struct arena *a, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%d %B %Y", &tm);
+	return arena_strdup(a, buf);
+}
+
+static const char *
+step_words(enum lifecycle_step step)
+{
+	switch (step) {
+	case LIFECYCLE_INACTIVE:
+		return "made inactive";
+	case LIFECYCLE_DELETE:
+		return "deleted";
+	case LIFECYCLE_PURGE:
+		return "purged (its mail destroyed)";
+	case LIFECYCLE_REACTIVATE:
+		return "made active again";
+	case LIFECYCLE_NONE:
+		break;
+	}
+	return "changed";
+}
+
+static const char *
+org_name(const struct dir_ctx *ctx, int64_t org_id)
+{
+	struct store_org o;
+	struct error inner;
+	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
+}
+
+/* Records the notice as sent and mails it, unless sent already. */
+static int
+notify(struct sweep *s, const struct store_lifecycle_row *row,
+	const char *kind, int64_t due_at, const char *tpl,
+	const struct mail_notice_field *fields, size_t count, struct error *err)
+{
+	const struct dir_ctx *ctx = s->ctx;
+	if (store_notice_sent(ctx->store, row->id, kind, due_at))
+		return 0;
+	s->r->notices++;
+	jobs_report_add(s->r, "lifecycle", kind, row->address, "L6 notice",
+		s->now, row->address);
+	if (s->dry_run)
+		return 0;
+	if (dir_begin(ctx, err) < 0 ||
+	    dir_finish(ctx, store_notice_mark(ctx->store, row->id, kind, due_at,
+		    s->now, err) < 0 ? -1 : 0, err) < 0)
+		return -1;
+	if (s->w == NULL)
+		return 0;
+	return mail_notice_send(s->w, ctx, tpl, fields, count, row->address,
+		row->mailbox_id, err);
+}
+
+/* The warning due before the next step, once per step and lead. */
+static int
+warn(struct sweep *s, const struct store_lifecycle_row *row,
+	const struct lifecycle_account *acct, struct error *err)
+{
+	struct lifecycle_transition t;
+	int lead;
+	if (!lifecycle_warning_due(&s->cfg, acct, s->now, &t, &lead))
+		return 0;
+	char kind[64], leads[16];
+	snprintf(kind, sizeof(kind), "warn-%s-%d", lifecycle_step_name(t.step),
+		lead);
+	snprintf(leads, sizeof(leads), "%d", lead);
+	struct arena *a = s->ctx->arena;
+	const struct mail_notice_field f[] = {
+		{ "name", row->display_name }, { "address", row->address },
+		{ "org", org_name(s->ctx, row->org_id) },
+		{ "step", step_words(t.step) }, { "date", day_text(a, t.due_at) },
+		{ "lead_days", leads }, { "reason", t.reason },
+	};
+	return notify(s, row, kind, t.due_at, "warning", f,
+		sizeof(f) / sizeof(*f), err);
+}
+
+/* L3: the leaver notice, once per time they were marked (seed 002 #6775). */
+static int
+leaver_notice(struct sweep *s, const struct store_lifecycle_row *row,
+	const struct lifecycle_account *acct, struct error *err)
+{
+	struct lifecycle_transition t;
+	lifecycle_next(&s->cfg, acct, &t);
+	if (acct->status != STORE_PERSON_LEAVER || t.step != LIFECYCLE_DELETE)
+		return 0;
+	const struct mail_notice_field f[] = {
+		{ "name", row->display_name }, { "address", row->address },
+		{ "org", org_name(s->ctx, row->org_id) },
+		{ "date", day_text(s->ctx->arena, t.due_at) },
+	};
+	return notify(s, row, "leaver", acct->status_changed_at, "leaver", f,
+		sizeof(f) / sizeof(*f), err);
+}
+
+static struct digest *
+digest_for(struct sweep *s, int64_t org_id)
+{
+	for (size_t i = 0; i < s->digest_count; i++) {
+		if (s->digests[i].org_id == org_id)
+			return &s->digests[i];
+	}
+	struct digest *d = arena_array_push(s->digest_arena,
+		(void **)&s->digests, &s->digest_count, &s->digest_cap, sizeof(*d));
+	if (d == NULL)
+		return NULL;
+	d->org_id = org_id;
+	d->count = 0;
+	str_init(&d->lines, s->digest_arena, DIGEST_LINES * 512);
+	return d;
+}
+
+static int
+note_change(struct sweep *s, const struct store_lifecycle_row *row,
+	const struct lifecycle_transition *t, struct error *err)
+{
+	struct digest *d = digest_for(s, row->org_id);
+	if (d != NULL && d->count >= DIGEST_LINES) {
+		/* The rest are counted; the audit has every one. */
+		d->count++;
+		return 0;
+	}
+	char line[512];
+	snprintf(line, sizeof(line), "- %s (%s): %s on %s, %s\n",
+		row->display_name, row->address, step_words(t->step),
+		day_text(s->ctx->arena, t->due_at), t->rule);
+	if (d == NULL || str_append_cstr(&d->lines, line) < 0)
+		return error_set(err, ERROR_LIMIT, "too many changes for the "
+			"digest");
+	d->count++;
+	return 0;
+}
+
+/* Everything due for one person, each step at its due time. */
+static int
+sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
+	struct error *err)
+{
+	const struct dir_ctx *ctx = s->ctx;
+	struct lifecycle_account acct = { row->status, row->created_at,
+		row->last_signin_at, row->password_changed_at,
+		row->status_changed_at, row->deleted_at, row->purged_at };
+	struct lifecycle_transition t;
+	/* Each step moves on (Inactive, Deleted, Purged): at most 4. */
+	for (int guard = 0; guard < 8 &&
+	     lifecycle_due(&s->cfg, &acct, s->now, &t); guard++) {
+		const char *told = t.step == LIFECYCLE_INACTIVE ? row->address :
+			"";
+		s->r->changes++;
+		jobs_report_add(s->r, "lifecycle", lifecycle_step_name(t.step),
+			row->address, t.rule, t.due_at, told);
+		if (note_change(s, row, &t, err) < 0)
+			return -1;
+		if (!s->dry_run) {
+			if (dir_begin(ctx, err) < 0)
+				return -1;
+			int rc = dir_person_lifecycle(ctx, row->id,
+				status_after(t.step, acct.status),
+				t.step == LIFECYCLE_PURGE, t.due_at, t.rule,
+				t.reason, err);
+			if (dir_finish(ctx, rc, err) < 0)
+				return -1;
+		}
+		lifecycle_apply(&acct, &t);
+		struct lifecycle_transition next;
+		if (t.step != LIFECYCLE_INACTIVE || s->dry_run || s->w == NULL ||
+		    lifecycle_due(&s->cfg, &acct, s->now, &next))
+			continue;
+		/* The notice of going Inactive, with the deletion date. */
+		lifecycle_next(&s->cfg, &acct, &next);
+		const struct mail_notice_field f[] = {
+			{ "name", row->display_name }, { "address", row->address },
+			{ "org", org_name(ctx, row->org_id) },
+			{ "date", next.step == LIFECYCLE_NONE ? "no set date" :
+				day_text(ctx->arena, next.due_at) },
+		};
+		if (mail_notice_send(s->w, ctx, "inactive", f,
+			    sizeof(f) / sizeof(*f), row->address, row->mailbox_id,
+			    err) < 0)
+			return -1;
+	}
+	if (leaver_notice(s, row, &acct, err) < 0)
+		return -1;
+	return warn(s, row, &acct, err);
+}
+
+static bool
+is_local_admin(const char *role)
+{
+	return strcmp(role, "local_admin") == 0 ||
+		strcmp(role, "primary_local_admin") == 0;
+}
+
+/* Each org's LAs, one digest of this run's changes (P12). */
+static int
+send_digests(struct sweep *s, struct error *err)
+{
+	const struct dir_ctx *ctx = s->ctx;
+	for (size_t i = 0; i < s->digest_count; i++) {
+		struct digest *d = &s->digests[i];
+		arena_reset(ctx->arena);
+		struct store_role *roles;
+		size_t n;
+		if (dir_role_list_by_org(ctx, d->org_id, &roles, &n, err) < 0)
+			return -1;
+		if (d->count > DIGEST_LINES) {
+			char more[128];
+			snprintf(more, sizeof(more), "- and %zu more (caremail "
+				"audit list names every one)\n",
+				d->count - DIGEST_LINES);
+			d->lines.max += sizeof(more);
+			if (str_append_cstr(&d->lines, more) < 0)
+				return error_set(err, ERROR_LIMIT, "no memory");
+		}
+		struct str told;
+		str_init(&told, ctx->arena, 64 * 1024);
+		const char *org = org_name(ctx, d->org_id);
+		const struct mail_notice_field f[] = {
+			{ "org", org }, { "date", day_text(ctx->arena, s->now) },
+			{ "changes", str_cstr(&d->lines) },
+		};
+		for (size_t j = 0; j < n; j++) {
+			bool seen = false;
+			for (size_t k = 0; k < j && !seen; k++)
+				seen = roles[k].person_id == roles[j].person_id;
+			struct store_person p;
+			struct error inner;
+			if (seen || !is_local_admin(roles[j].role) ||
+			    dir_person_get_by_id(ctx, roles[j].person_id, &p,
+				    &inner) < 0 || p.status != STORE_PERSON_ACTIVE)
+				continue;
+			if ((told.len > 0 && str_append_cstr(&told, ",") < 0) ||
+			    str_append_cstr(&told, p.address) < 0)
+				return error_set(err, ERROR_LIMIT, "no memory");
+			if (!s->dry_run && s->w != NULL &&
+			    mail_notice_send(s->w, ctx, "digest", f,
+				    sizeof(f) / sizeof(*f), p.address,
+				    p.mailbox_id, err) < 0)
+				return -1;
+		}
+		if (told.len > 0) {
+			s->r->notices++;
+			jobs_report_add(s->r, "lifecycle", "digest",
+				dir_org_ods(ctx, d->org_id), "L6 notice", s->now,
+				str_cstr(&told));
+		}
+	}
+	return 0;
+}
+
+int
+jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err)
+{
+	struct dir_ctx c = *ctx;
+	c.arena = arena_new(PAGE_ARENA);
+	struct sweep s = { .ctx = &c, .w = w, .now = now, .dry_run = dry_run,
+		.r = r, .digest_arena = arena_new(DIGEST_ARENA) };
+	lifecycle_config_load(ctx->config, &s.cfg);
+	int64_t after = 0;
+	int rc = 0;
+	for (;;) {
+		arena_reset(c.arena);
+		struct store_lifecycle_row *rows;
+		size_t count;
+		if ((rc = store_lifecycle_rows(c.store, after, PAGE, c.arena,
+			     &rows, &count, err)) < 0 || count == 0)
+			break;
+		for (size_t i = 0; i < count && rc == 0; i++)
+			rc = sweep_one(&s, &rows[i], err);
+		if (rc < 0)
+			break;
+		after = rows[count - 1].id;
+	}
+	if (rc == 0)
+		rc = send_digests(&s, err);
+	arena_free(&c.arena);
+	arena_free(&s.digest_arena);
+	return rc;
+}

@@ -1,0 +1,295 @@
+/*
+ * Notices by email from templates (mail_notice.h). A template is read at
+ * each send, so an operator's edit takes effect without a restart; the
+ * fields are substituted once, left to right, so a value holding
+ * "{{...}}" is never expanded again. Layer: domain.
+ */
+#include "mail/mail_notice.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "core/str.h"
+#include "dir/dir.h"
+#include "mail/mail.h"
+#include "mail/mail_compose.h"
+#include "mail/mail_dsn.h"
+
+#define TEMPLATE_MAX (64 * 1024)
+
+const struct mail_notice_template mail_notice_templates[] = {
+	{ "inactive",
+	  "Subject: Your account is now inactive\n\n"
+	  "Dear {{name}},\n\n"
+	  "Your account {{address}} has not been used for a long time, so it "
+	  "is now inactive.\nSign in to make it active again at once. If you "
+	  "do not, it will be deleted on {{date}}.\n\n"
+	  "If you no longer need it, you need do nothing.\n",
+	  NULL },
+	{ "warning",
+	  "Subject: Your account will be {{step}} on {{date}}\n\n"
+	  "Dear {{name}},\n\n"
+	  "Your account {{address}} will be {{step}} on {{date}}, in "
+	  "{{lead_days}} day(s): {{reason}}.\n\n"
+	  "To keep it, sign in before then. If you think this is wrong, ask "
+	  "your local administrator.\n",
+	  NULL },
+	{ "leaver",
+	  "Subject: You have been marked as leaving {{org}}\n\n"
+	  "Dear {{name}},\n\n"
+	  "{{org}} has marked you as a leaver. Your account {{address}} stays "
+	  "yours until {{date}}: if you join another organisation on this "
+	  "service before then, ask its local administrator to add you, and "
+	  "you keep your address and your mail.\n\n"
+	  "If nobody adds you by {{date}}, the account is deleted, and its "
+	  "mail is destroyed 30 days later. Save anything you need to keep "
+	  "before you go.\n",
+	  "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	  "<title>You have been marked as leaving {{org}}</title></head>\n"
+	  "<body style=\"font-family: Arial, sans-serif; color: #212b32\">\n"
+	  "<p>Dear {{name}},</p>\n"
+	  "<p><strong>{{org}}</strong> has marked you as a leaver. Your "
+	  "account <strong>{{address}}</strong> stays yours until "
+	  "<strong>{{date}}</strong>: if you join another organisation on "
+	  "this service before then, ask its local administrator to add you, "
+	  "and you keep your address and your mail.</p>\n"
+	  "<p>If nobody adds you by {{date}}, the account is deleted, and its "
+	  "mail is destroyed 30 days later. Save anything you need to keep "
+	  "before you go.</p>\n</body></html>\n" },
+	{ "digest",
+	  "Subject: Accounts that changed in {{org}}\n\n"
+	  "The scheduled jobs changed these accounts of {{org}} on {{date}}:\n\n"
+	  "{{changes}}\n"
+	  "You are told because you are a local administrator of {{org}}. "
+	  "An account made inactive comes back when its owner signs in; you "
+	  "can restore a deleted one until it is purged.\n",
+	  NULL },
+	{ NULL, NULL, NULL },
+};
+
+static const struct mail_notice_template *
+find_default(const char *name)
+{
+	for (const struct mail_notice_template *t = mail_notice_templates;
+	     t->name != NULL; t++) {
+		if (strcmp(t->name, name) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+/* The file's text, or def when it is absent; NULL with err otherwise. */
+static const char *
+load(const struct dir_ctx *ctx, const char *name, const char *ext,
+	const char *def, struct error *err)
+{
+	if (ctx->instance_dir == NULL)
+		return def;
+	char *path = arena_printf(ctx->arena, "%s/templates/%s.%s",
+		ctx->instance_dir, name, ext);
+	if (path == NULL)
+		return (error_set(err, ERROR_LIMIT, "no memory for a template"),
+			NULL);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		if (errno == ENOENT)
+			return def;
+		return (error_set(err, ERROR_INTERNAL, "cannot read %s: %s",
+			path, strerror(errno)), NULL);
+	}
+	char *buf = arena_alloc(ctx->arena, TEMPLATE_MAX + 1);
+	size_t n = buf != NULL ? fread(buf, 1, TEMPLATE_MAX + 1, f) : 0;
+	fclose(f);
+	if (buf == NULL || n > TEMPLATE_MAX)
+		return (error_set(err, ERROR_LIMIT, "the template %s is longer "
+			"than %d bytes", path, TEMPLATE_MAX), NULL);
+	buf[n] = '\0';
+	return buf;
+}
+
+enum escape { ESCAPE_TEXT, ESCAPE_HTML, ESCAPE_LINE };
+
+static int
+put_value(struct str *out, const char *v, enum escape how)
+{
+	for (const char *p = v; *p != '\0'; p++) {
+		int rc;
+		switch (how == ESCAPE_HTML ? *p : 0) {
+		case '<':
+			rc = str_append_cstr(out, "&lt;");
+			break;
+		case '>':
+			rc = str_append_cstr(out, "&gt;");
+			break;
+		case '&':
+			rc = str_append_cstr(out, "&amp;");
+			break;
+		case '"':
+			rc = str_append_cstr(out, "&quot;");
+			break;
+		case '\'':
+			rc = str_append_cstr(out, "&#39;");
+			break;
+		default: {
+			char c = *p;
+			/* A subject stays one line whatever a value holds. */
+			if (how == ESCAPE_LINE && (c == '\r' || c == '\n' ||
+				    (unsigned char)c < 0x20))
+				c = ' ';
+			rc = str_append(out, &c, 1);
+		}
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* {{name}} replaced by its field's value; an unknown name by nothing. */
+static const char *
+render(struct arena *a, const char *tpl, size_t len,
+	const struct mail_notice_field *fields, size_t count, enum escape how)
+{
+	/* Room for every value used a few times, escaped (at most 6 bytes). */
+	size_t values = 0;
+	for (size_t f = 0; f < count; f++)
+		values += fields[f].value != NULL ? strlen(fields[f].value) : 0;
+	struct str out;
+	str_init(&out, a, len + 4 * 6 * values + 1024);
+	size_t i = 0;
+	while (i < len) {
+		const char *open = i + 1 < len ?
+			memmem(tpl + i, len - i, "{{", 2) : NULL;
+		const char *close = open != NULL ?
+			memmem(open + 2, len - (size_t)(open + 2 - tpl), "}}", 2) :
+			NULL;
+		if (open == NULL || close == NULL) {
+			if (str_append(&out, tpl + i, len - i) < 0)
+				return NULL;
+			break;
+		}
+		if (str_append(&out, tpl + i, (size_t)(open - (tpl + i))) < 0)
+			return NULL;
+		size_t nlen = (size_t)(close - open - 2);
+		for (size_t f = 0; f < count; f++) {
+			if (strlen(fields[f].name) == nlen &&
+			    memcmp(fields[f].name, open + 2, nlen) == 0 &&
+			    put_value(&out, fields[f].value != NULL ?
+				    fields[f].value : "", how) < 0)
+				return NULL;
+		}
+		i = (size_t)(close + 2 - tpl);
+	}
+	return str_cstr(&out);
+}
+
+int
+mail_notice_render(const struct dir_ctx *ctx, const char *name,
+	const struct mail_notice_field *fields, size_t count,
+	const char **subject_r, const char **text_r, const char **html_r,
+	struct error *err)
+{
+	const struct mail_notice_template *def = find_default(name);
+	const char *text = load(ctx, name, "txt", def != NULL ? def->text :
+		NULL, err);
+	const char *html = text == NULL ? NULL : load(ctx, name, "html",
+		def != NULL ? def->html : NULL, err);
+	if (text == NULL)
+		return def == NULL && err->code != ERROR_LIMIT ?
+			error_set(err, ERROR_NOT_FOUND, "there is no notice "
+				"template %s", name) : -1;
+	/* "Subject: ..." then a blank line, as a message's header would. */
+	if (strncmp(text, "Subject:", 8) != 0)
+		return error_set(err, ERROR_INVALID, "the template %s.txt must "
+			"start with a Subject: line", name);
+	const char *eol = strchr(text, '\n');
+	const char *subj = text + 8;
+	size_t slen = eol != NULL ? (size_t)(eol - subj) : strlen(subj);
+	while (slen > 0 && (*subj == ' ' || *subj == '\t')) {
+		subj++;
+		slen--;
+	}
+	while (slen > 0 && (subj[slen - 1] == '\r' || subj[slen - 1] == ' '))
+		slen--;
+	const char *body = eol != NULL ? eol + 1 : "";
+	while (*body == '\r' || *body == '\n')
+		body++;
+	*subject_r = render(ctx->arena, subj, slen, fields, count,
+		ESCAPE_LINE);
+	*text_r = render(ctx->arena, body, strlen(body), fields, count,
+		ESCAPE_TEXT);
+	*html_r = html == NULL ? NULL : render(ctx->arena, html, strlen(html),
+		fields, count, ESCAPE_HTML);
+	if (*subject_r == NULL || *text_r == NULL ||
+	    (html != NULL && *html_r == NULL))
+		return error_set(err, ERROR_LIMIT, "no memory for the notice");
+	return 0;
+}
+
+int
+mail_notice_send(struct store_writer *w, const struct dir_ctx *ctx,
+	const char *name, const struct mail_notice_field *fields, size_t count,
+	const char *to_address, int64_t to_mailbox_id, struct error *err)
+{
+	const char *subject, *text, *html;
+	if (mail_notice_render(ctx, name, fields, count, &subject, &text, &html,
+		    err) < 0)
+		return -1;
+	char postmaster[300];
+	mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
+	struct mail_compose mc = { .from = postmaster, .from_name = "caremail",
+		.to = to_address, .subject = subject, .date = ctx->now,
+		.text = text, .html = html };
+	struct span body;
+	if (mail_compose(&mc, ctx->config, ctx->arena, &body, err) < 0)
+		return -1;
+	struct str msg;
+	str_init(&msg, ctx->arena, body.len + 64);
+	if (mail_return_path_header("", &msg) < 0 ||
+	    str_append(&msg, body.p, body.len) < 0)
+		return error_set(err, ERROR_LIMIT, "no memory for the notice");
+	struct mail_message m = { .data = str_cstr(&msg), .size = msg.len,
+		.received_at = ctx->now, .sender = "" };
+	struct mail_recipient to = { .kind = MAIL_ROUTE_LOCAL,
+		.address = to_address, .mailbox_id = to_mailbox_id };
+	return mail_deliver(w, ctx, &m, &to, 1, NULL, err);
+}
+
+static int
+write_new(const char *path, const char *text, struct error *err)
+{
+	FILE *f = fopen(path, "wx");
+	if (f == NULL)
+		return errno == EEXIST ? 0 : error_set(err, ERROR_INTERNAL,
+			"cannot write %s: %s", path, strerror(errno));
+	bool ok = fputs(text, f) >= 0;
+	if (fclose(f) != 0 || !ok)
+		return error_set(err, ERROR_INTERNAL, "cannot write %s", path);
+	return 0;
+}
+
+int
+mail_notice_write_defaults(const char *dir, struct error *err)
+{
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return error_set(err, ERROR_INTERNAL, "cannot make %s: %s", dir,
+			strerror(errno));
+	char path[4096];
+	for (const struct mail_notice_template *t = mail_notice_templates;
+	     t->name != NULL; t++) {
+		snprintf(path, sizeof(path), "%s/%s.txt", dir, t->name);
+		if (write_new(path, t->text, err) < 0)
+			return -1;
+		if (t->html == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s.html", dir, t->name);
+		if (write_new(path, t->html, err) < 0)
+			return -1;
+	}
+	return 0;
+}

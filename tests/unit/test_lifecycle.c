@@ -1,0 +1,442 @@
+/*
+ * The account lifecycle (SPEC L1-L7, issue 13): the pure rules as tables
+ * at the exact boundaries (day 89/90/91, 179/180, 18 months across a leap
+ * year, the leaver's 30 days, the purge), a property test over random
+ * histories asserting the L7 invariants, and the job step on a real store:
+ * idempotent at one time, exact after a long gap, the purge keeping the
+ * address, a dry run changing nothing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "dir/dir.h"
+#include "jobs/jobs.h"
+#include "lifecycle/lifecycle.h"
+#include "mail/mail_notice.h"
+#include "store/store_lifecycle.h"
+#include "store/store_person.h"
+#include "unit_instance.h"
+
+#define DAY LIFECYCLE_DAY_S
+#define T0 ((int64_t)1767225600)	/* 2026-01-01T00:00:00Z */
+
+static int64_t
+utc(int y, int mo, int d)
+{
+	struct tm tm = { .tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d };
+	return (int64_t)timegm(&tm);
+}
+
+/* ---- the rules at their boundaries ---- */
+
+struct row {
+	const char *name;
+	struct lifecycle_account acct;
+	int64_t now;
+	enum lifecycle_step want;	/* due at now, or NONE */
+};
+
+static void
+test_boundaries(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	const struct lifecycle_account active = { .status = STORE_PERSON_ACTIVE,
+		.created_at = T0, .status_changed_at = T0 };
+	struct lifecycle_account signed_in = active;
+	signed_in.last_signin_at = T0 + 10 * DAY;
+	struct lifecycle_account pw = active;
+	pw.password_changed_at = T0 + 20 * DAY;
+	struct lifecycle_account inactive = active;
+	inactive.status = STORE_PERSON_INACTIVE;
+	inactive.status_changed_at = T0 + 90 * DAY;
+	struct lifecycle_account woke = inactive;
+	woke.last_signin_at = T0 + 100 * DAY;
+	struct lifecycle_account deleted = inactive;
+	deleted.status = STORE_PERSON_DELETED;
+	deleted.deleted_at = deleted.status_changed_at = T0 + 180 * DAY;
+	struct lifecycle_account purged = deleted;
+	purged.purged_at = T0 + 210 * DAY;
+	struct lifecycle_account leaver = active;
+	leaver.status = STORE_PERSON_LEAVER;
+	leaver.status_changed_at = T0 + 5 * DAY;
+	/* Disabled on 29 Aug 2026: 18 months is 29 Feb 2028, a leap day. */
+	struct lifecycle_account disabled = active;
+	disabled.status = STORE_PERSON_DISABLED;
+	disabled.status_changed_at = utc(2026, 8, 29);
+	/* Disabled on 31 Aug 2027: 18 months is 29 Feb 2029 -> 28 Feb. */
+	struct lifecycle_account disabled31 = disabled;
+	disabled31.status_changed_at = utc(2027, 8, 31);
+	const struct row rows[] = {
+		{ "day 89 quiet", active, T0 + 89 * DAY, LIFECYCLE_NONE },
+		{ "day 90 less 1 s", active, T0 + 90 * DAY - 1, LIFECYCLE_NONE },
+		{ "day 90 quiet", active, T0 + 90 * DAY, LIFECYCLE_INACTIVE },
+		{ "day 91 quiet", active, T0 + 91 * DAY, LIFECYCLE_INACTIVE },
+		{ "sign-in day 10, day 99", signed_in, T0 + 99 * DAY,
+		  LIFECYCLE_NONE },
+		{ "sign-in day 10, day 100", signed_in, T0 + 100 * DAY,
+		  LIFECYCLE_INACTIVE },
+		{ "password day 20, day 109", pw, T0 + 109 * DAY,
+		  LIFECYCLE_NONE },
+		{ "password day 20, day 110", pw, T0 + 110 * DAY,
+		  LIFECYCLE_INACTIVE },
+		{ "inactive day 179", inactive, T0 + 179 * DAY, LIFECYCLE_NONE },
+		{ "inactive day 180", inactive, T0 + 180 * DAY,
+		  LIFECYCLE_DELETE },
+		{ "inactive, signed in day 100", woke, T0 + 100 * DAY,
+		  LIFECYCLE_REACTIVATE },
+		{ "deleted day 209", deleted, T0 + 209 * DAY, LIFECYCLE_NONE },
+		{ "deleted day 210", deleted, T0 + 210 * DAY, LIFECYCLE_PURGE },
+		{ "purged, years on", purged, T0 + 3000 * DAY, LIFECYCLE_NONE },
+		{ "leaver 29 days", leaver, T0 + 34 * DAY, LIFECYCLE_NONE },
+		{ "leaver 30 days", leaver, T0 + 35 * DAY, LIFECYCLE_DELETE },
+		{ "disabled 18 months less a day", disabled,
+		  utc(2028, 2, 28), LIFECYCLE_NONE },
+		{ "disabled 18 months (leap day)", disabled, utc(2028, 2, 29),
+		  LIFECYCLE_DELETE },
+		{ "disabled 31 Aug, 27 Feb 2029", disabled31, utc(2029, 2, 27),
+		  LIFECYCLE_NONE },
+		{ "disabled 31 Aug, 28 Feb 2029", disabled31, utc(2029, 2, 28),
+		  LIFECYCLE_DELETE },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		struct lifecycle_transition t;
+		bool due = lifecycle_due(&cfg, &rows[i].acct, rows[i].now, &t);
+		enum lifecycle_step got = due ? t.step : LIFECYCLE_NONE;
+		if (got != rows[i].want)
+			fail_msg("%s: want %s, got %s", rows[i].name,
+				lifecycle_step_name(rows[i].want),
+				lifecycle_step_name(got));
+	}
+}
+
+static void
+test_durations_configurable(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	cfg.inactive_after_s = 30 * DAY;
+	const struct lifecycle_account a = { .status = STORE_PERSON_ACTIVE,
+		.created_at = T0, .status_changed_at = T0 };
+	struct lifecycle_transition t;
+	assert_false(lifecycle_due(&cfg, &a, T0 + 29 * DAY, &t));
+	assert_true(lifecycle_due(&cfg, &a, T0 + 30 * DAY, &t));
+	cfg.inactive_after_s = 0;	/* off */
+	assert_false(lifecycle_due(&cfg, &a, T0 + 9000 * DAY, &t));
+	/* L4: 90 days; 0 turns it off. */
+	assert_false(lifecycle_password_expired(&cfg, T0, T0 + 89 * DAY));
+	assert_true(lifecycle_password_expired(&cfg, T0, T0 + 90 * DAY));
+	cfg.password_max_age_s = 0;
+	assert_false(lifecycle_password_expired(&cfg, T0, T0 + 900 * DAY));
+}
+
+static void
+test_warnings(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);	/* 14 and 1 days before */
+	const struct lifecycle_account a = { .status = STORE_PERSON_ACTIVE,
+		.created_at = T0, .status_changed_at = T0 };
+	struct lifecycle_transition t;
+	int lead = 0;
+	assert_false(lifecycle_warning_due(&cfg, &a, T0 + 75 * DAY, &t,
+		&lead));
+	assert_true(lifecycle_warning_due(&cfg, &a, T0 + 76 * DAY, &t, &lead));
+	assert_int_equal(lead, 14);
+	assert_int_equal(t.step, LIFECYCLE_INACTIVE);
+	assert_true(lifecycle_warning_due(&cfg, &a, T0 + 89 * DAY, &t, &lead));
+	assert_int_equal(lead, 1);
+	/* Once due, the step is done, not warned of. */
+	assert_false(lifecycle_warning_due(&cfg, &a, T0 + 90 * DAY, &t,
+		&lead));
+}
+
+/* ---- L7 over random histories ---- */
+
+static uint64_t seed = 0x13;
+
+static uint32_t
+rnd(uint32_t n)
+{
+	seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(seed >> 33) % n;
+}
+
+/*
+ * Random events (sign-ins, password changes, an LA's disable, enable,
+ * leaver, join; the job at random times) on one account. After each:
+ * a sign-in or password change leaves no Inactive account; the job never
+ * wakes a Disabled or Leaver (unlocking or not, a leaver stays a leaver);
+ * a Deleted account never comes back by the rules; a purge only follows
+ * deletion; each step is due no earlier than its cause.
+ */
+static void
+test_property_random_histories(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	for (int run = 0; run < 2000; run++) {
+		struct lifecycle_account a = { .status = STORE_PERSON_ACTIVE,
+			.created_at = T0, .status_changed_at = T0 };
+		int64_t now = T0;
+		for (int ev = 0; ev < 40; ev++) {
+			now += (int64_t)rnd(120) * DAY + rnd(DAY);
+			enum store_person_status before = a.status;
+			switch (rnd(7)) {
+			case 0:
+			case 1: {
+				bool woke = lifecycle_on_activity(&a, now,
+					rnd(2) == 0);
+				assert_true(woke ==
+					(before == STORE_PERSON_INACTIVE));
+				assert_int_not_equal(a.status,
+					STORE_PERSON_INACTIVE);
+				break;
+			}
+			case 2:
+				if (a.status == STORE_PERSON_ACTIVE) {
+					a.status = STORE_PERSON_DISABLED;
+					a.status_changed_at = now;
+				}
+				break;
+			case 3:
+				if (a.status == STORE_PERSON_ACTIVE ||
+				    a.status == STORE_PERSON_DISABLED) {
+					a.status = STORE_PERSON_LEAVER;
+					a.status_changed_at = now;
+				}
+				break;
+			default: {
+				/* The job, as it runs: each due step in turn. */
+				struct lifecycle_transition t;
+				int steps = 0;
+				while (lifecycle_due(&cfg, &a, now, &t)) {
+					enum store_person_status was = a.status;
+					int64_t purged = a.purged_at;
+					assert_true(t.due_at <= now);
+					assert_true(t.due_at >= a.status_changed_at ||
+						t.step == LIFECYCLE_PURGE);
+					lifecycle_apply(&a, &t);
+					if (t.step == LIFECYCLE_REACTIVATE)
+						assert_int_equal(was,
+							STORE_PERSON_INACTIVE);
+					if (was == STORE_PERSON_DELETED)
+						assert_int_equal(a.status,
+							STORE_PERSON_DELETED);
+					if (t.step == LIFECYCLE_PURGE)
+						assert_true(was ==
+							STORE_PERSON_DELETED &&
+							purged == 0);
+					if (was == STORE_PERSON_DISABLED ||
+					    was == STORE_PERSON_LEAVER)
+						assert_int_equal(a.status,
+							STORE_PERSON_DELETED);
+					assert_true(++steps <= 4);
+				}
+				/* Idempotent: asked again, nothing is due. */
+				assert_false(lifecycle_due(&cfg, &a, now, &t));
+			}
+			}
+		}
+	}
+}
+
+/* ---- the job on a real store ---- */
+
+struct fixture {
+	struct unit_instance u;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	if (unit_instance_open(&f->u, "trust.example", "la@trust.example") < 0)
+		return -1;
+	struct dir_org_fields in = { .ods = "AAA", .name = "AAA" };
+	struct store_org o;
+	struct error err;
+	f->u.ctx.now = T0;
+	if (dir_org_add(&f->u.ctx, &in, &o, &err) < 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	int rc = unit_instance_close(&f->u);
+	free(f);
+	return rc;
+}
+
+static const char *
+add_person(struct fixture *f, const char *last)
+{
+	struct dir_person_fields in = { .org_ods = "AAA", .first_name = "Pat",
+		.last_name = last, .mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	if (dir_person_add(&f->u.ctx, &in, &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	return p.address;
+}
+
+static size_t
+run(struct fixture *f, int64_t at, bool dry)
+{
+	struct dir_ctx c = f->u.ctx;
+	c.now = at;
+	struct jobs_report r;
+	bool ran;
+	struct error err;
+	if (jobs_run(&c, NULL, at, dry, "unit", &r, &ran, &err) < 0)
+		fail_msg("%s", err.msg);
+	assert_true(ran);
+	size_t n = json_array_size(r.items);
+	json_decref(r.items);
+	return n;
+}
+
+static struct store_person
+person(struct fixture *f, const char *address)
+{
+	struct store_person p;
+	struct error err;
+	if (dir_person_get(&f->u.ctx, address, &p, &err) < 0)
+		fail_msg("%s", err.msg);
+	return p;
+}
+
+static void
+test_job_idempotent_and_catch_up(void **state)
+{
+	struct fixture *f = *state;
+	const char *quiet = add_person(f, "Quiet");
+	const char *late = add_person(f, "Late");
+	/* A dry run changes nothing and foretells the change. */
+	assert_true(run(f, T0 + 91 * DAY, true) >= 2);
+	assert_int_equal(person(f, quiet).status, STORE_PERSON_ACTIVE);
+	run(f, T0 + 91 * DAY, false);
+	struct store_person p = person(f, quiet);
+	assert_int_equal(p.status, STORE_PERSON_INACTIVE);
+	assert_int_equal(p.status_changed_at, T0 + 90 * DAY);
+	/* The second run at the same time changes nothing. */
+	assert_int_equal(run(f, T0 + 91 * DAY, false), 0);
+	/* A long gap: straight to Deleted, dated day 180; purge at 210. */
+	run(f, T0 + 200 * DAY, false);
+	p = person(f, late);
+	assert_int_equal(p.status, STORE_PERSON_DELETED);
+	assert_int_equal(p.deleted_at, T0 + 180 * DAY);
+	assert_int_equal(p.purged_at, 0);
+	run(f, T0 + 210 * DAY, false);
+	p = person(f, late);
+	assert_int_equal(p.purged_at, T0 + 210 * DAY);
+	/* The address stays reserved: a new person cannot take it. */
+	assert_string_equal(p.address, late);
+	assert_int_equal(run(f, T0 + 400 * DAY, false), 0);
+}
+
+static void
+test_signin_wakes(void **state)
+{
+	struct fixture *f = *state;
+	const char *a = add_person(f, "Sleepy");
+	run(f, T0 + 95 * DAY, false);
+	struct store_person p = person(f, a);
+	assert_int_equal(p.status, STORE_PERSON_INACTIVE);
+	struct dir_ctx c = f->u.ctx;
+	c.now = T0 + 96 * DAY;
+	struct error err;
+	assert_int_equal(dir_begin(&c, &err), 0);
+	assert_int_equal(dir_finish(&c, dir_person_wake(&c, &p, "signed in",
+		&err), &err), 0);
+	p = person(f, a);
+	assert_int_equal(p.status, STORE_PERSON_ACTIVE);
+	/* The clock restarts at the wake: nothing due, not even a warning. */
+	assert_int_equal(run(f, T0 + 171 * DAY, false), 0);
+	/* The warning 14 days before, once, and the status unchanged. */
+	assert_int_equal(run(f, T0 + 172 * DAY, false), 1);
+	assert_int_equal(run(f, T0 + 172 * DAY, false), 0);
+	assert_int_equal(person(f, a).status, STORE_PERSON_ACTIVE);
+	run(f, T0 + 186 * DAY, false);
+	assert_int_equal(person(f, a).status, STORE_PERSON_INACTIVE);
+}
+
+/* ---- notice templates (P12) ---- */
+
+static void
+test_notice_defaults_and_escaping(void **state)
+{
+	struct fixture *f = *state;
+	const struct mail_notice_field fields[] = {
+		{ "name", "<b>Eve</b> & co\r\nBcc: all@example.org" },
+		{ "org", "Smith & Jones <Surgery>" },
+		{ "address", "eve@trust.example" }, { "date", "01 April 2027" },
+	};
+	const char *subject, *text, *html;
+	struct error err;
+	/* No file: the built-in default, text and HTML. */
+	assert_int_equal(mail_notice_render(&f->u.ctx, "leaver", fields, 4,
+		&subject, &text, &html, &err), 0);
+	assert_string_equal(subject, "You have been marked as leaving Smith "
+		"& Jones <Surgery>");
+	assert_non_null(strstr(text, "Smith & Jones <Surgery> has marked"));
+	assert_non_null(html);
+	assert_non_null(strstr(html, "Smith &amp; Jones &lt;Surgery&gt;"));
+	assert_null(strstr(html, "<Surgery>"));
+	/* An operator's file, with a value trying to add a header line. */
+	char dir[256], path[300];
+	snprintf(dir, sizeof(dir), "%s/templates", f->u.dir);
+	assert_int_equal(mail_notice_write_defaults(dir, &err), 0);
+	snprintf(path, sizeof(path), "%s/warning.txt", dir);
+	FILE *fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("Subject: Hello {{name}}\n\nBody for {{name}} {{nothing}}.\n", fp);
+	fclose(fp);
+	struct dir_ctx c = f->u.ctx;
+	c.instance_dir = f->u.dir;
+	assert_int_equal(mail_notice_render(&c, "warning", fields, 4,
+		&subject, &text, &html, &err), 0);
+	assert_null(strchr(subject, '\n'));
+	assert_null(strchr(subject, '\r'));
+	assert_string_equal(text, "Body for <b>Eve</b> & co\r\nBcc: "
+		"all@example.org .\n");
+	assert_null(html);
+	/* A file without its Subject line is refused with a sentence. */
+	fp = fopen(path, "w");
+	fputs("Hello\n", fp);
+	fclose(fp);
+	assert_int_equal(mail_notice_render(&c, "warning", fields, 4,
+		&subject, &text, &html, &err), -1);
+	assert_non_null(strstr(err.msg, "Subject:"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_durations_configurable),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_property_random_histories),
+		cmocka_unit_test_setup_teardown(test_job_idempotent_and_catch_up,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_signin_wakes, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_notice_defaults_and_escaping, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
