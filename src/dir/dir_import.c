@@ -554,9 +554,39 @@ check_new(struct run *run, const struct store_org *org,
 		sizeof(local), err);
 }
 
+/* What a row asks for (its action column), parsed once. */
+enum row_action {
+	ROW_UPSERT,	/* empty: create or update */
+	ROW_CREATE,
+	ROW_UPDATE,
+	ROW_LEAVER,
+	ROW_JOIN,
+};
+
+static const struct {
+	const char *word;
+	enum row_action action;
+} row_actions[] = {
+	{ "", ROW_UPSERT }, { "create", ROW_CREATE }, { "update", ROW_UPDATE },
+	{ "leaver", ROW_LEAVER }, { "join", ROW_JOIN },
+};
+
+/* The action a column's text (any case) names; false for another word. */
+static bool
+row_action_parse(const char *text, enum row_action *action_r)
+{
+	for (size_t i = 0; i < sizeof(row_actions) / sizeof(*row_actions);
+	     i++)
+		if (strcasecmp(text, row_actions[i].word) == 0) {
+			*action_r = row_actions[i].action;
+			return true;
+		}
+	return false;
+}
+
 static int
 plan_change(struct run *run, const struct dir_import_record *rec,
-	const char *action, const struct store_org *org, bool found,
+	enum row_action action, const struct store_org *org, bool found,
 	const struct store_person *p, const char *email, struct plan *plan,
 	struct error *err)
 {
@@ -564,7 +594,7 @@ plan_change(struct run *run, const struct dir_import_record *rec,
 	if (record_fields(run, rec, &f, err) < 0)
 		return -1;
 	if (!found) {
-		if (strcmp(action, "update") == 0)
+		if (action == ROW_UPDATE)
 			return error_set_field(err, ERROR_NOT_FOUND,
 				run->col[COL_EXTERNAL_ID] >= 0 ? "external_id" :
 				"email", "there is no one with that external "
@@ -593,7 +623,7 @@ plan_change(struct run *run, const struct dir_import_record *rec,
 }
 
 static int
-plan_status(struct run *run, const char *action,
+plan_status(struct run *run, enum row_action action,
 	const struct store_org *org, bool found, const struct store_person *p,
 	struct plan *plan, struct error *err)
 {
@@ -601,13 +631,13 @@ plan_status(struct run *run, const char *action,
 		"external_id";
 	if (!found)
 		return error_set_field(err, ERROR_NOT_FOUND, key_col, "there "
-			"is no one with that %s", strcmp(action, "join") == 0 ?
+			"is no one with that %s", action == ROW_JOIN ?
 			"email to join" : "external ID or email to mark a "
 			"leaver");
 	if (p->deleted_at != 0)
 		return error_set_field(err, ERROR_EXISTS, key_col, "%s was "
 			"deleted", p->address);
-	if (strcmp(action, "leaver") == 0) {
+	if (action == ROW_LEAVER) {
 		if (p->org_id != org->id)
 			return error_set_field(err, ERROR_EXISTS, "org", "%s "
 				"is in another organisation (%s)", p->address,
@@ -636,16 +666,12 @@ plan_record(struct run *run, size_t index, struct error *err)
 {
 	const struct dir_import_record *rec = &run->t->records[index];
 	struct plan *plan = &run->plans[index];
-	char *action = arena_strdup(run->row_ctx.arena,
-		field(run, rec, COL_ACTION));
-	str_lower_inplace(action);
-	if (action[0] != '\0' && strcmp(action, "create") != 0 &&
-	    strcmp(action, "update") != 0 && strcmp(action, "leaver") != 0 &&
-	    strcmp(action, "join") != 0)
+	enum row_action action;
+	if (!row_action_parse(field(run, rec, COL_ACTION), &action))
 		return error_set_field(err, ERROR_INVALID, "action", "write "
 			"create, update, leaver or join (or leave it empty: "
 			"create or update)");
-	if (run->o->sync && action[0] != '\0')
+	if (run->o->sync && action != ROW_UPSERT)
 		return error_set_field(err, ERROR_INVALID, "action", "a sync "
 			"decides each row's action itself; leave it empty");
 	const char *ods = field(run, rec, COL_ORG);
@@ -695,7 +721,7 @@ plan_record(struct run *run, size_t index, struct error *err)
 	if (find_person(run, org, ext, email, &p, &found, err) < 0)
 		return -1;
 	plan->person_id = found ? p.id : 0;
-	if (strcmp(action, "leaver") == 0 || strcmp(action, "join") == 0)
+	if (action == ROW_LEAVER || action == ROW_JOIN)
 		return plan_status(run, action, org, found, &p, plan, err);
 	return plan_change(run, rec, action, org, found, &p, email, plan, err);
 }
