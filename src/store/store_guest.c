@@ -251,7 +251,7 @@ store_allocation_candidates(struct store *st, int64_t addon_id,
 			" AND p.deleted_at IS NULL AND NOT EXISTS (SELECT 1"
 			" FROM licence_allocations l WHERE l.addon_id = ?"
 			" AND l.person_id = p.id)"
-			" AND p.department = ? COLLATE NOCASE ORDER BY p.id",
+			" AND lower(p.department) = lower(?) ORDER BY p.id",
 			"iit", org_id, addon_id, value);
 	else if (strcmp(field, "job_title") == 0)
 		s = store_query(st, err, "SELECT p.id FROM people p WHERE"
@@ -259,7 +259,7 @@ store_allocation_candidates(struct store *st, int64_t addon_id,
 			" AND p.deleted_at IS NULL AND NOT EXISTS (SELECT 1"
 			" FROM licence_allocations l WHERE l.addon_id = ?"
 			" AND l.person_id = p.id)"
-			" AND p.job_title = ? COLLATE NOCASE ORDER BY p.id",
+			" AND lower(p.job_title) = lower(?) ORDER BY p.id",
 			"iit", org_id, addon_id, value);
 	else
 		s = store_query(st, err, "SELECT p.id FROM people p WHERE"

@@ -74,9 +74,9 @@ store_mailbox_purge(struct store *st, int64_t mailbox_id,
 	/* The bodies first named, so the unreferenced can be found after. */
 	if (store_exec(st, err, "CREATE TEMP TABLE IF NOT EXISTS purge_bodies"
 		    " (id INTEGER PRIMARY KEY)", "") < 0 ||
-	    store_exec(st, err, "DELETE FROM temp.purge_bodies", "") < 0 ||
-	    store_exec(st, err, "INSERT OR IGNORE INTO temp.purge_bodies (id)"
-		    " SELECT m.body_id FROM messages m JOIN folders f"
+	    store_exec(st, err, "DELETE FROM purge_bodies", "") < 0 ||
+	    store_exec(st, err, "INSERT INTO purge_bodies (id)"
+		    " SELECT DISTINCT m.body_id FROM messages m JOIN folders f"
 		    " ON f.id = m.folder_id WHERE f.mailbox_id = ?",
 		    "i", mailbox_id) < 0)
 		return -1;
@@ -85,11 +85,11 @@ store_mailbox_purge(struct store *st, int64_t mailbox_id,
 		"i", mailbox_id);
 	if (n < 0 ||
 	    store_exec(st, err, "DELETE FROM bodies WHERE id IN"
-		    " (SELECT id FROM temp.purge_bodies) AND NOT EXISTS"
+		    " (SELECT id FROM purge_bodies) AND NOT EXISTS"
 		    " (SELECT 1 FROM messages WHERE body_id = bodies.id)"
 		    " AND NOT EXISTS"
 		    " (SELECT 1 FROM queue WHERE body_id = bodies.id)", "") < 0 ||
-	    store_exec(st, err, "DELETE FROM temp.purge_bodies", "") < 0 ||
+	    store_exec(st, err, "DELETE FROM purge_bodies", "") < 0 ||
 	    store_exec(st, err, "UPDATE mailboxes SET used_bytes = 0"
 		    " WHERE id = ?", "i", mailbox_id) < 0)
 		return -1;
@@ -102,8 +102,9 @@ store_notice_mark(struct store *st, int64_t person_id, const char *kind,
 	int64_t due_at, int64_t now, struct error *err)
 {
 	int64_t n = store_exec(st, err,
-		"INSERT OR IGNORE INTO lifecycle_notices (person_id, kind,"
-		" due_at, sent_at) VALUES (?, ?, ?, ?)",
+		"INSERT INTO lifecycle_notices (person_id, kind, due_at,"
+		" sent_at) VALUES (?, ?, ?, ?)"
+		" ON CONFLICT (person_id, kind, due_at) DO NOTHING",
 		"itii", person_id, kind, due_at, now);
 	return n < 0 ? -1 : n > 0 ? 1 : 0;
 }

@@ -344,14 +344,16 @@ def test_forgot_password_refusals(roomy, instance, person):
 def test_code_expires(start_server, instance, person, monkeypatch):
     t0 = 1_900_000_000
     monkeypatch.setenv("CAREMAIL_NOW", str(t0))
-    server = start_server()
+    # The clock is years ahead: serve's lifecycle jobs would find the
+    # person made just now long unused (docs/lifecycle.md) and delete them.
+    server = start_server(extra=["jobs.interval_s=0"])
     enrolled(server, instance, person)
     c = Client(server)
     c.ok("POST", "/recovery/start", {"email": person}, status=202)
     code = last_code(instance)
     halt(server)
     monkeypatch.setenv("CAREMAIL_NOW", str(t0 + 601))
-    later = start_server()
+    later = start_server(extra=["jobs.interval_s=0"])
     c = Client(later)
     body = {"email": person, "answers": answers(), "code": code,
             "new_password": FRESH}
@@ -359,7 +361,7 @@ def test_code_expires(start_server, instance, person, monkeypatch):
                                   body)["message"]
     halt(later)
     monkeypatch.setenv("CAREMAIL_NOW", str(t0 + 599))
-    c = Client(start_server())
+    c = Client(start_server(extra=["jobs.interval_s=0"]))
     c.ok("POST", "/recovery/complete", body)
 
 
