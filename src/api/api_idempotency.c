@@ -5,7 +5,8 @@
  * 422. Layer: front end. draft-ietf-httpapi-idempotency-key-header.
  * SECURITY: keys are per caller (a person or a token), so one caller
  * never sees another's reply; a secret a reply shows once (a temporary
- * password, a new token) is not kept, so a replay does not show it again.
+ * password, a new token) is not kept, so a replay does not show it again
+ * (api_reply.c keeps the first reply for the replay).
  */
 #include <sodium.h>
 #include <stdio.h>
@@ -17,11 +18,6 @@
 #include "core/log.h"
 #include "dir/dir_import.h"
 #include "http/http.h"
-
-/* Fields of a reply shown once: never stored for a replay. */
-static const char *const shown_once[] = {
-	"temporary_password", "token", "password", "secret", "recovery_codes",
-};
 
 bool
 api_idempotency_begin(struct api_request *req)
@@ -68,24 +64,6 @@ api_idempotency_begin(struct api_request *req)
 	/* The replay answered for the handler: nothing more to check. */
 	req->access_checked = true;
 	return false;
-}
-
-void
-api_idempotency_keep(struct api_request *req, unsigned status, json_t *body)
-{
-	if (req->idem_status != 0)
-		return;
-	req->idem_status = status;
-	json_t *kept = json_deep_copy(body);
-	if (json_is_object(kept)) {
-		for (size_t i = 0; i < sizeof(shown_once) / sizeof(*shown_once);
-		     i++)
-			json_object_del(kept, shown_once[i]);
-	}
-	char *text = json_dumps(kept, JSON_COMPACT);
-	json_decref(kept);
-	req->idem_reply = arena_strdup(req->arena, text != NULL ? text : "{}");
-	free(text);
 }
 
 void

@@ -192,9 +192,7 @@ bool api_rate_ok(struct api_request *req, const char *what, const char *key,
  */
 bool api_idempotency_begin(struct api_request *req);
 void api_idempotency_end(struct api_request *req);
-/* Called by api_reply: keeps what a claimed request replied. */
-void api_idempotency_keep(struct api_request *req, unsigned status,
-	json_t *body);
+/* api_reply keeps a claimed request's first reply in req (idem_*). */
 
 /* ---- pagination (api_page.c) ---- */
 

@@ -14,13 +14,40 @@
 #include "dir/dir_view.h"
 #include "http/http.h"
 
+/* Fields of a reply shown once: never kept for a replay. */
+static const char *const shown_once[] = {
+	"temporary_password", "token", "password", "secret", "recovery_codes",
+};
+
+/*
+ * The first reply to a request with an Idempotency-Key, kept for
+ * api_idempotency_end to store for a replay, less what is shown once.
+ */
+static void
+keep_for_replay(struct api_request *req, unsigned status, json_t *body)
+{
+	if (req->idem_status != 0)
+		return;
+	req->idem_status = status;
+	json_t *kept = json_deep_copy(body);
+	if (json_is_object(kept)) {
+		for (size_t i = 0; i < sizeof(shown_once) / sizeof(*shown_once);
+		     i++)
+			json_object_del(kept, shown_once[i]);
+	}
+	char *text = json_dumps(kept, JSON_COMPACT);
+	json_decref(kept);
+	req->idem_reply = arena_strdup(req->arena, text != NULL ? text : "{}");
+	free(text);
+}
+
 void
 api_reply(struct api_request *req, unsigned status, json_t *body)
 {
 	if (body == NULL)
 		abort();	/* jansson only fails out of memory */
 	if (req->idem_key != NULL)
-		api_idempotency_keep(req, status, body);
+		keep_for_replay(req, status, body);
 	http_call_reply(req->call, status, body);
 }
 
