@@ -453,9 +453,19 @@ int dir_role_list(const struct dir_ctx *ctx, const char *person_address,
 /* The same, for a person known by id (the signed-in one, a row read). */
 int dir_role_list_by_person(const struct dir_ctx *ctx, int64_t person_id,
 	struct store_role **roles_r, size_t *count_r, struct error *err);
-/* The roles held for an org, by every person. */
-int dir_role_list_by_org(const struct dir_ctx *ctx, int64_t org_id,
-	struct store_role **roles_r, size_t *count_r, struct error *err);
+/* One of an org's Local Administrators and the role that makes them so. */
+struct dir_org_admin {
+	struct store_person person;
+	const char *role;	/* local_admin or primary_local_admin */
+};
+
+/*
+ * The org's Local and Primary Local Administrators who are not deleted,
+ * one entry per role held (a person holding both is there twice), in
+ * ctx->arena: who helps its people and who is told about it.
+ */
+int dir_org_local_admins(const struct dir_ctx *ctx, int64_t org_id,
+	struct dir_org_admin **admins_r, size_t *count_r, struct error *err);
 
 /* ---- audit ---- */
 

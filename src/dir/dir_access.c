@@ -475,12 +475,40 @@ dir_role_list_by_person(const struct dir_ctx *ctx, int64_t person_id,
 		count_r, err);
 }
 
-int
-dir_role_list_by_org(const struct dir_ctx *ctx, int64_t org_id,
-	struct store_role **roles_r, size_t *count_r, struct error *err)
+static bool
+is_local_admin_role(const char *role)
 {
-	return store_role_list_for_org(ctx->store, org_id, ctx->arena, roles_r,
-		count_r, err);
+	return strcmp(role, "local_admin") == 0 ||
+		strcmp(role, "primary_local_admin") == 0;
+}
+
+int
+dir_org_local_admins(const struct dir_ctx *ctx, int64_t org_id,
+	struct dir_org_admin **admins_r, size_t *count_r, struct error *err)
+{
+	struct store_role *roles;
+	size_t n, capacity = 0;
+	*admins_r = NULL;
+	*count_r = 0;
+	if (store_role_list_for_org(ctx->store, org_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		struct store_person p;
+		if (!is_local_admin_role(roles[i].role))
+			continue;
+		if (store_person_get(ctx->store, roles[i].person_id, ctx->arena,
+			    &p, err) < 0)
+			return -1;
+		if (p.deleted_at != 0)
+			continue;
+		struct dir_org_admin *slot = arena_array_push(ctx->arena,
+			(void **)admins_r, count_r, &capacity, sizeof(*slot));
+		if (slot == NULL)
+			return error_set(err, ERROR_LIMIT, "out of memory");
+		*slot = (struct dir_org_admin){ p, roles[i].role };
+	}
+	return 0;
 }
 
 static int

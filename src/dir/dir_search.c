@@ -296,38 +296,23 @@ dir_people_search(const struct dir_ctx *ctx,
 	return admin_tags(ctx, r->people, r->count, err);
 }
 
-static bool
-is_local_admin_role(const char *role)
-{
-	return strcmp(role, "local_admin") == 0 ||
-		strcmp(role, "primary_local_admin") == 0;
-}
-
 /* The live Local and Primary Local Admins of one org. */
 static int
 org_admins(const struct dir_ctx *ctx, const struct store_org *org,
 	struct dir_help *h, struct error *err)
 {
-	struct store_role *roles;
+	struct dir_org_admin *admins;
 	size_t n, capacity = 0;
-	if (store_role_list_for_org(ctx->store, org->id, ctx->arena, &roles, &n,
-		    err) < 0)
+	if (dir_org_local_admins(ctx, org->id, &admins, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		struct store_person p;
-		if (!is_local_admin_role(roles[i].role))
-			continue;
-		if (store_person_get(ctx->store, roles[i].person_id, ctx->arena,
-			    &p, err) < 0)
-			return -1;
-		if (p.deleted_at != 0)
-			continue;
 		struct dir_helper *slot = arena_array_push(ctx->arena,
 			(void **)&h->admins, &h->admin_count, &capacity,
 			sizeof(*slot));
 		if (slot == NULL)
 			return error_set(err, ERROR_LIMIT, "out of memory");
-		*slot = (struct dir_helper){ p, roles[i].role, org->ods };
+		*slot = (struct dir_helper){ admins[i].person, admins[i].role,
+			org->ods };
 	}
 	return 0;
 }

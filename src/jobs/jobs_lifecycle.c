@@ -260,13 +260,6 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 	return warn(s, row, &acct, err);
 }
 
-static bool
-is_local_admin(const char *role)
-{
-	return strcmp(role, "local_admin") == 0 ||
-		strcmp(role, "primary_local_admin") == 0;
-}
-
 /* Each org's LAs, one digest of this run's changes (P12). */
 static int
 send_digests(struct sweep *s, struct error *err)
@@ -275,9 +268,9 @@ send_digests(struct sweep *s, struct error *err)
 	for (size_t i = 0; i < s->digest_count; i++) {
 		struct digest *d = &s->digests[i];
 		arena_reset(ctx->arena);
-		struct store_role *roles;
+		struct dir_org_admin *admins;
 		size_t n;
-		if (dir_role_list_by_org(ctx, d->org_id, &roles, &n, err) < 0)
+		if (dir_org_local_admins(ctx, d->org_id, &admins, &n, err) < 0)
 			return -1;
 		if (d->count > DIGEST_LINES) {
 			char more[128];
@@ -296,22 +289,19 @@ send_digests(struct sweep *s, struct error *err)
 			{ "changes", str_cstr(&d->lines) },
 		};
 		for (size_t j = 0; j < n; j++) {
+			const struct store_person *p = &admins[j].person;
 			bool seen = false;
 			for (size_t k = 0; k < j && !seen; k++)
-				seen = roles[k].person_id == roles[j].person_id;
-			struct store_person p;
-			struct error inner;
-			if (seen || !is_local_admin(roles[j].role) ||
-			    dir_person_get_by_id(ctx, roles[j].person_id, &p,
-				    &inner) < 0 || p.status != STORE_PERSON_ACTIVE)
+				seen = admins[k].person.id == p->id;
+			if (seen || p->status != STORE_PERSON_ACTIVE)
 				continue;
 			if ((told.len > 0 && str_append_cstr(&told, ",") < 0) ||
-			    str_append_cstr(&told, p.address) < 0)
+			    str_append_cstr(&told, p->address) < 0)
 				return error_set(err, ERROR_LIMIT, "no memory");
 			if (!s->dry_run && s->w != NULL &&
 			    mail_notice_send(s->w, ctx, "digest", f,
-				    sizeof(f) / sizeof(*f), p.address,
-				    p.mailbox_id, err) < 0)
+				    sizeof(f) / sizeof(*f), p->address,
+				    p->mailbox_id, err) < 0)
 				return -1;
 		}
 		if (told.len > 0) {

@@ -207,6 +207,30 @@ struct mail_message {
 	int64_t sent_by;
 };
 
+/* A message the platform writes to people (mail_postmaster.c). */
+struct mail_postmaster_mail {
+	const char *from_name;	/* beside the postmaster's address; "caremail" */
+	const char *subject;	/* UTF-8 */
+	const char *text;	/* UTF-8 */
+	const char *html;	/* NULL: text only */
+	bool allow_remote;	/* may go to an address outside (the queue) */
+};
+
+/*
+ * Sends pm from the postmaster, from the null sender, to each address of
+ * to[n] once, in one delivery; an address that reaches no one (or is
+ * outside when !allow_remote) is left out. *sent_r (may be NULL): how
+ * many it went to; 0 sends nothing.
+ */
+int mail_postmaster_send(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_postmaster_mail *pm, const char *const *to,
+	size_t n, size_t *sent_r, struct error *err);
+
+/* The same to recipients routed already (count 0: nothing sent). */
+int mail_postmaster_deliver(struct store_writer *w, const struct dir_ctx *ctx,
+	const struct mail_postmaster_mail *pm,
+	const struct mail_recipient *rcpt, size_t count, struct error *err);
+
 /* Whether mail.dlp_alert asks for an alert about a find so decided. */
 bool mail_dlp_alert_wanted(const struct config *c, const char *decision);
 

@@ -20,8 +20,6 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "dir/dir.h"
-#include "mail/mail_compose.h"
-#include "mail/mail_dsn.h"
 
 #define ALERT_ARENA (1024 * 1024)
 
@@ -32,46 +30,6 @@ mail_dlp_alert_wanted(const struct config *c, const char *decision)
 	if (strcmp(when, "all") == 0)
 		return true;
 	return strcmp(when, "block") == 0 && strcmp(decision, "refuse") == 0;
-}
-
-static bool
-is_local_admin(const char *role)
-{
-	return strcmp(role, "local_admin") == 0 ||
-		strcmp(role, "primary_local_admin") == 0;
-}
-
-/* The org's Local Administrators, routed, each once; *count_r 0: none. */
-static int
-admins_of(const struct dir_ctx *ctx, int64_t org_id,
-	struct mail_recipient **to_r, size_t *count_r, struct error *err)
-{
-	struct store_role *roles;
-	size_t n;
-	*count_r = 0;
-	if (dir_role_list_by_org(ctx, org_id, &roles, &n, err) < 0)
-		return -1;
-	*to_r = arena_alloc(ctx->arena, (n + 1) * sizeof(**to_r));
-	if (*to_r == NULL)
-		return error_set(err, ERROR_LIMIT, "no memory for the alert");
-	for (size_t i = 0; i < n; i++) {
-		bool seen = false;
-		for (size_t j = 0; j < i && !seen; j++)
-			seen = roles[j].person_id == roles[i].person_id &&
-				is_local_admin(roles[j].role);
-		struct store_person p;
-		struct mail_recipient *r;
-		size_t got;
-		struct error inner;
-		if (seen || !is_local_admin(roles[i].role) ||
-		    dir_person_get_by_id(ctx, roles[i].person_id, &p,
-			    &inner) < 0 || p.deleted_at != 0 ||
-		    mail_route(ctx, p.address, false, &r, &got, &inner) < 0 ||
-		    got != 1)
-			continue;
-		(*to_r)[(*count_r)++] = r[0];
-	}
-	return 0;
 }
 
 static const char *
@@ -96,15 +54,16 @@ mail_dlp_alert_send(struct store_writer *w, const struct dir_ctx *ctx,
 	struct dir_ctx c = *ctx;
 	c.arena = arena_new(ALERT_ARENA);
 	struct store_person sender;
-	struct mail_recipient *to = NULL;
+	struct dir_org_admin *admins = NULL;
 	size_t n = 0;
 	struct error inner;
 	int rc = 0;
 	/* Mail from an application or a shared mailbox: no person's org. */
 	if (dir_person_get(&c, m->sender, &sender, &inner) == 0)
-		rc = admins_of(&c, sender.org_id, &to, &n, err);
-	char postmaster[300], when[64];
-	mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
+		rc = dir_org_local_admins(&c, sender.org_id, &admins, &n, err);
+	const char **to = n == 0 ? NULL :
+		arena_alloc(c.arena, n * sizeof(*to));
+	char when[64];
 	clock_format_iso(ctx->now, when, sizeof(when));
 	const char *text = n == 0 ? NULL : arena_printf(c.arena,
 		"A message sent by %s at %s appears to contain %zu NHS "
@@ -118,33 +77,21 @@ mail_dlp_alert_send(struct store_writer *w, const struct dir_ctx *ctx,
 		alert->tier[0] != '\0' ? alert->tier : "unknown",
 		alert->sample[0] != '\0' ? alert->sample : "masked",
 		alert->recipient, what_was_done(alert->decision));
-	struct span body;
-	struct str msg;
-	if (rc == 0 && n > 0) {
-		struct mail_compose mc = {
-			.from = postmaster, .from_name = "caremail",
-			.subject = arena_printf(c.arena, "NHS number in mail "
-				"from %s", m->sender),
-			.date = ctx->now, .text = text };
-		rc = text == NULL || mc.subject == NULL ?
-			error_set(err, ERROR_LIMIT, "no memory for the alert") :
-			mail_compose(&mc, ctx->config, c.arena, &body, err);
+	const struct mail_postmaster_mail pm = { .text = text,
+		.subject = arena_printf(c.arena, "NHS number in mail from %s",
+			m->sender) };
+	size_t sent = 0;
+	if (rc == 0 && n > 0 && (to == NULL || text == NULL ||
+		pm.subject == NULL))
+		rc = error_set(err, ERROR_LIMIT, "no memory for the alert");
+	else if (rc == 0 && n > 0) {
+		for (size_t i = 0; i < n; i++)
+			to[i] = admins[i].person.address;
+		rc = mail_postmaster_send(w, &c, &pm, to, n, &sent, err);
 	}
-	if (rc == 0 && n > 0) {
-		str_init(&msg, c.arena, body.len + 64);
-		rc = mail_return_path_header("", &msg) < 0 ||
-			str_append(&msg, body.p, body.len) < 0 ?
-			error_set(err, ERROR_LIMIT, "no memory for the alert") :
-			0;
-	}
-	if (rc == 0 && n > 0) {
-		struct mail_message alert_msg = { .data = str_cstr(&msg),
-			.size = msg.len, .received_at = ctx->now, .sender = "" };
-		rc = mail_deliver(w, &c, &alert_msg, to, n, NULL, err);
-	}
-	if (rc == 0 && n > 0)
+	if (rc == 0 && sent > 0)
 		log_info("mail.dlp_alert", "from=<%s> admins=%zu decision=%s",
-			m->sender, n, alert->decision);
+			m->sender, sent, alert->decision);
 	arena_free(&c.arena);
 	return rc;
 }

@@ -1,10 +1,9 @@
 /*
  * Guest attestation and add-on expiry as job steps (SPEC L8, L9, P12):
  * the domain says what is due, this applies it and mails who must know,
- * a plain-text message from the postmaster delivered like any other
- * (mail_compose, mail_route, mail_deliver). LIFE's notification module
- * (templates in the instance directory) may take over the texts. Layer:
- * domain.
+ * a plain-text message from the postmaster (mail_postmaster_send). The
+ * texts are built in, not yet templates in the instance directory
+ * (mail_notice.h). Layer: domain.
  */
 #include "mail/mail_guest_jobs.h"
 
@@ -20,8 +19,6 @@
 #include "dir/dir.h"
 #include "dir/dir_guest.h"
 #include "mail/mail.h"
-#include "mail/mail_compose.h"
-#include "mail/mail_dsn.h"
 
 #define NOTICE_TO_MAX 64
 
@@ -47,20 +44,12 @@ static int
 to_add_admins(const struct dir_ctx *ctx, int64_t org_id, struct notice_to *t,
 	struct error *err)
 {
-	struct store_role *roles;
+	struct dir_org_admin *admins;
 	size_t n;
-	if (dir_role_list_by_org(ctx, org_id, &roles, &n, err) < 0)
+	if (dir_org_local_admins(ctx, org_id, &admins, &n, err) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct store_person p;
-		struct error inner;
-		if ((strcmp(roles[i].role, "local_admin") != 0 &&
-		     strcmp(roles[i].role, "primary_local_admin") != 0) ||
-		    dir_person_get_by_id(ctx, roles[i].person_id, &p,
-			    &inner) < 0 || p.deleted_at != 0)
-			continue;
-		to_add(t, p.address);
-	}
+	for (size_t i = 0; i < n; i++)
+		to_add(t, admins[i].person.address);
 	return 0;
 }
 
@@ -77,38 +66,12 @@ to_json(const struct notice_to *t)
 static int
 notice_send(const struct dir_ctx *ctx, struct store_writer *w,
 	const struct notice_to *t, const char *subject, const char *text,
-	int64_t now, struct error *err)
+	struct error *err)
 {
-	struct mail_recipient *to = arena_alloc(ctx->arena,
-		(t->count + 1) * sizeof(*to));
-	size_t n = 0;
-	if (to == NULL)
-		return error_set(err, ERROR_LIMIT, "no memory for the notice");
-	for (size_t i = 0; i < t->count; i++) {
-		struct mail_recipient *r;
-		size_t got;
-		struct error inner;
-		if (mail_route(ctx, t->address[i], false, &r, &got,
-			    &inner) == 0 && got == 1)
-			to[n++] = r[0];
-	}
-	if (n == 0)
-		return 0;
-	char postmaster[300];
-	mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
-	struct mail_compose mc = { .from = postmaster, .from_name = "caremail",
-		.subject = subject, .date = now, .text = text };
-	struct span body;
-	struct str msg;
-	if (mail_compose(&mc, ctx->config, ctx->arena, &body, err) < 0)
-		return -1;
-	str_init(&msg, ctx->arena, body.len + 64);
-	if (mail_return_path_header("", &msg) < 0 ||
-	    str_append(&msg, body.p, body.len) < 0)
-		return error_set(err, ERROR_LIMIT, "no memory for the notice");
-	struct mail_message m = { .data = str_cstr(&msg), .size = msg.len,
-		.received_at = now, .sender = "" };
-	return mail_deliver(w, ctx, &m, to, n, NULL, err);
+	const struct mail_postmaster_mail pm = { .subject = subject,
+		.text = text };
+	return mail_postmaster_send(w, ctx, &pm, t->address, t->count, NULL,
+		err);
 }
 
 static const char *
@@ -198,7 +161,7 @@ mail_guest_step(const struct dir_ctx *ctx, struct store_writer *w,
 			continue;
 		if (dir_guest_sweep_apply(ctx, it, now, err) < 0 ||
 		    (subject != NULL && notice_send(ctx, w, &to, subject,
-			    text, now, err) < 0))
+			    text, err) < 0))
 			return -1;
 		log_info("guests.sweep", "guest=%lld rule=%s to=%zu",
 			(long long)it->guest.id,
@@ -263,7 +226,7 @@ mail_licence_step(const struct dir_ctx *ctx, struct store_writer *w,
 			"of %s.\n", a->name, a->org_ods, when,
 			(long long)a->used, (long long)a->quota, a->org_ods);
 		if (dir_licence_sweep_apply(ctx, it, err) < 0 ||
-		    notice_send(ctx, w, &to, subject, text, now, err) < 0)
+		    notice_send(ctx, w, &to, subject, text, err) < 0)
 			return -1;
 		log_info("licences.sweep", "addon=%lld days=%lld to=%zu",
 			(long long)a->id, (long long)it->days, to.count);

@@ -17,8 +17,6 @@
 #include "core/str.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
-#include "mail/mail_compose.h"
-#include "mail/mail_dsn.h"
 
 #define TEMPLATE_MAX (64 * 1024)
 
@@ -240,24 +238,12 @@ mail_notice_send(struct store_writer *w, const struct dir_ctx *ctx,
 	if (mail_notice_render(ctx, name, fields, count, &subject, &text, &html,
 		    err) < 0)
 		return -1;
-	char postmaster[300];
-	mail_dsn_postmaster(ctx->config, postmaster, sizeof(postmaster));
-	struct mail_compose mc = { .from = postmaster, .from_name = "caremail",
-		.to = to_address, .subject = subject, .date = ctx->now,
+	const struct mail_postmaster_mail pm = { .subject = subject,
 		.text = text, .html = html };
-	struct span body;
-	if (mail_compose(&mc, ctx->config, ctx->arena, &body, err) < 0)
-		return -1;
-	struct str msg;
-	str_init(&msg, ctx->arena, body.len + 64);
-	if (mail_return_path_header("", &msg) < 0 ||
-	    str_append(&msg, body.p, body.len) < 0)
-		return error_set(err, ERROR_LIMIT, "no memory for the notice");
-	struct mail_message m = { .data = str_cstr(&msg), .size = msg.len,
-		.received_at = ctx->now, .sender = "" };
+	/* Straight to the mailbox: an Inactive or leaving person's too. */
 	struct mail_recipient to = { .kind = MAIL_ROUTE_LOCAL,
 		.address = to_address, .mailbox_id = to_mailbox_id };
-	return mail_deliver(w, ctx, &m, &to, 1, NULL, err);
+	return mail_postmaster_deliver(w, ctx, &pm, &to, 1, err);
 }
 
 static int

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/str.h"
 #include "dir/dir.h"
+#include "mail/mail.h"
 #include "mail/mail_portal_internal.h"
 #include "mail/mail_seal.h"
 #include "store/store.h"
@@ -374,8 +375,16 @@ mail_portal_code_send(struct store_writer *w, const struct dir_ctx *ctx,
 		"\r\n"
 		"If you did not ask for a code, you can ignore this email: "
 		"nobody can read the message without it.\r\n", l.sender, code);
-	rc = mail_portal_mail_send(w, ctx, l.recipient,
-		"Your code to read a secure message", text, err);
+	const struct mail_postmaster_mail pm = {
+		.from_name = "Secure messages",
+		.subject = "Your code to read a secure message", .text = text,
+		.allow_remote = true };
+	const char *to = l.recipient;
+	size_t sent = 0;
+	rc = mail_postmaster_send(w, ctx, &pm, &to, 1, &sent, err);
+	if (rc == 0 && sent == 0)
+		rc = error_set(err, ERROR_INVALID, "%s cannot be sent mail",
+			l.recipient);
 	sodium_memzero(code, sizeof(code));
 	sodium_memzero(text, sizeof(text));
 	if (rc < 0)

@@ -315,15 +315,4 @@ int mail_portal_revoke(const struct dir_ctx *ctx, const char *sender,
 int mail_portal_purge(const struct dir_ctx *ctx, int64_t *count_r,
 	struct error *err);
 
-/* ---- the code's mail (mail_portal_mail.c) ---- */
-
-/*
- * A plain text message from the instance's postmaster to `to`, with
- * subject and text (UTF-8; CR and LF in the subject refused), delivered
- * through w: the queue for an outside address.
- */
-int mail_portal_mail_send(struct store_writer *w, const struct dir_ctx *ctx,
-	const char *to, const char *subject, const char *text,
-	struct error *err);
-
 #endif
