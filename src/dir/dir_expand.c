@@ -31,8 +31,9 @@ struct expansion {
 	int64_t *next_scope;	/* shared by the expansions of exclusions */
 	/*
 	 * Only the outside contacts matter (dir_list_outside): dynamic
-	 * rules, which reach only people here, are not applied, so a rule
-	 * over a whole region costs nothing.
+	 * rules, which reach only people here, are not applied and static
+	 * lists' mailboxes not gathered, so what the policy stage asks of
+	 * a list costs its contacts and nested lists, not its members.
 	 */
 	bool outside_only;
 };
@@ -66,7 +67,11 @@ expand_static(struct expansion *x, const struct store_list *l, int64_t scope,
 {
 	int64_t *nested;
 	size_t count;
-	if (store_set_add_static(x->ctx->store, scope, l->id, err) < 0 ||
+	/* Only the outside contacts wanted: no member's row is written. */
+	int rc = x->outside_only ?
+		store_set_add_static_contacts(x->ctx->store, scope, l->id, err) :
+		store_set_add_static(x->ctx->store, scope, l->id, err);
+	if (rc < 0 ||
 	    store_set_nested_lists(x->ctx->store, l->id, x->ctx->arena, &nested,
 		    &count, err) < 0)
 		return -1;

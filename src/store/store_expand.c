@@ -68,6 +68,13 @@ store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
 		    " AND m.deleted_at IS NULL"
 		    " ON CONFLICT DO NOTHING", "ii", scope, list_id) < 0)
 		return -1;
+	return store_set_add_static_contacts(st, scope, list_id, err);
+}
+
+int
+store_set_add_static_contacts(struct store *st, int64_t scope,
+	int64_t list_id, struct error *err)
+{
 	return store_exec(st, err,
 		"INSERT INTO expansion_remote (scope, address)"
 		" SELECT ?, c.address FROM list_members lm"

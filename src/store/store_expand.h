@@ -53,6 +53,9 @@ int store_set_add_remote(struct store *st, int64_t scope, const char *address,
 /* A static list's live mailboxes and contacts (not its nested lists). */
 int store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
 	struct error *err);
+/* Its live contacts alone. */
+int store_set_add_static_contacts(struct store *st, int64_t scope,
+	int64_t list_id, struct error *err);
 
 /* The ids of the lists that are members of a static list. */
 int store_set_nested_lists(struct store *st, int64_t list_id, struct arena *a,

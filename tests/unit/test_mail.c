@@ -165,6 +165,60 @@ test_route_list_expands(void **state)
 	assert_string_equal(addresses[2], "lab@hospital.example");
 }
 
+/*
+ * What the policy stage asks of a list (dir_list_outside) is exactly the
+ * outside part of what delivery reaches, nested lists included, for
+ * each list of the fixture: no contact missed, no member read.
+ */
+static void
+test_list_outside_is_the_outside_of_the_expansion(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_list lists[2];
+	assert_int_equal(dir_list_get(&f->u.ctx, f->list, &lists[0], &err), 0);
+	const char **all;
+	size_t n_all;
+	assert_int_equal(dir_list_expand(&f->u.ctx, f->list, &all, &n_all,
+				 &err),
+		0);
+	/* The inner list is the outer's only nested member. */
+	struct dir_member *members;
+	size_t n_members;
+	assert_int_equal(dir_list_members(&f->u.ctx, f->list, &members,
+				 &n_members, &err),
+		0);
+	size_t checked = 0;
+	for (size_t i = 0; i < n_members; i++) {
+		if (dir_list_get(&f->u.ctx, members[i].address, &lists[1],
+			    &err) < 0)
+			continue;
+		for (size_t l = 0; l < 2; l++) {
+			const char **expanded, **outside;
+			size_t n_expanded, n_outside, want = 0;
+			assert_int_equal(dir_list_expand(&f->u.ctx,
+						 lists[l].address, &expanded,
+						 &n_expanded, &err),
+				0);
+			assert_int_equal(dir_list_outside(&f->u.ctx,
+						 lists[l].id, &outside,
+						 &n_outside, &err),
+				0);
+			for (size_t j = 0; j < n_expanded; j++) {
+				const char *at = strrchr(expanded[j], '@');
+				if (dir_domain_is_hosted(&f->u.ctx, at + 1))
+					continue;
+				assert_true(want < n_outside);
+				assert_string_equal(outside[want], expanded[j]);
+				want++;
+			}
+			assert_int_equal(n_outside, want);
+			checked++;
+		}
+	}
+	assert_int_equal(checked, 2);
+}
+
 static const char message[] = "From: Ann One <ann.one@trust.example>\r\n"
 			      "To: Team <team@trust.example>\r\n"
 			      "Subject: Rota for next week\r\n"
@@ -1216,6 +1270,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_route_refusals),
 		T(test_route_list_expands),
+		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
 		T(test_list_members_over_quota_left_out),
 		T(test_quota),
