@@ -160,6 +160,47 @@ test_warnings(void **state)
 		&lead));
 }
 
+/* The timeline the pages show: every step to come, warnings after now. */
+static void
+test_timeline(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);	/* warnings 14 and 1 days before */
+	const struct lifecycle_account a = { .status = STORE_PERSON_ACTIVE,
+		.created_at = T0, .password_changed_at = T0 + 5 * DAY,
+		.status_changed_at = T0 };
+	struct lifecycle_timeline tl;
+	/* Day 82: the 14-day warning of day 95 is past, the 1-day one not. */
+	lifecycle_timeline(&cfg, &a, T0 + 82 * DAY, &tl);
+	assert_int_equal(tl.step_count, 3);
+	assert_int_equal(tl.steps[0].step, LIFECYCLE_INACTIVE);
+	assert_int_equal(tl.steps[0].due_at, T0 + 95 * DAY);
+	assert_int_equal(tl.steps[1].step, LIFECYCLE_DELETE);
+	assert_int_equal(tl.steps[1].due_at, T0 + 185 * DAY);
+	assert_int_equal(tl.steps[2].step, LIFECYCLE_PURGE);
+	assert_int_equal(tl.steps[2].due_at, T0 + 215 * DAY);
+	assert_int_equal(tl.warning_count, 5);
+	assert_int_equal(tl.warnings[0].step, LIFECYCLE_INACTIVE);
+	assert_int_equal(tl.warnings[0].lead_days, 1);
+	assert_int_equal(tl.warnings[0].at, T0 + 94 * DAY);
+	assert_int_equal(tl.warnings[4].step, LIFECYCLE_PURGE);
+	assert_int_equal(tl.warnings[4].at, T0 + 214 * DAY);
+	assert_int_equal(tl.password_expires_at, T0 + 95 * DAY);
+	/* Purged: nothing to come; no password, no expiry; 0 turns L4 off. */
+	struct lifecycle_account gone = a;
+	gone.status = STORE_PERSON_DELETED;
+	gone.deleted_at = T0;
+	gone.purged_at = T0 + 30 * DAY;
+	gone.password_changed_at = 0;
+	lifecycle_timeline(&cfg, &gone, T0 + 80 * DAY, &tl);
+	assert_int_equal(tl.step_count, 0);
+	assert_int_equal(tl.warning_count, 0);
+	assert_int_equal(tl.password_expires_at, 0);
+	cfg.password_max_age_s = 0;
+	lifecycle_timeline(&cfg, &a, T0, &tl);
+	assert_int_equal(tl.password_expires_at, 0);
+}
+
 /* ---- L7 over random histories ---- */
 
 static uint64_t seed = 0x13;
@@ -516,6 +557,7 @@ main(void)
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_durations_configurable),
 		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_timeline),
 		cmocka_unit_test(test_property_random_histories),
 		cmocka_unit_test(test_property_disabled_months_calendar),
 		cmocka_unit_test_setup_teardown(test_job_idempotent_and_catch_up,
