@@ -39,29 +39,18 @@ user_lifecycle(struct api_request *req)
 	struct lifecycle_account a = { p.status, p.created_at,
 		p.last_signin_at, p.password_changed_at, p.status_changed_at,
 		p.deleted_at, p.purged_at };
-	/* The steps to come if nobody signs in or acts: at most four. */
+	struct lifecycle_timeline tl;
+	lifecycle_timeline(&cfg, &a, req->ctx.now, &tl);
 	json_t *steps = json_array(), *warnings = json_array();
-	for (int i = 0; i < 4; i++) {
-		struct lifecycle_transition t;
-		lifecycle_next(&cfg, &a, &t);
-		if (t.step == LIFECYCLE_NONE || t.step == LIFECYCLE_REACTIVATE)
-			break;
-		json_array_append_new(steps, step_json(&t));
-		for (size_t k = 0; k < cfg.warn_count; k++) {
-			int64_t at = t.due_at -
-				(int64_t)cfg.warn_days[k] * LIFECYCLE_DAY_S;
-			if (at > req->ctx.now)
-				json_array_append_new(warnings, json_pack(
-					"{s:s, s:i, s:o}", "step",
-					lifecycle_step_name(t.step), "lead_days",
-					cfg.warn_days[k], "at", api_json_time(at)));
-		}
-		lifecycle_apply(&a, &t);
-	}
-	json_t *expires = p.password_changed_at != 0 &&
-			cfg.password_max_age_s > 0 ?
-		api_json_time(p.password_changed_at + cfg.password_max_age_s) :
-		json_null();
+	for (size_t i = 0; i < tl.step_count; i++)
+		json_array_append_new(steps, step_json(&tl.steps[i]));
+	for (size_t i = 0; i < tl.warning_count; i++)
+		json_array_append_new(warnings, json_pack("{s:s, s:i, s:o}",
+			"step", lifecycle_step_name(tl.warnings[i].step),
+			"lead_days", tl.warnings[i].lead_days, "at",
+			api_json_time(tl.warnings[i].at)));
+	json_t *expires = tl.password_expires_at != 0 ?
+		api_json_time(tl.password_expires_at) : json_null();
 	api_reply(req, 200, json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}",
 		"address", p.address, "status", dir_person_status_name(p.status),
 		"now", api_json_time(req->ctx.now), "steps", steps, "warnings",

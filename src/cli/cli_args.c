@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli_internal.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
@@ -56,6 +57,33 @@ cli_opt_int(struct cli_args *args, const char *name, int64_t min,
 			"--%s must be a whole number from %lld to %lld, "
 			"not '%s'", name, (long long)min, (long long)max, text);
 	*value_r = (int64_t)value;
+	return 0;
+}
+
+int
+cli_opt_time(struct cli_args *args, const char *name, int64_t *t_r,
+	struct error *err)
+{
+	const char *text = cli_opt(args, name);
+	if (text == NULL)
+		return 0;
+	if (!clock_parse(span_from_cstr(text), t_r))
+		return cli_usage(args, err, "--%s takes a time as "
+			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
+			"not '%s'", name, text);
+	return 0;
+}
+
+int
+cli_parse_id(struct cli_args *args, const char *text, const char *what,
+	int64_t *id_r, struct error *err)
+{
+	uint64_t v;
+	if (!span_to_u64(span_from_cstr(text), &v) || v == 0 ||
+	    v > INT64_MAX)
+		return cli_usage(args, err, "'%s' is not a %s id (a whole "
+			"number from caremail %s list)", text, what, what);
+	*id_r = (int64_t)v;
 	return 0;
 }
 

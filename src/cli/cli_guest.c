@@ -9,39 +9,10 @@
 #include <string.h>
 
 #include "cli/cli_internal.h"
-#include "core/clock.h"
 #include "core/error.h"
-#include "core/str.h"
 #include "dir/dir_guest.h"
 #include "instance/instance.h"
 #include "mail/mail_guest_jobs.h"
-
-static int
-parse_id(struct cli_args *args, const char *text, int64_t *id_r,
-	struct error *err)
-{
-	uint64_t v;
-	if (!span_to_u64(span_from_cstr(text), &v) || v == 0 ||
-	    v > INT64_MAX)
-		return cli_usage(args, err, "'%s' is not a guest id (a whole "
-			"number from caremail guest list)", text);
-	*id_r = (int64_t)v;
-	return 0;
-}
-
-/* --name as a time (YYYY-MM-DD, ISO 8601 or epoch seconds). */
-static int
-opt_time(struct cli_args *args, const char *name, int64_t *t_r,
-	struct error *err)
-{
-	const char *text = cli_opt(args, name);
-	if (text == NULL)
-		return 0;
-	if (!clock_parse(span_from_cstr(text), t_r))
-		return cli_usage(args, err, "--%s takes a date (YYYY-MM-DD), "
-			"a time (YYYY-MM-DDTHH:MM:SSZ) or epoch seconds", name);
-	return 0;
-}
 
 static int
 org_id_of(struct cli_session *s, const char *ods, int64_t *id_r,
@@ -102,7 +73,7 @@ static int
 guest_change(struct cli_args *args, int which, struct error *err)
 {
 	int64_t id = 0;
-	if (parse_id(args, args->pos[0], &id, err) < 0)
+	if (cli_parse_id(args, args->pos[0], "guest", &id, err) < 0)
 		return -1;
 	struct cli_session s;
 	if (cli_session_open(args, &s, err) < 0)
@@ -141,7 +112,7 @@ static int
 sweep(struct cli_args *args, bool guests, struct error *err)
 {
 	int64_t at = 0;
-	if (opt_time(args, "at", &at, err) < 0)
+	if (cli_opt_time(args, "at", &at, err) < 0)
 		return -1;
 	struct cli_session s;
 	if (cli_session_open(args, &s, err) < 0)
@@ -186,7 +157,7 @@ cli_licence_set(struct cli_args *args, struct error *err)
 {
 	int64_t quota = -1, expires = 0;
 	if (cli_opt_int(args, "quota", 0, 10000000, &quota, err) < 0 ||
-	    opt_time(args, "expires", &expires, err) < 0)
+	    cli_opt_time(args, "expires", &expires, err) < 0)
 		return -1;
 	struct cli_session s;
 	if (cli_session_open(args, &s, err) < 0)

@@ -88,6 +88,20 @@ bool cli_flag(const struct cli_args *args, const char *name);
 int cli_opt_int(struct cli_args *args, const char *name, int64_t min,
 	int64_t max, int64_t *value_r, struct error *err);
 
+/*
+ * --name as a time (YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ or epoch seconds);
+ * *t_r unchanged if absent.
+ */
+int cli_opt_time(struct cli_args *args, const char *name, int64_t *t_r,
+	struct error *err);
+
+/*
+ * text as the id of a `what` ("guest", "queue"): a whole number from 1,
+ * as `caremail <what> list` shows it.
+ */
+int cli_parse_id(struct cli_args *args, const char *text, const char *what,
+	int64_t *id_r, struct error *err);
+
 /* Fails with a usage error: the message should say what to type instead. */
 int cli_usage(struct cli_args *args, struct error *err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -18,28 +18,32 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/str.h"
 #include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "instance/instance.h"
 #include "jobs/jobs.h"
 
+/* Who holds the jobs lock while running: this host and process. */
+static void
+lock_holder(char *buf, size_t size)
+{
+	char host[128] = "";
+	gethostname(host, sizeof(host) - 1);
+	snprintf(buf, size, "%s:%ld", host, (long)getpid());
+}
+
 static int
 run_jobs(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	int64_t at = s->ctx.now;
-	const char *when = cli_opt(args, "at");
-	if (when != NULL && !clock_parse(span_from_cstr(when), &at))
-		return cli_usage(args, err, "--at takes a time as "
-			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
-			"not '%s'", when);
+	if (cli_opt_time(args, "at", &at, err) < 0)
+		return -1;
 	bool dry = cli_flag(args, "dry-run");
 	struct store_writer *w = NULL;
 	if (!dry && (w = instance_writer_start(s->inst, err)) == NULL)
 		return -1;
-	char host[128] = "", holder[200];
-	gethostname(host, sizeof(host) - 1);
-	snprintf(holder, sizeof(holder), "%s:%ld", host, (long)getpid());
+	char holder[200];
+	lock_holder(holder, sizeof(holder));
 	struct jobs_report r = { 0 };
 	bool ran;
 	int rc = jobs_run(&s->ctx, w, at, dry, holder, &r, &ran, err);
@@ -94,9 +98,8 @@ schedule_run_once(struct cli_jobs_schedule *js)
 	int64_t now = clock_now();
 	instance_dir_ctx(js->inst, st, a, "system", now, &ctx);
 	ctx.client = "jobs";
-	char host[128] = "", holder[200];
-	gethostname(host, sizeof(host) - 1);
-	snprintf(holder, sizeof(holder), "%s:%ld", host, (long)getpid());
+	char holder[200];
+	lock_holder(holder, sizeof(holder));
 	struct jobs_report r = { 0 };
 	bool ran = false;
 	if (jobs_run(&ctx, js->writer, now, false, holder, &r, &ran,

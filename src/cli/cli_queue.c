@@ -8,24 +8,9 @@
 #include <string.h>
 
 #include "cli/cli_internal.h"
-#include "core/clock.h"
 #include "core/error.h"
-#include "core/str.h"
 #include "instance/instance.h"
 #include "mail/mail_queue.h"
-
-static int
-parse_id(struct cli_args *args, const char *text, int64_t *id_r,
-	struct error *err)
-{
-	uint64_t v;
-	if (!span_to_u64(span_from_cstr(text), &v) || v == 0 ||
-	    v > INT64_MAX)
-		return cli_usage(args, err, "'%s' is not a queue id (a whole "
-			"number from caremail queue list)", text);
-	*id_r = (int64_t)v;
-	return 0;
-}
 
 static int
 list_queue(struct cli_args *args, struct cli_session *s, struct error *err)
@@ -70,9 +55,9 @@ cli_queue_list(struct cli_args *args, struct error *err)
 static int
 show_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
-	int64_t id = 0;	/* -O3 cannot see parse_id sets it before use */
+	int64_t id = 0;	/* -O3 cannot see cli_parse_id sets it before use */
 	struct store_queued q;
-	if (parse_id(args, args->pos[0], &id, err) < 0 ||
+	if (cli_parse_id(args, args->pos[0], "queue", &id, err) < 0 ||
 	    mail_queue_get(&s->ctx, id, &q, err) < 0)
 		return -1;
 	json_t *o = mail_queue_json(&q);
@@ -99,7 +84,7 @@ retry_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 	bool all = cli_flag(args, "all");
 	if (all == (args->pos_count == 1))
 		return cli_usage(args, err, "give one queue id or --all");
-	if (!all && parse_id(args, args->pos[0], &id, err) < 0)
+	if (!all && cli_parse_id(args, args->pos[0], "queue", &id, err) < 0)
 		return -1;
 	int64_t changed = 0;
 	if (mail_queue_retry(&s->ctx, id, &changed, err) < 0)
@@ -123,7 +108,7 @@ static int
 bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	int64_t id = 0;	/* as in show_queue */
-	if (parse_id(args, args->pos[0], &id, err) < 0)
+	if (cli_parse_id(args, args->pos[0], "queue", &id, err) < 0)
 		return -1;
 	struct store_writer *w = instance_writer_start(s->inst, err);
 	if (w == NULL)
@@ -151,8 +136,8 @@ cli_queue_bounce(struct cli_args *args, struct error *err)
 static int
 delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
-	int64_t id = 0;	/* gcc -O3 cannot see parse_id sets it */
-	if (parse_id(args, args->pos[0], &id, err) < 0 ||
+	int64_t id = 0;	/* gcc -O3 cannot see cli_parse_id sets it */
+	if (cli_parse_id(args, args->pos[0], "queue", &id, err) < 0 ||
 	    mail_queue_delete(&s->ctx, id, cli_opt(args, "reason"), err) < 0)
 		return -1;
 	cli_print_done(args, json_pack("{s:I}", "deleted", (json_int_t)id),
@@ -189,11 +174,8 @@ static int
 run_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 {
 	int64_t at = s->ctx.now;
-	const char *when = cli_opt(args, "at");
-	if (when != NULL && !clock_parse(span_from_cstr(when), &at))
-		return cli_usage(args, err, "--at takes a time as "
-			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
-			"not '%s'", when);
+	if (cli_opt_time(args, "at", &at, err) < 0)
+		return -1;
 	struct store_writer *w = instance_writer_start(s->inst, err);
 	if (w == NULL)
 		return -1;

@@ -49,23 +49,6 @@ struct sweep {
 	size_t digest_count, digest_cap;
 };
 
-static enum store_person_status
-status_after(enum lifecycle_step step, enum store_person_status now)
-{
-	switch (step) {
-	case LIFECYCLE_REACTIVATE:
-		return STORE_PERSON_ACTIVE;
-	case LIFECYCLE_INACTIVE:
-		return STORE_PERSON_INACTIVE;
-	case LIFECYCLE_DELETE:
-		return STORE_PERSON_DELETED;
-	case LIFECYCLE_NONE:
-	case LIFECYCLE_PURGE:
-		break;
-	}
-	return now;
-}
-
 static const char *
 day_text(struct arena *a, int64_t t)
 {
@@ -227,17 +210,17 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 			row->address, t.rule, t.due_at, told);
 		if (note_change(s, row, &t, err) < 0)
 			return -1;
+		/* The rules say what the step leaves; the store is told that. */
+		lifecycle_apply(&acct, &t);
 		if (!s->dry_run) {
 			if (dir_begin(ctx, err) < 0)
 				return -1;
-			int rc = dir_person_lifecycle(ctx, row->id,
-				status_after(t.step, acct.status),
+			int rc = dir_person_lifecycle(ctx, row->id, acct.status,
 				t.step == LIFECYCLE_PURGE, t.due_at, t.rule,
 				t.reason, err);
 			if (dir_finish(ctx, rc, err) < 0)
 				return -1;
 		}
-		lifecycle_apply(&acct, &t);
 		struct lifecycle_transition next;
 		if (t.step != LIFECYCLE_INACTIVE || s->dry_run || s->w == NULL ||
 		    lifecycle_due(&s->cfg, &acct, s->now, &next))

@@ -248,6 +248,35 @@ lifecycle_warning_due(const struct lifecycle_config *cfg,
 	return false;
 }
 
+void
+lifecycle_timeline(const struct lifecycle_config *cfg,
+	const struct lifecycle_account *acct, int64_t now,
+	struct lifecycle_timeline *tl_r)
+{
+	*tl_r = (struct lifecycle_timeline){ 0 };
+	struct lifecycle_account a = *acct;
+	while (tl_r->step_count < LIFECYCLE_MAX_STEPS) {
+		struct lifecycle_transition *t = &tl_r->steps[tl_r->step_count];
+		lifecycle_next(cfg, &a, t);
+		if (t->step == LIFECYCLE_NONE || t->step == LIFECYCLE_REACTIVATE)
+			break;
+		tl_r->step_count++;
+		for (size_t k = 0; k < cfg->warn_count; k++) {
+			int64_t at = t->due_at -
+				(int64_t)cfg->warn_days[k] * LIFECYCLE_DAY_S;
+			if (at > now)
+				tl_r->warnings[tl_r->warning_count++] =
+					(struct lifecycle_warning){ t->step,
+						cfg->warn_days[k], at };
+		}
+		lifecycle_apply(&a, t);
+	}
+	/* L4: never for an account that never set a password here. */
+	if (acct->password_changed_at != 0 && cfg->password_max_age_s > 0)
+		tl_r->password_expires_at = acct->password_changed_at +
+			cfg->password_max_age_s;
+}
+
 const char *
 lifecycle_step_name(enum lifecycle_step step)
 {

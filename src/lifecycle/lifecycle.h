@@ -106,6 +106,35 @@ bool lifecycle_warning_due(const struct lifecycle_config *cfg,
 	const struct lifecycle_account *acct, int64_t now,
 	struct lifecycle_transition *t_r, int *lead_days_r);
 
+/* At most: Inactive, Deleted, Purged (a wake is never foretold). */
+#define LIFECYCLE_MAX_STEPS 4
+
+/* A warning still to come, lead_days before its step. */
+struct lifecycle_warning {
+	enum lifecycle_step step;
+	int lead_days;
+	int64_t at;
+};
+
+/* What comes to an account if nobody acts, as the pages show it. */
+struct lifecycle_timeline {
+	struct lifecycle_transition steps[LIFECYCLE_MAX_STEPS];
+	size_t step_count;
+	/* Each step's warnings after now, in the order of the steps. */
+	struct lifecycle_warning warnings[LIFECYCLE_MAX_STEPS *
+		LIFECYCLE_MAX_LEADS];
+	size_t warning_count;
+	int64_t password_expires_at;	/* L4; 0: never */
+};
+
+/*
+ * The account's steps to come, each applied at its due time in turn, and
+ * the warnings of L6 still to come before them, as of now.
+ */
+void lifecycle_timeline(const struct lifecycle_config *cfg,
+	const struct lifecycle_account *acct, int64_t now,
+	struct lifecycle_timeline *tl_r);
+
 /* Calendar months after t (UTC), the day kept or clamped to month end. */
 int64_t lifecycle_add_months(int64_t t, int months);
 

@@ -160,6 +160,47 @@ test_warnings(void **state)
 		&lead));
 }
 
+/* The timeline the pages show: every step to come, warnings after now. */
+static void
+test_timeline(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);	/* warnings 14 and 1 days before */
+	const struct lifecycle_account a = { .status = STORE_PERSON_ACTIVE,
+		.created_at = T0, .password_changed_at = T0 + 5 * DAY,
+		.status_changed_at = T0 };
+	struct lifecycle_timeline tl;
+	/* Day 82: the 14-day warning of day 95 is past, the 1-day one not. */
+	lifecycle_timeline(&cfg, &a, T0 + 82 * DAY, &tl);
+	assert_int_equal(tl.step_count, 3);
+	assert_int_equal(tl.steps[0].step, LIFECYCLE_INACTIVE);
+	assert_int_equal(tl.steps[0].due_at, T0 + 95 * DAY);
+	assert_int_equal(tl.steps[1].step, LIFECYCLE_DELETE);
+	assert_int_equal(tl.steps[1].due_at, T0 + 185 * DAY);
+	assert_int_equal(tl.steps[2].step, LIFECYCLE_PURGE);
+	assert_int_equal(tl.steps[2].due_at, T0 + 215 * DAY);
+	assert_int_equal(tl.warning_count, 5);
+	assert_int_equal(tl.warnings[0].step, LIFECYCLE_INACTIVE);
+	assert_int_equal(tl.warnings[0].lead_days, 1);
+	assert_int_equal(tl.warnings[0].at, T0 + 94 * DAY);
+	assert_int_equal(tl.warnings[4].step, LIFECYCLE_PURGE);
+	assert_int_equal(tl.warnings[4].at, T0 + 214 * DAY);
+	assert_int_equal(tl.password_expires_at, T0 + 95 * DAY);
+	/* Purged: nothing to come; no password, no expiry; 0 turns L4 off. */
+	struct lifecycle_account gone = a;
+	gone.status = STORE_PERSON_DELETED;
+	gone.deleted_at = T0;
+	gone.purged_at = T0 + 30 * DAY;
+	gone.password_changed_at = 0;
+	lifecycle_timeline(&cfg, &gone, T0 + 80 * DAY, &tl);
+	assert_int_equal(tl.step_count, 0);
+	assert_int_equal(tl.warning_count, 0);
+	assert_int_equal(tl.password_expires_at, 0);
+	cfg.password_max_age_s = 0;
+	lifecycle_timeline(&cfg, &a, T0, &tl);
+	assert_int_equal(tl.password_expires_at, 0);
+}
+
 /* ---- L7 over random histories ---- */
 
 static uint64_t seed = 0x13;
@@ -172,26 +213,90 @@ rnd(uint32_t n)
 }
 
 /*
+ * L2 over every day of 2023-2032 (three leap years, 29 Feb included) at a
+ * random time of day, for 18 months and every period from 1 to 36: the
+ * deletion falls on the same day of the month that many calendar months
+ * on, or that month's last day when it is shorter, at the same time of
+ * day; one second before it nothing is due. The month lengths here come
+ * from timegm, not from the rule's own table.
+ */
+static void
+test_property_disabled_months_calendar(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	for (int64_t day = utc(2023, 1, 1); day < utc(2033, 1, 1); day += DAY) {
+		int64_t start = day + rnd(DAY);
+		time_t tt = (time_t)start;
+		struct tm s;
+		gmtime_r(&tt, &s);
+		for (int months = 1; months <= 36; months++) {
+			if (months != 18 && rnd(6) != 0)
+				continue;	/* 18 always, the rest sampled */
+			int y = s.tm_year + 1900 + (s.tm_mon + months) / 12;
+			int m = (s.tm_mon + months) % 12 + 1;
+			int last = (int)((utc(y, m + 1, 1) - utc(y, m, 1)) / DAY);
+			int d = s.tm_mday < last ? s.tm_mday : last;
+			int64_t want = utc(y, m, d) + start - day;
+			cfg.disabled_delete_months = months;
+			const struct lifecycle_account a = {
+				.status = STORE_PERSON_DISABLED,
+				.created_at = start, .status_changed_at = start };
+			struct lifecycle_transition t;
+			if (lifecycle_due(&cfg, &a, want - 1, &t) ||
+			    !lifecycle_due(&cfg, &a, want, &t) ||
+			    t.step != LIFECYCLE_DELETE || t.due_at != want)
+				fail_msg("disabled %04d-%02d-%02d + %d months: "
+					"want %04d-%02d-%02d, got due at %lld",
+					s.tm_year + 1900, s.tm_mon + 1,
+					s.tm_mday, months, y, m, d,
+					(long long)t.due_at);
+		}
+	}
+}
+
+/*
+ * Even runs have the defaults; odd ones random durations, each sometimes 0
+ * (the rule off), the deletion never before the inactivity period.
+ */
+static void
+random_config(int run, struct lifecycle_config *cfg)
+{
+	lifecycle_config_default(cfg);
+	if (run % 2 == 0)
+		return;
+	cfg->inactive_after_s = rnd(8) == 0 ? 0 :
+		(int64_t)(1 + rnd(200)) * DAY;
+	cfg->delete_after_s = rnd(8) == 0 ? 0 :
+		cfg->inactive_after_s + (int64_t)rnd(200) * DAY;
+	cfg->purge_after_s = (int64_t)rnd(61) * DAY;
+	cfg->disabled_delete_months = (int)rnd(37);
+	cfg->leaver_delete_after_s = (int64_t)rnd(61) * DAY;
+}
+
+/*
  * Random events (sign-ins, password changes, an LA's disable, enable,
- * leaver, join; the job at random times) on one account. After each:
+ * leaver, join; the job at random times) on one account, under random
+ * durations (any of them 0, off) as well as the defaults. After each:
  * a sign-in or password change leaves no Inactive account; the job never
  * wakes a Disabled or Leaver (unlocking or not, a leaver stays a leaver);
- * a Deleted account never comes back by the rules; a purge only follows
- * deletion; each step is due no earlier than its cause.
+ * a Deleted account never comes back, by the rules or by any event; a
+ * purge only follows deletion; each step is due no earlier than its
+ * cause; an enable or a join restarts the clock (nothing due at once).
  */
 static void
 test_property_random_histories(void **state)
 {
 	struct lifecycle_config cfg;
-	lifecycle_config_default(&cfg);
 	for (int run = 0; run < 2000; run++) {
+		random_config(run, &cfg);
 		struct lifecycle_account a = { .status = STORE_PERSON_ACTIVE,
 			.created_at = T0, .status_changed_at = T0 };
 		int64_t now = T0;
 		for (int ev = 0; ev < 40; ev++) {
 			now += (int64_t)rnd(120) * DAY + rnd(DAY);
 			enum store_person_status before = a.status;
-			switch (rnd(7)) {
+			switch (rnd(9)) {
 			case 0:
 			case 1: {
 				bool woke = lifecycle_on_activity(&a, now,
@@ -215,6 +320,26 @@ test_property_random_histories(void **state)
 					a.status_changed_at = now;
 				}
 				break;
+			case 7:
+			case 8: {
+				/*
+				 * An LA's enable (of a Disabled or Inactive
+				 * account) or a leaver's join to a new org.
+				 */
+				bool joins = before == STORE_PERSON_LEAVER;
+				if (!joins && before != STORE_PERSON_DISABLED &&
+				    before != STORE_PERSON_INACTIVE)
+					break;
+				a.status = STORE_PERSON_ACTIVE;
+				a.status_changed_at = now;
+				struct lifecycle_transition t;
+				if (lifecycle_due(&cfg, &a, now, &t))
+					fail_msg("run %d: %s due at once after "
+						"an %s", run,
+						lifecycle_step_name(t.step),
+						joins ? "join" : "enable");
+				break;
+			}
 			default: {
 				/* The job, as it runs: each due step in turn. */
 				struct lifecycle_transition t;
@@ -246,6 +371,8 @@ test_property_random_histories(void **state)
 				assert_false(lifecycle_due(&cfg, &a, now, &t));
 			}
 			}
+			if (before == STORE_PERSON_DELETED)
+				assert_int_equal(a.status, STORE_PERSON_DELETED);
 		}
 	}
 }
@@ -430,7 +557,9 @@ main(void)
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_durations_configurable),
 		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_timeline),
 		cmocka_unit_test(test_property_random_histories),
+		cmocka_unit_test(test_property_disabled_months_calendar),
 		cmocka_unit_test_setup_teardown(test_job_idempotent_and_catch_up,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signin_wakes, setup,
