@@ -29,6 +29,16 @@ int dir_audit_json(const struct dir_ctx *ctx, const char *action,
 json_t *dir_json_str(const char *s);
 
 /*
+ * What deleting a person closes with them (SPEC L7), in the caller's
+ * transaction, whoever deletes them (an administrator, the lifecycle):
+ * every admin role (*roles_r: the JSON array of what was removed, for
+ * the audit), their sessions, their mailbox (deleted at `at`). The
+ * person's own row is the caller's to write.
+ */
+int dir_person_close(const struct dir_ctx *ctx, const struct store_person *p,
+	int64_t at, json_t **roles_r, struct error *err);
+
+/*
  * What holds an address, as a person would tell them apart: one bit each,
  * so a caller names every kind it accepts in one argument.
  */

@@ -38,29 +38,16 @@ static int
 delete_step(const struct dir_ctx *ctx, const struct store_person *p,
 	int64_t at, json_t **extra_r, struct error *err)
 {
-	struct store_role *roles;
-	size_t count;
 	/* L7: delete removes every admin role; sessions end with it. */
-	if (store_role_list(ctx->store, p->id, ctx->arena, &roles, &count,
-		    err) < 0 ||
-	    store_role_remove_all(ctx->store, p->id, err) < 0 ||
-	    store_session_delete_person(ctx->store, p->id, err) < 0 ||
-	    store_lifecycle_set(ctx->store, p->id, STORE_PERSON_DELETED, at,
-		    at, 0, ctx->now, err) < 0)
+	json_t *roles;
+	if (dir_person_close(ctx, p, at, &roles, err) < 0)
 		return -1;
-	struct store_mailbox m;
-	if (store_mailbox_get(ctx->store, p->mailbox_id, ctx->arena, &m,
-		    err) < 0)
+	if (store_lifecycle_set(ctx->store, p->id, STORE_PERSON_DELETED, at,
+		    at, 0, ctx->now, err) < 0) {
+		json_decref(roles);
 		return -1;
-	m.status = STORE_MAILBOX_DELETED;
-	m.deleted_at = at;
-	m.updated_at = ctx->now;
-	if (store_mailbox_update(ctx->store, &m, err) < 0)
-		return -1;
-	json_t *r = json_array();
-	for (size_t i = 0; i < count; i++)
-		json_array_append_new(r, json_string(roles[i].role));
-	*extra_r = json_pack("{s:o}", "roles_removed", r);
+	}
+	*extra_r = json_pack("{s:o}", "roles_removed", roles);
 	return 0;
 }
 

@@ -349,37 +349,49 @@ roles_json(const struct store_role *roles, size_t count)
 	return a;
 }
 
+int
+dir_person_close(const struct dir_ctx *ctx, const struct store_person *p,
+	int64_t at, json_t **roles_r, struct error *err)
+{
+	struct store_role *roles;
+	size_t role_count;
+	struct store_mailbox m;
+	if (store_role_list(ctx->store, p->id, ctx->arena, &roles, &role_count,
+		    err) < 0 ||
+	    store_role_remove_all(ctx->store, p->id, err) < 0 ||
+	    /* Their sessions end with the account, not at the next request. */
+	    store_session_delete_person(ctx->store, p->id, err) < 0 ||
+	    store_mailbox_get(ctx->store, p->mailbox_id, ctx->arena, &m,
+		    err) < 0)
+		return -1;
+	m.status = STORE_MAILBOX_DELETED;
+	m.deleted_at = at;
+	m.updated_at = ctx->now;
+	if (store_mailbox_update(ctx->store, &m, err) < 0)
+		return -1;
+	*roles_r = roles_json(roles, role_count);
+	return 0;
+}
+
 static int
 person_delete_tx(const struct dir_ctx *ctx, const char *address,
 	struct error *err)
 {
 	struct store_person p;
-	if (live_person(ctx, address, &p, err) < 0)
-		return -1;
-	struct store_role *roles;
-	size_t role_count;
-	if (store_role_list(ctx->store, p.id, ctx->arena, &roles, &role_count,
-		    err) < 0 ||
-	    store_role_remove_all(ctx->store, p.id, err) < 0)
-		return -1;
-	/* Their sessions end with the account, not at the next request. */
-	if (store_session_delete_person(ctx->store, p.id, err) < 0)
+	json_t *roles;
+	if (live_person(ctx, address, &p, err) < 0 ||
+	    dir_person_close(ctx, &p, ctx->now, &roles, err) < 0)
 		return -1;
 	p.status = STORE_PERSON_DELETED;
 	p.deleted_at = ctx->now;
 	p.updated_at = ctx->now;
-	struct store_mailbox m;
-	if (store_person_update(ctx->store, &p, err) < 0 ||
-	    store_mailbox_get(ctx->store, p.mailbox_id, ctx->arena, &m, err) < 0)
+	if (store_person_update(ctx->store, &p, err) < 0) {
+		json_decref(roles);
 		return -1;
-	m.status = STORE_MAILBOX_DELETED;
-	m.deleted_at = ctx->now;
-	m.updated_at = ctx->now;
-	if (store_mailbox_update(ctx->store, &m, err) < 0)
-		return -1;
+	}
 	return dir_audit_json(ctx, "delete", DIR_AUDIT_USER, p.id, p.org_id,
 		json_pack("{s:s, s:o}", "address", p.address, "roles_removed",
-			roles_json(roles, role_count)), err);
+			roles), err);
 }
 
 int

@@ -475,6 +475,39 @@ test_job_idempotent_and_catch_up(void **state)
 	assert_int_equal(run(f, T0 + 400 * DAY, false), 0);
 }
 
+/*
+ * Deleted by the lifecycle as by an administrator (SPEC L7, the issue's
+ * "delete removes every admin role"): the roles go, the mailbox is
+ * closed at the step's date, and the audit row lists what was removed.
+ */
+static void
+test_job_delete_removes_roles(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	const char *admin = add_person(f, "Admin");
+	assert_int_equal(dir_role_add(&f->u.ctx, admin, "AAA", "local_admin",
+				 &err),
+		0);
+	run(f, T0 + 181 * DAY, false);
+	assert_int_equal(person(f, admin).status, STORE_PERSON_DELETED);
+	struct store_role *roles;
+	size_t n;
+	assert_int_equal(dir_role_list(&f->u.ctx, admin, &roles, &n, &err), 0);
+	assert_int_equal(n, 0);
+	struct store_mailbox m;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, admin, &m, &err), 0);
+	assert_int_equal(m.status, STORE_MAILBOX_DELETED);
+	assert_int_equal(m.deleted_at, T0 + 180 * DAY);
+	struct store_audit_filter filter = { .action = "delete" };
+	struct store_audit *rows;
+	assert_int_equal(dir_audit_list(&f->u.ctx, &filter, &rows, &n, &err),
+		0);
+	assert_true(n >= 1);
+	assert_non_null(strstr(rows[0].summary, "\"roles_removed\""));
+	assert_non_null(strstr(rows[0].summary, "local_admin"));
+}
+
 static void
 test_signin_wakes(void **state)
 {
@@ -560,6 +593,8 @@ main(void)
 		cmocka_unit_test(test_timeline),
 		cmocka_unit_test(test_property_random_histories),
 		cmocka_unit_test(test_property_disabled_months_calendar),
+		cmocka_unit_test_setup_teardown(test_job_delete_removes_roles,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_idempotent_and_catch_up,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signin_wakes, setup,
