@@ -69,29 +69,6 @@ in_orgs(const struct dir_org_set *orgs, int64_t org_id)
 	return false;
 }
 
-/* Whether an item of the report is about one of the orgs. */
-static bool
-item_in_orgs(struct api_request *req, const struct dir_org_set *orgs,
-	json_t *item)
-{
-	const char *address = json_string_value(json_object_get(item,
-		"address"));
-	const char *action = json_string_value(json_object_get(item,
-		"action"));
-	if (address == NULL || action == NULL)
-		return false;
-	if (strcmp(action, "digest") == 0) {
-		struct store_org o;
-		struct error err;
-		return dir_org_get(&req->ctx, address, &o, &err) == 0 &&
-			in_orgs(orgs, o.id);
-	}
-	struct store_person p;
-	struct error err;
-	return dir_person_get(&req->ctx, address, &p, &err) == 0 &&
-		in_orgs(orgs, p.org_id);
-}
-
 static void
 jobs_preview(struct api_request *req)
 {
@@ -118,7 +95,8 @@ jobs_preview(struct api_request *req)
 	size_t i;
 	json_t *item;
 	json_array_foreach(r.items, i, item) {
-		if (!item_in_orgs(req, &orgs, item))
+		if (!in_orgs(&orgs, (int64_t)json_integer_value(
+			    json_object_get(item, "org_id"))))
 			continue;
 		json_int_t t = json_integer_value(json_object_get(item, "at"));
 		json_object_set_new(item, "at", api_json_time((int64_t)t));

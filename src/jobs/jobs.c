@@ -20,13 +20,14 @@ const struct jobs_step jobs_steps[] = {
 #define JOBS_LEASE_S 3600
 
 void
-jobs_report_add(struct jobs_report *r, const char *step, const char *action,
-	const char *address, const char *rule, int64_t at, const char *told)
+jobs_report_add(struct jobs_report *r, int64_t org_id, const char *step,
+	const char *action, const char *address, const char *rule, int64_t at,
+	const char *told)
 {
 	json_array_append_new(r->items, json_pack("{s:s, s:s, s:s, s:s, s:I,"
-		" s:s}", "step", step, "action", action, "address", address,
+		" s:s, s:I}", "step", step, "action", action, "address", address,
 		"rule", rule, "at", (json_int_t)at, "told",
-		told != NULL ? told : ""));
+		told != NULL ? told : "", "org_id", (json_int_t)org_id));
 }
 
 int

@@ -21,7 +21,7 @@ struct store_writer;
 
 /* What a run did (or, dry, would do): one item per change or notice. */
 struct jobs_report {
-	json_t *items;		/* [{step, action, address, rule, at, told}] */
+	json_t *items;	/* [{step, action, address, rule, at, told, org_id}] */
 	int64_t changes;
 	int64_t notices;
 };
@@ -36,10 +36,14 @@ struct jobs_step {
 /* The steps, in order, ending with { NULL, NULL }. */
 extern const struct jobs_step jobs_steps[];
 
-/* Adds an item to the report (steps call this for each change or notice). */
-void jobs_report_add(struct jobs_report *r, const char *step,
-	const char *action, const char *address, const char *rule,
-	int64_t at, const char *told);
+/*
+ * Adds an item to the report (steps call this for each change or
+ * notice), with the id of the org it is about (0: none), so a preview
+ * shows an administrator their own orgs' items.
+ */
+void jobs_report_add(struct jobs_report *r, int64_t org_id, const char *step,
+	const char *action, const char *address, const char *rule, int64_t at,
+	const char *told);
 
 /*
  * Runs every step as of `now`, which may be any time (--at); ctx->now is

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "core/error.h"
+#include "dir/dir.h"
 #include "mail/mail_guest_jobs.h"
 
 static const char *
@@ -25,7 +26,8 @@ text_of(json_t *item, const char *key)
  * a notice when someone was told, else a change.
  */
 static void
-adopt(struct jobs_report *r, json_t *items, int64_t now)
+adopt(const struct dir_ctx *ctx, struct jobs_report *r, json_t *items,
+	int64_t now)
 {
 	size_t i;
 	json_t *item;
@@ -45,8 +47,14 @@ adopt(struct jobs_report *r, json_t *items, int64_t now)
 		}
 		const char *whom = text_of(item, "guest")[0] != '\0' ?
 			text_of(item, "guest") : text_of(item, "addon");
-		jobs_report_add(r, text_of(item, "job"), text_of(item, "rule"),
-			whom, text_of(item, "rule"), now, told);
+		/* The guest's or add-on's org, by the ODS code it names. */
+		struct store_org org;
+		struct error inner;
+		int64_t org_id = dir_org_get(ctx, text_of(item, "org"), &org,
+			&inner) == 0 ? org.id : 0;
+		jobs_report_add(r, org_id, text_of(item, "job"),
+			text_of(item, "rule"), whom, text_of(item, "rule"), now,
+			told);
 		json_object_update(json_array_get(r->items,
 			json_array_size(r->items) - 1), item);
 		if (json_array_size(to) > 0)
@@ -65,7 +73,7 @@ run_step(int (*step)(const struct dir_ctx *, struct store_writer *, int64_t,
 	json_t *items = json_array();
 	int rc = step(ctx, w, now, dry_run, items, err);
 	if (rc == 0)
-		adopt(r, items, now);
+		adopt(ctx, r, items, now);
 	json_decref(items);
 	return rc;
 }

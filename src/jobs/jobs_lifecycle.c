@@ -96,8 +96,8 @@ notify(struct sweep *s, const struct store_lifecycle_row *row,
 	if (store_notice_sent(ctx->store, row->id, kind, due_at))
 		return 0;
 	s->r->notices++;
-	jobs_report_add(s->r, "lifecycle", kind, row->address, "L6 notice",
-		s->now, row->address);
+	jobs_report_add(s->r, row->org_id, "lifecycle", kind, row->address,
+		"L6 notice", s->now, row->address);
 	if (s->dry_run)
 		return 0;
 	if (dir_begin(ctx, err) < 0 ||
@@ -206,8 +206,9 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 		const char *told = t.step == LIFECYCLE_INACTIVE ? row->address :
 			"";
 		s->r->changes++;
-		jobs_report_add(s->r, "lifecycle", lifecycle_step_name(t.step),
-			row->address, t.rule, t.due_at, told);
+		jobs_report_add(s->r, row->org_id, "lifecycle",
+			lifecycle_step_name(t.step), row->address, t.rule,
+			t.due_at, told);
 		if (note_change(s, row, &t, err) < 0)
 			return -1;
 		/* The rules say what the step leaves; the store is told that. */
@@ -289,7 +290,7 @@ send_digests(struct sweep *s, struct error *err)
 		}
 		if (told.len > 0) {
 			s->r->notices++;
-			jobs_report_add(s->r, "lifecycle", "digest",
+			jobs_report_add(s->r, d->org_id, "lifecycle", "digest",
 				dir_org_ods(ctx, d->org_id), "L6 notice", s->now,
 				str_cstr(&told));
 		}
