@@ -13,7 +13,6 @@
 
 #include "api/api_internal.h"
 #include "core/arena.h"
-#include "core/config.h"
 #include "core/spool.h"
 #include "dir/dir_import.h"
 #include "http/http.h"
@@ -131,13 +130,9 @@ api_sync_post(struct api_request *req)
 	if (!api_allowed(req, AUTH_USER_CREATE, org.id) ||
 	    !api_allowed(req, AUTH_USER_LIFECYCLE, org.id))
 		return;
-	const struct config *c = req->ctx.config;
 	struct dir_import_options o = {
 		.dry_run = query_true(req, "dry_run"),
 		.sync = true,
-		.sync_leavers = config_get_bool(c, "dir.sync_leavers"),
-		.max_leaver_percent = config_get_int(c,
-			"dir.sync_max_leaver_percent"),
 	};
 	run_and_reply(req, &org, req->body, !body_is_csv(req), &o);
 }

@@ -49,12 +49,11 @@ print_text(const struct dir_import_report *r)
 				it->address);
 	}
 	printf("%s%zu rows: %zu created, %zu updated, %zu unchanged, "
-		"%zu leavers, %zu joined, %zu errors%s\n",
+		"%zu leavers, %zu joined, %zu errors\n",
 		r->dry_run ? "dry run, nothing changed: " : "", r->rows,
 		r->counts[DIR_IMPORT_CREATED], r->counts[DIR_IMPORT_UPDATED],
 		r->counts[DIR_IMPORT_UNCHANGED], r->counts[DIR_IMPORT_LEAVER],
-		r->counts[DIR_IMPORT_JOINED], r->counts[DIR_IMPORT_ERROR],
-		r->id != 0 ? "" : "");
+		r->counts[DIR_IMPORT_JOINED], r->counts[DIR_IMPORT_ERROR]);
 	if (r->summary[0] != '\0')
 		printf("%s\n", r->summary);
 }

@@ -102,9 +102,22 @@ read_quoted(struct csv_reader *r, struct arena *a, char **field_r,
 {
 	size_t start_line = r->line;
 	r->pos++;
-	/* The unquoted text is never longer than the quoted. */
-	size_t cap = r->in.len - r->pos;
-	char *out = arena_alloc(a, cap + 1);
+	/*
+	 * Room for this field alone: up to its closing quote (or the end),
+	 * as the unquoted text is never longer than the quoted. Room for the
+	 * rest of the file would make a file's memory grow with the square
+	 * of its quoted fields.
+	 */
+	size_t end = r->pos;
+	while (end < r->in.len) {
+		if (r->in.p[end] != '"')
+			end++;
+		else if (end + 1 < r->in.len && r->in.p[end + 1] == '"')
+			end += 2;
+		else
+			break;
+	}
+	char *out = arena_alloc(a, end - r->pos + 1);
 	if (out == NULL)
 		return error_set(err, ERROR_LIMIT, "the file is too large");
 	size_t n = 0;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "core/arena.h"
+#include "core/config.h"
 #include "core/csv.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
@@ -826,14 +827,15 @@ plan_sync_leavers(struct run *run, struct store_org *org,
 			*slot = people[i].id;
 		}
 	}
+	int64_t max_percent = config_get_int(run->ctx->config,
+		"dir.sync_max_leaver_percent");
 	if (*count_r > 0 && (int64_t)*count_r * 100 >
-	    run->o->max_leaver_percent * (int64_t)synced) {
+	    max_percent * (int64_t)synced) {
 		run->r->summary = arena_printf(run->ctx->arena, "the sync would "
 			"mark %zu of the %zu synced people of %s as leavers, more "
 			"than the %lld%% allowed (dir.sync_max_leaver_percent); "
 			"nothing was changed. Check that the export is whole.",
-			*count_r, synced, org->ods,
-			(long long)run->o->max_leaver_percent);
+			*count_r, synced, org->ods, (long long)max_percent);
 		return 1;
 	}
 	return 0;
@@ -1101,7 +1103,7 @@ dir_import_run(const struct dir_ctx *ctx, const struct dir_import_table *t,
 	int64_t *leavers = NULL;
 	size_t leaver_count = 0;
 	if (rc == 0 && r->counts[DIR_IMPORT_ERROR] == 0 && o->sync &&
-	    o->sync_leavers && org != NULL) {
+	    config_get_bool(ctx->config, "dir.sync_leavers") && org != NULL) {
 		int guard = plan_sync_leavers(&run, org, &leavers,
 			&leaver_count, err);
 		if (guard < 0)

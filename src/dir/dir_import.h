@@ -71,12 +71,11 @@ struct dir_import_options {
 	/*
 	 * A directory sync (SPEC P15): the table is the org's whole list,
 	 * each row keyed by external_id; people of the org with a sync ID
-	 * not in it are marked leavers when sync_leavers, unless more than
-	 * max_leaver_percent of the org's synced people would be.
+	 * not in it are marked leavers when dir.sync_leavers is on, unless
+	 * more than dir.sync_max_leaver_percent of the org's synced people
+	 * would be (the engine reads both from ctx->config).
 	 */
 	bool sync;
-	bool sync_leavers;
-	int64_t max_leaver_percent;
 	/* Called now and then with rows done out of total; may be NULL. */
 	void (*progress)(void *arg, size_t done, size_t total);
 	void *progress_arg;

@@ -8,10 +8,12 @@
  */
 #include "mail/mail.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/fold.h"
 #include "core/str.h"
 #include "dir/dir_address.h"
 #include "mail/mail_secure.h"
@@ -32,30 +34,6 @@ is_atext(unsigned char c)
 {
 	return str_is_ascii_alpha((char)c) || str_is_ascii_digit((char)c) ||
 		(c != '\0' && strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL);
-}
-
-/* The length of the UTF-8 character at p (RFC 3629), 0 if not one. */
-static size_t
-utf8_char(const unsigned char *p, size_t n)
-{
-	unsigned min;
-	size_t len;
-	unsigned cp;
-	if (p[0] < 0xc2 || p[0] > 0xf4)
-		return 0;
-	len = p[0] < 0xe0 ? 2 : p[0] < 0xf0 ? 3 : 4;
-	min = len == 2 ? 0x80 : len == 3 ? 0x800 : 0x10000;
-	cp = p[0] & (0x7f >> len);
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
 }
 
 static int
@@ -84,7 +62,8 @@ check_local(const unsigned char *p, size_t n, struct error *err)
 					p[i] < 0x7f) ? p[i] : '?');
 			i++;
 		} else {
-			size_t len = utf8_char(p + i, n - i);
+			uint32_t cp;
+			size_t len = fold_utf8_decode(p + i, n - i, &cp);
 			if (len == 0)
 				return error_set(err, ERROR_INVALID, "the part "
 					"before the @ is not valid UTF-8");

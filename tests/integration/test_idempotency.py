@@ -79,3 +79,66 @@ def test_without_a_key_a_repeat_is_a_new_request(server, instance, orgs):
     la.ok("POST", "/users", body(org, last="Plain"), status=201)
     made = la.ok("POST", "/users", body(org, last="Plain"), status=201)
     assert made["address"] == instance.addr("twice.plain1")
+
+
+def row_counts(instance):
+    """Every table's row count but the keys' own: what a request made."""
+    db = sqlite3.connect(instance.dir / "caremail.db")
+    try:
+        names = [r[0] for r in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite_%' AND name != 'idempotency_keys'")]
+        return {n: db.execute('SELECT COUNT(*) FROM "%s"' % n).fetchone()[0]
+                for n in names}
+    finally:
+        db.close()
+
+
+def creating_routes(org):
+    """Each creating POST (docs/openapi.json) with a body that works."""
+    people = [{"external_id": "I1", "first_name": "Idem",
+               "last_name": "Synced"}]
+    return [
+        ("/orgs", {"ods": "Y26099", "name": "Idem Practice",
+                   "type": "GP Practice"}),
+        (f"/orgs/{org}/sites", {"name": "Idem Branch",
+                                "site_type": "gp_practice"}),
+        ("/users", body(org, last="Routed")),
+        ("/shared-mailboxes", {"org": org, "name": "Idem Shared"}),
+        ("/resource-mailboxes", {"org": org, "name": "Idem Room"}),
+        ("/contacts", {"org": org, "name": "Idem Contact",
+                       "address": "idem@outside.example"}),
+        ("/lists", {"org": org, "name": "Idem List"}),
+        ("/tokens", {"label": "idem", "org": org, "expires_days": 30,
+                     "actions": ["user.read"]}),
+        # The sync before the import: the import's person, who has an
+        # external ID, would be a leaver of a sync that does not list them.
+        (f"/orgs/{org}/sync", {"people": people}),
+        ("/imports", {"org": org, "csv": "external_id,first_name,last_name"
+                      "\nI9,Idem,Imported\n"}),
+    ]
+
+
+def test_every_creating_route_replays_and_creates_nothing(server, instance,
+                                                          orgs):
+    """The issue's property for each creating route, not only /users: the
+    same key again returns the first status and reply (less what is shown
+    once) and no table gains a row."""
+    from apiclient import global_admin
+    ga = global_admin(server, instance)
+    for i, (path, payload) in enumerate(creating_routes(orgs[0])):
+        key = "route-key-%02d" % i
+        status, first = post(ga, path, payload, key)
+        assert status in (200, 201), (path, first)
+        assert ga.last.getheader("Idempotent-Replayed") is None, path
+        made = row_counts(instance)
+        for _ in range(2):
+            again_status, again = post(ga, path, payload, key)
+            assert again_status == status, (path, again)
+            assert ga.last.getheader("Idempotent-Replayed") == "true", path
+            for secret in ("temporary_password", "token", "password",
+                           "secret", "recovery_codes"):
+                first.pop(secret, None)
+                assert secret not in again, (path, secret)
+            assert again == first, path
+            assert row_counts(instance) == made, path
