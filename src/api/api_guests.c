@@ -15,16 +15,6 @@
 #include "core/spool.h"
 #include "dir/dir_guest.h"
 
-static bool
-path_org(struct api_request *req, struct store_org *org)
-{
-	struct error err;
-	if (dir_org_get(&req->ctx, api_param(req, "ods"), org, &err) == 0)
-		return true;
-	api_reply_from_error(req, &err);
-	return false;
-}
-
 /* The guest in the path, or false with a 404 replied. */
 static bool
 path_guest(struct api_request *req, struct store_guest *g)
@@ -49,7 +39,7 @@ api_guests_list(struct api_request *req)
 {
 	struct store_org org;
 	struct error err;
-	if (!path_org(req, &org))
+	if (!api_path_org(req, &org))
 		return;
 	const char *mine = NULL;
 	if (req->by_token || auth_check(&req->ctx, req->session.person.id,
@@ -124,7 +114,7 @@ api_guest_post(struct api_request *req)
 {
 	struct store_org org;
 	struct guest_body in;
-	if (!path_org(req, &org) || !guest_body(req, &in))
+	if (!api_path_org(req, &org) || !guest_body(req, &in))
 		return;
 	const char *me = caller(req);
 	const char *inviter = in.inviter != NULL ? in.inviter : me;
@@ -198,7 +188,7 @@ api_licences_list(struct api_request *req)
 	struct store_org org;
 	bool csv;
 	struct error err;
-	if (!path_org(req, &org) ||
+	if (!api_path_org(req, &org) ||
 	    !api_allowed(req, AUTH_REPORT_READ, org.id) ||
 	    !api_csv_asked(req, &csv))
 		return;
@@ -285,7 +275,7 @@ api_licence_put(struct api_request *req)
 	struct store_org org;
 	struct addon_body in;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_CREATE, 0) ||
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_CREATE, 0) ||
 	    !addon_body(req, &in))
 		return;
 	int64_t expires = 0;
@@ -311,7 +301,7 @@ api_licence_holder_post(struct api_request *req)
 	struct store_org org;
 	struct addon_body in;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_USER_EDIT, org.id) ||
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_USER_EDIT, org.id) ||
 	    !addon_body(req, &in))
 		return;
 	if (dir_addon_allocate(&req->ctx, org.ods, api_param(req, "name"),
@@ -327,7 +317,7 @@ api_licence_holder_delete(struct api_request *req)
 {
 	struct store_org org;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_USER_EDIT, org.id))
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_USER_EDIT, org.id))
 		return;
 	if (dir_addon_free(&req->ctx, org.ods, api_param(req, "name"),
 		    api_param(req, "address"), &err) < 0) {
@@ -344,7 +334,7 @@ api_licence_rule_put(struct api_request *req)
 	struct addon_body in;
 	struct error err;
 	size_t given, left;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_USER_EDIT, org.id) ||
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_USER_EDIT, org.id) ||
 	    !addon_body(req, &in))
 		return;
 	if (dir_addon_rule(&req->ctx, org.ods, api_param(req, "name"),

@@ -122,11 +122,8 @@ static void
 api_sync_post(struct api_request *req)
 {
 	struct store_org org;
-	struct error err;
-	if (dir_org_get(&req->ctx, api_param(req, "ods"), &org, &err) < 0) {
-		api_reply_from_error(req, &err);
+	if (!api_path_org(req, &org))
 		return;
-	}
 	if (!api_allowed(req, AUTH_USER_CREATE, org.id) ||
 	    !api_allowed(req, AUTH_USER_LIFECYCLE, org.id))
 		return;

@@ -117,6 +117,9 @@ extern const struct api_route api_routes_lifecycle[];
 
 /* A {name} segment's value (URL-decoded); "" when the route has none. */
 const char *api_param(const struct api_request *req, const char *name);
+/* The org named by the path's {ods}, or false with its 404 replied. */
+bool api_path_org(struct api_request *req, struct store_org *org);
+
 /*
  * A path parameter that is a row id (a positive decimal); false with a 404
  * saying not_found (a sentence) replied when it is not one.

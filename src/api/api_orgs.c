@@ -29,17 +29,6 @@ api_scope_has(bool all, const int64_t *ids, size_t count, int64_t org_id)
 	return false;
 }
 
-/* The org named in the path, or NULL with a 404 replied. */
-static bool
-path_org(struct api_request *req, struct store_org *org)
-{
-	struct error err;
-	if (dir_org_get(&req->ctx, api_param(req, "ods"), org, &err) == 0)
-		return true;
-	api_reply_from_error(req, &err);
-	return false;
-}
-
 /* The org's record (parent, Primary Local Admins) as JSON, or null. */
 static json_t *
 org_json(struct api_request *req, const struct store_org *o)
@@ -116,7 +105,7 @@ static void
 api_org_get(struct api_request *req)
 {
 	struct store_org org;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id))
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id))
 		return;
 	json_t *policy = mail_policy_json(req, org.id);
 	if (policy == NULL)
@@ -140,7 +129,7 @@ api_org_mail_policy_put(struct api_request *req)
 {
 	struct store_org org;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_CREATE, 0))
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_CREATE, 0))
 		return;
 	json_t *body = json_loadb(req->body.p, req->body.len,
 		JSON_REJECT_DUPLICATES, NULL);
@@ -277,7 +266,7 @@ api_org_patch(struct api_request *req)
 	struct org_body in;
 	struct store_org org;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_EDIT, org.id))
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_EDIT, org.id))
 		return;
 	if (api_json_decode(req->body, org_edit_fields, &in, req->arena,
 		    &err) < 0) {
@@ -321,7 +310,7 @@ api_org_primary_admin_post(struct api_request *req)
 	struct devolve_body in;
 	struct store_org org;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_DEVOLVE, org.id))
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_DEVOLVE, org.id))
 		return;
 	if (api_json_decode(req->body, devolve_fields, &in, req->arena,
 		    &err) < 0 ||
@@ -348,7 +337,7 @@ api_org_sites_list(struct api_request *req)
 	struct store_site *sites;
 	size_t n;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id) ||
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id) ||
 	    !api_page_parse(req, &page))
 		return;
 	if (dir_site_list(&req->ctx, org.ods, &sites, &n, &err) < 0) {
@@ -391,7 +380,7 @@ api_org_site_post(struct api_request *req)
 	struct store_org org;
 	struct store_site site;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_EDIT, org.id))
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_EDIT, org.id))
 		return;
 	if (api_json_decode(req->body, site_fields, &in, req->arena,
 		    &err) < 0 ||
@@ -415,7 +404,7 @@ api_org_relays_list(struct api_request *req)
 	struct store_relay_host *hosts;
 	size_t n;
 	struct error err;
-	if (!path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id) ||
+	if (!api_path_org(req, &org) || !api_allowed(req, AUTH_ORG_READ, org.id) ||
 	    !api_page_parse(req, &page))
 		return;
 	if (dir_relay_list(&req->ctx, org.ods, &hosts, &n, &err) < 0) {
@@ -454,7 +443,7 @@ api_org_relay_post(struct api_request *req)
 	struct store_org org;
 	struct store_relay_host r;
 	struct error err;
-	if (!path_org(req, &org) ||
+	if (!api_path_org(req, &org) ||
 	    !api_allowed(req, AUTH_RELAY_MANAGE, org.id))
 		return;
 	if (api_json_decode(req->body, relay_fields, &in, req->arena,
@@ -474,7 +463,7 @@ api_org_relay_delete(struct api_request *req)
 	struct store_relay_host r;
 	int64_t id;
 	struct error err;
-	if (!path_org(req, &org) ||
+	if (!api_path_org(req, &org) ||
 	    !api_param_id(req, "id", "That organisation has no application "
 		    "server registered with that id.", &id))
 		return;

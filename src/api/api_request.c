@@ -22,6 +22,16 @@ api_param(const struct api_request *req, const char *name)
 }
 
 bool
+api_path_org(struct api_request *req, struct store_org *org)
+{
+	struct error err;
+	if (dir_org_get(&req->ctx, api_param(req, "ods"), org, &err) == 0)
+		return true;
+	api_reply_from_error(req, &err);
+	return false;
+}
+
+bool
 api_param_id(struct api_request *req, const char *name,
 	const char *not_found, int64_t *id_r)
 {
