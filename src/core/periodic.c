@@ -26,12 +26,14 @@ static void *
 periodic_main(void *arg)
 {
 	struct periodic *p = arg;
-	pthread_mutex_lock(&p->lock);
-	while (!p->stopping) {
-		pthread_mutex_unlock(&p->lock);
+	/*
+	 * The first run is made even when a stop came before this thread
+	 * did: start-up's run (the audit chain's full check) always ends.
+	 */
+	for (;;) {
 		p->run(p->arg);
 		pthread_mutex_lock(&p->lock);
-		if (p->interval_s <= 0)
+		if (p->stopping || p->interval_s <= 0)
 			break;
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
@@ -40,6 +42,10 @@ periodic_main(void *arg)
 		while (!p->stopping &&
 		       pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)
 			;
+		bool stop = p->stopping;
+		pthread_mutex_unlock(&p->lock);
+		if (stop)
+			return NULL;
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;

@@ -1850,7 +1850,8 @@ wait_for_runs(struct runs *r, int n)
 
 /*
  * The job runs at once; a stop wakes the thread from an hour's wait (the
- * test would hang otherwise) and runs nothing more; interval 0 runs once.
+ * test would hang otherwise) and runs nothing more; interval 0 runs once;
+ * a stop before the thread starts still waits for the first run.
  */
 static void
 test_periodic(void **state)
@@ -1867,6 +1868,12 @@ test_periodic(void **state)
 		assert_int_equal(r.n, 1);
 		periodic_stop(&p);	/* twice is harmless */
 	}
+	/* A stop at once still lets the first run happen, and only it. */
+	struct runs r = { .lock = PTHREAD_MUTEX_INITIALIZER,
+		.ran = PTHREAD_COND_INITIALIZER };
+	struct periodic *p = periodic_start(3600, count_run, &r);
+	periodic_stop(&p);
+	assert_int_equal(r.n, 1);
 	periodic_stop(NULL);
 }
 
