@@ -201,18 +201,31 @@ static const struct api_field link_fields[] = {
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
 
+/*
+ * Routes 1 and 2 read the same body, a link, and only from a peer that
+ * has not tried too many unknown links; false once replied.
+ */
+static bool
+link_body_read(struct api_request *req, struct link_body *in)
+{
+	struct error err;
+	if (!link_allowed(req, false))
+		return false;
+	if (api_json_decode(req->body, link_fields, in, req->arena,
+		    &err) < 0) {
+		api_reply_from_error(req, &err);
+		return false;
+	}
+	return true;
+}
+
 static void
 secure_link(struct api_request *req)
 {
 	struct link_body in;
 	struct error err;
-	if (!link_allowed(req, false))
+	if (!link_body_read(req, &in))
 		return;
-	if (api_json_decode(req->body, link_fields, &in, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
-		return;
-	}
 	struct mail_portal_link l;
 	if (mail_portal_link_look(&req->ctx, in.link, &l, &err) < 0) {
 		reply_link_error(req, &err);
@@ -232,13 +245,8 @@ secure_codes(struct api_request *req)
 {
 	struct link_body in;
 	struct error err;
-	if (!link_allowed(req, false))
+	if (!link_body_read(req, &in))
 		return;
-	if (api_json_decode(req->body, link_fields, &in, req->arena,
-		    &err) < 0) {
-		api_reply_from_error(req, &err);
-		return;
-	}
 	if (!writer_ready(req))
 		return;
 	/* The code is bound to this browser: its own cookie, kept if good. */

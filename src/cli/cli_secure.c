@@ -5,10 +5,8 @@
  * its metadata and access log stay. Layer: front end; the rule is
  * mail_portal_purge's. SPEC M11.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/cli_internal.h"
@@ -16,6 +14,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/periodic.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "instance/instance.h"
@@ -58,15 +57,13 @@ cli_secure_purge(struct cli_args *args, struct error *err)
 
 struct cli_secure_sweep {
 	const struct instance *inst;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	struct periodic *thread;
 };
 
 static void
-sweep_once(const struct instance *inst)
+sweep_once(void *arg)
 {
+	const struct instance *inst = ((struct cli_secure_sweep *)arg)->inst;
 	struct error err;
 	struct store *st = instance_store_borrow(inst, &err);
 	if (st == NULL) {
@@ -84,35 +81,12 @@ sweep_once(const struct instance *inst)
 	instance_store_return(inst, &st);
 }
 
-static void *
-sweep_main(void *arg)
-{
-	struct cli_secure_sweep *w = arg;
-	for (;;) {
-		sweep_once(w->inst);
-		pthread_mutex_lock(&w->lock);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += SWEEP_INTERVAL_S;
-		while (!w->stopping &&
-		       pthread_cond_timedwait(&w->wake, &w->lock, &until) == 0)
-			;
-		bool stop = w->stopping;
-		pthread_mutex_unlock(&w->lock);
-		if (stop)
-			return NULL;
-	}
-}
-
 struct cli_secure_sweep *
 cli_secure_sweep_start(const struct instance *inst)
 {
 	struct cli_secure_sweep *w = xcalloc(1, sizeof(*w));
 	w->inst = inst;
-	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
-	if (pthread_create(&w->thread, NULL, sweep_main, w) != 0)
-		abort();	/* no thread: expired messages would stay */
+	w->thread = periodic_start(SWEEP_INTERVAL_S, sweep_once, w);
 	return w;
 }
 
@@ -121,14 +95,8 @@ cli_secure_sweep_stop(struct cli_secure_sweep **wp)
 {
 	if (wp == NULL || *wp == NULL)
 		return;
-	struct cli_secure_sweep *w = *wp;
-	pthread_mutex_lock(&w->lock);
-	w->stopping = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->wake);
-	pthread_mutex_destroy(&w->lock);
-	free(w);
+	/* A purge under way finishes first. */
+	periodic_stop(&(*wp)->thread);
+	free(*wp);
 	*wp = NULL;
 }

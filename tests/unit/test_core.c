@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/https.h"
+#include "core/periodic.h"
 #include "core/log.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
@@ -1819,6 +1821,62 @@ test_cidr(void **state)
 	assert_true(cidr_prefix_equal(ip, ip, 128));
 }
 
+/* ---- periodic ---- */
+
+struct runs {
+	pthread_mutex_t lock;
+	pthread_cond_t ran;
+	int n;
+};
+
+static void
+count_run(void *arg)
+{
+	struct runs *r = arg;
+	pthread_mutex_lock(&r->lock);
+	r->n++;
+	pthread_cond_signal(&r->ran);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void
+wait_for_runs(struct runs *r, int n)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->n < n)
+		pthread_cond_wait(&r->ran, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * The job runs at once; a stop wakes the thread from an hour's wait (the
+ * test would hang otherwise) and runs nothing more; interval 0 runs once;
+ * a stop before the thread starts still waits for the first run.
+ */
+static void
+test_periodic(void **state)
+{
+	(void)state;
+	for (int interval = 0; interval <= 3600; interval += 3600) {
+		struct runs r = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			.ran = PTHREAD_COND_INITIALIZER };
+		struct periodic *p = periodic_start(interval, count_run, &r);
+		assert_non_null(p);
+		wait_for_runs(&r, 1);
+		periodic_stop(&p);
+		assert_null(p);
+		assert_int_equal(r.n, 1);
+		periodic_stop(&p);	/* twice is harmless */
+	}
+	/* A stop at once still lets the first run happen, and only it. */
+	struct runs r = { .lock = PTHREAD_MUTEX_INITIALIZER,
+		.ran = PTHREAD_COND_INITIALIZER };
+	struct periodic *p = periodic_start(3600, count_run, &r);
+	periodic_stop(&p);
+	assert_int_equal(r.n, 1);
+	periodic_stop(NULL);
+}
+
 int
 main(void)
 {
@@ -1877,6 +1935,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_config_load_file,
 			make_temp_dir, remove_temp_dir),
 		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_periodic),
 		cmocka_unit_test_setup_teardown(test_log,
 			make_temp_dir, remove_temp_dir),
 	};

@@ -58,25 +58,43 @@ add_recipient(struct fixture *f, const char *address, char *link,
 		*id_r = r.id;
 }
 
+/* Seals text as intake does and stores it from SENDER; its id. */
+static int64_t
+store_sealed(struct fixture *f, const char *text, size_t len,
+	int64_t expires_at)
+{
+	struct error err;
+	struct mail_sealed s;
+	assert_int_equal(mail_seal(f->u.ctx.seal_key, text, len, f->u.arena,
+		&s, &err), 0);
+	struct store_secure_message m = {
+		.uid = s.uid, .sender = SENDER, .created_at = 1000,
+		.expires_at = expires_at, .key_id = s.key_id,
+		.wrapped_key = s.wrapped_key,
+		.wrapped_key_len = s.wrapped_key_len,
+		.ciphertext = s.ciphertext, .ciphertext_len = s.ciphertext_len,
+		.size = (int64_t)len,
+	};
+	assert_int_equal(store_secure_message_insert(f->u.st, &m, &err), 0);
+	return m.id;
+}
+
+/* A new code for READER's recipient row, bound to BROWSER. */
+static void
+new_code(struct fixture *f, char code[MAIL_PORTAL_CODE_DIGITS + 1])
+{
+	struct error err;
+	assert_int_equal(mail_portal_code_new(&f->u.ctx, f->recipient_id,
+		BROWSER, code, &err), 0);
+}
+
 static int
 setup(void **state)
 {
 	struct fixture *f = test_calloc(1, sizeof(*f));
-	struct error err;
 	assert_int_equal(unit_instance_open(&f->u, "example.org", "system"), 0);
-	struct mail_sealed s;
-	assert_int_equal(mail_seal(f->u.ctx.seal_key, MESSAGE,
-		sizeof(MESSAGE) - 1, f->u.arena, &s, &err), 0);
-	struct store_secure_message m = {
-		.uid = s.uid, .sender = SENDER, .created_at = 1000,
-		.expires_at = 1000 + 90 * 86400, .key_id = s.key_id,
-		.wrapped_key = s.wrapped_key,
-		.wrapped_key_len = s.wrapped_key_len,
-		.ciphertext = s.ciphertext, .ciphertext_len = s.ciphertext_len,
-		.size = sizeof(MESSAGE) - 1,
-	};
-	assert_int_equal(store_secure_message_insert(f->u.st, &m, &err), 0);
-	f->message_id = m.id;
+	f->message_id = store_sealed(f, MESSAGE, sizeof(MESSAGE) - 1,
+		1000 + 90 * 86400);
 	add_recipient(f, READER, f->link, &f->recipient_id);
 	add_recipient(f, OTHER, f->other_link, NULL);
 	*state = f;
@@ -168,8 +186,7 @@ test_five_wrong_tries_kill_the_code(void **state)
 	struct dir_ctx *ctx = &f->u.ctx;
 	struct error err;
 	char code[MAIL_PORTAL_CODE_DIGITS + 1], wrong[8];
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 	assert_int_equal(strlen(code), 6);
 	snprintf(wrong, sizeof(wrong), "%06d",
 		(int)((strtol(code, NULL, 10) + 1) % 1000000));
@@ -191,8 +208,7 @@ test_five_wrong_tries_kill_the_code(void **state)
 		&s, &err), -1);
 	assert_non_null(strstr(err.msg, "new code"));
 	/* A new code works. */
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 	assert_int_equal(mail_portal_signin_code(ctx, f->link, code, BROWSER,
 		&s, &err), 0);
 	assert_string_equal(s.address, READER);
@@ -210,8 +226,7 @@ test_code_expires_at_fifteen_minutes(void **state)
 	struct error err;
 	char code[MAIL_PORTAL_CODE_DIGITS + 1];
 	struct mail_portal_session s;
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 	ctx->now += MAIL_PORTAL_CODE_TTL_S;
 	assert_int_equal(mail_portal_signin_code(ctx, f->link, code, BROWSER,
 		&s, &err), -1);
@@ -229,8 +244,7 @@ test_code_is_bound_to_the_browser(void **state)
 	struct error err;
 	char code[MAIL_PORTAL_CODE_DIGITS + 1];
 	struct mail_portal_session s;
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 	assert_int_equal(mail_portal_signin_code(ctx, f->link, code, BROWSER2,
 		&s, &err), -1);
 	assert_non_null(strstr(err.msg, "another browser"));
@@ -257,8 +271,7 @@ test_five_codes_an_hour(void **state)
 		code, &err), -1);
 	assert_int_equal(err.code, ERROR_LIMIT);
 	ctx->now += MAIL_PORTAL_CODE_WINDOW_S + 1;
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 }
 
 static void
@@ -322,23 +335,12 @@ test_html_only_is_text(void **state)
 	struct fixture *f = *state;
 	struct dir_ctx *ctx = &f->u.ctx;
 	struct error err;
-	struct mail_sealed s;
-	assert_int_equal(mail_seal(ctx->seal_key, html, sizeof(html) - 1,
-		f->u.arena, &s, &err), 0);
-	struct store_secure_message m = {
-		.uid = s.uid, .sender = SENDER, .created_at = 1000,
-		.expires_at = 5000, .key_id = s.key_id,
-		.wrapped_key = s.wrapped_key,
-		.wrapped_key_len = s.wrapped_key_len,
-		.ciphertext = s.ciphertext, .ciphertext_len = s.ciphertext_len,
-		.size = sizeof(html) - 1,
-	};
-	assert_int_equal(store_secure_message_insert(f->u.st, &m, &err), 0);
-	f->message_id = m.id;
+	int64_t id = store_sealed(f, html, sizeof(html) - 1, 5000);
+	f->message_id = id;
 	char link[MAIL_SEAL_LINK_SIZE];
 	add_recipient(f, READER, link, NULL);
 	struct mail_portal_message got;
-	assert_int_equal(mail_portal_message_open(ctx, READER, m.id, &got,
+	assert_int_equal(mail_portal_message_open(ctx, READER, id, &got,
 		&err), 0);
 	assert_string_equal(got.subject, "[secure] Résultats");
 	assert_non_null(strstr(got.text, "Clear biopsy"));
@@ -350,7 +352,7 @@ test_html_only_is_text(void **state)
 	assert_int_equal(mail_portal_messages(ctx, READER, &items, &n, &err),
 		0);
 	assert_int_equal(n, 2);
-	assert_int_equal(items[0].id, m.id);
+	assert_int_equal(items[0].id, id);
 	assert_string_equal(items[1].subject, "[secure] Results");
 }
 
@@ -441,8 +443,7 @@ test_sessions(void **state)
 	struct error err;
 	char code[MAIL_PORTAL_CODE_DIGITS + 1];
 	struct mail_portal_session s, found;
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 	assert_int_equal(mail_portal_signin_code(ctx, f->link, code, BROWSER,
 		&s, &err), 0);
 	char token[MAIL_PORTAL_TOKEN_SIZE];
@@ -460,8 +461,7 @@ test_sessions(void **state)
 		-1);
 	/* Idle for 30 minutes ends it. */
 	ctx->now = start;
-	assert_int_equal(mail_portal_code_new(ctx, f->recipient_id, BROWSER,
-		code, &err), 0);
+	new_code(f, code);
 	assert_int_equal(mail_portal_signin_code(ctx, f->link, code, BROWSER,
 		&s, &err), 0);
 	ctx->now += MAIL_PORTAL_IDLE_S;
