@@ -6,7 +6,6 @@
  * same on a schedule (cli_jobs_schedule_start). Layer: front end.
  */
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -18,6 +17,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/periodic.h"
 #include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "instance/instance.h"
@@ -77,16 +77,13 @@ cli_jobs_run(struct cli_args *args, struct error *err)
 struct cli_jobs_schedule {
 	const struct instance *inst;
 	struct store_writer *writer;
-	int interval_s;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	struct periodic *thread;
 };
 
 static void
-schedule_run_once(struct cli_jobs_schedule *js)
+schedule_run_once(void *arg)
 {
+	struct cli_jobs_schedule *js = arg;
 	struct error err;
 	struct store *st = instance_store(js->inst, &err);
 	if (st == NULL) {
@@ -113,26 +110,6 @@ schedule_run_once(struct cli_jobs_schedule *js)
 	instance_store_close(&st);
 }
 
-static void *
-schedule_main(void *arg)
-{
-	struct cli_jobs_schedule *js = arg;
-	pthread_mutex_lock(&js->lock);
-	while (!js->stopping) {
-		pthread_mutex_unlock(&js->lock);
-		schedule_run_once(js);
-		pthread_mutex_lock(&js->lock);
-		struct timespec deadline;
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += js->interval_s;
-		while (!js->stopping && pthread_cond_timedwait(&js->wake,
-			&js->lock, &deadline) == 0)
-			;
-	}
-	pthread_mutex_unlock(&js->lock);
-	return NULL;
-}
-
 struct cli_jobs_schedule *
 cli_jobs_schedule_start(const struct instance *inst, struct store_writer *w)
 {
@@ -144,11 +121,7 @@ cli_jobs_schedule_start(const struct instance *inst, struct store_writer *w)
 	struct cli_jobs_schedule *js = xcalloc(1, sizeof(*js));
 	js->inst = inst;
 	js->writer = w;
-	js->interval_s = interval;
-	pthread_mutex_init(&js->lock, NULL);
-	pthread_cond_init(&js->wake, NULL);
-	if (pthread_create(&js->thread, NULL, schedule_main, js) != 0)
-		abort();
+	js->thread = periodic_start(interval, schedule_run_once, js);
 	return js;
 }
 
@@ -158,13 +131,7 @@ cli_jobs_schedule_stop(struct cli_jobs_schedule **jsp)
 	if (jsp == NULL || *jsp == NULL)
 		return;
 	struct cli_jobs_schedule *js = *jsp;
-	pthread_mutex_lock(&js->lock);
-	js->stopping = true;
-	pthread_cond_signal(&js->wake);
-	pthread_mutex_unlock(&js->lock);
-	pthread_join(js->thread, NULL);
-	pthread_cond_destroy(&js->wake);
-	pthread_mutex_destroy(&js->lock);
+	periodic_stop(&js->thread);
 	free(js);
 	*jsp = NULL;
 }

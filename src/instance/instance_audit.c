@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/periodic.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "instance/instance.h"
@@ -305,11 +306,9 @@ enum watch_state {
 
 struct instance_audit_watch {
 	const struct instance *inst;
-	int interval_s;
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stopping;
+	struct periodic *thread;
+	bool checked;		/* the full check at start is done */
+	pthread_mutex_t lock;	/* guards state */
 	enum watch_state state;
 	bool ever_broken;	/* broken stays broken until a restart */
 };
@@ -359,25 +358,13 @@ watch_check(struct instance_audit_watch *w, bool full)
 	pthread_mutex_unlock(&w->lock);
 }
 
-static void *
-watch_main(void *arg)
+/* The whole chain first, then what was added since each check. */
+static void
+watch_run(void *arg)
 {
 	struct instance_audit_watch *w = arg;
-	watch_check(w, true);
-	pthread_mutex_lock(&w->lock);
-	while (!w->stopping && w->interval_s > 0) {
-		struct timespec deadline;
-		clock_gettime(CLOCK_REALTIME, &deadline);
-		deadline.tv_sec += w->interval_s;
-		pthread_cond_timedwait(&w->wake, &w->lock, &deadline);
-		if (w->stopping)
-			break;
-		pthread_mutex_unlock(&w->lock);
-		watch_check(w, false);
-		pthread_mutex_lock(&w->lock);
-	}
-	pthread_mutex_unlock(&w->lock);
-	return NULL;
+	watch_check(w, !w->checked);
+	w->checked = true;
 }
 
 struct instance_audit_watch *
@@ -385,12 +372,10 @@ instance_audit_watch_start(const struct instance *inst, int interval_s)
 {
 	struct instance_audit_watch *w = xcalloc(1, sizeof(*w));
 	w->inst = inst;
-	w->interval_s = interval_s;
 	w->state = WATCH_CHECKING;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
-	if (pthread_create(&w->thread, NULL, watch_main, w) != 0)
-		abort();	/* no thread: serve could not say it checked */
+	/* periodic aborts with no thread: serve could not say it checked. */
+	w->thread = periodic_start(interval_s, watch_run, w);
 	return w;
 }
 
@@ -415,13 +400,8 @@ instance_audit_watch_stop(struct instance_audit_watch **wp)
 	if (wp == NULL || *wp == NULL)
 		return;
 	struct instance_audit_watch *w = *wp;
-	pthread_mutex_lock(&w->lock);
-	w->stopping = true;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
 	/* A full check under way at start-up finishes first. */
-	pthread_join(w->thread, NULL);
-	pthread_cond_destroy(&w->wake);
+	periodic_stop(&w->thread);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	*wp = NULL;
