@@ -161,3 +161,20 @@ mail_policy_arrival(const struct dir_ctx *ctx,
 		return mail_policy_write_notes(ctx, plan_r, err);
 	return 0;
 }
+
+void
+mail_arrival_plan_count(const struct mail_arrival_plan *plan,
+	size_t recipient_count, size_t *stopped_r, size_t *sealed_r)
+{
+	size_t stopped = 0, sealed = 0;
+	for (size_t i = 0; i < recipient_count; i++) {
+		stopped += plan->stopped != NULL && plan->stopped[i] != NULL;
+		sealed += plan->sealed != NULL && plan->sealed[i];
+	}
+	for (size_t i = 0; i < plan->withheld_count; i++) {
+		sealed += plan->withheld[i].sealed;
+		stopped += !plan->withheld[i].sealed;
+	}
+	*stopped_r = stopped;
+	*sealed_r = sealed;
+}

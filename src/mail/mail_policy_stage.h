@@ -172,4 +172,12 @@ int mail_policy_arrival(const struct dir_ctx *ctx,
 	const char *data, size_t size, const char *header, size_t header_len,
 	struct arena *a, struct mail_arrival_plan *plan_r, struct error *err);
 
+/*
+ * How many of the message's recipients (direct ones, recipient_count of
+ * them, and lists' contacts) the plan stopped and how many it sealed,
+ * for the reply to DATA and the log.
+ */
+void mail_arrival_plan_count(const struct mail_arrival_plan *plan,
+	size_t recipient_count, size_t *stopped_r, size_t *sealed_r);
+
 #endif

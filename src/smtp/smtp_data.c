@@ -214,15 +214,8 @@ deliver(struct smtp_session *s, struct data_read *d, const char *id)
 	struct mail_delivery_report report;
 	int rc = mail_accept(s->server->writer, &s->ctx, &m, s->recipients,
 		s->recipient_count, plan.stopped, plan.sealed, &report, &err);
-	size_t stopped = 0, sealed = 0;
-	for (size_t i = 0; i < s->recipient_count; i++) {
-		stopped += plan.stopped != NULL && plan.stopped[i] != NULL;
-		sealed += plan.sealed != NULL && plan.sealed[i];
-	}
-	for (size_t i = 0; i < plan.withheld_count; i++) {
-		sealed += plan.withheld[i].sealed;
-		stopped += !plan.withheld[i].sealed;
-	}
+	size_t stopped, sealed;
+	mail_arrival_plan_count(&plan, s->recipient_count, &stopped, &sealed);
 	spool_free(&on_behalf);
 	arena_free(&policy_arena);
 	if (rc < 0)
