@@ -27,12 +27,7 @@ cli_secure_purge(struct cli_args *args, struct error *err)
 	if (cli_session_open(args, &s, err) < 0)
 		return -1;
 	int64_t at = s.ctx.now;
-	const char *when = cli_opt(args, "at");
-	int rc = 0;
-	if (when != NULL && !clock_parse(span_from_cstr(when), &at))
-		rc = cli_usage(args, err, "--at takes a time as "
-			"YYYY-MM-DDTHH:MM:SSZ, YYYY-MM-DD or epoch seconds, "
-			"not '%s'", when);
+	int rc = cli_opt_time(args, "at", &at, err);
 	int64_t n = 0;
 	if (rc == 0) {
 		s.ctx.now = at;
