@@ -15,7 +15,6 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/periodic.h"
-#include "core/str.h"
 #include "core/xmalloc.h"
 #include "instance/instance.h"
 #include "mail/mail_portal.h"
