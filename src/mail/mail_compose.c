@@ -9,18 +9,24 @@
 
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/fold.h"
+#include "dir/dir_address.h"
 #include "mail/mail.h"
 
 /* base64 characters per line (RFC 2045 §6.8: at most 76). */
 #define B64_LINE 76
-/* Bytes of text in one encoded word: 45 → 60 base64 characters, so
- * "=?UTF-8?B?" + 60 + "?=" is 72 columns (RFC 2047 §2: at most 75). */
-#define WORD_BYTES 45
+/* Bytes of text in one encoded word: 39 → 52 base64 characters, so
+ * "=?UTF-8?B?" + 52 + "?=" is 64 columns (RFC 2047 §2: at most 75) and
+ * fits after "Subject: " on the field's first line. */
+#define WORD_BYTES 39
+/* Where a header line is folded (RFC 5322 §2.1.1: 78 at most). */
+#define HEADER_COLUMNS 78
 
 static bool
 has_line_break(const char *s)
@@ -37,36 +43,61 @@ is_ascii_printable(const char *s)
 	return true;
 }
 
-/* The length of the UTF-8 sequence starting at s[0], at most n; 0: invalid. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+/* What a phrase (a display name) may not hold unquoted (RFC 5322 §3.2.3). */
+static bool
+has_specials(const char *s)
 {
-	size_t len = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 :
-		(s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	if (len == 0 || len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
+	return strpbrk(s, "()<>[]:;@\\,.\"") != NULL;
 }
 
 /*
- * " text" as it is when printable ASCII, else as RFC 2047 B encoded
- * words split between characters, one per folded line.
+ * blanks then atom at column *col: the blanks kept, the line folded
+ * before them (CRLF, which unfolding takes away) when the atom would
+ * pass HEADER_COLUMNS.
  */
 static int
-put_text(struct str *o, const char *text)
+put_atom(struct str *o, const char *blanks, size_t blank_len,
+	const char *atom, size_t len, size_t *col)
 {
-	if (is_ascii_printable(text))
-		return str_appendf(o, " %s", text);
+	bool fold = *col + blank_len + len > HEADER_COLUMNS;
+	if ((fold && str_append(o, "\r\n", 2) < 0) ||
+	    str_append(o, blanks, blank_len) < 0 ||
+	    str_append(o, atom, len) < 0)
+		return -1;
+	*col = (fold ? 0 : *col) + blank_len + len;
+	return 0;
+}
+
+/*
+ * " text" from column *col: printable ASCII as it is, folded at its
+ * blanks; anything else (or a phrase with specials) as RFC 2047 B
+ * encoded words split between characters, folded between words.
+ */
+static int
+put_text(struct str *o, const char *text, bool phrase, size_t *col)
+{
+	if (is_ascii_printable(text) && !(phrase && has_specials(text))) {
+		const char *p = text;
+		bool first = true;
+		while (*p != '\0') {
+			size_t blanks = strspn(p, " ");
+			size_t len = strcspn(p + blanks, " ");
+			/* The first atom after the field's name: one blank. */
+			if (put_atom(o, first ? " " : p, first ? 1 : blanks,
+				    p + blanks, len, col) < 0)
+				return -1;
+			first = false;
+			p += blanks + len;
+		}
+		return 0;
+	}
 	const unsigned char *p = (const unsigned char *)text;
 	size_t n = strlen(text);
-	bool first = true;
 	while (n > 0) {
 		size_t take = 0;
 		while (take < n) {
-			size_t len = utf8_len(p + take, n - take);
+			uint32_t cp;
+			size_t len = fold_utf8_decode(p + take, n - take, &cp);
 			if (len == 0)
 				return -2;
 			if (take + len > WORD_BYTES)
@@ -77,10 +108,10 @@ put_text(struct str *o, const char *text)
 			sodium_base64_VARIANT_ORIGINAL)];
 		sodium_bin2base64(b64, sizeof(b64), p, take,
 			sodium_base64_VARIANT_ORIGINAL);
-		if (str_appendf(o, "%s=?UTF-8?B?%s?=", first ? " " :
-			    "\r\n ", b64) < 0)
+		char word[sizeof(b64) + 16];
+		int len = snprintf(word, sizeof(word), "=?UTF-8?B?%s?=", b64);
+		if (put_atom(o, " ", 1, word, (size_t)len, col) < 0)
 			return -1;
-		first = false;
 		p += take;
 		n -= take;
 	}
@@ -213,18 +244,25 @@ put_header(struct str *o, const struct mail_compose *c,
 	sodium_bin2hex(id, sizeof(id), random, sizeof(random));
 	int rc = str_appendf(o, "Date: %s\r\nMessage-ID: <%s@%s>\r\nFrom:",
 		date, id, host);
+	size_t col = strlen("From:");
 	if (rc == 0 && c->from_name != NULL && c->from_name[0] != '\0')
-		rc = put_text(o, c->from_name);
+		rc = put_text(o, c->from_name, true, &col);
+	char addr[DIR_ADDRESS_MAX + 3];
+	int addr_len = snprintf(addr, sizeof(addr), "<%s>", c->from);
 	if (rc == 0)
-		rc = str_appendf(o, " <%s>\r\n", c->from);
+		rc = addr_len < 0 || (size_t)addr_len >= sizeof(addr) ? -1 :
+			put_atom(o, " ", 1, addr, (size_t)addr_len, &col);
+	if (rc == 0)
+		rc = str_append(o, "\r\n", 2);
 	if (rc == 0 && c->to != NULL)
 		rc = str_appendf(o, "To: <%s>\r\n", c->to);
 	if (rc == 0 && c->cc != NULL && c->cc[0] != '\0')
 		rc = str_appendf(o, "Cc: %s\r\n", c->cc);
 	if (rc == 0)
 		rc = str_append_cstr(o, "Subject:");
+	col = strlen("Subject:");
 	if (rc == 0)
-		rc = put_text(o, c->subject);
+		rc = put_text(o, c->subject, false, &col);
 	if (rc == 0 && c->in_reply_to != NULL)
 		rc = str_appendf(o, "\r\nIn-Reply-To: %s", c->in_reply_to);
 	if (rc == 0 && c->references != NULL)

@@ -425,6 +425,133 @@ needs_decoding(const char *s)
 	return false;
 }
 
+/* One RFC 2047 encoded word at p: its charset, B or Q, and its text. */
+struct encoded_word {
+	struct span charset;	/* before any "*language" (RFC 2231 §5) */
+	char encoding;		/* 'B' or 'Q' */
+	struct span text;
+	size_t len;		/* of the whole word, "=?" to "?=" */
+};
+
+/* Whether an encoded word starts at p (RFC 2047 §2: no blank inside). */
+static bool
+encoded_word(const char *p, struct encoded_word *w)
+{
+	if (p[0] != '=' || p[1] != '?')
+		return false;
+	const char *cs = p + 2, *q1 = strchr(cs, '?');
+	if (q1 == NULL || q1 == cs || q1[1] == '\0' || q1[2] != '?')
+		return false;
+	char e = (char)(q1[1] & ~0x20);
+	const char *text = q1 + 3, *end = strstr(text, "?=");
+	if ((e != 'B' && e != 'Q') || end == NULL)
+		return false;
+	for (const char *c = cs; c < end; c++)
+		if (is_blank_byte((unsigned char)*c))
+			return false;
+	const char *star = memchr(cs, '*', (size_t)(q1 - cs));
+	w->charset = span_make(cs, (size_t)((star != NULL ? star : q1) - cs));
+	w->encoding = e;
+	w->text = span_make(text, (size_t)(end - text));
+	w->len = (size_t)(end + 2 - p);
+	return true;
+}
+
+/* A Q-encoded word's bytes (RFC 2047 §4.2: "_" is a space) into out. */
+static size_t
+q_decode(struct span in, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < in.len; i++) {
+		if (in.p[i] == '_') {
+			out[o++] = ' ';
+		} else if (in.p[i] == '=' && i + 2 < in.len &&
+			   str_hex_value(in.p[i + 1]) >= 0 &&
+			   str_hex_value(in.p[i + 2]) >= 0) {
+			out[o++] = (char)(str_hex_value(in.p[i + 1]) * 16 +
+				str_hex_value(in.p[i + 2]));
+			i += 2;
+		} else {
+			out[o++] = in.p[i];
+		}
+	}
+	return o;
+}
+
+/* The bytes of adjacent words of one charset, as UTF-8 into o. */
+static void
+flush_words(struct text_out *o, const char *charset, const char *bytes,
+	size_t *pending)
+{
+	if (*pending > 0)
+		text_convert(o, charset, bytes, *pending);
+	*pending = 0;
+}
+
+/*
+ * An unfolded value as UTF-8 (RFC 2047 §6.2): each encoded word decoded
+ * on its own, the blanks between two adjacent ones dropped, adjacent
+ * words of one charset converted together, so a character a sender split
+ * between two words stays whole; other text as any 8-bit text. GMime
+ * 3.2's decoder joined adjacent words' base64 before decoding, so a word
+ * ending in "=" padding lost every word after it (a long subject its
+ * end, and a split "[secure]" could go unseen).
+ */
+static int
+words_decode(const char *raw, struct arena *a, const char **text_r,
+	struct error *err)
+{
+	size_t len = strlen(raw);
+	struct text_out o;
+	char *bytes = arena_alloc(a, len + 1);
+	char *charset = arena_alloc(a, len + 1);
+	if (bytes == NULL || charset == NULL ||
+	    text_init_kept(&o, len, a, err) < 0)
+		return arena_full(err);
+	size_t pending = 0, i = 0;
+	bool after_word = false;
+	charset[0] = '\0';
+	while (i < len) {
+		struct encoded_word w;
+		size_t blanks = i;
+		while (blanks < len && (raw[blanks] == ' ' ||
+			raw[blanks] == '\t'))
+			blanks++;
+		if (blanks < len && encoded_word(raw + blanks, &w)) {
+			bool same = w.charset.len == strlen(charset) &&
+				strncasecmp(w.charset.p, charset,
+					w.charset.len) == 0;
+			if (!same || !after_word) {
+				flush_words(&o, charset, bytes, &pending);
+				if (!after_word)	/* the text's own blanks */
+					text_put(&o, raw + i, blanks - i);
+				memcpy(charset, w.charset.p, w.charset.len);
+				charset[w.charset.len] = '\0';
+			}
+			pending += w.encoding == 'B' ?
+				base64_decode(w.text.p, w.text.len,
+					bytes + pending) :
+				q_decode(w.text, bytes + pending);
+			i = blanks + w.len;
+			after_word = true;
+			continue;
+		}
+		/* Plain text up to the next blank: the words' bytes first. */
+		flush_words(&o, charset, bytes, &pending);
+		size_t end = blanks;
+		while (end < len && !is_blank_byte((unsigned char)raw[end]))
+			end++;
+		text_put(&o, raw + i, blanks - i);
+		text_convert(&o, NULL, raw + blanks, end - blanks);
+		i = end;
+		after_word = false;
+	}
+	flush_words(&o, charset, bytes, &pending);
+	o.p[o.len] = '\0';
+	*text_r = o.p;
+	return 0;
+}
+
 /* An unfolded value with RFC 2047 words and raw 8-bit text as UTF-8. */
 static int
 value_decode(struct span value, struct arena *a, const char **text_r,
@@ -436,16 +563,7 @@ value_decode(struct span value, struct arena *a, const char **text_r,
 	*text_r = raw;
 	if (!needs_decoding(raw))
 		return 0;
-	mail_mime_gmime_init();
-	char *decoded = g_mime_utils_header_decode_text(NULL, raw);
-	if (decoded == NULL)
-		return 0;
-	/* An encoded word in a charset iconv cannot read may stay raw. */
-	char *valid = g_utf8_make_valid(decoded, -1);
-	g_free(decoded);
-	*text_r = arena_strdup(a, valid);
-	g_free(valid);
-	return *text_r != NULL ? 0 : arena_full(err);
+	return words_decode(raw, a, text_r, err);
 }
 
 const char *
