@@ -320,6 +320,16 @@ int mail_mime_search_text(const char *msg, size_t len, struct arena *a,
 	struct mail_search_text *t_r, struct error *err);
 
 /*
+ * A leaf's body decoded from its transfer encoding (base64 and
+ * quoted-printable as the search text reads them, leniently; anything
+ * else as it is), into arena a or pointing into msg: an attachment's
+ * bytes. ERROR_LIMIT past a's cap.
+ */
+int mail_mime_part_bytes(const char *msg, const struct mail_mime_part *part,
+	struct arena *a, const char **data_r, size_t *size_r,
+	struct error *err);
+
+/*
  * The body of leaf part as UTF-8, whole and as written, for a reader that
  * must see every character of it (the DLP scanner, mail_dlp.h): decoded
  * from its transfer encoding as the search text is (base64, or

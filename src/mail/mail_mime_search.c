@@ -691,6 +691,15 @@ body_decode(const char *msg, const struct mail_mime_part *part, size_t n,
 	return 0;
 }
 
+int
+mail_mime_part_bytes(const char *msg, const struct mail_mime_part *part,
+	struct arena *a, const char **data_r, size_t *size_r,
+	struct error *err)
+{
+	return body_decode(msg, part, part->body_size, a, data_r, size_r,
+		err);
+}
+
 /* A text part's body, decoded, into o. */
 static int
 leaf_text(struct text_out *o, const char *msg,

@@ -9,7 +9,6 @@
 #include "mail/mail_portal.h"
 
 #include <jansson.h>
-#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,63 +105,6 @@ header_addresses(const struct dir_ctx *ctx, struct span header,
 
 /* ---- a message's body: its text and attachments ---- */
 
-static size_t
-qp_decode(const char *in, size_t n, unsigned char *out)
-{
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (in[i] != '=') {
-			out[o++] = (unsigned char)in[i];
-			continue;
-		}
-		if (i + 1 < n && in[i + 1] == '\n') {
-			i += 1;		/* a soft line break */
-		} else if (i + 2 < n && in[i + 1] == '\r' &&
-			   in[i + 2] == '\n') {
-			i += 2;
-		} else if (i + 2 < n && str_hex_value(in[i + 1]) >= 0 &&
-			   str_hex_value(in[i + 2]) >= 0) {
-			out[o++] = (unsigned char)(str_hex_value(in[i + 1]) *
-				16 + str_hex_value(in[i + 2]));
-			i += 2;
-		} else {
-			out[o++] = '=';
-		}
-	}
-	return o;
-}
-
-/* A leaf's body decoded from its transfer encoding, in ctx->arena. */
-static int
-part_bytes(const struct dir_ctx *ctx, const char *msg,
-	const struct mail_mime_part *p, const unsigned char **data_r,
-	size_t *size_r, struct error *err)
-{
-	const char *body = msg + p->header_offset + p->header_size;
-	size_t n = p->body_size;
-	unsigned char *out = arena_alloc(ctx->arena, n + 1);
-	if (out == NULL)
-		return error_set(err, ERROR_LIMIT, "out of request memory");
-	if (p->encoding != NULL && strcmp(p->encoding, "base64") == 0) {
-		size_t len = 0;
-		const char *end;
-		if (sodium_base642bin(out, n + 1, body, n, " \t\r\n", &len,
-			    &end, sodium_base64_VARIANT_ORIGINAL) < 0 &&
-		    len == 0 && n > 0)
-			return error_set(err, ERROR_INVALID, "an attachment is "
-				"not valid base64");
-		*size_r = len;
-	} else if (p->encoding != NULL &&
-		   strcmp(p->encoding, "quoted-printable") == 0) {
-		*size_r = qp_decode(body, n, out);
-	} else {
-		memcpy(out, body, n);
-		*size_r = n;
-	}
-	*data_r = out;
-	return 0;
-}
-
 static const char *
 param_find(const struct dir_ctx *ctx, const struct mail_mime_param *params,
 	size_t count, const char *name)
@@ -238,8 +180,12 @@ walk(const struct dir_ctx *ctx, const char *msg,
 		att.data = (const unsigned char *)msg + p->header_offset +
 			p->header_size;
 		att.size = p->body_size;
-	} else if (part_bytes(ctx, msg, p, &att.data, &att.size, err) < 0) {
-		return -1;
+	} else {
+		const char *bytes;
+		if (mail_mime_part_bytes(msg, p, ctx->arena, &bytes, &att.size,
+			    err) < 0)
+			return -1;
+		att.data = (const unsigned char *)bytes;
 	}
 	if (arena_array_push(ctx->arena, (void **)&b->items, &b->count,
 		    &b->capacity, sizeof(att)) == NULL)
