@@ -218,6 +218,70 @@ def test_role_action_scope_table(server, instance):
     assert not wrong, "\n".join(map(str, wrong))
 
 
+# The routes issues 12 and 13 added, each with the action it asks for:
+# walked like the table above over every role, in and out of scope.
+def added_request(kind, org, walk):
+    if kind == "mail_policy":
+        return "org.create", "PUT", f"/orgs/{org}/mail-policy", \
+            {"send_limit_day": 900}
+    if kind == "import":
+        return "user.create", "POST", "/imports", \
+            {"org": org, "csv": "first_name,last_name\r\nMade,"
+                                f"{walk.unique('Imported')}\r\n"}
+    if kind == "sync":
+        return "user.create", "POST", f"/orgs/{org}/sync", \
+            {"people": [{"external_id": walk.unique("sync-"),
+                         "first_name": "Synced",
+                         "last_name": walk.unique("Person")}]}
+    if kind == "syncs":
+        return "user.read", "GET", f"/orgs/{org}/syncs", None
+    if kind == "lifecycle":
+        return "user.read", "GET", \
+            f"/users/{q(walk.person(org))}/lifecycle", None
+    if kind == "licences":
+        return "report.read", "GET", f"/orgs/{org}/licences", None
+    if kind == "licence_quota":
+        return "org.create", "PUT", \
+            f"/orgs/{org}/licences/{walk.unique('addon')}", \
+            {"quota": 5}
+    raise AssertionError(kind)
+
+
+ADDED = ["mail_policy", "import", "sync", "syncs", "lifecycle", "licences",
+         "licence_quota"]
+
+
+def test_added_routes_follow_the_role_action_scope_table(server, instance):
+    for ods, name in ((ORG_A, "Walk Practice A"), (ORG_B, "Walk Practice B")):
+        instance.run("org", "add", "--ods", ods, "--name", name)
+    clients = clients_by_role(server, instance)
+    walk = Walk(instance)
+    wrong = []
+    for role, client in clients.items():
+        for kind in ADDED:
+            for org, in_scope in ((ORG_A, True), (ORG_B, False)):
+                action, method, path, body = added_request(kind, org, walk)
+                # Setting a policy or a quota is the service's alone.
+                reach = in_scope or role in GLOBAL_ROLES or \
+                    action in ORG_FREE
+                allowed = action in EXPECTED[role] and reach
+                before = last_id(instance)
+                status, reply = client.call(method, path, body)
+                if allowed:
+                    if not (200 <= status < 300 or status == 422):
+                        wrong.append((role, kind, org, "refused", status,
+                                      reply))
+                    continue
+                error = (reply or {}).get("error", {})
+                rows = audit_rows(instance, before)
+                if status != 403 or error.get("code") != "denied" or \
+                        len(rows) != 1 or rows[0][1] != "denied" or \
+                        json.loads(rows[0][2])["denied"] != action:
+                    wrong.append((role, kind, org, "allowed", status,
+                                  reply, rows))
+    assert not wrong, "\n".join(map(str, wrong))
+
+
 # SECURITY.md 43: reset and unlock only on someone who holds no role
 # equal to or above the actor's. [actor][target]: allowed?
 TARGETS = ["global_admin", "primary_local_admin", "local_admin",
