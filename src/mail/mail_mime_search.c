@@ -538,8 +538,8 @@ words_decode(const char *raw, struct arena *a, const char **text_r,
 		}
 		/* Plain text up to the next blank: the words' bytes first. */
 		flush_words(&o, charset, bytes, &pending);
-		size_t end = blanks;
-		while (end < len && !is_blank_byte((unsigned char)raw[end]))
+		size_t end = blanks;	/* words end at a blank (§5), no sooner */
+		while (end < len && raw[end] != ' ' && raw[end] != '\t')
 			end++;
 		text_put(&o, raw + i, blanks - i);
 		text_convert(&o, NULL, raw + blanks, end - blanks);

@@ -811,6 +811,10 @@ test_encoded_words_decoded_each_alone(void **state)
 		{ " plain  text", "plain  text" },
 		{ " =?UTF-8?B?w6k=?= =?ISO-8859-1?Q?=E9?=", "éé" },
 		{ " not=?UTF-8?B?w6k=?=word", "not=?UTF-8?B?w6k=?=word" },
+		/* A control byte is text, not a blank: it once stopped the
+		 * scan from moving on (a fuzz seed that never ended). */
+		{ " a\x11" "b =?UTF-8?B?w6k=?=", "a\x11" "b \xc3\xa9" },
+		{ " \x11", "\x11" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		struct arena *a = arena_new(1 << 20);
