@@ -36,9 +36,11 @@ user_lifecycle(struct api_request *req)
 		return;
 	struct lifecycle_config cfg;
 	lifecycle_config_load(req->ctx.config, &cfg);
-	struct lifecycle_account a = { p.status, p.created_at,
-		p.last_signin_at, p.password_changed_at, p.status_changed_at,
-		p.deleted_at, p.purged_at };
+	struct lifecycle_account a;
+	if (jobs_lifecycle_account(&req->ctx, &p, &a, &err) < 0) {
+		api_reply_from_error(req, &err);
+		return;
+	}
 	struct lifecycle_timeline tl;
 	lifecycle_timeline(&cfg, &a, req->ctx.now, &tl);
 	json_t *steps = json_array(), *warnings = json_array();

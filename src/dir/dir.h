@@ -453,6 +453,24 @@ int dir_role_list(const struct dir_ctx *ctx, const char *person_address,
 /* The same, for a person known by id (the signed-in one, a row read). */
 int dir_role_list_by_person(const struct dir_ctx *ctx, int64_t person_id,
 	struct store_role **roles_r, size_t *count_r, struct error *err);
+/*
+ * The people holding global_admin who can act (active, or inactive and
+ * able to sign in again, L7), each once, in a.
+ */
+int dir_global_admins(const struct dir_ctx *ctx, struct arena *a,
+	int64_t **ids_r, size_t *count_r, struct error *err);
+/*
+ * Whether the person is the only one of dir_global_admins: the one the
+ * service cannot lose (SPEC P2, L7).
+ */
+int dir_is_last_global_admin(const struct dir_ctx *ctx, int64_t person_id,
+	bool *last_r, struct error *err);
+/*
+ * ERROR_EXISTS when the person is the last Global Administrator: the
+ * sentence says to appoint another first, then `doing` ("delete them").
+ */
+int dir_keep_global_admin(const struct dir_ctx *ctx, int64_t person_id,
+	const char *address, const char *doing, struct error *err);
 /* One of an org's Local Administrators and the role that makes them so. */
 struct dir_org_admin {
 	struct store_person person;

@@ -414,6 +414,10 @@ role_change_tx(const struct dir_ctx *ctx, const char *person_address,
 	if (check_role_holder(ctx, person_address, adding, &person, err) < 0 ||
 	    dir_org_by_ods(ctx, org_ods, &org, err) < 0)
 		return -1;
+	if (!adding && strcmp(role, "global_admin") == 0 &&
+	    dir_keep_global_admin(ctx, person.ref.id, person.address,
+		    "take the role from them", err) < 0)
+		return -1;
 	struct store_role r = { person.ref.id, org.id, role, ctx->now };
 	struct error inner;
 	int rc = adding ? store_role_add(ctx->store, &r, &inner) :
@@ -473,6 +477,70 @@ dir_role_list_by_person(const struct dir_ctx *ctx, int64_t person_id,
 {
 	return store_role_list(ctx->store, person_id, ctx->arena, roles_r,
 		count_r, err);
+}
+
+int
+dir_global_admins(const struct dir_ctx *ctx, struct arena *a,
+	int64_t **ids_r, size_t *count_r, struct error *err)
+{
+	struct store_role *roles;
+	size_t n;
+	*ids_r = NULL;
+	*count_r = 0;
+	if (store_role_list_by_role(ctx->store, "global_admin", a, &roles, &n,
+		    err) < 0)
+		return -1;
+	int64_t *ids = arena_alloc(a, (n + 1) * sizeof(*ids));
+	if (ids == NULL)
+		return error_set(err, ERROR_LIMIT, "no memory");
+	size_t count = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* By person: a second org's holding is the same person. */
+		if (count > 0 && ids[count - 1] == roles[i].person_id)
+			continue;
+		struct store_person p;
+		if (store_person_get(ctx->store, roles[i].person_id, a, &p,
+			    err) < 0)
+			return -1;
+		/* An inactive one signs in and is active again (L7). */
+		if (p.status == STORE_PERSON_ACTIVE ||
+		    p.status == STORE_PERSON_INACTIVE)
+			ids[count++] = p.id;
+	}
+	*ids_r = ids;
+	*count_r = count;
+	return 0;
+}
+
+/*
+ * Without a Global Administrator nobody could create an organisation,
+ * appoint a Primary Local Admin or grant global_admin again (SPEC P2)
+ * short of editing the database, so the last one is kept.
+ */
+int
+dir_is_last_global_admin(const struct dir_ctx *ctx, int64_t person_id,
+	bool *last_r, struct error *err)
+{
+	int64_t *ids;
+	size_t n;
+	if (dir_global_admins(ctx, ctx->arena, &ids, &n, err) < 0)
+		return -1;
+	*last_r = n == 1 && ids[0] == person_id;
+	return 0;
+}
+
+int
+dir_keep_global_admin(const struct dir_ctx *ctx, int64_t person_id,
+	const char *address, const char *doing, struct error *err)
+{
+	bool last;
+	if (dir_is_last_global_admin(ctx, person_id, &last, err) < 0)
+		return -1;
+	if (last)
+		return error_set(err, ERROR_EXISTS, "%s is the only Global "
+			"Administrator; make someone else a Global "
+			"Administrator first, then %s", address, doing);
+	return 0;
 }
 
 static bool

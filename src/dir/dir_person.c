@@ -380,6 +380,8 @@ person_delete_tx(const struct dir_ctx *ctx, const char *address,
 	struct store_person p;
 	json_t *roles;
 	if (live_person(ctx, address, &p, err) < 0 ||
+	    dir_keep_global_admin(ctx, p.id, p.address, "delete them",
+		    err) < 0 ||
 	    dir_person_close(ctx, &p, ctx->now, &roles, err) < 0)
 		return -1;
 	p.status = STORE_PERSON_DELETED;

@@ -81,6 +81,9 @@ disable_tx(const struct dir_ctx *ctx, const char *address,
 	if (p->status != STORE_PERSON_ACTIVE)
 		return wrong_status(p, "only an active account can be disabled",
 			err);
+	if (dir_keep_global_admin(ctx, p->id, p->address, "disable them",
+		    err) < 0)
+		return -1;
 	return save_status(ctx, p, STORE_PERSON_DISABLED, err) < 0 ? -1 :
 		audit_status(ctx, p, "disable", STORE_PERSON_ACTIVE, NULL, err);
 }
@@ -135,6 +138,9 @@ leaver_tx(const struct dir_ctx *ctx, const char *address,
 	    before != STORE_PERSON_INACTIVE)
 		return wrong_status(p, "only an active, inactive or disabled "
 			"account can be marked as a leaver", err);
+	if (dir_keep_global_admin(ctx, p->id, p->address,
+		    "mark them as a leaver", err) < 0)
+		return -1;
 	struct store_role *roles;
 	size_t count;
 	if (store_role_list(ctx->store, p->id, ctx->arena, &roles, &count,

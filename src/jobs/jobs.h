@@ -17,6 +17,8 @@
 
 struct dir_ctx;
 struct error;
+struct lifecycle_account;
+struct store_person;
 struct store_writer;
 
 /* What a run did (or, dry, would do): one item per change or notice. */
@@ -66,5 +68,13 @@ int jobs_licence_run(const struct dir_ctx *ctx, struct store_writer *w,
 /* The lifecycle step (SPEC L1-L7): transitions and warnings. */
 int jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
+
+/*
+ * What the lifecycle rules read of the person, as the job sweep reads it
+ * (the last Global Administrator included), for a page's timeline.
+ */
+int jobs_lifecycle_account(const struct dir_ctx *ctx,
+	const struct store_person *p, struct lifecycle_account *acct_r,
+	struct error *err);
 
 #endif

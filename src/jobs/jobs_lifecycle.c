@@ -47,7 +47,29 @@ struct sweep {
 	struct arena *digest_arena;	/* lives for the whole run */
 	struct digest *digests;
 	size_t digest_count, digest_cap;
+	/* Global Administrators who can act: the last is never deleted. */
+	int64_t *admins;
+	size_t admin_count;
 };
+
+/* Whether the row is the last of s->admins (lifecycle_account). */
+static bool
+last_global_admin(const struct sweep *s, int64_t person_id)
+{
+	return s->admin_count == 1 && s->admins[0] == person_id;
+}
+
+/* A Global Administrator deleted by this run no longer counts. */
+static void
+admin_gone(struct sweep *s, int64_t person_id)
+{
+	for (size_t i = 0; i < s->admin_count; i++) {
+		if (s->admins[i] == person_id) {
+			s->admins[i] = s->admins[--s->admin_count];
+			return;
+		}
+	}
+}
 
 static const char *
 day_text(struct arena *a, int64_t t)
@@ -198,7 +220,8 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 	const struct dir_ctx *ctx = s->ctx;
 	struct lifecycle_account acct = { row->status, row->created_at,
 		row->last_signin_at, row->password_changed_at,
-		row->status_changed_at, row->deleted_at, row->purged_at };
+		row->status_changed_at, row->deleted_at, row->purged_at,
+		last_global_admin(s, row->id) };
 	struct lifecycle_transition t;
 	/* Each step moves on (Inactive, Deleted, Purged): at most 4. */
 	for (int guard = 0; guard < 8 &&
@@ -213,6 +236,8 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 			return -1;
 		/* The rules say what the step leaves; the store is told that. */
 		lifecycle_apply(&acct, &t);
+		if (t.step == LIFECYCLE_DELETE)
+			admin_gone(s, row->id);
 		if (!s->dry_run) {
 			if (dir_begin(ctx, err) < 0)
 				return -1;
@@ -308,8 +333,9 @@ jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 		.r = r, .digest_arena = arena_new(DIGEST_ARENA) };
 	lifecycle_config_load(ctx->config, &s.cfg);
 	int64_t after = 0;
-	int rc = 0;
-	for (;;) {
+	int rc = dir_global_admins(ctx, s.digest_arena, &s.admins,
+		&s.admin_count, err);
+	while (rc == 0) {
 		arena_reset(c.arena);
 		struct store_lifecycle_row *rows;
 		size_t count;
@@ -327,4 +353,18 @@ jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 	arena_free(&c.arena);
 	arena_free(&s.digest_arena);
 	return rc;
+}
+
+int
+jobs_lifecycle_account(const struct dir_ctx *ctx,
+	const struct store_person *p, struct lifecycle_account *acct_r,
+	struct error *err)
+{
+	bool last;
+	if (dir_is_last_global_admin(ctx, p->id, &last, err) < 0)
+		return -1;
+	*acct_r = (struct lifecycle_account){ p->status, p->created_at,
+		p->last_signin_at, p->password_changed_at,
+		p->status_changed_at, p->deleted_at, p->purged_at, last };
+	return 0;
 }

@@ -139,7 +139,7 @@ lifecycle_next(const struct lifecycle_config *cfg,
 				"password while inactive");
 			return;
 		}
-		if (cfg->delete_after_s > 0) {
+		if (cfg->delete_after_s > 0 && !a->last_global_admin) {
 			int64_t rest = cfg->delete_after_s - cfg->inactive_after_s;
 			set(t_r, LIFECYCLE_DELETE, a->status_changed_at +
 				(rest > 0 ? rest : 0), "L1 inactivity",

@@ -41,6 +41,12 @@ struct lifecycle_account {
 	int64_t status_changed_at;	/* when status took its value */
 	int64_t deleted_at;
 	int64_t purged_at;
+	/*
+	 * The service's last Global Administrator (dir_is_last_global_admin):
+	 * they may go Inactive, never Deleted by L1, or nobody could run the
+	 * service.
+	 */
+	bool last_global_admin;
 };
 
 enum lifecycle_step {

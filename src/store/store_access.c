@@ -240,6 +240,19 @@ store_role_list_for_org(struct store *st, int64_t org_id, struct arena *a,
 }
 
 int
+store_role_list_by_role(struct store *st, const char *role, struct arena *a,
+	struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT person_id, org_id, role, granted_at FROM roles"
+		" WHERE role = ? ORDER BY person_id, org_id", "t", role);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**roles_r), role_read,
+		(void **)roles_r, count_r, err);
+}
+
+int
 store_role_remove_all(struct store *st, int64_t person_id, struct error *err)
 {
 	return store_exec(st, err, "DELETE FROM roles WHERE person_id = ?", "i",

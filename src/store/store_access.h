@@ -59,6 +59,10 @@ int store_role_list_for_people(struct store *st, const int64_t *person_ids,
 /* Roles held for an org (every person), or every role when org_id is 0. */
 int store_role_list_for_org(struct store *st, int64_t org_id, struct arena *a,
 	struct store_role **roles_r, size_t *count_r, struct error *err);
+/* Every holding of one role ("global_admin"), by person. */
+int store_role_list_by_role(struct store *st, const char *role,
+	struct arena *a, struct store_role **roles_r, size_t *count_r,
+	struct error *err);
 int store_role_remove_all(struct store *st, int64_t person_id,
 	struct error *err);
 

@@ -508,6 +508,65 @@ test_job_delete_removes_roles(void **state)
 	assert_non_null(strstr(rows[0].summary, "local_admin"));
 }
 
+/*
+ * The service keeps one Global Administrator who can act: the rules let
+ * the last one go Inactive, never Deleted; of two quiet ones the job
+ * deletes one and keeps the other; an admin cannot delete, disable, mark
+ * as a leaver or take the role from the last one either.
+ */
+static void
+test_last_global_admin_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	struct lifecycle_account acct = { .status = STORE_PERSON_INACTIVE,
+		.created_at = T0, .status_changed_at = T0 + 90 * DAY };
+	struct lifecycle_transition t;
+	lifecycle_next(&cfg, &acct, &t);
+	assert_int_equal(t.step, LIFECYCLE_DELETE);
+	assert_int_equal(t.due_at, T0 + 180 * DAY);
+	acct.last_global_admin = true;
+	lifecycle_next(&cfg, &acct, &t);
+	assert_int_equal(t.step, LIFECYCLE_NONE);
+
+	struct error err;
+	const char *one = add_person(f, "One"), *two = add_person(f, "Two");
+	assert_int_equal(dir_role_add(&f->u.ctx, one, "AAA", "global_admin",
+				 &err), 0);
+	assert_int_equal(dir_role_add(&f->u.ctx, two, "AAA", "global_admin",
+				 &err), 0);
+	/* The dry run foretells what the run does: one of the two goes. */
+	run(f, T0 + 181 * DAY, true);
+	run(f, T0 + 181 * DAY, false);
+	assert_int_equal(person(f, one).status, STORE_PERSON_DELETED);
+	assert_int_equal(person(f, two).status, STORE_PERSON_INACTIVE);
+	/* Later runs keep the last one, whatever the gap. */
+	run(f, T0 + 900 * DAY, false);	/* the first one purged */
+	assert_int_equal(run(f, T0 + 900 * DAY, false), 0);
+	assert_int_equal(person(f, two).status, STORE_PERSON_INACTIVE);
+
+	struct dir_ctx c = f->u.ctx;
+	struct store_person p;
+	c.now = T0 + 901 * DAY;
+	assert_int_equal(dir_person_delete(&c, two, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_non_null(strstr(err.msg, "only Global Administrator"));
+	assert_int_equal(dir_person_mark_leaver(&c, two, &p, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_int_equal(dir_role_remove(&c, two, "AAA", "global_admin",
+				 &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	assert_int_equal(person(f, two).status, STORE_PERSON_INACTIVE);
+	/* With a second one appointed, the first may go. */
+	const char *three = add_person(f, "Three");
+	assert_int_equal(dir_role_add(&c, three, "AAA", "global_admin", &err),
+		0);
+	assert_int_equal(dir_person_delete(&c, two, &err), 0);
+	assert_int_equal(dir_person_disable(&c, three, &p, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+}
+
 static void
 test_signin_wakes(void **state)
 {
@@ -599,6 +658,8 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signin_wakes, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(test_last_global_admin_kept,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_notice_defaults_and_escaping, setup, teardown),
 	};
