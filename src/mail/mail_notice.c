@@ -95,6 +95,25 @@ const struct mail_notice_template mail_notice_templates[] = {
 	  "Renew it, or free the licences of people who no longer need it. "
 	  "You are told because you are a Local Administrator of {{ods}}.\n",
 	  NULL },
+	/* Lists that wait for approval (mail_list_approval.c, SPEC P6). */
+	{ "list-approval",
+	  "Subject: Approval asked for the list {{name}} ({{list}})\n\n"
+	  "{{requested_by}} asks for {{request}} {{name}} ({{list}}) in "
+	  "{{org}}:\n\n{{change}}\n\n"
+	  "Until a Local Administrator approves, mail to a new list is "
+	  "refused and a changed list works as it was approved. Approve or "
+	  "reject it on the list approvals page:\n{{url}}\n\n"
+	  "You are told because you are a Local Administrator of {{org}}. "
+	  "More changes asked for while this one waits join it without "
+	  "another mail: the page shows the request as it stands.\n",
+	  NULL },
+	{ "list-decision",
+	  "Subject: Your request for the list {{name}} was {{decision}}\n\n"
+	  "{{decided_by}} {{decision}} your request for {{request}} {{name}} "
+	  "({{list}}) in {{org}}:\n\n{{change}}\n\n"
+	  "{{result}}\n\n"
+	  "The list: {{url}}\n",
+	  NULL },
 	{ NULL, NULL, NULL },
 };
 

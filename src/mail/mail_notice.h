@@ -1,7 +1,8 @@
 /*
  * Notices the platform mails people itself (SPEC P12, L6): the lifecycle's
  * warnings, the notice of going inactive, the leaver notice, the LAs'
- * digest; guests' and licences' notices (L8, L9). Each is a template an operator may edit in the instance
+ * digest; guests' and licences' notices (L8, L9); list approval requests
+ * and their decisions (P6). Each is a template an operator may edit in the instance
  * directory, templates/NAME.txt (a "Subject:" line, a blank line, the
  * text) and templates/NAME.html (optional: the HTML part); a built-in
  * default stands in for a file that is absent. Fields are written
