@@ -5,7 +5,9 @@
  * switch (/api/v1/settings/change-freeze). Layer: front end.
  * SECURITY: who may change a list is decided by auth_list_check (admins of
  * its org, or its owners, whose changes wait); approving, renaming and the
- * freeze need list.manage itself.
+ * freeze need list.manage itself. A request that waits is mailed to the
+ * org's Local Administrators, and their decision to whoever asked
+ * (mail_list_approval.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "api/api_internal.h"
 #include "core/arena.h"
 #include "dir/dir_view.h"
+#include "mail/mail_list_approval.h"
 
 /* A change refused by the freeze gets its own code; the rest by the table. */
 static void
@@ -133,7 +136,8 @@ api_list_create(struct api_request *req)
 		.description = in.description, .rule = in.rule,
 		.requested_by = standing == AUTH_LIST_OWNER ?
 			req->session.person.address : NULL };
-	if (dir_list_create(&req->ctx, &n, &l, &err) < 0) {
+	if (mail_list_approval_create(req->api->writer, &req->ctx, &n, &l,
+		    &err) < 0) {
 		reply_error(req, &err);
 		return;
 	}
@@ -250,8 +254,8 @@ change(struct api_request *req, const struct store_list *l,
 {
 	bool waiting;
 	struct error err;
-	if (dir_list_change(&req->ctx, l->address, c,
-		    standing == AUTH_LIST_OWNER ?
+	if (mail_list_approval_change(req->api->writer, &req->ctx, l->address,
+		    c, standing == AUTH_LIST_OWNER ?
 			    req->session.person.address : NULL,
 		    &waiting, &err) < 0) {
 		reply_error(req, &err);
@@ -397,7 +401,8 @@ api_list_approve(struct api_request *req)
 	struct error err;
 	if (!load_list_admin(req, &l) || !api_no_body(req))
 		return;
-	if (dir_list_approve(&req->ctx, l.address, &err) < 0) {
+	if (mail_list_approval_decide(req->api->writer, &req->ctx, l.address,
+		    true, NULL, &err) < 0) {
 		reply_error(req, &err);
 		return;
 	}
@@ -424,7 +429,8 @@ api_list_reject(struct api_request *req)
 		return;
 	if (api_json_decode(req->body, reject_fields, &in, req->arena,
 		    &err) < 0 ||
-	    dir_list_reject(&req->ctx, l.address, in.reason, &err) < 0) {
+	    mail_list_approval_decide(req->api->writer, &req->ctx, l.address,
+		    false, in.reason, &err) < 0) {
 		reply_error(req, &err);
 		return;
 	}

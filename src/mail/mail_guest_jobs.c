@@ -1,9 +1,9 @@
 /*
  * Guest attestation and add-on expiry as job steps (SPEC L8, L9, P12):
  * the domain says what is due, this applies it and mails who must know,
- * a plain-text message from the postmaster (mail_postmaster_send). The
- * texts are built in, not yet templates in the instance directory
- * (mail_notice.h). Layer: domain.
+ * from the postmaster, written from the notice templates (mail_notice.h:
+ * guest-confirm, guest-orphan, guest-removed, licence-expiry), which an
+ * operator may edit in the instance directory. Layer: domain.
  */
 #include "mail/mail_guest_jobs.h"
 
@@ -19,6 +19,7 @@
 #include "dir/dir.h"
 #include "dir/dir_guest.h"
 #include "mail/mail.h"
+#include "mail/mail_notice.h"
 
 #define NOTICE_TO_MAX 64
 
@@ -65,13 +66,20 @@ to_json(const struct notice_to *t)
 /* One message to each address here that has a mailbox. */
 static int
 notice_send(const struct dir_ctx *ctx, struct store_writer *w,
-	const struct notice_to *t, const char *subject, const char *text,
+	const struct notice_to *t, const char *template,
+	const struct mail_notice_field *fields, size_t count,
 	struct error *err)
 {
-	const struct mail_postmaster_mail pm = { .subject = subject,
-		.text = text };
-	return mail_postmaster_send(w, ctx, &pm, t->address, t->count, NULL,
-		err);
+	return mail_notice_send_to(w, ctx, template, fields, count, t->address,
+		t->count, NULL, err);
+}
+
+static const char *
+org_name(const struct dir_ctx *ctx, int64_t org_id)
+{
+	struct store_org o;
+	struct error inner;
+	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
 }
 
 static const char *
@@ -83,57 +91,41 @@ day_of(const struct dir_ctx *ctx, int64_t t)
 	return arena_strdup(ctx->arena, text);
 }
 
-/* The guest notice's recipients, subject and text. */
+/* The guest notice's fields, in the order guest_notice fills them. */
+#define GUEST_FIELDS 6
+
+/* The guest notice's recipients, template and fields (NULL: none due). */
 static int
 guest_notice(const struct dir_ctx *ctx, const struct dir_guest_item *it,
-	struct notice_to *to, const char **subject_r, const char **text_r,
-	struct error *err)
+	struct notice_to *to, const char **template_r,
+	struct mail_notice_field *f, struct error *err)
 {
 	const struct store_guest *g = &it->guest;
-	const char *due = day_of(ctx, it->due.due_at);
 	bool eligible = dir_guest_inviter_is_eligible(g->org_id,
 		g->inviter_org_id, g->inviter_active);
+	f[0] = (struct mail_notice_field){ "guest", g->address };
+	f[1] = (struct mail_notice_field){ "guest_name", g->display_name };
+	f[2] = (struct mail_notice_field){ "inviter", g->inviter_address };
+	f[3] = (struct mail_notice_field){ "ods", g->org_ods };
+	f[4] = (struct mail_notice_field){ "org", org_name(ctx, g->org_id) };
+	f[5] = (struct mail_notice_field){ "due", day_of(ctx, it->due.due_at) };
+	*template_r = NULL;
 	switch (it->due.step) {
 	case DIR_GUEST_REQUEST:
 		to_add(to, g->inviter_address);
-		*subject_r = arena_printf(ctx->arena, "Please confirm your "
-			"guest %s still needs access", g->address);
-		*text_r = arena_printf(ctx->arena, "You invited %s (%s) into "
-			"%s as a guest. Confirm by %s that they still need "
-			"access: in the portal's Guests page, or ask a Local "
-			"Administrator.\n\nIf nobody confirms by then, the guest "
-			"is removed.\n", g->display_name, g->address,
-			g->org_ods, due);
+		*template_r = "guest-confirm";
 		return 0;
 	case DIR_GUEST_ORPHAN:
-		if (to_add_admins(ctx, g->org_id, to, err) < 0)
-			return -1;
-		*subject_r = arena_printf(ctx->arena, "Guest %s needs a new "
-			"inviter", g->address);
-		*text_r = arena_printf(ctx->arena, "%s, who invited the guest "
-			"%s (%s) into %s, has left, moved organisation or been "
-			"disabled, and can no longer answer for them. Give the "
-			"guest a new inviter, who must confirm by %s, or the "
-			"guest is removed then.\n", g->inviter_address,
-			g->display_name, g->address, g->org_ods, due);
-		return 0;
+		*template_r = "guest-orphan";
+		return to_add_admins(ctx, g->org_id, to, err);
 	case DIR_GUEST_REMOVE:
 		if (eligible)
 			to_add(to, g->inviter_address);
-		if (to_add_admins(ctx, g->org_id, to, err) < 0)
-			return -1;
-		*subject_r = arena_printf(ctx->arena, "Guest %s was removed",
-			g->address);
-		*text_r = arena_printf(ctx->arena, "The guest %s (%s) of %s "
-			"was removed: nobody confirmed by %s that they still "
-			"need access. An eligible person of the organisation "
-			"may invite them again.\n", g->display_name, g->address,
-			g->org_ods, due);
-		return 0;
+		*template_r = "guest-removed";
+		return to_add_admins(ctx, g->org_id, to, err);
 	case DIR_GUEST_NOTHING:
 		break;
 	}
-	*subject_r = *text_r = NULL;
 	return 0;
 }
 
@@ -148,8 +140,9 @@ mail_guest_step(const struct dir_ctx *ctx, struct store_writer *w,
 	for (size_t i = 0; i < n; i++) {
 		const struct dir_guest_item *it = &items[i];
 		struct notice_to to = { .count = 0 };
-		const char *subject, *text;
-		if (guest_notice(ctx, it, &to, &subject, &text, err) < 0)
+		struct mail_notice_field f[GUEST_FIELDS];
+		const char *template;
+		if (guest_notice(ctx, it, &to, &template, f, err) < 0)
 			return -1;
 		json_array_append_new(report, json_pack(
 			"{s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "job", "guests",
@@ -160,8 +153,8 @@ mail_guest_step(const struct dir_ctx *ctx, struct store_writer *w,
 		if (dry_run)
 			continue;
 		if (dir_guest_sweep_apply(ctx, it, now, err) < 0 ||
-		    (subject != NULL && notice_send(ctx, w, &to, subject,
-			    text, err) < 0))
+		    (template != NULL && notice_send(ctx, w, &to, template,
+			    f, GUEST_FIELDS, err) < 0))
 			return -1;
 		log_info("guests.sweep", "guest=%lld rule=%s to=%zu",
 			(long long)it->guest.id,
@@ -217,16 +210,20 @@ mail_licence_step(const struct dir_ctx *ctx, struct store_writer *w,
 			"expires", expiry, "to", to_json(&to)));
 		if (dry_run)
 			continue;
-		const char *subject = arena_printf(ctx->arena, "%s licences "
-			"for %s: %s", a->name, a->org_ods, when);
-		const char *text = arena_printf(ctx->arena, "The %s add-on of "
-			"%s %s. %lld of its %lld licences are held.\n\nRenew "
-			"it, or free the licences of people who no longer need "
-			"it. You are told because you are a Local Administrator "
-			"of %s.\n", a->name, a->org_ods, when,
-			(long long)a->used, (long long)a->quota, a->org_ods);
+		const struct mail_notice_field f[] = {
+			{ "addon", a->name }, { "ods", a->org_ods },
+			{ "org", org_name(ctx, a->org_id) }, { "when", when },
+			{ "expires", expiry },
+			{ "days", arena_printf(ctx->arena, "%lld",
+				(long long)it->days) },
+			{ "used", arena_printf(ctx->arena, "%lld",
+				(long long)a->used) },
+			{ "quota", arena_printf(ctx->arena, "%lld",
+				(long long)a->quota) },
+		};
 		if (dir_licence_sweep_apply(ctx, it, err) < 0 ||
-		    notice_send(ctx, w, &to, subject, text, err) < 0)
+		    notice_send(ctx, w, &to, "licence-expiry", f,
+			    sizeof(f) / sizeof(*f), err) < 0)
 			return -1;
 		log_info("licences.sweep", "addon=%lld days=%lld to=%zu",
 			(long long)a->id, (long long)it->days, to.count);

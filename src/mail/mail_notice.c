@@ -67,6 +67,53 @@ const struct mail_notice_template mail_notice_templates[] = {
 	  "An account made inactive comes back when its owner signs in; you "
 	  "can restore a deleted one until it is purged.\n",
 	  NULL },
+	/* Guests and add-on licences (mail_guest_jobs.c, SPEC L8, L9). */
+	{ "guest-confirm",
+	  "Subject: Please confirm your guest {{guest}} still needs access\n\n"
+	  "You invited {{guest_name}} ({{guest}}) into {{ods}} as a guest. "
+	  "Confirm by {{due}} that they still need access: in the portal's "
+	  "Guests page, or ask a Local Administrator.\n\n"
+	  "If nobody confirms by then, the guest is removed.\n",
+	  NULL },
+	{ "guest-orphan",
+	  "Subject: Guest {{guest}} needs a new inviter\n\n"
+	  "{{inviter}}, who invited the guest {{guest_name}} ({{guest}}) into "
+	  "{{ods}}, has left, moved organisation or been disabled, and can no "
+	  "longer answer for them. Give the guest a new inviter, who must "
+	  "confirm by {{due}}, or the guest is removed then.\n",
+	  NULL },
+	{ "guest-removed",
+	  "Subject: Guest {{guest}} was removed\n\n"
+	  "The guest {{guest_name}} ({{guest}}) of {{ods}} was removed: nobody "
+	  "confirmed by {{due}} that they still need access. An eligible "
+	  "person of the organisation may invite them again.\n",
+	  NULL },
+	{ "licence-expiry",
+	  "Subject: {{addon}} licences for {{ods}}: {{when}}\n\n"
+	  "The {{addon}} add-on of {{ods}} {{when}}. {{used}} of its {{quota}} "
+	  "licences are held.\n\n"
+	  "Renew it, or free the licences of people who no longer need it. "
+	  "You are told because you are a Local Administrator of {{ods}}.\n",
+	  NULL },
+	/* Lists that wait for approval (mail_list_approval.c, SPEC P6). */
+	{ "list-approval",
+	  "Subject: Approval asked for the list {{name}} ({{list}})\n\n"
+	  "{{requested_by}} asks for {{request}} {{name}} ({{list}}) in "
+	  "{{org}}:\n\n{{change}}\n\n"
+	  "Until a Local Administrator approves, mail to a new list is "
+	  "refused and a changed list works as it was approved. Approve or "
+	  "reject it on the list approvals page:\n{{url}}\n\n"
+	  "You are told because you are a Local Administrator of {{org}}. "
+	  "More changes asked for while this one waits join it without "
+	  "another mail: the page shows the request as it stands.\n",
+	  NULL },
+	{ "list-decision",
+	  "Subject: Your request for the list {{name}} was {{decision}}\n\n"
+	  "{{decided_by}} {{decision}} your request for {{request}} {{name}} "
+	  "({{list}}) in {{org}}:\n\n{{change}}\n\n"
+	  "{{result}}\n\n"
+	  "The list: {{url}}\n",
+	  NULL },
 	{ NULL, NULL, NULL },
 };
 
@@ -244,6 +291,22 @@ mail_notice_send(struct store_writer *w, const struct dir_ctx *ctx,
 	struct mail_recipient to = { .kind = MAIL_ROUTE_LOCAL,
 		.address = to_address, .mailbox_id = to_mailbox_id };
 	return mail_postmaster_deliver(w, ctx, &pm, &to, 1, err);
+}
+
+int
+mail_notice_send_to(struct store_writer *w, const struct dir_ctx *ctx,
+	const char *name, const struct mail_notice_field *fields, size_t count,
+	const char *const *to, size_t n, size_t *sent_r, struct error *err)
+{
+	const char *subject, *text, *html;
+	if (sent_r != NULL)
+		*sent_r = 0;
+	if (mail_notice_render(ctx, name, fields, count, &subject, &text, &html,
+		    err) < 0)
+		return -1;
+	const struct mail_postmaster_mail pm = { .subject = subject,
+		.text = text, .html = html };
+	return mail_postmaster_send(w, ctx, &pm, to, n, sent_r, err);
 }
 
 static int

@@ -1,7 +1,8 @@
 /*
  * Notices the platform mails people itself (SPEC P12, L6): the lifecycle's
  * warnings, the notice of going inactive, the leaver notice, the LAs'
- * digest. Each is a template an operator may edit in the instance
+ * digest; guests' and licences' notices (L8, L9); list approval requests
+ * and their decisions (P6). Each is a template an operator may edit in the instance
  * directory, templates/NAME.txt (a "Subject:" line, a blank line, the
  * text) and templates/NAME.html (optional: the HTML part); a built-in
  * default stands in for a file that is absent. Fields are written
@@ -28,7 +29,7 @@ struct mail_notice_field {
 
 /* The templates there are, with their defaults (init writes these). */
 struct mail_notice_template {
-	const char *name;	/* "inactive", "warning", "leaver", "digest" */
+	const char *name;	/* "inactive", "warning", "guest-confirm"... */
 	const char *text;	/* "Subject: ...\n\n..." */
 	const char *html;	/* NULL: text only */
 };
@@ -51,6 +52,16 @@ int mail_notice_render(const struct dir_ctx *ctx, const char *name,
 int mail_notice_send(struct store_writer *w, const struct dir_ctx *ctx,
 	const char *name, const struct mail_notice_field *fields, size_t count,
 	const char *to_address, int64_t to_mailbox_id, struct error *err);
+
+/*
+ * As mail_notice_send, to each address of to[n] once, routed as any local
+ * mail is (mail_postmaster_send): one message, the addresses together;
+ * one that reaches no mailbox is left out. *sent_r (may be NULL): how
+ * many it reached.
+ */
+int mail_notice_send_to(struct store_writer *w, const struct dir_ctx *ctx,
+	const char *name, const struct mail_notice_field *fields, size_t count,
+	const char *const *to, size_t n, size_t *sent_r, struct error *err);
 
 /* Writes every default template into dir (made if absent), keeping files. */
 int mail_notice_write_defaults(const char *dir, struct error *err);

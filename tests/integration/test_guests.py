@@ -160,3 +160,33 @@ def test_an_inviter_who_leaves_or_transfers_loses_the_right_at_once(
         "items"]] == [g1["id"]]
     actors = {r["actor"] for r in guest_rows(instance)}
     assert la.address in actors and ann in actors
+
+
+def test_an_edited_template_writes_the_inviters_request(instance, org):
+    """templates/guest-confirm.txt, written by init, is what is sent."""
+    import email
+    import email.policy
+    import sqlite3
+    tpl = instance.dir / "templates" / "guest-confirm.txt"
+    assert "Confirm by {{due}}" in tpl.read_text()
+    tpl.write_text("Subject: Still need {{guest_name}}?\n\n"
+                   "{{inviter}}: {{guest}} in {{org}} ({{ods}}), by "
+                   "{{due}}.\n")
+    ann = make_person(instance, org, "Ann", "Lee")
+    g = instance.json("guest", "invite", "--org", org, "--address", GUEST,
+                      "--name", "Sam Visitor", "--inviter", ann)
+    [item] = sweep(instance, epoch(g["created_at"]) + 16 * DAY)
+    assert item["to"] == [ann]
+    db = sqlite3.connect(instance.dir / "caremail.db")
+    try:
+        [(data,)] = db.execute(
+            "SELECT b.data FROM bodies b JOIN messages m ON m.body_id = b.id"
+            " JOIN folders f ON f.id = m.folder_id JOIN mailboxes x"
+            " ON x.id = f.mailbox_id WHERE x.address = ?", (ann,)).fetchall()
+    finally:
+        db.close()
+    mail = email.message_from_bytes(bytes(data), policy=email.policy.default)
+    assert mail["Subject"] == "Still need Sam Visitor?"
+    due = g["attestation_due"][:10]
+    assert mail.get_content().replace("\r\n", "\n") == (
+        f"{ann}: {GUEST} in Test Practice ({org}), by {due}.\n")

@@ -156,3 +156,33 @@ def test_the_sweep_applies_the_rule_to_people_who_join(instance, org):
     [addon] = instance.json("licence", "report", "--org", org)
     assert sorted(h["address"] for h in addon["holders"]) == new[:2]
     assert all(h["by_rule"] for h in addon["holders"])
+
+
+def test_an_edited_template_writes_the_expiry_notice(instance, org):
+    """The notice is the instance's templates/licence-expiry.txt, written
+    by init and read at each send: an operator's edit is what is sent."""
+    import email
+    import email.policy
+    import sqlite3
+    tpl = instance.dir / "templates" / "licence-expiry.txt"
+    assert "{{addon}} licences for {{ods}}" in tpl.read_text()
+    tpl.write_text("Subject: Renew {{addon}} ({{org}}) by {{expires}}\n\n"
+                   "{{used}}/{{quota}} held; {{days}} days: {{when}}.\n")
+    la = make_person(instance, org, "Lee", "Local")
+    instance.run("role", "add", la, "--org", org, "--role", "local_admin")
+    instance.run("licence", "set", "--org", org, "--name", "Project",
+                 "--quota", "5", "--expires", EXPIRES)
+    [item] = sweep(instance, epoch(EXPIRES) - 30 * DAY)
+    assert item["to"] == [la]
+    db = sqlite3.connect(instance.dir / "caremail.db")
+    try:
+        [(data,)] = db.execute(
+            "SELECT b.data FROM bodies b JOIN messages m ON m.body_id = b.id"
+            " JOIN folders f ON f.id = m.folder_id JOIN mailboxes x"
+            " ON x.id = f.mailbox_id WHERE x.address = ?", (la,)).fetchall()
+    finally:
+        db.close()
+    mail = email.message_from_bytes(bytes(data), policy=email.policy.default)
+    assert mail["Subject"] == f"Renew Project (Test Practice) by {EXPIRES}"
+    assert mail.get_content().replace("\r\n", "\n") == (
+        f"0/5 held; 30 days: expires in 30 days, on {EXPIRES}.\n")
