@@ -583,11 +583,141 @@ test_notice_defaults_and_escaping(void **state)
 	assert_non_null(strstr(err.msg, "Subject:"));
 }
 
+/* ---- L5: inactive shared mailboxes at their day boundaries ---- */
+
+struct shared_row {
+	const char *name;
+	struct lifecycle_shared mb;
+	int64_t now;
+	enum lifecycle_shared_step want;	/* due at now, or NONE */
+	int64_t due_at;				/* the next step's, due or not */
+};
+
+static void
+test_shared_boundaries(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	const struct lifecycle_shared fresh = { .created_at = T0,
+		.last_used_at = T0 };
+	struct lifecycle_shared used = fresh;
+	used.last_used_at = T0 + 10 * DAY;
+	struct lifecycle_shared noticed = fresh;
+	noticed.noticed_at = T0 + 180 * DAY;
+	/* Used (or confirmed) after the notice: that notice no longer holds. */
+	struct lifecycle_shared confirmed = noticed;
+	confirmed.last_used_at = T0 + 200 * DAY;
+	/* Never recorded a use: its creation counts as one. */
+	const struct lifecycle_shared unused = { .created_at = T0 };
+	const struct shared_row rows[] = {
+		{ "day 179", fresh, T0 + 179 * DAY, LIFECYCLE_SHARED_NONE,
+		  T0 + 180 * DAY },
+		{ "a second before day 180", fresh, T0 + 180 * DAY - 1,
+		  LIFECYCLE_SHARED_NONE, T0 + 180 * DAY },
+		{ "day 180", fresh, T0 + 180 * DAY, LIFECYCLE_SHARED_NOTICE,
+		  T0 + 180 * DAY },
+		{ "day 181", fresh, T0 + 181 * DAY, LIFECYCLE_SHARED_NOTICE,
+		  T0 + 180 * DAY },
+		{ "created, never used, day 180", unused, T0 + 180 * DAY,
+		  LIFECYCLE_SHARED_NOTICE, T0 + 180 * DAY },
+		{ "a use restarts the clock: day 189", used, T0 + 189 * DAY,
+		  LIFECYCLE_SHARED_NONE, T0 + 190 * DAY },
+		{ "a use restarts the clock: day 190", used, T0 + 190 * DAY,
+		  LIFECYCLE_SHARED_NOTICE, T0 + 190 * DAY },
+		{ "noticed, day 209", noticed, T0 + 209 * DAY,
+		  LIFECYCLE_SHARED_NONE, T0 + 210 * DAY },
+		{ "noticed, a second before day 210", noticed,
+		  T0 + 210 * DAY - 1, LIFECYCLE_SHARED_NONE, T0 + 210 * DAY },
+		{ "noticed, day 210", noticed, T0 + 210 * DAY,
+		  LIFECYCLE_SHARED_DELETE, T0 + 210 * DAY },
+		{ "confirmed, day 210", confirmed, T0 + 210 * DAY,
+		  LIFECYCLE_SHARED_NONE, T0 + 380 * DAY },
+		{ "confirmed, day 380", confirmed, T0 + 380 * DAY,
+		  LIFECYCLE_SHARED_NOTICE, T0 + 380 * DAY },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		struct lifecycle_shared_transition t;
+		bool due = lifecycle_shared_due(&cfg, &rows[i].mb, rows[i].now,
+			&t);
+		if ((due ? t.step : LIFECYCLE_SHARED_NONE) != rows[i].want ||
+		    t.due_at != rows[i].due_at)
+			fail_msg("%s: step %d due %lld, want %d due %lld",
+				rows[i].name, due ? (int)t.step : 0,
+				(long long)t.due_at, (int)rows[i].want,
+				(long long)rows[i].due_at);
+		if (due)
+			assert_string_equal(t.rule, "L5 shared inactivity");
+	}
+
+	/* 0 turns the rule off; the confirm period is configurable. */
+	struct lifecycle_config off = cfg;
+	off.shared_inactive_s = 0;
+	struct lifecycle_shared_transition t;
+	assert_false(lifecycle_shared_due(&off, &fresh, T0 + 3000 * DAY, &t));
+	struct lifecycle_config quick = cfg;
+	quick.shared_confirm_s = 7 * DAY;
+	assert_false(lifecycle_shared_due(&quick, &noticed,
+		T0 + 187 * DAY - 1, &t));
+	assert_true(lifecycle_shared_due(&quick, &noticed, T0 + 187 * DAY,
+		&t));
+	assert_int_equal(t.step, LIFECYCLE_SHARED_DELETE);
+
+	/* A long gap lands where daily runs would: notice, then delete. */
+	struct lifecycle_shared mb = fresh;
+	assert_true(lifecycle_shared_due(&cfg, &mb, T0 + 400 * DAY, &t));
+	assert_int_equal(t.step, LIFECYCLE_SHARED_NOTICE);
+	lifecycle_shared_apply(&mb, &t);
+	assert_int_equal(mb.noticed_at, T0 + 180 * DAY);
+	assert_true(lifecycle_shared_due(&cfg, &mb, T0 + 400 * DAY, &t));
+	assert_int_equal(t.step, LIFECYCLE_SHARED_DELETE);
+	assert_int_equal(t.due_at, T0 + 210 * DAY);
+}
+
+static void
+test_shared_warnings(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);	/* warn 14 and 1 days before */
+	const struct lifecycle_shared noticed = { .created_at = T0,
+		.last_used_at = T0, .noticed_at = T0 + 180 * DAY };
+	struct lifecycle_shared_transition t;
+	int lead = 0;
+	(void)state;
+	/* Deletion on day 210: reminders on days 196 and 209. */
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 196 * DAY - 1, 0, &t, &lead));
+	assert_true(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 196 * DAY, 0, &t, &lead));
+	assert_int_equal(lead, 14);
+	/* Sent once: with 14 sent, nothing until the 1-day one. */
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 208 * DAY, 14, &t, &lead));
+	assert_true(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 209 * DAY, 14, &t, &lead));
+	assert_int_equal(lead, 1);
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 209 * DAY, 1, &t, &lead));
+	/* None once due, none without a notice. */
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 210 * DAY, 0, &t, &lead));
+	const struct lifecycle_shared quiet = { .created_at = T0 };
+	assert_false(lifecycle_shared_warning_due(&cfg, &quiet,
+		T0 + 179 * DAY, 0, &t, &lead));
+	/* A lead as long as the confirm period is the notice's own. */
+	struct lifecycle_config short_confirm = cfg;
+	short_confirm.shared_confirm_s = 14 * DAY;
+	assert_false(lifecycle_shared_warning_due(&short_confirm, &noticed,
+		T0 + 181 * DAY, 0, &t, &lead));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_shared_boundaries),
+		cmocka_unit_test(test_shared_warnings),
 		cmocka_unit_test(test_durations_configurable),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_timeline),
