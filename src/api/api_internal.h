@@ -112,6 +112,7 @@ extern const struct api_route api_routes_secure_sent[];
 extern const struct api_route api_routes_guests[];
 extern const struct api_route api_routes_imports[];
 extern const struct api_route api_routes_lifecycle[];
+extern const struct api_route api_routes_shared_confirm[];
 
 /* ---- request parts (api_request.c) ---- */
 
