@@ -173,6 +173,11 @@ def test_owner_confirms_from_the_mailbox_page(server, instance, org, la):
     box = shared(instance, org, "Records Desk")
     age(instance, box, 181 * DAY)
     t0 = int(time.time())
+    # The LA's preview of the run foretells the notice, and who is told.
+    la_address = la.ok("GET", "/me")["address"]
+    preview = la.ok("GET", "/jobs/preview")["items"]
+    assert ("shared", "notice", box, la_address) in [
+        (i["step"], i["action"], i["address"], i["told"]) for i in preview]
     jobs(instance, t0)
     shown = la.ok("GET", "/shared-mailboxes/" + q(box))
     assert shown["delete_at"] is not None and shown["last_used_at"]
