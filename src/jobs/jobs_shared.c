@@ -217,8 +217,10 @@ sweep_one(struct sweep *s, const struct store_shared_row *row,
 	char action[32];
 	snprintf(action, sizeof(action), "warn-%d", lead);
 	s->r->notices++;
+	/* Dated when the reminder fell due, as the deletion is by its own. */
 	jobs_report_add(s->r, row->org_id, "shared", action, row->address,
-		"L6 notice", w.due_at, str_cstr(&told.list));
+		"L6 notice", w.due_at - (int64_t)lead * LIFECYCLE_DAY_S,
+		str_cstr(&told.list));
 	if (s->dry_run)
 		return 0;
 	return send_notice(s, row, &mb, mb.noticed_at, lead, &told, err);

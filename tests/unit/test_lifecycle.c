@@ -480,6 +480,96 @@ test_job_idempotent_and_catch_up(void **state)
  * "delete removes every admin role"): the roles go, the mailbox is
  * closed at the step's date, and the audit row lists what was removed.
  */
+/* The shared step alone, as of at: its items (the caller frees). */
+static json_t *
+run_shared(struct fixture *f, int64_t at, bool dry)
+{
+	struct dir_ctx c = f->u.ctx;
+	c.now = at;
+	struct jobs_report r = { .items = json_array() };
+	struct error err;
+	if (jobs_shared_run(&c, NULL, at, dry, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	return r.items;
+}
+
+static void
+expect_items(json_t *items, const char *const *actions, const int64_t *ats,
+	size_t n)
+{
+	if (json_array_size(items) != n)
+		fail_msg("%zu items, want %zu: %s", json_array_size(items), n,
+			json_dumps(items, 0));
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = json_array_get(items, i);
+		assert_string_equal(json_string_value(json_object_get(it,
+			"action")), actions[i]);
+		assert_int_equal(json_integer_value(json_object_get(it, "at")),
+			ats[i]);
+	}
+	json_decref(items);
+}
+
+/*
+ * SPEC L5 on a real store: each notice and reminder once at one time,
+ * and a long gap lands where daily runs would have: noticed as of day
+ * 180, deleted as of day 210, the address kept.
+ */
+static void
+test_job_shared_idempotent_and_catch_up(void **state)
+{
+	struct fixture *f = *state;
+	struct store_mailbox daily, late, m;
+	struct error err;
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "AAA", "shared",
+		"Daily Desk", NULL, &daily, &err), 0);
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "AAA", "shared",
+		"Late Desk", NULL, &late, &err), 0);
+	const char *notice[] = { "notice", "notice" };
+	const int64_t at180[] = { T0 + 180 * DAY, T0 + 180 * DAY };
+	expect_items(run_shared(f, T0 + 180 * DAY - 1, false), NULL, NULL, 0);
+	/* Daily runs for the first: the notice, then each reminder, once. */
+	expect_items(run_shared(f, T0 + 181 * DAY, true), notice, at180, 2);
+	expect_items(run_shared(f, T0 + 181 * DAY, false), notice, at180, 2);
+	expect_items(run_shared(f, T0 + 181 * DAY, false), NULL, NULL, 0);
+	const char *warn14[] = { "warn-14", "warn-14" };
+	const int64_t at196[] = { T0 + 196 * DAY, T0 + 196 * DAY };
+	expect_items(run_shared(f, T0 + 196 * DAY, false), warn14, at196, 2);
+	expect_items(run_shared(f, T0 + 197 * DAY, false), NULL, NULL, 0);
+	/* The first is kept; the second is left to its fate. */
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, daily.address, &m, &err),
+		0);
+	struct dir_ctx c = f->u.ctx;
+	c.now = T0 + 198 * DAY;
+	assert_int_equal(dir_shared_confirm(&c, &m, "unit", &err), 0);
+	const char *del[] = { "delete" };
+	const int64_t at210[] = { T0 + 210 * DAY };
+	expect_items(run_shared(f, T0 + 210 * DAY, false), del, at210, 1);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, late.address, &m, &err),
+		0);
+	assert_int_equal(m.deleted_at, T0 + 210 * DAY);
+	assert_string_equal(m.address, late.address);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, daily.address, &m, &err),
+		0);
+	assert_int_equal(m.deleted_at, 0);
+	/* The kept one's clock restarted at the confirm: day 198 + 180. */
+	const char *again[] = { "notice" };
+	const int64_t at378[] = { T0 + 378 * DAY };
+	expect_items(run_shared(f, T0 + 378 * DAY, false), again, at378, 1);
+
+	/* A long gap: a third, never run for, noticed then deleted at once. */
+	struct store_mailbox gap;
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "AAA", "shared",
+		"Gap Desk", NULL, &gap, &err), 0);
+	const char *both[] = { "notice", "delete" };
+	const int64_t gap_at[] = { T0 + 180 * DAY, T0 + 210 * DAY };
+	expect_items(run_shared(f, T0 + 220 * DAY, true), both, gap_at, 2);
+	expect_items(run_shared(f, T0 + 220 * DAY, false), both, gap_at, 2);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, gap.address, &m, &err), 0);
+	assert_int_equal(m.deleted_at, T0 + 210 * DAY);
+	expect_items(run_shared(f, T0 + 220 * DAY, false), NULL, NULL, 0);
+}
+
 static void
 test_job_delete_removes_roles(void **state)
 {
@@ -729,6 +819,8 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_signin_wakes, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_job_shared_idempotent_and_catch_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_notice_defaults_and_escaping, setup, teardown),
 	};
