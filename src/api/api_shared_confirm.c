@@ -119,9 +119,8 @@ shared_confirm(struct api_request *req)
 	api_reply(req, 200, shared_json(req, &m, true));
 }
 
-/* Whether the signed-in person owns the mailbox (a token never does). */
-static bool
-is_owner(struct api_request *req, const struct store_mailbox *m)
+bool
+api_mailbox_owner(struct api_request *req, const struct store_mailbox *m)
 {
 	if (req->by_token || req->session.person.id == 0)
 		return false;
@@ -149,7 +148,7 @@ shared_mailbox_confirm(struct api_request *req)
 			api_reply_from_error(req, &err);
 		return;
 	}
-	if (is_owner(req, &m))
+	if (api_mailbox_owner(req, &m))
 		req->access_checked = true;
 	else if (!api_allowed(req, AUTH_MAILBOX_MANAGE, m.org_id))
 		return;

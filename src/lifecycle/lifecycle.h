@@ -1,7 +1,8 @@
 /*
- * The account lifecycle as pure rules (SPEC L1-L4, L6, L7): given what is
+ * The account lifecycle as pure rules (SPEC L1-L7): given what is
  * stored about an account and `now`, what transition is due, when, and
- * under which rule, and which warnings are due before it. No I/O, no
+ * under which rule, and which warnings are due before it; and when an
+ * unused shared mailbox is noticed and then deleted (L5). No I/O, no
  * clock, no store: the job runner (src/jobs/) and the pages ask, the
  * store is told by the caller. Layer: domain; reads nothing.
  */

@@ -167,8 +167,8 @@ def test_unused_shared_mailbox_noticed_kept_or_deleted(server, instance,
 
 
 def test_owner_confirms_from_the_mailbox_page(server, instance, org, la):
-    """A signed-in LA keeps the mailbox from its page; a person who is
-    neither owner nor admin is refused."""
+    """A signed-in LA keeps the mailbox from its page, and so does an
+    owner who administers nothing; a person who is neither is refused."""
     from apiclient import USER_PASSWORD, make_person, ready, q
     box = shared(instance, org, "Records Desk")
     age(instance, box, 181 * DAY)
@@ -188,3 +188,14 @@ def test_owner_confirms_from_the_mailbox_page(server, instance, org, la):
     assert kept["delete_at"] is None
     assert last_used(instance, box) >= t0 - 60
     assert shared_items(jobs(instance, t0 + 31 * DAY)) == []
+    # An owner who administers nothing sees their mailbox and keeps it.
+    olga = make_person(instance, org, "Olga", "Owner")
+    instance.run("shared", "owners", "add", box, olga)
+    owner = ready(server, olga, USER_PASSWORD)
+    assert owner.ok("GET", "/shared-mailboxes/" + q(box))["address"] == box
+    assert owner.ok("POST", "/shared-mailboxes/" + q(box) + "/confirm")[
+        "delete_at"] is None
+    # Not another's: owning one mailbox opens no other.
+    other = shared(instance, org, "Other Desk")
+    owner.refused("GET", "/shared-mailboxes/" + q(other))
+    owner.refused("POST", "/shared-mailboxes/" + q(other) + "/confirm")
