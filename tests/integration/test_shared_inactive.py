@@ -195,6 +195,17 @@ def test_owner_confirms_from_the_mailbox_page(server, instance, org, la):
     assert owner.ok("GET", "/shared-mailboxes/" + q(box))["address"] == box
     assert owner.ok("POST", "/shared-mailboxes/" + q(box) + "/confirm")[
         "delete_at"] is None
+    # The operator's way: caremail shared confirm, a sentence, audited.
+    said = instance.run("shared", "confirm", box).stdout
+    assert "Kept " + box in said
+    rows = instance.json("audit", "list", "--type", "shared_mailbox",
+                         "--limit", "50")
+    assert sorted(r["summary"].get("by") for r in rows
+                  if r["action"] == "update"
+                  and isinstance(r["summary"], dict)
+                  and r["summary"].get("rule") == "L5 shared inactivity") \
+        == ["cli", "portal", "portal"]
+    instance.fails("shared", "confirm", "nobody@" + instance.domain)
     # Not another's: owning one mailbox opens no other.
     other = shared(instance, org, "Other Desk")
     owner.refused("GET", "/shared-mailboxes/" + q(other))
