@@ -112,6 +112,13 @@ extern const struct api_route api_routes_secure_sent[];
 extern const struct api_route api_routes_guests[];
 extern const struct api_route api_routes_imports[];
 extern const struct api_route api_routes_lifecycle[];
+extern const struct api_route api_routes_shared_confirm[];
+
+/*
+ * Whether the signed-in person owns the mailbox (SPEC L5: an owner sees
+ * their shared mailbox's page and keeps it); an API token never does.
+ */
+bool api_mailbox_owner(struct api_request *req, const struct store_mailbox *m);
 
 /* ---- request parts (api_request.c) ---- */
 

@@ -4,7 +4,8 @@
  * owners, members and permissions. Changes apply at once: IMAP and SMTP
  * read grants on every command. Layer: front end.
  * SECURITY: every handler asks auth for mailbox.manage over the mailbox's
- * organisation (a transfer: over both) before it changes anything.
+ * organisation (a transfer: over both) before it changes anything; an
+ * owner (signed in, never a token) may also read their shared mailbox.
  */
 #include <stdio.h>
 #include <string.h>
@@ -127,6 +128,14 @@ static void
 api_mailbox_show(struct api_request *req)
 {
 	struct store_mailbox m;
+	struct error err;
+	/* An owner sees their shared mailbox, to keep it (SPEC L5). */
+	if (strcmp(route_kind(req), "shared") == 0 && !req->by_token &&
+	    dir_mailbox_get_live(&req->ctx, api_param(req, "address"),
+		    "shared", &m, &err) == 0 && api_mailbox_owner(req, &m)) {
+		reply_mailbox(req, 200, &m);
+		return;
+	}
 	if (load_mailbox(req, &m))
 		reply_mailbox(req, 200, &m);
 }

@@ -48,6 +48,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_guests,
 	api_routes_imports,
 	api_routes_lifecycle,
+	api_routes_shared_confirm,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */

@@ -281,6 +281,7 @@ int cli_mailbox_add(struct cli_args *args, struct error *err);
 int cli_mailbox_list(struct cli_args *args, struct error *err);
 int cli_mailbox_show(struct cli_args *args, struct error *err);
 int cli_mailbox_delete(struct cli_args *args, struct error *err);
+int cli_mailbox_confirm(struct cli_args *args, struct error *err);
 int cli_contact_add(struct cli_args *args, struct error *err);
 int cli_contact_list(struct cli_args *args, struct error *err);
 int cli_contact_delete(struct cli_args *args, struct error *err);

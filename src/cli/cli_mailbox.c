@@ -199,3 +199,24 @@ cli_contact_delete(struct cli_args *args, struct error *err)
 	cli_session_close(&s);
 	return rc;
 }
+
+/* SPEC L5: keeps a shared mailbox its owners were told is unused. */
+int
+cli_mailbox_confirm(struct cli_args *args, struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	struct store_mailbox m;
+	int rc = get_mailbox(args, &s, &m, err) < 0 ||
+		dir_shared_confirm(&s.ctx, &m, "cli", err) < 0 ? -1 : 0;
+	if (rc == 0) {
+		char sentence[512];
+		snprintf(sentence, sizeof(sentence), "Kept %s: it counts as "
+			"used today, and any deletion notice is withdrawn.",
+			m.address);
+		cli_print_done(args, cli_json_mailbox(&s, &m), sentence);
+	}
+	cli_session_close(&s);
+	return rc;
+}

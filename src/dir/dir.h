@@ -250,6 +250,33 @@ int dir_mailbox_standard_folder(const struct dir_ctx *ctx, int64_t mailbox_id,
 int dir_mailbox_delete(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
 
+/*
+ * SPEC L5, inactive shared mailboxes (dir_shared_idle.c). The job records
+ * a notice (in its own transaction, dir_begin) with the hashes of its
+ * confirm links, each valid until delete_at, and deletes a mailbox nobody
+ * confirmed, audited with the rule.
+ */
+int dir_shared_notice_record(const struct dir_ctx *ctx, int64_t mailbox_id,
+	int64_t noticed_at, int64_t delete_at, int warned_lead,
+	const char *const *link_hashes, size_t link_count, struct error *err);
+int dir_shared_idle_delete(const struct dir_ctx *ctx, int64_t mailbox_id,
+	int64_t at, const char *rule, const char *reason, struct error *err);
+/*
+ * An owner or LA keeps the mailbox: a use now, the notice withdrawn,
+ * audited with how ("link", "portal"). ERROR_NOT_FOUND once deleted.
+ */
+int dir_shared_confirm(const struct dir_ctx *ctx, const struct store_mailbox *m,
+	const char *how, struct error *err);
+/* The live shared mailbox a confirm link (by its hash) names, if valid. */
+int dir_shared_link_mailbox(const struct dir_ctx *ctx, const char *link_hash,
+	struct store_mailbox *m_r, struct error *err);
+/*
+ * When the shared mailbox was last used (its creation counts), and the
+ * date it will be deleted while a notice is out (0: none).
+ */
+int dir_shared_status(const struct dir_ctx *ctx, int64_t mailbox_id,
+	int64_t *last_used_r, int64_t *delete_at_r, struct error *err);
+
 /* A contact is an external address; one in a hosted domain is refused. */
 int dir_contact_add(const struct dir_ctx *ctx, const char *org_ods,
 	const char *display_name, const char *address,

@@ -264,6 +264,10 @@ dir_json_mailbox_record(const struct dir_mailbox_record *r)
 				dir_grant_right_name(r->grants[i].right)),
 			"granted_at", dir_json_time(r->grants[i].granted_at)));
 	set(j, "grants", grants);
+	if (r->mailbox.kind == STORE_MAILBOX_SHARED) {
+		set(j, "last_used_at", dir_json_time(r->last_used_at));
+		set(j, "delete_at", dir_json_time(r->delete_at));
+	}
 	return j;
 }
 

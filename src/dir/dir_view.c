@@ -238,6 +238,10 @@ dir_mailbox_record_get(const struct dir_ctx *ctx,
 	    dir_mailbox_member_list(ctx, m->address, &r->members,
 		    &r->member_count, err) < 0)
 		return -1;
+	if (m->kind == STORE_MAILBOX_SHARED &&
+	    dir_shared_status(ctx, m->id, &r->last_used_at, &r->delete_at,
+		    err) < 0)
+		return -1;
 	return dir_grant_list(ctx, m->address, &r->grants, &r->grant_count,
 		err);
 }

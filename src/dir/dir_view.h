@@ -94,6 +94,8 @@ struct dir_mailbox_record {
 	size_t member_count;
 	struct dir_grant *grants;
 	size_t grant_count;
+	/* SPEC L5, shared only (else 0): last use, deletion while noticed. */
+	int64_t last_used_at, delete_at;
 };
 
 /* The record of a mailbox already read (GET /shared-mailboxes/{a}). */

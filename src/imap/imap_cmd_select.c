@@ -9,6 +9,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/xmalloc.h"
 #include "imap/imap_internal.h"
 
@@ -33,6 +34,10 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 		imap_view_close(s);
 		return imap_reply_error(s, &err);
 	}
+	/* A grantee opening a shared mailbox uses it (SPEC L5). */
+	if (mail_folder_used(&s->user, &f, &err) < 0)
+		log_warn("imap.shared_used", "mailbox=%lld reason=\"%s\"",
+			(long long)f.mailbox_id, err.msg);
 	const struct imap_view *v = &s->view;
 	size_t unseen = st.first_unseen_uid != 0 ?
 		imap_view_seq(v, st.first_unseen_uid) :

@@ -13,6 +13,7 @@ const struct jobs_step jobs_steps[] = {
 	{ "lifecycle", jobs_lifecycle_run },
 	{ "guests", jobs_guest_run },
 	{ "licences", jobs_licence_run },
+	{ "shared", jobs_shared_run },
 	{ NULL, NULL },
 };
 

@@ -65,6 +65,10 @@ int jobs_guest_run(const struct dir_ctx *ctx, struct store_writer *w,
 int jobs_licence_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
 
+/* The inactive shared mailboxes' step (SPEC L5): notices, deletions. */
+int jobs_shared_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
+
 /* The lifecycle step (SPEC L1-L7): transitions and warnings. */
 int jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);

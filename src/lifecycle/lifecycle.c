@@ -1,5 +1,5 @@
 /*
- * The account lifecycle's rules (SPEC L1-L4, L6, L7), pure functions of
+ * The account lifecycle's rules (SPEC L1-L7), pure functions of
  * stored timestamps and `now`. Each step is due at a time computed from
  * the stored times alone, never from when a job happened to run, so a job
  * that applies a step at its due time and asks again catches up exactly
@@ -27,6 +27,8 @@ lifecycle_config_default(struct lifecycle_config *cfg_r)
 		.password_max_age_s = 90 * LIFECYCLE_DAY_S,
 		.warn_days = { 14, 1 },
 		.warn_count = 2,
+		.shared_inactive_s = 180 * LIFECYCLE_DAY_S,
+		.shared_confirm_s = 30 * LIFECYCLE_DAY_S,
 	};
 }
 
@@ -75,6 +77,10 @@ lifecycle_config_load(const struct config *c, struct lifecycle_config *cfg_r)
 	cfg_r->password_max_age_s = config_get_int(c,
 		"auth.password_max_age_days") * LIFECYCLE_DAY_S;
 	parse_leads(config_get_str(c, "lifecycle.warn_days"), cfg_r);
+	cfg_r->shared_inactive_s = config_get_int(c,
+		"lifecycle.shared_inactive_days") * LIFECYCLE_DAY_S;
+	cfg_r->shared_confirm_s = config_get_int(c,
+		"lifecycle.shared_confirm_days") * LIFECYCLE_DAY_S;
 }
 
 int64_t
@@ -293,4 +299,77 @@ lifecycle_step_name(enum lifecycle_step step)
 		return "purge";
 	}
 	return "unknown";
+}
+
+/* ---- L5: inactive shared mailboxes ---- */
+
+static const char shared_rule[] = "L5 shared inactivity";
+
+void
+lifecycle_shared_next(const struct lifecycle_config *cfg,
+	const struct lifecycle_shared *mb,
+	struct lifecycle_shared_transition *t_r)
+{
+	*t_r = (struct lifecycle_shared_transition){ LIFECYCLE_SHARED_NONE, 0,
+		"", "" };
+	if (cfg->shared_inactive_s <= 0)
+		return;
+	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
+		mb->created_at;
+	int64_t notice_at = used + cfg->shared_inactive_s;
+	/* A notice older than the last use belongs to a spell that ended. */
+	if (mb->noticed_at == 0 || mb->noticed_at < notice_at) {
+		*t_r = (struct lifecycle_shared_transition){
+			LIFECYCLE_SHARED_NOTICE, notice_at, shared_rule,
+			"not used for the shared mailbox inactivity period" };
+		return;
+	}
+	*t_r = (struct lifecycle_shared_transition){ LIFECYCLE_SHARED_DELETE,
+		mb->noticed_at + cfg->shared_confirm_s, shared_rule,
+		"no owner confirmed it was still needed in time" };
+}
+
+bool
+lifecycle_shared_due(const struct lifecycle_config *cfg,
+	const struct lifecycle_shared *mb, int64_t now,
+	struct lifecycle_shared_transition *t_r)
+{
+	lifecycle_shared_next(cfg, mb, t_r);
+	return t_r->step != LIFECYCLE_SHARED_NONE && t_r->due_at <= now;
+}
+
+void
+lifecycle_shared_apply(struct lifecycle_shared *mb,
+	const struct lifecycle_shared_transition *t, int64_t now)
+{
+	/*
+	 * The confirm period runs from when the owners are told, not from
+	 * when the notice fell due: after a gap in the runs they still get
+	 * the whole period to answer (L5: deleted unless an owner confirms).
+	 */
+	if (t->step == LIFECYCLE_SHARED_NOTICE)
+		mb->noticed_at = now > t->due_at ? now : t->due_at;
+}
+
+bool
+lifecycle_shared_warning_due(const struct lifecycle_config *cfg,
+	const struct lifecycle_shared *mb, int64_t now, int warned_lead,
+	struct lifecycle_shared_transition *t_r, int *lead_days_r)
+{
+	lifecycle_shared_next(cfg, mb, t_r);
+	if (t_r->step != LIFECYCLE_SHARED_DELETE || t_r->due_at <= now)
+		return false;
+	for (size_t i = cfg->warn_count; i > 0; i--) {
+		int lead = cfg->warn_days[i - 1];
+		int64_t lead_s = (int64_t)lead * LIFECYCLE_DAY_S;
+		if (lead_s >= cfg->shared_confirm_s)
+			break;
+		if (t_r->due_at - lead_s <= now) {
+			if (warned_lead != 0 && lead >= warned_lead)
+				return false;
+			*lead_days_r = lead;
+			return true;
+		}
+	}
+	return false;
 }

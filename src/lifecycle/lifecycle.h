@@ -1,7 +1,8 @@
 /*
- * The account lifecycle as pure rules (SPEC L1-L4, L6, L7): given what is
+ * The account lifecycle as pure rules (SPEC L1-L7): given what is
  * stored about an account and `now`, what transition is due, when, and
- * under which rule, and which warnings are due before it. No I/O, no
+ * under which rule, and which warnings are due before it; and when an
+ * unused shared mailbox is noticed and then deleted (L5). No I/O, no
  * clock, no store: the job runner (src/jobs/) and the pages ask, the
  * store is told by the caller. Layer: domain; reads nothing.
  */
@@ -30,6 +31,8 @@ struct lifecycle_config {
 	/* L6: days before each step when its warning is due, largest first. */
 	int warn_days[LIFECYCLE_MAX_LEADS];
 	size_t warn_count;
+	int64_t shared_inactive_s;	/* L5: unused this long -> notice */
+	int64_t shared_confirm_s;	/* L5: notice unanswered -> Deleted */
 };
 
 /* What the rules read of an account. Times are Unix seconds, 0 never. */
@@ -145,5 +148,59 @@ void lifecycle_timeline(const struct lifecycle_config *cfg,
 int64_t lifecycle_add_months(int64_t t, int months);
 
 const char *lifecycle_step_name(enum lifecycle_step step);
+
+/* ---- L5: inactive shared mailboxes ---- */
+
+/* What the rule reads of a shared mailbox. Times Unix seconds, 0 never. */
+struct lifecycle_shared {
+	int64_t created_at;	/* counts as a use */
+	int64_t last_used_at;	/* a grantee's SELECT, a sent copy, a confirm */
+	int64_t noticed_at;	/* when the notice out fell due; 0 none */
+};
+
+enum lifecycle_shared_step {
+	LIFECYCLE_SHARED_NONE,
+	LIFECYCLE_SHARED_NOTICE,	/* owners told: confirm or lose it */
+	LIFECYCLE_SHARED_DELETE,	/* nobody confirmed in time */
+};
+
+struct lifecycle_shared_transition {
+	enum lifecycle_shared_step step;
+	int64_t due_at;
+	const char *rule;	/* "L5 shared inactivity": static text */
+	const char *reason;
+};
+
+/*
+ * The mailbox's next step whatever now is. A notice stands only for the
+ * quiet spell it was sent in: a use since (a confirm is one) makes the
+ * next step a new notice, 180 days after that use.
+ */
+void lifecycle_shared_next(const struct lifecycle_config *cfg,
+	const struct lifecycle_shared *mb,
+	struct lifecycle_shared_transition *t_r);
+
+/* lifecycle_shared_next, answered only when due at now. */
+bool lifecycle_shared_due(const struct lifecycle_config *cfg,
+	const struct lifecycle_shared *mb, int64_t now,
+	struct lifecycle_shared_transition *t_r);
+
+/*
+ * The mailbox after t is applied by a run at now: a notice is dated when
+ * it is sent (now, or its due time if later), so its deletion is never
+ * sooner than the confirm period after the owners were told.
+ */
+void lifecycle_shared_apply(struct lifecycle_shared *mb,
+	const struct lifecycle_shared_transition *t, int64_t now);
+
+/*
+ * L6 for L5: the reminder due at now before a standing notice's deletion,
+ * the latest lead (lifecycle.warn_days) reached that is shorter than the
+ * confirm period (the notice itself covers the longer ones) and shorter
+ * than warned_lead, the last one sent for this notice (0: none yet).
+ */
+bool lifecycle_shared_warning_due(const struct lifecycle_config *cfg,
+	const struct lifecycle_shared *mb, int64_t now, int warned_lead,
+	struct lifecycle_shared_transition *t_r, int *lead_days_r);
 
 #endif

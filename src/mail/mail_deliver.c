@@ -21,6 +21,7 @@
 #include "store/store_expand.h"
 #include "store/store_mail.h"
 #include "store/store_mail_policy.h"
+#include "store/store_shared.h"
 #include "store/store_writer.h"
 
 /* The MIME summary's arena; also holds what a delivery reads of lists. */
@@ -177,6 +178,10 @@ file_sent_copy(struct deliver_job *job, const struct store_delivery *d,
 	if (store_deliver(job->ctx.store, &copy, NULL, err) < 0)
 		return -1;
 	store_changed(job->ctx.store, mailbox_id, sent.id);
+	/* Mail sent in its name is a use (SPEC L5): once a day, same commit. */
+	if (store_shared_used(job->ctx.store, mailbox_id, job->ctx.now,
+		    job->ctx.now - 86400, err) < 0)
+		return -1;
 	job->report.sent_copy = true;
 	return 0;
 }

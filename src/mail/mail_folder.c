@@ -22,6 +22,7 @@
 #include "store/store_folder.h"
 #include "store/store_mail.h"
 #include "store/store_mailbox.h"
+#include "store/store_shared.h"
 #include "store/store_writer.h"
 
 /* ---- the signed-in person ---- */
@@ -560,4 +561,42 @@ mail_folder_recent_claim(const struct mail_user *u,
 		return -1;
 	*first_r = job.first;
 	return 0;
+}
+
+/* ---- a shared mailbox's last use (SPEC L5) ---- */
+
+/* Uses closer together than this write once: no write per SELECT. */
+#define USED_EVERY_S 86400
+
+struct used_job {
+	int64_t mailbox_id, now;
+};
+
+static int
+run_used_job(struct store *st, void *arg, struct error *err)
+{
+	struct used_job *job = arg;
+	return store_shared_used(st, job->mailbox_id, job->now,
+		job->now - USED_EVERY_S, err) < 0 ? -1 : 0;
+}
+
+int
+mail_folder_used(const struct mail_user *u, const struct mail_folder *f,
+	struct error *err)
+{
+	if (!f->shared || u->writer == NULL)
+		return 0;
+	const struct dir_ctx *ctx = u->ctx;
+	struct store_shared_row row;
+	struct error inner;
+	/* A person's mailbox reached by a grant is not a shared mailbox. */
+	if (store_shared_row_get(ctx->store, f->mailbox_id, ctx->arena, &row,
+		    &inner) < 0)
+		return inner.code == ERROR_NOT_FOUND ? 0 :
+			error_forward(err, &inner);
+	/* Read first on the session's connection: most days, no write. */
+	if (row.last_used_at > ctx->now - USED_EVERY_S)
+		return 0;
+	struct used_job job = { f->mailbox_id, ctx->now };
+	return store_writer_run(u->writer, run_used_job, &job, err);
 }

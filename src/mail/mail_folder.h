@@ -90,6 +90,14 @@ int mail_folder_open(const struct mail_user *u, const char *name,
 int mail_folder_recheck(const struct mail_user *u, struct mail_folder *f,
 	struct error *err);
 
+/*
+ * SPEC L5: a person opened f (SELECT, EXAMINE) through a grant; when its
+ * mailbox is a shared one, that is a use, recorded at most about once a
+ * day through the writer. Nothing for their own mailbox.
+ */
+int mail_folder_used(const struct mail_user *u, const struct mail_folder *f,
+	struct error *err);
+
 enum mail_folder_attr {
 	MAIL_FOLDER_NOSELECT = 1 << 0, /* holds others; cannot be opened */
 	MAIL_FOLDER_HAS_CHILDREN = 1 << 1,

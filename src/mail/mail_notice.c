@@ -114,6 +114,33 @@ const struct mail_notice_template mail_notice_templates[] = {
 	  "{{result}}\n\n"
 	  "The list: {{url}}\n",
 	  NULL },
+	{ "shared-inactive",
+	  "Subject: The shared mailbox {{mailbox}} will be deleted on {{date}} "
+	  "unless you keep it\n\n"
+	  "Dear {{name}},\n\n"
+	  "The shared mailbox {{mailbox_name}} ({{mailbox}}) of {{org}} has not "
+	  "been used since {{last_used}}. A shared mailbox unused for {{days}} "
+	  "days is deleted unless someone confirms it is still needed, so it "
+	  "will be deleted on {{date}}.\n\n"
+	  "To keep it, open this link and press \"Keep this mailbox\":\n"
+	  "{{link}}\n\n"
+	  "You are told because {{why}}. If it is no longer needed, you need "
+	  "do nothing. Its address is never given to anything else.\n",
+	  "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	  "<title>The shared mailbox {{mailbox}} will be deleted on {{date}}"
+	  "</title></head>\n"
+	  "<body style=\"font-family: Arial, sans-serif; color: #212b32\">\n"
+	  "<p>Dear {{name}},</p>\n"
+	  "<p>The shared mailbox <strong>{{mailbox_name}}</strong> "
+	  "({{mailbox}}) of {{org}} has not been used since {{last_used}}. A "
+	  "shared mailbox unused for {{days}} days is deleted unless someone "
+	  "confirms it is still needed, so it will be deleted on "
+	  "<strong>{{date}}</strong>.</p>\n"
+	  "<p><a href=\"{{link}}\">Keep this mailbox</a> (the page that opens "
+	  "has one button to press).</p>\n"
+	  "<p>You are told because {{why}}. If it is no longer needed, you need "
+	  "do nothing. Its address is never given to anything else.</p>\n"
+	  "</body></html>\n" },
 	{ NULL, NULL, NULL },
 };
 

@@ -912,6 +912,34 @@ static const char migration_25[] =
 	" created_at INTEGER NOT NULL,"
 	" PRIMARY KEY (actor, key)) WITHOUT ROWID;";
 
+/*
+ * Inactive shared mailboxes (SPEC L5). mailboxes.last_used_at: when the
+ * mailbox was last used (a grantee's SELECT, a sent copy, an owner's
+ * confirm), written at most about once a day; created_at counts, so the
+ * existing ones start from it. shared_notices: the notice out for a
+ * quiet shared mailbox (dated when it fell due), when it will be deleted
+ * and the smallest warning lead sent since. shared_confirm_tokens: the
+ * confirm links of the notices, only a hash kept, each valid until the
+ * deletion date. Self-contained, so it can be renumbered.
+ */
+static const char migration_27[] =
+	"ALTER TABLE mailboxes ADD COLUMN last_used_at INTEGER NOT NULL"
+	" DEFAULT 0;"
+	"UPDATE mailboxes SET last_used_at = created_at;"
+	"CREATE TABLE shared_notices ("
+	" mailbox_id INTEGER PRIMARY KEY REFERENCES mailboxes(id),"
+	" noticed_at INTEGER NOT NULL,"
+	" delete_at INTEGER NOT NULL,"
+	" warned_lead INTEGER NOT NULL DEFAULT 0,"
+	" sent_at INTEGER NOT NULL);"
+	"CREATE TABLE shared_confirm_tokens ("
+	" token_hash TEXT PRIMARY KEY,"
+	" mailbox_id INTEGER NOT NULL REFERENCES mailboxes(id),"
+	" expires_at INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE INDEX shared_confirm_tokens_mailbox ON"
+	" shared_confirm_tokens(mailbox_id);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -939,6 +967,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_24,
 	migration_25,
 	migration_26,
+	migration_27,
 	NULL,
 };
 

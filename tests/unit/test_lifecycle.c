@@ -480,6 +480,110 @@ test_job_idempotent_and_catch_up(void **state)
  * "delete removes every admin role"): the roles go, the mailbox is
  * closed at the step's date, and the audit row lists what was removed.
  */
+/* The shared step alone, as of at: its items (the caller frees). */
+static json_t *
+run_shared(struct fixture *f, int64_t at, bool dry)
+{
+	struct dir_ctx c = f->u.ctx;
+	c.now = at;
+	struct jobs_report r = { .items = json_array() };
+	struct error err;
+	if (jobs_shared_run(&c, NULL, at, dry, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	return r.items;
+}
+
+static void
+expect_items(json_t *items, const char *const *actions, const int64_t *ats,
+	size_t n)
+{
+	if (json_array_size(items) != n)
+		fail_msg("%zu items, want %zu: %s", json_array_size(items), n,
+			json_dumps(items, 0));
+	for (size_t i = 0; i < n; i++) {
+		json_t *it = json_array_get(items, i);
+		assert_string_equal(json_string_value(json_object_get(it,
+			"action")), actions[i]);
+		assert_int_equal(json_integer_value(json_object_get(it, "at")),
+			ats[i]);
+	}
+	json_decref(items);
+}
+
+/*
+ * SPEC L5 on a real store: each notice and reminder once at one time,
+ * and a long gap lands where daily runs would have: noticed as of day
+ * 180, deleted as of day 210, the address kept.
+ */
+static void
+test_job_shared_idempotent_and_catch_up(void **state)
+{
+	struct fixture *f = *state;
+	struct store_mailbox daily, late, m;
+	struct error err;
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "AAA", "shared",
+		"Daily Desk", NULL, &daily, &err), 0);
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "AAA", "shared",
+		"Late Desk", NULL, &late, &err), 0);
+	const char *notice[] = { "notice", "notice" };
+	const int64_t at180[] = { T0 + 180 * DAY, T0 + 180 * DAY };
+	expect_items(run_shared(f, T0 + 180 * DAY - 1, false), NULL, NULL, 0);
+	/* Daily runs for the first: the notice, then each reminder, once. */
+	expect_items(run_shared(f, T0 + 181 * DAY, true), notice, at180, 2);
+	expect_items(run_shared(f, T0 + 181 * DAY, false), notice, at180, 2);
+	expect_items(run_shared(f, T0 + 181 * DAY, false), NULL, NULL, 0);
+	/* Told on day 181, a day late: deletion day 211, a reminder 197. */
+	const char *warn14[] = { "warn-14", "warn-14" };
+	const int64_t at197[] = { T0 + 197 * DAY, T0 + 197 * DAY };
+	expect_items(run_shared(f, T0 + 197 * DAY - 1, false), NULL, NULL, 0);
+	expect_items(run_shared(f, T0 + 197 * DAY, false), warn14, at197, 2);
+	expect_items(run_shared(f, T0 + 197 * DAY, false), NULL, NULL, 0);
+	/* The first is kept; the second is left to its fate. */
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, daily.address, &m, &err),
+		0);
+	struct dir_ctx c = f->u.ctx;
+	c.now = T0 + 198 * DAY;
+	assert_int_equal(dir_shared_confirm(&c, &m, "unit", &err), 0);
+	const char *del[] = { "delete" };
+	const int64_t at211[] = { T0 + 211 * DAY };
+	const char *warn1[] = { "warn-1" };
+	const int64_t at210[] = { T0 + 210 * DAY };
+	expect_items(run_shared(f, T0 + 211 * DAY - 1, false), warn1, at210,
+		1);
+	expect_items(run_shared(f, T0 + 211 * DAY, false), del, at211, 1);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, late.address, &m, &err),
+		0);
+	assert_int_equal(m.deleted_at, T0 + 211 * DAY);
+	assert_string_equal(m.address, late.address);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, daily.address, &m, &err),
+		0);
+	assert_int_equal(m.deleted_at, 0);
+	/* The kept one's clock restarted at the confirm: day 198 + 180. */
+	const char *again[] = { "notice" };
+	const int64_t at378[] = { T0 + 378 * DAY };
+	expect_items(run_shared(f, T0 + 378 * DAY, false), again, at378, 1);
+
+	/*
+	 * A long gap: a third, never run for, is noticed (dated day 180) but
+	 * never deleted in the same run: its owners get the whole confirm
+	 * period from the day they were told (day 220), so day 250.
+	 */
+	struct store_mailbox gap;
+	assert_int_equal(dir_mailbox_add(&f->u.ctx, "AAA", "shared",
+		"Gap Desk", NULL, &gap, &err), 0);
+	const char *one[] = { "notice" };
+	const int64_t gap_at[] = { T0 + 180 * DAY };
+	expect_items(run_shared(f, T0 + 220 * DAY, true), one, gap_at, 1);
+	expect_items(run_shared(f, T0 + 220 * DAY, false), one, gap_at, 1);
+	expect_items(run_shared(f, T0 + 220 * DAY, false), NULL, NULL, 0);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, gap.address, &m, &err), 0);
+	assert_int_equal(m.deleted_at, 0);
+	const int64_t at250[] = { T0 + 250 * DAY };
+	expect_items(run_shared(f, T0 + 250 * DAY, false), del, at250, 1);
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, gap.address, &m, &err), 0);
+	assert_int_equal(m.deleted_at, T0 + 250 * DAY);
+}
+
 static void
 test_job_delete_removes_roles(void **state)
 {
@@ -642,11 +746,150 @@ test_notice_defaults_and_escaping(void **state)
 	assert_non_null(strstr(err.msg, "Subject:"));
 }
 
+/* ---- L5: inactive shared mailboxes at their day boundaries ---- */
+
+struct shared_row {
+	const char *name;
+	struct lifecycle_shared mb;
+	int64_t now;
+	enum lifecycle_shared_step want;	/* due at now, or NONE */
+	int64_t due_at;				/* the next step's, due or not */
+};
+
+static void
+test_shared_boundaries(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	const struct lifecycle_shared fresh = { .created_at = T0,
+		.last_used_at = T0 };
+	struct lifecycle_shared used = fresh;
+	used.last_used_at = T0 + 10 * DAY;
+	struct lifecycle_shared noticed = fresh;
+	noticed.noticed_at = T0 + 180 * DAY;
+	/* Used (or confirmed) after the notice: that notice no longer holds. */
+	struct lifecycle_shared confirmed = noticed;
+	confirmed.last_used_at = T0 + 200 * DAY;
+	/* Never recorded a use: its creation counts as one. */
+	const struct lifecycle_shared unused = { .created_at = T0 };
+	const struct shared_row rows[] = {
+		{ "day 179", fresh, T0 + 179 * DAY, LIFECYCLE_SHARED_NONE,
+		  T0 + 180 * DAY },
+		{ "a second before day 180", fresh, T0 + 180 * DAY - 1,
+		  LIFECYCLE_SHARED_NONE, T0 + 180 * DAY },
+		{ "day 180", fresh, T0 + 180 * DAY, LIFECYCLE_SHARED_NOTICE,
+		  T0 + 180 * DAY },
+		{ "day 181", fresh, T0 + 181 * DAY, LIFECYCLE_SHARED_NOTICE,
+		  T0 + 180 * DAY },
+		{ "created, never used, day 180", unused, T0 + 180 * DAY,
+		  LIFECYCLE_SHARED_NOTICE, T0 + 180 * DAY },
+		{ "a use restarts the clock: day 189", used, T0 + 189 * DAY,
+		  LIFECYCLE_SHARED_NONE, T0 + 190 * DAY },
+		{ "a use restarts the clock: day 190", used, T0 + 190 * DAY,
+		  LIFECYCLE_SHARED_NOTICE, T0 + 190 * DAY },
+		{ "noticed, day 209", noticed, T0 + 209 * DAY,
+		  LIFECYCLE_SHARED_NONE, T0 + 210 * DAY },
+		{ "noticed, a second before day 210", noticed,
+		  T0 + 210 * DAY - 1, LIFECYCLE_SHARED_NONE, T0 + 210 * DAY },
+		{ "noticed, day 210", noticed, T0 + 210 * DAY,
+		  LIFECYCLE_SHARED_DELETE, T0 + 210 * DAY },
+		{ "confirmed, day 210", confirmed, T0 + 210 * DAY,
+		  LIFECYCLE_SHARED_NONE, T0 + 380 * DAY },
+		{ "confirmed, day 380", confirmed, T0 + 380 * DAY,
+		  LIFECYCLE_SHARED_NOTICE, T0 + 380 * DAY },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		struct lifecycle_shared_transition t;
+		bool due = lifecycle_shared_due(&cfg, &rows[i].mb, rows[i].now,
+			&t);
+		if ((due ? t.step : LIFECYCLE_SHARED_NONE) != rows[i].want ||
+		    t.due_at != rows[i].due_at)
+			fail_msg("%s: step %d due %lld, want %d due %lld",
+				rows[i].name, due ? (int)t.step : 0,
+				(long long)t.due_at, (int)rows[i].want,
+				(long long)rows[i].due_at);
+		if (due)
+			assert_string_equal(t.rule, "L5 shared inactivity");
+	}
+
+	/* 0 turns the rule off; the confirm period is configurable. */
+	struct lifecycle_config off = cfg;
+	off.shared_inactive_s = 0;
+	struct lifecycle_shared_transition t;
+	assert_false(lifecycle_shared_due(&off, &fresh, T0 + 3000 * DAY, &t));
+	struct lifecycle_config quick = cfg;
+	quick.shared_confirm_s = 7 * DAY;
+	assert_false(lifecycle_shared_due(&quick, &noticed,
+		T0 + 187 * DAY - 1, &t));
+	assert_true(lifecycle_shared_due(&quick, &noticed, T0 + 187 * DAY,
+		&t));
+	assert_int_equal(t.step, LIFECYCLE_SHARED_DELETE);
+
+	/*
+	 * After a long gap the notice is due (dated day 180) but the owners
+	 * still get the whole confirm period from when they are told.
+	 */
+	struct lifecycle_shared mb = fresh;
+	assert_true(lifecycle_shared_due(&cfg, &mb, T0 + 400 * DAY, &t));
+	assert_int_equal(t.step, LIFECYCLE_SHARED_NOTICE);
+	assert_int_equal(t.due_at, T0 + 180 * DAY);
+	lifecycle_shared_apply(&mb, &t, T0 + 400 * DAY);
+	assert_int_equal(mb.noticed_at, T0 + 400 * DAY);
+	assert_false(lifecycle_shared_due(&cfg, &mb, T0 + 430 * DAY - 1, &t));
+	assert_true(lifecycle_shared_due(&cfg, &mb, T0 + 430 * DAY, &t));
+	assert_int_equal(t.step, LIFECYCLE_SHARED_DELETE);
+	/* A run on time dates it at its due time. */
+	mb = fresh;
+	assert_true(lifecycle_shared_due(&cfg, &mb, T0 + 180 * DAY, &t));
+	lifecycle_shared_apply(&mb, &t, T0 + 180 * DAY);
+	assert_int_equal(mb.noticed_at, T0 + 180 * DAY);
+}
+
+static void
+test_shared_warnings(void **state)
+{
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);	/* warn 14 and 1 days before */
+	const struct lifecycle_shared noticed = { .created_at = T0,
+		.last_used_at = T0, .noticed_at = T0 + 180 * DAY };
+	struct lifecycle_shared_transition t;
+	int lead = 0;
+	(void)state;
+	/* Deletion on day 210: reminders on days 196 and 209. */
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 196 * DAY - 1, 0, &t, &lead));
+	assert_true(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 196 * DAY, 0, &t, &lead));
+	assert_int_equal(lead, 14);
+	/* Sent once: with 14 sent, nothing until the 1-day one. */
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 208 * DAY, 14, &t, &lead));
+	assert_true(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 209 * DAY, 14, &t, &lead));
+	assert_int_equal(lead, 1);
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 209 * DAY, 1, &t, &lead));
+	/* None once due, none without a notice. */
+	assert_false(lifecycle_shared_warning_due(&cfg, &noticed,
+		T0 + 210 * DAY, 0, &t, &lead));
+	const struct lifecycle_shared quiet = { .created_at = T0 };
+	assert_false(lifecycle_shared_warning_due(&cfg, &quiet,
+		T0 + 179 * DAY, 0, &t, &lead));
+	/* A lead as long as the confirm period is the notice's own. */
+	struct lifecycle_config short_confirm = cfg;
+	short_confirm.shared_confirm_s = 14 * DAY;
+	assert_false(lifecycle_shared_warning_due(&short_confirm, &noticed,
+		T0 + 181 * DAY, 0, &t, &lead));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_boundaries),
+		cmocka_unit_test(test_shared_boundaries),
+		cmocka_unit_test(test_shared_warnings),
 		cmocka_unit_test(test_durations_configurable),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_timeline),
@@ -660,6 +903,8 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_last_global_admin_kept,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_job_shared_idempotent_and_catch_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_notice_defaults_and_escaping, setup, teardown),
 	};

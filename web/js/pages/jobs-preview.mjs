@@ -1,7 +1,7 @@
 // Lifecycle preview (/jobs-preview): the dry run of the scheduled jobs for
 // the orgs the admin administers (GET /api/v1/jobs/preview, ?org= and
 // ?at=): each account's change and the mails that would be sent, with who
-// would get them. Nothing is changed. docs/lifecycle.md, issue 13 item 9.
+// would get them, shared mailboxes' too (SPEC L5). Nothing is changed. docs/lifecycle.md, issue 13 item 9.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
 import { showErrors } from "../form.mjs";
@@ -13,7 +13,14 @@ import { cell, fillTable, row } from "../table.mjs";
 const $ = (id) => document.getElementById(id);
 
 // An action of the report in words (docs/lifecycle.md "Running the jobs").
-function actionWords(action) {
+function actionWords(action, step) {
+  // SPEC L5: an unused shared mailbox's notice, reminders and deletion.
+  if (step === "shared") {
+    const days = /^warn-(\d+)$/.exec(action);
+    if (days) return `Reminder email: shared mailbox deleted in ${days[1]} day${days[1] === "1" ? "" : "s"} unless kept`;
+    if (action === "notice") return "Email: unused shared mailbox will be deleted unless kept";
+    if (action === "delete") return "Shared mailbox deleted (unused, not kept)";
+  }
   const warn = /^warn-(\w+)-(\d+)$/.exec(action);
   if (warn) return `Warning email: ${warn[2]} day${warn[2] === "1" ? "" : "s"} before ${warn[1] === "delete" ? "deletion" : warn[1] === "purge" ? "the purge" : "becoming inactive"}`;
   return {
@@ -29,7 +36,7 @@ function actionWords(action) {
 function itemRow(i) {
   return row(
     cell("Account", i.address),
-    cell("What happens", actionWords(i.action)),
+    cell("What happens", actionWords(i.action, i.step)),
     cell("Rule", i.rule),
     cell("Due", when(i.at)),
     cell("Who is told", i.told ? i.told.split(",").join(", ") : "Nobody"),

@@ -2,7 +2,7 @@
 // record (docs/api.md "Records") as summary lists; edit its name and
 // quota; for a shared mailbox add and remove owners and members and grant
 // and revoke the three permissions; move it to another org; delete it
-// once a box is ticked. Every change replies with the whole record, which
+// once a box is ticked; keep an unused shared mailbox (SPEC L5). Every change replies with the whole record, which
 // is shown as the API returned it.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
@@ -71,7 +71,14 @@ function show(m) {
     ["Permissions granted", String(m.grants.length)],
     ["Created", when(m.created_at)],
     ["Updated", when(m.updated_at)],
+    ...(m.kind === "shared" ? [["Last used", when(m.last_used_at)]] : []),
+    ...(m.delete_at ? [["Will be deleted on", when(m.delete_at)]] : []),
   ]);
+  // SPEC L5: an unused shared mailbox is deleted unless it is kept.
+  document.getElementById("keep-section").hidden = m.kind !== "shared";
+  document.getElementById("keep-text").textContent = m.delete_at
+    ? `Nobody has used this mailbox for a long time, so it will be deleted on ${when(m.delete_at)} unless it is kept. Keep it if it is still needed.`
+    : "A shared mailbox nobody uses for a long time is deleted unless one of its owners keeps it. Keeping it counts as using it today.";
   document.getElementById("name").value = m.display_name;
   document.getElementById("quota_mb").value = String(m.quota_mb);
   const person = (p) => encodeURIComponent(p);
@@ -116,6 +123,8 @@ page(async () => {
   const shared = kind === "shared";
   for (const id of ["owner-form", "member-form", "grant-form"]) document.getElementById(id).hidden = !shared;
   document.getElementById("resource-note").hidden = shared;
+  action(document.getElementById("keep-form"), () => api("POST", `${path}/confirm`),
+    (kept) => after(kept, "keep-heading", "Kept: it counts as used today, and will not be deleted."));
   show(m);
   if (here.get("created")) said(`${KINDS[kind].name} created.`);
 
