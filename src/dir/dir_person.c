@@ -189,8 +189,7 @@ person_add_tx(const struct dir_ctx *ctx, const struct dir_person_fields *in,
 	    store_person_update(ctx->store, p, err) < 0)
 		return -1;
 	/* The mailbox was made first because the person row references it. */
-	mailbox.person_id = p->id;
-	if (store_mailbox_update(ctx->store, &mailbox, err) < 0)
+	if (store_mailbox_set_person(ctx->store, mailbox.id, p->id, err) < 0)
 		return -1;
 	return dir_audit_json(ctx, "create", DIR_AUDIT_USER, p->id, org.id,
 		person_summary(p), err);
