@@ -864,10 +864,14 @@ apply_record(struct run *run, size_t index, struct error *err)
 	case DIR_IMPORT_CREATED: {
 		if (record_fields(run, rec, &f, err) < 0)
 			return -1;
-		struct store_org org;
-		if (dir_org_get_by_id(rc, plan->org_id, &org, err) < 0)
-			return -1;
-		f.org_ods = org.ods;
+		/* The org the validation found, kept by the run. */
+		f.org_ods = NULL;
+		for (size_t i = 0; i < run->orgs->count; i++)
+			if (run->orgs->orgs[i].id == plan->org_id)
+				f.org_ods = run->orgs->orgs[i].ods;
+		if (f.org_ods == NULL)
+			return error_set(err, ERROR_INTERNAL, "row %zu's "
+				"organisation was not kept", rec->row);
 		const char *email = field(run, rec, COL_EMAIL);
 		f.address = email[0] != '\0' ? email : NULL;
 		if (dir_person_add(rc, &f, &p, err) < 0)
