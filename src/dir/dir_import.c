@@ -260,6 +260,7 @@ struct plan {
 	enum dir_import_outcome outcome;
 	int64_t person_id;	/* the person it found, or 0 */
 	int64_t org_id;
+	int64_t site_id;	/* a new person's site, or 0 */
 };
 
 /* A key a row finds its person by, to refuse the same person twice. */
@@ -536,12 +537,11 @@ find_person(struct run *run, const struct store_org *org, const char *ext,
 static int
 check_new(struct run *run, const struct store_org *org,
 	const struct dir_person_fields *f, const char *email,
-	struct error *err)
+	int64_t *site_id_r, struct error *err)
 {
 	if (dir_person_fields_check(f, true, err) < 0)
 		return -1;
-	int64_t site_id;
-	if (dir_site_id_for(&run->row_ctx, org->id, f->site, &site_id,
+	if (dir_site_id_for(&run->row_ctx, org->id, f->site, site_id_r,
 		    err) < 0)
 		return -1;
 	struct dir_address addr;
@@ -608,7 +608,7 @@ plan_change(struct run *run, const struct dir_import_record *rec,
 				"email", "there is no one with that external "
 				"ID or email to update");
 		f.org_ods = org->ods;
-		if (check_new(run, org, &f, email, err) < 0)
+		if (check_new(run, org, &f, email, &plan->site_id, err) < 0)
 			return -1;
 		plan->outcome = DIR_IMPORT_CREATED;
 		return 0;
@@ -864,17 +864,21 @@ apply_record(struct run *run, size_t index, struct error *err)
 	case DIR_IMPORT_CREATED: {
 		if (record_fields(run, rec, &f, err) < 0)
 			return -1;
-		/* The org the validation found, kept by the run. */
-		f.org_ods = NULL;
+		/*
+		 * The org and site the validation found in this transaction,
+		 * the org kept by the run.
+		 */
+		struct dir_person_checked checked = { NULL, plan->site_id };
 		for (size_t i = 0; i < run->orgs->count; i++)
 			if (run->orgs->orgs[i].id == plan->org_id)
-				f.org_ods = run->orgs->orgs[i].ods;
-		if (f.org_ods == NULL)
+				checked.org = &run->orgs->orgs[i];
+		if (checked.org == NULL)
 			return error_set(err, ERROR_INTERNAL, "row %zu's "
 				"organisation was not kept", rec->row);
+		f.org_ods = checked.org->ods;
 		const char *email = field(run, rec, COL_EMAIL);
 		f.address = email[0] != '\0' ? email : NULL;
-		if (dir_person_add(rc, &f, &p, err) < 0)
+		if (dir_person_add_checked(rc, &f, &checked, &p, err) < 0)
 			return -1;
 		break;
 	}
