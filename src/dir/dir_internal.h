@@ -136,6 +136,20 @@ int dir_org_id_or_all(const struct dir_ctx *ctx, const char *org_ods,
  * The id of the site called name in the org: 0 for NULL or "";
  * ERROR_NOT_FOUND (field "site") when the org has no such site.
  */
+/*
+ * dir_person_add for a bulk import that validated the row in the same
+ * transaction (dir_import.c): the org and site it found are used as they
+ * are, and the sync ID is left to the table's unique key.
+ */
+struct dir_person_checked {
+	const struct store_org *org;
+	int64_t site_id;
+};
+int dir_person_add_checked(const struct dir_ctx *ctx,
+	const struct dir_person_fields *in,
+	const struct dir_person_checked *checked, struct store_person *p_r,
+	struct error *err);
+
 int dir_site_id_for(const struct dir_ctx *ctx, int64_t org_id,
 	const char *name, int64_t *site_id_r, struct error *err);
 

@@ -56,13 +56,26 @@ dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
 {
 	if (store_mailbox_insert(ctx->store, m, err) < 0)
 		return -1;
-	for (size_t i = 0;
-		i < sizeof(standard_folders) / sizeof(*standard_folders); i++) {
-		struct store_folder f;
-		if (make_standard_folder(ctx, m->id, i, &f, err) < 0)
-			return -1;
-	}
-	return 0;
+	/*
+	 * Their UIDVALIDITYs in one read and write, as one each would give
+	 * them: a bulk import makes 100,000 mailboxes (bench B6).
+	 */
+	size_t count = sizeof(standard_folders) / sizeof(*standard_folders);
+	int64_t first;
+	if (store_folder_uidvalidity_reserve(ctx->store, m->id, ctx->now,
+		    (int64_t)count, &first, err) < 0)
+		return -1;
+	struct store_folder f[sizeof(standard_folders) /
+		sizeof(*standard_folders)];
+	for (size_t i = 0; i < count; i++)
+		f[i] = (struct store_folder){ .mailbox_id = m->id,
+			.name = standard_folders[i].name,
+			.special_use = standard_folders[i].use,
+			.uidvalidity = first + (int64_t)i,
+			.uidnext = 1,
+			.subscribed = true,
+			.created_at = ctx->now };
+	return store_folder_create_many(ctx->store, f, count, err);
 }
 
 int

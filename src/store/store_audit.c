@@ -192,7 +192,9 @@ store_audit_append(struct store *st, struct store_audit *row,
 	if (store_begin(st, err) < 0)
 		return -1;
 	struct store_audit_mark prev;
-	if (audit_newest(st, &prev, err) < 0) {
+	if (st->audit_mark_valid) {
+		prev = st->audit_mark;
+	} else if (audit_newest(st, &prev, err) < 0) {
 		store_rollback(st);
 		return -1;
 	}
@@ -223,7 +225,13 @@ store_audit_append(struct store *st, struct store_audit *row,
 		store_rollback(st);
 		return -1;
 	}
-	return store_commit(st, err);
+	if (store_commit(st, err) < 0)
+		return -1;
+	/* Kept only inside a transaction that goes on holding the lock. */
+	st->audit_mark_valid = st->depth > 0;
+	st->audit_mark.id = row->id;
+	memcpy(st->audit_mark.hash, hash, sizeof(hash));
+	return 0;
 }
 
 /*
@@ -461,6 +469,8 @@ store_audit_seal(struct store *st, const unsigned char *key,
 	*sealed_r = 0;
 	if (store_begin(st, err) < 0)
 		return -1;
+	/* Sealing may rewrite the hash an append would chain from. */
+	st->audit_mark_valid = false;
 	/* Rows before the first chained one are the ones from before. */
 	struct store_stmt *s = store_query(st, err,
 		"SELECT COALESCE(MIN(id), 0) FROM audit WHERE hash IS NOT NULL",

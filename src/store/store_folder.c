@@ -29,6 +29,14 @@ int
 store_folder_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 	int64_t *uidvalidity_r, struct error *err)
 {
+	return store_folder_uidvalidity_reserve(st, mailbox_id, now, 1,
+		uidvalidity_r, err);
+}
+
+int
+store_folder_uidvalidity_reserve(struct store *st, int64_t mailbox_id,
+	int64_t now, int64_t count, int64_t *first_r, struct error *err)
+{
 	/*
 	 * The mailbox's counter never goes back, so a deleted folder's value
 	 * is never handed out again; live folders count too, for those made
@@ -50,11 +58,58 @@ store_folder_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 		return -1;
 	}
 	int64_t next = now > last ? now : last + 1;
+	/* As `count` calls of one: the first, then one more each. */
 	if (store_exec(st, err,
 		    "UPDATE mailboxes SET uidvalidity_last = ? WHERE id = ?",
-		    "ii", next, mailbox_id) < 0)
+		    "ii", next + count - 1, mailbox_id) < 0)
 		return -1;
-	*uidvalidity_r = next;
+	*first_r = next;
+	return 0;
+}
+
+/* Folders written by one INSERT: a new mailbox's standard five. */
+#define FOLDER_ROW "(?, ?, ?, ?, ?, ?, ?)"
+#define FOLDER_INSERT                                                   \
+	"INSERT INTO folders (mailbox_id, name, special_use, uidvalidity," \
+	" uidnext, subscribed, created_at) VALUES "
+static const char *const folder_insert[] = {
+	NULL,
+	FOLDER_INSERT FOLDER_ROW,
+	FOLDER_INSERT FOLDER_ROW "," FOLDER_ROW,
+	FOLDER_INSERT FOLDER_ROW "," FOLDER_ROW "," FOLDER_ROW,
+	FOLDER_INSERT FOLDER_ROW "," FOLDER_ROW "," FOLDER_ROW "," FOLDER_ROW,
+	FOLDER_INSERT FOLDER_ROW "," FOLDER_ROW "," FOLDER_ROW "," FOLDER_ROW
+		"," FOLDER_ROW,
+};
+#define FOLDER_INSERT_MAX (sizeof(folder_insert) / sizeof(*folder_insert) - 1)
+
+int
+store_folder_create_many(struct store *st, const struct store_folder *f,
+	size_t count, struct error *err)
+{
+	for (size_t done = 0; done < count;) {
+		size_t n = count - done < FOLDER_INSERT_MAX ? count - done :
+			FOLDER_INSERT_MAX;
+		struct store_stmt *s = store_prepare(st, folder_insert[n], err);
+		if (s == NULL)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			const struct store_folder *r = &f[done + i];
+			int at = (int)(7 * i);
+			store_bind_int(st, s, at + 1, r->mailbox_id);
+			store_bind_text(st, s, at + 2, r->name);
+			store_bind_text(st, s, at + 3, r->special_use);
+			store_bind_int(st, s, at + 4, r->uidvalidity);
+			store_bind_int(st, s, at + 5, r->uidnext);
+			store_bind_int(st, s, at + 6, (int64_t)r->subscribed);
+			store_bind_int(st, s, at + 7, r->created_at);
+		}
+		int rc = store_step(st, s, err);
+		store_finish(st, s);
+		if (rc < 0)
+			return -1;
+		done += n;
+	}
 	return 0;
 }
 

@@ -35,6 +35,22 @@ int store_folder_uidvalidity_next(struct store *st, int64_t mailbox_id,
 	int64_t now, int64_t *uidvalidity_r, struct error *err);
 
 /*
+ * Makes `count` folders, as store_folder_create each, in as few
+ * statements as it can; their ids are not read back (a new mailbox's
+ * standard folders are found by their use).
+ */
+int store_folder_create_many(struct store *st, const struct store_folder *f,
+	size_t count, struct error *err);
+
+/*
+ * `count` UIDVALIDITYs at once, first_r .. first_r + count - 1, as many
+ * calls of store_folder_uidvalidity_next would give: a new mailbox's
+ * standard folders take theirs in one read and one write.
+ */
+int store_folder_uidvalidity_reserve(struct store *st, int64_t mailbox_id,
+	int64_t now, int64_t count, int64_t *first_r, struct error *err);
+
+/*
  * Renames folder `from` of a mailbox and every folder below it ("from/...")
  * to `to` and "to/...". ERROR_NOT_FOUND without `from`, ERROR_EXISTS when a
  * new name is taken.

@@ -44,6 +44,19 @@ struct store {
 	size_t change_marks[STORE_DEPTH_MAX]; /* change_count at each begin */
 	/* Statements handed to the driver (store_statement_count). */
 	uint64_t statements;
+	/*
+	 * The audit chain's newest row as this connection last wrote it,
+	 * while its transaction holds the write lock (no one else can append):
+	 * a bulk import appends one row per person and read the newest back
+	 * each time. Forgotten at every rollback and outermost begin.
+	 */
+	bool audit_mark_valid;
+	struct store_audit_mark audit_mark;
+	/* People whose search keys wait for store_search_batch_flush. */
+	bool search_batch;
+	int64_t *search_pending;
+	size_t search_pending_count, search_pending_capacity;
+	size_t search_marks[STORE_DEPTH_MAX]; /* pending count at each begin */
 };
 
 /*
@@ -67,6 +80,21 @@ void store_changes_free(struct store *st);
  */
 struct store_stmt *store_query(struct store *st, struct error *err,
 	const char *sql, const char *types, ...);
+
+/*
+ * A statement whose parameters are bound one by one, for a multi-row
+ * INSERT of several records at once (a literal per row count, so the
+ * cache keeps each): store_bind_int, store_bind_text (NULL binds NULL)
+ * and store_bind_ref (0 binds NULL), indexes from 1. NULL with err.
+ */
+struct store_stmt *store_prepare(struct store *st, const char *sql,
+	struct error *err);
+void store_bind_int(struct store *st, struct store_stmt *s, int index,
+	int64_t value);
+void store_bind_text(struct store *st, struct store_stmt *s, int index,
+	const char *text);
+void store_bind_ref(struct store *st, struct store_stmt *s, int index,
+	int64_t id);
 
 /* Prepares, binds and runs to completion; returns rows changed or -1. */
 int64_t store_exec(struct store *st, struct error *err, const char *sql,
@@ -191,6 +219,13 @@ void store_person_read(struct store *st, struct store_stmt *s,
  * for a deleted person.
  */
 int store_search_refresh(struct store *st, const struct store_person *p,
+	struct error *err);
+
+/*
+ * For store_person_insert in a search batch: notes the person for the
+ * next flush. -1 (ERROR_TEMPORARY) for want of memory.
+ */
+int store_search_batch_note(struct store *st, int64_t person_id,
 	struct error *err);
 
 /*

@@ -96,6 +96,19 @@ store_mailbox_update(struct store *st, const struct store_mailbox *m,
 }
 
 int
+store_mailbox_set_person(struct store *st, int64_t mailbox_id,
+	int64_t person_id, struct error *err)
+{
+	int64_t n = store_exec(st, err,
+		"UPDATE mailboxes SET person_id = ? WHERE id = ?", "ii",
+		person_id, mailbox_id);
+	if (n < 0)
+		return -1;
+	return n == 1 ? 0 : error_set(err, ERROR_NOT_FOUND,
+				    "there is no such mailbox");
+}
+
+int
 store_mailbox_get(struct store *st, int64_t id, struct arena *a,
 	struct store_mailbox *m_r, struct error *err)
 {

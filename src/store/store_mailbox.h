@@ -21,6 +21,13 @@ int store_mailbox_insert(struct store *st, struct store_mailbox *m,
 	struct error *err);
 int store_mailbox_update(struct store *st, const struct store_mailbox *m,
 	struct error *err);
+/*
+ * Links a user mailbox to the person made after it (the person row
+ * references the mailbox): only that column, so the mailbox's indexes
+ * are not rewritten (bench B6).
+ */
+int store_mailbox_set_person(struct store *st, int64_t mailbox_id,
+	int64_t person_id, struct error *err);
 int store_mailbox_get(struct store *st, int64_t id, struct arena *a,
 	struct store_mailbox *m_r, struct error *err);
 int store_mailbox_get_by_address(struct store *st, const char *address,

@@ -65,24 +65,37 @@ person_read(struct store *st, struct store_stmt *s, struct arena *a,
 	p->purged_at = store_col_int(st, s, 24);
 }
 
+/* Room for a sort name: two names of at most a few hundred bytes. */
+#define SORT_ARENA (16 * 1024)
+
 int
 store_person_insert(struct store *st, struct store_person *p,
 	struct error *err)
 {
-	int64_t id = store_insert_id(st, err,
+	/* The name order is written with the row, not by a second write. */
+	struct arena *a = arena_new(SORT_ARENA);
+	const char *sort = a == NULL ? NULL :
+		store_search_sort(p->last_name, p->first_name, a);
+	int64_t id = sort == NULL ? error_set(err, ERROR_LIMIT, "a person's "
+		"names are too long to index") : store_insert_id(st, err,
 		"INSERT INTO people (org_id, site_id, mailbox_id, first_name,"
 		" last_name, display_name, job_title, department, phone, mobile,"
-		" mobile_hidden, notes, status, sync_id, created_at, updated_at)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+		" mobile_hidden, notes, status, sync_id, created_at, updated_at,"
+		" sort_name)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 		" RETURNING id",
-		"izitttttttitttii", p->org_id, p->site_id, p->mailbox_id,
+		"izitttttttitttiit", p->org_id, p->site_id, p->mailbox_id,
 		p->first_name, p->last_name, p->display_name, p->job_title,
 		p->department, p->phone, p->mobile, (int64_t)p->mobile_hidden,
 		p->notes, status_text[p->status], p->sync_id, p->created_at,
-		p->updated_at);
+		p->updated_at, sort);
+	arena_free(&a);
 	if (id < 0)
 		return -1;
 	p->id = id;
+	/* A bulk load writes the keys of many people at once, in order. */
+	if (st->search_batch)
+		return store_search_batch_note(st, id, err);
 	return store_search_refresh(st, p, err);
 }
 

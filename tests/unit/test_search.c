@@ -293,6 +293,47 @@ test_store_search(void **state)
 	assert_string_equal(found(f, ann, NULL, NULL), "");
 }
 
+/*
+ * A bulk load's keys (store_search_batch_*, bench B6): written at the
+ * flush or, at the latest, by the commit; a person undone with their
+ * savepoint leaves none; the keys are the ones an add writes at once.
+ */
+static void
+test_search_batch(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = f->u.ctx.store;
+	struct error err;
+	add_org(f, "AAA01", "Alpha Practice");
+	assert_int_equal(store_begin(st, &err), 0);
+	store_search_batch_begin(st);
+	const char *jo = add_person(f, "AAA01", "Jo", "Smith", "Staff Nurse");
+	assert_int_equal(store_begin(st, &err), 0);
+	const char *gone = add_person(f, "AAA01", "Al", "Smithers", "Porter");
+	store_rollback(st);
+	const char *kim = add_person(f, "AAA01", "Kim", "Smyth", "Nurse");
+	/* The commit writes what no flush has yet. */
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_string_equal(found(f, "smi jo", NULL, NULL), jo);
+	assert_string_equal(found(f, NULL, NULL, "staff nurse"), jo);
+	assert_string_equal(found(f, jo, NULL, NULL), jo);
+	assert_string_equal(found(f, "smyth kim", NULL, NULL), kim);
+	assert_string_equal(found(f, gone, NULL, NULL), "");
+	assert_string_equal(found(f, "porter", NULL, NULL), "");
+	/* A flush inside a transaction; the end leaves batch mode. */
+	assert_int_equal(store_begin(st, &err), 0);
+	const char *lee = add_person(f, "AAA01", "Lee", "Smart", "Nurse");
+	assert_int_equal(store_search_batch_end(st, &err), 0);
+	assert_string_equal(found(f, "smart", NULL, "nurse"), lee);
+	const char *max = add_person(f, "AAA01", "Max", "Smart", "");
+	assert_string_equal(found(f, "max sma", NULL, NULL), max);
+	assert_int_equal(store_commit(st, &err), 0);
+	/* The same keys as a person added outside a batch. */
+	const char *jo2 = add_person(f, "AAA01", "Jo", "Smith", "Staff Nurse");
+	assert_string_equal(found(f, "jo smith", NULL, "staff nurse"),
+		arena_printf(f->u.arena, "%s %s", jo, jo2));
+}
+
 /* ---- Name order (issue 8): a page is the first people by name ---- */
 
 struct known {
@@ -491,6 +532,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_store_search, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_search_name_order, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(test_search_batch, setup,
 			teardown),
 	};
 	return cmocka_run_group_tests_name("search", tests, NULL, NULL);
