@@ -12,11 +12,16 @@ database grew by per recipient (after a checkpoint), and the server's peak
 anonymous memory (RssAnon, sampled). No peer and no assertion on times:
 this is a note for bench/RESULTS.md, not a test.
 
+Before the server starts, B8 itself: the dynamic list expanded alone into
+a recipient set, five times, by build/bench/b8_expand (beside
+$CAREMAIL_BIN, or $B8_EXPAND), which prints each run's wall and CPU time.
+
   CAREMAIL_BIN=build/caremail python3 bench/b8_lists.py [PEOPLE]
 """
 import json
 import os
 import smtplib
+import subprocess
 import sqlite3
 import sys
 import tempfile
@@ -103,11 +108,25 @@ def send(server, to, subject):
     return rcpt, data
 
 
+def expand_alone(inst, runs=5):
+    """B8: the dynamic list expanded alone (bench/b8_expand.c)."""
+    program = os.environ.get("B8_EXPAND") or os.path.join(
+        os.path.dirname(os.path.abspath(conftest.BIN)), "bench", "b8_expand")
+    if not os.path.exists(program):
+        print(f"B8 expansion alone: {program} not built, skipped")
+        return
+    out = subprocess.run([program, inst.dir, inst.addr("big.dynamic"),
+                          str(runs)], capture_output=True, text=True,
+                         timeout=3600, check=True).stdout
+    print("B8, the dynamic list expanded alone:\n" + out.rstrip())
+
+
 def main():
     people = int(sys.argv[1]) if len(sys.argv) > 1 else 1600000
     with tempfile.TemporaryDirectory() as tmp:
         inst = conftest.make_instance(os.path.join(tmp, "i"))
         path = prepare(inst, people)
+        expand_alone(inst)
         server = conftest.Server(inst, False, os.path.join(tmp, "serve.log"),
                                  ("smtp.timeout_s=3600",))
         server.wait_ready(timeout=600)

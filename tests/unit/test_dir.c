@@ -18,7 +18,9 @@
 #include "core/arena.h"
 #include "core/config.h"
 #include "core/error.h"
+#include "core/str.h"
 #include "dir/dir.h"
+#include "dir/dir_rule.h"
 #include "store/store_access.h"
 #include "unit_instance.h"
 
@@ -619,6 +621,363 @@ test_rule_count_in_sql(void **state)
 	}
 }
 
+/*
+ * A random directory for test_rule_expansion_matches_reference: orgs in a
+ * tree, sites named alike across orgs, people with job titles and
+ * departments in mixed case (one not ASCII, which neither side folds),
+ * some with a role, some deleted.
+ */
+#define REF_ORGS 14
+#define REF_SITES_PER_ORG 2
+#define REF_PEOPLE 180
+#define REF_RULES 60
+
+struct ref_org {
+	char ods[8];
+	int parent;	/* index, -1 for a root */
+	int64_t id;
+	int site_count;
+	const char *site_names[REF_SITES_PER_ORG];
+	const char *site_types[REF_SITES_PER_ORG];
+};
+
+struct ref_person {
+	int org;
+	int site;	/* index in its org's sites, -1 for none */
+	const char *job, *dept, *role;
+	bool deleted;
+	char first[16];
+	const char *address;
+};
+
+struct ref_dir {
+	struct ref_org orgs[REF_ORGS];
+	struct ref_person people[REF_PEOPLE];
+};
+
+static const char *const ref_site_names[] = { "Main", "Annexe", "High St" };
+static const char *const ref_site_types[] = { "gp_practice", "pharmacy",
+	"care_home" };
+static const char *const ref_jobs[] = { "GP", "gp", "Staff Nurse",
+	"STAFF NURSE", "Pharmacist", "Porter", "", "\xc3\x84rztin" };
+static const char *const ref_depts[] = { "Clinical", "clinical", "Admin",
+	"" };
+static const char *const ref_roles[] = { "local_admin", "helpdesk_admin",
+	"audit_authorisation" };
+/* What rules ask for: some values in another case, some nobody has. */
+static const char *const ref_rule_sites[] = { "main", "ANNEXE", "High St",
+	"Nowhere" };
+static const char *const ref_rule_types[] = { "gp_practice", "PHARMACY",
+	"care_home", "other" };
+static const char *const ref_rule_jobs[] = { "gp", "Staff nurse",
+	"PHARMACIST", "porter", "Nurse", "\xc3\xa4rztin", "\xc3\x84rztin" };
+static const char *const ref_rule_depts[] = { "clinical", "ADMIN", "Estates" };
+static const char *const ref_rule_roles[] = { "local_admin",
+	"helpdesk_admin", "audit_authorisation", "primary_local_admin" };
+
+#define REF_COUNT(a) (sizeof(a) / sizeof(*(a)))
+
+static uint32_t
+ref_next(uint64_t *seed)
+{
+	*seed = *seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (uint32_t)(*seed >> 33);
+}
+
+static const char *
+ref_pick(uint64_t *seed, const char *const *from, size_t count)
+{
+	return from[ref_next(seed) % count];
+}
+
+static void
+ref_build(struct fixture *f, struct ref_dir *d, uint64_t *seed)
+{
+	struct error err;
+	for (int i = 0; i < REF_ORGS; i++) {
+		struct ref_org *o = &d->orgs[i];
+		snprintf(o->ods, sizeof(o->ods), "RF%03d", i);
+		/* Two roots; every other org under an earlier one. */
+		o->parent = i < 2 ? -1 : (int)(ref_next(seed) % (uint32_t)i);
+		struct dir_org_fields in = { .ods = o->ods, .name = o->ods,
+			.parent_ods = o->parent < 0 ? NULL :
+				d->orgs[o->parent].ods };
+		struct store_org got;
+		if (dir_org_add(&f->u.ctx, &in, &got, &err) < 0)
+			fail_msg("org %s: %s", o->ods, err.msg);
+		o->id = got.id;
+		o->site_count = (int)(ref_next(seed) % (REF_SITES_PER_ORG + 1));
+		for (int j = 0; j < o->site_count; j++) {
+			/* Names differ within an org, repeat across orgs. */
+			o->site_names[j] = ref_site_names[(i + j) %
+				REF_COUNT(ref_site_names)];
+			o->site_types[j] = ref_pick(seed, ref_site_types,
+				REF_COUNT(ref_site_types));
+			struct store_site site;
+			if (dir_site_add(&f->u.ctx, o->ods, o->site_names[j],
+				    o->site_types[j], NULL, &site, &err) < 0)
+				fail_msg("site: %s", err.msg);
+		}
+	}
+	for (int i = 0; i < REF_PEOPLE; i++) {
+		struct ref_person *p = &d->people[i];
+		p->org = (int)(ref_next(seed) % REF_ORGS);
+		const struct ref_org *o = &d->orgs[p->org];
+		p->site = o->site_count == 0 ? -1 :
+			(int)(ref_next(seed) % (uint32_t)(o->site_count + 1)) - 1;
+		p->job = ref_pick(seed, ref_jobs, REF_COUNT(ref_jobs));
+		p->dept = ref_pick(seed, ref_depts, REF_COUNT(ref_depts));
+		p->role = ref_next(seed) % 4 == 0 ?
+			ref_pick(seed, ref_roles, REF_COUNT(ref_roles)) : NULL;
+		snprintf(p->first, sizeof(p->first), "Ref%03d", i);
+		struct dir_person_fields in = { .org_ods = o->ods,
+			.first_name = p->first, .last_name = "Person",
+			.site = p->site >= 0 ? o->site_names[p->site] : NULL,
+			.job_title = p->job, .department = p->dept,
+			.mobile_hidden = -1 };
+		struct store_person got;
+		if (dir_person_add(&f->u.ctx, &in, &got, &err) < 0)
+			fail_msg("person %s: %s", p->first, err.msg);
+		p->address = got.address;
+		if (p->role != NULL && dir_role_add(&f->u.ctx, p->address,
+					       o->ods, p->role, &err) < 0)
+			fail_msg("role %s: %s", p->role, err.msg);
+		/* Deleting takes the person's roles away too (SPEC P3). */
+		p->deleted = ref_next(seed) % 8 == 0;
+		if (p->deleted &&
+		    dir_person_delete(&f->u.ctx, p->address, &err) < 0)
+			fail_msg("delete %s: %s", p->address, err.msg);
+	}
+}
+
+/* One criterion of a random rule, as "key":[...] after a comma if asked. */
+static void
+ref_rule_key(uint64_t *seed, struct str *rule, const char *key,
+	const char *const *from, size_t count)
+{
+	if (ref_next(seed) % 3 != 0)
+		return;
+	str_appendf(rule, "%s\"%s\":[", rule->len > 1 ? "," : "", key);
+	size_t n = 1 + ref_next(seed) % 2;
+	for (size_t i = 0; i < n; i++)
+		str_appendf(rule, "%s\"%s\"", i > 0 ? "," : "",
+			ref_pick(seed, from, count));
+	str_append_cstr(rule, "]");
+}
+
+static const char *
+ref_rule(uint64_t *seed, const struct ref_dir *d, struct arena *a)
+{
+	struct str rule;
+	str_init(&rule, a, 4096);
+	str_append_cstr(&rule, "{");
+	if (ref_next(seed) % 4 != 0) {
+		str_append_cstr(&rule, "\"orgs\":[");
+		size_t n = 1 + ref_next(seed) % 2;
+		for (size_t i = 0; i < n; i++) {
+			const char *ods = d->orgs[ref_next(seed) % REF_ORGS].ods;
+			/* ODS codes are found whatever their case. */
+			str_appendf(&rule, "%s\"%s%s\"", i > 0 ? "," : "",
+				ref_next(seed) % 2 ? "rf" : "RF", ods + 2);
+		}
+		str_append_cstr(&rule, "]");
+	}
+	if (ref_next(seed) % 2)
+		str_appendf(&rule, "%s\"include_children\":true",
+			rule.len > 1 ? "," : "");
+	ref_rule_key(seed, &rule, "sites", ref_rule_sites,
+		REF_COUNT(ref_rule_sites));
+	ref_rule_key(seed, &rule, "site_types", ref_rule_types,
+		REF_COUNT(ref_rule_types));
+	ref_rule_key(seed, &rule, "job_titles", ref_rule_jobs,
+		REF_COUNT(ref_rule_jobs));
+	ref_rule_key(seed, &rule, "departments", ref_rule_depts,
+		REF_COUNT(ref_rule_depts));
+	ref_rule_key(seed, &rule, "roles", ref_rule_roles,
+		REF_COUNT(ref_rule_roles));
+	str_append_cstr(&rule, "}");
+	return str_cstr(&rule);
+}
+
+static bool
+ref_under(const struct ref_dir *d, int org, int top)
+{
+	for (; org >= 0; org = d->orgs[org].parent) {
+		if (org == top)
+			return true;
+	}
+	return false;
+}
+
+static int
+ref_compare_ids(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static int
+ref_compare_text(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * The reference: the rule's org set worked out from the tree the test
+ * built (not from the store), and each person tested in C by
+ * dir_rule_matches, one by one. The addresses it reaches, sorted.
+ */
+static size_t
+ref_expect(const struct ref_dir *d, const char *rule_json, int list_org,
+	struct arena *a, const char **out)
+{
+	struct dir_rule rule;
+	struct error err;
+	if (dir_rule_parse(span_from_cstr(rule_json), a, &rule, &err) < 0)
+		fail_msg("%s: %s", rule_json, err.msg);
+	int64_t ids[REF_ORGS];
+	size_t id_count = 0;
+	for (int i = 0; i < REF_ORGS; i++) {
+		bool in = false;
+		for (size_t j = 0; j < rule.orgs.count && !in; j++) {
+			int top = (int)strtol(rule.orgs.items[j] + 2, NULL, 10);
+			in = rule.include_children ? ref_under(d, i, top) :
+						     i == top;
+		}
+		if (rule.orgs.count == 0)
+			in = rule.include_children ? ref_under(d, i, list_org) :
+						     i == list_org;
+		if (in)
+			ids[id_count++] = d->orgs[i].id;
+	}
+	qsort(ids, id_count, sizeof(*ids), ref_compare_ids);
+	size_t n = 0;
+	for (int i = 0; i < REF_PEOPLE; i++) {
+		const struct ref_person *p = &d->people[i];
+		const struct ref_org *o = &d->orgs[p->org];
+		struct dir_rule_facts facts = { .org_id = o->id,
+			.site = p->site >= 0 ? o->site_names[p->site] : "",
+			.site_type = p->site >= 0 ? o->site_types[p->site] : "",
+			.job_title = p->job, .department = p->dept,
+			.roles = &p->role, .role_count = p->role != NULL };
+		if (!p->deleted &&
+		    dir_rule_matches(&rule, ids, id_count, &facts))
+			out[n++] = p->address;
+	}
+	qsort(out, n, sizeof(*out), ref_compare_text);
+	return n;
+}
+
+static void
+ref_check(struct fixture *f, const char *what, const char *address,
+	const char *const *want, size_t want_count)
+{
+	const char **got;
+	size_t n;
+	struct error err;
+	if (dir_list_expand(&f->u.ctx, address, &got, &n, &err) < 0)
+		fail_msg("%s: %s", what, err.msg);
+	for (size_t i = 0; i < n || i < want_count; i++) {
+		if (i >= n || i >= want_count || strcmp(got[i], want[i]) != 0)
+			fail_msg("%s: reached %zu, the reference %zu; first "
+				"difference at %zu: %s against %s", what, n,
+				want_count, i, i < n ? got[i] : "(none)",
+				i < want_count ? want[i] : "(none)");
+	}
+}
+
+/*
+ * Every way the database finds a rule's people (the expansion mail takes,
+ * the preview's count and sample) reaches exactly the people the rule
+ * describes, tested one by one in C, over a random directory and random
+ * rules; and a rule that includes or excludes another list reaches the
+ * union or the difference of the two.
+ */
+static void
+test_rule_expansion_matches_reference(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct ref_dir *d = calloc(1, sizeof(*d));
+	assert_non_null(d);
+	uint64_t seed = 20261204;
+	ref_build(f, d, &seed);
+	struct arena *a = f->u.ctx.arena;
+	const char **want[REF_RULES];
+	size_t want_count[REF_RULES];
+	const char *rules[REF_RULES];
+	struct store_list lists[REF_RULES];
+	int list_orgs[REF_RULES];
+	size_t nonempty = 0;
+	for (int i = 0; i < REF_RULES; i++) {
+		rules[i] = ref_rule(&seed, d, a);
+		int org = (int)(ref_next(&seed) % REF_ORGS);
+		list_orgs[i] = org;
+		want[i] = arena_alloc(a, REF_PEOPLE * sizeof(*want[i]));
+		want_count[i] = ref_expect(d, rules[i], org, a, want[i]);
+		nonempty += want_count[i] > 0;
+		char name[32];
+		snprintf(name, sizeof(name), "Ref %d", i);
+		if (dir_list_add(&f->u.ctx, d->orgs[org].ods, name, "dynamic",
+			    NULL, rules[i], &lists[i], &err) < 0)
+			fail_msg("%s: %s", rules[i], err.msg);
+		ref_check(f, rules[i], lists[i].address, want[i],
+			want_count[i]);
+		struct dir_preview p;
+		if (dir_rule_preview(&f->u.ctx, d->orgs[org].ods, rules[i], &p,
+			    &err) < 0)
+			fail_msg("%s: %s", rules[i], err.msg);
+		if (p.count != (int64_t)want_count[i])
+			fail_msg("%s: the preview counts %lld, the reference "
+				"%zu", rules[i], (long long)p.count,
+				want_count[i]);
+		size_t sample = want_count[i] < STORE_SAMPLE_MAX ?
+			want_count[i] : STORE_SAMPLE_MAX;
+		assert_int_equal(p.sample_count, sample);
+		for (size_t j = 0; j < sample; j++)
+			assert_string_equal(p.sample[j].address, want[i][j]);
+	}
+	/* The random rules are not all empty, nor all everyone. */
+	assert_true(nonempty > REF_RULES / 3 && nonempty < REF_RULES);
+	for (int k = 0; k < 12; k++) {
+		int i = (int)(ref_next(&seed) % REF_RULES);
+		int j = (int)(ref_next(&seed) % REF_RULES);
+		bool exclude = k % 2 == 1;
+		struct str rule;
+		str_init(&rule, a, 4096);
+		str_append(&rule, rules[i], strlen(rules[i]) - 1);
+		str_appendf(&rule, "%s\"%s\":[\"%s\"]}",
+			strlen(rules[i]) > 2 ? "," : "",
+			exclude ? "exclude_lists" : "include_lists",
+			lists[j].address);
+		const char **both = arena_alloc(a,
+			2 * REF_PEOPLE * sizeof(*both));
+		size_t n = 0;
+		for (size_t x = 0; x < want_count[i]; x++) {
+			bool in_j = bsearch(&want[i][x], want[j], want_count[j],
+				sizeof(*want[j]), ref_compare_text) != NULL;
+			if (!exclude || !in_j)
+				both[n++] = want[i][x];
+		}
+		for (size_t x = 0; !exclude && x < want_count[j]; x++) {
+			if (bsearch(&want[j][x], want[i], want_count[i],
+				    sizeof(*want[i]), ref_compare_text) == NULL)
+				both[n++] = want[j][x];
+		}
+		qsort(both, n, sizeof(*both), ref_compare_text);
+		char name[32];
+		snprintf(name, sizeof(name), "Ref both %d", k);
+		struct store_list l;
+		/* In list i's org, which its rule may name by default. */
+		if (dir_list_add(&f->u.ctx, d->orgs[list_orgs[i]].ods, name,
+			    "dynamic", NULL,
+			    str_cstr(&rule), &l, &err) < 0)
+			fail_msg("%s: %s", str_cstr(&rule), err.msg);
+		ref_check(f, str_cstr(&rule), l.address, both, n);
+	}
+	free(d);
+}
+
 static bool
 is_member(struct fixture *f, const char *list, const char *address)
 {
@@ -868,6 +1227,7 @@ main(void)
 		T(test_delete_removes_roles),
 		T(test_site_types_from_config),
 		T(test_rule_count_in_sql),
+		T(test_rule_expansion_matches_reference),
 		T(test_owner_changes_wait_for_approval),
 		T(test_change_freeze_blocks_dynamic_lists),
 		T(test_rename_moves_address_and_rules),
