@@ -161,6 +161,18 @@ api_listing_orgs(struct api_request *req, enum auth_action action,
 	return true;
 }
 
+/* 429 with Retry-After: the limit of `what` is reached, retry s away. */
+static void
+reply_limited(struct api_request *req, const char *what, int64_t retry,
+	const char *msg)
+{
+	char seconds[24];
+	snprintf(seconds, sizeof(seconds), "%lld", (long long)retry);
+	http_call_add_header(req->call, "Retry-After", seconds);
+	log_warn("api.rate_limited", "what=%s peer=%s", what, req->peer);
+	api_reply_error(req, 429, "rate_limited", msg, NULL);
+}
+
 bool
 api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting)
@@ -173,13 +185,27 @@ api_rate_ok(struct api_request *req, const char *what, const char *key,
 		    clock_monotonic_ms() / 1000, config_get_int(c, limit_setting),
 		    config_get_int(c, "ratelimit.window_s"), true, &retry))
 		return true;
-	char seconds[24];
-	snprintf(seconds, sizeof(seconds), "%lld", (long long)retry);
-	http_call_add_header(req->call, "Retry-After", seconds);
-	log_warn("api.rate_limited", "what=%s peer=%s", what, req->peer);
 	char msg[160];
 	snprintf(msg, sizeof(msg), "Too many requests of this kind; wait %lld "
 		"seconds and try again.", (long long)retry);
-	api_reply_error(req, 429, "rate_limited", msg, NULL);
+	reply_limited(req, what, retry, msg);
+	return false;
+}
+
+bool
+api_link_allowed(struct api_request *req, const char *what, bool failed)
+{
+	const struct config *c = req->ctx.config;
+	int64_t retry;
+	char k[96];
+	snprintf(k, sizeof(k), "%s_fail|%s", what, req->peer);
+	if (ratelimit_allow(req->api->limits, k,
+		    clock_monotonic_ms() / 1000,
+		    config_get_int(c, "ratelimit.token_failures_per_ip"),
+		    config_get_int(c, "ratelimit.window_s"), failed, &retry))
+		return true;
+	if (!failed)
+		reply_limited(req, what, retry, "Too many links that are not "
+			"ours were tried from here; wait and try again.");
 	return false;
 }

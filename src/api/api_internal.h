@@ -193,6 +193,16 @@ bool api_listing_orgs(struct api_request *req, enum auth_action action,
 bool api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting);
 
+/*
+ * A link sent by mail (the secure portal's, a shared mailbox's confirm)
+ * is limited as bearer tokens are: `failed` counts an unknown link
+ * against the caller's IP; past ratelimit.token_failures_per_ip in the
+ * window every look-up of `what` ("secure_link") is refused, a look-up
+ * (failed false) replying 429 and returning false.
+ */
+bool api_link_allowed(struct api_request *req, const char *what,
+	bool failed);
+
 /* ---- Idempotency-Key (api_idempotency.c) ---- */
 
 /*

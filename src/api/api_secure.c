@@ -19,10 +19,7 @@
 
 #include "api/api_internal.h"
 #include "core/arena.h"
-#include "core/clock.h"
 #include "core/config.h"
-#include "core/log.h"
-#include "core/ratelimit.h"
 #include "core/spool.h"
 #include "http/http.h"
 #include "instance/instance.h"
@@ -141,41 +138,12 @@ api_secure_reader_find(struct api_request *req, struct error *err)
 	return rc;
 }
 
-/*
- * Link guessing is limited as bearer tokens are: unknown links count as
- * failures of the IP, and past the limit every link look-up is refused.
- */
-static bool
-link_allowed(struct api_request *req, bool failed)
-{
-	char key[96];
-	int64_t retry;
-	snprintf(key, sizeof(key), "secure_link_fail|%s", req->peer);
-	const struct config *c = req->ctx.config;
-	if (ratelimit_allow(req->api->limits, key,
-		    clock_monotonic_ms() / 1000,
-		    config_get_int(c, "ratelimit.token_failures_per_ip"),
-		    config_get_int(c, "ratelimit.window_s"), failed, &retry))
-		return true;
-	if (!failed) {
-		char seconds[24];
-		snprintf(seconds, sizeof(seconds), "%lld", (long long)retry);
-		http_call_add_header(req->call, "Retry-After", seconds);
-		log_warn("api.rate_limited", "what=secure_link peer=%s",
-			req->peer);
-		api_reply_error(req, 429, "rate_limited", "Too many links "
-			"that are not ours were tried from here; wait and try "
-			"again.", NULL);
-	}
-	return false;
-}
-
 /* Notes a failed link look-up and replies its error. */
 static void
 reply_link_error(struct api_request *req, const struct error *err)
 {
 	if (err->code == ERROR_NOT_FOUND)
-		link_allowed(req, true);
+		api_link_allowed(req, "secure_link", true);
 	reply_portal_error(req, err);
 }
 
@@ -209,7 +177,7 @@ static bool
 link_body_read(struct api_request *req, struct link_body *in)
 {
 	struct error err;
-	if (!link_allowed(req, false))
+	if (!api_link_allowed(req, "secure_link", false))
 		return false;
 	if (api_json_decode(req->body, link_fields, in, req->arena,
 		    &err) < 0) {
@@ -316,7 +284,7 @@ secure_session_post(struct api_request *req)
 				"from the email we sent you.", "code");
 			return;
 		}
-		if (!link_allowed(req, false))
+		if (!api_link_allowed(req, "secure_link", false))
 			return;
 		rc = mail_portal_signin_code(&req->ctx, in.link, in.code,
 			http_call_cookie(req->call, BROWSER_COOKIE), &s, &err);

@@ -14,10 +14,6 @@
 
 #include "api/api_internal.h"
 #include "core/arena.h"
-#include "core/clock.h"
-#include "core/config.h"
-#include "core/log.h"
-#include "core/ratelimit.h"
 #include "dir/dir_view.h"
 #include "http/http.h"
 #include "mail/mail_seal.h"
@@ -32,32 +28,6 @@ static const struct api_field token_fields[] = {
 	{ NULL, API_FIELD_STRING, false, 0, 0 },
 };
 
-/* Link guessing is limited as the secure portal's links are. */
-static bool
-link_allowed(struct api_request *req, bool failed)
-{
-	char key[96];
-	int64_t retry;
-	snprintf(key, sizeof(key), "shared_link_fail|%s", req->peer);
-	const struct config *c = req->ctx.config;
-	if (ratelimit_allow(req->api->limits, key,
-		    clock_monotonic_ms() / 1000,
-		    config_get_int(c, "ratelimit.token_failures_per_ip"),
-		    config_get_int(c, "ratelimit.window_s"), failed, &retry))
-		return true;
-	if (!failed) {
-		char seconds[24];
-		snprintf(seconds, sizeof(seconds), "%lld", (long long)retry);
-		http_call_add_header(req->call, "Retry-After", seconds);
-		log_warn("api.rate_limited", "what=shared_link peer=%s",
-			req->peer);
-		api_reply_error(req, 429, "rate_limited", "Too many links "
-			"that are not ours were tried from here; wait and try "
-			"again.", NULL);
-	}
-	return false;
-}
-
 /* The mailbox the body's link names; false when a reply has been sent. */
 static bool
 link_mailbox(struct api_request *req, struct store_mailbox *m)
@@ -69,13 +39,13 @@ link_mailbox(struct api_request *req, struct store_mailbox *m)
 		api_reply_from_error(req, &err);
 		return false;
 	}
-	if (!link_allowed(req, false))
+	if (!api_link_allowed(req, "shared_link", false))
 		return false;
 	char hash[MAIL_SEAL_HASH_SIZE];
 	mail_seal_link_hash(in.token, hash);
 	if (dir_shared_link_mailbox(&req->ctx, hash, m, &err) < 0) {
 		if (err.code == ERROR_NOT_FOUND)
-			link_allowed(req, true);
+			api_link_allowed(req, "shared_link", true);
 		api_reply_from_error(req, &err);
 		return false;
 	}

@@ -1,9 +1,13 @@
 /*
- * The jobs runner: the step table and one run under the lease (jobs.h).
+ * The jobs runner: the step table and one run under the lease (jobs.h),
+ * and what every step's notices write the same way (a day, an org).
  * Layer: domain.
  */
 #include "jobs/jobs.h"
 
+#include <time.h>
+
+#include "core/arena.h"
 #include "core/error.h"
 #include "dir/dir.h"
 #include "store/store_lifecycle.h"
@@ -58,4 +62,23 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 		    ctx->now, &inner) < 0 && rc == 0)
 		return error_forward(err, &inner);
 	return rc;
+}
+
+const char *
+jobs_day_text(struct arena *a, int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[64];
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%d %B %Y", &tm);
+	return arena_strdup(a, buf);
+}
+
+const char *
+jobs_org_name(const struct dir_ctx *ctx, int64_t org_id)
+{
+	struct store_org o;
+	struct error inner;
+	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
 }

@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+struct arena;
 struct dir_ctx;
 struct error;
 struct lifecycle_account;
@@ -80,5 +81,11 @@ int jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 int jobs_lifecycle_account(const struct dir_ctx *ctx,
 	const struct store_person *p, struct lifecycle_account *acct_r,
 	struct error *err);
+
+/* A day as the notices write it, "02 April 2027" (UTC), in a. */
+const char *jobs_day_text(struct arena *a, int64_t t);
+
+/* The org's name for a notice; "" when it cannot be read. */
+const char *jobs_org_name(const struct dir_ctx *ctx, int64_t org_id);
 
 #endif

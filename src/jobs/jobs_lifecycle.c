@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/error.h"
@@ -72,17 +71,6 @@ admin_gone(struct sweep *s, int64_t person_id)
 }
 
 static const char *
-day_text(struct arena *a, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[64];
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%d %B %Y", &tm);
-	return arena_strdup(a, buf);
-}
-
-static const char *
 step_words(enum lifecycle_step step)
 {
 	switch (step) {
@@ -98,14 +86,6 @@ step_words(enum lifecycle_step step)
 		break;
 	}
 	return "changed";
-}
-
-static const char *
-org_name(const struct dir_ctx *ctx, int64_t org_id)
-{
-	struct store_org o;
-	struct error inner;
-	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
 }
 
 /* Records the notice as sent and mails it, unless sent already. */
@@ -148,8 +128,8 @@ warn(struct sweep *s, const struct store_lifecycle_row *row,
 	struct arena *a = s->ctx->arena;
 	const struct mail_notice_field f[] = {
 		{ "name", row->display_name }, { "address", row->address },
-		{ "org", org_name(s->ctx, row->org_id) },
-		{ "step", step_words(t.step) }, { "date", day_text(a, t.due_at) },
+		{ "org", jobs_org_name(s->ctx, row->org_id) },
+		{ "step", step_words(t.step) }, { "date", jobs_day_text(a, t.due_at) },
 		{ "lead_days", leads }, { "reason", t.reason },
 	};
 	return notify(s, row, kind, t.due_at, "warning", f,
@@ -167,8 +147,8 @@ leaver_notice(struct sweep *s, const struct store_lifecycle_row *row,
 		return 0;
 	const struct mail_notice_field f[] = {
 		{ "name", row->display_name }, { "address", row->address },
-		{ "org", org_name(s->ctx, row->org_id) },
-		{ "date", day_text(s->ctx->arena, t.due_at) },
+		{ "org", jobs_org_name(s->ctx, row->org_id) },
+		{ "date", jobs_day_text(s->ctx->arena, t.due_at) },
 	};
 	return notify(s, row, "leaver", acct->status_changed_at, "leaver", f,
 		sizeof(f) / sizeof(*f), err);
@@ -204,7 +184,7 @@ note_change(struct sweep *s, const struct store_lifecycle_row *row,
 	char line[512];
 	snprintf(line, sizeof(line), "- %s (%s): %s on %s, %s\n",
 		row->display_name, row->address, step_words(t->step),
-		day_text(s->ctx->arena, t->due_at), t->rule);
+		jobs_day_text(s->ctx->arena, t->due_at), t->rule);
 	if (d == NULL || str_append_cstr(&d->lines, line) < 0)
 		return error_set(err, ERROR_LIMIT, "too many changes for the "
 			"digest");
@@ -255,9 +235,9 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 		lifecycle_next(&s->cfg, &acct, &next);
 		const struct mail_notice_field f[] = {
 			{ "name", row->display_name }, { "address", row->address },
-			{ "org", org_name(ctx, row->org_id) },
+			{ "org", jobs_org_name(ctx, row->org_id) },
 			{ "date", next.step == LIFECYCLE_NONE ? "no set date" :
-				day_text(ctx->arena, next.due_at) },
+				jobs_day_text(ctx->arena, next.due_at) },
 		};
 		if (mail_notice_send(s->w, ctx, "inactive", f,
 			    sizeof(f) / sizeof(*f), row->address, row->mailbox_id,
@@ -292,9 +272,9 @@ send_digests(struct sweep *s, struct error *err)
 		}
 		struct str told;
 		str_init(&told, ctx->arena, 64 * 1024);
-		const char *org = org_name(ctx, d->org_id);
+		const char *org = jobs_org_name(ctx, d->org_id);
 		const struct mail_notice_field f[] = {
-			{ "org", org }, { "date", day_text(ctx->arena, s->now) },
+			{ "org", org }, { "date", jobs_day_text(ctx->arena, s->now) },
 			{ "changes", str_cstr(&d->lines) },
 		};
 		for (size_t j = 0; j < n; j++) {

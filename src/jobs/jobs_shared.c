@@ -15,7 +15,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/arena.h"
 #include "core/error.h"
@@ -48,17 +47,6 @@ struct told {
 	bool admins;	/* no live owner: the org's LAs instead */
 	struct str list;	/* "a@x,b@y" for the report */
 };
-
-static const char *
-day_text(struct arena *a, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char buf[64];
-	gmtime_r(&tt, &tm);
-	strftime(buf, sizeof(buf), "%d %B %Y", &tm);
-	return arena_strdup(a, buf);
-}
 
 static void
 told_add(struct told *t, const struct store_person *p)
@@ -103,14 +91,6 @@ find_told(struct sweep *s, const struct store_shared_row *row,
 	return 0;
 }
 
-static const char *
-org_name(const struct dir_ctx *ctx, int64_t org_id)
-{
-	struct store_org o;
-	struct error inner;
-	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
-}
-
 /*
  * The notice (lead 0) or a reminder: a link per person told, recorded
  * with the notice in one transaction, then the mails.
@@ -137,7 +117,7 @@ send_notice(struct sweep *s, const struct store_shared_row *row,
 		return 0;
 	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
 		mb->created_at;
-	const char *org = org_name(ctx, row->org_id);
+	const char *org = jobs_org_name(ctx, row->org_id);
 	const char *why = t->admins ? arena_printf(ctx->arena, "it has no "
 		"owner who can sign in, and you are a local administrator of "
 		"%s", org) : "you are an owner of it";
@@ -151,8 +131,8 @@ send_notice(struct sweep *s, const struct store_shared_row *row,
 		const struct mail_notice_field f[] = {
 			{ "name", p->display_name }, { "mailbox", row->address },
 			{ "mailbox_name", row->display_name }, { "org", org },
-			{ "last_used", day_text(ctx->arena, used) },
-			{ "date", day_text(ctx->arena, delete_at) },
+			{ "last_used", jobs_day_text(ctx->arena, used) },
+			{ "date", jobs_day_text(ctx->arena, delete_at) },
 			{ "days", days }, { "link", link },
 			{ "why", why != NULL ? why : "" },
 		};
