@@ -14,11 +14,17 @@
 #include "core/arena.h"
 #include "dir/dir_view.h"
 
+/* Whether the route is /shared-mailboxes (else /resource-mailboxes). */
+static bool
+route_shared(const struct api_request *req)
+{
+	return strncmp(req->path, "/resource-mailboxes", 19) != 0;
+}
+
 static const char *
 route_kind(const struct api_request *req)
 {
-	return strncmp(req->path, "/resource-mailboxes", 19) == 0 ?
-		"resource" : "shared";
+	return route_shared(req) ? "shared" : "resource";
 }
 
 /*
@@ -130,7 +136,7 @@ api_mailbox_show(struct api_request *req)
 	struct store_mailbox m;
 	struct error err;
 	/* An owner sees their shared mailbox, to keep it (SPEC L5). */
-	if (strcmp(route_kind(req), "shared") == 0 && !req->by_token &&
+	if (route_shared(req) && !req->by_token &&
 	    dir_mailbox_get_live(&req->ctx, api_param(req, "address"),
 		    "shared", &m, &err) == 0 && api_mailbox_owner(req, &m)) {
 		reply_mailbox(req, 200, &m);
