@@ -8,10 +8,11 @@
  * follow at lifecycle.warn_days. Nobody confirmed within
  * lifecycle.shared_confirm_days: the mailbox is deleted as an
  * administrator's delete would (its address stays reserved), audited with
- * the rule. Each step is dated from stored times, so a run after a gap
- * lands where daily runs would have, and a run repeated at the same time
- * sends and changes nothing. A dry run reports the same items, with who
- * would be told, and writes and sends nothing. Layer: domain.
+ * the rule, and the same people are told it is gone. The notice is dated
+ * when it is sent, so after a gap in the runs the owners still get the
+ * whole confirm period; a run repeated at the same time sends and changes
+ * nothing. A dry run reports the same items, with who would be told, and
+ * writes and sends nothing. Layer: domain.
  */
 #include <stdio.h>
 #include <string.h>
@@ -91,6 +92,47 @@ find_told(struct sweep *s, const struct store_shared_row *row,
 	return 0;
 }
 
+/* Why a person is told, as the templates' {{why}} says it. */
+static const char *
+why_told(const struct dir_ctx *ctx, const struct told *t, const char *org)
+{
+	const char *why = t->admins ? arena_printf(ctx->arena, "it has no "
+		"owner who can sign in, and you are a local administrator of "
+		"%s", org) : "you are an owner of it";
+	return why != NULL ? why : "";
+}
+
+/* After the deletion: the people told of the notice are told it is gone. */
+static int
+send_deleted(struct sweep *s, const struct store_shared_row *row,
+	const struct lifecycle_shared *mb, int64_t deleted_at,
+	const struct told *t, struct error *err)
+{
+	const struct dir_ctx *ctx = s->ctx;
+	if (s->w == NULL)
+		return 0;
+	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
+		mb->created_at;
+	const char *org = jobs_org_name(ctx, row->org_id);
+	const char *why = why_told(ctx, t, org);
+	for (size_t i = 0; i < t->count; i++) {
+		const struct store_person *p = t->people[i];
+		const struct mail_notice_field f[] = {
+			{ "name", p->display_name }, { "mailbox", row->address },
+			{ "mailbox_name", row->display_name }, { "org", org },
+			{ "last_used", jobs_day_text(ctx->arena, used) },
+			{ "noticed", jobs_day_text(ctx->arena, mb->noticed_at) },
+			{ "date", jobs_day_text(ctx->arena, deleted_at) },
+			{ "why", why },
+		};
+		if (mail_notice_send(s->w, ctx, "shared-deleted", f,
+			    sizeof(f) / sizeof(*f), p->address, p->mailbox_id,
+			    err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * The notice (lead 0) or a reminder: a link per person told, recorded
  * with the notice in one transaction, then the mails.
@@ -118,9 +160,7 @@ send_notice(struct sweep *s, const struct store_shared_row *row,
 	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
 		mb->created_at;
 	const char *org = jobs_org_name(ctx, row->org_id);
-	const char *why = t->admins ? arena_printf(ctx->arena, "it has no "
-		"owner who can sign in, and you are a local administrator of "
-		"%s", org) : "you are an owner of it";
+	const char *why = why_told(ctx, t, org);
 	char days[24];
 	snprintf(days, sizeof(days), "%lld",
 		(long long)(s->cfg.shared_inactive_s / LIFECYCLE_DAY_S));
@@ -134,7 +174,7 @@ send_notice(struct sweep *s, const struct store_shared_row *row,
 			{ "last_used", jobs_day_text(ctx->arena, used) },
 			{ "date", jobs_day_text(ctx->arena, delete_at) },
 			{ "days", days }, { "link", link },
-			{ "why", why != NULL ? why : "" },
+			{ "why", why },
 		};
 		if (mail_notice_send(s->w, ctx, "shared-inactive", f,
 			    sizeof(f) / sizeof(*f), p->address, p->mailbox_id,
@@ -164,13 +204,16 @@ sweep_one(struct sweep *s, const struct store_shared_row *row,
 		if (t.step == LIFECYCLE_SHARED_DELETE) {
 			s->r->changes++;
 			jobs_report_add(s->r, row->org_id, "shared", "delete",
-				row->address, t.rule, t.due_at, "");
+				row->address, t.rule, t.due_at,
+				str_cstr(&told.list));
 			if (s->dry_run)
 				return 0;
-			if (dir_begin(ctx, err) < 0)
+			if (dir_begin(ctx, err) < 0 ||
+			    dir_finish(ctx, dir_shared_idle_delete(ctx,
+				    row->id, t.due_at, t.rule, t.reason, err),
+				    err) < 0)
 				return -1;
-			return dir_finish(ctx, dir_shared_idle_delete(ctx,
-				row->id, t.due_at, t.rule, t.reason, err), err);
+			return send_deleted(s, row, &mb, t.due_at, &told, err);
 		}
 		/* The notice covers the reminders already due with it. */
 		struct lifecycle_shared after = mb;

@@ -141,6 +141,17 @@ const struct mail_notice_template mail_notice_templates[] = {
 	  "<p>You are told because {{why}}. If it is no longer needed, you need "
 	  "do nothing. Its address is never given to anything else.</p>\n"
 	  "</body></html>\n" },
+	{ "shared-deleted",
+	  "Subject: The shared mailbox {{mailbox}} has been deleted\n\n"
+	  "Dear {{name}},\n\n"
+	  "The shared mailbox {{mailbox_name}} ({{mailbox}}) of {{org}} was "
+	  "deleted on {{date}}: it had not been used since {{last_used}}, and "
+	  "nobody confirmed it was still needed after the notice of "
+	  "{{noticed}}.\n\n"
+	  "You are told because {{why}}. Its address is never given to "
+	  "anything else. If it is needed after all, ask a local "
+	  "administrator of {{org}}.\n",
+	  NULL },
 	{ NULL, NULL, NULL },
 };
 

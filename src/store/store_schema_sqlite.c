@@ -917,10 +917,11 @@ static const char migration_25[] =
  * mailbox was last used (a grantee's SELECT, a sent copy, an owner's
  * confirm), written at most about once a day; created_at counts, so the
  * existing ones start from it. shared_notices: the notice out for a
- * quiet shared mailbox (dated when the owners were told), when it will be deleted
- * and the smallest warning lead sent since. shared_confirm_tokens: the
- * confirm links of the notices, only a hash kept, each valid until the
- * deletion date. Self-contained, so it can be renumbered.
+ * quiet shared mailbox (dated when the owners were told), when it will
+ * be deleted and the smallest warning lead sent since.
+ * shared_confirm_tokens: the confirm links of the notices, only a hash
+ * kept, each valid until the deletion date. Self-contained, so it can be
+ * renumbered.
  */
 static const char migration_27[] =
 	"ALTER TABLE mailboxes ADD COLUMN last_used_at INTEGER NOT NULL"

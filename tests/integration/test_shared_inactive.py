@@ -5,7 +5,8 @@ owner has its org's Local Administrator told instead; the dry run foretold
 it all. The link in the notice keeps the mailbox with no sign-in (a POST:
 a GET never confirms), a bad link gets a sentence, and 30 days on the
 kept mailbox stays while the unconfirmed ones are deleted, audited with
-the rule, their addresses still reserved. A grantee's SELECT over IMAP
+the rule, their addresses still reserved, and those told of the notice
+told of the deletion. A grantee's SELECT over IMAP
 counts as a use, written once a day, not on every SELECT."""
 
 import re
@@ -144,7 +145,8 @@ def test_unused_shared_mailbox_noticed_kept_or_deleted(server, instance,
     # 31 days on: the unconfirmed ones are deleted, the kept one stays.
     later = t0 + 31 * DAY
     foretold = shared_items(jobs(instance, later, dry=True))
-    assert foretold == sorted([("delete", gone, ""), ("delete", orphan, "")])
+    assert foretold == sorted([("delete", gone, owner),
+                               ("delete", orphan, la_address)])
     assert shared_items(jobs(instance, later)) == foretold
     live = {r[0]: r[1] for r in db(
         instance, "SELECT address, deleted_at IS NULL FROM mailboxes"
@@ -160,6 +162,17 @@ def test_unused_shared_mailbox_noticed_kept_or_deleted(server, instance,
     assert any(r["action"] == "update" and isinstance(r["summary"], dict)
                and r["summary"].get("by") == "link"
                and r["summary"].get("address") == kept for r in rows)
+    # Those told of the notice are told the mailbox is gone, once.
+    gone_subject = re.compile(r"The shared mailbox (\S+) has been deleted")
+    told = [m for m in read_folder(server, owner, PASSWORD)
+            if gone_subject.match(m["Subject"])]
+    assert [gone_subject.match(m["Subject"])[1] for m in told] == [gone]
+    text = told[0].get_body(("plain",)).get_content()
+    assert "Old Clinic" in text and "you are an owner of it" in text
+    assert shared_items(jobs(instance, later)) == []
+    assert len([m for m in read_folder(server, owner, PASSWORD)
+                if gone_subject.match(m["Subject"])]) == 1
+
     # The deleted mailbox's address stays reserved.
     sentence = instance.fails("shared", "add", "--org", org, "--name",
                               "Old Clinic", "--email", gone)
