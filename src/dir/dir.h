@@ -105,6 +105,8 @@ int dir_org_get(const struct dir_ctx *ctx, const char *ods,
  * only the id; "" for 0 or an org that cannot be read.
  */
 const char *dir_org_ods(const struct dir_ctx *ctx, int64_t org_id);
+/* The name of the org with this id, as dir_org_ods: "" when unreadable. */
+const char *dir_org_name(const struct dir_ctx *ctx, int64_t org_id);
 /* The org with this id, for a record that holds only the id. */
 int dir_org_get_by_id(const struct dir_ctx *ctx, int64_t org_id,
 	struct store_org *org_r, struct error *err);
@@ -706,11 +708,14 @@ struct dir_list_change {
  * owner's change (requested_by their address) to an approved list waits
  * beside the live list, which mail keeps using as approved until an admin
  * decides (*waiting_r true); on a list never approved it applies to the
- * list, which stays or goes back to Pending.
+ * list, which stays or goes back to Pending. *opened_r (may be NULL) says
+ * whether this change opened a request for approval: a change began to
+ * wait where none waited, or a rejected list went back to Pending; one
+ * that joins a request already waiting opens none.
  */
 int dir_list_change(const struct dir_ctx *ctx, const char *address,
 	const struct dir_list_change *c, const char *requested_by,
-	bool *waiting_r, struct error *err);
+	bool *waiting_r, bool *opened_r, struct error *err);
 
 /* The approval record: the change waiting, the last decision and reason. */
 int dir_list_review(const struct dir_ctx *ctx, const char *address,

@@ -181,11 +181,12 @@ check_request(const struct dir_ctx *ctx, const struct store_list *l,
 static int
 request_change_tx(const struct dir_ctx *ctx, struct store_list *l,
 	const struct dir_list_change *c, const char *requested_by,
-	struct error *err)
+	bool *opened_r, struct error *err)
 {
 	struct store_list_review r;
 	if (store_list_review_get(ctx->store, l->id, ctx->arena, &r, err) < 0)
 		return -1;
+	bool none_waited = r.change[0] == '\0';
 	json_t *change = r.change[0] != '\0' ? json_loads(r.change, 0, NULL) :
 		json_object();
 	if (change == NULL)
@@ -219,6 +220,8 @@ request_change_tx(const struct dir_ctx *ctx, struct store_list *l,
 		json_decref(change);
 		return error_set(err, ERROR_LIMIT, "the change is too large");
 	}
+	/* A request opens when a change starts to wait; more join it. */
+	*opened_r = none_waited && r.change[0] != '\0';
 	r.requested_by = requested_by;
 	r.requested_at = ctx->now;
 	if (store_list_review_put(ctx->store, &r, err) < 0) {
@@ -233,7 +236,7 @@ request_change_tx(const struct dir_ctx *ctx, struct store_list *l,
 static int
 resubmit_tx(const struct dir_ctx *ctx, struct store_list *l,
 	const struct dir_list_change *c, const char *requested_by,
-	struct error *err)
+	bool *opened_r, struct error *err)
 {
 	if (apply_change(ctx, l, c, err) < 0 ||
 	    store_list_get(ctx->store, l->id, ctx->arena, l, err) < 0)
@@ -242,6 +245,8 @@ resubmit_tx(const struct dir_ctx *ctx, struct store_list *l,
 		.requested_by = requested_by, .requested_at = ctx->now,
 		.decision = "", .reason = "", .decided_by = "" };
 	if (l->status != STORE_LIST_PENDING) {
+		/* A rejected list asked for again: a request opens. */
+		*opened_r = true;
 		l->status = STORE_LIST_PENDING;
 		l->updated_at = ctx->now;
 		if (store_list_update(ctx->store, l, err) < 0 ||
@@ -256,10 +261,11 @@ resubmit_tx(const struct dir_ctx *ctx, struct store_list *l,
 static int
 change_tx(const struct dir_ctx *ctx, const char *address,
 	const struct dir_list_change *c, const char *requested_by,
-	bool *waiting_r, struct error *err)
+	bool *waiting_r, bool *opened_r, struct error *err)
 {
 	struct store_list l;
 	*waiting_r = false;
+	*opened_r = false;
 	if (c->description == NULL && c->rule == NULL && c->member_add == NULL &&
 	    c->member_remove == NULL && c->owner_add == NULL &&
 	    c->owner_remove == NULL)
@@ -272,20 +278,24 @@ change_tx(const struct dir_ctx *ctx, const char *address,
 	if (requested_by == NULL)
 		return apply_change(ctx, &l, c, err);
 	if (l.status != STORE_LIST_APPROVED)
-		return resubmit_tx(ctx, &l, c, requested_by, err);
+		return resubmit_tx(ctx, &l, c, requested_by, opened_r, err);
 	*waiting_r = true;
-	return request_change_tx(ctx, &l, c, requested_by, err);
+	return request_change_tx(ctx, &l, c, requested_by, opened_r, err);
 }
 
 int
 dir_list_change(const struct dir_ctx *ctx, const char *address,
 	const struct dir_list_change *c, const char *requested_by,
-	bool *waiting_r, struct error *err)
+	bool *waiting_r, bool *opened_r, struct error *err)
 {
+	bool opened = false;
 	if (dir_begin(ctx, err) < 0)
 		return -1;
-	return dir_finish(ctx, change_tx(ctx, address, c, requested_by,
-				       waiting_r, err), err);
+	int rc = dir_finish(ctx, change_tx(ctx, address, c, requested_by,
+					 waiting_r, &opened, err), err);
+	if (opened_r != NULL)
+		*opened_r = rc == 0 && opened;
+	return rc;
 }
 
 /* ---- decisions ---- */

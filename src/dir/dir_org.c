@@ -260,6 +260,16 @@ dir_org_ods(const struct dir_ctx *ctx, int64_t org_id)
 	return "";
 }
 
+const char *
+dir_org_name(const struct dir_ctx *ctx, int64_t org_id)
+{
+	struct store_org org;
+	if (org_id != 0 && store_org_get(ctx->store, org_id, ctx->arena, &org,
+				   NULL) == 0)
+		return org.name;
+	return "";
+}
+
 int
 dir_org_get_by_id(const struct dir_ctx *ctx, int64_t org_id,
 	struct store_org *org_r, struct error *err)

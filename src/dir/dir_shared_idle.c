@@ -113,8 +113,7 @@ dir_shared_status(const struct dir_ctx *ctx, int64_t mailbox_id,
 		row.noticed_at };
 	struct lifecycle_shared_transition t;
 	lifecycle_shared_next(&cfg, &mb, &t);
-	*last_used_r = row.last_used_at > row.created_at ? row.last_used_at :
-		row.created_at;
+	*last_used_r = lifecycle_shared_last_use(&mb);
 	/* A notice is out only while its quiet spell lasts. */
 	*delete_at_r = t.step == LIFECYCLE_SHARED_DELETE ? t.due_at : 0;
 	return 0;

@@ -1,6 +1,6 @@
 /*
  * The jobs runner: the step table and one run under the lease (jobs.h),
- * and what every step's notices write the same way (a day, an org).
+ * and the day as every step's notices write it.
  * Layer: domain.
  */
 #include "jobs/jobs.h"
@@ -73,12 +73,4 @@ jobs_day_text(struct arena *a, int64_t t)
 	gmtime_r(&tt, &tm);
 	strftime(buf, sizeof(buf), "%d %B %Y", &tm);
 	return arena_strdup(a, buf);
-}
-
-const char *
-jobs_org_name(const struct dir_ctx *ctx, int64_t org_id)
-{
-	struct store_org o;
-	struct error inner;
-	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
 }

@@ -85,7 +85,4 @@ int jobs_lifecycle_account(const struct dir_ctx *ctx,
 /* A day as the notices write it, "02 April 2027" (UTC), in a. */
 const char *jobs_day_text(struct arena *a, int64_t t);
 
-/* The org's name for a notice; "" when it cannot be read. */
-const char *jobs_org_name(const struct dir_ctx *ctx, int64_t org_id);
-
 #endif

@@ -128,7 +128,7 @@ warn(struct sweep *s, const struct store_lifecycle_row *row,
 	struct arena *a = s->ctx->arena;
 	const struct mail_notice_field f[] = {
 		{ "name", row->display_name }, { "address", row->address },
-		{ "org", jobs_org_name(s->ctx, row->org_id) },
+		{ "org", dir_org_name(s->ctx, row->org_id) },
 		{ "step", step_words(t.step) }, { "date", jobs_day_text(a, t.due_at) },
 		{ "lead_days", leads }, { "reason", t.reason },
 	};
@@ -147,7 +147,7 @@ leaver_notice(struct sweep *s, const struct store_lifecycle_row *row,
 		return 0;
 	const struct mail_notice_field f[] = {
 		{ "name", row->display_name }, { "address", row->address },
-		{ "org", jobs_org_name(s->ctx, row->org_id) },
+		{ "org", dir_org_name(s->ctx, row->org_id) },
 		{ "date", jobs_day_text(s->ctx->arena, t.due_at) },
 	};
 	return notify(s, row, "leaver", acct->status_changed_at, "leaver", f,
@@ -235,7 +235,7 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 		lifecycle_next(&s->cfg, &acct, &next);
 		const struct mail_notice_field f[] = {
 			{ "name", row->display_name }, { "address", row->address },
-			{ "org", jobs_org_name(ctx, row->org_id) },
+			{ "org", dir_org_name(ctx, row->org_id) },
 			{ "date", next.step == LIFECYCLE_NONE ? "no set date" :
 				jobs_day_text(ctx->arena, next.due_at) },
 		};
@@ -272,7 +272,7 @@ send_digests(struct sweep *s, struct error *err)
 		}
 		struct str told;
 		str_init(&told, ctx->arena, 64 * 1024);
-		const char *org = jobs_org_name(ctx, d->org_id);
+		const char *org = dir_org_name(ctx, d->org_id);
 		const struct mail_notice_field f[] = {
 			{ "org", org }, { "date", jobs_day_text(ctx->arena, s->now) },
 			{ "changes", str_cstr(&d->lines) },

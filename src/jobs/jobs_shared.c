@@ -102,35 +102,59 @@ why_told(const struct dir_ctx *ctx, const struct told *t, const char *org)
 	return why != NULL ? why : "";
 }
 
+/*
+ * Mails template to each person told: the mailbox's own fields (name,
+ * mailbox, mailbox_name, org, last_used, why), then `date`, then the
+ * template's extra ones, and with tokens each person's confirm `link`.
+ */
+static int
+mail_told(struct sweep *s, const struct store_shared_row *row,
+	const struct lifecycle_shared *mb, const struct told *t,
+	const char *template, int64_t date,
+	const struct mail_notice_field *extra, size_t extra_count,
+	char (*tokens)[MAIL_SEAL_LINK_SIZE], struct error *err)
+{
+	const struct dir_ctx *ctx = s->ctx;
+	if (s->w == NULL)
+		return 0;
+	const char *org = dir_org_name(ctx, row->org_id);
+	struct mail_notice_field f[12] = {
+		{ "mailbox", row->address },
+		{ "mailbox_name", row->display_name }, { "org", org },
+		{ "last_used", jobs_day_text(ctx->arena,
+			lifecycle_shared_last_use(mb)) },
+		{ "why", why_told(ctx, t, org) },
+		{ "date", jobs_day_text(ctx->arena, date) },
+	};
+	size_t n = 6;
+	for (size_t i = 0; i < extra_count && n < 10; i++)
+		f[n++] = extra[i];
+	for (size_t i = 0; i < t->count; i++) {
+		const struct store_person *p = t->people[i];
+		size_t k = n;
+		f[k++] = (struct mail_notice_field){ "name", p->display_name };
+		if (tokens != NULL)
+			f[k++] = (struct mail_notice_field){ "link",
+				arena_printf(ctx->arena, "%s/shared/confirm#%s",
+					s->url, tokens[i]) };
+		if (mail_notice_send(s->w, ctx, template, f, k, p->address,
+			    p->mailbox_id, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* After the deletion: the people told of the notice are told it is gone. */
 static int
 send_deleted(struct sweep *s, const struct store_shared_row *row,
 	const struct lifecycle_shared *mb, int64_t deleted_at,
 	const struct told *t, struct error *err)
 {
-	const struct dir_ctx *ctx = s->ctx;
-	if (s->w == NULL)
-		return 0;
-	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
-		mb->created_at;
-	const char *org = jobs_org_name(ctx, row->org_id);
-	const char *why = why_told(ctx, t, org);
-	for (size_t i = 0; i < t->count; i++) {
-		const struct store_person *p = t->people[i];
-		const struct mail_notice_field f[] = {
-			{ "name", p->display_name }, { "mailbox", row->address },
-			{ "mailbox_name", row->display_name }, { "org", org },
-			{ "last_used", jobs_day_text(ctx->arena, used) },
-			{ "noticed", jobs_day_text(ctx->arena, mb->noticed_at) },
-			{ "date", jobs_day_text(ctx->arena, deleted_at) },
-			{ "why", why },
-		};
-		if (mail_notice_send(s->w, ctx, "shared-deleted", f,
-			    sizeof(f) / sizeof(*f), p->address, p->mailbox_id,
-			    err) < 0)
-			return -1;
-	}
-	return 0;
+	const struct mail_notice_field noticed[] = {
+		{ "noticed", jobs_day_text(s->ctx->arena, mb->noticed_at) },
+	};
+	return mail_told(s, row, mb, t, "shared-deleted", deleted_at, noticed,
+		1, NULL, err);
 }
 
 /*
@@ -155,33 +179,12 @@ send_notice(struct sweep *s, const struct store_shared_row *row,
 	    dir_finish(ctx, dir_shared_notice_record(ctx, row->id, noticed_at,
 		    delete_at, lead, hash_ptrs, t->count, err), err) < 0)
 		return -1;
-	if (s->w == NULL)
-		return 0;
-	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
-		mb->created_at;
-	const char *org = jobs_org_name(ctx, row->org_id);
-	const char *why = why_told(ctx, t, org);
 	char days[24];
 	snprintf(days, sizeof(days), "%lld",
 		(long long)(s->cfg.shared_inactive_s / LIFECYCLE_DAY_S));
-	for (size_t i = 0; i < t->count; i++) {
-		const struct store_person *p = t->people[i];
-		const char *link = arena_printf(ctx->arena,
-			"%s/shared/confirm#%s", s->url, tokens[i]);
-		const struct mail_notice_field f[] = {
-			{ "name", p->display_name }, { "mailbox", row->address },
-			{ "mailbox_name", row->display_name }, { "org", org },
-			{ "last_used", jobs_day_text(ctx->arena, used) },
-			{ "date", jobs_day_text(ctx->arena, delete_at) },
-			{ "days", days }, { "link", link },
-			{ "why", why },
-		};
-		if (mail_notice_send(s->w, ctx, "shared-inactive", f,
-			    sizeof(f) / sizeof(*f), p->address, p->mailbox_id,
-			    err) < 0)
-			return -1;
-	}
-	return 0;
+	const struct mail_notice_field extra[] = { { "days", days } };
+	return mail_told(s, row, mb, t, "shared-inactive", delete_at, extra, 1,
+		tokens, err);
 }
 
 static int

@@ -305,6 +305,13 @@ lifecycle_step_name(enum lifecycle_step step)
 
 static const char shared_rule[] = "L5 shared inactivity";
 
+int64_t
+lifecycle_shared_last_use(const struct lifecycle_shared *mb)
+{
+	return mb->last_used_at > mb->created_at ? mb->last_used_at :
+		mb->created_at;
+}
+
 void
 lifecycle_shared_next(const struct lifecycle_config *cfg,
 	const struct lifecycle_shared *mb,
@@ -314,9 +321,8 @@ lifecycle_shared_next(const struct lifecycle_config *cfg,
 		"", "" };
 	if (cfg->shared_inactive_s <= 0)
 		return;
-	int64_t used = mb->last_used_at > mb->created_at ? mb->last_used_at :
-		mb->created_at;
-	int64_t notice_at = used + cfg->shared_inactive_s;
+	int64_t notice_at = lifecycle_shared_last_use(mb) +
+		cfg->shared_inactive_s;
 	/* A notice older than the last use belongs to a spell that ended. */
 	if (mb->noticed_at == 0 || mb->noticed_at < notice_at) {
 		*t_r = (struct lifecycle_shared_transition){

@@ -155,7 +155,7 @@ const char *lifecycle_step_name(enum lifecycle_step step);
 struct lifecycle_shared {
 	int64_t created_at;	/* counts as a use */
 	int64_t last_used_at;	/* a grantee's SELECT, a sent copy, a confirm */
-	int64_t noticed_at;	/* when the notice out fell due; 0 none */
+	int64_t noticed_at;	/* when the notice out was sent; 0 none */
 };
 
 enum lifecycle_shared_step {
@@ -170,6 +170,9 @@ struct lifecycle_shared_transition {
 	const char *rule;	/* "L5 shared inactivity": static text */
 	const char *reason;
 };
+
+/* The mailbox's last use: its creation counts as one. */
+int64_t lifecycle_shared_last_use(const struct lifecycle_shared *mb);
 
 /*
  * The mailbox's next step whatever now is. A notice stands only for the

@@ -75,14 +75,6 @@ notice_send(const struct dir_ctx *ctx, struct store_writer *w,
 }
 
 static const char *
-org_name(const struct dir_ctx *ctx, int64_t org_id)
-{
-	struct store_org o;
-	struct error inner;
-	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
-}
-
-static const char *
 day_of(const struct dir_ctx *ctx, int64_t t)
 {
 	char text[32];
@@ -107,7 +99,7 @@ guest_notice(const struct dir_ctx *ctx, const struct dir_guest_item *it,
 	f[1] = (struct mail_notice_field){ "guest_name", g->display_name };
 	f[2] = (struct mail_notice_field){ "inviter", g->inviter_address };
 	f[3] = (struct mail_notice_field){ "ods", g->org_ods };
-	f[4] = (struct mail_notice_field){ "org", org_name(ctx, g->org_id) };
+	f[4] = (struct mail_notice_field){ "org", dir_org_name(ctx, g->org_id) };
 	f[5] = (struct mail_notice_field){ "due", day_of(ctx, it->due.due_at) };
 	*template_r = NULL;
 	switch (it->due.step) {
@@ -212,7 +204,7 @@ mail_licence_step(const struct dir_ctx *ctx, struct store_writer *w,
 			continue;
 		const struct mail_notice_field f[] = {
 			{ "addon", a->name }, { "ods", a->org_ods },
-			{ "org", org_name(ctx, a->org_id) }, { "when", when },
+			{ "org", dir_org_name(ctx, a->org_id) }, { "when", when },
 			{ "expires", expiry },
 			{ "days", arena_printf(ctx->arena, "%lld",
 				(long long)it->days) },

@@ -1,8 +1,8 @@
 /*
  * List approval requests and decisions by mail (mail_list_approval.h):
- * the change is made and committed by the directory, then the state
- * before and after says whether a request was opened (mail the LAs) or
- * decided (mail the person who asked). Values typed by people (a list's
+ * the change is made and committed by the directory, which says whether
+ * it opened a request (mail the LAs); the request read before a decision
+ * names who asked (mail them the decision). Values typed by people (a list's
  * name, a description) reach the mail only as template fields, which
  * can never add a header line (mail_notice.h); here they are also put
  * on one line each, cut at SUMMARY_MAX characters. Layer: domain.
@@ -183,14 +183,6 @@ send_notice(struct store_writer *w, const struct dir_ctx *ctx,
 		template, sent);
 }
 
-static const char *
-org_name(const struct dir_ctx *ctx, int64_t org_id)
-{
-	struct store_org o;
-	struct error inner;
-	return dir_org_get_by_id(ctx, org_id, &o, &inner) == 0 ? o.name : "";
-}
-
 /* The request to the org's live LAs, each once. */
 static void
 tell_admins(struct store_writer *w, const struct dir_ctx *ctx,
@@ -213,7 +205,7 @@ tell_admins(struct store_writer *w, const struct dir_ctx *ctx,
 	}
 	const struct mail_notice_field f[] = {
 		{ "list", l->address }, { "name", l->name },
-		{ "org", org_name(ctx, l->org_id) },
+		{ "org", dir_org_name(ctx, l->org_id) },
 		{ "ods", dir_org_ods(ctx, l->org_id) },
 		{ "requested_by", requested_by },
 		{ "request", new_list ? "the new distribution list" :
@@ -243,29 +235,19 @@ mail_list_approval_change(struct store_writer *w, const struct dir_ctx *ctx,
 	const char *address, const struct dir_list_change *c,
 	const char *requested_by, bool *waiting_r, struct error *err)
 {
-	struct store_list before, after;
-	struct store_list_review r_before, r_after;
-	struct error inner;
-	/* What waited before: a request already open gets no second mail. */
-	bool known = requested_by != NULL && w != NULL &&
-		dir_list_get(ctx, address, &before, &inner) == 0 &&
-		dir_list_review(ctx, address, &r_before, &inner) == 0;
-	if (dir_list_change(ctx, address, c, requested_by, waiting_r, err) < 0)
+	bool opened;
+	if (dir_list_change(ctx, address, c, requested_by, waiting_r, &opened,
+		    err) < 0)
 		return -1;
-	if (!known || dir_list_get(ctx, before.address, &after, &inner) < 0 ||
-	    dir_list_review(ctx, before.address, &r_after, &inner) < 0)
+	struct store_list l;
+	struct store_list_review r;
+	struct error inner;
+	if (!opened || w == NULL || dir_list_get(ctx, address, &l,
+		    &inner) < 0 || dir_list_review(ctx, address, &r, &inner) < 0)
 		return 0;
-	if (before.status == STORE_LIST_APPROVED) {
-		/* A change now waiting on an approved list, none before. */
-		if (*waiting_r && r_before.change[0] == '\0' &&
-		    r_after.change[0] != '\0')
-			tell_admins(w, ctx, &after, requested_by, false,
-				r_after.change);
-	} else if (before.status != STORE_LIST_PENDING &&
-		   after.status == STORE_LIST_PENDING) {
-		/* A rejected list sent back for approval. */
-		tell_admins(w, ctx, &after, requested_by, true, NULL);
-	}
+	/* A change waiting on an approved list, or a rejected list again. */
+	tell_admins(w, ctx, &l, requested_by, !*waiting_r,
+		*waiting_r ? r.change : NULL);
 	return 0;
 }
 
@@ -290,7 +272,7 @@ mail_list_approval_decide(struct store_writer *w, const struct dir_ctx *ctx,
 		"to it is now delivered." : "The change is made.";
 	const struct mail_notice_field f[] = {
 		{ "list", l.address }, { "name", l.name },
-		{ "org", org_name(ctx, l.org_id) },
+		{ "org", dir_org_name(ctx, l.org_id) },
 		{ "ods", dir_org_ods(ctx, l.org_id) },
 		{ "decision", approve ? "approved" : "rejected" },
 		{ "decided_by", ctx->actor },

@@ -1009,16 +1009,19 @@ test_owner_changes_wait_for_approval(void **state)
 	assert_int_equal(dir_list_create(&f->u.ctx, &in, &l, &err), 0);
 	assert_string_equal(dir_list_state_name(l.status), "pending");
 	struct dir_list_change add_jo = { .member_add = jo };
+	bool opened;
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_jo, owner,
-				 &waiting, &err), 0);
+				 &waiting, &opened, &err), 0);
 	assert_false(waiting);	/* never approved: it applies, still Pending */
+	assert_false(opened);	/* the request for the new list stands */
 	assert_true(is_member(f, l.address, jo));
 	assert_int_equal(dir_list_approve(&f->u.ctx, l.address, &err), 0);
 	struct dir_list_change add_kim = { .member_add = kim,
 		.description = "Monthly" };
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_kim, owner,
-				 &waiting, &err), 0);
+				 &waiting, &opened, &err), 0);
 	assert_true(waiting);
+	assert_true(opened);	/* the first change to wait opens a request */
 	assert_false(is_member(f, l.address, kim));
 	struct store_list_review r;
 	assert_int_equal(dir_list_review(&f->u.ctx, l.address, &r, &err), 0);
@@ -1028,7 +1031,8 @@ test_owner_changes_wait_for_approval(void **state)
 	/* A removal asked for cancels the addition asked for. */
 	struct dir_list_change drop_kim = { .member_remove = kim };
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &drop_kim,
-				 owner, &waiting, &err), 0);
+				 owner, &waiting, &opened, &err), 0);
+	assert_false(opened);	/* it joins the request already waiting */
 	assert_int_equal(dir_list_review(&f->u.ctx, l.address, &r, &err), 0);
 	assert_string_equal(r.change,
 		"{\"description\":\"Monthly\",\"members_remove\":[\""
@@ -1036,7 +1040,7 @@ test_owner_changes_wait_for_approval(void **state)
 	assert_int_equal(dir_list_reject(&f->u.ctx, l.address, "", &err), -1);
 	assert_string_equal(err.field, "reason");
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_kim, owner,
-				 &waiting, &err), 0);
+				 &waiting, NULL, &err), 0);
 	assert_int_equal(dir_list_approve(&f->u.ctx, l.address, &err), 0);
 	assert_true(is_member(f, l.address, kim));
 	assert_int_equal(dir_list_get(&f->u.ctx, l.address, &l, &err), 0);
@@ -1048,10 +1052,10 @@ test_owner_changes_wait_for_approval(void **state)
 				 &err), 0);
 	struct dir_list_change add_owner = { .owner_add = jo };
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_owner,
-				 owner, &waiting, &err), 0);
+				 owner, &waiting, NULL, &err), 0);
 	add_owner.owner_add = kim;
 	assert_int_equal(dir_list_change(&f->u.ctx, l.address, &add_owner,
-				 owner, &waiting, &err), -1);
+				 owner, &waiting, NULL, &err), -1);
 	assert_int_equal(err.code, ERROR_LIMIT);
 	assert_non_null(strstr(err.msg, "2 owners"));
 }
@@ -1077,7 +1081,7 @@ test_change_freeze_blocks_dynamic_lists(void **state)
 	bool waiting;
 	struct dir_list_change c = { .description = "x" };
 	assert_int_equal(dir_list_change(&f->u.ctx, dyn.address, &c, NULL,
-				 &waiting, &err), -1);
+				 &waiting, NULL, &err), -1);
 	assert_string_equal(err.field, "change_freeze");
 	assert_int_equal(dir_list_rename(&f->u.ctx, dyn.address, "Dyn 2", NULL,
 				 &l, &err), -1);
@@ -1087,7 +1091,7 @@ test_change_freeze_blocks_dynamic_lists(void **state)
 	assert_string_equal(err.field, "change_freeze");
 	/* Static lists, and expansion, carry on. */
 	assert_int_equal(dir_list_change(&f->u.ctx, stat.address, &c, NULL,
-				 &waiting, &err), 0);
+				 &waiting, NULL, &err), 0);
 	const char **out;
 	size_t n;
 	assert_int_equal(dir_list_expand(&f->u.ctx, dyn.address, &out, &n,
