@@ -671,6 +671,42 @@ test_last_global_admin_kept(void **state)
 	assert_int_equal(err.code, ERROR_EXISTS);
 }
 
+/*
+ * Whatever the number of quiet Global Administrators, a run leaves
+ * exactly one of them who can act, and later ones, however many join
+ * and go quiet, never leave none.
+ */
+static void
+test_last_global_admin_any_number(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	static const char *const last[] = { "Ga", "Gb", "Gc", "Gd", "Ge",
+		"Gf", "Gg", "Gh", "Gi", "Gj" };
+	size_t made = 0;
+	int64_t at = T0;
+	for (size_t batch = 1; batch <= 4; batch++) {
+		for (size_t i = 0; i < batch; i++) {
+			struct dir_ctx c = f->u.ctx;
+			c.now = at;
+			const char *a = add_person(f, last[made++]);
+			assert_int_equal(dir_role_add(&c, a, "AAA",
+						 "global_admin", &err), 0);
+		}
+		at += 400 * DAY;	/* all of them quiet long enough */
+		run(f, at, false);
+		int64_t *ids;
+		size_t n;
+		assert_int_equal(dir_global_admins(&f->u.ctx, f->u.ctx.arena,
+					 &ids, &n, &err), 0);
+		assert_int_equal(n, 1);
+		struct store_person p;
+		assert_int_equal(store_person_get(f->u.st, ids[0],
+					 f->u.ctx.arena, &p, &err), 0);
+		assert_int_equal(p.status, STORE_PERSON_INACTIVE);
+	}
+}
+
 static void
 test_signin_wakes(void **state)
 {
@@ -846,6 +882,65 @@ test_shared_boundaries(void **state)
 	assert_int_equal(mb.noticed_at, T0 + 180 * DAY);
 }
 
+/*
+ * L5 over random histories: runs of the job at random times (gaps from an
+ * hour to 300 days: a server down for months included) and uses of the
+ * mailbox in between, with random periods. Whatever happens: a mailbox is
+ * deleted only after a notice of the same quiet spell, never sooner than
+ * the confirm period after the run that sent it, never when it was used
+ * since; and one left alone is deleted by the first run the period allows.
+ */
+static void
+test_property_shared_random_histories(void **state)
+{
+	(void)state;
+	for (int run = 0; run < 2000; run++) {
+		struct lifecycle_config cfg;
+		lifecycle_config_default(&cfg);
+		if (run % 2 == 1) {
+			cfg.shared_inactive_s = (int64_t)(1 + rnd(400)) * DAY;
+			cfg.shared_confirm_s = (int64_t)(1 + rnd(60)) * DAY;
+		}
+		struct lifecycle_shared mb = { .created_at = T0 };
+		int64_t now = T0, told_at = 0;
+		bool used_since_told = false;
+		for (int ev = 0; ev < 60; ev++) {
+			now += rnd(4) == 0 ? (int64_t)rnd(300) * DAY :
+				3600 + (int64_t)rnd(20) * DAY;
+			if (rnd(5) == 0) {	/* a use before this run */
+				mb.last_used_at = now - rnd(3600);
+				used_since_told = told_at != 0;
+			}
+			/* The job: at most a notice then its deletion. */
+			struct lifecycle_shared_transition t;
+			for (int g = 0; g < 2 &&
+			     lifecycle_shared_due(&cfg, &mb, now, &t); g++) {
+				if (t.step == LIFECYCLE_SHARED_NOTICE) {
+					assert_true(t.due_at >= mb.created_at +
+						cfg.shared_inactive_s);
+					lifecycle_shared_apply(&mb, &t, now);
+					assert_int_equal(mb.noticed_at, now);
+					told_at = now;
+					used_since_told = false;
+					continue;
+				}
+				assert_int_equal(t.step, LIFECYCLE_SHARED_DELETE);
+				assert_true(told_at != 0 && !used_since_told);
+				assert_true(now >= told_at + cfg.shared_confirm_s);
+				assert_true(lifecycle_shared_last_use(&mb) <
+					told_at);
+				break;
+			}
+			if (t.step == LIFECYCLE_SHARED_DELETE && t.due_at <= now)
+				break;	/* deleted: its history ends */
+			/* Left alone past the period, it is deleted now. */
+			if (told_at != 0 && !used_since_told &&
+			    now >= told_at + cfg.shared_confirm_s)
+				fail_msg("run %d: kept past its period", run);
+		}
+	}
+}
+
 static void
 test_shared_warnings(void **state)
 {
@@ -890,6 +985,7 @@ main(void)
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_shared_boundaries),
 		cmocka_unit_test(test_shared_warnings),
+		cmocka_unit_test(test_property_shared_random_histories),
 		cmocka_unit_test(test_durations_configurable),
 		cmocka_unit_test(test_warnings),
 		cmocka_unit_test(test_timeline),
@@ -903,6 +999,8 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_last_global_admin_kept,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_last_global_admin_any_number, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_job_shared_idempotent_and_catch_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(
