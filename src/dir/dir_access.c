@@ -521,8 +521,19 @@ int
 dir_is_last_global_admin(const struct dir_ctx *ctx, int64_t person_id,
 	bool *last_r, struct error *err)
 {
-	int64_t *ids;
+	*last_r = false;
+	/* Their own roles first (by the key): most people hold none. */
+	struct store_role *roles;
 	size_t n;
+	bool holds = false;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
+		    err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && !holds; i++)
+		holds = strcmp(roles[i].role, "global_admin") == 0;
+	if (!holds)
+		return 0;
+	int64_t *ids;
 	if (dir_global_admins(ctx, ctx->arena, &ids, &n, err) < 0)
 		return -1;
 	*last_r = n == 1 && ids[0] == person_id;
