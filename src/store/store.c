@@ -154,6 +154,7 @@ store_close(struct store **stp)
 	st->ops->close(st->conn);
 	store_changes_free(st);
 	free(st->search_pending);
+	arena_free(&st->search_arena);
 	free(st);
 	*stp = NULL;
 }

@@ -100,6 +100,13 @@ struct store_ops {
 	/* Log maintenance that does not block writers (a PASSIVE checkpoint). */
 	int (*maintain)(void *conn, struct error *err);
 	/*
+	 * A bulk load begins (on) or ends (off) on this connection: SQLite
+	 * gives it a page cache large enough to hold the pages the load
+	 * dirties, so they are written once at commit instead of spilled and
+	 * read back (bench B6).
+	 */
+	void (*bulk)(void *conn, bool on);
+	/*
 	 * Starts the outermost transaction of a connection that will write:
 	 * SQLite takes the write lock at once (BEGIN IMMEDIATE), so two
 	 * writers never both read and then fail to upgrade.

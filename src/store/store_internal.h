@@ -33,6 +33,13 @@
 /* Deepest nesting of transactions (the writer's batch, a job, a call). */
 #define STORE_DEPTH_MAX 16
 
+/* One people_search row waiting to be written by a search batch. */
+struct store_key_row {
+	const char *key;
+	const char *sort;
+	int64_t person_id, org_id, site_id;
+};
+
 struct store {
 	const struct store_ops *ops;
 	void *conn;
@@ -52,10 +59,15 @@ struct store {
 	 */
 	bool audit_mark_valid;
 	struct store_audit_mark audit_mark;
-	/* People whose search keys wait for store_search_batch_flush. */
+	/*
+	 * The People Finder rows of people made in a search batch, waiting
+	 * for store_search_batch_flush; their texts are in search_arena.
+	 */
 	bool search_batch;
-	int64_t *search_pending;
+	struct store_key_row *search_pending;
 	size_t search_pending_count, search_pending_capacity;
+	int64_t search_pending_min;	/* the least person_id pending */
+	struct arena *search_arena;
 	size_t search_marks[STORE_DEPTH_MAX]; /* pending count at each begin */
 };
 
@@ -222,11 +234,13 @@ int store_search_refresh(struct store *st, const struct store_person *p,
 	struct error *err);
 
 /*
- * For store_person_insert in a search batch: notes the person for the
- * next flush. -1 (ERROR_TEMPORARY) for want of memory.
+ * For store_person_insert in a search batch: notes the new person's keys
+ * (names, title and address, as store_search_refresh writes them, sorted
+ * by sort) for the next flush. -1 (ERROR_LIMIT) for names too long to
+ * index or want of memory.
  */
-int store_search_batch_note(struct store *st, int64_t person_id,
-	struct error *err);
+int store_search_batch_note(struct store *st, const struct store_person *p,
+	const char *sort, struct error *err);
 
 /*
  * The smallest text greater than every text that starts with prefix, for

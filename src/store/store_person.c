@@ -89,14 +89,16 @@ store_person_insert(struct store *st, struct store_person *p,
 		p->department, p->phone, p->mobile, (int64_t)p->mobile_hidden,
 		p->notes, status_text[p->status], p->sync_id, p->created_at,
 		p->updated_at, sort);
-	arena_free(&a);
-	if (id < 0)
+	if (id < 0) {
+		arena_free(&a);
 		return -1;
+	}
 	p->id = id;
 	/* A bulk load writes the keys of many people at once, in order. */
-	if (st->search_batch)
-		return store_search_batch_note(st, id, err);
-	return store_search_refresh(st, p, err);
+	int rc = st->search_batch ? store_search_batch_note(st, p, sort, err) :
+		store_search_refresh(st, p, err);
+	arena_free(&a);
+	return rc;
 }
 
 int

@@ -71,10 +71,29 @@ store_search_keys(const char *first_name, const char *last_name,
 /* Key arena: a person's names and title are at most a few hundred bytes. */
 #define REFRESH_ARENA (64 * 1024)
 
+/*
+ * Drops the rows a search batch holds for person_id (made, then changed,
+ * in one batch: the refresh writes their keys as they are now). Only the
+ * batch's own new people can be there, whose ids are its newest.
+ */
+static void
+batch_forget(struct store *st, int64_t person_id)
+{
+	if (st->search_pending_count == 0 ||
+	    person_id < st->search_pending_min)
+		return;
+	size_t kept = 0;
+	for (size_t i = 0; i < st->search_pending_count; i++)
+		if (st->search_pending[i].person_id != person_id)
+			st->search_pending[kept++] = st->search_pending[i];
+	st->search_pending_count = kept;
+}
+
 int
 store_search_refresh(struct store *st, const struct store_person *p,
 	struct error *err)
 {
+	batch_forget(st, p->id);
 	if (store_exec(st, err, "DELETE FROM people_search WHERE person_id = ?",
 		    "i", p->id) < 0)
 		return -1;
@@ -117,95 +136,85 @@ void
 store_search_batch_begin(struct store *st)
 {
 	st->search_batch = true;
+	st->ops->bulk(st->conn, true);
 }
 
-int
-store_search_batch_note(struct store *st, int64_t person_id,
-	struct error *err)
+/* Room for a batch's key texts before a flush: some 300 bytes a person. */
+#define BATCH_ARENA (512 * 1024 * 1024)
+
+static struct store_key_row *
+batch_push(struct store *st)
 {
 	if (st->search_pending_count == st->search_pending_capacity) {
 		size_t cap = st->search_pending_capacity != 0 ?
-			2 * st->search_pending_capacity : 1024;
-		int64_t *grown = realloc(st->search_pending,
+			2 * st->search_pending_capacity : 8192;
+		struct store_key_row *grown = realloc(st->search_pending,
 			cap * sizeof(*grown));
 		if (grown == NULL)
-			return error_set(err, ERROR_TEMPORARY, "storage error: "
-				"out of memory; try again later");
+			return NULL;
 		st->search_pending = grown;
 		st->search_pending_capacity = cap;
 	}
-	st->search_pending[st->search_pending_count++] = person_id;
-	return 0;
+	return &st->search_pending[st->search_pending_count++];
 }
 
-/* One people_search row waiting to be written. */
-struct key_row {
-	const char *key;
-	const char *sort;
-	int64_t person_id, org_id, site_id;
-};
+int
+store_search_batch_note(struct store *st, const struct store_person *p,
+	const char *sort, struct error *err)
+{
+	if (st->search_arena == NULL)
+		st->search_arena = arena_new(BATCH_ARENA);
+	struct arena *a = st->search_arena;
+	char **keys;
+	size_t n;
+	if (p->deleted_at != 0)
+		return 0;
+	const char *kept = arena_strdup(a, sort);
+	if (kept == NULL || store_search_keys(p->first_name, p->last_name,
+				    p->display_name, p->job_title, a, &keys,
+				    &n) < 0)
+		return error_set(err, ERROR_LIMIT, "a person's names are too "
+			"long to index, or too many people to index at once");
+	/* The address key as store_search_refresh makes it: SQL lower(). */
+	const char *address = NULL;
+	if (p->address != NULL) {
+		char *e = arena_printf(a, "e:%s", p->address);
+		for (char *c = e; c != NULL && *c != '\0'; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		if (e == NULL)
+			return error_set(err, ERROR_LIMIT,
+				"too many people to index at once");
+		address = e;
+	}
+	for (size_t i = 0; i <= n; i++) {
+		const char *key = i < n ? keys[i] : address;
+		/* Keys are distinct; the address may equal none of them. */
+		if (key == NULL)
+			break;
+		struct store_key_row *row = batch_push(st);
+		if (row == NULL)
+			return error_set(err, ERROR_TEMPORARY, "storage error: "
+				"out of memory; try again later");
+		*row = (struct store_key_row){ key, kept, p->id, p->org_id,
+			p->site_id };
+		if (st->search_pending_count == 1 ||
+		    p->id < st->search_pending_min)
+			st->search_pending_min = p->id;
+	}
+	return 0;
+}
 
 static int
 key_row_compare(const void *a, const void *b)
 {
-	const struct key_row *x = a, *y = b;
+	const struct store_key_row *x = a, *y = b;
 	int c = strcmp(x->key, y->key);
 	if (c == 0)
 		c = strcmp(x->sort, y->sort);
 	if (c == 0)
 		c = x->person_id < y->person_id ? -1 : x->person_id > y->person_id;
 	return c;
-}
-
-/* Adds person_id's rows (their keys and address) to *rows_r. */
-static int
-batch_read_person(struct store *st, int64_t person_id, struct arena *a,
-	struct key_row **rows_r, size_t *count_r, size_t *capacity,
-	struct error *err)
-{
-	struct store_stmt *s = store_query(st, err,
-		"SELECT p.first_name, p.last_name, p.display_name, p.job_title,"
-		" p.sort_name, p.org_id, COALESCE(p.site_id, 0),"
-		" COALESCE(p.deleted_at, 0), lower(m.address)"
-		" FROM people p LEFT JOIN mailboxes m ON m.id = p.mailbox_id"
-		" WHERE p.id = ?", "i", person_id);
-	if (s == NULL)
-		return -1;
-	int rc = store_step(st, s, err);
-	if (rc <= 0)
-		return store_rows_done(st, s, rc, err);
-	const char *first = store_col_text(st, s, 0, a);
-	const char *last = store_col_text(st, s, 1, a);
-	const char *display = store_col_text(st, s, 2, a);
-	const char *title = store_col_text(st, s, 3, a);
-	const char *sort = store_col_text(st, s, 4, a);
-	struct key_row base = { NULL, sort, person_id,
-		store_col_int(st, s, 5), store_col_int(st, s, 6) };
-	bool deleted = store_col_int(st, s, 7) != 0;
-	const char *address = store_col_text_or_null(st, s, 8, a);
-	if (store_rows_done(st, s, 0, err) < 0)
-		return -1;
-	if (deleted)
-		return 0;
-	char **keys;
-	size_t n;
-	if (store_search_keys(first, last, display, title, a, &keys, &n) < 0)
-		return error_set(err, ERROR_LIMIT,
-			"a person's names are too long to index");
-	for (size_t i = 0; i <= n; i++) {
-		const char *key = i < n ? keys[i] : address == NULL ? NULL :
-			arena_printf(a, "e:%s", address);
-		if (i == n && address == NULL)
-			break;
-		struct key_row *row = key == NULL ? NULL : arena_array_push(a,
-			(void **)rows_r, count_r, capacity, sizeof(*row));
-		if (row == NULL)
-			return error_set(err, ERROR_LIMIT,
-				"too many people to index at once");
-		*row = base;
-		row->key = key;
-	}
-	return 0;
 }
 
 /* Keys written by one INSERT: 16 rows, then one at a time for the rest. */
@@ -220,23 +229,13 @@ static const char key_insert_one[] =
 static const char key_insert_many[] = KEY_INSERT KEY_ROWS4 "," KEY_ROWS4
 	"," KEY_ROWS4 "," KEY_ROWS4 " ON CONFLICT DO NOTHING";
 
-/* Room for a batch's keys: some 500 bytes a person. */
-#define BATCH_ARENA (512 * 1024 * 1024)
-
 int
 store_search_batch_flush(struct store *st, struct error *err)
 {
-	size_t pending = st->search_pending_count;
-	if (pending == 0)
-		return 0;
-	struct arena *a = arena_new(BATCH_ARENA);
-	struct key_row *rows = NULL;
-	size_t count = 0, capacity = 0;
+	size_t count = st->search_pending_count;
+	struct store_key_row *rows = st->search_pending;
 	int rc = 0;
-	for (size_t i = 0; rc == 0 && i < pending; i++)
-		rc = batch_read_person(st, st->search_pending[i], a, &rows,
-			&count, &capacity, err);
-	if (rc == 0 && count > 0)
+	if (count > 0)
 		qsort(rows, count, sizeof(*rows), key_row_compare);
 	for (size_t done = 0; rc == 0 && done < count;) {
 		size_t n = count - done < KEY_INSERT_ROWS ? 1 : KEY_INSERT_ROWS;
@@ -247,7 +246,7 @@ store_search_batch_flush(struct store *st, struct error *err)
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
-			const struct key_row *r = &rows[done + i];
+			const struct store_key_row *r = &rows[done + i];
 			int at = (int)(5 * i);
 			store_bind_text(st, s, at + 1, r->key);
 			store_bind_text(st, s, at + 2, r->sort);
@@ -260,12 +259,12 @@ store_search_batch_flush(struct store *st, struct error *err)
 		store_finish(st, s);
 		done += n;
 	}
-	arena_free(&a);
 	/*
 	 * Written, or undone with the transaction the caller rolls back: a
 	 * flush belongs outside any savepoint that may be undone alone.
 	 */
 	st->search_pending_count = 0;
+	arena_reset(st->search_arena);
 	return rc;
 }
 
@@ -273,6 +272,8 @@ int
 store_search_batch_end(struct store *st, struct error *err)
 {
 	int rc = store_search_batch_flush(st, err);
+	if (st->search_batch)
+		st->ops->bulk(st->conn, false);
 	st->search_batch = false;
 	return rc;
 }
