@@ -1,9 +1,12 @@
 /*
  * The lifecycle job step (SPEC L1-L7, P12): sweeps every person not yet
  * purged, asks the pure rules (src/lifecycle/) what is due at `now`, and
- * applies each due step at its own due time, one person per transaction,
- * until nothing more is due: so a run after a long gap lands exactly where
- * runs every day would have. The person is mailed the warnings before
+ * applies each due step at its own due time until nothing more is due: so
+ * a run after a long gap lands exactly where runs every day would have.
+ * A page of people is one transaction on the writer, its changes, notices
+ * and mails together (each person's in a savepoint of it): one flush per
+ * page, not one per change and mail (bench B7), and a notice is never
+ * recorded as sent without its mail. The person is mailed the warnings before
  * each step, the notice of going Inactive and the leaver notice; each
  * org's Local Administrators get one digest of the accounts that changed.
  * Every mail goes through the platform's own delivery from a template
@@ -23,6 +26,7 @@
 #include "lifecycle/lifecycle.h"
 #include "mail/mail_notice.h"
 #include "store/store_lifecycle.h"
+#include "store/store_writer.h"
 
 #define PAGE 10000
 #define PAGE_ARENA (64u << 20)
@@ -38,7 +42,7 @@ struct digest {
 
 struct sweep {
 	const struct dir_ctx *ctx;	/* arena reset per page */
-	struct store_writer *w;
+	bool mails;	/* mail is delivered (a writer, not a dry run) */
 	struct lifecycle_config cfg;
 	int64_t now;
 	bool dry_run;
@@ -102,13 +106,12 @@ notify(struct sweep *s, const struct store_lifecycle_row *row,
 		"L6 notice", s->now, row->address);
 	if (s->dry_run)
 		return 0;
-	if (dir_begin(ctx, err) < 0 ||
-	    dir_finish(ctx, store_notice_mark(ctx->store, row->id, kind, due_at,
-		    s->now, err) < 0 ? -1 : 0, err) < 0)
+	if (store_notice_mark(ctx->store, row->id, kind, due_at, s->now,
+		    err) < 0)
 		return -1;
-	if (s->w == NULL)
+	if (!s->mails)
 		return 0;
-	return mail_notice_send(s->w, ctx, tpl, fields, count, row->address,
+	return mail_notice_send(NULL, ctx, tpl, fields, count, row->address,
 		row->mailbox_id, err);
 }
 
@@ -228,7 +231,7 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 				return -1;
 		}
 		struct lifecycle_transition next;
-		if (t.step != LIFECYCLE_INACTIVE || s->dry_run || s->w == NULL ||
+		if (t.step != LIFECYCLE_INACTIVE || !s->mails ||
 		    lifecycle_due(&s->cfg, &acct, s->now, &next))
 			continue;
 		/* The notice of going Inactive, with the deletion date. */
@@ -239,7 +242,7 @@ sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 			{ "date", next.step == LIFECYCLE_NONE ? "no set date" :
 				jobs_day_text(ctx->arena, next.due_at) },
 		};
-		if (mail_notice_send(s->w, ctx, "inactive", f,
+		if (mail_notice_send(NULL, ctx, "inactive", f,
 			    sizeof(f) / sizeof(*f), row->address, row->mailbox_id,
 			    err) < 0)
 			return -1;
@@ -287,8 +290,7 @@ send_digests(struct sweep *s, struct error *err)
 			if ((told.len > 0 && str_append_cstr(&told, ",") < 0) ||
 			    str_append_cstr(&told, p->address) < 0)
 				return error_set(err, ERROR_LIMIT, "no memory");
-			if (!s->dry_run && s->w != NULL &&
-			    mail_notice_send(s->w, ctx, "digest", f,
+			if (s->mails && mail_notice_send(NULL, ctx, "digest", f,
 				    sizeof(f) / sizeof(*f), p->address,
 				    p->mailbox_id, err) < 0)
 				return -1;
@@ -303,14 +305,59 @@ send_digests(struct sweep *s, struct error *err)
 	return 0;
 }
 
+/* A page of people, or the digests (rows NULL), for one transaction. */
+struct page {
+	struct sweep *s;
+	const struct store_lifecycle_row *rows;
+	size_t count;
+};
+
+/* The page's work on st, the transaction's store (the writer's, or ours). */
+static int
+page_run(struct store *st, void *arg, struct error *err)
+{
+	struct page *p = arg;
+	struct sweep *s = p->s;
+	const struct dir_ctx *outer = s->ctx;
+	struct dir_ctx c = *outer;
+	c.store = st;
+	s->ctx = &c;
+	int rc = 0;
+	for (size_t i = 0; i < p->count && rc == 0; i++)
+		rc = sweep_one(s, &p->rows[i], err);
+	if (rc == 0 && p->rows == NULL)
+		rc = send_digests(s, err);
+	s->ctx = outer;
+	return rc;
+}
+
+/*
+ * One transaction for the page: on the writer, whose commit makes its
+ * mails durable with it; without one (no mail is sent), on our own
+ * connection; a dry run writes nothing and needs none.
+ */
+static int
+page_apply(struct sweep *s, struct store_writer *w, struct page *p,
+	struct error *err)
+{
+	if (s->dry_run)
+		return page_run(s->ctx->store, p, err);
+	if (w != NULL)
+		return store_writer_run(w, page_run, p, err);
+	if (dir_begin(s->ctx, err) < 0)
+		return -1;
+	return dir_finish(s->ctx, page_run(s->ctx->store, p, err), err);
+}
+
 int
 jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err)
 {
 	struct dir_ctx c = *ctx;
 	c.arena = arena_new(PAGE_ARENA);
-	struct sweep s = { .ctx = &c, .w = w, .now = now, .dry_run = dry_run,
-		.r = r, .digest_arena = arena_new(DIGEST_ARENA) };
+	struct sweep s = { .ctx = &c, .mails = w != NULL && !dry_run,
+		.now = now, .dry_run = dry_run, .r = r,
+		.digest_arena = arena_new(DIGEST_ARENA) };
 	lifecycle_config_load(ctx->config, &s.cfg);
 	int64_t after = 0;
 	int rc = dir_global_admins(ctx, s.digest_arena, &s.admins,
@@ -322,14 +369,15 @@ jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 		if ((rc = store_lifecycle_rows(c.store, after, PAGE, c.arena,
 			     &rows, &count, err)) < 0 || count == 0)
 			break;
-		for (size_t i = 0; i < count && rc == 0; i++)
-			rc = sweep_one(&s, &rows[i], err);
-		if (rc < 0)
+		struct page p = { &s, rows, count };
+		if ((rc = page_apply(&s, w, &p, err)) < 0)
 			break;
 		after = rows[count - 1].id;
 	}
-	if (rc == 0)
-		rc = send_digests(&s, err);
+	if (rc == 0) {
+		struct page digests = { &s, NULL, 0 };
+		rc = page_apply(&s, w, &digests, err);
+	}
 	arena_free(&c.arena);
 	arena_free(&s.digest_arena);
 	return rc;

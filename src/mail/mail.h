@@ -266,6 +266,12 @@ struct mail_delivery_report {
  * recipients; m->notes are written in it too (with no recipient and no
  * copy, they alone: no body is kept). Intake calls mail_accept (mail_accept.h), which adds the
  * reports the sender is owed and decides the Sent Items copy.
+ *
+ * With w NULL, the delivery is written on ctx->store, inside the
+ * transaction the caller holds open there (a savepoint of it), and is
+ * durable when the caller commits: a job that makes many changes and
+ * mails (a lifecycle run, bench B7) commits them together, once, instead
+ * of waiting for a flush per mail.
  */
 int mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct mail_message *m, const struct mail_recipient *recipients,

@@ -270,8 +270,15 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	job.ctx.arena = a;
 	int rc = !job.delivers ? 0 : mail_body_prepare(m->data, m->size,
 		m->received_at, a, &job.body, err);
-	if (rc == 0)
+	if (rc == 0 && w != NULL)
 		rc = store_writer_run(w, run_deliver_job, &job, err);
+	else if (rc == 0) {
+		/* In the caller's transaction, as the writer runs a job. */
+		rc = dir_begin(ctx, err);
+		if (rc == 0)
+			rc = dir_finish(ctx, run_deliver_job(ctx->store, &job,
+				err), err);
+	}
 	if (rc == 0 && report_r != NULL)
 		*report_r = job.report;
 	if (rc == 0)

@@ -47,7 +47,8 @@ int mail_notice_render(const struct dir_ctx *ctx, const char *name,
 
 /*
  * Renders and delivers the notice from the postmaster to one local
- * mailbox, through the platform's own delivery (mail_deliver).
+ * mailbox, through the platform's own delivery (mail_deliver; w NULL:
+ * in the transaction open on ctx->store, durable with it).
  */
 int mail_notice_send(struct store_writer *w, const struct dir_ctx *ctx,
 	const char *name, const struct mail_notice_field *fields, size_t count,
