@@ -182,6 +182,12 @@ struct mail_message {
 	 * commit (SPEC M12a); 0: none. mail_accept sets it from `right`.
 	 */
 	int64_t sent_copy_mailbox;
+	/*
+	 * The shared mailbox the message was sent as or on behalf of, whose
+	 * last use (SPEC L5) the delivery's commit records, a copy kept or
+	 * not; 0: none. mail_accept sets it from `right` and the From.
+	 */
+	int64_t sent_as_shared;
 	/* Audit rows written in the delivery's commit (none: 0). */
 	const struct mail_audit_note *notes;
 	size_t note_count;

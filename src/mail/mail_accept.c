@@ -126,21 +126,20 @@ report_stopped(struct store_writer *w, const struct dir_ctx *ctx,
 }
 
 /*
- * The shared mailbox a submitted message was sent as or on behalf of,
- * whose Sent Items keeps a copy so the whole team sees what went out in
- * its name (SPEC M12a); 0 for none: sent as oneself or by an
- * application, another person's mailbox or a resource's, or
- * mail.shared_sent_copies off. The From was read and checked at DATA
- * (m->from), so one missing or not an address now is logged and no copy
- * made rather than the message refused.
+ * The shared mailbox a submitted message was sent as or on behalf of: a
+ * use of it (SPEC L5), and, with mail.shared_sent_copies, its Sent Items
+ * keeps a copy so the whole team sees what went out in its name (SPEC
+ * M12a). 0 for none: sent as oneself or by an application, another
+ * person's mailbox or a resource's. The From was read and checked at DATA
+ * (m->from), so one missing or not an address now is logged and nothing
+ * recorded rather than the message refused.
  */
 static int
-sent_copy_mailbox(const struct dir_ctx *ctx, const struct mail_message *m,
+sent_as_shared(const struct dir_ctx *ctx, const struct mail_message *m,
 	int64_t *mailbox_id_r, struct error *err)
 {
 	*mailbox_id_r = 0;
-	if (m->right == MAIL_SEND_SELF ||
-	    !config_get_bool(ctx->config, "mail.shared_sent_copies"))
+	if (m->right == MAIL_SEND_SELF)
 		return 0;
 	struct dir_address address;
 	struct error inner;
@@ -192,8 +191,10 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 	if (rc == 0 && sealing && seal.count > 0)
 		sent.seal = &seal;
 	if (rc == 0)
-		rc = sent_copy_mailbox(ctx, m, &sent.sent_copy_mailbox, err);
-	if (rc == 0 && (n > 0 || sent.sent_copy_mailbox != 0 ||
+		rc = sent_as_shared(ctx, m, &sent.sent_as_shared, err);
+	if (config_get_bool(ctx->config, "mail.shared_sent_copies"))
+		sent.sent_copy_mailbox = sent.sent_as_shared;
+	if (rc == 0 && (n > 0 || sent.sent_as_shared != 0 ||
 		m->note_count > 0 || sent.seal != NULL))
 		rc = mail_deliver(w, ctx, &sent, go, n, report_r, err);
 	else if (report_r != NULL)

@@ -178,12 +178,19 @@ file_sent_copy(struct deliver_job *job, const struct store_delivery *d,
 	if (store_deliver(job->ctx.store, &copy, NULL, err) < 0)
 		return -1;
 	store_changed(job->ctx.store, mailbox_id, sent.id);
-	/* Mail sent in its name is a use (SPEC L5): once a day, same commit. */
-	if (store_shared_used(job->ctx.store, mailbox_id, job->ctx.now,
-		    job->ctx.now - 86400, err) < 0)
-		return -1;
 	job->report.sent_copy = true;
 	return 0;
+}
+
+/* Mail sent in a shared mailbox's name is a use (SPEC L5): once a day. */
+static int
+note_shared_use(struct deliver_job *job, struct error *err)
+{
+	int64_t mailbox_id = job->m->sent_as_shared;
+	if (mailbox_id == 0)
+		return 0;
+	return store_shared_used(job->ctx.store, mailbox_id, job->ctx.now,
+		job->ctx.now - 86400, err);
 }
 
 /* The policy stage's audit rows for the message, in its commit. */
@@ -237,7 +244,7 @@ run_deliver_job(struct store *st, void *arg, struct error *err)
 	    (job->delivers && deliver_body(job, err) < 0) ||
 	    (job->m->seal != NULL && mail_seal_write(st, job->m,
 		    job->m->seal, SEAL_SCOPE, err) < 0) ||
-	    write_notes(job, err) < 0)
+	    write_notes(job, err) < 0 || note_shared_use(job, err) < 0)
 		return -1;
 	/*
 	 * The sending limits' count, in the same commit (SPEC M7): the

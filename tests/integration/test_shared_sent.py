@@ -9,6 +9,8 @@ back over IMAP by a member of the mailbox, through the folder LIST marks
 \\Sent (RFC 6154)."""
 
 import re
+import sqlite3
+import time
 from email.message import EmailMessage
 from email.policy import SMTP
 
@@ -68,6 +70,19 @@ def sent_items(server, reader, mailbox):
                                               "(FLAGS BODY.PEEK[])")]
 
 
+LAST_USED = "SELECT last_used_at FROM mailboxes WHERE address = ?"
+
+
+def sql(instance, text, *args):
+    conn = sqlite3.connect(instance.dir / "caremail.db")
+    try:
+        rows = conn.execute(text, args).fetchall()
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
+
+
 def subject(raw):
     return re.search(rb"\r\nSubject: ([^\r]*)", raw)[1].decode()
 
@@ -121,3 +136,25 @@ def test_shared_mailbox_keeps_what_was_sent_from_it(start_server, instance,
     inbox = [m["Subject"] for m in read_folder(server, bob, PASSWORD)]
     assert inbox == ["as reception", "on behalf of reception", "as herself",
                      "as eve", "referral"]
+
+
+@pytest.mark.parametrize("copies", [True, False], ids=["on", "off"])
+def test_sending_as_a_shared_mailbox_is_a_use(start_server, instance, org,
+                                               copies):
+    """SPEC L5: mail sent as or on behalf of a shared mailbox is a use of
+    it, whether or not its Sent Items keeps a copy; sending as oneself
+    is not a use of any shared mailbox."""
+    server = start_server(extra=() if copies else
+                          ("mail.shared_sent_copies=false",))
+    ann = person(instance, org, "Ann", "Usesit")
+    bob = person(instance, org, "Bob", "Gets")
+    box = instance.run("shared", "add", "--org", org, "--name",
+                       "Quiet Desk").stdout.strip()
+    instance.run("grant", "add", box, ann, "--right", "send_as")
+    sql(instance, "UPDATE mailboxes SET last_used_at = 1000"
+        " WHERE address = ?", box)
+    assert send(server, ann, ann, [bob], "as herself")[0] == 250
+    assert sql(instance, LAST_USED, box) == [(1000,)]
+    assert send(server, ann, box, [bob], "as the desk")[0] == 250
+    [(used,)] = sql(instance, LAST_USED, box)
+    assert used >= time.time() - 600, used
