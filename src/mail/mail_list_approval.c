@@ -183,25 +183,53 @@ send_notice(struct store_writer *w, const struct dir_ctx *ctx,
 		template, sent);
 }
 
-/* The request to the org's live LAs, each once. */
+/*
+ * Who can approve for the list's org: its active LAs, else (an org with
+ * none, a new practice, say) the active Global Administrators, so a
+ * request never waits unseen. -1 with err.
+ */
+static int
+approvers(const struct dir_ctx *ctx, const struct store_list *l,
+	const char **to, size_t *count_r, struct error *err)
+{
+	struct dir_org_admin *admins;
+	size_t n, count = 0;
+	if (dir_org_local_admins(ctx, l->org_id, &admins, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n && count < ADMINS_MAX; i++) {
+		if (admins[i].person.status == STORE_PERSON_ACTIVE)
+			to[count++] = admins[i].person.address;
+	}
+	if (count == 0) {
+		int64_t *ids;
+		size_t m;
+		if (dir_global_admins(ctx, ctx->arena, &ids, &m, err) < 0)
+			return -1;
+		for (size_t i = 0; i < m && count < ADMINS_MAX; i++) {
+			struct store_person p;
+			if (dir_person_get_by_id(ctx, ids[i], &p, err) < 0)
+				return -1;
+			if (p.status == STORE_PERSON_ACTIVE)
+				to[count++] = p.address;
+		}
+	}
+	*count_r = count;
+	return 0;
+}
+
+/* The request to those who can approve it, each once. */
 static void
 tell_admins(struct store_writer *w, const struct dir_ctx *ctx,
 	const struct store_list *l, const char *requested_by, bool new_list,
 	const char *change_json)
 {
-	struct dir_org_admin *admins;
-	size_t n;
 	struct error err;
-	if (dir_org_local_admins(ctx, l->org_id, &admins, &n, &err) < 0) {
+	const char *to[ADMINS_MAX];
+	size_t count = 0;
+	if (approvers(ctx, l, to, &count, &err) < 0) {
 		log_error("lists.notice", "list=<%s> notice=list-approval "
 			"error=\"%s\"", l->address, err.msg);
 		return;
-	}
-	const char *to[ADMINS_MAX];
-	size_t count = 0;
-	for (size_t i = 0; i < n && count < ADMINS_MAX; i++) {
-		if (admins[i].person.status == STORE_PERSON_ACTIVE)
-			to[count++] = admins[i].person.address;
 	}
 	const struct mail_notice_field f[] = {
 		{ "list", l->address }, { "name", l->name },

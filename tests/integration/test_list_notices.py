@@ -193,3 +193,21 @@ def test_edited_template_changes_the_request_mail(server, la, orgs,
     assert mail.get_content().replace("\r\n", "\n") == (
         f"{owner.address} wants {lst['address']}. Go to "
         f"{PORTAL}/list-approvals.\n")
+
+
+def test_org_without_an_la_asks_the_global_admins(server, la, ga, orgs,
+                                                  instance):
+    """An org with no active Local Administrator (a new practice): the
+    request goes to the Global Administrators, who can approve anything,
+    so it never waits unseen; the org's own people are not told."""
+    other = orgs[1]
+    owner = user_client(server, instance, other, "Nia", "Newpractice")
+    lst = owner.ok("POST", "/lists", {"org": other, "name": "Rota"},
+                   status=201)
+    assert lst["status"] == "pending"
+    [(_, mail)] = mails(instance, ga.address)
+    assert mail["Subject"] == (f"Approval asked for the list Rota "
+                               f"({lst['address']})")
+    assert mails(instance, la.address) == []
+    [row] = notices(instance, "list-approval")
+    assert row["summary"]["to"] == [ga.address]
