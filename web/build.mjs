@@ -110,8 +110,9 @@ function renderPages(assetPath) {
       assetPath,
       service,
       page,
-      // Only the menu items whose page exists yet (site.mjs).
-      nav: nav.filter((item) => built.has(item.href)),
+      // Only the menu items whose page exists yet (site.mjs; a #part is
+      // a section of the page).
+      nav: nav.filter((item) => built.has(item.href.replace(/#.*$/, ""))),
     });
     if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html)) throw new Error(`${name}: has an inline <script>; the CSP allows none`);
     if (/\sstyle=/i.test(html)) throw new Error(`${name}: has a style attribute; the CSP allows none`);

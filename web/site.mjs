@@ -19,6 +19,7 @@ export const nav = [
   { text: "Organisations", href: "/orgs", needs: "org.read" },
   { text: "API tokens", href: "/tokens", needs: "token.manage" },
   { text: "Mailboxes", href: "/mailboxes", needs: "mailbox.manage" },
+  { text: "Your shared mailboxes", href: "/account#shared-mailboxes", needs: "shared.owner" },
   { text: "Lists", href: "/lists", needs: "everyone" },
   { text: "Secure messages sent", href: "/secure-sent", needs: "everyone" },
   { text: "List approvals", href: "/list-approvals", needs: "list.manage" },

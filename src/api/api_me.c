@@ -40,6 +40,18 @@ me_extra(struct api_request *req, json_t *me)
 		"current_version", current, "current_accepted",
 		at != 0 && strcmp(version, current) == 0));
 	json_object_set_new(me, "security_questions", list);
+	/* The shared mailboxes theirs to keep (SPEC L5), admin or not. */
+	struct store_mailbox *owned = NULL;
+	size_t count = 0;
+	json_t *boxes = json_array();
+	if (dir_mailbox_owned(&req->ctx, req->session.person.id, &owned,
+		    &count, &err) == 0) {
+		for (size_t i = 0; i < count; i++)
+			json_array_append_new(boxes, json_pack("{s:s, s:s}",
+				"address", owned[i].address, "display_name",
+				owned[i].display_name));
+	}
+	json_object_set_new(me, "shared_mailboxes_owned", boxes);
 }
 
 /*

@@ -235,6 +235,12 @@ int dir_mailbox_get(const struct dir_ctx *ctx, const char *address,
  */
 int dir_mailbox_get_live(const struct dir_ctx *ctx, const char *address,
 	const char *kind, struct store_mailbox *m_r, struct error *err);
+/*
+ * The live shared mailboxes the person owns, by address: theirs to keep
+ * (SPEC L5) and to look after, admin role or not.
+ */
+int dir_mailbox_owned(const struct dir_ctx *ctx, int64_t person_id,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err);
 /* Mailboxes of a kind in an org (NULL: all orgs), not deleted. */
 int dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 	const char *kind, struct store_mailbox **m_r, size_t *count_r,

@@ -221,6 +221,14 @@ dir_mailbox_list(const struct dir_ctx *ctx, const char *org_ods,
 		kind != NULL ? &parsed : NULL, ctx->arena, m_r, count_r, err);
 }
 
+int
+dir_mailbox_owned(const struct dir_ctx *ctx, int64_t person_id,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err)
+{
+	return store_mailbox_owned(ctx->store, person_id, STORE_MAILBOX_SHARED,
+		ctx->arena, m_r, count_r, err);
+}
+
 static int
 mailbox_delete_tx(const struct dir_ctx *ctx, const char *address,
 	struct error *err)

@@ -151,6 +151,23 @@ store_mailbox_list(struct store *st, int64_t org_id,
 		(void **)m_r, count_r, err);
 }
 
+int
+store_mailbox_owned(struct store *st, int64_t person_id,
+	enum store_mailbox_kind kind, struct arena *a,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " MAILBOX_COLUMNS " FROM mailboxes"
+		" WHERE id IN (SELECT object_id FROM owners"
+		"  WHERE object_kind = 'mailbox' AND person_id = ?)"
+		" AND kind = ? AND deleted_at IS NULL ORDER BY address",
+		"it", person_id, kind_text[kind]);
+	if (s == NULL)
+		return -1;
+	return store_read_all(st, s, a, sizeof(**m_r), mailbox_read,
+		(void **)m_r, count_r, err);
+}
+
 #define CONTACT_COLUMNS                                                  \
 	"id, org_id, display_name, address, created_at, updated_at,      \
 	COALESCE(deleted_at, 0)"

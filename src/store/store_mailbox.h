@@ -38,6 +38,11 @@ int store_mailbox_list(struct store *st, int64_t org_id,
 	const enum store_mailbox_kind *kind, struct arena *a,
 	struct store_mailbox **m_r, size_t *count_r, struct error *err);
 
+/* The live mailboxes of a kind that the person owns, by address. */
+int store_mailbox_owned(struct store *st, int64_t person_id,
+	enum store_mailbox_kind kind, struct arena *a,
+	struct store_mailbox **m_r, size_t *count_r, struct error *err);
+
 int store_contact_insert(struct store *st, struct store_contact *c,
 	struct error *err);
 int store_contact_update(struct store *st, const struct store_contact *c,

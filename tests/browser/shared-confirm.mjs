@@ -6,7 +6,8 @@
 // on the mailbox's page and keeps it with its button. Each page passes
 // axe at 375 px and 1280 px (b.check). Env: CAREMAIL_TOKEN (a good link's
 // token), CAREMAIL_MAILBOX (its mailbox), CAREMAIL_OTHER (a noticed
-// mailbox of the LA's practice), CAREMAIL_COOKIE (the LA).
+// mailbox of the LA's practice), CAREMAIL_COOKIE (the LA),
+// CAREMAIL_OWNER_COOKIE (the owner of both, no admin role).
 import { env, expect, run } from "./harness.mjs";
 import { signedIn, waitText } from "./users-steps.mjs";
 
@@ -50,4 +51,26 @@ await run(async (b) => {
   const after = await la.text("#mailbox-summary");
   expect(!/Will be deleted on/.test(after), `still to be deleted: ${after}`);
   await la.check("mailbox-kept");
+  // The LA owns none: no menu item for it.
+  expect(await la.page.locator('.nhsuk-header__navigation-item:not([hidden]) a[href="/account#shared-mailboxes"]').count() === 0,
+    "the menu offers shared mailboxes to someone who owns none");
+
+  // The owner, no admin role: the menu leads to My account's list of the
+  // mailboxes they own, each a link to its page.
+  const owner = await b.another();
+  await signedIn(owner, env("CAREMAIL_OWNER_COOKIE"));
+  await owner.goto("/");
+  const shown = (href) => owner.page.locator(`.nhsuk-header__navigation-item:not([hidden]) a[href="${href}"]`);
+  await shown("/account#shared-mailboxes").first().waitFor({ state: "attached" });
+  expect(await shown("/account#shared-mailboxes").count() === 1, "no Your shared mailboxes in the menu");
+  expect(await shown("/mailboxes").count() === 0, "an owner is offered every mailbox");
+  await owner.goto("/account#shared-mailboxes");
+  await owner.page.locator("#shared-mailboxes-section").waitFor({ state: "visible" });
+  const listed = await owner.text("#shared-mailboxes-list");
+  expect(listed.includes(mailbox) && listed.includes(other), `the owned list: ${listed}`);
+  await owner.check("account-shared-mailboxes");
+  await owner.page.getByRole("link", { name: new RegExp(other.replace(/[.]/g, "\\.")) }).click();
+  await owner.page.locator("#mailbox-record").waitFor({ state: "visible" });
+  expect((await owner.text("#mailbox-heading")).length > 0, "the mailbox page has no heading");
+  expect((await owner.text("#mailbox-summary")).includes(other), "the page is not the mailbox's");
 });

@@ -1,7 +1,8 @@
 """SPEC L5 in a real browser (shared-confirm.mjs): the confirm page of an
 inactive shared mailbox notice, with a good link and a bad one, and the
-Keep this mailbox button of the mailbox's page, each checked with axe at
-375 px and 1280 px. The link is read from the notice as stored; opening
+Keep this mailbox button of the mailbox's page, and an owner with no admin
+role finding their shared mailboxes from the menu and My account, each
+checked with axe at 375 px and 1280 px. The link is read from the notice as stored; opening
 the page kept nothing, the button did."""
 
 import email
@@ -56,8 +57,10 @@ def test_confirm_page_and_mailbox_keep(web_server, instance, run_scenario,
     text = msg.get_body(("plain",)).get_content()
     token = re.search(r"/shared/confirm#([A-Za-z0-9_-]{43})", text)[1]
     client = ready(https_client, server, la, USER_PASSWORD)
+    mine = ready(https_client, server, owner, USER_PASSWORD)
     run_scenario("shared-confirm", server, cookie=client.cookie,
-                 token=token, mailbox=box, other=other)
+                 token=token, mailbox=box, other=other,
+                 owner_cookie=mine.cookie)
     # Both kept: the button and the page's button, not the page's opening.
     shown = [instance.json("shared", "show", b) for b in (box, other)]
     assert [s["delete_at"] for s in shown] == [None, None]

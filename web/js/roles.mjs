@@ -24,7 +24,9 @@ export function grantable(me) {
 }
 
 // Whether me (GET /me) may take action somewhere; "everyone" (site.mjs's
-// menu items for anyone signed in) is held by all.
+// menu items for anyone signed in) is held by all, "shared.owner" by
+// whoever owns a shared mailbox (an admin role or not).
 export function holds(me, action) {
+  if (action === "shared.owner") return (me?.shared_mailboxes_owned ?? []).length > 0;
   return action === "everyone" || (me?.actions ?? []).includes(action);
 }

@@ -1,7 +1,8 @@
 // My account (SPEC P11, A7): the person's details and mobile number,
 // password, security questions, the Acceptable Use Policy, their devices
 // and app passwords, each through the API's /me endpoints (docs/api.md
-// "Self-service", "App passwords", "Devices").
+// "Self-service", "App passwords", "Devices"), and the shared mailboxes
+// they own, each linked to its page.
 import { page } from "../app.mjs";
 import { api, create } from "../api.mjs";
 import { bindForm, clearErrors, FormError } from "../form.mjs";
@@ -9,6 +10,7 @@ import { showDevices } from "../devices.mjs";
 import { when } from "../format.mjs";
 import { hideSecret, revokeButton, showSecret } from "../secret.mjs";
 import { cell, fillTable, row } from "../table.mjs";
+import { link } from "../dom.mjs";
 
 const $ = (id) => document.getElementById(id);
 
@@ -51,6 +53,17 @@ function showMe(me) {
       ? `The policy has changed to version ${aup.current_version} since you accepted version ${aup.accepted_version}. Read it and accept it again.`
       : `You have not accepted the policy (version ${aup.current_version}) yet. Read it and accept it.`);
   $("aup-form").hidden = Boolean(accepted);
+
+  // SPEC L5: the shared mailboxes theirs to look after and keep.
+  const owned = me.shared_mailboxes_owned ?? [];
+  $("shared-mailboxes-list").replaceChildren(...owned.map((m) => {
+    const li = document.createElement("li");
+    li.append(link(m.display_name ? `${m.display_name} (${m.address})` : m.address,
+      `/mailbox?address=${encodeURIComponent(m.address)}&kind=shared`));
+    return li;
+  }));
+  $("shared-mailboxes-section").hidden = owned.length === 0;
+  $("shared-mailboxes-jump").hidden = owned.length === 0;
 }
 
 async function loadQuestions(me) {
