@@ -10,6 +10,7 @@ packages=(
 	libsqlite3-dev sqlite3 libjansson-dev libsodium-dev
 	libgnutls28-dev gnutls-bin libmicrohttpd-dev libgmime-3.0-dev
 	libcmocka-dev libpq-dev libc-ares-dev
+	postgresql-15	# the throwaway test cluster (scripts/pgcluster.sh)
 	libzxcvbn-dev	# password guessability (src/auth/auth_policy.c)
 	libcurl4-gnutls-dev	# the HTTPS client (src/core/https.c)
 	libssl-dev	# DKIM's RSA signatures (src/mail/mail_dkim_key.c)
