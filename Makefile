@@ -9,7 +9,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-integration-gcc test-asan test-browser fuzz check-layers check-circles \
+.PHONY: all deps test test-gcc test-pg test-integration-gcc test-asan test-browser fuzz check-layers check-circles \
 	check-states run demo-outbound web bench clean
 
 all: deps build/build.ninja web
@@ -59,7 +59,7 @@ define integration
 	fi
 endef
 
-test: deps test-gcc test-browser test-asan fuzz check-layers check-circles check-states
+test: deps test-gcc test-pg test-browser test-asan fuzz check-layers check-circles check-states
 
 # The integration suite runs once, against the sanitizer build (test-asan),
 # which runs the same code with every access and every UB checked; the gcc
@@ -71,6 +71,18 @@ test-gcc: all
 
 test-integration-gcc: all
 	$(call integration,build,)
+
+# The store's conformance suite on PostgreSQL (tests/unit/meson.build's
+# "pg" suite), once, with the gcc build, against a throwaway PostgreSQL 15
+# cluster made for the run and removed after it (scripts/pgcluster.sh).
+# Elsewhere the "pg" tests skip: they have no cluster to use.
+PG_TEST_DIR ?= /tmp/caremail-pg-$(shell id -u)-test
+test-pg: all
+	@scripts/pgcluster.sh stop $(PG_TEST_DIR)
+	@url=$$(scripts/pgcluster.sh start $(PG_TEST_DIR)) || exit 1; \
+	rc=0; CAREMAIL_TEST_PG_URL=$$url meson test -C build --suite pg \
+		--print-errorlogs || rc=$$?; \
+	scripts/pgcluster.sh stop $(PG_TEST_DIR); exit $$rc
 
 # The pages in headless Chromium against a real server (tests/browser/),
 # with the gcc build only: the sanitizers add nothing a browser can see.

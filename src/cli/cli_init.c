@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "core/xmalloc.h"
 #include "instance/instance.h"
 
 /* The address instance_create gives the first admin, lower-cased. */
@@ -49,22 +50,67 @@ print_created(const struct cli_args *args, const char *domain,
 			password);
 }
 
+/*
+ * --store WHERE as the settings it stands for, after the --set ones:
+ * postgresql://... (or postgres://...) a PostgreSQL database,
+ * sqlite:PATH a SQLite file. -1 with err for anything else.
+ */
+static int
+store_settings(const struct cli_args *args, const char *where,
+	const char ***sets_r, size_t *count_r, char *backend, char *path,
+	size_t size, struct error *err)
+{
+	*sets_r = args->sets;
+	*count_r = args->set_count;
+	if (where == NULL)
+		return 0;
+	if (strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0) {
+		snprintf(backend, size, "store.backend=postgresql");
+		snprintf(path, size, "store.path=%s", where);
+	} else if (strncmp(where, "sqlite:", 7) == 0 && where[7] != '\0') {
+		snprintf(backend, size, "store.backend=sqlite");
+		snprintf(path, size, "store.path=%s", where + 7);
+	} else {
+		return error_set_field(err, ERROR_INVALID, "store",
+			"--store is postgresql://USER@HOST:PORT/DATABASE or "
+			"sqlite:PATH, not '%.60s'", where);
+	}
+	const char **sets = xcalloc(args->set_count + 2, sizeof(*sets));
+	for (size_t i = 0; i < args->set_count; i++)
+		sets[i] = args->sets[i];
+	sets[args->set_count] = backend;
+	sets[args->set_count + 1] = path;
+	*sets_r = sets;
+	*count_r = args->set_count + 2;
+	return 0;
+}
+
 static int
 create(struct cli_args *args, const char *given_password,
 	struct error *err)
 {
 	const char *domain = cli_opt(args, "domain");
+	char backend[2048], path[2048];
+	const char **sets;
+	size_t set_count;
+	if (store_settings(args, cli_opt(args, "store"), &sets, &set_count,
+		    backend, path, sizeof(path), err) < 0)
+		return -1;
 	struct instance_init init = {
 		.dir = args->dir,
 		.domain = domain,
 		.admin_address = cli_opt(args, "admin"),
 		.admin_password = given_password,
-		.overrides = args->sets,
-		.override_count = args->set_count,
+		.overrides = sets,
+		.override_count = set_count,
 		.now = clock_now(),
 	};
 	char *password = NULL;
-	if (instance_create(&init, &password, err) < 0)
+	int made = instance_create(&init, &password, err);
+	if (sets != args->sets)
+		free(sets);
+	if (made < 0)
 		return -1;
 	char lower_domain[256], admin[320];
 	snprintf(lower_domain, sizeof(lower_domain), "%s", domain);

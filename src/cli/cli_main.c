@@ -18,9 +18,9 @@
 
 static const struct cli_command cli_commands[] = {
 	{ "init", "--dir DIR --domain DOMAIN [--admin EMAIL] "
-	  "[--admin-password-stdin]",
+	  "[--admin-password-stdin] [--store postgresql://URL|sqlite:PATH]",
 	  "Makes a new instance with a first Global Admin.",
-	  "domain=! admin= admin-password-stdin", 0, 0, cli_init },
+	  "domain=! admin= admin-password-stdin store=", 0, 0, cli_init },
 	{ "serve", "--dir DIR",
 	  "Runs the listeners in the foreground until SIGTERM or SIGINT.",
 	  "", 0, 0, cli_serve },

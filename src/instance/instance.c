@@ -50,16 +50,25 @@ static void
 instance_resolve_paths(struct instance *inst)
 {
 	inst->config_path = path_join(inst->dir, INSTANCE_CONFIG_FILE);
-	inst->store_path = path_join(inst->dir,
-		config_get_str(inst->config, "store.path"));
-	inst->spool_dir = xstrdup(inst->store_path);
-	char *slash = strrchr(inst->spool_dir, '/');
-	if (slash == NULL)
-		snprintf(inst->spool_dir, strlen(inst->spool_dir) + 1, ".");
-	else if (slash == inst->spool_dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
+	if (strcmp(config_get_str(inst->config, "store.backend"),
+		    "postgresql") == 0) {
+		/* A URL, not a file; messages are spooled in the instance. */
+		inst->store_path = xstrdup(config_get_str(inst->config,
+			"store.path"));
+		inst->spool_dir = xstrdup(inst->dir);
+	} else {
+		inst->store_path = path_join(inst->dir,
+			config_get_str(inst->config, "store.path"));
+		inst->spool_dir = xstrdup(inst->store_path);
+		char *slash = strrchr(inst->spool_dir, '/');
+		if (slash == NULL)
+			snprintf(inst->spool_dir, strlen(inst->spool_dir) + 1,
+				".");
+		else if (slash == inst->spool_dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
 	inst->cert_path = path_join(inst->dir,
 		config_get_str(inst->config, "tls.cert"));
 	inst->key_path = path_join(inst->dir,
@@ -167,17 +176,12 @@ int
 instance_free_space(const struct instance *inst, uint64_t *bytes_r,
 	struct error *err)
 {
-	/* The directory, not the file: SQLite makes its -wal file beside it. */
-	char dir[4096];
-	const char *slash = strrchr(inst->store_path, '/');
-	size_t len = slash == NULL ? 0 : (size_t)(slash - inst->store_path);
-	if (len >= sizeof(dir))
-		return error_set(err, ERROR_INTERNAL,
-			"the store's path is too long");
-	memcpy(dir, inst->store_path, len);
-	dir[len] = '\0';
+	/*
+	 * The spool's directory: SQLite's file and its -wal file are there;
+	 * with PostgreSQL, the messages being received are.
+	 */
 	struct statvfs v;
-	if (statvfs(len == 0 ? (slash != NULL ? "/" : ".") : dir, &v) < 0)
+	if (statvfs(inst->spool_dir, &v) < 0)
 		return error_set(err, ERROR_TEMPORARY,
 			"cannot see the free space of the store's disk: %s",
 			strerror(errno));

@@ -17,6 +17,8 @@ store_backend_find(const char *name)
 {
 	if (strcmp(name, store_sqlite_ops.name) == 0)
 		return &store_sqlite_ops;
+	if (strcmp(name, store_pg_ops.name) == 0)
+		return &store_pg_ops;
 	return NULL;
 }
 

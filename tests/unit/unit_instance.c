@@ -1,8 +1,11 @@
 /* The shared unit-test instance (see unit_instance.h). */
 #include "unit_instance.h"
 
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -16,6 +19,47 @@ static const unsigned char unit_audit_key[STORE_AUDIT_KEY_BYTES] = {
 /* And a fixed sealing key (secure.key) for encrypted messages. */
 static const unsigned char unit_seal_key[32] = { 's', 'e', 'a', 'l' };
 
+/* Runs sql on the cluster's own database; 0 or -1 (said on stderr). */
+static int
+pg_admin(const char *url, const char *sql)
+{
+	PGconn *db = PQconnectdb(url);
+	PGresult *res = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
+	int rc = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+		-1;
+	if (rc < 0)
+		fprintf(stderr, "unit_instance: %s: %s", sql,
+			PQerrorMessage(db));
+	PQclear(res);
+	PQfinish(db);
+	return rc;
+}
+
+/* A new database for this test in the cluster; its URL in u->path. */
+static int
+pg_database_make(struct unit_instance *u)
+{
+	static int made;
+	const char *url = getenv("CAREMAIL_TEST_PG_URL");
+	if (url == NULL || url[0] == '\0') {
+		fprintf(stderr, "unit_instance: CAREMAIL_TEST_PG_URL is not set "
+			"(scripts/pgcluster.sh start DIR prints one): skipped\n");
+		exit(77);
+	}
+	const char *slash = strrchr(url, '/');
+	if (slash == NULL || slash - url < 14)
+		return -1;
+	snprintf(u->pg_name, sizeof(u->pg_name), "unit_%ld_%d",
+		(long)getpid(), ++made);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", u->pg_name);
+	if (pg_admin(url, sql) < 0)
+		return -1;
+	snprintf(u->path, sizeof(u->path), "%.*s/%s", (int)(slash - url), url,
+		u->pg_name);
+	return 0;
+}
+
 int
 unit_instance_open(struct unit_instance *u, const char *domains,
 	const char *actor)
@@ -26,7 +70,18 @@ unit_instance_open(struct unit_instance *u, const char *domains,
 	if (mkdtemp(u->dir) == NULL)
 		return -1;
 	snprintf(u->path, sizeof(u->path), "%s/test.db", u->dir);
-	u->st = store_open("sqlite", u->path, true, 1000, &err);
+	u->pg_name[0] = '\0';
+	const char *backend = getenv("CAREMAIL_TEST_BACKEND");
+	if (backend != NULL && strcmp(backend, "postgresql") == 0) {
+		if (pg_database_make(u) < 0)
+			return -1;
+		backend = "postgresql";
+	} else {
+		backend = "sqlite";
+	}
+	u->st = store_open(backend, u->path, true, 1000, &err);
+	if (u->st == NULL)
+		fprintf(stderr, "unit_instance: %s\n", err.msg);
 	u->config = config_new();
 	snprintf(setting, sizeof(setting), "mail.domains=%s", domains);
 	if (u->st == NULL || config_set(u->config, setting, &err) < 0)
@@ -44,6 +99,13 @@ unit_instance_close(struct unit_instance *u)
 	store_close(&u->st);
 	config_free(&u->config);
 	arena_free(&u->arena);
+	if (u->pg_name[0] != '\0') {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DROP DATABASE %s WITH (FORCE)",
+			u->pg_name);
+		if (pg_admin(getenv("CAREMAIL_TEST_PG_URL"), sql) < 0)
+			return -1;
+	}
 	char cmd[200];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", u->dir);
 	return system(cmd) == 0 ? 0 : -1;

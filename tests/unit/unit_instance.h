@@ -3,6 +3,12 @@
  * temporary directory, a config with the given mail domains, an arena and
  * a dir_ctx acting at time 1000. Shared by the tests of dir, mail and
  * auth.
+ *
+ * The store's conformance on PostgreSQL (issue 14): with
+ * CAREMAIL_TEST_BACKEND=postgresql (the "pg" suite of
+ * tests/unit/meson.build) the store is a fresh database made for the
+ * test in the cluster at CAREMAIL_TEST_PG_URL (scripts/pgcluster.sh),
+ * dropped again at close; without a URL the test is skipped (exit 77).
  */
 #ifndef UNIT_INSTANCE_H
 #define UNIT_INSTANCE_H
@@ -11,7 +17,8 @@
 
 struct unit_instance {
 	char dir[64];
-	char path[128];		/* the database file */
+	char path[512];		/* the database file, or its URL */
+	char pg_name[64];	/* the PostgreSQL database made, or "" */
 	struct store *st;
 	struct config *config;
 	struct arena *arena;

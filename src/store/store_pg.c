@@ -1,0 +1,816 @@
+/*
+ * The PostgreSQL backend (issue 14, SPEC S2): the typed operations' SQL
+ * run through libpq, behind the same struct store_ops as SQLite. Layer:
+ * store. The only file that includes libpq-fe.h.
+ *
+ * What it spells its own way (docs/design.md "What a store driver must
+ * provide", docs/postgresql.md):
+ * - Parameters: SQLite's '?' and '?NNN' become '$n' when a statement is
+ *   first prepared (SQLite's numbering: a bare '?' is one more than the
+ *   largest number so far), outside quoted text and comments.
+ * - Types: values go as text with their type left to the server, which
+ *   infers it from where the parameter stands (so a count compared with
+ *   an int4 function argument is an int4). Where it cannot ("? IS NULL")
+ *   the statement runs again with the types of the bind calls (int8,
+ *   text, bytea), and keeps them.
+ * - Sets: {ids ?} is (SELECT unnest(?::int8[])), {texts ?} the same over
+ *   text[]; an empty array matches nothing.
+ * - Writers: a writing transaction takes one advisory lock for the
+ *   cluster (begin_write), so writers follow one another as on SQLite:
+ *   the audit chain, UIDNEXT and quota arithmetic read and then write in
+ *   the belief that nobody else writes between, on any node. Readers
+ *   never wait for it.
+ * - A failed statement: PostgreSQL abandons the whole transaction, where
+ *   SQLite undoes the statement alone and the caller may go on (an
+ *   address claimed by its INSERT, the next one tried when it is taken).
+ *   Inside a transaction, each write runs in a savepoint of its own, so
+ *   a refused one leaves the transaction as it was before it.
+ * - Booleans that an expression yields ('t'/'f') read as 1/0, as
+ *   SQLite's do; bytea comes back unescaped.
+ */
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/xmalloc.h"
+#include "store/store_backend.h"
+
+#define PG_CACHE_SLOTS 256
+
+/* The OIDs of the bind calls' types (pg_type.h, stable since 7.x). */
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_TEXT 25
+
+/* The cluster-wide lock a writing transaction holds (begin_write). */
+#define PG_WRITE_LOCK "7291001"
+
+struct pg_conn;
+
+struct pg_stmt {
+	const char *sql;	/* the literal this was prepared from */
+	char *text;		/* in PostgreSQL's spelling */
+	int nparams;
+	bool write;		/* INSERT, UPDATE or DELETE: in a savepoint */
+	bool in_use, cached;
+	bool typed;	/* the server could not infer a type: send ours */
+	/* Bound values: text (or binary for bytea), NULL for SQL NULL. */
+	char **values;
+	char **owned;	/* values this statement must free */
+	int *lengths, *formats;
+	unsigned int *types;
+	bool bind_failed;
+	PGresult *res;
+	int row, rows;
+	unsigned char *blob;	/* column_blob's last unescaped value */
+	struct pg_conn *conn;
+};
+
+struct pg_conn {
+	PGconn *db;
+	int64_t changes;
+	struct pg_stmt cache[PG_CACHE_SLOTS];
+	size_t cache_used;
+};
+
+extern const char *const store_pg_migrations[];
+extern const char store_pg_session_tables[];
+
+static struct pg_stmt *
+as_pg(struct store_stmt *s)
+{
+	return (struct pg_stmt *)(void *)s;
+}
+
+/* ---- errors ---- */
+
+/* The store's error for a failed result (or a lost connection). */
+static int
+pg_error(struct error *err, PGconn *db, const PGresult *res,
+	const char *what)
+{
+	const char *state = res != NULL ?
+		PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res != NULL ? PQresultErrorMessage(res) : "";
+	if (msg == NULL || msg[0] == '\0')
+		msg = PQerrorMessage(db);
+	char text[400];
+	snprintf(text, sizeof(text), "%s", msg != NULL ? msg : "");
+	/* One line: libpq's messages end with a newline, some have two. */
+	for (char *p = text; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = *(p + 1) == '\0' ? '\0' : ' ';
+	if (state == NULL || PQstatus(db) == CONNECTION_BAD)
+		return error_set(err, ERROR_TEMPORARY, "storage error: the "
+			"database cannot be reached just now (%s in %s); try "
+			"again later", text, what);
+	if (strcmp(state, "23505") == 0)
+		return error_set(err, ERROR_EXISTS, "that already exists (%s)",
+			text);
+	/* Class 23 (a key, NOT NULL, CHECK) or a trigger's RAISE. */
+	if (strncmp(state, "23", 2) == 0 || strcmp(state, "P0001") == 0)
+		return error_set(err, ERROR_INVALID, "the change breaks a rule "
+			"of the store (%s)", text);
+	if (strcmp(state, "53100") == 0)
+		return error_set(err, ERROR_NO_SPACE, "the database's disk is "
+			"full: %s (%s)", text, what);
+	/*
+	 * SECURITY.md 26, as for SQLite: a database that is busy, gone,
+	 * out of room or shutting down is "try again later", never the
+	 * client's fault. Serialization failures, deadlocks, lock and
+	 * statement timeouts, resources, connections, operator actions.
+	 */
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
+	    strcmp(state, "55P03") == 0 || strcmp(state, "57014") == 0 ||
+	    strncmp(state, "53", 2) == 0 || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0 || strncmp(state, "58", 2) == 0)
+		return error_set(err, ERROR_TEMPORARY, "storage error: the "
+			"database is busy or unavailable (%s in %s); try again "
+			"later", text, what);
+	return error_set(err, ERROR_INTERNAL, "store error: %s (%s, SQLSTATE "
+		"%s)", text, what, state);
+}
+
+/* ---- connections ---- */
+
+/* Notices ("relation already exists, skipping") are not for a log. */
+static void
+pg_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static void *
+pg_open(const char *url, bool create, int busy_timeout_ms, struct error *err)
+{
+	(void)create;	/* the database is the operator's to make */
+	PGconn *db = PQconnectdb(url);
+	if (db == NULL || PQstatus(db) != CONNECTION_OK) {
+		/* The URL may hold a password: not repeated here. */
+		error_set(err, ERROR_TEMPORARY, "cannot open the PostgreSQL "
+			"store: %s", db != NULL ? PQerrorMessage(db) :
+			"out of memory");
+		PQfinish(db);
+		return NULL;
+	}
+	PQsetNoticeProcessor(db, pg_notice, NULL);
+	/*
+	 * Waiting for a lock (the writers' one included) ends as SQLite's
+	 * busy timeout does; text compares and sorts by bytes whatever the
+	 * database's locale is, for this session's expressions.
+	 */
+	char setup[256];
+	snprintf(setup, sizeof(setup), "SET lock_timeout = %d;"
+		"SET client_min_messages = warning;"
+		"SET synchronous_commit = on;", busy_timeout_ms);
+	PGresult *res = PQexec(db, setup);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		pg_error(err, db, res, "set up");
+		PQclear(res);
+		PQfinish(db);
+		return NULL;
+	}
+	PQclear(res);
+	struct pg_conn *conn = xcalloc(1, sizeof(*conn));
+	conn->db = db;
+	return conn;
+}
+
+static void
+stmt_free_binds(struct pg_stmt *s)
+{
+	for (int i = 0; i < s->nparams; i++) {
+		free(s->owned[i]);
+		s->owned[i] = NULL;
+		s->values[i] = NULL;
+		s->lengths[i] = 0;
+		s->formats[i] = 0;
+		s->types[i] = 0;
+	}
+	s->bind_failed = false;
+}
+
+static void
+stmt_free(struct pg_stmt *s)
+{
+	PQclear(s->res);
+	s->res = NULL;
+	PQfreemem(s->blob);
+	s->blob = NULL;
+	if (s->owned != NULL)
+		stmt_free_binds(s);
+	free(s->text);
+	free(s->values);
+	free(s->owned);
+	free(s->lengths);
+	free(s->formats);
+	free(s->types);
+}
+
+static void
+pg_close(void *c)
+{
+	struct pg_conn *conn = c;
+	for (size_t i = 0; i < conn->cache_used; i++)
+		stmt_free(&conn->cache[i]);
+	PQfinish(conn->db);
+	free(conn);
+}
+
+/* The command's rows changed, from its tag ("INSERT 0 3", "UPDATE 2"). */
+static void
+note_changes(struct pg_conn *conn, PGresult *res)
+{
+	const char *n = PQcmdTuples(res);
+	conn->changes = n != NULL && n[0] != '\0' ? strtoll(n, NULL, 10) : 0;
+}
+
+static int
+pg_exec(void *c, const char *sql, struct error *err)
+{
+	struct pg_conn *conn = c;
+	PGresult *res = PQexec(conn->db, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		rc = pg_error(err, conn->db, res, "exec");
+		/*
+		 * A begin whose lock was not had (begin_write) has begun a
+		 * transaction all the same: end it, as the caller has none.
+		 */
+		if (strncmp(sql, "BEGIN", 5) == 0 &&
+		    PQtransactionStatus(conn->db) != PQTRANS_IDLE) {
+			PGresult *undo = PQexec(conn->db, "ROLLBACK");
+			PQclear(undo);
+		}
+	}
+	/*
+	 * COMMIT of a transaction a failed statement abandoned answers
+	 * ROLLBACK, not an error: it must not pass for a commit.
+	 */
+	else if (strncmp(sql, "COMMIT", 6) == 0 &&
+		 strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
+		rc = error_set(err, ERROR_TEMPORARY, "storage error: the "
+			"transaction was undone by the database; try again "
+			"later");
+	else
+		note_changes(conn, res);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- statements ---- */
+
+static const char pg_ids[] = "(SELECT unnest(?::int8[]))";
+static const char pg_texts[] = "(SELECT unnest(?::text[]))";
+
+/*
+ * sql in PostgreSQL's spelling, malloc'd: the set markers expanded, then
+ * each '?' or '?NNN' as '$n' by SQLite's numbering, outside '...' text,
+ * "..." names and comments. *nparams_r: the largest number.
+ */
+static char *
+pg_dialect(const char *sql, int *nparams_r)
+{
+	size_t n = strlen(sql);
+	/* Markers grow by under 30 bytes; "?" becomes at most "$32766". */
+	size_t room = n * 6 + 64 + (n / 7 + 1) * sizeof(pg_ids);
+	char *out = xmalloc(room);
+	size_t o = 0;
+	int largest = 0;
+	for (size_t i = 0; i < n;) {
+		char ch = sql[i];
+		if (strncmp(sql + i, STORE_ID_SET, sizeof(STORE_ID_SET) - 1) == 0 ||
+		    strncmp(sql + i, STORE_TEXT_SET,
+			    sizeof(STORE_TEXT_SET) - 1) == 0) {
+			bool ids = sql[i + 1] == 'i';
+			const char *with = ids ? pg_ids : pg_texts;
+			size_t mark = ids ? sizeof(STORE_ID_SET) - 1 :
+				sizeof(STORE_TEXT_SET) - 1;
+			/* The marker's '?' keeps its place in the order. */
+			const char *q = strchr(with, '?');
+			memcpy(out + o, with, (size_t)(q - with));
+			o += (size_t)(q - with);
+			o += (size_t)snprintf(out + o, room - o, "$%d",
+				++largest);
+			memcpy(out + o, q + 1, strlen(q + 1));
+			o += strlen(q + 1);
+			i += mark;
+			continue;
+		}
+		if (ch == '\'' || ch == '"') {
+			/* Quoted: copied to its close ('' and "" stay inside). */
+			out[o++] = sql[i++];
+			while (i < n) {
+				out[o++] = sql[i];
+				if (sql[i++] == ch) {
+					if (i < n && sql[i] == ch) {
+						out[o++] = sql[i++];
+						continue;
+					}
+					break;
+				}
+			}
+			continue;
+		}
+		if (ch == '-' && sql[i + 1] == '-') {
+			while (i < n && sql[i] != '\n')
+				out[o++] = sql[i++];
+			continue;
+		}
+		if (ch == '/' && sql[i + 1] == '*') {
+			const char *end = strstr(sql + i + 2, "*/");
+			size_t len = end != NULL ? (size_t)(end + 2 - (sql + i)) :
+				n - i;
+			memcpy(out + o, sql + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		if (ch == '?') {
+			i++;
+			int number;
+			if (isdigit((unsigned char)sql[i])) {
+				number = 0;
+				while (isdigit((unsigned char)sql[i]))
+					number = number * 10 + (sql[i++] - '0');
+			} else {
+				number = largest + 1;
+			}
+			if (number > largest)
+				largest = number;
+			o += (size_t)snprintf(out + o, room - o, "$%d",
+				number);
+			continue;
+		}
+		out[o++] = sql[i++];
+	}
+	out[o] = '\0';
+	*nparams_r = largest;
+	return out;
+}
+
+/* Whether the statement writes (and so runs in a savepoint of its own). */
+static bool
+pg_writes(const char *sql)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	return strncmp(sql, "INSERT", 6) == 0 || strncmp(sql, "UPDATE", 6) == 0 ||
+		strncmp(sql, "DELETE", 6) == 0 || strncmp(sql, "WITH", 4) == 0;
+}
+
+static void
+stmt_init(struct pg_stmt *s, struct pg_conn *conn, const char *sql)
+{
+	memset(s, 0, sizeof(*s));
+	s->sql = sql;
+	s->conn = conn;
+	s->text = pg_dialect(sql, &s->nparams);
+	s->write = pg_writes(sql);
+	size_t n = s->nparams > 0 ? (size_t)s->nparams : 1;
+	s->values = xcalloc(n, sizeof(*s->values));
+	s->owned = xcalloc(n, sizeof(*s->owned));
+	s->lengths = xcalloc(n, sizeof(*s->lengths));
+	s->formats = xcalloc(n, sizeof(*s->formats));
+	s->types = xcalloc(n, sizeof(*s->types));
+	s->row = -1;
+}
+
+static struct store_stmt *
+pg_prepare(void *c, const char *sql, struct error *err)
+{
+	(void)err;
+	struct pg_conn *conn = c;
+	for (size_t i = 0; i < conn->cache_used; i++) {
+		struct pg_stmt *s = &conn->cache[i];
+		if (s->sql == sql && !s->in_use) {
+			s->in_use = true;
+			return (struct store_stmt *)(void *)s;
+		}
+	}
+	struct pg_stmt *s;
+	if (conn->cache_used < PG_CACHE_SLOTS) {
+		s = &conn->cache[conn->cache_used++];
+		stmt_init(s, conn, sql);
+		s->cached = true;
+	} else {
+		s = xmalloc(sizeof(*s));
+		stmt_init(s, conn, sql);
+		s->cached = false;
+	}
+	s->in_use = true;
+	return (struct store_stmt *)(void *)s;
+}
+
+/* Takes value (malloc'd, or NULL for want of memory) as parameter index. */
+static void
+bind_owned(struct pg_stmt *s, int index, char *value, int length, int format,
+	unsigned int type)
+{
+	if (index < 1 || index > s->nparams) {
+		free(value);
+		s->bind_failed = true;
+		return;
+	}
+	int i = index - 1;
+	free(s->owned[i]);
+	s->owned[i] = value;
+	s->values[i] = value;
+	s->lengths[i] = length;
+	s->formats[i] = format;
+	s->types[i] = type;
+	if (value == NULL)
+		s->bind_failed = true;
+}
+
+static void
+pg_bind_int(struct store_stmt *st, int index, int64_t value)
+{
+	char buf[24];
+	snprintf(buf, sizeof(buf), "%lld", (long long)value);
+	bind_owned(as_pg(st), index, strdup(buf), 0, 0, OID_INT8);
+}
+
+static void
+pg_bind_null(struct store_stmt *st, int index)
+{
+	struct pg_stmt *s = as_pg(st);
+	if (index < 1 || index > s->nparams) {
+		s->bind_failed = true;
+		return;
+	}
+	int i = index - 1;
+	free(s->owned[i]);
+	s->owned[i] = NULL;
+	s->values[i] = NULL;
+	s->types[i] = 0;
+	s->formats[i] = 0;
+}
+
+static void
+pg_bind_text(struct store_stmt *st, int index, const char *text)
+{
+	if (text == NULL) {
+		pg_bind_null(st, index);
+		return;
+	}
+	bind_owned(as_pg(st), index, strdup(text), 0, 0, OID_TEXT);
+}
+
+static void
+pg_bind_blob(struct store_stmt *st, int index, const void *data, size_t size)
+{
+	struct pg_stmt *s = as_pg(st);
+	if (index < 1 || index > s->nparams || size > (size_t)INT32_MAX) {
+		s->bind_failed = true;
+		return;
+	}
+	int i = index - 1;
+	/* As SQLite's STATIC: the caller's bytes, valid until the step. */
+	free(s->owned[i]);
+	s->owned[i] = NULL;
+	s->values[i] = (char *)(uintptr_t)(data != NULL ? data : "");
+	s->lengths[i] = (int)size;
+	s->formats[i] = 1;
+	s->types[i] = OID_BYTEA;
+}
+
+static void
+pg_bind_zeroblob(struct store_stmt *st, int index, size_t size)
+{
+	/* blob_write replaces the whole value: the zeros are a placeholder. */
+	if (size > (size_t)INT32_MAX) {
+		as_pg(st)->bind_failed = true;
+		return;
+	}
+	bind_owned(as_pg(st), index, calloc(1, size > 0 ? size : 1), (int)size,
+		1, OID_BYTEA);
+}
+
+/* An array literal: {1,2} or {"a","b\"c"}. */
+static void
+pg_bind_set(struct store_stmt *st, int index, const int64_t *ids,
+	const char *const *texts, size_t count)
+{
+	size_t need = 3;
+	for (size_t i = 0; i < count; i++) {
+		if (ids != NULL) {
+			need += 21;
+			continue;
+		}
+		need += 3;
+		for (const char *p = texts[i]; *p != '\0'; p++)
+			need += *p == '"' || *p == '\\' ? 2 : 1;
+	}
+	char *out = malloc(need);
+	if (out == NULL) {
+		bind_owned(as_pg(st), index, NULL, 0, 0, 0);
+		return;
+	}
+	size_t o = 0;
+	out[o++] = '{';
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0)
+			out[o++] = ',';
+		if (ids != NULL) {
+			o += (size_t)snprintf(out + o, need - o, "%lld",
+				(long long)ids[i]);
+			continue;
+		}
+		out[o++] = '"';
+		for (const char *p = texts[i]; *p != '\0'; p++) {
+			if (*p == '"' || *p == '\\')
+				out[o++] = '\\';
+			out[o++] = *p;
+		}
+		out[o++] = '"';
+	}
+	out[o++] = '}';
+	out[o] = '\0';
+	/* Its type is the marker's cast: text here. */
+	bind_owned(as_pg(st), index, out, 0, 0, 0);
+}
+
+static void
+pg_bind_ids(struct store_stmt *s, int index, const int64_t *ids, size_t count)
+{
+	pg_bind_set(s, index, ids, NULL, count);
+}
+
+static void
+pg_bind_texts(struct store_stmt *s, int index, const char *const *texts,
+	size_t count)
+{
+	pg_bind_set(s, index, NULL, texts, count);
+}
+
+/* Runs a command with no parameters or rows; 0, or -1 with err. */
+static int
+pg_command(struct pg_conn *conn, const char *sql, struct error *err)
+{
+	PGresult *res = PQexec(conn->db, sql);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+		pg_error(err, conn->db, res, "savepoint");
+	PQclear(res);
+	return rc;
+}
+
+static PGresult *
+pg_run(struct pg_stmt *s, bool typed)
+{
+	int n = s->nparams;
+	unsigned int *types = typed ? s->types : NULL;
+	return PQexecParams(s->conn->db, s->text, n, types,
+		(const char *const *)s->values, s->lengths, s->formats, 0);
+}
+
+/* Runs the statement: its rows in s->res, 0; -1 with err. */
+static int
+pg_execute(struct pg_stmt *s, struct error *err)
+{
+	struct pg_conn *conn = s->conn;
+	bool guarded = s->write &&
+		PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
+	if (guarded && pg_command(conn, "SAVEPOINT caremail_stmt", err) < 0)
+		return -1;
+	PGresult *res = pg_run(s, s->typed);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	/* 42P18: a parameter whose type the server cannot tell alone. */
+	if (!s->typed && state != NULL && strcmp(state, "42P18") == 0) {
+		PQclear(res);
+		if (guarded && pg_command(conn,
+			    "ROLLBACK TO SAVEPOINT caremail_stmt", err) < 0)
+			return -1;
+		/* Outside a transaction nothing was begun: run it again. */
+		s->typed = true;
+		res = pg_run(s, true);
+	}
+	ExecStatusType st = PQresultStatus(res);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		pg_error(err, conn->db, res, "step");
+		PQclear(res);
+		if (guarded) {
+			struct error ignored;
+			pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt",
+				&ignored);
+			pg_command(conn, "RELEASE SAVEPOINT caremail_stmt",
+				&ignored);
+		}
+		return -1;
+	}
+	if (guarded &&
+	    pg_command(conn, "RELEASE SAVEPOINT caremail_stmt", err) < 0) {
+		PQclear(res);
+		return -1;
+	}
+	note_changes(conn, res);
+	s->res = res;
+	s->rows = st == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+	s->row = -1;
+	return 0;
+}
+
+static int
+pg_step(struct store_stmt *st, struct error *err)
+{
+	struct pg_stmt *s = as_pg(st);
+	if (s->bind_failed)
+		return error_set(err, ERROR_TEMPORARY, "storage error: out of "
+			"memory binding a value; try again later");
+	if (s->res == NULL && pg_execute(s, err) < 0)
+		return -1;
+	PQfreemem(s->blob);
+	s->blob = NULL;
+	if (s->row + 1 >= s->rows) {
+		s->row = s->rows;
+		return 0;
+	}
+	s->row++;
+	return 1;
+}
+
+static int64_t
+pg_column_int(struct store_stmt *st, int index)
+{
+	struct pg_stmt *s = as_pg(st);
+	if (s->res == NULL || s->row < 0 || s->row >= s->rows ||
+	    PQgetisnull(s->res, s->row, index))
+		return 0;
+	const char *v = PQgetvalue(s->res, s->row, index);
+	/* An expression's boolean (EXISTS, x IS NULL) reads as 1 or 0. */
+	if (v[0] == 't' && v[1] == '\0')
+		return 1;
+	if (v[0] == 'f' && v[1] == '\0')
+		return 0;
+	return strtoll(v, NULL, 10);
+}
+
+static const char *
+pg_column_text(struct store_stmt *st, int index)
+{
+	struct pg_stmt *s = as_pg(st);
+	if (s->res == NULL || s->row < 0 || s->row >= s->rows ||
+	    PQgetisnull(s->res, s->row, index))
+		return NULL;
+	return PQgetvalue(s->res, s->row, index);
+}
+
+static const void *
+pg_column_blob(struct store_stmt *st, int index, size_t *size_r)
+{
+	struct pg_stmt *s = as_pg(st);
+	*size_r = 0;
+	if (s->res == NULL || s->row < 0 || s->row >= s->rows ||
+	    PQgetisnull(s->res, s->row, index))
+		return NULL;
+	PQfreemem(s->blob);
+	s->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(s->res,
+		s->row, index), size_r);
+	return s->blob;
+}
+
+static void
+pg_finish(struct store_stmt *st)
+{
+	struct pg_stmt *s = as_pg(st);
+	if (!s->cached) {
+		stmt_free(s);
+		free(s);
+		return;
+	}
+	PQclear(s->res);
+	s->res = NULL;
+	PQfreemem(s->blob);
+	s->blob = NULL;
+	s->row = -1;
+	s->rows = 0;
+	stmt_free_binds(s);
+	s->in_use = false;
+}
+
+/* ---- message bodies ---- */
+
+/* The names are literals of the typed operations, never input. */
+static int
+pg_blob_write(void *c, const char *table, const char *column, int64_t rowid,
+	const void *data, size_t size, struct error *err)
+{
+	struct pg_conn *conn = c;
+	char sql[200], id[24];
+	snprintf(sql, sizeof(sql), "UPDATE %s SET %s = $1 WHERE id = $2",
+		table, column);
+	snprintf(id, sizeof(id), "%lld", (long long)rowid);
+	const char *values[2] = { data, id };
+	int lengths[2] = { (int)size, 0 }, formats[2] = { 1, 0 };
+	unsigned int types[2] = { OID_BYTEA, OID_INT8 };
+	if (size > (size_t)INT32_MAX)
+		return error_set(err, ERROR_LIMIT, "a body over 2 GB");
+	PGresult *res = PQexecParams(conn->db, sql, 2, types, values, lengths,
+		formats, 0);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+		pg_error(err, conn->db, res, "blob write");
+	PQclear(res);
+	return rc;
+}
+
+static int
+pg_blob_read(void *c, const char *table, const char *column, int64_t rowid,
+	void *buf, size_t size, struct error *err)
+{
+	struct pg_conn *conn = c;
+	char sql[200], id[24];
+	snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id = $1", column,
+		table);
+	snprintf(id, sizeof(id), "%lld", (long long)rowid);
+	const char *values[1] = { id };
+	unsigned int types[1] = { OID_INT8 };
+	/* Binary: the bytes as they are, not hex. */
+	PGresult *res = PQexecParams(conn->db, sql, 1, types, values, NULL,
+		NULL, 1);
+	int rc = 0;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		rc = pg_error(err, conn->db, res, "blob read");
+	else if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
+		 (size_t)PQgetlength(res, 0, 0) < size)
+		rc = error_set(err, ERROR_INTERNAL, "store error: a body is "
+			"shorter than its size");
+	else
+		memcpy(buf, PQgetvalue(res, 0, 0), size);
+	PQclear(res);
+	return rc;
+}
+
+/* ---- the rest of the interface ---- */
+
+static bool
+pg_in_transaction(void *c)
+{
+	struct pg_conn *conn = c;
+	PGTransactionStatusType t = PQtransactionStatus(conn->db);
+	return t == PQTRANS_INTRANS || t == PQTRANS_INERROR ||
+		t == PQTRANS_ACTIVE;
+}
+
+static int64_t
+pg_changes(void *c)
+{
+	struct pg_conn *conn = c;
+	return conn->changes;
+}
+
+/* PostgreSQL's autovacuum and checkpointer do this on their own. */
+static void
+pg_defer_maintenance(void *c)
+{
+	(void)c;
+}
+
+static int
+pg_maintain(void *c, struct error *err)
+{
+	(void)c;
+	(void)err;
+	return 0;
+}
+
+static void
+pg_bulk(void *c, bool on)
+{
+	(void)c;
+	(void)on;
+}
+
+const struct store_ops store_pg_ops = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.exec = pg_exec,
+	.prepare = pg_prepare,
+	.bind_int = pg_bind_int,
+	.bind_text = pg_bind_text,
+	.bind_null = pg_bind_null,
+	.bind_blob = pg_bind_blob,
+	.bind_zeroblob = pg_bind_zeroblob,
+	.bind_ids = pg_bind_ids,
+	.bind_texts = pg_bind_texts,
+	.step = pg_step,
+	.column_int = pg_column_int,
+	.column_text = pg_column_text,
+	.column_blob = pg_column_blob,
+	.blob_write = pg_blob_write,
+	.blob_read = pg_blob_read,
+	.in_transaction = pg_in_transaction,
+	.changes = pg_changes,
+	.finish = pg_finish,
+	.defer_maintenance = pg_defer_maintenance,
+	.maintain = pg_maintain,
+	.bulk = pg_bulk,
+	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
+	.session_tables = store_pg_session_tables,
+	.migrations = store_pg_migrations,
+};
