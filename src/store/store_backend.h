@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct arena;
 struct error;
 struct store;
 struct store_stmt;
@@ -27,6 +28,22 @@ struct store_stmt;
  */
 #define STORE_ID_SET "{ids ?}"
 #define STORE_TEXT_SET "{texts ?}"
+
+/*
+ * One table as the engine's catalog describes it, for copying a store
+ * from one backend to another (store_copy.c): its columns in order, which
+ * hold bytes, its primary key, and the tables its foreign keys name.
+ */
+struct store_table {
+	const char *name;
+	const char **columns;
+	bool *bytes;
+	size_t column_count;
+	const char **keys;
+	size_t key_count;
+	const char **parents;
+	size_t parent_count;
+};
 
 struct store_ops {
 	const char *name;
@@ -106,6 +123,18 @@ struct store_ops {
 	 * read back (bench B6).
 	 */
 	void (*bulk)(void *conn, bool on);
+	/*
+	 * The store's own tables (not the engine's, not the connection's
+	 * temporary ones), by name, in a (the caller's arena).
+	 */
+	int (*tables)(void *conn, struct arena *a, struct store_table **t_r,
+		size_t *count_r, struct error *err);
+	/*
+	 * After rows were copied in with their ids: the next id the engine
+	 * gives in `table` follows the largest there (PostgreSQL's identity
+	 * sequence; SQLite needs nothing).
+	 */
+	int (*ids_follow)(void *conn, const char *table, struct error *err);
 	/*
 	 * Starts the outermost transaction of a connection that will write:
 	 * SQLite takes the write lock at once (BEGIN IMMEDIATE), so two

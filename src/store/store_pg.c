@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
@@ -745,6 +746,98 @@ pg_blob_read(void *c, const char *table, const char *column, int64_t rowid,
 	return rc;
 }
 
+/* ---- the catalog (store_copy) ---- */
+
+/*
+ * Column 0 of each row of sql ($1 the table, when given) into *list_r,
+ * and column 1's truth into *flags_r when flags_r is set.
+ */
+static int
+pg_catalog(struct pg_conn *conn, const char *sql, const char *table,
+	struct arena *a, const char ***list_r, bool **flags_r, size_t *count_r,
+	struct error *err)
+{
+	const char *values[1] = { table };
+	PGresult *res = PQexecParams(conn->db, sql, table != NULL ? 1 : 0,
+		NULL, values, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		pg_error(err, conn->db, res, "catalog");
+		PQclear(res);
+		return -1;
+	}
+	size_t n = (size_t)PQntuples(res);
+	*list_r = arena_alloc(a, (n > 0 ? n : 1) * sizeof(**list_r));
+	if (flags_r != NULL)
+		*flags_r = arena_alloc(a, (n > 0 ? n : 1) * sizeof(**flags_r));
+	for (size_t i = 0; i < n; i++) {
+		(*list_r)[i] = arena_strdup(a, PQgetvalue(res, (int)i, 0));
+		if (flags_r != NULL)
+			(*flags_r)[i] = PQgetvalue(res, (int)i, 1)[0] == 't';
+	}
+	*count_r = n;
+	PQclear(res);
+	return 0;
+}
+
+static int
+pg_tables(void *c, struct arena *a, struct store_table **t_r,
+	size_t *count_r, struct error *err)
+{
+	struct pg_conn *conn = c;
+	const char **names;
+	size_t n;
+	if (pg_catalog(conn, "SELECT c.relname FROM pg_class c"
+		    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+		    " WHERE n.nspname = current_schema()"
+		    " AND c.relkind IN ('r', 'p') ORDER BY 1", NULL, a, &names,
+		    NULL, &n, err) < 0)
+		return -1;
+	struct store_table *t = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*t));
+	for (size_t i = 0; i < n; i++) {
+		t[i].name = names[i];
+		if (pg_catalog(conn, "SELECT a.attname, a.atttypid = 17"
+			    " FROM pg_attribute a WHERE a.attrelid = $1::regclass"
+			    " AND a.attnum > 0 AND NOT a.attisdropped"
+			    " ORDER BY a.attnum", names[i], a, &t[i].columns,
+			    &t[i].bytes, &t[i].column_count, err) < 0 ||
+		    pg_catalog(conn, "SELECT a.attname FROM pg_index i"
+			    " JOIN pg_attribute a ON a.attrelid = i.indrelid"
+			    " AND a.attnum = ANY (i.indkey)"
+			    " WHERE i.indrelid = $1::regclass AND i.indisprimary"
+			    " ORDER BY array_position(i.indkey::int2[], a.attnum)",
+			    names[i], a, &t[i].keys, NULL, &t[i].key_count,
+			    err) < 0 ||
+		    pg_catalog(conn, "SELECT DISTINCT p.relname"
+			    " FROM pg_constraint k JOIN pg_class p"
+			    " ON p.oid = k.confrelid WHERE k.contype = 'f'"
+			    " AND k.conrelid = $1::regclass", names[i], a,
+			    &t[i].parents, NULL, &t[i].parent_count, err) < 0)
+			return -1;
+	}
+	*t_r = t;
+	*count_r = n;
+	return 0;
+}
+
+/* The identity sequence of table's "id" (if it has one) past the rows. */
+static int
+pg_ids_follow(void *c, const char *table, struct error *err)
+{
+	struct pg_conn *conn = c;
+	char sql[300];
+	snprintf(sql, sizeof(sql), "SELECT setval(s, COALESCE((SELECT MAX(id)"
+		" FROM %s), 0) + 1, false) FROM (SELECT"
+		" pg_get_serial_sequence($1, 'id') AS s) AS q WHERE s IS NOT NULL",
+		table);
+	const char *values[1] = { table };
+	PGresult *res = PQexecParams(conn->db, sql, 1, NULL, values, NULL,
+		NULL, 0);
+	int rc = PQresultStatus(res) == PGRES_TUPLES_OK ? 0 :
+		pg_error(err, conn->db, res, "ids");
+	PQclear(res);
+	return rc;
+}
+
 /* ---- the rest of the interface ---- */
 
 static bool
@@ -810,6 +903,8 @@ const struct store_ops store_pg_ops = {
 	.defer_maintenance = pg_defer_maintenance,
 	.maintain = pg_maintain,
 	.bulk = pg_bulk,
+	.tables = pg_tables,
+	.ids_follow = pg_ids_follow,
 	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
 	.session_tables = store_pg_session_tables,
 	.migrations = store_pg_migrations,

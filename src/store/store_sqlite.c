@@ -623,6 +623,85 @@ sqlite_maintain(void *c, struct error *err)
 	return 0;
 }
 
+/*
+ * The text in column 0 of each row of sql (with ?1 the table, when given)
+ * into *list_r, and column 1's truth into *flags_r when flags_r is set.
+ */
+static int
+sqlite_catalog(struct sqlite_conn *conn, const char *sql, const char *table,
+	struct arena *a, const char ***list_r, bool **flags_r, size_t *count_r,
+	struct error *err)
+{
+	sqlite3_stmt *stmt = NULL;
+	int rc = sqlite3_prepare_v2(conn->db, sql, -1, &stmt, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_error(err, conn->db, rc, "catalog");
+	if (table != NULL)
+		sqlite3_bind_text(stmt, 1, table, -1, SQLITE_STATIC);
+	size_t n = 0, cap = 0, fcap = 0, fn = 0;
+	*list_r = NULL;
+	if (flags_r != NULL)
+		*flags_r = NULL;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		const char **slot = arena_array_push(a, (void **)list_r, &n,
+			&cap, sizeof(*slot));
+		const char *text = (const char *)sqlite3_column_text(stmt, 0);
+		*slot = arena_strdup(a, text != NULL ? text : "");
+		if (flags_r != NULL) {
+			bool *flag = arena_array_push(a, (void **)flags_r, &fn,
+				&fcap, sizeof(*flag));
+			*flag = sqlite3_column_int(stmt, 1) != 0;
+		}
+	}
+	sqlite3_finalize(stmt);
+	*count_r = n;
+	return rc == SQLITE_DONE ? 0 : sqlite_error(err, conn->db, rc,
+		"catalog");
+}
+
+static int
+sqlite_tables(void *c, struct arena *a, struct store_table **t_r,
+	size_t *count_r, struct error *err)
+{
+	struct sqlite_conn *conn = c;
+	const char **names;
+	size_t n;
+	if (sqlite_catalog(conn, "SELECT name FROM sqlite_master"
+		    " WHERE type = 'table' AND name NOT LIKE 'sqlite!_%'"
+		    " ESCAPE '!' ORDER BY name", NULL, a, &names, NULL, &n,
+		    err) < 0)
+		return -1;
+	struct store_table *t = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*t));
+	for (size_t i = 0; i < n; i++) {
+		t[i].name = names[i];
+		if (sqlite_catalog(conn, "SELECT name, upper(type) = 'BLOB'"
+			    " FROM pragma_table_info(?1) ORDER BY cid",
+			    names[i], a, &t[i].columns, &t[i].bytes,
+			    &t[i].column_count, err) < 0 ||
+		    sqlite_catalog(conn, "SELECT name FROM"
+			    " pragma_table_info(?1) WHERE pk > 0 ORDER BY pk",
+			    names[i], a, &t[i].keys, NULL, &t[i].key_count,
+			    err) < 0 ||
+		    sqlite_catalog(conn, "SELECT DISTINCT \"table\" FROM"
+			    " pragma_foreign_key_list(?1)", names[i], a,
+			    &t[i].parents, NULL, &t[i].parent_count, err) < 0)
+			return -1;
+	}
+	*t_r = t;
+	*count_r = n;
+	return 0;
+}
+
+/* SQLite's next rowid is the largest plus one already. */
+static int
+sqlite_ids_follow(void *c, const char *table, struct error *err)
+{
+	(void)c;
+	(void)table;
+	(void)err;
+	return 0;
+}
+
 /* A bulk load's page cache: 64 MiB, against SQLite's default 2 MB. */
 static void
 sqlite_bulk(void *c, bool on)
@@ -685,6 +764,8 @@ const struct store_ops store_sqlite_ops = {
 	.defer_maintenance = sqlite_defer_maintenance,
 	.maintain = sqlite_maintain,
 	.bulk = sqlite_bulk,
+	.tables = sqlite_tables,
+	.ids_follow = sqlite_ids_follow,
 	.begin_write = "BEGIN IMMEDIATE",
 	.session_tables = store_sqlite_session_tables,
 	.migrations = store_sqlite_migrations,
