@@ -220,8 +220,8 @@ struct instance_restore_report {
 	struct instance_backup_report backup;	/* as its manifest says */
 	int schema_version;	/* the restored store's, after migrations */
 	struct instance_backup_table restored[INSTANCE_BACKUP_TABLES];
-	char set_aside[4096];	/* where --force moved what was there; "" */
-	struct instance_audit_report audit;	/* the chain, checked whole */
+	char set_aside[4096];	/* where --force moved DIR; "" */
+	struct instance_audit_report audit;	/* checked from row 1 */
 };
 
 struct instance_restore_options {

@@ -38,7 +38,7 @@ struct backup_run {
 	char files_dir[PATH_MAX];	/* tmp/instance */
 	char store_rel[PATH_MAX];	/* the store, from the instance dir */
 	char anchor_rel[PATH_MAX];	/* the anchor likewise; "" outside */
-	char key_rel[PATH_MAX];		/* the audit key likewise; "" outside */
+	char key_rel[PATH_MAX];		/* the audit key likewise */
 	bool without_key;		/* key_rel left out on purpose */
 	json_t *files;			/* the manifest's list */
 };
@@ -339,7 +339,8 @@ write_manifest(struct backup_run *run, json_t *tables, const char *version,
 	     i < INSTANCE_BACKUP_WARNINGS; i++)
 		json_array_append_new(left, json_string(run->r->warnings[i]));
 	json_t *m = json_pack("{s:s, s:i, s:s, s:s, s:I, s:s, "
-			      "s:{s:s, s:s, s:i}, s:{s:s?, s:b}, s:O, s:O, s:o}",
+			      "s:{s:s, s:s, s:i}, s:{s:s?, s:b}, "
+			      "s:O, s:O, s:o}",
 		"format", INSTANCE_BACKUP_FORMAT,
 		"format_version", INSTANCE_BACKUP_FORMAT_VERSION,
 		"caremail_version", version,
@@ -482,7 +483,7 @@ make_backup(struct backup_run *run, const char *target, const char *version,
 	if (rc == 0)
 		rc = instance_rename_new(run->tmp, target, err);
 	if (rc == 0) {
-		/* The new name survives a crash once its directory is flushed. */
+		/* The new name lasts once its directory is flushed. */
 		char parent[PATH_MAX];
 		parent_of(target, parent, sizeof(parent));
 		rc = instance_dir_sync(parent, err);

@@ -36,7 +36,7 @@ struct restore_run {
 	const char *source;
 	const char *dir;
 	const char *audit_key;		/* --audit-key, or NULL */
-	const char *key_rel;		/* where the key goes, if left out */
+	const char *key_rel;		/* where it goes, if left out */
 	char files_dir[PATH_MAX];	/* source/instance */
 	char tmp[PATH_MAX];		/* the instance while it is made */
 	json_t *manifest;
@@ -213,9 +213,9 @@ read_manifest(struct restore_run *run, struct error *err)
 	b->created = json_integer_value(json_object_get(m, "created_unix"));
 	if (b->schema_version > store_schema_latest())
 		return error_set(err, ERROR_INVALID, "%s was made by a newer "
-			"caremail (schema %d; this one knows up to %d): restore "
-			"it with that version", run->source, b->schema_version,
-			store_schema_latest());
+			"caremail (schema %d; this one knows up to %d): "
+			"restore it with that version", run->source,
+			b->schema_version, store_schema_latest());
 	report_tables(b, json_object_get(m, "tables"));
 	return read_key_entry(run, json_object_get(m, "audit_key"), err);
 }

@@ -64,7 +64,8 @@ store_backup(struct store *st, const char *dest_path,
 {
 	if (st->ops->backup == NULL)
 		return error_set(err, ERROR_INVALID, "the %s store is backed "
-			"up with its own tools (docs/backup.md)", st->ops->name);
+			"up with its own tools (docs/backup.md)",
+			st->ops->name);
 	if (st->depth != 0)
 		return error_set(err, ERROR_INTERNAL,
 			"a backup cannot run inside a transaction");
