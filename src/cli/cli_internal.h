@@ -391,6 +391,8 @@ extern const size_t cli_demo_last_name_count;
 int cli_audit_list(struct cli_args *args, struct error *err);
 int cli_audit_verify(struct cli_args *args, struct error *err);
 int cli_serve(struct cli_args *args, struct error *err);
+int cli_backup(struct cli_args *args, struct error *err);
+int cli_restore(struct cli_args *args, struct error *err);
 int cli_demo(struct cli_args *args, struct error *err);
 
 #endif

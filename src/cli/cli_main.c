@@ -24,6 +24,18 @@ static const struct cli_command cli_commands[] = {
 	{ "serve", "--dir DIR",
 	  "Runs the listeners in the foreground until SIGTERM or SIGINT.",
 	  "", 0, 0, cli_serve },
+	{ "backup", "--dir DIR TARGET [--without-audit-key]",
+	  "Copies a running instance into the new directory TARGET: the "
+	  "store as one consistent moment, its keys, config and templates, "
+	  "and a manifest with each file's SHA-256 (docs/backup.md); "
+	  "--without-audit-key leaves audit.key out, to keep apart.",
+	  "without-audit-key", 1, 1, cli_backup },
+	{ "restore", "--dir DIR SOURCE [--force] [--audit-key FILE]",
+	  "Makes the instance DIR from the backup SOURCE after checking every "
+	  "file against its manifest, then checks the audit chain; refuses an "
+	  "instance in use, and a non-empty DIR unless --force (which moves "
+	  "it aside). --audit-key: the key of a backup made without it.",
+	  "force audit-key=", 1, 1, cli_restore },
 	{ "demo", "--dir DIR",
 	  "Fills a fresh instance with a believable demo directory.",
 	  "", 0, 0, cli_demo },

@@ -6,11 +6,13 @@
 #include "instance/instance.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -101,6 +103,32 @@ seal_key_load(struct instance *inst, struct error *err)
 		inst->seal_key, err);
 }
 
+/*
+ * Holds the instance's lock shared while it is open (instance.h), so a
+ * restore sees the instance is in use. A directory this user cannot
+ * write in gets no lock file: a restore there could not write either.
+ */
+static int
+instance_lock_shared(struct instance *inst, struct error *err)
+{
+	char *path = path_join(inst->dir, INSTANCE_LOCK_FILE);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+	free(path);
+	if (fd < 0)
+		return 0;
+	if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		inst->lock_fd = fd;
+		return 0;
+	}
+	int saved = errno;
+	close(fd);
+	if (saved == EWOULDBLOCK)
+		return error_set(err, ERROR_TEMPORARY, "the instance in %s is "
+			"being restored; try again when caremail restore has "
+			"finished", inst->dir);
+	return 0;
+}
+
 static int
 apply_overrides(struct config *c, const char *const *overrides, size_t count,
 	struct error *err)
@@ -117,6 +145,7 @@ instance_open(const char *dir, const char *const *overrides,
 	size_t override_count, struct error *err)
 {
 	struct instance *inst = xcalloc(1, sizeof(*inst));
+	inst->lock_fd = -1;
 	inst->dir = xstrdup(dir);
 	inst->config = config_new();
 	char *config_path = path_join(dir, INSTANCE_CONFIG_FILE);
@@ -130,7 +159,7 @@ instance_open(const char *dir, const char *const *overrides,
 	else if (rc < 0)
 		error_forward(err, &inner);
 	if (rc < 0 || apply_overrides(inst->config, overrides, override_count,
-			      err) < 0) {
+			      err) < 0 || instance_lock_shared(inst, err) < 0) {
 		instance_close(&inst);
 		return NULL;
 	}
@@ -168,6 +197,8 @@ instance_close(struct instance **instp)
 	sodium_memzero(inst->seal_key, sizeof(inst->seal_key));
 	config_free(&inst->config);
 	store_pool_free(&inst->pool);
+	if (inst->lock_fd >= 0)
+		close(inst->lock_fd);
 	free(inst);
 	*instp = NULL;
 }
@@ -361,6 +392,7 @@ static struct instance *
 prepare_instance(const struct instance_init *init, struct error *err)
 {
 	struct instance *inst = xcalloc(1, sizeof(*inst));
+	inst->lock_fd = -1;
 	inst->dir = xstrdup(init->dir);
 	inst->config = config_new();
 	char domain[DIR_ADDRESS_DOMAIN_MAX + 1];

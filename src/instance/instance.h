@@ -40,6 +40,7 @@ struct instance {
 	unsigned char audit_key[32];	/* STORE_AUDIT_KEY_BYTES; wiped */
 	char *seal_key_path;	/* secure.key: wraps encrypted messages' keys */
 	unsigned char seal_key[32];	/* MAIL_SEAL_KEY_BYTES; wiped */
+	int lock_fd;	/* INSTANCE_LOCK_FILE held shared; -1 for none */
 };
 
 struct instance_init {
@@ -156,6 +157,96 @@ struct instance_audit_watch *instance_audit_watch_start(
  */
 const char *instance_audit_watch_state(struct instance_audit_watch *w);
 void instance_audit_watch_stop(struct instance_audit_watch **w);
+
+/* ---- backup and restore (instance_backup.c, instance_restore.c) ---- */
+
+/*
+ * Everyone who opens an instance holds this file's lock shared (serve for
+ * its whole run); restore takes it alone, so it never writes over an
+ * instance in use, and nothing opens one while it is being restored.
+ */
+#define INSTANCE_LOCK_FILE "caremail.lock"
+/* The backup directory's list of contents (docs/backup.md). */
+#define INSTANCE_BACKUP_MANIFEST "manifest.json"
+/* Tables whose rows a backup counts (STORE_BACKUP_TABLES). */
+#define INSTANCE_BACKUP_TABLES 12
+/* Files left out of a backup that are named in its report. */
+#define INSTANCE_BACKUP_WARNINGS 8
+
+struct instance_backup_table {
+	char name[32];
+	int64_t rows;
+};
+
+/* What a backup holds: made now, or read from its manifest. */
+struct instance_backup_report {
+	int64_t created;
+	int schema_version;
+	uint64_t files;		/* files, the database among them */
+	uint64_t bytes;		/* their total size */
+	struct instance_backup_table tables[INSTANCE_BACKUP_TABLES];
+	size_t warning_count;	/* files left out: outside the directory */
+	char warnings[INSTANCE_BACKUP_WARNINGS][320];
+};
+
+struct instance_backup_options {
+	const char *target;	/* the new directory */
+	const char *version;	/* the program's, for the manifest */
+	int64_t now;
+	/*
+	 * Leaves audit.key out, so whoever holds the backup cannot re-chain
+	 * audit rows (docs/audit.md): restore then takes it from the copy
+	 * kept with the other secrets.
+	 */
+	bool without_audit_key;
+};
+
+/*
+ * `caremail backup`: copies the instance, while its servers run, into
+ * the new directory o->target (which must not exist, nor lie inside the
+ * instance directory): the store as one consistent copy (the store's
+ * online backup), every other file of the instance directory (config,
+ * TLS and DKIM keys, the audit key and anchor, secure.key, templates)
+ * with its mode, and manifest.json listing each file's size and SHA-256
+ * and the row counts of the key tables. Built under a temporary name and
+ * renamed into place, so the target is whole or absent.
+ */
+int instance_backup(const struct instance *inst,
+	const struct instance_backup_options *o,
+	struct instance_backup_report *r, struct error *err);
+
+/* What a restore did. */
+struct instance_restore_report {
+	struct instance_backup_report backup;	/* as its manifest says */
+	int schema_version;	/* the restored store's, after migrations */
+	struct instance_backup_table restored[INSTANCE_BACKUP_TABLES];
+	char set_aside[4096];	/* where --force moved DIR; "" */
+	struct instance_audit_report audit;	/* checked from row 1 */
+};
+
+struct instance_restore_options {
+	const char *source;	/* the backup directory */
+	const char *dir;	/* the instance directory to make */
+	bool force;		/* move a non-empty dir aside */
+	/* The audit key, for a backup made without it; NULL otherwise. */
+	const char *audit_key;
+	int64_t now;
+};
+
+/*
+ * `caremail restore`: checks every file of the backup at o->source
+ * against its manifest first (ERROR_INVALID naming the first damaged,
+ * missing or unlisted file, before anything is written), then makes the
+ * instance directory o->dir from it under a temporary name and renames
+ * it into place. Refuses (ERROR_DENIED) an instance in use, always, and
+ * (ERROR_EXISTS) a directory that holds anything unless o->force, which
+ * moves what is there aside to "DIR.before-restore-TIME" (never deleted
+ * here). Then opens the restored instance, checks its audit chain from
+ * the first row and counts its rows: a chain found broken, or counts that
+ * differ from the manifest's, fail with the files left in place to study.
+ */
+int instance_restore(const struct instance_restore_options *o,
+	struct instance_restore_report *r, struct error *err);
 
 /* The ODS code of the service organisation that init creates. */
 #define INSTANCE_SERVICE_ODS "SERVICE"

@@ -7,6 +7,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct error;
 struct instance;
@@ -48,5 +49,40 @@ int instance_key_read(const char *path, const char *what, unsigned char *key,
  */
 int instance_key_create(const char *path, const char *what, unsigned char *key,
 	struct error *err);
+
+/* ---- files for backup and restore (instance_files.c) ---- */
+
+/* A SHA-256 digest in hex, with its NUL. */
+#define INSTANCE_SHA256_HEX 65
+
+/*
+ * Copies `from` to the new file `to` (never one that exists, never
+ * through a link) with the given mode from its creation, flushed to
+ * disk, and says what it copied: its SHA-256 and size. A failed copy
+ * leaves no `to`.
+ */
+int instance_file_copy(const char *from, const char *to, mode_t mode,
+	char hex_r[INSTANCE_SHA256_HEX], uint64_t *size_r, struct error *err);
+
+/* The SHA-256 and size of the file at path; ERROR_NOT_FOUND if none. */
+int instance_file_hash(const char *path, char hex_r[INSTANCE_SHA256_HEX],
+	uint64_t *size_r, struct error *err);
+
+/* Flushes a directory, so the names made in it survive a crash. */
+int instance_dir_sync(const char *path, struct error *err);
+
+/*
+ * Renames from to to, never over something already there (ERROR_EXISTS):
+ * a rename over an empty directory would otherwise succeed silently.
+ */
+int instance_rename_new(const char *from, const char *to, struct error *err);
+
+/* Removes a tree this program made, as far as it can; links not followed. */
+void instance_tree_remove(const char *path);
+
+/* Where the instance directory's files sit in a backup directory. */
+#define INSTANCE_BACKUP_FILES "instance"
+#define INSTANCE_BACKUP_FORMAT "caremail-backup"
+#define INSTANCE_BACKUP_FORMAT_VERSION 1
 
 #endif

@@ -142,6 +142,21 @@ struct store_ops {
 	 */
 	const char *begin_write;
 	/*
+	 * Starts a transaction that only reads and sees one moment of the
+	 * store throughout, without holding writers back (SQLite in WAL: a
+	 * deferred BEGIN; PostgreSQL would need REPEATABLE READ).
+	 */
+	const char *begin_snapshot;
+	/*
+	 * Copies the whole database, as this connection's open snapshot
+	 * transaction sees it, into a new file at dest_path (owner-only),
+	 * which must not exist; the copy is one self-contained file and is
+	 * checked for damage before this returns. ERROR_EXISTS if dest_path
+	 * is there; on any failure nothing is left at dest_path. NULL for
+	 * a backend whose backups are made by its own tools.
+	 */
+	int (*backup)(void *conn, const char *dest_path, struct error *err);
+	/*
 	 * DDL run when a connection opens, outside any transaction: the
 	 * connection's own working tables (the recipient sets of
 	 * store_expand.c), in this backend's dialect.

@@ -711,6 +711,86 @@ sqlite_bulk(void *c, bool on)
 		"PRAGMA cache_size = -2000", NULL, NULL, NULL);
 }
 
+/*
+ * The online backup API, stepped once over every page: all of it is read
+ * inside the caller's snapshot transaction, so the copy is one moment of
+ * the store however busy the writers are (WAL readers do not block them,
+ * and they do not restart a backup that reads through the same
+ * connection's open transaction). The copy then leaves WAL for a plain
+ * rollback journal, so it is one file with no -wal beside it, and
+ * PRAGMA quick_check reads every page of it back.
+ */
+static int
+sqlite_backup_copy(sqlite3 *src, sqlite3 *dest, struct error *err)
+{
+	sqlite3_backup *b = sqlite3_backup_init(dest, "main", src, "main");
+	if (b == NULL)
+		return sqlite_error(err, dest, sqlite3_extended_errcode(dest),
+			"backup");
+	int rc = sqlite3_backup_step(b, -1);
+	int finish = sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE)
+		return sqlite_error(err, src, rc, "backup");
+	if (finish != SQLITE_OK)
+		return sqlite_error(err, dest, finish, "backup");
+	if (sqlite3_exec(dest, "PRAGMA journal_mode=DELETE", NULL, NULL,
+		    NULL) != SQLITE_OK)
+		return sqlite_error(err, dest, sqlite3_extended_errcode(dest),
+			"backup journal mode");
+	sqlite3_stmt *check = NULL;
+	if (sqlite3_prepare_v2(dest, "PRAGMA quick_check", -1, &check,
+		    NULL) != SQLITE_OK)
+		return sqlite_error(err, dest, sqlite3_extended_errcode(dest),
+			"backup check");
+	rc = sqlite3_step(check);
+	const unsigned char *verdict = rc == SQLITE_ROW ?
+		sqlite3_column_text(check, 0) : NULL;
+	if (verdict == NULL || strcmp((const char *)verdict, "ok") != 0)
+		error_set(err, ERROR_INTERNAL, "the copy of the store does not "
+			"pass quick_check: %s", verdict != NULL ?
+			(const char *)verdict : sqlite3_errmsg(dest));
+	sqlite3_finalize(check);
+	return verdict != NULL && strcmp((const char *)verdict, "ok") == 0 ?
+		0 : -1;
+}
+
+static int
+sqlite_backup(void *c, const char *dest_path, struct error *err)
+{
+	struct sqlite_conn *conn = c;
+	/* Owner-only before SQLite writes a byte: it holds password hashes. */
+	int fd = open(dest_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+		O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return error_set(err, errno == EEXIST ? ERROR_EXISTS :
+			ERROR_TEMPORARY, "cannot make %s: %s", dest_path,
+			strerror(errno));
+	close(fd);
+	sqlite3 *dest = NULL;
+	int rc = sqlite3_open_v2(dest_path, &dest,
+		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		error_set(err, ERROR_TEMPORARY, "cannot open %s: %s",
+			dest_path, dest != NULL ? sqlite3_errmsg(dest) :
+			"out of memory");
+	} else {
+		sqlite3_extended_result_codes(dest, 1);
+		rc = sqlite_backup_copy(conn->db, dest, err) < 0 ?
+			SQLITE_ERROR : SQLITE_OK;
+	}
+	if (sqlite3_close(dest) != SQLITE_OK && rc == SQLITE_OK) {
+		error_set(err, ERROR_TEMPORARY, "cannot close %s", dest_path);
+		rc = SQLITE_ERROR;
+	}
+	if (rc == SQLITE_OK)
+		return 0;
+	unlink(dest_path);
+	char side[4096];
+	snprintf(side, sizeof(side), "%s-journal", dest_path);
+	unlink(side);
+	return -1;
+}
+
 static bool
 sqlite_in_transaction(void *c)
 {
@@ -767,6 +847,8 @@ const struct store_ops store_sqlite_ops = {
 	.tables = sqlite_tables,
 	.ids_follow = sqlite_ids_follow,
 	.begin_write = "BEGIN IMMEDIATE",
+	.begin_snapshot = "BEGIN",
+	.backup = sqlite_backup,
 	.session_tables = store_sqlite_session_tables,
 	.migrations = store_sqlite_migrations,
 };

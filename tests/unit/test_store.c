@@ -18,6 +18,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store.h"
+#include "store/store_backup.h"
 #include "store/store_expand.h"
 #include "store/store_folder.h"
 #include "store/store_internal.h"
@@ -1062,11 +1063,76 @@ test_queue_claim_lease(void **state)
 	arena_free(&a);
 }
 
+static int64_t
+rows_of(const struct store_backup_info *info, const char *table)
+{
+	for (size_t i = 0; i < STORE_BACKUP_TABLES; i++) {
+		if (strcmp(info->counts[i].table, table) == 0)
+			return info->counts[i].rows;
+	}
+	fail_msg("no count for %s", table);
+	return -1;
+}
+
+/*
+ * An online backup is one moment of the store: a writer with a
+ * transaction open on another connection neither blocks it nor shows in
+ * it, and the copy holds exactly what its counts say. A target that
+ * exists is refused and left alone.
+ */
+static void
+test_backup_is_one_moment(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_org a = org("BAK1", 0), b = org("BAK2", 0);
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &a, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
+
+	struct store *writer = store_open("sqlite", f->path, false, 1000, &err);
+	assert_non_null(writer);
+	assert_int_equal(store_begin(writer, &err), 0);
+	assert_int_equal(store_org_insert(writer, &b, &err), 0);
+
+	char copy[160];
+	snprintf(copy, sizeof(copy), "%s/copy.db", f->dir);
+	struct store_backup_info info;
+	assert_int_equal(store_backup(f->st, copy, &info, &err), 0);
+	assert_int_equal(store_commit(writer, &err), 0);
+	store_close(&writer);
+	assert_int_equal(info.schema_version, store_schema_latest());
+	assert_int_equal(rows_of(&info, "orgs"), 1);
+
+	/* One file: no -wal beside it, and it opens as a store. */
+	char side[180];
+	snprintf(side, sizeof(side), "%s-wal", copy);
+	assert_int_equal(access(side, F_OK), -1);
+	struct store *restored = store_open("sqlite", copy, false, 1000, &err);
+	assert_non_null(restored);
+	struct store_backup_info again;
+	assert_int_equal(store_backup_count_rows(restored, &again, &err), 0);
+	assert_int_equal(rows_of(&again, "orgs"), 1);
+	store_close(&restored);
+	assert_int_equal(store_backup_count_rows(f->st, &again, &err), 0);
+	assert_int_equal(rows_of(&again, "orgs"), 2);
+
+	assert_int_equal(store_backup(f->st, copy, &info, &err), -1);
+	assert_int_equal(err.code, ERROR_EXISTS);
+	restored = store_open("sqlite", copy, false, 1000, &err);
+	assert_non_null(restored);
+	assert_int_equal(store_backup_count_rows(restored, &again, &err), 0);
+	assert_int_equal(rows_of(&again, "orgs"), 1);
+	store_close(&restored);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_is_one_moment,
+			setup, teardown),
 		cmocka_unit_test(test_migration_12_keeps_every_message),
 		cmocka_unit_test(test_migration_makes_standard_folders),
 		cmocka_unit_test_setup_teardown(
