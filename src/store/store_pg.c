@@ -906,6 +906,9 @@ const struct store_ops store_pg_ops = {
 	.tables = pg_tables,
 	.ids_follow = pg_ids_follow,
 	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
+	.begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+	/* pg_dump and PITR are PostgreSQL's own (docs/backup.md). */
+	.backup = NULL,
 	.session_tables = store_pg_session_tables,
 	.migrations = store_pg_migrations,
 };
