@@ -392,6 +392,7 @@ int cli_audit_list(struct cli_args *args, struct error *err);
 int cli_audit_verify(struct cli_args *args, struct error *err);
 int cli_serve(struct cli_args *args, struct error *err);
 int cli_backup(struct cli_args *args, struct error *err);
+int cli_migrate(struct cli_args *args, struct error *err);
 int cli_restore(struct cli_args *args, struct error *err);
 int cli_demo(struct cli_args *args, struct error *err);
 

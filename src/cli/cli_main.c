@@ -30,6 +30,11 @@ static const struct cli_command cli_commands[] = {
 	  "and a manifest with each file's SHA-256 (docs/backup.md); "
 	  "--without-audit-key leaves audit.key out, to keep apart.",
 	  "without-audit-key", 1, 1, cli_backup },
+	{ "migrate", "--from sqlite:PATH --to postgresql://URL",
+	  "Copies a store into a new, empty one of another backend (a "
+	  "SQLite instance onto PostgreSQL), then counts and checksums every "
+	  "table on both sides (docs/postgresql.md).",
+	  "from=! to=!", 0, 0, cli_migrate },
 	{ "restore", "--dir DIR SOURCE [--force] [--audit-key FILE]",
 	  "Makes the instance DIR from the backup SOURCE after checking every "
 	  "file against its manifest, then checks the audit chain; refuses an "

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/store_types.h"
+
 struct arena;
 struct config;
 struct dir_ctx;
@@ -157,6 +159,20 @@ struct instance_audit_watch *instance_audit_watch_start(
  */
 const char *instance_audit_watch_state(struct instance_audit_watch *w);
 void instance_audit_watch_stop(struct instance_audit_watch **w);
+
+/* ---- moving the store to another backend (instance_migrate.c) ---- */
+
+/*
+ * Copies the store at `from` into the new store at `to` (each "sqlite:PATH"
+ * or "postgresql://..."), then counts and checksums every table on both
+ * sides into *r (in a). progress (may be NULL) hears each table copied.
+ * ERROR_INVALID for a place that is neither, ERROR_EXISTS for a
+ * destination that holds an instance already, ERROR_INTERNAL when a
+ * table differs after the copy (r says which).
+ */
+int instance_migrate(const char *from, const char *to, struct arena *a,
+	struct store_copy_report *r, void (*progress)(const char *table,
+	int64_t rows, void *arg), void *arg, struct error *err);
 
 /* ---- backup and restore (instance_backup.c, instance_restore.c) ---- */
 

@@ -701,4 +701,20 @@ struct store_allocation {
 	bool by_rule;
 };
 
+/* One table as copied: its rows, and whether both sides agree. */
+struct store_copy_table {
+	const char *name;
+	int64_t rows;
+	bool same;		/* the same rows and checksums on both sides */
+	char checksum[65];	/* SHA-256 of the rows in key order, hex */
+};
+
+struct store_copy_report {
+	struct store_copy_table *tables;	/* in the order copied */
+	size_t count;
+	int64_t rows;		/* in all, as the destination holds them */
+	size_t different;	/* tables whose rows or checksum differ */
+};
+
+
 #endif
