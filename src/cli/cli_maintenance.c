@@ -1,6 +1,6 @@
 /*
  * `caremail maintenance on|off|status`: maintenance mode from the shell
- * (SPEC S5, P13; docs/operations.md). Kept in the store, so a running
+ * (SPEC S5, P13; docs/maintenance.md). Kept in the store, so a running
  * serve, and every node over the same database, sees it at its next
  * request. Layer: front end.
  * SECURITY: on and off are audited as the shell account, like every change

@@ -1,4 +1,4 @@
-"""Maintenance mode (SPEC S5, P13; docs/operations.md): while it is on
+"""Maintenance mode (SPEC S5, P13; docs/maintenance.md): while it is on
 the API refuses every change but sign-in, sign-out and the switch itself
 with 503 (Retry-After when an end is given), reads still answer,
 /healthcheck says so and stays 200, and mail goes on over SMTP, IMAP and
