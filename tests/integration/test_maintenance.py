@@ -164,3 +164,24 @@ def test_mail_flows_while_on(server, instance, org, ga):
     assert p.stat()[0] == 1
     p.quit()
     assert instance.json("maintenance", "status")["on"] is True
+
+
+def test_tokens_read_it_and_are_refused_changes(server, instance, org, ga):
+    made = ga.ok("POST", "/tokens", {
+        "label": "hr-sync", "org": org, "expires_days": 30,
+        "actions": ["user.read", "user.create"]}, status=201)
+    app = Client(server)
+    app.bearer = made["token"]
+    ga.ok("PUT", "/settings/maintenance", {"message": "Upgrade"})
+    got = app.ok("GET", "/settings/maintenance")
+    assert got["on"] is True and got["may_set"] is False
+    # Never a token's to flip (maintenance.manage is never given)...
+    assert app.refused("DELETE", "/settings/maintenance")["code"] == \
+        "denied"
+    assert "maintenance.manage" not in ga.ok("GET", "/me")["token_actions"]
+    # ...and its changes wait like anyone's, its reads do not.
+    status, reply = app.call("POST", "/users", {
+        "org": org, "first_name": "Pat", "last_name": "Sync"})
+    assert status == 503 and reply["error"]["code"] == "maintenance"
+    assert app.ok("GET", f"/users?org={org}")["items"] == []
+    assert instance.json("maintenance", "status")["on"] is True

@@ -83,8 +83,12 @@ onReply(async (status, error) => {
   if (status === 401 && error?.code === "unauthenticated") await toSignIn();
   const gate = status === 403 ? GATES[error?.code] : undefined;
   if (gate && gate !== thisPage) await leave(`/${gate}?${returnQuery()}`);
-  // Turned on while the page was open: the next change is refused.
-  if (status === 503 && error?.code === "maintenance" && !OPEN_IN_MAINTENANCE.has(thisPage)) await toMaintenance();
+  // Turned on while the page was open: the next change is refused. A
+  // gate's page (a password to change) keeps its form and shows the
+  // refusal, whose sentence has the message: the landing page would send
+  // the person straight back to the gate.
+  const gated = Object.values(GATES).includes(thisPage);
+  if (status === 503 && error?.code === "maintenance" && !OPEN_IN_MAINTENANCE.has(thisPage) && !gated) await toMaintenance();
   restartIdle();
 });
 
