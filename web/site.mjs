@@ -30,5 +30,6 @@ export const nav = [
   { text: "Devices report", href: "/devices", needs: "report.read" },
   { text: "Lifecycle preview", href: "/jobs-preview", needs: "user.read" },
   { text: "Mail queue", href: "/queue", needs: "queue.manage" },
+  { text: "Maintenance", href: "/maintenance", needs: "maintenance.manage" },
   { text: "My account", href: "/account", needs: "everyone" },
 ];

@@ -74,6 +74,9 @@ enum api_route_flag {
 	API_ANY_PASSWORD = 1 << 2,	/* allowed while the password must change */
 	API_BEFORE_MFA = 1 << 3,	/* allowed to an admin not yet enrolled */
 	API_CSV_BODY = 1 << 4,		/* the body may also be text/csv */
+	/* a change served while maintenance mode is on (sign-in, sign-out,
+	 * the switch itself); every other change is refused then */
+	API_IN_MAINTENANCE = 1 << 5,
 };
 
 /*
@@ -113,6 +116,17 @@ extern const struct api_route api_routes_guests[];
 extern const struct api_route api_routes_imports[];
 extern const struct api_route api_routes_lifecycle[];
 extern const struct api_route api_routes_shared_confirm[];
+extern const struct api_route api_routes_maintenance[];
+
+/*
+ * Maintenance mode's gate (api_maintenance.c), after the credentials: true
+ * when the request may be served; false with a 503 (code maintenance,
+ * Retry-After when an end was given, and the switch as "maintenance")
+ * replied for a change while it is on, unless the route is
+ * API_IN_MAINTENANCE.
+ */
+bool api_maintenance_allows(struct api_request *req,
+	const struct api_route *r);
 
 /*
  * Whether the signed-in person owns the mailbox (SPEC L5: an owner sees

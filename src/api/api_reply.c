@@ -90,6 +90,8 @@ denied_object_type(const struct api_request *req)
 		return "relay_host";
 	case AUTH_QUEUE_MANAGE:
 		return "queue";
+	case AUTH_MAINTENANCE_MANAGE:
+		return "setting";
 	case AUTH_AUDIT_READ:
 	case AUTH_REPORT_READ:
 	case AUTH_EDISCOVERY_SEARCH:

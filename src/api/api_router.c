@@ -49,6 +49,7 @@ static const struct api_route *const api_route_tables[] = {
 	api_routes_imports,
 	api_routes_lifecycle,
 	api_routes_shared_confirm,
+	api_routes_maintenance,
 };
 
 /* Counters for rate limits: bounded memory however many clients come. */
@@ -365,7 +366,8 @@ serve(struct api_request *req)
 	req->ctx.client = req->peer;
 	req->ctx.request_id = req->request_id;
 	uint64_t statements = dir_statement_count(&req->ctx);
-	if (admit(req, r) && api_idempotency_begin(req)) {
+	if (admit(req, r) && api_maintenance_allows(req, r) &&
+	    api_idempotency_begin(req)) {
 		r->handler(req);
 		/* Fail closed: a token reaches only what an access check let. */
 		if (req->by_token && !req->access_checked)

@@ -610,13 +610,16 @@ secure_reply(struct api_request *req)
 }
 
 const struct api_route api_routes_secure[] = {
-	{ "POST", "/secure/link", secure_link, API_PUBLIC | API_NO_CSRF },
-	{ "POST", "/secure/codes", secure_codes, API_PUBLIC | API_NO_CSRF },
+	/* A reader's sign-in and sign-out go on in maintenance, as staff's. */
+	{ "POST", "/secure/link", secure_link,
+	  API_PUBLIC | API_NO_CSRF | API_IN_MAINTENANCE },
+	{ "POST", "/secure/codes", secure_codes,
+	  API_PUBLIC | API_NO_CSRF | API_IN_MAINTENANCE },
 	{ "POST", "/secure/session", secure_session_post,
-	  API_PUBLIC | API_NO_CSRF },
+	  API_PUBLIC | API_NO_CSRF | API_IN_MAINTENANCE },
 	{ "GET", "/secure/session", secure_session_get, API_PUBLIC },
 	{ "DELETE", "/secure/session", secure_session_delete,
-	  API_PUBLIC | API_NO_CSRF },
+	  API_PUBLIC | API_NO_CSRF | API_IN_MAINTENANCE },
 	{ "PUT", "/secure/password", secure_password_put,
 	  API_PUBLIC | API_NO_CSRF },
 	{ "GET", "/secure/messages", secure_messages, API_PUBLIC },

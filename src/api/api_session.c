@@ -126,10 +126,11 @@ api_session_delete(struct api_request *req)
 const struct api_route api_routes_session[] = {
 	{ "GET", "/openapi.json", api_openapi_get, API_PUBLIC },
 	{ "POST", "/session", api_session_post,
-	  API_PUBLIC | API_NO_CSRF | API_ANY_PASSWORD | API_BEFORE_MFA },
+	  API_PUBLIC | API_NO_CSRF | API_ANY_PASSWORD | API_BEFORE_MFA |
+	  API_IN_MAINTENANCE },
 	{ "GET", "/session", api_session_get,
 	  API_ANY_PASSWORD | API_BEFORE_MFA },
 	{ "DELETE", "/session", api_session_delete,
-	  API_ANY_PASSWORD | API_BEFORE_MFA },
+	  API_ANY_PASSWORD | API_BEFORE_MFA | API_IN_MAINTENANCE },
 	API_ROUTES_END,
 };

@@ -82,6 +82,7 @@ static const char *const auth_action_names[AUTH_ACTION_COUNT] = {
 	[AUTH_RELAY_MANAGE] = "relay.manage",
 	[AUTH_MAIL_SEND] = "mail.send",
 	[AUTH_QUEUE_MANAGE] = "queue.manage",
+	[AUTH_MAINTENANCE_MANAGE] = "maintenance.manage",
 };
 
 const char *
@@ -140,6 +141,7 @@ auth_token_action_givable(enum auth_action action)
 	case AUTH_ORG_CREATE:
 	case AUTH_ROLE_GRANT_GLOBAL:
 	case AUTH_QUEUE_MANAGE:
+	case AUTH_MAINTENANCE_MANAGE:
 	case AUTH_ACTION_COUNT:
 		return false;
 	default:

@@ -52,6 +52,8 @@ enum auth_action {
 	/* a token's: send mail from its org's addresses (SPEC M3) */
 	AUTH_MAIL_SEND,
 	AUTH_QUEUE_MANAGE,	/* the outbound queue: the service's own */
+	/* maintenance mode (SPEC S5): the service's own */
+	AUTH_MAINTENANCE_MANAGE,
 	AUTH_ACTION_COUNT,
 };
 
@@ -73,8 +75,8 @@ enum auth_action auth_role_grant_action(enum auth_role role);
 /*
  * Whether an API token may ever be given the action: never credentials
  * (token.manage, relay.manage), nor what works on no particular org
- * (org.create, role.grant_global, queue.manage), as a token acts only
- * within its org (docs/api.md "API tokens").
+ * (org.create, role.grant_global, queue.manage, maintenance.manage), as a
+ * token acts only within its org (docs/api.md "API tokens").
  */
 bool auth_token_action_givable(enum auth_action action);
 

@@ -284,6 +284,16 @@ static const struct cli_command cli_commands[] = {
 	  "at TIME (default now): it can never be read again; who read it "
 	  "stays. serve does this every hour.", "at=", 0, 0,
 	  cli_secure_purge },
+	{ "maintenance on", "[--message TEXT] [--until TIME]",
+	  "Turns maintenance mode on (or changes its message or expected "
+	  "end): the API refuses changes with 503 and the portal shows a "
+	  "landing page, while mail, sign-in and reading go on.",
+	  "message= until=", 0, 0, cli_maintenance_on },
+	{ "maintenance off", "",
+	  "Turns maintenance mode off.", "", 0, 0, cli_maintenance_off },
+	{ "maintenance status", "",
+	  "Says whether maintenance mode is on, its message and expected end.",
+	  "", 0, 0, cli_maintenance_status },
 	{ "jobs run", "[--at TIME] [--dry-run]",
 	  "Applies every lifecycle step due at TIME (default now) and sends "
 	  "its notices; --dry-run lists what would happen and who would be "

@@ -61,6 +61,29 @@ serve_queue_counts(void *ctx, struct store_queue_counts *c_r)
 	return rc;
 }
 
+/* /healthcheck's maintenance mode, on a connection of the pool. */
+static int
+serve_maintenance(void *ctx, bool *on_r, int64_t *until_r)
+{
+	const struct instance *inst = ctx;
+	struct error err;
+	struct store *st = instance_store_borrow(inst, &err);
+	if (st == NULL)
+		return -1;
+	struct arena *a = arena_new(64 * 1024);
+	struct dir_ctx dctx;
+	struct dir_maintenance m;
+	instance_dir_ctx(inst, st, a, "serve", clock_now(), &dctx);
+	int rc = dir_maintenance_get(&dctx, &m, &err);
+	if (rc < 0)
+		log_warn("serve.maintenance", "reason=\"%s\"", err.msg);
+	*on_r = rc == 0 && m.on;
+	*until_r = rc == 0 ? m.until : 0;
+	arena_free(&a);
+	instance_store_return(inst, &st);
+	return rc;
+}
+
 static const char *
 serve_audit_state(void *ctx)
 {
@@ -124,6 +147,7 @@ start_http(const struct instance *inst, struct api *api,
 		.api_ctx = api,
 		.audit_state = serve_audit_state,
 		.queue_counts = serve_queue_counts,
+		.maintenance = serve_maintenance,
 		.audit_ctx = audit,
 		.web_root = web_root,
 	};

@@ -779,6 +779,54 @@ int dir_change_freeze_get(const struct dir_ctx *ctx, struct dir_freeze *f_r,
 int dir_change_freeze_set(const struct dir_ctx *ctx, bool on,
 	const char *reason, struct error *err);
 
+/* ---- maintenance mode (SPEC S5, P13; dir_maintenance.c) ---- */
+
+/*
+ * While on, the API refuses changes (503) and the admin pages show a
+ * landing page; sign-in, reading and mail go on. Kept in the store, so a
+ * running server sees a change at its next request.
+ */
+struct dir_maintenance {
+	bool on;
+	const char *message;	/* for the people it stops; "" none */
+	int64_t until;		/* when it is expected to end; 0 not said */
+	int64_t since;		/* when it was turned on; 0 when off */
+	const char *updated_by;	/* who last turned it on or off; "" never */
+	int64_t updated_at;
+};
+
+#define DIR_MAINTENANCE_MESSAGE_MAX 500	/* characters, one line */
+/* The least Retry-After once the expected end has passed (seconds). */
+#define DIR_MAINTENANCE_RETRY_MIN_S 60
+
+/* The switch as stored now (off when never set); in ctx's arena. */
+int dir_maintenance_get(const struct dir_ctx *ctx, struct dir_maintenance *m_r,
+	struct error *err);
+/*
+ * Turns it on, or changes the message and expected end while it is on
+ * (keeping `since`); audited (object type setting, action update, the
+ * summary {"maintenance": {"on": true, ...}}).
+ * ERROR_INVALID on "message" (over DIR_MAINTENANCE_MESSAGE_MAX
+ * characters, a line break or control character) or on "until" (not in
+ * the future); until 0 says no end. Who may is the caller's to check
+ * (auth action maintenance.manage).
+ */
+int dir_maintenance_on(const struct dir_ctx *ctx, const char *message,
+	int64_t until, struct error *err);
+/*
+ * Turns it off, audited as on is ("on": false); already off changes and
+ * audits nothing. *was_on_r (may be NULL) says whether it was on.
+ */
+int dir_maintenance_off(const struct dir_ctx *ctx, bool *was_on_r,
+	struct error *err);
+/*
+ * Seconds a refused client should wait (Retry-After): to the expected
+ * end, at least DIR_MAINTENANCE_RETRY_MIN_S once it has passed; 0 when
+ * off or no end was given (no header then). Pure.
+ */
+int64_t dir_maintenance_retry_after(const struct dir_maintenance *m,
+	int64_t now);
+
 /* ---- People Finder, Get help, reports, audit search (finder) ---- */
 
 /* What a People Finder search asks; NULL or "" parts are not asked. */

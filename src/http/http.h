@@ -58,6 +58,12 @@ struct http_server_options {
 	 */
 	int (*queue_counts)(void *ctx, struct store_queue_counts *c_r);
 	/*
+	 * Maintenance mode for /healthcheck: 0 with *on_r and *until_r (the
+	 * expected end, 0 none), read through ctx; NULL or -1 leaves it out.
+	 * It never makes the check fail: mail goes on in maintenance.
+	 */
+	int (*maintenance)(void *ctx, bool *on_r, int64_t *until_r);
+	/*
 	 * Answers every request under /api/v1/ (any method), or NULL to
 	 * answer them 404. Called from any thread; must reply (below).
 	 */

@@ -39,6 +39,26 @@ add_queue(const struct http_server *s, json_t *body)
 		(json_int_t)(age > 0 ? age : 0)));
 }
 
+/*
+ * Maintenance mode (SPEC S5) as {"on", "until"}: monitoring and a load
+ * balancer's dashboard see it, while the status stays 200 because SMTP,
+ * IMAP and POP3 still serve. The message is for people signed in.
+ */
+static void
+add_maintenance(const struct http_server *s, json_t *body)
+{
+	bool on;
+	int64_t until;
+	if (s->opts.maintenance == NULL || body == NULL ||
+	    s->opts.maintenance(s->opts.ctx, &on, &until) < 0)
+		return;
+	char iso[32];
+	clock_format_iso(until, iso, sizeof(iso));
+	json_object_set_new(body, "maintenance", json_pack("{s:b,s:o}", "on",
+		on, "until", on && until != 0 ? json_string(iso) :
+		json_null()));
+}
+
 void
 http_health_get(const struct http_request *req, struct http_reply *reply)
 {
@@ -50,6 +70,7 @@ http_health_get(const struct http_request *req, struct http_reply *reply)
 		body = json_pack("{s:s,s:s}", "status", "ok", "store", "ok");
 		add_audit_state(s, body);
 		add_queue(s, body);
+		add_maintenance(s, body);
 		http_reply_json(reply, 200, body);
 		return;
 	}

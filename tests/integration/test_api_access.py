@@ -370,7 +370,8 @@ GRANTS = {
                             "audit_authorisation"},
 }
 NEVER_A_TOKENS = {"token.manage", "relay.manage", "org.create",
-                  "role.grant_global", "queue.manage"}
+                  "role.grant_global", "queue.manage",
+                  "maintenance.manage"}
 
 
 def test_me_says_what_each_role_may_do(server, instance):
@@ -382,7 +383,8 @@ def test_me_says_what_each_role_may_do(server, instance):
         want = set(EXPECTED[role])
         # Actions the walk leaves out, being on no org or no API's.
         if role == "global_admin":
-            want |= {"role.grant_global", "queue.manage"}
+            want |= {"role.grant_global", "queue.manage",
+                     "maintenance.manage"}
         if role == "ediscovery":
             want |= {"ediscovery.search"}
         assert set(me["actions"]) == want, role

@@ -20,11 +20,13 @@ def test_healthcheck_plain_http(server):
     status, body = server.get("/healthcheck")
     assert status == 200
     # Status and store, the audit chain's state (its start-up check may
-    # still be running) and the outbound queue's counts for the operator's
-    # monitor; nothing else, no version (SECURITY.md 46).
+    # still be running), the outbound queue's counts and maintenance mode
+    # for the operator's monitor; nothing else, no version (SECURITY.md
+    # 46).
     assert body.pop("audit") in ("checking", "ok")
     assert body.pop("queue") == {"waiting": 0, "deferred": 0,
                                  "oldest_age_s": 0}
+    assert body.pop("maintenance") == {"on": False, "until": None}
     assert body == {"status": "ok", "store": "ok"}
     assert "event=serve.ready" in server.logs()
     assert f"listen=127.0.0.1:{server.port}" in server.logs()

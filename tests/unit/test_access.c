@@ -28,7 +28,7 @@ static const char *const expected[AUTH_ROLE_COUNT] = {
 		"user.unlock user.lifecycle user.delete user.restore "
 		"mailbox.manage contact.manage list.manage audit.read "
 		"report.read role.grant_global token.manage relay.manage "
-		"mail.send queue.manage ",
+		"mail.send queue.manage maintenance.manage ",
 	[AUTH_ROLE_PRIMARY_LOCAL_ADMIN] =
 		" org.read org.edit role.grant "
 		"user.read user.create user.edit user.reset_password "
@@ -197,7 +197,8 @@ static const char *const expected_grants[AUTH_ROLE_COUNT] = {
 
 /* What no API token is ever given (docs/api.md "API tokens"). */
 static const char never_a_token[] = " token.manage relay.manage org.create "
-				    "role.grant_global queue.manage ";
+				    "role.grant_global queue.manage "
+				    "maintenance.manage ";
 
 static bool
 listed(const char *list, const char *name)

@@ -1102,6 +1102,74 @@ test_change_freeze_blocks_dynamic_lists(void **state)
 	assert_int_equal(audit_count(f, "setting", "update"), 2);
 }
 
+/* Maintenance mode (SPEC S5): stored, audited once per real flip. */
+static void
+test_maintenance_switch(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct dir_maintenance m;
+	const int64_t now = f->u.ctx.now;
+	assert_int_equal(dir_maintenance_get(&f->u.ctx, &m, &err), 0);
+	assert_false(m.on);
+	assert_int_equal(dir_maintenance_on(&f->u.ctx, "Upgrade", now, &err),
+		-1);
+	assert_string_equal(err.field, "until");
+	assert_int_equal(dir_maintenance_on(&f->u.ctx, "a\nb", 0, &err), -1);
+	assert_string_equal(err.field, "message");
+	assert_int_equal(dir_maintenance_get(&f->u.ctx, &m, &err), 0);
+	assert_false(m.on);
+	assert_int_equal(dir_maintenance_on(&f->u.ctx, "Upgrade", now + 3600,
+				 &err), 0);
+	assert_int_equal(dir_maintenance_get(&f->u.ctx, &m, &err), 0);
+	assert_true(m.on);
+	assert_string_equal(m.message, "Upgrade");
+	assert_int_equal(m.until, now + 3600);
+	assert_int_equal(m.since, now);
+	/* A new message later keeps when it began. */
+	f->u.ctx.now = now + 60;
+	assert_int_equal(dir_maintenance_on(&f->u.ctx, NULL, 0, &err), 0);
+	assert_int_equal(dir_maintenance_get(&f->u.ctx, &m, &err), 0);
+	assert_int_equal(m.since, now);
+	assert_string_equal(m.message, "");
+	assert_int_equal(m.until, 0);
+	bool was_on = false;
+	assert_int_equal(dir_maintenance_off(&f->u.ctx, &was_on, &err), 0);
+	assert_true(was_on);
+	assert_int_equal(dir_maintenance_off(&f->u.ctx, &was_on, &err), 0);
+	assert_false(was_on);
+	assert_int_equal(dir_maintenance_get(&f->u.ctx, &m, &err), 0);
+	assert_false(m.on);
+	assert_int_equal(m.since, 0);
+	assert_int_equal(audit_count(f, "setting", "update"), 3);
+	f->u.ctx.now = now;
+}
+
+/* Retry-After: to the expected end, at least the minimum, none without. */
+static void
+test_maintenance_retry_after(void **state)
+{
+	(void)state;
+	static const struct {
+		bool on;
+		int64_t until, now, want;
+	} cases[] = {
+		{ false, 5000, 1000, 0 },
+		{ true, 0, 1000, 0 },
+		{ true, 5000, 1000, 4000 },
+		{ true, 1000 + DIR_MAINTENANCE_RETRY_MIN_S + 1, 1000,
+		  DIR_MAINTENANCE_RETRY_MIN_S + 1 },
+		{ true, 1030, 1000, DIR_MAINTENANCE_RETRY_MIN_S },
+		{ true, 900, 1000, DIR_MAINTENANCE_RETRY_MIN_S },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct dir_maintenance m = { cases[i].on, "", cases[i].until,
+			0, "", 0 };
+		assert_int_equal(dir_maintenance_retry_after(&m, cases[i].now),
+			cases[i].want);
+	}
+}
+
 static void
 test_rename_moves_address_and_rules(void **state)
 {
@@ -1235,6 +1303,8 @@ main(void)
 		T(test_owner_changes_wait_for_approval),
 		T(test_change_freeze_blocks_dynamic_lists),
 		T(test_rename_moves_address_and_rules),
+		T(test_maintenance_switch),
+		cmocka_unit_test(test_maintenance_retry_after),
 		cmocka_unit_test(test_state_names_round_trip),
 	};
 	return cmocka_run_group_tests_name("dir", tests, NULL, NULL);

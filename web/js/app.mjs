@@ -18,6 +18,11 @@ const access = document.body.dataset.access;
 const thisPage = document.body.dataset.page;
 // Set on signing in, so an ended session can be told from never signed in.
 const SIGNED_IN_FLAG = "caremail-signed-in";
+// Maintenance mode (SPEC S5): the landing page, and the pages that stay
+// open while it is on — People Finder reads only, and the landing page
+// itself. Every other page (the admin tools) sends the person there.
+const MAINTENANCE_PAGE = "maintenance";
+const OPEN_IN_MAINTENANCE = new Set([MAINTENANCE_PAGE, "people", "person"]);
 // Where each gate of docs/api.md sends the person, by the API's code.
 const GATES = {
   password_change_required: "new-password",
@@ -36,6 +41,10 @@ function returnQuery() {
 function leave(url) {
   window.location.assign(url);
   return new Promise(() => {});
+}
+
+function toMaintenance() {
+  return leave(`/${MAINTENANCE_PAGE}?${returnQuery()}`);
 }
 
 function toSignIn() {
@@ -74,8 +83,28 @@ onReply(async (status, error) => {
   if (status === 401 && error?.code === "unauthenticated") await toSignIn();
   const gate = status === 403 ? GATES[error?.code] : undefined;
   if (gate && gate !== thisPage) await leave(`/${gate}?${returnQuery()}`);
+  // Turned on while the page was open: the next change is refused. A
+  // gate's page (a password to change) keeps its form and shows the
+  // refusal, whose sentence has the message: the landing page would send
+  // the person straight back to the gate.
+  const gated = Object.values(GATES).includes(thisPage);
+  if (status === 503 && error?.code === "maintenance" && !OPEN_IN_MAINTENANCE.has(thisPage) && !gated) await toMaintenance();
   restartIdle();
 });
+
+// Sends the person to the landing page when maintenance mode is on. A
+// server that cannot say (an error) leaves the page as it is: the API
+// still refuses changes.
+async function checkMaintenance() {
+  if (OPEN_IN_MAINTENANCE.has(thisPage)) return;
+  let m = null;
+  try {
+    m = await api("GET", "/settings/maintenance");
+  } catch (err) {
+    console.error(err);
+  }
+  if (m?.on) await toMaintenance();
+}
 
 function showMenu(me) {
   for (const item of document.querySelectorAll(".nhsuk-header__navigation-item[data-needs]")) {
@@ -125,6 +154,7 @@ async function start() {
       // Until the gate is passed the API answers nothing else: no menu.
       hideMenu();
     } else {
+      await checkMaintenance();
       me = await api("GET", "/me");
       showMenu(me);
     }
