@@ -216,6 +216,39 @@ def test_queue_gauges_read_at_scrape(metrics_server, instance, org):
     assert wait_for(aged, timeout=10)
 
 
+def test_outbound_outcomes_counted(start_server, instance, org):
+    """serve sends one message to three remote recipients through a real
+    SMTP server (aiosmtpd) that takes one, defers one and refuses one:
+    each outcome is counted once it is recorded."""
+    from dnsstub import DnsStub
+    from smtpsink import Sink
+    from test_queue import Outbound, zone
+    with DnsStub(zone()) as stub, \
+            Sink(replies={"bob@far.example": "451 4.3.0 try later",
+                          "bad@far.example": "550 5.1.1 no such user"}) \
+            as sink:
+        server = start_server(extra=[
+            f"dns.servers=127.0.0.1@{stub.port}", "dns.trust_anchor=",
+            f"outbound.port={sink.port}", "outbound.workers=1",
+            "outbound.poll_s=1"])
+        out = Outbound(instance, org, server)
+        out.send(["carl@far.example", "bob@far.example", "bad@far.example"])
+
+        def counted():
+            s, _ = parse(scrape(server)[2])
+            got = (value(s, "caremail_messages_delivered_total",
+                         destination="remote"),
+                   value(s, "caremail_messages_deferred_total"),
+                   value(s, "caremail_messages_bounced_total"))
+            return got if got == (1, 1, 1) else None
+        assert wait_for(counted, timeout=20), (scrape(server)[2],
+                                               server.logs()[-3000:])
+        samples, _ = parse(scrape(server)[2])
+        # Bob waits to be tried again; the other two are done.
+        assert value(samples, "caremail_queue_recipients") == 1
+        assert value(samples, "caremail_queue_deferred_recipients") == 1
+
+
 def test_only_allowed_addresses_read_metrics(start_server):
     server = start_server(extra=("http.metrics_allow=192.0.2.0/24",))
     status, ctype, text = scrape(server)
