@@ -89,11 +89,11 @@ auth_signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
 	}
 	if (store_commit(ctx->store, &inner) < 0)
 		goto failed;
-	if (locked && p->locked_at == 0)
+	if (locked && p->locked_at == 0) {
 		metrics_add(metrics_series(&lockouts, NULL, NULL), 1);
-	if (locked && p->locked_at == 0)
 		log_warn("auth.locked", "user=%s failures=%lld protocol=%s",
 			p->address, (long long)failures, protocol);
+	}
 	return;
 failed:
 	log_error("auth.signin_failed_unrecorded", "user=%s reason=\"%s\"",

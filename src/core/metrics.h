@@ -33,7 +33,7 @@ enum metrics_type {
 struct metrics_series {
 	_Atomic(struct metrics_series *) next;	/* the family's, in order */
 	const struct metrics_family *family;
-	char *values[METRICS_LABELS_MAX];	/* owned; NULL past the labels */
+	char *values[METRICS_LABELS_MAX];	/* owned; NULL past labels */
 	_Atomic int64_t value;		/* a counter's or a gauge's */
 	/*
 	 * A histogram's observations per bucket, not cumulative (the render

@@ -30,20 +30,20 @@
  * name: smtp, submission, imap, pop3 and the rest. The HTTP listener counts
  * its own connections into the same families (http_conn.c).
  */
-struct metrics_family net_metric_sessions = {
+struct metrics_family net_metric_sessions_open = {
 	.name = "caremail_sessions_open",
 	.help = "Sessions open now, per listener.",
 	.type = METRICS_GAUGE,
 	.labels = { "listener" },
 };
-METRICS_REGISTER(net_metric_sessions)
-struct metrics_family net_metric_sessions_total = {
+METRICS_REGISTER(net_metric_sessions_open)
+struct metrics_family net_metric_sessions_accepted = {
 	.name = "caremail_sessions_accepted_total",
 	.help = "Sessions accepted since the server started, per listener.",
 	.type = METRICS_COUNTER,
 	.labels = { "listener" },
 };
-METRICS_REGISTER(net_metric_sessions_total)
+METRICS_REGISTER(net_metric_sessions_accepted)
 struct metrics_family net_metric_sessions_refused = {
 	.name = "caremail_sessions_refused_total",
 	.help = "Connections refused as too busy (a listener's session caps), "
@@ -452,8 +452,8 @@ net_listener_new(const struct net_listener_options *o)
 	l->o.name = l->name;
 	l->o.listen = l->listen;
 	l->o.busy_reply = l->busy_reply;
-	l->m_open = metrics_series(&net_metric_sessions, l->name, NULL);
-	l->m_accepted = metrics_series(&net_metric_sessions_total, l->name,
+	l->m_open = metrics_series(&net_metric_sessions_open, l->name, NULL);
+	l->m_accepted = metrics_series(&net_metric_sessions_accepted, l->name,
 		NULL);
 	l->m_refused = metrics_series(&net_metric_sessions_refused, l->name,
 		NULL);

@@ -144,8 +144,8 @@ void net_listener_stop(struct net_listener **l);
  * HTTP listener, which is not one of these, counts into the same families.
  */
 struct metrics_family;
-extern struct metrics_family net_metric_sessions;
-extern struct metrics_family net_metric_sessions_total;
+extern struct metrics_family net_metric_sessions_open;
+extern struct metrics_family net_metric_sessions_accepted;
 extern struct metrics_family net_metric_sessions_refused;
 
 /* Bits of net_read_line's *flags_r: what the line held besides text. */

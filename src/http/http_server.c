@@ -551,8 +551,8 @@ http_server_new(const struct http_server_options *opts)
 	/* Signing in never lowers the cap. */
 	if (s->opts.max_body < s->opts.max_body_unauthenticated)
 		s->opts.max_body = s->opts.max_body_unauthenticated;
-	s->m_open = metrics_series(&net_metric_sessions, "http", NULL);
-	s->m_accepted = metrics_series(&net_metric_sessions_total, "http",
+	s->m_open = metrics_series(&net_metric_sessions_open, "http", NULL);
+	s->m_accepted = metrics_series(&net_metric_sessions_accepted, "http",
 		NULL);
 	s->m_refused = metrics_series(&net_metric_sessions_refused, "http",
 		NULL);

@@ -72,7 +72,8 @@ test_label_escaping(void **state)
 		"# HELP t_open A help with a \\\\ backslash\\nand a line "
 		"feed.\n"
 		"# TYPE t_open gauge\n"
-		"t_open{listener=\"a\\\\b\",route=\"say \\\"hi\\\"\\nthen\"} 7\n"
+		"t_open{listener=\"a\\\\b\","
+		"route=\"say \\\"hi\\\"\\nthen\"} 7\n"
 		"t_open{listener=\"plain\",route=\"/x/{id}\"} -2\n");
 	/* The same values find the same series. */
 	assert_ptr_equal(metrics_series(&f, "plain", "/x/{id}"),
