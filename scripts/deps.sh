@@ -25,6 +25,10 @@ packages=(
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)
 	ldnsutils	# ldns-keygen, ldns-signzone: a signed test zone
+	# A real Prometheus scrapes /metrics (tests/integration/test_metrics.py),
+	# started by the test on its own port and storage directory, so a
+	# system service the package may start does not get in its way.
+	prometheus
 )
 
 missing=()

@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/ratelimit.h"
 #include "core/xmalloc.h"
 #include "http/http.h"
@@ -337,21 +338,47 @@ admit(struct api_request *req, const struct api_route *r)
 	return true;
 }
 
+/*
+ * API latency by route (docs/operations.md): the route's template, never
+ * the path, so no address becomes a label and the series stay as many as
+ * the routes. Requests no route takes (404, 405) are not timed.
+ */
+static struct metrics_family api_seconds = {
+	.name = "caremail_api_request_seconds",
+	.help = "Seconds to answer an API request, by method and route "
+		"template.",
+	.type = METRICS_HISTOGRAM,
+	.labels = { "method", "route" },
+	.bounds = metrics_latency_buckets,
+	.bound_count = METRICS_LATENCY_BUCKET_COUNT,
+};
+METRICS_REGISTER(api_seconds)
+
 static void
+observe_latency(const struct api_route *r, int64_t start_us)
+{
+	char route[256];
+	snprintf(route, sizeof(route), "%s%s", API_PREFIX, r->path);
+	metrics_observe_since(metrics_series(&api_seconds, r->method, route),
+		start_us);
+}
+
+/* Serves req; returns the route that took it, or NULL when none did. */
+static const struct api_route *
 serve(struct api_request *req)
 {
 	const struct api_route *r = find_route(req);
 	if (r == NULL)
-		return;
+		return NULL;
 	bool csv = false;
 	if (is_state_changing(req->method) && !content_type_ok(req, r, &csv)) {
 		api_reply_error(req, 415, "unsupported_media_type",
 			"Send the request body as application/json.",
 			"Content-Type");
-		return;
+		return r;
 	}
 	if (!csv && !body_is_json_object(req))
-		return;
+		return r;
 	struct error err;
 	const struct instance *inst = req->api->inst;
 	struct store *st = instance_store_borrow(inst, &err);
@@ -359,7 +386,7 @@ serve(struct api_request *req)
 		log_warn("api.store_unreachable", "reason=\"%s\"", err.msg);
 		api_reply_error(req, 503, "temporary", "The service cannot "
 			"reach its store just now; try again shortly.", NULL);
-		return;
+		return r;
 	}
 	instance_dir_ctx(inst, st, req->arena, "anonymous", clock_now(),
 		&req->ctx);
@@ -383,6 +410,7 @@ serve(struct api_request *req)
 		req->method, r->path, (unsigned long long)
 		(dir_statement_count(&req->ctx) - statements));
 	instance_store_return(inst, &st);
+	return r;
 }
 
 void
@@ -405,7 +433,10 @@ api_handle(void *api, struct http_call *call)
 		sizeof(id));
 	/* Quoted in a support call, it finds the request's audit rows. */
 	http_call_add_header(call, "X-Request-Id", req->request_id);
-	serve(req);
+	int64_t start_us = clock_monotonic_us();
+	const struct api_route *r = serve(req);
+	if (r != NULL)
+		observe_latency(r, start_us);
 	arena_free(&req->arena);
 	sodium_memzero(&req->session, sizeof(req->session));
 	free(req);

@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/str.h"
 #include "dir/dir.h"
 #include "store/store_access.h"
@@ -54,6 +55,15 @@ session_state(const struct dir_ctx *ctx, struct auth_web_session *s,
 	return 0;
 }
 
+/* Accounts locked by failed sign-ins (docs/operations.md): no names. */
+static struct metrics_family lockouts = {
+	.name = "caremail_lockouts_total",
+	.help = "Accounts locked after auth.lockout_failures failed sign-ins "
+		"in a row.",
+	.type = METRICS_COUNTER,
+};
+METRICS_REGISTER(lockouts)
+
 void
 auth_signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
 	const char *reason, const char *peer, const char *protocol, bool count)
@@ -79,9 +89,11 @@ auth_signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
 	}
 	if (store_commit(ctx->store, &inner) < 0)
 		goto failed;
-	if (locked && p->locked_at == 0)
+	if (locked && p->locked_at == 0) {
+		metrics_add(metrics_series(&lockouts, NULL, NULL), 1);
 		log_warn("auth.locked", "user=%s failures=%lld protocol=%s",
 			p->address, (long long)failures, protocol);
+	}
 	return;
 failed:
 	log_error("auth.signin_failed_unrecorded", "user=%s reason=\"%s\"",

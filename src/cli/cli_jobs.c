@@ -17,6 +17,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/periodic.h"
 #include "core/xmalloc.h"
 #include "dir/dir.h"
@@ -70,6 +71,19 @@ cli_jobs_run(struct cli_args *args, struct error *err)
 }
 
 /*
+ * serve's scheduled runs by outcome (docs/operations.md): ok, failed, or
+ * skipped because another node held the jobs lease.
+ */
+static struct metrics_family job_runs = {
+	.name = "caremail_job_runs_total",
+	.help = "Scheduled job runs by serve, by outcome: ok, failed, or "
+		"skipped (another node held the lease).",
+	.type = METRICS_COUNTER,
+	.labels = { "outcome" },
+};
+METRICS_REGISTER(job_runs)
+
+/*
  * serve's schedule: the same run every jobs.interval_s, at start too (so
  * a server down for a week catches up at once). Several servers may
  * share the store: the lease makes one of them run it each time.
@@ -87,6 +101,7 @@ schedule_run_once(void *arg)
 	struct error err;
 	struct store *st = instance_store(js->inst, &err);
 	if (st == NULL) {
+		metrics_add(metrics_series(&job_runs, "failed", NULL), 1);
 		log_warn("jobs.unrun", "reason=\"%s\"", err.msg);
 		return;
 	}
@@ -99,8 +114,11 @@ schedule_run_once(void *arg)
 	lock_holder(holder, sizeof(holder));
 	struct jobs_report r = { 0 };
 	bool ran = false;
-	if (jobs_run(&ctx, js->writer, now, false, holder, &r, &ran,
-		    &err) < 0)
+	int rc = jobs_run(&ctx, js->writer, now, false, holder, &r, &ran,
+		&err);
+	metrics_add(metrics_series(&job_runs, rc < 0 ? "failed" : ran ? "ok" :
+		"skipped", NULL), 1);
+	if (rc < 0)
 		log_warn("jobs.failed", "reason=\"%s\"", err.msg);
 	else if (ran)
 		log_info("jobs.ran", "changes=%" PRId64 " notices=%" PRId64,
@@ -121,6 +139,10 @@ cli_jobs_schedule_start(const struct instance *inst, struct store_writer *w)
 	struct cli_jobs_schedule *js = xcalloc(1, sizeof(*js));
 	js->inst = inst;
 	js->writer = w;
+	/* Every outcome listed from the start, at zero. */
+	metrics_series(&job_runs, "ok", NULL);
+	metrics_series(&job_runs, "failed", NULL);
+	metrics_series(&job_runs, "skipped", NULL);
 	js->thread = periodic_start(interval, schedule_run_once, js);
 	return js;
 }

@@ -150,6 +150,7 @@ start_http(const struct instance *inst, struct api *api,
 		.maintenance = serve_maintenance,
 		.audit_ctx = audit,
 		.web_root = web_root,
+		.metrics_allow = config_get_str(c, "http.metrics_allow"),
 	};
 	*http_r = http_server_start(&opts, err);
 	return *http_r != NULL ? 0 : -1;

@@ -18,6 +18,8 @@ int64_t clock_now(void);
 
 /* A monotonic clock in milliseconds, for timeouts and durations only. */
 int64_t clock_monotonic_ms(void);
+/* The same in microseconds, for latencies under a millisecond (metrics). */
+int64_t clock_monotonic_us(void);
 
 /*
  * The monotonic time ms from now, as the deadline of

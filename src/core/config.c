@@ -103,6 +103,8 @@ static const struct config_setting config_settings[] = {
 	  "Directory of the built web pages (make builds them into build/web; docs/web.md), relative to the instance directory, served at / beside the API. Empty: no pages." },
 	{ "http.threads", CONFIG_TYPE_INT, "8", 0, 1024, NULL,
 	  "Threads answering HTTP requests, each serving many connections; 0: one thread per connection." },
+	{ "http.metrics_allow", CONFIG_TYPE_LIST, "127.0.0.1, ::1", 0, 79, NULL,
+	  "Client addresses or CIDR blocks, comma-separated, that may read GET /metrics (Prometheus metrics, docs/operations.md); every other client gets 403. Empty: nobody. Behind a reverse proxy every client has the proxy's address, so keep /metrics off the proxy or list only the Prometheus server." },
 	{ "smtp.listen", CONFIG_TYPE_LISTEN, "127.0.0.1:2525", 0, 0, NULL,
 	  "Inbound mail (MX) listener, ADDRESS:PORT or off. Offers STARTTLS; never relays." },
 	{ "submission.listen", CONFIG_TYPE_LISTEN, "127.0.0.1:5587", 0, 0, NULL,

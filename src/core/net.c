@@ -20,9 +20,38 @@
 
 #include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "net_internal.h"
 #include "str.h"
 #include "xmalloc.h"
+
+/*
+ * Sessions per listener (docs/operations.md), labelled with the listener's
+ * name: smtp, submission, imap, pop3 and the rest. The HTTP listener counts
+ * its own connections into the same families (http_conn.c).
+ */
+struct metrics_family net_metric_sessions_open = {
+	.name = "caremail_sessions_open",
+	.help = "Sessions open now, per listener.",
+	.type = METRICS_GAUGE,
+	.labels = { "listener" },
+};
+METRICS_REGISTER(net_metric_sessions_open)
+struct metrics_family net_metric_sessions_accepted = {
+	.name = "caremail_sessions_accepted_total",
+	.help = "Sessions accepted since the server started, per listener.",
+	.type = METRICS_COUNTER,
+	.labels = { "listener" },
+};
+METRICS_REGISTER(net_metric_sessions_accepted)
+struct metrics_family net_metric_sessions_refused = {
+	.name = "caremail_sessions_refused_total",
+	.help = "Connections refused as too busy (a listener's session caps), "
+		"per listener.",
+	.type = METRICS_COUNTER,
+	.labels = { "listener" },
+};
+METRICS_REGISTER(net_metric_sessions_refused)
 
 /* Small enough for 1,000 idle sessions to stay cheap (PERFORMANCE.md B4). */
 #define NET_STACK_SIZE (256 * 1024)
@@ -40,6 +69,8 @@ struct net_listener {
 	pthread_attr_t session_attr;	/* the 256 KiB stack */
 	atomic_uint sessions;	/* running; only the acceptor adds */
 	atomic_bool stopping;
+	/* This listener's series of the net_metric_ families. */
+	struct metrics_series *m_open, *m_accepted, *m_refused;
 
 	pthread_mutex_t lock;	/* guards live, done and each conn's fd */
 	pthread_cond_t ended;	/* a session moved from live to done */
@@ -256,12 +287,15 @@ net_session_main(void *arg)
 	struct net_listener *l = c->listener;
 	log_debug("net.accept", "listener=%s peer=%s tls=%s", l->name, c->peer,
 		l->o.implicit_tls ? "implicit" : "none");
+	metrics_add(l->m_accepted, 1);
+	metrics_add(l->m_open, 1);
 	/* A failed implicit handshake is logged (info) and closed quietly. */
 	if (!l->o.implicit_tls || net_tls_handshake(c, NULL) == 0)
 		l->o.session(c, l->o.ctx);
 	net_conn_finish(c);
 	log_debug("net.close", "listener=%s peer=%s duration_ms=%lld", l->name,
 		c->peer, (long long)(clock_monotonic_ms() - c->accepted_ms));
+	metrics_add(l->m_open, -1);
 	net_session_ended(l, c);
 	return NULL;
 }
@@ -293,6 +327,7 @@ net_refuse(struct net_listener *l, int fd, const char *peer)
 {
 	log_info("net.busy", "listener=%s peer=%s sessions=%u", l->name, peer,
 		atomic_load(&l->sessions));
+	metrics_add(l->m_refused, 1);
 	if (l->busy_reply != NULL && !l->o.implicit_tls) {
 		ssize_t rc = send(fd, l->busy_reply, strlen(l->busy_reply),
 			MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -417,6 +452,11 @@ net_listener_new(const struct net_listener_options *o)
 	l->o.name = l->name;
 	l->o.listen = l->listen;
 	l->o.busy_reply = l->busy_reply;
+	l->m_open = metrics_series(&net_metric_sessions_open, l->name, NULL);
+	l->m_accepted = metrics_series(&net_metric_sessions_accepted, l->name,
+		NULL);
+	l->m_refused = metrics_series(&net_metric_sessions_refused, l->name,
+		NULL);
 	if (l->o.max_sessions == 0)
 		l->o.max_sessions = NET_DEFAULT_MAX_SESSIONS;
 	if (l->o.timeout_ms == 0)

@@ -138,6 +138,16 @@ unsigned net_listener_sessions(const struct net_listener *l);
  */
 void net_listener_stop(struct net_listener **l);
 
+/*
+ * Sessions open and accepted, and connections refused as too busy, per
+ * listener (labelled by its name): every listener counts itself, and the
+ * HTTP listener, which is not one of these, counts into the same families.
+ */
+struct metrics_family;
+extern struct metrics_family net_metric_sessions_open;
+extern struct metrics_family net_metric_sessions_accepted;
+extern struct metrics_family net_metric_sessions_refused;
+
 /* Bits of net_read_line's *flags_r: what the line held besides text. */
 enum net_line_flag {
 	NET_LINE_BARE_LF = 1u << 0,	/* an LF without a CR before it */

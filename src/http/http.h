@@ -85,6 +85,11 @@ struct http_server_options {
 	 * rebuild is served without a restart.
 	 */
 	const char *web_root;
+	/*
+	 * Who may read GET /metrics: addresses and CIDR blocks, comma
+	 * separated; NULL or "": nobody. Checked at start (ERROR_INVALID).
+	 */
+	const char *metrics_allow;
 };
 
 /*

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 #include "http_internal.h"
 
@@ -39,6 +40,8 @@ http_conn_opened(struct http_server *s, struct MHD_Connection *c)
 	conn->fd = info->connect_fd;
 	http_peer_text(c, conn->peer, sizeof(conn->peer));
 	http_conn_enter(s, conn, HTTP_PHASE_HEADERS);
+	metrics_add(s->m_accepted, 1);
+	metrics_add(s->m_open, 1);
 	pthread_mutex_lock(&s->conns_lock);
 	conn->next = s->conns;
 	if (s->conns != NULL)
@@ -61,6 +64,7 @@ http_conn_closed(struct http_server *s, struct http_conn *conn)
 	if (conn->next != NULL)
 		conn->next->prev = conn->prev;
 	pthread_mutex_unlock(&s->conns_lock);
+	metrics_add(s->m_open, -1);
 	free(conn);
 }
 

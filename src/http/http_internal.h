@@ -17,6 +17,7 @@
 #include "http.h"
 
 struct MHD_Daemon;
+struct metrics_series;
 struct MHD_Connection;
 
 /* Longest peer address as text: an IPv6 address (INET6_ADDRSTRLEN). */
@@ -46,6 +47,7 @@ struct http_server {
 	struct http_server_options opts;	/* its strings are ours */
 	char *listen;
 	char *web_root;			/* opts.web_root's copy, or NULL */
+	char *metrics_allow;		/* opts.metrics_allow's copy */
 	uint16_t port;			/* as bound, so port 0 can be read */
 	struct MHD_Daemon *daemon;
 	pthread_mutex_t log_lock;	/* guards last_log */
@@ -56,6 +58,8 @@ struct http_server {
 	bool reaper_stop;
 	bool reaper_running;
 	pthread_t reaper;
+	/* listener="http" of the sessions metrics (core/net.h). */
+	struct metrics_series *m_open, *m_accepted, *m_refused;
 };
 
 struct http_request {
@@ -95,6 +99,12 @@ struct http_reply {
 	 */
 	struct spool *spool;
 	struct span spool_view;
+	/*
+	 * A text body (/metrics) instead of JSON: owned, freed once copied
+	 * into the response, sent as content_type with the API's headers.
+	 */
+	char *text;
+	size_t text_len;
 };
 
 /* What an api handler gets: the request and the reply it fills. */
@@ -183,6 +193,14 @@ void http_peer_text(struct MHD_Connection *c, char *buf, size_t size);
 
 /* Handlers (http_health.c). */
 void http_health_get(const struct http_request *req, struct http_reply *reply);
+/*
+ * GET /metrics (http_metrics.c): refused with 403 unless the client's
+ * address is in opts.metrics_allow.
+ */
+void http_metrics_get(const struct http_request *req,
+	struct http_reply *reply);
+/* 0 when every entry of an http.metrics_allow list parses; -1 with err. */
+int http_metrics_check_allow(const char *list, struct error *err);
 /* Serves a built web page or asset from opts.web_root (http_static.c). */
 void http_static_get(const struct http_request *req,
 	struct http_reply *reply);

@@ -12,6 +12,7 @@
 
 static const struct http_route http_routes[] = {
 	{ "GET", "/healthcheck", http_health_get, false },
+	{ "GET", "/metrics", http_metrics_get, false },
 	/* The JSON API routes its own paths and methods (api/). */
 	{ "*", "/api/v1/", http_api_dispatch, true },
 	/* Last: every other path is a web page or asset (http_static.c). */

@@ -23,6 +23,7 @@
 
 #include "core/file.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/net.h"
 #include "core/spool.h"
 #include "core/tls.h"
@@ -83,10 +84,12 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	 * working, logged at info as the mail listeners' net.busy is; it
 	 * does not say which cap, nor the address.
 	 */
-	if (strstr(line, "connection limit") != NULL)
+	if (strstr(line, "connection limit") != NULL) {
+		metrics_add(s->m_refused, 1);
 		log_info("http.busy", "msg=\"%s\"", line);
-	else
+	} else {
 		log_warn("http.mhd", "msg=\"%s\"", line);
+	}
 }
 
 static int
@@ -241,6 +244,11 @@ http_send(const struct http_server *s, struct MHD_Connection *c,
 		r = http_web_response(reply);
 	} else if (reply->spool != NULL) {
 		r = http_spool_response(reply);
+	} else if (reply->text != NULL) {
+		r = MHD_create_response_from_buffer(reply->text_len,
+			reply->text, MHD_RESPMEM_MUST_COPY);
+		free(reply->text);
+		reply->text = NULL;
 	} else {
 		char *text = json_dumps(reply->body, JSON_COMPACT);
 		if (text == NULL)
@@ -462,7 +470,8 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 	/* The body is in: from here the idle timeout is the only clock. */
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_REPLY);
 	x->route->handler(&req, &reply);
-	if (reply.body == NULL && !reply.web && reply.spool == NULL)
+	if (reply.body == NULL && !reply.web && reply.spool == NULL &&
+	    reply.text == NULL)
 		abort();	/* a handler that forgot to reply */
 	return http_send(s, c, method, path, &reply);
 }
@@ -521,6 +530,9 @@ http_server_new(const struct http_server_options *opts)
 	s->web_root = opts->web_root != NULL && opts->web_root[0] != '\0' ?
 		xstrdup(opts->web_root) : NULL;
 	s->opts.web_root = s->web_root;
+	s->metrics_allow = xstrdup(opts->metrics_allow != NULL ?
+		opts->metrics_allow : "");
+	s->opts.metrics_allow = s->metrics_allow;
 	s->opts.cert_path = s->opts.key_path = NULL;	/* read at start only */
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = HTTP_DEFAULT_CONNECTIONS;
@@ -539,6 +551,11 @@ http_server_new(const struct http_server_options *opts)
 	/* Signing in never lowers the cap. */
 	if (s->opts.max_body < s->opts.max_body_unauthenticated)
 		s->opts.max_body = s->opts.max_body_unauthenticated;
+	s->m_open = metrics_series(&net_metric_sessions_open, "http", NULL);
+	s->m_accepted = metrics_series(&net_metric_sessions_accepted, "http",
+		NULL);
+	s->m_refused = metrics_series(&net_metric_sessions_refused, "http",
+		NULL);
 	pthread_mutex_init(&s->log_lock, NULL);
 	pthread_mutex_init(&s->conns_lock, NULL);
 	pthread_condattr_t attr;
@@ -557,6 +574,7 @@ http_server_free(struct http_server *s)
 	pthread_mutex_destroy(&s->log_lock);
 	free(s->listen);
 	free(s->web_root);
+	free(s->metrics_allow);
 	free(s);
 }
 
@@ -652,7 +670,8 @@ http_server_start(const struct http_server_options *opts, struct error *err)
 {
 	struct net_address l;
 	assert(opts->store_ping != NULL);
-	if (net_address_parse(opts->listen, &l, err) < 0)
+	if (net_address_parse(opts->listen, &l, err) < 0 ||
+	    http_metrics_check_allow(opts->metrics_allow, err) < 0)
 		return NULL;
 	char *cert = NULL, *key = NULL;
 	size_t key_len = 0;

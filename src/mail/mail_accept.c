@@ -24,6 +24,7 @@
 #include "core/arena.h"
 #include "mail/mail_dsn.h"
 #include "mail/mail_internal.h"
+#include "mail/mail_metrics.h"
 #include "mail/mail_mime.h"
 #include "mail/mail_nhsnum.h"
 
@@ -199,6 +200,8 @@ mail_accept(struct store_writer *w, const struct dir_ctx *ctx,
 		rc = mail_deliver(w, ctx, &sent, go, n, report_r, err);
 	else if (report_r != NULL)
 		*report_r = none;
+	if (rc == 0)
+		mail_metrics_accepted();
 	arena_free(&seal_arena);
 	/* RFC 3461 §6.2: never a report about a report. */
 	bool may_report = rc == 0 && m->sender != NULL && m->sender[0] != '\0';

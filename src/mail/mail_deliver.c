@@ -16,6 +16,7 @@
 #include "dir/dir.h"
 #include "mail/mail_dsn.h"
 #include "mail/mail_internal.h"
+#include "mail/mail_metrics.h"
 #include "store/store.h"
 #include "store/store_change.h"
 #include "store/store_expand.h"
@@ -288,6 +289,8 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	}
 	if (rc == 0 && report_r != NULL)
 		*report_r = job.report;
+	if (rc == 0)
+		mail_metrics_delivered_local(job.report.mailboxes);
 	if (rc == 0)
 		wake_queue(recipients, count, m->seal != NULL);
 	arena_free(&a);

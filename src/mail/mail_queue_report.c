@@ -17,6 +17,7 @@
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_dsn.h"
+#include "mail/mail_metrics.h"
 #include "mail/mail_queue_internal.h"
 #include "store/store_queue.h"
 #include "store/store_writer.h"
@@ -245,6 +246,8 @@ mail_queue_batch_flush(struct mail_queue_runner *r,
 			mail_queue_result_name(w->result), w->at.status,
 			w->at.remote_mta, w->at.tls, w->at.detail);
 		note(r, &w->at, w->result, w->o.next_attempt_at, w->notice);
+		if (stored && w->written)
+			mail_metrics_outbound(w->result);
 	}
 	b->count = 0;
 	b->sig_count = 0;

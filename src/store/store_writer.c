@@ -9,8 +9,10 @@
 #include <time.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 #include "store/store_internal.h"
 
@@ -18,6 +20,27 @@
 #define WRITER_BATCH_MAX 512
 /* How often the checkpointer looks for committed work to fold back. */
 #define CHECKPOINT_INTERVAL_MS 500
+
+/*
+ * What group commit costs a caller (docs/operations.md): from handing the
+ * job over to its commit being durable, the wait before a 250.
+ */
+static struct metrics_family commit_seconds = {
+	.name = "caremail_store_commit_seconds",
+	.help = "Seconds from a write job's submission to the group commit "
+		"that made it durable (failed jobs are not counted).",
+	.type = METRICS_HISTOGRAM,
+	.bounds = metrics_latency_buckets,
+	.bound_count = METRICS_LATENCY_BUCKET_COUNT,
+};
+METRICS_REGISTER(commit_seconds)
+static struct metrics_family commits_total = {
+	.name = "caremail_store_commits_total",
+	.help = "Group commits made: jobs per flush is the commit histogram's "
+		"count divided by this.",
+	.type = METRICS_COUNTER,
+};
+METRICS_REGISTER(commits_total)
 
 struct writer_job {
 	int (*fn)(struct store *st, void *arg, struct error *err);
@@ -119,6 +142,7 @@ writer_main(void *arg)
 		run_batch(w, batch);
 		pthread_mutex_lock(&w->lock);
 		w->commits++;
+		metrics_add(metrics_series(&commits_total, NULL, NULL), 1);
 		for (struct writer_job *j = batch, *next; j != NULL; j = next) {
 			next = j->next;
 			j->done = true;
@@ -220,6 +244,7 @@ store_writer_run(struct store_writer *w,
 	struct error *err)
 {
 	struct writer_job job = { .fn = fn, .arg = arg };
+	int64_t start_us = clock_monotonic_us();
 	error_clear(&job.err);
 	pthread_mutex_lock(&w->lock);
 	if (w->stopping) {
@@ -238,6 +263,8 @@ store_writer_run(struct store_writer *w,
 	pthread_mutex_unlock(&w->lock);
 	if (job.rc < 0)
 		return error_forward(err, &job.err);
+	metrics_observe_since(metrics_series(&commit_seconds, NULL, NULL),
+		start_us);
 	return 0;
 }
 
