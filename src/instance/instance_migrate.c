@@ -39,6 +39,7 @@ instance_migrate(const char *from, const char *to, struct arena *a,
 	int64_t rows, void *arg), void *arg, struct error *err)
 {
 	const char *from_backend, *from_path, *to_backend, *to_path;
+	memset(r, 0, sizeof(*r));
 	if (where(from, "from", &from_backend, &from_path, err) < 0 ||
 	    where(to, "to", &to_backend, &to_path, err) < 0)
 		return -1;

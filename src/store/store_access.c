@@ -127,7 +127,7 @@ store_grant_add(struct store *st, const struct store_grant *g,
 	struct error *err)
 {
 	int64_t n = store_exec(st, err,
-		"INSERT INTO grants (mailbox_id, person_id, right, granted_at)"
+		"INSERT INTO grants (mailbox_id, person_id, \"right\", granted_at)"
 		" VALUES (?, ?, ?, ?)",
 		"iiti", g->mailbox_id, g->person_id, right_text[g->right],
 		g->granted_at);
@@ -140,7 +140,7 @@ store_grant_remove(struct store *st, const struct store_grant *g,
 {
 	return exec_one(store_exec(st, err,
 		"DELETE FROM grants WHERE mailbox_id = ? AND person_id = ?"
-		" AND right = ?", "iit", g->mailbox_id, g->person_id,
+		" AND \"right\" = ?", "iit", g->mailbox_id, g->person_id,
 		right_text[g->right]),
 		"that person does not hold that permission on the mailbox",
 		err);
@@ -152,9 +152,9 @@ store_grant_list(struct store *st, int64_t mailbox_id, int64_t person_id,
 	struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT mailbox_id, person_id, right, granted_at FROM grants"
+		"SELECT mailbox_id, person_id, \"right\", granted_at FROM grants"
 		" WHERE (? = 0 OR mailbox_id = ?) AND (? = 0 OR person_id = ?)"
-		" ORDER BY mailbox_id, person_id, right",
+		" ORDER BY mailbox_id, person_id, \"right\"",
 		"iiii", mailbox_id, mailbox_id, person_id, person_id);
 	if (s == NULL)
 		return -1;

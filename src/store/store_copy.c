@@ -87,6 +87,19 @@ copy_order(const struct store_table *t, size_t n, struct arena *a,
 	return 0;
 }
 
+/* A catalog's name as an identifier: quoted (grants has "right"). */
+static void
+put_name(struct str *sql, const char *name)
+{
+	str_append_char(sql, '"');
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p == '"')
+			str_append_char(sql, '"');
+		str_append_char(sql, *p);
+	}
+	str_append_char(sql, '"');
+}
+
 /* "SELECT a, b FROM t ORDER BY k" or "INSERT INTO t (a, b) VALUES (?, ?)". */
 static const char *
 copy_sql(const struct store_table *t, bool insert, struct arena *a)
@@ -95,13 +108,13 @@ copy_sql(const struct store_table *t, bool insert, struct arena *a)
 	str_init(&sql, a, 64 * 1024);
 	str_append_cstr(&sql, insert ? "INSERT INTO " : "SELECT ");
 	if (insert) {
-		str_append_cstr(&sql, t->name);
+		put_name(&sql, t->name);
 		str_append_cstr(&sql, " (");
 	}
 	for (size_t i = 0; i < t->column_count; i++) {
 		if (i > 0)
 			str_append_cstr(&sql, ", ");
-		str_append_cstr(&sql, t->columns[i]);
+		put_name(&sql, t->columns[i]);
 	}
 	if (insert) {
 		str_append_cstr(&sql, ") VALUES (");
@@ -111,10 +124,10 @@ copy_sql(const struct store_table *t, bool insert, struct arena *a)
 		return str_cstr(&sql);
 	}
 	str_append_cstr(&sql, " FROM ");
-	str_append_cstr(&sql, t->name);
+	put_name(&sql, t->name);
 	for (size_t i = 0; i < t->key_count; i++) {
 		str_append_cstr(&sql, i == 0 ? " ORDER BY " : ", ");
-		str_append_cstr(&sql, t->keys[i]);
+		put_name(&sql, t->keys[i]);
 	}
 	return str_cstr(&sql);
 }

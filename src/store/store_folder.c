@@ -184,10 +184,11 @@ store_folder_counts(struct store *st, int64_t folder_id,
 	struct store_folder_status *c_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT COUNT(*), COALESCE(SUM((flags & ?) = 0), 0),"
+		"SELECT COUNT(*),"
+		" COALESCE(SUM(CASE WHEN (flags & ?) = 0 THEN 1 ELSE 0 END), 0),"
 		" COALESCE(MIN(CASE WHEN (flags & ?) = 0 THEN uid END), 0),"
-		" COALESCE(SUM(uid >= (SELECT recent_uid FROM folders"
-		"  WHERE id = ?)), 0)"
+		" COALESCE(SUM(CASE WHEN uid >= (SELECT recent_uid FROM folders"
+		"  WHERE id = ?) THEN 1 ELSE 0 END), 0)"
 		" FROM messages WHERE folder_id = ?",
 		"iiii", (int64_t)STORE_FLAG_SEEN, (int64_t)STORE_FLAG_SEEN,
 		folder_id, folder_id);

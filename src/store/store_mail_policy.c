@@ -109,6 +109,7 @@ store_send_count_add(struct store *st, int64_t person_id, int64_t day,
 	return store_exec(st, err,
 		"INSERT INTO send_counts (person_id, day, recipients)"
 		" VALUES (?, ?, ?) ON CONFLICT (person_id, day)"
-		" DO UPDATE SET recipients = recipients + excluded.recipients",
+		" DO UPDATE SET recipients = send_counts.recipients"
+		" + excluded.recipients",
 		"iii", person_id, day, n) < 0 ? -1 : 0;
 }

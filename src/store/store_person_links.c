@@ -49,7 +49,7 @@ store_person_holdings(struct store *st, int64_t person_id, int64_t mailbox_id,
 		" FROM list_members lm JOIN lists l ON l.id = lm.list_id"
 		" WHERE lm.member_kind = 'mailbox' AND lm.member_id = ?"
 		" AND l.deleted_at IS NULL"
-		" UNION ALL SELECT g.right, m.kind, m.id, m.org_id, m.address"
+		" UNION ALL SELECT g.\"right\", m.kind, m.id, m.org_id, m.address"
 		" FROM grants g JOIN mailboxes m ON m.id = g.mailbox_id"
 		" WHERE g.person_id = ? AND m.deleted_at IS NULL) AS h"
 		" JOIN orgs o ON o.id = h.org_id"

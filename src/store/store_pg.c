@@ -13,8 +13,8 @@
  *   an int4 function argument is an int4). Where it cannot ("? IS NULL")
  *   the statement runs again with the types of the bind calls (int8,
  *   text, bytea), and keeps them.
- * - Sets: {ids ?} is (SELECT unnest(?::int8[])), {texts ?} the same over
- *   text[]; an empty array matches nothing.
+ * - Sets: {ids ?} is (SELECT unnest(?::int8[]) AS value), {texts ?} the
+ *   same over text[]; an empty array matches nothing.
  * - Writers: a writing transaction takes one advisory lock for the
  *   cluster (begin_write), so writers follow one another as on SQLite:
  *   the audit chain, UIDNEXT and quota arithmetic read and then write in
@@ -66,7 +66,9 @@ struct pg_stmt {
 	bool bind_failed;
 	PGresult *res;
 	int row, rows;
-	unsigned char *blob;	/* column_blob's last unescaped value */
+	/* column_blob's unescaped values of this row, by column. */
+	unsigned char **blobs;
+	int blob_columns;
 	struct pg_conn *conn;
 };
 
@@ -181,6 +183,16 @@ pg_open(const char *url, bool create, int busy_timeout_ms, struct error *err)
 	return conn;
 }
 
+/* The row's unescaped bytea values, freed when the row is left. */
+static void
+stmt_free_blobs(struct pg_stmt *s)
+{
+	for (int i = 0; i < s->blob_columns; i++) {
+		PQfreemem(s->blobs[i]);
+		s->blobs[i] = NULL;
+	}
+}
+
 static void
 stmt_free_binds(struct pg_stmt *s)
 {
@@ -200,8 +212,8 @@ stmt_free(struct pg_stmt *s)
 {
 	PQclear(s->res);
 	s->res = NULL;
-	PQfreemem(s->blob);
-	s->blob = NULL;
+	stmt_free_blobs(s);
+	free(s->blobs);
 	if (s->owned != NULL)
 		stmt_free_binds(s);
 	free(s->text);
@@ -266,8 +278,9 @@ pg_exec(void *c, const char *sql, struct error *err)
 
 /* ---- statements ---- */
 
-static const char pg_ids[] = "(SELECT unnest(?::int8[]))";
-static const char pg_texts[] = "(SELECT unnest(?::text[]))";
+/* Named "value" as SQLite's json_each names it ("SELECT value FROM" a set). */
+static const char pg_ids[] = "(SELECT unnest(?::int8[]) AS value)";
+static const char pg_texts[] = "(SELECT unnest(?::text[]) AS value)";
 
 /*
  * sql in PostgreSQL's spelling, malloc'd: the set markers expanded, then
@@ -449,18 +462,22 @@ pg_bind_null(struct store_stmt *st, int index)
 	free(s->owned[i]);
 	s->owned[i] = NULL;
 	s->values[i] = NULL;
-	s->types[i] = 0;
+	/* The typed operations bind NULL for a missing id ('z', refs). */
+	s->types[i] = OID_INT8;
 	s->formats[i] = 0;
 }
 
 static void
 pg_bind_text(struct store_stmt *st, int index, const char *text)
 {
+	struct pg_stmt *s = as_pg(st);
 	if (text == NULL) {
 		pg_bind_null(st, index);
+		if (index >= 1 && index <= s->nparams)
+			s->types[index - 1] = OID_TEXT;
 		return;
 	}
-	bind_owned(as_pg(st), index, strdup(text), 0, 0, OID_TEXT);
+	bind_owned(s, index, strdup(text), 0, 0, OID_TEXT);
 }
 
 static void
@@ -625,8 +642,7 @@ pg_step(struct store_stmt *st, struct error *err)
 			"memory binding a value; try again later");
 	if (s->res == NULL && pg_execute(s, err) < 0)
 		return -1;
-	PQfreemem(s->blob);
-	s->blob = NULL;
+	stmt_free_blobs(s);
 	if (s->row + 1 >= s->rows) {
 		s->row = s->rows;
 		return 0;
@@ -669,10 +685,24 @@ pg_column_blob(struct store_stmt *st, int index, size_t *size_r)
 	if (s->res == NULL || s->row < 0 || s->row >= s->rows ||
 	    PQgetisnull(s->res, s->row, index))
 		return NULL;
-	PQfreemem(s->blob);
-	s->blob = PQunescapeBytea((const unsigned char *)PQgetvalue(s->res,
-		s->row, index), size_r);
-	return s->blob;
+	/* A text column's bytes are its text (SQLite hands both alike). */
+	if (PQftype(s->res, index) != OID_BYTEA) {
+		*size_r = (size_t)PQgetlength(s->res, s->row, index);
+		return PQgetvalue(s->res, s->row, index);
+	}
+	int columns = PQnfields(s->res);
+	if (index < 0 || index >= columns)
+		return NULL;
+	if (s->blob_columns < columns) {
+		stmt_free_blobs(s);
+		free(s->blobs);
+		s->blobs = xcalloc((size_t)columns, sizeof(*s->blobs));
+		s->blob_columns = columns;
+	}
+	PQfreemem(s->blobs[index]);
+	s->blobs[index] = PQunescapeBytea((const unsigned char *)PQgetvalue(
+		s->res, s->row, index), size_r);
+	return s->blobs[index];
 }
 
 static void
@@ -686,8 +716,7 @@ pg_finish(struct store_stmt *st)
 	}
 	PQclear(s->res);
 	s->res = NULL;
-	PQfreemem(s->blob);
-	s->blob = NULL;
+	stmt_free_blobs(s);
 	s->row = -1;
 	s->rows = 0;
 	stmt_free_binds(s);

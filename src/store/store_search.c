@@ -120,9 +120,9 @@ store_search_refresh(struct store *st, const struct store_person *p,
 	if (rc == 0 && store_exec(st, err,
 		    "INSERT INTO people_search (key, sort, person_id, org_id,"
 		    " site_id) SELECT value, ?1, ?2, ?3, ?4 FROM"
-		    " (SELECT value FROM " STORE_TEXT_SET
+		    " (SELECT value FROM " STORE_TEXT_SET " AS k"
 		    " UNION ALL SELECT 'e:' || lower(address) FROM mailboxes"
-		    "  WHERE id = ?6 AND ?7 = 0)"
+		    "  WHERE id = ?6 AND ?7 = 0) AS keys"
 		    " WHERE true ON CONFLICT DO NOTHING",
 		    "tiizTii", sort, p->id, p->org_id, p->site_id,
 		    (const char *const *)keys, count, p->mailbox_id,

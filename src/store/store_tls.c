@@ -60,7 +60,8 @@ store_tlsrpt_add(struct store *st, const struct store_tlsrpt_row *r,
 		" ON CONFLICT (day, policy_domain, policy_type, policy_string,"
 		" mx_host, result_type, sending_ip, receiving_mx, receiving_ip,"
 		" reason) DO UPDATE SET"
-		" sessions = sessions + excluded.sessions", "tttttttttti",
+		" sessions = tlsrpt_results.sessions + excluded.sessions",
+		"tttttttttti",
 		r->day, r->policy_domain, r->policy_type, r->policy_string,
 		r->mx_host, r->result_type, r->sending_ip, r->receiving_mx,
 		r->receiving_ip, r->reason, r->sessions) < 0 ? -1 : 0;

@@ -26,6 +26,10 @@ SQLITE_ONLY = [
      r"group_concat|randomblob|typeof|last_insert_rowid|changes)\s*\(",
      "portable SQL or a driver operation"),
     (r"\bCOLLATE\s+NOCASE\b", "lower() on both sides"),
+    # A comparison is an integer in SQLite, a boolean in PostgreSQL,
+    # which has no SUM(boolean).
+    (r"\bSUM\s*\(\s*\(?[\w.]+(\s*&\s*\?\))?\s*(=|<>|<=|>=|<|>)",
+     "SUM(CASE WHEN ... THEN 1 ELSE 0 END)"),
 ]
 
 
@@ -87,7 +91,8 @@ def test_the_check_sees_what_it_forbids():
                "IN (SELECT value FROM json_each(?))", "instr(?, x) > 0",
                "key < ? || x'ff'", "LIMIT -1", "BEGIN IMMEDIATE",
                "WITHOUT ROWID", "FROM temp.expansion", "PRAGMA x",
-               "sqlite_master", "strftime('%s')", "a COLLATE NOCASE"]
+               "sqlite_master", "strftime('%s')", "a COLLATE NOCASE",
+               "SUM((flags & ?) = 0)", "SUM(uid >= (SELECT 1))"]
     for sample in samples:
         assert any(re.search(p, sample, re.I) for p, _ in SQLITE_ONLY), sample
     assert scalar_max_min("SELECT MAX(a, (SELECT MAX(b) FROM t))")

@@ -243,7 +243,7 @@ test_deliver_list_and_person(void **state)
 	struct mail_recipient all[8];
 	memcpy(all, list, nl * sizeof(*all));
 	memcpy(all + nl, direct, nd * sizeof(*all));
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
@@ -351,7 +351,7 @@ test_quota_one_rule_one_wording(void **state)
 	size_t size = 2 * 1024 * 1024;
 	assert_int_equal(mail_check_quota(f->u.st, &r[0], size, &smtp_err), -1);
 	struct error err;
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	struct mail_user u;
@@ -412,7 +412,7 @@ test_deliver_without_inbox_is_temporary(void **state)
 	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &list, &nl,
 				 &err),
 		0);
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
@@ -483,7 +483,7 @@ ann_to_bob(struct fixture *f, struct store_mailbox *ann,
 	assert_int_equal(mail_route(&f->u.ctx, f->bob, false, to_r, n_r,
 				 &err),
 		0);
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	return w;
@@ -826,7 +826,7 @@ test_deliver_to_junk(void **state)
 	size_t n;
 	assert_int_equal(mail_route(&f->u.ctx, f->list, false, &to, &n, &err),
 		0);
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	struct mail_message m = { .data = message, .size = sizeof(message) - 1,
@@ -945,7 +945,7 @@ test_shared_sent_copies(void **state)
 		{ f->bob, MAIL_SEND_ON_BEHALF, true, 0 },
 	};
 	const int64_t boxes[] = { shared.id, resource.id, bob.id };
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	size_t filed = 0;
@@ -1029,7 +1029,7 @@ test_shared_sent_copies(void **state)
 	assert_int_equal(sent[0].uid, 1);
 
 	/* A From not read at DATA: delivered, logged, and no copy made. */
-	w = store_writer_start("sqlite", f->u.path, 5000, &err);
+	w = store_writer_start(f->u.backend, f->u.path, 5000, &err);
 	assert_non_null(w);
 	m.from = NULL;
 	m.received_at = 5001;
@@ -1053,7 +1053,7 @@ deliver_to(struct fixture *f, const struct mail_recipient *to, size_t count,
 	struct mail_message m = { .data = data, .size = (size_t)len + n,
 		.received_at = 3000, .sender = "x@y.example" };
 	struct error err;
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	int rc = mail_deliver(w, &f->u.ctx, &m, to, count, report, &err);
@@ -1222,7 +1222,7 @@ test_uidvalidity_never_repeats(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct store_writer *w = store_writer_start("sqlite", f->u.path, 5000,
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path, 5000,
 		&err);
 	assert_non_null(w);
 	struct mail_user u;

@@ -79,6 +79,7 @@ unit_instance_open(struct unit_instance *u, const char *domains,
 	} else {
 		backend = "sqlite";
 	}
+	u->backend = backend;
 	u->st = store_open(backend, u->path, true, 1000, &err);
 	if (u->st == NULL)
 		fprintf(stderr, "unit_instance: %s\n", err.msg);

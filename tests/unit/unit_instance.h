@@ -19,6 +19,7 @@ struct unit_instance {
 	char dir[64];
 	char path[512];		/* the database file, or its URL */
 	char pg_name[64];	/* the PostgreSQL database made, or "" */
+	const char *backend;	/* "sqlite" or "postgresql", for more stores */
 	struct store *st;
 	struct config *config;
 	struct arena *arena;
