@@ -136,6 +136,12 @@ struct store_ops {
 	 */
 	int (*ids_follow)(void *conn, const char *table, struct error *err);
 	/*
+	 * Statement that puts off foreign-key checks to the commit of the
+	 * transaction it runs in: a whole store copied in (an org whose
+	 * parent has a higher id comes first).
+	 */
+	const char *defer_keys;
+	/*
 	 * Starts the outermost transaction of a connection that will write:
 	 * SQLite takes the write lock at once (BEGIN IMMEDIATE), so two
 	 * writers never both read and then fail to upgrade.

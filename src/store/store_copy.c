@@ -277,6 +277,8 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 	if (src->ops->exec(src->conn, src->ops->begin_snapshot, err) < 0)
 		return -1;
 	int rc = store_begin(dst, err);
+	if (rc == 0)
+		rc = dst->ops->exec(dst->conn, dst->ops->defer_keys, err);
 	for (size_t i = 0; rc == 0 && i < n_dst; i++) {
 		const struct store_table *t = order[i];
 		if (skipped(t->name) || find_table(st_src, n_src, t->name) == NULL)
@@ -294,7 +296,7 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 	if (rc == 0)
 		rc = store_commit(dst, err);
 	else
-		store_rollback(dst);
+		store_rollback(dst);	/* nothing, if it never began */
 	/* Compared from both sides: the source as copied, the destination as kept. */
 	for (size_t i = 0; rc == 0 && i < r->count; i++) {
 		struct store_copy_table *row = &r->tables[i];

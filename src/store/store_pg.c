@@ -934,6 +934,7 @@ const struct store_ops store_pg_ops = {
 	.bulk = pg_bulk,
 	.tables = pg_tables,
 	.ids_follow = pg_ids_follow,
+	.defer_keys = "SET CONSTRAINTS ALL DEFERRED",
 	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
 	.begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 	/* pg_dump and PITR are PostgreSQL's own (docs/backup.md). */

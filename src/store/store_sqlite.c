@@ -846,6 +846,7 @@ const struct store_ops store_sqlite_ops = {
 	.bulk = sqlite_bulk,
 	.tables = sqlite_tables,
 	.ids_follow = sqlite_ids_follow,
+	.defer_keys = "PRAGMA defer_foreign_keys = ON",
 	.begin_write = "BEGIN IMMEDIATE",
 	.begin_snapshot = "BEGIN",
 	.backup = sqlite_backup,

@@ -178,3 +178,51 @@ def test_migrate_refuses_what_it_cannot_do(tmp_path, cluster):
     same = run("migrate", "--from", f"sqlite:{db}", "--to", f"sqlite:{db}",
                check=False)
     assert same.returncode != 0 and "same store" in same.stderr
+
+
+def test_schema_is_sqlites(pg_instance, tmp_path):
+    """The PostgreSQL migrations make what SQLite's make: the same tables,
+    the same columns in the same order, the same named indexes with the
+    same columns, and every SQLite trigger's rule as a trigger."""
+    import sqlite3
+    lite = make_instance(tmp_path / "lite")
+    db = sqlite3.connect(lite.dir / "caremail.db")
+    tables = [r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+        " AND name NOT LIKE 'sqlite%' ORDER BY name")]
+    columns = {t: [r[1] for r in db.execute(f'PRAGMA table_info("{t}")')]
+               for t in tables}
+    indexes = {r[0]: r[1] for r in db.execute(
+        "SELECT name, tbl_name FROM sqlite_master WHERE type = 'index'"
+        " AND name NOT LIKE 'sqlite%'")}
+    index_columns = {i: [r[2] for r in db.execute(
+        f'PRAGMA index_info("{i}")')] for i in indexes}
+    triggers = {r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    db.close()
+    url = pg_instance.url
+    pg_tables = psql(url, "SELECT tablename FROM pg_tables WHERE"
+                     " schemaname = 'public' ORDER BY 1").split("\n")
+    assert pg_tables == tables
+    for t in tables:
+        got = psql(url, "SELECT attname FROM pg_attribute WHERE attrelid ="
+                   f" 'public.{t}'::regclass AND attnum > 0 AND NOT"
+                   " attisdropped ORDER BY attnum").split("\n")
+        assert got == columns[t], t
+    for name, table in indexes.items():
+        got = psql(url, "SELECT a.attname FROM pg_index i JOIN pg_class c"
+                   " ON c.oid = i.indexrelid JOIN pg_attribute a ON"
+                   " a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                   f" WHERE c.relname = '{name}' ORDER BY"
+                   " array_position(i.indkey::int2[], a.attnum)")
+        assert got.split("\n") == index_columns[name], name
+    pg_triggers = set(psql(url, "SELECT tgname FROM pg_trigger WHERE NOT"
+                           " tgisinternal").split("\n"))
+    assert triggers <= pg_triggers, triggers - pg_triggers
+    # The rules hold: an address is never deleted, nor the audit emptied.
+    for sql, words in (("DELETE FROM addresses", "reserved forever"),
+                       ("TRUNCATE audit", "append-only"),
+                       ("DELETE FROM audit", "append-only")):
+        bad = subprocess.run(["psql", url, "-c", sql], capture_output=True,
+                             text=True)
+        assert bad.returncode != 0 and words in bad.stderr, sql
