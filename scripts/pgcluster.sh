@@ -8,6 +8,8 @@
 #                                    (postgresql://caremail@127.0.0.1:PORT/caremail)
 #   scripts/pgcluster.sh stop DIR    stops it and removes DIR
 #   scripts/pgcluster.sh url DIR     prints the URL of a started one
+#   scripts/pgcluster.sh restart DIR stops it at once and starts it again
+#                                    (every client's connection is cut)
 #
 # PostgreSQL refuses to run as root: as root the cluster belongs to the
 # "postgres" user (Debian's postgresql-common makes it). Local sign-in is
@@ -20,7 +22,7 @@ BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || {
-	sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -64,6 +66,10 @@ start)
 	;;
 url)
 	cat "$dir/url"
+	;;
+restart)
+	as_owner "$BIN/pg_ctl" -D "$dir/data" -m immediate -w -t 60 \
+		-l "$dir/server.log" restart >/dev/null
 	;;
 stop)
 	if [ -d "$dir/data" ]; then

@@ -74,6 +74,7 @@ struct pg_stmt {
 
 struct pg_conn {
 	PGconn *db;
+	int busy_timeout_ms;
 	int64_t changes;
 	struct pg_stmt cache[PG_CACHE_SLOTS];
 	size_t cache_used;
@@ -139,12 +140,34 @@ pg_error(struct error *err, PGconn *db, const PGresult *res,
 
 /* ---- connections ---- */
 
+static int pg_exec(void *c, const char *sql, struct error *err);
+
 /* Notices ("relation already exists, skipping") are not for a log. */
 static void
 pg_notice(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
+}
+
+/*
+ * The session's settings. Waiting for a lock (the writers' one included)
+ * ends as SQLite's busy timeout does; a commit is on the server's disk
+ * when it returns; notices are not for a log.
+ */
+static int
+pg_session(struct pg_conn *conn, struct error *err)
+{
+	PQsetNoticeProcessor(conn->db, pg_notice, NULL);
+	char setup[256];
+	snprintf(setup, sizeof(setup), "SET lock_timeout = %d;"
+		"SET client_min_messages = warning;"
+		"SET synchronous_commit = on;", conn->busy_timeout_ms);
+	PGresult *res = PQexec(conn->db, setup);
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
+		pg_error(err, conn->db, res, "set up");
+	PQclear(res);
+	return rc;
 }
 
 static void *
@@ -160,27 +183,36 @@ pg_open(const char *url, bool create, int busy_timeout_ms, struct error *err)
 		PQfinish(db);
 		return NULL;
 	}
-	PQsetNoticeProcessor(db, pg_notice, NULL);
-	/*
-	 * Waiting for a lock (the writers' one included) ends as SQLite's
-	 * busy timeout does; text compares and sorts by bytes whatever the
-	 * database's locale is, for this session's expressions.
-	 */
-	char setup[256];
-	snprintf(setup, sizeof(setup), "SET lock_timeout = %d;"
-		"SET client_min_messages = warning;"
-		"SET synchronous_commit = on;", busy_timeout_ms);
-	PGresult *res = PQexec(db, setup);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		pg_error(err, db, res, "set up");
-		PQclear(res);
-		PQfinish(db);
-		return NULL;
-	}
-	PQclear(res);
 	struct pg_conn *conn = xcalloc(1, sizeof(*conn));
 	conn->db = db;
+	conn->busy_timeout_ms = busy_timeout_ms;
+	if (pg_session(conn, err) < 0) {
+		PQfinish(db);
+		free(conn);
+		return NULL;
+	}
 	return conn;
+}
+
+/*
+ * A connection lost (the server restarted, a failover) is made again
+ * the next time it is used outside a transaction, with its settings and
+ * working tables, so a pooled connection is not broken for good; inside
+ * a transaction the loss is the caller's error, and its retry finds a
+ * connection again. 0 when the connection is usable.
+ */
+static int
+pg_revive(struct pg_conn *conn, struct error *err)
+{
+	if (PQstatus(conn->db) == CONNECTION_OK)
+		return 0;
+	PQreset(conn->db);
+	if (PQstatus(conn->db) != CONNECTION_OK)
+		return error_set(err, ERROR_TEMPORARY, "storage error: the "
+			"database cannot be reached just now; try again later");
+	/* The server forgot this session's statements with it. */
+	return pg_session(conn, err) < 0 ||
+		pg_exec(conn, store_pg_session_tables, err) < 0 ? -1 : 0;
 }
 
 /* The row's unescaped bytea values, freed when the row is left. */
@@ -246,6 +278,11 @@ static int
 pg_exec(void *c, const char *sql, struct error *err)
 {
 	struct pg_conn *conn = c;
+	/* A lost connection is made again only to begin afresh. */
+	if (strncmp(sql, "BEGIN", 5) == 0 &&
+	    PQtransactionStatus(conn->db) == PQTRANS_UNKNOWN &&
+	    pg_revive(conn, err) < 0)
+		return -1;
 	PGresult *res = PQexec(conn->db, sql);
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
@@ -592,6 +629,9 @@ static int
 pg_execute(struct pg_stmt *s, struct error *err)
 {
 	struct pg_conn *conn = s->conn;
+	if (PQtransactionStatus(conn->db) == PQTRANS_UNKNOWN &&
+	    pg_revive(conn, err) < 0)
+		return -1;
 	bool guarded = s->write &&
 		PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
 	if (guarded && pg_command(conn, "SAVEPOINT caremail_stmt", err) < 0)

@@ -30,8 +30,17 @@ def cluster():
     where = f"/tmp/caremail-pg-{uuid.uuid4().hex[:12]}"
     url = subprocess.run([PGCLUSTER, "start", where], check=True,
                          capture_output=True, text=True).stdout.strip()
+    CLUSTERS[url] = where
     yield url
     subprocess.run([PGCLUSTER, "stop", where], check=False)
+
+
+CLUSTERS = {}
+
+
+def cluster_dir(url):
+    """The directory of the cluster whose URL this is."""
+    return CLUSTERS[url]
 
 
 def new_database(cluster):
@@ -226,3 +235,38 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
         bad = subprocess.run(["psql", url, "-c", sql], capture_output=True,
                              text=True)
         assert bad.returncode != 0 and words in bad.stderr, sql
+
+
+def test_database_restart_loses_nothing(pg_instance, tmp_path, cluster):
+    """The database restarts under a running node (a failover looks the
+    same to it): a message in flight may be refused for now (4xx, never
+    lost), the pooled connections are made again, and mail flows on."""
+    from conftest import Server
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "RS001", "--name", "Practice",
+             "--type", "GP Practice")
+    ann = person(inst, "RS001", "Ann", "Before")
+    bob = person(inst, "RS001", "Bob", "After")
+    server = Server(inst, False, tmp_path / "serve.log")
+    try:
+        server.wait_ready()
+        assert submit(server, ann, PASSWORD, ann, [bob],
+                      mail(ann, bob, "first"))[0] == 250
+        where = cluster_dir(cluster)
+        subprocess.run([PGCLUSTER, "restart", where], check=True)
+        accepted = 0
+        for _ in range(10):
+            try:
+                code, _ = submit(server, ann, PASSWORD, ann, [bob],
+                                 mail(ann, bob, "second"))
+            except Exception:   # a refusal at AUTH or MAIL: try again
+                continue
+            assert code == 250 or 400 <= code < 500, code
+            if code == 250:
+                accepted += 1
+                break
+        assert accepted == 1
+        got = [m["Subject"] for m in read_folder(server, bob, PASSWORD)]
+        assert got == ["first", "second"]
+    finally:
+        server.stop()
