@@ -386,5 +386,6 @@ def test_configured_deadline_and_caps(start_server, instance, org):
     body = json.loads(conn.getresponse().read())
     assert body.pop("audit") in ("checking", "ok")
     assert body.pop("queue")["waiting"] == 0
+    assert body.pop("maintenance") == {"on": False, "until": None}
     assert body == {"status": "ok", "store": "ok"}
     conn.close()

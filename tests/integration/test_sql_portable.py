@@ -6,7 +6,8 @@ import os
 import re
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-DRIVER = {"store_sqlite.c", "store_schema_sqlite.c"}
+DRIVER = {"store_sqlite.c", "store_schema_sqlite.c", "store_pg.c",
+          "store_schema_pg.c"}
 
 # Each with what replaced it; matched against the SQL text of one file.
 SQLITE_ONLY = [
