@@ -103,23 +103,12 @@ mode_json(mode_t mode)
 	return json_string(text);
 }
 
-static int
-path_under(char *out, size_t size, const char *base, const char *rel,
-	struct error *err)
-{
-	int n = snprintf(out, size, "%s/%s", base, rel);
-	if (n < 0 || (size_t)n >= size)
-		return error_set(err, ERROR_LIMIT, "the path %s/%s is too long",
-			base, rel);
-	return 0;
-}
-
 /* The parent directories of rel inside the copy, owner-only for now. */
 static int
 make_parents(const struct backup_run *run, const char *rel, struct error *err)
 {
 	char path[PATH_MAX];
-	if (path_under(path, sizeof(path), run->files_dir, rel, err) < 0)
+	if (instance_path_under(path, sizeof(path), run->files_dir, rel, err) < 0)
 		return -1;
 	char *slash = strrchr(path, '/');
 	*slash = '\0';
@@ -144,7 +133,7 @@ copy_file(struct backup_run *run, const char *rel, const char *from,
 {
 	char to[PATH_MAX], hex[INSTANCE_SHA256_HEX];
 	uint64_t size;
-	if (path_under(to, sizeof(to), run->files_dir, rel, err) < 0 ||
+	if (instance_path_under(to, sizeof(to), run->files_dir, rel, err) < 0 ||
 	    make_parents(run, rel, err) < 0 ||
 	    instance_file_copy(from, to, mode, hex, &size, err) < 0)
 		return -1;
@@ -192,7 +181,7 @@ static int
 copy_store(struct backup_run *run, json_t *tables, struct error *err)
 {
 	char to[PATH_MAX];
-	if (path_under(to, sizeof(to), run->files_dir, run->store_rel,
+	if (instance_path_under(to, sizeof(to), run->files_dir, run->store_rel,
 		    err) < 0 || make_parents(run, run->store_rel, err) < 0)
 		return -1;
 	struct store *st = instance_store(run->inst, err);
@@ -255,7 +244,7 @@ walk_entry(struct backup_run *run, const char *dir_rel, const char *name,
 			run->inst->dir);
 	if (left_out(run, dir_rel, name, rel))
 		return 0;
-	if (path_under(from, sizeof(from), run->real_dir, rel, err) < 0)
+	if (instance_path_under(from, sizeof(from), run->real_dir, rel, err) < 0)
 		return -1;
 	struct stat sb;
 	if (lstat(from, &sb) < 0)
@@ -269,7 +258,7 @@ walk_entry(struct backup_run *run, const char *dir_rel, const char *name,
 		return 0;
 	}
 	char to[PATH_MAX];
-	if (path_under(to, sizeof(to), run->files_dir, rel, err) < 0 ||
+	if (instance_path_under(to, sizeof(to), run->files_dir, rel, err) < 0 ||
 	    file_make_dirs(to, 0700, err) < 0)
 		return -1;
 	json_array_append_new(run->files, json_pack("{s:s, s:s, s:o}",
@@ -283,7 +272,7 @@ walk(struct backup_run *run, const char *dir_rel, struct error *err)
 	char path[PATH_MAX];
 	if (dir_rel[0] == '\0')
 		str_copy(path, sizeof(path), run->real_dir);
-	else if (path_under(path, sizeof(path), run->real_dir, dir_rel,
+	else if (instance_path_under(path, sizeof(path), run->real_dir, dir_rel,
 			 err) < 0)
 		return -1;
 	struct dirent **names;
@@ -355,7 +344,7 @@ write_manifest(struct backup_run *run, json_t *tables, const char *version,
 	char *text = json_dumps(m, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	json_decref(m);
 	char path[PATH_MAX];
-	int rc = path_under(path, sizeof(path), run->tmp,
+	int rc = instance_path_under(path, sizeof(path), run->tmp,
 		INSTANCE_BACKUP_MANIFEST, err);
 	if (rc == 0)
 		rc = file_write_new(path, text, strlen(text), 0600, err);
@@ -373,7 +362,7 @@ sync_dirs(struct backup_run *run, struct error *err)
 			    "dir") != 0)
 			continue;
 		char path[PATH_MAX];
-		if (path_under(path, sizeof(path), run->files_dir,
+		if (instance_path_under(path, sizeof(path), run->files_dir,
 			    json_string_value(json_object_get(e, "path")),
 			    err) < 0 ||
 		    instance_dir_sync(path, err) < 0)
@@ -395,7 +384,7 @@ set_dir_modes(struct backup_run *run)
 			continue;
 		char path[PATH_MAX];
 		struct error ignored;
-		if (path_under(path, sizeof(path), run->files_dir,
+		if (instance_path_under(path, sizeof(path), run->files_dir,
 			    json_string_value(json_object_get(e, "path")),
 			    &ignored) == 0)
 			chmod(path, (mode_t)strtol(json_string_value(
@@ -460,7 +449,7 @@ static int
 make_backup(struct backup_run *run, const char *target, const char *version,
 	int64_t now, struct error *err)
 {
-	if (path_under(run->files_dir, sizeof(run->files_dir), run->tmp,
+	if (instance_path_under(run->files_dir, sizeof(run->files_dir), run->tmp,
 		    INSTANCE_BACKUP_FILES, err) < 0)
 		return -1;
 	if (mkdir(run->files_dir, 0700) < 0)

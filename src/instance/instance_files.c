@@ -206,3 +206,14 @@ instance_tree_remove(const char *path)
 	/* FTW_PHYS: a link inside is removed, never followed. */
 	nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
+
+int
+instance_path_under(char *out, size_t size, const char *base,
+	const char *rel, struct error *err)
+{
+	int n = snprintf(out, size, "%s/%s", base, rel);
+	if (n < 0 || (size_t)n >= size)
+		return error_set(err, ERROR_LIMIT, "the path %s/%s is too long",
+			base, rel);
+	return 0;
+}

@@ -52,6 +52,10 @@ int instance_key_create(const char *path, const char *what, unsigned char *key,
 
 /* ---- files for backup and restore (instance_files.c) ---- */
 
+/* base/rel into out[size]; ERROR_LIMIT when it does not fit. */
+int instance_path_under(char *out, size_t size, const char *base,
+	const char *rel, struct error *err);
+
 /* A SHA-256 digest in hex, with its NUL. */
 #define INSTANCE_SHA256_HEX 65
 

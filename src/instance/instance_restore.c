@@ -48,17 +48,6 @@ struct restore_run {
 	struct instance_restore_report *r;
 };
 
-static int
-path_under(char *out, size_t size, const char *base, const char *rel,
-	struct error *err)
-{
-	int n = snprintf(out, size, "%s/%s", base, rel);
-	if (n < 0 || (size_t)n >= size)
-		return error_set(err, ERROR_LIMIT, "the path %s/%s is too long",
-			base, rel);
-	return 0;
-}
-
 /* A relative path of plain names: nothing absolute, empty, "." or "..". */
 static bool
 safe_rel(const char *rel)
@@ -169,9 +158,9 @@ static int
 read_manifest(struct restore_run *run, struct error *err)
 {
 	char path[PATH_MAX];
-	if (path_under(path, sizeof(path), run->source,
+	if (instance_path_under(path, sizeof(path), run->source,
 		    INSTANCE_BACKUP_MANIFEST, err) < 0 ||
-	    path_under(run->files_dir, sizeof(run->files_dir), run->source,
+	    instance_path_under(run->files_dir, sizeof(run->files_dir), run->source,
 		    INSTANCE_BACKUP_FILES, err) < 0)
 		return -1;
 	struct error inner;
@@ -236,7 +225,7 @@ check_listed(struct restore_run *run, struct error *err)
 		const char *type = json_string_value(json_object_get(e,
 			"type"));
 		char path[PATH_MAX], why[PATH_MAX + 200];
-		if (path_under(path, sizeof(path), run->files_dir, rel,
+		if (instance_path_under(path, sizeof(path), run->files_dir, rel,
 			    err) < 0)
 			return -1;
 		struct stat sb;
@@ -281,7 +270,7 @@ check_unlisted(struct restore_run *run, const char *dir_rel,
 	char path[PATH_MAX];
 	if (dir_rel[0] == '\0')
 		str_copy(path, sizeof(path), run->files_dir);
-	else if (path_under(path, sizeof(path), run->files_dir, dir_rel,
+	else if (instance_path_under(path, sizeof(path), run->files_dir, dir_rel,
 			 err) < 0)
 		return -1;
 	DIR *d = opendir(path);
@@ -334,7 +323,7 @@ lock_target(struct restore_run *run, struct error *err)
 		return error_set(err, ERROR_EXISTS, "%s is a file, not an "
 			"instance directory", run->dir);
 	char path[PATH_MAX];
-	if (path_under(path, sizeof(path), run->dir, INSTANCE_LOCK_FILE,
+	if (instance_path_under(path, sizeof(path), run->dir, INSTANCE_LOCK_FILE,
 		    err) < 0)
 		return -1;
 	run->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
@@ -385,8 +374,8 @@ copy_entry(struct restore_run *run, json_t *e, struct error *err)
 	mode_t mode;
 	parse_mode(json_object_get(e, "mode"), &mode);
 	char from[PATH_MAX], to[PATH_MAX];
-	if (path_under(from, sizeof(from), run->files_dir, rel, err) < 0 ||
-	    path_under(to, sizeof(to), run->tmp, rel, err) < 0)
+	if (instance_path_under(from, sizeof(from), run->files_dir, rel, err) < 0 ||
+	    instance_path_under(to, sizeof(to), run->tmp, rel, err) < 0)
 		return -1;
 	/* Parents first: the store may come before its directory's entry. */
 	char parent[PATH_MAX];
@@ -423,7 +412,7 @@ finish_dirs(struct restore_run *run, struct error *err)
 		char path[PATH_MAX];
 		mode_t mode;
 		parse_mode(json_object_get(e, "mode"), &mode);
-		if (path_under(path, sizeof(path), run->tmp,
+		if (instance_path_under(path, sizeof(path), run->tmp,
 			    json_string_value(json_object_get(e, "path")),
 			    err) < 0 ||
 		    instance_dir_sync(path, err) < 0)
@@ -448,7 +437,7 @@ copy_all(struct restore_run *run, struct error *err)
 		/* Wrong keys show at once: the chain check below fails. */
 		char to[PATH_MAX], hex[INSTANCE_SHA256_HEX];
 		uint64_t size;
-		if (path_under(to, sizeof(to), run->tmp, run->key_rel,
+		if (instance_path_under(to, sizeof(to), run->tmp, run->key_rel,
 			    err) < 0 ||
 		    instance_file_copy(run->audit_key, to, 0600, hex, &size,
 			    err) < 0)
@@ -466,7 +455,7 @@ swap_in(struct restore_run *run, int64_t now, struct error *err)
 {
 	if (run->dir_exists && run->dir_empty) {
 		char lock[PATH_MAX];
-		if (path_under(lock, sizeof(lock), run->dir,
+		if (instance_path_under(lock, sizeof(lock), run->dir,
 			    INSTANCE_LOCK_FILE, err) < 0)
 			return -1;
 		unlink(lock);
