@@ -3,11 +3,11 @@ fields, and nothing the code does not write (SPEC S3); a running server's
 lines have the documented shape and hold no password nor message text
 (SECURITY.md 49's rule, kept for logs too)."""
 
+import imaplib
 import os
 import re
 import smtplib
 import ssl
-import imaplib
 
 from conftest import PASSWORD, ROOT
 
@@ -164,9 +164,10 @@ def test_the_check_finds_an_undocumented_event():
 
 def test_a_running_server_writes_documented_lines_without_secrets(
         start_server, instance, org):
-    """Sign-ins refused and accepted, a message submitted and read: every
-    line has the documented shape and a documented event, and neither
-    password, the subject nor the text appears anywhere in the log."""
+    """Sign-ins refused and accepted, a message submitted and read, an API
+    call with a query string: every line has the documented shape and a
+    documented event and level, and neither password, the subject, the
+    text nor the query appears anywhere in the log."""
     server = start_server(extra=("log.level=debug",))
     address = instance.run("user", "add", "--org", org, "--first", "Logan",
                            "--last", "Fields").stdout.strip()
@@ -204,6 +205,9 @@ def test_a_running_server_writes_documented_lines_without_secrets(
     _, data = m.fetch("1", "(RFC822)")
     assert body.encode() in data[0][1]
     m.logout()
+    # A query string is never logged: the path alone is.
+    status, _ = server.get("/api/v1/me?probe=Query-Marker-4471")
+    assert status == 401
     server.stop()
     logs = server.logs()
     documented = doc_events(read_doc())
@@ -221,5 +225,8 @@ def test_a_running_server_writes_documented_lines_without_secrets(
                   "net.accept", "serve.stopped"):
         assert event in seen, (event, sorted(seen))
     assert f"user={address} result=ok" in logs
-    for secret in (PASSWORD, wrong, subject, "Body-Marker-9027"):
+    assert 'event=http.request method=GET path="/api/v1/me" status=401' \
+        in logs
+    for secret in (PASSWORD, wrong, subject, "Body-Marker-9027",
+                   "Query-Marker-4471"):
         assert secret not in logs, secret
