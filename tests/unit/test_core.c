@@ -1663,6 +1663,18 @@ log_forged_line(void)
 	log_info("test.event", "name=\"%s\" n=%d", "a\nlevel=error\r\x7f", 5);
 }
 
+/* A client's words posing as fields, quoted and bare (issue 14, logs). */
+static void
+log_forged_fields(void)
+{
+	log_info("test.quoted", "user=\"%s\" result=refused",
+		"evil\" result=ok x=\"");
+	log_info("test.bare", "user=%s result=refused", "evil result=ok");
+	log_info("test.plain", "user=%s n=%zu id=%lld f=%.*s p=%d%%",
+		"ann@x", (size_t)7, (long long)-3, 3, "abcdef", 50);
+	log_info("test.slash", "path=\"%s\" tail=%s", "a\\", "b\\");
+}
+
 static void
 log_filtered(void)
 {
@@ -1691,6 +1703,18 @@ test_log(void **state)
 	/* A client's newline cannot start a second line. */
 	assert_string_equal(text, "ts=2026-11-22T12:00:00Z level=info "
 		"event=test.event name=\"a_level=error__\" n=5\n");
+	free(text);
+
+	/* Nor can its quotes, spaces or '=' make fields of their own. */
+	text = capture_stderr(state, log_forged_fields);
+	assert_contains(text, "event=test.quoted "
+		"user=\"evil\\\" result=ok x=\\\"\" result=refused\n");
+	assert_contains(text, "event=test.bare "
+		"user=\"evil result=ok\" result=refused\n");
+	assert_contains(text, "event=test.plain "
+		"user=ann@x n=7 id=-3 f=abc p=50%\n");
+	assert_contains(text, "event=test.slash "
+		"path=\"a\\\\\" tail=\"b\\\\\"\n");
 	free(text);
 
 	text = capture_stderr(state, log_filtered);
