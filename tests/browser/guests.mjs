@@ -30,6 +30,8 @@ await run(async (b) => {
   await b.fill("#address", guest);
   await b.submit("#invite-form");
   await waitText(b, "#guests-done", /Sam Visitor is invited/);
+  // The table is drawn again after the notice: wait for the new row.
+  await b.page.locator("#guests-table tbody tr", { hasText: guest }).first().waitFor();
   const rows = await b.page.locator("#guests-table tbody tr").allTextContents();
   expect(rows.length === 1 && rows[0].includes(guest), `rows: ${rows}`);
   await b.page.getByRole("button", { name: "Confirm Sam Visitor still needs access" }).click();
