@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/str.h"
@@ -488,6 +489,13 @@ instance_backup(const struct instance *inst,
 	const char *target = o->target;
 	memset(r, 0, sizeof(*r));
 	r->created = o->now;
+	/* Its URL may hold a password: not repeated in the refusal. */
+	if (strcmp(config_get_str(inst->config, "store.backend"),
+		    "sqlite") != 0)
+		return error_set(err, ERROR_INVALID, "caremail backup copies "
+			"an instance whose store is SQLite; a PostgreSQL store "
+			"is backed up with PostgreSQL's own tools (pg_dump, "
+			"pg_basebackup and WAL archiving: docs/backup.md)");
 	struct backup_run *run = calloc(1, sizeof(*run));
 	if (run == NULL)
 		return error_set(err, ERROR_INTERNAL, "out of memory");

@@ -270,3 +270,14 @@ def test_database_restart_loses_nothing(pg_instance, tmp_path, cluster):
         assert got == ["first", "second"]
     finally:
         server.stop()
+
+
+def test_backup_of_a_postgresql_instance_points_to_its_tools(pg_instance,
+                                                             tmp_path):
+    """caremail backup is SQLite's; on PostgreSQL it says what to use, and
+    never repeats the store's URL (it may hold a password)."""
+    out = run("backup", "--dir", pg_instance.dir, str(tmp_path / "b"),
+              check=False)
+    assert out.returncode != 0 and "pg_dump" in out.stderr
+    assert "postgresql://" not in out.stderr
+    assert not (tmp_path / "b").exists()
