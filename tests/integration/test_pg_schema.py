@@ -1,0 +1,325 @@
+"""The PostgreSQL schema (src/store/store_schema_pg.c) against SQLite's.
+
+Applies every PostgreSQL migration in order to a throwaway cluster
+(scripts/pgcluster.sh) and compares the result with a fresh SQLite
+instance at the same version: the same tables, columns in the same order
+with the same NOT NULL and defaults, the same indexes by name, the same
+primary and unique column sets, the same foreign keys, every text column
+collated "C", and the refusing triggers refusing (issue 14 item 1). The
+migrations are printed by build/tests/unit/pg_schema_dump.
+"""
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import ROOT, make_instance
+
+DUMP = os.environ.get("PG_SCHEMA_DUMP",
+                      str(ROOT / "build" / "tests" / "unit" / "pg_schema_dump"))
+CLUSTER = ROOT / "scripts" / "pgcluster.sh"
+
+
+def dump(arg):
+    return subprocess.run([DUMP, arg], check=True, capture_output=True,
+                          text=True, timeout=30).stdout
+
+
+def psql(url, sql, check=True):
+    proc = subprocess.run(
+        ["psql", url, "-X", "-q", "-A", "-t", "-F", "|",
+         "-v", "ON_ERROR_STOP=1", "-c", sql],
+        capture_output=True, text=True, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"psql failed: {proc.stderr}\n{sql[:500]}")
+    return proc
+
+
+def rows(url, sql):
+    out = psql(url, sql).stdout
+    return [line.split("|") for line in out.splitlines() if line]
+
+
+@pytest.fixture(scope="module")
+def pg(tmp_path_factory):
+    if not os.path.exists("/usr/lib/postgresql/15/bin/initdb"):
+        pytest.skip("postgresql-15 is not installed (scripts/deps.sh)")
+    # Not under pytest's basetemp: as root the cluster belongs to the
+    # postgres user, who must reach its directory.
+    top = tempfile.mkdtemp(prefix="cm-pg-schema-")
+    os.chmod(top, 0o755)
+    d = os.path.join(top, "cluster")
+    url = subprocess.run(["bash", str(CLUSTER), "start", str(d)], check=True,
+                         capture_output=True, text=True,
+                         timeout=120).stdout.strip().splitlines()[-1]
+    try:
+        count = int(dump("count"))
+        for n in range(1, count + 1):
+            # One string per migration, as the driver runs it: one
+            # implicit transaction.
+            psql(url, dump(str(n)))
+        yield url
+    finally:
+        subprocess.run(["bash", str(CLUSTER), "stop", str(d)],
+                       capture_output=True, timeout=120)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def lite(tmp_path_factory):
+    inst = make_instance(tmp_path_factory.mktemp("sqlite") / "instance")
+    db = sqlite3.connect(os.path.join(str(inst.dir), "caremail.db"))
+    yield db
+    db.close()
+
+
+def lite_tables(db):
+    return sorted(r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+        " AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'"))
+
+
+def pg_tables(url):
+    return sorted(r[0] for r in rows(
+        url, "SELECT table_name FROM information_schema.tables"
+        " WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"))
+
+
+def norm_default(value):
+    """A default as text both sides agree on: '' and 'x' quoted, numbers
+    bare, casts and parentheses gone."""
+    if value is None or value == "":
+        return None
+    v = re.sub(r"::[a-z ]+$", "", value.strip())
+    v = v.strip("()")
+    # PostgreSQL keeps a negative number default as '-1'::bigint.
+    return re.sub(r"^'(-?[0-9]+)'$", r"\1", v)
+
+
+def test_same_migration_count(lite, pg):
+    version = lite.execute("SELECT MAX(version) FROM schema_migrations")
+    assert int(dump("count")) == version.fetchone()[0]
+
+
+def test_same_tables(lite, pg):
+    assert pg_tables(pg) == lite_tables(lite)
+
+
+def test_same_columns_in_order(lite, pg):
+    for table in lite_tables(lite):
+        want = [(name, bool(notnull or pk and typ.upper() != "INTEGER"),
+                 norm_default(dflt))
+                for _, name, typ, notnull, dflt, pk in
+                lite.execute(f"SELECT * FROM pragma_table_info('{table}')")]
+        got = [(name, nullable == "NO", norm_default(dflt) if
+                not (dflt or "").startswith("nextval") else None)
+               for name, nullable, dflt in rows(
+                   pg, "SELECT column_name, is_nullable, column_default"
+                   " FROM information_schema.columns WHERE table_schema ="
+                   f" 'public' AND table_name = '{table}'"
+                   " ORDER BY ordinal_position")]
+        # SQLite's INTEGER PRIMARY KEY is the rowid (never NULL) though
+        # table_info says nullable; PostgreSQL's primary keys are NOT NULL.
+        want = [(n, True if n in pk_columns(lite, table) else nn, d)
+                for n, nn, d in want]
+        assert got == want, table
+
+
+def test_types(lite, pg):
+    mapping = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea",
+               "REAL": "double precision"}
+    for table in lite_tables(lite):
+        want = {name: mapping[typ.upper()] for _, name, typ, *_ in
+                lite.execute(f"SELECT * FROM pragma_table_info('{table}')")}
+        got = {name: typ for name, typ, coll in rows(
+            pg, "SELECT column_name, data_type, collation_name FROM"
+            " information_schema.columns WHERE table_schema = 'public'"
+            f" AND table_name = '{table}'")}
+        assert got == want, table
+    uncollated = rows(
+        pg, "SELECT table_name, column_name FROM information_schema.columns"
+        " WHERE table_schema = 'public' AND data_type = 'text'"
+        " AND collation_name IS DISTINCT FROM 'C'")
+    assert uncollated == []
+
+
+def pk_columns(db, table):
+    return {r[1] for r in db.execute(
+        f"SELECT * FROM pragma_table_info('{table}')") if r[5]}
+
+
+def lite_keys(db, table):
+    """Primary key and unique constraint column sets (not plain indexes)."""
+    keys = set()
+    pk = [r[1] for r in sorted(db.execute(
+        f"SELECT * FROM pragma_table_info('{table}')"), key=lambda r: r[5])
+        if r[5]]
+    if pk:
+        keys.add(("p", tuple(pk)))
+    for _, name, unique, origin, partial in db.execute(
+            f"SELECT * FROM pragma_index_list('{table}')"):
+        if origin == "u":
+            cols = tuple(r[2] for r in db.execute(
+                f"SELECT * FROM pragma_index_info('{name}') ORDER BY seqno"))
+            keys.add(("u", cols))
+    return keys
+
+
+def pg_keys(url, table):
+    keys = set()
+    for kind, cols in rows(
+            url, "SELECT c.contype, (SELECT string_agg(a.attname, ','"
+            " ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(num, n)"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid"
+            " AND a.attnum = k.num) FROM pg_constraint c"
+            f" WHERE c.conrelid = 'public.{table}'::regclass"
+            " AND c.contype IN ('p', 'u')"):
+        keys.add((kind, tuple(cols.split(","))))
+    return keys
+
+
+def test_same_keys(lite, pg):
+    for table in lite_tables(lite):
+        assert pg_keys(pg, table) == lite_keys(lite, table), table
+
+
+def test_same_indexes(lite, pg):
+    want = {(name, table, bool(re.match(r"CREATE UNIQUE", sql)))
+            for name, table, sql in lite.execute(
+                "SELECT name, tbl_name, sql FROM sqlite_master"
+                " WHERE type = 'index' AND sql IS NOT NULL")}
+    got = {(name, table, "UNIQUE" in definition)
+           for name, table, definition in rows(
+               pg, "SELECT i.indexname, i.tablename, i.indexdef"
+               " FROM pg_indexes i WHERE i.schemaname = 'public'"
+               " AND NOT EXISTS (SELECT 1 FROM pg_constraint c"
+               " WHERE c.conindid = (quote_ident(i.indexname))::regclass"
+               " AND c.contype IN ('p', 'u'))")}
+    assert got == want
+    # Index columns and partial conditions, by name.
+    for name, sql in lite.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            " AND sql IS NOT NULL"):
+        cols = [r[2] for r in lite.execute(
+            f"SELECT * FROM pragma_index_info('{name}') ORDER BY seqno")]
+        definition = rows(pg, "SELECT indexdef FROM pg_indexes WHERE"
+                          f" indexname = '{name}'")[0][0]
+        got_cols = re.search(r"\((.*?)\)", definition).group(1)
+        assert [c.strip() for c in got_cols.split(",")] == cols, name
+        assert ("WHERE" in definition) == (" WHERE " in sql), name
+
+
+def test_same_foreign_keys(lite, pg):
+    for table in lite_tables(lite):
+        want = {(r[3], r[2], r[4] or "id") for r in lite.execute(
+            f"SELECT * FROM pragma_foreign_key_list('{table}')")}
+        got = {tuple(r) for r in rows(
+            pg, "SELECT a.attname, f.relname, b.attname FROM pg_constraint c"
+            " JOIN pg_class f ON f.oid = c.confrelid"
+            " JOIN pg_attribute a ON a.attrelid = c.conrelid"
+            " AND a.attnum = c.conkey[1]"
+            " JOIN pg_attribute b ON b.attrelid = c.confrelid"
+            " AND b.attnum = c.confkey[1]"
+            f" WHERE c.conrelid = 'public.{table}'::regclass"
+            " AND c.contype = 'f'")}
+        assert got == want, table
+
+
+def test_same_check_count(lite, pg):
+    for table in lite_tables(lite):
+        sql = lite.execute("SELECT sql FROM sqlite_master WHERE name = ?",
+                           (table,)).fetchone()[0]
+        want = sql.count("CHECK (")
+        got = rows(pg, "SELECT count(*) FROM pg_constraint WHERE conrelid ="
+                   f" 'public.{table}'::regclass AND contype = 'c'")
+        assert int(got[0][0]) == want, table
+
+
+def test_same_triggers(lite, pg):
+    want = sorted(r[0] for r in lite.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
+    got = sorted(r[0] for r in rows(
+        pg, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"))
+    # Every SQLite rule, and TRUNCATE refused as well (SQLite has none).
+    assert [t for t in got if not t.endswith(("_truncate", "_all"))] == want
+    assert sorted(set(got) - set(want)) == ["addresses_keep_all",
+                                            "audit_no_truncate"]
+
+
+AUDIT = ("INSERT INTO audit (at, actor, action, object_type, object_id,"
+         " summary, prev_hash, hash) VALUES (1, 'a', 'create', 'org', 1,"
+         " 's', {prev}, {hash})")
+
+
+def refused(url, sql, message):
+    proc = psql(url, sql, check=False)
+    assert proc.returncode != 0, sql
+    assert message in proc.stderr, proc.stderr
+
+
+def test_audit_is_append_only_and_chained(pg):
+    refused(pg, AUDIT.format(prev="NULL", hash="NULL"),
+            "audit rows must be chained")
+    refused(pg, AUDIT.format(prev="'\\x00'", hash="NULL"),
+            "audit rows must be chained")
+    psql(pg, AUDIT.format(prev="'\\x00'", hash="'\\x01'"))
+    refused(pg, "UPDATE audit SET summary = 'x'",
+            "audit rows are append-only")
+    refused(pg, "UPDATE audit SET hash = '\\x02'",
+            "audit rows are append-only")
+    refused(pg, "DELETE FROM audit", "audit rows are append-only")
+    # An update changing nothing of an unsealed row but its hashes is the
+    # one let through (migration 13): seal a row made with the trigger off.
+    psql(pg, "ALTER TABLE audit DISABLE TRIGGER audit_chained;"
+         + AUDIT.format(prev="NULL", hash="NULL") + ";"
+         "ALTER TABLE audit ENABLE TRIGGER audit_chained;")
+    psql(pg, "UPDATE audit SET prev_hash = '\\x01', hash = '\\x02'"
+         " WHERE hash IS NULL")
+    refused(pg, "UPDATE audit SET org_id = 5 WHERE hash = '\\x02'",
+            "audit rows are append-only")
+    # Sealing may not change any other column, NULL to value included.
+    psql(pg, "ALTER TABLE audit DISABLE TRIGGER audit_chained;"
+         + AUDIT.format(prev="NULL", hash="NULL") + ";"
+         "ALTER TABLE audit ENABLE TRIGGER audit_chained;")
+    for change in ("id = id + 100", "at = 2", "actor = 'b'",
+                   "action = 'update'", "object_type = 'x'",
+                   "object_id = 2", "org_id = 7", "summary = 't'",
+                   "client = 'c'", "request_id = 'r'", "result = 'denied'"):
+        refused(pg, "UPDATE audit SET prev_hash = '\\x01',"
+                f" hash = '\\x02', {change} WHERE hash IS NULL",
+                "audit rows are append-only")
+    count = rows(pg, "SELECT count(*) FROM audit")[0][0]
+    assert count == "3"
+
+
+def test_addresses_kept_forever(pg):
+    psql(pg, "INSERT INTO addresses VALUES ('a@example.nhs.uk', 'mailbox',"
+         " 1, 1)")
+    refused(pg, "DELETE FROM addresses", "addresses are reserved forever")
+    assert rows(pg, "SELECT address FROM addresses") == [["a@example.nhs.uk"]]
+
+
+def test_explicit_ids_allowed(pg):
+    psql(pg, "INSERT INTO orgs (id, ods, name, default_quota_mb, created_at,"
+         " updated_at) VALUES (42, 'X1', 'n', 1, 0, 0);"
+         "INSERT INTO orgs (ods, name, default_quota_mb, created_at,"
+         " updated_at) VALUES ('X2', 'n', 1, 0, 0)")
+
+
+def test_session_tables(pg):
+    session = dump("session")
+    # Made at each connection's start: twice in one session is harmless,
+    # and they keep rows across commits.
+    psql(pg, session + session +
+         "INSERT INTO expansion VALUES (1, 2);"
+         "INSERT INTO expansion_remote (scope, address) VALUES (1, 'x');"
+         "COMMIT; SELECT 1;")
+    proc = psql(pg, session + "BEGIN; INSERT INTO expansion VALUES (1, 2);"
+                "COMMIT; SELECT count(*) FROM expansion;")
+    assert proc.stdout.strip().splitlines()[-1] == "1"
+    refused(pg, session + "INSERT INTO expansion VALUES (1, 2);"
+            "INSERT INTO expansion VALUES (1, 2);", "duplicate key")
