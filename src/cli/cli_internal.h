@@ -150,6 +150,10 @@ const char *cli_settings_dir(const struct cli_settings *s);
 int cli_session_open(struct cli_args *args, struct cli_session *s,
 	struct error *err);
 void cli_session_close(struct cli_session *s);
+/* Opens a session, runs fn on it, closes it: fn's result. */
+int cli_with_session(struct cli_args *args,
+	int (*fn)(struct cli_args *, struct cli_session *, struct error *),
+	struct error *err);
 
 /* Sets the log level from the log.level setting. */
 void cli_log_level(const struct config *config);

@@ -23,20 +23,6 @@ maintenance_json(const struct dir_maintenance *m)
 	return j;
 }
 
-/* Opens a session, runs fn, closes it. */
-static int
-with_session(struct cli_args *args,
-	int (*fn)(struct cli_args *, struct cli_session *, struct error *),
-	struct error *err)
-{
-	struct cli_session s;
-	if (cli_session_open(args, &s, err) < 0)
-		return -1;
-	int rc = fn(args, &s, err);
-	cli_session_close(&s);
-	return rc;
-}
-
 static int
 show(struct cli_args *args, struct cli_session *s, struct error *err)
 {
@@ -50,7 +36,7 @@ show(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_maintenance_status(struct cli_args *args, struct error *err)
 {
-	return with_session(args, show, err);
+	return cli_with_session(args, show, err);
 }
 
 static int
@@ -77,7 +63,7 @@ turn_on(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_maintenance_on(struct cli_args *args, struct error *err)
 {
-	return with_session(args, turn_on, err);
+	return cli_with_session(args, turn_on, err);
 }
 
 static int
@@ -97,5 +83,5 @@ turn_off(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_maintenance_off(struct cli_args *args, struct error *err)
 {
-	return with_session(args, turn_off, err);
+	return cli_with_session(args, turn_off, err);
 }

@@ -32,24 +32,10 @@ list_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 	return 0;
 }
 
-/* Opens a session, runs fn, closes it. */
-static int
-with_session(struct cli_args *args,
-	int (*fn)(struct cli_args *, struct cli_session *, struct error *),
-	struct error *err)
-{
-	struct cli_session s;
-	if (cli_session_open(args, &s, err) < 0)
-		return -1;
-	int rc = fn(args, &s, err);
-	cli_session_close(&s);
-	return rc;
-}
-
 int
 cli_queue_list(struct cli_args *args, struct error *err)
 {
-	return with_session(args, list_queue, err);
+	return cli_with_session(args, list_queue, err);
 }
 
 static int
@@ -74,7 +60,7 @@ show_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_queue_show(struct cli_args *args, struct error *err)
 {
-	return with_session(args, show_queue, err);
+	return cli_with_session(args, show_queue, err);
 }
 
 static int
@@ -101,7 +87,7 @@ retry_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_queue_retry(struct cli_args *args, struct error *err)
 {
-	return with_session(args, retry_queue, err);
+	return cli_with_session(args, retry_queue, err);
 }
 
 static int
@@ -130,7 +116,7 @@ bounce_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_queue_bounce(struct cli_args *args, struct error *err)
 {
-	return with_session(args, bounce_queue, err);
+	return cli_with_session(args, bounce_queue, err);
 }
 
 static int
@@ -148,7 +134,7 @@ delete_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_queue_delete(struct cli_args *args, struct error *err)
 {
-	return with_session(args, delete_queue, err);
+	return cli_with_session(args, delete_queue, err);
 }
 
 /* One line per recipient as the pass goes. */
@@ -207,5 +193,5 @@ run_queue(struct cli_args *args, struct cli_session *s, struct error *err)
 int
 cli_queue_run(struct cli_args *args, struct error *err)
 {
-	return with_session(args, run_queue, err);
+	return cli_with_session(args, run_queue, err);
 }

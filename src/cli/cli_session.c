@@ -109,6 +109,19 @@ cli_session_close(struct cli_session *s)
 	instance_close(&s->inst);
 }
 
+int
+cli_with_session(struct cli_args *args,
+	int (*fn)(struct cli_args *, struct cli_session *, struct error *),
+	struct error *err)
+{
+	struct cli_session s;
+	if (cli_session_open(args, &s, err) < 0)
+		return -1;
+	int rc = fn(args, &s, err);
+	cli_session_close(&s);
+	return rc;
+}
+
 const char *
 cli_org_ods(struct cli_session *s, int64_t org_id)
 {
