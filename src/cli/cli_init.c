@@ -50,11 +50,7 @@ print_created(const struct cli_args *args, const char *domain,
 			password);
 }
 
-/*
- * --store WHERE as the settings it stands for, after the --set ones:
- * postgresql://... (or postgres://...) a PostgreSQL database,
- * sqlite:PATH a SQLite file. -1 with err for anything else.
- */
+/* --store WHERE as the settings it stands for, after the --set ones. */
 static int
 store_settings(const struct cli_args *args, const char *where,
 	const char ***sets_r, size_t *count_r, char *backend, char *path,
@@ -64,18 +60,11 @@ store_settings(const struct cli_args *args, const char *where,
 	*count_r = args->set_count;
 	if (where == NULL)
 		return 0;
-	if (strncmp(where, "postgresql://", 13) == 0 ||
-	    strncmp(where, "postgres://", 11) == 0) {
-		snprintf(backend, size, "store.backend=postgresql");
-		snprintf(path, size, "store.path=%s", where);
-	} else if (strncmp(where, "sqlite:", 7) == 0 && where[7] != '\0') {
-		snprintf(backend, size, "store.backend=sqlite");
-		snprintf(path, size, "store.path=%s", where + 7);
-	} else {
-		return error_set_field(err, ERROR_INVALID, "store",
-			"--store is postgresql://USER@HOST:PORT/DATABASE or "
-			"sqlite:PATH, not '%.60s'", where);
-	}
+	const char *name, *place;
+	if (instance_store_where(where, "store", &name, &place, err) < 0)
+		return -1;
+	snprintf(backend, size, "store.backend=%s", name);
+	snprintf(path, size, "store.path=%s", place);
 	const char **sets = xcalloc(args->set_count + 2, sizeof(*sets));
 	for (size_t i = 0; i < args->set_count; i++)
 		sets[i] = args->sets[i];

@@ -49,13 +49,13 @@ cli_migrate(struct cli_args *args, struct error *err)
 			r.rows, r.different == 0 ? "every table's rows and "
 			"checksum are the same on both sides" :
 			"some tables differ (above): keep using the source");
-		if (r.different == 0)
+		const char *backend, *path;
+		struct error ignored;
+		if (r.different == 0 && instance_store_where(cli_opt(args,
+			    "to"), "to", &backend, &path, &ignored) == 0)
 			printf("To run the instance on the new store, set in its "
 				"caremail.conf:\n  [store]\n  backend = %s\n"
-				"  path = %s\n",
-				cli_opt(args, "to")[0] == 's' ? "sqlite" :
-				"postgresql", cli_opt(args, "to")[0] == 's' ?
-				cli_opt(args, "to") + 7 : cli_opt(args, "to"));
+				"  path = %s\n", backend, path);
 		json_decref(tables);
 	}
 	arena_free(&a);

@@ -163,6 +163,14 @@ void instance_audit_watch_stop(struct instance_audit_watch **w);
 /* ---- moving the store to another backend (instance_migrate.c) ---- */
 
 /*
+ * Where a store is, as `init --store` and `migrate` take it: a PostgreSQL
+ * URL (postgresql:// or postgres://) or "sqlite:PATH", as a backend name
+ * and a path (pointing into text). ERROR_INVALID on the field `what`.
+ */
+int instance_store_where(const char *text, const char *what,
+	const char **backend_r, const char **path_r, struct error *err);
+
+/*
  * Copies the store at `from` into the new store at `to` (each "sqlite:PATH"
  * or "postgresql://..."), then counts and checksums every table on both
  * sides into *r (in a). progress (may be NULL) hears each table copied.

@@ -11,10 +11,9 @@
 #include "instance/instance.h"
 #include "store/store_copy.h"
 
-/* "sqlite:PATH" or a PostgreSQL URL as a backend and a path. */
-static int
-where(const char *text, const char *what, const char **backend_r,
-	const char **path_r, struct error *err)
+int
+instance_store_where(const char *text, const char *what,
+	const char **backend_r, const char **path_r, struct error *err)
 {
 	if (text != NULL && (strncmp(text, "postgresql://", 13) == 0 ||
 		    strncmp(text, "postgres://", 11) == 0)) {
@@ -40,8 +39,9 @@ instance_migrate(const char *from, const char *to, struct arena *a,
 {
 	const char *from_backend, *from_path, *to_backend, *to_path;
 	memset(r, 0, sizeof(*r));
-	if (where(from, "from", &from_backend, &from_path, err) < 0 ||
-	    where(to, "to", &to_backend, &to_path, err) < 0)
+	if (instance_store_where(from, "from", &from_backend, &from_path,
+		    err) < 0 ||
+	    instance_store_where(to, "to", &to_backend, &to_path, err) < 0)
 		return -1;
 	if (strcmp(from_backend, to_backend) == 0 &&
 	    strcmp(from_path, to_path) == 0)
