@@ -88,7 +88,7 @@ jobs_preview(struct api_request *req)
 	struct jobs_report r;
 	bool ran;
 	struct error err;
-	if (jobs_run(&req->ctx, NULL, at, true, "preview", &r, &ran, &err) < 0) {
+	if (jobs_run(&req->ctx, NULL, at, true, "preview", 0, &r, &ran, &err) < 0) {
 		json_decref(r.items);
 		api_reply_from_error(req, &err);
 		return;

@@ -47,7 +47,7 @@ run_jobs(struct cli_args *args, struct cli_session *s, struct error *err)
 	lock_holder(holder, sizeof(holder));
 	struct jobs_report r = { 0 };
 	bool ran;
-	int rc = jobs_run(&s->ctx, w, at, dry, holder, &r, &ran, err);
+	int rc = jobs_run(&s->ctx, w, at, dry, holder, 0, &r, &ran, err);
 	instance_writer_stop(&w);
 	if (rc == 0 && !ran)
 		rc = error_set(err, ERROR_TEMPORARY, "another node is running "
@@ -86,11 +86,13 @@ METRICS_REGISTER(job_runs)
 /*
  * serve's schedule: the same run every jobs.interval_s, at start too (so
  * a server down for a week catches up at once). Several servers may
- * share the store: the lease makes one of them run it each time.
+ * share the store: the lease makes one of them run it at a time, and the
+ * run record (the lease's last run) makes one of them run each period.
  */
 struct cli_jobs_schedule {
 	const struct instance *inst;
 	struct store_writer *writer;
+	int64_t interval_s;
 	struct periodic *thread;
 };
 
@@ -114,8 +116,14 @@ schedule_run_once(void *arg)
 	lock_holder(holder, sizeof(holder));
 	struct jobs_report r = { 0 };
 	bool ran = false;
-	int rc = jobs_run(&ctx, js->writer, now, false, holder, &r, &ran,
-		&err);
+	/*
+	 * The period this run belongs to, counted from the epoch so every
+	 * node agrees on it: a run finished since its start means another
+	 * node (or an operator) has done this period's work.
+	 */
+	int64_t period_start = now - now % js->interval_s;
+	int rc = jobs_run(&ctx, js->writer, now, false, holder, period_start,
+		&r, &ran, &err);
 	metrics_add(metrics_series(&job_runs, rc < 0 ? "failed" : ran ? "ok" :
 		"skipped", NULL), 1);
 	if (rc < 0)
@@ -139,6 +147,7 @@ cli_jobs_schedule_start(const struct instance *inst, struct store_writer *w)
 	struct cli_jobs_schedule *js = xcalloc(1, sizeof(*js));
 	js->inst = inst;
 	js->writer = w;
+	js->interval_s = interval;
 	/* Every outcome listed from the start, at zero. */
 	metrics_series(&job_runs, "ok", NULL);
 	metrics_series(&job_runs, "failed", NULL);

@@ -37,8 +37,8 @@ jobs_report_add(struct jobs_report *r, int64_t org_id, const char *step,
 
 int
 jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
-	bool dry_run, const char *holder, struct jobs_report *r, bool *ran_r,
-	struct error *err)
+	bool dry_run, const char *holder, int64_t not_since,
+	struct jobs_report *r, bool *ran_r, struct error *err)
 {
 	*ran_r = false;
 	r->items = json_array();
@@ -47,7 +47,7 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 	if (!dry_run) {
 		/* ctx->now is the real time, whatever `now` the run is as of. */
 		int taken = store_lease_take(ctx->store, "jobs", holder, ctx->now,
-			ctx->now + JOBS_LEASE_S, err);
+			ctx->now + JOBS_LEASE_S, not_since, err);
 		if (taken <= 0)
 			return taken;
 	}
@@ -59,7 +59,7 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 	}
 	struct error inner;
 	if (!dry_run && store_lease_release(ctx->store, "jobs", holder,
-		    ctx->now, &inner) < 0 && rc == 0)
+		    ctx->now, rc == 0, &inner) < 0 && rc == 0)
 		return error_forward(err, &inner);
 	return rc;
 }

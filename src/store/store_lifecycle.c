@@ -126,23 +126,31 @@ store_notice_sent(struct store *st, int64_t person_id, const char *kind,
 
 int
 store_lease_take(struct store *st, const char *name, const char *holder,
-	int64_t now, int64_t until, struct error *err)
+	int64_t now, int64_t until, int64_t not_since, struct error *err)
 {
-	/* One statement: two nodes racing cannot both see it free. */
+	/*
+	 * One statement: two nodes racing cannot both see it free, and the
+	 * run record (last_run_at) is read in the same step, so of two
+	 * nodes whose timers fire in one period only the first runs.
+	 */
 	int64_t n = store_exec(st, err,
 		"INSERT INTO job_leases (name, holder, until) VALUES (?, ?, ?)"
 		" ON CONFLICT (name) DO UPDATE SET holder = excluded.holder,"
 		" until = excluded.until"
-		" WHERE job_leases.until <= ? OR job_leases.holder = excluded.holder",
-		"ttii", name, holder, until, now);
+		" WHERE (job_leases.until <= ?"
+		" OR job_leases.holder = excluded.holder)"
+		" AND (? = 0 OR COALESCE(job_leases.last_run_at, 0) < ?)",
+		"ttiiii", name, holder, until, now, not_since, not_since);
 	return n < 0 ? -1 : n > 0 ? 1 : 0;
 }
 
 int
 store_lease_release(struct store *st, const char *name, const char *holder,
-	int64_t now, struct error *err)
+	int64_t now, bool finished, struct error *err)
 {
+	/* A failed run leaves the record as it was: the next timer retries. */
 	return store_exec(st, err, "UPDATE job_leases SET until = 0,"
-		       " last_run_at = ? WHERE name = ? AND holder = ?",
-		       "itt", now, name, holder) < 0 ? -1 : 0;
+		       " last_run_at = CASE WHEN ? = 1 THEN ? ELSE last_run_at END"
+		       " WHERE name = ? AND holder = ?",
+		       "iitt", (int64_t)finished, now, name, holder) < 0 ? -1 : 0;
 }

@@ -52,11 +52,18 @@ bool store_notice_sent(struct store *st, int64_t person_id, const char *kind,
 
 /*
  * Takes the job's lease for holder until `until` if it is free (expired
- * or already the holder's): 1 taken, 0 held by another node.
+ * or already the holder's) and, when not_since is not 0, no run has
+ * finished at or after not_since (the run record: a scheduled period
+ * runs once across nodes): 1 taken, 0 held by another node or already
+ * run.
  */
 int store_lease_take(struct store *st, const char *name, const char *holder,
-	int64_t now, int64_t until, struct error *err);
+	int64_t now, int64_t until, int64_t not_since, struct error *err);
+/*
+ * Frees the lease; a finished run records `now` as the job's last run, a
+ * failed one leaves the record for the next attempt.
+ */
 int store_lease_release(struct store *st, const char *name,
-	const char *holder, int64_t now, struct error *err);
+	const char *holder, int64_t now, bool finished, struct error *err);
 
 #endif

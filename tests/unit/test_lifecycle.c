@@ -428,7 +428,7 @@ run(struct fixture *f, int64_t at, bool dry)
 	struct jobs_report r;
 	bool ran;
 	struct error err;
-	if (jobs_run(&c, NULL, at, dry, "unit", &r, &ran, &err) < 0)
+	if (jobs_run(&c, NULL, at, dry, "unit", 0, &r, &ran, &err) < 0)
 		fail_msg("%s", err.msg);
 	assert_true(ran);
 	size_t n = json_array_size(r.items);
@@ -978,6 +978,52 @@ test_shared_warnings(void **state)
 		T0 + 181 * DAY, 0, &t, &lead));
 }
 
+/*
+ * Two nodes' timers in one period: the run record lets the first run and
+ * the second skip, whoever holds the lease; the next period runs again.
+ */
+static bool
+node_run(struct fixture *f, const char *holder, int64_t now,
+	int64_t period_start)
+{
+	struct dir_ctx c = f->u.ctx;
+	c.now = now;
+	struct jobs_report r;
+	bool ran;
+	struct error err;
+	if (jobs_run(&c, NULL, now, false, holder, period_start, &r, &ran,
+		    &err) < 0)
+		fail_msg("%s", err.msg);
+	json_decref(r.items);
+	return ran;
+}
+
+static void
+test_job_period_runs_once(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t hour = 3600, p0 = T0 - T0 % hour;
+	assert_true(node_run(f, "node-a:1", p0 + 5, p0));
+	assert_false(node_run(f, "node-b:2", p0 + 1800, p0));
+	/* Not even the same node twice in its period. */
+	assert_false(node_run(f, "node-a:1", p0 + 1900, p0));
+	assert_true(node_run(f, "node-b:2", p0 + hour + 3, p0 + hour));
+	assert_false(node_run(f, "node-a:1", p0 + hour + 5, p0 + hour));
+	/* A run by hand (no period) always runs. */
+	assert_true(node_run(f, "cli:3", p0 + hour + 6, 0));
+	/* A lease held (a run under way elsewhere) is not taken. */
+	struct error err;
+	assert_int_equal(store_lease_take(f->u.ctx.store, "jobs", "node-c:4",
+		p0 + 2 * hour, p0 + 3 * hour, 0, &err), 1);
+	assert_false(node_run(f, "node-a:1", p0 + 2 * hour + 1,
+		p0 + 2 * hour));
+	/* Its holder fails: the period is not recorded, so another runs it. */
+	assert_int_equal(store_lease_release(f->u.ctx.store, "jobs",
+		"node-c:4", p0 + 2 * hour + 2, false, &err), 0);
+	assert_true(node_run(f, "node-a:1", p0 + 2 * hour + 3,
+		p0 + 2 * hour));
+}
+
 int
 main(void)
 {
@@ -1005,6 +1051,8 @@ main(void)
 			test_job_shared_idempotent_and_catch_up, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_notice_defaults_and_escaping, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_period_runs_once,
+			setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
