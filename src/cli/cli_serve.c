@@ -169,6 +169,7 @@ struct services {
 	struct mail_queue_runner *queue;	/* outbound delivery */
 	struct cli_secure_sweep *secure;	/* expired secure messages */
 	struct cli_jobs_schedule *jobs;	/* the lifecycle's schedule */
+	struct store_change_listener *listener;	/* other nodes' changes */
 };
 
 static void
@@ -181,6 +182,7 @@ stop_services(struct services *sv)
 	cli_jobs_schedule_stop(&sv->jobs);
 	pop3_server_stop(&sv->pop3);
 	imap_server_stop(&sv->imap);
+	instance_listen_stop(&sv->listener);
 	if (sv->http != NULL)
 		http_server_stop(&sv->http);
 	if (sv->api != NULL)
@@ -228,6 +230,9 @@ start_services(const struct instance *inst, struct services *sv,
 		return -1;
 	sv->writer = instance_writer_start(inst, err);
 	if (sv->writer == NULL)
+		return -1;
+	/* Before IMAP: no session waits unheard for another node's mail. */
+	if (instance_listen_start(inst, &sv->listener, err) < 0)
 		return -1;
 	sv->tls = net_tls_new(inst->cert_path, inst->key_path, err);
 	if (sv->tls == NULL)

@@ -102,6 +102,17 @@ struct store_writer *instance_writer_start(const struct instance *inst,
 void instance_writer_stop(struct store_writer **w);
 
 /*
+ * This node's ear for the other nodes on a shared store (PostgreSQL;
+ * store_change.h): what they commit wakes this process's IMAP IDLE and
+ * selected sessions as its own commits do. *l_r stays NULL on SQLite,
+ * which one process owns. Opaque to front ends.
+ */
+struct store_change_listener;
+int instance_listen_start(const struct instance *inst,
+	struct store_change_listener **l_r, struct error *err);
+void instance_listen_stop(struct store_change_listener **l);
+
+/*
  * Bytes free for the store on the disk that holds it (statvfs of its
  * directory), for the free-space rule of mail_check_free_space.
  * ERROR_TEMPORARY when that cannot be read.

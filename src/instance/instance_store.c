@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "store/store.h"
+#include "store/store_change.h"
 #include "store/store_writer.h"
 
 struct store *
@@ -50,6 +51,20 @@ void
 instance_writer_stop(struct store_writer **w)
 {
 	store_writer_stop(w);
+}
+
+int
+instance_listen_start(const struct instance *inst,
+	struct store_change_listener **l_r, struct error *err)
+{
+	return store_change_listen_start(config_get_str(inst->config,
+		"store.backend"), inst->store_path, l_r, err);
+}
+
+void
+instance_listen_stop(struct store_change_listener **l)
+{
+	store_change_listen_stop(l);
 }
 
 struct store *

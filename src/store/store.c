@@ -12,7 +12,7 @@
 #include "core/xmalloc.h"
 #include "store/store_internal.h"
 
-static const struct store_ops *
+const struct store_ops *
 store_backend_find(const char *name)
 {
 	if (strcmp(name, store_sqlite_ops.name) == 0)
@@ -233,6 +233,11 @@ store_commit(struct store *st, struct error *err)
 	/* No person is committed without their People Finder keys. */
 	if (st->depth == 1 && st->search_pending_count > 0 &&
 	    store_search_batch_flush(st, err) < 0) {
+		store_rollback(st);
+		return -1;
+	}
+	/* The other nodes hear of it at the same commit, or not at all. */
+	if (st->depth == 1 && store_changes_announce(st, err) < 0) {
 		store_rollback(st);
 		return -1;
 	}

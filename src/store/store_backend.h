@@ -45,6 +45,13 @@ struct store_table {
 	size_t parent_count;
 };
 
+/*
+ * The channel a backend shared by several processes carries change notes
+ * on (store_change.c), and what its listener hears: one payload at a time.
+ */
+#define STORE_CHANGE_CHANNEL "caremail_change"
+typedef void store_heard_fn(void *arg, const char *payload);
+
 struct store_ops {
 	const char *name;
 	/* Opens conn_r from a backend-specific location. */
@@ -175,9 +182,38 @@ struct store_ops {
 	 * same tables, columns and rules whichever list made it.
 	 */
 	const char *const *migrations;
+	/*
+	 * Change notes for the other processes on the same store (issue 14):
+	 * a statement with one text parameter, the payload, that reaches
+	 * every listener when the transaction it runs in commits, and never
+	 * otherwise (PostgreSQL: pg_notify). NULL for a backend one process
+	 * owns (SQLite), whose in-process hook is enough.
+	 */
+	const char *announce;
+	/*
+	 * Whether SELECT ... FOR UPDATE SKIP LOCKED is spoken: claims made
+	 * side by side by several processes outside the writers' lock
+	 * (PostgreSQL). SQLite has one writer, and no such clause.
+	 */
+	bool skip_locked;
+	/*
+	 * A listener of its own on the store at path: listen_wait waits up
+	 * to timeout_ms and hands fn each payload heard, and fails when the
+	 * connection is lost (then closed and opened again by the caller,
+	 * which must assume it missed some). NULL with announce NULL.
+	 */
+	void *(*listen_open)(const char *path, struct error *err);
+	int (*listen_wait)(void *listener, int timeout_ms, store_heard_fn *fn,
+		void *arg, struct error *err);
+	void (*listen_close)(void *listener);
 };
 
 extern const struct store_ops store_sqlite_ops;
+/* PostgreSQL's listener (store_pg_listen.c). */
+void *store_pg_listen_open(const char *url, struct error *err);
+int store_pg_listen_wait(void *listener, int timeout_ms, store_heard_fn *fn,
+	void *arg, struct error *err);
+void store_pg_listen_close(void *listener);
 extern const struct store_ops store_pg_ops;
 
 #endif

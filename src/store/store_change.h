@@ -48,4 +48,24 @@ int store_change_subscribe(store_change_fn *fn, void *arg, struct error *err);
  */
 void store_changed(struct store *st, int64_t mailbox_id, int64_t folder_id);
 
+/*
+ * Reads one change payload another node announced ("NODE MAILBOX:FOLDER
+ * ..."): the node's token into node[node_size] and up to max changes; a
+ * payload with more, or one naming mailbox 0, reads as STORE_CHANGE_ANY
+ * alone. -1 for a payload not in that form. Exposed for its fuzz target.
+ */
+int store_change_parse(const char *payload, char *node, size_t node_size,
+	struct store_change *changes, size_t max, size_t *count_r);
+
+/*
+ * This node's ear for the others on a shared store (PostgreSQL): a thread
+ * that hands what they commit to this process's subscribers, and after a
+ * lost connection tells them all "any mailbox" so each resyncs. *l_r is
+ * NULL for a backend one process owns (SQLite), which needs none.
+ */
+struct store_change_listener;
+int store_change_listen_start(const char *backend, const char *path,
+	struct store_change_listener **l_r, struct error *err);
+void store_change_listen_stop(struct store_change_listener **l);
+
 #endif

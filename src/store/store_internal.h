@@ -76,6 +76,14 @@ struct store {
  * by store_rollback with the count at the undone level's begin; frees.
  */
 void store_changes_committed(struct store *st);
+/*
+ * Called by store_commit just before the outermost COMMIT: sends the
+ * transaction's notes to the other nodes on a shared store, in the same
+ * transaction (nothing for a backend without store_ops.announce).
+ */
+int store_changes_announce(struct store *st, struct error *err);
+/* The backend named `name` ("sqlite", "postgresql"), or NULL. */
+const struct store_ops *store_backend_find(const char *name);
 void store_changes_undone(struct store *st, size_t mark);
 void store_changes_free(struct store *st);
 

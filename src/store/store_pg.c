@@ -1,7 +1,8 @@
 /*
  * The PostgreSQL backend (issue 14, SPEC S2): the typed operations' SQL
  * run through libpq, behind the same struct store_ops as SQLite. Layer:
- * store. The only file that includes libpq-fe.h.
+ * store. With store_pg_listen.c (the change listener), the only files
+ * that include libpq-fe.h.
  *
  * What it spells its own way (docs/design.md "What a store driver must
  * provide", docs/postgresql.md):
@@ -981,4 +982,9 @@ const struct store_ops store_pg_ops = {
 	.backup = NULL,
 	.session_tables = store_pg_session_tables,
 	.migrations = store_pg_migrations,
+	.skip_locked = true,
+	.announce = "SELECT pg_notify('" STORE_CHANGE_CHANNEL "', ?)",
+	.listen_open = store_pg_listen_open,
+	.listen_wait = store_pg_listen_wait,
+	.listen_close = store_pg_listen_close,
 };

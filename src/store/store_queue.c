@@ -73,22 +73,33 @@ queued_read(struct store *st, struct store_stmt *s, struct arena *a,
 
 /*
  * One statement, so two runners (threads, or processes on one database)
- * never both take a row: SQLite runs it under its single writer lock.
- * PostgreSQL: the inner SELECT gets FOR UPDATE SKIP LOCKED, and runners
- * then claim side by side without waiting on each other's rows.
+ * never both take a row. SQLite runs it under its single writer lock.
+ * PostgreSQL runs it on its own, without the writers' lock, so the inner
+ * SELECT locks the rows it picks and skips rows another runner has
+ * locked: without that, a second runner blocked on a row would update it
+ * again once the first commits (the IN list is not read again), and the
+ * message would go twice. The two spellings are literals, as the
+ * statement cache wants.
  */
+#define QUEUE_CLAIM_SQL(lock)                                             \
+	"UPDATE queue SET status = 'in_flight', claimed_by = ?,"         \
+	" claimed_until = ? WHERE id IN (SELECT id FROM queue"           \
+	" WHERE (status = 'queued' AND next_attempt_at <= ?)"            \
+	" OR (status = 'in_flight' AND claimed_until <= ?)"              \
+	" ORDER BY next_attempt_at, id LIMIT ?" lock ")"                  \
+	" RETURNING " QUEUE_COLUMNS
+
+static const char claim_sql[] = QUEUE_CLAIM_SQL("");
+static const char claim_sql_skip_locked[] =
+	QUEUE_CLAIM_SQL(" FOR UPDATE SKIP LOCKED");
+
 int
 store_queue_claim(struct store *st, const char *by, int64_t now,
 	int64_t lease_until, size_t limit, struct arena *a,
 	struct store_queued **items_r, size_t *count_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"UPDATE queue SET status = 'in_flight', claimed_by = ?,"
-		" claimed_until = ? WHERE id IN (SELECT id FROM queue"
-		" WHERE (status = 'queued' AND next_attempt_at <= ?)"
-		" OR (status = 'in_flight' AND claimed_until <= ?)"
-		" ORDER BY next_attempt_at, id LIMIT ?)"
-		" RETURNING " QUEUE_COLUMNS,
+		st->ops->skip_locked ? claim_sql_skip_locked : claim_sql,
 		"tiiii", by, lease_until, now, now, (int64_t)limit);
 	if (s == NULL)
 		return -1;

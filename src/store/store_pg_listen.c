@@ -1,0 +1,98 @@
+/*
+ * PostgreSQL's side of change notification across nodes (issue 14, SPEC
+ * S2): a connection of its own that LISTENs on the store's channel and
+ * hands each NOTIFY's payload to store_change.c, which wakes this node's
+ * subscribers (IMAP IDLE, a selected session). The writers' side is one
+ * statement in their transaction (store_pg_ops.announce), which
+ * PostgreSQL delivers only when that transaction commits, and never for
+ * one rolled back: the same promise the in-process hook makes.
+ * Notifications are not durable; a listener that lost its connection
+ * says so, and store_change.c then wakes every watcher to look for
+ * itself (the resync). Layer: store, private to the PostgreSQL backend.
+ */
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/xmalloc.h"
+#include "store/store_backend.h"
+
+struct pg_listener {
+	PGconn *db;
+};
+
+void *
+store_pg_listen_open(const char *url, struct error *err)
+{
+	PGconn *db = PQconnectdb(url);
+	if (db == NULL || PQstatus(db) != CONNECTION_OK) {
+		/* The URL may hold a password: not repeated here. */
+		error_set(err, ERROR_TEMPORARY, "cannot listen for changes: %s",
+			db != NULL ? PQerrorMessage(db) : "out of memory");
+		PQfinish(db);
+		return NULL;
+	}
+	PGresult *res = PQexec(db, "LISTEN " STORE_CHANGE_CHANNEL);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	if (!ok) {
+		error_set(err, ERROR_TEMPORARY, "cannot listen for changes: %s",
+			PQerrorMessage(db));
+		PQfinish(db);
+		return NULL;
+	}
+	struct pg_listener *l = xcalloc(1, sizeof(*l));
+	l->db = db;
+	return l;
+}
+
+/* Hands every notification already read to fn. */
+static void
+drain(struct pg_listener *l, store_heard_fn *fn, void *arg)
+{
+	PGnotify *n;
+	while ((n = PQnotifies(l->db)) != NULL) {
+		fn(arg, n->extra);
+		PQfreemem(n);
+	}
+}
+
+int
+store_pg_listen_wait(void *listener, int timeout_ms, store_heard_fn *fn,
+	void *arg, struct error *err)
+{
+	struct pg_listener *l = listener;
+	drain(l, fn, arg);
+	struct pollfd p = { .fd = PQsocket(l->db), .events = POLLIN };
+	if (p.fd < 0)
+		return error_set(err, ERROR_TEMPORARY,
+			"the change listener's connection is closed");
+	int rc = poll(&p, 1, timeout_ms);
+	if (rc < 0 && errno != EINTR)
+		return error_set(err, ERROR_TEMPORARY, "poll: %s",
+			strerror(errno));
+	/*
+	 * A server gone away makes the socket readable and the read fail:
+	 * reported, so the caller connects again and resyncs.
+	 */
+	if (rc > 0 && (PQconsumeInput(l->db) == 0 ||
+			      PQstatus(l->db) != CONNECTION_OK))
+		return error_set(err, ERROR_TEMPORARY,
+			"the change listener lost its connection: %s",
+			PQerrorMessage(l->db));
+	drain(l, fn, arg);
+	return 0;
+}
+
+void
+store_pg_listen_close(void *listener)
+{
+	struct pg_listener *l = listener;
+	if (l == NULL)
+		return;
+	PQfinish(l->db);
+	free(l);
+}
