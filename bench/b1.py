@@ -23,7 +23,7 @@ so children reaped during the run count) and of the whole machine
 driver has finished (nothing can be complete before the last 250), so the
 poller takes no CPU away from the run.
 """
-import argparse, json, os, shutil, signal, sqlite3, sys
+import argparse, json, os, shutil, signal, sqlite3, subprocess, sys
 from benchlib import HZ, Caremail, measure, pss_kb, queued, status_kb
 
 # SIGTERM (from run.sh's trap) unwinds like an error, so `finally` stops the
@@ -43,6 +43,13 @@ ap.add_argument("--bin")
 ap.add_argument("--template")
 ap.add_argument("--instance")
 ap.add_argument("--pidfile", help="caremail: write the server's PID here (for the caller's trap)")
+ap.add_argument("--pg-url", help="caremail: a PostgreSQL cluster's URL; the template is moved onto a "
+                "new database of it (caremail migrate) and served from there")
+ap.add_argument("--pg-dir", help="the cluster's directory (scripts/pgcluster.sh): its postmaster's "
+                "process tree counts as the server's CPU and memory")
+ap.add_argument("--nodes", type=int, default=1,
+                help="caremail on PostgreSQL: this many serve nodes, the driver's connections "
+                     "spread over them in turn")
 a = ap.parse_args()
 
 
@@ -73,33 +80,84 @@ def run(roots, port, domain, count, settled=lambda: True):
     return res, t_end
 
 
+class PgCount:
+    """The same questions of the PostgreSQL store, through psql."""
+    def __init__(self, url):
+        self.url = url
+
+    def one(self, sql):
+        return int(subprocess.run(["psql", self.url, "-Atc", sql], check=True,
+                                  capture_output=True, text=True).stdout.strip())
+
+
+def onto_postgresql(inst):
+    """Moves the fresh copy onto a new database of the cluster; its URL."""
+    name = "b1_%d_%d" % (os.getpid(), a.run)
+    subprocess.run(["psql", a.pg_url, "-qc", "CREATE DATABASE %s" % name], check=True,
+                   capture_output=True)
+    url = a.pg_url.rsplit("/", 1)[0] + "/" + name
+    db = os.path.join(inst, "caremail.db")
+    subprocess.run([a.bin, "migrate", "--from", "sqlite:" + db, "--to", url], check=True,
+                   capture_output=True)
+    conf = os.path.join(inst, "caremail.conf")
+    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
+        .replace("path = caremail.db", "path = " + url)
+    open(conf, "w").write(text)
+    for f in os.listdir(inst):
+        if f.startswith("caremail.db"):
+            os.unlink(os.path.join(inst, f))
+    return url
+
+
 def run_caremail():
     inst = a.instance
     shutil.rmtree(inst, ignore_errors=True)
     shutil.copytree(a.template, inst, symlinks=True)
+    url = onto_postgresql(inst) if a.pg_url else None
     # IMAP and POP3 are not part of B1: only SMTP listens. The driver
     # opens one connection per message, and the peer's Postfix runs
     # without postscreen's pregreet wait: the MX greet pause (1 s by
     # default) would measure the pause, not intake.
-    srv = Caremail(a.bin, inst, a.pidfile, listen="smtp",
-                   extra=["smtp.greet_pause_ms=0"])
+    servers = []
     try:
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(inst, "caremail.db"), uri=True,
-                             timeout=10)
-        count = lambda: db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
-        res, _ = run([srv.pid], srv.port, "bench.test", count)
-        res["peak_rss_kb"] = status_kb(srv.pid, "VmHWM")
-        res["thread_cpu_s"] = thread_cpu(srv.pid)
-        res["pss_at_end_kb"] = pss_kb([srv.pid])
-        res["threads"] = status_kb(srv.pid, "Threads")
-        res["mailboxes_hit"] = db.execute(
-            "SELECT COUNT(DISTINCT folder_id) FROM messages").fetchone()[0]
-        res["db_bytes"] = sum(os.path.getsize(os.path.join(inst, f)) for f in os.listdir(inst)
-                              if f.startswith("caremail.db"))
-        db.close()
+        for i in range(a.nodes if url else 1):
+            servers.append(Caremail(a.bin, inst, a.pidfile if i == 0 else None, listen="smtp",
+                                    extra=["smtp.greet_pause_ms=0"]))
+        if url:
+            pg = PgCount(url)
+            count = lambda: pg.one("SELECT COUNT(*) FROM messages")
+        else:
+            db = sqlite3.connect("file:%s?mode=ro" % os.path.join(inst, "caremail.db"),
+                                 uri=True, timeout=10)
+            count = lambda: db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+        pids = [s.pid for s in servers]
+        roots = list(pids)
+        if url and a.pg_dir:   # PostgreSQL's work is the store's: the server's CPU
+            roots.append(int(open(os.path.join(a.pg_dir, "data", "postmaster.pid")).readline()))
+        res, _ = run(roots, ",".join(str(s.port) for s in servers), "bench.test", count)
+        res["peak_rss_kb"] = max(status_kb(p, "VmHWM") for p in pids)
+        res["thread_cpu_s"] = thread_cpu(pids[0])
+        res["pss_at_end_kb"] = pss_kb(pids)
+        res["threads"] = status_kb(pids[0], "Threads")
+        if url:
+            res["store"] = "postgresql"
+            res["nodes"] = len(servers)
+            res["mailboxes_hit"] = pg.one("SELECT COUNT(DISTINCT folder_id) FROM messages")
+            res["db_bytes"] = pg.one("SELECT pg_database_size(current_database())")
+        else:
+            res["store"] = "sqlite"
+            res["mailboxes_hit"] = db.execute(
+                "SELECT COUNT(DISTINCT folder_id) FROM messages").fetchone()[0]
+            res["db_bytes"] = sum(os.path.getsize(os.path.join(inst, f)) for f in os.listdir(inst)
+                                  if f.startswith("caremail.db"))
+            db.close()
     finally:
-        srv.stop()
-    res["server_exit"] = srv.proc.returncode
+        for s in servers:
+            s.stop()
+        if url:
+            subprocess.run(["psql", a.pg_url, "-qc", "DROP DATABASE IF EXISTS %s" %
+                            url.rsplit("/", 1)[1]], capture_output=True)
+    res["server_exit"] = max(s.proc.returncode for s in servers)
     return res
 
 

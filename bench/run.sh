@@ -9,6 +9,7 @@
 #   Postfix) is not in "all" either: a few minutes per run on the 2 cores.
 #
 # Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per B1 run and system, 300)
+#      B1: BENCH_PG=1 also runs caremail on PostgreSQL, one node and two
 #      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
 #          BENCH_REUSE=1 (keep one SMTP connection per session; default: one per message)
 #      B3: BENCH_B3_MSGS (50000)  BENCH_DROP_CACHES (1 when root: drop the page cache
@@ -82,6 +83,9 @@ cleanup() {
       for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
     fi
+  fi
+  if [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR" ]; then
+    "$ROOT/scripts/pgcluster.sh" stop "$PG_DIR" || true
   fi
   if [ -n "$PEER_STARTED" ]; then
     echo "== stopping the peer"
@@ -225,13 +229,39 @@ print("   run %d %-8s delivered=%d/%d in %.1fs (sender done %.1fs): %.0f msg/s; 
          r["peak_rss_kb"] if r["system"] == "caremail" else r["peak_pss_sampled_kb"]))
 EOF
 }
+# BENCH_PG=1: caremail on PostgreSQL too (one node and two), on a
+# throwaway cluster (scripts/pgcluster.sh), after the SQLite run.
+b1_pg() {  # run nodes
+  python3 "$HERE/b1.py" caremail --run "$1" "${common[@]}" --bin "$BIN" \
+    --template "$TEMPLATE" --instance "$WORK/instance" --pidfile "$WORK/caremail.pid" \
+    --pg-url "$PG_URL" --pg-dir "$PG_DIR" --nodes "$2" > "$WORK/one.json" &
+  CHILD=$!
+  wait "$CHILD"
+  CHILD=
+  rm -rf "$WORK/instance"
+  cat "$WORK/one.json" >> "$B1"
+  python3 - "$(cat "$WORK/one.json")" <<'EOF'
+import json, sys
+r = json.loads(sys.argv[1])
+print("   run %d caremail on postgresql, %d node(s): delivered=%d/%d in %.1fs: %.0f msg/s; DATA->250 p50 %.1f ms "
+      "p99 %.1f ms; errors %d; server+postgres cpu %.1fs (%.2f ms/msg)"
+      % (r["run"], r["nodes"], r["delivered"], r["n"], r["wall_s"], r["rate"], r["data250_p50_ms"],
+         r["data250_p99_ms"], r["errors"], r["server_cpu_s"], r["server_cpu_ms_per_msg"]))
+EOF
+}
 if [ "$DO_B1" = 1 ]; then
   echo "== B1: $N x $SIZE B to $RCPTS mailboxes, $CONC sessions, $RUNS runs each (alternating order)"
   LOAD_B1=$(cut -d' ' -f1-3 /proc/loadavg)
+  if [ "${BENCH_PG:-0}" = 1 ]; then
+    PG_DIR=$(mktemp -u /tmp/caremail-bench-pg.XXXXXX)
+    PG_URL=$("$ROOT/scripts/pgcluster.sh" start "$PG_DIR")
+  fi
   for run in $(seq 1 "$RUNS"); do
     if [ $((run % 2)) = 1 ]; then b1_one caremail "$run"; b1_one peer "$run"
     else b1_one peer "$run"; b1_one caremail "$run"; fi
+    if [ "${BENCH_PG:-0}" = 1 ]; then b1_pg "$run" 1; b1_pg "$run" 2; fi
   done
+  if [ -n "${PG_DIR:-}" ]; then "$ROOT/scripts/pgcluster.sh" stop "$PG_DIR"; PG_DIR=; fi
 fi
 
 

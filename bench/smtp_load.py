@@ -20,7 +20,9 @@ import argparse, json, os, socket, sys, threading, time
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--host", default="127.0.0.1")
-ap.add_argument("--port", type=int, default=2525)
+ap.add_argument("--port", default="2525",
+                help="a port, or several comma-separated (several nodes): "
+                     "each connection takes the next in turn")
 ap.add_argument("-n", type=int, default=20000)
 ap.add_argument("--size", type=int, default=4096)
 ap.add_argument("--rcpts", type=int, default=1000)
@@ -46,9 +48,16 @@ first_errors = []
 deadline = time.monotonic() + a.timeout
 
 
+PORTS = [int(p) for p in str(a.port).split(",")]
+next_port = [0]
+
+
 class Conn:
     def __init__(self):
-        self.s = socket.create_connection((a.host, a.port), timeout=60)
+        with lock:
+            port = PORTS[next_port[0] % len(PORTS)]
+            next_port[0] += 1
+        self.s = socket.create_connection((a.host, port), timeout=60)
         self.s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.expect(b"220")

@@ -371,7 +371,7 @@ static int
 copy_entry(struct restore_run *run, json_t *e, struct error *err)
 {
 	const char *rel = json_string_value(json_object_get(e, "path"));
-	mode_t mode;
+	mode_t mode = 0600;	/* checked by the manifest's reading */
 	parse_mode(json_object_get(e, "mode"), &mode);
 	char from[PATH_MAX], to[PATH_MAX];
 	if (instance_path_under(from, sizeof(from), run->files_dir, rel, err) < 0 ||
@@ -410,7 +410,7 @@ finish_dirs(struct restore_run *run, struct error *err)
 			    "dir") != 0)
 			continue;
 		char path[PATH_MAX];
-		mode_t mode;
+		mode_t mode = 0700;	/* checked by the manifest's reading */
 		parse_mode(json_object_get(e, "mode"), &mode);
 		if (instance_path_under(path, sizeof(path), run->tmp,
 			    json_string_value(json_object_get(e, "path")),
