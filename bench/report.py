@@ -71,7 +71,16 @@ w("- Peer: %s, from `../shared/peers/setup.sh` on loopback (Postfix → LMTP →
   % (a.peer_versions or "Postfix + Dovecot"))
 
 
+def b1_label(r):
+    """caremail on SQLite is "caremail"; on PostgreSQL it says so, and its nodes."""
+    if r.get("store") == "postgresql":
+        return "caremail, postgresql, %d node%s" % (r["nodes"], "" if r["nodes"] == 1 else "s")
+    return r["system"]
+
+
 def b1_report(rows):
+    pg_rows = [r for r in rows if r.get("store") == "postgresql"]
+    rows = [r for r in rows if r.get("store") != "postgresql"]
     by = {s: [r for r in rows if r["system"] == s] for s in ("caremail", "peer")}
     med = lambda s, k: statistics.median(r[k] for r in by[s]) if by[s] else float("nan")
 
@@ -122,16 +131,23 @@ def b1_report(rows):
     w("| run | system | delivered | end to end | sender done | msg/s | DATA→250 p50 / p99 / max ms "
       "| server CPU | driver CPU | other CPU | machine busy / iowait | peak memory |")
     w("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    for r in sorted(rows, key=lambda r: (r["run"], r["system"])):
+    for r in sorted(rows + pg_rows, key=lambda r: (r["run"], b1_label(r))):
         rss = (mib(r["peak_rss_kb"]) + " HWM" if r["system"] == "caremail" else
                mib(r["peak_pss_sampled_kb"]) + " PSS (RSS sum " + mib(r["peak_rss_sampled_kb"]) + ")")
         w("| %d | %s | %d/%d%s | %.1f s | %.1f s | %.0f | %.1f / %.1f / %.1f | %.1f s | %.1f s | "
           "%.1f s | %.0f%% / %.0f%% | %s |" % (
-              r["run"], r["system"], r["delivered"], r["n"],
+              r["run"], b1_label(r), r["delivered"], r["n"],
               (" (%d errors)" % r["errors"]) if r["errors"] else "", r["wall_s"], r["sender_done_s"],
               r["rate"], r["data250_p50_ms"], r["data250_p99_ms"], r["data250_max_ms"],
               r["server_cpu_s"], r["driver_cpu_s"], r["other_cpu_s"], r["machine_busy_pct"],
               r["machine_iowait_pct"], rss))
+    if pg_rows:
+        w("")
+        w("On PostgreSQL (BENCH_PG=1; the same template moved by `caremail migrate` onto a "
+          "throwaway PostgreSQL 15 cluster on this machine, `synchronous_commit = on`): the "
+          "server CPU counts the postmaster's processes too; with two nodes the driver's "
+          "connections alternate between them. No goal is set apart for PostgreSQL; the "
+          "peer's figure is the one above.")
     threads = [r for r in by["caremail"] if r.get("thread_cpu_s")]
     if threads:
         w("")
