@@ -40,7 +40,12 @@
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
 
-#define PG_CACHE_SLOTS 256
+/*
+ * Statements kept per connection, each prepared on the server once: more
+ * than the store's distinct statements, so a long-lived connection never
+ * parses one twice.
+ */
+#define PG_CACHE_SLOTS 512
 
 /* The OIDs of the bind calls' types (pg_type.h, stable since 7.x). */
 #define OID_BYTEA 17
@@ -59,6 +64,8 @@ struct pg_stmt {
 	bool write;		/* INSERT, UPDATE or DELETE: in a savepoint */
 	bool in_use, cached;
 	bool typed;	/* the server could not infer a type: send ours */
+	/* The connection's epoch it was prepared in (0: not prepared). */
+	uint64_t prepared_epoch;
 	/* Bound values: text (or binary for bytea), NULL for SQL NULL. */
 	char **values;
 	char **owned;	/* values this statement must free */
@@ -75,6 +82,8 @@ struct pg_stmt {
 
 struct pg_conn {
 	PGconn *db;
+	/* Counts the server sessions: a new one has no prepared statements. */
+	uint64_t epoch;
 	int busy_timeout_ms;
 	int64_t changes;
 	struct pg_stmt cache[PG_CACHE_SLOTS];
@@ -186,6 +195,7 @@ pg_open(const char *url, bool create, int busy_timeout_ms, struct error *err)
 	}
 	struct pg_conn *conn = xcalloc(1, sizeof(*conn));
 	conn->db = db;
+	conn->epoch = 1;
 	conn->busy_timeout_ms = busy_timeout_ms;
 	if (pg_session(conn, err) < 0) {
 		PQfinish(db);
@@ -211,6 +221,7 @@ pg_revive(struct pg_conn *conn, struct error *err)
 	if (PQstatus(conn->db) != CONNECTION_OK)
 		return error_set(err, ERROR_TEMPORARY, "storage error: the "
 			"database cannot be reached just now; try again later");
+	conn->epoch++;
 	/* The server forgot this session's statements with it. */
 	return pg_session(conn, err) < 0 ||
 		pg_exec(conn, store_pg_session_tables, err) < 0 ? -1 : 0;
@@ -616,13 +627,177 @@ pg_command(struct pg_conn *conn, const char *sql, struct error *err)
 	return rc;
 }
 
-static PGresult *
-pg_run(struct pg_stmt *s, bool typed)
+/* The server-side name of a cached statement: its slot. */
+static void
+stmt_name(const struct pg_stmt *s, char *buf, size_t size)
 {
-	int n = s->nparams;
-	unsigned int *types = typed ? s->types : NULL;
-	return PQexecParams(s->conn->db, s->text, n, types,
-		(const char *const *)s->values, s->lengths, s->formats, 0);
+	snprintf(buf, size, "cm%zu", (size_t)(s - s->conn->cache));
+}
+
+static bool
+stmt_prepared(const struct pg_stmt *s)
+{
+	return s->cached && s->prepared_epoch == s->conn->epoch;
+}
+
+/*
+ * Prepares a cached statement on the server, once per session: parsed
+ * and planned once instead of at every execution. The server infers the
+ * parameters' types; where it cannot (42P18) the bind calls' types are
+ * used. A failed Parse inside a transaction would abandon it, so there
+ * the preparation runs in a savepoint of its own (once per statement and
+ * session, so its round trips do not count).
+ */
+static int
+stmt_prepare_server(struct pg_stmt *s, struct error *err)
+{
+	struct pg_conn *conn = s->conn;
+	if (!s->cached || stmt_prepared(s))
+		return 0;
+	bool in_tx = PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
+	char name[24];
+	stmt_name(s, name, sizeof(name));
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (in_tx && pg_command(conn, "SAVEPOINT caremail_prep",
+			    err) < 0)
+			return -1;
+		PGresult *res = PQprepare(conn->db, name, s->text, s->nparams,
+			s->typed ? s->types : NULL);
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/*
+		 * 42P05: the session has it already (a Parse outlives the
+		 * transaction it ran in, even one rolled back), under this
+		 * slot's name, which only this slot's statement ever takes.
+		 */
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK ||
+			(state != NULL && strcmp(state, "42P05") == 0);
+		bool untyped = !ok && !s->typed && state != NULL &&
+			strcmp(state, "42P18") == 0;
+		if (!ok && !untyped)
+			pg_error(err, conn->db, res, "prepare");
+		PQclear(res);
+		if (in_tx) {
+			struct error ignored;
+			if (!ok)
+				pg_command(conn,
+					"ROLLBACK TO SAVEPOINT caremail_prep",
+					&ignored);
+			if (pg_command(conn, "RELEASE SAVEPOINT caremail_prep",
+				    ok ? err : &ignored) < 0 && ok)
+				return -1;
+		}
+		if (ok) {
+			s->prepared_epoch = conn->epoch;
+			return 0;
+		}
+		if (!untyped)
+			return -1;
+		s->typed = true;
+	}
+	return error_set(err, ERROR_INTERNAL, "storage error: the database "
+		"could not prepare a statement");
+}
+
+/* Sends the statement: by name when prepared, as text otherwise. */
+static int
+stmt_send(struct pg_stmt *s)
+{
+	if (stmt_prepared(s)) {
+		char name[24];
+		stmt_name(s, name, sizeof(name));
+		return PQsendQueryPrepared(s->conn->db, name, s->nparams,
+			(const char *const *)s->values, s->lengths, s->formats,
+			0);
+	}
+	return PQsendQueryParams(s->conn->db, s->text, s->nparams,
+		s->typed ? s->types : NULL, (const char *const *)s->values,
+		s->lengths, s->formats, 0);
+}
+
+static PGresult *
+pg_run(struct pg_stmt *s)
+{
+	if (stmt_prepared(s)) {
+		char name[24];
+		stmt_name(s, name, sizeof(name));
+		return PQexecPrepared(s->conn->db, name, s->nparams,
+			(const char *const *)s->values, s->lengths, s->formats,
+			0);
+	}
+	return PQexecParams(s->conn->db, s->text, s->nparams,
+		s->typed ? s->types : NULL, (const char *const *)s->values,
+		s->lengths, s->formats, 0);
+}
+
+/* One query's result in a pipeline: the first, the rest cleared. */
+static PGresult *
+pipeline_result(PGconn *db)
+{
+	PGresult *keep = NULL, *r;
+	while ((r = PQgetResult(db)) != NULL) {
+		if (keep == NULL)
+			keep = r;
+		else
+			PQclear(r);
+	}
+	return keep;
+}
+
+static const char guard_begin[] = "SAVEPOINT caremail_stmt";
+static const char guard_end[] = "RELEASE SAVEPOINT caremail_stmt";
+
+/*
+ * A write inside a transaction, in a savepoint of its own so a refusal
+ * undoes it alone (the file's header): SAVEPOINT, the statement and
+ * RELEASE go as one pipeline, one round trip instead of three. Returns
+ * the statement's result, whose status says how it went; when the
+ * statement failed, the transaction is back as it was before it. NULL
+ * with err when the pipeline itself failed (a lost connection).
+ */
+static PGresult *
+pg_run_guarded(struct pg_stmt *s, struct error *err)
+{
+	struct pg_conn *conn = s->conn;
+	PGconn *db = conn->db;
+	if (!PQenterPipelineMode(db)) {
+		pg_error(err, db, NULL, "pipeline");
+		return NULL;
+	}
+	bool sent = PQsendQueryParams(db, guard_begin, 0, NULL, NULL, NULL,
+			    NULL, 0) &&
+		stmt_send(s) &&
+		PQsendQueryParams(db, guard_end, 0, NULL, NULL, NULL, NULL, 0) &&
+		PQpipelineSync(db);
+	PGresult *begin = NULL, *res = NULL, *end = NULL;
+	if (sent) {
+		begin = pipeline_result(db);
+		res = pipeline_result(db);
+		end = pipeline_result(db);
+		PQclear(PQgetResult(db));	/* the sync's own result */
+	}
+	bool out = PQexitPipelineMode(db) == 1;
+	bool begun = begin != NULL && PQresultStatus(begin) == PGRES_COMMAND_OK;
+	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	bool done = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+	bool released = end != NULL && PQresultStatus(end) == PGRES_COMMAND_OK;
+	if (!sent || !out || !begun || (done && !released)) {
+		pg_error(err, db, !begun ? begin : !done ? res : end,
+			"pipeline");
+		PQclear(begin);
+		PQclear(res);
+		PQclear(end);
+		return NULL;
+	}
+	PQclear(begin);
+	PQclear(end);
+	if (!done) {
+		/* The statement failed: its savepoint undoes it alone. */
+		struct error ignored;
+		pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt",
+			&ignored);
+		pg_command(conn, guard_end, &ignored);
+	}
+	return res;
 }
 
 /* Runs the statement: its rows in s->res, 0; -1 with err. */
@@ -633,37 +808,34 @@ pg_execute(struct pg_stmt *s, struct error *err)
 	if (PQtransactionStatus(conn->db) == PQTRANS_UNKNOWN &&
 	    pg_revive(conn, err) < 0)
 		return -1;
+	if (stmt_prepare_server(s, err) < 0)
+		return -1;
 	bool guarded = s->write &&
 		PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
-	if (guarded && pg_command(conn, "SAVEPOINT caremail_stmt", err) < 0)
-		return -1;
-	PGresult *res = pg_run(s, s->typed);
-	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	/* 42P18: a parameter whose type the server cannot tell alone. */
-	if (!s->typed && state != NULL && strcmp(state, "42P18") == 0) {
-		PQclear(res);
-		if (guarded && pg_command(conn,
-			    "ROLLBACK TO SAVEPOINT caremail_stmt", err) < 0)
+	PGresult *res = NULL;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		res = guarded ? pg_run_guarded(s, err) : pg_run(s);
+		if (res == NULL)
 			return -1;
-		/* Outside a transaction nothing was begun: run it again. */
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		/*
+		 * 42P18: a parameter whose type the server cannot tell
+		 * alone (a statement not prepared: the cache was full). A
+		 * guarded one was undone by its savepoint; outside a
+		 * transaction nothing was begun: run it again, typed.
+		 */
+		if (s->typed || stmt_prepared(s) || state == NULL ||
+		    strcmp(state, "42P18") != 0 ||
+		    (!guarded && PQtransactionStatus(conn->db) !=
+				    PQTRANS_IDLE))
+			break;
+		PQclear(res);
+		res = NULL;
 		s->typed = true;
-		res = pg_run(s, true);
 	}
 	ExecStatusType st = PQresultStatus(res);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		pg_error(err, conn->db, res, "step");
-		PQclear(res);
-		if (guarded) {
-			struct error ignored;
-			pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt",
-				&ignored);
-			pg_command(conn, "RELEASE SAVEPOINT caremail_stmt",
-				&ignored);
-		}
-		return -1;
-	}
-	if (guarded &&
-	    pg_command(conn, "RELEASE SAVEPOINT caremail_stmt", err) < 0) {
 		PQclear(res);
 		return -1;
 	}
