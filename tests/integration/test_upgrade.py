@@ -572,7 +572,7 @@ def statement_obstacle(db, sql):
                     " fail here: teach statement_obstacle its kind")
     _, put, remove = max(found, key=lambda f: f[0])
     if callable(remove):
-        remove = remove()	# the index as it was, made again after
+        remove = remove()  # the index as it was, made again after
     return put, remove
 
 
