@@ -30,6 +30,15 @@
 #include "store/store_writer.h"
 #include "store/store_backend.h"
 
+/*
+ * A store as an earlier release left it: migrations 1..version only, each
+ * applied as store_open applies it. For the test tool that makes the
+ * stores the upgrade test starts from (tests/unit/store_at.c); no command
+ * calls it, so no production store is ever left half-upgraded on purpose.
+ */
+struct store *store_open_at(const char *backend, const char *path,
+	int version, struct error *err);
+
 /* Deepest nesting of transactions (the writer's batch, a job, a call). */
 #define STORE_DEPTH_MAX 16
 
