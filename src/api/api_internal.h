@@ -23,13 +23,13 @@ struct instance;
 /* Memory one request may use; its arena is wiped, as it holds passwords. */
 #define API_ARENA_CAP (8 * 1024 * 1024)
 
+struct auth_limits;
 struct auth_sms;
-struct ratelimit;
 
 struct api {
 	const struct instance *inst;
 	struct auth_sms *sms;		/* the SMS gateway (auth_sms.h) */
-	struct ratelimit *limits;	/* 429 counters for every route */
+	struct auth_limits *limits;	/* 429 counters for every route */
 	struct store_writer *writer;	/* serve's; NULL: none */
 };
 
