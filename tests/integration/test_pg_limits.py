@@ -8,7 +8,9 @@ process's. The database holds them under a hash, never the address in
 clear. Skipped only when the machine has no PostgreSQL 15 binaries
 (scripts/deps.sh installs them)."""
 
+import contextlib
 import shutil
+import subprocess
 import time
 
 import pytest
@@ -38,8 +40,10 @@ def two_nodes(tmp_path, cluster):  # noqa: F811
     # directory of its own (its ports are set on its command line).
     two = tmp_path / "node2"
     shutil.copytree(one, two)
+    # A short wait for a lock, for test_uncountable_tries_are_refused.
     settings = [f"ratelimit.signin_per_ip={LIMIT}",
-                f"ratelimit.window_s={WINDOW}"]
+                f"ratelimit.window_s={WINDOW}",
+                "store.busy_timeout_ms=1000"]
     nodes = []
     try:
         for i, d in enumerate((one, two)):
@@ -100,3 +104,55 @@ def test_one_node_allows_the_same(two_nodes):
     statuses = [c.signin(ann, "wrong wrong wrong")[0]
                 for _ in range(LIMIT + 1)]
     assert statuses == [401] * LIMIT + [429], statuses
+
+
+@contextlib.contextmanager
+def counter_locked(url):
+    """rate_counts locked by another session (as a database too busy to
+    answer), until the block ends: every count waits out the nodes'
+    store.busy_timeout_ms and fails."""
+    holder = subprocess.Popen(["psql", url, "-X", "-q"], text=True,
+                              stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL)
+    holder.stdin.write("BEGIN;\nLOCK TABLE rate_counts IN ACCESS EXCLUSIVE"
+                       " MODE;\n")
+    holder.stdin.flush()
+    try:
+        deadline = time.monotonic() + 30
+        while psql(url, "SELECT count(*) FROM pg_locks l JOIN pg_class c"
+                   " ON c.oid = l.relation WHERE c.relname = 'rate_counts'"
+                   " AND l.mode = 'AccessExclusiveLock' AND l.granted") \
+                != "1":
+            assert time.monotonic() < deadline, "the lock was never had"
+            time.sleep(0.05)
+        yield
+    finally:
+        holder.stdin.write("ROLLBACK;\n\\q\n")
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+
+def test_uncountable_tries_are_refused(two_nodes):
+    """When the database cannot count, the limited routes answer 503
+    (fail closed) rather than let tries through uncounted; they count
+    again as soon as it can."""
+    url, inst, ann, nodes = two_nodes
+    away_from_window_end()
+    with counter_locked(url):
+        for n in nodes:
+            c = Client(n)
+            status, body = c.signin(ann, "wrong wrong wrong")
+            assert status == 503, body
+            assert body["error"]["code"] == "temporary"
+            assert c.last.getheader("Retry-After")
+            # A bearer token's failures are limited the same way.
+            c.bearer = "cm_not_a_token_of_ours"
+            status, body = c.call("GET", "/users")
+            assert status == 503, body
+    # Nothing was counted, and nothing reached the password check.
+    assert psql(url, "SELECT count(*) FROM rate_counts") == "0"
+    assert inst.json("user", "show", ann)["locked"] is False
+    c = Client(nodes[0])
+    assert c.signin(ann, "wrong wrong wrong")[0] == 401
+    assert psql(url, "SELECT hits FROM rate_counts") == "1"
+    assert "api.unavailable" in nodes[0].logs()
