@@ -9,11 +9,10 @@
 #include <stdio.h>
 
 #include "api/api_internal.h"
+#include "auth/auth_limit.h"
 #include "core/arena.h"
-#include "core/clock.h"
 #include "core/config.h"
 #include "core/log.h"
-#include "core/ratelimit.h"
 #include "http/http.h"
 
 bool
@@ -179,12 +178,17 @@ api_rate_ok(struct api_request *req, const char *what, const char *key,
 {
 	const struct config *c = req->ctx.config;
 	int64_t retry;
-	char k[400];
-	snprintf(k, sizeof(k), "%s|%s", what, key);
-	if (ratelimit_allow(req->api->limits, k,
-		    clock_monotonic_ms() / 1000, config_get_int(c, limit_setting),
-		    config_get_int(c, "ratelimit.window_s"), true, &retry))
+	struct error err;
+	int rc = auth_limit_allow(req->api->limits, &req->ctx, what, key,
+		config_get_int(c, limit_setting),
+		config_get_int(c, "ratelimit.window_s"), true, &retry, &err);
+	if (rc == 1)
 		return true;
+	if (rc < 0) {
+		/* Fail closed: uncounted tries would be unlimited ones. */
+		api_reply_from_error(req, &err);
+		return false;
+	}
 	char msg[160];
 	snprintf(msg, sizeof(msg), "Too many requests of this kind; wait %lld "
 		"seconds and try again.", (long long)retry);
@@ -197,13 +201,23 @@ api_link_allowed(struct api_request *req, const char *what, bool failed)
 {
 	const struct config *c = req->ctx.config;
 	int64_t retry;
-	char k[96];
-	snprintf(k, sizeof(k), "%s_fail|%s", what, req->peer);
-	if (ratelimit_allow(req->api->limits, k,
-		    clock_monotonic_ms() / 1000,
-		    config_get_int(c, "ratelimit.token_failures_per_ip"),
-		    config_get_int(c, "ratelimit.window_s"), failed, &retry))
+	struct error err;
+	char kind[64];
+	snprintf(kind, sizeof(kind), "%s_fail", what);
+	int rc = auth_limit_allow(req->api->limits, &req->ctx, kind, req->peer,
+		config_get_int(c, "ratelimit.token_failures_per_ip"),
+		config_get_int(c, "ratelimit.window_s"), failed, &retry, &err);
+	if (rc == 1)
 		return true;
+	if (rc < 0) {
+		/* A failure the database could not count: the caller replies. */
+		if (failed)
+			log_warn("api.rate_uncounted", "what=%s reason=\"%s\"",
+				kind, err.msg);
+		else
+			api_reply_from_error(req, &err);
+		return false;
+	}
 	if (!failed)
 		reply_limited(req, what, retry, "Too many links that are not "
 			"ours were tried from here; wait and try again.");

@@ -23,13 +23,13 @@ struct instance;
 /* Memory one request may use; its arena is wiped, as it holds passwords. */
 #define API_ARENA_CAP (8 * 1024 * 1024)
 
+struct auth_limits;
 struct auth_sms;
-struct ratelimit;
 
 struct api {
 	const struct instance *inst;
 	struct auth_sms *sms;		/* the SMS gateway (auth_sms.h) */
-	struct ratelimit *limits;	/* 429 counters for every route */
+	struct auth_limits *limits;	/* 429 counters for every route */
 	struct store_writer *writer;	/* serve's; NULL: none */
 };
 
@@ -202,7 +202,9 @@ bool api_listing_orgs(struct api_request *req, enum auth_action action,
  * Counts one request against a rate limit: `what` names it ("signin"),
  * key is what it is counted by (an IP address, an account address) and
  * limit_setting the config key of its limit per ratelimit.window_s. Over
- * the limit replies 429 with Retry-After and returns false.
+ * the limit replies 429 with Retry-After and returns false; when the
+ * count cannot be had (PostgreSQL unreachable, auth_limit.h) replies 503
+ * and returns false: uncounted tries would be unlimited ones.
  */
 bool api_rate_ok(struct api_request *req, const char *what, const char *key,
 	const char *limit_setting);
@@ -212,7 +214,8 @@ bool api_rate_ok(struct api_request *req, const char *what, const char *key,
  * is limited as bearer tokens are: `failed` counts an unknown link
  * against the caller's IP; past ratelimit.token_failures_per_ip in the
  * window every look-up of `what` ("secure_link") is refused, a look-up
- * (failed false) replying 429 and returning false.
+ * (failed false) replying 429 (503 when it cannot be counted) and
+ * returning false.
  */
 bool api_link_allowed(struct api_request *req, const char *what,
 	bool failed);

@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "api/api_internal.h"
+#include "auth/auth_limit.h"
 #include "auth/auth_sms.h"
 #include "auth/auth_token.h"
 #include "core/arena.h"
@@ -21,7 +22,6 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "core/ratelimit.h"
 #include "core/xmalloc.h"
 #include "http/http.h"
 #include "instance/instance.h"
@@ -253,14 +253,16 @@ admit_token(struct api_request *req, const char *token)
 {
 	struct error err;
 	int64_t retry;
-	char key[96];
-	snprintf(key, sizeof(key), "token_fail|%s", req->peer);
 	const struct config *c = req->ctx.config;
 	int64_t limit = config_get_int(c, "ratelimit.token_failures_per_ip");
 	int64_t window = config_get_int(c, "ratelimit.window_s");
-	int64_t now = clock_monotonic_ms() / 1000;
-	if (!ratelimit_allow(req->api->limits, key, now, limit, window, false,
-		    &retry))
+	int rc = auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
+		req->peer, limit, window, false, &retry, &err);
+	if (rc < 0) {
+		api_reply_from_error(req, &err);
+		return false;
+	}
+	if (rc == 0)
 		return api_rate_ok(req, "token_fail", req->peer,
 			"ratelimit.token_failures_per_ip");
 	if (person_only(req->path)) {
@@ -275,8 +277,12 @@ admit_token(struct api_request *req, const char *token)
 			api_reply_from_error(req, &err);
 			return false;
 		}
-		ratelimit_allow(req->api->limits, key, now, limit, window, true,
-			&retry);
+		struct error uncounted;
+		if (auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
+			    req->peer, limit, window, true, &retry,
+			    &uncounted) < 0)
+			log_warn("api.rate_uncounted", "what=token_fail "
+				"reason=\"%s\"", uncounted.msg);
 		log_warn("api.token_refused", "peer=%s reason=\"%s\"",
 			req->peer, err.msg);
 		api_reply_error(req, 401, "unauthenticated", err.msg, NULL);
@@ -456,21 +462,26 @@ credentials_ok(struct api_request *req, struct error *err)
 	struct error inner;
 	int rc;
 	if (bearer != NULL) {
-		char key[96];
-		int64_t retry, now = clock_monotonic_ms() / 1000;
+		int64_t retry;
 		const struct config *c = req->ctx.config;
 		int64_t limit = config_get_int(c,
 			"ratelimit.token_failures_per_ip");
 		int64_t window = config_get_int(c, "ratelimit.window_s");
-		snprintf(key, sizeof(key), "token_fail|%s", req->peer);
-		if (!ratelimit_allow(req->api->limits, key, now, limit, window,
-			    false, &retry))
+		rc = auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
+			req->peer, limit, window, false, &retry, &inner);
+		if (rc < 0)
+			return error_forward(err, &inner);
+		if (rc == 0)
 			return 0;
 		rc = auth_token_find(&req->ctx, bearer, req->peer, &req->token,
 			&inner);
-		if (rc < 0 && inner.code == ERROR_NOT_FOUND)
-			ratelimit_allow(req->api->limits, key, now, limit,
-				window, true, &retry);
+		struct error uncounted;
+		if (rc < 0 && inner.code == ERROR_NOT_FOUND &&
+		    auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
+			    req->peer, limit, window, true, &retry,
+			    &uncounted) < 0)
+			log_warn("api.rate_uncounted", "what=token_fail "
+				"reason=\"%s\"", uncounted.msg);
 	} else if (http_call_cookie(req->call, api_cookie_name(req)) ==
 		   NULL) {
 		/* A secure-portal reader, on the reader routes only. */
@@ -530,7 +541,7 @@ api_new(const struct instance *inst)
 	struct api *api = xcalloc(1, sizeof(*api));
 	api->inst = inst;
 	api->sms = auth_sms_new(inst->config, inst->dir);
-	api->limits = ratelimit_new(API_RATELIMIT_SLOTS);
+	api->limits = auth_limits_new(API_RATELIMIT_SLOTS);
 	return api;
 }
 
@@ -546,7 +557,7 @@ api_free(struct api **api)
 	if (*api == NULL)
 		return;
 	auth_sms_free(&(*api)->sms);
-	ratelimit_free(&(*api)->limits);
+	auth_limits_free(&(*api)->limits);
 	free(*api);
 	*api = NULL;
 }

@@ -408,12 +408,19 @@ static const char migration_28[] =
 	" WHEN (NEW.hash IS NULL OR NEW.prev_hash IS NULL)"
 	" EXECUTE FUNCTION caremail_refuse('audit rows must be chained');";
 
+/* As SQLite's 29: the rate-limit counters every node shares. */
+static const char migration_29[] =
+	"CREATE TABLE rate_counts (key TEXT COLLATE \"C\" PRIMARY KEY,"
+	" window_start BIGINT NOT NULL, hits BIGINT NOT NULL);"
+	"CREATE INDEX rate_counts_window ON rate_counts(window_start);";
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing,
 	migration_28,
+	migration_29,
 	NULL,
 };
 

@@ -955,6 +955,20 @@ static const char migration_28[] =
 	" department, site_id, mailbox_id);"
 	"DROP INDEX people_org;";
 
+/*
+ * Rate-limit counters shared by every node (issue 14 item 2,
+ * store_limit.c): one row per key, which is a SHA-256 of what is counted
+ * and for whom (never an address or an IP in clear), the start of its
+ * window and the events in it. rate_counts_window: the purge of ended
+ * windows. Self-contained, so it can be renumbered.
+ */
+static const char migration_29[] =
+	"CREATE TABLE rate_counts ("
+	" key TEXT PRIMARY KEY,"
+	" window_start INTEGER NOT NULL,"
+	" hits INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE INDEX rate_counts_window ON rate_counts(window_start);";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -984,6 +998,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_26,
 	migration_27,
 	migration_28,
+	migration_29,
 	NULL,
 };
 
