@@ -154,7 +154,7 @@ def run_caremail():
     finally:
         for s in servers:
             s.stop()
-        if url:
+        if url and not os.environ.get("B1_KEEP_DB"):
             subprocess.run(["psql", a.pg_url, "-qc", "DROP DATABASE IF EXISTS %s" %
                             url.rsplit("/", 1)[1]], capture_output=True)
     res["server_exit"] = max(s.proc.returncode for s in servers)

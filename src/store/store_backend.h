@@ -149,6 +149,14 @@ struct store_ops {
 	 */
 	const char *defer_keys;
 	/*
+	 * After a store has been filled in bulk (a copy from another
+	 * backend): has the engine read its tables' statistics afresh, so
+	 * its planner knows the tables are large (PostgreSQL: ANALYZE; left
+	 * alone, it plans for empty tables, and delivery scans and hashes
+	 * whole tables until autovacuum comes by). NULL: nothing to do.
+	 */
+	const char *refresh_statistics;
+	/*
 	 * Starts the outermost transaction of a connection that will write:
 	 * SQLite takes the write lock at once (BEGIN IMMEDIATE), so two
 	 * writers never both read and then fail to upgrade.

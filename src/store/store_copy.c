@@ -297,6 +297,9 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 		rc = store_commit(dst, err);
 	else
 		store_rollback(dst);	/* nothing, if it never began */
+	if (rc == 0 && dst->ops->refresh_statistics != NULL)
+		rc = dst->ops->exec(dst->conn, dst->ops->refresh_statistics,
+			err);
 	/* Compared from both sides: the source as copied, the destination as kept. */
 	for (size_t i = 0; rc == 0 && i < r->count; i++) {
 		struct store_copy_table *row = &r->tables[i];

@@ -164,6 +164,18 @@ pg_notice(void *arg, const char *message)
  * The session's settings. Waiting for a lock (the writers' one included)
  * ends as SQLite's busy timeout does; a commit is on the server's disk
  * when it returns; notices are not for a log.
+ *
+ * No hash joins: the store's SQL is written for SQLite's planner, which
+ * joins by index lookups alone, and every join it makes has its index.
+ * PostgreSQL, knowing nothing of the connection's working tables (TEMP
+ * tables are never analysed), takes a delivery's recipient set to hold
+ * thousands of rows and hashes it against a scan of every folder: four
+ * times the CPU of a message's delivery on a small store (B1 on
+ * PostgreSQL, bench/RESULTS.md), a full scan of millions of rows at
+ * national scale.
+ *
+ * Bodies are compressed with lz4 where the server has it (Debian's does):
+ * a fifth of a delivery's CPU went to pglz. Without it the default stays.
  */
 static int
 pg_session(struct pg_conn *conn, struct error *err)
@@ -172,11 +184,14 @@ pg_session(struct pg_conn *conn, struct error *err)
 	char setup[256];
 	snprintf(setup, sizeof(setup), "SET lock_timeout = %d;"
 		"SET client_min_messages = warning;"
-		"SET synchronous_commit = on;", conn->busy_timeout_ms);
+		"SET synchronous_commit = on;"
+		"SET enable_hashjoin = off;", conn->busy_timeout_ms);
 	PGresult *res = PQexec(conn->db, setup);
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
 		pg_error(err, conn->db, res, "set up");
 	PQclear(res);
+	if (rc == 0)
+		PQclear(PQexec(conn->db, "SET default_toast_compression = lz4"));
 	return rc;
 }
 
@@ -1148,6 +1163,7 @@ const struct store_ops store_pg_ops = {
 	.tables = pg_tables,
 	.ids_follow = pg_ids_follow,
 	.defer_keys = "SET CONSTRAINTS ALL DEFERRED",
+	.refresh_statistics = "ANALYZE",
 	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",
 	.begin_snapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
 	/* pg_dump and PITR are PostgreSQL's own (docs/backup.md). */
