@@ -41,6 +41,12 @@ void auth_signin_failed(const struct dir_ctx *ctx, const struct store_person *p,
  * found by, into out[65]: they are random, so no salt or stretching.
  */
 void auth_secret_digest(const char *secret, char out[65]);
+/*
+ * The hex SHA-256 of "FIRST<sep>SECOND" into out[65]: a recovery code
+ * with its salt, a rate limit's key with what it counts.
+ */
+void auth_pair_digest(const char *first, char sep, const char *second,
+	char out[65]);
 
 /*
  * An Argon2id hash of a random secret, made once per process: what an

@@ -6,6 +6,7 @@
  * cannot grow the table past a window or two of requests.
  */
 #include "auth/auth_limit.h"
+#include "auth/auth_internal.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -60,16 +61,7 @@ auth_limits_free(struct auth_limits **l)
 static void
 limit_key(const char *what, const char *key, char hex[LIMIT_KEY_HEX])
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)what,
-		strlen(what));
-	crypto_hash_sha256_update(&st, (const unsigned char *)"|", 1);
-	crypto_hash_sha256_update(&st, (const unsigned char *)key,
-		strlen(key));
-	crypto_hash_sha256_final(&st, digest);
-	sodium_bin2hex(hex, LIMIT_KEY_HEX, digest, sizeof(digest));
+	auth_pair_digest(what, '|', key, hex);
 }
 
 /*

@@ -119,6 +119,23 @@ auth_secret_digest(const char *secret, char out[65])
 	sodium_memzero(digest, sizeof(digest));
 }
 
+void
+auth_pair_digest(const char *first, char sep, const char *second,
+	char out[65])
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state st;
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)first,
+		strlen(first));
+	crypto_hash_sha256_update(&st, (const unsigned char *)&sep, 1);
+	crypto_hash_sha256_update(&st, (const unsigned char *)second,
+		strlen(second));
+	crypto_hash_sha256_final(&st, digest);
+	sodium_bin2hex(out, 65, digest, sizeof(digest));
+	sodium_memzero(digest, sizeof(digest));
+}
+
 /* A fault of ours (the store failing), as opposed to an answer. */
 bool
 auth_is_fault(const struct error *e)

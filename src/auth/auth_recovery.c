@@ -42,16 +42,7 @@ static const char failed_words[] = "the answers or the code are not right, "
 static void
 code_digest(const char *salt_hex, const char *code, char out[HASH_HEX + 1])
 {
-	unsigned char digest[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state st;
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)salt_hex,
-		strlen(salt_hex));
-	crypto_hash_sha256_update(&st, (const unsigned char *)":", 1);
-	crypto_hash_sha256_update(&st, (const unsigned char *)code,
-		strlen(code));
-	crypto_hash_sha256_final(&st, digest);
-	sodium_bin2hex(out, HASH_HEX + 1, digest, sizeof(digest));
+	auth_pair_digest(salt_hex, ':', code, out);
 }
 
 /* "salt$digest" for a fresh code. */

@@ -729,19 +729,23 @@ stmt_send(struct pg_stmt *s)
 		s->lengths, s->formats, 0);
 }
 
+/*
+ * The statement on its own, waited for: its result (the last, as PQexec's
+ * is), or NULL with err when it could not be sent or no result came.
+ */
 static PGresult *
-pg_run(struct pg_stmt *s)
+pg_run(struct pg_stmt *s, struct error *err)
 {
-	if (stmt_prepared(s)) {
-		char name[24];
-		stmt_name(s, name, sizeof(name));
-		return PQexecPrepared(s->conn->db, name, s->nparams,
-			(const char *const *)s->values, s->lengths, s->formats,
-			0);
+	PGresult *last = NULL, *r;
+	if (stmt_send(s)) {
+		while ((r = PQgetResult(s->conn->db)) != NULL) {
+			PQclear(last);
+			last = r;
+		}
 	}
-	return PQexecParams(s->conn->db, s->text, s->nparams,
-		s->typed ? s->types : NULL, (const char *const *)s->values,
-		s->lengths, s->formats, 0);
+	if (last == NULL)
+		pg_error(err, s->conn->db, NULL, "step");
+	return last;
 }
 
 /* One query's result in a pipeline: the first, the rest cleared. */
@@ -829,7 +833,7 @@ pg_execute(struct pg_stmt *s, struct error *err)
 		PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
 	PGresult *res = NULL;
 	for (int attempt = 0; attempt < 2; attempt++) {
-		res = guarded ? pg_run_guarded(s, err) : pg_run(s);
+		res = guarded ? pg_run_guarded(s, err) : pg_run(s, err);
 		if (res == NULL)
 			return -1;
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
