@@ -217,24 +217,48 @@ def check_paths(server, cookie, paths, sample=200):
             "serial_p50_ms": round(t[len(t) // 2], 2), "serial_p99_ms": round(t[int(len(t) * .99) - 1], 2)}
 
 
-def wrk(server, cookie, paths_file, conns, threads, duration, timeout_s=5):
+def wrk(server, cookie, paths_file, conns, threads, duration, timeout_s=5, also=(),
+        store_pids=()):
+    """wrk against server (and at once against each of `also`, the other
+    nodes, the connections and threads shared out); the figures summed, and
+    the latency percentiles the worst of the nodes' (an upper bound: wrk
+    gives no merged histogram). store_pids: PostgreSQL's postmaster, whose
+    CPU counts as the server's."""
+    servers = [server, *also]
     env = dict(os.environ, WRK_PATHS=paths_file, WRK_COOKIE=cookie)
-    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration, "--timeout",
-           "%ds" % timeout_s, "--latency", "-s", os.path.join(HERE, "wrk_paths.lua"), server.url]
-    cpu = benchlib.CpuSplit([server.pid])
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    cpu = benchlib.CpuSplit([x.pid for x in servers] + list(store_pids))
+    procs = []
+    for x in servers:
+        cmd = ["wrk", "-t%d" % max(1, threads // len(servers)),
+               "-c%d" % max(1, conns // len(servers)), "-d%ds" % duration, "--timeout",
+               "%ds" % timeout_s, "--latency", "-s", os.path.join(HERE, "wrk_paths.lua"), x.url]
+        procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
     threads = 0
-    while p.poll() is None:  # the server's threads while loaded (one per connection)
+    while any(p.poll() is None for p in procs):  # the server's threads while loaded
         threads = max(threads, benchlib.status_kb(server.pid, "Threads"))
         time.sleep(0.25)
-    stdout, stderr = p.communicate()
+    outs = [p.communicate() for p in procs]
     split = cpu.done()
-    if p.returncode != 0:
-        raise SystemExit("wrk failed: %s %s" % (stdout, stderr))
-    m = re.search(r"^WRKJSON (.*)$", stdout, re.M)
-    r = json.loads(m.group(1))
-    m2 = re.search(r"Non-2xx or 3xx responses: (\d+)", stdout)
-    r["non2xx"] = int(m2.group(1)) if m2 else 0
+    parts = []
+    for p, (stdout, stderr) in zip(procs, outs):
+        if p.returncode != 0:
+            raise SystemExit("wrk failed: %s %s" % (stdout, stderr))
+        m = re.search(r"^WRKJSON (.*)$", stdout, re.M)
+        part = json.loads(m.group(1))
+        m2 = re.search(r"Non-2xx or 3xx responses: (\d+)", stdout)
+        part["non2xx"] = int(m2.group(1)) if m2 else 0
+        parts.append(part)
+    r = dict(parts[0])
+    for part in parts[1:]:
+        for k, v in part.items():
+            if k.endswith("_ms"):
+                r[k] = max(r[k], v)
+            elif k == "duration_s":
+                r[k] = max(r[k], v)
+            elif isinstance(v, (int, float)) and k in r:
+                r[k] = r[k] + v
+    r["nodes"] = len(servers)
     r.update(split)
     r["server_cpu_per_req_ms"] = round(split["server_cpu_s"] * 1000 / max(1, r["requests"]), 3)
     r["server_cores"] = round(split["server_cpu_s"] / split["wall_s"], 2)
@@ -260,6 +284,12 @@ def main():
     ap.add_argument("--b9-conns", type=int, default=64)
     ap.add_argument("--tls", choices=("off", "on", "both"), default="both")
     ap.add_argument("--out", help="append each run's JSON here")
+    ap.add_argument("--pg-url", help="a PostgreSQL cluster's URL: the directory is moved onto a new "
+                    "database of it (caremail migrate, once) and served from there")
+    ap.add_argument("--pg-dir", help="the cluster's directory (scripts/pgcluster.sh): its "
+                    "postmaster's CPU counts as the server's")
+    ap.add_argument("--nodes", type=int, default=1,
+                    help="with --pg-url: this many serve nodes, wrk's connections shared out")
     a = ap.parse_args()
     # run.sh stops us with SIGTERM: exit through the finally blocks, which stop the server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -275,6 +305,12 @@ def main():
             % (a.people, a.orgs))
         prep = prepare(a.bin, inst, a.people, a.orgs)
         log("   fill %.1f s, migration %.1f s" % (prep["fill_s"], prep["migration_s"]))
+    store_pids = []
+    if a.pg_url:
+        onto_postgresql(a, inst)
+        if a.pg_dir:
+            store_pids.append(int(open(os.path.join(a.pg_dir, "data",
+                                                    "postmaster.pid")).readline()))
     # People Finder: one session for all 16 connections, so the per-person
     # limit (SECURITY.md 47, 120/min by default) is raised for the bench.
     extra = ["ratelimit.search_per_person=1000000"]
@@ -294,6 +330,7 @@ def main():
     results = []
     for tls in modes:
         server = Server(a.bin, inst, tls, extra)
+        others = [Server(a.bin, inst, tls, extra) for _ in range(a.nodes - 1)] if a.pg_url else []
         try:
             if cookies is None:
                 if tls and not os.path.exists(os.path.join(a.work, "cookies.json")):
@@ -318,10 +355,12 @@ def main():
                     % (bench, "https" if tls else "http", conns, chk))
                 if set(chk["codes"]) != {200}:
                     raise SystemExit("%s: not every sampled request was a 200: %s" % (bench, chk))
-                wrk(server, cookie, f, conns, a.threads, a.warmup)  # warm-up, not recorded
+                wrk(server, cookie, f, conns, a.threads, a.warmup, also=others)  # warm-up
                 for i in range(1, a.runs + 1):
                     load = open("/proc/loadavg").read().split()[0]
-                    r = wrk(server, cookie, f, conns, a.threads, a.duration)
+                    r = wrk(server, cookie, f, conns, a.threads, a.duration, also=others,
+                            store_pids=store_pids)
+                    r["store"] = "postgresql" if a.pg_url else "sqlite"
                     r.update({"bench": bench, "tls": tls, "run": i, "conns": conns,
                               "threads": a.threads, "warmup_s": a.warmup, "load1": float(load), "paths": len(plist),
                               "mix": mix, "check": chk, "people": a.people, "orgs": a.orgs})
@@ -337,6 +376,30 @@ def main():
                         open(a.out, "a").write(json.dumps(r) + "\n")
         finally:
             server.stop()
+            for o in others:
+                o.stop()
+
+
+def onto_postgresql(a, inst):
+    """Moves the directory onto a new database of the cluster, once (the
+    SQLite file stays beside it: the request paths are drawn from it)."""
+    marker = os.path.join(a.work, "pg.url")
+    if os.path.exists(marker):
+        return open(marker).read().strip()
+    name = "b5_%d" % os.getpid()
+    subprocess.run(["psql", a.pg_url, "-qc", "CREATE DATABASE %s" % name], check=True,
+                   capture_output=True)
+    url = a.pg_url.rsplit("/", 1)[0] + "/" + name
+    t0 = time.perf_counter()
+    run(a.bin, "migrate", "--from", "sqlite:" + os.path.join(inst, "caremail.db"), "--to", url,
+        timeout=7200)
+    log("   moved onto PostgreSQL in %.0f s" % (time.perf_counter() - t0))
+    conf = os.path.join(inst, "caremail.conf")
+    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
+        .replace("path = caremail.db", "path = " + url)
+    open(conf, "w").write(text)
+    open(marker, "w").write(url + "\n")
+    return url
 
 
 if __name__ == "__main__":
