@@ -45,14 +45,20 @@ import benchlib  # noqa: E402
 from benchlib import log  # noqa: E402
 
 ADMIN_PASSWORD = "bench-operator-passphrase-0123"
-# apiclient.py takes PASSWORD from conftest.py, which needs pytest; give it
-# a stand-in so the bench needs only python3.
-sys.modules.setdefault("conftest", types.SimpleNamespace(PASSWORD=ADMIN_PASSWORD))
+# apiclient.py takes PASSWORD from conftest.py, and b5_finder.py its
+# add_standard_folders; conftest.py needs pytest (Debian's python3 has it).
+# Without pytest a stand-in gives apiclient its password, and the fill is
+# done by a run under a python3 that has it.
+try:
+    import conftest  # noqa: E402
+    conftest.PASSWORD = ADMIN_PASSWORD
+except ImportError:
+    sys.modules.setdefault("conftest", types.SimpleNamespace(PASSWORD=ADMIN_PASSWORD))
 import apiclient  # noqa: E402
 import b5_finder  # noqa: E402  (its fill() and name lists)
 
 DOMAIN = "example.nhs.uk"  # b5_finder.fill() gives people addresses there
-USER_PASSWORD = "bench-user-password-0123"
+USER_PASSWORD = "wrk-load-passphrase-0123"  # not the name or address: the policy refuses those
 FINDER_USER = "finder@" + DOMAIN
 
 

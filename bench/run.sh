@@ -127,7 +127,9 @@ if [ "$DO_B5" = 1 ] || [ "$DO_B9" = 1 ]; then
   fi
   HTTP_ARGS=(); [ "$DO_B5" = 1 ] && HTTP_ARGS+=(--b5); [ "$DO_B9" = 1 ] && HTTP_ARGS+=(--b9)
   echo "== B5/B9: ${BENCH_PEOPLE:-1600000} people in ${BENCH_ORGS:-10000} orgs; $RUNS wrk runs of ${BENCH_DURATION:-15} s each, TLS ${BENCH_HTTP_TLS:-both}"
-  python3 "$HERE/http_load.py" --bin "$BIN" --work "$WORK/http" "${HTTP_ARGS[@]}" \
+  # Debian's python3: its pytest lets http_load.py use conftest.py's helpers.
+  PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+  "$PY" "$HERE/http_load.py" --bin "$BIN" --work "$WORK/http" "${HTTP_ARGS[@]}" \
     --people "${BENCH_PEOPLE:-1600000}" --orgs "${BENCH_ORGS:-10000}" --runs "$RUNS" \
     --duration "${BENCH_DURATION:-15}" --tls "${BENCH_HTTP_TLS:-both}" \
     --out "$WORK/http.jsonl" > /dev/null &
