@@ -191,6 +191,13 @@ struct store_ops {
 	 */
 	const char *const *migrations;
 	/*
+	 * Whether several processes, on one machine or many, may use the
+	 * store at once (PostgreSQL: several serve nodes over one database);
+	 * such a backend sets announce and the listen operations below, and
+	 * counts rate limits in the database (store_limit.h). SQLite: one.
+	 */
+	bool shared;
+	/*
 	 * Change notes for the other processes on the same store (issue 14):
 	 * a statement with one text parameter, the payload, that reaches
 	 * every listener when the transaction it runs in commits, and never

@@ -188,22 +188,23 @@ store_change_parse(const char *payload, char *node, size_t node_size,
 	return *count_r > 0 ? 0 : -1;
 }
 
+/* Sends changes to the other nodes, in the open transaction if any. */
+static int
+announce(struct store *st, const struct store_change *changes, size_t count,
+	struct error *err)
+{
+	char payload[PAYLOAD_MAX];
+	payload_make(changes, count, payload, sizeof(payload));
+	return store_exec(st, err, st->ops->announce, "t", payload) < 0 ?
+		-1 : 0;
+}
+
 int
 store_changes_announce(struct store *st, struct error *err)
 {
 	if (st->ops->announce == NULL || st->change_count == 0)
 		return 0;
-	char payload[PAYLOAD_MAX];
-	payload_make(st->changes, st->change_count, payload, sizeof(payload));
-	struct store_stmt *s = store_query(st, err, st->ops->announce, "t",
-		payload);
-	if (s == NULL)
-		return -1;
-	int rc;
-	while ((rc = store_step(st, s, err)) == 1)
-		;
-	store_finish(st, s);
-	return rc;
+	return announce(st, st->changes, st->change_count, err);
 }
 
 /*
@@ -214,20 +215,8 @@ store_changes_announce(struct store *st, struct error *err)
 static void
 announce_one(struct store *st, const struct store_change *c)
 {
-	if (st->ops->announce == NULL)
-		return;
-	char payload[64];
-	payload_make(c, 1, payload, sizeof(payload));
 	struct error err;
-	struct store_stmt *s = store_query(st, &err, st->ops->announce, "t",
-		payload);
-	int rc = -1;
-	if (s != NULL) {
-		while ((rc = store_step(st, s, &err)) == 1)
-			;
-		store_finish(st, s);
-	}
-	if (rc < 0)
+	if (st->ops->announce != NULL && announce(st, c, 1, &err) < 0)
 		log_warn("store.announce_failed", "reason=\"%s\"", err.msg);
 }
 

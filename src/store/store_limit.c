@@ -6,15 +6,13 @@
  */
 #include "store/store_limit.h"
 
-#include <string.h>
-
 #include "core/error.h"
 #include "store/store_internal.h"
 
 bool
 store_is_shared(const struct store *st)
 {
-	return strcmp(st->ops->name, "postgresql") == 0;
+	return st->ops->shared;
 }
 
 /* The counters must not wait on (nor join) a writer's transaction. */
