@@ -116,14 +116,8 @@ schedule_run_once(void *arg)
 	lock_holder(holder, sizeof(holder));
 	struct jobs_report r = { 0 };
 	bool ran = false;
-	/*
-	 * The period this run belongs to, counted from the epoch so every
-	 * node agrees on it: a run finished since its start means another
-	 * node (or an operator) has done this period's work.
-	 */
-	int64_t period_start = now - now % js->interval_s;
-	int rc = jobs_run(&ctx, js->writer, now, false, holder, period_start,
-		&r, &ran, &err);
+	int rc = jobs_run(&ctx, js->writer, now, false, holder,
+		js->interval_s, &r, &ran, &err);
 	metrics_add(metrics_series(&job_runs, rc < 0 ? "failed" : ran ? "ok" :
 		"skipped", NULL), 1);
 	if (rc < 0)

@@ -37,7 +37,7 @@ jobs_report_add(struct jobs_report *r, int64_t org_id, const char *step,
 
 int
 jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
-	bool dry_run, const char *holder, int64_t not_since,
+	bool dry_run, const char *holder, int64_t period_s,
 	struct jobs_report *r, bool *ran_r, struct error *err)
 {
 	*ran_r = false;
@@ -45,7 +45,14 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 	r->changes = r->notices = 0;
 	/* A dry run changes nothing, so it needs no lease. */
 	if (!dry_run) {
-		/* ctx->now is the real time, whatever `now` the run is as of. */
+		/*
+		 * ctx->now is the real time, whatever `now` the run is as of.
+		 * A scheduled run's period is counted from the epoch, so every
+		 * node agrees on it: a run finished since it began means
+		 * another node (or an operator) has done its work.
+		 */
+		int64_t not_since = period_s > 0 ?
+			ctx->now - ctx->now % period_s : 0;
 		int taken = store_lease_take(ctx->store, "jobs", holder, ctx->now,
 			ctx->now + JOBS_LEASE_S, not_since, err);
 		if (taken <= 0)

@@ -54,12 +54,13 @@ void jobs_report_add(struct jobs_report *r, int64_t org_id, const char *step,
  * Each change is dated by when it fell due. w is the store's writer, for
  * the mail notices (NULL: none sent). The caller frees r->items. holder
  * names this node for the lease: 0 and *ran_r false when another node
- * holds it, or when not_since is not 0 and a run has finished since then
- * (a scheduled period already run by some node; 0: run regardless).
+ * holds it, or when period_s is not 0 (a scheduled run, one in each
+ * period of period_s seconds from the epoch) and some node has already
+ * run this period (0: a run by hand, whatever ran before).
  * A run is recorded as of ctx->now, when it started.
  */
 int jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
-	bool dry_run, const char *holder, int64_t not_since,
+	bool dry_run, const char *holder, int64_t period_s,
 	struct jobs_report *r, bool *ran_r, struct error *err);
 
 /* The guests' and add-on licences' sweeps (jobs_guest.c, SPEC L8, L9). */

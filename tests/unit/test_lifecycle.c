@@ -984,14 +984,14 @@ test_shared_warnings(void **state)
  */
 static bool
 node_run(struct fixture *f, const char *holder, int64_t now,
-	int64_t period_start)
+	int64_t period_s)
 {
 	struct dir_ctx c = f->u.ctx;
 	c.now = now;
 	struct jobs_report r;
 	bool ran;
 	struct error err;
-	if (jobs_run(&c, NULL, now, false, holder, period_start, &r, &ran,
+	if (jobs_run(&c, NULL, now, false, holder, period_s, &r, &ran,
 		    &err) < 0)
 		fail_msg("%s", err.msg);
 	json_decref(r.items);
@@ -1003,25 +1003,57 @@ test_job_period_runs_once(void **state)
 {
 	struct fixture *f = *state;
 	const int64_t hour = 3600, p0 = T0 - T0 % hour;
-	assert_true(node_run(f, "node-a:1", p0 + 5, p0));
-	assert_false(node_run(f, "node-b:2", p0 + 1800, p0));
+	assert_true(node_run(f, "node-a:1", p0 + 5, hour));
+	assert_false(node_run(f, "node-b:2", p0 + 1800, hour));
 	/* Not even the same node twice in its period. */
-	assert_false(node_run(f, "node-a:1", p0 + 1900, p0));
-	assert_true(node_run(f, "node-b:2", p0 + hour + 3, p0 + hour));
-	assert_false(node_run(f, "node-a:1", p0 + hour + 5, p0 + hour));
+	assert_false(node_run(f, "node-a:1", p0 + 1900, hour));
+	assert_true(node_run(f, "node-b:2", p0 + hour + 3, hour));
+	assert_false(node_run(f, "node-a:1", p0 + hour + 5, hour));
 	/* A run by hand (no period) always runs. */
 	assert_true(node_run(f, "cli:3", p0 + hour + 6, 0));
 	/* A lease held (a run under way elsewhere) is not taken. */
 	struct error err;
 	assert_int_equal(store_lease_take(f->u.ctx.store, "jobs", "node-c:4",
 		p0 + 2 * hour, p0 + 3 * hour, 0, &err), 1);
-	assert_false(node_run(f, "node-a:1", p0 + 2 * hour + 1,
-		p0 + 2 * hour));
+	assert_false(node_run(f, "node-a:1", p0 + 2 * hour + 1, hour));
 	/* Its holder fails: the period is not recorded, so another runs it. */
 	assert_int_equal(store_lease_release(f->u.ctx.store, "jobs",
 		"node-c:4", p0 + 2 * hour + 2, false, &err), 0);
-	assert_true(node_run(f, "node-a:1", p0 + 2 * hour + 3,
-		p0 + 2 * hour));
+	assert_true(node_run(f, "node-a:1", p0 + 2 * hour + 3, hour));
+}
+
+/*
+ * The property behind it: whatever the nodes, however their timers fall
+ * (several in a period, none in some, periods of any length), each
+ * period in which a timer fired is run exactly once, by the first timer.
+ */
+static void
+test_property_job_period_once(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const nodes[] = { "n1:1", "n2:2", "n3:3" };
+	srand(1414);
+	int64_t t = T0 + 1000 * 86400;	/* after every earlier test's runs */
+	for (int trial = 0; trial < 20; trial++) {
+		const int64_t period = 60 + rand() % 7200;
+		/* A fresh start: the next period of this length. */
+		t += 2 * period - t % period;
+		int64_t last_ran_period = -1;
+		for (int firing = 0; firing < 40; firing++) {
+			t += rand() % (period * 3 / 2 + 1);
+			const char *holder = nodes[rand() % 3];
+			bool ran = node_run(f, holder, t, period);
+			int64_t this_period = t / period;
+			bool first = this_period != last_ran_period;
+			if (ran != first)
+				fail_msg("trial %d firing %d: period %lld of %lld "
+					"s: ran %d, first timer in it %d", trial,
+					firing, (long long)this_period,
+					(long long)period, ran, first);
+			if (ran)
+				last_ran_period = this_period;
+		}
+	}
 }
 
 int
@@ -1052,6 +1084,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_notice_defaults_and_escaping, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_period_runs_once,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_property_job_period_once,
 			setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
