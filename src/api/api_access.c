@@ -196,29 +196,34 @@ api_rate_ok(struct api_request *req, const char *what, const char *key,
 	return false;
 }
 
-bool
-api_link_allowed(struct api_request *req, const char *what, bool failed)
+int
+api_failures_within(struct api_request *req, const char *what, bool failed,
+	int64_t *retry_r, struct error *err)
 {
 	const struct config *c = req->ctx.config;
-	int64_t retry;
-	struct error err;
 	char kind[64];
 	snprintf(kind, sizeof(kind), "%s_fail", what);
 	int rc = auth_limit_allow(req->api->limits, &req->ctx, kind, req->peer,
 		config_get_int(c, "ratelimit.token_failures_per_ip"),
-		config_get_int(c, "ratelimit.window_s"), failed, &retry, &err);
-	if (rc == 1)
-		return true;
-	if (rc < 0) {
-		/* A failure the database could not count: the caller replies. */
-		if (failed)
-			log_warn("api.rate_uncounted", "what=%s reason=\"%s\"",
-				kind, err.msg);
-		else
-			api_reply_from_error(req, &err);
-		return false;
-	}
-	if (!failed)
+		config_get_int(c, "ratelimit.window_s"), failed, retry_r, err);
+	/* A failure the database could not count: the caller replies. */
+	if (rc < 0 && failed)
+		log_warn("api.rate_uncounted", "what=%s reason=\"%s\"", kind,
+			err->msg);
+	return rc;
+}
+
+bool
+api_link_allowed(struct api_request *req, const char *what, bool failed)
+{
+	int64_t retry;
+	struct error err;
+	int rc = api_failures_within(req, what, failed, &retry, &err);
+	if (rc == 1 || failed)
+		return rc == 1;
+	if (rc < 0)
+		api_reply_from_error(req, &err);
+	else
 		reply_limited(req, what, retry, "Too many links that are not "
 			"ours were tried from here; wait and try again.");
 	return false;

@@ -217,6 +217,15 @@ bool api_rate_ok(struct api_request *req, const char *what, const char *key,
  * (failed false) replying 429 (503 when it cannot be counted) and
  * returning false.
  */
+/*
+ * The failures of credential `what` ("token", "secure_link") tried from
+ * the caller's IP, ratelimit.token_failures_per_ip per window: 1 under
+ * the limit, 0 at it, -1 with err when it cannot be counted (the caller
+ * refuses: 503). `failed` counts one; one that cannot be counted is
+ * logged (api.rate_uncounted) and the caller answers the failure itself.
+ */
+int api_failures_within(struct api_request *req, const char *what,
+	bool failed, int64_t *retry_r, struct error *err);
 bool api_link_allowed(struct api_request *req, const char *what,
 	bool failed);
 

@@ -253,11 +253,7 @@ admit_token(struct api_request *req, const char *token)
 {
 	struct error err;
 	int64_t retry;
-	const struct config *c = req->ctx.config;
-	int64_t limit = config_get_int(c, "ratelimit.token_failures_per_ip");
-	int64_t window = config_get_int(c, "ratelimit.window_s");
-	int rc = auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
-		req->peer, limit, window, false, &retry, &err);
+	int rc = api_failures_within(req, "token", false, &retry, &err);
 	if (rc < 0) {
 		api_reply_from_error(req, &err);
 		return false;
@@ -278,11 +274,7 @@ admit_token(struct api_request *req, const char *token)
 			return false;
 		}
 		struct error uncounted;
-		if (auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
-			    req->peer, limit, window, true, &retry,
-			    &uncounted) < 0)
-			log_warn("api.rate_uncounted", "what=token_fail "
-				"reason=\"%s\"", uncounted.msg);
+		api_failures_within(req, "token", true, &retry, &uncounted);
 		log_warn("api.token_refused", "peer=%s reason=\"%s\"",
 			req->peer, err.msg);
 		api_reply_error(req, 401, "unauthenticated", err.msg, NULL);
@@ -463,12 +455,7 @@ credentials_ok(struct api_request *req, struct error *err)
 	int rc;
 	if (bearer != NULL) {
 		int64_t retry;
-		const struct config *c = req->ctx.config;
-		int64_t limit = config_get_int(c,
-			"ratelimit.token_failures_per_ip");
-		int64_t window = config_get_int(c, "ratelimit.window_s");
-		rc = auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
-			req->peer, limit, window, false, &retry, &inner);
+		rc = api_failures_within(req, "token", false, &retry, &inner);
 		if (rc < 0)
 			return error_forward(err, &inner);
 		if (rc == 0)
@@ -476,12 +463,9 @@ credentials_ok(struct api_request *req, struct error *err)
 		rc = auth_token_find(&req->ctx, bearer, req->peer, &req->token,
 			&inner);
 		struct error uncounted;
-		if (rc < 0 && inner.code == ERROR_NOT_FOUND &&
-		    auth_limit_allow(req->api->limits, &req->ctx, "token_fail",
-			    req->peer, limit, window, true, &retry,
-			    &uncounted) < 0)
-			log_warn("api.rate_uncounted", "what=token_fail "
-				"reason=\"%s\"", uncounted.msg);
+		if (rc < 0 && inner.code == ERROR_NOT_FOUND)
+			api_failures_within(req, "token", true, &retry,
+				&uncounted);
 	} else if (http_call_cookie(req->call, api_cookie_name(req)) ==
 		   NULL) {
 		/* A secure-portal reader, on the reader routes only. */
