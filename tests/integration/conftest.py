@@ -375,3 +375,55 @@ def start_server(instance, tmp_path):
 def server(start_server):
     """A plain-HTTP server (--set http.tls=off) on a free loopback port."""
     return start_server(tls=False)
+
+
+# ---- PostgreSQL: a throwaway cluster for the tests that need one ----
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+PGCLUSTER = ROOT / "scripts" / "pgcluster.sh"
+# The directory of each running cluster, by its URL (a test restarts it).
+PG_CLUSTERS = {}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A PostgreSQL 15 cluster of the module's own (scripts/pgcluster.sh):
+    its URL. Skipped only when the machine has no PostgreSQL 15
+    (scripts/deps.sh installs it)."""
+    import uuid
+    if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+        pytest.skip("no PostgreSQL 15 (scripts/deps.sh installs it)")
+    # Under /tmp itself: run as root, the cluster belongs to "postgres",
+    # who cannot enter pytest's owner-only directories.
+    where = f"/tmp/caremail-pg-{uuid.uuid4().hex[:12]}"
+    url = subprocess.run(["bash", str(PGCLUSTER), "start", where],
+                         check=True, capture_output=True, text=True,
+                         timeout=120).stdout.strip().splitlines()[-1]
+    PG_CLUSTERS[url] = where
+    try:
+        yield url
+    finally:
+        PG_CLUSTERS.pop(url, None)
+        subprocess.run(["bash", str(PGCLUSTER), "stop", where],
+                       capture_output=True, timeout=120)
+
+
+def pg_sql(url, sql, check=True, sep="|"):
+    """psql -c sql on url, unaligned, fields split by sep, stopping at the
+    first error: the finished process (AssertionError when it failed and
+    check is set)."""
+    proc = subprocess.run(
+        ["psql", url, "-X", "-q", "-A", "-t", "-F", sep,
+         "-v", "ON_ERROR_STOP=1", "-c", sql],
+        capture_output=True, text=True, timeout=60)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"psql failed: {proc.stderr}\n{sql[:500]}")
+    return proc
+
+
+def new_database(cluster, prefix="t_"):
+    """A new, empty database in the cluster: its URL."""
+    import uuid
+    name = prefix + uuid.uuid4().hex[:12]
+    pg_sql(cluster, f"CREATE DATABASE {name}")
+    return cluster.rsplit("/", 1)[0] + "/" + name

@@ -17,7 +17,8 @@ import pytest
 
 from apiclient import Client
 from conftest import Instance, Server, run, PASSWORD
-from test_postgresql import cluster, new_database, person, psql  # noqa: F401
+from conftest import new_database
+from test_postgresql import person, psql
 
 LIMIT = 4
 # A day, the longest window there is: windows are aligned on the clock
@@ -27,7 +28,7 @@ WINDOW = 86400
 
 
 @pytest.fixture
-def two_nodes(tmp_path, cluster):  # noqa: F811
+def two_nodes(tmp_path, cluster):
     url = new_database(cluster)
     one = tmp_path / "node1"
     run("init", "--dir", one, "--domain", "care.example",

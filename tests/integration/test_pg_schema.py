@@ -10,18 +10,15 @@ migrations are printed by build/tests/unit/pg_schema_dump.
 """
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import ROOT, make_instance
+from conftest import ROOT, make_instance, new_database, pg_sql
 
 DUMP = os.environ.get("PG_SCHEMA_DUMP",
                       str(ROOT / "build" / "tests" / "unit" / "pg_schema_dump"))
-CLUSTER = ROOT / "scripts" / "pgcluster.sh"
 
 
 def dump(arg):
@@ -29,14 +26,7 @@ def dump(arg):
                           text=True, timeout=30).stdout
 
 
-def psql(url, sql, check=True):
-    proc = subprocess.run(
-        ["psql", url, "-X", "-q", "-A", "-t", "-F", "|",
-         "-v", "ON_ERROR_STOP=1", "-c", sql],
-        capture_output=True, text=True, timeout=60)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"psql failed: {proc.stderr}\n{sql[:500]}")
-    return proc
+psql = pg_sql
 
 
 def rows(url, sql):
@@ -45,28 +35,14 @@ def rows(url, sql):
 
 
 @pytest.fixture(scope="module")
-def pg(tmp_path_factory):
-    if not os.path.exists("/usr/lib/postgresql/15/bin/initdb"):
-        pytest.skip("postgresql-15 is not installed (scripts/deps.sh)")
-    # Not under pytest's basetemp: as root the cluster belongs to the
-    # postgres user, who must reach its directory.
-    top = tempfile.mkdtemp(prefix="cm-pg-schema-")
-    os.chmod(top, 0o755)
-    d = os.path.join(top, "cluster")
-    url = subprocess.run(["bash", str(CLUSTER), "start", str(d)], check=True,
-                         capture_output=True, text=True,
-                         timeout=120).stdout.strip().splitlines()[-1]
-    try:
-        count = int(dump("count"))
-        for n in range(1, count + 1):
-            # One string per migration, as the driver runs it: one
-            # implicit transaction.
-            psql(url, dump(str(n)))
-        yield url
-    finally:
-        subprocess.run(["bash", str(CLUSTER), "stop", str(d)],
-                       capture_output=True, timeout=120)
-        shutil.rmtree(top, ignore_errors=True)
+def pg(cluster):
+    url = new_database(cluster)
+    count = int(dump("count"))
+    for n in range(1, count + 1):
+        # One string per migration, as the driver runs it: one
+        # implicit transaction.
+        psql(url, dump(str(n)))
+    return url
 
 
 @pytest.fixture(scope="module")

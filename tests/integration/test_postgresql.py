@@ -13,47 +13,19 @@ import uuid
 
 import pytest
 
-from conftest import (PASSWORD, Instance, make_instance, read_folder, run,
+from conftest import (PASSWORD, PG_CLUSTERS, PGCLUSTER, Instance,
+                      make_instance, new_database, pg_sql, read_folder, run,
                       submit)
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-PGCLUSTER = os.path.join(ROOT, "scripts", "pgcluster.sh")
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    if not os.path.exists("/usr/lib/postgresql/15/bin/initdb"):
-        pytest.skip("no PostgreSQL 15 (scripts/deps.sh installs it)")
-    # Under /tmp itself: run as root, the cluster belongs to "postgres",
-    # who cannot enter pytest's owner-only directories.
-    where = f"/tmp/caremail-pg-{uuid.uuid4().hex[:12]}"
-    url = subprocess.run([PGCLUSTER, "start", where], check=True,
-                         capture_output=True, text=True).stdout.strip()
-    CLUSTERS[url] = where
-    yield url
-    subprocess.run([PGCLUSTER, "stop", where], check=False)
-
-
-CLUSTERS = {}
 
 
 def cluster_dir(url):
     """The directory of the cluster whose URL this is."""
-    return CLUSTERS[url]
-
-
-def new_database(cluster):
-    """A new, empty database in the cluster: its URL."""
-    name = "t_" + uuid.uuid4().hex[:12]
-    subprocess.run(["psql", cluster, "-qc", f"CREATE DATABASE {name}"],
-                   check=True, capture_output=True)
-    return cluster.rsplit("/", 1)[0] + "/" + name
+    return PG_CLUSTERS[url]
 
 
 def psql(url, sql):
-    return subprocess.run(["psql", url, "-Atc", sql], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    """The output of sql on url, stripped (psql -At)."""
+    return pg_sql(url, sql).stdout.strip()
 
 
 def person(instance, org, first, last):
@@ -253,7 +225,7 @@ def test_database_restart_loses_nothing(pg_instance, tmp_path, cluster):
         assert submit(server, ann, PASSWORD, ann, [bob],
                       mail(ann, bob, "first"))[0] == 250
         where = cluster_dir(cluster)
-        subprocess.run([PGCLUSTER, "restart", where], check=True)
+        subprocess.run(["bash", str(PGCLUSTER), "restart", where], check=True)
         accepted = 0
         for _ in range(10):
             try:

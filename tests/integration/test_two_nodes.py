@@ -20,10 +20,7 @@ import uuid
 import pytest
 
 from conftest import PASSWORD, Server, read_folder, submit
-from test_postgresql import (CLUSTERS, cluster, mail, person,  # noqa: F401
-                             pg_instance, psql)
-
-assert CLUSTERS is not None  # the fixtures' bookkeeping, imported with them
+from test_postgresql import mail, person, pg_instance, psql  # noqa: F401
 
 
 def node(inst, tmp_path, name, extra=()):
@@ -76,16 +73,22 @@ def idle_until_exists(server, address, started, deadline_s):
             pass
 
 
+def send_to_bob(server, inst, subject):
+    """Ann's message to Bob through server, acknowledged: the time of the
+    250 (what idle_until_exists measures from)."""
+    code, _ = submit(server, inst.ann, PASSWORD, inst.ann, [inst.bob],
+                     mail(inst.ann, inst.bob, subject))
+    assert code == 250
+    return time.monotonic()
+
+
 def test_idle_on_one_node_wakes_for_mail_through_the_other(two, tmp_path):
     inst = two
     a = node(inst, tmp_path, "a")
     b = node(inst, tmp_path, "b")
     try:
         def deliver_through_a():
-            code, _ = submit(a, inst.ann, PASSWORD, inst.ann, [inst.bob],
-                             mail(inst.ann, inst.bob, "across nodes"))
-            assert code == 250
-            return time.monotonic()
+            return send_to_bob(a, inst, "across nodes")
 
         # Without the listener B's IDLE would sleep until its timeout:
         # nothing on B wrote the message. A generous bound, so a loaded
@@ -119,10 +122,7 @@ def test_listener_resyncs_after_its_connection_is_cut(two, tmp_path):
             psql(inst.url, "SELECT pg_terminate_backend(pid) FROM"
                  " pg_stat_activity WHERE query LIKE 'LISTEN%'"
                  " AND pid <> pg_backend_pid()")
-            code, _ = submit(a, inst.ann, PASSWORD, inst.ann, [inst.bob],
-                             mail(inst.ann, inst.bob, "after the cut"))
-            assert code == 250
-            return time.monotonic()
+            return send_to_bob(a, inst, "after the cut")
 
         waited = idle_until_exists(b, inst.bob, cut_then_deliver, 10)
         assert waited is not None, "IDLE on node B never woke after the cut"

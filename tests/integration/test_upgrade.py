@@ -36,13 +36,12 @@ import uuid
 
 import pytest
 
-from conftest import (BIN, PASSWORD, ROOT, Instance, Server, fetch_folder,
-                      imap_session, make_instance, run, submit)
+from conftest import (BIN, PASSWORD, PG_BIN, ROOT, Instance, Server,
+                      fetch_folder, imap_session, make_instance, new_database,
+                      pg_sql, run, submit)
 
 STORE_AT = os.environ.get("STORE_AT",
                           str(ROOT / "build" / "tests" / "unit" / "store_at"))
-PG_BIN = "/usr/lib/postgresql/15/bin"
-PGCLUSTER = ROOT / "scripts" / "pgcluster.sh"
 NOW = int(time.time()) - 86400
 MESSAGE = (b"From: Old Sender <old.sender@example.org>\r\n"
            b"To: upgrade@example.nhs.uk\r\n"
@@ -165,13 +164,7 @@ class Pg:
         self.path = url
 
     def psql(self, sql, check=True):
-        proc = subprocess.run(
-            ["psql", self.path, "-X", "-q", "-A", "-t", "-F", "\x1f",
-             "-v", "ON_ERROR_STOP=1", "-c", sql],
-            capture_output=True, text=True, timeout=60)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"psql: {proc.stderr}\n{sql[:300]}")
-        return proc
+        return pg_sql(self.path, sql, check, sep="\x1f")
 
     def query(self, sql):
         return [tuple(line.split("\x1f"))
@@ -396,29 +389,8 @@ def template(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    if not os.path.exists(os.path.join(PG_BIN, "initdb")):
-        pytest.skip("no PostgreSQL 15 (scripts/deps.sh installs it)")
-    # Under /tmp itself: as root the cluster belongs to "postgres", who
-    # cannot enter pytest's owner-only directories.
-    where = f"/tmp/caremail-pg-{uuid.uuid4().hex[:12]}"
-    url = subprocess.run(["bash", str(PGCLUSTER), "start", where],
-                         check=True, capture_output=True, text=True,
-                         timeout=120).stdout.strip().splitlines()[-1]
-    yield url
-    subprocess.run(["bash", str(PGCLUSTER), "stop", where],
-                   capture_output=True, timeout=120)
-
-
-def new_database(cluster):
-    name = "u_" + uuid.uuid4().hex[:12]
-    Pg(cluster).execute(f"CREATE DATABASE {name}")
-    return cluster.rsplit("/", 1)[0] + "/" + name
-
-
-@pytest.fixture(scope="module")
 def pg_template(tmp_path_factory, cluster):
-    url = new_database(cluster)
+    url = new_database(cluster, "u_")
     path = tmp_path_factory.mktemp("pg-template") / "instance"
     run("init", "--dir", path, "--domain", "example.nhs.uk", "--store", url,
         "--admin-password-stdin", input=PASSWORD + "\n")
@@ -441,7 +413,7 @@ def instance_at(template, path, backend, version, cluster=None):
                 os.remove(path / name)
         db = Lite(path / "caremail.db")
     else:
-        db = Pg(new_database(cluster))
+        db = Pg(new_database(cluster, "u_"))
         conf = path / "caremail.conf"
         conf.write_text(conf.read_text().replace(template.url, db.path))
     assert int(store_at("make", backend, db.path, version)) == version
