@@ -16,9 +16,8 @@ import time
 import pytest
 
 from apiclient import Client
-from conftest import Instance, Server, run, PASSWORD
-from conftest import new_database
-from test_postgresql import person, psql
+from conftest import Instance, Server, PASSWORD
+from test_postgresql import person, pg_instance, psql  # noqa: F401
 
 LIMIT = 4
 # A day, the longest window there is: windows are aligned on the clock
@@ -28,12 +27,9 @@ WINDOW = 86400
 
 
 @pytest.fixture
-def two_nodes(tmp_path, cluster):
-    url = new_database(cluster)
-    one = tmp_path / "node1"
-    run("init", "--dir", one, "--domain", "care.example",
-        "--store", url, "--admin-password-stdin", input=PASSWORD + "\n")
-    inst = Instance(one, "care.example")
+def two_nodes(tmp_path, pg_instance):
+    inst = pg_instance
+    one, url = inst.dir, inst.url
     inst.run("org", "add", "--ods", "RL001", "--name", "Practice",
              "--type", "GP Practice")
     ann = person(inst, "RL001", "Ann", "Target")
