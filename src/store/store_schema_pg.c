@@ -420,6 +420,14 @@ static const char migration_29[] =
 	" window_start BIGINT NOT NULL, hits BIGINT NOT NULL);"
 	"CREATE INDEX rate_counts_window ON rate_counts(window_start);";
 
+/* Bodies outside the database: see store_schema_sqlite.c's migration_30. */
+static const char migration_30[] =
+	"ALTER TABLE bodies ADD COLUMN outside BIGINT NOT NULL DEFAULT 0"
+	" CHECK (outside IN (0, 1));"
+	"CREATE TABLE body_unref (body_id BIGINT PRIMARY KEY);"
+	"CREATE TABLE blob_doomed (hash TEXT COLLATE \"C\" PRIMARY KEY,"
+	" doomed_at BIGINT NOT NULL);";
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
@@ -427,6 +435,7 @@ const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing,
 	migration_28,
 	migration_29,
+	migration_30,
 	NULL,
 };
 

@@ -969,6 +969,26 @@ static const char migration_29[] =
 	" hits INTEGER NOT NULL) WITHOUT ROWID;"
 	"CREATE INDEX rate_counts_window ON rate_counts(window_start);";
 
+/*
+ * Bodies outside the database (issue 14 item 3, SPEC S7, store_blob.c):
+ * `outside` says the bytes are in the instance's blob store, by hash, and
+ * the row's data is empty. body_unref names bodies whose last copy may
+ * have gone (an expunge, a folder deleted, a queue row done), for the
+ * bodies step of the jobs run to forget when nothing refers to them.
+ * blob_doomed holds the hashes of forgotten outside bodies until their
+ * blobs are removed, in a later transaction that checks again that no
+ * body has come back with that hash (two phases, so a writer on another
+ * node is never left with a body row and no blob). Self-contained, so it
+ * can be renumbered.
+ */
+static const char migration_30[] =
+	"ALTER TABLE bodies ADD COLUMN outside INTEGER NOT NULL DEFAULT 0"
+	" CHECK (outside IN (0, 1));"
+	"CREATE TABLE body_unref (body_id INTEGER PRIMARY KEY);"
+	"CREATE TABLE blob_doomed ("
+	" hash TEXT PRIMARY KEY,"
+	" doomed_at INTEGER NOT NULL) WITHOUT ROWID;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -999,6 +1019,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_27,
 	migration_28,
 	migration_29,
+	migration_30,
 	NULL,
 };
 
