@@ -308,6 +308,8 @@ int cli_queue_bounce(struct cli_args *args, struct error *err);
 int cli_queue_delete(struct cli_args *args, struct error *err);
 int cli_queue_run(struct cli_args *args, struct error *err);
 int cli_secure_purge(struct cli_args *args, struct error *err);
+int cli_blobs_check(struct cli_args *args, struct error *err);
+int cli_blobs_move(struct cli_args *args, struct error *err);
 int cli_maintenance_on(struct cli_args *args, struct error *err);
 int cli_maintenance_off(struct cli_args *args, struct error *err);
 int cli_maintenance_status(struct cli_args *args, struct error *err);

@@ -294,6 +294,14 @@ static const struct cli_command cli_commands[] = {
 	{ "maintenance status", "",
 	  "Says whether maintenance mode is on, its message and expected end.",
 	  "", 0, 0, cli_maintenance_status },
+	{ "blobs check", "",
+	  "Reads every message body kept outside the database back from the "
+	  "blob store ([blobs]) and checks it against its SHA-256; exits 1 "
+	  "naming any missing or damaged.", "", 0, 0, cli_blobs_check },
+	{ "blobs move", "",
+	  "Moves the message bodies kept in the database out to the blob "
+	  "store [blobs] names, one at a time while mail flows; audited.",
+	  "", 0, 0, cli_blobs_move },
 	{ "jobs run", "[--at TIME] [--dry-run]",
 	  "Applies every lifecycle step due at TIME (default now) and sends "
 	  "its notices; --dry-run lists what would happen and who would be "

@@ -65,7 +65,8 @@ dir_person_lifecycle(const struct dir_ctx *ctx, int64_t person_id,
 			return error_set(err, ERROR_EXISTS, "%s is not deleted "
 				"and waiting to be purged", p.address);
 		int64_t n;
-		if (store_mailbox_purge(ctx->store, p.mailbox_id, &n, err) < 0 ||
+		if (store_mailbox_purge(ctx->store, p.mailbox_id, ctx->now, &n,
+			    err) < 0 ||
 		    store_lifecycle_set(ctx->store, p.id, p.status,
 			    p.status_changed_at, 0, at, ctx->now, err) < 0)
 			return -1;

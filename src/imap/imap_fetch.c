@@ -244,9 +244,16 @@ append_items(struct imap_session *s, struct str *out,
 	return 0;
 }
 
+/*
+ * One message's FETCH response, built whole before any of it is sent: 0
+ * sent, -1 the connection failed, and 1 when its body could not be read
+ * (a blob missing, damaged or out of reach: err says which), so nothing
+ * of it went out and the command goes on with the others.
+ */
 static int
 send_one(struct imap_session *s, const struct fetch_state *fs,
-	const struct store_message *m, size_t seq, bool seen_changed)
+	const struct store_message *m, size_t seq, bool seen_changed,
+	struct error *err)
 {
 	struct span msg = { "", 0 };
 	bool loaded = false, wrote = false;
@@ -259,15 +266,14 @@ send_one(struct imap_session *s, const struct fetch_state *fs,
 		return -1;
 	for (size_t i = 0; i < fs->f->section_count; i++) {
 		if (!loaded) {
-			struct error err;
 			if (mail_message_read(&s->user, &s->view.folder, m,
-				    s->msg, &msg.p, &msg.len, &err) < 0) {
+				    s->msg, &msg.p, &msg.len, err) < 0) {
 				log_warn("imap.fetch",
 					"peer=%s uid=%lld "
 					"reason=\"%s\"",
 					net_peer(s->conn), (long long)m->uid,
-					err.msg);
-				return -1;
+					err->msg);
+				return 1;
 			}
 			loaded = true;
 		}
@@ -329,7 +335,9 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 		f.section_count > 0 ? STORE_MESSAGE_COLUMNS_SEARCH :
 				      STORE_MESSAGE_COLUMNS_FLAGS;
 	struct imap_uid_range *ranges;
-	size_t range_count, sent = 0;
+	size_t range_count, sent = 0, unread = 0;
+	int64_t unread_uid = 0;
+	struct error unread_err;
 	if (imap_view_ranges(&s->view, &set, s->uid_command, s->cmd, &ranges,
 		    &range_count, &err) < 0)
 		return imap_reply_error(s, &err);
@@ -354,14 +362,27 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 					rows[i].uid);
 				if (seq == 0)
 					continue;
-				if (send_one(s, &fs, &rows[i], seq,
-					    changed[i]) < 0)
+				int rc = send_one(s, &fs, &rows[i], seq,
+					changed[i], &unread_err);
+				if (rc < 0)
 					return -1;
-				sent++;
+				if (rc > 0 && unread++ == 0)
+					unread_uid = rows[i].uid;
+				sent += rc == 0;
 			}
 			next = rows[count - 1].uid + 1;
 		}
 	}
+	/*
+	 * RFC 5530: UNAVAILABLE when the blob store could not be reached
+	 * (try again), SERVERBUG when a body is missing or damaged; the
+	 * administrator's log names the message (imap.fetch).
+	 */
+	if (unread > 0)
+		return imap_tagged(s, "NO", unread_err.code == ERROR_TEMPORARY ?
+			"UNAVAILABLE" : "SERVERBUG", "%zu of those messages"
+			" (the first UID %lld) could not be read: the others"
+			" were sent", unread, (long long)unread_uid);
 	if (imap_view_expunge_issued(s, ranges, range_count, sent))
 		return imap_tagged(s, "NO", "EXPUNGEISSUED",
 			"some of those messages have been expunged");

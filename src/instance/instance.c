@@ -172,7 +172,7 @@ instance_open(const char *dir, const char *const *overrides,
 	if (log_level_parse(config_get_str(inst->config, "log.level"), &level))
 		log_set_level(level);
 	if (instance_audit_load(inst, clock_now(), err) < 0 ||
-	    seal_key_load(inst, err) < 0)
+	    seal_key_load(inst, err) < 0 || instance_blobs_open(inst, err) < 0)
 		instance_close(&inst);
 	return inst;
 }
@@ -195,8 +195,9 @@ instance_close(struct instance **instp)
 	sodium_memzero(inst->audit_key, sizeof(inst->audit_key));
 	free(inst->seal_key_path);
 	sodium_memzero(inst->seal_key, sizeof(inst->seal_key));
-	config_free(&inst->config);
 	store_pool_free(&inst->pool);
+	instance_blobs_close(inst);
+	config_free(&inst->config);
 	if (inst->lock_fd >= 0)
 		close(inst->lock_fd);
 	free(inst);

@@ -43,6 +43,9 @@ struct instance {
 	char *seal_key_path;	/* secure.key: wraps encrypted messages' keys */
 	unsigned char seal_key[32];	/* MAIL_SEAL_KEY_BYTES; wiped */
 	int lock_fd;	/* INSTANCE_LOCK_FILE held shared; -1 for none */
+	/* Where bodies go outside the store ([blobs]); NULL: in the store. */
+	struct store_blobs *blobs;
+	char *blobs_dir;	/* the directory backend's, resolved; or NULL */
 };
 
 struct instance_init {
@@ -72,6 +75,14 @@ int instance_create(const struct instance_init *init, char **password_r,
 struct instance *instance_open(const char *dir, const char *const *overrides,
 	size_t override_count, struct error *err);
 void instance_close(struct instance **inst);
+
+/*
+ * Opens the blob store [blobs] names and makes it the one this process's
+ * stores use for bodies (instance_blobs.c); instance_open calls it.
+ * instance_blobs_close undoes it; instance_close calls it.
+ */
+int instance_blobs_open(struct instance *inst, struct error *err);
+void instance_blobs_close(struct instance *inst);
 
 /* A new store connection for the calling thread. */
 struct store *instance_store(const struct instance *inst, struct error *err);

@@ -27,6 +27,7 @@
 #include "instance/instance_internal.h"
 #include "store/store.h"
 #include "store/store_backup.h"
+#include "store/store_blob.h"
 
 _Static_assert(INSTANCE_BACKUP_TABLES == STORE_BACKUP_TABLES,
 	"a backup's report holds every table the store counts");
@@ -40,6 +41,7 @@ struct backup_run {
 	char store_rel[PATH_MAX];	/* the store, from the instance dir */
 	char anchor_rel[PATH_MAX];	/* the anchor likewise; "" outside */
 	char key_rel[PATH_MAX];		/* the audit key likewise */
+	char blobs_tmp_rel[PATH_MAX];	/* the blob directory's tmp/; "" */
 	bool without_key;		/* key_rel left out on purpose */
 	json_t *files;			/* the manifest's list */
 };
@@ -218,6 +220,10 @@ left_out(const struct backup_run *run, const char *dir_rel, const char *name,
 		return true;	/* copied before the store */
 	if (run->without_key && strcmp(rel, run->key_rel) == 0)
 		return true;
+	/* Blobs being written (store_blob_dir.c): whole ones are named. */
+	if (run->blobs_tmp_rel[0] != '\0' &&
+	    strcmp(dir_rel, run->blobs_tmp_rel) == 0)
+		return true;
 	if (dir_rel[0] == '\0' && strcmp(name, INSTANCE_LOCK_FILE) == 0)
 		return true;
 	/* A message arriving (core/spool.c), beside the store. */
@@ -292,6 +298,34 @@ walk(struct backup_run *run, const char *dir_rel, struct error *err)
 	}
 	free(names);
 	return rc;
+}
+
+/*
+ * Bodies outside the store ([blobs], docs/blobs.md). A blob directory in
+ * the instance directory is copied by the walk, after the store: a blob
+ * the copy of the store names is still there then, since a forgotten
+ * body's blob is kept a day (jobs_bodies.c). One elsewhere, or an S3
+ * bucket, is the operator's to keep.
+ */
+static void
+note_blobs(struct backup_run *run)
+{
+	const struct instance *inst = run->inst;
+	run->blobs_tmp_rel[0] = '\0';
+	if (inst->blobs_dir != NULL) {
+		char rel[PATH_MAX - 8];
+		if (inside_dir(run, inst->blobs_dir, rel, sizeof(rel)))
+			snprintf(run->blobs_tmp_rel,
+				sizeof(run->blobs_tmp_rel), "%s/tmp", rel);
+		else
+			warn(run, "blobs.path (%s) lies outside the instance "
+				"directory and is not in this backup: copy it "
+				"after this backup (blobs never change)",
+				inst->blobs_dir);
+	} else if (inst->blobs != NULL)
+		warn(run, "message bodies in the %s blob store are not in "
+			"this backup: keep the bucket versioned or replicated "
+			"(docs/blobs.md)", store_blobs_name(inst->blobs));
 }
 
 /* Files the instance names outside its directory: kept by hand. */
@@ -457,6 +491,7 @@ make_backup(struct backup_run *run, const char *target, const char *version,
 		return error_set(err, ERROR_TEMPORARY, "cannot make %s: %s",
 			run->files_dir, strerror(errno));
 	json_t *tables = json_object();
+	note_blobs(run);
 	int rc = copy_anchor(run, err);
 	if (rc == 0)
 		rc = copy_store(run, tables, err);

@@ -18,6 +18,7 @@ const struct jobs_step jobs_steps[] = {
 	{ "guests", jobs_guest_run },
 	{ "licences", jobs_licence_run },
 	{ "shared", jobs_shared_run },
+	{ "bodies", jobs_bodies_run },
 	{ NULL, NULL },
 };
 

@@ -73,6 +73,13 @@ int jobs_licence_run(const struct dir_ctx *ctx, struct store_writer *w,
 int jobs_shared_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
 
+/*
+ * The bodies step (SPEC S7, jobs_bodies.c): bodies nothing refers to are
+ * forgotten and their blobs outside the database removed, in two phases.
+ */
+int jobs_bodies_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
+
 /* The lifecycle step (SPEC L1-L7): transitions and warnings. */
 int jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);

@@ -278,6 +278,9 @@ mail_deliver(struct store_writer *w, const struct dir_ctx *ctx,
 	job.ctx.arena = a;
 	int rc = !job.delivers ? 0 : mail_body_prepare(m->data, m->size,
 		m->received_at, a, &job.body, err);
+	/* Into the blob store, if any, before the writers' lock is taken. */
+	if (rc == 0 && job.delivers)
+		rc = store_body_stage(ctx->store, &job.body.body, err);
 	if (rc == 0 && w != NULL)
 		rc = store_writer_run(w, run_deliver_job, &job, err);
 	else if (rc == 0) {

@@ -297,6 +297,8 @@ mail_message_append(const struct mail_user *u, const struct mail_folder *f,
 	struct mail_body b;
 	int rc = mail_body_prepare(m->data, m->size, m->internal_date, a, &b,
 		err);
+	if (rc == 0)
+		rc = store_body_stage(u->ctx->store, &b.body, err);
 	if (rc == 0) {
 		struct append_job job = { f->mailbox_id, f->id, m, &b, 0 };
 		rc = store_writer_run(u->writer, run_append_job, &job, err);

@@ -162,8 +162,11 @@ pop3_cmd_retr(struct pop3_session *s, struct span arg, bool top)
 	size_t size;
 	struct error err;
 	if (mail_message_read(&s->mail, &s->inbox, &m->row, s->scratch, &data,
-		    &size, &err) < 0)
+		    &size, &err) < 0) {
+		log_warn("pop3.retr", "uid=%lld reason=\"%s\"",
+			(long long)m->row.uid, err.msg);
 		return pop3_err(s, "the message cannot be read just now");
+	}
 	pop3_ok(s, "%lld octets", (long long)m->row.size);
 	return send_stuffed(s, span_make(data, size), top, lines);
 }

@@ -153,6 +153,9 @@ store_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 		    "  WHERE folder_id = ?))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "ii", folder_id, folder_id) < 0 ||
+		store_exec(st, err, "INSERT INTO body_unref (body_id)"
+		    " SELECT DISTINCT body_id FROM messages WHERE folder_id = ?"
+		    " ON CONFLICT (body_id) DO NOTHING", "i", folder_id) < 0 ||
 		store_exec(st, err, "DELETE FROM messages WHERE folder_id = ?",
 			"i", folder_id) < 0)
 		return -1;
@@ -440,7 +443,11 @@ store_message_expunge(struct store *st, int64_t folder_id, int64_t uid,
 		    " COALESCE((SELECT size FROM messages"
 		    "  WHERE folder_id = ? AND uid = ?), 0))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
-		    "iii", folder_id, uid, folder_id) < 0)
+		    "iii", folder_id, uid, folder_id) < 0 ||
+	    store_exec(st, err, "INSERT INTO body_unref (body_id)"
+		    " SELECT body_id FROM messages WHERE folder_id = ? AND"
+		    " uid = ? ON CONFLICT (body_id) DO NOTHING",
+		    "ii", folder_id, uid) < 0)
 		return -1;
 	return store_exec(st, err,
 		       "DELETE FROM messages WHERE folder_id = ? AND uid = ?",

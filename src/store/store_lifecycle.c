@@ -68,28 +68,20 @@ store_lifecycle_set(struct store *st, int64_t person_id,
 }
 
 int
-store_mailbox_purge(struct store *st, int64_t mailbox_id,
+store_mailbox_purge(struct store *st, int64_t mailbox_id, int64_t now,
 	int64_t *messages_r, struct error *err)
 {
 	/* The bodies first named, so the unreferenced can be found after. */
-	if (store_exec(st, err, "CREATE TEMP TABLE IF NOT EXISTS purge_bodies"
-		    " (id INTEGER PRIMARY KEY)", "") < 0 ||
-	    store_exec(st, err, "DELETE FROM purge_bodies", "") < 0 ||
-	    store_exec(st, err, "INSERT INTO purge_bodies (id)"
+	if (store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT DISTINCT m.body_id FROM messages m JOIN folders f"
-		    " ON f.id = m.folder_id WHERE f.mailbox_id = ?",
-		    "i", mailbox_id) < 0)
+		    " ON f.id = m.folder_id WHERE f.mailbox_id = ?"
+		    " ON CONFLICT (body_id) DO NOTHING", "i", mailbox_id) < 0)
 		return -1;
 	int64_t n = store_exec(st, err, "DELETE FROM messages WHERE folder_id"
 		" IN (SELECT id FROM folders WHERE mailbox_id = ?)",
 		"i", mailbox_id);
-	if (n < 0 ||
-	    store_exec(st, err, "DELETE FROM bodies WHERE id IN"
-		    " (SELECT id FROM purge_bodies) AND NOT EXISTS"
-		    " (SELECT 1 FROM messages WHERE body_id = bodies.id)"
-		    " AND NOT EXISTS"
-		    " (SELECT 1 FROM queue WHERE body_id = bodies.id)", "") < 0 ||
-	    store_exec(st, err, "DELETE FROM purge_bodies", "") < 0 ||
+	int64_t forgotten = 0;
+	if (n < 0 || store_bodies_forget(st, now, -1, &forgotten, err) < 0 ||
 	    store_exec(st, err, "UPDATE mailboxes SET used_bytes = 0"
 		    " WHERE id = ?", "i", mailbox_id) < 0)
 		return -1;

@@ -38,10 +38,12 @@ int store_lifecycle_set(struct store *st, int64_t person_id,
 
 /*
  * Destroys every message in the mailbox and every body no message or
- * queued copy still references; the mailbox row and its address stay.
+ * queued copy still references (store_bodies_forget: blobs outside the
+ * database go at the next store_blobs_sweep); the mailbox row and its
+ * address stay.
  * *messages_r counts the messages destroyed.
  */
-int store_mailbox_purge(struct store *st, int64_t mailbox_id,
+int store_mailbox_purge(struct store *st, int64_t mailbox_id, int64_t now,
 	int64_t *messages_r, struct error *err);
 
 /* Records a notice; 1 when new, 0 when it was already sent. */

@@ -191,6 +191,10 @@ store_queue_retry(struct store *st, int64_t id, int64_t now,
 int
 store_queue_delete(struct store *st, int64_t id, struct error *err)
 {
+	if (store_exec(st, err, "INSERT INTO body_unref (body_id)"
+		    " SELECT body_id FROM queue WHERE id = ?"
+		    " ON CONFLICT (body_id) DO NOTHING", "i", id) < 0)
+		return -1;
 	int64_t n = store_exec(st, err,
 		"DELETE FROM queue WHERE id = ?"
 		" AND status IN ('queued', 'in_flight')", "i", id);
