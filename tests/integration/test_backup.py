@@ -15,6 +15,8 @@ import stat
 import threading
 import time
 
+import pytest
+
 from conftest import Instance, Server, assert_sentence, imap_session, run
 
 PW = "a long password for the restore test"
@@ -75,7 +77,14 @@ def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
-def test_restore_drill_under_load(instance, tmp_path):
+@pytest.mark.parametrize("blobs", ["database", "directory"])
+def test_restore_drill_under_load(instance, tmp_path, blobs):
+    # Bodies in the store, or in a blob directory inside the instance
+    # (docs/blobs.md), which the backup copies after the store.
+    if blobs == "directory":
+        conf = instance.dir / "caremail.conf"
+        conf.write_text(re.sub(r"(?m)^backend = database$",
+                               "backend = directory", conf.read_text()))
     # A directory worth comparing: 300 people, lists, roles, grants.
     instance.run("demo")
     rcpt = person(instance, "J81001", "Rhian", "Owens")
@@ -125,6 +134,24 @@ def test_restore_drill_under_load(instance, tmp_path):
     assert not any(p.endswith(("-wal", "-shm")) for p in listed)
     assert made["tables"] == manifest["tables"]
     assert manifest["tables"]["messages"] >= len(before)
+    blob_files = {p for p, f in listed.items()
+                  if p.startswith("blobs/") and f["type"] == "file"}
+    if blobs == "directory":
+        # Every body the copied store names is there, whole; nothing
+        # half-written from blobs/tmp.
+        db = sqlite3.connect(backup / "instance" / "caremail.db")
+        try:
+            named = {h for h, in db.execute(
+                "SELECT hash FROM bodies WHERE outside = 1")}
+        finally:
+            db.close()
+        assert len(named) >= len(before)
+        assert {f"blobs/{h[:2]}/{h}" for h in named} <= blob_files
+        assert not any(p.startswith("blobs/tmp/") for p in blob_files)
+        for h in list(named)[:20]:
+            assert listed[f"blobs/{h[:2]}/{h}"]["sha256"] == h
+    else:
+        assert blob_files == set()
 
     # Restored into a new directory, then served again.
     target = tmp_path / "restored"

@@ -31,7 +31,15 @@ def node(inst, tmp_path, name, extra=()):
 
 @pytest.fixture
 def two(pg_instance, tmp_path):
+    """The recipe's instance: PostgreSQL and one blob directory outside
+    the instance directory, as shared storage both nodes mount."""
     inst = pg_instance
+    inst.blobs = tmp_path / "shared-blobs"
+    conf = inst.dir / "caremail.conf"
+    text = re.sub(r"(?m)^backend = database$", "backend = directory",
+                  conf.read_text())
+    conf.write_text(re.sub(r"(?m)^path = blobs$", f"path = {inst.blobs}",
+                           text))
     inst.run("org", "add", "--ods", "TN001", "--name", "Two Nodes",
              "--type", "GP Practice")
     inst.ann = person(inst, "TN001", "Ann", "Sender")
@@ -102,6 +110,12 @@ def test_idle_on_one_node_wakes_for_mail_through_the_other(two, tmp_path):
         assert [m["Subject"] for m in read_folder(b, inst.bob, PASSWORD)] \
             == ["across nodes"]
         assert "store.listen_lost" not in b.logs()
+        # The body A stored went to the shared directory, not the
+        # database, and B read it from there.
+        hashes = psql(inst.url, "SELECT hash FROM bodies WHERE outside = 1"
+                      " AND length(data) = 0").split()
+        assert len(hashes) == 1
+        assert (inst.blobs / hashes[0][:2] / hashes[0]).is_file()
     finally:
         a.stop()
         b.stop()
