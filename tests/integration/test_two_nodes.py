@@ -19,6 +19,7 @@ import uuid
 
 import pytest
 
+from apiclient import global_admin, q
 from conftest import PASSWORD, Server, read_folder, submit
 from test_postgresql import mail, person, pg_instance, psql  # noqa: F401
 
@@ -296,3 +297,35 @@ def test_outbound_queue_sends_each_message_once_from_two_nodes(two,
         assert sorted(subjects) == sorted(f"out-{i}" for i in range(count))
         assert int(psql(inst.url, "SELECT COUNT(*) FROM queue WHERE"
                         " status = 'delivered'")) == count
+
+
+def test_a_portal_session_works_through_either_node(two, tmp_path):
+    """The portal's session, its CSRF token and what it changes are in
+    the database: an administrator signed in through node A carries on
+    through node B, and signing out on B ends the session on A too."""
+    inst = two
+    a = node(inst, tmp_path, "a")
+    b = node(inst, tmp_path, "b")
+    try:
+        ga = global_admin(a, inst)
+        made = ga.ok("POST", "/users", {"org": "TN001", "first_name": "Cara",
+                                        "last_name": "Across"}, status=201)
+        ga.server = b
+        got = ga.ok("GET", "/users/" + q(made["address"]))
+        assert got["first_name"] == "Cara"
+        ga.ok("PATCH", "/users/" + q(made["address"]),
+              {"job_title": "Practice Nurse"})
+        ga.server = a
+        assert ga.ok("GET", "/users/" + q(made["address"]))[
+            "job_title"] == "Practice Nurse"
+        ga.server = b
+        cookie = ga.cookie
+        assert ga.call("GET", "/me")[0] == 200
+        assert ga.call("DELETE", "/session")[0] == 200
+        # The old cookie, replayed on A: the session has gone there too.
+        ga.server = a
+        ga.cookie = cookie
+        assert ga.call("GET", "/me")[0] == 401
+    finally:
+        a.stop()
+        b.stop()
