@@ -14,22 +14,30 @@
 #include "str.h"
 #include "xmalloc.h"
 
+int
+file_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
 static int
 fsync_parent_dir(const char *path)
 {
 	char copy[4096];
 	if (str_copy(copy, sizeof(copy), path) < 0)
 		return -1;
-	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
+	return file_sync_dir(dirname(copy));
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+file_write_fd(int fd, const void *data, size_t len)
 {
 	const char *p = data;
 	while (len > 0) {
@@ -65,7 +73,7 @@ write_into_place(const char *path, const void *data, size_t len, mode_t mode,
 	if (fd < 0)
 		return error_set(err, ERROR_INTERNAL, "cannot create %s: %s",
 			tmp, strerror(errno));
-	if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
+	if (file_write_fd(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
 	    fsync(fd) < 0) {
 		int saved = errno;
 		close(fd);

@@ -36,4 +36,10 @@ int file_make_dirs(const char *path, mode_t mode, struct error *err);
 
 bool file_exists(const char *path);
 
+/* Writes all of data to fd, again after EINTR; -1 with errno. */
+int file_write_fd(int fd, const void *data, size_t len);
+
+/* Syncs a directory, so names made or removed in it last; -1 with errno. */
+int file_sync_dir(const char *dir);
+
 #endif

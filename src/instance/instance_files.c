@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/file.h"
 #include "core/xmalloc.h"
 #include "instance/instance_internal.h"
 
@@ -24,21 +25,6 @@ io_fail(struct error *err, const char *what, const char *path, int errnum)
 	return error_set(err, errnum == ENOSPC || errnum == EDQUOT ?
 		ERROR_NO_SPACE : ERROR_TEMPORARY, "cannot %s %s: %s", what,
 		path, strerror(errnum));
-}
-
-static int
-write_all(int fd, const unsigned char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /*
@@ -67,7 +53,7 @@ pump(int fd, int out_fd, crypto_hash_sha256_state *h, uint64_t *size_r,
 		}
 		crypto_hash_sha256_update(h, buf, (unsigned long long)n);
 		*size_r += (uint64_t)n;
-		if (out_fd >= 0 && write_all(out_fd, buf, (size_t)n) < 0) {
+		if (out_fd >= 0 && file_write_fd(out_fd, buf, (size_t)n) < 0) {
 			*failed_write_r = true;
 			rc = -1;
 			break;
@@ -157,14 +143,8 @@ instance_file_copy(const char *from, const char *to, mode_t mode,
 int
 instance_dir_sync(const char *path, struct error *err)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return io_fail(err, "open", path, errno);
-	int rc = fsync(fd);
-	int saved = errno;
-	close(fd);
-	if (rc < 0)
-		return io_fail(err, "flush", path, saved);
+	if (file_sync_dir(path) < 0)
+		return io_fail(err, "flush", path, errno);
 	return 0;
 }
 

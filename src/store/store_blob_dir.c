@@ -78,33 +78,6 @@ blob_path(const struct dir_blobs *d, const char *hash, bool dir_only,
 }
 
 static int
-sync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
-static int
-write_all(int fd, const void *data, size_t size)
-{
-	const char *p = data;
-	while (size > 0) {
-		ssize_t n = write(fd, p, size);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		size -= (size_t)n;
-	}
-	return 0;
-}
-
-static int
 failed(const char *what, const char *path, struct error *err)
 {
 	return error_set(err, ERROR_TEMPORARY, "the blob store cannot %s %s:"
@@ -128,7 +101,7 @@ dir_put(void *impl, const char *hash, const void *data, size_t size,
 		O_CLOEXEC, 0600);
 	if (fd < 0)
 		return failed("create", tmp, err);
-	if (write_all(fd, data, size) < 0 || fsync(fd) < 0) {
+	if (file_write_fd(fd, data, size) < 0 || fsync(fd) < 0) {
 		int saved = errno;
 		close(fd);
 		unlink(tmp);
@@ -142,7 +115,7 @@ dir_put(void *impl, const char *hash, const void *data, size_t size,
 		errno = saved;
 		return failed("name", final, err);
 	}
-	if (sync_dir(dir) < 0)
+	if (file_sync_dir(dir) < 0)
 		return failed("sync the directory", dir, err);
 	return 0;
 }
@@ -208,7 +181,7 @@ dir_remove(void *impl, const char *hash, struct error *err)
 	blob_path(d, hash, true, dir, sizeof(dir));
 	if (unlink(path) < 0 && errno != ENOENT)
 		return failed("remove", path, err);
-	if (sync_dir(dir) < 0 && errno != ENOENT)
+	if (file_sync_dir(dir) < 0 && errno != ENOENT)
 		return failed("sync the directory", dir, err);
 	return 0;
 }
