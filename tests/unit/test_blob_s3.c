@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -51,6 +52,8 @@ struct stub {
 /* The stub of most tests: plain HTTP on the loopback, bucket "bucket". */
 static struct stub main_stub;
 static char url[128];
+/* The HTTPS stub of test_tls, stopped by its teardown if the test fails. */
+static struct stub tls_stub;
 
 static void
 hex_sha256(const void *data, size_t size, char hex[STORE_BLOB_HASH_SIZE])
@@ -77,6 +80,8 @@ stub_start(struct stub *st, char *const *extra)
 		return -1;
 	st->pid = fork();
 	if (st->pid == 0) {
+		/* A test that fails and exits takes its stub with it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		dup2(fds[1], 1);
 		close(fds[0]);
 		close(fds[1]);
@@ -692,10 +697,11 @@ test_tls(void **state)
 	char *const extra[] = {
 		"--tls-cert", cert, "--tls-key", key, NULL,
 	};
-	struct stub tls = { 0 };
-	assert_int_equal(stub_start(&tls, extra), 0);
+	struct stub *tls = &tls_stub;
+	assert_int_equal(stub_start(tls, extra), 0);
+	unlink(key);
 	char u[64];
-	snprintf(u, sizeof(u), "https://127.0.0.1:%d/bucket", tls.port);
+	snprintf(u, sizeof(u), "https://127.0.0.1:%d/bucket", tls->port);
 
 	struct store_blob_config c = config();
 	c.s3_url = u;
@@ -720,10 +726,16 @@ test_tls(void **state)
 		fail_msg("%s", err.msg);
 	store_blobs_close(&b);
 
-	stub_stop(&tls);
+	stub_stop(tls);
 	unlink(cert);
-	unlink(key);
 	rmdir(dir);
+}
+
+static int
+tls_teardown(void **state)
+{
+	stub_stop(&tls_stub);
+	return 0;
 }
 
 int
@@ -745,7 +757,7 @@ main(void)
 		cmocka_unit_test_teardown(test_no_bucket, no_fault),
 		cmocka_unit_test_teardown(test_damaged, no_fault),
 		cmocka_unit_test_teardown(test_threads, no_fault),
-		cmocka_unit_test(test_tls),
+		cmocka_unit_test_teardown(test_tls, tls_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
