@@ -104,8 +104,10 @@ static bool
 is_prefix(const char *p)
 {
 	size_t n = strlen(p);
+	if (n == 0)
+		return true;
 	if (n > S3_PREFIX_MAX || p[0] == '/')
-		return n == 0;
+		return false;
 	for (size_t i = 0; i < n; i++)
 		if (!is_alnum(p[i]) && strchr("-._~/", p[i]) == NULL)
 			return false;
@@ -439,16 +441,17 @@ handle_take(struct s3_blobs *s)
 	if (s->idle_count > 0)
 		c = s->idle[--s->idle_count];
 	pthread_mutex_unlock(&s->lock);
-	if (c == NULL)
-		return curl_easy_init();
-	/* Options go, the open connection and TLS session stay. */
-	curl_easy_reset(c);
-	return c;
+	return c != NULL ? c : curl_easy_init();
 }
 
 static void
 handle_give(struct s3_blobs *s, CURL *c)
 {
+	/*
+	 * Its options go, with every pointer to the finished call's buffers
+	 * and headers; its open connection and TLS session stay.
+	 */
+	curl_easy_reset(c);
 	pthread_mutex_lock(&s->lock);
 	if (s->idle_count < S3_IDLE_MAX) {
 		s->idle[s->idle_count++] = c;
@@ -648,12 +651,8 @@ s3_request(struct s3_blobs *s, struct s3_call *call, struct error *err)
 		find_code(call);
 		result = 0;
 	}
-	if (call->handle != NULL) {
-		/* The handle must not keep pointers to what is freed here. */
-		curl_easy_setopt(call->handle, CURLOPT_HTTPHEADER, NULL);
-		curl_easy_setopt(call->handle, CURLOPT_ERRORBUFFER, NULL);
+	if (call->handle != NULL)
 		handle_give(s, call->handle);
-	}
 	free_headers(headers);
 	arena_free(&a);
 	return result;
@@ -667,14 +666,16 @@ status_failed(struct s3_blobs *s, const struct s3_call *call,
 	const char *code = call->code[0] != '\0' ? call->code : "no code";
 	/*
 	 * An operator's error (a wrong key, secret, region or clock), but
-	 * mail is deferred, not lost, while it is put right.
+	 * mail is deferred, not lost, while it is put right. AWS answers a
+	 * wrong region with 400 AuthorizationHeaderMalformed.
 	 */
-	if (call->status == 403)
+	if (call->status == 403 ||
+	    strcmp(code, "AuthorizationHeaderMalformed") == 0)
 		return error_set(err, ERROR_TEMPORARY, "the S3 store refused "
-			"the signature or the key (403 %s) for %s of blob %s: "
+			"the signature or the key (%ld %s) for %s of blob %s: "
 			"check blobs.s3_access_key, blobs.s3_secret_file, "
-			"blobs.s3_region and the clock", code, call->method,
-			call->hash);
+			"blobs.s3_region and the clock", call->status, code,
+			call->method, call->hash);
 	if (call->status == 404 && strcmp(code, "NoSuchBucket") == 0)
 		return error_set(err, ERROR_TEMPORARY, "the S3 store at %s has "
 			"no bucket %s (blobs.s3_url)", s->host, s->base_path);
