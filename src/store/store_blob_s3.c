@@ -369,7 +369,8 @@ s3_read(char *out, size_t size, size_t count, void *arg)
 	size_t n = size * count;
 	if (n > call->body_size - call->sent)
 		n = call->body_size - call->sent;
-	memcpy(out, call->body + call->sent, n);
+	if (n > 0)	/* a blob of 0 bytes may come with no pointer */
+		memcpy(out, call->body + call->sent, n);
 	call->sent += n;
 	return n;
 }
