@@ -45,6 +45,7 @@ import hashlib
 import hmac
 import os
 import re
+import socket
 import ssl
 import sys
 import threading
@@ -245,6 +246,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        # Headers and body go in two writes: without this, Nagle's
+        # algorithm holds the body for the client's delayed ACK (40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if isinstance(self.connection, ssl.SSLSocket):
             try:
                 self.connection.do_handshake()
