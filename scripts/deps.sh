@@ -24,6 +24,9 @@ packages=(
 	python3-aiosmtpd	# SMTP sinks for the outbound client tests
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)
+	# The fake S3 store (tests/lib/s3stub.py) checks each request's SigV4
+	# signature with botocore's own signer, not ours (tests/unit/test_blob_s3.c).
+	python3-botocore
 	ldnsutils	# ldns-keygen, ldns-signzone: a signed test zone
 	# A real Prometheus scrapes /metrics (tests/integration/test_metrics.py),
 	# started by the test on its own port and storage directory, so a

@@ -1,5 +1,6 @@
 /*
- * One HTTPS POST, and one bounded GET, by libcurl (GnuTLS flavour): certificate and name
+ * One HTTPS POST, and one bounded GET, by libcurl (GnuTLS flavour), and the
+ * options the S3 blob store's requests share with them: certificate and name
  * verification on, TLS 1.2 or later with the listeners' cipher rules (checked
  * before the request goes), every step within the timeout. Layer: core. RFC 9110, RFC 6125 (name checks).
  * SECURITY: verification is never optional; the bearer token is never
@@ -25,6 +26,17 @@ static void
 https_global_init(void)
 {
 	https_global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int
+https_curl_start(struct error *err)
+{
+	pthread_once(&https_once, https_global_init);
+	if (https_global_rc != CURLE_OK)
+		return error_set(err, ERROR_INTERNAL,
+			"cannot start libcurl: %s",
+			curl_easy_strerror(https_global_rc));
+	return 0;
 }
 
 /* The reply's body is not read: only its status matters. */
@@ -104,29 +116,37 @@ https_check(const struct https_post *p, struct error *err)
 	} while (0)
 
 /*
- * What every request of ours is, GET or POST: HTTPS only, the certificate
- * and name checked, TLS 1.2 at least, no redirect, no proxy (not from the
- * environment either), a deadline. CURLE_OK when every option took.
+ * What every request of ours is, GET or POST, here or in the S3 blob store
+ * (https.h): HTTPS only, the certificate and name checked, TLS 1.2 at
+ * least, no redirect, no proxy (not from the environment either), a
+ * deadline. CURLE_OK when every option took.
  */
-static CURLcode
-https_common(CURL *c, const char *url, const char *ca_file, int timeout_ms,
-	char *errbuf)
+int
+https_curl_options(void *handle, const char *url, const char *ca_file,
+	int timeout_ms, bool allow_http, char *errbuf)
 {
+	CURL *c = handle;
 	long timeout = timeout_ms > 0 ? timeout_ms : 1;
+	bool tls = strncmp(url, "https://", 8) == 0;
 	CURLcode rc = CURLE_OK;
 	SET(CURLOPT_ERRORBUFFER, errbuf);
 	SET(CURLOPT_NOSIGNAL, 1L);	/* threads: no SIGALRM for DNS */
 	SET(CURLOPT_URL, url);
-	SET(CURLOPT_PROTOCOLS_STR, "https");
+	SET(CURLOPT_PROTOCOLS_STR, allow_http ? "http,https" : "https");
 	/* RFC 8461 §3.3 too: a policy is never taken from a redirect. */
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
 	SET(CURLOPT_PROXY, "");
 	SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	SET(CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-	/* SECURITY.md items 1 and 2, as the servers have them. */
-	SET(CURLOPT_PREREQFUNCTION, https_prereq);
-	SET(CURLOPT_PREREQDATA, c);
+	/*
+	 * SECURITY.md items 1 and 2, as the servers have them. Plain HTTP
+	 * has no session to check: the caller allowed it for the loopback.
+	 */
+	if (tls) {
+		SET(CURLOPT_PREREQFUNCTION, https_prereq);
+		SET(CURLOPT_PREREQDATA, c);
+	}
 	if (ca_file != NULL && ca_file[0] != '\0') {
 		/* The given file only, not it and the system's CAs. */
 		SET(CURLOPT_CAINFO, ca_file);
@@ -134,7 +154,15 @@ https_common(CURL *c, const char *url, const char *ca_file, int timeout_ms,
 	}
 	SET(CURLOPT_CONNECTTIMEOUT_MS, timeout);
 	SET(CURLOPT_TIMEOUT_MS, timeout);
-	return rc;
+	return (int)rc;
+}
+
+static CURLcode
+https_common(CURL *c, const char *url, const char *ca_file, int timeout_ms,
+	char *errbuf)
+{
+	return (CURLcode)https_curl_options(c, url, ca_file, timeout_ms, false,
+		errbuf);
 }
 
 /* Every option that can fail, set in one place; CURLE_OK when all took. */

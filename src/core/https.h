@@ -57,4 +57,25 @@ struct https_get {
 int https_get(const struct https_get *g, struct arena *a, struct span *body_r,
 	bool *cert_failed_r, struct error *err);
 
+/*
+ * For another libcurl user of caremail (the S3 blob store, store/): starts
+ * libcurl once per process (curl_global_init is not thread-safe
+ * everywhere); ERROR_INTERNAL if it cannot.
+ */
+int https_curl_start(struct error *err);
+
+/*
+ * Sets on a libcurl easy handle (a CURL *, void here so that this header
+ * needs no curl.h) the options every request of caremail has: the URL,
+ * https only, the certificate and its name checked (against ca_file only
+ * when one is given), TLS 1.2 or later with ECDHE and an AEAD cipher
+ * (checked once connected, before anything is sent: a weaker session ends
+ * in CURLE_ABORTED_BY_CALLBACK), no redirect, no proxy, timeout_ms for the
+ * whole exchange. allow_http lets an http:// URL through too: only for a
+ * caller that has checked the host is the loopback (tests). errbuf is
+ * CURL_ERROR_SIZE bytes. Returns the CURLcode: 0 when every option took.
+ */
+int https_curl_options(void *handle, const char *url, const char *ca_file,
+	int timeout_ms, bool allow_http, char *errbuf);
+
 #endif

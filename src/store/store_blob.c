@@ -24,6 +24,7 @@ struct store_blobs {
 
 static const struct store_blob_ops *const backends[] = {
 	&store_blob_dir_ops,
+	&store_blob_s3_ops,
 };
 
 /* Set once when an instance opens, read by every connection's thread. */

@@ -2,8 +2,9 @@
  * AWS Signature Version 4 (core/sigv4): the signer reproduces, byte for
  * byte, what AWS publishes for its own examples — the canonical request,
  * the string to sign, the signing key, the signature and the Authorization
- * header. A local fake S3 server checks no signature, so these published
- * values are the only proof the blob store will be let in. Sources:
+ * header. A fake S3 server proves only that two signers agree
+ * (tests/lib/s3stub.py checks ours with botocore's, in test_blob_s3.c), so
+ * these published values are the proof that AWS's own would. Sources:
  *   [IAM]  the IAM guide's worked example, GET iam ListUsers, 20150830
  *          (docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html
  *          and the former general reference's sigv4-calculate-signature page
