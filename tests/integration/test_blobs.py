@@ -8,12 +8,17 @@ missing or damaged blob, and IMAP refuses to pass a damaged one off as
 the message."""
 import hashlib
 import imaplib
+import os
 import re
 import smtplib
 import sqlite3
+import sys
 import time
 
-from conftest import Server, assert_sentence, imap_session
+from conftest import ROOT, Server, assert_sentence, imap_session
+
+sys.path.insert(0, str(ROOT / "tests" / "lib"))
+from s3stub import S3Stub  # noqa: E402
 
 PW = "a long password for the blob test"
 DAY = 86400
@@ -208,3 +213,63 @@ def test_a_blob_directory_that_cannot_be_used_is_named(instance, org):
     set_blobs_path.write_text(text)
     sentence = instance.fails("user", "list")
     assert "blobs.s3_secret_file" in sentence
+
+
+def test_bodies_in_s3_through_serve(instance, org, tmp_path):
+    """The same story against an S3 store that checks every signature
+    (tests/lib/s3stub.py, with botocore): the body is one object, IMAP
+    reads it, a store answering 503 defers mail with a 4xx (never lost),
+    and the jobs run removes the object a day after the last copy goes."""
+    secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    secret_file = tmp_path / "s3-secret"
+    secret_file.write_text(secret + "\n")
+    os.chmod(secret_file, 0o600)
+    with S3Stub(access_key="AKIDCAREMAIL", secret=secret,
+                region="eu-west-2") as s3:
+        conf = instance.dir / "caremail.conf"
+        text = re.sub(r"(?m)^backend = database$", "backend = s3",
+                      conf.read_text())
+        for key, value in (("s3_url", f"http://127.0.0.1:{s3.port}/mail"),
+                           ("s3_prefix", "bodies/"),
+                           ("s3_region", "eu-west-2"),
+                           ("s3_access_key", "AKIDCAREMAIL"),
+                           ("s3_secret_file", str(secret_file))):
+            text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}",
+                              text)
+            assert n == 1, key
+        conf.write_text(text)
+        alice = person(instance, org, "Alice", "Stone")
+        server = Server(instance, False, tmp_path / "serve.log")
+        try:
+            server.wait_ready()
+            send(server, [alice], "s3")
+            assert list(s3.objects) == [
+                f"/mail/bodies/{h}" for h, in db_rows(
+                    instance, "SELECT hash FROM bodies WHERE outside = 1"
+                    " AND length(data) = 0")]
+            stored = next(iter(s3.objects.values()))
+            assert read_inbox(server, alice) == [stored]
+            # A store that fails: mail is deferred, not lost or bounced.
+            s3.fault = 503
+            try:
+                send(server, [alice], "while down")
+                raise AssertionError("accepted with the store down")
+            except smtplib.SMTPDataError as e:
+                assert 400 <= e.smtp_code < 500, e
+            s3.fault = None
+            send(server, [alice], "after")
+            assert len(read_inbox(server, alice)) == 2
+            expunge_all(server, alice)
+        finally:
+            server.stop()
+        assert secret not in (tmp_path / "serve.log").read_text()
+        keys = sorted(s3.objects)
+        now = int(time.time())
+        jobs(instance, now)
+        assert len(s3.objects) == 2, "kept a day"
+        items = [i for i in jobs(instance, now + 2 * DAY)
+                 if i["step"] == "bodies"]
+        assert [i["told"] for i in items] == [
+            "0 bodies forgotten; 2 blobs removed"]
+        assert s3.objects == {}
+        assert sorted(p for m, p, _ in s3.log if m == "DELETE") == keys
