@@ -300,15 +300,23 @@ store_deliver_set(struct store *st, int64_t scope,
 		missing_inbox(st, scope, err);
 		charged = -1;
 	}
-	if (charged < 0 ||
-	    store_exec(st, err,
-		    "INSERT INTO queue (body_id, sender, recipient,"
-		    " created_at, next_attempt_at, ret, envid, notify, orcpt)"
-		    " SELECT ?, ?, address, ?, ?, ?, ?, notify, orcpt FROM"
-		    " expansion_remote WHERE scope = ?",
-		    "itiitti", d->body_id, d->sender, d->internal_date,
-		    d->internal_date, d->ret != NULL ? d->ret : "",
-		    d->envid != NULL ? d->envid : "", scope) < 0) {
+	int64_t queued = charged < 0 ? -1 : store_exec(st, err,
+		"INSERT INTO queue (body_id, sender, recipient,"
+		" created_at, next_attempt_at, ret, envid, notify, orcpt)"
+		" SELECT ?, ?, address, ?, ?, ?, ?, notify, orcpt FROM"
+		" expansion_remote WHERE scope = ?",
+		"itiitti", d->body_id, d->sender, d->internal_date,
+		d->internal_date, d->ret != NULL ? d->ret : "",
+		d->envid != NULL ? d->envid : "", scope);
+	/*
+	 * A body given to nobody (every recipient gone from the set) is
+	 * looked at by the next bodies sweep, so it is not kept for ever.
+	 */
+	if (queued < 0 || (delivered == 0 && queued == 0 &&
+			      store_exec(st, err, "INSERT INTO body_unref"
+				      " (body_id) VALUES (?) ON CONFLICT"
+				      " (body_id) DO NOTHING", "i",
+				      d->body_id) < 0)) {
 		store_rollback(st);
 		return -1;
 	}

@@ -21,6 +21,7 @@
 #include "core/error.h"
 #include "store/store.h"
 #include "store/store_blob.h"
+#include "store/store_expand.h"
 #include "store/store_folder.h"
 #include "store/store_mail.h"
 #include "store/store_mailbox.h"
@@ -376,6 +377,41 @@ test_a_body_still_shown_is_kept(void **state)
 	assert_true(blob_there(f, bd.hash));
 }
 
+/* A body given to nobody is looked at by the sweep, not kept for ever. */
+static void
+test_a_body_delivered_to_nobody_is_forgotten(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store *st = f->u.st;
+	struct body bd;
+	body_of(&bd, "Subject: nobody\r\n\r\nevery recipient gone\r\n");
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_set_begin(st, &err), 0);
+	int64_t body_id = store_body_put(st, &bd.b, &err);
+	assert_true(body_id > 0);
+	struct store_delivery d = { .body_id = body_id,
+		.size = (int64_t)bd.size, .internal_date = 100,
+		.sender = "a@x.example" };
+	int64_t delivered = -1;
+	assert_int_equal(store_deliver_set(st, 7, &d, &delivered, &err), 0);
+	assert_int_equal(delivered, 0);
+	assert_int_equal(store_set_drop(st, -1, &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	int64_t unref = -1, doomed = -1, forgotten = -1;
+	assert_int_equal(store_bodies_pending(st, &unref, &doomed, &err), 0);
+	assert_int_equal(unref, 1);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_bodies_forget(st, 5000, -1, &forgotten, &err),
+		1);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(forgotten, 1);
+	int64_t removed = -1, done = -1;
+	sweep(f, 5000, &removed, &done);
+	assert_int_equal(removed, 1);
+	assert_false(blob_there(f, bd.hash));
+}
+
 int
 main(void)
 {
@@ -403,6 +439,9 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_a_body_still_shown_is_kept,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_body_delivered_to_nobody_is_forgotten, setup,
+			teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
