@@ -11,7 +11,7 @@
 #include "mail/mail_bodies.h"
 
 static json_t *
-hashes_json(char names[][65], int64_t count)
+hashes_json(const char names[][65], int64_t count)
 {
 	json_t *list = json_array();
 	for (int64_t i = 0; i < count && i < MAIL_BODIES_NAMED; i++)
@@ -29,9 +29,9 @@ report_json(const struct mail_bodies_report *r,
 		"missing", (json_int_t)r->missing, "damaged",
 		(json_int_t)r->damaged);
 	json_object_set_new(j, "missing_hashes",
-		hashes_json((char (*)[65])r->missing_hashes, r->missing));
+		hashes_json(r->missing_hashes, r->missing));
 	json_object_set_new(j, "damaged_hashes",
-		hashes_json((char (*)[65])r->damaged_hashes, r->damaged));
+		hashes_json(r->damaged_hashes, r->damaged));
 	return j;
 }
 
