@@ -178,49 +178,93 @@ table_sum(struct store *st, const struct store_table *t, const char *select,
 	return rc < 0 ? -1 : 0;
 }
 
-/* Every row of t from src into dst, values as they are, bytes as bytes. */
+/*
+ * The row's values at s, bytes as bytes, into values[] and sizes[]
+ * (NULL for SQL NULL): valid until src's next step.
+ */
+static void
+row_values(struct store *src, struct store_stmt *s,
+	const struct store_table *t, const void **values, size_t *sizes)
+{
+	for (size_t i = 0; i < t->column_count; i++) {
+		int col = (int)i;
+		if (t->bytes[i]) {
+			values[i] = src->ops->column_blob(s, col, &sizes[i]);
+		} else {
+			const char *v = src->ops->column_text(s, col);
+			values[i] = v;
+			sizes[i] = v != NULL ? strlen(v) : 0;
+		}
+	}
+}
+
+/* One row inserted by a statement of its own (a driver with no load). */
 static int
-copy_rows(struct store *src, struct store *dst, const struct store_table *t,
-	const char *select, const char *insert, int64_t *rows_r,
+insert_row(struct store *dst, const struct store_table *t,
+	const char *insert, const void *const *values, const size_t *sizes,
 	struct error *err)
 {
+	struct store_stmt *in = store_prepare(dst, insert, err);
+	if (in == NULL)
+		return -1;
+	for (size_t i = 0; i < t->column_count; i++) {
+		int param = (int)i + 1;
+		if (values[i] == NULL)
+			dst->ops->bind_null(in, param);
+		else if (t->bytes[i])
+			dst->ops->bind_blob(in, param, values[i], sizes[i]);
+		else
+			dst->ops->bind_text(in, param, values[i]);
+	}
+	int rc = store_step(dst, in, err);
+	store_finish(dst, in);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Every row of t from src into dst, values as they are, bytes as bytes:
+ * through the driver's bulk load where it has one (PostgreSQL's COPY,
+ * one stream for the table), else a prepared INSERT a row.
+ */
+static int
+copy_rows(struct store *src, struct store *dst, const struct store_table *t,
+	const char *select, const char *insert, struct arena *a,
+	int64_t *rows_r, struct error *err)
+{
+	size_t n = t->column_count > 0 ? t->column_count : 1;
+	const void **values = arena_alloc(a, n * sizeof(*values));
+	size_t *sizes = arena_alloc(a, n * sizeof(*sizes));
+	bool load = dst->ops->load_begin != NULL;
+	*rows_r = 0;
 	struct store_stmt *s = store_prepare(src, select, err);
 	if (s == NULL)
 		return -1;
+	if (load && dst->ops->load_begin(dst->conn, t, err) < 0) {
+		store_finish(src, s);
+		return -1;
+	}
 	int rc;
 	int64_t rows = 0;
 	while ((rc = store_step(src, s, err)) == 1) {
-		struct store_stmt *in = store_prepare(dst, insert, err);
-		if (in == NULL) {
-			rc = -1;
-			break;
-		}
-		for (size_t i = 0; i < t->column_count; i++) {
-			int col = (int)i;
-			if (t->bytes[i]) {
-				size_t size;
-				const void *v = src->ops->column_blob(s, col,
-					&size);
-				if (v == NULL)
-					dst->ops->bind_null(in, col + 1);
-				else
-					dst->ops->bind_blob(in, col + 1, v,
-						size);
-			} else {
-				const char *v = src->ops->column_text(s, col);
-				if (v == NULL)
-					dst->ops->bind_null(in, col + 1);
-				else
-					dst->ops->bind_text(in, col + 1, v);
-			}
-		}
-		rc = store_step(dst, in, err);
-		store_finish(dst, in);
+		row_values(src, s, t, values, sizes);
+		if (load)
+			rc = dst->ops->load_row(dst->conn,
+				(const void *const *)values, sizes, err);
+		else
+			rc = insert_row(dst, t, insert,
+				(const void *const *)values, sizes, err);
 		if (rc < 0)
 			break;
 		rows++;
 	}
 	store_finish(src, s);
+	if (load) {
+		/* A failure before: the stream is abandoned, err kept. */
+		struct error ended;
+		if (dst->ops->load_end(dst->conn, rc >= 0, rc >= 0 ? err :
+			    &ended) < 0)
+			rc = -1;
+	}
 	*rows_r = rows;
 	return rc < 0 ? -1 : 0;
 }
@@ -279,6 +323,9 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 	int rc = store_begin(dst, err);
 	if (rc == 0)
 		rc = dst->ops->exec(dst->conn, dst->ops->defer_keys, err);
+	if (rc == 0 && dst->ops->load_prepare != NULL)
+		rc = dst->ops->exec(dst->conn, dst->ops->load_prepare, err);
+	dst->ops->bulk(dst->conn, true);
 	for (size_t i = 0; rc == 0 && i < n_dst; i++) {
 		const struct store_table *t = order[i];
 		if (skipped(t->name) || find_table(st_src, n_src, t->name) == NULL)
@@ -286,21 +333,30 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 		struct store_copy_table *row = &r->tables[r->count++];
 		row->name = t->name;
 		const char *select = copy_sql(t, false, a);
-		rc = copy_rows(src, dst, t, select, copy_sql(t, true, a),
+		rc = copy_rows(src, dst, t, select, copy_sql(t, true, a), a,
 			&row->rows, err);
 		if (rc == 0 && has_column(t, "id"))
 			rc = dst->ops->ids_follow(dst->conn, t->name, err);
 		if (rc == 0 && progress != NULL)
 			progress(t->name, row->rows, arg);
 	}
+	if (rc == 0 && dst->ops->load_finish != NULL) {
+		if (progress != NULL)
+			progress("making the indexes and foreign keys again",
+				-1, arg);
+		rc = dst->ops->exec(dst->conn, dst->ops->load_finish, err);
+	}
 	if (rc == 0)
 		rc = store_commit(dst, err);
 	else
 		store_rollback(dst);	/* nothing, if it never began */
+	dst->ops->bulk(dst->conn, false);
 	if (rc == 0 && dst->ops->refresh_statistics != NULL)
 		rc = dst->ops->exec(dst->conn, dst->ops->refresh_statistics,
 			err);
 	/* Compared from both sides: the source as copied, the destination as kept. */
+	if (rc == 0 && progress != NULL)
+		progress("counting and checksumming both sides", -1, arg);
 	for (size_t i = 0; rc == 0 && i < r->count; i++) {
 		struct store_copy_table *row = &r->tables[i];
 		const struct store_table *t = find_table(st_dst, n_dst,
