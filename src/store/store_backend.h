@@ -93,7 +93,10 @@ struct store_ops {
 	int64_t (*column_int)(struct store_stmt *s, int index);
 	/* NULL for SQL NULL; valid until the next step or finish. */
 	const char *(*column_text)(struct store_stmt *s, int index);
-	/* Bytes of a BLOB column; valid until the next step or finish. */
+	/*
+	 * Bytes of a BLOB column; valid until the next step or finish.
+	 * NULL for SQL NULL only: an empty value is a pointer and size 0.
+	 */
 	const void *(*column_blob)(struct store_stmt *s, int index,
 		size_t *size_r);
 	/*
