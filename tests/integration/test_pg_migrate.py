@@ -71,6 +71,14 @@ def fill(db_path):
                 " expires_at, key_id, wrapped_key, ciphertext, size)"
                 " VALUES (?, 'a@care.example', ?, ?, 'k1', ?, ?, 0)",
                 (uid, now, now + 86400, key, cipher))
+        # More than two of the copy's pages of rows with bytes (200 a
+        # page, read along the key from the last row of the page before).
+        db.executemany(
+            "INSERT INTO secure_messages (uid, sender, created_at,"
+            " expires_at, key_id, wrapped_key, size) VALUES (?, ?, ?, ?,"
+            " 'k1', ?, 0)",
+            [(f"page{i}", f"p{i}@care.example", now, now + 86400,
+              bytes([i % 256]) * (i % 7)) for i in range(450)])
     db.close()
     return org, ids
 
@@ -101,6 +109,9 @@ def test_migrate_keeps_every_value_and_ids_follow(tmp_path, cluster):
     assert rows["every"] == (EVERY_BYTE.hex(), "NULL")
     assert rows["empty"] == ("", EVERY_BYTE[::-1].hex())
     assert rows["none"] == ("NULL", "00")
+    assert psql(url, "SELECT COUNT(*), SUM(length(wrapped_key))"
+                " FROM secure_messages WHERE uid LIKE 'page%'") == \
+        "450|%d" % sum(i % 7 for i in range(450))
     # The next id the database gives follows the largest copied, in a
     # table whose ids were given by hand with gaps: no collision.
     top = max(contacts)
