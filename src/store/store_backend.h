@@ -162,10 +162,10 @@ struct store_ops {
 	int (*load_end)(void *conn, bool ok, struct error *err);
 	/*
 	 * Run in that transaction before the first table and after the
-	 * last: the first puts the secondary indexes and the foreign keys
-	 * aside, the second makes them again, each in one pass over its
-	 * table instead of a step per row (what pg_restore does); a key
-	 * the rows break fails the second. NULL: nothing to do.
+	 * last: the first puts the indexes, keys and foreign keys aside,
+	 * the second makes them again, each in one pass over its table
+	 * instead of a step per row (what pg_restore does); a key the rows
+	 * break fails the second. NULL: nothing to do.
 	 */
 	const char *load_prepare;
 	const char *load_finish;

@@ -498,16 +498,21 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 		row->name = t->name;
 		rc = copy_rows(src, dst, t, insert_sql(t, a), a,
 			&row->rows, err);
-		if (rc == 0 && has_column(t, "id"))
-			rc = dst->ops->ids_follow(dst->conn, t->name, err);
 		if (rc == 0 && progress != NULL)
 			progress(t->name, row->rows, arg);
 	}
 	if (rc == 0 && dst->ops->load_finish != NULL) {
 		if (progress != NULL)
-			progress("making the indexes and foreign keys again",
+			progress("making the indexes and keys again",
 				-1, arg);
 		rc = dst->ops->exec(dst->conn, dst->ops->load_finish, err);
+	}
+	/* After the keys are back: each MAX(id) is one index lookup. */
+	for (size_t i = 0; rc == 0 && i < r->count; i++) {
+		const struct store_table *t = find_table(st_dst, n_dst,
+			r->tables[i].name);
+		if (has_column(t, "id"))
+			rc = dst->ops->ids_follow(dst->conn, t->name, err);
 	}
 	if (rc == 0)
 		rc = store_commit(dst, err);

@@ -28,8 +28,8 @@
  *   a refused one leaves the transaction as it was before it.
  * - A store moved in (caremail migrate) is loaded by COPY FROM STDIN,
  *   a stream per table in COPY's text format (store_copy_text.c), with
- *   the secondary indexes and foreign keys made again after the rows:
- *   no statement, savepoint or index step per row.
+ *   the indexes, keys and foreign keys made again after the rows: no
+ *   statement, savepoint or index step per row.
  * - Booleans that an expression yields ('t'/'f') read as 1/0, as
  *   SQLite's do; bytea comes back unescaped.
  */
@@ -1272,11 +1272,16 @@ pg_load_end(void *c, bool ok, struct error *err)
 }
 
 /*
- * Before a bulk load (store_ops.load_prepare): each secondary index (one
- * that no PRIMARY KEY or UNIQUE constraint owns) and each foreign key of
- * the store's schema is noted in a table of the transaction, with the
- * statement that makes it again (the catalog's own definition), and
- * dropped: the keys first, as one may lean on a unique index.
+ * Before a bulk load (store_ops.load_prepare): every index of the store's
+ * schema and every foreign key is noted in a table of the transaction,
+ * with the statement that makes it again (the catalog's own definition,
+ * under its own name), and dropped, as pg_restore loads rows before it
+ * makes indexes and keys: a row then costs no index step, and an index
+ * of millions of rows no longer outgrows shared_buffers half way through
+ * the load (B5's 1.6 M people: folders' keys were most of the load's
+ * time). Pass 1: plain indexes; 2: PRIMARY KEY, UNIQUE and exclusion
+ * constraints (and their indexes); 3: foreign keys, which lean on those,
+ * so they are dropped first and made last.
  */
 static const char pg_load_prepare[] =
 	"CREATE TEMP TABLE caremail_put_aside ON COMMIT DROP AS"
@@ -1288,22 +1293,25 @@ static const char pg_load_prepare[] =
 	" WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
 	" AND k.contype IN ('p', 'u', 'x'))"
 	" UNION ALL"
-	" SELECT 2, format('ALTER TABLE %s DROP CONSTRAINT %I',"
+	" SELECT CASE k.contype WHEN 'f' THEN 3 ELSE 2 END,"
+	" format('ALTER TABLE %s DROP CONSTRAINT %I',"
 	" k.conrelid::regclass, k.conname),"
 	" format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass,"
 	" k.conname, pg_get_constraintdef(k.oid))"
 	" FROM pg_constraint k"
 	" WHERE k.connamespace = current_schema()::regnamespace"
-	" AND k.contype = 'f';"
+	" AND k.contype IN ('p', 'u', 'x', 'f');"
 	"DO $$DECLARE r record; BEGIN FOR r IN SELECT put FROM"
 	" caremail_put_aside ORDER BY pass DESC LOOP EXECUTE r.put; END LOOP;"
 	" END$$";
 
 /*
- * After it (load_finish): the indexes made again, each sorted in one
- * pass, then the keys, each checked over its whole table by one join
- * (hash joins allowed for it, which the session's settings refuse the
- * typed operations, and memory to sort in). SET LOCAL: until the commit.
+ * After it (load_finish): the indexes and keys made again, each index
+ * sorted in one pass (memory to sort in), each foreign key checked over
+ * its whole table by one join (hash joins allowed for it, which the
+ * session's settings refuse the typed operations). A duplicate or a
+ * dangling reference fails here, and the transaction with it. SET
+ * LOCAL: until the commit.
  */
 static const char pg_load_finish[] =
 	"SET LOCAL enable_hashjoin = on;"
