@@ -99,7 +99,9 @@ class Server:
         self.log = open(os.path.join(inst, "serve.log"), "a")
         cmd = [bin, "serve", "--dir", inst, "--set", "http.listen=127.0.0.1:%d" % self.port,
                "--set", "http.tls=%s" % ("on" if tls else "off"), "--set", "log.level=warn"]
-        for o in ("smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s"):
+        # relay too: a second node (--nodes) or another instance on the box
+        # would find its port taken
+        for o in ("smtp", "submission", "submissions", "relay", "imap", "imaps", "pop3", "pop3s"):
             cmd += ["--set", o + ".listen=off"]
         for e in extra:
             cmd += ["--set", e]

@@ -6,18 +6,38 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "cli/cli_internal.h"
 #include "core/arena.h"
 #include "core/error.h"
 #include "instance/instance.h"
 
+/* Seconds since the first call: how long each step of a copy took. */
+static double
+elapsed(void)
+{
+	static struct timespec start;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (start.tv_sec == 0)
+		start = now;
+	return (double)(now.tv_sec - start.tv_sec) +
+		(double)(now.tv_nsec - start.tv_nsec) / 1e9;
+}
+
+/* A table copied (rows), or a later stage begun (rows -1). */
 static void
-progress(const char *table, int64_t rows, void *arg)
+progress(const char *what, int64_t rows, void *arg)
 {
 	const struct cli_args *args = arg;
-	if (!args->json)
-		fprintf(stderr, "copied %s: %" PRId64 " rows\n", table, rows);
+	if (args->json)
+		return;
+	if (rows < 0)
+		fprintf(stderr, "%.1f s: %s\n", elapsed(), what);
+	else
+		fprintf(stderr, "%.1f s: copied %s: %" PRId64 " rows\n",
+			elapsed(), what, rows);
 }
 
 int
@@ -25,6 +45,7 @@ cli_migrate(struct cli_args *args, struct error *err)
 {
 	struct arena *a = arena_new(256u << 20);
 	struct store_copy_report r;
+	elapsed();
 	int rc = instance_migrate(cli_opt(args, "from"), cli_opt(args, "to"),
 		a, &r, progress, args, err);
 	if (rc < 0 && r.count == 0) {

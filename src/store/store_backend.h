@@ -93,7 +93,10 @@ struct store_ops {
 	int64_t (*column_int)(struct store_stmt *s, int index);
 	/* NULL for SQL NULL; valid until the next step or finish. */
 	const char *(*column_text)(struct store_stmt *s, int index);
-	/* Bytes of a BLOB column; valid until the next step or finish. */
+	/*
+	 * Bytes of a BLOB column; valid until the next step or finish.
+	 * NULL for SQL NULL only: an empty value is a pointer and size 0.
+	 */
 	const void *(*column_blob)(struct store_stmt *s, int index,
 		size_t *size_r);
 	/*
@@ -142,6 +145,30 @@ struct store_ops {
 	 * sequence; SQLite needs nothing).
 	 */
 	int (*ids_follow)(void *conn, const char *table, struct error *err);
+	/*
+	 * A whole store loaded in bulk (store_copy.c), in the caller's
+	 * transaction: rows sent as one stream per table instead of a
+	 * statement each (PostgreSQL: COPY FROM STDIN, no savepoints).
+	 * load_begin starts t's rows; load_row sends one (values[i] NULL for
+	 * SQL NULL, else sizes[i] bytes: text, or bytes where t->bytes[i]);
+	 * load_end ends them (ok false: abandoned, and the transaction with
+	 * them). A refused row is reported by load_end. NULL load_begin:
+	 * the caller inserts row by row.
+	 */
+	int (*load_begin)(void *conn, const struct store_table *t,
+		struct error *err);
+	int (*load_row)(void *conn, const void *const *values,
+		const size_t *sizes, struct error *err);
+	int (*load_end)(void *conn, bool ok, struct error *err);
+	/*
+	 * Run in that transaction before the first table and after the
+	 * last: the first puts the indexes, keys and foreign keys aside,
+	 * the second makes them again, each in one pass over its table
+	 * instead of a step per row (what pg_restore does); a key the rows
+	 * break fails the second. NULL: nothing to do.
+	 */
+	const char *load_prepare;
+	const char *load_finish;
 	/*
 	 * Statement that puts off foreign-key checks to the commit of the
 	 * transaction it runs in: a whole store copied in (an org whose

@@ -22,6 +22,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/str.h"
+#include "core/xmalloc.h"
 #include "store/store_internal.h"
 
 /* Tables the stores keep for themselves: each has its own. */
@@ -100,36 +101,203 @@ put_name(struct str *sql, const char *name)
 	str_append_char(sql, '"');
 }
 
-/* "SELECT a, b FROM t ORDER BY k" or "INSERT INTO t (a, b) VALUES (?, ?)". */
+/* "INSERT INTO t (a, b) VALUES (?, ?)". */
 static const char *
-copy_sql(const struct store_table *t, bool insert, struct arena *a)
+insert_sql(const struct store_table *t, struct arena *a)
 {
 	struct str sql;
 	str_init(&sql, a, 64 * 1024);
-	str_append_cstr(&sql, insert ? "INSERT INTO " : "SELECT ");
-	if (insert) {
-		put_name(&sql, t->name);
-		str_append_cstr(&sql, " (");
-	}
+	str_append_cstr(&sql, "INSERT INTO ");
+	put_name(&sql, t->name);
+	str_append_cstr(&sql, " (");
 	for (size_t i = 0; i < t->column_count; i++) {
 		if (i > 0)
 			str_append_cstr(&sql, ", ");
 		put_name(&sql, t->columns[i]);
 	}
-	if (insert) {
-		str_append_cstr(&sql, ") VALUES (");
-		for (size_t i = 0; i < t->column_count; i++)
-			str_append_cstr(&sql, i > 0 ? ", ?" : "?");
-		str_append_cstr(&sql, ")");
-		return str_cstr(&sql);
+	str_append_cstr(&sql, ") VALUES (");
+	for (size_t i = 0; i < t->column_count; i++)
+		str_append_cstr(&sql, i > 0 ? ", ?" : "?");
+	str_append_cstr(&sql, ")");
+	return str_cstr(&sql);
+}
+
+/*
+ * "SELECT a, b FROM t ORDER BY k", with " WHERE (k) > (?)" before the
+ * ORDER BY when after is set (a row value: every key column, in order),
+ * and " LIMIT n" when limit is above 0.
+ */
+static const char *
+select_sql(const struct store_table *t, bool after, int64_t limit,
+	struct arena *a)
+{
+	struct str sql;
+	str_init(&sql, a, 64 * 1024);
+	str_append_cstr(&sql, "SELECT ");
+	for (size_t i = 0; i < t->column_count; i++) {
+		if (i > 0)
+			str_append_cstr(&sql, ", ");
+		put_name(&sql, t->columns[i]);
 	}
 	str_append_cstr(&sql, " FROM ");
 	put_name(&sql, t->name);
+	if (after) {
+		str_append_cstr(&sql, " WHERE (");
+		for (size_t i = 0; i < t->key_count; i++) {
+			if (i > 0)
+				str_append_cstr(&sql, ", ");
+			put_name(&sql, t->keys[i]);
+		}
+		str_append_cstr(&sql, ") > (");
+		for (size_t i = 0; i < t->key_count; i++)
+			str_append_cstr(&sql, i > 0 ? ", ?" : "?");
+		str_append_cstr(&sql, ")");
+	}
 	for (size_t i = 0; i < t->key_count; i++) {
 		str_append_cstr(&sql, i == 0 ? " ORDER BY " : ", ");
 		put_name(&sql, t->keys[i]);
 	}
+	if (limit > 0)
+		str_appendf(&sql, " LIMIT %lld", (long long)limit);
 	return str_cstr(&sql);
+}
+
+/*
+ * A table's rows in key order, a page at a time, so that no driver holds
+ * more than a page: PostgreSQL's reads a statement's whole result into
+ * memory, and a national store's folders (millions of rows) or message
+ * bodies would not fit. The first page is "... ORDER BY k LIMIT n", each
+ * next "... WHERE (k) > (the page before's last key) ORDER BY k LIMIT n",
+ * both along the primary key's index. A table without a primary key (or
+ * whose key is not among its columns) is read by one statement.
+ */
+struct reader {
+	struct store *st;
+	const struct store_table *t;
+	const char *first, *next;
+	int64_t page;		/* rows a page; 0: one statement */
+	int64_t in_page;	/* rows read of the current page */
+	size_t *key_at;		/* each key's place among t's columns */
+	char **key;		/* the last row's key values, malloc'd */
+	size_t *key_size, *key_room;
+	bool *key_null;
+	struct store_stmt *s;
+	bool begun;
+};
+
+/* Rows a page: fewer where a row may hold a message body. */
+#define PAGE_ROWS 20000
+#define PAGE_ROWS_BYTES 200
+
+static void
+reader_init(struct reader *r, struct store *st, const struct store_table *t,
+	struct arena *a)
+{
+	memset(r, 0, sizeof(*r));
+	r->st = st;
+	r->t = t;
+	bool bytes = false;
+	for (size_t i = 0; i < t->column_count; i++)
+		bytes = bytes || t->bytes[i];
+	r->page = t->key_count > 0 ? (bytes ? PAGE_ROWS_BYTES : PAGE_ROWS) : 0;
+	size_t n = t->key_count > 0 ? t->key_count : 1;
+	r->key_at = arena_alloc(a, n * sizeof(*r->key_at));
+	r->key = arena_alloc(a, n * sizeof(*r->key));
+	r->key_size = arena_alloc(a, n * sizeof(*r->key_size));
+	r->key_room = arena_alloc(a, n * sizeof(*r->key_room));
+	r->key_null = arena_alloc(a, n * sizeof(*r->key_null));
+	for (size_t k = 0; k < t->key_count && r->page > 0; k++) {
+		size_t c = 0;
+		while (c < t->column_count && strcmp(t->columns[c],
+			    t->keys[k]) != 0)
+			c++;
+		if (c == t->column_count)
+			r->page = 0;
+		r->key_at[k] = c;
+	}
+	r->first = select_sql(t, false, r->page, a);
+	r->next = r->page > 0 ? select_sql(t, true, r->page, a) : NULL;
+}
+
+/* Keeps the current row's key values for the next page's statement. */
+static void
+reader_keep_key(struct reader *r)
+{
+	const struct store_ops *ops = r->st->ops;
+	for (size_t k = 0; k < r->t->key_count; k++) {
+		int col = (int)r->key_at[k];
+		size_t size = 0;
+		const void *v;
+		if (r->t->bytes[col]) {
+			v = ops->column_blob(r->s, col, &size);
+		} else {
+			v = ops->column_text(r->s, col);
+			size = v != NULL ? strlen(v) : 0;
+		}
+		r->key_null[k] = v == NULL;
+		if (size + 1 > r->key_room[k]) {
+			free(r->key[k]);
+			r->key_room[k] = size + 64;
+			r->key[k] = xmalloc(r->key_room[k]);
+		}
+		if (size > 0)
+			memcpy(r->key[k], v, size);
+		r->key[k][size] = '\0';
+		r->key_size[k] = size;
+	}
+}
+
+/* 1 with a row at r->s (valid until the next call), 0 at the end, -1. */
+static int
+reader_step(struct reader *r, struct error *err)
+{
+	struct store *st = r->st;
+	for (;;) {
+		if (r->s == NULL) {
+			if (r->begun && r->page == 0)
+				return 0;
+			r->s = store_prepare(st, r->begun ? r->next : r->first,
+				err);
+			if (r->s == NULL)
+				return -1;
+			for (size_t k = 0; r->begun && k < r->t->key_count;
+			     k++) {
+				int param = (int)k + 1;
+				if (r->key_null[k])
+					st->ops->bind_null(r->s, param);
+				else if (r->t->bytes[r->key_at[k]])
+					st->ops->bind_blob(r->s, param,
+						r->key[k], r->key_size[k]);
+				else
+					st->ops->bind_text(r->s, param,
+						r->key[k]);
+			}
+			r->begun = true;
+			r->in_page = 0;
+		}
+		int rc = store_step(st, r->s, err);
+		if (rc == 1) {
+			r->in_page++;
+			if (r->page > 0)
+				reader_keep_key(r);
+			return 1;
+		}
+		store_finish(st, r->s);
+		r->s = NULL;
+		/* A page short of full was the last. */
+		if (rc < 0 || r->page == 0 || r->in_page < r->page)
+			return rc;
+	}
+}
+
+static void
+reader_end(struct reader *r)
+{
+	if (r->s != NULL)
+		store_finish(r->st, r->s);
+	r->s = NULL;
+	for (size_t k = 0; k < r->t->key_count; k++)
+		free(r->key[k]);
 }
 
 /* Adds the row's values to the checksum: each as its bytes, NULL marked. */
@@ -158,69 +326,109 @@ sum_row(struct store *st, struct store_stmt *s, const struct store_table *t,
 
 /* The table's rows counted and checksummed in key order. */
 static int
-table_sum(struct store *st, const struct store_table *t, const char *select,
+table_sum(struct store *st, const struct store_table *t, struct arena *a,
 	int64_t *rows_r, unsigned char sum[32], struct error *err)
 {
 	crypto_hash_sha256_state h;
 	crypto_hash_sha256_init(&h);
-	struct store_stmt *s = store_prepare(st, select, err);
-	if (s == NULL)
-		return -1;
+	struct reader r;
+	reader_init(&r, st, t, a);
 	int64_t rows = 0;
 	int rc;
-	while ((rc = store_step(st, s, err)) == 1) {
-		sum_row(st, s, t, &h);
+	while ((rc = reader_step(&r, err)) == 1) {
+		sum_row(st, r.s, t, &h);
 		rows++;
 	}
-	store_finish(st, s);
+	reader_end(&r);
 	crypto_hash_sha256_final(&h, sum);
 	*rows_r = rows;
 	return rc < 0 ? -1 : 0;
 }
 
-/* Every row of t from src into dst, values as they are, bytes as bytes. */
+/*
+ * The row's values at s, bytes as bytes, into values[] and sizes[]
+ * (NULL for SQL NULL): valid until src's next step.
+ */
+static void
+row_values(struct store *src, struct store_stmt *s,
+	const struct store_table *t, const void **values, size_t *sizes)
+{
+	for (size_t i = 0; i < t->column_count; i++) {
+		int col = (int)i;
+		if (t->bytes[i]) {
+			values[i] = src->ops->column_blob(s, col, &sizes[i]);
+		} else {
+			const char *v = src->ops->column_text(s, col);
+			values[i] = v;
+			sizes[i] = v != NULL ? strlen(v) : 0;
+		}
+	}
+}
+
+/* One row inserted by a statement of its own (a driver with no load). */
 static int
-copy_rows(struct store *src, struct store *dst, const struct store_table *t,
-	const char *select, const char *insert, int64_t *rows_r,
+insert_row(struct store *dst, const struct store_table *t,
+	const char *insert, const void *const *values, const size_t *sizes,
 	struct error *err)
 {
-	struct store_stmt *s = store_prepare(src, select, err);
-	if (s == NULL)
+	struct store_stmt *in = store_prepare(dst, insert, err);
+	if (in == NULL)
 		return -1;
+	for (size_t i = 0; i < t->column_count; i++) {
+		int param = (int)i + 1;
+		if (values[i] == NULL)
+			dst->ops->bind_null(in, param);
+		else if (t->bytes[i])
+			dst->ops->bind_blob(in, param, values[i], sizes[i]);
+		else
+			dst->ops->bind_text(in, param, values[i]);
+	}
+	int rc = store_step(dst, in, err);
+	store_finish(dst, in);
+	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * Every row of t from src into dst, values as they are, bytes as bytes:
+ * through the driver's bulk load where it has one (PostgreSQL's COPY,
+ * one stream for the table), else a prepared INSERT a row.
+ */
+static int
+copy_rows(struct store *src, struct store *dst, const struct store_table *t,
+	const char *insert, struct arena *a, int64_t *rows_r,
+	struct error *err)
+{
+	size_t n = t->column_count > 0 ? t->column_count : 1;
+	const void **values = arena_alloc(a, n * sizeof(*values));
+	size_t *sizes = arena_alloc(a, n * sizeof(*sizes));
+	bool load = dst->ops->load_begin != NULL;
+	*rows_r = 0;
+	if (load && dst->ops->load_begin(dst->conn, t, err) < 0)
+		return -1;
+	struct reader r;
+	reader_init(&r, src, t, a);
 	int rc;
 	int64_t rows = 0;
-	while ((rc = store_step(src, s, err)) == 1) {
-		struct store_stmt *in = store_prepare(dst, insert, err);
-		if (in == NULL) {
-			rc = -1;
-			break;
-		}
-		for (size_t i = 0; i < t->column_count; i++) {
-			int col = (int)i;
-			if (t->bytes[i]) {
-				size_t size;
-				const void *v = src->ops->column_blob(s, col,
-					&size);
-				if (v == NULL)
-					dst->ops->bind_null(in, col + 1);
-				else
-					dst->ops->bind_blob(in, col + 1, v,
-						size);
-			} else {
-				const char *v = src->ops->column_text(s, col);
-				if (v == NULL)
-					dst->ops->bind_null(in, col + 1);
-				else
-					dst->ops->bind_text(in, col + 1, v);
-			}
-		}
-		rc = store_step(dst, in, err);
-		store_finish(dst, in);
+	while ((rc = reader_step(&r, err)) == 1) {
+		row_values(src, r.s, t, values, sizes);
+		if (load)
+			rc = dst->ops->load_row(dst->conn,
+				(const void *const *)values, sizes, err);
+		else
+			rc = insert_row(dst, t, insert,
+				(const void *const *)values, sizes, err);
 		if (rc < 0)
 			break;
 		rows++;
 	}
-	store_finish(src, s);
+	reader_end(&r);
+	if (load) {
+		/* A failure before: the stream is abandoned, err kept. */
+		struct error ended;
+		if (dst->ops->load_end(dst->conn, rc >= 0, rc >= 0 ? err :
+			    &ended) < 0)
+			rc = -1;
+	}
 	*rows_r = rows;
 	return rc < 0 ? -1 : 0;
 }
@@ -279,38 +487,53 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 	int rc = store_begin(dst, err);
 	if (rc == 0)
 		rc = dst->ops->exec(dst->conn, dst->ops->defer_keys, err);
+	if (rc == 0 && dst->ops->load_prepare != NULL)
+		rc = dst->ops->exec(dst->conn, dst->ops->load_prepare, err);
+	dst->ops->bulk(dst->conn, true);
 	for (size_t i = 0; rc == 0 && i < n_dst; i++) {
 		const struct store_table *t = order[i];
 		if (skipped(t->name) || find_table(st_src, n_src, t->name) == NULL)
 			continue;
 		struct store_copy_table *row = &r->tables[r->count++];
 		row->name = t->name;
-		const char *select = copy_sql(t, false, a);
-		rc = copy_rows(src, dst, t, select, copy_sql(t, true, a),
+		rc = copy_rows(src, dst, t, insert_sql(t, a), a,
 			&row->rows, err);
-		if (rc == 0 && has_column(t, "id"))
-			rc = dst->ops->ids_follow(dst->conn, t->name, err);
 		if (rc == 0 && progress != NULL)
 			progress(t->name, row->rows, arg);
+	}
+	if (rc == 0 && dst->ops->load_finish != NULL) {
+		if (progress != NULL)
+			progress("making the indexes and keys again",
+				-1, arg);
+		rc = dst->ops->exec(dst->conn, dst->ops->load_finish, err);
+	}
+	/* After the keys are back: each MAX(id) is one index lookup. */
+	for (size_t i = 0; rc == 0 && i < r->count; i++) {
+		const struct store_table *t = find_table(st_dst, n_dst,
+			r->tables[i].name);
+		if (has_column(t, "id"))
+			rc = dst->ops->ids_follow(dst->conn, t->name, err);
 	}
 	if (rc == 0)
 		rc = store_commit(dst, err);
 	else
 		store_rollback(dst);	/* nothing, if it never began */
+	dst->ops->bulk(dst->conn, false);
 	if (rc == 0 && dst->ops->refresh_statistics != NULL)
 		rc = dst->ops->exec(dst->conn, dst->ops->refresh_statistics,
 			err);
 	/* Compared from both sides: the source as copied, the destination as kept. */
+	if (rc == 0 && progress != NULL)
+		progress("counting and checksumming both sides", -1, arg);
 	for (size_t i = 0; rc == 0 && i < r->count; i++) {
 		struct store_copy_table *row = &r->tables[i];
 		const struct store_table *t = find_table(st_dst, n_dst,
 			row->name);
-		const char *select = copy_sql(t, false, a);
 		int64_t src_rows, dst_rows;
 		unsigned char src_sum[32], dst_sum[32];
-		rc = table_sum(src, t, select, &src_rows, src_sum, err);
+		rc = table_sum(src, t, a, &src_rows, src_sum, err);
 		if (rc == 0)
-			rc = table_sum(dst, t, select, &dst_rows, dst_sum, err);
+			rc = table_sum(dst, t, a, &dst_rows, dst_sum, err);
 		if (rc < 0)
 			break;
 		row->same = src_rows == dst_rows &&

@@ -21,7 +21,8 @@ struct error;
  * version; it must hold no organisation), in one transaction of the
  * destination, then counts and checksums every table on both sides into
  * *r (in a, which must outlive the call). progress (may be NULL) is told
- * each table as it is copied. ERROR_EXISTS: the destination is in use;
+ * each table as it is copied, with its rows, and each later stage as it
+ * begins, with rows -1. ERROR_EXISTS: the destination is in use;
  * ERROR_INVALID: different schemas; ERROR_INTERNAL with r filled: a table
  * differs after the copy (nothing is undone then: the operator keeps the
  * source and looks).

@@ -26,6 +26,10 @@
  *   address claimed by its INSERT, the next one tried when it is taken).
  *   Inside a transaction, each write runs in a savepoint of its own, so
  *   a refused one leaves the transaction as it was before it.
+ * - A store moved in (caremail migrate) is loaded by COPY FROM STDIN,
+ *   a stream per table in COPY's text format (store_copy_text.c), with
+ *   the indexes, keys and foreign keys made again after the rows: no
+ *   statement, savepoint or index step per row.
  * - Booleans that an expression yields ('t'/'f') read as 1/0, as
  *   SQLite's do; bytea comes back unescaped.
  */
@@ -39,6 +43,7 @@
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
+#include "store/store_copy_text.h"
 
 /*
  * Statements kept per connection, each prepared on the server once: more
@@ -88,6 +93,10 @@ struct pg_conn {
 	int64_t changes;
 	struct pg_stmt cache[PG_CACHE_SLOTS];
 	size_t cache_used;
+	/* The bulk load under way (load_begin to load_end), and its row. */
+	const struct store_table *loading;
+	char *line;
+	size_t line_room;
 };
 
 extern const char *const store_pg_migrations[];
@@ -290,6 +299,7 @@ pg_close(void *c)
 	for (size_t i = 0; i < conn->cache_used; i++)
 		stmt_free(&conn->cache[i]);
 	PQfinish(conn->db);
+	free(conn->line);
 	free(conn);
 }
 
@@ -1099,6 +1109,218 @@ pg_ids_follow(void *c, const char *table, struct error *err)
 	return rc;
 }
 
+/* ---- bulk load (store_copy) ---- */
+
+/*
+ * A COPY that failed: its stream ended, the server's own error (a key,
+ * a value it could not read) reported rather than libpq's "no COPY in
+ * progress". -1.
+ */
+static int
+load_failed(struct pg_conn *conn, struct error *err)
+{
+	PGresult *r, *bad = NULL;
+	conn->loading = NULL;
+	if (PQstatus(conn->db) == CONNECTION_OK) {
+		PQputCopyEnd(conn->db, "the load failed");
+		while ((r = PQgetResult(conn->db)) != NULL) {
+			ExecStatusType st = PQresultStatus(r);
+			if (bad == NULL && st != PGRES_COMMAND_OK &&
+			    st != PGRES_COPY_IN) {
+				bad = r;
+				continue;
+			}
+			PQclear(r);
+			/* A result still in COPY_IN: the end was not taken. */
+			if (st == PGRES_COPY_IN)
+				break;
+		}
+	}
+	pg_error(err, conn->db, bad, "bulk load");
+	PQclear(bad);
+	return -1;
+}
+
+/* Appends name to buf at *o as a quoted identifier ("" doubled). */
+static void
+put_quoted(char **buf, size_t *room, size_t *o, const char *name)
+{
+	size_t need = *o + 2 * strlen(name) + 8;
+	if (need > *room) {
+		*room = need * 2;
+		*buf = xrealloc(*buf, *room);
+	}
+	(*buf)[(*o)++] = '"';
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p == '"')
+			(*buf)[(*o)++] = '"';
+		(*buf)[(*o)++] = *p;
+	}
+	(*buf)[(*o)++] = '"';
+}
+
+/*
+ * COPY "t" ("a", "b") FROM STDIN: the names are the catalog's
+ * (pg_tables), quoted, never input.
+ */
+static int
+pg_load_begin(void *c, const struct store_table *t, struct error *err)
+{
+	struct pg_conn *conn = c;
+	size_t room = 256, o = 0;
+	char *sql = xmalloc(room);
+	memcpy(sql, "COPY ", 5);
+	o = 5;
+	put_quoted(&sql, &room, &o, t->name);
+	for (size_t i = 0; i < t->column_count; i++) {
+		if (o + 4 > room) {
+			room *= 2;
+			sql = xrealloc(sql, room);
+		}
+		sql[o++] = i == 0 ? '(' : ',';
+		put_quoted(&sql, &room, &o, t->columns[i]);
+	}
+	static const char tail[] = ") FROM STDIN";
+	if (o + sizeof(tail) > room)
+		sql = xrealloc(sql, room = o + sizeof(tail));
+	memcpy(sql + o, tail, sizeof(tail));
+	PGresult *res = PQexec(conn->db, sql);
+	free(sql);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		pg_error(err, conn->db, res, "bulk load");
+		PQclear(res);
+		/* A COPY that began after all (a result in between) ends. */
+		while ((res = PQgetResult(conn->db)) != NULL)
+			PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	conn->loading = t;
+	return 0;
+}
+
+/*
+ * One row as one line: fields in COPY's text format, tabs between, a
+ * newline after; sent in pieces (a large bytea's hex can pass what one
+ * CopyData message may carry), which COPY joins again.
+ */
+static int
+pg_load_row(void *c, const void *const *values, const size_t *sizes,
+	struct error *err)
+{
+	struct pg_conn *conn = c;
+	const struct store_table *t = conn->loading;
+	if (t == NULL)
+		return error_set(err, ERROR_INTERNAL, "store error: a row sent "
+			"with no load begun");
+	size_t need = t->column_count + 1;
+	for (size_t i = 0; i < t->column_count; i++)
+		need += STORE_COPY_TEXT_ROOM(values[i] != NULL ? sizes[i] : 0);
+	if (need > conn->line_room) {
+		free(conn->line);
+		conn->line_room = need > 64 * 1024 ? need : 64 * 1024;
+		conn->line = xmalloc(conn->line_room);
+	}
+	size_t o = 0;
+	for (size_t i = 0; i < t->column_count; i++) {
+		if (i > 0)
+			conn->line[o++] = '\t';
+		o += store_copy_text(conn->line + o, values[i],
+			values[i] != NULL ? sizes[i] : 0, t->bytes[i]);
+	}
+	conn->line[o++] = '\n';
+	for (size_t sent = 0; sent < o;) {
+		size_t piece = o - sent < (1u << 24) ? o - sent : (1u << 24);
+		if (PQputCopyData(conn->db, conn->line + sent, (int)piece) != 1)
+			return load_failed(conn, err);
+		sent += piece;
+	}
+	/* A big row's room is not kept for the rows after it. */
+	if (conn->line_room > (16u << 20)) {
+		free(conn->line);
+		conn->line = NULL;
+		conn->line_room = 0;
+	}
+	return 0;
+}
+
+static int
+pg_load_end(void *c, bool ok, struct error *err)
+{
+	struct pg_conn *conn = c;
+	if (conn->loading == NULL)
+		return ok ? error_set(err, ERROR_INTERNAL, "store error: no "
+			"load to end") : 0;
+	conn->loading = NULL;
+	if (PQputCopyEnd(conn->db, ok ? NULL : "abandoned") != 1)
+		return load_failed(conn, err);
+	PGresult *r, *bad = NULL;
+	while ((r = PQgetResult(conn->db)) != NULL) {
+		if (bad == NULL && PQresultStatus(r) != PGRES_COMMAND_OK) {
+			bad = r;
+			continue;
+		}
+		if (PQresultStatus(r) == PGRES_COMMAND_OK)
+			note_changes(conn, r);
+		PQclear(r);
+	}
+	if (bad == NULL)
+		return 0;
+	int rc = ok ? pg_error(err, conn->db, bad, "bulk load") : 0;
+	PQclear(bad);
+	return rc;
+}
+
+/*
+ * Before a bulk load (store_ops.load_prepare): every index of the store's
+ * schema and every foreign key is noted in a table of the transaction,
+ * with the statement that makes it again (the catalog's own definition,
+ * under its own name), and dropped, as pg_restore loads rows before it
+ * makes indexes and keys: a row then costs no index step, and an index
+ * of millions of rows no longer outgrows shared_buffers half way through
+ * the load (B5's 1.6 M people: folders' keys were most of the load's
+ * time). Pass 1: plain indexes; 2: PRIMARY KEY, UNIQUE and exclusion
+ * constraints (and their indexes); 3: foreign keys, which lean on those,
+ * so they are dropped first and made last.
+ */
+static const char pg_load_prepare[] =
+	"CREATE TEMP TABLE caremail_put_aside ON COMMIT DROP AS"
+	" SELECT 1 AS pass, format('DROP INDEX %s', i.indexrelid::regclass)"
+	" AS put, pg_get_indexdef(i.indexrelid) AS remake"
+	" FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
+	" WHERE x.relnamespace = current_schema()::regnamespace"
+	" AND NOT EXISTS (SELECT 1 FROM pg_constraint k"
+	" WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
+	" AND k.contype IN ('p', 'u', 'x'))"
+	" UNION ALL"
+	" SELECT CASE k.contype WHEN 'f' THEN 3 ELSE 2 END,"
+	" format('ALTER TABLE %s DROP CONSTRAINT %I',"
+	" k.conrelid::regclass, k.conname),"
+	" format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass,"
+	" k.conname, pg_get_constraintdef(k.oid))"
+	" FROM pg_constraint k"
+	" WHERE k.connamespace = current_schema()::regnamespace"
+	" AND k.contype IN ('p', 'u', 'x', 'f');"
+	"DO $$DECLARE r record; BEGIN FOR r IN SELECT put FROM"
+	" caremail_put_aside ORDER BY pass DESC LOOP EXECUTE r.put; END LOOP;"
+	" END$$";
+
+/*
+ * After it (load_finish): the indexes and keys made again, each index
+ * sorted in one pass (memory to sort in), each foreign key checked over
+ * its whole table by one join (hash joins allowed for it, which the
+ * session's settings refuse the typed operations). A duplicate or a
+ * dangling reference fails here, and the transaction with it. SET
+ * LOCAL: until the commit.
+ */
+static const char pg_load_finish[] =
+	"SET LOCAL enable_hashjoin = on;"
+	"SET LOCAL maintenance_work_mem = '256MB';"
+	"DO $$DECLARE r record; BEGIN FOR r IN SELECT remake FROM"
+	" caremail_put_aside ORDER BY pass LOOP EXECUTE r.remake; END LOOP;"
+	" END$$;"
+	"DROP TABLE caremail_put_aside";
+
 /* ---- the rest of the interface ---- */
 
 static bool
@@ -1166,6 +1388,11 @@ const struct store_ops store_pg_ops = {
 	.bulk = pg_bulk,
 	.tables = pg_tables,
 	.ids_follow = pg_ids_follow,
+	.load_begin = pg_load_begin,
+	.load_row = pg_load_row,
+	.load_end = pg_load_end,
+	.load_prepare = pg_load_prepare,
+	.load_finish = pg_load_finish,
 	.defer_keys = "SET CONSTRAINTS ALL DEFERRED",
 	.refresh_statistics = "ANALYZE",
 	.begin_write = "BEGIN; SELECT pg_advisory_xact_lock(" PG_WRITE_LOCK ")",

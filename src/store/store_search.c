@@ -461,14 +461,18 @@ static const char site_count[] =
  * everyone by people_name, or one org's by people_org_name, whose entries
  * hold all a walk reads but words (deleted_at IS NULL is the index's
  * equality); "+" keeps the org and site terms from choosing another
- * index, which would mean sorting every match.
+ * index, which would mean sorting every match. The ORDER BY names
+ * deleted_at, one value here, so it is the indexes' own order: SQLite
+ * plans the same either way, but PostgreSQL takes only "=" as fixing a
+ * leading column, and without it sorted the whole table (a site-type
+ * search over 1.6 M people: 360 ms instead of 2 ms, bench/RESULTS.md).
  */
 #define WALK_FILTERS                                                         \
 	WORD_OF("p.id") WORD_OF("p.id") WORD_OF("p.id") WORD_OF("p.id")       \
 	WORD_OF("p.id") WORD_OF("p.id")                                      \
 	" AND (? = '' OR +p.site_id IN"                                      \
 	" (SELECT id FROM sites WHERE site_type = ?))"                       \
-	" ORDER BY p.sort_name, p.id LIMIT ?"
+	" ORDER BY p.deleted_at, p.sort_name, p.id LIMIT ?"
 static const char walk_all[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
 	" AND (? = 0 OR +p.org_id IN " STORE_ID_SET ")"

@@ -566,6 +566,12 @@ sqlite_column_blob(struct store_stmt *s, int index, size_t *size_r)
 {
 	const void *data = sqlite3_column_blob(s->stmt, index);
 	*size_r = (size_t)sqlite3_column_bytes(s->stmt, index);
+	/*
+	 * SQLite answers NULL for an empty BLOB too: only SQL NULL is NULL
+	 * here, or a copy (caremail migrate) turns empty values into NULL.
+	 */
+	if (data == NULL && sqlite3_column_type(s->stmt, index) != SQLITE_NULL)
+		return "";
 	return data;
 }
 

@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "store/store.h"
 #include "store/store_backup.h"
+#include "store/store_copy_text.h"
 #include "store/store_expand.h"
 #include "store/store_folder.h"
 #include "store/store_internal.h"
@@ -746,6 +747,44 @@ utf8_valid(const char *s)
 	return true;
 }
 
+/*
+ * COPY's text format (store_copy_text.c, caremail migrate onto
+ * PostgreSQL): text as it is but for the four bytes that end a field or
+ * start an escape; bytea as \\x and hex; NULL as \N, never confused with
+ * an empty value or the text "\N".
+ */
+static void
+test_copy_text(void **state)
+{
+	static const struct {
+		const char *in;
+		size_t size;
+		bool bytes;
+		const char *out;
+	} cases[] = {
+		{ "", 0, false, "" },
+		{ "plain", 5, false, "plain" },
+		{ "a\tb\nc\rd", 7, false, "a\\tb\\nc\\rd" },
+		{ "\\N", 2, false, "\\\\N" },
+		{ "\\.", 2, false, "\\\\." },
+		{ "end\\", 4, false, "end\\\\" },
+		{ "Zo\xc3\xab", 4, false, "Zo\xc3\xab" },
+		{ "", 0, true, "\\\\x" },
+		{ "\x00\xff\t\\", 4, true, "\\\\x00ff095c" },
+	};
+	char out[64];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t n = store_copy_text(out, cases[i].in, cases[i].size,
+			cases[i].bytes);
+		assert_true(n <= STORE_COPY_TEXT_ROOM(cases[i].size));
+		out[n] = '\0';
+		assert_string_equal(out, cases[i].out);
+	}
+	size_t n = store_copy_text(out, NULL, 0, true);
+	out[n] = '\0';
+	assert_string_equal(out, "\\N");
+}
+
 static void
 test_next_prefix(void **state)
 {
@@ -1158,6 +1197,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_writer_group_commit, setup,
 			teardown),
 		cmocka_unit_test(test_next_prefix),
+		cmocka_unit_test(test_copy_text),
 		cmocka_unit_test_setup_teardown(test_like_contains, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_set_hook, setup, teardown),
