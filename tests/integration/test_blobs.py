@@ -273,3 +273,39 @@ def test_bodies_in_s3_through_serve(instance, org, tmp_path):
             "0 bodies forgotten; 2 blobs removed"]
         assert s3.objects == {}
         assert sorted(p for m, p, _ in s3.log if m == "DELETE") == keys
+
+
+def test_migrate_keeps_bodies_in_the_blob_directory(instance, org, tmp_path,
+                                                    cluster):
+    """An instance with its bodies in a blob directory moves onto
+    PostgreSQL with `caremail migrate`: the rows say the bytes are outside
+    (an empty data column, not NULL), the files stay where they are, and a
+    server on the new store reads the messages from them."""
+    from conftest import new_database, pg_sql, run
+    set_blobs(instance, "directory")
+    alice = person(instance, org, "Alice", "Wright")
+    server = Server(instance, False, tmp_path / "serve.log")
+    try:
+        server.wait_ready()
+        for tag in ("one", "two"):
+            send(server, [alice], tag)
+        before = read_inbox(server, alice)
+    finally:
+        server.stop()
+    url = new_database(cluster)
+    run("migrate", "--from", f"sqlite:{instance.dir / 'caremail.db'}",
+        "--to", url)
+    rows = pg_sql(url, "SELECT outside, length(data), data IS NULL"
+                  " FROM bodies ORDER BY id").stdout.split()
+    assert rows == ["1|0|f", "1|0|f"]
+    conf = instance.dir / "caremail.conf"
+    conf.write_text(conf.read_text()
+                    .replace("backend = sqlite", "backend = postgresql")
+                    .replace("path = caremail.db", f"path = {url}"))
+    server = Server(instance, False, tmp_path / "serve-pg.log")
+    try:
+        server.wait_ready()
+        assert read_inbox(server, alice) == before
+    finally:
+        server.stop()
+    assert instance.json("blobs", "check")["checked"] == 2
