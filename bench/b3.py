@@ -27,7 +27,7 @@ The peer is driven in plaintext: ../shared/peers/setup.sh configures Dovecot
 with `ssl = no`. caremail refuses LOGIN before TLS, so it is driven over
 STARTTLS.
 """
-import argparse, json, os, signal, subprocess, sys, time
+import argparse, json, os, shutil, signal, subprocess, sys, time
 import benchlib as bl
 
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -48,6 +48,12 @@ ap.add_argument("--user", default="bigbox@bench.test")
 ap.add_argument("--password")
 ap.add_argument("--fill-conns", type=int, default=8)
 ap.add_argument("--timeout", type=float, default=900)
+ap.add_argument("--pg-url", help="caremail: a PostgreSQL cluster's URL; the prepared instance is "
+                "moved once onto a new database of it (a copy beside it, INSTANCE-pg) and served from there")
+ap.add_argument("--pg-dir", help="the cluster's directory (scripts/pgcluster.sh): its postmaster's "
+                "processes count as the server's CPU")
+ap.add_argument("--nodes", type=int, default=1, help="with --pg-url: serve nodes on the database; "
+                "the operations go to the first, the others run beside it")
 a = ap.parse_args()
 PEERS_DIR = os.environ.get("PEERS_DIR", os.path.join(bl.HERE, "..", "..", "shared", "peers"))
 
@@ -149,7 +155,37 @@ def peer():
     return res
 
 
+def onto_postgresql():
+    """The prepared instance moved onto a database of the cluster, once: a
+    copy beside it (INSTANCE-pg) whose store is that database; its path."""
+    inst = a.instance.rstrip("/") + "-pg"
+    marker = os.path.join(inst, "pg.url")
+    if os.path.exists(marker):
+        return inst, open(marker).read().strip()
+    shutil.rmtree(inst, ignore_errors=True)
+    shutil.copytree(a.instance, inst, symlinks=True)
+    name = "b3_%d" % os.getpid()
+    subprocess.run(["psql", a.pg_url, "-qc", "CREATE DATABASE %s" % name], check=True,
+                   capture_output=True)
+    url = a.pg_url.rsplit("/", 1)[0] + "/" + name
+    t0 = time.perf_counter()
+    subprocess.run([a.bin, "migrate", "--from", "sqlite:" + os.path.join(inst, "caremail.db"),
+                    "--to", url], check=True, capture_output=True)
+    print("b3: instance moved onto %s in %.0f s" % (url, time.perf_counter() - t0), file=sys.stderr)
+    conf = os.path.join(inst, "caremail.conf")
+    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
+        .replace("path = caremail.db", "path = " + url)
+    open(conf, "w").write(text)
+    for f in os.listdir(inst):
+        if f.startswith("caremail.db"):
+            os.unlink(os.path.join(inst, f))
+    open(marker, "w").write(url + "\n")
+    return inst, url
+
+
 def caremail():
+    if a.pg_url and not a.prepare:
+        return caremail_pg()
     res = {"system": "caremail", "run": a.run, "tls": "starttls", "user": a.user}
     srv = bl.Caremail(a.bin, a.instance, a.pidfile)
     try:
@@ -188,6 +224,37 @@ def caremail():
                 srv.stop()
     res["db_bytes"] = sum(os.path.getsize(os.path.join(a.instance, f)) for f in os.listdir(a.instance)
                           if f.startswith("caremail.db"))
+    return res
+
+
+def caremail_pg():
+    """The cold and warm passes against a node on PostgreSQL (the first of
+    a.nodes); the server's CPU includes PostgreSQL's processes."""
+    inst, url = onto_postgresql()
+    res = {"system": "caremail-pg", "store": "postgresql", "nodes": a.nodes, "run": a.run,
+           "tls": "starttls", "user": a.user}
+    nodes = []
+    try:
+        for i in range(a.nodes):
+            nodes.append(bl.Caremail(a.bin, inst, a.pidfile if i == 0 else None))
+        srv = nodes[0]
+        time.sleep(1)
+        if a.drop_caches:
+            bl.drop_caches()
+        res["drop_caches"] = a.drop_caches
+        roots = [srv.pid]
+        if a.pg_dir:
+            roots.append(int(open(os.path.join(a.pg_dir, "data", "postmaster.pid")).readline()))
+        cpu = bl.CpuSplit(roots)
+        res["passes"] = passes(srv.port, "starttls", a.user, a.password, srv.pid, "single",
+                               ["cold", "warm"])
+        res.update(cpu.done())
+        res["peak_rss_kb"] = bl.status_kb(srv.pid, "VmHWM")
+    finally:
+        res["server_exit"] = [n.stop() for n in nodes]
+    res["db_bytes"] = int(subprocess.run(
+        ["psql", url, "-Atc", "SELECT pg_database_size(current_database())"], check=True,
+        capture_output=True, text=True).stdout.strip())
     return res
 
 

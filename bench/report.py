@@ -275,7 +275,7 @@ def b3_report(rows, prep):
       "| server CPU (SELECT / FLAGS / ENV / SUBJ / TEXT) | peak memory; CPU over both passes: server / client / other |")
     w("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (r["run"], r["system"])):
-        mem = (mib(r["peak_rss_kb"]) + " HWM" if r["system"] == "caremail" else
+        mem = (mib(r["peak_rss_kb"]) + " HWM" if r["system"] != "peer" else
                mib(r["peak_pss_sampled_kb"]) + " PSS (RSS sum %s, largest process %s)" % (
                    mib(r["peak_rss_sampled_kb"]), mib(r["peak_rss_kb"])))
         for p in r["passes"]:
@@ -287,6 +287,29 @@ def b3_report(rows, prep):
                           " | %s" % ("CPU %.1f / %.1f / %.1f s in %.1f s" % (
                               r["server_cpu_s"], r["client_cpu_s"], r["other_cpu_s"], r["wall_s"])
                               if "other_cpu_s" in r else ""))))
+    pg = [r for r in rows if r["system"] == "caremail-pg"]
+    if pg:
+        w("")
+        w("caremail on **PostgreSQL** (`BENCH_PG=1`: the same instance moved by `caremail migrate` "
+          "onto a throwaway cluster on this machine; the operations go to one node, beside which "
+          "the others run), medians, beside SQLite and the peer from the same invocation. Server "
+          "CPU over both passes includes PostgreSQL's processes.")
+        w("")
+        w("| B3 operation | nodes | PostgreSQL cold | warm | SQLite cold | warm | peer cold | warm |")
+        w("|---|---|---|---|---|---|---|---|")
+        for nodes in sorted({r["nodes"] for r in pg}):
+            rs = [r for r in pg if r["nodes"] == nodes]
+            for key, name, _ in OPS:
+                def pmed(label):
+                    v = [p[key + "_s"] for r in rs for p in r["passes"] if p["label"] == label]
+                    return statistics.median(v) if v else float("nan")
+                w("| %s | %d | %s | %s | %s | %s | %s | %s |" % (
+                    name, nodes, ms(pmed("cold")), ms(pmed("warm")),
+                    ms(med("caremail", "cold", key + "_s")), ms(med("caremail", "warm", key + "_s")),
+                    ms(med("peer", "cold", key + "_s")), ms(med("peer", "warm", key + "_s"))))
+            w("| (server + PostgreSQL CPU, both passes; database size) | %d | %.1f s | | | | | %s |" % (
+                nodes, statistics.median(r["server_cpu_s"] for r in rs),
+                mib(statistics.median(r["db_bytes"] for r in rs) / 1024)))
     w("")
     w("Peak memory over B3 (median): caremail %s (VmHWM, one process); peer %s (peak summed PSS of "
       "Dovecot's processes, 1 Hz; largest single process VmHWM %s)." % (

@@ -9,7 +9,7 @@
 #   Postfix) is not in "all" either: a few minutes per run on the 2 cores.
 #
 # Env: BENCH_RUNS (repetitions, 3)  BENCH_TIMEOUT (s per B1 run and system, 300)
-#      B1: BENCH_PG=1 also runs caremail on PostgreSQL, one node and two
+#      B1, B3: BENCH_PG=1 also runs caremail on PostgreSQL, one node and two
 #      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
 #          BENCH_REUSE=1 (keep one SMTP connection per session; default: one per message)
 #      B3: BENCH_B3_MSGS (50000)  BENCH_DROP_CACHES (1 when root: drop the page cache
@@ -311,10 +311,24 @@ if [ "$DO_B3" = 1 ]; then
       child "$B3" python3 "$HERE/b3.py" peer --run "$2" $DROPARG --alone
     fi
   }
+  if [ "${BENCH_PG:-0}" = 1 ]; then
+    PG_DIR=$(mktemp -u /tmp/caremail-bench-pg.XXXXXX)
+    PG_URL=$("$ROOT/scripts/pgcluster.sh" start "$PG_DIR")
+  fi
   for run in $(seq 1 "$RUNS"); do
     if [ $((run % 2)) = 1 ]; then b3_one caremail "$run"; b3_one peer "$run"
     else b3_one peer "$run"; b3_one caremail "$run"; fi
+    if [ "${BENCH_PG:-0}" = 1 ]; then
+      for nodes in 1 2; do
+        echo "   run $run caremail on postgresql, $nodes node(s)"
+        child "$B3" python3 "$HERE/b3.py" caremail --run "$run" $DROPARG --bin "$BIN" \
+          --instance "$B3_INST" --pidfile "$WORK/caremail.pid" --password "$PASSWORD" \
+          --pg-url "$PG_URL" --pg-dir "$PG_DIR" --nodes "$nodes"
+      done
+    fi
   done
+  rm -rf "$B3_INST-pg"
+  if [ -n "${PG_DIR:-}" ]; then "$ROOT/scripts/pgcluster.sh" stop "$PG_DIR"; PG_DIR=; fi
 fi
 
 B4=$WORK/b4.jsonl
