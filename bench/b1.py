@@ -24,6 +24,7 @@ driver has finished (nothing can be complete before the last 250), so the
 poller takes no CPU away from the run.
 """
 import argparse, json, os, shutil, signal, sqlite3, subprocess, sys
+import benchlib as bl
 from benchlib import HZ, Caremail, measure, pss_kb, queued, status_kb
 
 # SIGTERM (from run.sh's trap) unwinds like an error, so `finally` stops the
@@ -92,21 +93,7 @@ class PgCount:
 
 def onto_postgresql(inst):
     """Moves the fresh copy onto a new database of the cluster; its URL."""
-    name = "b1_%d_%d" % (os.getpid(), a.run)
-    subprocess.run(["psql", a.pg_url, "-qc", "CREATE DATABASE %s" % name], check=True,
-                   capture_output=True)
-    url = a.pg_url.rsplit("/", 1)[0] + "/" + name
-    db = os.path.join(inst, "caremail.db")
-    subprocess.run([a.bin, "migrate", "--from", "sqlite:" + db, "--to", url], check=True,
-                   capture_output=True)
-    conf = os.path.join(inst, "caremail.conf")
-    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
-        .replace("path = caremail.db", "path = " + url)
-    open(conf, "w").write(text)
-    for f in os.listdir(inst):
-        if f.startswith("caremail.db"):
-            os.unlink(os.path.join(inst, f))
-    return url
+    return bl.onto_postgresql(a.bin, inst, a.pg_url, "b1_%d_%d" % (os.getpid(), a.run))
 
 
 def run_caremail():

@@ -164,21 +164,9 @@ def onto_postgresql():
         return inst, open(marker).read().strip()
     shutil.rmtree(inst, ignore_errors=True)
     shutil.copytree(a.instance, inst, symlinks=True)
-    name = "b3_%d" % os.getpid()
-    subprocess.run(["psql", a.pg_url, "-qc", "CREATE DATABASE %s" % name], check=True,
-                   capture_output=True)
-    url = a.pg_url.rsplit("/", 1)[0] + "/" + name
     t0 = time.perf_counter()
-    subprocess.run([a.bin, "migrate", "--from", "sqlite:" + os.path.join(inst, "caremail.db"),
-                    "--to", url], check=True, capture_output=True)
+    url = bl.onto_postgresql(a.bin, inst, a.pg_url, "b3_%d" % os.getpid())
     print("b3: instance moved onto %s in %.0f s" % (url, time.perf_counter() - t0), file=sys.stderr)
-    conf = os.path.join(inst, "caremail.conf")
-    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
-        .replace("path = caremail.db", "path = " + url)
-    open(conf, "w").write(text)
-    for f in os.listdir(inst):
-        if f.startswith("caremail.db"):
-            os.unlink(os.path.join(inst, f))
     open(marker, "w").write(url + "\n")
     return inst, url
 

@@ -358,3 +358,22 @@ def record(text, results):
             f.write("\n")
         f.write(text if text.endswith("\n") else text + "\n")
     print("recorded in %s" % results)
+
+
+def onto_postgresql(bin, inst, pg_url, name):
+    """Moves the instance in directory inst onto a new database `name` of the
+    cluster at pg_url with `caremail migrate`, points its configuration at
+    it and removes the SQLite files; the database's URL."""
+    subprocess.run(["psql", pg_url, "-qc", "CREATE DATABASE %s" % name], check=True,
+                   capture_output=True)
+    url = pg_url.rsplit("/", 1)[0] + "/" + name
+    subprocess.run([bin, "migrate", "--from", "sqlite:" + os.path.join(inst, "caremail.db"),
+                    "--to", url], check=True, capture_output=True)
+    conf = os.path.join(inst, "caremail.conf")
+    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
+        .replace("path = caremail.db", "path = " + url)
+    open(conf, "w").write(text)
+    for f in os.listdir(inst):
+        if f.startswith("caremail.db"):
+            os.unlink(os.path.join(inst, f))
+    return url
