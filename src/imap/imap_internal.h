@@ -79,6 +79,7 @@ struct imap_view {
 	const char **keyword_names; /* in the FLAGS list; view's arena */
 	size_t keyword_count, keyword_capacity;
 	uint64_t change_seq; /* mail_change_seq when last synced */
+	int64_t db_changes;  /* mail_folder_changes then; -1: unknown */
 	bool stale;	     /* expunges wait to be reported */
 	struct arena *arena; /* reset when the mailbox is closed */
 };

@@ -200,6 +200,8 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	v->read_only = read_only;
 	/* Read before the rows, so a change during the read is seen later. */
 	v->change_seq = mail_change_seq(f->mailbox_id);
+	if (mail_folder_changes(&s->user, f, &v->db_changes, err) < 0)
+		return -1;
 	int64_t after = 0;
 	for (;;) {
 		struct store_message_flag_row *rows;
@@ -456,10 +458,26 @@ imap_view_sync(struct imap_session *s, bool force)
 	if (s->state != IMAP_STATE_SELECTED)
 		return 0;
 	uint64_t seq = mail_change_seq(v->folder.mailbox_id);
-	if (!force && seq == v->change_seq && !(v->stale && s->may_expunge))
+	bool pending = v->stale && s->may_expunge;
+	if (!force && seq == v->change_seq && !pending)
 		return 0;
 	if (recheck(s) < 0)
 		return -1;
+	/*
+	 * A poll (NOOP, CHECK) looks at the store, as another process or
+	 * node may have changed the folder without this one hearing of it;
+	 * the folder's change counter says in one row read whether anything
+	 * did, so the walk over every message is made only when it has.
+	 * Read before the walk, as at open.
+	 */
+	struct error cerr;
+	int64_t changes;
+	if (mail_folder_changes(&s->user, &v->folder, &changes, &cerr) < 0)
+		changes = -1;
+	if (changes >= 0 && changes == v->db_changes && !pending) {
+		v->change_seq = seq;
+		return 0;
+	}
 	struct sync_found f = { 0 };
 	int rc = sync_walk(s, &f);
 	if (rc != 0) {
@@ -498,8 +516,10 @@ imap_view_sync(struct imap_session *s, bool force)
 				imap_view_recent_count(v)) < 0)
 			rc = -1;
 	}
-	if (rc == 0)
+	if (rc == 0) {
 		v->change_seq = seq;
+		v->db_changes = changes;
+	}
 	return rc;
 }
 

@@ -182,6 +182,14 @@ int mail_folder_recent_claim(const struct mail_user *u,
 	struct error *err);
 
 /*
+ * The folder's change counter (store_folder_changes): equal readings mean
+ * no message of f was added, removed or had its flags changed between
+ * them, by any process or node.
+ */
+int mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
+	int64_t *changes_r, struct error *err);
+
+/*
  * The next `limit` messages of f after after_uid, by UID, with their flags
  * only, in arena a: how a session pages through a folder to see what
  * others changed.

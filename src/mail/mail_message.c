@@ -112,6 +112,13 @@ mail_body_prepare(const char *data, size_t size, int64_t now,
 /* ---- reading ---- */
 
 int
+mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
+	int64_t *changes_r, struct error *err)
+{
+	return store_folder_changes(u->ctx->store, f->id, changes_r, err);
+}
+
+int
 mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
 	int64_t after_uid, size_t limit, struct arena *a,
 	struct store_message_flag_row **rows_r, size_t *count_r,

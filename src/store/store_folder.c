@@ -182,8 +182,45 @@ store_folder_subscribe(struct store *st, int64_t folder_id, bool subscribed,
 	return 0;
 }
 
+/*
+ * The counts come from the folder's folder_counts row, kept by triggers
+ * (migration 31), and the first unseen UID from the messages_unseen
+ * partial index, whose condition is written here as the index has it;
+ * \Recent is a range of the (folder_id, uid) key past recent_uid: each
+ * a seek, however many messages the folder holds.
+ */
 int
 store_folder_counts(struct store *st, int64_t folder_id,
+	struct store_folder_status *c_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT COALESCE((SELECT messages FROM folder_counts"
+		"  WHERE folder_id = ?), 0),"
+		" COALESCE((SELECT unseen FROM folder_counts"
+		"  WHERE folder_id = ?), 0),"
+		" COALESCE((SELECT MIN(uid) FROM messages"
+		"  WHERE folder_id = ? AND (flags & 1) = 0), 0),"
+		" (SELECT COUNT(*) FROM messages WHERE folder_id = ?"
+		"  AND uid >= (SELECT recent_uid FROM folders WHERE id = ?)),"
+		" COALESCE((SELECT changes FROM folder_counts"
+		"  WHERE folder_id = ?), 0)",
+		"iiiiii", folder_id, folder_id, folder_id, folder_id, folder_id,
+		folder_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		c_r->messages = store_col_int(st, s, 0);
+		c_r->unseen = store_col_int(st, s, 1);
+		c_r->first_unseen_uid = store_col_int(st, s, 2);
+		c_r->recent = store_col_int(st, s, 3);
+		c_r->changes = store_col_int(st, s, 4);
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_folder_recount(struct store *st, int64_t folder_id,
 	struct store_folder_status *c_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
@@ -203,7 +240,23 @@ store_folder_counts(struct store *st, int64_t folder_id,
 		c_r->unseen = store_col_int(st, s, 1);
 		c_r->first_unseen_uid = store_col_int(st, s, 2);
 		c_r->recent = store_col_int(st, s, 3);
+		c_r->changes = 0;
 	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
+int
+store_folder_changes(struct store *st, int64_t folder_id, int64_t *changes_r,
+	struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT COALESCE((SELECT changes FROM folder_counts"
+		" WHERE folder_id = ?), 0)", "i", folder_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1)
+		*changes_r = store_col_int(st, s, 0);
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
 }
 

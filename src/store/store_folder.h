@@ -64,9 +64,28 @@ int store_folder_delete(struct store *st, int64_t folder_id, struct error *err);
 int store_folder_subscribe(struct store *st, int64_t folder_id, bool subscribed,
 	struct error *err);
 
-/* What STATUS and SELECT report of a folder. */
+/*
+ * What STATUS and SELECT report of a folder, from the counters the
+ * database keeps (migration 31): a few index seeks, whatever its size.
+ */
 int store_folder_counts(struct store *st, int64_t folder_id,
 	struct store_folder_status *c_r, struct error *err);
+
+/*
+ * The same counts made by reading every message of the folder (changes is
+ * 0): what the counters must always equal; for checks and tests.
+ */
+int store_folder_recount(struct store *st, int64_t folder_id,
+	struct store_folder_status *c_r, struct error *err);
+
+/*
+ * The folder's change counter: it grows with every message inserted,
+ * deleted or changed in it (flags, keywords, UID), by whichever process
+ * or node, in the transaction of the change. Equal values mean the
+ * folder's messages and flags are as they were.
+ */
+int store_folder_changes(struct store *st, int64_t folder_id,
+	int64_t *changes_r, struct error *err);
 
 /*
  * \Recent (RFC 3501 §2.3.2): each folder keeps the first UID no session

@@ -989,6 +989,55 @@ static const char migration_30[] =
 	" hash TEXT PRIMARY KEY,"
 	" doomed_at INTEGER NOT NULL) WITHOUT ROWID;";
 
+/*
+ * Per-folder counters kept by the database itself (B3, bench/RESULTS.md):
+ * SELECT and STATUS read a folder's message and unseen counts from one
+ * row instead of counting 50,000 index entries, and `changes` grows with
+ * every message row inserted, deleted or changed in the folder, so an IMAP
+ * session polling with NOOP can tell from that row alone that nothing
+ * changed, whichever process or node changed it. Triggers keep them in the
+ * transaction of the change, under every path that writes messages
+ * (delivery, APPEND, copy and move, expunge, flags, folder delete, purge,
+ * a store copied by caremail migrate, which fills them as it inserts the
+ * messages: store_copy.c does not copy this table). A folder with no row
+ * has no messages. An UPDATE counts as the old row out and the new one in.
+ * messages_unseen answers the first unseen UID (SELECT's UNSEEN) by one
+ * index seek: the term must be written as here, literally, for SQLite to
+ * use the partial index. Self-contained, so it can be renumbered.
+ */
+#define MIGRATION_31_OUT                                                    \
+	" UPDATE folder_counts SET messages = messages - 1,"                \
+	" unseen = unseen - ((OLD.flags & 1) = 0), changes = changes + 1"   \
+	" WHERE folder_id = OLD.folder_id;"
+#define MIGRATION_31_IN                                                     \
+	" INSERT INTO folder_counts (folder_id, messages, unseen, changes)" \
+	" VALUES (NEW.folder_id, 1, (NEW.flags & 1) = 0, 1)"                \
+	" ON CONFLICT (folder_id) DO UPDATE SET messages = messages + 1,"   \
+	" unseen = unseen + excluded.unseen, changes = changes + 1;"
+
+static const char migration_31[] =
+	"CREATE TABLE folder_counts ("
+	" folder_id INTEGER PRIMARY KEY,"
+	" messages INTEGER NOT NULL DEFAULT 0,"
+	" unseen INTEGER NOT NULL DEFAULT 0,"
+	" changes INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO folder_counts (folder_id, messages, unseen, changes)"
+	" SELECT folder_id, COUNT(*), SUM((flags & 1) = 0), 1"
+	" FROM messages GROUP BY folder_id;"
+	"CREATE TRIGGER messages_counted_insert AFTER INSERT ON messages"
+	" BEGIN" MIGRATION_31_IN " END;"
+	"CREATE TRIGGER messages_counted_delete AFTER DELETE ON messages"
+	" BEGIN" MIGRATION_31_OUT " END;"
+	"CREATE TRIGGER messages_counted_update"
+	" AFTER UPDATE OF folder_id, uid, flags, keywords ON messages"
+	" WHEN OLD.folder_id IS NOT NEW.folder_id OR OLD.uid IS NOT NEW.uid"
+	" OR OLD.flags IS NOT NEW.flags OR OLD.keywords IS NOT NEW.keywords"
+	" BEGIN" MIGRATION_31_OUT MIGRATION_31_IN " END;"
+	"CREATE TRIGGER folders_counted_delete AFTER DELETE ON folders"
+	" BEGIN DELETE FROM folder_counts WHERE folder_id = OLD.id; END;"
+	"CREATE INDEX messages_unseen ON messages(folder_id, uid)"
+	" WHERE (flags & 1) = 0;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1020,6 +1069,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_28,
 	migration_29,
 	migration_30,
+	migration_31,
 	NULL,
 };
 

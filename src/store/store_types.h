@@ -564,6 +564,7 @@ struct store_folder_status {
 	int64_t unseen;
 	int64_t first_unseen_uid; /* 0 when every message is seen */
 	int64_t recent;		  /* messages no session has seen yet */
+	int64_t changes;	  /* folder_counts.changes (see below) */
 };
 
 /* A message's UID and what a session shows of its flags. */

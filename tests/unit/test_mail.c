@@ -27,6 +27,7 @@
 #include "store/store.h"
 #include "store/store_change.h"
 #include "store/store_folder.h"
+#include "store/store_lifecycle.h"
 #include "store/store_mail.h"
 #include "store/store_mail_policy.h"
 #include "store/store_queue.h"
@@ -1263,6 +1264,203 @@ test_uidvalidity_never_repeats(void **state)
 	store_writer_stop(&w);
 }
 
+/* Every folder of the user's mailbox: its counters equal a recount. */
+static void
+check_counts(struct fixture *f, const struct mail_user *u, int step)
+{
+	struct mail_folder_entry *entries;
+	size_t count;
+	struct error err;
+	if (mail_folder_list(u, &entries, &count, &err) < 0)
+		fail_msg("list: %s", err.msg);
+	for (size_t i = 0; i < count; i++) {
+		struct mail_folder mf;
+		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) != 0 ||
+			mail_folder_open(u, entries[i].name, &mf, &err) < 0)
+			continue;
+		struct store_folder_status kept, counted;
+		if (store_folder_counts(f->u.st, mf.id, &kept, &err) < 0 ||
+			store_folder_recount(f->u.st, mf.id, &counted, &err) < 0)
+			fail_msg("counts: %s", err.msg);
+		if (kept.messages != counted.messages ||
+			kept.unseen != counted.unseen ||
+			kept.first_unseen_uid != counted.first_unseen_uid ||
+			kept.recent != counted.recent)
+			fail_msg("step %d, folder %s: kept %lld/%lld/%lld/%lld,"
+				 " counted %lld/%lld/%lld/%lld", step,
+				entries[i].name, (long long)kept.messages,
+				(long long)kept.unseen,
+				(long long)kept.first_unseen_uid,
+				(long long)kept.recent,
+				(long long)counted.messages,
+				(long long)counted.unseen,
+				(long long)counted.first_unseen_uid,
+				(long long)counted.recent);
+	}
+}
+
+/* The UIDs of a folder now, at most max. */
+static size_t
+folder_uids(const struct mail_user *u, const struct mail_folder *mf,
+	int64_t *out, size_t max)
+{
+	struct store_message_flag_row *rows;
+	size_t count;
+	struct error err;
+	if (mail_folder_flag_rows(u, mf, 0, max, u->ctx->arena, &rows, &count,
+		    &err) < 0)
+		fail_msg("rows: %s", err.msg);
+	for (size_t i = 0; i < count; i++)
+		out[i] = rows[i].uid;
+	return count;
+}
+
+static int64_t
+changes_of(const struct mail_user *u, const struct mail_folder *mf)
+{
+	int64_t c;
+	struct error err;
+	if (mail_folder_changes(u, mf, &c, &err) < 0)
+		fail_msg("changes: %s", err.msg);
+	return c;
+}
+
+/*
+ * The per-folder counters (migration 31: messages, unseen, the first
+ * unseen UID, and the change counter) stay equal to a recount through a
+ * random walk of every kind of change: delivery, APPEND, flags, copy,
+ * move, expunge, a folder deleted and made again, the mailbox purged.
+ * A change to a folder moves its change counter; one elsewhere does not.
+ */
+static void
+test_counters_follow_every_change(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
+		5000, &err);
+	assert_non_null(w);
+	struct mail_user u;
+	if (mail_user_open(&f->u.ctx, w, f->ann, &u, &err) < 0)
+		fail_msg("open: %s", err.msg);
+	struct store_mailbox mb;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &mb, &err), 0);
+	struct mail_recipient *to;
+	size_t n_to;
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &to, &n_to,
+				 &err), 0);
+	static const char *const names[] = { "INBOX", "A", "B" };
+	enum { NAMES = 3, MAXU = 256 };
+	assert_int_equal(mail_folder_create(&u, "A", &err), 0);
+	assert_int_equal(mail_folder_create(&u, "B", &err), 0);
+	srand(20261204);
+	int kinds[9] = { 0 };
+	for (int step = 0; step < 400; step++) {
+		const char *name = names[rand() % NAMES];
+		const char *other = names[rand() % NAMES];
+		struct mail_folder mf, of;
+		if (mail_folder_open(&u, name, &mf, &err) < 0) {
+			assert_int_equal(mail_folder_create(&u, name, &err), 0);
+			continue;
+		}
+		bool have_other = mail_folder_open(&u, other, &of, &err) == 0 &&
+			of.id != mf.id;
+		int64_t before = changes_of(&u, &mf);
+		int64_t other_before = have_other ? changes_of(&u, &of) : 0;
+		int64_t uids[MAXU];
+		size_t n = folder_uids(&u, &mf, uids, MAXU);
+		int op = rand() % 9;
+		bool changed = false;
+		arena_reset(f->u.arena);
+		if (op == 0 || (op >= 2 && op <= 5 && n == 0)) {
+			struct mail_append m = { .data = message,
+				.size = sizeof(message) - 1,
+				.flags = (unsigned)(rand() % 2 ? STORE_FLAG_SEEN :
+								 0) |
+					(rand() % 4 == 0 ? STORE_FLAG_FLAGGED :
+							   0),
+				.keywords = rand() % 3 == 0 ? "$Work" : "",
+				.internal_date = 1000 + step };
+			int64_t uid;
+			if (mail_message_append(&u, &mf, &m, &uid, &err) < 0)
+				fail_msg("append: %s", err.msg);
+			changed = true;
+			op = 0;
+		} else if (op == 1) {
+			struct mail_message m = { .data = message,
+				.size = sizeof(message) - 1,
+				.received_at = 2000 + step,
+				.sender = "x@y.example" };
+			if (mail_deliver(w, &f->u.ctx, &m, to, n_to, NULL,
+				    &err) < 0)
+				fail_msg("deliver: %s", err.msg);
+		} else if (op == 2) {
+			struct mail_flag_change c[4];
+			size_t k = 0;
+			for (; k < 4 && k < n; k++)
+				c[k] = (struct mail_flag_change){
+					uids[(size_t)rand() % n],
+					(unsigned)(rand() % 2 ? STORE_FLAG_SEEN : 0) |
+						(unsigned)(rand() % 2 ?
+								STORE_FLAG_DELETED :
+								0),
+					rand() % 2 ? "$Later" : "" };
+			if (mail_message_flags_set(&u, &mf, c, k, &err) < 0)
+				fail_msg("flags: %s", err.msg);
+		} else if (op == 3 || op == 4) {
+			if (!have_other)
+				continue;
+			int64_t pick[3], made[3];
+			size_t k = 0;
+			for (; k < 3 && k < n; k++)
+				pick[k] = uids[(size_t)rand() % n];
+			/* A UID twice is one message copied twice. */
+			if (k > 1 && pick[0] == pick[1])
+				k = 1;
+			if (mail_message_copy(&u, &mf, pick, k, &of, op == 4,
+				    made, &err) < 0 &&
+				err.code != ERROR_LIMIT)
+				fail_msg("copy: %s", err.msg);
+			changed = op == 4 && err.code != ERROR_LIMIT;
+		} else if (op == 5) {
+			int64_t gone[2] = { uids[(size_t)rand() % n],
+				uids[(size_t)rand() % n] };
+			if (mail_message_expunge(&u, &mf, gone,
+				    gone[0] == gone[1] ? 1 : 2, &err) < 0)
+				fail_msg("expunge: %s", err.msg);
+			changed = true;
+		} else if (op == 6 || op == 7) {
+			if (strcmp(name, "INBOX") == 0)
+				continue;
+			if (mail_folder_delete(&u, name, &err) < 0)
+				fail_msg("delete: %s", err.msg);
+			have_other = false;
+		} else {
+			if (rand() % 4 != 0)
+				continue;
+			int64_t purged;
+			assert_int_equal(store_begin(f->u.st, &err), 0);
+			if (store_mailbox_purge(f->u.st, mb.id, 5000 + step,
+				    &purged, &err) < 0)
+				fail_msg("purge: %s", err.msg);
+			assert_int_equal(store_commit(f->u.st, &err), 0);
+			have_other = false;
+		}
+		kinds[op]++;
+		if (changed)
+			assert_true(changes_of(&u, &mf) > before);
+		/* Nothing was done to the other folder. */
+		if (have_other && op != 1 && op != 3 && op != 4)
+			assert_int_equal(changes_of(&u, &of), other_before);
+		check_counts(f, &u, step);
+	}
+	for (int k = 0; k < 9; k++) {
+		if (kinds[k] < 5)
+			fail_msg("operation %d made %d times", k, kinds[k]);
+	}
+	store_writer_stop(&w);
+}
+
 int
 main(void)
 {
@@ -1285,6 +1483,7 @@ main(void)
 		T(test_stage_sending_limits_by_day),
 		T(test_shared_sent_copies),
 		T(test_uidvalidity_never_repeats),
+		T(test_counters_follow_every_change),
 		T(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);
