@@ -22,6 +22,10 @@ prints one JSON object on stdout (progress on stderr).
       With --alone, then each operation but SELECT once more "alone": restart,
       drop the cache, sign in, SELECT, that operation; so its cold figure does
       not depend on what the operations before it read into the page cache.
+      With --append N, last: N messages of the big Maildir (the first by name)
+      APPENDed one at a time, each waited for, to the INBOX of user000R
+      (R = run + 1, a mailbox of its own each run; the peer's Maildir of that
+      user removed first), on the warm server (imap_bench.py append).
 
 The peer is driven in plaintext: ../shared/peers/setup.sh configures Dovecot
 with `ssl = no`. caremail refuses LOGIN before TLS, so it is driven over
@@ -47,6 +51,7 @@ ap.add_argument("--maildir")
 ap.add_argument("--user", default="bigbox@bench.test")
 ap.add_argument("--password")
 ap.add_argument("--fill-conns", type=int, default=8)
+ap.add_argument("--append", type=int, default=0, help="run: APPEND this many one at a time")
 ap.add_argument("--timeout", type=float, default=900)
 ap.add_argument("--pg-url", help="caremail: a PostgreSQL cluster's URL; the prepared instance is "
                 "moved once onto a new database of it (a copy beside it, INSTANCE-pg) and served from there")
@@ -152,6 +157,13 @@ def peer():
                 bl.drop_caches()
             alone_merge(res, key, passes(p.imap_port, "none", user, password, pid, "tree",
                                          ["alone"], key)[0])
+    if a.append:
+        target = "user%04d" % (a.run + 1)
+        subprocess.run(["rm", "-rf", os.path.join(p.mailroot, target, "Maildir")], check=True)
+        p.restart_dovecot()
+        time.sleep(1)
+        res["append"] = imap_bench("append", p.imap_port, "none", "%s@%s" % (target, p.domain),
+                                   password, ["--maildir", box, "--limit", str(a.append)])
     return res
 
 
@@ -210,6 +222,15 @@ def caremail():
                                              "single", ["alone"], key)[0])
             finally:
                 srv.stop()
+    if a.append and not a.prepare:
+        srv = bl.Caremail(a.bin, a.instance, a.pidfile)
+        try:
+            time.sleep(1)
+            target = "user%04d@%s" % (a.run + 1, a.user.split("@", 1)[1])
+            res["append"] = imap_bench("append", srv.port, "starttls", target, a.password,
+                                       ["--maildir", a.maildir, "--limit", str(a.append)])
+        finally:
+            srv.stop()
     res["db_bytes"] = sum(os.path.getsize(os.path.join(a.instance, f)) for f in os.listdir(a.instance)
                           if f.startswith("caremail.db"))
     return res

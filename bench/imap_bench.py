@@ -21,6 +21,10 @@ idle: open CONNS connections (LOGIN as --user-fmt % i, SELECT INBOX, IDLE,
   wait for the "+"), then measure the server's memory (--mem single: VmRSS /
   PSS of --server-pid alone; --mem tree: summed PSS / RSS of --server-pid and
   all its descendants) before vs. with the CONNS idle sessions.
+append: APPEND the first --limit messages of a Maildir (by name) to INBOX
+  one at a time on one connection, each waited for (its tagged OK) before
+  the next is sent, as a client moving mail in does: the wall time, and
+  each APPEND's latency (p50, p99).
 fill: APPEND every message of a Maildir (cur/ and new/, in name order) to
   INBOX with the flags of its name (:2,FS) and its mtime as the internal
   date, LF turned into CRLF; --conns connections in parallel (so the
@@ -33,7 +37,7 @@ certificate, on 127.0.0.1).
 import argparse, json, os, re, socket, ssl, sys, threading, time
 
 ap = argparse.ArgumentParser()
-ap.add_argument("mode", choices=["bench", "idle", "fill"])
+ap.add_argument("mode", choices=["bench", "idle", "fill", "append"])
 ap.add_argument("--host", default="127.0.0.1")
 ap.add_argument("--port", type=int, default=1143)
 ap.add_argument("--tls", choices=["starttls", "implicit", "none"], default="starttls")
@@ -53,6 +57,7 @@ ap.add_argument("--settle", type=float, default=5, help="idle: seconds before me
 ap.add_argument("--warmup-user", default="", help="idle: sign in and out once before 'before'")
 ap.add_argument("--maildir")
 ap.add_argument("--window", type=int, default=16)
+ap.add_argument("--limit", type=int, default=2000, help="append: how many messages")
 ap.add_argument("--timeout", type=float, default=600, help="per-command socket timeout")
 ap.add_argument("--json", action="store_true")
 a = ap.parse_args()
@@ -377,6 +382,53 @@ FLAGMAP = {"S": "\\Seen", "F": "\\Flagged", "R": "\\Answered", "D": "\\Draft", "
 MON = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
+def maildir_files():
+    files = []
+    for sub in ("cur", "new"):
+        d = os.path.join(a.maildir, sub)
+        files += [os.path.join(d, f) for f in os.listdir(d)]
+    files.sort(key=os.path.basename)
+    return files
+
+
+def append_args(path):
+    """The flags, internal date and CRLF bytes of a Maildir file."""
+    name = os.path.basename(path)
+    flags = name.rsplit(":2,", 1)[1] if ":2," in name else ""
+    fl = " ".join(FLAGMAP[x] for x in flags if x in FLAGMAP)
+    t = time.gmtime(int(os.stat(path).st_mtime))
+    date = "%02d-%s-%04d %02d:%02d:%02d +0000" % (t.tm_mday, MON[t.tm_mon - 1], t.tm_year,
+                                                  t.tm_hour, t.tm_min, t.tm_sec)
+    data = open(path, "rb").read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    return fl, date, data
+
+
+def append():
+    files = maildir_files()[:a.limit]
+    msgs = [append_args(p) for p in files]  # read before the clock starts
+    c = Imap()
+    c.login(a.user, a.password)
+    lat = []
+    t0 = time.perf_counter()
+    for fl, date, data in msgs:
+        c.n += 1
+        tag = b"a%d" % c.n
+        t = time.perf_counter()
+        c.send(b"%s APPEND INBOX (%s) \"%s\" {%d+}\r\n" % (tag, fl.encode(), date.encode(), len(data))
+               + data + b"\r\n")
+        c.wait(tag, t)
+        lat.append(time.perf_counter() - t)
+    wall = time.perf_counter() - t0
+    c.close()
+    lat.sort()
+    res = {"appended": len(lat), "bytes": sum(len(m[2]) for m in msgs), "wall_s": round(wall, 3),
+           "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else 0,
+           "p99_ms": round(lat[min(len(lat) - 1, len(lat) * 99 // 100)] * 1000, 2) if lat else 0}
+    log(f"append: {len(lat)} messages one at a time in {wall:.2f}s "
+        f"(p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms)")
+    print(json.dumps(res))
+
+
 def fill():
     files = []
     for sub in ("cur", "new"):
@@ -434,4 +486,4 @@ def fill():
         sys.exit(1)
 
 
-{"bench": bench, "idle": idle, "fill": fill}[a.mode]()
+{"bench": bench, "idle": idle, "fill": fill, "append": append}[a.mode]()

@@ -243,6 +243,21 @@ def b3_report(rows, prep):
     cl, pl = med("caremail", "warm", "connect_login_s"), med("peer", "warm", "connect_login_s")
     w("| (connect + TLS + LOGIN, warm) | | | | %s | %s | %.2f | %s— |" % (ms(cl), ms(pl), cl / pl,
                                                                        "| | | " if has_alone else ""))
+    def med_append(sysname, key):
+        v = [r["append"][key] for r in by[sysname] if key in r.get("append", {})]
+        return statistics.median(v) if v else float("nan")
+
+    if any("append" in r for r in rows):
+        na = med_append("caremail", "appended")
+        ca, pa = med_append("caremail", "wall_s"), med_append("peer", "wall_s")
+        met = ca <= pa
+        goals.append(("B3", "APPEND of %d messages one at a time ≤ peer" % na,
+                      "met" if met else "**not met**"))
+        w("| APPEND %d messages one at a time (total; p50 / p99 each) | | | | %s (%.1f / %.1f ms) "
+          "| %s (%.1f / %.1f ms) | **%.2f** | %s≤ peer → %s |" % (
+              na, ms(ca), med_append("caremail", "p50_ms"), med_append("caremail", "p99_ms"),
+              ms(pa), med_append("peer", "p50_ms"), med_append("peer", "p99_ms"), ca / pa,
+              "| | | " if has_alone else "", "met" if met else "**not met**"))
     if has_alone:
         w("")
         w("Cold is the first pass after the restart, in the order above (as the peer's `imap_bench.py` "

@@ -12,7 +12,7 @@
 #      B1, B3: BENCH_PG=1 also runs caremail on PostgreSQL, one node and two
 #      B1: BENCH_N (messages, 20000)  BENCH_RCPTS (1000)  BENCH_CONC (20)  BENCH_SIZE (4096)
 #          BENCH_REUSE=1 (keep one SMTP connection per session; default: one per message)
-#      B3: BENCH_B3_MSGS (50000)  BENCH_DROP_CACHES (1 when root: drop the page cache
+#      B3: BENCH_B3_MSGS (50000)  BENCH_B3_APPEND (2000, one at a time; 0: none)  BENCH_DROP_CACHES (1 when root: drop the page cache
 #          before each cold pass, for both systems; 0: do not)
 #      B4: BENCH_B4_CONNS (1000)
 #      B10: BENCH_N, BENCH_SIZE, BENCH_CONC as B1; BENCH_B10_DOMAINS (200)
@@ -56,7 +56,7 @@ for w in "$@"; do
     *) echo "bench/run.sh: unknown benchmark '$w' (B1, B3, B4, B5, B9, B10 or all)" >&2; usage >&2; exit 2 ;;
   esac
 done
-B3_MSGS=${BENCH_B3_MSGS:-50000}; B4_CONNS=${BENCH_B4_CONNS:-1000}
+B3_MSGS=${BENCH_B3_MSGS:-50000}; B3_APPEND=${BENCH_B3_APPEND:-2000}; B4_CONNS=${BENCH_B4_CONNS:-1000}
 # caremail's password policy wants 12 characters; the peer's users all have "pass"
 PASSWORD=bench-user-password-0123
 if [ -z "${BENCH_DROP_CACHES:-}" ]; then
@@ -306,9 +306,10 @@ if [ "$DO_B3" = 1 ]; then
     echo "   run $2 $1"
     if [ "$1" = caremail ]; then
       child "$B3" python3 "$HERE/b3.py" caremail --run "$2" $DROPARG --alone --bin "$BIN" \
-        --instance "$B3_INST" --pidfile "$WORK/caremail.pid" --password "$PASSWORD"
+        --instance "$B3_INST" --pidfile "$WORK/caremail.pid" --password "$PASSWORD" \
+        --append "$B3_APPEND" --maildir "$BOX"
     else
-      child "$B3" python3 "$HERE/b3.py" peer --run "$2" $DROPARG --alone
+      child "$B3" python3 "$HERE/b3.py" peer --run "$2" $DROPARG --alone --append "$B3_APPEND"
     fi
   }
   if [ "${BENCH_PG:-0}" = 1 ]; then
