@@ -69,6 +69,11 @@ enum imap_state {
  * ones others expunge stay until an EXPUNGE response may be sent, and are
  * skipped meanwhile.
  */
+struct imap_view_kwset {
+	uint64_t hash;
+	const char *keywords;
+};
+
 struct imap_view {
 	struct mail_folder folder; /* strings in the view's arena */
 	bool read_only;		   /* EXAMINE */
@@ -80,6 +85,14 @@ struct imap_view {
 	size_t keyword_count, keyword_capacity;
 	uint64_t change_seq; /* mail_change_seq when last synced */
 	int64_t db_changes;  /* mail_folder_changes then; -1: unknown */
+	/*
+	 * The keyword lists behind the hashes in keywords[], so FLAGS can be
+	 * answered from the view (imap_view_fetch_flags); kwsets_off when
+	 * there are too many or two lists share a hash.
+	 */
+	struct imap_view_kwset *kwsets; /* view's arena */
+	size_t kwset_count, kwset_capacity;
+	bool kwsets_off;
 	bool stale;	     /* expunges wait to be reported */
 	struct arena *arena; /* reset when the mailbox is closed */
 };
@@ -322,5 +335,16 @@ int imap_cmd_search(struct imap_session *s, const struct imap_command *c);
 
 /* imap_session.c: the session thread's entry point. */
 void imap_session_run(struct net_conn *c, void *server);
+
+/*
+ * FETCH of FLAGS and UID alone over these UID ranges, answered from the
+ * view without reading the store, when the view is known to hold what
+ * the store does (the folder's change counter has not moved since the
+ * view last read it, and no expunge waits to be told). 1 when it was not
+ * (the caller reads the store), 0 when the responses were sent, -1 when
+ * the connection failed.
+ */
+int imap_view_fetch_flags(struct imap_session *s, unsigned items,
+	const struct imap_uid_range *ranges, size_t count, size_t *sent_r);
 
 #endif

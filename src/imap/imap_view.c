@@ -48,6 +48,50 @@ imap_keywords_hash(const char *keywords)
 	return h != 0 ? h : 1;
 }
 
+/* At most this many keyword lists are kept beside their hashes. */
+#define VIEW_KWSETS_MAX 512
+
+/* Keeps the list behind a hash, for FLAGS answered from the view. */
+static uint64_t
+note_keywords(struct imap_view *v, const char *keywords)
+{
+	uint64_t h = imap_keywords_hash(keywords);
+	if (h == 0 || v->kwsets_off)
+		return h;
+	for (size_t i = 0; i < v->kwset_count; i++) {
+		if (v->kwsets[i].hash != h)
+			continue;
+		/* Two lists under one hash: the view cannot tell them apart. */
+		if (strcmp(v->kwsets[i].keywords, keywords) != 0)
+			v->kwsets_off = true;
+		return h;
+	}
+	const char *copy = v->kwset_count < VIEW_KWSETS_MAX ?
+		arena_strdup(v->arena, keywords) :
+		NULL;
+	struct imap_view_kwset *slot = copy == NULL ? NULL :
+		arena_array_push(v->arena, (void **)&v->kwsets,
+			&v->kwset_count, &v->kwset_capacity, sizeof(*slot));
+	if (slot == NULL) {
+		v->kwsets_off = true;
+		return h;
+	}
+	*slot = (struct imap_view_kwset){ h, copy };
+	return h;
+}
+
+static const char *
+keywords_of(const struct imap_view *v, uint64_t h)
+{
+	if (h == 0)
+		return "";
+	for (size_t i = 0; i < v->kwset_count; i++) {
+		if (v->kwsets[i].hash == h)
+			return v->kwsets[i].keywords;
+	}
+	return NULL;
+}
+
 static int
 view_append(struct imap_view *v, uint32_t uid, unsigned flags, uint64_t kw)
 {
@@ -148,7 +192,7 @@ imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
 		return;
 	v->flags[seq - 1] = (uint8_t)((flags & STORED_FLAGS) |
 		(v->flags[seq - 1] & IMAP_FLAG_RECENT));
-	v->keywords[seq - 1] = imap_keywords_hash(keywords);
+	v->keywords[seq - 1] = note_keywords(v, keywords);
 }
 
 size_t
@@ -215,7 +259,7 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 			learn_keywords(v, rows[i].keywords, &added);
 			if (view_append(v, (uint32_t)rows[i].uid,
 				    rows[i].flags & STORED_FLAGS,
-				    imap_keywords_hash(rows[i].keywords)) < 0)
+				    note_keywords(v, rows[i].keywords)) < 0)
 				return error_set(err, ERROR_LIMIT,
 					"the mailbox holds too many messages "
 					"to open");
@@ -389,7 +433,8 @@ found_gone(struct sync_found *f, size_t seq)
 }
 
 static void
-found_fresh(struct sync_found *f, const struct store_message_flag_row *row)
+found_fresh(struct imap_view *v, struct sync_found *f,
+	const struct store_message_flag_row *row)
 {
 	if (f->fresh_count == f->fresh_cap) {
 		f->fresh_cap = f->fresh_cap > 0 ? f->fresh_cap * 2 : 64;
@@ -397,7 +442,7 @@ found_fresh(struct sync_found *f, const struct store_message_flag_row *row)
 	}
 	f->fresh[f->fresh_count++] = (struct fresh_row){ (uint32_t)row->uid,
 		(uint8_t)(row->flags & STORED_FLAGS),
-		imap_keywords_hash(row->keywords) };
+		note_keywords(v, row->keywords) };
 }
 
 /*
@@ -439,7 +484,7 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 			} else if (row->uid > (int64_t)last) {
 				learn_keywords(v, row->keywords,
 					&f->new_keywords);
-				found_fresh(f, row);
+				found_fresh(v, f, row);
 			}
 		}
 		if (count < VIEW_PAGE_ROWS)
@@ -605,5 +650,60 @@ imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 	}
 	*ranges_r = r;
 	*count_r = merged;
+	return 0;
+}
+
+int
+imap_view_fetch_flags(struct imap_session *s, unsigned items,
+	const struct imap_uid_range *ranges, size_t count, size_t *sent_r)
+{
+	struct imap_view *v = &s->view;
+	struct error err;
+	int64_t changes;
+	*sent_r = 0;
+	if (v->kwsets_off || v->stale || v->db_changes < 0 ||
+		mail_folder_changes(&s->user, &v->folder, &changes, &err) < 0 ||
+		changes != v->db_changes)
+		return 1;
+	for (size_t r = 0; r < count; r++) {
+		size_t end = lower_bound(v, ranges[r].hi + 1);
+		for (size_t i = lower_bound(v, ranges[r].lo); i < end; i++) {
+			if (keywords_of(v, v->keywords[i]) == NULL)
+				return 1; /* not noted: read the store */
+		}
+	}
+	bool uid = (items & IMAP_FETCH_UID) != 0;
+	bool flags = (items & IMAP_FETCH_FLAGS) != 0;
+	struct str out;
+	arena_reset(s->page);
+	str_init(&out, s->page, 1024 * 1024);
+	for (size_t r = 0; r < count; r++) {
+		size_t i = lower_bound(v, ranges[r].lo);
+		size_t end = lower_bound(v, ranges[r].hi + 1);
+		for (; i < end; i++) {
+			const char *kw = keywords_of(v, v->keywords[i]);
+			if (str_appendf(&out, "* %zu FETCH (", i + 1) < 0 ||
+				(uid && str_appendf(&out, "UID %lu",
+						(unsigned long)v->uids[i]) <
+						0) ||
+				(flags &&
+					(str_append_cstr(&out,
+						 uid ? " FLAGS " : "FLAGS ") <
+							0 ||
+						imap_append_flags(&out,
+							v->flags[i], kw) <
+							0)) ||
+				str_append_cstr(&out, ")\r\n") < 0)
+				return -1;
+			(*sent_r)++;
+			if (out.len >= 64 * 1024) {
+				if (imap_write(s, out.p, out.len) < 0)
+					return -1;
+				out.len = 0;
+			}
+		}
+	}
+	if (out.len > 0 && imap_write(s, out.p, out.len) < 0)
+		return -1;
 	return 0;
 }
