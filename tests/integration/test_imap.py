@@ -632,3 +632,81 @@ def test_protocol_switch_and_device(server, instance, org, ann):
     with pytest.raises(imaplib.IMAP4.error) as refused:
         m.login(ann, PW)
     assert "IMAP is turned off for Test Practice" in str(refused.value)
+
+
+def fill_inbox(server, instance, address, count):
+    """APPENDs count messages, pipelined (LITERAL+); every third \\Seen."""
+    r = Raw(server.ports["imap"], tls_context(instance), starttls=True)
+    r.send(b'l1 LOGIN "%s" "%s"\r\n' % (address.encode(), PW.encode()))
+    assert r.until(b"l1 ").startswith(b"l1 OK")
+    for start in range(0, count, 100):
+        batch = b""
+        for i in range(start, min(count, start + 100)):
+            data = message(address, subject="n%d" % i, mid="k%d" % i)
+            flags = b"\\Seen" if i % 3 == 0 else b""
+            batch += (b"f%d APPEND INBOX (%s) {%d+}\r\n" % (i, flags, len(data))
+                      + data + b"\r\n")
+        r.send(batch)
+        for i in range(start, min(count, start + 100)):
+            assert r.until(b"f%d " % i).startswith(b"f%d OK" % i)
+    r.close()
+
+
+def flags_by_uid(m):
+    typ, data = m.uid("FETCH", "1:*", "(FLAGS)")
+    assert typ == "OK"
+    out = {}
+    for line in data:
+        g = re.match(rb"\d+ \(UID (\d+) FLAGS \(([^)]*)\)\)", line)
+        assert g, line
+        out[int(g[1])] = set(g[2].split()) - {b"\\Recent"}
+    return out
+
+
+def test_large_folder_counts_view_and_polling(server, instance, ann):
+    """Past 1,024 messages a folder's view is kept for the next SELECT,
+    and FETCH FLAGS is answered from it; the per-folder counters give
+    SELECT and STATUS their counts. A change made outside the server
+    process (straight into the store) still shows: on NOOP, in the next
+    SELECT, in STATUS; so does an expunge by another session."""
+    fill_inbox(server, instance, ann, 1100)
+    a = connect(server, instance, ann)
+    typ, data = a.select("INBOX")
+    assert data == [b"1100"]
+    unseen = a.untagged_responses.get("UNSEEN")
+    assert unseen == [b"2"], unseen   # UID 1 is \Seen, 2 is not
+    first = flags_by_uid(a)
+    assert len(first) == 1100
+    assert sum(b"\\Seen" in f for f in first.values()) == 367
+    b = connect(server, instance, ann)
+    assert b.select("INBOX")[1] == [b"1100"]   # the kept view
+    assert flags_by_uid(b) == first
+    # Another process changes a flag: the counters move with it.
+    import sqlite3
+    db = sqlite3.connect(str(instance.dir / "caremail.db"), timeout=10)
+    with db:
+        db.execute("UPDATE messages SET flags = flags | 1 WHERE uid = 2 AND"
+                   " folder_id = (SELECT f.id FROM folders f JOIN mailboxes m"
+                   " ON m.id = f.mailbox_id WHERE m.address = ?"
+                   " AND f.special_use = 'inbox')", (ann,))
+    db.close()
+    a.noop()
+    assert any(b"\\Seen" in (x or b"")
+               for x in a.untagged_responses.get("FETCH", []))
+    assert b"\\Seen" in flags_by_uid(a)[2]
+    c = connect(server, instance, ann)
+    typ, data = c.status("INBOX", "(MESSAGES UNSEEN)")
+    assert b"MESSAGES 1100 UNSEEN 732" in data[0], data
+    c.select("INBOX")
+    assert c.untagged_responses.get("UNSEEN") == [b"3"]
+    assert b"\\Seen" in flags_by_uid(c)[2]
+    # An expunge by one session: the others' next SELECT has it.
+    b.uid("STORE", "5", "+FLAGS.SILENT", r"(\Deleted)")
+    b.expunge()
+    d = connect(server, instance, ann)
+    assert d.select("INBOX")[1] == [b"1099"]
+    assert 5 not in flags_by_uid(d)
+    assert d.status("INBOX", "(MESSAGES UNSEEN)")[1][0].endswith(
+        b"(MESSAGES 1099 UNSEEN 731)")
+    for m in (a, b, c, d):
+        m.logout()
