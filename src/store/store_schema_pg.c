@@ -429,8 +429,8 @@ static const char migration_30[] =
 	" doomed_at BIGINT NOT NULL);";
 
 /*
- * As SQLite's 31: per-folder counters kept by triggers, and the partial
- * index for the first unseen UID. One function does the work of SQLite's
+ * As SQLite's 31: per-folder counters kept by triggers, the partial index
+ * for the first unseen UID, and messages_flags gone. One function does the work of SQLite's
  * three message triggers, under the same three names.
  */
 static const char migration_31[] =
@@ -474,7 +474,8 @@ static const char migration_31[] =
 	"CREATE TRIGGER folders_counted_delete AFTER DELETE ON folders"
 	" FOR EACH ROW EXECUTE FUNCTION caremail_uncount_folder();"
 	"CREATE INDEX messages_unseen ON messages(folder_id, uid)"
-	" WHERE (flags & 1) = 0;";
+	" WHERE (flags & 1) = 0;"
+	"DROP INDEX messages_flags;";
 
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
