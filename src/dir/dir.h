@@ -837,7 +837,18 @@ struct dir_people_query {
 	const char *org;	/* an ODS code, or part of an org's name */
 	const char *site_type;	/* one of dir.site_types */
 	const char *job_title;	/* words of a job title, any order */
+	size_t limit;		/* the page; 0: dir.people_search_page */
+	/*
+	 * The page starts after this person in name order: an earlier
+	 * page's last match.sort and person.id (the API's cursor); NULL
+	 * sort: at the first.
+	 */
+	const char *after_sort;
+	int64_t after_id;
 };
+
+/* The longest sort text a cursor may carry (a name sorts in far less). */
+#define DIR_PEOPLE_CURSOR_MAX 1024
 
 /* An admin role held now, as a tag in the directory. */
 struct dir_admin_tag {
@@ -854,18 +865,25 @@ struct dir_person_found {
 struct dir_people_result {
 	struct dir_person_found *people;	/* by last then first name */
 	size_t count;
-	size_t limit;		/* dir.people_search_limit */
-	bool refine;		/* more than limit matched: only limit shown */
+	size_t limit;		/* the page's size */
+	/*
+	 * More than limit matched: only limit shown; the next page starts
+	 * after the last one shown.
+	 */
+	bool refine;
 };
 
 /*
  * People Finder (SPEC D4): live people matching every part of q, names
  * and job titles compared as word prefixes, case- and accent-insensitive,
  * in any order ("smi jo" finds Jo Smith). Deleted people never match.
- * At most dir.people_search_limit are returned; past it r->refine is set
- * (seed 002 #6962). ERROR_INVALID naming the field for a query that asks
- * nothing, an unknown site type or too many words; ERROR_NOT_FOUND
- * (field "org") when no organisation fits q->org.
+ * One page is returned, in name order: q->limit people (at most
+ * dir.people_search_limit) or by default dir.people_search_page, after
+ * q->after_sort/after_id when given; past it r->refine is set (seed 002
+ * #6962). ERROR_INVALID naming the field for a query that asks nothing, an
+ * unknown site type, too many words, a limit past the cap or a cursor
+ * that is not one; ERROR_NOT_FOUND (field "org") when no organisation
+ * fits q->org. The whole search reads one moment of the store.
  */
 int dir_people_search(const struct dir_ctx *ctx,
 	const struct dir_people_query *q, struct dir_people_result *r,
