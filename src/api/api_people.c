@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "api/api_internal.h"
 #include "core/arena.h"
 
@@ -83,59 +81,6 @@ found_json(const struct dir_person_found *f)
 	return phones_json(j, p);
 }
 
-/*
- * A page's cursor: where the next page starts, the last person's place in
- * name order ("id:sort"), base64url so it travels in a query unescaped.
- * Opaque to clients; it names no one the page did not already show.
- */
-static json_t *
-cursor_json(struct api_request *req, const struct dir_person_found *last)
-{
-	const char *text = arena_printf(req->arena, "%lld:%s",
-		(long long)last->match.person.id, last->match.sort);
-	if (text == NULL)
-		return json_null();
-	size_t len = strlen(text);
-	size_t room = sodium_base64_encoded_len(len,
-		sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	char *out = arena_alloc(req->arena, room);
-	if (out == NULL)
-		return json_null();
-	sodium_bin2base64(out, room, (const unsigned char *)text, len,
-		sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	return json_string(out);
-}
-
-/* A cursor back into q's after_sort and after_id; false if not one. */
-static bool
-cursor_parse(struct api_request *req, const char *cursor,
-	struct dir_people_query *q)
-{
-	size_t len = strlen(cursor), n;
-	/* Room for the longest sort text, its id and the NUL. */
-	if (len > 2 * DIR_PEOPLE_CURSOR_MAX)
-		return false;
-	unsigned char *bin = arena_alloc(req->arena, len + 1);
-	if (bin == NULL || sodium_base642bin(bin, len, cursor, len, NULL, &n,
-				   NULL,
-				   sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
-	    memchr(bin, '\0', n) != NULL)
-		return false;
-	bin[n] = '\0';
-	char *sep = strchr((char *)bin, ':');
-	if (sep == NULL || sep == (char *)bin || bin[0] < '0' || bin[0] > '9')
-		return false;
-	*sep = '\0';
-	char *end;
-	errno = 0;
-	long long id = strtoll((char *)bin, &end, 10);
-	if (errno != 0 || *end != '\0')
-		return false;
-	q->after_id = id;
-	q->after_sort = sep + 1;
-	return true;
-}
-
 /* ?limit= and ?cursor=, as every listing takes them; false once replied. */
 static bool
 page_parse(struct api_request *req, struct dir_people_query *q)
@@ -156,12 +101,24 @@ page_parse(struct api_request *req, struct dir_people_query *q)
 		/* Past the cap: the domain says what the cap is. */
 		q->limit = n > INT32_MAX ? (size_t)INT32_MAX : (size_t)n;
 	}
-	if (cursor != NULL && !cursor_parse(req, cursor, q)) {
-		api_reply_error(req, 422, "invalid", "cursor must be the "
-			"next_cursor of an earlier page.", "cursor");
+	struct error err;
+	if (cursor != NULL && dir_people_cursor_parse(cursor, req->arena,
+				      &q->after_sort, &q->after_id, &err) < 0) {
+		api_reply_from_error(req, &err);
 		return false;
 	}
 	return true;
+}
+
+/* Where the next page starts, or null on the last page. */
+static json_t *
+next_cursor(struct api_request *req, const struct dir_people_result *r)
+{
+	if (!r->refine || r->count == 0)
+		return json_null();
+	const char *c = dir_people_cursor(&r->people[r->count - 1],
+		req->arena);
+	return c != NULL ? json_string(c) : json_null();
 }
 
 void
@@ -191,8 +148,7 @@ api_people_search(struct api_request *req)
 		json_array_append_new(items, found_json(&r.people[i]));
 	json_t *body = json_pack("{s:o,s:I,s:b,s:o}", "items", items, "limit",
 		(json_int_t)r.limit, "refine", r.refine, "next_cursor",
-		r.refine && r.count > 0 ?
-		cursor_json(req, &r.people[r.count - 1]) : json_null());
+		next_cursor(req, &r));
 	/* seed 002 #6962: say so, rather than silently cutting the list. */
 	if (r.refine)
 		json_object_set_new(body, "message", json_string(arena_printf(

@@ -850,6 +850,7 @@ struct dir_people_query {
 /* The longest sort text a cursor may carry (a name sorts in far less). */
 #define DIR_PEOPLE_CURSOR_MAX 1024
 
+
 /* An admin role held now, as a tag in the directory. */
 struct dir_admin_tag {
 	const char *role;
@@ -888,6 +889,18 @@ struct dir_people_result {
 int dir_people_search(const struct dir_ctx *ctx,
 	const struct dir_people_query *q, struct dir_people_result *r,
 	struct error *err);
+
+/*
+ * A People Finder page's cursor: text that names the place just after a
+ * person in name order (base64url of "id:sort", so it travels in a query
+ * unescaped; it names no one the page did not show), and back. The cursor
+ * is in the arena; NULL past its cap. parse: the sort text in the arena
+ * and the id; ERROR_INVALID (field "cursor") for text no page gave.
+ */
+char *dir_people_cursor(const struct dir_person_found *last,
+	struct arena *a);
+int dir_people_cursor_parse(const char *text, struct arena *a,
+	const char **sort_r, int64_t *id_r, struct error *err);
 
 /* One Local Admin or Primary Local Admin, for Get help. */
 struct dir_helper {

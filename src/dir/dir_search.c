@@ -5,10 +5,13 @@
  * answer carries admin tags read from the roles held now, so a role
  * removed, or a person deleted, stops showing at once.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -256,6 +259,54 @@ people_search(const struct dir_ctx *ctx, const struct dir_people_query *q,
 	for (size_t i = 0; i < r->count; i++)
 		r->people[i] = (struct dir_person_found){ .match = rows[i] };
 	return admin_tags(ctx, r->people, r->count, err);
+}
+
+char *
+dir_people_cursor(const struct dir_person_found *last, struct arena *a)
+{
+	const char *text = arena_printf(a, "%lld:%s",
+		(long long)last->match.person.id, last->match.sort);
+	if (text == NULL)
+		return NULL;
+	size_t len = strlen(text);
+	size_t room = sodium_base64_encoded_len(len,
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *out = arena_alloc(a, room);
+	if (out != NULL)
+		sodium_bin2base64(out, room, (const unsigned char *)text, len,
+			sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
+int
+dir_people_cursor_parse(const char *text, struct arena *a,
+	const char **sort_r, int64_t *id_r, struct error *err)
+{
+	size_t len = strlen(text), n = 0;
+	/* Base64 holds 3 bytes in 4: room for an id, ':' and the sort. */
+	unsigned char *bin = len <= 2 * DIR_PEOPLE_CURSOR_MAX ?
+		arena_alloc(a, len + 1) : NULL;
+	char *end = NULL, *sep = NULL;
+	long long id = -1;
+	if (bin != NULL && sodium_base642bin(bin, len, text, len, NULL, &n,
+				   NULL,
+				   sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+	    memchr(bin, '\0', n) == NULL) {
+		bin[n] = '\0';
+		sep = strchr((char *)bin, ':');
+	}
+	if (sep != NULL && bin[0] >= '0' && bin[0] <= '9') {
+		*sep = '\0';
+		errno = 0;
+		id = strtoll((char *)bin, &end, 10);
+	}
+	if (end == NULL || *end != '\0' || errno != 0 || id < 0 ||
+	    id == INT64_MAX || strlen(sep + 1) > DIR_PEOPLE_CURSOR_MAX)
+		return error_set_field(err, ERROR_INVALID, "cursor",
+			"cursor must be the next_cursor of an earlier page");
+	*sort_r = sep + 1;
+	*id_r = id;
+	return 0;
 }
 
 int
