@@ -59,6 +59,15 @@ int dir_begin(const struct dir_ctx *ctx, struct error *err);
 /* Commits when rc is 0, else rolls back; returns 0 or -1. */
 int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
 /*
+ * A front end's request that reads: its several reads see one moment of
+ * the directory and cost one read lock, not one each (bench B9). A change
+ * (dir_begin, an audited denial) inside ends the read first and sees the
+ * directory as it is then. Every dir_read_begin that returns 0 is matched
+ * by one dir_read_end; -1 with err if the store fails.
+ */
+int dir_read_begin(const struct dir_ctx *ctx, struct error *err);
+void dir_read_end(const struct dir_ctx *ctx);
+/*
  * The statements ctx's store connection has run so far: the difference
  * across a call is how many queries it cost (the API logs it per request
  * at debug level; tests show a page costs the same for any page size).

@@ -256,10 +256,16 @@ store_begin(struct store *st, struct error *err)
 	if (st->depth == STORE_DEPTH_MAX)
 		return error_set(err, ERROR_INTERNAL,
 			"transactions nested too deep");
-	/* A read transaction cannot safely become a write (store.h). */
-	if (st->read_open)
-		return error_set(err, ERROR_INTERNAL,
-			"a write began inside a read-only transaction");
+	/*
+	 * A read transaction would become a write only if no one had
+	 * written since it began (SQLite: SQLITE_BUSY_SNAPSHOT otherwise):
+	 * it ends here, and the write sees the store as it is now.
+	 */
+	if (st->read_open) {
+		struct error ignored;
+		st->ops->exec(st->conn, "COMMIT", &ignored);
+		st->read_open = false;
+	}
 	if ((st->depth == 0 ? st->ops->exec(st->conn, st->ops->begin_write,
 			  err) :
 			  store_control(st, savepoint_begin, err)) < 0)

@@ -82,8 +82,10 @@ void store_rollback(struct store *st);
  * search runs dozens of statements). Writers are not held back. Inside an
  * open transaction, or another read, it adds nothing: the outer one holds
  * the view. Every store_read_begin that returns 0 is matched by one
- * store_read_end, which never fails. Nothing may write in between:
- * store_begin there is ERROR_INTERNAL. -1 with err if the store fails.
+ * store_read_end, which never fails. A store_begin in between ends the
+ * read first (later reads see the store as it is then, one statement at
+ * a time); a statement that writes outside store_begin must not run in
+ * between. -1 with err if the store fails.
  */
 int store_read_begin(struct store *st, struct error *err);
 void store_read_end(struct store *st);
