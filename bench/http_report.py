@@ -62,7 +62,7 @@ for b in benches:
     if b == "B5":
         mix = br[0].get("mix") or {}
         w("- As a plain person (no admin tags in the results). %d search paths rotated, made from "
-          "the fill's name lists: %s. Mean results per search %s (limit 100)."
+          "the fill's name lists: %s. Mean results per search %s (the default page: 100 before 2026-12-04, then dir.people_search_page = 25)."
           % (br[0]["paths"], ", ".join("%s %d" % kv for kv in mix.items()),
              br[0]["check"].get("items_mean")))
     else:

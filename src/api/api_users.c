@@ -196,9 +196,15 @@ static void
 api_user_get(struct api_request *req)
 {
 	struct store_person p;
-	if (!path_person_allowed(req, AUTH_USER_READ, &p))
+	struct error err;
+	/* The address, the access check and the record: one moment (B9). */
+	if (dir_read_begin(&req->ctx, &err) < 0) {
+		api_reply_from_error(req, &err);
 		return;
-	reply_person(req, 200, &p);
+	}
+	if (path_person_allowed(req, AUTH_USER_READ, &p))
+		reply_person(req, 200, &p);
+	dir_read_end(&req->ctx);
 }
 
 static bool

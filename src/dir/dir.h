@@ -59,6 +59,15 @@ int dir_begin(const struct dir_ctx *ctx, struct error *err);
 /* Commits when rc is 0, else rolls back; returns 0 or -1. */
 int dir_finish(const struct dir_ctx *ctx, int rc, struct error *err);
 /*
+ * A front end's request that reads: its several reads see one moment of
+ * the directory and cost one read lock, not one each (bench B9). A change
+ * (dir_begin, an audited denial) inside ends the read first and sees the
+ * directory as it is then. Every dir_read_begin that returns 0 is matched
+ * by one dir_read_end; -1 with err if the store fails.
+ */
+int dir_read_begin(const struct dir_ctx *ctx, struct error *err);
+void dir_read_end(const struct dir_ctx *ctx);
+/*
  * The statements ctx's store connection has run so far: the difference
  * across a call is how many queries it cost (the API logs it per request
  * at debug level; tests show a page costs the same for any page size).
@@ -837,7 +846,19 @@ struct dir_people_query {
 	const char *org;	/* an ODS code, or part of an org's name */
 	const char *site_type;	/* one of dir.site_types */
 	const char *job_title;	/* words of a job title, any order */
+	size_t limit;		/* the page; 0: dir.people_search_page */
+	/*
+	 * The page starts after this person in name order: an earlier
+	 * page's last match.sort and person.id (the API's cursor); NULL
+	 * sort: at the first.
+	 */
+	const char *after_sort;
+	int64_t after_id;
 };
+
+/* The longest sort text a cursor may carry (a name sorts in far less). */
+#define DIR_PEOPLE_CURSOR_MAX 1024
+
 
 /* An admin role held now, as a tag in the directory. */
 struct dir_admin_tag {
@@ -854,22 +875,41 @@ struct dir_person_found {
 struct dir_people_result {
 	struct dir_person_found *people;	/* by last then first name */
 	size_t count;
-	size_t limit;		/* dir.people_search_limit */
-	bool refine;		/* more than limit matched: only limit shown */
+	size_t limit;		/* the page's size */
+	/*
+	 * More than limit matched: only limit shown; the next page starts
+	 * after the last one shown.
+	 */
+	bool refine;
 };
 
 /*
  * People Finder (SPEC D4): live people matching every part of q, names
  * and job titles compared as word prefixes, case- and accent-insensitive,
  * in any order ("smi jo" finds Jo Smith). Deleted people never match.
- * At most dir.people_search_limit are returned; past it r->refine is set
- * (seed 002 #6962). ERROR_INVALID naming the field for a query that asks
- * nothing, an unknown site type or too many words; ERROR_NOT_FOUND
- * (field "org") when no organisation fits q->org.
+ * One page is returned, in name order: q->limit people (at most
+ * dir.people_search_limit) or by default dir.people_search_page, after
+ * q->after_sort/after_id when given; past it r->refine is set (seed 002
+ * #6962). ERROR_INVALID naming the field for a query that asks nothing, an
+ * unknown site type, too many words, a limit past the cap or a cursor
+ * that is not one; ERROR_NOT_FOUND (field "org") when no organisation
+ * fits q->org. The whole search reads one moment of the store.
  */
 int dir_people_search(const struct dir_ctx *ctx,
 	const struct dir_people_query *q, struct dir_people_result *r,
 	struct error *err);
+
+/*
+ * A People Finder page's cursor: text that names the place just after a
+ * person in name order (base64url of "id:sort", so it travels in a query
+ * unescaped; it names no one the page did not show), and back. The cursor
+ * is in the arena; NULL past its cap. parse: the sort text in the arena
+ * and the id; ERROR_INVALID (field "cursor") for text no page gave.
+ */
+char *dir_people_cursor(const struct dir_person_found *last,
+	struct arena *a);
+int dir_people_cursor_parse(const char *text, struct arena *a,
+	const char **sort_r, int64_t *id_r, struct error *err);
 
 /* One Local Admin or Primary Local Admin, for Get help. */
 struct dir_helper {

@@ -29,6 +29,18 @@ dir_finish(const struct dir_ctx *ctx, int rc, struct error *err)
 	return store_commit(ctx->store, err);
 }
 
+int
+dir_read_begin(const struct dir_ctx *ctx, struct error *err)
+{
+	return store_read_begin(ctx->store, err);
+}
+
+void
+dir_read_end(const struct dir_ctx *ctx)
+{
+	store_read_end(ctx->store);
+}
+
 uint64_t
 dir_statement_count(const struct dir_ctx *ctx)
 {

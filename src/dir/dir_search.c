@@ -5,9 +5,13 @@
  * answer carries admin tags read from the roles held now, so a role
  * removed, or a person deleted, stops showing at once.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -15,6 +19,7 @@
 #include "core/fold.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
+#include "store/store.h"
 #include "store/store_access.h"
 #include "store/store_org.h"
 #include "store/store_person.h"
@@ -211,46 +216,96 @@ admin_tags(const struct dir_ctx *ctx, struct dir_person_found *found,
 	return 0;
 }
 
-struct sort_item {
-	const char *key;	/* store_search_sort of the names */
-	const struct store_person_match *match;
-};
-
+/* The page's size: asked for, or the configured default, never past the cap. */
 static int
-sort_item_cmp(const void *a, const void *b)
+page_size(const struct dir_ctx *ctx, size_t asked, size_t *limit_r,
+	struct error *err)
 {
-	const struct sort_item *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
-	if (c != 0)
-		return c;
-	return (x->match->person.id > y->match->person.id) -
-		(x->match->person.id < y->match->person.id);
+	size_t cap = (size_t)config_get_int(ctx->config,
+		"dir.people_search_limit");
+	size_t page = (size_t)config_get_int(ctx->config,
+		"dir.people_search_page");
+	if (asked > cap)
+		return error_set_field(err, ERROR_INVALID, "limit",
+			"limit must be a whole number from 1 to %zu", cap);
+	*limit_r = asked != 0 ? asked : page < cap ? page : cap;
+	return 0;
 }
 
-/*
- * Sorts by name as people read a directory: last name, then first, then
- * who was added first; the store's rule (store_search_sort), so the page
- * it chose is the page shown.
- */
+/* The search itself, inside the caller's read transaction. */
 static int
-sort_matches(const struct dir_ctx *ctx, struct store_person_match *rows,
-	size_t count, struct dir_person_found *out, struct error *err)
+people_search(const struct dir_ctx *ctx, const struct dir_people_query *q,
+	struct store_person_query *sq,
+	struct dir_people_result *r, struct error *err)
 {
-	struct sort_item *items = arena_alloc(ctx->arena,
-		(count > 0 ? count : 1) * sizeof(*items));
-	if (items == NULL)
+	int64_t *org_ids;
+	size_t org_count;
+	if (orgs_of(ctx, q->org, &org_ids, &org_count, err) < 0)
+		return -1;
+	sq->org_ids = org_ids;
+	sq->org_count = org_count;
+	struct store_person_match *rows;
+	size_t count;
+	if (store_person_search(ctx->store, sq, ctx->arena, &rows, &count,
+		    err) < 0)
+		return -1;
+	/* The store chose the first limit + 1 by name, in that order. */
+	r->refine = count > r->limit;
+	r->count = r->refine ? r->limit : count;
+	r->people = arena_alloc(ctx->arena,
+		(count > 0 ? count : 1) * sizeof(*r->people));
+	if (r->people == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
-	for (size_t i = 0; i < count; i++) {
-		const struct store_person *p = &rows[i].person;
-		items[i].key = store_search_sort(p->last_name, p->first_name,
-			ctx->arena);
-		if (items[i].key == NULL)
-			return error_set(err, ERROR_LIMIT, "out of memory");
-		items[i].match = &rows[i];
+	for (size_t i = 0; i < r->count; i++)
+		r->people[i] = (struct dir_person_found){ .match = rows[i] };
+	return admin_tags(ctx, r->people, r->count, err);
+}
+
+char *
+dir_people_cursor(const struct dir_person_found *last, struct arena *a)
+{
+	const char *text = arena_printf(a, "%lld:%s",
+		(long long)last->match.person.id, last->match.sort);
+	if (text == NULL)
+		return NULL;
+	size_t len = strlen(text);
+	size_t room = sodium_base64_encoded_len(len,
+		sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char *out = arena_alloc(a, room);
+	if (out != NULL)
+		sodium_bin2base64(out, room, (const unsigned char *)text, len,
+			sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
+int
+dir_people_cursor_parse(const char *text, struct arena *a,
+	const char **sort_r, int64_t *id_r, struct error *err)
+{
+	size_t len = strlen(text), n = 0;
+	/* Base64 holds 3 bytes in 4: room for an id, ':' and the sort. */
+	unsigned char *bin = len <= 2 * DIR_PEOPLE_CURSOR_MAX ?
+		arena_alloc(a, len + 1) : NULL;
+	char *end = NULL, *sep = NULL;
+	long long id = -1;
+	if (bin != NULL && sodium_base642bin(bin, len, text, len, NULL, &n,
+				   NULL,
+				   sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
+	    memchr(bin, '\0', n) == NULL) {
+		bin[n] = '\0';
+		sep = strchr((char *)bin, ':');
 	}
-	qsort(items, count, sizeof(*items), sort_item_cmp);
-	for (size_t i = 0; i < count; i++)
-		out[i] = (struct dir_person_found){ .match = *items[i].match };
+	if (sep != NULL && bin[0] >= '0' && bin[0] <= '9') {
+		*sep = '\0';
+		errno = 0;
+		id = strtoll((char *)bin, &end, 10);
+	}
+	if (end == NULL || *end != '\0' || errno != 0 || id < 0 ||
+	    id == INT64_MAX || strlen(sep + 1) > DIR_PEOPLE_CURSOR_MAX)
+		return error_set_field(err, ERROR_INVALID, "cursor",
+			"cursor must be the next_cursor of an earlier page");
+	*sort_r = sep + 1;
+	*id_r = id;
 	return 0;
 }
 
@@ -261,39 +316,34 @@ dir_people_search(const struct dir_ctx *ctx,
 {
 	struct words w;
 	struct store_person_query sq = { 0 };
-	int64_t *org_ids;
-	size_t org_count;
 	memset(r, 0, sizeof(*r));
-	r->limit = (size_t)config_get_int(ctx->config,
-		"dir.people_search_limit");
-	if (query_words(ctx, q, &w, err) < 0 ||
-	    site_type_of(ctx, q->site_type, &sq.site_type, err) < 0 ||
-	    orgs_of(ctx, q->org, &org_ids, &org_count, err) < 0)
+	if (page_size(ctx, q->limit, &r->limit, err) < 0 ||
+	    query_words(ctx, q, &w, err) < 0 ||
+	    site_type_of(ctx, q->site_type, &sq.site_type, err) < 0)
 		return -1;
+	if (q->after_sort != NULL && (q->after_id < 0 ||
+		    q->after_id == INT64_MAX ||
+		    strlen(q->after_sort) > DIR_PEOPLE_CURSOR_MAX))
+		return error_set_field(err, ERROR_INVALID, "cursor",
+			"cursor must be the next_cursor of an earlier page");
 	sq.name_words = (const char *const *)w.name;
 	sq.name_count = w.name_count;
 	sq.job_words = (const char *const *)w.job;
 	sq.job_count = w.job_count;
 	sq.email = w.email;
-	sq.org_ids = org_ids;
-	sq.org_count = org_count;
 	sq.limit = r->limit + 1;	/* one more tells us to ask to refine */
-	struct store_person_match *rows;
-	size_t count;
-	if (store_person_search(ctx->store, &sq, ctx->arena, &rows, &count,
-		    err) < 0)
+	sq.after_sort = q->after_sort;
+	sq.after_id = q->after_id;
+	/*
+	 * One read transaction for the whole search: its dozens of
+	 * statements see one moment of the directory, and on SQLite take
+	 * the log's read lock once rather than each (bench B5).
+	 */
+	if (store_read_begin(ctx->store, err) < 0)
 		return -1;
-	/* The store chose the first limit + 1 by name; sorted, the page is
-	 * the first limit of them. */
-	r->refine = count > r->limit;
-	r->count = r->refine ? r->limit : count;
-	r->people = arena_alloc(ctx->arena,
-		(count > 0 ? count : 1) * sizeof(*r->people));
-	if (r->people == NULL)
-		return error_set(err, ERROR_LIMIT, "out of memory");
-	if (sort_matches(ctx, rows, count, r->people, err) < 0)
-		return -1;
-	return admin_tags(ctx, r->people, r->count, err);
+	int rc = people_search(ctx, q, &sq, r, err);
+	store_read_end(ctx->store);
+	return rc;
 }
 
 /* The live Local and Primary Local Admins of one org. */

@@ -256,6 +256,16 @@ store_begin(struct store *st, struct error *err)
 	if (st->depth == STORE_DEPTH_MAX)
 		return error_set(err, ERROR_INTERNAL,
 			"transactions nested too deep");
+	/*
+	 * A read transaction would become a write only if no one had
+	 * written since it began (SQLite: SQLITE_BUSY_SNAPSHOT otherwise):
+	 * it ends here, and the write sees the store as it is now.
+	 */
+	if (st->read_open) {
+		struct error ignored;
+		st->ops->exec(st->conn, "COMMIT", &ignored);
+		st->read_open = false;
+	}
 	if ((st->depth == 0 ? st->ops->exec(st->conn, st->ops->begin_write,
 			  err) :
 			  store_control(st, savepoint_begin, err)) < 0)
@@ -266,6 +276,32 @@ store_begin(struct store *st, struct error *err)
 		st->audit_mark_valid = false;
 	st->depth++;
 	return 0;
+}
+
+int
+store_read_begin(struct store *st, struct error *err)
+{
+	if (st->reads == 0 && st->depth == 0) {
+		if (st->ops->exec(st->conn, st->ops->begin_snapshot, err) < 0)
+			return -1;
+		st->read_open = true;
+	}
+	st->reads++;
+	return 0;
+}
+
+void
+store_read_end(struct store *st)
+{
+	if (st->reads == 0 || --st->reads > 0 || !st->read_open)
+		return;
+	/*
+	 * Nothing was written, so ending it cannot lose anything; a
+	 * failure (the engine already ended it after an error) is moot.
+	 */
+	struct error ignored;
+	st->ops->exec(st->conn, "COMMIT", &ignored);
+	st->read_open = false;
 }
 
 int

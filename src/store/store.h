@@ -76,6 +76,21 @@ int store_commit(struct store *st, struct error *err);
 void store_rollback(struct store *st);
 
 /*
+ * A read-only transaction around a domain operation's several reads: they
+ * see one moment of the store, and on SQLite take one read lock of the
+ * write-ahead log instead of one per statement (bench B5: a People Finder
+ * search runs dozens of statements). Writers are not held back. Inside an
+ * open transaction, or another read, it adds nothing: the outer one holds
+ * the view. Every store_read_begin that returns 0 is matched by one
+ * store_read_end, which never fails. A store_begin in between ends the
+ * read first (later reads see the store as it is then, one statement at
+ * a time); a statement that writes outside store_begin must not run in
+ * between. -1 with err if the store fails.
+ */
+int store_read_begin(struct store *st, struct error *err);
+void store_read_end(struct store *st);
+
+/*
  * How many statements the typed operations have sent through this
  * connection's driver since it opened (transaction control aside). Read
  * twice around an operation, it is the number of queries the operation

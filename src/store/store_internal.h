@@ -53,6 +53,8 @@ struct store {
 	const struct store_ops *ops;
 	void *conn;
 	int depth;	/* open transactions: 1 real, the rest savepoints */
+	int reads;	/* open store_read_begin calls */
+	bool read_open;	/* the outermost of them began a read transaction */
 	bool arena_full;	/* a column did not fit the caller's arena */
 	/* Changes noted in the open transaction (store_change.c). */
 	struct store_change *changes;

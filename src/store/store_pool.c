@@ -58,7 +58,7 @@ store_pool_put(struct store_pool *pool, struct store **stp)
 	if (st == NULL)
 		return;
 	/* A connection left inside a transaction is not safe to share. */
-	if (st->depth != 0) {
+	if (st->depth != 0 || st->reads != 0) {
 		store_close(&st);
 		return;
 	}

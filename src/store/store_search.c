@@ -394,7 +394,7 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                           \
 	" JOIN orgs o ON o.id = p.org_id"                                    \
 	" LEFT JOIN sites s ON s.id = p.site_id"
-/* The rows of the people chosen, in no order: the caller sorts. */
+/* The rows of the people chosen, in no order: read_chosen orders them. */
 static const char match_rows[] =
 	"SELECT " MATCH_COLUMNS " FROM people p" MATCH_JOINS
 	" WHERE p.id IN " STORE_ID_SET;
@@ -410,9 +410,16 @@ static const char match_rows[] =
 #define MORE_WORDS                                                           \
 	WORD_OF("k.person_id") WORD_OF("k.person_id") WORD_OF("k.person_id")  \
 	WORD_OF("k.person_id") WORD_OF("k.person_id")
-#define KEY_SITE                                                             \
+#define SITE_OF(who)                                                         \
 	" AND (? = '' OR EXISTS (SELECT 1 FROM sites ss"                     \
-	" WHERE ss.id = k.site_id AND ss.site_type = ?))"
+	" WHERE ss.id = " who " AND ss.site_type = ?))"
+#define KEY_SITE SITE_OF("k.site_id")
+/*
+ * A person's site checked by its id, not looked up in the list of every
+ * site of the type: building that list (2,000 sites a type in bench B5)
+ * cost more than the walk it filtered.
+ */
+#define PERSON_SITE SITE_OF("p.site_id")
 
 /* One key's first people at or after a place in name order: a seek. */
 static const char key_seek[] =
@@ -441,37 +448,38 @@ static const char org_range_all[] =
 static const char orgs_all[] =
 	"SELECT p.sort_name, p.id FROM people p"
 	" WHERE p.org_id IN " STORE_ID_SET
-	" AND p.deleted_at IS NULL AND (? = '' OR p.site_id IN"
-	" (SELECT id FROM sites WHERE site_type = ?))";
+	" AND p.deleted_at IS NULL" PERSON_SITE;
+/* From the sites of the type to their people: one index after the other. */
 static const char site_all[] =
-	"SELECT p.sort_name, p.id FROM people p"
-	" WHERE p.site_id IN (SELECT id FROM sites WHERE site_type = ?)"
-	" AND p.deleted_at IS NULL";
+	"SELECT p.sort_name, p.id FROM sites s JOIN people p ON p.site_id = s.id"
+	" WHERE s.site_type = ? AND p.deleted_at IS NULL";
 /* How many people are in the orgs, or at sites of the type, up to a cap:
  * from the index alone, before any of their rows is read. */
 static const char orgs_count[] =
 	"SELECT COUNT(*) FROM (SELECT 1 FROM people"
 	" WHERE org_id IN " STORE_ID_SET " LIMIT ?) AS n";
 static const char site_count[] =
-	"SELECT COUNT(*) FROM (SELECT 1 FROM people"
-	" WHERE site_id IN (SELECT id FROM sites WHERE site_type = ?)"
+	"SELECT COUNT(*) FROM (SELECT 1 FROM sites s"
+	" JOIN people p ON p.site_id = s.id WHERE s.site_type = ?"
 	" LIMIT ?) AS n";
 /*
  * People in name order, each checked against every part of the search:
  * everyone by people_name, or one org's by people_org_name, whose entries
  * hold all a walk reads but words (deleted_at IS NULL is the index's
- * equality); "+" keeps the org and site terms from choosing another
- * index, which would mean sorting every match. The ORDER BY names
- * deleted_at, one value here, so it is the indexes' own order: SQLite
- * plans the same either way, but PostgreSQL takes only "=" as fixing a
- * leading column, and without it sorted the whole table (a site-type
- * search over 1.6 M people: 360 ms instead of 2 ms, bench/RESULTS.md).
+ * equality); "+" keeps the org term from choosing another index, which
+ * would mean sorting every match. The ORDER BY names deleted_at, one
+ * value here, so it is the indexes' own order: SQLite plans the same
+ * either way, but PostgreSQL takes only "=" as fixing a leading column,
+ * and without it sorted the whole table (a site-type search over 1.6 M
+ * people: 360 ms instead of 2 ms, bench/RESULTS.md). A cursor's place is
+ * a filter on PostgreSQL for the same reason (deleted_at IS NULL is not
+ * "="), an index bound on SQLite.
  */
 #define WALK_FILTERS                                                         \
 	WORD_OF("p.id") WORD_OF("p.id") WORD_OF("p.id") WORD_OF("p.id")       \
 	WORD_OF("p.id") WORD_OF("p.id")                                      \
-	" AND (? = '' OR +p.site_id IN"                                      \
-	" (SELECT id FROM sites WHERE site_type = ?))"                       \
+	PERSON_SITE                                                          \
+	" AND (p.sort_name, p.id) > (?, ?)"                                  \
 	" ORDER BY p.deleted_at, p.sort_name, p.id LIMIT ?"
 static const char walk_all[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
@@ -617,6 +625,7 @@ struct search {
 	size_t org_count;
 	const char *site;	/* "" for any */
 	int64_t limit;
+	struct cand after;	/* the page is of people after this place */
 };
 
 #define MORE_ARGS(x)                                                         \
@@ -780,7 +789,7 @@ leapfrog(struct store *st, const struct search *x, struct cands *c,
 		w[i].batch = lists == 1 && broad_count == 0 ?
 			(share > 16 ? share : 16) : 8;
 	}
-	struct cand pos = { "", 0 };
+	struct cand pos = { x->after.sort, x->after.id + 1 };
 	while ((int64_t)c->count < x->limit) {
 		/* Round the words until all stand on one person. */
 		struct cand target = pos;
@@ -916,36 +925,71 @@ walk(struct store *st, const struct search *x, int64_t org,
 {
 	struct store_stmt *s = org != 0 ?
 		store_query(st, err, walk_org, "i" "ttt" "ttt" "ttt" "ttt"
-			"ttt" "ttt" "tt" "i", org, RANGE_ARGS(x->r, 0),
-			MORE_ARGS(x), x->site, x->site, x->limit) :
+			"ttt" "ttt" "tt" "ti" "i", org, RANGE_ARGS(x->r, 0),
+			MORE_ARGS(x), x->site, x->site, x->after.sort,
+			x->after.id, x->limit) :
 		store_query(st, err, walk_all, "iI" "ttt" "ttt" "ttt" "ttt"
-			"ttt" "ttt" "tt" "i", (int64_t)(x->org_ids != NULL),
+			"ttt" "ttt" "tt" "ti" "i", (int64_t)(x->org_ids != NULL),
 			x->org_ids, x->org_count,
 			RANGE_ARGS(x->r, 0), MORE_ARGS(x), x->site, x->site,
-			x->limit);
+			x->after.sort, x->after.id, x->limit);
 	return s != NULL && cands_read(st, s, c, err) >= 0 ? 0 : -1;
 }
 
-/* The first x->limit people of c in name order, read whole. */
+static int
+match_by_id(const void *x, const void *y)
+{
+	const struct store_person_match *a = x, *b = y;
+	return (a->person.id > b->person.id) - (a->person.id < b->person.id);
+}
+
+/*
+ * The first x->limit people of c after x->after in name order, read whole
+ * and returned in that order (a matching search may have found some at or
+ * before it: every match of a rare word, say).
+ */
 static int
 read_chosen(struct store *st, const struct search *x, struct cands *c,
 	struct arena *a, struct store_person_match **rows_r, size_t *count_r,
 	struct error *err)
 {
 	cands_sort(c);
-	size_t keep = c->count < (size_t)x->limit ? c->count :
-		(size_t)x->limit;
+	size_t first = 0;
+	while (first < c->count && cand_cmp(&c->items[first], &x->after) <= 0)
+		first++;
+	const struct cand *chosen = c->items + first;
+	size_t keep = c->count - first < (size_t)x->limit ?
+		c->count - first : (size_t)x->limit;
 	int64_t *ids = arena_alloc(a, (keep > 0 ? keep : 1) * sizeof(*ids));
 	if (ids == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	for (size_t i = 0; i < keep; i++)
-		ids[i] = c->items[i].id;
+		ids[i] = chosen[i].id;
 	struct store_stmt *s = store_query(st, err, match_rows, "I", ids,
 		keep);
-	if (s == NULL)
+	struct store_person_match *rows, *out;
+	size_t n;
+	if (s == NULL || store_read_all(st, s, a, sizeof(*rows), match_read,
+			     (void **)&rows, &n, err) < 0)
 		return -1;
-	return store_read_all(st, s, a, sizeof(**rows_r), match_read,
-		(void **)rows_r, count_r, err);
+	out = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*out));
+	if (out == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	/* The rows by id, then each found in name order. */
+	qsort(rows, n, sizeof(*rows), match_by_id);
+	*count_r = 0;
+	for (size_t i = 0; i < keep; i++) {
+		struct store_person_match key = { .person.id = chosen[i].id };
+		struct store_person_match *m = bsearch(&key, rows, n,
+			sizeof(*rows), match_by_id);
+		/* Gone since it was chosen (outside a read transaction). */
+		if (m == NULL)
+			continue;
+		m->sort = chosen[i].sort;
+		out[(*count_r)++] = *m;
+	}
+	*rows_r = out;
+	return 0;
 }
 
 int
@@ -960,6 +1004,8 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	x.org_ids = q->org_ids;
 	x.org_count = q->org_count;
 	x.site = q->site_type != NULL ? q->site_type : "";
+	x.after = (struct cand){ q->after_sort != NULL ? q->after_sort : "",
+		q->after_sort != NULL ? q->after_id : 0 };
 	if (x.words == 0 && x.org_ids == NULL && x.site[0] == '\0')
 		return error_set_field(err, ERROR_INVALID, "q",
 			"say what to look for: a name, an email address, an "
@@ -977,10 +1023,13 @@ store_person_search(struct store *st, const struct store_person_query *q,
 		 * One word's own keys give its page cheaply unless they are
 		 * many with a person or two each (an address prefix), which
 		 * a count that stops at a few pages tells; between words, the
-		 * rarest one drives.
+		 * rarest one drives. The same few pages tell a rare word from
+		 * a common one among several: past them, following the words
+		 * in name order reads less than every match of the rarest
+		 * (bench B5: counting two common words to SORT_CAP each was
+		 * most of a two-word search).
 		 */
-		rc = rarest_first(st, &x, x.words == 1 ? 4 * x.limit : SORT_CAP,
-			err);
+		rc = rarest_first(st, &x, 4 * x.limit, err);
 		if (rc == 0)
 			rc = leapfrog(st, &x, &c, err);
 		else if (rc == 1)

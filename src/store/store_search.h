@@ -54,8 +54,8 @@ int store_search_batch_end(struct store *st, struct error *err);
 
 /*
  * Live (not deleted) people matching q: the first q->limit of them in name
- * order (store_search_sort), all when fewer match, returned in no order
- * (the caller sorts them by the same rule). ERROR_INVALID when q names no
+ * order (store_search_sort) after q->after_sort and q->after_id, all when
+ * fewer match, returned in that order. ERROR_INVALID when q names no
  * word, org or site type, or more than STORE_SEARCH_WORDS_MAX words.
  */
 int store_person_search(struct store *st, const struct store_person_query *q,

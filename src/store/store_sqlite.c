@@ -237,10 +237,20 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	 * synchronous=FULL: a commit is on stable storage when it returns,
 	 * which the audit trail and, later, SMTP's 250 rely on.
 	 */
+	/*
+	 * mmap_size: pages of the database file are read from a shared
+	 * map of the OS page cache instead of copied by pread into each
+	 * connection's own small cache (bench B5: the copies were a fifth
+	 * of a People Finder search's CPU). 2 GiB is the most Debian's
+	 * SQLite maps (SQLITE_MAX_MMAP_SIZE); the rest of a larger file
+	 * is read as before. Writes still go through write(), and pages
+	 * in the WAL are read from it, so durability is unchanged.
+	 */
 	static const char setup[] = "PRAGMA journal_mode=WAL;"
 				    "PRAGMA synchronous=FULL;"
 				    "PRAGMA foreign_keys=ON;"
-				    "PRAGMA temp_store=MEMORY;";
+				    "PRAGMA temp_store=MEMORY;"
+				    "PRAGMA mmap_size=2147418112;";
 	char *msg = NULL;
 	if (sqlite3_exec(db, setup, NULL, NULL, &msg) != SQLITE_OK) {
 		error_set(err, ERROR_TEMPORARY, "cannot set up the store %s: %s",

@@ -539,6 +539,13 @@ struct store_person_query {
 	size_t org_count;
 	const char *site_type;	/* exact; NULL: any */
 	size_t limit;		/* the page: the first this many by name */
+	/*
+	 * Where the page starts: people after this place in name order
+	 * (the sort and id of an earlier page's last person); NULL: the
+	 * first.
+	 */
+	const char *after_sort;
+	int64_t after_id;
 };
 
 /* A person found, with their org's and site's names as shown. */
@@ -547,6 +554,7 @@ struct store_person_match {
 	const char *org_ods, *org_name;
 	const char *helpdesk_phone, *helpdesk_email;	/* the org's */
 	const char *site_name, *site_type;	/* "" when no site */
+	const char *sort;	/* their place in name order (store_search_sort) */
 };
 
 /* One row of the devices report: a device and whose it is. */

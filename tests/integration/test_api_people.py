@@ -356,12 +356,10 @@ def test_get_help_with_nobody_to_ask(server, instance):
 
 # ---- Name order over random data (issue 8: LIMIT was applied first) ----
 
-def test_pages_are_the_first_people_by_name_for_random_data(start_server,
-                                                            instance, org):
-    """Every page is the first `limit` matches in name order (last name,
-    first name, then who came first), whatever the search: compared with
-    Python sorting all the people that match. Names are drawn from few
-    letters so prefixes, shared names and pages past the limit abound."""
+def random_directory(instance, org):
+    """150 people with names drawn from few letters (so prefixes, shared
+    names and pages past the limit abound) in two orgs, one with a pharmacy
+    site; everyone the directory holds, the Global Admin included."""
     import random
     rnd = random.Random(8)
     instance.run("org", "add", "--ods", "Y26002", "--name", "Second")
@@ -380,7 +378,6 @@ def test_pages_are_the_first_people_by_name_for_random_data(start_server,
         if ods == "Y26002" and rnd.random() < 0.7:
             extra += ["--site", "Shop"]
         person(instance, ods, first, last, *extra)
-    # Everyone the directory holds, the Global Admin included.
     with db(instance) as conn:
         everyone = [dict(zip(("address", "id", "first", "last", "display",
                               "title", "ods", "site"), row))
@@ -393,15 +390,21 @@ def test_pages_are_the_first_people_by_name_for_random_data(start_server,
                         " LEFT JOIN sites s ON s.id = p.site_id"
                         " WHERE p.deleted_at IS NULL")]
     assert len(everyone) > 150
-    limit = 7
-    server = start_server(extra=[f"dir.people_search_limit={limit}",
-                                 "ratelimit.search_per_person=100000"])
-    c = global_admin(server, instance)
+    return everyone, rnd
 
-    def words(text):
-        return text.lower().split()
 
-    def matches(p, q, job, ods, site):
+def words(text):
+    return text.lower().split()
+
+
+def wanted(everyone, params):
+    """Everyone params match, in name order (last name, first name, then
+    who came first), worked out in Python."""
+    q = words(params.get("q", ""))
+    job = words(params.get("job_title", ""))
+    ods, site = params.get("org"), params.get("site_type")
+
+    def matches(p):
         names = words(p["first"]) + words(p["last"]) + words(p["display"])
         return (all(any(n.startswith(w) for n in names) for w in q) and
                 all(any(t.startswith(w) for t in words(p["title"]))
@@ -409,9 +412,12 @@ def test_pages_are_the_first_people_by_name_for_random_data(start_server,
                 (ods is None or p["ods"] == ods) and
                 (site is None or p["site"] == site))
 
-    def order(p):
-        return (p["last"].lower() + "\x01" + p["first"].lower(), p["id"])
+    return sorted((p for p in everyone if matches(p)),
+                  key=lambda p: (p["last"].lower() + "\x01" +
+                                 p["first"].lower(), p["id"]))
 
+
+def random_searches(rnd, org):
     letters = ["a", "b", "c", "s", "sm", "smith", "ab", "ca", "bc"]
     searches = [{"q": w} for w in letters]
     searches += [{"q": f"{rnd.choice(letters)} {rnd.choice(letters)}"}
@@ -423,13 +429,23 @@ def test_pages_are_the_first_people_by_name_for_random_data(start_server,
                  {"job_title": "nurse"}, {"job_title": "nurse", "q": "s"},
                  {"q": "s", "site_type": "pharmacy"},
                  {"job_title": "porter", "org": "Y26002"}]
+    return searches
+
+
+def test_pages_are_the_first_people_by_name_for_random_data(start_server,
+                                                            instance, org):
+    """Every page is the first `limit` matches in name order (last name,
+    first name, then who came first), whatever the search: compared with
+    Python sorting all the people that match."""
+    everyone, rnd = random_directory(instance, org)
+    limit = 7
+    server = start_server(extra=[f"dir.people_search_limit={limit}",
+                                 "ratelimit.search_per_person=100000"])
+    c = global_admin(server, instance)
+    searches = random_searches(rnd, org)
     checked = refined = 0
     for params in searches:
-        q = words(params.get("q", ""))
-        job = words(params.get("job_title", ""))
-        want = sorted((p for p in everyone if matches(
-            p, q, job, params.get("org"), params.get("site_type"))),
-            key=order)
+        want = wanted(everyone, params)
         reply = find(c, **params)
         got = [p["address"] for p in reply["items"]]
         assert got == [p["address"] for p in want[:limit]], \
@@ -439,3 +455,68 @@ def test_pages_are_the_first_people_by_name_for_random_data(start_server,
         checked += 1
         refined += reply["refine"]
     assert checked == len(searches) and refined >= len(searches) // 2
+
+
+def test_cursor_pages_through_every_match_in_name_order(start_server,
+                                                        instance, org):
+    """Following next_cursor from the first page gives every match once,
+    in name order, whatever the search and the page size (?limit=), and
+    the last page says so (refine false, next_cursor null)."""
+    everyone, rnd = random_directory(instance, org)
+    server = start_server(extra=["ratelimit.search_per_person=100000"])
+    c = global_admin(server, instance)
+    paged = 0
+    for params in random_searches(rnd, org):
+        want = [p["address"] for p in wanted(everyone, params)]
+        limit = rnd.choice([1, 3, 7, 25])
+        got, cursor, pages = [], None, 0
+        while True:
+            extra = {"limit": limit} if cursor is None else \
+                {"limit": limit, "cursor": cursor}
+            reply = find(c, **params, **extra)
+            pages += 1
+            assert reply["limit"] == limit and len(reply["items"]) <= limit
+            got += [p["address"] for p in reply["items"]]
+            cursor = reply["next_cursor"]
+            assert (cursor is not None) == reply["refine"], params
+            if cursor is None:
+                break
+            assert len(reply["items"]) == limit, params
+            assert pages <= len(want), (params, "pages never end")
+        assert got == want, (params, limit)
+        paged += pages > 1
+    assert paged >= 10
+
+
+def test_page_size_and_bad_cursors(start_server, instance, org):
+    """The default page is dir.people_search_page, never past
+    dir.people_search_limit; ?limit= asks for fewer or more up to that cap;
+    a limit or cursor that is not one is 422 naming it."""
+    for i in range(6):
+        person(instance, org, f"Pat{chr(97 + i)}", "Jones")
+    server = start_server(extra=["dir.people_search_page=4",
+                                 "dir.people_search_limit=5"])
+    c = global_admin(server, instance)
+    reply = find(c, q="jones")
+    assert reply["limit"] == 4 and len(reply["items"]) == 4
+    assert reply["refine"] is True and "More than 4 people" in \
+        reply["message"]
+    assert find(c, q="jones", limit=5)["limit"] == 5
+    assert len(find(c, q="jones", limit=2)["items"]) == 2
+    for bad in ("0", "6", "-1", "two", "3x", ""):
+        status, body = c.call("GET", "/people?" + urllib.parse.urlencode(
+            {"q": "jones", "limit": bad}))
+        assert status == 422 and body["error"]["field"] == "limit", bad
+    first = find(c, q="jones", limit=2)
+    second = find(c, q="jones", limit=2, cursor=first["next_cursor"])
+    assert [p["first_name"] for p in second["items"]] == ["Patc", "Patd"]
+    import base64
+    forged = base64.urlsafe_b64encode(b"x:jones").decode().rstrip("=")
+    for bad in ("not base64!", forged, "", "MTI"):
+        status, body = c.call("GET", "/people?" + urllib.parse.urlencode(
+            {"q": "jones", "cursor": bad}))
+        assert status == 422 and body["error"]["field"] == "cursor", bad
+    # A cursor past everyone: an empty last page, not an error.
+    past = base64.urlsafe_b64encode(b"1:\xff").decode().rstrip("=")
+    reply = find(c, q="jones", cursor=past)
+    assert reply["items"] == [] and reply["next_cursor"] is None

@@ -265,3 +265,47 @@ def test_backup_of_a_postgresql_instance_points_to_its_tools(pg_instance,
     assert out.returncode != 0 and "pg_dump" in out.stderr
     assert "postgresql://" not in out.stderr
     assert not (tmp_path / "b").exists()
+
+
+def test_people_finder_pages_and_user_reads_on_postgresql(pg_instance,
+                                                          tmp_path):
+    """People Finder on PostgreSQL: one read transaction per search (READ
+    ONLY there), pages in name order joined by next_cursor, a site type;
+    GET /users/{address} in its own read transaction, and a change
+    straight after it."""
+    import urllib.parse
+    from apiclient import global_admin
+    from conftest import Server
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "PG002", "--name", "Practice")
+    inst.run("site", "add", "--org", "PG002", "--name", "Shop", "--type",
+             "pharmacy")
+    names = ["Cara", "Abe", "Bea", "Dee", "Eve"]
+    for first in names:
+        inst.run("user", "add", "--org", "PG002", "--first", first,
+                 "--last", "Jones", "--site", "Shop")
+    server = Server(inst, False, tmp_path / "serve.log")
+    try:
+        server.wait_ready()
+        c = global_admin(server, inst)
+        got, cursor = [], None
+        while True:
+            params = {"q": "jones", "limit": 2}
+            if cursor:
+                params["cursor"] = cursor
+            reply = c.ok("GET", "/people?" + urllib.parse.urlencode(params))
+            got += [p["first_name"] for p in reply["items"]]
+            cursor = reply["next_cursor"]
+            if cursor is None:
+                break
+        assert got == sorted(names)
+        reply = c.ok("GET", "/people?site_type=pharmacy&limit=3")
+        assert [p["first_name"] for p in reply["items"]] == ["Abe", "Bea",
+                                                               "Cara"]
+        assert reply["refine"] is True
+        abe = reply["items"][0]["address"]
+        assert c.ok("GET", "/users/" + abe)["first_name"] == "Abe"
+        c.ok("PATCH", "/users/" + abe, {"job_title": "Pharmacist"})
+        assert c.ok("GET", "/users/" + abe)["job_title"] == "Pharmacist"
+    finally:
+        server.stop()

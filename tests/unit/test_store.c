@@ -1165,12 +1165,66 @@ test_backup_is_one_moment(void **state)
 	store_close(&restored);
 }
 
+/*
+ * store_read_begin: the reads until store_read_end see one moment, a
+ * writer's commit on another connection notwithstanding; nested, the
+ * outer one holds it; a store_begin inside ends it, and what follows sees
+ * the store as it is (bench B5, B9).
+ */
+static void
+test_read_is_one_moment(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_org a = org("RD1", 0), b = org("RD2", 0), c = org("RD3", 0);
+	struct store_backup_info info;
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &a, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
+
+	assert_int_equal(store_read_begin(f->st, &err), 0);
+	assert_int_equal(store_backup_count_rows(f->st, &info, &err), 0);
+	assert_int_equal(rows_of(&info, "orgs"), 1);
+	struct store *writer = store_open("sqlite", f->path, false, 1000, &err);
+	assert_non_null(writer);
+	assert_int_equal(store_begin(writer, &err), 0);
+	assert_int_equal(store_org_insert(writer, &b, &err), 0);
+	assert_int_equal(store_commit(writer, &err), 0);
+	store_close(&writer);
+	assert_int_equal(store_backup_count_rows(f->st, &info, &err), 0);
+	assert_int_equal(rows_of(&info, "orgs"), 1);
+	/* Nested: the inner end leaves the outer read as it was. */
+	assert_int_equal(store_read_begin(f->st, &err), 0);
+	store_read_end(f->st);
+	assert_int_equal(store_backup_count_rows(f->st, &info, &err), 0);
+	assert_int_equal(rows_of(&info, "orgs"), 1);
+	/* A write inside ends the read: it and what follows see both. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_org_insert(f->st, &c, &err), 0);
+	assert_int_equal(store_commit(f->st, &err), 0);
+	assert_int_equal(store_backup_count_rows(f->st, &info, &err), 0);
+	assert_int_equal(rows_of(&info, "orgs"), 3);
+	store_read_end(f->st);
+	store_read_end(f->st);	/* one too many: nothing to end */
+	assert_int_equal(store_read_begin(f->st, &err), 0);
+	assert_int_equal(store_backup_count_rows(f->st, &info, &err), 0);
+	assert_int_equal(rows_of(&info, "orgs"), 3);
+	store_read_end(f->st);
+	/* A transaction's own reads are already one moment: nothing added. */
+	assert_int_equal(store_begin(f->st, &err), 0);
+	assert_int_equal(store_read_begin(f->st, &err), 0);
+	store_read_end(f->st);
+	assert_int_equal(store_commit(f->st, &err), 0);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_is_one_moment,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_is_one_moment,
 			setup, teardown),
 		cmocka_unit_test(test_migration_12_keeps_every_message),
 		cmocka_unit_test(test_migration_makes_standard_folders),
