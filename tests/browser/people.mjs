@@ -1,7 +1,8 @@
 // People Finder and Get help, by typing and clicking as a person with no
 // admin role: Get help names the org's helpdesk and admin; typing finds
 // people without pressing anything; past the limit the page says to
-// refine; the tags show a leaver and an admin; a person's card opens and
+// refine, and "Show more people" adds the next pages; the tags show a
+// leaver and an admin; a person's card opens and
 // Back returns to the search; an unknown organisation is refused in the
 // error summary, linked to its field.
 // Env: CAREMAIL_URL, CAREMAIL_EMAIL, CAREMAIL_PASSWORD, CAREMAIL_ADMIN,
@@ -43,7 +44,29 @@ await run(async (b) => {
   expect(new URL(b.page.url()).searchParams.get("q") === "walk", "the search is not in the address");
   await b.check("people-refine");
 
+  // Show more people: the next page below the first, by the reply's
+  // cursor, focus on the first person added; at the end the button goes
+  // and the status counts everyone, each once.
+  const firstPage = await b.page.locator("#results h2 a").allTextContents();
+  await b.page.locator("#more").click();
+  await b.page.locator(`#results > li:nth-child(${limit + 1})`).waitFor();
+  const focused = await b.page.evaluate(() => document.activeElement?.textContent);
+  const afterMore = await b.page.locator("#results h2 a").allTextContents();
+  expect(focused === afterMore[limit], `focus is not on the first person added: ${focused}`);
+  while (await b.page.locator("#more").isVisible()) {
+    const before = await b.page.locator("#results > li").count();
+    await b.page.locator("#more").click();
+    await b.page.locator(`#results > li:nth-child(${before + 1})`).waitFor();
+  }
+  const everyone = await b.page.locator("#results h2 a").allTextContents();
+  expect(new Set(everyone).size === everyone.length, `someone shown twice: ${everyone}`);
+  expect(everyone.length > limit && firstPage.every((n, i) => everyone[i] === n), `pages out of order: ${everyone}`);
+  expect(await b.text("#results-status") === `${everyone.length} people found.`, `status: ${await b.text("#results-status")}`);
+  await b.check("people-more");
+
   // More of the name: one person, tagged a leaver; no refine any more.
+  // (Focus went to the people added: back to the end of the search box.)
+  await b.page.locator("#q").press("End");
   await b.page.locator("#q").pressSequentially(" ann", { delay: 40 });
   await b.page.locator("#results-status", { hasText: "1 person found." }).waitFor();
   expect(await b.page.locator("#refine").isHidden(), "refine still shows");

@@ -1,6 +1,8 @@
 // People Finder (SPEC D4): search as you type, debounced, and on submit
 // (so it works by keyboard without waiting); the search is kept in the
-// address so the browser's Back returns to it. Get help (SPEC D6): who
+// address so the browser's Back returns to it. A page is a type-ahead's
+// worth; "Show more people" asks for the next with the reply's cursor and
+// adds it below, moving focus to the first person added. Get help (SPEC D6): who
 // to ask in the person's own organisation.
 import { page } from "../app.mjs";
 import { api, ApiError } from "../api.mjs";
@@ -56,19 +58,31 @@ function result(person) {
   return li;
 }
 
-function show(reply) {
-  const n = reply.items.length;
-  $("results").replaceChildren(...reply.items.map(result));
+// The search shown and where its next page starts ("" for none).
+const shown = { params: null, cursor: "" };
+
+function show(reply, params, { append = false } = {}) {
+  const items = reply.items.map(result);
+  if (append) $("results").append(...items);
+  else $("results").replaceChildren(...items);
+  const n = $("results").children.length;
+  shown.params = params;
+  shown.cursor = reply.next_cursor ?? "";
   $("results-status").textContent = n === 0
     ? "No one matches. Check the spelling, or search with less of the name."
-    : reply.refine ? `Showing the first ${n} people.` : `${n} ${n === 1 ? "person" : "people"} found.`;
-  $("refine").hidden = !reply.refine;
-  $("refine-text").textContent = reply.refine ? sentence(reply.message) : "";
+    : shown.cursor ? `Showing the first ${n} people.` : `${n} ${n === 1 ? "person" : "people"} found.`;
+  $("refine").hidden = !reply.refine || append;
+  if (!append) $("refine-text").textContent = reply.refine ? sentence(reply.message) : "";
+  $("more").hidden = !shown.cursor;
+  return items;
 }
 
 function clear(text = "") {
   $("results").replaceChildren();
   $("refine").hidden = true;
+  $("more").hidden = true;
+  shown.params = null;
+  shown.cursor = "";
   $("results-status").textContent = text;
 }
 
@@ -111,7 +125,7 @@ page(async () => {
     $("results-status").textContent = "Searching…";
     try {
       const reply = await api("GET", `/people?${params}`);
-      if (current()) show(reply);
+      if (current()) show(reply, params);
     } catch (err) {
       if (!current()) return;
       if (fromSubmit || !(err instanceof ApiError)) {
@@ -136,6 +150,26 @@ page(async () => {
   });
 
   form.addEventListener("input", () => typed());
+
+  // The next page of the search shown, added below the people already
+  // there; a new search typed meanwhile wins (latestOnly).
+  $("more").addEventListener("click", async () => {
+    if (!shown.params || !shown.cursor) return;
+    const params = new URLSearchParams(shown.params);
+    params.set("cursor", shown.cursor);
+    const current = newRequest();
+    $("more").disabled = true;
+    try {
+      const reply = await api("GET", `/people?${params}`);
+      if (!current()) return;
+      const added = show(reply, shown.params, { append: true });
+      added[0]?.querySelector("h2 a")?.focus();
+    } catch (err) {
+      if (current()) $("results-status").textContent = sentence(err.message);
+    } finally {
+      $("more").disabled = false;
+    }
+  });
 
   // A search in the address (Back from a person's card): run it again.
   const asked = new URLSearchParams(window.location.search);
