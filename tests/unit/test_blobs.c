@@ -152,6 +152,20 @@ expunge_and_forget(struct fixture *f, int64_t uid, int64_t now)
 	assert_int_equal(store_commit(st, &err), 0);
 }
 
+/* The body's bytes, read back through the store, are the ones stored. */
+static void
+reads_back_whole(struct fixture *f, int64_t body_id, const struct body *bd)
+{
+	struct error err;
+	const char *data;
+	size_t size;
+	if (store_body_get(f->u.st, body_id, f->u.arena, &data, &size,
+		    &err) < 0)
+		fail_msg("read back: %s", err.msg);
+	assert_int_equal(size, bd->size);
+	assert_memory_equal(data, bd->data, size);
+}
+
 static void
 sweep(struct fixture *f, int64_t before, int64_t *removed_r,
 	int64_t *done_r)
@@ -177,14 +191,11 @@ test_outside_body_reads_back_whole(void **state)
 	assert_true(blob_there(f, bd.hash));
 	int64_t body_id;
 	deliver(f, &bd, &body_id);
-	const char *data;
-	size_t size;
-	assert_int_equal(store_body_get(f->u.st, body_id, f->u.arena, &data,
-				 &size, &err), 0);
-	assert_int_equal(size, bd.size);
-	assert_memory_equal(data, bd.data, size);
+	reads_back_whole(f, body_id, &bd);
 	/* The database does not hold the bytes: without a blob store, no. */
 	store_blobs_use(NULL);
+	const char *data;
+	size_t size;
 	assert_int_equal(store_body_get(f->u.st, body_id, f->u.arena, &data,
 				 &size, &err), -1);
 	assert_non_null(strstr(err.msg, "blob store"));
@@ -196,7 +207,6 @@ static void
 test_body_in_the_database_stays_readable(void **state)
 {
 	struct fixture *f = *state;
-	struct error err;
 	struct body bd;
 	body_of(&bd, "Subject: in\r\n\r\nkept in the row\r\n");
 	store_blobs_use(NULL);
@@ -204,11 +214,7 @@ test_body_in_the_database_stays_readable(void **state)
 	deliver(f, &bd, &body_id);
 	store_blobs_use(f->blobs);
 	assert_false(blob_there(f, bd.hash));
-	const char *data;
-	size_t size;
-	assert_int_equal(store_body_get(f->u.st, body_id, f->u.arena, &data,
-				 &size, &err), 0);
-	assert_memory_equal(data, bd.data, bd.size);
+	reads_back_whole(f, body_id, &bd);
 }
 
 /* Damage is an error naming it, never other bytes passed off. */
@@ -297,7 +303,6 @@ static void
 test_sweep_keeps_a_blob_whose_body_came_back(void **state)
 {
 	struct fixture *f = *state;
-	struct error err;
 	struct body bd;
 	body_of(&bd, "Subject: back\r\n\r\nsent twice\r\n");
 	int64_t uid = deliver(f, &bd, NULL);
@@ -309,11 +314,7 @@ test_sweep_keeps_a_blob_whose_body_came_back(void **state)
 	assert_int_equal(removed, 0);
 	assert_int_equal(done, 1);
 	assert_true(blob_there(f, bd.hash));
-	const char *data;
-	size_t size;
-	assert_int_equal(store_body_get(f->u.st, body_id, f->u.arena, &data,
-				 &size, &err), 0);
-	assert_memory_equal(data, bd.data, bd.size);
+	reads_back_whole(f, body_id, &bd);
 }
 
 /*
@@ -339,11 +340,7 @@ test_writer_puts_back_a_blob_swept_after_staging(void **state)
 	int64_t body_id;
 	deliver(f, &bd, &body_id);
 	assert_true(blob_there(f, bd.hash));
-	const char *data;
-	size_t size;
-	assert_int_equal(store_body_get(f->u.st, body_id, f->u.arena, &data,
-				 &size, &err), 0);
-	assert_memory_equal(data, bd.data, bd.size);
+	reads_back_whole(f, body_id, &bd);
 }
 
 /* A body another message still shows is not forgotten. */
