@@ -957,7 +957,8 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 	size_t first = 0;
 	while (first < c->count && cand_cmp(&c->items[first], &x->after) <= 0)
 		first++;
-	const struct cand *chosen = c->items + first;
+	/* No candidates: items may be NULL, and no offset is taken of it. */
+	const struct cand *chosen = c->count > 0 ? c->items + first : NULL;
 	size_t keep = c->count - first < (size_t)x->limit ?
 		c->count - first : (size_t)x->limit;
 	int64_t *ids = arena_alloc(a, (keep > 0 ? keep : 1) * sizeof(*ids));
