@@ -977,12 +977,14 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 	if (out == NULL)
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	/* The rows by id, then each found in name order. */
-	qsort(rows, n, sizeof(*rows), match_by_id);
+	/* With no rows, rows may be NULL: neither qsort nor bsearch take it. */
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), match_by_id);
 	*count_r = 0;
 	for (size_t i = 0; i < keep; i++) {
 		struct store_person_match key = { .person.id = chosen[i].id };
-		struct store_person_match *m = bsearch(&key, rows, n,
-			sizeof(*rows), match_by_id);
+		struct store_person_match *m = n == 0 ? NULL : bsearch(&key,
+			rows, n, sizeof(*rows), match_by_id);
 		/* Gone since it was chosen (outside a read transaction). */
 		if (m == NULL)
 			continue;
