@@ -182,6 +182,24 @@ store_folder_subscribe(struct store *st, int64_t folder_id, bool subscribed,
 	return 0;
 }
 
+/* A status row: messages, unseen, first unseen UID, recent, changes. */
+static int
+read_status(struct store *st, struct store_stmt *s,
+	struct store_folder_status *c_r, struct error *err)
+{
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		c_r->messages = store_col_int(st, s, 0);
+		c_r->unseen = store_col_int(st, s, 1);
+		c_r->first_unseen_uid = store_col_int(st, s, 2);
+		c_r->recent = store_col_int(st, s, 3);
+		c_r->changes = store_col_int(st, s, 4);
+	}
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+}
+
 /*
  * The counts come from the folder's folder_counts row, kept by triggers
  * (migration 31), and the first unseen UID from the messages_unseen
@@ -206,17 +224,7 @@ store_folder_counts(struct store *st, int64_t folder_id,
 		"  WHERE folder_id = ?), 0)",
 		"iiiiii", folder_id, folder_id, folder_id, folder_id, folder_id,
 		folder_id);
-	if (s == NULL)
-		return -1;
-	int rc = store_step(st, s, err);
-	if (rc == 1) {
-		c_r->messages = store_col_int(st, s, 0);
-		c_r->unseen = store_col_int(st, s, 1);
-		c_r->first_unseen_uid = store_col_int(st, s, 2);
-		c_r->recent = store_col_int(st, s, 3);
-		c_r->changes = store_col_int(st, s, 4);
-	}
-	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+	return read_status(st, s, c_r, err);
 }
 
 int
@@ -229,20 +237,10 @@ store_folder_recount(struct store *st, int64_t folder_id,
 		" COALESCE(MIN(CASE WHEN (flags & ?) = 0 THEN uid END), 0),"
 		" COALESCE(SUM(CASE WHEN uid >= (SELECT recent_uid FROM folders"
 		"  WHERE id = ?) THEN 1 ELSE 0 END), 0)"
-		" FROM messages WHERE folder_id = ?",
+		", 0 FROM messages WHERE folder_id = ?",
 		"iiii", (int64_t)STORE_FLAG_SEEN, (int64_t)STORE_FLAG_SEEN,
 		folder_id, folder_id);
-	if (s == NULL)
-		return -1;
-	int rc = store_step(st, s, err);
-	if (rc == 1) {
-		c_r->messages = store_col_int(st, s, 0);
-		c_r->unseen = store_col_int(st, s, 1);
-		c_r->first_unseen_uid = store_col_int(st, s, 2);
-		c_r->recent = store_col_int(st, s, 3);
-		c_r->changes = 0;
-	}
-	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
+	return read_status(st, s, c_r, err);
 }
 
 int
