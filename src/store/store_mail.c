@@ -359,6 +359,16 @@ store_blobs_sweep(struct store *st, int64_t before, int64_t limit,
 	return 0;
 }
 
+static void
+body_row_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct store_body_row *r = out;
+	r->id = store_col_int(st, s, 0);
+	r->hash = store_col_text(st, s, 1, a);
+	r->size = store_col_int(st, s, 2);
+}
+
 int
 store_bodies_page(struct store *st, int64_t after_id, bool outside,
 	int64_t limit, struct arena *a, struct store_body_row **rows_r,
@@ -370,22 +380,8 @@ store_bodies_page(struct store *st, int64_t after_id, bool outside,
 		(int64_t)outside, limit);
 	if (s == NULL)
 		return -1;
-	size_t cap = limit > 0 ? (size_t)limit : 1;
-	struct store_body_row *rows = arena_alloc(a, cap * sizeof(*rows));
-	if (rows == NULL)
-		return store_rows_done(st, s, error_set(err, ERROR_LIMIT,
-			"no memory for a page of bodies"), err);
-	size_t n = 0;
-	int rc = 0;
-	while (n < cap && (rc = store_step(st, s, err)) == 1) {
-		rows[n].id = store_col_int(st, s, 0);
-		rows[n].hash = store_col_text(st, s, 1, a);
-		rows[n].size = store_col_int(st, s, 2);
-		n++;
-	}
-	*rows_r = rows;
-	*count_r = n;
-	return store_rows_done(st, s, rc < 0 ? -1 : 0, err);
+	return store_read_all(st, s, a, sizeof(**rows_r), body_row_read,
+		(void **)rows_r, count_r, err);
 }
 
 int
