@@ -37,21 +37,10 @@
 /* Idle connections kept for sessions; more are opened and closed on demand. */
 #define INSTANCE_POOL_IDLE 64
 
-static char *
-path_join(const char *dir, const char *path)
-{
-	if (path[0] == '/')
-		return xstrdup(path);
-	size_t n = strlen(dir) + strlen(path) + 2;
-	char *joined = xmalloc(n);
-	snprintf(joined, n, "%s/%s", dir, path);
-	return joined;
-}
-
 static void
 instance_resolve_paths(struct instance *inst)
 {
-	inst->config_path = path_join(inst->dir, INSTANCE_CONFIG_FILE);
+	inst->config_path = instance_path_join(inst->dir, INSTANCE_CONFIG_FILE);
 	if (strcmp(config_get_str(inst->config, "store.backend"),
 		    "postgresql") == 0) {
 		/* A URL, not a file; messages are spooled in the instance. */
@@ -59,7 +48,7 @@ instance_resolve_paths(struct instance *inst)
 			"store.path"));
 		inst->spool_dir = xstrdup(inst->dir);
 	} else {
-		inst->store_path = path_join(inst->dir,
+		inst->store_path = instance_path_join(inst->dir,
 			config_get_str(inst->config, "store.path"));
 		inst->spool_dir = xstrdup(inst->store_path);
 		char *slash = strrchr(inst->spool_dir, '/');
@@ -71,17 +60,17 @@ instance_resolve_paths(struct instance *inst)
 		else
 			*slash = '\0';
 	}
-	inst->cert_path = path_join(inst->dir,
+	inst->cert_path = instance_path_join(inst->dir,
 		config_get_str(inst->config, "tls.cert"));
-	inst->key_path = path_join(inst->dir,
+	inst->key_path = instance_path_join(inst->dir,
 		config_get_str(inst->config, "tls.key"));
-	inst->dkim_dir = path_join(inst->dir,
+	inst->dkim_dir = instance_path_join(inst->dir,
 		config_get_str(inst->config, "dkim.dir"));
-	inst->audit_key_path = path_join(inst->dir,
+	inst->audit_key_path = instance_path_join(inst->dir,
 		config_get_str(inst->config, "audit.key"));
-	inst->audit_anchor_path = path_join(inst->dir,
+	inst->audit_anchor_path = instance_path_join(inst->dir,
 		config_get_str(inst->config, "audit.anchor"));
-	inst->seal_key_path = path_join(inst->dir,
+	inst->seal_key_path = instance_path_join(inst->dir,
 		config_get_str(inst->config, "secure.key"));
 }
 
@@ -111,7 +100,7 @@ seal_key_load(struct instance *inst, struct error *err)
 static int
 instance_lock_shared(struct instance *inst, struct error *err)
 {
-	char *path = path_join(inst->dir, INSTANCE_LOCK_FILE);
+	char *path = instance_path_join(inst->dir, INSTANCE_LOCK_FILE);
 	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
 	free(path);
 	if (fd < 0)
@@ -148,7 +137,7 @@ instance_open(const char *dir, const char *const *overrides,
 	inst->lock_fd = -1;
 	inst->dir = xstrdup(dir);
 	inst->config = config_new();
-	char *config_path = path_join(dir, INSTANCE_CONFIG_FILE);
+	char *config_path = instance_path_join(dir, INSTANCE_CONFIG_FILE);
 	struct error inner;
 	int rc = config_load_file(inst->config, config_path, &inner);
 	free(config_path);
@@ -438,7 +427,7 @@ instance_create(const struct instance_init *init, char **password_r,
 		rc = create_store_and_tls(inst, init, admin.text, password, err);
 	if (rc == 0) {
 		/* The notice templates, for an operator to edit (P12). */
-		char *templates = path_join(inst->dir, "templates");
+		char *templates = instance_path_join(inst->dir, "templates");
 		rc = mail_notice_write_defaults(templates, err);
 		free(templates);
 	}

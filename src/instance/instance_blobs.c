@@ -14,20 +14,17 @@
 #include "core/file.h"
 #include "core/xmalloc.h"
 #include "instance/instance.h"
+#include "instance/instance_internal.h"
 #include "store/store_blob.h"
 
 /* The largest secret file read: a key is 40 characters. */
 #define SECRET_MAX 4096
 
+/* An optional file setting: "" stays "" (none), else as every path. */
 static char *
 join(const char *dir, const char *path)
 {
-	if (path[0] == '/' || path[0] == '\0')
-		return xstrdup(path);
-	size_t n = strlen(dir) + strlen(path) + 2;
-	char *joined = xmalloc(n);
-	snprintf(joined, n, "%s/%s", dir, path);
-	return joined;
+	return path[0] == '\0' ? xstrdup("") : instance_path_join(dir, path);
 }
 
 /* The secret alone: a final newline, as an editor leaves, is not part. */

@@ -1,7 +1,7 @@
 /*
  * The file work that backup and restore share: copying a file while
  * hashing it with SHA-256, hashing one in place, flushing a directory and
- * removing a half-made tree. Layer: domain (SPEC S4; docs/backup.md).
+ * removing a half-made tree; and where a setting naming a file points. Layer: domain (SPEC S4; docs/backup.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -196,4 +196,15 @@ instance_path_under(char *out, size_t size, const char *base,
 		return error_set(err, ERROR_LIMIT, "the path %s/%s is too long",
 			base, rel);
 	return 0;
+}
+
+char *
+instance_path_join(const char *dir, const char *path)
+{
+	if (path[0] == '/')
+		return xstrdup(path);
+	size_t n = strlen(dir) + strlen(path) + 2;
+	char *joined = xmalloc(n);
+	snprintf(joined, n, "%s/%s", dir, path);
+	return joined;
 }

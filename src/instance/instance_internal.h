@@ -53,6 +53,12 @@ int instance_key_create(const char *path, const char *what, unsigned char *key,
 /* ---- files for backup and restore (instance_files.c) ---- */
 
 /* base/rel into out[size]; ERROR_LIMIT when it does not fit. */
+/*
+ * path as the instance reads a setting naming a file: absolute as it is,
+ * else under dir; a new heap string.
+ */
+char *instance_path_join(const char *dir, const char *path);
+
 int instance_path_under(char *out, size_t size, const char *base,
 	const char *rel, struct error *err);
 
