@@ -226,18 +226,21 @@ def check_paths(server, cookie, paths, sample=200):
 
 
 def wrk(server, cookie, paths_file, conns, threads, duration, timeout_s=5, also=(),
-        store_pids=()):
+        store_pids=(), rate=0):
     """wrk against server (and at once against each of `also`, the other
     nodes, the connections and threads shared out); the figures summed, and
     the latency percentiles the worst of the nodes' (an upper bound: wrk
     gives no merged histogram). store_pids: PostgreSQL's postmaster, whose
-    CPU counts as the server's."""
+    CPU counts as the server's. rate: requests/s in all, paced
+    (wrk_paths.lua); 0: as fast as the connections go."""
     servers = [server, *also]
-    env = dict(os.environ, WRK_PATHS=paths_file, WRK_COOKIE=cookie)
+    per_thread = max(1, threads // len(servers))
+    env = dict(os.environ, WRK_PATHS=paths_file, WRK_COOKIE=cookie,
+               WRK_RATE="%g" % (rate / (per_thread * len(servers))))
     cpu = benchlib.CpuSplit([x.pid for x in servers] + list(store_pids))
     procs = []
     for x in servers:
-        cmd = ["wrk", "-t%d" % max(1, threads // len(servers)),
+        cmd = ["wrk", "-t%d" % per_thread,
                "-c%d" % max(1, conns // len(servers)), "-d%ds" % duration, "--timeout",
                "%ds" % timeout_s, "--latency", "-s", os.path.join(HERE, "wrk_paths.lua"), x.url]
         procs.append(subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE,
@@ -292,6 +295,10 @@ def main():
     ap.add_argument("--b9-conns", type=int, default=64)
     ap.add_argument("--tls", choices=("off", "on", "both"), default="both")
     ap.add_argument("--out", help="append each run's JSON here")
+    ap.add_argument("--b5-rate", type=float, default=0,
+                    help="B5: also runs paced at this many requests/s (PERFORMANCE.md's goal, "
+                    "5000), for the latency at that rate rather than at saturation")
+    ap.add_argument("--b9-rate", type=float, default=0, help="B9: the same (10000)")
     ap.add_argument("--pg-url", help="a PostgreSQL cluster's URL: the directory is moved onto a new "
                     "database of it (caremail migrate, once) and served from there")
     ap.add_argument("--pg-dir", help="the cluster's directory (scripts/pgcluster.sh): its "
@@ -364,18 +371,21 @@ def main():
                 if set(chk["codes"]) != {200}:
                     raise SystemExit("%s: not every sampled request was a 200: %s" % (bench, chk))
                 wrk(server, cookie, f, conns, a.threads, a.warmup, also=others)  # warm-up
-                for i in range(1, a.runs + 1):
+                rate = a.b5_rate if bench == "B5" else a.b9_rate
+                for i, paced in [(i, 0) for i in range(1, a.runs + 1)] + \
+                        ([(i, rate) for i in range(1, a.runs + 1)] if rate > 0 else []):
                     load = open("/proc/loadavg").read().split()[0]
                     r = wrk(server, cookie, f, conns, a.threads, a.duration, also=others,
-                            store_pids=store_pids)
+                            store_pids=store_pids, rate=paced)
+                    r["rate_asked"] = paced
                     r["store"] = "postgresql" if a.pg_url else "sqlite"
                     r.update({"bench": bench, "tls": tls, "run": i, "conns": conns,
                               "threads": a.threads, "warmup_s": a.warmup, "load1": float(load), "paths": len(plist),
                               "mix": mix, "check": chk, "people": a.people, "orgs": a.orgs})
                     r.update(prep)
-                    log("   run %d: %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d, non-2xx %d; "
+                    log("   run %d%s: %.0f req/s, p50 %.2f ms, p99 %.2f ms, errors %d, non-2xx %d; "
                         "server %.2f cores (%.3f ms/req), wrk %.2f cores, other %.1f s; load %s"
-                        % (i, r["rps"], r["p50_ms"], r["p99_ms"], r["errors"], r["non2xx"],
+                        % (i, " paced at %g/s" % paced if paced else "", r["rps"], r["p50_ms"], r["p99_ms"], r["errors"], r["non2xx"],
                            r["server_cores"], r["server_cpu_per_req_ms"], r["wrk_cores"],
                            r["other_cpu_s"], load))
                     results.append(r)

@@ -76,8 +76,10 @@ for b in benches:
     w("| %s (median of runs) | requests/s | p50 ms | p99 ms | serial p50 / p99 ms | server cores "
       "| server CPU per request | wrk cores | goal (≥ %d/s, p99 < %g ms) |" % (b, rps_goal, p99_goal))
     w("|---|---|---|---|---|---|---|---|---|")
-    for tls in (False, True):
-        tr = [r for r in br if r["tls"] == tls]
+    for tls, paced in ((False, 0), (True, 0), (False, 1), (True, 1)):
+        # Runs paced at a rate (http_load.py --b5-rate/--b9-rate) apart
+        # from those as fast as the connections go.
+        tr = [r for r in br if r["tls"] == tls and bool(r.get("rate_asked")) == bool(paced)]
         if not tr:
             continue
         med = lambda k: statistics.median(r[k] for r in tr)
@@ -86,6 +88,8 @@ for b in benches:
         goal = "%s; %s" % ("req/s met" if ok_r else "**req/s not met**",
                            "p99 met" if ok_p else "**p99 not met**")
         name = "HTTPS (TLS)" if tls else "HTTP (plain)"
+        if paced:
+            name += ", paced at %g/s" % tr[0]["rate_asked"]
         goal_lines.append("%s %s req/s ≥ %d: %s; p99 < %g ms: %s" % (
             b, name, rps_goal, "met" if ok_r else "**not met**", p99_goal,
             "met" if ok_p else "**not met**"))
@@ -97,9 +101,10 @@ for b in benches:
       "(non-2xx) | CPU server / wrk / other | server threads (peak), VmHWM |")
     w("|---|---|---|---|---|---|---|---|---|")
     for r in br:
-        w("| %d | %s | %.2f | %d | %.0f | %.2f / %.2f / %.2f / %.2f / %.1f | %d (%d) | %.1f / %.1f / "
+        w("| %d | %s%s | %.2f | %d | %.0f | %.2f / %.2f / %.2f / %.2f / %.1f | %d (%d) | %.1f / %.1f / "
           "%.1f s in %.1f s | %d, %.1f MiB |" % (
-              r["run"], "TLS" if r["tls"] else "plain", r["load1"], r["requests"], r["rps"],
+              r["run"], "TLS" if r["tls"] else "plain",
+              ", paced at %g/s" % r["rate_asked"] if r.get("rate_asked") else "", r["load1"], r["requests"], r["rps"],
               r["p50_ms"], r["p90_ms"], r["p99_ms"], r["p999_ms"], r["max_ms"], r["errors"],
               r["non2xx"], r["server_cpu_s"], r["client_cpu_s"], r["other_cpu_s"], r["wall_s"],
               r["threads_peak"], r["vmhwm_kb"] / 1024))

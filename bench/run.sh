@@ -18,6 +18,10 @@
 #      B10: BENCH_N, BENCH_SIZE, BENCH_CONC as B1; BENCH_B10_DOMAINS (200)
 #      B5, B9: BENCH_PEOPLE (1600000)  BENCH_ORGS (10000)  BENCH_DURATION (s per wrk run, 15)
 #          BENCH_HTTP_TLS (off|on|both, both)
+#          BENCH_HTTP_PACED (1: also runs paced at the goal's rate, 5100/s and 10200/s,
+#          for the latency at that rate, not at saturation; 0: not)
+#          BENCH_HTTP_WORK (a directory kept between runs: the 1.6 M instance is
+#          made there once and reused; default: made anew in the work dir)
 #      PEERS_DIR (the peer scripts; default <repo>/../shared/peers)
 #      BENCH_PEERS_STATE (the peer's state dir, exported as PEERS; default /tmp/caremail-bench-peers)
 #      BENCH_BUILD (build dir, <repo>/build-bench)  BENCH_NO_BUILD=1 (use the binary as it is)
@@ -40,7 +44,7 @@ RESULTS=${BENCH_RESULTS:-$HERE/RESULTS.md}
 COMMAND="bench/run.sh $*"
 [ $# -eq 0 ] && COMMAND="bench/run.sh"
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; }
 DO_B1=0; DO_B3=0; DO_B4=0; DO_B5=0; DO_B9=0; DO_B10=0
 [ $# -eq 0 ] && set -- all
 for w in "$@"; do
@@ -126,10 +130,13 @@ if [ "$DO_B5" = 1 ] || [ "$DO_B9" = 1 ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk >/dev/null
   fi
   HTTP_ARGS=(); [ "$DO_B5" = 1 ] && HTTP_ARGS+=(--b5); [ "$DO_B9" = 1 ] && HTTP_ARGS+=(--b9)
+  # Also at the goal's rate (a little above it), for the latency there.
+  [ "${BENCH_HTTP_PACED:-1}" = 1 ] && HTTP_ARGS+=(--b5-rate 5100 --b9-rate 10200)
+  HTTP_WORK=${BENCH_HTTP_WORK:-$WORK/http}
   echo "== B5/B9: ${BENCH_PEOPLE:-1600000} people in ${BENCH_ORGS:-10000} orgs; $RUNS wrk runs of ${BENCH_DURATION:-15} s each, TLS ${BENCH_HTTP_TLS:-both}"
   # Debian's python3: its pytest lets http_load.py use conftest.py's helpers.
   PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
-  "$PY" "$HERE/http_load.py" --bin "$BIN" --work "$WORK/http" "${HTTP_ARGS[@]}" \
+  "$PY" "$HERE/http_load.py" --bin "$BIN" --work "$HTTP_WORK" "${HTTP_ARGS[@]}" \
     --people "${BENCH_PEOPLE:-1600000}" --orgs "${BENCH_ORGS:-10000}" --runs "$RUNS" \
     --duration "${BENCH_DURATION:-15}" --tls "${BENCH_HTTP_TLS:-both}" \
     --out "$WORK/http.jsonl" > /dev/null &
