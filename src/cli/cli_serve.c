@@ -225,6 +225,12 @@ start_services(const struct instance *inst, struct services *sv,
 	struct error *err)
 {
 	const struct config *c = inst->config;
+	/* Settings only checked when their listener starts, checked first. */
+	const char *http_listen = config_get_str(c, "http.listen");
+	if (strcmp(http_listen, "off") != 0 &&
+	    http_server_check_settings(http_listen,
+		    config_get_str(c, "http.metrics_allow"), err) < 0)
+		return -1;
 	/* Opens the store once before listening, so a broken one fails here. */
 	if (instance_store_ping(inst, err) < 0)
 		return -1;

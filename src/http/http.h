@@ -148,6 +148,15 @@ void http_call_add_header(struct http_call *call, const char *name,
 struct http_server *http_server_start(const struct http_server_options *opts,
 	struct error *err);
 
+/*
+ * The settings http_server_start would refuse (listen address, metrics
+ * allow list), checked alone: serve calls it before any listener binds, so
+ * a mistake in the HTTP settings is reported as itself, not hidden behind
+ * another listener's port being taken. ERROR_INVALID naming the setting.
+ */
+int http_server_check_settings(const char *listen, const char *metrics_allow,
+	struct error *err);
+
 /* The port the server listens on: the one asked for, or the one port 0 got. */
 uint16_t http_server_port(const struct http_server *s);
 

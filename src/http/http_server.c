@@ -665,13 +665,24 @@ http_start_failed(struct http_server *s, int saved, struct error *err)
 	return NULL;
 }
 
+int
+http_server_check_settings(const char *listen, const char *metrics_allow,
+	struct error *err)
+{
+	struct net_address l;
+	if (net_address_parse(listen, &l, err) < 0)
+		return -1;
+	return http_metrics_check_allow(metrics_allow, err);
+}
+
 struct http_server *
 http_server_start(const struct http_server_options *opts, struct error *err)
 {
 	struct net_address l;
 	assert(opts->store_ping != NULL);
-	if (net_address_parse(opts->listen, &l, err) < 0 ||
-	    http_metrics_check_allow(opts->metrics_allow, err) < 0)
+	if (http_server_check_settings(opts->listen, opts->metrics_allow,
+		    err) < 0 ||
+	    net_address_parse(opts->listen, &l, err) < 0)
 		return NULL;
 	char *cert = NULL, *key = NULL;
 	size_t key_len = 0;

@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import smtplib
+import socket
 import subprocess
 import time
 import urllib.error
@@ -268,12 +269,22 @@ def test_empty_allow_list_serves_nobody(start_server):
 
 
 def test_bad_allow_list_stops_serve(instance):
-    proc = subprocess.run(
-        [BIN, "serve",
-         "--dir", str(instance.dir), "--set",
-         f"http.listen=127.0.0.1:{free_port()}",
-         "--set", "http.metrics_allow=127.0.0.1, not-an-address"],
-        capture_output=True, text=True, timeout=30)
+    """The bad setting is named even when another listener's port is
+    taken: serve checks its settings before anything binds (an SMTP
+    port in use once hid this error behind its own)."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        proc = subprocess.run(
+            [BIN, "serve",
+             "--dir", str(instance.dir), "--set",
+             f"http.listen=127.0.0.1:{free_port()}",
+             "--set", f"smtp.listen=127.0.0.1:{taken.getsockname()[1]}",
+             "--set", "http.metrics_allow=127.0.0.1, not-an-address"],
+            capture_output=True, text=True, timeout=30)
+    finally:
+        taken.close()
     assert proc.returncode != 0
     assert "http.metrics_allow" in proc.stderr
     assert "not-an-address" in proc.stderr
