@@ -252,12 +252,20 @@ missing_inbox(struct store *st, int64_t scope, struct error *err)
 
 /*
  * The folder of mailbox e.mailbox_id that a delivery goes to: the one
- * with the special use bound first (Junk E-mail for mail the policy
- * junks), else the Inbox, for a mailbox made before it had that folder.
+ * with the special use bound first and second (Junk E-mail for mail the
+ * policy junks), else the Inbox, for a mailbox made before it had that
+ * folder. The Inbox is looked for by its name first: that is one probe of
+ * the (mailbox_id, name) key, where looking by special use reads every
+ * folder of the mailbox (B2: a quarter of the time a 100,000-member list
+ * took at 1.6 M people); by special use only if it is not found so.
+ * The first lookup is skipped outright when the use is the Inbox.
  */
 #define DELIVERY_FOLDER \
 	"COALESCE((SELECT MIN(j.id) FROM folders j" \
-	"  WHERE j.mailbox_id = e.mailbox_id AND j.special_use = ?)," \
+	"  WHERE CAST(? AS TEXT) <> 'inbox' AND j.mailbox_id = e.mailbox_id" \
+	"  AND j.special_use = ?)," \
+	" (SELECT x.id FROM folders x WHERE x.mailbox_id = e.mailbox_id" \
+	"  AND x.name = 'INBOX' AND x.special_use = 'inbox')," \
 	" (SELECT MIN(i.id) FROM folders i" \
 	"  WHERE i.mailbox_id = e.mailbox_id AND i.special_use = 'inbox'))"
 
@@ -284,13 +292,14 @@ store_deliver_set(struct store *st, int64_t scope,
 		" SELECT f.id, f.uidnext, ?, ?, ? FROM expansion e"
 		" JOIN folders f ON f.id = " DELIVERY_FOLDER
 		" WHERE e.scope = ?",
-		"iiiti", d->body_id, d->size, d->internal_date, use, scope);
+		"iiitti", d->body_id, d->size, d->internal_date, use, use,
+		scope);
 	if (delivered >= 0 &&
 	    store_exec(st, err,
 		    "UPDATE folders SET uidnext = uidnext + 1 WHERE id IN"
 		    " (SELECT " DELIVERY_FOLDER
 		    " FROM expansion e WHERE e.scope = ?)",
-		    "ti", use, scope) >= 0)
+		    "tti", use, use, scope) >= 0)
 		charged = store_exec(st, err,
 			"UPDATE mailboxes SET used_bytes = used_bytes + ?"
 			" WHERE id IN (SELECT mailbox_id FROM expansion"
