@@ -197,6 +197,16 @@ imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
 }
 
 size_t
+imap_view_first_unseen(const struct imap_view *v)
+{
+	for (size_t i = 0; i < v->count; i++) {
+		if ((v->flags[i] & IMAP_FLAG_SEEN) == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+size_t
 imap_view_recent_count(const struct imap_view *v)
 {
 	size_t n = 0;
