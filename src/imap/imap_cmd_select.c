@@ -27,9 +27,8 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 	/* RFC 3501 §6.3.1: a failed SELECT leaves nothing selected. */
 	imap_view_close(s);
 	struct mail_folder f;
-	struct mail_folder_status st;
 	if (mail_folder_open(&s->user, name, &f, &err) < 0 ||
-		mail_folder_status(&s->user, &f, &st, &err) < 0 ||
+		mail_folder_recheck(&s->user, &f, &err) < 0 ||
 		imap_view_open(s, &f, examine, &err) < 0) {
 		imap_view_close(s);
 		return imap_reply_error(s, &err);
@@ -38,10 +37,17 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 	if (mail_folder_used(&s->user, &f, &err) < 0)
 		log_warn("imap.shared_used", "mailbox=%lld reason=\"%s\"",
 			(long long)f.mailbox_id, err.msg);
+	/*
+	 * EXISTS, RECENT and UNSEEN come from the view just read, so they
+	 * agree with each other and cost no index seek in the messages
+	 * (a cold one is a page fault: B3). UIDNEXT is past every UID the
+	 * view holds, whatever arrived after the folder row was read.
+	 */
 	const struct imap_view *v = &s->view;
-	size_t unseen = st.first_unseen_uid != 0 ?
-		imap_view_seq(v, st.first_unseen_uid) :
-		0;
+	size_t unseen = imap_view_first_unseen(v);
+	int64_t uidnext = f.uidnext;
+	if (v->count > 0 && (int64_t)v->uids[v->count - 1] >= uidnext)
+		uidnext = (int64_t)v->uids[v->count - 1] + 1;
 	if (imap_view_announce_flags(s) < 0 ||
 		imap_untagged(s, "%zu EXISTS", v->count) < 0 ||
 		imap_untagged(s, "%zu RECENT", imap_view_recent_count(v)) < 0 ||
@@ -49,9 +55,9 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 			imap_untagged(s, "OK [UNSEEN %zu] first unseen",
 				unseen) < 0) ||
 		imap_untagged(s, "OK [UIDVALIDITY %lld] UIDs valid",
-			(long long)st.uidvalidity) < 0 ||
+			(long long)f.uidvalidity) < 0 ||
 		imap_untagged(s, "OK [UIDNEXT %lld] predicted next UID",
-			(long long)st.uidnext) < 0)
+			(long long)uidnext) < 0)
 		return -1;
 	return imap_tagged(s, "OK", examine ? "READ-ONLY" : "READ-WRITE",
 		"%s completed", examine ? "EXAMINE" : "SELECT");

@@ -225,6 +225,9 @@ unsigned imap_view_flags(const struct imap_view *v, size_t seq,
 void imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
 	const char *keywords);
 
+/* The sequence number of the view's first message without \Seen, or 0. */
+size_t imap_view_first_unseen(const struct imap_view *v);
+
 /* How many messages of the view are \Recent to this session. */
 size_t imap_view_recent_count(const struct imap_view *v);
 

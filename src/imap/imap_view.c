@@ -197,6 +197,16 @@ imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
 }
 
 size_t
+imap_view_first_unseen(const struct imap_view *v)
+{
+	for (size_t i = 0; i < v->count; i++) {
+		if ((v->flags[i] & IMAP_FLAG_SEEN) == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+size_t
 imap_view_recent_count(const struct imap_view *v)
 {
 	size_t n = 0;
@@ -365,6 +375,33 @@ cache_keep(const struct imap_view *v, int64_t changes)
 	pthread_mutex_unlock(&cache.lock);
 }
 
+/*
+ * Takes a folder's view as mail_folder_view_read gave it: its UID and
+ * flag arrays become the view's; its keyword lists are learnt in the order
+ * a read met them and stand in by their hashes.
+ */
+static void
+take_view(struct imap_view *v, struct mail_folder_view *mv)
+{
+	uint64_t *hashes = xmalloc((mv->list_count + 1) * sizeof(*hashes));
+	hashes[0] = 0;
+	for (size_t i = 0; i < mv->list_count; i++) {
+		bool added = false;
+		learn_keywords(v, mv->lists[i], &added);
+		hashes[i + 1] = note_keywords(v, mv->lists[i]);
+	}
+	v->uids = mv->uids;
+	v->flags = mv->flags;
+	v->count = v->capacity = mv->count;
+	mv->uids = NULL;
+	mv->flags = NULL;
+	v->keywords = xmalloc((mv->count > 0 ? mv->count : 1) *
+		sizeof(*v->keywords));
+	for (size_t i = 0; i < mv->count; i++)
+		v->keywords[i] = hashes[mv->list_of[i]];
+	free(hashes);
+}
+
 int
 imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	bool read_only, struct error *err)
@@ -380,38 +417,24 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	v->change_seq = mail_change_seq(f->mailbox_id);
 	if (mail_folder_changes(&s->user, f, &v->db_changes, err) < 0)
 		return -1;
-	if (cache_take(v, v->db_changes))
-		goto loaded;
-	int64_t after = 0;
-	for (;;) {
-		struct store_message_flag_row *rows;
-		size_t count;
-		arena_reset(s->page);
-		if (mail_folder_flag_rows(&s->user, f, after, VIEW_PAGE_ROWS,
-			    s->page, &rows, &count, err) < 0)
+	if (!cache_take(v, v->db_changes)) {
+		/*
+		 * Large folders are stored packed for the next open in any
+		 * process (mail_view.c): a cold SELECT reads one row and the
+		 * messages changed since, not every message.
+		 */
+		struct mail_folder_view mv;
+		if (mail_folder_view_read(&s->user, f, CACHE_MIN_MESSAGES,
+			    s->page, &mv, err) < 0)
 			return -1;
-		for (size_t i = 0; i < count; i++) {
-			bool added = false;
-			learn_keywords(v, rows[i].keywords, &added);
-			if (view_append(v, (uint32_t)rows[i].uid,
-				    rows[i].flags & STORED_FLAGS,
-				    note_keywords(v, rows[i].keywords)) < 0)
-				return error_set(err, ERROR_LIMIT,
-					"the mailbox holds too many messages "
-					"to open");
-		}
-		if (count < VIEW_PAGE_ROWS)
-			break;
-		after = rows[count - 1].uid;
+		take_view(v, &mv);
+		/* Its counter was read just before its messages. */
+		v->db_changes = mv.changes;
+		/* Kept only when nothing changed while it was read. */
+		if (mv.settled)
+			cache_keep(v, mv.changes);
+		mail_folder_view_free(&mv);
 	}
-	arena_reset(s->page);
-	/* Kept only when nothing changed while the rows were read. */
-	int64_t after_changes;
-	struct error cerr;
-	if (mail_folder_changes(&s->user, f, &after_changes, &cerr) == 0 &&
-		after_changes == v->db_changes)
-		cache_keep(v, v->db_changes);
-loaded:
 	if (mark_recent(s, 0, err) < 0)
 		return -1;
 	s->state = IMAP_STATE_SELECTED;

@@ -199,6 +199,67 @@ int mail_folder_flag_rows(const struct mail_user *u,
 	struct arena *a, struct store_message_flag_row **rows_r,
 	size_t *count_r, struct error *err);
 
+/* ---- a folder's view as a session opens it (mail_view.c) ---- */
+
+/* Where mail_folder_view_read found the view. */
+enum mail_folder_view_source {
+	MAIL_FOLDER_VIEW_ROWS,	 /* every message of the folder read */
+	MAIL_FOLDER_VIEW_STORED, /* the stored view and the changes since */
+};
+
+/*
+ * A folder's messages as a session's view starts from: ascending UIDs,
+ * their stored flags (enum store_flag bits) and keyword lists, each
+ * message's list given as an index into `lists` plus one (0: none). The
+ * arrays are heap memory the caller owns: mail_folder_view_free, or take
+ * them and set the pointers to NULL first.
+ */
+struct mail_folder_view {
+	int64_t changes; /* the folder's counter, read before the messages */
+	bool settled;	 /* it still stood there after: exactly of `changes` */
+	size_t count;
+	uint32_t *uids;
+	uint8_t *flags;
+	uint32_t *list_of;
+	char **lists; /* distinct keyword lists, in order first met */
+	size_t list_count;
+	enum mail_folder_view_source source;
+	size_t changed;	  /* STORED: the changed messages applied */
+	bool stored;	  /* the view was stored for the next open */
+};
+
+/*
+ * Reads f's view: its stored view brought up to date by the messages
+ * changed since (one statement) when it has one, else every message, a
+ * page at a time in scratch (reset here). A folder of store_min messages
+ * or more (0: none) whose view was read from every message, or whose
+ * changes since its stored view have grown many, gets its view stored
+ * again through the writer when nothing changed during the read, so the
+ * next open in any process or node reads one row. ERROR_LIMIT past
+ * 64 Mi messages; a stored view that does not decode is read again
+ * from the messages.
+ */
+int mail_folder_view_read(const struct mail_user *u,
+	const struct mail_folder *f, size_t store_min, struct arena *scratch,
+	struct mail_folder_view *v_r, struct error *err);
+
+/* Frees what a view still owns; leaves it empty. */
+void mail_folder_view_free(struct mail_folder_view *v);
+
+/*
+ * The stored view's format (for the fuzz target and tests): "CMV1", the
+ * message and list counts, each list (length, bytes), then per message
+ * its UID's step from the one before, a flags byte (top bit: a list
+ * follows) and the list's number, all counts and steps as LEB128. decode
+ * fills v's count, uids, flags, list_of, lists and list_count (heap), or
+ * returns -1 with v empty when the bytes are not a whole, well-formed
+ * view. encode returns heap bytes.
+ */
+int mail_view_decode(const unsigned char *data, size_t size,
+	struct mail_folder_view *v_r);
+unsigned char *mail_view_encode(const struct mail_folder_view *v,
+	size_t *size_r);
+
 /*
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
  * columns asked for (see store_folder.h), in arena a.

@@ -568,6 +568,13 @@ store_col_text(struct store *st, struct store_stmt *s, int index,
 	return store_col_copy(st, text != NULL ? text : "", a);
 }
 
+void
+store_unmapped(struct store *st, bool on)
+{
+	if (st->ops->unmapped != NULL)
+		st->ops->unmapped(st->conn, on);
+}
+
 const unsigned char *
 store_col_blob_copy(struct store *st, struct store_stmt *s, int index,
 	struct arena *a, size_t *size_r)

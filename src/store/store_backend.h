@@ -134,6 +134,14 @@ struct store_ops {
 	 */
 	void (*bulk)(void *conn, bool on);
 	/*
+	 * Reads on this connection bypass (on) or use again (off) a memory
+	 * map of the store's file, for a read of a few pages that are cold
+	 * and together: a fault on a map reads around it as far as the
+	 * disk's read-ahead (megabytes), a read only what it asks (B3's
+	 * stored folder views). Nothing for a backend that maps nothing.
+	 */
+	void (*unmapped)(void *conn, bool on);
+	/*
 	 * The store's own tables (not the engine's, not the connection's
 	 * temporary ones), by name, in a (the caller's arena).
 	 */

@@ -156,6 +156,9 @@ store_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 		store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT DISTINCT body_id FROM messages WHERE folder_id = ?"
 		    " ON CONFLICT (body_id) DO NOTHING", "i", folder_id) < 0 ||
+		/* First, so its messages' deletes leave no notes (migration 32). */
+		store_exec(st, err, "DELETE FROM folder_views WHERE folder_id = ?",
+			"i", folder_id) < 0 ||
 		store_exec(st, err, "DELETE FROM messages WHERE folder_id = ?",
 			"i", folder_id) < 0)
 		return -1;

@@ -105,6 +105,25 @@ int store_folder_recent_claim(struct store *st, int64_t folder_id, int64_t upto,
 	int64_t *first_r, struct error *err);
 
 /*
+ * A folder's stored view with the messages changed since it was written
+ * (their flags now, or gone), in arena a; v_r->found false when there is
+ * none. One statement: the view and the changes are of one moment.
+ */
+int store_folder_view_get(struct store *st, int64_t folder_id,
+	struct arena *a, struct store_folder_view *v_r, struct error *err);
+
+/*
+ * Stores a folder's view as of its change counter `changes`, only if the
+ * counter still stands there (*stored_r says whether it did), and drops
+ * the change notes it makes needless. Holds the folder's counter row for
+ * the rest of the transaction, so no change can slip between the check
+ * and the row that makes changes be noted. In a write transaction.
+ */
+int store_folder_view_put(struct store *st, int64_t folder_id,
+	int64_t changes, const void *data, size_t size, bool *stored_r,
+	struct error *err);
+
+/*
  * The next `limit` messages of a folder with UID > after_uid, by UID, with
  * only their flags: what a session compares with what it told its client.
  */

@@ -159,6 +159,12 @@ int store_blob_write(struct store *st, const char *table, const char *column,
 int store_blob_read(struct store *st, const char *table, const char *column,
 	int64_t rowid, void *buf, size_t size, struct error *err);
 
+/*
+ * Reads bypass the backend's map of the store's file while on (see
+ * store_ops.unmapped); nothing on a backend without one.
+ */
+void store_unmapped(struct store *st, bool on);
+
 /* A BLOB column's bytes, valid until the next step or finish. */
 const void *store_col_blob(struct store *st, struct store_stmt *s, int index,
 	size_t *size_r);

@@ -1281,9 +1281,10 @@ pg_load_end(void *c, bool ok, struct error *err)
  * the load (B5's 1.6 M people: folders' keys were most of the load's
  * time). Pass 1: plain indexes; 2: PRIMARY KEY, UNIQUE and exclusion
  * constraints (and their indexes); 3: foreign keys, which lean on those,
- * so they are dropped first and made last. folder_counts keeps its key:
- * the counting triggers (migration 31) upsert into it for every message
- * the load inserts.
+ * so they are dropped first and made last. folder_counts and
+ * view_changes keep their keys: the counting triggers (migrations 31, 32)
+ * upsert into them for every message the load inserts, and an upsert
+ * needs its key to exist even when it inserts nothing.
  */
 static const char pg_load_prepare[] =
 	"CREATE TEMP TABLE caremail_put_aside ON COMMIT DROP AS"
@@ -1291,7 +1292,8 @@ static const char pg_load_prepare[] =
 	" AS put, pg_get_indexdef(i.indexrelid) AS remake"
 	" FROM pg_index i JOIN pg_class x ON x.oid = i.indexrelid"
 	" WHERE x.relnamespace = current_schema()::regnamespace"
-	" AND i.indrelid <> COALESCE(to_regclass('folder_counts')::oid, 0)"
+	" AND i.indrelid NOT IN (COALESCE(to_regclass('folder_counts')::oid, 0),"
+	" COALESCE(to_regclass('view_changes')::oid, 0))"
 	" AND NOT EXISTS (SELECT 1 FROM pg_constraint k"
 	" WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid"
 	" AND k.contype IN ('p', 'u', 'x'))"
@@ -1303,7 +1305,8 @@ static const char pg_load_prepare[] =
 	" k.conname, pg_get_constraintdef(k.oid))"
 	" FROM pg_constraint k"
 	" WHERE k.connamespace = current_schema()::regnamespace"
-	" AND k.conrelid <> COALESCE(to_regclass('folder_counts')::oid, 0)"
+	" AND k.conrelid NOT IN (COALESCE(to_regclass('folder_counts')::oid, 0),"
+	" COALESCE(to_regclass('view_changes')::oid, 0))"
 	" AND k.contype IN ('p', 'u', 'x', 'f');"
 	"DO $$DECLARE r record; BEGIN FOR r IN SELECT put FROM"
 	" caremail_put_aside ORDER BY pass DESC LOOP EXECUTE r.put; END LOOP;"

@@ -477,6 +477,52 @@ static const char migration_31[] =
 	" WHERE (flags & 1) = 0;"
 	"DROP INDEX messages_flags;";
 
+/*
+ * As SQLite's 32: stored folder views and the UIDs changed since each was
+ * written. The counting function is made again with the note after the
+ * counter moved; folders_viewed_delete, as SQLite's, takes both with a
+ * deleted folder.
+ */
+#define MIGRATION_32_NOTE(ROW)                                               \
+	"  INSERT INTO view_changes (folder_id, uid, changes)"               \
+	"  SELECT " ROW ".folder_id, " ROW ".uid, c.changes"                 \
+	"  FROM folder_counts c WHERE c.folder_id = " ROW ".folder_id"       \
+	"  AND EXISTS (SELECT 1 FROM folder_views v"                         \
+	"  WHERE v.folder_id = " ROW ".folder_id)"                           \
+	"  ON CONFLICT (folder_id, uid) DO UPDATE"                           \
+	"  SET changes = EXCLUDED.changes;"
+
+static const char migration_32[] =
+	"CREATE TABLE folder_views (folder_id BIGINT PRIMARY KEY,"
+	" changes BIGINT NOT NULL, data BYTEA NOT NULL);"
+	"CREATE TABLE view_changes (folder_id BIGINT NOT NULL,"
+	" uid BIGINT NOT NULL, changes BIGINT NOT NULL,"
+	" PRIMARY KEY (folder_id, uid));"
+	"CREATE OR REPLACE FUNCTION caremail_count_messages() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP <> 'INSERT' THEN"
+	"  UPDATE folder_counts SET messages = messages - 1,"
+	"  unseen = unseen - CASE WHEN (OLD.flags & 1) = 0 THEN 1 ELSE 0 END,"
+	"  changes = changes + 1 WHERE folder_id = OLD.folder_id;"
+	MIGRATION_32_NOTE("OLD")
+	" END IF;"
+	" IF TG_OP <> 'DELETE' THEN"
+	"  INSERT INTO folder_counts AS c (folder_id, messages, unseen,"
+	"  changes) VALUES (NEW.folder_id, 1,"
+	"  CASE WHEN (NEW.flags & 1) = 0 THEN 1 ELSE 0 END, 1)"
+	"  ON CONFLICT (folder_id) DO UPDATE SET messages = c.messages + 1,"
+	"  unseen = c.unseen + EXCLUDED.unseen, changes = c.changes + 1;"
+	MIGRATION_32_NOTE("NEW")
+	" END IF;"
+	" RETURN NULL; END $$;"
+	"CREATE FUNCTION caremail_unview_folder() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" DELETE FROM folder_views WHERE folder_id = OLD.id;"
+	" DELETE FROM view_changes WHERE folder_id = OLD.id;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER folders_viewed_delete AFTER DELETE ON folders"
+	" FOR EACH ROW EXECUTE FUNCTION caremail_unview_folder();";
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
@@ -486,6 +532,7 @@ const char *const store_pg_migrations[] = {
 	migration_29,
 	migration_30,
 	migration_31,
+	migration_32,
 	NULL,
 };
 

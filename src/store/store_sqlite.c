@@ -35,6 +35,11 @@ sqlite_configure(void)
 }
 
 #define SQLITE_CACHE_SLOTS 128
+/*
+ * The most of the file a connection maps (see store_sqlite_open): 2 GiB,
+ * the most Debian's SQLite maps (SQLITE_MAX_MMAP_SIZE).
+ */
+#define SQLITE_MAP_SIZE "2147418112"
 
 struct store_stmt {
 	sqlite3_stmt *stmt;
@@ -259,7 +264,7 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 				    "PRAGMA synchronous=FULL;"
 				    "PRAGMA foreign_keys=ON;"
 				    "PRAGMA temp_store=FILE;"
-				    "PRAGMA mmap_size=2147418112;";
+				    "PRAGMA mmap_size=" SQLITE_MAP_SIZE ";";
 	char *msg = NULL;
 	if (sqlite3_exec(db, setup, NULL, NULL, &msg) != SQLITE_OK) {
 		error_set(err, ERROR_TEMPORARY, "cannot set up the store %s: %s",
@@ -737,6 +742,19 @@ sqlite_bulk(void *c, bool on)
 }
 
 /*
+ * mmap_size 0 unmaps the file while no page of it is held (and is kept
+ * until the map is needed again otherwise); the map comes back, lazily,
+ * with the size store_sqlite_open gave it.
+ */
+static void
+sqlite_unmapped(void *c, bool on)
+{
+	struct sqlite_conn *conn = c;
+	sqlite3_exec(conn->db, on ? "PRAGMA mmap_size = 0" :
+		"PRAGMA mmap_size = " SQLITE_MAP_SIZE, NULL, NULL, NULL);
+}
+
+/*
  * The online backup API, stepped once over every page: all of it is read
  * inside the caller's snapshot transaction, so the copy is one moment of
  * the store however busy the writers are (WAL readers do not block them,
@@ -869,6 +887,7 @@ const struct store_ops store_sqlite_ops = {
 	.defer_maintenance = sqlite_defer_maintenance,
 	.maintain = sqlite_maintain,
 	.bulk = sqlite_bulk,
+	.unmapped = sqlite_unmapped,
 	.tables = sqlite_tables,
 	.ids_follow = sqlite_ids_follow,
 	.defer_keys = "PRAGMA defer_foreign_keys = ON",

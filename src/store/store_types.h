@@ -582,6 +582,27 @@ struct store_message_flag_row {
 	const char *keywords; /* space-separated */
 };
 
+/* A message of a folder changed since its stored view was written. */
+struct store_view_change {
+	int64_t uid;
+	bool present;	      /* false: the message has gone from the folder */
+	unsigned flags;	      /* enum store_flag bits, when present */
+	const char *keywords; /* space-separated, when present */
+};
+
+/*
+ * A folder's stored view (migration 32) and the messages changed since it
+ * was written, read in one statement, so the two are of one moment.
+ */
+struct store_folder_view {
+	bool found;		    /* false: the folder has no stored view */
+	int64_t changes;	    /* the folder's counter the view is of */
+	const unsigned char *data;  /* mail_view.c's format */
+	size_t size;
+	struct store_view_change *changed; /* ascending UIDs */
+	size_t changed_count;
+};
+
 /* How much of a message row store_folder_messages reads. */
 enum store_message_columns {
 	/*

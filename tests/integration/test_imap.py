@@ -663,6 +663,110 @@ def flags_by_uid(m):
     return out
 
 
+FLAG_NAMES = {1: b"\\Seen", 2: b"\\Answered", 4: b"\\Flagged",
+              8: b"\\Deleted", 16: b"\\Draft"}
+
+
+def stored_view_walk(server, instance, ann, sql, restart, bad_blob):
+    """What a stored folder view (migration 32) must hold to: a large
+    folder's first SELECT stores its view at the counter it read; changes
+    made behind the server's back (straight into the database), an
+    expunge and an APPEND are noted and applied by the next SELECT; a
+    stored view that does not decode is read again from the messages and
+    stored again; a new server process opens the folder from the stored
+    view. After each, FETCH FLAGS equals the database's rows. sql(text)
+    runs a statement on the instance's database and returns its rows;
+    restart() gives a new server process; bad_blob is a literal of bytes
+    that are no view."""
+    inbox = ("(SELECT f.id FROM folders f JOIN mailboxes m"
+             " ON m.id = f.mailbox_id WHERE m.address = '%s'"
+             " AND f.special_use = 'inbox')" % ann)
+
+    def truth():
+        out = {}
+        for uid, flags, keywords in sql(
+                "SELECT uid, flags, keywords FROM messages WHERE folder_id = "
+                + inbox + " ORDER BY uid"):
+            names = {n for bit, n in FLAG_NAMES.items() if int(flags) & bit}
+            out[int(uid)] = names | set(str(keywords).encode().split())
+        return out
+
+    def stored():
+        return sql("SELECT v.changes, c.changes FROM folder_views v"
+                   " JOIN folder_counts c ON c.folder_id = v.folder_id"
+                   " WHERE v.folder_id = " + inbox)
+
+    fill_inbox(server, instance, ann, 1100)
+    assert stored() == []
+    a = connect(server, instance, ann)
+    assert a.select("INBOX")[1] == [b"1100"]
+    rows = stored()
+    assert len(rows) == 1 and int(rows[0][0]) == int(rows[0][1]), rows
+    assert flags_by_uid(a) == truth()
+    # Behind the server's back, then through it: each change is noted.
+    sql("UPDATE messages SET flags = flags | 4 WHERE uid = 2"
+        " AND folder_id = " + inbox)
+    sql("UPDATE messages SET keywords = '$Behind' WHERE uid = 10"
+        " AND folder_id = " + inbox)
+    a.uid("STORE", "5", "+FLAGS.SILENT", r"(\Deleted)")
+    a.expunge()
+    assert a.append("INBOX", r"(\Draft)", None,
+                    message(ann, subject="late"))[0] == "OK"
+    noted = [int(r[0]) for r in sql(
+        "SELECT uid FROM view_changes WHERE folder_id = " + inbox
+        + " ORDER BY uid")]
+    assert noted == [2, 5, 10, 1101], noted
+    b = connect(server, instance, ann)
+    assert b.select("INBOX")[1] == [b"1100"]
+    assert b"$Behind" in b.untagged_responses.get("FLAGS", [b""])[-1]
+    want = truth()
+    assert 5 not in want and b"\\Draft" in want[1101]
+    assert b"$Behind" in want[10] and b"\\Flagged" in want[2]
+    assert flags_by_uid(b) == want
+    # A stored view that does not decode: read from the messages instead.
+    sql("UPDATE folder_views SET data = %s WHERE folder_id = %s"
+        % (bad_blob, inbox))
+    sql("UPDATE messages SET flags = flags | 2 WHERE uid = 3"
+        " AND folder_id = " + inbox)
+    c = connect(server, instance, ann)
+    assert c.select("INBOX")[1] == [b"1100"]
+    assert flags_by_uid(c) == truth()
+    rows = stored()
+    assert len(rows) == 1 and int(rows[0][0]) == int(rows[0][1]), rows
+    # Stored again: the notes it makes needless are gone.
+    assert int(sql("SELECT COUNT(*) FROM view_changes WHERE folder_id = "
+                   + inbox)[0][0]) == 0
+    for m in (a, b, c):
+        m.logout()
+    # A new process has no view of its own: it opens the stored one.
+    sql("UPDATE messages SET flags = flags & ~1 WHERE uid = 4"
+        " AND folder_id = " + inbox)
+    server = restart()
+    d = connect(server, instance, ann)
+    assert d.select("INBOX")[1] == [b"1100"]
+    assert flags_by_uid(d) == truth()
+    d.logout()
+
+
+def test_stored_view_follows_every_change(start_server, instance, ann):
+    import sqlite3
+    servers = [start_server()]
+
+    def sql(text):
+        db = sqlite3.connect(str(instance.dir / "caremail.db"), timeout=10)
+        with db:
+            rows = db.execute(text).fetchall()
+        db.close()
+        return rows
+
+    def restart():
+        servers[-1].stop()
+        servers.append(start_server())
+        return servers[-1]
+
+    stored_view_walk(servers[0], instance, ann, sql, restart, "X'00'")
+
+
 def test_large_folder_counts_view_and_polling(server, instance, ann):
     """Past 1,024 messages a folder's view is kept for the next SELECT,
     and FETCH FLAGS is answered from it; the per-folder counters give

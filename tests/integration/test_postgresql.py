@@ -309,3 +309,36 @@ def test_people_finder_pages_and_user_reads_on_postgresql(pg_instance,
         assert c.ok("GET", "/users/" + abe)["job_title"] == "Pharmacist"
     finally:
         server.stop()
+
+
+def test_stored_view_follows_every_change_on_postgresql(pg_instance,
+                                                        tmp_path):
+    """test_imap.py's walk through a stored folder view (migration 32) on
+    PostgreSQL: the notes come from the counting trigger function, and
+    the view and its notes are read in one statement."""
+    from conftest import Server
+    from test_imap import PW, stored_view_walk
+    from test_imap import person as imap_person
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "PG002", "--name", "Practice",
+             "--type", "GP Practice")
+    ann = imap_person(inst, "PG002", "Ann", "Viewer", password=PW)
+    servers = [Server(inst, False, tmp_path / "serve0.log")]
+    servers[0].wait_ready()
+
+    def sql(text):
+        out = pg_sql(inst.url, text).stdout
+        return [tuple(line.split("|")) for line in out.splitlines() if line]
+
+    def restart():
+        servers[-1].stop()
+        servers.append(Server(inst, False,
+                              tmp_path / f"serve{len(servers)}.log"))
+        servers[-1].wait_ready()
+        return servers[-1]
+
+    try:
+        stored_view_walk(servers[0], inst, ann, sql, restart,
+                         "'\\x00'::bytea")
+    finally:
+        servers[-1].stop()

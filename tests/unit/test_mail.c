@@ -1299,6 +1299,95 @@ check_counts(struct fixture *f, const struct mail_user *u, int step)
 	}
 }
 
+/* How often each way of reading a view was taken over a walk. */
+struct view_tally {
+	int rows, stored, stored_with_changes, written, rewritten;
+};
+
+/*
+ * Every folder's view as a session would open it (stored views kept from
+ * one message on, so the walk goes through them) equals a fresh read of
+ * its messages, and its packed form reads back the same.
+ */
+static void
+check_views(const struct mail_user *walker, struct arena *scratch,
+	struct arena *results, int step, struct view_tally *t)
+{
+	/*
+	 * Results in an arena of the check's own: the walk's recipients and
+	 * people live in ctx's, which the walk resets but still reads.
+	 */
+	struct dir_ctx ctx = *walker->ctx;
+	ctx.arena = results;
+	arena_reset(results);
+	struct mail_user own = *walker;
+	own.ctx = &ctx;
+	const struct mail_user *u = &own;
+	struct mail_folder_entry *entries;
+	size_t count;
+	struct error err;
+	if (mail_folder_list(u, &entries, &count, &err) < 0)
+		fail_msg("list: %s", err.msg);
+	for (size_t i = 0; i < count; i++) {
+		struct mail_folder mf;
+		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) != 0 ||
+			mail_folder_open(u, entries[i].name, &mf, &err) < 0)
+			continue;
+		struct mail_folder_view v;
+		if (mail_folder_view_read(u, &mf, 1, scratch, &v, &err) < 0)
+			fail_msg("view: %s", err.msg);
+		struct store_message_flag_row *rows;
+		size_t n;
+		if (mail_folder_flag_rows(u, &mf, 0, 100000, results, &rows,
+			    &n, &err) < 0)
+			fail_msg("rows: %s", err.msg);
+		if (v.count != n)
+			fail_msg("step %d, folder %s: view %zu messages, "
+				 "folder %zu (%s)", step, entries[i].name,
+				v.count, n,
+				v.source == MAIL_FOLDER_VIEW_STORED ? "stored" :
+								      "rows");
+		for (size_t k = 0; k < n; k++) {
+			const char *kw = v.list_of[k] == 0 ? "" :
+				v.lists[v.list_of[k] - 1];
+			if ((int64_t)v.uids[k] != rows[k].uid ||
+				v.flags[k] != (rows[k].flags & 0x1f) ||
+				strcmp(kw, rows[k].keywords) != 0)
+				fail_msg("step %d, folder %s, #%zu: view "
+					 "%u/%u/\"%s\", folder %lld/%u/\"%s\"",
+					step, entries[i].name, k, v.uids[k],
+					v.flags[k], kw, (long long)rows[k].uid,
+					rows[k].flags, rows[k].keywords);
+		}
+		size_t size;
+		unsigned char *packed = mail_view_encode(&v, &size);
+		struct mail_folder_view back;
+		assert_int_equal(mail_view_decode(packed, size, &back), 0);
+		assert_int_equal(back.count, v.count);
+		assert_int_equal(back.list_count, v.list_count);
+		if (v.count > 0) {
+			assert_memory_equal(back.uids, v.uids,
+				v.count * sizeof(*v.uids));
+			assert_memory_equal(back.flags, v.flags, v.count);
+			assert_memory_equal(back.list_of, v.list_of,
+				v.count * sizeof(*v.list_of));
+		}
+		for (size_t k = 0; k < v.list_count; k++)
+			assert_string_equal(back.lists[k], v.lists[k]);
+		free(packed);
+		mail_folder_view_free(&back);
+		if (v.source == MAIL_FOLDER_VIEW_STORED) {
+			t->stored++;
+			t->stored_with_changes += v.changed > 0;
+			t->rewritten += v.stored;
+		} else {
+			t->rows++;
+			t->written += v.stored;
+		}
+		mail_folder_view_free(&v);
+	}
+}
+
 /* The UIDs of a folder now, at most max. */
 static size_t
 folder_uids(const struct mail_user *u, const struct mail_folder *mf,
@@ -1331,6 +1420,8 @@ changes_of(const struct mail_user *u, const struct mail_folder *mf)
  * random walk of every kind of change: delivery, APPEND, flags, copy,
  * move, expunge, a folder deleted and made again, the mailbox purged.
  * A change to a folder moves its change counter; one elsewhere does not.
+ * And every folder's view, read through its stored view and the changes
+ * noted since (migration 32), equals a fresh read after every step.
  */
 static void
 test_counters_follow_every_change(void **state)
@@ -1355,6 +1446,9 @@ test_counters_follow_every_change(void **state)
 	assert_int_equal(mail_folder_create(&u, "B", &err), 0);
 	srand(20261204);
 	int kinds[9] = { 0 };
+	struct view_tally views = { 0 };
+	struct arena *scratch = arena_new(64 * 1024 * 1024);
+	struct arena *results = arena_new(64 * 1024 * 1024);
 	for (int step = 0; step < 400; step++) {
 		const char *name = names[rand() % NAMES];
 		const char *other = names[rand() % NAMES];
@@ -1453,12 +1547,80 @@ test_counters_follow_every_change(void **state)
 		if (have_other && op != 1 && op != 3 && op != 4)
 			assert_int_equal(changes_of(&u, &of), other_before);
 		check_counts(f, &u, step);
+		check_views(&u, scratch, results, step, &views);
 	}
 	for (int k = 0; k < 9; k++) {
 		if (kinds[k] < 5)
 			fail_msg("operation %d made %d times", k, kinds[k]);
 	}
+	/* Each way through mail_view.c was taken, often. */
+	if (views.rows < 5 || views.written < 5 || views.stored < 50 ||
+		views.stored_with_changes < 50 || views.rewritten < 5)
+		fail_msg("views: %d from rows (%d stored), %d stored (%d with "
+			 "changes, %d written again)", views.rows,
+			views.written, views.stored, views.stored_with_changes,
+			views.rewritten);
+	arena_free(&scratch);
+	arena_free(&results);
 	store_writer_stop(&w);
+}
+
+/*
+ * The stored view's format refuses what is not a whole view: each case is
+ * a well-formed view broken one way, and the well-formed one reads.
+ */
+static void
+test_view_format_refuses_broken_bytes(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		const char *bytes;
+		size_t size;
+		int rc;
+	} cases[] = {
+		{ "whole", "CMV1\x02\x01\x02$a\x05\x01\x02\x81\x01", 14, 0 },
+		{ "empty", "CMV1\x00\x00", 6, 0 },
+		{ "no magic", "CMV2\x00\x00", 6, -1 },
+		{ "short", "CMV", 3, -1 },
+		{ "cut in a message", "CMV1\x02\x01\x02$a\x05\x01\x02\x81", 13,
+			-1 },
+		{ "bytes left over", "CMV1\x00\x00\x00", 7, -1 },
+		{ "a step of 0", "CMV1\x02\x00\x05\x01\x00\x01", 10, -1 },
+		{ "list out of range", "CMV1\x01\x01\x02$a\x05\x81\x02", 12,
+			-1 },
+		{ "list 0", "CMV1\x01\x01\x02$a\x05\x81\x00", 12, -1 },
+		{ "unknown flag bit", "CMV1\x01\x00\x05\x40", 8, -1 },
+		{ "empty list", "CMV1\x01\x01\x00\x05\x00", 9, -1 },
+		{ "NUL in a list", "CMV1\x01\x01\x02$\x00\x05\x00", 11, -1 },
+		{ "count past the bytes", "CMV1\x7f\x00\x05\x00", 8, -1 },
+		{ "UID past 32 bits", "CMV1\x02\x00\xff\xff\xff\xff\x0f\x00"
+			"\x01\x00", 14, -1 },
+		{ "varint too long", "CMV1\x80\x80\x80\x80\x80\x01\x00", 11,
+			-1 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct mail_folder_view v;
+		int rc = mail_view_decode((const unsigned char *)cases[i].bytes,
+			cases[i].size, &v);
+		if (rc != cases[i].rc)
+			fail_msg("%s: %d", cases[i].name, rc);
+		if (rc == 0)
+			mail_folder_view_free(&v);
+	}
+	struct mail_folder_view v;
+	assert_int_equal(mail_view_decode((const unsigned char *)cases[0].bytes,
+				 cases[0].size, &v),
+		0);
+	assert_int_equal(v.count, 2);
+	assert_int_equal(v.uids[0], 5);
+	assert_int_equal(v.uids[1], 7);
+	assert_int_equal(v.flags[0], 1);
+	assert_int_equal(v.list_of[0], 0);
+	assert_int_equal(v.flags[1], 1);
+	assert_int_equal(v.list_of[1], 1);
+	assert_string_equal(v.lists[0], "$a");
+	mail_folder_view_free(&v);
 }
 
 int
@@ -1484,6 +1646,7 @@ main(void)
 		T(test_shared_sent_copies),
 		T(test_uidvalidity_never_repeats),
 		T(test_counters_follow_every_change),
+		cmocka_unit_test(test_view_format_refuses_broken_bytes),
 		T(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);

@@ -1,0 +1,447 @@
+/*
+ * A folder's view as an IMAP session opens it (RFC 3501 §2.3.1: UIDs in
+ * order give the sequence numbers): from the folder's stored view, packed
+ * in one row, brought up to date by the messages the database noted as
+ * changed since; or, for a folder without one, from every message, and
+ * then stored for the next open (B3: a cold SELECT of 50,000 messages
+ * read ~550 scattered pages; docs/design.md "A folder's view"). Layer:
+ * domain. SECURITY: the stored bytes are checked whole before use; a
+ * view that does not decode is read again from the messages.
+ */
+#include "mail/mail_folder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/xmalloc.h"
+#include "dir/dir.h"
+#include "store/store_folder.h"
+#include "store/store_writer.h"
+
+/* UIDs are 32-bit (RFC 3501 §2.3.1.1); a view holds at most this many. */
+#define VIEW_MAX (64u * 1024 * 1024)
+/* Rows read at a time from a folder without a stored view. */
+#define VIEW_PAGE_ROWS 1024
+/* The flags a view keeps (enum store_flag); the top bit is the format's. */
+#define VIEW_FLAG_BITS 0x1fu
+#define VIEW_HAS_LIST 0x80u
+#define VIEW_MAGIC "CMV1"
+
+/* ---- the keyword lists, interned ---- */
+
+/* Open addressing over the lists' FNV-1a hashes: index + 1, 0 empty. */
+struct interner {
+	uint32_t *slots;
+	size_t cap; /* a power of two */
+	size_t list_cap;
+};
+
+static uint64_t
+list_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325u;
+	for (const unsigned char *p = (const unsigned char *)s; *p != '\0';
+		p++) {
+		h ^= *p;
+		h *= 0x100000001b3u;
+	}
+	return h;
+}
+
+static void
+interner_free(struct interner *in)
+{
+	free(in->slots);
+	memset(in, 0, sizeof(*in));
+}
+
+static void
+interner_place(struct interner *in, const struct mail_folder_view *v,
+	uint32_t number)
+{
+	size_t i = (size_t)list_hash(v->lists[number - 1]) & (in->cap - 1);
+	while (in->slots[i] != 0)
+		i = (i + 1) & (in->cap - 1);
+	in->slots[i] = number;
+}
+
+/* Makes a table for v's lists as they stand. */
+static void
+interner_init(struct interner *in, const struct mail_folder_view *v)
+{
+	in->cap = 64;
+	while (in->cap < 2 * (v->list_count + 1))
+		in->cap *= 2;
+	in->slots = xcalloc(in->cap, sizeof(*in->slots));
+	in->list_cap = v->list_count;
+	for (size_t i = 0; i < v->list_count; i++)
+		interner_place(in, v, (uint32_t)(i + 1));
+}
+
+/* The number of the list (index + 1), added when new; 0 for none. */
+static uint32_t
+intern(struct interner *in, struct mail_folder_view *v, const char *list)
+{
+	if (list == NULL || list[0] == '\0')
+		return 0;
+	size_t i = (size_t)list_hash(list) & (in->cap - 1);
+	for (; in->slots[i] != 0; i = (i + 1) & (in->cap - 1)) {
+		if (strcmp(v->lists[in->slots[i] - 1], list) == 0)
+			return in->slots[i];
+	}
+	if (v->list_count == in->list_cap) {
+		in->list_cap = in->list_cap > 0 ? in->list_cap * 2 : 8;
+		v->lists = xrealloc(v->lists, in->list_cap * sizeof(*v->lists));
+	}
+	v->lists[v->list_count++] = xstrdup(list);
+	uint32_t number = (uint32_t)v->list_count;
+	if (2 * (v->list_count + 1) > in->cap) {
+		free(in->slots);
+		in->cap *= 2;
+		in->slots = xcalloc(in->cap, sizeof(*in->slots));
+		for (size_t k = 0; k < v->list_count; k++)
+			interner_place(in, v, (uint32_t)(k + 1));
+	} else {
+		in->slots[i] = number;
+	}
+	return number;
+}
+
+/* ---- the arrays ---- */
+
+void
+mail_folder_view_free(struct mail_folder_view *v)
+{
+	free(v->uids);
+	free(v->flags);
+	free(v->list_of);
+	for (size_t i = 0; i < v->list_count; i++)
+		free(v->lists[i]);
+	free(v->lists);
+	v->uids = NULL;
+	v->flags = NULL;
+	v->list_of = NULL;
+	v->lists = NULL;
+	v->count = v->list_count = 0;
+}
+
+static void
+reserve(struct mail_folder_view *v, size_t *cap, size_t want)
+{
+	if (want <= *cap)
+		return;
+	size_t n = *cap > 0 ? *cap : 256;
+	while (n < want)
+		n *= 2;
+	v->uids = xrealloc(v->uids, n * sizeof(*v->uids));
+	v->flags = xrealloc(v->flags, n * sizeof(*v->flags));
+	v->list_of = xrealloc(v->list_of, n * sizeof(*v->list_of));
+	*cap = n;
+}
+
+/* ---- the stored format ---- */
+
+static size_t
+put_varint(unsigned char *p, uint64_t x)
+{
+	size_t n = 0;
+	do {
+		unsigned char b = (unsigned char)(x & 0x7f);
+		x >>= 7;
+		p[n++] = (unsigned char)(b | (x != 0 ? 0x80 : 0));
+	} while (x != 0);
+	return n;
+}
+
+/* At most 5 bytes (32 bits); false when short, longer or too large. */
+static bool
+get_varint(const unsigned char *data, size_t size, size_t *pos, uint32_t *x_r)
+{
+	uint64_t x = 0;
+	for (int shift = 0; shift < 35; shift += 7) {
+		if (*pos >= size)
+			return false;
+		unsigned char b = data[(*pos)++];
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			if (x > UINT32_MAX)
+				return false;
+			*x_r = (uint32_t)x;
+			return true;
+		}
+	}
+	return false;
+}
+
+unsigned char *
+mail_view_encode(const struct mail_folder_view *v, size_t *size_r)
+{
+	size_t bound = 4 + 10;
+	for (size_t i = 0; i < v->list_count; i++)
+		bound += 5 + strlen(v->lists[i]);
+	bound += v->count * 11;
+	unsigned char *out = xmalloc(bound);
+	size_t n = 0;
+	memcpy(out, VIEW_MAGIC, 4);
+	n += 4;
+	n += put_varint(out + n, v->count);
+	n += put_varint(out + n, v->list_count);
+	for (size_t i = 0; i < v->list_count; i++) {
+		size_t len = strlen(v->lists[i]);
+		n += put_varint(out + n, len);
+		memcpy(out + n, v->lists[i], len);
+		n += len;
+	}
+	uint32_t prev = 0;
+	for (size_t i = 0; i < v->count; i++) {
+		n += put_varint(out + n, v->uids[i] - prev);
+		prev = v->uids[i];
+		unsigned f = v->flags[i] & VIEW_FLAG_BITS;
+		if (v->list_of[i] != 0)
+			f |= VIEW_HAS_LIST;
+		out[n++] = (unsigned char)f;
+		if (v->list_of[i] != 0)
+			n += put_varint(out + n, v->list_of[i]);
+	}
+	*size_r = n;
+	return out;
+}
+
+int
+mail_view_decode(const unsigned char *data, size_t size,
+	struct mail_folder_view *v_r)
+{
+	struct mail_folder_view v = { 0 };
+	size_t pos = 4;
+	uint32_t count, lists;
+	if (size < 4 || memcmp(data, VIEW_MAGIC, 4) != 0 ||
+		!get_varint(data, size, &pos, &count) ||
+		!get_varint(data, size, &pos, &lists) || count > VIEW_MAX ||
+		/* Each message takes two bytes at least, each list two. */
+		count > (size - pos) / 2 || lists > (size - pos) / 2)
+		return -1;
+	if (lists > 0)
+		v.lists = xcalloc(lists, sizeof(*v.lists));
+	for (; v.list_count < lists; v.list_count++) {
+		uint32_t len;
+		if (!get_varint(data, size, &pos, &len) || len == 0 ||
+			len > size - pos ||
+			memchr(data + pos, '\0', len) != NULL)
+			goto bad;
+		char *list = xmalloc((size_t)len + 1);
+		memcpy(list, data + pos, len);
+		list[len] = '\0';
+		v.lists[v.list_count] = list;
+		pos += len;
+	}
+	size_t cap = 0;
+	reserve(&v, &cap, count > 0 ? count : 1);
+	uint64_t uid = 0;
+	for (; v.count < count; v.count++) {
+		uint32_t step, number = 0;
+		if (!get_varint(data, size, &pos, &step) || step == 0 ||
+			pos >= size)
+			goto bad;
+		uid += step;
+		unsigned f = data[pos++];
+		if (uid > UINT32_MAX ||
+			(f & ~(VIEW_FLAG_BITS | VIEW_HAS_LIST)) != 0)
+			goto bad;
+		if ((f & VIEW_HAS_LIST) != 0 &&
+			(!get_varint(data, size, &pos, &number) ||
+				number == 0 || number > v.list_count))
+			goto bad;
+		v.uids[v.count] = (uint32_t)uid;
+		v.flags[v.count] = (uint8_t)(f & VIEW_FLAG_BITS);
+		v.list_of[v.count] = number;
+	}
+	if (pos != size)
+		goto bad;
+	*v_r = v;
+	return 0;
+bad:
+	mail_folder_view_free(&v);
+	return -1;
+}
+
+/* ---- reading ---- */
+
+/* Every message of the folder, a page at a time. */
+static int
+read_rows(const struct mail_user *u, const struct mail_folder *f,
+	struct arena *scratch, struct mail_folder_view *v, struct error *err)
+{
+	struct interner in;
+	interner_init(&in, v);
+	size_t cap = 0;
+	int64_t after = 0;
+	int rc = 0;
+	for (;;) {
+		struct store_message_flag_row *rows;
+		size_t count;
+		arena_reset(scratch);
+		if (store_message_flag_rows(u->ctx->store, f->id, after,
+			    VIEW_PAGE_ROWS, scratch, &rows, &count, err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (v->count + count > VIEW_MAX) {
+			rc = error_set(err, ERROR_LIMIT,
+				"the mailbox holds too many messages to open");
+			break;
+		}
+		reserve(v, &cap, v->count + count);
+		for (size_t i = 0; i < count; i++) {
+			v->uids[v->count] = (uint32_t)rows[i].uid;
+			v->flags[v->count] =
+				(uint8_t)(rows[i].flags & VIEW_FLAG_BITS);
+			v->list_of[v->count] = intern(&in, v,
+				rows[i].keywords);
+			v->count++;
+		}
+		if (count < VIEW_PAGE_ROWS)
+			break;
+		after = rows[count - 1].uid;
+	}
+	arena_reset(scratch);
+	interner_free(&in);
+	return rc;
+}
+
+/*
+ * The stored view with the changed messages applied, merged by UID into
+ * new arrays: a changed message present now takes its flags and list
+ * (added when new to the view), one gone is left out.
+ */
+static void
+apply_changes(struct mail_folder_view *v, const struct store_view_change *c,
+	size_t n)
+{
+	struct mail_folder_view out = { 0 };
+	out.lists = v->lists;
+	out.list_count = v->list_count;
+	v->lists = NULL;
+	v->list_count = 0;
+	struct interner in;
+	interner_init(&in, &out);
+	size_t cap = 0;
+	reserve(&out, &cap, v->count + n > 0 ? v->count + n : 1);
+	size_t i = 0, k = 0;
+	while (i < v->count || k < n) {
+		bool take_change = k < n &&
+			(i == v->count || c[k].uid <= (int64_t)v->uids[i]);
+		if (!take_change) {
+			out.uids[out.count] = v->uids[i];
+			out.flags[out.count] = v->flags[i];
+			out.list_of[out.count] = v->list_of[i];
+			out.count++;
+			i++;
+			continue;
+		}
+		if (i < v->count && c[k].uid == (int64_t)v->uids[i])
+			i++;
+		if (c[k].present && c[k].uid > 0 && c[k].uid <= UINT32_MAX &&
+			out.count < VIEW_MAX) {
+			out.uids[out.count] = (uint32_t)c[k].uid;
+			out.flags[out.count] =
+				(uint8_t)(c[k].flags & VIEW_FLAG_BITS);
+			out.list_of[out.count] = intern(&in, &out,
+				c[k].keywords);
+			out.count++;
+		}
+		k++;
+	}
+	interner_free(&in);
+	mail_folder_view_free(v);
+	v->uids = out.uids;
+	v->flags = out.flags;
+	v->list_of = out.list_of;
+	v->lists = out.lists;
+	v->count = out.count;
+	v->list_count = out.list_count;
+}
+
+struct put_job {
+	int64_t folder_id, changes;
+	const unsigned char *data;
+	size_t size;
+	bool stored;
+};
+
+static int
+run_put_job(struct store *st, void *arg, struct error *err)
+{
+	struct put_job *job = arg;
+	return store_folder_view_put(st, job->folder_id, job->changes,
+		job->data, job->size, &job->stored, err);
+}
+
+/*
+ * Changes since the stored view past this many (a quarter of the smallest
+ * folder stored, and a 32nd of this one) and the view is written again,
+ * so the notes read at each open stay few.
+ */
+static bool
+changes_many(size_t changed, size_t count, size_t store_min)
+{
+	return changed > store_min / 4 + count / 32;
+}
+
+int
+mail_folder_view_read(const struct mail_user *u, const struct mail_folder *f,
+	size_t store_min, struct arena *scratch, struct mail_folder_view *v_r,
+	struct error *err)
+{
+	struct mail_folder_view v = { 0 };
+	struct store *st = u->ctx->store;
+	/* Read before the messages, so a change during the read shows later. */
+	if (store_folder_changes(st, f->id, &v.changes, err) < 0)
+		return -1;
+	struct store_folder_view sv;
+	arena_reset(scratch);
+	if (store_folder_view_get(st, f->id, scratch, &sv, err) < 0)
+		return -1;
+	bool from_stored = false;
+	int64_t changes = v.changes;
+	if (sv.found) {
+		/* Decoding makes a new struct: the counter read first goes back. */
+		if (mail_view_decode(sv.data, sv.size, &v) == 0) {
+			v.changes = changes;
+			apply_changes(&v, sv.changed, sv.changed_count);
+			v.source = MAIL_FOLDER_VIEW_STORED;
+			v.changed = sv.changed_count;
+			from_stored = true;
+		} else {
+			log_warn("mail.view", "folder=%lld reason=\"the stored "
+					      "view does not decode\"",
+				(long long)f->id);
+		}
+	}
+	if (!from_stored) {
+		if (read_rows(u, f, scratch, &v, err) < 0) {
+			mail_folder_view_free(&v);
+			return -1;
+		}
+	}
+	arena_reset(scratch);
+	int64_t after;
+	struct error cerr;
+	v.settled = store_folder_changes(st, f->id, &after, &cerr) == 0 &&
+		after == v.changes;
+	if (store_min > 0 && v.count >= store_min && v.settled &&
+		(!from_stored || changes_many(v.changed, v.count, store_min))) {
+		struct put_job job = { f->id, v.changes, NULL, 0, false };
+		unsigned char *data = mail_view_encode(&v, &job.size);
+		job.data = data;
+		if (store_writer_run(u->writer, run_put_job, &job, &cerr) < 0)
+			log_warn("mail.view", "folder=%lld reason=\"%s\"",
+				(long long)f->id, cerr.msg);
+		v.stored = job.stored;
+		free(data);
+	}
+	*v_r = v;
+	return 0;
+}
