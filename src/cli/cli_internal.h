@@ -325,6 +325,12 @@ struct store_writer;
 struct cli_jobs_schedule *cli_jobs_schedule_start(const struct instance *inst,
 	struct store_writer *w);
 void cli_jobs_schedule_stop(struct cli_jobs_schedule **js);
+/*
+ * serve's text-index schedule (jobs.text_index_interval_s; NULL when 0),
+ * stopped by cli_jobs_schedule_stop.
+ */
+struct cli_jobs_schedule *cli_text_schedule_start(const struct instance *inst,
+	struct store_writer *w);
 int cli_mailtips(struct cli_args *args, struct error *err);
 /* A queue row as the CLI and the API show it (cli_queue.c). */
 struct store_queued;

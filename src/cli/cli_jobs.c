@@ -160,3 +160,45 @@ cli_jobs_schedule_stop(struct cli_jobs_schedule **jsp)
 	free(js);
 	*jsp = NULL;
 }
+
+/*
+ * serve's text-index schedule: the text-index step alone (jobs_text_run,
+ * its own lease) every jobs.text_index_interval_s, so new mail is indexed
+ * within about that long, not the hour of the jobs run.
+ */
+static void
+text_run_once(void *arg)
+{
+	struct cli_jobs_schedule *js = arg;
+	struct error err;
+	struct store *st = instance_store(js->inst, &err);
+	if (st == NULL) {
+		log_warn("jobs.text_unrun", "reason=\"%s\"", err.msg);
+		return;
+	}
+	struct arena *a = arena_new(1u << 20);
+	struct dir_ctx ctx;
+	instance_dir_ctx(js->inst, st, a, "system", clock_now(), &ctx);
+	ctx.client = "jobs";
+	struct jobs_report r = { .items = json_array() };
+	if (jobs_text_run(&ctx, js->writer, ctx.now, false, &r, &err) < 0)
+		log_warn("jobs.text_unrun", "reason=\"%s\"", err.msg);
+	json_decref(r.items);
+	arena_free(&a);
+	instance_store_close(&st);
+}
+
+struct cli_jobs_schedule *
+cli_text_schedule_start(const struct instance *inst, struct store_writer *w)
+{
+	int interval = (int)config_get_int(inst->config,
+		"jobs.text_index_interval_s");
+	if (interval == 0)
+		return NULL;
+	struct cli_jobs_schedule *js = xcalloc(1, sizeof(*js));
+	js->inst = inst;
+	js->writer = w;
+	js->interval_s = interval;
+	js->thread = periodic_start(interval, text_run_once, js);
+	return js;
+}

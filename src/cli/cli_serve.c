@@ -169,6 +169,7 @@ struct services {
 	struct mail_queue_runner *queue;	/* outbound delivery */
 	struct cli_secure_sweep *secure;	/* expired secure messages */
 	struct cli_jobs_schedule *jobs;	/* the lifecycle's schedule */
+	struct cli_jobs_schedule *text;	/* the text index's */
 	struct store_change_listener *listener;	/* other nodes' changes */
 };
 
@@ -180,6 +181,7 @@ stop_services(struct services *sv)
 	/* Before the writer: its reports are delivered through it. */
 	mail_queue_runner_free(&sv->queue);
 	cli_jobs_schedule_stop(&sv->jobs);
+	cli_jobs_schedule_stop(&sv->text);
 	pop3_server_stop(&sv->pop3);
 	imap_server_stop(&sv->imap);
 	instance_listen_stop(&sv->listener);
@@ -247,6 +249,7 @@ start_services(const struct instance *inst, struct services *sv,
 		return -1;
 	sv->secure = cli_secure_sweep_start(inst);
 	sv->jobs = cli_jobs_schedule_start(inst, sv->writer);
+	sv->text = cli_text_schedule_start(inst, sv->writer);
 	sv->smtp = smtp_server_start(inst, sv->writer, sv->tls, err);
 	if (sv->smtp == NULL)
 		return -1;

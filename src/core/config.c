@@ -294,6 +294,8 @@ static const struct config_setting config_settings[] = {
 	  "Days after that notice an owner has to confirm a shared mailbox is still needed before it is deleted." },
 	{ "jobs.interval_s", CONFIG_TYPE_INT, "3600", 0, 604800, NULL,
 	  "Seconds between the scheduled jobs runs serve makes (the account lifecycle and its notices), the first at start; 0: none (caremail jobs run still works)." },
+	{ "jobs.text_index_interval_s", CONFIG_TYPE_INT, "60", 0, 86400, NULL,
+	  "Seconds between serve's runs of the text-index step alone, which indexes the messages stored since its last run for IMAP SEARCH BODY and TEXT (until then a search reads those messages whole, so its answers are the same, only slower), the first at start; 0: only with the scheduled jobs runs." },
 	{ "auth.security_questions", CONFIG_TYPE_LIST,
 	  "What was the name of your first pet?, What is your mother's maiden name?, "
 	  "In which town were you born?, What was the name of your first school?, "

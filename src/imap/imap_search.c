@@ -7,9 +7,14 @@
  * included). Every string is compared folded (mail_search_fold: Unicode
  * case, Latin accents, blank runs), the words asked for and the text alike.
  * SENT* keys take the calendar day the Date field names, disregarding time
- * and zone. A full-text index is the planned speed-up for BODY and TEXT
- * (PERFORMANCE.md B3): it would hold the same decoded text.
+ * and zone. BODY and TEXT ask the text index first (PERFORMANCE.md B3,
+ * mail_folder_text_find), which holds the same folded texts for every body
+ * indexed so far: a word of three characters or more is answered there
+ * for those messages, and the rest (shorter words, bodies not indexed
+ * yet, an index that fails) are scanned as before, so the answer is the
+ * scan's either way.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -17,11 +22,30 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "imap/imap_internal.h"
+#include "mail/mail_folder.h"
 #include "mail/mail_mime.h"
 
 #define SECONDS_PER_DAY 86400
 
+/* What the text index answered for one BODY or TEXT key. */
+struct text_answer {
+	const struct imap_search_key *key;
+	int64_t *uids; /* ascending: the messages whose text holds the word */
+	size_t count;
+};
+
+/* The index's answers for a whole search, made before its rows are read. */
+struct text_answers {
+	struct text_answer *items;
+	size_t count, capacity;
+	/* Ascending: messages whose body is not indexed yet, so scanned. */
+	int64_t *unindexed;
+	size_t unindexed_count;
+	bool asked; /* unindexed was read */
+};
+
 struct search_ctx {
+	const struct text_answers *ta;
 	struct imap_session *s;
 	const struct store_message *m;
 	size_t seq;
@@ -68,8 +92,8 @@ header_of(const struct search_ctx *sc)
 }
 
 /*
- * The decoded text of the message, folded. A message the MIME parser
- * refuses (past its limits) is searched as the bytes it is.
+ * The decoded text of the message, folded (mail_search_texts: a message
+ * the MIME parser refuses is searched as the bytes it is).
  */
 static bool
 load_text(struct search_ctx *sc)
@@ -78,27 +102,54 @@ load_text(struct search_ctx *sc)
 		return true;
 	if (!load_raw(sc))
 		return false;
-	struct arena *a = sc->s->msg;
-	struct mail_search_text t;
 	struct error err;
-	if (mail_mime_search_text(sc->raw.p, sc->raw.len, a, &t, &err) < 0) {
-		log_debug("imap.search", "uid=%lld reason=\"%s\"",
-			(long long)sc->m->uid, err.msg);
-		struct span h = header_of(sc);
-		t = (struct mail_search_text){ h.p, h.len, sc->raw.p + h.len,
-			sc->raw.len - h.len, false };
-	}
-	sc->header = mail_search_fold(t.header, t.header_len, a);
-	sc->body = mail_search_fold(t.body, t.body_len, a);
-	if (sc->header == NULL || sc->body == NULL) {
+	if (mail_search_texts(sc->raw.p, sc->raw.len, sc->m->meta.header_size,
+		    sc->s->msg, &sc->header, &sc->body, &err) < 0) {
 		log_warn("imap.search", "peer=%s uid=%lld reason=\"%s\"",
-			net_peer(sc->s->conn), (long long)sc->m->uid,
-			"the message's text is too big to search");
+			net_peer(sc->s->conn), (long long)sc->m->uid, err.msg);
 		sc->header = sc->body = NULL;
 		sc->failed = true;
 		return false;
 	}
 	return true;
+}
+
+static int
+uid_compare(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+static bool
+uid_in(const int64_t *uids, size_t count, int64_t uid)
+{
+	return count > 0 &&
+		bsearch(&uid, uids, count, sizeof(*uids), uid_compare) != NULL;
+}
+
+static const struct text_answer *
+answer_of(const struct text_answers *ta, const struct imap_search_key *k)
+{
+	for (size_t i = 0; ta != NULL && i < ta->count; i++) {
+		if (ta->items[i].key == k)
+			return &ta->items[i];
+	}
+	return NULL;
+}
+
+/*
+ * BODY or TEXT from the index: 1 or 0, or -1 when the index has no answer
+ * for this key or this message (then it is scanned).
+ */
+static int
+indexed_match(const struct search_ctx *sc, const struct imap_search_key *k)
+{
+	const struct text_answer *t = answer_of(sc->ta, k);
+	if (t == NULL ||
+	    uid_in(sc->ta->unindexed, sc->ta->unindexed_count, sc->m->uid))
+		return -1;
+	return uid_in(t->uids, t->count, sc->m->uid);
 }
 
 /* HEADER field string: any field of that name whose decoded value holds it. */
@@ -232,13 +283,21 @@ matches(struct search_ctx *sc, const struct imap_search_key *k)
 		return contains(sc, m->meta.subject, k->value);
 	case IMAP_SEARCH_TO:
 		return contains(sc, m->meta.to, k->value);
-	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_BODY: {
+		int indexed = indexed_match(sc, k);
+		if (indexed >= 0)
+			return indexed == 1;
 		return load_text(sc) &&
 			mail_search_contains(sc->body, k->value);
-	case IMAP_SEARCH_TEXT:
+	}
+	case IMAP_SEARCH_TEXT: {
+		int indexed = indexed_match(sc, k);
+		if (indexed >= 0)
+			return indexed == 1;
 		return load_text(sc) &&
 			(mail_search_contains(sc->header, k->value) ||
 				mail_search_contains(sc->body, k->value));
+	}
 	}
 	return false;
 }
@@ -246,21 +305,26 @@ matches(struct search_ctx *sc, const struct imap_search_key *k)
 /*
  * The row columns a key reads: the decoded fields and the header's size
  * (HEADER, BODY and TEXT split the message there) are the summary's; the
- * SENT* keys need the ENVELOPE for the Date as written.
+ * SENT* keys need the ENVELOPE for the Date as written. BODY and TEXT
+ * read none when the index answers them for every message.
  */
 static enum store_message_columns
-columns_needed(const struct imap_search_key *k)
+columns_needed(const struct imap_search_key *k, const struct text_answers *ta)
 {
 	enum store_message_columns need = STORE_MESSAGE_COLUMNS_FLAGS;
 	switch (k->type) {
+	case IMAP_SEARCH_BODY:
+	case IMAP_SEARCH_TEXT:
+		if (answer_of(ta, k) != NULL && ta->unindexed_count == 0)
+			break;
+		need = STORE_MESSAGE_COLUMNS_SEARCH;
+		break;
 	case IMAP_SEARCH_BCC:
 	case IMAP_SEARCH_CC:
 	case IMAP_SEARCH_FROM:
 	case IMAP_SEARCH_SUBJECT:
 	case IMAP_SEARCH_TO:
 	case IMAP_SEARCH_HEADER:
-	case IMAP_SEARCH_BODY:
-	case IMAP_SEARCH_TEXT:
 		need = STORE_MESSAGE_COLUMNS_SEARCH;
 		break;
 	case IMAP_SEARCH_SENTBEFORE:
@@ -271,7 +335,8 @@ columns_needed(const struct imap_search_key *k)
 		break;
 	}
 	for (size_t i = 0; i < k->count; i++) {
-		enum store_message_columns c = columns_needed(&k->children[i]);
+		enum store_message_columns c =
+			columns_needed(&k->children[i], ta);
 		if (c == STORE_MESSAGE_COLUMNS_ALL)
 			return c;
 		if (c == STORE_MESSAGE_COLUMNS_SEARCH)
@@ -307,6 +372,51 @@ fold_keys(struct imap_search_key *k, struct arena *a)
 	return 0;
 }
 
+/*
+ * Asks the text index for each BODY and TEXT key of k whose word it can
+ * answer, over first..last: first which messages it does not hold (read
+ * once), then each key's matches. -1 with err: the index could not be
+ * read, and the search scans as without it.
+ */
+static int
+ask_index(struct imap_session *s, const struct imap_search_key *k,
+	int64_t first, int64_t last, struct arena *a, struct text_answers *ta,
+	struct error *err)
+{
+	if ((k->type == IMAP_SEARCH_BODY || k->type == IMAP_SEARCH_TEXT) &&
+	    mail_text_indexable(k->value)) {
+		const struct imap_view *v = &s->view;
+		if (!ta->asked &&
+		    mail_folder_text_unindexed(&s->user, &v->folder, first,
+			    last, a, &ta->unindexed, &ta->unindexed_count,
+			    err) < 0)
+			return -1;
+		ta->asked = true;
+		struct text_answer *t = arena_array_push(a,
+			(void **)&ta->items, &ta->count, &ta->capacity,
+			sizeof(*t));
+		if (t == NULL)
+			return error_set(err, ERROR_LIMIT, "too many words");
+		t->key = k;
+		if (mail_folder_text_find(&s->user, &v->folder, first, last,
+			    k->value, k->type == IMAP_SEARCH_BODY, a, &t->uids,
+			    &t->count, err) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < k->count; i++) {
+		if (ask_index(s, &k->children[i], first, last, a, ta, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The index's answers are kept in an arena of their own, this large. */
+#define TEXT_ANSWERS_ARENA_CAP (256u << 20)
+
+static int
+search_run(struct imap_session *s, const struct imap_search_key *key,
+	struct arena *answers);
+
 int
 imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 {
@@ -321,8 +431,26 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	if (fold_keys(&key, s->cmd) < 0)
 		return imap_tagged(s, "NO", "LIMIT",
 			"the search is too big; narrow it");
+	struct arena *answers = arena_new(TEXT_ANSWERS_ARENA_CAP);
+	int rc = search_run(s, &key, answers);
+	arena_free(&answers);
+	return rc;
+}
+
+static int
+search_run(struct imap_session *s, const struct imap_search_key *key,
+	struct arena *answers)
+{
+	struct error err;
 	const struct imap_view *v = &s->view;
-	enum store_message_columns columns = columns_needed(&key);
+	struct text_answers ta = { 0 };
+	if (v->count > 0 && ask_index(s, key, v->uids[0],
+		v->uids[v->count - 1], answers, &ta, &err) < 0) {
+		log_warn("imap.search_unindexed", "peer=%s reason=\"%s\"",
+			net_peer(s->conn), err.msg);
+		ta = (struct text_answers){ 0 };
+	}
+	enum store_message_columns columns = columns_needed(key, &ta);
 	struct str out;
 	str_init(&out, s->cmd, 64 * 1024 * 1024);
 	if (str_append_cstr(&out, "* SEARCH") < 0)
@@ -340,11 +468,12 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 		if (count == 0)
 			break;
 		for (size_t i = 0; i < count; i++) {
-			struct search_ctx sc = { .s = s,
+			struct search_ctx sc = { .ta = &ta,
+				.s = s,
 				.m = &rows[i],
 				.seq = imap_view_seq(v, rows[i].uid) };
 			arena_reset(s->msg);
-			if (sc.seq == 0 || !matches(&sc, &key))
+			if (sc.seq == 0 || !matches(&sc, key))
 				continue;
 			if (str_appendf(&out, " %lld",
 				    s->uid_command ? (long long)rows[i].uid :

@@ -19,6 +19,7 @@ const struct jobs_step jobs_steps[] = {
 	{ "licences", jobs_licence_run },
 	{ "shared", jobs_shared_run },
 	{ "bodies", jobs_bodies_run },
+	{ "text-index", jobs_text_run },
 	{ NULL, NULL },
 };
 

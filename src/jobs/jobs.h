@@ -80,6 +80,15 @@ int jobs_shared_run(const struct dir_ctx *ctx, struct store_writer *w,
 int jobs_bodies_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
 
+/*
+ * The text-index step (PERFORMANCE.md B3, jobs_text.c): bodies stored
+ * since its last run get their row in the text index SEARCH BODY and TEXT
+ * ask. It takes a lease of its own ("text-index"), since serve also runs
+ * it alone every search.index_interval_s; it reports nothing (the log
+ * does), as it changes no answer, only its speed.
+ */
+int jobs_text_run(const struct dir_ctx *ctx, struct store_writer *w,
+	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
 /* The lifecycle step (SPEC L1-L7): transitions and warnings. */
 int jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);

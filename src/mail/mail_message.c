@@ -22,6 +22,7 @@
 #include "store/store_folder.h"
 #include "store/store_mail.h"
 #include "store/store_mailbox.h"
+#include "store/store_text.h"
 #include "store/store_writer.h"
 
 #define MIB (1024 * 1024)
@@ -136,6 +137,31 @@ mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 {
 	return store_folder_messages(u->ctx->store, f->id, first_uid, last_uid,
 		limit, columns, a, messages_r, count_r, err);
+}
+
+bool
+mail_text_indexable(const char *folded_word)
+{
+	return store_text_indexable(folded_word);
+}
+
+int
+mail_folder_text_unindexed(const struct mail_user *u,
+	const struct mail_folder *f, int64_t first_uid, int64_t last_uid,
+	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err)
+{
+	return store_text_unindexed(u->ctx->store, f->id, first_uid, last_uid,
+		a, uids_r, count_r, err);
+}
+
+int
+mail_folder_text_find(const struct mail_user *u, const struct mail_folder *f,
+	int64_t first_uid, int64_t last_uid, const char *folded_word,
+	bool body_only, struct arena *a, int64_t **uids_r, size_t *count_r,
+	struct error *err)
+{
+	return store_text_find(u->ctx->store, f->id, first_uid, last_uid,
+		folded_word, body_only, a, uids_r, count_r, err);
 }
 
 int

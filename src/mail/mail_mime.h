@@ -368,6 +368,20 @@ char *mail_search_fold(const char *text, size_t len, struct arena *a);
 bool mail_search_contains(const char *folded_text, const char *folded_word);
 
 /*
+ * The two folded texts SEARCH BODY and TEXT look in for the stored message
+ * msg[len] (RFC 3501 §6.4.4), in arena a: mail_mime_search_text's header
+ * and body, each through mail_search_fold. A message the MIME parser
+ * refuses (past its limits) is searched as the bytes it is, split at
+ * header_size (its body's summary; 0 or past len: all of it is header).
+ * SEARCH scans with these and the text index (store_text.h) holds exactly
+ * these, so an answer from the index is the scan's. Pure. ERROR_LIMIT when
+ * the texts outgrow a (SEARCH then finds nothing in the message).
+ */
+int mail_search_texts(const char *msg, size_t len, int64_t header_size,
+	struct arena *a, const char **header_r, const char **body_r,
+	struct error *err);
+
+/*
  * The calendar day a Date field's value names, as written: the time and
  * zone are disregarded, as SENTBEFORE, SENTON and SENTSINCE ask (RFC 3501
  * §6.4.4), so "Tue, 1 Dec 2026 23:30 -0800" is 1 December whatever the

@@ -902,6 +902,28 @@ mail_search_contains(const char *folded_text, const char *folded_word)
 	return strstr(folded_text, folded_word) != NULL;
 }
 
+int
+mail_search_texts(const char *msg, size_t len, int64_t header_size,
+	struct arena *a, const char **header_r, const char **body_r,
+	struct error *err)
+{
+	struct mail_search_text t;
+	if (msg == NULL)
+		msg = "";
+	if (mail_mime_search_text(msg, len, a, &t, err) < 0) {
+		size_t h = header_size > 0 && (uint64_t)header_size <= len ?
+			(size_t)header_size : len;
+		t = (struct mail_search_text){ msg, h, msg + h, len - h,
+			false };
+	}
+	*header_r = mail_search_fold(t.header, t.header_len, a);
+	*body_r = mail_search_fold(t.body, t.body_len, a);
+	if (*header_r == NULL || *body_r == NULL)
+		return error_set(err, ERROR_LIMIT,
+			"the message's text is too big to search");
+	return 0;
+}
+
 /* ---- dates (RFC 5322 §3.3, with its obsolete forms) ---- */
 
 /* Skips blanks, line breaks and (nested) comments. */

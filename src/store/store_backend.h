@@ -226,6 +226,23 @@ struct store_ops {
 	 */
 	const char *const *migrations;
 	/*
+	 * The text index of message bodies (store_text.c), which each
+	 * engine builds its own way: SQLite an FTS5 table with the trigram
+	 * tokenizer, asked with a phrase; PostgreSQL pg_trgm GIN indexes,
+	 * asked with LIKE. Either way a match is exactly "the folded text
+	 * holds the folded word (three characters or more) as a substring".
+	 * text_pattern spells the word as text_find_* take it (NULL past a's
+	 * cap). text_find_body and text_find_text: ?1 folder id, ?2 and ?3
+	 * the first and last UID, ?4 the pattern; one column, the UIDs
+	 * ascending of the messages whose indexed body holds it (BODY: the
+	 * body's text; TEXT: the header's or the body's). text_put: body id,
+	 * header text, body text.
+	 */
+	char *(*text_pattern)(const char *word, struct arena *a);
+	const char *text_find_body;
+	const char *text_find_text;
+	const char *text_put;
+	/*
 	 * Whether several processes, on one machine or many, may use the
 	 * store at once (PostgreSQL: several serve nodes over one database);
 	 * such a backend sets announce and the listen operations below, and

@@ -44,6 +44,7 @@
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
 #include "store/store_copy_text.h"
+#include "store/store_internal.h"
 
 /*
  * Statements kept per connection, each prepared on the server once: more
@@ -1368,6 +1369,24 @@ pg_bulk(void *c, bool on)
 	(void)on;
 }
 
+/*
+ * The text index (store_backend.h "text_"): body_text holds the texts,
+ * each column with a pg_trgm GIN index (migration 33); LIKE '%word%' with
+ * the word's '%', '_' and backslash escaped. The index finds the rows holding
+ * every run of three characters of the word, and PostgreSQL checks each
+ * found row's LIKE itself (a recheck), so the answer is exact.
+ */
+static char *
+pg_text_pattern(const char *word, struct arena *a)
+{
+	return store_like_contains(word, a);
+}
+
+#define PG_TEXT_FIND(where)                                              \
+	"SELECT m.uid FROM body_text t JOIN messages m"                  \
+	" ON m.body_id = t.body_id WHERE m.folder_id = ?1"               \
+	" AND m.uid BETWEEN ?2 AND ?3 AND " where " ORDER BY m.uid"
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1408,6 +1427,12 @@ const struct store_ops store_pg_ops = {
 	.backup = NULL,
 	.session_tables = store_pg_session_tables,
 	.migrations = store_pg_migrations,
+	.text_pattern = pg_text_pattern,
+	.text_find_body = PG_TEXT_FIND("t.body LIKE ?4 ESCAPE '\\'"),
+	.text_find_text = PG_TEXT_FIND("(t.header LIKE ?4 ESCAPE '\\'"
+		" OR t.body LIKE ?4 ESCAPE '\\')"),
+	.text_put = "INSERT INTO body_text (body_id, header, body)"
+		" VALUES (?, ?, ?)",
 	.shared = true,
 	.skip_locked = true,
 	.announce = "SELECT pg_notify('" STORE_CHANGE_CHANNEL "', ?)",

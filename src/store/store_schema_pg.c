@@ -523,6 +523,37 @@ static const char migration_32[] =
 	"CREATE TRIGGER folders_viewed_delete AFTER DELETE ON folders"
 	" FOR EACH ROW EXECUTE FUNCTION caremail_unview_folder();";
 
+/*
+ * As SQLite's 33, the text index of message bodies, PostgreSQL's way: a
+ * table of the texts with a pg_trgm GIN index on each column (found with
+ * LIKE, rechecked exactly), the same pending list and the same two
+ * triggers' work. pg_trgm ships with PostgreSQL and is a trusted
+ * extension: the database's owner may create it (docs/postgresql.md).
+ */
+static const char migration_33[] =
+	"CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+	"CREATE TABLE body_text (body_id BIGINT PRIMARY KEY,"
+	" header TEXT COLLATE \"C\" NOT NULL,"
+	" body TEXT COLLATE \"C\" NOT NULL);"
+	"CREATE INDEX body_text_header ON body_text"
+	" USING gin (header gin_trgm_ops);"
+	"CREATE INDEX body_text_body ON body_text USING gin (body gin_trgm_ops);"
+	"CREATE TABLE body_text_pending (body_id BIGINT PRIMARY KEY);"
+	"INSERT INTO body_text_pending (body_id) SELECT id FROM bodies;"
+	"CREATE FUNCTION caremail_text_pending() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" INSERT INTO body_text_pending (body_id) VALUES (NEW.id);"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER bodies_text_pending AFTER INSERT ON bodies"
+	" FOR EACH ROW EXECUTE FUNCTION caremail_text_pending();"
+	"CREATE FUNCTION caremail_text_forget() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" DELETE FROM body_text WHERE body_id = OLD.id;"
+	" DELETE FROM body_text_pending WHERE body_id = OLD.id;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER bodies_text_forget AFTER DELETE ON bodies"
+	" FOR EACH ROW EXECUTE FUNCTION caremail_text_forget();";
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
@@ -533,6 +564,7 @@ const char *const store_pg_migrations[] = {
 	migration_30,
 	migration_31,
 	migration_32,
+	migration_33,
 	NULL,
 };
 

@@ -862,6 +862,41 @@ sqlite_finish(struct store_stmt *s)
 	s->rowid_given = false;
 }
 
+/*
+ * The text index (store_backend.h "text_"): body_text is an FTS5 table
+ * with the trigram tokenizer, case-sensitive since its texts and the
+ * words are folded already (migration 33). A phrase of three characters
+ * or more is an exact substring test: each run of three characters is
+ * found at consecutive positions. The word is one quoted phrase, its '"'
+ * doubled, so nothing in it is read as query syntax. CROSS JOIN keeps the
+ * index outermost (each matching body's copies by messages_body); the '+'
+ * keeps SQLite off the folder's UID index for that inner lookup.
+ */
+static char *
+sqlite_text_pattern(const char *word, struct arena *a)
+{
+	size_t n = strlen(word);
+	char *out = n < SIZE_MAX / 2 - 3 ? arena_alloc(a, 2 * n + 3) : NULL;
+	if (out == NULL)
+		return NULL;
+	size_t o = 0;
+	out[o++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (word[i] == '"')
+			out[o++] = '"';
+		out[o++] = word[i];
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+	return out;
+}
+
+#define SQLITE_TEXT_FIND(column)                                          \
+	"SELECT m.uid FROM body_text CROSS JOIN messages m"               \
+	" ON m.body_id = body_text.rowid WHERE body_text MATCH " column  \
+	" AND +m.folder_id = ?1 AND +m.uid BETWEEN ?2 AND ?3"            \
+	" ORDER BY m.uid"
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sqlite_open,
@@ -896,4 +931,9 @@ const struct store_ops store_sqlite_ops = {
 	.backup = sqlite_backup,
 	.session_tables = store_sqlite_session_tables,
 	.migrations = store_sqlite_migrations,
+	.text_pattern = sqlite_text_pattern,
+	.text_find_body = SQLITE_TEXT_FIND("('body : ' || ?4)"),
+	.text_find_text = SQLITE_TEXT_FIND("?4"),
+	.text_put = "INSERT INTO body_text (rowid, header, body)"
+		" VALUES (?, ?, ?)",
 };

@@ -3,7 +3,10 @@
  * Date field names (mail/mail_mime.h, mail_mime_search.c). Beyond not
  * crashing: only ERROR_LIMIT may refuse a message, and both texts are valid
  * UTF-8 within their caps, one line, without control characters or runs
- * of blanks, as SEARCH and an index expect.
+ * of blanks, as SEARCH and an index expect; and mail_search_texts (what
+ * the scan compares and the text index holds) never fails on a message in
+ * an ample arena, gives valid UTF-8, and is the folded search text when
+ * the message parses.
  */
 #include <glib.h>
 #include <stdint.h>
@@ -38,7 +41,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > 1024 * 1024)
 		return 0;
 	const char *msg = (const char *)data;
-	struct arena *a = arena_new(64 * 1024 * 1024);
+	struct arena *a = arena_new(128 * 1024 * 1024);
 	struct mail_search_text t;
 	struct error err;
 	if (mail_mime_search_text(msg, size, a, &t, &err) < 0) {
@@ -50,6 +53,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const char *folded = mail_search_fold(t.body, t.body_len, a);
 		if (folded == NULL ||
 			!g_utf8_validate(folded, -1, NULL))
+			abort();
+	}
+	/* The split a summary may give: any, even past the end. */
+	int64_t header_size = size > 0 ? (int64_t)data[0] * 16 : 0;
+	const char *header, *body;
+	if (mail_search_texts(msg, size, header_size, a, &header, &body,
+		    &err) < 0 ||
+		!g_utf8_validate(header, -1, NULL) ||
+		!g_utf8_validate(body, -1, NULL))
+		abort();
+	if (mail_mime_search_text(msg, size, a, &t, &err) == 0) {
+		const char *h = mail_search_fold(t.header, t.header_len, a);
+		const char *b = mail_search_fold(t.body, t.body_len, a);
+		if (h == NULL || b == NULL || strcmp(h, header) != 0 ||
+			strcmp(b, body) != 0)
 			abort();
 	}
 	/* The same bytes as a word to fold and as a Date value. */

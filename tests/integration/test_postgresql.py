@@ -180,9 +180,13 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
     import sqlite3
     lite = make_instance(tmp_path / "lite")
     db = sqlite3.connect(lite.dir / "caremail.db")
+    # The text index is each engine's own (test_pg_schema.py checks it).
+    text_index = {"body_text", "body_text_config", "body_text_content",
+                  "body_text_data", "body_text_docsize", "body_text_idx"}
     tables = [r[0] for r in db.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'"
-        " AND name NOT LIKE 'sqlite%' ORDER BY name")]
+        " AND name NOT LIKE 'sqlite%' ORDER BY name")
+        if r[0] not in text_index]
     columns = {t: [r[1] for r in db.execute(f'PRAGMA table_info("{t}")')]
                for t in tables}
     indexes = {r[0]: r[1] for r in db.execute(
@@ -194,8 +198,9 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     db.close()
     url = pg_instance.url
-    pg_tables = psql(url, "SELECT tablename FROM pg_tables WHERE"
-                     " schemaname = 'public' ORDER BY 1").split("\n")
+    pg_tables = [t for t in psql(url, "SELECT tablename FROM pg_tables"
+                                 " WHERE schemaname = 'public' ORDER BY 1")
+                 .split("\n") if t not in text_index]
     assert pg_tables == tables
     for t in tables:
         got = psql(url, "SELECT attname FROM pg_attribute WHERE attrelid ="
