@@ -631,8 +631,8 @@ def test_no_migration_ends_its_own_transaction(backend):
         # BEGIN only opens a trigger's or a function's body.
         for m in re.finditer(r"\bBEGIN\b", sql, re.I):
             statement = sql[:m.start()].rsplit(";", 1)[-1]
-            assert re.search(r"CREATE\s+(TRIGGER|FUNCTION)", statement,
-                             re.I), (n, statement)
+            assert re.search(r"CREATE\s+(OR\s+REPLACE\s+)?(TRIGGER|FUNCTION)",
+                             statement, re.I), (n, statement)
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
