@@ -1409,6 +1409,7 @@ const struct store_ops store_pg_ops = {
 	.session_tables = store_pg_session_tables,
 	.migrations = store_pg_migrations,
 	.shared = true,
+	.remote = true,
 	.skip_locked = true,
 	.announce = "SELECT pg_notify('" STORE_CHANGE_CHANNEL "', ?)",
 	.listen_open = store_pg_listen_open,

@@ -1099,6 +1099,12 @@ static const char migration_32[] =
 	" BEGIN DELETE FROM folder_views WHERE folder_id = OLD.id;"
 	" DELETE FROM view_changes WHERE folder_id = OLD.id; END;";
 
+/*
+ * PostgreSQL's 33 makes its People Finder indexes cover what a search
+ * reads; SQLite's people_search (WITHOUT ROWID) has always had them do.
+ */
+static const char migration_33[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1132,6 +1138,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_30,
 	migration_31,
 	migration_32,
+	migration_33,
 	NULL,
 };
 
