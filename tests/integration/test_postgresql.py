@@ -207,7 +207,7 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
                    " ON c.oid = i.indexrelid JOIN pg_attribute a ON"
                    " a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
                    f" WHERE c.relname = '{name}'"
-                   # Key columns only: INCLUDE ones (migration 32) carry
+                   # Key columns only: INCLUDE ones (migration 33) carry
                    # values for index-only scans, in no order.
                    " AND array_position(i.indkey::int2[], a.attnum)"
                    " < i.indnkeyatts + array_lower(i.indkey::int2[], 1)"
