@@ -250,6 +250,12 @@ struct store_ops {
 	 */
 	bool shared;
 	/*
+	 * Whether each statement is a round trip to another process
+	 * (PostgreSQL), not a function call (SQLite): a typed operation that
+	 * can read more rows a statement, for fewer statements, then does.
+	 */
+	bool remote;
+	/*
 	 * Change notes for the other processes on the same store (issue 14):
 	 * a statement with one text parameter, the payload, that reaches
 	 * every listener when the transaction it runs in commits, and never

@@ -1124,6 +1124,12 @@ static const char migration_33[] =
 	" BEGIN DELETE FROM body_text WHERE rowid = OLD.id;"
 	" DELETE FROM body_text_pending WHERE body_id = OLD.id; END;";
 
+/*
+ * PostgreSQL's 34 makes its People Finder indexes cover what a search
+ * reads; SQLite's people_search (WITHOUT ROWID) has always had them do.
+ */
+static const char migration_34[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1158,6 +1164,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_31,
 	migration_32,
 	migration_33,
+	migration_34,
 	NULL,
 };
 

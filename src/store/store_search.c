@@ -421,22 +421,67 @@ static const char match_rows[] =
  */
 #define PERSON_SITE SITE_OF("p.site_id")
 
-/* One key's first people at or after a place in name order: a seek. */
-static const char key_seek[] =
-	"SELECT k.sort, k.person_id FROM people_search k WHERE k.key = ?"
-	" AND (k.sort, k.person_id) >= (?, ?)" KEY_SITE
-	" ORDER BY k.sort, k.person_id LIMIT ?";
+/*
+ * One key's first people at or after a place in name order: a seek.
+ * With a site type and without are two statements, which PostgreSQL
+ * plans once each (keys_page says why).
+ */
+#define KEY_SEEK(site)                                                       \
+	"SELECT k.sort, k.person_id FROM people_search k WHERE k.key = ?1"   \
+	" AND (k.sort, k.person_id) >= (?2, ?3)" site                        \
+	" ORDER BY k.sort, k.person_id LIMIT ?4"
+static const char key_seek[] = KEY_SEEK("");
+static const char key_seek_site[] = KEY_SEEK(
+	" AND EXISTS (SELECT 1 FROM sites ss WHERE ss.id = k.site_id"
+	" AND ss.site_type = ?5)");
 /* Whether a person has a key in a range: a word checked, not walked. */
 static const char has_key[] =
 	"SELECT 1 FROM people_search"
 	" WHERE person_id = ? AND key >= ? AND key < ? LIMIT 1";
-/* The distinct keys in a range, one index seek each. */
-static const char first_key[] =
-	"SELECT key FROM people_search WHERE key >= ? AND key < ?"
-	" ORDER BY key LIMIT 1";
-static const char next_key[] =
-	"SELECT key FROM people_search WHERE key > ? AND key < ?"
-	" ORDER BY key LIMIT 1";
+/*
+ * The distinct keys in a range, one index seek each, up to ?3 + 1 of
+ * them (one more tells there are more): in one statement, since on
+ * PostgreSQL each statement is a round trip (bench B5: a prefix with a
+ * dozen keys took a dozen).
+ */
+static const char word_keys[] =
+	"SELECT key FROM (WITH RECURSIVE keys(key, n) AS ("
+	" SELECT (SELECT key FROM people_search WHERE key >= ?1 AND key < ?2"
+	"  ORDER BY key LIMIT 1), 1"
+	" UNION ALL"
+	" SELECT (SELECT key FROM people_search WHERE key > keys.key"
+	"  AND key < ?2 ORDER BY key LIMIT 1), n + 1"
+	" FROM keys WHERE keys.key IS NOT NULL AND n <= ?3)"
+	" SELECT key, n FROM keys) AS w WHERE key IS NOT NULL ORDER BY n";
+/*
+ * One word's page when it has at most PAGE_KEYS keys: each key's first
+ * ?3 people after the cursor (?1, ?2) (at a site of type ?12), a seek
+ * each, the union's first ?3 in name order, and their rows. A person
+ * found by two keys is one row of the union. An unused key slot is '',
+ * which no key is. With a site type and without are two statements, so
+ * that PostgreSQL plans each once for all searches: a "? = '' OR" filter
+ * would have it plan every search afresh to drop the filter it can see
+ * is true (0.8 ms a search, bench B5).
+ */
+#define PAGE_KEYS 8
+#define PAGE_KEY(n, site)                                                    \
+	"SELECT * FROM (SELECT k.sort, k.person_id FROM people_search k"     \
+	" WHERE k.key = ?" #n " AND (k.sort, k.person_id) > (?1, ?2)" site    \
+	" ORDER BY k.sort, k.person_id LIMIT ?3) AS k" #n
+#define PAGE_SITE                                                            \
+	" AND EXISTS (SELECT 1 FROM sites ss WHERE ss.id = k.site_id"         \
+	" AND ss.site_type = ?12)"
+#define KEYS_PAGE(site)                                                      \
+	"SELECT " MATCH_COLUMNS ", c.sort FROM (SELECT sort, person_id FROM ("  \
+	PAGE_KEY(4, site) " UNION " PAGE_KEY(5, site) " UNION "               \
+	PAGE_KEY(6, site) " UNION " PAGE_KEY(7, site) " UNION "               \
+	PAGE_KEY(8, site) " UNION " PAGE_KEY(9, site) " UNION "               \
+	PAGE_KEY(10, site) " UNION " PAGE_KEY(11, site) ") AS u"               \
+	" ORDER BY sort, person_id LIMIT ?3) AS c"                            \
+	" JOIN people p ON p.id = c.person_id" MATCH_JOINS                    \
+	" ORDER BY c.sort, c.person_id"
+static const char keys_page[] = KEYS_PAGE("");
+static const char keys_page_site[] = KEYS_PAGE(PAGE_SITE);
 /* Every match of a range, or within orgs, up to a cap: sorted here. */
 static const char range_all[] =
 	"SELECT k.sort, k.person_id FROM people_search k"
@@ -485,6 +530,15 @@ static const char walk_all[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
 	" AND (? = 0 OR +p.org_id IN " STORE_ID_SET ")"
 	WALK_FILTERS;
+/*
+ * One org's people, no word, no site type: the page itself, in one
+ * statement (people_org_name, then each person's rows).
+ */
+static const char org_page[] =
+	"SELECT " MATCH_COLUMNS ", p.sort_name FROM people p" MATCH_JOINS
+	" WHERE p.deleted_at IS NULL AND p.org_id = ?"
+	" AND (p.sort_name, p.id) > (?, ?)"
+	" ORDER BY p.deleted_at, p.sort_name, p.id LIMIT ?";
 static const char walk_org[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
 	" AND p.org_id = ?" WALK_FILTERS;
@@ -652,32 +706,31 @@ struct word_cursor {
 };
 
 /*
- * The word's distinct keys, one index seek each: 1, or 0 when it has more
- * than WORD_KEYS_MAX, or -1 with err.
+ * The word's distinct keys (word_keys): 1, or 0 when it has more than
+ * WORD_KEYS_MAX, or -1 with err.
  */
 static int
 word_open(struct store *st, const struct range *r, struct word_cursor *w,
 	struct arena *a, struct error *err)
 {
-	const char *after = NULL;
+	struct store_stmt *s = store_query(st, err, word_keys, "tti", r->low,
+		r->high, (int64_t)WORD_KEYS_MAX);
+	if (s == NULL)
+		return -1;
+	int rc;
+	bool broad = false;
 	w->count = 0;
-	for (;;) {
-		struct store_stmt *s = store_query(st, err,
-			after == NULL ? first_key : next_key, "tt",
-			after == NULL ? r->low : after, r->high);
-		if (s == NULL)
-			return -1;
-		int rc = store_step(st, s, err);
-		const char *key = rc == 1 ? store_col_text(st, s, 0, a) : NULL;
-		if (store_rows_done(st, s, rc < 0 ? -1 : 0, err) < 0)
-			return -1;
-		if (key == NULL)
-			return 1;
-		if (w->count == WORD_KEYS_MAX)
-			return 0;
-		w->keys[w->count++] = (struct key_cursor){ .key = key };
-		after = key;
+	while ((rc = store_step(st, s, err)) == 1) {
+		if (w->count == WORD_KEYS_MAX) {
+			broad = true;
+			continue;
+		}
+		w->keys[w->count++] = (struct key_cursor){
+			.key = store_col_text(st, s, 0, a) };
 	}
+	if (store_rows_done(st, s, rc < 0 ? -1 : 0, err) < 0)
+		return -1;
+	return broad ? 0 : 1;
 }
 
 /* Reads the key's next batch from pos on; -1 with err. */
@@ -686,8 +739,10 @@ key_read(struct store *st, const struct search *x, struct key_cursor *k,
 	int64_t batch, const struct cand *pos, struct arena *a,
 	struct error *err)
 {
-	struct store_stmt *s = store_query(st, err, key_seek, "ttitti",
-		k->key, pos->sort, pos->id, x->site, x->site, batch);
+	bool site = x->site[0] != '\0';
+	struct store_stmt *s = store_query(st, err, site ? key_seek_site :
+		key_seek, site ? "ttiit" : "ttii", k->key, pos->sort, pos->id,
+		batch, x->site);
 	if (s == NULL)
 		return -1;
 	if (k->rows == NULL)
@@ -782,12 +837,17 @@ leapfrog(struct store *st, const struct search *x, struct cands *c,
 		return 0;
 	/*
 	 * One word alone is read in batches of its share of a page per key;
-	 * words that leapfrog jump, and read a few rows a seek.
+	 * words that leapfrog jump, and read a few rows a seek: on SQLite,
+	 * where a statement is a function call and the rows past a jump are
+	 * the waste. Where each statement is a round trip (PostgreSQL), a
+	 * seek reads a page's worth, for fewer of them (bench B5: a dozen
+	 * seeks of 8 for two common words).
 	 */
+	int64_t jump = st->ops->remote && x->limit > 8 ? x->limit : 8;
 	for (size_t i = 0; i < lists; i++) {
 		int64_t share = x->limit / (int64_t)w[i].count;
 		w[i].batch = lists == 1 && broad_count == 0 ?
-			(share > 16 ? share : 16) : 8;
+			(share > 16 ? share : 16) : jump;
 	}
 	struct cand pos = { x->after.sort, x->after.id + 1 };
 	while ((int64_t)c->count < x->limit) {
@@ -995,6 +1055,110 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 	return 0;
 }
 
+static void
+page_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+{
+	struct store_person_match *m = out;
+	match_read(st, s, a, out);
+	m->sort = store_col_text(st, s, STORE_PERSON_COLUMN_COUNT + 6, a);
+}
+
+/*
+ * The page of a search by one word and no org, when the word has at most
+ * PAGE_KEYS keys: two statements (its keys; the page, keys_page) whatever
+ * the people, where following each key takes a statement a key and a
+ * batch (bench B5 on PostgreSQL, where each is a round trip). 1 with the
+ * page, 0 when the word has more keys (the caller searches as for any
+ * word), -1 with err.
+ */
+static int
+one_word_page(struct store *st, const struct search *x, struct arena *a,
+	struct store_person_match **rows_r, size_t *count_r,
+	struct error *err)
+{
+	struct word_cursor *w = arena_alloc(a, sizeof(*w));
+	if (w == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	int rc = word_open(st, &x->r[0], w, a, err);
+	if (rc <= 0)
+		return rc;
+	if (w->count > PAGE_KEYS)
+		return 0;
+	*rows_r = NULL;
+	*count_r = 0;
+	if (w->count == 0)
+		return 1;
+	const char *key[PAGE_KEYS];
+	for (size_t i = 0; i < PAGE_KEYS; i++)
+		key[i] = i < w->count ? w->keys[i].key : "";
+	bool site = x->site[0] != '\0';
+	struct store_stmt *s = store_query(st, err, site ? keys_page_site :
+		keys_page, site ? "tii" "tttt" "tttt" "t" : "tii" "tttt" "tttt",
+		x->after.sort, x->after.id, x->limit, key[0], key[1], key[2],
+		key[3], key[4], key[5], key[6], key[7], x->site);
+	if (s == NULL || store_read_all(st, s, a, sizeof(**rows_r), page_read,
+			     (void **)rows_r, count_r, err) < 0)
+		return -1;
+	return 1;
+}
+
+/*
+ * Where a cursor stands, as text every backend takes: a sort name is
+ * UTF-8 and PostgreSQL takes no other text, so a cursor that is not (one
+ * made by hand: ours never are) is moved to the least UTF-8 text after
+ * it in byte order, id -1 (before anyone of that name): the same people
+ * follow both. 0, 1 when no UTF-8 text follows it (so nobody does), or
+ * -1 with err.
+ */
+static int
+cursor_place(struct cand *after, struct arena *a, struct error *err)
+{
+	const unsigned char *c = (const unsigned char *)after->sort;
+	size_t n = strlen(after->sort), p = 0, len;
+	uint32_t cp;
+	while (p < n && (len = fold_utf8_decode(c + p, n - p, &cp)) > 0)
+		p += len;
+	if (p == n)
+		return 0;
+	/*
+	 * The least code point whose UTF-8 is after c[p..], found by halves:
+	 * UTF-8 keeps code point order (surrogates, which have none, count
+	 * as U+E000). None is a prefix of c[p..], where none decodes.
+	 */
+	uint32_t lo = 0, hi = 0x110000;
+	char e[4];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		size_t el = fold_utf8_encode(mid >= 0xD800 && mid <= 0xDFFF ?
+			0xE000 : mid, e);
+		size_t k = el < n - p ? el : n - p;
+		int cmp = memcmp(e, c + p, k);
+		if (cmp > 0 || (cmp == 0 && el > n - p))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	char *place = NULL;
+	int rc = 1;
+	if (lo < 0x110000) {
+		size_t el = fold_utf8_encode(lo >= 0xD800 && lo <= 0xDFFF ?
+			0xE000 : lo, e);
+		place = arena_printf(a, "%.*s%.*s", (int)p, after->sort,
+			(int)el, e);
+	} else {
+		/* c[p] is past every lead byte: after all text of c[..p). */
+		char *prefix = arena_printf(a, "%.*s", (int)p, after->sort);
+		rc = prefix != NULL ? store_next_prefix(prefix, a, &place) : -1;
+		if (rc == 0)
+			return 1;
+	}
+	if (place == NULL || rc < 0)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	after->sort = place;
+	after->id = -1;
+	return 0;
+}
+
 int
 store_person_search(struct store *st, const struct store_person_query *q,
 	struct arena *a, struct store_person_match **rows_r, size_t *count_r,
@@ -1013,6 +1177,12 @@ store_person_search(struct store *st, const struct store_person_query *q,
 		return error_set_field(err, ERROR_INVALID, "q",
 			"say what to look for: a name, an email address, an "
 			"organisation, a site type or a job title");
+	int placed = cursor_place(&x.after, a, err);
+	if (placed != 0) {
+		*rows_r = NULL;
+		*count_r = 0;
+		return placed < 0 ? -1 : 0;
+	}
 	/*
 	 * Cheapest first: every match, when a word has few, sorted here; the
 	 * words' keys followed in name order (each key's index is); else
@@ -1021,6 +1191,17 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	 * walked at once: their own index is in name order.
 	 */
 	int rc = 0;
+	if (x.words == 0 && q->org_count == 1 && x.site[0] == '\0') {
+		struct store_stmt *s = store_query(st, err, org_page, "itii",
+			q->org_ids[0], x.after.sort, x.after.id, x.limit);
+		return s != NULL && store_read_all(st, s, a, sizeof(**rows_r),
+			page_read, (void **)rows_r, count_r, err) == 0 ? 0 : -1;
+	}
+	if (x.words == 1 && x.org_ids == NULL) {
+		rc = one_word_page(st, &x, a, rows_r, count_r, err);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
 	if (x.words > 0 && x.org_ids == NULL) {
 		/*
 		 * One word's own keys give its page cheaply unless they are

@@ -50,6 +50,61 @@ store_session_get(struct store *st, const char *token_hash, struct arena *a,
 		err);
 }
 
+/* A session, its person, sign-in state and roles (store_session_find). */
+struct session_found {
+	struct store_session *session;
+	struct store_person *person;
+	struct store_signin *signin;
+	bool *has_roles;
+};
+
+static void
+found_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct session_found *f = out;
+	int c = STORE_PERSON_COLUMN_COUNT;
+	store_person_read(st, s, a, f->person);
+	*f->session = (struct store_session){
+		.id = store_col_int(st, s, c),
+		.token_hash = store_col_text(st, s, c + 1, a),
+		.csrf_token = store_col_text(st, s, c + 2, a),
+		.person_id = store_col_int(st, s, c + 3),
+		.created_at = store_col_int(st, s, c + 4),
+		.last_seen_at = store_col_int(st, s, c + 5),
+	};
+	*f->signin = (struct store_signin){
+		.failed_signins = store_col_int(st, s, c + 6),
+		.locked_at = store_col_int(st, s, c + 7),
+		.password_self_set_at = store_col_int(st, s, c + 8),
+		.mfa_secret = store_col_text(st, s, c + 9, a),
+		.mfa_enrolled_at = store_col_int(st, s, c + 10),
+		.mfa_last_step = store_col_int(st, s, c + 11),
+	};
+	*f->has_roles = store_col_int(st, s, c + 12) != 0;
+}
+
+int
+store_session_find(struct store *st, const char *token_hash,
+	struct arena *a, struct store_session *s_r, struct store_person *p_r,
+	struct store_signin *si_r, bool *has_roles_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " STORE_PERSON_COLUMNS ", se.id, se.token_hash,"
+		" se.csrf_token, se.person_id, se.created_at, se.last_seen_at,"
+		" p.failed_signins, COALESCE(p.locked_at, 0),"
+		" COALESCE(p.password_self_set_at, 0), p.mfa_secret,"
+		" COALESCE(p.mfa_enrolled_at, 0), p.mfa_last_step,"
+		" EXISTS (SELECT 1 FROM roles r WHERE r.person_id = p.id)"
+		" FROM sessions se JOIN people p ON p.id = se.person_id"
+		" JOIN mailboxes m ON m.id = p.mailbox_id"
+		" WHERE se.token_hash = ?", "t", token_hash);
+	if (s == NULL)
+		return -1;
+	struct session_found f = { s_r, p_r, si_r, has_roles_r };
+	return store_read_one(st, s, a, found_read, &f, "such session", err);
+}
+
 int
 store_session_touch(struct store *st, int64_t id, int64_t now,
 	struct error *err)

@@ -24,6 +24,15 @@ int store_session_insert(struct store *st, struct store_session *s,
 /* The session whose token hashes to token_hash; ERROR_NOT_FOUND if none. */
 int store_session_get(struct store *st, const char *token_hash,
 	struct arena *a, struct store_session *s_r, struct error *err);
+/*
+ * The session whose token hashes to token_hash, with its person (as
+ * store_person_get), their sign-in state (as store_signin_get) and
+ * whether they hold any role, in one statement: what every signed-in
+ * request reads first. ERROR_NOT_FOUND if there is no such session.
+ */
+int store_session_find(struct store *st, const char *token_hash,
+	struct arena *a, struct store_session *s_r, struct store_person *p_r,
+	struct store_signin *si_r, bool *has_roles_r, struct error *err);
 int store_session_touch(struct store *st, int64_t id, int64_t now,
 	struct error *err);
 

@@ -523,10 +523,17 @@ def statement_obstacle(db, sql):
     """SQL that makes a statement of migration `sql` fail, and SQL that
     takes the obstacle away again: for the last statement that can be
     made to fail, so the ones before it have work to undo."""
+    if re.fullmatch(r"\s*SELECT\s+1\s*;?\s*", sql, re.I):
+        return None  # a backend's migration with nothing to do
     found = []
+    dropped = {m[1]: m.start() for m in re.finditer(
+        r"DROP\s+INDEX\s+(\w+)", sql, re.I)}
     for m in re.finditer(r"CREATE\s+(?:UNIQUE\s+)?(?:TABLE|INDEX)\s+(\w+)",
                          sql, re.I):
-        # A table or index of that name is there already.
+        # A table or index of that name is there already; not one the
+        # migration drops first to make again (its name is taken now).
+        if dropped.get(m[1], len(sql)) < m.start():
+            continue
         found.append((m.start(), f"CREATE TABLE {m[1]} (obstacle INTEGER)",
                       f"DROP TABLE {m[1]}"))
     for m in re.finditer(r"DROP\s+INDEX\s+(\w+)", sql, re.I):
@@ -579,8 +586,10 @@ def test_failed_migration_leaves_the_store_as_it_was(request, tmp_path,
                            before, cluster)
     got = fill_store(db, before, inst.dir, template.password_hash)
     if how == "statement":
-        put, remove = statement_obstacle(
-            db, store_at("sql", backend, LATEST))
+        obstacle = statement_obstacle(db, store_at("sql", backend, LATEST))
+        if obstacle is None:
+            pytest.skip(f"migration {LATEST} does nothing on {backend}")
+        put, remove = obstacle
     else:
         put, remove = record_obstacle(db)
     db.execute(put)
