@@ -86,25 +86,9 @@ setup(void **state)
 	if (store_blobs_open(&c, &f->blobs, &err) < 0)
 		fail_msg("blobs: %s", err.msg);
 	store_blobs_use(f->blobs);
-	struct store_org o = { .ods = "BLOB1", .name = "Blobs", .type = "",
-		.postal_address = "", .description = "", .website = "",
-		.helpdesk_phone = "", .helpdesk_email = "",
-		.default_quota_mb = 100, .created_at = 1, .updated_at = 1 };
-	if (store_org_insert(f->u.st, &o, &err) < 0)
-		fail_msg("org: %s", err.msg);
-	struct store_mailbox m = { .kind = STORE_MAILBOX_SHARED,
-		.org_id = o.id, .address = "box@example.org",
-		.display_name = "Box", .quota_mb = 10,
-		.status = STORE_MAILBOX_ACTIVE, .created_at = 1,
-		.updated_at = 1 };
-	if (store_mailbox_insert(f->u.st, &m, &err) < 0)
-		fail_msg("mailbox: %s", err.msg);
-	struct store_folder folder = { .mailbox_id = m.id, .name = "INBOX",
-		.special_use = "inbox", .uidvalidity = 1795000000,
-		.uidnext = 1, .subscribed = true, .created_at = 1 };
-	if (store_folder_create(f->u.st, &folder, &err) < 0)
-		fail_msg("folder: %s", err.msg);
-	f->folder_id = folder.id;
+	f->folder_id = unit_instance_inbox(&f->u, "BLOB1", &err);
+	if (f->folder_id < 0)
+		fail_msg("inbox: %s", err.msg);
 	*state = f;
 	return 0;
 }

@@ -11,6 +11,10 @@
 #include "core/config.h"
 #include "core/error.h"
 #include "store/store.h"
+#include "store/store_folder.h"
+#include "store/store_mail.h"
+#include "store/store_mailbox.h"
+#include "store/store_org.h"
 
 /* A fixed audit key: the tests' rows are chained like an instance's. */
 static const unsigned char unit_audit_key[STORE_AUDIT_KEY_BYTES] = {
@@ -110,4 +114,29 @@ unit_instance_close(struct unit_instance *u)
 	char cmd[200];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", u->dir);
 	return system(cmd) == 0 ? 0 : -1;
+}
+
+int64_t
+unit_instance_inbox(struct unit_instance *u, const char *ods,
+	struct error *err)
+{
+	struct store_org o = { .ods = ods, .name = ods, .type = "",
+		.postal_address = "", .description = "", .website = "",
+		.helpdesk_phone = "", .helpdesk_email = "",
+		.default_quota_mb = 100, .created_at = 1, .updated_at = 1 };
+	if (store_org_insert(u->st, &o, err) < 0)
+		return -1;
+	struct store_mailbox m = { .kind = STORE_MAILBOX_SHARED,
+		.org_id = o.id, .address = "box@example.org",
+		.display_name = "Box", .quota_mb = 10,
+		.status = STORE_MAILBOX_ACTIVE, .created_at = 1,
+		.updated_at = 1 };
+	if (store_mailbox_insert(u->st, &m, err) < 0)
+		return -1;
+	struct store_folder folder = { .mailbox_id = m.id, .name = "INBOX",
+		.special_use = "inbox", .uidvalidity = 1795000000,
+		.uidnext = 1, .subscribed = true, .created_at = 1 };
+	if (store_folder_create(u->st, &folder, err) < 0)
+		return -1;
+	return folder.id;
 }

@@ -29,6 +29,13 @@ struct unit_instance {
 /* 0, or -1 when the store or config cannot be set up. */
 int unit_instance_open(struct unit_instance *u, const char *domains,
 	const char *actor);
+/*
+ * An org with that ODS code, a shared mailbox box@example.org in it and
+ * the mailbox's INBOX, for tests of what is stored in a folder: the
+ * folder's id, or -1 with err.
+ */
+int64_t unit_instance_inbox(struct unit_instance *u, const char *ods,
+	struct error *err);
 /* Closes everything and removes the directory; -1 if that fails. */
 int unit_instance_close(struct unit_instance *u);
 
