@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [B1|B3|B4|B5|B9|B10|all]...   (default: all = B1, B3, B4)
 #   B5 and B9 (HTTP load with wrk over 1.6 M people) are not in "all": about
-#   6 minutes for both (2-3 of them making the directory); they need no peer.
+#   12 minutes for both (4-5 of them making the directory); they need no peer.
 #   B10 (outbound to 200 domains through a DNS stub and smtp-sink, against
 #   Postfix) is not in "all" either: a few minutes per run on the 2 cores.
 #
