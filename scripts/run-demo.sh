@@ -47,7 +47,7 @@ config_value() {
 }
 
 if [ ! -f "$dir/caremail.conf" ]; then
-	password=$(openssl rand -base64 18)
+	password=$(openssl rand -base64 18 | tr '+/' 'xy')
 	mkdir -p "$(dirname "$dir")"
 	printf '%s\n' "$password" |
 		"$bin" init --dir "$dir" --domain "$domain" --admin "$admin" \
@@ -67,7 +67,10 @@ if [ ! -f "$dir/caremail.conf" ]; then
 	# send mail between them and read it with any mail client; it is
 	# --permanent because mail programs refuse a temporary password. They
 	# hold no admin role: an admin's mail program needs an app password.
-	people_password=$(openssl rand -base64 12)
+	# No "+" (or "/"): swaks, as the README uses it, takes an argument
+	# starting with "+" for an option (Perl's Getopt::Long), so one
+	# demo in 64 could not send.
+	people_password=$(openssl rand -base64 12 | tr '+/' 'xy')
 	people=
 	for person in $("$bin" user list --dir "$dir" --org J81001 \
 		--limit 50 --json | /usr/bin/python3 -c 'import json,sys
