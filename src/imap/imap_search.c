@@ -8,7 +8,7 @@
  * case, Latin accents, blank runs), the words asked for and the text alike.
  * SENT* keys take the calendar day the Date field names, disregarding time
  * and zone. BODY and TEXT ask the text index first (PERFORMANCE.md B3,
- * mail_folder_text_find), which holds the same folded texts for every body
+ * mail_folder_text_search), which holds the same folded texts for every body
  * indexed so far: a word of three characters or more is answered there
  * for those messages, and the rest (shorter words, bodies not indexed
  * yet, an index that fails) are scanned as before, so the answer is the
@@ -30,18 +30,13 @@
 /* What the text index answered for one BODY or TEXT key. */
 struct text_answer {
 	const struct imap_search_key *key;
-	int64_t *uids; /* ascending: the messages whose text holds the word */
-	size_t count;
+	struct mail_text_answer a;
 };
 
 /* The index's answers for a whole search, made before its rows are read. */
 struct text_answers {
 	struct text_answer *items;
 	size_t count, capacity;
-	/* Ascending: messages whose body is not indexed yet, so scanned. */
-	int64_t *unindexed;
-	size_t unindexed_count;
-	bool asked; /* unindexed was read */
 };
 
 struct search_ctx {
@@ -147,9 +142,9 @@ indexed_match(const struct search_ctx *sc, const struct imap_search_key *k)
 {
 	const struct text_answer *t = answer_of(sc->ta, k);
 	if (t == NULL ||
-	    uid_in(sc->ta->unindexed, sc->ta->unindexed_count, sc->m->uid))
+	    uid_in(t->a.pending, t->a.pending_count, sc->m->uid))
 		return -1;
-	return uid_in(t->uids, t->count, sc->m->uid);
+	return uid_in(t->a.found, t->a.found_count, sc->m->uid);
 }
 
 /* HEADER field string: any field of that name whose decoded value holds it. */
@@ -314,11 +309,12 @@ columns_needed(const struct imap_search_key *k, const struct text_answers *ta)
 	enum store_message_columns need = STORE_MESSAGE_COLUMNS_FLAGS;
 	switch (k->type) {
 	case IMAP_SEARCH_BODY:
-	case IMAP_SEARCH_TEXT:
-		if (answer_of(ta, k) != NULL && ta->unindexed_count == 0)
-			break;
-		need = STORE_MESSAGE_COLUMNS_SEARCH;
+	case IMAP_SEARCH_TEXT: {
+		const struct text_answer *t = answer_of(ta, k);
+		if (t == NULL || t->a.pending_count > 0)
+			need = STORE_MESSAGE_COLUMNS_SEARCH;
 		break;
+	}
 	case IMAP_SEARCH_BCC:
 	case IMAP_SEARCH_CC:
 	case IMAP_SEARCH_FROM:
@@ -373,35 +369,30 @@ fold_keys(struct imap_search_key *k, struct arena *a)
 }
 
 /*
- * Asks the text index for each BODY and TEXT key of k whose word it can
- * answer, over first..last: first which messages it does not hold (read
- * once), then each key's matches. -1 with err: the index could not be
- * read, and the search scans as without it.
+ * Asks the text index for each BODY and TEXT key of k over first..last
+ * (mail_folder_text_search); a key it cannot answer is not kept, and is
+ * scanned. -1 with err: the index could not be read, and the search scans
+ * as without it.
  */
 static int
 ask_index(struct imap_session *s, const struct imap_search_key *k,
 	int64_t first, int64_t last, struct arena *a, struct text_answers *ta,
 	struct error *err)
 {
-	if ((k->type == IMAP_SEARCH_BODY || k->type == IMAP_SEARCH_TEXT) &&
-	    mail_text_indexable(k->value)) {
-		const struct imap_view *v = &s->view;
-		if (!ta->asked &&
-		    mail_folder_text_unindexed(&s->user, &v->folder, first,
-			    last, a, &ta->unindexed, &ta->unindexed_count,
-			    err) < 0)
+	if (k->type == IMAP_SEARCH_BODY || k->type == IMAP_SEARCH_TEXT) {
+		struct mail_text_answer r;
+		int rc = mail_folder_text_search(&s->user, &s->view.folder,
+			first, last, k->value, k->type == IMAP_SEARCH_BODY, a,
+			&r, err);
+		if (rc < 0)
 			return -1;
-		ta->asked = true;
-		struct text_answer *t = arena_array_push(a,
-			(void **)&ta->items, &ta->count, &ta->capacity,
-			sizeof(*t));
-		if (t == NULL)
+		struct text_answer *t = rc == 0 ? NULL :
+			arena_array_push(a, (void **)&ta->items, &ta->count,
+				&ta->capacity, sizeof(*t));
+		if (rc == 1 && t == NULL)
 			return error_set(err, ERROR_LIMIT, "too many words");
-		t->key = k;
-		if (mail_folder_text_find(&s->user, &v->folder, first, last,
-			    k->value, k->type == IMAP_SEARCH_BODY, a, &t->uids,
-			    &t->count, err) < 0)
-			return -1;
+		if (t != NULL)
+			*t = (struct text_answer){ k, r };
 	}
 	for (size_t i = 0; i < k->count; i++) {
 		if (ask_index(s, &k->children[i], first, last, a, ta, err) < 0)

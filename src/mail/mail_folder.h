@@ -270,25 +270,26 @@ int mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 	struct store_message **messages_r, size_t *count_r, struct error *err);
 
 /*
- * The text index for SEARCH BODY and TEXT (PERFORMANCE.md B3, store_text.h).
- * mail_text_indexable: whether the index can answer for folded_word (from
- * mail_search_fold): three characters or more; a shorter word is looked
- * for by scanning. mail_folder_text_unindexed: the UIDs of f in
- * first_uid..last_uid whose body is not indexed yet, which a search scans;
- * ask it before mail_folder_text_find, so a body indexed meanwhile is
- * scanned rather than missed. mail_folder_text_find: the UIDs of f in that
- * range whose indexed text holds folded_word: the body's alone (BODY,
- * body_only) or the header's or the body's (TEXT), exactly as the scan
- * would find it. Both ascending, in arena a; ERROR_LIMIT past its cap.
+ * The text index's answer for SEARCH BODY or TEXT (PERFORMANCE.md B3,
+ * store_text.h) over f's UIDs first_uid..last_uid: `found`, the UIDs
+ * whose indexed text holds folded_word (from mail_search_fold): the
+ * body's alone (BODY, body_only) or the header's or the body's (TEXT),
+ * exactly as the scan would find it; and `pending`, the UIDs whose body
+ * is not indexed yet, which the caller scans. Pending is read first, so
+ * a body indexed between the two reads is scanned rather than missed:
+ * the answer is complete at every moment. Both ascending, in arena a.
+ * 1 with the answer; 0 when the index cannot answer for the word (under
+ * three characters: scan every message); -1 with err (ERROR_LIMIT past
+ * the arena's cap).
  */
-bool mail_text_indexable(const char *folded_word);
-int mail_folder_text_unindexed(const struct mail_user *u,
-	const struct mail_folder *f, int64_t first_uid, int64_t last_uid,
-	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err);
-int mail_folder_text_find(const struct mail_user *u,
+struct mail_text_answer {
+	int64_t *found, *pending;
+	size_t found_count, pending_count;
+};
+int mail_folder_text_search(const struct mail_user *u,
 	const struct mail_folder *f, int64_t first_uid, int64_t last_uid,
 	const char *folded_word, bool body_only, struct arena *a,
-	int64_t **uids_r, size_t *count_r, struct error *err);
+	struct mail_text_answer *r, struct error *err);
 
 /* The whole message m (a row of f), copied into arena a. */
 int mail_message_read(const struct mail_user *u, const struct mail_folder *f,

@@ -139,29 +139,22 @@ mail_folder_messages(const struct mail_user *u, const struct mail_folder *f,
 		limit, columns, a, messages_r, count_r, err);
 }
 
-bool
-mail_text_indexable(const char *folded_word)
-{
-	return store_text_indexable(folded_word);
-}
-
 int
-mail_folder_text_unindexed(const struct mail_user *u,
+mail_folder_text_search(const struct mail_user *u,
 	const struct mail_folder *f, int64_t first_uid, int64_t last_uid,
-	struct arena *a, int64_t **uids_r, size_t *count_r, struct error *err)
+	const char *folded_word, bool body_only, struct arena *a,
+	struct mail_text_answer *r, struct error *err)
 {
-	return store_text_unindexed(u->ctx->store, f->id, first_uid, last_uid,
-		a, uids_r, count_r, err);
-}
-
-int
-mail_folder_text_find(const struct mail_user *u, const struct mail_folder *f,
-	int64_t first_uid, int64_t last_uid, const char *folded_word,
-	bool body_only, struct arena *a, int64_t **uids_r, size_t *count_r,
-	struct error *err)
-{
-	return store_text_find(u->ctx->store, f->id, first_uid, last_uid,
-		folded_word, body_only, a, uids_r, count_r, err);
+	*r = (struct mail_text_answer){ 0 };
+	if (!store_text_indexable(folded_word))
+		return 0;
+	if (store_text_unindexed(u->ctx->store, f->id, first_uid, last_uid,
+		    a, &r->pending, &r->pending_count, err) < 0 ||
+	    store_text_find(u->ctx->store, f->id, first_uid, last_uid,
+		    folded_word, body_only, a, &r->found, &r->found_count,
+		    err) < 0)
+		return -1;
+	return 1;
 }
 
 int
