@@ -432,7 +432,12 @@ def test_lists_of_tens_of_thousands_are_delivered(start_server, instance,
         rows, mailboxes = inbox_count(instance, subject)
         assert rows == mailboxes == want
     if MEMORY_MEASURABLE:
-        assert rss_kib(server, "RssAnon") - before < 64 * 1024
+        # What stays is the pools' and arenas' working size, not a part
+        # per recipient: 3.8 and 5.2 MiB after the two lists. With the
+        # working sets and statement journals in memory
+        # (temp_store=MEMORY) 10-11.5 MiB stayed here, and 275 MiB after
+        # a list of 532,000 (bench/RESULTS.md, B2).
+        assert rss_kib(server, "RssAnon") - before < 8 * 1024
     db = sqlite3.connect(instance.dir / "caremail.db")
     assert db.execute("SELECT COUNT(*) FROM bodies").fetchone()[0] == 2
     db.close()
