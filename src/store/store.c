@@ -645,23 +645,30 @@ store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 }
 
 char *
-store_like_contains(const char *text, struct arena *a)
+store_quote(const char *text, char edge, const char *specials, char escape,
+	struct arena *a)
 {
 	size_t n = strlen(text);
-	/* Each byte escaped at worst, and a '%' either side. */
+	/* Each byte escaped at worst, and the edge either side. */
 	char *out = n < SIZE_MAX / 2 - 3 ? arena_alloc(a, 2 * n + 3) : NULL;
 	if (out == NULL)
 		return NULL;
 	size_t o = 0;
-	out[o++] = '%';
+	out[o++] = edge;
 	for (size_t i = 0; i < n; i++) {
-		if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
-			out[o++] = '\\';
+		if (strchr(specials, text[i]) != NULL)
+			out[o++] = escape;
 		out[o++] = text[i];
 	}
-	out[o++] = '%';
+	out[o++] = edge;
 	out[o] = '\0';
 	return out;
+}
+
+char *
+store_like_contains(const char *text, struct arena *a)
+{
+	return store_quote(text, '%', "%_\\", '\\', a);
 }
 
 const char *

@@ -286,5 +286,12 @@ int store_next_prefix(const char *prefix, struct arena *a, char **bound_r);
  * a user match only themselves. NULL past the arena's cap.
  */
 char *store_like_contains(const char *text, struct arena *a);
+/*
+ * text between two `edge` characters, each character of specials in it
+ * preceded by `escape`: the one shape of LIKE's '%...%' with '\\' and of
+ * an FTS5 phrase '"..."' with its '"' doubled. In a; NULL past its cap.
+ */
+char *store_quote(const char *text, char edge, const char *specials,
+	char escape, struct arena *a);
 
 #endif

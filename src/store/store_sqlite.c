@@ -18,6 +18,7 @@
 #include "core/xmalloc.h"
 #include "store/store.h"
 #include "store/store_backend.h"
+#include "store/store_internal.h"
 #include "store/store_search.h"
 
 /*
@@ -875,20 +876,7 @@ sqlite_finish(struct store_stmt *s)
 static char *
 sqlite_text_pattern(const char *word, struct arena *a)
 {
-	size_t n = strlen(word);
-	char *out = n < SIZE_MAX / 2 - 3 ? arena_alloc(a, 2 * n + 3) : NULL;
-	if (out == NULL)
-		return NULL;
-	size_t o = 0;
-	out[o++] = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (word[i] == '"')
-			out[o++] = '"';
-		out[o++] = word[i];
-	}
-	out[o++] = '"';
-	out[o] = '\0';
-	return out;
+	return store_quote(word, '"', "\"", '"', a);
 }
 
 #define SQLITE_TEXT_FIND(column)                                          \
