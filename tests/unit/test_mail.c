@@ -1181,24 +1181,49 @@ test_watch_hears_only_committed_changes(void **state)
 	mail_watch_stop(&b);
 }
 
-/* The UIDVALIDITY of every folder of the person's mailbox now. */
-static size_t
-live_uidvalidities(const struct mail_user *u, int64_t *out, size_t max)
+/* Calls check with each folder of the user's mailbox that can be opened. */
+static void
+each_folder(const struct mail_user *u,
+	void (*check)(const struct mail_user *u, const struct mail_folder *mf,
+		const char *name, void *ctx),
+	void *ctx)
 {
 	struct mail_folder_entry *entries;
-	size_t count, n = 0;
+	size_t count;
 	struct error err;
 	if (mail_folder_list(u, &entries, &count, &err) < 0)
 		fail_msg("list: %s", err.msg);
 	for (size_t i = 0; i < count; i++) {
 		struct mail_folder mf;
-		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) != 0 ||
-			mail_folder_open(u, entries[i].name, &mf, &err) < 0)
-			continue;
-		assert_true(n < max);
-		out[n++] = mf.uidvalidity;
+		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) == 0 &&
+		    mail_folder_open(u, entries[i].name, &mf, &err) == 0)
+			check(u, &mf, entries[i].name, ctx);
 	}
-	return n;
+}
+
+struct uidvalidities {
+	int64_t *out;
+	size_t n, max;
+};
+
+static void
+add_uidvalidity(const struct mail_user *u, const struct mail_folder *mf,
+	const char *name, void *ctx)
+{
+	(void)u;
+	(void)name;
+	struct uidvalidities *c = ctx;
+	assert_true(c->n < c->max);
+	c->out[c->n++] = mf->uidvalidity;
+}
+
+/* The UIDVALIDITY of every folder of the person's mailbox now. */
+static size_t
+live_uidvalidities(const struct mail_user *u, int64_t *out, size_t max)
+{
+	struct uidvalidities c = { out, 0, max };
+	each_folder(u, add_uidvalidity, &c);
+	return c.n;
 }
 
 static bool
@@ -1264,39 +1289,46 @@ test_uidvalidity_never_repeats(void **state)
 	store_writer_stop(&w);
 }
 
+struct counts_check {
+	struct fixture *f;
+	int step;
+};
+
+static void
+folder_counts_equal_a_recount(const struct mail_user *u,
+	const struct mail_folder *mf, const char *name, void *ctx)
+{
+	(void)u;
+	const struct counts_check *c = ctx;
+	struct fixture *f = c->f;
+	int step = c->step;
+	struct error err;
+	struct store_folder_status kept, counted;
+	if (store_folder_counts(f->u.st, mf->id, &kept, &err) < 0 ||
+		store_folder_recount(f->u.st, mf->id, &counted, &err) < 0)
+		fail_msg("counts: %s", err.msg);
+	if (kept.messages != counted.messages ||
+		kept.unseen != counted.unseen ||
+		kept.first_unseen_uid != counted.first_unseen_uid ||
+		kept.recent != counted.recent)
+		fail_msg("step %d, folder %s: kept %lld/%lld/%lld/%lld,"
+			 " counted %lld/%lld/%lld/%lld", step,
+			name, (long long)kept.messages,
+			(long long)kept.unseen,
+			(long long)kept.first_unseen_uid,
+			(long long)kept.recent,
+			(long long)counted.messages,
+			(long long)counted.unseen,
+			(long long)counted.first_unseen_uid,
+			(long long)counted.recent);
+}
+
 /* Every folder of the user's mailbox: its counters equal a recount. */
 static void
 check_counts(struct fixture *f, const struct mail_user *u, int step)
 {
-	struct mail_folder_entry *entries;
-	size_t count;
-	struct error err;
-	if (mail_folder_list(u, &entries, &count, &err) < 0)
-		fail_msg("list: %s", err.msg);
-	for (size_t i = 0; i < count; i++) {
-		struct mail_folder mf;
-		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) != 0 ||
-			mail_folder_open(u, entries[i].name, &mf, &err) < 0)
-			continue;
-		struct store_folder_status kept, counted;
-		if (store_folder_counts(f->u.st, mf.id, &kept, &err) < 0 ||
-			store_folder_recount(f->u.st, mf.id, &counted, &err) < 0)
-			fail_msg("counts: %s", err.msg);
-		if (kept.messages != counted.messages ||
-			kept.unseen != counted.unseen ||
-			kept.first_unseen_uid != counted.first_unseen_uid ||
-			kept.recent != counted.recent)
-			fail_msg("step %d, folder %s: kept %lld/%lld/%lld/%lld,"
-				 " counted %lld/%lld/%lld/%lld", step,
-				entries[i].name, (long long)kept.messages,
-				(long long)kept.unseen,
-				(long long)kept.first_unseen_uid,
-				(long long)kept.recent,
-				(long long)counted.messages,
-				(long long)counted.unseen,
-				(long long)counted.first_unseen_uid,
-				(long long)counted.recent);
-	}
+	struct counts_check c = { f, step };
+	each_folder(u, folder_counts_equal_a_recount, &c);
 }
 
 /* How often each way of reading a view was taken over a walk. */
@@ -1309,6 +1341,76 @@ struct view_tally {
  * one message on, so the walk goes through them) equals a fresh read of
  * its messages, and its packed form reads back the same.
  */
+struct views_check {
+	struct arena *scratch, *results;
+	int step;
+	struct view_tally *t;
+};
+
+/* One folder's view as a session opens it equals its rows, and packs. */
+static void
+view_equals_its_rows(const struct mail_user *u, const struct mail_folder *mf,
+	const char *name, void *ctx)
+{
+	const struct views_check *c = ctx;
+	struct arena *scratch = c->scratch, *results = c->results;
+	int step = c->step;
+	struct view_tally *t = c->t;
+	struct error err;
+	struct mail_folder_view v;
+	if (mail_folder_view_read(u, mf, 1, scratch, &v, &err) < 0)
+		fail_msg("view: %s", err.msg);
+	struct store_message_flag_row *rows;
+	size_t n;
+	if (mail_folder_flag_rows(u, mf, 0, 100000, results, &rows,
+		    &n, &err) < 0)
+		fail_msg("rows: %s", err.msg);
+	if (v.count != n)
+		fail_msg("step %d, folder %s: view %zu messages, "
+			 "folder %zu (%s)", step, name,
+			v.count, n,
+			v.source == MAIL_FOLDER_VIEW_STORED ? "stored" :
+							      "rows");
+	for (size_t k = 0; k < n; k++) {
+		const char *kw = v.list_of[k] == 0 ? "" :
+			v.lists[v.list_of[k] - 1];
+		if ((int64_t)v.uids[k] != rows[k].uid ||
+			v.flags[k] != (rows[k].flags & 0x1f) ||
+			strcmp(kw, rows[k].keywords) != 0)
+			fail_msg("step %d, folder %s, #%zu: view "
+				 "%u/%u/\"%s\", folder %lld/%u/\"%s\"",
+				step, name, k, v.uids[k],
+				v.flags[k], kw, (long long)rows[k].uid,
+				rows[k].flags, rows[k].keywords);
+	}
+	size_t size;
+	unsigned char *packed = mail_view_encode(&v, &size);
+	struct mail_folder_view back;
+	assert_int_equal(mail_view_decode(packed, size, &back), 0);
+	assert_int_equal(back.count, v.count);
+	assert_int_equal(back.list_count, v.list_count);
+	if (v.count > 0) {
+		assert_memory_equal(back.uids, v.uids,
+			v.count * sizeof(*v.uids));
+		assert_memory_equal(back.flags, v.flags, v.count);
+		assert_memory_equal(back.list_of, v.list_of,
+			v.count * sizeof(*v.list_of));
+	}
+	for (size_t k = 0; k < v.list_count; k++)
+		assert_string_equal(back.lists[k], v.lists[k]);
+	free(packed);
+	mail_folder_view_free(&back);
+	if (v.source == MAIL_FOLDER_VIEW_STORED) {
+		t->stored++;
+		t->stored_with_changes += v.changed > 0;
+		t->rewritten += v.stored;
+	} else {
+		t->rows++;
+		t->written += v.stored;
+	}
+	mail_folder_view_free(&v);
+}
+
 static void
 check_views(const struct mail_user *walker, struct arena *scratch,
 	struct arena *results, int step, struct view_tally *t)
@@ -1323,69 +1425,8 @@ check_views(const struct mail_user *walker, struct arena *scratch,
 	struct mail_user own = *walker;
 	own.ctx = &ctx;
 	const struct mail_user *u = &own;
-	struct mail_folder_entry *entries;
-	size_t count;
-	struct error err;
-	if (mail_folder_list(u, &entries, &count, &err) < 0)
-		fail_msg("list: %s", err.msg);
-	for (size_t i = 0; i < count; i++) {
-		struct mail_folder mf;
-		if ((entries[i].attrs & MAIL_FOLDER_NOSELECT) != 0 ||
-			mail_folder_open(u, entries[i].name, &mf, &err) < 0)
-			continue;
-		struct mail_folder_view v;
-		if (mail_folder_view_read(u, &mf, 1, scratch, &v, &err) < 0)
-			fail_msg("view: %s", err.msg);
-		struct store_message_flag_row *rows;
-		size_t n;
-		if (mail_folder_flag_rows(u, &mf, 0, 100000, results, &rows,
-			    &n, &err) < 0)
-			fail_msg("rows: %s", err.msg);
-		if (v.count != n)
-			fail_msg("step %d, folder %s: view %zu messages, "
-				 "folder %zu (%s)", step, entries[i].name,
-				v.count, n,
-				v.source == MAIL_FOLDER_VIEW_STORED ? "stored" :
-								      "rows");
-		for (size_t k = 0; k < n; k++) {
-			const char *kw = v.list_of[k] == 0 ? "" :
-				v.lists[v.list_of[k] - 1];
-			if ((int64_t)v.uids[k] != rows[k].uid ||
-				v.flags[k] != (rows[k].flags & 0x1f) ||
-				strcmp(kw, rows[k].keywords) != 0)
-				fail_msg("step %d, folder %s, #%zu: view "
-					 "%u/%u/\"%s\", folder %lld/%u/\"%s\"",
-					step, entries[i].name, k, v.uids[k],
-					v.flags[k], kw, (long long)rows[k].uid,
-					rows[k].flags, rows[k].keywords);
-		}
-		size_t size;
-		unsigned char *packed = mail_view_encode(&v, &size);
-		struct mail_folder_view back;
-		assert_int_equal(mail_view_decode(packed, size, &back), 0);
-		assert_int_equal(back.count, v.count);
-		assert_int_equal(back.list_count, v.list_count);
-		if (v.count > 0) {
-			assert_memory_equal(back.uids, v.uids,
-				v.count * sizeof(*v.uids));
-			assert_memory_equal(back.flags, v.flags, v.count);
-			assert_memory_equal(back.list_of, v.list_of,
-				v.count * sizeof(*v.list_of));
-		}
-		for (size_t k = 0; k < v.list_count; k++)
-			assert_string_equal(back.lists[k], v.lists[k]);
-		free(packed);
-		mail_folder_view_free(&back);
-		if (v.source == MAIL_FOLDER_VIEW_STORED) {
-			t->stored++;
-			t->stored_with_changes += v.changed > 0;
-			t->rewritten += v.stored;
-		} else {
-			t->rows++;
-			t->written += v.stored;
-		}
-		mail_folder_view_free(&v);
-	}
+	struct views_check c = { scratch, results, step, t };
+	each_folder(u, view_equals_its_rows, &c);
 }
 
 /* The UIDs of a folder now, at most max. */
