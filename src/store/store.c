@@ -305,6 +305,19 @@ store_read_end(struct store *st)
 }
 
 int
+store_reads_begin(struct store *st, struct error *err)
+{
+	return st->ops->remote ? 0 : store_read_begin(st, err);
+}
+
+void
+store_reads_end(struct store *st)
+{
+	if (!st->ops->remote)
+		store_read_end(st);
+}
+
+int
 store_commit(struct store *st, struct error *err)
 {
 	/* No person is committed without their People Finder keys. */

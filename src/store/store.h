@@ -91,6 +91,17 @@ int store_read_begin(struct store *st, struct error *err);
 void store_read_end(struct store *st);
 
 /*
+ * Many reads that need not see one moment, each statement's own being
+ * enough (a row changed between two of them is seen as it is at the
+ * later): on SQLite a store_read_begin, for its one lock of the log; on a
+ * remote engine nothing, which saves a transaction's BEGIN and COMMIT
+ * (bench B5 on PostgreSQL: a People Finder search is a few statements,
+ * and the COMMIT a round trip of its own). Matched by store_reads_end.
+ */
+int store_reads_begin(struct store *st, struct error *err);
+void store_reads_end(struct store *st);
+
+/*
  * How many statements the typed operations have sent through this
  * connection's driver since it opened (transaction control aside). Read
  * twice around an operation, it is the number of queries the operation

@@ -207,25 +207,6 @@ store_role_list(struct store *st, int64_t person_id, struct arena *a,
 }
 
 int
-store_role_list_for_people(struct store *st, const int64_t *person_ids,
-	size_t count, struct arena *a, struct store_role **roles_r,
-	size_t *count_r, struct error *err)
-{
-	*roles_r = NULL;
-	*count_r = 0;
-	if (count == 0)
-		return 0;
-	struct store_stmt *s = store_query(st, err,
-		"SELECT person_id, org_id, role, granted_at FROM roles"
-		" WHERE person_id IN " STORE_ID_SET
-		" ORDER BY person_id, org_id, role", "I", person_ids, count);
-	if (s == NULL)
-		return -1;
-	return store_read_all(st, s, a, sizeof(**roles_r), role_read,
-		(void **)roles_r, count_r, err);
-}
-
-int
 store_role_list_for_org(struct store *st, int64_t org_id, struct arena *a,
 	struct store_role **roles_r, size_t *count_r, struct error *err)
 {

@@ -52,10 +52,6 @@ int store_role_remove(struct store *st, const struct store_role *r,
 int store_role_list(struct store *st, int64_t person_id, struct arena *a,
 	struct store_role **roles_r, size_t *count_r, struct error *err);
 
-/* The roles of every person in person_ids, by person, in one query. */
-int store_role_list_for_people(struct store *st, const int64_t *person_ids,
-	size_t count, struct arena *a, struct store_role **roles_r,
-	size_t *count_r, struct error *err);
 /* Roles held for an org (every person), or every role when org_id is 0. */
 int store_role_list_for_org(struct store *st, int64_t org_id, struct arena *a,
 	struct store_role **roles_r, size_t *count_r, struct error *err);

@@ -373,6 +373,57 @@ store_search_sort(const char *last_name, const char *first_name,
 	return name != NULL ? fold_text(name, a) : NULL;
 }
 
+static int
+role_held_cmp(const void *x, const void *y)
+{
+	const struct store_role_held *a = x, *b = y;
+	if (a->org_id != b->org_id)
+		return (a->org_id > b->org_id) - (a->org_id < b->org_id);
+	return strcmp(a->role, b->role);
+}
+
+/*
+ * The roles column (MATCH_ROLES): "org_id US role US ods" per role, RS
+ * between them, in no particular order; sorted here by org, then role.
+ * Neither a role nor an ODS code holds a control character.
+ */
+static void
+roles_read(struct store *st, const char *text, struct arena *a,
+	struct store_person_match *m)
+{
+	m->roles = NULL;
+	m->role_count = 0;
+	if (text[0] == '\0')
+		return;
+	size_t n = 1;
+	for (const char *c = text; *c != '\0'; c++)
+		n += *c == '\x1e';
+	char *copy = arena_strdup(a, text);
+	m->roles = arena_alloc(a, n * sizeof(*m->roles));
+	if (copy == NULL || m->roles == NULL) {
+		st->arena_full = true;
+		return;
+	}
+	char *next = copy;
+	while (next != NULL) {
+		char *item = next, *role, *ods;
+		next = strchr(item, '\x1e');
+		if (next != NULL)
+			*next++ = '\0';
+		role = strchr(item, '\x1f');
+		ods = role != NULL ? strchr(role + 1, '\x1f') : NULL;
+		if (ods == NULL)
+			continue;	/* not as written: no tag rather than a wrong one */
+		*role++ = '\0';
+		*ods++ = '\0';
+		m->roles[m->role_count++] = (struct store_role_held){
+			strtoll(item, NULL, 10), role, ods };
+	}
+	if (m->role_count > 1)
+		qsort(m->roles, m->role_count, sizeof(*m->roles),
+			role_held_cmp);
+}
+
 static void
 match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
@@ -385,11 +436,23 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	m->helpdesk_email = store_col_text(st, s, c + 3, a);
 	m->site_name = store_col_text(st, s, c + 4, a);
 	m->site_type = store_col_text(st, s, c + 5, a);
+	const char *roles = st->ops->column_text(s, c + 6);
+	roles_read(st, roles != NULL ? roles : "", a, m);
 }
 
+/*
+ * The roles a person holds now, with the page's row rather than in a
+ * statement of their own (bench B5 on PostgreSQL, where each is a round
+ * trip). group_concat is string_agg on PostgreSQL (store_pg.c).
+ */
+#define MATCH_ROLES                                                          \
+	" (SELECT group_concat(r.org_id || '\x1f' || r.role || '\x1f' ||"    \
+	" ro.ods, '\x1e') FROM roles r JOIN orgs ro ON ro.id = r.org_id"      \
+	" WHERE r.person_id = p.id)"
 #define MATCH_COLUMNS                                                        \
 	STORE_PERSON_COLUMNS ", o.ods, o.name, o.helpdesk_phone,"             \
-	" o.helpdesk_email, COALESCE(s.name, ''), COALESCE(s.site_type, '')"
+	" o.helpdesk_email, COALESCE(s.name, ''), COALESCE(s.site_type, ''),"  \
+	MATCH_ROLES
 #define MATCH_JOINS                                                          \
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                           \
 	" JOIN orgs o ON o.id = p.org_id"                                    \
@@ -1045,8 +1108,13 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 		struct store_person_match key = { .person.id = chosen[i].id };
 		struct store_person_match *m = n == 0 ? NULL : bsearch(&key,
 			rows, n, sizeof(*rows), match_by_id);
-		/* Gone since it was chosen (outside a read transaction). */
-		if (m == NULL)
+		/*
+		 * Gone, or deleted, since it was chosen: the search's reads
+		 * are not one moment on every engine (store_reads_begin). A
+		 * filter in match_rows would have SQLite walk people_name,
+		 * whose first column is deleted_at, rather than seek each id.
+		 */
+		if (m == NULL || m->person.deleted_at != 0)
 			continue;
 		m->sort = chosen[i].sort;
 		out[(*count_r)++] = *m;
@@ -1060,7 +1128,7 @@ page_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	struct store_person_match *m = out;
 	match_read(st, s, a, out);
-	m->sort = store_col_text(st, s, STORE_PERSON_COLUMN_COUNT + 6, a);
+	m->sort = store_col_text(st, s, STORE_PERSON_COLUMN_COUNT + 7, a);
 }
 
 /*

@@ -549,12 +549,21 @@ struct store_person_query {
 };
 
 /* A person found, with their org's and site's names as shown. */
+/* A role a person holds now, and the org it is held in. */
+struct store_role_held {
+	int64_t org_id;
+	const char *role, *org_ods;
+};
+
 struct store_person_match {
 	struct store_person person;
 	const char *org_ods, *org_name;
 	const char *helpdesk_phone, *helpdesk_email;	/* the org's */
 	const char *site_name, *site_type;	/* "" when no site */
 	const char *sort;	/* their place in name order (store_search_sort) */
+	/* Read with the row, by org id then role: never a past one. */
+	struct store_role_held *roles;
+	size_t role_count;
 };
 
 /* One row of the devices report: a device and whose it is. */

@@ -227,9 +227,12 @@ def test_seed_9686_admin_tags_only_for_current_admins(user, people,
             (people["ann"],)).fetchone()[0] == 0
 
 
+@BACKENDS
 def test_admin_tags_follow_each_person_on_a_page(user, instance, org):
-    """Tags are read for the whole page at once; each lands on its own
-    person though the page is in name order, not the order made."""
+    """Tags are read with the page's rows; each lands on its own person
+    though the page is in name order, not the order made, by org then
+    role, whichever way the search found them: by one word's keys, by one
+    org's people, by two words (every match, then their rows)."""
     zed = person(instance, org, "Zed", "Tagger")
     amy = person(instance, org, "Amy", "Tagger")
     instance.run("role", "add", zed, "--org", org, "--role", "local_admin")
@@ -245,6 +248,19 @@ def test_admin_tags_follow_each_person_on_a_page(user, instance, org):
     }
     assert [p["address"] for p in find(user, q="tagger")["items"]] == \
         [amy, zed]
+    by_org = {p["address"]: p["admin"]
+              for p in find(user, org=org, limit=100)["items"]}
+    assert by_org[zed] == got[zed] and by_org[amy] == got[amy]
+    [both] = find(user, q="amy tagger")["items"]
+    assert both["address"] == amy and both["admin"] == got[amy]
+    instance.run("role", "add", zed, "--org", "Y26002", "--role",
+                 "local_admin")
+    instance.run("role", "add", zed, "--org", org, "--role",
+                 "helpdesk_admin")
+    [z] = find(user, q="zed tagger")["items"]
+    assert z["admin"] == [{"role": "helpdesk_admin", "org": org},
+                          {"role": "local_admin", "org": org},
+                          {"role": "local_admin", "org": "Y26002"}]
 
 
 def test_seed_6962_refine_past_the_limit(start_server, instance, org):
