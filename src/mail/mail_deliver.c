@@ -82,6 +82,7 @@ struct deliver_job {
 	struct mail_delivery_report report;
 	/* Recipients or a Sent Items copy: the body is stored. */
 	bool delivers;
+	bool lists;		/* a list among the recipients: many copies */
 };
 
 /*
@@ -106,7 +107,7 @@ gather_recipients(struct deliver_job *job, struct error *err)
 			rc = store_set_add_remote(st, DELIVERY_SCOPE, r->address,
 				notify, r->orcpt != NULL ? r->orcpt : "", err);
 		} else {
-			lists = true;
+			lists = job->lists = true;
 			rc = dir_list_expand_set(&job->ctx, r->list_id,
 				LIST_SCOPE, err);
 		}
@@ -223,6 +224,7 @@ deliver_body(struct deliver_job *job, struct error *err)
 		.special_use = job->m->junk ? "junk" : NULL,
 		.ret = job->m->ret != NULL ? job->m->ret : "",
 		.envid = job->m->envid != NULL ? job->m->envid : "",
+		.many = job->lists,
 	};
 	if (store_deliver_set(st, DELIVERY_SCOPE, &d, &job->report.mailboxes,
 		    err) < 0 || file_sent_copy(job, &d, err) < 0)

@@ -304,6 +304,31 @@ store_read_end(struct store *st)
 	st->read_open = false;
 }
 
+/* Bulk mode ends once no one wants it and no transaction is open. */
+static void
+bulk_end(struct store *st)
+{
+	if (st->bulk_on && st->bulks == 0 && st->depth == 0) {
+		st->ops->bulk(st->conn, false);
+		st->bulk_on = false;
+	}
+}
+
+void
+store_bulk(struct store *st, bool on)
+{
+	if (!on) {
+		if (st->bulks > 0)
+			st->bulks--;
+		bulk_end(st);
+		return;
+	}
+	if (st->bulks++ == 0 && !st->bulk_on) {
+		st->ops->bulk(st->conn, true);
+		st->bulk_on = true;
+	}
+}
+
 int
 store_reads_begin(struct store *st, struct error *err)
 {
@@ -337,8 +362,10 @@ store_commit(struct store *st, struct error *err)
 		return -1;
 	}
 	st->depth--;
-	if (st->depth == 0)
+	if (st->depth == 0) {
 		store_changes_committed(st);
+		bulk_end(st);
+	}
 	return 0;
 }
 
@@ -360,6 +387,7 @@ store_rollback(struct store *st)
 	/* The people the undone level made are gone, and so their keys. */
 	if (st->search_pending_count > st->search_marks[st->depth])
 		st->search_pending_count = st->search_marks[st->depth];
+	bulk_end(st);
 }
 
 static void

@@ -503,7 +503,7 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 		rc = dst->ops->exec(dst->conn, dst->ops->defer_keys, err);
 	if (rc == 0 && dst->ops->load_prepare != NULL)
 		rc = dst->ops->exec(dst->conn, dst->ops->load_prepare, err);
-	dst->ops->bulk(dst->conn, true);
+	store_bulk(dst, true);
 	for (size_t i = 0; rc == 0 && i < n_dst; i++) {
 		const struct store_table *t = order[i];
 		if (skipped(t->name) || find_table(st_src, n_src, t->name) == NULL)
@@ -532,7 +532,7 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 		rc = store_commit(dst, err);
 	else
 		store_rollback(dst);	/* nothing, if it never began */
-	dst->ops->bulk(dst->conn, false);
+	store_bulk(dst, false);
 	if (rc == 0 && dst->ops->refresh_statistics != NULL)
 		rc = dst->ops->exec(dst->conn, dst->ops->refresh_statistics,
 			err);

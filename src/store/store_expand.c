@@ -284,6 +284,16 @@ store_deliver_set(struct store *st, int64_t scope,
 {
 	if (store_begin(st, err) < 0)
 		return -1;
+	/*
+	 * A list's members: each copy changes a message index page, its
+	 * Inbox's row, its counters' and its mailbox's, all at random.
+	 * SQLite's page cache (2 MB) would write most of them to the log
+	 * before the commit and read them back from it at the next change
+	 * (bench B2: 40 % of the CPU of 100,000 copies); the bulk cache holds
+	 * them until the commit.
+	 */
+	if (d->many)
+		store_bulk(st, true);
 	int64_t charged = -1;
 	const char *use = d->special_use != NULL ? d->special_use : "inbox";
 	int64_t delivered = store_exec(st, err,
@@ -327,8 +337,13 @@ store_deliver_set(struct store *st, int64_t scope,
 				      " (body_id) DO NOTHING", "i",
 				      d->body_id) < 0)) {
 		store_rollback(st);
+		if (d->many)
+			store_bulk(st, false);
 		return -1;
 	}
 	*delivered_r = delivered;
-	return store_commit(st, err);
+	int rc = store_commit(st, err);
+	if (d->many)
+		store_bulk(st, false);
+	return rc;
 }

@@ -136,7 +136,7 @@ void
 store_search_batch_begin(struct store *st)
 {
 	st->search_batch = true;
-	st->ops->bulk(st->conn, true);
+	store_bulk(st, true);
 }
 
 /* Room for a batch's key texts before a flush: some 300 bytes a person. */
@@ -273,7 +273,7 @@ store_search_batch_end(struct store *st, struct error *err)
 {
 	int rc = store_search_batch_flush(st, err);
 	if (st->search_batch)
-		st->ops->bulk(st->conn, false);
+		store_bulk(st, false);
 	st->search_batch = false;
 	return rc;
 }

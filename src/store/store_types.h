@@ -340,6 +340,11 @@ struct store_delivery {
 	const char *ret;
 	const char *envid;
 	unsigned flags;		/* store_deliver's rows: enum store_flag bits */
+	/*
+	 * A set that may be large (a list's members): store_deliver_set
+	 * widens the page cache while it writes (bench B2).
+	 */
+	bool many;
 };
 
 struct store_message {

@@ -392,6 +392,58 @@ test_unique_ods(void **state)
 	assert_int_equal(err.code, ERROR_EXISTS);
 }
 
+/* The connection's page cache, in KiB (SQLite gives it as -KiB). */
+static int64_t
+cache_kib(struct store *st)
+{
+	struct error err;
+	struct store_stmt *s = store_query(st, &err, "PRAGMA cache_size", "");
+	assert_non_null(s);
+	assert_int_equal(store_step(st, s, &err), 1);
+	int64_t v = store_col_int(st, s, 0);
+	store_finish(st, s);
+	return -v;
+}
+
+/*
+ * Bulk mode from the first on to the last off: a delivery to a large
+ * list inside a bulk load (both on the writer) must not end the load's;
+ * and it lasts until the transaction its pages were changed in ends.
+ */
+static void
+test_bulk_nests(void **state)
+{
+	struct fixture *f = *state;
+	int64_t plain = cache_kib(f->st);
+	store_bulk(f->st, true);
+	int64_t wide = cache_kib(f->st);
+	assert_true(wide > plain);
+	store_bulk(f->st, true);
+	store_bulk(f->st, false);
+	assert_int_equal(cache_kib(f->st), wide);
+	store_bulk(f->st, false);
+	assert_int_equal(cache_kib(f->st), plain);
+	store_bulk(f->st, false);	/* one off too many changes nothing */
+	store_bulk(f->st, true);
+	assert_int_equal(cache_kib(f->st), wide);
+	store_bulk(f->st, false);
+	/* Ended inside a transaction: wide until the outermost ends. */
+	struct error err;
+	for (int commit = 0; commit < 2; commit++) {
+		assert_int_equal(store_begin(f->st, &err), 0);
+		assert_int_equal(store_begin(f->st, &err), 0);
+		store_bulk(f->st, true);
+		assert_int_equal(store_commit(f->st, &err), 0);
+		store_bulk(f->st, false);
+		assert_int_equal(cache_kib(f->st), wide);
+		if (commit)
+			assert_int_equal(store_commit(f->st, &err), 0);
+		else
+			store_rollback(f->st);
+		assert_int_equal(cache_kib(f->st), plain);
+	}
+}
+
 static void
 test_nested_transactions(void **state)
 {
@@ -1222,6 +1274,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bulk_nests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_is_one_moment,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_is_one_moment,
