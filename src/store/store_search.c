@@ -135,8 +135,9 @@ store_search_refresh(struct store *st, const struct store_person *p,
 void
 store_search_batch_begin(struct store *st)
 {
+	if (!st->search_batch)
+		store_bulk(st, true);	/* once, as batch_end ends it once */
 	st->search_batch = true;
-	store_bulk(st, true);
 }
 
 /* Room for a batch's key texts before a flush: some 300 bytes a person. */
