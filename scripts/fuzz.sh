@@ -35,7 +35,25 @@ if [ ${#targets[@]} -eq 0 ]; then
 	exit 0
 fi
 
+# One target a core at a time (FUZZ_JOBS, default the cores): each is one
+# process, so two cores run two targets for their full time each, and the
+# whole run takes half as long as one after the other.
+jobs=${FUZZ_JOBS:-$(nproc)}
+declare -A running=()	# pid -> target name
 failed=()
+
+# Waits for one target to end; a failure shows its log's tail.
+reap() {
+	local pid rc=0
+	wait -n -p pid "${!running[@]}" || rc=$?
+	local name=${running[$pid]}
+	unset "running[$pid]"
+	if [ "$rc" -ne 0 ]; then
+		tail -n 40 "$build/tests/fuzz/$name.log" >&2
+		failed+=("$name")
+	fi
+}
+
 for t in "${targets[@]}"; do
 	name=$(basename "$t")
 	short=${name#fuzz_}	# seeds and dict may be named either way
@@ -48,12 +66,15 @@ for t in "${targets[@]}"; do
 	args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048
 		-print_final_stats=1 -artifact_prefix="$out-")
 	[ -z "$dict" ] || args+=(-dict="$dict")
-	log="$out.log"
+	while [ ${#running[@]} -ge "$jobs" ]; do
+		reap
+	done
 	echo "fuzz: $name, ${seconds}s${seeds:+, seeds $seeds}${dict:+, $dict}"
-	if ! "$t" "${args[@]}" "$corpus" ${seeds:+"$seeds"} >"$log" 2>&1; then
-		tail -n 40 "$log" >&2
-		failed+=("$name")
-	fi
+	"$t" "${args[@]}" "$corpus" ${seeds:+"$seeds"} >"$out.log" 2>&1 &
+	running[$!]=$name
+done
+while [ ${#running[@]} -gt 0 ]; do
+	reap
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
