@@ -30,6 +30,14 @@ struct store_stmt;
 #define STORE_TEXT_SET "{texts ?}"
 
 /*
+ * An aggregate: the texts of an expression over the rows joined by a
+ * separator, NULL when there are none, in no promised order, written
+ * STORE_JOINED "(expression, separator)" (SQLite's group_concat,
+ * PostgreSQL's string_agg).
+ */
+#define STORE_JOINED "{joined}"
+
+/*
  * One table as the engine's catalog describes it, for copying a store
  * from one backend to another (store_copy.c): its columns in order, which
  * hold bytes, its primary key, and the tables its foreign keys name.

@@ -409,9 +409,9 @@ static const char pg_texts[] = "(SELECT unnest(?::text[]) AS value)";
 
 /*
  * sql in PostgreSQL's spelling, malloc'd: the set markers expanded, then
- * each '?' or '?NNN' as '$n' by SQLite's numbering and SQLite's
- * group_concat(text, separator) as string_agg, outside '...' text, "..."
- * names and comments. *nparams_r: the largest number.
+ * STORE_JOINED as string_agg, then each '?' or '?NNN' as '$n' by
+ * SQLite's numbering, outside '...' text, "..." names and comments.
+ * *nparams_r: the largest number.
  */
 static char *
 pg_dialect(const char *sql, int *nparams_r)
@@ -471,13 +471,11 @@ pg_dialect(const char *sql, int *nparams_r)
 			i += len;
 			continue;
 		}
-		/* The same aggregate by PostgreSQL's name (text only). */
-		if (strncmp(sql + i, "group_concat(", 13) == 0 &&
-		    (i == 0 || !(isalnum((unsigned char)sql[i - 1]) ||
-			    sql[i - 1] == '_'))) {
-			memcpy(out + o, "string_agg(", 11);
-			o += 11;
-			i += 13;
+		if (strncmp(sql + i, STORE_JOINED,
+			    sizeof(STORE_JOINED) - 1) == 0) {
+			memcpy(out + o, "string_agg", 10);
+			o += 10;
+			i += sizeof(STORE_JOINED) - 1;
 			continue;
 		}
 		if (ch == '?') {

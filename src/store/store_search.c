@@ -444,10 +444,10 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 /*
  * The roles a person holds now, with the page's row rather than in a
  * statement of their own (bench B5 on PostgreSQL, where each is a round
- * trip). group_concat is string_agg on PostgreSQL (store_pg.c).
+ * trip).
  */
 #define MATCH_ROLES                                                          \
-	" (SELECT group_concat(r.org_id || '\x1f' || r.role || '\x1f' ||"    \
+	" (SELECT " STORE_JOINED "(r.org_id || '\x1f' || r.role || '\x1f' ||"  \
 	" ro.ods, '\x1e') FROM roles r JOIN orgs ro ON ro.id = r.org_id"      \
 	" WHERE r.person_id = p.id)"
 #define MATCH_COLUMNS                                                        \

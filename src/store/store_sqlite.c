@@ -319,35 +319,41 @@ sqlite_exec(void *c, const char *sql, struct error *err)
 static const char sqlite_set[] = "(SELECT value FROM json_each(?))";
 
 /*
- * sql with the set markers in SQLite's spelling, in malloc'd memory into
- * *copy_r; NULL there when sql has none. -1 for want of memory.
+ * sql with the markers (store_backend.h) in SQLite's spelling, in
+ * malloc'd memory into *copy_r; NULL there when sql has none. -1 for
+ * want of memory.
  */
 static int
 sqlite_dialect(const char *sql, char **copy_r)
 {
-	static const char *const markers[] = { STORE_ID_SET, STORE_TEXT_SET };
+	static const char *const markers[][2] = {
+		{ STORE_ID_SET, sqlite_set },
+		{ STORE_TEXT_SET, sqlite_set },
+		{ STORE_JOINED, "group_concat" },
+	};
 	*copy_r = NULL;
 	if (strchr(sql, '{') == NULL)
 		return 0;
 	size_t n = strlen(sql);
-	/* Each marker is at least 7 bytes and becomes sizeof(sqlite_set). */
+	/* Each marker is at least 7 bytes and becomes at most sqlite_set. */
 	char *out = malloc(n + (n / 7 + 1) * sizeof(sqlite_set) + 1);
 	if (out == NULL)
 		return -1;
 	size_t o = 0;
 	for (size_t i = 0; i < n;) {
-		size_t len = 0;
-		for (size_t m = 0; m < 2 && len == 0; m++) {
-			size_t ml = strlen(markers[m]);
-			if (strncmp(sql + i, markers[m], ml) == 0)
-				len = ml;
+		size_t len = 0, m = 0;
+		for (; m < sizeof(markers) / sizeof(markers[0]); m++) {
+			len = strlen(markers[m][0]);
+			if (strncmp(sql + i, markers[m][0], len) == 0)
+				break;
 		}
-		if (len == 0) {
+		if (m == sizeof(markers) / sizeof(markers[0])) {
 			out[o++] = sql[i++];
 			continue;
 		}
-		memcpy(out + o, sqlite_set, sizeof(sqlite_set) - 1);
-		o += sizeof(sqlite_set) - 1;
+		size_t with = strlen(markers[m][1]);
+		memcpy(out + o, markers[m][1], with);
+		o += with;
 		i += len;
 	}
 	out[o] = '\0';
