@@ -346,13 +346,17 @@ store_message_flag_rows(struct store *st, int64_t folder_id, int64_t after_uid,
 /*
  * The columns of a message's own row, in this order; the sets that need
  * the body's summary join it (one row per body, however many copies).
+ * The search set reads it from body_summaries (migration 35), whose short
+ * rows hold nothing else, so a cold search reads no page of the
+ * messages' bytes; the whole set reads the bodies' row, which it needs
+ * for the envelope and structure, and its copy of the same columns.
  */
 #define BRIEF_COLUMNS                                                          \
 	"m.id, m.folder_id, m.uid, m.body_id, m.size, m.internal_date,"       \
 	" m.flags, m.keywords"
-#define SUMMARY_COLUMNS                                                        \
-	", b.sent_date, b.header_size, b.subject, b.from_addr, b.to_addr,"    \
-	" b.cc_addr, b.bcc_addr, b.message_id"
+#define SUMMARY_COLUMNS(t)                                                     \
+	", " t ".sent_date, " t ".header_size, " t ".subject, " t ".from_addr," \
+	" " t ".to_addr, " t ".cc_addr, " t ".bcc_addr, " t ".message_id"
 
 static void
 brief_read(struct store *st, struct store_stmt *s, struct arena *a,
@@ -415,12 +419,12 @@ store_folder_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 		" FROM messages m WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
 		" ORDER BY m.uid LIMIT ?";
 	static const char search_sql[] =
-		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS
-		" FROM messages m JOIN bodies b ON b.id = m.body_id"
+		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS("s")
+		" FROM messages m JOIN body_summaries s ON s.body_id = m.body_id"
 		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
 		" ORDER BY m.uid LIMIT ?";
 	static const char all_sql[] =
-		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS
+		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS("b")
 		", b.envelope, b.bodystructure, b.body"
 		" FROM messages m JOIN bodies b ON b.id = m.body_id"
 		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
