@@ -1130,6 +1130,56 @@ static const char migration_33[] =
  */
 static const char migration_34[] = "SELECT 1";
 
+/*
+ * The header summary in a narrow table of its own (PERFORMANCE.md B3,
+ * docs/design.md "Where a message's summary lives"): SEARCH SUBJECT, FROM,
+ * TO, CC, BCC and HEADER and FETCH of header sections read a body's
+ * decoded fields and header size, and in `bodies` those share each row's
+ * leaf page with the start of the message (the data column), so a cold
+ * search of 50,000 messages read ~290 MB of pages to use ~7 MB.
+ * body_summaries holds the same columns, one short row per body, keyed by
+ * its id. Triggers keep it equal to the bodies' columns under every path
+ * that writes bodies (delivery, APPEND, import, caremail migrate, which
+ * does not copy the table: the destination's trigger fills it, the purge
+ * of forgotten bodies), so no writer has code of its own for it and a
+ * search reads exactly what it read before. A table rather than an index
+ * of the columns: PostgreSQL's b-tree cannot hold a long To: list (2,704
+ * bytes a tuple), and a table, TOASTed there, can; so both engines keep
+ * the same one. Self-contained, so it can be renumbered.
+ */
+#define MIGRATION_35_COLUMNS                                                \
+	"sent_date, header_size, subject, from_addr, to_addr, cc_addr,"     \
+	" bcc_addr, message_id"
+
+static const char migration_35[] =
+	"CREATE TABLE body_summaries ("
+	" body_id INTEGER PRIMARY KEY,"
+	" sent_date INTEGER NOT NULL DEFAULT 0,"
+	" header_size INTEGER NOT NULL DEFAULT 0,"
+	" subject TEXT NOT NULL DEFAULT '',"
+	" from_addr TEXT NOT NULL DEFAULT '',"
+	" to_addr TEXT NOT NULL DEFAULT '',"
+	" cc_addr TEXT NOT NULL DEFAULT '',"
+	" bcc_addr TEXT NOT NULL DEFAULT '',"
+	" message_id TEXT NOT NULL DEFAULT '');"
+	"INSERT INTO body_summaries (body_id, " MIGRATION_35_COLUMNS ")"
+	" SELECT id, " MIGRATION_35_COLUMNS " FROM bodies ORDER BY id;"
+	"CREATE TRIGGER bodies_summary_insert AFTER INSERT ON bodies"
+	" BEGIN INSERT INTO body_summaries (body_id, " MIGRATION_35_COLUMNS ")"
+	" VALUES (NEW.id, NEW.sent_date, NEW.header_size, NEW.subject,"
+	" NEW.from_addr, NEW.to_addr, NEW.cc_addr, NEW.bcc_addr,"
+	" NEW.message_id); END;"
+	"CREATE TRIGGER bodies_summary_update AFTER UPDATE OF id, "
+	MIGRATION_35_COLUMNS " ON bodies"
+	" BEGIN UPDATE body_summaries SET body_id = NEW.id,"
+	" sent_date = NEW.sent_date, header_size = NEW.header_size,"
+	" subject = NEW.subject, from_addr = NEW.from_addr,"
+	" to_addr = NEW.to_addr, cc_addr = NEW.cc_addr,"
+	" bcc_addr = NEW.bcc_addr, message_id = NEW.message_id"
+	" WHERE body_id = OLD.id; END;"
+	"CREATE TRIGGER bodies_summary_delete AFTER DELETE ON bodies"
+	" BEGIN DELETE FROM body_summaries WHERE body_id = OLD.id; END;";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1165,6 +1215,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_32,
 	migration_33,
 	migration_34,
+	migration_35,
 	NULL,
 };
 

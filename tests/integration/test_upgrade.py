@@ -446,7 +446,17 @@ def serve_and_read(inst, tmp_path, got):
         assert code == 250
         with imap_session(server, address, PASSWORD) as m:
             raws = [raw for _, raw in fetch_folder(m, "INBOX")]
+            # The summary a SEARCH SUBJECT or FROM reads (body_summaries
+            # since migration 35) holds the message written before.
+            found = {(key, word): m.uid("SEARCH", key, f'"{word}"')[1][0]
+                     .split() for key, word in (("SUBJECT", "before the upgrade"),
+                                       ("FROM", "old.sender"),
+                                       ("SUBJECT", "after the upgrade"))}
         assert len(raws) == (2 if got.get("message") else 1), raws
+        want = [b"1"] if got.get("message") else []
+        assert found["SUBJECT", "before the upgrade"] == want, found
+        assert found["FROM", "old.sender"] == want, found
+        assert len(found["SUBJECT", "after the upgrade"]) == 1, found
         if got.get("message"):
             assert raws[0] == MESSAGE
         assert b"Subject: after the upgrade" in raws[-1]
