@@ -120,6 +120,11 @@ struct store_ops {
 	/* Ends use of the statement (a cached one is reset, not freed). */
 	void (*finish)(struct store_stmt *s);
 	/*
+	 * The engine's own count of the work its statements did on this
+	 * connection (store_work); NULL where the engine keeps none.
+	 */
+	uint64_t (*work)(void *conn);
+	/*
 	 * Moves log maintenance off this connection's commits (SQLite: no WAL
 	 * auto-checkpoint), for a server whose checkpointer does it instead.
 	 */
@@ -235,12 +240,23 @@ struct store_ops {
 	 * cap). text_find_body and text_find_text: ?1 folder id, ?2 and ?3
 	 * the first and last UID, ?4 the pattern; one column, the UIDs
 	 * ascending of the messages whose indexed body holds it (BODY: the
-	 * body's text; TEXT: the header's or the body's). text_put: body id,
+	 * body's text; TEXT: the header's or the body's), the index read
+	 * first. text_scan_body and text_scan_text: the same answer, with ?4
+	 * the word itself rather than the pattern, the folder's messages read
+	 * first and each one's indexed texts searched for it, so a word
+	 * common in other mailboxes costs nothing more.
+	 * text_count_body and text_count_text: ?1 the pattern, ?2 a limit;
+	 * one row, how many indexed bodies of the whole store hold it, at
+	 * most the limit, which bounds what is read. text_put: body id,
 	 * header text, body text.
 	 */
 	char *(*text_pattern)(const char *word, struct arena *a);
 	const char *text_find_body;
 	const char *text_find_text;
+	const char *text_scan_body;
+	const char *text_scan_text;
+	const char *text_count_body;
+	const char *text_count_text;
 	const char *text_put;
 	/*
 	 * Whether several processes, on one machine or many, may use the

@@ -1488,6 +1488,24 @@ pg_text_pattern(const char *word, struct arena *a)
 	" ON m.body_id = t.body_id WHERE m.folder_id = ?1"               \
 	" AND m.uid BETWEEN ?2 AND ?3 AND " where " ORDER BY m.uid"
 
+/*
+ * The folder first: its messages by (folder_id, uid), each body's texts
+ * by their key and searched for the word itself (?4 is the word here, not
+ * the LIKE pattern): strpos is the substring test, in "C" bytes. OFFSET 0
+ * keeps the lateral subquery apart, so the planner cannot turn it back
+ * into a scan of the trigram index for the whole store joined afterwards.
+ */
+#define PG_TEXT_SCAN(where)                                              \
+	"SELECT m.uid FROM messages m CROSS JOIN LATERAL (SELECT 1"      \
+	" FROM body_text t WHERE t.body_id = m.body_id AND " where       \
+	" OFFSET 0) hit WHERE m.folder_id = ?1"                          \
+	" AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid"
+
+/* The index's rows for the word, no more than the limit of them. */
+#define PG_TEXT_COUNT(where)                                             \
+	"SELECT count(*) FROM (SELECT 1 FROM body_text t WHERE " where   \
+	" LIMIT ?2) s"
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1532,6 +1550,12 @@ const struct store_ops store_pg_ops = {
 	.text_find_body = PG_TEXT_FIND("t.body LIKE ?4 ESCAPE '\\'"),
 	.text_find_text = PG_TEXT_FIND("(t.header LIKE ?4 ESCAPE '\\'"
 		" OR t.body LIKE ?4 ESCAPE '\\')"),
+	.text_scan_body = PG_TEXT_SCAN("strpos(t.body, ?4) > 0"),
+	.text_scan_text = PG_TEXT_SCAN("(strpos(t.header, ?4) > 0"
+		" OR strpos(t.body, ?4) > 0)"),
+	.text_count_body = PG_TEXT_COUNT("t.body LIKE ?1 ESCAPE '\\'"),
+	.text_count_text = PG_TEXT_COUNT("(t.header LIKE ?1 ESCAPE '\\'"
+		" OR t.body LIKE ?1 ESCAPE '\\')"),
 	.text_put = "INSERT INTO body_text (body_id, header, body)"
 		" VALUES (?, ?, ?)",
 	.shared = true,
