@@ -238,25 +238,23 @@ struct store_ops {
 	 * holds the folded word (three characters or more) as a substring".
 	 * text_pattern spells the word as text_find_* take it (NULL past a's
 	 * cap). text_find_body and text_find_text: ?1 folder id, ?2 and ?3
-	 * the first and last UID, ?4 the pattern; one column, the UIDs
-	 * ascending of the messages whose indexed body holds it (BODY: the
-	 * body's text; TEXT: the header's or the body's), the index read
-	 * first. text_scan_body and text_scan_text: the same answer, with ?4
-	 * the word itself rather than the pattern, the folder's messages read
-	 * first and each one's indexed texts searched for it, so a word
-	 * common in other mailboxes costs nothing more.
-	 * text_count_body and text_count_text: ?1 the pattern, ?2 a limit;
-	 * one row, how many indexed bodies of the whole store hold it, at
-	 * most the limit, which bounds what is read. text_put: body id,
-	 * header text, body text.
+	 * the first and last UID, ?4 the pattern, ?5 a limit; the index read
+	 * first, no more than ?5 of its rows, each read once. Two columns,
+	 * ordered: first (0, how many index rows hold it, the whole store's,
+	 * at most ?5), then (1, uid) for each message of the range whose
+	 * indexed body holds it (BODY: the body's text; TEXT: the header's or
+	 * the body's), UIDs ascending. text_scan_body and text_scan_text: ?1
+	 * to ?3 the same, ?4 the word itself rather than the pattern; one
+	 * column, the same UIDs, the folder's messages read first and each
+	 * one's indexed texts searched for the word, so a word common in
+	 * other mailboxes costs nothing more. text_put: body id, header
+	 * text, body text.
 	 */
 	char *(*text_pattern)(const char *word, struct arena *a);
 	const char *text_find_body;
 	const char *text_find_text;
 	const char *text_scan_body;
 	const char *text_scan_text;
-	const char *text_count_body;
-	const char *text_count_text;
 	const char *text_put;
 	/*
 	 * Whether several processes, on one machine or many, may use the

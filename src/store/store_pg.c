@@ -1484,9 +1484,12 @@ pg_text_pattern(const char *word, struct arena *a)
 }
 
 #define PG_TEXT_FIND(where)                                              \
-	"SELECT m.uid FROM body_text t JOIN messages m"                  \
-	" ON m.body_id = t.body_id WHERE m.folder_id = ?1"               \
-	" AND m.uid BETWEEN ?2 AND ?3 AND " where " ORDER BY m.uid"
+	"WITH hits AS MATERIALIZED (SELECT t.body_id AS id"              \
+	" FROM body_text t WHERE " where " LIMIT ?5)"                    \
+	" SELECT 0, count(*) FROM hits UNION ALL"                        \
+	" SELECT 1, m.uid FROM hits JOIN messages m"                     \
+	" ON m.body_id = hits.id WHERE m.folder_id = ?1"                 \
+	" AND m.uid BETWEEN ?2 AND ?3 ORDER BY 1, 2"
 
 /*
  * The folder first: its messages by (folder_id, uid), each body's texts
@@ -1500,11 +1503,6 @@ pg_text_pattern(const char *word, struct arena *a)
 	" FROM body_text t WHERE t.body_id = m.body_id AND " where       \
 	" OFFSET 0) hit WHERE m.folder_id = ?1"                          \
 	" AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid"
-
-/* The index's rows for the word, no more than the limit of them. */
-#define PG_TEXT_COUNT(where)                                             \
-	"SELECT count(*) FROM (SELECT 1 FROM body_text t WHERE " where   \
-	" LIMIT ?2) s"
 
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
@@ -1553,9 +1551,6 @@ const struct store_ops store_pg_ops = {
 	.text_scan_body = PG_TEXT_SCAN("strpos(t.body, ?4) > 0"),
 	.text_scan_text = PG_TEXT_SCAN("(strpos(t.header, ?4) > 0"
 		" OR strpos(t.body, ?4) > 0)"),
-	.text_count_body = PG_TEXT_COUNT("t.body LIKE ?1 ESCAPE '\\'"),
-	.text_count_text = PG_TEXT_COUNT("(t.header LIKE ?1 ESCAPE '\\'"
-		" OR t.body LIKE ?1 ESCAPE '\\')"),
 	.text_put = "INSERT INTO body_text (body_id, header, body)"
 		" VALUES (?, ?, ?)",
 	.shared = true,

@@ -879,9 +879,11 @@ sqlite_finish(struct store_stmt *s)
  * words are folded already (migration 33). A phrase of three characters
  * or more is an exact substring test: each run of three characters is
  * found at consecutive positions. The word is one quoted phrase, its '"'
- * doubled, so nothing in it is read as query syntax. CROSS JOIN keeps the
- * index outermost (each matching body's copies by messages_body); the '+'
- * keeps SQLite off the folder's UID index for that inner lookup.
+ * doubled, so nothing in it is read as query syntax. The index's rows
+ * for it, no more than ?5 of them, are read once (MATERIALIZED): counted,
+ * and joined to their copies by messages_body (CROSS JOIN keeps them
+ * outermost; the '+' keeps SQLite off the folder's UID index for that
+ * inner lookup).
  */
 static char *
 sqlite_text_pattern(const char *word, struct arena *a)
@@ -890,10 +892,12 @@ sqlite_text_pattern(const char *word, struct arena *a)
 }
 
 #define SQLITE_TEXT_FIND(column)                                          \
-	"SELECT m.uid FROM body_text CROSS JOIN messages m"               \
-	" ON m.body_id = body_text.rowid WHERE body_text MATCH " column  \
-	" AND +m.folder_id = ?1 AND +m.uid BETWEEN ?2 AND ?3"            \
-	" ORDER BY m.uid"
+	"WITH hits AS MATERIALIZED (SELECT rowid AS id FROM body_text"    \
+	" WHERE body_text MATCH " column " LIMIT ?5)"                     \
+	" SELECT 0, count(*) FROM hits UNION ALL"                         \
+	" SELECT 1, m.uid FROM hits CROSS JOIN messages m"                \
+	" ON m.body_id = hits.id WHERE +m.folder_id = ?1"                 \
+	" AND +m.uid BETWEEN ?2 AND ?3 ORDER BY 1, 2"
 
 /*
  * The folder first: its messages by (folder_id, uid), each body's texts
@@ -908,11 +912,6 @@ sqlite_text_pattern(const char *word, struct arena *a)
 	"SELECT m.uid FROM messages m CROSS JOIN body_text"               \
 	" ON body_text.rowid = m.body_id WHERE m.folder_id = ?1"          \
 	" AND m.uid BETWEEN ?2 AND ?3 AND " where " ORDER BY m.uid"
-
-/* The index's rows for the word, no more than the limit of them. */
-#define SQLITE_TEXT_COUNT(column)                                         \
-	"SELECT count(*) FROM (SELECT 1 FROM body_text"                   \
-	" WHERE body_text MATCH " column " LIMIT ?2)"
 
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
@@ -955,8 +954,6 @@ const struct store_ops store_sqlite_ops = {
 	.text_scan_body = SQLITE_TEXT_SCAN("instr(body_text.body, ?4) > 0"),
 	.text_scan_text = SQLITE_TEXT_SCAN("(instr(body_text.header, ?4) > 0"
 		" OR instr(body_text.body, ?4) > 0)"),
-	.text_count_body = SQLITE_TEXT_COUNT("('body : ' || ?1)"),
-	.text_count_text = SQLITE_TEXT_COUNT("?1"),
 	.text_put = "INSERT INTO body_text (rowid, header, body)"
 		" VALUES (?, ?, ?)",
 };

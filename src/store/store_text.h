@@ -59,11 +59,11 @@ int store_text_put(struct store *st, int64_t body_id, const char *hash,
 bool store_text_indexable(const char *folded_word);
 
 /*
- * What a store_text_find cost: index rows read (bodies of the whole store
- * holding the word, counted and, when few enough, read again with the
- * join) and the folder's messages checked one by one instead. Both are
- * bounded by the number of the folder's messages in the range, whatever
- * the store's size; tests read them.
+ * What a store_text_find cost: the index's rows read (bodies of the whole
+ * store holding the word, no more than eight per message of the range and
+ * one) and the range's messages checked one by one when there were more.
+ * Both are bounded by the number of the folder's messages in the range,
+ * whatever the store's size; tests read them.
  */
 struct store_text_cost {
 	int64_t index_rows;
