@@ -287,7 +287,7 @@ fill(struct fixture *f, int64_t folder_id, int count, const char *word)
 			.folder_ids = &folder_id, .folder_count = 1,
 			.sender = "a@x.example" };
 		int64_t uid;
-		bool done;
+		bool done = false;
 		if (store_deliver(st, &d, &uid, &err) < 0 ||
 		    store_text_put(st, body_id, bd.hash, "subject: fill", text,
 			    &done, &err) < 0)
