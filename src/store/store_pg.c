@@ -1479,10 +1479,11 @@ pg_bulk(void *c, bool on)
  * for the word are a CTE of their own, planned for all its rows and read
  * only as far as the LIMIT: a LIMIT in the same query would let the
  * planner read body_text whole in search of a rare word's few rows,
- * expecting to stop early. The GIN bitmap is still built whole: it costs
- * every body holding the word's runs of three characters (about 0.26 us
- * each, bench/RESULTS.md 2026-12-05), the heap rows read and the join
- * stop at the LIMIT.
+ * expecting to stop early; they are joined only when fewer than ?5 (a
+ * one-time filter), as SQLite's. The GIN bitmap is still built whole:
+ * it costs every body holding the word's runs of three characters (about
+ * 0.26 us each, bench/RESULTS.md 2026-12-05); the heap rows read and the
+ * join stop at the LIMIT.
  */
 static char *
 pg_text_pattern(const char *word, struct arena *a)
@@ -1496,8 +1497,8 @@ pg_text_pattern(const char *word, struct arena *a)
 	" hits AS MATERIALIZED (SELECT id FROM found LIMIT ?5)"          \
 	" SELECT 0, count(*) FROM hits UNION ALL"                        \
 	" SELECT 1, m.uid FROM hits JOIN messages m"                     \
-	" ON m.body_id = hits.id WHERE m.folder_id = ?1"                 \
-	" AND m.uid BETWEEN ?2 AND ?3 ORDER BY 1, 2"
+	" ON m.body_id = hits.id WHERE (SELECT count(*) FROM hits) < ?5" \
+	" AND m.folder_id = ?1 AND m.uid BETWEEN ?2 AND ?3 ORDER BY 1, 2"
 
 /*
  * The folder first: its messages by (folder_id, uid), each body's texts

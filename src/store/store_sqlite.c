@@ -881,7 +881,9 @@ sqlite_finish(struct store_stmt *s)
  * found at consecutive positions. The word is one quoted phrase, its '"'
  * doubled, so nothing in it is read as query syntax. The index's rows
  * for it, no more than ?5 of them, are read once (MATERIALIZED): counted,
- * and joined to their copies by messages_body (CROSS JOIN keeps them
+ * and, unless there are ?5 (the caller then reads the folder first, and
+ * the join would be wasted: the count is a constant, tested before the
+ * loop), joined to their copies by messages_body (CROSS JOIN keeps them
  * outermost; the '+' keeps SQLite off the folder's UID index for that
  * inner lookup).
  */
@@ -896,8 +898,9 @@ sqlite_text_pattern(const char *word, struct arena *a)
 	" WHERE body_text MATCH " column " LIMIT ?5)"                     \
 	" SELECT 0, count(*) FROM hits UNION ALL"                         \
 	" SELECT 1, m.uid FROM hits CROSS JOIN messages m"                \
-	" ON m.body_id = hits.id WHERE +m.folder_id = ?1"                 \
-	" AND +m.uid BETWEEN ?2 AND ?3 ORDER BY 1, 2"
+	" ON m.body_id = hits.id WHERE (SELECT count(*) FROM hits) < ?5"  \
+	" AND +m.folder_id = ?1 AND +m.uid BETWEEN ?2 AND ?3"             \
+	" ORDER BY 1, 2"
 
 /*
  * The folder first: its messages by (folder_id, uid), each body's texts
