@@ -255,6 +255,13 @@ struct store_ops {
 	const char *text_find_text;
 	const char *text_scan_body;
 	const char *text_scan_text;
+	/*
+	 * A range of at most this many messages is read folder first
+	 * without asking the index: where the index's cost for a common word
+	 * cannot be cut short (PostgreSQL's GIN bitmap is built whole before
+	 * a LIMIT applies), a small folder's own messages are the bound.
+	 */
+	int64_t text_scan_below;
 	const char *text_put;
 	/*
 	 * Whether several processes, on one machine or many, may use the

@@ -1560,6 +1560,9 @@ const struct store_ops store_pg_ops = {
 	.text_scan_body = PG_TEXT_SCAN("strpos(t.body, ?4) > 0"),
 	.text_scan_text = PG_TEXT_SCAN("(strpos(t.header, ?4) > 0"
 		" OR strpos(t.body, ?4) > 0)"),
+	/* ~12 ms at most (~10 us a message), against ~0.26 us per body of
+	 * the whole store holding the word in the GIN bitmap. */
+	.text_scan_below = 1000,
 	.text_put = "INSERT INTO body_text (body_id, header, body)"
 		" VALUES (?, ?, ?)",
 	.shared = true,

@@ -111,6 +111,49 @@ uid_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	*(int64_t *)out = store_col_int(st, s, 0);
 }
 
+/*
+ * The index first (store_text_find): its rows for the word, up to
+ * TEXT_INDEX_ROWS_PER_MESSAGE per message of the range, counted and, when
+ * no more, joined to the range's messages: their UIDs. More: only
+ * cost->folder_first set, for the caller to read the folder first.
+ */
+static int
+index_first(struct store *st, int64_t folder_id, int64_t first_uid,
+	int64_t last_uid, const char *pattern, bool body_only,
+	int64_t messages, struct arena *a, int64_t **uids_r, size_t *count_r,
+	struct store_text_cost *cost, struct error *err)
+{
+	int64_t budget = messages > TEXT_INDEX_BUDGET_MAX /
+			TEXT_INDEX_ROWS_PER_MESSAGE ?
+		TEXT_INDEX_BUDGET_MAX : messages * TEXT_INDEX_ROWS_PER_MESSAGE;
+	struct store_stmt *s = store_query(st, err, body_only ?
+		st->ops->text_find_body : st->ops->text_find_text, "iiiti",
+		folder_id, first_uid, last_uid, pattern, budget + 1);
+	if (s == NULL)
+		return -1;
+	/* First the count, then the UIDs (the statement's order). */
+	size_t capacity = 0;
+	int rc;
+	while ((rc = store_step(st, s, err)) == 1) {
+		if (store_col_int(st, s, 0) == 0) {
+			cost->index_rows = store_col_int(st, s, 1);
+			if (cost->index_rows > budget)
+				break;
+			continue;
+		}
+		int64_t *uid = arena_array_push(a, (void **)uids_r, count_r,
+			&capacity, sizeof(*uid));
+		if (uid == NULL) {
+			rc = error_set(err, ERROR_LIMIT, "the search's answer"
+				" outgrew its memory arena");
+			break;
+		}
+		*uid = store_col_int(st, s, 1);
+	}
+	cost->folder_first = cost->index_rows > budget;
+	return store_rows_done(st, s, rc < 0 ? -1 : 0, err);
+}
+
 int
 store_text_find(struct store *st, int64_t folder_id, int64_t first_uid,
 	int64_t last_uid, const char *folded_word, bool body_only,
@@ -151,41 +194,19 @@ store_text_find(struct store *st, int64_t folder_id, int64_t first_uid,
 		return -1;
 	if (messages == 0)
 		return 0;
-	int64_t budget = messages > TEXT_INDEX_BUDGET_MAX /
-			TEXT_INDEX_ROWS_PER_MESSAGE ?
-		TEXT_INDEX_BUDGET_MAX : messages * TEXT_INDEX_ROWS_PER_MESSAGE;
-	s = store_query(st, err, body_only ? st->ops->text_find_body :
-		st->ops->text_find_text, "iiiti", folder_id, first_uid,
-		last_uid, pattern, budget + 1);
-	if (s == NULL)
-		return -1;
-	/* First the count, then the UIDs (the statement's order). */
-	size_t capacity = 0;
-	while ((rc = store_step(st, s, err)) == 1) {
-		if (store_col_int(st, s, 0) == 0) {
-			cost.index_rows = store_col_int(st, s, 1);
-			if (cost.index_rows > budget)
-				break;
-			continue;
-		}
-		int64_t *uid = arena_array_push(a, (void **)uids_r, count_r,
-			&capacity, sizeof(*uid));
-		if (uid == NULL) {
-			rc = error_set(err, ERROR_LIMIT, "the search's answer"
-				" outgrew its memory arena");
-			break;
-		}
-		*uid = store_col_int(st, s, 1);
+	if (messages > st->ops->text_scan_below) {
+		if (index_first(st, folder_id, first_uid, last_uid, pattern,
+			    body_only, messages, a, uids_r, count_r, &cost,
+			    err) < 0)
+			return -1;
+		if (cost_r != NULL)
+			*cost_r = cost;
+		if (!cost.folder_first)
+			return 0;
+		*uids_r = NULL;
+		*count_r = 0;
 	}
-	if (store_rows_done(st, s, rc < 0 ? -1 : 0, err) < 0)
-		return -1;
-	cost.folder_first = cost.index_rows > budget;
-	if (cost_r != NULL)
-		*cost_r = cost;
-	if (!cost.folder_first)
-		return 0;
-	*uids_r = NULL;
-	*count_r = 0;
+	cost.folder_first = true;
 	cost.folder_rows = messages;
 	if (cost_r != NULL)
 		*cost_r = cost;
