@@ -883,9 +883,10 @@ sqlite_finish(struct store_stmt *s)
  * for it, no more than ?5 of them, are read once (MATERIALIZED): counted,
  * and, unless there are ?5 (the caller then reads the folder first, and
  * the join would be wasted: the count is a constant, tested before the
- * loop), joined to their copies by messages_body (CROSS JOIN keeps them
- * outermost; the '+' keeps SQLite off the folder's UID index for that
- * inner lookup).
+ * loop), each looked up in messages_body (the '+' keeps SQLite off the
+ * folder's UID index). IN, not a join: joined, SQLite may build a Bloom
+ * filter of messages first, a read of every message of the store (6-10
+ * ms for 250,000 messages, seen in the bench).
  */
 static char *
 sqlite_text_pattern(const char *word, struct arena *a)
@@ -897,8 +898,9 @@ sqlite_text_pattern(const char *word, struct arena *a)
 	"WITH hits AS MATERIALIZED (SELECT rowid AS id FROM body_text"    \
 	" WHERE body_text MATCH " column " LIMIT ?5)"                     \
 	" SELECT 0, count(*) FROM hits UNION ALL"                         \
-	" SELECT 1, m.uid FROM hits CROSS JOIN messages m"                \
-	" ON m.body_id = hits.id WHERE (SELECT count(*) FROM hits) < ?5"  \
+	" SELECT 1, m.uid FROM messages m"                                \
+	" WHERE m.body_id IN (SELECT id FROM hits)"                       \
+	" AND (SELECT count(*) FROM hits) < ?5"                           \
 	" AND +m.folder_id = ?1 AND +m.uid BETWEEN ?2 AND ?3"             \
 	" ORDER BY 1, 2"
 
