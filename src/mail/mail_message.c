@@ -152,7 +152,7 @@ mail_folder_text_search(const struct mail_user *u,
 		    a, &r->pending, &r->pending_count, err) < 0 ||
 	    store_text_find(u->ctx->store, f->id, first_uid, last_uid,
 		    folded_word, body_only, a, &r->found, &r->found_count,
-		    err) < 0)
+		    NULL, err) < 0)
 		return -1;
 	return 1;
 }

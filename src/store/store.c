@@ -447,6 +447,12 @@ store_statement_count(const struct store *st)
 	return st->statements;
 }
 
+uint64_t
+store_work(const struct store *st)
+{
+	return st->ops->work != NULL ? st->ops->work(st->conn) : 0;
+}
+
 static struct store_stmt *
 store_vquery(struct store *st, struct error *err, const char *sql,
 	const char *types, va_list ap)

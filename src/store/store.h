@@ -109,6 +109,16 @@ void store_reads_end(struct store *st);
  */
 uint64_t store_statement_count(const struct store *st);
 
+/*
+ * The work the engine did for this connection's statements since it
+ * opened, as the engine counts it (SQLite: virtual machine steps, rows
+ * visited by every loop, each index row included), or 0 where it counts
+ * none (PostgreSQL). Read twice around an operation, it shows what the
+ * operation read however fast the machine: tests use it to show a
+ * search reads no more than its folder whatever the store holds.
+ */
+uint64_t store_work(const struct store *st);
+
 /* The name a kind is stored under ("person", "mailbox", ...). */
 const char *store_kind_name(enum store_kind kind);
 

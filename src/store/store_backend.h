@@ -128,6 +128,11 @@ struct store_ops {
 	/* Ends use of the statement (a cached one is reset, not freed). */
 	void (*finish)(struct store_stmt *s);
 	/*
+	 * The engine's own count of the work its statements did on this
+	 * connection (store_work); NULL where the engine keeps none.
+	 */
+	uint64_t (*work)(void *conn);
+	/*
 	 * Moves log maintenance off this connection's commits (SQLite: no WAL
 	 * auto-checkpoint), for a server whose checkpointer does it instead.
 	 */
@@ -241,14 +246,30 @@ struct store_ops {
 	 * holds the folded word (three characters or more) as a substring".
 	 * text_pattern spells the word as text_find_* take it (NULL past a's
 	 * cap). text_find_body and text_find_text: ?1 folder id, ?2 and ?3
-	 * the first and last UID, ?4 the pattern; one column, the UIDs
-	 * ascending of the messages whose indexed body holds it (BODY: the
-	 * body's text; TEXT: the header's or the body's). text_put: body id,
-	 * header text, body text.
+	 * the first and last UID, ?4 the pattern, ?5 a limit; the index read
+	 * first, no more than ?5 of its rows, each read once. Two columns,
+	 * ordered: first (0, how many index rows hold it, the whole store's,
+	 * at most ?5), then (1, uid) for each message of the range whose
+	 * indexed body holds it (BODY: the body's text; TEXT: the header's or
+	 * the body's), UIDs ascending. text_scan_body and text_scan_text: ?1
+	 * to ?3 the same, ?4 the word itself rather than the pattern; one
+	 * column, the same UIDs, the folder's messages read first and each
+	 * one's indexed texts searched for the word, so a word common in
+	 * other mailboxes costs nothing more. text_put: body id, header
+	 * text, body text.
 	 */
 	char *(*text_pattern)(const char *word, struct arena *a);
 	const char *text_find_body;
 	const char *text_find_text;
+	const char *text_scan_body;
+	const char *text_scan_text;
+	/*
+	 * A range of at most this many messages is read folder first
+	 * without asking the index: where the index's cost for a common word
+	 * cannot be cut short (PostgreSQL's GIN bitmap is built whole before
+	 * a LIMIT applies), a small folder's own messages are the bound.
+	 */
+	int64_t text_scan_below;
 	const char *text_put;
 	/*
 	 * Whether several processes, on one machine or many, may use the

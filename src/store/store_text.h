@@ -59,15 +59,32 @@ int store_text_put(struct store *st, int64_t body_id, const char *hash,
 bool store_text_indexable(const char *folded_word);
 
 /*
+ * What a store_text_find cost: the index's rows read (bodies of the whole
+ * store holding the word, no more than eight per message of the range and
+ * one) and the range's messages checked one by one when there were more.
+ * Both are bounded by the number of the folder's messages in the range,
+ * whatever the store's size; tests read them.
+ */
+struct store_text_cost {
+	int64_t index_rows;
+	int64_t folder_rows;
+	bool folder_first;	/* the folder's messages were checked */
+};
+
+/*
  * The UIDs of folder_id in first_uid..last_uid whose body is indexed and
  * whose folded text holds folded_word (indexable) as a substring: the
  * body's text alone (body_only: SEARCH BODY) or its header's or its
- * body's (TEXT). Ascending, in arena a; ERROR_LIMIT past its cap.
+ * body's (TEXT). Ascending, in arena a; ERROR_LIMIT past its cap. The
+ * index is the whole store's: a word held by more bodies than a few per
+ * message of the range is looked for in the range's messages one by one
+ * rather than in the index, so a common word costs what the folder costs.
+ * cost_r (may be NULL): what was read.
  */
 int store_text_find(struct store *st, int64_t folder_id, int64_t first_uid,
 	int64_t last_uid, const char *folded_word, bool body_only,
 	struct arena *a, int64_t **uids_r, size_t *count_r,
-	struct error *err);
+	struct store_text_cost *cost_r, struct error *err);
 
 /*
  * The UIDs of folder_id in first_uid..last_uid whose body is still

@@ -191,8 +191,29 @@ def serve(inst, tmp_path, name, extra=()):
     return s
 
 
+# Bodies of another mailbox holding every query: more than four per
+# message of the searched folder (120 then), so that a search checks the
+# folder's messages rather than the index's rows; fewer than four per
+# message once it holds 180, so that the index is asked first again.
+FILLERS = 500
+
+
+def fill_others(inst, server, address, count):
+    """count distinct messages in address's INBOX, each holding every
+    query and every word, one a line."""
+    text = "\r\n".join(QUERIES + VOCAB)
+    m = connect(server, inst, address)
+    for i in range(count):
+        append(m, "INBOX", (f"Subject: filler {i}\r\nMIME-Version: 1.0\r\n"
+                            "Content-Type: text/plain; charset=utf-8\r\n"
+                            "Content-Transfer-Encoding: 8bit\r\n"
+                            f"\r\n{text}\r\n").encode())
+    m.logout()
+
+
 def test_indexed_answers_are_the_scans(setup, tmp_path):
     inst, store, ann = setup
+    bob = person(inst, "X26001", "Bob", "Two")
     rng = random.Random(20261204)
     server = serve(inst, tmp_path, "serve")
     try:
@@ -205,6 +226,15 @@ def test_indexed_answers_are_the_scans(setup, tmp_path):
         assert any(scan[("BODY", q)] != scan[("TEXT", q)] for q in QUERIES)
         inst.run("jobs", "run")
         assert store.pending() == 0 and len(store.indexed()) >= 100
+        assert answers(m) == scan
+        # Every word in more bodies of another mailbox than four per
+        # message of the folder: the folder's messages are checked one by
+        # one instead of the index's rows read (store_text.c), with the
+        # same answers.
+        fill_others(inst, server, bob, FILLERS)
+        assert store.pending() == FILLERS
+        inst.run("jobs", "run")
+        assert store.pending() == 0
         assert answers(m) == scan
         # The index answers: a body taken out of it (and not put back on
         # the pending list) is no longer found by a word of three or more

@@ -23,6 +23,7 @@
 #include "store/store_mail.h"
 #include "store/store_mailbox.h"
 #include "store/store_org.h"
+#include "store/store_types.h"
 #include "store/store_text.h"
 #include "unit_instance.h"
 
@@ -110,7 +111,7 @@ find(struct fixture *f, const char *word, bool body_only)
 	int64_t *uids;
 	size_t n;
 	if (store_text_find(f->u.st, f->folder_id, 1, 1000, word, body_only,
-		    f->u.arena, &uids, &n, &err) < 0)
+		    f->u.arena, &uids, &n, NULL, &err) < 0)
 		fail_msg("find %s: %s", word, err.msg);
 	char *out = arena_alloc(f->u.arena, 16 * n + 1);
 	out[0] = '\0';
@@ -253,6 +254,171 @@ test_forgotten_body_leaves_no_rows(void **state)
 	assert_string_equal(find(f, "findable", true), want);
 }
 
+/*
+ * count bodies in folder_id, each indexed with body text "w<i> " plus
+ * word, in one transaction.
+ */
+static void
+fill(struct fixture *f, int64_t folder_id, int count, const char *word)
+{
+	static int serial;
+	struct error err;
+	struct store *st = f->u.st;
+	assert_int_equal(store_begin(st, &err), 0);
+	for (int i = 0; i < count; i++) {
+		char data[96], text[96];
+		snprintf(data, sizeof(data), "Subject: fill %d\r\n\r\n%d\r\n",
+			serial, serial);
+		snprintf(text, sizeof(text), "w%d %s", serial, word);
+		serial++;
+		struct body bd;
+		unsigned char digest[crypto_hash_sha256_BYTES];
+		crypto_hash_sha256(digest, (const unsigned char *)data,
+			strlen(data));
+		sodium_bin2hex(bd.hash, sizeof(bd.hash), digest,
+			sizeof(digest));
+		bd.b = (struct store_body){ bd.hash, data, strlen(data), 100,
+			&meta };
+		int64_t body_id = store_body_put(st, &bd.b, &err);
+		if (body_id < 0)
+			fail_msg("put: %s", err.msg);
+		struct store_delivery d = { .body_id = body_id,
+			.size = (int64_t)bd.b.size, .internal_date = 100,
+			.folder_ids = &folder_id, .folder_count = 1,
+			.sender = "a@x.example" };
+		int64_t uid;
+		bool done = false;
+		if (store_deliver(st, &d, &uid, &err) < 0 ||
+		    store_text_put(st, body_id, bd.hash, "subject: fill", text,
+			    &done, &err) < 0)
+			fail_msg("fill: %s", err.msg);
+		assert_true(done);
+	}
+	assert_int_equal(store_commit(st, &err), 0);
+}
+
+/* Another mailbox's INBOX. */
+static int64_t
+other_folder(struct fixture *f)
+{
+	struct error err;
+	struct store_org o = { .ods = "TEXT2", .name = "TEXT2", .type = "",
+		.postal_address = "", .description = "", .website = "",
+		.helpdesk_phone = "", .helpdesk_email = "",
+		.default_quota_mb = 100, .created_at = 1, .updated_at = 1 };
+	struct store_mailbox m = { .kind = STORE_MAILBOX_SHARED,
+		.address = "other@example.org", .display_name = "Other",
+		.quota_mb = 10000, .status = STORE_MAILBOX_ACTIVE,
+		.created_at = 1, .updated_at = 1 };
+	struct store_folder folder = { .name = "INBOX",
+		.special_use = "inbox", .uidvalidity = 1795000001,
+		.uidnext = 1, .subscribed = true, .created_at = 1 };
+	if (store_org_insert(f->u.st, &o, &err) < 0)
+		fail_msg("org: %s", err.msg);
+	m.org_id = o.id;
+	if (store_mailbox_insert(f->u.st, &m, &err) < 0)
+		fail_msg("mailbox: %s", err.msg);
+	folder.mailbox_id = m.id;
+	if (store_folder_create(f->u.st, &folder, &err) < 0)
+		fail_msg("folder: %s", err.msg);
+	return folder.id;
+}
+
+/*
+ * The UIDs found for word in f's folder, as "1 2 3", with what the search
+ * cost: the store's own count of its work (SQLite's VM steps: every row
+ * a loop visits, index rows included) and the text index's.
+ */
+static const char *
+find_cost(struct fixture *f, const char *word, bool body_only,
+	uint64_t *work_r, struct store_text_cost *cost_r)
+{
+	struct error err;
+	int64_t *uids;
+	size_t n;
+	uint64_t before = store_work(f->u.st);
+	if (store_text_find(f->u.st, f->folder_id, 1, 100000, word,
+		    body_only, f->u.arena, &uids, &n, cost_r, &err) < 0)
+		fail_msg("find %s: %s", word, err.msg);
+	*work_r = store_work(f->u.st) - before;
+	char *out = arena_alloc(f->u.arena, 16 * n + 1);
+	out[0] = '\0';
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + strlen(out), 16, "%s%lld", i > 0 ? " " : "",
+			(long long)uids[i]);
+	return out;
+}
+
+/*
+ * The index is the whole store's, but a search costs what its folder
+ * costs: a word in a thousand other mailboxes' bodies is looked for in
+ * the folder's six messages, not in the thousand, and a thousand more
+ * change nothing of the work (today's order, the index first, read each
+ * of them and so twice the work). A word in few bodies is still asked of
+ * the index first. The answers are the same either way.
+ */
+static void
+test_common_word_costs_the_folder(void **state)
+{
+	struct fixture *f = *state;
+	int64_t others = other_folder(f);
+	fill(f, f->folder_id, 2, "the patient");
+	fill(f, f->folder_id, 3, "no one");
+	fill(f, f->folder_id, 1, "a scarce word");
+	fill(f, others, 1000, "the patient");
+	fill(f, others, 1, "a scarce word");
+	bool sqlite = strcmp(f->u.backend, "sqlite") == 0;
+	uint64_t work[2];
+	struct store_text_cost cost;
+	for (int round = 0; round < 2; round++) {
+		assert_string_equal(find_cost(f, "patient", true, &work[round],
+					    &cost), "1 2");
+		assert_true(cost.folder_first);
+		assert_int_equal(cost.folder_rows, 6);
+		assert_true(cost.index_rows <= 8 * 6 + 1);
+		if (sqlite)
+			/* ~1,100 steps; the index first took 18,000. */
+			assert_true(work[round] < 3000);
+		uint64_t w;
+		assert_string_equal(find_cost(f, "the patient", false, &w,
+					    &cost), "1 2");
+		assert_true(cost.folder_first);
+		assert_string_equal(find_cost(f, "fill", false, &w, &cost),
+			"1 2 3 4 5 6");
+		assert_true(cost.folder_first);
+		/* In every header, in no body. */
+		assert_string_equal(find_cost(f, "fill", true, &w, &cost), "");
+		assert_int_equal(cost.folder_first, !sqlite);
+		if (round == 0)
+			fill(f, others, 1000, "the patient");
+	}
+	if (sqlite)
+		assert_int_equal(work[1], work[0]);
+	/*
+	 * A word in few bodies: SQLite asks the index first; PostgreSQL
+	 * reads a folder of up to 1,000 messages first outright (its GIN
+	 * bitmap cannot be cut short), and asks the index for a larger one.
+	 */
+	uint64_t w;
+	assert_string_equal(find_cost(f, "scarce", true, &w, &cost), "6");
+	assert_int_equal(cost.folder_first, !sqlite);
+	assert_int_equal(cost.index_rows, sqlite ? 2 : 0);
+	assert_int_equal(cost.folder_rows, sqlite ? 0 : 6);
+	assert_string_equal(find_cost(f, "nowhere", false, &w, &cost), "");
+	assert_int_equal(cost.folder_first, !sqlite);
+	assert_int_equal(cost.index_rows, 0);
+	fill(f, f->folder_id, 1000, "more");
+	assert_string_equal(find_cost(f, "scarce", true, &w, &cost), "6");
+	assert_false(cost.folder_first);
+	assert_int_equal(cost.index_rows, 2);
+	/* 2,002 bodies, fewer than eight per message of 1,006. */
+	assert_string_equal(find_cost(f, "patient", true, &w, &cost), "1 2");
+	assert_false(cost.folder_first);
+	assert_int_equal(cost.index_rows, 2002);
+	assert_string_equal(find_cost(f, "nowhere", false, &w, &cost), "");
+	assert_false(cost.folder_first);
+}
+
 int
 main(void)
 {
@@ -264,6 +430,8 @@ main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_forgotten_body_leaves_no_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_common_word_costs_the_folder, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
