@@ -237,8 +237,15 @@ mail_view_decode(const unsigned char *data, size_t size,
 		v.lists[v.list_count] = list;
 		pos += len;
 	}
-	size_t cap = 0;
-	reserve(&v, &cap, count > 0 ? count : 1);
+	/*
+	 * Most messages have no keyword list: list_of is zeroed memory a
+	 * large calloc leaves untouched (fresh pages), written only where a
+	 * message has one, so a cold SELECT faults in no page for it.
+	 */
+	size_t n = count > 0 ? count : 1;
+	v.uids = xmalloc(n * sizeof(*v.uids));
+	v.flags = xmalloc(n * sizeof(*v.flags));
+	v.list_of = xcalloc(n, sizeof(*v.list_of));
 	uint64_t uid = 0;
 	for (; v.count < count; v.count++) {
 		uint32_t step, number = 0;
@@ -256,7 +263,8 @@ mail_view_decode(const unsigned char *data, size_t size,
 			goto bad;
 		v.uids[v.count] = (uint32_t)uid;
 		v.flags[v.count] = (uint8_t)(f & VIEW_FLAG_BITS);
-		v.list_of[v.count] = number;
+		if (number != 0)
+			v.list_of[v.count] = number;
 	}
 	if (pos != size)
 		goto bad;
@@ -410,7 +418,10 @@ mail_folder_view_read(const struct mail_user *u, const struct mail_folder *f,
 		/* Decoding makes a new struct: the counter read first goes back. */
 		if (mail_view_decode(sv.data, sv.size, &v) == 0) {
 			v.changes = changes;
-			apply_changes(&v, sv.changed, sv.changed_count);
+			/* Merging copies every array: not for no change. */
+			if (sv.changed_count > 0)
+				apply_changes(&v, sv.changed,
+					sv.changed_count);
 			v.source = MAIL_FOLDER_VIEW_STORED;
 			v.changed = sv.changed_count;
 			from_stored = true;
