@@ -759,6 +759,52 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 	return 0;
 }
 
+/*
+ * As sync_walk, from the notes of what changed since the view was last
+ * synced (a large folder's stored view keeps them: mail_view.c) rather
+ * than every message: a poll after one change reads that one. 2 when the
+ * notes do not cover every change since (sync_walk then).
+ */
+static int
+sync_notes(struct imap_session *s, struct sync_found *f)
+{
+	struct imap_view *v = &s->view;
+	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
+	struct store_view_change *changes;
+	size_t count;
+	bool covered;
+	struct error err;
+	arena_reset(s->msg);
+	if (mail_folder_changes_since(&s->user, &v->folder, v->db_changes,
+		    s->msg, &changes, &count, &covered, &err) < 0 ||
+		!covered) {
+		arena_reset(s->msg);
+		return 2;
+	}
+	int rc = 0;
+	for (size_t k = 0; k < count && rc == 0; k++) {
+		const struct store_view_change *c = &changes[k];
+		const struct store_message_flag_row row = { c->uid, c->flags,
+			c->keywords };
+		size_t seq = imap_view_seq(v, c->uid);
+		if (seq != 0 && !c->present) {
+			found_gone(f, seq);
+		} else if (seq != 0) {
+			size_t i = seq - 1;
+			bool changed = (v->flags[i] & STORED_FLAGS) !=
+					(c->flags & STORED_FLAGS) ||
+				v->keywords[i] != imap_keywords_hash(c->keywords);
+			if (changed && tell_flags(s, i, &row) < 0)
+				rc = -1;
+		} else if (c->present && c->uid > (int64_t)last) {
+			learn_keywords(v, c->keywords, &f->new_keywords);
+			found_fresh(v, f, &row);
+		}
+	}
+	arena_reset(s->msg);
+	return rc;
+}
+
 int
 imap_view_sync(struct imap_session *s, bool force)
 {
@@ -787,7 +833,13 @@ imap_view_sync(struct imap_session *s, bool force)
 		return 0;
 	}
 	struct sync_found f = { 0 };
-	int rc = sync_walk(s, &f);
+	/*
+	 * Expunges held back (stale) were noted before db_changes: only
+	 * the walk finds them again.
+	 */
+	int rc = changes >= 0 && !v->stale ? sync_notes(s, &f) : 2;
+	if (rc == 2)
+		rc = sync_walk(s, &f);
 	if (rc != 0) {
 		free(f.gone);
 		free(f.fresh);

@@ -768,12 +768,18 @@ def test_stored_view_follows_every_change(start_server, instance, ann):
 
 
 def test_kept_view_shared_then_copied_before_a_change(server, instance, ann):
+    shared_view_walk(server, instance, ann)
+
+
+def shared_view_walk(server, instance, ann):
     """Sessions that SELECT a large folder whose kept view is current share
     it read only (imap_view.c); the first change one of them makes to its
     own view (flags told, an expunge, new messages, \\Recent) is made to a
     copy. Were it made to the shared arrays, the others would believe they
     had been told already: their NOOP would then report no FETCH for the
-    flag and no EXPUNGE, and their sequence numbers would slip."""
+    flag and no EXPUNGE, and their sequence numbers would slip. The NOOPs
+    here read what changed from the stored view's notes (a large folder's
+    poll after a change), so a note missed or misread fails them too."""
     def noop(m):
         """What one NOOP told (imaplib keeps untagged replies until read)."""
         m.untagged_responses.clear()
