@@ -79,7 +79,7 @@ struct imap_view {
 	bool read_only;		   /* EXAMINE */
 	uint32_t *uids;		   /* heap; by sequence number - 1 */
 	uint8_t *flags;		   /* heap; enum imap_flag bits, as told */
-	uint64_t *keywords;	   /* heap; imap_keywords_hash, as told */
+	uint64_t *keywords;	   /* heap; imap_keywords_hash; NULL: all 0 */
 	size_t count, capacity;
 	/*
 	 * Set while the three arrays above are a kept view's, shared with

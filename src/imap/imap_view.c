@@ -95,6 +95,22 @@ keywords_of(const struct imap_view *v, uint64_t h)
 
 static void view_own(struct imap_view *v);
 
+/* A message's keyword hash; a view without the array has none. */
+static uint64_t
+kw_at(const struct imap_view *v, size_t i)
+{
+	return v->keywords != NULL ? v->keywords[i] : 0;
+}
+
+/* The keyword array, made (zeroed, capacity long) for a first keyword. */
+static void
+keywords_ensure(struct imap_view *v)
+{
+	if (v->keywords == NULL)
+		v->keywords = xcalloc(v->capacity > 0 ? v->capacity : 1,
+			sizeof(*v->keywords));
+}
+
 static int
 view_append(struct imap_view *v, uint32_t uid, unsigned flags, uint64_t kw)
 {
@@ -105,12 +121,17 @@ view_append(struct imap_view *v, uint32_t uid, unsigned flags, uint64_t kw)
 		size_t cap = v->capacity > 0 ? v->capacity * 2 : 256;
 		v->uids = xrealloc(v->uids, cap * sizeof(*v->uids));
 		v->flags = xrealloc(v->flags, cap * sizeof(*v->flags));
-		v->keywords = xrealloc(v->keywords, cap * sizeof(*v->keywords));
+		if (v->keywords != NULL)
+			v->keywords = xrealloc(v->keywords,
+				cap * sizeof(*v->keywords));
 		v->capacity = cap;
 	}
 	v->uids[v->count] = uid;
 	v->flags[v->count] = (uint8_t)flags;
-	v->keywords[v->count] = kw;
+	if (kw != 0 || v->keywords != NULL) {
+		keywords_ensure(v);
+		v->keywords[v->count] = kw;
+	}
 	v->count++;
 	return 0;
 }
@@ -197,7 +218,11 @@ imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
 	view_own(v);
 	v->flags[seq - 1] = (uint8_t)((flags & STORED_FLAGS) |
 		(v->flags[seq - 1] & IMAP_FLAG_RECENT));
-	v->keywords[seq - 1] = note_keywords(v, keywords);
+	uint64_t h = note_keywords(v, keywords);
+	if (h != 0 || v->keywords != NULL) {
+		keywords_ensure(v);
+		v->keywords[seq - 1] = h;
+	}
 }
 
 size_t
@@ -361,10 +386,13 @@ view_own(struct imap_view *v)
 	size_t count = v->count;
 	uint32_t *uids = xmalloc(n * sizeof(*uids));
 	uint8_t *flags = xmalloc(n * sizeof(*flags));
-	uint64_t *keywords = xmalloc(n * sizeof(*keywords));
+	uint64_t *keywords = NULL;
 	memcpy(uids, v->uids, count * sizeof(*uids));
 	memcpy(flags, v->flags, count * sizeof(*flags));
-	memcpy(keywords, v->keywords, count * sizeof(*keywords));
+	if (v->keywords != NULL) {
+		keywords = xmalloc(n * sizeof(*keywords));
+		memcpy(keywords, v->keywords, count * sizeof(*keywords));
+	}
 	view_unshare(v);
 	v->uids = uids;
 	v->flags = flags;
@@ -482,10 +510,10 @@ take_view(struct imap_view *v, struct mail_folder_view *mv)
 	v->count = v->capacity = mv->count;
 	mv->uids = NULL;
 	mv->flags = NULL;
-	/* Zeroed and left untouched when no message has a keyword. */
-	v->keywords = xcalloc(mv->count > 0 ? mv->count : 1,
-		sizeof(*v->keywords));
+	/* None when no message has a keyword list (the usual folder). */
+	v->keywords = NULL;
 	if (mv->list_count > 0) {
+		keywords_ensure(v);
 		for (size_t i = 0; i < mv->count; i++)
 			v->keywords[i] = hashes[mv->list_of[i]];
 	}
@@ -594,7 +622,8 @@ remove_seqs(struct imap_session *s, size_t *seqs, size_t count)
 			continue;
 		v->uids[kept] = v->uids[i];
 		v->flags[kept] = v->flags[i];
-		v->keywords[kept] = v->keywords[i];
+		if (v->keywords != NULL)
+			v->keywords[kept] = v->keywords[i];
 		kept++;
 	}
 	v->count = kept;
@@ -739,7 +768,7 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 			if (i < v->count && (int64_t)v->uids[i] == row->uid) {
 				bool changed = (v->flags[i] & STORED_FLAGS) !=
 						(row->flags & STORED_FLAGS) ||
-					v->keywords[i] !=
+					kw_at(v, i) !=
 						imap_keywords_hash(row->keywords);
 				if (changed && tell_flags(s, i, row) < 0)
 					return -1;
@@ -793,7 +822,7 @@ sync_notes(struct imap_session *s, struct sync_found *f)
 			size_t i = seq - 1;
 			bool changed = (v->flags[i] & STORED_FLAGS) !=
 					(c->flags & STORED_FLAGS) ||
-				v->keywords[i] != imap_keywords_hash(c->keywords);
+				kw_at(v, i) != imap_keywords_hash(c->keywords);
 			if (changed && tell_flags(s, i, &row) < 0)
 				rc = -1;
 		} else if (c->present && c->uid > (int64_t)last) {
@@ -968,7 +997,7 @@ imap_view_fetch_flags(struct imap_session *s, unsigned items,
 	for (size_t r = 0; r < count; r++) {
 		size_t end = lower_bound(v, ranges[r].hi + 1);
 		for (size_t i = lower_bound(v, ranges[r].lo); i < end; i++) {
-			if (keywords_of(v, v->keywords[i]) == NULL)
+			if (keywords_of(v, kw_at(v, i)) == NULL)
 				return 1; /* not noted: read the store */
 		}
 	}
@@ -981,7 +1010,7 @@ imap_view_fetch_flags(struct imap_session *s, unsigned items,
 		size_t i = lower_bound(v, ranges[r].lo);
 		size_t end = lower_bound(v, ranges[r].hi + 1);
 		for (; i < end; i++) {
-			const char *kw = keywords_of(v, v->keywords[i]);
+			const char *kw = keywords_of(v, kw_at(v, i));
 			if (str_appendf(&out, "* %zu FETCH (", i + 1) < 0 ||
 				(uid && str_appendf(&out, "UID %lu",
 						(unsigned long)v->uids[i]) <
