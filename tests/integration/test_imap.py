@@ -809,6 +809,16 @@ def shared_view_walk(server, instance, ann):
     truth[7] = truth[7] | {b"\\Flagged"}
     for m in (a, b, c, e):
         assert flags_by_uid(m) == truth
+    # A first keyword in the folder: each view makes its keyword array
+    # then (a view of a folder without keywords has none).
+    typ, data = c.uid("STORE", "8", "+FLAGS", "($Work)")
+    assert typ == "OK" and b"$Work" in data[0], data
+    for m in (a, b, e):
+        fetched = noop(m).get("FETCH") or []
+        assert any(b"UID 8 " in x and b"$Work" in x for x in fetched), fetched
+    truth[8] = truth[8] | {b"$Work"}
+    for m in (a, b, c, e):
+        assert flags_by_uid(m) == truth
     # b expunges UID 5 (sequence 5): every other session is told once.
     b.uid("STORE", "5", "+FLAGS.SILENT", r"(\Deleted)")
     typ, data = b.expunge()
