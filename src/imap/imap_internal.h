@@ -79,8 +79,14 @@ struct imap_view {
 	bool read_only;		   /* EXAMINE */
 	uint32_t *uids;		   /* heap; by sequence number - 1 */
 	uint8_t *flags;		   /* heap; enum imap_flag bits, as told */
-	uint64_t *keywords;	   /* heap; imap_keywords_hash, as told */
+	uint64_t *keywords;	   /* heap; imap_keywords_hash; NULL: all 0 */
 	size_t count, capacity;
+	/*
+	 * Set while the three arrays above are a kept view's, shared with
+	 * other sessions and read only (imap_view.c copies them before the
+	 * first change: \Recent, flags told, expunges, new messages).
+	 */
+	struct imap_shared_view *shared;
 	const char **keyword_names; /* in the FLAGS list; view's arena */
 	size_t keyword_count, keyword_capacity;
 	uint64_t change_seq; /* mail_change_seq when last synced */

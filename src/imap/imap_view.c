@@ -93,21 +93,45 @@ keywords_of(const struct imap_view *v, uint64_t h)
 	return NULL;
 }
 
+static void view_own(struct imap_view *v);
+
+/* A message's keyword hash; a view without the array has none. */
+static uint64_t
+kw_at(const struct imap_view *v, size_t i)
+{
+	return v->keywords != NULL ? v->keywords[i] : 0;
+}
+
+/* The keyword array, made (zeroed, capacity long) for a first keyword. */
+static void
+keywords_ensure(struct imap_view *v)
+{
+	if (v->keywords == NULL)
+		v->keywords = xcalloc(v->capacity > 0 ? v->capacity : 1,
+			sizeof(*v->keywords));
+}
+
 static int
 view_append(struct imap_view *v, uint32_t uid, unsigned flags, uint64_t kw)
 {
 	if (v->count + 1 > VIEW_MAX_MESSAGES)
 		return -1;
+	view_own(v);
 	if (v->count + 1 > v->capacity) {
 		size_t cap = v->capacity > 0 ? v->capacity * 2 : 256;
 		v->uids = xrealloc(v->uids, cap * sizeof(*v->uids));
 		v->flags = xrealloc(v->flags, cap * sizeof(*v->flags));
-		v->keywords = xrealloc(v->keywords, cap * sizeof(*v->keywords));
+		if (v->keywords != NULL)
+			v->keywords = xrealloc(v->keywords,
+				cap * sizeof(*v->keywords));
 		v->capacity = cap;
 	}
 	v->uids[v->count] = uid;
 	v->flags[v->count] = (uint8_t)flags;
-	v->keywords[v->count] = kw;
+	if (kw != 0 || v->keywords != NULL) {
+		keywords_ensure(v);
+		v->keywords[v->count] = kw;
+	}
 	v->count++;
 	return 0;
 }
@@ -191,9 +215,14 @@ imap_view_flags_told(struct imap_view *v, size_t seq, unsigned flags,
 {
 	if (seq == 0 || seq > v->count)
 		return;
+	view_own(v);
 	v->flags[seq - 1] = (uint8_t)((flags & STORED_FLAGS) |
 		(v->flags[seq - 1] & IMAP_FLAG_RECENT));
-	v->keywords[seq - 1] = note_keywords(v, keywords);
+	uint64_t h = note_keywords(v, keywords);
+	if (h != 0 || v->keywords != NULL) {
+		keywords_ensure(v);
+		v->keywords[seq - 1] = h;
+	}
 }
 
 size_t
@@ -209,10 +238,28 @@ imap_view_first_unseen(const struct imap_view *v)
 size_t
 imap_view_recent_count(const struct imap_view *v)
 {
+	/* A kept view holds stored flags only: marking one copies it. */
+	if (v->shared != NULL)
+		return 0;
 	size_t n = 0;
 	for (size_t i = 0; i < v->count; i++)
 		n += (v->flags[i] & IMAP_FLAG_RECENT) != 0;
 	return n;
+}
+
+/* The index of the view's first UID >= uid. */
+static size_t
+lower_bound(const struct imap_view *v, int64_t uid)
+{
+	size_t lo = 0, hi = v->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /*
@@ -235,10 +282,14 @@ mark_recent(struct imap_session *s, size_t from, struct error *err)
 			err);
 	if (rc < 0)
 		return -1;
-	for (size_t i = from; i < v->count; i++) {
-		if ((int64_t)v->uids[i] >= first)
-			v->flags[i] |= IMAP_FLAG_RECENT;
-	}
+	/* UIDs ascend: the recent ones are the view's last. */
+	size_t i = lower_bound(v, first);
+	if (i < from)
+		i = from;
+	if (i < v->count)
+		view_own(v);
+	for (; i < v->count; i++)
+		v->flags[i] |= IMAP_FLAG_RECENT;
 	return 0;
 }
 
@@ -247,131 +298,195 @@ mark_recent(struct imap_session *s, size_t from, struct error *err)
  * this process (B3: warm SELECT of 50,000 messages read 50,000 rows each
  * time). An entry is the UIDs, stored flags and keyword lists a view read
  * when the folder's change counter stood at `changes` (and still did
- * after the read); a SELECT that finds the counter there copies it
- * instead of reading the store. Any change to the folder moves the
- * counter, so a stale entry is never used, whichever process or node
- * made the change. Small folders read fast enough: they are not kept.
+ * after the read); a SELECT that finds the counter there uses it instead
+ * of reading the store. Any change to the folder moves the counter, so a
+ * stale entry is never used, whichever process or node made the change.
+ * Small folders read fast enough: they are not kept.
+ *
+ * An entry is never changed once made, so sessions share it rather than
+ * copy it (a copy of 50,000 messages was most of a warm SELECT's CPU, and
+ * its fresh pages were faulted in by each new session's thread): a
+ * session's view points at the entry's arrays and holds a reference
+ * until it closes or first changes its view (view_own copies then). An
+ * entry pushed out of its slot lives until its last session lets go.
  */
 #define CACHE_SLOTS 8
 #define CACHE_MIN_MESSAGES 1024
 #define CACHE_MAX_MESSAGES (4u * 1024 * 1024)
 
-struct cached_view {
+struct imap_shared_view {
 	int64_t folder_id, uidvalidity, changes;
-	uint64_t used; /* a clock for least recently used */
-	size_t count;
-	uint32_t *uids;
+	uint64_t used;	/* a clock for least recently used */
+	unsigned refs;	/* its slot's and each session's; under cache.lock */
+	size_t count;	/* > 0 */
+	uint32_t *uids; /* heap, as the imap_view's */
 	uint8_t *flags;
 	uint64_t *keywords;
 	char **kwsets; /* the lists in order first seen; heap */
-	uint64_t *kwset_hashes;
 	size_t kwset_count;
 };
 
 static struct {
 	pthread_mutex_t lock;
-	struct cached_view slots[CACHE_SLOTS];
+	struct imap_shared_view *slots[CACHE_SLOTS];
 	size_t messages; /* over all slots */
 	uint64_t clock;
 } cache = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
+/* Drops one reference; the last frees the entry. Under cache.lock. */
 static void
-cached_free(struct cached_view *c)
+shared_unref(struct imap_shared_view *sv)
 {
-	cache.messages -= c->count;
-	free(c->uids);
-	free(c->flags);
-	free(c->keywords);
-	for (size_t i = 0; i < c->kwset_count; i++)
-		free(c->kwsets[i]);
-	free(c->kwsets);
-	free(c->kwset_hashes);
-	memset(c, 0, sizeof(*c));
+	if (--sv->refs > 0)
+		return;
+	free(sv->uids);
+	free(sv->flags);
+	free(sv->keywords);
+	for (size_t i = 0; i < sv->kwset_count; i++)
+		free(sv->kwsets[i]);
+	free(sv->kwsets);
+	free(sv);
 }
 
-/* Fills the view from a kept entry; false when there is none. */
+/* Empties a slot. Under cache.lock. */
+static void
+slot_clear(size_t k)
+{
+	struct imap_shared_view *sv = cache.slots[k];
+	if (sv == NULL)
+		return;
+	cache.slots[k] = NULL;
+	cache.messages -= sv->count;
+	shared_unref(sv);
+}
+
+/* Lets go of the kept view the session's view points at, if any. */
+static void
+view_unshare(struct imap_view *v)
+{
+	if (v->shared == NULL)
+		return;
+	pthread_mutex_lock(&cache.lock);
+	shared_unref(v->shared);
+	pthread_mutex_unlock(&cache.lock);
+	v->shared = NULL;
+	v->uids = NULL;
+	v->flags = NULL;
+	v->keywords = NULL;
+	v->count = v->capacity = 0;
+}
+
+/* Makes the view's arrays its own, to change them. */
+static void
+view_own(struct imap_view *v)
+{
+	if (v->shared == NULL)
+		return;
+	size_t n = v->count > 0 ? v->count : 1;
+	size_t count = v->count;
+	uint32_t *uids = xmalloc(n * sizeof(*uids));
+	uint8_t *flags = xmalloc(n * sizeof(*flags));
+	uint64_t *keywords = NULL;
+	memcpy(uids, v->uids, count * sizeof(*uids));
+	memcpy(flags, v->flags, count * sizeof(*flags));
+	if (v->keywords != NULL) {
+		keywords = xmalloc(n * sizeof(*keywords));
+		memcpy(keywords, v->keywords, count * sizeof(*keywords));
+	}
+	view_unshare(v);
+	v->uids = uids;
+	v->flags = flags;
+	v->keywords = keywords;
+	v->count = count;
+	v->capacity = n;
+}
+
+/* Points the view at a kept entry; false when there is none. */
 static bool
 cache_take(struct imap_view *v, int64_t changes)
 {
-	bool found = false;
+	struct imap_shared_view *sv = NULL;
 	pthread_mutex_lock(&cache.lock);
-	for (size_t k = 0; k < CACHE_SLOTS && !found; k++) {
-		struct cached_view *c = &cache.slots[k];
-		if (c->count == 0 || c->folder_id != v->folder.id ||
+	for (size_t k = 0; k < CACHE_SLOTS && sv == NULL; k++) {
+		struct imap_shared_view *c = cache.slots[k];
+		if (c == NULL || c->folder_id != v->folder.id ||
 			c->uidvalidity != v->folder.uidvalidity ||
 			c->changes != changes)
 			continue;
-		found = true;
-		c->used = ++cache.clock;
-		v->uids = xmalloc(c->count * sizeof(*v->uids));
-		v->flags = xmalloc(c->count * sizeof(*v->flags));
-		v->keywords = xmalloc(c->count * sizeof(*v->keywords));
-		memcpy(v->uids, c->uids, c->count * sizeof(*v->uids));
-		memcpy(v->flags, c->flags, c->count * sizeof(*v->flags));
-		memcpy(v->keywords, c->keywords,
-			c->count * sizeof(*v->keywords));
-		v->count = v->capacity = c->count;
-		/* In the order a read meets them, as learning them there. */
-		for (size_t i = 0; i < c->kwset_count; i++) {
-			bool added = false;
-			learn_keywords(v, c->kwsets[i], &added);
-			(void)note_keywords(v, c->kwsets[i]);
-		}
+		sv = c;
+		sv->used = ++cache.clock;
+		sv->refs++;
 	}
 	pthread_mutex_unlock(&cache.lock);
-	return found;
+	if (sv == NULL)
+		return false;
+	v->shared = sv;
+	v->uids = sv->uids;
+	v->flags = sv->flags;
+	v->keywords = sv->keywords;
+	v->count = sv->count;
+	v->capacity = 0;
+	/*
+	 * In the order a read meets them, as learning them there. The
+	 * entry's lists never change: they are read outside the lock.
+	 */
+	for (size_t i = 0; i < sv->kwset_count; i++) {
+		bool added = false;
+		learn_keywords(v, sv->kwsets[i], &added);
+		(void)note_keywords(v, sv->kwsets[i]);
+	}
+	return true;
 }
 
-/* Keeps a view just read (stored flags only: before \Recent). */
+/*
+ * Keeps a view just read (stored flags only: before \Recent), handing its
+ * arrays to the new entry, which the view then shares.
+ */
 static void
-cache_keep(const struct imap_view *v, int64_t changes)
+cache_keep(struct imap_view *v, int64_t changes)
 {
-	if (v->count < CACHE_MIN_MESSAGES || v->kwsets_off ||
-		v->count > CACHE_MAX_MESSAGES)
+	if (v->shared != NULL || v->count < CACHE_MIN_MESSAGES ||
+		v->kwsets_off || v->count > CACHE_MAX_MESSAGES)
 		return;
+	struct imap_shared_view *sv = xcalloc(1, sizeof(*sv));
+	*sv = (struct imap_shared_view){ v->folder.id, v->folder.uidvalidity,
+		changes, 0, 2, v->count, v->uids, v->flags, v->keywords, NULL,
+		v->kwset_count };
+	sv->kwsets = xmalloc((v->kwset_count + 1) * sizeof(*sv->kwsets));
+	for (size_t i = 0; i < v->kwset_count; i++)
+		sv->kwsets[i] = xstrdup(v->kwsets[i].keywords);
+	v->shared = sv;
+	v->capacity = 0;
 	pthread_mutex_lock(&cache.lock);
-	struct cached_view *slot = NULL;
+	size_t slot = CACHE_SLOTS;
 	for (size_t k = 0; k < CACHE_SLOTS; k++) {
-		struct cached_view *c = &cache.slots[k];
-		if (c->count > 0 && c->folder_id == v->folder.id) {
-			slot = c; /* an older view of the same folder */
+		struct imap_shared_view *c = cache.slots[k];
+		if (c != NULL && c->folder_id == v->folder.id) {
+			slot = k; /* an older view of the same folder */
 			break;
 		}
-		if (slot == NULL || c->count == 0 ||
-			(slot->count > 0 && c->used < slot->used))
-			slot = c;
+		if (slot == CACHE_SLOTS || c == NULL ||
+			(cache.slots[slot] != NULL &&
+				c->used < cache.slots[slot]->used))
+			slot = k;
 	}
-	cached_free(slot);
+	slot_clear(slot);
 	/* Least recently used go until the new one fits. */
 	while (cache.messages + v->count > CACHE_MAX_MESSAGES) {
-		struct cached_view *old = NULL;
+		size_t old = CACHE_SLOTS;
 		for (size_t k = 0; k < CACHE_SLOTS; k++) {
-			struct cached_view *c = &cache.slots[k];
-			if (c->count > 0 && (old == NULL || c->used < old->used))
-				old = c;
+			struct imap_shared_view *c = cache.slots[k];
+			if (c != NULL && (old == CACHE_SLOTS ||
+						 c->used < cache.slots[old]->used))
+				old = k;
 		}
-		if (old == NULL)
+		if (old == CACHE_SLOTS)
 			break;
-		cached_free(old);
+		slot_clear(old);
 	}
-	*slot = (struct cached_view){ v->folder.id, v->folder.uidvalidity,
-		changes, ++cache.clock, v->count, NULL, NULL, NULL, NULL, NULL,
-		0 };
-	slot->uids = xmalloc(v->count * sizeof(*slot->uids));
-	slot->flags = xmalloc(v->count * sizeof(*slot->flags));
-	slot->keywords = xmalloc(v->count * sizeof(*slot->keywords));
-	memcpy(slot->uids, v->uids, v->count * sizeof(*slot->uids));
-	memcpy(slot->flags, v->flags, v->count * sizeof(*slot->flags));
-	memcpy(slot->keywords, v->keywords, v->count * sizeof(*slot->keywords));
-	slot->kwsets = xmalloc((v->kwset_count + 1) * sizeof(*slot->kwsets));
-	slot->kwset_hashes = xmalloc((v->kwset_count + 1) *
-		sizeof(*slot->kwset_hashes));
-	for (size_t i = 0; i < v->kwset_count; i++) {
-		slot->kwsets[i] = xstrdup(v->kwsets[i].keywords);
-		slot->kwset_hashes[i] = v->kwsets[i].hash;
-	}
-	slot->kwset_count = v->kwset_count;
-	cache.messages += v->count;
+	sv->used = ++cache.clock;
+	cache.slots[slot] = sv;
+	cache.messages += sv->count;
 	pthread_mutex_unlock(&cache.lock);
 }
 
@@ -395,10 +510,13 @@ take_view(struct imap_view *v, struct mail_folder_view *mv)
 	v->count = v->capacity = mv->count;
 	mv->uids = NULL;
 	mv->flags = NULL;
-	v->keywords = xmalloc((mv->count > 0 ? mv->count : 1) *
-		sizeof(*v->keywords));
-	for (size_t i = 0; i < mv->count; i++)
-		v->keywords[i] = hashes[mv->list_of[i]];
+	/* None when no message has a keyword list (the usual folder). */
+	v->keywords = NULL;
+	if (mv->list_count > 0) {
+		keywords_ensure(v);
+		for (size_t i = 0; i < mv->count; i++)
+			v->keywords[i] = hashes[mv->list_of[i]];
+	}
 	free(hashes);
 }
 
@@ -445,9 +563,13 @@ void
 imap_view_close(struct imap_session *s)
 {
 	struct imap_view *v = &s->view;
-	free(v->uids);
-	free(v->flags);
-	free(v->keywords);
+	if (v->shared != NULL) {
+		view_unshare(v);
+	} else {
+		free(v->uids);
+		free(v->flags);
+		free(v->keywords);
+	}
 	struct arena *a = v->arena;
 	arena_reset(a);
 	memset(v, 0, sizeof(*v));
@@ -482,6 +604,9 @@ static int
 remove_seqs(struct imap_session *s, size_t *seqs, size_t count)
 {
 	struct imap_view *v = &s->view;
+	if (count == 0)
+		return 0;
+	view_own(v);
 	/* Highest first: each number is still right when it is sent. */
 	qsort(seqs, count, sizeof(*seqs), compare_size_desc);
 	for (size_t i = 0; i < count; i++) {
@@ -497,7 +622,8 @@ remove_seqs(struct imap_session *s, size_t *seqs, size_t count)
 			continue;
 		v->uids[kept] = v->uids[i];
 		v->flags[kept] = v->flags[i];
-		v->keywords[kept] = v->keywords[i];
+		if (v->keywords != NULL)
+			v->keywords[kept] = v->keywords[i];
 		kept++;
 	}
 	v->count = kept;
@@ -642,7 +768,7 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 			if (i < v->count && (int64_t)v->uids[i] == row->uid) {
 				bool changed = (v->flags[i] & STORED_FLAGS) !=
 						(row->flags & STORED_FLAGS) ||
-					v->keywords[i] !=
+					kw_at(v, i) !=
 						imap_keywords_hash(row->keywords);
 				if (changed && tell_flags(s, i, row) < 0)
 					return -1;
@@ -660,6 +786,52 @@ sync_walk(struct imap_session *s, struct sync_found *f)
 	while (i < v->count)
 		found_gone(f, ++i);
 	return 0;
+}
+
+/*
+ * As sync_walk, from the notes of what changed since the view was last
+ * synced (a large folder's stored view keeps them: mail_view.c) rather
+ * than every message: a poll after one change reads that one. 2 when the
+ * notes do not cover every change since (sync_walk then).
+ */
+static int
+sync_notes(struct imap_session *s, struct sync_found *f)
+{
+	struct imap_view *v = &s->view;
+	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
+	struct store_view_change *changes;
+	size_t count;
+	bool covered;
+	struct error err;
+	arena_reset(s->msg);
+	if (mail_folder_changes_since(&s->user, &v->folder, v->db_changes,
+		    s->msg, &changes, &count, &covered, &err) < 0 ||
+		!covered) {
+		arena_reset(s->msg);
+		return 2;
+	}
+	int rc = 0;
+	for (size_t k = 0; k < count && rc == 0; k++) {
+		const struct store_view_change *c = &changes[k];
+		const struct store_message_flag_row row = { c->uid, c->flags,
+			c->keywords };
+		size_t seq = imap_view_seq(v, c->uid);
+		if (seq != 0 && !c->present) {
+			found_gone(f, seq);
+		} else if (seq != 0) {
+			size_t i = seq - 1;
+			bool changed = (v->flags[i] & STORED_FLAGS) !=
+					(c->flags & STORED_FLAGS) ||
+				kw_at(v, i) != imap_keywords_hash(c->keywords);
+			if (changed && tell_flags(s, i, &row) < 0)
+				rc = -1;
+		} else if (c->present && c->uid > (int64_t)last) {
+			learn_keywords(v, c->keywords, &f->new_keywords);
+			found_fresh(v, f, &row);
+		}
+	}
+	arena_reset(s->msg);
+	return rc;
 }
 
 int
@@ -690,7 +862,13 @@ imap_view_sync(struct imap_session *s, bool force)
 		return 0;
 	}
 	struct sync_found f = { 0 };
-	int rc = sync_walk(s, &f);
+	/*
+	 * Expunges held back (stale) were noted before db_changes: only
+	 * the walk finds them again.
+	 */
+	int rc = changes >= 0 && !v->stale ? sync_notes(s, &f) : 2;
+	if (rc == 2)
+		rc = sync_walk(s, &f);
 	if (rc != 0) {
 		free(f.gone);
 		free(f.fresh);
@@ -732,21 +910,6 @@ imap_view_sync(struct imap_session *s, bool force)
 		v->db_changes = changes;
 	}
 	return rc;
-}
-
-/* The index of the view's first UID >= uid. */
-static size_t
-lower_bound(const struct imap_view *v, int64_t uid)
-{
-	size_t lo = 0, hi = v->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((int64_t)v->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 size_t
@@ -834,7 +997,7 @@ imap_view_fetch_flags(struct imap_session *s, unsigned items,
 	for (size_t r = 0; r < count; r++) {
 		size_t end = lower_bound(v, ranges[r].hi + 1);
 		for (size_t i = lower_bound(v, ranges[r].lo); i < end; i++) {
-			if (keywords_of(v, v->keywords[i]) == NULL)
+			if (keywords_of(v, kw_at(v, i)) == NULL)
 				return 1; /* not noted: read the store */
 		}
 	}
@@ -847,7 +1010,7 @@ imap_view_fetch_flags(struct imap_session *s, unsigned items,
 		size_t i = lower_bound(v, ranges[r].lo);
 		size_t end = lower_bound(v, ranges[r].hi + 1);
 		for (; i < end; i++) {
-			const char *kw = keywords_of(v, v->keywords[i]);
+			const char *kw = keywords_of(v, kw_at(v, i));
 			if (str_appendf(&out, "* %zu FETCH (", i + 1) < 0 ||
 				(uid && str_appendf(&out, "UID %lu",
 						(unsigned long)v->uids[i]) <

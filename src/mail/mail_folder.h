@@ -199,6 +199,19 @@ int mail_folder_flag_rows(const struct mail_user *u,
 	struct arena *a, struct store_message_flag_row **rows_r,
 	size_t *count_r, struct error *err);
 
+/*
+ * The messages of f changed since its change counter stood at `since`,
+ * by UID with their flags now (or gone), in arena a, from the notes a
+ * large folder's stored view keeps: what a session that saw f at `since`
+ * must compare, instead of every message. *covered_r false: the notes
+ * do not cover every change since (no stored view, or one newer than
+ * `since`); page through mail_folder_flag_rows instead.
+ */
+int mail_folder_changes_since(const struct mail_user *u,
+	const struct mail_folder *f, int64_t since, struct arena *a,
+	struct store_view_change **changes_r, size_t *count_r,
+	bool *covered_r, struct error *err);
+
 /* ---- a folder's view as a session opens it (mail_view.c) ---- */
 
 /* Where mail_folder_view_read found the view. */

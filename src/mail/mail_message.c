@@ -120,6 +120,16 @@ mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
 }
 
 int
+mail_folder_changes_since(const struct mail_user *u,
+	const struct mail_folder *f, int64_t since, struct arena *a,
+	struct store_view_change **changes_r, size_t *count_r,
+	bool *covered_r, struct error *err)
+{
+	return store_folder_view_changes_since(u->ctx->store, f->id, since, a,
+		changes_r, count_r, covered_r, err);
+}
+
+int
 mail_folder_flag_rows(const struct mail_user *u, const struct mail_folder *f,
 	int64_t after_uid, size_t limit, struct arena *a,
 	struct store_message_flag_row **rows_r, size_t *count_r,

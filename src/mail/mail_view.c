@@ -237,8 +237,15 @@ mail_view_decode(const unsigned char *data, size_t size,
 		v.lists[v.list_count] = list;
 		pos += len;
 	}
-	size_t cap = 0;
-	reserve(&v, &cap, count > 0 ? count : 1);
+	/*
+	 * Most messages have no keyword list: list_of is zeroed memory a
+	 * large calloc leaves untouched (fresh pages), written only where a
+	 * message has one, so a cold SELECT faults in no page for it.
+	 */
+	size_t n = count > 0 ? count : 1;
+	v.uids = xmalloc(n * sizeof(*v.uids));
+	v.flags = xmalloc(n * sizeof(*v.flags));
+	v.list_of = xcalloc(n, sizeof(*v.list_of));
 	uint64_t uid = 0;
 	for (; v.count < count; v.count++) {
 		uint32_t step, number = 0;
@@ -256,7 +263,8 @@ mail_view_decode(const unsigned char *data, size_t size,
 			goto bad;
 		v.uids[v.count] = (uint32_t)uid;
 		v.flags[v.count] = (uint8_t)(f & VIEW_FLAG_BITS);
-		v.list_of[v.count] = number;
+		if (number != 0)
+			v.list_of[v.count] = number;
 	}
 	if (pos != size)
 		goto bad;
@@ -309,6 +317,93 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 	arena_reset(scratch);
 	interner_free(&in);
 	return rc;
+}
+
+/* The index of v's first UID >= uid. */
+static size_t
+view_lower_bound(const struct mail_folder_view *v, int64_t uid)
+{
+	size_t lo = 0, hi = v->count;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if ((int64_t)v->uids[mid] < uid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The changes applied where the view stands, when none is a message new
+ * to the view below its last UID (new messages come with higher UIDs, so
+ * that is all but always): flags and lists changed in place, the gone
+ * left out by one pass, the new appended. An active folder's few notes
+ * then cost their count, not a copy of every array (B3 cold SELECT).
+ * False, with v untouched, when one would have to go in the middle.
+ */
+static bool
+apply_in_place(struct mail_folder_view *v, const struct store_view_change *c,
+	size_t n)
+{
+	uint32_t last = v->count > 0 ? v->uids[v->count - 1] : 0;
+	/*
+	 * In UID order (the statement's), so an entry left out below (UID
+	 * 0) is always before those still to find by binary search.
+	 */
+	for (size_t k = 1; k < n; k++) {
+		if (c[k - 1].uid >= c[k].uid)
+			return false; /* the merge copes */
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (!c[k].present || c[k].uid <= 0 || c[k].uid > (int64_t)last)
+			continue;
+		size_t i = view_lower_bound(v, c[k].uid);
+		if (i == v->count || v->uids[i] != (uint32_t)c[k].uid)
+			return false;
+	}
+	struct interner in;
+	interner_init(&in, v);
+	size_t gone = 0, cap = v->count;
+	for (size_t k = 0; k < n; k++) {
+		if (c[k].uid <= 0 || c[k].uid > UINT32_MAX)
+			continue;
+		if (c[k].uid > (int64_t)last) {
+			if (!c[k].present || v->count >= VIEW_MAX)
+				continue;
+			reserve(v, &cap, v->count + 1);
+			v->uids[v->count] = (uint32_t)c[k].uid;
+			v->flags[v->count] =
+				(uint8_t)(c[k].flags & VIEW_FLAG_BITS);
+			v->list_of[v->count] = intern(&in, v, c[k].keywords);
+			v->count++;
+			continue;
+		}
+		size_t i = view_lower_bound(v, c[k].uid);
+		if (i == v->count || v->uids[i] != (uint32_t)c[k].uid)
+			continue; /* gone before it came: nothing to show */
+		if (c[k].present) {
+			v->flags[i] = (uint8_t)(c[k].flags & VIEW_FLAG_BITS);
+			v->list_of[i] = intern(&in, v, c[k].keywords);
+		} else {
+			v->uids[i] = 0; /* no UID is 0: left out below */
+			gone++;
+		}
+	}
+	interner_free(&in);
+	if (gone > 0) {
+		size_t kept = 0;
+		for (size_t i = 0; i < v->count; i++) {
+			if (v->uids[i] == 0)
+				continue;
+			v->uids[kept] = v->uids[i];
+			v->flags[kept] = v->flags[i];
+			v->list_of[kept] = v->list_of[i];
+			kept++;
+		}
+		v->count = kept;
+	}
+	return true;
 }
 
 /*
@@ -410,7 +505,12 @@ mail_folder_view_read(const struct mail_user *u, const struct mail_folder *f,
 		/* Decoding makes a new struct: the counter read first goes back. */
 		if (mail_view_decode(sv.data, sv.size, &v) == 0) {
 			v.changes = changes;
-			apply_changes(&v, sv.changed, sv.changed_count);
+			/* Merging copies every array: not for no change. */
+			if (sv.changed_count > 0)
+				if (!apply_in_place(&v, sv.changed,
+					    sv.changed_count))
+					apply_changes(&v, sv.changed,
+						sv.changed_count);
 			v.source = MAIL_FOLDER_VIEW_STORED;
 			v.changed = sv.changed_count;
 			from_stored = true;

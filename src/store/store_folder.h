@@ -113,6 +113,18 @@ int store_folder_view_get(struct store *st, int64_t folder_id,
 	struct arena *a, struct store_folder_view *v_r, struct error *err);
 
 /*
+ * The messages of a folder changed after its counter stood at `since`
+ * (their flags now, or gone), by UID, in arena a, from the notes its
+ * stored view keeps. *covered_r is false, and the list not to be relied
+ * on, unless every change past `since` is noted: the folder has a stored
+ * view, written at or before `since` (a newer one dropped the notes it
+ * covers). One statement.
+ */
+int store_folder_view_changes_since(struct store *st, int64_t folder_id,
+	int64_t since, struct arena *a, struct store_view_change **changes_r,
+	size_t *count_r, bool *covered_r, struct error *err);
+
+/*
  * Stores a folder's view as of its change counter `changes`, only if the
  * counter still stands there (*stored_r says whether it did), and drops
  * the change notes it makes needless. Holds the folder's counter row for

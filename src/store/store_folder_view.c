@@ -116,3 +116,56 @@ store_folder_view_put(struct store *st, int64_t folder_id, int64_t changes,
 	*stored_r = true;
 	return 0;
 }
+
+int
+store_folder_view_changes_since(struct store *st, int64_t folder_id,
+	int64_t since, struct arena *a, struct store_view_change **changes_r,
+	size_t *count_r, bool *covered_r, struct error *err)
+{
+	*changes_r = NULL;
+	*count_r = 0;
+	*covered_r = false;
+	/*
+	 * One statement, as read_view: the stored view's counter and the
+	 * notes past `since` are of one moment, so a view stored again
+	 * meanwhile (dropping the notes it covers) shows as not covering.
+	 */
+	struct store_stmt *s = store_query(st, err,
+		"SELECT 0, v.changes, 0, 0, ''"
+		" FROM folder_views v WHERE v.folder_id = ?"
+		" UNION ALL"
+		" SELECT 1, d.uid,"
+		" CASE WHEN m.uid IS NULL THEN 0 ELSE 1 END,"
+		" COALESCE(m.flags, 0), COALESCE(m.keywords, '')"
+		" FROM view_changes d LEFT JOIN messages m"
+		" ON m.folder_id = d.folder_id AND m.uid = d.uid"
+		" WHERE d.folder_id = ? AND d.changes > ?"
+		" ORDER BY 1, 2",
+		"iii", folder_id, folder_id, since);
+	if (s == NULL)
+		return -1;
+	size_t cap = 0;
+	bool found = false;
+	int64_t stored = 0;
+	int rc;
+	while ((rc = store_step(st, s, err)) == 1) {
+		if (store_col_int(st, s, 0) == 0) {
+			found = true;
+			stored = store_col_int(st, s, 1);
+			continue;
+		}
+		struct store_view_change *c = arena_array_push(a,
+			(void **)changes_r, count_r, &cap, sizeof(*c));
+		if (c == NULL) {
+			rc = error_set(err, ERROR_LIMIT,
+				"too many changes to read");
+			break;
+		}
+		c->uid = store_col_int(st, s, 1);
+		c->present = store_col_int(st, s, 2) != 0;
+		c->flags = (unsigned)store_col_int(st, s, 3);
+		c->keywords = store_col_text(st, s, 4, a);
+	}
+	*covered_r = rc == 0 && found && stored <= since;
+	return store_rows_done(st, s, rc == 0 ? 0 : -1, err);
+}

@@ -767,6 +767,92 @@ def test_stored_view_follows_every_change(start_server, instance, ann):
     stored_view_walk(servers[0], instance, ann, sql, restart, "X'00'")
 
 
+def test_kept_view_shared_then_copied_before_a_change(server, instance, ann):
+    shared_view_walk(server, instance, ann)
+
+
+def shared_view_walk(server, instance, ann):
+    """Sessions that SELECT a large folder whose kept view is current share
+    it read only (imap_view.c); the first change one of them makes to its
+    own view (flags told, an expunge, new messages, \\Recent) is made to a
+    copy. Were it made to the shared arrays, the others would believe they
+    had been told already: their NOOP would then report no FETCH for the
+    flag and no EXPUNGE, and their sequence numbers would slip. The NOOPs
+    here read what changed from the stored view's notes (a large folder's
+    poll after a change), so a note missed or misread fails them too."""
+    def noop(m):
+        """What one NOOP told (imaplib keeps untagged replies until read)."""
+        m.untagged_responses.clear()
+        m.noop()
+        return dict(m.untagged_responses)
+
+    fill_inbox(server, instance, ann, 1100)
+    a = connect(server, instance, ann)
+    assert a.select("INBOX")[1] == [b"1100"]
+    assert a.untagged_responses.get("RECENT") == [b"1100"]  # claims them
+    truth = flags_by_uid(a)
+    b = connect(server, instance, ann)
+    c = connect(server, instance, ann)
+    e = connect(server, instance, ann)
+    for m in (b, c):
+        assert m.select("INBOX")[1] == [b"1100"]        # the kept view
+        assert m.untagged_responses.get("RECENT") == [b"0"]
+    assert e.select("INBOX", readonly=True)[1] == [b"1100"]
+    # b changes a flag: its own view takes it at once ...
+    typ, data = b.uid("STORE", "7", "+FLAGS", r"(\Flagged)")
+    assert typ == "OK" and b"\\Flagged" in data[0], data
+    # ... and c and e, which shared the same arrays, are told on NOOP.
+    for m in (c, e):
+        fetched = noop(m).get("FETCH") or []
+        assert any(b"UID 7 " in x and b"\\Flagged" in x for x in fetched), \
+            fetched
+    truth[7] = truth[7] | {b"\\Flagged"}
+    for m in (a, b, c, e):
+        assert flags_by_uid(m) == truth
+    # A first keyword in the folder: each view makes its keyword array
+    # then (a view of a folder without keywords has none).
+    typ, data = c.uid("STORE", "8", "+FLAGS", "($Work)")
+    assert typ == "OK" and b"$Work" in data[0], data
+    for m in (a, b, e):
+        fetched = noop(m).get("FETCH") or []
+        assert any(b"UID 8 " in x and b"$Work" in x for x in fetched), fetched
+    truth[8] = truth[8] | {b"$Work"}
+    for m in (a, b, c, e):
+        assert flags_by_uid(m) == truth
+    # b expunges UID 5 (sequence 5): every other session is told once.
+    b.uid("STORE", "5", "+FLAGS.SILENT", r"(\Deleted)")
+    typ, data = b.expunge()
+    assert data == [b"5"], data
+    del truth[5]
+    for m in (a, c, e):
+        told = noop(m)
+        assert told.get("EXPUNGE") == [b"5"], told
+        assert "EXPUNGE" not in noop(m)
+    for m in (a, b, c, e):
+        assert flags_by_uid(m) == truth
+        typ, data = m.fetch("5", "(UID)")
+        assert data == [b"5 (UID 6)"], data
+    # A new session shares the view read again; a new message then is
+    # \\Recent for the first read-write session to see it, and only it.
+    d = connect(server, instance, ann)
+    assert d.select("INBOX")[1] == [b"1099"]
+    assert d.untagged_responses.get("RECENT") == [b"0"]
+    a.logout()  # a view another session shares outlives this one
+    fill_inbox(server, instance, ann, 1)
+    told = noop(d)
+    assert told.get("EXISTS") == [b"1100"] and told.get("RECENT") == [b"1"]
+    typ, data = d.fetch("1100", "(FLAGS)")
+    assert b"\\Recent" in data[0], data
+    for m in (b, c, e):
+        told = noop(m)
+        assert told.get("EXISTS") == [b"1100"] and told.get("RECENT") == [b"0"]
+        typ, data = m.fetch("1099", "(UID)")
+        assert data == [b"1099 (UID 1100)"], data
+        assert len(flags_by_uid(m)) == 1100
+    for m in (b, c, d, e):
+        m.logout()
+
+
 def test_large_folder_counts_view_and_polling(server, instance, ann):
     """Past 1,024 messages a folder's view is kept for the next SELECT,
     and FETCH FLAGS is answered from it; the per-folder counters give

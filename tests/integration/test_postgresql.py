@@ -333,6 +333,25 @@ def test_people_finder_pages_and_user_reads_on_postgresql(pg_instance,
         server.stop()
 
 
+def test_kept_view_shared_and_notes_polled_on_postgresql(pg_instance,
+                                                         tmp_path):
+    """test_imap.py's shared kept view walk on PostgreSQL: NOOP reads the
+    notes of the trigger function past the session's counter."""
+    from conftest import Server
+    from test_imap import PW, shared_view_walk
+    from test_imap import person as imap_person
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "PG003", "--name", "Practice",
+             "--type", "GP Practice")
+    ann = imap_person(inst, "PG003", "Ann", "Sharer", password=PW)
+    server = Server(inst, False, tmp_path / "serve.log")
+    server.wait_ready()
+    try:
+        shared_view_walk(server, inst, ann)
+    finally:
+        server.stop()
+
+
 def test_stored_view_follows_every_change_on_postgresql(pg_instance,
                                                         tmp_path):
     """test_imap.py's walk through a stored folder view (migration 32) on
