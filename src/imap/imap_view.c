@@ -251,15 +251,7 @@ imap_view_recent_count(const struct imap_view *v)
 static size_t
 lower_bound(const struct imap_view *v, int64_t uid)
 {
-	size_t lo = 0, hi = v->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((int64_t)v->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return mail_uid_lower_bound(v->uids, v->count, uid);
 }
 
 /*
@@ -581,14 +573,7 @@ imap_view_close(struct imap_session *s)
 size_t
 imap_view_seq(const struct imap_view *v, int64_t uid)
 {
-	size_t lo = 0, hi = v->count;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if ((int64_t)v->uids[mid] < uid)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	size_t lo = lower_bound(v, uid);
 	return lo < v->count && (int64_t)v->uids[lo] == uid ? lo + 1 : 0;
 }
 

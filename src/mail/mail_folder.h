@@ -242,6 +242,12 @@ struct mail_folder_view {
 };
 
 /*
+ * The index of the first of count ascending UIDs that is >= uid (count
+ * when none is): where a UID stands, or would, in a view.
+ */
+size_t mail_uid_lower_bound(const uint32_t *uids, size_t count, int64_t uid);
+
+/*
  * Reads f's view: its stored view brought up to date by the messages
  * changed since (one statement) when it has one, else every message, a
  * page at a time in scratch (reset here). A folder of store_min messages

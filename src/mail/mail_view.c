@@ -319,14 +319,13 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 	return rc;
 }
 
-/* The index of v's first UID >= uid. */
-static size_t
-view_lower_bound(const struct mail_folder_view *v, int64_t uid)
+size_t
+mail_uid_lower_bound(const uint32_t *uids, size_t count, int64_t uid)
 {
-	size_t lo = 0, hi = v->count;
+	size_t lo = 0, hi = count;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if ((int64_t)v->uids[mid] < uid)
+		if ((int64_t)uids[mid] < uid)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -358,7 +357,7 @@ apply_in_place(struct mail_folder_view *v, const struct store_view_change *c,
 	for (size_t k = 0; k < n; k++) {
 		if (!c[k].present || c[k].uid <= 0 || c[k].uid > (int64_t)last)
 			continue;
-		size_t i = view_lower_bound(v, c[k].uid);
+		size_t i = mail_uid_lower_bound(v->uids, v->count, c[k].uid);
 		if (i == v->count || v->uids[i] != (uint32_t)c[k].uid)
 			return false;
 	}
@@ -379,7 +378,7 @@ apply_in_place(struct mail_folder_view *v, const struct store_view_change *c,
 			v->count++;
 			continue;
 		}
-		size_t i = view_lower_bound(v, c[k].uid);
+		size_t i = mail_uid_lower_bound(v->uids, v->count, c[k].uid);
 		if (i == v->count || v->uids[i] != (uint32_t)c[k].uid)
 			continue; /* gone before it came: nothing to show */
 		if (c[k].present) {

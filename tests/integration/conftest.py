@@ -119,8 +119,11 @@ def run_fixture():
     return run
 
 
-def make_instance(path, domain=DOMAIN):
+def make_instance(path, domain=DOMAIN, store=None):
+    """An initialised instance; on the PostgreSQL database at URL store
+    when given (a `new_database`), else on SQLite."""
     run("init", "--dir", path, "--domain", domain,
+        *(("--store", store) if store is not None else ()),
         "--admin-password-stdin", input=PASSWORD + "\n")
     return Instance(path, domain)
 

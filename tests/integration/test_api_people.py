@@ -38,14 +38,11 @@ def instance(request, tmp_path):
     indirect=["instance"], "postgresql": a database of its own in the
     module's cluster (conftest.py's `cluster`), so the People Finder's
     pages are checked on both backends' SQL and plans."""
-    from conftest import PASSWORD, Instance, make_instance, new_database, run
+    from conftest import make_instance, new_database
     if getattr(request, "param", "sqlite") == "sqlite":
         return make_instance(tmp_path / "instance")
     url = new_database(request.getfixturevalue("cluster"))
-    path = tmp_path / "instance"
-    run("init", "--dir", path, "--domain", "example.nhs.uk", "--store", url,
-        "--admin-password-stdin", input=PASSWORD + "\n")
-    inst = Instance(path, "example.nhs.uk")
+    inst = make_instance(tmp_path / "instance", "example.nhs.uk", url)
     inst.url = url
     return inst
 

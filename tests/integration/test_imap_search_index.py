@@ -19,9 +19,9 @@ import urllib.parse
 
 import pytest
 
-from conftest import PASSWORD, Instance, Server, new_database, pg_sql, run
+from conftest import Server, make_instance, new_database, pg_sql
 from test_blobs import set_blobs
-from test_imap import PW, connect, person
+from test_imap import connect, person
 from test_imap_rfc import append, encode_body, encoded_word
 
 # Words the messages are made of: accents, case, a ligature and a sharp s
@@ -168,15 +168,9 @@ class Store:
 def setup(request, tmp_path):
     """(instance, store, address): an instance on either backend with one
     person, and a serve that indexes only when `jobs run` is run."""
-    path = tmp_path / "instance"
-    url = None
-    args = ["init", "--dir", path, "--domain", "example.nhs.uk",
-            "--admin-password-stdin"]
-    if request.param == "postgresql":
-        url = new_database(request.getfixturevalue("cluster"))
-        args += ["--store", url]
-    run(*args, input=PASSWORD + "\n")
-    inst = Instance(path, "example.nhs.uk")
+    url = new_database(request.getfixturevalue("cluster")) \
+        if request.param == "postgresql" else None
+    inst = make_instance(tmp_path / "instance", "example.nhs.uk", url)
     inst.run("org", "add", "--ods", "X26001", "--name", "Practice",
              "--type", "GP Practice")
     ann = person(inst, "X26001", "Ann", "One")

@@ -15,7 +15,7 @@ import random
 
 import pytest
 
-from conftest import PASSWORD, Instance, Server, new_database, run
+from conftest import Server, make_instance, new_database
 from test_imap import connect, person
 from test_imap_rfc import append, encoded_word
 from test_imap_search_index import Store
@@ -119,15 +119,9 @@ def summaries_match_bodies(store):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def setup(request, tmp_path):
-    path = tmp_path / "instance"
-    url = None
-    args = ["init", "--dir", path, "--domain", "example.nhs.uk",
-            "--admin-password-stdin"]
-    if request.param == "postgresql":
-        url = new_database(request.getfixturevalue("cluster"))
-        args += ["--store", url]
-    run(*args, input=PASSWORD + "\n")
-    inst = Instance(path, "example.nhs.uk")
+    url = new_database(request.getfixturevalue("cluster")) \
+        if request.param == "postgresql" else None
+    inst = make_instance(tmp_path / "instance", "example.nhs.uk", url)
     inst.run("org", "add", "--ods", "X35001", "--name", "Practice",
              "--type", "GP Practice")
     return inst, Store(inst, url), person(inst, "X35001", "Ann", "One")
