@@ -103,22 +103,37 @@ put(struct fixture *f, int64_t body_id, const char *hash, const char *header,
 	return done;
 }
 
-/* The UIDs found for word, as "1 2 3" ("" for none). */
+/*
+ * The UIDs found for word in f's folder, as "1 2 3", with what the search
+ * cost: the store's own count of its work (SQLite's VM steps: every row
+ * a loop visits, index rows included) and the text index's.
+ */
 static const char *
-find(struct fixture *f, const char *word, bool body_only)
+find_cost(struct fixture *f, const char *word, bool body_only,
+	uint64_t *work_r, struct store_text_cost *cost_r)
 {
 	struct error err;
 	int64_t *uids;
 	size_t n;
-	if (store_text_find(f->u.st, f->folder_id, 1, 1000, word, body_only,
-		    f->u.arena, &uids, &n, NULL, &err) < 0)
+	uint64_t before = store_work(f->u.st);
+	if (store_text_find(f->u.st, f->folder_id, 1, 100000, word,
+		    body_only, f->u.arena, &uids, &n, cost_r, &err) < 0)
 		fail_msg("find %s: %s", word, err.msg);
+	*work_r = store_work(f->u.st) - before;
 	char *out = arena_alloc(f->u.arena, 16 * n + 1);
 	out[0] = '\0';
 	for (size_t i = 0; i < n; i++)
 		snprintf(out + strlen(out), 16, "%s%lld", i > 0 ? " " : "",
 			(long long)uids[i]);
 	return out;
+}
+
+/* The UIDs found for word, as "1 2 3" ("" for none). */
+static const char *
+find(struct fixture *f, const char *word, bool body_only)
+{
+	uint64_t work;
+	return find_cost(f, word, body_only, &work, NULL);
 }
 
 static size_t
@@ -322,31 +337,6 @@ other_folder(struct fixture *f)
 	if (store_folder_create(f->u.st, &folder, &err) < 0)
 		fail_msg("folder: %s", err.msg);
 	return folder.id;
-}
-
-/*
- * The UIDs found for word in f's folder, as "1 2 3", with what the search
- * cost: the store's own count of its work (SQLite's VM steps: every row
- * a loop visits, index rows included) and the text index's.
- */
-static const char *
-find_cost(struct fixture *f, const char *word, bool body_only,
-	uint64_t *work_r, struct store_text_cost *cost_r)
-{
-	struct error err;
-	int64_t *uids;
-	size_t n;
-	uint64_t before = store_work(f->u.st);
-	if (store_text_find(f->u.st, f->folder_id, 1, 100000, word,
-		    body_only, f->u.arena, &uids, &n, cost_r, &err) < 0)
-		fail_msg("find %s: %s", word, err.msg);
-	*work_r = store_work(f->u.st) - before;
-	char *out = arena_alloc(f->u.arena, 16 * n + 1);
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++)
-		snprintf(out + strlen(out), 16, "%s%lld", i > 0 ? " " : "",
-			(long long)uids[i]);
-	return out;
 }
 
 /*
