@@ -171,6 +171,8 @@ struct services {
 	struct cli_jobs_schedule *jobs;	/* the lifecycle's schedule */
 	struct cli_jobs_schedule *text;	/* the text index's */
 	struct store_change_listener *listener;	/* other nodes' changes */
+	struct store_finder *finder;	/* this node's People Finder copy */
+	const struct instance *inst;
 };
 
 static void
@@ -190,6 +192,9 @@ stop_services(struct services *sv)
 	if (sv->api != NULL)
 		api_free(&sv->api);
 	instance_audit_watch_stop(&sv->audit);
+	/* After every session: none is searching its copy any more. */
+	if (sv->inst != NULL)
+		instance_finder_stop(sv->inst, &sv->finder);
 	instance_writer_stop(&sv->writer);
 	net_tls_free(&sv->tls);
 }
@@ -241,6 +246,10 @@ start_services(const struct instance *inst, struct services *sv,
 		return -1;
 	/* Before IMAP: no session waits unheard for another node's mail. */
 	if (instance_listen_start(inst, &sv->listener, err) < 0)
+		return -1;
+	/* Before any session: each is lent the copy with its connection. */
+	sv->inst = inst;
+	if (instance_finder_start(inst, &sv->finder, err) < 0)
 		return -1;
 	sv->tls = net_tls_new(inst->cert_path, inst->key_path, err);
 	if (sv->tls == NULL)

@@ -75,6 +75,8 @@ static const struct config_setting config_settings[] = {
 	  "sqlite: the database file, relative to the instance directory. postgresql: the connection URL (postgresql://USER@HOST:PORT/DATABASE); keep its password out of it, in the user's ~/.pgpass or PGPASSFILE." },
 	{ "store.busy_timeout_ms", CONFIG_TYPE_INT, "5000", 0, 600000, NULL,
 	  "How long a writer waits for another writer before giving up, in milliseconds." },
+	{ "store.finder_copy", CONFIG_TYPE_STRING, "auto", 0, 0, NULL,
+	  "postgresql: where this node keeps its own copy of the People Finder's data (a SQLite file, answering searches without the database: docs/postgresql.md). auto: people-finder.db in the instance directory (people-finder-2.db, ... for further nodes started from the same directory); off: none, every search asks the database; else a file, relative to the instance directory or absolute, that no other node's process uses. sqlite: not used." },
 	{ "blobs.backend", CONFIG_TYPE_CHOICE, "database", 0, 0, "database,directory,s3",
 	  "Where message bodies are kept (docs/blobs.md). database: in the store, beside their rows (one node). directory: one file per body under blobs.path, a directory every node mounts. s3: objects in an S3-compatible store (blobs.s3_url). Each body is kept once, named by its SHA-256, and checked against it when read. Bodies already stored stay where they are; caremail blobs check reads them all." },
 	{ "blobs.path", CONFIG_TYPE_STRING, "blobs", 0, 0, NULL,

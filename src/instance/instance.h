@@ -124,6 +124,18 @@ int instance_listen_start(const struct instance *inst,
 void instance_listen_stop(struct store_change_listener **l);
 
 /*
+ * This node's People Finder copy (store_finder.h; docs/postgresql.md): on
+ * a PostgreSQL store with store.finder_copy not off, started, and lent to
+ * the sessions' pooled connections, so their searches read it. *f_r
+ * stays NULL otherwise. Stopped after every session has ended.
+ */
+struct store_finder;
+int instance_finder_start(const struct instance *inst,
+	struct store_finder **f_r, struct error *err);
+void instance_finder_stop(const struct instance *inst,
+	struct store_finder **f);
+
+/*
  * Bytes free for the store on the disk that holds it (statvfs of its
  * directory), for the free-space rule of mail_check_free_space.
  * ERROR_TEMPORARY when that cannot be read.

@@ -8,10 +8,15 @@
  */
 #include "instance/instance.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/config.h"
 #include "core/error.h"
+#include "instance/instance_internal.h"
 #include "store/store.h"
 #include "store/store_change.h"
+#include "store/store_finder.h"
 #include "store/store_writer.h"
 
 struct store *
@@ -65,6 +70,36 @@ void
 instance_listen_stop(struct store_change_listener **l)
 {
 	store_change_listen_stop(l);
+}
+
+int
+instance_finder_start(const struct instance *inst, struct store_finder **f_r,
+	struct error *err)
+{
+	*f_r = NULL;
+	const char *where = config_get_str(inst->config, "store.finder_copy");
+	if (strcmp(config_get_str(inst->config, "store.backend"),
+		    "postgresql") != 0 || strcmp(where, "off") == 0)
+		return 0;
+	bool numbered = strcmp(where, "auto") == 0;
+	char *path = instance_path_join(inst->dir,
+		numbered ? "people-finder.db" : where);
+	*f_r = store_finder_start(inst->store_path, path, numbered,
+		(int)config_get_int(inst->config, "store.busy_timeout_ms"), err);
+	free(path);
+	if (*f_r == NULL)
+		return -1;
+	store_pool_set_finder(inst->pool, *f_r);
+	return 0;
+}
+
+void
+instance_finder_stop(const struct instance *inst, struct store_finder **f)
+{
+	if (*f == NULL)
+		return;
+	store_pool_set_finder(inst->pool, NULL);
+	store_finder_stop(f);
 }
 
 struct store *

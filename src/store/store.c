@@ -172,6 +172,25 @@ store_open_to(const char *backend, const char *path, bool create,
 }
 
 struct store *
+store_open_plain(const char *backend, const char *path, bool create,
+	int busy_timeout_ms, struct error *err)
+{
+	const struct store_ops *ops = store_backend_find(backend);
+	if (ops == NULL) {
+		error_set(err, ERROR_INVALID, "there is no store backend '%s'",
+			backend);
+		return NULL;
+	}
+	void *conn = ops->open(path, create, busy_timeout_ms, err);
+	if (conn == NULL)
+		return NULL;
+	struct store *st = xcalloc(1, sizeof(*st));
+	st->ops = ops;
+	st->conn = conn;
+	return st;
+}
+
+struct store *
 store_open(const char *backend, const char *path, bool create,
 	int busy_timeout_ms, struct error *err)
 {
@@ -332,12 +351,16 @@ store_bulk(struct store *st, bool on)
 int
 store_reads_begin(struct store *st, struct error *err)
 {
+	/* The People Finder copy is found current once for the span. */
+	st->finder_span = true;
+	st->finder_fresh = false;
 	return st->ops->remote ? 0 : store_read_begin(st, err);
 }
 
 void
 store_reads_end(struct store *st)
 {
+	st->finder_span = st->finder_fresh = false;
 	if (!st->ops->remote)
 		store_read_end(st);
 }

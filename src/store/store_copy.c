@@ -35,7 +35,9 @@
  * the pending list) is each engine's own: the destination's trigger puts
  * every body copied on its pending list, and its indexing step makes the
  * index again. body_summaries (migration 35) is filled by the
- * destination's trigger as each body goes in.
+ * destination's trigger as each body goes in. The People Finder feed
+ * (PostgreSQL's migration 36: finder_log, finder_log_floor) is the
+ * destination's own: a node's copy of a new database is made whole.
  */
 static bool
 skipped(const char *table)
@@ -45,6 +47,7 @@ skipped(const char *table)
 		strcmp(table, "folder_views") == 0 ||
 		strcmp(table, "view_changes") == 0 ||
 		strcmp(table, "body_summaries") == 0 ||
+		strncmp(table, "finder_log", 10) == 0 ||
 		strncmp(table, "body_text", 9) == 0;
 }
 

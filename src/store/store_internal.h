@@ -82,7 +82,35 @@ struct store {
 	int64_t search_pending_min;	/* the least person_id pending */
 	struct arena *search_arena;
 	size_t search_marks[STORE_DEPTH_MAX]; /* pending count at each begin */
+	/*
+	 * The node's People Finder copy searches through this connection
+	 * use (store_finder.c), NULL for none; finder_span is true between
+	 * store_reads_begin and store_reads_end, and finder_fresh once the
+	 * copy was found as current as the database within that span.
+	 */
+	struct store_finder *finder;
+	bool finder_span, finder_fresh;
 };
+
+/*
+ * A connection without the migrations or working tables of store_open:
+ * for a file that is not a store (the People Finder copy's). NULL with
+ * err.
+ */
+struct store *store_open_plain(const char *backend, const char *path,
+	bool create, int busy_timeout_ms, struct error *err);
+
+/*
+ * A search or org lookup through db answered from db's People Finder
+ * copy (store_finder.c): 1 when answered, 0 when the copy cannot answer
+ * (the caller asks the database), -1 with err.
+ */
+int store_finder_person_search(struct store *db,
+	const struct store_person_query *q, struct arena *a,
+	struct store_person_match **rows_r, size_t *count_r,
+	struct error *err);
+int store_finder_org_find(struct store *db, const char *text,
+	struct arena *a, int64_t **ids_r, size_t *count_r, struct error *err);
 
 /*
  * Called by store_commit when the outermost transaction has committed, and

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/xmalloc.h"
+#include "store/store_finder.h"
 #include "store/store_internal.h"
 
 struct store_pool {
@@ -18,6 +19,7 @@ struct store_pool {
 	size_t max_idle;
 	struct store **idle;
 	size_t idle_count;
+	struct store_finder *finder;	/* given to each connection lent */
 };
 
 struct store_pool *
@@ -40,14 +42,27 @@ store_pool_get(struct store_pool *pool, struct error *err)
 	pthread_mutex_lock(&pool->lock);
 	struct store *st = pool->idle_count > 0 ?
 		pool->idle[--pool->idle_count] : NULL;
+	struct store_finder *finder = pool->finder;
 	pthread_mutex_unlock(&pool->lock);
+	if (st == NULL) {
+		st = store_open(pool->backend, pool->path, false,
+			pool->busy_timeout_ms, err);
+		if (st != NULL)
+			store_defer_maintenance(st);
+	}
 	if (st != NULL)
-		return st;
-	st = store_open(pool->backend, pool->path, false, pool->busy_timeout_ms,
-		err);
-	if (st != NULL)
-		store_defer_maintenance(st);
+		st->finder = finder;
 	return st;
+}
+
+void
+store_pool_set_finder(struct store_pool *pool, struct store_finder *f)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->finder = f;
+	for (size_t i = 0; i < pool->idle_count; i++)
+		pool->idle[i]->finder = f;
+	pthread_mutex_unlock(&pool->lock);
 }
 
 void

@@ -1180,6 +1180,12 @@ static const char migration_35[] =
 	"CREATE TRIGGER bodies_summary_delete AFTER DELETE ON bodies"
 	" BEGIN DELETE FROM body_summaries WHERE body_id = OLD.id; END;";
 
+/*
+ * PostgreSQL's 36 is the People Finder feed the nodes' copies follow
+ * (store_finder.c); a SQLite store is the only copy there is: nothing.
+ */
+static const char migration_36[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1216,6 +1222,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_33,
 	migration_34,
 	migration_35,
+	migration_36,
 	NULL,
 };
 

@@ -210,9 +210,11 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
         "SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     db.close()
     url = pg_instance.url
+    # So is the People Finder feed the nodes' copies follow (migration 36).
     pg_tables = [t for t in psql(url, "SELECT tablename FROM pg_tables"
                                  " WHERE schemaname = 'public' ORDER BY 1")
-                 .split("\n") if t not in text_index]
+                 .split("\n") if t not in text_index and
+                 not t.startswith("finder_log")]
     assert pg_tables == tables
     for t in tables:
         got = psql(url, "SELECT attname FROM pg_attribute WHERE attrelid ="

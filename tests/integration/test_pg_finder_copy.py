@@ -1,0 +1,230 @@
+"""People Finder on each node over PostgreSQL (issue 14 item 5, bench B5;
+docs/postgresql.md "People Finder on each node"): a node answers searches
+from its own SQLite copy of the directory, made whole at its first start
+and kept current from the database's People Finder feed (migration 36).
+Every change committed before a search began shows in it, whichever
+process made it: here `caremail user edit` and friends, separate
+processes that write to the database alone. The copy resumes after a
+restart, is made again when it cannot follow, and each of two nodes
+started from one instance directory keeps its own. /metrics tells which
+answered (answered_by="copy"), so a search that fell back to the
+database cannot pass for one the copy answered."""
+
+import time
+
+import pytest
+
+from apiclient import global_admin, q
+from conftest import Server
+from test_metrics import parse, scrape, value
+from test_postgresql import pg_instance, psql  # noqa: F401
+
+
+def metric(server, name, **labels):
+    status, _, text = scrape(server)
+    assert status == 200
+    samples, _ = parse(text)
+    try:
+        return value(samples, name, **labels)
+    except KeyError:
+        return 0.0
+
+
+def wait_ready(server, deadline_s=30):
+    """Until the node's copy answers searches (made in its own thread)."""
+    until = time.monotonic() + deadline_s
+    while metric(server, "caremail_people_finder_copy_ready") != 1:
+        assert time.monotonic() < until, server.logs()[-2000:]
+        time.sleep(0.05)
+
+
+class Counted:
+    """Searches through the API, each checked to be the copy's answer."""
+
+    def __init__(self, server, inst, client=None):
+        self.server = server
+        self.client = client or global_admin(server, inst)
+
+    def people(self, query):
+        self.client.server = self.server
+        before = metric(self.server, "caremail_people_finder_searches_total",
+                        answered_by="copy")
+        reply = self.client.ok("GET", "/people?" + query)
+        after = metric(self.server, "caremail_people_finder_searches_total",
+                       answered_by="copy")
+        assert after == before + 1, "the database answered, not the copy"
+        return reply["items"]
+
+
+def names(items):
+    return sorted(f"{p['first_name']} {p['last_name']}" for p in items)
+
+
+@pytest.fixture
+def directory(pg_instance):
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "FC001", "--name", "Fern Clinic")
+    inst.run("org", "add", "--ods", "FC002", "--name", "Oak Surgery")
+    inst.run("site", "add", "--org", "FC001", "--name", "Shop", "--type",
+             "pharmacy")
+    for first, last, org in (("Ann", "Fernley", "FC001"),
+                             ("Bob", "Fernley", "FC001"),
+                             ("Cy", "Oakes", "FC002")):
+        inst.run("user", "add", "--org", org, "--first", first, "--last",
+                 last)
+    return inst
+
+
+def address_of(inst, first):
+    listing = inst.run("user", "list").stdout
+    return next(line.split()[0] for line in listing.splitlines()
+                if f" {first} " in f" {line} " and "@" in line)
+
+
+def test_every_change_committed_before_a_search_shows_in_it(directory,
+                                                            tmp_path):
+    inst = directory
+    server = Server(inst, False, tmp_path / "serve.log")
+    try:
+        server.wait_ready()
+        wait_ready(server)
+        s = Counted(server, inst)
+        assert names(s.people("q=fernley")) == ["Ann Fernley",
+                                                "Bob Fernley"]
+        ann = address_of(inst, "Ann")
+        bob = address_of(inst, "Bob")
+        # Each change by another process, then at once a search: no wait.
+        inst.run("user", "edit", ann, "--last", "Greenway", "--job-title",
+                 "Pharmacist", "--site", "Shop")
+        assert names(s.people("q=fernley")) == ["Bob Fernley"]
+        assert names(s.people("q=greenway")) == ["Ann Greenway"]
+        assert names(s.people("job_title=pharmacist")) == ["Ann Greenway"]
+        assert names(s.people("site_type=pharmacy")) == ["Ann Greenway"]
+        inst.run("role", "add", bob, "--org", "FC001", "--role",
+                 "local_admin")
+        [found] = s.people("q=bob")
+        assert found["admin"] == [{"role": "local_admin", "org": "FC001"}]
+        inst.run("org", "edit", "FC001", "--name", "Willow Clinic",
+                 "--helpdesk-phone", "0101 555 0000")
+        [found] = s.people("q=bob")
+        assert found["org"]["name"] == "Willow Clinic"
+        assert found["helpdesk"]["phone"] == "0101 555 0000"
+        assert names(s.people("org=willow")) == ["Ann Greenway",
+                                                 "Bob Fernley"]
+        inst.run("role", "remove", bob, "--org", "FC001", "--role",
+                 "local_admin")
+        inst.run("user", "delete", bob)
+        assert s.people("q=bob") == []
+        # A person made after the copy, found by name and address.
+        inst.run("user", "add", "--org", "FC002", "--first", "Dee",
+                 "--last", "Oakes")
+        assert names(s.people("q=oakes")) == ["Cy Oakes", "Dee Oakes"]
+        dee = address_of(inst, "Dee")
+        assert names(s.people("q=" + q(dee))) == ["Dee Oakes"]
+        # A sign-in's time is not a People Finder change: no note.
+        notes = int(psql(inst.url, "SELECT COUNT(*) FROM finder_log"))
+        psql(inst.url, "UPDATE people SET last_signin_at = 1")
+        assert int(psql(inst.url, "SELECT COUNT(*) FROM finder_log")) == \
+            notes
+        assert metric(server, "caremail_people_finder_copy_makes_total") == 1
+    finally:
+        server.stop()
+
+
+def test_copy_resumes_after_restart_and_is_made_again_when_it_cannot_follow(
+        directory, tmp_path):
+    inst = directory
+    server = Server(inst, False, tmp_path / "one.log")
+    try:
+        server.wait_ready()
+        wait_ready(server)
+    finally:
+        server.stop()
+    assert (inst.dir / "people-finder.db").exists()
+    # A change while the node is down is followed when it is back.
+    cy = address_of(inst, "Cy")
+    inst.run("user", "edit", cy, "--first", "Cyril")
+    server = Server(inst, False, tmp_path / "two.log")
+    try:
+        server.wait_ready()
+        wait_ready(server)
+        s = Counted(server, inst)
+        assert names(s.people("q=oakes")) == ["Cyril Oakes"]
+        assert metric(server, "caremail_people_finder_copy_makes_total") == 0
+        # Notes pruned past the copy's newest: it cannot follow, so it is
+        # made again, and searches go to the database meanwhile.
+        psql(inst.url, "UPDATE finder_log_floor SET below ="
+             " (SELECT max(id) FROM finder_log) + 1000")
+        inst.run("user", "edit", cy, "--first", "Cyrus")
+        reply = s.client.ok("GET", "/people?q=oakes")
+        assert names(reply["items"]) == ["Cyrus Oakes"]
+        until = time.monotonic() + 30
+        while metric(server, "caremail_people_finder_copy_makes_total") < 1:
+            assert time.monotonic() < until, server.logs()[-2000:]
+            time.sleep(0.05)
+        wait_ready(server)
+        assert names(s.people("q=oakes")) == ["Cyrus Oakes"]
+        assert "finder.copy_stale" in server.logs()
+        assert "reason=notes_pruned" in server.logs()
+    finally:
+        server.stop()
+    # A copy kept of another database (here: its stamp changed while the
+    # node was down) never answers: it is made again before it does.
+    psql(inst.url, "UPDATE finder_log_floor SET stamp = 'another'")
+    inst.run("user", "edit", cy, "--first", "Cyan")
+    server = Server(inst, False, tmp_path / "three.log")
+    try:
+        server.wait_ready()
+        c = s.client   # the session is in the database
+        c.server = server
+        assert names(c.ok("GET", "/people?q=oakes")["items"]) == [
+            "Cyan Oakes"]
+        wait_ready(server)
+        assert metric(server, "caremail_people_finder_copy_makes_total") == 1
+        assert "reason=another_database" in server.logs()
+        assert names(Counted(server, inst, c).people("q=oakes")) == [
+            "Cyan Oakes"]
+    finally:
+        server.stop()
+
+
+def test_two_nodes_from_one_directory_each_keep_a_copy(directory, tmp_path):
+    inst = directory
+    a = Server(inst, False, tmp_path / "a.log")
+    b = Server(inst, False, tmp_path / "b.log")
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        wait_ready(a)
+        wait_ready(b)
+        assert (inst.dir / "people-finder.db").exists()
+        assert (inst.dir / "people-finder-2.db").exists()
+        sa = Counted(a, inst)
+        sb = Counted(b, inst, sa.client)   # one portal session, two nodes
+        assert names(sb.people("q=fernley")) == ["Ann Fernley",
+                                                 "Bob Fernley"]
+        # A change made through node A's API is in node B's next search.
+        ann = address_of(inst, "Ann")
+        sa.client.server = a
+        sa.client.ok("PATCH", "/users/" + q(ann), {"last_name": "Birch"})
+        assert names(sb.people("q=birch")) == ["Ann Birch"]
+        assert names(sa.people("q=birch")) == ["Ann Birch"]
+    finally:
+        a.stop()
+        b.stop()
+
+
+def test_copy_off_asks_the_database(directory, tmp_path):
+    inst = directory
+    server = Server(inst, False, tmp_path / "serve.log",
+                    ["store.finder_copy=off"])
+    try:
+        server.wait_ready()
+        c = global_admin(server, inst)
+        assert names(c.ok("GET", "/people?q=fernley")["items"]) == [
+            "Ann Fernley", "Bob Fernley"]
+        assert metric(server, "caremail_people_finder_searches_total",
+                      answered_by="copy") == 0
+        assert not (inst.dir / "people-finder.db").exists()
+    finally:
+        server.stop()
