@@ -202,7 +202,8 @@ sig_headers(struct span h, struct arena *a, struct mail_dkim_sig *sig,
 static int
 sig_canon(struct span c, struct mail_dkim_sig *sig, struct error *err)
 {
-	struct span header, body = span_from_cstr("simple");
+	/* An empty c= splits into nothing: header stays empty, refused. */
+	struct span header = c, body = span_from_cstr("simple");
 	struct span rest = c;
 	span_split(&rest, '/', &header);
 	if (rest.len > 0)

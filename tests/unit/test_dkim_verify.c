@@ -383,6 +383,8 @@ static const struct {
 	{ SIG_BASE "; i=ann@evil.example", false },
 	{ SIG_BASE "; i=ann@xnhs.example", false },
 	{ SIG_BASE "; c=fancy/simple", false },
+	{ SIG_BASE "; c=", false },	/* read a stale span (fuzz_dkim_sig) */
+	{ SIG_BASE "; c=/relaxed", false },
 	{ SIG_BASE "; q=http", false },
 	{ SIG_BASE "; t=200; x=100", false },
 	{ SIG_BASE "; l=ten", false },
