@@ -131,6 +131,34 @@ def test_every_change_committed_before_a_search_shows_in_it(directory,
         server.stop()
 
 
+def test_a_bulk_import_is_followed_in_several_batches(directory, tmp_path):
+    """1,500 people by `caremail import users`: some 4,500 notes (the
+    people, their mailboxes, their keys), more than one batch of the
+    copy's (4,096), all in the next search."""
+    inst = directory
+    server = Server(inst, False, tmp_path / "serve.log")
+    try:
+        server.wait_ready()
+        wait_ready(server)
+        s = Counted(server, inst)
+        applied = metric(server, "caremail_people_finder_copy_notes_total")
+        rows = ["external_id,first_name,last_name,job_title"] + [
+            f"HR{i:05d},Person{i:05d},Bulkley,Porter" for i in range(1500)]
+        path = tmp_path / "people.csv"
+        path.write_text("\n".join(rows) + "\n")
+        inst.run("import", "users", str(path), "--org", "FC002")
+        found = s.people("q=bulkley&limit=100")
+        assert len(found) == 100
+        assert found[0]["first_name"] == "Person00000"
+        # The last page of the name order, reached by one search.
+        [last] = s.people("q=person01499")
+        assert last["job_title"] == "Porter"
+        assert metric(server, "caremail_people_finder_copy_notes_total") - \
+            applied > 4096
+    finally:
+        server.stop()
+
+
 def test_copy_resumes_after_restart_and_is_made_again_when_it_cannot_follow(
         directory, tmp_path):
     inst = directory
