@@ -21,8 +21,9 @@
  *   the copy, with the newest note applied. Notes are numbered in commit
  *   order (each trigger holds the writers' lock), so the copy always
  *   equals the database as it was at some commit.
- * - A search first asks the database for its newest note (one index
- *   probe); a copy behind it follows the feed first, so no search shows a
+ * - A search first learns the database's newest note (one index probe,
+ *   read with the request's session: store_session_find); a copy behind
+ *   it follows the feed first, so no search shows a
  *   change undone or misses one committed before it began, on this node
  *   or any other. The copy's thread follows the feed each second as well,
  *   so a search seldom waits.
@@ -288,8 +289,7 @@ static int64_t
 feed_newest(struct store *db, struct error *err)
 {
 	struct store_stmt *s = store_query(db, err,
-		"SELECT GREATEST(COALESCE((SELECT max(id) FROM finder_log), 0),"
-		" (SELECT below FROM finder_log_floor))", "");
+		"SELECT " STORE_FINDER_NEWEST, "");
 	if (s == NULL)
 		return -1;
 	int rc = store_step(db, s, err);
@@ -733,7 +733,10 @@ copy_enter(struct store *db)
 	if (!atomic_load(&f->ready))
 		return NULL;
 	if (!db->finder_fresh) {
-		int64_t newest = feed_newest(db, &err);
+		/* Read with the request's session, or asked now. */
+		int64_t newest = db->finder_noted_valid ? db->finder_noted :
+			feed_newest(db, &err);
+		db->finder_noted_valid = false;
 		if (newest < 0)
 			return NULL;
 		if (newest > atomic_load(&f->synced)) {

@@ -3,9 +3,10 @@
  * over PostgreSQL keeps its own copy of what a search reads (people,
  * their keys, mailboxes' addresses, orgs, sites, roles) in a SQLite file,
  * and answers searches from it with the same search as a SQLite store,
- * without a statement to the database but one: the newest note of the
- * database's People Finder feed (PostgreSQL migration 36), which tells
- * whether the copy has every change committed before the search began.
+ * asking the database only the newest note of its People Finder feed
+ * (PostgreSQL migration 36; read with the request's session where there
+ * is one), which tells whether the copy has every change committed
+ * before the search began.
  * If not, the notes past the copy's are applied first, so a search never
  * shows what the database no longer holds. Layer: store.
  *

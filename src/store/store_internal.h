@@ -90,7 +90,23 @@ struct store {
 	 */
 	struct store_finder *finder;
 	bool finder_span, finder_fresh;
+	/*
+	 * The feed's newest note as the request's session was read with it
+	 * (store_session_find): the copy need be no newer for a search in
+	 * the same request, which then asks the database nothing. Used once;
+	 * forgotten when the connection goes back to its pool.
+	 */
+	int64_t finder_noted;
+	bool finder_noted_valid;
 };
+
+/*
+ * The People Finder feed's newest note (PostgreSQL's migration 36), never
+ * below its pruned floor, as an SQL expression.
+ */
+#define STORE_FINDER_NEWEST                                                  \
+	"GREATEST(COALESCE((SELECT max(id) FROM finder_log), 0),"            \
+	" (SELECT below FROM finder_log_floor))"
 
 /*
  * A connection without the migrations or working tables of store_open:

@@ -50,8 +50,10 @@ store_pool_get(struct store_pool *pool, struct error *err)
 		if (st != NULL)
 			store_defer_maintenance(st);
 	}
-	if (st != NULL)
+	if (st != NULL) {
 		st->finder = finder;
+		st->finder_noted_valid = false;
+	}
 	return st;
 }
 
