@@ -35,7 +35,8 @@
  * the pending list) is each engine's own: the destination's trigger puts
  * every body copied on its pending list, and its indexing step makes the
  * index again. body_summaries (migration 35) is filled by the
- * destination's trigger as each body goes in.
+ * destination's trigger as each body goes in. Folder summary packs
+ * (migration 36) are a cache the destination's searches make again.
  */
 static bool
 skipped(const char *table)
@@ -45,6 +46,7 @@ skipped(const char *table)
 		strcmp(table, "folder_views") == 0 ||
 		strcmp(table, "view_changes") == 0 ||
 		strcmp(table, "body_summaries") == 0 ||
+		strcmp(table, "folder_summary_packs") == 0 ||
 		strncmp(table, "body_text", 9) == 0;
 }
 
