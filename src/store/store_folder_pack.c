@@ -9,10 +9,12 @@
  */
 #include "store/store_folder.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/xmalloc.h"
 #include "store/store_internal.h"
 
 static int
@@ -67,6 +69,56 @@ store_folder_packs_get(struct store *st, int64_t folder_id,
 	return rc;
 }
 
+/* A run smaller than this is written where it falls. */
+#define FILL_MIN_BYTES (64u << 10)
+/* Free pages past this many bytes (and four times the run) are left. */
+#define FILL_MAX_BYTES (32u << 20)
+/* The filler's part: read by no search, deleted in the same transaction. */
+#define FILLER_PART (-1)
+
+/*
+ * On SQLite a large value takes the file's free pages first, each the
+ * one nearest the last: a pack written into the holes other writes left
+ * lay in ~45 runs over 30 MB in B3 (a cold read of its subjects 60-200
+ * ms), against 14-55 ms for the same bytes written at the end of the
+ * file. So before a large run, a filler row as large as the free pages
+ * takes them, the run's parts go to the end of the file, in order, and
+ * the filler is deleted after them (its pages free again, for the next
+ * writes). Not when the free pages are many: the filler's bytes are
+ * written too.
+ */
+static int
+fill_free_pages(struct store *st, int64_t folder_id,
+	const struct store_summary_pack *parts, size_t count,
+	struct error *err)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < count; i++)
+		total += parts[i].size;
+	if (st->ops->free_bytes == NULL || total < FILL_MIN_BYTES)
+		return 0;
+	struct store_stmt *s = store_query(st, err, st->ops->free_bytes, "");
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	int64_t free_bytes = rc == 1 ? store_col_int(st, s, 0) : 0;
+	if (store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0)
+		return -1;
+	if (free_bytes <= 0 || (uint64_t)free_bytes > FILL_MAX_BYTES ||
+		(uint64_t)free_bytes > 4 * (uint64_t)total)
+		return 0;
+	/* A little more than the free pages: none is left between parts. */
+	size_t size = (size_t)free_bytes + 8192;
+	void *zeros = xcalloc(1, size);
+	int64_t put = store_exec(st, err,
+		"INSERT INTO folder_summary_packs (folder_id, part,"
+		" first_uid, last_uid, uidvalidity, data)"
+		" VALUES (?, ?, 0, 0, 0, ?)",
+		"iib", folder_id, (int64_t)FILLER_PART, zeros, size);
+	free(zeros);
+	return put < 0 ? -1 : 0;
+}
+
 int
 store_folder_packs_put(struct store *st, int64_t folder_id,
 	int64_t uidvalidity, bool replace,
@@ -108,6 +160,8 @@ store_folder_packs_put(struct store *st, int64_t folder_id,
 		if (in_the_way > 0)
 			return 0;
 	}
+	if (fill_free_pages(st, folder_id, parts, count, err) < 0)
+		return -1;
 	for (size_t i = 0; i < count; i++) {
 		const struct store_summary_pack *p = &parts[i];
 		if (store_exec(st, err,
@@ -118,6 +172,11 @@ store_folder_packs_put(struct store *st, int64_t folder_id,
 			    p->last_uid, uidvalidity, p->data, p->size) < 0)
 			return -1;
 	}
+	if (store_exec(st, err,
+		    "DELETE FROM folder_summary_packs"
+		    " WHERE folder_id = ? AND part = ?",
+		    "ii", folder_id, (int64_t)FILLER_PART) < 0)
+		return -1;
 	*stored_r = true;
 	return 0;
 }
