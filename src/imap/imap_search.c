@@ -428,6 +428,114 @@ imap_cmd_search(struct imap_session *s, const struct imap_command *c)
 	return rc;
 }
 
+/*
+ * The header summary parts (bit n: enum mail_summary_part n) a key asks
+ * for, when a folder's summary pack answers it wholly: header fields,
+ * sizes, internal dates and what the view itself holds, no flag or
+ * keyword (the pack keeps only what never changes), no raw message.
+ * -1 when it does not.
+ */
+static int
+packed_parts(const struct imap_search_key *k)
+{
+	int parts = 0;
+	switch (k->type) {
+	case IMAP_SEARCH_SUBJECT:
+		parts = 1 << MAIL_SUMMARY_SUBJECT;
+		break;
+	case IMAP_SEARCH_FROM:
+		parts = 1 << MAIL_SUMMARY_FROM;
+		break;
+	case IMAP_SEARCH_TO:
+		parts = 1 << MAIL_SUMMARY_TO;
+		break;
+	case IMAP_SEARCH_CC:
+		parts = 1 << MAIL_SUMMARY_CC;
+		break;
+	case IMAP_SEARCH_BCC:
+		parts = 1 << MAIL_SUMMARY_BCC;
+		break;
+	case IMAP_SEARCH_ALL:
+	case IMAP_SEARCH_AND:
+	case IMAP_SEARCH_OR:
+	case IMAP_SEARCH_NOT:
+	case IMAP_SEARCH_SEQSET:
+	case IMAP_SEARCH_UID:
+	case IMAP_SEARCH_LARGER:
+	case IMAP_SEARCH_SMALLER:
+	case IMAP_SEARCH_BEFORE:
+	case IMAP_SEARCH_ON:
+	case IMAP_SEARCH_SINCE:
+	case IMAP_SEARCH_OLD:
+	case IMAP_SEARCH_RECENT:
+		break;
+	default:
+		return -1;
+	}
+	for (size_t i = 0; i < k->count; i++) {
+		int c = packed_parts(&k->children[i]);
+		if (c < 0)
+			return -1;
+		parts |= c;
+	}
+	return parts;
+}
+
+/* The messages this session's view holds become large folders' packs. */
+#define PACK_MIN_MESSAGES 1024
+/* The packs' bytes and the messages' summaries are read into this. */
+#define PACK_ARENA_CAP (512u << 20)
+
+/*
+ * The search over the view's messages from the folder's summary pack
+ * (mail_folder_summaries): each message the view holds, answered from
+ * the pack or its row, in the view's order. 0 when the folder has no use
+ * for one (a small folder: the rows are read as ever), 1 when answered.
+ */
+static int
+search_packed(struct imap_session *s, const struct imap_search_key *key,
+	int parts, struct str *out)
+{
+	const struct imap_view *v = &s->view;
+	struct arena *a = arena_new(PACK_ARENA_CAP);
+	struct mail_packed_set set;
+	struct error err;
+	int rc = mail_folder_summaries(&s->user, &v->folder, v->uids, v->count,
+		(unsigned)parts, PACK_MIN_MESSAGES, a, &set, &err);
+	if (rc < 0) {
+		log_warn("imap.search_pack", "peer=%s reason=\"%s\"",
+			net_peer(s->conn), err.msg);
+		rc = 0;
+	}
+	for (size_t i = 0; rc == 1 && i < v->count; i++) {
+		const struct mail_packed *m = &set.items[i];
+		if (!m->present)
+			continue;
+		struct store_message row = { .folder_id = v->folder.id,
+			.uid = v->uids[i],
+			.size = m->size,
+			.internal_date = m->internal_date,
+			.keywords = "" };
+		row.meta.subject = m->text[MAIL_SUMMARY_SUBJECT];
+		row.meta.from = m->text[MAIL_SUMMARY_FROM];
+		row.meta.to = m->text[MAIL_SUMMARY_TO];
+		row.meta.cc = m->text[MAIL_SUMMARY_CC];
+		row.meta.bcc = m->text[MAIL_SUMMARY_BCC];
+		row.meta.envelope = row.meta.bodystructure = row.meta.body = "";
+		row.meta.message_id = "";
+		struct search_ctx sc = { .s = s, .m = &row, .seq = i + 1 };
+		arena_reset(s->msg);
+		if (!matches(&sc, key))
+			continue;
+		if (str_appendf(out, " %lld",
+			    s->uid_command ? (long long)row.uid :
+					     (long long)sc.seq) < 0)
+			rc = -1;
+	}
+	arena_free(&a);
+	return rc;
+}
+
 static int
 search_run(struct imap_session *s, const struct imap_search_key *key,
 	struct arena *answers)
@@ -435,6 +543,23 @@ search_run(struct imap_session *s, const struct imap_search_key *key,
 	struct error err;
 	const struct imap_view *v = &s->view;
 	struct text_answers ta = { 0 };
+	int parts = packed_parts(key);
+	if (parts > 0) {
+		struct str out;
+		str_init(&out, s->cmd, 64 * 1024 * 1024);
+		if (str_append_cstr(&out, "* SEARCH") < 0)
+			return -1;
+		int rc = search_packed(s, key, parts, &out);
+		if (rc < 0)
+			return imap_tagged(s, "NO", "LIMIT",
+				"too many results; narrow the search");
+		if (rc == 1) {
+			if (str_append_cstr(&out, "\r\n") < 0 ||
+				imap_write(s, out.p, out.len) < 0)
+				return -1;
+			return imap_tagged(s, "OK", NULL, "SEARCH completed");
+		}
+	}
 	if (v->count > 0 && ask_index(s, key, v->uids[0],
 		v->uids[v->count - 1], answers, &ta, &err) < 0) {
 		log_warn("imap.search_unindexed", "peer=%s reason=\"%s\"",

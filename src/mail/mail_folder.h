@@ -279,6 +279,76 @@ int mail_view_decode(const unsigned char *data, size_t size,
 unsigned char *mail_view_encode(const struct mail_folder_view *v,
 	size_t *size_r);
 
+/* ---- a large folder's header summaries, packed (mail_summary.c) ---- */
+
+/* The parts of a summary pack; bit n of a parts mask asks for part n. */
+enum mail_summary_part {
+	MAIL_SUMMARY_UIDS = 0, /* UIDs, sizes, internal dates: always read */
+	MAIL_SUMMARY_SUBJECT,
+	MAIL_SUMMARY_FROM,
+	MAIL_SUMMARY_TO,
+	MAIL_SUMMARY_CC,
+	MAIL_SUMMARY_BCC,
+	MAIL_SUMMARY_PARTS
+};
+
+/* What a search on header fields reads of one message. */
+struct mail_packed {
+	bool present; /* false: the message has gone from the folder */
+	int64_t size, internal_date;
+	/* Decoded as body_summaries holds them; "" for parts not asked. */
+	const char *text[MAIL_SUMMARY_PARTS];
+};
+
+/* The summaries of a view's messages, one per UID asked, in that order. */
+struct mail_packed_set {
+	struct mail_packed *items;
+	size_t packed;	/* found in the folder's packs */
+	size_t read;	/* read by row: not in any pack */
+	bool stored;	/* a pack was written for the next search */
+};
+
+/*
+ * The summaries of f's messages with these `count` ascending UIDs (a
+ * session's view), with the parts `parts` asks for, in arena a: taken
+ * from f's summary packs (migration 37) where they hold the UID, read by
+ * row for the rest, and the packs written again or added to (through
+ * the writer) when many were read by row. A pack holds of a message only
+ * what never changes while it is in the folder, so a stale pack costs
+ * reads, never a wrong answer; one that does not decode is passed over.
+ * 0, set empty, for a folder under store_min messages (read its rows as
+ * before); 1 with the set; -1 with err.
+ */
+int mail_folder_summaries(const struct mail_user *u,
+	const struct mail_folder *f, const uint32_t *uids, size_t count,
+	unsigned parts, size_t store_min, struct arena *a,
+	struct mail_packed_set *set_r, struct error *err);
+
+/* One part of one run of a pack, as stored. */
+struct mail_summary_bytes {
+	const unsigned char *data; /* NULL: the part was not read */
+	size_t size;
+};
+
+/*
+ * A pack's format (for the fuzz target and tests): every part starts
+ * "CMP1" and the message count (LEB128); part 0 then gives each
+ * message's UID step from the one before (the first from 0, never 0),
+ * size and internal date (zigzag), all LEB128; parts 1-5 one
+ * NUL-terminated string a message. encode writes the present items
+ * (with their `uids`) as part `part`, in heap bytes. decode checks a
+ * run's parts whole (parts[0] and those not NULL), then fills the items
+ * (count long, by ascending uids) whose UID the run holds, texts
+ * pointing into the parts' bytes; *matched_r of *entries_r matched.
+ * -1, items untouched, when a part does not decode or the parts differ
+ * in count.
+ */
+unsigned char *mail_summary_encode(const struct mail_packed *items,
+	const uint32_t *uids, size_t count, int part, size_t *size_r);
+int mail_summary_decode(const struct mail_summary_bytes *parts,
+	const uint32_t *uids, struct mail_packed *items, size_t count,
+	size_t *matched_r, size_t *entries_r);
+
 /*
  * Messages of f with first_uid <= UID <= last_uid, at most limit, with the
  * columns asked for (see store_folder.h), in arena a.

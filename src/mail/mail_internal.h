@@ -22,6 +22,12 @@ struct mail_message;
 struct mail_recipient;
 struct mail_user;
 
+/*
+ * Writes x as LEB128 (7 bits a byte, low first) at p, at most 10 bytes;
+ * returns how many (the stored view's and summary pack's numbers).
+ */
+size_t mail_varint_put(unsigned char *p, uint64_t x);
+
 /* A message made ready for store_body_put. */
 struct mail_body {
 	char hash[crypto_hash_sha256_BYTES * 2 + 1];

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "dir/dir.h"
+#include "mail/mail_internal.h"
 #include "store/store_folder.h"
 #include "store/store_writer.h"
 
@@ -144,8 +145,8 @@ reserve(struct mail_folder_view *v, size_t *cap, size_t want)
 
 /* ---- the stored format ---- */
 
-static size_t
-put_varint(unsigned char *p, uint64_t x)
+size_t
+mail_varint_put(unsigned char *p, uint64_t x)
 {
 	size_t n = 0;
 	do {
@@ -187,24 +188,24 @@ mail_view_encode(const struct mail_folder_view *v, size_t *size_r)
 	size_t n = 0;
 	memcpy(out, VIEW_MAGIC, 4);
 	n += 4;
-	n += put_varint(out + n, v->count);
-	n += put_varint(out + n, v->list_count);
+	n += mail_varint_put(out + n, v->count);
+	n += mail_varint_put(out + n, v->list_count);
 	for (size_t i = 0; i < v->list_count; i++) {
 		size_t len = strlen(v->lists[i]);
-		n += put_varint(out + n, len);
+		n += mail_varint_put(out + n, len);
 		memcpy(out + n, v->lists[i], len);
 		n += len;
 	}
 	uint32_t prev = 0;
 	for (size_t i = 0; i < v->count; i++) {
-		n += put_varint(out + n, v->uids[i] - prev);
+		n += mail_varint_put(out + n, v->uids[i] - prev);
 		prev = v->uids[i];
 		unsigned f = v->flags[i] & VIEW_FLAG_BITS;
 		if (v->list_of[i] != 0)
 			f |= VIEW_HAS_LIST;
 		out[n++] = (unsigned char)f;
 		if (v->list_of[i] != 0)
-			n += put_varint(out + n, v->list_of[i]);
+			n += mail_varint_put(out + n, v->list_of[i]);
 	}
 	*size_r = n;
 	return out;

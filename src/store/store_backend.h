@@ -272,6 +272,13 @@ struct store_ops {
 	int64_t text_scan_below;
 	const char *text_put;
 	/*
+	 * One row, one column: how many bytes of the store's file are in
+	 * free pages (SQLite's freelist), which a large value written next
+	 * would be scattered into, one hole at a time (store_folder_pack.c).
+	 * NULL where no single file holds the tables (PostgreSQL).
+	 */
+	const char *free_bytes;
+	/*
 	 * Whether several processes, on one machine or many, may use the
 	 * store at once (PostgreSQL: several serve nodes over one database);
 	 * such a backend sets announce and the listen operations below, and

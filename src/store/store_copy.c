@@ -38,6 +38,8 @@
  * destination's trigger as each body goes in. The People Finder feed
  * (PostgreSQL's migration 36: finder_log, finder_log_floor) is the
  * destination's own: a node's copy of a new database is made whole.
+ * Folder summary packs (migration 37) are a cache the destination's
+ * searches make again.
  */
 static bool
 skipped(const char *table)
@@ -48,6 +50,7 @@ skipped(const char *table)
 		strcmp(table, "view_changes") == 0 ||
 		strcmp(table, "body_summaries") == 0 ||
 		strncmp(table, "finder_log", 10) == 0 ||
+		strcmp(table, "folder_summary_packs") == 0 ||
 		strncmp(table, "body_text", 9) == 0;
 }
 

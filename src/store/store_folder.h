@@ -136,6 +136,31 @@ int store_folder_view_put(struct store *st, int64_t folder_id,
 	struct error *err);
 
 /*
+ * The parts of a folder's summary packs (migration 37) of this
+ * UIDVALIDITY whose bit is set in `parts` (bit n: part n), by first UID
+ * and part, in arena a; none when the folder has none. One statement, so
+ * the parts of a run are of one moment. Read past the backend's map, as
+ * a stored view.
+ */
+int store_folder_packs_get(struct store *st, int64_t folder_id,
+	int64_t uidvalidity, unsigned parts, struct arena *a,
+	struct store_summary_pack **packs_r, size_t *count_r,
+	struct error *err);
+
+/*
+ * Stores one run of a folder's summary pack (`count` parts, all of one
+ * run): replacing every run the folder has (`replace`), or beside them
+ * only when each has the same UIDVALIDITY and ends below the new run's
+ * first UID (*stored_r says whether it was). Holds the folder's counter
+ * row for the rest of the transaction (PostgreSQL), so two sessions'
+ * runs are checked one after the other. In a write transaction.
+ */
+int store_folder_packs_put(struct store *st, int64_t folder_id,
+	int64_t uidvalidity, bool replace,
+	const struct store_summary_pack *parts, size_t count, bool *stored_r,
+	struct error *err);
+
+/*
  * The next `limit` messages of a folder with UID > after_uid, by UID, with
  * only their flags: what a session compares with what it told its client.
  */

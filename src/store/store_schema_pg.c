@@ -722,6 +722,23 @@ static const char migration_36[] =
 	" REFERENCING OLD TABLE AS finder_old FOR EACH STATEMENT"
 	" EXECUTE FUNCTION caremail_finder_keys_old();";
 
+/*
+ * As SQLite's 37: a large folder's header summaries packed, one part a
+ * row; a deleted folder's packs go with it. PostgreSQL TOASTs each part
+ * (compressed, in chunks kept together in the TOAST table).
+ */
+static const char migration_37[] =
+	"CREATE TABLE folder_summary_packs (folder_id BIGINT NOT NULL,"
+	" part BIGINT NOT NULL, first_uid BIGINT NOT NULL,"
+	" last_uid BIGINT NOT NULL, uidvalidity BIGINT NOT NULL,"
+	" data BYTEA NOT NULL, PRIMARY KEY (folder_id, part, first_uid));"
+	"CREATE FUNCTION caremail_unpack_folder() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" DELETE FROM folder_summary_packs WHERE folder_id = OLD.id;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER folders_packed_delete AFTER DELETE ON folders"
+	" FOR EACH ROW EXECUTE FUNCTION caremail_unpack_folder();";
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
@@ -736,6 +753,7 @@ const char *const store_pg_migrations[] = {
 	migration_34,
 	migration_35,
 	migration_36,
+	migration_37,
 	NULL,
 };
 

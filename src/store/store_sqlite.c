@@ -976,4 +976,6 @@ const struct store_ops store_sqlite_ops = {
 		" OR instr(body_text.body, ?4) > 0)"),
 	.text_put = "INSERT INTO body_text (rowid, header, body)"
 		" VALUES (?, ?, ?)",
+	.free_bytes = "SELECT f.freelist_count * p.page_size"
+		" FROM pragma_freelist_count() f, pragma_page_size() p",
 };

@@ -617,6 +617,18 @@ struct store_folder_view {
 	size_t changed_count;
 };
 
+/*
+ * One part of one run of a folder's summary pack (migration 37) as
+ * stored: part 0 the UIDs, sizes and internal dates, 1-5 the subjects,
+ * From, To, Cc and Bcc of the same messages (mail_summary.c's format).
+ */
+struct store_summary_pack {
+	int64_t part;
+	int64_t first_uid, last_uid; /* the run's */
+	const unsigned char *data;
+	size_t size;
+};
+
 /* How much of a message row store_folder_messages reads. */
 enum store_message_columns {
 	/*

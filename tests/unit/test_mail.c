@@ -1664,6 +1664,103 @@ test_view_format_refuses_broken_bytes(void **state)
 	mail_folder_view_free(&v);
 }
 
+/*
+ * The summary pack's format (migration 37, mail_summary.c): what is
+ * encoded decodes to the same values for the UIDs a view holds, those it
+ * lacks are left as they were, and bytes that are not a whole run (cut,
+ * counts that differ between parts, a step of 0, a missing NUL) are
+ * refused with the items untouched.
+ */
+static void
+test_summary_pack_format(void **state)
+{
+	(void)state;
+	uint32_t uids[] = { 3, 9, 10, 400000 };
+	struct mail_packed items[4];
+	memset(items, 0, sizeof(items));
+	const char *subjects[] = { "first", "", "caf\xc3\xa9 foo", "last" };
+	for (int i = 0; i < 4; i++) {
+		items[i].present = i != 1; /* 9 is not written */
+		items[i].size = 1000 * (i + 1);
+		items[i].internal_date = i == 3 ? -86400 : 1780000000 + i;
+		for (int p = 0; p < MAIL_SUMMARY_PARTS; p++)
+			items[i].text[p] = "";
+		items[i].text[MAIL_SUMMARY_SUBJECT] = subjects[i];
+		items[i].text[MAIL_SUMMARY_CC] = i == 2 ? "x@y.example" : "";
+	}
+	struct mail_summary_bytes parts[MAIL_SUMMARY_PARTS] = { { 0 } };
+	unsigned char *data[MAIL_SUMMARY_PARTS];
+	for (int p = 0; p < MAIL_SUMMARY_PARTS; p++) {
+		data[p] = mail_summary_encode(items, uids, 4, p,
+			&parts[p].size);
+		parts[p].data = data[p];
+	}
+	/* A view of 2, 3, 10, 11 and 400000: 11 and 2 are not in the run. */
+	uint32_t view[] = { 2, 3, 10, 11, 400000 };
+	struct mail_packed got[5];
+	memset(got, 0, sizeof(got));
+	size_t matched, entries;
+	struct mail_summary_bytes asked[MAIL_SUMMARY_PARTS] = { parts[0],
+		parts[MAIL_SUMMARY_SUBJECT], { 0 }, { 0 },
+		parts[MAIL_SUMMARY_CC], { 0 } };
+	assert_int_equal(mail_summary_decode(asked, view, got, 5, &matched,
+				 &entries),
+		0);
+	assert_int_equal(matched, 3);
+	assert_int_equal(entries, 3);
+	assert_false(got[0].present);
+	assert_false(got[3].present);
+	assert_true(got[1].present && got[2].present && got[4].present);
+	assert_int_equal(got[1].size, 1000);
+	assert_int_equal(got[2].internal_date, 1780000002);
+	assert_int_equal(got[4].internal_date, -86400);
+	assert_string_equal(got[2].text[MAIL_SUMMARY_SUBJECT],
+		"caf\xc3\xa9 foo");
+	assert_string_equal(got[4].text[MAIL_SUMMARY_SUBJECT], "last");
+	assert_string_equal(got[2].text[MAIL_SUMMARY_CC], "x@y.example");
+	assert_null(got[2].text[MAIL_SUMMARY_FROM]); /* not asked */
+
+	/* Broken: each refused, nothing filled. */
+	unsigned char buf[256];
+	struct {
+		const char *name;
+		int part;
+		size_t cut; /* bytes taken off the end */
+		size_t at;  /* a byte changed, 0: none */
+		unsigned char to;
+	} cases[] = {
+		{ "uids cut", 0, 1, 0, 0 },
+		{ "subjects cut", MAIL_SUMMARY_SUBJECT, 1, 0, 0 },
+		{ "no magic", 0, 0, 1, 'X' },
+		{ "a step of 0", 0, 0, 5, 0 },
+		{ "count differs", MAIL_SUMMARY_SUBJECT, 0, 4, 2 },
+		{ "a NUL too many", MAIL_SUMMARY_SUBJECT, 0, 6, 0 },
+		{ "the last NUL gone", MAIL_SUMMARY_CC, 0, 99, 'z' },
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct mail_summary_bytes b[MAIL_SUMMARY_PARTS];
+		memcpy(b, asked, sizeof(b));
+		int p = cases[c].part;
+		assert_true(b[p].size <= sizeof(buf));
+		memcpy(buf, b[p].data, b[p].size);
+		size_t size = b[p].size - cases[c].cut;
+		if (cases[c].at == 99)
+			buf[size - 1] = cases[c].to;
+		else if (cases[c].at > 0)
+			buf[cases[c].at] = cases[c].to;
+		b[p] = (struct mail_summary_bytes){ buf, size };
+		memset(got, 0, sizeof(got));
+		if (mail_summary_decode(b, view, got, 5, &matched, &entries) !=
+			-1)
+			fail_msg("%s: decoded", cases[c].name);
+		for (int i = 0; i < 5; i++)
+			if (got[i].present)
+				fail_msg("%s: filled %d", cases[c].name, i);
+	}
+	for (int p = 0; p < MAIL_SUMMARY_PARTS; p++)
+		free(data[p]);
+}
+
 int
 main(void)
 {
@@ -1688,6 +1785,7 @@ main(void)
 		T(test_uidvalidity_never_repeats),
 		T(test_counters_follow_every_change),
 		cmocka_unit_test(test_view_format_refuses_broken_bytes),
+		cmocka_unit_test(test_summary_pack_format),
 		T(test_watch_wakes_only_its_mailbox),
 	};
 	return cmocka_run_group_tests_name("mail", tests, NULL, NULL);
