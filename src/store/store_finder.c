@@ -685,7 +685,7 @@ feed_prune(struct store_finder *f)
 	    store_commit(f->feed, &err) < 0) {
 		if (f->feed->depth > 0)
 			store_rollback(f->feed);
-		log_warn("finder.prune_failed", "error=\"%s\"", err.msg);
+		log_warn("finder.prune_failed", "reason=\"%s\"", err.msg);
 	}
 }
 
@@ -702,7 +702,7 @@ finder_tick(void *arg)
 		copy_retire(f);
 	bool make = !atomic_load(&f->ready);
 	if (!make && copy_follow(f, &err) < 0)
-		log_warn("finder.follow_failed", "error=\"%s\"", err.msg);
+		log_warn("finder.follow_failed", "reason=\"%s\"", err.msg);
 	else if (!make)
 		feed_prune(f);
 	pthread_mutex_unlock(&f->sync_lock);
@@ -711,7 +711,7 @@ finder_tick(void *arg)
 	    copy_make(f, &err) < 0) {
 		f->failed_at = now;
 		if (!atomic_load(&f->stopping))
-			log_warn("finder.copy_failed", "path=%s error=\"%s\" "
+			log_warn("finder.copy_failed", "path=%s reason=\"%s\" "
 				"retry_s=%d", f->path, err.msg,
 				FINDER_RETRY_S);
 	}
@@ -745,7 +745,7 @@ copy_enter(struct store *db)
 				copy_follow(f, &err) : 0;
 			pthread_mutex_unlock(&f->sync_lock);
 			if (rc < 0)
-				log_warn("finder.follow_failed", "error=\"%s\"",
+				log_warn("finder.follow_failed", "reason=\"%s\"",
 					err.msg);
 		}
 		/* Followed past it (another search's) is as good. */
