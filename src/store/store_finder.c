@@ -99,52 +99,6 @@ static struct metrics_family copy_notes_total = {
 };
 METRICS_REGISTER(copy_notes_total)
 
-/*
- * The copy's tables: the columns a search reads, named as in the store,
- * so store_search.c's statements run on it unchanged. Its own indexes
- * are made after the rows when it is made whole (FINDER_INDEXES).
- */
-static const char finder_tables[] =
-	"CREATE TABLE copy_state (one INTEGER PRIMARY KEY CHECK (one = 1),"
-	" stamp TEXT NOT NULL, synced INTEGER NOT NULL);"
-	"CREATE TABLE orgs (id INTEGER PRIMARY KEY, ods TEXT NOT NULL,"
-	" name TEXT NOT NULL, helpdesk_phone TEXT NOT NULL,"
-	" helpdesk_email TEXT NOT NULL, parent_id INTEGER);"
-	"CREATE TABLE sites (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
-	" name TEXT NOT NULL, site_type TEXT NOT NULL);"
-	"CREATE TABLE mailboxes (id INTEGER PRIMARY KEY,"
-	" address TEXT NOT NULL);"
-	"CREATE TABLE people (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
-	" site_id INTEGER, mailbox_id INTEGER NOT NULL,"
-	" first_name TEXT NOT NULL, last_name TEXT NOT NULL,"
-	" display_name TEXT NOT NULL, job_title TEXT NOT NULL,"
-	" department TEXT NOT NULL, phone TEXT NOT NULL, mobile TEXT NOT NULL,"
-	" mobile_hidden INTEGER NOT NULL, notes TEXT NOT NULL,"
-	" status TEXT NOT NULL, sync_id TEXT, created_at INTEGER NOT NULL,"
-	" updated_at INTEGER NOT NULL, deleted_at INTEGER,"
-	" last_signin_at INTEGER, password_changed_at INTEGER,"
-	" protocols_off TEXT NOT NULL, locked_at INTEGER,"
-	" status_changed_at INTEGER, purged_at INTEGER,"
-	" sort_name TEXT NOT NULL);"
-	"CREATE TABLE roles (person_id INTEGER NOT NULL,"
-	" org_id INTEGER NOT NULL, role TEXT NOT NULL,"
-	" PRIMARY KEY (person_id, org_id, role)) WITHOUT ROWID;"
-	"CREATE TABLE people_search (key TEXT NOT NULL, sort TEXT NOT NULL,"
-	" person_id INTEGER NOT NULL, org_id INTEGER NOT NULL,"
-	" site_id INTEGER, PRIMARY KEY (key, sort, person_id)) WITHOUT ROWID;";
-
-/* The store's People Finder indexes (store_schema_sqlite.c), as they are. */
-static const char finder_indexes[] =
-	"CREATE UNIQUE INDEX orgs_ods ON orgs(ods);"
-	"CREATE INDEX sites_type ON sites(site_type);"
-	"CREATE INDEX people_site ON people(site_id);"
-	"CREATE INDEX people_name ON people(deleted_at, sort_name, id,"
-	" site_id, org_id);"
-	"CREATE INDEX people_org_name ON people(org_id, deleted_at, sort_name,"
-	" id, site_id);"
-	"CREATE INDEX people_search_org ON people_search(org_id, key);"
-	"CREATE INDEX people_search_person ON people_search(person_id, key);";
-
 #define ORG_COLUMNS "id, ods, name, helpdesk_phone, helpdesk_email, parent_id"
 #define SITE_COLUMNS "id, org_id, name, site_type"
 #define MAILBOX_COLUMNS "id, address"
@@ -260,7 +214,7 @@ copy_open(const char *path, bool create, int busy_timeout_ms,
 	struct store *st = store_open_plain("sqlite", path, create,
 		busy_timeout_ms, err);
 	if (st != NULL)
-		st->ops->exec(st->conn, "PRAGMA foreign_keys=OFF", err);
+		st->ops->exec(st->conn, store_sqlite_finder_open, err);
 	return st;
 }
 
@@ -470,9 +424,9 @@ copy_make(struct store_finder *f, struct error *err)
 	 */
 	int rc = f->writer == NULL ||
 		f->writer->ops->exec(f->writer->conn,
-			"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-			" PRAGMA cache_size=-65536", err) < 0 ||
-		f->writer->ops->exec(f->writer->conn, finder_tables, err) < 0 ?
+			store_sqlite_finder_making, err) < 0 ||
+		f->writer->ops->exec(f->writer->conn,
+			store_sqlite_finder_tables, err) < 0 ?
 		-1 : 0;
 	if (rc == 0 && store_read_begin(f->feed, err) == 0) {
 		newest = feed_newest(f->feed, err);
@@ -491,11 +445,10 @@ copy_make(struct store_finder *f, struct error *err)
 	} else {
 		rc = -1;
 	}
-	if (rc == 0 && (f->writer->ops->exec(f->writer->conn, finder_indexes,
-				err) < 0 ||
+	if (rc == 0 && (f->writer->ops->exec(f->writer->conn,
+				store_sqlite_finder_indexes, err) < 0 ||
 			f->writer->ops->exec(f->writer->conn,
-				"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-				" PRAGMA cache_size=-2000", err) < 0))
+				store_sqlite_finder_made, err) < 0))
 		rc = -1;
 	store_close(&f->writer);
 	/*

@@ -101,6 +101,17 @@ struct store {
 };
 
 /*
+ * The People Finder copy's SQLite text (store_schema_sqlite.c): its tables,
+ * the indexes made after its rows, and its connections' settings when
+ * opened, while it is made, and once made.
+ */
+extern const char store_sqlite_finder_tables[];
+extern const char store_sqlite_finder_indexes[];
+extern const char store_sqlite_finder_open[];
+extern const char store_sqlite_finder_making[];
+extern const char store_sqlite_finder_made[];
+
+/*
  * The People Finder feed's newest note (PostgreSQL's migration 36), never
  * below its pruned floor, as an SQL expression.
  */

@@ -1272,3 +1272,65 @@ const char store_sqlite_session_tables[] =
 	" notify TEXT NOT NULL DEFAULT '',"
 	" orcpt TEXT NOT NULL DEFAULT '',"
 	" PRIMARY KEY (scope, address)) WITHOUT ROWID;";
+
+/*
+ * The People Finder copy of a node over PostgreSQL (store_finder.c) is a
+ * SQLite file whatever the store, so its text is SQLite's, kept here. Its
+ * tables: the columns a search reads, named as in the store, so
+ * store_search.c's statements run on it unchanged. Its own indexes are
+ * made after the rows when it is made whole.
+ */
+const char store_sqlite_finder_tables[] =
+	"CREATE TABLE copy_state (one INTEGER PRIMARY KEY CHECK (one = 1),"
+	" stamp TEXT NOT NULL, synced INTEGER NOT NULL);"
+	"CREATE TABLE orgs (id INTEGER PRIMARY KEY, ods TEXT NOT NULL,"
+	" name TEXT NOT NULL, helpdesk_phone TEXT NOT NULL,"
+	" helpdesk_email TEXT NOT NULL, parent_id INTEGER);"
+	"CREATE TABLE sites (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
+	" name TEXT NOT NULL, site_type TEXT NOT NULL);"
+	"CREATE TABLE mailboxes (id INTEGER PRIMARY KEY,"
+	" address TEXT NOT NULL);"
+	"CREATE TABLE people (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
+	" site_id INTEGER, mailbox_id INTEGER NOT NULL,"
+	" first_name TEXT NOT NULL, last_name TEXT NOT NULL,"
+	" display_name TEXT NOT NULL, job_title TEXT NOT NULL,"
+	" department TEXT NOT NULL, phone TEXT NOT NULL, mobile TEXT NOT NULL,"
+	" mobile_hidden INTEGER NOT NULL, notes TEXT NOT NULL,"
+	" status TEXT NOT NULL, sync_id TEXT, created_at INTEGER NOT NULL,"
+	" updated_at INTEGER NOT NULL, deleted_at INTEGER,"
+	" last_signin_at INTEGER, password_changed_at INTEGER,"
+	" protocols_off TEXT NOT NULL, locked_at INTEGER,"
+	" status_changed_at INTEGER, purged_at INTEGER,"
+	" sort_name TEXT NOT NULL);"
+	"CREATE TABLE roles (person_id INTEGER NOT NULL,"
+	" org_id INTEGER NOT NULL, role TEXT NOT NULL,"
+	" PRIMARY KEY (person_id, org_id, role)) WITHOUT ROWID;"
+	"CREATE TABLE people_search (key TEXT NOT NULL, sort TEXT NOT NULL,"
+	" person_id INTEGER NOT NULL, org_id INTEGER NOT NULL,"
+	" site_id INTEGER, PRIMARY KEY (key, sort, person_id)) WITHOUT ROWID;";
+
+/* The store's People Finder indexes (store_schema_sqlite.c), as they are. */
+const char store_sqlite_finder_indexes[] =
+	"CREATE UNIQUE INDEX orgs_ods ON orgs(ods);"
+	"CREATE INDEX sites_type ON sites(site_type);"
+	"CREATE INDEX people_site ON people(site_id);"
+	"CREATE INDEX people_name ON people(deleted_at, sort_name, id,"
+	" site_id, org_id);"
+	"CREATE INDEX people_org_name ON people(org_id, deleted_at, sort_name,"
+	" id, site_id);"
+	"CREATE INDEX people_search_org ON people_search(org_id, key);"
+	"CREATE INDEX people_search_person ON people_search(person_id, key);";
+
+/* The copy's connections: its rows are the database's, checked there. */
+const char store_sqlite_finder_open[] = "PRAGMA foreign_keys=OFF";
+/*
+ * A copy being made is written once and read only when whole: nothing to
+ * undo if the node stops halfway (the file is made again), so no journal.
+ */
+const char store_sqlite_finder_making[] =
+	"PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+	" PRAGMA cache_size=-65536";
+/* Made: followed by small transactions, like any store. */
+const char store_sqlite_finder_made[] =
+	"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	" PRAGMA cache_size=-2000";
