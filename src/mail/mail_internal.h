@@ -27,6 +27,13 @@ struct mail_user;
  * returns how many (the stored view's and summary pack's numbers).
  */
 size_t mail_varint_put(unsigned char *p, uint64_t x);
+/*
+ * Reads one number written by mail_varint_put at d[*pos] (of size bytes),
+ * moving *pos past it: false when it is cut short, larger than max, or
+ * longer than max needs.
+ */
+bool mail_varint_get(const unsigned char *d, size_t size, size_t *pos,
+	uint64_t max, uint64_t *x_r);
 
 /* A message made ready for store_body_put. */
 struct mail_body {

@@ -56,24 +56,11 @@ unzigzag(uint64_t z)
 	return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
 }
 
-/* LEB128 of up to 64 bits; false when short or longer. */
+/* A number of up to 64 bits (mail_varint_get). */
 static bool
 get_u64(const unsigned char *d, size_t size, size_t *pos, uint64_t *x_r)
 {
-	uint64_t x = 0;
-	for (int shift = 0; shift < 64; shift += 7) {
-		if (*pos >= size)
-			return false;
-		unsigned char b = d[(*pos)++];
-		if (shift == 63 && (b & 0x7e) != 0)
-			return false;
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0) {
-			*x_r = x;
-			return true;
-		}
-	}
-	return false;
+	return mail_varint_get(d, size, pos, UINT64_MAX, x_r);
 }
 
 unsigned char *

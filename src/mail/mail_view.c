@@ -157,24 +157,38 @@ mail_varint_put(unsigned char *p, uint64_t x)
 	return n;
 }
 
+bool
+mail_varint_get(const unsigned char *d, size_t size, size_t *pos,
+	uint64_t max, uint64_t *x_r)
+{
+	uint64_t x = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*pos >= size)
+			return false;
+		unsigned char b = d[(*pos)++];
+		if (shift == 63 && (b & 0x7e) != 0)
+			return false;
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if ((b & 0x80) == 0) {
+			*x_r = x;
+			return x <= max;
+		}
+		/* No further byte can hold a number up to max: too long. */
+		if (shift + 7 < 64 && (max >> (shift + 7)) == 0)
+			return false;
+	}
+	return false;
+}
+
 /* At most 5 bytes (32 bits); false when short, longer or too large. */
 static bool
 get_varint(const unsigned char *data, size_t size, size_t *pos, uint32_t *x_r)
 {
-	uint64_t x = 0;
-	for (int shift = 0; shift < 35; shift += 7) {
-		if (*pos >= size)
-			return false;
-		unsigned char b = data[(*pos)++];
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if ((b & 0x80) == 0) {
-			if (x > UINT32_MAX)
-				return false;
-			*x_r = (uint32_t)x;
-			return true;
-		}
-	}
-	return false;
+	uint64_t x;
+	if (!mail_varint_get(data, size, pos, UINT32_MAX, &x))
+		return false;
+	*x_r = (uint32_t)x;
+	return true;
 }
 
 unsigned char *

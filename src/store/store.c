@@ -147,30 +147,6 @@ store_session_tables(struct store *st, struct error *err)
 		-1 : 0;
 }
 
-static struct store *
-store_open_to(const char *backend, const char *path, bool create,
-	int busy_timeout_ms, int target, struct error *err)
-{
-	const struct store_ops *ops = store_backend_find(backend);
-	if (ops == NULL) {
-		error_set(err, ERROR_INVALID, "there is no store backend '%s'",
-			backend);
-		return NULL;
-	}
-	void *conn = ops->open(path, create, busy_timeout_ms, err);
-	if (conn == NULL)
-		return NULL;
-	struct store *st = xcalloc(1, sizeof(*st));
-	st->ops = ops;
-	st->conn = conn;
-	if (store_migrate(st, target, err) < 0 ||
-	    store_session_tables(st, err) < 0) {
-		store_close(&st);
-		return NULL;
-	}
-	return st;
-}
-
 struct store *
 store_open_plain(const char *backend, const char *path, bool create,
 	int busy_timeout_ms, struct error *err)
@@ -187,6 +163,18 @@ store_open_plain(const char *backend, const char *path, bool create,
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->ops = ops;
 	st->conn = conn;
+	return st;
+}
+
+static struct store *
+store_open_to(const char *backend, const char *path, bool create,
+	int busy_timeout_ms, int target, struct error *err)
+{
+	struct store *st = store_open_plain(backend, path, create,
+		busy_timeout_ms, err);
+	if (st != NULL && (store_migrate(st, target, err) < 0 ||
+			   store_session_tables(st, err) < 0))
+		store_close(&st);
 	return st;
 }
 

@@ -116,6 +116,8 @@ struct finder_table {
 	const char *name;
 	int columns;
 	int keys;		/* leading columns that order and page it */
+	/* Before every row: '' sorts first, and ids are positive. */
+	const char *start[3];
 	const char *page;	/* the database: the next rows after the keys */
 	const char *named;	/* the database: the rows of a set of ids */
 	const char *forget;	/* the copy: the rows of a set of ids */
@@ -132,17 +134,17 @@ struct finder_table {
 
 /* Parents first: the order a copy is made in. */
 static const struct finder_table tables[] = {
-	{ "orgs", 6, 1,
+	{ "orgs", 6, 1, { "0" },
 	  "SELECT " ORG_COLUMNS " FROM orgs WHERE id > ? ORDER BY id LIMIT ?",
 	  "SELECT " ORG_COLUMNS " FROM orgs WHERE id IN " STORE_ID_SET,
 	  "DELETE FROM orgs WHERE id IN " STORE_ID_SET,
 	  "INSERT INTO orgs (" ORG_COLUMNS ") VALUES (" PLACES6 ")", 'o' },
-	{ "sites", 4, 1,
+	{ "sites", 4, 1, { "0" },
 	  "SELECT " SITE_COLUMNS " FROM sites WHERE id > ? ORDER BY id LIMIT ?",
 	  "SELECT " SITE_COLUMNS " FROM sites WHERE id IN " STORE_ID_SET,
 	  "DELETE FROM sites WHERE id IN " STORE_ID_SET,
 	  "INSERT INTO sites (" SITE_COLUMNS ") VALUES (" PLACES4 ")", 's' },
-	{ "mailboxes", 2, 1,
+	{ "mailboxes", 2, 1, { "0" },
 	  "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE id > ?"
 	  " ORDER BY id LIMIT ?",
 	  "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE id IN "
@@ -150,21 +152,21 @@ static const struct finder_table tables[] = {
 	  "DELETE FROM mailboxes WHERE id IN " STORE_ID_SET,
 	  "INSERT INTO mailboxes (" MAILBOX_COLUMNS ") VALUES (" PLACES2 ")",
 	  'm' },
-	{ "people", 25, 1,
+	{ "people", 25, 1, { "0" },
 	  "SELECT " PERSON_COLUMNS " FROM people WHERE id > ? ORDER BY id"
 	  " LIMIT ?",
 	  "SELECT " PERSON_COLUMNS " FROM people WHERE id IN " STORE_ID_SET,
 	  "DELETE FROM people WHERE id IN " STORE_ID_SET,
 	  "INSERT INTO people (" PERSON_COLUMNS ") VALUES (" PLACES25 ")",
 	  'p' },
-	{ "roles", 3, 3,
+	{ "roles", 3, 3, { "0", "0", "" },
 	  "SELECT " ROLE_COLUMNS " FROM roles WHERE (person_id, org_id, role)"
 	  " > (?, ?, ?) ORDER BY person_id, org_id, role LIMIT ?",
 	  "SELECT " ROLE_COLUMNS " FROM roles WHERE person_id IN "
 	  STORE_ID_SET,
 	  "DELETE FROM roles WHERE person_id IN " STORE_ID_SET,
 	  "INSERT INTO roles (" ROLE_COLUMNS ") VALUES (" PLACES3 ")", 'p' },
-	{ "people_search", 5, 3,
+	{ "people_search", 5, 3, { "", "", "0" },
 	  "SELECT " KEY_COLUMNS " FROM people_search WHERE (key, sort,"
 	  " person_id) > (?, ?, ?) ORDER BY key, sort, person_id LIMIT ?",
 	  "SELECT " KEY_COLUMNS " FROM people_search WHERE person_id IN "
@@ -339,16 +341,9 @@ static int
 table_make(struct store_finder *f, const struct finder_table *t,
 	int64_t *rows_r, struct error *err)
 {
-	struct page_mark mark = { { xstrdup("0"), xstrdup(""), xstrdup("") } };
-	if (t->keys == 3) {
-		/* Before every key: '' sorts first, and ids are positive. */
-		free(mark.values[0]);
-		mark.values[0] = xstrdup(t->name[0] == 'r' ? "0" : "");
-		free(mark.values[1]);
-		mark.values[1] = xstrdup(t->name[0] == 'r' ? "0" : "");
-		free(mark.values[2]);
-		mark.values[2] = xstrdup(t->name[0] == 'r' ? "" : "0");
-	}
+	struct page_mark mark;
+	for (int k = 0; k < 3; k++)
+		mark.values[k] = xstrdup(k < t->keys ? t->start[k] : "");
 	int64_t moved;
 	do {
 		if (atomic_load(&f->stopping)) {

@@ -10,6 +10,7 @@ started from one instance directory keeps its own. /metrics tells which
 answered (answered_by="copy"), so a search that fell back to the
 database cannot pass for one the copy answered."""
 
+import contextlib
 import time
 
 import pytest
@@ -36,6 +37,20 @@ def wait_ready(server, deadline_s=30):
     while metric(server, "caremail_people_finder_copy_ready") != 1:
         assert time.monotonic() < until, server.logs()[-2000:]
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def serving(inst, log, extra=(), copy_ready=True):
+    """A node, stopped afterwards; with copy_ready, only once its copy
+    answers searches."""
+    server = Server(inst, False, log, extra)
+    try:
+        server.wait_ready()
+        if copy_ready:
+            wait_ready(server)
+        yield server
+    finally:
+        server.stop()
 
 
 class Counted:
@@ -84,10 +99,7 @@ def address_of(inst, first):
 def test_every_change_committed_before_a_search_shows_in_it(directory,
                                                             tmp_path):
     inst = directory
-    server = Server(inst, False, tmp_path / "serve.log")
-    try:
-        server.wait_ready()
-        wait_ready(server)
+    with serving(inst, tmp_path / "serve.log") as server:
         s = Counted(server, inst)
         assert names(s.people("q=fernley")) == ["Ann Fernley",
                                                 "Bob Fernley"]
@@ -127,8 +139,6 @@ def test_every_change_committed_before_a_search_shows_in_it(directory,
         assert int(psql(inst.url, "SELECT COUNT(*) FROM finder_log")) == \
             notes
         assert metric(server, "caremail_people_finder_copy_makes_total") == 1
-    finally:
-        server.stop()
 
 
 def test_a_bulk_import_is_followed_in_several_batches(directory, tmp_path):
@@ -136,10 +146,7 @@ def test_a_bulk_import_is_followed_in_several_batches(directory, tmp_path):
     people, their mailboxes, their keys), more than one batch of the
     copy's (4,096), all in the next search."""
     inst = directory
-    server = Server(inst, False, tmp_path / "serve.log")
-    try:
-        server.wait_ready()
-        wait_ready(server)
+    with serving(inst, tmp_path / "serve.log") as server:
         s = Counted(server, inst)
         applied = metric(server, "caremail_people_finder_copy_notes_total")
         rows = ["external_id,first_name,last_name,job_title"] + [
@@ -155,27 +162,18 @@ def test_a_bulk_import_is_followed_in_several_batches(directory, tmp_path):
         assert last["job_title"] == "Porter"
         assert metric(server, "caremail_people_finder_copy_notes_total") - \
             applied > 4096
-    finally:
-        server.stop()
 
 
 def test_copy_resumes_after_restart_and_is_made_again_when_it_cannot_follow(
         directory, tmp_path):
     inst = directory
-    server = Server(inst, False, tmp_path / "one.log")
-    try:
-        server.wait_ready()
-        wait_ready(server)
-    finally:
-        server.stop()
+    with serving(inst, tmp_path / "one.log"):
+        pass    # the copy made, and kept when the node stops
     assert (inst.dir / "people-finder.db").exists()
     # A change while the node is down is followed when it is back.
     cy = address_of(inst, "Cy")
     inst.run("user", "edit", cy, "--first", "Cyril")
-    server = Server(inst, False, tmp_path / "two.log")
-    try:
-        server.wait_ready()
-        wait_ready(server)
+    with serving(inst, tmp_path / "two.log") as server:
         s = Counted(server, inst)
         assert names(s.people("q=oakes")) == ["Cyril Oakes"]
         assert metric(server, "caremail_people_finder_copy_makes_total") == 0
@@ -194,15 +192,11 @@ def test_copy_resumes_after_restart_and_is_made_again_when_it_cannot_follow(
         assert names(s.people("q=oakes")) == ["Cyrus Oakes"]
         assert "finder.copy_stale" in server.logs()
         assert "reason=notes_pruned" in server.logs()
-    finally:
-        server.stop()
     # A copy kept of another database (here: its stamp changed while the
     # node was down) never answers: it is made again before it does.
     psql(inst.url, "UPDATE finder_log_floor SET stamp = 'another'")
     inst.run("user", "edit", cy, "--first", "Cyan")
-    server = Server(inst, False, tmp_path / "three.log")
-    try:
-        server.wait_ready()
+    with serving(inst, tmp_path / "three.log", copy_ready=False) as server:
         c = s.client   # the session is in the database
         c.server = server
         assert names(c.ok("GET", "/people?q=oakes")["items"]) == [
@@ -212,19 +206,12 @@ def test_copy_resumes_after_restart_and_is_made_again_when_it_cannot_follow(
         assert "reason=another_database" in server.logs()
         assert names(Counted(server, inst, c).people("q=oakes")) == [
             "Cyan Oakes"]
-    finally:
-        server.stop()
 
 
 def test_two_nodes_from_one_directory_each_keep_a_copy(directory, tmp_path):
     inst = directory
-    a = Server(inst, False, tmp_path / "a.log")
-    b = Server(inst, False, tmp_path / "b.log")
-    try:
-        a.wait_ready()
-        b.wait_ready()
-        wait_ready(a)
-        wait_ready(b)
+    with serving(inst, tmp_path / "a.log") as a, \
+            serving(inst, tmp_path / "b.log") as b:
         assert (inst.dir / "people-finder.db").exists()
         assert (inst.dir / "people-finder-2.db").exists()
         sa = Counted(a, inst)
@@ -237,22 +224,88 @@ def test_two_nodes_from_one_directory_each_keep_a_copy(directory, tmp_path):
         sa.client.ok("PATCH", "/users/" + q(ann), {"last_name": "Birch"})
         assert names(sb.people("q=birch")) == ["Ann Birch"]
         assert names(sa.people("q=birch")) == ["Ann Birch"]
-    finally:
-        a.stop()
-        b.stop()
 
 
 def test_copy_off_asks_the_database(directory, tmp_path):
     inst = directory
-    server = Server(inst, False, tmp_path / "serve.log",
-                    ["store.finder_copy=off"])
-    try:
-        server.wait_ready()
+    with serving(inst, tmp_path / "serve.log", ["store.finder_copy=off"],
+                 copy_ready=False) as server:
         c = global_admin(server, inst)
         assert names(c.ok("GET", "/people?q=fernley")["items"]) == [
             "Ann Fernley", "Bob Fernley"]
         assert metric(server, "caremail_people_finder_searches_total",
                       answered_by="copy") == 0
         assert not (inst.dir / "people-finder.db").exists()
-    finally:
-        server.stop()
+
+
+def test_the_copy_answers_as_the_database_after_any_changes(directory,
+                                                             tmp_path):
+    """The property, not a list of cases: after each change of a seeded
+    random run (names, job titles, sites, roles, an org's name, people
+    made and deleted, by other processes), every search of a fixed set
+    gets the same answer from a node's copy as from a node that asks the
+    database (store.finder_copy=off)."""
+    import random
+    inst = directory
+    rng = random.Random(1405)
+    words = ["Ash", "Birch", "Cedar", "Fernley", "Oakes"]
+    titles = ["Porter", "Nurse", "Pharmacist"]
+    queries = [f"q={w.lower()}" for w in words] + [
+        f"job_title={t.lower()}" for t in titles] + [
+        "site_type=pharmacy", "org=FC001", "org=clinic", "q=a"]
+    unlimited = ["ratelimit.search_per_person=1000000"]
+    with serving(inst, tmp_path / "copy.log", unlimited) as copy, \
+            serving(inst, tmp_path / "db.log",
+                    unlimited + ["store.finder_copy=off"],
+                    copy_ready=False) as db:
+        by_copy = Counted(copy, inst)
+        by_db = by_copy.client
+
+        def same_answers(step):
+            for query in queries:
+                by_db.server = db
+                want = by_db.ok("GET", "/people?" + query)["items"]
+                assert by_copy.people(query) == want, (step, query)
+
+        people = [address_of(inst, first) for first in ("Ann", "Bob", "Cy")]
+        roles = set()
+        same_answers("start")
+        for step in range(24):
+            kind = rng.choice(["last", "job", "site", "role", "org", "add",
+                               "delete"])
+            if kind == "add" or not people:
+                first = f"New{step:02d}"
+                inst.run("user", "add", "--org", rng.choice(
+                    ["FC001", "FC002"]), "--first", first, "--last",
+                    rng.choice(words))
+                people.append(address_of(inst, first))
+            elif kind == "last":
+                inst.run("user", "edit", rng.choice(people), "--last",
+                         rng.choice(words))
+            elif kind == "job":
+                inst.run("user", "edit", rng.choice(people), "--job-title",
+                         rng.choice(titles))
+            elif kind == "site":
+                who = rng.choice(people)
+                shown = inst.run("user", "show", who).stdout
+                if "FC001" in shown:
+                    inst.run("user", "edit", who, "--site",
+                             rng.choice(["Shop", ""]))
+            elif kind == "role":
+                who = rng.choice(people)
+                verb = "remove" if who in roles else "add"
+                inst.run("role", verb, who, "--org", "FC002", "--role",
+                         "local_admin")
+                roles ^= {who}
+            elif kind == "org":
+                inst.run("org", "edit", "FC001", "--name",
+                         rng.choice(words) + " Clinic")
+            else:
+                who = rng.choice(people)
+                if who in roles:
+                    inst.run("role", "remove", who, "--org", "FC002",
+                             "--role", "local_admin")
+                    roles.discard(who)
+                inst.run("user", "delete", who)
+                people.remove(who)
+            same_answers((step, kind))
