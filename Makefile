@@ -37,9 +37,26 @@ build/build.ninja:
 
 # -O1: the sanitizers find the same faults, and the integration run under
 # them (most of `make test`) takes a good deal less than at -O0.
+# Not position-independent: the sanitizer build's program carries some
+# 270,000 relative relocations (ASan's metadata of every global), written
+# at every start, and the integration suite starts it over 10,000 times;
+# without them a CLI command takes a fifth less CPU (page faults are dear
+# on a virtual machine). The gcc build, the one installed, stays PIE.
 build-asan/build.ninja:
 	CC=clang meson setup build-asan -Db_sanitize=address,undefined \
-		-Db_lundef=false -Dfuzz=true -Dbuildtype=debug -Doptimization=1
+		-Db_lundef=false -Dfuzz=true -Dbuildtype=debug -Doptimization=1 \
+		-Db_pie=false -Dc_args=-fno-pie -Dc_link_args=-no-pie
+
+# The integration and browser suites run on a worker a core (pytest-xdist),
+# each test file on one worker, so a file's module fixtures (a PostgreSQL
+# cluster, a DNS stub) are made once; each worker draws its ports from a
+# range of its own (tests/integration/conftest.py, free_ports). Most of
+# the sanitizer run's time is its processes starting (ASan maps its
+# shadow and LeakSanitizer scans at every exit; each test runs a dozen
+# CLI commands or more), which two workers overlap with the other's
+# waits. TEST_WORKERS=0 runs them in this process, one test at a time.
+TEST_WORKERS ?= auto
+PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # pytest exits 5 when it collects nothing: a failure only once test files
 # exist. $(1) is the build directory, $(2) extra environment.
@@ -49,7 +66,8 @@ define integration
 	else \
 		rc=0; \
 		CAREMAIL_BIN=$(CURDIR)/$(1)/caremail $(2) \
-			$(PYTHON) -m pytest -q tests/integration || rc=$$?; \
+			$(PYTHON) -m pytest -q $(PYTEST_WORKERS) \
+			tests/integration || rc=$$?; \
 		tests=$$(find tests/integration -name 'test_*.py' -print \
 			-o -name '*_test.py' -print); \
 		if [ $$rc -eq 5 ] && [ -z "$$tests" ]; then \
@@ -88,7 +106,7 @@ test-pg: all
 # with the gcc build only: the sanitizers add nothing a browser can see.
 test-browser: all
 	CAREMAIL_BIN=$(CURDIR)/build/caremail CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
-		$(PYTHON) -m pytest -q tests/browser
+		$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
 
 test-asan: deps build-asan/build.ninja
 	ninja -C build-asan

@@ -19,6 +19,7 @@ packages=(
 	libpsl-dev publicsuffix	# DMARC's organisational domain (mail_dmarc.c)
 	dns-root-data	# /usr/share/dns/root.key, the DNSSEC root trust anchor
 	python3 python3-pytest curl swaks openssl oathtool jq
+	python3-pytest-xdist	# the integration and browser suites on several workers (Makefile)
 	python3-dkim	# verifies our DKIM signatures (tests/integration/test_dkim.py)
 	python3-spf	# SPF differential tests (tests/integration/test_auth_check.py)
 	python3-aiosmtpd	# SMTP sinks for the outbound client tests

@@ -172,14 +172,49 @@ def free_port():
     return free_ports(1)[0]
 
 
+def _worker_ports():
+    """This pytest process's own port range, or None when it runs alone.
+
+    Under pytest-xdist (`make test` runs the integration suite on several
+    workers) a port chosen by binding to 0 and closing could be handed by
+    the kernel to another worker's client or server before our server binds
+    it. Each worker therefore draws from its own slice of 10000-32767, below
+    Linux's ephemeral range (32768-60999), where no client's connection and
+    no other worker ever takes a port."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return None
+    count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
+    width = (32768 - 10000) // count
+    low = 10000 + int(worker[2:]) * width
+    return low, low + width
+
+
+_next_port = {}
+
+
 def free_ports(n):
     """n distinct free ports: every socket stays bound until all are
-    chosen, so the kernel cannot hand the same port out twice."""
+    chosen, so the same port is not handed out twice."""
+    span = _worker_ports()
     socks = []
     try:
-        for _ in range(n):
+        while len(socks) < n:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            s.bind(("127.0.0.1", 0))
+            if span is None:
+                s.bind(("127.0.0.1", 0))
+            else:
+                # The next port of this worker's slice, round and round;
+                # one still bound or in TIME_WAIT refuses the bind and is
+                # passed over.
+                low, high = span
+                port = _next_port.get(span, low)
+                _next_port[span] = low + (port + 1 - low) % (high - low)
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    s.close()
+                    continue
             socks.append(s)
         return [s.getsockname()[1] for s in socks]
     finally:

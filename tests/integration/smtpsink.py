@@ -42,6 +42,7 @@ every byte the client sends before the sink's first reply to MAIL:
 .before_mail_reply (bytes), then accepts everything.
 """
 import asyncio
+import os
 import socket
 import ssl
 import subprocess
@@ -56,6 +57,12 @@ DSN_PARAMS = ("RET", "ENVID", "NOTIFY", "ORCPT")
 
 
 def free_port():
+    """A free loopback port: from this pytest worker's own range under
+    pytest-xdist (conftest.free_ports says why), else the kernel's choice
+    (scripts/demo-outbound.py runs this module outside pytest)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        from conftest import free_ports
+        return free_ports(1)[0]
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
