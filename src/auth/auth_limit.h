@@ -37,7 +37,12 @@ void auth_limits_free(struct auth_limits **l);
  * ctx->store's, outside any transaction, in windows aligned on the clock
  * (now - now % window_s) so every node counts in the same one; the key
  * is stored as a SHA-256 of what|key. Past the limit every event is
- * counted too, and changes nothing: the window's end is the same.
+ * counted too, and changes nothing: the window's end is the same. A
+ * limit of 128 or more is claimed from the database limit / 64 hits at a
+ * time and spent on the node (auth_limit.c, CLAIM_SHARE): the nodes
+ * together still never allow more than the limit, a node's unspent claim
+ * may refuse up to limit / 64 hits early, and a node that knows the
+ * window's limit all claimed refuses without asking the database.
  *
  * Returns 1 when allowed, 0 when not, -1 with err when the database
  * cannot count (ERROR_TEMPORARY: it is unreachable). The caller must

@@ -27,24 +27,28 @@ outside_transaction(const struct store *st, struct error *err)
 
 int
 store_rate_hit(struct store *st, const char *key, int64_t window_start,
-	int64_t *hits_r, int64_t *window_start_r, struct error *err)
+	int64_t n, int64_t *hits_r, int64_t *window_start_r, struct error *err)
 {
 	if (outside_transaction(st, err) < 0)
 		return -1;
+	if (n < 1)
+		return error_set(err, ERROR_INTERNAL, "a rate limit was "
+			"counted with no hits");
 	/*
 	 * A row of this window (or a later one, begun by a node whose clock
-	 * is ahead) counts on; an older one starts again at 1.
+	 * is ahead) counts on; an older one starts again at n.
 	 */
 	struct store_stmt *s = store_query(st, err,
 		"INSERT INTO rate_counts (key, window_start, hits)"
-		" VALUES (?, ?, 1)"
+		" VALUES (?, ?, ?)"
 		" ON CONFLICT (key) DO UPDATE SET"
 		" hits = CASE WHEN rate_counts.window_start >="
-		" excluded.window_start THEN rate_counts.hits + 1 ELSE 1 END,"
+		" excluded.window_start THEN rate_counts.hits + excluded.hits"
+		" ELSE excluded.hits END,"
 		" window_start = CASE WHEN rate_counts.window_start >"
 		" excluded.window_start THEN rate_counts.window_start"
 		" ELSE excluded.window_start END"
-		" RETURNING hits, window_start", "ti", key, window_start);
+		" RETURNING hits, window_start", "tii", key, window_start, n);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);

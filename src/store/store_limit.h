@@ -20,10 +20,11 @@ struct store;
 bool store_is_shared(const struct store *st);
 
 /*
- * Counts one event for key (a hash: the caller never stores an address
- * or an IP in clear) in the window that began at window_start, in one
- * statement: a row of an older window is reset to this one with one
- * hit. *hits_r: the events in the key's window, this one included;
+ * Counts n events (at least 1) for key (a hash: the caller never stores
+ * an address or an IP in clear) in the window that began at
+ * window_start, in one statement: a row of an older window is reset to
+ * this one with n hits. *hits_r: the events in the key's window, these
+ * included;
  * *window_start_r: that window's start, which is window_start, or a
  * later one that a node whose clock is ahead has begun already (its
  * count goes on, so skewed clocks count more, never less).
@@ -34,7 +35,8 @@ bool store_is_shared(const struct store *st);
  * ERROR_TEMPORARY when the database cannot be reached.
  */
 int store_rate_hit(struct store *st, const char *key, int64_t window_start,
-	int64_t *hits_r, int64_t *window_start_r, struct error *err);
+	int64_t n, int64_t *hits_r, int64_t *window_start_r,
+	struct error *err);
 
 /*
  * The events counted for key in the window that began at window_start
