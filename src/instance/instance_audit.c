@@ -228,12 +228,17 @@ instance_audit_load(struct instance *inst, int64_t now, struct error *err)
 	}
 	if (inner.code != ERROR_NOT_FOUND)
 		return error_forward(err, &inner);
+	/*
+	 * What to do comes first and one path only: a sentence is at most
+	 * 255 bytes, and two long paths cut off the end of it.
+	 */
 	if (have_anchor)
-		return error_set(err, ERROR_NOT_FOUND, "the audit key %s is "
-			"missing, but %s shows the audit chain was begun with "
-			"it; restore the key from your backup (a new key would "
-			"make every audit row fail to verify)",
-			inst->audit_key_path, inst->audit_anchor_path);
+		return error_set(err, ERROR_NOT_FOUND, "restore the audit key "
+			"from your backup: %s is missing, but the audit anchor "
+			"(setting audit.anchor) shows the chain was begun with "
+			"it, and a new key would make every audit row fail to "
+			"verify",
+			inst->audit_key_path);
 	if (instance_key_create(inst->audit_key_path, "audit",
 		    inst->audit_key, err) < 0)
 		return -1;
