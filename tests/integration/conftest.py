@@ -136,7 +136,7 @@ def _instance_template():
     be copied for each test's `instance`. init is the dearest of the CLI's
     commands (keys, certificates, the Argon2id hash of the admin password,
     the whole schema: 0.55 s of CPU under the sanitizers, nearly four other
-    commands), and the suite asks for an instance some 700 times. A test
+    commands), and the suite asks for an instance hundreds of times. A test
     that needs an instance of its own making (init itself, a second
     instance with keys of its own) calls make_instance."""
     if not _template:
