@@ -127,11 +127,12 @@ claim_slot(struct auth_limits *l, const char *hex)
 {
 	if (l->claims == NULL)
 		l->claims = xcalloc(CLAIM_SLOTS, sizeof(*l->claims));
-	/* The key is a SHA-256 in hex: its first digits are spread enough. */
-	unsigned h = 0;
-	for (int i = 0; i < 8; i++)
-		h = h * 16 + (unsigned)(hex[i] <= '9' ? hex[i] - '0' :
-			hex[i] - 'a' + 10);
+	/* The key is a SHA-256 in hex: its first bytes are spread enough. */
+	unsigned char first[4] = { 0 };
+	sodium_hex2bin(first, sizeof(first), hex, 2 * sizeof(first), NULL,
+		NULL, NULL);
+	uint32_t h = (uint32_t)first[0] << 24 | (uint32_t)first[1] << 16 |
+		(uint32_t)first[2] << 8 | first[3];
 	return &l->claims[h % CLAIM_SLOTS];
 }
 
@@ -153,22 +154,35 @@ claim_held(struct auth_limits *l, const char *hex, int64_t start)
  * else a new claim of `batch` hits, of which the database grants what
  * the limit leaves. *start_io: the window in, the database's window out.
  */
+/*
+ * Whether this node's claim on hex's window decides the hit without the
+ * database: a hit left to spend (allowed) or the limit all claimed
+ * (refused).
+ */
+static bool
+spent_from_claim(struct auth_limits *l, const char *hex, int64_t *start_io,
+	bool *allowed_r)
+{
+	pthread_mutex_lock(&l->lock);
+	struct claim *c = claim_held(l, hex, *start_io);
+	bool decided = c != NULL && (c->left > 0 || c->spent);
+	if (decided) {
+		*allowed_r = c->left > 0;
+		if (c->left > 0)
+			c->left--;
+		*start_io = c->window_start;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return decided;
+}
+
 static int
 claimed_hit(struct auth_limits *l, const struct dir_ctx *ctx,
 	const char *hex, int64_t limit, int64_t batch, int64_t *start_io,
 	bool *allowed_r, struct error *err)
 {
-	pthread_mutex_lock(&l->lock);
-	struct claim *c = batch > 1 ? claim_held(l, hex, *start_io) : NULL;
-	if (c != NULL && (c->left > 0 || c->spent)) {
-		*allowed_r = c->left > 0;
-		if (c->left > 0)
-			c->left--;
-		*start_io = c->window_start;
-		pthread_mutex_unlock(&l->lock);
+	if (batch > 1 && spent_from_claim(l, hex, start_io, allowed_r))
 		return 0;
-	}
-	pthread_mutex_unlock(&l->lock);
 	int64_t hits;
 	if (store_rate_hit(ctx->store, hex, *start_io, batch, &hits, start_io,
 		    err) < 0)
@@ -188,7 +202,7 @@ claimed_hit(struct auth_limits *l, const struct dir_ctx *ctx,
 	 * hits are forfeit, which can only refuse early.
 	 */
 	pthread_mutex_lock(&l->lock);
-	c = claim_slot(l, hex);
+	struct claim *c = claim_slot(l, hex);
 	memcpy(c->key, hex, LIMIT_KEY_HEX);
 	c->window_start = *start_io;
 	c->left = grant > 0 ? grant - 1 : 0;

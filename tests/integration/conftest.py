@@ -216,7 +216,7 @@ def _worker_ports():
     return low, low + width
 
 
-_next_port = {}
+_next_port = []	# the next port of this worker's range to try
 
 
 def free_ports(n):
@@ -234,8 +234,8 @@ def free_ports(n):
                 # one still bound or in TIME_WAIT refuses the bind and is
                 # passed over.
                 low, high = span
-                port = _next_port.get(span, low)
-                _next_port[span] = low + (port + 1 - low) % (high - low)
+                port = _next_port.pop() if _next_port else low
+                _next_port.append(port + 1 if port + 1 < high else low)
                 try:
                     s.bind(("127.0.0.1", port))
                 except OSError:
