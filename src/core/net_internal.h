@@ -37,6 +37,8 @@ struct net_conn {
 	int io_errno;		/* the socket's last errno, or 0 */
 
 	bool eof;		/* the client closed its side */
+	/* Bytes read since our last send: their ACK is still held back. */
+	bool input_unanswered;
 	bool failed;		/* every later call fails with failure */
 	struct error failure;
 

@@ -6,6 +6,8 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -57,17 +59,39 @@ net_io_failed(struct net_conn *c, int errnum)
 	return -1;
 }
 
+/*
+ * Acknowledges what was read at once, when we are about to wait for more
+ * of a command without having replied. The kernel holds an ACK back (up to
+ * 40 ms) hoping to send it with our reply; but a client that writes a
+ * literal and its line's CRLF apart (Python's imaplib does, for every
+ * APPEND and every literal) has Nagle's algorithm keep the CRLF until that
+ * ACK comes: each literal would cost the client 40 ms of nothing. When we
+ * have replied, the reply carried the ACK and there is nothing to send.
+ */
+static void
+net_ack_now(struct net_conn *c)
+{
+	if (!c->input_unanswered)
+		return;
+	c->input_unanswered = false;
+	int one = 1;
+	(void)setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+}
+
 ssize_t
 net_recv_some(struct net_conn *c, void *buf, size_t size, int64_t deadline_ms)
 {
 	for (;;) {
 		ssize_t got = recv(c->fd, buf, size, MSG_DONTWAIT);
+		if (got > 0)
+			c->input_unanswered = true;
 		if (got >= 0)
 			return got;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return net_io_failed(c, errno);
+		net_ack_now(c);
 		int ready = net_wait(c->fd, POLLIN, deadline_ms);
 		if (ready <= 0)
 			return net_io_failed(c, ready == 0 ? EAGAIN : errno);
@@ -81,6 +105,8 @@ net_send_some(struct net_conn *c, const void *buf, size_t size,
 	for (;;) {
 		ssize_t sent = send(c->fd, buf, size, MSG_NOSIGNAL |
 			MSG_DONTWAIT);
+		if (sent > 0)
+			c->input_unanswered = false;
 		if (sent > 0 || (sent == 0 && size == 0))
 			return sent;
 		if (sent < 0 && errno == EINTR)

@@ -302,6 +302,32 @@ def test_search(server, instance, ann):
     m.logout()
 
 
+# The kernel holds back an ACK at least this long (Linux's TCP_DELACK_MIN)
+# hoping to send it with a reply.
+DELAYED_ACK_S = 0.040
+
+
+def test_a_literal_is_not_held_back_by_a_delayed_ack(server, instance, ann):
+    """imaplib writes a literal and the CRLF that ends its command apart,
+    so Nagle's algorithm keeps the CRLF until the literal is acknowledged;
+    were the server to leave its ACK to the kernel's delayed-ACK timer,
+    every such command (each APPEND, each search for a word with an
+    accent) would wait 40 ms or more. The server acknowledges at once when
+    it waits for the rest of a command. The first segments of a connection
+    are acknowledged at once anyway, so the later searches tell: the
+    fastest must beat the timer's floor, which a held-back ACK never can."""
+    m = connect(server, instance, ann)
+    m.select("INBOX", readonly=True)
+    took = []
+    for _ in range(40):
+        m.literal = "caf\u00e9".encode()
+        start = time.monotonic()
+        assert m.uid("SEARCH", "CHARSET", "UTF-8", "BODY") == ("OK", [b""])
+        took.append(time.monotonic() - start)
+    m.logout()
+    assert min(took[20:]) < DELAYED_ACK_S, took
+
+
 def test_copy_move_expunge(server, instance, ann):
     for i in range(3):
         deliver(server, ann, mid=f"m{i}")
