@@ -120,10 +120,10 @@ def global_admin(server, instance):
 
 def make_person(instance, org, first, last, password=USER_PASSWORD):
     """A person made with the CLI, with a password set; their address."""
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip().split()[-1]
-    instance.run("user", "passwd", address, "--stdin",
-                 input=password + "\n")
+    address = instance.setup("user", "add", "--org", org, "--first", first,
+                             "--last", last).stdout.strip().split()[-1]
+    instance.setup("user", "passwd", address, "--stdin",
+                   input=password + "\n")
     return address
 
 
@@ -131,7 +131,7 @@ def make_admin(server, instance, org, role="local_admin", first="Lee",
                last="Admin"):
     """A new person holding role for org, signed in and enrolled."""
     address = make_person(instance, org, first, last)
-    instance.run("role", "add", address, "--org", org, "--role", role)
+    instance.setup("role", "add", address, "--org", org, "--role", role)
     return ready(server, address, USER_PASSWORD)
 
 

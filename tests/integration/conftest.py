@@ -20,6 +20,15 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CAREMAIL_BIN", str(ROOT / "build" / "caremail"))
+# The binary that only sets a test's scene: the instance every test starts
+# from, the `org` fixtures and the people of apiclient.make_person. The
+# sanitizer run (`make test-asan`) points it at the plain build: these few
+# commands (init, org add, site add, user add, user passwd, role add) are
+# run thousands of times to set scenes, at some 0.2 s of CPU each under the
+# sanitizers against 0.05 s, while their own tests run them under the
+# sanitizers as everything else a test exercises. The same source and
+# schema, so an instance may pass from one to the other. Default: BIN.
+SETUP_BIN = os.environ.get("CAREMAIL_SETUP_BIN") or BIN
 TIMEOUT = 30
 DOMAIN = "example.nhs.uk"
 PASSWORD = "correct horse battery staple"
@@ -48,10 +57,12 @@ def add_standard_folders(db, now):
                " folders WHERE folders.mailbox_id = mailboxes.id), 0))")
 
 
-def run(*args, input=None, check=True, timeout=TIMEOUT, env=None):
-    """Runs caremail with args; raises on a non-zero exit when check."""
+def run(*args, input=None, check=True, timeout=TIMEOUT, env=None,
+        binary=None):
+    """Runs caremail (binary, else BIN) with args; raises on a non-zero
+    exit when check."""
     proc = subprocess.run(
-        [BIN, *map(str, args)],
+        [binary or BIN, *map(str, args)],
         input=input,
         capture_output=True,
         text=True,
@@ -97,6 +108,10 @@ class Instance:
     def run(self, *args, **kwargs):
         return run(*args, "--dir", self.dir, **kwargs)
 
+    def setup(self, *args, **kwargs):
+        """run, with SETUP_BIN: for a command that only sets the scene."""
+        return run(*args, "--dir", self.dir, binary=SETUP_BIN, **kwargs)
+
     def json(self, *args, **kwargs):
         return json.loads(self.run(*args, "--json", **kwargs).stdout)
 
@@ -109,6 +124,25 @@ class Instance:
         return f"{local}@{self.domain}"
 
 
+# The longest files under the sanitizers (2 workers on 2 cores, pytest
+# --durations, 2026-12-05), longest first. Under pytest-xdist each file
+# runs whole on one worker, handed out in collection order: a long file
+# collected last would run on alone while the other worker waits. Only an
+# order: a file missing here, or a stale list, costs time, nothing else.
+LONGEST_FILES = ("test_api_people.py", "test_upgrade.py",
+                 "test_api_access.py", "test_api_users.py", "test_queue.py",
+                 "test_pg_finder_copy.py", "test_audit_chain.py",
+                 "test_postgresql.py", "test_imap_search_index.py",
+                 "test_imap.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    """The longest files first (LONGEST_FILES), each file's tests and the
+    other files in the order collected (the sort is stable)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture
 def caremail():
     return BIN
@@ -119,12 +153,12 @@ def run_fixture():
     return run
 
 
-def make_instance(path, domain=DOMAIN, store=None):
+def make_instance(path, domain=DOMAIN, store=None, binary=None):
     """An initialised instance; on the PostgreSQL database at URL store
     when given (a `new_database`), else on SQLite."""
     run("init", "--dir", path, "--domain", domain,
         *(("--store", store) if store is not None else ()),
-        "--admin-password-stdin", input=PASSWORD + "\n")
+        "--admin-password-stdin", input=PASSWORD + "\n", binary=binary)
     return Instance(path, domain)
 
 
@@ -145,7 +179,8 @@ def _instance_template():
         import tempfile
         where = pathlib.Path(tempfile.mkdtemp(prefix="caremail-template-"))
         atexit.register(shutil.rmtree, where, True)
-        _template.append(make_instance(where / "instance").dir)
+        _template.append(make_instance(where / "instance",
+                                       binary=SETUP_BIN).dir)
     return _template[0]
 
 
@@ -162,10 +197,10 @@ def instance(tmp_path):
 @pytest.fixture
 def org(instance):
     """An org, ODS X26001, with one site, for tests that need somewhere."""
-    instance.run("org", "add", "--ods", "X26001", "--name", "Test Practice",
-                 "--type", "GP Practice")
-    instance.run("site", "add", "--org", "X26001", "--name", "Main Surgery",
-                 "--type", "gp_practice")
+    instance.setup("org", "add", "--ods", "X26001", "--name",
+                   "Test Practice", "--type", "GP Practice")
+    instance.setup("site", "add", "--org", "X26001", "--name",
+                   "Main Surgery", "--type", "gp_practice")
     return "X26001"
 
 
@@ -175,8 +210,8 @@ OTHER = "X26002"
 @pytest.fixture
 def orgs(instance, org):
     """Two sibling orgs: org (X26001) and OTHER, for scope refusals."""
-    instance.run("org", "add", "--ods", OTHER, "--name", "Other Practice",
-                 "--type", "GP Practice")
+    instance.setup("org", "add", "--ods", OTHER, "--name",
+                   "Other Practice", "--type", "GP Practice")
     return org, OTHER
 
 

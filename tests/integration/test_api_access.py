@@ -60,7 +60,7 @@ class Walk:
 
     def person(self, org):
         i = next(self.n)
-        return self.instance.run(
+        return self.instance.setup(
             "user", "add", "--org", org, "--first", "Target",
             "--last", f"Number{i}").stdout.strip().split()[-1]
 

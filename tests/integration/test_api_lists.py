@@ -33,7 +33,7 @@ def person(instance, org, first, last, job_title=None):
     args = ["user", "add", "--org", org, "--first", first, "--last", last]
     if job_title:
         args += ["--job-title", job_title]
-    return instance.run(*args).stdout.strip().split()[-1]
+    return instance.setup(*args).stdout.strip().split()[-1]
 
 
 def audit(instance, action=None):

@@ -16,7 +16,7 @@ from apiclient import (USER_PASSWORD, global_admin, make_admin, make_person,
 
 def person(instance, org, first, last, *extra):
     """A person made with the CLI (no password); their address."""
-    return instance.run("user", "add", "--org", org, "--first", first,
+    return instance.setup("user", "add", "--org", org, "--first", first,
                         "--last", last, *extra).stdout.strip().split()[-1]
 
 

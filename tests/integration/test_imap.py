@@ -40,12 +40,12 @@ def tls_context(instance):
 
 
 def person(instance, org, first, last, password=PW):
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip()
+    address = instance.setup("user", "add", "--org", org, "--first", first,
+                             "--last", last).stdout.strip()
     # --permanent: a password the person need not change first, which
     # mail programs accept (a temporary one opens nothing but the portal).
-    instance.run("user", "passwd", address, "--stdin", "--permanent",
-                 input=password + "\n")
+    instance.setup("user", "passwd", address, "--stdin", "--permanent",
+                   input=password + "\n")
     return address
 
 

@@ -115,9 +115,9 @@ def test_a_page_costs_the_same_for_10_as_for_100(start_server, instance):
     server = start_server(extra=["log.level=debug"])
     directory(instance)
     for i in range(100):
-        instance.run("user", "add", "--org", ORGS[i % 3][0], "--first",
-                     f"Many{i}", "--last", "Person", "--site",
-                     f"Site {ORGS[i % 3][0]}")
+        instance.setup("user", "add", "--org", ORGS[i % 3][0], "--first",
+                       f"Many{i}", "--last", "Person", "--site",
+                       f"Site {ORGS[i % 3][0]}")
     for i in range(12):
         ods = ORGS[i % 3][0]
         instance.run("shared", "add", "--org", ods, "--name", f"Box {i}")
