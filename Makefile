@@ -4,12 +4,13 @@
 
 PYTHON := /usr/bin/python3
 FUZZ_SECONDS ?= 10
+FUZZ_RUN = FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-pg test-integration-gcc test-asan test-browser test-browser-fuzz fuzz check-layers check-circles \
+.PHONY: all deps test test-gcc test-pg test-integration-gcc asan test-asan test-browser test-browser-fuzz fuzz check-layers check-circles \
 	check-states run demo-outbound web bench clean
 
 all: deps build/build.ninja web
@@ -46,6 +47,10 @@ build-asan/build.ninja:
 	CC=clang meson setup build-asan -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dfuzz=true -Dbuildtype=debug -Doptimization=1 \
 		-Db_pie=false -Dc_args=-fno-pie -Dc_link_args=-no-pie
+
+# The sanitizer build (program, tests and fuzz targets), for the steps below.
+asan: deps build-asan/build.ninja
+	ninja -C build-asan
 
 # The integration and browser suites run on a worker a core (pytest-xdist),
 # each test file on one worker, so a file's module fixtures (a PostgreSQL
@@ -115,10 +120,8 @@ test-browser: all
 # fuzz targets beside it, one at a time (they use no port), instead of
 # after everything else. The fuzz lines are printed after the browser
 # suite's; a failure of either fails the step.
-test-browser-fuzz: all build-asan/build.ninja
-	ninja -C build-asan
-	@FUZZ_JOBS=1 FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan \
-		>build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
+test-browser-fuzz: all asan
+	@FUZZ_JOBS=1 $(FUZZ_RUN) >build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
 	rc=0; $(BROWSER_SUITE) || rc=$$?; \
 	wait $$fuzz || rc=1; cat build-asan/fuzz-run.log; exit $$rc
 
@@ -128,14 +131,12 @@ test-browser-fuzz: all build-asan/build.ninja
 # (CAREMAIL_SETUP_BIN, tests/integration/conftest.py); everything a test
 # exercises, those commands' own tests included, runs under the sanitizers.
 SETUP_ENV = CAREMAIL_SETUP_BIN=$(CURDIR)/build/caremail
-test-asan: all build-asan/build.ninja
-	ninja -C build-asan
+test-asan: all asan
 	$(SANITIZER_ENV) meson test -C build-asan --print-errorlogs
 	$(call integration,build-asan,$(SANITIZER_ENV) $(SETUP_ENV))
 
-fuzz: deps build-asan/build.ninja
-	ninja -C build-asan
-	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan
+fuzz: asan
+	$(FUZZ_RUN)
 
 check-layers: all
 	scripts/check-layers.sh
