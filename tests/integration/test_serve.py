@@ -4,12 +4,14 @@ away, and a clean stop on SIGTERM (SPEC S1, S3)."""
 import http.client
 import shutil
 import signal
+import socket
 import subprocess
 import time
 
 import pytest
 
 from conftest import run
+from test_imap import DELAYED_ACK_S
 
 
 def version():
@@ -113,3 +115,38 @@ def test_port_in_use_is_a_clear_error(server, instance):
     assert proc.returncode == 1
     assert "caremail: " in proc.stderr
     assert str(server.port) in proc.stderr
+
+
+def reply_line(sock):
+    """One reply line, read to its CRLF."""
+    out = b""
+    while not out.endswith(b"\r\n"):
+        chunk = sock.recv(4096)
+        assert chunk, out
+        out += chunk
+    return out
+
+
+@pytest.mark.parametrize("listener,command", [("smtp", b"NOOP"),
+                                              ("submission", b"NOOP"),
+                                              ("pop3", b"NOOP"),
+                                              ("imap", b"a NOOP")])
+def test_a_command_in_two_writes_is_not_held_back_by_a_delayed_ack(
+        server, listener, command):
+    """Every listener reads through the same connection code, so on every
+    one a command whose CRLF comes in a second write (Nagle's algorithm on,
+    as in most clients) is acknowledged, and answered, at once: the client
+    does not wait for the kernel's delayed ACK (test_imap.py has imaplib's
+    literals). The first segments of a connection are acknowledged at once
+    anyway, so the later commands tell."""
+    with socket.create_connection(("127.0.0.1", server.ports[listener]),
+                                  timeout=10) as sock:
+        reply_line(sock)
+        took = []
+        for _ in range(40):
+            start = time.monotonic()
+            sock.sendall(command)
+            sock.sendall(b"\r\n")
+            reply_line(sock)
+            took.append(time.monotonic() - start)
+    assert min(took[20:]) < DELAYED_ACK_S, took
