@@ -10,7 +10,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-pg test-integration-gcc asan test-asan test-browser test-browser-fuzz fuzz check-layers check-circles \
+.PHONY: all deps test test-gcc test-pg test-integration-gcc asan test-asan test-browser fuzz check-layers check-circles \
 	check-states run demo-outbound web bench clean
 
 all: deps build/build.ninja web
@@ -33,20 +33,25 @@ build/web/index.html: web/node_modules/.ci-stamp $(WEB_SOURCES)
 deps:
 	@scripts/deps.sh
 
+# Linked by lld: each build links some 90 programs (the unit tests, the
+# benchmarks, the fuzz targets), each in about a third of GNU ld's time.
 build/build.ninja:
-	CC=gcc meson setup build
+	CC=gcc CC_LD=lld meson setup build
 
 # -O1: the sanitizers find the same faults, and the integration run under
-# them (most of `make test`) takes a good deal less than at -O0.
+# them (most of `make test`) takes a good deal less than at -O0. Debug
+# information is the line tables only: a sanitizer's report names every
+# frame's file and line all the same, and the build takes less.
 # Not position-independent: the sanitizer build's program carries some
 # 270,000 relative relocations (ASan's metadata of every global), written
 # at every start, and the integration suite starts it over 10,000 times;
 # without them a CLI command takes a fifth less CPU (page faults are dear
 # on a virtual machine). The gcc build, the one installed, stays PIE.
 build-asan/build.ninja:
-	CC=clang meson setup build-asan -Db_sanitize=address,undefined \
+	CC=clang CC_LD=lld meson setup build-asan -Db_sanitize=address,undefined \
 		-Db_lundef=false -Dfuzz=true -Dbuildtype=debug -Doptimization=1 \
-		-Db_pie=false -Dc_args=-fno-pie -Dc_link_args=-no-pie
+		-Db_pie=false '-Dc_args=-fno-pie -gline-tables-only' \
+		-Dc_link_args=-no-pie
 
 # The sanitizer build (program, tests and fuzz targets), for the steps below.
 asan: deps build-asan/build.ninja
@@ -62,6 +67,9 @@ asan: deps build-asan/build.ninja
 # waits. TEST_WORKERS=0 runs them in this process, one test at a time.
 TEST_WORKERS ?= auto
 PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# The two suites' ports, apart so that `make test` can run them at once.
+INTEGRATION_PORTS = 10000-23999
+BROWSER_PORTS = 24000-32767
 
 # pytest exits 5 when it collects nothing: a failure only once test files
 # exist. $(1) is the build directory, $(2) extra environment.
@@ -71,6 +79,7 @@ define integration
 	else \
 		rc=0; \
 		CAREMAIL_BIN=$(CURDIR)/$(1)/caremail $(2) \
+			CAREMAIL_TEST_PORTS=$(INTEGRATION_PORTS) \
 			$(PYTHON) -m pytest -q $(PYTEST_WORKERS) \
 			tests/integration || rc=$$?; \
 		tests=$$(find tests/integration -name 'test_*.py' -print \
@@ -82,14 +91,39 @@ define integration
 	fi
 endef
 
-test: deps test-gcc test-pg test-browser-fuzz test-asan check-layers check-circles check-states
+# `make test` on 2 cores: the gcc build, then two stages of two lanes side
+# by side, because each lane alone leaves a core idle much of the time
+# (PostgreSQL's commits, servers starting, Chromium, the tests' own
+# waits). The second lane's output is kept and printed when the first
+# ends; a failure in either fails the step. Each suite has its own ports
+# (CAREMAIL_TEST_PORTS), so the integration and browser suites can run at
+# once. Every target below also runs alone.
+# The lanes' makes are told the builds are done (BUILT=1), so that no two
+# ninjas ever run in one build directory at once.
+SIDE_LOG = build/side-lane.log
+LANE = --no-print-directory BUILT=1
+define beside
+	@$(2) >$(SIDE_LOG) 2>&1 & side=$$!; rc=0; $(1) || rc=$$?; \
+	wait $$side || rc=1; echo "--- beside it:"; cat $(SIDE_LOG); exit $$rc
+endef
+
+test: deps all
+	$(call beside,$(MAKE) --no-print-directory asan,\
+		$(MAKE) $(LANE) test-gcc test-pg check-layers check-circles \
+		check-states)
+	$(call beside,$(MAKE) $(LANE) test-asan,\
+		FUZZ_JOBS=1 $(MAKE) $(LANE) test-browser fuzz)
+
+# What a step needs built first, unless `make test` has built it (BUILT).
+ALL = $(if $(BUILT),,all)
+ASAN = $(if $(BUILT),,asan)
 
 # The integration suite runs once, against the sanitizer build (test-asan),
 # which runs the same code with every access and every UB checked; the gcc
 # build runs the unit tests and serves the browser tests. Both builds
 # compile everything with -Werror. `make test-integration-gcc` runs the
 # integration suite against the gcc build too.
-test-gcc: all
+test-gcc: $(ALL)
 	meson test -C build --print-errorlogs
 
 test-integration-gcc: all
@@ -100,7 +134,7 @@ test-integration-gcc: all
 # cluster made for the run and removed after it (scripts/pgcluster.sh).
 # Elsewhere the "pg" tests skip: they have no cluster to use.
 PG_TEST_DIR ?= /tmp/caremail-pg-$(shell id -u)-test
-test-pg: all
+test-pg: $(ALL)
 	@scripts/pgcluster.sh stop $(PG_TEST_DIR)
 	@url=$$(scripts/pgcluster.sh start $(PG_TEST_DIR)) || exit 1; \
 	rc=0; CAREMAIL_TEST_PG_URL=$$url meson test -C build --suite pg \
@@ -109,21 +143,11 @@ test-pg: all
 
 # The pages in headless Chromium against a real server (tests/browser/),
 # with the gcc build only: the sanitizers add nothing a browser can see.
-BROWSER_SUITE = CAREMAIL_BIN=$(CURDIR)/build/caremail \
-	CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
-	$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
-test-browser: all
-	$(BROWSER_SUITE)
-
-# The browser suite waits on Chromium and the server more than it computes
-# (348 s of CPU in 463 s on 2 cores, 2026-12-05), so `make test` runs the
-# fuzz targets beside it, one at a time (they use no port), instead of
-# after everything else. The fuzz lines are printed after the browser
-# suite's; a failure of either fails the step.
-test-browser-fuzz: all asan
-	@FUZZ_JOBS=1 $(FUZZ_RUN) >build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
-	rc=0; $(BROWSER_SUITE) || rc=$$?; \
-	wait $$fuzz || rc=1; cat build-asan/fuzz-run.log; exit $$rc
+test-browser: $(ALL)
+	CAREMAIL_BIN=$(CURDIR)/build/caremail \
+		CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
+		CAREMAIL_TEST_PORTS=$(BROWSER_PORTS) \
+		$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
 
 # The commands that only set a test's scene (the instance a test starts
 # from, the org fixtures, apiclient's people: init, org add, site add, user
@@ -131,14 +155,14 @@ test-browser-fuzz: all asan
 # (CAREMAIL_SETUP_BIN, tests/integration/conftest.py); everything a test
 # exercises, those commands' own tests included, runs under the sanitizers.
 SETUP_ENV = CAREMAIL_SETUP_BIN=$(CURDIR)/build/caremail
-test-asan: all asan
+test-asan: $(ALL) $(ASAN)
 	$(SANITIZER_ENV) meson test -C build-asan --print-errorlogs
 	$(call integration,build-asan,$(SANITIZER_ENV) $(SETUP_ENV))
 
-fuzz: asan
+fuzz: $(ASAN)
 	$(FUZZ_RUN)
 
-check-layers: all
+check-layers: $(ALL)
 	scripts/check-layers.sh
 
 # No state (person status, ...) compared as a string outside its parse.
@@ -147,7 +171,7 @@ check-states:
 
 # No two files of one module call each other (scripts/check-circles.py
 # names the modules; store/ and core/ keep one circle each: docs/design.md).
-check-circles: all
+check-circles: $(ALL)
 	$(PYTHON) scripts/check-circles.py build
 
 # Only the program: the tests and fuzz targets wait for `make test`.

@@ -129,11 +129,11 @@ class Instance:
 # runs whole on one worker, handed out in collection order: a long file
 # collected last would run on alone while the other worker waits. Only an
 # order: a file missing here, or a stale list, costs time, nothing else.
-LONGEST_FILES = ("test_api_people.py", "test_upgrade.py",
-                 "test_api_access.py", "test_api_users.py", "test_queue.py",
-                 "test_pg_finder_copy.py", "test_audit_chain.py",
-                 "test_postgresql.py", "test_imap_search_index.py",
-                 "test_imap.py")
+LONGEST_FILES = ("test_upgrade.py", "test_api_people.py",
+                 "test_pg_finder_copy.py", "test_queue.py",
+                 "test_audit_chain.py", "test_api_users.py",
+                 "test_postgresql.py", "test_pg_schema.py",
+                 "test_imap_search_index.py", "test_api_self.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -239,16 +239,30 @@ def _worker_ports():
     Under pytest-xdist (`make test` runs the integration suite on several
     workers) a port chosen by binding to 0 and closing could be handed by
     the kernel to another worker's client or server before our server binds
-    it. Each worker therefore draws from its own slice of 10000-32767, below
-    Linux's ephemeral range (32768-60999), where no client's connection and
-    no other worker ever takes a port."""
+    it. Each worker therefore draws from its own slice of the suite's range
+    (_suite_ports), below Linux's ephemeral range (32768-60999), where no
+    client's connection and no other worker ever takes a port."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw"):
         return None
+    first, last = _suite_ports()
     count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-    width = (32768 - 10000) // count
-    low = 10000 + int(worker[2:]) * width
+    width = (last + 1 - first) // count
+    low = first + int(worker[2:]) * width
     return low, low + width
+
+
+def _suite_ports():
+    """The ports this suite's workers share out: $CAREMAIL_TEST_PORTS
+    (FIRST-LAST) when `make test` runs two suites side by side, each with
+    a range of its own, else all of 10000-32767."""
+    spec = os.environ.get("CAREMAIL_TEST_PORTS", "10000-32767")
+    first, _, last = spec.partition("-")
+    if not (first.isdigit() and last.isdigit()
+            and 1024 <= int(first) < int(last) < 32768):
+        raise pytest.UsageError(
+            f"CAREMAIL_TEST_PORTS={spec}: want FIRST-LAST within 1024-32767")
+    return int(first), int(last)
 
 
 _next_port = []	# the next port of this worker's range to try
