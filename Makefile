@@ -67,9 +67,6 @@ asan: deps build-asan/build.ninja
 # waits. TEST_WORKERS=0 runs them in this process, one test at a time.
 TEST_WORKERS ?= auto
 PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
-# The two suites' ports, apart so that `make test` can run them at once.
-INTEGRATION_PORTS = 10000-23999
-BROWSER_PORTS = 24000-32767
 
 # pytest exits 5 when it collects nothing: a failure only once test files
 # exist. $(1) is the build directory, $(2) extra environment.
@@ -79,7 +76,6 @@ define integration
 	else \
 		rc=0; \
 		CAREMAIL_BIN=$(CURDIR)/$(1)/caremail $(2) \
-			CAREMAIL_TEST_PORTS=$(INTEGRATION_PORTS) \
 			$(PYTHON) -m pytest -q $(PYTEST_WORKERS) \
 			tests/integration || rc=$$?; \
 		tests=$$(find tests/integration -name 'test_*.py' -print \
@@ -91,16 +87,19 @@ define integration
 	fi
 endef
 
-# `make test` on 2 cores: the gcc build, then two stages of two lanes side
-# by side, because each lane alone leaves a core idle much of the time
-# (PostgreSQL's commits, servers starting, Chromium, the tests' own
-# waits). The second lane's output is kept and printed when the first
-# ends; a failure in either fails the step. Each suite has its own ports
-# (CAREMAIL_TEST_PORTS), so the integration and browser suites can run at
-# once. Every target below also runs alone.
+# `make test` on 2 cores. After the gcc build, two things run side by
+# side where one alone would leave a core idle: the sanitizer build (all
+# compiling) beside the unit tests, the PostgreSQL suite and the layer
+# checks (mostly waiting on PostgreSQL's commits); later the browser suite
+# (waiting on Chromium and the server: 348 s of CPU in 463 s) beside the
+# fuzz run, one target at a time. The second one's output is kept and
+# printed when the first ends; a failure in either fails the step. The
+# sanitizer integration suite runs alone: it keeps both cores busy on its
+# own, and beside the browser suite (2026-12-05) both took longer than one
+# after the other (the browser suite 17 min against 8).
+SIDE_LOG = build/side-lane.log
 # The lanes' makes are told the builds are done (BUILT=1), so that no two
 # ninjas ever run in one build directory at once.
-SIDE_LOG = build/side-lane.log
 LANE = --no-print-directory BUILT=1
 define beside
 	@$(2) >$(SIDE_LOG) 2>&1 & side=$$!; rc=0; $(1) || rc=$$?; \
@@ -111,12 +110,15 @@ test: deps all
 	$(call beside,$(MAKE) --no-print-directory asan,\
 		$(MAKE) $(LANE) test-gcc test-pg check-layers check-circles \
 		check-states)
-	$(call beside,$(MAKE) $(LANE) test-asan,\
-		FUZZ_JOBS=1 $(MAKE) $(LANE) test-browser fuzz)
+	$(MAKE) $(LANE) test-asan
+	$(call beside,$(MAKE) $(LANE) test-browser,\
+		FUZZ_JOBS=1 $(MAKE) $(LANE) fuzz)
 
-# What a step needs built first, unless `make test` has built it (BUILT).
+# What a step needs built first, unless `make test` has built it (BUILT);
+# meson test then does not look for work for ninja either.
 ALL = $(if $(BUILT),,all)
 ASAN = $(if $(BUILT),,asan)
+MESON_TEST = meson test $(if $(BUILT),--no-rebuild)
 
 # The integration suite runs once, against the sanitizer build (test-asan),
 # which runs the same code with every access and every UB checked; the gcc
@@ -124,7 +126,7 @@ ASAN = $(if $(BUILT),,asan)
 # compile everything with -Werror. `make test-integration-gcc` runs the
 # integration suite against the gcc build too.
 test-gcc: $(ALL)
-	meson test -C build --print-errorlogs
+	$(MESON_TEST) -C build --print-errorlogs
 
 test-integration-gcc: all
 	$(call integration,build,)
@@ -137,7 +139,7 @@ PG_TEST_DIR ?= /tmp/caremail-pg-$(shell id -u)-test
 test-pg: $(ALL)
 	@scripts/pgcluster.sh stop $(PG_TEST_DIR)
 	@url=$$(scripts/pgcluster.sh start $(PG_TEST_DIR)) || exit 1; \
-	rc=0; CAREMAIL_TEST_PG_URL=$$url meson test -C build --suite pg \
+	rc=0; CAREMAIL_TEST_PG_URL=$$url $(MESON_TEST) -C build --suite pg \
 		--print-errorlogs || rc=$$?; \
 	scripts/pgcluster.sh stop $(PG_TEST_DIR); exit $$rc
 
@@ -146,7 +148,6 @@ test-pg: $(ALL)
 test-browser: $(ALL)
 	CAREMAIL_BIN=$(CURDIR)/build/caremail \
 		CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
-		CAREMAIL_TEST_PORTS=$(BROWSER_PORTS) \
 		$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
 
 # The commands that only set a test's scene (the instance a test starts
@@ -156,7 +157,7 @@ test-browser: $(ALL)
 # exercises, those commands' own tests included, runs under the sanitizers.
 SETUP_ENV = CAREMAIL_SETUP_BIN=$(CURDIR)/build/caremail
 test-asan: $(ALL) $(ASAN)
-	$(SANITIZER_ENV) meson test -C build-asan --print-errorlogs
+	$(SANITIZER_ENV) $(MESON_TEST) -C build-asan --print-errorlogs
 	$(call integration,build-asan,$(SANITIZER_ENV) $(SETUP_ENV))
 
 fuzz: $(ASAN)

@@ -21,7 +21,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN = os.environ.get("CAREMAIL_BIN", str(ROOT / "build" / "caremail"))
 # The binary that only sets a test's scene: the instance every test starts
-# from, the `org` fixtures and the people of apiclient.make_person. The
+# from, the `org` fixtures, the people of apiclient.make_person and of the
+# files' own `person` helpers, the org trees of the API files' fixtures. The
 # sanitizer run (`make test-asan`) points it at the plain build: these few
 # commands (init, org add, site add, user add, user passwd, role add) are
 # run thousands of times to set scenes, at some 0.2 s of CPU each under the
@@ -239,30 +240,16 @@ def _worker_ports():
     Under pytest-xdist (`make test` runs the integration suite on several
     workers) a port chosen by binding to 0 and closing could be handed by
     the kernel to another worker's client or server before our server binds
-    it. Each worker therefore draws from its own slice of the suite's range
-    (_suite_ports), below Linux's ephemeral range (32768-60999), where no
-    client's connection and no other worker ever takes a port."""
+    it. Each worker therefore draws from its own slice of 10000-32767, below
+    Linux's ephemeral range (32768-60999), where no client's connection and
+    no other worker ever takes a port."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not worker.startswith("gw"):
         return None
-    first, last = _suite_ports()
     count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))
-    width = (last + 1 - first) // count
-    low = first + int(worker[2:]) * width
+    width = (32768 - 10000) // count
+    low = 10000 + int(worker[2:]) * width
     return low, low + width
-
-
-def _suite_ports():
-    """The ports this suite's workers share out: $CAREMAIL_TEST_PORTS
-    (FIRST-LAST) when `make test` runs two suites side by side, each with
-    a range of its own, else all of 10000-32767."""
-    spec = os.environ.get("CAREMAIL_TEST_PORTS", "10000-32767")
-    first, _, last = spec.partition("-")
-    if not (first.isdigit() and last.isdigit()
-            and 1024 <= int(first) < int(last) < 32768):
-        raise pytest.UsageError(
-            f"CAREMAIL_TEST_PORTS={spec}: want FIRST-LAST within 1024-32767")
-    return int(first), int(last)
 
 
 _next_port = []	# the next port of this worker's range to try

@@ -19,7 +19,7 @@ def tree(instance):
         args = ["org", "add", "--ods", ods, "--name", f"Org {ods}"]
         if parent:
             args += ["--parent", parent]
-        instance.run(*args)
+        instance.setup(*args)
     return instance
 
 

@@ -20,9 +20,9 @@ def orgs(instance):
         args = ["org", "add", "--ods", ods, "--name", f"Org {ods}"]
         if parent:
             args += ["--parent", parent]
-        instance.run(*args)
-        instance.run("site", "add", "--org", ods, "--name", f"{ods} Site",
-                     "--type", "gp_practice")
+        instance.setup(*args)
+        instance.setup("site", "add", "--org", ods, "--name", f"{ods} Site",
+                       "--type", "gp_practice")
     return instance
 
 

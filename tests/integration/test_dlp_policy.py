@@ -25,8 +25,8 @@ MASKED = "999 *** **27"
 @pytest.fixture
 def ann(instance, org):
     address = make_person(instance, org, "Ann", "Sender")
-    instance.run("user", "passwd", address, "--stdin", "--permanent",
-                 input=USER_PASSWORD + "\n")
+    instance.setup("user", "passwd", address, "--stdin", "--permanent",
+                   input=USER_PASSWORD + "\n")
     return address
 
 

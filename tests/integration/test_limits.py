@@ -43,10 +43,10 @@ def tls_context(instance):
 
 
 def person(instance, org, first, last):
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip()
-    instance.run("user", "passwd", address, "--stdin", "--permanent",
-                 input=PASSWORD + "\n")
+    address = instance.setup("user", "add", "--org", org, "--first", first,
+                             "--last", last).stdout.strip()
+    instance.setup("user", "passwd", address, "--stdin", "--permanent",
+                   input=PASSWORD + "\n")
     return address
 
 

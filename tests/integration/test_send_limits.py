@@ -26,8 +26,8 @@ def limited(start_server, *settings):
 
 def person(instance, org, first, last):
     address = make_person(instance, org, first, last)
-    instance.run("user", "passwd", address, "--stdin", "--permanent",
-                 input=USER_PASSWORD + "\n")
+    instance.setup("user", "passwd", address, "--stdin", "--permanent",
+                   input=USER_PASSWORD + "\n")
     return address
 
 

@@ -23,10 +23,10 @@ LISTED = re.compile(rb'^\((?P<attrs>[^)]*)\) (?:"[^"]*"|NIL) '
 
 
 def person(instance, org, first, last):
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip().split()[-1]
-    instance.run("user", "passwd", address, "--stdin", "--permanent",
-                 input=PASSWORD + "\n")
+    address = instance.setup("user", "add", "--org", org, "--first", first,
+                             "--last", last).stdout.strip().split()[-1]
+    instance.setup("user", "passwd", address, "--stdin", "--permanent",
+                   input=PASSWORD + "\n")
     return address
 
 

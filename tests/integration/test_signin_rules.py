@@ -92,12 +92,12 @@ def refused_as_wrong(protocol, text):
 
 
 def person(instance, org, first, last, password=None, permanent=True):
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip().split()[-1]
+    address = instance.setup("user", "add", "--org", org, "--first", first,
+                             "--last", last).stdout.strip().split()[-1]
     if password is not None:
         extra = ["--permanent"] if permanent else []
-        instance.run("user", "passwd", address, "--stdin", *extra,
-                     input=password + "\n")
+        instance.setup("user", "passwd", address, "--stdin", *extra,
+                       input=password + "\n")
     return address
 
 

@@ -28,11 +28,11 @@ def tls_context(instance):
 
 
 def person(instance, org, first, last, password=None):
-    address = instance.run("user", "add", "--org", org, "--first", first,
-                           "--last", last).stdout.strip()
+    address = instance.setup("user", "add", "--org", org, "--first", first,
+                             "--last", last).stdout.strip()
     if password:
-        instance.run("user", "passwd", address, "--stdin", "--permanent",
-                     input=password + "\n")
+        instance.setup("user", "passwd", address, "--stdin", "--permanent",
+                       input=password + "\n")
     return address
 
 
