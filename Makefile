@@ -10,7 +10,7 @@ SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 
 # The steps share ports and build directories: run them one at a time.
 .NOTPARALLEL:
-.PHONY: all deps test test-gcc test-pg test-integration-gcc asan test-asan test-browser fuzz check-layers check-circles \
+.PHONY: all deps test test-gcc test-pg test-integration-gcc asan test-asan test-browser test-browser-fuzz fuzz check-layers check-circles \
 	check-states run demo-outbound web bench clean
 
 all: deps build/build.ninja web
@@ -89,41 +89,23 @@ endef
 
 # `make test` on 2 cores: one step at a time, but for the browser suite,
 # which waits on Chromium and the server more than it computes (348 s of
-# CPU in 463 s), and the fuzz run beside it, one target at a time. The
-# fuzz run's output is kept and printed when the browser suite ends; a
-# failure in either fails the step. Measured on this machine class
-# (2026-12-05), nothing else gains by running side by side: beside the
-# sanitizer build, the unit, PostgreSQL and layer checks took 5 min 16 s
-# against some 2 min alone, and the build 220 s against 165 s; beside the
-# browser suite, the sanitizer integration suite was a quarter done after
-# 24 min and the browser suite took 17 min against 8.
-SIDE_LOG = build/side-lane.log
-# The two makes are told the builds are done (BUILT=1), so that no two
-# ninjas ever run in one build directory at once.
-LANE = --no-print-directory BUILT=1
-define beside
-	@$(2) >$(SIDE_LOG) 2>&1 & side=$$!; rc=0; $(1) || rc=$$?; \
-	wait $$side || rc=1; echo "--- beside it:"; cat $(SIDE_LOG); exit $$rc
-endef
-
+# CPU in 463 s), and the fuzz run beside it (test-browser-fuzz). Measured
+# on this machine class (2026-12-05), nothing else gains by running side
+# by side: beside the sanitizer build, the unit, PostgreSQL and layer
+# checks took 5 min 16 s against some 2 min alone, and the build 220 s
+# against 165 s; beside the browser suite, the sanitizer integration suite
+# was a quarter done after 24 min and the browser suite took 17 min
+# against 8.
 test: deps test-gcc test-pg check-layers check-circles check-states \
-	test-asan
-	$(call beside,$(MAKE) $(LANE) test-browser,\
-		FUZZ_JOBS=1 $(MAKE) $(LANE) fuzz)
-
-# What a step needs built first, unless `make test` has built it (BUILT);
-# meson test then does not look for work for ninja either.
-ALL = $(if $(BUILT),,all)
-ASAN = $(if $(BUILT),,asan)
-MESON_TEST = meson test $(if $(BUILT),--no-rebuild)
+	test-asan test-browser-fuzz
 
 # The integration suite runs once, against the sanitizer build (test-asan),
 # which runs the same code with every access and every UB checked; the gcc
 # build runs the unit tests and serves the browser tests. Both builds
 # compile everything with -Werror. `make test-integration-gcc` runs the
 # integration suite against the gcc build too.
-test-gcc: $(ALL)
-	$(MESON_TEST) -C build --print-errorlogs
+test-gcc: all
+	meson test -C build --print-errorlogs
 
 test-integration-gcc: all
 	$(call integration,build,)
@@ -133,19 +115,28 @@ test-integration-gcc: all
 # cluster made for the run and removed after it (scripts/pgcluster.sh).
 # Elsewhere the "pg" tests skip: they have no cluster to use.
 PG_TEST_DIR ?= /tmp/caremail-pg-$(shell id -u)-test
-test-pg: $(ALL)
+test-pg: all
 	@scripts/pgcluster.sh stop $(PG_TEST_DIR)
 	@url=$$(scripts/pgcluster.sh start $(PG_TEST_DIR)) || exit 1; \
-	rc=0; CAREMAIL_TEST_PG_URL=$$url $(MESON_TEST) -C build --suite pg \
+	rc=0; CAREMAIL_TEST_PG_URL=$$url meson test -C build --suite pg \
 		--print-errorlogs || rc=$$?; \
 	scripts/pgcluster.sh stop $(PG_TEST_DIR); exit $$rc
 
 # The pages in headless Chromium against a real server (tests/browser/),
 # with the gcc build only: the sanitizers add nothing a browser can see.
-test-browser: $(ALL)
-	CAREMAIL_BIN=$(CURDIR)/build/caremail \
-		CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
-		$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
+BROWSER_SUITE = CAREMAIL_BIN=$(CURDIR)/build/caremail \
+	CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
+	$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
+test-browser: all
+	$(BROWSER_SUITE)
+
+# The browser suite and, beside it, the fuzz targets one at a time (they
+# use no port). The fuzz lines are printed after the browser suite's; a
+# failure of either fails the step.
+test-browser-fuzz: all asan
+	@FUZZ_JOBS=1 $(FUZZ_RUN) >build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
+	rc=0; $(BROWSER_SUITE) || rc=$$?; \
+	wait $$fuzz || rc=1; cat build-asan/fuzz-run.log; exit $$rc
 
 # The commands that only set a test's scene (the instance a test starts
 # from, the org fixtures, apiclient's people: init, org add, site add, user
@@ -153,14 +144,14 @@ test-browser: $(ALL)
 # (CAREMAIL_SETUP_BIN, tests/integration/conftest.py); everything a test
 # exercises, those commands' own tests included, runs under the sanitizers.
 SETUP_ENV = CAREMAIL_SETUP_BIN=$(CURDIR)/build/caremail
-test-asan: $(ALL) $(ASAN)
-	$(SANITIZER_ENV) $(MESON_TEST) -C build-asan --print-errorlogs
+test-asan: all asan
+	$(SANITIZER_ENV) meson test -C build-asan --print-errorlogs
 	$(call integration,build-asan,$(SANITIZER_ENV) $(SETUP_ENV))
 
-fuzz: $(ASAN)
+fuzz: asan
 	$(FUZZ_RUN)
 
-check-layers: $(ALL)
+check-layers: all
 	scripts/check-layers.sh
 
 # No state (person status, ...) compared as a string outside its parse.
@@ -169,7 +160,7 @@ check-states:
 
 # No two files of one module call each other (scripts/check-circles.py
 # names the modules; store/ and core/ keep one circle each: docs/design.md).
-check-circles: $(ALL)
+check-circles: all
 	$(PYTHON) scripts/check-circles.py build
 
 # Only the program: the tests and fuzz targets wait for `make test`.
