@@ -122,10 +122,11 @@ schedule_run_once(void *arg)
 		"skipped", NULL), 1);
 	if (rc < 0)
 		log_warn("jobs.failed", "reason=\"%s\"", err.msg);
-	else if (ran)	/* the period as jobs_run counts it, from the epoch */
+	else if (ran)
 		log_info("jobs.ran", "period=%" PRId64 " changes=%" PRId64
-			" notices=%" PRId64, now - now % js->interval_s,
-			r.changes, r.notices);
+			" notices=%" PRId64,
+			jobs_period_start(now, js->interval_s), r.changes,
+			r.notices);
 	json_decref(r.items);
 	arena_free(&a);
 	instance_store_close(&st);

@@ -54,7 +54,7 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 		 * another node (or an operator) has done its work.
 		 */
 		int64_t not_since = period_s > 0 ?
-			ctx->now - ctx->now % period_s : 0;
+			jobs_period_start(ctx->now, period_s) : 0;
 		int taken = store_lease_take(ctx->store, "jobs", holder, ctx->now,
 			ctx->now + JOBS_LEASE_S, not_since, err);
 		if (taken <= 0)
@@ -71,6 +71,12 @@ jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 		    ctx->now, rc == 0, &inner) < 0 && rc == 0)
 		return error_forward(err, &inner);
 	return rc;
+}
+
+int64_t
+jobs_period_start(int64_t t, int64_t period_s)
+{
+	return t - t % period_s;
 }
 
 const char *

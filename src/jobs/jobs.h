@@ -63,6 +63,9 @@ int jobs_run(const struct dir_ctx *ctx, struct store_writer *w, int64_t now,
 	bool dry_run, const char *holder, int64_t period_s,
 	struct jobs_report *r, bool *ran_r, struct error *err);
 
+/* The start of the scheduled period of period_s seconds that t falls in. */
+int64_t jobs_period_start(int64_t t, int64_t period_s);
+
 /* The guests' and add-on licences' sweeps (jobs_guest.c, SPEC L8, L9). */
 int jobs_guest_run(const struct dir_ctx *ctx, struct store_writer *w,
 	int64_t now, bool dry_run, struct jobs_report *r, struct error *err);
