@@ -132,10 +132,12 @@ test-browser: all
 
 # The browser suite and, beside it, the fuzz targets one at a time (they
 # use no port). The fuzz lines are printed after the browser suite's; a
-# failure of either fails the step.
+# failure of either fails the step. No screenshots here: they are for
+# people to look at (`make test-browser` leaves them), and writing them
+# took a quarter of the suite's time.
 test-browser-fuzz: all asan
 	@FUZZ_JOBS=1 $(FUZZ_RUN) >build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
-	rc=0; $(BROWSER_SUITE) || rc=$$?; \
+	rc=0; CAREMAIL_SCREENSHOTS= $(BROWSER_SUITE) || rc=$$?; \
 	wait $$fuzz || rc=1; cat build-asan/fuzz-run.log; exit $$rc
 
 # The commands that only set a test's scene (the instance a test starts

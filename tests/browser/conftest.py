@@ -27,8 +27,10 @@ globals().update({k: v for k, v in vars(_integration).items()
 
 WEB_ROOT = pathlib.Path(os.environ.get("CAREMAIL_WEB_ROOT",
                                        ROOT / "build" / "web"))
-SCREENSHOTS = pathlib.Path(os.environ.get("CAREMAIL_SCREENSHOTS",
-                                          ROOT / "build" / "screenshots"))
+# Where the scenarios leave each checked page's screenshots; set empty,
+# none are taken (`make test`: they are for people, not a check).
+SCREENSHOTS = os.environ.get("CAREMAIL_SCREENSHOTS",
+                             str(ROOT / "build" / "screenshots"))
 # One scenario, browser start to close, at most this many seconds.
 SCENARIO_TIMEOUT = 180
 
@@ -63,7 +65,7 @@ def run_scenario():
     def run(name, server, timeout=SCENARIO_TIMEOUT, **env):
         full = dict(os.environ)
         full.update({"CAREMAIL_URL": server.url,
-                     "CAREMAIL_SCREENSHOTS": str(SCREENSHOTS)})
+                     "CAREMAIL_SCREENSHOTS": SCREENSHOTS})
         full.update({f"CAREMAIL_{k.upper()}": str(v) for k, v in env.items()})
         proc = subprocess.run(["node", str(HERE / f"{name}.mjs")],
                               capture_output=True, text=True, env=full,

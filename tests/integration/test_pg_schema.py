@@ -34,6 +34,22 @@ def rows(url, sql):
     return [line.split("|") for line in out.splitlines() if line]
 
 
+def by_table(url, sql):
+    """The rows of sql, whose first column is a table's name, as {table:
+    [the rest of each row, in order]}: one query for every table (a psql
+    and a backend each cost a tenth of a second)."""
+    out = {}
+    for table, *rest in rows(url, sql):
+        out.setdefault(table, []).append(rest)
+    return out
+
+
+# Each constraint of a kind with the name of its table in public.
+CONSTRAINTS = (" FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid"
+               " JOIN pg_namespace s ON s.oid = t.relnamespace"
+               " AND s.nspname = 'public'")
+
+
 @pytest.fixture(scope="module")
 def pg(cluster):
     url = new_database(cluster)
@@ -136,6 +152,10 @@ def test_same_tables(lite, pg):
 
 
 def test_same_columns_in_order(lite, pg):
+    columns = by_table(
+        pg, "SELECT table_name, column_name, is_nullable, column_default"
+        " FROM information_schema.columns WHERE table_schema = 'public'"
+        " ORDER BY table_name, ordinal_position")
     for table in lite_tables(lite):
         want = [(name, bool(notnull or pk and typ.upper() != "INTEGER"),
                  norm_default(dflt))
@@ -143,11 +163,7 @@ def test_same_columns_in_order(lite, pg):
                 lite.execute(f"SELECT * FROM pragma_table_info('{table}')")]
         got = [(name, nullable == "NO", norm_default(dflt) if
                 not (dflt or "").startswith("nextval") else None)
-               for name, nullable, dflt in rows(
-                   pg, "SELECT column_name, is_nullable, column_default"
-                   " FROM information_schema.columns WHERE table_schema ="
-                   f" 'public' AND table_name = '{table}'"
-                   " ORDER BY ordinal_position")]
+               for name, nullable, dflt in columns.get(table, [])]
         # SQLite's INTEGER PRIMARY KEY is the rowid (never NULL) though
         # table_info says nullable; PostgreSQL's primary keys are NOT NULL.
         want = [(n, True if n in pk_columns(lite, table) else nn, d)
@@ -158,13 +174,13 @@ def test_same_columns_in_order(lite, pg):
 def test_types(lite, pg):
     mapping = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea",
                "REAL": "double precision"}
+    types = by_table(
+        pg, "SELECT table_name, column_name, data_type FROM"
+        " information_schema.columns WHERE table_schema = 'public'")
     for table in lite_tables(lite):
         want = {name: mapping[typ.upper()] for _, name, typ, *_ in
                 lite.execute(f"SELECT * FROM pragma_table_info('{table}')")}
-        got = {name: typ for name, typ, coll in rows(
-            pg, "SELECT column_name, data_type, collation_name FROM"
-            " information_schema.columns WHERE table_schema = 'public'"
-            f" AND table_name = '{table}'")}
+        got = {name: typ for name, typ in types.get(table, [])}
         assert got == want, table
     uncollated = rows(
         pg, "SELECT table_name, column_name FROM information_schema.columns"
@@ -195,22 +211,21 @@ def lite_keys(db, table):
     return keys
 
 
-def pg_keys(url, table):
-    keys = set()
-    for kind, cols in rows(
-            url, "SELECT c.contype, (SELECT string_agg(a.attname, ','"
-            " ORDER BY k.n) FROM unnest(c.conkey) WITH ORDINALITY k(num, n)"
-            " JOIN pg_attribute a ON a.attrelid = c.conrelid"
-            " AND a.attnum = k.num) FROM pg_constraint c"
-            f" WHERE c.conrelid = 'public.{table}'::regclass"
-            " AND c.contype IN ('p', 'u')"):
-        keys.add((kind, tuple(cols.split(","))))
-    return keys
+def pg_keys(url):
+    """{table: its primary key and unique constraint column sets}."""
+    return {table: {(kind, tuple(cols.split(","))) for kind, cols in keys}
+            for table, keys in by_table(
+                url, "SELECT t.relname, c.contype, (SELECT string_agg("
+                "a.attname, ',' ORDER BY k.n) FROM unnest(c.conkey) WITH"
+                " ORDINALITY k(num, n) JOIN pg_attribute a ON a.attrelid ="
+                " c.conrelid AND a.attnum = k.num)" + CONSTRAINTS +
+                " WHERE c.contype IN ('p', 'u')").items()}
 
 
 def test_same_keys(lite, pg):
+    keys = pg_keys(pg)
     for table in lite_tables(lite):
-        assert pg_keys(pg, table) == lite_keys(lite, table), table
+        assert keys.get(table, set()) == lite_keys(lite, table), table
 
 
 def test_same_indexes(lite, pg):
@@ -228,42 +243,44 @@ def test_same_indexes(lite, pg):
            if table not in TEXT_INDEX | FINDER_FEED}
     assert got == want
     # Index columns and partial conditions, by name.
+    definitions = dict(rows(pg, "SELECT indexname, indexdef FROM pg_indexes"
+                            " WHERE schemaname = 'public'"))
     for name, sql in lite.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
             " AND sql IS NOT NULL"):
         cols = [r[2] for r in lite.execute(
             f"SELECT * FROM pragma_index_info('{name}') ORDER BY seqno")]
-        definition = rows(pg, "SELECT indexdef FROM pg_indexes WHERE"
-                          f" indexname = '{name}'")[0][0]
+        definition = definitions[name]
         got_cols = re.search(r"\((.*?)\)", definition).group(1)
         assert [c.strip() for c in got_cols.split(",")] == cols, name
         assert ("WHERE" in definition) == (" WHERE " in sql), name
 
 
 def test_same_foreign_keys(lite, pg):
+    keys = by_table(
+        pg, "SELECT t.relname, a.attname, f.relname, b.attname" + CONSTRAINTS
+        + " JOIN pg_class f ON f.oid = c.confrelid"
+        " JOIN pg_attribute a ON a.attrelid = c.conrelid"
+        " AND a.attnum = c.conkey[1]"
+        " JOIN pg_attribute b ON b.attrelid = c.confrelid"
+        " AND b.attnum = c.confkey[1]"
+        " WHERE c.contype = 'f'")
     for table in lite_tables(lite):
         want = {(r[3], r[2], r[4] or "id") for r in lite.execute(
             f"SELECT * FROM pragma_foreign_key_list('{table}')")}
-        got = {tuple(r) for r in rows(
-            pg, "SELECT a.attname, f.relname, b.attname FROM pg_constraint c"
-            " JOIN pg_class f ON f.oid = c.confrelid"
-            " JOIN pg_attribute a ON a.attrelid = c.conrelid"
-            " AND a.attnum = c.conkey[1]"
-            " JOIN pg_attribute b ON b.attrelid = c.confrelid"
-            " AND b.attnum = c.confkey[1]"
-            f" WHERE c.conrelid = 'public.{table}'::regclass"
-            " AND c.contype = 'f'")}
+        got = {tuple(r) for r in keys.get(table, [])}
         assert got == want, table
 
 
 def test_same_check_count(lite, pg):
+    checks = {table: int(count[0][0]) for table, count in by_table(
+        pg, "SELECT t.relname, count(*)" + CONSTRAINTS +
+        " WHERE c.contype = 'c' GROUP BY t.relname").items()}
     for table in lite_tables(lite):
         sql = lite.execute("SELECT sql FROM sqlite_master WHERE name = ?",
                            (table,)).fetchone()[0]
         want = sql.count("CHECK (")
-        got = rows(pg, "SELECT count(*) FROM pg_constraint WHERE conrelid ="
-                   f" 'public.{table}'::regclass AND contype = 'c'")
-        assert int(got[0][0]) == want, table
+        assert checks.get(table, 0) == want, table
 
 
 def test_same_triggers(lite, pg):
