@@ -268,8 +268,9 @@ def test_dynamic_list(instance, org):
 def test_owner_limit_and_owners_apart_from_members(instance, org):
     lst = instance.run("list", "add", "--org", org, "--name",
                        "Big List").stdout.strip()
-    people = [add_person(instance, org, "Owner", f"Number{chr(97 + i)}")
-              for i in range(26)]
+    people = [instance.setup("user", "add", "--org", org, "--first",
+                             "Owner", "--last", f"Number{chr(97 + i)}")
+              .stdout.strip() for i in range(26)]
     instance.run("list", "owners", "add", lst, *people[:25])
     assert len(instance.json("list", "show", lst)["owners"]) == 25
     line = instance.fails("list", "owners", "add", lst, people[25])

@@ -216,23 +216,34 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
                  .split("\n") if t not in text_index and
                  not t.startswith("finder_log")]
     assert pg_tables == tables
+
+    def grouped(sql):
+        """{first column: [second column of each row, in order]}: one
+        psql for every table or index, not one each."""
+        out = {}
+        for line in psql(url, sql).split("\n"):
+            key, value = line.split("|")
+            out.setdefault(key, []).append(value)
+        return out
+
+    got = grouped("SELECT c.relname, a.attname FROM pg_attribute a JOIN"
+                  " pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON"
+                  " n.oid = c.relnamespace AND n.nspname = 'public' WHERE"
+                  " c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+                  " ORDER BY c.relname, a.attnum")
     for t in tables:
-        got = psql(url, "SELECT attname FROM pg_attribute WHERE attrelid ="
-                   f" 'public.{t}'::regclass AND attnum > 0 AND NOT"
-                   " attisdropped ORDER BY attnum").split("\n")
-        assert got == columns[t], t
-    for name, table in indexes.items():
-        got = psql(url, "SELECT a.attname FROM pg_index i JOIN pg_class c"
-                   " ON c.oid = i.indexrelid JOIN pg_attribute a ON"
-                   " a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
-                   f" WHERE c.relname = '{name}'"
-                   # Key columns only: INCLUDE ones (migration 34) carry
-                   # values for index-only scans, in no order.
-                   " AND array_position(i.indkey::int2[], a.attnum)"
-                   " < i.indnkeyatts + array_lower(i.indkey::int2[], 1)"
-                   " ORDER BY"
-                   " array_position(i.indkey::int2[], a.attnum)")
-        assert got.split("\n") == index_columns[name], name
+        assert got.get(t) == columns[t], t
+    got = grouped("SELECT c.relname, a.attname FROM pg_index i JOIN pg_class"
+                  " c ON c.oid = i.indexrelid JOIN pg_attribute a ON"
+                  " a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)"
+                  # Key columns only: INCLUDE ones (migration 34) carry
+                  # values for index-only scans, in no order.
+                  " WHERE array_position(i.indkey::int2[], a.attnum)"
+                  " < i.indnkeyatts + array_lower(i.indkey::int2[], 1)"
+                  " ORDER BY c.relname,"
+                  " array_position(i.indkey::int2[], a.attnum)")
+    for name in indexes:
+        assert got.get(name) == index_columns[name], name
     pg_triggers = set(psql(url, "SELECT tgname FROM pg_trigger WHERE NOT"
                            " tgisinternal").split("\n"))
     assert triggers <= pg_triggers, triggers - pg_triggers

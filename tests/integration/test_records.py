@@ -19,33 +19,33 @@ def directory(instance):
                 "--type", "GP Practice"]
         if parent:
             args += ["--parent", parent]
-        instance.run(*args)
-        instance.run("site", "add", "--org", ods, "--name", f"Site {ods}",
-                     "--type", "gp_practice")
+        instance.setup(*args)
+        instance.setup("site", "add", "--org", ods, "--name", f"Site {ods}",
+                       "--type", "gp_practice")
     people = []
     for i, (ods, _) in enumerate(ORGS * 2):
         args = ["user", "add", "--org", ods, "--first", f"Rec{i}",
                 "--last", "Person", "--job-title", "Nurse"]
         if i % 2 == 0:
             args += ["--site", f"Site {ods}"]
-        people.append(instance.run(*args).stdout.strip().split()[-1])
-    instance.run("role", "add", people[1], "--org", "RCA02", "--role",
-                 "primary_local_admin")
-    instance.run("role", "add", people[0], "--org", "RCA01", "--role",
-                 "local_admin")
-    box = instance.run("shared", "add", "--org", "RCA01", "--name",
-                       "Records Team").stdout.strip().split()[-1]
-    instance.run("resource", "add", "--org", "RCB01", "--name", "Room 1")
-    instance.run("shared", "owners", "add", box, people[0])
-    instance.run("grant", "add", box, people[0], "--right", "send_as")
-    nurses = instance.run("list", "add", "--org", "RCA01", "--name",
-                          "Nurses All").stdout.strip().split()[-1]
-    instance.run("list", "members", "add", nurses, people[0], box)
-    instance.run("list", "owners", "add", nurses, people[1])
-    instance.run("list", "add", "--org", "RCB01", "--name", "Dyn Nurses",
-                 "--dynamic", "--rule", '{"job_titles": ["Nurse"]}')
-    instance.run("contact", "add", "--org", "RCA01", "--email",
-                 "ext@partner.example.org", "--name", "Partner")
+        people.append(instance.setup(*args).stdout.strip().split()[-1])
+    instance.setup("role", "add", people[1], "--org", "RCA02", "--role",
+                   "primary_local_admin")
+    instance.setup("role", "add", people[0], "--org", "RCA01", "--role",
+                   "local_admin")
+    box = instance.setup("shared", "add", "--org", "RCA01", "--name",
+                         "Records Team").stdout.strip().split()[-1]
+    instance.setup("resource", "add", "--org", "RCB01", "--name", "Room 1")
+    instance.setup("shared", "owners", "add", box, people[0])
+    instance.setup("grant", "add", box, people[0], "--right", "send_as")
+    nurses = instance.setup("list", "add", "--org", "RCA01", "--name",
+                            "Nurses All").stdout.strip().split()[-1]
+    instance.setup("list", "members", "add", nurses, people[0], box)
+    instance.setup("list", "owners", "add", nurses, people[1])
+    instance.setup("list", "add", "--org", "RCB01", "--name", "Dyn Nurses",
+                   "--dynamic", "--rule", '{"job_titles": ["Nurse"]}')
+    instance.setup("contact", "add", "--org", "RCA01", "--email",
+                   "ext@partner.example.org", "--name", "Partner")
     return people
 
 
@@ -114,16 +114,18 @@ def queries(server, method, route):
 def test_a_page_costs_the_same_for_10_as_for_100(start_server, instance):
     server = start_server(extra=["log.level=debug"])
     directory(instance)
-    for i in range(100):
-        instance.setup("user", "add", "--org", ORGS[i % 3][0], "--first",
-                       f"Many{i}", "--last", "Person", "--site",
-                       f"Site {ORGS[i % 3][0]}")
+    # A hundred more people, in one CSV import (docs/csv.md).
+    rows = ["external_id,org,first_name,last_name,site"] + [
+        f"M{i},{ORGS[i % 3][0]},Many{i},Person,Site {ORGS[i % 3][0]}"
+        for i in range(100)]
+    (instance.dir / "many.csv").write_text("\n".join(rows) + "\n")
+    instance.setup("import", "users", instance.dir / "many.csv")
     for i in range(12):
         ods = ORGS[i % 3][0]
-        instance.run("shared", "add", "--org", ods, "--name", f"Box {i}")
-        instance.run("list", "add", "--org", ods, "--name", f"List {i}")
-        instance.run("contact", "add", "--org", ods, "--email",
-                     f"c{i}@partner.example.org", "--name", f"C {i}")
+        instance.setup("shared", "add", "--org", ods, "--name", f"Box {i}")
+        instance.setup("list", "add", "--org", ods, "--name", f"List {i}")
+        instance.setup("contact", "add", "--org", ods, "--email",
+                       f"c{i}@partner.example.org", "--name", f"C {i}")
     ga = global_admin(server, instance)
     for path, small, big in (("/users", 10, 100), ("/orgs", 1, 3),
                              ("/shared-mailboxes", 2, 12),
@@ -142,12 +144,12 @@ def test_a_patch_costs_the_same_however_much_the_person_holds(
     people = directory(instance)
     busy, bare = people[0], people[4]
     for i in range(6):
-        box = instance.run("shared", "add", "--org", "RCA01", "--name",
-                           f"Held {i}").stdout.strip().split()[-1]
-        instance.run("shared", "members", "add", box, busy)
-        instance.run("grant", "add", box, busy, "--right", "full_access")
-    instance.run("role", "add", busy, "--org", "RCA02", "--role",
-                 "helpdesk_admin")
+        box = instance.setup("shared", "add", "--org", "RCA01", "--name",
+                             f"Held {i}").stdout.strip().split()[-1]
+        instance.setup("shared", "members", "add", box, busy)
+        instance.setup("grant", "add", box, busy, "--right", "full_access")
+    instance.setup("role", "add", busy, "--org", "RCA02", "--role",
+                   "helpdesk_admin")
     ga = global_admin(server, instance)
     for who in (bare, busy):
         ga.ok("PATCH", "/users/" + q(who), {"job_title": "Sister"})

@@ -21,8 +21,9 @@ def write(path, data):
     path.write_bytes(data if isinstance(data, bytes) else data.encode())
 
 
-@pytest.fixture
-def web_root(tmp_path):
+def make_web_root(tmp_path):
+    """A built site's shape under tmp_path/web, with things beside it and
+    links out of it that must never be served."""
     root = tmp_path / "web"
     write(root / "index.html", "<!DOCTYPE html><title>home</title>")
     write(root / "sign-in.html", "<!DOCTYPE html><title>sign in</title>")
@@ -45,7 +46,31 @@ def web_root(tmp_path):
 
 
 @pytest.fixture
-def web(start_server, web_root):
+def web_root(tmp_path):
+    return make_web_root(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    """One server over one web root for the tests that only read it (a
+    serve under the sanitizers costs some 0.4 s of CPU to start and
+    stop); a test that changes the root has its own (fresh_web)."""
+    import shutil
+    from conftest import DOMAIN, Instance, Server, _instance_template
+    where = tmp_path_factory.mktemp("web")
+    root = make_web_root(where)
+    shutil.copytree(_instance_template(), where / "instance", symlinks=True)
+    server = Server(Instance(where / "instance", DOMAIN), True,
+                    where / "serve.log", [f"http.web_root={root}"])
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fresh_web(start_server, web_root):
     return start_server(tls=True, extra=[f"http.web_root={web_root}"])
 
 
@@ -178,20 +203,20 @@ def test_nothing_outside_the_root_or_hidden_is_served(web, path):
     assert_security_headers(h)
 
 
-def test_unknown_page_is_the_html_404_or_a_sentence(web, web_root):
-    status, h, body = request(web, "GET", "/no-such-page")
+def test_unknown_page_is_the_html_404_or_a_sentence(fresh_web, web_root):
+    status, h, body = request(fresh_web, "GET", "/no-such-page")
     assert status == 404 and b"Page not found" in body
     (web_root / "404.html").unlink()
-    status, h, body = request(web, "GET", "/no-such-page")
+    status, h, body = request(fresh_web, "GET", "/no-such-page")
     assert status == 404
     assert h["content-type"] == "text/plain; charset=utf-8"
     assert body == b"There is no such page.\n"
     assert_security_headers(h)
 
 
-def test_a_rebuild_is_served_without_a_restart(web, web_root):
+def test_a_rebuild_is_served_without_a_restart(fresh_web, web_root):
     write(web_root / "sign-in.html", "<title>rebuilt</title>")
-    assert b"rebuilt" in request(web, "GET", "/sign-in")[2]
+    assert b"rebuilt" in request(fresh_web, "GET", "/sign-in")[2]
 
 
 def test_pages_take_only_get_and_head(web):
