@@ -521,6 +521,19 @@ def pg_sql(url, sql, check=True, sep="|"):
     return proc
 
 
+def pg_grouped(url, sql):
+    """The rows of sql on url by their first column: {value: [the rest of
+    each row, in order]}. One query for every table (or index) of a
+    catalogue rather than one each: a psql and its backend cost a tenth
+    of a second of CPU."""
+    out = {}
+    for line in pg_sql(url, sql).stdout.splitlines():
+        if line:
+            key, *rest = line.split("|")
+            out.setdefault(key, []).append(rest)
+    return out
+
+
 def new_database(cluster, prefix="t_"):
     """A new, empty database in the cluster: its URL."""
     import uuid

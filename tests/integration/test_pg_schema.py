@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, make_instance, new_database, pg_sql
+from conftest import ROOT, make_instance, new_database, pg_grouped, pg_sql
 
 DUMP = os.environ.get("PG_SCHEMA_DUMP",
                       str(ROOT / "build" / "tests" / "unit" / "pg_schema_dump"))
@@ -33,15 +33,6 @@ def rows(url, sql):
     out = psql(url, sql).stdout
     return [line.split("|") for line in out.splitlines() if line]
 
-
-def by_table(url, sql):
-    """The rows of sql, whose first column is a table's name, as {table:
-    [the rest of each row, in order]}: one query for every table (a psql
-    and a backend each cost a tenth of a second)."""
-    out = {}
-    for table, *rest in rows(url, sql):
-        out.setdefault(table, []).append(rest)
-    return out
 
 
 # Each constraint of a kind with the name of its table in public.
@@ -152,7 +143,7 @@ def test_same_tables(lite, pg):
 
 
 def test_same_columns_in_order(lite, pg):
-    columns = by_table(
+    columns = pg_grouped(
         pg, "SELECT table_name, column_name, is_nullable, column_default"
         " FROM information_schema.columns WHERE table_schema = 'public'"
         " ORDER BY table_name, ordinal_position")
@@ -174,7 +165,7 @@ def test_same_columns_in_order(lite, pg):
 def test_types(lite, pg):
     mapping = {"INTEGER": "bigint", "TEXT": "text", "BLOB": "bytea",
                "REAL": "double precision"}
-    types = by_table(
+    types = pg_grouped(
         pg, "SELECT table_name, column_name, data_type FROM"
         " information_schema.columns WHERE table_schema = 'public'")
     for table in lite_tables(lite):
@@ -214,7 +205,7 @@ def lite_keys(db, table):
 def pg_keys(url):
     """{table: its primary key and unique constraint column sets}."""
     return {table: {(kind, tuple(cols.split(","))) for kind, cols in keys}
-            for table, keys in by_table(
+            for table, keys in pg_grouped(
                 url, "SELECT t.relname, c.contype, (SELECT string_agg("
                 "a.attname, ',' ORDER BY k.n) FROM unnest(c.conkey) WITH"
                 " ORDINALITY k(num, n) JOIN pg_attribute a ON a.attrelid ="
@@ -257,7 +248,7 @@ def test_same_indexes(lite, pg):
 
 
 def test_same_foreign_keys(lite, pg):
-    keys = by_table(
+    keys = pg_grouped(
         pg, "SELECT t.relname, a.attname, f.relname, b.attname" + CONSTRAINTS
         + " JOIN pg_class f ON f.oid = c.confrelid"
         " JOIN pg_attribute a ON a.attrelid = c.conrelid"
@@ -273,7 +264,7 @@ def test_same_foreign_keys(lite, pg):
 
 
 def test_same_check_count(lite, pg):
-    checks = {table: int(count[0][0]) for table, count in by_table(
+    checks = {table: int(count[0][0]) for table, count in pg_grouped(
         pg, "SELECT t.relname, count(*)" + CONSTRAINTS +
         " WHERE c.contype = 'c' GROUP BY t.relname").items()}
     for table in lite_tables(lite):

@@ -14,8 +14,8 @@ import uuid
 import pytest
 
 from conftest import (PASSWORD, PG_CLUSTERS, PGCLUSTER, Instance,
-                      make_instance, new_database, pg_sql, read_folder, run,
-                      submit)
+                      make_instance, new_database, pg_grouped, pg_sql,
+                      read_folder, run, submit)
 
 
 def cluster_dir(url):
@@ -218,13 +218,8 @@ def test_schema_is_sqlites(pg_instance, tmp_path):
     assert pg_tables == tables
 
     def grouped(sql):
-        """{first column: [second column of each row, in order]}: one
-        psql for every table or index, not one each."""
-        out = {}
-        for line in psql(url, sql).split("\n"):
-            key, value = line.split("|")
-            out.setdefault(key, []).append(value)
-        return out
+        """{table or index: its column names, in order}."""
+        return {k: [r[0] for r in v] for k, v in pg_grouped(url, sql).items()}
 
     got = grouped("SELECT c.relname, a.attname FROM pg_attribute a JOIN"
                   " pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON"
