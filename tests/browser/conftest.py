@@ -35,7 +35,17 @@ SCREENSHOTS = os.environ.get("CAREMAIL_SCREENSHOTS",
 SCENARIO_TIMEOUT = 180
 
 
+# The longest files (2 workers, pytest --durations, 2026-12-05), longest
+# first: each file runs whole on one worker, handed out in collection
+# order, and the tour collected near the end ran on alone for a minute.
+LONGEST_FILES = ("test_tour.py", "test_signin.py", "test_orgs.py",
+                 "test_secure.py", "test_users.py", "test_mailboxes.py",
+                 "test_lists.py", "test_harness.py")
+
+
 def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
     missing = [what for what, ok in (
         ("the built pages (make web)", (WEB_ROOT / "index.html").exists()),
         ("node", shutil.which("node")),

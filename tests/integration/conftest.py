@@ -185,14 +185,18 @@ def _instance_template():
     return _template[0]
 
 
-@pytest.fixture
-def instance(tmp_path):
-    """A new instance for the test: a copy of this process's template
-    (files, modes and all), so nothing of one test is seen by another."""
+def copy_instance(path):
+    """A new instance at path: a copy of this process's template (files,
+    modes and all), so nothing of one test is seen by another."""
     import shutil
-    path = tmp_path / "instance"
     shutil.copytree(_instance_template(), path, symlinks=True)
     return Instance(path, DOMAIN)
+
+
+@pytest.fixture
+def instance(tmp_path):
+    """A new instance for the test (copy_instance)."""
+    return copy_instance(tmp_path / "instance")
 
 
 @pytest.fixture

@@ -40,11 +40,12 @@ def instance(request, tmp_path):
     indirect=["instance"], "postgresql": a database of its own in the
     module's cluster (conftest.py's `cluster`), so the People Finder's
     pages are checked on both backends' SQL and plans."""
-    from conftest import make_instance, new_database
+    from conftest import SETUP_BIN, copy_instance, make_instance, new_database
     if getattr(request, "param", "sqlite") == "sqlite":
-        return make_instance(tmp_path / "instance")
+        return copy_instance(tmp_path / "instance")
     url = new_database(request.getfixturevalue("cluster"))
-    inst = make_instance(tmp_path / "instance", "example.nhs.uk", url)
+    inst = make_instance(tmp_path / "instance", "example.nhs.uk", url,
+                         binary=SETUP_BIN)
     inst.url = url
     return inst
 

@@ -14,7 +14,7 @@ import threading
 
 import pytest
 
-from conftest import BIN, assert_no_sanitizer, make_instance
+from conftest import SETUP_BIN, BIN, assert_no_sanitizer, make_instance
 from dnsstub import DnsStub, sign_zone
 from smtpsink import Sink, make_ca, server_context
 
@@ -107,7 +107,8 @@ def pki(tmp_path_factory):
 def world(tmp_path, pki):
     """An instance, a DNS stub publishing the MTA-STS TXT record, and a
     policy server; yields a dict with a send() and a sets list."""
-    inst = make_instance(tmp_path / "instance", "example.org")
+    inst = make_instance(tmp_path / "instance", "example.org",
+                         binary=SETUP_BIN)
     zone = {f"_mta-sts.{DOMAIN}": {"TXT": ["v=STSv1; id=1;"]},
             DOMAIN: {"MX": [[10, MX]]}}
     stub = DnsStub(zone).start()
@@ -411,7 +412,8 @@ _25._tcp.mx3 IN TLSA 1 1 1 {good}
 
 
 def dane_send(tmp_path, dane, zonefile, mx, sink):
-    inst = make_instance(tmp_path / "inst", "example.org")
+    inst = make_instance(tmp_path / "inst", "example.org",
+                         binary=SETUP_BIN)
     stub = DnsStub({}, [zonefile]).start()
     try:
         p = run("smtp", "send", "--json", "--dir", str(inst.dir),

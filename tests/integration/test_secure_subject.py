@@ -143,8 +143,16 @@ def test_dlp_encrypt_seals_without_secure(instance, org, start_server):
         o.send(["pat@gmail.example"], subject="Referral", body=body)
         o.run()
         notice = captured(sink, "pat@gmail.example")
-        assert b"149" not in notice.data
         assert_notice(notice, o.ann, "pat@gmail.example")
+        # The number in no form, in no part, decoded: the raw bytes'
+        # random Message-ID and base64 may hold its digits by chance.
+        parsed = email.message_from_bytes(notice.data,
+                                          policy=email.policy.default)
+        texts = [str(parsed["Subject"])] + [
+            part.get_content() for part in parsed.walk()
+            if part.get_content_maintype() == "text"]
+        seen = [t for t in texts if re.search(r"999\D?149\D?6327", t)]
+        assert seen == [] and len(texts) >= 3, texts
     (row,) = sealed_rows(instance)
     assert row["summary"]["event"] == "dlp"
     assert row["summary"]["tier"] == "high"

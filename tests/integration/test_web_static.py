@@ -55,12 +55,10 @@ def web(tmp_path_factory):
     """One server over one web root for the tests that only read it (a
     serve under the sanitizers costs some 0.4 s of CPU to start and
     stop); a test that changes the root has its own (fresh_web)."""
-    import shutil
-    from conftest import DOMAIN, Instance, Server, _instance_template
+    from conftest import Server, copy_instance
     where = tmp_path_factory.mktemp("web")
     root = make_web_root(where)
-    shutil.copytree(_instance_template(), where / "instance", symlinks=True)
-    server = Server(Instance(where / "instance", DOMAIN), True,
+    server = Server(copy_instance(where / "instance"), True,
                     where / "serve.log", [f"http.web_root={root}"])
     try:
         server.wait_ready()
