@@ -5,6 +5,10 @@
 PYTHON := /usr/bin/python3
 FUZZ_SECONDS ?= 10
 FUZZ_RUN = FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh build-asan
+# `make test`'s fuzz run is shorter than `make fuzz`'s: 5 s a target, from
+# the seeds, is the smoke run CI asks for, and each second more is half a
+# minute on 2 cores (31 targets).
+TEST_FUZZ_SECONDS ?= 5
 SANITIZER_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -67,6 +71,9 @@ asan: deps build-asan/build.ninja
 # waits. TEST_WORKERS=0 runs them in this process, one test at a time.
 TEST_WORKERS ?= auto
 PYTEST_WORKERS = $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+# Each suite ends with its 25 longest steps: the figures LONGEST_FILES
+# (tests/*/conftest.py) and the next cut of `make test`'s time start from.
+PYTEST_ARGS = -q $(PYTEST_WORKERS) --durations=25
 
 # pytest exits 5 when it collects nothing: a failure only once test files
 # exist. $(1) is the build directory, $(2) extra environment.
@@ -76,7 +83,7 @@ define integration
 	else \
 		rc=0; \
 		CAREMAIL_BIN=$(CURDIR)/$(1)/caremail $(2) \
-			$(PYTHON) -m pytest -q $(PYTEST_WORKERS) \
+			$(PYTHON) -m pytest $(PYTEST_ARGS) \
 			tests/integration || rc=$$?; \
 		tests=$$(find tests/integration -name 'test_*.py' -print \
 			-o -name '*_test.py' -print); \
@@ -87,11 +94,12 @@ define integration
 	fi
 endef
 
-# `make test` on 2 cores: one step at a time, but for the browser suite,
-# which waits on Chromium and the server more than it computes (348 s of
-# CPU in 463 s), and the fuzz run beside it (test-browser-fuzz). Measured
-# on this machine class (2026-12-05), nothing else gains by running side
-# by side: beside the sanitizer build, the unit, PostgreSQL and layer
+# `make test` on 2 cores: one step at a time, but for the browser suite
+# and the fuzz run beside it (test-browser-fuzz). Every step keeps both
+# cores nine-tenths busy by itself (vmstat; `time` misses Chromium's CPU,
+# as its processes leave pytest's tree), so only less CPU makes `make
+# test` quicker. Measured on this machine class (2026-12-05), nothing else
+# gains by running side by side: beside the sanitizer build, the unit, PostgreSQL and layer
 # checks took 5 min 16 s against some 2 min alone, and the build 220 s
 # against 165 s; beside the browser suite, the sanitizer integration suite
 # was a quarter done after 24 min and the browser suite took 17 min
@@ -126,7 +134,7 @@ test-pg: all
 # with the gcc build only: the sanitizers add nothing a browser can see.
 BROWSER_SUITE = CAREMAIL_BIN=$(CURDIR)/build/caremail \
 	CAREMAIL_WEB_ROOT=$(CURDIR)/build/web \
-	$(PYTHON) -m pytest -q $(PYTEST_WORKERS) tests/browser
+	$(PYTHON) -m pytest $(PYTEST_ARGS) tests/browser
 test-browser: all
 	$(BROWSER_SUITE)
 
@@ -136,7 +144,8 @@ test-browser: all
 # people to look at (`make test-browser` leaves them), and writing them
 # took a quarter of the suite's time.
 test-browser-fuzz: all asan
-	@FUZZ_JOBS=1 $(FUZZ_RUN) >build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
+	@FUZZ_JOBS=1 FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) scripts/fuzz.sh build-asan \
+		>build-asan/fuzz-run.log 2>&1 & fuzz=$$!; \
 	rc=0; CAREMAIL_SCREENSHOTS= $(BROWSER_SUITE) || rc=$$?; \
 	wait $$fuzz || rc=1; cat build-asan/fuzz-run.log; exit $$rc
 
