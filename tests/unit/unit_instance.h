@@ -9,6 +9,11 @@
  * tests/unit/meson.build) the store is a fresh database made for the
  * test in the cluster at CAREMAIL_TEST_PG_URL (scripts/pgcluster.sh),
  * dropped again at close; without a URL the test is skipped (exit 77).
+ * Each is a copy of the cluster's database "unit_template", which the
+ * first test to need it migrates (store_open) and keeps; a later
+ * migration is applied to each copy at its open. A cluster kept across
+ * an edit of an earlier migration needs "unit_template" dropped (`make
+ * test-pg` starts a new cluster each time).
  */
 #ifndef UNIT_INSTANCE_H
 #define UNIT_INSTANCE_H
