@@ -23,18 +23,26 @@ static const unsigned char unit_audit_key[STORE_AUDIT_KEY_BYTES] = {
 /* And a fixed sealing key (secure.key) for encrypted messages. */
 static const unsigned char unit_seal_key[32] = { 's', 'e', 'a', 'l' };
 
+/* Runs sql on db, which must answer with status want: 0, or -1 (said
+ * on stderr). */
+static int
+pg_exec(PGconn *db, const char *sql, ExecStatusType want)
+{
+	PGresult *res = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
+	int rc = res != NULL && PQresultStatus(res) == want ? 0 : -1;
+	if (rc < 0)
+		fprintf(stderr, "unit_instance: %s: %s", sql,
+			PQerrorMessage(db));
+	PQclear(res);
+	return rc;
+}
+
 /* Runs sql on the cluster's own database; 0 or -1 (said on stderr). */
 static int
 pg_admin(const char *url, const char *sql)
 {
 	PGconn *db = PQconnectdb(url);
-	PGresult *res = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
-	int rc = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
-		-1;
-	if (rc < 0)
-		fprintf(stderr, "unit_instance: %s: %s", sql,
-			PQerrorMessage(db));
-	PQclear(res);
+	int rc = pg_exec(db, sql, PGRES_COMMAND_OK);
 	PQfinish(db);
 	return rc;
 }
@@ -50,7 +58,7 @@ pg_admin(const char *url, const char *sql)
 #define UNIT_PG_TEMPLATE "unit_template"
 
 static int
-pg_template_make(PGconn *admin, const char *url, const char base[400])
+pg_template_make(PGconn *admin, const char base[400])
 {
 	PGresult *res = PQexec(admin, "SELECT 1 FROM pg_database WHERE"
 		" datname = '" UNIT_PG_TEMPLATE "'");
@@ -59,7 +67,8 @@ pg_template_make(PGconn *admin, const char *url, const char base[400])
 	PQclear(res);
 	if (made)
 		return 0;
-	if (pg_admin(url, "CREATE DATABASE " UNIT_PG_TEMPLATE) < 0)
+	if (pg_exec(admin, "CREATE DATABASE " UNIT_PG_TEMPLATE,
+	    PGRES_COMMAND_OK) < 0)
 		return -1;
 	char path[512];
 	snprintf(path, sizeof(path), "%s/%s", base, UNIT_PG_TEMPLATE);
@@ -93,22 +102,16 @@ pg_database_make(struct unit_instance *u)
 	snprintf(base, sizeof(base), "%.*s", (int)(slash - url), url);
 	snprintf(u->pg_name, sizeof(u->pg_name), "unit_%ld_%d",
 		(long)getpid(), ++made);
+	/* One connection holds the lock, makes the template if need be and
+	 * copies it: the copy under the lock too, as CREATE DATABASE refuses
+	 * a template another session is still connected to. */
 	PGconn *admin = PQconnectdb(url);
-	PGresult *res = PQstatus(admin) == CONNECTION_OK ?
-		PQexec(admin, "SELECT pg_advisory_lock(14014)") : NULL;
-	int rc = res != NULL && PQresultStatus(res) == PGRES_TUPLES_OK ? 0 : -1;
-	PQclear(res);
-	if (rc < 0)
-		fprintf(stderr, "unit_instance: %s", PQerrorMessage(admin));
-	else
-		rc = pg_template_make(admin, url, base);
-	/* The copy under the lock too: CREATE DATABASE refuses a template
-	 * another session is still connected to. */
 	char sql[160];
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE "
 		UNIT_PG_TEMPLATE, u->pg_name);
-	if (rc == 0)
-		rc = pg_admin(url, sql);
+	int rc = pg_exec(admin, "SELECT pg_advisory_lock(14014)",
+		PGRES_TUPLES_OK) < 0 || pg_template_make(admin, base) < 0 ||
+		pg_exec(admin, sql, PGRES_COMMAND_OK) < 0 ? -1 : 0;
 	PQfinish(admin);	/* and so the lock */
 	if (rc < 0)
 		return -1;
