@@ -26,6 +26,7 @@ packages=(
 	python3-aiosmtpd	# SMTP sinks for the outbound client tests
 	libnet-ssleay-perl	# swaks --tls (the README's mail example)
 	python3-dnslib	# the DNS stub of the tests (tests/lib/dnsstub.py)
+	python3-psycopg2	# the tests' SQL on PostgreSQL (pg_sql, tests/integration/conftest.py)
 	# The fake S3 store (tests/lib/s3stub.py) checks each request's SigV4
 	# signature with botocore's own signer, not ours (tests/unit/test_blob_s3.c).
 	python3-botocore
