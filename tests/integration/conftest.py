@@ -125,16 +125,18 @@ class Instance:
         return f"{local}@{self.domain}"
 
 
-# The longest files under the sanitizers (2 workers on 2 cores, pytest
-# --durations, 2026-12-05), longest first. Under pytest-xdist each file
-# runs whole on one worker, handed out in collection order: a long file
-# collected last would run on alone while the other worker waits. Only an
-# order: a file missing here, or a stale list, costs time, nothing else.
-LONGEST_FILES = ("test_upgrade.py", "test_api_people.py",
-                 "test_pg_finder_copy.py", "test_queue.py",
-                 "test_audit_chain.py", "test_api_users.py",
-                 "test_postgresql.py", "test_pg_schema.py",
-                 "test_imap_search_index.py", "test_api_self.py")
+# The longest files under the sanitizers (2 workers on 2 cores, each
+# file's tests summed from pytest --durations=0, 2026-12-06), longest
+# first. Under pytest-xdist each file runs whole on one worker, handed out
+# in collection order: a long file collected last would run on alone
+# while the other worker waits. Only an order: a file missing here, or a
+# stale list, costs time, nothing else.
+LONGEST_FILES = ("test_upgrade.py", "test_queue.py", "test_api_people.py",
+                 "test_imap_search_index.py", "test_pg_finder_copy.py",
+                 "test_postgresql.py", "test_api_self.py",
+                 "test_api_users.py", "test_two_nodes.py",
+                 "test_api_audit.py", "test_imap.py", "test_audit_chain.py",
+                 "test_api_access.py")
 
 
 def pytest_collection_modifyitems(config, items):
