@@ -150,13 +150,38 @@ class Scenario {
   }
 
   async goto(pathname) {
-    await this.page.goto(BASE + pathname, { waitUntil: "networkidle" });
+    await this.page.goto(BASE + pathname, { waitUntil: "load" });
+    await this.settled();
   }
 
   // Waits until the page is at pathname (after the page's own redirects).
   async at(pathname, timeout = 10000) {
     await this.page.waitForURL((url) => url.pathname === pathname, { timeout, waitUntil: "load" });
-    await this.page.waitForLoadState("networkidle");
+    await this.settled();
+  }
+
+  // Waits until the page has drawn what it loads: its main has run
+  // (app.mjs's data-settled) and no API call is on its way (api.mjs's
+  // data-api-pending). Playwright's "networkidle" waited for half a second
+  // of quiet after every load: a third of the tour's time. A page that
+  // moves on meanwhile (a gate, an ended session) is waited for where it
+  // lands. A page without app.mjs (test_harness.py's) is settled once
+  // loaded.
+  async settled(timeout = 15000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      try {
+        await this.page.waitForFunction(() => {
+          const d = document.documentElement.dataset;
+          if (!document.querySelector('script[type="module"][src$="/js/app.mjs"]')) return true;
+          return d.settled === "true" && (d.apiPending ?? "0") === "0";
+        }, null, { polling: "raf", timeout: Math.max(1, deadline - Date.now()) });
+        return;
+      } catch (err) {
+        if (Date.now() >= deadline || !/context was destroyed|navigat/i.test(String(err))) throw err;
+        await this.page.waitForLoadState("load");
+      }
+    }
   }
 
   async fill(selector, value) {

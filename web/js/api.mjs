@@ -64,7 +64,27 @@ export function create(path, body) {
   return sent;
 }
 
+// Calls on their way, on the page's root as data-api-pending: with
+// app.mjs's data-settled, what tells a page that has drawn what it loads
+// (the browser tests wait for both, not for half a second of quiet on the
+// network: tests/browser/harness.mjs).
+let pending = 0;
+
+function countPending(change) {
+  pending += change;
+  document.documentElement.dataset.apiPending = String(pending);
+}
+
 export async function api(method, path, body, extraHeaders = {}) {
+  countPending(1);
+  try {
+    return await send(method, path, body, extraHeaders);
+  } finally {
+    countPending(-1);
+  }
+}
+
+async function send(method, path, body, extraHeaders) {
   const headers = { Accept: "application/json", ...extraHeaders };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;

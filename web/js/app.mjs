@@ -166,10 +166,33 @@ async function start() {
 
 const ready = start();
 
+// data-settled on the page's root once its main has run, or on a page
+// with none once the session is checked: with api.mjs's data-api-pending
+// at 0, the page has drawn what it loads (docs/web.md).
+let mains = 0;
+
+function settled() {
+  document.documentElement.dataset.settled = "true";
+}
+
 // A page module's entry: main({ session, me }) runs once the page is ready
 // (on a public page both are null).
 export function page(main) {
-  ready.then(main).catch((err) => {
-    console.error(err);
-  });
+  mains += 1;
+  ready
+    .then(main)
+    .catch((err) => {
+      console.error(err);
+    })
+    .finally(settled);
 }
+
+// Page modules run before DOMContentLoaded, so by then a page without one
+// (404.html) is known.
+document.addEventListener("DOMContentLoaded", () => {
+  if (mains > 0) return;
+  ready.then(settled, (err) => {
+    settled();
+    throw err;
+  });
+});
