@@ -165,27 +165,16 @@ class Scenario {
   // data-api-pending). Playwright's "networkidle" waited for half a second
   // of quiet after every load: a third of the tour's time. A page that
   // moves on meanwhile (a gate, an ended session) is waited for where it
-  // lands: waitForFunction asks again in the new document (and the catch
-  // below covers a context lost between its tries). A page without
-  // app.mjs (test_harness.py's) is settled once parsed.
+  // lands: waitForFunction asks again in the new document, maybe before
+  // its head is parsed, so a document still loading is not settled. A
+  // page without app.mjs (test_harness.py's) is settled once parsed.
   async settled(timeout = 15000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      try {
-        await this.page.waitForFunction(() => {
-          // Playwright asks again in a document the page moved to, maybe
-          // before its head is parsed: its scripts are known only after.
-          if (document.readyState === "loading" || !document.documentElement) return false;
-          const d = document.documentElement.dataset;
-          if (!document.querySelector('script[type="module"][src$="/js/app.mjs"]')) return true;
-          return d.settled === "true" && (d.apiPending ?? "0") === "0";
-        }, null, { polling: "raf", timeout: Math.max(1, deadline - Date.now()) });
-        return;
-      } catch (err) {
-        if (Date.now() >= deadline || !/context was destroyed|navigat/i.test(String(err))) throw err;
-        await this.page.waitForLoadState("load");
-      }
-    }
+    await this.page.waitForFunction(() => {
+      if (document.readyState === "loading" || !document.documentElement) return false;
+      if (!document.querySelector('script[type="module"][src$="/js/app.mjs"]')) return true;
+      const d = document.documentElement.dataset;
+      return d.settled === "true" && (d.apiPending ?? "0") === "0";
+    }, null, { polling: "raf", timeout });
   }
 
   async fill(selector, value) {

@@ -169,7 +169,7 @@ const ready = start();
 // data-settled on the page's root once its main has run, or on a page
 // with none once the session is checked: with api.mjs's data-api-pending
 // at 0, the page has drawn what it loads (docs/web.md).
-let mains = 0;
+let hasMain = false;
 
 function settled() {
   document.documentElement.dataset.settled = "true";
@@ -178,7 +178,7 @@ function settled() {
 // A page module's entry: main({ session, me }) runs once the page is ready
 // (on a public page both are null).
 export function page(main) {
-  mains += 1;
+  hasMain = true;
   ready
     .then(main)
     .catch((err) => {
@@ -188,11 +188,8 @@ export function page(main) {
 }
 
 // Page modules run before DOMContentLoaded, so by then a page without one
-// (404.html) is known.
+// (404.html) is known. A failed start still fails as before (finally
+// passes the rejection on).
 document.addEventListener("DOMContentLoaded", () => {
-  if (mains > 0) return;
-  ready.then(settled, (err) => {
-    settled();
-    throw err;
-  });
+  if (!hasMain) ready.finally(settled);
 });
