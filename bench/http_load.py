@@ -356,6 +356,8 @@ def main():
                     help="with --pg-url: the nodes' store.finder_copy (off: every search asks the database)")
     ap.add_argument("--nodes", type=int, default=1,
                     help="with --pg-url: this many serve nodes, wrk's connections shared out")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for every node (caremail serve --set), as many as wanted")
     a = ap.parse_args()
     # run.sh stops us with SIGTERM: exit through the finally blocks, which stop the server
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -379,7 +381,7 @@ def main():
                                                     "postmaster.pid")).readline()))
     # People Finder: one session for all 16 connections, so the per-person
     # limit (SECURITY.md 47, 120/min by default) is raised for the bench.
-    extra = ["ratelimit.search_per_person=1000000"]
+    extra = ["ratelimit.search_per_person=1000000"] + a.set
     if a.pg_url:
         extra.append("store.finder_copy=" + a.finder_copy)
     modes = {"off": [False], "on": [True], "both": [False, True]}[a.tls]

@@ -52,6 +52,21 @@ api_reply(struct api_request *req, unsigned status, json_t *body)
 }
 
 void
+api_reply_text(struct api_request *req, unsigned status,
+	const struct str *json)
+{
+	/* Kept for a replay as any reply is, less what is shown once. */
+	if (req->idem_key != NULL) {
+		json_t *body = json_loads(str_cstr(json), 0, NULL);
+		if (body != NULL)
+			keep_for_replay(req, status, body);
+		json_decref(body);
+	}
+	http_call_reply_json_text(req->call, status, str_cstr(json),
+		json->len);
+}
+
+void
 api_reply_error(struct api_request *req, unsigned status, const char *code,
 	const char *message, const char *field)
 {

@@ -245,6 +245,15 @@ str_appendf(struct str *s, const char *fmt, ...)
 	return 0;
 }
 
+void
+str_truncate(struct str *s, size_t len)
+{
+	if (len >= s->len)
+		return;
+	s->len = len;
+	s->p[len] = '\0';
+}
+
 const char *
 str_cstr(const struct str *s)
 {

@@ -58,6 +58,8 @@ int str_append_cstr(struct str *s, const char *cstr);
 int str_append_char(struct str *s, char c);
 int str_appendf(struct str *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* Drops what was appended past len (len <= s->len): back to a mark. */
+void str_truncate(struct str *s, size_t len);
 /* The text built so far; "" before the first append. */
 const char *str_cstr(const struct str *s);
 

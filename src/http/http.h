@@ -120,6 +120,13 @@ bool http_call_is_tls(const struct http_call *call);
 void http_call_reply(struct http_call *call, unsigned status,
 	struct json_t *body);
 /*
+ * Sets the reply: status and a JSON body already written as text (len
+ * bytes, copied), for a reply made too often to build as a tree (bench
+ * B5). It is not added to: http_call_reply_body gives NULL.
+ */
+void http_call_reply_json_text(struct http_call *call, unsigned status,
+	const char *json, size_t len);
+/*
  * Sets the reply: status and the spool's content as the body, sent as
  * content_type (a static string) with the API's other headers (no-store,
  * nosniff, CSP), for a download. Takes sp, whatever happens: it is freed

@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "core/spool.h"
+#include "core/xmalloc.h"
 #include "http_internal.h"
 
 void
@@ -26,7 +27,7 @@ http_api_dispatch(const struct http_request *req, struct http_reply *reply)
 	}
 	struct http_call call = { .req = req, .reply = reply };
 	s->opts.api(s->opts.api_ctx, &call);
-	if (reply->body == NULL && reply->spool == NULL)
+	if (reply->body == NULL && reply->spool == NULL && reply->text == NULL)
 		abort();	/* an api handler that forgot to reply */
 }
 
@@ -103,6 +104,23 @@ void
 http_call_reply(struct http_call *call, unsigned status, struct json_t *body)
 {
 	http_reply_json(call->reply, status, body);
+}
+
+void
+http_call_reply_json_text(struct http_call *call, unsigned status,
+	const char *json, size_t len)
+{
+	struct http_reply *r = call->reply;
+	json_decref(r->body);
+	r->body = NULL;
+	spool_free(&r->spool);
+	free(r->text);
+	r->status = status;
+	r->content_type = NULL;	/* JSON's, as for a body */
+	r->text = xmalloc(len + 1);
+	memcpy(r->text, json, len);
+	r->text[len] = '\0';
+	r->text_len = len;
 }
 
 int

@@ -95,6 +95,8 @@ http_reply_json(struct http_reply *reply, unsigned status, json_t *body)
 		abort();	/* jansson only fails out of memory */
 	json_decref(reply->body);
 	spool_free(&reply->spool);	/* a refusal after a download: it wins */
+	free(reply->text);
+	reply->text = NULL;
 	reply->status = status;
 	reply->body = body;
 }

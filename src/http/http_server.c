@@ -245,22 +245,27 @@ http_send(const struct http_server *s, struct MHD_Connection *c,
 	} else if (reply->spool != NULL) {
 		r = http_spool_response(reply);
 	} else if (reply->text != NULL) {
+		/* The response frees it with free() once sent. */
 		r = MHD_create_response_from_buffer(reply->text_len,
-			reply->text, MHD_RESPMEM_MUST_COPY);
-		free(reply->text);
-		reply->text = NULL;
+			reply->text, MHD_RESPMEM_MUST_FREE);
+		if (r != NULL)
+			reply->text = NULL;
 	} else {
 		char *text = json_dumps(reply->body, JSON_COMPACT);
 		if (text == NULL)
 			abort();	/* jansson only fails out of memory */
+		/* jansson's text is malloc's (no json_set_alloc_funcs). */
 		r = MHD_create_response_from_buffer(strlen(text), text,
-			MHD_RESPMEM_MUST_COPY);
-		free(text);
+			MHD_RESPMEM_MUST_FREE);
+		if (r == NULL)
+			free(text);
 		json_decref(reply->body);
 		reply->body = NULL;
 	}
 	if (r == NULL) {
 		spool_free(&reply->spool);
+		free(reply->text);
+		reply->text = NULL;
 		return MHD_NO;
 	}
 	http_add_headers(r, s->opts.tls, reply);

@@ -202,6 +202,28 @@ def test_leaver_is_marked(user, people, instance):
     assert joanna["leaver"] is False
 
 
+def test_text_is_escaped_and_text_not_utf8_leaves_a_null(user, people,
+                                                        instance):
+    """The page is written as JSON text, not by jansson: quotes,
+    backslashes, control characters and every plane of Unicode come back
+    as stored, and a person whose stored text is not UTF-8 (only SQL
+    could put it there) is null on the page, as jansson had it."""
+    odd = 'Nurse "A&E" \\ Ward\t</script>\x01'
+    dept = "Zo\u00eb \u2713 \U0001F600 \u2028"
+    with db(instance) as conn:
+        conn.execute("UPDATE people SET job_title = ?, department = ? WHERE"
+                     " id = (SELECT person_id FROM mailboxes WHERE address"
+                     " = ?)", (odd, dept, people["jo"]))
+        conn.execute("UPDATE people SET job_title = CAST(X'4e75727365ff'"
+                     " AS TEXT) WHERE id = (SELECT person_id FROM mailboxes"
+                     " WHERE address = ?)", (people["joanna"],))
+    [jo] = find(user, q=people["jo"])["items"]
+    assert jo["job_title"] == odd and jo["department"] == dept
+    items = find(user, q="smith")["items"]
+    assert len(items) == 3 and items.count(None) == 1
+    assert {p["address"] for p in items if p} == {people["jo"], people["ann"]}
+
+
 def test_seed_9686_admin_tags_only_for_current_admins(user, people,
                                                       instance, org):
     instance.run("role", "add", people["jo"], "--org", org, "--role",

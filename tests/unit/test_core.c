@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "core/arena.h"
 #include "core/cidr.h"
 #include "core/clock.h"
@@ -29,6 +31,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/https.h"
+#include "core/json_text.h"
 #include "core/periodic.h"
 #include "core/log.h"
 #include "core/str.h"
@@ -1901,6 +1904,118 @@ test_periodic(void **state)
 	periodic_stop(NULL);
 }
 
+/* str_truncate goes back to a mark and keeps the text terminated. */
+static void
+test_str_truncate(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(4096);
+	struct str s;
+	str_init(&s, a, 100);
+	assert_int_equal(str_append_cstr(&s, "abc"), 0);
+	size_t mark = s.len;
+	assert_int_equal(str_append_cstr(&s, "def"), 0);
+	str_truncate(&s, mark);
+	assert_string_equal(str_cstr(&s), "abc");
+	str_truncate(&s, 10);	/* past the end: nothing to drop */
+	assert_string_equal(str_cstr(&s), "abc");
+	assert_int_equal(str_append_cstr(&s, "!"), 0);
+	assert_string_equal(str_cstr(&s), "abc!");
+	arena_free(&a);
+}
+
+/*
+ * json_text_string writes what jansson writes for the same string, and
+ * refuses (out as it was) what jansson refuses: checked against jansson
+ * itself for every byte and for random texts, most of them UTF-8.
+ */
+static int
+json_text_agrees(const char *text)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct str s;
+	str_init(&s, a, 1 << 19);
+	assert_int_equal(str_append_cstr(&s, "["), 0);
+	int rc = json_text_string(&s, text);
+	json_t *j = json_string(text);
+	if (j == NULL) {
+		assert_int_equal(rc, 1);
+		assert_string_equal(str_cstr(&s), "[");
+	} else {
+		char *want = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
+		assert_int_equal(rc, 0);
+		assert_string_equal(str_cstr(&s) + 1, want);
+		free(want);
+	}
+	json_decref(j);
+	arena_free(&a);
+	return rc;
+}
+
+static void
+test_json_text_matches_jansson(void **state)
+{
+	(void)state;
+	static const char *const fixed[] = {
+		"", "plain", "say \"hi\"", "back\\slash", "a/b", "tab\there",
+		"line\nbreak\r\n", "\b\f", "\x01\x1f\x7f", "O'Brien",
+		"Zo\xc3\xab", "\xe2\x82\xac 5", "\xf0\x9f\x98\x80",
+		"\xe2\x80\xa8", "\xef\xbf\xbf",
+		/* not UTF-8: a lone continuation, a cut sequence, overlong,
+		 * a surrogate, past U+10FFFF, a byte no UTF-8 has */
+		"\x80", "ab\xc3", "\xc0\xaf", "\xed\xa0\x80",
+		"\xf4\x90\x80\x80", "x\xffy",
+	};
+	int refused = 0;
+	for (size_t i = 0; i < N_ELEMENTS(fixed); i++)
+		refused += json_text_agrees(fixed[i]);
+	assert_int_equal(refused, 6);
+	char one[2] = { 0, 0 };
+	for (int c = 1; c < 256; c++) {
+		one[0] = (char)c;
+		json_text_agrees(one);
+	}
+	/* Random texts: ASCII, every escape, and pieces of UTF-8 that are
+	 * sometimes cut or spliced, so both answers are common. */
+	static const char *const pieces[] = {
+		"a", "Z", " ", "\"", "\\", "\n", "\x02", "\x1f", "\xc3\xa9",
+		"\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xa9", "\xe2\x82",
+		"\xf8",
+	};
+	unsigned seed = 12345;
+	int kinds[2] = { 0, 0 };
+	for (int n = 0; n < 20000; n++) {
+		char text[64] = "";
+		size_t len = 0;
+		int parts = (int)(rand_r(&seed) % 12);
+		for (int k = 0; k < parts; k++) {
+			const char *p = pieces[rand_r(&seed) %
+				N_ELEMENTS(pieces)];
+			if (len + strlen(p) >= sizeof(text))
+				break;
+			memcpy(text + len, p, strlen(p));
+			len += strlen(p);
+		}
+		text[len] = '\0';
+		kinds[json_text_agrees(text)]++;
+	}
+	assert_true(kinds[0] > 1000 && kinds[1] > 1000);
+}
+
+/* A full str: -1, as every str append gives. */
+static void
+test_json_text_full(void **state)
+{
+	(void)state;
+	struct arena *a = arena_new(4096);
+	struct str s;
+	str_init(&s, a, 8);
+	assert_int_equal(json_text_string(&s, "abcdef"), 0);
+	assert_int_equal(json_text_string(&s, "x"), -1);
+	arena_free(&a);
+}
+
+
 int
 main(void)
 {
@@ -1922,6 +2037,9 @@ main(void)
 		cmocka_unit_test(test_span_dup),
 		cmocka_unit_test(test_span_dup_lower),
 		cmocka_unit_test(test_str_growth),
+		cmocka_unit_test(test_str_truncate),
+		cmocka_unit_test(test_json_text_matches_jansson),
+		cmocka_unit_test(test_json_text_full),
 		cmocka_unit_test(test_str_max),
 		cmocka_unit_test(test_str_copy),
 		cmocka_unit_test(test_str_ascii),
