@@ -39,25 +39,44 @@ phones_json(json_t *j, const struct store_person *p)
  * department, org {ods, name}, site ({name, type} or null), helpdesk
  * {phone, email}, leaver, admin [{role, org}], phone, mobile (or null).
  */
+
+/*
+ * The most a page's text may take. The page is built in an arena of its
+ * own, not the request's (8 MiB, which the page's rows share): a page of
+ * dir.people_search_limit people, 10,000 at most, of long names and
+ * titles is a few MiB. The text gets half, as a doubling string leaves
+ * its smaller copies behind in the arena.
+ */
 #define PEOPLE_REPLY_MAX (64u << 20)
 
 /*
- * Appends lead (JSON as it is), then text as a JSON string (none when NULL),
- * unless something before failed: *rc is json_text_string's (0; 1 when
- * text is not UTF-8; -1 when out is full).
+ * Each part of the page is added unless one before failed: *rc is
+ * json_text_string's (0; 1 when a text is not UTF-8; -1 when out is full).
  */
+
+/* Appends JSON as it is. */
+static void
+raw(struct str *out, int *rc, const char *json)
+{
+	if (*rc == 0 && str_append_cstr(out, json) < 0)
+		*rc = -1;
+}
+
+/* Appends lead (JSON as it is), then text as a JSON string, or null. */
 static void
 put(struct str *out, int *rc, const char *lead, const char *text)
 {
-	if (*rc == 0 && str_append_cstr(out, lead) < 0)
-		*rc = -1;
-	if (*rc == 0 && text != NULL)
-		*rc = json_text_string(out, text);
+	raw(out, rc, lead);
+	if (*rc == 0)
+		*rc = text != NULL ? json_text_string(out, text) :
+			str_append_cstr(out, "null");
 }
 
 /*
- * One person found. Text that is not UTF-8 makes the person null, as
- * jansson, which refuses it, did. 0, or -1 when out is full.
+ * One person found. Any of their text that is not UTF-8 makes the whole
+ * person null: jansson, which refuses such text, did so for all but the
+ * phones (it left a bad phone or mobile out), and a reader is better
+ * told nothing than half. 0, or -1 when out is full.
  */
 static int
 found_text(struct str *out, const struct dir_person_found *f)
@@ -75,26 +94,26 @@ found_text(struct str *out, const struct dir_person_found *f)
 	put(out, &rc, ",\"org\":{\"ods\":", m->org_ods);
 	put(out, &rc, ",\"name\":", m->org_name);
 	if (m->site_name[0] == '\0') {
-		put(out, &rc, "},\"site\":null", NULL);
+		raw(out, &rc, "},\"site\":null");
 	} else {
 		put(out, &rc, "},\"site\":{\"name\":", m->site_name);
 		put(out, &rc, ",\"type\":", m->site_type);
-		put(out, &rc, "}", NULL);
+		raw(out, &rc, "}");
 	}
 	put(out, &rc, ",\"helpdesk\":{\"phone\":", m->helpdesk_phone);
 	put(out, &rc, ",\"email\":", m->helpdesk_email);
-	put(out, &rc, p->status == STORE_PERSON_LEAVER ?
+	raw(out, &rc, p->status == STORE_PERSON_LEAVER ?
 		"},\"leaver\":true,\"admin\":[" :
-		"},\"leaver\":false,\"admin\":[", NULL);
+		"},\"leaver\":false,\"admin\":[");
 	for (size_t i = 0; i < f->tag_count; i++) {
 		put(out, &rc, i == 0 ? "{\"role\":" : ",{\"role\":",
 			f->tags[i].role);
 		put(out, &rc, ",\"org\":", f->tags[i].org_ods);
-		put(out, &rc, "}", NULL);
+		raw(out, &rc, "}");
 	}
 	put(out, &rc, "],\"phone\":", p->phone);
 	put(out, &rc, ",\"mobile\":", mobile_shown(p));
-	put(out, &rc, mobile_shown(p) != NULL ? "}" : "null}", NULL);
+	raw(out, &rc, "}");
 	if (rc == 1) {
 		str_truncate(out, mark);
 		rc = str_append_cstr(out, "null");
@@ -119,7 +138,6 @@ page_text(struct api_request *req, const struct dir_people_result *r,
 	const char *cursor = r->refine && r->count > 0 ? dir_people_cursor(
 		&r->people[r->count - 1], req->arena) : NULL;
 	put(out, &rc, ",\"next_cursor\":", cursor);
-	put(out, &rc, cursor != NULL ? "" : "null", NULL);
 	/* seed 002 #6962: say so, rather than silently cutting the list. */
 	if (rc == 0 && r->refine)
 		rc = str_appendf(out, ",\"message\":\"More than %zu people "
@@ -185,11 +203,14 @@ api_people_search(struct api_request *req)
 	struct arena *a = arena_new(PEOPLE_REPLY_MAX);
 	struct str out;
 	str_init(&out, a, PEOPLE_REPLY_MAX / 2);
-	if (page_text(req, &r, &out) < 0)
-		api_reply_error(req, 500, "internal", "The page of people did "
-			"not fit in a reply; ask for fewer (limit=).", "limit");
-	else
+	if (page_text(req, &r, &out) < 0) {
+		error_set_field(&err, ERROR_LIMIT, "limit", "the page of %zu "
+			"people is too large to send; ask for fewer with limit=",
+			r.count);
+		api_reply_from_error(req, &err);
+	} else {
 		api_reply_text(req, 200, &out);
+	}
 	arena_free(&a);
 }
 

@@ -13,7 +13,6 @@
 #include <sys/socket.h>
 
 #include "core/spool.h"
-#include "core/xmalloc.h"
 #include "http_internal.h"
 
 void
@@ -110,17 +109,7 @@ void
 http_call_reply_json_text(struct http_call *call, unsigned status,
 	const char *json, size_t len)
 {
-	struct http_reply *r = call->reply;
-	json_decref(r->body);
-	r->body = NULL;
-	spool_free(&r->spool);
-	free(r->text);
-	r->status = status;
-	r->content_type = NULL;	/* JSON's, as for a body */
-	r->text = xmalloc(len + 1);
-	memcpy(r->text, json, len);
-	r->text[len] = '\0';
-	r->text_len = len;
+	http_reply_text(call->reply, status, NULL, json, len);
 }
 
 int
@@ -133,9 +122,7 @@ http_call_reply_spool(struct http_call *call, unsigned status,
 		return -1;
 	}
 	struct http_reply *r = call->reply;
-	json_decref(r->body);
-	r->body = NULL;
-	spool_free(&r->spool);
+	http_reply_clear(r);
 	r->status = status;
 	r->content_type = content_type;
 	r->spool = sp;

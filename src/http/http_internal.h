@@ -100,8 +100,10 @@ struct http_reply {
 	struct spool *spool;
 	struct span spool_view;
 	/*
-	 * A text body (/metrics) instead of JSON: owned, freed once copied
-	 * into the response, sent as content_type with the API's headers.
+	 * A text body instead of a tree (/metrics, a People Finder page:
+	 * http_reply_text): owned, and handed to the response, which frees
+	 * it once sent; sent as content_type (NULL: JSON's) with the API's
+	 * headers.
 	 */
 	char *text;
 	size_t text_len;
@@ -209,6 +211,14 @@ void http_api_dispatch(const struct http_request *req,
 	struct http_reply *reply);
 
 /* Replies (http_reply.c). Each takes ownership of any json_t given. */
+/*
+ * Drops what the reply held (a JSON body, a download, a text), so that
+ * the one set next is the one sent.
+ */
+void http_reply_clear(struct http_reply *reply);
+/* Sets a text body, len bytes copied, sent as content_type (NULL: JSON). */
+void http_reply_text(struct http_reply *reply, unsigned status,
+	const char *content_type, const char *text, size_t len);
 void http_reply_json(struct http_reply *reply, unsigned status,
 	json_t *body);
 void http_reply_error(struct http_reply *reply, unsigned status,

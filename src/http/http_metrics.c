@@ -14,7 +14,6 @@
 #include "core/cidr.h"
 #include "core/clock.h"
 #include "core/metrics.h"
-#include "core/xmalloc.h"
 #include "http_internal.h"
 
 /* What a scrape may take: far above the few hundred lines there are. */
@@ -116,10 +115,7 @@ http_metrics_get(const struct http_request *req, struct http_reply *reply)
 			"fit in a reply; this is a fault of ours.");
 		return;
 	}
-	reply->status = 200;
-	reply->content_type = METRICS_CONTENT_TYPE;
-	reply->text_len = out.len;
-	reply->text = xmalloc(out.len + 1);
-	memcpy(reply->text, str_cstr(&out), out.len + 1);
+	http_reply_text(reply, 200, METRICS_CONTENT_TYPE, str_cstr(&out),
+		out.len);
 	arena_free(&a);
 }

@@ -10,6 +10,7 @@
 #include "core/fold.h"
 #include "core/log.h"
 #include "core/spool.h"
+#include "core/xmalloc.h"
 #include "http_internal.h"
 
 /*
@@ -89,14 +90,35 @@ http_clean_text(char *dst, size_t size, const char *src)
 }
 
 void
+http_reply_clear(struct http_reply *reply)
+{
+	json_decref(reply->body);
+	reply->body = NULL;
+	spool_free(&reply->spool);
+	free(reply->text);
+	reply->text = NULL;
+}
+
+void
+http_reply_text(struct http_reply *reply, unsigned status,
+	const char *content_type, const char *text, size_t len)
+{
+	http_reply_clear(reply);
+	reply->status = status;
+	reply->content_type = content_type;
+	reply->text = xmalloc(len + 1);
+	memcpy(reply->text, text, len);
+	reply->text[len] = '\0';
+	reply->text_len = len;
+}
+
+void
 http_reply_json(struct http_reply *reply, unsigned status, json_t *body)
 {
 	if (body == NULL)
 		abort();	/* jansson only fails out of memory */
-	json_decref(reply->body);
-	spool_free(&reply->spool);	/* a refusal after a download: it wins */
-	free(reply->text);
-	reply->text = NULL;
+	/* A refusal after a download or a text: it wins. */
+	http_reply_clear(reply);
 	reply->status = status;
 	reply->body = body;
 }

@@ -330,7 +330,7 @@ http_ask_signed_in(const struct http_server *s, struct MHD_Connection *c,
 	struct http_reply unused = { 0 };
 	struct http_call call = { .req = &req, .reply = &unused };
 	int rc = s->opts.signed_in(s->opts.api_ctx, &call, err);
-	json_decref(unused.body);
+	http_reply_clear(&unused);
 	if (rc == 1)
 		x->limit = s->opts.max_body;
 	return rc;

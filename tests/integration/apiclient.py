@@ -65,6 +65,7 @@ class Client:
         text = resp.read()
         conn.close()
         self.last = resp
+        self.last_text = text  # the body's bytes, as sent
         return resp.status, (json.loads(text) if text else None)
 
     def ok(self, method, path, body=None, status=(200, 201)):

@@ -224,6 +224,32 @@ def test_text_is_escaped_and_text_not_utf8_leaves_a_null(user, people,
     assert {p["address"] for p in items if p} == {people["jo"], people["ann"]}
 
 
+def test_a_page_is_compact_json_with_its_members_in_order(user, people):
+    """The page is written as text, not dumped by jansson: compact, with
+    the members in the order docs/api.md shows, null where a thing is
+    absent, and the refine message after the cursor."""
+    reply = find(user, q="s", limit=2)
+    assert user.last_text == json.dumps(
+        reply, separators=(",", ":"), ensure_ascii=False).encode()
+    assert list(reply) == ["items", "limit", "refine", "next_cursor",
+                           "message"]
+    for p in reply["items"]:
+        assert list(p) == [
+            "address", "display_name", "first_name", "last_name",
+            "job_title", "department", "org", "site", "helpdesk", "leaver",
+            "admin", "phone", "mobile"]
+        assert list(p["org"]) == ["ods", "name"]
+        assert list(p["helpdesk"]) == ["phone", "email"]
+    last = find(user, q="zoe")
+    assert last["next_cursor"] is None and "message" not in last
+    assert user.last_text == json.dumps(
+        last, separators=(",", ":"), ensure_ascii=False).encode()
+    assert "Zoë".encode() in user.last_text  # UTF-8 as it is, not \u00eb
+    [sam] = find(user, q="sam")["items"]
+    assert sam["site"] == {"name": "High Street", "type": "pharmacy"}
+    assert sam["mobile"] is None and b'"mobile":null}' in user.last_text
+
+
 def test_seed_9686_admin_tags_only_for_current_admins(user, people,
                                                       instance, org):
     instance.run("role", "add", people["jo"], "--org", org, "--role",

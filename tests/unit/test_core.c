@@ -1912,6 +1912,8 @@ test_str_truncate(void **state)
 	struct arena *a = arena_new(4096);
 	struct str s;
 	str_init(&s, a, 100);
+	str_truncate(&s, 0);	/* nothing yet: no text to cut */
+	assert_string_equal(str_cstr(&s), "");
 	assert_int_equal(str_append_cstr(&s, "abc"), 0);
 	size_t mark = s.len;
 	assert_int_equal(str_append_cstr(&s, "def"), 0);
