@@ -314,6 +314,12 @@ void store_person_read(struct store *st, struct store_stmt *s,
  */
 int store_search_refresh(struct store *st, const struct store_person *p,
 	struct error *err);
+/*
+ * Drops person_id's keys (and any a search batch holds): a person deleted
+ * by a path that writes no other of their fields (store_lifecycle_set).
+ */
+int store_search_forget(struct store *st, int64_t person_id,
+	struct error *err);
 
 /*
  * For store_person_insert in a search batch: notes the new person's keys

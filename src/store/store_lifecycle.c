@@ -64,7 +64,12 @@ store_lifecycle_set(struct store *st, int64_t person_id,
 		return -1;
 	if (n != 1)
 		return error_set(err, ERROR_NOT_FOUND, "there is no such person");
-	return 0;
+	/*
+	 * Keys are kept for live people only: a search by keys reads no
+	 * person row before it has its page (store_search.c), so a deleted
+	 * person's keys would show them.
+	 */
+	return deleted_at != 0 ? store_search_forget(st, person_id, err) : 0;
 }
 
 int

@@ -27,6 +27,8 @@
  */
 #include <stddef.h>
 
+#include "store/store_schema.h"
+
 /* Numbers 1-27: nothing (see above). */
 static const char nothing[] = "SELECT 1";
 
@@ -739,6 +741,9 @@ static const char migration_37[] =
 	"CREATE TRIGGER folders_packed_delete AFTER DELETE ON folders"
 	" FOR EACH ROW EXECUTE FUNCTION caremail_unpack_folder();";
 
+/* As SQLite's 38 (store_schema_sqlite.c): keys of the deleted. */
+static const char migration_38[] = STORE_MIGRATION_38;
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
@@ -754,6 +759,7 @@ const char *const store_pg_migrations[] = {
 	migration_35,
 	migration_36,
 	migration_37,
+	migration_38,
 	NULL,
 };
 

@@ -5,6 +5,8 @@
  */
 #include <stddef.h>
 
+#include "store/store_schema.h"
+
 extern const char *const store_sqlite_migrations[];
 extern const char store_sqlite_session_tables[];
 
@@ -1215,6 +1217,15 @@ static const char migration_37[] =
 	" BEGIN DELETE FROM folder_summary_packs WHERE folder_id = OLD.id;"
 	" END;";
 
+/*
+ * People Finder keys of people the lifecycle job deleted: that path
+ * (store_lifecycle_set) set deleted_at and left the keys, and a one-word
+ * search, which reads no person row before its page, showed them. It
+ * drops them now (store_search_forget); the ones left before go here.
+ * The same on PostgreSQL, whose triggers note each for the nodes' copies.
+ */
+static const char migration_38[] = STORE_MIGRATION_38;
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1253,6 +1264,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_35,
 	migration_36,
 	migration_37,
+	migration_38,
 	NULL,
 };
 

@@ -90,12 +90,18 @@ batch_forget(struct store *st, int64_t person_id)
 }
 
 int
+store_search_forget(struct store *st, int64_t person_id, struct error *err)
+{
+	batch_forget(st, person_id);
+	return store_exec(st, err, "DELETE FROM people_search WHERE"
+		" person_id = ?", "i", person_id) < 0 ? -1 : 0;
+}
+
+int
 store_search_refresh(struct store *st, const struct store_person *p,
 	struct error *err)
 {
-	batch_forget(st, p->id);
-	if (store_exec(st, err, "DELETE FROM people_search WHERE person_id = ?",
-		    "i", p->id) < 0)
+	if (store_search_forget(st, p->id, err) < 0)
 		return -1;
 	struct arena *a = arena_new(REFRESH_ARENA);
 	char **keys;

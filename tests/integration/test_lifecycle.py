@@ -7,7 +7,9 @@ reserved; each dry run foretold exactly what the run then did."""
 
 import sqlite3
 import time
+import urllib.parse
 
+from apiclient import USER_PASSWORD, make_person, ready
 from conftest import read_folder
 
 DAY = 86400
@@ -81,6 +83,15 @@ def test_practice_goes_inactive_deleted_purged(server, instance, org):
     done = jobs(instance, t0 + 181 * DAY)
     assert changes(done) == changes(foretold)
     assert status(instance, quiet) == "deleted"
+    # Gone from People Finder with it: a search by keys reads no person
+    # before its page, so the deletion takes the keys (it once did not).
+    seeker = make_person(instance, org, "Sara", "Seeker")
+    searcher = ready(server, seeker, USER_PASSWORD)
+    for q in ("quinn", "quie", "quinn quiet", quiet):
+        found = searcher.ok("GET", "/people?q=" + urllib.parse.quote(q))
+        assert quiet not in [p["address"] for p in found["items"]], q
+    found = searcher.ok("GET", "/people?q=seek")
+    assert [p["address"] for p in found["items"]] == [seeker]
 
     # +211 days: purged, mail gone, the address still reserved.
     foretold = jobs(instance, t0 + 211 * DAY, dry=True)

@@ -367,6 +367,26 @@ def fill_store(db, version, inst_dir, password_hash):
             message.update(summary, blob_hash=digest)
         db.insert("messages", message)
         got["message"] = True
+    # Someone the lifecycle job deleted (deleted_at set, nothing else
+    # written), with the People Finder keys that path once left: gone
+    # after the upgrade (migration 38).
+    gone_box = db.insert("mailboxes", {
+        "kind": "user", "org_id": org, "address": "gil.gone@example.nhs.uk",
+        "display_name": "Gil Gone", "quota_mb": 512, "status": "active",
+        "created_at": NOW, "updated_at": NOW, "last_used_at": NOW})
+    gone = db.insert("people", {
+        "org_id": org, "mailbox_id": gone_box, "first_name": "Gil",
+        "last_name": "Gone", "display_name": "Gil Gone",
+        "status": "deleted", "password_hash": password_hash,
+        "password_changed_at": NOW, "sort_name": "gone\x01gil",
+        "status_changed_at": NOW, "created_at": NOW, "updated_at": NOW,
+        "deleted_at": NOW})
+    db.execute(f"UPDATE mailboxes SET person_id = {gone}"
+               f" WHERE id = {gone_box}")
+    if "people_search" in tables:
+        db.insert("people_search", {"key": "n:gil", "sort": "gone\x01gil",
+                                    "person_id": gone, "org_id": org})
+    got["gone"] = gone
     row = {"id": db.next_id("audit"), "at": NOW, "actor": "old-release",
            "action": "create", "object_type": "organisation",
            "object_id": org, "org_id": org,
@@ -491,6 +511,8 @@ def check_upgraded(inst, db, template, got, tmp_path, serve):
             "SELECT special_use FROM folders WHERE mailbox_id ="
             f" {got['mailbox']}")}
         assert names == {"inbox", "sent", "drafts", "trash", "junk"}, names
+        assert db.query("SELECT COUNT(*) FROM people_search WHERE"
+                        f" person_id = {got['gone']}")[0][0] in (0, "0")
         if got["version"] < 10:
             # Migrations 10 and 16 filled the People Finder for the
             # people there were.
@@ -566,6 +588,23 @@ def statement_obstacle(db, sql):
         found.append((m.start(),
                       f"ALTER TABLE {m[1]} ADD COLUMN {m[2]} INTEGER",
                       f"ALTER TABLE {m[1]} DROP COLUMN {m[2]}"))
+    for m in re.finditer(r"DELETE\s+FROM\s+(\w+)", sql, re.I):
+        # A trigger refuses it (fill_store leaves a row for it to delete:
+        # SQLite's triggers fire per row).
+        if db.backend == "sqlite":
+            found.append((m.start(), "CREATE TRIGGER upgrade_obstacle"
+                          f" BEFORE DELETE ON {m[1]} BEGIN"
+                          " SELECT RAISE(ABORT, 'obstacle'); END",
+                          "DROP TRIGGER upgrade_obstacle"))
+        else:
+            found.append((m.start(), "CREATE FUNCTION upgrade_obstacle()"
+                          " RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+                          " RAISE EXCEPTION 'obstacle'; END $$;"
+                          " CREATE TRIGGER upgrade_obstacle BEFORE DELETE"
+                          f" ON {m[1]} FOR EACH STATEMENT EXECUTE FUNCTION"
+                          " upgrade_obstacle()",
+                          f"DROP TRIGGER upgrade_obstacle ON {m[1]};"
+                          " DROP FUNCTION upgrade_obstacle()"))
     if not found:
         pytest.fail("no statement of the newest migration can be made to"
                     " fail here: teach statement_obstacle its kind")
