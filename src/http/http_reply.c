@@ -97,6 +97,7 @@ http_reply_clear(struct http_reply *reply)
 	spool_free(&reply->spool);
 	free(reply->text);
 	reply->text = NULL;
+	reply->content_type = NULL;	/* a download's type is not JSON's */
 }
 
 void

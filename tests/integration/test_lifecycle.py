@@ -85,6 +85,7 @@ def test_practice_goes_inactive_deleted_purged(server, instance, org):
     assert status(instance, quiet) == "deleted"
     # Gone from People Finder with it: a search by keys reads no person
     # before its page, so the deletion takes the keys (it once did not).
+    # (Sara, made now, is herself aged out by the runs below.)
     seeker = make_person(instance, org, "Sara", "Seeker")
     searcher = ready(server, seeker, USER_PASSWORD)
     for q in ("quinn", "quie", "quinn quiet", quiet):
