@@ -288,7 +288,7 @@ int64_t
 dir_person_restorable_until(const struct dir_ctx *ctx,
 	const struct store_person *p)
 {
-	if (p->deleted_at == 0)
+	if (p->deleted_at == 0 || p->purged_at != 0)
 		return 0;
 	return p->deleted_at +
 		config_get_int(ctx->config, "dir.deleted_retention_days") *
@@ -305,6 +305,20 @@ restore_tx(const struct dir_ctx *ctx, const char *address,
 		return error_set(err, ERROR_EXISTS,
 			"%s is not deleted, so there is nothing to restore",
 			p->address);
+	/*
+	 * Purged (the lifecycle's last step): the mail is gone, and an
+	 * account brought back would stay marked purged, which the job
+	 * never looks at again. Possible when dir.deleted_retention_days
+	 * outlasts lifecycle's purge.
+	 */
+	if (p->purged_at != 0) {
+		char when[32];
+		clock_format_iso(p->purged_at, when, sizeof(when));
+		return error_set(err, ERROR_EXISTS, "%s was purged on %s: "
+			"its mail is gone, so it can no longer be restored; "
+			"add the person again as someone new", p->address,
+			when);
+	}
 	int64_t until = dir_person_restorable_until(ctx, p);
 	if (ctx->now > until) {
 		char when[32];

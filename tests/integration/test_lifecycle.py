@@ -100,6 +100,16 @@ def test_practice_goes_inactive_deleted_purged(server, instance, org):
     done = jobs(instance, t0 + 211 * DAY)
     assert changes(done) == changes(foretold)
     assert messages_of(instance, quiet) == 0
+    # A purged account cannot be restored, even inside the restore window
+    # (deleted "at" +181 days: the window has not started by the clock).
+    gwen = make_person(instance, org, "Gwen", "Global")
+    instance.setup("role", "add", gwen, "--org", "SERVICE", "--role",
+                   "global_admin")
+    code, reply = ready(server, gwen, USER_PASSWORD).call(
+        "POST", "/users/" + urllib.parse.quote(quiet) + "/restore")
+    assert code == 409, reply
+    assert "was purged" in reply["error"]["message"], reply
+    assert status(instance, quiet) == "deleted"
     assert instance.json("user", "show", quiet)["address"] == quiet
     again = instance.run("user", "add", "--org", org, "--first", "Quinn",
                          "--last", "Quiet").stdout.strip().split()[-1]
