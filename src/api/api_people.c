@@ -14,17 +14,11 @@
 #include "core/arena.h"
 #include "core/json_text.h"
 
-/* A hidden mobile is left out whoever asks: the person chose that. */
-static const char *
-mobile_shown(const struct store_person *p)
-{
-	return p->mobile_hidden || p->mobile[0] == '\0' ? NULL : p->mobile;
-}
-
+/* The phones as Get help shows them (dir_person_mobile_shown). */
 static json_t *
 phones_json(json_t *j, const struct store_person *p)
 {
-	const char *mobile = mobile_shown(p);
+	const char *mobile = dir_person_mobile_shown(p);
 	json_object_set_new(j, "phone", json_string(p->phone));
 	json_object_set_new(j, "mobile", mobile != NULL ?
 		json_string(mobile) : json_null());
@@ -112,7 +106,7 @@ found_text(struct str *out, const struct dir_person_found *f)
 		raw(out, &rc, "}");
 	}
 	put(out, &rc, "],\"phone\":", p->phone);
-	put(out, &rc, ",\"mobile\":", mobile_shown(p));
+	put(out, &rc, ",\"mobile\":", dir_person_mobile_shown(p));
 	raw(out, &rc, "}");
 	if (rc == 1) {
 		str_truncate(out, mark);

@@ -872,6 +872,12 @@ struct dir_person_found {
 	size_t tag_count;
 };
 
+/*
+ * The mobile number People Finder and Get help show of p: NULL when they
+ * hid it (whoever asks: the person chose that) or have none.
+ */
+const char *dir_person_mobile_shown(const struct store_person *p);
+
 struct dir_people_result {
 	struct dir_person_found *people;	/* by last then first name */
 	size_t count;

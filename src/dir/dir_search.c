@@ -230,6 +230,12 @@ people_search(const struct dir_ctx *ctx, const struct dir_people_query *q,
 	return admin_tags(ctx, r->people, r->count, err);
 }
 
+const char *
+dir_person_mobile_shown(const struct store_person *p)
+{
+	return p->mobile_hidden || p->mobile[0] == '\0' ? NULL : p->mobile;
+}
+
 char *
 dir_people_cursor(const struct dir_person_found *last, struct arena *a)
 {
