@@ -374,8 +374,11 @@ def main():
         prep = prepare(a.bin, inst, a.people, a.orgs)
         log("   fill %.1f s, migration %.1f s" % (prep["fill_s"], prep["migration_s"]))
     store_pids = []
+    # The instance is pointed at the backend asked for on every run: a run on
+    # PostgreSQL leaves the SQLite file beside it, and a later run without
+    # --pg-url measures that file, not the database.
+    point_store(inst, onto_postgresql(a, inst) if a.pg_url else None)
     if a.pg_url:
-        onto_postgresql(a, inst)
         if a.pg_dir:
             store_pids.append(int(open(os.path.join(a.pg_dir, "data",
                                                     "postmaster.pid")).readline()))
@@ -475,12 +478,19 @@ def onto_postgresql(a, inst):
     run(a.bin, "migrate", "--from", "sqlite:" + os.path.join(inst, "caremail.db"), "--to", url,
         timeout=7200)
     log("   moved onto PostgreSQL in %.0f s" % (time.perf_counter() - t0))
-    conf = os.path.join(inst, "caremail.conf")
-    text = open(conf).read().replace("backend = sqlite", "backend = postgresql") \
-        .replace("path = caremail.db", "path = " + url)
-    open(conf, "w").write(text)
     open(marker, "w").write(url + "\n")
     return url
+
+
+def point_store(inst, url):
+    """Sets the instance's [store] to the database at url, or to its SQLite
+    file when url is None."""
+    conf = os.path.join(inst, "caremail.conf")
+    text = open(conf).read()
+    backend, path = ("postgresql", url) if url else ("sqlite", "caremail.db")
+    text = re.sub(r"(?m)^backend = (sqlite|postgresql)$", "backend = " + backend, text, count=1)
+    text = re.sub(r"(?m)^path = (caremail\.db|postgresql://\S+)$", "path = " + path, text, count=1)
+    open(conf, "w").write(text)
 
 
 if __name__ == "__main__":

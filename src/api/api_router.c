@@ -417,8 +417,9 @@ serve(struct api_request *req)
  * request rather than freed: a new arena's first block was each request's
  * first large allocation, and glibc then merged every small chunk the last
  * request had freed (bench B5: some 5 % of a People Finder search). Its
- * memory never leaves the thread; one block is kept between requests, and
- * freed when the thread ends (http.threads = 0: one per connection).
+ * memory never leaves the thread (a request or a waiting thread of the HTTP
+ * listener); one block is kept between requests, and freed when the thread
+ * ends.
  */
 static pthread_key_t arena_key;
 static pthread_once_t arena_key_once = PTHREAD_ONCE_INIT;

@@ -154,17 +154,17 @@ net_bind_error(const char *listen, int errnum, struct error *err)
 
 /*
  * The listening socket, non-blocking so a connection reset between poll and
- * accept cannot stall the acceptor. "[::]" takes IPv4 too (IPV6_V6ONLY off),
- * as the HTTP listener does.
+ * accept cannot stall the acceptor. "[::]" takes IPv4 too (IPV6_V6ONLY off).
  */
-static int
-net_bind(struct net_listener *l, const struct net_address *a, struct error *err)
+int
+net_listen_socket(const struct net_address *a, const char *name,
+	uint16_t *port_r, struct error *err)
 {
 	int one = 1, off = 0;
 	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC |
 		SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return net_bind_error(l->listen, errno, err);
+		return net_bind_error(name, errno, err);
 	struct sockaddr_storage bound;
 	socklen_t bound_len = sizeof(bound);
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -174,13 +174,12 @@ net_bind(struct net_listener *l, const struct net_address *a, struct error *err)
 	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {
 		int saved = errno;
 		close(fd);
-		return net_bind_error(l->listen, saved, err);
+		return net_bind_error(name, saved, err);
 	}
-	l->fd = fd;
-	l->port = ntohs(bound.ss_family == AF_INET ?
+	*port_r = ntohs(bound.ss_family == AF_INET ?
 		((const struct sockaddr_in *)&bound)->sin_port :
 		((const struct sockaddr_in6 *)&bound)->sin6_port);
-	return 0;
+	return fd;
 }
 
 /* "ip:port" and "ip"; an IPv4 client of "[::]" is shown as IPv4. */
@@ -505,7 +504,8 @@ net_listener_start(const struct net_listener_options *o, struct error *err)
 	    net_address_parse(o->listen, &a, err) < 0)
 		return NULL;
 	struct net_listener *l = net_listener_new(o);
-	if (net_bind(l, &a, err) < 0) {
+	l->fd = net_listen_socket(&a, l->listen, &l->port, err);
+	if (l->fd < 0) {
 		net_listener_free(l);
 		return NULL;
 	}

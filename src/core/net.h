@@ -50,6 +50,17 @@ int net_address_parse(const char *listen, struct net_address *a_r,
 /* The port of a parsed address, in host order. */
 uint16_t net_address_port(const struct net_address *a);
 
+/*
+ * A listening socket on a (SO_REUSEADDR, non-blocking, close-on-exec; "[::]"
+ * takes IPv4 too), its port in *port_r: the kernel's choice for port 0. The descriptor, or -1 with ERROR_EXISTS when
+ * the address is in use, ERROR_DENIED for a privileged port without the
+ * right, ERROR_INVALID for an address not on this machine, ERROR_INTERNAL
+ * otherwise; the message names the address as name ("127.0.0.1:8080"). For
+ * a listener that is not a net_listener (the HTTP one).
+ */
+int net_listen_socket(const struct net_address *a, const char *name,
+	uint16_t *port_r, struct error *err);
+
 struct net_tls;
 
 /*

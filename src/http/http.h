@@ -26,7 +26,12 @@ struct http_server_options {
 	const char *cert_path, *key_path;	/* PEM files */
 	unsigned max_connections;	/* 0: 256 */
 	unsigned max_per_ip;		/* connections from one address; 0: any */
-	unsigned threads;		/* a pool; 0: a thread per connection */
+	/*
+	 * Request threads, each serving many connections; 0: one per core.
+	 * Requests that may wait (every method but GET and HEAD) run on
+	 * wait_threads threads of their own; 0: on the request threads.
+	 */
+	unsigned threads, wait_threads;
 	unsigned timeout_s;		/* idle seconds; 0: 30 */
 	/*
 	 * Deadlines, not idle timeouts: a request's headers must be whole

@@ -60,6 +60,13 @@ struct http_server {
 	pthread_t reaper;
 	/* listener="http" of the sessions metrics (core/net.h). */
 	struct metrics_series *m_open, *m_accepted, *m_refused;
+	struct http_wait *wait;		/* NULL: requests never wait apart */
+	/* The accepting thread (http_accept.c). */
+	int listen_fd;			/* -1: none */
+	int accept_wake[2];		/* written to stop it; -1: none */
+	atomic_bool accept_stop;
+	bool acceptor_running;
+	pthread_t acceptor;
 };
 
 struct http_request {
@@ -117,7 +124,9 @@ struct http_call {
 
 /*
  * A handler fills reply, always: it cannot fail, because any failure is
- * itself a reply. It runs on the connection's thread.
+ * itself a reply. A GET or HEAD runs on the connection's request thread;
+ * any other method may wait (a commit, Argon2id) and runs on a waiting
+ * thread (http_wait.c) while the connection is suspended.
  */
 struct http_route {
 	const char *method;		/* a "GET" route also answers HEAD;
@@ -151,6 +160,40 @@ struct http_conn *http_conn_of(struct MHD_Connection *c);
 /* 0, or -1 with err when the thread cannot start. */
 int http_reaper_start(struct http_server *s, struct error *err);
 void http_reaper_stop(struct http_server *s);
+
+/*
+ * The accepting thread (http_accept.c), which deals connections round
+ * libmicrohttpd's pool. bind opens the listening socket and sets s->port;
+ * start runs the thread once s->daemon is up; stop joins it and closes the
+ * socket, before the daemon stops. 0, or -1 with err.
+ */
+struct net_address;
+int http_acceptor_bind(struct http_server *s, const struct net_address *l,
+	struct error *err);
+int http_acceptor_start(struct http_server *s, struct error *err);
+void http_acceptor_stop(struct http_server *s);
+
+/*
+ * The waiting threads (http_wait.c): jobs run in the order given, on the
+ * first free thread. A job is the caller's, usually inside a larger record
+ * that run finds from it; it stays the caller's throughout.
+ */
+struct http_wait;
+struct http_wait_job {
+	struct http_wait_job *next;	/* the queue's */
+	void (*run)(struct http_wait_job *job);
+};
+/* threads > 0 threads, or NULL with err. */
+struct http_wait *http_wait_start(unsigned threads, struct error *err);
+/* Queues job; false once stopping has begun: run it yourself. */
+bool http_wait_run(struct http_wait *w, struct http_wait_job *job);
+/*
+ * Refuses further jobs, runs every one queued and joins the threads (NULL,
+ * or again: nothing). Callers may still call http_wait_run until free.
+ */
+void http_wait_stop(struct http_wait *w);
+/* Stops w if need be, frees *w (NULL is fine) and sets it to NULL. */
+void http_wait_free(struct http_wait **w);
 
 /*
  * A request's framing (RFC 9112 §6), gathered field by field and then

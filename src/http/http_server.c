@@ -54,6 +54,17 @@ struct http_exchange {
 	size_t len, cap;
 	size_t limit;		/* the body cap: raised once signed in */
 	bool asked;		/* signed_in has been asked */
+	/*
+	 * A request run on a waiting thread (http_wait.c): its connection is
+	 * suspended until reply is made, then resumed, and the request
+	 * thread sends it. method and path are libmicrohttpd's, which keeps
+	 * them until the request completes.
+	 */
+	struct http_wait_job job;
+	const struct http_server *server;
+	struct MHD_Connection *connection;
+	const char *method, *path;
+	struct http_reply *reply;	/* NULL until made; owned */
 };
 
 static const struct {
@@ -460,9 +471,11 @@ http_take_body(const struct http_server *s, struct MHD_Connection *c,
 	return MHD_YES;
 }
 
-static enum MHD_Result
-http_finish(const struct http_server *s, struct MHD_Connection *c,
-	const char *method, const char *path, const struct http_exchange *x)
+/* Runs the request's handler, which always replies. */
+static void
+http_handle(const struct http_server *s, struct MHD_Connection *c,
+	const char *method, const char *path, const struct http_exchange *x,
+	struct http_reply *reply)
 {
 	struct http_request req = {
 		.server = s,
@@ -471,14 +484,69 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 		.path = path,
 		.body = span_make(x->body != NULL ? x->body : "", x->len),
 	};
-	struct http_reply reply = { .status = MHD_HTTP_INTERNAL_SERVER_ERROR };
+	reply->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	x->route->handler(&req, reply);
+	if (reply->body == NULL && !reply->web && reply->spool == NULL &&
+	    reply->text == NULL)
+		abort();	/* a handler that forgot to reply */
+}
+
+/*
+ * Only reads are answered on the request threads. Every other method may
+ * wait: a write for its commit (store_writer.c), a sign-in for Argon2id.
+ */
+static bool
+http_may_wait(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+}
+
+/* On a waiting thread: the reply is made, and the connection resumed. */
+static void
+http_waited(struct http_wait_job *job)
+{
+	struct http_exchange *x = (struct http_exchange *)(void *)
+		((char *)job - offsetof(struct http_exchange, job));
+	struct http_reply *reply = xcalloc(1, sizeof(*reply));
+	http_handle(x->server, x->connection, x->method, x->path, x, reply);
+	x->reply = reply;
+	/* libmicrohttpd calls http_access again, which sends it. */
+	MHD_resume_connection(x->connection);
+}
+
+static enum MHD_Result
+http_finish(const struct http_server *s, struct MHD_Connection *c,
+	const char *method, const char *path, struct http_exchange *x)
+{
 	/* The body is in: from here the idle timeout is the only clock. */
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_REPLY);
-	x->route->handler(&req, &reply);
-	if (reply.body == NULL && !reply.web && reply.spool == NULL &&
-	    reply.text == NULL)
-		abort();	/* a handler that forgot to reply */
+	if (s->wait != NULL && http_may_wait(method)) {
+		x->job.run = http_waited;
+		x->server = s;
+		x->connection = c;
+		x->method = method;
+		x->path = path;
+		MHD_suspend_connection(c);
+		/* Once stopping has begun, this thread runs it. */
+		if (http_wait_run(s->wait, &x->job))
+			return MHD_YES;
+		MHD_resume_connection(c);
+	}
+	struct http_reply reply = { 0 };
+	http_handle(s, c, method, path, x, &reply);
 	return http_send(s, c, method, path, &reply);
+}
+
+/* The reply a waiting thread made, sent from the request thread. */
+static enum MHD_Result
+http_send_waited(const struct http_server *s, struct MHD_Connection *c,
+	const char *method, const char *path, struct http_exchange *x)
+{
+	struct http_reply *reply = x->reply;
+	x->reply = NULL;
+	enum MHD_Result rc = http_send(s, c, method, path, reply);
+	free(reply);
+	return rc;
 }
 
 static enum MHD_Result
@@ -493,7 +561,19 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (*upload_data_size > 0)
 		return http_take_body(s, c, method, url, x, upload_data,
 			upload_data_size);
+	if (x->reply != NULL)
+		return http_send_waited(s, c, method, url, x);
 	return http_finish(s, c, method, url, x);
+}
+
+/* A waited reply never sent: the connection ended first. */
+static void
+http_drop_reply(struct http_reply *reply)
+{
+	http_reply_clear(reply);
+	if (reply->web && reply->fd >= 0)
+		close(reply->fd);
+	free(reply);
 }
 
 static void
@@ -507,6 +587,8 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_HEADERS);
 	if (x == NULL)
 		return;
+	if (x->reply != NULL)
+		http_drop_reply(x->reply);
 	free(x->body);
 	free(x);
 	*con_cls = NULL;
@@ -541,6 +623,10 @@ http_server_new(const struct http_server_options *opts)
 	s->opts.cert_path = s->opts.key_path = NULL;	/* read at start only */
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = HTTP_DEFAULT_CONNECTIONS;
+	if (s->opts.threads == 0) {
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		s->opts.threads = cores > 0 ? (unsigned)cores : 1;
+	}
 	/* libmicrohttpd reads 0 as "never time out": a slowloris invitation. */
 	if (s->opts.timeout_s == 0)
 		s->opts.timeout_s = HTTP_DEFAULT_TIMEOUT_S;
@@ -568,6 +654,7 @@ http_server_new(const struct http_server_options *opts)
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&s->reaper_wake, &attr);
 	pthread_condattr_destroy(&attr);
+	s->listen_fd = s->accept_wake[0] = s->accept_wake[1] = -1;
 	return s;
 }
 
@@ -612,37 +699,41 @@ http_read_tls(const struct http_server_options *opts, char **cert_r,
 }
 
 static struct MHD_Daemon *
-http_start_daemon(struct http_server *s, const struct net_address *l,
-	const char *cert, const char *key)
+http_start_daemon(struct http_server *s, const char *cert, const char *key)
 {
 	/*
 	 * A pool of threads, each with its own epoll set of connections: with
 	 * one thread per connection, 64 busy clients on 2 cores made the
-	 * slowest answers 3-5 times the mean (bench B9). Handlers block (the
-	 * store, Argon2id), so the pool is larger than the cores. threads 0
-	 * keeps a thread per connection, polled with poll(2) rather than
-	 * select(2) so descriptors above FD_SETSIZE still work.
+	 * slowest answers 3-5 times the mean (bench B9). As many as the cores
+	 * by default: more time-slice searches against each other (B5). What
+	 * may wait is suspended and run on the waiting threads (http_wait.c).
+	 * The daemon has no listening socket: http_accept.c accepts and hands
+	 * it each connection (the ITC wakes the thread given one).
 	 */
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-		(s->opts.threads > 0 ? MHD_USE_EPOLL :
-			MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+		MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC | MHD_USE_EPOLL |
+		MHD_ALLOW_SUSPEND_RESUME;
 	if (s->opts.tls)
 		flags |= MHD_USE_TLS;
-	if (l->u.sa.sa_family == AF_INET6)
-		flags |= MHD_USE_DUAL_STACK;
-	const char *priorities = tls_priorities();
-	struct MHD_OptionItem tls_options[] = {
-		{ MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)(uintptr_t)cert },
-		{ MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)(uintptr_t)key },
-		{ MHD_OPTION_HTTPS_PRIORITIES, 0,
-		  (void *)(uintptr_t)priorities },
-		{ MHD_OPTION_END, 0, NULL },
-	};
+	/* A pool of one is no pool: libmicrohttpd warns and runs one thread. */
+	struct MHD_OptionItem more[5];
+	size_t n = 0;
+	if (s->opts.threads > 1)
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_THREAD_POOL_SIZE,
+			(intptr_t)s->opts.threads, NULL };
+	if (s->opts.tls) {
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT,
+			0, (void *)(uintptr_t)cert };
+		more[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY,
+			0, (void *)(uintptr_t)key };
+		more[n++] = (struct MHD_OptionItem){
+			MHD_OPTION_HTTPS_PRIORITIES, 0,
+			(void *)(uintptr_t)tls_priorities() };
+	}
+	more[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	/* The logger goes first, so no earlier option logs to stderr. */
-	return MHD_start_daemon(flags, net_address_port(l), NULL, NULL,
-		http_access, s,
+	return MHD_start_daemon(flags, 0, NULL, NULL, http_access, s,
 		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, s,
-		MHD_OPTION_SOCK_ADDR, &l->u.sa,
 		MHD_OPTION_NOTIFY_COMPLETED, http_completed, s,
 		MHD_OPTION_NOTIFY_CONNECTION, http_notify_connection, s,
 		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, s,
@@ -652,9 +743,7 @@ http_start_daemon(struct http_server *s, const struct net_address *l,
 		(size_t)HTTP_CONNECTION_MEMORY,
 		MHD_OPTION_CONNECTION_TIMEOUT, s->opts.timeout_s,
 		MHD_OPTION_STRICT_FOR_CLIENT, 1,
-		MHD_OPTION_THREAD_POOL_SIZE,
-		s->opts.threads > 1 ? s->opts.threads : 0,
-		MHD_OPTION_ARRAY, s->opts.tls ? tls_options : tls_options + 3,
+		MHD_OPTION_ARRAY, more,
 		MHD_OPTION_END);
 }
 
@@ -694,29 +783,43 @@ http_server_start(const struct http_server_options *opts, struct error *err)
 	if (opts->tls && http_read_tls(opts, &cert, &key, &key_len, err) < 0)
 		return NULL;
 	struct http_server *s = http_server_new(opts);
-	if (http_reaper_start(s, err) < 0) {
+	if (http_acceptor_bind(s, &l, err) < 0 ||
+	    (s->opts.wait_threads > 0 && (s->wait = http_wait_start(
+		s->opts.wait_threads, err)) == NULL) ||
+	    http_reaper_start(s, err) < 0) {
 		http_free_key(key, key_len);
 		free(cert);
+		http_wait_free(&s->wait);
+		http_acceptor_stop(s);
 		http_server_free(s);
 		return NULL;
 	}
 	errno = 0;
-	s->daemon = http_start_daemon(s, &l, cert, key);
+	s->daemon = http_start_daemon(s, cert, key);
 	int start_errno = errno;
 	/* libmicrohttpd has handed the key to GnuTLS; our copy goes now. */
 	http_free_key(key, key_len);
 	free(cert);
 	if (s->daemon == NULL) {
+		http_wait_free(&s->wait);
+		http_acceptor_stop(s);
 		http_reaper_stop(s);
 		return http_start_failed(s, start_errno, err);
 	}
-	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
-		MHD_DAEMON_INFO_BIND_PORT);
-	s->port = info != NULL ? info->port : 0;
+	if (http_acceptor_start(s, err) < 0) {
+		http_wait_free(&s->wait);
+		MHD_stop_daemon(s->daemon);
+		http_acceptor_stop(s);
+		http_reaper_stop(s);
+		http_server_free(s);
+		return NULL;
+	}
 	log_info("http.start",
-		"listen=%s port=%u tls=%s max_per_ip=%u web_root=\"%s\"",
+		"listen=%s port=%u tls=%s max_per_ip=%u threads=%u "
+		"wait_threads=%u web_root=\"%s\"",
 		s->listen, (unsigned)s->port, s->opts.tls ? "on" : "off",
-		s->opts.max_per_ip, s->web_root != NULL ? s->web_root : "");
+		s->opts.max_per_ip, s->opts.threads, s->opts.wait_threads,
+		s->web_root != NULL ? s->web_root : "");
 	return s;
 }
 
@@ -731,7 +834,16 @@ http_server_stop(struct http_server **s)
 {
 	if (*s == NULL)
 		return;
+	/*
+	 * No connection is handed to a daemon that is stopping, and every
+	 * request already waiting is answered (its connection resumed) before
+	 * the daemon stops; one that comes to wait after that runs on its
+	 * request thread.
+	 */
+	http_acceptor_stop(*s);
+	http_wait_stop((*s)->wait);
 	MHD_stop_daemon((*s)->daemon);
+	http_wait_free(&(*s)->wait);
 	http_reaper_stop(*s);
 	log_info("http.stop", "listen=%s", (*s)->listen);
 	http_server_free(*s);

@@ -15,6 +15,8 @@
 #include <jansson.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -432,7 +434,7 @@ test_port_in_use(void **state)
 	struct http_server_options o = options(listen);
 	struct error err;
 	assert_null(http_server_start(&o, &err));
-	assert_int_equal(err.code, ERROR_INTERNAL);
+	assert_int_equal(err.code, ERROR_EXISTS);
 	assert_non_null(strstr(err.msg, listen));
 	assert_non_null(strstr(err.msg, "in use"));
 }
@@ -1272,6 +1274,210 @@ test_static_types(void **state)
 		"application/octet-stream");
 }
 
+/*
+ * The request threads and the waiting threads. thread_api answers which
+ * thread ran it (an index into threads_seen) and, for a POST to
+ * /api/v1/hold, first waits until the test posts `release`.
+ */
+static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_t threads_seen[64];
+static int threads_count;
+static sem_t release;
+static atomic_int holds_done;
+
+static int
+thread_index(void)
+{
+	pthread_mutex_lock(&threads_lock);
+	int i = 0;
+	while (i < threads_count &&
+	       !pthread_equal(threads_seen[i], pthread_self()))
+		i++;
+	if (i == threads_count && threads_count < 64)
+		threads_seen[threads_count++] = pthread_self();
+	pthread_mutex_unlock(&threads_lock);
+	return i;
+}
+
+static void
+thread_api(void *ctx, struct http_call *call)
+{
+	(void)ctx;
+	if (strcmp(http_call_path(call), "/api/v1/hold") == 0) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 10;
+		while (sem_timedwait(&release, &until) < 0 && errno == EINTR)
+			continue;
+		atomic_fetch_add(&holds_done, 1);
+	}
+	http_call_reply(call, 200, json_pack("{s:i}", "thread",
+		thread_index()));
+}
+
+static struct http_server *
+start_threads(unsigned threads, unsigned wait_threads)
+{
+	struct http_server_options o = options("127.0.0.1:0");
+	o.threads = threads;
+	o.wait_threads = wait_threads;
+	o.max_connections = 32;
+	o.api = thread_api;
+	o.signed_in = fake_signed_in;
+	pthread_mutex_lock(&threads_lock);
+	threads_count = 0;
+	pthread_mutex_unlock(&threads_lock);
+	atomic_store(&holds_done, 0);
+	struct error err;
+	struct http_server *s = http_server_start(&o, &err);
+	if (s == NULL)
+		fail_msg("start: %s", err.msg);
+	return s;
+}
+
+/* Sends request on fd and returns the "thread" of its reply. */
+static int
+ask_thread(int fd, const char *request)
+{
+	size_t n = strlen(request);
+	assert_int_equal(send(fd, request, n, MSG_NOSIGNAL), (ssize_t)n);
+	struct reply *r = calloc(1, sizeof(*r));
+	size_t len = 0;
+	if (!read_to_close(fd, r->text, sizeof(r->text), &len))
+		fail_msg("no reply within 5 s to %s", request);
+	parse_reply(r, len);
+	assert_int_equal(r->status, 200);
+	json_t *j = body_json(r);
+	int thread = (int)json_integer_value(json_object_get(j, "thread"));
+	json_decref(j);
+	free(r);
+	return thread;
+}
+
+#define GET_THREAD "GET /api/v1/thread HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
+	"Connection: close\r\n\r\n"
+#define POST_HOLD "POST /api/v1/hold HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
+	"Content-Type: application/json\r\nContent-Length: 2\r\n" \
+	"Connection: close\r\n\r\n{}"
+
+/*
+ * Connections opened together are dealt round the request threads, one
+ * each before any has two (libmicrohttpd's own accepting gave a burst to
+ * one or two threads of the pool: B5).
+ */
+static void
+test_connections_dealt_round(void **state)
+{
+	(void)state;
+	struct http_server *s = start_threads(4, 0);
+	uint16_t port = http_server_port(s);
+	/*
+	 * Every client socket is made before any connects, so the server's
+	 * descriptors for them, which choose the thread, are consecutive.
+	 */
+	int fds[8];
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_port = htons(port) };
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int i = 0; i < 8; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(fds[i] >= 0);
+		struct timeval tv = { .tv_sec = 5 };
+		setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(connect(fds[i], (struct sockaddr *)&sin,
+			sizeof(sin)), 0);
+	int served[4] = { 0 };
+	for (int i = 0; i < 8; i++) {
+		int t = ask_thread(fds[i], GET_THREAD);
+		assert_true(t >= 0 && t < 4);
+		served[t]++;
+		close(fds[i]);
+	}
+	for (int t = 0; t < 4; t++)
+		if (served[t] != 2)
+			fail_msg("thread %d served %d of 8 connections", t,
+				served[t]);
+	http_server_stop(&s);
+}
+
+/*
+ * A request that waits (a POST held until released) runs on a waiting
+ * thread, and the only request thread goes on answering reads meanwhile;
+ * with wait_threads 0 the read waits behind it.
+ */
+static void
+test_waiting_request_holds_no_read(void **state)
+{
+	(void)state;
+	sem_init(&release, 0, 0);
+	struct http_server *s = start_threads(1, 2);
+	uint16_t port = http_server_port(s);
+	int reader = connect_to(port);
+	int first = ask_thread(reader, GET_THREAD);
+	close(reader);
+	int holder = connect_to(port);
+	size_t n = strlen(POST_HOLD);
+	assert_int_equal(send(holder, POST_HOLD, n, MSG_NOSIGNAL),
+		(ssize_t)n);
+	for (int i = 0; i < 3; i++) {
+		reader = connect_to(port);
+		assert_int_equal(ask_thread(reader, GET_THREAD), first);
+		close(reader);
+	}
+	assert_int_equal(atomic_load(&holds_done), 0);
+	sem_post(&release);
+	struct reply *r = calloc(1, sizeof(*r));
+	size_t len = 0;
+	assert_true(read_to_close(holder, r->text, sizeof(r->text), &len));
+	close(holder);
+	parse_reply(r, len);
+	assert_int_equal(r->status, 200);
+	json_t *j = body_json(r);
+	assert_int_not_equal(json_integer_value(json_object_get(j, "thread")),
+		first);
+	json_decref(j);
+	free(r);
+	assert_int_equal(atomic_load(&holds_done), 1);
+	http_server_stop(&s);
+	sem_destroy(&release);
+}
+
+static void *
+release_later(void *arg)
+{
+	(void)arg;
+	struct timespec pause = { .tv_nsec = 300 * 1000 * 1000 };
+	nanosleep(&pause, NULL);
+	sem_post(&release);
+	return NULL;
+}
+
+/* Stopping lets a request that is waiting finish first. */
+static void
+test_stop_finishes_waiting(void **state)
+{
+	(void)state;
+	sem_init(&release, 0, 0);
+	struct http_server *s = start_threads(1, 1);
+	int holder = connect_to(http_server_port(s));
+	size_t n = strlen(POST_HOLD);
+	assert_int_equal(send(holder, POST_HOLD, n, MSG_NOSIGNAL),
+		(ssize_t)n);
+	/* The POST is held once a read has been answered after it. */
+	int reader = connect_to(http_server_port(s));
+	ask_thread(reader, GET_THREAD);
+	close(reader);
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, release_later, NULL), 0);
+	http_server_stop(&s);
+	assert_int_equal(atomic_load(&holds_done), 1);
+	pthread_join(t, NULL);
+	close(holder);
+	sem_destroy(&release);
+}
+
 int
 main(void)
 {
@@ -1302,6 +1508,11 @@ main(void)
 		cmocka_unit_test(test_max_per_ip),
 		cmocka_unit_test(test_body_caps),
 	};
+	const struct CMUnitTest threads[] = {
+		cmocka_unit_test(test_connections_dealt_round),
+		cmocka_unit_test(test_waiting_request_holds_no_read),
+		cmocka_unit_test(test_stop_finishes_waiting),
+	};
 	const struct CMUnitTest tls[] = {
 		cmocka_unit_test(test_tls_get),
 		cmocka_unit_test(test_tls12_aead_accepted),
@@ -1312,5 +1523,6 @@ main(void)
 	failed += cmocka_run_group_tests_name("https", tls, setup_tls,
 		teardown_server);
 	failed += cmocka_run_group_tests_name("limits", limits, NULL, NULL);
+	failed += cmocka_run_group_tests_name("threads", threads, NULL, NULL);
 	return failed;
 }
