@@ -64,7 +64,16 @@ struct http_exchange {
 	const struct http_server *server;
 	struct MHD_Connection *connection;
 	const char *method, *path;
-	struct http_reply *reply;	/* NULL until made; owned */
+	_Atomic int waited;		/* enum http_waited */
+	struct http_reply *reply;	/* once HTTP_WAIT_MADE; owned */
+};
+
+/* Where a request run on a waiting thread is. */
+enum http_waited {
+	HTTP_WAIT_NONE,		/* not sent to wait (yet) */
+	HTTP_WAIT_RUNNING,	/* queued or running */
+	HTTP_WAIT_MADE,		/* reply made, to be sent */
+	HTTP_WAIT_SENT,		/* reply handed to libmicrohttpd */
 };
 
 static const struct {
@@ -510,6 +519,7 @@ http_waited(struct http_wait_job *job)
 	struct http_reply *reply = xcalloc(1, sizeof(*reply));
 	http_handle(x->server, x->connection, x->method, x->path, x, reply);
 	x->reply = reply;
+	atomic_store(&x->waited, HTTP_WAIT_MADE);
 	/* libmicrohttpd calls http_access again, which sends it. */
 	MHD_resume_connection(x->connection);
 }
@@ -526,10 +536,12 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 		x->connection = c;
 		x->method = method;
 		x->path = path;
+		atomic_store(&x->waited, HTTP_WAIT_RUNNING);
 		MHD_suspend_connection(c);
 		/* Once stopping has begun, this thread runs it. */
 		if (http_wait_run(s->wait, &x->job))
 			return MHD_YES;
+		atomic_store(&x->waited, HTTP_WAIT_NONE);
 		MHD_resume_connection(c);
 	}
 	struct http_reply reply = { 0 };
@@ -537,13 +549,26 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 	return http_send(s, c, method, path, &reply);
 }
 
-/* The reply a waiting thread made, sent from the request thread. */
+/*
+ * The reply a waiting thread made, sent from the request thread. A handler
+ * runs once for a request whatever libmicrohttpd asks: as it stops, it was
+ * seen to call again for a request whose waited reply had been queued.
+ */
 static enum MHD_Result
 http_send_waited(const struct http_server *s, struct MHD_Connection *c,
 	const char *method, const char *path, struct http_exchange *x)
 {
+	switch (atomic_load(&x->waited)) {
+	case HTTP_WAIT_RUNNING:
+		return MHD_YES;		/* still waiting: nothing to send yet */
+	case HTTP_WAIT_SENT:
+		return MHD_NO;		/* sent already: close */
+	default:
+		break;
+	}
 	struct http_reply *reply = x->reply;
 	x->reply = NULL;
+	atomic_store(&x->waited, HTTP_WAIT_SENT);
 	enum MHD_Result rc = http_send(s, c, method, path, reply);
 	free(reply);
 	return rc;
@@ -561,7 +586,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	if (*upload_data_size > 0)
 		return http_take_body(s, c, method, url, x, upload_data,
 			upload_data_size);
-	if (x->reply != NULL)
+	if (atomic_load(&x->waited) != HTTP_WAIT_NONE)
 		return http_send_waited(s, c, method, url, x);
 	return http_finish(s, c, method, url, x);
 }

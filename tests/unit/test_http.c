@@ -1335,7 +1335,22 @@ start_threads(unsigned threads, unsigned wait_threads)
 	return s;
 }
 
-/* Sends request on fd and returns the "thread" of its reply. */
+/* The "thread" of a whole reply (status 200) in r. */
+static int
+reply_thread(struct reply *r, size_t len)
+{
+	parse_reply(r, len);
+	assert_int_equal(r->status, 200);
+	json_t *j = body_json(r);
+	int thread = (int)json_integer_value(json_object_get(j, "thread"));
+	json_decref(j);
+	return thread;
+}
+
+/*
+ * Sends request on fd and returns the "thread" of its reply, read to its
+ * Content-Length: the connection stays open.
+ */
 static int
 ask_thread(int fd, const char *request)
 {
@@ -1343,19 +1358,26 @@ ask_thread(int fd, const char *request)
 	assert_int_equal(send(fd, request, n, MSG_NOSIGNAL), (ssize_t)n);
 	struct reply *r = calloc(1, sizeof(*r));
 	size_t len = 0;
-	if (!read_to_close(fd, r->text, sizeof(r->text), &len))
-		fail_msg("no reply within 5 s to %s", request);
-	parse_reply(r, len);
-	assert_int_equal(r->status, 200);
-	json_t *j = body_json(r);
-	int thread = (int)json_integer_value(json_object_get(j, "thread"));
-	json_decref(j);
+	for (;;) {
+		ssize_t got = recv(fd, r->text + len,
+			sizeof(r->text) - 1 - len, 0);
+		if (got <= 0)
+			fail_msg("no whole reply within 5 s to %s", request);
+		len += (size_t)got;
+		r->text[len] = '\0';
+		const char *end = strstr(r->text, "\r\n\r\n");
+		const char *cl = strcasestr(r->text, "\r\nContent-Length:");
+		if (end != NULL && cl != NULL && cl < end &&
+		    len >= (size_t)(end + 4 - r->text) +
+		    strtoul(cl + 17, NULL, 10))
+			break;
+	}
+	int thread = reply_thread(r, len);
 	free(r);
 	return thread;
 }
 
-#define GET_THREAD "GET /api/v1/thread HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
-	"Connection: close\r\n\r\n"
+#define GET_THREAD "GET /api/v1/thread HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 #define POST_HOLD "POST /api/v1/hold HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
 	"Content-Type: application/json\r\nContent-Length: 2\r\n" \
 	"Connection: close\r\n\r\n{}"
@@ -1388,13 +1410,18 @@ test_connections_dealt_round(void **state)
 	for (int i = 0; i < 8; i++)
 		assert_int_equal(connect(fds[i], (struct sockaddr *)&sin,
 			sizeof(sin)), 0);
+	/*
+	 * Each connection stays open until all have been answered, so no
+	 * descriptor of the server's is closed and reused meanwhile.
+	 */
 	int served[4] = { 0 };
 	for (int i = 0; i < 8; i++) {
 		int t = ask_thread(fds[i], GET_THREAD);
 		assert_true(t >= 0 && t < 4);
 		served[t]++;
-		close(fds[i]);
 	}
+	for (int i = 0; i < 8; i++)
+		close(fds[i]);
 	for (int t = 0; t < 4; t++)
 		if (served[t] != 2)
 			fail_msg("thread %d served %d of 8 connections", t,
@@ -1432,12 +1459,7 @@ test_waiting_request_holds_no_read(void **state)
 	size_t len = 0;
 	assert_true(read_to_close(holder, r->text, sizeof(r->text), &len));
 	close(holder);
-	parse_reply(r, len);
-	assert_int_equal(r->status, 200);
-	json_t *j = body_json(r);
-	assert_int_not_equal(json_integer_value(json_object_get(j, "thread")),
-		first);
-	json_decref(j);
+	assert_int_not_equal(reply_thread(r, len), first);
 	free(r);
 	assert_int_equal(atomic_load(&holds_done), 1);
 	http_server_stop(&s);
