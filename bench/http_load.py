@@ -484,13 +484,22 @@ def onto_postgresql(a, inst):
 
 def point_store(inst, url):
     """Sets the instance's [store] to the database at url, or to its SQLite
-    file when url is None."""
+    file when url is None. The audit chain's anchor (audit.anchor, the
+    newest row a check saw) belongs to one store: each backend keeps its
+    own, or the other's rows would read as a chain cut short."""
     conf = os.path.join(inst, "caremail.conf")
     text = open(conf).read()
+    was = re.search(r"(?m)^backend = (sqlite|postgresql)$", text).group(1)
     backend, path = ("postgresql", url) if url else ("sqlite", "caremail.db")
     text = re.sub(r"(?m)^backend = (sqlite|postgresql)$", "backend = " + backend, text, count=1)
     text = re.sub(r"(?m)^path = (caremail\.db|postgresql://\S+)$", "path = " + path, text, count=1)
     open(conf, "w").write(text)
+    anchor = os.path.join(inst, "audit.anchor")
+    if was != backend:
+        if os.path.exists(anchor):
+            os.replace(anchor, anchor + "." + was)
+        if os.path.exists(anchor + "." + backend):
+            os.replace(anchor + "." + backend, anchor)
 
 
 if __name__ == "__main__":

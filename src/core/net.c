@@ -371,23 +371,32 @@ net_sessions_from(struct net_listener *l, const char *ip)
 	return n;
 }
 
+int
+net_accept(int listen_fd, const char *event, const char *name,
+	struct sockaddr_storage *ss, socklen_t *len_r)
+{
+	*len_r = sizeof(*ss);
+	int fd = accept4(listen_fd, (struct sockaddr *)ss, len_r,
+		SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	/* Others are a client gone before we got to it. */
+	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
+	    errno != ENOMEM)
+		return -1;
+	log_warn(event, "listener=%s error=\"%s\"", name, strerror(errno));
+	return -2;
+}
+
 /* Returns false when accepting should pause: we are out of descriptors. */
 static bool
 net_accept_one(struct net_listener *l)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd = accept4(l->fd, (struct sockaddr *)&ss, &len,
-		SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0) {
-		/* Others are a client gone before we got to it. */
-		if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
-		    errno != ENOMEM)
-			return true;
-		log_warn("net.accept_fail", "listener=%s error=\"%s\"", l->name,
-			strerror(errno));
-		return false;
-	}
+	socklen_t len;
+	int fd = net_accept(l->fd, "net.accept_fail", l->name, &ss, &len);
+	if (fd < 0)
+		return fd == -1;
 	char peer[NET_PEER_MAX], ip[NET_PEER_MAX];
 	net_format_peer(&ss, peer, ip);
 	/* Replies are whole when flushed; Nagle would only delay them. */

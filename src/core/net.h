@@ -61,6 +61,16 @@ uint16_t net_address_port(const struct net_address *a);
 int net_listen_socket(const struct net_address *a, const char *name,
 	uint16_t *port_r, struct error *err);
 
+/*
+ * Accepts one connection from listen_fd (non-blocking, close-on-exec): its
+ * descriptor, with the peer in *ss and *len_r. -1 when there was none to
+ * take (a client gone before we got to it: carry on); -2 when out of
+ * descriptors or memory, logged as event with listener=name: pause
+ * accepting a while rather than spin.
+ */
+int net_accept(int listen_fd, const char *event, const char *name,
+	struct sockaddr_storage *ss, socklen_t *len_r);
+
 struct net_tls;
 
 /*

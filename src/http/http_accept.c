@@ -54,18 +54,11 @@ static bool
 http_accept_one(struct http_server *s)
 {
 	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len,
-		SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (fd < 0) {
-		/* Others are a client gone before we got to it. */
-		if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
-		    errno != ENOMEM)
-			return true;
-		log_warn("http.accept_fail", "listen=%s error=\"%s\"",
-			s->listen, strerror(errno));
-		return false;
-	}
+	socklen_t len;
+	int fd = net_accept(s->listen_fd, "http.accept_fail", s->listen, &ss,
+		&len);
+	if (fd < 0)
+		return fd == -1;
 	/*
 	 * libmicrohttpd closes the socket whatever the outcome. A refusal at
 	 * http.max_per_ip or at a thread's share of http.max_connections it
