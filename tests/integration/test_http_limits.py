@@ -10,10 +10,13 @@ test machine plays an attacker and an honest client at once.
 
 import http.client
 import json
+import os
 import re
 import socket
 import threading
 import time
+
+import pytest
 
 from apiclient import USER_PASSWORD, make_person, ready
 
@@ -389,3 +392,22 @@ def test_configured_deadline_and_caps(start_server, instance, org):
     assert body.pop("maintenance") == {"on": False, "until": None}
     assert body == {"status": "ok", "store": "ok"}
     conn.close()
+
+
+@pytest.mark.parametrize("instance", ["sqlite", "postgresql"],
+                         indirect=True)
+def test_request_threads_follow_the_cores(start_server, instance):
+    """http.threads 0 (the default) runs one request thread per core, two
+    on PostgreSQL, whose reads also wait on the database; a number given
+    is kept; the waiting threads are http.wait_threads."""
+    cores = os.cpu_count()
+    per_core = 2 if getattr(instance, "url", None) else 1
+    server = start_server()
+    start = [line for line in server.logs().splitlines()
+             if "event=http.start" in line]
+    assert start and f" threads={cores * per_core} " in start[-1], start
+    assert " wait_threads=8 " in start[-1], start
+    server = start_server(extra=["http.threads=3", "http.wait_threads=1"])
+    start = [line for line in server.logs().splitlines()
+             if "event=http.start" in line]
+    assert " threads=3 wait_threads=1 " in start[-1], start

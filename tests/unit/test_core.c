@@ -909,6 +909,50 @@ config_to_text(const struct config *c)
 	return text;
 }
 
+/*
+ * Every setting `config write` lists is found by name again (the lookup is
+ * a binary search over the names sorted once), with its default; a name
+ * between two real ones, or past either end, is not.
+ */
+static void
+test_config_every_name_found(void **state)
+{
+	(void)state;
+	struct config *c = config_new();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_non_null(out);
+	config_write(c, out);
+	fclose(out);
+	char section[64] = "";
+	size_t found = 0;
+	struct error err;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char key[128], value[1024] = "";
+		if (line[0] == '#')
+			continue;
+		if (sscanf(line, "[%63[^]]]", section) == 1)
+			continue;
+		if (sscanf(line, "%127s = %1023[^\n]", key, value) < 1)
+			continue;
+		char name[200];
+		snprintf(name, sizeof(name), "%s.%s", section, key);
+		if (config_set_value(c, name, value, &err) < 0)
+			fail_msg("%s = \"%s\": %s", name, value, err.msg);
+		found++;
+	}
+	free(text);
+	assert_true(found > 150);
+	static const char *const absent[] = { "aaa.first", "http.thread",
+		"http.threadz", "zzz.last", "", "http" };
+	for (size_t i = 0; i < N_ELEMENTS(absent); i++)
+		assert_int_equal(config_set_value(c, absent[i], "1", &err), -1);
+	config_free(&c);
+}
+
 static void
 test_config_defaults(void **state)
 {
@@ -2055,6 +2099,7 @@ main(void)
 		cmocka_unit_test(test_clock_parse_rejects),
 		cmocka_unit_test(test_clock_now_override),
 		cmocka_unit_test(test_config_defaults),
+		cmocka_unit_test(test_config_every_name_found),
 		cmocka_unit_test(test_config_parse_file),
 		cmocka_unit_test(test_config_bool_forms),
 		cmocka_unit_test(test_config_errors_name_line),
