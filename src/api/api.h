@@ -10,6 +10,8 @@
 #ifndef API_API_H
 #define API_API_H
 
+#include <stdbool.h>
+
 struct api;
 struct error;
 struct http_call;
@@ -38,5 +40,11 @@ void api_handle(void *api, struct http_call *call);
  * struct http_server_options.signed_in; the call is not replied to.
  */
 int api_signed_in(void *api, struct http_call *call, struct error *err);
+
+/*
+ * Whether a read (GET, HEAD) of path, the whole request path, may take
+ * long: its route has API_WAITS. For struct http_server_options.api_waits.
+ */
+bool api_waits(void *api, const char *method, const char *path);
 
 #endif

@@ -122,6 +122,6 @@ api_audit_list(struct api_request *req)
 }
 
 const struct api_route api_routes_audit[] = {
-	{ "GET", "/audit", api_audit_list, 0 },
+	{ "GET", "/audit", api_audit_list, API_WAITS },
 	API_ROUTES_END,
 };

@@ -151,6 +151,6 @@ api_report_devices(struct api_request *req)
 const struct api_route api_routes_devices[] = {
 	{ "GET", "/me/devices", api_me_devices, 0 },
 	{ "GET", "/users/{address}/devices", api_user_devices, 0 },
-	{ "GET", "/reports/devices", api_report_devices, 0 },
+	{ "GET", "/reports/devices", api_report_devices, API_WAITS },
 	API_ROUTES_END,
 };

@@ -352,7 +352,7 @@ const struct api_route api_routes_guests[] = {
 	{ "POST", "/guests/{id}/attest", api_guest_attest, 0 },
 	{ "PUT", "/guests/{id}/inviter", api_guest_inviter_put, 0 },
 	{ "DELETE", "/guests/{id}", api_guest_delete, 0 },
-	{ "GET", "/orgs/{ods}/licences", api_licences_list, 0 },
+	{ "GET", "/orgs/{ods}/licences", api_licences_list, API_WAITS },
 	{ "PUT", "/orgs/{ods}/licences/{name}", api_licence_put, 0 },
 	{ "POST", "/orgs/{ods}/licences/{name}/holders",
 	  api_licence_holder_post, 0 },

@@ -77,6 +77,12 @@ enum api_route_flag {
 	/* a change served while maintenance mode is on (sign-in, sign-out,
 	 * the switch itself); every other change is refused then */
 	API_IN_MAINTENANCE = 1 << 5,
+	/*
+	 * a read that may take long (an export's whole file, a body from the
+	 * blob store): run on the HTTP listener's waiting threads, as every
+	 * change is, so it holds up no other connection's reads (api_waits)
+	 */
+	API_WAITS = 1 << 6,
 };
 
 /*

@@ -66,15 +66,46 @@ method_matches(const char *route, const char *method)
 		(strcmp(route, "GET") == 0 && strcmp(method, "HEAD") == 0);
 }
 
-/* Whether path fits the pattern; fills req->params when it does. */
+/* Whether path fits the pattern, segment by segment; "{name}" fits any one. */
 static bool
-path_matches(struct api_request *req, const char *pattern, const char *path)
+path_fits(const char *pattern, const char *path)
+{
+	for (;;) {
+		size_t plen = strcspn(pattern, "/"), len = strcspn(path, "/");
+		bool param = plen > 2 && pattern[0] == '{' &&
+			pattern[plen - 1] == '}';
+		if (param ? len == 0 :
+		    plen != len || memcmp(pattern, path, len) != 0)
+			return false;
+		pattern += plen;
+		path += len;
+		if (*pattern == '\0' || *path == '\0')
+			return *pattern == *path;
+		pattern++;
+		path++;
+	}
+}
+
+/* How many "{name}" segments pattern has. */
+static size_t
+pattern_params(const char *pattern)
+{
+	size_t n = 0;
+	for (const char *p = strchr(pattern, '{'); p != NULL;
+	     p = strchr(p + 1, '{'))
+		n++;
+	return n;
+}
+
+/* Fills req->params from a path that fits pattern (path_fits). */
+static bool
+path_params(struct api_request *req, const char *pattern, const char *path)
 {
 	req->param_count = 0;
 	for (;;) {
 		size_t plen = strcspn(pattern, "/"), len = strcspn(path, "/");
 		if (plen > 2 && pattern[0] == '{' && pattern[plen - 1] == '}') {
-			if (len == 0 || req->param_count == API_MAX_PARAMS)
+			if (req->param_count == API_MAX_PARAMS)
 				return false;
 			size_t i = req->param_count++;
 			req->params[i].name = arena_strndup(req->arena,
@@ -84,13 +115,11 @@ path_matches(struct api_request *req, const char *pattern, const char *path)
 			if (req->params[i].name == NULL ||
 			    req->params[i].value == NULL)
 				return false;
-		} else if (plen != len || memcmp(pattern, path, len) != 0) {
-			return false;
 		}
 		pattern += plen;
 		path += len;
-		if (*pattern == '\0' || *path == '\0')
-			return *pattern == *path;
+		if (*pattern == '\0')
+			return true;
 		pattern++;
 		path++;
 	}
@@ -107,35 +136,52 @@ allow_add(char *allow, size_t size, const char *method)
 }
 
 /*
- * The route, or NULL with a 404 or 405 (and Allow) already replied. Of the
- * routes that fit, the one with fewest {name} segments wins, so
- * "/lists/approvals" is never taken for "/lists/{address}" whatever the
- * tables' order.
+ * Of the routes path fits, the one for method with fewest {name} segments,
+ * so "/lists/approvals" is never taken for "/lists/{address}" whatever the
+ * tables' order; or NULL, with the methods the path has in allow (if not
+ * NULL) for a 405's Allow.
  */
 static const struct api_route *
-find_route(struct api_request *req)
+best_route(const char *method, const char *path, char *allow,
+	size_t allow_size)
 {
-	char allow[64] = "";
 	const struct api_route *best = NULL;
 	size_t best_params = 0;
 	for (size_t t = 0; t < API_TABLE_COUNT; t++) {
 		for (const struct api_route *r = api_route_tables[t];
 		     r->path != NULL; r++) {
-			if (!path_matches(req, r->path, req->path))
+			if (!path_fits(r->path, path))
 				continue;
-			if (!method_matches(r->method, req->method)) {
-				allow_add(allow, sizeof(allow), r->method);
+			if (!method_matches(r->method, method)) {
+				if (allow != NULL)
+					allow_add(allow, allow_size,
+						r->method);
 				continue;
 			}
-			if (best == NULL || req->param_count < best_params) {
+			size_t n = pattern_params(r->path);
+			if (best == NULL || n < best_params) {
 				best = r;
-				best_params = req->param_count;
+				best_params = n;
 			}
 		}
 	}
+	return best;
+}
+
+/* The route, or NULL with a 404 or 405 (and Allow) already replied. */
+static const struct api_route *
+find_route(struct api_request *req)
+{
+	char allow[64] = "";
+	const struct api_route *best = best_route(req->method, req->path,
+		allow, sizeof(allow));
 	req->param_count = 0;
 	if (best != NULL) {
-		path_matches(req, best->path, req->path);
+		if (!path_params(req, best->path, req->path)) {
+			api_reply_error(req, 500, "internal",
+				"Out of request memory.", NULL);
+			return NULL;
+		}
 		return best;
 	}
 	if (allow[0] == '\0') {
@@ -148,6 +194,17 @@ find_route(struct api_request *req)
 	api_reply_error(req, 405, "method_not_allowed",
 		"This endpoint does not accept that method.", NULL);
 	return NULL;
+}
+
+bool
+api_waits(void *api, const char *method, const char *path)
+{
+	(void)api;
+	if (strncmp(path, API_PREFIX, strlen(API_PREFIX)) != 0)
+		return false;
+	const struct api_route *r = best_route(method,
+		path + strlen(API_PREFIX), NULL, 0);
+	return r != NULL && (r->flags & API_WAITS) != 0;
 }
 
 static bool

@@ -28,8 +28,9 @@ struct http_server_options {
 	unsigned max_per_ip;		/* connections from one address; 0: any */
 	/*
 	 * Request threads, each serving many connections; 0: one per core.
-	 * Requests that may wait (every method but GET and HEAD) run on
-	 * wait_threads threads of their own; 0: on the request threads.
+	 * Requests that may wait (every method but GET and HEAD, and the API
+	 * reads api_waits names) run on wait_threads threads of their own;
+	 * 0: on the request threads.
 	 */
 	unsigned threads, wait_threads;
 	unsigned timeout_s;		/* idle seconds; 0: 30 */
@@ -82,6 +83,13 @@ struct http_server_options {
 	 */
 	int (*signed_in)(void *api_ctx, struct http_call *call,
 		struct error *err);
+	/*
+	 * Whether an API read (GET or HEAD below /api/v1/) may take long, so
+	 * runs on the waiting threads too: method and the whole path. NULL:
+	 * none does. Called on a request thread, before the body is handled.
+	 */
+	bool (*api_waits)(void *api_ctx, const char *method,
+		const char *path);
 	void *api_ctx;
 	/*
 	 * The directory of built web pages (docs/web.md), served for every

@@ -502,12 +502,19 @@ http_handle(const struct http_server *s, struct MHD_Connection *c,
 
 /*
  * Only reads are answered on the request threads. Every other method may
- * wait: a write for its commit (store_writer.c), a sign-in for Argon2id.
+ * wait: a write for its commit (store_writer.c), a sign-in for Argon2id;
+ * and so may the API reads that say so (an export, a body from the blob
+ * store).
  */
 static bool
-http_may_wait(const char *method)
+http_may_wait(const struct http_server *s, const struct http_exchange *x,
+	const char *method, const char *path)
 {
-	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0;
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+		return true;
+	return x->route->handler == http_api_dispatch &&
+		s->opts.api_waits != NULL &&
+		s->opts.api_waits(s->opts.api_ctx, method, path);
 }
 
 /* On a waiting thread: the reply is made, and the connection resumed. */
@@ -530,7 +537,7 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 {
 	/* The body is in: from here the idle timeout is the only clock. */
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_REPLY);
-	if (s->wait != NULL && http_may_wait(method)) {
+	if (s->wait != NULL && http_may_wait(s, x, method, path)) {
 		x->job.run = http_waited;
 		x->server = s;
 		x->connection = c;

@@ -29,6 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "core/error.h"
 #include "core/tls.h"
 #include "http/http.h"
@@ -1315,6 +1316,15 @@ thread_api(void *ctx, struct http_call *call)
 		thread_index()));
 }
 
+/* The API reads that may wait: /api/v1/hold, as a long export would. */
+static bool
+hold_waits(void *ctx, const char *method, const char *path)
+{
+	(void)ctx;
+	(void)method;
+	return strcmp(path, "/api/v1/hold") == 0;
+}
+
 static struct http_server *
 start_threads(unsigned threads, unsigned wait_threads)
 {
@@ -1324,6 +1334,7 @@ start_threads(unsigned threads, unsigned wait_threads)
 	o.max_connections = 32;
 	o.api = thread_api;
 	o.signed_in = fake_signed_in;
+	o.api_waits = hold_waits;
 	pthread_mutex_lock(&threads_lock);
 	threads_count = 0;
 	pthread_mutex_unlock(&threads_lock);
@@ -1381,6 +1392,8 @@ ask_thread(int fd, const char *request)
 #define POST_HOLD "POST /api/v1/hold HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
 	"Content-Type: application/json\r\nContent-Length: 2\r\n" \
 	"Connection: close\r\n\r\n{}"
+#define GET_HOLD "GET /api/v1/hold HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
+	"Connection: close\r\n\r\n"
 
 /*
  * Connections opened together are dealt round the request threads, one
@@ -1430,14 +1443,14 @@ test_connections_dealt_round(void **state)
 }
 
 /*
- * A request that waits (a POST held until released) runs on a waiting
- * thread, and the only request thread goes on answering reads meanwhile;
- * with wait_threads 0 the read waits behind it.
+ * A request that waits (held until released) runs on a waiting thread, and
+ * the only request thread goes on answering reads meanwhile; with
+ * wait_threads 0 the reads wait behind it. A POST waits; so does a GET the
+ * API says may (api_waits).
  */
 static void
-test_waiting_request_holds_no_read(void **state)
+hold_and_read(const char *hold)
 {
-	(void)state;
 	sem_init(&release, 0, 0);
 	struct http_server *s = start_threads(1, 2);
 	uint16_t port = http_server_port(s);
@@ -1445,9 +1458,8 @@ test_waiting_request_holds_no_read(void **state)
 	int first = ask_thread(reader, GET_THREAD);
 	close(reader);
 	int holder = connect_to(port);
-	size_t n = strlen(POST_HOLD);
-	assert_int_equal(send(holder, POST_HOLD, n, MSG_NOSIGNAL),
-		(ssize_t)n);
+	size_t n = strlen(hold);
+	assert_int_equal(send(holder, hold, n, MSG_NOSIGNAL), (ssize_t)n);
 	for (int i = 0; i < 3; i++) {
 		reader = connect_to(port);
 		assert_int_equal(ask_thread(reader, GET_THREAD), first);
@@ -1464,6 +1476,42 @@ test_waiting_request_holds_no_read(void **state)
 	assert_int_equal(atomic_load(&holds_done), 1);
 	http_server_stop(&s);
 	sem_destroy(&release);
+}
+
+static void
+test_waiting_request_holds_no_read(void **state)
+{
+	(void)state;
+	hold_and_read(POST_HOLD);
+}
+
+static void
+test_waiting_read_holds_no_read(void **state)
+{
+	(void)state;
+	hold_and_read(GET_HOLD);
+}
+
+/* The API's reads that may take long are the exports and blob bodies. */
+static void
+test_api_reads_that_wait(void **state)
+{
+	(void)state;
+	static const char *const waits[] = { "/api/v1/audit",
+		"/api/v1/reports/devices", "/api/v1/orgs/Y26002/licences",
+		"/api/v1/secure/messages/7",
+		"/api/v1/secure/messages/7/attachments/0" };
+	static const char *const quick[] = { "/api/v1/people",
+		"/api/v1/users/a@b.nhs.uk", "/api/v1/orgs/Y26002",
+		"/api/v1/secure/messages", "/api/v1/nope", "/healthcheck",
+		"/api/v1/audit/x" };
+	for (size_t i = 0; i < sizeof(waits) / sizeof(*waits); i++)
+		if (!api_waits(NULL, "GET", waits[i]))
+			fail_msg("GET %s does not wait", waits[i]);
+	for (size_t i = 0; i < sizeof(quick) / sizeof(*quick); i++)
+		if (api_waits(NULL, "GET", quick[i]))
+			fail_msg("GET %s waits", quick[i]);
+	assert_true(api_waits(NULL, "HEAD", "/api/v1/audit"));
 }
 
 static void *
@@ -1533,6 +1581,8 @@ main(void)
 	const struct CMUnitTest threads[] = {
 		cmocka_unit_test(test_connections_dealt_round),
 		cmocka_unit_test(test_waiting_request_holds_no_read),
+		cmocka_unit_test(test_waiting_read_holds_no_read),
+		cmocka_unit_test(test_api_reads_that_wait),
 		cmocka_unit_test(test_stop_finishes_waiting),
 	};
 	const struct CMUnitTest tls[] = {
