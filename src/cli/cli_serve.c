@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "api/api.h"
 #include "caremail_version.h"
@@ -117,10 +116,9 @@ http_threads(const struct config *c)
 	int64_t n = config_get_int(c, "http.threads");
 	if (n > 0)
 		return (unsigned)n;
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned per_core = strcmp(config_get_str(c, "store.backend"),
 		"postgresql") == 0 ? 2 : 1;
-	return (cores > 0 ? (unsigned)cores : 1) * per_core;
+	return net_cores() * per_core;
 }
 
 static int

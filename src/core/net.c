@@ -12,6 +12,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,7 +159,7 @@ net_bind_error(const char *listen, int errnum, struct error *err)
  */
 int
 net_listen_socket(const struct net_address *a, const char *name,
-	uint16_t *port_r, struct error *err)
+	int backlog, uint16_t *port_r, struct error *err)
 {
 	int one = 1, off = 0;
 	int fd = socket(a->u.sa.sa_family, SOCK_STREAM | SOCK_CLOEXEC |
@@ -170,7 +171,7 @@ net_listen_socket(const struct net_address *a, const char *name,
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    (a->u.sa.sa_family == AF_INET6 && setsockopt(fd, IPPROTO_IPV6,
 		IPV6_V6ONLY, &off, sizeof(off)) < 0) ||
-	    bind(fd, &a->u.sa, a->len) < 0 || listen(fd, NET_BACKLOG) < 0 ||
+	    bind(fd, &a->u.sa, a->len) < 0 || listen(fd, backlog) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&bound, &bound_len) < 0) {
 		int saved = errno;
 		close(fd);
@@ -371,9 +372,19 @@ net_sessions_from(struct net_listener *l, const char *ip)
 	return n;
 }
 
+unsigned
+net_cores(void)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
 int
-net_accept(int listen_fd, const char *event, const char *name,
-	struct sockaddr_storage *ss, socklen_t *len_r)
+net_accept(int listen_fd, struct sockaddr_storage *ss, socklen_t *len_r)
 {
 	*len_r = sizeof(*ss);
 	int fd = accept4(listen_fd, (struct sockaddr *)ss, len_r,
@@ -384,7 +395,6 @@ net_accept(int listen_fd, const char *event, const char *name,
 	if (errno != EMFILE && errno != ENFILE && errno != ENOBUFS &&
 	    errno != ENOMEM)
 		return -1;
-	log_warn(event, "listener=%s error=\"%s\"", name, strerror(errno));
 	return -2;
 }
 
@@ -394,7 +404,10 @@ net_accept_one(struct net_listener *l)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd = net_accept(l->fd, "net.accept_fail", l->name, &ss, &len);
+	int fd = net_accept(l->fd, &ss, &len);
+	if (fd == -2)
+		log_warn("net.accept_fail", "listener=%s error=\"%s\"",
+			l->name, strerror(errno));
 	if (fd < 0)
 		return fd == -1;
 	char peer[NET_PEER_MAX], ip[NET_PEER_MAX];
@@ -513,7 +526,7 @@ net_listener_start(const struct net_listener_options *o, struct error *err)
 	    net_address_parse(o->listen, &a, err) < 0)
 		return NULL;
 	struct net_listener *l = net_listener_new(o);
-	l->fd = net_listen_socket(&a, l->listen, &l->port, err);
+	l->fd = net_listen_socket(&a, l->listen, NET_BACKLOG, &l->port, err);
 	if (l->fd < 0) {
 		net_listener_free(l);
 		return NULL;

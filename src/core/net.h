@@ -52,24 +52,30 @@ uint16_t net_address_port(const struct net_address *a);
 
 /*
  * A listening socket on a (SO_REUSEADDR, non-blocking, close-on-exec; "[::]"
- * takes IPv4 too), its port in *port_r: the kernel's choice for port 0. The descriptor, or -1 with ERROR_EXISTS when
+ * takes IPv4 too) holding up to backlog connections not yet accepted, its
+ * port in *port_r: the kernel's choice for port 0. The descriptor, or -1 with ERROR_EXISTS when
  * the address is in use, ERROR_DENIED for a privileged port without the
  * right, ERROR_INVALID for an address not on this machine, ERROR_INTERNAL
  * otherwise; the message names the address as name ("127.0.0.1:8080"). For
  * a listener that is not a net_listener (the HTTP one).
  */
 int net_listen_socket(const struct net_address *a, const char *name,
-	uint16_t *port_r, struct error *err);
+	int backlog, uint16_t *port_r, struct error *err);
+
+/*
+ * The cores this process may run on (its CPU affinity, which a container's
+ * cpuset sets; not a CPU quota), at least 1: for sizing a listener's threads.
+ */
+unsigned net_cores(void);
 
 /*
  * Accepts one connection from listen_fd (non-blocking, close-on-exec): its
  * descriptor, with the peer in *ss and *len_r. -1 when there was none to
- * take (a client gone before we got to it: carry on); -2 when out of
- * descriptors or memory, logged as event with listener=name: pause
- * accepting a while rather than spin.
+ * take (a client gone before we got to it: carry on); -2, errno set, when
+ * out of descriptors or memory: log it and pause accepting a while rather
+ * than spin.
  */
-int net_accept(int listen_fd, const char *event, const char *name,
-	struct sockaddr_storage *ss, socklen_t *len_r);
+int net_accept(int listen_fd, struct sockaddr_storage *ss, socklen_t *len_r);
 
 struct net_tls;
 

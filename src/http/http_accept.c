@@ -30,12 +30,22 @@
 
 /* Out of descriptors: accepting waits this long rather than spinning. */
 #define HTTP_ACCEPT_PAUSE_MS 100
+/*
+ * Every thread at http.max_connections: accepting waits this long before it
+ * looks again, and new clients wait in the backlog, as libmicrohttpd's own
+ * accepting left them, rather than being accepted only to be closed.
+ */
+#define HTTP_ACCEPT_FULL_MS 20
+
+_Thread_local bool http_refusal_logged;
 
 int
 http_acceptor_bind(struct http_server *s, const struct net_address *l,
 	struct error *err)
 {
-	s->listen_fd = net_listen_socket(l, s->listen, &s->port, err);
+	/* libmicrohttpd's own backlog: a burst waits rather than being refused. */
+	s->listen_fd = net_listen_socket(l, s->listen, SOMAXCONN, &s->port,
+		err);
 	if (s->listen_fd < 0)
 		return -1;
 	if (pipe2(s->accept_wake, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -55,44 +65,60 @@ http_accept_one(struct http_server *s)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd = net_accept(s->listen_fd, "http.accept_fail", s->listen, &ss,
-		&len);
+	int fd = net_accept(s->listen_fd, &ss, &len);
+	if (fd == -2)
+		log_warn("http.accept_fail", "listener=%s error=\"%s\"",
+			s->listen, strerror(errno));
 	if (fd < 0)
 		return fd == -1;
 	/*
 	 * libmicrohttpd closes the socket whatever the outcome. A refusal at
-	 * http.max_per_ip or at a thread's share of http.max_connections it
-	 * logs itself (http_mhd_log counts it); with every thread full it
-	 * says nothing and sets ENFILE.
+	 * http.max_per_ip or http.max_connections it logs itself, on this
+	 * thread (http_mhd_log counts it and says so); with every thread
+	 * full it may say nothing.
 	 */
+	http_refusal_logged = false;
 	errno = 0;
 	if (MHD_add_connection(s->daemon, fd, (const struct sockaddr *)&ss,
-		    len) != MHD_YES && errno == ENFILE) {
+		    len) != MHD_YES && !http_refusal_logged) {
 		metrics_add(s->m_refused, 1);
-		log_info("http.busy", "msg=\"every HTTP thread is at its share "
-			"of http.max_connections\"");
+		log_info("http.busy", "msg=\"%s\"", errno == ENFILE ?
+			"every HTTP thread is at http.max_connections" :
+			strerror(errno));
 	}
 	return true;
+}
+
+/* Whether libmicrohttpd holds http.max_connections connections. */
+static bool
+http_full(const struct http_server *s)
+{
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon,
+		MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return info != NULL &&
+		info->num_connections >= s->opts.max_connections;
 }
 
 static void *
 http_acceptor_main(void *arg)
 {
 	struct http_server *s = arg;
-	bool pause = false;
+	int wait_ms = -1;	/* > 0: a pause, watching only the wake pipe */
 	while (!atomic_load(&s->accept_stop)) {
 		struct pollfd p[2] = {
 			{ .fd = s->listen_fd, .events = POLLIN },
 			{ .fd = s->accept_wake[0], .events = POLLIN },
 		};
 		/* A pause still watches the wake pipe: stop is not kept waiting. */
-		int n = poll(pause ? p + 1 : p, pause ? 1 : 2,
-			pause ? HTTP_ACCEPT_PAUSE_MS : -1);
-		pause = false;
-		if (n < 0)
-			continue;	/* EINTR: nothing else can fail */
-		if (p[0].revents != 0 && !atomic_load(&s->accept_stop))
-			pause = !http_accept_one(s);
+		int n = poll(wait_ms > 0 ? p + 1 : p, wait_ms > 0 ? 1 : 2,
+			wait_ms);
+		wait_ms = -1;
+		if (n < 0 || p[0].revents == 0 || atomic_load(&s->accept_stop))
+			continue;	/* EINTR, a pause over, or stop */
+		if (http_full(s))
+			wait_ms = HTTP_ACCEPT_FULL_MS;
+		else if (!http_accept_one(s))
+			wait_ms = HTTP_ACCEPT_PAUSE_MS;
 	}
 	return NULL;
 }

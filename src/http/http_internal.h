@@ -61,6 +61,8 @@ struct http_server {
 	/* listener="http" of the sessions metrics (core/net.h). */
 	struct metrics_series *m_open, *m_accepted, *m_refused;
 	struct http_wait *wait;		/* NULL: requests never wait apart */
+	/* Requests sent to wait whose connection has not completed yet. */
+	atomic_int waited_open;
 	/* The accepting thread (http_accept.c). */
 	int listen_fd;			/* -1: none */
 	int accept_wake[2];		/* written to stop it; -1: none */
@@ -124,9 +126,10 @@ struct http_call {
 
 /*
  * A handler fills reply, always: it cannot fail, because any failure is
- * itself a reply. A GET or HEAD runs on the connection's request thread;
- * any other method may wait (a commit, Argon2id) and runs on a waiting
- * thread (http_wait.c) while the connection is suspended.
+ * itself a reply. A GET or HEAD runs on the connection's request thread,
+ * unless the API says it may take long (api_waits); any other method may
+ * wait (a commit, Argon2id). Those run on a waiting thread (http_wait.c)
+ * while the connection is suspended.
  */
 struct http_route {
 	const char *method;		/* a "GET" route also answers HEAD;
@@ -172,6 +175,12 @@ int http_acceptor_bind(struct http_server *s, const struct net_address *l,
 	struct error *err);
 int http_acceptor_start(struct http_server *s, struct error *err);
 void http_acceptor_stop(struct http_server *s);
+/*
+ * Set by http_mhd_log when libmicrohttpd refuses a connection at a cap; the
+ * acceptor clears it before each MHD_add_connection, which logs on its
+ * thread, so a refusal is counted once.
+ */
+extern _Thread_local bool http_refusal_logged;
 
 /*
  * The waiting threads (http_wait.c): jobs run in the order given, on the

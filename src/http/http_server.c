@@ -19,8 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -46,6 +48,11 @@
  * signed in holds at most this plus max_body_unauthenticated.
  */
 #define HTTP_CONNECTION_MEMORY (32 * 1024)
+/*
+ * As serve stops, how long the replies of requests that waited (their
+ * writes done) have to go out before the connections are closed.
+ */
+#define HTTP_STOP_REPLIES_MS 5000
 
 /* A request in flight, from its headers to its reply. */
 struct http_exchange {
@@ -66,6 +73,7 @@ struct http_exchange {
 	const char *method, *path;
 	_Atomic int waited;		/* enum http_waited */
 	struct http_reply *reply;	/* once HTTP_WAIT_MADE; owned */
+	bool counted;			/* in the server's waited_open */
 };
 
 /* Where a request run on a waiting thread is. */
@@ -105,6 +113,7 @@ http_mhd_log(void *cls, const char *fmt, va_list ap)
 	 * does not say which cap, nor the address.
 	 */
 	if (strstr(line, "connection limit") != NULL) {
+		http_refusal_logged = true;
 		metrics_add(s->m_refused, 1);
 		log_info("http.busy", "msg=\"%s\"", line);
 	} else {
@@ -523,16 +532,17 @@ http_waited(struct http_wait_job *job)
 {
 	struct http_exchange *x = (struct http_exchange *)(void *)
 		((char *)job - offsetof(struct http_exchange, job));
+	struct MHD_Connection *c = x->connection;
 	struct http_reply *reply = xcalloc(1, sizeof(*reply));
-	http_handle(x->server, x->connection, x->method, x->path, x, reply);
+	http_handle(x->server, c, x->method, x->path, x, reply);
 	x->reply = reply;
 	atomic_store(&x->waited, HTTP_WAIT_MADE);
 	/* libmicrohttpd calls http_access again, which sends it. */
-	MHD_resume_connection(x->connection);
+	MHD_resume_connection(c);
 }
 
 static enum MHD_Result
-http_finish(const struct http_server *s, struct MHD_Connection *c,
+http_finish(struct http_server *s, struct MHD_Connection *c,
 	const char *method, const char *path, struct http_exchange *x)
 {
 	/* The body is in: from here the idle timeout is the only clock. */
@@ -543,6 +553,8 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 		x->connection = c;
 		x->method = method;
 		x->path = path;
+		x->counted = true;
+		atomic_fetch_add(&s->waited_open, 1);
 		atomic_store(&x->waited, HTTP_WAIT_RUNNING);
 		MHD_suspend_connection(c);
 		/* Once stopping has begun, this thread runs it. */
@@ -553,6 +565,8 @@ http_finish(const struct http_server *s, struct MHD_Connection *c,
 	}
 	struct http_reply reply = { 0 };
 	http_handle(s, c, method, path, x, &reply);
+	/* Asked again (as libmicrohttpd stops), it is not run twice. */
+	atomic_store(&x->waited, HTTP_WAIT_SENT);
 	return http_send(s, c, method, path, &reply);
 }
 
@@ -586,7 +600,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url,
 	const char *method, const char *version, const char *upload_data,
 	size_t *upload_data_size, void **con_cls)
 {
-	const struct http_server *s = cls;
+	struct http_server *s = cls;
 	struct http_exchange *x = *con_cls;
 	if (x == NULL)
 		return http_begin(s, c, method, url, version, con_cls);
@@ -613,7 +627,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	enum MHD_RequestTerminationCode toe)
 {
 	(void)toe;
-	const struct http_server *s = cls;
+	struct http_server *s = cls;
 	struct http_exchange *x = *con_cls;
 	/* The next request on this connection has its headers' time. */
 	http_conn_enter(s, http_conn_of(c), HTTP_PHASE_HEADERS);
@@ -621,6 +635,8 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (x->reply != NULL)
 		http_drop_reply(x->reply);
+	if (x->counted)
+		atomic_fetch_sub(&s->waited_open, 1);
 	free(x->body);
 	free(x);
 	*con_cls = NULL;
@@ -861,19 +877,32 @@ http_server_port(const struct http_server *s)
 	return s->port;
 }
 
+/* Until every waited reply has gone, or HTTP_STOP_REPLIES_MS. */
+static void
+http_wait_replies(struct http_server *s)
+{
+	int64_t until = clock_monotonic_ms() + HTTP_STOP_REPLIES_MS;
+	while (atomic_load(&s->waited_open) > 0 &&
+	       clock_monotonic_ms() < until) {
+		struct timespec pause = { .tv_nsec = 5 * 1000 * 1000 };
+		nanosleep(&pause, NULL);
+	}
+}
+
 void
 http_server_stop(struct http_server **s)
 {
 	if (*s == NULL)
 		return;
 	/*
-	 * No connection is handed to a daemon that is stopping, and every
-	 * request already waiting is answered (its connection resumed) before
-	 * the daemon stops; one that comes to wait after that runs on its
-	 * request thread.
+	 * No connection is handed to a daemon that is stopping. Every request
+	 * already waiting is run to its end (one that comes to wait after
+	 * that runs on its request thread), and its reply given a while to
+	 * go out before the daemon stops and closes the connections.
 	 */
 	http_acceptor_stop(*s);
 	http_wait_stop((*s)->wait);
+	http_wait_replies(*s);
 	MHD_stop_daemon((*s)->daemon);
 	http_wait_free(&(*s)->wait);
 	http_reaper_stop(*s);

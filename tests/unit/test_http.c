@@ -30,7 +30,10 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "core/arena.h"
 #include "core/error.h"
+#include "core/metrics.h"
+#include "core/str.h"
 #include "core/tls.h"
 #include "http/http.h"
 #include "http/http_internal.h"
@@ -834,6 +837,21 @@ status_of(int fd)
 }
 
 /* SECURITY.md 17: one address has at most max_per_ip connections. */
+/* caremail_sessions_refused_total{listener="http"} now. */
+static long
+http_refused(void)
+{
+	struct arena *a = arena_new(1 << 20);
+	struct str out;
+	str_init(&out, a, 1 << 20);
+	assert_int_equal(metrics_render(&out), 0);
+	const char *line = strstr(str_cstr(&out),
+		"caremail_sessions_refused_total{listener=\"http\"} ");
+	long n = line != NULL ? strtol(strchr(line, '}') + 2, NULL, 10) : 0;
+	arena_free(&a);
+	return n;
+}
+
 static void
 test_max_per_ip(void **state)
 {
@@ -845,10 +863,12 @@ test_max_per_ip(void **state)
 		held[i] = connect_from("127.0.0.2", port);
 	for (int i = 0; i < 3; i++)
 		assert_true(is_open(held[i]));
-	/* A fourth from the same address is closed unanswered... */
+	/* A fourth from the same address is closed unanswered, counted once... */
+	long refused = http_refused();
 	int extra = connect_from("127.0.0.2", port);
 	assert_int_equal(status_of(extra), 0);
 	close(extra);
+	assert_int_equal(http_refused(), refused + 1);
 	/* ...while another address is served. */
 	int other = connect_from("127.0.0.1", port);
 	assert_int_equal(status_of(other), 200);
@@ -1283,8 +1303,20 @@ test_static_types(void **state)
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t threads_seen[64];
 static int threads_count;
-static sem_t release;
+static sem_t release, held;
 static atomic_int holds_done;
+
+/* Until a held request is held, or fails after 5 s. */
+static void
+wait_held(void)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	while (sem_timedwait(&held, &until) < 0)
+		if (errno != EINTR)
+			fail_msg("the request was never held");
+}
 
 static int
 thread_index(void)
@@ -1305,6 +1337,7 @@ thread_api(void *ctx, struct http_call *call)
 {
 	(void)ctx;
 	if (strcmp(http_call_path(call), "/api/v1/hold") == 0) {
+		sem_post(&held);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 10;
@@ -1452,6 +1485,7 @@ static void
 hold_and_read(const char *hold)
 {
 	sem_init(&release, 0, 0);
+	sem_init(&held, 0, 0);
 	struct http_server *s = start_threads(1, 2);
 	uint16_t port = http_server_port(s);
 	int reader = connect_to(port);
@@ -1460,6 +1494,7 @@ hold_and_read(const char *hold)
 	int holder = connect_to(port);
 	size_t n = strlen(hold);
 	assert_int_equal(send(holder, hold, n, MSG_NOSIGNAL), (ssize_t)n);
+	wait_held();
 	for (int i = 0; i < 3; i++) {
 		reader = connect_to(port);
 		assert_int_equal(ask_thread(reader, GET_THREAD), first);
@@ -1476,6 +1511,7 @@ hold_and_read(const char *hold)
 	assert_int_equal(atomic_load(&holds_done), 1);
 	http_server_stop(&s);
 	sem_destroy(&release);
+	sem_destroy(&held);
 }
 
 static void
@@ -1490,6 +1526,39 @@ test_waiting_read_holds_no_read(void **state)
 {
 	(void)state;
 	hold_and_read(GET_HOLD);
+}
+
+/*
+ * At http.max_connections a new client waits in the listening socket's
+ * backlog until a connection ends, as with libmicrohttpd's own accepting,
+ * rather than being accepted only to be closed unanswered.
+ */
+static void
+test_full_waits_in_backlog(void **state)
+{
+	(void)state;
+	struct http_server_options o = options("127.0.0.1:0");
+	o.threads = 1;
+	o.max_connections = 2;
+	struct error err;
+	struct http_server *s = http_server_start(&o, &err);
+	if (s == NULL)
+		fail_msg("start: %s", err.msg);
+	uint16_t port = http_server_port(s);
+	int open_fds[2];
+	for (int i = 0; i < 2; i++) {
+		open_fds[i] = connect_to(port);
+		assert_true(is_open(open_fds[i]));
+	}
+	long refused = http_refused();
+	int third = connect_to(port);	/* the kernel completes it */
+	assert_true(is_open(third));	/* not accepted, so not closed */
+	close(open_fds[0]);
+	assert_int_equal(status_of(third), 200);
+	close(third);
+	close(open_fds[1]);
+	assert_int_equal(http_refused(), refused);
+	http_server_stop(&s);
 }
 
 /* The API's reads that may take long are the exports and blob bodies. */
@@ -1524,28 +1593,35 @@ release_later(void *arg)
 	return NULL;
 }
 
-/* Stopping lets a request that is waiting finish first. */
+/*
+ * Stopping lets a request that is waiting finish first, and its reply go
+ * out before the connections are closed.
+ */
 static void
 test_stop_finishes_waiting(void **state)
 {
 	(void)state;
 	sem_init(&release, 0, 0);
+	sem_init(&held, 0, 0);
 	struct http_server *s = start_threads(1, 1);
 	int holder = connect_to(http_server_port(s));
 	size_t n = strlen(POST_HOLD);
 	assert_int_equal(send(holder, POST_HOLD, n, MSG_NOSIGNAL),
 		(ssize_t)n);
-	/* The POST is held once a read has been answered after it. */
-	int reader = connect_to(http_server_port(s));
-	ask_thread(reader, GET_THREAD);
-	close(reader);
+	wait_held();
 	pthread_t t;
 	assert_int_equal(pthread_create(&t, NULL, release_later, NULL), 0);
 	http_server_stop(&s);
 	assert_int_equal(atomic_load(&holds_done), 1);
 	pthread_join(t, NULL);
+	struct reply *r = calloc(1, sizeof(*r));
+	size_t len = 0;
+	assert_true(read_to_close(holder, r->text, sizeof(r->text), &len));
 	close(holder);
+	reply_thread(r, len);
+	free(r);
 	sem_destroy(&release);
+	sem_destroy(&held);
 }
 
 int
@@ -1583,6 +1659,7 @@ main(void)
 		cmocka_unit_test(test_waiting_request_holds_no_read),
 		cmocka_unit_test(test_waiting_read_holds_no_read),
 		cmocka_unit_test(test_api_reads_that_wait),
+		cmocka_unit_test(test_full_waits_in_backlog),
 		cmocka_unit_test(test_stop_finishes_waiting),
 	};
 	const struct CMUnitTest tls[] = {
