@@ -241,7 +241,8 @@ const struct api_route api_routes_imports[] = {
 	{ "GET", "/imports", api_imports_list, 0 },
 	{ "POST", "/imports", api_import_post, API_CSV_BODY },
 	{ "GET", "/imports/template", api_import_template, 0 },
-	{ "GET", "/imports/{id}", api_import_get, 0 },
+	/* ?format=csv is the whole report of a file of up to 100,000 rows */
+	{ "GET", "/imports/{id}", api_import_get, API_WAITS },
 	{ "POST", "/orgs/{ods}/sync", api_sync_post, API_CSV_BODY },
 	{ "GET", "/orgs/{ods}/syncs", api_syncs_list, 0 },
 	API_ROUTES_END,

@@ -63,6 +63,7 @@ struct http_server {
 	struct http_wait *wait;		/* NULL: requests never wait apart */
 	/* Requests sent to wait whose connection has not completed yet. */
 	atomic_int waited_open;
+	struct metrics_series *m_waiting;	/* caremail_http_waiting */
 	/* The accepting thread (http_accept.c). */
 	int listen_fd;			/* -1: none */
 	int accept_wake[2];		/* written to stop it; -1: none */

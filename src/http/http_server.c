@@ -54,6 +54,18 @@
  */
 #define HTTP_STOP_REPLIES_MS 5000
 
+/*
+ * Requests on the waiting threads (docs/operations.md): a queue that grows
+ * says http.wait_threads is too few for the writes and sign-ins coming in.
+ */
+static struct metrics_family http_metric_waiting = {
+	.name = "caremail_http_waiting",
+	.help = "HTTP requests sent to the waiting threads and not yet "
+		"answered: queued, running, or their reply going out.",
+	.type = METRICS_GAUGE,
+};
+METRICS_REGISTER(http_metric_waiting)
+
 /* A request in flight, from its headers to its reply. */
 struct http_exchange {
 	const struct http_route *route;
@@ -555,6 +567,7 @@ http_finish(struct http_server *s, struct MHD_Connection *c,
 		x->path = path;
 		x->counted = true;
 		atomic_fetch_add(&s->waited_open, 1);
+		metrics_add(s->m_waiting, 1);
 		atomic_store(&x->waited, HTTP_WAIT_RUNNING);
 		MHD_suspend_connection(c);
 		/* Once stopping has begun, this thread runs it. */
@@ -635,8 +648,10 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 		return;
 	if (x->reply != NULL)
 		http_drop_reply(x->reply);
-	if (x->counted)
+	if (x->counted) {
 		atomic_fetch_sub(&s->waited_open, 1);
+		metrics_add(s->m_waiting, -1);
+	}
 	free(x->body);
 	free(x);
 	*con_cls = NULL;
@@ -695,6 +710,7 @@ http_server_new(const struct http_server_options *opts)
 		NULL);
 	s->m_refused = metrics_series(&net_metric_sessions_refused, "http",
 		NULL);
+	s->m_waiting = metrics_series(&http_metric_waiting, NULL, NULL);
 	pthread_mutex_init(&s->log_lock, NULL);
 	pthread_mutex_init(&s->conns_lock, NULL);
 	pthread_condattr_t attr;

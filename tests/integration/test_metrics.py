@@ -126,6 +126,7 @@ def test_metrics_move_with_traffic(metrics_server, instance, org):
             "caremail_queue_oldest_age_seconds": "gauge",
             "caremail_store_commit_seconds": "histogram",
             "caremail_api_request_seconds": "histogram",
+            "caremail_http_waiting": "gauge",
             "caremail_job_runs_total": "counter",
             "caremail_lockouts_total": "counter"}.items():
         assert types.get(family) == kind, family
@@ -176,6 +177,10 @@ def test_metrics_move_with_traffic(metrics_server, instance, org):
     assert moved("caremail_sessions_accepted_total", listener="imap") == 4
     assert moved("caremail_sessions_accepted_total", listener="http") >= 4
     assert value(after, "caremail_sessions_open", listener="smtp") == 0
+    # The sign-ins waited apart, and none is left counted as waiting (a
+    # request is uncounted just after its reply has gone).
+    assert wait_for(lambda: value(parse(scrape(server)[2])[0],
+                                  "caremail_http_waiting") == 0)
     assert moved("caremail_lockouts_total") == 1
     assert moved("caremail_store_commit_seconds_count") >= 2
     assert value(after, "caremail_store_commit_seconds_sum") > 0

@@ -837,19 +837,30 @@ status_of(int fd)
 }
 
 /* SECURITY.md 17: one address has at most max_per_ip connections. */
-/* caremail_sessions_refused_total{listener="http"} now. */
+/* A sample's value now, as /metrics shows it ("name{labels} " or "name "). */
 static long
-http_refused(void)
+metric_now(const char *sample)
 {
 	struct arena *a = arena_new(1 << 20);
 	struct str out;
 	str_init(&out, a, 1 << 20);
 	assert_int_equal(metrics_render(&out), 0);
-	const char *line = strstr(str_cstr(&out),
-		"caremail_sessions_refused_total{listener=\"http\"} ");
-	long n = line != NULL ? strtol(strchr(line, '}') + 2, NULL, 10) : 0;
+	const char *line = strstr(str_cstr(&out), sample);
+	long n = line != NULL ? strtol(line + strlen(sample), NULL, 10) : 0;
 	arena_free(&a);
 	return n;
+}
+
+static long
+http_refused(void)
+{
+	return metric_now("\ncaremail_sessions_refused_total{listener=\"http\"} ");
+}
+
+static long
+http_waiting(void)
+{
+	return metric_now("\ncaremail_http_waiting ");
 }
 
 static void
@@ -1495,6 +1506,7 @@ hold_and_read(const char *hold)
 	size_t n = strlen(hold);
 	assert_int_equal(send(holder, hold, n, MSG_NOSIGNAL), (ssize_t)n);
 	wait_held();
+	assert_int_equal(http_waiting(), 1);
 	for (int i = 0; i < 3; i++) {
 		reader = connect_to(port);
 		assert_int_equal(ask_thread(reader, GET_THREAD), first);
@@ -1510,6 +1522,7 @@ hold_and_read(const char *hold)
 	free(r);
 	assert_int_equal(atomic_load(&holds_done), 1);
 	http_server_stop(&s);
+	assert_int_equal(http_waiting(), 0);
 	sem_destroy(&release);
 	sem_destroy(&held);
 }
@@ -1568,12 +1581,13 @@ test_api_reads_that_wait(void **state)
 	(void)state;
 	static const char *const waits[] = { "/api/v1/audit",
 		"/api/v1/reports/devices", "/api/v1/orgs/Y26002/licences",
+		"/api/v1/imports/12",
 		"/api/v1/secure/messages/7",
 		"/api/v1/secure/messages/7/attachments/0" };
 	static const char *const quick[] = { "/api/v1/people",
 		"/api/v1/users/a@b.nhs.uk", "/api/v1/orgs/Y26002",
 		"/api/v1/secure/messages", "/api/v1/nope", "/healthcheck",
-		"/api/v1/audit/x" };
+		"/api/v1/audit/x", "/api/v1/imports", "/api/v1/imports/template" };
 	for (size_t i = 0; i < sizeof(waits) / sizeof(*waits); i++)
 		if (!api_waits(NULL, "GET", waits[i]))
 			fail_msg("GET %s does not wait", waits[i]);
