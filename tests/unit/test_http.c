@@ -1438,6 +1438,8 @@ ask_thread(int fd, const char *request)
 	"Connection: close\r\n\r\n{}"
 #define GET_HOLD "GET /api/v1/hold HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
 	"Connection: close\r\n\r\n"
+#define POST_THREAD "POST /api/v1/thread HTTP/1.1\r\nHost: 127.0.0.1\r\n" \
+	"Content-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
 
 /*
  * Connections opened together are dealt round the request threads, one
@@ -1574,6 +1576,30 @@ test_full_waits_in_backlog(void **state)
 	http_server_stop(&s);
 }
 
+/*
+ * With wait_threads 0 nothing waits apart: a POST runs on the request
+ * thread, as a GET does; with waiting threads it runs on one of them.
+ */
+static void
+test_no_waiting_threads(void **state)
+{
+	(void)state;
+	struct http_server *s = start_threads(1, 0);
+	int fd = connect_to(http_server_port(s));
+	int reader = ask_thread(fd, GET_THREAD);
+	assert_int_equal(ask_thread(fd, POST_THREAD), reader);
+	close(fd);
+	http_server_stop(&s);
+	assert_int_equal(http_waiting(), 0);
+	s = start_threads(1, 1);
+	fd = connect_to(http_server_port(s));
+	reader = ask_thread(fd, GET_THREAD);
+	assert_int_not_equal(ask_thread(fd, POST_THREAD), reader);
+	assert_int_equal(ask_thread(fd, GET_THREAD), reader);
+	close(fd);
+	http_server_stop(&s);
+}
+
 /* The API's reads that may take long are the exports and blob bodies. */
 static void
 test_api_reads_that_wait(void **state)
@@ -1673,6 +1699,7 @@ main(void)
 		cmocka_unit_test(test_waiting_request_holds_no_read),
 		cmocka_unit_test(test_waiting_read_holds_no_read),
 		cmocka_unit_test(test_api_reads_that_wait),
+		cmocka_unit_test(test_no_waiting_threads),
 		cmocka_unit_test(test_full_waits_in_backlog),
 		cmocka_unit_test(test_stop_finishes_waiting),
 	};
