@@ -686,10 +686,8 @@ http_server_new(const struct http_server_options *opts)
 	s->opts.cert_path = s->opts.key_path = NULL;	/* read at start only */
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = HTTP_DEFAULT_CONNECTIONS;
-	if (s->opts.threads == 0) {
-		long cores = sysconf(_SC_NPROCESSORS_ONLN);
-		s->opts.threads = cores > 0 ? (unsigned)cores : 1;
-	}
+	if (s->opts.threads == 0)
+		s->opts.threads = net_cores();
 	/* libmicrohttpd reads 0 as "never time out": a slowloris invitation. */
 	if (s->opts.timeout_s == 0)
 		s->opts.timeout_s = HTTP_DEFAULT_TIMEOUT_S;
