@@ -360,7 +360,8 @@ admit(struct api_request *req, const struct api_route *r)
 		return admit_token(req, bearer);
 	struct error err;
 	const char *token = http_call_cookie(req->call, api_cookie_name(req));
-	if (auth_session_find(&req->ctx, token, &req->session, &err) < 0) {
+	if (auth_session_find(&req->ctx, token,
+		    !is_state_changing(req->method), &req->session, &err) < 0) {
 		if (err.code != ERROR_NOT_FOUND) {
 			api_reply_from_error(req, &err);
 			return false;
@@ -570,7 +571,8 @@ credentials_ok(struct api_request *req, struct error *err)
 		rc = api_secure_reader_find(req, &inner);
 	} else {
 		rc = auth_session_find(&req->ctx, http_call_cookie(req->call,
-			api_cookie_name(req)), &req->session, &inner);
+			api_cookie_name(req)), !is_state_changing(req->method),
+			&req->session, &inner);
 	}
 	if (rc == 0)
 		return 1;

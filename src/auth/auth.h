@@ -255,10 +255,12 @@ int auth_session_signin(const struct dir_ctx *ctx,
  * ctx->now. ERROR_NOT_FOUND for an unknown token and for one past the idle
  * (session.idle_timeout_s) or absolute (session.absolute_timeout_s)
  * timeout, which is deleted; ERROR_DENIED once the account is locked or
- * no longer active. s_r->token stays "".
+ * no longer active. s_r->token stays "". to_read: the request changes
+ * nothing, so a session this node remembers will do (store_session_find,
+ * docs/postgresql.md); a request that writes has it from the store.
  */
 int auth_session_find(const struct dir_ctx *ctx, const char *token,
-	struct auth_web_session *s_r, struct error *err);
+	bool to_read, struct auth_web_session *s_r, struct error *err);
 
 /* Ends a session on the server: its cookie is worthless afterwards. */
 int auth_session_end(const struct dir_ctx *ctx, int64_t session_id,

@@ -240,7 +240,7 @@ auth_session_signin(const struct dir_ctx *ctx,
 
 int
 auth_session_find(const struct dir_ctx *ctx, const char *token,
-	struct auth_web_session *s_r, struct error *err)
+	bool to_read, struct auth_web_session *s_r, struct error *err)
 {
 	memset(s_r, 0, sizeof(*s_r));
 	if (token == NULL || strlen(token) != AUTH_TOKEN_HEX)
@@ -256,7 +256,7 @@ auth_session_find(const struct dir_ctx *ctx, const char *token,
 	 * read: every signed-in request starts with it (bench B5 on
 	 * PostgreSQL, where each statement is a round trip).
 	 */
-	if (store_session_find(ctx->store, hash, ctx->arena, &row,
+	if (store_session_find(ctx->store, hash, to_read, ctx->arena, &row,
 		    &s_r->person, &si, &has_roles, &inner) < 0) {
 		if (inner.code != ERROR_NOT_FOUND)
 			return error_forward(err, &inner);

@@ -58,6 +58,8 @@ struct store_table {
  * on (store_change.c), and what its listener hears: one payload at a time.
  */
 #define STORE_CHANGE_CHANNEL "caremail_change"
+/* The one the directory's triggers announce on (store_session_cache.h). */
+#define STORE_DIRECTORY_CHANNEL "caremail_directory"
 typedef void store_heard_fn(void *arg, const char *payload);
 
 struct store_ops {

@@ -45,6 +45,7 @@
 #include "store/store_backend.h"
 #include "store/store_copy_text.h"
 #include "store/store_internal.h"
+#include "store/store_session_cache.h"
 
 /*
  * Statements kept per connection, each prepared on the server once: more
@@ -62,6 +63,9 @@
 #define PG_WRITE_LOCK "7291001"
 
 struct pg_conn;
+
+/* People one transaction's forgetting is kept for; past it, everyone. */
+#define PG_TOLD_MAX 64
 
 struct pg_stmt {
 	const char *sql;	/* the literal this was prepared from */
@@ -100,6 +104,15 @@ struct pg_conn {
 	int64_t changes;
 	struct pg_stmt cache[PG_CACHE_SLOTS];
 	size_t cache_used;
+	/*
+	 * What the directory's triggers told this connection its open
+	 * transaction changed (pg_notice): forgotten by this node's memory
+	 * of sessions again once it commits (pg_settle).
+	 */
+	int64_t told[PG_TOLD_MAX];
+	size_t told_count;
+	bool told_all;
+	int64_t told_newest;
 	/* The bulk load under way (load_begin to load_end), and its row. */
 	const struct store_table *loading;
 	char *line;
@@ -168,12 +181,62 @@ pg_error(struct error *err, PGconn *db, const PGresult *res,
 
 static int pg_exec(void *c, const char *sql, struct error *err);
 
-/* Notices ("relation already exists, skipping") are not for a log. */
+/*
+ * Notices ("relation already exists, skipping") are not for a log. But
+ * the directory's triggers (migration 39) tell the connection that wrote
+ * what this node's memory of sessions must forget (store_session_cache.h)
+ * with an INFO message, which comes as each row is written, in the
+ * statement's own answer: forgotten now, so no read that began before
+ * the change is kept, and again once the transaction commits (pg_settle),
+ * so none that began before the commit is kept either. NOTIFY says the
+ * same to the other nodes, but only at commit, and to a listener: this
+ * node's own requests must not race its listener.
+ */
 static void
-pg_notice(void *arg, const char *message)
+pg_notice(void *arg, const PGresult *res)
 {
-	(void)arg;
-	(void)message;
+	struct pg_conn *conn = arg;
+	const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *prefix = STORE_DIRECTORY_CHANNEL " ";
+	if (m == NULL || strncmp(m, prefix, strlen(prefix)) != 0)
+		return;
+	const char *payload = m + strlen(prefix);
+	char *end;
+	long long id = strtoll(payload + 1, &end, 10);
+	bool number = end != payload + 1 && *end == '\0';
+	if (payload[0] == 'n' && number) {
+		if (id > conn->told_newest)
+			conn->told_newest = id;
+		return;
+	}
+	if (payload[0] == 'p' && number && conn->told_count < PG_TOLD_MAX) {
+		conn->told[conn->told_count++] = id;
+		session_cache_forget_person(id);
+		return;
+	}
+	conn->told_all = true;
+	session_cache_forget_all();
+}
+
+/*
+ * The connection's transaction ended (committed, or not): what its
+ * triggers told it is forgotten again, and the People Finder's newest
+ * note made known, only if it committed.
+ */
+static void
+pg_settle(struct pg_conn *conn, bool committed)
+{
+	if (committed) {
+		if (conn->told_all)
+			session_cache_forget_all();
+		for (size_t i = 0; i < conn->told_count; i++)
+			session_cache_forget_person(conn->told[i]);
+		if (conn->told_newest > 0)
+			session_cache_note_newest(conn->told_newest);
+	}
+	conn->told_count = 0;
+	conn->told_all = false;
+	conn->told_newest = 0;
 }
 
 /*
@@ -196,9 +259,14 @@ pg_notice(void *arg, const char *message)
 static int
 pg_session(struct pg_conn *conn, struct error *err)
 {
-	PQsetNoticeProcessor(conn->db, pg_notice, NULL);
+	PQsetNoticeReceiver(conn->db, pg_notice, conn);
+	/*
+	 * caremail.node: the directory's triggers tell this connection, and
+	 * no other client (psql), what its writes changed (pg_notice).
+	 */
 	char setup[256];
 	snprintf(setup, sizeof(setup), "SET lock_timeout = %d;"
+		"SET caremail.node = 'on';"
 		"SET client_min_messages = warning;"
 		"SET synchronous_commit = on;"
 		"SET enable_hashjoin = off;", conn->busy_timeout_ms);
@@ -253,6 +321,8 @@ pg_revive(struct pg_conn *conn, struct error *err)
 		return error_set(err, ERROR_TEMPORARY, "storage error: the "
 			"database cannot be reached just now; try again later");
 	conn->epoch++;
+	/* A transaction lost with it may have committed: forgotten as if. */
+	pg_settle(conn, true);
 	/*
 	 * The server forgot this session's statements with it. A read
 	 * transaction's pending BEGIN stays pending: the working tables are
@@ -398,6 +468,8 @@ pg_exec(void *c, const char *sql, struct error *err)
 	else
 		note_changes(conn, res);
 	PQclear(res);
+	if (PQtransactionStatus(conn->db) == PQTRANS_IDLE)
+		pg_settle(conn, rc == 0 && strncmp(sql, "ROLLBACK", 8) != 0);
 	return rc;
 }
 
@@ -963,6 +1035,10 @@ pg_execute(struct pg_stmt *s, struct error *err)
 		s->typed = true;
 	}
 	ExecStatusType st = PQresultStatus(res);
+	/* A statement outside a transaction has committed, or not. */
+	if (PQtransactionStatus(conn->db) == PQTRANS_IDLE)
+		pg_settle(conn, st == PGRES_TUPLES_OK ||
+			st == PGRES_COMMAND_OK);
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		pg_error(err, conn->db, res, "step");
 		PQclear(res);

@@ -8,7 +8,10 @@
  * one rolled back: the same promise the in-process hook makes.
  * Notifications are not durable; a listener that lost its connection
  * says so, and store_change.c then wakes every watcher to look for
- * itself (the resync). Layer: store, private to the PostgreSQL backend.
+ * itself (the resync). The same connection hears the directory's channel
+ * for this node's remembered sessions (store_session_cache.h), which are
+ * used only while it is connected. Layer: store, private to the
+ * PostgreSQL backend.
  */
 #include <errno.h>
 #include <libpq-fe.h>
@@ -19,6 +22,7 @@
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
+#include "store/store_session_cache.h"
 
 struct pg_listener {
 	PGconn *db;
@@ -35,7 +39,12 @@ store_pg_listen_open(const char *url, struct error *err)
 		PQfinish(db);
 		return NULL;
 	}
-	PGresult *res = PQexec(db, "LISTEN " STORE_CHANGE_CHANNEL);
+	/*
+	 * The directory's channel as well: what other nodes commit that
+	 * this node's remembered sessions must forget (store_session_cache.h).
+	 */
+	PGresult *res = PQexec(db, "LISTEN " STORE_CHANGE_CHANNEL ";"
+		"LISTEN " STORE_DIRECTORY_CHANNEL);
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (!ok) {
@@ -46,6 +55,7 @@ store_pg_listen_open(const char *url, struct error *err)
 	}
 	struct pg_listener *l = xcalloc(1, sizeof(*l));
 	l->db = db;
+	session_cache_listening(PQsocket(db));
 	return l;
 }
 
@@ -55,7 +65,10 @@ drain(struct pg_listener *l, store_heard_fn *fn, void *arg)
 {
 	PGnotify *n;
 	while ((n = PQnotifies(l->db)) != NULL) {
-		fn(arg, n->extra);
+		if (strcmp(n->relname, STORE_DIRECTORY_CHANNEL) == 0)
+			session_cache_heard(n->extra);
+		else
+			fn(arg, n->extra);
 		PQfreemem(n);
 	}
 }
@@ -78,12 +91,17 @@ store_pg_listen_wait(void *listener, int timeout_ms, store_heard_fn *fn,
 	 * A server gone away makes the socket readable and the read fail:
 	 * reported, so the caller connects again and resyncs.
 	 */
-	if (rc > 0 && (PQconsumeInput(l->db) == 0 ||
-			      PQstatus(l->db) != CONNECTION_OK))
+	if (rc <= 0)
+		return 0;
+	session_cache_reading(true);
+	bool lost = PQconsumeInput(l->db) == 0 ||
+		PQstatus(l->db) != CONNECTION_OK;
+	drain(l, fn, arg);
+	session_cache_reading(false);
+	if (lost)
 		return error_set(err, ERROR_TEMPORARY,
 			"the change listener lost its connection: %s",
 			PQerrorMessage(l->db));
-	drain(l, fn, arg);
 	return 0;
 }
 
@@ -93,6 +111,7 @@ store_pg_listen_close(void *listener)
 	struct pg_listener *l = listener;
 	if (l == NULL)
 		return;
+	session_cache_listening(-1);
 	PQfinish(l->db);
 	free(l);
 }

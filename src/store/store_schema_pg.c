@@ -27,6 +27,7 @@
  */
 #include <stddef.h>
 
+#include "store/store_backend.h"
 #include "store/store_schema.h"
 
 /* Numbers 1-27: nothing (see above). */
@@ -744,6 +745,83 @@ static const char migration_37[] =
 /* As SQLite's 38 (store_schema_sqlite.c): keys of the deleted. */
 static const char migration_38[] = STORE_MIGRATION_38;
 
+/*
+ * What a node's remembered sessions must forget (store_session_cache.h):
+ * "p" and a person whose session, sign-in state or roles changed; "*"
+ * for all (an address renamed); "n" and the People Finder feed's newest
+ * note, once a statement. Announced to every node at commit (NOTIFY on
+ * the directory channel), and told at once to the connection of a node
+ * that wrote it (INFO, which reaches no other client: caremail.node is
+ * set only on ours), so a node's own requests do not race its listener.
+ * A sign-in's bookkeeping (last_signin_at, failed_signins, mfa_last_step)
+ * and a session's last-seen time change nothing a session answers, and
+ * would announce every sign-in to every node: left out. SQLite's 39 is
+ * nothing: one process owns that store.
+ */
+#define DIRECTORY_SAY(PAYLOAD_SQL)                                          \
+	" PERFORM pg_notify('" STORE_DIRECTORY_CHANNEL "', " PAYLOAD_SQL ");" \
+	" IF current_setting('caremail.node', true) = 'on' THEN"              \
+	"  RAISE INFO '" STORE_DIRECTORY_CHANNEL " %', " PAYLOAD_SQL ";"      \
+	" END IF;"
+#define DIRECTORY_NOTE_BODY(ROW_ID)                                         \
+	" LANGUAGE plpgsql AS $$ BEGIN"                                      \
+	" IF current_setting('caremail.loading', true) = 'on' THEN"           \
+	"  RETURN NULL; END IF;"                                              \
+	" IF TG_OP <> 'INSERT' THEN"                                          \
+	DIRECTORY_SAY("'p' || OLD." ROW_ID) " END IF;"                         \
+	" IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND"                       \
+	"  NEW." ROW_ID " IS DISTINCT FROM OLD." ROW_ID ") THEN"               \
+	DIRECTORY_SAY("'p' || NEW." ROW_ID) " END IF;"                         \
+	" RETURN NULL; END $$;"
+
+static const char migration_39[] =
+	"CREATE FUNCTION caremail_directory_note() RETURNS trigger"
+	DIRECTORY_NOTE_BODY("id")
+	"CREATE FUNCTION caremail_directory_note_person() RETURNS trigger"
+	DIRECTORY_NOTE_BODY("person_id")
+	"CREATE FUNCTION caremail_directory_note_all() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN" DIRECTORY_SAY("'*'")
+	" RETURN NULL; END $$;"
+	"CREATE FUNCTION caremail_directory_newest() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	DIRECTORY_SAY("'n' || (SELECT COALESCE(max(id), 0) FROM finder_log)")
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER directory_people_delete AFTER DELETE ON people"
+	" FOR EACH ROW EXECUTE FUNCTION caremail_directory_note();"
+	"CREATE TRIGGER directory_people_change AFTER UPDATE ON people"
+	" FOR EACH ROW WHEN ((OLD.org_id, OLD.site_id, OLD.mailbox_id,"
+	" OLD.first_name, OLD.last_name, OLD.display_name, OLD.job_title,"
+	" OLD.department, OLD.phone, OLD.mobile, OLD.mobile_hidden,"
+	" OLD.notes, OLD.status, OLD.sync_id, OLD.password_hash,"
+	" OLD.password_changed_at, OLD.created_at, OLD.deleted_at,"
+	" OLD.protocols_off, OLD.locked_at, OLD.password_self_set_at,"
+	" OLD.mfa_secret, OLD.mfa_enrolled_at, OLD.aup_accepted_at,"
+	" OLD.aup_version, OLD.status_changed_at, OLD.purged_at)"
+	" IS DISTINCT FROM (NEW.org_id, NEW.site_id, NEW.mailbox_id,"
+	" NEW.first_name, NEW.last_name, NEW.display_name, NEW.job_title,"
+	" NEW.department, NEW.phone, NEW.mobile, NEW.mobile_hidden,"
+	" NEW.notes, NEW.status, NEW.sync_id, NEW.password_hash,"
+	" NEW.password_changed_at, NEW.created_at, NEW.deleted_at,"
+	" NEW.protocols_off, NEW.locked_at, NEW.password_self_set_at,"
+	" NEW.mfa_secret, NEW.mfa_enrolled_at, NEW.aup_accepted_at,"
+	" NEW.aup_version, NEW.status_changed_at, NEW.purged_at))"
+	" EXECUTE FUNCTION caremail_directory_note();"
+	"CREATE TRIGGER directory_sessions_delete AFTER DELETE ON sessions"
+	" FOR EACH ROW EXECUTE FUNCTION caremail_directory_note_person();"
+	"CREATE TRIGGER directory_sessions_change AFTER UPDATE ON sessions"
+	" FOR EACH ROW WHEN ((OLD.token_hash, OLD.csrf_token, OLD.person_id,"
+	" OLD.created_at) IS DISTINCT FROM (NEW.token_hash, NEW.csrf_token,"
+	" NEW.person_id, NEW.created_at))"
+	" EXECUTE FUNCTION caremail_directory_note_person();"
+	"CREATE TRIGGER directory_roles AFTER INSERT OR UPDATE OR DELETE"
+	" ON roles FOR EACH ROW"
+	" EXECUTE FUNCTION caremail_directory_note_person();"
+	"CREATE TRIGGER directory_mailboxes_address AFTER UPDATE ON mailboxes"
+	" FOR EACH ROW WHEN (OLD.address IS DISTINCT FROM NEW.address)"
+	" EXECUTE FUNCTION caremail_directory_note_all();"
+	"CREATE TRIGGER directory_finder_newest AFTER INSERT ON finder_log"
+	" FOR EACH STATEMENT EXECUTE FUNCTION caremail_directory_newest();";
+
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
@@ -760,6 +838,7 @@ const char *const store_pg_migrations[] = {
 	migration_36,
 	migration_37,
 	migration_38,
+	migration_39,
 	NULL,
 };
 

@@ -1226,6 +1226,13 @@ static const char migration_37[] =
  */
 static const char migration_38[] = STORE_MIGRATION_38;
 
+/*
+ * PostgreSQL's 39 announces what the nodes' remembered sessions must
+ * forget (store_session_cache.h); one process owns a SQLite store:
+ * nothing.
+ */
+static const char migration_39[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1265,6 +1272,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_36,
 	migration_37,
 	migration_38,
+	migration_39,
 	NULL,
 };
 

@@ -7,6 +7,7 @@
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store_internal.h"
+#include "store/store_session_cache.h"
 
 static void
 session_read(struct store *st, struct store_stmt *s, struct arena *a,
@@ -92,7 +93,7 @@ found_read(struct store *st, struct store_stmt *s, struct arena *a,
 	"SELECT " STORE_PERSON_COLUMNS ", se.id, se.token_hash,"              \
 	" se.csrf_token, se.person_id, se.created_at, se.last_seen_at,"       \
 	" p.failed_signins, COALESCE(p.locked_at, 0),"                        \
-	" COALESCE(p.password_self_set_at, 0), p.mfa_secret,"                 \
+	" COALESCE(p.password_self_set_at, 0), '',"                           \
 	" COALESCE(p.mfa_enrolled_at, 0), p.mfa_last_step,"                   \
 	" EXISTS (SELECT 1 FROM roles r WHERE r.person_id = p.id)" MORE      \
 	" FROM sessions se JOIN people p ON p.id = se.person_id"              \
@@ -101,8 +102,9 @@ found_read(struct store *st, struct store_stmt *s, struct arena *a,
 
 int
 store_session_find(struct store *st, const char *token_hash,
-	struct arena *a, struct store_session *s_r, struct store_person *p_r,
-	struct store_signin *si_r, bool *has_roles_r, struct error *err)
+	bool may_remember, struct arena *a, struct store_session *s_r,
+	struct store_person *p_r, struct store_signin *si_r, bool *has_roles_r,
+	struct error *err)
 {
 	/*
 	 * On a node with a People Finder copy the request's first read also
@@ -110,27 +112,59 @@ store_session_find(struct store *st, const char *token_hash,
 	 * knows how current the copy must be without a round trip of its own
 	 * (bench B5 on PostgreSQL: one of three a search).
 	 */
+	/*
+	 * A node of a shared store may remember it (store_session_cache.h):
+	 * no round trip at all while nothing it read can have changed.
+	 */
+	bool cached = session_cache_wanted() && st->ops->listen_open != NULL;
+	struct session_cached c;
+	if (cached && may_remember && session_cache_get(token_hash, a, &c)) {
+		*s_r = c.session;
+		*p_r = c.person;
+		*si_r = c.signin;
+		*has_roles_r = c.has_roles;
+		if (st->finder != NULL) {
+			int64_t heard = session_cache_newest_heard();
+			st->finder_noted = heard > c.noted ? heard : c.noted;
+			st->finder_noted_valid = true;
+		}
+		return 0;
+	}
+	uint64_t mark = cached ? session_cache_mark() : 0;
 	struct store_stmt *s = store_query(st, err, st->finder != NULL ?
 		SESSION_FIND(", " STORE_FINDER_NEWEST) : SESSION_FIND(""), "t",
 		token_hash);
 	if (s == NULL)
 		return -1;
 	struct session_found f = { s_r, p_r, si_r, has_roles_r };
-	return store_read_one(st, s, a, found_read, &f, "such session", err);
+	if (store_read_one(st, s, a, found_read, &f, "such session", err) < 0)
+		return -1;
+	if (cached) {
+		c = (struct session_cached){ .session = *s_r, .person = *p_r,
+			.signin = *si_r, .has_roles = *has_roles_r,
+			.noted = st->finder != NULL ? st->finder_noted : 0 };
+		session_cache_put(mark, token_hash, &c);
+	}
+	return 0;
 }
 
 int
 store_session_touch(struct store *st, int64_t id, int64_t now,
 	struct error *err)
 {
-	return store_exec(st, err,
-		"UPDATE sessions SET last_seen_at = ? WHERE id = ?", "ii", now,
-		id) < 0 ? -1 : 0;
+	if (store_exec(st, err,
+		    "UPDATE sessions SET last_seen_at = ? WHERE id = ?", "ii",
+		    now, id) < 0)
+		return -1;
+	session_cache_touch(id, now);
+	return 0;
 }
 
 int
 store_session_delete(struct store *st, int64_t id, struct error *err)
 {
+	/* Forgotten here too: its commit's notification says so again. */
+	session_cache_forget_session(id);
 	return store_exec(st, err, "DELETE FROM sessions WHERE id = ?", "i",
 		id) < 0 ? -1 : 0;
 }
@@ -139,6 +173,7 @@ int
 store_session_delete_person(struct store *st, int64_t person_id,
 	struct error *err)
 {
+	session_cache_forget_person(person_id);
 	return store_exec(st, err, "DELETE FROM sessions WHERE person_id = ?",
 		"i", person_id) < 0 ? -1 : 0;
 }

@@ -28,11 +28,23 @@ int store_session_get(struct store *st, const char *token_hash,
  * The session whose token hashes to token_hash, with its person (as
  * store_person_get), their sign-in state (as store_signin_get) and
  * whether they hold any role, in one statement: what every signed-in
- * request reads first. ERROR_NOT_FOUND if there is no such session.
+ * request reads first. The TOTP key is not read (mfa_secret is ""): a
+ * session needs to know only whether one is enrolled. ERROR_NOT_FOUND if
+ * there is no such session.
  */
 int store_session_find(struct store *st, const char *token_hash,
-	struct arena *a, struct store_session *s_r, struct store_person *p_r,
-	struct store_signin *si_r, bool *has_roles_r, struct error *err);
+	bool may_remember, struct arena *a, struct store_session *s_r,
+	struct store_person *p_r, struct store_signin *si_r, bool *has_roles_r,
+	struct error *err);
+/*
+ * On a store several nodes share (PostgreSQL), store_session_find with
+ * may_remember may answer from this node's memory of what it read, for at most max_age_s
+ * seconds and only while the node's listener is connected; whatever the
+ * database announces has changed a session, its person or their roles is
+ * forgotten as soon as it is heard (store_session_cache.h). 0 (the start)
+ * reads every session from the database.
+ */
+void store_session_cache_set(int max_age_s);
 int store_session_touch(struct store *st, int64_t id, int64_t now,
 	struct error *err);
 

@@ -8,6 +8,7 @@ the same mail from PostgreSQL. Skipped only when the machine has no
 PostgreSQL 15 binaries (scripts/deps.sh installs them)."""
 
 import os
+import re
 import subprocess
 import uuid
 
@@ -391,3 +392,64 @@ def test_stored_view_follows_every_change_on_postgresql(pg_instance,
                          "'\\x00'::bytea")
     finally:
         servers[-1].stop()
+
+
+def announced(url, sql):
+    """What sql, run by a client that is a caremail node (caremail.node)
+    and listens on the directory's channel, was told (INFO, in each
+    statement's answer) and then heard (NOTIFY, at commit)."""
+    proc = subprocess.run(
+        ["psql", url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+         "-c", "LISTEN caremail_directory", "-c", "SET caremail.node = 'on'",
+         "-c", sql, "-c", "SELECT 1"],
+        capture_output=True, text=True, timeout=60, check=True)
+    told = re.findall(r"INFO:  caremail_directory (\S+)", proc.stderr)
+    heard = re.findall(r'notification "caremail_directory" with payload'
+                       r' "([^"]+)"', proc.stdout)
+    return told, heard
+
+
+def test_directory_changes_are_announced(pg_instance):
+    """Migration 39: what a node's remembered sessions must forget is
+    told to the caremail connection that wrote it and announced to every
+    node at commit, naming the person (docs/postgresql.md, "Sessions
+    remembered by each node"); a sign-in's own bookkeeping and a
+    session's last-seen time are not, and no other client is told."""
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "AN001", "--name", "Announced",
+             "--type", "GP Practice")
+    ann = person(inst, "AN001", "Ann", "Told")
+    pid = psql(inst.url, "SELECT p.id FROM people p JOIN mailboxes m ON"
+               f" m.id = p.mailbox_id WHERE m.address = '{ann}'")
+    org = psql(inst.url, "SELECT id FROM orgs WHERE ods = 'AN001'")
+    for sql in (f"UPDATE people SET last_signin_at = 7, failed_signins = 2,"
+                f" mfa_last_step = 9 WHERE id = {pid}",
+                f"INSERT INTO sessions (token_hash, csrf_token, person_id,"
+                f" created_at, last_seen_at) VALUES ('t{pid}', 'c', {pid},"
+                f" 1, 1)",
+                f"UPDATE sessions SET last_seen_at = 2 WHERE person_id = {pid}"):
+        assert announced(inst.url, sql) == ([], []), sql
+    for sql in (f"UPDATE people SET locked_at = 5 WHERE id = {pid}",
+                f"UPDATE people SET status = 'disabled' WHERE id = {pid}",
+                f"INSERT INTO roles VALUES ({pid}, {org}, 'local_admin', 1)",
+                f"DELETE FROM roles WHERE person_id = {pid}",
+                f"DELETE FROM sessions WHERE person_id = {pid}"):
+        # (A note for People Finder's copies may come too: "n...".)
+        told, heard = (
+            [p for p in got if not p.startswith("n")]
+            for got in announced(inst.url, sql))
+        assert told == heard == [f"p{pid}"], sql
+    told, heard = announced(inst.url, "UPDATE mailboxes SET address ="
+                            f" 'renamed.{ann}' WHERE address = '{ann}'")
+    assert told[0] == heard[0] == "*"
+    # A change People Finder shows adds a note, whose number is announced.
+    told, heard = announced(inst.url, "UPDATE people SET job_title = 'GP'"
+                            f" WHERE id = {pid}")
+    newest = psql(inst.url, "SELECT max(id) FROM finder_log")
+    assert f"n{newest}" in told and f"n{newest}" in heard
+    # Nothing is told to a client that is not a caremail node.
+    proc = subprocess.run(
+        ["psql", inst.url, "-X", "-q", "-c",
+         f"UPDATE people SET locked_at = 6 WHERE id = {pid}"],
+        capture_output=True, text=True, timeout=60, check=True)
+    assert "caremail_directory" not in proc.stderr + proc.stdout

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/config.h"
@@ -21,7 +23,11 @@
 #include "core/str.h"
 #include "dir/dir.h"
 #include "dir/dir_rule.h"
+#include "store/store.h"
 #include "store/store_access.h"
+#include "store/store_internal.h"
+#include "store/store_session.h"
+#include "store/store_session_cache.h"
 #include "unit_instance.h"
 
 struct fixture {
@@ -1282,6 +1288,114 @@ test_state_names_round_trip(void **state)
 		"unknown");
 }
 
+/* store_session_find's answer for the token hash "5e55...": -1 gone. */
+static int
+session_status(struct fixture *f, bool may_remember, const char **first_r,
+	int64_t *locked_r)
+{
+	struct store_session row;
+	struct store_person person;
+	struct store_signin si;
+	bool roles;
+	struct error err;
+	char hash[65];
+	memset(hash, 'a', 64);
+	hash[64] = '\0';
+	memcpy(hash, "5e55", 4);
+	if (store_session_find(f->u.st, hash, may_remember, f->u.arena, &row,
+		    &person, &si, &roles, &err) < 0) {
+		assert_int_equal(err.code, ERROR_NOT_FOUND);
+		return -1;
+	}
+	*first_r = person.first_name;
+	*locked_r = si.locked_at;
+	return person.status == STORE_PERSON_ACTIVE ? 1 : 0;
+}
+
+/*
+ * A node's memory of sessions on PostgreSQL (docs/postgresql.md,
+ * "Sessions remembered by each node") forgets what the node's own
+ * commits changed before the writer goes on, with a listener here that
+ * hears nothing: the database's word to the connection that wrote is all
+ * it has. A change no trigger announces shows that the memory answers.
+ */
+static void
+test_session_memory_forgets_own_commits(void **state)
+{
+	struct fixture *f = *state;
+	if (strcmp(f->u.backend, "postgresql") != 0)
+		skip();
+	add_org(f, "SM001", NULL);
+	struct dir_person_fields in = { .org_ods = "SM001",
+		.first_name = "Sam", .last_name = "Kept", .mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
+	char hash[65];
+	memset(hash, 'a', 64);
+	hash[64] = '\0';
+	memcpy(hash, "5e55", 4);
+	struct store_session s = { .token_hash = hash, .csrf_token = "c",
+		.person_id = p.id, .created_at = 1000, .last_seen_at = 1000 };
+	assert_int_equal(store_session_insert(f->u.st, &s, &err), 0);
+	int pair[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	store_session_cache_set(60);
+	session_cache_listening(pair[0]);
+	const char *first;
+	int64_t locked;
+	assert_int_equal(session_status(f, true, &first, &locked), 1);
+	assert_string_equal(first, "Sam");
+
+	/* Renamed with the triggers off: remembered, unless asked afresh. */
+	struct store *other = store_open(f->u.backend, f->u.path, false, 5000,
+		&err);
+	assert_non_null(other);
+	assert_true(store_exec(other, &err, "SET session_replication_role ="
+			    " replica", "") >= 0);
+	assert_int_equal(store_exec(other, &err, "UPDATE people SET"
+			     " first_name = 'Zed' WHERE id = ?", "i", p.id), 1);
+	assert_true(store_exec(other, &err, "SET session_replication_role ="
+			    " origin", "") >= 0);
+	assert_int_equal(session_status(f, true, &first, &locked), 1);
+	assert_string_equal(first, "Sam");
+	assert_int_equal(session_status(f, false, &first, &locked), 1);
+	assert_string_equal(first, "Zed");
+
+	/* Disabled by a statement of its own, through another connection. */
+	assert_int_equal(store_exec(other, &err, "UPDATE people SET status ="
+			     " 'disabled' WHERE id = ?", "i", p.id), 1);
+	assert_int_equal(session_status(f, true, &first, &locked), 0);
+	/* Locked in a transaction: forgotten when it commits. */
+	assert_int_equal(store_begin(other, &err), 0);
+	assert_int_equal(store_exec(other, &err, "UPDATE people SET locked_at"
+			     " = 5, status = 'active' WHERE id = ?", "i", p.id),
+		1);
+	assert_int_equal(store_commit(other, &err), 0);
+	assert_int_equal(session_status(f, true, &first, &locked), 1);
+	assert_int_equal(locked, 5);
+	/*
+	 * Read by another request between the change and its commit: what
+	 * it read then is the change's before, and forgotten at the commit.
+	 */
+	assert_int_equal(store_begin(other, &err), 0);
+	assert_int_equal(store_exec(other, &err, "UPDATE people SET status ="
+			     " 'disabled' WHERE id = ?", "i", p.id), 1);
+	assert_int_equal(session_status(f, true, &first, &locked), 1);
+	assert_int_equal(store_commit(other, &err), 0);
+	assert_int_equal(session_status(f, true, &first, &locked), 0);
+	/* The session deleted. */
+	assert_int_equal(store_exec(other, &err, "DELETE FROM sessions WHERE"
+			     " person_id = ?", "i", p.id), 1);
+	assert_int_equal(session_status(f, true, &first, &locked), -1);
+
+	store_close(&other);
+	store_session_cache_set(0);
+	session_cache_listening(-1);
+	close(pair[0]);
+	close(pair[1]);
+}
+
 int
 main(void)
 {
@@ -1306,6 +1420,8 @@ main(void)
 		T(test_maintenance_switch),
 		cmocka_unit_test(test_maintenance_retry_after),
 		cmocka_unit_test(test_state_names_round_trip),
+		cmocka_unit_test_setup_teardown(
+			test_session_memory_forgets_own_commits, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("dir", tests, NULL, NULL);
 }

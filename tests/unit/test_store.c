@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -24,6 +25,8 @@
 #include "store/store_folder.h"
 #include "store/store_internal.h"
 #include "store/store_queue.h"
+#include "store/store_session.h"
+#include "store/store_session_cache.h"
 
 struct fixture {
 	char dir[64];
@@ -1269,6 +1272,131 @@ test_read_is_one_moment(void **state)
 	assert_int_equal(store_commit(f->st, &err), 0);
 }
 
+/* A session as store_session_find reads it, for the memory's tests. */
+static struct session_cached
+remembered(int64_t session_id, int64_t person_id, int64_t noted)
+{
+	struct session_cached c = { .has_roles = true, .noted = noted };
+	c.session = (struct store_session){ .id = session_id,
+		.token_hash = "ab", .csrf_token = "csrf",
+		.person_id = person_id, .created_at = 100,
+		.last_seen_at = 200 };
+	c.person = (struct store_person){ .id = person_id,
+		.address = "ann@x.nhs.uk", .first_name = "Ann",
+		.last_name = "Ay", .display_name = "Ann Ay", .job_title = "",
+		.department = "", .phone = "", .mobile = "", .notes = "",
+		.sync_id = NULL, .protocols_off = "" };
+	c.signin = (struct store_signin){ .mfa_secret = "" };
+	return c;
+}
+
+/*
+ * The memory of sessions (store_session_cache.c): what it keeps is given
+ * back whole, and every way of forgetting, by notification or by this
+ * node, sends the next read to the database.
+ */
+static void
+test_session_cache(void **state)
+{
+	(void)state;
+	const char *tok = "0123456789abcdef0123456789abcdef"
+			  "0123456789abcdef0123456789abcdef";
+	const char *other = "f123456789abcdef0123456789abcdef"
+			    "0123456789abcdef0123456789abcdef";
+	struct arena *a = arena_new(1 << 20);
+	struct session_cached got, c = remembered(7, 42, 5);
+	int pair[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+	store_session_cache_set(60);
+	/* No listener: nothing kept, nothing given. */
+	session_cache_put(session_cache_mark(), tok, &c);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_listening(pair[0]);
+	session_cache_put(session_cache_mark(), tok, &c);
+	assert_true(session_cache_get(tok, a, &got));
+	assert_int_equal(got.session.id, 7);
+	assert_int_equal(got.person.id, 42);
+	assert_string_equal(got.person.display_name, "Ann Ay");
+	assert_string_equal(got.session.csrf_token, "csrf");
+	assert_null(got.person.sync_id);
+	assert_true(got.has_roles);
+	assert_int_equal(got.noted, 5);
+	assert_false(session_cache_get(other, a, &got));
+	/* An arena at its cap: asked of the database, which says why. */
+	struct arena *tiny = arena_new(16);
+	assert_false(session_cache_get(tok, tiny, &got));
+	arena_free(&tiny);
+	assert_true(session_cache_get(tok, a, &got));
+	/* A moved last-seen time is kept. */
+	session_cache_touch(7, 300);
+	assert_true(session_cache_get(tok, a, &got));
+	assert_int_equal(got.session.last_seen_at, 300);
+	/* A notification naming the person, and no other, forgets it. */
+	session_cache_heard("p43");
+	assert_true(session_cache_get(tok, a, &got));
+	session_cache_heard("p42");
+	assert_false(session_cache_get(tok, a, &got));
+	/* A read begun before a forgetting is not kept. */
+	uint64_t mark = session_cache_mark();
+	session_cache_heard("p99");
+	session_cache_put(mark, tok, &c);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_put(session_cache_mark(), tok, &c);
+	assert_true(session_cache_get(tok, a, &got));
+	/* "*", or anything not understood, forgets everything. */
+	session_cache_heard("*");
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_put(session_cache_mark(), tok, &c);
+	session_cache_heard("p12x");
+	assert_false(session_cache_get(tok, a, &got));
+	/* This node's own ending of the session, or of the person's. */
+	session_cache_put(session_cache_mark(), tok, &c);
+	session_cache_forget_session(8);
+	assert_true(session_cache_get(tok, a, &got));
+	session_cache_forget_session(7);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_put(session_cache_mark(), tok, &c);
+	session_cache_forget_person(42);
+	assert_false(session_cache_get(tok, a, &got));
+	/* Bytes the listener has not read yet: asked afresh until it has. */
+	session_cache_put(session_cache_mark(), tok, &c);
+	assert_int_equal(write(pair[1], "x", 1), 1);
+	assert_false(session_cache_get(tok, a, &got));
+	char byte;
+	assert_int_equal(read(pair[0], &byte, 1), 1);
+	assert_true(session_cache_get(tok, a, &got));
+	/* Taken off the socket but not yet heard: asked afresh too. */
+	session_cache_reading(true);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_reading(false);
+	assert_true(session_cache_get(tok, a, &got));
+	/* The listener lost: nothing used, and nothing after it is back. */
+	session_cache_listening(-1);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_listening(pair[0]);
+	assert_false(session_cache_get(tok, a, &got));
+	/* The feed's newest note heard only ever grows. */
+	int64_t before = session_cache_newest_heard();
+	session_cache_heard("n100000");
+	session_cache_heard("n99999");
+	assert_int_equal(session_cache_newest_heard(), before > 100000 ?
+		before : 100000);
+	/* Kept no longer than the age set. */
+	store_session_cache_set(1);
+	session_cache_put(session_cache_mark(), tok, &c);
+	assert_true(session_cache_get(tok, a, &got));
+	usleep(1100 * 1000);
+	assert_false(session_cache_get(tok, a, &got));
+	/* Off: nothing kept. */
+	store_session_cache_set(0);
+	session_cache_put(session_cache_mark(), tok, &c);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_listening(-1);
+	close(pair[0]);
+	close(pair[1]);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -1309,6 +1437,7 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(test_set_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_greatest, setup, teardown),
+		cmocka_unit_test(test_session_cache),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
