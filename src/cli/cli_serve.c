@@ -106,19 +106,18 @@ log_ready(const char *listen, const struct http_server *http)
 
 /*
  * http.threads 0: one request thread per core, so searches are not
- * time-sliced against each other (docs/design.md); on PostgreSQL two per
- * core, as a read there also waits out its round trips to the database
- * (B5 on 2 cores: 3,204-4,078 searches/s at 2 threads, 4,191-4,377 at 4).
+ * time-sliced against each other (docs/design.md). On PostgreSQL too,
+ * since a node remembers the sessions it read (store_session_cache.h):
+ * at two a core, B5 there gave 6,454-6,534 searches/s with a p99 of
+ * 9.3-10.5 ms, at one 6,641-7,047 with 6.3-6.6 ms; B9, whose reads still
+ * go to the database, 2,079-2,195/s against 2,277-2,367/s
+ * (bench/RESULTS.md, 2026-12-06 10:15).
  */
 static unsigned
 http_threads(const struct config *c)
 {
 	int64_t n = config_get_int(c, "http.threads");
-	if (n > 0)
-		return (unsigned)n;
-	unsigned per_core = strcmp(config_get_str(c, "store.backend"),
-		"postgresql") == 0 ? 2 : 1;
-	return net_cores() * per_core;
+	return n > 0 ? (unsigned)n : net_cores();
 }
 
 static int

@@ -22,11 +22,13 @@
  *   order (each trigger holds the writers' lock), so the copy always
  *   equals the database as it was at some commit.
  * - A search first learns the database's newest note (one index probe,
- *   read with the request's session: store_session_find); a copy behind
- *   it follows the feed first, so no search shows a
- *   change undone or misses one committed before it began, on this node
- *   or any other. The copy's thread follows the feed each second as well,
- *   so a search seldom waits.
+ *   read with the request's session: store_session_find), or, when the
+ *   node remembers the session, the newest it has heard of
+ *   (store_session_cache.h); a copy behind it follows the feed first, so
+ *   no search shows a change undone or misses one committed before it
+ *   began through this node, or one this node has heard of (another
+ *   node's, milliseconds after its commit). The copy's thread follows the
+ *   feed each second as well, so a search seldom waits.
  * - Made again when it cannot follow: notes pruned past it (a node off
  *   longer than FINDER_NOTES_KEPT_S), another database's stamp, or a
  *   database whose newest note is older than the copy's (restored).
