@@ -74,6 +74,13 @@ struct dir_object {
  */
 int dir_resolve(const struct dir_ctx *ctx, const char *address,
 	struct dir_object *obj_r, struct error *err);
+/*
+ * The registry's row for address, with the same refusals as dir_resolve
+ * but without reading its holder: for a caller that reads the holder
+ * itself (dir_person_get: one read of the person, not two).
+ */
+int dir_address_holder(const struct dir_ctx *ctx, const char *address,
+	struct store_address *held_r, struct error *err);
 
 /*
  * Resolves and insists on a live object of one of `kinds`, a set of

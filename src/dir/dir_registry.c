@@ -78,16 +78,15 @@ resolve_list(const struct dir_ctx *ctx, int64_t id, struct dir_object *o,
 }
 
 int
-dir_resolve(const struct dir_ctx *ctx, const char *address,
-	struct dir_object *obj_r, struct error *err)
+dir_address_holder(const struct dir_ctx *ctx, const char *address,
+	struct store_address *held_r, struct error *err)
 {
 	struct dir_address addr;
 	if (dir_address_parse(span_from_cstr(address != NULL ? address : ""),
 		    &addr, err) < 0)
 		return -1;
-	struct store_address held;
 	struct error inner;
-	if (store_address_get(ctx->store, addr.text, ctx->arena, &held,
+	if (store_address_get(ctx->store, addr.text, ctx->arena, held_r,
 		    &inner) < 0) {
 		if (inner.code == ERROR_NOT_FOUND)
 			return error_set(err, ERROR_NOT_FOUND,
@@ -95,6 +94,16 @@ dir_resolve(const struct dir_ctx *ctx, const char *address,
 				addr.text);
 		return error_forward(err, &inner);
 	}
+	return 0;
+}
+
+int
+dir_resolve(const struct dir_ctx *ctx, const char *address,
+	struct dir_object *obj_r, struct error *err)
+{
+	struct store_address held;
+	if (dir_address_holder(ctx, address, &held, err) < 0)
+		return -1;
 	memset(obj_r, 0, sizeof(*obj_r));
 	obj_r->ref = held.holder;
 	obj_r->address = held.address;
@@ -111,7 +120,7 @@ dir_resolve(const struct dir_ctx *ctx, const char *address,
 		break;
 	}
 	return error_set(err, ERROR_INTERNAL,
-		"the address %s has an unknown holder", addr.text);
+		"the address %s has an unknown holder", held.address);
 }
 
 enum dir_holder
