@@ -113,35 +113,24 @@ def test_an_idle_node_hears_a_sign_out_within_a_second(two, tmp_path):
         assert get(ann, b) == 401, ann.last_text
 
 
-def test_a_person_disabled_through_one_node_is_refused_on_both(two,
-                                                               tmp_path):
+# Disabling ends the person's sessions (401); a session found with its
+# person disabled would be refused too (403). A reset ends them as well.
+@pytest.mark.parametrize("action, refused", [("disable", (401, 403)),
+                                             ("reset-password", (401,))])
+def test_an_account_changed_through_one_node_is_refused_on_both(
+        two, tmp_path, action, refused):
     inst = two
     with nodes(inst, tmp_path) as (a, b):
         ga = global_admin(a, inst)
         ann = signed_in(a, inst.ann)
         remembered(ann, a)
         remembered(ann, b)
-        ga.ok("POST", f"/users/{q(inst.ann)}/disable")
-        # Disabling ends the person's sessions (401); a session found
-        # with its person disabled would be refused too (403).
-        assert get(ann, a) in (401, 403)
-        assert eventually(lambda: get(ann, b) in (401, 403)), ann.last_text
+        ga.ok("POST", f"/users/{q(inst.ann)}/{action}")
+        assert get(ann, a) in refused
+        assert eventually(lambda: get(ann, b) in refused), ann.last_text
         # Bob, whom nothing changed, goes on through both.
         bob = signed_in(b, inst.bob)
         assert get(bob, b) == 200 and get(bob, a) == 200
-
-
-def test_a_password_reset_through_one_node_ends_sessions_on_the_other(
-        two, tmp_path):
-    inst = two
-    with nodes(inst, tmp_path) as (a, b):
-        ga = global_admin(a, inst)
-        ann = signed_in(a, inst.ann)
-        remembered(ann, a)
-        remembered(ann, b)
-        ga.ok("POST", f"/users/{q(inst.ann)}/reset-password")
-        assert get(ann, a) == 401
-        assert eventually(lambda: get(ann, b) == 401), ann.last_text
 
 
 def test_roles_and_mfa_changed_through_one_node_show_on_the_other(
