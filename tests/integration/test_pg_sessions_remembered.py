@@ -80,6 +80,14 @@ def remembered(client, server, path="/me", status=200):
         assert get(client, server, path) == status, client.last_text
 
 
+def sign_out_through(client, server):
+    """Signs client out through server, keeping the cookie to replay."""
+    cookie = client.cookie
+    client.server = server
+    assert client.call("DELETE", "/session")[0] == 200, client.last_text
+    client.cookie = cookie
+
+
 def test_a_sign_out_through_one_node_ends_the_session_on_the_other(
         two, tmp_path):
     inst = two
@@ -87,10 +95,7 @@ def test_a_sign_out_through_one_node_ends_the_session_on_the_other(
         ann = signed_in(a, inst.ann)
         remembered(ann, a)
         remembered(ann, b)
-        cookie = ann.cookie
-        ann.server = a
-        assert ann.call("DELETE", "/session")[0] == 200
-        ann.cookie = cookie   # the old cookie, replayed
+        sign_out_through(ann, a)
         # A forgot it with its own commit; B hears it from the database.
         assert get(ann, a) == 401
         assert eventually(lambda: get(ann, b) == 401), ann.last_text
@@ -105,10 +110,7 @@ def test_an_idle_node_hears_a_sign_out_within_a_second(two, tmp_path):
     with nodes(inst, tmp_path, ("store.finder_copy=off",)) as (a, b):
         ann = signed_in(a, inst.ann)
         remembered(ann, b)
-        cookie = ann.cookie
-        ann.server = a
-        assert ann.call("DELETE", "/session")[0] == 200
-        ann.cookie = cookie
+        sign_out_through(ann, a)
         time.sleep(1)
         assert get(ann, b) == 401, ann.last_text
 
@@ -237,10 +239,7 @@ def test_a_node_whose_listener_is_away_remembers_nothing(two, tmp_path):
             wait_logged(b, "store.listen_lost")
             # Read while away: none of it may be kept, nor answered from.
             remembered(ann, b)
-            cookie = ann.cookie
-            ann.server = a
-            assert ann.call("DELETE", "/session")[0] == 200, ann.last_text
-            ann.cookie = cookie
+            sign_out_through(ann, a)
             # At once on B too: it has nothing to hear the sign-out with.
             assert get(ann, b) == 401, ann.last_text
             assert get(ann, a) == 401
@@ -250,10 +249,7 @@ def test_a_node_whose_listener_is_away_remembers_nothing(two, tmp_path):
         # Listening again, B remembers afresh and hears A's sign-outs.
         bob = signed_in(a, inst.bob)
         remembered(bob, b)
-        cookie = bob.cookie
-        bob.server = a
-        assert bob.call("DELETE", "/session")[0] == 200
-        bob.cookie = cookie
+        sign_out_through(bob, a)
         assert eventually(lambda: get(bob, b) == 401), bob.last_text
 
 
@@ -276,10 +272,7 @@ def test_without_the_memory_every_request_asks_the_database(two,
     with nodes(inst, tmp_path, NO_CACHE) as (a, b):
         ann = signed_in(a, inst.ann)
         remembered(ann, b)
-        cookie = ann.cookie
-        ann.server = a
-        assert ann.call("DELETE", "/session")[0] == 200
-        ann.cookie = cookie
+        sign_out_through(ann, a)
         # B reads every session from the database: no wait at all, even
         # for a change it could never hear of.
         assert get(ann, b) == 401
