@@ -6,6 +6,7 @@
  */
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/metrics.h"
 #include "store/store_internal.h"
 #include "store/store_session_cache.h"
 
@@ -100,6 +101,18 @@ found_read(struct store *st, struct store_stmt *s, struct arena *a,
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                            \
 	" WHERE se.token_hash = ?"
 
+/* How often a node's memory of sessions answers (docs/operations.md). */
+static struct metrics_family reads_total = {
+	.name = "caremail_session_reads_total",
+	.help = "Signed-in requests' sessions on a node that remembers them "
+		"(PostgreSQL, store.session_cache_s), by what answered: the "
+		"node's memory, or the database (not remembered, changed, a "
+		"write, or the node's listener away).",
+	.type = METRICS_COUNTER,
+	.labels = { "answered_by" },
+};
+METRICS_REGISTER(reads_total)
+
 int
 store_session_find(struct store *st, const char *token_hash,
 	bool may_remember, struct arena *a, struct store_session *s_r,
@@ -128,8 +141,11 @@ store_session_find(struct store *st, const char *token_hash,
 			st->finder_noted = heard > c.noted ? heard : c.noted;
 			st->finder_noted_valid = true;
 		}
+		metrics_add(metrics_series(&reads_total, "memory", NULL), 1);
 		return 0;
 	}
+	if (cached)
+		metrics_add(metrics_series(&reads_total, "database", NULL), 1);
 	uint64_t mark = cached ? session_cache_mark() : 0;
 	struct store_stmt *s = store_query(st, err, st->finder != NULL ?
 		SESSION_FIND(", " STORE_FINDER_NEWEST) : SESSION_FIND(""), "t",

@@ -326,9 +326,16 @@ def test_the_memory_saves_the_session_reads(two, tmp_path, cluster, extra,
         remembered(ann, server)
         with open(log, "rb") as f:
             since = f.seek(0, 2)
+        before = {by: metric(server, "caremail_session_reads_total",
+                             answered_by=by) for by in ("memory", "database")}
         for _ in range(50):
             assert get(ann, server) == 200, ann.last_text
         reads = session_reads(log, since)
+        # /metrics says the same: each request counted once, by what
+        # answered it (none at all with the memory off).
+        counted = {by: metric(server, "caremail_session_reads_total",
+                              answered_by=by) - before[by]
+                   for by in ("memory", "database")}
     finally:
         server.stop()
         psql(inst.url, f"ALTER DATABASE {database} RESET log_statement")
@@ -336,4 +343,8 @@ def test_the_memory_saves_the_session_reads(two, tmp_path, cluster, extra,
     assert session_reads(log, 0) > 0
     if most is not None:
         assert reads < most, reads
+        assert counted["memory"] + counted["database"] == 50, counted
+        assert counted["database"] == reads, (counted, reads)
+    else:
+        assert counted == {"memory": 0, "database": 0}, counted
     assert reads >= least, reads
