@@ -588,6 +588,8 @@ api_signed_in(void *api, struct http_call *call, struct error *err)
 	struct api_request *req = xcalloc(1, sizeof(*req));
 	req->api = api;
 	req->call = call;
+	/* Whether a session this node remembers will do (auth_session_find). */
+	req->method = http_call_method(call);
 	http_call_peer(call, req->peer, sizeof(req->peer));
 	int rc = 0;
 	const char *path = http_call_path(call);
