@@ -61,15 +61,21 @@ dir_person_record_get(const struct dir_ctx *ctx, int64_t person_id,
 		    err) < 0)
 		return -1;
 	record_from(ctx, &v, r);
-	if (!full)
-		return 0;
+	return full ? dir_person_record_complete(ctx, r, err) : 0;
+}
+
+int
+dir_person_record_complete(const struct dir_ctx *ctx,
+	struct dir_person_record *r, struct error *err)
+{
+	int64_t person_id = r->view.person.id;
 	r->full = true;
 	struct store_holding *h;
 	size_t n;
 	if (store_role_tags(ctx->store, &person_id, 1, ctx->arena, &r->roles,
 		    &r->role_count, err) < 0 ||
-	    store_person_holdings(ctx->store, person_id, v.person.mailbox_id,
-		    ctx->arena, &h, &n, err) < 0)
+	    store_person_holdings(ctx->store, person_id,
+		    r->view.person.mailbox_id, ctx->arena, &h, &n, err) < 0)
 		return -1;
 	r->holdings = arena_alloc(ctx->arena, (n + 1) * sizeof(*r->holdings));
 	if (r->holdings == NULL)

@@ -47,6 +47,9 @@ int dir_person_page(const struct dir_ctx *ctx, const int64_t *org_ids,
  */
 int dir_person_record_get(const struct dir_ctx *ctx, int64_t person_id,
 	bool full, struct dir_person_record *r, struct error *err);
+/* A record read without full made full: its roles and holdings. */
+int dir_person_record_complete(const struct dir_ctx *ctx,
+	struct dir_person_record *r, struct error *err);
 /* The record of the person at this address, deleted or not. */
 int dir_person_record_find(const struct dir_ctx *ctx, const char *address,
 	bool full, struct dir_person_record *r, struct error *err);

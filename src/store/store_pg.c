@@ -321,7 +321,11 @@ pg_revive(struct pg_conn *conn, struct error *err)
 		return error_set(err, ERROR_TEMPORARY, "storage error: the "
 			"database cannot be reached just now; try again later");
 	conn->epoch++;
-	/* A transaction lost with it may have committed: forgotten as if. */
+	/*
+	 * A transaction lost with it may have committed: forgotten as if,
+	 * but no note of it made known, which it may not have made.
+	 */
+	conn->told_newest = 0;
 	pg_settle(conn, true);
 	/*
 	 * The server forgot this session's statements with it. A read

@@ -19,19 +19,60 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
 #include "store/store_session_cache.h"
 
+/*
+ * How often the listener makes a round trip on its connection, and how
+ * long after the last one this node's remembered sessions are trusted
+ * (store_session_cache.h): a connection the network dropped without a
+ * word stays open and quiet, and would hear nothing more.
+ */
+#define LISTEN_PING_MS 1000
+#define LISTEN_TRUST_MS 3000
+
 struct pg_listener {
 	PGconn *db;
+	int64_t pinged_ms;
 };
+
+/*
+ * A round trip on the listener's connection: everything the database
+ * sent before its answer has been read, so the node is caught up as of
+ * now. 0, or -1 with err when the connection is lost.
+ */
+static int
+ping(struct pg_listener *l, struct error *err)
+{
+	PGresult *res = PQexec(l->db, "SELECT 1");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PQclear(res);
+	if (!ok) {
+		session_cache_listening(-1);
+		return error_set(err, ERROR_TEMPORARY, "the change listener "
+			"lost its connection: %s", PQerrorMessage(l->db));
+	}
+	l->pinged_ms = clock_monotonic_ms();
+	session_cache_alive_until(l->pinged_ms + LISTEN_TRUST_MS);
+	return 0;
+}
 
 void *
 store_pg_listen_open(const char *url, struct error *err)
 {
-	PGconn *db = PQconnectdb(url);
+	/*
+	 * TCP keepalives and a user timeout, so a connection the network
+	 * dropped fails within seconds instead of hanging the listener.
+	 */
+	const char *const keys[] = { "dbname", "keepalives",
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout", NULL };
+	const char *const values[] = { url, "1", "5", "2", "3", "10000",
+		NULL };
+	PGconn *db = PQconnectdbParams(keys, values, 1);
 	if (db == NULL || PQstatus(db) != CONNECTION_OK) {
 		/* The URL may hold a password: not repeated here. */
 		error_set(err, ERROR_TEMPORARY, "cannot listen for changes: %s",
@@ -56,6 +97,9 @@ store_pg_listen_open(const char *url, struct error *err)
 	struct pg_listener *l = xcalloc(1, sizeof(*l));
 	l->db = db;
 	session_cache_listening(PQsocket(db));
+	/* The LISTEN's own round trip is the first ping. */
+	l->pinged_ms = clock_monotonic_ms();
+	session_cache_alive_until(l->pinged_ms + LISTEN_TRUST_MS);
 	return l;
 }
 
@@ -79,6 +123,14 @@ store_pg_listen_wait(void *listener, int timeout_ms, store_heard_fn *fn,
 {
 	struct pg_listener *l = listener;
 	drain(l, fn, arg);
+	if (clock_monotonic_ms() - l->pinged_ms >= LISTEN_PING_MS) {
+		session_cache_reading(true);
+		int rc = ping(l, err);
+		drain(l, fn, arg);
+		session_cache_reading(false);
+		if (rc < 0)
+			return -1;
+	}
 	struct pollfd p = { .fd = PQsocket(l->db), .events = POLLIN };
 	if (p.fd < 0)
 		return error_set(err, ERROR_TEMPORARY,
@@ -98,10 +150,13 @@ store_pg_listen_wait(void *listener, int timeout_ms, store_heard_fn *fn,
 		PQstatus(l->db) != CONNECTION_OK;
 	drain(l, fn, arg);
 	session_cache_reading(false);
-	if (lost)
+	if (lost) {
+		/* Before libpq's closed socket number can be another's. */
+		session_cache_listening(-1);
 		return error_set(err, ERROR_TEMPORARY,
 			"the change listener lost its connection: %s",
 			PQerrorMessage(l->db));
+	}
 	return 0;
 }
 

@@ -24,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/xmalloc.h"
@@ -47,6 +49,8 @@ static struct {
 	atomic_int max_age_ms;	/* 0: keep nothing */
 	atomic_int listen_fd;	/* the listener's socket, -1 none */
 	atomic_bool reading;	/* the listener is taking what came */
+	/* Until when (monotonic ms) the listener is known to be caught up. */
+	atomic_int_fast64_t alive_until;
 	atomic_uint_fast64_t epoch;
 	atomic_uint_fast64_t buckets[BUCKETS];
 	atomic_uint_fast64_t forgotten;
@@ -111,13 +115,18 @@ cached_strings(struct session_cached *c,
 	memcpy(out, fields, sizeof(fields));
 }
 
+/* Wiped as they go: a CSRF token and a token's hash among them. */
 static void
 free_owned(struct session_cached *c)
 {
 	const char **f[CACHED_STRING_COUNT];
 	cached_strings(c, f);
-	for (size_t i = 0; i < CACHED_STRING_COUNT; i++)
-		free((void *)(uintptr_t)*f[i]);
+	for (size_t i = 0; i < CACHED_STRING_COUNT; i++) {
+		char *s = (char *)(uintptr_t)*f[i];
+		if (s != NULL)
+			sodium_memzero(s, strlen(s));
+		free(s);
+	}
 }
 
 bool
@@ -131,10 +140,10 @@ session_cache_get(const char *token_hash, struct arena *a,
 	 * gone from the socket are in the listener's hands until it has
 	 * forgotten what they said.
 	 */
-	if (max_age == 0 || fd < 0 || listener_behind(fd) ||
-	    atomic_load(&cache.reading))
-		return false;
 	int64_t now = clock_monotonic_ms();
+	if (max_age == 0 || fd < 0 || now >= atomic_load(&cache.alive_until) ||
+	    listener_behind(fd) || atomic_load(&cache.reading))
+		return false;
 	struct slot *s = &cache.slots[slot_of(token_hash)];
 	bool hit = false;
 	pthread_mutex_lock(&cache.lock);
@@ -223,18 +232,27 @@ session_cache_forget_session(int64_t session_id)
 	pthread_mutex_unlock(&cache.lock);
 }
 
+/*
+ * Under the lock, as a fill is: a fill that found nothing forgotten
+ * since its read began must not then take the epoch this forgetting
+ * moved to (and so be good under it).
+ */
 void
 session_cache_forget_person(int64_t person_id)
 {
+	pthread_mutex_lock(&cache.lock);
 	atomic_fetch_add(&cache.buckets[bucket_of(person_id)], 1);
 	atomic_fetch_add(&cache.forgotten, 1);
+	pthread_mutex_unlock(&cache.lock);
 }
 
 void
 session_cache_forget_all(void)
 {
+	pthread_mutex_lock(&cache.lock);
 	atomic_fetch_add(&cache.epoch, 1);
 	atomic_fetch_add(&cache.forgotten, 1);
+	pthread_mutex_unlock(&cache.lock);
 }
 
 void
@@ -282,7 +300,18 @@ session_cache_reading(bool reading)
 void
 session_cache_listening(int fd)
 {
-	/* Forgotten before the socket is published, so no old slot serves. */
+	/*
+	 * Forgotten before the socket is published, so no old slot serves;
+	 * the newest note heard is the new connection's to tell.
+	 */
 	session_cache_forget_all();
+	atomic_store(&cache.newest, 0);
+	atomic_store(&cache.alive_until, 0);
 	atomic_store(&cache.listen_fd, fd);
+}
+
+void
+session_cache_alive_until(int64_t until_ms)
+{
+	atomic_store(&cache.alive_until, until_ms);
 }

@@ -76,6 +76,14 @@ int64_t session_cache_newest_heard(void);
 void session_cache_reading(bool reading);
 
 /*
+ * The listener's connection answered a round trip just now: it has read
+ * everything the database sent before, so it is caught up until until_ms
+ * (monotonic). Nothing remembered is used past that: a connection that
+ * went silent (a dropped network) is not trusted for long.
+ */
+void session_cache_alive_until(int64_t until_ms);
+
+/*
  * The node's listener is connected on socket fd, already LISTENing
  * (every session is forgotten: what was committed before went unheard),
  * or, with -1, is not: nothing remembered is used until it is again.

@@ -298,6 +298,23 @@ def test_a_session_is_remembered_no_longer_than_the_age_set(two, tmp_path):
         server.stop()
 
 
+def test_a_write_never_uses_a_remembered_session(two, tmp_path):
+    """Only requests that change nothing are answered from memory. With
+    the session ended in a way nobody announces, the node still answers
+    a read from memory (so the memory is in use), and refuses a write
+    at once: a write reads its session from the database."""
+    inst = two
+    server = node(inst, tmp_path, "writes")
+    try:
+        ann = signed_in(server, inst.ann)
+        remembered(ann, server)
+        delete_unannounced(inst.url, inst.ann)
+        assert get(ann, server) == 200, ann.last_text
+        assert ann.call("DELETE", "/session")[0] == 401, ann.last_text
+    finally:
+        server.stop()
+
+
 def session_reads(log, since):
     """The session reads the database logged after offset since."""
     with open(log, "rb") as f:

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/str.h"
@@ -1342,6 +1343,7 @@ test_session_memory_forgets_own_commits(void **state)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
 	store_session_cache_set(60);
 	session_cache_listening(pair[0]);
+	session_cache_alive_until(clock_monotonic_ms() + 600000);
 	const char *first;
 	int64_t locked;
 	assert_int_equal(session_status(f, true, &first, &locked), 1);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/arena.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "store/store.h"
 #include "store/store_backup.h"
@@ -1312,7 +1313,10 @@ test_session_cache(void **state)
 	session_cache_put(session_cache_mark(), tok, &c);
 	assert_false(session_cache_get(tok, a, &got));
 	session_cache_listening(pair[0]);
+	/* A listener not known to be caught up: nothing used. */
 	session_cache_put(session_cache_mark(), tok, &c);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_alive_until(clock_monotonic_ms() + 600000);
 	assert_true(session_cache_get(tok, a, &got));
 	assert_int_equal(got.session.id, 7);
 	assert_int_equal(got.person.id, 42);
@@ -1370,10 +1374,16 @@ test_session_cache(void **state)
 	assert_false(session_cache_get(tok, a, &got));
 	session_cache_reading(false);
 	assert_true(session_cache_get(tok, a, &got));
+	/* The listener silent past its last round trip: nothing used. */
+	session_cache_alive_until(clock_monotonic_ms() - 1);
+	assert_false(session_cache_get(tok, a, &got));
+	session_cache_alive_until(clock_monotonic_ms() + 600000);
+	assert_true(session_cache_get(tok, a, &got));
 	/* The listener lost: nothing used, and nothing after it is back. */
 	session_cache_listening(-1);
 	assert_false(session_cache_get(tok, a, &got));
 	session_cache_listening(pair[0]);
+	session_cache_alive_until(clock_monotonic_ms() + 600000);
 	assert_false(session_cache_get(tok, a, &got));
 	/* The feed's newest note heard only ever grows. */
 	int64_t before = session_cache_newest_heard();
@@ -1383,6 +1393,7 @@ test_session_cache(void **state)
 		before : 100000);
 	/* Kept no longer than the age set. */
 	store_session_cache_set(1);
+	session_cache_alive_until(clock_monotonic_ms() + 600000);
 	session_cache_put(session_cache_mark(), tok, &c);
 	assert_true(session_cache_get(tok, a, &got));
 	usleep(1100 * 1000);
