@@ -81,6 +81,9 @@ int dir_resolve(const struct dir_ctx *ctx, const char *address,
  */
 int dir_address_holder(const struct dir_ctx *ctx, const char *address,
 	struct store_address *held_r, struct error *err);
+/* -1 with "ADDRESS is a KIND, not a person", for an address not a person's. */
+int dir_not_a_person(const struct dir_ctx *ctx, const char *address,
+	struct error *err);
 
 /*
  * Resolves and insists on a live object of one of `kinds`, a set of

@@ -241,11 +241,7 @@ dir_person_get(const struct dir_ctx *ctx, const char *address,
 	if (held.holder.kind == STORE_KIND_PERSON)
 		return store_person_get(ctx->store, held.holder.id, ctx->arena,
 			p_r, err);
-	struct dir_object obj;
-	if (dir_resolve(ctx, address, &obj, err) < 0)
-		return -1;
-	return error_set(err, ERROR_NOT_FOUND, "%s is a %s, not a person",
-		obj.address, dir_holder_noun(obj.kind));
+	return dir_not_a_person(ctx, address, err);
 }
 
 int

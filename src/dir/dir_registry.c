@@ -98,6 +98,17 @@ dir_address_holder(const struct dir_ctx *ctx, const char *address,
 }
 
 int
+dir_not_a_person(const struct dir_ctx *ctx, const char *address,
+	struct error *err)
+{
+	struct dir_object obj;
+	if (dir_resolve(ctx, address, &obj, err) < 0)
+		return -1;
+	return error_set(err, ERROR_NOT_FOUND, "%s is a %s, not a person",
+		obj.address, dir_holder_noun(obj.kind));
+}
+
+int
 dir_resolve(const struct dir_ctx *ctx, const char *address,
 	struct dir_object *obj_r, struct error *err)
 {

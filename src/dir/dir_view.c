@@ -97,11 +97,7 @@ dir_person_record_find(const struct dir_ctx *ctx, const char *address,
 		return -1;
 	if (held.holder.kind == STORE_KIND_PERSON)
 		return dir_person_record_get(ctx, held.holder.id, full, r, err);
-	struct dir_object obj;
-	if (dir_resolve(ctx, address, &obj, err) < 0)
-		return -1;
-	return error_set(err, ERROR_NOT_FOUND, "%s is a %s, not a person",
-		obj.address, dir_holder_noun(obj.kind));
+	return dir_not_a_person(ctx, address, err);
 }
 
 int

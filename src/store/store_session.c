@@ -129,7 +129,7 @@ store_session_find(struct store *st, const char *token_hash,
 	 * A node of a shared store may remember it (store_session_cache.h):
 	 * no round trip at all while nothing it read can have changed.
 	 */
-	bool cached = session_cache_wanted() && st->ops->listen_open != NULL;
+	bool cached = session_cache_wanted() && st->ops->shared;
 	struct session_cached c;
 	if (cached && may_remember && session_cache_get(token_hash, a, &c)) {
 		*s_r = c.session;
