@@ -195,16 +195,43 @@ note_change(struct sweep *s, const struct store_lifecycle_row *row,
 	return 0;
 }
 
+/* The row as the rules see it. */
+static struct lifecycle_account
+account_of(const struct sweep *s, const struct store_lifecycle_row *row)
+{
+	return (struct lifecycle_account){ row->status, row->created_at,
+		row->last_signin_at, row->password_changed_at,
+		row->status_changed_at, row->deleted_at, row->purged_at,
+		last_global_admin(s, row->id) };
+}
+
+/*
+ * Whether the rules have anything for this person now: a step, a warning
+ * or the leaver notice (each sent once: sweep_one asks the store). Pure,
+ * so a page of people with nothing due is never written: at 1.6 million
+ * people a run was 160 empty transactions on the writer.
+ */
+static bool
+row_due(const struct sweep *s, const struct store_lifecycle_row *row)
+{
+	struct lifecycle_account acct = account_of(s, row);
+	struct lifecycle_transition t;
+	int lead;
+	if (lifecycle_due(&s->cfg, &acct, s->now, &t) ||
+	    lifecycle_warning_due(&s->cfg, &acct, s->now, &t, &lead))
+		return true;
+	lifecycle_next(&s->cfg, &acct, &t);
+	return acct.status == STORE_PERSON_LEAVER &&
+		t.step == LIFECYCLE_DELETE;
+}
+
 /* Everything due for one person, each step at its due time. */
 static int
 sweep_one(struct sweep *s, const struct store_lifecycle_row *row,
 	struct error *err)
 {
 	const struct dir_ctx *ctx = s->ctx;
-	struct lifecycle_account acct = { row->status, row->created_at,
-		row->last_signin_at, row->password_changed_at,
-		row->status_changed_at, row->deleted_at, row->purged_at,
-		last_global_admin(s, row->id) };
+	struct lifecycle_account acct = account_of(s, row);
 	struct lifecycle_transition t;
 	/* Each step moves on (Inactive, Deleted, Purged): at most 4. */
 	for (int guard = 0; guard < 8 &&
@@ -369,12 +396,17 @@ jobs_lifecycle_run(const struct dir_ctx *ctx, struct store_writer *w,
 		if ((rc = store_lifecycle_rows(c.store, after, PAGE, c.arena,
 			     &rows, &count, err)) < 0 || count == 0)
 			break;
-		struct page p = { &s, rows, count };
-		if ((rc = page_apply(&s, w, &p, err)) < 0)
-			break;
 		after = rows[count - 1].id;
+		/* Only the people with something due; no transaction for none. */
+		size_t due = 0;
+		for (size_t i = 0; i < count; i++)
+			if (row_due(&s, &rows[i]))
+				rows[due++] = rows[i];
+		struct page p = { &s, rows, due };
+		if (due > 0 && (rc = page_apply(&s, w, &p, err)) < 0)
+			break;
 	}
-	if (rc == 0) {
+	if (rc == 0 && s.digest_count > 0) {
 		struct page digests = { &s, NULL, 0 };
 		rc = page_apply(&s, w, &digests, err);
 	}

@@ -18,12 +18,15 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/metrics.h"
+#include "core/str.h"
 #include "dir/dir.h"
 #include "jobs/jobs.h"
 #include "lifecycle/lifecycle.h"
 #include "mail/mail_notice.h"
 #include "store/store_lifecycle.h"
 #include "store/store_person.h"
+#include "store/store_writer.h"
 #include "unit_instance.h"
 
 #define DAY LIFECYCLE_DAY_S
@@ -473,6 +476,67 @@ test_job_idempotent_and_catch_up(void **state)
 	/* The address stays reserved: a new person cannot take it. */
 	assert_string_equal(p.address, late);
 	assert_int_equal(run(f, T0 + 400 * DAY, false), 0);
+}
+
+/* Jobs the store's writers have been given (their commit histogram). */
+static uint64_t
+writer_jobs(void)
+{
+	struct str out;
+	struct arena *a = arena_new(1 << 20);
+	str_init(&out, a, 1 << 20);
+	assert_int_equal(metrics_render(&out), 0);
+	const char *name = "caremail_store_commit_seconds_count ";
+	const char *at = strstr(str_cstr(&out), name);
+	uint64_t n = at != NULL ? strtoull(at + strlen(name), NULL, 10) : 0;
+	arena_free(&a);
+	return n;
+}
+
+/* The lifecycle step on the writer, as serve runs it: its jobs. */
+static uint64_t
+lifecycle_jobs(struct fixture *f, struct store_writer *w, int64_t at,
+	size_t *items_r)
+{
+	struct dir_ctx c = f->u.ctx;
+	c.now = at;
+	struct jobs_report r = { .items = json_array() };
+	struct error err;
+	uint64_t before = writer_jobs();
+	if (jobs_lifecycle_run(&c, w, at, false, &r, &err) < 0)
+		fail_msg("%s", err.msg);
+	*items_r = json_array_size(r.items);
+	json_decref(r.items);
+	return writer_jobs() - before;
+}
+
+/*
+ * A run writes only what is due: no transaction at all for people whose
+ * rules say nothing now (an hourly run over 1.6 million people was 160
+ * empty transactions on the writer), one for a page with someone due,
+ * and one for the Local Administrators' digests.
+ */
+static void
+test_job_writes_only_what_is_due(void **state)
+{
+	struct fixture *f = *state;
+	for (int i = 0; i < 5; i++)
+		add_person(f, "Busy");
+	struct error err;
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
+		5000, &err);
+	assert_non_null(w);
+	size_t items;
+	/* The day after: nothing due for anyone. */
+	assert_int_equal(lifecycle_jobs(f, w, T0 + DAY, &items), 0);
+	assert_int_equal(items, 0);
+	/* Day 91: everyone goes Inactive, in one page; then the digest. */
+	assert_int_equal(lifecycle_jobs(f, w, T0 + 91 * DAY, &items), 2);
+	assert_true(items >= 5);
+	/* Again: nothing more is due. */
+	assert_int_equal(lifecycle_jobs(f, w, T0 + 91 * DAY, &items), 0);
+	assert_int_equal(items, 0);
+	store_writer_stop(&w);
 }
 
 /*
@@ -1070,6 +1134,8 @@ main(void)
 		cmocka_unit_test(test_property_random_histories),
 		cmocka_unit_test(test_property_disabled_months_calendar),
 		cmocka_unit_test_setup_teardown(test_job_delete_removes_roles,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(test_job_writes_only_what_is_due,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_idempotent_and_catch_up,
 			setup, teardown),
