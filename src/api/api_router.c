@@ -371,6 +371,11 @@ admit(struct api_request *req, const struct api_route *r)
 	}
 	req->signed_in = true;
 	req->ctx.actor = req->session.person.address;
+	if (req->session.roles_known) {
+		req->ctx.roles_of = req->session.person.id;
+		req->ctx.roles = req->session.roles;
+		req->ctx.role_count = req->session.role_count;
+	}
 	if (is_state_changing(req->method) && !(r->flags & API_NO_CSRF) &&
 	    !csrf_ok(req)) {
 		api_reply_error(req, 403, "csrf", "This request needs the "

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "store/store_types.h"
 
+struct config;
 struct dir_ctx;
 struct store_person;
 struct error;
@@ -228,6 +229,14 @@ struct auth_web_session {
 	int64_t created_at, last_seen_at;
 	struct store_person person;	/* strings in ctx->arena */
 	bool is_admin;			/* holds any admin role */
+	/*
+	 * Their roles as read with the session, for a request that changes
+	 * nothing (auth_session_find's to_read; roles_known false for a
+	 * change, whose checks read them in its own transaction).
+	 */
+	bool roles_known;
+	const struct store_role *roles;	/* in ctx->arena */
+	size_t role_count;
 	bool mfa_enrolled;
 	bool mfa_required;		/* sign-in only: a code must be sent */
 	bool must_change_password;	/* expired or set by someone else */
@@ -261,6 +270,15 @@ int auth_session_signin(const struct dir_ctx *ctx,
  */
 int auth_session_find(const struct dir_ctx *ctx, const char *token,
 	bool to_read, struct auth_web_session *s_r, struct error *err);
+
+/*
+ * How long a node may remember a session it read (store.session_cache_s,
+ * store_session_cache_set), kept short enough that no session in use
+ * through another node ever looks idle here: another node's use moves
+ * the last-seen time unseen, by up to this age and the part of the idle
+ * timeout auth_session_find touches a session within.
+ */
+int auth_session_memory_s(const struct config *c);
 
 /* Ends a session on the server: its cookie is worthless afterwards. */
 int auth_session_end(const struct dir_ctx *ctx, int64_t session_id,

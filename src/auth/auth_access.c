@@ -246,6 +246,24 @@ role_denied(enum auth_action action, struct error *err)
 		"your role does not allow this (%s)", auth_action_name(action));
 }
 
+/* The person's roles: as read with their session, or now. */
+static int
+actor_roles(const struct dir_ctx *ctx, int64_t person_id,
+	const struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	if (ctx->roles_of != 0 && ctx->roles_of == person_id) {
+		*roles_r = ctx->roles;
+		*count_r = ctx->role_count;
+		return 0;
+	}
+	struct store_role *roles;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, count_r,
+		    err) < 0)
+		return -1;
+	*roles_r = roles;
+	return 0;
+}
+
 /*
  * auth_check, also giving the highest rank among the roles by which the
  * person may act (for the takeover rule); every role is looked at.
@@ -255,10 +273,9 @@ check_with_rank(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, int64_t target_org, int *rank_r,
 	struct error *err)
 {
-	struct store_role *roles;
+	const struct store_role *roles;
 	size_t n;
-	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
-		    err) < 0)
+	if (actor_roles(ctx, person_id, &roles, &n, err) < 0)
 		return -1;
 	struct auth_org_step *chain = NULL;
 	size_t chain_count = 0;

@@ -44,6 +44,14 @@ struct dir_ctx {
 	const unsigned char *seal_key;
 	/* The instance directory, for files an operator edits (templates/). */
 	const char *instance_dir;
+	/*
+	 * The signed-in person's roles as read with their session by a
+	 * request that changes nothing (auth_web_session.roles_known), so its
+	 * access checks do not read them again; roles_of 0: read them.
+	 */
+	int64_t roles_of;
+	const struct store_role *roles;
+	size_t role_count;
 };
 
 /* Whether the domain is one this instance hosts (mail.domains). */

@@ -42,15 +42,15 @@ int dir_person_page(const struct dir_ctx *ctx, const int64_t *org_ids,
 	struct dir_person_record **records_r, size_t *count_r,
 	struct error *err);
 /*
- * The record of the person with this id: one statement, three when full
- * (roles and holdings too).
+ * The record of the person with this id, and when full their admin roles
+ * and holdings too: one statement.
  */
 int dir_person_record_get(const struct dir_ctx *ctx, int64_t person_id,
 	bool full, struct dir_person_record *r, struct error *err);
-/* A record read without full made full: its roles and holdings. */
-int dir_person_record_complete(const struct dir_ctx *ctx,
-	struct dir_person_record *r, struct error *err);
-/* The record of the person at this address, deleted or not. */
+/*
+ * The record of the person at this address, deleted or not: full, one
+ * statement (two or three when nobody holds it, to say what does).
+ */
 int dir_person_record_find(const struct dir_ctx *ctx, const char *address,
 	bool full, struct dir_person_record *r, struct error *err);
 /* The admin roles these people hold, by person: one statement. */

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "instance/instance_internal.h"
@@ -59,22 +60,6 @@ instance_writer_stop(struct store_writer **w)
 	store_writer_stop(w);
 }
 
-/*
- * How long this node may remember a session. Another node's use of it
- * moves its last-seen time unseen here, so a remembered one looks idle
- * longer than it is: by up to this age and the sixtieth of the idle
- * timeout a session is touched within (auth_session_find). Kept below the
- * idle timeout by that much, no active session ever looks timed out.
- */
-static int
-session_memory_s(const struct config *c)
-{
-	int64_t idle = config_get_int(c, "session.idle_timeout_s");
-	int64_t most = idle - idle / 60 - 1;
-	int64_t want = config_get_int(c, "store.session_cache_s");
-	return (int)(want < most ? want : most > 0 ? most : 0);
-}
-
 int
 instance_listen_start(const struct instance *inst,
 	struct store_change_listener **l_r, struct error *err)
@@ -82,7 +67,7 @@ instance_listen_start(const struct instance *inst,
 	const char *backend = config_get_str(inst->config, "store.backend");
 	/* Sessions are remembered only where a listener says what changed. */
 	if (strcmp(backend, "postgresql") == 0)
-		store_session_cache_set(session_memory_s(inst->config));
+		store_session_cache_set(auth_session_memory_s(inst->config));
 	return store_change_listen_start(backend, inst->store_path, l_r, err);
 }
 

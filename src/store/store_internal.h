@@ -112,6 +112,35 @@ extern const char store_sqlite_finder_making[];
 extern const char store_sqlite_finder_made[];
 
 /*
+ * What a person holds (store_person_holdings, store_person_record_get):
+ * their ownerships, memberships and grants as rows (relation, kind, id,
+ * org_id, address). PERSON and MAILBOX are the person's id and mailbox
+ * id as SQL: "?" (in the order person, person, person, mailbox, person)
+ * or the outer statement's columns. Deleted objects grant nothing any
+ * more, so they are left out.
+ */
+#define STORE_HOLDINGS(PERSON, MAILBOX)                                       \
+	"SELECT 'owner' AS relation, m.kind AS kind, m.id AS id,"            \
+	" m.org_id AS org_id, m.address AS address"                          \
+	" FROM owners o JOIN mailboxes m ON m.id = o.object_id"              \
+	" WHERE o.object_kind = 'mailbox' AND o.person_id = " PERSON         \
+	" AND m.deleted_at IS NULL"                                          \
+	" UNION ALL SELECT 'owner', 'list', l.id, l.org_id, l.address"       \
+	" FROM owners o JOIN lists l ON l.id = o.object_id"                  \
+	" WHERE o.object_kind = 'list' AND o.person_id = " PERSON            \
+	" AND l.deleted_at IS NULL"                                          \
+	" UNION ALL SELECT 'member', m.kind, m.id, m.org_id, m.address"      \
+	" FROM mailbox_members mm JOIN mailboxes m ON m.id = mm.mailbox_id"  \
+	" WHERE mm.person_id = " PERSON " AND m.deleted_at IS NULL"          \
+	" UNION ALL SELECT 'member', 'list', l.id, l.org_id, l.address"      \
+	" FROM list_members lm JOIN lists l ON l.id = lm.list_id"            \
+	" WHERE lm.member_kind = 'mailbox' AND lm.member_id = " MAILBOX      \
+	" AND l.deleted_at IS NULL"                                          \
+	" UNION ALL SELECT g.\"right\", m.kind, m.id, m.org_id, m.address"    \
+	" FROM grants g JOIN mailboxes m ON m.id = g.mailbox_id"             \
+	" WHERE g.person_id = " PERSON " AND m.deleted_at IS NULL"
+
+/*
  * The People Finder feed's newest note (PostgreSQL's migration 36), never
  * below its pruned floor, as an SQL expression.
  */

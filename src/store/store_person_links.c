@@ -26,32 +26,13 @@ store_person_holdings(struct store *st, int64_t person_id, int64_t mailbox_id,
 	struct arena *a, struct store_holding **holdings_r, size_t *count_r,
 	struct error *err)
 {
-	/* Deleted objects grant nothing any more, so they are left out. */
 	/*
 	 * The org's ODS code is joined once over the whole union, so a
 	 * record with many holdings costs one statement.
 	 */
 	struct store_stmt *s = store_query(st, err,
 		"SELECT h.relation, h.kind, h.id, h.org_id, h.address, o.ods"
-		" FROM (SELECT 'owner' AS relation, m.kind AS kind, m.id AS id,"
-		" m.org_id AS org_id, m.address AS address"
-		" FROM owners o JOIN mailboxes m ON m.id = o.object_id"
-		" WHERE o.object_kind = 'mailbox' AND o.person_id = ?"
-		" AND m.deleted_at IS NULL"
-		" UNION ALL SELECT 'owner', 'list', l.id, l.org_id, l.address"
-		" FROM owners o JOIN lists l ON l.id = o.object_id"
-		" WHERE o.object_kind = 'list' AND o.person_id = ?"
-		" AND l.deleted_at IS NULL"
-		" UNION ALL SELECT 'member', m.kind, m.id, m.org_id, m.address"
-		" FROM mailbox_members mm JOIN mailboxes m ON m.id = mm.mailbox_id"
-		" WHERE mm.person_id = ? AND m.deleted_at IS NULL"
-		" UNION ALL SELECT 'member', 'list', l.id, l.org_id, l.address"
-		" FROM list_members lm JOIN lists l ON l.id = lm.list_id"
-		" WHERE lm.member_kind = 'mailbox' AND lm.member_id = ?"
-		" AND l.deleted_at IS NULL"
-		" UNION ALL SELECT g.\"right\", m.kind, m.id, m.org_id, m.address"
-		" FROM grants g JOIN mailboxes m ON m.id = g.mailbox_id"
-		" WHERE g.person_id = ? AND m.deleted_at IS NULL) AS h"
+		" FROM (" STORE_HOLDINGS("?", "?") ") AS h"
 		" JOIN orgs o ON o.id = h.org_id"
 		" ORDER BY h.address, h.relation",
 		"iiiii", person_id, person_id, person_id, mailbox_id, person_id);

@@ -4,6 +4,9 @@
  * the lock; the person's own password; TOTP enrolment and used time steps.
  * Layer: store.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "core/metrics.h"
@@ -57,7 +60,7 @@ struct session_found {
 	struct store_session *session;
 	struct store_person *person;
 	struct store_signin *signin;
-	bool *has_roles;
+	const char **roles;	/* as SESSION_FIND joins them */
 };
 
 static void
@@ -83,12 +86,19 @@ found_read(struct store *st, struct store_stmt *s, struct arena *a,
 		.mfa_enrolled_at = store_col_int(st, s, c + 10),
 		.mfa_last_step = store_col_int(st, s, c + 11),
 	};
-	*f->has_roles = store_col_int(st, s, c + 12) != 0;
+	*f->roles = store_col_text(st, s, c + 12, a);
 	if (st->finder != NULL) {
 		st->finder_noted = store_col_int(st, s, c + 13);
 		st->finder_noted_valid = true;
 	}
 }
+
+/*
+ * The person's roles, joined in the session's row: "ORG GRANTED ROLE"
+ * each, this byte between them (a role's name is one of auth's, with no
+ * control character in it).
+ */
+#define ROLE_SEPARATOR "\x1e"
 
 #define SESSION_FIND(MORE)                                                   \
 	"SELECT " STORE_PERSON_COLUMNS ", se.id, se.token_hash,"              \
@@ -96,10 +106,57 @@ found_read(struct store *st, struct store_stmt *s, struct arena *a,
 	" p.failed_signins, COALESCE(p.locked_at, 0),"                        \
 	" COALESCE(p.password_self_set_at, 0), '',"                           \
 	" COALESCE(p.mfa_enrolled_at, 0), p.mfa_last_step,"                   \
-	" EXISTS (SELECT 1 FROM roles r WHERE r.person_id = p.id)" MORE      \
+	" (SELECT " STORE_JOINED "(r.org_id || ' ' || r.granted_at || ' ' ||" \
+	" r.role, '" ROLE_SEPARATOR "') FROM roles r"                         \
+	" WHERE r.person_id = p.id)" MORE                                     \
 	" FROM sessions se JOIN people p ON p.id = se.person_id"              \
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                            \
 	" WHERE se.token_hash = ?"
+
+/* By org, then name: store_role_list's order. */
+static int
+role_order(const void *x, const void *y)
+{
+	const struct store_role *a = x, *b = y;
+	if (a->org_id != b->org_id)
+		return a->org_id < b->org_id ? -1 : 1;
+	return strcmp(a->role, b->role);
+}
+
+/* The roles SESSION_FIND joined (NULL or "": none), as store_role_list's. */
+static int
+roles_split(const char *joined, int64_t person_id, struct arena *a,
+	struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	size_t n = 0;
+	if (joined != NULL && *joined != '\0') {
+		n = 1;
+		for (const char *p = joined; *p != '\0'; p++)
+			n += *p == ROLE_SEPARATOR[0];
+	}
+	struct store_role *roles = arena_alloc(a, (n + 1) * sizeof(*roles));
+	if (roles == NULL)
+		return error_set(err, ERROR_LIMIT, "too many roles to read");
+	const char *p = joined;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		roles[i].person_id = person_id;
+		roles[i].org_id = strtoll(p, &end, 10);
+		roles[i].granted_at = strtoll(end, &end, 10);
+		if (*end == ' ')
+			end++;
+		size_t len = strcspn(end, ROLE_SEPARATOR);
+		roles[i].role = arena_strndup(a, end, len);
+		if (roles[i].role == NULL)
+			return error_set(err, ERROR_LIMIT, "too many roles to "
+				"read");
+		p = end + len + (end[len] != '\0');
+	}
+	qsort(roles, n, sizeof(*roles), role_order);
+	*roles_r = roles;
+	*count_r = n;
+	return 0;
+}
 
 /* How often a node's memory of sessions answers (docs/operations.md). */
 static struct metrics_family reads_total = {
@@ -116,8 +173,8 @@ METRICS_REGISTER(reads_total)
 int
 store_session_find(struct store *st, const char *token_hash,
 	bool may_remember, struct arena *a, struct store_session *s_r,
-	struct store_person *p_r, struct store_signin *si_r, bool *has_roles_r,
-	struct error *err)
+	struct store_person *p_r, struct store_signin *si_r,
+	struct store_role **roles_r, size_t *role_count_r, struct error *err)
 {
 	/*
 	 * On a node with a People Finder copy the request's first read also
@@ -135,14 +192,14 @@ store_session_find(struct store *st, const char *token_hash,
 		*s_r = c.session;
 		*p_r = c.person;
 		*si_r = c.signin;
-		*has_roles_r = c.has_roles;
 		if (st->finder != NULL) {
 			int64_t heard = session_cache_newest_heard();
 			st->finder_noted = heard > c.noted ? heard : c.noted;
 			st->finder_noted_valid = true;
 		}
 		metrics_add(metrics_series(&reads_total, "memory", NULL), 1);
-		return 0;
+		return roles_split(c.roles, p_r->id, a, roles_r, role_count_r,
+			err);
 	}
 	if (cached)
 		metrics_add(metrics_series(&reads_total, "database", NULL), 1);
@@ -152,16 +209,17 @@ store_session_find(struct store *st, const char *token_hash,
 		token_hash);
 	if (s == NULL)
 		return -1;
-	struct session_found f = { s_r, p_r, si_r, has_roles_r };
+	const char *roles = NULL;
+	struct session_found f = { s_r, p_r, si_r, &roles };
 	if (store_read_one(st, s, a, found_read, &f, "such session", err) < 0)
 		return -1;
 	if (cached) {
 		c = (struct session_cached){ .session = *s_r, .person = *p_r,
-			.signin = *si_r, .has_roles = *has_roles_r,
+			.signin = *si_r, .roles = roles != NULL ? roles : "",
 			.noted = st->finder != NULL ? st->finder_noted : 0 };
 		session_cache_put(mark, token_hash, &c);
 	}
-	return 0;
+	return roles_split(roles, p_r->id, a, roles_r, role_count_r, err);
 }
 
 int

@@ -27,15 +27,15 @@ int store_session_get(struct store *st, const char *token_hash,
 /*
  * The session whose token hashes to token_hash, with its person (as
  * store_person_get), their sign-in state (as store_signin_get) and
- * whether they hold any role, in one statement: what every signed-in
- * request reads first. The TOTP key is not read (mfa_secret is ""): a
+ * their roles (as store_role_list), in one statement: what every
+ * signed-in request reads first. The TOTP key is not read (mfa_secret is ""): a
  * session needs to know only whether one is enrolled. ERROR_NOT_FOUND if
  * there is no such session.
  */
 int store_session_find(struct store *st, const char *token_hash,
 	bool may_remember, struct arena *a, struct store_session *s_r,
-	struct store_person *p_r, struct store_signin *si_r, bool *has_roles_r,
-	struct error *err);
+	struct store_person *p_r, struct store_signin *si_r,
+	struct store_role **roles_r, size_t *role_count_r, struct error *err);
 /*
  * On a store several nodes share (PostgreSQL), store_session_find with
  * may_remember may answer from this node's memory of what it read, for at most max_age_s

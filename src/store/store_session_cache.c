@@ -100,7 +100,7 @@ listener_behind(int fd)
 }
 
 /* Every string field of c, so each can be copied or freed in turn. */
-#define CACHED_STRING_COUNT 14
+#define CACHED_STRING_COUNT 15
 static void
 cached_strings(struct session_cached *c,
 	const char **out[CACHED_STRING_COUNT])
@@ -111,7 +111,7 @@ cached_strings(struct session_cached *c,
 		&c->person.display_name, &c->person.job_title,
 		&c->person.department, &c->person.phone, &c->person.mobile,
 		&c->person.notes, &c->person.sync_id,
-		&c->person.protocols_off, &c->signin.mfa_secret };
+		&c->person.protocols_off, &c->signin.mfa_secret, &c->roles };
 	memcpy(out, fields, sizeof(fields));
 }
 

@@ -38,7 +38,7 @@ struct session_cached {
 	struct store_session session;
 	struct store_person person;
 	struct store_signin signin;
-	bool has_roles;
+	const char *roles;	/* as store_session.c joins them */
 	int64_t noted;	/* the People Finder feed's newest note, 0 unknown */
 };
 

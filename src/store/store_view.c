@@ -3,6 +3,9 @@
  * a page needs made once for the whole page with an id set, so a page of
  * 100 costs what a page of 10 does. Layer: store.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/error.h"
 #include "store/store_internal.h"
@@ -51,6 +54,158 @@ store_person_view_list(struct store *st, const struct store_person_filter *f,
 		return -1;
 	return store_read_all(st, s, a, sizeof(**views_r), view_read,
 		(void **)views_r, count_r, err);
+}
+
+/*
+ * A record's roles and holdings, joined into two columns of its row:
+ * fields with FIELD_SEP between them, rows with ROW_SEP (no address, ODS
+ * code or role name holds a control character).
+ */
+#define FIELD_SEP "\x1f"
+#define ROW_SEP "\x1e"
+#define THEN " || '" FIELD_SEP "' || "
+#define RECORD_TAGS                                                          \
+	"(SELECT " STORE_JOINED "(r.org_id" THEN "r.role" THEN "o.ods" THEN    \
+	"r.granted_at, '" ROW_SEP "') FROM roles r"                         \
+	" JOIN orgs o ON o.id = r.org_id WHERE r.person_id = p.id)"
+#define RECORD_TAG_FIELDS 4
+#define RECORD_HOLDINGS                                                      \
+	"(SELECT " STORE_JOINED "(h.relation" THEN "h.kind" THEN "h.id" THEN   \
+	"h.org_id" THEN "h.address" THEN "o.ods, '" ROW_SEP "')"             \
+	" FROM (" STORE_HOLDINGS("p.id", "p.mailbox_id") ") AS h"           \
+	" JOIN orgs o ON o.id = h.org_id)"
+#define RECORD_HOLDING_FIELDS 6
+#define RECORD_SELECT                                                        \
+	"SELECT " VIEW_COLUMNS ", " RECORD_TAGS ", " RECORD_HOLDINGS VIEW_FROM
+
+/*
+ * The rows of a joined column (NULL: none), each an array of `fields`
+ * strings in a (a row short of fields is given ""s). NULL with err when a
+ * is full.
+ */
+static char ***
+joined_rows(const char *joined, size_t fields, struct arena *a,
+	size_t *count_r, struct error *err)
+{
+	size_t n = 0;
+	char *copy = NULL;
+	if (joined != NULL && *joined != '\0') {
+		n = 1;
+		for (const char *p = joined; *p != '\0'; p++)
+			n += *p == ROW_SEP[0];
+		copy = arena_strdup(a, joined);
+	}
+	char ***rows = arena_alloc(a, (n + 1) * sizeof(*rows));
+	char **cells = arena_alloc(a, (n * fields + 1) * sizeof(*cells));
+	if (rows == NULL || cells == NULL || (n > 0 && copy == NULL)) {
+		error_set(err, ERROR_LIMIT, "too large a record to read");
+		return NULL;
+	}
+	char *p = copy;
+	for (size_t i = 0; i < n; i++) {
+		rows[i] = &cells[i * fields];
+		char *end = p + strcspn(p, ROW_SEP);
+		bool last = *end == '\0';
+		*end = '\0';
+		for (size_t f = 0; f < fields; f++) {
+			rows[i][f] = p;
+			char *sep = strchr(p, FIELD_SEP[0]);
+			if (sep != NULL) {
+				*sep = '\0';
+				p = sep + 1;
+			} else {
+				p = end;
+			}
+		}
+		p = last ? end : end + 1;
+	}
+	*count_r = n;
+	return rows;
+}
+
+/* Roles by org (the id, joined first), then name: store_role_tags's. */
+static int
+tag_order(const void *x, const void *y)
+{
+	char *const *a = *(char **const *)x, *const *b = *(char **const *)y;
+	long long ia = strtoll(a[0], NULL, 10), ib = strtoll(b[0], NULL, 10);
+	if (ia != ib)
+		return ia < ib ? -1 : 1;
+	return strcmp(a[1], b[1]);
+}
+
+/* Holdings by address, then relation: store_person_holdings's. */
+static int
+holding_order(const void *x, const void *y)
+{
+	char *const *a = *(char **const *)x, *const *b = *(char **const *)y;
+	int c = strcmp(a[4], b[4]);
+	return c != 0 ? c : strcmp(a[0], b[0]);
+}
+
+struct record_read {
+	struct store_person_record *r;
+	const char *tags, *holdings;
+};
+
+static void
+record_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct record_read *rr = out;
+	view_read(st, s, a, &rr->r->view);
+	int c = STORE_PERSON_COLUMN_COUNT + 4;
+	rr->tags = store_col_text(st, s, c, a);
+	rr->holdings = store_col_text(st, s, c + 1, a);
+}
+
+int
+store_person_record_get(struct store *st, int64_t id, const char *address,
+	struct arena *a, struct store_person_record *r_r, struct error *err)
+{
+	memset(r_r, 0, sizeof(*r_r));
+	struct store_stmt *s = address != NULL ?
+		store_query(st, err, RECORD_SELECT " WHERE p.id = (SELECT"
+			" holder_id FROM addresses WHERE address = ? AND"
+			" holder_kind = ?)", "tt", address,
+			store_kind_name(STORE_KIND_PERSON)) :
+		store_query(st, err, RECORD_SELECT " WHERE p.id = ?", "i", id);
+	if (s == NULL)
+		return -1;
+	struct record_read rr = { .r = r_r };
+	if (store_read_one(st, s, a, record_read, &rr, "such person", err) < 0)
+		return -1;
+	size_t nt, nh;
+	char ***tags = joined_rows(rr.tags, RECORD_TAG_FIELDS, a, &nt, err);
+	char ***holdings = tags == NULL ? NULL : joined_rows(rr.holdings,
+		RECORD_HOLDING_FIELDS, a, &nh, err);
+	if (holdings == NULL)
+		return -1;
+	qsort(tags, nt, sizeof(*tags), tag_order);
+	qsort(holdings, nh, sizeof(*holdings), holding_order);
+	r_r->tags = arena_alloc(a, (nt + 1) * sizeof(*r_r->tags));
+	r_r->holdings = arena_alloc(a, (nh + 1) * sizeof(*r_r->holdings));
+	if (r_r->tags == NULL || r_r->holdings == NULL)
+		return error_set(err, ERROR_LIMIT, "too large a record to read");
+	for (size_t i = 0; i < nt; i++)
+		r_r->tags[i] = (struct store_role_tag){
+			.person_id = r_r->view.person.id,
+			.role = tags[i][1],
+			.org_ods = tags[i][2],
+			.granted_at = strtoll(tags[i][3], NULL, 10),
+		};
+	for (size_t i = 0; i < nh; i++)
+		r_r->holdings[i] = (struct store_holding){
+			.relation = holdings[i][0],
+			.object_kind = holdings[i][1],
+			.object_id = strtoll(holdings[i][2], NULL, 10),
+			.org_id = strtoll(holdings[i][3], NULL, 10),
+			.address = holdings[i][4],
+			.org_ods = holdings[i][5],
+		};
+	r_r->tag_count = nt;
+	r_r->holding_count = nh;
+	return 0;
 }
 
 static void

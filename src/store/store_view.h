@@ -24,6 +24,25 @@ int store_person_view_list(struct store *st,
 	const struct store_person_filter *f, struct arena *a,
 	struct store_person_view **views_r, size_t *count_r, struct error *err);
 
+/* A person's whole record (store_person_record_get). */
+struct store_person_record {
+	struct store_person_view view;
+	struct store_role_tag *tags;	/* as store_role_tags */
+	size_t tag_count;
+	struct store_holding *holdings;	/* as store_person_holdings */
+	size_t holding_count;
+};
+/*
+ * The person with this id, or (address not NULL) the person the address
+ * registry says holds address, with their admin roles' tags and what they
+ * hold, in one statement (bench B9 on PostgreSQL, where a statement is a
+ * round trip). ERROR_NOT_FOUND if there is none: by address, also when
+ * the address is held by something other than a person.
+ */
+int store_person_record_get(struct store *st, int64_t id,
+	const char *address, struct arena *a, struct store_person_record *r_r,
+	struct error *err);
+
 /*
  * The admin roles the people hold now, in person, org and role order,
  * each with its org's ODS code: one statement for any number of people.

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "core/config.h"
 #include "core/error.h"
 #include "dir/dir.h"
 
@@ -477,10 +478,42 @@ test_signin_rule_roles_switches_sessions(void **state)
 	}
 }
 
+/*
+ * A node's memory of a session is never as old as the idle timeout less
+ * the part of it a session is touched within: a session used through
+ * another node never looks idle here (docs/postgresql.md).
+ */
+static int
+memory_s(const char *idle, const char *want)
+{
+	struct config *c = config_new();
+	struct error err;
+	assert_int_equal(config_set_value(c, "session.idle_timeout_s", idle,
+				 &err), 0);
+	assert_int_equal(config_set_value(c, "store.session_cache_s", want,
+				 &err), 0);
+	int s = auth_session_memory_s(c);
+	config_free(&c);
+	return s;
+}
+
+static void
+test_session_memory_below_idle_timeout(void **state)
+{
+	(void)state;
+	assert_int_equal(memory_s("1800", "10"), 10);	/* the defaults */
+	assert_int_equal(memory_s("1800", "0"), 0);	/* off */
+	/* 300 s idle, touched within 5 s: at most 294 s. */
+	assert_int_equal(memory_s("300", "300"), 294);
+	assert_int_equal(memory_s("60", "300"), 58);
+	assert_int_equal(memory_s("600", "300"), 300);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_session_memory_below_idle_timeout),
 		cmocka_unit_test(test_policy_refuses_guessable),
 		cmocka_unit_test(test_policy_refuses_own_name_and_address),
 		cmocka_unit_test(test_policy_accepts_strong),

@@ -56,7 +56,8 @@ teardown(void **state)
 	return 0;
 }
 
-static void
+/* The new org's id. */
+static int64_t
 add_org(struct fixture *f, const char *ods, const char *parent)
 {
 	struct dir_org_fields in = { .ods = ods,
@@ -66,6 +67,7 @@ add_org(struct fixture *f, const char *ods, const char *parent)
 	struct error err;
 	if (dir_org_add(&f->u.ctx, &in, &got, &err) < 0)
 		fail_msg("org %s: %s", ods, err.msg);
+	return got.id;
 }
 
 static const char *
@@ -1297,20 +1299,89 @@ session_status(struct fixture *f, bool may_remember, const char **first_r,
 	struct store_session row;
 	struct store_person person;
 	struct store_signin si;
-	bool roles;
+	struct store_role *roles;
+	size_t role_count;
 	struct error err;
 	char hash[65];
 	memset(hash, 'a', 64);
 	hash[64] = '\0';
 	memcpy(hash, "5e55", 4);
 	if (store_session_find(f->u.st, hash, may_remember, f->u.arena, &row,
-		    &person, &si, &roles, &err) < 0) {
+		    &person, &si, &roles, &role_count, &err) < 0) {
 		assert_int_equal(err.code, ERROR_NOT_FOUND);
 		return -1;
 	}
 	*first_r = person.first_name;
 	*locked_r = si.locked_at;
 	return person.status == STORE_PERSON_ACTIVE ? 1 : 0;
+}
+
+/* The roles store_session_find reads with the session "5e55...". */
+static size_t
+session_roles(struct fixture *f, bool may_remember, struct store_role **r)
+{
+	struct store_session row;
+	struct store_person person;
+	struct store_signin si;
+	size_t n;
+	struct error err;
+	char hash[65];
+	memset(hash, 'a', 64);
+	hash[64] = '\0';
+	memcpy(hash, "5e55", 4);
+	assert_int_equal(store_session_find(f->u.st, hash, may_remember,
+				 f->u.arena, &row, &person, &si, r, &n, &err),
+		0);
+	return n;
+}
+
+/*
+ * A session is read with its person's roles (bench B9: a read's access
+ * check needs no statement of its own), the same as store_role_list
+ * gives them, in its order; and none for a person who holds none.
+ */
+static void
+test_session_reads_roles(void **state)
+{
+	struct fixture *f = *state;
+	int64_t a = add_org(f, "SR001", NULL);
+	int64_t b = add_org(f, "SR002", NULL);
+	struct dir_person_fields in = { .org_ods = "SR001",
+		.first_name = "Rae", .last_name = "Roles", .mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
+	char hash[65];
+	memset(hash, 'a', 64);
+	hash[64] = '\0';
+	memcpy(hash, "5e55", 4);
+	struct store_session s = { .token_hash = hash, .csrf_token = "c",
+		.person_id = p.id, .created_at = 1000, .last_seen_at = 1000 };
+	assert_int_equal(store_session_insert(f->u.st, &s, &err), 0);
+	struct store_role *got;
+	assert_int_equal(session_roles(f, false, &got), 0);
+
+	const struct store_role granted[] = {
+		{ p.id, b, "local_admin", 300 },
+		{ p.id, a, "local_admin", 100 },
+		{ p.id, a, "helpdesk_admin", 200 },
+	};
+	for (size_t i = 0; i < 3; i++)
+		assert_int_equal(store_role_add(f->u.st, &granted[i], &err), 0);
+	struct store_role *listed;
+	size_t n;
+	assert_int_equal(store_role_list(f->u.st, p.id, f->u.arena, &listed,
+				 &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(session_roles(f, false, &got), 3);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(got[i].person_id, p.id);
+		assert_int_equal(got[i].org_id, listed[i].org_id);
+		assert_string_equal(got[i].role, listed[i].role);
+		assert_int_equal(got[i].granted_at, listed[i].granted_at);
+	}
+	assert_string_equal(got[0].role, "helpdesk_admin");
+	assert_int_equal(got[2].org_id, b);
 }
 
 /*
@@ -1326,7 +1397,7 @@ test_session_memory_forgets_own_commits(void **state)
 	struct fixture *f = *state;
 	if (strcmp(f->u.backend, "postgresql") != 0)
 		skip();
-	add_org(f, "SM001", NULL);
+	int64_t org = add_org(f, "SM001", NULL);
 	struct dir_person_fields in = { .org_ods = "SM001",
 		.first_name = "Sam", .last_name = "Kept", .mobile_hidden = -1 };
 	struct store_person p;
@@ -1363,6 +1434,16 @@ test_session_memory_forgets_own_commits(void **state)
 	assert_string_equal(first, "Sam");
 	assert_int_equal(session_status(f, false, &first, &locked), 1);
 	assert_string_equal(first, "Zed");
+
+	/* Given a role through another connection: read anew with it. */
+	struct store_role *roles;
+	assert_int_equal(session_roles(f, true, &roles), 0);
+	assert_int_equal(store_exec(other, &err, "INSERT INTO roles (person_id,"
+			     " org_id, role, granted_at) VALUES (?, ?,"
+			     " 'local_admin', 9)", "ii", p.id, org), 1);
+	assert_int_equal(session_roles(f, true, &roles), 1);
+	assert_string_equal(roles[0].role, "local_admin");
+	assert_int_equal(roles[0].granted_at, 9);
 
 	/* Disabled by a statement of its own, through another connection. */
 	assert_int_equal(store_exec(other, &err, "UPDATE people SET status ="
@@ -1413,6 +1494,7 @@ main(void)
 		T(test_owner_limit_and_membership),
 		T(test_shared_mailbox_owners_apart_from_members),
 		T(test_delete_removes_roles),
+		T(test_session_reads_roles),
 		T(test_site_types_from_config),
 		T(test_rule_count_in_sql),
 		T(test_rule_expansion_matches_reference),

@@ -20,6 +20,7 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "dir/dir_view.h"
+#include "store/store_person.h"
 #include "unit_instance.h"
 
 #define PEOPLE 120
@@ -203,6 +204,90 @@ test_person_record_cost_is_flat(void **state)
 }
 
 /*
+ * A whole record is one statement (bench B9 on PostgreSQL), and it holds
+ * what the record's parts read one by one do, in their order: roles in
+ * two orgs, and every kind of holding, a deleted mailbox's left out. An
+ * address no person holds says what holds it.
+ */
+static void
+test_person_record_is_its_parts(void **state)
+{
+	struct fixture *f = *state;
+	const struct dir_ctx *ctx = &f->u.ctx;
+	struct error err;
+	const char *who = f->addresses[5];
+	must(dir_role_add(ctx, who, "BBB01", "local_admin", &err), &err,
+		"role");
+	must(dir_role_add(ctx, who, "AAA01", "local_admin", &err), &err,
+		"role");
+	must(dir_role_add(ctx, who, "AAA01", "helpdesk_admin", &err), &err,
+		"role");
+	struct store_mailbox owned, member, granted, gone;
+	must(dir_mailbox_add(ctx, "AAA01", "shared", "Owned", NULL, &owned,
+		&err), &err, "mailbox");
+	must(dir_mailbox_add(ctx, "BBB01", "shared", "Member", NULL, &member,
+		&err), &err, "mailbox");
+	must(dir_mailbox_add(ctx, "AAA02", "shared", "Granted", NULL,
+		&granted, &err), &err, "mailbox");
+	must(dir_mailbox_add(ctx, "AAA01", "shared", "Gone", NULL, &gone,
+		&err), &err, "mailbox");
+	must(dir_owner_add(ctx, owned.address, who, &err), &err, "owner");
+	must(dir_owner_add(ctx, gone.address, who, &err), &err, "owner");
+	must(dir_mailbox_delete(ctx, gone.address, &err), &err, "delete");
+	must(dir_mailbox_member_add(ctx, member.address, who, &err), &err,
+		"member");
+	must(dir_grant_add(ctx, granted.address, who, "full_access", &err),
+		&err, "grant");
+	struct store_list ol, ml;
+	must(dir_list_add(ctx, "AAA01", "Owned list", "static", NULL, NULL,
+		&ol, &err), &err, "list");
+	must(dir_list_add(ctx, "BBB01", "Member list", "static", NULL, NULL,
+		&ml, &err), &err, "list");
+	must(dir_owner_add(ctx, ol.address, who, &err), &err, "list owner");
+	must(dir_list_member_add(ctx, ml.address, who, &err), &err,
+		"list member");
+
+	struct dir_person_record r;
+	assert_int_equal(record_cost(f, who, &r), 1);
+	int64_t id = r.view.person.id;
+	struct store_role_tag *tags;
+	size_t nt;
+	must(dir_role_tags(ctx, &id, 1, &tags, &nt, &err), &err, "tags");
+	assert_int_equal(nt, 3);
+	assert_int_equal(r.role_count, nt);
+	for (size_t i = 0; i < nt; i++) {
+		assert_int_equal(r.roles[i].person_id, id);
+		assert_string_equal(r.roles[i].role, tags[i].role);
+		assert_string_equal(r.roles[i].org_ods, tags[i].org_ods);
+		assert_int_equal(r.roles[i].granted_at, tags[i].granted_at);
+	}
+	assert_string_equal(r.roles[2].org_ods, "BBB01");
+	struct store_holding *h;
+	size_t nh;
+	must(store_person_holdings(ctx->store, id, r.view.person.mailbox_id,
+		ctx->arena, &h, &nh, &err), &err, "holdings");
+	assert_int_equal(nh, 5);
+	assert_int_equal(r.holding_count, nh);
+	for (size_t i = 0; i < nh; i++) {
+		assert_string_equal(r.holdings[i].relation, h[i].relation);
+		assert_string_equal(r.holdings[i].kind, h[i].object_kind);
+		assert_string_equal(r.holdings[i].address, h[i].address);
+		assert_string_equal(r.holdings[i].org_ods, h[i].org_ods);
+		assert_string_not_equal(h[i].address, gone.address);
+	}
+
+	struct dir_person_record none;
+	assert_int_equal(dir_person_record_find(ctx, owned.address, true,
+				 &none, &err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "not a person"));
+	assert_int_equal(dir_person_record_find(ctx, "nobody@trust.example",
+				 true, &none, &err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+	assert_non_null(strstr(err.msg, "nothing in the directory"));
+}
+
+/*
  * An admin's edit of a person (PATCH /users/{address}): read the person,
  * edit, read the record back. Its cost does not depend on how much the
  * person holds.
@@ -296,6 +381,8 @@ main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_person_record_cost_is_flat, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_person_record_is_its_parts, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_person_edit_cost_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_org_reads_cost_is_flat,
