@@ -12,10 +12,12 @@
 #include "caremail_version.h"
 #include "cli/cli_internal.h"
 #include "core/arena.h"
+#include "core/cores.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/cores.h"
 #include "core/net.h"
 #include "http/http.h"
 #include "imap/imap.h"
@@ -117,7 +119,7 @@ static unsigned
 http_threads(const struct config *c)
 {
 	int64_t n = config_get_int(c, "http.threads");
-	return n > 0 ? (unsigned)n : net_cores();
+	return n > 0 ? (unsigned)n : cores_usable();
 }
 
 static int

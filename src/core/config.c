@@ -125,7 +125,7 @@ static const struct config_setting config_settings[] = {
 	{ "http.web_root", CONFIG_TYPE_STRING, "", 0, 0, NULL,
 	  "Directory of the built web pages (make builds them into build/web; docs/web.md), relative to the instance directory, served at / beside the API. Empty: no pages." },
 	{ "http.threads", CONFIG_TYPE_INT, "0", 0, 1024, NULL,
-	  "Threads reading HTTP requests and answering reads (GET, HEAD; not the exports and secure-message bodies, which wait apart), each serving many connections; 0: one for each core, on either store. More makes searches take turns on the cores, and the slowest answers slower." },
+	  "Threads reading HTTP requests and answering reads (GET, HEAD; not the exports and secure-message bodies, which wait apart), each serving many connections; 0: one for each core this process may use (its CPU affinity, and no more than a CPU quota on its cgroup allows: a container's --cpus, systemd's CPUQuota=), on either store. More makes searches take turns on the cores, and the slowest answers slower." },
 	{ "http.wait_threads", CONFIG_TYPE_INT, "8", 0, 1024, NULL,
 	  "Threads answering the HTTP requests that may wait (every method but GET and HEAD: a write waits for its commit, a sign-in for its password hash; and the exports and secure-message bodies), so none holds up the reads; at most this many sign-ins hash at once, each with 19 MiB. 0: they are answered on the request threads." },
 	{ "http.metrics_allow", CONFIG_TYPE_LIST, "127.0.0.1, ::1", 0, 79, NULL,

@@ -63,12 +63,6 @@ int net_listen_socket(const struct net_address *a, const char *name,
 	int backlog, uint16_t *port_r, struct error *err);
 
 /*
- * The cores this process may run on (its CPU affinity, which a container's
- * cpuset sets; not a CPU quota), at least 1: for sizing a listener's threads.
- */
-unsigned net_cores(void);
-
-/*
  * Accepts one connection from listen_fd (non-blocking, close-on-exec): its
  * descriptor, with the peer in *ss and *len_r. -1 when there was none to
  * take (a client gone before we got to it: carry on); -2, errno set, when

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/cores.h"
 #include "core/file.h"
 #include "core/log.h"
 #include "core/metrics.h"
@@ -687,7 +688,7 @@ http_server_new(const struct http_server_options *opts)
 	if (s->opts.max_connections == 0)
 		s->opts.max_connections = HTTP_DEFAULT_CONNECTIONS;
 	if (s->opts.threads == 0)
-		s->opts.threads = net_cores();
+		s->opts.threads = cores_usable();
 	/* libmicrohttpd reads 0 as "never time out": a slowloris invitation. */
 	if (s->opts.timeout_s == 0)
 		s->opts.timeout_s = HTTP_DEFAULT_TIMEOUT_S;

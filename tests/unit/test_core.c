@@ -28,6 +28,7 @@
 #include "core/cidr.h"
 #include "core/clock.h"
 #include "core/config.h"
+#include "core/cores.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/https.h"
@@ -2062,10 +2063,99 @@ test_json_text_full(void **state)
 }
 
 
+/*
+ * A CPU quota caps the request threads (http.threads = 0): cgroup v2's
+ * cpu.max, or v1's two numbers, rounded up; none, or nonsense, is 0.
+ */
+static void
+test_cores_quota(void **state)
+{
+	(void)state;
+	assert_int_equal(cores_quota("max 100000\n"), 0);
+	assert_int_equal(cores_quota("200000 100000\n"), 2);
+	assert_int_equal(cores_quota("150000 100000"), 2);
+	assert_int_equal(cores_quota("50000 100000"), 1);
+	assert_int_equal(cores_quota("-1 100000"), 0);	/* v1: none */
+	assert_int_equal(cores_quota("0 100000"), 0);
+	assert_int_equal(cores_quota("100000"), 0);
+	assert_int_equal(cores_quota("100000 0"), 0);
+	assert_int_equal(cores_quota("1x 100000"), 0);
+	assert_int_equal(cores_quota("100000 100000 7"), 0);
+	assert_int_equal(cores_quota(""), 0);
+	assert_int_equal(cores_quota(NULL), 0);
+	unsigned n = cores_usable();
+	assert_true(n >= 1);
+	assert_true(n <= (unsigned)sysconf(_SC_NPROCESSORS_CONF));
+}
+
+/* Writes text to path; false if it cannot. */
+static bool
+put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "we");
+	if (f == NULL)
+		return false;
+	bool ok = fputs(text, f) >= 0;
+	return fclose(f) == 0 && ok;
+}
+
+/*
+ * The quota read from the kernel: a child process in a cgroup with no
+ * quota of its own, under one allowed half a core, may use one core.
+ * Needs root and a cgroup hierarchy with the cpu controller (v1 here,
+ * v2 where it is delegated); skipped otherwise.
+ */
+static void
+test_cores_under_a_quota(void **state)
+{
+	(void)state;
+	char top[128], inner[160], file[192], pid[32];
+	bool v2 = access("/sys/fs/cgroup/cpu.max", F_OK) == 0 ||
+		access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) == 0;
+	snprintf(top, sizeof(top), "%s/caremail-test-%d",
+		v2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/cpu", (int)getpid());
+	snprintf(inner, sizeof(inner), "%s/inner", top);
+	if (geteuid() != 0 || mkdir(top, 0755) < 0)
+		skip();
+	bool ready = mkdir(inner, 0755) == 0;
+	if (v2) {
+		snprintf(file, sizeof(file), "%s/cpu.max", top);
+		ready = ready && put_file(file, "50000 100000");
+	} else {
+		snprintf(file, sizeof(file), "%s/cpu.cfs_period_us", top);
+		ready = ready && put_file(file, "100000");
+		snprintf(file, sizeof(file), "%s/cpu.cfs_quota_us", top);
+		ready = ready && put_file(file, "50000");
+	}
+	int fds[2];
+	unsigned got = 0;
+	if (ready && pipe(fds) == 0) {
+		pid_t child = fork();
+		if (child == 0) {
+			snprintf(file, sizeof(file), "%s/cgroup.procs", inner);
+			snprintf(pid, sizeof(pid), "%d", (int)getpid());
+			unsigned n = put_file(file, pid) ? cores_usable() : 0;
+			_exit(write(fds[1], &n, sizeof(n)) == sizeof(n) ? 0 : 1);
+		}
+		close(fds[1]);
+		if (read(fds[0], &got, sizeof(got)) != sizeof(got))
+			got = 0;
+		close(fds[0]);
+		waitpid(child, NULL, 0);
+	}
+	rmdir(inner);
+	rmdir(top);
+	if (!ready)
+		skip();
+	assert_int_equal(got, 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_cores_quota),
+		cmocka_unit_test(test_cores_under_a_quota),
 		cmocka_unit_test(test_https_refusals),
 		cmocka_unit_test(test_arena_alignment_and_separation),
 		cmocka_unit_test(test_arena_zeroes_memory),
