@@ -417,8 +417,9 @@ def main():
                         log("   node on port %d: People Finder copy ready after %.1f s"
                             % (node.port, waited))
             if cookies is None:
-                if tls and not os.path.exists(os.path.join(a.work, "cookies.json")):
-                    # sign in over a plain server first (apiclient speaks plain HTTP)
+                if tls:
+                    # sign in, or check the kept sessions, over a plain
+                    # server first (apiclient speaks plain HTTP)
                     s0 = Server(a.bin, inst, False, extra)
                     try:
                         cookies = sign_in(s0, a.work)
