@@ -197,45 +197,25 @@ auth_scope_covers(const struct auth_org_step *chain, size_t count,
 	return false;
 }
 
-static bool
-has_primary_admin(const struct dir_ctx *ctx, int64_t org_id, int *rc_r,
-	struct error *err)
-{
-	struct store_role *roles;
-	size_t n;
-	*rc_r = store_role_list_for_org(ctx->store, org_id, ctx->arena, &roles,
-		&n, err);
-	for (size_t i = 0; *rc_r == 0 && i < n; i++) {
-		if (strcmp(roles[i].role, "primary_local_admin") == 0)
-			return true;
-	}
-	return false;
-}
-
 /* The org and its ancestors up to the root, each marked devolved or not. */
 static int
 org_chain(const struct dir_ctx *ctx, int64_t org_id,
 	struct auth_org_step **chain_r, size_t *count_r, struct error *err)
 {
-	struct auth_org_step *chain = NULL;
-	size_t count = 0, capacity = 0;
-	for (int64_t id = org_id; id != 0 && count < 64;) {
-		struct store_org org;
-		int rc;
-		if (store_org_get(ctx->store, id, ctx->arena, &org, err) < 0)
-			return -1;
-		struct auth_org_step *step = arena_array_push(ctx->arena,
-			(void **)&chain, &count, &capacity, sizeof(*step));
-		if (step == NULL)
-			return error_set(err, ERROR_LIMIT, "out of memory");
-		step->org_id = id;
-		step->devolved = has_primary_admin(ctx, id, &rc, err);
-		if (rc < 0)
-			return -1;
-		id = org.parent_id;
-	}
+	struct store_org_step *steps;
+	size_t n;
+	if (store_org_chain(ctx->store, org_id, ctx->arena, &steps, &n,
+		    err) < 0)
+		return -1;
+	struct auth_org_step *chain = arena_alloc(ctx->arena,
+		(n + 1) * sizeof(*chain));
+	if (chain == NULL)
+		return error_set(err, ERROR_LIMIT, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		chain[i] = (struct auth_org_step){ steps[i].org_id,
+			steps[i].devolved };
 	*chain_r = chain;
-	*count_r = count;
+	*count_r = n;
 	return 0;
 }
 

@@ -124,6 +124,44 @@ store_org_subtree(struct store *st, int64_t root_id, struct arena *a,
 		(void **)ids_r, count_r, err);
 }
 
+static void
+step_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+{
+	(void)a;
+	struct store_org_step *step = out;
+	step->org_id = store_col_int(st, s, 0);
+	step->devolved = store_col_int(st, s, 1) != 0;
+}
+
+int
+store_org_chain(struct store *st, int64_t org_id, struct arena *a,
+	struct store_org_step **chain_r, size_t *count_r, struct error *err)
+{
+	/*
+	 * One statement for the whole chain: an access check by a Local
+	 * Administrator made two round trips a level on PostgreSQL. The
+	 * depth stops a cycle, should one ever exist.
+	 */
+	struct store_stmt *s = store_query(st, err,
+		"WITH RECURSIVE chain(id, parent_id, depth) AS ("
+		" SELECT id, parent_id, 0 FROM orgs WHERE id = ?"
+		" UNION ALL SELECT o.id, o.parent_id, c.depth + 1 FROM orgs o"
+		" JOIN chain c ON o.id = c.parent_id WHERE c.depth < ?)"
+		" SELECT c.id, EXISTS (SELECT 1 FROM roles r WHERE r.org_id = c.id"
+		" AND r.role = 'primary_local_admin') FROM chain c"
+		" ORDER BY c.depth", "ii", org_id,
+		(int64_t)STORE_ORG_CHAIN_MAX - 1);
+	if (s == NULL)
+		return -1;
+	if (store_read_all(st, s, a, sizeof(**chain_r), step_read,
+		    (void **)chain_r, count_r, err) < 0)
+		return -1;
+	if (*count_r == 0)
+		return error_set(err, ERROR_NOT_FOUND,
+			"there is no such organisation");
+	return 0;
+}
+
 #define SITE_COLUMNS "id, org_id, name, site_type, postal_address, created_at"
 
 static void

@@ -446,6 +446,42 @@ list_standing(struct fixture *f, int64_t person_id, int64_t org_id,
 }
 
 /* The owners' rule for lists (SPEC P6, seed 002 #9706), in one place. */
+/*
+ * An access check on a deep org is as cheap as on a shallow one (one
+ * statement for the whole chain: two a level were round trips on
+ * PostgreSQL), and the chain's devolved org still cuts off the admins
+ * above it.
+ */
+static void
+test_scope_chain_is_one_read(void **state)
+{
+	struct fixture *f = *state;
+	char parent[16] = "J81001", ods[16];
+	int64_t deep = 0;
+	for (int i = 0; i < 6; i++) {
+		snprintf(ods, sizeof(ods), "DEEP%d", i);
+		deep = org(f, ods, parent);
+		memcpy(parent, ods, sizeof(ods));
+	}
+	int64_t la = f->holder[AUTH_ROLE_LOCAL_ADMIN];	/* of QWE */
+	uint64_t before = dir_statement_count(&f->u.ctx);
+	assert_true(allowed(f, la, AUTH_USER_READ, f->in_scope));
+	uint64_t shallow = dir_statement_count(&f->u.ctx) - before;
+	before = dir_statement_count(&f->u.ctx);
+	assert_true(allowed(f, la, AUTH_USER_READ, deep));
+	assert_int_equal(dir_statement_count(&f->u.ctx) - before, shallow);
+	assert_true(shallow <= 2);
+	/* DEEP2 gets its own Primary Local Admin: QWE's admins stop there. */
+	person(f, "DEEP2", "Own", "primary_local_admin", "DEEP2");
+	assert_false(allowed(f, la, AUTH_USER_READ, deep));
+	assert_true(allowed(f, la, AUTH_USER_READ, f->in_scope));
+	/* An org that is not there: refused as not found, not allowed. */
+	struct error err;
+	assert_int_equal(auth_check(&f->u.ctx, la, AUTH_USER_READ, 999999,
+				 &err), -1);
+	assert_int_equal(err.code, ERROR_NOT_FOUND);
+}
+
 static void
 test_list_owners_rule(void **state)
 {
@@ -494,6 +530,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_say_why, setup,
 			teardown),
 		cmocka_unit_test(test_scope_rule),
+		cmocka_unit_test_setup_teardown(test_scope_chain_is_one_read,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scope_orgs, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_list_owners_rule, setup,
