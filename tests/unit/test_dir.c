@@ -1291,6 +1291,34 @@ test_state_names_round_trip(void **state)
 		"unknown");
 }
 
+/* The token hash of the tests' one session: "5e55aaaa...". */
+static void
+session_hash(char hash[65])
+{
+	memset(hash, 'a', 64);
+	hash[64] = '\0';
+	memcpy(hash, "5e55", 4);
+}
+
+/* A new person in org (made too), with the session "5e55...". */
+static struct store_person
+person_with_session(struct fixture *f, const char *ods, const char *first,
+	int64_t *org_r)
+{
+	*org_r = add_org(f, ods, NULL);
+	struct dir_person_fields in = { .org_ods = ods, .first_name = first,
+		.last_name = "Session", .mobile_hidden = -1 };
+	struct store_person p;
+	struct error err;
+	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
+	char hash[65];
+	session_hash(hash);
+	struct store_session s = { .token_hash = hash, .csrf_token = "c",
+		.person_id = p.id, .created_at = 1000, .last_seen_at = 1000 };
+	assert_int_equal(store_session_insert(f->u.st, &s, &err), 0);
+	return p;
+}
+
 /* store_session_find's answer for the token hash "5e55...": -1 gone. */
 static int
 session_status(struct fixture *f, bool may_remember, const char **first_r,
@@ -1303,9 +1331,7 @@ session_status(struct fixture *f, bool may_remember, const char **first_r,
 	size_t role_count;
 	struct error err;
 	char hash[65];
-	memset(hash, 'a', 64);
-	hash[64] = '\0';
-	memcpy(hash, "5e55", 4);
+	session_hash(hash);
 	if (store_session_find(f->u.st, hash, may_remember, f->u.arena, &row,
 		    &person, &si, &roles, &role_count, &err) < 0) {
 		assert_int_equal(err.code, ERROR_NOT_FOUND);
@@ -1326,9 +1352,7 @@ session_roles(struct fixture *f, bool may_remember, struct store_role **r)
 	size_t n;
 	struct error err;
 	char hash[65];
-	memset(hash, 'a', 64);
-	hash[64] = '\0';
-	memcpy(hash, "5e55", 4);
+	session_hash(hash);
 	assert_int_equal(store_session_find(f->u.st, hash, may_remember,
 				 f->u.arena, &row, &person, &si, r, &n, &err),
 		0);
@@ -1344,20 +1368,10 @@ static void
 test_session_reads_roles(void **state)
 {
 	struct fixture *f = *state;
-	int64_t a = add_org(f, "SR001", NULL);
+	int64_t a;
+	struct store_person p = person_with_session(f, "SR001", "Rae", &a);
 	int64_t b = add_org(f, "SR002", NULL);
-	struct dir_person_fields in = { .org_ods = "SR001",
-		.first_name = "Rae", .last_name = "Roles", .mobile_hidden = -1 };
-	struct store_person p;
 	struct error err;
-	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
-	char hash[65];
-	memset(hash, 'a', 64);
-	hash[64] = '\0';
-	memcpy(hash, "5e55", 4);
-	struct store_session s = { .token_hash = hash, .csrf_token = "c",
-		.person_id = p.id, .created_at = 1000, .last_seen_at = 1000 };
-	assert_int_equal(store_session_insert(f->u.st, &s, &err), 0);
 	struct store_role *got;
 	assert_int_equal(session_roles(f, false, &got), 0);
 
@@ -1397,19 +1411,9 @@ test_session_memory_forgets_own_commits(void **state)
 	struct fixture *f = *state;
 	if (strcmp(f->u.backend, "postgresql") != 0)
 		skip();
-	int64_t org = add_org(f, "SM001", NULL);
-	struct dir_person_fields in = { .org_ods = "SM001",
-		.first_name = "Sam", .last_name = "Kept", .mobile_hidden = -1 };
-	struct store_person p;
+	int64_t org;
+	struct store_person p = person_with_session(f, "SM001", "Sam", &org);
 	struct error err;
-	assert_int_equal(dir_person_add(&f->u.ctx, &in, &p, &err), 0);
-	char hash[65];
-	memset(hash, 'a', 64);
-	hash[64] = '\0';
-	memcpy(hash, "5e55", 4);
-	struct store_session s = { .token_hash = hash, .csrf_token = "c",
-		.person_id = p.id, .created_at = 1000, .last_seen_at = 1000 };
-	assert_int_equal(store_session_insert(f->u.st, &s, &err), 0);
 	int pair[2];
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
 	store_session_cache_set(60);
