@@ -192,6 +192,7 @@ struct http_wait;
 struct http_wait_job {
 	struct http_wait_job *next;	/* the queue's */
 	void (*run)(struct http_wait_job *job);
+	int64_t queued_us;		/* when it was queued (monotonic) */
 };
 /* threads > 0 threads, or NULL with err. */
 struct http_wait *http_wait_start(unsigned threads, struct error *err);

@@ -15,14 +15,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
+#include "core/metrics.h"
 #include "core/xmalloc.h"
 #include "http_internal.h"
+
+/*
+ * How long requests wait for a waiting thread (docs/operations.md): the
+ * queue's own delay, before the request runs. Its upper buckets filling
+ * say http.wait_threads is too few for the writes and sign-ins coming in;
+ * caremail_http_waiting counts them, this says what it costs them.
+ */
+static struct metrics_family queue_seconds = {
+	.name = "caremail_http_wait_queue_seconds",
+	.help = "Seconds an HTTP request that may wait (a write, a sign-in, "
+		"an export) spent queued for one of the http.wait_threads "
+		"before it began to run.",
+	.type = METRICS_HISTOGRAM,
+	.bounds = metrics_latency_buckets,
+	.bound_count = METRICS_LATENCY_BUCKET_COUNT,
+};
+METRICS_REGISTER(queue_seconds)
 
 struct http_wait {
 	pthread_mutex_t lock;
 	pthread_cond_t work;
 	struct http_wait_job *head, *tail;	/* queued, oldest first */
 	bool stopping;
+	struct metrics_series *queued;		/* queue_seconds */
 	unsigned count;				/* threads started */
 	pthread_t threads[];
 };
@@ -45,6 +65,7 @@ http_wait_main(void *arg)
 		if (w->head == NULL)
 			w->tail = NULL;
 		pthread_mutex_unlock(&w->lock);
+		metrics_observe_since(w->queued, job->queued_us);
 		job->run(job);
 		pthread_mutex_lock(&w->lock);
 	}
@@ -59,6 +80,7 @@ http_wait_start(unsigned threads, struct error *err)
 		threads * sizeof(w->threads[0]));
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->work, NULL);
+	w->queued = metrics_series(&queue_seconds, NULL, NULL);
 	for (; w->count < threads; w->count++) {
 		int rc = pthread_create(&w->threads[w->count], NULL,
 			http_wait_main, w);
@@ -76,6 +98,7 @@ bool
 http_wait_run(struct http_wait *w, struct http_wait_job *job)
 {
 	job->next = NULL;
+	job->queued_us = clock_monotonic_us();
 	pthread_mutex_lock(&w->lock);
 	bool taken = !w->stopping;
 	if (taken) {

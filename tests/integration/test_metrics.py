@@ -127,6 +127,7 @@ def test_metrics_move_with_traffic(metrics_server, instance, org):
             "caremail_store_commit_seconds": "histogram",
             "caremail_api_request_seconds": "histogram",
             "caremail_http_waiting": "gauge",
+            "caremail_http_wait_queue_seconds": "histogram",
             "caremail_job_runs_total": "counter",
             "caremail_lockouts_total": "counter"}.items():
         assert types.get(family) == kind, family
@@ -181,6 +182,9 @@ def test_metrics_move_with_traffic(metrics_server, instance, org):
     # request is uncounted just after its reply has gone).
     assert wait_for(lambda: value(parse(scrape(server)[2])[0],
                                   "caremail_http_waiting") == 0)
+    # The global admin's sign-in (a POST) queued for a waiting thread;
+    # the reads did not.
+    assert moved("caremail_http_wait_queue_seconds_count") >= 1
     assert moved("caremail_lockouts_total") == 1
     assert moved("caremail_store_commit_seconds_count") >= 2
     assert value(after, "caremail_store_commit_seconds_sum") > 0
