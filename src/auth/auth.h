@@ -232,7 +232,7 @@ struct auth_web_session {
 	/*
 	 * Their roles as read with the session, for a request that changes
 	 * nothing (auth_session_find's to_read; roles_known false for a
-	 * change, whose checks read them in its own transaction).
+	 * change, whose checks read them afresh from the store).
 	 */
 	bool roles_known;
 	const struct store_role *roles;	/* in ctx->arena */

@@ -149,15 +149,32 @@ auth_token_action_givable(enum auth_action action)
 	}
 }
 
+/* The person's roles: as read with their session, or now. */
+static int
+actor_roles(const struct dir_ctx *ctx, int64_t person_id,
+	const struct store_role **roles_r, size_t *count_r, struct error *err)
+{
+	if (ctx->roles_of != 0 && ctx->roles_of == person_id) {
+		*roles_r = ctx->roles;
+		*count_r = ctx->role_count;
+		return 0;
+	}
+	struct store_role *roles;
+	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, count_r,
+		    err) < 0)
+		return -1;
+	*roles_r = roles;
+	return 0;
+}
+
 int
 auth_person_may(const struct dir_ctx *ctx, int64_t person_id,
 	struct auth_may *may_r, struct error *err)
 {
 	memset(may_r, 0, sizeof(*may_r));
-	struct store_role *roles;
+	const struct store_role *roles;
 	size_t n;
-	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
-		    err) < 0)
+	if (actor_roles(ctx, person_id, &roles, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		enum auth_role role;
@@ -224,24 +241,6 @@ role_denied(enum auth_action action, struct error *err)
 {
 	return error_set(err, ERROR_DENIED,
 		"your role does not allow this (%s)", auth_action_name(action));
-}
-
-/* The person's roles: as read with their session, or now. */
-static int
-actor_roles(const struct dir_ctx *ctx, int64_t person_id,
-	const struct store_role **roles_r, size_t *count_r, struct error *err)
-{
-	if (ctx->roles_of != 0 && ctx->roles_of == person_id) {
-		*roles_r = ctx->roles;
-		*count_r = ctx->role_count;
-		return 0;
-	}
-	struct store_role *roles;
-	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, count_r,
-		    err) < 0)
-		return -1;
-	*roles_r = roles;
-	return 0;
 }
 
 /*
@@ -484,13 +483,12 @@ auth_scope_orgs(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, bool *all_r, int64_t **ids_r, size_t *count_r,
 	struct error *err)
 {
-	struct store_role *roles;
+	const struct store_role *roles;
 	size_t n;
 	*all_r = false;
 	*ids_r = NULL;
 	*count_r = 0;
-	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
-		    err) < 0)
+	if (actor_roles(ctx, person_id, &roles, &n, err) < 0)
 		return -1;
 	int64_t *admin_orgs = arena_alloc(ctx->arena, (n + 1) * sizeof(int64_t));
 	size_t admin_count = 0;
@@ -604,10 +602,9 @@ int
 auth_check_anywhere(const struct dir_ctx *ctx, int64_t person_id,
 	enum auth_action action, struct error *err)
 {
-	struct store_role *roles;
+	const struct store_role *roles;
 	size_t n;
-	if (store_role_list(ctx->store, person_id, ctx->arena, &roles, &n,
-		    err) < 0)
+	if (actor_roles(ctx, person_id, &roles, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		enum auth_role role;

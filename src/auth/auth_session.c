@@ -321,8 +321,8 @@ auth_session_find(const struct dir_ctx *ctx, const char *token,
 	/*
 	 * A request that changes nothing checks its access with the roles
 	 * read here (bench B9 on PostgreSQL: a round trip less); a change
-	 * reads them again inside its own transaction, so it is decided on
-	 * what it commits against.
+	 * reads them afresh from the store, so a role taken away through
+	 * another node never lets anything change.
 	 */
 	s_r->roles_known = to_read;
 	s_r->roles = to_read ? roles : NULL;

@@ -36,7 +36,8 @@ cores_quota(const char *cpu_max)
 	long long period = strtoll(p, &end, 10);
 	if (end == p || period <= 0 || (*end != '\0' && *end != '\n'))
 		return 0;
-	long long n = (quota + period - 1) / period;
+	/* Rounded up, without overflowing at the edge of long long. */
+	long long n = quota / period + (quota % period != 0);
 	return n > INT_MAX ? INT_MAX : (unsigned)n;
 }
 
@@ -110,7 +111,15 @@ cgroup_quota(void)
 	char line[PATH_MAX + 64];
 	unsigned least = 0;
 	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\n")] = '\0';
+		size_t len = strcspn(line, "\n");
+		if (line[len] != '\n' && !feof(f)) {
+			/* Longer than any path: skip the rest of it. */
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
+		line[len] = '\0';
 		char *a = strchr(line, ':');
 		char *b = a != NULL ? strchr(a + 1, ':') : NULL;
 		if (b == NULL)

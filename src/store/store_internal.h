@@ -112,6 +112,23 @@ extern const char store_sqlite_finder_making[];
 extern const char store_sqlite_finder_made[];
 
 /*
+ * Rows joined into one column by a statement, to bring a record's lists
+ * with it (store_joined.c): STORE_JOINED "(a" STORE_THEN "b, '"
+ * STORE_ROW_SEP "')". Control characters no address, ODS code, role name
+ * or number holds.
+ */
+#define STORE_FIELD_SEP "\x1f"
+#define STORE_ROW_SEP "\x1e"
+#define STORE_THEN " || '" STORE_FIELD_SEP "' || "
+/*
+ * The rows of such a column (NULL or "": none), each an array of `fields`
+ * strings in a; a row short of fields is given ""s, and the last field
+ * takes the rest of its row. NULL with err when a is full.
+ */
+char ***store_joined_rows(const char *joined, size_t fields, struct arena *a,
+	size_t *count_r, struct error *err);
+
+/*
  * What a person holds (store_person_holdings, store_person_record_get):
  * their ownerships, memberships and grants as rows (relation, kind, id,
  * org_id, address). PERSON and MAILBOX are the person's id and mailbox

@@ -93,21 +93,14 @@ found_read(struct store *st, struct store_stmt *s, struct arena *a,
 	}
 }
 
-/*
- * The person's roles, joined in the session's row: "ORG GRANTED ROLE"
- * each, this byte between them (a role's name is one of auth's, with no
- * control character in it).
- */
-#define ROLE_SEPARATOR "\x1e"
-
 #define SESSION_FIND(MORE)                                                   \
 	"SELECT " STORE_PERSON_COLUMNS ", se.id, se.token_hash,"              \
 	" se.csrf_token, se.person_id, se.created_at, se.last_seen_at,"       \
 	" p.failed_signins, COALESCE(p.locked_at, 0),"                        \
 	" COALESCE(p.password_self_set_at, 0), '',"                           \
 	" COALESCE(p.mfa_enrolled_at, 0), p.mfa_last_step,"                   \
-	" (SELECT " STORE_JOINED "(r.org_id || ' ' || r.granted_at || ' ' ||" \
-	" r.role, '" ROLE_SEPARATOR "') FROM roles r"                         \
+	" (SELECT " STORE_JOINED "(r.org_id" STORE_THEN "r.granted_at"        \
+	STORE_THEN "r.role, '" STORE_ROW_SEP "') FROM roles r"               \
 	" WHERE r.person_id = p.id)" MORE                                     \
 	" FROM sessions se JOIN people p ON p.id = se.person_id"              \
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                            \
@@ -123,35 +116,26 @@ role_order(const void *x, const void *y)
 	return strcmp(a->role, b->role);
 }
 
-/* The roles SESSION_FIND joined (NULL or "": none), as store_role_list's. */
+/*
+ * The roles SESSION_FIND joined (store_joined_rows; NULL or "": none), as
+ * store_role_list gives them.
+ */
 static int
 roles_split(const char *joined, int64_t person_id, struct arena *a,
 	struct store_role **roles_r, size_t *count_r, struct error *err)
 {
-	size_t n = 0;
-	if (joined != NULL && *joined != '\0') {
-		n = 1;
-		for (const char *p = joined; *p != '\0'; p++)
-			n += *p == ROLE_SEPARATOR[0];
-	}
-	struct store_role *roles = arena_alloc(a, (n + 1) * sizeof(*roles));
+	size_t n;
+	char ***rows = store_joined_rows(joined, 3, a, &n, err);
+	struct store_role *roles = rows == NULL ? NULL :
+		arena_alloc(a, (n + 1) * sizeof(*roles));
 	if (roles == NULL)
-		return error_set(err, ERROR_LIMIT, "too many roles to read");
-	const char *p = joined;
-	for (size_t i = 0; i < n; i++) {
-		char *end;
-		roles[i].person_id = person_id;
-		roles[i].org_id = strtoll(p, &end, 10);
-		roles[i].granted_at = strtoll(end, &end, 10);
-		if (*end == ' ')
-			end++;
-		size_t len = strcspn(end, ROLE_SEPARATOR);
-		roles[i].role = arena_strndup(a, end, len);
-		if (roles[i].role == NULL)
-			return error_set(err, ERROR_LIMIT, "too many roles to "
-				"read");
-		p = end + len + (end[len] != '\0');
-	}
+		return rows == NULL ? -1 :
+			error_set(err, ERROR_LIMIT, "too many roles to read");
+	for (size_t i = 0; i < n; i++)
+		roles[i] = (struct store_role){ .person_id = person_id,
+			.org_id = strtoll(rows[i][0], NULL, 10),
+			.granted_at = strtoll(rows[i][1], NULL, 10),
+			.role = rows[i][2] };
 	qsort(roles, n, sizeof(*roles), role_order);
 	*roles_r = roles;
 	*count_r = n;

@@ -57,71 +57,23 @@ store_person_view_list(struct store *st, const struct store_person_filter *f,
 }
 
 /*
- * A record's roles and holdings, joined into two columns of its row:
- * fields with FIELD_SEP between them, rows with ROW_SEP (no address, ODS
- * code or role name holds a control character).
+ * A record's roles and holdings, joined into two columns of its row
+ * (store_joined_rows).
  */
-#define FIELD_SEP "\x1f"
-#define ROW_SEP "\x1e"
-#define THEN " || '" FIELD_SEP "' || "
 #define RECORD_TAGS                                                          \
-	"(SELECT " STORE_JOINED "(r.org_id" THEN "r.role" THEN "o.ods" THEN    \
-	"r.granted_at, '" ROW_SEP "') FROM roles r"                         \
+	"(SELECT " STORE_JOINED "(r.org_id" STORE_THEN "r.role" STORE_THEN   \
+	"o.ods" STORE_THEN "r.granted_at, '" STORE_ROW_SEP "') FROM roles r"  \
 	" JOIN orgs o ON o.id = r.org_id WHERE r.person_id = p.id)"
 #define RECORD_TAG_FIELDS 4
 #define RECORD_HOLDINGS                                                      \
-	"(SELECT " STORE_JOINED "(h.relation" THEN "h.kind" THEN "h.id" THEN   \
-	"h.org_id" THEN "h.address" THEN "o.ods, '" ROW_SEP "')"             \
+	"(SELECT " STORE_JOINED "(h.relation" STORE_THEN "h.kind" STORE_THEN \
+	"h.id" STORE_THEN "h.org_id" STORE_THEN "h.address" STORE_THEN       \
+	"o.ods, '" STORE_ROW_SEP "')"                                        \
 	" FROM (" STORE_HOLDINGS("p.id", "p.mailbox_id") ") AS h"           \
 	" JOIN orgs o ON o.id = h.org_id)"
 #define RECORD_HOLDING_FIELDS 6
 #define RECORD_SELECT                                                        \
 	"SELECT " VIEW_COLUMNS ", " RECORD_TAGS ", " RECORD_HOLDINGS VIEW_FROM
-
-/*
- * The rows of a joined column (NULL: none), each an array of `fields`
- * strings in a (a row short of fields is given ""s). NULL with err when a
- * is full.
- */
-static char ***
-joined_rows(const char *joined, size_t fields, struct arena *a,
-	size_t *count_r, struct error *err)
-{
-	size_t n = 0;
-	char *copy = NULL;
-	if (joined != NULL && *joined != '\0') {
-		n = 1;
-		for (const char *p = joined; *p != '\0'; p++)
-			n += *p == ROW_SEP[0];
-		copy = arena_strdup(a, joined);
-	}
-	char ***rows = arena_alloc(a, (n + 1) * sizeof(*rows));
-	char **cells = arena_alloc(a, (n * fields + 1) * sizeof(*cells));
-	if (rows == NULL || cells == NULL || (n > 0 && copy == NULL)) {
-		error_set(err, ERROR_LIMIT, "too large a record to read");
-		return NULL;
-	}
-	char *p = copy;
-	for (size_t i = 0; i < n; i++) {
-		rows[i] = &cells[i * fields];
-		char *end = p + strcspn(p, ROW_SEP);
-		bool last = *end == '\0';
-		*end = '\0';
-		for (size_t f = 0; f < fields; f++) {
-			rows[i][f] = p;
-			char *sep = strchr(p, FIELD_SEP[0]);
-			if (sep != NULL) {
-				*sep = '\0';
-				p = sep + 1;
-			} else {
-				p = end;
-			}
-		}
-		p = last ? end : end + 1;
-	}
-	*count_r = n;
-	return rows;
-}
 
 /* Roles by org (the id, joined first), then name: store_role_tags's. */
 static int
@@ -176,8 +128,8 @@ store_person_record_get(struct store *st, int64_t id, const char *address,
 	if (store_read_one(st, s, a, record_read, &rr, "such person", err) < 0)
 		return -1;
 	size_t nt, nh;
-	char ***tags = joined_rows(rr.tags, RECORD_TAG_FIELDS, a, &nt, err);
-	char ***holdings = tags == NULL ? NULL : joined_rows(rr.holdings,
+	char ***tags = store_joined_rows(rr.tags, RECORD_TAG_FIELDS, a, &nt, err);
+	char ***holdings = tags == NULL ? NULL : store_joined_rows(rr.holdings,
 		RECORD_HOLDING_FIELDS, a, &nh, err);
 	if (holdings == NULL)
 		return -1;

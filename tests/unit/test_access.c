@@ -18,6 +18,7 @@
 #include "core/error.h"
 #include "dir/dir.h"
 #include "store/store_person.h"
+#include "store/store_org.h"
 #include "unit_instance.h"
 
 /* What each role may do, as the spec and seeds say, by action name. */
@@ -482,6 +483,53 @@ test_scope_chain_is_one_read(void **state)
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 }
 
+/*
+ * A read's checks use the roles read with the signer's session
+ * (dir_ctx.roles_of, set by the API for a request that changes nothing):
+ * every check of that person, and no one else's. Here they say Local
+ * Administrator of QWE for a person the store says holds nothing.
+ */
+static void
+test_session_roles_decide_every_check(void **state)
+{
+	struct fixture *f = *state;
+	struct dir_ctx saved = f->u.ctx;
+	int64_t qwe = 0;
+	struct store_org o;
+	struct error err;
+	assert_int_equal(store_org_get_by_ods(f->u.ctx.store, "QWE",
+				 f->u.ctx.arena, &o, &err), 0);
+	qwe = o.id;
+	const struct store_role known[] = {
+		{ f->nobody, qwe, "local_admin", 1 } };
+	assert_false(allowed(f, f->nobody, AUTH_USER_READ, f->in_scope));
+	f->u.ctx.roles_of = f->nobody;
+	f->u.ctx.roles = known;
+	f->u.ctx.role_count = 1;
+	assert_true(allowed(f, f->nobody, AUTH_USER_READ, f->in_scope));
+	assert_false(allowed(f, f->nobody, AUTH_USER_READ, f->elsewhere));
+	struct auth_may may;
+	assert_int_equal(auth_person_may(&f->u.ctx, f->nobody, &may, &err),
+		0);
+	assert_true(may.actions[AUTH_USER_READ]);
+	bool all;
+	int64_t *ids;
+	size_t n;
+	assert_int_equal(auth_scope_orgs(&f->u.ctx, f->nobody, AUTH_USER_READ,
+				 &all, &ids, &n, &err), 0);
+	assert_false(all);
+	assert_true(n >= 2);
+	assert_int_equal(auth_check_anywhere(&f->u.ctx, f->nobody,
+				 AUTH_USER_READ, &err), 0);
+	/* Another person's checks read their own roles. */
+	int64_t la = f->holder[AUTH_ROLE_LOCAL_ADMIN];
+	assert_true(allowed(f, la, AUTH_USER_READ, f->in_scope));
+	assert_false(allowed(f, f->devolved_pla, AUTH_USER_READ,
+		f->in_scope));
+	f->u.ctx = saved;
+	assert_false(allowed(f, f->nobody, AUTH_USER_READ, f->in_scope));
+}
+
 static void
 test_list_owners_rule(void **state)
 {
@@ -530,6 +578,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refusals_say_why, setup,
 			teardown),
 		cmocka_unit_test(test_scope_rule),
+		cmocka_unit_test_setup_teardown(test_session_roles_decide_every_check,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scope_chain_is_one_read,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_scope_orgs, setup,

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2083,6 +2084,7 @@ test_cores_quota(void **state)
 	assert_int_equal(cores_quota("100000 100000 7"), 0);
 	assert_int_equal(cores_quota(""), 0);
 	assert_int_equal(cores_quota(NULL), 0);
+	assert_int_equal(cores_quota("9223372036854775807 1"), INT_MAX);
 	unsigned n = cores_usable();
 	assert_true(n >= 1);
 	assert_true(n <= (unsigned)sysconf(_SC_NPROCESSORS_CONF));
