@@ -145,8 +145,7 @@ leaver_notice(struct sweep *s, const struct store_lifecycle_row *row,
 	const struct lifecycle_account *acct, struct error *err)
 {
 	struct lifecycle_transition t;
-	lifecycle_next(&s->cfg, acct, &t);
-	if (acct->status != STORE_PERSON_LEAVER || t.step != LIFECYCLE_DELETE)
+	if (!lifecycle_leaver_notice_due(&s->cfg, acct, &t))
 		return 0;
 	const struct mail_notice_field f[] = {
 		{ "name", row->display_name }, { "address", row->address },
@@ -217,12 +216,9 @@ row_due(const struct sweep *s, const struct store_lifecycle_row *row)
 	struct lifecycle_account acct = account_of(s, row);
 	struct lifecycle_transition t;
 	int lead;
-	if (lifecycle_due(&s->cfg, &acct, s->now, &t) ||
-	    lifecycle_warning_due(&s->cfg, &acct, s->now, &t, &lead))
-		return true;
-	lifecycle_next(&s->cfg, &acct, &t);
-	return acct.status == STORE_PERSON_LEAVER &&
-		t.step == LIFECYCLE_DELETE;
+	return lifecycle_due(&s->cfg, &acct, s->now, &t) ||
+		lifecycle_warning_due(&s->cfg, &acct, s->now, &t, &lead) ||
+		lifecycle_leaver_notice_due(&s->cfg, &acct, &t);
 }
 
 /* Everything due for one person, each step at its due time. */

@@ -235,6 +235,16 @@ lifecycle_password_expired(const struct lifecycle_config *cfg,
 }
 
 bool
+lifecycle_leaver_notice_due(const struct lifecycle_config *cfg,
+	const struct lifecycle_account *acct,
+	struct lifecycle_transition *t_r)
+{
+	lifecycle_next(cfg, acct, t_r);
+	return acct->status == STORE_PERSON_LEAVER &&
+		t_r->step == LIFECYCLE_DELETE;
+}
+
+bool
 lifecycle_warning_due(const struct lifecycle_config *cfg,
 	const struct lifecycle_account *acct, int64_t now,
 	struct lifecycle_transition *t_r, int *lead_days_r)

@@ -115,6 +115,15 @@ bool lifecycle_warning_due(const struct lifecycle_config *cfg,
 	const struct lifecycle_account *acct, int64_t now,
 	struct lifecycle_transition *t_r, int *lead_days_r);
 
+/*
+ * L3: whether a leaver is to be told the date their account will be
+ * deleted (once per time they were marked: the job records it), with
+ * that step in *t_r.
+ */
+bool lifecycle_leaver_notice_due(const struct lifecycle_config *cfg,
+	const struct lifecycle_account *acct,
+	struct lifecycle_transition *t_r);
+
 /* At most: Inactive, Deleted, Purged (a wake is never foretold). */
 #define LIFECYCLE_MAX_STEPS 4
 

@@ -39,6 +39,37 @@ utc(int y, int mo, int d)
 	return (int64_t)timegm(&tm);
 }
 
+/*
+ * L3's notice, for every status: only a leaver is told, of the deletion
+ * leaver_delete_after_days after they were marked; none when leavers are
+ * never deleted (0).
+ */
+static void
+test_leaver_notice_due(void **state)
+{
+	(void)state;
+	struct lifecycle_config cfg;
+	lifecycle_config_default(&cfg);
+	for (int st = STORE_PERSON_ACTIVE; st <= STORE_PERSON_INACTIVE; st++) {
+		struct lifecycle_account a = { .status =
+			(enum store_person_status)st, .created_at = T0,
+			.status_changed_at = T0 + 5 * DAY };
+		if (st == STORE_PERSON_DELETED)
+			a.deleted_at = a.status_changed_at;
+		struct lifecycle_transition t;
+		bool due = lifecycle_leaver_notice_due(&cfg, &a, &t);
+		assert_int_equal(due, st == STORE_PERSON_LEAVER);
+		if (due) {
+			assert_int_equal(t.step, LIFECYCLE_DELETE);
+			assert_int_equal(t.due_at, T0 + 5 * DAY +
+				cfg.leaver_delete_after_s);
+			cfg.leaver_delete_after_s = 0;
+			assert_false(lifecycle_leaver_notice_due(&cfg, &a, &t));
+			lifecycle_config_default(&cfg);
+		}
+	}
+}
+
 /* ---- the rules at their boundaries ---- */
 
 struct row {
@@ -1124,6 +1155,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_leaver_notice_due),
 		cmocka_unit_test(test_boundaries),
 		cmocka_unit_test(test_shared_boundaries),
 		cmocka_unit_test(test_shared_warnings),
