@@ -214,15 +214,19 @@ auth_scope_covers(const struct auth_org_step *chain, size_t count,
 	return false;
 }
 
-/* The org and its ancestors up to the root, each marked devolved or not. */
+/*
+ * The org and its ancestors up to the root, each marked devolved or not:
+ * an org is devolved when it has a Primary Local Administrator of its own.
+ */
 static int
 org_chain(const struct dir_ctx *ctx, int64_t org_id,
 	struct auth_org_step **chain_r, size_t *count_r, struct error *err)
 {
 	struct store_org_step *steps;
 	size_t n;
-	if (store_org_chain(ctx->store, org_id, ctx->arena, &steps, &n,
-		    err) < 0)
+	if (store_org_chain(ctx->store, org_id,
+		    auth_role_name(AUTH_ROLE_PRIMARY_LOCAL_ADMIN), ctx->arena,
+		    &steps, &n, err) < 0)
 		return -1;
 	struct auth_org_step *chain = arena_alloc(ctx->arena,
 		(n + 1) * sizeof(*chain));
@@ -230,7 +234,7 @@ org_chain(const struct dir_ctx *ctx, int64_t org_id,
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	for (size_t i = 0; i < n; i++)
 		chain[i] = (struct auth_org_step){ steps[i].org_id,
-			steps[i].devolved };
+			steps[i].role_held };
 	*chain_r = chain;
 	*count_r = n;
 	return 0;

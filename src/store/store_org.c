@@ -130,12 +130,13 @@ step_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	(void)a;
 	struct store_org_step *step = out;
 	step->org_id = store_col_int(st, s, 0);
-	step->devolved = store_col_int(st, s, 1) != 0;
+	step->role_held = store_col_int(st, s, 1) != 0;
 }
 
 int
-store_org_chain(struct store *st, int64_t org_id, struct arena *a,
-	struct store_org_step **chain_r, size_t *count_r, struct error *err)
+store_org_chain(struct store *st, int64_t org_id, const char *role,
+	struct arena *a, struct store_org_step **chain_r, size_t *count_r,
+	struct error *err)
 {
 	/*
 	 * One statement for the whole chain: an access check by a Local
@@ -148,9 +149,8 @@ store_org_chain(struct store *st, int64_t org_id, struct arena *a,
 		" UNION ALL SELECT o.id, o.parent_id, c.depth + 1 FROM orgs o"
 		" JOIN chain c ON o.id = c.parent_id WHERE c.depth < ?)"
 		" SELECT c.id, EXISTS (SELECT 1 FROM roles r WHERE r.org_id = c.id"
-		" AND r.role = 'primary_local_admin') FROM chain c"
-		" ORDER BY c.depth", "ii", org_id,
-		(int64_t)STORE_ORG_CHAIN_MAX - 1);
+		" AND r.role = ?) FROM chain c ORDER BY c.depth", "iit", org_id,
+		(int64_t)STORE_ORG_CHAIN_MAX - 1, role);
 	if (s == NULL)
 		return -1;
 	if (store_read_all(st, s, a, sizeof(**chain_r), step_read,

@@ -27,16 +27,17 @@ int store_org_get_by_ods(struct store *st, const char *ods, struct arena *a,
 /* An org on the way from one to the root (store_org_chain). */
 struct store_org_step {
 	int64_t org_id;
-	bool devolved;		/* a Primary Local Administrator holds it */
+	bool role_held;		/* someone holds the role asked about for it */
 };
 #define STORE_ORG_CHAIN_MAX 64
 /*
  * The org and each above it to the root (at most STORE_ORG_CHAIN_MAX),
- * nearest first, each marked devolved or not: one statement.
- * ERROR_NOT_FOUND if there is no such org.
+ * nearest first, each marked with whether anyone holds `role` for it:
+ * one statement. ERROR_NOT_FOUND if there is no such org.
  */
-int store_org_chain(struct store *st, int64_t org_id, struct arena *a,
-	struct store_org_step **chain_r, size_t *count_r, struct error *err);
+int store_org_chain(struct store *st, int64_t org_id, const char *role,
+	struct arena *a, struct store_org_step **chain_r, size_t *count_r,
+	struct error *err);
 
 /* Every org, ordered by ODS code. */
 int store_org_list(struct store *st, struct arena *a, struct store_org **orgs_r,
