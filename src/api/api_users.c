@@ -205,7 +205,7 @@ api_user_get(struct api_request *req)
 	 * dropped; a round trip costs more than the rows.
 	 */
 	if (dir_person_record_find(&req->ctx, api_param(req, "address"),
-		    true, &r, &err) < 0)
+		    &r, &err) < 0)
 		api_reply_from_error(req, &err);
 	else if (api_allowed(req, AUTH_USER_READ, r.view.person.org_id))
 		api_reply(req, 200, dir_json_person(&r));

@@ -88,7 +88,7 @@ show_person(struct cli_args *args, struct cli_session *s,
 	struct error *err)
 {
 	struct dir_person_record r;
-	if (dir_person_record_find(&s->ctx, args->pos[0], true, &r, err) < 0)
+	if (dir_person_record_find(&s->ctx, args->pos[0], &r, err) < 0)
 		return -1;
 	cli_print(args, dir_json_person(&r), NULL);
 	return 0;

@@ -81,7 +81,10 @@ int dir_resolve(const struct dir_ctx *ctx, const char *address,
  */
 int dir_address_holder(const struct dir_ctx *ctx, const char *address,
 	struct store_address *held_r, struct error *err);
-/* -1 with "ADDRESS is a KIND, not a person", for an address not a person's. */
+/*
+ * -1 with what holds an address no person holds: "ADDRESS is a KIND, not
+ * a person", or the registry's "nothing in the directory has" it.
+ */
 int dir_not_a_person(const struct dir_ctx *ctx, const char *address,
 	struct error *err);
 

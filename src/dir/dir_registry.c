@@ -104,6 +104,9 @@ dir_not_a_person(const struct dir_ctx *ctx, const char *address,
 	struct dir_object obj;
 	if (dir_resolve(ctx, address, &obj, err) < 0)
 		return -1;
+	if (obj.kind == DIR_HOLDER_PERSON)	/* its row gone meanwhile */
+		return error_set(err, ERROR_NOT_FOUND, "there is no such "
+			"person");
 	return error_set(err, ERROR_NOT_FOUND, "%s is a %s, not a person",
 		obj.address, dir_holder_noun(obj.kind));
 }

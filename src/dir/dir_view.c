@@ -101,28 +101,22 @@ dir_person_record_get(const struct dir_ctx *ctx, int64_t person_id,
 
 int
 dir_person_record_find(const struct dir_ctx *ctx, const char *address,
-	bool full, struct dir_person_record *r, struct error *err)
+	struct dir_person_record *r, struct error *err)
 {
 	/*
-	 * A full record by address is one statement (bench B9: each is a
-	 * round trip on PostgreSQL); the registry is asked apart only when
-	 * that finds no person, to say why.
+	 * One statement (bench B9: each is a round trip on PostgreSQL); the
+	 * registry is asked apart only when that finds no person, to say
+	 * what holds the address, if anything.
 	 */
 	struct error inner;
 	struct dir_address addr;
-	if (full && dir_address_parse(span_from_cstr(address != NULL ?
-			address : ""), &addr, &inner) == 0) {
-		if (record_whole(ctx, 0, addr.text, r, &inner) == 0)
-			return 0;
-		if (inner.code != ERROR_NOT_FOUND)
-			return error_forward(err, &inner);
-	}
-	/* The person's row is read once, with their record. */
-	struct store_address held;
-	if (dir_address_holder(ctx, address, &held, err) < 0)
+	if (dir_address_parse(span_from_cstr(address != NULL ? address : ""),
+		    &addr, err) < 0)
 		return -1;
-	if (held.holder.kind == STORE_KIND_PERSON)
-		return dir_person_record_get(ctx, held.holder.id, full, r, err);
+	if (record_whole(ctx, 0, addr.text, r, &inner) == 0)
+		return 0;
+	if (inner.code != ERROR_NOT_FOUND)
+		return error_forward(err, &inner);
 	return dir_not_a_person(ctx, address, err);
 }
 

@@ -48,11 +48,11 @@ int dir_person_page(const struct dir_ctx *ctx, const int64_t *org_ids,
 int dir_person_record_get(const struct dir_ctx *ctx, int64_t person_id,
 	bool full, struct dir_person_record *r, struct error *err);
 /*
- * The record of the person at this address, deleted or not: full, one
- * statement (two or three when nobody holds it, to say what does).
+ * The full record of the person at this address, deleted or not: one
+ * statement (two or three when no person holds it, to say what does).
  */
 int dir_person_record_find(const struct dir_ctx *ctx, const char *address,
-	bool full, struct dir_person_record *r, struct error *err);
+	struct dir_person_record *r, struct error *err);
 /* The admin roles these people hold, by person: one statement. */
 int dir_role_tags(const struct dir_ctx *ctx, const int64_t *person_ids,
 	size_t count, struct store_role_tag **tags_r, size_t *count_r,

@@ -157,7 +157,7 @@ record_cost(struct fixture *f, const char *address,
 {
 	struct error err;
 	uint64_t before = dir_statement_count(&f->u.ctx);
-	must(dir_person_record_find(&f->u.ctx, address, true, r, &err), &err,
+	must(dir_person_record_find(&f->u.ctx, address, r, &err), &err,
 		"record");
 	return dir_statement_count(&f->u.ctx) - before;
 }
@@ -276,15 +276,23 @@ test_person_record_is_its_parts(void **state)
 		assert_string_not_equal(h[i].address, gone.address);
 	}
 
+	/* The refusals: the record's statement, then the registry's word. */
 	struct dir_person_record none;
-	assert_int_equal(dir_person_record_find(ctx, owned.address, true,
-				 &none, &err), -1);
+	uint64_t before = dir_statement_count(ctx);
+	assert_int_equal(dir_person_record_find(ctx, owned.address, &none,
+				 &err), -1);
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "not a person"));
+	assert_true(dir_statement_count(ctx) - before <= 3);
+	before = dir_statement_count(ctx);
 	assert_int_equal(dir_person_record_find(ctx, "nobody@trust.example",
-				 true, &none, &err), -1);
+				 &none, &err), -1);
 	assert_int_equal(err.code, ERROR_NOT_FOUND);
 	assert_non_null(strstr(err.msg, "nothing in the directory"));
+	assert_int_equal(dir_statement_count(ctx) - before, 2);
+	assert_int_equal(dir_person_record_find(ctx, "not an address", &none,
+				 &err), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
 }
 
 /*
