@@ -371,7 +371,7 @@ admit(struct api_request *req, const struct api_route *r)
 	}
 	req->signed_in = true;
 	req->ctx.actor = req->session.person.address;
-	if (req->session.roles_known) {
+	if (req->session.roles != NULL) {
 		req->ctx.roles_of = req->session.person.id;
 		req->ctx.roles = req->session.roles;
 		req->ctx.role_count = req->session.role_count;

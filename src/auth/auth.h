@@ -231,10 +231,9 @@ struct auth_web_session {
 	bool is_admin;			/* holds any admin role */
 	/*
 	 * Their roles as read with the session, for a request that changes
-	 * nothing (auth_session_find's to_read; roles_known false for a
-	 * change, whose checks read them afresh from the store).
+	 * nothing (auth_session_find's to_read); NULL for a change, whose
+	 * checks read them afresh from the store.
 	 */
-	bool roles_known;
 	const struct store_role *roles;	/* in ctx->arena */
 	size_t role_count;
 	bool mfa_enrolled;

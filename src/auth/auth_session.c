@@ -324,7 +324,6 @@ auth_session_find(const struct dir_ctx *ctx, const char *token,
 	 * reads them afresh from the store, so a role taken away through
 	 * another node never lets anything change.
 	 */
-	s_r->roles_known = to_read;
 	s_r->roles = to_read ? roles : NULL;
 	s_r->role_count = to_read ? role_count : 0;
 	return 0;

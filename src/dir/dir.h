@@ -46,7 +46,7 @@ struct dir_ctx {
 	const char *instance_dir;
 	/*
 	 * The signed-in person's roles as read with their session by a
-	 * request that changes nothing (auth_web_session.roles_known), so its
+	 * request that changes nothing (auth_web_session.roles), so its
 	 * access checks do not read them again; roles_of 0: read them.
 	 */
 	int64_t roles_of;
