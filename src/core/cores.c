@@ -24,11 +24,8 @@ cores_quota(const char *cpu_max)
 {
 	if (cpu_max == NULL)
 		return 0;
+	/* "max" is no number, and v1's -1 no quota: both are none. */
 	char *end;
-	while (*cpu_max == ' ')
-		cpu_max++;
-	if (strncmp(cpu_max, "max", 3) == 0 || *cpu_max == '-')
-		return 0;
 	long long quota = strtoll(cpu_max, &end, 10);
 	if (end == cpu_max || *end != ' ' || quota <= 0)
 		return 0;

@@ -2085,6 +2085,19 @@ test_cores_quota(void **state)
 	assert_int_equal(cores_quota(""), 0);
 	assert_int_equal(cores_quota(NULL), 0);
 	assert_int_equal(cores_quota("9223372036854775807 1"), INT_MAX);
+	/* Any quota and period: the quota over the period, rounded up. */
+	srandom(7);
+	for (int i = 0; i < 10000; i++) {
+		long long q = 1 + random() % 4000000000LL, p = 1 + random() %
+			1000000;
+		char line[64];
+		snprintf(line, sizeof(line), "%lld %lld\n", q, p);
+		long long want = (q + p - 1) / p;
+		assert_int_equal(cores_quota(line),
+			want > INT_MAX ? INT_MAX : want);
+		snprintf(line, sizeof(line), "max %lld\n", p);
+		assert_int_equal(cores_quota(line), 0);
+	}
 	unsigned n = cores_usable();
 	assert_true(n >= 1);
 	assert_true(n <= (unsigned)sysconf(_SC_NPROCESSORS_CONF));
