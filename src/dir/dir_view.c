@@ -54,21 +54,6 @@ dir_person_page(const struct dir_ctx *ctx, const int64_t *org_ids,
 	return 0;
 }
 
-/* What the person holds, as the record shows it. */
-static int
-holdings_from(const struct dir_ctx *ctx, const struct store_holding *h,
-	size_t n, struct dir_person_record *r, struct error *err)
-{
-	r->holdings = arena_alloc(ctx->arena, (n + 1) * sizeof(*r->holdings));
-	if (r->holdings == NULL)
-		return error_set(err, ERROR_LIMIT, "too many holdings to show");
-	for (size_t i = 0; i < n; i++)
-		r->holdings[i] = (struct dir_holding){ h[i].relation,
-			h[i].object_kind, h[i].address, h[i].org_ods };
-	r->holding_count = n;
-	return 0;
-}
-
 /* A full record from one read of it (store_person_record_get). */
 static int
 record_whole(const struct dir_ctx *ctx, int64_t person_id,
@@ -82,7 +67,17 @@ record_whole(const struct dir_ctx *ctx, int64_t person_id,
 	r->full = true;
 	r->roles = w.tags;
 	r->role_count = w.tag_count;
-	return holdings_from(ctx, w.holdings, w.holding_count, r, err);
+	r->holdings = arena_alloc(ctx->arena,
+		(w.holding_count + 1) * sizeof(*r->holdings));
+	if (r->holdings == NULL)
+		return error_set(err, ERROR_LIMIT, "too many holdings to show");
+	for (size_t i = 0; i < w.holding_count; i++) {
+		const struct store_holding *h = &w.holdings[i];
+		r->holdings[i] = (struct dir_holding){ h->relation,
+			h->object_kind, h->address, h->org_ods };
+	}
+	r->holding_count = w.holding_count;
+	return 0;
 }
 
 int
