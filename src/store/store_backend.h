@@ -60,6 +60,8 @@ struct store_table {
 #define STORE_CHANGE_CHANNEL "caremail_change"
 /* The one the directory's triggers announce on (store_session_cache.h). */
 #define STORE_DIRECTORY_CHANNEL "caremail_directory"
+/* The one sign-in times are announced on (store_signins.h). */
+#define STORE_SIGNIN_CHANNEL "caremail_signins"
 typedef void store_heard_fn(void *arg, const char *payload);
 
 struct store_ops {

@@ -56,6 +56,9 @@
 #include "core/periodic.h"
 #include "core/xmalloc.h"
 #include "store/store_internal.h"
+#include "store/store_session_cache.h"
+#include "store/store_signins.h"
+#include "store/store_view.h"
 
 /* Notes kept in the database: a node off longer makes its copy again. */
 #define FINDER_NOTES_KEPT_S (7 * 24 * 3600)
@@ -71,6 +74,17 @@
 #define FINDER_NUMBERED_MAX 16
 /* Seconds before a copy that failed to be made is tried again. */
 #define FINDER_RETRY_S 30
+/*
+ * The copy's format: a copy of another (an older caremail's, without
+ * what a person's record shows) is made again.
+ */
+#define FINDER_COPY_FORMAT 2
+/*
+ * How far before a moment the copy's sign-in times are said complete
+ * to: a sign-in's time is its node's clock, and its announcement takes a
+ * moment to come (store_signins.h).
+ */
+#define FINDER_SIGNIN_MARGIN_S 300
 
 static struct metrics_family searches_total = {
 	.name = "caremail_people_finder_searches_total",
@@ -100,18 +114,37 @@ static struct metrics_family copy_notes_total = {
 	.type = METRICS_COUNTER,
 };
 METRICS_REGISTER(copy_notes_total)
+static struct metrics_family records_total = {
+	.name = "caremail_person_records_total",
+	.help = "Whole person records read on a PostgreSQL store, by what "
+		"answered them: the node's People Finder copy, or the "
+		"database (in a transaction, no copy, or the copy not sure "
+		"of every sign-in).",
+	.type = METRICS_COUNTER,
+	.labels = { "answered_by" },
+};
+METRICS_REGISTER(records_total)
 
 #define ORG_COLUMNS "id, ods, name, helpdesk_phone, helpdesk_email, parent_id"
 #define SITE_COLUMNS "id, org_id, name, site_type"
-#define MAILBOX_COLUMNS "id, address"
+#define MAILBOX_COLUMNS "id, address, kind, org_id, deleted_at"
 #define PERSON_COLUMNS                                                       \
 	"id, org_id, site_id, mailbox_id, first_name, last_name,"            \
 	" display_name, job_title, department, phone, mobile, mobile_hidden," \
 	" notes, status, sync_id, created_at, updated_at, deleted_at,"        \
 	" last_signin_at, password_changed_at, protocols_off, locked_at,"     \
 	" status_changed_at, purged_at, sort_name"
-#define ROLE_COLUMNS "person_id, org_id, role"
+#define ROLE_COLUMNS "person_id, org_id, role, granted_at"
 #define KEY_COLUMNS "key, sort, person_id, org_id, site_id"
+#define LIST_COLUMNS "id, org_id, address, deleted_at"
+#define ADDRESS_COLUMNS "address, holder_kind, holder_id"
+#define OWNER_COLUMNS "object_kind, object_id, person_id"
+#define MEMBER_COLUMNS "mailbox_id, person_id"
+#define LIST_MEMBER_COLUMNS "list_id, member_kind, member_id"
+#define GRANT_COLUMNS "mailbox_id, person_id, \"right\""
+/* Of the address registry, the people's; of list members, mailboxes. */
+#define PERSON_ADDRESS "holder_kind = 'person'"
+#define MAILBOX_MEMBER "member_kind = 'mailbox'"
 
 /* One table the copy holds: how its rows are read and written. */
 struct finder_table {
@@ -146,13 +179,13 @@ static const struct finder_table tables[] = {
 	  "SELECT " SITE_COLUMNS " FROM sites WHERE id IN " STORE_ID_SET,
 	  "DELETE FROM sites WHERE id IN " STORE_ID_SET,
 	  "INSERT INTO sites (" SITE_COLUMNS ") VALUES (" PLACES4 ")", 's' },
-	{ "mailboxes", 2, 1, { "0" },
+	{ "mailboxes", 5, 1, { "0" },
 	  "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE id > ?"
 	  " ORDER BY id LIMIT ?",
 	  "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE id IN "
 	  STORE_ID_SET,
 	  "DELETE FROM mailboxes WHERE id IN " STORE_ID_SET,
-	  "INSERT INTO mailboxes (" MAILBOX_COLUMNS ") VALUES (" PLACES2 ")",
+	  "INSERT INTO mailboxes (" MAILBOX_COLUMNS ") VALUES (" PLACES5 ")",
 	  'm' },
 	{ "people", 25, 1, { "0" },
 	  "SELECT " PERSON_COLUMNS " FROM people WHERE id > ? ORDER BY id"
@@ -161,13 +194,13 @@ static const struct finder_table tables[] = {
 	  "DELETE FROM people WHERE id IN " STORE_ID_SET,
 	  "INSERT INTO people (" PERSON_COLUMNS ") VALUES (" PLACES25 ")",
 	  'p' },
-	{ "roles", 3, 3, { "0", "0", "" },
+	{ "roles", 4, 3, { "0", "0", "" },
 	  "SELECT " ROLE_COLUMNS " FROM roles WHERE (person_id, org_id, role)"
 	  " > (?, ?, ?) ORDER BY person_id, org_id, role LIMIT ?",
 	  "SELECT " ROLE_COLUMNS " FROM roles WHERE person_id IN "
 	  STORE_ID_SET,
 	  "DELETE FROM roles WHERE person_id IN " STORE_ID_SET,
-	  "INSERT INTO roles (" ROLE_COLUMNS ") VALUES (" PLACES3 ")", 'p' },
+	  "INSERT INTO roles (" ROLE_COLUMNS ") VALUES (" PLACES4 ")", 'p' },
 	{ "people_search", 5, 3, { "", "", "0" },
 	  "SELECT " KEY_COLUMNS " FROM people_search WHERE (key, sort,"
 	  " person_id) > (?, ?, ?) ORDER BY key, sort, person_id LIMIT ?",
@@ -176,6 +209,55 @@ static const struct finder_table tables[] = {
 	  "DELETE FROM people_search WHERE person_id IN " STORE_ID_SET,
 	  "INSERT INTO people_search (" KEY_COLUMNS ") VALUES (" PLACES5 ")",
 	  'p' },
+	/* What a person's record shows besides (store_view.c). */
+	{ "lists", 4, 1, { "0" },
+	  "SELECT " LIST_COLUMNS " FROM lists WHERE id > ? ORDER BY id"
+	  " LIMIT ?",
+	  "SELECT " LIST_COLUMNS " FROM lists WHERE id IN " STORE_ID_SET,
+	  "DELETE FROM lists WHERE id IN " STORE_ID_SET,
+	  "INSERT INTO lists (" LIST_COLUMNS ") VALUES (" PLACES4 ")", 'l' },
+	{ "addresses", 3, 1, { "" },
+	  "SELECT " ADDRESS_COLUMNS " FROM addresses WHERE address > ? AND "
+	  PERSON_ADDRESS " ORDER BY address LIMIT ?",
+	  "SELECT " ADDRESS_COLUMNS " FROM addresses WHERE " PERSON_ADDRESS
+	  " AND holder_id IN " STORE_ID_SET,
+	  "DELETE FROM addresses WHERE holder_id IN " STORE_ID_SET,
+	  /* One moved between people replaces its row, in either order. */
+	  "INSERT OR REPLACE INTO addresses (" ADDRESS_COLUMNS ") VALUES ("
+	  PLACES3 ")", 'p' },
+	{ "owners", 3, 3, { "", "0", "0" },
+	  "SELECT " OWNER_COLUMNS " FROM owners WHERE (object_kind,"
+	  " object_id, person_id) > (?, ?, ?) ORDER BY object_kind,"
+	  " object_id, person_id LIMIT ?",
+	  "SELECT " OWNER_COLUMNS " FROM owners WHERE person_id IN "
+	  STORE_ID_SET,
+	  "DELETE FROM owners WHERE person_id IN " STORE_ID_SET,
+	  "INSERT INTO owners (" OWNER_COLUMNS ") VALUES (" PLACES3 ")", 'p' },
+	{ "mailbox_members", 2, 2, { "0", "0" },
+	  "SELECT " MEMBER_COLUMNS " FROM mailbox_members WHERE (mailbox_id,"
+	  " person_id) > (?, ?) ORDER BY mailbox_id, person_id LIMIT ?",
+	  "SELECT " MEMBER_COLUMNS " FROM mailbox_members WHERE person_id IN "
+	  STORE_ID_SET,
+	  "DELETE FROM mailbox_members WHERE person_id IN " STORE_ID_SET,
+	  "INSERT INTO mailbox_members (" MEMBER_COLUMNS ") VALUES (" PLACES2
+	  ")", 'p' },
+	{ "list_members", 3, 3, { "0", "", "0" },
+	  "SELECT " LIST_MEMBER_COLUMNS " FROM list_members WHERE (list_id,"
+	  " member_kind, member_id) > (?, ?, ?) AND " MAILBOX_MEMBER
+	  " ORDER BY list_id, member_kind, member_id LIMIT ?",
+	  "SELECT " LIST_MEMBER_COLUMNS " FROM list_members WHERE "
+	  MAILBOX_MEMBER " AND member_id IN " STORE_ID_SET,
+	  "DELETE FROM list_members WHERE member_id IN " STORE_ID_SET,
+	  "INSERT INTO list_members (" LIST_MEMBER_COLUMNS ") VALUES ("
+	  PLACES3 ")", 'm' },
+	{ "grants", 3, 3, { "0", "0", "" },
+	  "SELECT " GRANT_COLUMNS " FROM grants WHERE (mailbox_id, person_id,"
+	  " \"right\") > (?, ?, ?) ORDER BY mailbox_id, person_id, \"right\""
+	  " LIMIT ?",
+	  "SELECT " GRANT_COLUMNS " FROM grants WHERE person_id IN "
+	  STORE_ID_SET,
+	  "DELETE FROM grants WHERE person_id IN " STORE_ID_SET,
+	  "INSERT INTO grants (" GRANT_COLUMNS ") VALUES (" PLACES3 ")", 'p' },
 };
 #define TABLE_COUNT (sizeof(tables) / sizeof(tables[0]))
 
@@ -206,6 +288,8 @@ struct store_finder {
 	atomic_bool remake;	/* take it out of service and make it again */
 	atomic_bool stopping;
 	_Atomic int64_t synced;	/* the newest note the copy has */
+	/* Every sign-in before this (wall seconds) is in the copy. */
+	int64_t signins_through;
 	struct periodic *thread;
 };
 
@@ -353,12 +437,16 @@ table_make(struct store_finder *f, const struct finder_table *t,
 			return error_set(err, ERROR_TEMPORARY,
 				"stopped while the copy was being made");
 		}
+		int64_t batch = FINDER_MAKE_BATCH;
 		struct store_stmt *s = t->keys == 1 ?
 			store_query(f->feed, err, t->page, "ti",
-				mark.values[0], (int64_t)FINDER_MAKE_BATCH) :
+				mark.values[0], batch) :
+			t->keys == 2 ?
+			store_query(f->feed, err, t->page, "tti",
+				mark.values[0], mark.values[1], batch) :
 			store_query(f->feed, err, t->page, "ttti",
 				mark.values[0], mark.values[1], mark.values[2],
-				(int64_t)FINDER_MAKE_BATCH);
+				batch);
 		moved = s != NULL ? rows_move(f, t, s, &mark, err) : -1;
 		if (moved > 0)
 			*rows_r += moved;
@@ -415,6 +503,8 @@ copy_make(struct store_finder *f, struct error *err)
 	f->writer = copy_open(path, true, f->busy_timeout_ms, err);
 	int64_t rows[TABLE_COUNT] = { 0 };
 	int64_t newest = -1, below;
+	/* Sign-ins after the snapshot are read when it catches up. */
+	int64_t signins_through = (int64_t)time(NULL) - FINDER_SIGNIN_MARGIN_S;
 	/*
 	 * Written once, read back only when whole: nothing to undo if the
 	 * node stops halfway (the file is made again), so no journal.
@@ -432,8 +522,10 @@ copy_make(struct store_finder *f, struct error *err)
 		for (size_t i = 0; rc == 0 && i < TABLE_COUNT; i++)
 			rc = table_make(f, &tables[i], &rows[i], err);
 		if (rc == 0 && (store_exec(f->writer, err,
-				"INSERT INTO copy_state (one, stamp, synced)"
-				" VALUES (1, ?, ?)", "ti", f->stamp, newest) < 0 ||
+				"INSERT INTO copy_state (one, stamp, synced,"
+				" format, signins_through) VALUES (1, ?, ?, ?, ?)",
+				"tiii", f->stamp, newest,
+				(int64_t)FINDER_COPY_FORMAT, signins_through) < 0 ||
 			store_commit(f->writer, err) < 0))
 			rc = -1;
 		if (rc < 0 && f->writer->depth > 0)
@@ -466,6 +558,8 @@ copy_make(struct store_finder *f, struct error *err)
 		return -1;
 	pthread_mutex_lock(&f->sync_lock);
 	atomic_store(&f->synced, newest);
+	f->signins_through = signins_through;
+	signins_uncaught();
 	atomic_store(&f->remake, false);
 	atomic_store(&f->ready, true);
 	pthread_mutex_unlock(&f->sync_lock);
@@ -481,9 +575,10 @@ copy_make(struct store_finder *f, struct error *err)
 /* --- Following the feed ------------------------------------------------- */
 
 /* The ids one batch of notes names, by the table they name rows of. */
+#define KINDS 5
 struct named {
-	int64_t *ids[4];	/* 'o', 's', 'm', 'p' */
-	size_t count[4], capacity[4];
+	int64_t *ids[KINDS];	/* 'o', 's', 'm', 'p', 'l' */
+	size_t count[KINDS], capacity[KINDS];
 };
 
 static int
@@ -494,6 +589,7 @@ kind_index(char kind)
 	case 's': return 1;
 	case 'm': return 2;
 	case 'p': return 3;
+	case 'l': return 4;
 	default: return -1;
 	}
 }
@@ -572,7 +668,7 @@ follow_batch(struct store_finder *f, struct error *err)
 		if (rc < 0 && f->writer->depth > 0)
 			store_rollback(f->writer);
 	}
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < KINDS; k++)
 		free(n.ids[k]);
 	if (rc < 0)
 		return -1;
@@ -617,6 +713,106 @@ copy_follow(struct store_finder *f, struct error *err)
 	return rc < 0 ? -1 : 0;
 }
 
+/* --- Sign-in times (store_signins.h) ----------------------------------- */
+
+/* Each sign-in time that is newer than the copy's, written into it. */
+static int
+signins_write(struct store *lite, const struct signin_heard *items,
+	size_t count, struct error *err)
+{
+	for (size_t i = 0; i < count; i++)
+		if (store_exec(lite, err, "UPDATE people SET last_signin_at = ?"
+			    " WHERE id = ? AND COALESCE(last_signin_at, 0) < ?",
+			    "iii", items[i].at, items[i].person_id,
+			    items[i].at) < 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * Every sign-in since the copy's signins_through, read from the database
+ * under the listener's connection `number` (what came after it began is
+ * heard), written into the copy. 0, or -1 with err.
+ */
+static int
+signins_catch_up(struct store_finder *f, uint64_t number, struct error *err)
+{
+	int64_t began = (int64_t)time(NULL);
+	struct store_stmt *s = store_query(f->feed, err, "SELECT id,"
+		" last_signin_at FROM people WHERE last_signin_at >= ?", "i",
+		f->signins_through);
+	if (s == NULL)
+		return -1;
+	struct signin_heard *items = NULL;
+	size_t n = 0, room = 0;
+	int rc;
+	while ((rc = store_step(f->feed, s, err)) == 1) {
+		if (n == room) {
+			room = room ? 2 * room : 256;
+			items = xrealloc(items, room * sizeof(*items));
+		}
+		items[n++] = (struct signin_heard){ store_col_int(f->feed, s, 0),
+			store_col_int(f->feed, s, 1) };
+	}
+	store_finish(f->feed, s);
+	int64_t through = began - FINDER_SIGNIN_MARGIN_S;
+	if (rc == 0 && (store_begin(f->writer, err) < 0 ||
+		signins_write(f->writer, items, n, err) < 0 ||
+		store_exec(f->writer, err, "UPDATE copy_state SET"
+			" signins_through = ?", "i", through) < 0 ||
+		store_commit(f->writer, err) < 0))
+		rc = -1;
+	if (rc < 0 && f->writer->depth > 0)
+		store_rollback(f->writer);
+	free(items);
+	if (rc < 0)
+		return -1;
+	f->signins_through = through;
+	signins_caught_up(number);
+	log_info("finder.signins_caught_up", "path=%s people=%zu", f->path, n);
+	return 0;
+}
+
+/*
+ * The sign-ins heard, taken into the copy; while it is complete, the
+ * time it is complete to moved on. Under sync_lock. 0, or -1 with err.
+ */
+static int
+signins_fold(struct store_finder *f, struct error *err)
+{
+	bool complete = signins_complete();
+	int64_t through = (int64_t)time(NULL) - FINDER_SIGNIN_MARGIN_S;
+	struct signin_heard *items;
+	size_t n = signins_take(&items);
+	bool move = complete && through > f->signins_through;
+	int rc = 0;
+	if ((n > 0 || move) && (store_begin(f->writer, err) < 0 ||
+		signins_write(f->writer, items, n, err) < 0 ||
+		(move && store_exec(f->writer, err, "UPDATE copy_state SET"
+			" signins_through = ?", "i", through) < 0) ||
+		store_commit(f->writer, err) < 0))
+		rc = -1;
+	if (rc < 0 && f->writer->depth > 0)
+		store_rollback(f->writer);
+	if (rc == 0) {
+		signins_taken(items, n);
+		if (move)
+			f->signins_through = through;
+	}
+	free(items);
+	return rc;
+}
+
+/* The copy's sign-in times: caught up when behind, and what is heard. */
+static int
+signins_follow(struct store_finder *f, struct error *err)
+{
+	uint64_t behind = signins_behind();
+	if (behind != 0 && signins_catch_up(f, behind, err) < 0)
+		return -1;
+	return signins_fold(f, err);
+}
+
 /* Notes older than FINDER_NOTES_KEPT_S, gone, and the floor raised. */
 static void
 feed_prune(struct store_finder *f)
@@ -655,6 +851,8 @@ finder_tick(void *arg)
 		log_warn("finder.follow_failed", "reason=\"%s\"", err.msg);
 	else if (!make)
 		feed_prune(f);
+	if (!make && atomic_load(&f->ready) && signins_follow(f, &err) < 0)
+		log_warn("finder.signins_failed", "reason=\"%s\"", err.msg);
 	pthread_mutex_unlock(&f->sync_lock);
 	time_t now = time(NULL);
 	if (make && now - f->failed_at >= FINDER_RETRY_S &&
@@ -683,12 +881,19 @@ copy_enter(struct store *db)
 	if (!atomic_load(&f->ready))
 		return NULL;
 	if (!db->finder_fresh) {
-		/* Read with the request's session, or asked now. */
+		/*
+		 * Read with the request's session, or asked now; or newer, a
+		 * note this node has committed since (its own writes) or
+		 * heard of.
+		 */
 		int64_t newest = db->finder_noted_valid ? db->finder_noted :
 			feed_newest(db, &err);
 		db->finder_noted_valid = false;
 		if (newest < 0)
 			return NULL;
+		int64_t heard = session_cache_newest_heard();
+		if (heard > newest)
+			newest = heard;
 		if (newest > atomic_load(&f->synced)) {
 			pthread_mutex_lock(&f->sync_lock);
 			int rc = newest > atomic_load(&f->synced) ?
@@ -772,6 +977,39 @@ store_finder_org_find(struct store *db, const char *text, struct arena *a,
 	return rc < 0 ? -1 : 1;
 }
 
+/*
+ * A person's whole record from the copy, with the newest sign-in heard:
+ * only outside a transaction (a write's own rows are the database's),
+ * and while the copy holds every sign-in (store_signins.h).
+ */
+int
+store_finder_person_record(struct store *db, int64_t id,
+	const char *address, struct arena *a, struct store_person_record *r_r,
+	struct error *err)
+{
+	struct store *lite = db->depth > 0 || !signins_complete() ||
+		!session_cache_listener_current() ? NULL : copy_enter(db);
+	int rc = 0;
+	for (int tries = 0; lite != NULL && rc == 0 && tries < 2; tries++) {
+		/* Heard times taken into the copy meanwhile: read again. */
+		uint64_t epoch = signins_epoch();
+		if (store_person_record_get(lite, id, address, a, r_r, err) < 0)
+			rc = -1;
+		struct store_person *p = &r_r->view.person;
+		int64_t heard = rc == 0 ? signins_of(p->id) : 0;
+		if (rc == 0 && signins_epoch() == epoch) {
+			if (heard > p->last_signin_at)
+				p->last_signin_at = heard;
+			rc = 1;
+		}
+	}
+	if (lite != NULL)
+		copy_leave(db->finder, lite);
+	metrics_add(metrics_series(&records_total,
+		rc != 0 ? "copy" : "database", NULL), 1);
+	return rc;
+}
+
 /* --- Start and stop ----------------------------------------------------- */
 
 /* The copy as a node left it: in service at once if it is whole. */
@@ -782,18 +1020,24 @@ copy_resume(struct store_finder *f)
 	if (access(f->path, F_OK) != 0)
 		return;
 	f->writer = copy_open(f->path, false, f->busy_timeout_ms, &err);
+	/* An older format's copy has no format column: made again. */
 	struct store_stmt *s = f->writer == NULL ? NULL :
-		store_query(f->writer, &err,
-			"SELECT stamp, synced FROM copy_state", "");
+		store_query(f->writer, &err, "SELECT stamp, synced,"
+			" signins_through FROM copy_state WHERE format = ?",
+			"i", (int64_t)FINDER_COPY_FORMAT);
 	int64_t synced = -1, below = 0, newest = -1;
 	char stamp[64] = "";
 	if (s != NULL && store_step(f->writer, s, &err) == 1) {
 		const char *t = f->writer->ops->column_text(s, 0);
 		snprintf(f->stamp, sizeof(f->stamp), "%s", t != NULL ? t : "");
 		synced = store_col_int(f->writer, s, 1);
+		f->signins_through = store_col_int(f->writer, s, 2);
 	}
 	if (s != NULL)
 		store_finish(f->writer, s);
+	if (synced < 0 && f->writer != NULL)
+		log_info("finder.copy_old_format", "path=%s format=%d", f->path,
+			FINDER_COPY_FORMAT);
 	/*
 	 * Only a copy this database can bring up to date answers: before
 	 * the first search, not at the thread's first look.

@@ -184,6 +184,15 @@ int store_finder_person_search(struct store *db,
 	struct error *err);
 int store_finder_org_find(struct store *db, const char *text,
 	struct arena *a, int64_t **ids_r, size_t *count_r, struct error *err);
+/*
+ * A person's whole record (store_person_record_get) through db answered
+ * from db's People Finder copy: 1, 0 when the copy cannot answer, -1
+ * with err (a person the copy does not hold: ERROR_NOT_FOUND).
+ */
+struct store_person_record;
+int store_finder_person_record(struct store *db, int64_t id,
+	const char *address, struct arena *a, struct store_person_record *r_r,
+	struct error *err);
 
 /*
  * Called by store_commit when the outermost transaction has committed, and

@@ -46,6 +46,7 @@
 #include "store/store_copy_text.h"
 #include "store/store_internal.h"
 #include "store/store_session_cache.h"
+#include "store/store_signins.h"
 
 /*
  * Statements kept per connection, each prepared on the server once: more
@@ -113,6 +114,12 @@ struct pg_conn {
 	size_t told_count;
 	bool told_all;
 	int64_t told_newest;
+	/*
+	 * The sign-ins it wrote (migration 40), heard by this node once it
+	 * commits: its own requests do not wait for its listener either.
+	 */
+	struct signin_heard *signins;
+	size_t signin_count, signin_room;
 	/* The bulk load under way (load_begin to load_end), and its row. */
 	const struct store_table *loading;
 	char *line;
@@ -192,12 +199,33 @@ static int pg_exec(void *c, const char *sql, struct error *err);
  * same to the other nodes, but only at commit, and to a listener: this
  * node's own requests must not race its listener.
  */
+/* A sign-in this connection wrote: "id time" (migration 40). */
+static void
+pg_told_signin(struct pg_conn *conn, const char *payload)
+{
+	struct signin_heard h;
+	if (!signins_parse(payload, &h))
+		return;
+	if (conn->signin_count == conn->signin_room) {
+		conn->signin_room = conn->signin_room ? 2 * conn->signin_room :
+			16;
+		conn->signins = xrealloc(conn->signins, conn->signin_room *
+			sizeof(*conn->signins));
+	}
+	conn->signins[conn->signin_count++] = h;
+}
+
 static void
 pg_notice(void *arg, const PGresult *res)
 {
 	struct pg_conn *conn = arg;
 	const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *prefix = STORE_DIRECTORY_CHANNEL " ";
+	const char *signin = STORE_SIGNIN_CHANNEL " ";
+	if (m != NULL && strncmp(m, signin, strlen(signin)) == 0) {
+		pg_told_signin(conn, m + strlen(signin));
+		return;
+	}
 	if (m == NULL || strncmp(m, prefix, strlen(prefix)) != 0)
 		return;
 	const char *payload = m + strlen(prefix);
@@ -233,7 +261,11 @@ pg_settle(struct pg_conn *conn, bool committed)
 			session_cache_forget_person(conn->told[i]);
 		if (conn->told_newest > 0)
 			session_cache_note_newest(conn->told_newest);
+		for (size_t i = 0; i < conn->signin_count; i++)
+			signins_heard(conn->signins[i].person_id,
+				conn->signins[i].at);
 	}
+	conn->signin_count = 0;
 	conn->told_count = 0;
 	conn->told_all = false;
 	conn->told_newest = 0;
@@ -389,6 +421,7 @@ pg_close(void *c)
 		stmt_free(&conn->cache[i]);
 	PQfinish(conn->db);
 	free(conn->line);
+	free(conn->signins);
 	free(conn);
 }
 

@@ -24,6 +24,7 @@
 #include "core/xmalloc.h"
 #include "store/store_backend.h"
 #include "store/store_session_cache.h"
+#include "store/store_signins.h"
 
 /*
  * How often the listener makes a round trip on its connection, and how
@@ -33,11 +34,24 @@
  */
 #define LISTEN_PING_MS 1000
 #define LISTEN_TRUST_MS 3000
+/* The listener's connection, as pg_stat_activity names it. */
+#define STORE_LISTENER_NAME "caremail-listener"
 
 struct pg_listener {
 	PGconn *db;
 	int64_t pinged_ms;
 };
+
+/*
+ * The listener connected on fd (LISTENing already), or lost (-1): both
+ * memories it keeps current are told.
+ */
+static void
+listening(int fd)
+{
+	session_cache_listening(fd);
+	signins_listening(fd >= 0);
+}
 
 /*
  * A round trip on the listener's connection: everything the database
@@ -51,7 +65,7 @@ ping(struct pg_listener *l, struct error *err)
 	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 	PQclear(res);
 	if (!ok) {
-		session_cache_listening(-1);
+		listening(-1);
 		return error_set(err, ERROR_TEMPORARY, "the change listener "
 			"lost its connection: %s", PQerrorMessage(l->db));
 	}
@@ -65,13 +79,14 @@ store_pg_listen_open(const char *url, struct error *err)
 {
 	/*
 	 * TCP keepalives and a user timeout, so a connection the network
-	 * dropped fails within seconds instead of hanging the listener.
+	 * dropped fails within seconds instead of hanging the listener; and
+	 * a name, so an operator can tell it in pg_stat_activity.
 	 */
 	const char *const keys[] = { "dbname", "keepalives",
 		"keepalives_idle", "keepalives_interval", "keepalives_count",
-		"tcp_user_timeout", NULL };
+		"tcp_user_timeout", "application_name", NULL };
 	const char *const values[] = { url, "1", "5", "2", "3", "10000",
-		NULL };
+		STORE_LISTENER_NAME, NULL };
 	PGconn *db = PQconnectdbParams(keys, values, 1);
 	if (db == NULL || PQstatus(db) != CONNECTION_OK) {
 		/* The URL may hold a password: not repeated here. */
@@ -82,10 +97,12 @@ store_pg_listen_open(const char *url, struct error *err)
 	}
 	/*
 	 * The directory's channel as well: what other nodes commit that
-	 * this node's remembered sessions must forget (store_session_cache.h).
+	 * this node's remembered sessions must forget (store_session_cache.h);
+	 * and sign-in times, for its People Finder copy (store_signins.h).
 	 */
 	PGresult *res = PQexec(db, "LISTEN " STORE_CHANGE_CHANNEL ";"
-		"LISTEN " STORE_DIRECTORY_CHANNEL);
+		"LISTEN " STORE_DIRECTORY_CHANNEL ";"
+		"LISTEN " STORE_SIGNIN_CHANNEL);
 	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	PQclear(res);
 	if (!ok) {
@@ -96,7 +113,7 @@ store_pg_listen_open(const char *url, struct error *err)
 	}
 	struct pg_listener *l = xcalloc(1, sizeof(*l));
 	l->db = db;
-	session_cache_listening(PQsocket(db));
+	listening(PQsocket(db));
 	/* The LISTEN's own round trip is the first ping. */
 	l->pinged_ms = clock_monotonic_ms();
 	session_cache_alive_until(l->pinged_ms + LISTEN_TRUST_MS);
@@ -111,6 +128,8 @@ drain(struct pg_listener *l, store_heard_fn *fn, void *arg)
 	while ((n = PQnotifies(l->db)) != NULL) {
 		if (strcmp(n->relname, STORE_DIRECTORY_CHANNEL) == 0)
 			session_cache_heard(n->extra);
+		else if (strcmp(n->relname, STORE_SIGNIN_CHANNEL) == 0)
+			signins_heard_text(n->extra);
 		else
 			fn(arg, n->extra);
 		PQfreemem(n);
@@ -152,7 +171,7 @@ store_pg_listen_wait(void *listener, int timeout_ms, store_heard_fn *fn,
 	session_cache_reading(false);
 	if (lost) {
 		/* Before libpq's closed socket number can be another's. */
-		session_cache_listening(-1);
+		listening(-1);
 		return error_set(err, ERROR_TEMPORARY,
 			"the change listener lost its connection: %s",
 			PQerrorMessage(l->db));
@@ -166,7 +185,7 @@ store_pg_listen_close(void *listener)
 	struct pg_listener *l = listener;
 	if (l == NULL)
 		return;
-	session_cache_listening(-1);
+	listening(-1);
 	PQfinish(l->db);
 	free(l);
 }

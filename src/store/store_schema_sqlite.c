@@ -1233,6 +1233,12 @@ static const char migration_38[] = STORE_MIGRATION_38;
  */
 static const char migration_39[] = "SELECT 1";
 
+/*
+ * PostgreSQL's 40 feeds the nodes' copies what a person's record shows,
+ * and announces sign-in times; a SQLite store has no copy: nothing.
+ */
+static const char migration_40[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1273,6 +1279,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_37,
 	migration_38,
 	migration_39,
+	migration_40,
 	NULL,
 };
 
@@ -1296,20 +1303,42 @@ const char store_sqlite_session_tables[] =
 /*
  * The People Finder copy of a node over PostgreSQL (store_finder.c) is a
  * SQLite file whatever the store, so its text is SQLite's, kept here. Its
- * tables: the columns a search reads, named as in the store, so
- * store_search.c's statements run on it unchanged. Its own indexes are
- * made after the rows when it is made whole.
+ * tables: the columns a search and a person's record read, named as in
+ * the store, so store_search.c's and store_view.c's statements run on it
+ * unchanged (of the address registry, the people's rows alone; of list
+ * members, the mailboxes). Its own indexes are made after the rows when
+ * it is made whole. copy_state's format is STORE_FINDER_COPY_FORMAT: a
+ * copy of another format (or none) is made again.
  */
 const char store_sqlite_finder_tables[] =
 	"CREATE TABLE copy_state (one INTEGER PRIMARY KEY CHECK (one = 1),"
-	" stamp TEXT NOT NULL, synced INTEGER NOT NULL);"
+	" stamp TEXT NOT NULL, synced INTEGER NOT NULL,"
+	" format INTEGER NOT NULL, signins_through INTEGER NOT NULL);"
 	"CREATE TABLE orgs (id INTEGER PRIMARY KEY, ods TEXT NOT NULL,"
 	" name TEXT NOT NULL, helpdesk_phone TEXT NOT NULL,"
 	" helpdesk_email TEXT NOT NULL, parent_id INTEGER);"
 	"CREATE TABLE sites (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
 	" name TEXT NOT NULL, site_type TEXT NOT NULL);"
 	"CREATE TABLE mailboxes (id INTEGER PRIMARY KEY,"
-	" address TEXT NOT NULL);"
+	" address TEXT NOT NULL, kind TEXT NOT NULL, org_id INTEGER NOT NULL,"
+	" deleted_at INTEGER);"
+	"CREATE TABLE lists (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
+	" address TEXT NOT NULL, deleted_at INTEGER);"
+	"CREATE TABLE addresses (address TEXT PRIMARY KEY,"
+	" holder_kind TEXT NOT NULL, holder_id INTEGER NOT NULL)"
+	" WITHOUT ROWID;"
+	"CREATE TABLE owners (object_kind TEXT NOT NULL,"
+	" object_id INTEGER NOT NULL, person_id INTEGER NOT NULL,"
+	" PRIMARY KEY (object_kind, object_id, person_id)) WITHOUT ROWID;"
+	"CREATE TABLE mailbox_members (mailbox_id INTEGER NOT NULL,"
+	" person_id INTEGER NOT NULL, PRIMARY KEY (mailbox_id, person_id))"
+	" WITHOUT ROWID;"
+	"CREATE TABLE list_members (list_id INTEGER NOT NULL,"
+	" member_kind TEXT NOT NULL, member_id INTEGER NOT NULL,"
+	" PRIMARY KEY (list_id, member_kind, member_id)) WITHOUT ROWID;"
+	"CREATE TABLE grants (mailbox_id INTEGER NOT NULL,"
+	" person_id INTEGER NOT NULL, \"right\" TEXT NOT NULL,"
+	" PRIMARY KEY (mailbox_id, person_id, \"right\")) WITHOUT ROWID;"
 	"CREATE TABLE people (id INTEGER PRIMARY KEY, org_id INTEGER NOT NULL,"
 	" site_id INTEGER, mailbox_id INTEGER NOT NULL,"
 	" first_name TEXT NOT NULL, last_name TEXT NOT NULL,"
@@ -1324,6 +1353,7 @@ const char store_sqlite_finder_tables[] =
 	" sort_name TEXT NOT NULL);"
 	"CREATE TABLE roles (person_id INTEGER NOT NULL,"
 	" org_id INTEGER NOT NULL, role TEXT NOT NULL,"
+	" granted_at INTEGER NOT NULL,"
 	" PRIMARY KEY (person_id, org_id, role)) WITHOUT ROWID;"
 	"CREATE TABLE people_search (key TEXT NOT NULL, sort TEXT NOT NULL,"
 	" person_id INTEGER NOT NULL, org_id INTEGER NOT NULL,"
@@ -1339,7 +1369,12 @@ const char store_sqlite_finder_indexes[] =
 	"CREATE INDEX people_org_name ON people(org_id, deleted_at, sort_name,"
 	" id, site_id);"
 	"CREATE INDEX people_search_org ON people_search(org_id, key);"
-	"CREATE INDEX people_search_person ON people_search(person_id, key);";
+	"CREATE INDEX people_search_person ON people_search(person_id, key);"
+	"CREATE INDEX addresses_holder ON addresses(holder_id);"
+	"CREATE INDEX owners_person ON owners(person_id);"
+	"CREATE INDEX mailbox_members_person ON mailbox_members(person_id);"
+	"CREATE INDEX list_members_member ON list_members(member_id);"
+	"CREATE INDEX grants_person ON grants(person_id);";
 
 /* The copy's connections: its rows are the database's, checked there. */
 const char store_sqlite_finder_open[] = "PRAGMA foreign_keys=OFF";

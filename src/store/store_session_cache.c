@@ -130,20 +130,27 @@ free_owned(struct session_cached *c)
 }
 
 bool
-session_cache_get(const char *token_hash, struct arena *a,
-	struct session_cached *c_r)
+session_cache_listener_current(void)
 {
-	int max_age = atomic_load(&cache.max_age_ms);
 	int fd = atomic_load(&cache.listen_fd);
 	/*
 	 * The socket first, then whether the listener is reading: bytes
 	 * gone from the socket are in the listener's hands until it has
 	 * forgotten what they said.
 	 */
-	int64_t now = clock_monotonic_ms();
-	if (max_age == 0 || fd < 0 || now >= atomic_load(&cache.alive_until) ||
-	    listener_behind(fd) || atomic_load(&cache.reading))
+	return fd >= 0 &&
+		clock_monotonic_ms() < atomic_load(&cache.alive_until) &&
+		!listener_behind(fd) && !atomic_load(&cache.reading);
+}
+
+bool
+session_cache_get(const char *token_hash, struct arena *a,
+	struct session_cached *c_r)
+{
+	int max_age = atomic_load(&cache.max_age_ms);
+	if (max_age == 0 || !session_cache_listener_current())
 		return false;
+	int64_t now = clock_monotonic_ms();
 	struct slot *s = &cache.slots[slot_of(token_hash)];
 	bool hit = false;
 	pthread_mutex_lock(&cache.lock);

@@ -33,6 +33,13 @@ struct arena;
 /* Whether this process keeps sessions at all (set, and on PostgreSQL). */
 bool session_cache_wanted(void);
 
+/*
+ * Whether the node's listener has heard everything committed until a
+ * moment ago: connected, answering its round trips, and nothing waiting
+ * unread. What it keeps is used only then.
+ */
+bool session_cache_listener_current(void);
+
 /* What one read of a session brought (store_session_find's outputs). */
 struct session_cached {
 	struct store_session session;

@@ -115,6 +115,11 @@ int
 store_person_record_get(struct store *st, int64_t id, const char *address,
 	struct arena *a, struct store_person_record *r_r, struct error *err)
 {
+	/* A node's own copy answers, when it can (store_finder.c). */
+	int copied = st->finder != NULL ? store_finder_person_record(st, id,
+		address, a, r_r, err) : 0;
+	if (copied != 0)
+		return copied < 0 ? -1 : 0;
 	memset(r_r, 0, sizeof(*r_r));
 	struct store_stmt *s = address != NULL ?
 		store_query(st, err, RECORD_SELECT " WHERE p.id = (SELECT"

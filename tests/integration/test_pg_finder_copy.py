@@ -318,3 +318,111 @@ def test_the_copy_answers_as_the_database_after_any_changes(directory,
                 inst.run("user", "delete", who)
                 people.remove(who)
             same_answers((step, kind))
+
+
+def test_a_record_reads_from_the_copy_as_from_the_database(directory,
+                                                           tmp_path):
+    """Bench B9's reads (docs/postgresql.md, "People Finder on each
+    node"): a person's record comes from the node's copy, with what it
+    has heard of sign-ins. The property: after each change of a seeded
+    random run (roles, a shared mailbox's owners, members and grants, a
+    list's members and owners, either deleted, names, people deleted,
+    sign-ins through either node or written by another process), every
+    person's GET /users/{address} answers the same through a node that
+    reads its copy as through one that asks the database; and /metrics
+    says the copy answered."""
+    import random
+    from apiclient import Client, make_person, USER_PASSWORD
+    inst = directory
+    rng = random.Random(1414)
+    people = [address_of(inst, first) for first in ("Ann", "Bob", "Cy")]
+    signer = make_person(inst, "FC001", "Sig", "Nell")
+    people.append(signer)
+    shared = [inst.run("shared", "add", "--org", "FC001", "--name",
+                       f"Desk {i}").stdout.split()[-1] for i in range(2)]
+    lists = [inst.run("list", "add", "--org", "FC002", "--name",
+                      f"Team {i}").stdout.split()[-1] for i in range(2)]
+    held = set()
+    unlimited = ["ratelimit.search_per_person=1000000"]
+    with serving(inst, tmp_path / "copy.log", unlimited) as copy, \
+            serving(inst, tmp_path / "db.log",
+                    unlimited + ["store.finder_copy=off"],
+                    copy_ready=False) as db:
+        by_copy = by_db = global_admin(copy, inst)
+        # Reads through the copy's node: all, and those after another
+        # process's sign-in (which may go to the database until heard).
+        reads = {"all": 0, "settling": 0}
+
+        def read(client, server, who, settle=False):
+            client.server = server
+            if server is copy:
+                reads["all"] += 1
+                reads["settling"] += settle
+            return client.call("GET", "/users/" + q(who))
+
+        def same(step, settle=False):
+            for who in people:
+                want = read(by_db, db, who)
+                got = read(by_copy, copy, who, settle)
+                until = time.monotonic() + 5
+                # Another process's sign-in is heard a moment later.
+                while settle and got != want and time.monotonic() < until:
+                    time.sleep(0.02)
+                    got = read(by_copy, copy, who, settle)
+                assert got == want, (step, who)
+
+        before = metric(copy, "caremail_person_records_total",
+                        answered_by="copy")
+        same("start")
+        for step in range(30):
+            kind = rng.choice(["role", "owner", "member", "grant",
+                               "list_member", "list_owner", "last",
+                               "signin", "signin_here", "signin_there",
+                               "drop"])
+            who = rng.choice(people)
+            settle = False
+            if kind == "role":
+                verb = "remove" if ("role", who) in held else "add"
+                inst.run("role", verb, who, "--org", "FC002", "--role",
+                         "local_admin")
+                held ^= {("role", who)}
+            elif kind in ("owner", "member") and shared:
+                box = rng.choice(shared)
+                verb = "remove" if (kind, box, who) in held else "add"
+                inst.run("shared", kind + "s", verb, box, who)
+                held ^= {(kind, box, who)}
+            elif kind == "grant" and shared:
+                box = rng.choice(shared)
+                right = rng.choice(["full_access", "send_as"])
+                verb = "remove" if (right, box, who) in held else "add"
+                inst.run("grant", verb, box, who, "--right", right)
+                held ^= {(right, box, who)}
+            elif kind in ("list_member", "list_owner") and lists:
+                lst = rng.choice(lists)
+                verb = "remove" if (kind, lst, who) in held else "add"
+                inst.run("list", kind.split("_")[1] + "s", verb, lst, who)
+                held ^= {(kind, lst, who)}
+            elif kind == "last":
+                inst.run("user", "edit", who, "--last",
+                         rng.choice(["Ash", "Birch", "Cedar"]))
+            elif kind == "signin":
+                psql(inst.url, "UPDATE people SET last_signin_at ="
+                     f" {1800000000 + step} WHERE id = (SELECT holder_id"
+                     f" FROM addresses WHERE address = '{who}')")
+                settle = True
+            elif kind in ("signin_here", "signin_there"):
+                node = copy if kind == "signin_here" else db
+                status, _ = Client(node).signin(signer, USER_PASSWORD)
+                assert status == 201
+                settle = kind == "signin_there"
+            elif kind == "drop" and step > 20:
+                if shared:
+                    inst.run("shared", "delete", shared.pop())
+                if lists:
+                    inst.run("list", "delete", lists.pop())
+            same((step, kind, who), settle)
+        inst.run("user", "delete", people[1])
+        same("deleted")
+        answered = metric(copy, "caremail_person_records_total",
+                          answered_by="copy") - before
+        assert reads["all"] - reads["settling"] <= answered <= reads["all"]

@@ -87,15 +87,17 @@ def pg_tables(url):
 
 
 def test_finder_feed(pg):
-    """The feed: a numbered note per change to what a search reads, the
-    floor row with the database's stamp, and a trigger on each table."""
+    """The feed: a numbered note per change to what a search or a
+    person's record reads (migrations 36 and 40), the floor row with the
+    database's stamp, and a trigger on each table."""
     assert rows(pg, "SELECT one, below, length(stamp) FROM"
                 " finder_log_floor") == [["1", "0", "32"]]
     got = {r[0] for r in rows(
         pg, "SELECT event_object_table FROM information_schema.triggers"
         " WHERE trigger_name LIKE 'finder_%'")}
     assert got == {"people", "mailboxes", "orgs", "sites", "roles",
-                   "people_search"}
+                   "people_search", "lists", "addresses", "owners",
+                   "mailbox_members", "list_members", "grants"}
 
 
 def test_text_index(lite, pg):
@@ -278,7 +280,8 @@ def test_same_triggers(lite, pg):
     want = sorted(r[0] for r in lite.execute(
         "SELECT name FROM sqlite_master WHERE type = 'trigger'"))
     # The People Finder feed's are PostgreSQL's own (test_finder_feed), as
-    # are the directory's announcements to the nodes (test_directory_notes).
+    # are the announcements to the nodes (test_directory_changes_are_announced
+    # in test_postgresql.py, sign-ins among them).
     got = sorted(r[0] for r in rows(
         pg, "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
         if not r[0].startswith(("finder_", "directory_")))

@@ -217,8 +217,8 @@ def wait_logged(server, event, deadline_s=10):
 def test_a_node_whose_listener_is_away_remembers_nothing(two, tmp_path):
     """Nothing remembered is used while B's listener is away (what is
     committed meanwhile goes unheard), and it listens again afterwards.
-    The listeners' connections (each node's LISTEN of both channels) are
-    cut, as in test_two_nodes.py's resync test, while the database lets
+    The listeners' connections (named caremail-listener in
+    pg_stat_activity) are cut, as in test_two_nodes.py's resync test, while the database lets
     nobody sign in, so B's stays away until it is let in again; the
     pool connections stay, and serve."""
     inst = two
@@ -229,13 +229,9 @@ def test_a_node_whose_listener_is_away_remembers_nothing(two, tmp_path):
         role = inst.url.split("//", 1)[1].split("@", 1)[0]
         psql(inst.url, f"ALTER ROLE {role} NOLOGIN")
         try:
-            # Two LISTENs in one statement: a listener. (chr(59) is ";",
-            # which in the text would send psql() to a psql process of
-            # its own, refused while nobody may sign in.)
             psql(inst.url, "SELECT pg_terminate_backend(pid) FROM"
-                 " pg_stat_activity WHERE query LIKE 'LISTEN %'"
-                 " AND strpos(query, chr(59)) > 0"
-                 " AND pid <> pg_backend_pid()")
+                 " pg_stat_activity WHERE application_name ="
+                 " 'caremail-listener'")
             wait_logged(b, "store.listen_lost")
             # Read while away: none of it may be kept, nor answered from.
             remembered(ann, b)
@@ -365,3 +361,70 @@ def test_the_memory_saves_the_session_reads(two, tmp_path, cluster, extra,
     else:
         assert counted == {"memory": 0, "database": 0}, counted
     assert reads >= least, reads
+
+
+def test_a_sign_in_missed_while_away_shows_once_the_listener_is_back(
+        two, tmp_path):
+    """A node reads a person's record from its People Finder copy, with
+    the sign-in times it has heard (migration 40, store_signins.h). While
+    its listener is away it hears none, so records come from the database
+    (/metrics says which); back, the copy first reads every sign-in since
+    it was last complete, so one committed while it was away shows when
+    the copy answers again, and afterwards a sign-in through the other
+    node is heard at once."""
+    inst = two
+    with nodes(inst, tmp_path) as (a, b):
+        wait_copy_ready(b)
+        admin = global_admin(a, inst)
+        path = "/users/" + q(inst.ann)
+
+        def read(server):
+            admin.server = server
+            status, body = admin.call("GET", path)
+            assert status == 200, body
+            return body["last_signin_at"]
+
+        def by(server, answered_by):
+            return metric(server, "caremail_person_records_total",
+                          answered_by=answered_by)
+
+        shown = read(b)
+        assert eventually(lambda: read(b) == shown and by(b, "copy") > 0)
+        role = inst.url.split("//", 1)[1].split("@", 1)[0]
+        psql(inst.url, f"ALTER ROLE {role} NOLOGIN")
+        try:
+            psql(inst.url, "SELECT pg_terminate_backend(pid) FROM"
+                 " pg_stat_activity WHERE application_name ="
+                 " 'caremail-listener'")
+            wait_logged(b, "store.listen_lost")
+            # Unheard: no node listens. (A sign-in's time is its node's
+            # clock: the copy reads back those since a little before it
+            # was last complete.)
+            at = int(psql(inst.url, "UPDATE people SET last_signin_at ="
+                          " EXTRACT(EPOCH FROM now())::bigint - 1 WHERE"
+                          " id = (SELECT holder_id FROM addresses WHERE"
+                          f" address = '{inst.ann}') RETURNING"
+                          " last_signin_at"))
+            missed = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+            before = by(b, "database")
+            assert read(b) == missed
+            assert by(b, "database") == before + 1
+        finally:
+            psql(inst.url, f"ALTER ROLE {role} LOGIN")
+        wait_logged(b, "store.listen_resumed")
+        # Every read shows it, until and after the copy answers again.
+        end = time.monotonic() + 10
+        while True:
+            copied = by(b, "copy")
+            assert read(b) == missed
+            if by(b, "copy") > copied:
+                break
+            assert time.monotonic() < end, b.logs()[-2000:]
+            time.sleep(POLL_S)
+        # Heard again: a sign-in through A shows through B's copy.
+        time.sleep(1.1)
+        signed_in(a, inst.ann)
+        assert eventually(lambda: read(b) != missed)
+        copied = by(b, "copy")
+        assert read(b) == read(a)
+        assert by(b, "copy") == copied + 1

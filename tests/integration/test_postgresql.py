@@ -394,19 +394,45 @@ def test_stored_view_follows_every_change_on_postgresql(pg_instance,
         servers[-1].stop()
 
 
-def announced(url, sql):
+def announced(url, sql, channel="caremail_directory"):
     """What sql, run by a client that is a caremail node (caremail.node)
-    and listens on the directory's channel, was told (INFO, in each
-    statement's answer) and then heard (NOTIFY, at commit)."""
+    and listens on the channel, was told (INFO, in each statement's
+    answer) and then heard (NOTIFY, at commit)."""
     proc = subprocess.run(
         ["psql", url, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
-         "-c", "LISTEN caremail_directory", "-c", "SET caremail.node = 'on'",
+         "-c", f"LISTEN {channel}", "-c", "SET caremail.node = 'on'",
          "-c", sql, "-c", "SELECT 1"],
         capture_output=True, text=True, timeout=60, check=True)
-    told = re.findall(r"INFO:  caremail_directory (\S+)", proc.stderr)
-    heard = re.findall(r'notification "caremail_directory" with payload'
+    told = re.findall(rf"INFO:  {channel} (.+)", proc.stderr)
+    heard = re.findall(rf'notification "{channel}" with payload'
                        r' "([^"]+)"', proc.stdout)
     return told, heard
+
+
+def test_sign_ins_are_announced(pg_instance):
+    """Migration 40: a sign-in's time, which the People Finder feed does
+    not follow, is told to the caremail connection that wrote it and
+    announced at commit on a channel of its own, with the person's id;
+    nothing else a sign-in writes is, nor a time written unchanged."""
+    inst = pg_instance
+    inst.run("org", "add", "--ods", "SI001", "--name", "Signed",
+             "--type", "GP Practice")
+    ann = person(inst, "SI001", "Ann", "Signed")
+    pid = psql(inst.url, "SELECT p.id FROM people p JOIN mailboxes m ON"
+               f" m.id = p.mailbox_id WHERE m.address = '{ann}'")
+    sql = f"UPDATE people SET last_signin_at = 1700000000 WHERE id = {pid}"
+    assert announced(inst.url, sql, "caremail_signins") == (
+        [f"{pid} 1700000000"], [f"{pid} 1700000000"])
+    for quiet in (sql, f"UPDATE people SET failed_signins = 3,"
+                  f" job_title = 'GP' WHERE id = {pid}",
+                  f"UPDATE people SET last_signin_at = NULL WHERE id = {pid}"):
+        assert announced(inst.url, quiet, "caremail_signins") == ([], []), \
+            quiet
+    # Undone, it is heard by no one.
+    told, heard = announced(inst.url, "BEGIN; UPDATE people SET"
+                            f" last_signin_at = 5 WHERE id = {pid}; ROLLBACK",
+                            "caremail_signins")
+    assert heard == []
 
 
 def test_directory_changes_are_announced(pg_instance):

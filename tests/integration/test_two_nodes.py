@@ -134,8 +134,8 @@ def test_listener_resyncs_after_its_connection_is_cut(two, tmp_path):
             # only by chance, so its wake-up comes from the resync or
             # from a notification heard after it; either way it comes.
             psql(inst.url, "SELECT pg_terminate_backend(pid) FROM"
-                 " pg_stat_activity WHERE query LIKE 'LISTEN%'"
-                 " AND pid <> pg_backend_pid()")
+                 " pg_stat_activity WHERE application_name ="
+                 " 'caremail-listener'")
             return send_to_bob(a, inst, "after the cut")
 
         waited = idle_until_exists(b, inst.bob, cut_then_deliver, 10)

@@ -29,6 +29,7 @@
 #include "store/store_queue.h"
 #include "store/store_session.h"
 #include "store/store_session_cache.h"
+#include "store/store_signins.h"
 
 struct fixture {
 	char dir[64];
@@ -1509,6 +1510,74 @@ test_session_cache(void **state)
 	arena_free(&a);
 }
 
+
+/*
+ * What a node hears of sign-ins (store_signins.h): the newest time a
+ * person's, kept until taken into the copy and not after, unless heard
+ * anew meanwhile; the epoch moves before anything is forgotten; and the
+ * copy is complete only under the listener's connection it caught up
+ * under.
+ */
+static void
+test_signins_heard(void **state)
+{
+	(void)state;
+	signins_reset();
+	assert_true(signins_heard_text("42 1700000100"));
+	signins_heard(42, 1700000050);	/* an older one crossed it */
+	signins_heard(7, 1700000000);
+	assert_int_equal(signins_of(42), 1700000100);
+	assert_int_equal(signins_of(7), 1700000000);
+	assert_int_equal(signins_of(8), 0);
+	static const char *const bad[] = { "", "42", "42 ", " 1", "x 1",
+		"42 1x", "0 5", "5 0", "-1 5", "42  1", "1234567890123456789 1" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(signins_heard_text(bad[i]));
+	/* Many, past the table's first size. */
+	for (int64_t id = 1000; id < 5000; id++)
+		signins_heard(id, id);
+	struct signin_heard *taken;
+	size_t n = signins_take(&taken);
+	assert_int_equal(n, 4002);
+	for (size_t i = 1; i < n; i++)
+		assert_true(taken[i - 1].person_id < taken[i].person_id);
+	/* Heard anew between taking and taken: kept. */
+	signins_heard(42, 1700000200);
+	uint64_t epoch = signins_epoch();
+	signins_taken(taken, n);
+	free(taken);
+	assert_true(signins_epoch() != epoch);
+	assert_int_equal(signins_of(42), 1700000200);
+	assert_int_equal(signins_of(7), 0);
+	assert_int_equal(signins_of(4999), 0);
+	n = signins_take(&taken);
+	assert_int_equal(n, 1);
+	free(taken);
+	/* Complete only under the connection caught up under. */
+	signins_listening(false);
+	assert_false(signins_complete());
+	assert_int_equal(signins_behind(), 0);
+	signins_listening(true);
+	uint64_t first = signins_behind();
+	assert_true(first != 0);
+	assert_false(signins_complete());
+	signins_caught_up(first);
+	assert_true(signins_complete());
+	assert_int_equal(signins_behind(), 0);
+	signins_listening(false);	/* lost, and back */
+	signins_listening(true);
+	assert_false(signins_complete());
+	assert_true(signins_behind() != first);
+	signins_caught_up(first);	/* a catch-up begun before the loss */
+	assert_false(signins_complete());
+	signins_caught_up(signins_behind());
+	assert_true(signins_complete());
+	signins_uncaught();	/* the copy made again */
+	assert_false(signins_complete());
+	signins_reset();
+	signins_listening(false);
+}
+
 int
 main(void)
 {
@@ -1551,6 +1620,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_greatest, setup, teardown),
 		cmocka_unit_test(test_session_cache),
 		cmocka_unit_test(test_session_cache_race),
+		cmocka_unit_test(test_signins_heard),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
