@@ -2,8 +2,8 @@
  * What a node has heard of sign-in times (store_signins.h). Layer: store.
  *
  * An open-addressed table of person and time under one lock: at most the
- * sign-ins of a second (or of a copy being made) are held, as the copy's
- * thread takes them each second.
+ * sign-ins of a minute, or of a copy being made, are held (store_finder.c
+ * takes them into the copy a minute at a time, or at 65,536).
  */
 #include "store/store_signins.h"
 
@@ -151,6 +151,15 @@ void
 signins_uncaught(void)
 {
 	atomic_store(&heard.caught_up, 0);
+}
+
+size_t
+signins_count(void)
+{
+	pthread_mutex_lock(&heard.lock);
+	size_t n = heard.count;
+	pthread_mutex_unlock(&heard.lock);
+	return n;
 }
 
 static int

@@ -10,7 +10,8 @@
  * announced at commit instead (STORE_SIGNIN_CHANNEL), to every node's
  * listener, and told at once to the connection that wrote it. A node
  * keeps what it hears here; the copy's thread takes it into the copy
- * each second.
+ * now and then (store_finder.c: each write to the copy costs its
+ * readers).
  *
  * Announcements are not durable. The copy with what is heard holds every
  * sign-in only while the listener has been connected since the copy last
@@ -72,6 +73,9 @@ void signins_caught_up(uint64_t number);
 
 /* The copy was made again: behind until it catches up. */
 void signins_uncaught(void);
+
+/* How many are held. */
+size_t signins_count(void);
 
 /*
  * Every heard time, copied into *items_r (freed by the caller), sorted by
