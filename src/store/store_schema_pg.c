@@ -826,7 +826,8 @@ static const char migration_39[] =
  * The People Finder feed follows what a person's record shows as well
  * (bench B9: a node reads a record from its copy, store_finder.c): the
  * holdings' tables, the address registry's people, a mailbox's kind, org
- * and deletion, a role's grant time. A row of owners, mailbox_members,
+ * and deletion, a role's grant time, a person's times of creation and
+ * last change. A row of owners, mailbox_members,
  * grants or a person's address notes its person ('p'); a mailbox's
  * membership of a list notes the mailbox ('m'); a list notes itself
  * ('l'). Each note names the row before a change and after it, when each
@@ -886,6 +887,23 @@ static const char migration_40[] =
 	" OLD.deleted_at) IS DISTINCT FROM (NEW.address, NEW.kind,"
 	" NEW.org_id, NEW.deleted_at))"
 	" EXECUTE FUNCTION caremail_finder_note('m');"
+	"DROP TRIGGER finder_people_change ON people;"
+	"CREATE TRIGGER finder_people_change AFTER UPDATE ON people"
+	" FOR EACH ROW WHEN ((OLD.org_id, OLD.site_id, OLD.mailbox_id,"
+	" OLD.first_name, OLD.last_name, OLD.display_name, OLD.job_title,"
+	" OLD.department, OLD.phone, OLD.mobile, OLD.mobile_hidden,"
+	" OLD.notes, OLD.status, OLD.sync_id, OLD.deleted_at,"
+	" OLD.password_changed_at, OLD.protocols_off, OLD.locked_at,"
+	" OLD.status_changed_at, OLD.purged_at, OLD.sort_name,"
+	" OLD.created_at, OLD.updated_at)"
+	" IS DISTINCT FROM (NEW.org_id, NEW.site_id, NEW.mailbox_id,"
+	" NEW.first_name, NEW.last_name, NEW.display_name, NEW.job_title,"
+	" NEW.department, NEW.phone, NEW.mobile, NEW.mobile_hidden,"
+	" NEW.notes, NEW.status, NEW.sync_id, NEW.deleted_at,"
+	" NEW.password_changed_at, NEW.protocols_off, NEW.locked_at,"
+	" NEW.status_changed_at, NEW.purged_at, NEW.sort_name,"
+	" NEW.created_at, NEW.updated_at))"
+	" EXECUTE FUNCTION caremail_finder_note('p');"
 	"DROP TRIGGER finder_roles_change ON roles;"
 	"CREATE TRIGGER finder_roles_change AFTER UPDATE ON roles"
 	" FOR EACH ROW WHEN ((OLD.person_id, OLD.org_id, OLD.role,"
