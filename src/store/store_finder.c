@@ -226,8 +226,9 @@ static const struct finder_table tables[] = {
 	  " AND holder_id IN " STORE_ID_SET,
 	  "DELETE FROM addresses WHERE holder_id IN " STORE_ID_SET,
 	  /* One moved between people replaces its row, in either order. */
-	  "INSERT OR REPLACE INTO addresses (" ADDRESS_COLUMNS ") VALUES ("
-	  PLACES3 ")", 'p' },
+	  "INSERT INTO addresses (" ADDRESS_COLUMNS ") VALUES (" PLACES3 ")"
+	  " ON CONFLICT (address) DO UPDATE SET holder_kind ="
+	  " excluded.holder_kind, holder_id = excluded.holder_id", 'p' },
 	{ "owners", 3, 3, { "", "0", "0" },
 	  "SELECT " OWNER_COLUMNS " FROM owners WHERE (object_kind,"
 	  " object_id, person_id) > (?, ?, ?) ORDER BY object_kind,"
@@ -784,7 +785,11 @@ signins_catch_up(struct store_finder *f, uint64_t number, struct error *err)
 static int
 signins_fold(struct store_finder *f, struct error *err)
 {
-	bool complete = signins_complete();
+	/*
+	 * Sure to now only while the listener has heard everything until a
+	 * moment ago: one gone quiet may have lost what it was sent.
+	 */
+	bool complete = signins_complete() && session_cache_listener_current();
 	int64_t now = (int64_t)time(NULL);
 	int64_t through = now - FINDER_SIGNIN_MARGIN_S;
 	struct signin_heard *items;
@@ -1011,11 +1016,20 @@ store_finder_person_record(struct store *db, int64_t id,
 	for (int tries = 0; lite != NULL && rc == 0 && tries < 2; tries++) {
 		/* Heard times taken into the copy meanwhile: read again. */
 		uint64_t epoch = signins_epoch();
-		if (store_person_record_get(lite, id, address, a, r_r, err) < 0)
-			rc = -1;
+		struct error inner;
+		if (store_person_record_get(lite, id, address, a, r_r,
+			    &inner) < 0) {
+			/*
+			 * Not held: the database says, the person may be one
+			 * this node has not heard of yet.
+			 */
+			if (inner.code != ERROR_NOT_FOUND)
+				rc = error_forward(err, &inner);
+			break;
+		}
 		struct store_person *p = &r_r->view.person;
-		int64_t heard = rc == 0 ? signins_of(p->id) : 0;
-		if (rc == 0 && signins_epoch() == epoch) {
+		int64_t heard = signins_of(p->id);
+		if (signins_epoch() == epoch) {
 			if (heard > p->last_signin_at)
 				p->last_signin_at = heard;
 			rc = 1;
@@ -1024,7 +1038,7 @@ store_finder_person_record(struct store *db, int64_t id,
 	if (lite != NULL)
 		copy_leave(db->finder, lite);
 	metrics_add(metrics_series(&records_total,
-		rc != 0 ? "copy" : "database", NULL), 1);
+		rc == 1 ? "copy" : "database", NULL), 1);
 	return rc;
 }
 
@@ -1034,28 +1048,31 @@ store_finder_person_record(struct store *db, int64_t id,
 static void
 copy_resume(struct store_finder *f)
 {
-	struct error err;
+	struct error err = { 0 };
 	if (access(f->path, F_OK) != 0)
 		return;
 	f->writer = copy_open(f->path, false, f->busy_timeout_ms, &err);
-	/* An older format's copy has no format column: made again. */
+	/* A copy of the first format has no format column: made again. */
 	struct store_stmt *s = f->writer == NULL ? NULL :
 		store_query(f->writer, &err, "SELECT stamp, synced,"
-			" signins_through FROM copy_state WHERE format = ?",
-			"i", (int64_t)FINDER_COPY_FORMAT);
-	int64_t synced = -1, below = 0, newest = -1;
+			" signins_through, format FROM copy_state", "");
+	int64_t synced = -1, below = 0, newest = -1, format = -1;
 	char stamp[64] = "";
 	if (s != NULL && store_step(f->writer, s, &err) == 1) {
 		const char *t = f->writer->ops->column_text(s, 0);
 		snprintf(f->stamp, sizeof(f->stamp), "%s", t != NULL ? t : "");
 		synced = store_col_int(f->writer, s, 1);
 		f->signins_through = store_col_int(f->writer, s, 2);
+		format = store_col_int(f->writer, s, 3);
 	}
 	if (s != NULL)
 		store_finish(f->writer, s);
-	if (synced < 0 && f->writer != NULL)
+	if (format != FINDER_COPY_FORMAT && f->writer != NULL &&
+	    (format >= 0 || strstr(err.msg, "no such column") != NULL))
 		log_info("finder.copy_old_format", "path=%s format=%d", f->path,
 			FINDER_COPY_FORMAT);
+	if (format != FINDER_COPY_FORMAT)
+		synced = -1;
 	/*
 	 * Only a copy this database can bring up to date answers: before
 	 * the first search, not at the thread's first look.
@@ -1138,6 +1155,7 @@ store_finder_start(const char *url, const char *path, bool numbered,
 	f->lock_fd = -1;
 	f->url = xstrdup(url);
 	f->busy_timeout_ms = busy_timeout_ms;
+	signins_keep(true);
 	pthread_mutex_init(&f->sync_lock, NULL);
 	pthread_mutex_init(&f->idle_lock, NULL);
 	pthread_rwlock_init(&f->swap, NULL);
@@ -1164,6 +1182,7 @@ store_finder_stop(struct store_finder **fp)
 	struct store_finder *f = *fp;
 	atomic_store(&f->stopping, true);
 	periodic_stop(&f->thread);
+	signins_keep(false);
 	for (size_t i = 0; i < f->idle_count; i++)
 		store_close(&f->idle[i]);
 	store_close(&f->writer);

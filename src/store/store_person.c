@@ -110,16 +110,15 @@ store_person_update(struct store *st, const struct store_person *p,
 		" last_name = ?, display_name = ?, job_title = ?,"
 		" department = ?, phone = ?, mobile = ?, mobile_hidden = ?,"
 		" notes = ?, status = ?, sync_id = ?, updated_at = ?,"
-		" deleted_at = ?, last_signin_at = ?, protocols_off = ?,"
+		" deleted_at = ?, protocols_off = ?,"
 		" status_changed_at = CASE WHEN status = ?12"
 		"  THEN status_changed_at ELSE ?14 END"
 		" WHERE id = ?",
-		"iztttttttitttizzti", p->org_id, p->site_id, p->first_name,
+		"iztttttttitttizti", p->org_id, p->site_id, p->first_name,
 		p->last_name, p->display_name, p->job_title, p->department,
 		p->phone, p->mobile, (int64_t)p->mobile_hidden, p->notes,
 		status_text[p->status], p->sync_id, p->updated_at, p->deleted_at,
-		p->last_signin_at, p->protocols_off != NULL ? p->protocols_off : "",
-		p->id);
+		p->protocols_off != NULL ? p->protocols_off : "", p->id);
 	if (n < 0)
 		return -1;
 	if (n != 1)

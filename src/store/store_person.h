@@ -20,6 +20,11 @@ struct store;
 /* Inserts the person; mailbox_id must already name their user mailbox. */
 int store_person_insert(struct store *st, struct store_person *p,
 	struct error *err);
+/*
+ * Writes the person's row as p has it, all but the last sign-in: that is
+ * the sign-in's own (store_device_seen), and an edit begun before a
+ * sign-in committed would put the older time back.
+ */
 int store_person_update(struct store *st, const struct store_person *p,
 	struct error *err);
 int store_person_get(struct store *st, int64_t id, struct arena *a,

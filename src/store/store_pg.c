@@ -358,6 +358,8 @@ pg_revive(struct pg_conn *conn, struct error *err)
 	 * but no note of it made known, which it may not have made.
 	 */
 	conn->told_newest = 0;
+	/* Nor a sign-in: a node keeps the newest it hears, true or not. */
+	conn->signin_count = 0;
 	pg_settle(conn, true);
 	/*
 	 * The server forgot this session's statements with it. A read

@@ -910,6 +910,7 @@ static const char migration_40[] =
 	" OLD.granted_at) IS DISTINCT FROM (NEW.person_id, NEW.org_id,"
 	" NEW.role, NEW.granted_at))"
 	" EXECUTE FUNCTION caremail_finder_note_holder('p');"
+	STORE_MIGRATION_40_INDEXES
 	"CREATE FUNCTION caremail_signin_say() RETURNS trigger"
 	" LANGUAGE plpgsql AS $$ BEGIN"
 	" IF current_setting('caremail.loading', true) = 'on' THEN"

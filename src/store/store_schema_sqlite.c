@@ -1234,10 +1234,11 @@ static const char migration_38[] = STORE_MIGRATION_38;
 static const char migration_39[] = "SELECT 1";
 
 /*
- * PostgreSQL's 40 feeds the nodes' copies what a person's record shows,
- * and announces sign-in times; a SQLite store has no copy: nothing.
+ * A person's holdings and addresses found by the person (a record reads
+ * them so). PostgreSQL's 40 also feeds the nodes' copies what a record
+ * shows, and announces sign-in times; a SQLite store has no copy.
  */
-static const char migration_40[] = "SELECT 1";
+static const char migration_40[] = STORE_MIGRATION_40_INDEXES;
 
 const char *const store_sqlite_migrations[] = {
 	migration_1,
@@ -1307,8 +1308,8 @@ const char store_sqlite_session_tables[] =
  * the store, so store_search.c's and store_view.c's statements run on it
  * unchanged (of the address registry, the people's rows alone; of list
  * members, the mailboxes). Its own indexes are made after the rows when
- * it is made whole. copy_state's format is STORE_FINDER_COPY_FORMAT: a
- * copy of another format (or none) is made again.
+ * it is made whole. copy_state's format is FINDER_COPY_FORMAT
+ * (store_finder.c): a copy of another format (or none) is made again.
  */
 const char store_sqlite_finder_tables[] =
 	"CREATE TABLE copy_state (one INTEGER PRIMARY KEY CHECK (one = 1),"

@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/xmalloc.h"
 
@@ -22,7 +23,11 @@ static struct {
 	/* The listener's current connection (0 none), and the copy's. */
 	atomic_uint_fast64_t connection, caught_up;
 	uint64_t connections;
+	atomic_bool kept;	/* a copy takes them: else nothing is kept */
 } heard = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* How far ahead of this node's clock an announced time may be. */
+#define SIGNINS_AHEAD_S 300
 
 /* The slot of id: its own, or the empty one it would take. Under lock. */
 static struct signin_heard *
@@ -51,10 +56,31 @@ grow(void)
 	heard.capacity = capacity;
 }
 
+/* Everything forgotten; the copy behind (it is no longer kept). */
+static void
+signins_reset(void)
+{
+	pthread_mutex_lock(&heard.lock);
+	atomic_fetch_add(&heard.epoch, 1);
+	free(heard.slots);
+	heard.slots = NULL;
+	heard.capacity = heard.count = 0;
+	atomic_store(&heard.caught_up, 0);
+	pthread_mutex_unlock(&heard.lock);
+}
+
+void
+signins_keep(bool on)
+{
+	atomic_store(&heard.kept, on);
+	if (!on)
+		signins_reset();
+}
+
 void
 signins_heard(int64_t person_id, int64_t at)
 {
-	if (person_id <= 0 || at <= 0)
+	if (person_id <= 0 || at <= 0 || !atomic_load(&heard.kept))
 		return;
 	pthread_mutex_lock(&heard.lock);
 	grow();
@@ -92,8 +118,14 @@ signins_parse(const char *payload, struct signin_heard *h_r)
 bool
 signins_heard_text(const char *payload)
 {
+	/*
+	 * Anyone who may connect may NOTIFY, and a node keeps the newest
+	 * time it hears: one far ahead of the clock would stand until the
+	 * person's row changed.
+	 */
 	struct signin_heard h;
-	if (!signins_parse(payload, &h))
+	if (!signins_parse(payload, &h) ||
+	    h.at > (int64_t)time(NULL) + SIGNINS_AHEAD_S)
 		return false;
 	signins_heard(h.person_id, h.at);
 	return true;
@@ -193,7 +225,11 @@ signins_taken(const struct signin_heard *items, size_t count)
 	pthread_mutex_lock(&heard.lock);
 	/* Before any is forgotten: a reader then looks again. */
 	atomic_fetch_add(&heard.epoch, 1);
-	struct signin_heard *slots = xcalloc(heard.capacity, sizeof(*slots));
+	/* Made again at the size what is left needs: a burst is let go. */
+	size_t capacity = 1024;
+	while (capacity < 2 * heard.count)
+		capacity *= 2;
+	struct signin_heard *slots = xcalloc(capacity, sizeof(*slots));
 	size_t kept = 0;
 	for (size_t i = 0; i < heard.capacity; i++) {
 		struct signin_heard h = heard.slots[i];
@@ -203,23 +239,12 @@ signins_taken(const struct signin_heard *items, size_t count)
 			sizeof(*items), by_person);
 		if (t != NULL && t->at >= h.at)
 			continue;
-		*slot_of(slots, heard.capacity, h.person_id) = h;
+		*slot_of(slots, capacity, h.person_id) = h;
 		kept++;
 	}
 	free(heard.slots);
 	heard.slots = slots;
+	heard.capacity = capacity;
 	heard.count = kept;
-	pthread_mutex_unlock(&heard.lock);
-}
-
-void
-signins_reset(void)
-{
-	pthread_mutex_lock(&heard.lock);
-	atomic_fetch_add(&heard.epoch, 1);
-	free(heard.slots);
-	heard.slots = NULL;
-	heard.capacity = heard.count = 0;
-	atomic_store(&heard.caught_up, 0);
 	pthread_mutex_unlock(&heard.lock);
 }

@@ -33,6 +33,13 @@ struct signin_heard {
 	int64_t at;
 };
 
+/*
+ * Whether anything is kept (a People Finder copy takes it: store_finder.c
+ * turns it on at start, off at stop, which forgets all); until then
+ * nothing heard is.
+ */
+void signins_keep(bool on);
+
 /* A sign-in committed (another node's announcement, or this node's). */
 void signins_heard(int64_t person_id, int64_t at);
 /*
@@ -40,7 +47,11 @@ void signins_heard(int64_t person_id, int64_t at);
  * above 0) into *h_r; false when it is not one.
  */
 bool signins_parse(const char *payload, struct signin_heard *h_r);
-/* One announcement heard: signins_parse, then signins_heard. */
+/*
+ * One announcement heard: signins_parse, then signins_heard; a time more
+ * than five minutes ahead of this node's clock is refused (anyone who may
+ * connect to the database may NOTIFY).
+ */
 bool signins_heard_text(const char *payload);
 
 /* The newest sign-in heard for the person and not yet taken, or 0. */
@@ -88,8 +99,5 @@ size_t signins_take(struct signin_heard **items_r);
  * Moves the epoch first.
  */
 void signins_taken(const struct signin_heard *items, size_t count);
-
-/* Everything forgotten, for a test's fresh start. */
-void signins_reset(void);
 
 #endif

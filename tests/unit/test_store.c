@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/arena.h"
@@ -1522,8 +1523,17 @@ static void
 test_signins_heard(void **state)
 {
 	(void)state;
-	signins_reset();
+	/* Nothing is kept until a copy wants it. */
+	signins_keep(false);
+	signins_heard(42, 1700000100);
+	assert_int_equal(signins_count(), 0);
+	signins_keep(true);
 	assert_true(signins_heard_text("42 1700000100"));
+	/* An announced time far ahead of the clock is refused. */
+	char ahead[64];
+	snprintf(ahead, sizeof(ahead), "43 %lld", (long long)time(NULL) + 3600);
+	assert_false(signins_heard_text(ahead));
+	assert_int_equal(signins_of(43), 0);
 	signins_heard(42, 1700000050);	/* an older one crossed it */
 	signins_heard(7, 1700000000);
 	assert_int_equal(signins_of(42), 1700000100);
@@ -1574,7 +1584,8 @@ test_signins_heard(void **state)
 	assert_true(signins_complete());
 	signins_uncaught();	/* the copy made again */
 	assert_false(signins_complete());
-	signins_reset();
+	signins_keep(false);
+	assert_int_equal(signins_count(), 0);
 	signins_listening(false);
 }
 
