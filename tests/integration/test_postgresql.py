@@ -503,6 +503,20 @@ NOT_ANNOUNCED = {
 }
 
 
+def trigger_columns(url, table, trigger):
+    """The columns of table, and those whose OLD value trigger's WHEN
+    compares (the database's own definition of it)."""
+    columns = set(psql(url, "SELECT string_agg(column_name, ',') FROM"
+                       " information_schema.columns WHERE table_name ="
+                       f" '{table}'").split(","))
+    definition = psql(url, "SELECT pg_get_triggerdef(oid) FROM"
+                      f" pg_trigger WHERE tgname = '{trigger}'")
+    named = set(re.findall(r"old\.(\w+)", definition, re.I))
+    assert named, definition
+    assert named <= columns, named - columns
+    return columns, named
+
+
 def test_every_column_a_session_reads_is_announced(pg_instance):
     """Migration 39's triggers name each column whose change a node's
     remembered session must forget; every other column of people and
@@ -512,14 +526,7 @@ def test_every_column_a_session_reads_is_announced(pg_instance):
     url = pg_instance.url
     for table, trigger in (("people", "directory_people_change"),
                            ("sessions", "directory_sessions_change")):
-        columns = set(psql(url, "SELECT string_agg(column_name, ',') FROM"
-                           " information_schema.columns WHERE table_name ="
-                           f" '{table}'").split(","))
-        definition = psql(url, "SELECT pg_get_triggerdef(oid) FROM"
-                          f" pg_trigger WHERE tgname = '{trigger}'")
-        announced_cols = set(re.findall(r"old\.(\w+)", definition, re.I))
-        assert announced_cols, definition
-        assert announced_cols <= columns, announced_cols - columns
+        columns, announced_cols = trigger_columns(url, table, trigger)
         assert columns - announced_cols == set(NOT_ANNOUNCED[table]), (
             table, sorted(columns - announced_cols))
 
@@ -565,13 +572,7 @@ def test_every_column_the_copy_holds_is_noted(pg_instance):
     decides."""
     url = pg_instance.url
     for table in NOT_NOTED:
-        columns = set(psql(url, "SELECT string_agg(column_name, ',') FROM"
-                           " information_schema.columns WHERE table_name ="
-                           f" '{table}'").split(","))
-        definition = psql(url, "SELECT pg_get_triggerdef(oid) FROM"
-                          f" pg_trigger WHERE tgname = 'finder_{table}_change'")
-        noted = set(re.findall(r"old\.(\w+)", definition, re.I))
-        assert noted, definition
-        assert noted <= columns, noted - columns
+        columns, noted = trigger_columns(url, table,
+                                         f"finder_{table}_change")
         assert columns - noted == set(NOT_NOTED[table]), (
             table, sorted(columns - noted))
