@@ -438,3 +438,47 @@ def test_a_record_reads_from_the_copy_as_from_the_database(directory,
         # announced goes to the database: rare, but not never.
         assert 0.75 * (reads["all"] - reads["settling"]) <= answered \
             <= reads["all"]
+
+
+def wait_logged(server, event, deadline_s=30):
+    """Until the node's log has a line of event."""
+    until = time.monotonic() + deadline_s
+    while event not in server.logs():
+        assert time.monotonic() < until, server.logs()[-2000:]
+        time.sleep(0.05)
+
+
+def test_a_copy_resumed_reads_back_the_sign_ins_made_while_it_was_off(
+        directory, tmp_path):
+    """A node stopped hears no sign-in. Started again, it keeps its copy
+    (not made again) and, before the copy answers a record, reads back
+    every sign-in since the time the copy was sure to (kept in the copy's
+    file); so one made while the node was off shows, from the copy."""
+    inst = directory
+    ann = address_of(inst, "Ann")
+    path = "/users/" + q(ann)
+    with serving(inst, tmp_path / "first.log") as server:
+        wait_logged(server, "finder.signins_caught_up")
+        admin = global_admin(server, inst)
+        assert admin.ok("GET", path)["last_signin_at"] is None
+    at = int(psql(inst.url, "UPDATE people SET last_signin_at ="
+                  " EXTRACT(EPOCH FROM now())::bigint - 1 WHERE id ="
+                  f" (SELECT holder_id FROM addresses WHERE address = '{ann}')"
+                  " RETURNING last_signin_at"))
+    with serving(inst, tmp_path / "again.log") as server:
+        assert metric(server, "caremail_people_finder_copy_makes_total") == 0
+        wait_logged(server, "finder.signins_caught_up")
+        admin.server = server
+        shown = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+        # Every read shows it, until one is the copy's (a read while the
+        # listener takes in an announcement goes to the database).
+        until = time.monotonic() + 10
+        while True:
+            before = metric(server, "caremail_person_records_total",
+                            answered_by="copy")
+            assert admin.ok("GET", path)["last_signin_at"] == shown
+            if metric(server, "caremail_person_records_total",
+                      answered_by="copy") > before:
+                break
+            assert time.monotonic() < until, server.logs()[-2000:]
+            time.sleep(0.05)
