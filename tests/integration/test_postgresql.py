@@ -409,17 +409,25 @@ def announced(url, sql, channel="caremail_directory"):
     return told, heard
 
 
+def person_in_new_org(inst, ods, first, last):
+    """A person made in a new GP practice: their address, and their id
+    and the org's in the database."""
+    inst.run("org", "add", "--ods", ods, "--name", f"{last} Practice",
+             "--type", "GP Practice")
+    address = person(inst, ods, first, last)
+    pid = psql(inst.url, "SELECT p.id FROM people p JOIN mailboxes m ON"
+               f" m.id = p.mailbox_id WHERE m.address = '{address}'")
+    org = psql(inst.url, f"SELECT id FROM orgs WHERE ods = '{ods}'")
+    return address, pid, org
+
+
 def test_sign_ins_are_announced(pg_instance):
     """Migration 40: a sign-in's time, which the People Finder feed does
     not follow, is told to the caremail connection that wrote it and
     announced at commit on a channel of its own, with the person's id;
     nothing else a sign-in writes is, nor a time written unchanged."""
     inst = pg_instance
-    inst.run("org", "add", "--ods", "SI001", "--name", "Signed",
-             "--type", "GP Practice")
-    ann = person(inst, "SI001", "Ann", "Signed")
-    pid = psql(inst.url, "SELECT p.id FROM people p JOIN mailboxes m ON"
-               f" m.id = p.mailbox_id WHERE m.address = '{ann}'")
+    _, pid, _ = person_in_new_org(inst, "SI001", "Ann", "Signed")
     sql = f"UPDATE people SET last_signin_at = 1700000000 WHERE id = {pid}"
     assert announced(inst.url, sql, "caremail_signins") == (
         [f"{pid} 1700000000"], [f"{pid} 1700000000"])
@@ -442,12 +450,7 @@ def test_directory_changes_are_announced(pg_instance):
     remembered by each node"); a sign-in's own bookkeeping and a
     session's last-seen time are not, and no other client is told."""
     inst = pg_instance
-    inst.run("org", "add", "--ods", "AN001", "--name", "Announced",
-             "--type", "GP Practice")
-    ann = person(inst, "AN001", "Ann", "Told")
-    pid = psql(inst.url, "SELECT p.id FROM people p JOIN mailboxes m ON"
-               f" m.id = p.mailbox_id WHERE m.address = '{ann}'")
-    org = psql(inst.url, "SELECT id FROM orgs WHERE ods = 'AN001'")
+    ann, pid, org = person_in_new_org(inst, "AN001", "Ann", "Told")
     for sql in (f"UPDATE people SET last_signin_at = 7, failed_signins = 2,"
                 f" mfa_last_step = 9 WHERE id = {pid}",
                 f"INSERT INTO sessions (token_hash, csrf_token, person_id,"
