@@ -737,45 +737,39 @@ signins_write(struct store *lite, const struct signin_heard *items,
 /*
  * Every sign-in since the copy's signins_through, read from the database
  * under the listener's connection `number` (what came after it began is
- * heard), written into the copy. 0, or -1 with err.
+ * heard) and kept as heard: the fold that follows writes them all into
+ * the copy. 0, or -1 with err.
  */
 static int
 signins_catch_up(struct store_finder *f, uint64_t number, struct error *err)
 {
-	int64_t began = (int64_t)time(NULL);
 	struct store_stmt *s = store_query(f->feed, err, "SELECT id,"
 		" last_signin_at FROM people WHERE last_signin_at >= ?", "i",
 		f->signins_through);
 	if (s == NULL)
 		return -1;
-	struct signin_heard *items = NULL;
-	size_t n = 0, room = 0;
+	size_t n = 0;
 	int rc;
-	while ((rc = store_step(f->feed, s, err)) == 1) {
-		if (n == room) {
-			room = room ? 2 * room : 256;
-			items = xrealloc(items, room * sizeof(*items));
-		}
-		items[n++] = (struct signin_heard){ store_col_int(f->feed, s, 0),
-			store_col_int(f->feed, s, 1) };
-	}
+	for (; (rc = store_step(f->feed, s, err)) == 1; n++)
+		signins_heard(store_col_int(f->feed, s, 0),
+			store_col_int(f->feed, s, 1));
 	store_finish(f->feed, s);
-	int64_t through = began - FINDER_SIGNIN_MARGIN_S;
-	if (rc == 0 && (store_begin(f->writer, err) < 0 ||
-		signins_write(f->writer, items, n, err) < 0 ||
-		store_exec(f->writer, err, "UPDATE copy_state SET"
-			" signins_through = ?", "i", through) < 0 ||
-		store_commit(f->writer, err) < 0))
-		rc = -1;
-	if (rc < 0 && f->writer->depth > 0)
-		store_rollback(f->writer);
-	free(items);
 	if (rc < 0)
 		return -1;
-	f->signins_through = through;
 	signins_caught_up(number);
 	log_info("finder.signins_caught_up", "path=%s people=%zu", f->path, n);
 	return 0;
+}
+
+/* Whether the copy with what is heard holds every sign-in until now. */
+static bool
+signins_sure(void)
+{
+	/*
+	 * Only while the listener has heard everything until a moment ago:
+	 * one gone quiet may have lost what it was sent.
+	 */
+	return signins_complete() && session_cache_listener_current();
 }
 
 /*
@@ -785,11 +779,7 @@ signins_catch_up(struct store_finder *f, uint64_t number, struct error *err)
 static int
 signins_fold(struct store_finder *f, struct error *err)
 {
-	/*
-	 * Sure to now only while the listener has heard everything until a
-	 * moment ago: one gone quiet may have lost what it was sent.
-	 */
-	bool complete = signins_complete() && session_cache_listener_current();
+	bool complete = signins_sure();
 	int64_t now = (int64_t)time(NULL);
 	int64_t through = now - FINDER_SIGNIN_MARGIN_S;
 	struct signin_heard *items;
@@ -1010,8 +1000,8 @@ store_finder_person_record(struct store *db, int64_t id,
 	const char *address, struct arena *a, struct store_person_record *r_r,
 	struct error *err)
 {
-	struct store *lite = db->depth > 0 || !signins_complete() ||
-		!session_cache_listener_current() ? NULL : copy_enter(db);
+	struct store *lite = db->depth > 0 || !signins_sure() ? NULL :
+		copy_enter(db);
 	int rc = 0;
 	for (int tries = 0; lite != NULL && rc == 0 && tries < 2; tries++) {
 		/* Heard times taken into the copy meanwhile: read again. */
