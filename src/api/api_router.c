@@ -443,11 +443,14 @@ serve(struct api_request *req)
 		return r;
 	struct error err;
 	const struct instance *inst = req->api->inst;
-	struct store *st = instance_store_borrow(inst, &err);
+	struct store *st = instance_store_borrow_request(inst, &err);
 	if (st == NULL) {
-		log_warn("api.store_unreachable", "reason=\"%s\"", err.msg);
+		/* SECURITY.md 26: as any fault of the store's is answered. */
+		log_error("api.unavailable", "method=%s path=\"%s\" msg=\"%s\"",
+			req->method, req->path, err.msg);
+		http_call_add_header(req->call, "Retry-After", "30");
 		api_reply_error(req, 503, "temporary", "The service cannot "
-			"reach its store just now; try again shortly.", NULL);
+			"reach its store just now; try again later", NULL);
 		return r;
 	}
 	instance_dir_ctx(inst, st, req->arena, "anonymous", clock_now(),
@@ -604,14 +607,14 @@ api_signed_in(void *api, struct http_call *call, struct error *err)
 	    http_call_cookie(call, api_cookie_name(req)) != NULL ||
 	    api_secure_reader_cookie(req)) {
 		const struct instance *inst = req->api->inst;
-		struct store *st = instance_store_borrow(inst, err);
+		struct store *st = instance_store_borrow_request(inst, err);
 		if (st == NULL) {
 			log_warn("api.store_unreachable", "reason=\"%s\"",
 				err->msg);
 			free(req);
 			return error_set(err, ERROR_TEMPORARY, "The service "
 				"cannot reach its store just now; try again "
-				"shortly.");
+				"later");
 		}
 		req->arena = arena_new_wiping(API_ARENA_CAP);
 		instance_dir_ctx(inst, st, req->arena, "anonymous",

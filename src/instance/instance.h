@@ -101,6 +101,9 @@ int instance_store_ping(const struct instance *inst, struct error *err);
  */
 struct store *instance_store_borrow(const struct instance *inst,
 	struct error *err);
+/* The same for one request's reads (store_pool_get_request). */
+struct store *instance_store_borrow_request(const struct instance *inst,
+	struct error *err);
 void instance_store_return(const struct instance *inst, struct store **st);
 
 /*

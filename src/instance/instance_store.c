@@ -113,6 +113,12 @@ instance_store_borrow(const struct instance *inst, struct error *err)
 	return store_pool_get(inst->pool, err);
 }
 
+struct store *
+instance_store_borrow_request(const struct instance *inst, struct error *err)
+{
+	return store_pool_get_request(inst->pool, err);
+}
+
 void
 instance_store_return(const struct instance *inst, struct store **st)
 {

@@ -47,6 +47,14 @@ struct store_pool *store_pool_new(const char *backend, const char *path,
 /* An idle connection, or a new one; NULL with err when none can be had. */
 struct store *store_pool_get(struct store_pool *pool, struct error *err);
 
+/*
+ * The same, for one request's reads (a session's own connection reads
+ * many rows for longer): on SQLite it reads rows without a map of the
+ * file, but for runs of reads (store_reads_begin).
+ */
+struct store *store_pool_get_request(struct store_pool *pool,
+	struct error *err);
+
 /* Gives a connection back (closing it if the pool is full); *st = NULL. */
 void store_pool_put(struct store_pool *pool, struct store **st);
 void store_pool_free(struct store_pool **pool);

@@ -98,6 +98,18 @@ struct store {
 	 */
 	int64_t finder_noted;
 	bool finder_noted_valid;
+	/*
+	 * A connection lent for one request (store_pool_get_request) reads
+	 * rows without a map of the file (point_reads), and a run of reads
+	 * (store_reads_begin) through runs_conn: a second connection to the
+	 * same file, mapped, opened for the first run and kept with this
+	 * one; runs_on while it stands in for conn. path and busy_timeout_ms
+	 * open it.
+	 */
+	bool point_reads, runs_on;
+	void *runs_conn;
+	char *path;
+	int busy_timeout_ms;
 };
 
 /*
@@ -276,6 +288,13 @@ int store_blob_read(struct store *st, const char *table, const char *column,
  * store_ops.unmapped); nothing on a backend without one.
  */
 void store_unmapped(struct store *st, bool on);
+
+/*
+ * The connection reads rows without a map of the file from now on, but
+ * for runs of reads (struct store's point_reads); nothing on a backend
+ * without a map. For store_pool_get_request.
+ */
+void store_point_reads(struct store *st);
 
 /* A BLOB column's bytes, valid until the next step or finish. */
 const void *store_col_blob(struct store *st, struct store_stmt *s, int index,

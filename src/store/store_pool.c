@@ -1,7 +1,9 @@
 /*
- * Pooled connections for sessions. Layer: store. Only idle connections
- * are kept, each with its prepared statements, so a new session skips the
- * open, the migration check and the statement preparation.
+ * Pooled connections for sessions and requests. Layer: store. Only idle
+ * connections are kept, each with its prepared statements, so a new
+ * session skips the open, the migration check and the statement
+ * preparation. Connections for requests read without a map of the file
+ * (store_pool_get_request), so they are kept apart from the others.
  */
 #include <pthread.h>
 #include <string.h>
@@ -17,8 +19,9 @@ struct store_pool {
 	char *path;
 	int busy_timeout_ms;
 	size_t max_idle;
-	struct store **idle;
-	size_t idle_count;
+	struct store **idle, **idle_points;
+	size_t idle_count, points_count;
+	bool maps;	/* the backend maps the file (store_ops.unmapped) */
 	struct store_finder *finder;	/* given to each connection lent */
 };
 
@@ -33,28 +36,56 @@ store_pool_new(const char *backend, const char *path, int busy_timeout_ms,
 	pool->busy_timeout_ms = busy_timeout_ms;
 	pool->max_idle = max_idle;
 	pool->idle = xcalloc(max_idle + 1, sizeof(*pool->idle));
+	pool->idle_points = xcalloc(max_idle + 1, sizeof(*pool->idle_points));
+	const struct store_ops *ops = store_backend_find(backend);
+	pool->maps = ops != NULL && ops->unmapped != NULL;
 	return pool;
 }
 
-struct store *
-store_pool_get(struct store_pool *pool, struct error *err)
+static struct store *
+pool_take(struct store_pool *pool, bool points, struct error *err)
 {
 	pthread_mutex_lock(&pool->lock);
-	struct store *st = pool->idle_count > 0 ?
-		pool->idle[--pool->idle_count] : NULL;
+	struct store **idle = points ? pool->idle_points : pool->idle;
+	size_t *count = points ? &pool->points_count : &pool->idle_count;
+	struct store *st = *count > 0 ? idle[--*count] : NULL;
 	struct store_finder *finder = pool->finder;
 	pthread_mutex_unlock(&pool->lock);
 	if (st == NULL) {
 		st = store_open(pool->backend, pool->path, false,
 			pool->busy_timeout_ms, err);
-		if (st != NULL)
+		if (st != NULL) {
 			store_defer_maintenance(st);
+			if (points)
+				store_point_reads(st);
+		}
 	}
 	if (st != NULL) {
 		st->finder = finder;
 		st->finder_noted_valid = false;
 	}
 	return st;
+}
+
+struct store *
+store_pool_get(struct store_pool *pool, struct error *err)
+{
+	return pool_take(pool, false, err);
+}
+
+/*
+ * A request reads a few rows at random (a person's record, a session):
+ * through a map, each pooled connection maps the file on its own and
+ * faults in every page it touches first, which cost SQLite's B9 more
+ * than copying the pages did (p99 25 ms at 10,000 reads a second mapped,
+ * 3 ms not: bench/RESULTS.md, 2026-12-06 18:01). Its runs of reads, a
+ * People Finder search's neighbouring keys, still read mapped
+ * (store_reads_begin).
+ */
+struct store *
+store_pool_get_request(struct store_pool *pool, struct error *err)
+{
+	return pool_take(pool, pool->maps, err);
 }
 
 void
@@ -64,6 +95,8 @@ store_pool_set_finder(struct store_pool *pool, struct store_finder *f)
 	pool->finder = f;
 	for (size_t i = 0; i < pool->idle_count; i++)
 		pool->idle[i]->finder = f;
+	for (size_t i = 0; i < pool->points_count; i++)
+		pool->idle_points[i]->finder = f;
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -80,8 +113,11 @@ store_pool_put(struct store_pool *pool, struct store **stp)
 		return;
 	}
 	pthread_mutex_lock(&pool->lock);
-	if (pool->idle_count < pool->max_idle) {
-		pool->idle[pool->idle_count++] = st;
+	struct store **idle = st->point_reads ? pool->idle_points : pool->idle;
+	size_t *count = st->point_reads ? &pool->points_count :
+		&pool->idle_count;
+	if (*count < pool->max_idle) {
+		idle[(*count)++] = st;
 		st = NULL;
 	}
 	pthread_mutex_unlock(&pool->lock);
@@ -96,8 +132,11 @@ store_pool_free(struct store_pool **poolp)
 	struct store_pool *pool = *poolp;
 	for (size_t i = 0; i < pool->idle_count; i++)
 		store_close(&pool->idle[i]);
+	for (size_t i = 0; i < pool->points_count; i++)
+		store_close(&pool->idle_points[i]);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->idle);
+	free(pool->idle_points);
 	free(pool->backend);
 	free(pool->path);
 	free(pool);

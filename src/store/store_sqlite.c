@@ -234,7 +234,9 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 	pthread_once(&sqlite_once, sqlite_configure);
 	int rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		error_set(err, ERROR_TEMPORARY, "cannot open the store %s: %s",
+		/* SECURITY.md 26, as sqlite_error words it. */
+		error_set(err, ERROR_TEMPORARY, "storage error: the database "
+			"cannot be opened just now (%s: %s); try again later",
 			path, db != NULL ? sqlite3_errmsg(db) : "out of memory");
 		sqlite3_close(db);
 		return NULL;
@@ -270,7 +272,8 @@ sqlite_open(const char *path, bool create, int busy_timeout_ms,
 				    "PRAGMA mmap_size=" SQLITE_MAP_SIZE ";";
 	char *msg = NULL;
 	if (sqlite3_exec(db, setup, NULL, NULL, &msg) != SQLITE_OK) {
-		error_set(err, ERROR_TEMPORARY, "cannot set up the store %s: %s",
+		error_set(err, ERROR_TEMPORARY, "storage error: the database "
+			"cannot be opened just now (%s: %s); try again later",
 			path, msg != NULL ? msg : "unknown error");
 		sqlite3_free(msg);
 		sqlite3_close(db);

@@ -27,6 +27,7 @@
 #include "store/store_expand.h"
 #include "store/store_folder.h"
 #include "store/store_internal.h"
+#include "store/store_org.h"
 #include "store/store_queue.h"
 #include "store/store_session.h"
 #include "store/store_session_cache.h"
@@ -78,6 +79,82 @@ org(const char *ods, int64_t parent)
 		.website = "", .helpdesk_phone = "", .helpdesk_email = "",
 		.default_quota_mb = 100, .created_at = 1, .updated_at = 1 };
 }
+
+/* One integer a statement with no parameters reads (a PRAGMA, a count). */
+static int64_t
+read_int(struct store *st, const char *sql)
+{
+	struct error err;
+	struct store_stmt *s = store_query(st, &err, sql, "");
+	int64_t v = -1;
+	if (s != NULL && store_step(st, s, &err) == 1)
+		v = store_col_int(st, s, 0);
+	if (s != NULL)
+		store_finish(st, s);
+	return v;
+}
+
+/*
+ * A connection lent for a request reads without a map of the file, but
+ * for a run of reads, which reads mapped and sees every commit made
+ * before it (its own included); inside a transaction a run stays on the
+ * connection, where the transaction's rows are. The two kinds are kept
+ * apart in the pool.
+ */
+static void
+test_request_connections_map_only_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_pool *pool = store_pool_new("sqlite", f->path, 1000, 4);
+	struct store *r = store_pool_get_request(pool, &err);
+	assert_non_null(r);
+	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+	store_unmapped(r, false);	/* a cold read's end does not map it */
+	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+	struct store_org o = org("RUN1", 0);
+	assert_int_equal(store_org_insert(r, &o, &err), 0);
+	int64_t orgs = read_int(r, "SELECT count(*) FROM orgs");
+	assert_true(orgs >= 1);
+
+	assert_int_equal(store_reads_begin(r, &err), 0);
+	assert_true(read_int(r, "PRAGMA mmap_size") > 0);
+	assert_int_equal(read_int(r, "SELECT count(*) FROM orgs"), orgs);
+	assert_int_equal(store_reads_begin(r, &err), 0);	/* nested */
+	store_reads_end(r);
+	assert_true(read_int(r, "PRAGMA mmap_size") > 0);
+	store_reads_end(r);
+	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+
+	/* A run begun by a transaction's reads sees its rows. */
+	assert_int_equal(store_begin(r, &err), 0);
+	struct store_org o2 = org("RUN2", 0);
+	assert_int_equal(store_org_insert(r, &o2, &err), 0);
+	assert_int_equal(store_reads_begin(r, &err), 0);
+	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+	assert_int_equal(read_int(r, "SELECT count(*) FROM orgs"), orgs + 1);
+	store_reads_end(r);
+	assert_int_equal(store_commit(r, &err), 0);
+	/* And the next run, on the mapped connection, sees the commit. */
+	assert_int_equal(store_reads_begin(r, &err), 0);
+	assert_int_equal(read_int(r, "SELECT count(*) FROM orgs"), orgs + 1);
+	store_reads_end(r);
+
+	/* Kept apart: a session's connection is mapped, and not r. */
+	struct store *kept = r;
+	store_pool_put(pool, &r);
+	struct store *s = store_pool_get(pool, &err);
+	assert_non_null(s);
+	assert_ptr_not_equal(s, kept);
+	assert_true(read_int(s, "PRAGMA mmap_size") > 0);
+	r = store_pool_get_request(pool, &err);
+	assert_ptr_equal(r, kept);
+	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+	store_pool_put(pool, &s);
+	store_pool_put(pool, &r);
+	store_pool_free(&pool);
+}
+
 
 static void
 test_migrations(void **state)
@@ -1688,6 +1765,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_request_connections_map_only_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_nests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_is_one_moment,
 			setup, teardown),
