@@ -3,7 +3,8 @@
  * (http.threads = 0): the CPUs its affinity allows (a container's cpuset)
  * and, below that, what a CPU quota allows (a container's --cpus, a
  * systemd CPUQuota=: cgroup v2 cpu.max, or v1's cfs_quota_us over
- * cfs_period_us), on this cgroup or any above it. Layer: core.
+ * cfs_period_us), on this cgroup or any above it, wherever its hierarchy
+ * is mounted (/proc/self/mountinfo). Layer: core.
  *
  * Why the quota: a node given two cores' time on a 64-core host would
  * otherwise start 64 request threads, which take turns on the two cores'
@@ -96,12 +97,130 @@ has_cpu(const char *controllers)
 }
 
 /*
+ * A mountinfo path field up to the next space, its octal escapes
+ * ("\040" for a space: proc(5)) decoded into out; the text after it, or
+ * NULL when it does not fit.
+ */
+static const char *
+mount_field(const char *p, char *out, size_t size)
+{
+	size_t n = 0;
+	while (*p != '\0' && *p != ' ') {
+		char c = *p++;
+		if (c == '\\' && p[0] >= '0' && p[0] <= '3' && p[1] >= '0' &&
+		    p[1] <= '7' && p[2] >= '0' && p[2] <= '7') {
+			c = (char)((p[0] - '0') * 64 + (p[1] - '0') * 8 +
+				(p[2] - '0'));
+			p += 3;
+		}
+		if (n + 1 >= size)
+			return NULL;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return p;
+}
+
+/* The text after the n-th space of p (the start of field n + 1). */
+static const char *
+after_spaces(const char *p, int n)
+{
+	for (; p != NULL && n > 0; n--) {
+		p = strchr(p, ' ');
+		if (p != NULL)
+			p++;
+	}
+	return p;
+}
+
+int
+cores_cgroup_mount(const char *line, char *root, size_t root_size,
+	char *point, size_t point_size)
+{
+	const char *p = after_spaces(line, 3);
+	if (p == NULL || (p = mount_field(p, root, root_size)) == NULL ||
+	    *p != ' ' || (p = mount_field(p + 1, point, point_size)) == NULL)
+		return 0;
+	/* The optional tags end at a lone "-"; then type, source, options. */
+	const char *dash = strstr(p, " - ");
+	if (dash == NULL)
+		return 0;
+	const char *type = dash + 3;
+	if (strncmp(type, "cgroup2 ", 8) == 0)
+		return 2;
+	if (strncmp(type, "cgroup ", 7) != 0)
+		return 0;
+	const char *super = after_spaces(type, 2);
+	if (super == NULL)
+		return 0;
+	char opts[512];
+	size_t n = strcspn(super, " \n");
+	if (n >= sizeof(opts))
+		return 0;
+	memcpy(opts, super, n);
+	opts[n] = '\0';
+	return has_cpu(opts) ? 1 : 0;
+}
+
+/* Where this process sees a hierarchy: its mount point and root in it. */
+struct hierarchy {
+	bool found;
+	char root[PATH_MAX], point[PATH_MAX];
+};
+
+/*
+ * The cgroup2 hierarchy and the v1 one with the cpu controller, wherever
+ * they are mounted (/sys/fs/cgroup, /sys/fs/cgroup/unified on a hybrid
+ * host, /sys/fs/cgroup/cpu,cpuacct on Debian's v1): the first of each.
+ */
+static void
+hierarchies(struct hierarchy *v2, struct hierarchy *v1)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		return;
+	char line[2 * PATH_MAX + 512];
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char root[PATH_MAX], point[PATH_MAX];
+		int v = cores_cgroup_mount(line, root, sizeof(root), point,
+			sizeof(point));
+		struct hierarchy *h = v == 2 ? v2 : v == 1 ? v1 : NULL;
+		if (h == NULL || h->found)
+			continue;
+		h->found = true;
+		memcpy(h->root, root, sizeof(root));
+		memcpy(h->point, point, sizeof(point));
+	}
+	fclose(f);
+}
+
+/*
+ * The quota on a cgroup (its path in /proc/self/cgroup) and each above
+ * it that the mount shows: the path is within the mount's root (a
+ * container's mount may begin below the hierarchy's top).
+ */
+static unsigned
+quota_in(const struct hierarchy *h, char *path, bool v2)
+{
+	if (!h->found)
+		return 0;
+	size_t r = strlen(h->root);
+	if (strcmp(h->root, "/") != 0 && strncmp(path, h->root, r) == 0 &&
+	    (path[r] == '/' || path[r] == '\0'))
+		path += r;
+	const char *point = strcmp(h->point, "/") == 0 ? "" : h->point;
+	return quota_up(point, path, v2);
+}
+
+/*
  * The CPU quota of this process's cgroup (/proc/self/cgroup: "0::PATH" on
  * v2, "N:cpu,cpuacct:PATH" or similar on v1), 0 for none.
  */
 static unsigned
 cgroup_quota(void)
 {
+	struct hierarchy v2 = { 0 }, v1 = { 0 };
+	hierarchies(&v2, &v1);
 	FILE *f = fopen("/proc/self/cgroup", "re");
 	if (f == NULL)
 		return 0;
@@ -128,9 +247,9 @@ cgroup_quota(void)
 			path[0] = '\0';
 		unsigned n = 0;
 		if (controllers[0] == '\0')
-			n = quota_up("/sys/fs/cgroup", path, true);
+			n = quota_in(&v2, path, true);
 		else if (has_cpu(controllers))
-			n = quota_up("/sys/fs/cgroup/cpu", path, false);
+			n = quota_in(&v1, path, false);
 		if (n > 0 && (least == 0 || n < least))
 			least = n;
 	}

@@ -22,4 +22,13 @@ unsigned cores_usable(void);
  */
 unsigned cores_quota(const char *cpu_max);
 
+/*
+ * A line of /proc/self/mountinfo (proc(5)): 2 for a cgroup2 mount, 1 for
+ * a cgroup v1 mount with the cpu controller, 0 for any other (or a line
+ * not understood or too long); for 1 and 2, the mount's root within its
+ * hierarchy and its mount point, decoded, in root and point.
+ */
+int cores_cgroup_mount(const char *line, char *root, size_t root_size,
+	char *point, size_t point_size);
+
 #endif

@@ -2103,6 +2103,60 @@ test_cores_quota(void **state)
 	assert_true(n <= (unsigned)sysconf(_SC_NPROCESSORS_CONF));
 }
 
+/*
+ * Where the cgroup hierarchies are mounted, from /proc/self/mountinfo's
+ * lines (proc(5)): cgroup2 anywhere, v1 only with the cpu controller,
+ * optional tags before the "-", escaped spaces, a root below the top.
+ */
+static void
+test_cores_cgroup_mount(void **state)
+{
+	(void)state;
+	char root[64], point[64];
+	static const struct {
+		const char *line;
+		int want;
+		const char *root, *point;
+	} cases[] = {
+		{ "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 "
+		  "cgroup2 rw\n", 2, "/", "/sys/fs/cgroup/unified" },
+		{ "29 23 0:26 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 "
+		  "cgroup2 rw,nsdelegate,memory_recursiveprot\n", 2, "/",
+		  "/sys/fs/cgroup" },
+		{ "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup "
+		  "rw,cpu\n", 1, "/", "/sys/fs/cgroup/cpu" },
+		{ "33 25 0:29 /docker/abc /sys/fs/cgroup/cpu,cpuacct ro,nosuid "
+		  "master:12 shared:9 - cgroup cgroup rw,cpu,cpuacct\n", 1,
+		  "/docker/abc", "/sys/fs/cgroup/cpu,cpuacct" },
+		{ "50 30 0:40 / /mnt/my\\040cgroups rw - cgroup cgroup "
+		  "rw,cpuacct,cpu", 1, "/", "/mnt/my cgroups" },
+		{ "32 30 0:29 / /sys/fs/cgroup/cpuacct rw,relatime - cgroup "
+		  "cgroup rw,cpuacct\n", 0, NULL, NULL },
+		{ "39 30 0:36 / /sys/fs/cgroup/systemd rw - cgroup cgroup "
+		  "rw,name=systemd\n", 0, NULL, NULL },
+		{ "26 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n", 0, NULL,
+		  NULL },
+		{ "26 1 254:0 / /x rw,relatime - cgroup2", 0, NULL, NULL },
+		{ "31 30 0:28 / /sys/fs/cgroup/cpu rw,relatime cgroup cgroup "
+		  "rw,cpu\n", 0, NULL, NULL },
+		{ "31 30 0:28 /", 0, NULL, NULL },
+		{ "", 0, NULL, NULL },
+		/* A mount point longer than the buffer given: not understood. */
+		{ "41 30 0:38 / /a/very/long/mount/point/that/does/not/fit/in/"
+		  "sixty/four/bytes/not/at/all rw - cgroup2 cgroup2 rw\n", 0,
+		  NULL, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int v = cores_cgroup_mount(cases[i].line, root, sizeof(root),
+			point, sizeof(point));
+		assert_int_equal(v, cases[i].want);
+		if (v != 0) {
+			assert_string_equal(root, cases[i].root);
+			assert_string_equal(point, cases[i].point);
+		}
+	}
+}
+
 /* Writes text to path; false if it cannot. */
 static bool
 put_file(const char *path, const char *text)
@@ -2172,6 +2226,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cores_quota),
+		cmocka_unit_test(test_cores_cgroup_mount),
 		cmocka_unit_test(test_cores_under_a_quota),
 		cmocka_unit_test(test_https_refusals),
 		cmocka_unit_test(test_arena_alignment_and_separation),
