@@ -5,8 +5,9 @@ that does not grow with the page or with what the person holds (the
 count is the store's own, logged per request at debug level)."""
 
 import re
+import sqlite3
 
-from apiclient import global_admin, make_person, q
+from apiclient import global_admin, make_admin, make_person, q
 
 ORGS = (("RCA01", None), ("RCA02", "RCA01"), ("RCB01", None))
 
@@ -158,3 +159,41 @@ def test_a_patch_costs_the_same_however_much_the_person_holds(
     cost = queries(server, "PATCH", "/users/{address}")
     assert len(cost) == 2 and cost[0] == cost[1], cost
     assert cost[0] <= 30, cost
+
+
+def test_a_record_too_large_to_show_is_said_only_to_who_may_read_it(
+        server, instance):
+    """A person on so many lists that their record does not fit a
+    request's memory (8 MiB) is refused as too large to a reader who may
+    read them, and as denied, like any other record of theirs, to one
+    who may not: how much someone holds is not for that reader to learn.
+    Lists added by SQL (80,000 through the API would take minutes)."""
+    people = directory(instance)
+    held = people[2]                      # in RCB01
+    outsider = make_admin(server, instance, "RCA01")
+    ga = global_admin(server, instance)
+    status, small = outsider.call("GET", "/users/" + q(held))
+    assert status == 403, small
+    db = sqlite3.connect(instance.dir / "caremail.db", timeout=10)
+    with db:
+        org, box = db.execute(
+            "SELECT p.org_id, p.mailbox_id FROM people p JOIN mailboxes m"
+            " ON m.id = p.mailbox_id WHERE m.address = ?", (held,)).fetchone()
+        first = db.execute("SELECT COALESCE(max(id), 0) + 1 FROM lists"
+                           ).fetchone()[0]
+        n = 80000
+        db.executemany(
+            "INSERT INTO lists (id, org_id, kind, name, address, created_at,"
+            " updated_at) VALUES (?, ?, 'static', ?, ?, 1, 1)",
+            ((first + i, org, f"Bulk {i}", f"bulk-list-{i:06d}@example.nhs.uk")
+             for i in range(n)))
+        db.executemany(
+            "INSERT INTO list_members (list_id, member_kind, member_id)"
+            " VALUES (?, 'mailbox', ?)", ((first + i, box) for i in range(n)))
+    db.close()
+    status, body = ga.call("GET", "/users/" + q(held))
+    assert status == 422, (status, body)
+    assert body["error"]["code"] == "limit", body
+    status, body = outsider.call("GET", "/users/" + q(held))
+    assert (status, body["error"]["code"]) == (403, small["error"]["code"]), \
+        (status, body)
