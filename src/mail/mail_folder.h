@@ -266,13 +266,16 @@ int mail_folder_view_read(const struct mail_user *u,
 void mail_folder_view_free(struct mail_folder_view *v);
 
 /*
- * The stored view's format (for the fuzz target and tests): "CMV1", the
- * message and list counts, each list (length, bytes), then per message
- * its UID's step from the one before, a flags byte (top bit: a list
- * follows) and the list's number, all counts and steps as LEB128. decode
- * fills v's count, uids, flags, list_of, lists and list_count (heap), or
- * returns -1 with v empty when the bytes are not a whole, well-formed
- * view. encode returns heap bytes.
+ * The stored view's format (for the fuzz target and tests). encode writes
+ * version 2, "CMV2" (mail_view.c: the UIDs as runs, the flags two bits a
+ * message); decode also reads version 1, "CMV1", which views stored by an
+ * older caremail hold until written again: the message and list counts,
+ * each list (length, bytes), then per message its UID's step from the
+ * one before, a flags byte (top bit: a list follows) and the list's
+ * number, all counts and steps as LEB128. decode fills v's count, uids,
+ * flags, list_of, lists and list_count (heap), or returns -1 with v empty
+ * when the bytes are not a whole, well-formed view. encode returns heap
+ * bytes.
  */
 int mail_view_decode(const unsigned char *data, size_t size,
 	struct mail_folder_view *v_r);
