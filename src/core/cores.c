@@ -181,6 +181,13 @@ hierarchies(struct hierarchy *v2, struct hierarchy *v1)
 		return;
 	char line[2 * PATH_MAX + 512];
 	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			/* Longer than any mount of ours: skip the rest of it. */
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			continue;
+		}
 		char root[PATH_MAX], point[PATH_MAX];
 		int v = cores_cgroup_mount(line, root, sizeof(root), point,
 			sizeof(point));
@@ -196,8 +203,8 @@ hierarchies(struct hierarchy *v2, struct hierarchy *v1)
 
 /*
  * The quota on a cgroup (its path in /proc/self/cgroup) and each above
- * it that the mount shows: the path is within the mount's root (a
- * container's mount may begin below the hierarchy's top).
+ * it that the mount shows: a container's mount may begin below the
+ * hierarchy's top, and a cgroup outside the mount's root cannot be read.
  */
 static unsigned
 quota_in(const struct hierarchy *h, char *path, bool v2)
@@ -205,9 +212,13 @@ quota_in(const struct hierarchy *h, char *path, bool v2)
 	if (!h->found)
 		return 0;
 	size_t r = strlen(h->root);
-	if (strcmp(h->root, "/") != 0 && strncmp(path, h->root, r) == 0 &&
-	    (path[r] == '/' || path[r] == '\0'))
+	if (strcmp(h->root, "/") != 0) {
+		/* A cgroup outside what the mount shows: none of it is ours. */
+		if (strncmp(path, h->root, r) != 0 ||
+		    (path[r] != '/' && path[r] != '\0'))
+			return 0;
 		path += r;
+	}
 	const char *point = strcmp(h->point, "/") == 0 ? "" : h->point;
 	return quota_up(point, path, v2);
 }

@@ -163,7 +163,8 @@ store_open_plain(const char *backend, const char *path, bool create,
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->ops = ops;
 	st->conn = conn;
-	st->path = xstrdup(path);
+	/* For a run's mapped connection (runs_enter); a URL may hold a password. */
+	st->path = ops->remote ? NULL : xstrdup(path);
 	st->busy_timeout_ms = busy_timeout_ms;
 	return st;
 }
@@ -352,7 +353,9 @@ store_bulk(struct store *st, bool on)
 static void
 runs_enter(struct store *st)
 {
-	if (!st->point_reads || st->depth > 0 || st->reads > 0)
+	/* Not within a transaction or bulk mode: both are conn's own. */
+	if (!st->point_reads || st->runs_on || st->depth > 0 ||
+	    st->reads > 0 || st->bulks > 0)
 		return;
 	if (st->runs_conn == NULL) {
 		struct error ignored;
@@ -361,6 +364,13 @@ runs_enter(struct store *st)
 		if (st->runs_conn == NULL)
 			return;
 		st->ops->defer_maintenance(st->runs_conn);
+		/* The working sets a run's reads may use (store_expand.c). */
+		if (st->ops->exec(st->runs_conn, st->ops->session_tables,
+			    &ignored) < 0) {
+			st->ops->close(st->runs_conn);
+			st->runs_conn = NULL;
+			return;
+		}
 	}
 	void *point = st->conn;
 	st->conn = st->runs_conn;
@@ -368,6 +378,10 @@ runs_enter(struct store *st)
 	st->runs_on = true;
 }
 
+/*
+ * The point connection back, once the run and any transaction begun in
+ * it have ended (store_reads_end, or the commit or rollback after it).
+ */
 static void
 runs_leave(struct store *st)
 {
@@ -428,6 +442,7 @@ store_commit(struct store *st, struct error *err)
 	if (st->depth == 0) {
 		store_changes_committed(st);
 		bulk_end(st);
+		runs_leave(st);
 	}
 	return 0;
 }
@@ -451,6 +466,7 @@ store_rollback(struct store *st)
 	if (st->search_pending_count > st->search_marks[st->depth])
 		st->search_pending_count = st->search_marks[st->depth];
 	bulk_end(st);
+	runs_leave(st);
 }
 
 static void
@@ -682,7 +698,7 @@ void
 store_unmapped(struct store *st, bool on)
 {
 	/* A connection of point reads is never mapped (but for its runs). */
-	if (st->ops->unmapped != NULL && !st->point_reads)
+	if (st->ops->unmapped != NULL && (!st->point_reads || st->runs_on))
 		st->ops->unmapped(st->conn, on);
 }
 

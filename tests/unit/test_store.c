@@ -140,6 +140,26 @@ test_request_connections_map_only_runs(void **state)
 	assert_int_equal(read_int(r, "SELECT count(*) FROM orgs"), orgs + 1);
 	store_reads_end(r);
 
+	/*
+	 * A transaction begun inside a run outlives it on the run's
+	 * connection; its commit (or rollback) gives the point one back.
+	 */
+	for (int commit = 0; commit < 2; commit++) {
+		assert_int_equal(store_reads_begin(r, &err), 0);
+		assert_int_equal(store_begin(r, &err), 0);
+		store_reads_end(r);
+		assert_true(read_int(r, "PRAGMA mmap_size") > 0);
+		if (commit)
+			assert_int_equal(store_commit(r, &err), 0);
+		else
+			store_rollback(r);
+		assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+	}
+	/* Working sets are there for a run's reads (store_expand.c). */
+	assert_int_equal(store_reads_begin(r, &err), 0);
+	assert_true(read_int(r, "SELECT count(*) FROM expansion") >= 0);
+	store_reads_end(r);
+
 	/* Kept apart: a session's connection is mapped, and not r. */
 	struct store *kept = r;
 	store_pool_put(pool, &r);
