@@ -19,8 +19,11 @@ struct store_pool {
 	char *path;
 	int busy_timeout_ms;
 	size_t max_idle;
-	struct store **idle, **idle_points;
-	size_t idle_count, points_count;
+	/* Idle connections by kind: [true] are point reads' (requests'). */
+	struct idle {
+		struct store **at;
+		size_t count;
+	} idle[2];
 	bool maps;	/* the backend maps the file (store_ops.unmapped) */
 	struct store_finder *finder;	/* given to each connection lent */
 };
@@ -35,8 +38,9 @@ store_pool_new(const char *backend, const char *path, int busy_timeout_ms,
 	pool->path = xstrdup(path);
 	pool->busy_timeout_ms = busy_timeout_ms;
 	pool->max_idle = max_idle;
-	pool->idle = xcalloc(max_idle + 1, sizeof(*pool->idle));
-	pool->idle_points = xcalloc(max_idle + 1, sizeof(*pool->idle_points));
+	for (int k = 0; k < 2; k++)
+		pool->idle[k].at = xcalloc(max_idle + 1,
+			sizeof(*pool->idle[k].at));
 	const struct store_ops *ops = store_backend_find(backend);
 	pool->maps = ops != NULL && ops->unmapped != NULL;
 	return pool;
@@ -46,9 +50,8 @@ static struct store *
 pool_take(struct store_pool *pool, bool points, struct error *err)
 {
 	pthread_mutex_lock(&pool->lock);
-	struct store **idle = points ? pool->idle_points : pool->idle;
-	size_t *count = points ? &pool->points_count : &pool->idle_count;
-	struct store *st = *count > 0 ? idle[--*count] : NULL;
+	struct idle *idle = &pool->idle[points];
+	struct store *st = idle->count > 0 ? idle->at[--idle->count] : NULL;
 	struct store_finder *finder = pool->finder;
 	pthread_mutex_unlock(&pool->lock);
 	if (st == NULL) {
@@ -93,10 +96,9 @@ store_pool_set_finder(struct store_pool *pool, struct store_finder *f)
 {
 	pthread_mutex_lock(&pool->lock);
 	pool->finder = f;
-	for (size_t i = 0; i < pool->idle_count; i++)
-		pool->idle[i]->finder = f;
-	for (size_t i = 0; i < pool->points_count; i++)
-		pool->idle_points[i]->finder = f;
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < pool->idle[k].count; i++)
+			pool->idle[k].at[i]->finder = f;
 	pthread_mutex_unlock(&pool->lock);
 }
 
@@ -113,11 +115,9 @@ store_pool_put(struct store_pool *pool, struct store **stp)
 		return;
 	}
 	pthread_mutex_lock(&pool->lock);
-	struct store **idle = st->point_reads ? pool->idle_points : pool->idle;
-	size_t *count = st->point_reads ? &pool->points_count :
-		&pool->idle_count;
-	if (*count < pool->max_idle) {
-		idle[(*count)++] = st;
+	struct idle *idle = &pool->idle[st->point_reads];
+	if (idle->count < pool->max_idle) {
+		idle->at[idle->count++] = st;
 		st = NULL;
 	}
 	pthread_mutex_unlock(&pool->lock);
@@ -130,13 +130,12 @@ store_pool_free(struct store_pool **poolp)
 	if (poolp == NULL || *poolp == NULL)
 		return;
 	struct store_pool *pool = *poolp;
-	for (size_t i = 0; i < pool->idle_count; i++)
-		store_close(&pool->idle[i]);
-	for (size_t i = 0; i < pool->points_count; i++)
-		store_close(&pool->idle_points[i]);
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < pool->idle[k].count; i++)
+			store_close(&pool->idle[k].at[i]);
+		free(pool->idle[k].at);
+	}
 	pthread_mutex_destroy(&pool->lock);
-	free(pool->idle);
-	free(pool->idle_points);
 	free(pool->backend);
 	free(pool->path);
 	free(pool);
