@@ -307,6 +307,13 @@ void api_reply_error(struct api_request *req, unsigned status,
 	const char *code, const char *message, const char *field);
 /* From err by the table; internal faults are logged, not described. */
 void api_reply_from_error(struct api_request *req, const struct error *err);
+/*
+ * 503 "temporary" with Retry-After, logged as api.unavailable: `logged`
+ * for the operator, `shown` to the client (a store's reason may name
+ * paths).
+ */
+void api_reply_unavailable(struct api_request *req, const char *logged,
+	const char *shown);
 /* An ISO 8601 UTC time, or null for 0. */
 json_t *api_json_time(int64_t t);
 /* A person as the API shows them: never the notes or secrets. */

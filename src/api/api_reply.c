@@ -149,17 +149,26 @@ api_reply_from_error(struct api_request *req, const struct error *err)
 			NULL);
 		return;
 	}
+	if (err->code == ERROR_TEMPORARY) {
+		api_reply_unavailable(req, err->msg, err->msg);
+		return;
+	}
+	api_reply_error(req, http_status_for_error(err->code),
+		error_code_name(err->code), err->msg, err->field);
+}
+
+void
+api_reply_unavailable(struct api_request *req, const char *logged,
+	const char *shown)
+{
 	/*
 	 * SECURITY.md 26: our fault (the store failing, mostly), so "try
 	 * again later", logged for the operator, with a hint of when.
 	 */
-	if (err->code == ERROR_TEMPORARY) {
-		log_error("api.unavailable", "method=%s path=\"%s\" msg=\"%s\"",
-			req->method, req->path, err->msg);
-		http_call_add_header(req->call, "Retry-After", "30");
-	}
-	api_reply_error(req, http_status_for_error(err->code),
-		error_code_name(err->code), err->msg, err->field);
+	log_error("api.unavailable", "method=%s path=\"%s\" msg=\"%s\"",
+		req->method, req->path, logged);
+	http_call_add_header(req->call, "Retry-After", "30");
+	api_reply_error(req, 503, "temporary", shown, NULL);
 }
 
 json_t *

@@ -445,12 +445,8 @@ serve(struct api_request *req)
 	const struct instance *inst = req->api->inst;
 	struct store *st = instance_store_borrow_request(inst, &err);
 	if (st == NULL) {
-		/* SECURITY.md 26: as any fault of the store's is answered. */
-		log_error("api.unavailable", "method=%s path=\"%s\" msg=\"%s\"",
-			req->method, req->path, err.msg);
-		http_call_add_header(req->call, "Retry-After", "30");
-		api_reply_error(req, 503, "temporary", "The service cannot "
-			"reach its store just now; try again later", NULL);
+		api_reply_unavailable(req, err.msg, "The service cannot reach "
+			"its store just now; try again later");
 		return r;
 	}
 	instance_dir_ctx(inst, st, req->arena, "anonymous", clock_now(),
