@@ -178,6 +178,8 @@ store_open_to(const char *backend, const char *path, bool create,
 	if (st != NULL && (store_migrate(st, target, err) < 0 ||
 			   store_session_tables(st, err) < 0))
 		store_close(&st);
+	if (st != NULL)
+		st->cards = !st->ops->remote && target >= STORE_CARDS_VERSION;
 	return st;
 }
 

@@ -110,6 +110,12 @@ struct store {
 	void *runs_conn;
 	char *path;
 	int busy_timeout_ms;
+	/*
+	 * The store keeps a card for each live person (SQLite's migration
+	 * 41), which People Finder's results are read from
+	 * (store_search.c); not PostgreSQL, nor a node's copy of its tables.
+	 */
+	bool cards;
 };
 
 /*
@@ -355,6 +361,9 @@ void store_folder_read(struct store *st, struct store_stmt *s,
 	COALESCE(p.locked_at, 0), COALESCE(p.status_changed_at, p.created_at), \
 	COALESCE(p.purged_at, 0)"
 #define STORE_PERSON_COLUMN_COUNT 25
+
+/* The schema version that made SQLite's person_cards (store_schema_sqlite.c). */
+#define STORE_CARDS_VERSION 41
 
 /* A person's status as the database holds it, and back (store_person.c). */
 enum store_person_status store_person_status_from_text(const char *text);

@@ -431,10 +431,11 @@ roles_read(struct store *st, const char *text, struct arena *a,
 			role_held_cmp);
 }
 
+/* A result's columns read from the rows (MATCH_COLUMNS). */
 static void
-match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+rows_read(struct store *st, struct store_stmt *s, struct arena *a,
+	struct store_person_match *m)
 {
-	struct store_person_match *m = out;
 	int c = STORE_PERSON_COLUMN_COUNT;
 	store_person_read(st, s, a, &m->person);
 	m->org_ods = store_col_text(st, s, c, a);
@@ -445,6 +446,48 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	m->site_type = store_col_text(st, s, c + 5, a);
 	const char *roles = st->ops->column_text(s, c + 6);
 	roles_read(st, roles != NULL ? roles : "", a, m);
+}
+
+/*
+ * A result's columns read from the person's card (CARD_COLUMNS). A card
+ * holds what a result shows: the person's other fields are zero and ''
+ * (a hidden mobile number is '' on the card, never held).
+ */
+static void
+card_read(struct store *st, struct store_stmt *s, struct arena *a,
+	struct store_person_match *m)
+{
+	struct store_person *p = &m->person;
+	*p = (struct store_person){ .notes = "", .protocols_off = "" };
+	p->id = store_col_int(st, s, 0);
+	p->org_id = store_col_int(st, s, 1);
+	p->site_id = store_col_int(st, s, 2);
+	p->address = store_col_text(st, s, 3, a);
+	p->first_name = store_col_text(st, s, 4, a);
+	p->last_name = store_col_text(st, s, 5, a);
+	p->display_name = store_col_text(st, s, 6, a);
+	p->job_title = store_col_text(st, s, 7, a);
+	p->department = store_col_text(st, s, 8, a);
+	p->phone = store_col_text(st, s, 9, a);
+	p->mobile = store_col_text(st, s, 10, a);
+	p->status = store_person_status_from_text(store_col_text(st, s, 11, a));
+	m->org_ods = store_col_text(st, s, 12, a);
+	m->org_name = store_col_text(st, s, 13, a);
+	m->helpdesk_phone = store_col_text(st, s, 14, a);
+	m->helpdesk_email = store_col_text(st, s, 15, a);
+	m->site_name = store_col_text(st, s, 16, a);
+	m->site_type = store_col_text(st, s, 17, a);
+	const char *roles = st->ops->column_text(s, 18);
+	roles_read(st, roles != NULL ? roles : "", a, m);
+}
+
+static void
+match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+{
+	if (st->cards)
+		card_read(st, s, a, out);
+	else
+		rows_read(st, s, a, out);
 }
 
 /*
@@ -464,10 +507,25 @@ match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 	" JOIN mailboxes m ON m.id = p.mailbox_id"                           \
 	" JOIN orgs o ON o.id = p.org_id"                                    \
 	" LEFT JOIN sites s ON s.id = p.site_id"
+/*
+ * The same from each person's card (SQLite, migration 41): one seek a
+ * person where the rows were four or five (docs/design.md, "A person's
+ * card"). PostgreSQL, and a node's copy of its tables, read the rows.
+ */
+#define CARD_COLUMNS                                                         \
+	"pc.person_id, pc.org_id, pc.site_id, pc.address, pc.first_name,"     \
+	" pc.last_name, pc.display_name, pc.job_title, pc.department,"        \
+	" pc.phone, pc.mobile, pc.status, pc.org_ods, pc.org_name,"           \
+	" pc.helpdesk_phone, pc.helpdesk_email, pc.site_name, pc.site_type,"  \
+	" pc.roles"
+#define CARD_COLUMN_COUNT 19
 /* The rows of the people chosen, in no order: read_chosen orders them. */
 static const char match_rows[] =
 	"SELECT " MATCH_COLUMNS " FROM people p" MATCH_JOINS
 	" WHERE p.id IN " STORE_ID_SET;
+static const char match_cards[] =
+	"SELECT " CARD_COLUMNS " FROM person_cards pc"
+	" WHERE pc.person_id IN " STORE_ID_SET;
 
 /*
  * Each further word must be a prefix of one of the person's keys; a site
@@ -541,17 +599,22 @@ static const char word_keys[] =
 #define PAGE_SITE                                                            \
 	" AND EXISTS (SELECT 1 FROM sites ss WHERE ss.id = k.site_id"         \
 	" AND ss.site_type = ?12)"
-#define KEYS_PAGE(site)                                                      \
-	"SELECT " MATCH_COLUMNS ", c.sort FROM (SELECT sort, person_id FROM ("  \
+#define KEYS_PAGE(columns, joins, site)                                      \
+	"SELECT " columns ", c.sort FROM (SELECT sort, person_id FROM ("      \
 	PAGE_KEY(4, site) " UNION " PAGE_KEY(5, site) " UNION "               \
 	PAGE_KEY(6, site) " UNION " PAGE_KEY(7, site) " UNION "               \
 	PAGE_KEY(8, site) " UNION " PAGE_KEY(9, site) " UNION "               \
 	PAGE_KEY(10, site) " UNION " PAGE_KEY(11, site) ") AS u"               \
-	" ORDER BY sort, person_id LIMIT ?3) AS c"                            \
-	" JOIN people p ON p.id = c.person_id" MATCH_JOINS                    \
+	" ORDER BY sort, person_id LIMIT ?3) AS c" joins                      \
 	" ORDER BY c.sort, c.person_id"
-static const char keys_page[] = KEYS_PAGE("");
-static const char keys_page_site[] = KEYS_PAGE(PAGE_SITE);
+#define PAGE_ROWS " JOIN people p ON p.id = c.person_id" MATCH_JOINS
+#define PAGE_CARDS " JOIN person_cards pc ON pc.person_id = c.person_id"
+static const char keys_page[] = KEYS_PAGE(MATCH_COLUMNS, PAGE_ROWS, "");
+static const char keys_page_site[] = KEYS_PAGE(MATCH_COLUMNS, PAGE_ROWS,
+	PAGE_SITE);
+static const char keys_cards[] = KEYS_PAGE(CARD_COLUMNS, PAGE_CARDS, "");
+static const char keys_cards_site[] = KEYS_PAGE(CARD_COLUMNS, PAGE_CARDS,
+	PAGE_SITE);
 /* Every match of a range, or within orgs, up to a cap: sorted here. */
 static const char range_all[] =
 	"SELECT k.sort, k.person_id FROM people_search k"
@@ -604,11 +667,14 @@ static const char walk_all[] =
  * One org's people, no word, no site type: the page itself, in one
  * statement (people_org_name, then each person's rows).
  */
-static const char org_page[] =
-	"SELECT " MATCH_COLUMNS ", p.sort_name FROM people p" MATCH_JOINS
-	" WHERE p.deleted_at IS NULL AND p.org_id = ?"
-	" AND (p.sort_name, p.id) > (?, ?)"
-	" ORDER BY p.deleted_at, p.sort_name, p.id LIMIT ?";
+#define ORG_PAGE(columns, joins)                                             \
+	"SELECT " columns ", p.sort_name FROM people p" joins                 \
+	" WHERE p.deleted_at IS NULL AND p.org_id = ?"                        \
+	" AND (p.sort_name, p.id) > (?, ?)"                                   \
+	" ORDER BY p.deleted_at, p.sort_name, p.id LIMIT ?"
+static const char org_page[] = ORG_PAGE(MATCH_COLUMNS, MATCH_JOINS);
+static const char org_cards[] = ORG_PAGE(CARD_COLUMNS,
+	" JOIN person_cards pc ON pc.person_id = p.id");
 static const char walk_org[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
 	" AND p.org_id = ?" WALK_FILTERS;
@@ -1096,8 +1162,8 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	for (size_t i = 0; i < keep; i++)
 		ids[i] = chosen[i].id;
-	struct store_stmt *s = store_query(st, err, match_rows, "I", ids,
-		keep);
+	struct store_stmt *s = store_query(st, err, st->cards ? match_cards :
+		match_rows, "I", ids, keep);
 	struct store_person_match *rows, *out;
 	size_t n;
 	if (s == NULL || store_read_all(st, s, a, sizeof(*rows), match_read,
@@ -1130,12 +1196,19 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 	return 0;
 }
 
+/* The column after a result's: its sort key, in a page's statements. */
+static int
+match_columns(const struct store *st)
+{
+	return st->cards ? CARD_COLUMN_COUNT : STORE_PERSON_COLUMN_COUNT + 7;
+}
+
 static void
 page_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
 	struct store_person_match *m = out;
 	match_read(st, s, a, out);
-	m->sort = store_col_text(st, s, STORE_PERSON_COLUMN_COUNT + 7, a);
+	m->sort = store_col_text(st, s, match_columns(st), a);
 }
 
 /*
@@ -1167,8 +1240,10 @@ one_word_page(struct store *st, const struct search *x, struct arena *a,
 	for (size_t i = 0; i < PAGE_KEYS; i++)
 		key[i] = i < w->count ? w->keys[i].key : "";
 	bool site = x->site[0] != '\0';
-	struct store_stmt *s = store_query(st, err, site ? keys_page_site :
-		keys_page, site ? "tii" "tttt" "tttt" "t" : "tii" "tttt" "tttt",
+	const char *sql = st->cards ? (site ? keys_cards_site : keys_cards) :
+		site ? keys_page_site : keys_page;
+	struct store_stmt *s = store_query(st, err, sql,
+		site ? "tii" "tttt" "tttt" "t" : "tii" "tttt" "tttt",
 		x->after.sort, x->after.id, x->limit, key[0], key[1], key[2],
 		key[3], key[4], key[5], key[6], key[7], x->site);
 	if (s == NULL || store_read_all(st, s, a, sizeof(**rows_r), page_read,
@@ -1272,7 +1347,8 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	 */
 	int rc = 0;
 	if (x.words == 0 && q->org_count == 1 && x.site[0] == '\0') {
-		struct store_stmt *s = store_query(st, err, org_page, "itii",
+		struct store_stmt *s = store_query(st, err, st->cards ?
+			org_cards : org_page, "itii",
 			q->org_ids[0], x.after.sort, x.after.id, x.limit);
 		return s != NULL && store_read_all(st, s, a, sizeof(**rows_r),
 			page_read, (void **)rows_r, count_r, err) == 0 ? 0 : -1;
