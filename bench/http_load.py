@@ -407,8 +407,12 @@ def main():
     # second reached a million a minute (2026-12-06 10:57). No scheduled
     # jobs: each node's first start in an hour swept all 1.6 M people for
     # the lifecycle during the run (`caremail jobs run` is what they do).
+    # http.threads as a new instance has it (one request thread a core):
+    # an instance made before that default kept 8 in its caremail.conf
+    # (docs/operations.md), and its slowest answers took three times as
+    # long. --set http.threads=N measures another.
     extra = ["ratelimit.search_per_person=1000000", "ratelimit.window_s=1",
-             "jobs.interval_s=0"] + a.set
+             "jobs.interval_s=0", "http.threads=0"] + a.set
     if a.pg_url:
         extra.append("store.finder_copy=" + a.finder_copy)
     modes = {"off": [False], "on": [True], "both": [False, True]}[a.tls]

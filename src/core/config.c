@@ -78,6 +78,8 @@ static const struct config_setting config_settings[] = {
 	  "How long a writer waits for another writer before giving up, in milliseconds." },
 	{ "store.finder_copy", CONFIG_TYPE_STRING, "auto", 0, 0, NULL,
 	  "postgresql: where this node keeps its own copy of the People Finder's data (a SQLite file, answering searches without the database: docs/postgresql.md). auto: people-finder.db in the instance directory (people-finder-2.db, ... for further nodes started from the same directory); off: none, every search asks the database; else a file, relative to the instance directory or absolute, that no other node's process uses. sqlite: not used." },
+	{ "store.search_cache_mb", CONFIG_TYPE_INT, "32", 0, 4096, NULL,
+	  "sqlite: megabytes of the store's pages each People Finder search connection keeps (one for each request thread, and a few more while many requests wait), so a search reads the cards and keys it read before from memory, not the file (docs/design.md). 0: SQLite's own 2 MB. postgresql: not used (a node's copy has its own)." },
 	{ "store.session_cache_s", CONFIG_TYPE_INT, "10", 0, 300, NULL,
 	  "postgresql: seconds this node may answer a signed-in request that changes nothing (GET, HEAD) from a session it read from the database before, without asking the database again (docs/postgresql.md); a write always reads its session. Whatever ends or changes a session, its person or their roles is announced by the database at commit and forgotten by this node at once for its own commits, and within milliseconds for other nodes'; nothing is used while the node's listener has lost the database. 0: every request reads its session from the database. sqlite: not used." },
 	{ "blobs.backend", CONFIG_TYPE_CHOICE, "database", 0, 0, "database,directory,s3",

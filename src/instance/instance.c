@@ -157,6 +157,8 @@ instance_open(const char *dir, const char *const *overrides,
 		inst->store_path,
 		(int)config_get_int(inst->config, "store.busy_timeout_ms"),
 		INSTANCE_POOL_IDLE);
+	store_pool_set_runs_cache(inst->pool, (size_t)config_get_int(
+		inst->config, "store.search_cache_mb") * 1024);
 	enum log_level level;
 	if (log_level_parse(config_get_str(inst->config, "log.level"), &level))
 		log_set_level(level);

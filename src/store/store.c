@@ -366,6 +366,13 @@ runs_enter(struct store *st)
 		if (st->runs_conn == NULL)
 			return;
 		st->ops->defer_maintenance(st->runs_conn);
+		/*
+		 * Its own pages cached: a search's pages past the map (2 GiB
+		 * of a larger file: the cards, much of the keys) are read
+		 * from the file otherwise, a system call a page.
+		 */
+		if (st->runs_cache_kib > 0 && st->ops->cache != NULL)
+			st->ops->cache(st->runs_conn, st->runs_cache_kib);
 		/* The working sets a run's reads may use (store_expand.c). */
 		if (st->ops->exec(st->runs_conn, st->ops->session_tables,
 			    &ignored) < 0) {
@@ -705,12 +712,13 @@ store_unmapped(struct store *st, bool on)
 }
 
 void
-store_point_reads(struct store *st)
+store_point_reads(struct store *st, size_t runs_cache_kib)
 {
 	if (st->ops->unmapped == NULL)
 		return;
 	st->ops->unmapped(st->conn, true);
 	st->point_reads = true;
+	st->runs_cache_kib = runs_cache_kib;
 }
 
 const unsigned char *

@@ -55,6 +55,15 @@ struct store *store_pool_get(struct store_pool *pool, struct error *err);
 struct store *store_pool_get_request(struct store_pool *pool,
 	struct error *err);
 
+/*
+ * The page cache, in KiB, of the connection a request's run of reads
+ * goes through (a People Finder search; store.search_cache_mb): the
+ * store's pages past its map, and the cards among them, are read from
+ * it rather than the file. 0: the engine's own. Set before the pool
+ * lends a connection.
+ */
+void store_pool_set_runs_cache(struct store_pool *pool, size_t kib);
+
 /* Gives a connection back (closing it if the pool is full); *st = NULL. */
 void store_pool_put(struct store_pool *pool, struct store **st);
 void store_pool_free(struct store_pool **pool);

@@ -159,6 +159,11 @@ struct store_ops {
 	 */
 	void (*unmapped)(void *conn, bool on);
 	/*
+	 * The connection's own cache of the store's pages, in KiB, where the
+	 * backend keeps one (SQLite); NULL for a backend that does not.
+	 */
+	void (*cache)(void *conn, size_t kib);
+	/*
 	 * The store's own tables (not the engine's, not the connection's
 	 * temporary ones), by name, in a (the caller's arena).
 	 */

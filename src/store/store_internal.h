@@ -104,10 +104,11 @@ struct store {
 	 * (store_reads_begin) through runs_conn: a second connection to the
 	 * same file, mapped, opened for the first run and kept with this
 	 * one; runs_on while it stands in for conn. path and busy_timeout_ms
-	 * open it.
+	 * open it, and it keeps runs_cache_kib of pages.
 	 */
 	bool point_reads, runs_on;
 	void *runs_conn;
+	size_t runs_cache_kib;
 	char *path;
 	int busy_timeout_ms;
 	/*
@@ -297,10 +298,11 @@ void store_unmapped(struct store *st, bool on);
 
 /*
  * The connection reads rows without a map of the file from now on, but
- * for runs of reads (struct store's point_reads); nothing on a backend
+ * for runs of reads (struct store's point_reads), whose connection keeps
+ * runs_cache_kib of pages (0: the engine's own); nothing on a backend
  * without a map. For store_pool_get_request.
  */
-void store_point_reads(struct store *st);
+void store_point_reads(struct store *st, size_t runs_cache_kib);
 
 /* A BLOB column's bytes, valid until the next step or finish. */
 const void *store_col_blob(struct store *st, struct store_stmt *s, int index,

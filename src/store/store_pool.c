@@ -25,6 +25,7 @@ struct store_pool {
 		size_t count;
 	} idle[2];
 	bool maps;	/* the backend maps the file (store_ops.unmapped) */
+	size_t runs_cache_kib;	/* store_pool_set_runs_cache */
 	struct store_finder *finder;	/* given to each connection lent */
 };
 
@@ -60,7 +61,7 @@ pool_take(struct store_pool *pool, bool points, struct error *err)
 		if (st != NULL) {
 			store_defer_maintenance(st);
 			if (points)
-				store_point_reads(st);
+				store_point_reads(st, pool->runs_cache_kib);
 		}
 	}
 	if (st != NULL) {
@@ -100,6 +101,12 @@ store_pool_set_finder(struct store_pool *pool, struct store_finder *f)
 		for (size_t i = 0; i < pool->idle[k].count; i++)
 			pool->idle[k].at[i]->finder = f;
 	pthread_mutex_unlock(&pool->lock);
+}
+
+void
+store_pool_set_runs_cache(struct store_pool *pool, size_t kib)
+{
+	pool->runs_cache_kib = kib;
 }
 
 void

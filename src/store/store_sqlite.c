@@ -752,11 +752,18 @@ sqlite_ids_follow(void *c, const char *table, struct error *err)
  * kept after two large lists).
  */
 static void
-sqlite_bulk(void *c, bool on)
+sqlite_cache(void *c, size_t kib)
 {
 	struct sqlite_conn *conn = c;
-	sqlite3_exec(conn->db, on ? "PRAGMA cache_size = -65536" :
-		"PRAGMA cache_size = -2000", NULL, NULL, NULL);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%zu", kib);
+	sqlite3_exec(conn->db, sql, NULL, NULL, NULL);
+}
+
+static void
+sqlite_bulk(void *c, bool on)
+{
+	sqlite_cache(c, on ? 65536 : 2000);
 	if (!on)
 		malloc_trim(0);
 }
@@ -963,6 +970,7 @@ const struct store_ops store_sqlite_ops = {
 	.maintain = sqlite_maintain,
 	.bulk = sqlite_bulk,
 	.unmapped = sqlite_unmapped,
+	.cache = sqlite_cache,
 	.tables = sqlite_tables,
 	.ids_follow = sqlite_ids_follow,
 	.defer_keys = "PRAGMA defer_foreign_keys = ON",

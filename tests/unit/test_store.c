@@ -107,9 +107,12 @@ test_request_connections_map_only_runs(void **state)
 	struct fixture *f = *state;
 	struct error err;
 	struct store_pool *pool = store_pool_new("sqlite", f->path, 1000, 4);
+	store_pool_set_runs_cache(pool, 3 * 1024);
 	struct store *r = store_pool_get_request(pool, &err);
 	assert_non_null(r);
 	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
+	/* The request's own connection keeps SQLite's cache; a run's, 3 MB. */
+	assert_int_equal(read_int(r, "PRAGMA cache_size"), -2000);
 	store_unmapped(r, false);	/* a cold read's end does not map it */
 	assert_int_equal(read_int(r, "PRAGMA mmap_size"), 0);
 	struct store_org o = org("RUN1", 0);
@@ -119,6 +122,7 @@ test_request_connections_map_only_runs(void **state)
 
 	assert_int_equal(store_reads_begin(r, &err), 0);
 	assert_true(read_int(r, "PRAGMA mmap_size") > 0);
+	assert_int_equal(read_int(r, "PRAGMA cache_size"), -3 * 1024);
 	assert_int_equal(read_int(r, "SELECT count(*) FROM orgs"), orgs);
 	assert_int_equal(store_reads_begin(r, &err), 0);	/* nested */
 	store_reads_end(r);
