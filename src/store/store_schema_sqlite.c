@@ -1265,6 +1265,13 @@ static const char migration_40[] = STORE_MIGRATION_40_INDEXES;
 	"COALESCE((SELECT group_concat(r.org_id || char(31) || r.role ||"     \
 	" char(31) || ro.ods, char(30)) FROM roles r JOIN orgs ro"            \
 	" ON ro.id = r.org_id WHERE r.person_id = " who "), '')"
+/*
+ * Made: the live people named by a SELECT of ids. "+" keeps deleted_at
+ * from choosing people_name (whose first column it is), which would walk
+ * every live person and test each against the ids: a new mailbox, before
+ * its person, took ~36 ms at 300,000 people, and an import of 100,000
+ * ten minutes. By the ids, it is a seek each.
+ */
 #define CARD_MAKE(which)                                                     \
 	"INSERT INTO person_cards SELECT p.id, p.org_id,"                     \
 	" COALESCE(p.site_id, 0), m.address, p.first_name, p.last_name,"      \
@@ -1275,7 +1282,7 @@ static const char migration_40[] = STORE_MIGRATION_40_INDEXES;
 	CARD_ROLES("p.id")                                                   \
 	" FROM people p JOIN mailboxes m ON m.id = p.mailbox_id"              \
 	" JOIN orgs o ON o.id = p.org_id LEFT JOIN sites s ON s.id = p.site_id" \
-	" WHERE p.deleted_at IS NULL AND p.id IN (" which ");"
+	" WHERE p.id IN (" which ") AND +p.deleted_at IS NULL;"
 /* Remade: the people named by a SELECT of ids. */
 #define CARD_REMAKE(which)                                                   \
 	"DELETE FROM person_cards WHERE person_id IN (" which ");"            \

@@ -256,3 +256,87 @@ def test_each_change_shows_in_the_next_search(server, instance, org):
     assert find(user, q="kit marlowe")["items"] == []
     with db(instance) as conn:
         assert held(conn) == oracle(conn)
+
+
+def steps(conn, statements):
+    """SQLite's virtual machine steps (in hundreds) the statements and
+    their triggers take, undone after."""
+    count = [0]
+
+    def tick():
+        count[0] += 1
+        return 0
+    conn.execute("SAVEPOINT measure")
+    conn.set_progress_handler(tick, 100)
+    for sql in statements:
+        conn.execute(sql)
+    conn.set_progress_handler(None, 100)
+    conn.execute("ROLLBACK TO measure")
+    conn.execute("RELEASE measure")
+    return count[0]
+
+
+def add_people(conn, first, n):
+    """n people in org 9000 (made if need be), ids from first."""
+    conn.execute("INSERT OR IGNORE INTO orgs (id, ods, name,"
+                  " default_quota_mb, created_at, updated_at)"
+                  " VALUES (9000, 'P9000', 'Many', 1, 1, 1)")
+    conn.executemany(
+        "INSERT INTO mailboxes (id, kind, org_id, address, display_name,"
+        " quota_mb, created_at, updated_at)"
+        " VALUES (?, 'user', 9000, ?, 'x', 1, 1, 1)",
+        [(i, "p%d@example.nhs.uk" % i) for i in range(first, first + n)])
+    conn.executemany(
+        "INSERT INTO people (id, org_id, mailbox_id, first_name, last_name,"
+        " display_name, created_at, updated_at)"
+        " VALUES (?, 9000, ?, 'F', 'L', 'F L', 1, 1)",
+        [(i, i) for i in range(first, first + n)])
+    conn.commit()
+
+
+def test_keeping_a_card_reads_no_more_for_more_people(instance):
+    """Each trigger finds the people it remakes by their ids: its cost
+    does not grow with the people there are (one that walked every live
+    person made an import of 100,000 take ten minutes)."""
+    conn = db(instance)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    add_people(conn, 100000, 2000)
+    writes = [w.replace("?", "700001") for w in [
+        "INSERT INTO orgs (id, ods, name, default_quota_mb, created_at,"
+        " updated_at) VALUES (?, 'N1', 'New', 1, 1, 1)",
+        "INSERT INTO sites (id, org_id, name, site_type, created_at)"
+        " VALUES (?, ?, 'S', 'pharmacy', 1)",
+        "INSERT INTO mailboxes (id, kind, org_id, address, display_name,"
+        " quota_mb, created_at, updated_at)"
+        " VALUES (?, 'user', ?, 'n@example.nhs.uk', 'n', 1, 1, 1)",
+        "UPDATE mailboxes SET address = 'm@example.nhs.uk' WHERE id = ?",
+        "INSERT INTO people (id, org_id, site_id, mailbox_id, first_name,"
+        " last_name, display_name, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, 'N', 'M', 'N M', 1, 1)",
+        "UPDATE people SET job_title = 'Nurse' WHERE id = ?",
+        "UPDATE orgs SET name = 'Renamed' WHERE id = ?",
+        "UPDATE sites SET name = 'T' WHERE id = ?",
+        "INSERT INTO roles VALUES (?, ?, 'local_admin', 1)",
+        "DELETE FROM roles WHERE person_id = ?",
+        "DELETE FROM people WHERE id = ?",
+        "DELETE FROM sites WHERE id = ?",
+        "DELETE FROM mailboxes WHERE id = ?",
+        "DELETE FROM orgs WHERE id = ?",
+    ]]
+
+    def life():
+        """Each write's steps, each made after the ones before it, as a
+        person's life goes; all undone after."""
+        conn.execute("SAVEPOINT life")
+        out = []
+        for w in writes:
+            out.append(steps(conn, [w]))
+            conn.execute(w)
+        conn.execute("ROLLBACK TO life")
+        conn.execute("RELEASE life")
+        return out
+    few = life()
+    add_people(conn, 200000, 8000)
+    many = life()
+    for sql, a, b in zip(writes, few, many):
+        assert b <= a * 1.5 + 2, (sql, a, b)
