@@ -30,26 +30,10 @@
  */
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
-/*
- * A savepoint's journal (each nested store_begin inside a transaction: an
- * import's person, a delivery's recipient) is kept in memory up to this
- * many bytes, then spilled to a temporary file. With temp_store=FILE
- * (store_sqlite_open) SQLite's own limit is 64 KiB, and a person's insert
- * with their mailbox, folders, keys and card changes more: each spilled,
- * a file written and read back per person, and bench B6's import of
- * 100,000 went from 10-12 s to 21-27 s (found by bisecting, 2026-12-07).
- * A savepoint journal holds the pages one operation changed; a large
- * list's working sets, which temp_store=FILE is for, are temporary
- * tables, not journals, and still go to the file.
- */
-#define SQLITE_SAVEPOINT_JOURNAL_BYTES (8 << 20)
-
 static void
 sqlite_configure(void)
 {
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-	sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL,
-		SQLITE_SAVEPOINT_JOURNAL_BYTES);
 }
 
 #define SQLITE_CACHE_SLOTS 128
