@@ -433,9 +433,9 @@ roles_read(struct store *st, const char *text, struct arena *a,
 
 /* A result's columns read from the rows (MATCH_COLUMNS). */
 static void
-rows_read(struct store *st, struct store_stmt *s, struct arena *a,
-	struct store_person_match *m)
+rows_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
+	struct store_person_match *m = out;
 	int c = STORE_PERSON_COLUMN_COUNT;
 	store_person_read(st, s, a, &m->person);
 	m->org_ods = store_col_text(st, s, c, a);
@@ -454,9 +454,9 @@ rows_read(struct store *st, struct store_stmt *s, struct arena *a,
  * (a hidden mobile number is '' on the card, never held).
  */
 static void
-card_read(struct store *st, struct store_stmt *s, struct arena *a,
-	struct store_person_match *m)
+card_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
+	struct store_person_match *m = out;
 	struct store_person *p = &m->person;
 	*p = (struct store_person){ .notes = "", .protocols_off = "" };
 	p->id = store_col_int(st, s, 0);
@@ -479,15 +479,6 @@ card_read(struct store *st, struct store_stmt *s, struct arena *a,
 	m->site_type = store_col_text(st, s, 17, a);
 	const char *roles = st->ops->column_text(s, 18);
 	roles_read(st, roles != NULL ? roles : "", a, m);
-}
-
-static void
-match_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
-{
-	if (st->cards)
-		card_read(st, s, a, out);
-	else
-		rows_read(st, s, a, out);
 }
 
 /*
@@ -675,6 +666,36 @@ static const char walk_all[] =
 static const char org_page[] = ORG_PAGE(MATCH_COLUMNS, MATCH_JOINS);
 static const char org_cards[] = ORG_PAGE(CARD_COLUMNS,
 	" JOIN person_cards pc ON pc.person_id = p.id");
+
+/*
+ * How a search reads the people it shows: from their rows, or from their
+ * cards. Chosen once a search (shown_by), so every statement that shows
+ * people agrees with the reader and the sort key's column.
+ */
+struct shown {
+	const char *chosen;	/* the people chosen by id (read_chosen) */
+	const char *keys, *keys_site;	/* one word's page (one_word_page) */
+	const char *org;	/* one org's page, no word */
+	void (*read)(struct store *, struct store_stmt *, struct arena *,
+		void *);
+	int sort_column;	/* a page's sort key, after a result's columns */
+};
+
+static const struct shown shown_rows = {
+	match_rows, keys_page, keys_page_site, org_page, rows_read,
+	STORE_PERSON_COLUMN_COUNT + 7,
+};
+static const struct shown shown_cards = {
+	match_cards, keys_cards, keys_cards_site, org_cards, card_read,
+	CARD_COLUMN_COUNT,
+};
+
+static const struct shown *
+shown_by(const struct store *st)
+{
+	return st->cards ? &shown_cards : &shown_rows;
+}
+
 static const char walk_org[] =
 	"SELECT p.sort_name, p.id FROM people p WHERE p.deleted_at IS NULL"
 	" AND p.org_id = ?" WALK_FILTERS;
@@ -1162,11 +1183,12 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 		return error_set(err, ERROR_LIMIT, "out of memory");
 	for (size_t i = 0; i < keep; i++)
 		ids[i] = chosen[i].id;
-	struct store_stmt *s = store_query(st, err, st->cards ? match_cards :
-		match_rows, "I", ids, keep);
+	const struct shown *shown = shown_by(st);
+	struct store_stmt *s = store_query(st, err, shown->chosen, "I", ids,
+		keep);
 	struct store_person_match *rows, *out;
 	size_t n;
-	if (s == NULL || store_read_all(st, s, a, sizeof(*rows), match_read,
+	if (s == NULL || store_read_all(st, s, a, sizeof(*rows), shown->read,
 			     (void **)&rows, &n, err) < 0)
 		return -1;
 	out = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*out));
@@ -1196,19 +1218,14 @@ read_chosen(struct store *st, const struct search *x, struct cands *c,
 	return 0;
 }
 
-/* The column after a result's: its sort key, in a page's statements. */
-static int
-match_columns(const struct store *st)
-{
-	return st->cards ? CARD_COLUMN_COUNT : STORE_PERSON_COLUMN_COUNT + 7;
-}
-
+/* A page's row: a result, then its sort key. */
 static void
 page_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 {
+	const struct shown *shown = shown_by(st);
 	struct store_person_match *m = out;
-	match_read(st, s, a, out);
-	m->sort = store_col_text(st, s, match_columns(st), a);
+	shown->read(st, s, a, out);
+	m->sort = store_col_text(st, s, shown->sort_column, a);
 }
 
 /*
@@ -1240,9 +1257,9 @@ one_word_page(struct store *st, const struct search *x, struct arena *a,
 	for (size_t i = 0; i < PAGE_KEYS; i++)
 		key[i] = i < w->count ? w->keys[i].key : "";
 	bool site = x->site[0] != '\0';
-	const char *sql = st->cards ? (site ? keys_cards_site : keys_cards) :
-		site ? keys_page_site : keys_page;
-	struct store_stmt *s = store_query(st, err, sql,
+	const struct shown *shown = shown_by(st);
+	struct store_stmt *s = store_query(st, err, site ? shown->keys_site :
+		shown->keys,
 		site ? "tii" "tttt" "tttt" "t" : "tii" "tttt" "tttt",
 		x->after.sort, x->after.id, x->limit, key[0], key[1], key[2],
 		key[3], key[4], key[5], key[6], key[7], x->site);
@@ -1347,8 +1364,8 @@ store_person_search(struct store *st, const struct store_person_query *q,
 	 */
 	int rc = 0;
 	if (x.words == 0 && q->org_count == 1 && x.site[0] == '\0') {
-		struct store_stmt *s = store_query(st, err, st->cards ?
-			org_cards : org_page, "itii",
+		struct store_stmt *s = store_query(st, err, shown_by(st)->org,
+			"itii",
 			q->org_ids[0], x.after.sort, x.after.id, x.limit);
 		return s != NULL && store_read_all(st, s, a, sizeof(**rows_r),
 			page_read, (void **)rows_r, count_r, err) == 0 ? 0 : -1;
