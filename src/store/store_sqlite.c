@@ -744,13 +744,7 @@ sqlite_ids_follow(void *c, const char *table, struct error *err)
 	return 0;
 }
 
-/*
- * A bulk load's page cache: 64 MiB, against SQLite's default 2 MB. At
- * its end (outside a transaction: store_bulk) the pages SQLite frees are
- * given back to the system: freed one by one, they are scattered through
- * the heap, which the C library would otherwise keep (test_limits: 11 MiB
- * kept after two large lists).
- */
+/* The connection's own page cache, in KiB (cache_size < 0 counts KiB). */
 static void
 sqlite_cache(void *c, size_t kib)
 {
@@ -760,6 +754,13 @@ sqlite_cache(void *c, size_t kib)
 	sqlite3_exec(conn->db, sql, NULL, NULL, NULL);
 }
 
+/*
+ * A bulk load's page cache: 64 MiB, against SQLite's default 2 MB. At
+ * its end (outside a transaction: store_bulk) the pages SQLite frees are
+ * given back to the system: freed one by one, they are scattered through
+ * the heap, which the C library would otherwise keep (test_limits: 11 MiB
+ * kept after two large lists).
+ */
 static void
 sqlite_bulk(void *c, bool on)
 {
