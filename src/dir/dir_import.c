@@ -16,6 +16,7 @@
 #include "core/csv.h"
 #include "core/error.h"
 #include "dir/dir_internal.h"
+#include "store/store.h"
 #include "store/store_import.h"
 #include "store/store_org.h"
 #include "store/store_person.h"
@@ -1113,7 +1114,11 @@ dir_import_run(const struct dir_ctx *ctx, const struct dir_import_table *t,
 	 * A run that will write validates in the transaction it applies in:
 	 * what was checked is what is changed, and the checks' reads take no
 	 * lock each (bench B6). A dry run reads without holding the lock.
+	 * Bulk mode begins before the transaction, so that the savepoint
+	 * each row's change takes is journalled in memory (store_bulk).
 	 */
+	if (!o->dry_run)
+		store_bulk(ctx->store, true);
 	int rc = o->dry_run ? 0 : dir_begin(ctx, err);
 	bool open = !o->dry_run && rc == 0;
 	if (rc == 0)
@@ -1203,6 +1208,8 @@ dir_import_run(const struct dir_ctx *ctx, const struct dir_import_table *t,
 	/* Refused or failed: the validation wrote nothing to keep. */
 	if (open)
 		dir_finish(ctx, -1, NULL);
+	if (!o->dry_run)
+		store_bulk(ctx->store, false);
 	arena_free(&run.row_ctx.arena);
 	free(run.orgs);
 	free(run.plans);

@@ -75,6 +75,18 @@ void store_pool_free(struct store_pool **pool);
  */
 void store_defer_maintenance(struct store *st);
 
+/*
+ * The backend's bulk mode (store_backend.h "bulk": SQLite's page cache
+ * widened) from the first on to the last off, so that two users of it at
+ * once (a bulk load, a delivery to a large list) do not end each other's;
+ * and, when the last off comes inside a transaction, until it ends: the
+ * pages it changed are held until then, and only let go of after. A load
+ * that writes a savepoint per row (an import) turns it on before its
+ * transaction begins: SQLite then also keeps the savepoints' journals in
+ * memory, which it can choose only outside a transaction.
+ */
+void store_bulk(struct store *st, bool on);
+
 /* Whether the store answers a trivial query; ERROR_TEMPORARY if not. */
 int store_ping(struct store *st, struct error *err);
 

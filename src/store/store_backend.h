@@ -147,7 +147,9 @@ struct store_ops {
 	 * A bulk load begins (on) or ends (off) on this connection: SQLite
 	 * gives it a page cache large enough to hold the pages the load
 	 * dirties, so they are written once at commit instead of spilled and
-	 * read back (bench B6).
+	 * read back (bench B6). Begun outside a transaction, SQLite also
+	 * keeps its savepoints' journals in memory. Off comes outside a
+	 * transaction (store_bulk).
 	 */
 	void (*bulk)(void *conn, bool on);
 	/*

@@ -442,13 +442,4 @@ char *store_like_contains(const char *text, struct arena *a);
 char *store_quote(const char *text, char edge, const char *specials,
 	char escape, struct arena *a);
 
-/*
- * The backend's bulk mode (store_backend.h "bulk": SQLite's page cache
- * widened) from the first on to the last off, so that two users of it at
- * once (a bulk load, a delivery to a large list) do not end each other's;
- * and, when the last off comes inside a transaction, until it ends: the
- * pages it changed are held until then, and only let go of after.
- */
-void store_bulk(struct store *st, bool on);
-
 #endif

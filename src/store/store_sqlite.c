@@ -72,6 +72,7 @@ struct sqlite_conn {
 	struct store_stmt cache[SQLITE_CACHE_SLOTS];
 	size_t cache_used;
 	uint64_t vm_steps;	/* of the statements finished (store_work) */
+	bool journals_in_memory;	/* temp_store=MEMORY for a bulk load */
 };
 
 extern const char *const store_sqlite_migrations[];
@@ -761,10 +762,45 @@ sqlite_cache(void *c, size_t kib)
  * the heap, which the C library would otherwise keep (test_limits: 11 MiB
  * kept after two large lists).
  */
+/*
+ * A bulk load begun outside a transaction (an import, dir_import.c) keeps
+ * its savepoints' and statements' journals in memory, by temp_store=MEMORY
+ * while it lasts: SQLite chooses where they go when a write transaction
+ * begins. With temp_store=FILE (store_sqlite_open) it keeps such a journal
+ * in memory only up to 64 KiB, then moves it to a temporary file, where it
+ * stays until the transaction ends. An import's savepoint for a person
+ * passes 64 KiB, so from its first person on every page any person's
+ * savepoint changed was also written to the file: 54 writes a person, and
+ * bench B6's 100,000 people took 17-20 s instead of 10-12 (found by
+ * bisecting to temp_store=FILE, 2026-12-07). In memory, a journal lasts
+ * one savepoint: SQLite empties it when the last savepoint ends.
+ *
+ * A larger limit for all (SQLITE_CONFIG_STMTJRNL_SPILL) cannot be had:
+ * SQLite 3.40 moves a journal to its file in chunks as large as the
+ * limit, each in one write that its unix layer cuts at 128 KiB, and then
+ * reports the disk full (an 8 MiB limit made a delivery to 35,000 fail).
+ *
+ * Changing temp_store drops the connection's temporary tables, so its
+ * working sets are made again each way (store_sqlite_session_tables).
+ */
+static void
+sqlite_journals_in_memory(struct sqlite_conn *conn, bool on)
+{
+	int rc = sqlite3_exec(conn->db, on ? "PRAGMA temp_store=MEMORY" :
+		"PRAGMA temp_store=FILE", NULL, NULL, NULL);
+	sqlite3_exec(conn->db, store_sqlite_session_tables, NULL, NULL, NULL);
+	conn->journals_in_memory = on && rc == SQLITE_OK;
+}
+
 static void
 sqlite_bulk(void *c, bool on)
 {
+	struct sqlite_conn *conn = c;
 	sqlite_cache(c, on ? 65536 : 2000);
+	if (on && sqlite3_get_autocommit(conn->db))
+		sqlite_journals_in_memory(conn, true);
+	else if (!on && conn->journals_in_memory)
+		sqlite_journals_in_memory(conn, false);
 	if (!on)
 		malloc_trim(0);
 }
