@@ -115,6 +115,22 @@ notify(struct sweep *s, const struct store_lifecycle_row *row,
 		row->mailbox_id, err);
 }
 
+/*
+ * The warning due before the next step, named as its notice is recorded
+ * (one per step and lead); false when none is due.
+ */
+#define WARNING_KIND 64
+static bool
+warning_due(const struct sweep *s, const struct lifecycle_account *acct,
+	struct lifecycle_transition *t, int *lead, char kind[WARNING_KIND])
+{
+	if (!lifecycle_warning_due(&s->cfg, acct, s->now, t, lead))
+		return false;
+	snprintf(kind, WARNING_KIND, "warn-%s-%d",
+		lifecycle_step_name(t->step), *lead);
+	return true;
+}
+
 /* The warning due before the next step, once per step and lead. */
 static int
 warn(struct sweep *s, const struct store_lifecycle_row *row,
@@ -122,11 +138,9 @@ warn(struct sweep *s, const struct store_lifecycle_row *row,
 {
 	struct lifecycle_transition t;
 	int lead;
-	if (!lifecycle_warning_due(&s->cfg, acct, s->now, &t, &lead))
+	char kind[WARNING_KIND], leads[16];
+	if (!warning_due(s, acct, &t, &lead, kind))
 		return 0;
-	char kind[64], leads[16];
-	snprintf(kind, sizeof(kind), "warn-%s-%d", lifecycle_step_name(t.step),
-		lead);
 	snprintf(leads, sizeof(leads), "%d", lead);
 	struct arena *a = s->ctx->arena;
 	const struct mail_notice_field f[] = {
@@ -140,6 +154,7 @@ warn(struct sweep *s, const struct store_lifecycle_row *row,
 }
 
 /* L3: the leaver notice, once per time they were marked (seed 002 #6775). */
+#define LEAVER_KIND "leaver"
 static int
 leaver_notice(struct sweep *s, const struct store_lifecycle_row *row,
 	const struct lifecycle_account *acct, struct error *err)
@@ -152,8 +167,8 @@ leaver_notice(struct sweep *s, const struct store_lifecycle_row *row,
 		{ "org", dir_org_name(s->ctx, row->org_id) },
 		{ "date", jobs_day_text(s->ctx->arena, t.due_at) },
 	};
-	return notify(s, row, "leaver", acct->status_changed_at, "leaver", f,
-		sizeof(f) / sizeof(*f), err);
+	return notify(s, row, LEAVER_KIND, acct->status_changed_at, "leaver",
+		f, sizeof(f) / sizeof(*f), err);
 }
 
 static struct digest *
@@ -205,10 +220,12 @@ account_of(const struct sweep *s, const struct store_lifecycle_row *row)
 }
 
 /*
- * Whether the rules have anything for this person now: a step, a warning
- * or the leaver notice (each sent once: sweep_one asks the store). Pure,
- * so a page of people with nothing due is never written: at 1.6 million
- * people a run was 160 empty transactions on the writer.
+ * Whether the rules have anything for this person now: a step, or a
+ * warning or the leaver notice not yet sent (each is sent once; the
+ * store's record of it is read only for the few in a notice's window).
+ * A page of people with nothing due is never written: at 1.6 million
+ * people a run was 160 empty transactions on the writer, and a page with
+ * someone already warned took one each run until the step.
  */
 static bool
 row_due(const struct sweep *s, const struct store_lifecycle_row *row)
@@ -216,9 +233,16 @@ row_due(const struct sweep *s, const struct store_lifecycle_row *row)
 	struct lifecycle_account acct = account_of(s, row);
 	struct lifecycle_transition t;
 	int lead;
-	return lifecycle_due(&s->cfg, &acct, s->now, &t) ||
-		lifecycle_warning_due(&s->cfg, &acct, s->now, &t, &lead) ||
-		lifecycle_leaver_notice_due(&s->cfg, &acct, &t);
+	char kind[WARNING_KIND];
+	struct store *st = s->ctx->store;
+	if (lifecycle_due(&s->cfg, &acct, s->now, &t))
+		return true;
+	if (warning_due(s, &acct, &t, &lead, kind) &&
+	    !store_notice_sent(st, row->id, kind, t.due_at))
+		return true;
+	return lifecycle_leaver_notice_due(&s->cfg, &acct, &t) &&
+		!store_notice_sent(st, row->id, LEAVER_KIND,
+			acct.status_changed_at);
 }
 
 /* Everything due for one person, each step at its due time. */

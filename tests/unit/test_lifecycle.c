@@ -545,7 +545,9 @@ lifecycle_jobs(struct fixture *f, struct store_writer *w, int64_t at,
  * A run writes only what is due: no transaction at all for people whose
  * rules say nothing now (an hourly run over 1.6 million people was 160
  * empty transactions on the writer), one for a page with someone due,
- * and one for the Local Administrators' digests.
+ * and one for the Local Administrators' digests. A warning or a leaver's
+ * notice already sent is nothing due: the runs after it, until the step,
+ * took a transaction each for the page before.
  */
 static void
 test_job_writes_only_what_is_due(void **state)
@@ -560,6 +562,23 @@ test_job_writes_only_what_is_due(void **state)
 	size_t items;
 	/* The day after: nothing due for anyone. */
 	assert_int_equal(lifecycle_jobs(f, w, T0 + DAY, &items), 0);
+	assert_int_equal(items, 0);
+	/* Day 80: the 14 days' warning of day 90, then nothing till day 89. */
+	assert_int_equal(lifecycle_jobs(f, w, T0 + 80 * DAY, &items), 1);
+	assert_int_equal(items, 5);
+	assert_int_equal(lifecycle_jobs(f, w, T0 + 80 * DAY + 3600, &items),
+		0);
+	assert_int_equal(items, 0);
+	/* A leaver is told once. */
+	struct dir_ctx c = f->u.ctx;
+	c.now = T0 + 81 * DAY;
+	struct store_person p;
+	assert_int_equal(dir_person_mark_leaver(&c, add_person(f, "Going"), &p,
+				 &err), 0);
+	assert_int_equal(lifecycle_jobs(f, w, T0 + 81 * DAY, &items), 1);
+	assert_int_equal(items, 1);
+	assert_int_equal(lifecycle_jobs(f, w, T0 + 81 * DAY + 3600, &items),
+		0);
 	assert_int_equal(items, 0);
 	/* Day 91: everyone goes Inactive, in one page; then the digest. */
 	assert_int_equal(lifecycle_jobs(f, w, T0 + 91 * DAY, &items), 2);
