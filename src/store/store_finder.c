@@ -75,10 +75,10 @@
 /* Seconds before a copy that failed to be made is tried again. */
 #define FINDER_RETRY_S 30
 /*
- * The copy's format: a copy of another (an older caremail's, without
- * what a person's record shows) is made again.
+ * The copy's format: a copy of another (an older caremail's: 1, without
+ * what a person's record shows; 2, without the cards) is made again.
  */
-#define FINDER_COPY_FORMAT 2
+#define FINDER_COPY_FORMAT 3
 /*
  * How far before a moment the copy's sign-in times are said complete
  * to: a sign-in's time is its node's clock, and its announcement takes a
@@ -308,6 +308,9 @@ copy_open(const char *path, bool create, int busy_timeout_ms,
 		busy_timeout_ms, err);
 	if (st != NULL)
 		st->ops->exec(st->conn, store_sqlite_finder_open, err);
+	/* Only a copy of this format answers (copy_resume, copy_make). */
+	if (st != NULL)
+		st->cards = true;
 	return st;
 }
 
@@ -539,8 +542,15 @@ copy_make(struct store_finder *f, struct error *err)
 	} else {
 		rc = -1;
 	}
+	/*
+	 * The cards as the store's (store_search.c reads a result's people
+	 * from them), made from the rows at once, then kept by their
+	 * triggers as the feed's rows are put in.
+	 */
 	if (rc == 0 && (f->writer->ops->exec(f->writer->conn,
 				store_sqlite_finder_indexes, err) < 0 ||
+			f->writer->ops->exec(f->writer->conn,
+				store_sqlite_person_cards, err) < 0 ||
 			f->writer->ops->exec(f->writer->conn,
 				store_sqlite_finder_made, err) < 0))
 		rc = -1;

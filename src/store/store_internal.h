@@ -114,7 +114,8 @@ struct store {
 	/*
 	 * The store keeps a card for each live person (SQLite's migration
 	 * 41), which People Finder's results are read from
-	 * (store_search.c); not PostgreSQL, nor a node's copy of its tables.
+	 * (store_search.c): SQLite, and a PostgreSQL node's copy of its
+	 * tables (store_finder.c), not PostgreSQL itself.
 	 */
 	bool cards;
 };
@@ -122,9 +123,11 @@ struct store {
 /*
  * The People Finder copy's SQLite text (store_schema_sqlite.c): its tables,
  * the indexes made after its rows, and its connections' settings when
- * opened, while it is made, and once made.
+ * opened, while it is made, and once made; and the store's cards
+ * (migration 41), made in the copy after its indexes.
  */
 extern const char store_sqlite_finder_tables[];
+extern const char store_sqlite_person_cards[];
 extern const char store_sqlite_finder_indexes[];
 extern const char store_sqlite_finder_open[];
 extern const char store_sqlite_finder_making[];

@@ -1259,7 +1259,9 @@ static const char migration_40[] = STORE_MIGRATION_40_INDEXES;
  * card: its mobile is '' then. The roles column is MATCH_ROLES's
  * (store_search.c). SQLite's own: PostgreSQL's 41 is nothing, and its
  * searches read the rows (or a node's copy). Self-contained, so it can be
- * renumbered.
+ * renumbered, and made in a node's People Finder copy as it is
+ * (store_finder.c), whose rows are the store's: a change here is a new
+ * migration, and a new format of the copy.
  */
 #define CARD_ROLES(who)                                                      \
 	"COALESCE((SELECT group_concat(r.org_id || char(31) || r.role ||"     \
@@ -1296,7 +1298,7 @@ static const char migration_40[] = STORE_MIGRATION_40_INDEXES;
 #define CARD_ORG_REMAKE(orgs)                                                \
 	CARD_REMAKE("SELECT id FROM people WHERE org_id IN (" orgs ")"        \
 		" UNION SELECT person_id FROM roles WHERE org_id IN (" orgs ")")
-static const char migration_41[] =
+const char store_sqlite_person_cards[] =
 	"CREATE TABLE person_cards ("
 	" person_id INTEGER PRIMARY KEY,"
 	" org_id INTEGER NOT NULL,"
@@ -1413,7 +1415,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_38,
 	migration_39,
 	migration_40,
-	migration_41,
+	store_sqlite_person_cards,	/* 41 */
 	NULL,
 };
 
@@ -1498,6 +1500,8 @@ const char store_sqlite_finder_indexes[] =
 	"CREATE UNIQUE INDEX orgs_ods ON orgs(ods);"
 	"CREATE INDEX sites_type ON sites(site_type);"
 	"CREATE INDEX people_site ON people(site_id);"
+	/* The store's is its UNIQUE key; a mailbox's card trigger reads it. */
+	"CREATE INDEX people_mailbox ON people(mailbox_id);"
 	"CREATE INDEX people_name ON people(deleted_at, sort_name, id,"
 	" site_id, org_id);"
 	"CREATE INDEX people_org_name ON people(org_id, deleted_at, sort_name,"
