@@ -789,7 +789,8 @@ sqlite_journals_in_memory(struct sqlite_conn *conn, bool on)
 	int rc = sqlite3_exec(conn->db, on ? "PRAGMA temp_store=MEMORY" :
 		"PRAGMA temp_store=FILE", NULL, NULL, NULL);
 	sqlite3_exec(conn->db, store_sqlite_session_tables, NULL, NULL, NULL);
-	conn->journals_in_memory = on && rc == SQLITE_OK;
+	/* Not switched back (a read left open): the next bulk end tries. */
+	conn->journals_in_memory = on == (rc == SQLITE_OK);
 }
 
 static void
