@@ -225,7 +225,7 @@ account_of(const struct sweep *s, const struct store_lifecycle_row *row)
  * store's record of it is read only for the few in a notice's window).
  * A page of people with nothing due is never written: at 1.6 million
  * people a run was 160 empty transactions on the writer, and a page with
- * someone already warned took one each run until the step.
+ * someone already warned took one each run until the step (now a read).
  */
 static bool
 row_due(const struct sweep *s, const struct store_lifecycle_row *row)

@@ -15,6 +15,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/log.h"
 #include "core/str.h"
 #include "core/xmalloc.h"
 #include "store/store.h"
@@ -756,13 +757,6 @@ sqlite_cache(void *c, size_t kib)
 }
 
 /*
- * A bulk load's page cache: 64 MiB, against SQLite's default 2 MB. At
- * its end (outside a transaction: store_bulk) the pages SQLite frees are
- * given back to the system: freed one by one, they are scattered through
- * the heap, which the C library would otherwise keep (test_limits: 11 MiB
- * kept after two large lists).
- */
-/*
  * A bulk load begun outside a transaction (an import, dir_import.c) keeps
  * its savepoints' and statements' journals in memory, by temp_store=MEMORY
  * while it lasts: SQLite chooses where they go when a write transaction
@@ -770,29 +764,46 @@ sqlite_cache(void *c, size_t kib)
  * in memory only up to 64 KiB, then moves it to a temporary file, where it
  * stays until the transaction ends. An import's savepoint for a person
  * passes 64 KiB, so from its first person on every page any person's
- * savepoint changed was also written to the file: 54 writes a person, and
- * bench B6's 100,000 people took 17-20 s instead of 10-12 (found by
+ * savepoint changed was also written to the file: 53 writes a person, and
+ * bench B6's 100,000 people took 15-20 s instead of 10-12 (found by
  * bisecting to temp_store=FILE, 2026-12-07). In memory, a journal lasts
  * one savepoint: SQLite empties it when the last savepoint ends.
  *
  * A larger limit for all (SQLITE_CONFIG_STMTJRNL_SPILL) cannot be had:
  * SQLite 3.40 moves a journal to its file in chunks as large as the
  * limit, each in one write that its unix layer cuts at 128 KiB, and then
- * reports the disk full (an 8 MiB limit made a delivery to 35,000 fail).
+ * reports the disk full (an 8 MiB limit made test_limits' delivery to a
+ * list of tens of thousands fail).
  *
  * Changing temp_store drops the connection's temporary tables, so its
  * working sets are made again each way (store_sqlite_session_tables).
+ * Either failing (a read left open across the bulk end; no memory) leaves
+ * the connection marked, and the next bulk end tries again; a delivery
+ * on it meanwhile fails, retried by its sender, rather than keep a large
+ * list's working sets in memory.
  */
 static void
 sqlite_journals_in_memory(struct sqlite_conn *conn, bool on)
 {
 	int rc = sqlite3_exec(conn->db, on ? "PRAGMA temp_store=MEMORY" :
 		"PRAGMA temp_store=FILE", NULL, NULL, NULL);
-	sqlite3_exec(conn->db, store_sqlite_session_tables, NULL, NULL, NULL);
-	/* Not switched back (a read left open): the next bulk end tries. */
-	conn->journals_in_memory = on == (rc == SQLITE_OK);
+	if (sqlite3_exec(conn->db, store_sqlite_session_tables, NULL, NULL,
+		    NULL) != SQLITE_OK) {
+		log_warn("store.working_sets_failed", "reason=\"%s\"",
+			sqlite3_errmsg(conn->db));
+		rc = SQLITE_ERROR;
+	}
+	conn->journals_in_memory = on || rc != SQLITE_OK;
 }
 
+/*
+ * A bulk load's page cache: 64 MiB, against SQLite's default 2 MB. At
+ * its end (outside a transaction: store_bulk) the pages SQLite frees are
+ * given back to the system: freed one by one, they are scattered through
+ * the heap, which the C library would otherwise keep (test_limits: 11 MiB
+ * kept after two large lists). Begun outside a transaction, its journals
+ * are kept in memory too (above).
+ */
 static void
 sqlite_bulk(void *c, bool on)
 {

@@ -95,6 +95,49 @@ read_int(struct store *st, const char *sql)
 }
 
 /*
+ * Bulk mode begun outside a transaction keeps its journals in memory
+ * (temp_store=MEMORY, store_sqlite.c) until it ends; begun inside one,
+ * it only widens the page cache. An end that cannot switch back (a read
+ * left open) leaves the connection marked, and the next end switches it.
+ * The working sets are there each way.
+ */
+static void
+test_bulk_keeps_journals_in_memory_until_it_ends(void **state)
+{
+	struct fixture *f = *state;
+	struct store *st = f->st;
+	struct error err;
+	assert_int_equal(read_int(st, "PRAGMA temp_store"), 1);
+	store_bulk(st, true);
+	assert_int_equal(read_int(st, "PRAGMA temp_store"), 2);
+	assert_int_equal(read_int(st, "SELECT count(*) FROM expansion"), 0);
+	store_bulk(st, false);
+	assert_int_equal(read_int(st, "PRAGMA temp_store"), 1);
+	assert_int_equal(read_int(st, "SELECT count(*) FROM expansion"), 0);
+
+	assert_int_equal(store_begin(st, &err), 0);
+	store_bulk(st, true);
+	assert_int_equal(read_int(st, "PRAGMA temp_store"), 1);
+	assert_int_equal(read_int(st, "PRAGMA cache_size"), -65536);
+	store_bulk(st, false);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(read_int(st, "PRAGMA cache_size"), -2000);
+
+	store_bulk(st, true);
+	assert_int_equal(store_read_begin(st, &err), 0);
+	store_bulk(st, false);
+	assert_int_equal(read_int(st, "PRAGMA temp_store"), 2);
+	store_read_end(st);
+	/* Even when the next bulk mode is a transaction's. */
+	assert_int_equal(store_begin(st, &err), 0);
+	store_bulk(st, true);
+	store_bulk(st, false);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(read_int(st, "PRAGMA temp_store"), 1);
+	assert_int_equal(read_int(st, "SELECT count(*) FROM expansion"), 0);
+}
+
+/*
  * A connection lent for a request reads without a map of the file, but
  * for a run of reads, which reads mapped and sees every commit made
  * before it (its own included); inside a transaction a run stays on the
@@ -1791,6 +1834,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_migrations, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_request_connections_map_only_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_bulk_keeps_journals_in_memory_until_it_ends, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(test_bulk_nests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_is_one_moment,
 			setup, teardown),
