@@ -1495,13 +1495,20 @@ const char store_sqlite_finder_tables[] =
 	" person_id INTEGER NOT NULL, org_id INTEGER NOT NULL,"
 	" site_id INTEGER, PRIMARY KEY (key, sort, person_id)) WITHOUT ROWID;";
 
-/* The store's People Finder indexes (store_schema_sqlite.c), as they are. */
+/*
+ * The store's People Finder indexes (store_schema_sqlite.c), as they are,
+ * but none unique: the copy's rows are the database's, checked there, and
+ * an org is written over in place (store_finder.c), so two orgs that
+ * swapped their ODS codes in one transaction clash for a moment.
+ */
 const char store_sqlite_finder_indexes[] =
-	"CREATE UNIQUE INDEX orgs_ods ON orgs(ods);"
+	"CREATE INDEX orgs_ods ON orgs(ods);"
 	"CREATE INDEX sites_type ON sites(site_type);"
 	"CREATE INDEX people_site ON people(site_id);"
 	/* The store's is its UNIQUE key; a mailbox's card trigger reads it. */
 	"CREATE INDEX people_mailbox ON people(mailbox_id);"
+	/* As the store's: an org's card trigger finds its role holders. */
+	"CREATE INDEX roles_org ON roles(org_id);"
 	"CREATE INDEX people_name ON people(deleted_at, sort_name, id,"
 	" site_id, org_id);"
 	"CREATE INDEX people_org_name ON people(org_id, deleted_at, sort_name,"

@@ -249,10 +249,14 @@ def test_the_copy_answers_as_the_database_after_any_changes(directory,
                                                              tmp_path):
     """The property, not a list of cases: after each change of a seeded
     random run (names, job titles, sites, roles, an org's name, people
-    made and deleted, by other processes), every search of a fixed set
-    gets the same answer from a node's copy as from a node that asks the
-    database (store.finder_copy=off)."""
+    made and deleted, by other processes; and by SQL, a site renamed or
+    retyped, two orgs' ODS codes swapped in one transaction, a mailbox's
+    address changed), every search of a fixed set gets the same answer
+    from a node's copy as from a node that asks the database
+    (store.finder_copy=off). The copy's cards are kept by triggers as its
+    rows are put in: each kind of row a card shows is changed here."""
     import random
+    import re
     inst = directory
     rng = random.Random(1405)
     words = ["Ash", "Birch", "Cedar", "Fernley", "Oakes"]
@@ -277,11 +281,12 @@ def test_the_copy_answers_as_the_database_after_any_changes(directory,
                 assert got == wanted, (step, query)
 
         people = [address_of(inst, first) for first in ("Ann", "Bob", "Cy")]
-        roles = set()
+        roles = {}   # who holds local_admin, and the ODS it is held at
+        site, site_org = "Shop", "FC001"   # the site, and its org's ODS
         same_answers("start")
-        for step in range(24):
+        for step in range(60):
             kind = rng.choice(["last", "job", "site", "role", "org", "add",
-                               "delete"])
+                               "delete", "sitesql", "swap", "address"])
             if kind == "add" or not people:
                 first = f"New{step:02d}"
                 inst.run("user", "add", "--org", rng.choice(
@@ -297,24 +302,47 @@ def test_the_copy_answers_as_the_database_after_any_changes(directory,
             elif kind == "site":
                 who = rng.choice(people)
                 shown = inst.run("user", "show", who).stdout
-                if "FC001" in shown:
+                if re.search(r"org:\n  ods: (\S+)", shown)[1] == site_org:
                     inst.run("user", "edit", who, "--site",
-                             rng.choice(["Shop", ""]))
+                             rng.choice([site, ""]))
+            elif kind == "sitesql":
+                renamed = "Corner Shop" if site == "Shop" else "Shop"
+                psql(inst.url, f"UPDATE sites SET name = '{renamed}',"
+                     f" site_type = '{rng.choice(['pharmacy', 'clinic'])}'"
+                     f" WHERE name = '{site}'")
+                site = renamed
+            elif kind == "swap":
+                psql(inst.url, "BEGIN; UPDATE orgs SET ods = 'FC999'"
+                     " WHERE ods = 'FC001'; UPDATE orgs SET ods = 'FC001'"
+                     " WHERE ods = 'FC002'; UPDATE orgs SET ods = 'FC002'"
+                     " WHERE ods = 'FC999'; COMMIT")
+                other = {"FC001": "FC002", "FC002": "FC001"}
+                site_org = other[site_org]
+                roles = {who: other[ods] for who, ods in roles.items()}
+            elif kind == "address":
+                # Left alone afterwards: the commands find people by it.
+                who = rng.choice(people)
+                psql(inst.url, f"UPDATE mailboxes SET address ="
+                     f" 'moved{step}.' || address WHERE address = '{who}'")
+                people.remove(who)
+                roles.pop(who, None)
             elif kind == "role":
                 who = rng.choice(people)
-                verb = "remove" if who in roles else "add"
-                inst.run("role", verb, who, "--org", "FC002", "--role",
-                         "local_admin")
-                roles ^= {who}
+                if who in roles:
+                    inst.run("role", "remove", who, "--org", roles.pop(who),
+                             "--role", "local_admin")
+                else:
+                    inst.run("role", "add", who, "--org", "FC002", "--role",
+                             "local_admin")
+                    roles[who] = "FC002"
             elif kind == "org":
                 inst.run("org", "edit", "FC001", "--name",
                          rng.choice(words) + " Clinic")
             else:
                 who = rng.choice(people)
                 if who in roles:
-                    inst.run("role", "remove", who, "--org", "FC002",
+                    inst.run("role", "remove", who, "--org", roles.pop(who),
                              "--role", "local_admin")
-                    roles.discard(who)
                 inst.run("user", "delete", who)
                 people.remove(who)
             same_answers((step, kind))
