@@ -3,7 +3,14 @@
 one JSON object on stdout (progress on stderr).
 
   b4.py caremail --bin BIN --instance DIR --password PW [--conns 1000] [--run N]
+      [--parallel 4] [--pg-url URL]
   b4.py peer [--conns 1000] [--run N]      (env.sh's variables: PEERS, DOMAIN, IMAP_PORT)
+
+With --pg-url, caremail serves a copy of the instance moved once onto a new
+database of that cluster (INSTANCE-pg beside it, as b3.py's): each sign-in
+there writes its time and announces it (NOTIFY), which PostgreSQL
+serialises at commit; "open_s", the time to sign in and IDLE all CONNS
+(--parallel at a time), says what that costs against SQLite's.
 
 Each run starts the server afresh (caremail: a new `caremail serve` with
 imap.max_sessions = conns + 100; peer: the Dovecot master restarted), signs
@@ -35,7 +42,22 @@ ap.add_argument("--pidfile")
 ap.add_argument("--domain", default="bench.test")
 ap.add_argument("--password")
 ap.add_argument("--timeout", type=float, default=600)
+ap.add_argument("--pg-url", help="caremail: serve a copy of the instance moved onto a new database "
+                "of this PostgreSQL cluster (once; INSTANCE-pg)")
 a = ap.parse_args()
+
+
+def onto_postgresql():
+    """The instance moved onto a database of the cluster, once: a copy
+    beside it (INSTANCE-pg) whose store is that database; its path."""
+    inst = a.instance.rstrip("/") + "-pg"
+    marker = os.path.join(inst, "pg.url")
+    if not os.path.exists(marker):
+        shutil.rmtree(inst, ignore_errors=True)
+        shutil.copytree(a.instance, inst, symlinks=True)
+        url = bl.onto_postgresql(a.bin, inst, a.pg_url, "b4_%d" % os.getpid())
+        open(marker, "w").write(url + "\n")
+    return inst
 
 
 def idle(port, tls, user_fmt, password, pid, mem, warmup):
@@ -65,7 +87,8 @@ def peer():
 
 
 def caremail():
-    srv = bl.Caremail(a.bin, a.instance, a.pidfile,
+    inst = onto_postgresql() if a.pg_url else a.instance
+    srv = bl.Caremail(a.bin, inst, a.pidfile,
                       extra=["imap.max_sessions=%d" % (a.conns + 100),
                              "imap.max_per_ip=0"])
     try:
@@ -77,7 +100,8 @@ def caremail():
     finally:
         r_exit = srv.stop()
     r.update({"system": "caremail", "run": a.run, "method": "VmRSS of the one process",
-              "server_exit": r_exit})
+              "server_exit": r_exit, "store": "postgresql" if a.pg_url else "sqlite",
+              "parallel": a.parallel})
     r["per_conn_kb"] = round((r["vmrss_with_kb"] - r["vmrss_before_kb"]) / max(1, r["conns"]), 1)
     return r
 
