@@ -76,9 +76,10 @@
 #define FINDER_RETRY_S 30
 /*
  * The copy's format: a copy of another (an older caremail's: 1, without
- * what a person's record shows; 2, without the cards) is made again.
+ * what a person's record shows; 2, without the cards; 3, with a unique
+ * index of orgs' ODS codes and none of roles by org) is made again.
  */
-#define FINDER_COPY_FORMAT 3
+#define FINDER_COPY_FORMAT 4
 /*
  * How far before a moment the copy's sign-in times are said complete
  * to: a sign-in's time is its node's clock, and its announcement takes a
@@ -158,7 +159,8 @@ struct finder_table {
 	const char *start[3];
 	const char *page;	/* the database: the next rows after the keys */
 	const char *named;	/* the database: the rows of a set of ids */
-	const char *forget;	/* the copy: the rows of a set of ids */
+	/* The copy: the rows of a set of ids; NULL for a parent (gone). */
+	const char *forget;
 	const char *put;	/* the copy: one row */
 	char kind;		/* the feed's note naming these rows */
 	/*
@@ -188,7 +190,7 @@ static const struct finder_table tables[] = {
 	{ "orgs", 6, 1, { "0" },
 	  "SELECT " ORG_COLUMNS " FROM orgs WHERE id > ? ORDER BY id LIMIT ?",
 	  "SELECT " ORG_COLUMNS " FROM orgs WHERE id IN " STORE_ID_SET,
-	  "DELETE FROM orgs WHERE id IN " STORE_ID_SET,
+	  NULL,
 	  "INSERT INTO orgs (" ORG_COLUMNS ") VALUES (" PLACES6 ")"
 	  " ON CONFLICT (id) DO UPDATE SET ods = excluded.ods,"
 	  " name = excluded.name, helpdesk_phone = excluded.helpdesk_phone,"
@@ -197,7 +199,7 @@ static const struct finder_table tables[] = {
 	{ "sites", 4, 1, { "0" },
 	  "SELECT " SITE_COLUMNS " FROM sites WHERE id > ? ORDER BY id LIMIT ?",
 	  "SELECT " SITE_COLUMNS " FROM sites WHERE id IN " STORE_ID_SET,
-	  "DELETE FROM sites WHERE id IN " STORE_ID_SET,
+	  NULL,
 	  "INSERT INTO sites (" SITE_COLUMNS ") VALUES (" PLACES4 ")"
 	  " ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id,"
 	  " name = excluded.name, site_type = excluded.site_type", 's',
@@ -207,7 +209,7 @@ static const struct finder_table tables[] = {
 	  " ORDER BY id LIMIT ?",
 	  "SELECT " MAILBOX_COLUMNS " FROM mailboxes WHERE id IN "
 	  STORE_ID_SET,
-	  "DELETE FROM mailboxes WHERE id IN " STORE_ID_SET,
+	  NULL,
 	  "INSERT INTO mailboxes (" MAILBOX_COLUMNS ") VALUES (" PLACES5 ")"
 	  " ON CONFLICT (id) DO UPDATE SET address = excluded.address,"
 	  " kind = excluded.kind, org_id = excluded.org_id,"
@@ -678,7 +680,7 @@ named_apply(struct store_finder *f, const struct named *n,
 {
 	for (size_t i = TABLE_COUNT; i-- > 0;) {
 		int k = kind_index(tables[i].kind);
-		if (n->count[k] > 0 && tables[i].gone == NULL &&
+		if (n->count[k] > 0 && tables[i].forget != NULL &&
 		    store_exec(f->writer, err, tables[i].forget, "I",
 			    n->ids[k], n->count[k]) < 0)
 			return -1;
