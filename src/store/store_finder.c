@@ -640,8 +640,7 @@ copy_make(struct store_finder *f, struct error *err)
 /* The ids one batch of notes names, by the table they name rows of. */
 #define KINDS 5
 struct named {
-	int64_t *ids[KINDS];	/* 'o', 's', 'm', 'p', 'l' */
-	size_t count[KINDS], capacity[KINDS];
+	struct id_list of[KINDS];	/* 'o', 's', 'm', 'p', 'l' */
 };
 
 static int
@@ -657,17 +656,6 @@ kind_index(char kind)
 	}
 }
 
-static void
-named_add(struct named *n, int k, int64_t id)
-{
-	if (n->count[k] == n->capacity[k]) {
-		n->capacity[k] = n->capacity[k] ? 2 * n->capacity[k] : 64;
-		n->ids[k] = xrealloc(n->ids[k],
-			n->capacity[k] * sizeof(*n->ids[k]));
-	}
-	n->ids[k][n->count[k]++] = id;
-}
-
 /*
  * Replaces the rows the notes name with the database's as the feed's
  * snapshot holds them (a row gone from it goes from the copy), children
@@ -679,24 +667,24 @@ named_apply(struct store_finder *f, const struct named *n,
 	struct error *err)
 {
 	for (size_t i = TABLE_COUNT; i-- > 0;) {
-		int k = kind_index(tables[i].kind);
-		if (n->count[k] > 0 && tables[i].forget != NULL &&
+		const struct id_list *ids = &n->of[kind_index(tables[i].kind)];
+		if (ids->count > 0 && tables[i].forget != NULL &&
 		    store_exec(f->writer, err, tables[i].forget, "I",
-			    n->ids[k], n->count[k]) < 0)
+			    ids->ids, ids->count) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < TABLE_COUNT; i++) {
-		int k = kind_index(tables[i].kind);
-		if (n->count[k] == 0)
+		const struct id_list *ids = &n->of[kind_index(tables[i].kind)];
+		if (ids->count == 0)
 			continue;
 		struct id_list put = { 0 };
 		struct store_stmt *s = store_query(f->feed, err,
-			tables[i].named, "I", n->ids[k], n->count[k]);
+			tables[i].named, "I", ids->ids, ids->count);
 		int rc = s == NULL || rows_move(f, &tables[i], s, NULL,
 			tables[i].gone != NULL ? &put : NULL, err) < 0 ? -1 : 0;
 		if (rc == 0 && tables[i].gone != NULL &&
-		    store_exec(f->writer, err, tables[i].gone, "II", n->ids[k],
-			    n->count[k], put.ids, put.count) < 0)
+		    store_exec(f->writer, err, tables[i].gone, "II", ids->ids,
+			    ids->count, put.ids, put.count) < 0)
 			rc = -1;
 		free(put.ids);
 		if (rc < 0)
@@ -726,7 +714,7 @@ follow_batch(struct store_finder *f, struct error *err)
 		const char *kind = f->feed->ops->column_text(s, 1);
 		int k = kind != NULL ? kind_index(kind[0]) : -1;
 		if (k >= 0)
-			named_add(&n, k, store_col_int(f->feed, s, 2));
+			id_list_add(&n.of[k], store_col_int(f->feed, s, 2));
 		notes++;
 	}
 	store_finish(f->feed, s);
@@ -742,7 +730,7 @@ follow_batch(struct store_finder *f, struct error *err)
 			store_rollback(f->writer);
 	}
 	for (int k = 0; k < KINDS; k++)
-		free(n.ids[k]);
+		free(n.of[k].ids);
 	if (rc < 0)
 		return -1;
 	atomic_store(&f->synced, last);
