@@ -33,7 +33,7 @@ The peer is driven in plaintext: ../shared/peers/setup.sh configures Dovecot
 with `ssl = no`. caremail refuses LOGIN before TLS, so it is driven over
 STARTTLS.
 """
-import argparse, json, os, shutil, signal, subprocess, sys, time
+import argparse, json, os, signal, subprocess, sys, time
 import benchlib as bl
 
 signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -172,22 +172,20 @@ def peer():
 def onto_postgresql():
     """The prepared instance moved onto a database of the cluster, once: a
     copy beside it (INSTANCE-pg) whose store is that database; its path."""
-    inst = a.instance.rstrip("/") + "-pg"
-    marker = os.path.join(inst, "pg.url")
-    if os.path.exists(marker):
-        return inst, open(marker).read().strip()
-    shutil.rmtree(inst, ignore_errors=True)
-    shutil.copytree(a.instance, inst, symlinks=True)
     t0 = time.perf_counter()
-    url = bl.onto_postgresql(a.bin, inst, a.pg_url, "b3_%d" % os.getpid())
-    print("b3: instance moved onto %s in %.0f s" % (url, time.perf_counter() - t0), file=sys.stderr)
-    # The copy's bodies are all pending for the text index: index them now,
-    # as on SQLite after the fill.
-    t0 = time.perf_counter()
-    subprocess.run([a.bin, "jobs", "run", "--dir", inst], check=True, stdout=subprocess.DEVNULL)
-    print("b3: text index made on postgresql in %.0f s" % (time.perf_counter() - t0), file=sys.stderr)
-    open(marker, "w").write(url + "\n")
-    return inst, url
+
+    def index_text(inst, url):
+        print("b3: instance moved onto %s in %.0f s" % (url, time.perf_counter() - t0),
+              file=sys.stderr)
+        # The copy's bodies are all pending for the text index: index them
+        # now, as on SQLite after the fill.
+        t1 = time.perf_counter()
+        subprocess.run([a.bin, "jobs", "run", "--dir", inst], check=True,
+                       stdout=subprocess.DEVNULL)
+        print("b3: text index made on postgresql in %.0f s" % (time.perf_counter() - t1),
+              file=sys.stderr)
+
+    return bl.onto_postgresql_copy(a.bin, a.instance, a.pg_url, "b3", index_text)
 
 
 def caremail():

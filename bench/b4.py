@@ -47,17 +47,6 @@ ap.add_argument("--pg-url", help="caremail: serve a copy of the instance moved o
 a = ap.parse_args()
 
 
-def onto_postgresql():
-    """The instance moved onto a database of the cluster, once: a copy
-    beside it (INSTANCE-pg) whose store is that database; its path."""
-    inst = a.instance.rstrip("/") + "-pg"
-    marker = os.path.join(inst, "pg.url")
-    if not os.path.exists(marker):
-        shutil.rmtree(inst, ignore_errors=True)
-        shutil.copytree(a.instance, inst, symlinks=True)
-        url = bl.onto_postgresql(a.bin, inst, a.pg_url, "b4_%d" % os.getpid())
-        open(marker, "w").write(url + "\n")
-    return inst
 
 
 def idle(port, tls, user_fmt, password, pid, mem, warmup):
@@ -87,7 +76,8 @@ def peer():
 
 
 def caremail():
-    inst = onto_postgresql() if a.pg_url else a.instance
+    inst = bl.onto_postgresql_copy(a.bin, a.instance, a.pg_url, "b4")[0] if a.pg_url \
+        else a.instance
     srv = bl.Caremail(a.bin, inst, a.pidfile,
                       extra=["imap.max_sessions=%d" % (a.conns + 100),
                              "imap.max_per_ip=0"])

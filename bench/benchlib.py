@@ -2,7 +2,7 @@
 starting and stopping a caremail server, driving and measuring an SMTP run
 (B1, B10), restarting the peer's Dovecot, dropping the page cache, and the
 reports' machine facts and RESULTS.md."""
-import json, os, platform, signal, socket, subprocess, sys, threading, time
+import json, os, platform, shutil, signal, socket, subprocess, sys, threading, time
 
 HZ = os.sysconf("SC_CLK_TCK")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -358,6 +358,24 @@ def record(text, results):
             f.write("\n")
         f.write(text if text.endswith("\n") else text + "\n")
     print("recorded in %s" % results)
+
+
+def onto_postgresql_copy(bin, instance, pg_url, prefix, ready=None):
+    """A copy of the instance beside it (INSTANCE-pg) moved onto a new
+    database of the cluster at pg_url, once: later calls find it by its
+    pg.url, written only after ready(inst, url) (the caller's own set-up,
+    if any) returned. Its path and its database's URL."""
+    inst = instance.rstrip("/") + "-pg"
+    marker = os.path.join(inst, "pg.url")
+    if os.path.exists(marker):
+        return inst, open(marker).read().strip()
+    shutil.rmtree(inst, ignore_errors=True)
+    shutil.copytree(instance, inst, symlinks=True)
+    url = onto_postgresql(bin, inst, pg_url, "%s_%d" % (prefix, os.getpid()))
+    if ready is not None:
+        ready(inst, url)
+    open(marker, "w").write(url + "\n")
+    return inst, url
 
 
 def onto_postgresql(bin, inst, pg_url, name):
