@@ -590,6 +590,44 @@ test_job_writes_only_what_is_due(void **state)
 }
 
 /*
+ * The same as a property, over an account's whole life: hourly runs from
+ * day 1 to day 240 (every warning, step and notice of people who never
+ * sign in, and of a leaver) write only when they report something, and a
+ * run an hour after any of them writes and reports nothing.
+ */
+static void
+test_job_writes_only_when_something_is_due_all_life(void **state)
+{
+	struct fixture *f = *state;
+	for (int i = 0; i < 3; i++)
+		add_person(f, "Whole");
+	struct error err;
+	struct dir_ctx c = f->u.ctx;
+	c.now = T0 + 40 * DAY;
+	struct store_person p;
+	assert_int_equal(dir_person_mark_leaver(&c, add_person(f, "Leaves"),
+				 &p, &err), 0);
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
+		5000, &err);
+	assert_non_null(w);
+	size_t items, wrote = 0;
+	for (int day = 41; day <= 240; day++) {
+		int64_t at = T0 + day * DAY;
+		uint64_t jobs = lifecycle_jobs(f, w, at, &items);
+		if ((jobs > 0) != (items > 0))
+			fail_msg("day %d: %llu jobs, %zu items", day,
+				(unsigned long long)jobs, items);
+		wrote += jobs > 0;
+		if (lifecycle_jobs(f, w, at + 3600, &items) != 0 || items != 0)
+			fail_msg("day %d: the run an hour later did something",
+				day);
+	}
+	/* Warnings, steps and notices came on some days, not every day. */
+	assert_true(wrote >= 5 && wrote < 40);
+	store_writer_stop(&w);
+}
+
+/*
  * Deleted by the lifecycle as by an administrator (SPEC L7, the issue's
  * "delete removes every admin role"): the roles go, the mailbox is
  * closed at the step's date, and the audit row lists what was removed.
@@ -1187,6 +1225,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_job_delete_removes_roles,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_writes_only_what_is_due,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_job_writes_only_when_something_is_due_all_life,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(test_job_idempotent_and_catch_up,
 			setup, teardown),
