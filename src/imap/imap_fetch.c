@@ -4,7 +4,8 @@
  * as delivery stored them, never parsed again; BODY[section]<partial>,
  * BODY.PEEK and the RFC822 forms from the stored body. Layer: front end.
  * A folder is walked a page of rows at a time and each body is read into an
- * arena reset per message, so FETCH 1:* costs bounded memory.
+ * arena reset per message, so FETCH 1:* costs bounded memory. The ENVELOPEs
+ * of most of a large folder come from its summary pack (fetch_packed).
  */
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "core/net.h"
 #include "imap/imap_internal.h"
+#include "mail/mail_folder.h"
 #include "mail/mail_mime.h"
 
 /* Bytes of one FETCH response built before a literal is sent. */
@@ -286,6 +288,136 @@ send_one(struct imap_session *s, const struct fetch_state *fs,
 	return flush_built(s, &out);
 }
 
+/* What a FETCH sent, and the first message it could not read. */
+struct fetch_tally {
+	size_t sent, unread;
+	int64_t unread_uid;
+	struct error unread_err;
+};
+
+/* One message's response, counted in t; -1 when the connection failed. */
+static int
+send_counted(struct imap_session *s, const struct fetch_state *fs,
+	const struct store_message *m, size_t seq, bool seen_changed,
+	struct fetch_tally *t)
+{
+	int rc = send_one(s, fs, m, seq, seen_changed, &t->unread_err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0 && t->unread++ == 0)
+		t->unread_uid = m->uid;
+	t->sent += rc == 0;
+	return 0;
+}
+
+/* What a FETCH answered from the folder's summary pack may ask for. */
+#define PACKED_ITEMS                                                      \
+	(IMAP_FETCH_UID | IMAP_FETCH_FLAGS | IMAP_FETCH_ENVELOPE |         \
+		IMAP_FETCH_RFC822_SIZE | IMAP_FETCH_INTERNALDATE)
+
+/* How many of the view's messages the UID ranges hold. */
+static size_t
+view_count_in(const struct imap_view *v, const struct imap_uid_range *ranges,
+	size_t count)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < count; r++)
+		n += mail_uid_lower_bound(v->uids, v->count, ranges[r].hi + 1) -
+			mail_uid_lower_bound(v->uids, v->count, ranges[r].lo);
+	return n;
+}
+
+/*
+ * One message of a packed FETCH: its ENVELOPE, size and internal date
+ * from the pack, its flags from the view; read by row when the pack gave
+ * no ENVELOPE (a body stored without one: worked out again).
+ */
+static int
+send_packed(struct imap_session *s, const struct fetch_state *fs,
+	const struct mail_packed *m, size_t index, struct fetch_tally *t)
+{
+	const struct imap_view *v = &s->view;
+	struct store_message row = { .folder_id = v->folder.id,
+		.uid = v->uids[index],
+		.size = m->size,
+		.internal_date = m->internal_date,
+		.flags = v->flags[index],
+		.keywords = imap_view_keywords_at(v, index) };
+	row.meta.envelope = m->text[MAIL_SUMMARY_ENVELOPE];
+	row.meta.bodystructure = row.meta.body = "";
+	if (row.meta.envelope[0] != '\0')
+		return send_counted(s, fs, &row, index + 1, false, t);
+	struct store_message *rows;
+	size_t n;
+	struct error err;
+	arena_reset(s->page);
+	if (mail_folder_messages(&s->user, &v->folder, row.uid, row.uid, 1,
+		    STORE_MESSAGE_COLUMNS_ALL, s->page, &rows, &n, &err) < 0) {
+		if (t->unread++ == 0) {
+			t->unread_uid = row.uid;
+			t->unread_err = err;
+		}
+		return 0;
+	}
+	return n == 0 ? 0 : send_counted(s, fs, &rows[0], index + 1, false, t);
+}
+
+/*
+ * FETCH of ENVELOPEs over most of a large folder (B3: FETCH 1:*
+ * (ENVELOPE) of 50,000 messages), answered from the folder's summary
+ * pack (mail_folder_summaries): the ENVELOPEs of every message in one
+ * part read in order, instead of a body row a message scattered over the
+ * file (a cold read of ~50,000 pages). The first such FETCH reads the
+ * rows and writes the pack. FLAGS come from the view, and only when it
+ * is current. 1 when the pack is of no use here (the caller reads the
+ * rows), 0 when the responses were sent, -1 when the connection failed.
+ */
+static int
+fetch_packed(struct imap_session *s, const struct fetch_state *fs,
+	const struct imap_uid_range *ranges, size_t range_count,
+	struct fetch_tally *t)
+{
+	unsigned items = fs->f->items;
+	if ((items & IMAP_FETCH_ENVELOPE) == 0 || (items & ~PACKED_ITEMS) != 0 ||
+		fs->f->section_count > 0 || fs->set_seen)
+		return 1;
+	/* A few messages, or a small part of the folder: fewer reads by row. */
+	size_t asked = view_count_in(&s->view, ranges, range_count);
+	if (asked < IMAP_PACK_MIN_MESSAGES || asked < s->view.count / 2 ||
+		((items & IMAP_FETCH_FLAGS) != 0 &&
+			!imap_view_flags_current(s, ranges, range_count)))
+		return 1;
+	struct arena *a = arena_new(IMAP_PACK_ARENA_CAP);
+	struct mail_packed_set set;
+	struct error err;
+	int rc = a == NULL ? 0 :
+		mail_folder_summaries(&s->user, &s->view.folder,
+			s->view.uids, s->view.count,
+			1u << MAIL_SUMMARY_ENVELOPE, IMAP_PACK_MIN_MESSAGES, a,
+			&set, &err);
+	if (rc < 0)
+		log_warn("imap.fetch_pack", "peer=%s reason=\"%s\"",
+			net_peer(s->conn), err.msg);
+	if (rc != 1) {
+		arena_free(&a);
+		return 1;
+	}
+	int result = 0;
+	for (size_t r = 0; r < range_count && result == 0; r++) {
+		size_t end = mail_uid_lower_bound(s->view.uids, s->view.count,
+			ranges[r].hi + 1);
+		for (size_t i = mail_uid_lower_bound(s->view.uids,
+			     s->view.count, ranges[r].lo);
+			i < end && result == 0; i++) {
+			if (set.items[i].present)
+				result = send_packed(s, fs, &set.items[i], i,
+					t);
+		}
+	}
+	arena_free(&a);
+	return result < 0 ? -1 : 0;
+}
+
 /* Marks unseen messages of a page \Seen before they are sent (§6.4.5). */
 static int
 mark_seen(struct imap_session *s, struct store_message *rows, size_t count,
@@ -335,9 +467,8 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 		f.section_count > 0 ? STORE_MESSAGE_COLUMNS_SEARCH :
 				      STORE_MESSAGE_COLUMNS_FLAGS;
 	struct imap_uid_range *ranges;
-	size_t range_count, sent = 0, unread = 0;
-	int64_t unread_uid = 0;
-	struct error unread_err;
+	size_t range_count;
+	struct fetch_tally t = { 0 };
 	if (imap_view_ranges(&s->view, &set, s->uid_command, s->cmd, &ranges,
 		    &range_count, &err) < 0)
 		return imap_reply_error(s, &err);
@@ -349,13 +480,17 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 	if ((f.items & ~(unsigned)(IMAP_FETCH_UID | IMAP_FETCH_FLAGS)) == 0 &&
 		f.section_count == 0 && !fs.set_seen) {
 		int rc = imap_view_fetch_flags(s, f.items, ranges, range_count,
-			&sent);
+			&t.sent);
 		if (rc < 0)
 			return -1;
 		if (rc == 0)
 			return imap_tagged(s, "OK", NULL, "FETCH completed");
 	}
-	for (size_t r = 0; r < range_count; r++) {
+	int packed = fetch_packed(s, &fs, ranges, range_count, &t);
+	if (packed < 0)
+		return -1;
+	/* Read by row, a page at a time, unless the pack answered. */
+	for (size_t r = 0; packed == 1 && r < range_count; r++) {
 		int64_t next = ranges[r].lo;
 		for (;;) {
 			struct store_message *rows;
@@ -376,13 +511,9 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 					rows[i].uid);
 				if (seq == 0)
 					continue;
-				int rc = send_one(s, &fs, &rows[i], seq,
-					changed[i], &unread_err);
-				if (rc < 0)
+				if (send_counted(s, &fs, &rows[i], seq,
+					    changed[i], &t) < 0)
 					return -1;
-				if (rc > 0 && unread++ == 0)
-					unread_uid = rows[i].uid;
-				sent += rc == 0;
 			}
 			next = rows[count - 1].uid + 1;
 		}
@@ -392,12 +523,14 @@ imap_cmd_fetch(struct imap_session *s, const struct imap_command *c)
 	 * (try again), SERVERBUG when a body is missing or damaged; the
 	 * administrator's log names the message (imap.fetch).
 	 */
-	if (unread > 0)
-		return imap_tagged(s, "NO", unread_err.code == ERROR_TEMPORARY ?
-			"UNAVAILABLE" : "SERVERBUG", "%zu of those messages"
-			" (the first UID %lld) could not be read: the others"
-			" were sent", unread, (long long)unread_uid);
-	if (imap_view_expunge_issued(s, ranges, range_count, sent))
+	if (t.unread > 0)
+		return imap_tagged(s, "NO",
+			t.unread_err.code == ERROR_TEMPORARY ? "UNAVAILABLE" :
+							       "SERVERBUG",
+			"%zu of those messages (the first UID %lld) could not"
+			" be read: the others were sent", t.unread,
+			(long long)t.unread_uid);
+	if (imap_view_expunge_issued(s, ranges, range_count, t.sent))
 		return imap_tagged(s, "NO", "EXPUNGEISSUED",
 			"some of those messages have been expunged");
 	return imap_tagged(s, "OK", NULL, "FETCH completed");

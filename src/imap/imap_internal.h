@@ -356,4 +356,22 @@ void imap_session_run(struct net_conn *c, void *server);
 int imap_view_fetch_flags(struct imap_session *s, unsigned items,
 	const struct imap_uid_range *ranges, size_t count, size_t *sent_r);
 
+/*
+ * Whether the view's flags and keywords of the messages in these UID
+ * ranges are the store's (as imap_view_fetch_flags asks), and the
+ * keywords of the view's message at index i ("" when unknown).
+ */
+bool imap_view_flags_current(struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count);
+const char *imap_view_keywords_at(const struct imap_view *v, size_t i);
+
+/*
+ * A session's view of this many messages or more is answered from the
+ * folder's summary pack (mail_folder_summaries), read into an arena of
+ * at most IMAP_PACK_ARENA_CAP: SEARCH on header fields, FETCH of
+ * ENVELOPEs.
+ */
+#define IMAP_PACK_MIN_MESSAGES 1024
+#define IMAP_PACK_ARENA_CAP (512u << 20)
+
 #endif

@@ -481,11 +481,6 @@ packed_parts(const struct imap_search_key *k)
 	return parts;
 }
 
-/* The messages this session's view holds become large folders' packs. */
-#define PACK_MIN_MESSAGES 1024
-/* The packs' bytes and the messages' summaries are read into this. */
-#define PACK_ARENA_CAP (512u << 20)
-
 /*
  * The search over the view's messages from the folder's summary pack
  * (mail_folder_summaries): each message the view holds, answered from
@@ -497,11 +492,11 @@ search_packed(struct imap_session *s, const struct imap_search_key *key,
 	int parts, struct str *out)
 {
 	const struct imap_view *v = &s->view;
-	struct arena *a = arena_new(PACK_ARENA_CAP);
+	struct arena *a = arena_new(IMAP_PACK_ARENA_CAP);
 	struct mail_packed_set set;
 	struct error err;
 	int rc = mail_folder_summaries(&s->user, &v->folder, v->uids, v->count,
-		(unsigned)parts, PACK_MIN_MESSAGES, a, &set, &err);
+		(unsigned)parts, IMAP_PACK_MIN_MESSAGES, a, &set, &err);
 	if (rc < 0) {
 		log_warn("imap.search_pack", "peer=%s reason=\"%s\"",
 			net_peer(s->conn), err.msg);

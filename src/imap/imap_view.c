@@ -967,25 +967,42 @@ imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 	return 0;
 }
 
+bool
+imap_view_flags_current(struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count)
+{
+	struct imap_view *v = &s->view;
+	struct error err;
+	int64_t changes;
+	if (v->kwsets_off || v->stale || v->db_changes < 0 ||
+		mail_folder_changes(&s->user, &v->folder, &changes, &err) < 0 ||
+		changes != v->db_changes)
+		return false;
+	for (size_t r = 0; r < count; r++) {
+		size_t end = lower_bound(v, ranges[r].hi + 1);
+		for (size_t i = lower_bound(v, ranges[r].lo); i < end; i++) {
+			if (keywords_of(v, kw_at(v, i)) == NULL)
+				return false; /* not noted: read the store */
+		}
+	}
+	return true;
+}
+
+const char *
+imap_view_keywords_at(const struct imap_view *v, size_t i)
+{
+	const char *kw = i < v->count ? keywords_of(v, kw_at(v, i)) : NULL;
+	return kw != NULL ? kw : "";
+}
+
 int
 imap_view_fetch_flags(struct imap_session *s, unsigned items,
 	const struct imap_uid_range *ranges, size_t count, size_t *sent_r)
 {
 	struct imap_view *v = &s->view;
-	struct error err;
-	int64_t changes;
 	*sent_r = 0;
-	if (v->kwsets_off || v->stale || v->db_changes < 0 ||
-		mail_folder_changes(&s->user, &v->folder, &changes, &err) < 0 ||
-		changes != v->db_changes)
+	if (!imap_view_flags_current(s, ranges, count))
 		return 1;
-	for (size_t r = 0; r < count; r++) {
-		size_t end = lower_bound(v, ranges[r].hi + 1);
-		for (size_t i = lower_bound(v, ranges[r].lo); i < end; i++) {
-			if (keywords_of(v, kw_at(v, i)) == NULL)
-				return 1; /* not noted: read the store */
-		}
-	}
 	bool uid = (items & IMAP_FETCH_UID) != 0;
 	bool flags = (items & IMAP_FETCH_FLAGS) != 0;
 	struct str out;

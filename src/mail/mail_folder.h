@@ -292,10 +292,16 @@ enum mail_summary_part {
 	MAIL_SUMMARY_TO,
 	MAIL_SUMMARY_CC,
 	MAIL_SUMMARY_BCC,
+	/*
+	 * The ENVELOPE as stored (FETCH, not SEARCH): a run may lack it, and
+	 * "" in it is a message whose ENVELOPE the pack does not hold.
+	 */
+	MAIL_SUMMARY_ENVELOPE,
 	MAIL_SUMMARY_PARTS
 };
 
-/* What a search on header fields reads of one message. */
+/* What a search on header fields, or a FETCH of ENVELOPE, reads of one
+ * message. */
 struct mail_packed {
 	bool present; /* false: the message has gone from the folder */
 	int64_t size, internal_date;
@@ -307,7 +313,7 @@ struct mail_packed {
 struct mail_packed_set {
 	struct mail_packed *items;
 	size_t packed;	/* found in the folder's packs */
-	size_t read;	/* read by row: not in any pack */
+	size_t read;	/* read by row: not in any pack, or its ENVELOPE not */
 	bool stored;	/* a pack was written for the next search */
 };
 
@@ -319,8 +325,10 @@ struct mail_packed_set {
  * the writer) when many were read by row. A pack holds of a message only
  * what never changes while it is in the folder, so a stale pack costs
  * reads, never a wrong answer; one that does not decode is passed over.
- * 0, set empty, for a folder under store_min messages (read its rows as
- * before); 1 with the set; -1 with err.
+ * Asked for the ENVELOPE, the messages whose ENVELOPE no pack holds are
+ * read by row with their ENVELOPE (the bodies' rows), and the runs that
+ * held them given it. 0, set empty, for a folder under store_min
+ * messages (read its rows as before); 1 with the set; -1 with err.
  */
 int mail_folder_summaries(const struct mail_user *u,
 	const struct mail_folder *f, const uint32_t *uids, size_t count,
@@ -337,8 +345,9 @@ struct mail_summary_bytes {
  * A pack's format (for the fuzz target and tests): every part starts
  * "CMP1" and the message count (LEB128); part 0 then gives each
  * message's UID step from the one before (the first from 0, never 0),
- * size and internal date (zigzag), all LEB128; parts 1-5 one
- * NUL-terminated string a message. encode writes the present items
+ * size and internal date (zigzag), all LEB128; parts 1-6 one
+ * NUL-terminated string a message (part 6, the ENVELOPE: "" for one the
+ * run does not hold, which decode leaves as the item had it). encode writes the present items
  * (with their `uids`) as part `part`, in heap bytes. decode checks a
  * run's parts whole (parts[0] and those not NULL), then fills the items
  * (count long, by ascending uids) whose UID the run holds, texts

@@ -199,7 +199,8 @@ mail_summary_decode(const struct mail_summary_bytes *parts,
 			if (parts[p].data == NULL)
 				continue;
 			const char *t = (const char *)parts[p].data + at[p];
-			if (hit)
+			/* An ENVELOPE the run lacks leaves the item's. */
+			if (hit && (p != MAIL_SUMMARY_ENVELOPE || t[0] != '\0'))
 				items[k].text[p] = t;
 			at[p] += strlen(t) + 1;
 		}
@@ -211,17 +212,32 @@ mail_summary_decode(const struct mail_summary_bytes *parts,
 
 /* ---- reading ---- */
 
+/* A good run, as read: its UIDs and its ENVELOPEs (data NULL: none). */
+struct pack_run {
+	int64_t first_uid, last_uid;
+	struct mail_summary_bytes uids, envelopes;
+};
+
 /* What the packs gave. */
 struct pack_state {
 	size_t runs, bad;
 	size_t matched, entries;
 	int64_t last_uid; /* the highest a good run covers */
+	struct pack_run *run; /* the good runs, runs long */
+};
+
+/* How a message was read by row (read_rows). */
+enum by_row {
+	NOT_READ = 0,
+	READ_NEW,      /* no pack held it */
+	READ_ENVELOPE, /* a pack held it, but not its ENVELOPE */
 };
 
 /*
  * Fills the items the folder's packs hold, with the parts `mask` asks
- * for. A run lacking a part asked for, overlapping the one before, or not
- * decoding counts as bad and is passed over.
+ * for. A run lacking a part asked for (but the ENVELOPE, which a run
+ * may lack), overlapping the one before, or not decoding counts as bad
+ * and is passed over.
  */
 static int
 load_packs(const struct mail_user *u, const struct mail_folder *f,
@@ -235,6 +251,7 @@ load_packs(const struct mail_user *u, const struct mail_folder *f,
 	if (store_folder_packs_get(u->ctx->store, f->id, f->uidvalidity, mask,
 		    a, &rows, &n, err) < 0)
 		return -1;
+	size_t cap = 0;
 	for (size_t i = 0; i < n;) {
 		size_t j = i;
 		struct mail_summary_bytes parts[MAIL_SUMMARY_PARTS] = { 0 };
@@ -251,18 +268,26 @@ load_packs(const struct mail_user *u, const struct mail_folder *f,
 				rows[j].size };
 		}
 		for (int p = 0; p < MAIL_SUMMARY_PARTS && ok; p++)
-			ok = ((mask >> p) & 1) == 0 || parts[p].data != NULL;
+			ok = ((mask >> p) & 1) == 0 || parts[p].data != NULL ||
+				p == MAIL_SUMMARY_ENVELOPE;
 		if (ps->runs > 0 && rows[i].first_uid <= ps->last_uid)
 			ok = false;
 		size_t matched, entries;
+		struct pack_run *run = arena_array_push(a, (void **)&ps->run,
+			&ps->runs, &cap, sizeof(*run));
+		if (run == NULL)
+			return error_set(err, ERROR_LIMIT,
+				"the folder's pack has too many runs");
+		*run = (struct pack_run){ rows[i].first_uid, rows[i].last_uid,
+			parts[0], parts[MAIL_SUMMARY_ENVELOPE] };
 		if (ok &&
 			mail_summary_decode(parts, uids, items, count, &matched,
 				&entries) == 0) {
-			ps->runs++;
 			ps->matched += matched;
 			ps->entries += entries;
 			ps->last_uid = rows[i].last_uid;
 		} else {
+			ps->runs--;
 			ps->bad++;
 		}
 		i = j;
@@ -282,18 +307,22 @@ from_row(struct mail_packed *m, const struct store_message *r)
 	m->text[MAIL_SUMMARY_TO] = r->meta.to;
 	m->text[MAIL_SUMMARY_CC] = r->meta.cc;
 	m->text[MAIL_SUMMARY_BCC] = r->meta.bcc;
+	m->text[MAIL_SUMMARY_ENVELOPE] = r->meta.envelope != NULL ?
+		r->meta.envelope : "";
 }
 
 /*
  * Reads by row the items no pack held, a run of the view's neighbours at
- * a time (their UIDs bound the rows read); marks them in by_row. A
- * message gone from the folder stays absent.
+ * a time (their UIDs bound the rows read), with `columns`; marks them in
+ * by_row (READ_NEW, counted in *read_r with the lowest UID, unless
+ * already marked READ_ENVELOPE). A message gone from the folder stays
+ * absent.
  */
 static int
 read_rows(const struct mail_user *u, const struct mail_folder *f,
 	const uint32_t *uids, struct mail_packed *items, uint8_t *by_row,
-	size_t count, struct arena *a, size_t *read_r, int64_t *lowest_r,
-	struct error *err)
+	size_t count, enum store_message_columns columns, struct arena *a,
+	size_t *read_r, int64_t *lowest_r, struct error *err)
 {
 	*read_r = 0;
 	*lowest_r = INT64_MAX;
@@ -311,8 +340,7 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 			struct store_message *rows;
 			size_t n;
 			if (store_folder_messages(u->ctx->store, f->id, next,
-				    uids[j], ROW_PAGE,
-				    STORE_MESSAGE_COLUMNS_SEARCH, a, &rows, &n,
+				    uids[j], ROW_PAGE, columns, a, &rows, &n,
 				    err) < 0)
 				return -1;
 			for (size_t r = 0; r < n; r++) {
@@ -321,7 +349,9 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 				if (k > j || uids[k] != rows[r].uid)
 					continue;
 				from_row(&items[k], &rows[r]);
-				by_row[k] = 1;
+				if (by_row[k] == READ_ENVELOPE)
+					continue;
+				by_row[k] = READ_NEW;
 				(*read_r)++;
 				if (rows[r].uid < *lowest_r)
 					*lowest_r = rows[r].uid;
@@ -340,7 +370,9 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 struct put_job {
 	int64_t folder_id, uidvalidity;
 	bool replace;
+	bool one_part; /* parts[0] only, in place of the run's (part_put) */
 	struct store_summary_pack parts[MAIL_SUMMARY_PARTS];
+	size_t count;
 	bool stored;
 };
 
@@ -348,14 +380,30 @@ static int
 run_put_job(struct store *st, void *arg, struct error *err)
 {
 	struct put_job *job = arg;
+	if (job->one_part)
+		return store_folder_pack_part_put(st, job->folder_id,
+			job->uidvalidity, &job->parts[0], &job->stored, err);
 	return store_folder_packs_put(st, job->folder_id, job->uidvalidity,
-		job->replace, job->parts, MAIL_SUMMARY_PARTS, &job->stored,
-		err);
+		job->replace, job->parts, job->count, &job->stored, err);
+}
+
+/* Runs the job through the writer; false when it was not stored. */
+static bool
+put(const struct mail_user *u, const struct mail_folder *f,
+	struct put_job *job)
+{
+	struct error err;
+	if (store_writer_run(u->writer, run_put_job, job, &err) < 0)
+		log_warn("mail.summary_pack", "folder=%lld reason=\"%s\"",
+			(long long)f->id, err.msg);
+	return job->stored;
 }
 
 /*
  * Writes the present items (replace) or those read by row (beside the
- * runs there) as one run of every part. False when it was not stored.
+ * runs there) as one run of every part: the ENVELOPE too when one of
+ * them has it (read for a FETCH, or kept from the pack). False when it
+ * was not stored.
  */
 static bool
 store_run(const struct mail_user *u, const struct mail_folder *f,
@@ -366,32 +414,118 @@ store_run(const struct mail_user *u, const struct mail_folder *f,
 	if (chosen == NULL)
 		return false;
 	int64_t first = -1, last = -1;
+	bool envelopes = false;
 	for (size_t i = 0; i < count; i++) {
-		if (!items[i].present || (!replace && by_row[i] == 0))
+		if (!items[i].present || (!replace && by_row[i] != READ_NEW))
 			continue;
 		chosen[i] = items[i];
+		envelopes |= items[i].text[MAIL_SUMMARY_ENVELOPE][0] != '\0';
 		if (first < 0)
 			first = uids[i];
 		last = uids[i];
 	}
 	if (first < 0)
 		return false;
-	struct put_job job = { f->id, f->uidvalidity, replace, { { 0 } },
+	struct put_job job = { f->id, f->uidvalidity, replace, false,
+		{ { 0 } }, envelopes ? MAIL_SUMMARY_PARTS : MAIL_SUMMARY_ENVELOPE,
 		false };
 	unsigned char *data[MAIL_SUMMARY_PARTS];
-	for (int p = 0; p < MAIL_SUMMARY_PARTS; p++) {
+	for (size_t p = 0; p < job.count; p++) {
 		size_t size;
-		data[p] = mail_summary_encode(chosen, uids, count, p, &size);
-		job.parts[p] = (struct store_summary_pack){ p, first, last,
-			data[p], size };
+		data[p] = mail_summary_encode(chosen, uids, count, (int)p,
+			&size);
+		job.parts[p] = (struct store_summary_pack){ (int64_t)p, first,
+			last, data[p], size };
 	}
-	struct error err;
-	if (store_writer_run(u->writer, run_put_job, &job, &err) < 0)
-		log_warn("mail.summary_pack", "folder=%lld reason=\"%s\"",
-			(long long)f->id, err.msg);
-	for (int p = 0; p < MAIL_SUMMARY_PARTS; p++)
+	bool stored = put(u, f, &job);
+	for (size_t p = 0; p < job.count; p++)
 		free(data[p]);
-	return job.stored;
+	return stored;
+}
+
+/* A run's UIDs in order (its part 0, checked whole by the decode). */
+static uint32_t *
+run_uids(const struct pack_run *run, struct arena *a, size_t *count_r)
+{
+	size_t pos;
+	uint64_t n, uid = 0;
+	*count_r = 0;
+	if (!uids_check(&run->uids, &pos, &n))
+		return NULL;
+	uint32_t *out = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*out));
+	for (uint64_t e = 0; out != NULL && e < n; e++) {
+		uint64_t step, skip;
+		(void)get_u64(run->uids.data, run->uids.size, &pos, &step);
+		(void)get_u64(run->uids.data, run->uids.size, &pos, &skip);
+		(void)get_u64(run->uids.data, run->uids.size, &pos, &skip);
+		uid += step;
+		out[e] = (uint32_t)uid;
+	}
+	*count_r = out != NULL ? (size_t)n : 0;
+	return out;
+}
+
+/*
+ * Gives a run the ENVELOPEs this FETCH read by row for it: its ENVELOPE
+ * part written again with every one now known (the pack's and the
+ * rows'), "" for the messages of the run the view no longer holds.
+ */
+static bool
+store_envelopes(const struct mail_user *u, const struct mail_folder *f,
+	const struct pack_run *run, const uint32_t *uids,
+	const struct mail_packed *items, size_t count, struct arena *a)
+{
+	size_t n;
+	uint32_t *entries = run_uids(run, a, &n);
+	struct mail_packed *known = arena_alloc(a,
+		(n > 0 ? n : 1) * sizeof(*known));
+	if (entries == NULL || known == NULL)
+		return false;
+	for (size_t e = 0; e < n; e++) {
+		size_t k = mail_uid_lower_bound(uids, count, entries[e]);
+		known[e].present = true;
+		known[e].text[MAIL_SUMMARY_ENVELOPE] = k < count &&
+				uids[k] == entries[e] && items[k].present ?
+			items[k].text[MAIL_SUMMARY_ENVELOPE] :
+			"";
+	}
+	size_t size;
+	unsigned char *data = mail_summary_encode(known, entries, n,
+		MAIL_SUMMARY_ENVELOPE, &size);
+	struct put_job job = { f->id, f->uidvalidity, false, true,
+		{ { MAIL_SUMMARY_ENVELOPE, run->first_uid, run->last_uid, data,
+			size } }, 1, false };
+	bool stored = put(u, f, &job);
+	free(data);
+	return stored;
+}
+
+/*
+ * After a FETCH of ENVELOPEs that did not write the pack again: each run
+ * that lacked its ENVELOPE part, or lacked many of the ENVELOPEs read,
+ * is given them. True when one was stored.
+ */
+static bool
+keep_envelopes(const struct mail_user *u, const struct mail_folder *f,
+	const uint32_t *uids, const struct mail_packed *items,
+	const uint8_t *by_row, size_t count, const struct pack_state *ps,
+	struct arena *a)
+{
+	bool stored = false;
+	for (size_t r = 0; r < ps->runs; r++) {
+		const struct pack_run *run = &ps->run[r];
+		size_t read = 0;
+		size_t end = mail_uid_lower_bound(uids, count,
+			run->last_uid + 1);
+		for (size_t k = mail_uid_lower_bound(uids, count,
+			     run->first_uid); k < end; k++)
+			read += by_row[k] == READ_ENVELOPE && items[k].present;
+		if (read > 0 && (run->envelopes.data == NULL ||
+				    read >= APPEND_MIN))
+			stored |= store_envelopes(u, f, run, uids, items, count,
+				a);
+	}
+	return stored;
 }
 
 static struct mail_packed *
@@ -409,9 +543,10 @@ items_new(struct arena *a, size_t count)
  * Keeps the pack fit for the next search: a run added for many messages
  * read by row above the last run; written again whole when a run is bad,
  * the runs are many, or many it holds are gone (reading every part of
- * the packs first when this search asked for fewer).
+ * the packs first when this search asked for fewer). True when it was
+ * written again whole (or another session's was there first).
  */
-static void
+static bool
 keep_pack(const struct mail_user *u, const struct mail_folder *f,
 	const uint32_t *uids, struct mail_packed *items,
 	const uint8_t *by_row, size_t count, unsigned mask,
@@ -422,27 +557,28 @@ keep_pack(const struct mail_user *u, const struct mail_folder *f,
 	bool dirty = ps->bad > 0 || ps->runs >= RUNS_MAX ||
 		gone > ps->entries / 4 + APPEND_MIN;
 	if (!dirty && read < APPEND_MIN)
-		return;
+		return false;
 	bool replace = dirty || ps->runs == 0 || lowest <= ps->last_uid;
 	if (replace && ps->matched > 0 && mask != ALL_PARTS) {
 		struct mail_packed *all = items_new(a, count);
 		struct pack_state again;
 		struct error err;
 		if (all == NULL)
-			return;
+			return replace;
 		for (size_t i = 0; i < count; i++) {
-			if (by_row[i] != 0)
+			if (by_row[i] != NOT_READ)
 				all[i] = items[i];
 		}
 		if (load_packs(u, f, uids, all, count, ALL_PARTS, a, &again,
 			    &err) < 0) {
 			log_warn("mail.summary_pack", "folder=%lld reason=\"%s\"",
 				(long long)f->id, err.msg);
-			return;
+			return replace;
 		}
 		items = all;
 	}
 	set->stored = store_run(u, f, uids, items, by_row, count, replace, a);
+	return replace;
 }
 
 int
@@ -468,15 +604,31 @@ mail_folder_summaries(const struct mail_user *u, const struct mail_folder *f,
 		memset(&ps, 0, sizeof(ps));
 		ps.bad = 1;
 	}
+	/* The messages whose ENVELOPE no pack held are read by row too. */
+	bool envelopes = ((mask >> MAIL_SUMMARY_ENVELOPE) & 1) != 0;
+	size_t lacking = 0;
+	for (size_t i = 0; envelopes && i < count; i++) {
+		if (items[i].present &&
+			items[i].text[MAIL_SUMMARY_ENVELOPE][0] == '\0') {
+			items[i].present = false;
+			by_row[i] = READ_ENVELOPE;
+			lacking++;
+		}
+	}
 	size_t read;
 	int64_t lowest;
-	if (read_rows(u, f, uids, items, by_row, count, a, &read, &lowest,
-		    err) < 0)
+	if (read_rows(u, f, uids, items, by_row, count,
+		    envelopes ? STORE_MESSAGE_COLUMNS_ALL :
+				STORE_MESSAGE_COLUMNS_SEARCH,
+		    a, &read, &lowest, err) < 0)
 		return -1;
 	set_r->items = items;
-	set_r->packed = ps.matched;
-	set_r->read = read;
-	keep_pack(u, f, uids, items, by_row, count, mask, &ps, read, lowest,
-		a, set_r);
+	set_r->packed = ps.matched - lacking;
+	set_r->read = read + lacking;
+	if (!keep_pack(u, f, uids, items, by_row, count, mask, &ps, read,
+		    lowest, a, set_r) &&
+		lacking > 0)
+		set_r->stored |= keep_envelopes(u, f, uids, items, by_row,
+			count, &ps, a);
 	return 1;
 }

@@ -135,47 +135,25 @@ fill_free_pages(struct store *st, int64_t folder_id,
 	return put < 0 ? -1 : 0;
 }
 
-int
-store_folder_packs_put(struct store *st, int64_t folder_id,
-	int64_t uidvalidity, bool replace,
-	const struct store_summary_pack *parts, size_t count, bool *stored_r,
-	struct error *err)
+/*
+ * Updating the counter row to itself locks it (PostgreSQL) until the
+ * commit, so a second session's run waits and then sees this one; on
+ * SQLite the writer is alone anyway. 0 when there is no row: no messages.
+ */
+static int64_t
+hold_folder(struct store *st, int64_t folder_id, struct error *err)
 {
-	*stored_r = false;
-	if (count == 0)
-		return 0;
-	/*
-	 * Updating the counter row to itself locks it (PostgreSQL) until the
-	 * commit, so a second session's run waits and then sees this one;
-	 * on SQLite the writer is alone anyway. No row: no messages.
-	 */
-	int64_t held = store_exec(st, err,
+	return store_exec(st, err,
 		"UPDATE folder_counts SET changes = changes WHERE folder_id = ?",
 		"i", folder_id);
-	if (held < 0)
-		return -1;
-	if (held == 0)
-		return 0;
-	if (replace) {
-		if (store_exec(st, err,
-			    "DELETE FROM folder_summary_packs"
-			    " WHERE folder_id = ?", "i", folder_id) < 0)
-			return -1;
-	} else {
-		struct store_stmt *s = store_query(st, err,
-			"SELECT COUNT(*) FROM folder_summary_packs"
-			" WHERE folder_id = ? AND (uidvalidity <> ?"
-			" OR last_uid >= ?)",
-			"iii", folder_id, uidvalidity, parts[0].first_uid);
-		if (s == NULL)
-			return -1;
-		int rc = store_step(st, s, err);
-		int64_t in_the_way = rc == 1 ? store_col_int(st, s, 0) : 1;
-		if (store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0)
-			return -1;
-		if (in_the_way > 0)
-			return 0;
-	}
+}
+
+/* The parts, after the free pages (fill_free_pages), in order. */
+static int
+insert_parts(struct store *st, int64_t folder_id, int64_t uidvalidity,
+	const struct store_summary_pack *parts, size_t count,
+	struct error *err)
+{
 	if (fill_free_pages(st, folder_id, parts, count, err) < 0)
 		return -1;
 	for (size_t i = 0; i < count; i++) {
@@ -188,10 +166,79 @@ store_folder_packs_put(struct store *st, int64_t folder_id,
 			    p->last_uid, uidvalidity, p->data, p->size) < 0)
 			return -1;
 	}
+	return store_exec(st, err,
+		       "DELETE FROM folder_summary_packs"
+		       " WHERE folder_id = ? AND part = ?",
+		       "ii", folder_id, (int64_t)FILLER_PART) < 0 ? -1 : 0;
+}
+
+/* The number of rows a COUNT(*) query gives, or -1. */
+static int64_t
+count_of(struct store *st, struct store_stmt *s, struct error *err)
+{
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	int64_t n = rc == 1 ? store_col_int(st, s, 0) : -1;
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0 ? -1 : n;
+}
+
+int
+store_folder_packs_put(struct store *st, int64_t folder_id,
+	int64_t uidvalidity, bool replace,
+	const struct store_summary_pack *parts, size_t count, bool *stored_r,
+	struct error *err)
+{
+	*stored_r = false;
+	if (count == 0)
+		return 0;
+	int64_t held = hold_folder(st, folder_id, err);
+	if (held <= 0)
+		return held < 0 ? -1 : 0;
+	if (replace) {
+		if (store_exec(st, err,
+			    "DELETE FROM folder_summary_packs"
+			    " WHERE folder_id = ?", "i", folder_id) < 0)
+			return -1;
+	} else {
+		int64_t in_the_way = count_of(st, store_query(st, err,
+			"SELECT COUNT(*) FROM folder_summary_packs"
+			" WHERE folder_id = ? AND (uidvalidity <> ?"
+			" OR last_uid >= ?)",
+			"iii", folder_id, uidvalidity, parts[0].first_uid), err);
+		if (in_the_way != 0)
+			return in_the_way < 0 ? -1 : 0;
+	}
+	if (insert_parts(st, folder_id, uidvalidity, parts, count, err) < 0)
+		return -1;
+	*stored_r = true;
+	return 0;
+}
+
+int
+store_folder_pack_part_put(struct store *st, int64_t folder_id,
+	int64_t uidvalidity, const struct store_summary_pack *part,
+	bool *stored_r, struct error *err)
+{
+	*stored_r = false;
+	int64_t held = hold_folder(st, folder_id, err);
+	if (held <= 0)
+		return held < 0 ? -1 : 0;
+	/* The run as the caller read it, or another session replaced it. */
+	int64_t runs = count_of(st, store_query(st, err,
+		"SELECT COUNT(*) FROM folder_summary_packs"
+		" WHERE folder_id = ? AND part = 0 AND first_uid = ?"
+		" AND last_uid = ? AND uidvalidity = ?",
+		"iiii", folder_id, part->first_uid, part->last_uid,
+		uidvalidity), err);
+	if (runs != 1)
+		return runs < 0 ? -1 : 0;
+	/* The old part's pages are free before the new one is placed. */
 	if (store_exec(st, err,
 		    "DELETE FROM folder_summary_packs"
-		    " WHERE folder_id = ? AND part = ?",
-		    "ii", folder_id, (int64_t)FILLER_PART) < 0)
+		    " WHERE folder_id = ? AND part = ? AND first_uid = ?",
+		    "iii", folder_id, part->part, part->first_uid) < 0 ||
+	    insert_parts(st, folder_id, uidvalidity, part, 1, err) < 0)
 		return -1;
 	*stored_r = true;
 	return 0;

@@ -2,10 +2,11 @@
  * Fuzz target for a folder summary pack's bytes (mail_summary.c,
  * migration 37): whatever a folder_summary_packs row holds, from another
  * version, a damaged page or anyone who can write the database. The input
- * is part 0, then (after the first "\n--\n") a subject part. Beyond not
- * crashing: a run decoded fills only messages of the view (every one of
- * its UIDs from 1 to 64), each with a NUL-ended subject, and written back
- * decodes to the same, byte for byte.
+ * is part 0, then (after the first "\n--\n") a subject part, also read as
+ * the ENVELOPE part. Beyond not crashing: a run decoded fills only
+ * messages of the view (every one of its UIDs from 1 to 64), each with a
+ * NUL-ended subject, and the same ENVELOPE but where it is "" (left as the
+ * item had it), and written back decodes to the same, byte for byte.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,8 +28,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	parts[0] = (struct mail_summary_bytes){ data,
 		cut != NULL ? (size_t)(cut - data) : size };
 	if (cut != NULL)
-		parts[MAIL_SUMMARY_SUBJECT] = (struct mail_summary_bytes){
-			cut + 4, size - (size_t)(cut + 4 - data) };
+		parts[MAIL_SUMMARY_SUBJECT] = parts[MAIL_SUMMARY_ENVELOPE] =
+			(struct mail_summary_bytes){ cut + 4,
+				size - (size_t)(cut + 4 - data) };
 	uint32_t uids[VIEW];
 	struct mail_packed items[VIEW];
 	memset(items, 0, sizeof(items));
@@ -47,7 +49,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!items[i].present)
 			continue;
 		present++;
-		if (cut != NULL && items[i].text[MAIL_SUMMARY_SUBJECT] == NULL)
+		const char *subject = items[i].text[MAIL_SUMMARY_SUBJECT];
+		const char *envelope = items[i].text[MAIL_SUMMARY_ENVELOPE];
+		if (cut != NULL && subject == NULL)
+			abort();
+		if (cut != NULL && (subject[0] != '\0' ?
+				envelope == NULL || strcmp(envelope, subject) != 0 :
+				envelope != NULL))
 			abort();
 		if (items[i].size < 0)
 			abort();

@@ -1811,6 +1811,31 @@ test_summary_pack_format(void **state)
 	assert_string_equal(got[2].text[MAIL_SUMMARY_CC], "x@y.example");
 	assert_null(got[2].text[MAIL_SUMMARY_FROM]); /* not asked */
 
+	/*
+	 * The ENVELOPE part: "" is one the run does not hold, which leaves
+	 * the item's as it was (read by row); the others are given.
+	 */
+	items[0].text[MAIL_SUMMARY_ENVELOPE] = "(\"env 3\")";
+	items[3].text[MAIL_SUMMARY_ENVELOPE] = "(\"env 400000\")";
+	size_t env_size;
+	unsigned char *env = mail_summary_encode(items, uids, 4,
+		MAIL_SUMMARY_ENVELOPE, &env_size);
+	struct mail_summary_bytes with_env[MAIL_SUMMARY_PARTS] = { parts[0] };
+	with_env[MAIL_SUMMARY_ENVELOPE] =
+		(struct mail_summary_bytes){ env, env_size };
+	memset(got, 0, sizeof(got));
+	got[2].text[MAIL_SUMMARY_ENVELOPE] = "(\"from the row\")";
+	assert_int_equal(mail_summary_decode(with_env, view, got, 5, &matched,
+				 &entries),
+		0);
+	assert_int_equal(matched, 3);
+	assert_string_equal(got[1].text[MAIL_SUMMARY_ENVELOPE], "(\"env 3\")");
+	assert_string_equal(got[2].text[MAIL_SUMMARY_ENVELOPE],
+		"(\"from the row\")");
+	assert_string_equal(got[4].text[MAIL_SUMMARY_ENVELOPE],
+		"(\"env 400000\")");
+	free(env);
+
 	/* Broken: each refused, nothing filled. */
 	unsigned char buf[256];
 	struct {
