@@ -25,6 +25,9 @@
 #include "pop3/pop3.h"
 #include "smtp/smtp.h"
 
+/* Connections opened and made ready at the start (instance_store_warm). */
+#define SERVE_WARM_CONNECTIONS 4
+
 /*
  * The health check's view of the store: a fresh connection each time, so a
  * database that has gone away is reported, not hidden behind an open one.
@@ -260,6 +263,12 @@ start_services(const struct instance *inst, struct services *sv,
 	/* Opens the store once before listening, so a broken one fails here. */
 	if (instance_store_ping(inst, err) < 0)
 		return -1;
+	/*
+	 * The first sessions after a start (or a failover) take connections
+	 * ready for their first commands: on PostgreSQL a new connection's
+	 * first SELECT of a folder took 5 ms instead of 1 (B3).
+	 */
+	instance_store_warm(inst, SERVE_WARM_CONNECTIONS);
 	sv->writer = instance_writer_start(inst, err);
 	if (sv->writer == NULL)
 		return -1;

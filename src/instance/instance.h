@@ -107,6 +107,12 @@ struct store *instance_store_borrow_request(const struct instance *inst,
 void instance_store_return(const struct instance *inst, struct store **st);
 
 /*
+ * Opens up to n of the pool's connections before any session comes and
+ * makes each ready for a mail client's first commands (store_pool_warm).
+ */
+void instance_store_warm(const struct instance *inst, size_t n);
+
+/*
  * The group-commit writer the servers share (store_writer.h), on the
  * instance's store; stopped, after its queued jobs, by instance_writer_stop.
  * Front ends hold it as an opaque pointer and pass it to the domain.

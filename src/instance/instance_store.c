@@ -124,3 +124,9 @@ instance_store_return(const struct instance *inst, struct store **st)
 {
 	store_pool_put(inst->pool, st);
 }
+
+void
+instance_store_warm(const struct instance *inst, size_t n)
+{
+	store_pool_warm(inst->pool, n);
+}

@@ -69,6 +69,22 @@ void store_pool_put(struct store_pool *pool, struct store **st);
 void store_pool_free(struct store_pool **pool);
 
 /*
+ * Opens up to n connections for sessions, each made ready for a mail
+ * client's first commands (store_warm), and keeps them idle, so the
+ * first sessions after a start do not pay for a new connection's first
+ * statements. The number kept.
+ */
+size_t store_pool_warm(struct store_pool *pool, size_t n);
+
+/*
+ * Runs the reads a mail client's first commands make (sign-in, SELECT,
+ * FETCH, SEARCH) once on st, finding nothing, so their statements are
+ * prepared and, on PostgreSQL, the server has loaded what it knows of
+ * their tables (store_warm.c).
+ */
+void store_warm(struct store *st);
+
+/*
  * For server connections: leave log maintenance (SQLite's WAL checkpoint)
  * to the writer's checkpointer instead of running it inside a commit,
  * where it would stall every delivery waiting on that commit.

@@ -6,6 +6,7 @@
  * (store_pool_get_request), so they are kept apart from the others.
  */
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -129,6 +130,27 @@ store_pool_put(struct store_pool *pool, struct store **stp)
 	}
 	pthread_mutex_unlock(&pool->lock);
 	store_close(&st);
+}
+
+size_t
+store_pool_warm(struct store_pool *pool, size_t n)
+{
+	if (n > pool->max_idle)
+		n = pool->max_idle;
+	struct store **opened = xcalloc(n + 1, sizeof(*opened));
+	size_t count = 0;
+	/* All open at once: one given back would be taken again. */
+	for (; count < n; count++) {
+		struct error ignored;
+		opened[count] = pool_take(pool, false, &ignored);
+		if (opened[count] == NULL)
+			break;
+		store_warm(opened[count]);
+	}
+	for (size_t i = 0; i < count; i++)
+		store_pool_put(pool, &opened[i]);
+	free(opened);
+	return count;
 }
 
 void
