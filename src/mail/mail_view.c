@@ -721,6 +721,9 @@ mail_folder_view_read(const struct mail_user *u, const struct mail_folder *f,
 		return -1;
 	bool from_stored = false;
 	int64_t changes = v.changes;
+	/* A view stored in the first format is written again in the second. */
+	bool first_format = sv.found && sv.size >= 4 &&
+		memcmp(sv.data, VIEW_MAGIC, 4) == 0;
 	if (sv.found) {
 		/* Decoding makes a new struct: the counter read first goes back. */
 		if (mail_view_decode(sv.data, sv.size, &v) == 0) {
@@ -752,7 +755,8 @@ mail_folder_view_read(const struct mail_user *u, const struct mail_folder *f,
 	v.settled = store_folder_changes(st, f->id, &after, &cerr) == 0 &&
 		after == v.changes;
 	if (store_min > 0 && v.count >= store_min && v.settled &&
-		(!from_stored || changes_many(v.changed, v.count, store_min))) {
+		(!from_stored || first_format ||
+			changes_many(v.changed, v.count, store_min))) {
 		struct put_job job = { f->id, v.changes, NULL, 0, false };
 		unsigned char *data = mail_view_encode(&v, &job.size);
 		job.data = data;

@@ -101,12 +101,15 @@ store_folder_view_put(struct store *st, int64_t folder_id, int64_t changes,
 		return -1;
 	if (held == 0)
 		return 0;
-	/* A newer view stored meanwhile by another session stays. */
+	/*
+	 * A newer view stored meanwhile by another session stays; one of the
+	 * same moment is the same view, written again (in a newer format).
+	 */
 	if (store_exec(st, err,
 		    "INSERT INTO folder_views (folder_id, changes, data)"
 		    " VALUES (?, ?, ?) ON CONFLICT (folder_id) DO UPDATE"
 		    " SET changes = excluded.changes, data = excluded.data"
-		    " WHERE folder_views.changes < excluded.changes",
+		    " WHERE folder_views.changes <= excluded.changes",
 		    "iib", folder_id, changes, data, size) < 0 ||
 		store_exec(st, err,
 			"DELETE FROM view_changes"

@@ -1878,6 +1878,67 @@ test_summary_pack_format(void **state)
 		free(data[p]);
 }
 
+/*
+ * A view stored in the first format ("CMV1", 8 bytes a message) is read,
+ * then written again in the second ("CMV2", 13 KB for B3's 50,000
+ * messages where CMV1 took 100 KB), though nothing changed since.
+ */
+static void
+test_first_format_view_written_again(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
+		5000, &err);
+	assert_non_null(w);
+	struct mail_user u;
+	struct mail_folder inbox;
+	assert_int_equal(mail_user_open(&f->u.ctx, w, f->ann, &u, &err), 0);
+	assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
+	int64_t uid[3];
+	for (size_t i = 0; i < 3; i++) {
+		struct mail_append m = { .data = message,
+			.size = sizeof(message) - 1, .flags = 0,
+			.keywords = "", .internal_date = 1000 };
+		assert_int_equal(mail_message_append(&u, &inbox, &m, &uid[i],
+					 &err), 0);
+	}
+	int64_t changes = changes_of(&u, &inbox);
+	/* UIDs as steps from 0, no flags, no keyword lists. */
+	unsigned char cmv1[] = { 'C', 'M', 'V', '1', 3, 0,
+		(unsigned char)uid[0], 0,
+		(unsigned char)(uid[1] - uid[0]), 0,
+		(unsigned char)(uid[2] - uid[1]), 0 };
+	bool stored = false;
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	assert_int_equal(store_folder_view_put(f->u.st, inbox.id, changes,
+				 cmv1, sizeof(cmv1), &stored, &err), 0);
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	assert_true(stored);
+
+	struct arena *scratch = arena_new(1024 * 1024);
+	struct mail_folder_view v;
+	assert_int_equal(mail_folder_view_read(&u, &inbox, 1, scratch, &v,
+				 &err), 0);
+	assert_int_equal(v.source, MAIL_FOLDER_VIEW_STORED);
+	assert_int_equal(v.count, 3);
+	assert_int_equal(v.uids[2], uid[2]);
+	assert_true(v.stored);
+	mail_folder_view_free(&v);
+	struct store_folder_view sv;
+	assert_int_equal(store_folder_view_get(f->u.st, inbox.id, scratch, &sv,
+				 &err), 0);
+	assert_true(sv.found && sv.size >= 4);
+	assert_memory_equal(sv.data, "CMV2", 4);
+	/* Read again: the second format is not written again for nothing. */
+	assert_int_equal(mail_folder_view_read(&u, &inbox, 1, scratch, &v,
+				 &err), 0);
+	assert_false(v.stored);
+	mail_folder_view_free(&v);
+	arena_free(&scratch);
+	store_writer_stop(&w);
+}
+
 /* The statements a connection has ready: the server's, or SQLite's. */
 static int64_t
 statements_ready(struct store *st, bool pg)
@@ -1942,6 +2003,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_route_refusals),
 		T(test_pool_warm_readies_first_commands),
+		T(test_first_format_view_written_again),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
