@@ -330,7 +330,8 @@ view_count_in(const struct imap_view *v, const struct imap_uid_range *ranges,
 /*
  * One message of a packed FETCH: its ENVELOPE, size and internal date
  * from the pack, its flags from the view; read by row when the pack gave
- * no ENVELOPE (a body stored without one: worked out again).
+ * no ENVELOPE (MAIL_SUMMARY_NO_ENVELOPE: a body stored without one,
+ * worked out again from the body).
  */
 static int
 send_packed(struct imap_session *s, const struct fetch_state *fs,
@@ -345,7 +346,7 @@ send_packed(struct imap_session *s, const struct fetch_state *fs,
 		.keywords = imap_view_keywords_at(v, index) };
 	row.meta.envelope = m->text[MAIL_SUMMARY_ENVELOPE];
 	row.meta.bodystructure = row.meta.body = "";
-	if (row.meta.envelope[0] != '\0')
+	if (row.meta.envelope[0] == '(')
 		return send_counted(s, fs, &row, index + 1, false, t);
 	struct store_message *rows;
 	size_t n;
@@ -383,9 +384,16 @@ fetch_packed(struct imap_session *s, const struct fetch_state *fs,
 		return 1;
 	/* A few messages, or a small part of the folder: fewer reads by row. */
 	size_t asked = view_count_in(&s->view, ranges, range_count);
-	if (asked < IMAP_PACK_MIN_MESSAGES || asked < s->view.count / 2 ||
-		((items & IMAP_FETCH_FLAGS) != 0 &&
-			!imap_view_flags_current(s, ranges, range_count)))
+	if (asked < IMAP_PACK_MIN_MESSAGES || asked < s->view.count / 2)
+		return 1;
+	/*
+	 * The view must hold what the store does: a message another session
+	 * expunged, not yet told, is still in the view and in the pack, but
+	 * the rows answer without it (and NO EXPUNGEISSUED).
+	 */
+	if ((items & IMAP_FETCH_FLAGS) != 0 ?
+			!imap_view_flags_current(s, ranges, range_count) :
+			!imap_view_current(s))
 		return 1;
 	struct arena *a = arena_new(IMAP_PACK_ARENA_CAP);
 	struct mail_packed_set set;

@@ -357,10 +357,14 @@ int imap_view_fetch_flags(struct imap_session *s, unsigned items,
 	const struct imap_uid_range *ranges, size_t count, size_t *sent_r);
 
 /*
- * Whether the view's flags and keywords of the messages in these UID
- * ranges are the store's (as imap_view_fetch_flags asks), and the
- * keywords of the view's message at index i ("" when unknown).
+ * Whether the view holds the store's messages (the folder's change
+ * counter has not moved since the view last read it, and no expunge
+ * waits to be told); whether, too, its flags and keywords of the
+ * messages in these UID ranges are the store's (as imap_view_fetch_flags
+ * asks); and the keywords of the view's message at index i ("" when
+ * unknown).
  */
+bool imap_view_current(struct imap_session *s);
 bool imap_view_flags_current(struct imap_session *s,
 	const struct imap_uid_range *ranges, size_t count);
 const char *imap_view_keywords_at(const struct imap_view *v, size_t i);

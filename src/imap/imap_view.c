@@ -968,15 +968,23 @@ imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 }
 
 bool
-imap_view_flags_current(struct imap_session *s,
-	const struct imap_uid_range *ranges, size_t count)
+imap_view_current(struct imap_session *s)
 {
 	struct imap_view *v = &s->view;
 	struct error err;
 	int64_t changes;
-	if (v->kwsets_off || v->stale || v->db_changes < 0 ||
-		mail_folder_changes(&s->user, &v->folder, &changes, &err) < 0 ||
-		changes != v->db_changes)
+	return !v->stale && v->db_changes >= 0 &&
+		mail_folder_changes(&s->user, &v->folder, &changes, &err) ==
+			0 &&
+		changes == v->db_changes;
+}
+
+bool
+imap_view_flags_current(struct imap_session *s,
+	const struct imap_uid_range *ranges, size_t count)
+{
+	struct imap_view *v = &s->view;
+	if (v->kwsets_off || !imap_view_current(s))
 		return false;
 	for (size_t r = 0; r < count; r++) {
 		size_t end = lower_bound(v, ranges[r].hi + 1);

@@ -300,6 +300,13 @@ enum mail_summary_part {
 	MAIL_SUMMARY_PARTS
 };
 
+/*
+ * Part 6's entry for a message stored without its ENVELOPE (a body from
+ * before the column): worked out from the body when asked, as a row
+ * without one is. An ENVELOPE itself always begins "(".
+ */
+#define MAIL_SUMMARY_NO_ENVELOPE "-"
+
 /* What a search on header fields, or a FETCH of ENVELOPE, reads of one
  * message. */
 struct mail_packed {

@@ -295,9 +295,14 @@ load_packs(const struct mail_user *u, const struct mail_folder *f,
 	return 0;
 }
 
-/* A message read by row, as a pack would give it. */
+/*
+ * A message read by row, as a pack would give it: its ENVELOPE too when
+ * the row was read with it (MAIL_SUMMARY_NO_ENVELOPE for a body stored
+ * without one), "" (unknown) when not.
+ */
 static void
-from_row(struct mail_packed *m, const struct store_message *r)
+from_row(struct mail_packed *m, const struct store_message *r,
+	bool envelope_read)
 {
 	m->present = true;
 	m->size = r->size;
@@ -307,8 +312,9 @@ from_row(struct mail_packed *m, const struct store_message *r)
 	m->text[MAIL_SUMMARY_TO] = r->meta.to;
 	m->text[MAIL_SUMMARY_CC] = r->meta.cc;
 	m->text[MAIL_SUMMARY_BCC] = r->meta.bcc;
-	m->text[MAIL_SUMMARY_ENVELOPE] = r->meta.envelope != NULL ?
-		r->meta.envelope : "";
+	m->text[MAIL_SUMMARY_ENVELOPE] = !envelope_read ? "" :
+		r->meta.envelope[0] != '\0'	   ? r->meta.envelope :
+						     MAIL_SUMMARY_NO_ENVELOPE;
 }
 
 /*
@@ -348,7 +354,8 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 					k++;
 				if (k > j || uids[k] != rows[r].uid)
 					continue;
-				from_row(&items[k], &rows[r]);
+				from_row(&items[k], &rows[r],
+					columns != STORE_MESSAGE_COLUMNS_SEARCH);
 				if (by_row[k] == READ_ENVELOPE)
 					continue;
 				by_row[k] = READ_NEW;
@@ -370,7 +377,8 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 struct put_job {
 	int64_t folder_id, uidvalidity;
 	bool replace;
-	bool one_part; /* parts[0] only, in place of the run's (part_put) */
+	/* parts[1] only, in place of the run's whose part 0 is parts[0] */
+	bool one_part;
 	struct store_summary_pack parts[MAIL_SUMMARY_PARTS];
 	size_t count;
 	bool stored;
@@ -382,7 +390,8 @@ run_put_job(struct store *st, void *arg, struct error *err)
 	struct put_job *job = arg;
 	if (job->one_part)
 		return store_folder_pack_part_put(st, job->folder_id,
-			job->uidvalidity, &job->parts[0], &job->stored, err);
+			job->uidvalidity, &job->parts[0], &job->parts[1],
+			&job->stored, err);
 	return store_folder_packs_put(st, job->folder_id, job->uidvalidity,
 		job->replace, job->parts, job->count, &job->stored, err);
 }
@@ -467,34 +476,45 @@ run_uids(const struct pack_run *run, struct arena *a, size_t *count_r)
 
 /*
  * Gives a run the ENVELOPEs this FETCH read by row for it: its ENVELOPE
- * part written again with every one now known (the pack's and the
- * rows'), "" for the messages of the run the view no longer holds.
+ * part written again with every one now known (the rows', and the run's
+ * own for the messages this view does not hold), "" for the rest.
  */
 static bool
 store_envelopes(const struct mail_user *u, const struct mail_folder *f,
 	const struct pack_run *run, const uint32_t *uids,
 	const struct mail_packed *items, size_t count, struct arena *a)
 {
-	size_t n;
+	size_t n, matched, entries_n;
 	uint32_t *entries = run_uids(run, a, &n);
 	struct mail_packed *known = arena_alloc(a,
 		(n > 0 ? n : 1) * sizeof(*known));
 	if (entries == NULL || known == NULL)
 		return false;
+	for (size_t e = 0; e < n; e++)
+		known[e].text[MAIL_SUMMARY_ENVELOPE] = "";
+	/* The run's own, where it had them (it decoded: load_packs). */
+	struct mail_summary_bytes held[MAIL_SUMMARY_PARTS] = { run->uids };
+	held[MAIL_SUMMARY_ENVELOPE] = run->envelopes;
+	if (run->envelopes.data != NULL)
+		(void)mail_summary_decode(held, entries, known, n, &matched,
+			&entries_n);
 	for (size_t e = 0; e < n; e++) {
 		size_t k = mail_uid_lower_bound(uids, count, entries[e]);
 		known[e].present = true;
-		known[e].text[MAIL_SUMMARY_ENVELOPE] = k < count &&
-				uids[k] == entries[e] && items[k].present ?
-			items[k].text[MAIL_SUMMARY_ENVELOPE] :
-			"";
+		if (k < count && uids[k] == entries[e] && items[k].present &&
+			items[k].text[MAIL_SUMMARY_ENVELOPE][0] != '\0')
+			known[e].text[MAIL_SUMMARY_ENVELOPE] =
+				items[k].text[MAIL_SUMMARY_ENVELOPE];
 	}
 	size_t size;
 	unsigned char *data = mail_summary_encode(known, entries, n,
 		MAIL_SUMMARY_ENVELOPE, &size);
 	struct put_job job = { f->id, f->uidvalidity, false, true,
-		{ { MAIL_SUMMARY_ENVELOPE, run->first_uid, run->last_uid, data,
-			size } }, 1, false };
+		{ { 0, run->first_uid, run->last_uid, run->uids.data,
+			  run->uids.size },
+			{ MAIL_SUMMARY_ENVELOPE, run->first_uid, run->last_uid,
+				data, size } },
+		2, false };
 	bool stored = put(u, f, &job);
 	free(data);
 	return stored;
@@ -594,7 +614,7 @@ mail_folder_summaries(const struct mail_user *u, const struct mail_folder *f,
 	uint8_t *by_row = arena_alloc(a, count);
 	if (items == NULL || by_row == NULL)
 		return error_set(err, ERROR_LIMIT,
-			"the folder is too large to search");
+			"the folder is too large to read at once");
 	struct pack_state ps;
 	struct error perr;
 	if (load_packs(u, f, uids, items, count, mask, a, &ps, &perr) < 0) {
@@ -618,12 +638,12 @@ mail_folder_summaries(const struct mail_user *u, const struct mail_folder *f,
 	size_t read;
 	int64_t lowest;
 	if (read_rows(u, f, uids, items, by_row, count,
-		    envelopes ? STORE_MESSAGE_COLUMNS_ALL :
+		    envelopes ? STORE_MESSAGE_COLUMNS_ENVELOPE :
 				STORE_MESSAGE_COLUMNS_SEARCH,
 		    a, &read, &lowest, err) < 0)
 		return -1;
 	set_r->items = items;
-	set_r->packed = ps.matched - lacking;
+	set_r->packed = ps.matched > lacking ? ps.matched - lacking : 0;
 	set_r->read = read + lacking;
 	if (!keep_pack(u, f, uids, items, by_row, count, mask, &ps, read,
 		    lowest, a, set_r) &&

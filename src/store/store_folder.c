@@ -399,11 +399,19 @@ search_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
 }
 
 static void
-all_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+envelope_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
 {
 	struct store_message *m = out;
 	search_read(st, s, a, m);
 	m->meta.envelope = store_col_text(st, s, 16, a);
+}
+
+static void
+all_read(struct store *st, struct store_stmt *s, struct arena *a, void *out)
+{
+	struct store_message *m = out;
+	envelope_read(st, s, a, m);
 	m->meta.bodystructure = store_col_text(st, s, 17, a);
 	m->meta.body = store_col_text(st, s, 18, a);
 }
@@ -423,19 +431,31 @@ store_folder_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 		" FROM messages m JOIN body_summaries s ON s.body_id = m.body_id"
 		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
 		" ORDER BY m.uid LIMIT ?";
+	static const char envelope_sql[] =
+		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS("b") ", b.envelope"
+		" FROM messages m JOIN bodies b ON b.id = m.body_id"
+		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
+		" ORDER BY m.uid LIMIT ?";
 	static const char all_sql[] =
 		"SELECT " BRIEF_COLUMNS SUMMARY_COLUMNS("b")
 		", b.envelope, b.bodystructure, b.body"
 		" FROM messages m JOIN bodies b ON b.id = m.body_id"
 		" WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ?"
 		" ORDER BY m.uid LIMIT ?";
-	const char *sql = columns == STORE_MESSAGE_COLUMNS_ALL ? all_sql :
-		columns == STORE_MESSAGE_COLUMNS_SEARCH	       ? search_sql :
-								 flags_sql;
+	static const struct {
+		const char *sql;
+		void (*read_row)(struct store *, struct store_stmt *,
+			struct arena *, void *);
+	} sets[] = {
+		[STORE_MESSAGE_COLUMNS_FLAGS] = { flags_sql, flags_read },
+		[STORE_MESSAGE_COLUMNS_SEARCH] = { search_sql, search_read },
+		[STORE_MESSAGE_COLUMNS_ENVELOPE] = { envelope_sql,
+			envelope_read },
+		[STORE_MESSAGE_COLUMNS_ALL] = { all_sql, all_read },
+	};
+	const char *sql = sets[columns].sql;
 	void (*read_row)(struct store *, struct store_stmt *, struct arena *,
-		void *) = columns == STORE_MESSAGE_COLUMNS_ALL ? all_read :
-		columns == STORE_MESSAGE_COLUMNS_SEARCH	       ? search_read :
-								 flags_read;
+		void *) = sets[columns].read_row;
 	/*
 	 * The search set's pages (the folder's message rows and their
 	 * summaries) are a few in every hundred of the file, among the

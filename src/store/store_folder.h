@@ -162,13 +162,14 @@ int store_folder_packs_put(struct store *st, int64_t folder_id,
 
 /*
  * Stores one part of a run the folder's pack holds (the one whose part 0
- * has the part's first and last UID and this UIDVALIDITY), in place of
- * the one it had, if any: a FETCH giving a run its ENVELOPEs. Not stored
- * (*stored_r false) when the run is gone. In a write transaction.
+ * is `run`, byte for byte, of this UIDVALIDITY), in place of the one it
+ * had, if any: a FETCH giving a run its ENVELOPEs. Not stored (*stored_r
+ * false) when the run is gone or not the same. In a write transaction.
  */
 int store_folder_pack_part_put(struct store *st, int64_t folder_id,
-	int64_t uidvalidity, const struct store_summary_pack *part,
-	bool *stored_r, struct error *err);
+	int64_t uidvalidity, const struct store_summary_pack *run,
+	const struct store_summary_pack *part, bool *stored_r,
+	struct error *err);
 
 /*
  * The next `limit` messages of a folder with UID > after_uid, by UID, with

@@ -217,20 +217,24 @@ store_folder_packs_put(struct store *st, int64_t folder_id,
 
 int
 store_folder_pack_part_put(struct store *st, int64_t folder_id,
-	int64_t uidvalidity, const struct store_summary_pack *part,
-	bool *stored_r, struct error *err)
+	int64_t uidvalidity, const struct store_summary_pack *run,
+	const struct store_summary_pack *part, bool *stored_r,
+	struct error *err)
 {
 	*stored_r = false;
 	int64_t held = hold_folder(st, folder_id, err);
 	if (held <= 0)
 		return held < 0 ? -1 : 0;
-	/* The run as the caller read it, or another session replaced it. */
+	/*
+	 * The run as the caller read it, its UIDs byte for byte: the part's
+	 * entries are in their order. Another session may have replaced it.
+	 */
 	int64_t runs = count_of(st, store_query(st, err,
 		"SELECT COUNT(*) FROM folder_summary_packs"
 		" WHERE folder_id = ? AND part = 0 AND first_uid = ?"
-		" AND last_uid = ? AND uidvalidity = ?",
-		"iiii", folder_id, part->first_uid, part->last_uid,
-		uidvalidity), err);
+		" AND last_uid = ? AND uidvalidity = ? AND data = ?",
+		"iiiib", folder_id, run->first_uid, run->last_uid,
+		uidvalidity, run->data, run->size), err);
 	if (runs != 1)
 		return runs < 0 ? -1 : 0;
 	/* The old part's pages are free before the new one is placed. */

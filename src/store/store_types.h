@@ -641,6 +641,8 @@ enum store_message_columns {
 	 * the decoded fields SEARCH matches (subject, addresses, ...)
 	 */
 	STORE_MESSAGE_COLUMNS_SEARCH,
+	/* and the ENVELOPE (a summary pack's, mail_summary.c) */
+	STORE_MESSAGE_COLUMNS_ENVELOPE,
 	/* and ENVELOPE, BODY and BODYSTRUCTURE */
 	STORE_MESSAGE_COLUMNS_ALL,
 };

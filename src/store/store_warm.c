@@ -52,6 +52,7 @@ store_warm(struct store *st)
 	static const enum store_message_columns columns[] = {
 		STORE_MESSAGE_COLUMNS_FLAGS,
 		STORE_MESSAGE_COLUMNS_SEARCH,
+		STORE_MESSAGE_COLUMNS_ENVELOPE,
 		STORE_MESSAGE_COLUMNS_ALL,
 	};
 	for (size_t i = 0; i < sizeof(columns) / sizeof(*columns); i++)

@@ -6,10 +6,13 @@ and read the rest by row, so every answer is byte for byte the one the
 rows give (the same FETCH a few hundred messages at a time, which reads
 by row) right after APPEND (few, then many: a run added), after a search
 wrote a run without ENVELOPEs, with FLAGS changed by another session,
-after EXPUNGE and MOVE, for a body stored without its ENVELOPE, and when
-the pack is stale (another UIDVALIDITY's) or its ENVELOPE part does not
-decode. The FETCH really reads the pack: an ENVELOPE changed by hand
-under it does not change the packed answer.
+after EXPUNGE and MOVE, for bodies stored without their ENVELOPE (which
+the pack marks, so a FETCH neither reads them twice nor writes the pack
+each time), when another session expunged messages this one has not been
+told of (the rows' NO EXPUNGEISSUED), and when the pack is stale (another
+UIDVALIDITY's) or its ENVELOPE part does not decode. The FETCH really
+reads the pack, with FLAGS or without: an ENVELOPE changed by hand under
+it does not change the packed answer.
 """
 import re
 
@@ -42,6 +45,22 @@ def fetch(m, which, items):
     return responses(data)
 
 
+def log_pack_writes(store):
+    """From now on, pack_log gets the part of each pack row written."""
+    store.rows("CREATE TABLE pack_log (part INTEGER)")
+    if store.url:
+        store.rows("CREATE FUNCTION pack_logged() RETURNS trigger"
+                   " LANGUAGE plpgsql AS $$ BEGIN INSERT INTO pack_log"
+                   " VALUES (NEW.part); RETURN NEW; END $$;"
+                   " CREATE TRIGGER pack_logged AFTER INSERT ON"
+                   " folder_summary_packs FOR EACH ROW EXECUTE FUNCTION"
+                   " pack_logged()")
+    else:
+        store.rows("CREATE TRIGGER pack_logged AFTER INSERT ON"
+                   " folder_summary_packs BEGIN INSERT INTO pack_log"
+                   " VALUES (NEW.part); END")
+
+
 def check(m, uid_of, items=ITEMS):
     """FETCH 1:* answers as the rows do, with every message's own
     Message-ID; uid_of maps each message number to its UID."""
@@ -67,16 +86,23 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
     try:
         m = connect(server, inst, ann)
         uid_of = {i: append(m, "INBOX", message(i)) for i in range(LARGE)}
-        # A body stored without its ENVELOPE: worked out again from the
-        # body, packed or not.
-        store.rows("UPDATE bodies SET envelope = '' WHERE id ="
-                   f" {store.body_of(ann, uid_of[5])}")
+        # Bodies stored without their ENVELOPE (before the column): worked
+        # out again from the body, packed or not.
+        for n in [5] + list(range(200, 300)):
+            store.rows("UPDATE bodies SET envelope = '' WHERE id ="
+                       f" {store.body_of(ann, uid_of[n])}")
         m.select("INBOX")
         assert packs(store) == (0, 0)
+        log_pack_writes(store)
         # The first FETCH writes the pack: seven parts, one run.
         check(m, uid_of)
         assert packs(store) == (1, 7)
+        written = store.count("SELECT count(*) FROM pack_log")
         check(m, uid_of, ALL_ITEMS)
+        # Those bodies are marked in the pack: not read again, and the
+        # pack not written again, FETCH after FETCH.
+        fetch(m, "1:*", ITEMS)
+        assert store.count("SELECT count(*) FROM pack_log") == written
 
         # The FETCH reads the pack: an ENVELOPE changed by hand under it
         # (as no writer does) leaves the packed answer as it was.
@@ -87,6 +113,7 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
                    f" 'note{n:05d}', 'hand-changed') WHERE id = {body}")
         assert b"hand-changed" in fetch(m, f"{n + 1}", ITEMS)[0]
         assert fetch(m, "1:*", ITEMS)[n] == old
+        assert b"hand-changed" not in fetch(m, "1:*", ALL_ITEMS)[n]
         store.rows("UPDATE bodies SET envelope = replace(envelope,"
                    f" 'hand-changed', 'note{n:05d}') WHERE id = {body}")
 
@@ -140,6 +167,26 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
         for n in moved:
             del uid_of[n]
         check(m, uid_of, ALL_ITEMS)
+
+        # Another session expunges messages this one has not been told
+        # of: they are still in its view and in the pack, but the FETCH
+        # answers as the rows do, without them and NO EXPUNGEISSUED.
+        other = connect(server, inst, ann)
+        other.select("INBOX")
+        told = [n for n in uid_of if n % 17 == 3][:6]
+        other.uid("STORE", ",".join(str(uid_of[n]) for n in told),
+                  "+FLAGS.SILENT", "(\\Deleted)")
+        other.expunge()
+        other.logout()
+        m.response("FETCH")
+        typ, data = m.fetch("1:*", ITEMS)
+        assert typ == "NO" and b"EXPUNGEISSUED" in data[0], (typ, data)
+        sent = responses(m.response("FETCH")[1])
+        assert len(sent) == len(uid_of) - len(told), len(sent)
+        m.noop()
+        for n in told:
+            del uid_of[n]
+        check(m, uid_of)
 
         # Another session changes the folder while this one is open.
         other = connect(server, inst, ann)

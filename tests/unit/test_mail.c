@@ -1939,6 +1939,68 @@ test_first_format_view_written_again(void **state)
 	store_writer_stop(&w);
 }
 
+/*
+ * A run's ENVELOPE part is stored only beside the very run it was made
+ * for: its part 0 the same bytes (its entries follow part 0's UIDs), not
+ * another run with the same first and last UID that another session
+ * wrote meanwhile, whose ENVELOPEs would land on the wrong messages.
+ */
+static void
+test_pack_part_only_beside_its_run(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
+		5000, &err);
+	assert_non_null(w);
+	struct mail_user u;
+	struct mail_folder inbox;
+	assert_int_equal(mail_user_open(&f->u.ctx, w, f->ann, &u, &err), 0);
+	assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
+	struct mail_append m = { .data = message, .size = sizeof(message) - 1,
+		.keywords = "", .internal_date = 1000 };
+	int64_t uid;
+	assert_int_equal(mail_message_append(&u, &inbox, &m, &uid, &err), 0);
+	static const unsigned char read[] = "run as read",
+				   other[] = "run of another";
+	struct store_summary_pack run = { 0, 1, 9, other, sizeof(other) },
+				  seen = { 0, 1, 9, read, sizeof(read) },
+				  part = { MAIL_SUMMARY_ENVELOPE, 1, 9,
+					  (const unsigned char *)"env", 3 };
+	struct store *st = f->u.st;
+	bool stored;
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_folder_packs_put(st, inbox.id,
+				 inbox.uidvalidity, true, &run, 1, &stored,
+				 &err), 0);
+	assert_true(stored);
+	assert_int_equal(store_folder_pack_part_put(st, inbox.id,
+				 inbox.uidvalidity, &seen, &part, &stored,
+				 &err), 0);
+	assert_false(stored);
+	/* Nor of another UIDVALIDITY. */
+	assert_int_equal(store_folder_pack_part_put(st, inbox.id,
+				 inbox.uidvalidity + 1, &run, &part, &stored,
+				 &err), 0);
+	assert_false(stored);
+	assert_int_equal(store_folder_pack_part_put(st, inbox.id,
+				 inbox.uidvalidity, &run, &part, &stored,
+				 &err), 0);
+	assert_true(stored);
+	assert_int_equal(store_commit(st, &err), 0);
+	struct store_summary_pack *packs;
+	size_t count;
+	struct arena *a = arena_new(64 * 1024);
+	assert_int_equal(store_folder_packs_get(st, inbox.id,
+				 inbox.uidvalidity, ~0u, a, &packs, &count,
+				 &err), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(packs[1].part, MAIL_SUMMARY_ENVELOPE);
+	assert_int_equal(packs[1].size, 3);
+	arena_free(&a);
+	store_writer_stop(&w);
+}
+
 /* The statements a connection has ready: the server's, or SQLite's. */
 static int64_t
 statements_ready(struct store *st, bool pg)
@@ -2004,6 +2066,7 @@ main(void)
 		T(test_route_refusals),
 		T(test_pool_warm_readies_first_commands),
 		T(test_first_format_view_written_again),
+		T(test_pack_part_only_beside_its_run),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
