@@ -14,9 +14,15 @@ this is a note for bench/RESULTS.md, not a test.
 
 Before the server starts, B8 itself: the dynamic list expanded alone into
 a recipient set, five times, by build/bench/b8_expand (beside
-$CAREMAIL_BIN, or $B8_EXPAND), which prints each run's wall and CPU time.
+$CAREMAIL_BIN, or $B8_EXPAND), which prints each run's wall and CPU time
+(the program's own: on PostgreSQL the server's is apart).
 
-  CAREMAIL_BIN=build/caremail python3 bench/b8_lists.py [PEOPLE]
+With --pg-url URL (a cluster, scripts/pgcluster.sh), a copy of the filled
+instance is moved onto a new database of it (`caremail migrate`, before
+any mail is sent) and the same is measured there after SQLite: the
+database's growth is pg_database_size's.
+
+  CAREMAIL_BIN=build/caremail python3 bench/b8_lists.py [PEOPLE] [--pg-url URL]
 """
 import json
 import os
@@ -30,6 +36,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import benchlib  # noqa: E402
 import conftest  # noqa: E402
 from b5_finder import fill  # noqa: E402
 
@@ -53,6 +60,46 @@ def db_bytes(path):
     size = used * db.execute("PRAGMA page_size").fetchone()[0]
     db.close()
     return size
+
+
+class SqliteSide:
+    """The database of an instance on SQLite: its size and a count."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def size(self):
+        return db_bytes(self.path)
+
+    def copies(self, subject):
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            return db.execute(
+                "SELECT COUNT(*) FROM messages m JOIN bodies b"
+                " ON b.id = m.body_id WHERE b.subject = ?",
+                (subject,)).fetchone()[0]
+        finally:
+            db.close()
+
+
+class PostgresSide:
+    """The same on PostgreSQL (the subject is the bench's own text)."""
+
+    def __init__(self, url):
+        self.url = url
+
+    def one(self, sql):
+        return int(subprocess.run(["psql", self.url, "-XAtc", sql],
+                                  check=True, capture_output=True,
+                                  text=True).stdout.strip())
+
+    def size(self):
+        return self.one("SELECT pg_database_size(current_database())")
+
+    def copies(self, subject):
+        return self.one("SELECT COUNT(*) FROM messages m JOIN bodies b"
+                        " ON b.id = m.body_id WHERE b.subject = '%s'"
+                        % subject)
 
 
 def prepare(inst, people):
@@ -121,49 +168,67 @@ def expand_alone(inst, runs=5):
     print("B8, the dynamic list expanded alone:\n" + out.rstrip())
 
 
+def measure(inst, side, tmp, label):
+    """Mail to each list through `caremail serve` on inst."""
+    server = conftest.Server(inst, False,
+                             os.path.join(tmp, f"serve-{label}.log"),
+                             ("smtp.timeout_s=3600",))
+    server.wait_ready(timeout=600)
+    try:
+        for to, name in ((inst.addr("big.dynamic"), "dynamic"),
+                         (inst.addr("big.static"), "static")):
+            before = side.size()
+            base = rss_anon_kib(server.proc.pid)
+            peak = [base]
+            done = threading.Event()
+
+            def watch():
+                while not done.is_set():
+                    peak[0] = max(peak[0], rss_anon_kib(server.proc.pid))
+                    time.sleep(0.05)
+            w = threading.Thread(target=watch)
+            w.start()
+            rcpt, data = send(server, to, f"to the {name} list")
+            done.set()
+            w.join()
+            n = side.copies(f"to the {name} list")
+            grew = side.size() - before
+            print(f"{label} {name}: {n} recipients;"
+                  f" RCPT {rcpt * 1000:.1f} ms;"
+                  f" DATA end to 250 {data:.2f} s"
+                  f" ({n / data:.0f} copies/s);"
+                  f" database +{grew / 1e6:.1f} MB"
+                  f" ({(grew - MESSAGE_SIZE) / max(n, 1):.0f} B per"
+                  f" recipient); server RssAnon {base / 1024:.0f} ->"
+                  f" peak {peak[0] / 1024:.0f} MiB", flush=True)
+    finally:
+        server.stop()
+
+
 def main():
-    people = int(sys.argv[1]) if len(sys.argv) > 1 else 1600000
+    args = sys.argv[1:]
+    pg_url = None
+    if "--pg-url" in args:
+        at = args.index("--pg-url")
+        pg_url = args[at + 1]
+        del args[at:at + 2]
+    people = int(args[0]) if args else 1600000
     with tempfile.TemporaryDirectory() as tmp:
         inst = conftest.make_instance(os.path.join(tmp, "i"))
         path = prepare(inst, people)
-        expand_alone(inst)
-        server = conftest.Server(inst, False, os.path.join(tmp, "serve.log"),
-                                 ("smtp.timeout_s=3600",))
-        server.wait_ready(timeout=600)
-        try:
-            for to, name in ((inst.addr("big.dynamic"), "dynamic"),
-                             (inst.addr("big.static"), "static")):
-                before = db_bytes(path)
-                base = rss_anon_kib(server.proc.pid)
-                peak = [base]
-                done = threading.Event()
-
-                def watch():
-                    while not done.is_set():
-                        peak[0] = max(peak[0],
-                                      rss_anon_kib(server.proc.pid))
-                        time.sleep(0.05)
-                w = threading.Thread(target=watch)
-                w.start()
-                rcpt, data = send(server, to, f"to the {name} list")
-                done.set()
-                w.join()
-                db = sqlite3.connect(path, timeout=60)
-                n = db.execute(
-                    "SELECT COUNT(*) FROM messages m JOIN bodies b"
-                    " ON b.id = m.body_id WHERE b.subject = ?",
-                    (f"to the {name} list",)).fetchone()[0]
-                db.close()
-                grew = db_bytes(path) - before
-                print(f"{name}: {n} recipients; RCPT {rcpt * 1000:.1f} ms;"
-                      f" DATA end to 250 {data:.2f} s"
-                      f" ({n / data:.0f} copies/s);"
-                      f" database +{grew / 1e6:.1f} MB"
-                      f" ({(grew - MESSAGE_SIZE) / max(n, 1):.0f} B per"
-                      f" recipient); server RssAnon {base / 1024:.0f} ->"
-                      f" peak {peak[0] / 1024:.0f} MiB")
-        finally:
-            server.stop()
+        systems = [("sqlite", inst, SqliteSide(path))]
+        if pg_url:
+            t = time.perf_counter()
+            pg_dir, url = benchlib.onto_postgresql_copy(
+                conftest.BIN, inst.dir, pg_url, "b8")
+            print(f"moved onto PostgreSQL in {time.perf_counter() - t:.0f}"
+                  " s", flush=True)
+            systems.append(("postgresql", conftest.Instance(
+                pg_dir, inst.domain), PostgresSide(url)))
+        for label, i, side in systems:
+            print(f"== {label}", flush=True)
+            expand_alone(i)
+            measure(i, side, tmp, label)
 
 
 if __name__ == "__main__":
