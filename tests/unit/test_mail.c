@@ -2053,6 +2053,19 @@ test_pool_warm_readies_first_commands(void **state)
 				(long long)cold);
 	/* The fourth was opened after: nothing ready. */
 	assert_true(statements_ready(lent[3], pg) < cold + 12);
+	/*
+	 * Each PostgreSQL session compiles nothing (JIT took 160 ms of a
+	 * list's delivery) and hashes no join (store_pg.c's pg_session).
+	 */
+	for (size_t i = 0; pg && i < 4; i++) {
+		struct store_stmt *q = store_query(lent[i], &err,
+			"SELECT current_setting('jit') = 'off'"
+			" AND current_setting('enable_hashjoin') = 'off'", "");
+		assert_non_null(q);
+		assert_int_equal(store_step(lent[i], q, &err), 1);
+		assert_int_equal(store_col_int(lent[i], q, 0), 1);
+		store_finish(lent[i], q);
+	}
 	for (size_t i = 0; i < 4; i++)
 		store_pool_put(pool, &lent[i]);
 	store_pool_free(&pool);
