@@ -24,11 +24,14 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 			examine ? "EXAMINE" : "SELECT");
 	if (imap_arg_string(&c->args[0], s->cmd, &name, &err) < 0)
 		return imap_bad(s, "%s", err.msg);
-	/* RFC 3501 §6.3.1: a failed SELECT leaves nothing selected. */
+	/*
+	 * RFC 3501 §6.3.1: a failed SELECT leaves nothing selected. Opening
+	 * the folder checked the grant of a shared one and read its row just
+	 * now: no second look (a round trip on PostgreSQL, B3).
+	 */
 	imap_view_close(s);
 	struct mail_folder f;
 	if (mail_folder_open(&s->user, name, &f, &err) < 0 ||
-		mail_folder_recheck(&s->user, &f, &err) < 0 ||
 		imap_view_open(s, &f, examine, &err) < 0) {
 		imap_view_close(s);
 		return imap_reply_error(s, &err);

@@ -258,20 +258,28 @@ lower_bound(const struct imap_view *v, int64_t uid)
  * Marks the view's messages from index `from` on \Recent when this session
  * is the one to see them first (RFC 3501 §2.3.2): a read-write session
  * claims them, so no other session will; a read-only one shows those no
- * session has claimed.
+ * session has claimed. first_read: the first unclaimed UID the caller
+ * read a moment ago (opening the view), or -1 to read it here.
  */
 static int
-mark_recent(struct imap_session *s, size_t from, struct error *err)
+mark_recent(struct imap_session *s, size_t from, int64_t first_read,
+	struct error *err)
 {
 	struct imap_view *v = &s->view;
 	if (from >= v->count)
 		return 0;
-	int64_t first;
+	int64_t first = first_read;
 	int64_t upto = (int64_t)v->uids[v->count - 1] + 1;
-	int rc = v->read_only ?
-		mail_folder_recent_first(&s->user, &v->folder, &first, err) :
-		mail_folder_recent_claim(&s->user, &v->folder, upto, &first,
+	int rc = 0;
+	if (v->read_only && first_read < 0)
+		rc = mail_folder_recent_first(&s->user, &v->folder, &first,
 			err);
+	else if (!v->read_only)
+		rc = first_read < 0 ?
+			mail_folder_recent_claim(&s->user, &v->folder, upto,
+				&first, err) :
+			mail_folder_recent_claim_after(&s->user, &v->folder,
+				upto, first_read, &first, err);
 	if (rc < 0)
 		return -1;
 	/* UIDs ascend: the recent ones are the view's last. */
@@ -523,9 +531,14 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	v->folder.store_name = view_strdup(v, f->store_name);
 	v->folder.special_use = view_strdup(v, f->special_use);
 	v->read_only = read_only;
-	/* Read before the rows, so a change during the read is seen later. */
+	/*
+	 * Read before the rows, so a change during the read is seen later;
+	 * with the first UID not yet \Recent to anyone, in the same statement.
+	 */
 	v->change_seq = mail_change_seq(f->mailbox_id);
-	if (mail_folder_changes(&s->user, f, &v->db_changes, err) < 0)
+	int64_t recent_first;
+	if (mail_folder_open_state(&s->user, f, &v->db_changes, &recent_first,
+		    err) < 0)
 		return -1;
 	if (!cache_take(v, v->db_changes)) {
 		/*
@@ -534,8 +547,8 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 		 * messages changed since, not every message.
 		 */
 		struct mail_folder_view mv;
-		if (mail_folder_view_read(&s->user, f, CACHE_MIN_MESSAGES,
-			    s->page, &mv, err) < 0)
+		if (mail_folder_view_read_at(&s->user, f, v->db_changes,
+			    CACHE_MIN_MESSAGES, s->page, &mv, err) < 0)
 			return -1;
 		take_view(v, &mv);
 		/* Its counter was read just before its messages. */
@@ -545,7 +558,7 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 			cache_keep(v, mv.changes);
 		mail_folder_view_free(&mv);
 	}
-	if (mark_recent(s, 0, err) < 0)
+	if (mark_recent(s, 0, recent_first, err) < 0)
 		return -1;
 	s->state = IMAP_STATE_SELECTED;
 	return 0;
@@ -882,7 +895,7 @@ imap_view_sync(struct imap_session *s, bool force)
 	free(f.fresh);
 	if (rc == 0 && f.fresh_count > 0) {
 		struct error err;
-		if (mark_recent(s, first_new, &err) < 0)
+		if (mark_recent(s, first_new, -1, &err) < 0)
 			log_warn("imap.sync", "peer=%s reason=\"%s\"",
 				net_peer(s->conn), err.msg);
 		if (imap_untagged(s, "%zu EXISTS", v->count) < 0 ||

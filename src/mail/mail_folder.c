@@ -549,10 +549,18 @@ mail_folder_recent_claim(const struct mail_user *u,
 	struct error *err)
 {
 	int64_t first;
-	/* Most syncs find nothing to claim: no write for those. */
 	if (mail_folder_recent_first(u, f, &first, err) < 0)
 		return -1;
-	if (first >= upto) {
+	return mail_folder_recent_claim_after(u, f, upto, first, first_r, err);
+}
+
+int
+mail_folder_recent_claim_after(const struct mail_user *u,
+	const struct mail_folder *f, int64_t upto, int64_t first_read,
+	int64_t *first_r, struct error *err)
+{
+	/* Most syncs find nothing to claim: no write for those. */
+	if (first_read >= upto) {
 		*first_r = upto;
 		return 0;
 	}

@@ -182,12 +182,31 @@ int mail_folder_recent_claim(const struct mail_user *u,
 	struct error *err);
 
 /*
+ * The same, given the first unclaimed UID the caller read a moment ago
+ * (mail_folder_open_state): none is read again. The UIDs claimed only
+ * grow, so when that one is already past upto there is nothing to claim
+ * now either.
+ */
+int mail_folder_recent_claim_after(const struct mail_user *u,
+	const struct mail_folder *f, int64_t upto, int64_t first_read,
+	int64_t *first_r, struct error *err);
+
+/*
  * The folder's change counter (store_folder_changes): equal readings mean
  * no message of f was added, removed or had its flags changed between
  * them, by any process or node.
  */
 int mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
 	int64_t *changes_r, struct error *err);
+
+/*
+ * The change counter and the first UID no session has claimed as
+ * \Recent (mail_folder_recent_first), read together: what a session
+ * opening f reads first. ERROR_NOT_FOUND when f has gone.
+ */
+int mail_folder_open_state(const struct mail_user *u,
+	const struct mail_folder *f, int64_t *changes_r,
+	int64_t *recent_first_r, struct error *err);
 
 /*
  * The next `limit` messages of f after after_uid, by UID, with their flags
@@ -261,6 +280,16 @@ size_t mail_uid_lower_bound(const uint32_t *uids, size_t count, int64_t uid);
 int mail_folder_view_read(const struct mail_user *u,
 	const struct mail_folder *f, size_t store_min, struct arena *scratch,
 	struct mail_folder_view *v_r, struct error *err);
+
+/*
+ * The same, given the folder's change counter the caller read just
+ * before (SELECT reads it to look for a kept view first): one read of it
+ * fewer, a round trip on PostgreSQL.
+ */
+int mail_folder_view_read_at(const struct mail_user *u,
+	const struct mail_folder *f, int64_t changes, size_t store_min,
+	struct arena *scratch, struct mail_folder_view *v_r,
+	struct error *err);
 
 /* Frees what a view still owns; leaves it empty. */
 void mail_folder_view_free(struct mail_folder_view *v);

@@ -120,6 +120,14 @@ mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
 }
 
 int
+mail_folder_open_state(const struct mail_user *u, const struct mail_folder *f,
+	int64_t *changes_r, int64_t *recent_first_r, struct error *err)
+{
+	return store_folder_open_state(u->ctx->store, f->id, changes_r,
+		recent_first_r, err);
+}
+
+int
 mail_folder_changes_since(const struct mail_user *u,
 	const struct mail_folder *f, int64_t since, struct arena *a,
 	struct store_view_change **changes_r, size_t *count_r,

@@ -710,11 +710,22 @@ mail_folder_view_read(const struct mail_user *u, const struct mail_folder *f,
 	size_t store_min, struct arena *scratch, struct mail_folder_view *v_r,
 	struct error *err)
 {
-	struct mail_folder_view v = { 0 };
-	struct store *st = u->ctx->store;
 	/* Read before the messages, so a change during the read shows later. */
-	if (store_folder_changes(st, f->id, &v.changes, err) < 0)
+	int64_t changes;
+	if (store_folder_changes(u->ctx->store, f->id, &changes, err) < 0)
 		return -1;
+	return mail_folder_view_read_at(u, f, changes, store_min, scratch, v_r,
+		err);
+}
+
+int
+mail_folder_view_read_at(const struct mail_user *u,
+	const struct mail_folder *f, int64_t changes_before, size_t store_min,
+	struct arena *scratch, struct mail_folder_view *v_r,
+	struct error *err)
+{
+	struct mail_folder_view v = { .changes = changes_before };
+	struct store *st = u->ctx->store;
 	struct store_folder_view sv;
 	arena_reset(scratch);
 	if (store_folder_view_get(st, f->id, scratch, &sv, err) < 0)

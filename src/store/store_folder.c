@@ -282,6 +282,29 @@ store_folder_uids(struct store *st, int64_t folder_id, struct arena *a,
 }
 
 int
+store_folder_open_state(struct store *st, int64_t folder_id,
+	int64_t *changes_r, int64_t *recent_first_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT COALESCE((SELECT c.changes FROM folder_counts c"
+		" WHERE c.folder_id = f.id), 0), f.recent_uid"
+		" FROM folders f WHERE f.id = ?", "i", folder_id);
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	if (rc == 1) {
+		*changes_r = store_col_int(st, s, 0);
+		*recent_first_r = store_col_int(st, s, 1);
+	}
+	if (store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0) {
+		if (rc == 0)
+			error_set(err, ERROR_NOT_FOUND, "the folder has gone");
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_folder_recent_first(struct store *st, int64_t folder_id, int64_t *first_r,
 	struct error *err)
 {

@@ -88,6 +88,14 @@ int store_folder_changes(struct store *st, int64_t folder_id,
 	int64_t *changes_r, struct error *err);
 
 /*
+ * store_folder_changes and store_folder_recent_first in one statement:
+ * what opening a folder's view reads first (one round trip on
+ * PostgreSQL). ERROR_NOT_FOUND without the folder.
+ */
+int store_folder_open_state(struct store *st, int64_t folder_id,
+	int64_t *changes_r, int64_t *recent_first_r, struct error *err);
+
+/*
  * \Recent (RFC 3501 §2.3.2): each folder keeps the first UID no session
  * has been told of yet. *first_r gets it; ERROR_NOT_FOUND without the
  * folder.

@@ -44,7 +44,8 @@ store_warm(struct store *st)
 	(void)store_folder_by_id(st, 0, a, &folder, &ignored);
 	(void)store_folder_changes(st, 0, &n, &ignored);
 	(void)store_folder_view_get(st, 0, a, &view, &ignored);
-	(void)store_folder_recent_first(st, 0, &n, &ignored);
+	int64_t recent;
+	(void)store_folder_open_state(st, 0, &n, &recent, &ignored);
 	(void)store_folder_packs_get(st, 0, 0, ~0u, a, &packs, &count,
 		&ignored);
 	(void)store_message_flag_rows(st, 0, 0, 1, a, &flags, &count,
