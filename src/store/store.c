@@ -740,6 +740,16 @@ store_col_blob_copy(struct store *st, struct store_stmt *s, int index,
 	return copy;
 }
 
+int64_t
+store_one_int(struct store *st, struct store_stmt *s, struct error *err)
+{
+	if (s == NULL)
+		return -1;
+	int rc = store_step(st, s, err);
+	int64_t n = rc == 1 ? store_col_int(st, s, 0) : -1;
+	return store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0 ? -1 : n;
+}
+
 int
 store_rows_done(struct store *st, struct store_stmt *s, int rc,
 	struct error *err)

@@ -172,17 +172,6 @@ insert_parts(struct store *st, int64_t folder_id, int64_t uidvalidity,
 		       "ii", folder_id, (int64_t)FILLER_PART) < 0 ? -1 : 0;
 }
 
-/* The number of rows a COUNT(*) query gives, or -1. */
-static int64_t
-count_of(struct store *st, struct store_stmt *s, struct error *err)
-{
-	if (s == NULL)
-		return -1;
-	int rc = store_step(st, s, err);
-	int64_t n = rc == 1 ? store_col_int(st, s, 0) : -1;
-	return store_rows_done(st, s, rc == 1 ? 0 : -1, err) < 0 ? -1 : n;
-}
-
 int
 store_folder_packs_put(struct store *st, int64_t folder_id,
 	int64_t uidvalidity, bool replace,
@@ -201,7 +190,7 @@ store_folder_packs_put(struct store *st, int64_t folder_id,
 			    " WHERE folder_id = ?", "i", folder_id) < 0)
 			return -1;
 	} else {
-		int64_t in_the_way = count_of(st, store_query(st, err,
+		int64_t in_the_way = store_one_int(st, store_query(st, err,
 			"SELECT COUNT(*) FROM folder_summary_packs"
 			" WHERE folder_id = ? AND (uidvalidity <> ?"
 			" OR last_uid >= ?)",
@@ -229,7 +218,7 @@ store_folder_pack_part_put(struct store *st, int64_t folder_id,
 	 * The run as the caller read it, its UIDs byte for byte: the part's
 	 * entries are in their order. Another session may have replaced it.
 	 */
-	int64_t runs = count_of(st, store_query(st, err,
+	int64_t runs = store_one_int(st, store_query(st, err,
 		"SELECT COUNT(*) FROM folder_summary_packs"
 		" WHERE folder_id = ? AND part = 0 AND first_uid = ?"
 		" AND last_uid = ? AND uidvalidity = ? AND data = ?",

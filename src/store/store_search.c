@@ -1047,18 +1047,6 @@ static const char range_count[] =
 	"SELECT COUNT(*) FROM (SELECT 1 FROM people_search"
 	" WHERE key >= ? AND key < ? LIMIT ?) AS n";
 
-/* The count of s's one row, or -1 with err; finishes s. */
-static int64_t
-count_of(struct store *st, struct store_stmt *s, struct error *err)
-{
-	if (s == NULL)
-		return -1;
-	int rc = store_step(st, s, err);
-	int64_t n = rc == 1 ? store_col_int(st, s, 0) : -1;
-	store_finish(st, s);
-	return n;
-}
-
 /*
  * Puts the word with fewest key rows first, counting each only up to
  * cap + 1: 1 when that word has at most cap (all its matches are read and
@@ -1072,7 +1060,7 @@ rarest_first(struct store *st, struct search *x, int64_t cap,
 	size_t best = 0;
 	int64_t best_n = cap + 2;
 	for (size_t i = 0; i < x->words; i++) {
-		int64_t n = count_of(st, store_query(st, err, range_count,
+		int64_t n = store_one_int(st, store_query(st, err, range_count,
 			"tti", x->r[i].low, x->r[i].high, cap + 1), err);
 		if (n < 0)
 			return -1;
@@ -1109,14 +1097,14 @@ all_matches(struct store *st, const struct search *x, struct cands *c,
 			"ttt" "ttt" "tt" "i", x->r[0].low, x->r[0].high,
 			MORE_ARGS(x), x->site, x->site, cap);
 	} else if (x->org_ids != NULL) {
-		n = count_of(st, store_query(st, err, orgs_count, "Ii",
+		n = store_one_int(st, store_query(st, err, orgs_count, "Ii",
 			x->org_ids, x->org_count, cap), err);
 		if (n < 0 || n == cap)
 			return n < 0 ? -1 : 0;
 		s = store_query(st, err, orgs_all, "Itt", x->org_ids,
 			x->org_count, x->site, x->site);
 	} else {
-		n = count_of(st, store_query(st, err, site_count, "ti",
+		n = store_one_int(st, store_query(st, err, site_count, "ti",
 			x->site, cap), err);
 		if (n < 0 || n == cap)
 			return n < 0 ? -1 : 0;

@@ -1878,6 +1878,19 @@ test_summary_pack_format(void **state)
 		free(data[p]);
 }
 
+/* A writer and Ann's Inbox, opened as a session opens them. */
+static struct store_writer *
+ann_inbox(struct fixture *f, struct mail_user *u, struct mail_folder *inbox)
+{
+	struct error err;
+	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
+		5000, &err);
+	assert_non_null(w);
+	assert_int_equal(mail_user_open(&f->u.ctx, w, f->ann, u, &err), 0);
+	assert_int_equal(mail_folder_open(u, "INBOX", inbox, &err), 0);
+	return w;
+}
+
 /*
  * A view stored in the first format ("CMV1", 8 bytes a message) is read,
  * then written again in the second ("CMV2", 13 KB for B3's 50,000
@@ -1888,13 +1901,9 @@ test_first_format_view_written_again(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
-		5000, &err);
-	assert_non_null(w);
 	struct mail_user u;
 	struct mail_folder inbox;
-	assert_int_equal(mail_user_open(&f->u.ctx, w, f->ann, &u, &err), 0);
-	assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
 	int64_t uid[3];
 	for (size_t i = 0; i < 3; i++) {
 		struct mail_append m = { .data = message,
@@ -1950,13 +1959,9 @@ test_pack_part_only_beside_its_run(void **state)
 {
 	struct fixture *f = *state;
 	struct error err;
-	struct store_writer *w = store_writer_start(f->u.backend, f->u.path,
-		5000, &err);
-	assert_non_null(w);
 	struct mail_user u;
 	struct mail_folder inbox;
-	assert_int_equal(mail_user_open(&f->u.ctx, w, f->ann, &u, &err), 0);
-	assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
 	struct mail_append m = { .data = message, .size = sizeof(message) - 1,
 		.keywords = "", .internal_date = 1000 };
 	int64_t uid;
