@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "imap/imap_internal.h"
+#include "mail/mail_notify.h"
 
 int
 imap_cmd_select(struct imap_session *s, const struct imap_command *c)
@@ -26,13 +27,18 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 		return imap_bad(s, "%s", err.msg);
 	/*
 	 * RFC 3501 §6.3.1: a failed SELECT leaves nothing selected. Opening
-	 * the folder checked the grant of a shared one and read its row just
-	 * now: no second look (a round trip on PostgreSQL, B3).
+	 * the folder checked the grant of a shared one and read its row, its
+	 * change counter and its \Recent mark just now: no second look (a
+	 * round trip on PostgreSQL, B3). The changes this process heard of
+	 * in the person's own mailbox are counted before that read.
 	 */
 	imap_view_close(s);
 	struct mail_folder f;
+	uint64_t seq = mail_change_seq(s->user.mailbox_id);
 	if (mail_folder_open(&s->user, name, &f, &err) < 0 ||
-		imap_view_open(s, &f, examine, &err) < 0) {
+		imap_view_open(s, &f, examine,
+			f.mailbox_id == s->user.mailbox_id ? &seq : NULL,
+			&err) < 0) {
 		imap_view_close(s);
 		return imap_reply_error(s, &err);
 	}

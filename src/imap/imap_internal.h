@@ -202,9 +202,12 @@ int imap_append_flags(struct str *out, unsigned flags, const char *keywords);
  * Loads a freshly opened folder's UIDs and flags into the view, and claims
  * its new messages as \Recent for this session unless read_only (RFC
  * 3501 §6.3.2: EXAMINE shows them recent without claiming them).
+ * seq_before: the folder's mailbox's mail_change_seq, read before
+ * mail_folder_open read f (whose change counter and \Recent mark are
+ * then taken as read, not read again), or NULL.
  */
 int imap_view_open(struct imap_session *s, const struct mail_folder *f,
-	bool read_only, struct error *err);
+	bool read_only, const uint64_t *seq_before, struct error *err);
 
 /*
  * "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view: the

@@ -522,7 +522,7 @@ take_view(struct imap_view *v, struct mail_folder_view *mv)
 
 int
 imap_view_open(struct imap_session *s, const struct mail_folder *f,
-	bool read_only, struct error *err)
+	bool read_only, const uint64_t *seq_before, struct error *err)
 {
 	struct imap_view *v = &s->view;
 	imap_view_close(s);
@@ -532,14 +532,23 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	v->folder.special_use = view_strdup(v, f->special_use);
 	v->read_only = read_only;
 	/*
-	 * Read before the rows, so a change during the read is seen later;
-	 * with the first UID not yet \Recent to anyone, in the same statement.
+	 * Read before the rows, so a change during the read is seen later,
+	 * the change heard (change_seq) before the counter; with the first
+	 * UID not yet \Recent to anyone, in the same statement. Opening the
+	 * folder read both with its row (SELECT: its only statement when
+	 * the view is kept).
 	 */
-	v->change_seq = mail_change_seq(f->mailbox_id);
 	int64_t recent_first;
-	if (mail_folder_open_state(&s->user, f, &v->db_changes, &recent_first,
-		    err) < 0)
-		return -1;
+	if (seq_before != NULL && f->state_read) {
+		v->change_seq = *seq_before;
+		v->db_changes = f->changes;
+		recent_first = f->recent_first;
+	} else {
+		v->change_seq = mail_change_seq(f->mailbox_id);
+		if (mail_folder_open_state(&s->user, f, &v->db_changes,
+			    &recent_first, err) < 0)
+			return -1;
+	}
 	if (!cache_take(v, v->db_changes)) {
 		/*
 		 * Large folders are stored packed for the next open in any

@@ -73,6 +73,7 @@ mail_folder_open(const struct mail_user *u, const char *name,
 {
 	struct mail_folder_target r;
 	struct store_folder sf;
+	int64_t changes, recent_first;
 	if (strlen(name) > MAIL_FOLDER_NAME_MAX)
 		return error_set(err, ERROR_INVALID, "the name is too long");
 	if (mail_folder_resolve(u, name, &r, err) < 0)
@@ -80,14 +81,17 @@ mail_folder_open(const struct mail_user *u, const char *name,
 	if (r.store_name[0] == '\0')
 		return error_set(err, ERROR_INVALID,
 			"%s only holds other folders", name);
-	if (store_folder_get(u->ctx->store, r.mailbox_id, r.store_name,
-		    u->ctx->arena, &sf, err) < 0) {
+	if (store_folder_get_state(u->ctx->store, r.mailbox_id, r.store_name,
+		    u->ctx->arena, &sf, &changes, &recent_first, err) < 0) {
 		if (err != NULL && err->code == ERROR_NOT_FOUND)
 			error_set(err, ERROR_NOT_FOUND,
 				"there is no folder called %s", name);
 		return -1;
 	}
 	folder_from_store(&r, &sf, u->ctx->arena, f_r);
+	f_r->state_read = true;
+	f_r->changes = changes;
+	f_r->recent_first = recent_first;
 	return 0;
 }
 

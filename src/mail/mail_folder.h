@@ -71,6 +71,12 @@ struct mail_folder {
 	int64_t uidvalidity;
 	int64_t uidnext;
 	bool subscribed;
+	/*
+	 * Read with the row by mail_folder_open (mail_folder_open_state's
+	 * values): state_read false when the folder came another way.
+	 */
+	bool state_read;
+	int64_t changes, recent_first;
 };
 
 /*

@@ -56,6 +56,43 @@ store_folder_get(struct store *st, int64_t mailbox_id, const char *name,
 		"folder of that name", err);
 }
 
+struct folder_state_row {
+	struct store_folder f;
+	int64_t changes, recent_first;
+};
+
+static void
+folder_state_read(struct store *st, struct store_stmt *s, struct arena *a,
+	void *out)
+{
+	struct folder_state_row *r = out;
+	store_folder_read(st, s, a, &r->f);
+	r->changes = store_col_int(st, s, 8);
+	r->recent_first = store_col_int(st, s, 9);
+}
+
+int
+store_folder_get_state(struct store *st, int64_t mailbox_id,
+	const char *name, struct arena *a, struct store_folder *f_r,
+	int64_t *changes_r, int64_t *recent_first_r, struct error *err)
+{
+	struct store_stmt *s = store_query(st, err,
+		"SELECT " FOLDER_COLUMNS ", COALESCE((SELECT c.changes"
+		" FROM folder_counts c WHERE c.folder_id = folders.id), 0),"
+		" recent_uid FROM folders WHERE mailbox_id = ? AND name = ?",
+		"it", mailbox_id, name);
+	if (s == NULL)
+		return -1;
+	struct folder_state_row r;
+	if (store_read_one(st, s, a, folder_state_read, &r,
+		    "folder of that name", err) < 0)
+		return -1;
+	*f_r = r.f;
+	*changes_r = r.changes;
+	*recent_first_r = r.recent_first;
+	return 0;
+}
+
 int
 store_folder_special(struct store *st, int64_t mailbox_id,
 	const char *special_use, struct arena *a, struct store_folder *f_r,

@@ -22,6 +22,14 @@ int store_folder_create(struct store *st, struct store_folder *f,
 	struct error *err);
 int store_folder_get(struct store *st, int64_t mailbox_id, const char *name,
 	struct arena *a, struct store_folder *f_r, struct error *err);
+/*
+ * The same, with the folder's change counter and first UID not yet
+ * \Recent (store_folder_open_state) read in the same statement: what
+ * opening it reads (one round trip on PostgreSQL).
+ */
+int store_folder_get_state(struct store *st, int64_t mailbox_id,
+	const char *name, struct arena *a, struct store_folder *f_r,
+	int64_t *changes_r, int64_t *recent_first_r, struct error *err);
 
 /* The folder with a special use in a mailbox; ERROR_NOT_FOUND if none. */
 int store_folder_special(struct store *st, int64_t mailbox_id,

@@ -40,7 +40,9 @@ store_warm(struct store *st)
 	size_t count;
 	(void)store_address_get(st, "", a, &address, &ignored);
 	(void)store_person_get(st, 0, a, &person, &ignored);
-	(void)store_folder_get(st, 0, "INBOX", a, &folder, &ignored);
+	int64_t changes;
+	(void)store_folder_get_state(st, 0, "INBOX", a, &folder, &changes, &n,
+		&ignored);
 	(void)store_folder_by_id(st, 0, a, &folder, &ignored);
 	(void)store_folder_changes(st, 0, &n, &ignored);
 	(void)store_folder_view_get(st, 0, a, &view, &ignored);
