@@ -1949,6 +1949,41 @@ test_first_format_view_written_again(void **state)
 }
 
 /*
+ * Opening a folder reads its change counter and first UID not yet
+ * \Recent with its row (one statement: SELECT's only one when its view
+ * is kept), the same values the separate reads give, before and after
+ * a message arrives and a session claims it.
+ */
+static void
+test_folder_open_reads_its_state(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_user u;
+	struct mail_folder inbox;
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
+	for (int round = 0; round < 3; round++) {
+		assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
+		assert_true(inbox.state_read);
+		int64_t first;
+		assert_int_equal(mail_folder_recent_first(&u, &inbox, &first,
+					 &err), 0);
+		assert_int_equal(inbox.changes, changes_of(&u, &inbox));
+		assert_int_equal(inbox.recent_first, first);
+		struct mail_append m = { .data = message,
+			.size = sizeof(message) - 1, .keywords = "",
+			.internal_date = 1000 };
+		int64_t uid;
+		assert_int_equal(mail_message_append(&u, &inbox, &m, &uid,
+					 &err), 0);
+		if (round == 1)
+			assert_int_equal(mail_folder_recent_claim(&u, &inbox,
+						 uid + 1, &first, &err), 0);
+	}
+	store_writer_stop(&w);
+}
+
+/*
  * A run's ENVELOPE part is stored only beside the very run it was made
  * for: its part 0 the same bytes (its entries follow part 0's UIDs), not
  * another run with the same first and last UID that another session
@@ -2085,6 +2120,7 @@ main(void)
 		T(test_pool_warm_readies_first_commands),
 		T(test_first_format_view_written_again),
 		T(test_pack_part_only_beside_its_run),
+		T(test_folder_open_reads_its_state),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
