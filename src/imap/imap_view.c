@@ -527,6 +527,8 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	struct imap_view *v = &s->view;
 	imap_view_close(s);
 	v->folder = *f;
+	/* What was read with the row is taken below, once: not kept. */
+	v->folder.state_read = false;
 	v->folder.name = view_strdup(v, f->name);
 	v->folder.store_name = view_strdup(v, f->store_name);
 	v->folder.special_use = view_strdup(v, f->special_use);

@@ -322,14 +322,15 @@ const unsigned char *store_col_blob_copy(struct store *st,
  * Ends a read: finishes s and returns `rc` (0 or -1), or -1 with
  * ERROR_LIMIT when a column or array did not fit in the caller's arena.
  */
+int store_rows_done(struct store *st, struct store_stmt *s, int rc,
+	struct error *err);
+
 /*
  * The integer in the first column of s's one row (a COUNT, a MAX), or -1
  * (with err when the statement failed) when it fails or has no row;
  * finishes s, which may be NULL (store_query failed: -1).
  */
 int64_t store_one_int(struct store *st, struct store_stmt *s,
-	struct error *err);
-int store_rows_done(struct store *st, struct store_stmt *s, int rc,
 	struct error *err);
 
 /*

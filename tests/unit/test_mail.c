@@ -1951,8 +1951,9 @@ test_first_format_view_written_again(void **state)
 /*
  * Opening a folder reads its change counter and first UID not yet
  * \Recent with its row (one statement: SELECT's only one when its view
- * is kept), the same values the separate reads give, before and after
- * a message arrives and a session claims it.
+ * is kept), the same values the separate reads give, and the same as
+ * the two read apart from the row (a shared folder's SELECT), before
+ * and after a message arrives and a session claims it.
  */
 static void
 test_folder_open_reads_its_state(void **state)
@@ -1970,6 +1971,12 @@ test_folder_open_reads_its_state(void **state)
 					 &err), 0);
 		assert_int_equal(inbox.changes, changes_of(&u, &inbox));
 		assert_int_equal(inbox.recent_first, first);
+		/* And the two read apart from the row (a shared folder's). */
+		int64_t changes, recent;
+		assert_int_equal(mail_folder_open_state(&u, &inbox, &changes,
+					 &recent, &err), 0);
+		assert_int_equal(changes, inbox.changes);
+		assert_int_equal(recent, first);
 		struct mail_append m = { .data = message,
 			.size = sizeof(message) - 1, .keywords = "",
 			.internal_date = 1000 };
