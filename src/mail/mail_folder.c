@@ -412,7 +412,8 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 		int64_t new_uid;
 		if (store_message_copy(st, inbox.id, uids[i], target.id,
 			    &new_uid, err) < 0 ||
-			store_message_expunge(st, inbox.id, uids[i], err) < 0)
+			store_message_expunge(st, inbox.id, &uids[i], 1, err) <
+				0)
 			return -1;
 	}
 	return 0;

@@ -245,8 +245,8 @@ run_copy_job(struct store *st, void *arg, struct error *err)
 			continue;
 		}
 		if (job->move &&
-			store_message_expunge(st, job->from->id, job->uids[i],
-				err) < 0)
+			store_message_expunge(st, job->from->id,
+				&job->uids[i], 1, err) < 0)
 			return -1;
 	}
 	store_changed(st, job->to->mailbox_id, job->to->id);
@@ -280,11 +280,9 @@ static int
 run_expunge_job(struct store *st, void *arg, struct error *err)
 {
 	const struct expunge_job *job = arg;
-	for (size_t i = 0; i < job->count; i++) {
-		if (store_message_expunge(st, job->folder_id, job->uids[i],
-			    err) < 0)
-			return -1;
-	}
+	if (store_message_expunge(st, job->folder_id, job->uids, job->count,
+		    err) < 0)
+		return -1;
 	store_changed(st, job->mailbox_id, job->folder_id);
 	return 0;
 }

@@ -549,23 +549,25 @@ store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
 }
 
 int
-store_message_expunge(struct store *st, int64_t folder_id, int64_t uid,
-	struct error *err)
+store_message_expunge(struct store *st, int64_t folder_id,
+	const int64_t *uids, size_t count, struct error *err)
 {
+	if (count == 0)
+		return 0;
 	if (store_exec(st, err,
 		    "UPDATE mailboxes SET used_bytes = GREATEST(0, used_bytes -"
-		    " COALESCE((SELECT size FROM messages"
-		    "  WHERE folder_id = ? AND uid = ?), 0))"
+		    " COALESCE((SELECT SUM(size) FROM messages"
+		    "  WHERE folder_id = ? AND uid IN " STORE_ID_SET "), 0))"
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
-		    "iii", folder_id, uid, folder_id) < 0 ||
+		    "iIi", folder_id, uids, count, folder_id) < 0 ||
 	    store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT body_id FROM messages WHERE folder_id = ? AND"
-		    " uid = ? ON CONFLICT (body_id) DO NOTHING",
-		    "ii", folder_id, uid) < 0)
+		    " uid IN " STORE_ID_SET " ON CONFLICT (body_id) DO NOTHING",
+		    "iI", folder_id, uids, count) < 0)
 		return -1;
 	return store_exec(st, err,
-		       "DELETE FROM messages WHERE folder_id = ? AND uid = ?",
-		       "ii", folder_id, uid) < 0 ?
+		       "DELETE FROM messages WHERE folder_id = ? AND uid IN "
+		       STORE_ID_SET, "iI", folder_id, uids, count) < 0 ?
 		-1 :
 		0;
 }

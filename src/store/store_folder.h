@@ -215,11 +215,13 @@ int store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
 	int64_t to_folder_id, int64_t *new_uid_r, struct error *err);
 
 /*
- * Removes a message row, giving its bytes back to the quota. The body
- * stays: other rows may share it (a later purge drops unused blobs).
- * A row already gone is not an error.
+ * Removes the message rows of these UIDs, giving their bytes back to the
+ * quota, in three statements however many they are (PostgreSQL counts
+ * them once a statement: migration 42). The bodies stay: other rows may
+ * share them (a later purge drops unused blobs). A row already gone is
+ * not an error.
  */
-int store_message_expunge(struct store *st, int64_t folder_id, int64_t uid,
-	struct error *err);
+int store_message_expunge(struct store *st, int64_t folder_id,
+	const int64_t *uids, size_t count, struct error *err);
 
 #endif

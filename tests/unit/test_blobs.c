@@ -134,7 +134,8 @@ expunge_and_forget(struct fixture *f, int64_t uid, int64_t now)
 	struct store *st = f->u.st;
 	int64_t forgotten = -1;
 	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_message_expunge(st, f->folder_id, uid, &err), 0);
+	assert_int_equal(store_message_expunge(st, f->folder_id, &uid, 1,
+				 &err), 0);
 	assert_true(store_bodies_forget(st, now, -1, &forgotten, &err) >= 1);
 	assert_int_equal(forgotten, 1);
 	assert_int_equal(store_commit(st, &err), 0);
@@ -345,8 +346,8 @@ test_a_body_still_shown_is_kept(void **state)
 	struct store *st = f->u.st;
 	int64_t forgotten = -1;
 	assert_int_equal(store_begin(st, &err), 0);
-	assert_int_equal(store_message_expunge(st, f->folder_id, uid1, &err),
-		0);
+	assert_int_equal(store_message_expunge(st, f->folder_id, &uid1, 1,
+				 &err), 0);
 	assert_int_equal(store_bodies_forget(st, 5000, -1, &forgotten, &err),
 		1);
 	assert_int_equal(forgotten, 0);
@@ -496,7 +497,7 @@ test_no_body_loses_its_blob_under_a_concurrent_sweep(void **state)
 			if (store_begin(st, &err) < 0)
 				fail_msg("begin: %s", err.msg);
 			assert_int_equal(store_message_expunge(st,
-				f->folder_id, uids[k], &err), 0);
+				f->folder_id, &uids[k], 1, &err), 0);
 			assert_int_equal(store_commit(st, &err), 0);
 			uids[k] = uids[live - 1];
 			body_ids[k] = body_ids[live - 1];

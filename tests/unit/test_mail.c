@@ -1991,6 +1991,46 @@ test_folder_open_reads_its_state(void **state)
 }
 
 /*
+ * An EXPUNGE of many messages is one set of statements: every message
+ * goes, the folder's counts and change counter move by as many, and the
+ * mailbox gets back exactly their bytes; one already gone in the list
+ * changes nothing more.
+ */
+static void
+test_expunge_many_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_user u;
+	struct mail_folder inbox;
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
+	int64_t uids[5];
+	for (size_t i = 0; i < 5; i++) {
+		struct mail_append m = { .data = message,
+			.size = sizeof(message) - 1, .keywords = "",
+			.internal_date = 1000 };
+		assert_int_equal(mail_message_append(&u, &inbox, &m, &uids[i],
+					 &err), 0);
+	}
+	int64_t used, before = changes_of(&u, &inbox);
+	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &used,
+				 &err), 0);
+	/* Three of them, one named twice, and one UID never given. */
+	int64_t gone[] = { uids[1], uids[3], uids[4], uids[3], uids[4] + 100 };
+	assert_int_equal(mail_message_expunge(&u, &inbox, gone, 5, &err), 0);
+	int64_t after;
+	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &after,
+				 &err), 0);
+	assert_int_equal(used - after, 3 * (int64_t)(sizeof(message) - 1));
+	assert_int_equal(changes_of(&u, &inbox), before + 3);
+	int64_t left[8];
+	assert_int_equal(folder_uids(&u, &inbox, left, 8), 2);
+	assert_int_equal(left[0], uids[0]);
+	assert_int_equal(left[1], uids[2]);
+	store_writer_stop(&w);
+}
+
+/*
  * A run's ENVELOPE part is stored only beside the very run it was made
  * for: its part 0 the same bytes (its entries follow part 0's UIDs), not
  * another run with the same first and last UID that another session
@@ -2128,6 +2168,7 @@ main(void)
 		T(test_first_format_view_written_again),
 		T(test_pack_part_only_beside_its_run),
 		T(test_folder_open_reads_its_state),
+		T(test_expunge_many_at_once),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
