@@ -1891,6 +1891,19 @@ ann_inbox(struct fixture *f, struct mail_user *u, struct mail_folder *inbox)
 	return w;
 }
 
+/* A message appended to the folder as APPEND does: its UID. */
+static int64_t
+append_one(struct mail_user *u, struct mail_folder *folder)
+{
+	struct error err;
+	struct mail_append m = { .data = message, .size = sizeof(message) - 1,
+		.keywords = "", .internal_date = 1000 };
+	int64_t uid;
+	if (mail_message_append(u, folder, &m, &uid, &err) < 0)
+		fail_msg("append: %s", err.msg);
+	return uid;
+}
+
 /*
  * A view stored in the first format ("CMV1", 8 bytes a message) is read,
  * then written again in the second ("CMV2", 13 KB for B3's 50,000
@@ -1905,13 +1918,8 @@ test_first_format_view_written_again(void **state)
 	struct mail_folder inbox;
 	struct store_writer *w = ann_inbox(f, &u, &inbox);
 	int64_t uid[3];
-	for (size_t i = 0; i < 3; i++) {
-		struct mail_append m = { .data = message,
-			.size = sizeof(message) - 1, .flags = 0,
-			.keywords = "", .internal_date = 1000 };
-		assert_int_equal(mail_message_append(&u, &inbox, &m, &uid[i],
-					 &err), 0);
-	}
+	for (size_t i = 0; i < 3; i++)
+		uid[i] = append_one(&u, &inbox);
 	int64_t changes = changes_of(&u, &inbox);
 	/* UIDs as steps from 0, no flags, no keyword lists. */
 	unsigned char cmv1[] = { 'C', 'M', 'V', '1', 3, 0,
@@ -1977,12 +1985,7 @@ test_folder_open_reads_its_state(void **state)
 					 &recent, &err), 0);
 		assert_int_equal(changes, inbox.changes);
 		assert_int_equal(recent, first);
-		struct mail_append m = { .data = message,
-			.size = sizeof(message) - 1, .keywords = "",
-			.internal_date = 1000 };
-		int64_t uid;
-		assert_int_equal(mail_message_append(&u, &inbox, &m, &uid,
-					 &err), 0);
+		int64_t uid = append_one(&u, &inbox);
 		if (round == 1)
 			assert_int_equal(mail_folder_recent_claim(&u, &inbox,
 						 uid + 1, &first, &err), 0);
@@ -2005,13 +2008,8 @@ test_expunge_many_at_once(void **state)
 	struct mail_folder inbox;
 	struct store_writer *w = ann_inbox(f, &u, &inbox);
 	int64_t uids[5];
-	for (size_t i = 0; i < 5; i++) {
-		struct mail_append m = { .data = message,
-			.size = sizeof(message) - 1, .keywords = "",
-			.internal_date = 1000 };
-		assert_int_equal(mail_message_append(&u, &inbox, &m, &uids[i],
-					 &err), 0);
-	}
+	for (size_t i = 0; i < 5; i++)
+		uids[i] = append_one(&u, &inbox);
 	int64_t used, before = changes_of(&u, &inbox);
 	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &used,
 				 &err), 0);
@@ -2044,10 +2042,7 @@ test_pack_part_only_beside_its_run(void **state)
 	struct mail_user u;
 	struct mail_folder inbox;
 	struct store_writer *w = ann_inbox(f, &u, &inbox);
-	struct mail_append m = { .data = message, .size = sizeof(message) - 1,
-		.keywords = "", .internal_date = 1000 };
-	int64_t uid;
-	assert_int_equal(mail_message_append(&u, &inbox, &m, &uid, &err), 0);
+	(void)append_one(&u, &inbox);
 	static const unsigned char read[] = "run as read",
 				   other[] = "run of another";
 	struct store_summary_pack run = { 0, 1, 9, other, sizeof(other) },
