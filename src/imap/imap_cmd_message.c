@@ -212,17 +212,8 @@ view_uids_in(const struct imap_view *v, const struct imap_uid_range *ranges,
 		return -1;
 	size_t n = 0;
 	for (size_t r = 0; r < range_count; r++) {
-		size_t lo = 0, hi = v->count;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if ((int64_t)v->uids[mid] < ranges[r].lo)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (size_t i = lo;
-			i < v->count && (int64_t)v->uids[i] <= ranges[r].hi;
-			i++)
+		size_t i, end;
+		for (imap_view_span(v, &ranges[r], &i, &end); i < end; i++)
 			uids[n++] = v->uids[i];
 	}
 	*uids_r = uids;

@@ -315,18 +315,6 @@ send_counted(struct imap_session *s, const struct fetch_state *fs,
 	(IMAP_FETCH_UID | IMAP_FETCH_FLAGS | IMAP_FETCH_ENVELOPE |         \
 		IMAP_FETCH_RFC822_SIZE | IMAP_FETCH_INTERNALDATE)
 
-/* How many of the view's messages the UID ranges hold. */
-static size_t
-view_count_in(const struct imap_view *v, const struct imap_uid_range *ranges,
-	size_t count)
-{
-	size_t n = 0;
-	for (size_t r = 0; r < count; r++)
-		n += mail_uid_lower_bound(v->uids, v->count, ranges[r].hi + 1) -
-			mail_uid_lower_bound(v->uids, v->count, ranges[r].lo);
-	return n;
-}
-
 /*
  * One message of a packed FETCH: its ENVELOPE, size and internal date
  * from the pack, its flags from the view; read by row when the pack gave
@@ -383,7 +371,7 @@ fetch_packed(struct imap_session *s, const struct fetch_state *fs,
 		fs->f->section_count > 0 || fs->set_seen)
 		return 1;
 	/* A few messages, or a small part of the folder: fewer reads by row. */
-	size_t asked = view_count_in(&s->view, ranges, range_count);
+	size_t asked = imap_view_count_in(&s->view, ranges, range_count);
 	if (asked < IMAP_PACK_MIN_MESSAGES || asked < s->view.count / 2)
 		return 1;
 	/*
@@ -412,10 +400,8 @@ fetch_packed(struct imap_session *s, const struct fetch_state *fs,
 	}
 	int result = 0;
 	for (size_t r = 0; r < range_count && result == 0; r++) {
-		size_t end = mail_uid_lower_bound(s->view.uids, s->view.count,
-			ranges[r].hi + 1);
-		for (size_t i = mail_uid_lower_bound(s->view.uids,
-			     s->view.count, ranges[r].lo);
+		size_t i, end;
+		for (imap_view_span(&s->view, &ranges[r], &i, &end);
 			i < end && result == 0; i++) {
 			if (set.items[i].present)
 				result = send_packed(s, fs, &set.items[i], i,

@@ -287,6 +287,10 @@ int imap_view_ranges(const struct imap_view *v, const struct imap_seqset *set,
 size_t imap_view_count_in(const struct imap_view *v,
 	const struct imap_uid_range *ranges, size_t count);
 
+/* The view's indexes [*first_r, *end_r) of the UIDs within range r. */
+void imap_view_span(const struct imap_view *v, const struct imap_uid_range *r,
+	size_t *first_r, size_t *end_r);
+
 /*
  * Whether a FETCH or STORE by sequence number answered fewer messages than
  * the client named because others expunged some that cannot be told yet

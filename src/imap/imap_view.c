@@ -921,14 +921,24 @@ imap_view_sync(struct imap_session *s, bool force)
 	return rc;
 }
 
+void
+imap_view_span(const struct imap_view *v, const struct imap_uid_range *r,
+	size_t *first_r, size_t *end_r)
+{
+	*first_r = lower_bound(v, r->lo);
+	*end_r = lower_bound(v, r->hi + 1);
+}
+
 size_t
 imap_view_count_in(const struct imap_view *v,
 	const struct imap_uid_range *ranges, size_t count)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < count; i++)
-		n += lower_bound(v, ranges[i].hi + 1) -
-			lower_bound(v, ranges[i].lo);
+	for (size_t r = 0; r < count; r++) {
+		size_t first, end;
+		imap_view_span(v, &ranges[r], &first, &end);
+		n += end - first;
+	}
 	return n;
 }
 
@@ -1011,8 +1021,8 @@ imap_view_flags_current(struct imap_session *s,
 	if (v->kwsets_off || !imap_view_current(s))
 		return false;
 	for (size_t r = 0; r < count; r++) {
-		size_t end = lower_bound(v, ranges[r].hi + 1);
-		for (size_t i = lower_bound(v, ranges[r].lo); i < end; i++) {
+		size_t i, end;
+		for (imap_view_span(v, &ranges[r], &i, &end); i < end; i++) {
 			if (keywords_of(v, kw_at(v, i)) == NULL)
 				return false; /* not noted: read the store */
 		}
@@ -1041,9 +1051,8 @@ imap_view_fetch_flags(struct imap_session *s, unsigned items,
 	arena_reset(s->page);
 	str_init(&out, s->page, 1024 * 1024);
 	for (size_t r = 0; r < count; r++) {
-		size_t i = lower_bound(v, ranges[r].lo);
-		size_t end = lower_bound(v, ranges[r].hi + 1);
-		for (; i < end; i++) {
+		size_t i, end;
+		for (imap_view_span(v, &ranges[r], &i, &end); i < end; i++) {
 			const char *kw = keywords_of(v, kw_at(v, i));
 			if (str_appendf(&out, "* %zu FETCH (", i + 1) < 0 ||
 				(uid && str_appendf(&out, "UID %lu",
