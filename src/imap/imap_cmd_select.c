@@ -34,10 +34,12 @@ imap_cmd_select(struct imap_session *s, const struct imap_command *c)
 	 */
 	imap_view_close(s);
 	struct mail_folder f;
-	uint64_t seq = mail_change_seq(s->user.mailbox_id);
-	if (mail_folder_open(&s->user, name, &f, &err) < 0 ||
+	struct imap_view_opened opened = {
+		.change_seq = mail_change_seq(s->user.mailbox_id) };
+	if (mail_folder_open_with_state(&s->user, name, &f, &opened.state,
+		    &err) < 0 ||
 		imap_view_open(s, &f, examine,
-			f.mailbox_id == s->user.mailbox_id ? &seq : NULL,
+			f.mailbox_id == s->user.mailbox_id ? &opened : NULL,
 			&err) < 0) {
 		imap_view_close(s);
 		return imap_reply_error(s, &err);

@@ -199,15 +199,24 @@ int imap_append_flags(struct str *out, unsigned flags, const char *keywords);
 /* ---- the selected mailbox (imap_view.c) ---- */
 
 /*
+ * What SELECT read as it opened the folder, in this order: the changes
+ * this process had heard of in the folder's mailbox (mail_change_seq),
+ * then the folder's state (mail_folder_open_with_state).
+ */
+struct imap_view_opened {
+	uint64_t change_seq;
+	struct mail_folder_state state;
+};
+
+/*
  * Loads a freshly opened folder's UIDs and flags into the view, and claims
  * its new messages as \Recent for this session unless read_only (RFC
- * 3501 §6.3.2: EXAMINE shows them recent without claiming them).
- * seq_before: the folder's mailbox's mail_change_seq, read before
- * mail_folder_open read f (whose change counter and \Recent mark are
- * then taken as read, not read again), or NULL.
+ * 3501 §6.3.2: EXAMINE shows them recent without claiming them). With
+ * `opened`, what was read then is taken, not read again.
  */
 int imap_view_open(struct imap_session *s, const struct mail_folder *f,
-	bool read_only, const uint64_t *seq_before, struct error *err);
+	bool read_only, const struct imap_view_opened *opened,
+	struct error *err);
 
 /*
  * "* FLAGS (...)" and "* OK [PERMANENTFLAGS (...)]" for the view: the

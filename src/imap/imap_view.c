@@ -270,16 +270,12 @@ mark_recent(struct imap_session *s, size_t from, int64_t first_read,
 		return 0;
 	int64_t first = first_read;
 	int64_t upto = (int64_t)v->uids[v->count - 1] + 1;
-	int rc = 0;
-	if (v->read_only && first_read < 0)
-		rc = mail_folder_recent_first(&s->user, &v->folder, &first,
-			err);
-	else if (!v->read_only)
-		rc = first_read < 0 ?
-			mail_folder_recent_claim(&s->user, &v->folder, upto,
-				&first, err) :
-			mail_folder_recent_claim_after(&s->user, &v->folder,
-				upto, first_read, &first, err);
+	int rc = first < 0 ?
+		mail_folder_recent_first(&s->user, &v->folder, &first, err) :
+		0;
+	if (rc == 0 && !v->read_only)
+		rc = mail_folder_recent_claim(&s->user, &v->folder, upto, first,
+			&first, err);
 	if (rc < 0)
 		return -1;
 	/* UIDs ascend: the recent ones are the view's last. */
@@ -522,13 +518,12 @@ take_view(struct imap_view *v, struct mail_folder_view *mv)
 
 int
 imap_view_open(struct imap_session *s, const struct mail_folder *f,
-	bool read_only, const uint64_t *seq_before, struct error *err)
+	bool read_only, const struct imap_view_opened *opened,
+	struct error *err)
 {
 	struct imap_view *v = &s->view;
 	imap_view_close(s);
 	v->folder = *f;
-	/* What was read with the row is taken below, once: not kept. */
-	v->folder.state_read = false;
 	v->folder.name = view_strdup(v, f->name);
 	v->folder.store_name = view_strdup(v, f->store_name);
 	v->folder.special_use = view_strdup(v, f->special_use);
@@ -536,21 +531,20 @@ imap_view_open(struct imap_session *s, const struct mail_folder *f,
 	/*
 	 * Read before the rows, so a change during the read is seen later,
 	 * the change heard (change_seq) before the counter; with the first
-	 * UID not yet \Recent to anyone, in the same statement. Opening the
-	 * folder read both with its row (SELECT: its only statement when
-	 * the view is kept).
+	 * UID not yet \Recent to anyone, in the same statement. SELECT read
+	 * both with the folder's row (its only statement when the view is
+	 * kept).
 	 */
-	int64_t recent_first;
-	if (seq_before != NULL && f->state_read) {
-		v->change_seq = *seq_before;
-		v->db_changes = f->changes;
-		recent_first = f->recent_first;
-	} else {
-		v->change_seq = mail_change_seq(f->mailbox_id);
-		if (mail_folder_open_state(&s->user, f, &v->db_changes,
-			    &recent_first, err) < 0)
+	struct imap_view_opened now;
+	if (opened == NULL) {
+		now.change_seq = mail_change_seq(f->mailbox_id);
+		if (mail_folder_open_state(&s->user, f, &now.state, err) < 0)
 			return -1;
+		opened = &now;
 	}
+	v->change_seq = opened->change_seq;
+	v->db_changes = opened->state.changes;
+	int64_t recent_first = opened->state.recent_first;
 	if (!cache_take(v, v->db_changes)) {
 		/*
 		 * Large folders are stored packed for the next open in any

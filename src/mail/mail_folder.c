@@ -67,13 +67,14 @@ folder_from_store(const struct mail_folder_target *r,
 		f->name = sf->name;
 }
 
-int
-mail_folder_open(const struct mail_user *u, const char *name,
-	struct mail_folder *f_r, struct error *err)
+/* mail_folder_open, with the state in the same statement when asked. */
+static int
+open_folder(const struct mail_user *u, const char *name,
+	struct mail_folder *f_r, struct mail_folder_state *state_r,
+	struct error *err)
 {
 	struct mail_folder_target r;
 	struct store_folder sf;
-	int64_t changes, recent_first;
 	if (strlen(name) > MAIL_FOLDER_NAME_MAX)
 		return error_set(err, ERROR_INVALID, "the name is too long");
 	if (mail_folder_resolve(u, name, &r, err) < 0)
@@ -81,18 +82,35 @@ mail_folder_open(const struct mail_user *u, const char *name,
 	if (r.store_name[0] == '\0')
 		return error_set(err, ERROR_INVALID,
 			"%s only holds other folders", name);
-	if (store_folder_get_state(u->ctx->store, r.mailbox_id, r.store_name,
-		    u->ctx->arena, &sf, &changes, &recent_first, err) < 0) {
+	int rc = state_r != NULL ?
+		store_folder_get_state(u->ctx->store, r.mailbox_id,
+			r.store_name, u->ctx->arena, &sf, &state_r->changes,
+			&state_r->recent_first, err) :
+		store_folder_get(u->ctx->store, r.mailbox_id, r.store_name,
+			u->ctx->arena, &sf, err);
+	if (rc < 0) {
 		if (err != NULL && err->code == ERROR_NOT_FOUND)
 			error_set(err, ERROR_NOT_FOUND,
 				"there is no folder called %s", name);
 		return -1;
 	}
 	folder_from_store(&r, &sf, u->ctx->arena, f_r);
-	f_r->state_read = true;
-	f_r->changes = changes;
-	f_r->recent_first = recent_first;
 	return 0;
+}
+
+int
+mail_folder_open(const struct mail_user *u, const char *name,
+	struct mail_folder *f_r, struct error *err)
+{
+	return open_folder(u, name, f_r, NULL, err);
+}
+
+int
+mail_folder_open_with_state(const struct mail_user *u, const char *name,
+	struct mail_folder *f_r, struct mail_folder_state *state_r,
+	struct error *err)
+{
+	return open_folder(u, name, f_r, state_r, err);
 }
 
 int
@@ -550,17 +568,6 @@ run_recent_job(struct store *st, void *arg, struct error *err)
 
 int
 mail_folder_recent_claim(const struct mail_user *u,
-	const struct mail_folder *f, int64_t upto, int64_t *first_r,
-	struct error *err)
-{
-	int64_t first;
-	if (mail_folder_recent_first(u, f, &first, err) < 0)
-		return -1;
-	return mail_folder_recent_claim_after(u, f, upto, first, first_r, err);
-}
-
-int
-mail_folder_recent_claim_after(const struct mail_user *u,
 	const struct mail_folder *f, int64_t upto, int64_t first_read,
 	int64_t *first_r, struct error *err)
 {

@@ -71,12 +71,16 @@ struct mail_folder {
 	int64_t uidvalidity;
 	int64_t uidnext;
 	bool subscribed;
-	/*
-	 * Read with the row by mail_folder_open (mail_folder_open_state's
-	 * values): state_read false when the folder came another way.
-	 */
-	bool state_read;
-	int64_t changes, recent_first;
+};
+
+/*
+ * What a session opening a folder's view reads first, read together
+ * (one statement): its change counter (mail_folder_changes) and the
+ * first UID no session has claimed as \Recent (mail_folder_recent_first).
+ */
+struct mail_folder_state {
+	int64_t changes;
+	int64_t recent_first;
 };
 
 /*
@@ -87,6 +91,15 @@ struct mail_folder {
  */
 int mail_folder_open(const struct mail_user *u, const char *name,
 	struct mail_folder *f_r, struct error *err);
+
+/*
+ * The same, with the folder's state read in the same statement as its
+ * row: SELECT's only statement when its view is kept (a round trip on
+ * PostgreSQL, B3).
+ */
+int mail_folder_open_with_state(const struct mail_user *u, const char *name,
+	struct mail_folder *f_r, struct mail_folder_state *state_r,
+	struct error *err);
 
 /*
  * Checks again that the person may use f's mailbox (the grant may have been
@@ -181,19 +194,12 @@ int mail_folder_recent_first(const struct mail_user *u,
  * durably, so no other session ever sees them as \Recent: *first_r gets
  * the first UID claimed, or upto when another session had them all. A
  * session passes one past the last UID it has read, so it claims nothing
- * it has not seen.
+ * it has not seen. first_read: mail_folder_recent_first as the caller
+ * read it a moment ago. The UIDs claimed only grow, so when that one is
+ * already past upto there is nothing to claim, and nothing is written
+ * (most syncs); else the claim is made in the writer's transaction.
  */
 int mail_folder_recent_claim(const struct mail_user *u,
-	const struct mail_folder *f, int64_t upto, int64_t *first_r,
-	struct error *err);
-
-/*
- * The same, given the first unclaimed UID the caller read a moment ago
- * (mail_folder_open_state): none is read again. The UIDs claimed only
- * grow, so when that one is already past upto there is nothing to claim
- * now either.
- */
-int mail_folder_recent_claim_after(const struct mail_user *u,
 	const struct mail_folder *f, int64_t upto, int64_t first_read,
 	int64_t *first_r, struct error *err);
 
@@ -205,14 +211,10 @@ int mail_folder_recent_claim_after(const struct mail_user *u,
 int mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
 	int64_t *changes_r, struct error *err);
 
-/*
- * The change counter and the first UID no session has claimed as
- * \Recent (mail_folder_recent_first), read together: what a session
- * opening f reads first. ERROR_NOT_FOUND when f has gone.
- */
+/* f's state (struct mail_folder_state); ERROR_NOT_FOUND when f has gone. */
 int mail_folder_open_state(const struct mail_user *u,
-	const struct mail_folder *f, int64_t *changes_r,
-	int64_t *recent_first_r, struct error *err);
+	const struct mail_folder *f, struct mail_folder_state *state_r,
+	struct error *err);
 
 /*
  * The next `limit` messages of f after after_uid, by UID, with their flags
@@ -389,8 +391,9 @@ struct mail_summary_bytes {
  * message's UID step from the one before (the first from 0, never 0),
  * size and internal date (zigzag), all LEB128; parts 1-6 one
  * NUL-terminated string a message (part 6, the ENVELOPE: "" for one the
- * run does not hold, which decode leaves as the item had it). encode writes the present items
- * (with their `uids`) as part `part`, in heap bytes. decode checks a
+ * run does not hold, which decode leaves as the item had it). encode
+ * writes the present items (with their `uids`) as part `part`, in heap
+ * bytes. decode checks a
  * run's parts whole (parts[0] and those not NULL), then fills the items
  * (count long, by ascending uids) whose UID the run holds, texts
  * pointing into the parts' bytes; *matched_r of *entries_r matched.

@@ -121,10 +121,10 @@ mail_folder_changes(const struct mail_user *u, const struct mail_folder *f,
 
 int
 mail_folder_open_state(const struct mail_user *u, const struct mail_folder *f,
-	int64_t *changes_r, int64_t *recent_first_r, struct error *err)
+	struct mail_folder_state *state_r, struct error *err)
 {
-	return store_folder_open_state(u->ctx->store, f->id, changes_r,
-		recent_first_r, err);
+	return store_folder_open_state(u->ctx->store, f->id,
+		&state_r->changes, &state_r->recent_first, err);
 }
 
 int

@@ -251,8 +251,7 @@ store_folder_changes(struct store *st, int64_t folder_id, int64_t *changes_r,
 	struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT COALESCE((SELECT changes FROM folder_counts"
-		" WHERE folder_id = ?), 0)", "i", folder_id);
+		"SELECT " STORE_FOLDER_CHANGES("?"), "i", folder_id);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);
@@ -286,8 +285,7 @@ store_folder_open_state(struct store *st, int64_t folder_id,
 	int64_t *changes_r, int64_t *recent_first_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT COALESCE((SELECT c.changes FROM folder_counts c"
-		" WHERE c.folder_id = f.id), 0), f.recent_uid"
+		"SELECT " STORE_FOLDER_CHANGES("f.id") ", f.recent_uid"
 		" FROM folders f WHERE f.id = ?", "i", folder_id);
 	if (s == NULL)
 		return -1;

@@ -358,6 +358,13 @@ int store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 	subscribed, created_at"
 void store_folder_read(struct store *st, struct store_stmt *s,
 	struct arena *a, void *out);
+/*
+ * A folder's change counter (folder_counts, migration 31), 0 before its
+ * first message: FOLDER is the SQL naming its id ("?", "f.id").
+ */
+#define STORE_FOLDER_CHANGES(FOLDER)                                      \
+	"COALESCE((SELECT c.changes FROM folder_counts c"                 \
+	" WHERE c.folder_id = " FOLDER "), 0)"
 
 /*
  * A person's columns, read by store_person_read; "p" is people and "m"

@@ -77,9 +77,8 @@ store_folder_get_state(struct store *st, int64_t mailbox_id,
 	int64_t *changes_r, int64_t *recent_first_r, struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT " FOLDER_COLUMNS ", COALESCE((SELECT c.changes"
-		" FROM folder_counts c WHERE c.folder_id = folders.id), 0),"
-		" recent_uid FROM folders WHERE mailbox_id = ? AND name = ?",
+		"SELECT " FOLDER_COLUMNS ", " STORE_FOLDER_CHANGES("folders.id")
+		", recent_uid FROM folders WHERE mailbox_id = ? AND name = ?",
 		"it", mailbox_id, name);
 	if (s == NULL)
 		return -1;

@@ -1957,11 +1957,12 @@ test_first_format_view_written_again(void **state)
 }
 
 /*
- * Opening a folder reads its change counter and first UID not yet
- * \Recent with its row (one statement: SELECT's only one when its view
- * is kept), the same values the separate reads give, and the same as
- * the two read apart from the row (a shared folder's SELECT), before
- * and after a message arrives and a session claims it.
+ * Opening a folder with its state reads its change counter and first UID
+ * not yet \Recent with its row (one statement: SELECT's only one when
+ * its view is kept): the same values the separate reads give, and the
+ * same as the two read apart from the row (a shared folder's SELECT),
+ * after every step of a random walk of appends, claims of \Recent and
+ * expunges.
  */
 static void
 test_folder_open_reads_its_state(void **state)
@@ -1971,24 +1972,37 @@ test_folder_open_reads_its_state(void **state)
 	struct mail_user u;
 	struct mail_folder inbox;
 	struct store_writer *w = ann_inbox(f, &u, &inbox);
-	for (int round = 0; round < 3; round++) {
-		assert_int_equal(mail_folder_open(&u, "INBOX", &inbox, &err), 0);
-		assert_true(inbox.state_read);
+	unsigned seed = 20261207;
+	int64_t last = 0;
+	for (int step = 0; step < 40; step++) {
+		struct mail_folder_state st, apart;
+		assert_int_equal(mail_folder_open_with_state(&u, "INBOX", &inbox,
+					 &st, &err), 0);
 		int64_t first;
 		assert_int_equal(mail_folder_recent_first(&u, &inbox, &first,
 					 &err), 0);
-		assert_int_equal(inbox.changes, changes_of(&u, &inbox));
-		assert_int_equal(inbox.recent_first, first);
-		/* And the two read apart from the row (a shared folder's). */
-		int64_t changes, recent;
-		assert_int_equal(mail_folder_open_state(&u, &inbox, &changes,
-					 &recent, &err), 0);
-		assert_int_equal(changes, inbox.changes);
-		assert_int_equal(recent, first);
-		int64_t uid = append_one(&u, &inbox);
-		if (round == 1)
+		assert_int_equal(st.changes, changes_of(&u, &inbox));
+		assert_int_equal(st.recent_first, first);
+		assert_int_equal(mail_folder_open_state(&u, &inbox, &apart,
+					 &err), 0);
+		assert_int_equal(apart.changes, st.changes);
+		assert_int_equal(apart.recent_first, first);
+		int op = (int)(rand_r(&seed) % 3);
+		if (op == 0 || last == 0) {
+			last = append_one(&u, &inbox);
+		} else if (op == 1) {
+			int64_t upto = 1 + (int64_t)(rand_r(&seed) %
+				(unsigned)last) + 1;
+			int64_t claimed;
 			assert_int_equal(mail_folder_recent_claim(&u, &inbox,
-						 uid + 1, &first, &err), 0);
+						 upto, first, &claimed, &err), 0);
+			assert_true(claimed >= first || claimed == upto);
+		} else {
+			int64_t gone = 1 + (int64_t)(rand_r(&seed) %
+				(unsigned)last);
+			assert_int_equal(mail_message_expunge(&u, &inbox, &gone,
+						 1, &err), 0);
+		}
 	}
 	store_writer_stop(&w);
 }
