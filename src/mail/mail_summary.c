@@ -115,9 +115,13 @@ part_head(const struct mail_summary_bytes *b, size_t *pos, uint64_t *n_r)
 		get_u64(b->data, b->size, pos, n_r) && *n_r <= PACK_MAX;
 }
 
-/* Part 0 whole: n entries of ascending UIDs, nothing after. */
+/*
+ * Part 0 whole: n entries of ascending UIDs, nothing after. With out,
+ * the UIDs too, into an array of n in arena a (NULL: the arena is full).
+ */
 static bool
-uids_check(const struct mail_summary_bytes *b, size_t *pos_r, uint64_t *n_r)
+uids_check(const struct mail_summary_bytes *b, size_t *pos_r, uint64_t *n_r,
+	struct arena *a, uint32_t **out)
 {
 	size_t pos;
 	uint64_t n, uid = 0;
@@ -125,6 +129,9 @@ uids_check(const struct mail_summary_bytes *b, size_t *pos_r, uint64_t *n_r)
 		return false;
 	*pos_r = pos;
 	*n_r = n;
+	if (out != NULL &&
+		(*out = arena_alloc(a, (n > 0 ? n : 1) * sizeof(**out))) == NULL)
+		return false;
 	for (uint64_t k = 0; k < n; k++) {
 		uint64_t step, size, date;
 		if (!get_u64(b->data, b->size, &pos, &step) || step == 0 ||
@@ -134,6 +141,8 @@ uids_check(const struct mail_summary_bytes *b, size_t *pos_r, uint64_t *n_r)
 			!get_u64(b->data, b->size, &pos, &date))
 			return false;
 		uid += step;
+		if (out != NULL)
+			(*out)[k] = (uint32_t)uid;
 	}
 	return pos == b->size;
 }
@@ -168,7 +177,7 @@ mail_summary_decode(const struct mail_summary_bytes *parts,
 	size_t pos0, at[MAIL_SUMMARY_PARTS] = { 0 };
 	uint64_t n;
 	*matched_r = *entries_r = 0;
-	if (!uids_check(&parts[0], &pos0, &n))
+	if (!uids_check(&parts[0], &pos0, &n, NULL, NULL))
 		return -1;
 	for (int p = 1; p < MAIL_SUMMARY_PARTS; p++) {
 		if (parts[p].data != NULL && !texts_check(&parts[p], n, &at[p]))
@@ -377,8 +386,8 @@ read_rows(const struct mail_user *u, const struct mail_folder *f,
 struct put_job {
 	int64_t folder_id, uidvalidity;
 	bool replace;
-	/* parts[1] only, in place of the run's whose part 0 is parts[0] */
-	bool one_part;
+	/* Not NULL: parts[0] alone, in place of this run's (its part 0). */
+	const struct store_summary_pack *run;
 	struct store_summary_pack parts[MAIL_SUMMARY_PARTS];
 	size_t count;
 	bool stored;
@@ -388,9 +397,9 @@ static int
 run_put_job(struct store *st, void *arg, struct error *err)
 {
 	struct put_job *job = arg;
-	if (job->one_part)
+	if (job->run != NULL)
 		return store_folder_pack_part_put(st, job->folder_id,
-			job->uidvalidity, &job->parts[0], &job->parts[1],
+			job->uidvalidity, job->run, &job->parts[0],
 			&job->stored, err);
 	return store_folder_packs_put(st, job->folder_id, job->uidvalidity,
 		job->replace, job->parts, job->count, &job->stored, err);
@@ -435,9 +444,10 @@ store_run(const struct mail_user *u, const struct mail_folder *f,
 	}
 	if (first < 0)
 		return false;
-	struct put_job job = { f->id, f->uidvalidity, replace, false,
-		{ { 0 } }, envelopes ? MAIL_SUMMARY_PARTS : MAIL_SUMMARY_ENVELOPE,
-		false };
+	struct put_job job = { .folder_id = f->id,
+		.uidvalidity = f->uidvalidity,
+		.replace = replace,
+		.count = envelopes ? MAIL_SUMMARY_PARTS : MAIL_SUMMARY_ENVELOPE };
 	unsigned char *data[MAIL_SUMMARY_PARTS];
 	for (size_t p = 0; p < job.count; p++) {
 		size_t size;
@@ -452,28 +462,6 @@ store_run(const struct mail_user *u, const struct mail_folder *f,
 	return stored;
 }
 
-/* A run's UIDs in order (its part 0, checked whole by the decode). */
-static uint32_t *
-run_uids(const struct pack_run *run, struct arena *a, size_t *count_r)
-{
-	size_t pos;
-	uint64_t n, uid = 0;
-	*count_r = 0;
-	if (!uids_check(&run->uids, &pos, &n))
-		return NULL;
-	uint32_t *out = arena_alloc(a, (n > 0 ? n : 1) * sizeof(*out));
-	for (uint64_t e = 0; out != NULL && e < n; e++) {
-		uint64_t step, skip;
-		(void)get_u64(run->uids.data, run->uids.size, &pos, &step);
-		(void)get_u64(run->uids.data, run->uids.size, &pos, &skip);
-		(void)get_u64(run->uids.data, run->uids.size, &pos, &skip);
-		uid += step;
-		out[e] = (uint32_t)uid;
-	}
-	*count_r = out != NULL ? (size_t)n : 0;
-	return out;
-}
-
 /*
  * Gives a run the ENVELOPEs this FETCH read by row for it: its ENVELOPE
  * part written again with every one now known (the rows', and the run's
@@ -484,11 +472,14 @@ store_envelopes(const struct mail_user *u, const struct mail_folder *f,
 	const struct pack_run *run, const uint32_t *uids,
 	const struct mail_packed *items, size_t count, struct arena *a)
 {
-	size_t n, matched, entries_n;
-	uint32_t *entries = run_uids(run, a, &n);
+	size_t pos, matched, entries_n;
+	uint64_t n;
+	uint32_t *entries;
+	if (!uids_check(&run->uids, &pos, &n, a, &entries))
+		return false;
 	struct mail_packed *known = arena_alloc(a,
 		(n > 0 ? n : 1) * sizeof(*known));
-	if (entries == NULL || known == NULL)
+	if (known == NULL)
 		return false;
 	for (size_t e = 0; e < n; e++)
 		known[e].text[MAIL_SUMMARY_ENVELOPE] = "";
@@ -509,12 +500,14 @@ store_envelopes(const struct mail_user *u, const struct mail_folder *f,
 	size_t size;
 	unsigned char *data = mail_summary_encode(known, entries, n,
 		MAIL_SUMMARY_ENVELOPE, &size);
-	struct put_job job = { f->id, f->uidvalidity, false, true,
-		{ { 0, run->first_uid, run->last_uid, run->uids.data,
-			  run->uids.size },
-			{ MAIL_SUMMARY_ENVELOPE, run->first_uid, run->last_uid,
-				data, size } },
-		2, false };
+	struct store_summary_pack part0 = { 0, run->first_uid, run->last_uid,
+		run->uids.data, run->uids.size };
+	struct put_job job = { .folder_id = f->id,
+		.uidvalidity = f->uidvalidity,
+		.run = &part0,
+		.parts = { { MAIL_SUMMARY_ENVELOPE, run->first_uid,
+			run->last_uid, data, size } },
+		.count = 1 };
 	bool stored = put(u, f, &job);
 	free(data);
 	return stored;
