@@ -2008,10 +2008,11 @@ test_folder_open_reads_its_state(void **state)
 }
 
 /*
- * An EXPUNGE of many messages is one set of statements: every message
- * goes, the folder's counts and change counter move by as many, and the
- * mailbox gets back exactly their bytes; one already gone in the list
- * changes nothing more.
+ * An EXPUNGE of any set of messages is one set of statements: every
+ * message named goes, the folder's change counter moves by as many, and
+ * the mailbox gets back exactly their bytes; a UID named twice, or one
+ * never given or already gone, changes nothing more. A random walk of
+ * sets of every size (0 to all) over messages of different sizes.
  */
 static void
 test_expunge_many_at_once(void **state)
@@ -2021,24 +2022,65 @@ test_expunge_many_at_once(void **state)
 	struct mail_user u;
 	struct mail_folder inbox;
 	struct store_writer *w = ann_inbox(f, &u, &inbox);
-	int64_t uids[5];
-	for (size_t i = 0; i < 5; i++)
-		uids[i] = append_one(&u, &inbox);
-	int64_t used, before = changes_of(&u, &inbox);
-	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &used,
-				 &err), 0);
-	/* Three of them, one named twice, and one UID never given. */
-	int64_t gone[] = { uids[1], uids[3], uids[4], uids[3], uids[4] + 100 };
-	assert_int_equal(mail_message_expunge(&u, &inbox, gone, 5, &err), 0);
-	int64_t after;
-	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &after,
-				 &err), 0);
-	assert_int_equal(used - after, 3 * (int64_t)(sizeof(message) - 1));
-	assert_int_equal(changes_of(&u, &inbox), before + 3);
-	int64_t left[8];
-	assert_int_equal(folder_uids(&u, &inbox, left, 8), 2);
-	assert_int_equal(left[0], uids[0]);
-	assert_int_equal(left[1], uids[2]);
+	enum { MESSAGES = 40 };
+	int64_t uids[MESSAGES], sizes[MESSAGES];
+	bool live[MESSAGES];
+	char body[sizeof(message) + MESSAGES * 7];
+	for (size_t i = 0; i < MESSAGES; i++) {
+		/* The message with i * 7 more bytes of body. */
+		size_t size = sizeof(message) - 1 + i * 7;
+		memcpy(body, message, sizeof(message) - 1);
+		memset(body + sizeof(message) - 1, 'x', i * 7);
+		struct mail_append m = { .data = body, .size = size,
+			.keywords = "", .internal_date = 1000 };
+		assert_int_equal(mail_message_append(&u, &inbox, &m, &uids[i],
+					 &err), 0);
+		sizes[i] = (int64_t)size;
+		live[i] = true;
+	}
+	unsigned seed = 20261207;
+	size_t left = MESSAGES;
+	while (left > 0) {
+		int64_t named[2 * MESSAGES + 1];
+		size_t n = 0, gone = 0;
+		int64_t bytes = 0;
+		size_t want = (size_t)rand_r(&seed) % (left + 1);
+		for (size_t i = 0; i < MESSAGES && gone < want; i++) {
+			if (!live[i] || rand_r(&seed) % 2 == 0)
+				continue;
+			named[n++] = uids[i];
+			if (rand_r(&seed) % 4 == 0)
+				named[n++] = uids[i];	/* twice */
+			live[i] = false;
+			bytes += sizes[i];
+			gone++;
+		}
+		/* The first UID (soon gone, then named again), or none given. */
+		int64_t extra = rand_r(&seed) % 2 ? uids[0] :
+						    uids[MESSAGES - 1] + 7;
+		named[n++] = extra;
+		if (extra == uids[0] && live[0]) {
+			live[0] = false;
+			bytes += sizes[0];
+			gone++;
+		}
+		int64_t used, after, before = changes_of(&u, &inbox);
+		assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id,
+					 &used, &err), 0);
+		assert_int_equal(mail_message_expunge(&u, &inbox, named, n,
+					 &err), 0);
+		assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id,
+					 &after, &err), 0);
+		assert_int_equal(used - after, bytes);
+		assert_int_equal(changes_of(&u, &inbox), before + (int64_t)gone);
+		left -= gone;
+		int64_t now[MESSAGES];
+		size_t k = 0, count = folder_uids(&u, &inbox, now, MESSAGES);
+		assert_int_equal(count, left);
+		for (size_t i = 0; i < MESSAGES; i++)
+			if (live[i])
+				assert_int_equal(now[k++], uids[i]);
+	}
 	store_writer_stop(&w);
 }
 
