@@ -18,7 +18,8 @@ import re
 
 from test_imap import connect
 from test_imap_rfc import append
-from test_imap_search_pack import LARGE, message, packs, search, setup  # noqa: F401
+from test_imap_search_pack import (LARGE, append_more, expunge_through,  # noqa: F401
+                                   forget, message, packs, search, setup)
 from conftest import Server
 
 CHUNK = 400  # fewer than 1,024 and half the folder: read by row
@@ -118,22 +119,19 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
                    f" 'hand-changed', 'note{n:05d}') WHERE id = {body}")
 
         # A few appended: read by row beside the pack, which stays.
-        for i in range(LARGE, LARGE + 3):
-            uid_of[i] = append(m, "INBOX", message(i))
+        append_more(m, uid_of, range(LARGE, LARGE + 3))
         m.noop()
         check(m, uid_of)
         assert packs(store) == (1, 7)
         # Many appended: a run is added for them, with their ENVELOPEs.
-        for i in range(LARGE + 3, LARGE + 100):
-            uid_of[i] = append(m, "INBOX", message(i))
+        append_more(m, uid_of, range(LARGE + 3, LARGE + 100))
         m.noop()
         check(m, uid_of)
         assert packs(store) == (2, 14)
 
         # A search adds a run without ENVELOPEs; the next FETCH gives
         # the run its ENVELOPE part.
-        for i in range(LARGE + 100, LARGE + 200):
-            uid_of[i] = append(m, "INBOX", message(i))
+        append_more(m, uid_of, range(LARGE + 100, LARGE + 200))
         m.noop()
         assert search(m, "SUBJECT", "foo")
         assert packs(store) == (3, 20)
@@ -154,18 +152,14 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
         # EXPUNGE and MOVE: the messages gone are in the pack, not the
         # view.
         gone = [n for n in uid_of if n % 7 == 0][:40] + [LARGE + 2]
-        m.uid("STORE", ",".join(str(uid_of[n]) for n in gone),
-              "+FLAGS.SILENT", "(\\Deleted)")
-        m.expunge()
-        for n in gone:
-            del uid_of[n]
+        expunge_through(m, uid_of, gone)
+        forget(uid_of, gone)
         check(m, uid_of)
         moved = [n for n in uid_of if n % 11 == 0][:5]
         typ, _ = m.uid("MOVE", ",".join(str(uid_of[n]) for n in moved),
                        "Drafts")
         assert typ == "OK"
-        for n in moved:
-            del uid_of[n]
+        forget(uid_of, moved)
         check(m, uid_of, ALL_ITEMS)
 
         # Another session expunges messages this one has not been told
@@ -174,9 +168,7 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
         other = connect(server, inst, ann)
         other.select("INBOX")
         told = [n for n in uid_of if n % 17 == 3][:6]
-        other.uid("STORE", ",".join(str(uid_of[n]) for n in told),
-                  "+FLAGS.SILENT", "(\\Deleted)")
-        other.expunge()
+        expunge_through(other, uid_of, told)
         other.logout()
         m.response("FETCH")
         typ, data = m.fetch("1:*", ITEMS)
@@ -184,24 +176,20 @@ def test_packed_envelopes_answer_as_the_rows(setup, tmp_path):
         sent = responses(m.response("FETCH")[1])
         assert len(sent) == len(uid_of) - len(told), len(sent)
         m.noop()
-        for n in told:
-            del uid_of[n]
+        forget(uid_of, told)
         check(m, uid_of)
 
         # Another session changes the folder while this one is open.
         other = connect(server, inst, ann)
         other.select("INBOX")
-        more = {i: append(other, "INBOX", message(i))
-                for i in range(LARGE + 200, LARGE + 280)}
+        more = {}
+        append_more(other, more, range(LARGE + 200, LARGE + 280))
         drop = [n for n in uid_of if n % 13 == 0][:10]
-        other.uid("STORE", ",".join(str(uid_of[n]) for n in drop),
-                  "+FLAGS.SILENT", "(\\Deleted)")
-        other.expunge()
+        expunge_through(other, uid_of, drop)
         other.logout()
         m.noop()
         uid_of.update(more)
-        for n in drop:
-            del uid_of[n]
+        forget(uid_of, drop)
         check(m, uid_of)
 
         # An ENVELOPE part that does not decode: the pack is written

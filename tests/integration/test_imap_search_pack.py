@@ -78,6 +78,26 @@ def check(m, uid_of):
             expect(set(uid_of), key, word), (key, word)
 
 
+def append_more(session, uid_of, numbers):
+    """Appends messages `numbers` to INBOX through the session, noting
+    their UIDs in uid_of."""
+    for i in numbers:
+        uid_of[i] = append(session, "INBOX", message(i))
+
+
+def expunge_through(session, uid_of, numbers):
+    """Marks messages `numbers` \\Deleted and expunges them through the
+    session (uid_of is left to the caller: another session is told later)."""
+    session.uid("STORE", ",".join(str(uid_of[n]) for n in numbers),
+                "+FLAGS.SILENT", "(\\Deleted)")
+    session.expunge()
+
+
+def forget(uid_of, numbers):
+    for n in numbers:
+        del uid_of[n]
+
+
 def packs(store, folder="INBOX"):
     """(runs, rows) of the folder's pack."""
     rows = store.rows(
@@ -128,25 +148,20 @@ def test_packed_searches_answer_as_the_rows(setup, tmp_path):
                    f" FROM bodies WHERE id = {body}) WHERE body_id = {body}")
 
         # A few appended: read by row beside the pack, which stays.
-        for i in range(LARGE, LARGE + 3):
-            uid_of[i] = append(m, "INBOX", message(i))
+        append_more(m, uid_of, range(LARGE, LARGE + 3))
         m.noop()
         check(m, uid_of)
         assert packs(store) == (1, 6)
         # Many appended: a run is added for them.
-        for i in range(LARGE + 3, LARGE + 100):
-            uid_of[i] = append(m, "INBOX", message(i))
+        append_more(m, uid_of, range(LARGE + 3, LARGE + 100))
         m.noop()
         check(m, uid_of)
         assert packs(store) == (2, 12)
 
         # EXPUNGE: the messages gone are in the pack, not the view.
         gone = [n for n in uid_of if n % 7 == 0][:40] + [LARGE + 2]
-        m.uid("STORE", ",".join(str(uid_of[n]) for n in gone),
-              "+FLAGS.SILENT", "(\\Deleted)")
-        m.expunge()
-        for n in gone:
-            del uid_of[n]
+        expunge_through(m, uid_of, gone)
+        forget(uid_of, gone)
         check(m, uid_of)
 
         # MOVE: gone from INBOX, found in Drafts (a small folder: rows).
@@ -154,8 +169,7 @@ def test_packed_searches_answer_as_the_rows(setup, tmp_path):
         typ, _ = m.uid("MOVE", ",".join(str(uid_of[n]) for n in moved),
                        "Drafts")
         assert typ == "OK"
-        for n in moved:
-            del uid_of[n]
+        forget(uid_of, moved)
         check(m, uid_of)
         m.select("Drafts", readonly=True)
         assert len(search(m, "SUBJECT", "foo")) == len(moved)
@@ -164,17 +178,14 @@ def test_packed_searches_answer_as_the_rows(setup, tmp_path):
         # Another session changes the folder while this one is open.
         other = connect(server, inst, ann)
         other.select("INBOX")
-        more = {i: append(other, "INBOX", message(i))
-                for i in range(LARGE + 100, LARGE + 180)}
+        more = {}
+        append_more(other, more, range(LARGE + 100, LARGE + 180))
         drop = [n for n in uid_of if n % 11 == 0][:10]
-        other.uid("STORE", ",".join(str(uid_of[n]) for n in drop),
-                  "+FLAGS.SILENT", "(\\Deleted)")
-        other.expunge()
+        expunge_through(other, uid_of, drop)
         other.logout()
         m.noop()
         uid_of.update(more)
-        for n in drop:
-            del uid_of[n]
+        forget(uid_of, drop)
         check(m, uid_of)
 
         if not store.url:
