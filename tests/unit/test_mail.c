@@ -2144,15 +2144,9 @@ static int64_t
 statements_ready(struct store *st, bool pg)
 {
 	struct error err;
-	struct store_stmt *s = store_query(st, &err, pg ?
+	return store_one_int(st, store_query(st, &err, pg ?
 		"SELECT count(*) FROM pg_prepared_statements" :
-		"SELECT count(*) FROM sqlite_stmt", "");
-	int64_t n = -1;
-	if (s != NULL && store_step(st, s, &err) == 1)
-		n = store_col_int(st, s, 0);
-	if (s != NULL)
-		store_finish(st, s);
-	return n;
+		"SELECT count(*) FROM sqlite_stmt", ""), &err);
 }
 
 /*

@@ -85,13 +85,7 @@ static int64_t
 read_int(struct store *st, const char *sql)
 {
 	struct error err;
-	struct store_stmt *s = store_query(st, &err, sql, "");
-	int64_t v = -1;
-	if (s != NULL && store_step(st, s, &err) == 1)
-		v = store_col_int(st, s, 0);
-	if (s != NULL)
-		store_finish(st, s);
-	return v;
+	return store_one_int(st, store_query(st, &err, sql, ""), &err);
 }
 
 /*
