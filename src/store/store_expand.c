@@ -211,7 +211,9 @@ store_set_drop_full(struct store *st, int64_t scope, int64_t except,
 		"DELETE FROM expansion WHERE scope = ? AND mailbox_id IN"
 		" (SELECT e.mailbox_id FROM expansion e"
 		"  JOIN mailboxes m ON m.id = e.mailbox_id"
-		"  WHERE e.scope = ? AND m.used_bytes + ? > m.quota_mb * ?"
+		"  LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id"
+		"  WHERE e.scope = ?"
+		"  AND COALESCE(u.used_bytes, 0) + ? > m.quota_mb * ?"
 		"  AND NOT EXISTS (SELECT 1 FROM expansion x"
 		"   WHERE x.scope = ? AND x.mailbox_id = e.mailbox_id))",
 		"iiiii", scope, scope, size, (int64_t)MIB, except);
@@ -332,9 +334,9 @@ store_deliver_set(struct store *st, int64_t scope,
 		    " (SELECT folder_id FROM messages WHERE id > ?)",
 		    "i", last) >= 0)
 		charged = store_exec(st, err,
-			"UPDATE mailboxes SET used_bytes = used_bytes + ?"
-			" WHERE id IN (SELECT mailbox_id FROM expansion"
-			" WHERE scope = ?)",
+			"INSERT INTO mailbox_usage (mailbox_id, used_bytes)"
+			" SELECT mailbox_id, ? FROM expansion"
+			" WHERE scope = ?" STORE_USAGE_CHARGE,
 			"ii", d->size, scope);
 	if (charged >= 0 && charged != delivered) {
 		missing_inbox(st, scope, err);

@@ -148,10 +148,10 @@ store_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "ii", folder_id, folder_id) < 0 ||
 		store_exec(st, err,
-		    "UPDATE mailboxes SET used_bytes = GREATEST(0, used_bytes -"
-		    " (SELECT COALESCE(SUM(size), 0) FROM messages"
-		    "  WHERE folder_id = ?))"
-		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    "UPDATE mailbox_usage SET used_bytes = GREATEST(0,"
+		    " used_bytes - (SELECT COALESCE(SUM(size), 0) FROM messages"
+		    "  WHERE folder_id = ?)) WHERE mailbox_id ="
+		    " (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "ii", folder_id, folder_id) < 0 ||
 		store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT DISTINCT body_id FROM messages WHERE folder_id = ?"
@@ -536,11 +536,11 @@ store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
 		return error_set(err, ERROR_NOT_FOUND,
 			"the message has been expunged");
 	if (store_exec(st, err,
-		    "UPDATE mailboxes SET used_bytes = used_bytes +"
-		    " (SELECT size FROM messages"
-		    "  WHERE folder_id = ? AND uid = ?)"
-		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
-		    "iii", to_folder_id, new_uid, to_folder_id) < 0)
+		    "INSERT INTO mailbox_usage (mailbox_id, used_bytes)"
+		    " SELECT f.mailbox_id, m.size FROM messages m"
+		    " JOIN folders f ON f.id = m.folder_id"
+		    " WHERE m.folder_id = ? AND m.uid = ?" STORE_USAGE_CHARGE,
+		    "ii", to_folder_id, new_uid) < 0)
 		return -1;
 	*new_uid_r = new_uid;
 	return 0;
@@ -553,10 +553,11 @@ store_message_expunge(struct store *st, int64_t folder_id,
 	if (count == 0)
 		return 0;
 	if (store_exec(st, err,
-		    "UPDATE mailboxes SET used_bytes = GREATEST(0, used_bytes -"
-		    " COALESCE((SELECT SUM(size) FROM messages"
+		    "UPDATE mailbox_usage SET used_bytes = GREATEST(0,"
+		    " used_bytes - COALESCE((SELECT SUM(size) FROM messages"
 		    "  WHERE folder_id = ? AND uid IN " STORE_ID_SET "), 0))"
-		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    " WHERE mailbox_id ="
+		    " (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "iIi", folder_id, uids, count, folder_id) < 0 ||
 	    store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT body_id FROM messages WHERE folder_id = ? AND"

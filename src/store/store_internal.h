@@ -180,6 +180,15 @@ char ***store_joined_rows(const char *joined, size_t fields, struct arena *a,
 	" WHERE g.person_id = " PERSON " AND m.deleted_at IS NULL"
 
 /*
+ * The end of a statement that charges bytes to mailboxes: it inserts
+ * (mailbox_id, bytes) rows into mailbox_usage (migration 43), and a
+ * mailbox charged before has the bytes added to its row.
+ */
+#define STORE_USAGE_CHARGE                                                  \
+	" ON CONFLICT (mailbox_id) DO UPDATE"                                \
+	" SET used_bytes = mailbox_usage.used_bytes + excluded.used_bytes"
+
+/*
  * The People Finder feed's newest note (PostgreSQL's migration 36), never
  * below its pruned floor, as an SQL expression.
  */

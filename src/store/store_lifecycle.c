@@ -87,8 +87,8 @@ store_mailbox_purge(struct store *st, int64_t mailbox_id, int64_t now,
 		"i", mailbox_id);
 	int64_t forgotten = 0;
 	if (n < 0 || store_bodies_forget(st, now, -1, &forgotten, err) < 0 ||
-	    store_exec(st, err, "UPDATE mailboxes SET used_bytes = 0"
-		    " WHERE id = ?", "i", mailbox_id) < 0)
+	    store_exec(st, err, "DELETE FROM mailbox_usage"
+		    " WHERE mailbox_id = ?", "i", mailbox_id) < 0)
 		return -1;
 	*messages_r = n;
 	return 0;

@@ -209,9 +209,9 @@ add_message_row(struct store *st, const struct store_delivery *d,
 		    d->internal_date, (int64_t)d->flags) < 0)
 		return -1;
 	return store_exec(st, err,
-		"UPDATE mailboxes SET used_bytes = used_bytes + ?"
-		" WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
-		"ii", d->size, folder_id) < 0 ? -1 : 0;
+		"INSERT INTO mailbox_usage (mailbox_id, used_bytes)"
+		" SELECT mailbox_id, ? FROM folders WHERE id = ?"
+		STORE_USAGE_CHARGE, "ii", d->size, folder_id) < 0 ? -1 : 0;
 }
 
 int
@@ -286,7 +286,9 @@ store_mailbox_used(struct store *st, int64_t mailbox_id, int64_t *used_r,
 	struct error *err)
 {
 	struct store_stmt *s = store_query(st, err,
-		"SELECT used_bytes FROM mailboxes WHERE id = ?", "i", mailbox_id);
+		"SELECT COALESCE(u.used_bytes, 0) FROM mailboxes m"
+		" LEFT JOIN mailbox_usage u ON u.mailbox_id = m.id"
+		" WHERE m.id = ?", "i", mailbox_id);
 	if (s == NULL)
 		return -1;
 	int rc = store_step(st, s, err);

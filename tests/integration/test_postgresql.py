@@ -562,7 +562,6 @@ NOT_NOTED = {
         "status": "not in the copy",
         "created_at": "not in the copy",
         "updated_at": "not in the copy",
-        "used_bytes": "mail's bookkeeping: not in the copy",
         "uidvalidity_last": "mail's bookkeeping: not in the copy",
         "last_used_at": "mail's bookkeeping: not in the copy",
     },

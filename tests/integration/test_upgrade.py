@@ -530,6 +530,11 @@ def check_upgraded(inst, db, template, got, tmp_path, serve):
             f" WHERE f.mailbox_id = {got['mailbox']}")
         assert [(r[0], int(r[1]), int(r[2])) for r in rows] == \
             [(hashlib.sha256(MESSAGE).hexdigest(), len(MESSAGE), 1)]
+        # Its size is still charged to the mailbox (moved out of the
+        # mailbox's row by migration 43).
+        assert [int(r[0]) for r in db.query(
+            "SELECT used_bytes FROM mailbox_usage WHERE mailbox_id ="
+            f" {got['mailbox']}")] == [len(MESSAGE)]
     if "audit" in got:
         assert int(db.query("SELECT COUNT(*) FROM audit WHERE summary ="
                             f" '{got['audit']}'")[0][0]) == 1

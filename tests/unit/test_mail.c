@@ -1324,12 +1324,27 @@ folder_counts_equal_a_recount(const struct mail_user *u,
 			(long long)counted.recent);
 }
 
-/* Every folder of the user's mailbox: its counters equal a recount. */
+/*
+ * Every folder of the user's mailbox: its counters equal a recount; and
+ * the bytes charged to the mailbox (migration 43's mailbox_usage) are
+ * its messages' sizes, added up.
+ */
 static void
 check_counts(struct fixture *f, const struct mail_user *u, int step)
 {
 	struct counts_check c = { f, step };
 	each_folder(u, folder_counts_equal_a_recount, &c);
+	struct error err;
+	int64_t used;
+	if (store_mailbox_used(f->u.st, u->mailbox_id, &used, &err) < 0)
+		fail_msg("used: %s", err.msg);
+	int64_t sum = store_one_int(f->u.st, store_query(f->u.st, &err,
+		"SELECT COALESCE(SUM(m.size), 0) FROM messages m"
+		" JOIN folders f ON f.id = m.folder_id WHERE f.mailbox_id = ?",
+		"i", u->mailbox_id), &err);
+	if (used != sum)
+		fail_msg("step %d: %lld bytes charged, messages of %lld",
+			step, (long long)used, (long long)sum);
 }
 
 /* How often each way of reading a view was taken over a walk. */
