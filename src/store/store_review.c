@@ -115,8 +115,8 @@ lower_set(const struct store_text_set *set, struct arena *a)
 	"  WHERE lower(s.name) IN " STORE_TEXT_SET "))"                   \
 	" AND (? = 0 OR p.site_id IN (SELECT s.id FROM sites s"           \
 	"  WHERE lower(s.site_type) IN " STORE_TEXT_SET "))"             \
-	" AND (? = 0 OR lower(p.job_title) IN " STORE_TEXT_SET ")"        \
-	" AND (? = 0 OR lower(p.department) IN " STORE_TEXT_SET ")"       \
+	" AND (? = 0 OR lower(p.job_title)" STORE_IN_TEXTS ")"           \
+	" AND (? = 0 OR lower(p.department)" STORE_IN_TEXTS ")"          \
 	" AND (? = 0 OR p.id IN (SELECT r.person_id FROM roles r"         \
 	"  WHERE lower(r.role) IN " STORE_TEXT_SET "))"
 #define RULE_FROM " FROM people p" RULE_WHERE

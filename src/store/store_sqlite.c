@@ -335,14 +335,15 @@ sqlite_dialect(const char *sql, char **copy_r)
 	static const char *const markers[][2] = {
 		{ STORE_ID_SET, sqlite_set },
 		{ STORE_TEXT_SET, sqlite_set },
+		{ STORE_IN_TEXTS, " IN " "(SELECT value FROM json_each(?))" },
 		{ STORE_JOINED, "group_concat" },
 	};
 	*copy_r = NULL;
 	if (strchr(sql, '{') == NULL)
 		return 0;
 	size_t n = strlen(sql);
-	/* Each marker is at least 7 bytes and becomes at most sqlite_set. */
-	char *out = malloc(n + (n / 7 + 1) * sizeof(sqlite_set) + 1);
+	/* Each marker is at least 7 bytes and becomes at most 4 more. */
+	char *out = malloc(n + (n / 7 + 1) * (sizeof(sqlite_set) + 4) + 1);
 	if (out == NULL)
 		return -1;
 	size_t o = 0;
