@@ -16,6 +16,8 @@
 # "trust", on loopback only: the cluster holds test data and lives for one
 # run. The collation is C, as caremail's text ranges expect (the People
 # Finder's key ranges compare bytes, docs/postgresql.md).
+# PG_SHARED_BUFFERS sets its buffer cache (128MB unless given; the
+# national-scale benchmarks give it what docs/postgresql.md advises).
 set -euo pipefail
 
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -55,7 +57,7 @@ start)
 	# Small and quick: a test cluster, fsync kept on (group commit's
 	# meaning is tested on it), a socket in DIR, not /var/run.
 	as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-		-o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c shared_buffers=128MB" \
+		-o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=200 -c shared_buffers=${PG_SHARED_BUFFERS:-128MB}" \
 		start >/dev/null || {
 		cat "$dir/server.log" >&2
 		exit 1
