@@ -182,7 +182,9 @@ char ***store_joined_rows(const char *joined, size_t fields, struct arena *a,
 /*
  * The end of a statement that charges bytes to mailboxes: it inserts
  * (mailbox_id, bytes) rows into mailbox_usage (migration 43), and a
- * mailbox charged before has the bytes added to its row.
+ * mailbox charged before has the bytes added to its row. The statement's
+ * SELECT must have a WHERE: SQLite would read the ON CONFLICT after a
+ * bare FROM as a join's ON.
  */
 #define STORE_USAGE_CHARGE                                                  \
 	" ON CONFLICT (mailbox_id) DO UPDATE"                                \

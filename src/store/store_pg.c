@@ -296,7 +296,9 @@ pg_settle(struct pg_conn *conn, bool committed)
  * only as they grow: a dynamic list of 532,586 people (B8) is a set of
  * about 40 MB with its key, and at 8 MB every insert into it wrote a
  * page out and read another back (1.1 GB written, a quarter of the
- * list's expansion). It must be set before the tables are first used.
+ * list's expansion). It must be set before the session first uses a
+ * temporary table; a session that has (one a pooler hands over from
+ * another client) refuses it and keeps what it had, as without lz4.
  *
  * Bodies are compressed with lz4 where the server has it (Debian's does):
  * a fifth of a delivery's CPU went to pglz. Without it the default stays.
@@ -315,14 +317,17 @@ pg_session(struct pg_conn *conn, struct error *err)
 		"SET client_min_messages = warning;"
 		"SET synchronous_commit = on;"
 		"SET enable_hashjoin = off;"
-		"SET jit = off;"
-		"SET temp_buffers = '64MB';", conn->busy_timeout_ms);
+		"SET jit = off;", conn->busy_timeout_ms);
 	PGresult *res = PQexec(conn->db, setup);
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 :
 		pg_error(err, conn->db, res, "set up");
 	PQclear(res);
-	if (rc == 0)
+	if (rc == 0) {
 		PQclear(PQexec(conn->db, "SET default_toast_compression = lz4"));
+		/* Refused where a pooler hands over a session that has used
+		 * temporary tables: it then keeps what it had. */
+		PQclear(PQexec(conn->db, "SET temp_buffers = '64MB'"));
+	}
 	return rc;
 }
 

@@ -342,7 +342,7 @@ sqlite_dialect(const char *sql, char **copy_r)
 	if (strchr(sql, '{') == NULL)
 		return 0;
 	size_t n = strlen(sql);
-	/* Each marker is at least 7 bytes and becomes at most 4 more. */
+	/* Each marker is at least 7 bytes and becomes at most sqlite_set + 4. */
 	char *out = malloc(n + (n / 7 + 1) * (sizeof(sqlite_set) + 4) + 1);
 	if (out == NULL)
 		return -1;

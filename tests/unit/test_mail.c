@@ -2202,12 +2202,14 @@ test_pool_warm_readies_first_commands(void **state)
 	assert_true(statements_ready(lent[3], pg) < cold + 12);
 	/*
 	 * Each PostgreSQL session compiles nothing (JIT took 160 ms of a
-	 * list's delivery) and hashes no join (store_pg.c's pg_session).
+	 * list's delivery), hashes no join and holds its recipient sets in
+	 * 64 MB (store_pg.c's pg_session).
 	 */
 	for (size_t i = 0; pg && i < 4; i++) {
 		struct store_stmt *q = store_query(lent[i], &err,
 			"SELECT current_setting('jit') = 'off'"
-			" AND current_setting('enable_hashjoin') = 'off'", "");
+			" AND current_setting('enable_hashjoin') = 'off'"
+			" AND current_setting('temp_buffers') = '64MB'", "");
 		assert_non_null(q);
 		assert_int_equal(store_step(lent[i], q, &err), 1);
 		assert_int_equal(store_col_int(lent[i], q, 0), 1);
