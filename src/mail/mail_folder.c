@@ -67,9 +67,8 @@ folder_from_store(const struct mail_folder_target *r,
 		f->name = sf->name;
 }
 
-/* mail_folder_open, with the state in the same statement when asked. */
-static int
-open_folder(const struct mail_user *u, const char *name,
+int
+mail_folder_open_with_state(const struct mail_user *u, const char *name,
 	struct mail_folder *f_r, struct mail_folder_state *state_r,
 	struct error *err)
 {
@@ -102,15 +101,7 @@ int
 mail_folder_open(const struct mail_user *u, const char *name,
 	struct mail_folder *f_r, struct error *err)
 {
-	return open_folder(u, name, f_r, NULL, err);
-}
-
-int
-mail_folder_open_with_state(const struct mail_user *u, const char *name,
-	struct mail_folder *f_r, struct mail_folder_state *state_r,
-	struct error *err)
-{
-	return open_folder(u, name, f_r, state_r, err);
+	return mail_folder_open_with_state(u, name, f_r, NULL, err);
 }
 
 int

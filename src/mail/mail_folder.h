@@ -94,8 +94,8 @@ int mail_folder_open(const struct mail_user *u, const char *name,
 
 /*
  * The same, with the folder's state read in the same statement as its
- * row: SELECT's only statement when its view is kept (a round trip on
- * PostgreSQL, B3).
+ * row unless state_r is NULL: SELECT's only statement when its view is
+ * kept (a round trip on PostgreSQL, B3).
  */
 int mail_folder_open_with_state(const struct mail_user *u, const char *name,
 	struct mail_folder *f_r, struct mail_folder_state *state_r,
