@@ -539,6 +539,30 @@ static const char pg_ids[] = "(SELECT unnest(?::int8[]) AS value)";
 static const char pg_texts[] = "(SELECT unnest(?::text[]) AS value)";
 static const char pg_in_texts[] = " = ANY(?::text[])";
 
+/* Each set marker (store_backend.h) and its spelling here. */
+struct pg_set {
+	const char *marker;
+	size_t length;
+	const char *with;
+};
+
+static const struct pg_set pg_sets[] = {
+	{ STORE_ID_SET, sizeof(STORE_ID_SET) - 1, pg_ids },
+	{ STORE_TEXT_SET, sizeof(STORE_TEXT_SET) - 1, pg_texts },
+	{ STORE_IN_TEXTS, sizeof(STORE_IN_TEXTS) - 1, pg_in_texts },
+};
+
+/* The set marker s begins with, or NULL. */
+static const struct pg_set *
+pg_set_at(const char *s)
+{
+	for (size_t m = 0;
+		*s == '{' && m < sizeof(pg_sets) / sizeof(pg_sets[0]); m++)
+		if (strncmp(s, pg_sets[m].marker, pg_sets[m].length) == 0)
+			return &pg_sets[m];
+	return NULL;
+}
+
 /*
  * sql in PostgreSQL's spelling, malloc'd: the set markers expanded, then
  * STORE_JOINED as string_agg, then each '?' or '?NNN' as '$n' by
@@ -556,21 +580,9 @@ pg_dialect(const char *sql, int *nparams_r)
 	int largest = 0;
 	for (size_t i = 0; i < n;) {
 		char ch = sql[i];
-		const char *with = NULL;
-		size_t mark = 0;
-		if (strncmp(sql + i, STORE_ID_SET, sizeof(STORE_ID_SET) - 1) == 0) {
-			with = pg_ids;
-			mark = sizeof(STORE_ID_SET) - 1;
-		} else if (strncmp(sql + i, STORE_TEXT_SET,
-				   sizeof(STORE_TEXT_SET) - 1) == 0) {
-			with = pg_texts;
-			mark = sizeof(STORE_TEXT_SET) - 1;
-		} else if (strncmp(sql + i, STORE_IN_TEXTS,
-				   sizeof(STORE_IN_TEXTS) - 1) == 0) {
-			with = pg_in_texts;
-			mark = sizeof(STORE_IN_TEXTS) - 1;
-		}
-		if (with != NULL) {
+		const struct pg_set *set = pg_set_at(sql + i);
+		if (set != NULL) {
+			const char *with = set->with;
 			/* The marker's '?' keeps its place in the order. */
 			const char *q = strchr(with, '?');
 			memcpy(out + o, with, (size_t)(q - with));
@@ -579,7 +591,7 @@ pg_dialect(const char *sql, int *nparams_r)
 				++largest);
 			memcpy(out + o, q + 1, strlen(q + 1));
 			o += strlen(q + 1);
-			i += mark;
+			i += set->length;
 			continue;
 		}
 		if (ch == '\'' || ch == '"') {

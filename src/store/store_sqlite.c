@@ -322,7 +322,8 @@ sqlite_exec(void *c, const char *sql, struct error *err)
 }
 
 /* SQLite's spelling of STORE_ID_SET and STORE_TEXT_SET: a JSON array. */
-static const char sqlite_set[] = "(SELECT value FROM json_each(?))";
+#define SQLITE_SET "(SELECT value FROM json_each(?))"
+static const char sqlite_set[] = SQLITE_SET;
 
 /*
  * sql with the markers (store_backend.h) in SQLite's spelling, in
@@ -335,7 +336,7 @@ sqlite_dialect(const char *sql, char **copy_r)
 	static const char *const markers[][2] = {
 		{ STORE_ID_SET, sqlite_set },
 		{ STORE_TEXT_SET, sqlite_set },
-		{ STORE_IN_TEXTS, " IN " "(SELECT value FROM json_each(?))" },
+		{ STORE_IN_TEXTS, " IN " SQLITE_SET },
 		{ STORE_JOINED, "group_concat" },
 	};
 	*copy_r = NULL;
