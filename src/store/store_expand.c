@@ -334,9 +334,8 @@ store_deliver_set(struct store *st, int64_t scope,
 		    " (SELECT folder_id FROM messages WHERE id > ?)",
 		    "i", last) >= 0)
 		charged = store_exec(st, err,
-			"INSERT INTO mailbox_usage (mailbox_id, used_bytes)"
-			" SELECT mailbox_id, ? FROM expansion"
-			" WHERE scope = ?" STORE_USAGE_CHARGE,
+			STORE_USAGE_CHARGE("SELECT mailbox_id, ? FROM expansion"
+				" WHERE scope = ?"),
 			"ii", d->size, scope);
 	if (charged >= 0 && charged != delivered) {
 		missing_inbox(st, scope, err);

@@ -148,10 +148,8 @@ store_folder_delete(struct store *st, int64_t folder_id, struct error *err)
 		    " WHERE id = (SELECT mailbox_id FROM folders WHERE id = ?)",
 		    "ii", folder_id, folder_id) < 0 ||
 		store_exec(st, err,
-		    "UPDATE mailbox_usage SET used_bytes = GREATEST(0,"
-		    " used_bytes - (SELECT COALESCE(SUM(size), 0) FROM messages"
-		    "  WHERE folder_id = ?)) WHERE mailbox_id ="
-		    " (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    STORE_USAGE_RETURN("(SELECT COALESCE(SUM(size), 0)"
+			" FROM messages WHERE folder_id = ?)", "?"),
 		    "ii", folder_id, folder_id) < 0 ||
 		store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT DISTINCT body_id FROM messages WHERE folder_id = ?"
@@ -536,10 +534,9 @@ store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
 		return error_set(err, ERROR_NOT_FOUND,
 			"the message has been expunged");
 	if (store_exec(st, err,
-		    "INSERT INTO mailbox_usage (mailbox_id, used_bytes)"
-		    " SELECT f.mailbox_id, m.size FROM messages m"
-		    " JOIN folders f ON f.id = m.folder_id"
-		    " WHERE m.folder_id = ? AND m.uid = ?" STORE_USAGE_CHARGE,
+		    STORE_USAGE_CHARGE("SELECT f.mailbox_id, m.size"
+			" FROM messages m JOIN folders f ON f.id = m.folder_id"
+			" WHERE m.folder_id = ? AND m.uid = ?"),
 		    "ii", to_folder_id, new_uid) < 0)
 		return -1;
 	*new_uid_r = new_uid;
@@ -553,11 +550,9 @@ store_message_expunge(struct store *st, int64_t folder_id,
 	if (count == 0)
 		return 0;
 	if (store_exec(st, err,
-		    "UPDATE mailbox_usage SET used_bytes = GREATEST(0,"
-		    " used_bytes - COALESCE((SELECT SUM(size) FROM messages"
-		    "  WHERE folder_id = ? AND uid IN " STORE_ID_SET "), 0))"
-		    " WHERE mailbox_id ="
-		    " (SELECT mailbox_id FROM folders WHERE id = ?)",
+		    STORE_USAGE_RETURN("COALESCE((SELECT SUM(size)"
+			" FROM messages WHERE folder_id = ? AND uid IN "
+			STORE_ID_SET "), 0)", "?"),
 		    "iIi", folder_id, uids, count, folder_id) < 0 ||
 	    store_exec(st, err, "INSERT INTO body_unref (body_id)"
 		    " SELECT body_id FROM messages WHERE folder_id = ? AND"

@@ -180,15 +180,22 @@ char ***store_joined_rows(const char *joined, size_t fields, struct arena *a,
 	" WHERE g.person_id = " PERSON " AND m.deleted_at IS NULL"
 
 /*
- * The end of a statement that charges bytes to mailboxes: it inserts
- * (mailbox_id, bytes) rows into mailbox_usage (migration 43), and a
- * mailbox charged before has the bytes added to its row. The statement's
- * SELECT must have a WHERE: SQLite would read the ON CONFLICT after a
- * bare FROM as a join's ON.
+ * The bytes charged to mailboxes (mailbox_usage, migration 43; a mailbox
+ * without a row has used none). STORE_USAGE_CHARGE(SELECT): the rows of
+ * SELECT, (mailbox_id, bytes), charged, added to a mailbox's row when it
+ * has one. SELECT must have a WHERE: SQLite would read the ON CONFLICT
+ * after a bare FROM as a join's ON. STORE_USAGE_RETURN(BYTES, FOLDER):
+ * BYTES (SQL) given back to the mailbox of the folder whose id is FOLDER
+ * (SQL), never below 0.
  */
-#define STORE_USAGE_CHARGE                                                  \
+#define STORE_USAGE_CHARGE(SELECT)                                          \
+	"INSERT INTO mailbox_usage (mailbox_id, used_bytes) " SELECT         \
 	" ON CONFLICT (mailbox_id) DO UPDATE"                                \
 	" SET used_bytes = mailbox_usage.used_bytes + excluded.used_bytes"
+#define STORE_USAGE_RETURN(BYTES, FOLDER)                                   \
+	"UPDATE mailbox_usage SET used_bytes = GREATEST(0, used_bytes - "    \
+	BYTES ") WHERE mailbox_id ="                                         \
+	" (SELECT mailbox_id FROM folders WHERE id = " FOLDER ")"
 
 /*
  * The People Finder feed's newest note (PostgreSQL's migration 36), never

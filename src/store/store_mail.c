@@ -209,9 +209,8 @@ add_message_row(struct store *st, const struct store_delivery *d,
 		    d->internal_date, (int64_t)d->flags) < 0)
 		return -1;
 	return store_exec(st, err,
-		"INSERT INTO mailbox_usage (mailbox_id, used_bytes)"
-		" SELECT mailbox_id, ? FROM folders WHERE id = ?"
-		STORE_USAGE_CHARGE, "ii", d->size, folder_id) < 0 ? -1 : 0;
+		STORE_USAGE_CHARGE("SELECT mailbox_id, ? FROM folders"
+			" WHERE id = ?"), "ii", d->size, folder_id) < 0 ? -1 : 0;
 }
 
 int
