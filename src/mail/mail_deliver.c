@@ -29,11 +29,13 @@
 #define SUMMARY_ARENA_CAP (64 * 1024 * 1024)
 
 /*
- * Scopes of the store's recipient set: what is delivered, and what the
- * lists reach before the quota rule (the scopes above are scratch).
+ * Scopes of the store's recipient set: what is delivered, and, when a
+ * list is among the recipients, the direct recipients kept apart until
+ * the lists' members over quota are taken out. The scopes above the
+ * delivery's are the list expansion's scratch until it returns.
  */
 #define DELIVERY_SCOPE 0
-#define LIST_SCOPE 1
+#define DIRECT_SCOPE 1
 /* The notices of a sealed copy, one recipient at a time. */
 #define SEAL_SCOPE 2
 /* No scope has this number: "except nothing". */
@@ -86,53 +88,75 @@ struct deliver_job {
 };
 
 /*
- * Direct recipients as they are (each was checked at RCPT); the lists'
- * members less those whose mailbox this message would put over quota,
- * unless they are direct recipients too.
+ * A direct recipient into the set (each was checked at RCPT): a local
+ * mailbox at scope, an outside address in the delivery's scope with its
+ * own DSN request, in place of a list's copy of it without one.
+ */
+static int
+add_direct(struct deliver_job *job, const struct mail_recipient *r,
+	int64_t scope, struct error *err)
+{
+	struct store *st = job->ctx.store;
+	if (r->kind == MAIL_ROUTE_LOCAL)
+		return store_set_add_mailbox(st, scope, r->mailbox_id, err);
+	char notify[MAIL_DSN_NOTIFY_TEXT];
+	mail_dsn_notify_text(r->notify, notify);
+	if (job->lists && store_set_remove_remote(st, DELIVERY_SCOPE,
+		    r->address, err) < 0)
+		return -1;
+	return store_set_add_remote(st, DELIVERY_SCOPE, r->address, notify,
+		r->orcpt != NULL ? r->orcpt : "", err);
+}
+
+/*
+ * Direct recipients as they are; the lists' members less those whose
+ * mailbox this message would put over quota, unless they are direct
+ * recipients too. The lists are expanded straight into the delivery's
+ * scope and the few direct mailboxes kept apart until the quota rule has
+ * run, not the other way round: a list of 500,000 is written into the
+ * set once, not once for itself and again for the delivery (B8, B2).
  */
 static int
 gather_recipients(struct deliver_job *job, struct error *err)
 {
 	struct store *st = job->ctx.store;
-	bool lists = false;
+	for (size_t i = 0; i < job->count; i++)
+		job->lists |= job->recipients[i].kind == MAIL_ROUTE_LIST;
 	for (size_t i = 0; i < job->count; i++) {
 		const struct mail_recipient *r = &job->recipients[i];
-		int rc = 0;
-		if (r->kind == MAIL_ROUTE_LOCAL) {
-			rc = store_set_add_mailbox(st, DELIVERY_SCOPE,
-				r->mailbox_id, err);
-		} else if (r->kind == MAIL_ROUTE_REMOTE) {
-			char notify[MAIL_DSN_NOTIFY_TEXT];
-			mail_dsn_notify_text(r->notify, notify);
-			rc = store_set_add_remote(st, DELIVERY_SCOPE, r->address,
-				notify, r->orcpt != NULL ? r->orcpt : "", err);
-		} else {
-			lists = job->lists = true;
-			rc = dir_list_expand_set(&job->ctx, r->list_id,
-				LIST_SCOPE, err);
-		}
-		if (rc < 0)
+		if (r->kind == MAIL_ROUTE_LIST &&
+		    dir_list_expand_set(&job->ctx, r->list_id, DELIVERY_SCOPE,
+			    err) < 0)
 			return -1;
 	}
-	if (!lists)
-		return 0;
 	/*
 	 * A list's contacts the policy withheld the message from (sealed
-	 * or stopped) are taken out of what the list reaches.
+	 * or stopped) are taken out of what the lists reach, before the
+	 * direct recipients are added.
 	 */
-	for (size_t i = 0; i < job->m->withheld_count; i++)
-		if (store_set_remove_remote(st, LIST_SCOPE,
+	for (size_t i = 0; job->lists && i < job->m->withheld_count; i++)
+		if (store_set_remove_remote(st, DELIVERY_SCOPE,
 			    job->m->withheld[i].address, err) < 0)
 			return -1;
+	/* After the lists: their expansion's scratch scopes are free. */
+	int64_t direct = job->lists ? DIRECT_SCOPE : DELIVERY_SCOPE;
+	for (size_t i = 0; i < job->count; i++) {
+		const struct mail_recipient *r = &job->recipients[i];
+		if (r->kind != MAIL_ROUTE_LIST &&
+		    add_direct(job, r, direct, err) < 0)
+			return -1;
+	}
+	if (!job->lists)
+		return 0;
 	/*
 	 * A list's contacts are outside addresses (dir refuses a contact in
 	 * a hosted domain), so they go to the queue as they are.
 	 */
-	if (store_set_drop_full(st, LIST_SCOPE, DELIVERY_SCOPE,
+	if (store_set_drop_full(st, DELIVERY_SCOPE, DIRECT_SCOPE,
 		    (int64_t)job->m->size, &job->report.over_quota, err) < 0 ||
-	    store_set_merge(st, DELIVERY_SCOPE, LIST_SCOPE, NO_SCOPE, err) < 0)
+	    store_set_merge(st, DELIVERY_SCOPE, DIRECT_SCOPE, NO_SCOPE, err) < 0)
 		return -1;
-	return store_set_drop(st, LIST_SCOPE, err);
+	return store_set_drop(st, DIRECT_SCOPE, err);
 }
 
 /*

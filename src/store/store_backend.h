@@ -253,6 +253,12 @@ struct store_ops {
 	 */
 	const char *session_tables;
 	/*
+	 * Empties those tables for a new set (store_set_begin), inside or
+	 * outside a transaction; NULL: their rows are deleted. 0, or -1 with
+	 * err.
+	 */
+	int (*sets_empty)(void *conn, struct error *err);
+	/*
 	 * Migrations in this backend's dialect: [0] is number 1; NULL ends.
 	 * Each backend has its own list (its triggers, its table options,
 	 * the functions its backfills call); a store at version N has the

@@ -20,6 +20,8 @@
 int
 store_set_begin(struct store *st, struct error *err)
 {
+	if (st->ops->sets_empty != NULL)
+		return st->ops->sets_empty(st->conn, err);
 	return store_set_drop(st, -1, err);
 }
 
@@ -60,13 +62,11 @@ int
 store_set_add_static(struct store *st, int64_t scope, int64_t list_id,
 	struct error *err)
 {
-	if (store_exec(st, err,
-		    "INSERT INTO expansion (scope, mailbox_id)"
-		    " SELECT ?, m.id FROM list_members lm"
+	if (store_exec(st, err, STORE_SET_ADD(
+		    "SELECT m.id FROM list_members lm"
 		    " JOIN mailboxes m ON m.id = lm.member_id"
 		    " WHERE lm.list_id = ? AND lm.member_kind = 'mailbox'"
-		    " AND m.deleted_at IS NULL"
-		    " ON CONFLICT DO NOTHING", "ii", scope, list_id) < 0)
+		    " AND m.deleted_at IS NULL"), "ii", scope, list_id) < 0)
 		return -1;
 	return store_set_add_static_contacts(st, scope, list_id, err);
 }

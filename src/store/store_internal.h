@@ -180,6 +180,20 @@ char ***store_joined_rows(const char *joined, size_t fields, struct arena *a,
 	" WHERE g.person_id = " PERSON " AND m.deleted_at IS NULL"
 
 /*
+ * A recipient set's bulk add (store_expand.c): the mailbox ids IDS reads
+ * (a SELECT of one column, id, whose parameters follow ?1) into scope ?1,
+ * each once and only those not in it yet, in the order of the set's key.
+ * In that order each goes at the end of the key's index, where one in any
+ * order was a search from its root; and with no row that can clash, no
+ * ON CONFLICT, which PostgreSQL answers with a second search a row (B8
+ * on PostgreSQL: 532,586 rows in 1.6 s instead of 2.6).
+ */
+#define STORE_SET_ADD(IDS)                                                  \
+	"INSERT INTO expansion (scope, mailbox_id) SELECT ?1, d.id FROM ("   \
+	IDS ") d WHERE NOT EXISTS (SELECT 1 FROM expansion x"                \
+	" WHERE x.scope = ?1 AND x.mailbox_id = d.id) ORDER BY d.id"
+
+/*
  * The bytes charged to mailboxes (mailbox_usage, migration 43; a mailbox
  * without a row has used none). STORE_USAGE_CHARGE(SELECT): the rows of
  * SELECT, (mailbox_id, bytes), charged, added to a mailbox's row when it

@@ -203,8 +203,7 @@ store_set_add_rule(struct store *st, int64_t scope,
 	const struct store_rule_query *q, struct arena *a, struct error *err)
 {
 	struct store_stmt *s = rule_query(st, q, a,
-		"INSERT INTO expansion (scope, mailbox_id)"
-		" SELECT ?, p.mailbox_id" RULE_FROM " ON CONFLICT DO NOTHING",
+		STORE_SET_ADD("SELECT DISTINCT p.mailbox_id AS id" RULE_FROM),
 		&scope, err);
 	if (s == NULL)
 		return -1;
