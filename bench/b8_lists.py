@@ -22,8 +22,15 @@ instance is moved onto a new database of it (`caremail migrate`, before
 any mail is sent) and the same is measured there after SQLite: the
 database's growth is pg_database_size's.
 
+With B8_KEEP=DIR, the instances are made in DIR and kept afterwards, to
+look into a figure with b8_expand or EXPLAIN; a later run with the same
+DIR measures them again as they are (holding the earlier runs' mail), to
+compare a change without the fill. A figure for bench/RESULTS.md comes
+from a new DIR.
+
   CAREMAIL_BIN=build/caremail python3 bench/b8_lists.py [PEOPLE] [--pg-url URL]
 """
+import contextlib
 import json
 import os
 import smtplib
@@ -170,16 +177,19 @@ def expand_alone(inst, runs=5):
 
 def measure(inst, side, tmp, label):
     """Mail to each list through `caremail serve` on inst."""
+    kept_copy = os.path.exists(os.path.join(inst.dir, "people-finder.db"))
     server = conftest.Server(inst, False,
                              os.path.join(tmp, f"serve-{label}.log"),
                              ("smtp.timeout_s=3600",))
     server.wait_ready(timeout=600)
     try:
-        # A node on PostgreSQL makes its People Finder copy as it starts:
-        # not beside the deliveries measured.
+        # A node on PostgreSQL makes its People Finder copy as it starts
+        # (or catches up the one an earlier run left): not beside the
+        # deliveries measured.
+        ready = "finder.signins_caught_up" if kept_copy \
+            else "finder.copy_made"
         deadline = time.monotonic() + 1800
-        while label == "postgresql" and \
-                "finder.copy_made" not in server.logs():
+        while label == "postgresql" and ready not in server.logs():
             assert time.monotonic() < deadline, "no People Finder copy"
             time.sleep(0.5)
         for to, name in ((inst.addr("big.dynamic"), "dynamic"),
@@ -195,10 +205,13 @@ def measure(inst, side, tmp, label):
                     time.sleep(0.05)
             w = threading.Thread(target=watch)
             w.start()
-            rcpt, data = send(server, to, f"to the {name} list")
+            # Its own subject, so a run on kept instances (B8_KEEP) counts
+            # its own copies only.
+            subject = f"to the {name} list at {time.time():.0f}"
+            rcpt, data = send(server, to, subject)
             done.set()
             w.join()
-            n = side.copies(f"to the {name} list")
+            n = side.copies(subject)
             grew = side.size() - before
             print(f"{label} {name}: {n} recipients;"
                   f" RCPT {rcpt * 1000:.1f} ms;"
@@ -220,9 +233,17 @@ def main():
         pg_url = args[at + 1]
         del args[at:at + 2]
     people = int(args[0]) if args else 1600000
-    with tempfile.TemporaryDirectory() as tmp:
-        inst = conftest.make_instance(os.path.join(tmp, "i"))
-        path = prepare(inst, people)
+    keep = os.environ.get("B8_KEEP")
+    with (contextlib.nullcontext(keep) if keep
+          else tempfile.TemporaryDirectory()) as tmp:
+        path = os.path.join(tmp, "i", "caremail.db")
+        if keep and os.path.exists(path):
+            # Kept from an earlier run: measured again as it is now (with
+            # that run's mail in it), to compare a change quickly.
+            inst = conftest.Instance(os.path.join(tmp, "i"), conftest.DOMAIN)
+        else:
+            inst = conftest.make_instance(os.path.join(tmp, "i"))
+            path = prepare(inst, people)
         systems = [("sqlite", inst, SqliteSide(path))]
         if pg_url:
             t = time.perf_counter()
