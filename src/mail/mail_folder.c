@@ -407,7 +407,7 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 {
 	struct arena *a = job->u->ctx->arena;
 	struct store_folder inbox, target;
-	int64_t *uids;
+	int64_t *uids, *new_uids;
 	size_t count;
 	if (create_with_parents(st, job->mailbox_id, job->to, job->u->ctx->now,
 		    a, true, err) < 0 ||
@@ -417,15 +417,16 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 			err) < 0 ||
 		store_folder_uids(st, inbox.id, a, &uids, &count, err) < 0)
 		return -1;
-	for (size_t i = 0; i < count; i++) {
-		int64_t new_uid;
-		if (store_message_copy(st, inbox.id, uids[i], target.id,
-			    &new_uid, err) < 0 ||
-			store_message_expunge(st, inbox.id, &uids[i], 1, err) <
-				0)
-			return -1;
-	}
-	return 0;
+	if (count == 0)
+		return 0;
+	new_uids = arena_alloc(a, count * sizeof(*new_uids));
+	if (new_uids == NULL)
+		return error_set(err, ERROR_LIMIT, "the Inbox holds too many "
+			"messages to rename at once");
+	if (store_messages_copy(st, inbox.id, uids, count, target.id, a,
+		    new_uids, err) < 0)
+		return -1;
+	return store_message_expunge(st, inbox.id, uids, count, err);
 }
 
 static int

@@ -234,21 +234,12 @@ static int
 run_copy_job(struct store *st, void *arg, struct error *err)
 {
 	const struct copy_job *job = arg;
-	for (size_t i = 0; i < job->count; i++) {
-		struct error inner;
-		job->new_uids[i] = 0;
-		if (store_message_copy(st, job->from->id, job->uids[i],
-			    job->to->id, &job->new_uids[i], &inner) < 0) {
-			if (inner.code != ERROR_NOT_FOUND)
-				return error_forward(err, &inner);
-			job->new_uids[i] = 0;
-			continue;
-		}
-		if (job->move &&
-			store_message_expunge(st, job->from->id,
-				&job->uids[i], 1, err) < 0)
-			return -1;
-	}
+	/* Messages expunged meanwhile are left out (new UID 0). */
+	if (store_messages_copy(st, job->from->id, job->uids, job->count,
+		    job->to->id, job->u->ctx->arena, job->new_uids, err) < 0 ||
+	    (job->move && store_message_expunge(st, job->from->id, job->uids,
+		    job->count, err) < 0))
+		return -1;
 	store_changed(st, job->to->mailbox_id, job->to->id);
 	if (job->move)
 		store_changed(st, job->from->mailbox_id, job->from->id);

@@ -7,6 +7,7 @@
 #include "store/store_folder.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
@@ -512,35 +513,59 @@ store_message_flags_set(struct store *st, int64_t folder_id, int64_t uid,
 	return 0;
 }
 
-int
-store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
-	int64_t to_folder_id, int64_t *new_uid_r, struct error *err)
+static int
+compare_uids(const void *a, const void *b)
 {
-	int64_t new_uid = store_insert_id(st, err,
-		"UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?"
-		" RETURNING uidnext - 1",
-		"i", to_folder_id);
-	if (new_uid < 0)
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+int
+store_messages_copy(struct store *st, int64_t folder_id, const int64_t *uids,
+	size_t count, int64_t to_folder_id, struct arena *a,
+	int64_t *new_uids_r, struct error *err)
+{
+	/* The UIDs that have a row, in order: the k-th gets first + k. */
+	int64_t *present = NULL;
+	size_t n = 0;
+	struct store_stmt *s = store_query(st, err,
+		"SELECT uid FROM messages WHERE folder_id = ? AND uid IN "
+		STORE_ID_SET " ORDER BY uid", "iI", folder_id, uids, count);
+	if (s == NULL || store_read_all(st, s, a, sizeof(*present), uid_read,
+			     (void **)&present, &n, err) < 0)
 		return -1;
+	int64_t first = n == 0 ? 0 : store_insert_id(st, err,
+		"UPDATE folders SET uidnext = uidnext + ? WHERE id = ?"
+		" RETURNING uidnext - ?", "iii", (int64_t)n, to_folder_id,
+		(int64_t)n);
+	if (first < 0)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		const int64_t *at = n == 0 ? NULL : bsearch(&uids[i], present,
+			n, sizeof(*present), compare_uids);
+		new_uids_r[i] = at == NULL ? 0 : first + (at - present);
+	}
+	if (n == 0)
+		return 0;
 	int64_t copied = store_exec(st, err,
 		"INSERT INTO messages (folder_id, uid, body_id, size,"
 		" internal_date, flags, keywords)"
-		" SELECT ?, ?, body_id, size, internal_date, flags, keywords"
-		" FROM messages WHERE folder_id = ? AND uid = ?",
-		"iiii", to_folder_id, new_uid, folder_id, uid);
+		" SELECT ?, ? + ROW_NUMBER() OVER (ORDER BY uid) - 1, body_id,"
+		" size, internal_date, flags, keywords FROM messages"
+		" WHERE folder_id = ? AND uid IN " STORE_ID_SET,
+		"iiiI", to_folder_id, first, folder_id, uids, count);
 	if (copied < 0)
 		return -1;
-	if (copied == 0)
-		return error_set(err, ERROR_NOT_FOUND,
-			"the message has been expunged");
-	if (store_exec(st, err,
-		    STORE_USAGE_CHARGE("SELECT f.mailbox_id, m.size"
+	/* Writers take turns: the rows read above are all still there. */
+	if (copied != (int64_t)n)
+		return error_set(err, ERROR_INTERNAL, "%lld of %zu messages "
+			"copied", (long long)copied, n);
+	return store_exec(st, err,
+		STORE_USAGE_CHARGE("SELECT f.mailbox_id, SUM(m.size)"
 			" FROM messages m JOIN folders f ON f.id = m.folder_id"
-			" WHERE m.folder_id = ? AND m.uid = ?"),
-		    "ii", to_folder_id, new_uid) < 0)
-		return -1;
-	*new_uid_r = new_uid;
-	return 0;
+			" WHERE m.folder_id = ? AND m.uid >= ?"
+			" GROUP BY f.mailbox_id"),
+		"ii", to_folder_id, first) < 0 ? -1 : 0;
 }
 
 int

@@ -207,12 +207,18 @@ int store_message_flags_set(struct store *st, int64_t folder_id, int64_t uid,
 	unsigned flags, const char *keywords, struct error *err);
 
 /*
- * Copies a message row into another folder under that folder's next UID,
- * with the same body, flags and keywords, charging its size to the target
- * mailbox. ERROR_NOT_FOUND when the source row is gone.
+ * Copies the message rows of folder_id whose UIDs are among uids (count
+ * of them, in any order) into another folder (or the same), with the same
+ * bodies, flags and keywords, under that folder's next UIDs in the order
+ * of their own (RFC 4315's COPYUID sets correspond so), and charges their
+ * sizes to its mailbox: a fixed number of statements however many they
+ * are. new_uids_r[i] is then uids[i]'s UID in the target folder, or 0
+ * when it had no row (expunged meanwhile); a UID given twice is copied
+ * once. 0, or -1 with err.
  */
-int store_message_copy(struct store *st, int64_t folder_id, int64_t uid,
-	int64_t to_folder_id, int64_t *new_uid_r, struct error *err);
+int store_messages_copy(struct store *st, int64_t folder_id,
+	const int64_t *uids, size_t count, int64_t to_folder_id,
+	struct arena *a, int64_t *new_uids_r, struct error *err);
 
 /*
  * Removes the message rows of these UIDs, giving their bytes back to the

@@ -2140,6 +2140,107 @@ test_expunge_many_at_once(void **state)
 	store_writer_stop(&w);
 }
 
+/* The flag rows of a folder now, at most max. */
+static size_t
+flag_rows(const struct mail_user *u, const struct mail_folder *mf,
+	struct store_message_flag_row **rows_r, size_t max)
+{
+	size_t count;
+	struct error err;
+	if (mail_folder_flag_rows(u, mf, 0, max, u->ctx->arena, rows_r,
+		    &count, &err) < 0)
+		fail_msg("rows: %s", err.msg);
+	return count;
+}
+
+/*
+ * COPY of a set of messages (RFC 3501 §6.4.7, RFC 4315 COPYUID): those
+ * still there are copied once each, in the order of their UIDs, with
+ * their flags and keywords, whatever order and repeats the set was given
+ * in; one expunged meanwhile gets new UID 0; the target mailbox is
+ * charged exactly their bytes; and it costs the same few statements for
+ * 2 messages as for 20. MOVE takes them out of the source, in the same
+ * way.
+ */
+static void
+test_copy_many_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_user u;
+	struct mail_folder inbox, kept;
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
+	enum { MESSAGES = 24 };
+	int64_t uids[MESSAGES], sizes[MESSAGES];
+	char body[sizeof(message) + MESSAGES * 5];
+	for (size_t i = 0; i < MESSAGES; i++) {
+		size_t size = sizeof(message) - 1 + i * 5;
+		memcpy(body, message, sizeof(message) - 1);
+		memset(body + sizeof(message) - 1, 'y', i * 5);
+		struct mail_append m = { .data = body, .size = size,
+			.keywords = i % 2 ? "$Later" : "",
+			.flags = i % 3 ? STORE_FLAG_SEEN : 0,
+			.internal_date = 1000 + (int64_t)i };
+		assert_int_equal(mail_message_append(&u, &inbox, &m, &uids[i],
+					 &err), 0);
+		sizes[i] = (int64_t)size;
+	}
+	assert_int_equal(mail_folder_create(&u, "Kept", &err), 0);
+	assert_int_equal(mail_folder_open(&u, "Kept", &kept, &err), 0);
+	assert_int_equal(mail_message_expunge(&u, &inbox, &uids[2], 1, &err),
+		0);
+	int64_t before, after;
+	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &before,
+				 &err), 0);
+	int64_t named[] = { uids[5], uids[0], uids[2], uids[1], uids[0] };
+	int64_t made[5];
+	assert_int_equal(mail_message_copy(&u, &inbox, named, 5, &kept, false,
+				 made, &err), 0);
+	struct store_message_flag_row *rows;
+	assert_int_equal(flag_rows(&u, &kept, &rows, MESSAGES), 3);
+	int64_t first = rows[0].uid;
+	int64_t want[] = { first + 2, first, 0, first + 1, first };
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(made[i], want[i]);
+	size_t from[] = { 0, 1, 5 };
+	for (size_t k = 0; k < 3; k++) {
+		assert_int_equal(rows[k].uid, first + (int64_t)k);
+		assert_int_equal(rows[k].flags & STORE_FLAG_SEEN,
+			from[k] % 3 ? STORE_FLAG_SEEN : 0);
+		assert_string_equal(rows[k].keywords,
+			from[k] % 2 ? "$Later" : "");
+	}
+	assert_int_equal(store_mailbox_used(f->u.st, inbox.mailbox_id, &after,
+				 &err), 0);
+	assert_int_equal(after - before, sizes[0] + sizes[1] + sizes[5]);
+	/* MOVE: the same into Kept, and gone from the Inbox. */
+	int64_t moved[2] = { uids[7], uids[6] };
+	assert_int_equal(mail_message_copy(&u, &inbox, moved, 2, &kept, true,
+				 made, &err), 0);
+	assert_int_equal(made[1], first + 3);
+	assert_int_equal(made[0], first + 4);
+	int64_t now[MESSAGES];
+	assert_int_equal(folder_uids(&u, &inbox, now, MESSAGES), MESSAGES - 3);
+	for (size_t i = 0; i < MESSAGES - 3; i++)
+		assert_true(now[i] != uids[2] && now[i] != uids[6] &&
+			now[i] != uids[7]);
+	store_writer_stop(&w);
+	/* The statements: as many for 2 messages as for 20. */
+	uint64_t counts[2];
+	size_t sizes_asked[2] = { 2, 20 };
+	for (size_t t = 0; t < 2; t++) {
+		int64_t out[20];
+		assert_int_equal(store_begin(f->u.st, &err), 0);
+		uint64_t at = store_statement_count(f->u.st);
+		assert_int_equal(store_messages_copy(f->u.st, inbox.id,
+					 uids + 3, sizes_asked[t], kept.id,
+					 f->u.arena, out, &err), 0);
+		counts[t] = store_statement_count(f->u.st) - at;
+		assert_int_equal(store_commit(f->u.st, &err), 0);
+	}
+	assert_int_equal(counts[0], counts[1]);
+}
+
 /*
  * A run's ENVELOPE part is stored only beside the very run it was made
  * for: its part 0 the same bytes (its entries follow part 0's UIDs), not
@@ -2325,6 +2426,7 @@ main(void)
 		T(test_pack_part_only_beside_its_run),
 		T(test_folder_open_reads_its_state),
 		T(test_expunge_many_at_once),
+		T(test_copy_many_at_once),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
