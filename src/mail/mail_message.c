@@ -9,10 +9,12 @@
 #include "mail/mail_folder.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "mail/mail.h"
 #include "mail/mail_internal.h"
@@ -195,20 +197,47 @@ struct flags_job {
 	size_t count;
 };
 
+/* Changes by their flags and keywords, so equal ones are side by side. */
+static int
+compare_changes(const void *a, const void *b)
+{
+	const struct mail_flag_change *x = *(const struct mail_flag_change *const *)a;
+	const struct mail_flag_change *y = *(const struct mail_flag_change *const *)b;
+	if (x->flags != y->flags)
+		return x->flags < y->flags ? -1 : 1;
+	return strcmp(x->keywords, y->keywords);
+}
+
+/*
+ * One statement for each distinct outcome (flags and keywords), not one a
+ * message: STORE 1:* +FLAGS (\Seen) on 50,000 messages sets a handful of
+ * outcomes, whatever their number.
+ */
 static int
 run_flags_job(struct store *st, void *arg, struct error *err)
 {
 	const struct flags_job *job = arg;
-	for (size_t i = 0; i < job->count; i++) {
-		struct error inner;
-		const struct mail_flag_change *c = &job->changes[i];
-		if (store_message_flags_set(st, job->folder_id, c->uid,
-			    c->flags, c->keywords, &inner) < 0 &&
-			inner.code != ERROR_NOT_FOUND)
-			return error_forward(err, &inner);
+	const struct mail_flag_change **order =
+		xcalloc(job->count, sizeof(*order));
+	int64_t *uids = xcalloc(job->count, sizeof(*uids));
+	for (size_t i = 0; i < job->count; i++)
+		order[i] = &job->changes[i];
+	qsort(order, job->count, sizeof(*order), compare_changes);
+	int rc = 0;
+	for (size_t i = 0, n = 0; rc == 0 && i < job->count; i++) {
+		uids[n++] = order[i]->uid;
+		if (i + 1 < job->count &&
+		    compare_changes(&order[i], &order[i + 1]) == 0)
+			continue;
+		rc = store_messages_flags_set(st, job->folder_id, uids, n,
+			order[i]->flags, order[i]->keywords, err);
+		n = 0;
 	}
-	store_changed(st, job->mailbox_id, job->folder_id);
-	return 0;
+	free(order);
+	free(uids);
+	if (rc == 0)
+		store_changed(st, job->mailbox_id, job->folder_id);
+	return rc;
 }
 
 int
@@ -315,7 +344,7 @@ run_append_job(struct store *st, void *arg, struct error *err)
 	store_changed(st, job->mailbox_id, job->folder_id);
 	if (job->m->flags == 0 && job->m->keywords[0] == '\0')
 		return 0;
-	return store_message_flags_set(st, job->folder_id, job->uid,
+	return store_messages_flags_set(st, job->folder_id, &job->uid, 1,
 		job->m->flags, job->m->keywords, err);
 }
 

@@ -498,19 +498,15 @@ store_folder_messages(struct store *st, int64_t folder_id, int64_t first_uid,
 }
 
 int
-store_message_flags_set(struct store *st, int64_t folder_id, int64_t uid,
-	unsigned flags, const char *keywords, struct error *err)
+store_messages_flags_set(struct store *st, int64_t folder_id,
+	const int64_t *uids, size_t count, unsigned flags,
+	const char *keywords, struct error *err)
 {
-	int64_t changed = store_exec(st, err,
+	return store_exec(st, err,
 		"UPDATE messages SET flags = ?, keywords = ?"
-		" WHERE folder_id = ? AND uid = ?",
-		"itii", (int64_t)flags, keywords, folder_id, uid);
-	if (changed < 0)
-		return -1;
-	if (changed == 0)
-		return error_set(err, ERROR_NOT_FOUND,
-			"the message has been expunged");
-	return 0;
+		" WHERE folder_id = ? AND uid IN " STORE_ID_SET,
+		"itiI", (int64_t)flags, keywords, folder_id, uids, count) < 0 ?
+		-1 : 0;
 }
 
 static int

@@ -202,9 +202,14 @@ int store_folder_messages(struct store *st, int64_t folder_id,
 	enum store_message_columns columns, struct arena *a,
 	struct store_message **messages_r, size_t *count_r, struct error *err);
 
-/* Sets a message's flags and keywords; ERROR_NOT_FOUND when it is gone. */
-int store_message_flags_set(struct store *st, int64_t folder_id, int64_t uid,
-	unsigned flags, const char *keywords, struct error *err);
+/*
+ * Sets the flags and keywords of the messages of folder_id whose UIDs are
+ * among uids (count of them), in one statement; those already expunged
+ * are skipped. 0, or -1 with err.
+ */
+int store_messages_flags_set(struct store *st, int64_t folder_id,
+	const int64_t *uids, size_t count, unsigned flags,
+	const char *keywords, struct error *err);
 
 /*
  * Copies the message rows of folder_id whose UIDs are among uids (count

@@ -2242,6 +2242,48 @@ test_copy_many_at_once(void **state)
 }
 
 /*
+ * STORE on a set of messages: each gets its own outcome, however the
+ * changes are ordered and however many share one (they go one statement
+ * per outcome); a message expunged meanwhile is skipped.
+ */
+static void
+test_flags_many_at_once(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_user u;
+	struct mail_folder inbox;
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
+	enum { MESSAGES = 12 };
+	int64_t uids[MESSAGES];
+	for (size_t i = 0; i < MESSAGES; i++)
+		uids[i] = append_one(&u, &inbox);
+	assert_int_equal(mail_message_expunge(&u, &inbox, &uids[4], 1, &err),
+		0);
+	static const char *const words[] = { "", "$Later", "$Later Work" };
+	struct mail_flag_change c[MESSAGES];
+	for (size_t i = 0; i < MESSAGES; i++)
+		c[i] = (struct mail_flag_change){ uids[MESSAGES - 1 - i],
+			(MESSAGES - 1 - i) % 2 ? STORE_FLAG_SEEN :
+						 STORE_FLAG_FLAGGED,
+			words[(MESSAGES - 1 - i) % 3] };
+	assert_int_equal(mail_message_flags_set(&u, &inbox, c, MESSAGES, &err),
+		0);
+	struct store_message_flag_row *rows;
+	assert_int_equal(flag_rows(&u, &inbox, &rows, MESSAGES), MESSAGES - 1);
+	for (size_t k = 0, i = 0; i < MESSAGES; i++) {
+		if (i == 4)
+			continue;
+		assert_int_equal(rows[k].uid, uids[i]);
+		assert_int_equal(rows[k].flags,
+			i % 2 ? STORE_FLAG_SEEN : STORE_FLAG_FLAGGED);
+		assert_string_equal(rows[k].keywords, words[i % 3]);
+		k++;
+	}
+	store_writer_stop(&w);
+}
+
+/*
  * A run's ENVELOPE part is stored only beside the very run it was made
  * for: its part 0 the same bytes (its entries follow part 0's UIDs), not
  * another run with the same first and last UID that another session
@@ -2427,6 +2469,7 @@ main(void)
 		T(test_folder_open_reads_its_state),
 		T(test_expunge_many_at_once),
 		T(test_copy_many_at_once),
+		T(test_flags_many_at_once),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
