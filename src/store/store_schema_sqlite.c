@@ -1394,6 +1394,12 @@ static const char migration_43[] =
 	" SELECT id, used_bytes FROM mailboxes WHERE used_bytes <> 0;"
 	"ALTER TABLE mailboxes DROP COLUMN used_bytes;";
 
+/*
+ * PostgreSQL's 44 counts flag changes a statement at a time; SQLite
+ * changes a row in place, so its per-row trigger stays: nothing.
+ */
+static const char migration_44[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1438,6 +1444,7 @@ const char *const store_sqlite_migrations[] = {
 	store_sqlite_person_cards,	/* 41 */
 	migration_42,
 	migration_43,
+	migration_44,
 	NULL,
 };
 

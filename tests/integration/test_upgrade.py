@@ -366,6 +366,10 @@ def fill_store(db, version, inst_dir, password_hash):
             # The summary was the message row's own then.
             message.update(summary, blob_hash=digest)
         db.insert("messages", message)
+        if "mailbox_usage" in tables:
+            # Since migration 43 the bytes charged have a row of their own.
+            db.insert("mailbox_usage", {"mailbox_id": mbox,
+                                        "used_bytes": len(MESSAGE)})
         got["message"] = True
     # Someone the lifecycle job deleted (deleted_at set, nothing else
     # written), with the People Finder keys that path once left: gone
