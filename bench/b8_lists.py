@@ -227,11 +227,7 @@ def measure(inst, side, tmp, label):
 
 def main():
     args = sys.argv[1:]
-    pg_url = None
-    if "--pg-url" in args:
-        at = args.index("--pg-url")
-        pg_url = args[at + 1]
-        del args[at:at + 2]
+    pg_url = benchlib.pg_url_option(args)
     people = int(args[0]) if args else 1600000
     keep = os.environ.get("B8_KEEP")
     with (contextlib.nullcontext(keep) if keep

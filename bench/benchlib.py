@@ -360,6 +360,17 @@ def record(text, results):
     print("recorded in %s" % results)
 
 
+def pg_url_option(args):
+    """The value of --pg-url URL in args (None without it), taken out of
+    args, which then holds the rest."""
+    if "--pg-url" not in args:
+        return None
+    at = args.index("--pg-url")
+    url = args[at + 1]
+    del args[at:at + 2]
+    return url
+
+
 def onto_postgresql_copy(bin, instance, pg_url, prefix, ready=None):
     """A copy of the instance beside it (INSTANCE-pg) moved onto a new
     database of the cluster at pg_url, once: later calls find it by its

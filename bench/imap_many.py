@@ -27,6 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "integration"))
+import benchlib  # noqa: E402
 import conftest  # noqa: E402
 
 PASSWORD = "Quartz-Lantern-Fjord-7"
@@ -45,11 +46,7 @@ def timed(m, *command):
 
 def main():
     args = sys.argv[1:]
-    pg_url = None
-    if "--pg-url" in args:
-        at = args.index("--pg-url")
-        pg_url = args[at + 1]
-        del args[at:at + 2]
+    pg_url = benchlib.pg_url_option(args)
     n = int(args[0]) if args else 10000
     with tempfile.TemporaryDirectory() as tmp:
         store = None

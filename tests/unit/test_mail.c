@@ -1486,17 +1486,26 @@ check_views(const struct mail_user *walker, struct arena *scratch,
 	each_folder(u, view_equals_its_rows, &c);
 }
 
+/* The flag rows of a folder now, at most max. */
+static size_t
+flag_rows(const struct mail_user *u, const struct mail_folder *mf,
+	struct store_message_flag_row **rows_r, size_t max)
+{
+	size_t count;
+	struct error err;
+	if (mail_folder_flag_rows(u, mf, 0, max, u->ctx->arena, rows_r,
+		    &count, &err) < 0)
+		fail_msg("rows: %s", err.msg);
+	return count;
+}
+
 /* The UIDs of a folder now, at most max. */
 static size_t
 folder_uids(const struct mail_user *u, const struct mail_folder *mf,
 	int64_t *out, size_t max)
 {
 	struct store_message_flag_row *rows;
-	size_t count;
-	struct error err;
-	if (mail_folder_flag_rows(u, mf, 0, max, u->ctx->arena, &rows, &count,
-		    &err) < 0)
-		fail_msg("rows: %s", err.msg);
+	size_t count = flag_rows(u, mf, &rows, max);
 	for (size_t i = 0; i < count; i++)
 		out[i] = rows[i].uid;
 	return count;
@@ -2138,19 +2147,6 @@ test_expunge_many_at_once(void **state)
 				assert_int_equal(now[k++], uids[i]);
 	}
 	store_writer_stop(&w);
-}
-
-/* The flag rows of a folder now, at most max. */
-static size_t
-flag_rows(const struct mail_user *u, const struct mail_folder *mf,
-	struct store_message_flag_row **rows_r, size_t max)
-{
-	size_t count;
-	struct error err;
-	if (mail_folder_flag_rows(u, mf, 0, max, u->ctx->arena, rows_r,
-		    &count, &err) < 0)
-		fail_msg("rows: %s", err.msg);
-	return count;
 }
 
 /*
