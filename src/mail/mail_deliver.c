@@ -31,11 +31,11 @@
 /*
  * Scopes of the store's recipient set: what is delivered, and, when a
  * list is among the recipients, the direct recipients kept apart until
- * the lists' members over quota are taken out. The scopes above the
- * delivery's are the list expansion's scratch until it returns.
+ * the lists' members over quota are taken out: a number the expansion's
+ * scratch scopes (1, 2, ... above the delivery's) never reach.
  */
 #define DELIVERY_SCOPE 0
-#define DIRECT_SCOPE 1
+#define DIRECT_SCOPE (INT64_C(1) << 30)
 /* The notices of a sealed copy, one recipient at a time. */
 #define SEAL_SCOPE 2
 /* No scope has this number: "except nothing". */
@@ -138,7 +138,6 @@ gather_recipients(struct deliver_job *job, struct error *err)
 		if (store_set_remove_remote(st, DELIVERY_SCOPE,
 			    job->m->withheld[i].address, err) < 0)
 			return -1;
-	/* After the lists: their expansion's scratch scopes are free. */
 	int64_t direct = job->lists ? DIRECT_SCOPE : DELIVERY_SCOPE;
 	for (size_t i = 0; i < job->count; i++) {
 		const struct mail_recipient *r = &job->recipients[i];

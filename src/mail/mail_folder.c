@@ -14,6 +14,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "mail/mail_internal.h"
 #include "store/store.h"
@@ -419,14 +420,13 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 		return -1;
 	if (count == 0)
 		return 0;
-	new_uids = arena_alloc(a, count * sizeof(*new_uids));
-	if (new_uids == NULL)
-		return error_set(err, ERROR_LIMIT, "the Inbox holds too many "
-			"messages to rename at once");
-	if (store_messages_copy(st, inbox.id, uids, count, target.id, a,
-		    new_uids, err) < 0)
-		return -1;
-	return store_message_expunge(st, inbox.id, uids, count, err);
+	/* Not in the command's arena: it holds the UIDs already. */
+	new_uids = xcalloc(count, sizeof(*new_uids));
+	int rc = store_messages_copy(st, inbox.id, uids, count, target.id,
+		new_uids, err);
+	free(new_uids);
+	return rc < 0 ? -1 : store_message_expunge(st, inbox.id, uids, count,
+		err);
 }
 
 static int

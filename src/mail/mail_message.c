@@ -265,7 +265,7 @@ run_copy_job(struct store *st, void *arg, struct error *err)
 	const struct copy_job *job = arg;
 	/* Messages expunged meanwhile are left out (new UID 0). */
 	if (store_messages_copy(st, job->from->id, job->uids, job->count,
-		    job->to->id, job->u->ctx->arena, job->new_uids, err) < 0 ||
+		    job->to->id, job->new_uids, err) < 0 ||
 	    (job->move && store_message_expunge(st, job->from->id, job->uids,
 		    job->count, err) < 0))
 		return -1;

@@ -253,11 +253,12 @@ struct store_ops {
 	 */
 	const char *session_tables;
 	/*
-	 * Empties those tables for a new set (store_set_begin), inside or
-	 * outside a transaction; NULL: their rows are deleted. 0, or -1 with
+	 * Gives back what space those tables keep once their rows are
+	 * deleted, if it matters (store_set_begin), inside or outside a
+	 * transaction; NULL where the engine reuses it itself. 0, or -1 with
 	 * err.
 	 */
-	int (*sets_empty)(void *conn, struct error *err);
+	int (*sets_reclaim)(void *conn, struct error *err);
 	/*
 	 * Migrations in this backend's dialect: [0] is number 1; NULL ends.
 	 * Each backend has its own list (its triggers, its table options,

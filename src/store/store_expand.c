@@ -20,9 +20,10 @@
 int
 store_set_begin(struct store *st, struct error *err)
 {
-	if (st->ops->sets_empty != NULL)
-		return st->ops->sets_empty(st->conn, err);
-	return store_set_drop(st, -1, err);
+	if (store_set_drop(st, -1, err) < 0)
+		return -1;
+	return st->ops->sets_reclaim != NULL ?
+		st->ops->sets_reclaim(st->conn, err) : 0;
 }
 
 int

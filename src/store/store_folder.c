@@ -12,6 +12,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/xmalloc.h"
 #include "store/store_internal.h"
 
 int
@@ -516,33 +517,62 @@ compare_uids(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-int
-store_messages_copy(struct store *st, int64_t folder_id, const int64_t *uids,
-	size_t count, int64_t to_folder_id, struct arena *a,
-	int64_t *new_uids_r, struct error *err)
+/* Of uids, those folder_id has a row for, ascending, in *present_r. */
+static int
+present_uids(struct store *st, int64_t folder_id, const int64_t *uids,
+	size_t count, int64_t **present_r, size_t *n_r, struct error *err)
 {
-	/* The UIDs that have a row, in order: the k-th gets first + k. */
-	int64_t *present = NULL;
-	size_t n = 0;
+	*present_r = NULL;
+	*n_r = 0;
 	struct store_stmt *s = store_query(st, err,
 		"SELECT uid FROM messages WHERE folder_id = ? AND uid IN "
 		STORE_ID_SET " ORDER BY uid", "iI", folder_id, uids, count);
-	if (s == NULL || store_read_all(st, s, a, sizeof(*present), uid_read,
-			     (void **)&present, &n, err) < 0)
+	if (s == NULL)
+		return -1;
+	int rc;
+	size_t capacity = 0;
+	while ((rc = store_step(st, s, err)) == 1) {
+		if (*n_r == capacity) {
+			capacity = capacity == 0 ? 64 : capacity * 2;
+			*present_r = xrealloc(*present_r,
+				capacity * sizeof(**present_r));
+		}
+		(*present_r)[(*n_r)++] = store_col_int(st, s, 0);
+	}
+	if (store_rows_done(st, s, rc, err) < 0) {
+		free(*present_r);
+		*present_r = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_messages_copy(struct store *st, int64_t folder_id, const int64_t *uids,
+	size_t count, int64_t to_folder_id, int64_t *new_uids_r,
+	struct error *err)
+{
+	/*
+	 * The UIDs that have a row, in order: the k-th gets first + k. Held
+	 * apart from the caller's arena, which an IMAP command caps at a few
+	 * MB (a folder's whole UID list is already in it).
+	 */
+	int64_t *present;
+	size_t n;
+	if (present_uids(st, folder_id, uids, count, &present, &n, err) < 0)
 		return -1;
 	int64_t first = n == 0 ? 0 : store_insert_id(st, err,
 		"UPDATE folders SET uidnext = uidnext + ? WHERE id = ?"
 		" RETURNING uidnext - ?", "iii", (int64_t)n, to_folder_id,
 		(int64_t)n);
-	if (first < 0)
-		return -1;
-	for (size_t i = 0; i < count; i++) {
+	for (size_t i = 0; first >= 0 && i < count; i++) {
 		const int64_t *at = n == 0 ? NULL : bsearch(&uids[i], present,
 			n, sizeof(*present), compare_uids);
 		new_uids_r[i] = at == NULL ? 0 : first + (at - present);
 	}
-	if (n == 0)
-		return 0;
+	free(present);
+	if (first <= 0)
+		return first < 0 ? -1 : 0;
 	int64_t copied = store_exec(st, err,
 		"INSERT INTO messages (folder_id, uid, body_id, size,"
 		" internal_date, flags, keywords)"

@@ -223,7 +223,7 @@ int store_messages_flags_set(struct store *st, int64_t folder_id,
  */
 int store_messages_copy(struct store *st, int64_t folder_id,
 	const int64_t *uids, size_t count, int64_t to_folder_id,
-	struct arena *a, int64_t *new_uids_r, struct error *err);
+	int64_t *new_uids_r, struct error *err);
 
 /*
  * Removes the message rows of these UIDs, giving their bytes back to the

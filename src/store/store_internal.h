@@ -181,8 +181,8 @@ char ***store_joined_rows(const char *joined, size_t fields, struct arena *a,
 
 /*
  * A recipient set's bulk add (store_expand.c): the mailbox ids IDS reads
- * (a SELECT of one column, id, whose parameters follow ?1) into scope ?1,
- * each once and only those not in it yet, in the order of the set's key.
+ * (a SELECT of one column, id, whose parameters follow ?1; each id once)
+ * into scope ?1, only those not in it yet, in the order of the set's key.
  * In that order each goes at the end of the key's index, where one in any
  * order was a search from its root; and with no row that can clash, no
  * ON CONFLICT, which PostgreSQL answers with a second search a row (B8

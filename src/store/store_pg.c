@@ -1618,42 +1618,54 @@ pg_changes(void *c)
 }
 
 /*
- * Empties the recipient sets for a new one (store_set_begin). PostgreSQL
- * reuses a table's freed space only once VACUUM has found it, and VACUUM
- * never comes to a temporary table, so a session's sets grew by every row
- * a delivery had put in them (21 MB more after each list of 500,000, with
+ * The recipient sets' space given back once they are empty again
+ * (store_set_begin, after their rows were deleted). PostgreSQL reuses a
+ * table's freed space only once VACUUM has found it, and VACUUM never
+ * comes to a temporary table, so a session's sets grew by every row a
+ * delivery had put in them (21 MB more after each list of 500,000, with
  * the next insert into them slower), and every statement that reads them
  * whole read it all. Past PG_SETS_MAX_BYTES they are made anew: TRUNCATE
  * gives each table a new, empty file, which costs 1.3 ms (files and
- * catalog rows), so the rows of a small set are deleted as before, and
- * in a read-only transaction, which may not TRUNCATE. The rows and the
- * size go in one round trip.
+ * catalog rows), so not for a small set; nor in a read-only transaction,
+ * which may not (the next writable one does it). Inside a transaction
+ * the TRUNCATE has a savepoint of its own, as every write does here.
  */
 #define PG_SETS_MAX_BYTES (8 * 1024 * 1024)
 
 static int
-pg_sets_empty(void *c, struct error *err)
+pg_sets_reclaim(void *c, struct error *err)
 {
 	struct pg_conn *conn = c;
 	if (pg_begin_due(conn, err) < 0)
 		return -1;
 	PGresult *res = PQexec(conn->db,
-		"DELETE FROM expansion; DELETE FROM expansion_remote;"
-		" SELECT pg_total_relation_size('pg_temp.expansion') +"
+		"SELECT pg_total_relation_size('pg_temp.expansion') +"
 		" pg_total_relation_size('pg_temp.expansion_remote'),"
 		" current_setting('transaction_read_only') = 'on'");
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		int rc = pg_error(err, conn->db, res, "empty the sets");
+		int rc = pg_error(err, conn->db, res, "the sets' size");
 		PQclear(res);
 		return rc;
 	}
 	long long bytes = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	/* A read-only transaction (a list's preview) may not TRUNCATE. */
 	bool read_only = PQgetvalue(res, 0, 1)[0] == 't';
 	PQclear(res);
 	if (bytes <= PG_SETS_MAX_BYTES || read_only)
 		return 0;
-	return pg_exec(conn, "TRUNCATE expansion, expansion_remote", err);
+	bool guarded = PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
+	if (guarded && pg_command(conn, guard_begin, err) < 0)
+		return -1;
+	int rc = pg_command(conn, "TRUNCATE expansion, expansion_remote",
+		err);
+	if (guarded) {
+		struct error ignored;
+		if (rc < 0)
+			pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt",
+				&ignored);
+		if (pg_command(conn, guard_end, rc < 0 ? &ignored : err) < 0)
+			rc = -1;
+	}
+	return rc;
 }
 
 /* PostgreSQL's autovacuum and checkpointer do this on their own. */
@@ -1760,7 +1772,7 @@ const struct store_ops store_pg_ops = {
 	/* pg_dump and PITR are PostgreSQL's own (docs/backup.md). */
 	.backup = NULL,
 	.session_tables = store_pg_session_tables,
-	.sets_empty = pg_sets_empty,
+	.sets_reclaim = pg_sets_reclaim,
 	.migrations = store_pg_migrations,
 	.text_pattern = pg_text_pattern,
 	.text_find_body = PG_TEXT_FIND("t.body LIKE ?4 ESCAPE '\\'"),

@@ -198,12 +198,13 @@ store_rule_sample(struct store *st, const struct store_rule_query *q,
 		store_recipient_read, (void **)sample_r, count_r, err);
 }
 
+/* A person's mailbox is theirs alone (UNIQUE): the rule's ids are distinct. */
 int
 store_set_add_rule(struct store *st, int64_t scope,
 	const struct store_rule_query *q, struct arena *a, struct error *err)
 {
 	struct store_stmt *s = rule_query(st, q, a,
-		STORE_SET_ADD("SELECT DISTINCT p.mailbox_id AS id" RULE_FROM),
+		STORE_SET_ADD("SELECT p.mailbox_id AS id" RULE_FROM),
 		&scope, err);
 	if (s == NULL)
 		return -1;

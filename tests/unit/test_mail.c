@@ -2215,11 +2215,21 @@ test_copy_many_at_once(void **state)
 				 made, &err), 0);
 	assert_int_equal(made[1], first + 3);
 	assert_int_equal(made[0], first + 4);
-	int64_t now[MESSAGES];
+	int64_t now[MESSAGES + 2];
 	assert_int_equal(folder_uids(&u, &inbox, now, MESSAGES), MESSAGES - 3);
 	for (size_t i = 0; i < MESSAGES - 3; i++)
 		assert_true(now[i] != uids[2] && now[i] != uids[6] &&
 			now[i] != uids[7]);
+	/* Into the same folder: after its last UID, the originals kept. */
+	int64_t again[2] = { uids[9], uids[8] };
+	assert_int_equal(mail_message_copy(&u, &inbox, again, 2, &inbox,
+				 false, made, &err), 0);
+	assert_int_equal(folder_uids(&u, &inbox, now, MESSAGES + 2),
+		MESSAGES - 1);
+	assert_int_equal(made[1], uids[MESSAGES - 1] + 1);
+	assert_int_equal(made[0], uids[MESSAGES - 1] + 2);
+	assert_int_equal(now[MESSAGES - 3], made[1]);
+	assert_int_equal(now[MESSAGES - 2], made[0]);
 	store_writer_stop(&w);
 	/* The statements: as many for 2 messages as for 20. */
 	uint64_t counts[2];
@@ -2229,8 +2239,8 @@ test_copy_many_at_once(void **state)
 		assert_int_equal(store_begin(f->u.st, &err), 0);
 		uint64_t at = store_statement_count(f->u.st);
 		assert_int_equal(store_messages_copy(f->u.st, inbox.id,
-					 uids + 3, sizes_asked[t], kept.id,
-					 f->u.arena, out, &err), 0);
+					 uids + 3, sizes_asked[t], kept.id, out,
+					 &err), 0);
 		counts[t] = store_statement_count(f->u.st) - at;
 		assert_int_equal(store_commit(f->u.st, &err), 0);
 	}
@@ -2362,9 +2372,10 @@ sets_bytes(struct store *st)
  * A big recipient set leaves no lasting space behind on PostgreSQL (whose
  * temporary tables are never vacuumed): a delivery's set after a list of
  * 300,000 is back under store_pg.c's PG_SETS_MAX_BYTES, not 300,000 rows
- * bigger for the rest of the session, and works as before; in a read
- * transaction (which may not TRUNCATE) it is emptied all the same. SQLite
- * frees a temporary table's pages itself.
+ * bigger for the rest of the session, and works as before; a transaction
+ * undone undoes that too; in a read transaction (which may not TRUNCATE)
+ * it is emptied all the same. SQLite frees a temporary table's pages
+ * itself.
  */
 static void
 test_big_set_leaves_no_space_behind(void **state)
@@ -2380,6 +2391,12 @@ test_big_set_leaves_no_space_behind(void **state)
 		" mailbox_id) SELECT 0, g FROM generate_series(1, 300000) g",
 		"") == 300000);
 	assert_int_equal(store_set_drop(st, -1, &err), 0);
+	assert_true(sets_bytes(st) > 8 * 1024 * 1024);
+	/* Made anew in a transaction that is then undone: as it was. */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_set_begin(st, &err), 0);
+	assert_true(sets_bytes(st) <= before + 64 * 1024);
+	store_rollback(st);
 	assert_true(sets_bytes(st) > 8 * 1024 * 1024);
 	assert_int_equal(store_read_begin(st, &err), 0);
 	assert_int_equal(store_set_begin(st, &err), 0);
