@@ -13,6 +13,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/str.h"
 #include "dir/dir_internal.h"
 #include "dir/dir_rule.h"
@@ -82,13 +83,6 @@ expand_static(struct expansion *x, const struct store_list *l, int64_t scope,
 	return 0;
 }
 
-static int
-compare_ids(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* The rule's org set: named orgs (or the list's own), children if asked. */
 static int
 rule_orgs(const struct dir_ctx *ctx, const struct dir_rule *rule,
@@ -119,7 +113,7 @@ rule_orgs(const struct dir_ctx *ctx, const struct dir_rule *rule,
 			*slot = sub[j];
 		}
 	}
-	qsort(ids, count, sizeof(*ids), compare_ids);
+	qsort(ids, count, sizeof(*ids), ids_compare);
 	*ids_r = ids;
 	*count_r = count;
 	return 0;

@@ -19,6 +19,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/log.h"
 #include "core/net.h"
 #include "imap/imap_internal.h"
@@ -109,18 +110,11 @@ load_text(struct search_ctx *sc)
 	return true;
 }
 
-static int
-uid_compare(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 static bool
 uid_in(const int64_t *uids, size_t count, int64_t uid)
 {
 	return count > 0 &&
-		bsearch(&uid, uids, count, sizeof(*uids), uid_compare) != NULL;
+		bsearch(&uid, uids, count, sizeof(*uids), ids_compare) != NULL;
 }
 
 static const struct text_answer *

@@ -12,6 +12,7 @@
 
 #include "core/arena.h"
 #include "core/error.h"
+#include "core/ids.h"
 #include "core/xmalloc.h"
 #include "store/store_internal.h"
 
@@ -510,13 +511,6 @@ store_messages_flags_set(struct store *st, int64_t folder_id,
 		-1 : 0;
 }
 
-static int
-compare_uids(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* Of uids, those folder_id has a row for, ascending, in *present_r. */
 static int
 present_uids(struct store *st, int64_t folder_id, const int64_t *uids,
@@ -567,7 +561,7 @@ store_messages_copy(struct store *st, int64_t folder_id, const int64_t *uids,
 		(int64_t)n);
 	for (size_t i = 0; first >= 0 && i < count; i++) {
 		const int64_t *at = n == 0 ? NULL : bsearch(&uids[i], present,
-			n, sizeof(*present), compare_uids);
+			n, sizeof(*present), ids_compare);
 		new_uids_r[i] = at == NULL ? 0 : first + (at - present);
 	}
 	free(present);
