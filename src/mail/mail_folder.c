@@ -14,7 +14,6 @@
 
 #include "core/arena.h"
 #include "core/error.h"
-#include "core/xmalloc.h"
 #include "dir/dir.h"
 #include "mail/mail_internal.h"
 #include "store/store.h"
@@ -408,7 +407,7 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 {
 	struct arena *a = job->u->ctx->arena;
 	struct store_folder inbox, target;
-	int64_t *uids, *new_uids;
+	int64_t *uids;
 	size_t count;
 	if (create_with_parents(st, job->mailbox_id, job->to, job->u->ctx->now,
 		    a, true, err) < 0 ||
@@ -418,15 +417,10 @@ rename_inbox(struct store *st, const struct folder_job *job, struct error *err)
 			err) < 0 ||
 		store_folder_uids(st, inbox.id, a, &uids, &count, err) < 0)
 		return -1;
-	if (count == 0)
-		return 0;
-	/* Not in the command's arena: it holds the UIDs already. */
-	new_uids = xcalloc(count, sizeof(*new_uids));
-	int rc = store_messages_copy(st, inbox.id, uids, count, target.id,
-		new_uids, err);
-	free(new_uids);
-	return rc < 0 ? -1 : store_message_expunge(st, inbox.id, uids, count,
-		err);
+	if (store_messages_copy(st, inbox.id, uids, count, target.id, NULL,
+		    err) < 0)
+		return -1;
+	return store_message_expunge(st, inbox.id, uids, count, err);
 }
 
 static int

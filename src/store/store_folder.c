@@ -559,7 +559,7 @@ store_messages_copy(struct store *st, int64_t folder_id, const int64_t *uids,
 		"UPDATE folders SET uidnext = uidnext + ? WHERE id = ?"
 		" RETURNING uidnext - ?", "iii", (int64_t)n, to_folder_id,
 		(int64_t)n);
-	for (size_t i = 0; first >= 0 && i < count; i++) {
+	for (size_t i = 0; new_uids_r != NULL && first >= 0 && i < count; i++) {
 		const int64_t *at = n == 0 ? NULL : bsearch(&uids[i], present,
 			n, sizeof(*present), ids_compare);
 		new_uids_r[i] = at == NULL ? 0 : first + (at - present);

@@ -218,8 +218,8 @@ int store_messages_flags_set(struct store *st, int64_t folder_id,
  * of their own (RFC 4315's COPYUID sets correspond so), and charges their
  * sizes to its mailbox: a fixed number of statements however many they
  * are. new_uids_r[i] is then uids[i]'s UID in the target folder, or 0
- * when it had no row (expunged meanwhile); a UID given twice is copied
- * once. 0, or -1 with err.
+ * when it had no row (expunged meanwhile), unless new_uids_r is NULL; a
+ * UID given twice is copied once. 0, or -1 with err.
  */
 int store_messages_copy(struct store *st, int64_t folder_id,
 	const int64_t *uids, size_t count, int64_t to_folder_id,
