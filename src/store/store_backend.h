@@ -253,10 +253,12 @@ struct store_ops {
 	 */
 	const char *session_tables;
 	/*
-	 * Gives back what space those tables keep once their rows are
-	 * deleted, if it matters (store_set_begin), inside or outside a
-	 * transaction; NULL where the engine reuses it itself. 0, or -1 with
-	 * err.
+	 * Gives back what space those tables keep once many of their rows
+	 * were deleted (store_set_begin), inside or outside a transaction;
+	 * NULL where the engine reuses it itself. 1 when they keep little
+	 * (nothing to give back: not asked again until many more rows are
+	 * deleted), 0 when it was given back or had to wait (asked again at
+	 * the next begin), -1 with err.
 	 */
 	int (*sets_reclaim)(void *conn, struct error *err);
 	/*

@@ -65,6 +65,11 @@ struct store {
 	/* Statements handed to the driver (store_statement_count). */
 	uint64_t statements;
 	/*
+	 * Rows deleted from the recipient sets since they were last found to
+	 * hold little space (store_expand.c, store_ops.sets_reclaim).
+	 */
+	int64_t sets_deleted;
+	/*
 	 * The audit chain's newest row as this connection last wrote it,
 	 * while its transaction holds the write lock (no one else can append):
 	 * a bulk import appends one row per person and read the newest back

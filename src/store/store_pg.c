@@ -1628,7 +1628,10 @@ pg_changes(void *c)
  * gives each table a new, empty file, which costs 1.3 ms (files and
  * catalog rows), so not for a small set; nor in a read-only transaction,
  * which may not (the next writable one does it). Inside a transaction
- * the TRUNCATE has a savepoint of its own, as every write does here.
+ * the TRUNCATE has a savepoint of its own, as every write does here. The
+ * store asks only once many rows were deleted (store_expand.c), and
+ * again after a TRUNCATE, which the transaction may yet undo, until the
+ * sets are found small.
  */
 #define PG_SETS_MAX_BYTES (8 * 1024 * 1024)
 
@@ -1650,7 +1653,9 @@ pg_sets_reclaim(void *c, struct error *err)
 	long long bytes = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	bool read_only = PQgetvalue(res, 0, 1)[0] == 't';
 	PQclear(res);
-	if (bytes <= PG_SETS_MAX_BYTES || read_only)
+	if (bytes <= PG_SETS_MAX_BYTES)
+		return 1;
+	if (read_only)
 		return 0;
 	bool guarded = PQtransactionStatus(conn->db) == PQTRANS_INTRANS;
 	if (guarded && pg_command(conn, guard_begin, err) < 0)
@@ -1665,7 +1670,7 @@ pg_sets_reclaim(void *c, struct error *err)
 		if (pg_command(conn, guard_end, rc < 0 ? &ignored : err) < 0)
 			rc = -1;
 	}
-	return rc;
+	return rc < 0 ? -1 : 0;
 }
 
 /* PostgreSQL's autovacuum and checkpointer do this on their own. */
