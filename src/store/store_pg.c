@@ -986,6 +986,15 @@ pipeline_result(PGconn *db)
 static const char guard_begin[] = "SAVEPOINT caremail_stmt";
 static const char guard_end[] = "RELEASE SAVEPOINT caremail_stmt";
 
+/* A guarded write failed: its savepoint undoes it alone, then ends. */
+static void
+guard_undo(struct pg_conn *conn)
+{
+	struct error ignored;
+	pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt", &ignored);
+	pg_command(conn, guard_end, &ignored);
+}
+
 /*
  * A write inside a transaction, in a savepoint of its own so a refusal
  * undoes it alone (the file's header): SAVEPOINT, the statement and
@@ -1030,13 +1039,8 @@ pg_run_guarded(struct pg_stmt *s, struct error *err)
 	}
 	PQclear(begin);
 	PQclear(end);
-	if (!done) {
-		/* The statement failed: its savepoint undoes it alone. */
-		struct error ignored;
-		pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt",
-			&ignored);
-		pg_command(conn, guard_end, &ignored);
-	}
+	if (!done)
+		guard_undo(conn);
 	return res;
 }
 
@@ -1662,14 +1666,10 @@ pg_sets_reclaim(void *c, struct error *err)
 		return -1;
 	int rc = pg_command(conn, "TRUNCATE expansion, expansion_remote",
 		err);
-	if (guarded) {
-		struct error ignored;
-		if (rc < 0)
-			pg_command(conn, "ROLLBACK TO SAVEPOINT caremail_stmt",
-				&ignored);
-		if (pg_command(conn, guard_end, rc < 0 ? &ignored : err) < 0)
-			rc = -1;
-	}
+	if (guarded && rc < 0)
+		guard_undo(conn);
+	else if (guarded && pg_command(conn, guard_end, err) < 0)
+		rc = -1;
 	return rc < 0 ? -1 : 0;
 }
 
