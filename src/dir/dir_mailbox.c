@@ -40,7 +40,6 @@ make_standard_folder(const struct dir_ctx *ctx, int64_t mailbox_id, size_t i,
 	*f_r = (struct store_folder){ .mailbox_id = mailbox_id,
 		.name = standard_folders[i].name,
 		.special_use = standard_folders[i].use,
-		.uidnext = 1,
 		.subscribed = true,
 		.created_at = ctx->now };
 	/* RFC 3501 §2.3.1.1: never a value the mailbox gave before. */
@@ -72,7 +71,6 @@ dir_mailbox_insert(const struct dir_ctx *ctx, struct store_mailbox *m,
 			.name = standard_folders[i].name,
 			.special_use = standard_folders[i].use,
 			.uidvalidity = first + (int64_t)i,
-			.uidnext = 1,
 			.subscribed = true,
 			.created_at = ctx->now };
 	return store_folder_create_many(ctx->store, f, count, err);

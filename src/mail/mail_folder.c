@@ -305,7 +305,6 @@ create_with_parents(struct store *st, int64_t mailbox_id, const char *name,
 		struct store_folder f = { .mailbox_id = mailbox_id,
 			.name = part,
 			.special_use = "",
-			.uidnext = 1,
 			.subscribed = true,
 			.created_at = now };
 		if (store_folder_uidvalidity_next(st, mailbox_id, now,

@@ -28,7 +28,8 @@
 /*
  * Tables the stores keep for themselves: each has its own. folder_counts
  * is made by the destination's triggers as the messages go in (migration
- * 31); copying it too would count every message twice. Stored folder
+ * 31); copying it too would count every message twice. Its next UIDs
+ * (migration 45) are copied apart (copy_next_uids). Stored folder
  * views and their change notes (migration 32) are a cache the
  * destination makes again at the first SELECT of each large folder. The
  * text index (migration 33: body_text, SQLite's FTS5 tables behind it,
@@ -414,21 +415,25 @@ insert_row(struct store *dst, const struct store_table *t,
 }
 
 /*
- * Every row of t from src into dst, values as they are, bytes as bytes:
- * through the driver's bulk load where it has one (PostgreSQL's COPY,
- * one stream for the table), else a prepared INSERT a row.
+ * Every row of t from src into dst (into the table named by `into`, with
+ * t's columns), values as they are, bytes as bytes: through the driver's
+ * bulk load where it has one (PostgreSQL's COPY, one stream for the
+ * table), else a prepared INSERT a row.
  */
 static int
 copy_rows(struct store *src, struct store *dst, const struct store_table *t,
-	const char *insert, struct arena *a, int64_t *rows_r,
+	const char *into, struct arena *a, int64_t *rows_r,
 	struct error *err)
 {
+	struct store_table to = *t;
+	to.name = into;
+	const char *insert = insert_sql(&to, a);
 	size_t n = t->column_count > 0 ? t->column_count : 1;
 	const void **values = arena_alloc(a, n * sizeof(*values));
 	size_t *sizes = arena_alloc(a, n * sizeof(*sizes));
 	bool load = dst->ops->load_begin != NULL;
 	*rows_r = 0;
-	if (load && dst->ops->load_begin(dst->conn, t, err) < 0)
+	if (load && dst->ops->load_begin(dst->conn, &to, err) < 0)
 		return -1;
 	struct reader r;
 	reader_init(&r, src, t, a);
@@ -440,7 +445,7 @@ copy_rows(struct store *src, struct store *dst, const struct store_table *t,
 			rc = dst->ops->load_row(dst->conn,
 				(const void *const *)values, sizes, err);
 		else
-			rc = insert_row(dst, t, insert,
+			rc = insert_row(dst, &to, insert,
 				(const void *const *)values, sizes, err);
 		if (rc < 0)
 			break;
@@ -456,6 +461,57 @@ copy_rows(struct store *src, struct store *dst, const struct store_table *t,
 	}
 	*rows_r = rows;
 	return rc < 0 ? -1 : 0;
+}
+
+/*
+ * The folders' next UIDs, as a table of their own: folder_counts' key and
+ * uidnext (migration 45), read and checksummed as any table.
+ */
+static const char *next_uid_columns[] = { "folder_id", "uidnext" };
+static bool next_uid_bytes[] = { false, false };
+static const struct store_table next_uids = {
+	.name = "folder_counts",
+	.columns = next_uid_columns,
+	.bytes = next_uid_bytes,
+	.column_count = 2,
+	.keys = next_uid_columns,
+	.key_count = 1,
+};
+/* How the report names them. */
+#define NEXT_UIDS_REPORTED "folder_counts (next UIDs)"
+
+/*
+ * The source's next UIDs over the destination's. The destination's
+ * triggers set each folder's past its messages' UIDs as they went in,
+ * but a folder's may be higher still in the source (its newest messages
+ * expunged, or a folder emptied): a UID handed out once is never handed
+ * out again (RFC 3501 2.3.1.1), so the source's is kept, loaded into a
+ * working table and taken where it is the greater, in one statement.
+ */
+static int
+copy_next_uids(struct store *src, struct store *dst, struct arena *a,
+	int64_t *rows_r, struct error *err)
+{
+	if (dst->ops->exec(dst->conn, "CREATE TEMP TABLE next_uids_copied"
+		    " (folder_id BIGINT PRIMARY KEY, uidnext BIGINT NOT NULL)",
+		    err) < 0 ||
+	    copy_rows(src, dst, &next_uids, "next_uids_copied", a, rows_r,
+		    err) < 0 ||
+	    store_exec(dst, err, "INSERT INTO folder_counts (folder_id,"
+		    " uidnext) SELECT folder_id, uidnext FROM next_uids_copied"
+		    " WHERE uidnext > 1 ON CONFLICT (folder_id) DO UPDATE"
+		    " SET uidnext = GREATEST(folder_counts.uidnext,"
+		    " excluded.uidnext)", "") < 0)
+		return -1;
+	return dst->ops->exec(dst->conn, "DROP TABLE next_uids_copied", err);
+}
+
+/* The table a line of the report stands for. */
+static const struct store_table *
+reported(const struct store_table *t, size_t n, const char *name)
+{
+	return strcmp(name, NEXT_UIDS_REPORTED) == 0 ? &next_uids :
+		find_table(t, n, name);
 }
 
 /* Whether dst holds an instance already (any organisation). */
@@ -499,8 +555,8 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 					"table %s has no column %s", d->name,
 					d->columns[c]);
 	}
-	r->tables = arena_alloc(a, (n_dst > 0 ? n_dst : 1) *
-		sizeof(*r->tables));
+	/* Every table, and the next UIDs. */
+	r->tables = arena_alloc(a, (n_dst + 1) * sizeof(*r->tables));
 	r->count = 0;
 	int in_use = dst_in_use(dst, err);
 	if (in_use != 0)
@@ -521,8 +577,7 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 			continue;
 		struct store_copy_table *row = &r->tables[r->count++];
 		row->name = t->name;
-		rc = copy_rows(src, dst, t, insert_sql(t, a), a,
-			&row->rows, err);
+		rc = copy_rows(src, dst, t, t->name, a, &row->rows, err);
 		if (rc == 0 && progress != NULL)
 			progress(t->name, row->rows, arg);
 	}
@@ -532,9 +587,16 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 				-1, arg);
 		rc = dst->ops->exec(dst->conn, dst->ops->load_finish, err);
 	}
+	if (rc == 0) {
+		struct store_copy_table *row = &r->tables[r->count++];
+		row->name = NEXT_UIDS_REPORTED;
+		rc = copy_next_uids(src, dst, a, &row->rows, err);
+		if (rc == 0 && progress != NULL)
+			progress(row->name, row->rows, arg);
+	}
 	/* After the keys are back: each MAX(id) is one index lookup. */
 	for (size_t i = 0; rc == 0 && i < r->count; i++) {
-		const struct store_table *t = find_table(st_dst, n_dst,
+		const struct store_table *t = reported(st_dst, n_dst,
 			r->tables[i].name);
 		if (has_column(t, "id"))
 			rc = dst->ops->ids_follow(dst->conn, t->name, err);
@@ -552,7 +614,7 @@ copy_all(struct store *src, struct store *dst, struct arena *a,
 		progress("counting and checksumming both sides", -1, arg);
 	for (size_t i = 0; rc == 0 && i < r->count; i++) {
 		struct store_copy_table *row = &r->tables[i];
-		const struct store_table *t = find_table(st_dst, n_dst,
+		const struct store_table *t = reported(st_dst, n_dst,
 			row->name);
 		int64_t src_rows, dst_rows;
 		unsigned char src_sum[32], dst_sum[32];

@@ -28,6 +28,17 @@ store_folder_by_id(struct store *st, int64_t folder_id, struct arena *a,
 	return store_read_one(st, s, a, store_folder_read, f_r, "folder", err);
 }
 
+int64_t
+store_folder_take_uids(struct store *st, int64_t folder_id, int64_t count,
+	struct error *err)
+{
+	return store_insert_id(st, err,
+		"INSERT INTO folder_counts (folder_id, uidnext) VALUES (?, 1 + ?)"
+		" ON CONFLICT (folder_id) DO UPDATE"
+		" SET uidnext = folder_counts.uidnext + excluded.uidnext - 1"
+		" RETURNING uidnext - ?", "iii", folder_id, count, count);
+}
+
 int
 store_folder_uidvalidity_next(struct store *st, int64_t mailbox_id, int64_t now,
 	int64_t *uidvalidity_r, struct error *err)
@@ -71,10 +82,10 @@ store_folder_uidvalidity_reserve(struct store *st, int64_t mailbox_id,
 }
 
 /* Folders written by one INSERT: a new mailbox's standard five. */
-#define FOLDER_ROW "(?, ?, ?, ?, ?, ?, ?)"
+#define FOLDER_ROW "(?, ?, ?, ?, ?, ?)"
 #define FOLDER_INSERT                                                   \
 	"INSERT INTO folders (mailbox_id, name, special_use, uidvalidity," \
-	" uidnext, subscribed, created_at) VALUES "
+	" subscribed, created_at) VALUES "
 static const char *const folder_insert[] = {
 	NULL,
 	FOLDER_INSERT FOLDER_ROW,
@@ -98,14 +109,13 @@ store_folder_create_many(struct store *st, const struct store_folder *f,
 			return -1;
 		for (size_t i = 0; i < n; i++) {
 			const struct store_folder *r = &f[done + i];
-			int at = (int)(7 * i);
+			int at = (int)(6 * i);
 			store_bind_int(st, s, at + 1, r->mailbox_id);
 			store_bind_text(st, s, at + 2, r->name);
 			store_bind_text(st, s, at + 3, r->special_use);
 			store_bind_int(st, s, at + 4, r->uidvalidity);
-			store_bind_int(st, s, at + 5, r->uidnext);
-			store_bind_int(st, s, at + 6, (int64_t)r->subscribed);
-			store_bind_int(st, s, at + 7, r->created_at);
+			store_bind_int(st, s, at + 5, (int64_t)r->subscribed);
+			store_bind_int(st, s, at + 6, r->created_at);
 		}
 		int rc = store_step(st, s, err);
 		store_finish(st, s);
@@ -555,10 +565,8 @@ store_messages_copy(struct store *st, int64_t folder_id, const int64_t *uids,
 	size_t n;
 	if (present_uids(st, folder_id, uids, count, &present, &n, err) < 0)
 		return -1;
-	int64_t first = n == 0 ? 0 : store_insert_id(st, err,
-		"UPDATE folders SET uidnext = uidnext + ? WHERE id = ?"
-		" RETURNING uidnext - ?", "iii", (int64_t)n, to_folder_id,
-		(int64_t)n);
+	int64_t first = n == 0 ? 0 : store_folder_take_uids(st, to_folder_id,
+		(int64_t)n, err);
 	for (size_t i = 0; new_uids_r != NULL && first >= 0 && i < count; i++) {
 		const int64_t *at = n == 0 ? NULL : bsearch(&uids[i], present,
 			n, sizeof(*present), ids_compare);

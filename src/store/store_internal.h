@@ -389,12 +389,31 @@ int store_read_one(struct store *st, struct store_stmt *s, struct arena *a,
 		void *),
 	void *item_r, const char *what, struct error *err);
 
-/* Folder rows are read the same way everywhere: these columns, this reader. */
+/*
+ * A folder's next UID (folder_counts, migration 45), 1 before its first
+ * message or UID taken: FOLDER is the SQL naming its id.
+ */
+#define STORE_FOLDER_UIDNEXT(FOLDER)                                      \
+	"COALESCE((SELECT c.uidnext FROM folder_counts c"                 \
+	" WHERE c.folder_id = " FOLDER "), 1)"
+
+/*
+ * Folder rows are read the same way everywhere: these columns, from
+ * folders (not aliased), this reader.
+ */
 #define FOLDER_COLUMNS                                                   \
-	"id, mailbox_id, name, special_use, uidvalidity, uidnext,        \
-	subscribed, created_at"
+	"id, mailbox_id, name, special_use, uidvalidity, "               \
+	STORE_FOLDER_UIDNEXT("folders.id") ", subscribed, created_at"
 void store_folder_read(struct store *st, struct store_stmt *s,
 	struct arena *a, void *out);
+/*
+ * Takes count UIDs of the folder, in the caller's transaction, before
+ * messages are inserted with them: the first, -1 with err. The counting
+ * triggers move the next UID past each message inserted anyway; taking
+ * them first is for a writer that must know them before it inserts.
+ */
+int64_t store_folder_take_uids(struct store *st, int64_t folder_id,
+	int64_t count, struct error *err);
 /*
  * A folder's change counter (folder_counts, migration 31), 0 before its
  * first message: FOLDER is the SQL naming its id ("?", "f.id").

@@ -32,11 +32,10 @@ store_folder_create(struct store *st, struct store_folder *f,
 {
 	int64_t id = store_insert_id(st, err,
 		"INSERT INTO folders (mailbox_id, name, special_use, uidvalidity,"
-		" uidnext, subscribed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+		" subscribed, created_at) VALUES (?, ?, ?, ?, ?, ?)"
 		" RETURNING id",
-		"ittiiii", f->mailbox_id, f->name, f->special_use,
-		f->uidvalidity, f->uidnext, (int64_t)f->subscribed,
-		f->created_at);
+		"ittiii", f->mailbox_id, f->name, f->special_use,
+		f->uidvalidity, (int64_t)f->subscribed, f->created_at);
 	if (id < 0)
 		return -1;
 	f->id = id;
@@ -118,15 +117,6 @@ store_folder_list(struct store *st, int64_t mailbox_id, struct arena *a,
 		return -1;
 	return store_read_all(st, s, a, sizeof(**folders_r), store_folder_read,
 		(void **)folders_r, count_r, err);
-}
-
-/* Takes the folder's next UID and advances it, in the caller's transaction. */
-static int64_t
-next_uid(struct store *st, int64_t folder_id, struct error *err)
-{
-	return store_insert_id(st, err,
-		"UPDATE folders SET uidnext = uidnext + 1 WHERE id = ?"
-		" RETURNING uidnext - 1", "i", folder_id);
 }
 
 int
@@ -221,7 +211,8 @@ store_deliver(struct store *st, const struct store_delivery *d,
 		return -1;
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < d->folder_count; i++) {
-		int64_t uid = next_uid(st, d->folder_ids[i], err);
+		int64_t uid = store_folder_take_uids(st, d->folder_ids[i], 1,
+			err);
 		if (uid < 0)
 			rc = -1;
 		else

@@ -305,7 +305,7 @@ struct store_folder {
 	const char *name;	/* "INBOX", "Sent Items", "Projects/2026" */
 	const char *special_use;	/* "", or inbox, sent, drafts, trash, junk */
 	int64_t uidvalidity;
-	int64_t uidnext;
+	int64_t uidnext;	/* read only: a new folder's is 1 */
 	bool subscribed;
 	int64_t created_at;
 };

@@ -172,3 +172,49 @@ def test_migrate_that_breaks_a_key_leaves_nothing(tmp_path, cluster):
                         url, "--json").stdout)
     assert ok["different"] == 0
     assert definitions(url) == before
+
+
+def test_migrate_keeps_each_folders_next_uid(tmp_path, cluster):
+    """A folder's next UID (folder_counts.uidnext, migration 45) arrives
+    as it was, where the destination's triggers alone would set it lower:
+    a folder whose newest message was expunged, and one emptied. A UID
+    once given is never given again (RFC 3501 2.3.1.1)."""
+    inst = make_instance(tmp_path / "instance")
+    inst.run("org", "add", "--ods", "UID01", "--name", "Uids",
+             "--type", "GP Practice")
+    inst.run("user", "add", "--org", "UID01", "--first", "Una",
+             "--last", "Uid")
+    db_path = str(inst.dir / "caremail.db")
+    db = sqlite3.connect(db_path)
+    with db:
+        body = db.execute(
+            "INSERT INTO bodies (hash, size, created_at, data)"
+            " VALUES ('uidtest', 5, 0, x'68656c6c6f')").lastrowid
+        inbox, trash = (db.execute(
+            "SELECT f.id FROM folders f JOIN mailboxes m"
+            " ON m.id = f.mailbox_id WHERE m.address LIKE 'una.uid%'"
+            " AND f.special_use = ?", (use,)).fetchone()[0]
+            for use in ("inbox", "trash"))
+        for folder, uids in ((inbox, range(1, 4)), (trash, range(1, 7))):
+            db.executemany(
+                "INSERT INTO messages (folder_id, uid, body_id, size,"
+                " internal_date) VALUES (?, ?, ?, 5, 0)",
+                [(folder, uid, body) for uid in uids])
+        db.execute("DELETE FROM messages WHERE folder_id = ? AND uid = 3",
+                   (inbox,))
+        db.execute("DELETE FROM messages WHERE folder_id = ?", (trash,))
+    before = db.execute("SELECT folder_id, uidnext, messages"
+                        " FROM folder_counts ORDER BY folder_id").fetchall()
+    db.close()
+    assert [(f, n, m) for f, n, m in before if f in (inbox, trash)] == \
+        [(inbox, 4, 2), (trash, 7, 0)]
+    url = new_database(cluster)
+    r = json.loads(run("migrate", "--from", f"sqlite:{db_path}", "--to",
+                       url, "--json").stdout)
+    assert r["different"] == 0
+    assert [t["same"] for t in r["tables"]
+            if t["table"] == "folder_counts (next UIDs)"] == [True]
+    after = psql(url, "SELECT string_agg(folder_id || ',' || uidnext ||"
+                 " ',' || messages, ';' ORDER BY folder_id)"
+                 " FROM folder_counts")
+    assert after == ";".join(f"{f},{n},{m}" for f, n, m in before)

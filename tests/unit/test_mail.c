@@ -1970,6 +1970,50 @@ append_one(struct mail_user *u, struct mail_folder *folder)
 }
 
 /*
+ * A UID once given in a folder is never given again (RFC 3501 2.3.1.1),
+ * however a message went in: APPEND after the newest was expunged; a
+ * delivery, whose set-wise insert leaves moving the next UID to the
+ * counting trigger (migration 45); APPEND after every message is gone.
+ * STATUS's UIDNEXT is past each.
+ */
+static void
+test_uids_never_given_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_user u;
+	struct mail_folder inbox;
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
+	int64_t a = append_one(&u, &inbox);
+	int64_t b = append_one(&u, &inbox);
+	assert_int_equal(b, a + 1);
+	assert_int_equal(mail_message_expunge(&u, &inbox, &b, 1, &err), 0);
+	int64_t c = append_one(&u, &inbox);
+	assert_int_equal(c, b + 1);
+	store_writer_stop(&w);
+	struct mail_recipient *to;
+	size_t n;
+	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &to, &n, &err),
+		0);
+	struct mail_delivery_report report;
+	assert_int_equal(deliver_to(f, to, n, 10, &report), 0);
+	assert_int_equal(report.mailboxes, 1);
+	w = ann_inbox(f, &u, &inbox);
+	int64_t uids[4];
+	assert_int_equal(folder_uids(&u, &inbox, uids, 4), 3);
+	assert_int_equal(uids[2], c + 1);
+	assert_int_equal(mail_message_expunge(&u, &inbox, uids, 3, &err), 0);
+	struct mail_folder_status st;
+	assert_int_equal(mail_folder_status(&u, &inbox, &st, &err), 0);
+	assert_int_equal(st.messages, 0);
+	assert_int_equal(st.uidnext, c + 2);
+	assert_int_equal(append_one(&u, &inbox), c + 2);
+	assert_int_equal(mail_folder_status(&u, &inbox, &st, &err), 0);
+	assert_int_equal(st.uidnext, c + 3);
+	store_writer_stop(&w);
+}
+
+/*
  * A view stored in the first format ("CMV1", 8 bytes a message) is read,
  * then written again in the second ("CMV2", 13 KB for B3's 50,000
  * messages where CMV1 took 100 KB), though nothing changed since.
@@ -2496,6 +2540,7 @@ main(void)
 		T(test_folder_open_reads_its_state),
 		T(test_expunge_many_at_once),
 		T(test_copy_many_at_once),
+		T(test_uids_never_given_twice),
 		T(test_flags_many_at_once),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),

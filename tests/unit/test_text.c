@@ -328,7 +328,7 @@ other_folder(struct fixture *f)
 		.created_at = 1, .updated_at = 1 };
 	struct store_folder folder = { .name = "INBOX",
 		.special_use = "inbox", .uidvalidity = 1795000001,
-		.uidnext = 1, .subscribed = true, .created_at = 1 };
+		.subscribed = true, .created_at = 1 };
 	if (store_org_insert(f->u.st, &o, &err) < 0)
 		fail_msg("org: %s", err.msg);
 	m.org_id = o.id;

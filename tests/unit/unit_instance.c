@@ -190,7 +190,7 @@ unit_instance_inbox(struct unit_instance *u, const char *ods,
 		return -1;
 	struct store_folder folder = { .mailbox_id = m.id, .name = "INBOX",
 		.special_use = "inbox", .uidvalidity = 1795000000,
-		.uidnext = 1, .subscribed = true, .created_at = 1 };
+		.subscribed = true, .created_at = 1 };
 	if (store_folder_create(u->st, &folder, err) < 0)
 		return -1;
 	return folder.id;
