@@ -1017,6 +1017,31 @@ static const char migration_43[] =
 	"ALTER TABLE folder_counts SET (fillfactor = 50);";
 
 /*
+ * The messages an UPDATE changed in a counted column (the statement's old
+ * and new rows paired by id), for the counting CTE that follows; and the
+ * UIDs noted for stored views with the counter after it (that CTE's
+ * RETURNING, as "counted"). 45 makes the function again with them.
+ */
+#define MIGRATION_44_CHANGED                                                 \
+	" WITH changed AS (SELECT o.folder_id AS old_folder, o.uid AS old_uid," \
+	"  o.flags AS old_flags, n.folder_id AS new_folder, n.uid AS new_uid," \
+	"  n.flags AS new_flags FROM old_rows o JOIN new_rows n ON n.id = o.id" \
+	"  WHERE o.folder_id IS DISTINCT FROM n.folder_id"                    \
+	"  OR o.uid IS DISTINCT FROM n.uid OR o.flags IS DISTINCT FROM n.flags" \
+	"  OR o.keywords IS DISTINCT FROM n.keywords),"
+#define MIGRATION_44_NOTE                                                    \
+	"  RETURNING c.folder_id, c.changes)"                                 \
+	" INSERT INTO view_changes (folder_id, uid, changes)"                 \
+	"  SELECT r.folder_id, r.uid, counted.changes FROM"                   \
+	"  (SELECT old_folder AS folder_id, old_uid AS uid FROM changed"      \
+	"  UNION SELECT new_folder, new_uid FROM changed) AS r"               \
+	"  JOIN counted ON counted.folder_id = r.folder_id"                   \
+	"  WHERE EXISTS (SELECT 1 FROM folder_views v"                        \
+	"  WHERE v.folder_id = r.folder_id)"                                  \
+	"  ON CONFLICT (folder_id, uid) DO UPDATE"                            \
+	"  SET changes = EXCLUDED.changes;"
+
+/*
  * Messages changed in place (flags and keywords: STORE; a UID or folder
  * by any other client) counted once a statement, as 42 counts those
  * added and taken away. The row trigger changed the folder's one counts
@@ -1036,12 +1061,7 @@ static const char migration_43[] =
 static const char migration_44[] =
 	"CREATE FUNCTION caremail_count_updated() RETURNS trigger"
 	" LANGUAGE plpgsql SET enable_hashjoin = on AS $$ BEGIN"
-	" WITH changed AS (SELECT o.folder_id AS old_folder, o.uid AS old_uid,"
-	"  o.flags AS old_flags, n.folder_id AS new_folder, n.uid AS new_uid,"
-	"  n.flags AS new_flags FROM old_rows o JOIN new_rows n ON n.id = o.id"
-	"  WHERE o.folder_id IS DISTINCT FROM n.folder_id"
-	"  OR o.uid IS DISTINCT FROM n.uid OR o.flags IS DISTINCT FROM n.flags"
-	"  OR o.keywords IS DISTINCT FROM n.keywords),"
+	MIGRATION_44_CHANGED
 	" counted AS (INSERT INTO folder_counts AS c (folder_id, messages,"
 	"  unseen, changes) SELECT folder_id, SUM(m), SUM(u), SUM(k) FROM ("
 	"  SELECT old_folder AS folder_id, -1 AS m,"
@@ -1053,16 +1073,7 @@ static const char migration_44[] =
 	"  SET messages = c.messages + EXCLUDED.messages,"
 	"  unseen = c.unseen + EXCLUDED.unseen,"
 	"  changes = c.changes + EXCLUDED.changes"
-	"  RETURNING c.folder_id, c.changes)"
-	" INSERT INTO view_changes (folder_id, uid, changes)"
-	"  SELECT r.folder_id, r.uid, counted.changes FROM"
-	"  (SELECT old_folder AS folder_id, old_uid AS uid FROM changed"
-	"  UNION SELECT new_folder, new_uid FROM changed) AS r"
-	"  JOIN counted ON counted.folder_id = r.folder_id"
-	"  WHERE EXISTS (SELECT 1 FROM folder_views v"
-	"  WHERE v.folder_id = r.folder_id)"
-	"  ON CONFLICT (folder_id, uid) DO UPDATE"
-	"  SET changes = EXCLUDED.changes;"
+	MIGRATION_44_NOTE
 	" RETURN NULL; END $$;"
 	"DROP TRIGGER messages_counted_update ON messages;"
 	"CREATE TRIGGER messages_counted_update AFTER UPDATE ON messages"
@@ -1101,12 +1112,7 @@ static const char migration_45[] =
 	" RETURN NULL; END $$;"
 	"CREATE OR REPLACE FUNCTION caremail_count_updated() RETURNS trigger"
 	" LANGUAGE plpgsql SET enable_hashjoin = on AS $$ BEGIN"
-	" WITH changed AS (SELECT o.folder_id AS old_folder, o.uid AS old_uid,"
-	"  o.flags AS old_flags, n.folder_id AS new_folder, n.uid AS new_uid,"
-	"  n.flags AS new_flags FROM old_rows o JOIN new_rows n ON n.id = o.id"
-	"  WHERE o.folder_id IS DISTINCT FROM n.folder_id"
-	"  OR o.uid IS DISTINCT FROM n.uid OR o.flags IS DISTINCT FROM n.flags"
-	"  OR o.keywords IS DISTINCT FROM n.keywords),"
+	MIGRATION_44_CHANGED
 	" counted AS (INSERT INTO folder_counts AS c (folder_id, messages,"
 	"  unseen, changes, uidnext) SELECT folder_id, SUM(m), SUM(u), SUM(k),"
 	"  MAX(next) FROM ("
@@ -1120,16 +1126,7 @@ static const char migration_45[] =
 	"  unseen = c.unseen + EXCLUDED.unseen,"
 	"  changes = c.changes + EXCLUDED.changes,"
 	"  uidnext = GREATEST(c.uidnext, EXCLUDED.uidnext)"
-	"  RETURNING c.folder_id, c.changes)"
-	" INSERT INTO view_changes (folder_id, uid, changes)"
-	"  SELECT r.folder_id, r.uid, counted.changes FROM"
-	"  (SELECT old_folder AS folder_id, old_uid AS uid FROM changed"
-	"  UNION SELECT new_folder, new_uid FROM changed) AS r"
-	"  JOIN counted ON counted.folder_id = r.folder_id"
-	"  WHERE EXISTS (SELECT 1 FROM folder_views v"
-	"  WHERE v.folder_id = r.folder_id)"
-	"  ON CONFLICT (folder_id, uid) DO UPDATE"
-	"  SET changes = EXCLUDED.changes;"
+	MIGRATION_44_NOTE
 	" RETURN NULL; END $$;"
 	"ALTER TABLE folders DROP COLUMN uidnext;";
 
