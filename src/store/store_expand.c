@@ -317,16 +317,20 @@ store_deliver_set(struct store *st, int64_t scope,
 	/*
 	 * Each copy takes its folder's next UID, and the counting trigger
 	 * moves it on as the row goes in (migration 45): no folder row is
-	 * written (B2: 100,000 of them, on as many pages).
+	 * written (B2: 100,000 of them, on as many pages). The folders are
+	 * found first, once each (MATERIALIZED: neither engine may copy the
+	 * lookup into each place its result is named), and not looked up
+	 * again by id (B2 on PostgreSQL: 0.4 s of 100,000 copies).
 	 */
 	int64_t delivered = store_exec(st, err,
-		"INSERT INTO messages (folder_id, uid, body_id, size,"
+		"WITH target AS MATERIALIZED (SELECT " DELIVERY_FOLDER
+		" AS folder_id FROM expansion e WHERE e.scope = ?)"
+		" INSERT INTO messages (folder_id, uid, body_id, size,"
 		" internal_date)"
-		" SELECT f.id, " STORE_FOLDER_UIDNEXT("f.id") ", ?, ?, ?"
-		" FROM expansion e JOIN folders f ON f.id = " DELIVERY_FOLDER
-		" WHERE e.scope = ?",
-		"iiitti", d->body_id, d->size, d->internal_date, use, use,
-		scope);
+		" SELECT folder_id, " STORE_FOLDER_UIDNEXT("target.folder_id")
+		", ?, ?, ? FROM target WHERE folder_id IS NOT NULL",
+		"ttiiii", use, use, scope, d->body_id, d->size,
+		d->internal_date);
 	if (delivered >= 0)
 		charged = store_exec(st, err,
 			STORE_USAGE_CHARGE("SELECT mailbox_id, ? FROM expansion"
