@@ -1440,6 +1440,12 @@ static const char migration_45[] =
 	" BEGIN" MIGRATION_32_OUT MIGRATION_45_IN " END;"
 	"ALTER TABLE folders DROP COLUMN uidnext;";
 
+/*
+ * PostgreSQL's 46 checks a message's folder and body a statement at a
+ * time instead of by foreign keys; SQLite's keys stay: nothing.
+ */
+static const char migration_46[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1486,6 +1492,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_43,
 	migration_44,
 	migration_45,
+	migration_46,
 	NULL,
 };
 

@@ -368,6 +368,11 @@ def fill_store(db, version, inst_dir, password_hash):
             # The summary was the message row's own then.
             message.update(summary, blob_hash=digest)
         db.insert("messages", message)
+        if "uidnext" not in db.columns("folders"):
+            # Since 45 the next UID is the counts row's, which the
+            # message's insert made.
+            db.execute("UPDATE folder_counts SET uidnext = 5 WHERE"
+                       f" folder_id = {folders[0]}")
         if "mailbox_usage" in tables:
             # Since migration 43 the bytes charged have a row of their own.
             db.insert("mailbox_usage", {"mailbox_id": mbox,

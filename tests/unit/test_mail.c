@@ -2014,6 +2014,54 @@ test_uids_never_given_twice(void **state)
 }
 
 /*
+ * A message names a folder and a body that exist, held by the database on
+ * both backends (SQLite's foreign keys; PostgreSQL's triggers, migration
+ * 46): a message naming neither is refused, and so is deleting a folder
+ * or body a message names, each as a broken rule of the store, leaving
+ * the transaction able to go on.
+ */
+static void
+test_messages_refer_to_what_exists(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct mail_user u;
+	struct mail_folder inbox;
+	struct store_writer *w = ann_inbox(f, &u, &inbox);
+	append_one(&u, &inbox);
+	store_writer_stop(&w);
+	struct store *st = f->u.st;
+	struct store_message_flag_row *rows;
+	assert_int_equal(flag_rows(&u, &inbox, &rows, 4), 1);
+	struct store_message *msgs;
+	size_t n;
+	assert_int_equal(store_folder_messages(st, inbox.id, 1, INT64_MAX, 4,
+				 STORE_MESSAGE_COLUMNS_ALL, f->u.arena, &msgs,
+				 &n, &err), 0);
+	assert_int_equal(n, 1);
+	struct store_message m = msgs[0];
+	assert_int_equal(store_begin(st, &err), 0);
+	static const char insert[] = "INSERT INTO messages (folder_id, uid,"
+		" body_id, size, internal_date) VALUES (?, ?, ?, 1, 0)";
+	assert_int_equal(store_exec(st, &err, insert, "iii", inbox.id + 1000,
+				 (int64_t)1, m.body_id), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_int_equal(store_exec(st, &err, insert, "iii", inbox.id,
+				 rows[0].uid + 1, m.body_id + 1000), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_int_equal(store_exec(st, &err, "DELETE FROM folders WHERE id = ?",
+				 "i", inbox.id), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	assert_int_equal(store_exec(st, &err, "DELETE FROM bodies WHERE id = ?",
+				 "i", m.body_id), -1);
+	assert_int_equal(err.code, ERROR_INVALID);
+	/* What exists still goes in, in the same transaction. */
+	assert_int_equal(store_exec(st, &err, insert, "iii", inbox.id,
+				 rows[0].uid + 1, m.body_id), 1);
+	store_rollback(st);
+}
+
+/*
  * A view stored in the first format ("CMV1", 8 bytes a message) is read,
  * then written again in the second ("CMV2", 13 KB for B3's 50,000
  * messages where CMV1 took 100 KB), though nothing changed since.
@@ -2541,6 +2589,7 @@ main(void)
 		T(test_expunge_many_at_once),
 		T(test_copy_many_at_once),
 		T(test_uids_never_given_twice),
+		T(test_messages_refer_to_what_exists),
 		T(test_flags_many_at_once),
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
