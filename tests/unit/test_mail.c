@@ -1522,13 +1522,73 @@ changes_of(const struct mail_user *u, const struct mail_folder *mf)
 }
 
 /*
+ * The UIDs each folder held at the last look, and the highest it ever
+ * held: a UID that comes into a folder must be above every UID the
+ * folder held before (RFC 3501 2.3.1.1), and UIDNEXT above all of them.
+ * A folder is its id and UIDVALIDITY: SQLite may give a folder made
+ * again the id of one deleted, never the UIDVALIDITY.
+ */
+enum { GIVEN_FOLDERS = 256, GIVEN_UIDS = 256 };
+struct uids_given {
+	size_t count;
+	struct {
+		int64_t folder_id, uidvalidity, highest;
+		size_t n;
+		int64_t uids[GIVEN_UIDS];
+	} folder[GIVEN_FOLDERS];
+	int step;
+};
+
+static void
+uids_never_again(const struct mail_user *u, const struct mail_folder *mf,
+	const char *name, void *ctx)
+{
+	struct uids_given *g = ctx;
+	size_t at = 0;
+	while (at < g->count && (g->folder[at].folder_id != mf->id ||
+				    g->folder[at].uidvalidity != mf->uidvalidity))
+		at++;
+	if (at == g->count) {
+		assert_true(g->count < GIVEN_FOLDERS);
+		g->folder[at].folder_id = mf->id;
+		g->folder[at].uidvalidity = mf->uidvalidity;
+		g->count++;
+	}
+	int64_t now[GIVEN_UIDS];
+	size_t n = folder_uids(u, mf, now, GIVEN_UIDS);
+	for (size_t i = 0; i < n; i++) {
+		bool held = false;
+		for (size_t k = 0; k < g->folder[at].n && !held; k++)
+			held = g->folder[at].uids[k] == now[i];
+		if (!held && now[i] <= g->folder[at].highest)
+			fail_msg("step %d: %s was given UID %lld again (it has"
+				" held up to %lld)", g->step, name,
+				(long long)now[i],
+				(long long)g->folder[at].highest);
+		if (now[i] > g->folder[at].highest)
+			g->folder[at].highest = now[i];
+	}
+	memcpy(g->folder[at].uids, now, n * sizeof(*now));
+	g->folder[at].n = n;
+	struct mail_folder open = *mf;
+	struct mail_folder_status st;
+	struct error err;
+	assert_int_equal(mail_folder_status(u, &open, &st, &err), 0);
+	if (st.uidnext <= g->folder[at].highest)
+		fail_msg("step %d: %s's UIDNEXT %lld is not past UID %lld",
+			g->step, name, (long long)st.uidnext,
+			(long long)g->folder[at].highest);
+}
+
+/*
  * The per-folder counters (migration 31: messages, unseen, the first
  * unseen UID, and the change counter) stay equal to a recount through a
  * random walk of every kind of change: delivery, APPEND, flags, copy,
  * move, expunge, a folder deleted and made again, the mailbox purged.
  * A change to a folder moves its change counter; one elsewhere does not.
  * And every folder's view, read through its stored view and the changes
- * noted since (migration 32), equals a fresh read after every step.
+ * noted since (migration 32), equals a fresh read after every step; and
+ * no UID comes into a folder that it held before (migration 45).
  */
 static void
 test_counters_follow_every_change(void **state)
@@ -1543,9 +1603,15 @@ test_counters_follow_every_change(void **state)
 		fail_msg("open: %s", err.msg);
 	struct store_mailbox mb;
 	assert_int_equal(dir_mailbox_get(&f->u.ctx, f->ann, &mb, &err), 0);
+	/*
+	 * Routed once, into an arena of its own: the fixture's is reset at
+	 * every step, and the checks after each step allocate in it.
+	 */
+	struct dir_ctx routing = f->u.ctx;
+	routing.arena = arena_new(64 * 1024);
 	struct mail_recipient *to;
 	size_t n_to;
-	assert_int_equal(mail_route(&f->u.ctx, f->ann, false, &to, &n_to,
+	assert_int_equal(mail_route(&routing, f->ann, false, &to, &n_to,
 				 &err), 0);
 	static const char *const names[] = { "INBOX", "A", "B" };
 	enum { NAMES = 3, MAXU = 256 };
@@ -1556,6 +1622,8 @@ test_counters_follow_every_change(void **state)
 	struct view_tally views = { 0 };
 	struct arena *scratch = arena_new(64 * 1024 * 1024);
 	struct arena *results = arena_new(64 * 1024 * 1024);
+	struct uids_given *given = calloc(1, sizeof(*given));
+	assert_non_null(given);
 	for (int step = 0; step < 400; step++) {
 		const char *name = names[rand() % NAMES];
 		const char *other = names[rand() % NAMES];
@@ -1655,7 +1723,11 @@ test_counters_follow_every_change(void **state)
 			assert_int_equal(changes_of(&u, &of), other_before);
 		check_counts(f, &u, step);
 		check_views(&u, scratch, results, step, &views);
+		given->step = step;
+		each_folder(&u, uids_never_again, given);
 	}
+	free(given);
+	arena_free(&routing.arena);
 	for (int k = 0; k < 9; k++) {
 		if (kinds[k] < 5)
 			fail_msg("operation %d made %d times", k, kinds[k]);
