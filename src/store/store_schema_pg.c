@@ -1153,6 +1153,13 @@ static const char migration_45[] =
 #define MIGRATION_46_REFUSE(WHAT, KEY)                                        \
 	" RAISE foreign_key_violation USING MESSAGE = '" WHAT " (" KEY ")',"  \
 	" CONSTRAINT = '" KEY "';"
+/* A deleted or renumbered row of TABLE refused while a message names it. */
+#define MIGRATION_46_GONE(TABLE)                                              \
+	"CREATE TRIGGER refers_" TABLE "_delete AFTER DELETE ON " TABLE        \
+	" FOR EACH ROW EXECUTE FUNCTION caremail_refers_gone();"              \
+	"CREATE TRIGGER refers_" TABLE "_id AFTER UPDATE OF id ON " TABLE      \
+	" FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)"                 \
+	" EXECUTE FUNCTION caremail_refers_gone();"
 #define MIGRATION_46_MESSAGES_FOLDER "messages_folder_id_fkey"
 #define MIGRATION_46_MESSAGES_BODY "messages_body_id_fkey"
 
@@ -1197,29 +1204,11 @@ static const char migration_46[] =
 	" (OLD.folder_id IS DISTINCT FROM NEW.folder_id"
 	" OR OLD.body_id IS DISTINCT FROM NEW.body_id)"
 	" EXECUTE FUNCTION caremail_refers_changed();"
-	/* A folder or body deleted (a statement's rows), or its id changed. */
+	/*
+	 * A folder or body deleted, or its id changed: row by row, as a key
+	 * checked it (one probe of an index of messages each).
+	 */
 	"CREATE FUNCTION caremail_refers_gone() RETURNS trigger"
-	" LANGUAGE plpgsql AS $$ BEGIN"
-	" PERFORM pg_advisory_xact_lock(7291001);"
-	" IF TG_TABLE_NAME = 'folders' THEN"
-	"  IF EXISTS (SELECT 1 FROM gone g WHERE EXISTS"
-	"   (SELECT 1 FROM messages m WHERE m.folder_id = g.id)) THEN"
-	MIGRATION_46_REFUSE("the folder still holds messages",
-		MIGRATION_46_MESSAGES_FOLDER)
-	"  END IF;"
-	" ELSIF EXISTS (SELECT 1 FROM gone g WHERE EXISTS"
-	"  (SELECT 1 FROM messages m WHERE m.body_id = g.id)) THEN"
-	MIGRATION_46_REFUSE("a message still names the body",
-		MIGRATION_46_MESSAGES_BODY)
-	" END IF;"
-	" RETURN NULL; END $$;"
-	"CREATE TRIGGER refers_folders_delete AFTER DELETE ON folders"
-	" REFERENCING OLD TABLE AS gone FOR EACH STATEMENT"
-	" EXECUTE FUNCTION caremail_refers_gone();"
-	"CREATE TRIGGER refers_bodies_delete AFTER DELETE ON bodies"
-	" REFERENCING OLD TABLE AS gone FOR EACH STATEMENT"
-	" EXECUTE FUNCTION caremail_refers_gone();"
-	"CREATE FUNCTION caremail_refers_renumbered() RETURNS trigger"
 	" LANGUAGE plpgsql AS $$ BEGIN"
 	" PERFORM pg_advisory_xact_lock(7291001);"
 	" IF TG_TABLE_NAME = 'folders' THEN"
@@ -1232,12 +1221,7 @@ static const char migration_46[] =
 		MIGRATION_46_MESSAGES_BODY)
 	" END IF;"
 	" RETURN NULL; END $$;"
-	"CREATE TRIGGER refers_folders_id AFTER UPDATE OF id ON folders"
-	" FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)"
-	" EXECUTE FUNCTION caremail_refers_renumbered();"
-	"CREATE TRIGGER refers_bodies_id AFTER UPDATE OF id ON bodies"
-	" FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)"
-	" EXECUTE FUNCTION caremail_refers_renumbered();";
+	MIGRATION_46_GONE("folders") MIGRATION_46_GONE("bodies");
 
 const char *const store_pg_migrations[] = {
 	nothing, nothing, nothing, nothing, nothing, nothing, nothing,
