@@ -522,7 +522,6 @@ mail_folder_status(const struct mail_user *u, struct mail_folder *f,
 	*s_r = (struct mail_folder_status){
 		.messages = c.messages,
 		.unseen = c.unseen,
-		.first_unseen_uid = c.first_unseen_uid,
 		.uidnext = f->uidnext,
 		.uidvalidity = f->uidvalidity,
 		.recent = c.recent,

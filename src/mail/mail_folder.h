@@ -170,7 +170,6 @@ int mail_folder_subscribe(const struct mail_user *u, const char *name,
 struct mail_folder_status {
 	int64_t messages;
 	int64_t unseen;
-	int64_t first_unseen_uid; /* 0: none */
 	int64_t uidnext;
 	int64_t uidvalidity;
 	int64_t recent; /* messages no session has been told of yet */

@@ -196,7 +196,7 @@ store_folder_subscribe(struct store *st, int64_t folder_id, bool subscribed,
 	return 0;
 }
 
-/* A status row: messages, unseen, first unseen UID, recent, changes. */
+/* A status row: messages, unseen, recent, changes. */
 static int
 read_status(struct store *st, struct store_stmt *s,
 	struct store_folder_status *c_r, struct error *err)
@@ -207,19 +207,16 @@ read_status(struct store *st, struct store_stmt *s,
 	if (rc == 1) {
 		c_r->messages = store_col_int(st, s, 0);
 		c_r->unseen = store_col_int(st, s, 1);
-		c_r->first_unseen_uid = store_col_int(st, s, 2);
-		c_r->recent = store_col_int(st, s, 3);
-		c_r->changes = store_col_int(st, s, 4);
+		c_r->recent = store_col_int(st, s, 2);
+		c_r->changes = store_col_int(st, s, 3);
 	}
 	return store_rows_done(st, s, rc == 1 ? 0 : -1, err);
 }
 
 /*
  * The counts come from the folder's folder_counts row, kept by triggers
- * (migration 31), and the first unseen UID from the messages_unseen
- * partial index, whose condition is written here as the index has it;
- * \Recent is a range of the (folder_id, uid) key past recent_uid: each
- * a seek, however many messages the folder holds.
+ * (migration 31); \Recent is a range of the (folder_id, uid) key past
+ * recent_uid: each a seek, however many messages the folder holds.
  */
 int
 store_folder_counts(struct store *st, int64_t folder_id,
@@ -230,14 +227,11 @@ store_folder_counts(struct store *st, int64_t folder_id,
 		"  WHERE folder_id = ?), 0),"
 		" COALESCE((SELECT unseen FROM folder_counts"
 		"  WHERE folder_id = ?), 0),"
-		" COALESCE((SELECT MIN(uid) FROM messages"
-		"  WHERE folder_id = ? AND (flags & 1) = 0), 0),"
 		" (SELECT COUNT(*) FROM messages WHERE folder_id = ?"
 		"  AND uid >= (SELECT recent_uid FROM folders WHERE id = ?)),"
 		" COALESCE((SELECT changes FROM folder_counts"
 		"  WHERE folder_id = ?), 0)",
-		"iiiiii", folder_id, folder_id, folder_id, folder_id, folder_id,
-		folder_id);
+		"iiiii", folder_id, folder_id, folder_id, folder_id, folder_id);
 	return read_status(st, s, c_r, err);
 }
 
@@ -248,12 +242,10 @@ store_folder_recount(struct store *st, int64_t folder_id,
 	struct store_stmt *s = store_query(st, err,
 		"SELECT COUNT(*),"
 		" COALESCE(SUM(CASE WHEN (flags & ?) = 0 THEN 1 ELSE 0 END), 0),"
-		" COALESCE(MIN(CASE WHEN (flags & ?) = 0 THEN uid END), 0),"
 		" COALESCE(SUM(CASE WHEN uid >= (SELECT recent_uid FROM folders"
 		"  WHERE id = ?) THEN 1 ELSE 0 END), 0)"
 		", 0 FROM messages WHERE folder_id = ?",
-		"iiii", (int64_t)STORE_FLAG_SEEN, (int64_t)STORE_FLAG_SEEN,
-		folder_id, folder_id);
+		"iii", (int64_t)STORE_FLAG_SEEN, folder_id, folder_id);
 	return read_status(st, s, c_r, err);
 }
 

@@ -584,7 +584,6 @@ struct store_device_row {
 struct store_folder_status {
 	int64_t messages;
 	int64_t unseen;
-	int64_t first_unseen_uid; /* 0 when every message is seen */
 	int64_t recent;		  /* messages no session has seen yet */
 	int64_t changes;	  /* folder_counts.changes (see below) */
 };
