@@ -344,6 +344,13 @@ store_bulk(struct store *st, bool on)
 	}
 }
 
+void
+store_bulk_cache(struct store *st, size_t kib)
+{
+	if (st->bulk_on && st->ops->cache != NULL)
+		st->ops->cache(st->conn, kib);
+}
+
 /*
  * A run of reads on a connection of point reads goes through its mapped
  * twin (struct store's runs_conn): a search's keys are neighbours, and a

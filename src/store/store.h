@@ -103,6 +103,15 @@ void store_defer_maintenance(struct store *st);
  */
 void store_bulk(struct store *st, bool on);
 
+/*
+ * Within bulk mode, a page cache of up to KIB for the pages one large
+ * transaction changes (a delivery to a list of 100,000 changes ~90 MiB:
+ * store_sqlite.c, sqlite_bulk), taken only as pages change and given
+ * back when bulk mode ends. Nothing outside bulk mode, or on a backend
+ * without a page cache of its own (PostgreSQL's is the server's).
+ */
+void store_bulk_cache(struct store *st, size_t kib);
+
 /* Whether the store answers a trivial query; ERROR_TEMPORARY if not. */
 int store_ping(struct store *st, struct error *err);
 

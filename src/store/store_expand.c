@@ -25,6 +25,9 @@
  */
 #define SETS_RECLAIM_ROWS 100000
 
+/* A delivery to a large list: its page cache, in KiB (store_deliver_set). */
+#define DELIVERY_CACHE_KIB (256 * 1024)
+
 int
 store_set_begin(struct store *st, struct error *err)
 {
@@ -304,14 +307,19 @@ store_deliver_set(struct store *st, int64_t scope,
 		return -1;
 	/*
 	 * A list's members: each copy changes a message index page, its
-	 * Inbox's counts row and its mailbox's usage row, all at random.
-	 * SQLite's page cache (2 MB) would write most of them to the log
-	 * before the commit and read them back from it at the next change
-	 * (bench B2: 40 % of the CPU of 100,000 copies); the bulk cache holds
-	 * them until the commit.
+	 * Inbox's counts row and its mailbox's usage row, all at random: a
+	 * list of 100,000 changes ~23,000 pages (90 MiB), nearly every page
+	 * of each. SQLite's page cache (2 MB) would write most of them to the
+	 * log before the commit and read them back from it at the next
+	 * change; the cache holds them until the commit. B2's insert took
+	 * 3.8 s with 2 MB, 2.2 s with the bulk cache's 64 MiB, 1.6 s with 128
+	 * or 256 (bench/RESULTS.md, 2026-12-07 19:30); 256 leaves room for a
+	 * list of several hundred thousand.
 	 */
-	if (d->many)
+	if (d->many) {
 		store_bulk(st, true);
+		store_bulk_cache(st, DELIVERY_CACHE_KIB);
+	}
 	int64_t charged = -1;
 	const char *use = d->special_use != NULL ? d->special_use : "inbox";
 	/*

@@ -799,15 +799,12 @@ sqlite_journals_in_memory(struct sqlite_conn *conn, bool on)
 }
 
 /*
- * A bulk load's page cache: up to 256 MiB, against SQLite's default 2 MB,
- * taken only as pages are changed (the pages read come from the map).
- * Its changed pages must fit until the commit: once they do not, SQLite
- * writes some to the log in the middle of the transaction and reads them
- * back at their next change. A delivery to 100,000 members (bench B2)
- * changes ~23,000 pages (90 MiB): its insert took 3.8 s with 2 MB,
- * 2.2 s with 64 MiB and 1.6 s with 128 or 256 MiB (bench/RESULTS.md,
- * 2026-12-07 19:30); 256 leaves room for a list of several hundred
- * thousand. At its end (outside a transaction: store_bulk) the pages
+ * A bulk load's page cache: 64 MiB, against SQLite's default 2 MB. The
+ * pages a transaction changes must fit until its commit: once they do
+ * not, SQLite writes some to the log in the middle of the transaction
+ * and reads them back at their next change. An import's transactions
+ * fit; a delivery to a large list asks for more (store_bulk_cache). At
+ * its end (outside a transaction: store_bulk) the pages
  * SQLite frees are given back to the system: freed one by one, they are
  * scattered through the heap, which the C library would otherwise keep
  * (test_limits: 11 MiB kept after two large lists). Begun outside a
@@ -817,7 +814,7 @@ static void
 sqlite_bulk(void *c, bool on)
 {
 	struct sqlite_conn *conn = c;
-	sqlite_cache(c, on ? 262144 : 2000);
+	sqlite_cache(c, on ? 65536 : 2000);
 	if (on && sqlite3_get_autocommit(conn->db))
 		sqlite_journals_in_memory(conn, true);
 	else if (!on && conn->journals_in_memory)

@@ -112,7 +112,9 @@ test_bulk_keeps_journals_in_memory_until_it_ends(void **state)
 	assert_int_equal(store_begin(st, &err), 0);
 	store_bulk(st, true);
 	assert_int_equal(read_int(st, "PRAGMA temp_store"), 1);
-	/* 256 MiB: a delivery to 100,000 changes ~90 MiB of pages (B2). */
+	assert_int_equal(read_int(st, "PRAGMA cache_size"), -65536);
+	/* A large transaction's own, until bulk mode ends. */
+	store_bulk_cache(st, 256 * 1024);
 	assert_int_equal(read_int(st, "PRAGMA cache_size"), -262144);
 	store_bulk(st, false);
 	assert_int_equal(store_commit(st, &err), 0);
