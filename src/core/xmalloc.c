@@ -1,9 +1,18 @@
 /* Allocation that aborts on exhaustion. Layer: core. */
 #include "xmalloc.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
+#endif
+
+/* Blocks of fewer whole pages than this are left to fault in. */
+#define WRITTEN_MIN_PAGES 16
 
 static void
 xmalloc_die(size_t n)
@@ -45,5 +54,16 @@ xstrdup(const char *s)
 	size_t n = strlen(s) + 1;
 	char *p = xmalloc(n);
 	memcpy(p, s, n);
+	return p;
+}
+
+void *
+xmalloc_written(size_t n)
+{
+	void *p = xmalloc(n);
+	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t end = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (end > start + WRITTEN_MIN_PAGES * 4096)
+		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 	return p;
 }

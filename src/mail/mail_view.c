@@ -13,7 +13,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "core/arena.h"
 #include "core/error.h"
@@ -329,42 +328,20 @@ decode_head(const unsigned char *data, size_t size, size_t *pos,
 	return 0;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
-#endif
-
 /*
- * Memory about to be written whole: its pages made present in one call,
- * not faulted in one by one as each is first written (a large malloc is
- * fresh pages of its own). 50,000 messages' UIDs are 49 pages; in the
- * benchmark's virtual machine each fault costs microseconds, and a cold
- * SELECT was 0.15-0.3 ms quicker (bench/RESULTS.md, 2026-12-06 21:25).
- * Nothing for a small block, or a kernel without it.
- */
-static void
-present(void *p, size_t size)
-{
-	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)4095;
-	if (end > start + 16 * 4096)
-		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
-}
-
-/*
- * The arrays for count messages. Most messages have no keyword list:
- * list_of is zeroed memory a large calloc leaves untouched (fresh pages),
- * written only where a message has one, so a cold SELECT faults in no
- * page for it.
+ * The arrays for count messages: the UIDs and flags are written whole
+ * (50,000 messages' UIDs are 49 pages). Most messages have no keyword
+ * list: list_of is zeroed memory a large calloc leaves untouched (fresh
+ * pages), written only where a message has one, so a cold SELECT faults
+ * in no page for it.
  */
 static void
 decode_arrays(struct mail_folder_view *v, uint32_t count)
 {
 	size_t n = count > 0 ? count : 1;
-	v->uids = xmalloc(n * sizeof(*v->uids));
-	v->flags = xmalloc(n * sizeof(*v->flags));
+	v->uids = xmalloc_written(n * sizeof(*v->uids));
+	v->flags = xmalloc_written(n * sizeof(*v->flags));
 	v->list_of = xcalloc(n, sizeof(*v->list_of));
-	present(v->uids, n * sizeof(*v->uids));
-	present(v->flags, n * sizeof(*v->flags));
 }
 
 /* Version 1: per message a UID step, a flags byte and maybe a list. */

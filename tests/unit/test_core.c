@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -303,6 +304,38 @@ test_arena_null_safe(void **state)
 	arena_free(NULL);
 	arena_reset(NULL);
 	assert_null(a);
+}
+
+/*
+ * xmalloc_written: a large block's pages are present before anything is
+ * written to them (mincore), where the kernel can make them so; without
+ * the call a fresh malloc of 4 MiB is mapped but not present.
+ */
+static void
+test_xmalloc_written_pages_present(void **state)
+{
+	(void)state;
+	size_t page = 4096, size = 4 << 20;
+	void *probe = mmap(NULL, page, PROT_READ | PROT_WRITE,
+		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(probe != MAP_FAILED);
+	int supported = madvise(probe, page, 23 /* MADV_POPULATE_WRITE */);
+	munmap(probe, page);
+	if (supported != 0)
+		skip();	/* a kernel before 5.14 */
+	unsigned char *p = xmalloc_written(size);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+	uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+	size_t pages = (end - start) / page;
+	unsigned char *present = xmalloc(pages);
+	assert_int_equal(mincore((void *)start, end - start, present), 0);
+	size_t resident = 0;
+	for (size_t i = 0; i < pages; i++)
+		resident += present[i] & 1;
+	assert_int_equal(resident, pages);
+	memset(p, 0xa5, size);	/* and it is ordinary memory */
+	free(present);
+	free(p);
 }
 
 /* ---- span and str ---- */
@@ -2238,6 +2271,7 @@ main(void)
 		cmocka_unit_test(test_arena_wiping),
 		cmocka_unit_test(test_arena_array_push),
 		cmocka_unit_test(test_arena_null_safe),
+		cmocka_unit_test(test_xmalloc_written_pages_present),
 		cmocka_unit_test(test_span_split),
 		cmocka_unit_test(test_span_trim),
 		cmocka_unit_test(test_span_compare),
