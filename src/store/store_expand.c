@@ -313,7 +313,7 @@ store_deliver_set(struct store *st, int64_t scope,
 	 * log before the commit and read them back from it at the next
 	 * change; the cache holds them until the commit. B2's insert took
 	 * 3.8 s with 2 MB, 2.2 s with the bulk cache's 64 MiB, 1.6 s with 128
-	 * or 256 (bench/RESULTS.md, 2026-12-07 19:30); 256 leaves room for a
+	 * or 256 (bench/RESULTS.md, 2026-12-07 19:12); 256 leaves room for a
 	 * list of several hundred thousand.
 	 */
 	if (d->many) {

@@ -1451,7 +1451,7 @@ static const char migration_46[] = "SELECT 1";
  * view in memory, imap_view.c; STATUS has no such item), and every
  * unseen message stored wrote an entry at random in it: a delivery to a
  * list of 100,000 changed 9,371 of its pages, 40 % of the pages the
- * delivery wrote (bench B2, 2026-12-07 20:00). Self-contained, so it can
+ * delivery wrote (bench B2, 2026-12-07 19:24). Self-contained, so it can
  * be renumbered; as PostgreSQL's 47.
  */
 static const char migration_47[] = "DROP INDEX messages_unseen;";
