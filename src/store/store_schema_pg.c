@@ -1162,6 +1162,16 @@ static const char migration_45[] =
 	" EXECUTE FUNCTION caremail_refers_gone();"
 #define MIGRATION_46_MESSAGES_FOLDER "messages_folder_id_fkey"
 #define MIGRATION_46_MESSAGES_BODY "messages_body_id_fkey"
+/* Refused when NO_FOLDER, then when NO_BODY (SQL conditions) hold. */
+#define MIGRATION_46_CHECK(NO_FOLDER, NO_BODY)                                \
+	" IF " NO_FOLDER " THEN"                                              \
+	MIGRATION_46_REFUSE("a message names a folder that does not exist",   \
+		MIGRATION_46_MESSAGES_FOLDER)                                 \
+	" END IF;"                                                            \
+	" IF " NO_BODY " THEN"                                                \
+	MIGRATION_46_REFUSE("a message names a body that does not exist",     \
+		MIGRATION_46_MESSAGES_BODY)                                   \
+	" END IF;"
 
 static const char migration_46[] =
 	"ALTER TABLE messages DROP CONSTRAINT " MIGRATION_46_MESSAGES_FOLDER ";"
@@ -1171,17 +1181,11 @@ static const char migration_46[] =
 	" IF current_setting('caremail.loading', true) = 'on' THEN"
 	"  RETURN NULL; END IF;"
 	" PERFORM pg_advisory_xact_lock(7291001);"
-	" IF EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS"
-	"  (SELECT 1 FROM folders f WHERE f.id = w.folder_id)) THEN"
-	MIGRATION_46_REFUSE("a message names a folder that does not exist",
-		MIGRATION_46_MESSAGES_FOLDER)
-	" END IF;"
-	" IF EXISTS (SELECT 1 FROM (SELECT DISTINCT body_id FROM written) w"
-	"  WHERE NOT EXISTS (SELECT 1 FROM bodies b WHERE b.id = w.body_id))"
-	"  THEN"
-	MIGRATION_46_REFUSE("a message names a body that does not exist",
-		MIGRATION_46_MESSAGES_BODY)
-	" END IF;"
+	MIGRATION_46_CHECK("EXISTS (SELECT 1 FROM written w WHERE NOT EXISTS"
+		"  (SELECT 1 FROM folders f WHERE f.id = w.folder_id))",
+		"EXISTS (SELECT 1 FROM (SELECT DISTINCT body_id FROM written) w"
+		"  WHERE NOT EXISTS (SELECT 1 FROM bodies b"
+		" WHERE b.id = w.body_id))")
 	" RETURN NULL; END $$;"
 	"CREATE TRIGGER refers_messages_insert AFTER INSERT ON messages"
 	" REFERENCING NEW TABLE AS written FOR EACH STATEMENT"
@@ -1190,14 +1194,9 @@ static const char migration_46[] =
 	"CREATE FUNCTION caremail_refers_changed() RETURNS trigger"
 	" LANGUAGE plpgsql AS $$ BEGIN"
 	" PERFORM pg_advisory_xact_lock(7291001);"
-	" IF NOT EXISTS (SELECT 1 FROM folders WHERE id = NEW.folder_id) THEN"
-	MIGRATION_46_REFUSE("a message names a folder that does not exist",
-		MIGRATION_46_MESSAGES_FOLDER)
-	" END IF;"
-	" IF NOT EXISTS (SELECT 1 FROM bodies WHERE id = NEW.body_id) THEN"
-	MIGRATION_46_REFUSE("a message names a body that does not exist",
-		MIGRATION_46_MESSAGES_BODY)
-	" END IF;"
+	MIGRATION_46_CHECK(
+		"NOT EXISTS (SELECT 1 FROM folders WHERE id = NEW.folder_id)",
+		"NOT EXISTS (SELECT 1 FROM bodies WHERE id = NEW.body_id)")
 	" RETURN NULL; END $$;"
 	"CREATE TRIGGER refers_messages_update AFTER UPDATE OF folder_id,"
 	" body_id ON messages FOR EACH ROW WHEN"

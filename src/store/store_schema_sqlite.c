@@ -1004,9 +1004,10 @@ static const char migration_30[] =
  * messages: store_copy.c does not copy this table). A folder with no row
  * has no messages. An UPDATE counts as the old row out and the new one in.
  * messages_unseen answered the first unseen UID (SELECT's UNSEEN) by one
- * index seek (dropped by 47: nothing reads it). messages_flags (migration 7), which only the
- * counts used, goes: one index less to write for every message stored
- * and every flag changed. Self-contained, so it can be renumbered.
+ * index seek (dropped by 47: nothing reads it). messages_flags (migration
+ * 7), which only the counts used, goes: one index less to write for every
+ * message stored and every flag changed. Self-contained, so it can be
+ * renumbered.
  */
 #define MIGRATION_31_OUT                                                    \
 	" UPDATE folder_counts SET messages = messages - 1,"                \

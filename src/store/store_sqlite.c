@@ -804,11 +804,11 @@ sqlite_journals_in_memory(struct sqlite_conn *conn, bool on)
  * not, SQLite writes some to the log in the middle of the transaction
  * and reads them back at their next change. An import's transactions
  * fit; a delivery to a large list asks for more (store_bulk_cache). At
- * its end (outside a transaction: store_bulk) the pages
- * SQLite frees are given back to the system: freed one by one, they are
- * scattered through the heap, which the C library would otherwise keep
- * (test_limits: 11 MiB kept after two large lists). Begun outside a
- * transaction, its journals are kept in memory too (above).
+ * its end (outside a transaction: store_bulk) the pages SQLite frees are
+ * given back to the system: freed one by one, they are scattered through
+ * the heap, which the C library would otherwise keep (test_limits: 11 MiB
+ * kept after two large lists). Begun outside a transaction, its journals
+ * are kept in memory too (above).
  */
 static void
 sqlite_bulk(void *c, bool on)
