@@ -7,9 +7,11 @@ makes a dynamic list reaching about a third of them (four job titles under
 the root, include_children: ~530,000 at 1.6 M) and a static list of 100,000
 members, starts `caremail serve`, and sends one message to each over SMTP.
 For each it prints: the time RCPT took, DATA's end to 250 (the expansion
-and the delivery of every copy, durably), the rows written, the bytes the
-database grew by per recipient (after a checkpoint), and the server's peak
-anonymous memory (RssAnon, sampled). No peer and no assertion on times:
+and the delivery of every copy, durably), the server's CPU from RCPT to
+the 250 (user and system apart: system time is mostly pages touched for
+the first time), the rows written, the bytes the database grew by per
+recipient (after a checkpoint), and the server's peak anonymous memory
+(RssAnon, sampled). No peer and no assertion on times:
 this is a note for bench/RESULTS.md, not a test.
 
 Before the server starts, B8 itself: the dynamic list expanded alone into
@@ -56,6 +58,14 @@ def rss_anon_kib(pid):
             if line.startswith("RssAnon:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_s(pid):
+    """The process's user and system CPU so far, in seconds (proc(5))."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
 
 
 def db_bytes(path):
@@ -208,7 +218,9 @@ def measure(inst, side, tmp, label):
             # Its own subject, so a run on kept instances (B8_KEEP) counts
             # its own copies only.
             subject = f"to the {name} list at {time.time():.0f}"
+            user, system = cpu_s(server.proc.pid)
             rcpt, data = send(server, to, subject)
+            user_after, system_after = cpu_s(server.proc.pid)
             done.set()
             w.join()
             n = side.copies(subject)
@@ -217,6 +229,8 @@ def measure(inst, side, tmp, label):
                   f" RCPT {rcpt * 1000:.1f} ms;"
                   f" DATA end to 250 {data:.2f} s"
                   f" ({n / data:.0f} copies/s);"
+                  f" server CPU {user_after - user:.2f} s user,"
+                  f" {system_after - system:.2f} s system;"
                   f" database +{grew / 1e6:.1f} MB"
                   f" ({(grew - MESSAGE_SIZE) / max(n, 1):.0f} B per"
                   f" recipient); server RssAnon {base / 1024:.0f} ->"
