@@ -1457,6 +1457,12 @@ static const char migration_46[] = "SELECT 1";
  */
 static const char migration_47[] = "DROP INDEX messages_unseen;";
 
+/*
+ * PostgreSQL's 48 makes its folders' (mailbox_id, name) key carry the
+ * folder's id; SQLite's key holds the rowid already: nothing.
+ */
+static const char migration_48[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1505,6 +1511,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_45,
 	migration_46,
 	migration_47,
+	migration_48,
 	NULL,
 };
 
