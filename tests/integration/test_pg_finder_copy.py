@@ -477,6 +477,47 @@ def wait_logged(server, event, deadline_s=30):
         time.sleep(0.05)
 
 
+def never_signed_in(server, inst, first):
+    """Once the node's copy has caught up its sign-ins: the address of
+    the person called first, the API path of their record, which shows
+    no sign-in yet, and an admin client."""
+    address = address_of(inst, first)
+    path = "/users/" + q(address)
+    wait_logged(server, "finder.signins_caught_up")
+    admin = global_admin(server, inst)
+    assert admin.ok("GET", path)["last_signin_at"] is None
+    return address, path, admin
+
+
+def signed_in_now(inst, address, announced=True):
+    """A sign-in of address a second ago, written straight into the
+    database (announced to the nodes' listeners, as caremail's own are,
+    unless announced is False): its time."""
+    quiet = "" if announced else "SET caremail.loading = 'on'; "
+    return int(psql(inst.url, quiet + "UPDATE people SET last_signin_at ="
+                    " EXTRACT(EPOCH FROM now())::bigint - 1 WHERE id ="
+                    " (SELECT holder_id FROM addresses WHERE"
+                    f" address = '{address}') RETURNING last_signin_at"))
+
+
+def wait_record_shows_signin(server, admin, path, at):
+    """Every read of the record at path shows the sign-in at `at`, until
+    one is the copy's (a read while the listener takes in an
+    announcement, or before the copy has caught up, goes to the
+    database)."""
+    shown = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
+    until = time.monotonic() + 10
+    while True:
+        before = metric(server, "caremail_person_records_total",
+                        answered_by="copy")
+        assert admin.ok("GET", path)["last_signin_at"] == shown
+        if metric(server, "caremail_person_records_total",
+                  answered_by="copy") > before:
+            return
+        assert time.monotonic() < until, server.logs()[-2000:]
+        time.sleep(0.05)
+
+
 def test_a_copy_resumed_reads_back_the_sign_ins_made_while_it_was_off(
         directory, tmp_path):
     """A node stopped hears no sign-in. Started again, it keeps its copy
@@ -484,33 +525,14 @@ def test_a_copy_resumed_reads_back_the_sign_ins_made_while_it_was_off(
     every sign-in since the time the copy was sure to (kept in the copy's
     file); so one made while the node was off shows, from the copy."""
     inst = directory
-    ann = address_of(inst, "Ann")
-    path = "/users/" + q(ann)
     with serving(inst, tmp_path / "first.log") as server:
-        wait_logged(server, "finder.signins_caught_up")
-        admin = global_admin(server, inst)
-        assert admin.ok("GET", path)["last_signin_at"] is None
-    at = int(psql(inst.url, "UPDATE people SET last_signin_at ="
-                  " EXTRACT(EPOCH FROM now())::bigint - 1 WHERE id ="
-                  f" (SELECT holder_id FROM addresses WHERE address = '{ann}')"
-                  " RETURNING last_signin_at"))
+        ann, path, admin = never_signed_in(server, inst, "Ann")
+    at = signed_in_now(inst, ann)
     with serving(inst, tmp_path / "again.log") as server:
         assert metric(server, "caremail_people_finder_copy_makes_total") == 0
         wait_logged(server, "finder.signins_caught_up")
         admin.server = server
-        shown = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-        # Every read shows it, until one is the copy's (a read while the
-        # listener takes in an announcement goes to the database).
-        until = time.monotonic() + 10
-        while True:
-            before = metric(server, "caremail_person_records_total",
-                            answered_by="copy")
-            assert admin.ok("GET", path)["last_signin_at"] == shown
-            if metric(server, "caremail_person_records_total",
-                      answered_by="copy") > before:
-                break
-            assert time.monotonic() < until, server.logs()[-2000:]
-            time.sleep(0.05)
+        wait_record_shows_signin(server, admin, path, at)
 
 
 @contextlib.contextmanager
@@ -543,12 +565,8 @@ def test_a_copy_made_again_catches_up_the_sign_ins_its_snapshot_missed(
     make is held after its snapshot, deterministically, by a lock on the
     last table it reads (grants)."""
     inst = directory
-    ann = address_of(inst, "Ann")
-    path = "/users/" + q(ann)
     with serving(inst, tmp_path / "serve.log") as server:
-        wait_logged(server, "finder.signins_caught_up")
-        admin = global_admin(server, inst)
-        assert admin.ok("GET", path)["last_signin_at"] is None
+        ann, path, admin = never_signed_in(server, inst, "Ann")
         with table_held(inst.url, "grants"):
             # Notes pruned past the copy: made again within a second.
             psql(inst.url, "UPDATE finder_log_floor SET below ="
@@ -559,25 +577,11 @@ def test_a_copy_made_again_catches_up_the_sign_ins_its_snapshot_missed(
                     == "0":
                 assert time.monotonic() < until, server.logs()[-2000:]
                 time.sleep(0.02)
-            at = int(psql(inst.url, "SET caremail.loading = 'on';"
-                          " UPDATE people SET last_signin_at ="
-                          " EXTRACT(EPOCH FROM now())::bigint - 1 WHERE id ="
-                          " (SELECT holder_id FROM addresses WHERE"
-                          f" address = '{ann}') RETURNING last_signin_at"))
+            at = signed_in_now(inst, ann, announced=False)
         until = time.monotonic() + 30
         while metric(server, "caremail_people_finder_copy_makes_total") < 1:
             assert time.monotonic() < until, server.logs()[-2000:]
             time.sleep(0.05)
         wait_ready(server)
-        shown = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(at))
-        until = time.monotonic() + 10
-        while True:
-            before = metric(server, "caremail_person_records_total",
-                            answered_by="copy")
-            assert admin.ok("GET", path)["last_signin_at"] == shown
-            if metric(server, "caremail_person_records_total",
-                      answered_by="copy") > before:
-                break
-            assert time.monotonic() < until, server.logs()[-2000:]
-            time.sleep(0.05)
+        wait_record_shows_signin(server, admin, path, at)
         assert server.logs().count("finder.signins_caught_up") >= 2
