@@ -60,14 +60,6 @@ def rss_anon_kib(pid):
     return 0
 
 
-def cpu_s(pid):
-    """The process's user and system CPU so far, in seconds (proc(5))."""
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
 def db_bytes(path):
     """Pages in use after folding the WAL back, as the file will be."""
     db = sqlite3.connect(path, timeout=60)
@@ -218,9 +210,10 @@ def measure(inst, side, tmp, label):
             # Its own subject, so a run on kept instances (B8_KEEP) counts
             # its own copies only.
             subject = f"to the {name} list at {time.time():.0f}"
-            user, system = cpu_s(server.proc.pid)
+            user, system = benchlib.cpu_user_system_s(server.proc.pid)
             rcpt, data = send(server, to, subject)
-            user_after, system_after = cpu_s(server.proc.pid)
+            user_after, system_after = benchlib.cpu_user_system_s(
+                server.proc.pid)
             done.set()
             w.join()
             n = side.copies(subject)

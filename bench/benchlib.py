@@ -15,14 +15,28 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
-def stat_of(pid):
-    """(ppid, cpu ticks incl. reaped children, rss kB) or None."""
+def _stat_fields(pid):
+    """The fields of /proc/PID/stat after the command's name (proc(5):
+    field 4, ppid, is [1]), or None when the process is gone."""
     try:
         st = open("/proc/%d/stat" % pid).read()
     except OSError:
         return None
-    f = st[st.rindex(")") + 2:].split()
+    return st[st.rindex(")") + 2:].split()
+
+
+def stat_of(pid):
+    """(ppid, cpu ticks incl. reaped children, rss kB) or None."""
+    f = _stat_fields(pid)
+    if f is None:
+        return None
     return int(f[1]), int(f[11]) + int(f[12]) + int(f[13]) + int(f[14]), int(f[21]) * PAGE_KB
+
+
+def cpu_user_system_s(pid):
+    """The process's own user and system CPU so far, in seconds."""
+    f = _stat_fields(pid)
+    return int(f[11]) / HZ, int(f[12]) / HZ
 
 
 def tree(roots):
