@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23	/* Linux 5.14 */
@@ -61,9 +62,11 @@ void *
 xmalloc_written(size_t n)
 {
 	void *p = xmalloc(n);
-	uintptr_t start = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t end = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-	if (end > start + WRITTEN_MIN_PAGES * 4096)
+	/* The whole pages inside the block: madvise takes no part of one. */
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t start = ((uintptr_t)p + page - 1) & ~(page - 1);
+	uintptr_t end = ((uintptr_t)p + n) & ~(page - 1);
+	if (end > start + WRITTEN_MIN_PAGES * page)
 		(void)madvise((void *)start, end - start, MADV_POPULATE_WRITE);
 	return p;
 }

@@ -307,15 +307,16 @@ test_arena_null_safe(void **state)
 }
 
 /*
- * xmalloc_written: a large block's pages are present before anything is
- * written to them (mincore), where the kernel can make them so; without
- * the call a fresh malloc of 4 MiB is mapped but not present.
+ * xmalloc_written: every whole page of a large block is present before
+ * anything is written to it (mincore), whatever its size and alignment,
+ * where the kernel can make it so; without the call a fresh malloc of
+ * more than the C library's threshold is mapped but not present.
  */
 static void
 test_xmalloc_written_pages_present(void **state)
 {
 	(void)state;
-	size_t page = 4096, size = 4 << 20;
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	void *probe = mmap(NULL, page, PROT_READ | PROT_WRITE,
 		MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	assert_true(probe != MAP_FAILED);
@@ -323,19 +324,29 @@ test_xmalloc_written_pages_present(void **state)
 	munmap(probe, page);
 	if (supported != 0)
 		skip();	/* a kernel before 5.14 */
-	unsigned char *p = xmalloc_written(size);
-	uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
-	uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
-	size_t pages = (end - start) / page;
-	unsigned char *present = xmalloc(pages);
-	assert_int_equal(mincore((void *)start, end - start, present), 0);
-	size_t resident = 0;
-	for (size_t i = 0; i < pages; i++)
-		resident += present[i] & 1;
-	assert_int_equal(resident, pages);
-	memset(p, 0xa5, size);	/* and it is ordinary memory */
-	free(present);
-	free(p);
+	/* Just past the 16 pages left alone, odd sizes, and 4 MiB. */
+	const size_t sizes[] = { 18 * page + 1, (1 << 20) + 7, 3 * (1 << 20)
+		- 5, 4 << 20 };
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		size_t size = sizes[k];
+		unsigned char *p = xmalloc_written(size);
+		uintptr_t start = ((uintptr_t)p + page - 1) &
+			~(uintptr_t)(page - 1);
+		uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+		size_t pages = (end - start) / page;
+		unsigned char *present = xmalloc(pages);
+		assert_int_equal(mincore((void *)start, end - start, present),
+			0);
+		size_t resident = 0;
+		for (size_t i = 0; i < pages; i++)
+			resident += present[i] & 1;
+		if (resident != pages)
+			fail_msg("%zu bytes: %zu of %zu pages present", size,
+				resident, pages);
+		memset(p, 0xa5, size);	/* and it is ordinary memory */
+		free(present);
+		free(p);
+	}
 }
 
 /* ---- span and str ---- */
