@@ -1236,11 +1236,11 @@ static const char migration_47[] = "DROP INDEX messages_unseen;";
  * folder's row: a page at random of the largest table (1 GB at 1.6 M
  * people). The 100,000 Inboxes of a list (bench B2): 2.4 s by their
  * rows with nothing cached, 0.34 s by the index alone; 0.22 and 0.12 s
- * cached (bench/RESULTS.md 2026-12-07 22:35). PostgreSQL reads the index alone for the
- * pages its visibility map marks all-visible, which (auto)vacuum sets.
- * The constraint keeps its name and rule: the index is made first, then
- * takes its place. 6 s at 1.6 M people (8 M folders); the index grows by
- * 8 bytes a folder (282 MB before).
+ * cached (bench/RESULTS.md 2026-12-07 22:35). PostgreSQL reads the index
+ * alone for the pages its visibility map marks all-visible, which
+ * (auto)vacuum sets. The constraint keeps its name and rule: the index is
+ * made first, then takes its place. 6 s at 1.6 M people (8 M folders);
+ * the index grows by 8 bytes a folder (282 MB before).
  */
 static const char migration_48[] =
 	"CREATE UNIQUE INDEX folders_mailbox_id_name ON folders"

@@ -11,9 +11,9 @@ answered (answered_by="copy"), so a search that fell back to the
 database cannot pass for one the copy answered."""
 
 import contextlib
-import subprocess
 import time
 
+import psycopg2
 import pytest
 
 from apiclient import global_admin, q
@@ -537,22 +537,17 @@ def test_a_copy_resumed_reads_back_the_sign_ins_made_while_it_was_off(
 
 @contextlib.contextmanager
 def table_held(url, table):
-    """A session of its own holding table's ACCESS EXCLUSIVE lock until
+    """A connection of its own holding table's ACCESS EXCLUSIVE lock until
     the block ends: a reader of it waits (no longer than the node's
     lock_timeout, store.busy_timeout_ms), with what it read before."""
-    holder = subprocess.Popen(["psql", url, "-X", "-q", "-v",
-                               "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, text=True)
+    holder = psycopg2.connect(url)
     try:
-        holder.stdin.write(f"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE"
-                           " MODE;\n\\echo held\n")
-        holder.stdin.flush()
-        assert holder.stdout.readline().strip() == "held"
+        with holder.cursor() as cur:   # in a transaction until commit
+            cur.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         yield
     finally:
-        holder.stdin.write("COMMIT;\n\\q\n")
-        holder.stdin.close()
-        assert holder.wait(timeout=30) == 0
+        holder.commit()
+        holder.close()
 
 
 def test_a_copy_made_again_catches_up_the_sign_ins_its_snapshot_missed(
