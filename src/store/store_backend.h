@@ -322,6 +322,15 @@ struct store_ops {
 	 */
 	bool remote;
 	/*
+	 * Whether a statement may insert from the rows an INSERT ... RETURNING
+	 * in its own WITH gave, and the messages' counting trigger leaves a
+	 * statement's rows to it while caremail.counted is on (PostgreSQL,
+	 * migration 49): a delivery then takes each copy's UID and counts it
+	 * in one visit of the folder's counts row (store_expand.c). SQLite
+	 * has neither; its triggers count a row at a time.
+	 */
+	bool counts_in_statement;
+	/*
 	 * Change notes for the other processes on the same store (issue 14):
 	 * a statement with one text parameter, the payload, that reaches
 	 * every listener when the transaction it runs in commits, and never

@@ -1803,6 +1803,7 @@ const struct store_ops store_pg_ops = {
 		" VALUES (?, ?, ?)",
 	.shared = true,
 	.remote = true,
+	.counts_in_statement = true,
 	.skip_locked = true,
 	.announce = "SELECT pg_notify('" STORE_CHANGE_CHANNEL "', ?)",
 	.listen_open = store_pg_listen_open,

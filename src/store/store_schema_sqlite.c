@@ -1463,6 +1463,13 @@ static const char migration_47[] = "DROP INDEX messages_unseen;";
  */
 static const char migration_48[] = "SELECT 1";
 
+/*
+ * PostgreSQL's 49 lets a statement that counts the messages it inserts
+ * say so to its counting trigger, which counts a statement's rows at
+ * once; SQLite's triggers count a row at a time: nothing.
+ */
+static const char migration_49[] = "SELECT 1";
+
 const char *const store_sqlite_migrations[] = {
 	migration_1,
 	migration_2,
@@ -1512,6 +1519,7 @@ const char *const store_sqlite_migrations[] = {
 	migration_46,
 	migration_47,
 	migration_48,
+	migration_49,
 	NULL,
 };
 

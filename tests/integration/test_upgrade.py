@@ -628,6 +628,19 @@ def statement_obstacle(db, sql):
         found.append((m.start(), f"CREATE FUNCTION {m[1]}() RETURNS trigger"
                       " LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$",
                       f"DROP FUNCTION {m[1]}()"))
+    for m in re.finditer(r"CREATE\s+OR\s+REPLACE\s+FUNCTION\s+(\w+)\(\)",
+                         sql, re.I):
+        # A function made again: nothing the store holds can stop that,
+        # so an event trigger refuses it (PostgreSQL; the tests' role
+        # owns the cluster).
+        found.append((m.start(), "CREATE FUNCTION upgrade_obstacle()"
+                      " RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN"
+                      " RAISE EXCEPTION 'obstacle'; END $$;"
+                      " CREATE EVENT TRIGGER upgrade_obstacle ON"
+                      " ddl_command_start WHEN TAG IN ('CREATE FUNCTION')"
+                      " EXECUTE FUNCTION upgrade_obstacle()",
+                      "DROP EVENT TRIGGER upgrade_obstacle;"
+                      " DROP FUNCTION upgrade_obstacle()"))
     # Not a DELETE in a trigger's or function's body: it runs later.
     bodies = re.sub(r"\$\$.*?\$\$|\bBEGIN\b.*?\bEND\b",
                     lambda b: " " * len(b[0]), sql, flags=re.S | re.I)

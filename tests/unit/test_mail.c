@@ -290,6 +290,95 @@ test_deliver_list_and_person(void **state)
 	assert_string_equal(q[0].recipient, "lab@hospital.example");
 }
 
+/* The Inbox of the person at address: its counts, next UID and id. */
+static int64_t
+inbox_now(struct fixture *f, const char *address,
+	struct store_folder_status *c_r, int64_t *uidnext_r)
+{
+	struct error err;
+	struct store_mailbox mb;
+	struct store_folder inbox;
+	assert_int_equal(dir_mailbox_get(&f->u.ctx, address, &mb, &err), 0);
+	assert_int_equal(store_folder_special(f->u.st, mb.id, "inbox",
+				 f->u.arena, &inbox, &err),
+		0);
+	assert_int_equal(store_folder_counts(f->u.st, inbox.id, c_r, &err), 0);
+	struct store_folder_status recount;
+	assert_int_equal(store_folder_recount(f->u.st, inbox.id, &recount,
+				 &err),
+		0);
+	assert_int_equal(c_r->messages, recount.messages);
+	assert_int_equal(c_r->unseen, recount.unseen);
+	*uidnext_r = inbox.uidnext;
+	return mb.id;
+}
+
+/*
+ * Each copy of a delivery counted once, whichever way it was stored:
+ * a list's copies (on PostgreSQL counted by the statement that stores
+ * them, its trigger told to leave them: migration 49), then a person's
+ * (counted by the trigger), in one transaction, as group commit may put
+ * them. The counts equal a recount, the change counters move by one a
+ * copy, and the UIDs follow on; a copy counted twice, or the trigger
+ * left told after the list's statement, shows in the counts.
+ */
+static void
+test_list_and_person_copies_counted_once(void **state)
+{
+	struct fixture *f = *state;
+	struct error err;
+	struct store_folder_status ann0, bob0, ann1, bob1;
+	int64_t ann_next0, bob_next0, ann_next1, bob_next1;
+	int64_t ann = inbox_now(f, f->ann, &ann0, &ann_next0);
+	int64_t bob = inbox_now(f, f->bob, &bob0, &bob_next0);
+	static const struct store_message_meta meta = { "(NIL)", "(\"TEXT\")",
+		"(\"TEXT\")", "Counted", "a@x", "b@x", "", "", "<c@x>", 0, 1 };
+	struct store_body b = { "c0c0", "x", 1, 100, &meta };
+	assert_int_equal(store_begin(f->u.st, &err), 0);
+	int64_t body = store_body_put(f->u.st, &b, &err);
+	assert_true(body > 0);
+	struct store_delivery d = { .body_id = body, .size = 1,
+		.internal_date = 100, .sender = "x@y.example", .many = true };
+	int64_t delivered;
+	assert_int_equal(store_set_begin(f->u.st, &err), 0);
+	assert_int_equal(store_set_add_mailbox(f->u.st, 1, ann, &err), 0);
+	assert_int_equal(store_set_add_mailbox(f->u.st, 1, bob, &err), 0);
+	if (store_deliver_set(f->u.st, 1, &d, &delivered, &err) < 0)
+		fail_msg("list: %s", err.msg);
+	assert_int_equal(delivered, 2);
+	assert_int_equal(store_set_begin(f->u.st, &err), 0);
+	assert_int_equal(store_set_add_mailbox(f->u.st, 1, ann, &err), 0);
+	d.many = false;
+	if (store_deliver_set(f->u.st, 1, &d, &delivered, &err) < 0)
+		fail_msg("person: %s", err.msg);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(store_commit(f->u.st, &err), 0);
+	inbox_now(f, f->ann, &ann1, &ann_next1);
+	inbox_now(f, f->bob, &bob1, &bob_next1);
+	assert_int_equal(ann1.messages, ann0.messages + 2);
+	assert_int_equal(ann1.unseen, ann0.unseen + 2);
+	assert_int_equal(ann1.changes, ann0.changes + 2);
+	assert_int_equal(ann_next1, ann_next0 + 2);
+	assert_int_equal(bob1.messages, bob0.messages + 1);
+	assert_int_equal(bob1.unseen, bob0.unseen + 1);
+	assert_int_equal(bob1.changes, bob0.changes + 1);
+	assert_int_equal(bob_next1, bob_next0 + 1);
+	/* The list's copy took the next UID, the person's the one after. */
+	struct store_message *msgs;
+	size_t n;
+	struct store_folder inbox;
+	assert_int_equal(store_folder_special(f->u.st, ann, "inbox", f->u.arena,
+				 &inbox, &err),
+		0);
+	assert_int_equal(store_folder_messages(f->u.st, inbox.id, ann_next0,
+				 INT64_MAX, 10, STORE_MESSAGE_COLUMNS_ALL,
+				 f->u.arena, &msgs, &n, &err),
+		0);
+	assert_int_equal(n, 2);
+	assert_int_equal(msgs[0].uid, ann_next0);
+	assert_int_equal(msgs[1].uid, ann_next0 + 1);
+}
+
 static void
 test_quota(void **state)
 {
@@ -1580,8 +1669,10 @@ uids_never_again(const struct mail_user *u, const struct mail_folder *mf,
 /*
  * The per-folder counters (migration 31: messages, unseen, the first
  * unseen UID, and the change counter) stay equal to a recount through a
- * random walk of every kind of change: delivery, APPEND, flags, copy,
- * move, expunge, a folder deleted and made again, the mailbox purged.
+ * random walk of every kind of change: delivery (to the person, or to a
+ * list, whose copies the statement that stores them counts itself on
+ * PostgreSQL), APPEND, flags, copy, move, expunge, a folder deleted and
+ * made again, the mailbox purged.
  * A change to a folder moves its change counter; one elsewhere does not.
  * And every folder's view, read through its stored view and the changes
  * noted since (migration 32), equals a fresh read after every step; and
@@ -1606,10 +1697,12 @@ test_counters_follow_every_change(void **state)
 	 */
 	struct dir_ctx routing = f->u.ctx;
 	routing.arena = arena_new(64 * 1024);
-	struct mail_recipient *to;
-	size_t n_to;
+	struct mail_recipient *to, *to_list;
+	size_t n_to, n_list;
 	assert_int_equal(mail_route(&routing, f->ann, false, &to, &n_to,
 				 &err), 0);
+	assert_int_equal(mail_route(&routing, f->list, false, &to_list,
+				 &n_list, &err), 0);
 	static const char *const names[] = { "INBOX", "A", "B" };
 	enum { NAMES = 3, MAXU = 256 };
 	assert_int_equal(mail_folder_create(&u, "A", &err), 0);
@@ -1657,8 +1750,10 @@ test_counters_follow_every_change(void **state)
 				.size = sizeof(message) - 1,
 				.received_at = 2000 + step,
 				.sender = "x@y.example" };
-			if (mail_deliver(w, &f->u.ctx, &m, to, n_to, NULL,
-				    &err) < 0)
+			/* To her alone, or through the list (many copies). */
+			bool list = rand() % 2 == 0;
+			if (mail_deliver(w, &f->u.ctx, &m, list ? to_list : to,
+				    list ? n_list : n_to, NULL, &err) < 0)
 				fail_msg("deliver: %s", err.msg);
 		} else if (op == 2) {
 			struct mail_flag_change c[4];
@@ -2663,6 +2758,7 @@ main(void)
 		T(test_route_list_expands),
 		T(test_list_outside_is_the_outside_of_the_expansion),
 		T(test_deliver_list_and_person),
+		T(test_list_and_person_copies_counted_once),
 		T(test_list_members_over_quota_left_out),
 		T(test_list_contact_named_directly_keeps_its_dsn),
 		T(test_quota),
