@@ -319,9 +319,11 @@ missing_inbox(struct store *st, int64_t scope, struct error *err)
  * was read; and the copies go in by folder, so the counts rows and the
  * messages' (folder, UID) key are each walked in key order (B2's insert
  * by hand: 3.0-3.8 s, now 2.2-2.6 s; bench/RESULTS.md 2026-12-08 01:15).
- * A new message is unseen (its flags are 0). A delivery to a few people
- * keeps the plain statement: two round trips more would cost it more
- * than the visits they save.
+ * A new message is unseen (its flags are 0). A delivery with no list
+ * among its recipients (a few copies) keeps the plain statement: the two
+ * round trips that turn the setting on and off would cost it more than
+ * the visits they save. Should the statement fail, the rollback that
+ * follows undoes the setting with it.
  */
 static int64_t
 put_copies(struct store *st, int64_t scope, const struct store_delivery *d,
