@@ -290,7 +290,10 @@ test_deliver_list_and_person(void **state)
 	assert_string_equal(q[0].recipient, "lab@hospital.example");
 }
 
-/* The Inbox of the person at address: its counts, next UID and id. */
+/*
+ * The counts (checked against a recount) and the next UID of the Inbox
+ * of the person at address; their mailbox's id.
+ */
 static int64_t
 inbox_now(struct fixture *f, const char *address,
 	struct store_folder_status *c_r, int64_t *uidnext_r)
