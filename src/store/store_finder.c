@@ -600,6 +600,8 @@ copy_make(struct store_finder *f, struct error *err)
 			f->writer->ops->exec(f->writer->conn,
 				store_sqlite_person_cards, err) < 0 ||
 			f->writer->ops->exec(f->writer->conn,
+				store_sqlite_person_cards_by_id, err) < 0 ||
+			f->writer->ops->exec(f->writer->conn,
 				store_sqlite_finder_made, err) < 0))
 		rc = -1;
 	store_close(&f->writer);

@@ -129,10 +129,11 @@ struct store {
  * The People Finder copy's SQLite text (store_schema_sqlite.c): its tables,
  * the indexes made after its rows, and its connections' settings when
  * opened, while it is made, and once made; and the store's cards
- * (migration 41), made in the copy after its indexes.
+ * (migration 41, and 50's triggers), made in the copy after its indexes.
  */
 extern const char store_sqlite_finder_tables[];
 extern const char store_sqlite_person_cards[];
+extern const char store_sqlite_person_cards_by_id[];
 extern const char store_sqlite_finder_indexes[];
 extern const char store_sqlite_finder_open[];
 extern const char store_sqlite_finder_making[];

@@ -611,6 +611,11 @@ def statement_obstacle(db, sql):
         # The index it drops is gone.
         found.append((m.start(), f"DROP INDEX {m[1]}",
                       lambda name=m[1]: db.index_sql(name)))
+    for m in re.finditer(r"DROP\s+TRIGGER\s+(\w+)\s*;", sql, re.I):
+        # The trigger it drops is gone (SQLite's form: PostgreSQL's names
+        # its table too).
+        found.append((m.start(), f"DROP TRIGGER {m[1]}",
+                      lambda name=m[1]: db.index_sql(name)))
     for m in re.finditer(r"ALTER\s+TABLE\s+(\w+)\s+ADD\s+COLUMN\s+(\w+)",
                          sql, re.I):
         # The column it adds is there already.
