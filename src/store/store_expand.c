@@ -299,6 +299,24 @@ missing_inbox(struct store *st, int64_t scope, struct error *err)
 #define DELIVERY_TARGET                                                      \
 	"WITH target AS MATERIALIZED (SELECT " DELIVERY_FOLDER              \
 	" AS folder_id FROM expansion e WHERE e.scope = ?)"
+#define DELIVERY_INSERT                                                      \
+	" INSERT INTO messages (folder_id, uid, body_id, size, internal_date)"
+/* Each copy with its folder's next UID; the trigger counts them. */
+#define DELIVERY_PLAIN                                                       \
+	DELIVERY_TARGET DELIVERY_INSERT " SELECT folder_id, "                \
+	STORE_FOLDER_UIDNEXT("target.folder_id")                             \
+	", ?, ?, ? FROM target WHERE folder_id IS NOT NULL"
+/* Each counts row moved on by one, its copy given the UID it held. */
+#define DELIVERY_COUNTED                                                     \
+	DELIVERY_TARGET ", counted AS (INSERT INTO folder_counts AS c"       \
+	" (folder_id, messages, unseen, changes, uidnext)"                   \
+	" SELECT folder_id, 1, 1, 1, 2 FROM target"                          \
+	" WHERE folder_id IS NOT NULL ORDER BY folder_id"                    \
+	" ON CONFLICT (folder_id) DO UPDATE"                                 \
+	" SET messages = c.messages + 1, unseen = c.unseen + 1,"             \
+	" changes = c.changes + 1, uidnext = c.uidnext + 1"                  \
+	" RETURNING c.folder_id, c.uidnext - 1 AS uid)"                      \
+	DELIVERY_INSERT " SELECT folder_id, uid, ?, ?, ? FROM counted"
 
 /*
  * The copies of one delivery: a message row in the folder of each
@@ -330,34 +348,16 @@ put_copies(struct store *st, int64_t scope, const struct store_delivery *d,
 	struct error *err)
 {
 	const char *use = d->special_use != NULL ? d->special_use : "inbox";
-	if (!d->many || !st->ops->counts_in_statement)
-		return store_exec(st, err, DELIVERY_TARGET
-			" INSERT INTO messages (folder_id, uid, body_id, size,"
-			" internal_date)"
-			" SELECT folder_id, "
-			STORE_FOLDER_UIDNEXT("target.folder_id")
-			", ?, ?, ? FROM target WHERE folder_id IS NOT NULL",
-			"ttiiii", use, use, scope, d->body_id, d->size,
-			d->internal_date);
-	if (store_exec(st, err, "SELECT set_config('caremail.counted',"
-		    " 'on', true)", "") < 0)
+	bool counted = d->many && st->ops->counts_in_statement;
+	if (counted && store_exec(st, err, "SELECT set_config("
+			       "'caremail.counted', 'on', true)", "") < 0)
 		return -1;
-	int64_t n = store_exec(st, err, DELIVERY_TARGET ","
-		" counted AS (INSERT INTO folder_counts AS c (folder_id,"
-		" messages, unseen, changes, uidnext)"
-		" SELECT folder_id, 1, 1, 1, 2 FROM target"
-		" WHERE folder_id IS NOT NULL ORDER BY folder_id"
-		" ON CONFLICT (folder_id) DO UPDATE"
-		" SET messages = c.messages + 1, unseen = c.unseen + 1,"
-		" changes = c.changes + 1, uidnext = c.uidnext + 1"
-		" RETURNING c.folder_id, c.uidnext - 1 AS uid)"
-		" INSERT INTO messages (folder_id, uid, body_id, size,"
-		" internal_date)"
-		" SELECT folder_id, uid, ?, ?, ? FROM counted",
-		"ttiiii", use, use, scope, d->body_id, d->size,
-		d->internal_date);
-	if (n < 0 || store_exec(st, err, "SELECT set_config("
-			     "'caremail.counted', 'off', true)", "") < 0)
+	int64_t n = store_exec(st, err,
+		counted ? DELIVERY_COUNTED : DELIVERY_PLAIN, "ttiiii", use, use,
+		scope, d->body_id, d->size, d->internal_date);
+	if (n < 0 || (counted && store_exec(st, err, "SELECT set_config("
+				      "'caremail.counted', 'off', true)",
+				      "") < 0))
 		return -1;
 	return n;
 }
