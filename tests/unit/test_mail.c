@@ -318,12 +318,13 @@ inbox_now(struct fixture *f, const char *address,
 
 /*
  * Each copy of a delivery counted once, whichever way it was stored:
- * a list's copies (on PostgreSQL counted by the statement that stores
- * them, its trigger told to leave them: migration 49), then a person's
- * (counted by the trigger), in one transaction, as group commit may put
- * them. The counts equal a recount, the change counters move by one a
- * copy, and the UIDs follow on; a copy counted twice, or the trigger
- * left told after the list's statement, shows in the counts.
+ * a list's copies twice (on PostgreSQL counted by the statement that
+ * stores them, its trigger told to leave them: migration 49; the first
+ * makes each Inbox's counts row, the second moves it on), then a
+ * person's (counted by the trigger), in one transaction, as group commit
+ * may put them. The counts equal a recount, the change counters move by
+ * one a copy, and the UIDs follow on; a copy counted twice, or the
+ * trigger left told after the list's statement, shows in the counts.
  */
 static void
 test_list_and_person_copies_counted_once(void **state)
@@ -343,12 +344,16 @@ test_list_and_person_copies_counted_once(void **state)
 	struct store_delivery d = { .body_id = body, .size = 1,
 		.internal_date = 100, .sender = "x@y.example", .many = true };
 	int64_t delivered;
-	assert_int_equal(store_set_begin(f->u.st, &err), 0);
-	assert_int_equal(store_set_add_mailbox(f->u.st, 1, ann, &err), 0);
-	assert_int_equal(store_set_add_mailbox(f->u.st, 1, bob, &err), 0);
-	if (store_deliver_set(f->u.st, 1, &d, &delivered, &err) < 0)
-		fail_msg("list: %s", err.msg);
-	assert_int_equal(delivered, 2);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(store_set_begin(f->u.st, &err), 0);
+		assert_int_equal(store_set_add_mailbox(f->u.st, 1, ann, &err),
+			0);
+		assert_int_equal(store_set_add_mailbox(f->u.st, 1, bob, &err),
+			0);
+		if (store_deliver_set(f->u.st, 1, &d, &delivered, &err) < 0)
+			fail_msg("list, round %d: %s", round, err.msg);
+		assert_int_equal(delivered, 2);
+	}
 	assert_int_equal(store_set_begin(f->u.st, &err), 0);
 	assert_int_equal(store_set_add_mailbox(f->u.st, 1, ann, &err), 0);
 	d.many = false;
@@ -358,15 +363,15 @@ test_list_and_person_copies_counted_once(void **state)
 	assert_int_equal(store_commit(f->u.st, &err), 0);
 	inbox_now(f, f->ann, &ann1, &ann_next1);
 	inbox_now(f, f->bob, &bob1, &bob_next1);
-	assert_int_equal(ann1.messages, ann0.messages + 2);
-	assert_int_equal(ann1.unseen, ann0.unseen + 2);
-	assert_int_equal(ann1.changes, ann0.changes + 2);
-	assert_int_equal(ann_next1, ann_next0 + 2);
-	assert_int_equal(bob1.messages, bob0.messages + 1);
-	assert_int_equal(bob1.unseen, bob0.unseen + 1);
-	assert_int_equal(bob1.changes, bob0.changes + 1);
-	assert_int_equal(bob_next1, bob_next0 + 1);
-	/* The list's copy took the next UID, the person's the one after. */
+	assert_int_equal(ann1.messages, ann0.messages + 3);
+	assert_int_equal(ann1.unseen, ann0.unseen + 3);
+	assert_int_equal(ann1.changes, ann0.changes + 3);
+	assert_int_equal(ann_next1, ann_next0 + 3);
+	assert_int_equal(bob1.messages, bob0.messages + 2);
+	assert_int_equal(bob1.unseen, bob0.unseen + 2);
+	assert_int_equal(bob1.changes, bob0.changes + 2);
+	assert_int_equal(bob_next1, bob_next0 + 2);
+	/* The list's copies took the next UIDs, the person's the one after. */
 	struct store_message *msgs;
 	size_t n;
 	struct store_folder inbox;
@@ -377,9 +382,9 @@ test_list_and_person_copies_counted_once(void **state)
 				 INT64_MAX, 10, STORE_MESSAGE_COLUMNS_ALL,
 				 f->u.arena, &msgs, &n, &err),
 		0);
-	assert_int_equal(n, 2);
-	assert_int_equal(msgs[0].uid, ann_next0);
-	assert_int_equal(msgs[1].uid, ann_next0 + 1);
+	assert_int_equal(n, 3);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(msgs[i].uid, ann_next0 + (int64_t)i);
 }
 
 static void
